@@ -1,0 +1,56 @@
+package dev.atlas;
+
+import java.nio.file.Path;
+
+/**
+ * The entry point: one instance per database, shared by the whole application and closed on
+ * shutdown. Thread-safe.
+ *
+ * <pre>{@code
+ * try (Atlas atlas = Atlas.sqlite(Path.of("agent.db"))) {
+ *     var acme = atlas.tenant("acme");
+ *     var convo = acme.conversations().create(NewConversation.of(Owner.user("42"), "support"));
+ *     acme.conversations().append(convo.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+ * }
+ * }</pre>
+ *
+ * The implementation lives in {@code atlas-jdbi}, which must be on the class path.
+ */
+public interface Atlas extends AutoCloseable {
+
+    /** The tenant id used by single-tenant applications. */
+    String DEFAULT_TENANT = "default";
+
+    /** Opens (creating if needed) an SQLite database file with default settings, migrated. */
+    static Atlas sqlite(Path file) {
+        return builder().sqlite(file).build();
+    }
+
+    /** A builder for any JDBC URL or {@link javax.sql.DataSource}, with every option. */
+    static AtlasBuilder builder() {
+        return new AtlasBuilder();
+    }
+
+    /** A view of {@code tenantId}'s data; cheap, so call it per request. */
+    Tenant tenant(String tenantId);
+
+    /** The view of {@link #DEFAULT_TENANT}. */
+    default Tenant defaultTenant() {
+        return tenant(DEFAULT_TENANT);
+    }
+
+    /** Shorthand for {@code defaultTenant().conversations()}. */
+    default ConversationStore conversations() {
+        return defaultTenant().conversations();
+    }
+
+    /** Which database this instance runs on. */
+    DatabaseKind databaseKind();
+
+    /** The validated settings this instance was built with. */
+    AtlasConfig config();
+
+    /** Releases the connection pool if Atlas created it; a pool the application supplied is left open. */
+    @Override
+    void close();
+}

@@ -1,0 +1,15 @@
+package dev.atlas;
+
+/**
+ * Root of every exception Atlas throws. All Atlas exceptions are unchecked; catch this type to
+ * handle any failure from the library in one place.
+ */
+public abstract class AtlasException extends RuntimeException {
+    protected AtlasException(String message) {
+        super(message);
+    }
+
+    protected AtlasException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.atlas;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Conversations and their messages, scoped to one tenant. Obtain it from
+ * {@code atlas.tenant("acme").conversations()}; an id that belongs to another tenant behaves
+ * exactly like an id that does not exist.
+ *
+ * <p>Every write runs in one transaction: it either happens whole, with its audit events, or
+ * not at all. Methods that take an id of a row that does not exist (or is deleted) throw
+ * {@link NotFoundException}; bad arguments throw {@link InvalidInputException} before any
+ * write.
+ */
+public interface ConversationStore {
+
+    // ---- conversations ------------------------------------------------------------------
+
+    /** Creates a conversation. A tool thread's parent conversation must exist in this tenant. */
+    Conversation create(NewConversation conversation);
+
+    /** The conversation, unless it does not exist or is soft-deleted. */
+    Optional<Conversation> get(UUID conversationId);
+
+    /** Like {@link #get(UUID)} but throws {@link NotFoundException} when absent. */
+    default Conversation require(UUID conversationId) {
+        return get(conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
+    }
+
+    /** Conversations matching the query, newest activity first, keyset-paginated. */
+    Page<Conversation> list(ConversationQuery query);
+
+    /** Sets the title; {@code null} clears it so the next user message sets it again. */
+    Conversation updateTitle(UUID conversationId, String title);
+
+    /** Sets the rolling summary (short-term memory); {@code null} clears it. */
+    Conversation updateSummary(UUID conversationId, String summary);
+
+    /** Replaces the metadata document. */
+    Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
+
+    /** open → archived. Records the archive time. */
+    Conversation archive(UUID conversationId);
+
+    /** archived → open. */
+    Conversation reopen(UUID conversationId);
+
+    /** open or archived → closed; a closed conversation accepts no messages. */
+    Conversation close(UUID conversationId);
+
+    /** Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}. */
+    void delete(UUID conversationId);
+
+    /** Undoes {@link #delete(UUID)}. */
+    Conversation restore(UUID conversationId);
+
+    // ---- messages -----------------------------------------------------------------------
+
+    /**
+     * Appends a message at the next sequence, in constant time whatever the conversation's
+     * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
+     * a repeat returns the stored message, and a repeat with different role or content throws
+     * {@link ConflictException}. An assistant message with a parent becomes the active sibling;
+     * the others answering the same parent are deactivated in the same transaction. The first
+     * user message titles an untitled conversation.
+     */
+    Message append(UUID conversationId, NewMessage message);
+
+    /** A message by id, unless it does not exist or is soft-deleted. */
+    Optional<Message> message(UUID messageId);
+
+    /** The last {@code historyLimit} (default 50) active, delivered messages, oldest first. */
+    List<Message> history(UUID conversationId);
+
+    /** The last {@code limit} active, delivered messages, oldest first. */
+    List<Message> history(UUID conversationId, int limit);
+
+    /**
+     * "Load older": up to {@code limit} active, delivered messages with a sequence below
+     * {@code beforeSequence}, oldest first.
+     */
+    List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit);
+
+    /**
+     * Every non-deleted message after {@code afterSequence}, in sequence order, including
+     * inactive retry siblings and undelivered messages: the full transcript for a UI.
+     */
+    List<Message> messages(UUID conversationId, long afterSequence, int limit);
+
+    /** All messages answering the same parent as this one (itself included), in sequence order. */
+    List<Message> siblings(UUID messageId);
+
+    /** Makes this message the active one among its siblings. */
+    Message activate(UUID messageId);
+
+    /** Whether a response to this message's parent may still be regenerated: no later user message exists. */
+    boolean canRetry(UUID messageId);
+
+    /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
+    Message updateStatus(UUID messageId, MessageStatus status, String failureReason);
+
+    default Message markDelivered(UUID messageId) {
+        return updateStatus(messageId, MessageStatus.DELIVERED, null);
+    }
+
+    default Message markFailed(UUID messageId, String reason) {
+        return updateStatus(messageId, MessageStatus.FAILED, reason);
+    }
+
+    /** Records that the message was read (idempotent: the first read time is kept). */
+    Message markRead(UUID messageId);
+
+    /** Marks every unread message of the conversation read; returns how many changed. */
+    int markAllRead(UUID conversationId);
+
+    /** Active, non-deleted messages of the conversation that were not read yet. */
+    long unreadCount(UUID conversationId);
+
+    /** Replaces the content, keeping the previous content in the audit trail. */
+    Message edit(UUID messageId, String content);
+
+    /** Soft-deletes a message; it leaves history and transcripts. */
+    void deleteMessage(UUID messageId);
+
+    /** The message's audit trail, oldest first. */
+    List<MessageEvent> events(UUID messageId);
+}

@@ -1,0 +1,7 @@
+package dev.atlas;
+
+/** The databases Atlas runs on. */
+public enum DatabaseKind {
+    SQLITE,
+    POSTGRESQL
+}

@@ -1,0 +1,53 @@
+package dev.atlas;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Generates time-ordered UUIDv7 ids (RFC 9562) in the JVM, so no database round trip is needed
+ * and ids created later sort later. Within one millisecond ids stay monotonic through a
+ * 12-bit counter, then the remaining 62 bits are random.
+ */
+public final class Ids {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    private static long lastMillis = -1;
+    private static int counter;
+
+    private Ids() {}
+
+    /** A new UUIDv7 stamped with the system clock. */
+    public static UUID next() {
+        return next(Clock.systemUTC());
+    }
+
+    /** A new UUIDv7 stamped with {@code clock}'s current millisecond. */
+    public static UUID next(Clock clock) {
+        long millis = clock.millis();
+        int seq;
+        LOCK.lock();
+        try {
+            if (millis <= lastMillis) {
+                // Clock went back or same millisecond: keep ordering by stepping the counter,
+                // borrowing the next millisecond when it overflows.
+                millis = lastMillis;
+                counter++;
+                if (counter > 0xFFF) {
+                    millis++;
+                    counter = 0;
+                }
+            } else {
+                counter = RANDOM.nextInt(0x400);
+            }
+            lastMillis = millis;
+            seq = counter;
+        } finally {
+            LOCK.unlock();
+        }
+        long msb = (millis << 16) | 0x7000L | seq;
+        long lsb = (RANDOM.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L;
+        return new UUID(msb, lsb);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.atlas;
+
+import java.time.Instant;
+
+/**
+ * Size limits Atlas enforces before writing. They keep one row small enough to read back in a
+ * single round trip on both databases; a value over a limit fails with
+ * {@link InvalidInputException} naming the field.
+ */
+public final class Limits {
+    private Limits() {}
+
+    /** Agent keys, owner types and ids, kinds, slugs, client ids, providers, models: 255 characters. */
+    public static final int MAX_KEY_LENGTH = 255;
+    /** Tenant ids: 128 characters. */
+    public static final int MAX_TENANT_LENGTH = 128;
+    /** Conversation titles: 500 characters. */
+    public static final int MAX_TITLE_LENGTH = 500;
+    /** Message content, summaries, tool results and similar large text: 1,048,576 characters. */
+    public static final int MAX_CONTENT_LENGTH = 1 << 20;
+    /** Short free text such as failure reasons and error messages: 65,536 characters. */
+    public static final int MAX_REASON_LENGTH = 1 << 16;
+    /** Serialised metadata JSON: 262,144 characters. */
+    public static final int MAX_METADATA_LENGTH = 1 << 18;
+    /** JSON nesting depth for metadata and JSON content. */
+    public static final int MAX_JSON_DEPTH = 64;
+    /** Largest page or history size one call may ask for. */
+    public static final int MAX_PAGE_SIZE = 1000;
+    /** Earliest timestamp accepted from callers. */
+    public static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
+    /** Latest timestamp accepted from callers. */
+    public static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999Z");
+}

@@ -1,0 +1,156 @@
+package dev.atlas.internal;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Argument validation shared by every value type. Not public API: no compatibility promise.
+ *
+ * <p>Text is rejected when a database could not store it byte-exact: PostgreSQL refuses NUL in
+ * text, and a lone UTF-16 surrogate cannot be encoded as UTF-8, so it would come back changed.
+ */
+public final class Check {
+    private Check() {}
+
+    public static <T> T notNull(String field, T value) {
+        if (value == null) {
+            throw new InvalidInputException(field, "is required");
+        }
+        return value;
+    }
+
+    /** Required, non-blank, storable text of at most {@code max} characters. */
+    public static String required(String field, String value, int max) {
+        if (value == null) {
+            throw new InvalidInputException(field, "is required");
+        }
+        if (value.isBlank()) {
+            throw new InvalidInputException(field, "must not be blank");
+        }
+        return text(field, value, max);
+    }
+
+    /** Optional storable text; {@code null} passes, blank is kept as given. */
+    public static String optional(String field, String value, int max) {
+        return value == null ? null : text(field, value, max);
+    }
+
+    /** Optional text where blank means "not given". */
+    public static String optionalNonBlank(String field, String value, int max) {
+        if (value != null && value.isBlank()) {
+            throw new InvalidInputException(field, "must not be blank when given");
+        }
+        return optional(field, value, max);
+    }
+
+    public static String text(String field, String value, int max) {
+        if (value.length() > max) {
+            throw new InvalidInputException(field, "is " + value.length() + " characters; at most " + max + " are allowed");
+        }
+        for (int i = 0, n = value.length(); i < n; i++) {
+            char c = value.charAt(i);
+            if (c == 0) {
+                throw new InvalidInputException(field, "contains a NUL character (U+0000) at index " + i + ", which databases cannot store");
+            }
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 < n && Character.isLowSurrogate(value.charAt(i + 1))) {
+                    i++;
+                    continue;
+                }
+                throw new InvalidInputException(field, "contains an unpaired UTF-16 surrogate at index " + i + "; text must be valid Unicode");
+            }
+            if (Character.isLowSurrogate(c)) {
+                throw new InvalidInputException(field, "contains an unpaired UTF-16 surrogate at index " + i + "; text must be valid Unicode");
+            }
+        }
+        return value;
+    }
+
+    /** Identifier-like keys: agent keys, owner types, kinds, slugs. */
+    public static String key(String field, String value) {
+        return required(field, value, Limits.MAX_KEY_LENGTH);
+    }
+
+    public static String optionalKey(String field, String value) {
+        return optionalNonBlank(field, value, Limits.MAX_KEY_LENGTH);
+    }
+
+    public static int positive(String field, int value, int max) {
+        if (value < 1 || value > max) {
+            throw new InvalidInputException(field, "must be between 1 and " + max + ", was " + value);
+        }
+        return value;
+    }
+
+    public static long nonNegative(String field, long value) {
+        if (value < 0) {
+            throw new InvalidInputException(field, "must not be negative, was " + value);
+        }
+        return value;
+    }
+
+    public static Instant instant(String field, Instant value) {
+        if (value != null && (value.isBefore(Limits.MIN_INSTANT) || value.isAfter(Limits.MAX_INSTANT))) {
+            throw new InvalidInputException(field, "must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT + ", was " + value);
+        }
+        return value;
+    }
+
+    /**
+     * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
+     * Values are checked for serialisability where they are written.
+     */
+    public static Map<String, Object> metadata(String field, Map<String, ?> value) {
+        if (value == null) {
+            return Map.of();
+        }
+        Map<String, Object> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, ?> e : value.entrySet()) {
+            if (e.getKey() == null) {
+                throw new InvalidInputException(field, "keys must not be null");
+            }
+            text(field + " key", e.getKey(), Limits.MAX_KEY_LENGTH);
+            copy.put(e.getKey(), e.getValue());
+        }
+        return Collections.unmodifiableMap(copy);
+    }
+
+    /** Copies a list, rejecting null elements. */
+    public static <T> List<T> list(String field, List<? extends T> value) {
+        if (value == null) {
+            return List.of();
+        }
+        List<T> copy = new ArrayList<>(value.size());
+        for (T t : value) {
+            if (t == null) {
+                throw new InvalidInputException(field, "must not contain null elements");
+            }
+            copy.add(t);
+        }
+        return Collections.unmodifiableList(copy);
+    }
+
+    public static <E extends Enum<E>> E enumValue(String field, Class<E> type, String wire) {
+        Objects.requireNonNull(type);
+        if (wire != null) {
+            for (E e : type.getEnumConstants()) {
+                if (e.toString().equals(wire) || e.name().equalsIgnoreCase(wire)) {
+                    return e;
+                }
+            }
+        }
+        List<String> allowed = new ArrayList<>();
+        for (E e : type.getEnumConstants()) {
+            allowed.add(e.toString());
+        }
+        throw new InvalidInputException(field, "'" + wire + "' is not one of " + allowed);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.atlas.internal;
+
+/** Derives a conversation title from its first user message. Not public API. */
+public final class Titles {
+    /** Titles are cut to this many characters, ellipsis included. */
+    public static final int MAX = 80;
+
+    private Titles() {}
+
+    /**
+     * The message's first words with whitespace collapsed, cut at a word boundary and ended with
+     * an ellipsis when longer than {@link #MAX}; {@code null} for blank content.
+     */
+    public static String fromMessage(String content) {
+        if (content == null) {
+            return null;
+        }
+        String flat = content.strip().replaceAll("\\s+", " ");
+        if (flat.isEmpty()) {
+            return null;
+        }
+        if (flat.length() <= MAX) {
+            return flat;
+        }
+        int cut = flat.lastIndexOf(' ', MAX - 1);
+        if (cut < MAX / 2) {
+            cut = MAX - 1;
+        }
+        if (Character.isHighSurrogate(flat.charAt(cut - 1))) {
+            cut--;
+        }
+        return flat.substring(0, cut).stripTrailing() + "…";
+    }
+}

@@ -1,0 +1,12 @@
+package dev.atlas.spi;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasConfig;
+
+/**
+ * Service-provider interface through which {@link dev.atlas.AtlasBuilder#build()} finds the
+ * implementation (registered in {@code META-INF/services}). Applications do not call it.
+ */
+public interface AtlasFactory {
+    Atlas open(AtlasConfig config);
+}

@@ -1,0 +1,167 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.AtlasException;
+import dev.atlas.StorageException;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.JdbiException;
+import org.jdbi.v3.core.argument.AbstractArgumentFactory;
+import org.jdbi.v3.core.argument.Argument;
+import org.jdbi.v3.core.config.ConfigRegistry;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+
+import javax.sql.DataSource;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Jdbi configured for one database: argument binding through the {@link Dialect}, the table
+ * prefix as the template attribute {@code <p>}, one write path, and the translation of driver
+ * errors into {@link StorageException}.
+ *
+ * <p>SQLite allows one writer at a time. Connections that all wait in SQLite's busy handler
+ * poll and queue unfairly, so on SQLite every write transaction first takes a fair JVM lock;
+ * readers run concurrently under WAL. PostgreSQL needs no such lock: row locks order writers.
+ */
+public final class Db {
+    private final Jdbi jdbi;
+    private final Dialect dialect;
+    private final String prefix;
+    private final Clock clock;
+    private final ReentrantLock writeLock;
+
+    public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
+        this.dialect = dialect;
+        this.prefix = prefix;
+        this.clock = clock;
+        this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
+        this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
+        jdbi.define("p", prefix);
+        jdbi.registerArgument(new AbstractArgumentFactory<UUID>(Types.OTHER) {
+            @Override
+            protected Argument build(UUID value, ConfigRegistry config) {
+                return (pos, stmt, ctx) -> dialect.bindUuid(stmt, pos, value);
+            }
+        });
+        jdbi.registerArgument(new AbstractArgumentFactory<Instant>(Types.TIMESTAMP_WITH_TIMEZONE) {
+            @Override
+            protected Argument build(Instant value, ConfigRegistry config) {
+                return (pos, stmt, ctx) -> dialect.bindInstant(stmt, pos, value);
+            }
+        });
+        jdbi.registerArgument(new AbstractArgumentFactory<JsonDoc>(Types.OTHER) {
+            @Override
+            protected Argument build(JsonDoc value, ConfigRegistry config) {
+                return (pos, stmt, ctx) -> dialect.bindJson(stmt, pos, value.text());
+            }
+        });
+    }
+
+    public Jdbi jdbi() {
+        return jdbi;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** The current time, truncated to what both databases store exactly. */
+    public Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Runs {@code work} in one write transaction; on SQLite behind the single-writer lock. */
+    public <T> T write(HandleCallback<T, RuntimeException> work) {
+        if (writeLock != null) {
+            writeLock.lock();
+        }
+        try {
+            return jdbi.inTransaction(work);
+        } catch (AtlasException e) {
+            throw e;
+        } catch (JdbiException e) {
+            throw translate(e);
+        } finally {
+            if (writeLock != null) {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** Runs read-only {@code work} on a pooled connection without a transaction. */
+    public <T> T read(HandleCallback<T, RuntimeException> work) {
+        try {
+            return jdbi.withHandle(work);
+        } catch (AtlasException e) {
+            throw e;
+        } catch (JdbiException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Runs read-only {@code work} in one transaction, for reads that need one consistent snapshot. */
+    public <T> T readConsistent(HandleCallback<T, RuntimeException> work) {
+        if (dialect == Dialect.SQLITE) {
+            // An SQLite transaction here would take the write lock (IMMEDIATE mode); readers see
+            // committed state per statement, and callers order their statements to tolerate that.
+            return read(work);
+        }
+        return read(h -> h.inTransaction(work));
+    }
+
+    public static StorageException translate(JdbiException e) {
+        SQLException sql = findSql(e);
+        String state = sql == null ? null : sql.getSQLState();
+        boolean retryable = isRetryable(sql, e);
+        String message = sql != null ? sql.getMessage() : e.getMessage();
+        return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);
+    }
+
+    private static SQLException findSql(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof SQLException s) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isRetryable(SQLException sql, JdbiException e) {
+        if (e instanceof org.jdbi.v3.core.ConnectionException) {
+            return true;
+        }
+        if (sql == null) {
+            return false;
+        }
+        String state = sql.getSQLState();
+        if (state != null && (state.startsWith("08") || state.equals("40001") || state.equals("40P01")
+                || state.equals("57P01") || state.equals("57P02") || state.equals("57P03") || state.equals("55P03"))) {
+            return true;
+        }
+        if (sql instanceof java.sql.SQLTransientException || sql instanceof java.sql.SQLRecoverableException) {
+            return true;
+        }
+        // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6) clear once the other writer finishes.
+        int code = sql.getErrorCode() & 0xFF;
+        String msg = String.valueOf(sql.getMessage());
+        return (code == 5 || code == 6) && msg.contains("SQLITE_") || msg.contains("SQLITE_BUSY") || msg.contains("SQLITE_LOCKED");
+    }
+
+    public <T> T attach(Handle h, Class<T> sqlObject) {
+        return h.attach(sqlObject);
+    }
+}

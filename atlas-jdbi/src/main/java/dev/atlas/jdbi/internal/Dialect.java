@@ -1,0 +1,92 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.DatabaseKind;
+
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.UUID;
+
+/**
+ * Every difference between SQLite and PostgreSQL that is not in the migration files: how ids,
+ * timestamps and JSON are bound and read. SQL statements are shared; only column types differ
+ * (uuid/timestamptz/jsonb on PostgreSQL, text/integer microseconds/checked text on SQLite).
+ */
+public enum Dialect {
+    SQLITE {
+        @Override
+        public void bindUuid(PreparedStatement ps, int i, UUID id) throws SQLException {
+            ps.setString(i, id.toString());
+        }
+
+        @Override
+        public void bindInstant(PreparedStatement ps, int i, Instant t) throws SQLException {
+            ps.setLong(i, toMicros(t));
+        }
+
+        @Override
+        public void bindJson(PreparedStatement ps, int i, String json) throws SQLException {
+            ps.setString(i, json);
+        }
+
+        @Override
+        public Instant instant(ResultSet rs, String column) throws SQLException {
+            long micros = rs.getLong(column);
+            return rs.wasNull() ? null : fromMicros(micros);
+        }
+    },
+    POSTGRESQL {
+        @Override
+        public void bindUuid(PreparedStatement ps, int i, UUID id) throws SQLException {
+            ps.setObject(i, id);
+        }
+
+        @Override
+        public void bindInstant(PreparedStatement ps, int i, Instant t) throws SQLException {
+            ps.setObject(i, OffsetDateTime.ofInstant(t.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC));
+        }
+
+        @Override
+        public void bindJson(PreparedStatement ps, int i, String json) throws SQLException {
+            // Types.OTHER sends the text untyped, so the server casts it to the column's jsonb
+            // without needing stringtype=unspecified on the URL.
+            ps.setObject(i, json, Types.OTHER);
+        }
+
+        @Override
+        public Instant instant(ResultSet rs, String column) throws SQLException {
+            OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+            return t == null ? null : t.toInstant();
+        }
+    };
+
+    public abstract void bindUuid(PreparedStatement ps, int i, UUID id) throws SQLException;
+
+    public abstract void bindInstant(PreparedStatement ps, int i, Instant t) throws SQLException;
+
+    public abstract void bindJson(PreparedStatement ps, int i, String json) throws SQLException;
+
+    public abstract Instant instant(ResultSet rs, String column) throws SQLException;
+
+    public UUID uuid(ResultSet rs, String column) throws SQLException {
+        String s = rs.getString(column);
+        return s == null ? null : UUID.fromString(s);
+    }
+
+    public DatabaseKind kind() {
+        return this == SQLITE ? DatabaseKind.SQLITE : DatabaseKind.POSTGRESQL;
+    }
+
+    static long toMicros(Instant t) {
+        return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000);
+    }
+
+    static Instant fromMicros(long micros) {
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+}

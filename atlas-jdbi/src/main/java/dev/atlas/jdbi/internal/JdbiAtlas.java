@@ -1,0 +1,77 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasConfig;
+import dev.atlas.ConfigurationException;
+import dev.atlas.DatabaseKind;
+import dev.atlas.Limits;
+import dev.atlas.Tenant;
+import dev.atlas.internal.Check;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** The {@link Atlas} implementation: owns the pool it created, hands out tenant views. */
+public final class JdbiAtlas implements Atlas {
+    private final AtlasConfig config;
+    private final Db db;
+    private final AutoCloseable ownedPool;
+    private final ConcurrentMap<String, Tenant> tenants = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public JdbiAtlas(AtlasConfig config, Db db, AutoCloseable ownedPool) {
+        this.config = config;
+        this.db = db;
+        this.ownedPool = ownedPool;
+    }
+
+    @Override
+    public Tenant tenant(String tenantId) {
+        Check.required("tenantId", tenantId, Limits.MAX_TENANT_LENGTH);
+        if (closed.get()) {
+            throw new ConfigurationException("this Atlas instance is closed");
+        }
+        // Views are stateless apart from the id; cache a bounded number to avoid garbage per request.
+        Tenant cached = tenants.get(tenantId);
+        if (cached != null) {
+            return cached;
+        }
+        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit());
+        if (tenants.size() < 10_000) {
+            tenants.putIfAbsent(tenantId, created);
+        }
+        return created;
+    }
+
+    @Override
+    public DatabaseKind databaseKind() {
+        return db.dialect().kind();
+    }
+
+    @Override
+    public AtlasConfig config() {
+        return config;
+    }
+
+    /** The configured Jdbi, for internal tools (benchmarks, tests) in this module's family. */
+    public Db db() {
+        return db;
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true) && ownedPool != null) {
+            try {
+                ownedPool.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("closing the connection pool failed", e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Atlas[" + db.dialect().kind() + ", prefix=" + config.tablePrefix() + "]";
+    }
+}

@@ -1,0 +1,603 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.ConflictException;
+import dev.atlas.ContentType;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationQuery;
+import dev.atlas.ConversationStatus;
+import dev.atlas.ConversationStore;
+import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Message;
+import dev.atlas.MessageEvent;
+import dev.atlas.MessageEventType;
+import dev.atlas.MessageStatus;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
+import dev.atlas.Role;
+import dev.atlas.internal.Check;
+import dev.atlas.internal.Titles;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.Query;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/** {@link ConversationStore} on Jdbi; every statement filters on the tenant id it was built with. */
+public final class JdbiConversationStore implements ConversationStore {
+    private static final String C = "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM <p>conversations";
+    private static final String M = "SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages";
+    private static final String LIVE_CONVERSATION = "EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
+            + " AND c.id = :conversation AND c.deleted_at IS NULL)";
+
+    private final Db db;
+    private final String tenant;
+    private final int historyLimit;
+    private final RowMapper<Conversation> conversations;
+    private final RowMapper<Message> messages;
+    private final RowMapper<MessageEvent> events;
+
+    public JdbiConversationStore(Db db, String tenant, int historyLimit) {
+        this.db = db;
+        this.tenant = tenant;
+        this.historyLimit = historyLimit;
+        this.conversations = Rows.conversation(db.dialect());
+        this.messages = Rows.message(db.dialect());
+        this.events = Rows.event(db.dialect());
+    }
+
+    // ---- conversations ------------------------------------------------------------------
+
+    @Override
+    public Conversation create(NewConversation nc) {
+        Check.notNull("conversation", nc);
+        JsonDoc metadata = Json.write("metadata", nc.metadata());
+        UUID id = Ids.next(db.clock());
+        return db.write(h -> {
+            Instant now = db.now();
+            if (nc.parentConversationId() != null) {
+                findConversation(h, nc.parentConversationId())
+                        .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId()));
+            }
+            h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
+                            + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
+                            + " created_at, updated_at) VALUES (:t, :id, :ownerType, :ownerId, :agent, :assistant, :type,"
+                            + " :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now)")
+                    .bind("t", tenant).bind("id", id)
+                    .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
+                    .bind("agent", nc.agent()).bind("assistant", nc.assistantId()).bind("type", nc.type().toString())
+                    .bind("parent", nc.parentConversationId()).bind("parentToolCall", nc.parentToolCallId())
+                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now)
+                    .execute();
+            return new Conversation(id, tenant, nc.owner(), nc.agent(), nc.assistantId(), nc.type(), nc.parentConversationId(),
+                    nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
+                    null, now, now, null);
+        });
+    }
+
+    @Override
+    public Optional<Conversation> get(UUID conversationId) {
+        Check.notNull("conversationId", conversationId);
+        return db.read(h -> findConversation(h, conversationId));
+    }
+
+    private Optional<Conversation> findConversation(Handle h, UUID id) {
+        return h.createQuery(C + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", id).map(conversations).findOne();
+    }
+
+    @Override
+    public Page<Conversation> list(ConversationQuery q) {
+        Check.notNull("query", q);
+        Cursor after = q.cursor() == null ? null : Cursor.parse(q.cursor());
+        StringBuilder sql = new StringBuilder(C).append(" WHERE tenant_id = :t");
+        if (q.owner() != null) {
+            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
+        }
+        if (q.agent() != null) {
+            sql.append(" AND agent = :agent");
+        }
+        if (q.status() != null) {
+            sql.append(" AND status = :status");
+        }
+        if (!q.includeDeleted()) {
+            sql.append(" AND deleted_at IS NULL");
+        }
+        if (after != null) {
+            sql.append(" AND (activity_at < :afterAt OR (activity_at = :afterAt AND id < :afterId))");
+        }
+        sql.append(" ORDER BY activity_at DESC, id DESC LIMIT :limit");
+        List<Conversation> rows = db.read(h -> {
+            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
+            if (q.owner() != null) {
+                query.bind("ownerType", q.owner().type()).bind("ownerId", q.owner().id());
+            }
+            if (q.agent() != null) {
+                query.bind("agent", q.agent());
+            }
+            if (q.status() != null) {
+                query.bind("status", q.status().toString());
+            }
+            if (after != null) {
+                query.bind("afterAt", after.at()).bind("afterId", after.id());
+            }
+            return query.map(conversations).list();
+        });
+        if (rows.size() <= q.limit()) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<Conversation> page = rows.subList(0, q.limit());
+        Conversation last = page.get(page.size() - 1);
+        Instant at = last.lastMessageAt() != null ? last.lastMessageAt() : last.createdAt();
+        return new Page<>(page, Optional.of(new Cursor(at, last.id()).encode()));
+    }
+
+    @Override
+    public Conversation updateTitle(UUID conversationId, String title) {
+        Check.optionalNonBlank("title", title, Limits.MAX_TITLE_LENGTH);
+        return updateConversation(conversationId, "title = :value", title);
+    }
+
+    @Override
+    public Conversation updateSummary(UUID conversationId, String summary) {
+        Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
+        return updateConversation(conversationId, "summary = :value", summary);
+    }
+
+    @Override
+    public Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata) {
+        JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+        return updateConversation(conversationId, "metadata = :value", doc);
+    }
+
+    private Conversation updateConversation(UUID conversationId, String assignment, Object value) {
+        Check.notNull("conversationId", conversationId);
+        return db.write(h -> h.createQuery("UPDATE <p>conversations SET " + assignment + ", updated_at = :now"
+                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL RETURNING " + Rows.CONVERSATION_COLUMNS)
+                .bind("t", tenant).bind("id", conversationId).bindByType("value", value, value == null ? String.class : value.getClass())
+                .bind("now", db.now())
+                .map(conversations).findOne()
+                .orElseThrow(() -> new NotFoundException("conversation", conversationId)));
+    }
+
+    @Override
+    public Conversation archive(UUID conversationId) {
+        return moveConversation(conversationId, ConversationStatus.ARCHIVED, ", archived_at = :now");
+    }
+
+    @Override
+    public Conversation reopen(UUID conversationId) {
+        return moveConversation(conversationId, ConversationStatus.OPEN, "");
+    }
+
+    @Override
+    public Conversation close(UUID conversationId) {
+        return moveConversation(conversationId, ConversationStatus.CLOSED, ", closed_at = :now");
+    }
+
+    private Conversation moveConversation(UUID conversationId, ConversationStatus target, String extra) {
+        Check.notNull("conversationId", conversationId);
+        List<String> from = new ArrayList<>();
+        for (ConversationStatus s : ConversationStatus.values()) {
+            if (s.canMoveTo(target)) {
+                from.add(s.toString());
+            }
+        }
+        return db.write(h -> {
+            Optional<Conversation> moved = h.createQuery("UPDATE <p>conversations SET status = :target, updated_at = :now" + extra
+                            + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND status IN (<from>) RETURNING "
+                            + Rows.CONVERSATION_COLUMNS)
+                    .bind("t", tenant).bind("id", conversationId).bind("target", target.toString()).bind("now", db.now())
+                    .bindList("from", from)
+                    .map(conversations).findOne();
+            if (moved.isPresent()) {
+                return moved.get();
+            }
+            Conversation current = findConversation(h, conversationId)
+                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+            current.status().checkMoveTo(target);
+            throw new IllegalStateException("unreachable: transition allowed but not applied");
+        });
+    }
+
+    @Override
+    public void delete(UUID conversationId) {
+        Check.notNull("conversationId", conversationId);
+        int n = db.write(h -> h.createUpdate("UPDATE <p>conversations SET deleted_at = :now, updated_at = :now"
+                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", conversationId).bind("now", db.now()).execute());
+        if (n == 0) {
+            throw new NotFoundException("conversation", conversationId);
+        }
+    }
+
+    @Override
+    public Conversation restore(UUID conversationId) {
+        Check.notNull("conversationId", conversationId);
+        return db.write(h -> h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
+                        + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
+                .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
+                .map(conversations).findOne()
+                .orElseThrow(() -> new NotFoundException("conversation", conversationId)));
+    }
+
+    // ---- messages -----------------------------------------------------------------------
+
+    /** Carries an already-stored message out of a transaction that must roll back. */
+    private static final class Replay extends RuntimeException {
+        final Message message;
+
+        Replay(Message message) {
+            super(null, null, false, false);
+            this.message = message;
+        }
+    }
+
+    @Override
+    public Message append(UUID conversationId, NewMessage m) {
+        Check.notNull("conversationId", conversationId);
+        Check.notNull("message", m);
+        if (m.contentType() == ContentType.JSON) {
+            Json.validate("content", m.content());
+        }
+        JsonDoc metadata = Json.write("metadata", m.metadata());
+        String autoTitle = m.role() == Role.USER && m.contentType() == ContentType.TEXT ? Titles.fromMessage(m.content()) : null;
+        UUID id = Ids.next(db.clock());
+        try {
+            return db.write(h -> {
+                Instant now = db.now();
+                // Taking the next sequence first also row-locks the conversation on PostgreSQL,
+                // which orders concurrent appends (and idempotent replays) to it.
+                Optional<Long> seq = h.createQuery("UPDATE <p>conversations SET last_sequence = last_sequence + 1,"
+                                + " last_message_at = :now, activity_at = :now, updated_at = :now, title = COALESCE(title, :autoTitle),"
+                                + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
+                                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND status != 'closed'"
+                                + " RETURNING last_sequence")
+                        .bind("t", tenant).bind("id", conversationId).bind("now", now).bind("autoTitle", autoTitle)
+                        .mapTo(Long.class).findOne();
+                if (seq.isEmpty()) {
+                    findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
+                    throw new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
+                }
+                if (m.clientId() != null) {
+                    Optional<Message> existing = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND client_message_id = :cid")
+                            .bind("t", tenant).bind("c", conversationId).bind("cid", m.clientId())
+                            .map(messages).findOne();
+                    if (existing.isPresent()) {
+                        Message e = existing.get();
+                        if (e.role() != m.role() || e.contentType() != m.contentType() || !e.content().equals(m.content())) {
+                            throw new ConflictException("clientId", "'" + m.clientId() + "' was already used for message " + e.id()
+                                    + " with a different role or content");
+                        }
+                        throw new Replay(e);
+                    }
+                }
+                if (m.parentId() != null) {
+                    requireParent(h, conversationId, m.parentId());
+                    h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
+                                    + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
+                            .bind("t", tenant).bind("c", conversationId).bind("parent", m.parentId())
+                            .bind("role", m.role().toString()).bind("now", now)
+                            .execute();
+                }
+                h.createUpdate("INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                                + " failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
+                                + " step_id, metadata, created_at, updated_at) VALUES (:t, :id, :c, :seq, :role, :contentType, :content,"
+                                + " :status, :failureReason, TRUE, :clientId, :authorType, :authorId, :agent, :parent, :execution, :step,"
+                                + " :metadata, :now, :now)")
+                        .bind("t", tenant).bind("id", id).bind("c", conversationId).bind("seq", seq.get())
+                        .bind("role", m.role().toString()).bind("contentType", m.contentType().toString()).bind("content", m.content())
+                        .bind("status", m.status().toString()).bind("failureReason", m.failureReason())
+                        .bind("clientId", m.clientId())
+                        .bind("authorType", m.author() == null ? null : m.author().type())
+                        .bind("authorId", m.author() == null ? null : m.author().id())
+                        .bind("agent", m.agent()).bind("parent", m.parentId()).bind("execution", m.executionId())
+                        .bind("step", m.stepId()).bind("metadata", metadata).bind("now", now)
+                        .execute();
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("sequence", seq.get());
+                details.put("role", m.role().toString());
+                details.put("status", m.status().toString());
+                recordEvent(h, conversationId, id, MessageEventType.CREATED, details, now);
+                return new Message(id, tenant, conversationId, seq.get(), m.role(), m.contentType(), m.content(), m.status(),
+                        m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
+                        Json.readMap(metadata.text()), null, null, now, now, null);
+            });
+        } catch (Replay r) {
+            return r.message;
+        }
+    }
+
+    private void requireParent(Handle h, UUID conversationId, UUID parentId) {
+        Optional<UUID> parentConversation = h.createQuery("SELECT conversation_id FROM <p>messages WHERE tenant_id = :t AND id = :id"
+                        + " AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", parentId)
+                .map((rs, ctx) -> db.dialect().uuid(rs, "conversation_id")).findOne();
+        if (parentConversation.isEmpty()) {
+            throw new NotFoundException("message", parentId);
+        }
+        if (!parentConversation.get().equals(conversationId)) {
+            throw new InvalidInputException("parentId", "message " + parentId + " belongs to another conversation");
+        }
+    }
+
+    private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details, Instant now) {
+        h.createUpdate("INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
+                        + " VALUES (:t, :id, :c, :m, :type, :details, :now)")
+                .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("c", conversationId).bind("m", messageId)
+                .bind("type", type.toString()).bind("details", Json.internal(details)).bind("now", now)
+                .execute();
+    }
+
+    @Override
+    public Optional<Message> message(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.read(h -> findMessage(h, messageId));
+    }
+
+    private Optional<Message> findMessage(Handle h, UUID messageId) {
+        return h.createQuery(M + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", messageId).map(messages).findOne();
+    }
+
+    private Message requireMessage(Handle h, UUID messageId) {
+        return findMessage(h, messageId).orElseThrow(() -> new NotFoundException("message", messageId));
+    }
+
+    @Override
+    public List<Message> history(UUID conversationId) {
+        return history(conversationId, historyLimit);
+    }
+
+    @Override
+    public List<Message> history(UUID conversationId, int limit) {
+        return historyBefore(conversationId, Long.MAX_VALUE, limit);
+    }
+
+    @Override
+    public List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit) {
+        Check.notNull("conversationId", conversationId);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        if (beforeSequence < 1) {
+            throw new InvalidInputException("beforeSequence", "must be at least 1, was " + beforeSequence);
+        }
+        List<Message> newestFirst = db.read(h -> {
+            List<Message> rows = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before"
+                            + " AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered' AND " + LIVE_CONVERSATION
+                            + " ORDER BY sequence DESC LIMIT :limit")
+                    .bind("t", tenant).bind("conversation", conversationId).bind("before", beforeSequence).bind("limit", limit)
+                    .map(messages).list();
+            if (rows.isEmpty()) {
+                requireLiveConversation(h, conversationId);
+            }
+            return rows;
+        });
+        List<Message> ordered = new ArrayList<>(newestFirst);
+        Collections.reverse(ordered);
+        return Collections.unmodifiableList(ordered);
+    }
+
+    @Override
+    public List<Message> messages(UUID conversationId, long afterSequence, int limit) {
+        Check.notNull("conversationId", conversationId);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        Check.nonNegative("afterSequence", afterSequence);
+        return db.read(h -> {
+            List<Message> rows = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
+                            + " AND deleted_at IS NULL AND " + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit")
+                    .bind("t", tenant).bind("conversation", conversationId).bind("after", afterSequence).bind("limit", limit)
+                    .map(messages).list();
+            if (rows.isEmpty()) {
+                requireLiveConversation(h, conversationId);
+            }
+            return List.copyOf(rows);
+        });
+    }
+
+    private void requireLiveConversation(Handle h, UUID conversationId) {
+        findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
+    }
+
+    @Override
+    public List<Message> siblings(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.read(h -> {
+            Message self = requireMessage(h, messageId);
+            if (self.parentId() == null) {
+                return List.of(self);
+            }
+            return List.copyOf(siblingsOf(h, self));
+        });
+    }
+
+    private List<Message> siblingsOf(Handle h, Message self) {
+        return h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND parent_id = :parent AND role = :role"
+                        + " AND deleted_at IS NULL ORDER BY sequence")
+                .bind("t", tenant).bind("c", self.conversationId()).bind("parent", self.parentId())
+                .bind("role", self.role().toString())
+                .map(messages).list();
+    }
+
+    @Override
+    public Message activate(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.write(h -> {
+            Message self = requireMessage(h, messageId);
+            if (self.active()) {
+                return self;
+            }
+            Instant now = db.now();
+            if (self.parentId() != null) {
+                h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
+                                + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
+                        .bind("t", tenant).bind("c", self.conversationId()).bind("parent", self.parentId())
+                        .bind("role", self.role().toString()).bind("now", now)
+                        .execute();
+            }
+            Message activated = h.createQuery("UPDATE <p>messages SET is_active = TRUE, updated_at = :now WHERE tenant_id = :t"
+                            + " AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
+                    .bind("t", tenant).bind("id", messageId).bind("now", now)
+                    .map(messages).one();
+            recordEvent(h, self.conversationId(), messageId, MessageEventType.ACTIVATED, Map.of(), now);
+            return activated;
+        });
+    }
+
+    @Override
+    public boolean canRetry(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.read(h -> {
+            Message self = requireMessage(h, messageId);
+            return h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND sequence > :seq"
+                            + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL LIMIT 1")
+                    .bind("t", tenant).bind("c", self.conversationId()).bind("seq", self.sequence())
+                    .mapTo(Integer.class).findOne().isEmpty();
+        });
+    }
+
+    @Override
+    public Message updateStatus(UUID messageId, MessageStatus status, String failureReason) {
+        Check.notNull("messageId", messageId);
+        Check.notNull("status", status);
+        Check.optional("failureReason", failureReason, Limits.MAX_REASON_LENGTH);
+        if (failureReason != null && status != MessageStatus.FAILED) {
+            throw new InvalidInputException("failureReason", "is only allowed with status failed, status is " + status);
+        }
+        Set<MessageStatus> from = EnumSet.noneOf(MessageStatus.class);
+        for (MessageStatus s : MessageStatus.values()) {
+            if (s.canMoveTo(status)) {
+                from.add(s);
+            }
+        }
+        List<String> fromWire = from.stream().map(MessageStatus::toString).toList();
+        return db.write(h -> {
+            Message current = requireMessage(h, messageId);
+            current.status().checkMoveTo(status);
+            Instant now = db.now();
+            Message updated = h.createQuery("UPDATE <p>messages SET status = :status, failure_reason = :reason, updated_at = :now"
+                            + " WHERE tenant_id = :t AND id = :id AND status IN (<from>) RETURNING " + Rows.MESSAGE_COLUMNS)
+                    .bind("t", tenant).bind("id", messageId).bind("status", status.toString()).bind("reason", failureReason)
+                    .bind("now", now).bindList("from", fromWire)
+                    .map(messages).one();
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("from", current.status().toString());
+            details.put("to", status.toString());
+            if (failureReason != null) {
+                details.put("reason", failureReason);
+            }
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.STATUS_CHANGED, details, now);
+            return updated;
+        });
+    }
+
+    @Override
+    public Message markRead(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.write(h -> h.createQuery("UPDATE <p>messages SET read_at = COALESCE(read_at, :now) WHERE tenant_id = :t AND id = :id"
+                        + " AND deleted_at IS NULL RETURNING " + Rows.MESSAGE_COLUMNS)
+                .bind("t", tenant).bind("id", messageId).bind("now", db.now())
+                .map(messages).findOne()
+                .orElseThrow(() -> new NotFoundException("message", messageId)));
+    }
+
+    @Override
+    public int markAllRead(UUID conversationId) {
+        Check.notNull("conversationId", conversationId);
+        return db.write(h -> {
+            requireLiveConversation(h, conversationId);
+            return h.createUpdate("UPDATE <p>messages SET read_at = :now WHERE tenant_id = :t AND conversation_id = :c"
+                            + " AND read_at IS NULL AND deleted_at IS NULL AND is_active = TRUE")
+                    .bind("t", tenant).bind("c", conversationId).bind("now", db.now())
+                    .execute();
+        });
+    }
+
+    @Override
+    public long unreadCount(UUID conversationId) {
+        Check.notNull("conversationId", conversationId);
+        return db.read(h -> {
+            requireLiveConversation(h, conversationId);
+            return h.createQuery("SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c"
+                            + " AND read_at IS NULL AND deleted_at IS NULL AND is_active = TRUE")
+                    .bind("t", tenant).bind("c", conversationId)
+                    .mapTo(Long.class).one();
+        });
+    }
+
+    @Override
+    public Message edit(UUID messageId, String content) {
+        Check.notNull("messageId", messageId);
+        Check.notNull("content", content);
+        Check.text("content", content, Limits.MAX_CONTENT_LENGTH);
+        return db.write(h -> {
+            Message current = requireMessage(h, messageId);
+            if (current.contentType() == ContentType.JSON) {
+                Json.validate("content", content);
+            }
+            Instant now = db.now();
+            Message edited = h.createQuery("UPDATE <p>messages SET content = :content, edited_at = :now, updated_at = :now"
+                            + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
+                    .bind("t", tenant).bind("id", messageId).bind("content", content).bind("now", now)
+                    .map(messages).one();
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, Map.of("previousContent", current.content()), now);
+            return edited;
+        });
+    }
+
+    @Override
+    public void deleteMessage(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        db.write(h -> {
+            Message current = requireMessage(h, messageId);
+            Instant now = db.now();
+            h.createUpdate("UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id")
+                    .bind("t", tenant).bind("id", messageId).bind("now", now).execute();
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.DELETED, Map.of(), now);
+            return null;
+        });
+    }
+
+    @Override
+    public List<MessageEvent> events(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        List<MessageEvent> rows = db.read(h -> h.createQuery("SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events"
+                        + " WHERE tenant_id = :t AND message_id = :m ORDER BY created_at, id")
+                .bind("t", tenant).bind("m", messageId).map(events).list());
+        if (rows.isEmpty()) {
+            throw new NotFoundException("message", messageId);
+        }
+        return List.copyOf(rows);
+    }
+
+    /** Keyset position in a conversation listing: activity time and id of the last row seen. */
+    record Cursor(Instant at, UUID id) {
+        String encode() {
+            String raw = Dialect.toMicros(at) + ":" + id;
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor parse(String cursor) {
+            try {
+                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+                int colon = raw.indexOf(':');
+                return new Cursor(Dialect.fromMicros(Long.parseLong(raw.substring(0, colon))), UUID.fromString(raw.substring(colon + 1)));
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
+            }
+        }
+    }
+}
