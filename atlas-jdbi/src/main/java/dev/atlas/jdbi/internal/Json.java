@@ -80,8 +80,16 @@ public final class Json {
 
     /** PostgreSQL jsonb rejects the escape {@code \u0000}; refuse it on both databases alike. */
     private static void checkNoNulEscape(String field, String text) {
-        if (text.contains("\\u0000")) {
-            throw new InvalidInputException(field, "contains the escape \\u0000 (NUL), which jsonb cannot store");
+        for (int i = text.indexOf("\\u0000"); i >= 0; i = text.indexOf("\\u0000", i + 1)) {
+            int backslashes = 0;
+            for (int j = i; j >= 0 && text.charAt(j) == '\\'; j--) {
+                backslashes++;
+            }
+            // An odd run of backslashes means the last one starts a real escape; an even run is
+            // an escaped backslash followed by the literal text "u0000".
+            if (backslashes % 2 == 1) {
+                throw new InvalidInputException(field, "contains the escape \\u0000 (NUL), which jsonb cannot store");
+            }
         }
     }
 

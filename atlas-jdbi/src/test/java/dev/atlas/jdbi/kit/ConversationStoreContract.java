@@ -1,0 +1,700 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.ContentType;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationQuery;
+import dev.atlas.ConversationStatus;
+import dev.atlas.ConversationStore;
+import dev.atlas.ConversationType;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Message;
+import dev.atlas.MessageEvent;
+import dev.atlas.MessageEventType;
+import dev.atlas.MessageStatus;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.Role;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TimeZone;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link ConversationStore} implementation must have, on every database. */
+public abstract class ConversationStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+
+    /** A clock the tests move by hand, starting at a time with non-zero microseconds. */
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected ConversationStore store;
+    protected ConversationStore other;
+
+    protected ConversationStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").conversations();
+        other = atlas.tenant("globex").conversations();
+    }
+
+    private Conversation convo() {
+        return store.create(NewConversation.of(ALICE, "support"));
+    }
+
+    // ---- conversations ------------------------------------------------------------------
+
+    @Test
+    @DisplayName("a created conversation reads back with every field as written")
+    void createAndGet() {
+        UUID assistant = UUID.randomUUID();
+        Conversation c = store.create(NewConversation.of(ALICE, "support").title("Order 1234").assistant(assistant)
+                .metadata(Map.of("channel", "web", "priority", 2, "tags", List.of("a", "b"), "nested", Map.of("x", true))));
+        Conversation read = store.get(c.id()).orElseThrow();
+        assertThat(read).isEqualTo(c);
+        assertThat(read.tenantId()).isEqualTo("acme");
+        assertThat(read.owner()).isEqualTo(ALICE);
+        assertThat(read.agent()).isEqualTo("support");
+        assertThat(read.assistantId()).isEqualTo(assistant);
+        assertThat(read.type()).isEqualTo(ConversationType.USER);
+        assertThat(read.status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(read.metadata()).containsEntry("channel", "web").containsEntry("priority", 2)
+                .containsEntry("tags", List.of("a", "b")).containsEntry("nested", Map.of("x", true));
+        assertThat(read.createdAt()).isEqualTo(clock.instant());
+        assertThat(read.lastSequence()).isZero();
+    }
+
+    @Test
+    @DisplayName("a tool thread records its parent conversation and tool call")
+    void toolThread() {
+        Conversation parent = convo();
+        UUID toolCall = UUID.randomUUID();
+        Conversation thread = store.create(NewConversation.toolThread(ALICE, "researcher", parent.id(), toolCall));
+        assertThat(store.get(thread.id()).orElseThrow())
+                .returns(ConversationType.TOOL, Conversation::type)
+                .returns(parent.id(), Conversation::parentConversationId)
+                .returns(toolCall, Conversation::parentToolCallId);
+    }
+
+    @Test
+    @DisplayName("a tool thread whose parent is in another tenant is rejected")
+    void toolThreadParentOtherTenant() {
+        Conversation foreign = other.create(NewConversation.of(BOB));
+        assertThatThrownBy(() -> store.create(NewConversation.toolThread(ALICE, null, foreign.id(), UUID.randomUUID())))
+                .isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("list returns newest activity first, filtered by owner and agent, page by page without repeats")
+    void listKeyset() {
+        List<UUID> created = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            clock.advanceMicros(1000);
+            created.add(store.create(NewConversation.of(ALICE, i % 2 == 0 ? "support" : "sales")).id());
+        }
+        store.create(NewConversation.of(BOB, "support"));
+        clock.advanceMicros(1000);
+        store.append(created.get(0), NewMessage.user("bump"));
+
+        List<UUID> seen = new ArrayList<>();
+        ConversationQuery q = ConversationQuery.forOwner(ALICE).limit(3);
+        Page<Conversation> page = store.list(q);
+        seen.addAll(page.items().stream().map(Conversation::id).toList());
+        while (page.hasMore()) {
+            page = store.list(q.after(page.nextCursor().orElseThrow()));
+            seen.addAll(page.items().stream().map(Conversation::id).toList());
+        }
+        List<UUID> expected = new ArrayList<>();
+        expected.add(created.get(0));
+        for (int i = 6; i >= 1; i--) {
+            expected.add(created.get(i));
+        }
+        assertThat(seen).containsExactlyElementsOf(expected);
+
+        List<UUID> supportOnly = store.list(ConversationQuery.forOwner(ALICE).agent("support")).items().stream().map(Conversation::id).toList();
+        assertThat(supportOnly).containsExactly(created.get(0), created.get(6), created.get(4), created.get(2));
+        assertThat(store.list(ConversationQuery.forAgent("support")).items()).hasSize(5);
+        assertThat(other.list(ConversationQuery.all()).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a cursor that was not returned by a page is rejected")
+    void badCursor() {
+        assertThatThrownBy(() -> store.list(ConversationQuery.all().after("not-a-cursor")))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("cursor");
+    }
+
+    @Test
+    @DisplayName("title, summary and metadata can be updated")
+    void updates() {
+        Conversation c = convo();
+        clock.advanceMicros(5);
+        assertThat(store.updateTitle(c.id(), "New title").title()).isEqualTo("New title");
+        assertThat(store.updateSummary(c.id(), "User wants a refund.").summary()).isEqualTo("User wants a refund.");
+        Conversation updated = store.updateMetadata(c.id(), Map.of("stage", "refund"));
+        assertThat(updated.metadata()).isEqualTo(Map.of("stage", "refund"));
+        assertThat(updated.updatedAt()).isEqualTo(clock.instant());
+        assertThat(store.get(c.id()).orElseThrow()).isEqualTo(updated);
+    }
+
+    @Test
+    @DisplayName("status moves open → archived → closed, and closed is final")
+    void statusMachine() {
+        Conversation c = convo();
+        Conversation archived = store.archive(c.id());
+        assertThat(archived.status()).isEqualTo(ConversationStatus.ARCHIVED);
+        assertThat(archived.archivedAt()).isEqualTo(clock.instant());
+        assertThat(store.reopen(c.id()).status()).isEqualTo(ConversationStatus.OPEN);
+        store.archive(c.id());
+        Conversation closed = store.close(c.id());
+        assertThat(closed.status()).isEqualTo(ConversationStatus.CLOSED);
+        assertThat(closed.closedAt()).isNotNull();
+        assertThatThrownBy(() -> store.reopen(c.id())).isInstanceOf(IllegalTransitionException.class)
+                .hasMessageContaining("closed");
+        assertThatThrownBy(() -> store.archive(c.id())).isInstanceOf(IllegalTransitionException.class);
+        assertThat(store.get(c.id()).orElseThrow().status()).isEqualTo(ConversationStatus.CLOSED);
+    }
+
+    @Test
+    @DisplayName("a closed conversation rejects appends and nothing is written")
+    void closedRejectsAppend() {
+        Conversation c = convo();
+        store.close(c.id());
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("hi"))).isInstanceOf(ConflictException.class);
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isZero();
+    }
+
+    @Test
+    @DisplayName("appending to an archived conversation reopens it")
+    void archivedReopensOnAppend() {
+        Conversation c = convo();
+        store.archive(c.id());
+        store.append(c.id(), NewMessage.user("back again"));
+        assertThat(store.get(c.id()).orElseThrow().status()).isEqualTo(ConversationStatus.OPEN);
+    }
+
+    @Test
+    @DisplayName("a soft-deleted conversation disappears from reads until restored")
+    void softDelete() {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.user("hello"));
+        store.delete(c.id());
+        assertThat(store.get(c.id())).isEmpty();
+        assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
+        assertThat(store.list(ConversationQuery.all().includeDeleted(true)).items()).hasSize(1);
+        assertThatThrownBy(() -> store.history(c.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("x"))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.delete(c.id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.restore(c.id()).deletedAt()).isNull();
+        assertThat(store.history(c.id())).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("the first user message titles an untitled conversation, cut at a word boundary")
+    void autoTitle() {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.system("You are helpful."));
+        store.append(c.id(), NewMessage.assistant("Hi! How can I help?"));
+        assertThat(store.get(c.id()).orElseThrow().title()).isNull();
+        String longText = "Where   is my order 1234? " + "It was supposed to arrive last Tuesday and nobody answers the phone at all, ever.";
+        store.append(c.id(), NewMessage.user(longText));
+        String title = store.get(c.id()).orElseThrow().title();
+        assertThat(title).startsWith("Where is my order 1234? It was").endsWith("…").hasSizeLessThanOrEqualTo(80);
+        assertThat(title.substring(0, title.length() - 1)).doesNotEndWith(" ");
+        store.append(c.id(), NewMessage.user("Second message"));
+        assertThat(store.get(c.id()).orElseThrow().title()).isEqualTo(title);
+
+        Conversation titled = store.create(NewConversation.of(ALICE).title("Given"));
+        store.append(titled.id(), NewMessage.user("Something else"));
+        assertThat(store.get(titled.id()).orElseThrow().title()).isEqualTo("Given");
+    }
+
+    // ---- appends --------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("appends get sequences 1, 2, 3 and update the conversation's last message time")
+    void sequences() {
+        Conversation c = convo();
+        Message m1 = store.append(c.id(), NewMessage.user("one"));
+        clock.advanceMicros(7);
+        Message m2 = store.append(c.id(), NewMessage.assistant("two").agent("support"));
+        Message m3 = store.append(c.id(), NewMessage.user("three").author(BOB));
+        assertThat(List.of(m1.sequence(), m2.sequence(), m3.sequence())).containsExactly(1L, 2L, 3L);
+        Conversation after = store.get(c.id()).orElseThrow();
+        assertThat(after.lastSequence()).isEqualTo(3);
+        assertThat(after.lastMessageAt()).isEqualTo(clock.instant());
+        assertThat(store.message(m3.id()).orElseThrow()).isEqualTo(m3);
+        assertThat(store.message(m2.id()).orElseThrow().agent()).isEqualTo("support");
+        assertThat(store.message(m3.id()).orElseThrow().author()).isEqualTo(BOB);
+    }
+
+    @Test
+    @DisplayName("every field of a message round-trips, including links to an execution and step")
+    void messageRoundTrip() {
+        Conversation c = convo();
+        UUID execution = UUID.randomUUID();
+        UUID step = UUID.randomUUID();
+        Message m = store.append(c.id(), NewMessage.assistant("done").execution(execution, step).agent("support")
+                .metadata(Map.of("model", "gpt-4o")).status(MessageStatus.PROCESSING));
+        Message read = store.message(m.id()).orElseThrow();
+        assertThat(read).isEqualTo(m);
+        assertThat(read.executionId()).isEqualTo(execution);
+        assertThat(read.stepId()).isEqualTo(step);
+        assertThat(read.status()).isEqualTo(MessageStatus.PROCESSING);
+    }
+
+    @Test
+    @DisplayName("JSON content is stored byte-exact and invalid JSON is rejected before any write")
+    void jsonContent() {
+        Conversation c = convo();
+        String json = "{ \"b\" : [1, 2.50, \"é\"],   \"a\": null }";
+        Message m = store.append(c.id(), NewMessage.json(Role.ASSISTANT, json));
+        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo(json);
+        assertThat(m.contentType()).isEqualTo(ContentType.JSON);
+        for (String bad : List.of("{", "{\"a\":1} trailing", "", "nope", "[1,]")) {
+            assertThatThrownBy(() -> store.append(c.id(), NewMessage.json(Role.USER, bad)))
+                    .isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+        }
+        String deep = "[".repeat(200) + "]".repeat(200);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.json(Role.USER, deep))).isInstanceOf(InvalidInputException.class);
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a client id makes append idempotent; reusing it with other content is a conflict")
+    void idempotentAppend() {
+        Conversation c = convo();
+        Message first = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        Message again = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        assertThat(again).isEqualTo(first);
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(1);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("Something else").clientId("c-1")))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("clientId");
+        Conversation c2 = convo();
+        assertThat(store.append(c2.id(), NewMessage.user("Where is order 1234?").clientId("c-1")).id()).isNotEqualTo(first.id());
+        assertThat(store.messages(c.id(), 0, 10)).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a retried response becomes the active sibling; siblings can be listed and switched")
+    void retrySiblings() {
+        Conversation c = convo();
+        Message question = store.append(c.id(), NewMessage.user("Tell me a joke"));
+        Message first = store.append(c.id(), NewMessage.assistant("Joke one").parent(question.id()));
+        assertThat(store.canRetry(first.id())).isTrue();
+        Message second = store.append(c.id(), NewMessage.assistant("Joke two").parent(question.id()));
+
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Tell me a joke", "Joke two");
+        assertThat(store.siblings(first.id())).extracting(Message::id).containsExactly(first.id(), second.id());
+        assertThat(store.siblings(first.id())).extracting(Message::active).containsExactly(false, true);
+
+        store.activate(first.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Tell me a joke", "Joke one");
+        assertThat(store.message(second.id()).orElseThrow().active()).isFalse();
+        assertThat(store.events(first.id())).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
+        assertThat(store.messages(c.id(), 0, 10)).hasSize(3);
+
+        store.append(c.id(), NewMessage.user("Another"));
+        assertThat(store.canRetry(first.id())).isFalse();
+        assertThat(store.siblings(question.id())).extracting(Message::id).containsExactly(question.id());
+    }
+
+    @Test
+    @DisplayName("a parent from another conversation is rejected")
+    void parentFromOtherConversation() {
+        Conversation a = convo();
+        Conversation b = convo();
+        Message inA = store.append(a.id(), NewMessage.user("q"));
+        assertThatThrownBy(() -> store.append(b.id(), NewMessage.assistant("r").parent(inA.id())))
+                .isInstanceOf(InvalidInputException.class).hasMessageContaining("parentId");
+        assertThatThrownBy(() -> store.append(b.id(), NewMessage.assistant("r").parent(UUID.randomUUID())))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(store.get(b.id()).orElseThrow().lastSequence()).isZero();
+    }
+
+    // ---- history ----------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("history returns the last N active delivered messages oldest first, and pages backwards")
+    void historyAndLoadOlder() {
+        Conversation c = convo();
+        for (int i = 1; i <= 60; i++) {
+            store.append(c.id(), NewMessage.user("m" + i));
+        }
+        store.append(c.id(), NewMessage.assistant("pending").status(MessageStatus.QUEUED));
+        List<Message> last = store.history(c.id());
+        assertThat(last).hasSize(50);
+        assertThat(last.get(0).content()).isEqualTo("m11");
+        assertThat(last.get(49).content()).isEqualTo("m60");
+        List<Message> older = store.historyBefore(c.id(), last.get(0).sequence(), 20);
+        assertThat(older).extracting(Message::content).containsExactlyElementsOf(LongStream.rangeClosed(1, 10).mapToObj(i -> "m" + i).toList());
+        assertThat(store.history(c.id(), 2)).extracting(Message::content).containsExactly("m59", "m60");
+        assertThatThrownBy(() -> store.history(c.id(), 0)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> store.history(c.id(), 1001)).isInstanceOf(InvalidInputException.class);
+    }
+
+    @Test
+    @DisplayName("the default history limit is configurable")
+    void configurableHistoryLimit() {
+        var small = reopen(b -> b.historyLimit(3).migrate(false)).tenant("acme").conversations();
+        Conversation c = convo();
+        for (int i = 0; i < 5; i++) {
+            store.append(c.id(), NewMessage.user("m" + i));
+        }
+        assertThat(small.history(c.id())).extracting(Message::content).containsExactly("m2", "m3", "m4");
+    }
+
+    // ---- status, read receipts, edits, audit --------------------------------------------------
+
+    @Test
+    @DisplayName("message status follows its state machine and each change is audited")
+    void messageStatusMachine() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.assistant("").status(MessageStatus.QUEUED));
+        assertThat(store.history(c.id())).isEmpty();
+        assertThat(store.updateStatus(m.id(), MessageStatus.PROCESSING, null).status()).isEqualTo(MessageStatus.PROCESSING);
+        Message failed = store.markFailed(m.id(), "provider timeout");
+        assertThat(failed.failureReason()).isEqualTo("provider timeout");
+        assertThat(store.updateStatus(m.id(), MessageStatus.QUEUED, null).failureReason()).isNull();
+        store.markDelivered(m.id());
+        assertThatThrownBy(() -> store.updateStatus(m.id(), MessageStatus.QUEUED, null))
+                .isInstanceOf(IllegalTransitionException.class).hasMessageContaining("delivered");
+        assertThatThrownBy(() -> store.updateStatus(m.id(), MessageStatus.DELIVERED, "why"))
+                .isInstanceOf(InvalidInputException.class);
+        assertThat(store.history(c.id())).hasSize(1);
+        List<MessageEvent> events = store.events(m.id());
+        assertThat(events).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED,
+                MessageEventType.STATUS_CHANGED, MessageEventType.STATUS_CHANGED, MessageEventType.STATUS_CHANGED,
+                MessageEventType.STATUS_CHANGED);
+        assertThat(events.get(2).details()).containsEntry("from", "processing").containsEntry("to", "failed")
+                .containsEntry("reason", "provider timeout");
+    }
+
+    @Test
+    @DisplayName("read receipts and unread counts per conversation")
+    void readReceipts() {
+        Conversation c = convo();
+        Message a = store.append(c.id(), NewMessage.assistant("a"));
+        store.append(c.id(), NewMessage.assistant("b"));
+        store.append(c.id(), NewMessage.assistant("c"));
+        assertThat(store.unreadCount(c.id())).isEqualTo(3);
+        Message read = store.markRead(a.id());
+        assertThat(read.readAt()).isEqualTo(clock.instant());
+        clock.advanceMicros(10);
+        assertThat(store.markRead(a.id()).readAt()).isEqualTo(read.readAt());
+        assertThat(store.unreadCount(c.id())).isEqualTo(2);
+        assertThat(store.markAllRead(c.id())).isEqualTo(2);
+        assertThat(store.unreadCount(c.id())).isZero();
+    }
+
+    @Test
+    @DisplayName("edits keep the previous content in the audit trail; deleted messages leave history")
+    void editAndDelete() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("helo"));
+        clock.advanceMicros(3);
+        Message edited = store.edit(m.id(), "hello");
+        assertThat(edited.content()).isEqualTo("hello");
+        assertThat(edited.editedAt()).isEqualTo(clock.instant());
+        store.deleteMessage(m.id());
+        assertThat(store.message(m.id())).isEmpty();
+        assertThat(store.history(c.id())).isEmpty();
+        assertThatThrownBy(() -> store.edit(m.id(), "x")).isInstanceOf(NotFoundException.class);
+        List<MessageEvent> events = store.events(m.id());
+        assertThat(events).extracting(MessageEvent::type)
+                .containsExactly(MessageEventType.CREATED, MessageEventType.EDITED, MessageEventType.DELETED);
+        assertThat(events.get(1).details()).containsEntry("previousContent", "helo");
+    }
+
+    @Test
+    @DisplayName("editing JSON content requires valid JSON")
+    void editJson() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.json(Role.TOOL, "{\"ok\":true}"));
+        assertThatThrownBy(() -> store.edit(m.id(), "{oops")).isInstanceOf(InvalidInputException.class);
+        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo("{\"ok\":true}");
+    }
+
+    // ---- tenants ------------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("no method of another tenant sees or changes this tenant's rows")
+    void tenantIsolation() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("secret"));
+        Message r = store.append(c.id(), NewMessage.assistant("reply").parent(m.id()));
+        assertThat(other.get(c.id())).isEmpty();
+        assertThat(other.message(m.id())).isEmpty();
+        assertThat(other.list(ConversationQuery.forOwner(ALICE)).items()).isEmpty();
+        List<Executable> calls = List.of(
+                () -> other.require(c.id()),
+                () -> other.updateTitle(c.id(), "x"),
+                () -> other.updateSummary(c.id(), "x"),
+                () -> other.updateMetadata(c.id(), Map.of()),
+                () -> other.archive(c.id()),
+                () -> other.reopen(c.id()),
+                () -> other.close(c.id()),
+                () -> other.delete(c.id()),
+                () -> other.restore(c.id()),
+                () -> other.append(c.id(), NewMessage.user("x")),
+                () -> other.history(c.id()),
+                () -> other.historyBefore(c.id(), 5, 5),
+                () -> other.messages(c.id(), 0, 5),
+                () -> other.siblings(r.id()),
+                () -> other.activate(r.id()),
+                () -> other.canRetry(r.id()),
+                () -> other.updateStatus(m.id(), MessageStatus.FAILED, "x"),
+                () -> other.markRead(m.id()),
+                () -> other.markAllRead(c.id()),
+                () -> other.unreadCount(c.id()),
+                () -> other.edit(m.id(), "x"),
+                () -> other.deleteMessage(m.id()),
+                () -> other.events(m.id()));
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOf(NotFoundException.class);
+        }
+        Conversation mine = store.get(c.id()).orElseThrow();
+        assertThat(mine).isEqualTo(c.title() == null ? mine : c);
+        assertThat(mine.status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(mine.lastSequence()).isEqualTo(2);
+        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo("secret");
+        assertThat(store.unreadCount(c.id())).isEqualTo(2);
+        // A tool thread in the other tenant cannot hang off this tenant's conversation either.
+        assertThatThrownBy(() -> other.create(NewConversation.toolThread(BOB, null, c.id(), null))).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("invalid tenant ids are rejected")
+    void badTenant() {
+        assertThatThrownBy(() -> atlas.tenant(" ")).isInstanceOf(InvalidInputException.class).hasMessageContaining("tenantId");
+        assertThatThrownBy(() -> atlas.tenant(null)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> atlas.tenant("a\u0000b")).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> atlas.tenant("x".repeat(129))).isInstanceOf(InvalidInputException.class);
+        assertThat(atlas.defaultTenant().id()).isEqualTo("default");
+    }
+
+    // ---- bad input ------------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("text a database cannot store byte-exact is rejected with the field's name, before any write")
+    void unstorableText() {
+        Conversation c = convo();
+        assertField(() -> store.append(c.id(), NewMessage.user("a\u0000b")), "content");
+        assertField(() -> store.append(c.id(), NewMessage.user("lone \uD800 surrogate")), "content");
+        assertField(() -> store.append(c.id(), NewMessage.user("x".repeat((1 << 20) + 1))), "content");
+        assertField(() -> store.append(c.id(), NewMessage.user("ok").metadata(Map.of("k", "v\u0000"))), "metadata");
+        assertField(() -> store.append(c.id(), NewMessage.user("ok").agent("  ")), "agent");
+        assertField(() -> store.create(NewConversation.of(ALICE).title("t\u0000")), "title");
+        assertField(() -> store.updateTitle(c.id(), "x".repeat(501)), "title");
+        assertField(() -> store.updateMetadata(c.id(), Map.of("thread", new Object() {
+            @SuppressWarnings("unused")
+            public Object getSelf() {
+                return this;
+            }
+        })), "metadata");
+        Map<String, Object> deep = new LinkedHashMap<>();
+        Map<String, Object> cursor = deep;
+        for (int i = 0; i < 100; i++) {
+            Map<String, Object> next = new LinkedHashMap<>();
+            cursor.put("n", next);
+            cursor = next;
+        }
+        assertField(() -> store.updateMetadata(c.id(), deep), "metadata");
+        assertField(() -> Owner.of("user", ""), "owner.id");
+        assertField(() -> NewMessage.user(null), "content");
+        assertField(() -> Role.of("robot"), "role");
+        assertThat(store.get(c.id()).orElseThrow()).isEqualTo(c);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("SQL injection strings and exotic Unicode are stored verbatim")
+    void hostileButValidText() {
+        List<String> samples = List.of("'; DROP TABLE atlas_messages; --", "\" OR 1=1 --", "<p>", "Robert'); DELETE FROM x;--",
+                "emoji 👩‍💻 and astral 𝄞", "tab\tnewline\nreturn\r", "\\u0000 as text", "ＮＦＫＣ", "<p>messages");
+        Conversation c = store.create(NewConversation.of(Owner.of("user'--", "id\"; DROP"), "agent<p>").title(samples.get(0)));
+        for (String s : samples) {
+            Message m = store.append(c.id(), NewMessage.user(s).clientId(s).agent(s).metadata(Map.of(s, s)));
+            Message read = store.message(m.id()).orElseThrow();
+            assertThat(read.content()).isEqualTo(s);
+            assertThat(read.clientId()).isEqualTo(s);
+            assertThat(read.metadata()).containsEntry(s, s);
+        }
+        Conversation read = store.get(c.id()).orElseThrow();
+        assertThat(read.owner()).isEqualTo(Owner.of("user'--", "id\"; DROP"));
+        assertThat(read.agent()).isEqualTo("agent<p>");
+        assertThat(read.title()).isEqualTo(samples.get(0));
+    }
+
+    @Test
+    @DisplayName("unknown ids fail with NotFoundException naming the entity")
+    void unknownIds() {
+        UUID nope = UUID.randomUUID();
+        assertThat(store.get(nope)).isEmpty();
+        assertThatThrownBy(() -> store.append(nope, NewMessage.user("x"))).isInstanceOf(NotFoundException.class).hasMessageContaining("conversation");
+        assertThatThrownBy(() -> store.markRead(nope)).isInstanceOf(NotFoundException.class).hasMessageContaining("message");
+        assertThatThrownBy(() -> store.get(null)).isInstanceOf(InvalidInputException.class);
+    }
+
+    // ---- time ---------------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("timestamps read back equal to what was written, whatever the JVM's time zone")
+    void timeZones() {
+        TimeZone saved = TimeZone.getDefault();
+        try {
+            Conversation c;
+            Message m;
+            TimeZone.setDefault(TimeZone.getTimeZone("Pacific/Chatham"));
+            clock.set(Instant.parse("2026-10-25T01:30:00.000001Z"));
+            c = convo();
+            m = store.append(c.id(), NewMessage.user("dst"));
+            TimeZone.setDefault(TimeZone.getTimeZone("America/St_Johns"));
+            assertThat(store.get(c.id()).orElseThrow().createdAt()).isEqualTo(Instant.parse("2026-10-25T01:30:00.000001Z"));
+            assertThat(store.message(m.id()).orElseThrow().createdAt()).isEqualTo(m.createdAt());
+            clock.set(Instant.parse("1969-12-31T23:59:59.999999Z"));
+            Conversation early = convo();
+            assertThat(store.get(early.id()).orElseThrow().createdAt()).isEqualTo(Instant.parse("1969-12-31T23:59:59.999999Z"));
+            clock.set(Instant.parse("2026-01-01T00:00:00.123456789Z"));
+            Conversation nanos = convo();
+            assertThat(nanos.createdAt()).isEqualTo(Instant.parse("2026-01-01T00:00:00.123456Z"));
+            assertThat(store.get(nanos.id()).orElseThrow().createdAt()).isEqualTo(nanos.createdAt());
+        } finally {
+            TimeZone.setDefault(saved);
+        }
+    }
+
+    // ---- concurrency --------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("8 threads × 500 appends to one conversation: no error, sequences exactly 1..4000")
+    void concurrentAppends() throws Exception {
+        Conversation c = convo();
+        int threads = 8;
+        int perThread = 500;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<Long>>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    List<Long> seqs = new ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        seqs.add(store.append(c.id(), NewMessage.user("t" + thread + "-" + i).clientId("t" + thread + "-" + i)).sequence());
+                    }
+                    return seqs;
+                }));
+            }
+            Set<Long> all = new HashSet<>();
+            for (Future<List<Long>> f : futures) {
+                all.addAll(f.get());
+            }
+            assertThat(all).hasSize(threads * perThread);
+            assertThat(all).containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, threads * perThread).boxed().toList());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(threads * perThread);
+        List<Message> page = store.messages(c.id(), 0, 1000);
+        assertThat(page).extracting(Message::sequence).containsExactlyElementsOf(LongStream.rangeClosed(1, 1000).boxed().toList());
+    }
+
+    @Test
+    @DisplayName("concurrent re-sends of one client id store exactly one message")
+    void concurrentIdempotentAppends() throws Exception {
+        Conversation c = convo();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Message>> sends = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                sends.add(() -> store.append(c.id(), NewMessage.user("once").clientId("same")));
+            }
+            Set<UUID> ids = new HashSet<>();
+            for (Future<Message> f : pool.invokeAll(sends)) {
+                ids.add(f.get().id());
+            }
+            assertThat(ids).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.messages(c.id(), 0, 100)).hasSize(1);
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(1);
+    }
+
+    private static void assertField(Executable call, String field) {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        try {
+            call.execute();
+        } catch (Throwable t) {
+            thrown.set(t);
+        }
+        assertThat(thrown.get()).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
+        assertThat(((InvalidInputException) thrown.get()).field()).isEqualTo(field);
+    }
+
+    /** A clock tests set and advance explicitly. */
+    public static final class MutableClock extends Clock {
+        private volatile Instant now;
+
+        public MutableClock(Instant start) {
+            this.now = start;
+        }
+
+        public void set(Instant instant) {
+            now = instant;
+        }
+
+        public void advanceMicros(long micros) {
+            now = now.plusNanos(micros * 1000);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+}
