@@ -1,0 +1,95 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConversationQuery;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.Owner;
+import dev.atlas.migrations.AtlasMigrations;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.MigrationInfo;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Migrations apply once, are a no-op the second time, validate, and coexist with a host's Flyway. */
+public abstract class MigrationContract {
+    private final TestDatabase database;
+
+    protected MigrationContract(TestDatabase database) {
+        this.database = database;
+    }
+
+    @AfterEach
+    void cleanup() {
+        database.cleanup();
+    }
+
+    @Test
+    @DisplayName("migrating an empty database applies every version; migrating again applies none; validate passes")
+    void migrateTwice() {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            int applied = AtlasMigrations.of(ds).migrate();
+            assertThat(applied).isGreaterThanOrEqualTo(1);
+            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+            Flyway flyway = AtlasMigrations.of(ds).flyway();
+            assertThat(flyway.validateWithResult().validationSuccessful).isTrue();
+            assertThat(flyway.info().pending()).isEmpty();
+            assertThat(flyway.info().applied()).extracting(MigrationInfo::getVersion).isNotEmpty();
+            var store = atlas.conversations();
+            var c = store.create(NewConversation.of(Owner.user("1")));
+            store.append(c.id(), NewMessage.user("works after migration"));
+        }
+    }
+
+    @Test
+    @DisplayName("a custom table prefix names every table and Atlas's own history table")
+    void customPrefix() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.tablePrefix("agent_"))) {
+            var store = atlas.tenant("t").conversations();
+            store.create(NewConversation.of(Owner.user("1")));
+            assertThat(store.list(ConversationQuery.all()).items()).hasSize(1);
+            assertThat(count("agent_conversations")).isEqualTo(1);
+            assertThat(count("agent_schema_history")).isGreaterThanOrEqualTo(1);
+            assertThat(tableExists("atlas_conversations")).isFalse();
+        }
+    }
+
+    @Test
+    @DisplayName("Atlas's history table coexists with a host's own Flyway history")
+    void coexistsWithHostFlyway() throws SQLException {
+        try (Atlas atlas = database.open()) {
+            DataSource ds = database.dataSource();
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE flyway_schema_history (installed_rank INT PRIMARY KEY, version TEXT)");
+                s.execute("INSERT INTO flyway_schema_history VALUES (1, '42')");
+            }
+            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+            assertThat(count("flyway_schema_history")).isEqualTo(1);
+        }
+    }
+
+    private long count(String table) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private boolean tableExists(String table) throws SQLException {
+        try (Connection c = database.dataSource().getConnection();
+             ResultSet rs = c.getMetaData().getTables(null, null, table, null)) {
+            return rs.next();
+        }
+    }
+}
