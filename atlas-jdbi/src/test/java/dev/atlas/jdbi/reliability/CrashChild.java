@@ -1,0 +1,33 @@
+package dev.atlas.jdbi.reliability;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConversationStore;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.Owner;
+
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * Child JVM for the crash tests: writes in a loop and prints one line per acknowledged write,
+ * until the parent kills it with SIGKILL. Arguments: {@code sqlite <file>} or
+ * {@code postgres <jdbcUrl>}.
+ */
+public final class CrashChild {
+    public static void main(String[] args) {
+        Atlas atlas = args[0].equals("sqlite")
+                ? Atlas.sqlite(Path.of(args[1]))
+                : Atlas.builder().jdbcUrl(args[1]).credentials("postgres", "postgres").build();
+        ConversationStore store = atlas.tenant("crash").conversations();
+        UUID conversation = store.create(NewConversation.of(Owner.user("1"), "crash")).id();
+        System.out.println("CONV " + conversation);
+        System.out.flush();
+        for (long i = 0; ; i++) {
+            var m = store.append(conversation, NewMessage.user("message " + i + " " + "x".repeat(200)).clientId("c" + i));
+            System.out.println("ACK " + m.id() + " " + m.sequence());
+            System.out.flush();
+            CrashWork.afterAppend(atlas, conversation, i);
+        }
+    }
+}
