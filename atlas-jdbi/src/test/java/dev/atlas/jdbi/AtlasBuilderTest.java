@@ -72,8 +72,11 @@ class AtlasBuilderTest {
         hc.setJdbcUrl("jdbc:sqlite:" + dir.resolve("host.db"));
         try (HikariDataSource host = new HikariDataSource(hc)) {
             Atlas atlas = Atlas.builder().dataSource(host).build();
-            atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            var store = atlas.conversations();
+            store.create(NewConversation.of(Owner.user("1")));
             atlas.close();
+            assertThatThrownBy(() -> store.create(NewConversation.of(Owner.user("1")))).isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("closed");
             assertThat(host.isClosed()).isFalse();
             assertThatThrownBy(() -> atlas.tenant("x")).isInstanceOf(ConfigurationException.class);
         }

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.AtlasException;
+import dev.atlas.ConfigurationException;
 import dev.atlas.StorageException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -35,6 +36,7 @@ public final class Db {
     private final String prefix;
     private final Clock clock;
     private final ReentrantLock writeLock;
+    private volatile boolean closed;
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
         this.dialect = dialect;
@@ -84,8 +86,20 @@ public final class Db {
         return clock;
     }
 
+    /** After this, every call fails fast instead of reporting a (retryable) pool error. */
+    public void close() {
+        closed = true;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new ConfigurationException("this Atlas instance is closed");
+        }
+    }
+
     /** Runs {@code work} in one write transaction; on SQLite behind the single-writer lock. */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
+        checkOpen();
         if (writeLock != null) {
             writeLock.lock();
         }
@@ -104,6 +118,7 @@ public final class Db {
 
     /** Runs read-only {@code work} on a pooled connection without a transaction. */
     public <T> T read(HandleCallback<T, RuntimeException> work) {
+        checkOpen();
         try {
             return jdbi.withHandle(work);
         } catch (AtlasException e) {

@@ -61,7 +61,11 @@ public final class JdbiAtlas implements Atlas {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true) && ownedPool != null) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        db.close();
+        if (ownedPool != null) {
             try {
                 ownedPool.close();
             } catch (Exception e) {

@@ -68,6 +68,7 @@ public abstract class MigrationContract {
     @DisplayName("Atlas's history table coexists with a host's own Flyway history")
     void coexistsWithHostFlyway() throws SQLException {
         try (Atlas atlas = database.open()) {
+            assertThat(atlas.databaseKind()).isNotNull();
             DataSource ds = database.dataSource();
             try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE flyway_schema_history (installed_rank INT PRIMARY KEY, version TEXT)");
