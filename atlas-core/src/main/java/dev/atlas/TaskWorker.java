@@ -45,6 +45,7 @@ public final class TaskWorker implements AutoCloseable {
     private final ExecutorService pool;
     private final ScheduledExecutorService scheduler;
     private final ScheduledFuture<?> polling;
+    private final Object pollLock = new Object();
     private volatile boolean closed;
 
     private TaskWorker(Builder b) {
@@ -62,6 +63,13 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     private void poll() {
+        // Held for the whole poll so close() can wait until no claim is between store and pool.
+        synchronized (pollLock) {
+            pollLocked();
+        }
+    }
+
+    private void pollLocked() {
         while (!closed && slots.tryAcquire()) {
             Optional<ClaimedTask> claim;
             try {
@@ -130,6 +138,9 @@ public final class TaskWorker implements AutoCloseable {
     public void close() {
         closed = true;
         polling.cancel(false);
+        synchronized (pollLock) {
+            // A poll in progress has handed its claims to the pool; later polls see closed.
+        }
         pool.shutdown();
         boolean interrupted = false;
         while (true) {
