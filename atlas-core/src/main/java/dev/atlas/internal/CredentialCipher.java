@@ -54,7 +54,8 @@ public final class CredentialCipher {
         SecretKey key = keys.key(sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
                 "credential '" + name + "' was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
                         + keys.ids() + ")"));
-        if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null) {
+        if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null
+                || sealed.ciphertext().length < TAG_BITS / 8) {
             throw new CredentialDecryptionException("credential '" + name + "' has a malformed nonce or ciphertext");
         }
         try {
@@ -65,7 +66,8 @@ public final class CredentialCipher {
         } catch (AEADBadTagException e) {
             throw new CredentialDecryptionException("credential '" + name + "' failed authentication: the stored ciphertext was"
                     + " changed, moved from another row, or written with a different key", e);
-        } catch (GeneralSecurityException e) {
+        } catch (GeneralSecurityException | java.security.ProviderException e) {
+            // ProviderException: the JDK reports some malformed inputs this way rather than as a checked exception.
             throw new CredentialDecryptionException("credential '" + name + "' could not be decrypted: " + e.getMessage(), e);
         }
     }

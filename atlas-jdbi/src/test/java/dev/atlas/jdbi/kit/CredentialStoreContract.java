@@ -124,7 +124,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a changed byte in the ciphertext or nonce fails with CredentialDecryptionException, never garbage")
+    @DisplayName("a changed byte in the ciphertext or nonce, or a truncated ciphertext, fails with CredentialDecryptionException, never garbage")
     void tamperByte() throws SQLException {
         store.put(ALICE, "openai", PLAINTEXT);
         store.put(ALICE, "github", PLAINTEXT);
@@ -139,6 +139,8 @@ public abstract class CredentialStoreContract extends AtlasContract {
         nonce[0] ^= (byte) 0x80;
         write("acme", ALICE, "github", nonce, gh[1]);
         assertThatThrownBy(() -> store.get(ALICE, "github")).isInstanceOf(CredentialDecryptionException.class);
+        write("acme", ALICE, "openai", row[0], Arrays.copyOf(row[1], 3));
+        assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
     }
 
     @Test
