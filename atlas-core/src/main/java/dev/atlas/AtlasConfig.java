@@ -63,11 +63,6 @@ public record AtlasConfig(
         return prefix;
     }
 
-    /** The credential keys, if configured. */
-    public Optional<CredentialKeys> suppliedCredentialKeys() {
-        return Optional.ofNullable(credentialKeys);
-    }
-
     /** The data source the application supplied, if any. */
     public Optional<DataSource> suppliedDataSource() {
         return Optional.ofNullable(dataSource);
@@ -78,6 +73,7 @@ public record AtlasConfig(
         // Never print the password.
         return "AtlasConfig[sqliteFile=" + sqliteFile + ", jdbcUrl=" + jdbcUrl + ", username=" + username
                 + ", dataSource=" + (dataSource == null ? null : dataSource.getClass().getName()) + ", tablePrefix=" + tablePrefix
-                + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize + ", credentialKeys=" + credentialKeys + "]";
+                + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
+                + ", credentialKeys=" + credentialKeys + "]"; // CredentialKeys prints ids only
     }
 }
