@@ -31,6 +31,7 @@ public final class AtlasBuilder {
     private Clock clock = Clock.systemUTC();
     private int historyLimit = 50;
     private int maxPoolSize = 10;
+    private CredentialKeys credentialKeys;
 
     AtlasBuilder() {}
 
@@ -103,9 +104,21 @@ public final class AtlasBuilder {
         return this;
     }
 
+    /**
+     * Keys that encrypt {@link CredentialStore} secrets (AES-256-GCM). The application keeps the
+     * key material; Atlas holds it in memory only and never writes or prints it.
+     */
+    public AtlasBuilder credentialKeys(CredentialKeys credentialKeys) {
+        if (credentialKeys == null) {
+            throw new ConfigurationException("credentialKeys must not be null");
+        }
+        this.credentialKeys = credentialKeys;
+        return this;
+    }
+
     /** The settings as they stand, validated. */
     public AtlasConfig config() {
-        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize);
+        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

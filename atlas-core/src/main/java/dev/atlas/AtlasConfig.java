@@ -20,6 +20,7 @@ import java.util.regex.Pattern;
  * @param clock         source of every timestamp Atlas writes
  * @param historyLimit  default number of messages {@link ConversationStore#history(java.util.UUID)} returns
  * @param maxPoolSize   connections in the pool Atlas creates
+ * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
  */
 public record AtlasConfig(
         Path sqliteFile,
@@ -31,7 +32,8 @@ public record AtlasConfig(
         boolean migrate,
         Clock clock,
         int historyLimit,
-        int maxPoolSize) {
+        int maxPoolSize,
+        CredentialKeys credentialKeys) {
 
     static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
 
@@ -71,6 +73,7 @@ public record AtlasConfig(
         // Never print the password.
         return "AtlasConfig[sqliteFile=" + sqliteFile + ", jdbcUrl=" + jdbcUrl + ", username=" + username
                 + ", dataSource=" + (dataSource == null ? null : dataSource.getClass().getName()) + ", tablePrefix=" + tablePrefix
-                + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize + "]";
+                + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
+                + ", credentialKeys=" + credentialKeys + "]"; // CredentialKeys prints ids only
     }
 }

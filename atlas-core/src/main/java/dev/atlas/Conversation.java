@@ -13,6 +13,7 @@ import java.util.UUID;
  * @param archivedAt    when it was last archived, or {@code null}
  * @param closedAt      when it was closed, or {@code null}
  * @param deletedAt     when it was soft-deleted, or {@code null}
+ * @param assistantRevisionId the assistant revision it runs with, or {@code null}
  */
 public record Conversation(
         UUID id,
@@ -33,7 +34,8 @@ public record Conversation(
         Instant closedAt,
         Instant createdAt,
         Instant updatedAt,
-        Instant deletedAt) {
+        Instant deletedAt,
+        UUID assistantRevisionId) {
 
     public Optional<String> titleIfSet() {
         return Optional.ofNullable(title);

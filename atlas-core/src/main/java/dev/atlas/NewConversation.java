@@ -21,6 +21,8 @@ import java.util.UUID;
  * @param parentToolCallId     for tool threads: the tool call that spawned it
  * @param title                a title, or {@code null} to take one from the first user message
  * @param metadata             JSON-compatible application data (never null)
+ * @param assistantRevisionId  the assistant revision it runs with, or {@code null}; must exist in the
+ *                             tenant and belong to {@code assistantId} when both are given
  */
 public record NewConversation(
         Owner owner,
@@ -30,7 +32,8 @@ public record NewConversation(
         UUID parentConversationId,
         UUID parentToolCallId,
         String title,
-        Map<String, Object> metadata) {
+        Map<String, Object> metadata,
+        UUID assistantRevisionId) {
 
     public NewConversation {
         Check.notNull("owner", owner);
@@ -45,7 +48,7 @@ public record NewConversation(
 
     /** A user conversation for {@code owner} with {@code agent} (which may be null). */
     public static NewConversation of(Owner owner, String agent) {
-        return new NewConversation(owner, agent, null, ConversationType.USER, null, null, null, Map.of());
+        return new NewConversation(owner, agent, null, ConversationType.USER, null, null, null, Map.of(), null);
     }
 
     /** A user conversation for {@code owner} with no agent key. */
@@ -58,24 +61,29 @@ public record NewConversation(
      */
     public static NewConversation toolThread(Owner owner, String agent, UUID parentConversationId, UUID parentToolCallId) {
         return new NewConversation(owner, agent, null, ConversationType.TOOL,
-                Check.notNull("parentConversationId", parentConversationId), parentToolCallId, null, Map.of());
+                Check.notNull("parentConversationId", parentConversationId), parentToolCallId, null, Map.of(), null);
     }
 
     public NewConversation title(String title) {
-        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata);
+        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
     public NewConversation assistant(UUID assistantId) {
-        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata);
+        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
     public NewConversation metadata(Map<String, ?> metadata) {
-        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.metadata("metadata", metadata));
+        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.metadata("metadata", metadata), assistantRevisionId);
     }
 
     /** Makes this a tool thread under the given conversation and tool call. */
     public NewConversation parent(UUID parentConversationId, UUID parentToolCallId) {
         return new NewConversation(owner, agent, assistantId, ConversationType.TOOL,
-                Check.notNull("parentConversationId", parentConversationId), parentToolCallId, title, metadata);
+                Check.notNull("parentConversationId", parentConversationId), parentToolCallId, title, metadata, assistantRevisionId);
+    }
+
+    /** Records the exact assistant revision (prompt and settings) the conversation runs with. */
+    public NewConversation assistantRevision(UUID assistantRevisionId) {
+        return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 }

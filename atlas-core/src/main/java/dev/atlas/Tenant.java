@@ -10,4 +10,17 @@ public interface Tenant {
 
     /** Conversations and messages of this tenant. */
     ConversationStore conversations();
+
+    /** Assistants of this tenant and their versioned prompts and settings. */
+    AssistantStore assistants();
+
+    /**
+     * Encrypted third-party credentials of this tenant's owners. Needs
+     * {@link AtlasBuilder#credentialKeys(CredentialKeys)}; without keys its calls fail with
+     * {@link ConfigurationException}.
+     */
+    CredentialStore credentials();
+
+    /** Durable background tasks of this tenant. */
+    TaskStore tasks();
 }

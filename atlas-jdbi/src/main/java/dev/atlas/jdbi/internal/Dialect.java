@@ -89,4 +89,13 @@ public enum Dialect {
     static Instant fromMicros(long micros) {
         return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
     }
+
+    /**
+     * Suffix of a SELECT that locks the rows it returns for this transaction and skips rows other
+     * transactions hold, so concurrent claimers each get a different row. SQLite needs none: it
+     * has one writer at a time, and {@link Db#write} serialises write transactions.
+     */
+    public String lockSkipLocked() {
+        return this == POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
+    }
 }

@@ -37,7 +37,7 @@ public final class JdbiAtlas implements Atlas {
         if (cached != null) {
             return cached;
         }
-        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit());
+        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys());
         if (tenants.size() < 10_000) {
             tenants.putIfAbsent(tenantId, created);
         }

@@ -69,24 +69,41 @@ public final class JdbiConversationStore implements ConversationStore {
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
+            UUID assistant = nc.assistantRevisionId() == null ? nc.assistantId() : revisionAssistant(h, nc);
             if (nc.parentConversationId() != null) {
                 findConversation(h, nc.parentConversationId())
                         .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId()));
             }
             h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                             + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
-                            + " created_at, updated_at) VALUES (:t, :id, :ownerType, :ownerId, :agent, :assistant, :type,"
-                            + " :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now)")
+                            + " created_at, updated_at, assistant_revision_id) VALUES (:t, :id, :ownerType, :ownerId, :agent, :assistant,"
+                            + " :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision)")
                     .bind("t", tenant).bind("id", id)
                     .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
-                    .bind("agent", nc.agent()).bind("assistant", nc.assistantId()).bind("type", nc.type().toString())
+                    .bind("agent", nc.agent()).bind("assistant", assistant).bind("revision", nc.assistantRevisionId()).bind("type", nc.type().toString())
                     .bind("parent", nc.parentConversationId()).bind("parentToolCall", nc.parentToolCallId())
                     .bind("title", nc.title()).bind("metadata", metadata).bind("now", now)
                     .execute();
-            return new Conversation(id, tenant, nc.owner(), nc.agent(), nc.assistantId(), nc.type(), nc.parentConversationId(),
+            return new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
                     nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
-                    null, now, now, null);
+                    null, now, now, null, nc.assistantRevisionId());
         });
+    }
+
+    /**
+     * The assistant owning the given revision, which must exist in this tenant and, when the
+     * caller also named an assistant, belong to it.
+     */
+    private UUID revisionAssistant(Handle h, NewConversation nc) {
+        UUID owner = h.createQuery("SELECT assistant_id FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
+                .bind("t", tenant).bind("id", nc.assistantRevisionId())
+                .map((rs, ctx) -> db.dialect().uuid(rs, "assistant_id")).findOne()
+                .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId()));
+        if (nc.assistantId() != null && !nc.assistantId().equals(owner)) {
+            throw new InvalidInputException("assistantRevisionId", "revision " + nc.assistantRevisionId() + " belongs to assistant "
+                    + owner + ", not to assistantId " + nc.assistantId());
+        }
+        return owner;
     }
 
     @Override

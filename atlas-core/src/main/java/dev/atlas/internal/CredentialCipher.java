@@ -1,0 +1,88 @@
+package dev.atlas.internal;
+
+import dev.atlas.CredentialDecryptionException;
+import dev.atlas.CredentialKeys;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+
+/**
+ * AES-256-GCM for credentials. Not public API.
+ *
+ * <p>The associated data is every part of the row's identity, each length-prefixed so that no
+ * two different identities encode alike ("ab"+"c" versus "a"+"bc").
+ */
+public final class CredentialCipher {
+    public static final int NONCE_BYTES = 12;
+    private static final int TAG_BITS = 128;
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final CredentialKeys keys;
+
+    public CredentialCipher(CredentialKeys keys) {
+        this.keys = keys;
+    }
+
+    public String primaryId() {
+        return keys.primaryId();
+    }
+
+    /** Ciphertext (with tag) and the nonce used. */
+    public record Sealed(String keyId, byte[] nonce, byte[] ciphertext) {}
+
+    public Sealed encrypt(String plaintext, String tenant, String ownerType, String ownerId, String name) {
+        String keyId = keys.primaryId();
+        byte[] nonce = new byte[NONCE_BYTES];
+        RANDOM.nextBytes(nonce);
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.ENCRYPT_MODE, keys.key(keyId).orElseThrow(), new GCMParameterSpec(TAG_BITS, nonce));
+            c.updateAAD(aad(tenant, ownerType, ownerId, name, keyId));
+            return new Sealed(keyId, nonce, c.doFinal(plaintext.getBytes(StandardCharsets.UTF_8)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM is unavailable in this JVM", e);
+        }
+    }
+
+    public String decrypt(Sealed sealed, String tenant, String ownerType, String ownerId, String name) {
+        SecretKey key = keys.key(sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
+                "credential '" + name + "' was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
+                        + keys.ids() + ")"));
+        if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null
+                || sealed.ciphertext().length < TAG_BITS / 8) {
+            throw new CredentialDecryptionException("credential '" + name + "' has a malformed nonce or ciphertext");
+        }
+        try {
+            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
+            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed.nonce()));
+            c.updateAAD(aad(tenant, ownerType, ownerId, name, sealed.keyId()));
+            return new String(c.doFinal(sealed.ciphertext()), StandardCharsets.UTF_8);
+        } catch (AEADBadTagException e) {
+            throw new CredentialDecryptionException("credential '" + name + "' failed authentication: the stored ciphertext was"
+                    + " changed, moved from another row, or written with a different key", e);
+        } catch (GeneralSecurityException | java.security.ProviderException e) {
+            // ProviderException: the JDK reports some malformed inputs this way rather than as a checked exception.
+            throw new CredentialDecryptionException("credential '" + name + "' could not be decrypted: " + e.getMessage(), e);
+        }
+    }
+
+    static byte[] aad(String... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes("atlas-credential-v1".getBytes(StandardCharsets.US_ASCII));
+        for (String part : parts) {
+            byte[] b = part.getBytes(StandardCharsets.UTF_8);
+            out.write(b.length >>> 24);
+            out.write(b.length >>> 16);
+            out.write(b.length >>> 8);
+            out.write(b.length);
+            out.writeBytes(b);
+        }
+        return out.toByteArray();
+    }
+}

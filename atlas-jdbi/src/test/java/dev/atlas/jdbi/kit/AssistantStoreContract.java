@@ -1,0 +1,467 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Assistant;
+import dev.atlas.AssistantRevision;
+import dev.atlas.AssistantSpec;
+import dev.atlas.AssistantStore;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationStore;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NewConversation;
+import dev.atlas.NewRevision;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.RevisionDiff;
+import dev.atlas.RevisionKind;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link AssistantStore} implementation must have, on every database. */
+public abstract class AssistantStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected AssistantStore store;
+    protected AssistantStore other;
+
+    protected AssistantStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").assistants();
+        other = atlas.tenant("globex").assistants();
+    }
+
+    private Assistant bot() {
+        return store.create(AssistantSpec.of("support-bot", "Support bot"));
+    }
+
+    private static NewRevision rev(String prompt, Map<String, ?> settings) {
+        return NewRevision.of(prompt, settings).author(ALICE);
+    }
+
+    // ---- assistants ----------------------------------------------------------------------
+
+    @Test
+    @DisplayName("a created assistant reads back with every field as written, by id and by slug")
+    void createAndGet() {
+        Assistant a = store.create(AssistantSpec.of("support-bot", "Support bot").description("Answers order questions")
+                .active(false).isPublic(true).owner(ALICE).defaultModel("gpt-4o").temperature(new BigDecimal("0.70"))
+                .topP(new BigDecimal("1")).maxOutputTokens(4096).tools(List.of("lookup_order", "refund"))
+                .metadata(Map.of("team", "cx", "nested", Map.of("x", List.of(1, 2)))));
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(a);
+        assertThat(store.findBySlug("support-bot").orElseThrow()).isEqualTo(a);
+        assertThat(a.tenantId()).isEqualTo("acme");
+        assertThat(a.description()).isEqualTo("Answers order questions");
+        assertThat(a.active()).isFalse();
+        assertThat(a.isPublic()).isTrue();
+        assertThat(a.owner()).isEqualTo(ALICE);
+        assertThat(a.temperature()).isEqualTo(new BigDecimal("0.70"));
+        assertThat(a.topP()).isEqualTo(new BigDecimal("1.00"));
+        assertThat(a.maxOutputTokens()).isEqualTo(4096);
+        assertThat(a.tools()).containsExactly("lookup_order", "refund");
+        assertThat(a.metadata()).isEqualTo(Map.of("team", "cx", "nested", Map.of("x", List.of(1, 2))));
+        assertThat(a.currentRevision()).isEmpty();
+        assertThat(a.currentRevisionNumber()).isZero();
+        assertThat(a.createdAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    @DisplayName("optional defaults may be absent and read back as absent")
+    void createMinimal() {
+        Assistant a = bot();
+        assertThat(store.get(a.id()).orElseThrow())
+                .returns(null, Assistant::temperature).returns(null, Assistant::topP).returns(null, Assistant::maxOutputTokens)
+                .returns(null, Assistant::owner).returns(null, Assistant::defaultModel).returns(List.of(), Assistant::tools)
+                .returns(true, Assistant::active).returns(false, Assistant::isPublic);
+    }
+
+    @Test
+    @DisplayName("temperature and top_p round-trip exactly at two decimals, including the bounds")
+    void decimalsRoundTrip() {
+        List<String> values = List.of("0", "0.01", "0.5", "0.70", "1", "1.25", "1.99", "2.00");
+        for (int i = 0; i < values.size(); i++) {
+            BigDecimal t = new BigDecimal(values.get(i));
+            BigDecimal p = t.min(BigDecimal.ONE);
+            Assistant a = store.create(AssistantSpec.of("bot-" + i, "Bot").temperature(t).topP(p));
+            Assistant read = store.get(a.id()).orElseThrow();
+            assertThat(read.temperature()).isEqualTo(t.setScale(2)).isEqualTo(a.temperature());
+            assertThat(read.topP()).isEqualTo(p.setScale(2));
+        }
+    }
+
+    @Test
+    @DisplayName("a slug is unique among live assistants of a tenant, free in other tenants and after delete")
+    void slugUnique() {
+        Assistant a = bot();
+        assertThatThrownBy(() -> store.create(AssistantSpec.of("support-bot", "Again"))).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("slug");
+        assertThat(other.create(AssistantSpec.of("support-bot", "Theirs")).slug()).isEqualTo("support-bot");
+        store.delete(a.id());
+        Assistant again = store.create(AssistantSpec.of("support-bot", "Second life"));
+        assertThat(store.findBySlug("support-bot").orElseThrow().id()).isEqualTo(again.id());
+    }
+
+    @Test
+    @DisplayName("concurrent creates with one slug produce exactly one assistant and conflicts")
+    void slugUniqueConcurrent() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        try {
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                results.add(pool.submit(() -> {
+                    try {
+                        store.create(AssistantSpec.of("same", "Same"));
+                        return true;
+                    } catch (ConflictException e) {
+                        return false;
+                    }
+                }));
+            }
+            int created = 0;
+            for (Future<Boolean> f : results) {
+                created += f.get() ? 1 : 0;
+            }
+            assertThat(created).isEqualTo(1);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(store.list(100, null).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("invalid definitions are rejected naming the field, and nothing is written")
+    void badInput() {
+        assertField(() -> store.create(AssistantSpec.of("Support", "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("has space", "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("-leading", "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("a".repeat(101), "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("x'; DROP TABLE atlas_assistants; --", "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("", "x")), "slug");
+        assertField(() -> store.create(AssistantSpec.of("ok", " ")), "name");
+        assertField(() -> store.create(AssistantSpec.of("ok", "a\u0000b")), "name");
+        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("2.01")), "temperature");
+        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("-0.01")), "temperature");
+        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("0.123")), "temperature");
+        assertField(() -> AssistantSpec.of("ok", "x").topP(new BigDecimal("1.01")), "topP");
+        assertField(() -> AssistantSpec.of("ok", "x").maxOutputTokens(0), "maxOutputTokens");
+        assertField(() -> AssistantSpec.of("ok", "x").maxOutputTokens(-5), "maxOutputTokens");
+        assertField(() -> AssistantSpec.of("ok", "x").tools(List.of("a", "a")), "tools");
+        assertField(() -> AssistantSpec.of("ok", "x").tools(Collections.singletonList(null)), "tools");
+        assertField(() -> AssistantSpec.of("ok", "x").tools(List.of("\uD800")), "tools");
+        assertField(() -> store.create(AssistantSpec.of("ok", "x").metadata(Map.of("self", new Object() {
+            @SuppressWarnings("unused")
+            public Object getSelf() {
+                return this;
+            }
+        }))), "metadata");
+        assertField(() -> store.create(null), "assistant");
+        assertThat(store.list(100, null).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("update replaces the definition and keeps the revisions; a taken slug conflicts")
+    void update() {
+        Assistant a = bot();
+        store.publish(a.id(), rev("p1", Map.of()));
+        store.create(AssistantSpec.of("taken", "Taken"));
+        clock.advanceMicros(10);
+        Assistant updated = store.update(a.id(), AssistantSpec.of("support-v2", "Support v2").temperature(new BigDecimal("1.5"))
+                .tools(List.of("search")));
+        assertThat(updated.slug()).isEqualTo("support-v2");
+        assertThat(updated.temperature()).isEqualTo(new BigDecimal("1.50"));
+        assertThat(updated.tools()).containsExactly("search");
+        assertThat(updated.currentRevisionNumber()).isEqualTo(1);
+        assertThat(updated.updatedAt()).isEqualTo(clock.instant());
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(updated);
+        assertThatThrownBy(() -> store.update(a.id(), AssistantSpec.of("taken", "x"))).isInstanceOf(ConflictException.class);
+        assertThat(store.get(a.id()).orElseThrow().slug()).isEqualTo("support-v2");
+    }
+
+    @Test
+    @DisplayName("a deleted assistant disappears from lookups, takes no revisions, and its revisions stay readable by id")
+    void softDelete() {
+        Assistant a = bot();
+        AssistantRevision r = store.publish(a.id(), rev("p", Map.of()));
+        store.delete(a.id());
+        assertThat(store.get(a.id())).isEmpty();
+        assertThat(store.findBySlug("support-bot")).isEmpty();
+        assertThat(store.list(10, null).items()).isEmpty();
+        assertThatThrownBy(() -> store.publish(a.id(), rev("p2", Map.of()))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.delete(a.id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.revision(r.id())).contains(r);
+    }
+
+    @Test
+    @DisplayName("list pages through live assistants by slug without repeats")
+    void list() {
+        for (String s : List.of("delta", "alpha", "echo", "charlie", "bravo")) {
+            store.create(AssistantSpec.of(s, s));
+        }
+        other.create(AssistantSpec.of("zulu", "zulu"));
+        List<String> seen = new ArrayList<>();
+        Page<Assistant> page = store.list(2, null);
+        seen.addAll(page.items().stream().map(Assistant::slug).toList());
+        while (page.hasMore()) {
+            page = store.list(2, page.nextCursor().orElseThrow());
+            seen.addAll(page.items().stream().map(Assistant::slug).toList());
+        }
+        assertThat(seen).containsExactly("alpha", "bravo", "charlie", "delta", "echo");
+        assertField(() -> store.list(0, null), "limit");
+        assertField(() -> store.list(10, "not a cursor"), "cursor");
+    }
+
+    // ---- revisions -----------------------------------------------------------------------
+
+    @Test
+    @DisplayName("publishing numbers revisions 1, 2, 3 and moves the current pointer each time")
+    void publish() {
+        Assistant a = bot();
+        AssistantRevision r1 = store.publish(a.id(), rev("You are helpful.", Map.of("tone", "warm")).label("first"));
+        clock.advanceMicros(1);
+        AssistantRevision r2 = store.publish(a.id(), rev("You are terse.", Map.of("tone", "dry")));
+        AssistantRevision r3 = store.publish(a.id(), NewRevision.of("", Map.of()));
+        assertThat(List.of(r1.number(), r2.number(), r3.number())).containsExactly(1, 2, 3);
+        assertThat(r1).returns("You are helpful.", AssistantRevision::systemPrompt).returns(Map.of("tone", "warm"), AssistantRevision::settings)
+                .returns("first", AssistantRevision::label).returns(ALICE, AssistantRevision::author)
+                .returns(RevisionKind.PUBLISHED, AssistantRevision::kind).returns(null, AssistantRevision::rolledBackToId)
+                .returns(a.id(), AssistantRevision::assistantId).returns("acme", AssistantRevision::tenantId);
+        assertThat(r2.createdAt()).isEqualTo(clock.instant());
+        assertThat(r3.author()).isNull();
+        assertThat(store.currentRevision(a.id())).contains(r3);
+        Assistant read = store.get(a.id()).orElseThrow();
+        assertThat(read.currentRevisionId()).isEqualTo(r3.id());
+        assertThat(read.currentRevisionNumber()).isEqualTo(3);
+        assertThat(read.lastRevisionNumber()).isEqualTo(3);
+        assertThat(store.revision(a.id(), 2)).contains(r2);
+        assertThat(store.revision(r1.id())).contains(r1);
+        assertThat(store.revision(a.id(), 4)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("prompt and settings round-trip verbatim, hostile text included")
+    void revisionContentVerbatim() {
+        Assistant a = bot();
+        String prompt = "Robert'); DROP TABLE atlas_assistant_revisions;--\n\t<p> \"quoted\" ünïcödé 😀 \\u0000 text";
+        Map<String, Object> settings = Map.of("nested", Map.of("list", List.of(1, "two", true)), "n", 3.5, "empty", Map.of());
+        AssistantRevision r = store.publish(a.id(), NewRevision.of(prompt, settings));
+        assertThat(store.revision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(store.revision(r.id()).orElseThrow().settings()).isEqualTo(settings);
+    }
+
+    @Test
+    @DisplayName("invalid revisions are rejected naming the field, and no number is used up")
+    void badRevision() {
+        Assistant a = bot();
+        assertField(() -> store.publish(a.id(), NewRevision.of(null, Map.of())), "systemPrompt");
+        assertField(() -> store.publish(a.id(), NewRevision.of("a\u0000", Map.of())), "systemPrompt");
+        assertField(() -> store.publish(a.id(), NewRevision.of("x".repeat((1 << 20) + 1), Map.of())), "systemPrompt");
+        assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of("k", "\\u0000 is fine but \u0000 is not"))), "settings");
+        assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of()).label(" ")), "label");
+        assertField(() -> store.publish(null, NewRevision.of("ok", Map.of())), "assistantId");
+        assertField(() -> store.revision(a.id(), 0), "number");
+        assertThat(store.publish(a.id(), NewRevision.of("ok", Map.of())).number()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("8 threads publishing 25 revisions each get numbers 1 to 200 without gaps, repeats or errors")
+    void concurrentPublish() throws Exception {
+        Assistant a = bot();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<List<Integer>>> futures = new ArrayList<>();
+        try {
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    List<Integer> numbers = new ArrayList<>();
+                    for (int i = 0; i < 25; i++) {
+                        numbers.add(store.publish(a.id(), NewRevision.of("t" + thread + " i" + i, Map.of("i", i))).number());
+                    }
+                    return numbers;
+                }));
+            }
+            List<Integer> all = new ArrayList<>();
+            for (Future<List<Integer>> f : futures) {
+                List<Integer> mine = f.get();
+                assertThat(mine).isSorted();
+                all.addAll(mine);
+            }
+            assertThat(all).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, 200).boxed().toList());
+        } finally {
+            pool.shutdown();
+        }
+        List<AssistantRevision> history = store.history(a.id());
+        assertThat(history).extracting(AssistantRevision::number).containsExactlyElementsOf(IntStream.rangeClosed(1, 200).boxed().toList());
+        Assistant read = store.get(a.id()).orElseThrow();
+        assertThat(read.currentRevisionNumber()).isEqualTo(200);
+        assertThat(read.lastRevisionNumber()).isEqualTo(200);
+    }
+
+    @Test
+    @DisplayName("rollback appends a copy of the earlier revision, makes it current, and the history shows who did it")
+    void rollback() {
+        Assistant a = bot();
+        AssistantRevision r1 = store.publish(a.id(), rev("one", Map.of("tone", "warm", "n", 1)).label("v1"));
+        store.publish(a.id(), rev("two", Map.of("tone", "dry")));
+        clock.advanceMicros(7);
+        AssistantRevision back = store.rollback(a.id(), 1, BOB);
+        assertThat(back.number()).isEqualTo(3);
+        assertThat(back.kind()).isEqualTo(RevisionKind.ROLLBACK);
+        assertThat(back.rolledBackToId()).isEqualTo(r1.id());
+        assertThat(back.rolledBackToNumber()).isEqualTo(1);
+        assertThat(back.systemPrompt()).isEqualTo("one");
+        assertThat(back.settings()).isEqualTo(r1.settings());
+        assertThat(back.author()).isEqualTo(BOB);
+        assertThat(back.createdAt()).isEqualTo(clock.instant());
+        assertThat(store.currentRevision(a.id())).contains(back);
+        assertThat(store.diff(a.id(), 1, 3).isEmpty()).isTrue();
+
+        List<AssistantRevision> history = store.history(a.id());
+        assertThat(history).extracting(AssistantRevision::number).containsExactly(1, 2, 3);
+        assertThat(history).extracting(AssistantRevision::kind)
+                .containsExactly(RevisionKind.PUBLISHED, RevisionKind.PUBLISHED, RevisionKind.ROLLBACK);
+        assertThat(history.get(2)).isEqualTo(back);
+
+        AssistantRevision again = store.rollback(a.id(), back.id(), ALICE);
+        assertThat(again.number()).isEqualTo(4);
+        assertThat(again.rolledBackToNumber()).isEqualTo(3);
+        assertThat(again.systemPrompt()).isEqualTo("one");
+    }
+
+    @Test
+    @DisplayName("rollback to a revision of another assistant or another tenant, or to a missing number, is rejected and writes nothing")
+    void rollbackForeign() {
+        Assistant a = bot();
+        store.publish(a.id(), rev("mine", Map.of()));
+        Assistant b = store.create(AssistantSpec.of("other-bot", "Other"));
+        AssistantRevision ofB = store.publish(b.id(), rev("other", Map.of()));
+        Assistant foreign = other.create(AssistantSpec.of("support-bot", "Foreign"));
+        AssistantRevision ofForeign = other.publish(foreign.id(), rev("foreign", Map.of()));
+
+        assertThatThrownBy(() -> store.rollback(a.id(), ofB.id(), ALICE)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.rollback(a.id(), ofForeign.id(), ALICE)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.rollback(a.id(), 5, ALICE)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.rollback(foreign.id(), 1, ALICE)).isInstanceOf(NotFoundException.class);
+        assertThat(store.history(a.id())).hasSize(1);
+        assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(1);
+        assertThat(other.history(foreign.id())).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("diff reports added, removed and changed settings keys and whether the prompt changed")
+    void diff() {
+        Assistant a = bot();
+        store.publish(a.id(), rev("same", Map.of("tone", "warm", "keep", 1, "drop", true, "deep", Map.of("a", List.of(1, 2)))));
+        store.publish(a.id(), rev("same", Map.of("tone", "dry", "keep", 1, "added", "x", "deep", Map.of("a", List.of(1, 3)))));
+        store.publish(a.id(), rev("different", Map.of("tone", "dry", "keep", 1, "added", "x", "deep", Map.of("a", List.of(1, 3)))));
+        RevisionDiff d = store.diff(a.id(), 1, 2);
+        assertThat(d.added()).containsExactly("added");
+        assertThat(d.removed()).containsExactly("drop");
+        assertThat(d.changed()).containsExactlyInAnyOrder("tone", "deep");
+        assertThat(d.promptChanged()).isFalse();
+        assertThat(d.fromNumber()).isEqualTo(1);
+        assertThat(d.toNumber()).isEqualTo(2);
+        RevisionDiff prompt = store.diff(a.id(), 2, 3);
+        assertThat(prompt.promptChanged()).isTrue();
+        assertThat(prompt.added()).isEmpty();
+        assertThat(prompt.changed()).isEmpty();
+        RevisionDiff backwards = store.diff(a.id(), 2, 1);
+        assertThat(backwards.added()).containsExactly("drop");
+        assertThat(backwards.removed()).containsExactly("added");
+        assertThatThrownBy(() -> store.diff(a.id(), 1, 9)).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("another tenant cannot see or change an assistant or its revisions through any call")
+    void tenantIsolation() {
+        Assistant a = bot();
+        AssistantRevision r = store.publish(a.id(), rev("p", Map.of()));
+        store.publish(a.id(), rev("q", Map.of()));
+        assertThat(other.get(a.id())).isEmpty();
+        assertThat(other.findBySlug("support-bot")).isEmpty();
+        assertThat(other.list(10, null).items()).isEmpty();
+        assertThat(other.revision(a.id(), 1)).isEmpty();
+        assertThat(other.revision(r.id())).isEmpty();
+        assertThat(other.currentRevision(a.id())).isEmpty();
+        assertThatThrownBy(() -> other.update(a.id(), AssistantSpec.of("x", "x"))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.delete(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.publish(a.id(), rev("x", Map.of()))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.history(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.diff(a.id(), 1, 2)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.rollback(a.id(), 1, BOB)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.rollback(a.id(), r.id(), BOB)).isInstanceOf(NotFoundException.class);
+        Assistant unchanged = store.get(a.id()).orElseThrow();
+        assertThat(unchanged.lastRevisionNumber()).isEqualTo(2);
+        assertThat(unchanged.slug()).isEqualTo("support-bot");
+    }
+
+    // ---- conversations record the revision they ran with ---------------------------------
+
+    @Test
+    @DisplayName("a conversation records the assistant revision it runs with, and its assistant is filled in")
+    void conversationRevision() {
+        Assistant a = bot();
+        AssistantRevision r = store.publish(a.id(), rev("p", Map.of()));
+        ConversationStore conversations = atlas.tenant("acme").conversations();
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support").assistantRevision(r.id()));
+        assertThat(c.assistantRevisionId()).isEqualTo(r.id());
+        assertThat(c.assistantId()).isEqualTo(a.id());
+        assertThat(conversations.get(c.id()).orElseThrow()).isEqualTo(c);
+        Conversation both = conversations.create(NewConversation.of(ALICE).assistant(a.id()).assistantRevision(r.id()));
+        assertThat(conversations.get(both.id()).orElseThrow().assistantRevisionId()).isEqualTo(r.id());
+        Conversation none = conversations.create(NewConversation.of(ALICE));
+        assertThat(conversations.get(none.id()).orElseThrow().assistantRevisionId()).isNull();
+    }
+
+    @Test
+    @DisplayName("a conversation naming a missing, foreign or mismatched assistant revision is rejected and not created")
+    void conversationRevisionRejected() {
+        Assistant a = bot();
+        Assistant b = store.create(AssistantSpec.of("b", "B"));
+        AssistantRevision ofB = store.publish(b.id(), rev("p", Map.of()));
+        Assistant foreign = other.create(AssistantSpec.of("f", "F"));
+        AssistantRevision ofForeign = other.publish(foreign.id(), rev("p", Map.of()));
+        ConversationStore conversations = atlas.tenant("acme").conversations();
+        assertThatThrownBy(() -> conversations.create(NewConversation.of(ALICE).assistantRevision(UUID.randomUUID())))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> conversations.create(NewConversation.of(ALICE).assistantRevision(ofForeign.id())))
+                .isInstanceOf(NotFoundException.class);
+        assertField(() -> conversations.create(NewConversation.of(ALICE).assistant(a.id()).assistantRevision(ofB.id())),
+                "assistantRevisionId");
+        assertThat(conversations.list(dev.atlas.ConversationQuery.all()).items()).isEmpty();
+    }
+
+    static void assertField(Executable call, String field) {
+        assertThatThrownBy(call::execute).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+}

@@ -1,0 +1,364 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConfigurationException;
+import dev.atlas.CredentialDecryptionException;
+import dev.atlas.CredentialInfo;
+import dev.atlas.CredentialKeys;
+import dev.atlas.CredentialStore;
+import dev.atlas.Owner;
+import dev.atlas.Secret;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link CredentialStore} implementation must have, on every database. */
+public abstract class CredentialStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+    private static final byte[] K1 = randomKey();
+    private static final byte[] K2 = randomKey();
+    private static final String PLAINTEXT = "sk-live-PLAINTEXT-7f3a9c-marker";
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected CredentialStore store;
+    protected CredentialStore other;
+
+    protected CredentialStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    private static byte[] randomKey() {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        return k;
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock).credentialKeys(CredentialKeys.of("k1", K1));
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").credentials();
+        other = atlas.tenant("globex").credentials();
+    }
+
+    @Test
+    @DisplayName("a stored secret reads back unchanged; put again replaces it; a missing one is empty")
+    void roundTrip() {
+        CredentialInfo info = store.put(ALICE, "openai", PLAINTEXT);
+        assertThat(info).returns(ALICE, CredentialInfo::owner).returns("openai", CredentialInfo::name)
+                .returns("k1", CredentialInfo::keyId).returns(clock.instant(), CredentialInfo::createdAt);
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+        clock.advanceMicros(3);
+        CredentialInfo replaced = store.put(ALICE, "openai", "sk-second ünïcödé 😀");
+        assertThat(replaced.createdAt()).isEqualTo(info.createdAt());
+        assertThat(replaced.updatedAt()).isEqualTo(clock.instant());
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("sk-second ünïcödé 😀");
+        assertThat(store.get(ALICE, "github")).isEmpty();
+        assertThat(store.get(BOB, "openai")).isEmpty();
+        store.put(ALICE, "empty", "");
+        assertThat(store.get(ALICE, "empty").orElseThrow().reveal()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("list gives names and key ids by name, never values; a secret's toString hides it")
+    void listHidesValues() {
+        store.put(ALICE, "slack", PLAINTEXT);
+        store.put(ALICE, "github", PLAINTEXT);
+        store.put(BOB, "jira", PLAINTEXT);
+        List<CredentialInfo> list = store.list(ALICE);
+        assertThat(list).extracting(CredentialInfo::name).containsExactly("github", "slack");
+        assertThat(list.toString()).doesNotContain(PLAINTEXT);
+        Secret s = store.get(ALICE, "slack").orElseThrow();
+        assertThat(s.toString()).doesNotContain(PLAINTEXT).isEqualTo("Secret[****]");
+        assertThat(store.list(Owner.user("nobody"))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("delete removes one credential and reports whether there was one")
+    void delete() {
+        store.put(ALICE, "openai", PLAINTEXT);
+        store.put(ALICE, "github", PLAINTEXT);
+        assertThat(store.delete(ALICE, "openai")).isTrue();
+        assertThat(store.delete(ALICE, "openai")).isFalse();
+        assertThat(store.get(ALICE, "openai")).isEmpty();
+        assertThat(store.get(ALICE, "github")).isPresent();
+    }
+
+    @Test
+    @DisplayName("every write uses a fresh 12-byte nonce, so the same secret never encrypts alike")
+    void freshNonce() throws SQLException {
+        store.put(ALICE, "a", PLAINTEXT);
+        byte[][] first = raw("acme", ALICE, "a");
+        store.put(ALICE, "a", PLAINTEXT);
+        byte[][] second = raw("acme", ALICE, "a");
+        assertThat(first[0]).hasSize(12);
+        assertThat(first[0]).isNotEqualTo(second[0]);
+        assertThat(first[1]).isNotEqualTo(second[1]);
+        assertThat(first[1].length).isEqualTo(PLAINTEXT.length() + 16);
+    }
+
+    @Test
+    @DisplayName("a changed byte in the ciphertext or nonce, or a truncated ciphertext, fails with CredentialDecryptionException, never garbage")
+    void tamperByte() throws SQLException {
+        store.put(ALICE, "openai", PLAINTEXT);
+        store.put(ALICE, "github", PLAINTEXT);
+        byte[][] row = raw("acme", ALICE, "openai");
+        byte[] ciphertext = row[1].clone();
+        ciphertext[3] ^= 0x01;
+        write("acme", ALICE, "openai", row[0], ciphertext);
+        assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class)
+                .hasMessageContaining("openai").hasMessageNotContaining(PLAINTEXT);
+        byte[][] gh = raw("acme", ALICE, "github");
+        byte[] nonce = gh[0].clone();
+        nonce[0] ^= (byte) 0x80;
+        write("acme", ALICE, "github", nonce, gh[1]);
+        assertThatThrownBy(() -> store.get(ALICE, "github")).isInstanceOf(CredentialDecryptionException.class);
+        write("acme", ALICE, "openai", row[0], Arrays.copyOf(row[1], 3));
+        assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
+    }
+
+    @Test
+    @DisplayName("a ciphertext moved to another owner, name or tenant fails to decrypt")
+    void tamperMove() throws SQLException {
+        store.put(ALICE, "openai", PLAINTEXT);
+        store.put(BOB, "openai", "bob's");
+        store.put(ALICE, "github", "alice's github");
+        other.put(ALICE, "openai", "globex alice");
+        byte[][] alice = raw("acme", ALICE, "openai");
+        write("acme", BOB, "openai", alice[0], alice[1]);
+        write("acme", ALICE, "github", alice[0], alice[1]);
+        write("globex", ALICE, "openai", alice[0], alice[1]);
+        assertThatThrownBy(() -> store.get(BOB, "openai")).isInstanceOf(CredentialDecryptionException.class);
+        assertThatThrownBy(() -> store.get(ALICE, "github")).isInstanceOf(CredentialDecryptionException.class);
+        assertThatThrownBy(() -> other.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+    }
+
+    @Test
+    @DisplayName("after rotation old rows still decrypt, new writes use the primary, and reEncrypt moves every row in batches")
+    void rotation() {
+        for (int i = 0; i < 230; i++) {
+            store.put(Owner.user("u" + i), "openai", PLAINTEXT + i);
+        }
+        other.put(ALICE, "openai", "globex");
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        assertThat(r.get(Owner.user("7"), "openai")).isEmpty();
+        assertThat(r.get(Owner.user("u7"), "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT + 7);
+        assertThat(r.put(ALICE, "new", "fresh").keyId()).isEqualTo("k2");
+        assertThat(r.reEncrypt()).isEqualTo(230);
+        assertThat(r.reEncrypt()).isZero();
+        assertThat(r.list(Owner.user("u229"))).extracting(CredentialInfo::keyId).containsExactly("k2");
+
+        Atlas onlyNew = reopen(b -> b.credentialKeys(CredentialKeys.of("k2", K2)));
+        CredentialStore n = onlyNew.tenant("acme").credentials();
+        for (int i = 0; i < 230; i += 37) {
+            assertThat(n.get(Owner.user("u" + i), "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT + i);
+        }
+        // The other tenant was not re-encrypted, and its key is no longer configured here.
+        assertThatThrownBy(() -> onlyNew.tenant("globex").credentials().get(ALICE, "openai"))
+                .isInstanceOf(CredentialDecryptionException.class).hasMessageContaining("k1");
+    }
+
+    @Test
+    @DisplayName("reEncrypt stops with CredentialDecryptionException at a tampered row instead of re-encrypting garbage")
+    void reEncryptTampered() throws SQLException {
+        store.put(ALICE, "openai", PLAINTEXT);
+        byte[][] row = raw("acme", ALICE, "openai");
+        row[1][0] ^= 0x01;
+        write("acme", ALICE, "openai", row[0], row[1]);
+        Atlas rotated = reopen(b -> b.credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        assertThatThrownBy(() -> rotated.tenant("acme").credentials().reEncrypt()).isInstanceOf(CredentialDecryptionException.class);
+        assertThat(rotated.tenant("acme").credentials().list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k1");
+    }
+
+    @Test
+    @DisplayName("the wrong key under a known id fails with CredentialDecryptionException")
+    void wrongKey() {
+        store.put(ALICE, "openai", PLAINTEXT);
+        Atlas wrong = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", K2)));
+        assertThatThrownBy(() -> wrong.tenant("acme").credentials().get(ALICE, "openai"))
+                .isInstanceOf(CredentialDecryptionException.class);
+    }
+
+    @Test
+    @DisplayName("the plaintext appears nowhere in the database: not in any column of any table, nor in the files")
+    void plaintextNotStored() throws Exception {
+        store.put(ALICE, "openai", PLAINTEXT);
+        other.put(BOB, "openai", PLAINTEXT);
+        store.put(ALICE, "openai", PLAINTEXT);
+        String hex = HexFormat.of().formatHex(PLAINTEXT.getBytes(StandardCharsets.UTF_8));
+        int cells = 0;
+        try (Connection c = database.dataSource().getConnection()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[] {"TABLE"})) {
+                while (rs.next()) {
+                    tables.add(rs.getString("TABLE_NAME"));
+                }
+            }
+            assertThat(tables).contains("atlas_credentials");
+            for (String t : tables) {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT * FROM " + t)) {
+                    int n = rs.getMetaData().getColumnCount();
+                    while (rs.next()) {
+                        for (int i = 1; i <= n; i++) {
+                            Object v = rs.getObject(i);
+                            String text = v instanceof byte[] b ? new String(b, StandardCharsets.ISO_8859_1) + HexFormat.of().formatHex(b)
+                                    : String.valueOf(v);
+                            assertThat(text).as(t + " column " + rs.getMetaData().getColumnName(i)).doesNotContain(PLAINTEXT)
+                                    .doesNotContainIgnoringCase(hex);
+                            cells++;
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(cells).isGreaterThan(0);
+        if (database instanceof SqliteTestDatabase sqlite) {
+            byte[] needle = PLAINTEXT.getBytes(StandardCharsets.UTF_8);
+            for (String suffix : List.of("", "-wal", "-shm", "-journal")) {
+                Path f = Path.of(sqlite.file() + suffix);
+                if (Files.exists(f)) {
+                    assertThat(indexOf(Files.readAllBytes(f), needle)).as(f.toString()).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("another tenant cannot read, list or delete a credential, and keeps its own under the same name")
+    void tenantIsolation() {
+        store.put(ALICE, "openai", PLAINTEXT);
+        assertThat(other.get(ALICE, "openai")).isEmpty();
+        assertThat(other.list(ALICE)).isEmpty();
+        assertThat(other.delete(ALICE, "openai")).isFalse();
+        assertThat(other.reEncrypt()).isZero();
+        other.put(ALICE, "openai", "theirs");
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+        assertThat(other.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("theirs");
+    }
+
+    @Test
+    @DisplayName("bad owners, names and secrets are rejected naming the field, and nothing is written")
+    void badInput() {
+        assertField(() -> store.put(null, "n", "s"), "owner");
+        assertField(() -> store.put(ALICE, " ", "s"), "name");
+        assertField(() -> store.put(ALICE, "x".repeat(256), "s"), "name");
+        assertField(() -> store.put(ALICE, "a\u0000", "s"), "name");
+        assertField(() -> store.put(ALICE, "n", null), "secret");
+        assertField(() -> store.put(ALICE, "n", "a\u0000b"), "secret");
+        assertField(() -> store.put(ALICE, "n", "\uDC00"), "secret");
+        assertField(() -> store.put(ALICE, "n", "x".repeat(CredentialStore.MAX_SECRET_LENGTH + 1)), "secret");
+        assertField(() -> store.get(ALICE, null), "name");
+        assertField(() -> store.list(null), "owner");
+        assertThat(store.list(ALICE)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("without configured keys every credential call fails with a ConfigurationException saying how to fix it")
+    void noKeys() {
+        Atlas plain = reopen(b -> b);
+        CredentialStore c = plain.tenant("acme").credentials();
+        List<Executable> calls = List.of(() -> c.put(ALICE, "n", "s"), () -> c.get(ALICE, "n"), () -> c.list(ALICE),
+                () -> c.delete(ALICE, "n"), c::reEncrypt);
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOf(ConfigurationException.class).hasMessageContaining("credentialKeys");
+        }
+    }
+
+    @Test
+    @DisplayName("credential keys must be 32 bytes with valid ids, and never show key material in toString")
+    void keyValidation() {
+        assertThatThrownBy(() -> CredentialKeys.of("k", new byte[31])).isInstanceOf(ConfigurationException.class).hasMessageContaining("32");
+        assertThatThrownBy(() -> CredentialKeys.of("k", null)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> CredentialKeys.of("bad id", K1)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> CredentialKeys.of("k", K1).with("k", K2)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> CredentialKeys.of("k", K1).primary("missing")).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> Atlas.builder().credentialKeys(null)).isInstanceOf(ConfigurationException.class);
+        CredentialKeys keys = CredentialKeys.of("k2", K2).with("k1", K1).primary("k1");
+        assertThat(keys.primaryId()).isEqualTo("k1");
+        String shown = keys + " " + atlas.config();
+        assertThat(shown).contains("k1").contains("k2")
+                .doesNotContain(HexFormat.of().formatHex(K1)).doesNotContain(Arrays.toString(K1))
+                .doesNotContain(java.util.Base64.getEncoder().encodeToString(K1));
+        byte[] mutable = randomKey();
+        CredentialKeys copy = CredentialKeys.of("m", mutable);
+        byte[] before = copy.key("m").orElseThrow().getEncoded();
+        mutable[0] ^= 1;
+        assertThat(copy.key("m").orElseThrow().getEncoded()).isEqualTo(before);
+    }
+
+    // ---- raw database access, to play the attacker ---------------------------------------
+
+    private byte[][] raw(String tenant, Owner owner, String name) throws SQLException {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT nonce, ciphertext FROM atlas_credentials"
+                     + " WHERE tenant_id = ? AND owner_type = ? AND owner_id = ? AND name = ?")) {
+            ps.setString(1, tenant);
+            ps.setString(2, owner.type());
+            ps.setString(3, owner.id());
+            ps.setString(4, name);
+            try (ResultSet rs = ps.executeQuery()) {
+                assertThat(rs.next()).isTrue();
+                return new byte[][] {rs.getBytes(1), rs.getBytes(2)};
+            }
+        }
+    }
+
+    private void write(String tenant, Owner owner, String name, byte[] nonce, byte[] ciphertext) throws SQLException {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("UPDATE atlas_credentials SET nonce = ?, ciphertext = ?"
+                     + " WHERE tenant_id = ? AND owner_type = ? AND owner_id = ? AND name = ?")) {
+            ps.setBytes(1, nonce);
+            ps.setBytes(2, ciphertext);
+            ps.setString(3, tenant);
+            ps.setString(4, owner.type());
+            ps.setString(5, owner.id());
+            ps.setString(6, name);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+    }
+
+    private static int indexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= hay.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+
+    private static void assertField(Executable call, String field) {
+        AssistantStoreContract.assertField(call, field);
+    }
+}

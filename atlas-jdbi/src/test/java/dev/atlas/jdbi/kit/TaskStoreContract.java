@@ -1,0 +1,408 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ClaimedTask;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.LeaseLostException;
+import dev.atlas.NewTask;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Task;
+import dev.atlas.TaskStatus;
+import dev.atlas.TaskStore;
+import dev.atlas.TaskWorker;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link TaskStore} implementation must have, on every database. */
+public abstract class TaskStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Duration LEASE = Duration.ofSeconds(30);
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected TaskStore store;
+    protected TaskStore other;
+
+    protected TaskStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").tasks();
+        other = atlas.tenant("globex").tasks();
+    }
+
+    private Task task(String kind) {
+        return store.enqueue(NewTask.of(kind, Map.of("n", 1)));
+    }
+
+    private void advance(Duration d) {
+        clock.advanceMicros(d.toNanos() / 1000);
+    }
+
+    @Test
+    @DisplayName("an enqueued task reads back pending with every field as written")
+    void enqueueAndGet() {
+        UUID conversation = UUID.randomUUID();
+        UUID message = UUID.randomUUID();
+        Task t = store.enqueue(NewTask.of("summarize", Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))))
+                .forMessage(conversation, message).owner(ALICE).maxAttempts(5));
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        assertThat(t).returns("acme", Task::tenantId).returns("summarize", Task::kind).returns(conversation, Task::conversationId)
+                .returns(message, Task::messageId).returns(ALICE, Task::owner).returns(TaskStatus.PENDING, Task::status)
+                .returns(0, Task::attempts).returns(5, Task::maxAttempts).returns(Map.of(), Task::result)
+                .returns(null, Task::error).returns(clock.instant(), Task::runAfter).returns(null, Task::claimId)
+                .returns(null, Task::leaseExpiresAt).returns(clock.instant(), Task::createdAt).returns(null, Task::startedAt);
+        assertThat(t.payload()).isEqualTo(Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))));
+        assertThat(store.forConversation(conversation)).containsExactly(t);
+    }
+
+    @Test
+    @DisplayName("claim takes the oldest due task, marks it running with a lease and counts the attempt")
+    void claim() {
+        Task first = task("a");
+        clock.advanceMicros(1);
+        Task second = task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThat(c.taskId()).isEqualTo(first.id());
+        assertThat(c.task()).returns(TaskStatus.RUNNING, Task::status).returns(1, Task::attempts)
+                .returns(c.claimId(), Task::claimId).returns(clock.instant().plus(LEASE), Task::leaseExpiresAt)
+                .returns(clock.instant(), Task::startedAt);
+        assertThat(c.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        assertThat(store.get(first.id()).orElseThrow()).isEqualTo(c.task());
+        assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(second.id());
+        assertThat(store.claim(LEASE)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a task is not claimable before its run-after time, and claim filters by kind")
+    void runAfterAndKinds() {
+        Task later = store.enqueue(NewTask.of("a", Map.of()).runAfter(clock.instant().plusSeconds(60)));
+        Task b = task("b");
+        assertThat(store.claim(LEASE, Set.of("a"))).isEmpty();
+        assertThat(store.claim(LEASE, Set.of("a", "c"))).isEmpty();
+        assertThat(store.claim(LEASE, Set.of("b")).orElseThrow().taskId()).isEqualTo(b.id());
+        advance(Duration.ofSeconds(60));
+        assertThat(store.claim(LEASE, Set.of("a")).orElseThrow().taskId()).isEqualTo(later.id());
+    }
+
+    @Test
+    @DisplayName("the lease holder completes a task with its result; completing again is rejected")
+    void complete() {
+        Task t = task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        clock.advanceMicros(5);
+        Task done = store.complete(c, Map.of("summary", "ok", "n", 2));
+        assertThat(done).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of("summary", "ok", "n", 2), Task::result)
+                .returns(null, Task::claimId).returns(null, Task::leaseExpiresAt).returns(clock.instant(), Task::finishedAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done);
+        assertThatThrownBy(() -> store.complete(c, Map.of())).isInstanceOf(LeaseLostException.class).hasMessageContaining("completed");
+        assertThatThrownBy(() -> store.fail(c, "late")).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.heartbeat(c)).isInstanceOf(LeaseLostException.class);
+    }
+
+    @Test
+    @DisplayName("complete, fail and heartbeat by a worker that does not hold the lease are rejected and change nothing")
+    void nonHolderRejected() {
+        task("a");
+        ClaimedTask real = store.claim(LEASE).orElseThrow();
+        ClaimedTask forged = new ClaimedTask(real.task(), UUID.randomUUID(), real.leaseExpiresAt(), LEASE);
+        assertThatThrownBy(() -> store.complete(forged, Map.of())).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.fail(forged, "x")).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.heartbeat(forged)).isInstanceOf(LeaseLostException.class);
+        assertThat(store.get(real.taskId()).orElseThrow()).isEqualTo(real.task());
+    }
+
+    @Test
+    @DisplayName("a task whose lease expired is claimed again with a new claim, and the old holder is locked out")
+    void expiredLeaseReclaimed() {
+        Task t = task("a");
+        ClaimedTask first = store.claim(LEASE).orElseThrow();
+        advance(LEASE.minusSeconds(1));
+        assertThat(store.claim(LEASE)).isEmpty();
+        advance(Duration.ofSeconds(1));
+        ClaimedTask second = store.claim(LEASE).orElseThrow();
+        assertThat(second.taskId()).isEqualTo(t.id());
+        assertThat(second.claimId()).isNotEqualTo(first.claimId());
+        assertThat(second.task().attempts()).isEqualTo(2);
+        assertThatThrownBy(() -> store.complete(first, Map.of())).isInstanceOf(LeaseLostException.class)
+                .hasMessageContaining("another worker");
+        assertThatThrownBy(() -> store.heartbeat(first)).isInstanceOf(LeaseLostException.class);
+        assertThat(store.complete(second, Map.of("by", "second")).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("a heartbeat extends the lease so the task is not reclaimed while its worker lives")
+    void heartbeat() {
+        task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        advance(Duration.ofSeconds(20));
+        ClaimedTask extended = store.heartbeat(c);
+        assertThat(extended.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        assertThat(extended.claimId()).isEqualTo(c.claimId());
+        advance(Duration.ofSeconds(20));
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThat(store.complete(c, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("a failed attempt with attempts left goes back to pending after a backoff, or at the given retry time")
+    void failRetries() {
+        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(3));
+        ClaimedTask c1 = store.claim(LEASE).orElseThrow();
+        Task retried = store.fail(c1, "HTTP 503");
+        assertThat(retried).returns(TaskStatus.PENDING, Task::status).returns("HTTP 503", Task::error)
+                .returns(null, Task::claimId).returns(clock.instant().plusSeconds(1), Task::runAfter).returns(null, Task::finishedAt);
+        assertThat(store.claim(LEASE)).isEmpty();
+        advance(Duration.ofSeconds(1));
+        ClaimedTask c2 = store.claim(LEASE).orElseThrow();
+        assertThat(c2.task().attempts()).isEqualTo(2);
+        Instant retryAt = clock.instant().plusSeconds(600);
+        assertThat(store.fail(c2, "again", retryAt).runAfter()).isEqualTo(retryAt);
+        assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
+    }
+
+    @Test
+    @DisplayName("a failed attempt with no attempts left fails the task for good")
+    void failExhausted() {
+        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
+        store.fail(store.claim(LEASE).orElseThrow(), "one");
+        advance(Duration.ofSeconds(1));
+        ClaimedTask last = store.claim(LEASE).orElseThrow();
+        Task failed = store.fail(last, "two", clock.instant());
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns(2, Task::attempts).returns("two", Task::error)
+                .returns(clock.instant(), Task::finishedAt);
+        advance(Duration.ofHours(1));
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.FAILED);
+    }
+
+    @Test
+    @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted")
+    void leaseExpiryExhaustsAttempts() {
+        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
+        store.claim(LEASE).orElseThrow();
+        advance(LEASE);
+        assertThat(store.claim(LEASE).orElseThrow().task().attempts()).isEqualTo(2);
+        advance(LEASE);
+        assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
+        assertThat(store.claim(LEASE)).isEmpty();
+        Task failed = store.get(t.id()).orElseThrow();
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns("lease expired after 2 attempts", Task::error)
+                .returns(null, Task::claimId).returns(clock.instant(), Task::finishedAt);
+    }
+
+    @Test
+    @DisplayName("after a crash, a new Atlas instance claims the tasks the dead one held once their leases expire")
+    void resumeAfterRestart() {
+        task("a");
+        task("a");
+        store.claim(LEASE).orElseThrow();
+        store.claim(LEASE).orElseThrow();
+        atlas.close();
+        Atlas restarted = reopen(b -> b.clock(clock));
+        TaskStore tasks = restarted.tenant("acme").tasks();
+        assertThat(tasks.claim(LEASE)).isEmpty();
+        advance(LEASE);
+        ClaimedTask a = tasks.claim(LEASE).orElseThrow();
+        ClaimedTask b = tasks.claim(LEASE).orElseThrow();
+        assertThat(a.taskId()).isNotEqualTo(b.taskId());
+        tasks.complete(a, Map.of());
+        tasks.complete(b, Map.of());
+    }
+
+    @Test
+    @DisplayName("cancel stops a pending or running task, locks out its holder, and a final task cannot be cancelled")
+    void cancel() {
+        Task pending = task("a");
+        assertThat(store.cancel(pending.id())).returns(TaskStatus.CANCELLED, Task::status).returns(clock.instant(), Task::finishedAt);
+        task("a");
+        ClaimedTask running = store.claim(LEASE).orElseThrow();
+        assertThat(store.cancel(running.taskId()).status()).isEqualTo(TaskStatus.CANCELLED);
+        assertThatThrownBy(() -> store.complete(running, Map.of())).isInstanceOf(LeaseLostException.class).hasMessageContaining("cancelled");
+        assertThatThrownBy(() -> store.cancel(pending.id())).isInstanceOf(IllegalTransitionException.class);
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThatThrownBy(() -> store.cancel(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("the status machine allows exactly pending → running | cancelled and running → pending | completed | failed | cancelled")
+    void statusMachine() {
+        assertThat(TaskStatus.PENDING.next()).containsExactlyInAnyOrder(TaskStatus.RUNNING, TaskStatus.CANCELLED);
+        assertThat(TaskStatus.RUNNING.next()).containsExactlyInAnyOrder(TaskStatus.PENDING, TaskStatus.COMPLETED, TaskStatus.FAILED,
+                TaskStatus.CANCELLED);
+        for (TaskStatus s : List.of(TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)) {
+            assertThat(s.isFinal()).isTrue();
+            assertThatThrownBy(() -> s.checkMoveTo(TaskStatus.PENDING)).isInstanceOf(IllegalTransitionException.class);
+        }
+        assertThat(TaskStatus.of("running")).isEqualTo(TaskStatus.RUNNING);
+        assertField(() -> TaskStatus.of("done"), "status");
+    }
+
+    @Test
+    @DisplayName("4 concurrent workers over 1,000 tasks run every task exactly once")
+    void concurrentWorkers() throws Exception {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            batch.add(NewTask.of(i % 2 == 0 ? "even" : "odd", Map.of("i", i)));
+        }
+        List<UUID> ids = store.enqueueAll(batch).stream().map(Task::id).toList();
+        ConcurrentHashMap<UUID, AtomicInteger> runs = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> workers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                workers.add(pool.submit(() -> {
+                    int mine = 0;
+                    while (true) {
+                        var claim = store.claim(Duration.ofMinutes(5));
+                        if (claim.isEmpty()) {
+                            return mine;
+                        }
+                        runs.computeIfAbsent(claim.get().taskId(), k -> new AtomicInteger()).incrementAndGet();
+                        store.complete(claim.get(), Map.of("worker", Thread.currentThread().getName()));
+                        mine++;
+                    }
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> f : workers) {
+                total += f.get();
+            }
+            assertThat(total).isEqualTo(1000);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(runs.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        for (int i = 0; i < ids.size(); i += 97) {
+            assertThat(store.get(ids.get(i)).orElseThrow()).returns(TaskStatus.COMPLETED, Task::status).returns(1, Task::attempts);
+        }
+    }
+
+    @Test
+    @DisplayName("TaskWorker runs each task with its kind's handler, fails the ones that throw, and close() waits for running handlers")
+    void worker() {
+        List<UUID> ok = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            ok.add(store.enqueue(NewTask.of("echo", Map.of("i", i))).id());
+        }
+        UUID broken = store.enqueue(NewTask.of("boom", Map.of()).maxAttempts(1)).id();
+        UUID ignored = store.enqueue(NewTask.of("unknown", Map.of())).id();
+        Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
+        try (TaskWorker worker = TaskWorker.builder(store)
+                .handler("echo", t -> {
+                    ran.add(t.id());
+                    return Map.of("echo", t.payload().get("i"));
+                })
+                .handler("boom", t -> {
+                    throw new IllegalStateException("kaboom");
+                })
+                .concurrency(3).pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
+                .start()) {
+            await(() -> ok.stream().allMatch(id -> store.get(id).orElseThrow().status() == TaskStatus.COMPLETED)
+                    && store.get(broken).orElseThrow().status() == TaskStatus.FAILED);
+        }
+        assertThat(ran).containsExactlyInAnyOrderElementsOf(ok);
+        assertThat(store.get(ok.get(7)).orElseThrow().result()).isEqualTo(Map.of("echo", 7));
+        assertThat(store.get(broken).orElseThrow().error()).contains("kaboom");
+        assertThat(store.get(ignored).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
+    }
+
+    @Test
+    @DisplayName("another tenant cannot read, claim, complete, fail, heartbeat or cancel a task")
+    void tenantIsolation() {
+        UUID conversation = UUID.randomUUID();
+        Task t = store.enqueue(NewTask.of("a", Map.of()).forConversation(conversation));
+        assertThat(other.get(t.id())).isEmpty();
+        assertThat(other.forConversation(conversation)).isEmpty();
+        assertThat(other.claim(LEASE)).isEmpty();
+        assertThatThrownBy(() -> other.cancel(t.id())).isInstanceOf(NotFoundException.class);
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThatThrownBy(() -> other.complete(c, Map.of())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.fail(c, "x")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.heartbeat(c)).isInstanceOf(NotFoundException.class);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    @Test
+    @DisplayName("bad tasks, leases, kinds, results and errors are rejected naming the field, and nothing is written")
+    void badInput() {
+        assertField(() -> store.enqueue(NewTask.of(" ", Map.of())), "kind");
+        assertField(() -> store.enqueue(NewTask.of("a\u0000", Map.of())), "kind");
+        assertField(() -> NewTask.of("a", Map.of()).maxAttempts(0), "maxAttempts");
+        assertField(() -> NewTask.of("a", Map.of()).maxAttempts(101), "maxAttempts");
+        assertField(() -> NewTask.of("a", Map.of()).runAfter(Instant.parse("+10000-01-01T00:00:00Z")), "runAfter");
+        assertField(() -> new NewTask("a", Map.of(), null, UUID.randomUUID(), null, 3, null), "conversationId");
+        assertField(() -> store.enqueue(NewTask.of("a", Map.of("v", "\u0000"))), "payload");
+        assertField(() -> store.enqueue(null), "task");
+        assertField(() -> store.enqueueAll(Collections.singletonList(null)), "tasks");
+        List<NewTask> tooMany = Collections.nCopies(1001, NewTask.of("a", Map.of()));
+        assertField(() -> store.enqueueAll(tooMany), "tasks");
+        List<NewTask> oneBad = List.of(NewTask.of("a", Map.of()), NewTask.of("a", Map.of("v", "\u0000")));
+        assertField(() -> store.enqueueAll(oneBad), "payload");
+        assertThat(store.claim(LEASE)).isEmpty();
+
+        task("a");
+        assertField(() -> store.claim(Duration.ZERO), "lease");
+        assertField(() -> store.claim(Duration.ofSeconds(-1)), "lease");
+        assertField(() -> store.claim(Duration.ofDays(2)), "lease");
+        assertField(() -> store.claim(null), "lease");
+        assertField(() -> store.claim(LEASE, Set.of()), "kinds");
+        assertField(() -> store.claim(LEASE, Set.of(" ")), "kinds");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertField(() -> store.fail(c, " "), "error");
+        assertField(() -> store.fail(c, "x".repeat(65_537)), "error");
+        assertField(() -> store.complete(c, Map.of("v", "\uD800")), "result");
+        assertField(() -> store.complete(null, Map.of()), "claim");
+        assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    private static void await(BooleanSupplier condition) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not reached within 30 s");
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    private static void assertField(Executable call, String field) {
+        AssistantStoreContract.assertField(call, field);
+    }
+}
