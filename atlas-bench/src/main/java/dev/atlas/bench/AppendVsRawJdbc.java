@@ -1,0 +1,125 @@
+package dev.atlas.bench;
+
+import dev.atlas.ConversationStore;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.Owner;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.UUID;
+import java.util.function.LongConsumer;
+
+/** Issue 6, benchmark 1: one append through Atlas against the same rows written by hand-written JDBC. */
+final class AppendVsRawJdbc implements Benchmark {
+    static final double TARGET = 0.8;
+
+    @Override
+    public String id() {
+        return "append-vs-jdbc";
+    }
+
+    @Override
+    public String title() {
+        return "1. Append one message: Atlas vs raw JDBC";
+    }
+
+    @Override
+    public Section run(Env env) throws Exception {
+        Profile p = env.profile();
+        Section s = new Section(this, "Single-threaded appends of a ~120-character user message. Baseline: hand-written JDBC"
+                + " (prepared statements, one transaction) doing the same work: counter update with RETURNING, message insert,"
+                + " \"created\" audit-event insert, on the same pool, file or database and settings. After one warm-up round each,"
+                + " " + p.rounds() + " timed rounds of " + p.roundMillis() + " ms per side, interleaved. Throughput = appends / time.");
+        for (BenchDatabase database : env.databases()) {
+            try (BenchDatabase.Opened db = database.open("bench_append")) {
+                ConversationStore store = db.atlas().tenant("bench").conversations();
+                UUID atlasConversation = store.create(NewConversation.of(Owner.user("atlas"))).id();
+                UUID rawConversation = store.create(NewConversation.of(Owner.user("raw"))).id();
+                RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
+                LongConsumer atlasAppend = n -> store.append(atlasConversation, NewMessage.user(Messages.content(n)));
+                LongConsumer rawAppend = n -> raw.append(rawConversation, "user", Messages.content(n));
+
+                Round atlas = new Round();
+                Round jdbc = new Round();
+                atlas.run(atlasAppend, p.roundMillis(), false);
+                jdbc.run(rawAppend, p.roundMillis(), false);
+                for (int r = 0; r < p.rounds(); r++) {
+                    // Alternate which side goes first so drift (WAL growth, checkpoints) hits both alike.
+                    if (r % 2 == 0) {
+                        atlas.run(atlasAppend, p.roundMillis(), true);
+                        jdbc.run(rawAppend, p.roundMillis(), true);
+                    } else {
+                        jdbc.run(rawAppend, p.roundMillis(), true);
+                        atlas.run(atlasAppend, p.roundMillis(), true);
+                    }
+                }
+                double ratio = atlas.throughput() / jdbc.throughput();
+                s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(), "raw JDBC append", jdbc.throughput(),
+                        "Atlas median " + Fmt.num(atlas.latency.medianMillis()) + " ms, raw median " + Fmt.num(jdbc.latency.medianMillis())
+                                + " ms"));
+                s.target(new TargetCheck(database.label(), "Atlas >= " + TARGET + "x raw JDBC throughput", Fmt.ratio(ratio), ratio >= TARGET));
+                s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation));
+                Env.log("%s append: Atlas %.0f/s, raw %.0f/s, %.2fx", database.label(), atlas.throughput(), jdbc.throughput(), ratio);
+            }
+        }
+        return s;
+    }
+
+    /** Both sides must have written one message and one event per append, nothing else. */
+    private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw) throws SQLException {
+        long[] a = counts(db, atlas);
+        long[] r = counts(db, raw);
+        boolean ok = a[0] == a[1] && a[1] == a[2] && r[0] == r[1] && r[1] == r[2];
+        return (ok ? "row check passed" : "ROW CHECK FAILED") + " (Atlas: " + a[0] + " appends, " + a[1] + " messages, " + a[2]
+                + " events; raw JDBC: " + r[0] + " appends, " + r[1] + " messages, " + r[2] + " events)";
+    }
+
+    private static long[] counts(BenchDatabase.Opened db, UUID conversation) throws SQLException {
+        try (Connection c = db.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT c.last_sequence,"
+                     + " (SELECT COUNT(*) FROM atlas_messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id),"
+                     + " (SELECT COUNT(*) FROM atlas_message_events e WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.id)"
+                     + " FROM atlas_conversations c WHERE c.tenant_id = 'bench' AND c.id = ?")) {
+            db.dialect().bindUuid(ps, 1, conversation);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)};
+            }
+        }
+    }
+
+    /** Accumulates timed rounds of one side. */
+    static final class Round {
+        final Stats latency = new Stats();
+        long ops;
+        long nanos;
+        private long counter;
+
+        void run(LongConsumer op, long millis, boolean timed) {
+            long start = System.nanoTime();
+            long deadline = start + millis * 1_000_000L;
+            long done = 0;
+            long now = start;
+            while (now < deadline) {
+                long t0 = now;
+                op.accept(++counter);
+                now = System.nanoTime();
+                if (timed) {
+                    latency.add(now - t0);
+                }
+                done++;
+            }
+            if (timed) {
+                ops += done;
+                nanos += now - start;
+            }
+        }
+
+        double throughput() {
+            return ops / (nanos / 1e9);
+        }
+    }
+}
