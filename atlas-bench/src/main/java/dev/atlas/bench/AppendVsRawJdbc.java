@@ -9,6 +9,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.LongConsumer;
 
@@ -31,37 +32,46 @@ final class AppendVsRawJdbc implements Benchmark {
         Profile p = env.profile();
         Section s = new Section(this, "Single-threaded appends of a ~120-character user message. Baseline: hand-written JDBC"
                 + " (prepared statements, one transaction) doing the same work: counter update with RETURNING, message insert,"
-                + " \"created\" audit-event insert, on the same pool, file or database and settings. After one warm-up round each,"
+                + " \"created\" audit-event insert, on the same pool, file or database and settings. A diagnostic third side runs the"
+                + " same three statements through Atlas's configured Jdbi without Atlas's logic. After one warm-up round each,"
                 + " " + p.rounds() + " timed rounds of " + p.roundMillis() + " ms per side, interleaved. Throughput = appends / time.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_append")) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
                 UUID atlasConversation = store.create(NewConversation.of(Owner.user("atlas"))).id();
                 UUID rawConversation = store.create(NewConversation.of(Owner.user("raw"))).id();
+                UUID jdbiConversation = store.create(NewConversation.of(Owner.user("jdbi"))).id();
                 RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
+                PlainJdbi plain = new PlainJdbi(db, "bench");
                 LongConsumer atlasAppend = n -> store.append(atlasConversation, NewMessage.user(Messages.content(n)));
                 LongConsumer rawAppend = n -> raw.append(rawConversation, "user", Messages.content(n));
+                LongConsumer jdbiAppend = n -> plain.append(jdbiConversation, "user", Messages.content(n));
 
                 Round atlas = new Round();
                 Round jdbc = new Round();
-                atlas.run(atlasAppend, p.roundMillis(), false);
-                jdbc.run(rawAppend, p.roundMillis(), false);
+                Round jdbi = new Round();
+                List<Round> sides = List.of(atlas, jdbc, jdbi);
+                List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend);
+                for (int i = 0; i < sides.size(); i++) {
+                    sides.get(i).run(ops.get(i), p.roundMillis(), false);
+                }
                 for (int r = 0; r < p.rounds(); r++) {
-                    // Alternate which side goes first so drift (WAL growth, checkpoints) hits both alike.
-                    if (r % 2 == 0) {
-                        atlas.run(atlasAppend, p.roundMillis(), true);
-                        jdbc.run(rawAppend, p.roundMillis(), true);
-                    } else {
-                        jdbc.run(rawAppend, p.roundMillis(), true);
-                        atlas.run(atlasAppend, p.roundMillis(), true);
+                    // Rotate which side goes first so drift (WAL growth, checkpoints) hits all alike.
+                    for (int i = 0; i < sides.size(); i++) {
+                        int k = (i + r) % sides.size();
+                        sides.get(k).run(ops.get(k), p.roundMillis(), true);
                     }
                 }
                 double ratio = atlas.throughput() / jdbc.throughput();
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(), "raw JDBC append", jdbc.throughput(),
                         "Atlas median " + Fmt.num(atlas.latency.medianMillis()) + " ms, raw median " + Fmt.num(jdbc.latency.medianMillis())
                                 + " ms"));
+                s.figure(Figure.throughput(database.label(), "diagnostic: same 3 statements through Atlas's Jdbi, no Atlas logic",
+                        jdbi.throughput(), "raw JDBC append", jdbc.throughput(), "median " + Fmt.num(jdbi.latency.medianMillis()) + " ms"));
+                s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(),
+                        "diagnostic: same 3 statements through Atlas's Jdbi", jdbi.throughput(), "cost of Atlas's own logic over Jdbi"));
                 s.target(new TargetCheck(database.label(), "Atlas >= " + TARGET + "x raw JDBC throughput", Fmt.ratio(ratio), ratio >= TARGET));
-                s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation));
+                s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation, jdbiConversation));
                 Env.log("%s append: Atlas %.0f/s, raw %.0f/s, %.2fx", database.label(), atlas.throughput(), jdbc.throughput(), ratio);
             }
         }
@@ -69,12 +79,17 @@ final class AppendVsRawJdbc implements Benchmark {
     }
 
     /** Both sides must have written one message and one event per append, nothing else. */
-    private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw) throws SQLException {
+    private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw, UUID jdbi) throws SQLException {
         long[] a = counts(db, atlas);
         long[] r = counts(db, raw);
-        boolean ok = a[0] == a[1] && a[1] == a[2] && r[0] == r[1] && r[1] == r[2];
-        return (ok ? "row check passed" : "ROW CHECK FAILED") + " (Atlas: " + a[0] + " appends, " + a[1] + " messages, " + a[2]
-                + " events; raw JDBC: " + r[0] + " appends, " + r[1] + " messages, " + r[2] + " events)";
+        long[] j = counts(db, jdbi);
+        boolean ok = consistent(a) && consistent(r) && consistent(j);
+        return (ok ? "row check passed" : "ROW CHECK FAILED") + " (appends/messages/events: Atlas " + a[0] + "/" + a[1] + "/" + a[2]
+                + ", raw JDBC " + r[0] + "/" + r[1] + "/" + r[2] + ", Jdbi " + j[0] + "/" + j[1] + "/" + j[2] + ")";
+    }
+
+    private static boolean consistent(long[] c) {
+        return c[0] == c[1] && c[1] == c[2];
     }
 
     private static long[] counts(BenchDatabase.Opened db, UUID conversation) throws SQLException {

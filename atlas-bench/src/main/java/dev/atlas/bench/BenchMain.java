@@ -73,6 +73,7 @@ public final class BenchMain {
                 d.close();
             }
         }
+        machine.put("load average at end", loadAverage());
         double seconds = (System.nanoTime() - t0) / 1e9;
         ReportWriter.Run run = new ReportWriter.Run(command, profile, started.toString(), seconds, machine, sections);
         String md = ReportWriter.markdown(run);
@@ -106,6 +107,8 @@ public final class BenchMain {
                 + System.getProperty("java.vm.name") + ")");
         m.put("OS", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("CPU", cpuModel());
+        // Other processes on the machine skew absolute numbers; interleaved rounds keep ratios fair.
+        m.put("load average at start", loadAverage());
         for (BenchDatabase d : databases) {
             try (BenchDatabase.Opened probe = d.open("bench_probe")) {
                 Map<String, String> info = d.describe(probe);
@@ -114,6 +117,16 @@ public final class BenchMain {
         }
         m.put("Spring AI", AppendVsLength.springVersion());
         return m;
+    }
+
+    /** The 1, 5 and 15 minute load averages (Linux), or "unknown". */
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return parts[0] + " / " + parts[1] + " / " + parts[2] + " (1 / 5 / 15 min)";
+        } catch (Exception e) {
+            return "unknown";
+        }
     }
 
     private static String cpuModel() {

@@ -24,6 +24,8 @@ final class LongConversations implements AutoCloseable {
     final Map<Integer, UUID> atlas = new LinkedHashMap<>();
     final Map<Integer, String> spring = new LinkedHashMap<>();
     final SpringChatMemory springMemory;
+    /** PostgreSQL only: history(50) medians per length measured after seeding, before statistics existed. */
+    final Map<Integer, Stats> historyBeforeAnalyze = new LinkedHashMap<>();
 
     private LongConversations(BenchDatabase.Opened db, SpringChatMemory springMemory) {
         this.db = db;
@@ -55,10 +57,31 @@ final class LongConversations implements AutoCloseable {
                 Env.log("%s: seeded %,d messages: Atlas (batched raw inserts) %.1f s, Spring AI (saveAll) %.1f s",
                         database.label(), length, (t1 - t0) / 1e9, (System.nanoTime() - t1) / 1e9);
             }
+            if (database.dialect() == dev.atlas.jdbi.internal.Dialect.POSTGRESQL) {
+                f.analyze(lengths);
+            }
             return f;
         } catch (Exception e) {
             db.close();
             throw new IllegalStateException("seeding long conversations on " + database.label() + " failed", e);
+        }
+    }
+
+    /**
+     * A bulk seed right after CREATE TABLE leaves PostgreSQL without statistics until
+     * autovacuum's first pass (up to a minute later); an application's conversations grow while
+     * autovacuum runs. Measure the state before it, then run ANALYZE as autovacuum would.
+     */
+    private void analyze(List<Integer> lengths) throws java.sql.SQLException {
+        for (int l : lengths) {
+            Stats st = new Stats();
+            for (int i = 0; i < 20; i++) {
+                st.add(Stats.time(() -> tenant.conversations().history(atlas.get(l), LoadHistory.LIMIT)));
+            }
+            historyBeforeAnalyze.put(l, st);
+        }
+        try (Connection c = db.dataSource().getConnection(); java.sql.Statement s = c.createStatement()) {
+            s.execute("ANALYZE");
         }
     }
 

@@ -19,11 +19,11 @@ public record Profile(String name, long roundMillis, int rounds, List<Integer> l
                       int loadsPerLength, List<Integer> springOpsByLength, long concurrentMillis) {
 
     public static Profile quick() {
-        return new Profile("quick", 1_000, 4, List.of(100, 10_000, 100_000), 200, 200, List.of(20, 5, 2), 3_000);
+        return new Profile("quick", 250, 12, List.of(100, 10_000, 100_000), 200, 200, List.of(20, 5, 2), 3_000);
     }
 
     public static Profile full() {
-        return new Profile("full", 3_000, 6, List.of(100, 10_000, 100_000, 1_000_000), 1_000, 1_000, List.of(50, 10, 3, 1), 10_000);
+        return new Profile("full", 500, 40, List.of(100, 10_000, 100_000, 1_000_000), 1_000, 1_000, List.of(50, 10, 3, 1), 10_000);
     }
 
     /** How many Spring AI operations to time at {@code lengths().get(i)}. */
