@@ -32,8 +32,9 @@ final class AppendVsRawJdbc implements Benchmark {
         Profile p = env.profile();
         Section s = new Section(this, "Single-threaded appends of a ~120-character user message. Baseline: hand-written JDBC"
                 + " (prepared statements, one transaction) doing the same work: counter update with RETURNING, message insert,"
-                + " \"created\" audit-event insert, on the same pool, file or database and settings. A diagnostic third side runs the"
-                + " same three statements through Atlas's configured Jdbi without Atlas's logic. After one warm-up round each,"
+                + " \"created\" audit-event insert, on the same pool, file or database and settings. Two diagnostic sides split the gap:"
+                + " the same three statements through Atlas's configured Jdbi without Atlas's logic, and the raw JDBC statements"
+                + " inside a Jdbi transaction. After one warm-up round each,"
                 + " " + p.rounds() + " timed rounds of " + p.roundMillis() + " ms per side, interleaved. Throughput = appends / time.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_append")) {
@@ -41,17 +42,20 @@ final class AppendVsRawJdbc implements Benchmark {
                 UUID atlasConversation = store.create(NewConversation.of(Owner.user("atlas"))).id();
                 UUID rawConversation = store.create(NewConversation.of(Owner.user("raw"))).id();
                 UUID jdbiConversation = store.create(NewConversation.of(Owner.user("jdbi"))).id();
+                UUID handleConversation = store.create(NewConversation.of(Owner.user("handle"))).id();
                 RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
                 PlainJdbi plain = new PlainJdbi(db, "bench");
                 LongConsumer atlasAppend = n -> store.append(atlasConversation, NewMessage.user(Messages.content(n)));
                 LongConsumer rawAppend = n -> raw.append(rawConversation, "user", Messages.content(n));
                 LongConsumer jdbiAppend = n -> plain.append(jdbiConversation, "user", Messages.content(n));
+                LongConsumer handleAppend = n -> plain.rawInJdbiTransaction(handleConversation, "user", Messages.content(n));
 
                 Round atlas = new Round();
                 Round jdbc = new Round();
                 Round jdbi = new Round();
-                List<Round> sides = List.of(atlas, jdbc, jdbi);
-                List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend);
+                Round handle = new Round();
+                List<Round> sides = List.of(atlas, jdbc, jdbi, handle);
+                List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend, handleAppend);
                 for (int i = 0; i < sides.size(); i++) {
                     sides.get(i).run(ops.get(i), p.roundMillis(), false);
                 }
@@ -68,10 +72,13 @@ final class AppendVsRawJdbc implements Benchmark {
                                 + " ms"));
                 s.figure(Figure.throughput(database.label(), "diagnostic: same 3 statements through Atlas's Jdbi, no Atlas logic",
                         jdbi.throughput(), "raw JDBC append", jdbc.throughput(), "median " + Fmt.num(jdbi.latency.medianMillis()) + " ms"));
+                s.figure(Figure.throughput(database.label(), "diagnostic: raw JDBC statements inside a Jdbi transaction",
+                        handle.throughput(), "raw JDBC append", jdbc.throughput(), "Jdbi handle and transaction management only; median "
+                                + Fmt.num(handle.latency.medianMillis()) + " ms"));
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(),
                         "diagnostic: same 3 statements through Atlas's Jdbi", jdbi.throughput(), "cost of Atlas's own logic over Jdbi"));
                 s.target(new TargetCheck(database.label(), "Atlas >= " + TARGET + "x raw JDBC throughput", Fmt.ratio(ratio), ratio >= TARGET));
-                s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation, jdbiConversation));
+                s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation, jdbiConversation, handleConversation));
                 Env.log("%s append: Atlas %.0f/s, raw %.0f/s, %.2fx", database.label(), atlas.throughput(), jdbc.throughput(), ratio);
             }
         }
@@ -79,13 +86,15 @@ final class AppendVsRawJdbc implements Benchmark {
     }
 
     /** Both sides must have written one message and one event per append, nothing else. */
-    private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw, UUID jdbi) throws SQLException {
+    private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw, UUID jdbi, UUID handle) throws SQLException {
         long[] a = counts(db, atlas);
         long[] r = counts(db, raw);
         long[] j = counts(db, jdbi);
-        boolean ok = consistent(a) && consistent(r) && consistent(j);
+        long[] h = counts(db, handle);
+        boolean ok = consistent(a) && consistent(r) && consistent(j) && consistent(h);
         return (ok ? "row check passed" : "ROW CHECK FAILED") + " (appends/messages/events: Atlas " + a[0] + "/" + a[1] + "/" + a[2]
-                + ", raw JDBC " + r[0] + "/" + r[1] + "/" + r[2] + ", Jdbi " + j[0] + "/" + j[1] + "/" + j[2] + ")";
+                + ", raw JDBC " + r[0] + "/" + r[1] + "/" + r[2] + ", Jdbi statements " + j[0] + "/" + j[1] + "/" + j[2]
+                + ", raw in Jdbi transaction " + h[0] + "/" + h[1] + "/" + h[2] + ")";
     }
 
     private static boolean consistent(long[] c) {

@@ -18,10 +18,26 @@ import java.util.UUID;
 final class PlainJdbi {
     private final Jdbi jdbi;
     private final String tenant;
+    private final RawJdbc raw;
 
     PlainJdbi(BenchDatabase.Opened db, String tenant) {
         this.jdbi = ((JdbiAtlas) db.atlas()).db().jdbi();
         this.tenant = tenant;
+        this.raw = new RawJdbc(db.dataSource(), db.dialect(), tenant);
+    }
+
+    /**
+     * Raw JDBC statements inside a Jdbi transaction ({@code Handle.getConnection()}): what Jdbi's
+     * handle and transaction management cost, without its statement machinery.
+     */
+    long rawInJdbiTransaction(UUID conversationId, String role, String content) {
+        return jdbi.inTransaction(h -> {
+            try {
+                return raw.appendOn(h.getConnection(), conversationId, role, content);
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException("raw append in a Jdbi transaction failed", e);
+            }
+        });
     }
 
     long append(UUID conversationId, String role, String content) {

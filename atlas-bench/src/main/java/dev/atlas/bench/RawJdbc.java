@@ -41,37 +41,12 @@ final class RawJdbc {
         this.tenant = tenant;
     }
 
-    /** Appends a delivered text message and returns its sequence. */
+    /** Appends a delivered text message in its own transaction and returns its sequence. */
     long append(UUID conversationId, String role, String content) {
-        UUID id = Ids.next();
-        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        String title = "user".equals(role) ? (content.length() > 80 ? content.substring(0, 80) : content) : null;
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                long seq;
-                try (PreparedStatement ps = c.prepareStatement(NEXT_SEQUENCE)) {
-                    dialect.bindInstant(ps, 1, now);
-                    dialect.bindInstant(ps, 2, now);
-                    dialect.bindInstant(ps, 3, now);
-                    ps.setString(4, title);
-                    ps.setString(5, tenant);
-                    dialect.bindUuid(ps, 6, conversationId);
-                    try (ResultSet rs = ps.executeQuery()) {
-                        if (!rs.next()) {
-                            throw new IllegalStateException("no open conversation " + conversationId);
-                        }
-                        seq = rs.getLong(1);
-                    }
-                }
-                try (PreparedStatement ps = c.prepareStatement(INSERT_MESSAGE)) {
-                    bindMessage(ps, conversationId, id, seq, role, content, now);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = c.prepareStatement(INSERT_EVENT)) {
-                    bindEvent(ps, conversationId, id, seq, role, now);
-                    ps.executeUpdate();
-                }
+                long seq = appendOn(c, conversationId, role, content);
                 c.commit();
                 return seq;
             } catch (SQLException | RuntimeException e) {
@@ -81,6 +56,37 @@ final class RawJdbc {
         } catch (SQLException e) {
             throw new IllegalStateException("raw append failed", e);
         }
+    }
+
+    /** The three statements of an append on {@code c}, inside the caller's transaction. */
+    long appendOn(Connection c, UUID conversationId, String role, String content) throws SQLException {
+        UUID id = Ids.next();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        String title = "user".equals(role) ? (content.length() > 80 ? content.substring(0, 80) : content) : null;
+        long seq;
+        try (PreparedStatement ps = c.prepareStatement(NEXT_SEQUENCE)) {
+            dialect.bindInstant(ps, 1, now);
+            dialect.bindInstant(ps, 2, now);
+            dialect.bindInstant(ps, 3, now);
+            ps.setString(4, title);
+            ps.setString(5, tenant);
+            dialect.bindUuid(ps, 6, conversationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("no open conversation " + conversationId);
+                }
+                seq = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT_MESSAGE)) {
+            bindMessage(ps, conversationId, id, seq, role, content, now);
+            ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT_EVENT)) {
+            bindEvent(ps, conversationId, id, seq, role, now);
+            ps.executeUpdate();
+        }
+        return seq;
     }
 
     private void bindMessage(PreparedStatement ps, UUID conversationId, UUID id, long seq, String role, String content, Instant now)
