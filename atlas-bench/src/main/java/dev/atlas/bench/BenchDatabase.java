@@ -54,6 +54,10 @@ public abstract class BenchDatabase implements AutoCloseable {
     /** Version and durability settings, for the report. */
     public abstract Map<String, String> describe(Opened any) throws SQLException;
 
+    /** Stops the server or deletes the files. */
+    @Override
+    public abstract void close();
+
     static String scalar(Connection c, String sql) throws SQLException {
         try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
@@ -222,8 +226,12 @@ public abstract class BenchDatabase implements AutoCloseable {
         }
 
         @Override
-        public void close() throws IOException {
-            server.close();
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("stopping embedded PostgreSQL failed", e);
+            }
         }
     }
 }

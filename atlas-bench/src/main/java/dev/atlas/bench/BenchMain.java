@@ -49,6 +49,11 @@ public final class BenchMain {
                 selected.add(b);
             }
         }
+        if (only != null && selected.size() != only.size()) {
+            System.err.println("unknown benchmark in --only " + only + "; known: "
+                    + Benchmarks.all().stream().map(Benchmark::id).collect(Collectors.joining(", ")));
+            System.exit(2);
+        }
         String command = "java -jar atlas-bench/target/atlas-bench.jar " + String.join(" ", args);
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         long t0 = System.nanoTime();

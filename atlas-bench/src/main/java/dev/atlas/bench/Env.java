@@ -48,13 +48,17 @@ public final class Env implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        Exception failure = null;
+    public void close() {
+        IllegalStateException failure = null;
         for (int i = closeables.size() - 1; i >= 0; i--) {
             try {
                 closeables.get(i).close();
             } catch (Exception e) {
-                failure = e;
+                if (failure == null) {
+                    failure = new IllegalStateException("closing a fixture failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
         }
         if (failure != null) {
