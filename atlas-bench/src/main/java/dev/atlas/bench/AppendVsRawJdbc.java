@@ -34,8 +34,8 @@ final class AppendVsRawJdbc implements Benchmark {
                 + " (prepared statements, one transaction) doing the same work: counter update with RETURNING, message insert,"
                 + " \"created\" audit-event insert, on the same pool, file or database and settings. Two diagnostic sides split the gap:"
                 + " the same three statements through Atlas's configured Jdbi without Atlas's logic, and the raw JDBC statements"
-                + " inside a Jdbi transaction. After one warm-up round each,"
-                + " " + p.rounds() + " timed rounds of " + p.roundMillis() + " ms per side, interleaved. Throughput = appends / time.");
+                + " inside a Jdbi transaction. The four sides run interleaved call by call (rotating order) for "
+                + (p.roundMillis() * p.rounds() * 4 / 1000.0) + " s after a warm-up; throughput = calls / time spent in that side's calls.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_append")) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
@@ -50,22 +50,14 @@ final class AppendVsRawJdbc implements Benchmark {
                 LongConsumer jdbiAppend = n -> plain.append(jdbiConversation, "user", Messages.content(n));
                 LongConsumer handleAppend = n -> plain.rawInJdbiTransaction(handleConversation, "user", Messages.content(n));
 
-                Round atlas = new Round();
-                Round jdbc = new Round();
-                Round jdbi = new Round();
-                Round handle = new Round();
-                List<Round> sides = List.of(atlas, jdbc, jdbi, handle);
+                Side atlas = new Side();
+                Side jdbc = new Side();
+                Side jdbi = new Side();
+                Side handle = new Side();
+                List<Side> sides = List.of(atlas, jdbc, jdbi, handle);
                 List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend, handleAppend);
-                for (int i = 0; i < sides.size(); i++) {
-                    sides.get(i).run(ops.get(i), p.roundMillis(), false);
-                }
-                for (int r = 0; r < p.rounds(); r++) {
-                    // Rotate which side goes first so drift (WAL growth, checkpoints) hits all alike.
-                    for (int i = 0; i < sides.size(); i++) {
-                        int k = (i + r) % sides.size();
-                        sides.get(k).run(ops.get(k), p.roundMillis(), true);
-                    }
-                }
+                Side.interleave(sides, ops, p.roundMillis() * sides.size(), false);
+                Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
                 double ratio = atlas.throughput() / jdbc.throughput();
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(), "raw JDBC append", jdbc.throughput(),
                         "Atlas median " + Fmt.num(atlas.latency.medianMillis()) + " ms, raw median " + Fmt.num(jdbc.latency.medianMillis())
@@ -115,33 +107,37 @@ final class AppendVsRawJdbc implements Benchmark {
         }
     }
 
-    /** Accumulates timed rounds of one side. */
-    static final class Round {
+    /** The appends of one side: every call timed, sides interleaved call by call. */
+    static final class Side {
         final Stats latency = new Stats();
         long ops;
         long nanos;
-        private long counter;
 
-        void run(LongConsumer op, long millis, boolean timed) {
-            long start = System.nanoTime();
-            long deadline = start + millis * 1_000_000L;
-            long done = 0;
-            long now = start;
-            while (now < deadline) {
-                long t0 = now;
-                op.accept(++counter);
-                now = System.nanoTime();
-                if (timed) {
-                    latency.add(now - t0);
+        /**
+         * Runs one call of each side in turn, rotating which goes first, until {@code millis} pass.
+         * Call-by-call interleaving gives every side the same share of whatever else the machine is doing.
+         */
+        static void interleave(List<Side> sides, List<LongConsumer> ops, long millis, boolean timed) {
+            long deadline = System.nanoTime() + millis * 1_000_000L;
+            long n = 0;
+            while (System.nanoTime() < deadline) {
+                n++;
+                for (int i = 0; i < sides.size(); i++) {
+                    int k = (int) ((i + n) % sides.size());
+                    long t0 = System.nanoTime();
+                    ops.get(k).accept(n);
+                    long dt = System.nanoTime() - t0;
+                    if (timed) {
+                        Side side = sides.get(k);
+                        side.latency.add(dt);
+                        side.ops++;
+                        side.nanos += dt;
+                    }
                 }
-                done++;
-            }
-            if (timed) {
-                ops += done;
-                nanos += now - start;
             }
         }
 
+        /** Appends per second of time spent in this side's calls. */
         double throughput() {
             return ops / (nanos / 1e9);
         }
