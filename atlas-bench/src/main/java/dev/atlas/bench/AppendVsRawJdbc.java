@@ -77,7 +77,7 @@ final class AppendVsRawJdbc implements Benchmark {
         return s;
     }
 
-    /** Both sides must have written one message and one event per append, nothing else. */
+    /** Every side must have written one message and one event per append, nothing else. */
     private static String sameRows(BenchDatabase.Opened db, UUID atlas, UUID raw, UUID jdbi, UUID handle) throws SQLException {
         long[] a = counts(db, atlas);
         long[] r = counts(db, raw);

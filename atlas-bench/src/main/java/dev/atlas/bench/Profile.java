@@ -7,8 +7,8 @@ import java.util.List;
  * {@code full} uses more rounds and a larger longest conversation.
  *
  * @param name               "quick" or "full"
- * @param roundMillis        length of one timed round of a throughput comparison
- * @param rounds             timed rounds per variant (after one warm-up round), interleaved
+ * @param roundMillis        time per side in one round of an interleaved comparison
+ * @param rounds             timed rounds (after one warm-up round)
  * @param lengths            conversation lengths (existing messages) for the length benchmarks
  * @param appendsPerLength   timed Atlas appends per length
  * @param loadsPerLength     timed history loads per length
