@@ -1,0 +1,237 @@
+package dev.atlas.bench;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.atlas.Atlas;
+import dev.atlas.jdbi.internal.Dialect;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A database server (or SQLite directory) the benchmarks create fresh databases on. Atlas and
+ * every baseline in one benchmark share one {@link Opened} pool, so they run on the same file or
+ * database with the same settings.
+ */
+public abstract class BenchDatabase implements AutoCloseable {
+
+    /** Pool size for every benchmark pool: Atlas's default {@code maxPoolSize}. */
+    static final int POOL_SIZE = 10;
+
+    /** "SQLite" or "PostgreSQL", as printed in the report. */
+    public abstract String label();
+
+    public abstract Dialect dialect();
+
+    /** An empty database named {@code name}, its pool, and Atlas (migrated) on that pool. */
+    public Opened open(String name) {
+        HikariDataSource ds = pool(name);
+        try {
+            Atlas atlas = Atlas.builder().dataSource(ds).build();
+            return new Opened(this, name, ds, atlas);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+    }
+
+    /** A pool on a new empty database. */
+    protected abstract HikariDataSource pool(String name);
+
+    /** A separate connection for bulk seeding (PostgreSQL: with batched-insert rewriting). */
+    public abstract Connection seedConnection(String name) throws SQLException;
+
+    /** Version and durability settings, for the report. */
+    public abstract Map<String, String> describe(Opened any) throws SQLException;
+
+    /** Stops the server or deletes the files. */
+    @Override
+    public abstract void close();
+
+    static String scalar(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** One benchmark database: its pool and Atlas on it. Closing drops nothing; files are temporary. */
+    public record Opened(BenchDatabase database, String name, HikariDataSource dataSource, Atlas atlas) implements AutoCloseable {
+        public Dialect dialect() {
+            return database.dialect();
+        }
+
+        @Override
+        public void close() {
+            try {
+                atlas.close();
+            } finally {
+                dataSource.close();
+            }
+        }
+    }
+
+    // ---- SQLite ---------------------------------------------------------------------------
+
+    static final class Sqlite extends BenchDatabase {
+        /**
+         * The settings Atlas applies to SQLite files it opens itself (JdbiAtlasFactory.SQLITE_DEFAULTS,
+         * package-private there): WAL, synchronous=NORMAL, busy timeout, foreign keys, IMMEDIATE.
+         */
+        static final String PRAGMAS = "journal_mode=WAL&synchronous=NORMAL&busy_timeout=10000&foreign_keys=true&transaction_mode=IMMEDIATE";
+
+        private final Path dir;
+
+        Sqlite() {
+            try {
+                dir = Files.createTempDirectory("atlas-bench-sqlite");
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private String url(String name) {
+            return "jdbc:sqlite:" + dir.resolve(name + ".db") + "?" + PRAGMAS;
+        }
+
+        @Override
+        public String label() {
+            return "SQLite";
+        }
+
+        @Override
+        public Dialect dialect() {
+            return Dialect.SQLITE;
+        }
+
+        @Override
+        protected HikariDataSource pool(String name) {
+            HikariConfig hc = new HikariConfig();
+            hc.setPoolName("bench-" + name);
+            hc.setDriverClassName("org.sqlite.JDBC");
+            hc.setJdbcUrl(url(name));
+            hc.setMaximumPoolSize(POOL_SIZE);
+            return new HikariDataSource(hc);
+        }
+
+        @Override
+        public Connection seedConnection(String name) throws SQLException {
+            return DriverManager.getConnection(url(name));
+        }
+
+        @Override
+        public Map<String, String> describe(Opened any) throws SQLException {
+            Map<String, String> m = new LinkedHashMap<>();
+            try (Connection c = any.dataSource().getConnection()) {
+                m.put("version", scalar(c, "SELECT sqlite_version()"));
+                m.put("journal_mode", scalar(c, "PRAGMA journal_mode"));
+                String sync = scalar(c, "PRAGMA synchronous");
+                m.put("synchronous", switch (sync) {
+                    case "0" -> "OFF";
+                    case "1" -> "NORMAL";
+                    case "2" -> "FULL";
+                    case "3" -> "EXTRA";
+                    default -> sync;
+                });
+            }
+            m.put("driver", "sqlite-jdbc " + org.sqlite.SQLiteJDBCLoader.getVersion());
+            m.put("files", dir.toString());
+            return m;
+        }
+
+        @Override
+        public void close() {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // temporary directory; the OS cleans it eventually
+            }
+        }
+    }
+
+    // ---- PostgreSQL -----------------------------------------------------------------------
+
+    static final class Postgres extends BenchDatabase {
+        private final EmbeddedPostgres server;
+
+        Postgres() {
+            try {
+                // The embedded server's defaults trade durability for speed; benchmark a durable one.
+                server = EmbeddedPostgres.builder()
+                        .setServerConfig("fsync", "on")
+                        .setServerConfig("synchronous_commit", "on")
+                        .setServerConfig("full_page_writes", "on")
+                        .start();
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not start embedded PostgreSQL", e);
+            }
+        }
+
+        @Override
+        public String label() {
+            return "PostgreSQL";
+        }
+
+        @Override
+        public Dialect dialect() {
+            return Dialect.POSTGRESQL;
+        }
+
+        @Override
+        protected HikariDataSource pool(String name) {
+            try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE DATABASE " + name);
+            } catch (SQLException e) {
+                throw new IllegalStateException("could not create database " + name, e);
+            }
+            HikariConfig hc = new HikariConfig();
+            hc.setPoolName("bench-" + name);
+            hc.setDriverClassName("org.postgresql.Driver");
+            hc.setJdbcUrl(server.getJdbcUrl("postgres", name));
+            hc.setUsername("postgres");
+            hc.setPassword("postgres");
+            hc.setMaximumPoolSize(POOL_SIZE);
+            return new HikariDataSource(hc);
+        }
+
+        @Override
+        public Connection seedConnection(String name) throws SQLException {
+            return DriverManager.getConnection(server.getJdbcUrl("postgres", name) + "&reWriteBatchedInserts=true", "postgres", "postgres");
+        }
+
+        @Override
+        public Map<String, String> describe(Opened any) throws SQLException {
+            Map<String, String> m = new LinkedHashMap<>();
+            try (Connection c = any.dataSource().getConnection()) {
+                m.put("version", scalar(c, "SHOW server_version"));
+                m.put("fsync", scalar(c, "SHOW fsync"));
+                m.put("synchronous_commit", scalar(c, "SHOW synchronous_commit"));
+                m.put("full_page_writes", scalar(c, "SHOW full_page_writes"));
+                m.put("wal_sync_method", scalar(c, "SHOW wal_sync_method"));
+                m.put("shared_buffers", scalar(c, "SHOW shared_buffers"));
+                m.put("driver", "pgjdbc " + c.getMetaData().getDriverVersion());
+                m.put("data directory", scalar(c, "SHOW data_directory"));
+            }
+            return m;
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException("stopping embedded PostgreSQL failed", e);
+            }
+        }
+    }
+}
