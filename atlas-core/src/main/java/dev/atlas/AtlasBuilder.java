@@ -31,6 +31,8 @@ public final class AtlasBuilder {
     private Clock clock = Clock.systemUTC();
     private int historyLimit = 50;
     private int maxPoolSize = 10;
+    private dev.atlas.asset.BlobStore blobStore;
+    private Path dataDirectory;
 
     AtlasBuilder() {}
 
@@ -103,9 +105,27 @@ public final class AtlasBuilder {
         return this;
     }
 
+    /** Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}). */
+    public AtlasBuilder blobStore(dev.atlas.asset.BlobStore blobStore) {
+        if (blobStore == null) {
+            throw new ConfigurationException("blobStore must not be null");
+        }
+        this.blobStore = blobStore;
+        return this;
+    }
+
+    /** Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use. */
+    public AtlasBuilder dataDirectory(Path dataDirectory) {
+        if (dataDirectory == null) {
+            throw new ConfigurationException("dataDirectory must not be null");
+        }
+        this.dataDirectory = dataDirectory;
+        return this;
+    }
+
     /** The settings as they stand, validated. */
     public AtlasConfig config() {
-        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize);
+        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, blobStore, dataDirectory);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

@@ -10,4 +10,16 @@ public interface Tenant {
 
     /** Conversations and messages of this tenant. */
     ConversationStore conversations();
+
+    /** Executions (provider calls) with their steps, tool calls, usage and cost; usage reports. */
+    dev.atlas.execution.ExecutionRecorder executions();
+
+    /** Model prices per million tokens, from which execution costs are computed. */
+    dev.atlas.execution.PriceStore prices();
+
+    /** Generated and uploaded files, with their bytes in the configured blob store. */
+    dev.atlas.asset.AssetStore assets();
+
+    /** Voice call sessions and their transcripts. */
+    dev.atlas.voice.VoiceCallStore voiceCalls();
 }
