@@ -89,4 +89,15 @@ public enum Dialect {
     static Instant fromMicros(long micros) {
         return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
     }
+
+    /**
+     * SQL for the start of the UTC day containing the timestamp {@code column}, read back with
+     * {@link #instant}: integer arithmetic on SQLite's microseconds (floored, so days before 1970
+     * work too), {@code date_trunc} in UTC on PostgreSQL whatever the session time zone.
+     */
+    public String dayStart(String column) {
+        return this == SQLITE
+                ? "(" + column + " - ((" + column + " % 86400000000) + 86400000000) % 86400000000)"
+                : "(date_trunc('day', " + column + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')";
+    }
 }

@@ -2,15 +2,28 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConversationStore;
 import dev.atlas.Tenant;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.PriceStore;
+import dev.atlas.voice.VoiceCallStore;
 
 /** One tenant's view: every store is built with the tenant id and filters on it. */
 public final class JdbiTenant implements Tenant {
     private final String id;
     private final ConversationStore conversations;
+    private final ExecutionRecorder executions;
+    private final PriceStore prices;
+    private final AssetStore assets;
+    private final VoiceCallStore voiceCalls;
 
-    public JdbiTenant(Db db, String id, int historyLimit) {
+    public JdbiTenant(Db db, String id, int historyLimit, BlobStore blobs) {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
+        this.executions = new JdbiExecutionRecorder(db, id, conversations);
+        this.prices = new JdbiPriceStore(db, id);
+        this.assets = new JdbiAssetStore(db, id, blobs);
+        this.voiceCalls = new JdbiVoiceCallStore(db, id);
     }
 
     @Override
@@ -21,6 +34,26 @@ public final class JdbiTenant implements Tenant {
     @Override
     public ConversationStore conversations() {
         return conversations;
+    }
+
+    @Override
+    public ExecutionRecorder executions() {
+        return executions;
+    }
+
+    @Override
+    public PriceStore prices() {
+        return prices;
+    }
+
+    @Override
+    public AssetStore assets() {
+        return assets;
+    }
+
+    @Override
+    public VoiceCallStore voiceCalls() {
+        return voiceCalls;
     }
 
     @Override
