@@ -245,7 +245,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         @Override
         public ToolCallHandle toolCall(NewToolCall call) {
             Check.notNull("call", call);
-            JsonDoc arguments = new JsonDoc(Json.validate("arguments", call.arguments()));
+            String arguments = Json.validate("arguments", call.arguments());
             int index = calls.getAndIncrement();
             UUID callId = Ids.next(db.clock());
             Instant now = db.write(h -> {

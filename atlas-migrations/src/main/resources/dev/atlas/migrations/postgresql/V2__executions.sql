@@ -65,6 +65,8 @@ CREATE TABLE ${prefix}execution_steps (
 
 CREATE INDEX ${prefix}execution_steps_status ON ${prefix}execution_steps (tenant_id, status, created_at);
 
+-- arguments keep the model's text byte for byte (jsonb would reorder keys and respace it), so a
+-- history replayed to the provider is exactly what it sent; the CHECK still proves it parses as json.
 CREATE TABLE ${prefix}execution_tool_calls (
     tenant_id              text  NOT NULL,
     id                     uuid   NOT NULL,
@@ -74,7 +76,7 @@ CREATE TABLE ${prefix}execution_tool_calls (
     call_index             integer NOT NULL CHECK (call_index >= 0),
     name                   text  NOT NULL,
     type                   text  NOT NULL CHECK (type IN ('local', 'mcp', 'provider')),
-    arguments              jsonb NOT NULL,
+    arguments              text CHECK ((arguments::jsonb) IS NOT NULL) NOT NULL,
     result                 text,
     status                 text  NOT NULL CHECK (status IN ('pending', 'queued', 'processing', 'completed', 'failed', 'cancelled')),
     error                  text,

@@ -65,6 +65,8 @@ CREATE TABLE ${prefix}execution_steps (
 
 CREATE INDEX ${prefix}execution_steps_status ON ${prefix}execution_steps (tenant_id, status, created_at);
 
+-- arguments keep the model's text byte for byte (jsonb would reorder keys and respace it), so a
+-- history replayed to the provider is exactly what it sent; the CHECK still proves it parses as json.
 CREATE TABLE ${prefix}execution_tool_calls (
     tenant_id              TEXT  NOT NULL,
     id                     TEXT   NOT NULL,
