@@ -68,7 +68,10 @@ public record Usage(Long inputTokens, Long outputTokens, Long reasoningTokens, L
     }
 
     private static Long add(Long a, Long b) {
-        return a == null ? b : b == null ? a : a + b;
+        if (a == null) {
+            return b;
+        }
+        return b == null ? a : Long.valueOf(a + b);
     }
 
     private static long n(Long v) {
