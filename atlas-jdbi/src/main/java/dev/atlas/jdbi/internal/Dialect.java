@@ -100,4 +100,13 @@ public enum Dialect {
                 ? "(" + column + " - ((" + column + " % 86400000000) + 86400000000) % 86400000000)"
                 : "(date_trunc('day', " + column + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')";
     }
+
+    /**
+     * Locking clause for a SELECT that checks a parent row's state before inserting a child: on
+     * PostgreSQL the parent cannot change state until the insert commits; SQLite needs none, its
+     * writers are already serialised.
+     */
+    public String forShare() {
+        return this == SQLITE ? "" : " FOR SHARE";
+    }
 }

@@ -97,7 +97,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             // Inserted only while the execution is processing: a swept or cancelled run takes no new steps.
             int n = h.createUpdate("INSERT INTO <p>execution_steps (tenant_id, id, execution_id, sequence, status, started_at,"
                             + " created_at, updated_at) SELECT :t, :id, :e, :seq, 'processing', :now, :now, :now FROM <p>executions"
-                            + " WHERE tenant_id = :t AND id = :e AND status = 'processing'")
+                            + " WHERE tenant_id = :t AND id = :e AND status = 'processing'" + db.dialect().forShare())
                     .bind("t", tenant).bind("id", stepId).bind("e", id).bind("seq", sequence).bind("now", t).execute();
             if (n == 0) {
                 throw recorder.notProcessing(id);
@@ -255,7 +255,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 int n = h.createUpdate("INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id,"
                                 + " call_index, name, type, arguments, status, started_at, created_at, updated_at)"
                                 + " SELECT :t, :id, :e, :s, :providerCallId, :index, :name, :type, :arguments, 'processing', :now, :now, :now"
-                                + " FROM <p>executions WHERE tenant_id = :t AND id = :e AND status = 'processing'")
+                                + " FROM <p>executions WHERE tenant_id = :t AND id = :e AND status = 'processing'"
+                                + db.dialect().forShare())
                         .bind("t", tenant).bind("id", callId).bind("e", id).bind("s", stepId)
                         .bind("providerCallId", call.providerCallId()).bind("index", index).bind("name", call.name())
                         .bind("type", call.type().toString()).bind("arguments", arguments).bind("now", t)

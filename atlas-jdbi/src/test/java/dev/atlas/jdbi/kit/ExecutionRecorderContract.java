@@ -304,6 +304,43 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.require(h.id()).assistantRevisionId()).isEqualTo(revision);
     }
 
+    @Test
+    @DisplayName("each step and tool call is committed as it is recorded, visible to another instance before the execution ends")
+    void progressIsDurable() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.toolCall("c1", "search", "{\"q\":\"a\"}").complete("found");
+        step.toolCall("c2", "search", "{\"q\":\"b\"}");
+        ExecutionTree seen = reopen(b -> b).tenant("acme").executions().tree(h.id()).orElseThrow();
+        assertThat(seen.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(seen.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+    }
+
+    @Test
+    @DisplayName("concurrent tool calls of one step and concurrent steps get distinct indexes and sequence numbers")
+    void concurrentRecording() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> step.toolCall("c" + n, "tool", "{\"n\":" + n + "}").complete("r" + n)));
+                futures.add(pool.submit(() -> h.step()));
+            }
+            for (java.util.concurrent.Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 25).boxed().toList());
+        assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.index())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 24).boxed().toList());
+    }
+
     // ---- reads --------------------------------------------------------------------------
 
     @Test
