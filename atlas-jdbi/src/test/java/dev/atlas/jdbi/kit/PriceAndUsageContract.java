@@ -195,6 +195,23 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("days are UTC days whatever the JVM's (and so the database session's) time zone")
+    void reportDayIgnoresTimeZone() {
+        reportData();
+        java.util.TimeZone saved = java.util.TimeZone.getDefault();
+        try {
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Pacific/Kiritimati"));
+            // A new instance opens new connections, which take the changed zone as their session zone.
+            List<UsageRow> rows = reopen(b -> b.clock(clock)).tenant("acme").executions().usageReport(UsageGroup.DAY,
+                    Instant.parse("2026-03-01T00:00:00Z"), Instant.parse("2026-03-03T00:00:00Z"));
+            assertThat(rows).extracting(UsageRow::group).containsExactly("2026-03-01", "2026-03-02");
+            assertThat(rows).extracting(UsageRow::executions).containsExactly(1L, 3L);
+        } finally {
+            java.util.TimeZone.setDefault(saved);
+        }
+    }
+
+    @Test
     @DisplayName("reports by provider, model and agent match hand-computed totals")
     void reportByProviderModelAgent() {
         reportData();
