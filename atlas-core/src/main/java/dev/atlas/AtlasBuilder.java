@@ -32,6 +32,8 @@ public final class AtlasBuilder {
     private int historyLimit = 50;
     private int maxPoolSize = 10;
     private CredentialKeys credentialKeys;
+    private dev.atlas.asset.BlobStore blobStore;
+    private Path dataDirectory;
 
     AtlasBuilder() {}
 
@@ -116,9 +118,28 @@ public final class AtlasBuilder {
         return this;
     }
 
+    /** Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}). */
+    public AtlasBuilder blobStore(dev.atlas.asset.BlobStore blobStore) {
+        if (blobStore == null) {
+            throw new ConfigurationException("blobStore must not be null");
+        }
+        this.blobStore = blobStore;
+        return this;
+    }
+
+    /** Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use. */
+    public AtlasBuilder dataDirectory(Path dataDirectory) {
+        if (dataDirectory == null) {
+            throw new ConfigurationException("dataDirectory must not be null");
+        }
+        this.dataDirectory = dataDirectory;
+        return this;
+    }
+
     /** The settings as they stand, validated. */
     public AtlasConfig config() {
-        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys);
+        return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
+                credentialKeys, blobStore, dataDirectory);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

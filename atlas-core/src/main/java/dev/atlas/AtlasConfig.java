@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
  * @param historyLimit  default number of messages {@link ConversationStore#history(java.util.UUID)} returns
  * @param maxPoolSize   connections in the pool Atlas creates
  * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
+ * @param blobStore     where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore}
+ *                      in {@link #assetDirectory()}
+ * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
  */
 public record AtlasConfig(
         Path sqliteFile,
@@ -33,7 +36,9 @@ public record AtlasConfig(
         Clock clock,
         int historyLimit,
         int maxPoolSize,
-        CredentialKeys credentialKeys) {
+        CredentialKeys credentialKeys,
+        dev.atlas.asset.BlobStore blobStore,
+        Path dataDirectory) {
 
     static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
 
@@ -63,6 +68,22 @@ public record AtlasConfig(
         return prefix;
     }
 
+    /**
+     * Where the default blob store keeps asset bytes: {@code <dataDirectory>/assets} when a data
+     * directory is set; otherwise {@code <file name>-assets} beside an SQLite file, and
+     * {@code ./atlas-data/assets} (relative to the working directory) for a JDBC URL or data source.
+     */
+    public Path assetDirectory() {
+        if (dataDirectory != null) {
+            return dataDirectory.resolve("assets");
+        }
+        if (sqliteFile != null) {
+            Path abs = sqliteFile.toAbsolutePath();
+            return abs.resolveSibling(abs.getFileName() + "-assets");
+        }
+        return Path.of("atlas-data", "assets");
+    }
+
     /** The data source the application supplied, if any. */
     public Optional<DataSource> suppliedDataSource() {
         return Optional.ofNullable(dataSource);
@@ -74,6 +95,7 @@ public record AtlasConfig(
         return "AtlasConfig[sqliteFile=" + sqliteFile + ", jdbcUrl=" + jdbcUrl + ", username=" + username
                 + ", dataSource=" + (dataSource == null ? null : dataSource.getClass().getName()) + ", tablePrefix=" + tablePrefix
                 + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
-                + ", credentialKeys=" + credentialKeys + "]"; // CredentialKeys prints ids only
+                + ", credentialKeys=" + credentialKeys // CredentialKeys prints ids only
+                + ", blobStore=" + blobStore + ", dataDirectory=" + dataDirectory + "]";
     }
 }

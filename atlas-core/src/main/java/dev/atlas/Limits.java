@@ -30,4 +30,11 @@ public final class Limits {
     public static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
     /** Latest timestamp accepted from callers. */
     public static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999Z");
+
+    /** Largest token count one usage field accepts: 10^12. */
+    public static final long MAX_TOKEN_COUNT = 1_000_000_000_000L;
+    /** Largest model price per million tokens: 1,000,000 currency units. */
+    public static final java.math.BigDecimal MAX_PRICE_PER_MILLION = java.math.BigDecimal.valueOf(1_000_000);
+    /** Decimal places a model price per million tokens may have: 6. */
+    public static final int MAX_PRICE_SCALE = 6;
 }

@@ -23,4 +23,15 @@ public interface Tenant {
 
     /** Durable background tasks of this tenant. */
     TaskStore tasks();
+    /** Executions (provider calls) with their steps, tool calls, usage and cost; usage reports. */
+    dev.atlas.execution.ExecutionRecorder executions();
+
+    /** Model prices per million tokens, from which execution costs are computed. */
+    dev.atlas.execution.PriceStore prices();
+
+    /** Generated and uploaded files, with their bytes in the configured blob store. */
+    dev.atlas.asset.AssetStore assets();
+
+    /** Voice call sessions and their transcripts. */
+    dev.atlas.voice.VoiceCallStore voiceCalls();
 }

@@ -98,4 +98,24 @@ public enum Dialect {
     public String lockSkipLocked() {
         return this == POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "";
     }
+
+    /**
+     * SQL for the start of the UTC day containing the timestamp {@code column}, read back with
+     * {@link #instant}: integer arithmetic on SQLite's microseconds (floored, so days before 1970
+     * work too), {@code date_trunc} in UTC on PostgreSQL whatever the session time zone.
+     */
+    public String dayStart(String column) {
+        return this == SQLITE
+                ? "(" + column + " - ((" + column + " % 86400000000) + 86400000000) % 86400000000)"
+                : "(date_trunc('day', " + column + " AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')";
+    }
+
+    /**
+     * Locking clause for a SELECT that checks a parent row's state before inserting a child: on
+     * PostgreSQL the parent cannot change state until the insert commits; SQLite needs none, its
+     * writers are already serialised.
+     */
+    public String forShare() {
+        return this == SQLITE ? "" : " FOR SHARE";
+    }
 }

@@ -6,6 +6,8 @@ import dev.atlas.ConfigurationException;
 import dev.atlas.DatabaseKind;
 import dev.atlas.Limits;
 import dev.atlas.Tenant;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.internal.Check;
 
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,11 +21,13 @@ public final class JdbiAtlas implements Atlas {
     private final AutoCloseable ownedPool;
     private final ConcurrentMap<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final BlobStore blobs;
 
     public JdbiAtlas(AtlasConfig config, Db db, AutoCloseable ownedPool) {
         this.config = config;
         this.db = db;
         this.ownedPool = ownedPool;
+        this.blobs = config.blobStore() != null ? config.blobStore() : new LocalDirectoryBlobStore(config.assetDirectory());
     }
 
     @Override
@@ -37,7 +41,7 @@ public final class JdbiAtlas implements Atlas {
         if (cached != null) {
             return cached;
         }
-        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys());
+        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs);
         if (tenants.size() < 10_000) {
             tenants.putIfAbsent(tenantId, created);
         }

@@ -6,6 +6,11 @@ import dev.atlas.CredentialKeys;
 import dev.atlas.CredentialStore;
 import dev.atlas.TaskStore;
 import dev.atlas.Tenant;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.PriceStore;
+import dev.atlas.voice.VoiceCallStore;
 
 /** One tenant's view: every store is built with the tenant id and filters on it. */
 public final class JdbiTenant implements Tenant {
@@ -14,18 +19,22 @@ public final class JdbiTenant implements Tenant {
     private final AssistantStore assistants;
     private final CredentialStore credentials;
     private final TaskStore tasks;
-
-    public JdbiTenant(Db db, String id, int historyLimit) {
-        this(db, id, historyLimit, null);
-    }
+    private final ExecutionRecorder executions;
+    private final PriceStore prices;
+    private final AssetStore assets;
+    private final VoiceCallStore voiceCalls;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys) {
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs) {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
         this.assistants = new JdbiAssistantStore(db, id);
         this.credentials = new JdbiCredentialStore(db, id, credentialKeys);
         this.tasks = new JdbiTaskStore(db, id);
+        this.executions = new JdbiExecutionRecorder(db, id, conversations);
+        this.prices = new JdbiPriceStore(db, id);
+        this.assets = new JdbiAssetStore(db, id, blobs);
+        this.voiceCalls = new JdbiVoiceCallStore(db, id);
     }
 
     @Override
@@ -51,6 +60,26 @@ public final class JdbiTenant implements Tenant {
     @Override
     public TaskStore tasks() {
         return tasks;
+    }
+
+    @Override
+    public ExecutionRecorder executions() {
+        return executions;
+    }
+
+    @Override
+    public PriceStore prices() {
+        return prices;
+    }
+
+    @Override
+    public AssetStore assets() {
+        return assets;
+    }
+
+    @Override
+    public VoiceCallStore voiceCalls() {
+        return voiceCalls;
     }
 
     @Override

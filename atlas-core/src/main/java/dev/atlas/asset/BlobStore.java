@@ -1,0 +1,25 @@
+package dev.atlas.asset;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+
+/**
+ * Where asset bytes live. Keys are relative paths of {@code [A-Za-z0-9._-]} segments separated by
+ * {@code /}, chosen by Atlas. Implementations must be thread-safe and make {@link #put} atomic: a
+ * key either has all its bytes or does not exist. {@link LocalDirectoryBlobStore} is the default;
+ * plug another (S3, GCS …) with {@code Atlas.builder().blobStore(...)}.
+ */
+public interface BlobStore {
+    /** Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new. */
+    StoredBlob put(String key, InputStream content) throws IOException;
+
+    /** Opens the bytes of {@code key}; throws {@link java.nio.file.NoSuchFileException} when absent. */
+    InputStream open(String key) throws IOException;
+
+    /** Deletes {@code key}; returns whether it existed. */
+    boolean delete(String key) throws IOException;
+
+    /** Every key starting with {@code prefix}, in no particular order. */
+    List<BlobInfo> list(String prefix) throws IOException;
+}

@@ -1,0 +1,125 @@
+package dev.atlas.asset;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Blobs as files under one directory, created on first write. {@link #put} streams into a
+ * temporary file in {@code <root>/.tmp}, forces it to disk, then moves it into place atomically,
+ * so a crash never leaves a half-written blob under a real key.
+ */
+public final class LocalDirectoryBlobStore implements BlobStore {
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,7}");
+    private static final String TMP = ".tmp";
+
+    private final Path root;
+
+    public LocalDirectoryBlobStore(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    static String checkKey(String key) {
+        if (key == null || !KEY.matcher(key).matches() || key.startsWith(TMP)) {
+            throw new IllegalArgumentException("invalid blob key '" + key + "': use / separated segments of letters, digits, . _ -");
+        }
+        return key;
+    }
+
+    @Override
+    public StoredBlob put(String key, InputStream content) throws IOException {
+        Path target = root.resolve(checkKey(key));
+        Path tmpDir = root.resolve(TMP);
+        Files.createDirectories(tmpDir);
+        Files.createDirectories(target.getParent());
+        Path tmp = Files.createTempFile(tmpDir, "put-", ".part");
+        MessageDigest sha;
+        try {
+            sha = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+        }
+        long size;
+        try {
+            try (OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp, StandardOpenOption.WRITE), sha)) {
+                size = content.transferTo(out);
+            }
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.force(true);
+            }
+            if (Files.exists(target)) {
+                throw new FileAlreadyExistsException(target.toString());
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target);
+            }
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        return new StoredBlob(key, size, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    @Override
+    public InputStream open(String key) throws IOException {
+        return Files.newInputStream(root.resolve(checkKey(key)));
+    }
+
+    @Override
+    public boolean delete(String key) throws IOException {
+        return Files.deleteIfExists(root.resolve(checkKey(key)));
+    }
+
+    @Override
+    public List<BlobInfo> list(String prefix) throws IOException {
+        List<BlobInfo> out = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return out;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                String key = root.relativize(p).toString().replace('\\', '/');
+                if (key.startsWith(TMP + "/") || key.equals(TMP) || !key.startsWith(prefix)) {
+                    continue;
+                }
+                try {
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                    if (a.isRegularFile()) {
+                        out.add(new BlobInfo(key, a.size(), a.lastModifiedTime().toInstant()));
+                    }
+                } catch (NoSuchFileException gone) {
+                    // deleted while listing: nothing to report
+                }
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return "LocalDirectoryBlobStore[" + root + "]";
+    }
+}

@@ -1,0 +1,52 @@
+package dev.atlas.execution;
+
+import dev.atlas.Message;
+import dev.atlas.NewMessage;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A running execution (status processing). Each call writes in its own small transaction, so the
+ * progress of a long tool loop is durable as it happens. Thread-safe.
+ */
+public interface ExecutionHandle {
+    UUID id();
+
+    /** Starts the next step (numbered 1, 2, 3 …), status processing. */
+    StepHandle step();
+
+    /**
+     * Sets the execution's token counts, stored when it finishes. Without this call the
+     * execution's usage is the sum of its steps' usage.
+     */
+    void usage(Usage usage);
+
+    /** For streams: records the time from start to now as the time to the first token (first call wins). */
+    void firstToken();
+
+    /** Records the provider's id for the response. */
+    void providerResponseId(String providerResponseId);
+
+    /** Replaces the execution's metadata. */
+    void metadata(Map<String, ?> metadata);
+
+    /**
+     * Appends an assistant message to the execution's conversation, linked to this execution and
+     * {@code step}, in one call. Fails with {@link dev.atlas.InvalidInputException} when the
+     * execution has no conversation.
+     */
+    Message reply(StepHandle step, String content);
+
+    /** Like {@link #reply(StepHandle, String)} for a message with more settings (parent, client id…). */
+    Message reply(StepHandle step, NewMessage message);
+
+    /** processing → completed; stores usage, cost (from the price valid at creation), timing. */
+    Execution complete();
+
+    /** processing → failed with {@code error}; stores usage and cost so far. */
+    Execution fail(String error);
+
+    /** → cancelled. */
+    Execution cancel();
+}

@@ -1,0 +1,102 @@
+package dev.atlas.execution;
+
+import dev.atlas.NotFoundException;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * Records every call to an AI provider with its tool loop, usage and cost, scoped to one tenant.
+ * Obtain it from {@code atlas.tenant("acme").executions()}.
+ *
+ * <pre>{@code
+ * String answer = recorder.record(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()), exec -> {
+ *     var step = exec.step();
+ *     var reply = llm.call(history);                       // the application's own client
+ *     step.finish(reply.text(), FinishReason.STOP);
+ *     exec.usage(Usage.of(reply.inputTokens(), reply.outputTokens()));
+ *     exec.reply(step, reply.text());                      // assistant message linked to execution and step
+ *     return reply.text();
+ * });
+ * }</pre>
+ *
+ * Ids of another tenant behave like ids that do not exist. Bad arguments throw
+ * {@link dev.atlas.InvalidInputException} before any write; illegal status changes throw
+ * {@link dev.atlas.IllegalTransitionException}.
+ */
+public interface ExecutionRecorder {
+
+    // ---- recording ----------------------------------------------------------------------
+
+    /**
+     * Runs {@code body} as one execution: creates it in status processing, lets the body record
+     * steps, tool calls and usage through the handle, then completes it when the body returns. When
+     * the body throws, the execution is marked failed with the exception's message and the very
+     * same exception instance is rethrown (checked exceptions included; if recording the failure
+     * fails too, that error is added as suppressed). A body that finishes the execution itself
+     * (for example {@link ExecutionHandle#cancel()}) is left as it is.
+     */
+    <T, E extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, E> body) throws E;
+
+    /**
+     * The asynchronous form for clients that return a {@link CompletableFuture}: the returned
+     * future completes after the execution is stored completed (with the body's value) or failed
+     * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}).
+     */
+    <T> CompletableFuture<T> recordAsync(ExecutionSpec spec, Function<ExecutionHandle, CompletableFuture<T>> body);
+
+    /** Creates an execution in status processing and returns its handle; finish it with complete, fail or cancel. */
+    ExecutionHandle start(ExecutionSpec spec);
+
+    /** Creates an execution in status pending, for work that will be queued and run later. */
+    Execution create(ExecutionSpec spec);
+
+    /** pending → queued. */
+    Execution queue(UUID executionId);
+
+    /** pending or queued → processing, returning the handle to record the run. */
+    ExecutionHandle resume(UUID executionId);
+
+    /** pending, queued or processing → cancelled. */
+    Execution cancel(UUID executionId);
+
+    // ---- reads --------------------------------------------------------------------------
+
+    Optional<Execution> get(UUID executionId);
+
+    default Execution require(UUID executionId) {
+        return get(executionId).orElseThrow(() -> new NotFoundException("execution", executionId));
+    }
+
+    /** The execution with its steps and tool calls, in three queries whatever their number. */
+    Optional<ExecutionTree> tree(UUID executionId);
+
+    /** Executions matching the query, newest first, keyset-paginated. */
+    dev.atlas.Page<Execution> list(ExecutionQuery query);
+
+    /**
+     * The conversation's last {@code limit} active, delivered messages, oldest first, each with
+     * the tool calls of the step it is linked to: two queries whatever the history's length.
+     */
+    List<MessageWithTools> historyWithTools(UUID conversationId, int limit);
+
+    // ---- maintenance and reports --------------------------------------------------------
+
+    /**
+     * Moves this tenant's executions, steps and tool calls still pending or processing and created
+     * more than {@code olderThan} ago to failed with error {@code "interrupted"}: run it at start-up
+     * to close what a crashed process left open. Queued executions are left to their queue.
+     */
+    SweepResult sweepInterrupted(Duration olderThan);
+
+    /**
+     * Totals of tokens, executions, failures and cost of executions created in [{@code from},
+     * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by group key.
+     */
+    List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to);
+}

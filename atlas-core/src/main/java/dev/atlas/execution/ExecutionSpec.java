@@ -1,0 +1,62 @@
+package dev.atlas.execution;
+
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * What is about to be called: provider, model and kind of call, plus optional links. Start from
+ * {@link #text(String, String)} or {@link #of(ExecutionType, String, String)} and refine:
+ *
+ * <pre>{@code
+ * ExecutionSpec.text("openai", "gpt-4o").agent("support").conversation(convo.id())
+ * }</pre>
+ *
+ * @param conversationId      the conversation the call answers in, or {@code null} for a standalone call
+ * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
+ * @param metadata            JSON-compatible application data (never null)
+ */
+public record ExecutionSpec(
+        ExecutionType type,
+        String provider,
+        String model,
+        String agent,
+        UUID conversationId,
+        UUID assistantRevisionId,
+        Map<String, Object> metadata) {
+
+    public ExecutionSpec {
+        Check.notNull("type", type);
+        Check.key("provider", provider);
+        Check.key("model", model);
+        Check.optionalKey("agent", agent);
+        metadata = Check.metadata("metadata", metadata);
+    }
+
+    public static ExecutionSpec of(ExecutionType type, String provider, String model) {
+        return new ExecutionSpec(type, provider, model, null, null, null, Map.of());
+    }
+
+    /** A text generation call (the usual chat completion). */
+    public static ExecutionSpec text(String provider, String model) {
+        return of(ExecutionType.TEXT, provider, model);
+    }
+
+    public ExecutionSpec agent(String agent) {
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata);
+    }
+
+    public ExecutionSpec conversation(UUID conversationId) {
+        return new ExecutionSpec(type, provider, model, agent, Check.notNull("conversationId", conversationId), assistantRevisionId, metadata);
+    }
+
+    /** Records which assistant revision's prompt and settings the call used. */
+    public ExecutionSpec assistantRevision(UUID assistantRevisionId) {
+        return new ExecutionSpec(type, provider, model, agent, conversationId, Check.notNull("assistantRevisionId", assistantRevisionId), metadata);
+    }
+
+    public ExecutionSpec metadata(Map<String, ?> metadata) {
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, Check.metadata("metadata", metadata));
+    }
+}

@@ -1,0 +1,35 @@
+package dev.atlas.execution;
+
+/** What kind of provider call an execution is. */
+public enum ExecutionType {
+    TEXT("text"),
+    STRUCTURED("structured"),
+    STREAM("stream"),
+    IMAGE("image"),
+    IMAGE_TO_TEXT("image_to_text"),
+    AUDIO("audio"),
+    AUDIO_TO_TEXT("audio_to_text"),
+    SPEECH("speech"),
+    EMBED("embed"),
+    MODERATE("moderate"),
+    RERANK("rerank"),
+    VIDEO("video"),
+    VOICE("voice");
+
+    private final String wire;
+
+    ExecutionType(String wire) {
+        this.wire = wire;
+    }
+
+    /** The stored form; also accepted by {@link #of(String)}. */
+    @Override
+    public String toString() {
+        return wire;
+    }
+
+    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    public static ExecutionType of(String value) {
+        return dev.atlas.internal.Check.enumValue("type", ExecutionType.class, value);
+    }
+}

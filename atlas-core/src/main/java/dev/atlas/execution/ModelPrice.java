@@ -1,0 +1,121 @@
+package dev.atlas.execution;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.internal.Check;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Instant;
+
+/**
+ * The price of a provider's model per million tokens, valid from {@code validFrom} until the next
+ * price of the same provider and model. Prices are exact decimals with at most
+ * {@value Limits#MAX_PRICE_SCALE} decimal places, all in the application's one currency.
+ *
+ * <pre>{@code
+ * tenant.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z"))
+ *         .cached("1.25"));
+ * }</pre>
+ *
+ * @param cachedPerMillion     price of cached input tokens; {@code null} bills them at the input price
+ * @param cacheWritePerMillion price of cache-write tokens; {@code null} bills them at the input price
+ */
+public record ModelPrice(
+        String provider,
+        String model,
+        BigDecimal inputPerMillion,
+        BigDecimal outputPerMillion,
+        BigDecimal cachedPerMillion,
+        BigDecimal cacheWritePerMillion,
+        Instant validFrom) {
+
+    public ModelPrice {
+        Check.key("provider", provider);
+        Check.key("model", model);
+        inputPerMillion = price("inputPerMillion", Check.notNull("inputPerMillion", inputPerMillion));
+        outputPerMillion = price("outputPerMillion", Check.notNull("outputPerMillion", outputPerMillion));
+        cachedPerMillion = cachedPerMillion == null ? null : price("cachedPerMillion", cachedPerMillion);
+        cacheWritePerMillion = cacheWritePerMillion == null ? null : price("cacheWritePerMillion", cacheWritePerMillion);
+        Check.instant("validFrom", Check.notNull("validFrom", validFrom));
+    }
+
+    private static BigDecimal price(String field, BigDecimal value) {
+        if (value.signum() < 0) {
+            throw new InvalidInputException(field, "must not be negative, was " + value.toPlainString());
+        }
+        if (value.compareTo(Limits.MAX_PRICE_PER_MILLION) > 0) {
+            throw new InvalidInputException(field, "must be at most " + Limits.MAX_PRICE_PER_MILLION + ", was " + value.toPlainString());
+        }
+        BigDecimal stripped = value.stripTrailingZeros();
+        if (stripped.scale() > Limits.MAX_PRICE_SCALE) {
+            throw new InvalidInputException(field, "has more than " + Limits.MAX_PRICE_SCALE + " decimal places: " + value.toPlainString());
+        }
+        return stripped.scale() < 0 ? stripped.setScale(0) : stripped;
+    }
+
+    /** Input and output prices per million tokens, from decimal strings such as {@code "2.50"}. */
+    public static ModelPrice of(String provider, String model, String inputPerMillion, String outputPerMillion, Instant validFrom) {
+        return new ModelPrice(provider, model, decimal("inputPerMillion", inputPerMillion), decimal("outputPerMillion", outputPerMillion),
+                null, null, validFrom);
+    }
+
+    public ModelPrice cached(String perMillion) {
+        return new ModelPrice(provider, model, inputPerMillion, outputPerMillion, decimal("cachedPerMillion", perMillion),
+                cacheWritePerMillion, validFrom);
+    }
+
+    public ModelPrice cacheWrite(String perMillion) {
+        return new ModelPrice(provider, model, inputPerMillion, outputPerMillion, cachedPerMillion,
+                decimal("cacheWritePerMillion", perMillion), validFrom);
+    }
+
+    private static BigDecimal decimal(String field, String value) {
+        Check.notNull(field, value);
+        try {
+            return new BigDecimal(value.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidInputException(field, "'" + value + "' is not a decimal number");
+        }
+    }
+
+    /**
+     * The exact cost of {@code usage} at this price: each token count times its price per million,
+     * divided by one million, with no rounding. Missing counts cost nothing.
+     */
+    public BigDecimal cost(Usage usage) {
+        return fromPico(costPico(usage));
+    }
+
+    /** A cost in 10^-12 currency units as a decimal without trailing zeros. */
+    public static BigDecimal fromPico(BigInteger pico) {
+        BigDecimal d = new BigDecimal(pico, 12).stripTrailingZeros();
+        return d.scale() < 0 ? d.setScale(0) : d;
+    }
+
+    /** The cost in 10^-12 currency units, the unit Atlas stores. */
+    public BigInteger costPico(Usage usage) {
+        BigInteger sum = BigInteger.ZERO;
+        sum = sum.add(times(usage.inputTokens(), inputPerMillion));
+        sum = sum.add(times(usage.outputTokens(), outputPerMillion));
+        sum = sum.add(times(usage.cachedTokens(), cachedPerMillion != null ? cachedPerMillion : inputPerMillion));
+        sum = sum.add(times(usage.cacheWriteTokens(), cacheWritePerMillion != null ? cacheWritePerMillion : inputPerMillion));
+        return sum;
+    }
+
+    /** Price in micro-units per million tokens, the unit Atlas stores. */
+    public static long micros(BigDecimal perMillion) {
+        return perMillion.movePointRight(6).longValueExact();
+    }
+
+    /** Inverse of {@link #micros(BigDecimal)}. */
+    public static BigDecimal fromMicros(long micros) {
+        BigDecimal d = BigDecimal.valueOf(micros, 6).stripTrailingZeros();
+        return d.scale() < 0 ? d.setScale(0) : d;
+    }
+
+    private static BigInteger times(Long tokens, BigDecimal perMillion) {
+        // tokens × (price × 10^6 micro-units) = cost in 10^-12 units, since the price is per 10^6 tokens.
+        return tokens == null ? BigInteger.ZERO : BigInteger.valueOf(tokens).multiply(BigInteger.valueOf(micros(perMillion)));
+    }
+}

@@ -1,0 +1,24 @@
+package dev.atlas.execution;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The tenant's price table, from {@code atlas.tenant("acme").prices()}. An execution's cost is
+ * computed when it finishes, from the price valid at its creation time, and stored; adding a
+ * newer price never changes a stored cost.
+ */
+public interface PriceStore {
+    /**
+     * Adds a price valid from {@code price.validFrom()}; throws {@link dev.atlas.ConflictException}
+     * when that provider and model already has a price from that instant.
+     */
+    ModelPrice set(ModelPrice price);
+
+    /** The price valid at {@code at}: the latest one whose validity starts at or before it. */
+    Optional<ModelPrice> at(String provider, String model, Instant at);
+
+    /** Every price of the provider's model, oldest first. */
+    List<ModelPrice> history(String provider, String model);
+}

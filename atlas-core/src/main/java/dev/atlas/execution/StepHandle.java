@@ -1,0 +1,48 @@
+package dev.atlas.execution;
+
+import dev.atlas.Conversation;
+import dev.atlas.Owner;
+
+import java.util.UUID;
+
+/** A running step of an execution. Each call writes in its own transaction. Thread-safe. */
+public interface StepHandle {
+    UUID id();
+
+    /** 1, 2, 3 … within the execution. */
+    int sequence();
+
+    /** Records a tool call the model asked for, status processing, with the next index in this step. */
+    ToolCallHandle toolCall(NewToolCall call);
+
+    /** Shorthand for a local tool call. */
+    default ToolCallHandle toolCall(String providerCallId, String name, String argumentsJson) {
+        return toolCall(NewToolCall.of(providerCallId, name, argumentsJson));
+    }
+
+    /** processing → completed with the provider's answer. */
+    void finish(String content, FinishReason finishReason);
+
+    /** processing → completed with the answer, the model's reasoning (or {@code null}) and the step's usage. */
+    void finish(String content, String reasoning, FinishReason finishReason, Usage usage);
+
+    /** processing → failed. */
+    void fail(String error);
+
+    /** A running tool call. */
+    interface ToolCallHandle {
+        UUID id();
+
+        /** processing → completed with the result sent back to the model. */
+        void complete(String result);
+
+        /** processing → failed. */
+        void fail(String error);
+
+        /**
+         * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent
+         * is the execution's conversation and whose parent tool call is this one.
+         */
+        Conversation thread(Owner owner, String agent);
+    }
+}

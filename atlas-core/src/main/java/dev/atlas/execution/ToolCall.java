@@ -1,0 +1,28 @@
+package dev.atlas.execution;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * One tool invocation inside a step.
+ *
+ * @param providerCallId the provider's id for the call, used to match the result to the request
+ * @param index          position within the step, from 0
+ * @param arguments      the arguments as a JSON document, exactly as given
+ * @param result         what was sent back to the model, or {@code null} until completed
+ */
+public record ToolCall(
+        UUID id,
+        UUID executionId,
+        UUID stepId,
+        String providerCallId,
+        int index,
+        String name,
+        ToolCallType type,
+        String arguments,
+        String result,
+        ExecutionStatus status,
+        String error,
+        Instant startedAt,
+        Instant completedAt,
+        Long durationMs) {}

@@ -1,0 +1,80 @@
+package dev.atlas.execution;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+
+/**
+ * Token counts reported by a provider. Every count is optional ({@code null} when the provider did
+ * not report it) and never negative. Counts are billed separately: report {@code inputTokens}
+ * without the cached and cache-write tokens (as Anthropic does); {@code reasoningTokens} are part
+ * of {@code outputTokens} (as OpenAI reports them) and are not billed again.
+ *
+ * @param inputTokens      prompt tokens billed at the input price
+ * @param outputTokens     generated tokens, reasoning included
+ * @param reasoningTokens  of the output, how many were reasoning
+ * @param cachedTokens     prompt tokens read from the provider's cache
+ * @param cacheWriteTokens prompt tokens written to the provider's cache
+ */
+public record Usage(Long inputTokens, Long outputTokens, Long reasoningTokens, Long cachedTokens, Long cacheWriteTokens) {
+
+    /** No counts reported. */
+    public static final Usage NONE = new Usage(null, null, null, null, null);
+
+    public Usage {
+        check("inputTokens", inputTokens);
+        check("outputTokens", outputTokens);
+        check("reasoningTokens", reasoningTokens);
+        check("cachedTokens", cachedTokens);
+        check("cacheWriteTokens", cacheWriteTokens);
+    }
+
+    private static void check(String field, Long value) {
+        if (value != null && (value < 0 || value > Limits.MAX_TOKEN_COUNT)) {
+            throw new InvalidInputException("usage." + field, "must be between 0 and " + Limits.MAX_TOKEN_COUNT + ", was " + value);
+        }
+    }
+
+    public static Usage of(long inputTokens, long outputTokens) {
+        return new Usage(inputTokens, outputTokens, null, null, null);
+    }
+
+    public Usage reasoning(long tokens) {
+        return new Usage(inputTokens, outputTokens, tokens, cachedTokens, cacheWriteTokens);
+    }
+
+    public Usage cached(long tokens) {
+        return new Usage(inputTokens, outputTokens, reasoningTokens, tokens, cacheWriteTokens);
+    }
+
+    public Usage cacheWrite(long tokens) {
+        return new Usage(inputTokens, outputTokens, reasoningTokens, cachedTokens, tokens);
+    }
+
+    /** Field-wise sum; a field stays {@code null} only when it is {@code null} on both sides. */
+    public Usage plus(Usage other) {
+        return new Usage(add(inputTokens, other.inputTokens), add(outputTokens, other.outputTokens),
+                add(reasoningTokens, other.reasoningTokens), add(cachedTokens, other.cachedTokens),
+                add(cacheWriteTokens, other.cacheWriteTokens));
+    }
+
+    /** Input (including cached and cache-write) plus output tokens. */
+    public long totalTokens() {
+        return n(inputTokens) + n(outputTokens) + n(cachedTokens) + n(cacheWriteTokens);
+    }
+
+    /** Whether no count was reported. */
+    public boolean isEmpty() {
+        return equals(NONE);
+    }
+
+    private static Long add(Long a, Long b) {
+        if (a == null) {
+            return b;
+        }
+        return b == null ? a : Long.valueOf(a + b);
+    }
+
+    private static long n(Long v) {
+        return v == null ? 0 : v;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.atlas.execution;
+
+/** How a usage report groups executions. OWNER is the owner of the execution's conversation; TENANT is the calling tenant (one row). */
+public enum UsageGroup {
+    DAY("day"),
+    PROVIDER("provider"),
+    MODEL("model"),
+    AGENT("agent"),
+    CONVERSATION("conversation"),
+    OWNER("owner"),
+    TENANT("tenant");
+
+    private final String wire;
+
+    UsageGroup(String wire) {
+        this.wire = wire;
+    }
+
+    /** The stored form; also accepted by {@link #of(String)}. */
+    @Override
+    public String toString() {
+        return wire;
+    }
+
+    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    public static UsageGroup of(String value) {
+        return dev.atlas.internal.Check.enumValue("group", UsageGroup.class, value);
+    }
+}

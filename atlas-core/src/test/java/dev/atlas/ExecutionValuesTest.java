@@ -1,0 +1,74 @@
+package dev.atlas;
+
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.Usage;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ExecutionValuesTest {
+    @Test
+    @DisplayName("executions move pending → queued → processing → completed | failed; cancelled from any open state; final states are final")
+    void executionStatus() {
+        assertThat(ExecutionStatus.PENDING.canMoveTo(ExecutionStatus.PROCESSING)).isTrue();
+        assertThat(ExecutionStatus.QUEUED.canMoveTo(ExecutionStatus.CANCELLED)).isTrue();
+        assertThat(ExecutionStatus.PENDING.canMoveTo(ExecutionStatus.COMPLETED)).isFalse();
+        assertThat(ExecutionStatus.from(ExecutionStatus.CANCELLED))
+                .containsExactlyInAnyOrder(ExecutionStatus.PENDING, ExecutionStatus.QUEUED, ExecutionStatus.PROCESSING);
+        for (ExecutionStatus s : new ExecutionStatus[] {ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.CANCELLED}) {
+            assertThat(s.isFinal()).isTrue();
+            assertThatThrownBy(() -> s.checkMoveTo(ExecutionStatus.PROCESSING)).isInstanceOf(IllegalTransitionException.class);
+        }
+    }
+
+    @Test
+    @DisplayName("cost is exact decimal arithmetic: 1234 tokens at 2.50 per million is 0.003085")
+    void cost() {
+        ModelPrice p = ModelPrice.of("openai", "gpt-4o", "2.50", "10", Instant.EPOCH);
+        assertThat(p.cost(new Usage(1234L, null, null, null, null)).toPlainString()).isEqualTo("0.003085");
+        assertThat(p.cost(Usage.of(1_000_000, 1_000_000)).toPlainString()).isEqualTo("12.5");
+        assertThat(p.cost(Usage.NONE).toPlainString()).isEqualTo("0");
+        assertThat(ModelPrice.of("x", "y", "1E+2", "0.10", Instant.EPOCH).inputPerMillion().toPlainString()).isEqualTo("100");
+    }
+
+    @Test
+    @DisplayName("usage sums field by field and keeps unreported fields null")
+    void usage() {
+        Usage sum = Usage.of(1, 2).plus(new Usage(null, 3L, 4L, null, null));
+        assertThat(sum).isEqualTo(new Usage(1L, 5L, 4L, null, null));
+        assertThat(sum.totalTokens()).isEqualTo(6);
+        assertThat(Usage.NONE.isEmpty()).isTrue();
+    }
+
+    @Test
+    @DisplayName("the default asset directory sits beside an SQLite file, under a data directory when one is set, else ./atlas-data/assets")
+    void assetDirectory() {
+        Path db = Path.of("/srv/app/agent.db");
+        assertThat(Atlas.builder().sqlite(db).config().assetDirectory()).isEqualTo(Path.of("/srv/app/agent.db-assets"));
+        assertThat(Atlas.builder().sqlite(db).dataDirectory(Path.of("/var/atlas")).config().assetDirectory())
+                .isEqualTo(Path.of("/var/atlas/assets"));
+        assertThat(Atlas.builder().jdbcUrl("jdbc:postgresql://db/app").config().assetDirectory()).isEqualTo(Path.of("atlas-data", "assets"));
+        assertThatThrownBy(() -> Atlas.builder().blobStore(null)).isInstanceOf(ConfigurationException.class);
+    }
+
+    @Test
+    @DisplayName("the local blob store rejects keys that could escape its directory")
+    void blobKeys(@TempDir Path dir) throws Exception {
+        LocalDirectoryBlobStore store = new LocalDirectoryBlobStore(dir);
+        for (String bad : new String[] {"../x", "/abs", "a/../../b", ".tmp/x", "a//b", "", "a\\b"}) {
+            assertThatThrownBy(() -> store.put(bad, new ByteArrayInputStream(new byte[0]))).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(store.put("t1/abc", new ByteArrayInputStream(new byte[] {1, 2})).sizeBytes()).isEqualTo(2);
+        assertThatThrownBy(() -> store.put("t1/abc", new ByteArrayInputStream(new byte[0]))).isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+        assertThat(store.list("t1/")).hasSize(1);
+    }
+}

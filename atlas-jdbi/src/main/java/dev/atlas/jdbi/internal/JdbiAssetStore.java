@@ -1,0 +1,292 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.StorageException;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.AttachedAsset;
+import dev.atlas.asset.BlobInfo;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.asset.OrphanCleanup;
+import dev.atlas.asset.StoredBlob;
+import dev.atlas.internal.Check;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are {@code <tenant hash>/<asset id>}:
+ * the tenant part keeps each tenant's orphan cleanup to its own blobs whatever characters the
+ * tenant id has.
+ */
+public final class JdbiAssetStore implements AssetStore {
+    static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
+            + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
+    private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
+
+    private final Db db;
+    private final String tenant;
+    private final BlobStore blobs;
+    private final String keyPrefix;
+    private final RowMapper<Asset> assets;
+
+    public JdbiAssetStore(Db db, String tenant, BlobStore blobs) {
+        this.db = db;
+        this.tenant = tenant;
+        this.blobs = blobs;
+        this.keyPrefix = "t" + sha256(tenant).substring(0, 32);
+        Dialect d = db.dialect();
+        this.assets = (rs, ctx) -> asset(d, rs, "");
+    }
+
+    private static Asset asset(Dialect d, java.sql.ResultSet rs, String p) throws java.sql.SQLException {
+        String ownerType = rs.getString(p + "owner_type");
+        return new Asset(
+                d.uuid(rs, p + "id"),
+                rs.getString(p + "tenant_id"),
+                AssetType.of(rs.getString(p + "type")),
+                rs.getString(p + "mime_type"),
+                rs.getString(p + "filename"),
+                rs.getString(p + "blob_key"),
+                rs.getLong(p + "size_bytes"),
+                rs.getString(p + "sha256"),
+                ownerType == null ? null : new Owner(ownerType, rs.getString(p + "owner_id")),
+                rs.getString(p + "agent"),
+                d.uuid(rs, p + "execution_id"),
+                d.uuid(rs, p + "tool_call_id"),
+                rs.getString(p + "description"),
+                Json.readMap(rs.getString(p + "metadata")),
+                d.instant(rs, p + "created_at"),
+                d.instant(rs, p + "updated_at"),
+                d.instant(rs, p + "deleted_at"));
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static StorageException blobFailure(String what, Exception e) {
+        return new StorageException("blob store failed to " + what + ": " + e.getMessage(), null, false, e);
+    }
+
+    @Override
+    public Asset store(NewAsset na, InputStream content) {
+        Check.notNull("asset", na);
+        Check.notNull("content", content);
+        JsonDoc metadata = Json.write("metadata", na.metadata());
+        UUID id = Ids.next(db.clock());
+        String key = keyPrefix + "/" + id;
+        StoredBlob blob;
+        try {
+            blob = blobs.put(key, content);
+        } catch (IOException | RuntimeException e) {
+            // The store cleans its temporary file; nothing was written to the database.
+            throw blobFailure("write " + key, e);
+        }
+        try {
+            return db.write(h -> {
+                Instant now = db.now();
+                Owner owner = na.owner();
+                if (na.executionId() != null) {
+                    Optional<Owner> convoOwner = h.createQuery("SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN"
+                                    + " <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id"
+                                    + " WHERE e.tenant_id = :t AND e.id = :e")
+                            .bind("t", tenant).bind("e", na.executionId())
+                            .map((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
+                            .findOne().orElseThrow(() -> new NotFoundException("execution", na.executionId()));
+                    if (owner == null) {
+                        // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
+                        owner = convoOwner.orElse(null);
+                    }
+                }
+                if (na.toolCallId() != null) {
+                    UUID callExecution = h.createQuery("SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
+                            .bind("t", tenant).bind("id", na.toolCallId())
+                            .map((rs, ctx) -> db.dialect().uuid(rs, "execution_id")).findOne()
+                            .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId()));
+                    if (!callExecution.equals(na.executionId())) {
+                        throw new InvalidInputException("toolCallId", "tool call " + na.toolCallId() + " belongs to another execution");
+                    }
+                }
+                h.createUpdate("INSERT INTO <p>assets (tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type,"
+                                + " owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at) VALUES (:t, :id,"
+                                + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description,"
+                                + " :metadata, :now, :now)")
+                        .bind("t", tenant).bind("id", id).bind("type", na.type().toString()).bind("mime", na.mimeType())
+                        .bind("filename", na.filename()).bind("key", key).bind("size", blob.sizeBytes()).bind("sha", blob.sha256())
+                        .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
+                        .bind("agent", na.agent()).bind("e", na.executionId()).bind("call", na.toolCallId())
+                        .bind("description", na.description()).bind("metadata", metadata).bind("now", now)
+                        .execute();
+                return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), key, blob.sizeBytes(), blob.sha256(), owner,
+                        na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
+            });
+        } catch (RuntimeException e) {
+            try {
+                blobs.delete(key);
+            } catch (IOException | RuntimeException cleanup) {
+                // cleanupOrphanBlobs finds it later
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public Optional<Asset> get(UUID assetId) {
+        Check.notNull("assetId", assetId);
+        return db.read(h -> find(h, assetId));
+    }
+
+    private Optional<Asset> find(Handle h, UUID assetId) {
+        return h.createQuery(A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", assetId).map(assets).findOne();
+    }
+
+    @Override
+    public InputStream open(UUID assetId) {
+        Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
+        try {
+            return blobs.open(a.blobKey());
+        } catch (IOException | RuntimeException e) {
+            throw blobFailure("open " + a.blobKey(), e);
+        }
+    }
+
+    @Override
+    public List<Asset> byExecution(UUID executionId) {
+        Check.notNull("executionId", executionId);
+        return List.copyOf(db.read(h -> h.createQuery(A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id")
+                .bind("t", tenant).bind("e", executionId).map(assets).list()));
+    }
+
+    @Override
+    public void delete(UUID assetId) {
+        Check.notNull("assetId", assetId);
+        int n = db.write(h -> h.createUpdate("UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                        + " AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", assetId).bind("now", db.now()).execute());
+        if (n == 0) {
+            throw new NotFoundException("asset", assetId);
+        }
+    }
+
+    @Override
+    public AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata) {
+        Check.notNull("messageId", messageId);
+        Check.notNull("assetId", assetId);
+        JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
+        return db.write(h -> {
+            h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                    .bind("t", tenant).bind("id", messageId).mapTo(Integer.class).findOne()
+                    .orElseThrow(() -> new NotFoundException("message", messageId));
+            Asset asset = find(h, assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
+            Instant now = db.now();
+            int updated = h.createUpdate("UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t AND message_id = :m"
+                            + " AND asset_id = :a")
+                    .bind("t", tenant).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).execute();
+            if (updated == 0) {
+                h.createUpdate("INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata, created_at)"
+                                + " VALUES (:t, :id, :m, :a, :metadata, :now)")
+                        .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
+                        .bind("metadata", metadata).bind("now", now).execute();
+            }
+            Instant attachedAt = h.createQuery("SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a")
+                    .bind("t", tenant).bind("m", messageId).bind("a", assetId)
+                    .map((rs, ctx) -> db.dialect().instant(rs, "created_at")).one();
+            return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);
+        });
+    }
+
+    @Override
+    public List<AttachedAsset> forMessage(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        Dialect d = db.dialect();
+        StringBuilder cols = new StringBuilder();
+        for (String c : COLUMNS.split(",\\s*")) {
+            cols.append(", a.").append(c).append(" AS a_").append(c);
+        }
+        return db.read(h -> {
+            List<AttachedAsset> rows = h.createQuery("SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at"
+                            + cols + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
+                            + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
+                            + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL"
+                            + " ORDER BY ma.created_at, ma.id")
+                    .bind("t", tenant).bind("m", messageId)
+                    .map((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs, "a_"),
+                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")))
+                    .list();
+            if (rows.isEmpty()) {
+                h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                        .bind("t", tenant).bind("id", messageId).mapTo(Integer.class).findOne()
+                        .orElseThrow(() -> new NotFoundException("message", messageId));
+            }
+            return List.copyOf(rows);
+        });
+    }
+
+    @Override
+    public OrphanCleanup cleanupOrphanBlobs(Duration minAge) {
+        Check.notNull("minAge", minAge);
+        if (minAge.isNegative()) {
+            throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
+        }
+        // File times come from the file system's clock, not Atlas's clock.
+        Instant cutoff = Instant.now().minus(minAge);
+        List<BlobInfo> listed;
+        try {
+            listed = blobs.list(keyPrefix + "/");
+        } catch (IOException | RuntimeException e) {
+            throw blobFailure("list " + keyPrefix, e);
+        }
+        List<String> candidates = new ArrayList<>();
+        for (BlobInfo b : listed) {
+            if (!b.lastModified().isAfter(cutoff)) {
+                candidates.add(b.key());
+            }
+        }
+        Set<String> referenced = new HashSet<>();
+        for (int i = 0; i < candidates.size(); i += 500) {
+            List<String> chunk = candidates.subList(i, Math.min(candidates.size(), i + 500));
+            referenced.addAll(db.read(h -> h.createQuery("SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND blob_key IN (<keys>)")
+                    .bind("t", tenant).bindList("keys", chunk).mapTo(String.class).list()));
+        }
+        List<String> removed = new ArrayList<>();
+        for (String key : candidates) {
+            if (!referenced.contains(key)) {
+                try {
+                    if (blobs.delete(key)) {
+                        removed.add(key);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    throw blobFailure("delete " + key, e);
+                }
+            }
+        }
+        return new OrphanCleanup(removed);
+    }
+}

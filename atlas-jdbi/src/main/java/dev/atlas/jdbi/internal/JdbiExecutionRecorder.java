@@ -1,0 +1,503 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.ConflictException;
+import dev.atlas.ConversationStore;
+import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Message;
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
+import dev.atlas.internal.Check;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionBody;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.MessageWithTools;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.SweepResult;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.Usage;
+import dev.atlas.execution.UsageGroup;
+import dev.atlas.execution.UsageRow;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.Query;
+
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+
+/** {@link ExecutionRecorder} on Jdbi; every statement filters on the tenant id it was built with. */
+public final class JdbiExecutionRecorder implements ExecutionRecorder {
+    static final String INTERRUPTED = "interrupted";
+    private static final String E = "SELECT " + ExecutionRows.EXECUTION_COLUMNS + " FROM <p>executions";
+    private static final BigInteger MAX_PICO = BigInteger.valueOf(Long.MAX_VALUE);
+
+    final Db db;
+    final String tenant;
+    final ConversationStore conversations;
+    private final RowMapper<Execution> executions;
+    final RowMapper<ToolCall> toolCalls;
+
+    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
+        this.db = db;
+        this.tenant = tenant;
+        this.conversations = conversations;
+        this.executions = ExecutionRows.execution(db.dialect());
+        this.toolCalls = ExecutionRows.toolCall(db.dialect());
+    }
+
+    // ---- recording ----------------------------------------------------------------------
+
+    @Override
+    public <T, X extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, X> body) throws X {
+        Check.notNull("body", body);
+        JdbiExecutionHandle handle = (JdbiExecutionHandle) start(spec);
+        T result;
+        try {
+            result = body.run(handle);
+        } catch (RuntimeException | Error e) {
+            recordFailure(handle, e);
+            throw e;
+        } catch (Exception e) {
+            // Precise rethrow: the compiler knows e can only be an X here.
+            recordFailure(handle, e);
+            throw e;
+        }
+        if (!handle.isFinished()) {
+            handle.complete();
+        }
+        return result;
+    }
+
+    private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
+        try {
+            if (!handle.isFinished()) {
+                handle.fail(failureMessage(cause));
+            }
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        }
+    }
+
+    static String failureMessage(Throwable t) {
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.getClass().getName() : m;
+    }
+
+    @Override
+    public <T> CompletableFuture<T> recordAsync(ExecutionSpec spec, Function<ExecutionHandle, CompletableFuture<T>> body) {
+        Check.notNull("body", body);
+        JdbiExecutionHandle handle = (JdbiExecutionHandle) start(spec);
+        CompletableFuture<T> call;
+        try {
+            call = Check.notNull("body result", body.apply(handle));
+        } catch (RuntimeException | Error e) {
+            recordFailure(handle, e);
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<T> recorded = new CompletableFuture<>();
+        call.whenComplete((value, error) -> {
+            if (error != null) {
+                Throwable cause = unwrap(error);
+                recordFailure(handle, cause);
+                recorded.completeExceptionally(cause);
+                return;
+            }
+            try {
+                if (!handle.isFinished()) {
+                    handle.complete();
+                }
+                recorded.complete(value);
+            } catch (RuntimeException e) {
+                recorded.completeExceptionally(e);
+            }
+        });
+        return recorded;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Override
+    public ExecutionHandle start(ExecutionSpec spec) {
+        Execution e = insert(spec, ExecutionStatus.PROCESSING);
+        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt(), 0);
+    }
+
+    @Override
+    public Execution create(ExecutionSpec spec) {
+        return insert(spec, ExecutionStatus.PENDING);
+    }
+
+    private Execution insert(ExecutionSpec spec, ExecutionStatus status) {
+        Check.notNull("spec", spec);
+        JsonDoc metadata = Json.write("metadata", spec.metadata());
+        UUID id = Ids.next(db.clock());
+        return db.write(h -> {
+            Instant now = db.now();
+            if (spec.conversationId() != null) {
+                requireConversation(h, spec.conversationId());
+            }
+            Instant started = status == ExecutionStatus.PROCESSING ? now : null;
+            h.createUpdate("INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type, provider, model,"
+                            + " agent, status, metadata, started_at, created_at, updated_at) VALUES (:t, :id, :c, :rev, :type, :provider,"
+                            + " :model, :agent, :status, :metadata, " + (started == null ? "NULL" : ":now") + ", :now, :now)")
+                    .bind("t", tenant).bind("id", id).bind("c", spec.conversationId()).bind("rev", spec.assistantRevisionId())
+                    .bind("type", spec.type().toString()).bind("provider", spec.provider()).bind("model", spec.model())
+                    .bind("agent", spec.agent()).bind("status", status.toString()).bind("metadata", metadata).bind("now", now)
+                    .execute();
+            return new Execution(id, tenant, spec.conversationId(), spec.assistantRevisionId(), spec.type(), spec.provider(),
+                    spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata.text()), null, started, null,
+                    null, null, now, now);
+        });
+    }
+
+    private void requireConversation(Handle h, UUID conversationId) {
+        h.createQuery("SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+                .bind("t", tenant).bind("id", conversationId).mapTo(Integer.class).findOne()
+                .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+    }
+
+    @Override
+    public Execution queue(UUID executionId) {
+        return move(executionId, ExecutionStatus.QUEUED, "");
+    }
+
+    @Override
+    public ExecutionHandle resume(UUID executionId) {
+        Check.notNull("executionId", executionId);
+        return db.write(h -> {
+            Execution e = move(h, executionId, ExecutionStatus.PROCESSING, ", started_at = :now");
+            int steps = h.createQuery("SELECT COALESCE(MAX(sequence), 0) FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :e")
+                    .bind("t", tenant).bind("e", executionId).mapTo(Integer.class).one();
+            return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt(), steps);
+        });
+    }
+
+    @Override
+    public Execution cancel(UUID executionId) {
+        return move(executionId, ExecutionStatus.CANCELLED, ", completed_at = :now");
+    }
+
+    private Execution move(UUID executionId, ExecutionStatus target, String extra) {
+        Check.notNull("executionId", executionId);
+        return db.write(h -> move(h, executionId, target, extra));
+    }
+
+    private Execution move(Handle h, UUID executionId, ExecutionStatus target, String extra) {
+        List<String> from = ExecutionStatus.from(target).stream().map(ExecutionStatus::toString).toList();
+        Optional<Execution> moved = h.createQuery("UPDATE <p>executions SET status = :target, updated_at = :now" + extra
+                        + " WHERE tenant_id = :t AND id = :id AND status IN (<from>) RETURNING " + ExecutionRows.EXECUTION_COLUMNS)
+                .bind("t", tenant).bind("id", executionId).bind("target", target.toString()).bind("now", db.now())
+                .bindList("from", from)
+                .map(executions).findOne();
+        if (moved.isPresent()) {
+            return moved.get();
+        }
+        Execution current = find(h, executionId).orElseThrow(() -> new NotFoundException("execution", executionId));
+        current.status().checkMoveTo(target);
+        throw new IllegalStateException("unreachable: transition allowed but not applied");
+    }
+
+    /**
+     * processing → completed or failed, in one transaction: usage (explicit, or the steps' sum),
+     * exact cost from the price valid at creation, timing.
+     */
+    Execution finish(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+        return db.write(h -> {
+            Instant now = db.now();
+            Usage usage = explicitUsage != null ? explicitUsage : stepUsage(h, x.id());
+            Long cost = null;
+            Optional<ModelPrice> price = JdbiPriceStore.priceAt(h, tenant, db.dialect(), x.provider(), x.model(), x.createdAt());
+            if (price.isPresent()) {
+                BigInteger pico = price.get().costPico(usage);
+                // Beyond about 9.2 million currency units the cost does not fit the column: leave it unknown.
+                cost = pico.compareTo(MAX_PICO) <= 0 ? pico.longValueExact() : null;
+            }
+            Long duration = x.startedAt() == null ? null : Math.max(0, Duration.between(x.startedAt(), now).toMillis());
+            Optional<Execution> done = h.createQuery("UPDATE <p>executions SET status = :target, input_tokens = :in, output_tokens = :out,"
+                            + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
+                            + " error = :error, completed_at = :now, duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :ttft),"
+                            + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING "
+                            + ExecutionRows.EXECUTION_COLUMNS)
+                    .bind("t", tenant).bind("id", x.id()).bind("target", target.toString())
+                    .bind("in", usage.inputTokens()).bind("out", usage.outputTokens()).bind("reasoning", usage.reasoningTokens())
+                    .bind("cached", usage.cachedTokens()).bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost)
+                    .bind("error", error).bind("now", now).bind("duration", duration).bind("ttft", firstTokenMs)
+                    .map(executions).findOne();
+            if (done.isPresent()) {
+                return done.get();
+            }
+            Execution current = find(h, x.id()).orElseThrow(() -> new NotFoundException("execution", x.id()));
+            current.status().checkMoveTo(target);
+            throw new IllegalStateException("unreachable: transition allowed but not applied");
+        });
+    }
+
+    private Usage stepUsage(Handle h, UUID executionId) {
+        return h.createQuery("SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
+                        + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
+                        + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :e")
+                .bind("t", tenant).bind("e", executionId)
+                .map((rs, ctx) -> ExecutionRows.usage(rs)).one();
+    }
+
+    // ---- reads --------------------------------------------------------------------------
+
+    @Override
+    public Optional<Execution> get(UUID executionId) {
+        Check.notNull("executionId", executionId);
+        return db.read(h -> find(h, executionId));
+    }
+
+    Optional<Execution> find(Handle h, UUID executionId) {
+        return h.createQuery(E + " WHERE tenant_id = :t AND id = :id").bind("t", tenant).bind("id", executionId).map(executions).findOne();
+    }
+
+    @Override
+    public Optional<ExecutionTree> tree(UUID executionId) {
+        Check.notNull("executionId", executionId);
+        return db.readConsistent(h -> {
+            Optional<Execution> e = find(h, executionId);
+            if (e.isEmpty()) {
+                return Optional.<ExecutionTree>empty();
+            }
+            // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
+            // no calls yet rather than calls whose step is missing.
+            Map<UUID, List<ToolCall>> calls = new LinkedHashMap<>();
+            for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
+                            + " WHERE tenant_id = :t AND execution_id = :e ORDER BY call_index")
+                    .bind("t", tenant).bind("e", executionId).map(toolCalls).list()) {
+                calls.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
+            }
+            List<ExecutionStep> steps = h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps"
+                            + " WHERE tenant_id = :t AND execution_id = :e ORDER BY sequence")
+                    .bind("t", tenant).bind("e", executionId)
+                    .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs,
+                            calls.getOrDefault(db.dialect().uuid(rs, "id"), List.of())))
+                    .list();
+            return Optional.of(new ExecutionTree(e.get(), steps));
+        });
+    }
+
+    @Override
+    public Page<Execution> list(ExecutionQuery q) {
+        Check.notNull("query", q);
+        UUID after = q.cursor() == null ? null : parseCursor(q.cursor());
+        StringBuilder sql = new StringBuilder(E).append(" WHERE tenant_id = :t");
+        Map<String, Object> binds = new LinkedHashMap<>();
+        filter(sql, binds, "conversation_id", "conversation", q.conversationId());
+        filter(sql, binds, "agent", "agent", q.agent());
+        filter(sql, binds, "provider", "provider", q.provider());
+        filter(sql, binds, "model", "model", q.model());
+        filter(sql, binds, "type", "type", q.type() == null ? null : q.type().toString());
+        filter(sql, binds, "status", "status", q.status() == null ? null : q.status().toString());
+        if (q.from() != null) {
+            sql.append(" AND created_at >= :from");
+            binds.put("from", q.from());
+        }
+        if (q.to() != null) {
+            sql.append(" AND created_at < :to");
+            binds.put("to", q.to());
+        }
+        if (after != null) {
+            sql.append(" AND id < :after");
+            binds.put("after", after);
+        }
+        // Ids are UUIDv7, so id order is creation order (text order on SQLite, uuid order on PostgreSQL).
+        sql.append(" ORDER BY id DESC LIMIT :limit");
+        List<Execution> rows = db.read(h -> {
+            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
+            binds.forEach(query::bind);
+            return query.map(executions).list();
+        });
+        if (rows.size() <= q.limit()) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<Execution> page = rows.subList(0, q.limit());
+        String cursor = Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(page.get(page.size() - 1).id().toString().getBytes(StandardCharsets.UTF_8));
+        return new Page<>(page, Optional.of(cursor));
+    }
+
+    private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, Object value) {
+        if (value != null) {
+            sql.append(" AND ").append(column).append(" = :").append(name);
+            binds.put(name, value);
+        }
+    }
+
+    private static UUID parseCursor(String cursor) {
+        try {
+            return UUID.fromString(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
+        }
+    }
+
+    @Override
+    public List<MessageWithTools> historyWithTools(UUID conversationId, int limit) {
+        Check.notNull("conversationId", conversationId);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        return db.read(h -> {
+            List<Message> newestFirst = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages WHERE tenant_id = :t"
+                            + " AND conversation_id = :c AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'"
+                            + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :c AND c.deleted_at IS NULL)"
+                            + " ORDER BY sequence DESC LIMIT :limit")
+                    .bind("t", tenant).bind("c", conversationId).bind("limit", limit)
+                    .map(Rows.message(db.dialect())).list();
+            if (newestFirst.isEmpty()) {
+                requireConversation(h, conversationId);
+                return List.<MessageWithTools>of();
+            }
+            List<Message> messages = new ArrayList<>(newestFirst);
+            Collections.reverse(messages);
+            Set<UUID> steps = new LinkedHashSet<>();
+            for (Message m : messages) {
+                if (m.stepId() != null) {
+                    steps.add(m.stepId());
+                }
+            }
+            Map<UUID, List<ToolCall>> byStep = new LinkedHashMap<>();
+            if (!steps.isEmpty()) {
+                for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
+                                + " WHERE tenant_id = :t AND step_id IN (<steps>) ORDER BY call_index")
+                        .bind("t", tenant).bindList("steps", new ArrayList<>(steps)).map(toolCalls).list()) {
+                    byStep.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
+                }
+            }
+            List<MessageWithTools> out = new ArrayList<>(messages.size());
+            for (Message m : messages) {
+                out.add(new MessageWithTools(m, m.stepId() == null ? List.of() : byStep.getOrDefault(m.stepId(), List.of())));
+            }
+            return Collections.unmodifiableList(out);
+        });
+    }
+
+    // ---- maintenance and reports --------------------------------------------------------
+
+    @Override
+    public SweepResult sweepInterrupted(Duration olderThan) {
+        Check.notNull("olderThan", olderThan);
+        if (olderThan.isNegative()) {
+            throw new InvalidInputException("olderThan", "must not be negative, was " + olderThan);
+        }
+        return db.write(h -> {
+            Instant now = db.now();
+            Instant cutoff = now.minus(olderThan);
+            int executionsSwept = h.createUpdate("UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
+                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff")
+                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
+            // A step or tool call still open under a finished execution can never finish either.
+            String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
+                    + " AND x.status IN ('completed', 'failed', 'cancelled'))";
+            int stepsSwept = h.createUpdate("UPDATE <p>execution_steps SET status = 'failed', error = :error, completed_at = :now,"
+                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                            + " AND (created_at < :cutoff" + orphaned + ")")
+                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
+            int callsSwept = h.createUpdate("UPDATE <p>execution_tool_calls SET status = 'failed', error = :error, completed_at = :now,"
+                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                            + " AND (created_at < :cutoff" + orphaned + ")")
+                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
+            return new SweepResult(executionsSwept, stepsSwept, callsSwept);
+        });
+    }
+
+    @Override
+    public List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to) {
+        Check.notNull("group", group);
+        Check.instant("from", Check.notNull("from", from));
+        Check.instant("to", Check.notNull("to", to));
+        if (!from.isBefore(to)) {
+            throw new InvalidInputException("to", "must be after from (" + from + "), was " + to);
+        }
+        String keys;
+        String join = "";
+        int keyCount = 1;
+        switch (group) {
+            case DAY -> keys = db.dialect().dayStart("e.created_at") + " AS k1";
+            case PROVIDER -> keys = "e.provider AS k1";
+            case MODEL -> {
+                keys = "e.provider AS k1, e.model AS k2";
+                keyCount = 2;
+            }
+            case AGENT -> keys = "e.agent AS k1";
+            case CONVERSATION -> keys = "e.conversation_id AS k1";
+            case OWNER -> {
+                keys = "c.owner_type AS k1, c.owner_id AS k2";
+                keyCount = 2;
+                join = " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id";
+            }
+            case TENANT -> keys = "e.tenant_id AS k1";
+            default -> throw new IllegalStateException("unknown group " + group);
+        }
+        String groupBy = keyCount == 1 ? "1" : "1, 2";
+        String sql = "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures,"
+                + " COALESCE(SUM(e.input_tokens), 0) AS input_tokens, COALESCE(SUM(e.output_tokens), 0) AS output_tokens,"
+                + " COALESCE(SUM(e.reasoning_tokens), 0) AS reasoning_tokens, COALESCE(SUM(e.cached_tokens), 0) AS cached_tokens,"
+                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens, SUM(e.cost_pico) AS cost_pico"
+                + " FROM <p>executions e" + join
+                + " WHERE e.tenant_id = :t AND e.created_at >= :from AND e.created_at < :to GROUP BY " + groupBy;
+        boolean day = group == UsageGroup.DAY;
+        boolean pair = keyCount == 2;
+        String separator = group == UsageGroup.MODEL ? "/" : ":";
+        List<UsageRow> rows = new ArrayList<>(db.read(h -> h.createQuery(sql)
+                .bind("t", tenant).bind("from", from).bind("to", to)
+                .map((rs, ctx) -> {
+                    String key;
+                    if (day) {
+                        Instant start = db.dialect().instant(rs, "k1");
+                        key = start == null ? null : LocalDate.ofInstant(start, ZoneOffset.UTC).toString();
+                    } else if (pair) {
+                        String a = rs.getString("k1");
+                        key = a == null ? null : a + separator + rs.getString("k2");
+                    } else {
+                        key = rs.getString("k1");
+                    }
+                    String cost = rs.getString("cost_pico");
+                    return new UsageRow(key, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
+                            rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"), rs.getLong("cached_tokens"),
+                            rs.getLong("cache_write_tokens"),
+                            ModelPrice.fromPico(cost == null ? BigInteger.ZERO : new java.math.BigDecimal(cost).toBigIntegerExact()));
+                }).list()));
+        // Sorted here because the databases order NULLs and collate text differently.
+        rows.sort(Comparator.comparing(UsageRow::group, Comparator.nullsLast(Comparator.naturalOrder())));
+        return Collections.unmodifiableList(rows);
+    }
+
+    // ---- used by the handles ------------------------------------------------------------
+
+    ConflictException notProcessing(UUID executionId) {
+        return new ConflictException("executionId", "execution " + executionId + " is not processing; steps and tool calls can only"
+                + " be recorded while it runs");
+    }
+}

@@ -1,0 +1,321 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.Conversation;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.StorageException;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.AttachedAsset;
+import dev.atlas.asset.BlobInfo;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.asset.OrphanCleanup;
+import dev.atlas.asset.StoredBlob;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Assets and their blobs, on every database; blobs go to a temporary directory per test. */
+public abstract class AssetStoreContract extends AtlasContract {
+    protected Path dir;
+    protected FlakyBlobStore blobs;
+    protected Tenant acme;
+    protected AssetStore assets;
+
+    protected AssetStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        try {
+            dir = Files.createTempDirectory("atlas-blobs");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        blobs = new FlakyBlobStore(new LocalDirectoryBlobStore(dir.resolve("blobs")));
+        return builder.blobStore(blobs);
+    }
+
+    @BeforeEach
+    void stores() {
+        acme = atlas.tenant("acme");
+        assets = acme.assets();
+    }
+
+    @AfterEach
+    void removeDir() throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static String sha256(byte[] bytes) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    }
+
+    private long rows(String table) {
+        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>" + table).mapTo(Long.class).one());
+    }
+
+    private List<BlobInfo> allBlobs() throws IOException {
+        return blobs.list("");
+    }
+
+    private static NewAsset png() {
+        return NewAsset.of(AssetType.IMAGE, "chart.png", "image/png");
+    }
+
+    @Test
+    @DisplayName("stored bytes open back unchanged, with size, SHA-256, mime type, filename and metadata recorded")
+    void roundTrip() throws Exception {
+        byte[] bytes = new byte[3 * 1024 * 1024 + 17];
+        new Random(42).nextBytes(bytes);
+        Asset a = assets.store(png().description("a chart").metadata(Map.of("width", 800)).owner(Owner.user("alice")),
+                new ByteArrayInputStream(bytes));
+        assertThat(a.sizeBytes()).isEqualTo(bytes.length);
+        assertThat(a.sha256()).isEqualTo(sha256(bytes));
+        Asset read = assets.get(a.id()).orElseThrow();
+        assertThat(read).isEqualTo(a);
+        assertThat(read.metadata()).isEqualTo(Map.of("width", 800));
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+    }
+
+    @Test
+    @DisplayName("an asset links to the execution and tool call that made it and takes the conversation's owner by default")
+    void linksToExecution() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
+        StepHandle.ToolCallHandle call = exec.step().toolCall("c1", "render_chart", "{}");
+        Asset first = assets.store(png().execution(exec.id(), call.id()).agent("support"), "one".getBytes(StandardCharsets.UTF_8));
+        Asset second = assets.store(NewAsset.of(AssetType.TEXT, "notes.txt", "text/plain").execution(exec.id(), null)
+                .owner(Owner.user("carol")), "two".getBytes(StandardCharsets.UTF_8));
+        assertThat(first.owner()).isEqualTo(Owner.user("alice"));
+        assertThat(first.toolCallId()).isEqualTo(call.id());
+        assertThat(second.owner()).isEqualTo(Owner.user("carol"));
+        assertThat(assets.byExecution(exec.id())).extracting(Asset::id).containsExactly(first.id(), second.id());
+    }
+
+    @Test
+    @DisplayName("assets attach to messages with attachment metadata; attaching again replaces it; deleted assets drop out")
+    void attachToMessages() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here is your chart"));
+        Asset a = assets.store(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset b = assets.store(png(), "b".getBytes(StandardCharsets.UTF_8));
+        assets.attach(m.id(), a.id(), Map.of("tool", "render_chart"));
+        assets.attach(m.id(), b.id(), Map.of());
+        AttachedAsset again = assets.attach(m.id(), a.id(), Map.of("tool", "render_chart_v2"));
+        assertThat(again.attachmentMetadata()).isEqualTo(Map.of("tool", "render_chart_v2"));
+        List<AttachedAsset> attached = assets.forMessage(m.id());
+        assertThat(attached).extracting(x -> x.asset().id()).containsExactly(a.id(), b.id());
+        assertThat(attached.get(0).attachmentMetadata()).isEqualTo(Map.of("tool", "render_chart_v2"));
+        assertThat(attached.get(0).asset()).isEqualTo(a);
+        assets.delete(a.id());
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(b.id());
+        assertThat(assets.get(a.id())).isEmpty();
+        assertThatThrownBy(() -> assets.open(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.delete(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), Map.of())).isInstanceOf(NotFoundException.class);
+        assertThat(rows("message_assets")).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("a stream that fails midway leaves no row and no blob, not even a temporary file")
+    void failingStream() throws Exception {
+        InputStream broken = new InputStream() {
+            int n;
+
+            @Override
+            public int read() throws IOException {
+                if (n++ > 100_000) {
+                    throw new IOException("connection reset by upload client");
+                }
+                return 7;
+            }
+        };
+        assertThatThrownBy(() -> assets.store(png(), broken)).isInstanceOf(StorageException.class)
+                .hasMessageContaining("connection reset");
+        assertThat(rows("assets")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        try (Stream<Path> files = Files.walk(dir)) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("when the row cannot be written the blob is deleted again")
+    void rowFailureDeletesBlob() {
+        assertThatThrownBy(() -> assets.store(png().execution(UUID.randomUUID(), null), "x".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(NotFoundException.class);
+        ExecutionHandle e1 = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle e2 = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        UUID callOfE2 = e2.step().toolCall("c", "t", "{}").id();
+        assertThatThrownBy(() -> assets.store(png().execution(e1.id(), callOfE2), "x".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidInputException.class);
+        blobs.failPut = true;
+        assertThatThrownBy(() -> assets.store(png(), "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
+        assertThat(rows("assets")).isZero();
+        assertThat(blobs.puts).isEqualTo(2);
+        assertThat(blobs.deletes).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("orphan cleanup removes this tenant's unreferenced blobs older than the given age and reports them")
+    void orphanCleanup() throws Exception {
+        Asset kept = assets.store(png(), "kept".getBytes(StandardCharsets.UTF_8));
+        Asset softDeleted = assets.store(png(), "deleted".getBytes(StandardCharsets.UTF_8));
+        assets.delete(softDeleted.id());
+        String prefix = kept.blobKey().substring(0, kept.blobKey().indexOf('/'));
+        // What a crash between writing the blob and committing the row leaves behind:
+        blobs.put(prefix + "/" + UUID.randomUUID(), new ByteArrayInputStream(new byte[] {1}));
+        Asset theirs = atlas.tenant("globex").assets().store(png(), "theirs".getBytes(StandardCharsets.UTF_8));
+        String theirPrefix = theirs.blobKey().substring(0, theirs.blobKey().indexOf('/'));
+        String theirOrphan = theirPrefix + "/" + UUID.randomUUID();
+        blobs.put(theirOrphan, new ByteArrayInputStream(new byte[] {2}));
+
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofHours(1)).count()).isZero();
+        OrphanCleanup cleanup = assets.cleanupOrphanBlobs(Duration.ZERO);
+
+        assertThat(cleanup.removedKeys()).singleElement().satisfies(k -> assertThat(k).startsWith(prefix + "/"));
+        assertThat(allBlobs()).extracting(BlobInfo::key)
+                .containsExactlyInAnyOrder(kept.blobKey(), softDeleted.blobKey(), theirs.blobKey(), theirOrphan);
+        try (InputStream in = assets.open(kept.id())) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("kept");
+        }
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).count()).isZero();
+    }
+
+    @Test
+    @DisplayName("without a blob store the default local directory is <dataDirectory>/assets")
+    void defaultDirectory() throws Exception {
+        Path data = dir.resolve("data");
+        Atlas second = reopen(b -> b.dataDirectory(data));
+        Asset a = second.tenant("acme").assets().store(png(), "local".getBytes(StandardCharsets.UTF_8));
+        assertThat(second.config().assetDirectory()).isEqualTo(data.resolve("assets"));
+        assertThat(Files.readString(data.resolve("assets").resolve(a.blobKey()))).isEqualTo("local");
+    }
+
+    @Test
+    @DisplayName("bad input is rejected naming the field before any blob or row is written")
+    void badInput() throws IOException {
+        assertField("filename", () -> NewAsset.of(AssetType.IMAGE, "a\u0000.png", "image/png"));
+        assertField("filename", () -> NewAsset.of(AssetType.IMAGE, " ", "image/png"));
+        assertField("type", () -> AssetType.of("picture"));
+        assertField("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
+        assertField("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));
+        assertField("metadata", () -> assets.store(png().metadata(Map.of("self", new Object() {
+            @SuppressWarnings("unused")
+            public Object getSelf() {
+                return this;
+            }
+        })), new byte[] {1}));
+        assertField("minAge", () -> assets.cleanupOrphanBlobs(Duration.ofSeconds(-1)));
+        assertThat(rows("assets")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        assertThat(blobs.puts).isZero();
+    }
+
+    private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    @DisplayName("every method treats another tenant's assets, messages and executions as missing")
+    void tenantIsolation() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation c = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        Message theirMessage = globex.conversations().append(c.id(), NewMessage.user("hi"));
+        ExecutionHandle theirExec = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        Asset theirs = globex.assets().store(png().execution(theirExec.id(), null), new byte[] {1});
+        Asset mine = assets.store(png(), new byte[] {2});
+
+        assertThat(assets.get(theirs.id())).isEmpty();
+        assertThatThrownBy(() -> assets.open(theirs.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.delete(theirs.id())).isInstanceOf(NotFoundException.class);
+        assertThat(assets.byExecution(theirExec.id())).isEmpty();
+        assertThatThrownBy(() -> assets.attach(theirMessage.id(), mine.id(), Map.of())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.forMessage(theirMessage.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.store(png().execution(theirExec.id(), null), new byte[] {3}))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).count()).isZero();
+        assertThat(globex.assets().get(theirs.id())).isPresent();
+        assertThat(globex.assets().byExecution(theirExec.id())).hasSize(1);
+    }
+
+    /** Delegates to a real store, counting calls and failing puts on demand. */
+    protected static final class FlakyBlobStore implements BlobStore {
+        private final BlobStore delegate;
+        volatile boolean failPut;
+        volatile int puts;
+        volatile int deletes;
+
+        FlakyBlobStore(BlobStore delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public StoredBlob put(String key, InputStream content) throws IOException {
+            if (failPut) {
+                throw new IOException("disk full");
+            }
+            StoredBlob b = delegate.put(key, content);
+            puts++;
+            return b;
+        }
+
+        @Override
+        public InputStream open(String key) throws IOException {
+            return delegate.open(key);
+        }
+
+        @Override
+        public boolean delete(String key) throws IOException {
+            deletes++;
+            return delegate.delete(key);
+        }
+
+        @Override
+        public List<BlobInfo> list(String prefix) throws IOException {
+            return delegate.list(prefix);
+        }
+    }
+}

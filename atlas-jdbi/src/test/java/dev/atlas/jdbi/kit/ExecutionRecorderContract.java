@@ -1,0 +1,557 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationType;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.Role;
+import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.ExecutionType;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.MessageWithTools;
+import dev.atlas.execution.NewToolCall;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.SweepResult;
+import dev.atlas.execution.ToolCallType;
+import dev.atlas.execution.Usage;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link ExecutionRecorder} implementation must have, on every database. */
+public abstract class ExecutionRecorderContract extends AtlasContract {
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected Tenant acme;
+    protected Tenant globex;
+    protected ExecutionRecorder recorder;
+
+    protected ExecutionRecorderContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void tenants() {
+        acme = atlas.tenant("acme");
+        globex = atlas.tenant("globex");
+        recorder = acme.executions();
+    }
+
+    private Conversation convo() {
+        return acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+    }
+
+    private long rows(String table) {
+        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>" + table).mapTo(Long.class).one());
+    }
+
+    private void advance(long millis) {
+        clock.advanceMicros(millis * 1000);
+    }
+
+    // ---- recording ----------------------------------------------------------------------
+
+    @Test
+    @DisplayName("record runs the lambda as one completed execution with timed steps, tool calls and usage")
+    void recordCompletes() {
+        Conversation c = convo();
+        String answer = recorder.record(ExecutionSpec.text("openai", "gpt-4o").agent("support").conversation(c.id()), exec -> {
+            StepHandle step = exec.step();
+            advance(40);
+            StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup_order", "{\"order\":1234}");
+            advance(10);
+            call.complete("{\"status\":\"shipped\"}");
+            step.finish(null, FinishReason.TOOL_CALLS);
+            StepHandle second = exec.step();
+            advance(50);
+            second.finish("It shipped.", FinishReason.STOP);
+            exec.usage(Usage.of(1200, 30));
+            return "It shipped.";
+        });
+        assertThat(answer).isEqualTo("It shipped.");
+        Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(e.usage()).isEqualTo(Usage.of(1200, 30));
+        assertThat(e.durationMs()).isEqualTo(100);
+        assertThat(e.agent()).isEqualTo("support");
+        assertThat(e.conversationId()).isEqualTo(c.id());
+        ExecutionTree tree = recorder.tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactly(1, 2);
+        assertThat(tree.steps().get(0).finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+        assertThat(tree.steps().get(0).durationMs()).isEqualTo(50);
+        assertThat(tree.steps().get(1).content()).isEqualTo("It shipped.");
+        assertThat(tree.toolCalls()).singleElement().satisfies(tc -> {
+            assertThat(tc.name()).isEqualTo("lookup_order");
+            assertThat(tc.providerCallId()).isEqualTo("call_1");
+            assertThat(tc.type()).isEqualTo(ToolCallType.LOCAL);
+            assertThat(tc.result()).isEqualTo("{\"status\":\"shipped\"}");
+            assertThat(tc.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(tc.durationMs()).isEqualTo(10);
+        });
+    }
+
+    @Test
+    @DisplayName("a lambda throwing a checked exception leaves a failed execution with its message and the same instance reaches the caller")
+    void recordFailsWithCheckedException() {
+        IOException boom = new IOException("provider timed out after 30s");
+        Throwable thrown = null;
+        try {
+            recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                exec.step();
+                throw boom;
+            });
+        } catch (IOException e) {
+            thrown = e;
+        }
+        assertThat(thrown).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("provider timed out after 30s");
+        assertThat(e.completedAt()).isNotNull();
+    }
+
+    @Test
+    @DisplayName("a lambda throwing an unchecked exception without a message is rethrown unchanged and recorded with its class name")
+    void recordFailsWithRuntimeException() {
+        IllegalStateException boom = new IllegalStateException();
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw boom;
+        })).isSameAs(boom);
+        Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("java.lang.IllegalStateException");
+    }
+
+    @Test
+    @DisplayName("an exception message with NUL and lone surrogates is stored sanitised instead of failing the recording")
+    void hostileExceptionMessage() {
+        RuntimeException boom = new RuntimeException("bad\u0000byte \uD800 end");
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw boom;
+        })).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        assertThat(recorder.list(ExecutionQuery.all()).items().get(0).error()).isEqualTo("bad\uFFFDbyte \uFFFD end");
+    }
+
+    @Test
+    @DisplayName("a lambda that cancels its own execution is left cancelled")
+    void recordCancelledInside() {
+        String r = recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            exec.cancel();
+            return "stopped";
+        });
+        assertThat(r).isEqualTo("stopped");
+        assertThat(recorder.list(ExecutionQuery.all()).items().get(0).status()).isEqualTo(ExecutionStatus.CANCELLED);
+    }
+
+    @Test
+    @DisplayName("the async form completes after the execution is stored, with the body's value or its original exception")
+    void recordAsync() throws Exception {
+        CompletableFuture<String> ok = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> CompletableFuture.supplyAsync(() -> "hi"));
+        assertThat(ok.get()).isEqualTo("hi");
+        IllegalArgumentException boom = new IllegalArgumentException("rate limited");
+        CompletableFuture<String> bad = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> CompletableFuture.supplyAsync(() -> {
+                    throw boom;
+                }));
+        assertThatThrownBy(bad::get).isInstanceOf(ExecutionException.class).cause().isSameAs(boom);
+        List<Execution> all = recorder.list(ExecutionQuery.all()).items();
+        assertThat(all).extracting(Execution::status).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
+        assertThat(all.get(0).error()).isEqualTo("rate limited");
+    }
+
+    @Test
+    @DisplayName("start and complete without a lambda; finishing twice is an illegal transition")
+    void explicitHandle() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.of(ExecutionType.EMBED, "openai", "text-embedding-3-small"));
+        assertThat(recorder.require(h.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        h.providerResponseId("resp_123");
+        h.metadata(Map.of("batch", 7));
+        advance(3);
+        h.firstToken();
+        advance(5);
+        Execution done = h.complete();
+        assertThat(done.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(done.type()).isEqualTo(ExecutionType.EMBED);
+        assertThat(done.providerResponseId()).isEqualTo("resp_123");
+        assertThat(done.metadata()).isEqualTo(Map.of("batch", 7));
+        assertThat(done.firstTokenMs()).isEqualTo(3);
+        assertThat(done.durationMs()).isEqualTo(8);
+        assertThatThrownBy(h::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> h.fail("late")).isInstanceOf(IllegalTransitionException.class);
+        assertThat(recorder.require(h.id()).status()).isEqualTo(ExecutionStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("pending → queued → processing → completed; cancelling a completed execution is illegal")
+    void stateMachine() {
+        Execution pending = recorder.create(ExecutionSpec.text("anthropic", "claude-sonnet"));
+        assertThat(pending.status()).isEqualTo(ExecutionStatus.PENDING);
+        assertThat(pending.startedAt()).isNull();
+        assertThat(recorder.queue(pending.id()).status()).isEqualTo(ExecutionStatus.QUEUED);
+        assertThatThrownBy(() -> recorder.queue(pending.id())).isInstanceOf(IllegalTransitionException.class);
+        ExecutionHandle h = recorder.resume(pending.id());
+        assertThat(recorder.require(h.id()).startedAt()).isNotNull();
+        assertThatThrownBy(() -> recorder.resume(pending.id())).isInstanceOf(IllegalTransitionException.class);
+        h.complete();
+        assertThatThrownBy(() -> recorder.cancel(pending.id())).isInstanceOf(IllegalTransitionException.class)
+                .hasMessageContaining("none (final)");
+        Execution other = recorder.create(ExecutionSpec.text("anthropic", "claude-sonnet"));
+        assertThat(recorder.cancel(other.id()).status()).isEqualTo(ExecutionStatus.CANCELLED);
+    }
+
+    @Test
+    @DisplayName("steps and tool calls are refused once the execution is no longer processing")
+    void noStepsAfterFinish() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        h.fail("gave up");
+        assertThatThrownBy(h::step).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(() -> step.toolCall("c", "search", "{}")).isInstanceOf(ConflictException.class);
+        assertThat(rows("execution_steps")).isEqualTo(1);
+        assertThat(rows("execution_tool_calls")).isZero();
+    }
+
+    @Test
+    @DisplayName("a tool call row cannot exist without its step: the schema refuses one")
+    void toolCallNeedsStep() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        JdbiAtlas jdbi = (JdbiAtlas) atlas;
+        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id,"
+                        + " step_id, call_index, name, type, arguments, status, started_at, created_at, updated_at) VALUES ('acme', :id, :e,"
+                        + " :s, 0, 'x', 'local', :args, 'processing', :now, :now, :now)")
+                .bind("id", UUID.randomUUID()).bind("e", h.id()).bind("s", UUID.randomUUID())
+                .bind("args", "{}").bind("now", Instant.now()).execute()))
+                .isInstanceOf(dev.atlas.StorageException.class);
+        assertThat(rows("execution_tool_calls")).isZero();
+    }
+
+    @Test
+    @DisplayName("without an explicit usage the execution's usage is the sum of its steps' usage")
+    void usageFromSteps() {
+        Execution e = recorder.require(recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            exec.step().finish("a", null, FinishReason.TOOL_CALLS, Usage.of(100, 10).reasoning(4));
+            exec.step().finish("b", "thinking", FinishReason.STOP, Usage.of(150, 20).cached(50));
+            return exec.id();
+        }));
+        assertThat(e.usage()).isEqualTo(new Usage(250L, 30L, 4L, 50L, null));
+        assertThat(recorder.tree(e.id()).orElseThrow().steps().get(1).reasoning()).isEqualTo("thinking");
+    }
+
+    @Test
+    @DisplayName("a step can fail and its tool calls can fail, each with its error")
+    void stepAndToolFailures() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall(NewToolCall.of("c1", "web_search", "{\"q\":\"x\"}").type(ToolCallType.PROVIDER));
+        call.fail("quota exceeded");
+        step.fail("tool failed");
+        assertThatThrownBy(() -> call.complete("late")).isInstanceOf(IllegalTransitionException.class);
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(tree.steps().get(0).finishReason()).isEqualTo(FinishReason.ERROR);
+        assertThat(tree.toolCalls().get(0).error()).isEqualTo("quota exceeded");
+        assertThat(tree.toolCalls().get(0).type()).isEqualTo(ToolCallType.PROVIDER);
+    }
+
+    @Test
+    @DisplayName("the assistant revision id and a tool thread spawned by a tool call are recorded")
+    void revisionAndToolThread() {
+        Conversation c = convo();
+        UUID revision = UUID.randomUUID();
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).assistantRevision(revision));
+        StepHandle.ToolCallHandle call = h.step().toolCall("c1", "research", "{}");
+        Conversation thread = call.thread(Owner.user("alice"), "researcher");
+        assertThat(thread.type()).isEqualTo(ConversationType.TOOL);
+        assertThat(thread.parentConversationId()).isEqualTo(c.id());
+        assertThat(thread.parentToolCallId()).isEqualTo(call.id());
+        assertThat(recorder.require(h.id()).assistantRevisionId()).isEqualTo(revision);
+    }
+
+    @Test
+    @DisplayName("each step and tool call is committed as it is recorded, visible to another instance before the execution ends")
+    void progressIsDurable() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.toolCall("c1", "search", "{\"q\":\"a\"}").complete("found");
+        step.toolCall("c2", "search", "{\"q\":\"b\"}");
+        ExecutionTree seen = reopen(b -> b).tenant("acme").executions().tree(h.id()).orElseThrow();
+        assertThat(seen.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(seen.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+    }
+
+    @Test
+    @DisplayName("concurrent tool calls of one step and concurrent steps get distinct indexes and sequence numbers")
+    void concurrentRecording() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> step.toolCall("c" + n, "tool", "{\"n\":" + n + "}").complete("r" + n)));
+                futures.add(pool.submit(() -> h.step()));
+            }
+            for (java.util.concurrent.Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 25).boxed().toList());
+        assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.index())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 24).boxed().toList());
+    }
+
+    // ---- reads --------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("the execution tree loads in three queries whatever the number of steps and tool calls")
+    void treeQueryCount() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        for (int s = 0; s < 5; s++) {
+            StepHandle step = h.step();
+            for (int i = 0; i < 4; i++) {
+                step.toolCall("c" + s + i, "tool" + i, "{\"i\":" + i + "}").complete("r" + i);
+            }
+            step.finish(null, FinishReason.TOOL_CALLS);
+        }
+        h.complete();
+        StatementCounter.Counted<ExecutionTree> counted = StatementCounter.count(atlas, () -> recorder.tree(h.id()).orElseThrow());
+        assertThat(counted.statements()).isEqualTo(3);
+        ExecutionTree tree = counted.result();
+        assertThat(tree.steps()).hasSize(5);
+        assertThat(tree.steps()).allSatisfy(s -> assertThat(s.toolCalls()).extracting(t -> t.index()).containsExactly(0, 1, 2, 3));
+        assertThat(tree.toolCalls()).hasSize(20);
+    }
+
+    @Test
+    @DisplayName("history with tools returns each assistant message with its step's tool calls and results, in two queries")
+    void historyWithTools() {
+        Conversation c = convo();
+        List<UUID> stepIds = new ArrayList<>();
+        for (int turn = 0; turn < 6; turn++) {
+            acme.conversations().append(c.id(), NewMessage.user("question " + turn));
+            int t = turn;
+            recorder.record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+                StepHandle step = exec.step();
+                step.toolCall("call_" + t + "a", "lookup", "{\"turn\":" + t + "}").complete("result a" + t);
+                step.toolCall("call_" + t + "b", "search", "{\"turn\":" + t + "}").complete("result b" + t);
+                step.finish("calling tools", FinishReason.TOOL_CALLS);
+                Message m = exec.reply(step, "answer " + t);
+                assertThat(m.executionId()).isEqualTo(exec.id());
+                assertThat(m.stepId()).isEqualTo(step.id());
+                assertThat(m.role()).isEqualTo(Role.ASSISTANT);
+                stepIds.add(step.id());
+                return m;
+            });
+        }
+        StatementCounter.Counted<List<MessageWithTools>> counted = StatementCounter.count(atlas,
+                () -> recorder.historyWithTools(c.id(), 50));
+        assertThat(counted.statements()).isEqualTo(2);
+        List<MessageWithTools> history = counted.result();
+        assertThat(history).hasSize(12);
+        assertThat(history.get(0).message().content()).isEqualTo("question 0");
+        assertThat(history.get(0).toolCalls()).isEmpty();
+        MessageWithTools answer = history.get(11);
+        assertThat(answer.message().content()).isEqualTo("answer 5");
+        assertThat(answer.message().stepId()).isEqualTo(stepIds.get(5));
+        assertThat(answer.toolCalls()).extracting(t -> t.providerCallId()).containsExactly("call_5a", "call_5b");
+        assertThat(answer.toolCalls()).extracting(t -> t.arguments()).containsExactly("{\"turn\":5}", "{\"turn\":5}");
+        assertThat(answer.toolCalls()).extracting(t -> t.result()).containsExactly("result a5", "result b5");
+        assertThat(recorder.historyWithTools(c.id(), 3)).extracting(m -> m.message().content())
+                .containsExactly("answer 4", "question 5", "answer 5");
+    }
+
+    @Test
+    @DisplayName("a reply needs a conversation and an assistant message")
+    void replyNeedsConversation() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        assertThatThrownBy(() -> h.reply(step, "hi")).isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("conversationId");
+        ExecutionHandle h2 = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo().id()));
+        assertThatThrownBy(() -> h2.reply(h2.step(), NewMessage.user("not me"))).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> h2.reply(step, "wrong step")).isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("step");
+        assertThat(rows("messages")).isZero();
+    }
+
+    @Test
+    @DisplayName("list filters by conversation, agent, provider, model, type, status and time range, newest first, keyset-paginated")
+    void listFiltersAndPages() {
+        Conversation c = convo();
+        Instant t0 = clock.instant();
+        for (int i = 0; i < 7; i++) {
+            advance(1000);
+            ExecutionSpec spec = ExecutionSpec.text(i % 2 == 0 ? "openai" : "anthropic", i % 2 == 0 ? "gpt-4o" : "claude")
+                    .agent(i < 3 ? "support" : "sales");
+            if (i == 4) {
+                spec = spec.conversation(c.id());
+            }
+            ExecutionHandle h = recorder.start(spec);
+            if (i == 6) {
+                h.fail("x");
+            } else {
+                h.complete();
+            }
+        }
+        recorder.create(ExecutionSpec.of(ExecutionType.IMAGE, "openai", "dall-e"));
+        List<Execution> seen = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<Execution> page = recorder.list(ExecutionQuery.all().limit(3).after(cursor));
+            seen.addAll(page.items());
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(seen).hasSize(8);
+        assertThat(seen).extracting(Execution::createdAt).isSortedAccordingTo((a, b) -> b.compareTo(a));
+        assertThat(recorder.list(ExecutionQuery.all().provider("anthropic")).items()).hasSize(3);
+        assertThat(recorder.list(ExecutionQuery.all().model("gpt-4o").agent("support")).items()).hasSize(2);
+        assertThat(recorder.list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+        assertThat(recorder.list(ExecutionQuery.all().type(ExecutionType.IMAGE)).items()).hasSize(1);
+        assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.FAILED)).items()).hasSize(1);
+        assertThat(recorder.list(ExecutionQuery.all().between(t0.plusSeconds(2), t0.plusSeconds(4))).items()).hasSize(2);
+        assertThatThrownBy(() -> recorder.list(ExecutionQuery.all().after("not-a-cursor"))).isInstanceOf(InvalidInputException.class);
+    }
+
+    // ---- recovery -----------------------------------------------------------------------
+
+    @Test
+    @DisplayName("the sweep fails old pending and processing executions, steps and tool calls as interrupted and reports the counts")
+    void sweepInterrupted() {
+        ExecutionHandle crashed = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = crashed.step();
+        step.toolCall("c1", "slow_tool", "{}");
+        step.toolCall("c2", "slow_tool", "{}").complete("done");
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution queued = recorder.queue(recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id());
+        ExecutionHandle finished = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        finished.complete();
+        advance(Duration.ofHours(2).toMillis());
+        ExecutionHandle fresh = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        fresh.step();
+        ExecutionHandle otherTenant = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+
+        SweepResult result = recorder.sweepInterrupted(Duration.ofHours(1));
+
+        assertThat(result).isEqualTo(new SweepResult(2, 1, 1));
+        Execution swept = recorder.require(crashed.id());
+        assertThat(swept.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(swept.error()).isEqualTo("interrupted");
+        assertThat(recorder.require(pending.id()).status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(recorder.require(queued.id()).status()).isEqualTo(ExecutionStatus.QUEUED);
+        assertThat(recorder.require(finished.id()).status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(recorder.require(fresh.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(globex.executions().require(otherTenant.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        ExecutionTree tree = recorder.tree(crashed.id()).orElseThrow();
+        assertThat(tree.steps().get(0).error()).isEqualTo("interrupted");
+        assertThat(tree.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
+        assertThatThrownBy(crashed::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+    }
+
+    // ---- bad input and isolation --------------------------------------------------------
+
+    @Test
+    @DisplayName("bad input is rejected naming the field before anything is written")
+    void badInput() {
+        assertField("usage.inputTokens", () -> Usage.of(-1, 0));
+        assertField("usage.outputTokens", () -> new Usage(null, -5L, null, null, null));
+        assertField("usage.cachedTokens", () -> Usage.of(1, 1).cached(Long.MAX_VALUE));
+        assertField("type", () -> ExecutionType.of("chat"));
+        assertField("status", () -> ExecutionStatus.of("done"));
+        assertField("finishReason", () -> FinishReason.of("max_tokens"));
+        assertField("provider", () -> ExecutionSpec.text("open\u0000ai", "gpt-4o"));
+        assertField("model", () -> ExecutionSpec.text("openai", " "));
+        assertField("agent", () -> ExecutionSpec.text("openai", "gpt-4o").agent("x".repeat(300)));
+        assertField("metadata key", () -> ExecutionSpec.text("openai", "gpt-4o").metadata(Map.of("\uDC00", 1)));
+        assertField("name", () -> NewToolCall.of("c", "", "{}"));
+        assertThatThrownBy(() -> recorder.create(ExecutionSpec.text("openai", "gpt-4o").conversation(UUID.randomUUID())))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(rows("executions")).isZero();
+
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        assertField("arguments", () -> step.toolCall("c", "t", "{not json"));
+        assertField("arguments", () -> step.toolCall("c", "t", "{\"a\":\"\\u0000\"}"));
+        assertField("arguments", () -> step.toolCall("c", "t", "{} {}"));
+        assertField("content", () -> step.finish("nul\u0000", FinishReason.STOP));
+        assertField("result", () -> step.toolCall("c", "t", "{}").complete("\uD800"));
+        assertField("providerResponseId", () -> h.providerResponseId(""));
+        assertField("olderThan", () -> recorder.sweepInterrupted(Duration.ofSeconds(-1)));
+        assertField("limit", () -> recorder.historyWithTools(UUID.randomUUID(), 0));
+        assertThat(rows("execution_tool_calls")).isEqualTo(1);
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).status()).isEqualTo(ExecutionStatus.PROCESSING);
+    }
+
+    private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    @DisplayName("every method treats another tenant's executions and conversations as missing")
+    void tenantIsolation() {
+        Conversation theirs = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        globex.conversations().append(theirs.id(), NewMessage.user("secret"));
+        Execution their = globex.executions().create(ExecutionSpec.text("openai", "gpt-4o").conversation(theirs.id()));
+        ExecutionHandle running = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        running.step();
+
+        assertThat(recorder.get(their.id())).isEmpty();
+        assertThat(recorder.tree(their.id())).isEmpty();
+        assertThatThrownBy(() -> recorder.require(their.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> recorder.queue(their.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> recorder.resume(their.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> recorder.cancel(their.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(theirs.id())))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> recorder.historyWithTools(theirs.id(), 10)).isInstanceOf(NotFoundException.class);
+        assertThat(recorder.list(ExecutionQuery.all())).extracting(Page::items).asList().isEmpty();
+        assertThat(recorder.list(ExecutionQuery.all().conversation(theirs.id())).items()).isEmpty();
+        advance(Duration.ofDays(1).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ZERO)).isEqualTo(new SweepResult(0, 0, 0));
+        assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.TENANT, Instant.EPOCH, clock.instant().plusSeconds(1))).isEmpty();
+        assertThat(globex.executions().require(their.id()).status()).isEqualTo(ExecutionStatus.PENDING);
+        assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+    }
+}

@@ -1,0 +1,280 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NewConversation;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.PriceStore;
+import dev.atlas.execution.Usage;
+import dev.atlas.execution.UsageGroup;
+import dev.atlas.execution.UsageRow;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Prices, exact costs and usage reports, on every database. Expected values are computed by hand. */
+public abstract class PriceAndUsageContract extends AtlasContract {
+    private static final Instant JAN = Instant.parse("2026-01-01T00:00:00Z");
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected Tenant acme;
+    protected PriceStore prices;
+
+    protected PriceAndUsageContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void tenant() {
+        acme = atlas.tenant("acme");
+        prices = acme.prices();
+    }
+
+    private void standardPrices() {
+        prices.set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN).cached("1.25"));
+        prices.set(ModelPrice.of("anthropic", "claude", "3", "15", JAN).cached("0.30").cacheWrite("3.75"));
+    }
+
+    private Execution run(Tenant t, ExecutionSpec spec, Usage usage, boolean fail) {
+        ExecutionHandle h = t.executions().start(spec);
+        h.usage(usage);
+        return fail ? h.fail("provider error") : h.complete();
+    }
+
+    private static void cost(BigDecimal actual, String expected) {
+        assertThat(actual).isNotNull();
+        assertThat(actual.toPlainString()).isEqualTo(expected);
+    }
+
+    // ---- cost ---------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("1234 input tokens at 2.50 per million cost exactly 0.003085, stored and read back")
+    void costExactness() {
+        standardPrices();
+        Execution e = run(acme, ExecutionSpec.text("openai", "gpt-4o"), new Usage(1234L, null, null, null, null), false);
+        cost(e.cost(), "0.003085");
+        cost(acme.executions().require(e.id()).cost(), "0.003085");
+        assertThat(e.cost()).isEqualByComparingTo(new BigDecimal("1234").multiply(new BigDecimal("2.50")).divide(new BigDecimal("1000000")));
+    }
+
+    @Test
+    @DisplayName("each token kind is billed at its own price; missing cached and cache-write prices fall back to the input price")
+    void costPerKind() {
+        standardPrices();
+        prices.set(ModelPrice.of("mistral", "large", "0.000001", "1", JAN));
+        // 2000×3 + 200×15 + 500×0.30 + 100×3.75 = 6000 + 3000 + 150 + 375 = 9525 per million
+        cost(run(acme, ExecutionSpec.text("anthropic", "claude"), Usage.of(2000, 200).cached(500).cacheWrite(100), false).cost(), "0.009525");
+        // 1234×2.5 + 567×10 + 1000×1.25 + 10×2.5 (cache write at input price) = 3085 + 5670 + 1250 + 25 = 10030 per million
+        cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1234, 567).cached(1000).cacheWrite(10), false).cost(), "0.01003");
+        // 3 tokens at 0.000001 per million: 3 × 10^-12, the smallest unit, kept exactly
+        cost(run(acme, ExecutionSpec.text("mistral", "large"), Usage.of(3, 0), false).cost(), "0.000000000003");
+    }
+
+    @Test
+    @DisplayName("a newer price never changes a stored cost; later executions use it")
+    void priceHistory() {
+        standardPrices();
+        Execution before = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 0), false);
+        Instant change = Instant.parse("2026-03-01T12:00:00Z");
+        prices.set(ModelPrice.of("openai", "gpt-4o", "2.00", "8.00", change));
+        clock.set(Instant.parse("2026-03-01T13:00:00Z"));
+        Execution after = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 0), false);
+        cost(acme.executions().require(before.id()).cost(), "2.5");
+        cost(after.cost(), "2");
+        assertThat(prices.at("openai", "gpt-4o", change.minusNanos(1000)).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.50");
+        assertThat(prices.at("openai", "gpt-4o", change).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.00");
+        assertThat(prices.at("openai", "gpt-4o", JAN.minusSeconds(1))).isEmpty();
+        assertThat(prices.history("openai", "gpt-4o")).extracting(ModelPrice::validFrom).containsExactly(JAN, change);
+        assertThat(prices.history("openai", "gpt-4o").get(0).cachedPerMillion()).isEqualByComparingTo("1.25");
+    }
+
+    @Test
+    @DisplayName("without a price the cost stays unknown; a failed execution with usage is still costed")
+    void unknownPriceAndFailure() {
+        standardPrices();
+        assertThat(run(acme, ExecutionSpec.text("openai", "gpt-5"), Usage.of(10, 10), false).cost()).isNull();
+        cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(300, 0), true).cost(), "0.00075");
+        cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.NONE, false).cost(), "0");
+    }
+
+    @Test
+    @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
+    void duplicatePrice() {
+        standardPrices();
+        assertThatThrownBy(() -> prices.set(ModelPrice.of("openai", "gpt-4o", "9", "9", JAN))).isInstanceOf(ConflictException.class);
+        assertThat(prices.history("openai", "gpt-4o")).singleElement()
+                .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
+    }
+
+    @Test
+    @DisplayName("bad prices are rejected naming the field")
+    void badPrices() {
+        assertField("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "-1", "1", JAN));
+        assertField("outputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "1", "0.0000001", JAN));
+        assertField("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "two", "1", JAN));
+        assertField("inputPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "1000001", "1", JAN));
+        assertField("cachedPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "1", "1", JAN).cached("NaN"));
+        assertField("provider", () -> ModelPrice.of("open\u0000ai", "gpt-4o", "1", "1", JAN));
+        assertField("validFrom", () -> ModelPrice.of("openai", "gpt-4o", "1", "1", null));
+        assertField("model", () -> prices.at("openai", "", JAN));
+        assertThat(prices.history("openai", "gpt-4o")).isEmpty();
+    }
+
+    private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    // ---- reports ------------------------------------------------------------------------
+
+    /** Four executions in range over two UTC days, one outside it. Returns conversations A (alice) and B (bob). */
+    private Conversation[] reportData() {
+        standardPrices();
+        Conversation a = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("bob"), "sales"));
+        clock.set(Instant.parse("2026-03-01T23:30:00Z"));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").agent("support").conversation(a.id()), Usage.of(1000, 100).reasoning(40), false);
+        clock.set(Instant.parse("2026-03-02T00:30:00Z"));
+        run(acme, ExecutionSpec.text("anthropic", "claude").agent("sales").conversation(b.id()),
+                Usage.of(2000, 200).cached(500).cacheWrite(100), false);
+        clock.set(Instant.parse("2026-03-02T05:00:00Z"));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").agent("support"), Usage.of(300, 0), true);
+        clock.set(Instant.parse("2026-03-02T23:59:59.999999Z"));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o-mini").agent("support").conversation(a.id()), Usage.of(50, 5), false);
+        clock.set(Instant.parse("2026-03-03T00:00:00Z"));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").agent("support"), Usage.of(999_999, 0), false);
+        return new Conversation[] {a, b};
+    }
+
+    private List<UsageRow> report(UsageGroup group) {
+        return acme.executions().usageReport(group, Instant.parse("2026-03-01T00:00:00Z"), Instant.parse("2026-03-03T00:00:00Z"));
+    }
+
+    private static void row(UsageRow r, String group, long executions, long failures, long in, long out, String cost) {
+        assertThat(r.group()).isEqualTo(group);
+        assertThat(r.executions()).as("executions of " + group).isEqualTo(executions);
+        assertThat(r.failures()).as("failures of " + group).isEqualTo(failures);
+        assertThat(r.inputTokens()).as("input of " + group).isEqualTo(in);
+        assertThat(r.outputTokens()).as("output of " + group).isEqualTo(out);
+        assertThat(r.cost().toPlainString()).as("cost of " + group).isEqualTo(cost);
+    }
+
+    @Test
+    @DisplayName("the report by UTC day matches hand-computed totals; the range end is exclusive")
+    void reportByDay() {
+        reportData();
+        List<UsageRow> rows = report(UsageGroup.DAY);
+        assertThat(rows).hasSize(2);
+        // 1000×2.5 + 100×10 = 3500 per million
+        row(rows.get(0), "2026-03-01", 1, 0, 1000, 100, "0.0035");
+        assertThat(rows.get(0).reasoningTokens()).isEqualTo(40);
+        // 9525 (claude) + 300×2.5 = 750 (failed gpt-4o) + unpriced gpt-4o-mini = 10275 per million
+        row(rows.get(1), "2026-03-02", 3, 1, 2350, 205, "0.010275");
+        assertThat(rows.get(1).cachedTokens()).isEqualTo(500);
+        assertThat(rows.get(1).cacheWriteTokens()).isEqualTo(100);
+    }
+
+    @Test
+    @DisplayName("days are UTC days whatever the JVM's (and so the database session's) time zone")
+    void reportDayIgnoresTimeZone() {
+        reportData();
+        java.util.TimeZone saved = java.util.TimeZone.getDefault();
+        try {
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Pacific/Kiritimati"));
+            // A new instance opens new connections, which take the changed zone as their session zone.
+            List<UsageRow> rows = reopen(b -> b.clock(clock)).tenant("acme").executions().usageReport(UsageGroup.DAY,
+                    Instant.parse("2026-03-01T00:00:00Z"), Instant.parse("2026-03-03T00:00:00Z"));
+            assertThat(rows).extracting(UsageRow::group).containsExactly("2026-03-01", "2026-03-02");
+            assertThat(rows).extracting(UsageRow::executions).containsExactly(1L, 3L);
+        } finally {
+            java.util.TimeZone.setDefault(saved);
+        }
+    }
+
+    @Test
+    @DisplayName("reports by provider, model and agent match hand-computed totals")
+    void reportByProviderModelAgent() {
+        reportData();
+        List<UsageRow> providers = report(UsageGroup.PROVIDER);
+        row(providers.get(0), "anthropic", 1, 0, 2000, 200, "0.009525");
+        row(providers.get(1), "openai", 3, 1, 1350, 105, "0.00425");
+        List<UsageRow> models = report(UsageGroup.MODEL);
+        assertThat(models).extracting(UsageRow::group).containsExactly("anthropic/claude", "openai/gpt-4o", "openai/gpt-4o-mini");
+        row(models.get(1), "openai/gpt-4o", 2, 1, 1300, 100, "0.00425");
+        row(models.get(2), "openai/gpt-4o-mini", 1, 0, 50, 5, "0");
+        List<UsageRow> agents = report(UsageGroup.AGENT);
+        row(agents.get(0), "sales", 1, 0, 2000, 200, "0.009525");
+        row(agents.get(1), "support", 3, 1, 1350, 105, "0.00425");
+    }
+
+    @Test
+    @DisplayName("reports by conversation, owner of the conversation and tenant match hand-computed totals")
+    void reportByConversationOwnerTenant() {
+        Conversation[] c = reportData();
+        List<UsageRow> conversations = report(UsageGroup.CONVERSATION);
+        assertThat(conversations).hasSize(3);
+        assertThat(conversations.get(2).group()).isNull();
+        row(conversations.get(2), null, 1, 1, 300, 0, "0.00075");
+        UsageRow a = conversations.stream().filter(r -> c[0].id().toString().equals(r.group())).findFirst().orElseThrow();
+        row(a, c[0].id().toString(), 2, 0, 1050, 105, "0.0035");
+        List<UsageRow> owners = report(UsageGroup.OWNER);
+        row(owners.get(0), "user:alice", 2, 0, 1050, 105, "0.0035");
+        row(owners.get(1), "user:bob", 1, 0, 2000, 200, "0.009525");
+        row(owners.get(2), null, 1, 1, 300, 0, "0.00075");
+        List<UsageRow> tenants = report(UsageGroup.TENANT);
+        row(tenants.get(0), "acme", 4, 1, 3350, 305, "0.013775");
+        assertThat(tenants).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a report over an empty range is empty and a reversed range is rejected")
+    void reportRange() {
+        reportData();
+        assertThat(acme.executions().usageReport(UsageGroup.DAY, Instant.parse("2020-01-01T00:00:00Z"),
+                Instant.parse("2020-01-02T00:00:00Z"))).isEmpty();
+        assertField("to", () -> acme.executions().usageReport(UsageGroup.DAY, Instant.parse("2026-03-02T00:00:00Z"),
+                Instant.parse("2026-03-01T00:00:00Z")));
+        assertField("group", () -> UsageGroup.of("week"));
+        assertField("from", () -> acme.executions().usageReport(UsageGroup.DAY, null, Instant.now()));
+    }
+
+    @Test
+    @DisplayName("prices and reports are per tenant: another tenant's price never costs this tenant's executions")
+    void tenantIsolation() {
+        reportData();
+        Tenant globex = atlas.tenant("globex");
+        assertThat(globex.prices().history("openai", "gpt-4o")).isEmpty();
+        assertThat(globex.prices().at("openai", "gpt-4o", clock.instant())).isEmpty();
+        Execution theirs = run(globex, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1000, 0), false);
+        assertThat(theirs.cost()).isNull();
+        globex.prices().set(ModelPrice.of("openai", "gpt-4o", "100", "100", JAN));
+        assertThat(prices.history("openai", "gpt-4o")).singleElement()
+                .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
+        assertThat(globex.executions().usageReport(UsageGroup.TENANT, Instant.parse("2026-03-01T00:00:00Z"),
+                Instant.parse("2026-03-04T00:00:00Z"))).singleElement().satisfies(r -> {
+                    assertThat(r.group()).isEqualTo("globex");
+                    assertThat(r.executions()).isEqualTo(1);
+                });
+        row(report(UsageGroup.TENANT).get(0), "acme", 4, 1, 3350, 305, "0.013775");
+    }
+}

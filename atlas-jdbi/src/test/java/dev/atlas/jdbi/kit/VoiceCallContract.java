@@ -1,0 +1,209 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NewConversation;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Role;
+import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionType;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallStatus;
+import dev.atlas.voice.VoiceCallStore;
+import dev.atlas.voice.VoiceTurn;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Voice calls and their transcripts, on every database. */
+public abstract class VoiceCallContract extends AtlasContract {
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected Tenant acme;
+    protected VoiceCallStore calls;
+
+    protected VoiceCallContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        acme = atlas.tenant("acme");
+        calls = acme.voiceCalls();
+    }
+
+    private NewVoiceCall call(String session) {
+        return NewVoiceCall.of(session, "openai", "gpt-realtime");
+    }
+
+    private long rows() {
+        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>voice_calls").mapTo(Long.class).one());
+    }
+
+    @Test
+    @DisplayName("a call starts active with an empty transcript and its links")
+    void start() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.of(ExecutionType.VOICE, "openai", "gpt-realtime").conversation(c.id()));
+        VoiceCall v = calls.start(call("rt_abc").conversation(c.id()).execution(exec.id()).owner(Owner.user("alice")).agent("support")
+                .metadata(Map.of("lang", "en")));
+        assertThat(v.status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        assertThat(v.transcript()).isEmpty();
+        assertThat(v.startedAt()).isEqualTo(clock.instant());
+        assertThat(calls.get(v.id())).contains(v);
+        assertThat(v.executionId()).isEqualTo(exec.id());
+        assertThat(v.owner()).isEqualTo(Owner.user("alice"));
+        assertThat(v.metadata()).isEqualTo(Map.of("lang", "en"));
+    }
+
+    @Test
+    @DisplayName("each checkpoint replaces the whole transcript, which reads back turn for turn")
+    void checkpoints() {
+        VoiceCall v = calls.start(call("rt_1"));
+        List<VoiceTurn> turns = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            turns.add(i % 2 == 0 ? VoiceTurn.user("question " + i + " \"quoted\" ✓ 🎙") : VoiceTurn.assistant("answer " + i + "\n"));
+            calls.checkpoint(v.id(), turns);
+        }
+        assertThat(calls.get(v.id()).orElseThrow().transcript()).isEqualTo(turns);
+        calls.checkpoint(v.id(), turns.subList(0, 2));
+        assertThat(calls.get(v.id()).orElseThrow().transcript()).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("completing stores the final transcript, time and duration; a finished call takes no checkpoint or second finish")
+    void complete() {
+        VoiceCall v = calls.start(call("rt_2"));
+        clock.advanceMicros(95_000_000);
+        VoiceCall done = calls.complete(v.id(), List.of(VoiceTurn.user("hi"), VoiceTurn.assistant("hello")));
+        assertThat(done.status()).isEqualTo(VoiceCallStatus.COMPLETED);
+        assertThat(done.durationMs()).isEqualTo(95_000);
+        assertThat(done.completedAt()).isEqualTo(clock.instant());
+        assertThat(done.transcript()).extracting(VoiceTurn::role).containsExactly(Role.USER, Role.ASSISTANT);
+        assertThatThrownBy(() -> calls.checkpoint(v.id(), List.of())).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(() -> calls.complete(v.id(), List.of())).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> calls.fail(v.id())).isInstanceOf(IllegalTransitionException.class);
+        assertThat(calls.summarize(v.id(), "greeting only").summary()).isEqualTo("greeting only");
+        assertThat(calls.get(v.id()).orElseThrow().transcript()).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("a failed call keeps the transcript saved so far")
+    void fail() {
+        VoiceCall v = calls.start(call("rt_3"));
+        calls.checkpoint(v.id(), List.of(VoiceTurn.user("can you hear me?")));
+        VoiceCall failed = calls.fail(v.id());
+        assertThat(failed.status()).isEqualTo(VoiceCallStatus.FAILED);
+        assertThat(failed.transcript()).containsExactly(VoiceTurn.user("can you hear me?"));
+    }
+
+    @Test
+    @DisplayName("calls list by conversation and by session id, oldest first")
+    void listing() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        VoiceCall first = calls.start(call("rt_same").conversation(c.id()));
+        clock.advanceMicros(1000);
+        VoiceCall second = calls.start(call("rt_same"));
+        clock.advanceMicros(1000);
+        VoiceCall third = calls.start(call("rt_other").conversation(c.id()));
+        assertThat(calls.byConversation(c.id())).extracting(VoiceCall::id).containsExactly(first.id(), third.id());
+        assertThat(calls.bySession("rt_same")).extracting(VoiceCall::id).containsExactly(first.id(), second.id());
+        assertThat(calls.bySession("rt_none")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("stale active calls are marked completed and counted; recent and finished ones are left alone")
+    void completeStale() {
+        VoiceCall old = calls.start(call("rt_old"));
+        VoiceCall oldFailed = calls.start(call("rt_old_failed"));
+        calls.fail(oldFailed.id());
+        clock.advanceMicros(Duration.ofHours(3).toNanos() / 1000);
+        VoiceCall recent = calls.start(call("rt_recent"));
+        VoiceCall theirs = atlas.tenant("globex").voiceCalls().start(call("rt_theirs"));
+        clock.advanceMicros(Duration.ofHours(3).toNanos() / 1000);
+
+        assertThat(calls.completeStale(Duration.ofHours(4))).isEqualTo(1);
+
+        VoiceCall swept = calls.get(old.id()).orElseThrow();
+        assertThat(swept.status()).isEqualTo(VoiceCallStatus.COMPLETED);
+        assertThat(swept.completedAt()).isEqualTo(clock.instant());
+        assertThat(calls.get(oldFailed.id()).orElseThrow().status()).isEqualTo(VoiceCallStatus.FAILED);
+        assertThat(calls.get(recent.id()).orElseThrow().status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        assertThat(atlas.tenant("globex").voiceCalls().get(theirs.id()).orElseThrow().status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        assertThat(calls.completeStale(Duration.ofHours(4))).isZero();
+    }
+
+    @Test
+    @DisplayName("bad input is rejected naming the field and nothing is written")
+    void badInput() {
+        VoiceCall v = calls.start(call("rt_bad"));
+        calls.checkpoint(v.id(), List.of(VoiceTurn.user("kept")));
+        assertField("content", () -> VoiceTurn.user("nul\u0000"));
+        assertField("content", () -> VoiceTurn.assistant("\uDBFF"));
+        assertField("role", () -> new VoiceTurn(Role.SYSTEM, "x"));
+        assertField("role", () -> new VoiceTurn(Role.of("narrator"), "x"));
+        assertField("status", () -> VoiceCallStatus.of("ringing"));
+        assertField("transcript", () -> calls.checkpoint(v.id(), Arrays.asList(VoiceTurn.user("a"), null)));
+        assertField("transcript", () -> calls.checkpoint(v.id(), null));
+        assertField("sessionId", () -> NewVoiceCall.of(" ", "openai", "m"));
+        assertField("olderThan", () -> calls.completeStale(Duration.ofMinutes(-1)));
+        assertThatThrownBy(() -> calls.start(call("rt_x").conversation(UUID.randomUUID()))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> calls.start(call("rt_x").execution(UUID.randomUUID()))).isInstanceOf(NotFoundException.class);
+        assertThat(rows()).isEqualTo(1);
+        assertThat(calls.get(v.id()).orElseThrow().transcript()).containsExactly(VoiceTurn.user("kept"));
+    }
+
+    private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    @DisplayName("every method treats another tenant's calls, conversations and executions as missing")
+    void tenantIsolation() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation c = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        ExecutionHandle exec = globex.executions().start(ExecutionSpec.text("openai", "gpt-realtime"));
+        VoiceCall theirs = globex.voiceCalls().start(call("rt_secret").conversation(c.id()));
+
+        assertThat(calls.get(theirs.id())).isEmpty();
+        assertThatThrownBy(() -> calls.checkpoint(theirs.id(), List.of(VoiceTurn.user("x")))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> calls.complete(theirs.id(), List.of())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> calls.fail(theirs.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> calls.summarize(theirs.id(), "x")).isInstanceOf(NotFoundException.class);
+        assertThat(calls.byConversation(c.id())).isEmpty();
+        assertThat(calls.bySession("rt_secret")).isEmpty();
+        assertThatThrownBy(() -> calls.start(call("rt_y").conversation(c.id()))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> calls.start(call("rt_y").execution(exec.id()))).isInstanceOf(NotFoundException.class);
+        clock.advanceMicros(Duration.ofDays(1).toNanos() / 1000);
+        assertThat(calls.completeStale(Duration.ZERO)).isZero();
+        VoiceCall still = globex.voiceCalls().get(theirs.id()).orElseThrow();
+        assertThat(still.status()).isEqualTo(VoiceCallStatus.ACTIVE);
+        assertThat(still.transcript()).isEmpty();
+        assertThat(still.summary()).isNull();
+    }
+}
