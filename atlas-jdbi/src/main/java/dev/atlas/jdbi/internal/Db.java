@@ -10,9 +10,11 @@ import org.jdbi.v3.core.JdbiException;
 import org.jdbi.v3.core.argument.AbstractArgumentFactory;
 import org.jdbi.v3.core.argument.Argument;
 import org.jdbi.v3.core.config.ConfigRegistry;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 
 import javax.sql.DataSource;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Clock;
@@ -174,6 +176,25 @@ public final class Db {
         int code = sql.getErrorCode() & 0xFF;
         String msg = String.valueOf(sql.getMessage());
         return (code == 5 || code == 6) && msg.contains("SQLITE_") || msg.contains("SQLITE_BUSY") || msg.contains("SQLITE_LOCKED");
+    }
+
+    /** Work on one prepared statement. */
+    @FunctionalInterface
+    public interface JdbcWork<T> {
+        T run(PreparedStatement ps) throws SQLException;
+    }
+
+    /**
+     * Runs {@code sql} as a plain JDBC statement on the handle's connection, inside its
+     * transaction; for the few hot paths where Jdbi's per-statement overhead shows in benchmarks.
+     * {@code sql} must already have the table prefix filled in.
+     */
+    public static <T> T jdbc(Handle h, String sql, JdbcWork<T> work) {
+        try (PreparedStatement ps = h.getConnection().prepareStatement(sql)) {
+            return work.run(ps);
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
     }
 
     public <T> T attach(Handle h, Class<T> sqlObject) {
