@@ -30,4 +30,14 @@ public final class Limits {
     public static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
     /** Latest timestamp accepted from callers. */
     public static final Instant MAX_INSTANT = Instant.parse("9999-12-31T23:59:59.999999Z");
+    /** Tags per memory. */
+    public static final int MAX_TAGS = 64;
+    /** Characters per memory tag. */
+    public static final int MAX_TAG_LENGTH = 100;
+    /** Characters of a full-text query. */
+    public static final int MAX_QUERY_LENGTH = 1000;
+    /** Dimensions of an embedding vector. */
+    public static final int MAX_VECTOR_DIMENSION = 16_384;
+    /** Depth of a memory graph traversal. */
+    public static final int MAX_GRAPH_DEPTH = 10;
 }

@@ -10,4 +10,16 @@ public interface Tenant {
 
     /** Conversations and messages of this tenant. */
     ConversationStore conversations();
+
+    /** Long-term memories of this tenant. */
+    MemoryStore memories();
+
+    /** The memory graph (nodes and edges) of this tenant. */
+    MemoryGraph graph();
+
+    /** Full-text and semantic search over this tenant's messages, memories and assets. */
+    Search search();
+
+    /** Retention policies applied to this tenant's rows. */
+    Retention retention();
 }
