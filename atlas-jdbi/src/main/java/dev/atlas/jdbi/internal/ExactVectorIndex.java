@@ -58,7 +58,8 @@ public final class ExactVectorIndex implements VectorIndex {
         double dot = 0;
         double norm = 0;
         for (int i = 0, offset = 0; i < unitQuery.length; i++, offset += 4) {
-            float x = (float) FLOAT.get(stored, offset);
+            // double arithmetic: the square of a large float overflows float but not double
+            double x = (float) FLOAT.get(stored, offset);
             dot += unitQuery[i] * x;
             norm += x * x;
         }
