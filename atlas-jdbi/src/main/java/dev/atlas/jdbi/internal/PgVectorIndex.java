@@ -41,13 +41,21 @@ public final class PgVectorIndex implements VectorIndex {
             return new ExactVectorIndex();
         }
         try (Handle h = db.jdbi().open()) {
+            // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
+            // pool discard the connection, on every start of every deployment without pgvector.
+            boolean available = h.createQuery("SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'")
+                    .mapTo(Integer.class).one() > 0;
+            if (!available) {
+                LOG.info("pgvector is not installed on this server; semantic search is exact");
+                return new ExactVectorIndex();
+            }
             h.execute("CREATE EXTENSION IF NOT EXISTS vector");
             h.execute("ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
             backfill(h);
             LOG.info("pgvector is available: semantic search uses HNSW indexes");
             return new PgVectorIndex();
         } catch (RuntimeException e) {
-            LOG.info("pgvector is not available ({}); semantic search is exact", e.getMessage());
+            LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
             return new ExactVectorIndex();
         }
     }
@@ -95,6 +103,11 @@ public final class PgVectorIndex implements VectorIndex {
         String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, 1 - " + distance + " AS score "
                 + c.fromWhere() + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
                 + " ORDER BY " + distance + " LIMIT " + k;
+        // A larger candidate list for large k, and iterative scans (pgvector 0.8+) so filters that
+        // reject many index hits still return k rows in distance order. set_config accepts the
+        // names on older versions too, where they are inert.
+        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'strict_order', true)")
+                .bind("ef", String.valueOf(Math.min(1000, Math.max(40, 2 * k)))).mapToMap().one();
         return List.copyOf(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
                 .map((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
                         rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")), rs.getDouble("score"), null))
