@@ -9,6 +9,7 @@ import java.util.UUID;
  * A stored long-term memory.
  *
  * @param agent          the agent this memory is scoped to, or {@code null} for every agent of the owner
+ * @param tags           distinct tags in alphabetical order
  * @param importance     0.0 (trivia) to 1.0 (essential)
  * @param conversationId provenance: the conversation it was observed in, or {@code null}
  * @param messageId      provenance: the message that produced it, or {@code null}

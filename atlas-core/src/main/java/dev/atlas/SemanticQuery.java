@@ -21,6 +21,12 @@ public record SemanticQuery(SearchTarget target, String model, float[] vector, S
         Check.positive("k", k, Limits.MAX_PAGE_SIZE);
     }
 
+    /** A copy of the query vector (the record keeps its own copy, validated once). */
+    @Override
+    public float[] vector() {
+        return vector.clone();
+    }
+
     public static SemanticQuery of(SearchTarget target, String model, float[] vector) {
         return new SemanticQuery(target, model, vector, SearchFilter.none(), 10);
     }

@@ -73,7 +73,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
                 .bind("t", tenant).bind("key", key).map(nodes).findOne();
     }
 
-    private UUID requireNodeId(Handle h, String field, String key) {
+    private UUID requireNodeId(Handle h, String key) {
         return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key));
     }
 
@@ -99,8 +99,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         JsonDoc metadata = Json.write("metadata", edge.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            UUID source = requireNodeId(h, "sourceKey", edge.sourceKey());
-            UUID target = requireNodeId(h, "targetKey", edge.targetKey());
+            UUID source = requireNodeId(h, edge.sourceKey());
+            UUID target = requireNodeId(h, edge.targetKey());
             h.createUpdate("INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata, created_at, updated_at)"
                             + " VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
                             + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
@@ -134,7 +134,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.optionalKey("edgeType", edgeType);
         String typeFilter = edgeType == null ? "" : " AND e.type = :type";
         return db.read(h -> {
-            UUID id = requireNodeId(h, "key", key);
+            UUID id = requireNodeId(h, key);
             String sql = switch (direction) {
                 case OUTGOING -> select("e.target_id", "e.source_id = :id", typeFilter);
                 case INCOMING -> select("e.source_id", "e.target_id = :id", typeFilter);
@@ -181,7 +181,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
                 + " JOIN <p>graph_nodes n ON n.tenant_id = :t AND n.id = r.node_id"
                 + " WHERE r.node_id <> :start ORDER BY r.depth, n.node_key LIMIT :limit";
         return db.read(h -> {
-            UUID start = requireNodeId(h, "key", key);
+            UUID start = requireNodeId(h, key);
             var query = h.createQuery(sql).bind("t", tenant).bind("start", start).bind("maxDepth", maxDepth).bind("limit", limit);
             if (edgeType != null) {
                 query.bind("type", edgeType);

@@ -211,6 +211,10 @@ public abstract class SearchContract extends AtlasContract {
         assertThatThrownBy(() -> other.putAssetVector(UUID.randomUUID(), c.id(), MODEL, new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
         assertThat(other.removeVector(SearchTarget.MESSAGE, m.id(), MODEL)).isFalse();
+        assertThatThrownBy(() -> other.embed(SearchTarget.MEMORY, mem.id(), MODEL, text -> new float[] {1, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).hasSize(1);
     }
 
