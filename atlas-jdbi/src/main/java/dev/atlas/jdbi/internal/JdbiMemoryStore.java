@@ -181,6 +181,9 @@ public final class JdbiMemoryStore implements MemoryStore {
                         .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
                         .bind("content", current.content()).bind("now", now)
                         .execute();
+                // Embeddings of the old content would now answer for the new one.
+                h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'memory' AND target_id = :m")
+                        .bind("t", tenant).bind("m", memoryId).execute();
             }
             if (metadata != null) {
                 set.append(", metadata = :metadata");

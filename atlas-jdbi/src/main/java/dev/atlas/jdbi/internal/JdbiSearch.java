@@ -166,7 +166,10 @@ public final class JdbiSearch implements Search {
             StringBuilder from = new StringBuilder("FROM <p>vectors v");
             String conversation = "v.conversation_id";
             if (q.target() == SearchTarget.MESSAGE) {
-                from.append(" JOIN <p>messages x ON x.tenant_id = v.tenant_id AND x.id = v.target_id")
+                // A vector stored before the message's last edit describes old content: skip it
+                // until the application stores a new one.
+                from.append(" JOIN <p>messages x ON x.tenant_id = v.tenant_id AND x.id = v.target_id"
+                                + " AND (x.edited_at IS NULL OR v.updated_at >= x.edited_at)")
                         .append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
                 conversation = "x.conversation_id";
             } else if (q.target() == SearchTarget.MEMORY) {

@@ -312,6 +312,26 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message's vector stored before an edit is ignored until a new one is stored; a memory's content change drops its vectors")
+    void staleVectors() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        clock.advanceMicros(1);
+        conversations.edit(m.id(), "after");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0}))).isEmpty();
+        clock.advanceMicros(1);
+        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+        Memory mem = memories.add(NewMemory.fact(ALICE, "old"));
+        search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0});
+        memories.update(mem.id(), MemoryPatch.none().importance(0.9));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).hasSize(1);
+        memories.update(mem.id(), MemoryPatch.content("new"));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+    }
+
+    @Test
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
