@@ -223,6 +223,23 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
+    void hostileText() {
+        String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";
+        Memory m = memories.add(NewMemory.fact(Owner.of("user'; --", "\uD83D\uDE00"), content).agent("a\"b").tags("t'1", "<p>", "\uD83D\uDE00")
+                .metadata(Map.of("k'", "v\"", "n", List.of(1, "x"))));
+        Memory read = memories.require(m.id());
+        assertThat(read.content()).isEqualTo(content);
+        assertThat(read.owner()).isEqualTo(Owner.of("user'; --", "\uD83D\uDE00"));
+        assertThat(read.agent()).isEqualTo("a\"b");
+        assertThat(read.tags()).containsExactlyInAnyOrder("t'1", "<p>", "\uD83D\uDE00");
+        assertThat(read.metadata()).isEqualTo(m.metadata());
+        assertThat(memories.list(MemoryQuery.all().tag("<p>")).items()).extracting(Memory::id).containsExactly(m.id());
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.TextQuery.memories("DROP TABLE tail"))).extracting(h -> h.id())
+                .containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("concurrent content updates of one memory each leave exactly one revision")
     void concurrentUpdates() throws Exception {
         Memory m = memories.add(NewMemory.fact(ALICE, "start"));
