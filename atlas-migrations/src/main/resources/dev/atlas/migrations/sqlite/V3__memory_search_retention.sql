@@ -128,7 +128,7 @@ CREATE TABLE ${prefix}search_keys (
     target_id   TEXT    NOT NULL,
     fts_rowid   INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, target_type, target_id)
-);
+) WITHOUT ROWID;
 
 CREATE TRIGGER ${prefix}messages_fts_insert AFTER INSERT ON ${prefix}messages
 WHEN new.deleted_at IS NULL
