@@ -37,4 +37,14 @@ public final class Limits {
     public static final java.math.BigDecimal MAX_PRICE_PER_MILLION = java.math.BigDecimal.valueOf(1_000_000);
     /** Decimal places a model price per million tokens may have: 6. */
     public static final int MAX_PRICE_SCALE = 6;
+    /** Tags per memory. */
+    public static final int MAX_TAGS = 64;
+    /** Characters per memory tag. */
+    public static final int MAX_TAG_LENGTH = 100;
+    /** Characters of a full-text query. */
+    public static final int MAX_QUERY_LENGTH = 1000;
+    /** Dimensions of an embedding vector. */
+    public static final int MAX_VECTOR_DIMENSION = 16_384;
+    /** Depth of a memory graph traversal. */
+    public static final int MAX_GRAPH_DEPTH = 10;
 }

@@ -23,6 +23,7 @@ public interface Tenant {
 
     /** Durable background tasks of this tenant. */
     TaskStore tasks();
+
     /** Executions (provider calls) with their steps, tool calls, usage and cost; usage reports. */
     dev.atlas.execution.ExecutionRecorder executions();
 
@@ -34,4 +35,16 @@ public interface Tenant {
 
     /** Voice call sessions and their transcripts. */
     dev.atlas.voice.VoiceCallStore voiceCalls();
+
+    /** Long-term memories of this tenant. */
+    MemoryStore memories();
+
+    /** The memory graph (nodes and edges) of this tenant. */
+    MemoryGraph graph();
+
+    /** Full-text and semantic search over this tenant's messages, memories and assets. */
+    Search search();
+
+    /** Retention policies applied to this tenant's rows. */
+    Retention retention();
 }

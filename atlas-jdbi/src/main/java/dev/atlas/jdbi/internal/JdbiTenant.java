@@ -5,6 +5,10 @@ import dev.atlas.ConversationStore;
 import dev.atlas.CredentialKeys;
 import dev.atlas.CredentialStore;
 import dev.atlas.TaskStore;
+import dev.atlas.MemoryGraph;
+import dev.atlas.MemoryStore;
+import dev.atlas.Retention;
+import dev.atlas.Search;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AssetStore;
 import dev.atlas.asset.BlobStore;
@@ -23,6 +27,10 @@ public final class JdbiTenant implements Tenant {
     private final PriceStore prices;
     private final AssetStore assets;
     private final VoiceCallStore voiceCalls;
+    private final MemoryStore memories;
+    private final MemoryGraph graph;
+    private final Search search;
+    private final Retention retention;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
     public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs) {
@@ -35,6 +43,10 @@ public final class JdbiTenant implements Tenant {
         this.prices = new JdbiPriceStore(db, id);
         this.assets = new JdbiAssetStore(db, id, blobs);
         this.voiceCalls = new JdbiVoiceCallStore(db, id);
+        this.memories = new JdbiMemoryStore(db, id);
+        this.graph = new JdbiMemoryGraph(db, id);
+        this.search = new JdbiSearch(db, id);
+        this.retention = new JdbiRetention(db, id);
     }
 
     @Override
@@ -80,6 +92,26 @@ public final class JdbiTenant implements Tenant {
     @Override
     public VoiceCallStore voiceCalls() {
         return voiceCalls;
+    }
+
+    @Override
+    public MemoryStore memories() {
+        return memories;
+    }
+
+    @Override
+    public MemoryGraph graph() {
+        return graph;
+    }
+
+    @Override
+    public Search search() {
+        return search;
+    }
+
+    @Override
+    public Retention retention() {
+        return retention;
     }
 
     @Override

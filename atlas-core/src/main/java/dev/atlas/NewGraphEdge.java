@@ -1,0 +1,34 @@
+package dev.atlas;
+
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+
+/**
+ * An edge to create or update: {@code NewGraphEdge.of("user:42", "likes", "topic:jazz").weight(0.7)}.
+ *
+ * @param weight a finite number; 1.0 unless given
+ */
+public record NewGraphEdge(String sourceKey, String type, String targetKey, double weight, Map<String, Object> metadata) {
+    public NewGraphEdge {
+        Check.key("sourceKey", sourceKey);
+        Check.key("type", type);
+        Check.key("targetKey", targetKey);
+        if (!Double.isFinite(weight)) {
+            throw new InvalidInputException("weight", "must be a finite number, was " + weight);
+        }
+        metadata = Check.metadata("metadata", metadata);
+    }
+
+    public static NewGraphEdge of(String sourceKey, String type, String targetKey) {
+        return new NewGraphEdge(sourceKey, type, targetKey, 1.0, Map.of());
+    }
+
+    public NewGraphEdge weight(double weight) {
+        return new NewGraphEdge(sourceKey, type, targetKey, weight, metadata);
+    }
+
+    public NewGraphEdge metadata(Map<String, ?> metadata) {
+        return new NewGraphEdge(sourceKey, type, targetKey, weight, Check.metadata("metadata", metadata));
+    }
+}

@@ -1,0 +1,160 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.SearchHit;
+import dev.atlas.SearchTarget;
+import org.jdbi.v3.core.Handle;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Exact cosine search on both databases: the candidate rows stream from SQL and are scored in
+ * Java. The scoring loop reads floats straight out of each row's bytes (no float[] or buffer
+ * per row, no boxing) and keeps the best {@code k} in a bounded min-heap of primitive arrays;
+ * only rows that enter the heap have their ids read. Cost: one pass over the candidates, so
+ * latency grows linearly with the number of vectors that pass the filters.
+ */
+public final class ExactVectorIndex implements VectorIndex {
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+
+    @Override
+    public void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector) {
+        // the bytes in the vectors table are all this index needs
+    }
+
+    @Override
+    public String name() {
+        return "exact";
+    }
+
+    @Override
+    public List<SearchHit> nearest(Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
+        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere();
+        TopK top = new TopK(k);
+        h.createQuery(sql).bindMap(c.binds()).setFetchSize(1000).scanResultSet((supplier, ctx) -> {
+            ResultSet rs = supplier.get();
+            while (rs.next()) {
+                byte[] bytes = rs.getBytes(3);
+                if (bytes.length != query.length * 4) {
+                    continue;
+                }
+                double score = cosine(query, bytes);
+                if (top.accepts(score)) {
+                    top.add(score, rs.getString(1), rs.getString(2));
+                }
+            }
+            return null;
+        });
+        return top.hits(target);
+    }
+
+    /** Cosine similarity of a unit-length query and a stored little-endian float32 vector. */
+    static double cosine(float[] unitQuery, byte[] stored) {
+        double dot = 0;
+        double norm = 0;
+        for (int i = 0, offset = 0; i < unitQuery.length; i++, offset += 4) {
+            // double arithmetic: the square of a large float overflows float but not double
+            double x = (float) FLOAT.get(stored, offset);
+            dot += unitQuery[i] * x;
+            norm += x * x;
+        }
+        return norm == 0 ? 0 : dot / Math.sqrt(norm);
+    }
+
+    /** A min-heap of the best k scores seen so far, in parallel primitive/reference arrays. */
+    static final class TopK {
+        private final double[] scores;
+        private final String[] ids;
+        private final String[] conversations;
+        private int size;
+
+        TopK(int k) {
+            scores = new double[k];
+            ids = new String[k];
+            conversations = new String[k];
+        }
+
+        boolean accepts(double score) {
+            return size < scores.length || score > scores[0];
+        }
+
+        void add(double score, String id, String conversation) {
+            if (size < scores.length) {
+                int i = size++;
+                scores[i] = score;
+                ids[i] = id;
+                conversations[i] = conversation;
+                siftUp(i);
+            } else {
+                scores[0] = score;
+                ids[0] = id;
+                conversations[0] = conversation;
+                siftDown(0);
+            }
+        }
+
+        private void siftUp(int i) {
+            while (i > 0) {
+                int parent = (i - 1) >>> 1;
+                if (scores[parent] <= scores[i]) {
+                    return;
+                }
+                swap(i, parent);
+                i = parent;
+            }
+        }
+
+        private void siftDown(int i) {
+            while (true) {
+                int l = 2 * i + 1;
+                int r = l + 1;
+                int min = i;
+                if (l < size && scores[l] < scores[min]) {
+                    min = l;
+                }
+                if (r < size && scores[r] < scores[min]) {
+                    min = r;
+                }
+                if (min == i) {
+                    return;
+                }
+                swap(i, min);
+                i = min;
+            }
+        }
+
+        private void swap(int a, int b) {
+            double s = scores[a];
+            scores[a] = scores[b];
+            scores[b] = s;
+            String id = ids[a];
+            ids[a] = ids[b];
+            ids[b] = id;
+            String c = conversations[a];
+            conversations[a] = conversations[b];
+            conversations[b] = c;
+        }
+
+        List<SearchHit> hits(SearchTarget target) {
+            List<SearchHit> out = new ArrayList<>(size);
+            while (size > 0) {
+                out.add(new SearchHit(target, UUID.fromString(ids[0]), conversations[0] == null ? null : UUID.fromString(conversations[0]),
+                        scores[0], null));
+                size--;
+                if (size > 0) {
+                    scores[0] = scores[size];
+                    ids[0] = ids[size];
+                    conversations[0] = conversations[size];
+                    siftDown(0);
+                }
+            }
+            java.util.Collections.reverse(out);
+            return out;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.SearchHit;
+import dev.atlas.SearchTarget;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Approximate search with pgvector's HNSW index, used on PostgreSQL when
+ * {@code CREATE EXTENSION IF NOT EXISTS vector} succeeds. Beside the portable bytes Atlas keeps
+ * an untyped {@code embedding vector} column; each (model, dimension) gets a partial HNSW index
+ * on {@code embedding::vector(d)} with cosine distance, created when its first vector arrives.
+ * Filters are applied to the index scan's output (pgvector post-filtering).
+ */
+public final class PgVectorIndex implements VectorIndex {
+    private static final Logger LOG = LoggerFactory.getLogger(PgVectorIndex.class);
+    private static final Map<Db, VectorIndex> CHOSEN = new WeakHashMap<>();
+
+    private final Set<String> indexed = ConcurrentHashMap.newKeySet();
+
+    /** The index for {@code db}: pgvector when the extension can be created, exact otherwise. Decided once per Db. */
+    static VectorIndex forDb(Db db) {
+        synchronized (CHOSEN) {
+            return CHOSEN.computeIfAbsent(db, PgVectorIndex::choose);
+        }
+    }
+
+    private static VectorIndex choose(Db db) {
+        if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
+            return new ExactVectorIndex();
+        }
+        try (Handle h = db.jdbi().open()) {
+            // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
+            // pool discard the connection, on every start of every deployment without pgvector.
+            boolean available = h.createQuery("SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'")
+                    .mapTo(Integer.class).one() > 0;
+            if (!available) {
+                LOG.info("pgvector is not installed on this server; semantic search is exact");
+                return new ExactVectorIndex();
+            }
+            h.execute("CREATE EXTENSION IF NOT EXISTS vector");
+            h.execute("ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
+            backfill(h);
+            LOG.info("pgvector is available: semantic search uses HNSW indexes");
+            return new PgVectorIndex();
+        } catch (RuntimeException e) {
+            LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
+            return new ExactVectorIndex();
+        }
+    }
+
+    /** Vectors stored before pgvector was installed get their embedding column filled. */
+    private static void backfill(Handle h) {
+        while (true) {
+            List<Map<String, Object>> rows = h.createQuery("SELECT tenant_id, id, vector FROM <p>vectors WHERE embedding IS NULL LIMIT 500")
+                    .mapToMap().list();
+            if (rows.isEmpty()) {
+                return;
+            }
+            for (Map<String, Object> row : rows) {
+                h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND id = :id")
+                        .bind("v", literal(decode((byte[]) row.get("vector")))).bind("t", (String) row.get("tenant_id"))
+                        .bind("id", (UUID) row.get("id")).execute();
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "pgvector-hnsw";
+    }
+
+    @Override
+    public void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector) {
+        h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND model = :model"
+                        + " AND target_type = :type AND target_id = :id")
+                .bind("v", literal(vector)).bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", targetId)
+                .execute();
+        String key = model + "\u0000" + vector.length;
+        if (indexed.add(key)) {
+            h.execute("CREATE INDEX IF NOT EXISTS <p>vectors_hnsw_" + vector.length + "_" + hash(model) + " ON <p>vectors USING hnsw"
+                    + " ((embedding::vector(" + vector.length + ")) vector_cosine_ops) WHERE model = " + quote(model)
+                    + " AND dimension = " + vector.length);
+        }
+    }
+
+    @Override
+    public List<SearchHit> nearest(Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
+        int d = query.length;
+        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+        // The model literal repeats the bound filter so the planner can prove the partial index applies.
+        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, 1 - " + distance + " AS score "
+                + c.fromWhere() + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
+                + " ORDER BY " + distance + " LIMIT " + k;
+        // A larger candidate list for large k, and iterative scans (pgvector 0.8+) so filters that
+        // reject many index hits still return k rows in distance order. set_config accepts the
+        // names on older versions too, where they are inert.
+        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'strict_order', true)")
+                .bind("ef", String.valueOf(Math.min(1000, Math.max(40, 2 * k)))).mapToMap().one();
+        return List.copyOf(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
+                .map((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
+                        rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")), rs.getDouble("score"), null))
+                .list());
+    }
+
+    static String literal(float[] v) {
+        StringBuilder b = new StringBuilder(v.length * 10).append('[');
+        for (int i = 0; i < v.length; i++) {
+            b.append(i == 0 ? "" : ",").append(v[i]);
+        }
+        return b.append(']').toString();
+    }
+
+    static float[] decode(byte[] bytes) {
+        float[] v = new float[bytes.length / 4];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+        return v;
+    }
+
+    private static String quote(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    private static String hash(String s) {
+        int h = 0;
+        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
+            h = 31 * h + (b & 0xFF);
+        }
+        return Integer.toHexString(h);
+    }
+}

@@ -1,0 +1,33 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.SearchHit;
+import dev.atlas.SearchTarget;
+import org.jdbi.v3.core.Handle;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * How nearest-neighbour queries are answered. The vectors table (compact float32 bytes) is
+ * always written; an implementation may keep its own representation beside it (pgvector adds a
+ * {@code vector} column with an HNSW index). Candidates are already filtered by tenant, model,
+ * dimension, liveness and the query's filters; the index only ranks them.
+ */
+public interface VectorIndex {
+
+    /** Called in the write transaction after the row of (target, id, model) was inserted or replaced. */
+    void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector);
+
+    /** The {@code k} best candidates, best first. {@code query} is already normalised to unit length. */
+    List<SearchHit> nearest(Handle h, SearchTarget target, Candidates candidates, String model, float[] query, int k);
+
+    /** A short name for logs and docs: "exact" or "pgvector-hnsw". */
+    String name();
+
+    /**
+     * FROM and WHERE of the candidate rows (the vectors table is aliased {@code v}), the SQL
+     * expression for the hit's conversation id, and the values to bind.
+     */
+    record Candidates(String fromWhere, String conversationExpr, Map<String, Object> binds) {}
+}

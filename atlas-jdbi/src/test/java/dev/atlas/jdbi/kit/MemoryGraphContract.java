@@ -1,0 +1,163 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Direction;
+import dev.atlas.GraphEdge;
+import dev.atlas.GraphNeighbour;
+import dev.atlas.GraphNode;
+import dev.atlas.GraphReach;
+import dev.atlas.MemoryGraph;
+import dev.atlas.NewGraphEdge;
+import dev.atlas.NewGraphNode;
+import dev.atlas.NotFoundException;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link MemoryGraph} implementation must have, on every database. */
+public abstract class MemoryGraphContract extends AtlasContract {
+    protected MemoryGraph graph;
+    protected MemoryGraph other;
+
+    protected MemoryGraphContract(TestDatabase database) {
+        super(database);
+    }
+
+    @BeforeEach
+    void graphs() {
+        graph = atlas.tenant("acme").graph();
+        other = atlas.tenant("globex").graph();
+    }
+
+    private void nodes(String... keys) {
+        for (String k : keys) {
+            graph.upsertNode(NewGraphNode.of(k));
+        }
+    }
+
+    @Test
+    @DisplayName("upserting a node by an existing key updates it in place and keeps its id")
+    void upsertNode() {
+        GraphNode first = graph.upsertNode(NewGraphNode.of("user:42").label("Ada").type("person").metadata(Map.of("a", 1)));
+        GraphNode second = graph.upsertNode(NewGraphNode.of("user:42").label("Ada L.").type("person"));
+        assertThat(second.id()).isEqualTo(first.id());
+        assertThat(second.label()).isEqualTo("Ada L.");
+        assertThat(second.metadata()).isEmpty();
+        assertThat(graph.node("user:42")).contains(second);
+        assertThat(graph.node("user:43")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an edge is unique per source, target and type: upserting again updates its weight; another type is another edge")
+    void upsertEdge() {
+        nodes("a", "b");
+        GraphEdge e1 = graph.upsertEdge(NewGraphEdge.of("a", "knows", "b").weight(0.5));
+        GraphEdge e2 = graph.upsertEdge(NewGraphEdge.of("a", "knows", "b").weight(0.9).metadata(Map.of("since", 2020)));
+        graph.upsertEdge(NewGraphEdge.of("a", "likes", "b"));
+        assertThat(e2.id()).isEqualTo(e1.id());
+        assertThat(e2.weight()).isEqualTo(0.9);
+        assertThat(e2.metadata()).containsEntry("since", 2020);
+        assertThat(e2.sourceKey()).isEqualTo("a");
+        assertThat(e2.targetKey()).isEqualTo("b");
+        assertThat(graph.neighbours("a", Direction.OUTGOING, null)).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("an edge to a node that does not exist is rejected with NotFoundException")
+    void edgeToMissingNode() {
+        nodes("a");
+        assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("a", "knows", "ghost"))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> graph.neighbours("ghost", Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("neighbours follow direction and edge type, heaviest edge first")
+    void neighbours() {
+        nodes("me", "x", "y", "z");
+        graph.upsertEdge(NewGraphEdge.of("me", "likes", "x").weight(0.2));
+        graph.upsertEdge(NewGraphEdge.of("me", "likes", "y").weight(0.9));
+        graph.upsertEdge(NewGraphEdge.of("z", "likes", "me"));
+        graph.upsertEdge(NewGraphEdge.of("me", "knows", "z"));
+        assertThat(keys(graph.neighbours("me", Direction.OUTGOING, "likes"))).containsExactly("y", "x");
+        assertThat(keys(graph.neighbours("me", Direction.INCOMING, null))).containsExactly("z");
+        assertThat(keys(graph.neighbours("me", Direction.BOTH, null))).containsExactlyInAnyOrder("x", "y", "z", "z");
+        GraphNeighbour n = graph.neighbours("me", Direction.INCOMING, "likes").get(0);
+        assertThat(n.edge().sourceKey()).isEqualTo("z");
+        assertThat(n.edge().targetKey()).isEqualTo("me");
+    }
+
+    @Test
+    @DisplayName("a traversal stops at the depth bound, reports shortest depths, survives cycles and excludes the start")
+    void traverse() {
+        nodes("a", "b", "c", "d", "e");
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("b", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "a"));
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "d"));
+        graph.upsertEdge(NewGraphEdge.of("d", "other", "e"));
+        List<GraphReach> two = graph.traverse("a", Direction.OUTGOING, "r", 2, 100);
+        assertThat(two).extracting(r -> r.node().key() + "@" + r.depth()).containsExactly("b@1", "c@1", "d@2");
+        assertThat(graph.traverse("a", Direction.OUTGOING, null, 10, 100)).extracting(r -> r.node().key())
+                .containsExactly("b", "c", "d", "e");
+        assertThat(graph.traverse("e", Direction.INCOMING, null, 1, 100)).extracting(r -> r.node().key()).containsExactly("d");
+        assertThat(graph.traverse("e", Direction.BOTH, null, 2, 100)).extracting(r -> r.node().key()).containsExactly("d", "c");
+        assertThat(graph.traverse("a", Direction.OUTGOING, null, 10, 2)).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("deleting a node deletes the edges touching it; deleting an edge leaves the nodes")
+    void deletes() {
+        nodes("a", "b", "c");
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("b", "r", "c"));
+        assertThat(graph.deleteEdge("b", "r", "c")).isTrue();
+        assertThat(graph.deleteEdge("b", "r", "c")).isFalse();
+        assertThat(graph.deleteNode("b")).isTrue();
+        assertThat(graph.deleteNode("b")).isFalse();
+        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
+        assertThat(graph.node("c")).isPresent();
+    }
+
+    @Test
+    @DisplayName("another tenant sees none of the nodes or edges and cannot link to them")
+    void tenantIsolation() {
+        nodes("a", "b");
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        assertThat(other.node("a")).isEmpty();
+        assertThatThrownBy(() -> other.neighbours("a", Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.traverse("a", Direction.BOTH, null, 3, 10)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.upsertEdge(NewGraphEdge.of("a", "r", "b"))).isInstanceOf(NotFoundException.class);
+        assertThat(other.deleteEdge("a", "r", "b")).isFalse();
+        assertThat(other.deleteNode("a")).isFalse();
+        other.upsertNode(NewGraphNode.of("a").label("globex's a"));
+        assertThat(graph.node("a").orElseThrow().label()).isNull();
+        assertThat(graph.neighbours("a", Direction.OUTGOING, null)).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("bad input is rejected naming the field")
+    void badInput() {
+        nodes("a", "b");
+        invalid("key", () -> graph.upsertNode(NewGraphNode.of(" ")));
+        invalid("key", () -> graph.upsertNode(NewGraphNode.of("nul\u0000")));
+        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(Double.NaN)));
+        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(Double.POSITIVE_INFINITY)));
+        invalid("maxDepth", () -> graph.traverse("a", Direction.BOTH, null, 0, 10));
+        invalid("maxDepth", () -> graph.traverse("a", Direction.BOTH, null, 11, 10));
+        invalid("limit", () -> graph.traverse("a", Direction.BOTH, null, 1, 0));
+        invalid("metadata", () -> graph.upsertNode(NewGraphNode.of("c").metadata(Map.of("k", "v\u0000"))));
+        assertThat(graph.node("c")).isEmpty();
+        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
+    }
+
+    private static List<String> keys(List<GraphNeighbour> ns) {
+        return ns.stream().map(n -> n.node().key()).toList();
+    }
+}

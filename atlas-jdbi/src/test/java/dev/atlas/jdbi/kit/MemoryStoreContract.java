@@ -1,0 +1,280 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Memory;
+import dev.atlas.MemoryKind;
+import dev.atlas.MemoryPatch;
+import dev.atlas.MemoryQuery;
+import dev.atlas.MemoryRevision;
+import dev.atlas.MemoryStore;
+import dev.atlas.NewMemory;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The behaviour every {@link MemoryStore} implementation must have, on every database. */
+public abstract class MemoryStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected MemoryStore memories;
+    protected MemoryStore other;
+
+    protected MemoryStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        memories = atlas.tenant("acme").memories();
+        other = atlas.tenant("globex").memories();
+    }
+
+    @Test
+    @DisplayName("an added memory reads back with every field as written, tags sorted, at revision 1")
+    void addReadsBack() {
+        UUID conversation = UUID.randomUUID();
+        UUID message = UUID.randomUUID();
+        UUID toolCall = UUID.randomUUID();
+        Instant expiry = Instant.parse("2027-01-01T00:00:00.000001Z");
+        Memory m = memories.add(NewMemory.preference(ALICE, "Prefers email over phone").agent("support").tags("contact", "channel")
+                .metadata(Map.of("source", "chat", "n", 3)).importance(0.8).from(conversation, message).toolCall(toolCall)
+                .expiresAt(expiry));
+        Memory read = memories.require(m.id());
+        assertThat(read).isEqualTo(m);
+        assertThat(read.owner()).isEqualTo(ALICE);
+        assertThat(read.agent()).isEqualTo("support");
+        assertThat(read.kind()).isEqualTo(MemoryKind.PREFERENCE);
+        assertThat(read.tags()).containsExactly("channel", "contact");
+        assertThat(read.metadata()).containsEntry("source", "chat").containsEntry("n", 3);
+        assertThat(read.importance()).isEqualTo(0.8);
+        assertThat(read.conversationId()).isEqualTo(conversation);
+        assertThat(read.messageId()).isEqualTo(message);
+        assertThat(read.toolCallId()).isEqualTo(toolCall);
+        assertThat(read.expiresAt()).isEqualTo(expiry);
+        assertThat(read.revision()).isEqualTo(1);
+        assertThat(read.createdAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    @DisplayName("an application-defined kind round-trips")
+    void customKind() {
+        Memory m = memories.add(NewMemory.of(ALICE, MemoryKind.of("shipping-address"), "12 Main St"));
+        assertThat(memories.require(m.id()).kind().value()).isEqualTo("shipping-address");
+    }
+
+    @Test
+    @DisplayName("listing by owner returns newest first and keyset pages visit every memory exactly once")
+    void listPages() {
+        List<UUID> added = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            added.add(memories.add(NewMemory.fact(ALICE, "fact " + i)).id());
+            clock.advanceMicros(1);
+        }
+        memories.add(NewMemory.fact(BOB, "bob's"));
+        List<UUID> seen = new ArrayList<>();
+        MemoryQuery q = MemoryQuery.forOwner(ALICE).limit(3);
+        Page<Memory> page = memories.list(q);
+        seen.addAll(page.items().stream().map(Memory::id).toList());
+        while (page.hasMore()) {
+            page = memories.list(q.after(page.nextCursor().orElseThrow()));
+            seen.addAll(page.items().stream().map(Memory::id).toList());
+        }
+        Collections.reverse(added);
+        assertThat(seen).containsExactlyElementsOf(added);
+    }
+
+    @Test
+    @DisplayName("an agent filter includes the owner's global memories; agentOnly excludes them")
+    void agentScope() {
+        Memory global = memories.add(NewMemory.fact(ALICE, "global"));
+        Memory support = memories.add(NewMemory.fact(ALICE, "support only").agent("support"));
+        memories.add(NewMemory.fact(ALICE, "sales only").agent("sales"));
+        assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agent("support")))).containsExactlyInAnyOrder(global.id(), support.id());
+        assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agentOnly("support")))).containsExactly(support.id());
+    }
+
+    @Test
+    @DisplayName("kind and tag filters select only matching memories")
+    void kindAndTag() {
+        Memory a = memories.add(NewMemory.preference(ALICE, "likes jazz").tags("music"));
+        memories.add(NewMemory.fact(ALICE, "plays piano").tags("music"));
+        memories.add(NewMemory.preference(ALICE, "likes tea").tags("food"));
+        assertThat(ids(memories.list(MemoryQuery.all().kind(MemoryKind.PREFERENCE).tag("music")))).containsExactly(a.id());
+        assertThat(ids(memories.list(MemoryQuery.all().tag("music")))).hasSize(2);
+        assertThat(ids(memories.list(MemoryQuery.all().tag("nothing")))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a content change bumps the revision and keeps the previous content in the trail")
+    void revisionTrail() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "v1"));
+        clock.advanceMicros(5);
+        memories.update(m.id(), MemoryPatch.content("v2"));
+        Memory v3 = memories.update(m.id(), MemoryPatch.content("v3"));
+        assertThat(v3.revision()).isEqualTo(3);
+        assertThat(v3.content()).isEqualTo("v3");
+        List<MemoryRevision> trail = memories.revisions(m.id());
+        assertThat(trail).extracting(MemoryRevision::content).containsExactly("v1", "v2");
+        assertThat(trail).extracting(MemoryRevision::revision).containsExactly(1, 2);
+        assertThat(trail.get(0).replacedAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    @DisplayName("a patch without a content change updates tags, metadata, importance and expiry but adds no revision")
+    void patchWithoutContent() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "same").tags("a"));
+        Instant expiry = clock.instant().plus(Duration.ofDays(1));
+        Memory u = memories.update(m.id(), MemoryPatch.content("same").tags("b", "c").metadata(Map.of("k", "v")).importance(0.1)
+                .expiresAt(expiry));
+        assertThat(u.revision()).isEqualTo(1);
+        assertThat(u.tags()).containsExactly("b", "c");
+        assertThat(u.metadata()).containsEntry("k", "v");
+        assertThat(u.importance()).isEqualTo(0.1);
+        assertThat(u.expiresAt()).isEqualTo(expiry);
+        assertThat(memories.revisions(m.id())).isEmpty();
+        assertThat(memories.update(m.id(), MemoryPatch.none().neverExpires()).expiresAt()).isNull();
+        assertThat(ids(memories.list(MemoryQuery.all().tag("a")))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a deleted memory disappears from get, list and revisions, and cannot be deleted twice")
+    void deleteHides() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "secret"));
+        memories.delete(m.id());
+        assertThat(memories.get(m.id())).isEmpty();
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        assertThatThrownBy(() -> memories.revisions(m.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> memories.delete(m.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> memories.update(m.id(), MemoryPatch.content("x"))).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("an expired memory is invisible to every read before any cleanup runs")
+    void expiredInvisible() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "temporary").expiresAt(clock.instant().plusSeconds(60)));
+        assertThat(memories.get(m.id())).isPresent();
+        clock.set(clock.instant().plusSeconds(60));
+        assertThat(memories.get(m.id())).isEmpty();
+        assertThat(memories.list(MemoryQuery.forOwner(ALICE)).items()).isEmpty();
+        assertThatThrownBy(() -> memories.update(m.id(), MemoryPatch.content("x"))).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("another tenant's memory is not found by get, list, update, delete or revisions")
+    void tenantIsolation() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "acme only").tags("t"));
+        assertThat(other.get(m.id())).isEmpty();
+        assertThat(other.list(MemoryQuery.all()).items()).isEmpty();
+        assertThat(other.list(MemoryQuery.all().tag("t")).items()).isEmpty();
+        assertThatThrownBy(() -> other.update(m.id(), MemoryPatch.content("x"))).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.delete(m.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.revisions(m.id())).isInstanceOf(NotFoundException.class);
+        assertThat(memories.require(m.id()).content()).isEqualTo("acme only");
+    }
+
+    @Test
+    @DisplayName("bad input is rejected naming the field, and nothing is written")
+    void badInput() {
+        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(Double.NaN)));
+        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(1.5)));
+        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(-0.1)));
+        invalid("content", () -> memories.add(NewMemory.fact(ALICE, " ")));
+        invalid("content", () -> memories.add(NewMemory.fact(ALICE, "nul\u0000")));
+        invalid("content", () -> memories.add(NewMemory.fact(ALICE, "lone \uD800 surrogate")));
+        invalid("kind", () -> memories.add(NewMemory.of(ALICE, MemoryKind.of("Not A Kind"), "x")));
+        invalid("tags", () -> memories.add(NewMemory.fact(ALICE, "x").tags(Collections.nCopies(65, "t").stream()
+                .map(t -> t + Math.random()).toList())));
+        invalid("tags", () -> memories.add(NewMemory.fact(ALICE, "x").tags("")));
+        invalid("metadata", () -> memories.add(NewMemory.fact(ALICE, "x").metadata(Map.of("k", "v\u0000"))));
+        invalid("expiresAt", () -> memories.add(NewMemory.fact(ALICE, "x").expiresAt(Instant.parse("+10000-01-01T00:00:00Z"))));
+        invalid("cursor", () -> memories.list(MemoryQuery.all().after("'; DROP TABLE x")));
+        invalid("limit", () -> memories.list(MemoryQuery.all().limit(0)));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        Memory m = memories.add(NewMemory.fact(ALICE, "kept"));
+        invalid("metadata", () -> memories.update(m.id(), MemoryPatch.content("changed").metadata(Map.of("k", "v\u0000"))));
+        assertThat(memories.require(m.id()).content()).isEqualTo("kept");
+        assertThat(memories.revisions(m.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
+    void hostileText() {
+        String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";
+        Memory m = memories.add(NewMemory.fact(Owner.of("user'; --", "\uD83D\uDE00"), content).agent("a\"b").tags("t'1", "<p>", "\uD83D\uDE00")
+                .metadata(Map.of("k'", "v\"", "n", List.of(1, "x"))));
+        Memory read = memories.require(m.id());
+        assertThat(read.content()).isEqualTo(content);
+        assertThat(read.owner()).isEqualTo(Owner.of("user'; --", "\uD83D\uDE00"));
+        assertThat(read.agent()).isEqualTo("a\"b");
+        assertThat(read.tags()).containsExactlyInAnyOrder("t'1", "<p>", "\uD83D\uDE00");
+        assertThat(read.metadata()).isEqualTo(m.metadata());
+        assertThat(memories.list(MemoryQuery.all().tag("<p>")).items()).extracting(Memory::id).containsExactly(m.id());
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.TextQuery.memories("DROP TABLE tail"))).extracting(h -> h.id())
+                .containsExactly(m.id());
+    }
+
+    @Test
+    @DisplayName("concurrent content updates of one memory each leave exactly one revision")
+    void concurrentUpdates() throws Exception {
+        Memory m = memories.add(NewMemory.fact(ALICE, "start"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                int n = i;
+                futures.add(pool.submit(() -> memories.update(m.id(), MemoryPatch.content("v" + n))));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        Memory last = memories.require(m.id());
+        assertThat(last.revision()).isEqualTo(9);
+        Set<Integer> revisions = new HashSet<>();
+        memories.revisions(m.id()).forEach(r -> revisions.add(r.revision()));
+        assertThat(revisions).hasSize(8);
+    }
+
+    private static List<UUID> ids(Page<Memory> page) {
+        return page.items().stream().map(Memory::id).toList();
+    }
+
+    static void invalid(String field, Executable call) {
+        Throwable thrown = null;
+        try {
+            call.execute();
+        } catch (Throwable t) {
+            thrown = t;
+        }
+        assertThat(thrown).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
+        assertThat(((InvalidInputException) thrown).field()).isEqualTo(field);
+    }
+}

@@ -1,0 +1,332 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationStatus;
+import dev.atlas.ConversationStore;
+import dev.atlas.DatabaseKind;
+import dev.atlas.Memory;
+import dev.atlas.MemoryPatch;
+import dev.atlas.MemoryStore;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMemory;
+import dev.atlas.NewMessage;
+import dev.atlas.Owner;
+import dev.atlas.Retention;
+import dev.atlas.RetentionPolicy;
+import dev.atlas.RetentionReport;
+import dev.atlas.Search;
+import dev.atlas.SearchTarget;
+import dev.atlas.TextQuery;
+import dev.atlas.Tenant;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The behaviour every {@link Retention} implementation must have, on every database. */
+public abstract class RetentionContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final String MODEL = "m";
+    private static final Duration DAY = Duration.ofDays(1);
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected Tenant acme;
+    protected ConversationStore conversations;
+    protected MemoryStore memories;
+    protected Search search;
+    protected Retention retention;
+
+    protected RetentionContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        acme = atlas.tenant("acme");
+        conversations = acme.conversations();
+        memories = acme.memories();
+        search = acme.search();
+        retention = acme.retention();
+    }
+
+    private void advance(Duration d) {
+        clock.set(clock.instant().plus(d));
+    }
+
+    /**
+     * A conversation with a tool thread: 3 messages (a user message and two retry replies), 1
+     * message in the tool thread, one edit; vectors on 2 messages and 1 asset; a memory learnt
+     * from it with a vector. Events: 4 created + 1 edited.
+     */
+    private Conversation conversationWithEverything(Tenant t) {
+        ConversationStore cs = t.conversations();
+        Conversation c = cs.create(NewConversation.of(ALICE, "support"));
+        Message u = cs.append(c.id(), NewMessage.user("where is parcel 77"));
+        Message r1 = cs.append(c.id(), NewMessage.assistant("checking parcel").parent(u.id()));
+        cs.append(c.id(), NewMessage.assistant("parcel arrives Monday").parent(u.id()));
+        cs.edit(r1.id(), "checking the parcel");
+        Conversation tool = cs.create(NewConversation.toolThread(ALICE, "support", c.id(), UUID.randomUUID()));
+        cs.append(tool.id(), NewMessage.tool("parcel lookup done"));
+        t.search().putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0});
+        t.search().putVector(SearchTarget.MESSAGE, r1.id(), MODEL, new float[] {0, 1});
+        t.search().putAssetVector(UUID.randomUUID(), c.id(), MODEL, new float[] {1, 1});
+        Memory m = t.memories().add(NewMemory.fact(ALICE, "parcel customer").from(c.id(), u.id()));
+        t.search().putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        return c;
+    }
+
+    @Test
+    @DisplayName("a policy with no rules does nothing and reports nothing")
+    void nothing() {
+        conversationWithEverything(acme);
+        RetentionReport report = retention.runRetention(RetentionPolicy.none());
+        assertThat(report.counts()).isEmpty();
+        assertThat(report.dryRun()).isFalse();
+    }
+
+    @Test
+    @DisplayName("open conversations idle longer than the limit are archived, active ones are not")
+    void archiveIdle() {
+        Conversation idle1 = conversations.create(NewConversation.of(ALICE));
+        Conversation idle2 = conversations.create(NewConversation.of(ALICE));
+        advance(Duration.ofDays(31));
+        Conversation fresh = conversations.create(NewConversation.of(ALICE));
+        RetentionReport report = retention.runRetention(RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30)));
+        assertThat(report.counts()).isEqualTo(Map.of("conversations.archived", 2L));
+        assertThat(conversations.require(idle1.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+        assertThat(conversations.require(idle2.id()).archivedAt()).isEqualTo(clock.instant());
+        assertThat(conversations.require(fresh.id()).status()).isEqualTo(ConversationStatus.OPEN);
+    }
+
+    @Test
+    @DisplayName("purging an archived conversation removes it, its tool threads and everything hanging off them, counted per table")
+    void purge() {
+        Conversation c = conversationWithEverything(acme);
+        Conversation kept = conversations.create(NewConversation.of(ALICE));
+        conversations.append(kept.id(), NewMessage.user("parcel in another conversation"));
+        conversations.archive(c.id());
+        advance(Duration.ofDays(91));
+        RetentionReport report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)));
+        assertThat(report.counts()).isEqualTo(Map.of(
+                "conversations.deleted", 2L, "messages.deleted", 4L, "message_events.deleted", 5L, "vectors.deleted", 3L));
+        assertThat(conversations.get(c.id())).isEmpty();
+        assertThat(search.text(TextQuery.messages("parcel"))).hasSize(1);
+        assertThat(memories.list(dev.atlas.MemoryQuery.all()).items()).hasSize(1);
+        assertThat(rows("vectors")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("old messages are soft-deleted, then hard-deleted with their children after the grace period, retry siblings included")
+    void softThenHard() {
+        Conversation c = conversationWithEverything(acme);
+        advance(Duration.ofDays(100));
+        Message recent = conversations.append(c.id(), NewMessage.user("recent parcel question"));
+        RetentionReport soft = retention.runRetention(RetentionPolicy.none().deleteMessagesOlderThan(Duration.ofDays(90)));
+        assertThat(soft.counts()).isEqualTo(Map.of("messages.soft_deleted", 4L));
+        assertThat(search.text(TextQuery.messages("parcel")).stream().map(h -> h.id()).toList()).containsExactly(recent.id());
+        assertThat(conversations.history(c.id())).extracting(Message::id).containsExactly(recent.id());
+        advance(Duration.ofDays(31));
+        RetentionReport hard = retention.runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(30)));
+        // 4 created + 1 edited + 4 deleted-by-retention events of the removed messages
+        assertThat(hard.counts()).isEqualTo(Map.of("messages.deleted", 4L, "message_events.deleted", 9L, "vectors.deleted", 2L));
+        assertThat(rows("messages")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("expired memories are dropped with their tags, revisions and vectors; long-deleted memories after the grace period")
+    void memories() {
+        Memory expired = memories.add(NewMemory.fact(ALICE, "old code 1").tags("a", "b").expiresAt(clock.instant().plus(DAY)));
+        memories.update(expired.id(), MemoryPatch.content("old code 2"));
+        search.putVector(SearchTarget.MEMORY, expired.id(), MODEL, new float[] {1});
+        Memory deleted = memories.add(NewMemory.fact(ALICE, "deleted").tags("c"));
+        memories.delete(deleted.id());
+        Memory kept = memories.add(NewMemory.fact(ALICE, "kept").tags("d"));
+        advance(Duration.ofDays(2));
+        RetentionReport r1 = retention.runRetention(RetentionPolicy.none().dropExpiredMemories(true));
+        assertThat(r1.counts()).isEqualTo(Map.of("memories.deleted", 1L, "memory_tags.deleted", 2L, "memory_revisions.deleted", 1L,
+                "vectors.deleted", 1L));
+        advance(Duration.ofDays(30));
+        RetentionReport r2 = retention.runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(30)));
+        assertThat(r2.counts()).isEqualTo(Map.of("memories.deleted", 1L, "memory_tags.deleted", 1L));
+        assertThat(memories.get(kept.id())).isPresent();
+        assertThat(rows("memories")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("a dry run changes nothing and reports the counts the real run then produces")
+    void dryRun() {
+        Conversation c = conversationWithEverything(acme);
+        conversations.archive(c.id());
+        // idle: this one and the open tool thread of c
+        Conversation idle = conversations.create(NewConversation.of(ALICE));
+        conversations.append(idle.id(), NewMessage.user("hello"));
+        memories.add(NewMemory.fact(ALICE, "expiring").tags("x").expiresAt(clock.instant().plus(DAY)));
+        advance(Duration.ofDays(91));
+        RetentionPolicy policy = RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30))
+                .purgeArchivedAfter(Duration.ofDays(90)).dropExpiredMemories(true).batchSize(1);
+        String before = DatabaseDigest.of(database.dataSource(), "atlas_");
+        RetentionReport dry = retention.runRetention(policy.dryRun(true));
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(before);
+        assertThat(dry.dryRun()).isTrue();
+        RetentionReport real = retention.runRetention(policy);
+        assertThat(dry.counts()).isEqualTo(real.counts()).containsEntry("conversations.archived", 2L)
+                .containsEntry("conversations.deleted", 2L).containsEntry("memories.deleted", 1L);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("small batches purge everything, and appends from another thread proceed between batches")
+    void batches() throws Exception {
+        List<UUID> old = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("one"));
+            conversations.append(c.id(), NewMessage.user("two"));
+            conversations.archive(c.id());
+            old.add(c.id());
+        }
+        Conversation live = conversations.create(NewConversation.of(ALICE));
+        advance(Duration.ofDays(10));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Integer> appends = pool.submit(() -> {
+                for (int i = 0; i < 30; i++) {
+                    conversations.append(live.id(), NewMessage.user("live " + i));
+                }
+                return 30;
+            });
+            RetentionReport report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(2));
+            assertThat(appends.get()).isEqualTo(30);
+            assertThat(report.count("conversations.deleted")).isEqualTo(12);
+            assertThat(report.count("messages.deleted")).isEqualTo(24);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(conversations.messages(live.id(), 0, 100)).hasSize(30);
+        assertThat(rows("conversations")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("retention of one tenant never touches another tenant's rows")
+    void tenantIsolation() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation theirs = conversationWithEverything(globex);
+        globex.conversations().archive(theirs.id());
+        globex.memories().add(NewMemory.fact(ALICE, "expiring").expiresAt(clock.instant().plus(DAY)));
+        Conversation ours = conversationWithEverything(acme);
+        conversations.archive(ours.id());
+        Map<String, Long> before = tenantRows("globex");
+        advance(Duration.ofDays(400));
+        RetentionReport report = retention.runRetention(RetentionPolicy.none().archiveIdleConversations(DAY).purgeArchivedAfter(DAY)
+                .deleteMessagesOlderThan(DAY).hardDeleteAfter(DAY).dropExpiredMemories(true));
+        assertThat(report.count("conversations.deleted")).isEqualTo(2);
+        assertThat(tenantRows("globex")).isEqualTo(before);
+        assertThat(globex.conversations().get(theirs.id())).isPresent();
+    }
+
+    @Test
+    @DisplayName("bad policies are rejected naming the field")
+    void badInput() {
+        invalid("deleteMessagesAfter", () -> RetentionPolicy.none().deleteMessagesOlderThan(Duration.ZERO));
+        invalid("hardDeleteAfter", () -> RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(-1)));
+        invalid("archiveIdleAfter", () -> RetentionPolicy.none().archiveIdleConversations(null));
+        invalid("purgeArchivedAfter", () -> RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(365L * 2000)));
+        invalid("batchSize", () -> RetentionPolicy.none().batchSize(0));
+        invalid("batchSize", () -> RetentionPolicy.none().batchSize(10_001));
+        invalid("policy", () -> retention.runRetention(null));
+    }
+
+    // ---- SQL checks -----------------------------------------------------------------------
+
+    private long rows(String table) {
+        return query("SELECT COUNT(*) FROM atlas_" + table);
+    }
+
+    private Map<String, Long> tenantRows(String tenant) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String t : List.of("conversations", "messages", "message_events", "vectors", "memories", "memory_tags", "memory_revisions")) {
+            counts.put(t, query("SELECT COUNT(*) FROM atlas_" + t + " WHERE tenant_id = '" + tenant + "'"));
+        }
+        return counts;
+    }
+
+    /** Every child row still has its parent: LEFT JOINs over every table that references another. */
+    private void assertNoOrphans() {
+        Map<String, String> checks = new LinkedHashMap<>();
+        checks.put("messages without conversation", "SELECT COUNT(*) FROM atlas_messages x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.conversation_id WHERE p.id IS NULL");
+        checks.put("messages without parent message", "SELECT COUNT(*) FROM atlas_messages x LEFT JOIN atlas_messages p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.parent_id WHERE x.parent_id IS NOT NULL AND p.id IS NULL");
+        checks.put("tool threads without parent", "SELECT COUNT(*) FROM atlas_conversations x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.parent_conversation_id WHERE x.parent_conversation_id IS NOT NULL AND p.id IS NULL");
+        checks.put("events without message", "SELECT COUNT(*) FROM atlas_message_events x LEFT JOIN atlas_messages p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.message_id WHERE p.id IS NULL");
+        checks.put("events without conversation", "SELECT COUNT(*) FROM atlas_message_events x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.conversation_id WHERE p.id IS NULL");
+        checks.put("message vectors without message", "SELECT COUNT(*) FROM atlas_vectors x LEFT JOIN atlas_messages p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE x.target_type = 'message' AND p.id IS NULL");
+        checks.put("memory vectors without memory", "SELECT COUNT(*) FROM atlas_vectors x LEFT JOIN atlas_memories p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE x.target_type = 'memory' AND p.id IS NULL");
+        checks.put("vectors without conversation", "SELECT COUNT(*) FROM atlas_vectors x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.conversation_id WHERE x.conversation_id IS NOT NULL AND p.id IS NULL");
+        checks.put("tags without memory", "SELECT COUNT(*) FROM atlas_memory_tags x LEFT JOIN atlas_memories p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.memory_id WHERE p.id IS NULL");
+        checks.put("revisions without memory", "SELECT COUNT(*) FROM atlas_memory_revisions x LEFT JOIN atlas_memories p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.memory_id WHERE p.id IS NULL");
+        checks.put("edges without source", "SELECT COUNT(*) FROM atlas_graph_edges x LEFT JOIN atlas_graph_nodes p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.source_id WHERE p.id IS NULL");
+        checks.put("edges without target", "SELECT COUNT(*) FROM atlas_graph_edges x LEFT JOIN atlas_graph_nodes p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE p.id IS NULL");
+        if (atlas.databaseKind() == DatabaseKind.SQLITE) {
+            checks.put("search keys without message", "SELECT COUNT(*) FROM atlas_search_keys x LEFT JOIN atlas_messages p"
+                    + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE x.target_type = 'message' AND p.id IS NULL");
+            checks.put("search keys without memory", "SELECT COUNT(*) FROM atlas_search_keys x LEFT JOIN atlas_memories p"
+                    + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE x.target_type = 'memory' AND p.id IS NULL");
+            checks.put("index rows without key", "SELECT COUNT(*) FROM atlas_search_fts x LEFT JOIN atlas_search_keys k"
+                    + " ON k.fts_rowid = x.rowid WHERE k.fts_rowid IS NULL");
+            checks.put("keys without index row", "SELECT COUNT(*) FROM atlas_search_keys k LEFT JOIN atlas_search_fts x"
+                    + " ON k.fts_rowid = x.rowid WHERE x.rowid IS NULL");
+        }
+        Map<String, Long> found = new LinkedHashMap<>();
+        checks.forEach((name, sql) -> found.put(name, query(sql)));
+        assertThat(found).allSatisfy((name, n) -> assertThat(n).as(name).isZero());
+    }
+
+    private long query(String sql) {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
+    }
+}

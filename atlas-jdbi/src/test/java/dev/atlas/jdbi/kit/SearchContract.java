@@ -1,0 +1,416 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationStore;
+import dev.atlas.Memory;
+import dev.atlas.MemoryKind;
+import dev.atlas.MemoryPatch;
+import dev.atlas.MemoryStore;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMemory;
+import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Role;
+import dev.atlas.Search;
+import dev.atlas.SearchFilter;
+import dev.atlas.SearchHit;
+import dev.atlas.SearchTarget;
+import dev.atlas.SemanticQuery;
+import dev.atlas.TextQuery;
+import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+
+import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Full-text and semantic search: the behaviour every {@link Search} implementation must have, on every database. */
+public abstract class SearchContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+    private static final String MODEL = "test-model";
+
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
+    protected ConversationStore conversations;
+    protected MemoryStore memories;
+    protected Search search;
+    protected Search other;
+
+    protected SearchContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.clock(clock);
+    }
+
+    @BeforeEach
+    void stores() {
+        conversations = atlas.tenant("acme").conversations();
+        memories = atlas.tenant("acme").memories();
+        search = atlas.tenant("acme").search();
+        other = atlas.tenant("globex").search();
+    }
+
+    private Conversation convo(Owner owner) {
+        return conversations.create(NewConversation.of(owner, "support"));
+    }
+
+    private static List<UUID> ids(List<SearchHit> hits) {
+        return hits.stream().map(SearchHit::id).toList();
+    }
+
+    // ---- full-text ------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("full-text search finds messages containing every word, with a bracketed snippet and the conversation")
+    void findsMessages() {
+        Conversation c = convo(ALICE);
+        Message hit = conversations.append(c.id(), NewMessage.user("Where is my order 1234? It was due on Monday."));
+        conversations.append(c.id(), NewMessage.assistant("Your order ships tomorrow."));
+        conversations.append(c.id(), NewMessage.user("Thanks, Monday works."));
+        List<SearchHit> hits = search.text(TextQuery.messages("ORDER monday"));
+        assertThat(ids(hits)).containsExactly(hit.id());
+        assertThat(hits.get(0).conversationId()).isEqualTo(c.id());
+        assertThat(hits.get(0).target()).isEqualTo(SearchTarget.MESSAGE);
+        assertThat(hits.get(0).snippet()).contains("[order]").contains("[Monday]");
+        assertThat(search.text(TextQuery.messages("order"))).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("ranking on a small hand-made corpus puts the most relevant document first")
+    void ranking() {
+        Conversation c = convo(ALICE);
+        Message many = conversations.append(c.id(), NewMessage.user("jazz jazz jazz: the jazz festival lineup"));
+        Message once = conversations.append(c.id(), NewMessage.user("the festival has rock, pop, folk, blues, soul, metal and one jazz stage"));
+        conversations.append(c.id(), NewMessage.user("nothing about music here"));
+        assertThat(ids(search.text(TextQuery.messages("jazz")))).containsExactly(many.id(), once.id());
+        List<SearchHit> hits = search.text(TextQuery.messages("jazz festival"));
+        assertThat(ids(hits)).containsExactly(many.id(), once.id());
+        assertThat(hits.get(0).score()).isGreaterThan(hits.get(1).score());
+    }
+
+    @Test
+    @DisplayName("full-text search over memories honours owner and kind filters and hides deleted and expired memories")
+    void findsMemories() {
+        Memory pref = memories.add(NewMemory.preference(ALICE, "Prefers email contact in the morning"));
+        Memory fact = memories.add(NewMemory.fact(ALICE, "Email address changed last year"));
+        memories.add(NewMemory.preference(BOB, "Prefers email too"));
+        Memory gone = memories.add(NewMemory.fact(ALICE, "Old email note"));
+        Memory expiring = memories.add(NewMemory.fact(ALICE, "Temporary email code").expiresAt(clock.instant().plusSeconds(10)));
+        memories.delete(gone.id());
+        clock.set(clock.instant().plusSeconds(10));
+        assertThat(ids(search.text(TextQuery.memories("email").filter(SearchFilter.none().owner(ALICE)))))
+                .containsExactlyInAnyOrder(pref.id(), fact.id());
+        assertThat(ids(search.text(TextQuery.memories("email").filter(SearchFilter.none().owner(ALICE).kind(MemoryKind.PREFERENCE)))))
+                .containsExactly(pref.id());
+        assertThat(ids(search.text(TextQuery.memories("email")))).doesNotContain(gone.id(), expiring.id()).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("message search filters by conversation, owner, role and time range")
+    void messageFilters() {
+        Conversation a = convo(ALICE);
+        Conversation b = convo(BOB);
+        Message a1 = conversations.append(a.id(), NewMessage.user("refund please"));
+        clock.advanceMicros(10);
+        Instant mid = clock.instant();
+        Message a2 = conversations.append(a.id(), NewMessage.assistant("refund issued"));
+        Message b1 = conversations.append(b.id(), NewMessage.user("refund status?"));
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().conversation(b.id()))))).containsExactly(b1.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().owner(ALICE)))))
+                .containsExactlyInAnyOrder(a1.id(), a2.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().role(Role.ASSISTANT))))).containsExactly(a2.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().between(null, mid))))).containsExactly(a1.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().between(mid, null)))))
+                .containsExactlyInAnyOrder(a2.id(), b1.id());
+    }
+
+    @Test
+    @DisplayName("the full-text index follows message edits, message deletes and conversation deletes")
+    void followsMessageChanges() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("my parcel is late"));
+        Message n = conversations.append(c.id(), NewMessage.user("parcel number 77"));
+        conversations.edit(m.id(), "my package is late");
+        assertThat(ids(search.text(TextQuery.messages("parcel")))).containsExactly(n.id());
+        assertThat(ids(search.text(TextQuery.messages("package")))).containsExactly(m.id());
+        conversations.markRead(m.id());
+        assertThat(ids(search.text(TextQuery.messages("package")))).containsExactly(m.id());
+        conversations.deleteMessage(m.id());
+        assertThat(search.text(TextQuery.messages("package"))).isEmpty();
+        conversations.delete(c.id());
+        assertThat(search.text(TextQuery.messages("parcel"))).isEmpty();
+        conversations.restore(c.id());
+        assertThat(ids(search.text(TextQuery.messages("parcel")))).containsExactly(n.id());
+    }
+
+    @Test
+    @DisplayName("the full-text index follows memory updates and deletes")
+    void followsMemoryChanges() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "likes green tea"));
+        memories.update(m.id(), MemoryPatch.content("likes black coffee"));
+        assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
+        assertThat(ids(search.text(TextQuery.memories("coffee")))).containsExactly(m.id());
+        memories.update(m.id(), MemoryPatch.none().importance(0.9));
+        assertThat(ids(search.text(TextQuery.memories("coffee")))).containsExactly(m.id());
+        memories.delete(m.id());
+        assertThat(search.text(TextQuery.memories("coffee"))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error")
+    void hostileQueries() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("drop the table near the window"));
+        List<String> hostile = List.of("'; DROP TABLE atlas_messages; --", "\"", "\"unbalanced", "NEAR(", "NEAR(drop table, 2)", "*", "drop*",
+                "AND", "OR NOT", "a:b", "body:drop", "-drop", "^drop", "(drop", "drop)", "{body}: drop", "''", "\\", "%", "_", "?",
+                "drop & table | !window", "<p>", "", "   ", "\u00e9t\u00e9", "\uD83D\uDE00 emoji");
+        for (String q : hostile) {
+            search.text(TextQuery.messages(q));
+            search.text(TextQuery.memories(q));
+        }
+        assertThat(ids(search.text(TextQuery.messages("'; DROP")))).containsExactly(m.id());
+        assertThat(ids(search.text(TextQuery.messages("NEAR(")))).containsExactly(m.id());
+        assertThat(search.text(TextQuery.messages("*"))).isEmpty();
+        assertThat(conversations.message(m.id())).isPresent();
+    }
+
+    @Test
+    @DisplayName("neither full-text nor semantic search ever returns another tenant's rows")
+    void tenantIsolation() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("shared words everywhere"));
+        Memory mem = memories.add(NewMemory.fact(ALICE, "shared words everywhere"));
+        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0});
+        search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0});
+        search.putAssetVector(UUID.randomUUID(), null, MODEL, new float[] {1, 0, 0});
+        var globexConvos = atlas.tenant("globex").conversations();
+        globexConvos.append(globexConvos.create(NewConversation.of(ALICE)).id(), NewMessage.user("shared words"));
+        assertThat(other.text(TextQuery.messages("shared words"))).hasSize(1).extracting(SearchHit::id).doesNotContain(m.id());
+        assertThat(other.text(TextQuery.memories("shared"))).isEmpty();
+        for (SearchTarget t : SearchTarget.values()) {
+            assertThat(other.similar(SemanticQuery.of(t, MODEL, new float[] {1, 0, 0}))).isEmpty();
+        }
+        assertThat(other.dimension(MODEL)).isZero();
+        assertThatThrownBy(() -> other.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.putAssetVector(UUID.randomUUID(), c.id(), MODEL, new float[] {1, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(other.removeVector(SearchTarget.MESSAGE, m.id(), MODEL)).isFalse();
+        assertThatThrownBy(() -> other.embed(SearchTarget.MEMORY, mem.id(), MODEL, text -> new float[] {1, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("bad queries are rejected naming the field")
+    void badQueries() {
+        invalid("text", () -> TextQuery.messages("nul\u0000"));
+        invalid("text", () -> TextQuery.messages("x".repeat(1001)));
+        invalid("target", () -> new TextQuery(SearchTarget.ASSET, "x", SearchFilter.none(), 10));
+        invalid("role", () -> TextQuery.memories("x").filter(SearchFilter.none().role(Role.USER)));
+        invalid("kind", () -> TextQuery.messages("x").filter(SearchFilter.none().kind(MemoryKind.FACT)));
+        invalid("to", () -> SearchFilter.none().between(clock.instant(), clock.instant()));
+        invalid("limit", () -> TextQuery.messages("x").limit(0));
+        invalid("k", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1}).k(1001));
+        invalid("model", () -> SemanticQuery.of(SearchTarget.ASSET, "bad model'", new float[] {1}));
+    }
+
+    // ---- semantic -------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("exact semantic top-k equals a brute-force cosine reference over random vectors")
+    void exactTopK() {
+        Random random = new Random(42);
+        int dim = 24;
+        List<float[]> vectors = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            float[] v = randomVector(random, dim);
+            UUID id = UUID.randomUUID();
+            search.putAssetVector(id, null, MODEL, v);
+            vectors.add(v);
+            ids.add(id);
+        }
+        for (int trial = 0; trial < 5; trial++) {
+            float[] q = randomVector(random, dim);
+            List<Integer> order = new ArrayList<>();
+            for (int i = 0; i < vectors.size(); i++) {
+                order.add(i);
+            }
+            order.sort(Comparator.comparingDouble((Integer i) -> -cosine(q, vectors.get(i))));
+            List<UUID> expected = order.subList(0, 10).stream().map(ids::get).toList();
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, q).k(10));
+            assertThat(ids(hits)).containsExactlyElementsOf(expected);
+            assertThat(hits.get(0).score()).isCloseTo(cosine(q, vectors.get(order.get(0))), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, randomVector(random, dim)).k(1000))).hasSize(300);
+    }
+
+    @Test
+    @DisplayName("semantic search over memories applies filters and hides deleted and expired memories")
+    void semanticMemories() {
+        Memory close = memories.add(NewMemory.preference(ALICE, "a"));
+        Memory closeFact = memories.add(NewMemory.fact(ALICE, "b"));
+        Memory far = memories.add(NewMemory.preference(ALICE, "c"));
+        Memory bobs = memories.add(NewMemory.preference(BOB, "d"));
+        Memory deleted = memories.add(NewMemory.preference(ALICE, "e"));
+        Memory expiring = memories.add(NewMemory.preference(ALICE, "f").expiresAt(clock.instant().plusSeconds(1)));
+        search.putVector(SearchTarget.MEMORY, close.id(), MODEL, new float[] {1, 0.1f});
+        search.putVector(SearchTarget.MEMORY, closeFact.id(), MODEL, new float[] {1, 0});
+        search.putVector(SearchTarget.MEMORY, far.id(), MODEL, new float[] {0, 1});
+        search.putVector(SearchTarget.MEMORY, bobs.id(), MODEL, new float[] {1, 0});
+        search.putVector(SearchTarget.MEMORY, deleted.id(), MODEL, new float[] {1, 0});
+        search.putVector(SearchTarget.MEMORY, expiring.id(), MODEL, new float[] {1, 0});
+        memories.delete(deleted.id());
+        clock.set(clock.instant().plusSeconds(1));
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {2, 0})
+                .filter(SearchFilter.none().owner(ALICE).kind(MemoryKind.PREFERENCE)));
+        assertThat(ids(hits)).containsExactly(close.id(), far.id());
+        assertThat(hits.get(1).score()).isCloseTo(0.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).k(2))))
+                .containsExactlyInAnyOrder(closeFact.id(), bobs.id());
+    }
+
+    @Test
+    @DisplayName("semantic search over messages filters by role and conversation and follows deletes")
+    void semanticMessages() {
+        Conversation a = convo(ALICE);
+        Conversation b = convo(ALICE);
+        Message u = conversations.append(a.id(), NewMessage.user("question"));
+        Message r = conversations.append(a.id(), NewMessage.assistant("answer"));
+        Message x = conversations.append(b.id(), NewMessage.user("other"));
+        search.putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0, 0});
+        search.putVector(SearchTarget.MESSAGE, r.id(), MODEL, new float[] {0.9f, 0.1f, 0});
+        search.putVector(SearchTarget.MESSAGE, x.id(), MODEL, new float[] {1, 0, 0});
+        float[] q = {1, 0, 0};
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, q).filter(SearchFilter.none().role(Role.ASSISTANT)))))
+                .containsExactly(r.id());
+        List<SearchHit> inA = search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, q).filter(SearchFilter.none().conversation(a.id())));
+        assertThat(ids(inA)).containsExactly(u.id(), r.id());
+        assertThat(inA.get(0).conversationId()).isEqualTo(a.id());
+        conversations.deleteMessage(u.id());
+        conversations.delete(b.id());
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, q)))).containsExactly(r.id());
+        assertThatThrownBy(() -> search.putVector(SearchTarget.MESSAGE, u.id(), MODEL, q)).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("a message's vector stored before an edit is ignored until a new one is stored; a memory's content change drops its vectors")
+    void staleVectors() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        clock.advanceMicros(1);
+        conversations.edit(m.id(), "after");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0}))).isEmpty();
+        clock.advanceMicros(1);
+        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+        Memory mem = memories.add(NewMemory.fact(ALICE, "old"));
+        search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0});
+        memories.update(mem.id(), MemoryPatch.none().importance(0.9));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).hasSize(1);
+        memories.update(mem.id(), MemoryPatch.content("new"));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("asset vectors are filtered by the conversation they were stored with")
+    void assetVectors() {
+        Conversation c = convo(ALICE);
+        UUID inC = UUID.randomUUID();
+        UUID loose = UUID.randomUUID();
+        search.putAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
+        search.putAssetVector(loose, null, MODEL, new float[] {1, 1});
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1})
+                .filter(SearchFilter.none().conversation(c.id())));
+        assertThat(ids(hits)).containsExactly(inC);
+        assertThat(hits.get(0).conversationId()).isEqualTo(c.id());
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1}))).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("storing again replaces a vector; removeVector deletes it; an Embedder is called with the stored content")
+    void replaceRemoveEmbed() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "hello"));
+        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 1});
+        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})).get(0).score())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(search.removeVector(SearchTarget.MEMORY, m.id(), MODEL)).isTrue();
+        assertThat(search.removeVector(SearchTarget.MEMORY, m.id(), MODEL)).isFalse();
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+        List<String> seen = new ArrayList<>();
+        search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> {
+            seen.add(text);
+            return new float[] {0, 3};
+        });
+        assertThat(seen).containsExactly("hello");
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, "anything", text -> new float[] {0, 1}))))
+                .containsExactly(m.id());
+    }
+
+    @Test
+    @DisplayName("wrong dimension, NaN, infinite and zero vectors are rejected naming the field, and nothing is stored")
+    void badVectors() {
+        Memory m = memories.add(NewMemory.fact(ALICE, "x"));
+        assertThat(search.dimension(MODEL)).isZero();
+        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2, 3});
+        assertThat(search.dimension(MODEL)).isEqualTo(3);
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2}));
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.NaN, 3}));
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.POSITIVE_INFINITY, 3}));
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 0, 0}));
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[0]));
+        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, null));
+        invalid("vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2})));
+        invalid("vector", () -> SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.NaN}));
+        invalid("model", () -> search.putVector(SearchTarget.MEMORY, m.id(), "", new float[] {1}));
+        invalid("target", () -> search.putVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3})).get(0).score())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 2, 3}))).isEmpty();
+        UUID huge = UUID.randomUUID();
+        search.putAssetVector(huge, null, MODEL, new float[] {3e38f, 3e38f, 3e38f});
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1, 1})).get(0).score())
+                .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown-model", new float[] {1, 2}))).isEmpty();
+    }
+
+    static float[] randomVector(Random random, int dim) {
+        float[] v = new float[dim];
+        for (int i = 0; i < dim; i++) {
+            v[i] = (float) random.nextGaussian();
+        }
+        return v;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
