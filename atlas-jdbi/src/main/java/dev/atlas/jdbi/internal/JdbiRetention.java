@@ -6,7 +6,12 @@ import dev.atlas.RetentionPolicy;
 import dev.atlas.RetentionReport;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
+import dev.atlas.asset.BlobStore;
 import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,12 +32,15 @@ import java.util.Set;
  * run counts what each rule would touch in the current state, rule by rule.
  */
 public final class JdbiRetention implements Retention {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbiRetention.class);
     private final Db db;
     private final String tenant;
+    private final BlobStore blobs;
 
-    public JdbiRetention(Db db, String tenant) {
+    public JdbiRetention(Db db, String tenant, BlobStore blobs) {
         this.db = db;
         this.tenant = tenant;
+        this.blobs = blobs;
     }
 
     @Override
@@ -161,13 +169,17 @@ public final class JdbiRetention implements Retention {
                 return;
             }
             while (true) {
+                List<String> purgedBlobs = new ArrayList<>();
                 int n = db.write(h -> {
+                    purgedBlobs.clear();
                     List<String> roots = h.createQuery(purgeable() + " LIMIT :batch").bindMap(binds).bind("t", tenant).bind("batch", batch)
                             .mapTo(String.class).list();
                     if (roots.isEmpty()) {
                         return 0;
                     }
                     List<String> ids = withDescendants(h, roots);
+                    purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
+                            .mapTo(String.class).list());
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                     // One statement for the whole tree: the parent_conversation_id foreign key is
                     // checked at the end of the statement on both databases.
@@ -175,10 +187,29 @@ public final class JdbiRetention implements Retention {
                             .bind("t", tenant).bindList("ids", typed(ids)).execute());
                     return roots.size();
                 });
+                deleteBlobs(purgedBlobs);
                 if (n < batch) {
                     return;
                 }
             }
+        }
+
+        /**
+         * Bytes go only after their rows are committed: a failed purge keeps both. A blob that
+         * cannot be deleted now is unreferenced, so {@code AssetStore.cleanupOrphanBlobs} finds it.
+         */
+        private void deleteBlobs(List<String> keys) {
+            long deleted = 0;
+            for (String key : keys) {
+                try {
+                    if (blobs.delete(key)) {
+                        deleted++;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
+                }
+            }
+            add("asset_blobs.deleted", deleted);
         }
 
         // ---- messages ----------------------------------------------------------------------

@@ -46,7 +46,7 @@ public final class JdbiTenant implements Tenant {
         this.memories = new JdbiMemoryStore(db, id);
         this.graph = new JdbiMemoryGraph(db, id);
         this.search = new JdbiSearch(db, id);
-        this.retention = new JdbiRetention(db, id);
+        this.retention = new JdbiRetention(db, id, blobs);
     }
 
     @Override

@@ -28,20 +28,38 @@ public final class RetentionPlan {
         }
     }
 
+    /** The executions of the conversations being purged. */
+    static final String EXECUTIONS = "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IN (<ids>)";
+
+    /** Assets produced by those executions (a tool call's asset always carries its execution). */
+    static final String EXECUTION_ASSETS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + EXECUTIONS + ")";
+
+    /** Blob keys of {@link #EXECUTION_ASSETS}, removed from the blob store after the purge commits. */
+    static final String PURGED_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + EXECUTIONS + ")";
+
     /**
      * Deleted, in this order, before the conversations (and their descendant tool threads)
-     * themselves when a conversation is purged. Executions, steps, tool calls, assets, message
-     * assets and voice calls belong here once their tables exist, children before parents.
+     * themselves when a conversation is purged: children before parents. Assets a user uploaded
+     * (no execution) lose their attachments to the purged messages but stay; they belong to
+     * their owner and are deleted through {@code AssetStore}.
      */
     public static final List<ChildTable> CONVERSATION_CHILDREN = List.of(
-            ChildTable.byColumn("vectors", "conversation_id"),
+            new ChildTable("vectors", "(conversation_id IN (<ids>) OR (target_type = 'asset' AND target_id IN (" + EXECUTION_ASSETS + ")))"),
             ChildTable.byColumn("message_events", "conversation_id"),
-            ChildTable.byColumn("messages", "conversation_id"));
+            new ChildTable("message_assets", "(message_id IN (SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>))"
+                    + " OR asset_id IN (" + EXECUTION_ASSETS + "))"),
+            new ChildTable("voice_calls", "(conversation_id IN (<ids>) OR execution_id IN (" + EXECUTIONS + "))"),
+            ChildTable.byColumn("messages", "conversation_id"),
+            new ChildTable("assets", "execution_id IN (" + EXECUTIONS + ")"),
+            new ChildTable("execution_tool_calls", "execution_id IN (" + EXECUTIONS + ")"),
+            new ChildTable("execution_steps", "execution_id IN (" + EXECUTIONS + ")"),
+            ChildTable.byColumn("executions", "conversation_id"));
 
     /** Deleted, in this order, before a soft-deleted message is hard-deleted. */
     public static final List<ChildTable> MESSAGE_CHILDREN = List.of(
             new ChildTable("vectors", "target_type = 'message' AND target_id IN (<ids>)"),
-            ChildTable.byColumn("message_events", "message_id"));
+            ChildTable.byColumn("message_events", "message_id"),
+            ChildTable.byColumn("message_assets", "message_id"));
 
     /** Deleted, in this order, before an expired or long-deleted memory is removed. */
     public static final List<ChildTable> MEMORY_CHILDREN = List.of(

@@ -142,6 +142,49 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("purging a conversation removes its executions, steps, tool calls, produced assets (rows and bytes), attachments and voice calls; uploads stay")
+    void purgeWithExecutions() throws Exception {
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
+        Message question = conversations.append(c.id(), NewMessage.user("draw parcel 77"));
+        dev.atlas.asset.Asset upload = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png")
+                .owner(ALICE), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
+        acme.assets().attach(question.id(), upload.id(), Map.of());
+        UUID[] generated = new UUID[1];
+        UUID execution = acme.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+            var first = exec.step();
+            var call = first.toolCall("call_1", "draw", "{\"parcel\":77}");
+            generated[0] = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "parcel.png", "image/png")
+                    .execution(exec.id(), call.id()), new java.io.ByteArrayInputStream(new byte[] {4, 5, 6})).id();
+            call.complete("drawn");
+            first.toolCall("call_2", "lookup", "{}").complete("found");
+            first.finish(null, dev.atlas.execution.FinishReason.TOOL_CALLS);
+            var last = exec.step();
+            last.finish("here it is", dev.atlas.execution.FinishReason.STOP);
+            Message reply = exec.reply(last, NewMessage.assistant("here it is").parent(question.id()));
+            acme.assets().attach(reply.id(), generated[0], Map.of("tool", "draw"));
+            return exec.id();
+        });
+        acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("session-1", "openai", "gpt-4o-realtime").conversation(c.id()));
+        conversations.archive(c.id());
+        advance(Duration.ofDays(91));
+
+        RetentionReport report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)));
+
+        assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 2L)
+                .containsEntry("execution_tool_calls.deleted", 2L).containsEntry("assets.deleted", 1L)
+                .containsEntry("message_assets.deleted", 2L).containsEntry("voice_calls.deleted", 1L)
+                .containsEntry("asset_blobs.deleted", 1L).containsEntry("messages.deleted", 2L);
+        assertThat(acme.executions().get(execution)).isEmpty();
+        assertThat(acme.assets().get(generated[0])).isEmpty();
+        assertThat(acme.assets().get(upload.id())).isPresent();
+        try (var in = acme.assets().open(upload.id())) {
+            assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+        }
+        assertThat(acme.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertNoOrphans();
+    }
+
+    @Test
     @DisplayName("old messages are soft-deleted, then hard-deleted with their children after the grace period, retry siblings included")
     void softThenHard() {
         Conversation c = conversationWithEverything(acme);
@@ -306,6 +349,20 @@ public abstract class RetentionContract extends AtlasContract {
                 + " ON p.tenant_id = x.tenant_id AND p.id = x.source_id WHERE p.id IS NULL");
         checks.put("edges without target", "SELECT COUNT(*) FROM atlas_graph_edges x LEFT JOIN atlas_graph_nodes p"
                 + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE p.id IS NULL");
+        checks.put("executions without conversation", "SELECT COUNT(*) FROM atlas_executions x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.conversation_id WHERE x.conversation_id IS NOT NULL AND p.id IS NULL");
+        checks.put("steps without execution", "SELECT COUNT(*) FROM atlas_execution_steps x LEFT JOIN atlas_executions p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.execution_id WHERE p.id IS NULL");
+        checks.put("tool calls without step", "SELECT COUNT(*) FROM atlas_execution_tool_calls x LEFT JOIN atlas_execution_steps p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.step_id WHERE p.id IS NULL");
+        checks.put("messages without execution", "SELECT COUNT(*) FROM atlas_messages x LEFT JOIN atlas_executions p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.execution_id WHERE x.execution_id IS NOT NULL AND p.id IS NULL");
+        checks.put("assets without execution", "SELECT COUNT(*) FROM atlas_assets x LEFT JOIN atlas_executions p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.execution_id WHERE x.execution_id IS NOT NULL AND p.id IS NULL");
+        checks.put("attachments without message", "SELECT COUNT(*) FROM atlas_message_assets x LEFT JOIN atlas_messages p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.message_id WHERE p.id IS NULL");
+        checks.put("voice calls without conversation", "SELECT COUNT(*) FROM atlas_voice_calls x LEFT JOIN atlas_conversations p"
+                + " ON p.tenant_id = x.tenant_id AND p.id = x.conversation_id WHERE x.conversation_id IS NOT NULL AND p.id IS NULL");
         if (atlas.databaseKind() == DatabaseKind.SQLITE) {
             checks.put("search keys without message", "SELECT COUNT(*) FROM atlas_search_keys x LEFT JOIN atlas_messages p"
                     + " ON p.tenant_id = x.tenant_id AND p.id = x.target_id WHERE x.target_type = 'message' AND p.id IS NULL");
