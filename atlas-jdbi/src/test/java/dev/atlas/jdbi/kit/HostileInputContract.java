@@ -956,6 +956,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 }
             }
         }
+        System.out.println(database.name() + " hostile corpus: " + cases.size() + " cases, " + rejected + " rejected, " + stored + " stored");
         assertThat(failures.size()).as(failures.size() + " of " + cases.size() + " cases broke the contract:\n" + String.join("\n", failures)).isZero();
         assertThat(rejected).isPositive();
         assertThat(stored).isPositive();
