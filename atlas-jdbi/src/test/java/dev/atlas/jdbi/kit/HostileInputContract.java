@@ -188,7 +188,7 @@ public abstract class HostileInputContract extends AtlasContract {
     /** Every store's generator; a new store appends its own. */
     protected List<CaseGenerator> generators() {
         return List.of(this::conversationCases, this::executionCases, this::priceCases, this::assetCases, this::voiceCases,
-                this::assistantCases, this::credentialCases, this::taskCases);
+                this::assistantCases, this::credentialCases, this::taskCases, this::lookupCases);
     }
 
     @TempDir
@@ -455,7 +455,8 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         // The most expensive usage at the most expensive price overflows the cost column: stored with an unknown cost.
         cases.add(Case.after("usage at the limits", () -> {
-            acme.prices().set(new ModelPrice("dear", "max", Limits.MAX_PRICE, Limits.MAX_PRICE, null, null, Instant.EPOCH));
+            acme.prices().set(new ModelPrice("dear", "max", dev.atlas.Limits.MAX_PRICE_PER_MILLION,
+                    dev.atlas.Limits.MAX_PRICE_PER_MILLION, null, null, Instant.EPOCH));
             return rec.start(ExecutionSpec.text("dear", "max"));
         }, e -> {
             long max = dev.atlas.Limits.MAX_TOKEN_COUNT;
@@ -478,6 +479,13 @@ public abstract class HostileInputContract extends AtlasContract {
         }, t -> t.exec().reply(t.step(), "x")));
         cases.add(Case.rejectAfter("tool thread without a conversation",
                 () -> rec.start(ExecutionSpec.text("p", "m")).step().toolCall("c", "n", "{}"), t -> t.thread(Owner.user("1"), "a")));
+        cases.add(Case.reject("record with a null spec", () -> rec.record(null, e -> 1)));
+        cases.add(Case.reject("record with a null body", () -> rec.record(spec(), null)));
+        cases.add(Case.reject("recordAsync with a null spec", () -> rec.recordAsync(null, e -> java.util.concurrent.CompletableFuture.completedFuture(1))));
+        cases.add(Case.reject("recordAsync with a null body", () -> rec.recordAsync(spec(), null)));
+        cases.add(Case.reject("start with a null spec", () -> rec.start(null)));
+        cases.add(Case.reject("create with a null spec", () -> rec.create(null)));
+        cases.add(Case.after("record a body that returns null", () -> null, x -> rec.record(spec(), e -> null), r -> null, null));
         cases.add(Case.reject("execution on another tenant's conversation", () -> rec.create(ExecutionSpec.text("p", "m").conversation(foreignConvo.id()))));
         cases.add(Case.reject("execution on an unknown conversation", () -> rec.start(ExecutionSpec.text("p", "m").conversation(UUID.randomUUID()))));
         cases.add(Case.reject("execution on another tenant's revision", () -> rec.create(spec().assistantRevision(foreignRevision.id()))));
@@ -553,11 +561,6 @@ public abstract class HostileInputContract extends AtlasContract {
     }
 
     // ---- prices ---------------------------------------------------------------------------
-
-    /** Price bounds used by the cases. */
-    static final class Limits {
-        static final BigDecimal MAX_PRICE = dev.atlas.Limits.MAX_PRICE_PER_MILLION;
-    }
 
     protected void priceCases(List<Case> cases) {
         PriceStore prices = acme.prices();
@@ -884,6 +887,40 @@ public abstract class HostileInputContract extends AtlasContract {
         TaskStore tasks = acme.tasks();
         tasks.enqueue(NewTask.of(kind, Map.of()).maxAttempts(1));
         return tasks.claim(Duration.ofSeconds(60), Set.of(kind)).orElseThrow();
+    }
+
+    // ---- lookups and cursors: reads with hostile arguments fail typed too --------------------
+
+    static final List<String> HOSTILE_CURSORS = List.of("garbage", "!!!", "%00", b64("1|2|3"), b64("\u0000"), b64("'; DROP TABLE atlas_conversations; --"),
+            b64(UUID.randomUUID().toString() + "x"), "x".repeat(300));
+
+    private static String b64(String s) {
+        return java.util.Base64.getUrlEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    protected void lookupCases(List<Case> cases) {
+        for (String h : HOSTILE_SHORT) {
+            String tag = tag(h);
+            cases.add(Case.of("findBySlug " + tag, () -> acme.assistants().findBySlug(h), r -> null, null));
+            cases.add(Case.of("bySession " + tag, () -> acme.voiceCalls().bySession(h), r -> null, null));
+            cases.add(Case.of("price at " + tag, () -> acme.prices().at(h, h, Instant.now()), r -> null, null));
+            cases.add(Case.of("price history " + tag, () -> acme.prices().history(h, "m"), r -> null, null));
+            cases.add(Case.of("credential get " + tag, () -> acme.credentials().get(Owner.user("1"), h), r -> null, null));
+            cases.add(Case.of("credential list " + tag, () -> acme.credentials().list(Owner.of("user", h)), r -> null, null));
+        }
+        for (String cursor : HOSTILE_CURSORS) {
+            String tag = tag(cursor);
+            cases.add(Case.of("conversation cursor " + tag, () -> store.list(ConversationQuery.all().after(cursor)), r -> null, null));
+            cases.add(Case.of("execution cursor " + tag, () -> acme.executions().list(dev.atlas.execution.ExecutionQuery.all().after(cursor)), r -> null, null));
+            cases.add(Case.of("assistant cursor " + tag, () -> acme.assistants().list(10, cursor), r -> null, null));
+        }
+        cases.add(Case.of("price at Instant.MAX", () -> acme.prices().at("openai", "gpt-4o", Instant.MAX), r -> null, null));
+        cases.add(Case.of("price at null", () -> acme.prices().at("openai", "gpt-4o", null), r -> null, null));
+        cases.add(Case.of("historyWithTools limit -1", () -> acme.executions().historyWithTools(convo.id(), -1), r -> null, null));
+        cases.add(Case.of("historyWithTools limit MAX", () -> acme.executions().historyWithTools(convo.id(), Integer.MAX_VALUE), r -> null, null));
+        cases.add(Case.of("forConversation null", () -> acme.tasks().forConversation(null), r -> null, null));
+        cases.add(Case.of("get null execution", () -> acme.executions().get(null), r -> null, null));
+        cases.add(Case.of("open null asset", () -> acme.assets().open(null), r -> null, null));
     }
 
     // ---- the run --------------------------------------------------------------------------

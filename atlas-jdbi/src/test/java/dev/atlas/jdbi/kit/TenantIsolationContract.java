@@ -171,7 +171,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
      * "execution", ...). Ops pick ids of both tenants from here.
      */
     protected static final class World {
-        final Random random;
+        public final Random random;
         final Map<UUID, String> tenantOf = new HashMap<>();
         final Map<String, List<UUID>> byKind = new HashMap<>();
         final Map<String, List<ClaimedTask>> claims = new HashMap<>();
@@ -180,30 +180,30 @@ public abstract class TenantIsolationContract extends AtlasContract {
             this.random = random;
         }
 
-        void created(String kind, UUID id, String tenant) {
+        public void created(String kind, UUID id, String tenant) {
             tenantOf.put(id, tenant);
             byKind.computeIfAbsent(kind, k -> new ArrayList<>()).add(id);
         }
 
         /** A random id of this kind, from either tenant, or null when none exists yet. */
-        UUID pick(String kind) {
+        public UUID pick(String kind) {
             List<UUID> ids = byKind.getOrDefault(kind, List.of());
             return ids.isEmpty() ? null : ids.get(random.nextInt(ids.size()));
         }
 
         /** A random id of this kind owned by {@code tenant}, or null. */
-        UUID pickOwn(String kind, String tenant) {
+        public UUID pickOwn(String kind, String tenant) {
             List<UUID> own = byKind.getOrDefault(kind, List.of()).stream().filter(id -> tenant.equals(tenantOf.get(id))).toList();
             return own.isEmpty() ? null : own.get(random.nextInt(own.size()));
         }
 
         /** A random id of this kind owned by the other tenant, or null. */
-        UUID pickForeign(String kind, String tenant) {
+        public UUID pickForeign(String kind, String tenant) {
             List<UUID> foreign = byKind.getOrDefault(kind, List.of()).stream().filter(id -> !tenant.equals(tenantOf.get(id))).toList();
             return foreign.isEmpty() ? null : foreign.get(random.nextInt(foreign.size()));
         }
 
-        boolean owns(String tenant, UUID id) {
+        public boolean owns(String tenant, UUID id) {
             return tenant.equals(tenantOf.get(id));
         }
     }
@@ -228,7 +228,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
     }
 
     /** Calling with another tenant's id behaves exactly like calling with an id that never existed. */
-    private static void likeUnknown(String what, UUID foreign, Function<UUID, ?> call) {
+    protected static void likeUnknown(String what, UUID foreign, Function<UUID, ?> call) {
         if (foreign == null) {
             return;
         }
