@@ -479,6 +479,15 @@ public abstract class HostileInputContract extends AtlasContract {
         }, t -> t.exec().reply(t.step(), "x")));
         cases.add(Case.rejectAfter("tool thread without a conversation",
                 () -> rec.start(ExecutionSpec.text("p", "m")).step().toolCall("c", "n", "{}"), t -> t.thread(Owner.user("1"), "a")));
+        cases.add(Case.rejectAfter("reply with a null step", () -> rec.start(spec()), e -> e.reply(null, "x")));
+        cases.add(Case.rejectAfter("reply with a null message", () -> started(rec), t -> t.exec().reply(t.step(), (NewMessage) null)));
+        cases.add(Case.rejectAfter("reply linked to a step of another execution", () -> new Running(rec.start(spec()), started(rec).step(), null),
+                t -> t.exec().reply(t.step(), "x")));
+        cases.add(Case.rejectAfter("reply linked to a step of another tenant", () -> {
+            ExecutionHandle theirs = other.executions().start(ExecutionSpec.text("p", "m"));
+            return new Running(rec.start(spec()), theirs.step(), null);
+        }, t -> t.exec().reply(t.step(), "x")));
+        cases.add(Case.rejectAfter("tool call with a null call", () -> started(rec), t -> t.step().toolCall(null)));
         cases.add(Case.reject("record with a null spec", () -> rec.record(null, e -> 1)));
         cases.add(Case.reject("record with a null body", () -> rec.record(spec(), null)));
         cases.add(Case.reject("recordAsync with a null spec", () -> rec.recordAsync(null, e -> java.util.concurrent.CompletableFuture.completedFuture(1))));
@@ -881,6 +890,16 @@ public abstract class HostileInputContract extends AtlasContract {
             return other.tasks().claim(Duration.ofSeconds(30), Set.of("theirs")).orElseThrow();
         }, tasks::heartbeat));
         cases.add(Case.reject("null claim", () -> tasks.complete(null, Map.of())));
+        ClaimedTask empty = new ClaimedTask(null, null, null, null);
+        cases.add(Case.reject("empty claim heartbeat", () -> tasks.heartbeat(empty)));
+        cases.add(Case.reject("empty claim complete", () -> tasks.complete(empty, Map.of())));
+        cases.add(Case.reject("empty claim fail", () -> tasks.fail(empty, "e")));
+        cases.add(Case.rejectAfter("claim without a claim id", () -> claimFresh("no-claim-id"),
+                c -> tasks.complete(new ClaimedTask(c.task(), null, c.leaseExpiresAt(), c.leaseDuration()), Map.of())));
+        cases.add(Case.rejectAfter("claim with a null lease", () -> claimFresh("no-lease"),
+                c -> tasks.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), null))));
+        cases.add(Case.rejectAfter("claim with a huge lease", () -> claimFresh("huge-lease"),
+                c -> tasks.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), Duration.ofSeconds(Long.MAX_VALUE)))));
     }
 
     private ClaimedTask claimFresh(String kind) {
