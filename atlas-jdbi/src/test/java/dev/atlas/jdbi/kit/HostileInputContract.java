@@ -34,7 +34,6 @@ import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.ModelPrice;
-import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.PriceStore;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
