@@ -25,7 +25,7 @@ public interface AssetStore {
 
     /** Convenience for small contents. */
     default Asset store(NewAsset asset, byte[] content) {
-        return store(asset, new java.io.ByteArrayInputStream(content));
+        return store(asset, new java.io.ByteArrayInputStream(dev.atlas.internal.Check.notNull("content", content)));
     }
 
     /** The asset, unless it does not exist or is soft-deleted. */

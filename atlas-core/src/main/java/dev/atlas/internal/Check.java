@@ -105,6 +105,17 @@ public final class Check {
     }
 
     /**
+     * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
+     * beyond the representable range means "older than anything" instead of overflowing.
+     */
+    public static Instant cutoff(Instant now, java.time.Duration age) {
+        if (age.compareTo(java.time.Duration.between(Limits.MIN_INSTANT, now)) >= 0) {
+            return Limits.MIN_INSTANT;
+        }
+        return now.minus(age);
+    }
+
+    /**
      * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
      * Values are checked for serialisability where they are written.
      */

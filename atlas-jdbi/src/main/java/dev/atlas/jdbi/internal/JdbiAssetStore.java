@@ -256,7 +256,7 @@ public final class JdbiAssetStore implements AssetStore {
             throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
         }
         // File times come from the file system's clock, not Atlas's clock.
-        Instant cutoff = Instant.now().minus(minAge);
+        Instant cutoff = Check.cutoff(Instant.now(), minAge);
         List<BlobInfo> listed;
         try {
             listed = blobs.list(keyPrefix + "/");

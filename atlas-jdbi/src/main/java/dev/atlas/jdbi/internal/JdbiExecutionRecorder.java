@@ -167,6 +167,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             if (spec.conversationId() != null) {
                 requireConversation(h, spec.conversationId());
             }
+            if (spec.assistantRevisionId() != null) {
+                // No foreign key (revisions came later): without this check an execution could name another tenant's revision.
+                h.createQuery("SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
+                        .bind("t", tenant).bind("id", spec.assistantRevisionId()).mapTo(Integer.class).findOne()
+                        .orElseThrow(() -> new NotFoundException("assistant revision", spec.assistantRevisionId()));
+            }
             Instant started = status == ExecutionStatus.PROCESSING ? now : null;
             h.createUpdate("INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type, provider, model,"
                             + " agent, status, metadata, started_at, created_at, updated_at) VALUES (:t, :id, :c, :rev, :type, :provider,"
@@ -413,7 +419,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
         return db.write(h -> {
             Instant now = db.now();
-            Instant cutoff = now.minus(olderThan);
+            Instant cutoff = Check.cutoff(now, olderThan);
             int executionsSwept = h.createUpdate("UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
                             + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff")
                     .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();

@@ -183,14 +183,14 @@ public final class JdbiTaskStore implements TaskStore {
 
     private static void checkLease(Duration lease) {
         Check.notNull("lease", lease);
-        if (lease.toNanos() < 1_000 || lease.compareTo(MAX_LEASE) > 0) {
+        if (lease.compareTo(MAX_LEASE) > 0 || lease.compareTo(Duration.ofNanos(1_000)) < 0) {
             throw new InvalidInputException("lease", "must be between 1 microsecond and " + MAX_LEASE + ", was " + lease);
         }
     }
 
     @Override
     public ClaimedTask heartbeat(ClaimedTask claim) {
-        Check.notNull("claim", claim);
+        checkClaim(claim);
         checkLease(claim.leaseDuration());
         return db.write(h -> {
             Instant now = db.now();
@@ -205,7 +205,7 @@ public final class JdbiTaskStore implements TaskStore {
 
     @Override
     public Task complete(ClaimedTask claim, Map<String, ?> result) {
-        Check.notNull("claim", claim);
+        checkClaim(claim);
         JsonDoc doc = Json.write("result", Check.metadata("result", result));
         return db.write(h -> {
             Instant now = db.now();
@@ -225,7 +225,7 @@ public final class JdbiTaskStore implements TaskStore {
 
     @Override
     public Task fail(ClaimedTask claim, String error, Instant retryAt) {
-        Check.notNull("claim", claim);
+        checkClaim(claim);
         Check.required("error", error, Limits.MAX_REASON_LENGTH);
         Check.instant("retryAt", retryAt);
         return db.write(h -> {
@@ -249,6 +249,13 @@ public final class JdbiTaskStore implements TaskStore {
         int exponent = Math.max(0, Math.min(attempts - 1, 20));
         Duration d = Duration.ofSeconds(1L << exponent);
         return d.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : d;
+    }
+
+    // ClaimedTask is a public record, so a caller can hand back one it built itself.
+    private static void checkClaim(ClaimedTask claim) {
+        Check.notNull("claim", claim);
+        Check.notNull("claim.task", claim.task());
+        Check.notNull("claim.claimId", claim.claimId());
     }
 
     private RuntimeException leaseLost(Handle h, ClaimedTask claim) {

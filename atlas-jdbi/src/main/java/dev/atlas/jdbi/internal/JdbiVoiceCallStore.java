@@ -219,7 +219,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             Instant now = db.now();
             return h.createUpdate("UPDATE <p>voice_calls SET status = 'completed', completed_at = :now, updated_at = :now"
                             + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff")
-                    .bind("t", tenant).bind("now", now).bind("cutoff", now.minus(olderThan)).execute();
+                    .bind("t", tenant).bind("now", now).bind("cutoff", Check.cutoff(now, olderThan)).execute();
         });
     }
 }

@@ -294,7 +294,8 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     @DisplayName("the assistant revision id and a tool thread spawned by a tool call are recorded")
     void revisionAndToolThread() {
         Conversation c = convo();
-        UUID revision = UUID.randomUUID();
+        UUID assistant = acme.assistants().create(dev.atlas.AssistantSpec.of("bot", "Bot")).id();
+        UUID revision = acme.assistants().publish(assistant, dev.atlas.NewRevision.of("prompt", java.util.Map.of())).id();
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).assistantRevision(revision));
         StepHandle.ToolCallHandle call = h.step().toolCall("c1", "research", "{}");
         Conversation thread = call.thread(Owner.user("alice"), "researcher");

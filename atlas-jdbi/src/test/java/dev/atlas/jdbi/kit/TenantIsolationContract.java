@@ -1,6 +1,57 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Conversation;
+import dev.atlas.Assistant;
+import dev.atlas.AssistantRevision;
+import dev.atlas.AssistantSpec;
+import dev.atlas.AssistantStore;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.AtlasException;
+import dev.atlas.ClaimedTask;
+import dev.atlas.CredentialKeys;
+import dev.atlas.CredentialStore;
+import dev.atlas.NewRevision;
+import dev.atlas.NewTask;
+import dev.atlas.Page;
+import dev.atlas.Task;
+import dev.atlas.TaskStore;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import dev.atlas.execution.UsageGroup;
+import dev.atlas.execution.UsageRow;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallStatus;
+import dev.atlas.voice.VoiceCallStore;
+import dev.atlas.voice.VoiceTurn;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import dev.atlas.ConversationQuery;
 import dev.atlas.ConversationStore;
 import dev.atlas.Message;
@@ -97,5 +148,438 @@ public abstract class TenantIsolationContract extends AtlasContract {
         for (UUID m : messages) {
             assertThat(atlas.tenant(messageTenant.get(m)).conversations().message(m).orElseThrow().content()).doesNotContain("hijack");
         }
+    }
+
+    // ---- every store ----------------------------------------------------------------------
+
+    @TempDir
+    Path blobs;
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return builder.blobStore(new LocalDirectoryBlobStore(blobs)).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+    }
+
+    /** One random operation through one tenant's view: it records what it creates and checks what it reads. */
+    @FunctionalInterface
+    protected interface Op {
+        void run(Tenant tenant, World world);
+    }
+
+    /**
+     * What the random walk created so far: every id with its tenant, by kind ("conversation",
+     * "execution", ...). Ops pick ids of both tenants from here.
+     */
+    protected static final class World {
+        public final Random random;
+        final Map<UUID, String> tenantOf = new HashMap<>();
+        final Map<String, List<UUID>> byKind = new HashMap<>();
+        final Map<String, List<ClaimedTask>> claims = new HashMap<>();
+
+        World(Random random) {
+            this.random = random;
+        }
+
+        public void created(String kind, UUID id, String tenant) {
+            tenantOf.put(id, tenant);
+            byKind.computeIfAbsent(kind, k -> new ArrayList<>()).add(id);
+        }
+
+        /** A random id of this kind, from either tenant, or null when none exists yet. */
+        public UUID pick(String kind) {
+            List<UUID> ids = byKind.getOrDefault(kind, List.of());
+            return ids.isEmpty() ? null : ids.get(random.nextInt(ids.size()));
+        }
+
+        /** A random id of this kind owned by {@code tenant}, or null. */
+        public UUID pickOwn(String kind, String tenant) {
+            List<UUID> own = byKind.getOrDefault(kind, List.of()).stream().filter(id -> tenant.equals(tenantOf.get(id))).toList();
+            return own.isEmpty() ? null : own.get(random.nextInt(own.size()));
+        }
+
+        /** A random id of this kind owned by the other tenant, or null. */
+        public UUID pickForeign(String kind, String tenant) {
+            List<UUID> foreign = byKind.getOrDefault(kind, List.of()).stream().filter(id -> !tenant.equals(tenantOf.get(id))).toList();
+            return foreign.isEmpty() ? null : foreign.get(random.nextInt(foreign.size()));
+        }
+
+        public boolean owns(String tenant, UUID id) {
+            return tenant.equals(tenantOf.get(id));
+        }
+    }
+
+    /** What a call did, comparable across ids: the exception type, or the shape of the result. */
+    private static String outcome(Supplier<?> call) {
+        try {
+            Object r = call.get();
+            if (r instanceof Optional<?> o) {
+                return o.isPresent() ? "present" : "empty";
+            }
+            if (r instanceof java.util.Collection<?> c) {
+                return "size " + c.size();
+            }
+            if (r instanceof Page<?> p) {
+                return "page of " + p.items().size();
+            }
+            return r instanceof Boolean || r instanceof Number ? String.valueOf(r) : "a value";
+        } catch (AtlasException e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    /** Calling with another tenant's id behaves exactly like calling with an id that never existed. */
+    protected static void likeUnknown(String what, UUID foreign, Function<UUID, ?> call) {
+        if (foreign == null) {
+            return;
+        }
+        String unknown = outcome(() -> call.apply(UUID.randomUUID()));
+        assertThat(outcome(() -> call.apply(foreign))).as(what + " with another tenant's id").isEqualTo(unknown);
+    }
+
+    private static final Owner SHARED = Owner.user("same-user-id-in-both-tenants");
+
+    /** Every store's operations; a new store appends its own. */
+    protected List<Op> operations() {
+        List<Op> ops = new ArrayList<>();
+        ops.addAll(conversationOps());
+        ops.addAll(executionOps());
+        ops.addAll(assetOps());
+        ops.addAll(voiceOps());
+        ops.addAll(assistantOps());
+        ops.addAll(credentialOps());
+        ops.addAll(taskOps());
+        ops.addAll(priceOps());
+        return ops;
+    }
+
+    protected List<Op> conversationOps() {
+        return List.of(
+                (t, w) -> w.created("conversation", t.conversations().create(NewConversation.of(SHARED, "agent")).id(), t.id()),
+                (t, w) -> {
+                    UUID c = w.pickOwn("conversation", t.id());
+                    if (c != null) {
+                        Message m = t.conversations().append(c, NewMessage.user("hello"));
+                        assertThat(m.tenantId()).isEqualTo(t.id());
+                        w.created("message", m.id(), t.id());
+                    }
+                },
+                (t, w) -> {
+                    ConversationStore s = t.conversations();
+                    s.list(ConversationQuery.forOwner(SHARED).limit(1000)).items().forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                    likeUnknown("get conversation", w.pickForeign("conversation", t.id()), s::get);
+                    likeUnknown("history", w.pickForeign("conversation", t.id()), s::history);
+                    likeUnknown("messages", w.pickForeign("conversation", t.id()), c -> s.messages(c, 0, 100));
+                    likeUnknown("message", w.pickForeign("message", t.id()), s::message);
+                    likeUnknown("siblings", w.pickForeign("message", t.id()), s::siblings);
+                    likeUnknown("events", w.pickForeign("message", t.id()), s::events);
+                    likeUnknown("canRetry", w.pickForeign("message", t.id()), s::canRetry);
+                });
+    }
+
+    protected List<Op> executionOps() {
+        return List.of(
+                (t, w) -> {
+                    UUID c = w.pickOwn("conversation", t.id());
+                    ExecutionSpec spec = ExecutionSpec.text("openai", "gpt-4o").agent("shared-agent");
+                    ExecutionHandle e = t.executions().start(c == null ? spec : spec.conversation(c));
+                    StepHandle step = e.step();
+                    StepHandle.ToolCallHandle call = step.toolCall("call-1", "lookup", "{}");
+                    call.complete("ok");
+                    step.finish("done", FinishReason.STOP);
+                    e.usage(Usage.of(10, 5));
+                    if (c != null) {
+                        w.created("message", e.reply(step, "answer").id(), t.id());
+                    }
+                    Execution done = w.random.nextBoolean() ? e.complete() : e.fail("boom");
+                    assertThat(done.tenantId()).isEqualTo(t.id());
+                    w.created("execution", e.id(), t.id());
+                    w.created("step", step.id(), t.id());
+                    w.created("toolCall", call.id(), t.id());
+                },
+                // An execution left processing: another tenant's sweep must not touch it.
+                (t, w) -> w.created("openExecution", t.executions().start(ExecutionSpec.text("openai", "gpt-4o")).id(), t.id()),
+                (t, w) -> {
+                    t.executions().sweepInterrupted(Duration.ZERO);
+                    for (UUID open : w.byKind.getOrDefault("openExecution", List.of())) {
+                        if (!w.owns(t.id(), open)) {
+                            assertThat(atlas.tenant(w.tenantOf.get(open)).executions().require(open).status())
+                                    .as("another tenant's sweep left it alone").isEqualTo(ExecutionStatus.PROCESSING);
+                        }
+                    }
+                    w.byKind.getOrDefault("openExecution", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                },
+                (t, w) -> {
+                    ExecutionRecorder r = t.executions();
+                    r.list(ExecutionQuery.all().agent("shared-agent").limit(1000)).items().forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                    UUID own = w.pickOwn("execution", t.id());
+                    if (own != null) {
+                        ExecutionTree tree = r.tree(own).orElseThrow();
+                        assertThat(tree.execution().tenantId()).isEqualTo(t.id());
+                        tree.steps().forEach(st -> assertThat(w.owns(t.id(), st.id())).isTrue());
+                        tree.toolCalls().forEach(tc -> assertThat(w.owns(t.id(), tc.id())).isTrue());
+                    }
+                    UUID foreign = w.pickForeign("execution", t.id());
+                    likeUnknown("get execution", foreign, r::get);
+                    likeUnknown("tree", foreign, r::tree);
+                    likeUnknown("queue", foreign, r::queue);
+                    likeUnknown("resume", foreign, r::resume);
+                    likeUnknown("cancel execution", foreign, r::cancel);
+                    UUID foreignConversation = w.pickForeign("conversation", t.id());
+                    likeUnknown("executions of a conversation", foreignConversation, c -> r.list(ExecutionQuery.all().conversation(c)));
+                    likeUnknown("historyWithTools", foreignConversation, c -> r.historyWithTools(c, 50));
+                    UUID c = w.pickOwn("conversation", t.id());
+                    if (c != null) {
+                        r.historyWithTools(c, 50).forEach(m -> {
+                            assertThat(m.message().tenantId()).isEqualTo(t.id());
+                            m.toolCalls().forEach(tc -> assertThat(w.owns(t.id(), tc.id())).isTrue());
+                        });
+                    }
+                    List<UsageRow> report = r.usageReport(UsageGroup.TENANT, Instant.EPOCH, Instant.now().plusSeconds(3600));
+                    report.forEach(row -> assertThat(row.group()).isEqualTo(t.id()));
+                });
+    }
+
+    protected List<Op> assetOps() {
+        return List.of(
+                (t, w) -> {
+                    UUID e = w.pickOwn("execution", t.id());
+                    NewAsset a = NewAsset.of(AssetType.IMAGE, "chart.png", "image/png");
+                    Asset stored = t.assets().store(e == null ? a : a.execution(e, null), t.id().getBytes(StandardCharsets.UTF_8));
+                    w.created("asset", stored.id(), t.id());
+                    UUID m = w.pickOwn("message", t.id());
+                    if (m != null) {
+                        t.assets().attach(m, stored.id(), Map.of("pos", 1));
+                    }
+                },
+                (t, w) -> {
+                    AssetStore s = t.assets();
+                    UUID own = w.pickOwn("asset", t.id());
+                    if (own != null) {
+                        try (InputStream in = s.open(own)) {
+                            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(t.id());
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                    UUID ownMessage = w.pickOwn("message", t.id());
+                    if (ownMessage != null) {
+                        s.forMessage(ownMessage).forEach(x -> assertThat(x.asset().tenantId()).isEqualTo(t.id()));
+                    }
+                    UUID ownExecution = w.pickOwn("execution", t.id());
+                    if (ownExecution != null) {
+                        s.byExecution(ownExecution).forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                    }
+                    UUID foreign = w.pickForeign("asset", t.id());
+                    likeUnknown("get asset", foreign, s::get);
+                    likeUnknown("open asset", foreign, s::open);
+                    likeUnknown("byExecution", w.pickForeign("execution", t.id()), s::byExecution);
+                    likeUnknown("forMessage", w.pickForeign("message", t.id()), s::forMessage);
+                    if (own != null) {
+                        likeUnknown("attach to a message", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));
+                    }
+                    if (ownMessage != null) {
+                        likeUnknown("attach an asset", foreign, a -> s.attach(ownMessage, a, Map.of()));
+                    }
+                    likeUnknown("delete asset", foreign, a -> {
+                        s.delete(a);
+                        return null;
+                    });
+                },
+                // Orphan cleanup of one tenant never removes the other tenant's bytes (checked at the end).
+                (t, w) -> t.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()
+                        .forEach(k -> assertThat(k).as("removed blob key").doesNotContain(otherTenant(t.id()))));
+    }
+
+    protected List<Op> voiceOps() {
+        return List.of(
+                (t, w) -> {
+                    UUID c = w.pickOwn("conversation", t.id());
+                    NewVoiceCall call = NewVoiceCall.of("shared-session", "openai", "gpt-realtime");
+                    VoiceCall v = t.voiceCalls().start(c == null ? call : call.conversation(c));
+                    w.created(w.random.nextBoolean() ? "voiceCall" : "activeCall", v.id(), t.id());
+                    if (w.random.nextBoolean()) {
+                        t.voiceCalls().checkpoint(v.id(), List.of(VoiceTurn.user("hi from " + t.id())));
+                    }
+                },
+                (t, w) -> {
+                    t.voiceCalls().completeStale(Duration.ZERO);
+                    for (UUID active : w.byKind.getOrDefault("activeCall", List.of())) {
+                        if (!w.owns(t.id(), active)) {
+                            assertThat(atlas.tenant(w.tenantOf.get(active)).voiceCalls().get(active).orElseThrow().status())
+                                    .isEqualTo(VoiceCallStatus.ACTIVE);
+                        }
+                    }
+                    w.byKind.getOrDefault("activeCall", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                },
+                (t, w) -> {
+                    VoiceCallStore s = t.voiceCalls();
+                    s.bySession("shared-session").forEach(v -> {
+                        assertThat(v.tenantId()).isEqualTo(t.id());
+                        v.transcript().forEach(turn -> assertThat(turn.content()).doesNotContain(otherTenant(t.id())));
+                    });
+                    UUID foreign = w.pickForeign("voiceCall", t.id());
+                    likeUnknown("get call", foreign, s::get);
+                    likeUnknown("checkpoint", foreign, id -> s.checkpoint(id, List.of(VoiceTurn.user("hijack"))));
+                    likeUnknown("complete call", foreign, id -> s.complete(id, List.of()));
+                    likeUnknown("fail call", foreign, s::fail);
+                    likeUnknown("summarize", foreign, id -> s.summarize(id, "hijack"));
+                    likeUnknown("byConversation", w.pickForeign("conversation", t.id()), s::byConversation);
+                });
+    }
+
+    protected List<Op> assistantOps() {
+        return List.of(
+                (t, w) -> {
+                    // The same slug in both tenants: slugs are unique per tenant only.
+                    String slug = "bot-" + w.random.nextInt(5);
+                    Assistant a = t.assistants().findBySlug(slug).orElseGet(() -> t.assistants().create(AssistantSpec.of(slug, "Bot of " + t.id())));
+                    assertThat(a.tenantId()).isEqualTo(t.id());
+                    w.created("assistant", a.id(), t.id());
+                    AssistantRevision r = t.assistants().publish(a.id(), NewRevision.of("prompt of " + t.id(), Map.of("tenant", t.id())));
+                    w.created("revision", r.id(), t.id());
+                },
+                (t, w) -> {
+                    AssistantStore s = t.assistants();
+                    s.list(1000, null).items().forEach(a -> assertThat(a.tenantId()).isEqualTo(t.id()));
+                    for (int i = 0; i < 5; i++) {
+                        s.findBySlug("bot-" + i).ifPresent(a -> assertThat(a.tenantId()).isEqualTo(t.id()));
+                    }
+                    UUID own = w.pickOwn("assistant", t.id());
+                    if (own != null) {
+                        s.history(own).forEach(r -> assertThat(r.systemPrompt()).isEqualTo("prompt of " + t.id()));
+                        s.currentRevision(own).ifPresent(r -> assertThat(r.tenantId()).isEqualTo(t.id()));
+                        likeUnknown("rollback to a revision", w.pickForeign("revision", t.id()), r -> s.rollback(own, r, SHARED));
+                    }
+                    UUID foreign = w.pickForeign("assistant", t.id());
+                    likeUnknown("get assistant", foreign, s::get);
+                    likeUnknown("revision by number", foreign, a -> s.revision(a, 1));
+                    likeUnknown("currentRevision", foreign, s::currentRevision);
+                    likeUnknown("assistant history", foreign, s::history);
+                    likeUnknown("diff", foreign, a -> s.diff(a, 1, 1));
+                    likeUnknown("rollback", foreign, a -> s.rollback(a, 1, SHARED));
+                    likeUnknown("publish", foreign, a -> s.publish(a, NewRevision.of("hijack", Map.of())));
+                    likeUnknown("update", foreign, a -> s.update(a, AssistantSpec.of("hijacked", "x")));
+                    likeUnknown("revision by id", w.pickForeign("revision", t.id()), s::revision);
+                    if (w.random.nextInt(10) == 0) {
+                        likeUnknown("delete assistant", foreign, a -> {
+                            s.delete(a);
+                            return null;
+                        });
+                    }
+                });
+    }
+
+    protected List<Op> credentialOps() {
+        return List.of(
+                (t, w) -> t.credentials().put(SHARED, "key-" + w.random.nextInt(3), "secret of " + t.id()),
+                (t, w) -> {
+                    CredentialStore s = t.credentials();
+                    for (int i = 0; i < 3; i++) {
+                        s.get(SHARED, "key-" + i).ifPresent(secret -> assertThat(secret.reveal()).isEqualTo("secret of " + t.id()));
+                    }
+                    s.list(SHARED).forEach(info -> assertThat(info.name()).startsWith("key-"));
+                    if (w.random.nextInt(5) == 0) {
+                        String name = "key-" + w.random.nextInt(3);
+                        boolean had = s.get(SHARED, name).isPresent();
+                        assertThat(s.delete(SHARED, name)).as("delete sees only this tenant's row").isEqualTo(had);
+                    }
+                });
+    }
+
+    protected List<Op> taskOps() {
+        return List.of(
+                (t, w) -> {
+                    UUID c = w.pickOwn("conversation", t.id());
+                    NewTask task = NewTask.of("shared-kind", Map.of("tenant", t.id()));
+                    w.created("task", t.tasks().enqueue(c == null ? task : task.forConversation(c)).id(), t.id());
+                },
+                (t, w) -> {
+                    Optional<ClaimedTask> claim = w.random.nextBoolean() ? t.tasks().claim(Duration.ofMinutes(5))
+                            : t.tasks().claim(Duration.ofMinutes(5), Set.of("shared-kind"));
+                    claim.ifPresent(c -> {
+                        assertThat(c.task().tenantId()).as("claimed task's tenant").isEqualTo(t.id());
+                        assertThat(c.task().payload()).containsEntry("tenant", t.id());
+                        w.claims.computeIfAbsent(t.id(), k -> new ArrayList<>()).add(c);
+                    });
+                },
+                (t, w) -> {
+                    TaskStore s = t.tasks();
+                    // Another tenant's claim is useless here.
+                    for (Map.Entry<String, List<ClaimedTask>> e : w.claims.entrySet()) {
+                        if (!e.getKey().equals(t.id()) && !e.getValue().isEmpty()) {
+                            ClaimedTask c = e.getValue().get(w.random.nextInt(e.getValue().size()));
+                            assertThatThrownBy(() -> s.complete(c, Map.of("hijack", true))).isInstanceOf(AtlasException.class);
+                            assertThatThrownBy(() -> s.heartbeat(c)).isInstanceOf(AtlasException.class);
+                            assertThatThrownBy(() -> s.fail(c, "hijack")).isInstanceOf(AtlasException.class);
+                        }
+                    }
+                    List<ClaimedTask> mine = w.claims.getOrDefault(t.id(), new ArrayList<>());
+                    if (!mine.isEmpty()) {
+                        ClaimedTask c = mine.remove(0);
+                        assertThat(s.complete(c, Map.of("by", t.id())).tenantId()).isEqualTo(t.id());
+                    }
+                    UUID foreign = w.pickForeign("task", t.id());
+                    likeUnknown("get task", foreign, s::get);
+                    likeUnknown("cancel task", foreign, s::cancel);
+                    likeUnknown("forConversation", w.pickForeign("conversation", t.id()), s::forConversation);
+                    UUID c = w.pickOwn("conversation", t.id());
+                    if (c != null) {
+                        s.forConversation(c).forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                    }
+                });
+    }
+
+    protected List<Op> priceOps() {
+        // A tenant's prices are marked by their input price: 1 for tenant-a, 2 for tenant-b.
+        return List.of(
+                (t, w) -> t.prices().set(ModelPrice.of("openai", "gpt-" + w.random.nextInt(3), marker(t.id()), "1",
+                        Instant.EPOCH.plusSeconds(w.random.nextInt(1_000_000)))),
+                (t, w) -> {
+                    for (int i = 0; i < 3; i++) {
+                        t.prices().history("openai", "gpt-" + i).forEach(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
+                        t.prices().at("openai", "gpt-" + i, Instant.now()).ifPresent(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
+                    }
+                });
+    }
+
+    private static String marker(String tenant) {
+        return tenant.equals("tenant-a") ? "1" : "2";
+    }
+
+    private static String otherTenant(String tenant) {
+        return tenant.equals("tenant-a") ? "tenant-b" : "tenant-a";
+    }
+
+    @Test
+    @DisplayName("600 random interleaved operations over every store from two tenants: no read returns the other tenant's rows, its ids act as unknown, no claim takes its tasks")
+    void everyStore() {
+        World world = new World(new Random(20261124L));
+        String[] tenants = {"tenant-a", "tenant-b"};
+        List<Op> ops = operations();
+        for (int step = 0; step < 600; step++) {
+            Tenant tenant = atlas.tenant(tenants[world.random.nextInt(2)]);
+            ops.get(world.random.nextInt(ops.size())).run(tenant, world);
+        }
+        // Whatever one tenant wrote, deleted or cleaned up, the other's rows are intact.
+        for (UUID asset : world.byKind.getOrDefault("asset", List.of())) {
+            Tenant owner = atlas.tenant(world.tenantOf.get(asset));
+            owner.assets().get(asset).ifPresent(a -> {
+                try (InputStream in = owner.assets().open(asset)) {
+                    assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(owner.id());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+        for (UUID message : world.byKind.getOrDefault("message", List.of())) {
+            assertThat(atlas.tenant(world.tenantOf.get(message)).conversations().message(message)).isPresent();
+        }
+        for (UUID task : world.byKind.getOrDefault("task", List.of())) {
+            Task t = atlas.tenant(world.tenantOf.get(task)).tasks().get(task).orElseThrow();
+            if (t.result() != null && !t.result().isEmpty()) {
+                assertThat(t.result()).containsEntry("by", t.tenantId());
+            }
+        }
+        assertThat(world.byKind.keySet()).contains("conversation", "execution", "asset", "voiceCall", "assistant", "task");
     }
 }

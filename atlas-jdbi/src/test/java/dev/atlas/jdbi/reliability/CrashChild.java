@@ -21,13 +21,17 @@ public final class CrashChild {
                 : Atlas.builder().jdbcUrl(args[1]).credentials("postgres", "postgres").build();
         ConversationStore store = atlas.tenant("crash").conversations();
         UUID conversation = store.create(NewConversation.of(Owner.user("1"), "crash")).id();
-        System.out.println("CONV " + conversation);
-        System.out.flush();
+        ack("CONV " + conversation);
         for (long i = 0; ; i++) {
             var m = store.append(conversation, NewMessage.user("message " + i + " " + "x".repeat(200)).clientId("c" + i));
-            System.out.println("ACK " + m.id() + " " + m.sequence());
-            System.out.flush();
-            CrashWork.afterAppend(atlas, conversation, i);
+            ack("ACK " + m.id() + " " + m.sequence());
+            CrashWork.afterAppend(atlas, conversation, i, CrashChild::ack);
         }
+    }
+
+    /** Reports a write whose call returned: it must survive the kill. */
+    static void ack(String line) {
+        System.out.println(line);
+        System.out.flush();
     }
 }

@@ -8,6 +8,15 @@ import dev.atlas.NewConversation;
 import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.StorageException;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.Usage;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -32,9 +41,9 @@ import java.util.function.BooleanSupplier;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The PostgreSQL server goes away while writers run: calls fail with a retryable
- * {@link StorageException}, the pool recovers by itself once the server is back, and nothing
- * acknowledged is lost.
+ * The PostgreSQL server goes away while writers run (two appending messages, one recording whole
+ * executions): calls fail with a retryable {@link StorageException}, the pool recovers by itself
+ * once the server is back, and nothing acknowledged is lost.
  */
 class PostgresOutageTest {
     @TempDir
@@ -75,7 +84,9 @@ class PostgresOutageTest {
         Set<UUID> acked = ConcurrentHashMap.newKeySet();
         List<Throwable> unexpected = new CopyOnWriteArrayList<>();
         AtomicInteger retryable = new AtomicInteger();
-        ExecutorService writers = Executors.newFixedThreadPool(2);
+        Set<UUID> ackedExecutions = ConcurrentHashMap.newKeySet();
+        AtomicInteger executionRetryable = new AtomicInteger();
+        ExecutorService writers = Executors.newFixedThreadPool(3);
         try (HikariDataSource pool = new HikariDataSource(hc); Atlas atlas = Atlas.builder().dataSource(pool).build()) {
             ConversationStore store = atlas.tenant("outage").conversations();
             UUID conversation = store.create(NewConversation.of(Owner.user("1"))).id();
@@ -97,18 +108,55 @@ class PostgresOutageTest {
                     }
                 });
             }
-            await(() -> acked.size() >= 100, Duration.ofSeconds(30), "writes before the outage");
+            // A third writer records whole executions (execution, step, tool call, usage) through record().
+            ExecutionRecorder recorder = atlas.tenant("outage").executions();
+            writers.submit(() -> {
+                while (!stop.get()) {
+                    try {
+                        ackedExecutions.add(recorder.record(ExecutionSpec.text("openai", "gpt-4o").conversation(conversation), e -> {
+                            StepHandle step = e.step();
+                            step.toolCall("call-1", "lookup", "{}").complete("ok");
+                            step.finish("done", FinishReason.STOP);
+                            e.usage(Usage.of(10, 5));
+                            return e.id();
+                        }));
+                    } catch (StorageException e) {
+                        if (e.isRetryable()) {
+                            executionRetryable.incrementAndGet();
+                        } else {
+                            unexpected.add(e);
+                        }
+                    } catch (Throwable t) {
+                        unexpected.add(t);
+                    }
+                }
+            });
+            await(() -> acked.size() >= 100 && ackedExecutions.size() >= 20, Duration.ofSeconds(30), "writes before the outage");
             pg.close();
-            await(() -> retryable.get() >= 5, Duration.ofSeconds(30), "retryable errors during the outage");
+            await(() -> retryable.get() >= 5 && executionRetryable.get() >= 2, Duration.ofSeconds(30), "retryable errors during the outage");
             int ackedDuringOutage = acked.size();
+            int executionsDuringOutage = ackedExecutions.size();
             pg = start(data, port);
-            await(() -> acked.size() >= ackedDuringOutage + 100, Duration.ofSeconds(60), "writes after the restart");
+            await(() -> acked.size() >= ackedDuringOutage + 100 && ackedExecutions.size() >= executionsDuringOutage + 20,
+                    Duration.ofSeconds(60), "writes after the restart");
             stop.set(true);
             writers.shutdown();
             assertThat(writers.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
 
             assertThat(unexpected).as("only retryable StorageExceptions are allowed").isEmpty();
             assertThat(retryable.get()).isGreaterThanOrEqualTo(5);
+            assertThat(executionRetryable.get()).isGreaterThanOrEqualTo(2);
+            for (UUID id : ackedExecutions) {
+                ExecutionTree tree = recorder.tree(id).orElseThrow(() -> new AssertionError("acknowledged execution " + id));
+                assertThat(tree.execution().status()).as("acknowledged execution " + id).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(tree.steps()).singleElement().satisfies(st -> {
+                    assertThat(st.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                    assertThat(st.toolCalls()).singleElement().extracting(ToolCall::result).isEqualTo("ok");
+                });
+            }
+            // Executions cut off by the outage are closed by the sweep; nothing stays processing.
+            recorder.sweepInterrupted(Duration.ZERO);
+            assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.PROCESSING)).items()).isEmpty();
             for (UUID id : acked) {
                 assertThat(store.message(id)).as("acknowledged " + id).isPresent();
             }
