@@ -52,7 +52,8 @@ record DemoDatabase(Path sqliteFile, String jdbcUrl, String user, String passwor
         if (sqliteFile != null) {
             System.out.printf("Database file:   %s%n", sqliteFile.toAbsolutePath().normalize());
         } else {
-            System.out.printf("Database:        %s (tenant %s)%n", jdbcUrl, tenantId);
+            // Without the query string, where a password may be.
+            System.out.printf("Database:        %s (tenant %s)%n", jdbcUrl.replaceFirst("\\?.*", ""), tenantId);
         }
         System.out.printf("Asset directory: %s%n", atlas.config().assetDirectory().toAbsolutePath().normalize());
     }

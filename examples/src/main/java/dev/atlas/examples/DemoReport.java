@@ -1,5 +1,6 @@
 package dev.atlas.examples;
 
+import dev.atlas.AssistantRevision;
 import dev.atlas.Memory;
 import dev.atlas.Message;
 import dev.atlas.SearchHit;
@@ -22,7 +23,9 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -47,7 +50,7 @@ final class DemoReport {
         for (Message m : tenant.conversations().messages(conversationId, 0, 100)) {
             System.out.printf("  #%d %-9s %s%n", m.sequence(), m.role(), m.content());
             if (!m.active()) {
-                System.out.println("              (replaced by a retry: an inactive sibling, kept for the record)");
+                System.out.printf("              (replaced by the retry #%d: an inactive sibling, kept for the record)%n", activeSibling(m));
             }
             for (AttachedAsset a : tenant.assets().forMessage(m.id())) {
                 System.out.printf("              attached: %s (%s, %,d bytes, sha256 %s...)%n",
@@ -59,26 +62,53 @@ final class DemoReport {
         System.out.printf("  Active history, what the model is sent next turn: %s%n", active);
     }
 
+    /** The sequence of the sibling that answers the same message and is active now. */
+    private long activeSibling(Message replaced) {
+        return tenant.conversations().siblings(replaced.id()).stream()
+                .filter(Message::active).mapToLong(Message::sequence).findFirst().orElse(0);
+    }
+
     // ---- Executions --------------------------------------------------------------------
 
-    /** Each execution of the conversation with its steps and tool calls, oldest first. */
+    /** Each execution of the conversation with its steps and tool calls, oldest first, and the reply it produced. */
     void printExecutions() {
-        heading("Executions: tree(id), one per model call, with steps and tool calls");
+        heading("Executions: tree(id), one per model call, with its steps and tool calls");
         List<Execution> executions = new ArrayList<>(
                 tenant.executions().list(ExecutionQuery.all().conversation(conversationId).limit(20)).items());
         Collections.reverse(executions); // the list is newest first
+        Map<UUID, Message> replies = new HashMap<>();
+        for (Message m : tenant.conversations().messages(conversationId, 0, 100)) {
+            if (m.executionId() != null) {
+                replies.put(m.executionId(), m);
+            }
+        }
+        int number = 0;
         for (Execution summary : executions) {
             ExecutionTree tree = tenant.executions().tree(summary.id()).orElseThrow();
-            Execution e = tree.execution();
-            System.out.printf("  %s %s/%s, agent %s: %s in %s, %s, cost %s%s%n", e.type(), e.provider(), e.model(), e.agent(),
-                    e.status(), ms(e.durationMs()), tokens(e.usage()), money(e.cost()), e.metadata().isEmpty() ? "" : ", " + e.metadata());
-            for (ExecutionStep step : tree.steps()) {
-                System.out.printf("    step %d  %-10s %s in %s, %s%n", step.sequence(), step.finishReason(), step.status(),
-                        ms(step.durationMs()), tokens(step.usage()));
-                for (ToolCall call : step.toolCalls()) {
-                    System.out.printf("      tool call %d %s %s: %s in %s%n        -> %s%n", call.index(), call.name(), call.arguments(),
-                            call.status(), ms(call.durationMs()), call.result());
-                }
+            Message reply = replies.get(summary.id());
+            printExecution(++number, tree, reply == null ? "no reply message" : "reply #" + reply.sequence(), revisionOf(summary));
+        }
+    }
+
+    /** Which assistant revision the call ran with, so an answer can be traced to its exact prompt. */
+    private String revisionOf(Execution e) {
+        if (e.assistantRevisionId() == null) {
+            return "";
+        }
+        AssistantRevision revision = tenant.assistants().revision(e.assistantRevisionId()).orElseThrow();
+        return ", assistant revision " + revision.number();
+    }
+
+    private static void printExecution(int number, ExecutionTree tree, String produced, String revision) {
+        Execution e = tree.execution();
+        System.out.printf("  %d. %s %s/%s, agent %s%s -> %s%n", number, e.type(), e.provider(), e.model(), e.agent(), revision, produced);
+        System.out.printf("     %s in %s, %s, cost %s%n", e.status(), ms(e.durationMs()), tokens(e.usage()), money(e.cost()));
+        for (ExecutionStep step : tree.steps()) {
+            System.out.printf("     step %d  %-10s %s in %s, %s%n", step.sequence(), step.finishReason(), step.status(),
+                    ms(step.durationMs()), tokens(step.usage()));
+            for (ToolCall call : step.toolCalls()) {
+                System.out.printf("       tool call %d %s %s: %s in %s%n         -> %s%n", call.index(), call.name(), call.arguments(),
+                        call.status(), ms(call.durationMs()), call.result());
             }
         }
     }
