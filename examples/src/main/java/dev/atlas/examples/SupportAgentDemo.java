@@ -41,6 +41,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -171,7 +172,7 @@ public final class SupportAgentDemo {
                 .label("launch")
                 .author(Owner.user("ada")));
         System.out.printf("Published assistant %s revision %d (%s) by %s, settings %s%n",
-                bot.slug(), revision.number(), revision.label(), revision.author(), revision.settings());
+                bot.slug(), revision.number(), revision.label(), revision.author(), new TreeMap<>(revision.settings()));
     }
 
     private void startConversation() {

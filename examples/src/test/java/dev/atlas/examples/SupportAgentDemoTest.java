@@ -58,7 +58,7 @@ class SupportAgentDemoTest {
         runDemo(file.toString());
         String output = runDemo(file.toString());
 
-        assertThat(output).contains("(replaced by a retry", "attached: tracking-map-1234.png", "completed after 1 attempt",
+        assertThat(output).contains("(replaced by the retry #3", "attached: tracking-map-1234.png", "completed after 1 attempt",
                 "Database file:   " + file.toAbsolutePath());
         try (Atlas atlas = Atlas.sqlite(file)) {
             assertStory(atlas.tenant(tenantOf(output)));
