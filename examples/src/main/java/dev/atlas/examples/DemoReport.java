@@ -1,7 +1,6 @@
 package dev.atlas.examples;
 
 import dev.atlas.AssistantRevision;
-import dev.atlas.Memory;
 import dev.atlas.Message;
 import dev.atlas.SearchHit;
 import dev.atlas.SearchTarget;
@@ -132,7 +131,8 @@ final class DemoReport {
 
     // ---- Search ------------------------------------------------------------------------
 
-    void printSearches(List<Memory> memories) {
+    /** Full-text needs every word as written; semantic search ranks by similarity of the vectors. */
+    void printSearches() {
         heading("Search");
         printTextHits("Full-text, messages, \"order 1234\"", TextQuery.messages("order 1234"));
         printTextHits("Full-text, memories, \"email\"", TextQuery.memories("email"));
