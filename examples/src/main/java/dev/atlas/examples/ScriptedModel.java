@@ -17,10 +17,15 @@ import java.util.List;
  */
 final class ScriptedModel {
 
-    /** One message of a provider request, in the common chat shape. */
-    record ChatMessage(String role, String content) {
+    /** One message of a provider request, in the common chat shape; an assistant message may carry tool requests. */
+    record ChatMessage(String role, String content, List<ToolRequest> toolRequests) {
         static ChatMessage of(String role, String content) {
-            return new ChatMessage(role, content);
+            return new ChatMessage(role, content, List.of());
+        }
+
+        /** The assistant turn that asked for tools; providers expect it before the tools' results. */
+        static ChatMessage askingFor(List<ToolRequest> toolRequests) {
+            return new ChatMessage("assistant", null, toolRequests);
         }
     }
 
@@ -69,14 +74,18 @@ final class ScriptedModel {
         }
         Script script = scripts.removeFirst();
         pause();
-        long input = request.stream().mapToLong(m -> tokens(m.content()) + 4).sum();
-        long output = tokens(script.text()) + script.toolRequests().stream().mapToLong(t -> tokens(t.name() + t.arguments()) + 4).sum();
+        long input = request.stream().mapToLong(m -> tokens(m.content()) + tokens(m.toolRequests()) + 4).sum();
+        long output = tokens(script.text()) + tokens(script.toolRequests());
         return new Response(script.text(), script.toolRequests(), Usage.of(input, output));
     }
 
     /** A provider reports real token counts; the stand-in estimates them as the common "4 characters per token". */
     private static long tokens(String text) {
         return text == null ? 0 : (text.length() + 3) / 4;
+    }
+
+    private static long tokens(List<ToolRequest> toolRequests) {
+        return toolRequests.stream().mapToLong(t -> tokens(t.name() + t.arguments()) + 4).sum();
     }
 
     static void pause() {

@@ -33,7 +33,6 @@ import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
-import dev.atlas.execution.ToolCall;
 
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -224,6 +223,7 @@ public final class SupportAgentDemo {
                     assets.forEach(a -> tenant.assets().attach(reply.id(), a.id(), Map.of("caption", "Route of order 1234")));
                     return reply;
                 }
+                request.add(ChatMessage.askingFor(response.toolRequests()));
                 for (ToolRequest tool : response.toolRequests()) {
                     ToolCallHandle call = step.toolCall(tool.callId(), tool.name(), tool.arguments());
                     String result = runTool(exec, call, tool, assets);
@@ -256,8 +256,9 @@ public final class SupportAgentDemo {
 
     /**
      * The provider request: the revision's system prompt, then the active history up to the
-     * message being answered (for a regenerate, that leaves out the reply being replaced), each
-     * assistant message followed by the results of the tool calls of its step.
+     * message being answered (for a regenerate, that leaves out the reply being replaced). An
+     * assistant message whose step called tools is preceded by those calls and their results, as
+     * providers expect them; {@code historyWithTools} loads them in two queries.
      */
     private List<ChatMessage> requestUpTo(Message question) {
         List<ChatMessage> request = new ArrayList<>();
@@ -266,10 +267,13 @@ public final class SupportAgentDemo {
             if (m.message().sequence() > question.sequence()) {
                 break;
             }
-            request.add(ChatMessage.of(m.message().role().toString(), m.message().content()));
-            for (ToolCall call : m.toolCalls()) {
-                request.add(ChatMessage.of("tool", call.result()));
+            if (!m.toolCalls().isEmpty()) {
+                // The step that produced this message also called tools: replay the request and the results.
+                request.add(ChatMessage.askingFor(m.toolCalls().stream()
+                        .map(c -> new ToolRequest(c.providerCallId(), c.name(), c.arguments())).toList()));
+                m.toolCalls().forEach(c -> request.add(ChatMessage.of("tool", c.result())));
             }
+            request.add(ChatMessage.of(m.message().role().toString(), m.message().content()));
         }
         return request;
     }
