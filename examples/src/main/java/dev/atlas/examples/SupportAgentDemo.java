@@ -1,124 +1,351 @@
 package dev.atlas.examples;
 
+import dev.atlas.Assistant;
+import dev.atlas.AssistantRevision;
+import dev.atlas.AssistantSpec;
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
+import dev.atlas.Memory;
+import dev.atlas.MemoryKind;
 import dev.atlas.Message;
 import dev.atlas.NewConversation;
+import dev.atlas.NewMemory;
 import dev.atlas.NewMessage;
+import dev.atlas.NewRevision;
+import dev.atlas.NewTask;
 import dev.atlas.Owner;
+import dev.atlas.SearchTarget;
+import dev.atlas.Task;
+import dev.atlas.TaskWorker;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.examples.ScriptedModel.ChatMessage;
+import dev.atlas.examples.ScriptedModel.Response;
+import dev.atlas.examples.ScriptedModel.Script;
+import dev.atlas.examples.ScriptedModel.ToolRequest;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionType;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.MessageWithTools;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.StepHandle.ToolCallHandle;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.math.BigDecimal;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A short support conversation stored with Atlas in an SQLite file. No setup, no network:
+ * A support agent built on the whole library, offline and with no setup:
  *
  * <pre>
  * ./mvnw -q install -DskipTests && ./mvnw -q -pl examples exec:java
+ * ./mvnw -q -pl examples exec:java -Dexec.args="jdbc:postgresql://localhost/app user password"
  * </pre>
  *
  * In order, it:
  * <ol>
- *   <li>opens Atlas on {@code atlas-data/demo.db} and takes the view of tenant {@code acme};</li>
- *   <li>creates a conversation between user 42 and the {@code support} agent;</li>
- *   <li>appends a user message twice with the same client id (a network retry), which stores it once;</li>
- *   <li>stores an assistant reply, then a retry ("regenerate") of it: both answer the same user
- *       message, and the newest becomes the active one;</li>
- *   <li>plays a second turn, then prints the full transcript, the active history a model would be
- *       sent next, the title Atlas took from the first user message, and where the file is.</li>
+ *   <li>sets prices for the two scripted models and publishes revision 1 of the {@code support-bot}
+ *       assistant (system prompt + settings);</li>
+ *   <li>starts a conversation that records that revision;</li>
+ *   <li>sends a user message twice with the same client id (a network retry), stored once;</li>
+ *   <li>answers it (a poor answer), then regenerates: the retry is a tool loop of two steps whose
+ *       first step calls two tools, one of which draws a PNG that is stored as an asset and attached
+ *       to the reply; every model call is recorded as an execution with usage and cost;</li>
+ *   <li>plays a second turn, extracts memories from it with a second model, indexes them with a
+ *       stand-in embedder and finds them by full-text and by semantic search;</li>
+ *   <li>enqueues a durable follow-up task and runs it with a {@link TaskWorker};</li>
+ *   <li>prints the transcript, the execution trees, a cost report by model, the search hits, the
+ *       task's outcome, and where the data is ({@link DemoReport}).</li>
  * </ol>
  *
- * The replies come from {@link ScriptedModel}, a stand-in for a real provider client.
+ * The models, tools and embedder are stand-ins ({@link ScriptedModel}, {@link SupportTools},
+ * {@link HashingEmbedder}); every Atlas call is the one a real application makes.
  */
 public final class SupportAgentDemo {
 
-    private static final String TENANT = "acme";
-    private static final Owner USER = Owner.user("42");
-    private static final String AGENT = "support";
+    static final String PROVIDER = "scripted";
+    static final Owner USER = Owner.user("42");
+    static final String AGENT = "support";
 
-    public static void main(String[] args) throws IOException {
-        Path databaseFile = Path.of("atlas-data", "demo.db");
-        deleteDatabase(databaseFile); // start empty, so every run tells the same story
+    /** The agent: answers the user and calls tools. */
+    private final ScriptedModel agentModel = new ScriptedModel("scripted-agent-1",
+            Script.text("Sorry, I can't find an order with that number."),       // the answer the user regenerates
+            Script.tools(                                                           // the retry, step 1: two tools at once
+                    new ToolRequest("call_1", SupportTools.LOOKUP_ORDER, "{\"order\":1234}"),
+                    new ToolRequest("call_2", SupportTools.RENDER_TRACKING_MAP, "{\"order\":1234}")),
+            Script.text("Order 1234 shipped this morning from our Lyon depot and should arrive on Thursday. "
+                    + "I've attached a map of its route."),                       // the retry, step 2
+            Script.text("Yes, until it leaves the depot tomorrow. I've noted your new address in Lyon "
+                    + "and will confirm by email once the courier has it."));
 
-        ScriptedModel model = new ScriptedModel(
-                "Sorry, I can't find an order with that number.",             // the reply the user regenerates
-                "Order 1234 shipped this morning and should arrive on Thursday.", // the retry
-                "Yes, until it leaves our depot tomorrow. Send me the new address and I'll update it.");
+    /** A cheaper model that turns a conversation into memories, one "kind: content" per line. */
+    private final ScriptedModel extractorModel = new ScriptedModel("scripted-mini-1",
+            Script.text("""
+                    preference: Prefers email over phone calls for delivery updates
+                    fact: Moved to Lyon and wants deliveries sent to the new address
+                    task: Confirm the new delivery address of order 1234 by email"""));
 
-        try (Atlas atlas = Atlas.sqlite(databaseFile)) {          // creates and migrates the file
-            ConversationStore chats = atlas.tenant(TENANT).conversations();
+    private final HashingEmbedder embedder = new HashingEmbedder();
+    private final Tenant tenant;
+    private final ConversationStore chats;
+    private final Instant startedAt = Instant.now();
 
-            Conversation conversation = chats.create(NewConversation.of(USER, AGENT));
-            UUID id = conversation.id();
-            System.out.printf("Created conversation %s (tenant %s, owner %s, agent %s)%n%n", id, TENANT, USER, AGENT);
+    private AssistantRevision revision;
+    private UUID conversationId;
 
-            chats.append(id, NewMessage.system("You are Acme's support agent. Be brief and friendly."));
-
-            // ---- Turn 1 ------------------------------------------------------------------
-            // The client gives each user message its own id. If the request times out and the
-            // client sends it again, Atlas returns the stored message instead of a duplicate.
-            Message question = chats.append(id, NewMessage.user("Where is order 1234?").clientId("web-msg-1"));
-            Message resent = chats.append(id, NewMessage.user("Where is order 1234?").clientId("web-msg-1"));
-            printIdempotency(chats, id, question, resent);
-
-            // What a real model would be sent: the active history (system prompt + question).
-            List<Message> prompt = chats.history(id);
-            Message firstReply = chats.append(id,
-                    NewMessage.assistant(model.reply(prompt)).parent(question.id()));
-
-            // The user clicks "regenerate". The model answers the same prompt again; the new reply
-            // has the same parent, so it becomes the active sibling and the first one is kept but
-            // deactivated.
-            Message retry = chats.append(id,
-                    NewMessage.assistant(model.reply(prompt)).parent(question.id()));
-            System.out.printf("Retry: replies #%d and #%d both answer #%d; siblings(#%d) = %d messages%n%n",
-                    firstReply.sequence(), retry.sequence(), question.sequence(),
-                    retry.sequence(), chats.siblings(retry.id()).size());
-
-            // ---- Turn 2 ------------------------------------------------------------------
-            Message followUp = chats.append(id,
-                    NewMessage.user("Can I still change the delivery address?").clientId("web-msg-2"));
-            chats.append(id,
-                    NewMessage.assistant(model.reply(chats.history(id))).parent(followUp.id()));
-
-            // ---- Read it all back --------------------------------------------------------
-            System.out.println("Transcript: messages(id, 0, 100), every stored message");
-            for (Message m : chats.messages(id, 0, 100)) {
-                System.out.printf("  #%d %-9s %s%s%n", m.sequence(), m.role(), m.content(),
-                        m.active() ? "" : "   (replaced by retry)");
-            }
-
-            System.out.println();
-            System.out.println("Active history: history(id), what the model is sent next turn");
-            for (Message m : chats.history(id)) {
-                System.out.printf("  %-10s %s%n", m.role() + ":", m.content());
-            }
-
-            System.out.println();
-            System.out.printf("Title (set from the first user message): %s%n", chats.require(id).title());
-        }
-        System.out.printf("Database file: %s%n", databaseFile.toAbsolutePath().normalize());
+    SupportAgentDemo(Tenant tenant) {
+        this.tenant = tenant;
+        this.chats = tenant.conversations();
     }
 
-    /** Shows that the re-sent message is the stored one and that only one copy exists. */
-    private static void printIdempotency(ConversationStore chats, UUID id, Message question, Message resent) {
-        long copies = chats.messages(id, 0, 100).stream()
-                .filter(m -> "web-msg-1".equals(m.clientId()))
-                .count();
-        System.out.println("Idempotent append: user message sent twice with clientId \"web-msg-1\"");
-        System.out.printf("  first send -> message %s, #%d%n", question.id(), question.sequence());
-        System.out.printf("  re-send    -> message %s, #%d%n", resent.id(), resent.sequence());
-        System.out.printf("  same message: %s; stored copies: %d%n%n", question.id().equals(resent.id()) ? "yes" : "NO", copies);
+    public static void main(String[] args) throws InterruptedException {
+        DemoDatabase database = DemoDatabase.from(args);
+        try (Atlas atlas = database.open()) {   // creates (or opens) the database and migrates it
+            System.out.printf("Atlas on %s, tenant %s%n%n", atlas.databaseKind(), database.tenantId());
+            new SupportAgentDemo(atlas.tenant(database.tenantId())).run();
+            database.printLocation(atlas);
+        }
     }
 
-    /** Deletes the SQLite file and its write-ahead-log companions, if present. */
-    private static void deleteDatabase(Path file) throws IOException {
-        for (String suffix : List.of("", "-wal", "-shm")) {
-            Files.deleteIfExists(file.resolveSibling(file.getFileName() + suffix));
+    void run() throws InterruptedException {
+        setPrices();
+        publishAssistant();
+        startConversation();
+
+        // ---- Turn 1: a poor answer, then a regenerate that uses tools -------------------
+        Message question = sendTwice("Where is order 1234?", "web-msg-1");
+        Message firstReply = answer(question, Map.of());
+        System.out.printf("The user regenerates reply #%d (canRetry: %s)%n%n", firstReply.sequence(), chats.canRetry(firstReply.id()));
+        answer(question, Map.of("regenerates", firstReply.id().toString()));
+
+        // ---- Turn 2 ---------------------------------------------------------------------
+        Message followUp = chats.append(conversationId, NewMessage.user(
+                "Can I still change the delivery address? I moved to Lyon. And please email me rather than call.")
+                .clientId("web-msg-2"));
+        Message secondReply = answer(followUp, Map.of());
+
+        // ---- After the conversation: memories and a follow-up task ----------------------
+        extractMemories(followUp);
+        Task task = runFollowUpTask(secondReply);
+
+        DemoReport report = new DemoReport(tenant, conversationId, embedder);
+        report.printTranscript();
+        report.printExecutions();
+        // Reports cover a time range; this one spans the run (the tenant is new, so that is everything).
+        report.printCostReport(startedAt.minus(Duration.ofHours(1)), Instant.now().plus(Duration.ofHours(1)));
+        report.printSearches();
+        report.printTask(task);
+    }
+
+    // ---- Set-up ------------------------------------------------------------------------
+
+    /** Prices per million tokens; each execution's cost is computed from them when it completes. */
+    private void setPrices() {
+        Instant validFrom = Instant.parse("2024-01-01T00:00:00Z");
+        tenant.prices().set(ModelPrice.of(PROVIDER, agentModel.name(), "3.00", "15.00", validFrom));
+        tenant.prices().set(ModelPrice.of(PROVIDER, extractorModel.name(), "0.15", "0.60", validFrom));
+    }
+
+    /**
+     * The assistant's prompt and settings live in an immutable, numbered revision, so every reply
+     * can be traced to the exact prompt that produced it, and a rollback is one call.
+     */
+    private void publishAssistant() {
+        Assistant bot = tenant.assistants().create(AssistantSpec.of("support-bot", "Acme support")
+                .defaultModel(agentModel.name())
+                .temperature(new BigDecimal("0.30"))
+                .tools(List.of(SupportTools.LOOKUP_ORDER, SupportTools.RENDER_TRACKING_MAP)));
+        revision = tenant.assistants().publish(bot.id(), NewRevision.of(
+                        "You are Acme's support agent. Be brief and friendly. Look orders up before answering.",
+                        Map.of("model", agentModel.name(), "max_tool_rounds", 4))
+                .label("launch")
+                .author(Owner.user("ada")));
+        System.out.printf("Published assistant %s revision %d (%s) by %s, settings %s%n",
+                bot.slug(), revision.number(), revision.label(), revision.author(), new TreeMap<>(revision.settings()));
+    }
+
+    private void startConversation() {
+        conversationId = chats.create(NewConversation.of(USER, AGENT).assistantRevision(revision.id())).id();
+        System.out.printf("Created conversation %s for %s with agent %s, running revision %d%n%n",
+                conversationId, USER, AGENT, revision.number());
+    }
+
+    // ---- Messages ----------------------------------------------------------------------
+
+    /**
+     * The client gives each user message its own id. If the request times out and the client
+     * sends it again, Atlas returns the stored message instead of storing a duplicate.
+     */
+    private Message sendTwice(String text, String clientId) {
+        Message first = chats.append(conversationId, NewMessage.user(text).clientId(clientId));
+        Message again = chats.append(conversationId, NewMessage.user(text).clientId(clientId));
+        long copies = chats.messages(conversationId, 0, 100).stream().filter(m -> clientId.equals(m.clientId())).count();
+        System.out.printf("Sent \"%s\" twice with clientId %s: same message #%d both times: %s; stored copies: %d%n",
+                text, clientId, first.sequence(), first.id().equals(again.id()) ? "yes" : "NO", copies);
+        return first;
+    }
+
+    // ---- The agent loop ----------------------------------------------------------------
+
+    /**
+     * One assistant turn, recorded as one execution: the model is called in steps; while it asks
+     * for tools, the tools run and their results go back to it; its final text becomes the reply,
+     * linked to the execution and step. The reply's parent is the question, so answering the same
+     * question again makes the new reply the active one and keeps the old one as a sibling.
+     */
+    private Message answer(Message question, Map<String, ?> metadata) {
+        ExecutionSpec spec = ExecutionSpec.text(PROVIDER, setting("model"))
+                .agent(AGENT)
+                .conversation(conversationId)
+                .assistantRevision(revision.id())
+                .metadata(metadata);
+        return tenant.executions().record(spec, exec -> {
+            List<ChatMessage> request = requestUpTo(question);
+            List<Asset> assets = new ArrayList<>();
+            int maxRounds = ((Number) revision.settings().get("max_tool_rounds")).intValue();
+            for (int round = 1; round <= maxRounds; round++) {
+                StepHandle step = exec.step();
+                Response response = agentModel.complete(request);
+                if (!response.wantsTools()) {
+                    step.finish(response.text(), null, FinishReason.STOP, response.usage());
+                    Message reply = exec.reply(step, NewMessage.assistant(response.text()).parent(question.id()));
+                    assets.forEach(a -> tenant.assets().attach(reply.id(), a.id(), Map.of("caption", "Route of order 1234")));
+                    return reply;
+                }
+                request.add(ChatMessage.askingFor(response.toolRequests()));
+                for (ToolRequest tool : response.toolRequests()) {
+                    ToolCallHandle call = step.toolCall(tool.callId(), tool.name(), tool.arguments());
+                    String result = runTool(exec, call, tool, assets);
+                    call.complete(result);
+                    request.add(ChatMessage.of("tool", result));
+                }
+                step.finish(response.text(), null, FinishReason.TOOL_CALLS, response.usage());
+            }
+            // Thrown inside record(): the execution is stored as failed with this message.
+            throw new IllegalStateException("no answer after " + maxRounds + " tool rounds");
+        });
+    }
+
+    /** Runs one tool. The map renderer's PNG is stored as an asset linked to the execution and tool call. */
+    private String runTool(ExecutionHandle exec, ToolCallHandle call, ToolRequest tool, List<Asset> assets) {
+        return switch (tool.name()) {
+            case SupportTools.LOOKUP_ORDER -> SupportTools.lookupOrder(tool.arguments());
+            case SupportTools.RENDER_TRACKING_MAP -> {
+                Asset map = tenant.assets().store(NewAsset.of(AssetType.IMAGE, "tracking-map-1234.png", "image/png")
+                        .execution(exec.id(), call.id())
+                        .owner(USER)
+                        .description("Route of order 1234 from the Lyon depot"), SupportTools.renderTrackingMap());
+                assets.add(map);
+                // The model is told about the image, not sent its bytes.
+                yield "{\"asset_id\":\"" + map.id() + "\",\"mime_type\":\"image/png\",\"bytes\":" + map.sizeBytes() + "}";
+            }
+            default -> throw new IllegalArgumentException("unknown tool " + tool.name());
+        };
+    }
+
+    /**
+     * The provider request: the revision's system prompt, then the active history up to the
+     * message being answered (for a regenerate, that leaves out the reply being replaced). An
+     * assistant message whose step called tools is preceded by those calls and their results, as
+     * providers expect them; {@code historyWithTools} loads them in two queries.
+     */
+    private List<ChatMessage> requestUpTo(Message question) {
+        List<ChatMessage> request = new ArrayList<>();
+        request.add(ChatMessage.of("system", revision.systemPrompt()));
+        for (MessageWithTools m : tenant.executions().historyWithTools(conversationId, 50)) {
+            if (m.message().sequence() > question.sequence()) {
+                break;
+            }
+            if (!m.toolCalls().isEmpty()) {
+                // The step that produced this message also called tools: replay the request and the results.
+                request.add(ChatMessage.askingFor(m.toolCalls().stream()
+                        .map(c -> new ToolRequest(c.providerCallId(), c.name(), c.arguments())).toList()));
+                m.toolCalls().forEach(c -> request.add(ChatMessage.of("tool", c.result())));
+            }
+            request.add(ChatMessage.of(m.message().role().toString(), m.message().content()));
         }
+        return request;
+    }
+
+    private String setting(String key) {
+        return (String) revision.settings().get(key);
+    }
+
+    // ---- Memories ----------------------------------------------------------------------
+
+    /**
+     * Asks the extractor model for memories about the user (recorded as a structured execution),
+     * stores each with its provenance, and stores its vector for semantic search.
+     */
+    private void extractMemories(Message source) {
+        ExecutionSpec spec = ExecutionSpec.of(ExecutionType.STRUCTURED, PROVIDER, extractorModel.name())
+                .agent("memory-extractor")
+                .conversation(conversationId);
+        String lines = tenant.executions().record(spec, exec -> {
+            StepHandle step = exec.step();
+            Response response = extractorModel.complete(List.of(
+                    ChatMessage.of("system", "List what is worth remembering about the user, one 'kind: content' per line."),
+                    ChatMessage.of("user", source.content())));
+            step.finish(response.text(), null, FinishReason.STOP, response.usage());
+            return response.text();
+        });
+
+        String[] extracted = lines.split("\n");
+        for (String line : extracted) {
+            String[] kindAndContent = line.split(":", 2);
+            Memory memory = tenant.memories().add(NewMemory.of(USER, MemoryKind.of(kindAndContent[0].trim()), kindAndContent[1].trim())
+                    .from(conversationId, source.id())
+                    .importance(0.7));
+            // Atlas calls the embedder with the stored text, outside any transaction.
+            tenant.search().embed(SearchTarget.MEMORY, memory.id(), HashingEmbedder.MODEL, embedder);
+        }
+        System.out.printf("Extracted %d memories from message #%d and stored their vectors (%s, %d dimensions)%n",
+                extracted.length, source.sequence(), HashingEmbedder.MODEL, tenant.search().dimension(HashingEmbedder.MODEL));
+    }
+
+    // ---- A durable task ----------------------------------------------------------------
+
+    /**
+     * The reply promised an email. The promise becomes a durable task: if the process died now,
+     * any worker would claim it after a restart. Here a {@link TaskWorker} runs it at once.
+     */
+    private Task runFollowUpTask(Message promise) throws InterruptedException {
+        Task queued = tenant.tasks().enqueue(NewTask.of("follow-up-email",
+                        Map.of("order", 1234, "about", "new delivery address"))
+                .forMessage(conversationId, promise.id())
+                .owner(USER));
+        System.out.printf("Enqueued task %s (%s, status %s)%n", queued.kind(), queued.id(), queued.status());
+
+        CountDownLatch handled = new CountDownLatch(1);
+        try (TaskWorker worker = TaskWorker.builder(tenant.tasks())
+                .handler("follow-up-email", task -> {
+                    Map<String, ?> result = sendEmail(task);
+                    handled.countDown();
+                    return result;
+                })
+                .pollInterval(Duration.ofMillis(20))
+                .start()) {
+            if (!handled.await(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the worker did not run the task within 30 s");
+            }
+        } // close() waits until the handler's result is stored
+        return tenant.tasks().get(queued.id()).orElseThrow();
+    }
+
+    /** Stand-in for the application's mailer: the result map is stored with the completed task. */
+    private static Map<String, ?> sendEmail(Task task) {
+        return Map.of("channel", "email", "to", task.owner().toString(),
+                "subject", "Order " + task.payload().get("order") + ": " + task.payload().get("about") + " confirmed");
     }
 }
