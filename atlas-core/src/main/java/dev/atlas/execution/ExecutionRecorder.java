@@ -81,7 +81,8 @@ public interface ExecutionRecorder {
 
     /**
      * The conversation's last {@code limit} active, delivered messages, oldest first, each with
-     * the tool calls of the step it is linked to: two queries whatever the history's length.
+     * the tool rounds (steps with their tool calls and results) that led to it, as
+     * {@link MessageWithTools} describes: three queries whatever the history's length.
      */
     List<MessageWithTools> historyWithTools(UUID conversationId, int limit);
 

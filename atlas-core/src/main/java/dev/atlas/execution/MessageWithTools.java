@@ -5,12 +5,27 @@ import dev.atlas.Message;
 import java.util.List;
 
 /**
- * A history message with the tool calls (and their results) of the step that produced it, so an
- * application can rebuild the provider request exactly: the assistant turn asking for the tools,
- * then one tool result per call. Empty for messages not linked to a step.
+ * A history message with the tool rounds that led to it, so an application can rebuild the
+ * provider request exactly. Replay each of {@link #toolSteps()} as an assistant turn (the step's
+ * {@code content}, possibly empty, with its tool calls) followed by one tool result per call,
+ * then the message itself.
+ *
+ * <p>For a message linked to an execution, {@code toolSteps} are the steps of that execution that
+ * called tools, up to and including the message's own step, after the previous history message
+ * linked to the same execution. So both ways of storing a tool loop rebuild correctly: one reply
+ * for the whole loop (linked to its last step) carries every round; a reply per step carries its
+ * own round. Empty for messages not linked to an execution.
+ *
+ * @param message   the stored message
+ * @param toolSteps the tool-calling steps before it, oldest first, each with its tool calls in index order
  */
-public record MessageWithTools(Message message, List<ToolCall> toolCalls) {
+public record MessageWithTools(Message message, List<ExecutionStep> toolSteps) {
     public MessageWithTools {
-        toolCalls = List.copyOf(toolCalls);
+        toolSteps = List.copyOf(toolSteps);
+    }
+
+    /** Every tool call of {@link #toolSteps()}, in order. */
+    public List<ToolCall> toolCalls() {
+        return toolSteps.stream().flatMap(s -> s.toolCalls().stream()).toList();
     }
 }

@@ -24,8 +24,8 @@ final class ScriptedModel {
         }
 
         /** The assistant turn that asked for tools; providers expect it before the tools' results. */
-        static ChatMessage askingFor(List<ToolRequest> toolRequests) {
-            return new ChatMessage("assistant", null, toolRequests);
+        static ChatMessage askingFor(String content, List<ToolRequest> toolRequests) {
+            return new ChatMessage("assistant", content, toolRequests);
         }
     }
 

@@ -29,6 +29,7 @@ import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionType;
 import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.StepHandle;
@@ -223,7 +224,7 @@ public final class SupportAgentDemo {
                     assets.forEach(a -> tenant.assets().attach(reply.id(), a.id(), Map.of("caption", "Route of order 1234")));
                     return reply;
                 }
-                request.add(ChatMessage.askingFor(response.toolRequests()));
+                request.add(ChatMessage.askingFor(response.text(), response.toolRequests()));
                 for (ToolRequest tool : response.toolRequests()) {
                     ToolCallHandle call = step.toolCall(tool.callId(), tool.name(), tool.arguments());
                     String result = runTool(exec, call, tool, assets);
@@ -257,8 +258,8 @@ public final class SupportAgentDemo {
     /**
      * The provider request: the revision's system prompt, then the active history up to the
      * message being answered (for a regenerate, that leaves out the reply being replaced). An
-     * assistant message whose step called tools is preceded by those calls and their results, as
-     * providers expect them; {@code historyWithTools} loads them in two queries.
+     * assistant message produced by a tool loop is preceded by each round's tool calls and their
+     * results, as providers expect them; {@code historyWithTools} loads them in three queries.
      */
     private List<ChatMessage> requestUpTo(Message question) {
         List<ChatMessage> request = new ArrayList<>();
@@ -267,11 +268,11 @@ public final class SupportAgentDemo {
             if (m.message().sequence() > question.sequence()) {
                 break;
             }
-            if (!m.toolCalls().isEmpty()) {
-                // The step that produced this message also called tools: replay the request and the results.
-                request.add(ChatMessage.askingFor(m.toolCalls().stream()
+            for (ExecutionStep round : m.toolSteps()) {
+                // A tool round that led to this message: the model's turn asking for tools, then their results.
+                request.add(ChatMessage.askingFor(round.content(), round.toolCalls().stream()
                         .map(c -> new ToolRequest(c.providerCallId(), c.name(), c.arguments())).toList()));
-                m.toolCalls().forEach(c -> request.add(ChatMessage.of("tool", c.result())));
+                round.toolCalls().forEach(c -> request.add(ChatMessage.of("tool", c.result())));
             }
             request.add(ChatMessage.of(m.message().role().toString(), m.message().content()));
         }

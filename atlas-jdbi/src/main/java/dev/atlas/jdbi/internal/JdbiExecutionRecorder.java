@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -387,26 +388,50 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             }
             List<Message> messages = new ArrayList<>(newestFirst);
             Collections.reverse(messages);
-            Set<UUID> steps = new LinkedHashSet<>();
+            Set<UUID> executionIds = new LinkedHashSet<>();
             for (Message m : messages) {
-                if (m.stepId() != null) {
-                    steps.add(m.stepId());
+                if (m.executionId() != null) {
+                    executionIds.add(m.executionId());
                 }
             }
-            Map<UUID, List<ToolCall>> byStep = new LinkedHashMap<>();
-            if (!steps.isEmpty()) {
-                for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
-                                + " WHERE tenant_id = :t AND step_id IN (<steps>) ORDER BY call_index")
-                        .bind("t", tenant).bindList("steps", new ArrayList<>(steps)).map(toolCalls).list()) {
-                    byStep.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
-                }
-            }
+            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
+            Map<UUID, Integer> replayedUpTo = new HashMap<>();
             List<MessageWithTools> out = new ArrayList<>(messages.size());
             for (Message m : messages) {
-                out.add(new MessageWithTools(m, m.stepId() == null ? List.of() : byStep.getOrDefault(m.stepId(), List.of())));
+                List<ExecutionStep> rounds = List.of();
+                if (m.executionId() != null) {
+                    List<ExecutionStep> all = stepsByExecution.getOrDefault(m.executionId(), List.of());
+                    int from = replayedUpTo.getOrDefault(m.executionId(), 0);
+                    int upTo = all.stream().filter(st -> st.id().equals(m.stepId())).mapToInt(ExecutionStep::sequence).findFirst()
+                            .orElse(all.isEmpty() ? 0 : all.get(all.size() - 1).sequence());
+                    rounds = all.stream().filter(st -> st.sequence() > from && st.sequence() <= upTo && !st.toolCalls().isEmpty()).toList();
+                    replayedUpTo.put(m.executionId(), Math.max(from, upTo));
+                }
+                out.add(new MessageWithTools(m, rounds));
             }
             return Collections.unmodifiableList(out);
         });
+    }
+
+    /**
+     * Every step of {@code executionIds} with its tool calls, in sequence order per execution: two
+     * statements whatever the number of executions, steps or calls.
+     */
+    private Map<UUID, List<ExecutionStep>> steps(Handle h, Set<UUID> executionIds) {
+        List<Object> ids = new ArrayList<>(executionIds);
+        Map<UUID, List<ToolCall>> callsByStep = new HashMap<>();
+        for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
+                        + " WHERE tenant_id = :t AND execution_id IN (<executions>) ORDER BY call_index")
+                .bind("t", tenant).bindList("executions", ids).map(toolCalls).list()) {
+            callsByStep.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
+        }
+        Map<UUID, List<ExecutionStep>> byExecution = new HashMap<>();
+        h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps"
+                        + " WHERE tenant_id = :t AND execution_id IN (<executions>) ORDER BY sequence")
+                .bind("t", tenant).bindList("executions", ids)
+                .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs, callsByStep.getOrDefault(db.dialect().uuid(rs, "id"), List.of())))
+                .forEach(st -> byExecution.computeIfAbsent(st.executionId(), k -> new ArrayList<>()).add(st));
+        return byExecution;
     }
 
     // ---- maintenance and reports --------------------------------------------------------

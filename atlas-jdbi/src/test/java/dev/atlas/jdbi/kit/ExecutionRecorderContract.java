@@ -365,7 +365,49 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("history with tools returns each assistant message with its step's tool calls and results, in two queries")
+    @DisplayName("history with tools gives a reply for a whole tool loop every round before it, and a reply per step its own round")
+    void historyWithToolRounds() {
+        Conversation c = convo();
+        acme.conversations().append(c.id(), NewMessage.user("where is my order"));
+        recorder.record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+            StepHandle first = exec.step();
+            first.toolCall("call_1", "lookup", "{}").complete("shipped");
+            first.finish("", FinishReason.TOOL_CALLS);
+            StepHandle second = exec.step();
+            second.toolCall("call_2", "map", "{}").complete("map.png");
+            second.toolCall("call_3", "eta", "{}").complete("thursday");
+            second.finish("let me check the route", FinishReason.TOOL_CALLS);
+            StepHandle last = exec.step();
+            last.finish("it ships thursday", FinishReason.STOP);
+            return exec.reply(last, "it ships thursday");
+        });
+        acme.conversations().append(c.id(), NewMessage.user("and the invoice?"));
+        recorder.record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+            StepHandle first = exec.step();
+            first.toolCall("call_4", "invoice", "{}").complete("inv-9");
+            first.finish("looking it up", FinishReason.TOOL_CALLS);
+            exec.reply(first, "looking it up");
+            StepHandle last = exec.step();
+            last.finish("invoice inv-9 is attached", FinishReason.STOP);
+            return exec.reply(last, "invoice inv-9 is attached");
+        });
+
+        List<MessageWithTools> history = recorder.historyWithTools(c.id(), 50);
+
+        assertThat(history).extracting(m -> m.message().content()).containsExactly("where is my order", "it ships thursday",
+                "and the invoice?", "looking it up", "invoice inv-9 is attached");
+        MessageWithTools loop = history.get(1);
+        assertThat(loop.toolSteps()).extracting(s -> s.sequence()).containsExactly(1, 2);
+        assertThat(loop.toolSteps().get(1).content()).isEqualTo("let me check the route");
+        assertThat(loop.toolCalls()).extracting(t -> t.providerCallId()).containsExactly("call_1", "call_2", "call_3");
+        assertThat(loop.toolCalls()).extracting(t -> t.result()).containsExactly("shipped", "map.png", "thursday");
+        assertThat(history.get(3).toolCalls()).extracting(t -> t.providerCallId()).containsExactly("call_4");
+        assertThat(history.get(4).toolSteps()).isEmpty();
+        assertThat(history.get(0).toolSteps()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("history with tools returns each assistant message with its step's tool calls and results, in three queries")
     void historyWithTools() {
         Conversation c = convo();
         List<UUID> stepIds = new ArrayList<>();
@@ -387,7 +429,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         }
         StatementCounter.Counted<List<MessageWithTools>> counted = StatementCounter.count(atlas,
                 () -> recorder.historyWithTools(c.id(), 50));
-        assertThat(counted.statements()).isEqualTo(2);
+        assertThat(counted.statements()).isEqualTo(3);
         List<MessageWithTools> history = counted.result();
         assertThat(history).hasSize(12);
         assertThat(history.get(0).message().content()).isEqualTo("question 0");
