@@ -54,11 +54,22 @@ final class RawExecution {
     private final DataSource dataSource;
     private final Dialect dialect;
     private final String tenant;
+    private final org.jdbi.v3.core.Jdbi jdbi;
 
     RawExecution(DataSource dataSource, Dialect dialect, String tenant) {
+        this(dataSource, dialect, tenant, null);
+    }
+
+    /**
+     * With {@code jdbi}, every transaction is a Jdbi transaction ({@code Jdbi.inTransaction}) and the
+     * statements run on its connection: a diagnostic that isolates what Jdbi's handle and
+     * transaction management cost, without its statement machinery.
+     */
+    RawExecution(DataSource dataSource, Dialect dialect, String tenant, org.jdbi.v3.core.Jdbi jdbi) {
         this.dataSource = dataSource;
         this.dialect = dialect;
         this.tenant = tenant;
+        this.jdbi = jdbi;
     }
 
     private interface Work<T> {
@@ -66,6 +77,15 @@ final class RawExecution {
     }
 
     private <T> T tx(Work<T> work) {
+        if (jdbi != null) {
+            return jdbi.inTransaction(h -> {
+                try {
+                    return work.run(h.getConnection());
+                } catch (SQLException e) {
+                    throw new IllegalStateException("raw execution write in a Jdbi transaction failed", e);
+                }
+            });
+        }
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {

@@ -30,6 +30,9 @@ final class RecordExecution implements Benchmark {
     private static final String ATLAS = "atlas";
     private static final String PER_CALL = "raw-per-call";
     private static final String AT_ONCE = "raw-one-tx";
+    private static final String JDBI_STATEMENTS = "jdbi-statements";
+    private static final String RAW_IN_JDBI = "raw-in-jdbi-tx";
+    private static final List<String> AGENTS = List.of(ATLAS, PER_CALL, JDBI_STATEMENTS, RAW_IN_JDBI, AT_ONCE);
 
     @Override
     public String id() {
@@ -50,9 +53,12 @@ final class RecordExecution implements Benchmark {
                 + " transaction. Baseline (the target): hand-written JDBC writing the same rows with the same number of"
                 + " transactions (" + RawExecution.TRANSACTIONS_PER_CALL + ": start, 3 steps, 5 tool calls, 5 results, 3 step"
                 + " finishes, completion with price lookup). Diagnostic: hand-written JDBC writing the finished rows in ONE"
-                + " transaction (price lookup, execution insert, batched step and tool-call inserts), the physical limit. The three"
-                + " sides run interleaved call by call (rotating order) for " + (p.roundMillis() * p.rounds() * 3 / 1000.0)
-                + " s after a " + WARMUP_MILLIS / 1000 + " s warm-up of all three, on the same pool and database; throughput = executions / time spent in that side's calls."
+                + " transaction (price lookup, execution insert, batched step and tool-call inserts), the physical limit. Two more"
+                + " diagnostic sides split the gap, as in benchmark 1: the recorder's own 20 statements (same SQL, same 18"
+                + " transactions) through Atlas's configured Jdbi without Atlas's logic, and the raw per-call JDBC statements inside"
+                + " Jdbi transactions. The five sides run interleaved call by call (rotating order) for "
+                + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a " + WARMUP_MILLIS / 1000
+                + " s warm-up of all of them, on the same pool and database; throughput = executions / time spent in that side's calls."
                 + " Transactions and statements per execution are counted on the JDBC connections (commits, prepared statements)"
                 + " in a separate untimed pass.");
         for (BenchDatabase database : env.databases()) {
@@ -64,17 +70,29 @@ final class RecordExecution implements Benchmark {
                 UUID atlasConversation = tenant.conversations().create(NewConversation.of(Owner.user("atlas"))).id();
                 UUID perCallConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-per-call"))).id();
                 UUID atOnceConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-one-tx"))).id();
+                UUID jdbiConversation = tenant.conversations().create(NewConversation.of(Owner.user("jdbi"))).id();
+                UUID inJdbiConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-in-jdbi"))).id();
                 RawExecution raw = new RawExecution(db.dataSource(), db.dialect(), TENANT);
+                RawExecution rawInJdbi = new RawExecution(db.dataSource(), db.dialect(), TENANT,
+                        ((dev.atlas.jdbi.internal.JdbiAtlas) db.atlas()).db().jdbi());
+                PlainJdbiExecution plain = new PlainJdbiExecution(db, TENANT);
 
                 List<String> counts = countingPass(db, atlasConversation, perCallConversation, atOnceConversation);
+                // The Jdbi diagnostics run on Atlas's own Jdbi, so they are counted on it; one each keeps the row counts equal.
+                plain.record(jdbiConversation, JDBI_STATEMENTS);
+                rawInJdbi.recordPerCall(inJdbiConversation, RAW_IN_JDBI);
 
                 AppendVsRawJdbc.Side atlas = new AppendVsRawJdbc.Side();
                 AppendVsRawJdbc.Side perCall = new AppendVsRawJdbc.Side();
                 AppendVsRawJdbc.Side atOnce = new AppendVsRawJdbc.Side();
-                List<AppendVsRawJdbc.Side> sides = List.of(atlas, perCall, atOnce);
+                AppendVsRawJdbc.Side jdbi = new AppendVsRawJdbc.Side();
+                AppendVsRawJdbc.Side inJdbi = new AppendVsRawJdbc.Side();
+                List<AppendVsRawJdbc.Side> sides = List.of(atlas, perCall, jdbi, inJdbi, atOnce);
                 List<LongConsumer> ops = List.of(
                         n -> ExecutionScript.record(recorder, atlasConversation, ATLAS),
                         n -> raw.recordPerCall(perCallConversation, PER_CALL),
+                        n -> plain.record(jdbiConversation, JDBI_STATEMENTS),
+                        n -> rawInJdbi.recordPerCall(inJdbiConversation, RAW_IN_JDBI),
                         n -> raw.recordAtOnce(atOnceConversation, AT_ONCE));
                 AppendVsRawJdbc.Side.interleave(sides, ops, Math.max(WARMUP_MILLIS, p.roundMillis() * sides.size()), false);
                 AppendVsRawJdbc.Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
@@ -90,13 +108,22 @@ final class RecordExecution implements Benchmark {
                 s.figure(Figure.throughput(database.label(), "diagnostic: raw JDBC, same " + RawExecution.TRANSACTIONS_PER_CALL
                                 + " transactions", perCall.throughput(), "raw JDBC, finished rows in 1 transaction", atOnce.throughput(),
                         "what durable per-call progress costs without Atlas"));
+                s.figure(Figure.throughput(database.label(), "diagnostic: raw JDBC statements inside Jdbi transactions",
+                        inJdbi.throughput(), "raw JDBC, same " + RawExecution.TRANSACTIONS_PER_CALL + " transactions", perCall.throughput(),
+                        "Jdbi handle and transaction management only; median " + Fmt.num(inJdbi.latency.medianMillis()) + " ms"));
+                s.figure(Figure.throughput(database.label(), "diagnostic: the recorder's 20 statements through Atlas's Jdbi, no Atlas logic",
+                        jdbi.throughput(), "raw JDBC, same " + RawExecution.TRANSACTIONS_PER_CALL + " transactions", perCall.throughput(),
+                        "median " + Fmt.num(jdbi.latency.medianMillis()) + " ms"));
+                s.figure(Figure.throughput(database.label(), "diagnostic: Atlas record", atlas.throughput(),
+                        "the recorder's 20 statements through Atlas's Jdbi", jdbi.throughput(), "cost of Atlas's own logic over Jdbi"));
                 s.target(new TargetCheck(database.label(), "Atlas >= " + TARGET + "x raw JDBC with the same transaction count",
                         Fmt.ratio(ratio), ratio >= TARGET));
                 String rows = sameRows(db);
                 s.note(database.label() + ": " + String.join("; ", counts) + ".");
                 s.note(database.label() + ": " + rows);
-                Env.log("%s record execution: Atlas %.0f/s, raw per call %.0f/s, raw one tx %.0f/s, %.2fx", database.label(),
-                        atlas.throughput(), perCall.throughput(), atOnce.throughput(), ratio);
+                Env.log("%s record execution: Atlas %.0f/s, raw per call %.0f/s, Jdbi statements %.0f/s, raw in Jdbi tx %.0f/s,"
+                                + " raw one tx %.0f/s, %.2fx", database.label(), atlas.throughput(), perCall.throughput(),
+                        jdbi.throughput(), inJdbi.throughput(), atOnce.throughput(), ratio);
                 if (rows.startsWith("ROW CHECK FAILED")) {
                     throw new IllegalStateException(database.label() + " benchmark 4: " + rows);
                 }
@@ -143,7 +170,7 @@ final class RecordExecution implements Benchmark {
         StringBuilder detail = new StringBuilder();
         String reference = null;
         boolean ok = true;
-        for (String agent : List.of(ATLAS, PER_CALL, AT_ONCE)) {
+        for (String agent : AGENTS) {
             long[] c = counts(db, agent);
             // executions, completed with the expected tokens, distinct costs, cost, steps, completed steps, calls, completed calls
             boolean sideOk = c[0] > 0 && c[1] == c[0] && c[2] == 1 && c[4] == 3 * c[0] && c[5] == c[4]
