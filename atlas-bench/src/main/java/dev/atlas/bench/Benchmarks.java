@@ -11,6 +11,7 @@ public final class Benchmarks {
                 new AppendVsRawJdbc(),
                 new AppendVsLength(),
                 new LoadHistory(),
+                new RecordExecution(),
                 new ConcurrentWriters());
     }
 }

@@ -28,7 +28,7 @@ final class RawJdbc {
     private static final String INSERT_MESSAGE = "INSERT INTO " + PREFIX + "messages (tenant_id, id, conversation_id, sequence, role,"
             + " content_type, content, status, is_active, metadata, created_at, updated_at)"
             + " VALUES (?, ?, ?, ?, ?, 'text', ?, 'delivered', TRUE, ?, ?, ?)";
-    private static final String INSERT_EVENT = "INSERT INTO " + PREFIX + "message_events (tenant_id, id, conversation_id, message_id,"
+    static final String INSERT_EVENT = "INSERT INTO " + PREFIX + "message_events (tenant_id, id, conversation_id, message_id,"
             + " type, details, created_at) VALUES (?, ?, ?, ?, 'created', ?, ?)";
 
     private final DataSource dataSource;
@@ -102,7 +102,7 @@ final class RawJdbc {
         dialect.bindInstant(ps, 9, now);
     }
 
-    private void bindEvent(PreparedStatement ps, UUID conversationId, UUID messageId, long seq, String role, Instant now)
+    void bindEvent(PreparedStatement ps, UUID conversationId, UUID messageId, long seq, String role, Instant now)
             throws SQLException {
         ps.setString(1, tenant);
         dialect.bindUuid(ps, 2, Ids.next());
