@@ -95,7 +95,12 @@ public final class AtlasMigrations {
                 .locations(location(d))
                 .table(prefix + "schema_history")
                 .placeholders(Map.of("prefix", prefix))
-                .baselineOnMigrate(false)
+                // Atlas usually joins a database that already holds the host's tables (or another
+                // Atlas schema under another prefix). Its own history table is new there, so
+                // Flyway would refuse a "non-empty schema"; a baseline at version 0 starts Atlas's
+                // history empty and every Atlas version still runs.
+                .baselineOnMigrate(true)
+                .baselineVersion("0")
                 .validateMigrationNaming(true)
                 .cleanDisabled(true)
                 .load();

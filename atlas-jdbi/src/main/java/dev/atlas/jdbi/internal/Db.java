@@ -39,6 +39,7 @@ public final class Db {
     private final Clock clock;
     private final ReentrantLock writeLock;
     private volatile boolean closed;
+    private volatile String installationId;
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
         this.dialect = dialect;
@@ -86,6 +87,16 @@ public final class Db {
 
     public Clock clock() {
         return clock;
+    }
+
+    /** The random id migration V5 gave this database, read once; it namespaces blob keys. */
+    public String installationId() {
+        String id = installationId;
+        if (id == null) {
+            id = read(h -> h.createQuery("SELECT id FROM <p>installation").mapTo(String.class).one());
+            installationId = id;
+        }
+        return id;
     }
 
     /** After this, every call fails fast instead of reporting a (retryable) pool error. */

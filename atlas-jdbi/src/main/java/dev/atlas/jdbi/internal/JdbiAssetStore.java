@@ -35,9 +35,10 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are {@code <tenant hash>/<asset id>}:
- * the tenant part keeps each tenant's orphan cleanup to its own blobs whatever characters the
- * tenant id has.
+ * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are
+ * {@code <installation id>/t<tenant hash>/<asset id>}: the installation part keeps databases that
+ * share a blob directory out of each other's orphan cleanup, and the tenant part keeps each
+ * tenant's cleanup to its own blobs whatever characters the tenant id has.
  */
 public final class JdbiAssetStore implements AssetStore {
     static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
@@ -47,14 +48,19 @@ public final class JdbiAssetStore implements AssetStore {
     private final Db db;
     private final String tenant;
     private final BlobStore blobs;
-    private final String keyPrefix;
+    private final String tenantPart;
     private final RowMapper<Asset> assets;
+
+    /** Read lazily: opening a tenant view costs no query. */
+    private String keyPrefix() {
+        return db.installationId() + tenantPart;
+    }
 
     public JdbiAssetStore(Db db, String tenant, BlobStore blobs) {
         this.db = db;
         this.tenant = tenant;
         this.blobs = blobs;
-        this.keyPrefix = "t" + sha256(tenant).substring(0, 32);
+        this.tenantPart = "/t" + sha256(tenant).substring(0, 32);
         Dialect d = db.dialect();
         this.assets = (rs, ctx) -> asset(d, rs, "");
     }
@@ -99,7 +105,7 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("content", content);
         JsonDoc metadata = Json.write("metadata", na.metadata());
         UUID id = Ids.next(db.clock());
-        String key = keyPrefix + "/" + id;
+        String key = keyPrefix() + "/" + id;
         StoredBlob blob;
         try {
             blob = blobs.put(key, content);
@@ -259,9 +265,9 @@ public final class JdbiAssetStore implements AssetStore {
         Instant cutoff = Check.cutoff(Instant.now(), minAge);
         List<BlobInfo> listed;
         try {
-            listed = blobs.list(keyPrefix + "/");
+            listed = blobs.list(keyPrefix() + "/");
         } catch (IOException | RuntimeException e) {
-            throw blobFailure("list " + keyPrefix, e);
+            throw blobFailure("list " + keyPrefix(), e);
         }
         List<String> candidates = new ArrayList<>();
         for (BlobInfo b : listed) {

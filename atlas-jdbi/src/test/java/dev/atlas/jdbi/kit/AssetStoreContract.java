@@ -198,16 +198,34 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two Atlas databases sharing one blob directory never remove each other's blobs as orphans")
+    void sharedBlobDirectory() throws Exception {
+        Asset mine = assets.store(png(), "mine".getBytes(StandardCharsets.UTF_8));
+        // Another Atlas schema (its own tables and installation id), same tenant name, same directory.
+        AssetStore neighbour = reopen(b -> b.tablePrefix("neighbour_").blobStore(blobs)).tenant("acme").assets();
+        Asset theirs = neighbour.store(png(), "theirs".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(neighbour.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+
+        assertThat(mine.blobKey()).isNotEqualTo(theirs.blobKey());
+        try (InputStream a = assets.open(mine.id()); InputStream b = neighbour.open(theirs.id())) {
+            assertThat(new String(a.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("mine");
+            assertThat(new String(b.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("theirs");
+        }
+    }
+
+    @Test
     @DisplayName("orphan cleanup removes this tenant's unreferenced blobs older than the given age and reports them")
     void orphanCleanup() throws Exception {
         Asset kept = assets.store(png(), "kept".getBytes(StandardCharsets.UTF_8));
         Asset softDeleted = assets.store(png(), "deleted".getBytes(StandardCharsets.UTF_8));
         assets.delete(softDeleted.id());
-        String prefix = kept.blobKey().substring(0, kept.blobKey().indexOf('/'));
+        String prefix = kept.blobKey().substring(0, kept.blobKey().lastIndexOf('/'));
         // What a crash between writing the blob and committing the row leaves behind:
         blobs.put(prefix + "/" + UUID.randomUUID(), new ByteArrayInputStream(new byte[] {1}));
         Asset theirs = atlas.tenant("globex").assets().store(png(), "theirs".getBytes(StandardCharsets.UTF_8));
-        String theirPrefix = theirs.blobKey().substring(0, theirs.blobKey().indexOf('/'));
+        String theirPrefix = theirs.blobKey().substring(0, theirs.blobKey().lastIndexOf('/'));
         String theirOrphan = theirPrefix + "/" + UUID.randomUUID();
         blobs.put(theirOrphan, new ByteArrayInputStream(new byte[] {2}));
 

@@ -79,6 +79,25 @@ public abstract class MigrationContract {
         }
     }
 
+    @Test
+    @DisplayName("Atlas migrates into a database that already holds the host's tables, and a second prefix beside the first")
+    void joinsNonEmptyDatabase() throws SQLException {
+        try (Atlas first = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE host_orders (id INT PRIMARY KEY, note TEXT)");
+                s.execute("INSERT INTO host_orders VALUES (1, 'kept')");
+            }
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
+            assertThat(AtlasMigrations.of(ds).tablePrefix("second_").migrate()).isGreaterThanOrEqualTo(5);
+            assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
+            var store = first.conversations();
+            store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("works beside the host's tables"));
+            assertThat(count("host_orders")).isEqualTo(1);
+            assertThat(count("second_conversations")).isZero();
+        }
+    }
+
     private long count(String table) throws SQLException {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
