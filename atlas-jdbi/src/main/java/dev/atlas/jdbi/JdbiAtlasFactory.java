@@ -102,6 +102,14 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         if (url.startsWith("jdbc:sqlite:")) {
             url = withSqliteDefaults(url);
             hc.setDriverClassName("org.sqlite.JDBC");
+            if (url.contains(":memory:") || url.contains("mode=memory")) {
+                // Each connection to an in-memory SQLite database is a database of its own: keep
+                // exactly one, forever, or a second connection would see no tables at all.
+                hc.setMaximumPoolSize(1);
+                hc.setMinimumIdle(1);
+                hc.setMaxLifetime(0);
+                hc.setIdleTimeout(0);
+            }
         } else {
             hc.setDriverClassName("org.postgresql.Driver");
         }

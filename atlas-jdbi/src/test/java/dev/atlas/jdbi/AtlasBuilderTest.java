@@ -36,6 +36,29 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("an in-memory SQLite URL works from many threads: Atlas keeps its one connection")
+    void inMemorySqlite() throws Exception {
+        try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite::memory:").build()) {
+            var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                var futures = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+                for (int i = 0; i < 40; i++) {
+                    int n = i;
+                    futures.add(pool.submit(() -> atlas.conversations().append(convo.id(), dev.atlas.NewMessage.user("m" + n))));
+                    futures.add(pool.submit(() -> atlas.conversations().history(convo.id())));
+                }
+                for (var f : futures) {
+                    f.get();
+                }
+            } finally {
+                pool.shutdown();
+            }
+            assertThat(atlas.conversations().require(convo.id()).lastSequence()).isEqualTo(40);
+        }
+    }
+
+    @Test
     @DisplayName("an invalid table prefix is rejected with what is allowed")
     void badPrefix() {
         for (String bad : new String[] {"Atlas_", "1x", "a-b", "", "x;drop table y", "a".repeat(31)}) {
