@@ -58,7 +58,8 @@ final class SemanticSearch implements Benchmark {
                 + " vector, bounded top-10), which is also the reference: recall@10 = ids in both top-10s / 10, averaged over the"
                 + " queries (1.0 expected: the search is exact). The first " + API_SEEDED + " memories go through `memories().add`"
                 + " and `putVector`; the rest are batched raw inserts of the same rows (memories row, vectors row; on SQLite the"
-                + " full-text triggers fire as usual). PostgreSQL: ANALYZE after seeding. Ratio = Atlas / brute force.");
+                + " full-text triggers fire as usual). PostgreSQL: ANALYZE after seeding. Ratio = Atlas / brute force. Diagnostic row: the same candidate SELECT"
+                + " read with plain JDBC (ids and vector bytes, no scoring), timed in the same loop: what moving the rows costs.");
         for (int n : env.profile().vectorCounts()) {
             Random random = new Random(6_000_000L + n);
             float[][] vectors = new float[n][];
@@ -105,6 +106,7 @@ final class SemanticSearch implements Benchmark {
                 Math.min(API_SEEDED, n), (t1 - t0) / 1e9, put.medianMillis(), (t2 - t1) / 1e9);
 
         Stats atlas = new Stats();
+        Stats stream = new Stats();
         Stats brute = new Stats();
         double recallSum = 0;
         double recallMin = 1;
@@ -117,11 +119,14 @@ final class SemanticSearch implements Benchmark {
             long a1 = System.nanoTime();
             BruteForce.Top ref = BruteForce.topK(vectors, q, K);
             long a2 = System.nanoTime();
+            streamCandidates(db, n);
+            long a3 = System.nanoTime();
             if (qi < WARMUP_QUERIES) {
                 continue;
             }
             atlas.add(a1 - a0);
             brute.add(a2 - a1);
+            stream.add(a3 - a2);
             timed++;
             Set<UUID> expected = new HashSet<>();
             java.util.Map<UUID, Double> refScores = new java.util.HashMap<>();
@@ -148,6 +153,9 @@ final class SemanticSearch implements Benchmark {
         s.figure(Figure.latency(database.label(), "Search.similar top-10, " + size + " (p95)", atlas.p95Millis(),
                 "brute-force scan of float[] in memory (p95)", brute.p95Millis(), "ms",
                 String.format(java.util.Locale.ROOT, "recall@10 %.3f (min %.1f), max score difference %.1e", recall, recallMin, maxScoreDiff)));
+        s.figure(Figure.latency(database.label(), "diagnostic: Search.similar top-10, " + size + " (median)", atlas.medianMillis(),
+                "raw JDBC streaming the same candidate rows, no scoring (median)", stream.medianMillis(), "ms",
+                "raw stream " + stream.describe()));
         s.target(new TargetCheck(database.label(), "top-10 over " + size + " agrees with the brute-force reference (recall@10 = 1.0)",
                 String.format(java.util.Locale.ROOT, "recall@10 %.3f (min %.1f over %d queries)", recall, recallMin, timed),
                 recallMin == 1.0));
@@ -156,6 +164,49 @@ final class SemanticSearch implements Benchmark {
                 + " the rest is seeded with batched inserts.");
         Env.log("%s %s: similar median %.1f ms p95 %.1f ms; brute force median %.2f ms; recall %.3f", database.label(), size,
                 atlas.medianMillis(), atlas.p95Millis(), brute.medianMillis(), recall);
+    }
+
+    /**
+     * The candidate SELECT Atlas runs for a memory query without filters (JdbiSearch.similar),
+     * read with plain JDBC: every row's ids and vector bytes, nothing scored. On PostgreSQL in a
+     * transaction, as Atlas does, so the fetch size streams.
+     */
+    private static void streamCandidates(BenchDatabase.Opened db, int expected) {
+        String sql = "SELECT v.target_id, x.conversation_id, v.vector FROM atlas_vectors v"
+                + " JOIN atlas_memories x ON x.tenant_id = v.tenant_id AND x.id = v.target_id"
+                + " WHERE v.tenant_id = ? AND v.model = ? AND v.target_type = 'memory' AND v.dimension = ?"
+                + " AND x.deleted_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > ?)";
+        try (Connection c = db.dataSource().getConnection()) {
+            boolean pg = db.dialect() == Dialect.POSTGRESQL;
+            if (pg) {
+                c.setAutoCommit(false);
+            }
+            long rows = 0;
+            long bytes = 0;
+            try (PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setFetchSize(1000);
+                ps.setString(1, TENANT);
+                ps.setString(2, MODEL);
+                ps.setInt(3, DIM);
+                db.dialect().bindInstant(ps, 4, Instant.now().truncatedTo(ChronoUnit.MICROS));
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        rs.getString(1);
+                        rs.getString(2);
+                        bytes += rs.getBytes(3).length;
+                        rows++;
+                    }
+                }
+            }
+            if (pg) {
+                c.commit();
+            }
+            if (rows != expected || bytes != (long) expected * DIM * 4) {
+                throw new IllegalStateException("streamed " + rows + " rows, " + bytes + " bytes; expected " + expected);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("streaming candidates failed", e);
+        }
     }
 
     /** Memory rows and vector rows for every index not stored through the API yet; fills {@code ids}. */
