@@ -24,7 +24,7 @@ public record Profile(String name, long roundMillis, int rounds, List<Integer> l
 
     public static Profile quick() {
         return new Profile("quick", 250, 12, List.of(100, 10_000, 100_000), 200, 200, List.of(20, 5, 2), 3_000, List.of(10_000), 20,
-                2_000);
+                1_000);
     }
 
     public static Profile full() {

@@ -32,7 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RetentionUnderLoad implements Benchmark {
     static final String TENANT = "bench";
     static final int MESSAGES_PER_CONVERSATION = 10;
-    static final long WARMUP_MILLIS = 500;
+    static final long WARMUP_MILLIS = 300;
     /** Rows per transaction while seeding: 200 conversations with their 2,000 messages and 2,000 events. */
     static final int SEED_CHUNK = 200;
     /** SQLite only: the purge repeated with this batch size, to show what sets the writer's worst latency. */
