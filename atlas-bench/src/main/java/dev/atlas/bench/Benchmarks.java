@@ -12,6 +12,8 @@ public final class Benchmarks {
                 new AppendVsLength(),
                 new LoadHistory(),
                 new RecordExecution(),
-                new ConcurrentWriters());
+                new ConcurrentWriters(),
+                new SemanticSearch(),
+                new RetentionUnderLoad());
     }
 }
