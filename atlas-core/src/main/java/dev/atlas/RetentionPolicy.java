@@ -20,7 +20,9 @@ import java.time.Duration;
  * @param archiveIdleAfter        archive open conversations with no activity for this long
  * @param purgeArchivedAfter      remove archived conversations (archived this long ago) with everything hanging off them
  * @param dropExpiredMemories     remove memories whose expiry time has passed
- * @param batchSize               rows per write transaction, 1 to 10,000 (500 unless given)
+ * @param batchSize               rows per write transaction, 1 to 10,000 (500 unless given); a purge
+ *                                counts a conversation as its messages and their audit events, and
+ *                                takes at least one conversation per transaction
  * @param dryRun                  count what would change without changing anything
  */
 public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,

@@ -172,8 +172,7 @@ public final class JdbiRetention implements Retention {
                 List<String> purgedBlobs = new ArrayList<>();
                 int n = db.write(h -> {
                     purgedBlobs.clear();
-                    List<String> roots = h.createQuery(purgeable() + " LIMIT :batch").bindMap(binds).bind("t", tenant).bind("batch", batch)
-                            .mapTo(String.class).list();
+                    List<String> roots = purgeBatch(h, binds);
                     if (roots.isEmpty()) {
                         return 0;
                     }
@@ -188,10 +187,34 @@ public final class JdbiRetention implements Retention {
                     return roots.size();
                 });
                 deleteBlobs(purgedBlobs);
-                if (n < batch) {
+                if (n == 0) {
                     return;
                 }
             }
+        }
+
+        /**
+         * The next conversations to purge in one transaction, bounded by the rows they carry
+         * (about two per message: the message and its audit event), not by their count: on SQLite
+         * a batch holds the only write lock, so a batch of long conversations would stall every
+         * append for its whole length. At least one conversation, however long.
+         */
+        private List<String> purgeBatch(Handle h, Map<String, Object> binds) {
+            List<Map.Entry<String, Long>> candidates = h.createQuery(purgeable().replace("SELECT id FROM", "SELECT id, last_sequence FROM")
+                            + " LIMIT :batch")
+                    .bindMap(binds).bind("t", tenant).bind("batch", batch)
+                    .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getLong("last_sequence"))).list();
+            List<String> roots = new ArrayList<>();
+            long rows = 0;
+            for (Map.Entry<String, Long> c : candidates) {
+                long size = 2 * c.getValue() + 1;
+                if (!roots.isEmpty() && rows + size > batch) {
+                    break;
+                }
+                roots.add(c.getKey());
+                rows += size;
+            }
+            return roots;
         }
 
         /**
