@@ -63,7 +63,7 @@ final class RetentionUnderLoad implements Benchmark {
         Section s = new Section(this, Fmt.length(conversations) + " conversations archived 200 days ago, " + MESSAGES_PER_CONVERSATION
                 + " messages each (with their audit events; seeded with batched raw inserts of the rows appends write), are purged by"
                 + " `retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(90 days))` (default batch: "
-                + policy.batchSize() + " conversations per transaction) while one thread appends to another conversation of the same"
+                + policy.batchSize() + " rows per transaction, a conversation counting its messages and events) while one thread appends to another conversation of the same"
                 + " tenant through `conversations().append`, back to back. Baseline: the same writer for " + baselineMillis
                 + " ms just before, with no purge running (after a " + WARMUP_MILLIS + " ms warm-up). Ratio = during / baseline."
                 + " Afterwards: the report's counts, the rows left in the tables, and the writer's sequences are checked. With fewer"
