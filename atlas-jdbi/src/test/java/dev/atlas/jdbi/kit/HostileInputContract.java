@@ -1152,7 +1152,9 @@ public abstract class HostileInputContract extends AtlasContract {
             "AND", "NOT plain", "plain AND (", "(", ")", "{plain}", "content:plain", "&|!:*<->", "plain & x", "plain <-> x", "plain:*",
             "'; DROP TABLE atlas_messages; --", "\\", "%", "_", "?", "a\u0000b", "\uD800", "x\uDC00y", "😀 𝄞", "\u202E\u200B\uFEFF",
             "x".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH), "x".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH + 1), "w ".repeat(500),
-            "\uA66E".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH), "", "   ");
+            "\uA66E".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH), "", "   ",
+            // Letters to Java that an FTS tokenizer may not know (newer scripts, titlecase, other digits, marks).
+            "\uD83A\uDD00\uD83A\uDD01 plain", "\u01C5", "\u0663", "e\u0301", "\u00AA", "\u4E2D\u6587", "\u0130stanbul");
 
     protected void searchCases(List<Case> cases) {
         Search search = acme.search();
@@ -1174,6 +1176,13 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.reject("similar k " + n, () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", new float[] {1, 0, 0}).k(n))));
         }
         cases.add(Case.reject("text null query", () -> search.text(null)));
+        cases.add(Case.reject("similar null query", () -> search.similar(null)));
+        cases.add(Case.reject("similar query embedded to null", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", text -> null))));
+        cases.add(Case.reject("similar query embedded to NaN", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text",
+                text -> new float[] {Float.NaN, 1, 1}))));
+        cases.add(Case.reject("similar query with a null embedder", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", null))));
+        cases.add(Case.reject("similar query of null text", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", (String) null, text -> new float[] {1, 0, 0}))));
+        cases.add(Case.reject("similar null target", () -> search.similar(SemanticQuery.of(null, "m-3", new float[] {1, 0, 0}))));
         cases.add(Case.reject("text null text", () -> search.text(TextQuery.messages(null))));
         cases.add(Case.reject("text on assets", () -> search.text(new TextQuery(SearchTarget.ASSET, "x", SearchFilter.none(), 10))));
         cases.add(Case.reject("text null filter", () -> search.text(TextQuery.messages("x").filter(null))));
