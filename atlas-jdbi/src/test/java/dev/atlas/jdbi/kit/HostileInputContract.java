@@ -1042,6 +1042,17 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("memory null kind", () -> memories.add(NewMemory.of(user, null, "c"))));
         cases.add(Case.reject("memory null content", () -> memories.add(NewMemory.fact(user, null))));
         cases.add(Case.reject("memory null", () -> memories.add(null)));
+        // Records built with their canonical constructors instead of the factories.
+        cases.add(Case.of("memory record with null tags and metadata", () -> memories.add(new NewMemory(user, null, MemoryKind.FACT, "c", null, null,
+                0.5, null, null, null, null)), r -> back.apply(r).tags() + " " + back.apply(r).metadata(), "[] {}"));
+        cases.add(Case.reject("memory record with a null tag", () -> memories.add(new NewMemory(user, null, MemoryKind.FACT, "c",
+                Arrays.asList("a", null), Map.of(), 0.5, null, null, null, null))));
+        cases.add(Case.reject("memory patch record with a null tag", () -> memories.update(memory.id(), new MemoryPatch(null,
+                Arrays.asList(null, "a"), null, null, null, false))));
+        cases.add(Case.reject("memory patch record with NaN importance", () -> memories.update(memory.id(), new MemoryPatch(null, null, null,
+                Double.NaN, null, false))));
+        cases.add(Case.read("memory query record with a null cursor and owner", () -> memories.list(new MemoryQuery(null, null, false, null, null, 10, null))));
+        cases.add(Case.reject("memory query record with limit 0", () -> memories.list(new MemoryQuery(null, null, false, null, null, 0, null))));
         cases.add(Case.reject("memory patch with expiry and clearExpiry", () -> memories.update(memory.id(),
                 new MemoryPatch(null, null, null, null, Instant.now(), true))));
         cases.add(Case.reject("memory null patch", () -> memories.update(memory.id(), null)));
@@ -1142,6 +1153,11 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("graph null edge", () -> graph.upsertEdge(null)));
         cases.add(Case.reject("graph null key", () -> graph.upsertNode(NewGraphNode.of(null))));
         cases.add(Case.reject("graph null edge type", () -> graph.upsertEdge(NewGraphEdge.of("a", null, "b"))));
+        cases.add(Case.of("graph node record with null metadata", () -> graph.upsertNode(new NewGraphNode("plain-node", null, null, null)),
+                r -> graph.node("plain-node").orElseThrow().metadata(), Map.of()));
+        cases.add(Case.of("graph edge record with null metadata", () -> graph.upsertEdge(new NewGraphEdge("a", "plain", "b", 1, null)),
+                r -> graph.neighbours("a", Direction.OUTGOING, "plain").get(0).edge().metadata(), Map.of()));
+        cases.add(Case.reject("graph edge record with NaN weight", () -> graph.upsertEdge(new NewGraphEdge("a", "nan", "b", Double.NaN, Map.of()))));
     }
 
     // ---- search -----------------------------------------------------------------------------
@@ -1177,6 +1193,13 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         cases.add(Case.reject("text null query", () -> search.text(null)));
         cases.add(Case.reject("similar null query", () -> search.similar(null)));
+        cases.add(Case.reject("text query record with a null target", () -> search.text(new TextQuery(null, "plain", SearchFilter.none(), 10))));
+        cases.add(Case.reject("semantic query record with a null filter", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
+                new float[] {1, 0, 0}, null, 10))));
+        cases.add(Case.reject("semantic query record with a null vector", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
+                null, SearchFilter.none(), 10))));
+        cases.add(Case.reject("search filter record with from after to", () -> search.text(TextQuery.messages("plain").filter(new SearchFilter(null, null,
+                null, null, Instant.parse("2030-01-01T00:00:00Z"), Instant.EPOCH)))));
         cases.add(Case.reject("similar query embedded to null", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", text -> null))));
         cases.add(Case.reject("similar query embedded to NaN", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text",
                 text -> new float[] {Float.NaN, 1, 1}))));
