@@ -1432,10 +1432,31 @@ public abstract class HostileInputContract extends AtlasContract {
                         && other.graph().node("theirs").isPresent() && other.conversations().message(foreignMessage.id()).isPresent(), true));
     }
 
+    /** Bad input must not surface as a storage failure: a StorageException here fails the case as untyped. */
+    private static <T> T notStorage(Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (dev.atlas.StorageException e) {
+            throw new IllegalStateException("bad input reported as a storage failure: " + e.getMessage(), e);
+        }
+    }
+
     /** Cases that store large rows run last: every later case would hash them twice in its digest. */
     protected void bulkyCases(List<Case> cases) {
         MemoryStore memories = acme.memories();
         Search search = acme.search();
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; words.length() < dev.atlas.Limits.MAX_CONTENT_LENGTH - 20; i++) {
+            words.append(Integer.toString(i, 36)).append("q ");
+        }
+        String distinct = words.toString();
+        // Stored on SQLite; over PostgreSQL's 1 MB tsvector limit, which must be an InvalidInputException, not a StorageException.
+        cases.add(Case.of("memory of " + distinct.length() + " characters of distinct words", () -> notStorage(() -> memories.add(NewMemory.fact(Owner.user("1"), distinct))),
+                r -> memories.require(((Memory) r).id()).content().length(), distinct.length()));
+        cases.add(Case.of("message of " + distinct.length() + " characters of distinct words", () -> notStorage(() -> store.append(searchConvo.id(), NewMessage.user(distinct))),
+                r -> store.message(((Message) r).id()).orElseThrow().content().length(), distinct.length()));
+        cases.add(Case.of("memory edited to distinct words", () -> notStorage(() -> memories.update(memory.id(), MemoryPatch.content(distinct))),
+                r -> memories.require(memory.id()).content().length(), distinct.length()));
         cases.add(Case.of("memory content at the limit", () -> memories.add(NewMemory.fact(Owner.user("1"), "m".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH))),
                 r -> memories.require(((Memory) r).id()).content().length(), dev.atlas.Limits.MAX_CONTENT_LENGTH));
         cases.add(Case.of("vector at the dimension limit", () -> {
