@@ -760,12 +760,20 @@ public abstract class TenantIsolationContract extends AtlasContract {
                         t.conversations().deleteMessage(doomed.id());
                         w.created("goneMessage", doomed.id(), t.id());
                     }
+                    // An archived conversation with a message, a vector and a memory learnt from it: the purge takes all but the memory.
+                    Conversation archived = t.conversations().create(NewConversation.of(SHARED, "agent"));
+                    Message m = t.conversations().append(archived.id(), NewMessage.user("hello archived"));
+                    w.created("archivedMessage", m.id(), t.id());
+                    t.search().putVector(SearchTarget.MESSAGE, m.id(), "iso", vector(t.id(), w.random));
+                    w.created("memory", t.memories().add(NewMemory.fact(SHARED, "shared memo of " + t.id()).from(archived.id(), m.id())).id(), t.id());
+                    t.conversations().archive(archived.id());
+                    w.created("archivedConversation", archived.id(), t.id());
                 },
                 (t, w) -> {
                     String other = otherTenant(t.id());
                     String before = tenantDigest(other);
                     RetentionReport report = t.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofNanos(1000))
-                            .dropExpiredMemories(true).batchSize(1 + w.random.nextInt(3)));
+                            .purgeArchivedAfter(Duration.ofNanos(1000)).dropExpiredMemories(true).batchSize(1 + w.random.nextInt(3)));
                     assertThat(tenantDigest(other)).as("retention of " + t.id() + " left " + other + " unchanged").isEqualTo(before);
                     assertThat(report.dryRun()).isFalse();
                     for (UUID gone : w.byKind.getOrDefault("goneMemory", List.of())) {
@@ -776,6 +784,16 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     for (UUID gone : w.byKind.getOrDefault("goneMessage", List.of())) {
                         if (!w.owns(t.id(), gone)) {
                             assertThat(rowExists("messages", gone)).isTrue();
+                        }
+                    }
+                    for (UUID archived : w.byKind.getOrDefault("archivedConversation", List.of())) {
+                        assertThat(rowExists("conversations", archived)).as("purged only in its own tenant's run").isEqualTo(!w.owns(t.id(), archived));
+                    }
+                    w.byKind.getOrDefault("archivedConversation", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                    // Provenance ids are not foreign keys: memories learnt from a purged conversation stay.
+                    for (UUID memory : w.byKind.getOrDefault("memory", List.of())) {
+                        if (w.owns(t.id(), memory)) {
+                            assertThat(t.memories().get(memory)).as("live memory after retention").isPresent();
                         }
                     }
                     w.byKind.getOrDefault("goneMemory", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
