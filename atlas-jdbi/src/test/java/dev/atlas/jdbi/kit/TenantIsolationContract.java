@@ -811,16 +811,22 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 });
     }
 
+    private List<String> tenantTables;
+
     /** A hash of every row of every Atlas table that has a tenant_id, for one tenant. */
     private String tenantDigest(String tenant) {
         try (Connection c = database.dataSource().getConnection()) {
-            List<String> tables = new ArrayList<>();
-            try (ResultSet rs = c.getMetaData().getColumns(null, null, "atlas_%", "tenant_id")) {
-                while (rs.next()) {
-                    tables.add(rs.getString("TABLE_NAME"));
+            if (tenantTables == null) {
+                List<String> tables = new ArrayList<>();
+                try (ResultSet rs = c.getMetaData().getColumns(null, null, "atlas_%", "tenant_id")) {
+                    while (rs.next()) {
+                        tables.add(rs.getString("TABLE_NAME"));
+                    }
                 }
+                tables.sort(null);
+                tenantTables = List.copyOf(tables);
             }
-            tables.sort(null);
+            List<String> tables = tenantTables;
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             for (String table : tables) {
                 md.update(table.getBytes(StandardCharsets.UTF_8));
