@@ -30,7 +30,7 @@ public record MemoryPatch(String content, List<String> tags, Map<String, Object>
             metadata = Check.metadata("metadata", metadata);
         }
         if (importance != null) {
-            NewMemory.checkImportance(importance);
+            importance = NewMemory.checkImportance(importance);
         }
         Check.instant("expiresAt", expiresAt);
         if (clearExpiry && expiresAt != null) {
@@ -53,7 +53,7 @@ public record MemoryPatch(String content, List<String> tags, Map<String, Object>
 
     /** Replaces every tag. */
     public MemoryPatch tags(String... tags) {
-        return new MemoryPatch(content, List.of(Check.notNull("tags", tags)), metadata, importance, expiresAt, clearExpiry);
+        return new MemoryPatch(content, java.util.Arrays.asList(Check.notNull("tags", tags)), metadata, importance, expiresAt, clearExpiry);
     }
 
     /** Replaces the metadata document. */

@@ -17,6 +17,7 @@ public record NewGraphEdge(String sourceKey, String type, String targetKey, doub
         if (!Double.isFinite(weight)) {
             throw new InvalidInputException("weight", "must be a finite number, was " + weight);
         }
+        weight += 0.0; // -0.0 becomes 0.0: SQLite cannot store a negative zero
         metadata = Check.metadata("metadata", metadata);
     }
 

@@ -39,7 +39,7 @@ public record NewMemory(
         Check.required("content", content, Limits.MAX_CONTENT_LENGTH);
         tags = checkTags(tags);
         metadata = Check.metadata("metadata", metadata);
-        checkImportance(importance);
+        importance = checkImportance(importance);
         Check.instant("expiresAt", expiresAt);
     }
 
@@ -77,7 +77,7 @@ public record NewMemory(
     }
 
     public NewMemory tags(String... tags) {
-        return tags(List.of(Check.notNull("tags", tags)));
+        return tags(java.util.Arrays.asList(Check.notNull("tags", tags)));
     }
 
     public NewMemory tags(List<String> tags) {
@@ -124,6 +124,6 @@ public record NewMemory(
         if (!(importance >= 0.0 && importance <= 1.0)) {
             throw new InvalidInputException("importance", "must be between 0.0 and 1.0, was " + importance);
         }
-        return importance;
+        return importance + 0.0; // -0.0 becomes 0.0: SQLite cannot store a negative zero
     }
 }

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.AtlasException;
 import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.StorageException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -151,9 +152,15 @@ public final class Db {
         return read(h -> h.inTransaction(work));
     }
 
-    public static StorageException translate(JdbiException e) {
+    public static AtlasException translate(JdbiException e) {
         SQLException sql = findSql(e);
         String state = sql == null ? null : sql.getSQLState();
+        if ("54000".equals(state) && String.valueOf(sql.getMessage()).contains("tsvector")) {
+            // PostgreSQL's full-text index holds at most 1 MB of lexemes and positions per row, so a
+            // content within MAX_CONTENT_LENGTH made of many distinct words can exceed it on insert.
+            // That is bad input, not a storage failure (the transaction has rolled back).
+            return new InvalidInputException("content", "has too many distinct words for PostgreSQL's full-text index: " + sql.getMessage());
+        }
         boolean retryable = isRetryable(sql, e);
         String message = sql != null ? sql.getMessage() : e.getMessage();
         return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);

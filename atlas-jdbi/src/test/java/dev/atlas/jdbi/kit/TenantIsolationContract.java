@@ -10,6 +10,24 @@ import dev.atlas.AtlasException;
 import dev.atlas.ClaimedTask;
 import dev.atlas.CredentialKeys;
 import dev.atlas.CredentialStore;
+import dev.atlas.Direction;
+import dev.atlas.GraphEdge;
+import dev.atlas.GraphNode;
+import dev.atlas.Memory;
+import dev.atlas.MemoryGraph;
+import dev.atlas.MemoryPatch;
+import dev.atlas.MemoryQuery;
+import dev.atlas.MemoryStore;
+import dev.atlas.NewGraphEdge;
+import dev.atlas.NewGraphNode;
+import dev.atlas.NewMemory;
+import dev.atlas.RetentionPolicy;
+import dev.atlas.RetentionReport;
+import dev.atlas.Search;
+import dev.atlas.SearchFilter;
+import dev.atlas.SearchTarget;
+import dev.atlas.SemanticQuery;
+import dev.atlas.TextQuery;
 import dev.atlas.NewRevision;
 import dev.atlas.NewTask;
 import dev.atlas.Page;
@@ -46,6 +64,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -64,6 +89,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -249,6 +275,10 @@ public abstract class TenantIsolationContract extends AtlasContract {
         ops.addAll(credentialOps());
         ops.addAll(taskOps());
         ops.addAll(priceOps());
+        ops.addAll(memoryOps());
+        ops.addAll(graphOps());
+        ops.addAll(searchOps());
+        ops.addAll(retentionOps());
         return ops;
     }
 
@@ -542,6 +572,300 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 });
     }
 
+    // ---- memories, graph, search, retention -------------------------------------------------
+
+    /** Memory contents carry the words "shared memo" in both tenants, so a text search for them could match either. */
+    protected List<Op> memoryOps() {
+        return List.of(
+                (t, w) -> {
+                    NewMemory m = NewMemory.fact(SHARED, "shared memo of " + t.id()).tags("shared-tag");
+                    UUID c = w.pickOwn("conversation", t.id());
+                    UUID msg = w.pickOwn("message", t.id());
+                    Memory added = t.memories().add(c == null ? m : m.from(c, msg));
+                    assertThat(added.tenantId()).isEqualTo(t.id());
+                    w.created("memory", added.id(), t.id());
+                },
+                // Rows only retention removes: expired and deleted memories.
+                (t, w) -> {
+                    Memory expired = t.memories().add(NewMemory.fact(SHARED, "shared memo expired").expiresAt(Instant.now().minusSeconds(1)));
+                    w.created("goneMemory", expired.id(), t.id());
+                    Memory deleted = t.memories().add(NewMemory.fact(SHARED, "shared memo deleted"));
+                    t.memories().delete(deleted.id());
+                    w.created("goneMemory", deleted.id(), t.id());
+                },
+                (t, w) -> {
+                    MemoryStore s = t.memories();
+                    s.list(MemoryQuery.forOwner(SHARED).limit(1000)).items().forEach(m -> {
+                        assertThat(m.tenantId()).isEqualTo(t.id());
+                        assertThat(w.owns(t.id(), m.id())).as("listed memory is this tenant's").isTrue();
+                    });
+                    s.list(MemoryQuery.all().tag("shared-tag").limit(1000)).items().forEach(m -> assertThat(w.owns(t.id(), m.id())).isTrue());
+                    UUID own = w.pickOwn("memory", t.id());
+                    if (own != null) {
+                        assertThat(s.update(own, MemoryPatch.content("shared memo of " + t.id() + " v" + w.random.nextInt(1000))).tenantId())
+                                .isEqualTo(t.id());
+                        s.revisions(own).forEach(r -> assertThat(r.content()).contains(t.id()));
+                    }
+                    UUID foreign = w.pickForeign("memory", t.id());
+                    likeUnknown("get memory", foreign, s::get);
+                    likeUnknown("memory revisions", foreign, s::revisions);
+                    likeUnknown("update memory", foreign, id -> s.update(id, MemoryPatch.content("hijack")));
+                    likeUnknown("delete memory", foreign, id -> {
+                        s.delete(id);
+                        return null;
+                    });
+                });
+    }
+
+    /** Both tenants use the same node keys; a node's label names its tenant. */
+    protected List<Op> graphOps() {
+        return List.of(
+                (t, w) -> {
+                    MemoryGraph g = t.graph();
+                    String from = "node-" + w.random.nextInt(6);
+                    String to = "node-" + w.random.nextInt(6);
+                    w.created("node", g.upsertNode(NewGraphNode.of(from).label(t.id())).id(), t.id());
+                    w.created("node", g.upsertNode(NewGraphNode.of(to).label(t.id())).id(), t.id());
+                    GraphEdge e = g.upsertEdge(NewGraphEdge.of(from, "rel-" + w.random.nextInt(2), to).weight(w.random.nextDouble()));
+                    w.created("edge", e.id(), t.id());
+                    // A key only this tenant has.
+                    w.created("node", g.upsertNode(NewGraphNode.of("solo-" + t.id()).label(t.id())).id(), t.id());
+                },
+                (t, w) -> {
+                    MemoryGraph g = t.graph();
+                    for (int i = 0; i < 6; i++) {
+                        String key = "node-" + i;
+                        Optional<GraphNode> n = g.node(key);
+                        n.ifPresent(x -> assertThat(x.label()).isEqualTo(t.id()));
+                        if (n.isPresent()) {
+                            for (Direction d : Direction.values()) {
+                                g.neighbours(key, d, null).forEach(x -> {
+                                    assertThat(x.node().label()).isEqualTo(t.id());
+                                    assertThat(w.owns(t.id(), x.edge().id())).as("neighbour edge is this tenant's").isTrue();
+                                });
+                            }
+                            g.traverse(key, Direction.BOTH, null, 10, 1000).forEach(x -> {
+                                assertThat(x.node().label()).isEqualTo(t.id());
+                                assertThat(w.owns(t.id(), x.node().id())).isTrue();
+                            });
+                        } else {
+                            assertThatThrownBy(() -> g.neighbours(key, Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
+                        }
+                    }
+                    String foreign = "solo-" + otherTenant(t.id());
+                    assertThat(g.node(foreign)).isEmpty();
+                    assertThatThrownBy(() -> g.neighbours(foreign, Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
+                    assertThatThrownBy(() -> g.traverse(foreign, Direction.BOTH, null, 3, 10)).isInstanceOf(NotFoundException.class);
+                    assertThatThrownBy(() -> g.upsertEdge(NewGraphEdge.of("node-0", "rel-0", foreign))).isInstanceOf(NotFoundException.class);
+                    assertThat(g.deleteEdge(foreign, "rel-0", "node-0")).isFalse();
+                    if (w.random.nextInt(8) == 0) {
+                        assertThat(g.deleteNode(foreign)).isFalse();
+                        g.deleteNode("node-" + w.random.nextInt(6));
+                    }
+                });
+    }
+
+    /** A tenant's vectors of model iso have 3 dimensions in tenant-a and 4 in tenant-b: dimensions are per tenant. */
+    private static float[] vector(String tenant, Random random) {
+        float[] v = new float[tenant.equals("tenant-a") ? 3 : 4];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = 0.1f + random.nextFloat();
+        }
+        return v;
+    }
+
+    protected List<Op> searchOps() {
+        return List.of(
+                (t, w) -> {
+                    Search s = t.search();
+                    UUID memory = w.pickOwn("memory", t.id());
+                    if (memory != null) {
+                        if (w.random.nextBoolean()) {
+                            s.putVector(SearchTarget.MEMORY, memory, "iso", vector(t.id(), w.random));
+                        } else {
+                            s.embed(SearchTarget.MEMORY, memory, "iso", text -> {
+                                assertThat(text).contains(t.id());
+                                return vector(t.id(), w.random);
+                            });
+                        }
+                    }
+                    UUID message = w.pickOwn("message", t.id());
+                    if (message != null) {
+                        s.putVector(SearchTarget.MESSAGE, message, "iso", vector(t.id(), w.random));
+                    }
+                    UUID asset = w.pickOwn("asset", t.id());
+                    if (asset != null) {
+                        s.putAssetVector(asset, w.pickOwn("conversation", t.id()), "iso", vector(t.id(), w.random));
+                    }
+                },
+                (t, w) -> {
+                    Search s = t.search();
+                    for (SearchTarget target : SearchTarget.values()) {
+                        s.similar(SemanticQuery.of(target, "iso", vector(t.id(), w.random)).k(1000)).forEach(hit -> {
+                            assertThat(w.owns(t.id(), hit.id())).as("semantic hit is this tenant's").isTrue();
+                            if (hit.conversationId() != null) {
+                                assertThat(w.owns(otherTenant(t.id()), hit.conversationId())).isFalse();
+                            }
+                        });
+                    }
+                    s.text(TextQuery.messages("hello").limit(1000)).forEach(hit -> {
+                        assertThat(w.owns(otherTenant(t.id()), hit.id())).isFalse();
+                        assertThat(t.conversations().message(hit.id())).as("text hit is this tenant's message").isPresent();
+                    });
+                    s.text(TextQuery.memories("shared memo").limit(1000)).forEach(hit -> {
+                        assertThat(w.owns(t.id(), hit.id())).as("text hit is this tenant's memory").isTrue();
+                        assertThat(t.memories().get(hit.id()).orElseThrow().content()).contains(t.id());
+                    });
+                    UUID foreignConversation = w.pickForeign("conversation", t.id());
+                    likeUnknown("text filtered by conversation", foreignConversation,
+                            c -> s.text(TextQuery.messages("hello").filter(SearchFilter.none().conversation(c))));
+                    likeUnknown("similar filtered by conversation", foreignConversation,
+                            c -> s.similar(SemanticQuery.of(SearchTarget.MESSAGE, "iso", vector(t.id(), w.random)).filter(SearchFilter.none().conversation(c))));
+                    likeUnknown("asset vector with a conversation", foreignConversation, c -> {
+                        s.putAssetVector(UUID.randomUUID(), c, "iso", vector(t.id(), w.random));
+                        return null;
+                    });
+                    UUID foreignMemory = w.pickForeign("memory", t.id());
+                    likeUnknown("putVector on a memory", foreignMemory, id -> {
+                        s.putVector(SearchTarget.MEMORY, id, "iso", vector(t.id(), w.random));
+                        return null;
+                    });
+                    likeUnknown("embed a memory", foreignMemory, id -> {
+                        s.embed(SearchTarget.MEMORY, id, "iso", text -> {
+                            throw new AssertionError("embedder saw another tenant's text: " + text);
+                        });
+                        return null;
+                    });
+                    likeUnknown("removeVector of a memory", foreignMemory, id -> s.removeVector(SearchTarget.MEMORY, id, "iso"));
+                    UUID foreignMessage = w.pickForeign("message", t.id());
+                    likeUnknown("putVector on a message", foreignMessage, id -> {
+                        s.putVector(SearchTarget.MESSAGE, id, "iso", vector(t.id(), w.random));
+                        return null;
+                    });
+                    likeUnknown("removeVector of a message", foreignMessage, id -> s.removeVector(SearchTarget.MESSAGE, id, "iso"));
+                    likeUnknown("removeVector of an asset", w.pickForeign("asset", t.id()), id -> s.removeVector(SearchTarget.ASSET, id, "iso"));
+                    int dimension = s.dimension("iso");
+                    assertThat(dimension).isIn(0, vector(t.id(), w.random).length);
+                });
+    }
+
+    protected List<Op> retentionOps() {
+        return List.of(
+                // Work for retention: a soft-deleted message with a vector.
+                (t, w) -> {
+                    UUID c = w.pickOwn("conversation", t.id());
+                    if (c != null) {
+                        Message doomed = t.conversations().append(c, NewMessage.user("hello doomed"));
+                        t.search().putVector(SearchTarget.MESSAGE, doomed.id(), "iso", vector(t.id(), w.random));
+                        t.conversations().deleteMessage(doomed.id());
+                        w.created("goneMessage", doomed.id(), t.id());
+                    }
+                    // An archived conversation with a message, a vector and a memory learnt from it: the purge takes all but the memory.
+                    Conversation archived = t.conversations().create(NewConversation.of(SHARED, "agent"));
+                    Message m = t.conversations().append(archived.id(), NewMessage.user("hello archived"));
+                    w.created("archivedMessage", m.id(), t.id());
+                    t.search().putVector(SearchTarget.MESSAGE, m.id(), "iso", vector(t.id(), w.random));
+                    w.created("memory", t.memories().add(NewMemory.fact(SHARED, "shared memo of " + t.id()).from(archived.id(), m.id())).id(), t.id());
+                    t.conversations().archive(archived.id());
+                    w.created("archivedConversation", archived.id(), t.id());
+                },
+                (t, w) -> {
+                    String other = otherTenant(t.id());
+                    String before = tenantDigest(other);
+                    RetentionReport report = t.retention().runRetention(RetentionPolicy.none().hardDeleteAfter(Duration.ofNanos(1000))
+                            .purgeArchivedAfter(Duration.ofNanos(1000)).dropExpiredMemories(true).batchSize(1 + w.random.nextInt(3)));
+                    assertThat(tenantDigest(other)).as("retention of " + t.id() + " left " + other + " unchanged").isEqualTo(before);
+                    assertThat(report.dryRun()).isFalse();
+                    for (UUID gone : w.byKind.getOrDefault("goneMemory", List.of())) {
+                        if (!w.owns(t.id(), gone)) {
+                            assertThat(rowExists("memories", gone)).as("another tenant's expired or deleted memory waits for its own retention").isTrue();
+                        }
+                    }
+                    for (UUID gone : w.byKind.getOrDefault("goneMessage", List.of())) {
+                        if (!w.owns(t.id(), gone)) {
+                            assertThat(rowExists("messages", gone)).isTrue();
+                        }
+                    }
+                    for (UUID archived : w.byKind.getOrDefault("archivedConversation", List.of())) {
+                        assertThat(rowExists("conversations", archived)).as("purged only in its own tenant's run").isEqualTo(!w.owns(t.id(), archived));
+                    }
+                    w.byKind.getOrDefault("archivedConversation", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                    // Provenance ids are not foreign keys: memories learnt from a purged conversation stay.
+                    for (UUID memory : w.byKind.getOrDefault("memory", List.of())) {
+                        if (w.owns(t.id(), memory)) {
+                            assertThat(t.memories().get(memory)).as("live memory after retention").isPresent();
+                        }
+                    }
+                    w.byKind.getOrDefault("goneMemory", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                    w.byKind.getOrDefault("goneMessage", new ArrayList<>()).removeIf(id -> w.owns(t.id(), id));
+                },
+                // An aggressive dry run changes neither tenant.
+                (t, w) -> {
+                    String a = tenantDigest("tenant-a");
+                    String b = tenantDigest("tenant-b");
+                    Duration tiny = Duration.ofNanos(1000);
+                    t.retention().runRetention(RetentionPolicy.none().deleteMessagesOlderThan(tiny).hardDeleteAfter(tiny)
+                            .archiveIdleConversations(tiny).purgeArchivedAfter(tiny).dropExpiredMemories(true).dryRun(true));
+                    assertThat(tenantDigest("tenant-a")).isEqualTo(a);
+                    assertThat(tenantDigest("tenant-b")).isEqualTo(b);
+                });
+    }
+
+    private List<String> tenantTables;
+
+    /** A hash of every row of every Atlas table that has a tenant_id, for one tenant. */
+    private String tenantDigest(String tenant) {
+        try (Connection c = database.dataSource().getConnection()) {
+            if (tenantTables == null) {
+                List<String> tables = new ArrayList<>();
+                try (ResultSet rs = c.getMetaData().getColumns(null, null, "atlas_%", "tenant_id")) {
+                    while (rs.next()) {
+                        tables.add(rs.getString("TABLE_NAME"));
+                    }
+                }
+                tables.sort(null);
+                tenantTables = List.copyOf(tables);
+            }
+            List<String> tables = tenantTables;
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            for (String table : tables) {
+                md.update(table.getBytes(StandardCharsets.UTF_8));
+                try (PreparedStatement s = c.prepareStatement("SELECT * FROM " + table + " WHERE tenant_id = ? ORDER BY 1, 2")) {
+                    s.setString(1, tenant);
+                    try (ResultSet rs = s.executeQuery()) {
+                        int n = rs.getMetaData().getColumnCount();
+                        while (rs.next()) {
+                            for (int i = 1; i <= n; i++) {
+                                md.update(String.valueOf(rs.getString(i)).getBytes(StandardCharsets.UTF_8));
+                                md.update((byte) 0);
+                            }
+                        }
+                    }
+                }
+            }
+            assertThat(tables).as("tables with a tenant_id").hasSizeGreaterThan(10);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (SQLException | NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether a row with this id is still in the table, whatever its state (deleted, expired). */
+    private boolean rowExists(String table, UUID id) {
+        try (Connection c = database.dataSource().getConnection();
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id FROM atlas_" + table)) {
+            while (rs.next()) {
+                if (id.toString().equalsIgnoreCase(rs.getString(1))) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String marker(String tenant) {
         return tenant.equals("tenant-a") ? "1" : "2";
     }
@@ -580,6 +904,6 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 assertThat(t.result()).containsEntry("by", t.tenantId());
             }
         }
-        assertThat(world.byKind.keySet()).contains("conversation", "execution", "asset", "voiceCall", "assistant", "task");
+        assertThat(world.byKind.keySet()).contains("conversation", "execution", "asset", "voiceCall", "assistant", "task", "memory", "node");
     }
 }
