@@ -44,6 +44,14 @@ public interface Atlas extends AutoCloseable {
         return defaultTenant().conversations();
     }
 
+    /**
+     * A usage report over <em>every</em> tenant, for the operator: executions created in
+     * {@code [from, to)}, totals per group, one SQL aggregate. {@code UsageGroup.TENANT} gives
+     * one row per tenant. Per-tenant reports are {@code tenant(id).executions().usageReport(...)}.
+     */
+    java.util.List<dev.atlas.execution.UsageRow> usageReport(dev.atlas.execution.UsageGroup group, java.time.Instant from,
+                                                             java.time.Instant to);
+
     /** Which database this instance runs on. */
     DatabaseKind databaseKind();
 

@@ -1,6 +1,10 @@
 package dev.atlas.execution;
 
-/** How a usage report groups executions. OWNER is the owner of the execution's conversation; TENANT is the calling tenant (one row). */
+/**
+ * How a usage report groups executions. OWNER is the owner of the execution's conversation. TENANT
+ * is one row per tenant: the calling tenant's only in a tenant's report, every tenant's in
+ * {@link dev.atlas.Atlas#usageReport}.
+ */
 public enum UsageGroup {
     DAY("day"),
     PROVIDER("provider"),

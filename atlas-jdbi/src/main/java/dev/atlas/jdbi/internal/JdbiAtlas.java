@@ -8,8 +8,12 @@ import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.execution.UsageGroup;
+import dev.atlas.execution.UsageRow;
 import dev.atlas.internal.Check;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -46,6 +50,14 @@ public final class JdbiAtlas implements Atlas {
             tenants.putIfAbsent(tenantId, created);
         }
         return created;
+    }
+
+    @Override
+    public List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to) {
+        if (closed.get()) {
+            throw new ConfigurationException("this Atlas instance is closed");
+        }
+        return UsageReports.run(db, null, group, from, to);
     }
 
     @Override

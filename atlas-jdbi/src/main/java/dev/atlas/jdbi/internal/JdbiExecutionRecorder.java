@@ -465,64 +465,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to) {
-        Check.notNull("group", group);
-        Check.instant("from", Check.notNull("from", from));
-        Check.instant("to", Check.notNull("to", to));
-        if (!from.isBefore(to)) {
-            throw new InvalidInputException("to", "must be after from (" + from + "), was " + to);
-        }
-        String keys;
-        String join = "";
-        int keyCount = 1;
-        switch (group) {
-            case DAY -> keys = db.dialect().dayStart("e.created_at") + " AS k1";
-            case PROVIDER -> keys = "e.provider AS k1";
-            case MODEL -> {
-                keys = "e.provider AS k1, e.model AS k2";
-                keyCount = 2;
-            }
-            case AGENT -> keys = "e.agent AS k1";
-            case CONVERSATION -> keys = "e.conversation_id AS k1";
-            case OWNER -> {
-                keys = "c.owner_type AS k1, c.owner_id AS k2";
-                keyCount = 2;
-                join = " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id";
-            }
-            case TENANT -> keys = "e.tenant_id AS k1";
-            default -> throw new IllegalStateException("unknown group " + group);
-        }
-        String groupBy = keyCount == 1 ? "1" : "1, 2";
-        String sql = "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures,"
-                + " COALESCE(SUM(e.input_tokens), 0) AS input_tokens, COALESCE(SUM(e.output_tokens), 0) AS output_tokens,"
-                + " COALESCE(SUM(e.reasoning_tokens), 0) AS reasoning_tokens, COALESCE(SUM(e.cached_tokens), 0) AS cached_tokens,"
-                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens, SUM(e.cost_pico) AS cost_pico"
-                + " FROM <p>executions e" + join
-                + " WHERE e.tenant_id = :t AND e.created_at >= :from AND e.created_at < :to GROUP BY " + groupBy;
-        boolean day = group == UsageGroup.DAY;
-        boolean pair = keyCount == 2;
-        String separator = group == UsageGroup.MODEL ? "/" : ":";
-        List<UsageRow> rows = new ArrayList<>(db.read(h -> h.createQuery(sql)
-                .bind("t", tenant).bind("from", from).bind("to", to)
-                .map((rs, ctx) -> {
-                    String key;
-                    if (day) {
-                        Instant start = db.dialect().instant(rs, "k1");
-                        key = start == null ? null : LocalDate.ofInstant(start, ZoneOffset.UTC).toString();
-                    } else if (pair) {
-                        String a = rs.getString("k1");
-                        key = a == null ? null : a + separator + rs.getString("k2");
-                    } else {
-                        key = rs.getString("k1");
-                    }
-                    String cost = rs.getString("cost_pico");
-                    return new UsageRow(key, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
-                            rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"), rs.getLong("cached_tokens"),
-                            rs.getLong("cache_write_tokens"),
-                            ModelPrice.fromPico(cost == null ? BigInteger.ZERO : new java.math.BigDecimal(cost).toBigIntegerExact()));
-                }).list()));
-        // Sorted here because the databases order NULLs and collate text differently.
-        rows.sort(Comparator.comparing(UsageRow::group, Comparator.nullsLast(Comparator.naturalOrder())));
-        return Collections.unmodifiableList(rows);
+        return UsageReports.run(db, tenant, group, from, to);
     }
 
     // ---- used by the handles ------------------------------------------------------------

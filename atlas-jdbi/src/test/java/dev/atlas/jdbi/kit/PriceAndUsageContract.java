@@ -277,4 +277,26 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 });
         row(report(UsageGroup.TENANT).get(0), "acme", 4, 1, 3350, 305, "0.013775");
     }
+
+    @Test
+    @DisplayName("the operator's report on Atlas covers every tenant: one row per tenant, and model totals across tenants")
+    void reportAcrossTenants() {
+        reportData();
+        Tenant globex = atlas.tenant("globex");
+        globex.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        globex.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            exec.usage(Usage.of(1000, 100));
+            return null;
+        });
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-04T00:00:00Z");
+        List<UsageRow> tenants = atlas.usageReport(UsageGroup.TENANT, from, to);
+        assertThat(tenants).hasSize(2);
+        row(tenants.get(0), "acme", 4, 1, 3350, 305, "0.013775");
+        row(tenants.get(1), "globex", 1, 0, 1000, 100, "0.0035");
+        long acmeGpt4o = acme.executions().usageReport(UsageGroup.MODEL, from, to).stream()
+                .filter(r -> "openai/gpt-4o".equals(r.group())).mapToLong(UsageRow::executions).sum();
+        assertThat(atlas.usageReport(UsageGroup.MODEL, from, to)).filteredOn(r -> "openai/gpt-4o".equals(r.group()))
+                .singleElement().satisfies(r -> assertThat(r.executions()).isEqualTo(acmeGpt4o + 1));
+    }
 }
