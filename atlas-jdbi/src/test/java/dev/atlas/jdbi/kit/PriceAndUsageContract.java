@@ -284,12 +284,13 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         reportData();
         Tenant globex = atlas.tenant("globex");
         globex.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        clock.set(Instant.parse("2026-03-02T12:00:00Z"));
         globex.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
             exec.usage(Usage.of(1000, 100));
             return null;
         });
         Instant from = Instant.parse("2026-03-01T00:00:00Z");
-        Instant to = Instant.parse("2026-03-04T00:00:00Z");
+        Instant to = Instant.parse("2026-03-03T00:00:00Z");
         List<UsageRow> tenants = atlas.usageReport(UsageGroup.TENANT, from, to);
         assertThat(tenants).hasSize(2);
         row(tenants.get(0), "acme", 4, 1, 3350, 305, "0.013775");
