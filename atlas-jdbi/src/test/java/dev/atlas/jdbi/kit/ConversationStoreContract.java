@@ -277,6 +277,14 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("metadata with java.time values is stored with them as ISO-8601 strings")
+    void javaTimeMetadata() {
+        Conversation c = store.create(NewConversation.of(ALICE).metadata(Map.of(
+                "at", Instant.parse("2026-03-01T10:15:30.123456Z"), "day", java.time.LocalDate.parse("2026-03-01"))));
+        assertThat(store.require(c.id()).metadata()).containsEntry("at", "2026-03-01T10:15:30.123456Z").containsEntry("day", "2026-03-01");
+    }
+
+    @Test
     @DisplayName("JSON content is stored byte-exact and invalid JSON is rejected before any write")
     void jsonContent() {
         Conversation c = convo();
