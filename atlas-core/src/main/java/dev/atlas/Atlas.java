@@ -44,6 +44,63 @@ public interface Atlas extends AutoCloseable {
         return defaultTenant().conversations();
     }
 
+    // Shorthands for single-tenant applications: each is the default tenant's store.
+
+    /** Shorthand for {@code defaultTenant().executions()}. */
+    default dev.atlas.execution.ExecutionRecorder executions() {
+        return defaultTenant().executions();
+    }
+
+    /** Shorthand for {@code defaultTenant().prices()}. */
+    default dev.atlas.execution.PriceStore prices() {
+        return defaultTenant().prices();
+    }
+
+    /** Shorthand for {@code defaultTenant().assets()}. */
+    default dev.atlas.asset.AssetStore assets() {
+        return defaultTenant().assets();
+    }
+
+    /** Shorthand for {@code defaultTenant().voiceCalls()}. */
+    default dev.atlas.voice.VoiceCallStore voiceCalls() {
+        return defaultTenant().voiceCalls();
+    }
+
+    /** Shorthand for {@code defaultTenant().memories()}. */
+    default MemoryStore memories() {
+        return defaultTenant().memories();
+    }
+
+    /** Shorthand for {@code defaultTenant().graph()}. */
+    default MemoryGraph graph() {
+        return defaultTenant().graph();
+    }
+
+    /** Shorthand for {@code defaultTenant().search()}. */
+    default Search search() {
+        return defaultTenant().search();
+    }
+
+    /** Shorthand for {@code defaultTenant().retention()}. */
+    default Retention retention() {
+        return defaultTenant().retention();
+    }
+
+    /** Shorthand for {@code defaultTenant().assistants()}. */
+    default AssistantStore assistants() {
+        return defaultTenant().assistants();
+    }
+
+    /** Shorthand for {@code defaultTenant().credentials()}. */
+    default CredentialStore credentials() {
+        return defaultTenant().credentials();
+    }
+
+    /** Shorthand for {@code defaultTenant().tasks()}. */
+    default TaskStore tasks() {
+        return defaultTenant().tasks();
+    }
+
     /**
      * A usage report over <em>every</em> tenant, for the operator: executions created in
      * {@code [from, to)}, totals per group, one SQL aggregate. {@code UsageGroup.TENANT} gives

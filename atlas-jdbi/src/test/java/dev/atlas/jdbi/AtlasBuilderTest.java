@@ -59,6 +59,20 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("the shorthands on Atlas are the default tenant's stores")
+    void defaultTenantShorthands() {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
+            var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            atlas.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> null);
+            atlas.memories().add(dev.atlas.NewMemory.fact(Owner.user("1"), "likes tea"));
+            var tenant = atlas.tenant(Atlas.DEFAULT_TENANT);
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(1);
+            assertThat(tenant.memories().list(dev.atlas.MemoryQuery.all()).items()).hasSize(1);
+            assertThat(atlas.tenant("other").executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("an invalid table prefix is rejected with what is allowed")
     void badPrefix() {
         for (String bad : new String[] {"Atlas_", "1x", "a-b", "", "x;drop table y", "a".repeat(31)}) {
