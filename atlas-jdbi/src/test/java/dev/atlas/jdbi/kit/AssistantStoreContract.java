@@ -4,7 +4,6 @@ import dev.atlas.Assistant;
 import dev.atlas.AssistantRevision;
 import dev.atlas.AssistantSpec;
 import dev.atlas.AssistantStore;
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
@@ -16,14 +15,12 @@ import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.RevisionDiff;
 import dev.atlas.RevisionKind;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.math.BigDecimal;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -42,17 +39,11 @@ public abstract class AssistantStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Owner BOB = Owner.user("bob");
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected AssistantStore store;
     protected AssistantStore other;
 
     protected AssistantStoreContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

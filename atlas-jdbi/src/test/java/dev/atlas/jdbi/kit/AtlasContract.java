@@ -5,6 +5,7 @@ import dev.atlas.AtlasBuilder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
@@ -15,6 +16,8 @@ import java.util.function.UnaryOperator;
  */
 public abstract class AtlasContract {
     protected final TestDatabase database;
+    /** The clock of the per-test Atlas (see {@link #configure}), starting at a time with non-zero microseconds. */
+    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Atlas atlas;
     private final List<Atlas> extra = new ArrayList<>();
 
@@ -22,9 +25,9 @@ public abstract class AtlasContract {
         this.database = database;
     }
 
-    /** Override to adjust the builder of the per-test instance. */
+    /** Adjusts the builder of the per-test instance: by default it runs on {@link #clock}. */
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder;
+        return builder.clock(clock);
     }
 
     @BeforeEach

@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.ContentType;
 import dev.atlas.Conversation;
@@ -25,9 +24,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -51,18 +48,11 @@ public abstract class ConversationStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Owner BOB = Owner.user("bob");
 
-    /** A clock the tests move by hand, starting at a time with non-zero microseconds. */
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected ConversationStore store;
     protected ConversationStore other;
 
     protected ConversationStoreContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach
@@ -672,37 +662,5 @@ public abstract class ConversationStoreContract extends AtlasContract {
         }
         assertThat(thrown.get()).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
         assertThat(((InvalidInputException) thrown.get()).field()).isEqualTo(field);
-    }
-
-    /** A clock tests set and advance explicitly. */
-    public static final class MutableClock extends Clock {
-        private volatile Instant now;
-
-        public MutableClock(Instant start) {
-            this.now = start;
-        }
-
-        public void set(Instant instant) {
-            now = instant;
-        }
-
-        public void advanceMicros(long micros) {
-            now = now.plusNanos(micros * 1000);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

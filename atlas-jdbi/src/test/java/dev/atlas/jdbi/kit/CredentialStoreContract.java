@@ -9,7 +9,6 @@ import dev.atlas.CredentialKeys;
 import dev.atlas.CredentialStore;
 import dev.atlas.Owner;
 import dev.atlas.Secret;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -25,7 +24,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -42,7 +40,6 @@ public abstract class CredentialStoreContract extends AtlasContract {
     private static final byte[] K2 = randomKey();
     private static final String PLAINTEXT = "sk-live-PLAINTEXT-7f3a9c-marker";
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected CredentialStore store;
     protected CredentialStore other;
 
@@ -58,7 +55,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock).credentialKeys(CredentialKeys.of("k1", K1));
+        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", K1));
     }
 
     @BeforeEach

@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationType;
@@ -30,7 +29,6 @@ import dev.atlas.execution.SweepResult;
 import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
 import dev.atlas.jdbi.internal.JdbiAtlas;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -50,18 +48,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The behaviour every {@link ExecutionRecorder} implementation must have, on every database. */
 public abstract class ExecutionRecorderContract extends AtlasContract {
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Tenant acme;
     protected Tenant globex;
     protected ExecutionRecorder recorder;
 
     protected ExecutionRecorderContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

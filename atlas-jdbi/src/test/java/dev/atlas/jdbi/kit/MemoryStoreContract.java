@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Memory;
 import dev.atlas.MemoryKind;
@@ -12,7 +11,6 @@ import dev.atlas.NewMemory;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -36,17 +34,11 @@ public abstract class MemoryStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Owner BOB = Owner.user("bob");
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected MemoryStore memories;
     protected MemoryStore other;
 
     protected MemoryStoreContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

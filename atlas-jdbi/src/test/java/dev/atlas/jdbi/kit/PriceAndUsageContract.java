@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.Conversation;
 import dev.atlas.InvalidInputException;
@@ -15,7 +14,6 @@ import dev.atlas.execution.PriceStore;
 import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -30,17 +28,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Prices, exact costs and usage reports, on every database. Expected values are computed by hand. */
 public abstract class PriceAndUsageContract extends AtlasContract {
     private static final Instant JAN = Instant.parse("2026-01-01T00:00:00Z");
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Tenant acme;
     protected PriceStore prices;
 
     protected PriceAndUsageContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

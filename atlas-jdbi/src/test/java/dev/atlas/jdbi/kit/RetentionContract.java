@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStatus;
 import dev.atlas.ConversationStore;
@@ -20,7 +19,6 @@ import dev.atlas.Search;
 import dev.atlas.SearchTarget;
 import dev.atlas.TextQuery;
 import dev.atlas.Tenant;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -30,7 +28,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -49,7 +46,6 @@ public abstract class RetentionContract extends AtlasContract {
     private static final String MODEL = "m";
     private static final Duration DAY = Duration.ofDays(1);
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Tenant acme;
     protected ConversationStore conversations;
     protected MemoryStore memories;
@@ -58,11 +54,6 @@ public abstract class RetentionContract extends AtlasContract {
 
     protected RetentionContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

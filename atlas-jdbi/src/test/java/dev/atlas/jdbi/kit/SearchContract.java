@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
 import dev.atlas.Memory;
@@ -20,7 +19,6 @@ import dev.atlas.SearchHit;
 import dev.atlas.SearchTarget;
 import dev.atlas.SemanticQuery;
 import dev.atlas.TextQuery;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -42,7 +40,6 @@ public abstract class SearchContract extends AtlasContract {
     private static final Owner BOB = Owner.user("bob");
     private static final String MODEL = "test-model";
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected ConversationStore conversations;
     protected MemoryStore memories;
     protected Search search;
@@ -50,11 +47,6 @@ public abstract class SearchContract extends AtlasContract {
 
     protected SearchContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

@@ -1,7 +1,6 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ClaimedTask;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
@@ -13,7 +12,6 @@ import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
 import dev.atlas.TaskWorker;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -42,17 +40,11 @@ public abstract class TaskStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Duration LEASE = Duration.ofSeconds(30);
 
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected TaskStore store;
     protected TaskStore other;
 
     protected TaskStoreContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach

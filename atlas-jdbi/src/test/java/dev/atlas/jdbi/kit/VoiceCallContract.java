@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.Conversation;
 import dev.atlas.IllegalTransitionException;
@@ -14,7 +13,6 @@ import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionType;
 import dev.atlas.jdbi.internal.JdbiAtlas;
-import dev.atlas.jdbi.kit.ConversationStoreContract.MutableClock;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
 import dev.atlas.voice.VoiceCallStatus;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,17 +34,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Voice calls and their transcripts, on every database. */
 public abstract class VoiceCallContract extends AtlasContract {
-    protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Tenant acme;
     protected VoiceCallStore calls;
 
     protected VoiceCallContract(TestDatabase database) {
         super(database);
-    }
-
-    @Override
-    protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.clock(clock);
     }
 
     @BeforeEach
