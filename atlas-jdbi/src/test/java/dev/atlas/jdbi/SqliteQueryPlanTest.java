@@ -17,8 +17,8 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * SQLite's planner must answer the hot paths from indexes: a full scan of messages would make
- * appends and history loads grow with the table.
+ * SQLite's planner must answer the hot paths from indexes: a full scan of messages, memories or
+ * vectors would make appends, history loads, searches and retention grow with the table.
  */
 class SqliteQueryPlanTest {
     private final SqliteTestDatabase database = new SqliteTestDatabase();
@@ -86,5 +86,45 @@ class SqliteQueryPlanTest {
             rs.next();
             assertThat(rs.getString(1)).isEqualToIgnoringCase("wal");
         }
+    }
+
+    @Test
+    @DisplayName("listing an owner's memories walks the owner index newest first without sorting")
+    void memoryList() throws SQLException {
+        List<String> plan = plan("SELECT * FROM atlas_memories m WHERE tenant_id = 't' AND deleted_at IS NULL"
+                + " AND (expires_at IS NULL OR expires_at > 5) AND owner_type = 'user' AND owner_id = '1' AND id < 'x'"
+                + " ORDER BY id DESC LIMIT 51");
+        assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_memories_owner"));
+        assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        assertThat(plan("SELECT 1 FROM atlas_memory_tags g WHERE g.tenant_id = 't' AND g.memory_id = 'm' AND g.tag = 'x'"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH"));
+    }
+
+    @Test
+    @DisplayName("semantic candidates are found through the (tenant, model, target type) key, not a scan of all vectors")
+    void vectorCandidates() throws SQLException {
+        assertThat(plan("SELECT v.target_id, v.vector FROM atlas_vectors v WHERE v.tenant_id = 't' AND v.model = 'm'"
+                + " AND v.target_type = 'asset' AND v.dimension = 3"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH v USING INDEX"));
+    }
+
+    @Test
+    @DisplayName("retention finds old, deleted and archived rows through partial indexes")
+    void retention() throws SQLException {
+        assertThat(plan("SELECT id FROM atlas_messages WHERE tenant_id = 't' AND deleted_at IS NULL AND created_at < 5 LIMIT 10"))
+                .anySatisfy(d -> assertThat(d).contains("atlas_messages_live_created"));
+        assertThat(plan("SELECT id FROM atlas_messages m WHERE m.tenant_id = 't' AND m.deleted_at IS NOT NULL AND m.deleted_at < 5"))
+                .anySatisfy(d -> assertThat(d).contains("atlas_messages_deleted"));
+        assertThat(plan("SELECT id FROM atlas_conversations WHERE tenant_id = 't' AND status = 'archived' AND archived_at < 5"))
+                .anySatisfy(d -> assertThat(d).contains("atlas_conversations_archived"));
+    }
+
+    @Test
+    @DisplayName("full-text triggers find a row's index entry by key")
+    void searchKeys() throws SQLException {
+        assertThat(plan("SELECT fts_rowid FROM atlas_search_keys WHERE tenant_id = 't' AND target_type = 'message' AND target_id = 'x'"))
+                .anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_search_keys USING"));
+        assertThat(plan("SELECT rowid FROM atlas_search_fts WHERE atlas_search_fts MATCH '\"a\"'"))
+                .anySatisfy(d -> assertThat(d).contains("VIRTUAL TABLE INDEX"));
     }
 }
