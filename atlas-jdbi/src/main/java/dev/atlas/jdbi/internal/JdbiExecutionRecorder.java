@@ -29,8 +29,14 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 
+import static dev.atlas.jdbi.internal.JdbiExecutionHandle.bindLong;
+
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -63,6 +69,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     final ConversationStore conversations;
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
+    final JdbiExecutionHandle.Sql handleSql;
+    private final String conversationExistsSql;
+    private final String insertStartedSql;
+    private final String insertPendingSql;
+    private final String finishSql;
 
     public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
         this.db = db;
@@ -70,6 +81,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         this.conversations = conversations;
         this.executions = ExecutionRows.execution(db.dialect());
         this.toolCalls = ExecutionRows.toolCall(db.dialect());
+        // The statements every recorded execution runs (start with its conversation check, completion)
+        // bind plain JDBC, for the reason given in JdbiExecutionHandle; the rest of this class uses Jdbi.
+        String p = db.prefix();
+        this.handleSql = new JdbiExecutionHandle.Sql(p, db.dialect());
+        this.conversationExistsSql = "SELECT 1 FROM " + p + "conversations WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL";
+        String insert = "INSERT INTO " + p + "executions (tenant_id, id, conversation_id, assistant_revision_id, type, provider, model,"
+                + " agent, status, metadata, started_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ";
+        this.insertStartedSql = insert + "?, ?, ?)";
+        this.insertPendingSql = insert + "NULL, ?, ?)";
+        this.finishSql = "UPDATE " + p + "executions SET status = ?, input_tokens = ?, output_tokens = ?, reasoning_tokens = ?,"
+                + " cached_tokens = ?, cache_write_tokens = ?, cost_pico = ?, error = ?, completed_at = ?, duration_ms = ?,"
+                + " first_token_ms = COALESCE(first_token_ms, ?), updated_at = ? WHERE tenant_id = ? AND id = ?"
+                + " AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS;
     }
 
     // ---- recording ----------------------------------------------------------------------
@@ -175,13 +199,26 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                         .orElseThrow(() -> new NotFoundException("assistant revision", spec.assistantRevisionId()));
             }
             Instant started = status == ExecutionStatus.PROCESSING ? now : null;
-            h.createUpdate("INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type, provider, model,"
-                            + " agent, status, metadata, started_at, created_at, updated_at) VALUES (:t, :id, :c, :rev, :type, :provider,"
-                            + " :model, :agent, :status, :metadata, " + (started == null ? "NULL" : ":now") + ", :now, :now)")
-                    .bind("t", tenant).bind("id", id).bind("c", spec.conversationId()).bind("rev", spec.assistantRevisionId())
-                    .bind("type", spec.type().toString()).bind("provider", spec.provider()).bind("model", spec.model())
-                    .bind("agent", spec.agent()).bind("status", status.toString()).bind("metadata", metadata).bind("now", now)
-                    .execute();
+            Db.jdbc(h, started == null ? insertPendingSql : insertStartedSql, ps -> {
+                Dialect d = db.dialect();
+                ps.setString(1, tenant);
+                d.bindUuid(ps, 2, id);
+                bindOptionalUuid(ps, 3, spec.conversationId());
+                bindOptionalUuid(ps, 4, spec.assistantRevisionId());
+                ps.setString(5, spec.type().toString());
+                ps.setString(6, spec.provider());
+                ps.setString(7, spec.model());
+                ps.setString(8, spec.agent());
+                ps.setString(9, status.toString());
+                d.bindJson(ps, 10, metadata.text());
+                int i = 11;
+                if (started != null) {
+                    d.bindInstant(ps, i++, started);
+                }
+                d.bindInstant(ps, i, now);
+                d.bindInstant(ps, i + 1, now);
+                return ps.executeUpdate();
+            });
             return new Execution(id, tenant, spec.conversationId(), spec.assistantRevisionId(), spec.type(), spec.provider(),
                     spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata.text()), null, started, null,
                     null, null, now, now);
@@ -189,9 +226,24 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     private void requireConversation(Handle h, UUID conversationId) {
-        h.createQuery("SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", conversationId).mapTo(Integer.class).findOne()
-                .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+        boolean exists = Db.jdbc(h, conversationExistsSql, ps -> {
+            ps.setString(1, tenant);
+            db.dialect().bindUuid(ps, 2, conversationId);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        });
+        if (!exists) {
+            throw new NotFoundException("conversation", conversationId);
+        }
+    }
+
+    private void bindOptionalUuid(PreparedStatement ps, int i, UUID value) throws SQLException {
+        if (value == null) {
+            ps.setNull(i, db.dialect() == Dialect.POSTGRESQL ? Types.OTHER : Types.VARCHAR);
+        } else {
+            db.dialect().bindUuid(ps, i, value);
+        }
     }
 
     @Override
@@ -251,16 +303,27 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 cost = pico.compareTo(MAX_PICO) <= 0 ? pico.longValueExact() : null;
             }
             Long duration = x.startedAt() == null ? null : Math.max(0, Duration.between(x.startedAt(), now).toMillis());
-            Optional<Execution> done = h.createQuery("UPDATE <p>executions SET status = :target, input_tokens = :in, output_tokens = :out,"
-                            + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
-                            + " error = :error, completed_at = :now, duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :ttft),"
-                            + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING "
-                            + ExecutionRows.EXECUTION_COLUMNS)
-                    .bind("t", tenant).bind("id", x.id()).bind("target", target.toString())
-                    .bind("in", usage.inputTokens()).bind("out", usage.outputTokens()).bind("reasoning", usage.reasoningTokens())
-                    .bind("cached", usage.cachedTokens()).bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost)
-                    .bind("error", error).bind("now", now).bind("duration", duration).bind("ttft", firstTokenMs)
-                    .map(executions).findOne();
+            Long costPico = cost;
+            Optional<Execution> done = Db.jdbc(h, finishSql, ps -> {
+                Dialect d = db.dialect();
+                ps.setString(1, target.toString());
+                bindLong(ps, 2, usage.inputTokens());
+                bindLong(ps, 3, usage.outputTokens());
+                bindLong(ps, 4, usage.reasoningTokens());
+                bindLong(ps, 5, usage.cachedTokens());
+                bindLong(ps, 6, usage.cacheWriteTokens());
+                bindLong(ps, 7, costPico);
+                ps.setString(8, error);
+                d.bindInstant(ps, 9, now);
+                bindLong(ps, 10, duration);
+                bindLong(ps, 11, firstTokenMs);
+                d.bindInstant(ps, 12, now);
+                ps.setString(13, tenant);
+                d.bindUuid(ps, 14, x.id());
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? Optional.of(executions.map(rs, null)) : Optional.<Execution>empty();
+                }
+            });
             if (done.isPresent()) {
                 return done.get();
             }
