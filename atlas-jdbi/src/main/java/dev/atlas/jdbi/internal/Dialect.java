@@ -73,6 +73,24 @@ public enum Dialect {
 
     public abstract Instant instant(ResultSet rs, String column) throws SQLException;
 
+    /** {@link #bindUuid}, or SQL NULL typed for the id column (uuid on PostgreSQL, text on SQLite). */
+    public void bindOptionalUuid(PreparedStatement ps, int i, UUID id) throws SQLException {
+        if (id == null) {
+            ps.setNull(i, this == POSTGRESQL ? Types.OTHER : Types.VARCHAR);
+        } else {
+            bindUuid(ps, i, id);
+        }
+    }
+
+    /** A nullable number for plain-JDBC statements. */
+    public static void bindLong(PreparedStatement ps, int i, Long value) throws SQLException {
+        if (value == null) {
+            ps.setNull(i, Types.BIGINT);
+        } else {
+            ps.setLong(i, value);
+        }
+    }
+
     public UUID uuid(ResultSet rs, String column) throws SQLException {
         String s = rs.getString(column);
         return s == null ? null : UUID.fromString(s);

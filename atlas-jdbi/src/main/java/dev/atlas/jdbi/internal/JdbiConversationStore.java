@@ -28,7 +28,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -367,9 +366,9 @@ public final class JdbiConversationStore implements ConversationStore {
             ps.setString(11, m.author() == null ? null : m.author().type());
             ps.setString(12, m.author() == null ? null : m.author().id());
             ps.setString(13, m.agent());
-            bindOptionalUuid(d, ps, 14, m.parentId());
-            bindOptionalUuid(d, ps, 15, m.executionId());
-            bindOptionalUuid(d, ps, 16, m.stepId());
+            d.bindOptionalUuid(ps, 14, m.parentId());
+            d.bindOptionalUuid(ps, 15, m.executionId());
+            d.bindOptionalUuid(ps, 16, m.stepId());
             d.bindJson(ps, 17, metadata.text());
             d.bindInstant(ps, 18, now);
             d.bindInstant(ps, 19, now);
@@ -386,14 +385,6 @@ public final class JdbiConversationStore implements ConversationStore {
             d.bindInstant(ps, 6, now);
             return ps.executeUpdate();
         });
-    }
-
-    private static void bindOptionalUuid(Dialect d, PreparedStatement ps, int i, UUID value) throws SQLException {
-        if (value == null) {
-            ps.setNull(i, d == Dialect.POSTGRESQL ? Types.OTHER : Types.VARCHAR);
-        } else {
-            d.bindUuid(ps, i, value);
-        }
     }
 
     private void requireParent(Handle h, UUID conversationId, UUID parentId) {

@@ -22,7 +22,6 @@ import org.jdbi.v3.core.Handle;
 
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -239,14 +238,6 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
-    static void bindLong(PreparedStatement ps, int i, Long value) throws SQLException {
-        if (value == null) {
-            ps.setNull(i, Types.BIGINT);
-        } else {
-            ps.setLong(i, value);
-        }
-    }
-
     /** Binds a close statement's own assignments from parameter {@code first} on; returns the next free index. */
     @FunctionalInterface
     private interface Assignments {
@@ -363,11 +354,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 ps.setString(i, content);
                 ps.setString(i + 1, reasoning);
                 ps.setString(i + 2, finishReason.toString());
-                bindLong(ps, i + 3, u.inputTokens());
-                bindLong(ps, i + 4, u.outputTokens());
-                bindLong(ps, i + 5, u.reasoningTokens());
-                bindLong(ps, i + 6, u.cachedTokens());
-                bindLong(ps, i + 7, u.cacheWriteTokens());
+                Dialect.bindLong(ps, i + 3, u.inputTokens());
+                Dialect.bindLong(ps, i + 4, u.outputTokens());
+                Dialect.bindLong(ps, i + 5, u.reasoningTokens());
+                Dialect.bindLong(ps, i + 6, u.cachedTokens());
+                Dialect.bindLong(ps, i + 7, u.cacheWriteTokens());
                 return i + 8;
             });
         }

@@ -29,14 +29,13 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 
-import static dev.atlas.jdbi.internal.JdbiExecutionHandle.bindLong;
+import static dev.atlas.jdbi.internal.Dialect.bindLong;
 
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -203,8 +202,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 Dialect d = db.dialect();
                 ps.setString(1, tenant);
                 d.bindUuid(ps, 2, id);
-                bindOptionalUuid(ps, 3, spec.conversationId());
-                bindOptionalUuid(ps, 4, spec.assistantRevisionId());
+                db.dialect().bindOptionalUuid(ps, 3, spec.conversationId());
+                db.dialect().bindOptionalUuid(ps, 4, spec.assistantRevisionId());
                 ps.setString(5, spec.type().toString());
                 ps.setString(6, spec.provider());
                 ps.setString(7, spec.model());
@@ -235,14 +234,6 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         });
         if (!exists) {
             throw new NotFoundException("conversation", conversationId);
-        }
-    }
-
-    private void bindOptionalUuid(PreparedStatement ps, int i, UUID value) throws SQLException {
-        if (value == null) {
-            ps.setNull(i, db.dialect() == Dialect.POSTGRESQL ? Types.OTHER : Types.VARCHAR);
-        } else {
-            db.dialect().bindUuid(ps, i, value);
         }
     }
 
