@@ -2,6 +2,7 @@ package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
 import dev.atlas.ClaimedTask;
+import dev.atlas.DatabaseKind;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
@@ -12,13 +13,19 @@ import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
 import dev.atlas.TaskWorker;
+import dev.atlas.UnreadableRowException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,9 +33,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -39,6 +48,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 public abstract class TaskStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Duration LEASE = Duration.ofSeconds(30);
+    /** A lease that has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
+    private static final Duration SHORT = Duration.ofMillis(1);
 
     protected TaskStore store;
     protected TaskStore other;
@@ -377,6 +388,143 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> store.complete(c, Map.of("v", "\uD800")), "result");
         assertField(() -> store.complete(null, Map.of()), "claim");
         assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    // ---- one clock for leases (issue 10 item 2) --------------------------------------------
+
+    @Test
+    @DisplayName("a second instance whose clock runs an hour ahead cannot claim a task the first holds: leases use the database's clock")
+    void skewedClockCannotStealLease() {
+        Task t = task("a");
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        MutableClock ahead = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        TaskStore skewed = reopen(b -> b.clock(ahead)).tenant("acme").tasks();
+        assertThat(skewed.claim(LEASE)).isEmpty();
+        advance(Duration.ofHours(2));
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThat(store.get(t.id()).orElseThrow()).returns(held.claimId(), Task::claimId).returns(1, Task::attempts);
+        assertThat(store.complete(held, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("a second instance whose clock runs an hour behind claims a task as soon as the database's clock passes its lease")
+    void laggingClockClaimsExpiredLease() {
+        Task t = task("a");
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(held.task(), held.claimId(), held.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        MutableClock behind = new MutableClock(clock.instant().minus(Duration.ofHours(1)));
+        ClaimedTask taken = reopen(b -> b.clock(behind)).tenant("acme").tasks().claim(LEASE).orElseThrow();
+        assertThat(taken.taskId()).isEqualTo(t.id());
+        assertThat(taken.task().attempts()).isEqualTo(2);
+        assertThatThrownBy(() -> store.complete(held, Map.of())).isInstanceOf(LeaseLostException.class);
+    }
+
+    // ---- unreadable rows (issue 11 item 1) ---------------------------------------------------
+
+    @Test
+    @DisplayName("claim fails unreadable task rows with a reason and claims the next task; reading them names the row")
+    void unreadableTaskDoesNotBlockQueue() throws SQLException {
+        Task array = task("a");
+        clock.advanceMicros(1);
+        Task huge = task("a");
+        clock.advanceMicros(1);
+        Task good = task("a");
+        setPayload(array.id(), "[1]");
+        setPayload(huge.id(), "{\"n\": 1" + "0".repeat(1200) + "}");
+
+        ClaimedTask claimed = store.claim(LEASE).orElseThrow();
+        assertThat(claimed.taskId()).isEqualTo(good.id());
+        assertThat(store.claim(LEASE)).isEmpty();
+        for (Task bad : List.of(array, huge)) {
+            assertThat(rawStatus(bad.id())).isEqualTo("failed");
+            assertThat(rawError(bad.id())).startsWith("unreadable task row: payload");
+            assertThatThrownBy(() -> store.get(bad.id())).isInstanceOf(UnreadableRowException.class)
+                    .hasMessageContaining("tasks row " + bad.id())
+                    .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(bad.id().toString()));
+        }
+        assertThat(store.complete(claimed, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    // ---- TaskWorker: lost leases, failures, bounded close (issue 10 item 2) -------------------
+
+    @Test
+    @DisplayName("TaskWorker interrupts a handler whose lease was lost and writes nothing for it")
+    void workerInterruptsHandlerOnLostLease() throws Exception {
+        Task t = task("slow");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AtomicInteger interrupts = new AtomicInteger();
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    started.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        interrupts.incrementAndGet();
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(1))
+                .start();
+        Task cancelled;
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            cancelled = store.cancel(t.id());
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("handler interrupted after its lease was lost").isTrue();
+        } finally {
+            release.countDown();
+            worker.close();
+        }
+        assertThat(interrupts.get()).isEqualTo(1);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(cancelled);
+    }
+
+    private Instant databaseNow() {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
+                try (ResultSet rs = s.executeQuery("SELECT now()")) {
+                    rs.next();
+                    return rs.getObject(1, OffsetDateTime.class).toInstant();
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)")) {
+                rs.next();
+                return Instant.ofEpochMilli(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until the database's own clock reads {@code t} or later, so a lease ending at {@code t} has expired. */
+    private void awaitDatabaseClockPast(Instant t) {
+        await(() -> !databaseNow().isBefore(t));
+    }
+
+    private void setPayload(UUID id, String json) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_tasks SET payload = '" + json + "' WHERE id = '" + id + "'")).isEqualTo(1);
+        }
+    }
+
+    private String rawStatus(UUID id) throws SQLException {
+        return rawColumn(id, "status");
+    }
+
+    private String rawError(UUID id) throws SQLException {
+        return rawColumn(id, "error");
+    }
+
+    private String rawColumn(UUID id, String column) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + column + " FROM atlas_tasks WHERE id = '" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 
     private static void await(BooleanSupplier condition) {

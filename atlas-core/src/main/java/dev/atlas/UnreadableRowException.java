@@ -1,0 +1,27 @@
+package dev.atlas;
+
+/**
+ * A stored row cannot be read back: a column holds a value this version of Atlas does not accept
+ * (written by an older version, by hand, or by another tool). The row is left as it is; the
+ * message names the table and the row's id so an operator can repair or delete it.
+ */
+public class UnreadableRowException extends AtlasException {
+    private final String table;
+    private final String rowId;
+
+    public UnreadableRowException(String table, String rowId, String why, Throwable cause) {
+        super(table + " row " + rowId + " is unreadable: " + why, cause);
+        this.table = table;
+        this.rowId = rowId;
+    }
+
+    /** The table without the configured prefix, for example {@code "tasks"}. */
+    public String table() {
+        return table;
+    }
+
+    /** The row's id as stored. */
+    public String rowId() {
+        return rowId;
+    }
+}
