@@ -8,11 +8,13 @@ package dev.atlas;
 public class UnreadableRowException extends AtlasException {
     private final String table;
     private final String rowId;
+    private final String why;
 
     public UnreadableRowException(String table, String rowId, String why, Throwable cause) {
         super(table + " row " + rowId + " is unreadable: " + why, cause);
         this.table = table;
         this.rowId = rowId;
+        this.why = why;
     }
 
     /** The table without the configured prefix, for example {@code "tasks"}. */
@@ -23,5 +25,10 @@ public class UnreadableRowException extends AtlasException {
     /** The row's id as stored. */
     public String rowId() {
         return rowId;
+    }
+
+    /** What could not be read, starting with the column, for example {@code "payload: ..."}. */
+    public String why() {
+        return why;
     }
 }

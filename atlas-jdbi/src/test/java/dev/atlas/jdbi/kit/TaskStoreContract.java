@@ -9,6 +9,7 @@ import dev.atlas.LeaseLostException;
 import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.Page;
 import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
@@ -86,7 +87,7 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .returns(null, Task::error).returns(clock.instant(), Task::runAfter).returns(null, Task::claimId)
                 .returns(null, Task::leaseExpiresAt).returns(clock.instant(), Task::createdAt).returns(null, Task::startedAt);
         assertThat(t.payload()).isEqualTo(Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))));
-        assertThat(store.forConversation(conversation)).containsExactly(t);
+        assertThat(store.forConversation(conversation).items()).containsExactly(t);
     }
 
     @Test
@@ -95,12 +96,14 @@ public abstract class TaskStoreContract extends AtlasContract {
         Task first = task("a");
         clock.advanceMicros(1);
         Task second = task("a");
+        Instant before = databaseNow();
         ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Instant after = databaseNow();
         assertThat(c.taskId()).isEqualTo(first.id());
         assertThat(c.task()).returns(TaskStatus.RUNNING, Task::status).returns(1, Task::attempts)
-                .returns(c.claimId(), Task::claimId).returns(clock.instant().plus(LEASE), Task::leaseExpiresAt)
+                .returns(c.claimId(), Task::claimId).returns(c.leaseExpiresAt(), Task::leaseExpiresAt)
                 .returns(clock.instant(), Task::startedAt);
-        assertThat(c.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        assertThat(c.leaseExpiresAt()).isBetween(before.plus(LEASE), after.plus(LEASE));
         assertThat(store.get(first.id()).orElseThrow()).isEqualTo(c.task());
         assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(second.id());
         assertThat(store.claim(LEASE)).isEmpty();
@@ -150,9 +153,9 @@ public abstract class TaskStoreContract extends AtlasContract {
     void expiredLeaseReclaimed() {
         Task t = task("a");
         ClaimedTask first = store.claim(LEASE).orElseThrow();
-        advance(LEASE.minusSeconds(1));
         assertThat(store.claim(LEASE)).isEmpty();
-        advance(Duration.ofSeconds(1));
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
         ClaimedTask second = store.claim(LEASE).orElseThrow();
         assertThat(second.taskId()).isEqualTo(t.id());
         assertThat(second.claimId()).isNotEqualTo(first.claimId());
@@ -164,15 +167,18 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a heartbeat extends the lease so the task is not reclaimed while its worker lives")
+    @DisplayName("a heartbeat extends the lease by its duration on the database's clock, even after it ran out if nobody took the task")
     void heartbeat() {
         task("a");
-        ClaimedTask c = store.claim(LEASE).orElseThrow();
-        advance(Duration.ofSeconds(20));
-        ClaimedTask extended = store.heartbeat(c);
-        assertThat(extended.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        ClaimedTask c = store.claim(SHORT).orElseThrow();
+        awaitDatabaseClockPast(c.leaseExpiresAt());
+        Instant before = databaseNow();
+        ClaimedTask extended = store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), LEASE));
+        Instant after = databaseNow();
+        assertThat(extended.leaseExpiresAt()).isBetween(before.plus(LEASE), after.plus(LEASE));
+        assertThat(extended.task().leaseExpiresAt()).isEqualTo(extended.leaseExpiresAt());
         assertThat(extended.claimId()).isEqualTo(c.claimId());
-        advance(Duration.ofSeconds(20));
+        advance(Duration.ofHours(1));
         assertThat(store.claim(LEASE)).isEmpty();
         assertThat(store.complete(c, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
     }
@@ -213,10 +219,10 @@ public abstract class TaskStoreContract extends AtlasContract {
     @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted")
     void leaseExpiryExhaustsAttempts() {
         Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
-        store.claim(LEASE).orElseThrow();
-        advance(LEASE);
-        assertThat(store.claim(LEASE).orElseThrow().task().attempts()).isEqualTo(2);
-        advance(LEASE);
+        awaitDatabaseClockPast(store.claim(SHORT).orElseThrow().leaseExpiresAt());
+        ClaimedTask last = store.claim(SHORT).orElseThrow();
+        assertThat(last.task().attempts()).isEqualTo(2);
+        awaitDatabaseClockPast(last.leaseExpiresAt());
         assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
         assertThat(store.claim(LEASE)).isEmpty();
         Task failed = store.get(t.id()).orElseThrow();
@@ -227,20 +233,19 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("after a crash, a new Atlas instance claims the tasks the dead one held once their leases expire")
     void resumeAfterRestart() {
-        task("a");
-        task("a");
-        store.claim(LEASE).orElseThrow();
-        store.claim(LEASE).orElseThrow();
+        Task held = task("a");
+        clock.advanceMicros(1);
+        Task expiring = task("a");
+        assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(held.id());
+        ClaimedTask shortLease = store.claim(SHORT).orElseThrow();
         atlas.close();
         Atlas restarted = reopen(b -> b.clock(clock));
         TaskStore tasks = restarted.tenant("acme").tasks();
+        awaitDatabaseClockPast(shortLease.leaseExpiresAt());
+        ClaimedTask resumed = tasks.claim(LEASE).orElseThrow();
+        assertThat(resumed.taskId()).isEqualTo(expiring.id());
         assertThat(tasks.claim(LEASE)).isEmpty();
-        advance(LEASE);
-        ClaimedTask a = tasks.claim(LEASE).orElseThrow();
-        ClaimedTask b = tasks.claim(LEASE).orElseThrow();
-        assertThat(a.taskId()).isNotEqualTo(b.taskId());
-        tasks.complete(a, Map.of());
-        tasks.complete(b, Map.of());
+        tasks.complete(resumed, Map.of());
     }
 
     @Test
@@ -347,7 +352,7 @@ public abstract class TaskStoreContract extends AtlasContract {
         UUID conversation = UUID.randomUUID();
         Task t = store.enqueue(NewTask.of("a", Map.of()).forConversation(conversation));
         assertThat(other.get(t.id())).isEmpty();
-        assertThat(other.forConversation(conversation)).isEmpty();
+        assertThat(other.forConversation(conversation).items()).isEmpty();
         assertThat(other.claim(LEASE)).isEmpty();
         assertThatThrownBy(() -> other.cancel(t.id())).isInstanceOf(NotFoundException.class);
         ClaimedTask c = store.claim(LEASE).orElseThrow();
@@ -388,6 +393,81 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> store.complete(c, Map.of("v", "\uD800")), "result");
         assertField(() -> store.complete(null, Map.of()), "claim");
         assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    @Test
+    @DisplayName("forConversation pages through all 1,001 tasks of a conversation, oldest first, with no task lost or repeated")
+    void forConversationPages() {
+        UUID conversation = UUID.randomUUID();
+        List<UUID> all = new ArrayList<>();
+        for (int batch = 0; batch < 2; batch++) {
+            List<NewTask> tasks = new ArrayList<>();
+            for (int i = 0; i < (batch == 0 ? 1000 : 1); i++) {
+                tasks.add(NewTask.of("a", Map.of("i", i)).forConversation(conversation));
+            }
+            store.enqueueAll(tasks).forEach(t -> all.add(t.id()));
+            clock.advanceMicros(1);
+        }
+        store.enqueue(NewTask.of("a", Map.of()).forConversation(UUID.randomUUID()));
+        List<UUID> seen = new ArrayList<>();
+        Page<Task> page = store.forConversation(conversation, 1000, null);
+        seen.addAll(page.items().stream().map(Task::id).toList());
+        assertThat(page.items()).hasSize(1000);
+        assertThat(page.hasMore()).isTrue();
+        page = store.forConversation(conversation, 1000, page.nextCursor().orElseThrow());
+        seen.addAll(page.items().stream().map(Task::id).toList());
+        assertThat(page.hasMore()).isFalse();
+        List<UUID> expected = new ArrayList<>(all.subList(0, 1000).stream().sorted().toList());
+        expected.add(all.get(1000));
+        assertThat(seen).containsExactlyElementsOf(expected);
+        assertThat(store.forConversation(conversation).items()).hasSize(TaskStore.DEFAULT_PAGE_SIZE);
+
+        List<UUID> small = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<Task> p = store.forConversation(conversation, 7, cursor);
+            assertThat(p.items().size()).isLessThanOrEqualTo(7);
+            p.items().forEach(t -> small.add(t.id()));
+            cursor = p.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(small).isEqualTo(seen);
+        assertField(() -> store.forConversation(conversation, 0, null), "limit");
+        assertField(() -> store.forConversation(conversation, 1001, null), "limit");
+        assertField(() -> store.forConversation(conversation, 10, "not-a-cursor"), "cursor");
+        assertField(() -> store.forConversation(null, 10, null), "conversationId");
+    }
+
+    @Test
+    @DisplayName("TaskWorker.close(timeout) returns false once the timeout passes while a handler ignores interruption, and true when none runs")
+    void workerCloseTimeout() throws Exception {
+        task("stubborn");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("stubborn", task -> {
+                    started.countDown();
+                    while (true) {
+                        try {
+                            release.await();
+                            return Map.of();
+                        } catch (InterruptedException e) {
+                            interrupted.countDown();
+                        }
+                    }
+                })
+                .pollInterval(Duration.ofMillis(10))
+                .start();
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(worker.close(Duration.ofMillis(100))).isFalse();
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("close interrupted the handler after the timeout").isTrue();
+        } finally {
+            release.countDown();
+        }
+        TaskWorker idle = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(idle.close(Duration.ofSeconds(30))).isTrue();
+        assertField(() -> idle.close(Duration.ofSeconds(-1)), "timeout");
     }
 
     // ---- one clock for leases (issue 10 item 2) --------------------------------------------
@@ -477,7 +557,7 @@ public abstract class TaskStoreContract extends AtlasContract {
             assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("handler interrupted after its lease was lost").isTrue();
         } finally {
             release.countDown();
-            worker.close();
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
         }
         assertThat(interrupts.get()).isEqualTo(1);
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(cancelled);
