@@ -103,7 +103,7 @@ public final class JdbiConversationStore implements ConversationStore {
             UUID assistant = nc.assistantRevisionId() == null ? nc.assistantId() : revisionAssistant(h, nc);
             if (nc.parentConversationId() != null) {
                 findConversation(h, nc.parentConversationId())
-                        .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId()));
+                        .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId(), "parentConversationId"));
             }
             if (nc.parentToolCallId() != null) {
                 requireRow(h, "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id",
@@ -144,7 +144,7 @@ public final class JdbiConversationStore implements ConversationStore {
         UUID owner = h.createQuery("SELECT assistant_id FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
                 .bind("t", tenant).bind("id", nc.assistantRevisionId())
                 .map((rs, ctx) -> db.dialect().uuid(rs, "assistant_id")).findOne()
-                .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId()));
+                .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId(), "assistantRevisionId"));
         if (nc.assistantId() != null && !nc.assistantId().equals(owner)) {
             throw new InvalidInputException("assistantRevisionId", "revision " + nc.assistantRevisionId() + " belongs to assistant "
                     + owner + ", not to assistantId " + nc.assistantId());
@@ -451,7 +451,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Map.Entry<UUID, Long> parent = h.createQuery("SELECT conversation_id, sequence FROM <p>messages WHERE " + LIVE_MESSAGE_BY_ID)
                 .bind("t", tenant).bind("id", parentId)
                 .map((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"))).findOne()
-                .orElseThrow(() -> new NotFoundException("message", parentId));
+                .orElseThrow(() -> new NotFoundException("message", parentId, "parentId"));
         if (!parent.getKey().equals(conversationId)) {
             throw new InvalidInputException("parentId", "message " + parentId + " belongs to another conversation");
         }
