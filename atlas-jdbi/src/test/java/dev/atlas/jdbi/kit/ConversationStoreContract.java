@@ -703,6 +703,49 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("retries appended while other siblings are activated, all at once: every call succeeds and exactly one sibling is active")
+    void concurrentRetriesAndActivates() throws Exception {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("Tell me a joke"));
+        List<Message> answers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            answers.add(store.append(c.id(), NewMessage.assistant("joke " + i).parent(q.id())));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 5; round++) {
+                CountDownLatch ready = new CountDownLatch(8);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Message>> futures = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    Message a = answers.get(i);
+                    String retry = "retry " + round + "-" + i;
+                    futures.add(pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.activate(a.id());
+                    }));
+                    futures.add(pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.append(c.id(), NewMessage.assistant(retry).parent(q.id()));
+                    }));
+                }
+                ready.await();
+                go.countDown();
+                for (Future<Message> f : futures) {
+                    assertThat(f.get().active()).isTrue();
+                }
+                assertThat(store.siblings(answers.get(0).id())).hasSize(4 + 4 * (round + 1))
+                        .filteredOn(Message::active).hasSize(1);
+                assertThat(store.history(c.id())).hasSize(2);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("the database itself refuses a second active sibling")
     void oneActiveSiblingInTheSchema() throws Exception {
         Conversation c = convo();
