@@ -13,13 +13,24 @@ import java.util.UUID;
  * <p>Every write runs in one transaction: it either happens whole, with its audit events, or
  * not at all. Methods that take an id of a row that does not exist (or is deleted) throw
  * {@link NotFoundException}; bad arguments throw {@link InvalidInputException} before any
- * write.
+ * write. Ids carried in a write's input (assistant, tool call, execution, step) must name rows
+ * of this tenant; any other id fails with a {@link NotFoundException} naming the field.
+ *
+ * <p>A message belongs to its conversation: while the conversation is soft-deleted, every
+ * message method treats its messages as not found, until {@link #restore(UUID)}.
+ *
+ * <p>Among the messages answering one parent with one role (retry siblings) at most one is
+ * active, under any concurrency: the database enforces it with a unique index, and
+ * {@link #append} and {@link #activate} serialise on the conversation.
  */
 public interface ConversationStore {
 
     // ---- conversations ------------------------------------------------------------------
 
-    /** Creates a conversation. A tool thread's parent conversation must exist in this tenant. */
+    /**
+     * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
+     * revision and parent tool call when given, must exist in this tenant.
+     */
     Conversation create(NewConversation conversation);
 
     /** The conversation, unless it does not exist or is soft-deleted. */
@@ -63,8 +74,11 @@ public interface ConversationStore {
      * Appends a message at the next sequence, in constant time whatever the conversation's
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
      * a repeat returns the stored message, and a repeat with different role or content throws
-     * {@link ConflictException}. An assistant message with a parent becomes the active sibling;
-     * the others answering the same parent are deactivated in the same transaction. The first
+     * {@link ConflictException}. A message with a parent becomes the active sibling; the others
+     * answering the same parent with the same role are deactivated in the same transaction. A
+     * parent is refused with {@link ConflictException} on {@code parentId} when {@link #canRetry}
+     * would say false: an active user message already follows it. An execution and step, when
+     * given, must exist in this tenant and the step must belong to the execution. The first
      * user message titles an untitled conversation.
      */
     Message append(UUID conversationId, NewMessage message);
@@ -96,7 +110,11 @@ public interface ConversationStore {
     /** Makes this message the active one among its siblings. */
     Message activate(UUID messageId);
 
-    /** Whether a response to this message's parent may still be regenerated: no later user message exists. */
+    /**
+     * Whether a response to this message's parent may still be regenerated: no active user
+     * message follows the parent (for a message without parent: follows the message). The same
+     * rule decides whether {@link #append} accepts the parent.
+     */
     boolean canRetry(UUID messageId);
 
     /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
@@ -125,6 +143,15 @@ public interface ConversationStore {
     /** Soft-deletes a message; it leaves history and transcripts. */
     void deleteMessage(UUID messageId);
 
-    /** The message's audit trail, oldest first. */
-    List<MessageEvent> events(UUID messageId);
+    /**
+     * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}
+     * events; follow {@link Page#nextCursor()} for the rest. A soft-deleted message keeps its
+     * trail; a message of a soft-deleted conversation is not found.
+     */
+    Page<MessageEvent> events(MessageEventQuery query);
+
+    /** The first page ({@value MessageEventQuery#DEFAULT_LIMIT} events at most) of the message's audit trail. */
+    default Page<MessageEvent> events(UUID messageId) {
+        return events(MessageEventQuery.forMessage(messageId));
+    }
 }

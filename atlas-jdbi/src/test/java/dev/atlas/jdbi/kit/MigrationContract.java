@@ -98,6 +98,28 @@ public abstract class MigrationContract {
         }
     }
 
+    @Test
+    @DisplayName("V6 repairs a database where concurrent activations left two active siblings: the later one stays active")
+    void v6RepairsDoubleActiveSiblings() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+            var store = atlas.conversations();
+            var c = store.create(NewConversation.of(Owner.user("1")));
+            var q = store.append(c.id(), NewMessage.user("question"));
+            var first = store.append(c.id(), NewMessage.assistant("first answer").parent(q.id()));
+            var second = store.append(c.id(), NewMessage.assistant("second answer").parent(q.id()));
+            try (Connection conn = ds.getConnection(); Statement s = conn.createStatement()) {
+                assertThat(s.executeUpdate("UPDATE atlas_messages SET is_active = (1 = 1) WHERE content = 'first answer'")).isEqualTo(1);
+            }
+            assertThat(store.history(c.id())).hasSize(3);
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+            assertThat(store.history(c.id())).extracting(m -> m.content()).containsExactly("question", "second answer");
+            assertThat(store.message(first.id()).orElseThrow().active()).isFalse();
+            assertThat(store.message(second.id()).orElseThrow().active()).isTrue();
+        }
+    }
+
     private long count(String table) throws SQLException {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
