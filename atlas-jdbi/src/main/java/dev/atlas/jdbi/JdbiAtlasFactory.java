@@ -7,6 +7,7 @@ import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.Drivers;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import dev.atlas.migrations.AtlasMigrations;
 import dev.atlas.spi.AtlasFactory;
@@ -99,9 +100,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("atlas");
         hc.setMaximumPoolSize(config.maxPoolSize());
-        if (url.startsWith("jdbc:sqlite:")) {
+        Drivers driver = Drivers.forUrl(url);
+        hc.setDriverClassName(driver.requireDriverClass());
+        if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            hc.setDriverClassName("org.sqlite.JDBC");
             if (url.contains(":memory:") || url.contains("mode=memory")) {
                 // Each connection to an in-memory SQLite database is a database of its own: keep
                 // exactly one, forever, or a second connection would see no tables at all.
@@ -110,8 +112,6 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 hc.setMaxLifetime(0);
                 hc.setIdleTimeout(0);
             }
-        } else {
-            hc.setDriverClassName("org.postgresql.Driver");
         }
         hc.setJdbcUrl(url);
         if (config.username() != null) {
