@@ -13,6 +13,7 @@ import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
+import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
 import org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration;
 import org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration;
@@ -104,6 +105,16 @@ public class AtlasAutoConfiguration {
             keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
         }
         return keys;
+    }
+
+    /** The application's Flyway may be added after Atlas created its tables. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.flywaydb.core.Flyway")
+    static class AtlasFlywayConfiguration {
+        @Bean
+        FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
+            return new AtlasFlywayCoexistence(properties.getTablePrefix());
+        }
     }
 
     /** Actuator's {@code /actuator/health} component "atlas". */

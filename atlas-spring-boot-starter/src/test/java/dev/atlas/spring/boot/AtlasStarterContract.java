@@ -134,6 +134,34 @@ abstract class AtlasStarterContract {
         }
     }
 
+    @Test
+    @DisplayName("a schema with a table of unknown origin is left to Flyway, which refuses it as it always does")
+    void foreignTableLeftToFlyway() throws Exception {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.flyway.enabled=false", "spring.liquibase.enabled=false")) {
+            new JdbcTemplate(ctx.getBean(DataSource.class)).execute("CREATE TABLE legacy_things (id INTEGER PRIMARY KEY)");
+        }
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY).close());
+        assertThat(failure).isNotNull();
+        assertThat(org.assertj.core.util.Throwables.getRootCause(failure).getMessage()).contains("non-empty schema").contains("no schema history table");
+    }
+
+    @Test
+    @DisplayName("credential keys come from atlas.credential-keys in Base64; a bad value fails start-up without echoing it")
+    void credentialKeys() {
+        String url = freshDatabase();
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            tenant.credentials().put(Owner.user("42"), "openai", "sk-test");
+            assertThat(tenant.credentials().get(Owner.user("42"), "openai").orElseThrow().reveal()).isEqualTo("sk-test");
+        }
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=not*base64!").close());
+        Throwable root = org.assertj.core.util.Throwables.getRootCause(failure);
+        assertThat(root).isInstanceOf(dev.atlas.ConfigurationException.class)
+                .hasMessage("atlas.credential-keys.k2026 is not valid Base64");
+    }
+
     private static void assertAppV1Applied(ConfigurableApplicationContext ctx) {
         JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
         assertThat(jdbc.queryForList("SELECT version FROM flyway_schema_history WHERE success = " + trueLiteral(jdbc)
