@@ -41,6 +41,28 @@ public interface ConversationStore {
         return get(conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
 
+    /**
+     * The live conversation carrying {@code externalKey}: an id from outside Atlas, such as a
+     * framework's chat or session id (see {@link #ensure(String, NewConversation)}).
+     */
+    Optional<Conversation> getByKey(String externalKey);
+
+    /** Like {@link #getByKey(String)} but throws {@link NotFoundException} when absent. */
+    default Conversation requireByKey(String externalKey) {
+        return getByKey(externalKey).orElseThrow(() -> new NotFoundException("conversation with external key", externalKey));
+    }
+
+    /**
+     * The live conversation carrying {@code externalKey}, created from {@code conversation} when
+     * there is none. Race-free on both databases: concurrent callers with one key, in one process
+     * or several, all get the same conversation. {@code conversation} is only used to create; an
+     * existing conversation is returned as stored. Keys are unique per tenant among conversations
+     * that are not soft-deleted: deleting a conversation frees its key.
+     *
+     * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     */
+    Conversation ensure(String externalKey, NewConversation conversation);
+
     /** Conversations matching the query, newest activity first, keyset-paginated. */
     Page<Conversation> list(ConversationQuery query);
 
@@ -65,7 +87,10 @@ public interface ConversationStore {
     /** Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}. */
     void delete(UUID conversationId);
 
-    /** Undoes {@link #delete(UUID)}. */
+    /**
+     * Undoes {@link #delete(UUID)}. Throws {@link ConflictException} when another live
+     * conversation has taken its external key meanwhile.
+     */
     Conversation restore(UUID conversationId);
 
     // ---- messages -----------------------------------------------------------------------

@@ -92,6 +92,47 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Conversation create(NewConversation nc) {
         Check.notNull("conversation", nc);
+        return insertConversation(nc, null).orElseThrow();
+    }
+
+    @Override
+    public Optional<Conversation> getByKey(String externalKey) {
+        Check.key("externalKey", externalKey);
+        return db.read(h -> findByKey(h, externalKey));
+    }
+
+    @Override
+    public Conversation ensure(String externalKey, NewConversation nc) {
+        Check.key("externalKey", externalKey);
+        Check.notNull("conversation", nc);
+        // A key's conversation may be deleted between our insert attempt and our lookup; a
+        // few rounds settle it, since each round either finds a live row or inserts one.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<Conversation> existing = db.read(h -> findByKey(h, externalKey));
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            Optional<Conversation> created = insertConversation(nc, externalKey);
+            if (created.isPresent()) {
+                return created.get();
+            }
+        }
+        throw new ConflictException("externalKey", "conversation with external key " + externalKey
+                + " was deleted and re-created concurrently while ensuring it; retry");
+    }
+
+    private Optional<Conversation> findByKey(Handle h, String key) {
+        return h.createQuery(C + " WHERE tenant_id = :t AND external_key = :key AND deleted_at IS NULL")
+                .bind("t", tenant).bind("key", key).map(conversations).findOne();
+    }
+
+    /**
+     * Inserts the conversation. With an external key the insert does nothing when a live
+     * conversation of the tenant already holds the key (empty result): PostgreSQL makes a
+     * concurrent insert of the same key wait for the first to commit or roll back, and SQLite
+     * runs one writer at a time, so two callers never both create.
+     */
+    private Optional<Conversation> insertConversation(NewConversation nc, String key) {
         JsonDoc metadata = Json.write("metadata", nc.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
@@ -109,19 +150,23 @@ public final class JdbiConversationStore implements ConversationStore {
                 requireRow(h, "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id",
                         nc.parentToolCallId(), "tool call", "parentToolCallId");
             }
-            h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
+            int inserted = h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                             + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
-                            + " created_at, updated_at, assistant_revision_id) VALUES (:t, :id, :ownerType, :ownerId, :agent, :assistant,"
-                            + " :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision)")
+                            + " created_at, updated_at, assistant_revision_id, external_key) VALUES (:t, :id, :ownerType, :ownerId, :agent,"
+                            + " :assistant, :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision, :key)"
+                            + (key == null ? "" : " ON CONFLICT DO NOTHING"))
                     .bind("t", tenant).bind("id", id)
                     .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
                     .bind("agent", nc.agent()).bind("assistant", assistant).bind("revision", nc.assistantRevisionId()).bind("type", nc.type().toString())
                     .bind("parent", nc.parentConversationId()).bind("parentToolCall", nc.parentToolCallId())
-                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now)
+                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now).bind("key", key)
                     .execute();
-            return new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
+            if (inserted == 0) {
+                return Optional.<Conversation>empty();
+            }
+            return Optional.of(new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
                     nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
-                    null, now, now, null, nc.assistantRevisionId());
+                    null, now, now, null, nc.assistantRevisionId(), key));
         });
     }
 
@@ -291,11 +336,23 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Conversation restore(UUID conversationId) {
         Check.notNull("conversationId", conversationId);
-        return db.write(h -> h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
-                .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
-                .map(conversations).findOne()
-                .orElseThrow(() -> new NotFoundException("conversation", conversationId)));
+        return db.write(h -> {
+            // The key's unique index covers live conversations only; say why a restore cannot
+            // proceed instead of surfacing the index violation.
+            Optional<String> takenKey = h.createQuery("SELECT d.external_key FROM <p>conversations d JOIN <p>conversations l"
+                            + " ON l.tenant_id = d.tenant_id AND l.external_key = d.external_key AND l.deleted_at IS NULL AND l.id != d.id"
+                            + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL")
+                    .bind("t", tenant).bind("id", conversationId).mapTo(String.class).findFirst();
+            if (takenKey.isPresent()) {
+                throw new ConflictException("externalKey", "another live conversation holds external key " + takenKey.get()
+                        + "; delete it or give this one up before restoring " + conversationId);
+            }
+            return h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
+                            + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
+                    .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
+                    .map(conversations).findOne()
+                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+        });
     }
 
     // ---- messages -----------------------------------------------------------------------

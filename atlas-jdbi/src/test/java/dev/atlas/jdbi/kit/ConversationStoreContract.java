@@ -897,6 +897,96 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(thrown.get().getMessage()).startsWith(field + ": ");
     }
 
+    // ---- external keys ------------------------------------------------------------------
+
+    @Test
+    @DisplayName("ensure creates a conversation for a new external key once, then returns it as stored")
+    void ensureCreatesOnce() {
+        Conversation first = store.ensure("chat-7", NewConversation.of(ALICE, "support").title("First"));
+        assertThat(first.externalKey()).isEqualTo("chat-7");
+        assertThat(first.title()).isEqualTo("First");
+        Conversation again = store.ensure("chat-7", NewConversation.of(BOB, "other").title("Ignored"));
+        assertThat(again).isEqualTo(first);
+        assertThat(store.getByKey("chat-7")).contains(first);
+        assertThat(store.requireByKey("chat-7")).isEqualTo(first);
+        assertThat(store.get(first.id())).contains(first);
+        assertThat(store.getByKey("chat-8")).isEmpty();
+        assertThatThrownBy(() -> store.requireByKey("chat-8")).isInstanceOf(NotFoundException.class);
+        assertThat(store.create(NewConversation.of(ALICE)).externalKey()).isNull();
+    }
+
+    @Test
+    @DisplayName("callers racing on one external key, from two Atlas instances, all get one conversation")
+    void ensureIsRaceFree() throws Exception {
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 5; round++) {
+                String key = "race-" + round;
+                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                List<Future<Conversation>> results = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    ConversationStore s = i % 2 == 0 ? store : second;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return s.ensure(key, NewConversation.of(ALICE, "support"));
+                    }));
+                }
+                start.countDown();
+                Set<UUID> ids = new HashSet<>();
+                for (Future<Conversation> f : results) {
+                    ids.add(f.get().id());
+                }
+                assertThat(ids).as("round " + round).hasSize(1);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.list(ConversationQuery.all().limit(100)).items()).hasSize(5);
+    }
+
+    @Test
+    @DisplayName("external keys belong to a tenant: another tenant's key is not found and the same key is a different conversation")
+    void externalKeysPerTenant() {
+        Conversation mine = store.ensure("shared", NewConversation.of(ALICE));
+        assertThat(other.getByKey("shared")).isEmpty();
+        Conversation theirs = other.ensure("shared", NewConversation.of(ALICE));
+        assertThat(theirs.id()).isNotEqualTo(mine.id());
+        assertThat(theirs.tenantId()).isEqualTo("globex");
+        assertThat(store.getByKey("shared")).contains(mine);
+    }
+
+    @Test
+    @DisplayName("deleting a conversation frees its key; restoring it while another holds the key is a conflict on externalKey")
+    void deleteFreesKey() {
+        Conversation old = store.ensure("k", NewConversation.of(ALICE));
+        store.delete(old.id());
+        assertThat(store.getByKey("k")).isEmpty();
+        Conversation fresh = store.ensure("k", NewConversation.of(ALICE));
+        assertThat(fresh.id()).isNotEqualTo(old.id());
+        assertThatThrownBy(() -> store.restore(old.id())).isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("externalKey");
+        assertThat(store.get(old.id())).isEmpty();
+        store.delete(fresh.id());
+        assertThat(store.restore(old.id()).externalKey()).isEqualTo("k");
+        assertThat(store.getByKey("k").orElseThrow().id()).isEqualTo(old.id());
+    }
+
+    @Test
+    @DisplayName("external keys are validated before any write")
+    void externalKeyValidation() {
+        assertField(() -> store.ensure(null, NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure(" ", NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("a\u0000b", NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("x".repeat(256), NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("ok", null), "conversation");
+        assertField(() -> store.getByKey(""), "externalKey");
+        assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
+        String exotic = "chat/ß-😀-'; DROP TABLE x; --";
+        assertThat(store.ensure(exotic, NewConversation.of(ALICE)).externalKey()).isEqualTo(exotic);
+        assertThat(store.getByKey(exotic).orElseThrow().externalKey()).isEqualTo(exotic);
+    }
+
     private static void assertField(Executable call, String field) {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         try {
