@@ -162,7 +162,8 @@ public final class Db {
             return new InvalidInputException("content", "has too many distinct words for PostgreSQL's full-text index: " + sql.getMessage());
         }
         boolean retryable = isRetryable(sql, e);
-        String message = sql != null ? sql.getMessage() : e.getMessage();
+        // A driver or pool message can quote the JDBC URL (connection failures do): mask its secrets.
+        String message = dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage());
         return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);
     }
 
