@@ -6,7 +6,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Validated settings of an {@link Atlas} instance, produced by {@link AtlasBuilder}. Exactly one
@@ -45,8 +44,6 @@ public record AtlasConfig(
         dev.atlas.asset.BlobStore blobStore,
         Path dataDirectory) {
 
-    static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
-
     public AtlasConfig {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
@@ -79,11 +76,7 @@ public record AtlasConfig(
     }
 
     static String prefixProblem(String prefix) {
-        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-            return "tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
-                    + " and underscores, starting with a letter (for example 'atlas_')";
-        }
-        return null;
+        return dev.atlas.internal.TablePrefix.problem(prefix);
     }
 
     static String historyLimitProblem(int historyLimit) {
