@@ -33,6 +33,28 @@ public final class Redaction {
         return SECRET_PARAM.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
     }
 
+    /** User and password written in {@code url}'s user-info ({@code //user:password@host}), percent-decoded. */
+    public record UserInfo(String user, String password, String urlWithout) {}
+
+    /**
+     * The user-info of {@code url} split off, or {@code null} when it has none. Drivers do not
+     * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
+     * as given, so it is better passed as user and password.
+     */
+    public static UserInfo userInfo(String url) {
+        Matcher m = url == null ? null : USER_INFO.matcher(url);
+        if (m == null || !m.find()) {
+            return null;
+        }
+        String user = m.group(1).substring(2, m.group(1).length() - 1);
+        return new UserInfo(decode(user), decode(m.group(2)), url.substring(0, m.start()) + "//" + url.substring(m.end()));
+    }
+
+    private static String decode(String s) {
+        // URLDecoder reads '+' as a space (form encoding); in a URL's user-info it is a plain '+'.
+        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     /** The secret values {@code url} carries (user-info password, secret parameters), for {@link #text}. */
     public static List<String> secretsOf(String url) {
         List<String> secrets = new ArrayList<>();

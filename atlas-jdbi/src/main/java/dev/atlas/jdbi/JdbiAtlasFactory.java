@@ -156,6 +156,13 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         } else {
             hc.setDriverClassName("org.postgresql.Driver");
         }
+        Redaction.UserInfo userInfo = Redaction.userInfo(url);
+        if (userInfo != null) {
+            // Keep the password out of the URL the pool logs and the driver quotes in errors.
+            url = userInfo.urlWithout();
+            hc.setUsername(userInfo.user());
+            hc.setPassword(userInfo.password());
+        }
         hc.setJdbcUrl(url);
         if (config.username() != null) {
             hc.setUsername(config.username());

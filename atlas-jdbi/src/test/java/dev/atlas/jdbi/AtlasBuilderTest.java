@@ -165,11 +165,20 @@ class AtlasBuilderTest {
     void connectionFailureMasked() {
         for (String url : new String[] {"jdbc:postgresql://127.0.0.1:1/none?password=" + URL_PASSWORD,
                 "jdbc:postgresql://app:" + URL_PASSWORD + "@127.0.0.1:1/none"}) {
-            Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(
-                    () -> Atlas.builder().jdbcUrl(url).credentials("app", PASSWORD).build());
+            // slf4j-simple (the tests' logger) writes to the current System.err: capture what the pool logs.
+            java.io.PrintStream err = System.err;
+            java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+            System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+            Throwable thrown;
+            try {
+                thrown = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder().jdbcUrl(url).credentials("app", PASSWORD).build());
+            } finally {
+                System.setErr(err);
+            }
             assertThat(thrown).isInstanceOf(ConfigurationException.class);
             assertThat(stackTrace(thrown)).contains(url.replace(URL_PASSWORD, "****"))
                     .doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD);
+            assertThat(logged.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD);
         }
     }
 
