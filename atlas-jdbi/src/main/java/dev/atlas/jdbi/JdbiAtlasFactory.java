@@ -58,7 +58,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         try {
             Dialect dialect = detect(dataSource);
-            Optional<org.jdbi.v3.core.spi.JdbiPlugin> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
+            Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
                     ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
             if (config.migrate()) {
                 AtlasMigrations.of(dataSource)
@@ -67,7 +67,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                         .migrate();
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
-            sqliteSettings.ifPresent(db.jdbi()::installPlugin);
+            sqliteSettings.ifPresent(install -> install.accept(db));
             // The instance keeps no password and no URL secret: Atlas.config() hands out this copy.
             return new JdbiAtlas(config.withoutSecrets(), db, owned);
         } catch (RuntimeException e) {

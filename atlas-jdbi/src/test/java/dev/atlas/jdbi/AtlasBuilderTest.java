@@ -259,21 +259,23 @@ class AtlasBuilderTest {
     }
 
     @Test
-    @DisplayName("a host SQLite pool without busy timeout, foreign keys or IMMEDIATE transactions gets them on Atlas's connections, and keeps its own")
+    @DisplayName("a host SQLite pool without busy timeout, foreign keys or IMMEDIATE transactions gets them on Atlas's connections (foreign keys for writes), and keeps its own")
     void hostPoolGetsSettingsPerConnection() throws Exception {
         try (HikariDataSource host = hostPool(dir.resolve("host.db"), "?journal_mode=WAL");
              Atlas atlas = Atlas.builder().dataSource(host).build()) {
             var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
             atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("written through the host pool"));
             var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-            Settings inAtlas = db.read(h -> {
+            org.jdbi.v3.core.HandleCallback<Settings, RuntimeException> read = h -> {
                 try {
                     return settings(h.getConnection());
                 } catch (java.sql.SQLException e) {
                     throw new IllegalStateException(e);
                 }
-            });
-            assertThat(inAtlas).isEqualTo(new Settings("1", 10_000, "IMMEDIATE"));
+            };
+            // Foreign keys matter to writes only, so only write transactions switch them on.
+            assertThat(db.write(read)).isEqualTo(new Settings("1", 10_000, "IMMEDIATE"));
+            assertThat(db.read(read)).isEqualTo(new Settings("0", 10_000, "IMMEDIATE"));
             try (var hostConnection = host.getConnection()) {
                 assertThat(settings(hostConnection)).isEqualTo(new Settings("0", 3_000, "DEFERRED"));
             }

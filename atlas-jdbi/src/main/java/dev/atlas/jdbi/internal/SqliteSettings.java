@@ -20,9 +20,11 @@ import java.util.Optional;
  * they buy (readers that never block the writer, writers that wait instead of failing, enforced
  * foreign keys, write transactions that cannot fail half-way with SQLITE_BUSY).
  *
- * <p>Per-connection settings (busy timeout, foreign keys, IMMEDIATE transactions) are applied to
- * every connection Atlas borrows and put back when Atlas returns it, so the host's own code on
- * the same pool keeps its settings. The journal mode is a property of the database file, not of
+ * <p>Per-connection settings are applied to every connection Atlas borrows and put back when Atlas
+ * returns it, so the host's own code on the same pool keeps its settings. Busy timeout and
+ * IMMEDIATE transactions are driver fields (no statement); foreign keys need a PRAGMA and matter
+ * only to writes, so they are switched on before each write transaction only (a read on such a
+ * pool costs no extra statement; a write costs three). The journal mode is a property of the database file, not of
  * a connection: Atlas does not change the host's database behind its back and refuses a pool
  * whose database is not in WAL mode, saying how to set it.
  */
@@ -33,10 +35,11 @@ public final class SqliteSettings {
     private SqliteSettings() {}
 
     /**
-     * Checks a supplied SQLite pool and returns the plugin that applies the per-connection
-     * settings, or empty when its connections already have them all (so such a pool pays nothing).
+     * Checks a supplied SQLite pool (refusing it when its database is not in WAL mode) and
+     * returns what installs the missing per-connection settings on a {@link Db}; a pool whose
+     * connections already have them all gets nothing installed and pays nothing.
      */
-    public static Optional<JdbiPlugin> forSuppliedPool(DataSource dataSource) {
+    public static Optional<java.util.function.Consumer<Db>> forSuppliedPool(DataSource dataSource) {
         try (Connection c = dataSource.getConnection()) {
             String journal = pragma(c, "journal_mode").toLowerCase(Locale.ROOT);
             if (!journal.equals("wal") && !inMemory(c)) {
@@ -53,43 +56,61 @@ public final class SqliteSettings {
                         + " Atlas.builder().jdbcUrl(..) and let Atlas pool it");
             }
             SQLiteConnection sc = c.unwrap(SQLiteConnection.class);
-            boolean complete = sc.getBusyTimeout() >= BUSY_TIMEOUT_MS && foreignKeys(c)
+            boolean driverSettings = sc.getBusyTimeout() >= BUSY_TIMEOUT_MS
                     && sc.getConnectionConfig().getTransactionMode() == TransactionMode.IMMEDIATE;
-            return complete ? Optional.empty() : Optional.of(new PerConnection());
+            boolean fk = foreignKeys(c);
+            if (driverSettings && fk) {
+                return Optional.empty();
+            }
+            return Optional.of(db -> {
+                if (!driverSettings) {
+                    db.jdbi().installPlugin(new PerConnection());
+                }
+                if (!fk) {
+                    db.beforeEachWrite(SqliteSettings::foreignKeysForWrite);
+                }
+            });
         } catch (SQLException e) {
             throw new ConfigurationException("could not read the SQLite settings of the supplied DataSource: " + e.getMessage(), e);
         }
     }
 
-    /** Sets Atlas's values on each borrowed connection and restores the host's on release. */
+    /** Sets Atlas's busy timeout and transaction mode on each borrowed connection and restores the host's on release. */
     private static final class PerConnection implements JdbiPlugin {
         @Override
         public Handle customizeHandle(Handle handle) throws SQLException {
-            Connection c = handle.getConnection();
-            SQLiteConnection sc = c.unwrap(SQLiteConnection.class);
+            SQLiteConnection sc = handle.getConnection().unwrap(SQLiteConnection.class);
             int busy = sc.getBusyTimeout();
             TransactionMode mode = sc.getConnectionConfig().getTransactionMode();
-            boolean fk = foreignKeys(c);
             if (busy < BUSY_TIMEOUT_MS) {
                 sc.setBusyTimeout(BUSY_TIMEOUT_MS);
             }
-            if (mode != TransactionMode.IMMEDIATE) {
-                sc.getConnectionConfig().setTransactionMode(TransactionMode.IMMEDIATE);
-            }
-            if (!fk) {
-                execute(c, "PRAGMA foreign_keys = ON");
-            }
+            sc.getConnectionConfig().setTransactionMode(TransactionMode.IMMEDIATE);
             // Cleanables run before Jdbi hands the connection back to the pool.
             handle.addCleanable(() -> {
                 if (busy < BUSY_TIMEOUT_MS) {
                     sc.setBusyTimeout(busy);
                 }
                 sc.getConnectionConfig().setTransactionMode(mode);
-                if (!fk && !c.isClosed()) {
-                    execute(c, "PRAGMA foreign_keys = OFF");
-                }
             });
             return handle;
+        }
+    }
+
+    /** Foreign keys on for one write transaction (the PRAGMA is ignored inside one, so before BEGIN), off again on release. */
+    private static void foreignKeysForWrite(Handle handle) {
+        Connection c = handle.getConnection();
+        try {
+            if (!foreignKeys(c)) {
+                execute(c, "PRAGMA foreign_keys = ON");
+                handle.addCleanable(() -> {
+                    if (!c.isClosed()) {
+                        execute(c, "PRAGMA foreign_keys = OFF");
+                    }
+                });
+            }
+        } catch (SQLException e) {
+            throw new org.jdbi.v3.core.ConnectionException(e);
         }
     }
 
