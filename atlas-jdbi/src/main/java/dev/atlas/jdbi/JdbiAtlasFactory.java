@@ -132,19 +132,19 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     private static HikariDataSource createPool(AtlasConfig config) {
-        String url = config.jdbcUrl();
+        String url = config.sqliteFile() != null ? "jdbc:sqlite:" + config.sqliteFile().toAbsolutePath() : config.jdbcUrl();
+        // A missing driver is reported before anything is created on disk.
+        Drivers driver = Drivers.forUrl(url);
+        String driverClass = driver.requireDriverClass();
         if (config.sqliteFile() != null) {
-            Path file = config.sqliteFile().toAbsolutePath();
-            createOwnerOnly(file);
-            url = "jdbc:sqlite:" + file;
-        } else if (url.startsWith("jdbc:sqlite:")) {
+            createOwnerOnly(config.sqliteFile().toAbsolutePath());
+        } else if (driver == Drivers.SQLITE) {
             sqliteFileOf(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
         }
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("atlas");
         hc.setMaximumPoolSize(config.maxPoolSize());
-        Drivers driver = Drivers.forUrl(url);
-        hc.setDriverClassName(driver.requireDriverClass());
+        hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
             if (url.contains(":memory:") || url.contains("mode=memory")) {
@@ -224,8 +224,12 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         return Optional.of(Path.of(rest));
     }
 
-    /** Adds each of {@link #SQLITE_DEFAULTS} the URL does not set itself. */
-    static String withSqliteDefaults(String url) {
+    /**
+     * A {@code jdbc:sqlite:} URL with Atlas's SQLite settings (WAL, busy timeout, foreign keys,
+     * immediate write transactions) added where the URL does not set them itself: what a host
+     * application's own SQLite pool should use when Atlas shares it.
+     */
+    public static String withSqliteDefaults(String url) {
         int q = url.indexOf('?');
         String base = q < 0 ? url : url.substring(0, q);
         Map<String, String> params = new LinkedHashMap<>();

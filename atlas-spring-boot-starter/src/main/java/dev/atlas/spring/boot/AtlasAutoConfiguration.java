@@ -12,6 +12,8 @@ import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
@@ -105,6 +107,17 @@ public class AtlasAutoConfiguration {
             keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
         }
         return keys;
+    }
+
+    /** The application's SQLite pool gets Atlas's settings before it opens (see {@link AtlasSqlitePoolSettings}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "com.zaxxer.hikari.HikariDataSource")
+    @ConditionalOnProperty(name = "atlas.configure-sqlite-pool", havingValue = "true", matchIfMissing = true)
+    static class AtlasSqlitePoolConfiguration {
+        @Bean
+        static BeanPostProcessor atlasSqlitePoolSettings() {
+            return new AtlasSqlitePoolSettings();
+        }
     }
 
     /** The application's Flyway may be added after Atlas created its tables. */

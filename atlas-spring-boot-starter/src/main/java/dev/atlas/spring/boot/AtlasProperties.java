@@ -42,6 +42,13 @@ public class AtlasProperties {
     /** Largest pool size when Atlas owns the pool (atlas.url or atlas.sqlite-path). */
     private int maxPoolSize = 10;
 
+    /**
+     * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
+     * Atlas's SQLite settings (WAL, busy timeout, foreign keys, immediate transactions) before
+     * it opens. Atlas refuses an SQLite pool that is not in WAL mode.
+     */
+    private boolean configureSqlitePool = true;
+
     /** The tenant of the {@code Tenant} bean the starter exposes. */
     private String tenant = "default";
 
@@ -70,6 +77,8 @@ public class AtlasProperties {
     public void setHistoryLimit(int historyLimit) { this.historyLimit = historyLimit; }
     public int getMaxPoolSize() { return maxPoolSize; }
     public void setMaxPoolSize(int maxPoolSize) { this.maxPoolSize = maxPoolSize; }
+    public boolean isConfigureSqlitePool() { return configureSqlitePool; }
+    public void setConfigureSqlitePool(boolean configureSqlitePool) { this.configureSqlitePool = configureSqlitePool; }
     public String getTenant() { return tenant; }
     public void setTenant(String tenant) { this.tenant = tenant; }
     public Path getDataDirectory() { return dataDirectory; }

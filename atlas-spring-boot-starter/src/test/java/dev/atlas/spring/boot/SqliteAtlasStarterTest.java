@@ -41,4 +41,20 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> atlas.conversations().list(dev.atlas.ConversationQuery.all()))
                 .isInstanceOf(dev.atlas.AtlasException.class);
     }
+
+    @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.DisplayName("a plain spring.datasource.url=jdbc:sqlite: pool gets Atlas's settings; switched off, Atlas refuses it naming WAL")
+    void sqlitePoolSettings() {
+        String url = freshDatabase();
+        try (var ctx = start(url, "spring.liquibase.enabled=false")) {
+            var jdbc = new org.springframework.jdbc.core.JdbcTemplate(ctx.getBean(javax.sql.DataSource.class));
+            org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject("PRAGMA journal_mode", String.class)).isEqualTo("wal");
+            org.assertj.core.api.Assertions.assertThat(jdbc.queryForObject("PRAGMA busy_timeout", Integer.class)).isEqualTo(10000);
+        }
+        String other = freshDatabase();
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(
+                () -> start(other, "spring.liquibase.enabled=false", "atlas.configure-sqlite-pool=false").close());
+        org.assertj.core.api.Assertions.assertThat(org.assertj.core.util.Throwables.getRootCause(failure))
+                .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("journal_mode=WAL");
+    }
 }

@@ -1,0 +1,32 @@
+package dev.atlas.spring.boot;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.atlas.jdbi.JdbiAtlasFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+
+/**
+ * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys,
+ * immediate write transactions) before it opens its first connection, so Atlas can share it:
+ * a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in rollback-journal
+ * mode, where readers block the writer, and Atlas refuses it. Settings the URL already names
+ * are kept as given.
+ */
+final class AtlasSqlitePoolSettings implements BeanPostProcessor {
+    private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
+
+    @Override
+    public Object postProcessBeforeInitialization(Object bean, String beanName) {
+        if (bean instanceof HikariDataSource pool && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
+                && !pool.isRunning()) {
+            String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
+            if (!url.equals(pool.getJdbcUrl())) {
+                pool.setJdbcUrl(url);
+                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys,"
+                        + " transaction_mode=IMMEDIATE unless already given)", beanName);
+            }
+        }
+        return bean;
+    }
+}
