@@ -8,6 +8,7 @@ import dev.atlas.ConfigurationException;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.internal.JdbiSearch;
 import dev.atlas.migrations.AtlasMigrations;
 import dev.atlas.spi.AtlasFactory;
 
@@ -57,7 +58,12 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                         .tablePrefix(config.tablePrefix())
                         .migrate();
             }
-            return new JdbiAtlas(config, new Db(dataSource, dialect, config.tablePrefix(), config.clock()), owned);
+            Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
+            if (config.migrate()) {
+                // Rows from before migration V8 have no search column yet; only Java can compute it.
+                JdbiSearch.indexPending(db);
+            }
+            return new JdbiAtlas(config, db, owned);
         } catch (RuntimeException e) {
             if (owned != null) {
                 owned.close();
