@@ -1,7 +1,9 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
+import dev.atlas.DatabaseKind;
 import dev.atlas.Memory;
 import dev.atlas.MemoryKind;
 import dev.atlas.MemoryPatch;
@@ -19,10 +21,18 @@ import dev.atlas.SearchHit;
 import dev.atlas.SearchTarget;
 import dev.atlas.SemanticQuery;
 import dev.atlas.TextQuery;
+import dev.atlas.migrations.AtlasMigrations;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -330,6 +340,80 @@ public abstract class SearchContract extends AtlasContract {
                 .isEqualTo("\u6211\u559c\u6b22[\u4e2d\u6587]\u641c\u7d22\u3002\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3082\u3002");
         assertThat(search.text(TextQuery.messages("\u0928\u092e\u0938\u094d\u0924\u0947")).get(0).snippet())
                 .startsWith("[\u0928\u092e\u0938\u094d\u0924\u0947] \u0926\u0941\u0928\u093f\u092f\u093e");
+    }
+
+    @Test
+    @DisplayName("rows written before migration V8 are indexed when Atlas opens; rows left without a search column are indexed before their tenant's next search")
+    void indexesRowsWrittenBeforeV8() throws SQLException {
+        DataSource ds = database.dataSource();
+        Flyway v5 = Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("old_").flyway().getConfiguration())
+                .target("5").load();
+        v5.migrate();
+        UUID conversation = UUID.randomUUID();
+        UUID email = UUID.randomUUID();
+        UUID hindi = UUID.randomUUID();
+        UUID memory = UUID.randomUUID();
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        try (Connection c = ds.getConnection()) {
+            insert(c, pg, "INSERT INTO old_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                    + " activity_at, created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'user', 'open', ?, 2, ?, ?, ?)",
+                    conversation, "{}", clock.instant(), clock.instant(), clock.instant());
+            String message = "INSERT INTO old_messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                    + " is_active, metadata, created_at, updated_at) VALUES ('acme', ?, ?, ?, 'user', 'text', ?, 'delivered', ?, ?, ?, ?)";
+            insert(c, pg, message, email, conversation, 1L, CORPUS.get("email"), true, "{}", clock.instant(), clock.instant());
+            insert(c, pg, message, hindi, conversation, 2L, CORPUS.get("devanagari"), true, "{}", clock.instant(), clock.instant());
+            insert(c, pg, "INSERT INTO old_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance, revision,"
+                    + " created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?)",
+                    memory, CORPUS.get("code"), "{}", clock.instant(), clock.instant());
+        }
+        Atlas upgraded = reopen(b -> b.tablePrefix("old_").clock(clock));
+        assertThat(count("SELECT COUNT(*) FROM old_messages WHERE search_text IS NULL")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM old_memories WHERE search_text IS NULL")).isZero();
+        Search s = upgraded.tenant("acme").search();
+        assertThat(ids(s.text(TextQuery.messages("ada@example.com")))).containsExactly(email);
+        assertThat(ids(s.text(TextQuery.messages("\u0928\u092e\u0938\u094d\u0924\u0947")))).containsExactly(hindi);
+        assertThat(ids(s.text(TextQuery.memories("config.max_retries")))).containsExactly(memory);
+
+        // A row an older Atlas wrote after the upgrade (no search column): indexed by its tenant's next search only.
+        Conversation g = atlas.tenant("globex").conversations().create(NewConversation.of(BOB));
+        Message theirs = atlas.tenant("globex").conversations().append(g.id(), NewMessage.user("pending words"));
+        Message ours = conversations.append(convo(ALICE).id(), NewMessage.user("pending words"));
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE atlas_messages SET search_text = NULL");
+        }
+        assertThat(ids(search.text(TextQuery.messages("pending")))).containsExactly(ours.id());
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isEqualTo(1);
+        assertThat(ids(other.text(TextQuery.messages("pending words")))).containsExactly(theirs.id());
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isZero();
+    }
+
+    private static void insert(Connection c, boolean pg, String sql, Object... values) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.length; i++) {
+                Object v = values[i];
+                if (v instanceof Instant t) {
+                    if (pg) {
+                        ps.setObject(i + 1, java.time.OffsetDateTime.ofInstant(t, java.time.ZoneOffset.UTC));
+                    } else {
+                        ps.setLong(i + 1, t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000);
+                    }
+                } else if (v instanceof UUID u) {
+                    ps.setObject(i + 1, pg ? u : u.toString());
+                } else if ("{}".equals(v) && pg) {
+                    ps.setObject(i + 1, v, java.sql.Types.OTHER);
+                } else {
+                    ps.setObject(i + 1, v);
+                }
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     // ---- semantic -------------------------------------------------------------------------
