@@ -79,10 +79,11 @@ public final class JdbiSearch implements Search {
             // The index only preselects rows holding every term; the stored terms decide (phrases)
             // and score, in Java, so both databases answer alike and no other row's statistics count.
             TextTopK top = new TextTopK(q.limit());
+            List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
             h.createQuery(sql.toString()).bindMap(binds).setFetchSize(500).scanResultSet((supplier, ctx) -> {
                 ResultSet rs = supplier.get();
                 while (rs.next()) {
-                    double score = score(SearchText.terms(rs.getString(3)), phrases);
+                    double score = score(rs.getString(3), joined);
                     if (score > 0) {
                         top.add(score, rs.getString(1), rs.getString(2));
                     }
@@ -116,12 +117,12 @@ public final class JdbiSearch implements Search {
     private static final double B = 0.75;
     private static final double AVERAGE_WORDS = 32;
 
-    /** The relevance of a row with stored {@code terms}: 0 unless every phrase occurs in it. */
-    static double score(String[] terms, List<List<String>> phrases) {
-        double norm = K1 * (1 - B + B * terms.length / AVERAGE_WORDS);
+    /** The relevance of a row with search column {@code index}: 0 unless every phrase (terms joined by spaces) occurs in it. */
+    static double score(String index, List<String> phrases) {
+        double norm = K1 * (1 - B + B * SearchText.length(index) / AVERAGE_WORDS);
         double score = 0;
-        for (List<String> phrase : phrases) {
-            int tf = SearchText.count(terms, phrase);
+        for (String phrase : phrases) {
+            int tf = SearchText.count(index, phrase);
             if (tf == 0) {
                 return 0;
             }

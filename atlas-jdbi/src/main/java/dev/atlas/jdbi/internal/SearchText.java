@@ -5,7 +5,6 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Consumer;
 
 /**
  * The one tokeniser of full-text search, for stored text and queries alike, on every database.
@@ -38,11 +37,20 @@ public final class SearchText {
     /** The search column's value for {@code text}: its terms, space-separated (empty when it has no words). */
     public static String index(String text) {
         StringBuilder out = new StringBuilder(text.length() + 8);
-        scan(text, Integer.MAX_VALUE, w -> {
+        scan(text, Integer.MAX_VALUE, (start, end, ascii) -> {
             if (out.length() > 0) {
                 out.append(' ');
             }
-            out.append(w.term());
+            char first = text.charAt(start);
+            if (ascii && end - start <= MAX_TERM && first != 'x' && first != 'X') {
+                // The common case, without a substring: lower-case ASCII letters and digits are their own term.
+                for (int i = start; i < end; i++) {
+                    char c = text.charAt(i);
+                    out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+                }
+            } else {
+                out.append(term(text.substring(start, end), ascii));
+            }
         });
         return out.toString();
     }
@@ -50,7 +58,7 @@ public final class SearchText {
     /** The words of {@code text} with their positions, at most {@code max}. */
     static List<Word> words(String text, int max) {
         List<Word> words = new ArrayList<>();
-        scan(text, max, words::add);
+        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, term(text.substring(start, end), ascii))));
         return words;
     }
 
@@ -86,29 +94,31 @@ public final class SearchText {
         return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
     }
 
-    /** The stored terms of a search column value. */
-    static String[] terms(String index) {
-        return index.isEmpty() ? new String[0] : index.split(" ", -1);
-    }
-
-    /** How many times {@code phrase} occurs as consecutive terms in {@code terms}. */
-    static int count(String[] terms, List<String> phrase) {
-        int n = 0;
-        for (int i = 0; i + phrase.size() <= terms.length; i++) {
-            if (at(terms, i, phrase)) {
-                n++;
-            }
+    /** How many terms a search column value holds. */
+    static int length(String index) {
+        if (index.isEmpty()) {
+            return 0;
+        }
+        int n = 1;
+        for (int i = index.indexOf(' '); i >= 0; i = index.indexOf(' ', i + 1)) {
+            n++;
         }
         return n;
     }
 
-    static boolean at(String[] terms, int i, List<String> phrase) {
-        for (int j = 0; j < phrase.size(); j++) {
-            if (!terms[i + j].equals(phrase.get(j))) {
-                return false;
+    /**
+     * How many times {@code phrase} (its terms joined by single spaces, as {@link #index} joins
+     * them) occurs as consecutive whole terms in the search column value {@code index}.
+     */
+    static int count(String index, String phrase) {
+        int n = 0;
+        int len = phrase.length();
+        for (int i = index.indexOf(phrase); i >= 0; i = index.indexOf(phrase, i + 1)) {
+            if ((i == 0 || index.charAt(i - 1) == ' ') && (i + len == index.length() || index.charAt(i + len) == ' ')) {
+                n++;
             }
         }
-        return true;
+        return n;
     }
 
     static boolean at(List<Word> words, int i, List<String> phrase) {
@@ -164,7 +174,12 @@ public final class SearchText {
                 || s == Character.UnicodeScript.MYANMAR;
     }
 
-    private static void scan(String text, int max, Consumer<Word> sink) {
+    /** Receives each word's span and whether it is plain ASCII (letters and digits). */
+    private interface Sink {
+        void word(int start, int end, boolean ascii);
+    }
+
+    private static void scan(String text, int max, Sink sink) {
         int count = 0;
         int start = -1;        // start of the word in progress, or -1
         boolean single = false; // the word in progress is one character of an unspaced script or a symbol
@@ -179,7 +194,7 @@ public final class SearchText {
                 ascii &= cp < 0x80;
             } else {
                 if (start >= 0) {
-                    sink.accept(word(text, start, i, ascii));
+                    sink.word(start, i, ascii);
                     count++;
                     start = -1;
                 }
@@ -192,12 +207,8 @@ public final class SearchText {
             i += Character.charCount(cp);
         }
         if (start >= 0 && count < max) {
-            sink.accept(word(text, start, text.length(), ascii));
+            sink.word(start, text.length(), ascii);
         }
-    }
-
-    private static Word word(String text, int start, int end, boolean ascii) {
-        return new Word(start, end, term(text.substring(start, end), ascii));
     }
 
     /** The stored term of one word's raw text. */
