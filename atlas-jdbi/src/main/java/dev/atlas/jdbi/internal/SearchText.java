@@ -9,7 +9,7 @@ import java.util.Locale;
 /**
  * The one tokeniser of full-text search, for stored text and queries alike, on every database.
  *
- * <p>A word is a run of letters, digits and number signs (with the combining marks that follow
+ * <p>A word is a run of letters, digits and other numeric characters (with the combining marks that follow
  * them); everything else separates words, so {@code ada@example.com} is the words {@code ada},
  * {@code example}, {@code com} and {@code user_id} is {@code user}, {@code id}. Characters of
  * scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and
@@ -63,29 +63,36 @@ public final class SearchText {
     }
 
     /**
-     * A query: whitespace separates its phrases, each phrase is the terms of its words, which
-     * must follow each other in a match. At most {@code maxTerms} terms in all; phrases without
-     * words are dropped.
+     * Characters that keep the words on both sides in one phrase of a query: the punctuation of
+     * addresses, numbers and identifiers ({@code ada@example.com}, {@code 2.5.1}, {@code 3,14},
+     * {@code user_id}, {@code e-mail}, {@code don't}). Every other non-word character ends a
+     * phrase, so query syntax of any engine ({@code NEAR(a b)}, {@code col:word}, {@code "a b"})
+     * is plain words.
+     */
+    private static final String JOINERS = ".,@/_-'\u2019";
+
+    /**
+     * A query: whitespace and punctuation other than {@link #JOINERS} separate its phrases; a
+     * phrase is the terms of its words, which must follow each other in a match. At most
+     * {@code maxTerms} terms in all; phrases without words are dropped.
      */
     static List<List<String>> phrases(String query, int maxTerms) {
         List<List<String>> phrases = new ArrayList<>();
         int left = maxTerms;
-        int i = 0;
-        while (i < query.length() && left > 0) {
-            while (i < query.length() && isSpace(query.codePointAt(i))) {
-                i += Character.charCount(query.codePointAt(i));
-            }
-            int start = i;
-            while (i < query.length() && !isSpace(query.codePointAt(i))) {
-                i += Character.charCount(query.codePointAt(i));
-            }
-            if (i > start) {
-                List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
-                if (!terms.isEmpty()) {
-                    phrases.add(terms);
-                    left -= terms.size();
+        int start = 0;
+        for (int i = 0; i <= query.length() && left > 0; ) {
+            int cp = i < query.length() ? query.codePointAt(i) : ' ';
+            if (isSpace(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
+                if (i > start) {
+                    List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
+                    if (!terms.isEmpty()) {
+                        phrases.add(terms);
+                        left -= terms.size();
+                    }
                 }
+                start = i + Character.charCount(cp);
             }
+            i += Character.charCount(cp);
         }
         return phrases;
     }

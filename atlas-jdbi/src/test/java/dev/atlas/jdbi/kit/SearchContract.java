@@ -302,6 +302,10 @@ public abstract class SearchContract extends AtlasContract {
             Map.entry("core.utils", List.of("code")),
             Map.entry("utils.core", List.of()),
             Map.entry("world tag", List.of("punctuation")),
+            Map.entry("world:test", List.of("punctuation")),
+            Map.entry("(world) {brace}", List.of("punctuation")),
+            Map.entry("world,test", List.of("punctuation")),
+            Map.entry("test,world", List.of()),
             Map.entry("!!! ??? --", List.of()),
             Map.entry("hello world zebra", List.of()));
 
