@@ -3,9 +3,12 @@ package dev.atlas;
 import dev.atlas.internal.Check;
 
 /**
- * A full-text query over messages or memories. The text is split into words (letters and
- * digits); a result must contain every word. Any string is accepted: quotes, operators and
- * punctuation are treated as separators, never as query syntax.
+ * A full-text query over messages or memories. The text is split into words (letters, digits,
+ * marks; each CJK or Thai character and each emoji is a word of its own); a result contains
+ * every word. Words joined by {@code . , @ / _ - '} (or by nothing, as in CJK) must also follow
+ * each other in the result, so {@code ada@example.com}, {@code 2.5.1} or {@code 中文} match as
+ * written. Matching ignores case, not accents, and is the same on every database. Any string is
+ * accepted: quotes, operators and other punctuation are separators, never query syntax.
  *
  * <pre>{@code
  * search.text(TextQuery.messages("order 1234").filter(SearchFilter.none().role(Role.USER)).limit(10))

@@ -3,6 +3,7 @@ package dev.atlas.bench;
 import dev.atlas.Ids;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import dev.atlas.jdbi.internal.JsonDoc;
+import dev.atlas.jdbi.internal.SearchText;
 import org.jdbi.v3.core.Jdbi;
 
 import java.time.Instant;
@@ -53,10 +54,10 @@ final class PlainJdbi {
                     .bind("t", tenant).bind("id", conversationId).bind("now", now).bind("autoTitle", title)
                     .mapTo(Long.class).one();
             h.createUpdate("INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
-                            + " is_active, metadata, created_at, updated_at) VALUES (:t, :id, :c, :seq, :role, 'text', :content,"
-                            + " 'delivered', TRUE, :metadata, :now, :now)")
+                            + " is_active, metadata, created_at, updated_at, search_text) VALUES (:t, :id, :c, :seq, :role, 'text',"
+                            + " :content, 'delivered', TRUE, :metadata, :now, :now, :searchText)")
                     .bind("t", tenant).bind("id", id).bind("c", conversationId).bind("seq", seq).bind("role", role)
-                    .bind("content", content).bind("metadata", new JsonDoc("{}")).bind("now", now)
+                    .bind("content", content).bind("searchText", SearchText.index(content)).bind("metadata", new JsonDoc("{}")).bind("now", now)
                     .execute();
             h.createUpdate("INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
                             + " VALUES (:t, :id, :c, :m, 'created', :details, :now)")

@@ -2,6 +2,7 @@ package dev.atlas.bench;
 
 import dev.atlas.Ids;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.SearchText;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -26,8 +27,8 @@ final class RawJdbc {
             + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
             + " WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL AND status != 'closed' RETURNING last_sequence";
     private static final String INSERT_MESSAGE = "INSERT INTO " + PREFIX + "messages (tenant_id, id, conversation_id, sequence, role,"
-            + " content_type, content, status, is_active, metadata, created_at, updated_at)"
-            + " VALUES (?, ?, ?, ?, ?, 'text', ?, 'delivered', TRUE, ?, ?, ?)";
+            + " content_type, content, status, is_active, metadata, created_at, updated_at, search_text)"
+            + " VALUES (?, ?, ?, ?, ?, 'text', ?, 'delivered', TRUE, ?, ?, ?, ?)";
     static final String INSERT_EVENT = "INSERT INTO " + PREFIX + "message_events (tenant_id, id, conversation_id, message_id,"
             + " type, details, created_at) VALUES (?, ?, ?, ?, 'created', ?, ?)";
 
@@ -100,6 +101,8 @@ final class RawJdbc {
         dialect.bindJson(ps, 7, "{}");
         dialect.bindInstant(ps, 8, now);
         dialect.bindInstant(ps, 9, now);
+        // The same work as Atlas: the full-text column is part of the row (migration V8).
+        ps.setString(10, SearchText.index(content));
     }
 
     void bindEvent(PreparedStatement ps, UUID conversationId, UUID messageId, long seq, String role, Instant now)

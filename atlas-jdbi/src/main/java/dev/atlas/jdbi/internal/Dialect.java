@@ -104,55 +104,40 @@ public enum Dialect {
 
     /**
      * FROM clause joining the full-text index to {@code table} (aliased {@code alias}). SQLite
-     * matches against the FTS5 table that triggers keep in step; PostgreSQL against an
-     * expression GIN index on {@code content}. Binds {@code :q} ({@link #textQuery}) and {@code :t}.
+     * matches against the FTS5 table that triggers keep in step with the {@code search_text}
+     * column; PostgreSQL against an expression GIN index on it. Binds {@code :q}
+     * ({@link #textQuery}) and {@code :t}.
      */
     public String textFrom(String table, String alias, String targetType) {
         if (this == SQLITE) {
             return "<p>search_fts JOIN <p>" + table + " " + alias + " ON " + alias + ".tenant_id = <p>search_fts.tenant_id AND "
                     + alias + ".id = <p>search_fts.target_id AND <p>search_fts.target_type = '" + targetType + "'";
         }
-        return "<p>" + table + " " + alias + " CROSS JOIN plainto_tsquery('simple'::regconfig, :q) AS fq";
+        return "<p>" + table + " " + alias;
     }
 
-    /** The match condition for {@link #textFrom}. */
+    /** The match condition for {@link #textFrom}: rows holding every term of {@link #textQuery}. */
     public String textMatch(String alias) {
         if (this == SQLITE) {
             return "<p>search_fts MATCH :q AND <p>search_fts.tenant_id = :t";
         }
-        return "to_tsvector('simple'::regconfig, " + alias + ".content) @@ fq";
-    }
-
-    /** Relevance, higher is better. */
-    public String textScore(String alias) {
-        if (this == SQLITE) {
-            return "-bm25(<p>search_fts)";
-        }
-        return "ts_rank(to_tsvector('simple'::regconfig, " + alias + ".content), fq)";
-    }
-
-    /** A short excerpt with matches in [brackets]. */
-    public String textSnippet(String alias) {
-        if (this == SQLITE) {
-            return "snippet(<p>search_fts, 0, '[', ']', '…', 16)";
-        }
-        return "ts_headline('simple'::regconfig, " + alias + ".content, fq, 'StartSel=[, StopSel=], MaxWords=16, MinWords=6')";
+        return "to_tsvector('simple'::regconfig, " + alias + ".search_text) @@ plainto_tsquery('simple'::regconfig, :q)";
     }
 
     /**
-     * The bound query text for words that are letters and digits only: each word quoted as an
-     * FTS5 string on SQLite (so nothing is ever read as query syntax), space-separated words for
-     * plainto_tsquery on PostgreSQL. Both mean "every word".
+     * The bound query for {@link SearchText} terms (lower-case ASCII letters and digits, so never
+     * query syntax): each quoted as an FTS5 string on SQLite, space-separated for plainto_tsquery
+     * on PostgreSQL. Both mean "every term".
      */
-    public String textQuery(java.util.List<String> words) {
+    public String textQuery(java.util.List<String> terms) {
         if (this == SQLITE) {
             StringBuilder b = new StringBuilder();
-            for (String w : words) {
-                b.append(b.length() == 0 ? "" : " ").append('"').append(w.replace("\"", "\"\"")).append('"');
+            for (String w : terms) {
+                b.append(b.length() == 0 ? "" : " ").append('"').append(w).append('"');
             }
             return b.toString();
         }
-        return String.join(" ", words);
+        return String.join(" ", terms);
     }
 
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */

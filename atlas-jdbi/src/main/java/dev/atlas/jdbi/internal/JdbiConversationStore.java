@@ -82,7 +82,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 + " WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL AND status != 'closed' RETURNING last_sequence";
         this.insertMessageSql = "INSERT INTO " + p + "messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
                 + " status, failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
-                + " step_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+                + " step_id, metadata, created_at, updated_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
         this.insertCreatedEventSql = "INSERT INTO " + p + "message_events (tenant_id, id, conversation_id, message_id, type, details,"
                 + " created_at) VALUES (?, ?, ?, ?, 'created', ?, ?)";
     }
@@ -460,6 +460,7 @@ public final class JdbiConversationStore implements ConversationStore {
             d.bindJson(ps, 17, metadata.text());
             d.bindInstant(ps, 18, now);
             d.bindInstant(ps, 19, now);
+            ps.setString(20, SearchText.index(m.content()));
             return ps.executeUpdate();
         });
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
@@ -766,9 +767,10 @@ public final class JdbiConversationStore implements ConversationStore {
                 Json.validate("content", content);
             }
             Instant now = db.now();
-            Message edited = h.createQuery("UPDATE <p>messages SET content = :content, edited_at = :now, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
-                    .bind("t", tenant).bind("id", messageId).bind("content", content).bind("now", now)
+            Message edited = h.createQuery("UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = :now,"
+                            + " updated_at = :now WHERE tenant_id = :t AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
+                    .bind("t", tenant).bind("id", messageId).bind("content", content).bind("searchText", SearchText.index(content))
+                    .bind("now", now)
                     .map(messages).one();
             recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, Map.of("previousContent", current.content()), now);
             return edited;

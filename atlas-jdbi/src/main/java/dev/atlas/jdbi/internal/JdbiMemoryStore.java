@@ -58,11 +58,11 @@ public final class JdbiMemoryStore implements MemoryStore {
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
-            h.createUpdate("INSERT INTO <p>memories (" + COLUMNS + ") VALUES (:t, :id, :ownerType, :ownerId, :agent, :kind, :content,"
-                            + " :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now)")
+            h.createUpdate("INSERT INTO <p>memories (" + COLUMNS + ", search_text) VALUES (:t, :id, :ownerType, :ownerId, :agent, :kind,"
+                            + " :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now, :searchText)")
                     .bind("t", tenant).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
-                    .bind("metadata", metadata).bind("importance", m.importance()).bind("conversation", m.conversationId())
+                    .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance()).bind("conversation", m.conversationId())
                     .bind("message", m.messageId()).bind("toolCall", m.toolCallId()).bind("expiresAt", m.expiresAt())
                     .bind("now", now)
                     .execute();
@@ -175,7 +175,7 @@ public final class JdbiMemoryStore implements MemoryStore {
             boolean contentChanged = patch.content() != null && !patch.content().equals(current.content());
             StringBuilder set = new StringBuilder("updated_at = :now");
             if (contentChanged) {
-                set.append(", content = :content, revision = revision + 1");
+                set.append(", content = :content, search_text = :searchText, revision = revision + 1");
                 h.createUpdate("INSERT INTO <p>memory_revisions (tenant_id, id, memory_id, revision, content, replaced_at)"
                                 + " VALUES (:t, :id, :m, :revision, :content, :now)")
                         .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
@@ -197,7 +197,7 @@ public final class JdbiMemoryStore implements MemoryStore {
             var update = h.createUpdate("UPDATE <p>memories SET " + set + " WHERE tenant_id = :t AND id = :id")
                     .bind("t", tenant).bind("id", memoryId).bind("now", now);
             if (contentChanged) {
-                update.bind("content", patch.content());
+                update.bind("content", patch.content()).bind("searchText", SearchText.index(patch.content()));
             }
             if (metadata != null) {
                 update.bind("metadata", metadata);

@@ -16,17 +16,22 @@ import org.jdbi.v3.core.Handle;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.PriorityQueue;
 import java.util.UUID;
 
 /** {@link Search} on Jdbi: full-text through the {@link Dialect}, semantic through a {@link VectorIndex}. */
 public final class JdbiSearch implements Search {
-    /** Words beyond this many are ignored: a query with more adds nothing but cost. */
+    /** Query words beyond this many are ignored: a query with more adds nothing but cost. */
     static final int MAX_WORDS = 32;
 
     private final Db db;
@@ -52,49 +57,222 @@ public final class JdbiSearch implements Search {
     @Override
     public List<SearchHit> text(TextQuery q) {
         Check.notNull("query", q);
-        List<String> words = words(q.text());
-        if (words.isEmpty()) {
+        List<List<String>> phrases = SearchText.phrases(q.text(), MAX_WORDS);
+        if (phrases.isEmpty()) {
             return List.of();
         }
         Dialect d = db.dialect();
         boolean messages = q.target() == SearchTarget.MESSAGE;
+        String table = messages ? "messages" : "memories";
+        indexPending(db, tenant, table);
         Map<String, Object> binds = new LinkedHashMap<>();
-        StringBuilder sql = new StringBuilder("SELECT x.id AS id, x.conversation_id AS conv, ")
-                .append(d.textScore("x")).append(" AS score, ").append(d.textSnippet("x")).append(" AS snippet FROM ")
-                .append(d.textFrom(messages ? "messages" : "memories", "x", q.target().toString()));
+        StringBuilder sql = new StringBuilder("SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM ")
+                .append(d.textFrom(table, "x", q.target().toString()));
         if (messages) {
             sql.append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
         }
         sql.append(" WHERE ").append(d.textMatch("x")).append(" AND x.tenant_id = :t");
         sql.append(conditions(q.target(), q.filter(), binds));
-        sql.append(" ORDER BY score DESC, x.id LIMIT :limit");
-        binds.put("q", d.textQuery(words));
+        binds.put("q", d.textQuery(SearchText.distinct(phrases)));
         binds.put("t", tenant);
-        binds.put("limit", q.limit());
-        return db.read(h -> List.copyOf(h.createQuery(sql.toString()).bindMap(binds)
-                .map((rs, ctx) -> new SearchHit(q.target(), d.uuid(rs, "id"), d.uuid(rs, "conv"), rs.getDouble("score"),
-                        rs.getString("snippet")))
-                .list()));
+        return db.readConsistent(h -> {
+            // The index only preselects rows holding every term; the stored terms decide (phrases)
+            // and score, in Java, so both databases answer alike and no other row's statistics count.
+            TextTopK top = new TextTopK(q.limit());
+            List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
+            h.createQuery(sql.toString()).bindMap(binds).setFetchSize(500).scanResultSet((supplier, ctx) -> {
+                ResultSet rs = supplier.get();
+                while (rs.next()) {
+                    double score = score(rs.getString(3), joined);
+                    if (score > 0) {
+                        top.add(score, rs.getString(1), rs.getString(2));
+                    }
+                }
+                return null;
+            });
+            List<TextTopK.Hit> best = top.best();
+            if (best.isEmpty()) {
+                return List.of();
+            }
+            Map<String, String> contents = new HashMap<>();
+            h.createQuery("SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
+                    .bind("t", tenant).bindList("ids", best.stream().map(x -> UUID.fromString(x.id())).toList())
+                    .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")))
+                    .forEach(e -> contents.put(e.getKey(), e.getValue()));
+            List<SearchHit> hits = new ArrayList<>(best.size());
+            for (TextTopK.Hit x : best) {
+                String content = contents.get(x.id());
+                if (content != null) { // null: deleted since the first statement (SQLite reads per statement)
+                    hits.add(new SearchHit(q.target(), UUID.fromString(x.id()),
+                            x.conversation() == null ? null : UUID.fromString(x.conversation()), x.score(), snippet(content, phrases)));
+                }
+            }
+            return List.copyOf(hits);
+        });
     }
 
-    /** Letter-and-digit runs of the query: everything else separates words, so no input is query syntax. */
-    static List<String> words(String text) {
-        List<String> words = new ArrayList<>();
-        StringBuilder w = new StringBuilder();
-        for (int i = 0; i < text.length() && words.size() < MAX_WORDS; ) {
-            int cp = text.codePointAt(i);
-            i += Character.charCount(cp);
-            if (Character.isLetterOrDigit(cp)) {
-                w.appendCodePoint(cp);
-            } else if (w.length() > 0) {
-                words.add(w.toString());
-                w.setLength(0);
+    // BM25's term-frequency saturation and length normalisation with a fixed average length and
+    // no inverse document frequency: a row's score depends on that row and the query only.
+    private static final double K1 = 1.2;
+    private static final double B = 0.75;
+    private static final double AVERAGE_WORDS = 32;
+
+    /** The relevance of a row with search column {@code index}: 0 unless every phrase (terms joined by spaces) occurs in it. */
+    static double score(String index, List<String> phrases) {
+        double norm = K1 * (1 - B + B * SearchText.length(index) / AVERAGE_WORDS);
+        double score = 0;
+        for (String phrase : phrases) {
+            int tf = SearchText.count(index, phrase);
+            if (tf == 0) {
+                return 0;
+            }
+            score += tf * (K1 + 1) / (tf + norm);
+        }
+        return score;
+    }
+
+    private static final int SNIPPET_WORDS = 16;
+    private static final int SNIPPET_CONTEXT = 3;
+
+    /**
+     * At most {@value #SNIPPET_WORDS} words of {@code content} around the matches, each matched
+     * phrase in one pair of brackets, with "…" where the content was cut.
+     */
+    static String snippet(String content, List<List<String>> phrases) {
+        List<SearchText.Word> words = SearchText.words(content, Integer.MAX_VALUE);
+        int n = words.size();
+        boolean[] matched = new boolean[n];
+        boolean[] joined = new boolean[n]; // word i and i + 1 are in one matched phrase
+        List<int[]> occurrences = new ArrayList<>(); // {first word, phrase}
+        for (int i = 0; i < n; i++) {
+            for (int p = 0; p < phrases.size(); p++) {
+                List<String> phrase = phrases.get(p);
+                if (SearchText.at(words, i, phrase)) {
+                    for (int j = 0; j < phrase.size(); j++) {
+                        matched[i + j] = true;
+                        if (j > 0) {
+                            joined[i + j - 1] = true;
+                        }
+                    }
+                    occurrences.add(new int[] {i, p});
+                }
             }
         }
-        if (w.length() > 0 && words.size() < MAX_WORDS) {
-            words.add(w.toString());
+        int from = 0;
+        if (n > SNIPPET_WORDS) {
+            // The window showing the most different phrases; the earliest of equals.
+            int bestCount = -1;
+            for (int k = 0; k < occurrences.size() && k < 100; k++) {
+                int start = Math.max(0, Math.min(occurrences.get(k)[0] - SNIPPET_CONTEXT, n - SNIPPET_WORDS));
+                BitSet seen = new BitSet();
+                for (int[] o : occurrences) {
+                    if (o[0] >= start && o[0] + phrases.get(o[1]).size() <= start + SNIPPET_WORDS) {
+                        seen.set(o[1]);
+                    }
+                }
+                if (seen.cardinality() > bestCount) {
+                    bestCount = seen.cardinality();
+                    from = start;
+                }
+            }
         }
-        return words;
+        int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
+        int begin = from == 0 ? 0 : words.get(from).start();
+        int end = to == n ? content.length() : words.get(to - 1).end();
+        StringBuilder out = new StringBuilder(end - begin + 16);
+        if (begin > 0) {
+            out.append('…');
+        }
+        int at = begin;
+        for (int i = from; i < to; i++) {
+            SearchText.Word w = words.get(i);
+            if (matched[i] && (i == from || !joined[i - 1])) {
+                out.append(content, at, w.start()).append('[');
+                at = w.start();
+            }
+            if (matched[i] && (i == to - 1 || !joined[i])) {
+                out.append(content, at, w.end()).append(']');
+                at = w.end();
+            }
+        }
+        out.append(content, at, end);
+        if (end < content.length()) {
+            out.append('…');
+        }
+        return out.toString();
+    }
+
+    /** The best {@code k} rows by score, then by id as text (which is also PostgreSQL's uuid order). */
+    static final class TextTopK {
+        record Hit(double score, String id, String conversation) {}
+
+        private static final Comparator<Hit> WORST_FIRST =
+                Comparator.comparingDouble(Hit::score).thenComparing(Hit::id, Comparator.reverseOrder());
+        private final int k;
+        private final PriorityQueue<Hit> heap;
+
+        TextTopK(int k) {
+            this.k = k;
+            this.heap = new PriorityQueue<>(Math.min(k, 1024), WORST_FIRST);
+        }
+
+        void add(double score, String id, String conversation) {
+            Hit h = new Hit(score, id, conversation);
+            if (heap.size() < k) {
+                heap.add(h);
+            } else if (WORST_FIRST.compare(h, heap.peek()) > 0) {
+                heap.poll();
+                heap.add(h);
+            }
+        }
+
+        List<Hit> best() {
+            List<Hit> all = new ArrayList<>(heap);
+            all.sort(WORST_FIRST.reversed());
+            return all;
+        }
+    }
+
+    private static final int INDEX_BATCH = 500;
+
+    /**
+     * Writes the search column of {@code table}'s rows that have none (rows written before
+     * migration V8, or since by an older Atlas), in batches, each its own transaction: of one
+     * tenant, or of all when {@code tenant} is null. The column is made by {@link SearchText} in
+     * Java, which SQL cannot reproduce, so no migration can fill it. Returns the rows written.
+     */
+    static int indexPending(Db db, String tenant, String table) {
+        String where = " WHERE search_text IS NULL" + (tenant == null ? "" : " AND tenant_id = :t");
+        Map<String, Object> binds = tenant == null ? Map.of() : Map.of("t", tenant);
+        boolean any = db.read(h -> h.createQuery("SELECT 1 FROM <p>" + table + where + " LIMIT 1")
+                .bindMap(binds).mapTo(Integer.class).findFirst().isPresent());
+        int total = 0;
+        while (any) {
+            int n = db.write(h -> {
+                List<String[]> rows = h.createQuery("SELECT tenant_id, id, content FROM <p>" + table + where
+                                + " LIMIT " + INDEX_BATCH + db.dialect().lockSkipLocked())
+                        .bindMap(binds)
+                        .map((rs, ctx) -> new String[] {rs.getString("tenant_id"), rs.getString("id"), rs.getString("content")})
+                        .list();
+                if (!rows.isEmpty()) {
+                    var batch = h.prepareBatch("UPDATE <p>" + table + " SET search_text = :s WHERE tenant_id = :t AND id = :id"
+                            + " AND search_text IS NULL");
+                    for (String[] r : rows) {
+                        batch.bind("s", SearchText.index(r[2])).bind("t", r[0]).bind("id", UUID.fromString(r[1])).add();
+                    }
+                    batch.execute();
+                }
+                return rows.size();
+            });
+            total += n;
+            any = n == INDEX_BATCH;
+        }
+        return total;
+    }
+
+    /** {@link #indexPending} for every tenant's messages and memories: run when Atlas opens after migrating. */
+    public static int indexPending(Db db) {
+        return indexPending(db, null, "messages") + indexPending(db, null, "memories");
     }
 
     /**

@@ -1,7 +1,9 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
+import dev.atlas.DatabaseKind;
 import dev.atlas.Memory;
 import dev.atlas.MemoryKind;
 import dev.atlas.MemoryPatch;
@@ -19,14 +21,25 @@ import dev.atlas.SearchHit;
 import dev.atlas.SearchTarget;
 import dev.atlas.SemanticQuery;
 import dev.atlas.TextQuery;
+import dev.atlas.migrations.AtlasMigrations;
+import org.flywaydb.core.Flyway;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
 
@@ -222,6 +235,189 @@ public abstract class SearchContract extends AtlasContract {
         invalid("limit", () -> TextQuery.messages("x").limit(0));
         invalid("k", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1}).k(1001));
         invalid("model", () -> SemanticQuery.of(SearchTarget.ASSET, "bad model'", new float[] {1}));
+    }
+
+    /** One corpus for {@link #sameMatchesOnEveryDatabase}: mixed scripts, addresses, numbers, code and punctuation. */
+    private static final Map<String, String> CORPUS = corpus();
+
+    private static Map<String, String> corpus() {
+        Map<String, String> c = new LinkedHashMap<>();
+        c.put("email", "Contact ada@example.com or read https://docs.example.org/guide?lang=en#setup today.");
+        c.put("version", "Upgrade to version 2.5.1 now; 2.5.10 is not out yet.");
+        c.put("decimal", "Pi is about 3.14 (roughly 22/7).");
+        c.put("apart", "I ate 3 apples and 14 pears.");
+        c.put("accents", "Caf\u00e9 d\u00e9j\u00e0 vu \u2014 CR\u00c8ME br\u00fbl\u00e9e");
+        c.put("plain", "A cafe, a xylophone and a creme caramel.");
+        c.put("cyrillic", "\u041f\u0440\u0438\u0432\u0435\u0442, \u043c\u0438\u0440! \u041c\u043e\u0441\u043a\u0432\u0430 \u2014 \u0441\u0442\u043e\u043b\u0438\u0446\u0430.");
+        c.put("devanagari", "\u0928\u092e\u0938\u094d\u0924\u0947 \u0926\u0941\u0928\u093f\u092f\u093e, \u092f\u0939 \u090f\u0915 \u092a\u0930\u0940\u0915\u094d\u0937\u0923 \u0939\u0948\u0964");
+        c.put("cjk", "\u6211\u559c\u6b22\u4e2d\u6587\u641c\u7d22\u3002\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3082\u3002");
+        c.put("emoji", "Ship it \uD83D\uDE80\uD83C\uDF89 today \uD83D\uDC4D\uD83C\uDFFD");
+        c.put("code", "call user_id = getUserName(config.max_retries) in app.core.utils");
+        c.put("punctuation", "Hello!!! (world) [test] {brace} <tag> ... ??? -- done");
+        return c;
+    }
+
+    /** Query, then the corpus keys it must find: exactly these, on every database, for messages and for memories. */
+    private static final List<Map.Entry<String, List<String>>> QUERIES = List.of(
+            Map.entry("ada@example.com", List.of("email")),
+            Map.entry("example", List.of("email")),
+            Map.entry("guide", List.of("email")),
+            Map.entry("docs.example.org/guide", List.of("email")),
+            Map.entry("https", List.of("email")),
+            Map.entry("example.com ada", List.of("email")),
+            Map.entry("com.example", List.of()),
+            Map.entry("2.5.1", List.of("version")),
+            Map.entry("2.5", List.of("version")),
+            Map.entry("5.10", List.of("version")),
+            Map.entry("2.5.2", List.of()),
+            Map.entry("3.14", List.of("decimal")),
+            Map.entry("3 14", List.of("decimal", "apart")),
+            Map.entry("22/7", List.of("decimal")),
+            Map.entry("caf\u00e9", List.of("accents")),
+            Map.entry("CAF\u00c9", List.of("accents")),
+            Map.entry("cafe\u0301", List.of("accents")),
+            Map.entry("cafe", List.of("plain")),
+            Map.entry("Xylophone", List.of("plain")),
+            Map.entry("cr\u00e8me", List.of("accents")),
+            Map.entry("\u043f\u0440\u0438\u0432\u0435\u0442", List.of("cyrillic")),
+            Map.entry("\u041c\u041e\u0421\u041a\u0412\u0410", List.of("cyrillic")),
+            Map.entry("\u0928\u092e\u0938\u094d\u0924\u0947", List.of("devanagari")),
+            Map.entry("\u092a\u0930\u0940\u0915\u094d\u0937\u0923", List.of("devanagari")),
+            Map.entry("\u0928\u092e\u0938", List.of()),
+            Map.entry("\u4e2d\u6587", List.of("cjk")),
+            Map.entry("\u641c\u7d22", List.of("cjk")),
+            Map.entry("\u4e2d\u641c", List.of()),
+            Map.entry("\u30c6\u30ad\u30b9\u30c8", List.of("cjk")),
+            Map.entry("\uD83D\uDE80", List.of("emoji")),
+            Map.entry("\uD83D\uDC4D", List.of("emoji")),
+            Map.entry("\uD83C\uDF89\uD83D\uDE80", List.of()),
+            Map.entry("today", List.of("email", "emoji")),
+            Map.entry("user_id", List.of("code")),
+            Map.entry("user", List.of("code")),
+            Map.entry("getUserName", List.of("code")),
+            Map.entry("getusername", List.of("code")),
+            Map.entry("name", List.of()),
+            Map.entry("config.max_retries", List.of("code")),
+            Map.entry("max retries", List.of("code")),
+            Map.entry("core.utils", List.of("code")),
+            Map.entry("utils.core", List.of()),
+            Map.entry("world tag", List.of("punctuation")),
+            Map.entry("world:test", List.of("punctuation")),
+            Map.entry("(world) {brace}", List.of("punctuation")),
+            Map.entry("world,test", List.of("punctuation")),
+            Map.entry("test,world", List.of()),
+            Map.entry("!!! ??? --", List.of()),
+            Map.entry("hello world zebra", List.of()));
+
+    @Test
+    @DisplayName("one corpus of mixed scripts, addresses, numbers, code and punctuation: every query finds exactly the expected rows")
+    void sameMatchesOnEveryDatabase() {
+        Conversation c = convo(ALICE);
+        Map<UUID, String> messageKeys = new HashMap<>();
+        Map<UUID, String> memoryKeys = new HashMap<>();
+        CORPUS.forEach((key, text) -> {
+            messageKeys.put(conversations.append(c.id(), NewMessage.user(text)).id(), key);
+            memoryKeys.put(memories.add(NewMemory.fact(ALICE, text)).id(), key);
+        });
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        Map<String, List<String>> messageHits = new LinkedHashMap<>();
+        Map<String, List<String>> memoryHits = new LinkedHashMap<>();
+        for (Map.Entry<String, List<String>> q : QUERIES) {
+            expected.put(q.getKey(), q.getValue().stream().sorted().toList());
+            messageHits.put(q.getKey(), search.text(TextQuery.messages(q.getKey())).stream().map(h -> messageKeys.get(h.id())).sorted().toList());
+            memoryHits.put(q.getKey(), search.text(TextQuery.memories(q.getKey())).stream().map(h -> memoryKeys.get(h.id())).sorted().toList());
+        }
+        assertThat(messageHits).isEqualTo(expected);
+        assertThat(memoryHits).isEqualTo(expected);
+    }
+
+    @Test
+    @DisplayName("snippets bracket the matched words, a phrase as one span, in the original text")
+    void snippets() {
+        Conversation c = convo(ALICE);
+        conversations.append(c.id(), NewMessage.user(CORPUS.get("email")));
+        conversations.append(c.id(), NewMessage.user(CORPUS.get("cjk")));
+        conversations.append(c.id(), NewMessage.user(CORPUS.get("devanagari")));
+        assertThat(search.text(TextQuery.messages("ADA@example.com")).get(0).snippet())
+                .isEqualTo("Contact [ada@example.com] or read https://docs.example.org/guide?lang=en#setup today.");
+        assertThat(search.text(TextQuery.messages("\u4e2d\u6587")).get(0).snippet())
+                .isEqualTo("\u6211\u559c\u6b22[\u4e2d\u6587]\u641c\u7d22\u3002\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3082\u3002");
+        assertThat(search.text(TextQuery.messages("\u0928\u092e\u0938\u094d\u0924\u0947")).get(0).snippet())
+                .startsWith("[\u0928\u092e\u0938\u094d\u0924\u0947] \u0926\u0941\u0928\u093f\u092f\u093e");
+    }
+
+    @Test
+    @DisplayName("rows written before migration V8 are indexed when Atlas opens; rows left without a search column are indexed before their tenant's next search")
+    void indexesRowsWrittenBeforeV8() throws SQLException {
+        DataSource ds = database.dataSource();
+        Flyway v5 = Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("old_").flyway().getConfiguration())
+                .target("5").load();
+        v5.migrate();
+        UUID conversation = UUID.randomUUID();
+        UUID email = UUID.randomUUID();
+        UUID hindi = UUID.randomUUID();
+        UUID memory = UUID.randomUUID();
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        try (Connection c = ds.getConnection()) {
+            insert(c, pg, "INSERT INTO old_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                    + " activity_at, created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'user', 'open', ?, 2, ?, ?, ?)",
+                    conversation, "{}", clock.instant(), clock.instant(), clock.instant());
+            String message = "INSERT INTO old_messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                    + " is_active, metadata, created_at, updated_at) VALUES ('acme', ?, ?, ?, 'user', 'text', ?, 'delivered', ?, ?, ?, ?)";
+            insert(c, pg, message, email, conversation, 1L, CORPUS.get("email"), true, "{}", clock.instant(), clock.instant());
+            insert(c, pg, message, hindi, conversation, 2L, CORPUS.get("devanagari"), true, "{}", clock.instant(), clock.instant());
+            insert(c, pg, "INSERT INTO old_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance, revision,"
+                    + " created_at, updated_at) VALUES ('acme', ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?)",
+                    memory, CORPUS.get("code"), "{}", clock.instant(), clock.instant());
+        }
+        Atlas upgraded = reopen(b -> b.tablePrefix("old_").clock(clock));
+        assertThat(count("SELECT COUNT(*) FROM old_messages WHERE search_text IS NULL")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM old_memories WHERE search_text IS NULL")).isZero();
+        Search s = upgraded.tenant("acme").search();
+        assertThat(ids(s.text(TextQuery.messages("ada@example.com")))).containsExactly(email);
+        assertThat(ids(s.text(TextQuery.messages("\u0928\u092e\u0938\u094d\u0924\u0947")))).containsExactly(hindi);
+        assertThat(ids(s.text(TextQuery.memories("config.max_retries")))).containsExactly(memory);
+
+        // A row an older Atlas wrote after the upgrade (no search column): indexed by its tenant's next search only.
+        Conversation g = atlas.tenant("globex").conversations().create(NewConversation.of(BOB));
+        Message theirs = atlas.tenant("globex").conversations().append(g.id(), NewMessage.user("pending words"));
+        Message ours = conversations.append(convo(ALICE).id(), NewMessage.user("pending words"));
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+            st.executeUpdate("UPDATE atlas_messages SET search_text = NULL");
+        }
+        assertThat(ids(search.text(TextQuery.messages("pending")))).containsExactly(ours.id());
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isEqualTo(1);
+        assertThat(ids(other.text(TextQuery.messages("pending words")))).containsExactly(theirs.id());
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isZero();
+    }
+
+    private static void insert(Connection c, boolean pg, String sql, Object... values) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < values.length; i++) {
+                Object v = values[i];
+                if (v instanceof Instant t) {
+                    if (pg) {
+                        ps.setObject(i + 1, java.time.OffsetDateTime.ofInstant(t, java.time.ZoneOffset.UTC));
+                    } else {
+                        ps.setLong(i + 1, t.getEpochSecond() * 1_000_000L + t.getNano() / 1_000);
+                    }
+                } else if (v instanceof UUID u) {
+                    ps.setObject(i + 1, pg ? u : u.toString());
+                } else if ("{}".equals(v) && pg) {
+                    ps.setObject(i + 1, v, java.sql.Types.OTHER);
+                } else {
+                    ps.setObject(i + 1, v);
+                }
+            }
+            ps.executeUpdate();
+        }
+    }
+
+    private long count(String sql) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     // ---- semantic -------------------------------------------------------------------------

@@ -906,4 +906,59 @@ public abstract class TenantIsolationContract extends AtlasContract {
         }
         assertThat(world.byKind.keySet()).contains("conversation", "execution", "asset", "voiceCall", "assistant", "task", "memory", "node");
     }
+
+    // ---- full-text scores (issue 10 item 8) ---------------------------------------------------
+
+    private static final List<String> SCORE_QUERIES = List.of("invoice", "invoice overdue", "refund", "overdue payment reminder",
+            "zebra", "invoice 42");
+
+    /** Every full-text hit list (ids, conversations, exact scores, snippets) for {@link #SCORE_QUERIES}, messages then memories. */
+    private static List<List<dev.atlas.SearchHit>> textHits(Tenant t) {
+        List<List<dev.atlas.SearchHit>> all = new ArrayList<>();
+        for (String q : SCORE_QUERIES) {
+            all.add(t.search().text(TextQuery.messages(q).limit(100)));
+            all.add(t.search().text(TextQuery.memories(q).limit(100)));
+        }
+        return all;
+    }
+
+    @Test
+    @DisplayName("a tenant's full-text hits, order, scores and snippets are identical whatever another tenant stores, with the same words or others")
+    void textScoresIgnoreOtherTenants() {
+        Tenant a = atlas.tenant("tenant-a");
+        ConversationStore store = a.conversations();
+        UUID c = store.create(NewConversation.of(SHARED)).id();
+        String[] texts = {"invoice 42 is overdue", "refund for invoice 42, invoice 43 and invoice 44", "a payment reminder for the overdue invoice",
+                "nothing relevant here", "refund refund refund", "the zebra crossing"};
+        for (String text : texts) {
+            store.append(c, NewMessage.user(text));
+            a.memories().add(NewMemory.fact(SHARED, text));
+        }
+        List<List<dev.atlas.SearchHit>> before = textHits(a);
+        assertThat(before.get(0)).hasSize(3);
+        assertThat(before.get(1)).hasSize(3);
+        assertThat(before.get(0).get(0).score()).isPositive();
+
+        // Another tenant writes many rows: the same words (which would shift corpus-wide document
+        // frequencies and lengths), words tenant-a never used, and much longer documents.
+        Tenant b = atlas.tenant("tenant-b");
+        UUID bc = b.conversations().create(NewConversation.of(SHARED)).id();
+        Random random = new Random(7);
+        String[] words = {"invoice", "overdue", "refund", "payment", "reminder", "42", "zebra", "quokka", "lorem", "ipsum"};
+        for (int i = 0; i < 150; i++) {
+            StringBuilder text = new StringBuilder();
+            for (int n = 1 + random.nextInt(40); n > 0; n--) {
+                text.append(words[random.nextInt(words.length)]).append(' ');
+            }
+            b.conversations().append(bc, NewMessage.user(text.toString()));
+            b.memories().add(NewMemory.fact(SHARED, text.toString()));
+        }
+        assertThat(b.search().text(TextQuery.messages("invoice").limit(1000))).hasSizeGreaterThan(3);
+        assertThat(textHits(a)).isEqualTo(before);
+
+        // And when that tenant deletes them all again.
+        b.conversations().delete(bc);
+        b.memories().list(MemoryQuery.forOwner(SHARED).limit(1000)).items().forEach(m -> b.memories().delete(m.id()));
+        assertThat(textHits(a)).isEqualTo(before);
+    }
 }

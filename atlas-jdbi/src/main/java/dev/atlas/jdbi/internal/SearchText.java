@@ -1,0 +1,266 @@
+package dev.atlas.jdbi.internal;
+
+import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The one tokeniser of full-text search, for stored text and queries alike, on every database.
+ *
+ * <p>A word is a run of letters, digits and other numeric characters (with the combining marks that follow
+ * them); everything else separates words, so {@code ada@example.com} is the words {@code ada},
+ * {@code example}, {@code com} and {@code user_id} is {@code user}, {@code id}. Characters of
+ * scripts written without spaces (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar) and
+ * pictographic symbols such as emoji are one word each, so any run of them can be found as a
+ * phrase. Format characters (soft hyphen, zero-width joiners, variation selectors) are ignored.
+ * Each word is normalised with NFKC and lower-cased (no accent folding: {@code café} is not
+ * {@code cafe}) and cut to {@link #MAX_TERM} code points.
+ *
+ * <p>The stored form ({@link #index}) is the words' terms joined by single spaces, each term
+ * written with {@code [a-z0-9]} only, so SQLite's FTS5 and PostgreSQL's text-search parser both
+ * see exactly one token per word whatever the script: a term that is not already lower-case
+ * ASCII letters and digits (or starts with {@code x}) becomes {@code x} followed by the hex of
+ * its UTF-8 bytes. The databases' indexes only preselect candidate rows; {@link #count} over the
+ * stored terms decides what matches.
+ */
+public final class SearchText {
+    /** Longest term, in code points after normalisation; longer words are indexed and queried by their start. */
+    static final int MAX_TERM = 64;
+
+    private SearchText() {}
+
+    /** One word of a text: where it is ({@code [start, end)} in UTF-16 units) and its stored term. */
+    record Word(int start, int end, String term) {}
+
+    /** The search column's value for {@code text}: its terms, space-separated (empty when it has no words). */
+    public static String index(String text) {
+        StringBuilder out = new StringBuilder(text.length() + 8);
+        scan(text, Integer.MAX_VALUE, (start, end, ascii) -> {
+            if (out.length() > 0) {
+                out.append(' ');
+            }
+            char first = text.charAt(start);
+            if (ascii && end - start <= MAX_TERM && first != 'x' && first != 'X') {
+                // The common case, without a substring: lower-case ASCII letters and digits are their own term.
+                for (int i = start; i < end; i++) {
+                    char c = text.charAt(i);
+                    out.append(c >= 'A' && c <= 'Z' ? (char) (c + 32) : c);
+                }
+            } else {
+                out.append(term(text.substring(start, end), ascii));
+            }
+        });
+        return out.toString();
+    }
+
+    /** The words of {@code text} with their positions, at most {@code max}. */
+    static List<Word> words(String text, int max) {
+        List<Word> words = new ArrayList<>();
+        scan(text, max, (start, end, ascii) -> words.add(new Word(start, end, term(text.substring(start, end), ascii))));
+        return words;
+    }
+
+    /**
+     * Characters that keep the words on both sides in one phrase of a query: the punctuation of
+     * addresses, numbers and identifiers ({@code ada@example.com}, {@code 2.5.1}, {@code 3,14},
+     * {@code user_id}, {@code e-mail}, {@code don't}). Every other non-word character ends a
+     * phrase, so query syntax of any engine ({@code NEAR(a b)}, {@code col:word}, {@code "a b"})
+     * is plain words.
+     */
+    private static final String JOINERS = ".,@/_-'\u2019";
+
+    /**
+     * A query: whitespace and punctuation other than {@link #JOINERS} separate its phrases; a
+     * phrase is the terms of its words, which must follow each other in a match. At most
+     * {@code maxTerms} terms in all; phrases without words are dropped.
+     */
+    static List<List<String>> phrases(String query, int maxTerms) {
+        List<List<String>> phrases = new ArrayList<>();
+        int left = maxTerms;
+        int start = 0;
+        for (int i = 0; i <= query.length() && left > 0; ) {
+            int cp = i < query.length() ? query.codePointAt(i) : ' ';
+            if (isSpace(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
+                if (i > start) {
+                    List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
+                    if (!terms.isEmpty()) {
+                        phrases.add(terms);
+                        left -= terms.size();
+                    }
+                }
+                start = i + Character.charCount(cp);
+            }
+            i += Character.charCount(cp);
+        }
+        return phrases;
+    }
+
+    private static boolean isSpace(int cp) {
+        return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
+    }
+
+    /** How many terms a search column value holds. */
+    static int length(String index) {
+        if (index.isEmpty()) {
+            return 0;
+        }
+        int n = 1;
+        for (int i = index.indexOf(' '); i >= 0; i = index.indexOf(' ', i + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * How many times {@code phrase} (its terms joined by single spaces, as {@link #index} joins
+     * them) occurs as consecutive whole terms in the search column value {@code index}.
+     */
+    static int count(String index, String phrase) {
+        int n = 0;
+        int len = phrase.length();
+        for (int i = index.indexOf(phrase); i >= 0; i = index.indexOf(phrase, i + 1)) {
+            if ((i == 0 || index.charAt(i - 1) == ' ') && (i + len == index.length() || index.charAt(i + len) == ' ')) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    static boolean at(List<Word> words, int i, List<String> phrase) {
+        if (i + phrase.size() > words.size()) {
+            return false;
+        }
+        for (int j = 0; j < phrase.size(); j++) {
+            if (!words.get(i + j).term().equals(phrase.get(j))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- scanning ----------------------------------------------------------------------------
+
+    private enum Kind { WORD, SINGLE, MARK, IGNORED, SEPARATOR }
+
+    private static Kind kind(int cp) {
+        if (cp < 0x80) {
+            return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ? Kind.WORD : Kind.SEPARATOR;
+        }
+        int type = Character.getType(cp);
+        switch (type) {
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> {
+                // Variation selectors only pick a glyph: "👍️" is "👍".
+                return (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
+            }
+            case Character.FORMAT -> {
+                return Kind.IGNORED;
+            }
+            case Character.OTHER_SYMBOL -> {
+                return Kind.SINGLE;
+            }
+            case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
+                    Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> {
+                return unspaced(cp) ? Kind.SINGLE : Kind.WORD;
+            }
+            default -> {
+                return Kind.SEPARATOR;
+            }
+        }
+    }
+
+    /** Scripts written without spaces between words: each character is a word. */
+    private static boolean unspaced(int cp) {
+        if (Character.isIdeographic(cp)) {
+            return true;
+        }
+        Character.UnicodeScript s = Character.UnicodeScript.of(cp);
+        return s == Character.UnicodeScript.HAN || s == Character.UnicodeScript.HIRAGANA || s == Character.UnicodeScript.KATAKANA
+                || s == Character.UnicodeScript.THAI || s == Character.UnicodeScript.LAO || s == Character.UnicodeScript.KHMER
+                || s == Character.UnicodeScript.MYANMAR;
+    }
+
+    /** Receives each word's span and whether it is plain ASCII (letters and digits). */
+    private interface Sink {
+        void word(int start, int end, boolean ascii);
+    }
+
+    private static void scan(String text, int max, Sink sink) {
+        int count = 0;
+        int start = -1;        // start of the word in progress, or -1
+        boolean single = false; // the word in progress is one character of an unspaced script or a symbol
+        boolean ascii = true;   // the word in progress is plain ASCII, so needs no normalisation
+        for (int i = 0; i < text.length() && count < max; ) {
+            int cp = text.codePointAt(i);
+            Kind k = kind(cp);
+            if (k == Kind.MARK || k == Kind.IGNORED) {
+                // Part of the word in progress (or dropped from it when its term is made); alone, nothing.
+                ascii = false;
+            } else if (k == Kind.WORD && start >= 0 && !single) {
+                ascii &= cp < 0x80;
+            } else {
+                if (start >= 0) {
+                    sink.word(start, i, ascii);
+                    count++;
+                    start = -1;
+                }
+                if (k != Kind.SEPARATOR && count < max) {
+                    start = i;
+                    single = k == Kind.SINGLE;
+                    ascii = cp < 0x80;
+                }
+            }
+            i += Character.charCount(cp);
+        }
+        if (start >= 0 && count < max) {
+            sink.word(start, text.length(), ascii);
+        }
+    }
+
+    /** The stored term of one word's raw text. */
+    static String term(String raw, boolean ascii) {
+        String t;
+        if (ascii) {
+            t = raw.toLowerCase(Locale.ROOT);
+        } else {
+            StringBuilder kept = new StringBuilder(raw.length());
+            raw.codePoints().filter(cp -> kind(cp) != Kind.IGNORED).forEach(kept::appendCodePoint);
+            t = Normalizer.normalize(kept, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
+            if (!Normalizer.isNormalized(t, Normalizer.Form.NFKC)) {
+                t = Normalizer.normalize(t, Normalizer.Form.NFKC);
+            }
+        }
+        if (t.codePointCount(0, t.length()) > MAX_TERM) {
+            t = t.substring(0, t.offsetByCodePoints(0, MAX_TERM));
+        }
+        return encode(t);
+    }
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    /** {@code t} itself when it is lower-case ASCII letters and digits not starting with x, else x and its UTF-8 in hex: one-to-one. */
+    static String encode(String t) {
+        boolean plain = !t.isEmpty() && t.charAt(0) != 'x';
+        for (int i = 0; plain && i < t.length(); i++) {
+            char c = t.charAt(i);
+            plain = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        }
+        if (plain) {
+            return t;
+        }
+        byte[] bytes = t.getBytes(StandardCharsets.UTF_8);
+        char[] out = new char[1 + 2 * bytes.length];
+        out[0] = 'x';
+        for (int i = 0; i < bytes.length; i++) {
+            out[1 + 2 * i] = HEX[(bytes[i] >> 4) & 0xF];
+            out[2 + 2 * i] = HEX[bytes[i] & 0xF];
+        }
+        return new String(out);
+    }
+
+    /** The distinct terms of {@code phrases}, in first-seen order. */
+    static List<String> distinct(List<List<String>> phrases) {
+        return phrases.stream().flatMap(List::stream).distinct().toList();
+    }
+}
