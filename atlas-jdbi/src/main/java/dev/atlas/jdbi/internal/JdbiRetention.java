@@ -15,8 +15,8 @@ import java.io.IOException;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -110,15 +110,20 @@ public final class JdbiRetention implements Retention {
 
         // ---- purge conversations -----------------------------------------------------------
 
-        private String purgeable() {
+        /** The purge rules on the conversation row aliased {@code a} (or unaliased for {@code ""}). */
+        private String purgeRule(String a) {
             List<String> rules = new ArrayList<>();
             if (policy.purgeArchivedAfter() != null) {
-                rules.add("(status = 'archived' AND archived_at < :archivedCutoff)");
+                rules.add("(" + a + "status = 'archived' AND " + a + "archived_at < :archivedCutoff)");
             }
             if (policy.hardDeleteAfter() != null) {
-                rules.add("(deleted_at IS NOT NULL AND deleted_at < :deletedCutoff)");
+                rules.add("(" + a + "deleted_at IS NOT NULL AND " + a + "deleted_at < :deletedCutoff)");
             }
-            return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND (" + String.join(" OR ", rules) + ")";
+            return "(" + String.join(" OR ", rules) + ")";
+        }
+
+        private String purgeable() {
+            return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + purgeRule("");
         }
 
         private Map<String, Object> purgeBinds() {
@@ -140,14 +145,31 @@ public final class JdbiRetention implements Retention {
                     .bind("t", tenant).bindList("ids", typed(roots)).mapTo(String.class).list();
         }
 
+        /**
+         * Of the given purgeable conversations, those with a purgeable ancestor: they go with
+         * that ancestor's tree, so a dry run counts them there and only there.
+         */
+        private Set<String> purgedWithAncestor(Handle h, List<String> roots, Map<String, Object> binds) {
+            return new HashSet<>(h.createQuery("WITH RECURSIVE up (start_id, id) AS ("
+                            + "SELECT id, parent_conversation_id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)"
+                            + " AND parent_conversation_id IS NOT NULL"
+                            + " UNION SELECT up.start_id, c.parent_conversation_id FROM <p>conversations c JOIN up"
+                            + " ON c.tenant_id = :t AND c.id = up.id WHERE c.parent_conversation_id IS NOT NULL)"
+                            + " SELECT DISTINCT up.start_id FROM up JOIN <p>conversations a ON a.tenant_id = :t AND a.id = up.id"
+                            + " WHERE " + purgeRule("a."))
+                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(roots)).mapTo(String.class).list());
+        }
+
         void purgeConversations() {
             Map<String, Object> binds = purgeBinds();
             if (policy.dryRun()) {
-                Set<String> seen = new LinkedHashSet<>();
+                // Pages of roots by id; memory stays bounded by the batch size however many
+                // conversations would go. Trees are disjoint once nested roots are left to their
+                // topmost purgeable ancestor, so nothing is counted twice.
                 String last = null;
                 while (true) {
                     String after = last;
-                    List<String> roots = db.read(h -> {
+                    List<String> page = db.read(h -> {
                         var query = h.createQuery(purgeable() + (after == null ? "" : " AND id > :after") + " ORDER BY id LIMIT :batch")
                                 .bindMap(binds).bind("t", tenant).bind("batch", batch);
                         if (after != null) {
@@ -155,15 +177,18 @@ public final class JdbiRetention implements Retention {
                         }
                         return query.mapTo(String.class).list();
                     });
-                    if (roots.isEmpty()) {
+                    if (page.isEmpty()) {
                         break;
                     }
-                    last = roots.get(roots.size() - 1);
-                    List<String> ids = db.read(h -> withDescendants(h, roots));
-                    List<String> fresh = ids.stream().filter(seen::add).toList();
-                    if (!fresh.isEmpty()) {
-                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, fresh);
-                        add("conversations.deleted", fresh.size());
+                    last = page.get(page.size() - 1);
+                    List<String> ids = db.read(h -> {
+                        Set<String> nested = purgedWithAncestor(h, page, binds);
+                        List<String> roots = page.stream().filter(id -> !nested.contains(id)).toList();
+                        return roots.isEmpty() ? List.<String>of() : withDescendants(h, roots);
+                    });
+                    if (!ids.isEmpty()) {
+                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids);
+                        add("conversations.deleted", ids.size());
                     }
                 }
                 return;
@@ -172,11 +197,16 @@ public final class JdbiRetention implements Retention {
                 List<String> purgedBlobs = new ArrayList<>();
                 int n = db.write(h -> {
                     purgedBlobs.clear();
-                    List<String> roots = purgeBatch(h, binds);
-                    if (roots.isEmpty()) {
+                    List<String> candidates = purgeBatch(h, binds);
+                    if (candidates.isEmpty()) {
                         return 0;
                     }
-                    List<String> ids = withDescendants(h, roots);
+                    List<String> roots = lockStillPurgeable(h, candidates, binds);
+                    add("conversations.skipped", candidates.size() - roots.size());
+                    if (roots.isEmpty()) {
+                        return candidates.size();
+                    }
+                    List<String> ids = lockTree(h, roots);
                     purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
                             .mapTo(String.class).list());
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
@@ -184,13 +214,55 @@ public final class JdbiRetention implements Retention {
                     // checked at the end of the statement on both databases.
                     add("conversations.deleted", h.createUpdate("DELETE FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)")
                             .bind("t", tenant).bindList("ids", typed(ids)).execute());
-                    return roots.size();
+                    return candidates.size();
                 });
                 deleteBlobs(purgedBlobs);
                 if (n == 0) {
                     return;
                 }
             }
+        }
+
+        /**
+         * The candidates that are still purgeable, locked for this transaction. Candidates are
+         * chosen without a lock, and an append may reopen (or a restore undelete) one before its
+         * turn; an append takes the conversation's row lock to allocate its sequence, so after
+         * this lock every append to these conversations either committed before (and the rule is
+         * re-checked on what it wrote) or waits and then finds no conversation. Locks are taken
+         * in id order so concurrent purges cannot deadlock on each other. On SQLite the single
+         * writer already excludes appends; the re-check is the same statement.
+         */
+        private List<String> lockStillPurgeable(Handle h, List<String> candidates, Map<String, Object> binds) {
+            return h.createQuery(purgeable() + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate())
+                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(candidates)).mapTo(String.class).list();
+        }
+
+        /**
+         * The roots and their tool threads, every row locked: an append to a tool thread then
+         * waits for the purge, and a tool thread created below a locked conversation waits for
+         * its parent's lock, so the tree cannot grow between reading it and deleting it (which
+         * would fail the delete on the parent foreign key).
+         */
+        private List<String> lockTree(Handle h, List<String> roots) {
+            List<String> ids = withDescendants(h, roots);
+            if (db.dialect().forUpdate().isEmpty()) {
+                return ids;
+            }
+            Set<String> locked = new HashSet<>(roots);
+            while (!locked.containsAll(ids)) {
+                int before = locked.size();
+                locked.addAll(h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id"
+                                + db.dialect().forUpdate())
+                        .bind("t", tenant).bindList("ids", typed(ids.stream().filter(id -> !locked.contains(id)).toList()))
+                        .mapTo(String.class).list());
+                List<String> again = withDescendants(h, roots);
+                if (locked.size() == before && again.equals(ids)) {
+                    break;
+                }
+                locked.retainAll(again);
+                ids = again;
+            }
+            return ids;
         }
 
         /**
@@ -278,13 +350,7 @@ public final class JdbiRetention implements Retention {
                     + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
                     + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
             if (policy.dryRun()) {
-                List<String> all = db.read(h -> h.createQuery("SELECT m.id" + where).bind("t", tenant).bind("cutoff", cutoff)
-                        .mapTo(String.class).list());
-                for (int i = 0; i < all.size(); i += batch) {
-                    List<String> ids = all.subList(i, Math.min(all.size(), i + batch));
-                    countChildren(RetentionPlan.MESSAGE_CHILDREN, ids);
-                }
-                add("messages.deleted", all.size());
+                dryRunPages("SELECT m.id" + where, "m.id", Map.of("cutoff", cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages.deleted");
                 return;
             }
             while (true) {
@@ -320,11 +386,7 @@ public final class JdbiRetention implements Retention {
             }
             String select = "SELECT id FROM <p>memories WHERE tenant_id = :t AND (" + String.join(" OR ", rules) + ")";
             if (policy.dryRun()) {
-                List<String> all = db.read(h -> h.createQuery(select).bindMap(binds).bind("t", tenant).mapTo(String.class).list());
-                for (int i = 0; i < all.size(); i += batch) {
-                    countChildren(RetentionPlan.MEMORY_CHILDREN, all.subList(i, Math.min(all.size(), i + batch)));
-                }
-                add("memories.deleted", all.size());
+                dryRunPages(select, "id", binds, RetentionPlan.MEMORY_CHILDREN, "memories.deleted");
                 return;
             }
             while (true) {
@@ -346,6 +408,32 @@ public final class JdbiRetention implements Retention {
         }
 
         // ---- children ----------------------------------------------------------------------
+
+        /**
+         * Counts the rows {@code select} finds and their children, a page of {@code batch} ids at a
+         * time in id order, so a dry run holds no more ids in memory than a real batch does.
+         */
+        private void dryRunPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String key) {
+            String last = null;
+            while (true) {
+                String after = last;
+                List<String> page = db.read(h -> {
+                    var query = h.createQuery(select + (after == null ? "" : " AND " + idColumn + " > :after")
+                                    + " ORDER BY " + idColumn + " LIMIT :batch")
+                            .bindMap(binds).bind("t", tenant).bind("batch", batch);
+                    if (after != null) {
+                        query.bind("after", typedOne(after));
+                    }
+                    return query.mapTo(String.class).list();
+                });
+                if (page.isEmpty()) {
+                    return;
+                }
+                countChildren(children, page);
+                add(key, page.size());
+                last = page.get(page.size() - 1);
+            }
+        }
 
         private void deleteChildren(Handle h, List<ChildTable> children, List<String> ids) {
             for (ChildTable child : children) {

@@ -11,6 +11,7 @@ import dev.atlas.Message;
 import dev.atlas.NewConversation;
 import dev.atlas.NewMemory;
 import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Retention;
 import dev.atlas.RetentionPolicy;
@@ -33,6 +34,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -266,6 +270,71 @@ public abstract class RetentionContract extends AtlasContract {
         }
         assertThat(conversations.messages(live.id(), 0, 100)).hasSize(30);
         assertThat(rows("conversations")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("a purge racing appends to its conversations never fails, loses no acknowledged message, and counts each conversation as deleted or skipped")
+    void purgeRacingAppends() throws Exception {
+        int total = 240;
+        int writers = 4;
+        List<UUID> archived = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("old " + i));
+            conversations.archive(c.id());
+            archived.add(c.id());
+        }
+        advance(Duration.ofDays(10));
+        // Every other conversation gets one append; each writer walks its share in purge order
+        // (id order) while the purge runs in batches of 60 conversations (3 rows each).
+        Map<UUID, UUID> acknowledged = new ConcurrentHashMap<>();
+        CountDownLatch start = new CountDownLatch(writers + 1);
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        RetentionReport report;
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int first = 2 * w;
+                done.add(pool.submit(() -> {
+                    start.countDown();
+                    start.await();
+                    int refused = 0;
+                    for (int i = first; i < total; i += 2 * writers) {
+                        UUID conversation = archived.get(i);
+                        try {
+                            acknowledged.put(conversation, conversations.append(conversation, NewMessage.user("new " + i)).id());
+                        } catch (NotFoundException purgedFirst) {
+                            refused++;
+                        }
+                    }
+                    return refused;
+                }));
+            }
+            start.countDown();
+            start.await();
+            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(180));
+            for (Future<Integer> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        Set<UUID> remaining = new java.util.HashSet<>();
+        for (UUID id : archived) {
+            conversations.get(id).ifPresent(c -> remaining.add(c.id()));
+        }
+        assertThat(remaining).as("exactly the conversations with an acknowledged append survive")
+                .containsExactlyInAnyOrderElementsOf(acknowledged.keySet());
+        acknowledged.forEach((conversation, message) -> {
+            assertThat(conversations.require(conversation).status()).isEqualTo(ConversationStatus.OPEN);
+            assertThat(conversations.message(message)).as("acknowledged message %s", message).isPresent();
+        });
+        long purged = total - remaining.size();
+        assertThat(report.count("conversations.deleted")).isEqualTo(purged);
+        assertThat(report.count("messages.deleted")).as("each purged conversation held only its first message").isEqualTo(purged);
+        assertThat(report.count("conversations.skipped")).isBetween(0L, (long) remaining.size());
+        assertThat(report.skipped()).isEqualTo(report.count("conversations.skipped"));
         assertNoOrphans();
     }
 
