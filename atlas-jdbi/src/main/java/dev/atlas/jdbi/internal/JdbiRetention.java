@@ -110,20 +110,35 @@ public final class JdbiRetention implements Retention {
 
         // ---- purge conversations -----------------------------------------------------------
 
-        /** The purge rules on the conversation row aliased {@code a} (or unaliased for {@code ""}). */
+        /**
+         * The purge rules on the conversation row aliased {@code a}: archived (or deleted) before
+         * the cutoff, and nothing in it or its tool threads written since the cutoff. The second
+         * half is what keeps a message appended to a tool thread (which does not reopen the
+         * conversation above it) from going with that conversation.
+         */
         private String purgeRule(String a) {
             List<String> rules = new ArrayList<>();
             if (policy.purgeArchivedAfter() != null) {
-                rules.add("(" + a + "status = 'archived' AND " + a + "archived_at < :archivedCutoff)");
+                rules.add("(" + a + ".status = 'archived' AND " + a + ".archived_at < :archivedCutoff AND "
+                        + quietTree(a, "archivedCutoff") + ")");
             }
             if (policy.hardDeleteAfter() != null) {
-                rules.add("(" + a + "deleted_at IS NOT NULL AND " + a + "deleted_at < :deletedCutoff)");
+                rules.add("(" + a + ".deleted_at IS NOT NULL AND " + a + ".deleted_at < :deletedCutoff AND "
+                        + quietTree(a, "deletedCutoff") + ")");
             }
             return "(" + String.join(" OR ", rules) + ")";
         }
 
+        /** No conversation in the tree below {@code a} (itself included) has activity at or after {@code :cutoff}. */
+        private static String quietTree(String a, String cutoff) {
+            return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
+                    + " UNION SELECT x.id FROM <p>conversations x JOIN subtree ON x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
+                    + " SELECT 1 FROM subtree JOIN <p>conversations y ON y.tenant_id = :t AND y.id = subtree.id"
+                    + " WHERE y.activity_at >= :" + cutoff + ")";
+        }
+
         private String purgeable() {
-            return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + purgeRule("");
+            return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule("a");
         }
 
         private Map<String, Object> purgeBinds() {
@@ -156,7 +171,7 @@ public final class JdbiRetention implements Retention {
                             + " UNION SELECT up.start_id, c.parent_conversation_id FROM <p>conversations c JOIN up"
                             + " ON c.tenant_id = :t AND c.id = up.id WHERE c.parent_conversation_id IS NOT NULL)"
                             + " SELECT DISTINCT up.start_id FROM up JOIN <p>conversations a ON a.tenant_id = :t AND a.id = up.id"
-                            + " WHERE " + purgeRule("a."))
+                            + " WHERE " + purgeRule("a"))
                     .bindMap(binds).bind("t", tenant).bindList("ids", typed(roots)).mapTo(String.class).list());
         }
 
@@ -170,7 +185,7 @@ public final class JdbiRetention implements Retention {
                 while (true) {
                     String after = last;
                     List<String> page = db.read(h -> {
-                        var query = h.createQuery(purgeable() + (after == null ? "" : " AND id > :after") + " ORDER BY id LIMIT :batch")
+                        var query = h.createQuery(purgeable() + (after == null ? "" : " AND a.id > :after") + " ORDER BY a.id LIMIT :batch")
                                 .bindMap(binds).bind("t", tenant).bind("batch", batch);
                         if (after != null) {
                             query.bind("after", typedOne(after));
@@ -201,12 +216,13 @@ public final class JdbiRetention implements Retention {
                     if (candidates.isEmpty()) {
                         return 0;
                     }
-                    List<String> roots = lockStillPurgeable(h, candidates, binds);
+                    lockTrees(h, candidates);
+                    List<String> roots = stillPurgeable(h, candidates, binds);
                     add("conversations.skipped", candidates.size() - roots.size());
                     if (roots.isEmpty()) {
                         return candidates.size();
                     }
-                    List<String> ids = lockTree(h, roots);
+                    List<String> ids = withDescendants(h, roots);
                     purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
                             .mapTo(String.class).list());
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
@@ -224,45 +240,37 @@ public final class JdbiRetention implements Retention {
         }
 
         /**
-         * The candidates that are still purgeable, locked for this transaction. Candidates are
-         * chosen without a lock, and an append may reopen (or a restore undelete) one before its
-         * turn; an append takes the conversation's row lock to allocate its sequence, so after
-         * this lock every append to these conversations either committed before (and the rule is
-         * re-checked on what it wrote) or waits and then finds no conversation. Locks are taken
-         * in id order so concurrent purges cannot deadlock on each other. On SQLite the single
-         * writer already excludes appends; the re-check is the same statement.
+         * Locks the candidates and every tool thread below them, in that order, for this
+         * transaction. Candidates are chosen without a lock, and until now an append could still
+         * reopen one, write into one of its tool threads or create a tool thread below it (an
+         * append takes its conversation's row lock to allocate the sequence; a new tool thread
+         * takes a share lock on its parent through the foreign key). From here on those wait for
+         * the purge and then find no conversation, so the purge's own deletes can no longer meet
+         * a row it did not see. SQLite's single writer already excludes them.
          */
-        private List<String> lockStillPurgeable(Handle h, List<String> candidates, Map<String, Object> binds) {
-            return h.createQuery(purgeable() + " AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate())
-                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(candidates)).mapTo(String.class).list();
+        private void lockTrees(Handle h, List<String> candidates) {
+            if (db.dialect().forUpdate().isEmpty()) {
+                return;
+            }
+            Set<String> locked = new HashSet<>();
+            List<String> pending = candidates;
+            while (!pending.isEmpty()) {
+                locked.addAll(pending);
+                h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate())
+                        .bind("t", tenant).bindList("ids", typed(pending)).mapTo(String.class).list();
+                // A tool thread created below a child before that child was locked: lock it too.
+                pending = withDescendants(h, candidates).stream().filter(id -> !locked.contains(id)).toList();
+            }
         }
 
         /**
-         * The roots and their tool threads, every row locked: an append to a tool thread then
-         * waits for the purge, and a tool thread created below a locked conversation waits for
-         * its parent's lock, so the tree cannot grow between reading it and deleting it (which
-         * would fail the delete on the parent foreign key).
+         * The candidates that are still purgeable now that their trees are locked: the rule is
+         * evaluated again on what concurrent appends, restores and tool threads committed since
+         * the candidates were chosen (a fresh statement sees them under READ COMMITTED).
          */
-        private List<String> lockTree(Handle h, List<String> roots) {
-            List<String> ids = withDescendants(h, roots);
-            if (db.dialect().forUpdate().isEmpty()) {
-                return ids;
-            }
-            Set<String> locked = new HashSet<>(roots);
-            while (!locked.containsAll(ids)) {
-                int before = locked.size();
-                locked.addAll(h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id"
-                                + db.dialect().forUpdate())
-                        .bind("t", tenant).bindList("ids", typed(ids.stream().filter(id -> !locked.contains(id)).toList()))
-                        .mapTo(String.class).list());
-                List<String> again = withDescendants(h, roots);
-                if (locked.size() == before && again.equals(ids)) {
-                    break;
-                }
-                locked.retainAll(again);
-                ids = again;
-            }
-            return ids;
+        private List<String> stillPurgeable(Handle h, List<String> candidates, Map<String, Object> binds) {
+            return h.createQuery(purgeable() + " AND a.id IN (<ids>)")
+                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(candidates)).mapTo(String.class).list();
         }
 
         /**
@@ -272,7 +280,7 @@ public final class JdbiRetention implements Retention {
          * append for its whole length. At least one conversation, however long.
          */
         private List<String> purgeBatch(Handle h, Map<String, Object> binds) {
-            List<Map.Entry<String, Long>> candidates = h.createQuery(purgeable().replace("SELECT id FROM", "SELECT id, last_sequence FROM")
+            List<Map.Entry<String, Long>> candidates = h.createQuery(purgeable().replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM")
                             + " LIMIT :batch")
                     .bindMap(binds).bind("t", tenant).bind("batch", batch)
                     .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getLong("last_sequence"))).list();

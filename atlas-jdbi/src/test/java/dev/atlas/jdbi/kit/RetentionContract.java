@@ -276,20 +276,43 @@ public abstract class RetentionContract extends AtlasContract {
     @Test
     @DisplayName("a purge racing appends to its conversations never fails, loses no acknowledged message, and counts each conversation as deleted or skipped")
     void purgeRacingAppends() throws Exception {
+        purgeRacing(false);
+    }
+
+    @Test
+    @DisplayName("a purge racing appends to the tool threads of its conversations never fails and loses no acknowledged message")
+    void purgeRacingToolThreadAppends() throws Exception {
+        purgeRacing(true);
+    }
+
+    /**
+     * 240 archived conversations, each with one message (and, for {@code intoToolThreads}, a tool
+     * thread with one message); four writers append once to every other conversation (or its
+     * tool thread), walking their share in purge order (id order) while the purge runs in
+     * batches. Exactly the conversations with an acknowledged append survive, with that message.
+     */
+    private void purgeRacing(boolean intoToolThreads) throws Exception {
         int total = 240;
         int writers = 4;
         List<UUID> archived = new ArrayList<>();
+        Map<UUID, UUID> target = new LinkedHashMap<>();
         for (int i = 0; i < total; i++) {
             Conversation c = conversations.create(NewConversation.of(ALICE));
             conversations.append(c.id(), NewMessage.user("old " + i));
+            target.put(c.id(), c.id());
+            if (intoToolThreads) {
+                Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), UUID.randomUUID()));
+                conversations.append(tool.id(), NewMessage.tool("old tool " + i));
+                target.put(c.id(), tool.id());
+            }
             conversations.archive(c.id());
             archived.add(c.id());
         }
         advance(Duration.ofDays(10));
-        // Every other conversation gets one append; each writer walks its share in purge order
-        // (id order) while the purge runs in batches of 60 conversations (3 rows each).
         Map<UUID, UUID> acknowledged = new ConcurrentHashMap<>();
-        CountDownLatch start = new CountDownLatch(writers + 1);
+        // The purge starts once every writer has had its first append acknowledged, so some
+        // conversations are written before the purge chooses and the rest while it runs.
+        CountDownLatch firstAppends = new CountDownLatch(writers);
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         RetentionReport report;
         try {
@@ -297,23 +320,24 @@ public abstract class RetentionContract extends AtlasContract {
             for (int w = 0; w < writers; w++) {
                 int first = 2 * w;
                 done.add(pool.submit(() -> {
-                    start.countDown();
-                    start.await();
                     int refused = 0;
                     for (int i = first; i < total; i += 2 * writers) {
                         UUID conversation = archived.get(i);
                         try {
-                            acknowledged.put(conversation, conversations.append(conversation, NewMessage.user("new " + i)).id());
+                            acknowledged.put(conversation, conversations.append(target.get(conversation), NewMessage.user("new " + i)).id());
                         } catch (NotFoundException purgedFirst) {
                             refused++;
+                        } finally {
+                            if (i == first) {
+                                firstAppends.countDown();
+                            }
                         }
                     }
                     return refused;
                 }));
             }
-            start.countDown();
-            start.await();
-            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(180));
+            firstAppends.await();
+            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(intoToolThreads ? 300 : 180));
             for (Future<Integer> f : done) {
                 f.get();
             }
@@ -327,14 +351,15 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(remaining).as("exactly the conversations with an acknowledged append survive")
                 .containsExactlyInAnyOrderElementsOf(acknowledged.keySet());
         acknowledged.forEach((conversation, message) -> {
-            assertThat(conversations.require(conversation).status()).isEqualTo(ConversationStatus.OPEN);
+            assertThat(conversations.require(target.get(conversation)).status()).isEqualTo(ConversationStatus.OPEN);
             assertThat(conversations.message(message)).as("acknowledged message %s", message).isPresent();
         });
         long purged = total - remaining.size();
-        assertThat(report.count("conversations.deleted")).isEqualTo(purged);
-        assertThat(report.count("messages.deleted")).as("each purged conversation held only its first message").isEqualTo(purged);
-        assertThat(report.count("conversations.skipped")).isBetween(0L, (long) remaining.size());
-        assertThat(report.skipped()).isEqualTo(report.count("conversations.skipped"));
+        int perTree = intoToolThreads ? 2 : 1;
+        assertThat(acknowledged).as("the first append of every writer preceded the purge").hasSizeGreaterThanOrEqualTo(writers);
+        assertThat(report.count("conversations.deleted")).isEqualTo(purged * perTree);
+        assertThat(report.count("messages.deleted")).as("each purged tree held only its first messages").isEqualTo(purged * perTree);
+        assertThat(report.skipped()).isEqualTo(report.count("conversations.skipped")).isBetween(0L, (long) remaining.size());
         assertNoOrphans();
     }
 
