@@ -241,6 +241,40 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation whose tool thread was written since the cutoff stays; nested archived tool threads are purged once, and a dry run reports the same")
+    void purgeTrees() {
+        Conversation root = conversations.create(NewConversation.of(ALICE));
+        Conversation nested = conversations.create(NewConversation.toolThread(ALICE, "support", root.id(), UUID.randomUUID()));
+        Conversation below = conversations.create(NewConversation.toolThread(ALICE, "support", nested.id(), UUID.randomUUID()));
+        conversations.append(below.id(), NewMessage.tool("deep result"));
+        conversations.archive(nested.id());
+        conversations.archive(root.id());
+        Conversation busy = conversations.create(NewConversation.of(ALICE));
+        Conversation busyTool = conversations.create(NewConversation.toolThread(ALICE, "support", busy.id(), UUID.randomUUID()));
+        conversations.archive(busy.id());
+        Conversation open = conversations.create(NewConversation.of(ALICE));
+        Conversation archivedTool = conversations.create(NewConversation.toolThread(ALICE, "support", open.id(), UUID.randomUUID()));
+        conversations.append(archivedTool.id(), NewMessage.tool("archived result"));
+        conversations.archive(archivedTool.id());
+        advance(Duration.ofDays(91));
+        Message late = conversations.append(busyTool.id(), NewMessage.tool("late result"));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)).batchSize(1);
+
+        RetentionReport dry = retention.runRetention(policy.dryRun(true));
+        RetentionReport real = retention.runRetention(policy);
+
+        assertThat(real.counts()).isEqualTo(Map.of("conversations.deleted", 4L, "messages.deleted", 2L, "message_events.deleted", 2L));
+        assertThat(dry.counts()).isEqualTo(real.counts());
+        for (Conversation gone : List.of(root, nested, below, archivedTool)) {
+            assertThat(conversations.get(gone.id())).as("purged %s", gone.id()).isEmpty();
+        }
+        assertThat(conversations.require(busy.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+        assertThat(conversations.message(late.id())).isPresent();
+        assertThat(conversations.get(open.id())).isPresent();
+        assertNoOrphans();
+    }
+
+    @Test
     @DisplayName("small batches purge everything, and appends from another thread proceed between batches")
     void batches() throws Exception {
         List<UUID> old = new ArrayList<>();
