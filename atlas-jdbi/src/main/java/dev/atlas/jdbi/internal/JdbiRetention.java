@@ -92,16 +92,26 @@ public final class JdbiRetention implements Retention {
         // ---- archive idle conversations ----------------------------------------------------
 
         void archiveIdle(Instant cutoff) {
-            String where = " FROM <p>conversations WHERE tenant_id = :t AND status = 'open' AND deleted_at IS NULL AND activity_at < :cutoff";
+            String idle = "status = 'open' AND deleted_at IS NULL AND activity_at < :cutoff";
             if (policy.dryRun()) {
-                add("conversations.archived", count("SELECT COUNT(*)" + where, Map.of("cutoff", cutoff)));
+                add("conversations.archived", count("SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND " + idle,
+                        Map.of("cutoff", cutoff)));
                 return;
             }
             while (true) {
-                int n = db.write(h -> h.createUpdate("UPDATE <p>conversations SET status = 'archived', archived_at = :now, updated_at = :now"
-                                + " WHERE tenant_id = :t AND id IN (SELECT id" + where + " LIMIT :batch)")
-                        .bind("t", tenant).bind("now", now).bind("cutoff", cutoff).bind("batch", batch).execute());
-                add("conversations.archived", n);
+                int n = db.write(h -> {
+                    List<String> ids = h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + idle + " LIMIT :batch")
+                            .bind("t", tenant).bind("cutoff", cutoff).bind("batch", batch).mapTo(String.class).list();
+                    if (ids.isEmpty()) {
+                        return 0;
+                    }
+                    // The rule again on the row being updated: an append that committed since the
+                    // SELECT (PostgreSQL) made the conversation active, and it stays open.
+                    add("conversations.archived", h.createUpdate("UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
+                                    + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + idle)
+                            .bind("t", tenant).bind("now", now).bind("cutoff", cutoff).bindList("ids", typed(ids)).execute());
+                    return ids.size();
+                });
                 if (n < batch) {
                     return;
                 }
@@ -331,17 +341,23 @@ public final class JdbiRetention implements Retention {
                         return 0;
                     }
                     List<String> ids = rows.stream().map(r -> String.valueOf(r.get("id"))).toList();
-                    int changed = h.createUpdate("UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bind("now", now).bindList("ids", typed(ids)).execute();
+                    // Only rows still live: a user's delete that committed since the SELECT keeps
+                    // its own time and its own single audit event.
+                    List<Map<String, Object>> changed = h.createQuery("UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
+                                    + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id")
+                            .bind("t", tenant).bind("now", now).bindList("ids", typed(ids)).mapToMap().list();
+                    if (changed.isEmpty()) {
+                        return rows.size();
+                    }
                     var events = h.prepareBatch("INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
                             + " VALUES (:t, :id, :c, :m, 'deleted', :details, :now)");
                     JsonDoc details = Json.internal(Map.of("by", "retention"));
-                    for (Map<String, Object> r : rows) {
+                    for (Map<String, Object> r : changed) {
                         events.bind("t", tenant).bind("id", Ids.next(db.clock())).bind("c", typedOne(String.valueOf(r.get("conversation_id"))))
                                 .bind("m", typedOne(String.valueOf(r.get("id")))).bind("details", details).bind("now", now).add();
                     }
                     events.execute();
-                    add("messages.soft_deleted", changed);
+                    add("messages.soft_deleted", changed.size());
                     return rows.size();
                 });
                 if (n < batch) {
