@@ -244,16 +244,16 @@ public abstract class RetentionContract extends AtlasContract {
     @DisplayName("a conversation whose tool thread was written since the cutoff stays; nested archived tool threads are purged once, and a dry run reports the same")
     void purgeTrees() {
         Conversation root = conversations.create(NewConversation.of(ALICE));
-        Conversation nested = conversations.create(NewConversation.toolThread(ALICE, "support", root.id(), UUID.randomUUID()));
-        Conversation below = conversations.create(NewConversation.toolThread(ALICE, "support", nested.id(), UUID.randomUUID()));
+        Conversation nested = conversations.create(NewConversation.toolThread(ALICE, "support", root.id(), null));
+        Conversation below = conversations.create(NewConversation.toolThread(ALICE, "support", nested.id(), null));
         conversations.append(below.id(), NewMessage.tool("deep result"));
         conversations.archive(nested.id());
         conversations.archive(root.id());
         Conversation busy = conversations.create(NewConversation.of(ALICE));
-        Conversation busyTool = conversations.create(NewConversation.toolThread(ALICE, "support", busy.id(), UUID.randomUUID()));
+        Conversation busyTool = conversations.create(NewConversation.toolThread(ALICE, "support", busy.id(), null));
         conversations.archive(busy.id());
         Conversation open = conversations.create(NewConversation.of(ALICE));
-        Conversation archivedTool = conversations.create(NewConversation.toolThread(ALICE, "support", open.id(), UUID.randomUUID()));
+        Conversation archivedTool = conversations.create(NewConversation.toolThread(ALICE, "support", open.id(), null));
         conversations.append(archivedTool.id(), NewMessage.tool("archived result"));
         conversations.archive(archivedTool.id());
         advance(Duration.ofDays(91));
@@ -335,7 +335,7 @@ public abstract class RetentionContract extends AtlasContract {
             conversations.append(c.id(), NewMessage.user("old " + i));
             target.put(c.id(), c.id());
             if (intoToolThreads) {
-                Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), UUID.randomUUID()));
+                Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
                 conversations.append(tool.id(), NewMessage.tool("old tool " + i));
                 target.put(c.id(), tool.id());
             }
