@@ -11,6 +11,7 @@ import dev.atlas.Message;
 import dev.atlas.NewConversation;
 import dev.atlas.NewMemory;
 import dev.atlas.NewMessage;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Retention;
 import dev.atlas.RetentionPolicy;
@@ -33,6 +34,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -237,6 +241,40 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation whose tool thread was written since the cutoff stays; nested archived tool threads are purged once, and a dry run reports the same")
+    void purgeTrees() {
+        Conversation root = conversations.create(NewConversation.of(ALICE));
+        Conversation nested = conversations.create(NewConversation.toolThread(ALICE, "support", root.id(), null));
+        Conversation below = conversations.create(NewConversation.toolThread(ALICE, "support", nested.id(), null));
+        conversations.append(below.id(), NewMessage.tool("deep result"));
+        conversations.archive(nested.id());
+        conversations.archive(root.id());
+        Conversation busy = conversations.create(NewConversation.of(ALICE));
+        Conversation busyTool = conversations.create(NewConversation.toolThread(ALICE, "support", busy.id(), null));
+        conversations.archive(busy.id());
+        Conversation open = conversations.create(NewConversation.of(ALICE));
+        Conversation archivedTool = conversations.create(NewConversation.toolThread(ALICE, "support", open.id(), null));
+        conversations.append(archivedTool.id(), NewMessage.tool("archived result"));
+        conversations.archive(archivedTool.id());
+        advance(Duration.ofDays(91));
+        Message late = conversations.append(busyTool.id(), NewMessage.tool("late result"));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)).batchSize(1);
+
+        RetentionReport dry = retention.runRetention(policy.dryRun(true));
+        RetentionReport real = retention.runRetention(policy);
+
+        assertThat(real.counts()).isEqualTo(Map.of("conversations.deleted", 4L, "messages.deleted", 2L, "message_events.deleted", 2L));
+        assertThat(dry.counts()).isEqualTo(real.counts());
+        for (Conversation gone : List.of(root, nested, below, archivedTool)) {
+            assertThat(conversations.get(gone.id())).as("purged %s", gone.id()).isEmpty();
+        }
+        assertThat(conversations.require(busy.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+        assertThat(conversations.message(late.id())).isPresent();
+        assertThat(conversations.get(open.id())).isPresent();
+        assertNoOrphans();
+    }
+
+    @Test
     @DisplayName("small batches purge everything, and appends from another thread proceed between batches")
     void batches() throws Exception {
         List<UUID> old = new ArrayList<>();
@@ -266,6 +304,96 @@ public abstract class RetentionContract extends AtlasContract {
         }
         assertThat(conversations.messages(live.id(), 0, 100)).hasSize(30);
         assertThat(rows("conversations")).isEqualTo(1);
+        assertNoOrphans();
+    }
+
+    @Test
+    @DisplayName("a purge racing appends to its conversations never fails, loses no acknowledged message, and counts each conversation as deleted or skipped")
+    void purgeRacingAppends() throws Exception {
+        purgeRacing(false);
+    }
+
+    @Test
+    @DisplayName("a purge racing appends to the tool threads of its conversations never fails and loses no acknowledged message")
+    void purgeRacingToolThreadAppends() throws Exception {
+        purgeRacing(true);
+    }
+
+    /**
+     * 240 archived conversations, each with one message (and, for {@code intoToolThreads}, a tool
+     * thread with one message); four writers append once to every other conversation (or its
+     * tool thread), walking their share in purge order (id order) while the purge runs in
+     * batches. Exactly the conversations with an acknowledged append survive, with that message.
+     */
+    private void purgeRacing(boolean intoToolThreads) throws Exception {
+        int total = 240;
+        int writers = 4;
+        List<UUID> archived = new ArrayList<>();
+        Map<UUID, UUID> target = new LinkedHashMap<>();
+        for (int i = 0; i < total; i++) {
+            Conversation c = conversations.create(NewConversation.of(ALICE));
+            conversations.append(c.id(), NewMessage.user("old " + i));
+            target.put(c.id(), c.id());
+            if (intoToolThreads) {
+                Conversation tool = conversations.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
+                conversations.append(tool.id(), NewMessage.tool("old tool " + i));
+                target.put(c.id(), tool.id());
+            }
+            conversations.archive(c.id());
+            archived.add(c.id());
+        }
+        advance(Duration.ofDays(10));
+        Map<UUID, UUID> acknowledged = new ConcurrentHashMap<>();
+        // The purge starts once every writer has had its first append acknowledged, so some
+        // conversations are written before the purge chooses and the rest while it runs.
+        CountDownLatch firstAppends = new CountDownLatch(writers);
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        RetentionReport report;
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int first = 2 * w;
+                done.add(pool.submit(() -> {
+                    int refused = 0;
+                    for (int i = first; i < total; i += 2 * writers) {
+                        UUID conversation = archived.get(i);
+                        try {
+                            acknowledged.put(conversation, conversations.append(target.get(conversation), NewMessage.user("new " + i)).id());
+                        } catch (NotFoundException purgedFirst) {
+                            refused++;
+                        } finally {
+                            if (i == first) {
+                                firstAppends.countDown();
+                            }
+                        }
+                    }
+                    return refused;
+                }));
+            }
+            firstAppends.await();
+            report = retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(intoToolThreads ? 300 : 180));
+            for (Future<Integer> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        Set<UUID> remaining = new java.util.HashSet<>();
+        for (UUID id : archived) {
+            conversations.get(id).ifPresent(c -> remaining.add(c.id()));
+        }
+        assertThat(remaining).as("exactly the conversations with an acknowledged append survive")
+                .containsExactlyInAnyOrderElementsOf(acknowledged.keySet());
+        acknowledged.forEach((conversation, message) -> {
+            assertThat(conversations.require(target.get(conversation)).status()).isEqualTo(ConversationStatus.OPEN);
+            assertThat(conversations.message(message)).as("acknowledged message %s", message).isPresent();
+        });
+        long purged = total - remaining.size();
+        int perTree = intoToolThreads ? 2 : 1;
+        assertThat(acknowledged).as("the first append of every writer preceded the purge").hasSizeGreaterThanOrEqualTo(writers);
+        assertThat(report.count("conversations.deleted")).isEqualTo(purged * perTree);
+        assertThat(report.count("messages.deleted")).as("each purged tree held only its first messages").isEqualTo(purged * perTree);
+        assertThat(report.skipped()).isEqualTo(report.count("conversations.skipped")).isBetween(0L, (long) remaining.size());
         assertNoOrphans();
     }
 
