@@ -6,20 +6,18 @@ import dev.atlas.AssistantStore;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.AtlasException;
 import dev.atlas.ClaimedTask;
+import dev.atlas.ConflictException;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationQuery;
 import dev.atlas.ConversationStore;
 import dev.atlas.CredentialKeys;
 import dev.atlas.CredentialStore;
+import dev.atlas.DatabaseKind;
 import dev.atlas.Direction;
-import dev.atlas.ConflictException;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
-import dev.atlas.NotFoundException;
-import dev.atlas.StorageException;
-import dev.atlas.DatabaseKind;
 import dev.atlas.Memory;
 import dev.atlas.MemoryGraph;
 import dev.atlas.MemoryKind;
@@ -35,6 +33,7 @@ import dev.atlas.NewMemory;
 import dev.atlas.NewMessage;
 import dev.atlas.NewRevision;
 import dev.atlas.NewTask;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.RetentionPolicy;
 import dev.atlas.Role;
@@ -42,6 +41,7 @@ import dev.atlas.Search;
 import dev.atlas.SearchFilter;
 import dev.atlas.SearchTarget;
 import dev.atlas.SemanticQuery;
+import dev.atlas.StorageException;
 import dev.atlas.Task;
 import dev.atlas.TaskStore;
 import dev.atlas.Tenant;
@@ -96,6 +96,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -325,7 +326,7 @@ public abstract class HostileInputContract extends AtlasContract {
     }
 
     /** Text of a documented form (slugs, memory kinds, vector model names). */
-    static Expect form(String field, String value, java.util.regex.Pattern form) {
+    static Expect form(String field, String value, Pattern form) {
         return value != null && form.matcher(value).matches() ? Expect.ACCEPTED : Expect.invalid(field);
     }
 
@@ -437,6 +438,11 @@ public abstract class HostileInputContract extends AtlasContract {
             return readExpect(name, Expect.invalid(field), call);
         }
 
+        /** A read that must fail with exactly {@code type}. */
+        public static Case readReject(String name, Class<? extends AtlasException> type, Supplier<?> call) {
+            return readExpect(name, Expect.thrown(type), call);
+        }
+
         /** A read whose outcome a rule decided for this input. */
         public static Case readExpect(String name, Expect expect, Supplier<?> call) {
             return new Case(name, () -> null, x -> call.get(), expect, null, null, true);
@@ -530,16 +536,16 @@ public abstract class HostileInputContract extends AtlasContract {
 
     /** A short, printable name for a value: long values cut, control characters and surrogates escaped. */
     private static String tag(String h) {
-        String cut = h.length() > 40 ? h.substring(0, 10) + "...(" + h.length() + ")" : h;
+        return tag(h, 40);
+    }
+
+    private static String tag(String h, int max) {
+        String cut = h.length() > max ? h.substring(0, max / 4) + "...(" + h.length() + ")" : h;
         StringBuilder sb = new StringBuilder();
         for (char c : cut.toCharArray()) {
             sb.append(c < 0x20 || c > 0x7e ? String.format("\\u%04x", (int) c) : String.valueOf(c));
         }
         return sb.toString();
-    }
-
-    private static String tag(Map<String, ?> m) {
-        return tag(String.valueOf(m.keySet()));
     }
 
     // ---- conversations and messages -------------------------------------------------------
@@ -739,14 +745,14 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         // The most expensive usage at the most expensive price overflows the cost column: stored with an unknown cost.
         cases.add(Case.acceptAfter("usage at the limits", () -> {
-            acme.prices().set(new ModelPrice("dear", "max", dev.atlas.Limits.MAX_PRICE_PER_MILLION,
-                    dev.atlas.Limits.MAX_PRICE_PER_MILLION, null, null, Instant.EPOCH));
+            acme.prices().set(new ModelPrice("dear", "max", Limits.MAX_PRICE_PER_MILLION,
+                    Limits.MAX_PRICE_PER_MILLION, null, null, Instant.EPOCH));
             return rec.start(ExecutionSpec.text("dear", "max"));
         }, e -> {
-            long max = dev.atlas.Limits.MAX_TOKEN_COUNT;
+            long max = Limits.MAX_TOKEN_COUNT;
             e.usage(new Usage(max, max, max, max, max));
             return e.complete();
-        }, r -> rec.require(((Execution) r).id()).usage().inputTokens(), dev.atlas.Limits.MAX_TOKEN_COUNT));
+        }, r -> rec.require(((Execution) r).id()).usage().inputTokens(), Limits.MAX_TOKEN_COUNT));
         cases.add(Case.read("usage report after the overflow", () -> rec.usageReport(UsageGroup.MODEL, Instant.EPOCH, Instant.now().plusSeconds(60))));
         cases.add(Case.rejectAfter("null usage", "usage", () -> rec.start(spec()), e -> {
             e.usage(null);
@@ -829,8 +835,8 @@ public abstract class HostileInputContract extends AtlasContract {
         for (Instant i : HOSTILE_INSTANTS) {
             cases.add(Case.readExpect("usageReport from " + i, instant("from", i), () -> rec.usageReport(UsageGroup.DAY, i, Instant.now())));
         }
-        cases.add(Case.reject("usageReport to before from", "to", () -> rec.usageReport(UsageGroup.DAY, Instant.now(), Instant.EPOCH)));
-        cases.add(Case.reject("usageReport null group", "group", () -> rec.usageReport(null, Instant.EPOCH, Instant.now())));
+        cases.add(Case.readReject("usageReport to before from", "to", () -> rec.usageReport(UsageGroup.DAY, Instant.now(), Instant.EPOCH)));
+        cases.add(Case.readReject("usageReport null group", "group", () -> rec.usageReport(null, Instant.EPOCH, Instant.now())));
     }
 
     /** A running execution with a running step and possibly a running tool call. */
@@ -941,7 +947,7 @@ public abstract class HostileInputContract extends AtlasContract {
             assets.delete(UUID.randomUUID());
             return null;
         }));
-        cases.add(Case.reject("open another tenant's asset", NotFoundException.class, () -> assets.open(foreignAsset.id())));
+        cases.add(Case.readReject("open another tenant's asset", NotFoundException.class, () -> assets.open(foreignAsset.id())));
         for (Duration d : HOSTILE_DURATIONS) {
             cases.add(Case.expect("cleanupOrphanBlobs " + d, age("minAge", d), () -> assets.cleanupOrphanBlobs(d), null, null));
         }
@@ -1068,8 +1074,8 @@ public abstract class HostileInputContract extends AtlasContract {
         }, a -> assistants.rollback(a.id(), foreignRevision.id(), Owner.user("1"))));
         cases.add(Case.rejectAfter("rollback with no revision", NotFoundException.class, () -> assistants.create(AssistantSpec.of(next.get(), "n")),
                 a -> assistants.rollback(a.id(), 1, Owner.user("1"))));
-        cases.add(Case.reject("assistant list limit 0", "limit", () -> assistants.list(0, null)));
-        cases.add(Case.reject("assistant list hostile cursor", "cursor", () -> assistants.list(10, "'; DROP TABLE atlas_assistants; --")));
+        cases.add(Case.readReject("assistant list limit 0", "limit", () -> assistants.list(0, null)));
+        cases.add(Case.readReject("assistant list hostile cursor", "cursor", () -> assistants.list(10, "'; DROP TABLE atlas_assistants; --")));
     }
 
     // ---- credentials ----------------------------------------------------------------------
@@ -1127,7 +1133,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("claim null kinds", "kinds", () -> tasks.claim(Duration.ofSeconds(30), null)));
         cases.add(Case.reject("claim kinds with null", "kinds", () -> tasks.claim(Duration.ofSeconds(30), Collections.singleton(null))));
         cases.add(Case.reject("enqueueAll with null", "tasks", () -> tasks.enqueueAll(Arrays.asList(NewTask.of("k", Map.of()), null))));
-        cases.add(Case.reject("enqueueAll over the page size", "tasks", () -> tasks.enqueueAll(Collections.nCopies(dev.atlas.Limits.MAX_PAGE_SIZE + 1, NewTask.of("k", Map.of())))));
+        cases.add(Case.reject("enqueueAll over the page size", "tasks", () -> tasks.enqueueAll(Collections.nCopies(Limits.MAX_PAGE_SIZE + 1, NewTask.of("k", Map.of())))));
         cases.add(Case.accept("enqueueAll null", () -> tasks.enqueueAll(null), r -> r, List.of()));
         // The conversation id of a task is a plain id, not a foreign key (NewTask): any id is kept as given.
         cases.add(Case.accept("task for another tenant's conversation id", () -> tasks.enqueue(NewTask.of("k", Map.of()).forConversation(foreignConvo.id())),
@@ -1226,7 +1232,7 @@ public abstract class HostileInputContract extends AtlasContract {
     // ---- memories ---------------------------------------------------------------------------
 
     /** Memory kinds: lower-case identifiers of letters, digits, {@code _ . -}, at most 64 characters ({@link MemoryKind}). */
-    static final java.util.regex.Pattern KIND_FORM = java.util.regex.Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
+    static final Pattern KIND_FORM = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
 
     protected void memoryCases(List<Case> cases) {
         MemoryStore memories = acme.memories();
@@ -1285,7 +1291,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("memory patch record with NaN importance", "importance", () -> memories.update(memory.id(), new MemoryPatch(null, null, null,
                 Double.NaN, null, false))));
         cases.add(Case.read("memory query record with a null cursor and owner", () -> memories.list(new MemoryQuery(null, null, false, null, null, 10, null))));
-        cases.add(Case.reject("memory query record with limit 0", "limit", () -> memories.list(new MemoryQuery(null, null, false, null, null, 0, null))));
+        cases.add(Case.readReject("memory query record with limit 0", "limit", () -> memories.list(new MemoryQuery(null, null, false, null, null, 0, null))));
         cases.add(Case.reject("memory patch with expiry and clearExpiry", "expiresAt", () -> memories.update(memory.id(),
                 new MemoryPatch(null, null, null, null, Instant.now(), true))));
         cases.add(Case.reject("memory null patch", "patch", () -> memories.update(memory.id(), null)));
@@ -1304,7 +1310,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 memories.delete(id);
                 return null;
             }));
-            cases.add(Case.reject("revisions of " + who + " memory", NotFoundException.class, () -> memories.revisions(id)));
+            cases.add(Case.readReject("revisions of " + who + " memory", NotFoundException.class, () -> memories.revisions(id)));
         }
         cases.add(Case.rejectAfter("delete a deleted memory", NotFoundException.class, () -> {
             Memory m = memories.add(NewMemory.fact(user, "gone"));
@@ -1319,7 +1325,7 @@ public abstract class HostileInputContract extends AtlasContract {
             memories.delete(m.id());
             return m;
         }, m -> memories.update(m.id(), MemoryPatch.content("back"))));
-        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, dev.atlas.Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
+        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
             cases.add(Case.readReject("memory list limit " + n, "limit", () -> memories.list(MemoryQuery.all().limit(n))));
         }
         for (String cursor : HOSTILE_CURSORS) {
@@ -1364,8 +1370,8 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         cases.add(Case.reject("graph edge from a missing node", NotFoundException.class, () -> graph.upsertEdge(NewGraphEdge.of("missing", "rel", "b"))));
         cases.add(Case.reject("graph edge to another tenant's node", NotFoundException.class, () -> graph.upsertEdge(NewGraphEdge.of("a", "rel", "theirs"))));
-        cases.add(Case.reject("graph neighbours of another tenant's node", NotFoundException.class, () -> graph.neighbours("theirs", Direction.BOTH, null)));
-        cases.add(Case.reject("graph traverse from another tenant's node", NotFoundException.class, () -> graph.traverse("theirs", Direction.BOTH, null, 3, 10)));
+        cases.add(Case.readReject("graph neighbours of another tenant's node", NotFoundException.class, () -> graph.neighbours("theirs", Direction.BOTH, null)));
+        cases.add(Case.readReject("graph traverse from another tenant's node", NotFoundException.class, () -> graph.traverse("theirs", Direction.BOTH, null, 3, 10)));
         cases.add(Case.accept("graph deleteNode of another tenant's node", () -> graph.deleteNode("theirs"), r -> r, false));
         cases.add(Case.accept("graph deleteEdge of another tenant's edge", () -> graph.deleteEdge("theirs", "knows", "theirs-too"), r -> r, false));
         cases.add(Case.read("graph node of another tenant", () -> graph.node("theirs"), r -> r, Optional.empty()));
@@ -1375,14 +1381,14 @@ public abstract class HostileInputContract extends AtlasContract {
                 r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.GraphNeighbour) x).node().key().startsWith("theirs")), true));
         cases.add(Case.accept("graph self loop", () -> graph.upsertEdge(NewGraphEdge.of("a", "self", "a")),
                 r -> graph.traverse("a", Direction.BOTH, "self", 10, 10).size(), 0));
-        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, dev.atlas.Limits.MAX_GRAPH_DEPTH + 1, Integer.MAX_VALUE}) {
-            cases.add(Case.reject("graph traverse maxDepth " + n, "maxDepth", () -> graph.traverse("a", Direction.BOTH, null, n, 10)));
+        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, Limits.MAX_GRAPH_DEPTH + 1, Integer.MAX_VALUE}) {
+            cases.add(Case.readReject("graph traverse maxDepth " + n, "maxDepth", () -> graph.traverse("a", Direction.BOTH, null, n, 10)));
         }
-        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, dev.atlas.Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
-            cases.add(Case.reject("graph traverse limit " + n, "limit", () -> graph.traverse("a", Direction.BOTH, null, 3, n)));
+        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
+            cases.add(Case.readReject("graph traverse limit " + n, "limit", () -> graph.traverse("a", Direction.BOTH, null, 3, n)));
         }
-        cases.add(Case.reject("graph neighbours null direction", "direction", () -> graph.neighbours("a", null, null)));
-        cases.add(Case.reject("graph traverse null direction", "direction", () -> graph.traverse("a", null, null, 3, 10)));
+        cases.add(Case.readReject("graph neighbours null direction", "direction", () -> graph.neighbours("a", null, null)));
+        cases.add(Case.readReject("graph traverse null direction", "direction", () -> graph.traverse("a", null, null, 3, 10)));
         cases.add(Case.reject("graph null node", "node", () -> graph.upsertNode(null)));
         cases.add(Case.reject("graph null edge", "edge", () -> graph.upsertEdge(null)));
         cases.add(Case.reject("graph null key", "key", () -> graph.upsertNode(NewGraphNode.of(null))));
@@ -1401,13 +1407,13 @@ public abstract class HostileInputContract extends AtlasContract {
             "\"", "\"unbalanced", "plain\"", "''", "NEAR(", "NEAR(plain hostile, 2)", "*", "plain*", "^plain", "-plain", "plain OR x",
             "AND", "NOT plain", "plain AND (", "(", ")", "{plain}", "content:plain", "&|!:*<->", "plain & x", "plain <-> x", "plain:*",
             "'; DROP TABLE atlas_messages; --", "\\", "%", "_", "?", "a\u0000b", "\uD800", "x\uDC00y", "😀 𝄞", "\u202E\u200B\uFEFF", MIXED,
-            "x".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH), "x".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH + 1), "w ".repeat(500),
-            "\uA66E".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH), "", "   ",
+            "x".repeat(Limits.MAX_QUERY_LENGTH), "x".repeat(Limits.MAX_QUERY_LENGTH + 1), "w ".repeat(500),
+            "\uA66E".repeat(Limits.MAX_QUERY_LENGTH), "", "   ",
             // Letters to Java that an FTS tokenizer may not know (newer scripts, titlecase, other digits, marks).
             "\uD83A\uDD00\uD83A\uDD01 plain", "\u01C5", "\u0663", "e\u0301", "\u00AA", "\u4E2D\u6587", "\u0130stanbul");
 
     /** Vector model names ({@link Search}): 1 to 200 of ASCII letters, digits and {@code . _ : / @ + -}. */
-    static final java.util.regex.Pattern MODEL_FORM = java.util.regex.Pattern.compile("[A-Za-z0-9._:/@+-]{1,200}");
+    static final Pattern MODEL_FORM = Pattern.compile("[A-Za-z0-9._:/@+-]{1,200}");
 
     protected void searchCases(List<Case> cases) {
         Search search = acme.search();
@@ -1425,28 +1431,28 @@ public abstract class HostileInputContract extends AtlasContract {
                 () -> search.text(TextQuery.messages("theirs")), r -> ((List<?>) r).size(), 0));
         cases.add(Case.read("text search never finds another tenant's memory",
                 () -> search.text(TextQuery.memories("theirs")), r -> ((List<?>) r).size(), 0));
-        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, dev.atlas.Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
-            cases.add(Case.reject("text limit " + n, "limit", () -> search.text(TextQuery.messages("plain").limit(n))));
-            cases.add(Case.reject("similar k " + n, "k", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", new float[] {1, 0, 0}).k(n))));
+        for (int n : new int[] {Integer.MIN_VALUE, -1, 0, Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
+            cases.add(Case.readReject("text limit " + n, "limit", () -> search.text(TextQuery.messages("plain").limit(n))));
+            cases.add(Case.readReject("similar k " + n, "k", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", new float[] {1, 0, 0}).k(n))));
         }
-        cases.add(Case.reject("text null query", "query", () -> search.text(null)));
-        cases.add(Case.reject("similar null query", "query", () -> search.similar(null)));
-        cases.add(Case.reject("text query record with a null target", "target", () -> search.text(new TextQuery(null, "plain", SearchFilter.none(), 10))));
-        cases.add(Case.reject("semantic query record with a null filter", "filter", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
+        cases.add(Case.readReject("text null query", "query", () -> search.text(null)));
+        cases.add(Case.readReject("similar null query", "query", () -> search.similar(null)));
+        cases.add(Case.readReject("text query record with a null target", "target", () -> search.text(new TextQuery(null, "plain", SearchFilter.none(), 10))));
+        cases.add(Case.readReject("semantic query record with a null filter", "filter", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
                 new float[] {1, 0, 0}, null, 10))));
-        cases.add(Case.reject("semantic query record with a null vector", "vector", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
+        cases.add(Case.readReject("semantic query record with a null vector", "vector", () -> search.similar(new SemanticQuery(SearchTarget.MEMORY, "m-3",
                 null, SearchFilter.none(), 10))));
-        cases.add(Case.reject("search filter record with from after to", "to", () -> search.text(TextQuery.messages("plain").filter(new SearchFilter(null, null,
+        cases.add(Case.readReject("search filter record with from after to", "to", () -> search.text(TextQuery.messages("plain").filter(new SearchFilter(null, null,
                 null, null, Instant.parse("2030-01-01T00:00:00Z"), Instant.EPOCH)))));
-        cases.add(Case.reject("similar query embedded to null", "vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", text -> null))));
-        cases.add(Case.reject("similar query embedded to NaN", "vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text",
+        cases.add(Case.readReject("similar query embedded to null", "vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", text -> null))));
+        cases.add(Case.readReject("similar query embedded to NaN", "vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text",
                 text -> new float[] {Float.NaN, 1, 1}))));
-        cases.add(Case.reject("similar query with a null embedder", "embedder", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", null))));
-        cases.add(Case.reject("similar query of null text", "text", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", (String) null, text -> new float[] {1, 0, 0}))));
-        cases.add(Case.reject("similar null target", "target", () -> search.similar(SemanticQuery.of(null, "m-3", new float[] {1, 0, 0}))));
-        cases.add(Case.reject("text null text", "text", () -> search.text(TextQuery.messages(null))));
-        cases.add(Case.reject("text on assets", "target", () -> search.text(new TextQuery(SearchTarget.ASSET, "x", SearchFilter.none(), 10))));
-        cases.add(Case.reject("text null filter", "filter", () -> search.text(TextQuery.messages("x").filter(null))));
+        cases.add(Case.readReject("similar query with a null embedder", "embedder", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", "text", null))));
+        cases.add(Case.readReject("similar query of null text", "text", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", (String) null, text -> new float[] {1, 0, 0}))));
+        cases.add(Case.readReject("similar null target", "target", () -> search.similar(SemanticQuery.of(null, "m-3", new float[] {1, 0, 0}))));
+        cases.add(Case.readReject("text null text", "text", () -> search.text(TextQuery.messages(null))));
+        cases.add(Case.readReject("text on assets", "target", () -> search.text(new TextQuery(SearchTarget.ASSET, "x", SearchFilter.none(), 10))));
+        cases.add(Case.readReject("text null filter", "filter", () -> search.text(TextQuery.messages("x").filter(null))));
 
         // Vectors: the first one of model m-3 fixes its dimension at 3 for acme (globex has m-3 at 4).
         MemoryStore memories = acme.memories();
@@ -1460,7 +1466,7 @@ public abstract class HostileInputContract extends AtlasContract {
         }, r -> search.dimension("m-3"), 3));
         List<float[]> badVectors = List.of(new float[] {1, 0}, new float[] {1, 0, 0, 0}, new float[] {Float.NaN, 0, 0},
                 new float[] {Float.POSITIVE_INFINITY, 0, 0}, new float[] {0, Float.NEGATIVE_INFINITY, 0}, new float[] {0, 0, 0},
-                new float[] {-0f, 0f, -0f}, new float[0], new float[dev.atlas.Limits.MAX_VECTOR_DIMENSION + 1]);
+                new float[] {-0f, 0f, -0f}, new float[0], new float[Limits.MAX_VECTOR_DIMENSION + 1]);
         for (float[] v : badVectors) {
             String tag = "dimension " + v.length + " " + (v.length > 8 ? "" : Arrays.toString(v));
             cases.add(Case.reject("putVector memory " + tag, "vector", () -> {
@@ -1756,7 +1762,7 @@ public abstract class HostileInputContract extends AtlasContract {
         MemoryStore memories = acme.memories();
         Search search = acme.search();
         StringBuilder words = new StringBuilder();
-        for (int i = 0; words.length() < dev.atlas.Limits.MAX_CONTENT_LENGTH - 20; i++) {
+        for (int i = 0; words.length() < Limits.MAX_CONTENT_LENGTH - 20; i++) {
             words.append(Integer.toString(i, 36)).append("q ");
         }
         String distinct = words.toString();
@@ -1772,11 +1778,11 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.accept("memory content at the limit", () -> memories.add(NewMemory.fact(Owner.user("1"), atLimit)),
                 r -> memories.require(((Memory) r).id()).content(), atLimit));
         cases.add(Case.accept("vector at the dimension limit", () -> {
-            float[] v = new float[dev.atlas.Limits.MAX_VECTOR_DIMENSION];
+            float[] v = new float[Limits.MAX_VECTOR_DIMENSION];
             v[7] = 1;
             search.putAssetVector(UUID.randomUUID(), null, "huge", v);
             return null;
-        }, r -> search.dimension("huge"), dev.atlas.Limits.MAX_VECTOR_DIMENSION));
+        }, r -> search.dimension("huge"), Limits.MAX_VECTOR_DIMENSION));
     }
 
     // ---- the run --------------------------------------------------------------------------
@@ -1825,7 +1831,7 @@ public abstract class HostileInputContract extends AtlasContract {
                     String field = e instanceof InvalidInputException i ? i.field() : null;
                     Expect got = new Expect(e.getClass(), field);
                     if (!got.equals(k.expect())) {
-                        failures.add(k.name() + ": " + got + " (" + tag(String.valueOf(e.getMessage())) + "), expected " + k.expect());
+                        failures.add(k.name() + ": " + got + " (" + tag(String.valueOf(e.getMessage()), 160) + "), expected " + k.expect());
                     } else if (before != null && !digest(c).equals(before)) {
                         failures.add(k.name() + ": rejected but the database or blob directory changed");
                     }
