@@ -489,6 +489,8 @@ public abstract class HostileInputContract extends AtlasContract {
     private Conversation searchConvo;
     private Message plain;
     private Memory foreignMemory;
+    // An asset of acme's to hang asset vectors on: an asset vector must name an asset of the tenant.
+    private Asset ownAsset;
 
     protected HostileInputContract(TestDatabase database) {
         super(database);
@@ -524,6 +526,7 @@ public abstract class HostileInputContract extends AtlasContract {
         plain = store.append(searchConvo.id(), NewMessage.user("plain hostile content near 2"));
         acme.graph().upsertNode(NewGraphNode.of("a"));
         acme.graph().upsertNode(NewGraphNode.of("b"));
+        ownAsset = acme.assets().store(NewAsset.of(AssetType.IMAGE, "v.png", "image/png"), new byte[] {1});
         foreignMemory = other.memories().add(NewMemory.fact(Owner.user("1"), "theirs plain").from(foreignConvo.id(), foreignMessage.id()));
         other.search().putVector(SearchTarget.MEMORY, foreignMemory.id(), "m-3", new float[] {1, 0, 0, 0});
         other.search().putVector(SearchTarget.MEMORY, foreignMemory.id(), "theirs-4", new float[] {1, 0, 0, 0});
@@ -1478,7 +1481,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 return null;
             }));
             cases.add(Case.reject("putAssetVector " + tag, "vector", () -> {
-                search.putAssetVector(UUID.randomUUID(), null, "m-3", v);
+                search.putAssetVector(ownAsset.id(), null, "m-3", v);
                 return null;
             }));
             cases.add(Case.reject("embed " + tag, "vector", () -> {
@@ -1508,7 +1511,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 new float[] {Float.MAX_VALUE, Float.MAX_VALUE, Float.MAX_VALUE})), r -> ((List<?>) r).stream()
                 .allMatch(hit -> Double.isFinite(((dev.atlas.SearchHit) hit).score())), true));
         cases.add(Case.accept("model dimension is per tenant", () -> {
-            search.putAssetVector(UUID.randomUUID(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
+            search.putAssetVector(ownAsset.id(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
             return null;
         }, r -> search.dimension("theirs-4") + "/" + other.search().dimension("theirs-4"), "3/4"));
         for (String name : HOSTILE_SHORT) {
@@ -1529,7 +1532,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 return null;
             }));
             cases.add(Case.reject("putAssetVector model " + tag, "model", () -> {
-                search.putAssetVector(UUID.randomUUID(), null, model, new float[] {1, 0, 0});
+                search.putAssetVector(ownAsset.id(), null, model, new float[] {1, 0, 0});
                 return null;
             }));
             cases.add(Case.reject("embed model " + tag, "model", () -> {
@@ -1556,11 +1559,11 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.accept("removeVector of " + who, () -> search.removeVector(target, id, "theirs-4"), r -> r, false));
         }
         cases.add(Case.reject("putAssetVector with another tenant's conversation", NotFoundException.class, () -> {
-            search.putAssetVector(UUID.randomUUID(), foreignConvo.id(), "m-3", new float[] {1, 0, 0});
+            search.putAssetVector(ownAsset.id(), foreignConvo.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putAssetVector with an unknown conversation", NotFoundException.class, () -> {
-            search.putAssetVector(UUID.randomUUID(), UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
+            search.putAssetVector(ownAsset.id(), UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putVector with target ASSET", "target", () -> {
@@ -1780,7 +1783,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.accept("vector at the dimension limit", () -> {
             float[] v = new float[Limits.MAX_VECTOR_DIMENSION];
             v[7] = 1;
-            search.putAssetVector(UUID.randomUUID(), null, "huge", v);
+            search.putAssetVector(ownAsset.id(), null, "huge", v);
             return null;
         }, r -> search.dimension("huge"), Limits.MAX_VECTOR_DIMENSION));
     }
