@@ -1264,7 +1264,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 new float[] {Float.MAX_VALUE, Float.MAX_VALUE, Float.MAX_VALUE})), r -> ((List<?>) r).stream()
                 .allMatch(hit -> Double.isFinite(((dev.atlas.SearchHit) hit).score())), true));
         cases.add(Case.of("model dimension is per tenant", () -> {
-            search.putAssetVector(UUID.randomUUID(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
+            search.putAssetVector(acme.assets().store(NewAsset.of(AssetType.IMAGE, "v.png", "image/png"), new byte[] {1}).id(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
             return null;
         }, r -> search.dimension("theirs-4") + "/" + other.search().dimension("theirs-4"), "3/4"));
         for (String model : HOSTILE_SHORT) {
@@ -1462,7 +1462,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.of("vector at the dimension limit", () -> {
             float[] v = new float[dev.atlas.Limits.MAX_VECTOR_DIMENSION];
             v[7] = 1;
-            search.putAssetVector(UUID.randomUUID(), null, "huge", v);
+            search.putAssetVector(acme.assets().store(NewAsset.of(AssetType.IMAGE, "v.png", "image/png"), new byte[] {1}).id(), null, "huge", v);
             return null;
         }, r -> search.dimension("huge"), dev.atlas.Limits.MAX_VECTOR_DIMENSION));
     }
