@@ -202,6 +202,31 @@ public final class JdbiAssetStore implements AssetStore {
         }
     }
 
+    /**
+     * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
+     * for removal: bytes the caller cannot delete once it has committed are then removed by the
+     * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #forgetIntents}.
+     */
+    static void recordPurgedBlobs(Handle h, String tenant, List<String> keys, Instant now) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        var batch = h.prepareBatch("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at) VALUES (:t, :key, :now, :now)");
+        for (String key : keys) {
+            batch.bind("t", tenant).bind("key", key).bind("now", now).add();
+        }
+        batch.execute();
+    }
+
+    /** Removes the intents of {@code keys}, once their bytes are gone. */
+    static void forgetIntents(Db db, String tenant, List<String> keys) {
+        for (int i = 0; i < keys.size(); i += 500) {
+            List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
+            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
+                    .bind("t", tenant).bindList("keys", chunk).execute());
+        }
+    }
+
     @Override
     public Optional<Asset> get(UUID assetId) {
         Check.notNull("assetId", assetId);
@@ -343,11 +368,7 @@ public final class JdbiAssetStore implements AssetStore {
             }
         } finally {
             // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
-            for (int i = 0; i < done.size(); i += 500) {
-                List<String> chunk = done.subList(i, Math.min(done.size(), i + 500));
-                db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
-                        .bind("t", tenant).bindList("keys", chunk).execute());
-            }
+            forgetIntents(db, tenant, done);
         }
         return new OrphanCleanup(removed, temporary);
     }

@@ -386,6 +386,27 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("bytes of a purged asset that the purge could not delete are removed by the next orphan cleanup")
+    void purgeLeftoversAreCleanedUp() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
+        Asset generated = assets.store(png().execution(exec.id(), null), "generated".getBytes(StandardCharsets.UTF_8));
+        Asset upload = assets.store(png(), "upload".getBytes(StandardCharsets.UTF_8));
+        exec.complete();
+        acme.conversations().archive(c.id());
+        clock.set(clock.instant().plus(Duration.ofDays(91)));
+        blobs.failDelete = true;
+        acme.retention().runRetention(dev.atlas.RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)));
+        blobs.failDelete = false;
+        assertThat(assets.get(generated.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(generated.blobKey(), upload.blobKey());
+
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(generated.blobKey());
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(upload.blobKey());
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
     @DisplayName("without a blob store the default local directory is <dataDirectory>/assets")
     void defaultDirectory() throws Exception {
         Path data = dir.resolve("data");
