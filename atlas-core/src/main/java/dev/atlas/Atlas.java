@@ -112,7 +112,11 @@ public interface Atlas extends AutoCloseable {
     /** Which database this instance runs on. */
     DatabaseKind databaseKind();
 
-    /** The validated settings this instance was built with. */
+    /**
+     * The validated settings this instance was built with, without secrets
+     * ({@link AtlasConfig#withoutSecrets()}): no password, the JDBC URL's secrets masked, and
+     * credential keys that show their ids only.
+     */
     AtlasConfig config();
 
     /** Releases the connection pool if Atlas created it; a pool the application supplied is left open. */

@@ -5,13 +5,17 @@ import dev.atlas.spi.AtlasFactory;
 import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.Objects;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.ServiceLoader;
 
 /**
- * Configures and opens an {@link Atlas}. Each setting is checked when it is set and fails with
- * a {@link ConfigurationException} that says what is allowed.
+ * Configures and opens an {@link Atlas}. Every setting is validated by {@link #config()} and
+ * {@link #build()}, which report <em>all</em> invalid settings at once in one
+ * {@link ConfigurationException}, each saying what is allowed; setters never throw.
  *
  * <pre>{@code
  * Atlas atlas = Atlas.builder()
@@ -24,7 +28,7 @@ public final class AtlasBuilder {
     private Path sqliteFile;
     private String jdbcUrl;
     private String username;
-    private String password;
+    private Secret password;
     private DataSource dataSource;
     private String tablePrefix = "atlas_";
     private boolean migrate = true;
@@ -34,45 +38,56 @@ public final class AtlasBuilder {
     private CredentialKeys credentialKeys;
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
+    /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
+    private final Map<String, String> problems = new LinkedHashMap<>();
 
     AtlasBuilder() {}
 
+    private boolean accept(String setting, String problem) {
+        if (problem == null) {
+            problems.remove(setting);
+            return true;
+        }
+        problems.put(setting, problem);
+        return false;
+    }
+
     /** Use (and create if missing) this SQLite file; its parent directories are created too. */
     public AtlasBuilder sqlite(Path file) {
-        if (file == null) {
-            throw new ConfigurationException("sqlite file must not be null");
+        if (accept("sqlite", file == null ? "sqlite file must not be null" : null)) {
+            this.sqliteFile = file;
         }
-        this.sqliteFile = file;
         return this;
     }
 
     /** Connect to {@code jdbc:sqlite:...} or {@code jdbc:postgresql:...} through a pool Atlas owns. */
     public AtlasBuilder jdbcUrl(String jdbcUrl) {
-        if (jdbcUrl == null || !(jdbcUrl.startsWith("jdbc:sqlite:") || jdbcUrl.startsWith("jdbc:postgresql:"))) {
-            throw new ConfigurationException("jdbcUrl must start with jdbc:sqlite: or jdbc:postgresql:, was " + jdbcUrl);
+        if (accept("jdbcUrl", AtlasConfig.jdbcUrlProblem(jdbcUrl))) {
+            this.jdbcUrl = jdbcUrl;
         }
-        this.jdbcUrl = jdbcUrl;
         return this;
     }
 
+    /** User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}. */
     public AtlasBuilder credentials(String username, String password) {
         this.username = username;
-        this.password = password;
+        this.password = password == null ? null : Secret.of(password);
         return this;
     }
 
     /** Use the application's own pool; Atlas will not close it. */
     public AtlasBuilder dataSource(DataSource dataSource) {
-        if (dataSource == null) {
-            throw new ConfigurationException("dataSource must not be null");
+        if (accept("dataSource", dataSource == null ? "dataSource must not be null" : null)) {
+            this.dataSource = dataSource;
         }
-        this.dataSource = dataSource;
         return this;
     }
 
     /** Prefix of every Atlas table: 1 to 30 lowercase letters, digits or underscores, starting with a letter. */
     public AtlasBuilder tablePrefix(String tablePrefix) {
-        this.tablePrefix = AtlasConfig.checkPrefix(tablePrefix);
+        if (accept("tablePrefix", AtlasConfig.prefixProblem(tablePrefix))) {
+            this.tablePrefix = tablePrefix;
+        }
         return this;
     }
 
@@ -84,25 +99,25 @@ public final class AtlasBuilder {
 
     /** The clock every stored timestamp comes from (default: system UTC). */
     public AtlasBuilder clock(Clock clock) {
-        this.clock = Objects.requireNonNull(clock, "clock");
+        if (accept("clock", clock == null ? AtlasConfig.CLOCK_PROBLEM : null)) {
+            this.clock = clock;
+        }
         return this;
     }
 
     /** How many messages {@link ConversationStore#history(java.util.UUID)} returns (default 50). */
     public AtlasBuilder historyLimit(int historyLimit) {
-        if (historyLimit < 1 || historyLimit > Limits.MAX_PAGE_SIZE) {
-            throw new ConfigurationException("historyLimit must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + historyLimit);
+        if (accept("historyLimit", AtlasConfig.historyLimitProblem(historyLimit))) {
+            this.historyLimit = historyLimit;
         }
-        this.historyLimit = historyLimit;
         return this;
     }
 
     /** Size of the pool Atlas creates (default 10; ignored with {@link #dataSource(DataSource)}). */
     public AtlasBuilder maxPoolSize(int maxPoolSize) {
-        if (maxPoolSize < 1 || maxPoolSize > 1000) {
-            throw new ConfigurationException("maxPoolSize must be between 1 and 1000, was " + maxPoolSize);
+        if (accept("maxPoolSize", AtlasConfig.maxPoolSizeProblem(maxPoolSize))) {
+            this.maxPoolSize = maxPoolSize;
         }
-        this.maxPoolSize = maxPoolSize;
         return this;
     }
 
@@ -111,33 +126,40 @@ public final class AtlasBuilder {
      * key material; Atlas holds it in memory only and never writes or prints it.
      */
     public AtlasBuilder credentialKeys(CredentialKeys credentialKeys) {
-        if (credentialKeys == null) {
-            throw new ConfigurationException("credentialKeys must not be null");
+        if (accept("credentialKeys", credentialKeys == null ? "credentialKeys must not be null" : null)) {
+            this.credentialKeys = credentialKeys;
         }
-        this.credentialKeys = credentialKeys;
         return this;
     }
 
     /** Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}). */
     public AtlasBuilder blobStore(dev.atlas.asset.BlobStore blobStore) {
-        if (blobStore == null) {
-            throw new ConfigurationException("blobStore must not be null");
+        if (accept("blobStore", blobStore == null ? "blobStore must not be null" : null)) {
+            this.blobStore = blobStore;
         }
-        this.blobStore = blobStore;
         return this;
     }
 
     /** Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use. */
     public AtlasBuilder dataDirectory(Path dataDirectory) {
-        if (dataDirectory == null) {
-            throw new ConfigurationException("dataDirectory must not be null");
+        if (accept("dataDirectory", dataDirectory == null ? "dataDirectory must not be null" : null)) {
+            this.dataDirectory = dataDirectory;
         }
-        this.dataDirectory = dataDirectory;
         return this;
     }
 
-    /** The settings as they stand, validated. */
+    /**
+     * The settings as they stand, validated: every invalid setting is reported in one
+     * {@link ConfigurationException}.
+     */
     public AtlasConfig config() {
+        List<String> all = new ArrayList<>(problems.values());
+        boolean sourceSetterFailed = problems.containsKey("sqlite") || problems.containsKey("jdbcUrl") || problems.containsKey("dataSource");
+        int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
+        if (sources != 1 && !(sources == 0 && sourceSetterFailed)) {
+            all.add(AtlasConfig.sourceProblem(sources));
+        }
+        AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
                 credentialKeys, blobStore, dataDirectory);
     }

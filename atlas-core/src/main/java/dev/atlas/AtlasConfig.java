@@ -3,17 +3,21 @@ package dev.atlas;
 import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * Validated settings of an {@link Atlas} instance, produced by {@link AtlasBuilder}. Exactly one
  * of {@code sqliteFile}, {@code jdbcUrl} and {@code dataSource} is set.
  *
+ * <p>{@link #toString()} masks the password and any secret inside {@code jdbcUrl}; the copy
+ * {@link Atlas#config()} returns holds neither (see {@link #withoutSecrets()}).
+ *
  * @param sqliteFile    SQLite database file Atlas opens and pools itself
  * @param jdbcUrl       JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL)
  * @param username      user for {@code jdbcUrl}, or {@code null}
- * @param password      password for {@code jdbcUrl}, or {@code null}
+ * @param password      password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints
  * @param dataSource    an application-owned pool; Atlas never closes it
  * @param tablePrefix   prefix of every Atlas table, {@code atlas_} by default
  * @param migrate       whether to run pending migrations when building
@@ -29,7 +33,7 @@ public record AtlasConfig(
         Path sqliteFile,
         String jdbcUrl,
         String username,
-        String password,
+        Secret password,
         DataSource dataSource,
         String tablePrefix,
         boolean migrate,
@@ -40,32 +44,88 @@ public record AtlasConfig(
         dev.atlas.asset.BlobStore blobStore,
         Path dataDirectory) {
 
-    static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
-
     public AtlasConfig {
+        List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1) {
-            throw new ConfigurationException("exactly one of sqlite(Path), jdbcUrl(String) or dataSource(DataSource) must be set, "
-                    + sources + " were");
+            problems.add(sourceProblem(sources));
         }
-        checkPrefix(tablePrefix);
+        if (jdbcUrl != null) {
+            addIfBad(problems, jdbcUrlProblem(jdbcUrl));
+        }
+        addIfBad(problems, prefixProblem(tablePrefix));
         if (clock == null) {
-            throw new ConfigurationException("clock must not be null");
+            problems.add(CLOCK_PROBLEM);
         }
+        addIfBad(problems, historyLimitProblem(historyLimit));
+        addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
+        throwIfAny(problems);
+    }
+
+    static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
+
+    static String sourceProblem(int sources) {
+        return "exactly one of sqlite(Path), jdbcUrl(String) or dataSource(DataSource) must be set, " + sources + " were";
+    }
+
+    static String jdbcUrlProblem(String jdbcUrl) {
+        if (jdbcUrl == null || !(jdbcUrl.startsWith("jdbc:sqlite:") || jdbcUrl.startsWith("jdbc:postgresql:"))) {
+            return "jdbcUrl must start with jdbc:sqlite: or jdbc:postgresql:, was " + dev.atlas.internal.Redaction.url(jdbcUrl);
+        }
+        return null;
+    }
+
+    static String prefixProblem(String prefix) {
+        return dev.atlas.internal.TablePrefix.problem(prefix);
+    }
+
+    static String historyLimitProblem(int historyLimit) {
         if (historyLimit < 1 || historyLimit > Limits.MAX_PAGE_SIZE) {
-            throw new ConfigurationException("historyLimit must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + historyLimit);
+            return "historyLimit must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + historyLimit;
         }
+        return null;
+    }
+
+    static String maxPoolSizeProblem(int maxPoolSize) {
         if (maxPoolSize < 1 || maxPoolSize > 1000) {
-            throw new ConfigurationException("maxPoolSize must be between 1 and 1000, was " + maxPoolSize);
+            return "maxPoolSize must be between 1 and 1000, was " + maxPoolSize;
+        }
+        return null;
+    }
+
+    private static void addIfBad(List<String> problems, String problem) {
+        if (problem != null) {
+            problems.add(problem);
+        }
+    }
+
+    /** One exception for every problem found, so a misconfigured application is fixed in one round. */
+    static void throwIfAny(List<String> problems) {
+        if (problems.size() == 1) {
+            throw new ConfigurationException(problems.get(0));
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems.size() + " settings are invalid: " + String.join("; ", problems));
         }
     }
 
     static String checkPrefix(String prefix) {
-        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-            throw new ConfigurationException("tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
-                    + " and underscores, starting with a letter (for example 'atlas_')");
+        String problem = prefixProblem(prefix);
+        if (problem != null) {
+            throw new ConfigurationException(problem);
         }
         return prefix;
+    }
+
+    /**
+     * These settings without anything secret: no password, and {@code jdbcUrl} with its
+     * user-info password and secret parameters ({@code password=}, {@code sslpassword=},
+     * {@code key=} …) masked. {@link Atlas#config()} returns this form. Credential keys stay,
+     * as {@link CredentialKeys} exposes key ids only.
+     */
+    public AtlasConfig withoutSecrets() {
+        return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
+                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory);
     }
 
     /**
@@ -91,8 +151,8 @@ public record AtlasConfig(
 
     @Override
     public String toString() {
-        // Never print the password.
-        return "AtlasConfig[sqliteFile=" + sqliteFile + ", jdbcUrl=" + jdbcUrl + ", username=" + username
+        // Never print the password, nor one written into the URL.
+        return "AtlasConfig[sqliteFile=" + sqliteFile + ", jdbcUrl=" + dev.atlas.internal.Redaction.url(jdbcUrl) + ", username=" + username
                 + ", dataSource=" + (dataSource == null ? null : dataSource.getClass().getName()) + ", tablePrefix=" + tablePrefix
                 + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
                 + ", credentialKeys=" + credentialKeys // CredentialKeys prints ids only

@@ -14,6 +14,7 @@ import java.util.UUID;
  * @param closedAt      when it was closed, or {@code null}
  * @param deletedAt     when it was soft-deleted, or {@code null}
  * @param assistantRevisionId the assistant revision it runs with, or {@code null}
+ * @param externalKey   the id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}
  */
 public record Conversation(
         UUID id,
@@ -35,7 +36,8 @@ public record Conversation(
         Instant createdAt,
         Instant updatedAt,
         Instant deletedAt,
-        UUID assistantRevisionId) {
+        UUID assistantRevisionId,
+        String externalKey) {
 
     public Optional<String> titleIfSet() {
         return Optional.ofNullable(title);

@@ -13,13 +13,24 @@ import java.util.UUID;
  * <p>Every write runs in one transaction: it either happens whole, with its audit events, or
  * not at all. Methods that take an id of a row that does not exist (or is deleted) throw
  * {@link NotFoundException}; bad arguments throw {@link InvalidInputException} before any
- * write.
+ * write. Ids carried in a write's input (assistant, tool call, execution, step) must name rows
+ * of this tenant; any other id fails with a {@link NotFoundException} naming the field.
+ *
+ * <p>A message belongs to its conversation: while the conversation is soft-deleted, every
+ * message method treats its messages as not found, until {@link #restore(UUID)}.
+ *
+ * <p>Among the messages answering one parent with one role (retry siblings) at most one is
+ * active, under any concurrency: the database enforces it with a unique index, and
+ * {@link #append} and {@link #activate} serialise on the conversation.
  */
 public interface ConversationStore {
 
     // ---- conversations ------------------------------------------------------------------
 
-    /** Creates a conversation. A tool thread's parent conversation must exist in this tenant. */
+    /**
+     * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
+     * revision and parent tool call when given, must exist in this tenant.
+     */
     Conversation create(NewConversation conversation);
 
     /** The conversation, unless it does not exist or is soft-deleted. */
@@ -29,6 +40,28 @@ public interface ConversationStore {
     default Conversation require(UUID conversationId) {
         return get(conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
+
+    /**
+     * The live conversation carrying {@code externalKey}: an id from outside Atlas, such as a
+     * framework's chat or session id (see {@link #ensure(String, NewConversation)}).
+     */
+    Optional<Conversation> getByKey(String externalKey);
+
+    /** Like {@link #getByKey(String)} but throws {@link NotFoundException} when absent. */
+    default Conversation requireByKey(String externalKey) {
+        return getByKey(externalKey).orElseThrow(() -> new NotFoundException("conversation with external key", externalKey));
+    }
+
+    /**
+     * The live conversation carrying {@code externalKey}, created from {@code conversation} when
+     * there is none. Race-free on both databases: concurrent callers with one key, in one process
+     * or several, all get the same conversation. {@code conversation} is only used to create; an
+     * existing conversation is returned as stored. Keys are unique per tenant among conversations
+     * that are not soft-deleted: deleting a conversation frees its key.
+     *
+     * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     */
+    Conversation ensure(String externalKey, NewConversation conversation);
 
     /** Conversations matching the query, newest activity first, keyset-paginated. */
     Page<Conversation> list(ConversationQuery query);
@@ -54,7 +87,10 @@ public interface ConversationStore {
     /** Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}. */
     void delete(UUID conversationId);
 
-    /** Undoes {@link #delete(UUID)}. */
+    /**
+     * Undoes {@link #delete(UUID)}. Throws {@link ConflictException} when another live
+     * conversation has taken its external key meanwhile.
+     */
     Conversation restore(UUID conversationId);
 
     // ---- messages -----------------------------------------------------------------------
@@ -63,8 +99,11 @@ public interface ConversationStore {
      * Appends a message at the next sequence, in constant time whatever the conversation's
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
      * a repeat returns the stored message, and a repeat with different role or content throws
-     * {@link ConflictException}. An assistant message with a parent becomes the active sibling;
-     * the others answering the same parent are deactivated in the same transaction. The first
+     * {@link ConflictException}. A message with a parent becomes the active sibling; the others
+     * answering the same parent with the same role are deactivated in the same transaction. A
+     * parent is refused with {@link ConflictException} on {@code parentId} when {@link #canRetry}
+     * would say false: an active user message already follows it. An execution and step, when
+     * given, must exist in this tenant and the step must belong to the execution. The first
      * user message titles an untitled conversation.
      */
     Message append(UUID conversationId, NewMessage message);
@@ -96,7 +135,11 @@ public interface ConversationStore {
     /** Makes this message the active one among its siblings. */
     Message activate(UUID messageId);
 
-    /** Whether a response to this message's parent may still be regenerated: no later user message exists. */
+    /**
+     * Whether a response to this message's parent may still be regenerated: no active user
+     * message follows the parent (for a message without parent: follows the message). The same
+     * rule decides whether {@link #append} accepts the parent.
+     */
     boolean canRetry(UUID messageId);
 
     /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
@@ -125,6 +168,15 @@ public interface ConversationStore {
     /** Soft-deletes a message; it leaves history and transcripts. */
     void deleteMessage(UUID messageId);
 
-    /** The message's audit trail, oldest first. */
-    List<MessageEvent> events(UUID messageId);
+    /**
+     * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}
+     * events; follow {@link Page#nextCursor()} for the rest. A soft-deleted message keeps its
+     * trail; a message of a soft-deleted conversation is not found.
+     */
+    Page<MessageEvent> events(MessageEventQuery query);
+
+    /** The first page ({@value MessageEventQuery#DEFAULT_LIMIT} events at most) of the message's audit trail. */
+    default Page<MessageEvent> events(UUID messageId) {
+        return events(MessageEventQuery.forMessage(messageId));
+    }
 }

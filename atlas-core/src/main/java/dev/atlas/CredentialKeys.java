@@ -22,7 +22,9 @@ import java.util.regex.Pattern;
  * Atlas atlas = Atlas.builder().sqlite(file).credentialKeys(keys).build();
  * }</pre>
  *
- * Immutable; {@link #toString()} lists ids only, never key material.
+ * Immutable. No public method returns key material: {@link #toString()}, {@link #ids()} and
+ * {@link #primaryId()} show ids only, so these keys can sit in {@link AtlasConfig} (and in
+ * {@link Atlas#config()}) without exposing the keys.
  */
 public final class CredentialKeys {
     /** Allowed key ids: 1 to 64 characters of letters, digits, '.', '_' and '-'. */
@@ -32,6 +34,12 @@ public final class CredentialKeys {
 
     private final String primaryId;
     private final Map<String, SecretKey> keys;
+
+    static {
+        // The cipher (dev.atlas.internal) is the only reader of key material; it gets it through
+        // this hook rather than a public accessor any caller of Atlas.config() could use.
+        dev.atlas.internal.KeyAccess.register((keys, id) -> Optional.ofNullable(keys.keys.get(id)));
+    }
 
     private CredentialKeys(String primaryId, Map<String, SecretKey> keys) {
         this.primaryId = primaryId;
@@ -72,11 +80,6 @@ public final class CredentialKeys {
     /** Every key id. */
     public Set<String> ids() {
         return keys.keySet();
-    }
-
-    /** The key with this id, if configured. */
-    public Optional<SecretKey> key(String id) {
-        return Optional.ofNullable(keys.get(id));
     }
 
     private static String checkId(String id) {

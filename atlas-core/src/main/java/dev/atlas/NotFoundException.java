@@ -1,5 +1,7 @@
 package dev.atlas;
 
+import java.util.Optional;
+
 /**
  * The referenced row does not exist in the calling tenant (or was deleted). A row that exists
  * in another tenant is reported exactly like one that does not exist at all.
@@ -7,11 +9,21 @@ package dev.atlas;
 public class NotFoundException extends AtlasException {
     private final String entity;
     private final Object id;
+    private final String field;
 
     public NotFoundException(String entity, Object id) {
-        super(entity + " " + id + " not found");
+        this(entity, id, null);
+    }
+
+    /**
+     * An id passed in {@code field} of a write (for example {@code "assistantId"}) names no row
+     * of this tenant; the message starts with the field, as {@link InvalidInputException}'s does.
+     */
+    public NotFoundException(String entity, Object id, String field) {
+        super((field == null ? "" : field + ": ") + entity + " " + id + " not found");
         this.entity = entity;
         this.id = id;
+        this.field = field;
     }
 
     /** What kind of row was looked up, for example {@code "conversation"}. */
@@ -22,5 +34,10 @@ public class NotFoundException extends AtlasException {
     /** The id that was looked up. */
     public Object id() {
         return id;
+    }
+
+    /** The argument field that carried the id, when the id came in a write's input. */
+    public Optional<String> field() {
+        return Optional.ofNullable(field);
     }
 }

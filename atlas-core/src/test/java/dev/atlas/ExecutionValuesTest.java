@@ -57,7 +57,7 @@ class ExecutionValuesTest {
         assertThat(Atlas.builder().sqlite(db).dataDirectory(Path.of("/var/atlas")).config().assetDirectory())
                 .isEqualTo(Path.of("/var/atlas/assets"));
         assertThat(Atlas.builder().jdbcUrl("jdbc:postgresql://db/app").config().assetDirectory()).isEqualTo(Path.of("atlas-data", "assets"));
-        assertThatThrownBy(() -> Atlas.builder().blobStore(null)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> Atlas.builder().blobStore(null).config()).isInstanceOf(ConfigurationException.class);
     }
 
     @Test

@@ -42,7 +42,7 @@ public final class CredentialCipher {
         RANDOM.nextBytes(nonce);
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.ENCRYPT_MODE, keys.key(keyId).orElseThrow(), new GCMParameterSpec(TAG_BITS, nonce));
+            c.init(Cipher.ENCRYPT_MODE, KeyAccess.key(keys, keyId).orElseThrow(), new GCMParameterSpec(TAG_BITS, nonce));
             c.updateAAD(aad(tenant, ownerType, ownerId, name, keyId));
             return new Sealed(keyId, nonce, c.doFinal(plaintext.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
@@ -51,7 +51,7 @@ public final class CredentialCipher {
     }
 
     public String decrypt(Sealed sealed, String tenant, String ownerType, String ownerId, String name) {
-        SecretKey key = keys.key(sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
+        SecretKey key = KeyAccess.key(keys, sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
                 "credential '" + name + "' was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
                         + keys.ids() + ")"));
         if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null

@@ -7,16 +7,24 @@ import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.Drivers;
 import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.internal.SqliteSettings;
+import dev.atlas.internal.Redaction;
 import dev.atlas.migrations.AtlasMigrations;
 import dev.atlas.spi.AtlasFactory;
 
 import javax.sql.DataSource;
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Opens {@link Atlas} on Jdbi. Found by {@link dev.atlas.AtlasBuilder#build()} through
@@ -51,21 +59,27 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         try {
             Dialect dialect = detect(dataSource);
+            Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
+                    ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
             if (config.migrate()) {
                 AtlasMigrations.of(dataSource)
                         .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
                         .tablePrefix(config.tablePrefix())
                         .migrate();
             }
-            return new JdbiAtlas(config, new Db(dataSource, dialect, config.tablePrefix(), config.clock()), owned);
+            Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
+            sqliteSettings.ifPresent(install -> install.accept(db));
+            // The instance keeps no password and no URL secret: Atlas.config() hands out this copy.
+            return new JdbiAtlas(config.withoutSecrets(), db, owned);
         } catch (RuntimeException e) {
             if (owned != null) {
                 owned.close();
             }
-            if (e instanceof ConfigurationException) {
+            if (e instanceof ConfigurationException && !mentionsSecret(e, secrets(config))) {
                 throw e;
             }
-            throw new ConfigurationException("could not open Atlas on " + describe(config) + ": " + e.getMessage(), e);
+            throw new ConfigurationException(Redaction.text("could not open Atlas on " + describe(config) + ": " + e.getMessage(),
+                    secrets(config)), scrubbed(e, secrets(config)));
         }
     }
 
@@ -73,7 +87,41 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         if (config.sqliteFile() != null) {
             return config.sqliteFile().toString();
         }
-        return config.jdbcUrl() != null ? config.jdbcUrl() : "the supplied data source";
+        return config.jdbcUrl() != null ? Redaction.url(config.jdbcUrl()) : "the supplied data source";
+    }
+
+    /** The literal secrets of {@code config}: the password and any secret written into the URL. */
+    private static List<String> secrets(AtlasConfig config) {
+        List<String> secrets = new ArrayList<>(Redaction.secretsOf(config.jdbcUrl()));
+        if (config.password() != null) {
+            secrets.add(config.password().reveal());
+        }
+        return secrets;
+    }
+
+    private static boolean mentionsSecret(Throwable e, List<String> secrets) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (!Redaction.text(m, secrets).equals(m)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * {@code e} itself when no message in its cause chain quotes a secret; otherwise a copy of the
+     * chain with scrubbed messages and the original stack traces, because a driver or pool
+     * message that quotes the URL would otherwise reach the application's logs as a cause.
+     */
+    private static Throwable scrubbed(Throwable e, List<String> secrets) {
+        if (e == null || !mentionsSecret(e, secrets)) {
+            return e;
+        }
+        RuntimeException copy = new RuntimeException(e.getClass().getName() + ": " + Redaction.text(e.getMessage(), secrets),
+                scrubbed(e.getCause(), secrets));
+        copy.setStackTrace(e.getStackTrace());
+        return copy;
     }
 
     static Dialect detect(DataSource dataSource) {
@@ -87,21 +135,18 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         String url = config.jdbcUrl();
         if (config.sqliteFile() != null) {
             Path file = config.sqliteFile().toAbsolutePath();
-            try {
-                if (file.getParent() != null) {
-                    Files.createDirectories(file.getParent());
-                }
-            } catch (IOException e) {
-                throw new ConfigurationException("cannot create the directory for SQLite file " + file + ": " + e.getMessage(), e);
-            }
+            createOwnerOnly(file);
             url = "jdbc:sqlite:" + file;
+        } else if (url.startsWith("jdbc:sqlite:")) {
+            sqliteFileOf(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
         }
         HikariConfig hc = new HikariConfig();
         hc.setPoolName("atlas");
         hc.setMaximumPoolSize(config.maxPoolSize());
-        if (url.startsWith("jdbc:sqlite:")) {
+        Drivers driver = Drivers.forUrl(url);
+        hc.setDriverClassName(driver.requireDriverClass());
+        if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            hc.setDriverClassName("org.sqlite.JDBC");
             if (url.contains(":memory:") || url.contains("mode=memory")) {
                 // Each connection to an in-memory SQLite database is a database of its own: keep
                 // exactly one, forever, or a second connection would see no tables at all.
@@ -110,21 +155,73 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 hc.setMaxLifetime(0);
                 hc.setIdleTimeout(0);
             }
-        } else {
-            hc.setDriverClassName("org.postgresql.Driver");
+        }
+        Redaction.UserInfo userInfo = Redaction.userInfo(url);
+        if (userInfo != null) {
+            // Keep the password out of the URL the pool logs and the driver quotes in errors.
+            url = userInfo.urlWithout();
+            hc.setUsername(userInfo.user());
+            hc.setPassword(userInfo.password());
         }
         hc.setJdbcUrl(url);
         if (config.username() != null) {
             hc.setUsername(config.username());
         }
         if (config.password() != null) {
-            hc.setPassword(config.password());
+            hc.setPassword(config.password().reveal());
         }
         try {
             return new HikariDataSource(hc);
         } catch (RuntimeException e) {
-            throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": " + e.getMessage(), e);
+            throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
+                    + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
         }
+    }
+
+    /**
+     * Creates a missing SQLite database file readable by its owner only (0600, like the blob
+     * files). SQLite itself would create it 0644 (less the umask), and it gives the -wal, -shm
+     * and -journal files the database file's permissions, so they follow. An existing file keeps
+     * the permissions it has.
+     */
+    static void createOwnerOnly(Path file) {
+        try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent());
+            }
+            if (Files.exists(file)) {
+                return;
+            }
+            if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            } else {
+                Files.createFile(file);
+            }
+        } catch (FileAlreadyExistsException raced) {
+            // Another process created it between the check and here; it decided the permissions.
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot create SQLite file " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The database file a {@code jdbc:sqlite:} URL names, or empty for an in-memory or resource database. */
+    static Optional<Path> sqliteFileOf(String url) {
+        String rest = url.substring("jdbc:sqlite:".length());
+        int q = rest.indexOf('?');
+        String params = q < 0 ? "" : rest.substring(q + 1);
+        if (q >= 0) {
+            rest = rest.substring(0, q);
+        }
+        if (rest.startsWith("file:")) {
+            rest = rest.substring("file:".length());
+            if (rest.startsWith("//")) {
+                rest = rest.substring(2);
+            }
+        }
+        if (rest.isEmpty() || rest.startsWith(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory")) {
+            return Optional.empty();
+        }
+        return Optional.of(Path.of(rest));
     }
 
     /** Adds each of {@link #SQLITE_DEFAULTS} the URL does not set itself. */

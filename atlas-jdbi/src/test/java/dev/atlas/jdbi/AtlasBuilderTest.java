@@ -76,10 +76,12 @@ class AtlasBuilderTest {
     @DisplayName("an invalid table prefix is rejected with what is allowed")
     void badPrefix() {
         for (String bad : new String[] {"Atlas_", "1x", "a-b", "", "x;drop table y", "a".repeat(31)}) {
-            assertThatThrownBy(() -> Atlas.builder().tablePrefix(bad)).isInstanceOf(ConfigurationException.class)
+            assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("p.db")).tablePrefix(bad).config())
+                    .isInstanceOf(ConfigurationException.class)
                     .hasMessageContaining("lowercase letters, digits and underscores");
         }
-        assertThatThrownBy(() -> Atlas.builder().tablePrefix(null)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("p.db")).tablePrefix(null).config())
+                .isInstanceOf(ConfigurationException.class);
     }
 
     @Test
@@ -89,10 +91,12 @@ class AtlasBuilderTest {
                 .hasMessageContaining("exactly one of");
         assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).jdbcUrl("jdbc:sqlite:x").build())
                 .isInstanceOf(ConfigurationException.class);
-        assertThatThrownBy(() -> Atlas.builder().jdbcUrl("jdbc:mysql://x")).isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("jdbc:postgresql:");
-        assertThatThrownBy(() -> Atlas.builder().historyLimit(0)).isInstanceOf(ConfigurationException.class);
-        assertThatThrownBy(() -> Atlas.builder().maxPoolSize(0)).isInstanceOf(ConfigurationException.class);
+        assertThatThrownBy(() -> Atlas.builder().jdbcUrl("jdbc:mysql://x").build()).isInstanceOf(ConfigurationException.class)
+                .hasMessage("jdbcUrl must start with jdbc:sqlite: or jdbc:postgresql:, was jdbc:mysql://x");
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).historyLimit(0).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("historyLimit must be between 1 and 1000, was 0");
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).maxPoolSize(0).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("maxPoolSize must be between 1 and 1000, was 0");
     }
 
     @Test
@@ -106,7 +110,7 @@ class AtlasBuilderTest {
     @DisplayName("a data source the application supplied is never closed by Atlas")
     void suppliedPoolStaysOpen() {
         HikariConfig hc = new HikariConfig();
-        hc.setJdbcUrl("jdbc:sqlite:" + dir.resolve("host.db"));
+        hc.setJdbcUrl("jdbc:sqlite:" + dir.resolve("host.db") + "?journal_mode=WAL");
         try (HikariDataSource host = new HikariDataSource(hc)) {
             Atlas atlas = Atlas.builder().dataSource(host).build();
             var store = atlas.conversations();
@@ -124,5 +128,210 @@ class AtlasBuilderTest {
     void passwordHidden() {
         var config = Atlas.builder().jdbcUrl("jdbc:postgresql://h/db").credentials("u", "s3cret").config();
         assertThat(config.toString()).doesNotContain("s3cret");
+    }
+
+    // ---- secrets never leave through configuration, messages or toString (issue 10.10) ------
+
+    private static final String URL_PASSWORD = "url-pw-7Hq2";
+    private static final String PASSWORD = "builder-pw-9Zx4";
+
+    private static String stackTrace(Throwable t) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        t.printStackTrace(new java.io.PrintWriter(out));
+        return out.toString();
+    }
+
+    @Test
+    @DisplayName("AtlasConfig.toString masks the password, a password in the URL's user-info and every secret URL parameter")
+    void configToStringMasksUrlSecrets() {
+        var config = Atlas.builder().jdbcUrl("jdbc:postgresql://app:" + URL_PASSWORD + "@db:5432/app?user=app&password=" + URL_PASSWORD
+                + "&sslpassword=" + URL_PASSWORD + "&ssl=true").credentials("app", PASSWORD).config();
+        assertThat(config.toString())
+                .contains("jdbcUrl=jdbc:postgresql://app:****@db:5432/app?user=app&password=****&sslpassword=****&ssl=true, username=app,")
+                .doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD);
+        assertThat(config.password()).hasToString("Secret[****]");
+    }
+
+    @Test
+    @DisplayName("a rejected jdbcUrl is quoted with its secrets masked")
+    void rejectedUrlMasked() {
+        assertThatThrownBy(() -> Atlas.builder().jdbcUrl("jdbc:mysql://app:" + URL_PASSWORD + "@db/app?password=" + URL_PASSWORD).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("jdbcUrl must start with jdbc:sqlite: or jdbc:postgresql:, was jdbc:mysql://app:****@db/app?password=****");
+    }
+
+    @Test
+    @DisplayName("a failed connection's exception and its whole cause chain hold neither the password nor the URL's secrets")
+    void connectionFailureMasked() {
+        for (String url : new String[] {"jdbc:postgresql://127.0.0.1:1/none?password=" + URL_PASSWORD,
+                "jdbc:postgresql://app:" + URL_PASSWORD + "@127.0.0.1:1/none"}) {
+            // slf4j-simple (the tests' logger) writes to the current System.err: capture what the pool logs.
+            java.io.PrintStream err = System.err;
+            java.io.ByteArrayOutputStream logged = new java.io.ByteArrayOutputStream();
+            System.setErr(new java.io.PrintStream(logged, true, java.nio.charset.StandardCharsets.UTF_8));
+            Throwable thrown;
+            try {
+                thrown = org.assertj.core.api.Assertions.catchThrowable(() -> Atlas.builder().jdbcUrl(url).credentials("app", PASSWORD).build());
+            } finally {
+                System.setErr(err);
+            }
+            assertThat(thrown).isInstanceOf(ConfigurationException.class);
+            assertThat(stackTrace(thrown)).contains(url.replace(URL_PASSWORD, "****"))
+                    .doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD);
+            assertThat(logged.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    @DisplayName("Atlas.config() holds no password, a masked URL, and credential keys that expose ids only")
+    void configOfOpenInstanceHasNoSecrets() {
+        String database = "atlas_cfg_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        String url = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase(database) + "&password=" + URL_PASSWORD;
+        byte[] key = new byte[32];
+        new java.security.SecureRandom().nextBytes(key);
+        try (Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", PASSWORD)
+                .credentialKeys(dev.atlas.CredentialKeys.of("k1", key)).build()) {
+            var config = atlas.config();
+            assertThat(config.password()).isNull();
+            assertThat(config.jdbcUrl()).isEqualTo(url.replace(URL_PASSWORD, "****"));
+            assertThat(config.credentialKeys().ids()).containsExactly("k1");
+            assertThat(config.toString()).doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD)
+                    .doesNotContain(java.util.HexFormat.of().formatHex(key));
+            // No public method of CredentialKeys hands out key material.
+            assertThat(java.util.Arrays.stream(dev.atlas.CredentialKeys.class.getMethods())
+                    .map(java.lang.reflect.Method::getGenericReturnType).map(java.lang.reflect.Type::getTypeName)
+                    .filter(t -> t.contains("Key>") || t.contains("javax.crypto") || t.contains("java.security") || t.equals("byte[]")))
+                    .isEmpty();
+            atlas.credentials().put(Owner.user("1"), "openai", "sk-1");
+            assertThat(atlas.credentials().get(Owner.user("1"), "openai").orElseThrow().reveal()).isEqualTo("sk-1");
+        }
+    }
+
+    @Test
+    @DisplayName("Secret's hash code is not the plaintext's, and equal secrets still hash alike")
+    void secretHashIsKeyed() {
+        for (String plain : new String[] {"hunter2", "sk-live-1234567890", ""}) {
+            assertThat(dev.atlas.Secret.of(plain).hashCode()).isNotEqualTo(plain.hashCode())
+                    .isEqualTo(dev.atlas.Secret.of(plain).hashCode());
+            assertThat(dev.atlas.Secret.of(plain)).isEqualTo(dev.atlas.Secret.of(plain)).hasToString("Secret[****]");
+        }
+    }
+
+    // ---- SQLite files are owner-only (issue 10.11) -------------------------------------
+
+    @Test
+    @DisplayName("the SQLite database, -wal and -shm files Atlas creates are readable by their owner only (0600)")
+    void sqliteFilesOwnerOnly() throws Exception {
+        Path viaPath = dir.resolve("owner/agent.db");
+        Path viaUrl = dir.resolve("url.db");
+        try (Atlas a = Atlas.sqlite(viaPath); Atlas b = Atlas.builder().jdbcUrl("jdbc:sqlite:" + viaUrl).build()) {
+            for (Atlas atlas : new Atlas[] {a, b}) {
+                var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+                atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("written"));
+            }
+            for (Path db : new Path[] {viaPath, viaUrl}) {
+                for (String suffix : new String[] {"", "-wal", "-shm"}) {
+                    Path f = db.resolveSibling(db.getFileName() + suffix);
+                    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+                            .as(f.toString()).isEqualTo("rw-------");
+                }
+            }
+        }
+    }
+
+    // ---- a host-supplied SQLite pool gets Atlas's settings or is refused (issue 11.6) ------
+
+    private static HikariDataSource hostPool(Path file, String params) {
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl("jdbc:sqlite:" + file + params);
+        hc.setMaximumPoolSize(1);
+        return new HikariDataSource(hc);
+    }
+
+    private record Settings(String foreignKeys, int busyTimeout, String transactionMode) {}
+
+    private static Settings settings(java.sql.Connection c) throws java.sql.SQLException {
+        org.sqlite.SQLiteConnection sc = c.unwrap(org.sqlite.SQLiteConnection.class);
+        try (var s = c.createStatement(); var rs = s.executeQuery("PRAGMA foreign_keys")) {
+            rs.next();
+            return new Settings(rs.getString(1), sc.getBusyTimeout(), sc.getConnectionConfig().getTransactionMode().name());
+        }
+    }
+
+    @Test
+    @DisplayName("a host SQLite pool without busy timeout, foreign keys or IMMEDIATE transactions gets them on Atlas's connections (foreign keys for writes), and keeps its own")
+    void hostPoolGetsSettingsPerConnection() throws Exception {
+        try (HikariDataSource host = hostPool(dir.resolve("host.db"), "?journal_mode=WAL");
+             Atlas atlas = Atlas.builder().dataSource(host).build()) {
+            var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("written through the host pool"));
+            var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+            org.jdbi.v3.core.HandleCallback<Settings, RuntimeException> read = h -> {
+                try {
+                    return settings(h.getConnection());
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            // Foreign keys matter to writes only, so only write transactions switch them on.
+            assertThat(db.write(read)).isEqualTo(new Settings("1", 10_000, "IMMEDIATE"));
+            assertThat(db.read(read)).isEqualTo(new Settings("0", 10_000, "IMMEDIATE"));
+            try (var hostConnection = host.getConnection()) {
+                assertThat(settings(hostConnection)).isEqualTo(new Settings("0", 3_000, "DEFERRED"));
+            }
+            assertThat(atlas.conversations().history(c.id())).hasSize(1);
+        }
+    }
+
+    @Test
+    @DisplayName("a host SQLite pool whose database is not in WAL mode is refused before any write, saying how to set it")
+    void hostPoolWithoutWalRefused() throws Exception {
+        Path file = dir.resolve("rollback.db");
+        try (HikariDataSource host = hostPool(file, "")) {
+            assertThatThrownBy(() -> Atlas.builder().dataSource(host).build()).isInstanceOf(ConfigurationException.class)
+                    .hasMessage("the supplied SQLite DataSource's database runs journal_mode=delete, and Atlas needs journal_mode=WAL"
+                            + " (readers never block the writer). WAL is a property of the database file, so Atlas does not change it"
+                            + " for you: add journal_mode=WAL to the pool's JDBC URL (jdbc:sqlite:app.db?journal_mode=WAL) or"
+                            + " SQLiteConfig.setJournalMode(JournalMode.WAL), or run PRAGMA journal_mode=WAL once on the database");
+            try (var c = host.getConnection(); var s = c.createStatement(); var rs = s.executeQuery("SELECT COUNT(*) FROM sqlite_master")) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("nothing was created").isZero();
+            }
+        }
+    }
+
+    // ---- typed errors and every invalid setting at once (issue 11.5) ---------------------
+
+    @Test
+    @DisplayName("builder.clock(null) is a ConfigurationException naming the clock, not a NullPointerException")
+    void nullClock() {
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("c.db")).clock(null).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()");
+    }
+
+    @Test
+    @DisplayName("every invalid setting is reported at once, in the order set, in one ConfigurationException")
+    void allProblemsAtOnce() {
+        assertThatThrownBy(() -> Atlas.builder().tablePrefix("Bad").historyLimit(0).maxPoolSize(0).clock(null).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("5 settings are invalid: tablePrefix 'Bad' is invalid: use 1 to 30 characters of lowercase letters, digits"
+                        + " and underscores, starting with a letter (for example 'atlas_'); historyLimit must be between 1 and 1000,"
+                        + " was 0; maxPoolSize must be between 1 and 1000, was 0; clock must not be null: pass a java.time.Clock,"
+                        + " for example Clock.systemUTC(); exactly one of sqlite(Path), jdbcUrl(String) or dataSource(DataSource)"
+                        + " must be set, 0 were");
+        // A later valid value replaces an earlier invalid one.
+        assertThat(Atlas.builder().sqlite(dir.resolve("ok.db")).historyLimit(0).historyLimit(20).config().historyLimit()).isEqualTo(20);
+    }
+
+    @Test
+    @DisplayName("AtlasMigrations refuses a bad prefix or a null data source with a ConfigurationException")
+    void migrationsTyped() {
+        assertThatThrownBy(() -> dev.atlas.migrations.AtlasMigrations.of(null)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("dataSource must not be null");
+        assertThatThrownBy(() -> dev.atlas.migrations.AtlasMigrations.of(new org.sqlite.SQLiteDataSource()).tablePrefix("Bad"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("tablePrefix 'Bad' is invalid: use 1 to 30 characters of lowercase letters, digits and underscores,"
+                        + " starting with a letter (for example 'atlas_')");
     }
 }

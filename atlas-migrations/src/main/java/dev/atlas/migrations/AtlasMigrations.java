@@ -1,6 +1,10 @@
 package dev.atlas.migrations;
 
+import dev.atlas.ConfigurationException;
+import dev.atlas.StorageException;
+import dev.atlas.internal.TablePrefix;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
 
 import javax.sql.DataSource;
@@ -8,7 +12,6 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Runs Atlas's schema migrations on a {@link DataSource}, with Atlas's own Flyway history table
@@ -18,8 +21,11 @@ import java.util.regex.Pattern;
  * AtlasMigrations.of(dataSource).tablePrefix("atlas_").migrate();
  * }</pre>
  *
- * A host that runs its own Flyway can instead add {@link #location(Dialect)} to its locations
- * and set the placeholder {@code prefix} (see the README).
+ * Beside a host's own Flyway (its default history table {@code flyway_schema_history}), run the
+ * host's migrations first and Atlas's second, as the README shows; do not add Atlas's
+ * location to the host's Flyway (both start at version 1). Every failure is an
+ * {@link dev.atlas.AtlasException}: {@link ConfigurationException} for bad arguments or an
+ * unsupported database, {@link StorageException} when the database or a migration fails.
  */
 public final class AtlasMigrations {
 
@@ -44,14 +50,13 @@ public final class AtlasMigrations {
                 if (product.contains("postgres")) {
                     return POSTGRESQL;
                 }
-                throw new IllegalStateException("Atlas supports SQLite and PostgreSQL; the data source is " + product);
+                throw new ConfigurationException("Atlas supports SQLite and PostgreSQL; the data source is " + product);
             } catch (SQLException e) {
-                throw new IllegalStateException("could not connect to detect the database: " + e.getMessage(), e);
+                throw new StorageException("could not connect to detect the database: " + e.getMessage(), e.getSQLState(),
+                        e.getSQLState() != null && e.getSQLState().startsWith("08"), e);
             }
         }
     }
-
-    private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
 
     private final DataSource dataSource;
     private Dialect dialect;
@@ -63,12 +68,15 @@ public final class AtlasMigrations {
 
     public static AtlasMigrations of(DataSource dataSource) {
         if (dataSource == null) {
-            throw new IllegalArgumentException("dataSource must not be null");
+            throw new ConfigurationException("dataSource must not be null");
         }
         return new AtlasMigrations(dataSource);
     }
 
-    /** The classpath location of a dialect's migrations, for a host's own Flyway configuration. */
+    /**
+     * The classpath location of a dialect's migrations. Run them through {@link #migrate()} (Atlas's
+     * own history table), not through a host's Flyway: their versions start at 1 like the host's.
+     */
     public static String location(Dialect dialect) {
         return "classpath:dev/atlas/migrations/" + dialect.folder;
     }
@@ -79,9 +87,9 @@ public final class AtlasMigrations {
     }
 
     public AtlasMigrations tablePrefix(String prefix) {
-        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-            throw new IllegalArgumentException("tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters,"
-                    + " digits and underscores, starting with a letter");
+        String problem = TablePrefix.problem(prefix);
+        if (problem != null) {
+            throw new ConfigurationException(problem);
         }
         this.prefix = prefix;
         return this;
@@ -108,7 +116,15 @@ public final class AtlasMigrations {
 
     /** Applies pending migrations; returns how many were applied (0 when up to date). */
     public int migrate() {
-        MigrateResult result = flyway().migrate();
-        return result.migrationsExecuted;
+        try {
+            MigrateResult result = flyway().migrate();
+            return result.migrationsExecuted;
+        } catch (FlywayException e) {
+            SQLException sql = null;
+            for (Throwable t = e; t != null && sql == null; t = t.getCause()) {
+                sql = t instanceof SQLException s ? s : null;
+            }
+            throw new StorageException("Atlas's migrations failed: " + e.getMessage(), sql == null ? null : sql.getSQLState(), false, e);
+        }
     }
 }

@@ -41,6 +41,7 @@ public final class Db {
     private final ReentrantLock writeLock;
     private volatile boolean closed;
     private volatile String installationId;
+    private volatile java.util.function.Consumer<Handle> beforeEachWrite;
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
         this.dialect = dialect;
@@ -111,6 +112,11 @@ public final class Db {
         }
     }
 
+    /** Runs {@code hook} on the handle of every write transaction, before it begins (see {@link SqliteSettings}). */
+    public void beforeEachWrite(java.util.function.Consumer<Handle> hook) {
+        this.beforeEachWrite = hook;
+    }
+
     /** Runs {@code work} in one write transaction; on SQLite behind the single-writer lock. */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
         checkOpen();
@@ -118,7 +124,11 @@ public final class Db {
             writeLock.lock();
         }
         try {
-            return jdbi.inTransaction(work);
+            java.util.function.Consumer<Handle> hook = beforeEachWrite;
+            return hook == null ? jdbi.inTransaction(work) : jdbi.withHandle(h -> {
+                hook.accept(h);
+                return h.inTransaction(work);
+            });
         } catch (AtlasException e) {
             throw e;
         } catch (JdbiException e) {
@@ -162,7 +172,8 @@ public final class Db {
             return new InvalidInputException("content", "has too many distinct words for PostgreSQL's full-text index: " + sql.getMessage());
         }
         boolean retryable = isRetryable(sql, e);
-        String message = sql != null ? sql.getMessage() : e.getMessage();
+        // A driver or pool message can quote the JDBC URL (connection failures do): mask its secrets.
+        String message = dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage());
         return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);
     }
 

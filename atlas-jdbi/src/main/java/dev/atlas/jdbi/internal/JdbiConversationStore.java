@@ -11,6 +11,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Message;
 import dev.atlas.MessageEvent;
+import dev.atlas.MessageEventQuery;
 import dev.atlas.MessageEventType;
 import dev.atlas.MessageStatus;
 import dev.atlas.NewConversation;
@@ -46,6 +47,16 @@ public final class JdbiConversationStore implements ConversationStore {
     private static final String M = "SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages";
     private static final String LIVE_CONVERSATION = "EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
             + " AND c.id = :conversation AND c.deleted_at IS NULL)";
+    /**
+     * The one lookup of a message by id ({@code :t}, {@code :id}) for every message method: a
+     * message is reachable only while its conversation is live, so a soft-deleted conversation
+     * hides its messages from every read and write until it is restored. Statements using it
+     * name the table without an alias.
+     */
+    private static final String MESSAGE_BY_ID = "tenant_id = :t AND id = :id AND EXISTS (SELECT 1 FROM <p>conversations lc"
+            + " WHERE lc.tenant_id = <p>messages.tenant_id AND lc.id = <p>messages.conversation_id AND lc.deleted_at IS NULL)";
+    /** {@link #MESSAGE_BY_ID} for a message that is not soft-deleted itself. */
+    private static final String LIVE_MESSAGE_BY_ID = MESSAGE_BY_ID + " AND deleted_at IS NULL";
 
     private final Db db;
     private final String tenant;
@@ -81,29 +92,93 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Conversation create(NewConversation nc) {
         Check.notNull("conversation", nc);
+        return insertConversation(nc, null).orElseThrow();
+    }
+
+    @Override
+    public Optional<Conversation> getByKey(String externalKey) {
+        Check.key("externalKey", externalKey);
+        return db.read(h -> findByKey(h, externalKey));
+    }
+
+    @Override
+    public Conversation ensure(String externalKey, NewConversation nc) {
+        Check.key("externalKey", externalKey);
+        Check.notNull("conversation", nc);
+        // A key's conversation may be deleted between our insert attempt and our lookup; a
+        // few rounds settle it, since each round either finds a live row or inserts one.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<Conversation> existing = db.read(h -> findByKey(h, externalKey));
+            if (existing.isPresent()) {
+                return existing.get();
+            }
+            Optional<Conversation> created = insertConversation(nc, externalKey);
+            if (created.isPresent()) {
+                return created.get();
+            }
+        }
+        throw new ConflictException("externalKey", "conversation with external key " + externalKey
+                + " was deleted and re-created concurrently while ensuring it; retry");
+    }
+
+    private Optional<Conversation> findByKey(Handle h, String key) {
+        return h.createQuery(C + " WHERE tenant_id = :t AND external_key = :key AND deleted_at IS NULL")
+                .bind("t", tenant).bind("key", key).map(conversations).findOne();
+    }
+
+    /**
+     * Inserts the conversation. With an external key the insert does nothing when a live
+     * conversation of the tenant already holds the key (empty result): PostgreSQL makes a
+     * concurrent insert of the same key wait for the first to commit or roll back, and SQLite
+     * runs one writer at a time, so two callers never both create.
+     */
+    private Optional<Conversation> insertConversation(NewConversation nc, String key) {
         JsonDoc metadata = Json.write("metadata", nc.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
+            if (nc.assistantId() != null) {
+                requireRow(h, "SELECT 1 FROM <p>assistants WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL",
+                        nc.assistantId(), "assistant", "assistantId");
+            }
             UUID assistant = nc.assistantRevisionId() == null ? nc.assistantId() : revisionAssistant(h, nc);
             if (nc.parentConversationId() != null) {
                 findConversation(h, nc.parentConversationId())
-                        .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId()));
+                        .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId(), "parentConversationId"));
             }
-            h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
+            if (nc.parentToolCallId() != null) {
+                requireRow(h, "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id",
+                        nc.parentToolCallId(), "tool call", "parentToolCallId");
+            }
+            int inserted = h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                             + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
-                            + " created_at, updated_at, assistant_revision_id) VALUES (:t, :id, :ownerType, :ownerId, :agent, :assistant,"
-                            + " :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision)")
+                            + " created_at, updated_at, assistant_revision_id, external_key) VALUES (:t, :id, :ownerType, :ownerId, :agent,"
+                            + " :assistant, :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision, :key)"
+                            + (key == null ? "" : " ON CONFLICT DO NOTHING"))
                     .bind("t", tenant).bind("id", id)
                     .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
                     .bind("agent", nc.agent()).bind("assistant", assistant).bind("revision", nc.assistantRevisionId()).bind("type", nc.type().toString())
                     .bind("parent", nc.parentConversationId()).bind("parentToolCall", nc.parentToolCallId())
-                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now)
+                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now).bind("key", key)
                     .execute();
-            return new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
+            if (inserted == 0) {
+                return Optional.<Conversation>empty();
+            }
+            return Optional.of(new Conversation(id, tenant, nc.owner(), nc.agent(), assistant, nc.type(), nc.parentConversationId(),
                     nc.parentToolCallId(), nc.title(), null, ConversationStatus.OPEN, Json.readMap(metadata.text()), 0, null, null,
-                    null, now, now, null, nc.assistantRevisionId());
+                    null, now, now, null, nc.assistantRevisionId(), key));
         });
+    }
+
+    /**
+     * Refuses an id carried in a write's input unless {@code sql} (binding {@code :t} and
+     * {@code :id}) finds its row in this tenant: another tenant's id fails exactly like an
+     * unknown one.
+     */
+    private void requireRow(Handle h, String sql, UUID id, String entity, String field) {
+        if (h.createQuery(sql).bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+            throw new NotFoundException(entity, id, field);
+        }
     }
 
     /**
@@ -114,7 +189,7 @@ public final class JdbiConversationStore implements ConversationStore {
         UUID owner = h.createQuery("SELECT assistant_id FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
                 .bind("t", tenant).bind("id", nc.assistantRevisionId())
                 .map((rs, ctx) -> db.dialect().uuid(rs, "assistant_id")).findOne()
-                .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId()));
+                .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId(), "assistantRevisionId"));
         if (nc.assistantId() != null && !nc.assistantId().equals(owner)) {
             throw new InvalidInputException("assistantRevisionId", "revision " + nc.assistantRevisionId() + " belongs to assistant "
                     + owner + ", not to assistantId " + nc.assistantId());
@@ -261,11 +336,23 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Conversation restore(UUID conversationId) {
         Check.notNull("conversationId", conversationId);
-        return db.write(h -> h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
-                .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
-                .map(conversations).findOne()
-                .orElseThrow(() -> new NotFoundException("conversation", conversationId)));
+        return db.write(h -> {
+            // The key's unique index covers live conversations only; say why a restore cannot
+            // proceed instead of surfacing the index violation.
+            Optional<String> takenKey = h.createQuery("SELECT d.external_key FROM <p>conversations d JOIN <p>conversations l"
+                            + " ON l.tenant_id = d.tenant_id AND l.external_key = d.external_key AND l.deleted_at IS NULL AND l.id != d.id"
+                            + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL")
+                    .bind("t", tenant).bind("id", conversationId).mapTo(String.class).findFirst();
+            if (takenKey.isPresent()) {
+                throw new ConflictException("externalKey", "another live conversation holds external key " + takenKey.get()
+                        + "; delete it or give this one up before restoring " + conversationId);
+            }
+            return h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
+                            + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
+                    .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
+                    .map(conversations).findOne()
+                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+        });
     }
 
     // ---- messages -----------------------------------------------------------------------
@@ -313,8 +400,9 @@ public final class JdbiConversationStore implements ConversationStore {
                         throw new Replay(e);
                     }
                 }
+                requireExecutionLinks(h, m);
                 if (m.parentId() != null) {
-                    requireParent(h, conversationId, m.parentId());
+                    requireAnswerableParent(h, conversationId, m);
                     h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
                                     + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
                             .bind("t", tenant).bind("c", conversationId).bind("parent", m.parentId())
@@ -387,17 +475,71 @@ public final class JdbiConversationStore implements ConversationStore {
         });
     }
 
-    private void requireParent(Handle h, UUID conversationId, UUID parentId) {
-        Optional<UUID> parentConversation = h.createQuery("SELECT conversation_id FROM <p>messages WHERE tenant_id = :t AND id = :id"
-                        + " AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", parentId)
-                .map((rs, ctx) -> db.dialect().uuid(rs, "conversation_id")).findOne();
-        if (parentConversation.isEmpty()) {
-            throw new NotFoundException("message", parentId);
+    /** The execution and step a message links to exist in this tenant, and the step is the execution's. */
+    private void requireExecutionLinks(Handle h, NewMessage m) {
+        if (m.executionId() == null) {
+            return;
         }
-        if (!parentConversation.get().equals(conversationId)) {
+        // One round trip for both: the step is joined within the execution's tenant.
+        Optional<UUID> stepExecution = h.createQuery("SELECT s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
+                        + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :e")
+                .bind("t", tenant).bind("e", m.executionId()).bind("step", m.stepId())
+                .map((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))).findOne()
+                .orElseThrow(() -> new NotFoundException("execution", m.executionId(), "executionId"));
+        if (m.stepId() == null) {
+            return;
+        }
+        if (stepExecution.isEmpty()) {
+            throw new NotFoundException("step", m.stepId(), "stepId");
+        }
+        if (!stepExecution.get().equals(m.executionId())) {
+            throw new InvalidInputException("stepId", "step " + m.stepId() + " belongs to execution " + stepExecution.get()
+                    + ", not to executionId " + m.executionId());
+        }
+    }
+
+    /**
+     * The parent exists in this conversation, and answering it again is still allowed: a
+     * regeneration (the parent already has an answer with this role) is refused once an active
+     * user message follows the parent, which is what {@link #canRetry} reports.
+     */
+    private void requireAnswerableParent(Handle h, UUID conversationId, NewMessage m) {
+        UUID parentId = m.parentId();
+        Map.Entry<UUID, Long> parent = h.createQuery("SELECT conversation_id, sequence FROM <p>messages WHERE " + LIVE_MESSAGE_BY_ID)
+                .bind("t", tenant).bind("id", parentId)
+                .map((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"))).findOne()
+                .orElseThrow(() -> new NotFoundException("message", parentId, "parentId"));
+        if (!parent.getKey().equals(conversationId)) {
             throw new InvalidInputException("parentId", "message " + parentId + " belongs to another conversation");
         }
+        if (!userMessageFollows(h, conversationId, parent.getValue(), parentId)) {
+            return;
+        }
+        boolean answered = h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND parent_id = :parent"
+                        + " AND role = :role AND deleted_at IS NULL LIMIT 1")
+                .bind("t", tenant).bind("c", conversationId).bind("parent", parentId).bind("role", m.role().toString())
+                .mapTo(Integer.class).findOne().isPresent();
+        if (answered) {
+            throw new ConflictException("parentId", "message " + parentId + " is followed by a later user message; regenerating"
+                    + " its answer would reorder the history (canRetry is false)");
+        }
+    }
+
+    /**
+     * The retry rule, in one place: whether an active user message follows the parent (at
+     * {@code sequence}) in the conversation. A later user message means the conversation moved
+     * on, so a regenerated answer would land after it in the history. User messages answering
+     * the parent themselves are the siblings being regenerated, not a later turn.
+     */
+    private boolean userMessageFollows(Handle h, UUID conversationId, long sequence, UUID parentId) {
+        Query query = h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND sequence > :seq"
+                        + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL"
+                        + (parentId == null ? "" : " AND (parent_id IS NULL OR parent_id <> :parent)") + " LIMIT 1")
+                .bind("t", tenant).bind("c", conversationId).bind("seq", sequence);
+        if (parentId != null) {
+            query.bind("parent", parentId);
+        }
+        return query.mapTo(Integer.class).findOne().isPresent();
     }
 
     private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details, Instant now) {
@@ -415,7 +557,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private Optional<Message> findMessage(Handle h, UUID messageId) {
-        return h.createQuery(M + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
+        return h.createQuery(M + " WHERE " + LIVE_MESSAGE_BY_ID)
                 .bind("t", tenant).bind("id", messageId).map(messages).findOne();
     }
 
@@ -501,6 +643,13 @@ public final class JdbiConversationStore implements ConversationStore {
     public Message activate(UUID messageId) {
         Check.notNull("messageId", messageId);
         return db.write(h -> {
+            // Appends and activations of one conversation serialise on its row (append takes it
+            // with the next sequence), so concurrent activations end with the last one active, and
+            // the unique index on active siblings (V6) never trips on this path.
+            h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id ="
+                            + " (SELECT conversation_id FROM <p>messages WHERE " + LIVE_MESSAGE_BY_ID + ")" + db.dialect().forUpdate())
+                    .bind("t", tenant).bind("id", messageId).mapTo(String.class).findOne()
+                    .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
             if (self.active()) {
                 return self;
@@ -527,10 +676,13 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("messageId", messageId);
         return db.read(h -> {
             Message self = requireMessage(h, messageId);
-            return h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND sequence > :seq"
-                            + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL LIMIT 1")
-                    .bind("t", tenant).bind("c", self.conversationId()).bind("seq", self.sequence())
-                    .mapTo(Integer.class).findOne().isEmpty();
+            long after = self.sequence();
+            if (self.parentId() != null) {
+                // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.
+                after = h.createQuery("SELECT sequence FROM <p>messages WHERE tenant_id = :t AND id = :id")
+                        .bind("t", tenant).bind("id", self.parentId()).mapTo(Long.class).findOne().orElse(after);
+            }
+            return !userMessageFollows(h, self.conversationId(), after, self.parentId());
         });
     }
 
@@ -572,8 +724,8 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Message markRead(UUID messageId) {
         Check.notNull("messageId", messageId);
-        return db.write(h -> h.createQuery("UPDATE <p>messages SET read_at = COALESCE(read_at, :now) WHERE tenant_id = :t AND id = :id"
-                        + " AND deleted_at IS NULL RETURNING " + Rows.MESSAGE_COLUMNS)
+        return db.write(h -> h.createQuery("UPDATE <p>messages SET read_at = COALESCE(read_at, :now) WHERE " + LIVE_MESSAGE_BY_ID
+                        + " RETURNING " + Rows.MESSAGE_COLUMNS)
                 .bind("t", tenant).bind("id", messageId).bind("now", db.now())
                 .map(messages).findOne()
                 .orElseThrow(() -> new NotFoundException("message", messageId)));
@@ -637,18 +789,34 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     @Override
-    public List<MessageEvent> events(UUID messageId) {
-        Check.notNull("messageId", messageId);
-        List<MessageEvent> rows = db.read(h -> h.createQuery("SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events"
-                        + " WHERE tenant_id = :t AND message_id = :m ORDER BY created_at, id")
-                .bind("t", tenant).bind("m", messageId).map(events).list());
-        if (rows.isEmpty()) {
-            throw new NotFoundException("message", messageId);
+    public Page<MessageEvent> events(MessageEventQuery q) {
+        Check.notNull("query", q);
+        Cursor after = q.cursor() == null ? null : Cursor.parse(q.cursor());
+        List<MessageEvent> rows = db.read(h -> {
+            // A soft-deleted message keeps its audit trail, so this looks the message up without
+            // the message's own deleted_at, but still only in a live conversation.
+            if (h.createQuery("SELECT 1 FROM <p>messages WHERE " + MESSAGE_BY_ID).bind("t", tenant)
+                    .bind("id", q.messageId()).mapTo(Integer.class).findOne().isEmpty()) {
+                throw new NotFoundException("message", q.messageId());
+            }
+            Query query = h.createQuery("SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :m"
+                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
+                            + " ORDER BY created_at, id LIMIT :limit")
+                    .bind("t", tenant).bind("m", q.messageId()).bind("limit", q.limit() + 1);
+            if (after != null) {
+                query.bind("afterAt", after.at()).bind("afterId", after.id());
+            }
+            return query.map(events).list();
+        });
+        if (rows.size() <= q.limit()) {
+            return new Page<>(rows, Optional.empty());
         }
-        return List.copyOf(rows);
+        List<MessageEvent> page = rows.subList(0, q.limit());
+        MessageEvent last = page.get(page.size() - 1);
+        return new Page<>(page, Optional.of(new Cursor(last.createdAt(), last.id()).encode()));
     }
 
-    /** Keyset position in a conversation listing: activity time and id of the last row seen. */
+    /** Keyset position in a listing (conversations, message events): the time and id of the last row seen. */
     record Cursor(Instant at, UUID id) {
         String encode() {
             String raw = Dialect.toMicros(at) + ":" + id;

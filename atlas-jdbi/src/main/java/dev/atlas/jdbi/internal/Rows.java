@@ -21,7 +21,7 @@ public final class Rows {
 
     public static final String CONVERSATION_COLUMNS = "tenant_id, id, owner_type, owner_id, agent, assistant_id, type, "
             + "parent_conversation_id, parent_tool_call_id, title, summary, status, metadata, last_sequence, last_message_at, "
-            + "archived_at, closed_at, created_at, updated_at, deleted_at, assistant_revision_id";
+            + "archived_at, closed_at, created_at, updated_at, deleted_at, assistant_revision_id, external_key";
 
     public static final String MESSAGE_COLUMNS = "tenant_id, id, conversation_id, sequence, role, content_type, content, status, "
             + "failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id, step_id, "
@@ -55,7 +55,8 @@ public final class Rows {
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
                 d.instant(rs, "deleted_at"),
-                d.uuid(rs, "assistant_revision_id"));
+                d.uuid(rs, "assistant_revision_id"),
+                rs.getString("external_key"));
     }
 
     public static RowMapper<Message> message(Dialect d) {

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.AssistantSpec;
 import dev.atlas.ConflictException;
 import dev.atlas.ContentType;
 import dev.atlas.Conversation;
@@ -11,7 +12,9 @@ import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Message;
 import dev.atlas.MessageEvent;
+import dev.atlas.MessageEventQuery;
 import dev.atlas.MessageEventType;
+import dev.atlas.Limits;
 import dev.atlas.MessageStatus;
 import dev.atlas.NewConversation;
 import dev.atlas.NewMessage;
@@ -19,11 +22,16 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Role;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -34,6 +42,7 @@ import java.util.Set;
 import java.util.TimeZone;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -70,7 +79,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @Test
     @DisplayName("a created conversation reads back with every field as written")
     void createAndGet() {
-        UUID assistant = UUID.randomUUID();
+        UUID assistant = atlas.tenant("acme").assistants().create(AssistantSpec.of("support-bot", "Support bot")).id();
         Conversation c = store.create(NewConversation.of(ALICE, "support").title("Order 1234").assistant(assistant)
                 .metadata(Map.of("channel", "web", "priority", 2, "tags", List.of("a", "b"), "nested", Map.of("x", true))));
         Conversation read = store.get(c.id()).orElseThrow();
@@ -91,7 +100,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @DisplayName("a tool thread records its parent conversation and tool call")
     void toolThread() {
         Conversation parent = convo();
-        UUID toolCall = UUID.randomUUID();
+        UUID toolCall = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(parent.id()))
+                .step().toolCall("c1", "research", "{}").id();
         Conversation thread = store.create(NewConversation.toolThread(ALICE, "researcher", parent.id(), toolCall));
         assertThat(store.get(thread.id()).orElseThrow())
                 .returns(ConversationType.TOOL, Conversation::type)
@@ -103,7 +113,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @DisplayName("a tool thread whose parent is in another tenant is rejected")
     void toolThreadParentOtherTenant() {
         Conversation foreign = other.create(NewConversation.of(BOB));
-        assertThatThrownBy(() -> store.create(NewConversation.toolThread(ALICE, null, foreign.id(), UUID.randomUUID())))
+        assertThatThrownBy(() -> store.create(NewConversation.toolThread(ALICE, null, foreign.id(), null)))
                 .isInstanceOf(NotFoundException.class);
     }
 
@@ -255,8 +265,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @DisplayName("every field of a message round-trips, including links to an execution and step")
     void messageRoundTrip() {
         Conversation c = convo();
-        UUID execution = UUID.randomUUID();
-        UUID step = UUID.randomUUID();
+        ExecutionHandle exec = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        UUID execution = exec.id();
+        UUID step = exec.step().id();
         Message m = store.append(c.id(), NewMessage.assistant("done").execution(execution, step).agent("support")
                 .metadata(Map.of("model", "gpt-4o")).status(MessageStatus.PROCESSING));
         Message read = store.message(m.id()).orElseThrow();
@@ -323,7 +334,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         store.activate(first.id());
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Tell me a joke", "Joke one");
         assertThat(store.message(second.id()).orElseThrow().active()).isFalse();
-        assertThat(store.events(first.id())).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
+        assertThat(store.events(first.id()).items()).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
         assertThat(store.messages(c.id(), 0, 10)).hasSize(3);
 
         store.append(c.id(), NewMessage.user("Another"));
@@ -394,7 +405,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.updateStatus(m.id(), MessageStatus.DELIVERED, "why"))
                 .isInstanceOf(InvalidInputException.class);
         assertThat(store.history(c.id())).hasSize(1);
-        List<MessageEvent> events = store.events(m.id());
+        List<MessageEvent> events = store.events(m.id()).items();
         assertThat(events).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED,
                 MessageEventType.STATUS_CHANGED, MessageEventType.STATUS_CHANGED, MessageEventType.STATUS_CHANGED,
                 MessageEventType.STATUS_CHANGED);
@@ -432,7 +443,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.message(m.id())).isEmpty();
         assertThat(store.history(c.id())).isEmpty();
         assertThatThrownBy(() -> store.edit(m.id(), "x")).isInstanceOf(NotFoundException.class);
-        List<MessageEvent> events = store.events(m.id());
+        List<MessageEvent> events = store.events(m.id()).items();
         assertThat(events).extracting(MessageEvent::type)
                 .containsExactly(MessageEventType.CREATED, MessageEventType.EDITED, MessageEventType.DELETED);
         assertThat(events.get(1).details()).containsEntry("previousContent", "helo");
@@ -651,6 +662,329 @@ public abstract class ConversationStoreContract extends AtlasContract {
         }
         assertThat(store.messages(c.id(), 0, 100)).hasSize(1);
         assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(1);
+    }
+
+    // ---- sibling invariant, deleted conversations, foreign ids, paged audit trail ----------
+
+    @Test
+    @DisplayName("8 threads activating 8 different siblings at once, 10 rounds: every call succeeds and exactly one sibling is active")
+    void concurrentActivates() throws Exception {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("Tell me a joke"));
+        int n = 8;
+        List<Message> answers = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            answers.add(store.append(c.id(), NewMessage.assistant("joke " + i).parent(q.id())));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            for (int round = 0; round < 10; round++) {
+                CountDownLatch ready = new CountDownLatch(n);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Message>> futures = new ArrayList<>();
+                for (Message a : answers) {
+                    futures.add(pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.activate(a.id());
+                    }));
+                }
+                ready.await();
+                go.countDown();
+                for (Future<Message> f : futures) {
+                    assertThat(f.get().active()).isTrue();
+                }
+                assertThat(store.siblings(answers.get(0).id())).filteredOn(Message::active).hasSize(1);
+                assertThat(store.history(c.id())).hasSize(2).first().extracting(Message::id).isEqualTo(q.id());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("retries appended while other siblings are activated, all at once: every call succeeds and exactly one sibling is active")
+    void concurrentRetriesAndActivates() throws Exception {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("Tell me a joke"));
+        List<Message> answers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            answers.add(store.append(c.id(), NewMessage.assistant("joke " + i).parent(q.id())));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 5; round++) {
+                CountDownLatch ready = new CountDownLatch(8);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<Message>> futures = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    Message a = answers.get(i);
+                    String retry = "retry " + round + "-" + i;
+                    futures.add(pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.activate(a.id());
+                    }));
+                    futures.add(pool.submit(() -> {
+                        ready.countDown();
+                        go.await();
+                        return store.append(c.id(), NewMessage.assistant(retry).parent(q.id()));
+                    }));
+                }
+                ready.await();
+                go.countDown();
+                for (Future<Message> f : futures) {
+                    assertThat(f.get().active()).isTrue();
+                }
+                assertThat(store.siblings(answers.get(0).id())).hasSize(4 + 4 * (round + 1))
+                        .filteredOn(Message::active).hasSize(1);
+                assertThat(store.history(c.id())).hasSize(2);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("the database itself refuses a second active sibling")
+    void oneActiveSiblingInTheSchema() throws Exception {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("question"));
+        store.append(c.id(), NewMessage.assistant("first answer").parent(q.id()));
+        store.append(c.id(), NewMessage.assistant("second answer").parent(q.id()));
+        try (Connection conn = database.dataSource().getConnection(); Statement s = conn.createStatement()) {
+            assertThatThrownBy(() -> s.executeUpdate("UPDATE atlas_messages SET is_active = (1 = 1) WHERE content = 'first answer'"))
+                    .isInstanceOf(SQLException.class);
+        }
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("question", "second answer");
+    }
+
+    @Test
+    @DisplayName("regenerating an answer after a later user message is refused with ConflictException on parentId, as canRetry says")
+    void retryAfterLaterUserMessage() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("Q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("A1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("Q2"));
+        Message a2 = store.append(c.id(), NewMessage.assistant("A2").parent(q2.id()));
+        assertThat(store.canRetry(a1.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("A1'").parent(q1.id())))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Q1", "A1", "Q2", "A2");
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(4);
+
+        assertThat(store.canRetry(a2.id())).isTrue();
+        store.append(c.id(), NewMessage.assistant("A2'").parent(q2.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Q1", "A1", "Q2", "A2'");
+    }
+
+    @Test
+    @DisplayName("every message operation treats messages of a soft-deleted conversation as not found until restore")
+    void deletedConversationHidesMessages() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("secret question"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("first").parent(q.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("second").parent(q.id()).status(MessageStatus.QUEUED));
+        store.delete(c.id());
+        assertThat(store.message(q.id())).isEmpty();
+        assertThat(store.message(a2.id())).isEmpty();
+        List<Executable> calls = List.of(
+                () -> store.siblings(a1.id()),
+                () -> store.activate(a1.id()),
+                () -> store.canRetry(a1.id()),
+                () -> store.updateStatus(a2.id(), MessageStatus.PROCESSING, null),
+                () -> store.markDelivered(a2.id()),
+                () -> store.markRead(q.id()),
+                () -> store.edit(q.id(), "changed"),
+                () -> store.deleteMessage(q.id()),
+                () -> store.events(q.id()),
+                () -> store.events(MessageEventQuery.forMessage(a1.id()).limit(1)),
+                () -> store.append(c.id(), NewMessage.assistant("third").parent(q.id())));
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOf(NotFoundException.class);
+        }
+        store.restore(c.id());
+        assertThat(store.message(q.id()).orElseThrow()).isEqualTo(q);
+        assertThat(store.message(a2.id()).orElseThrow()).isEqualTo(a2);
+        assertThat(store.message(a1.id()).orElseThrow().active()).isFalse();
+        assertThat(store.events(q.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
+        assertThat(store.events(a1.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
+        assertThat(store.markRead(q.id()).readAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    @DisplayName("another tenant's assistant or tool call id on create fails exactly like an unknown id, naming the field; nothing is written")
+    void foreignIdsOnCreate() {
+        Conversation parent = convo();
+        Conversation theirs = other.create(NewConversation.of(BOB));
+        UUID theirAssistant = atlas.tenant("globex").assistants().create(AssistantSpec.of("bot", "Bot")).id();
+        UUID theirToolCall = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(theirs.id()))
+                .step().toolCall("c1", "lookup", "{}").id();
+        for (UUID id : List.of(theirAssistant, UUID.randomUUID())) {
+            assertNotFound(() -> store.create(NewConversation.of(ALICE).assistant(id)), "assistantId");
+        }
+        for (UUID id : List.of(theirToolCall, UUID.randomUUID())) {
+            assertNotFound(() -> store.create(NewConversation.toolThread(ALICE, null, parent.id(), id)), "parentToolCallId");
+        }
+        assertThat(store.list(ConversationQuery.all().includeDeleted(true)).items()).extracting(Conversation::id).containsExactly(parent.id());
+    }
+
+    @Test
+    @DisplayName("another tenant's execution or step id on append fails exactly like an unknown id, naming the field; nothing is written")
+    void foreignIdsOnAppend() {
+        Conversation c = convo();
+        ExecutionHandle mine = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        mine.step();
+        Conversation theirs = other.create(NewConversation.of(BOB));
+        ExecutionHandle their = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(theirs.id()));
+        UUID theirStep = their.step().id();
+        for (UUID id : List.of(their.id(), UUID.randomUUID())) {
+            assertNotFound(() -> store.append(c.id(), NewMessage.assistant("x").execution(id, null)), "executionId");
+        }
+        for (UUID id : List.of(theirStep, UUID.randomUUID())) {
+            assertNotFound(() -> store.append(c.id(), NewMessage.assistant("x").execution(mine.id(), id)), "stepId");
+        }
+        ExecutionHandle second = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        UUID stepOfSecond = second.step().id();
+        assertField(() -> store.append(c.id(), NewMessage.assistant("x").execution(mine.id(), stepOfSecond)), "stepId");
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isZero();
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("events page through the audit trail oldest first with an opaque cursor; the page size is bounded")
+    void eventsPaged() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("v0"));
+        for (int i = 1; i <= 6; i++) {
+            clock.advanceMicros(i % 2);
+            store.edit(m.id(), "v" + i);
+        }
+        List<Object> previous = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        MessageEventQuery q = MessageEventQuery.forMessage(m.id()).limit(3);
+        Page<MessageEvent> page = store.events(q);
+        while (true) {
+            sizes.add(page.items().size());
+            page.items().forEach(e -> previous.add(e.type() == MessageEventType.CREATED ? "created" : e.details().get("previousContent")));
+            if (!page.hasMore()) {
+                break;
+            }
+            page = store.events(q.after(page.nextCursor().orElseThrow()));
+        }
+        assertThat(sizes).containsExactly(3, 3, 1);
+        assertThat(previous).containsExactly("created", "v0", "v1", "v2", "v3", "v4", "v5");
+        Page<MessageEvent> all = store.events(m.id());
+        assertThat(all.items()).hasSize(7);
+        assertThat(all.hasMore()).isFalse();
+        assertThat(store.events(MessageEventQuery.forMessage(m.id()).limit(7)).hasMore()).isFalse();
+        assertField(() -> MessageEventQuery.forMessage(m.id()).limit(Limits.MAX_PAGE_SIZE + 1), "limit");
+        assertField(() -> MessageEventQuery.forMessage(m.id()).limit(0), "limit");
+        assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after("not-a-cursor")), "cursor");
+        assertThatThrownBy(() -> store.events(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+    }
+
+    private static void assertNotFound(Executable call, String field) {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        try {
+            call.execute();
+        } catch (Throwable t) {
+            thrown.set(t);
+        }
+        assertThat(thrown.get()).as("expected NotFoundException for " + field).isInstanceOf(NotFoundException.class);
+        assertThat(((NotFoundException) thrown.get()).field()).contains(field);
+        assertThat(thrown.get().getMessage()).startsWith(field + ": ");
+    }
+
+    // ---- external keys ------------------------------------------------------------------
+
+    @Test
+    @DisplayName("ensure creates a conversation for a new external key once, then returns it as stored")
+    void ensureCreatesOnce() {
+        Conversation first = store.ensure("chat-7", NewConversation.of(ALICE, "support").title("First"));
+        assertThat(first.externalKey()).isEqualTo("chat-7");
+        assertThat(first.title()).isEqualTo("First");
+        Conversation again = store.ensure("chat-7", NewConversation.of(BOB, "other").title("Ignored"));
+        assertThat(again).isEqualTo(first);
+        assertThat(store.getByKey("chat-7")).contains(first);
+        assertThat(store.requireByKey("chat-7")).isEqualTo(first);
+        assertThat(store.get(first.id())).contains(first);
+        assertThat(store.getByKey("chat-8")).isEmpty();
+        assertThatThrownBy(() -> store.requireByKey("chat-8")).isInstanceOf(NotFoundException.class);
+        assertThat(store.create(NewConversation.of(ALICE)).externalKey()).isNull();
+    }
+
+    @Test
+    @DisplayName("callers racing on one external key, from two Atlas instances, all get one conversation")
+    void ensureIsRaceFree() throws Exception {
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 0; round < 5; round++) {
+                String key = "race-" + round;
+                java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+                List<Future<Conversation>> results = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    ConversationStore s = i % 2 == 0 ? store : second;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return s.ensure(key, NewConversation.of(ALICE, "support"));
+                    }));
+                }
+                start.countDown();
+                Set<UUID> ids = new HashSet<>();
+                for (Future<Conversation> f : results) {
+                    ids.add(f.get().id());
+                }
+                assertThat(ids).as("round " + round).hasSize(1);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.list(ConversationQuery.all().limit(100)).items()).hasSize(5);
+    }
+
+    @Test
+    @DisplayName("external keys belong to a tenant: another tenant's key is not found and the same key is a different conversation")
+    void externalKeysPerTenant() {
+        Conversation mine = store.ensure("shared", NewConversation.of(ALICE));
+        assertThat(other.getByKey("shared")).isEmpty();
+        Conversation theirs = other.ensure("shared", NewConversation.of(ALICE));
+        assertThat(theirs.id()).isNotEqualTo(mine.id());
+        assertThat(theirs.tenantId()).isEqualTo("globex");
+        assertThat(store.getByKey("shared")).contains(mine);
+    }
+
+    @Test
+    @DisplayName("deleting a conversation frees its key; restoring it while another holds the key is a conflict on externalKey")
+    void deleteFreesKey() {
+        Conversation old = store.ensure("k", NewConversation.of(ALICE));
+        store.delete(old.id());
+        assertThat(store.getByKey("k")).isEmpty();
+        Conversation fresh = store.ensure("k", NewConversation.of(ALICE));
+        assertThat(fresh.id()).isNotEqualTo(old.id());
+        assertThatThrownBy(() -> store.restore(old.id())).isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("externalKey");
+        assertThat(store.get(old.id())).isEmpty();
+        store.delete(fresh.id());
+        assertThat(store.restore(old.id()).externalKey()).isEqualTo("k");
+        assertThat(store.getByKey("k").orElseThrow().id()).isEqualTo(old.id());
+    }
+
+    @Test
+    @DisplayName("external keys are validated before any write")
+    void externalKeyValidation() {
+        assertField(() -> store.ensure(null, NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure(" ", NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("a\u0000b", NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("x".repeat(256), NewConversation.of(ALICE)), "externalKey");
+        assertField(() -> store.ensure("ok", null), "conversation");
+        assertField(() -> store.getByKey(""), "externalKey");
+        assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
+        String exotic = "chat/ß-😀-'; DROP TABLE x; --";
+        assertThat(store.ensure(exotic, NewConversation.of(ALICE)).externalKey()).isEqualTo(exotic);
+        assertThat(store.getByKey(exotic).orElseThrow().externalKey()).isEqualTo(exotic);
     }
 
     private static void assertField(Executable call, String field) {

@@ -7,6 +7,7 @@ import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.migrations.AtlasMigrations;
 import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
@@ -19,6 +20,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Migrations apply once, are a no-op the second time, validate, and coexist with a host's Flyway. */
 public abstract class MigrationContract {
@@ -95,6 +97,84 @@ public abstract class MigrationContract {
             store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("works beside the host's tables"));
             assertThat(count("host_orders")).isEqualTo(1);
             assertThat(count("second_conversations")).isZero();
+        }
+    }
+
+    @Test
+    @DisplayName("V6 repairs a database where concurrent activations left two active siblings: the later one stays active")
+    void v6RepairsDoubleActiveSiblings() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+            var store = atlas.conversations();
+            var c = store.create(NewConversation.of(Owner.user("1")));
+            var q = store.append(c.id(), NewMessage.user("question"));
+            var first = store.append(c.id(), NewMessage.assistant("first answer").parent(q.id()));
+            var second = store.append(c.id(), NewMessage.assistant("second answer").parent(q.id()));
+            try (Connection conn = ds.getConnection(); Statement s = conn.createStatement()) {
+                assertThat(s.executeUpdate("UPDATE atlas_messages SET is_active = (1 = 1) WHERE content = 'first answer'")).isEqualTo(1);
+            }
+            assertThat(store.history(c.id())).hasSize(3);
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+            assertThat(store.history(c.id())).extracting(m -> m.content()).containsExactly("question", "second answer");
+            assertThat(store.message(first.id()).orElseThrow().active()).isFalse();
+            assertThat(store.message(second.id()).orElseThrow().active()).isTrue();
+        }
+    }
+
+    // ---- beside a host's own Flyway, with the host's default settings (issue 11.8) -------
+
+    /** The host's Flyway exactly as an application configures it: nothing but the data source (V1 in classpath:db/migration). */
+    private static Flyway hostFlyway(DataSource ds) {
+        return Flyway.configure().dataSource(ds).load();
+    }
+
+    @Test
+    @DisplayName("README recipe: on a fresh database the host's default Flyway runs first (its V1 applied), then Atlas; restarts apply nothing")
+    void hostFlywayFirstThenAtlas() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            assertThat(hostFlyway(ds).migrate().migrationsExecuted).isEqualTo(1);
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
+            // The next start of the application, in the same order.
+            assertThat(hostFlyway(ds).migrate().migrationsExecuted).isZero();
+            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+            assertThat(hostFlyway(ds).validateWithResult().validationSuccessful).isTrue();
+            assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
+            assertThat(hostFlyway(ds).info().applied()).extracting(m -> m.getVersion().getVersion()).containsExactly("1");
+            assertThat(count("host_orders")).isEqualTo(1);
+            var store = atlas.conversations();
+            store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("beside the host's schema"));
+        }
+    }
+
+    @Test
+    @DisplayName("when Atlas migrated first, the host's default Flyway refuses the non-empty schema; baselineOnMigrate with"
+            + " baselineVersion 0 (README) applies the host's V1, and later starts need only the defaults")
+    void atlasFirstThenHostFlyway() throws SQLException {
+        try (Atlas atlas = database.open()) {
+            DataSource ds = database.dataSource();
+            assertThatThrownBy(() -> hostFlyway(ds).migrate()).isInstanceOf(FlywayException.class)
+                    .hasMessageContaining("non-empty schema").hasMessageContaining("no schema history table");
+            assertThat(tableExists("host_orders")).isFalse();
+            var once = Flyway.configure().dataSource(ds).baselineOnMigrate(true).baselineVersion("0").load();
+            assertThat(once.migrate().migrationsExecuted).isEqualTo(1);
+            assertThat(count("host_orders")).isEqualTo(1);
+            assertThat(hostFlyway(ds).migrate().migrationsExecuted).isZero();
+            assertThat(hostFlyway(ds).validateWithResult().validationSuccessful).isTrue();
+            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+            var store = atlas.conversations();
+            store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("beside the host's schema"));
+        }
+    }
+
+    @Test
+    @DisplayName("Flyway's own hint, baselineOnMigrate alone, would skip the host's V1: why the README says baselineVersion 0")
+    void baselineAloneSkipsHostV1() throws SQLException {
+        try (Atlas atlas = database.open()) {
+            DataSource ds = database.dataSource();
+            assertThat(Flyway.configure().dataSource(ds).baselineOnMigrate(true).load().migrate().migrationsExecuted).isZero();
+            assertThat(tableExists("host_orders")).isFalse();
         }
     }
 

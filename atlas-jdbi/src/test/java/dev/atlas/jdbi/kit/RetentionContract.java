@@ -81,7 +81,7 @@ public abstract class RetentionContract extends AtlasContract {
         Message r1 = cs.append(c.id(), NewMessage.assistant("checking parcel").parent(u.id()));
         cs.append(c.id(), NewMessage.assistant("parcel arrives Monday").parent(u.id()));
         cs.edit(r1.id(), "checking the parcel");
-        Conversation tool = cs.create(NewConversation.toolThread(ALICE, "support", c.id(), UUID.randomUUID()));
+        Conversation tool = cs.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
         cs.append(tool.id(), NewMessage.tool("parcel lookup done"));
         t.search().putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0});
         t.search().putVector(SearchTarget.MESSAGE, r1.id(), MODEL, new float[] {0, 1});

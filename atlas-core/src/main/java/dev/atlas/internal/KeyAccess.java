@@ -1,0 +1,31 @@
+package dev.atlas.internal;
+
+import dev.atlas.CredentialKeys;
+
+import javax.crypto.SecretKey;
+import java.util.Optional;
+import java.util.function.BiFunction;
+
+/**
+ * How {@link CredentialCipher} reads key material that {@link CredentialKeys} does not expose
+ * publicly. {@code CredentialKeys} registers the reader when its class initialises, which
+ * happens before any instance can reach {@link #key}. Not public API.
+ */
+public final class KeyAccess {
+    private static volatile BiFunction<CredentialKeys, String, Optional<SecretKey>> reader;
+
+    private KeyAccess() {}
+
+    /** Called once, by {@link CredentialKeys}'s static initialiser; later calls are refused. */
+    public static synchronized void register(BiFunction<CredentialKeys, String, Optional<SecretKey>> keyReader) {
+        if (reader != null) {
+            throw new dev.atlas.ConfigurationException("the credential key reader is registered already");
+        }
+        reader = keyReader;
+    }
+
+    /** The key with this id, if configured. */
+    public static Optional<SecretKey> key(CredentialKeys keys, String id) {
+        return reader.apply(keys, id);
+    }
+}

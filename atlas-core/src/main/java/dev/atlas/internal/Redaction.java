@@ -1,0 +1,92 @@
+package dev.atlas.internal;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Removes secrets from JDBC URLs and from text that may quote them (driver and pool messages).
+ * Not public API.
+ *
+ * <p>A URL carries secrets in two places: the user-info ({@code //user:password@host}) and
+ * query parameters whose name says so ({@code password}, {@code sslpassword}, {@code key},
+ * {@code hexkey}, tokens, secrets). Both are replaced by {@link #MASK}; everything else stays, so
+ * a redacted URL still tells an operator which database was meant.
+ */
+public final class Redaction {
+    public static final String MASK = "****";
+
+    private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/@?#\\s]*)@");
+    private static final Pattern SECRET_PARAM = Pattern.compile(
+            "(?i)([?&;][a-z0-9_.-]*(?:password|passwd|pwd|secret|token|key)=)([^&;#\\s]*)");
+
+    private Redaction() {}
+
+    /** {@code url} with the user-info password and secret parameter values masked; {@code null} stays null. */
+    public static String url(String url) {
+        if (url == null) {
+            return null;
+        }
+        String out = USER_INFO.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
+        return SECRET_PARAM.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+    }
+
+    /** User and password written in {@code url}'s user-info ({@code //user:password@host}), percent-decoded. */
+    public record UserInfo(String user, String password, String urlWithout) {}
+
+    /**
+     * The user-info of {@code url} split off, or {@code null} when it has none. Drivers do not
+     * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
+     * as given, so it is better passed as user and password.
+     */
+    public static UserInfo userInfo(String url) {
+        Matcher m = url == null ? null : USER_INFO.matcher(url);
+        if (m == null || !m.find()) {
+            return null;
+        }
+        String user = m.group(1).substring(2, m.group(1).length() - 1);
+        return new UserInfo(decode(user), decode(m.group(2)), url.substring(0, m.start()) + "//" + url.substring(m.end()));
+    }
+
+    private static String decode(String s) {
+        // URLDecoder reads '+' as a space (form encoding); in a URL's user-info it is a plain '+'.
+        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The secret values {@code url} carries (user-info password, secret parameters), for {@link #text}. */
+    public static List<String> secretsOf(String url) {
+        List<String> secrets = new ArrayList<>();
+        if (url == null) {
+            return secrets;
+        }
+        Matcher u = USER_INFO.matcher(url);
+        while (u.find()) {
+            secrets.add(u.group(2));
+        }
+        Matcher p = SECRET_PARAM.matcher(url);
+        while (p.find()) {
+            secrets.add(p.group(2));
+        }
+        return secrets;
+    }
+
+    /**
+     * {@code text} with every occurrence of each known secret masked, then any URL secrets it
+     * quotes masked too. Known secrets are replaced literally because drivers quote them in forms
+     * no pattern foresees (decoded, inside another message).
+     */
+    public static String text(String text, Collection<String> secrets) {
+        if (text == null) {
+            return null;
+        }
+        String out = text;
+        for (String s : secrets) {
+            if (s != null && !s.isEmpty()) {
+                out = out.replace(s, MASK);
+            }
+        }
+        return url(out);
+    }
+}

@@ -1,0 +1,19 @@
+package dev.atlas.internal;
+
+import java.util.regex.Pattern;
+
+/** The one rule for table prefixes, shared by the builder and {@code atlas-migrations}. Not public API. */
+public final class TablePrefix {
+    private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
+
+    private TablePrefix() {}
+
+    /** What is wrong with {@code prefix}, or {@code null} when it is a valid prefix. */
+    public static String problem(String prefix) {
+        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
+            return "tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
+                    + " and underscores, starting with a letter (for example 'atlas_')";
+        }
+        return null;
+    }
+}

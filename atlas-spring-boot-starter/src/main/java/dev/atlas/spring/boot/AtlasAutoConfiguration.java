@@ -1,0 +1,130 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConfigurationException;
+import dev.atlas.CredentialKeys;
+import dev.atlas.Tenant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
+import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
+import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
+import org.springframework.boot.autoconfigure.liquibase.LiquibaseAutoConfiguration;
+import org.springframework.boot.autoconfigure.sql.init.SqlInitializationAutoConfiguration;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitialization;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import javax.sql.DataSource;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * Atlas in a Spring Boot application: an {@link Atlas} bean on the application's DataSource (or
+ * on {@code atlas.url} / {@code atlas.sqlite-path}), a {@link Tenant} bean for
+ * {@code atlas.tenant}, and a health indicator when Actuator is present.
+ *
+ * <p>The Atlas bean {@linkplain DependsOnDatabaseInitialization depends on database
+ * initialisation}: the application's own Flyway, Liquibase or {@code schema.sql} runs first,
+ * on the schema as the application left it, and Atlas then adds its prefixed tables with its
+ * own history table. Either tool's defaults work; nothing needs {@code baseline-on-migrate}.
+ */
+@AutoConfiguration(after = {DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
+        LiquibaseAutoConfiguration.class, SqlInitializationAutoConfiguration.class})
+@ConditionalOnClass(Atlas.class)
+@EnableConfigurationProperties(AtlasProperties.class)
+public class AtlasAutoConfiguration {
+    private static final Logger log = LoggerFactory.getLogger(AtlasAutoConfiguration.class);
+
+    /** Where Atlas keeps its data when the application has no DataSource and sets no URL. */
+    static final Path DEFAULT_SQLITE = Path.of("atlas-data", "atlas.db");
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    @DependsOnDatabaseInitialization
+    public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource) {
+        AtlasBuilder builder = Atlas.builder()
+                .tablePrefix(properties.getTablePrefix())
+                .migrate(properties.isMigrate())
+                .historyLimit(properties.getHistoryLimit())
+                .maxPoolSize(properties.getMaxPoolSize());
+        if (properties.getUrl() != null && properties.getSqlitePath() != null) {
+            throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
+        }
+        DataSource appDataSource = dataSource.getIfUnique();
+        if (properties.getUrl() != null) {
+            builder.jdbcUrl(properties.getUrl());
+            if (properties.getUsername() != null || properties.getPassword() != null) {
+                builder.credentials(properties.getUsername(), properties.getPassword());
+            }
+            log.info("Atlas uses its own pool on atlas.url");
+        } else if (properties.getSqlitePath() != null) {
+            builder.sqlite(properties.getSqlitePath());
+            log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
+        } else if (appDataSource != null) {
+            builder.dataSource(appDataSource);
+            log.info("Atlas uses the application's DataSource");
+        } else {
+            builder.sqlite(DEFAULT_SQLITE);
+            log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
+        }
+        if (properties.getDataDirectory() != null) {
+            builder.dataDirectory(properties.getDataDirectory());
+        }
+        CredentialKeys keys = credentialKeys(properties.getCredentialKeys());
+        if (keys != null) {
+            builder.credentialKeys(keys);
+        }
+        return builder.build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
+        return atlas.tenant(properties.getTenant());
+    }
+
+    static CredentialKeys credentialKeys(Map<String, String> encoded) {
+        CredentialKeys keys = null;
+        for (Map.Entry<String, String> e : encoded.entrySet()) {
+            byte[] key;
+            try {
+                key = Base64.getDecoder().decode(e.getValue().strip());
+            } catch (IllegalArgumentException bad) {
+                // The message must not echo the value: it is key material.
+                throw new ConfigurationException("atlas.credential-keys." + e.getKey() + " is not valid Base64");
+            }
+            keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
+        }
+        return keys;
+    }
+
+    /** The application's Flyway may be added after Atlas created its tables. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "org.flywaydb.core.Flyway")
+    static class AtlasFlywayConfiguration {
+        @Bean
+        FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
+            return new AtlasFlywayCoexistence(properties.getTablePrefix());
+        }
+    }
+
+    /** Actuator's {@code /actuator/health} component "atlas". */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    static class AtlasHealthConfiguration {
+        @Bean
+        @ConditionalOnMissingBean(name = "atlasHealthIndicator")
+        HealthIndicator atlasHealthIndicator(Atlas atlas) {
+            return new AtlasHealthIndicator(atlas);
+        }
+    }
+}

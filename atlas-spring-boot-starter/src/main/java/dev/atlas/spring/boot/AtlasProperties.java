@@ -1,0 +1,86 @@
+package dev.atlas.spring.boot;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code atlas.*} settings. With none of them set, Atlas runs on the application's
+ * {@link javax.sql.DataSource} (or, when the application has none, on the SQLite file
+ * {@code atlas-data/atlas.db}) with its default table prefix, migrating its own tables after the
+ * application's Flyway, Liquibase or SQL initialisation.
+ */
+@ConfigurationProperties("atlas")
+public class AtlasProperties {
+
+    /**
+     * A JDBC URL ({@code jdbc:sqlite:...} or {@code jdbc:postgresql:...}) for a pool Atlas owns,
+     * instead of the application's DataSource.
+     */
+    private String url;
+
+    /** User name for {@link #url}. */
+    private String username;
+
+    /** Password for {@link #url}. */
+    private String password;
+
+    /** An SQLite file for a pool Atlas owns, instead of the application's DataSource. */
+    private Path sqlitePath;
+
+    /** Prefix of every Atlas table: lowercase letters, digits and underscores. */
+    private String tablePrefix = "atlas_";
+
+    /** Whether Atlas migrates its tables when the application starts. */
+    private boolean migrate = true;
+
+    /** Default number of messages {@code history()} returns. */
+    private int historyLimit = 50;
+
+    /** Largest pool size when Atlas owns the pool (atlas.url or atlas.sqlite-path). */
+    private int maxPoolSize = 10;
+
+    /** The tenant of the {@code Tenant} bean the starter exposes. */
+    private String tenant = "default";
+
+    /** Directory of the local blob store for assets (default: beside the SQLite file, or ./atlas-data). */
+    private Path dataDirectory;
+
+    /**
+     * AES-256 keys for the credential store, by key id, each as 32 bytes in Base64. The first
+     * entry is the primary key new secrets are encrypted with. Keep them out of source control.
+     */
+    private Map<String, String> credentialKeys = new LinkedHashMap<>();
+
+    public String getUrl() { return url; }
+    public void setUrl(String url) { this.url = url; }
+    public String getUsername() { return username; }
+    public void setUsername(String username) { this.username = username; }
+    public String getPassword() { return password; }
+    public void setPassword(String password) { this.password = password; }
+    public Path getSqlitePath() { return sqlitePath; }
+    public void setSqlitePath(Path sqlitePath) { this.sqlitePath = sqlitePath; }
+    public String getTablePrefix() { return tablePrefix; }
+    public void setTablePrefix(String tablePrefix) { this.tablePrefix = tablePrefix; }
+    public boolean isMigrate() { return migrate; }
+    public void setMigrate(boolean migrate) { this.migrate = migrate; }
+    public int getHistoryLimit() { return historyLimit; }
+    public void setHistoryLimit(int historyLimit) { this.historyLimit = historyLimit; }
+    public int getMaxPoolSize() { return maxPoolSize; }
+    public void setMaxPoolSize(int maxPoolSize) { this.maxPoolSize = maxPoolSize; }
+    public String getTenant() { return tenant; }
+    public void setTenant(String tenant) { this.tenant = tenant; }
+    public Path getDataDirectory() { return dataDirectory; }
+    public void setDataDirectory(Path dataDirectory) { this.dataDirectory = dataDirectory; }
+    public Map<String, String> getCredentialKeys() { return credentialKeys; }
+    public void setCredentialKeys(Map<String, String> credentialKeys) { this.credentialKeys = credentialKeys; }
+
+    @Override
+    public String toString() {
+        // Never the password or the keys: this object may end up in logs or actuator output.
+        return "AtlasProperties[url=" + (url == null ? null : "(set)") + ", sqlitePath=" + sqlitePath + ", tablePrefix=" + tablePrefix
+                + ", migrate=" + migrate + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet() + "]";
+    }
+}

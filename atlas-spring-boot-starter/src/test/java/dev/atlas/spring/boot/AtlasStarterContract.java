@@ -1,0 +1,187 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Atlas;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationQuery;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewMessage;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.actuate.health.HealthIndicator;
+import org.springframework.boot.actuate.health.Status;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.jdbc.core.JdbcTemplate;
+
+import javax.sql.DataSource;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real Spring Boot application (every auto-configuration on the class path, the starter found
+ * through its imports file) on a fresh database: the application's own Flyway V1, Liquibase
+ * change set or schema.sql, and Atlas beside them, in every order a real application meets.
+ * Dialect subclasses only say how to get a fresh database URL.
+ */
+abstract class AtlasStarterContract {
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    /** A JDBC URL of a new, empty database. */
+    protected abstract String freshDatabase();
+
+    /** spring.datasource.* settings beyond the URL (credentials). */
+    protected abstract List<String> credentials();
+
+    protected ConfigurableApplicationContext start(String url, String... properties) {
+        List<String> all = new ArrayList<>(credentials());
+        all.add("spring.datasource.url=" + url);
+        all.addAll(List.of(properties));
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties(all.toArray(String[]::new)).run();
+    }
+
+    private static final String FLYWAY_ONLY = "spring.liquibase.enabled=false";
+    private static final String LIQUIBASE_ONLY = "spring.flyway.enabled=false";
+
+    @Test
+    @DisplayName("a fresh database: the application's Flyway V1 runs, then Atlas migrates beside it and works")
+    void appFlywayOnFreshDatabase() {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY)) {
+            assertAppV1Applied(ctx);
+            assertAtlasWorks(ctx, "first");
+        }
+    }
+
+    @Test
+    @DisplayName("a restart on an existing database starts cleanly and sees the data of the first run")
+    void restartOnExistingDatabase() {
+        String url = freshDatabase();
+        Conversation first;
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY)) {
+            first = assertAtlasWorks(ctx, "before restart");
+        }
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY)) {
+            assertAppV1Applied(ctx);
+            Tenant tenant = ctx.getBean(Tenant.class);
+            assertThat(tenant.conversations().history(first.id())).extracting(Message::content).containsExactly("before restart");
+        }
+    }
+
+    @Test
+    @DisplayName("Atlas first, the application's Flyway added later: the application's V1 still runs, nothing is skipped")
+    void atlasFirstThenAppFlyway() {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.flyway.enabled=false", "spring.liquibase.enabled=false")) {
+            assertAtlasWorks(ctx, "Atlas alone");
+        }
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY)) {
+            assertAppV1Applied(ctx);
+            assertAtlasWorks(ctx, "with Flyway");
+        }
+    }
+
+    @Test
+    @DisplayName("the application's Liquibase change set runs, then Atlas")
+    void appLiquibase() {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, LIQUIBASE_ONLY, "spring.liquibase.change-log=classpath:db/changelog/app.yaml")) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM DATABASECHANGELOG", Integer.class)).isEqualTo(1);
+            jdbc.update("INSERT INTO app_orders (id, item) VALUES (1, 'book')");
+            assertAtlasWorks(ctx, "liquibase");
+        }
+    }
+
+    @Test
+    @DisplayName("no migration tool: the application's schema.sql runs, then Atlas")
+    void noMigrationTool() {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.flyway.enabled=false", "spring.liquibase.enabled=false",
+                "spring.sql.init.mode=always", "spring.sql.init.schema-locations=classpath:app-schema.sql")) {
+            new JdbcTemplate(ctx.getBean(DataSource.class)).update("INSERT INTO app_orders (id, item) VALUES (1, 'book')");
+            assertAtlasWorks(ctx, "schema.sql");
+        }
+    }
+
+    @Test
+    @DisplayName("atlas.table-prefix and atlas.tenant shape the beans; the health indicator is UP")
+    void propertiesAndHealth() {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.table-prefix=agent_", "atlas.tenant=acme")) {
+            Atlas atlas = ctx.getBean(Atlas.class);
+            assertThat(atlas.config().tablePrefix()).isEqualTo("agent_");
+            Conversation c = assertAtlasWorks(ctx, "prefixed");
+            assertThat(c.tenantId()).isEqualTo("acme");
+            assertThat(atlas.tenant("acme").conversations().get(c.id())).isPresent();
+            assertThat(atlas.defaultTenant().conversations().get(c.id())).isEmpty();
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM agent_conversations", Integer.class)).isEqualTo(1);
+            HealthIndicator health = ctx.getBean("atlasHealthIndicator", HealthIndicator.class);
+            assertThat(health.health().getStatus()).isEqualTo(Status.UP);
+        }
+    }
+
+    @Test
+    @DisplayName("a schema with a table of unknown origin is left to Flyway, which refuses it as it always does")
+    void foreignTableLeftToFlyway() throws Exception {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.flyway.enabled=false", "spring.liquibase.enabled=false")) {
+            new JdbcTemplate(ctx.getBean(DataSource.class)).execute("CREATE TABLE legacy_things (id INTEGER PRIMARY KEY)");
+        }
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY).close());
+        assertThat(failure).isNotNull();
+        assertThat(org.assertj.core.util.Throwables.getRootCause(failure).getMessage()).contains("non-empty schema").contains("no schema history table");
+    }
+
+    @Test
+    @DisplayName("credential keys come from atlas.credential-keys in Base64; a bad value fails start-up without echoing it")
+    void credentialKeys() {
+        String url = freshDatabase();
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            tenant.credentials().put(Owner.user("42"), "openai", "sk-test");
+            assertThat(tenant.credentials().get(Owner.user("42"), "openai").orElseThrow().reveal()).isEqualTo("sk-test");
+        }
+        Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=not*base64!").close());
+        Throwable root = org.assertj.core.util.Throwables.getRootCause(failure);
+        assertThat(root).isInstanceOf(dev.atlas.ConfigurationException.class)
+                .hasMessage("atlas.credential-keys.k2026 is not valid Base64");
+    }
+
+    private static void assertAppV1Applied(ConfigurableApplicationContext ctx) {
+        JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+        assertThat(jdbc.queryForList("SELECT version FROM flyway_schema_history WHERE success = " + trueLiteral(jdbc)
+                + " AND version IS NOT NULL ORDER BY installed_rank", String.class)).contains("1");
+        jdbc.update("DELETE FROM app_orders");
+        jdbc.update("INSERT INTO app_orders (id, item) VALUES (1, 'book')");
+        assertThat(jdbc.queryForObject("SELECT item FROM app_orders WHERE id = 1", String.class)).isEqualTo("book");
+    }
+
+    private static String trueLiteral(JdbcTemplate jdbc) {
+        String product = jdbc.execute((java.sql.Connection c) -> c.getMetaData().getDatabaseProductName());
+        return "SQLite".equalsIgnoreCase(product) ? "1" : "true";
+    }
+
+    private static Conversation assertAtlasWorks(ConfigurableApplicationContext ctx, String text) {
+        Tenant tenant = ctx.getBean(Tenant.class);
+        Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().append(c.id(), NewMessage.user(text));
+        assertThat(tenant.conversations().history(c.id())).extracting(Message::content).containsExactly(text);
+        assertThat(tenant.conversations().list(ConversationQuery.all()).items()).extracting(Conversation::id).contains(c.id());
+        return c;
+    }
+}
