@@ -78,16 +78,16 @@ public final class JdbiMemoryStore implements MemoryStore {
     // memories, see V3), so the tenant check lives here: another tenant's id is refused exactly
     // like an id that does not exist.
     private void requireProvenance(Handle h, NewMemory m) {
-        requireRow(h, "conversation", m.conversationId(), "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
+        requireRow(h, "conversation", "conversationId", m.conversationId(), "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
-        requireRow(h, "message", m.messageId(), "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
+        requireRow(h, "message", "messageId", m.messageId(), "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
                 + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
-        requireRow(h, "tool call", m.toolCallId(), "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        requireRow(h, "tool call", "toolCallId", m.toolCallId(), "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
     }
 
-    private void requireRow(Handle h, String entity, UUID id, String existsSql) {
+    private void requireRow(Handle h, String entity, String field, UUID id, String existsSql) {
         if (id != null && h.createQuery(existsSql).bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
-            throw new NotFoundException(entity, id);
+            throw new NotFoundException(entity, id, field);
         }
     }
 

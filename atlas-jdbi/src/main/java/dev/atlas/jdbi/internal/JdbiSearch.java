@@ -227,7 +227,7 @@ public final class JdbiSearch implements Search {
                     if (h.createQuery("SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
                                     + db.dialect().forShare())
                             .bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
-                        throw new NotFoundException("asset", id);
+                        throw new NotFoundException("asset", id, "assetId");
                     }
                     if (assetConversation != null && h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                                     + " AND deleted_at IS NULL")

@@ -477,7 +477,9 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(unknown).isNotNull();
         assertThat(foreign).isNotNull();
         assertThat(unknown.entity()).isEqualTo("asset");
+        assertThat(unknown.field()).contains("assetId");
         assertThat(foreign.entity()).isEqualTo("asset");
+        assertThat(foreign.field()).contains("assetId");
         assertThat(foreign.getMessage()).isEqualTo(unknown.getMessage().replace(random.toString(), theirs.id().toString()));
         assertThat(rows("vectors")).isZero();
         assertThat(search.dimension("m")).isZero();
@@ -504,7 +506,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, "other-model", new float[] {1, 0, 0}))).isEmpty();
         assertThatThrownBy(() -> search.putAssetVector(deleted.id(), null, "m", new float[] {1, 0}))
-                .isInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).entity()).isEqualTo("asset"));
+                .isInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).field()).contains("assetId"));
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
     }
 

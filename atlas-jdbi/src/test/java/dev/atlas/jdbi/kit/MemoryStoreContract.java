@@ -224,8 +224,11 @@ public abstract class MemoryStoreContract extends AtlasContract {
             NotFoundException foreignId = catchThrowableOfType(NotFoundException.class, () -> memories.add(memory.apply(foreign.get(entity))));
             assertThat(unknown).as(entity + " unknown").isNotNull();
             assertThat(foreignId).as(entity + " foreign").isNotNull();
+            String field = entity.equals("tool call") ? "toolCallId" : entity + "Id";
             assertThat(unknown.entity()).isEqualTo(entity);
+            assertThat(unknown.field()).contains(field);
             assertThat(foreignId.entity()).isEqualTo(entity);
+            assertThat(foreignId.field()).contains(field);
             assertThat(foreignId.getMessage()).isEqualTo(unknown.getMessage().replace(random.toString(), foreign.get(entity).toString()));
         });
         assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
