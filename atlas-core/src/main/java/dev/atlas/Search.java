@@ -30,8 +30,11 @@ public interface Search {
     void putVector(SearchTarget target, UUID id, String model, float[] vector);
 
     /**
-     * Stores (or replaces) the vector of an asset. Assets are referenced by id only; give the
-     * conversation it belongs to (or {@code null}) so purging that conversation removes it.
+     * Stores (or replaces) the vector of an asset, which must exist (not deleted) in this tenant;
+     * deleting the asset removes its vectors. Give the conversation it belongs to (or
+     * {@code null}) so purging that conversation removes it.
+     *
+     * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
      */
     void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
 

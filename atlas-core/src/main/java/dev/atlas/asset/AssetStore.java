@@ -11,9 +11,11 @@ import java.util.UUID;
  * Generated and uploaded files of one tenant, from {@code atlas.tenant("acme").assets()}. Bytes go
  * to the configured {@link BlobStore}; the row records size, SHA-256 and links.
  *
- * <p>{@link #store} writes the blob first (streamed to a temporary file, then moved into place),
- * then the row in one transaction; if the row cannot be written the blob is deleted. A blob left
- * behind by a crash between the two is found and removed by {@link #cleanupOrphanBlobs(Duration)}.
+ * <p>{@link #store} first records the blob key as pending (an intent, committed on its own),
+ * then writes the blob (streamed to a temporary file, then moved into place), then inserts the
+ * row and removes the intent in one transaction; if the row cannot be written the blob is
+ * deleted. A blob left behind by a crash in between still has its intent, and
+ * {@link #cleanupOrphanBlobs(Duration)} removes it; a blob without an intent is never removed.
  */
 public interface AssetStore {
     /**
@@ -47,8 +49,14 @@ public interface AssetStore {
     List<AttachedAsset> forMessage(UUID messageId);
 
     /**
-     * Removes this tenant's blobs that no asset row references and that are older than
-     * {@code minAge} (so a blob whose row is being written right now is spared), and reports them.
+     * Removes this tenant's orphan blobs and reports them: those whose {@link #store} recorded an
+     * intent at least {@code minAge} ago (by Atlas's clock) and never inserted the asset row.
+     * Blobs Atlas has no intent for are left alone, whatever their age: those of another database
+     * sharing the blob directory (a restored backup, a staging clone) and any file Atlas did not
+     * write. A {@link #store} still running when its intent is taken fails instead of recording an
+     * asset without bytes, so choose {@code minAge} well above the longest upload. Temporary files
+     * of uploads that never finished, older than {@code minAge} by the blob store's clock, are
+     * removed too ({@link BlobStore#removeAbandonedTemporaryFiles}).
      */
     OrphanCleanup cleanupOrphanBlobs(Duration minAge);
 }

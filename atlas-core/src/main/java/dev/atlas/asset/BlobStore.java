@@ -2,6 +2,7 @@ package dev.atlas.asset;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -22,4 +23,15 @@ public interface BlobStore {
 
     /** Every key starting with {@code prefix}, in no particular order. */
     List<BlobInfo> list(String prefix) throws IOException;
+
+    /**
+     * Removes the temporary files of {@link #put} calls that never finished (the process
+     * crashed, or was stopped by an {@link Error}) and were last modified before
+     * {@code olderThan}, by this store's own clock; returns how many were removed. A store that
+     * leaves no such files (the default) removes nothing. Called by
+     * {@link AssetStore#cleanupOrphanBlobs(java.time.Duration)}.
+     */
+    default int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
+        return 0;
+    }
 }

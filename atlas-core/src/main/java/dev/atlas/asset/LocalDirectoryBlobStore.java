@@ -15,6 +15,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -76,9 +77,15 @@ public final class LocalDirectoryBlobStore implements BlobStore {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target);
             }
-        } catch (IOException | RuntimeException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
+        } catch (Throwable t) {
+            // An Error (a thread stopped mid-upload, out of memory) too: only a crash leaves the
+            // file, and removeAbandonedTemporaryFiles takes care of that.
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException | RuntimeException cleanup) {
+                t.addSuppressed(cleanup);
+            }
+            throw t;
         }
         return new StoredBlob(key, size, HexFormat.of().formatHex(sha.digest()));
     }
@@ -116,6 +123,28 @@ public final class LocalDirectoryBlobStore implements BlobStore {
             }
         }
         return out;
+    }
+
+    @Override
+    public int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
+        Path tmpDir = root.resolve(TMP);
+        if (!Files.isDirectory(tmpDir)) {
+            return 0;
+        }
+        int removed = 0;
+        try (Stream<Path> files = Files.list(tmpDir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                try {
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                    if (a.isRegularFile() && a.lastModifiedTime().toInstant().isBefore(olderThan) && Files.deleteIfExists(p)) {
+                        removed++;
+                    }
+                } catch (NoSuchFileException gone) {
+                    // its put finished or failed meanwhile
+                }
+            }
+        }
+        return removed;
     }
 
     @Override

@@ -9,7 +9,6 @@ import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetStore;
 import dev.atlas.asset.AssetType;
 import dev.atlas.asset.AttachedAsset;
-import dev.atlas.asset.BlobInfo;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.asset.NewAsset;
 import dev.atlas.asset.OrphanCleanup;
@@ -26,19 +25,17 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 
 /**
  * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are
- * {@code <installation id>/t<tenant hash>/<asset id>}: the installation part keeps databases that
- * share a blob directory out of each other's orphan cleanup, and the tenant part keeps each
- * tenant's cleanup to its own blobs whatever characters the tenant id has.
+ * {@code <installation id>/t<tenant hash>/<asset id>}, so databases and tenants sharing a blob
+ * directory never write the same key. Orphan cleanup goes by the intents this database recorded
+ * (table {@code blob_intents}, V7), never by what it finds in the blob store.
  */
 public final class JdbiAssetStore implements AssetStore {
     static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
@@ -106,37 +103,35 @@ public final class JdbiAssetStore implements AssetStore {
         JsonDoc metadata = Json.write("metadata", na.metadata());
         UUID id = Ids.next(db.clock());
         String key = keyPrefix() + "/" + id;
+        // The intent commits before any byte is written, so whatever happens next (a crash, a
+        // failed row) leaves a blob that cleanupOrphanBlobs can prove is this store's orphan.
+        Owner owner = db.write(h -> {
+            Owner o = checkReferences(h, na);
+            h.createUpdate("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at) VALUES (:t, :key, :now)")
+                    .bind("t", tenant).bind("key", key).bind("now", db.now()).execute();
+            return o;
+        });
         StoredBlob blob;
         try {
             blob = blobs.put(key, content);
+        } catch (Error e) {
+            abandon(key, e);
+            throw e;
         } catch (IOException | RuntimeException e) {
-            // The store cleans its temporary file; nothing was written to the database.
-            throw blobFailure("write " + key, e);
+            StorageException failure = blobFailure("write " + key, e);
+            abandon(key, failure);
+            throw failure;
         }
         try {
             return db.write(h -> {
                 Instant now = db.now();
-                Owner owner = na.owner();
-                if (na.executionId() != null) {
-                    Optional<Owner> convoOwner = h.createQuery("SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN"
-                                    + " <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id"
-                                    + " WHERE e.tenant_id = :t AND e.id = :e")
-                            .bind("t", tenant).bind("e", na.executionId())
-                            .map((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
-                            .findOne().orElseThrow(() -> new NotFoundException("execution", na.executionId()));
-                    if (owner == null) {
-                        // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
-                        owner = convoOwner.orElse(null);
-                    }
-                }
-                if (na.toolCallId() != null) {
-                    UUID callExecution = h.createQuery("SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
-                            .bind("t", tenant).bind("id", na.toolCallId())
-                            .map((rs, ctx) -> db.dialect().uuid(rs, "execution_id")).findOne()
-                            .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId()));
-                    if (!callExecution.equals(na.executionId())) {
-                        throw new InvalidInputException("toolCallId", "tool call " + na.toolCallId() + " belongs to another execution");
-                    }
+                // Taking the intent is what entitles this row to the bytes: once cleanup has
+                // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
+                int taken = h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key AND claimed_at IS NULL")
+                        .bind("t", tenant).bind("key", key).execute();
+                if (taken == 0) {
+                    throw new StorageException("blob " + key + " was removed by cleanupOrphanBlobs before its asset row was written (the"
+                            + " upload took longer than the cleanup's minAge); store the asset again", null, false, null);
                 }
                 h.createUpdate("INSERT INTO <p>assets (tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type,"
                                 + " owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at) VALUES (:t, :id,"
@@ -151,14 +146,84 @@ public final class JdbiAssetStore implements AssetStore {
                 return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), key, blob.sizeBytes(), blob.sha256(), owner,
                         na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
             });
-        } catch (RuntimeException e) {
-            try {
-                blobs.delete(key);
-            } catch (IOException | RuntimeException cleanup) {
-                // cleanupOrphanBlobs finds it later
-                e.addSuppressed(cleanup);
-            }
+        } catch (RuntimeException | Error e) {
+            abandon(key, e);
             throw e;
+        }
+    }
+
+    /**
+     * Checks the execution and tool call the asset names (another tenant's are unknown here) and
+     * returns its owner: the given one, or by default the owner of the execution's conversation.
+     */
+    private Owner checkReferences(Handle h, NewAsset na) {
+        Owner owner = na.owner();
+        if (na.executionId() != null) {
+            Optional<Owner> convoOwner = h.createQuery("SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN"
+                            + " <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id"
+                            + " WHERE e.tenant_id = :t AND e.id = :e")
+                    .bind("t", tenant).bind("e", na.executionId())
+                    .map((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
+                    .findOne().orElseThrow(() -> new NotFoundException("execution", na.executionId()));
+            if (owner == null) {
+                // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
+                owner = convoOwner.orElse(null);
+            }
+        }
+        if (na.toolCallId() != null) {
+            UUID callExecution = h.createQuery("SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
+                    .bind("t", tenant).bind("id", na.toolCallId())
+                    .map((rs, ctx) -> db.dialect().uuid(rs, "execution_id")).findOne()
+                    .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId()));
+            if (!callExecution.equals(na.executionId())) {
+                throw new InvalidInputException("toolCallId", "tool call " + na.toolCallId() + " belongs to another execution");
+            }
+        }
+        return owner;
+    }
+
+    /**
+     * After a failed store: deletes the bytes, then the intent, unless an asset row holds the key
+     * (its commit succeeded though it was reported as failed). Whatever cannot be done here stays
+     * behind with its intent, for cleanupOrphanBlobs.
+     */
+    private void abandon(String key, Throwable failure) {
+        try {
+            boolean recorded = db.read(h -> h.createQuery("SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key")
+                    .bind("t", tenant).bind("key", key).mapTo(Integer.class).findOne().isPresent());
+            if (recorded) {
+                return;
+            }
+            blobs.delete(key);
+            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key")
+                    .bind("t", tenant).bind("key", key).execute());
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
+     * for removal: bytes the caller cannot delete once it has committed are then removed by the
+     * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #forgetIntents}.
+     */
+    static void recordPurgedBlobs(Handle h, String tenant, List<String> keys, Instant now) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        var batch = h.prepareBatch("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at) VALUES (:t, :key, :now, :now)");
+        for (String key : keys) {
+            batch.bind("t", tenant).bind("key", key).bind("now", now).add();
+        }
+        batch.execute();
+    }
+
+    /** Removes the intents of {@code keys}, once their bytes are gone. */
+    static void forgetIntents(Db db, String tenant, List<String> keys) {
+        for (int i = 0; i < keys.size(); i += 500) {
+            List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
+            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
+                    .bind("t", tenant).bindList("keys", chunk).execute());
         }
     }
 
@@ -193,12 +258,20 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public void delete(UUID assetId) {
         Check.notNull("assetId", assetId);
-        int n = db.write(h -> h.createUpdate("UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
-                        + " AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", assetId).bind("now", db.now()).execute());
-        if (n == 0) {
-            throw new NotFoundException("asset", assetId);
-        }
+        db.write(h -> {
+            int n = h.createUpdate("UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                            + " AND deleted_at IS NULL")
+                    .bind("t", tenant).bind("id", assetId).bind("now", db.now()).execute();
+            if (n == 0) {
+                throw new NotFoundException("asset", assetId);
+            }
+            // Deleted rather than filtered at search time: assets are never restored, so the
+            // vectors are dead weight, and a k-nearest search (exact or HNSW) then never spends
+            // its k on rows it would have to drop. putAssetVector refuses a deleted asset.
+            h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id")
+                    .bind("t", tenant).bind("id", assetId).execute();
+            return null;
+        });
     }
 
     @Override
@@ -261,29 +334,29 @@ public final class JdbiAssetStore implements AssetStore {
         if (minAge.isNegative()) {
             throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
         }
-        // File times come from the file system's clock, not Atlas's clock.
-        Instant cutoff = Check.cutoff(Instant.now(), minAge);
-        List<BlobInfo> listed;
+        int temporary;
         try {
-            listed = blobs.list(keyPrefix() + "/");
+            // A temporary file's age can only come from the blob store's own clock.
+            temporary = blobs.removeAbandonedTemporaryFiles(Check.cutoff(Instant.now(), minAge));
         } catch (IOException | RuntimeException e) {
-            throw blobFailure("list " + keyPrefix(), e);
+            throw blobFailure("remove abandoned temporary files", e);
         }
-        List<String> candidates = new ArrayList<>();
-        for (BlobInfo b : listed) {
-            if (!b.lastModified().isAfter(cutoff)) {
-                candidates.add(b.key());
-            }
-        }
-        Set<String> referenced = new HashSet<>();
-        for (int i = 0; i < candidates.size(); i += 500) {
-            List<String> chunk = candidates.subList(i, Math.min(candidates.size(), i + 500));
-            referenced.addAll(db.read(h -> h.createQuery("SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND blob_key IN (<keys>)")
-                    .bind("t", tenant).bindList("keys", chunk).mapTo(String.class).list()));
-        }
+        // Claiming an intent (older than minAge, still without a row) is the decision: from its
+        // commit on, the upload's row insert is refused, so the bytes can no longer become live.
+        // Intents claimed by an earlier run that failed midway are taken up again.
+        List<String> claimed = db.write(h -> {
+            Instant now = db.now();
+            h.createUpdate("UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
+                            + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
+                            + " AND a.blob_key = <p>blob_intents.blob_key)")
+                    .bind("t", tenant).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).execute();
+            return h.createQuery("SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL")
+                    .bind("t", tenant).mapTo(String.class).list();
+        });
         List<String> removed = new ArrayList<>();
-        for (String key : candidates) {
-            if (!referenced.contains(key)) {
+        List<String> done = new ArrayList<>();
+        try {
+            for (String key : claimed) {
                 try {
                     if (blobs.delete(key)) {
                         removed.add(key);
@@ -291,8 +364,12 @@ public final class JdbiAssetStore implements AssetStore {
                 } catch (IOException | RuntimeException e) {
                     throw blobFailure("delete " + key, e);
                 }
+                done.add(key);
             }
+        } finally {
+            // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
+            forgetIntents(db, tenant, done);
         }
-        return new OrphanCleanup(removed);
+        return new OrphanCleanup(removed, temporary);
     }
 }

@@ -21,12 +21,12 @@ import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A running execution. Every method is one small write transaction of its own, so what a long
@@ -43,13 +43,14 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private final String model;
     private final Instant createdAt;
     private final Instant startedAt;
-    private final AtomicInteger steps;
+    /** Orders this handle's step inserts: each takes the number after the last committed one. */
+    private final Object stepLock = new Object();
     private volatile Usage usage;
     private volatile Long firstTokenMs;
     private volatile boolean finished;
 
     JdbiExecutionHandle(JdbiExecutionRecorder recorder, UUID id, UUID conversationId, String provider, String model,
-                        Instant createdAt, Instant startedAt, int existingSteps) {
+                        Instant createdAt, Instant startedAt) {
         this.recorder = recorder;
         this.db = recorder.db;
         this.tenant = recorder.tenant;
@@ -60,7 +61,6 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         this.model = model;
         this.createdAt = createdAt;
         this.startedAt = startedAt;
-        this.steps = new AtomicInteger(existingSteps);
     }
 
     @Override
@@ -94,29 +94,38 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public StepHandle step() {
-        int sequence = steps.incrementAndGet();
         UUID stepId = Ids.next(db.clock());
-        Instant now = db.write(h -> {
-            Instant t = db.now();
-            int n = Db.jdbc(h, sql.insertStep, ps -> {
-                Dialect d = db.dialect();
-                ps.setString(1, tenant);
-                d.bindUuid(ps, 2, stepId);
-                d.bindUuid(ps, 3, id);
-                ps.setInt(4, sequence);
-                d.bindInstant(ps, 5, t);
-                d.bindInstant(ps, 6, t);
-                d.bindInstant(ps, 7, t);
-                ps.setString(8, tenant);
-                d.bindUuid(ps, 9, id);
-                return ps.executeUpdate();
+        // The number is allocated by the insert itself from the committed steps, so a write that
+        // failed or rolled back takes none; the lock keeps this handle's concurrent steps from
+        // computing the same number on PostgreSQL (SQLite has one writer anyway).
+        synchronized (stepLock) {
+            return db.write(h -> {
+                Instant t = db.now();
+                Integer sequence = Db.jdbc(h, sql.insertStep, ps -> {
+                    Dialect d = db.dialect();
+                    ps.setString(1, tenant);
+                    d.bindUuid(ps, 2, stepId);
+                    d.bindUuid(ps, 3, id);
+                    d.bindInstant(ps, 4, t);
+                    d.bindInstant(ps, 5, t);
+                    d.bindInstant(ps, 6, t);
+                    ps.setString(7, tenant);
+                    d.bindUuid(ps, 8, id);
+                    return returnedNumber(ps);
+                });
+                if (sequence == null) {
+                    throw recorder.notProcessing(id);
+                }
+                return new Step(stepId, sequence, t);
             });
-            if (n == 0) {
-                throw recorder.notProcessing(id);
-            }
-            return t;
-        });
-        return new Step(stepId, sequence, now);
+        }
+    }
+
+    /** The number an insert's {@code RETURNING} clause gave back, or null when nothing was inserted. */
+    private static Integer returnedNumber(PreparedStatement ps) throws SQLException {
+        try (ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? rs.getInt(1) : null;
+        }
     }
 
     @Override
@@ -210,6 +219,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     static final class Sql {
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
         // steps, and a tool call (its step row is the FK parent) never exists without its step.
+        // Each computes its number (last committed + 1) inside the insert and returns it, so
+        // numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
         final String insertStep;
         final String insertToolCall;
         final String finishStep;
@@ -218,12 +229,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         final String failToolCall;
 
         Sql(String p, Dialect d) {
-            String whileProcessing = " FROM " + p + "executions WHERE tenant_id = ? AND id = ? AND status = 'processing'" + d.forShare();
+            String whileProcessing = " FROM " + p + "executions x WHERE x.tenant_id = ? AND x.id = ? AND x.status = 'processing'"
+                    + d.forShare();
             insertStep = "INSERT INTO " + p + "execution_steps (tenant_id, id, execution_id, sequence, status, started_at, created_at,"
-                    + " updated_at) SELECT ?, ?, ?, ?, 'processing', ?, ?, ?" + whileProcessing;
+                    + " updated_at) SELECT ?, ?, ?, (SELECT COALESCE(MAX(s.sequence), 0) + 1 FROM " + p + "execution_steps s"
+                    + " WHERE s.tenant_id = x.tenant_id AND s.execution_id = x.id), 'processing', ?, ?, ?" + whileProcessing
+                    + " RETURNING sequence";
             insertToolCall = "INSERT INTO " + p + "execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id,"
                     + " call_index, name, type, arguments, status, started_at, created_at, updated_at)"
-                    + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, 'processing', ?, ?, ?" + whileProcessing;
+                    + " SELECT ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(c.call_index), -1) + 1 FROM " + p + "execution_tool_calls c"
+                    + " WHERE c.tenant_id = x.tenant_id AND c.step_id = ?), ?, ?, ?, 'processing', ?, ?, ?" + whileProcessing
+                    + " RETURNING call_index";
             finishStep = close(p + "execution_steps", "content = ?, reasoning = ?, finish_reason = ?, input_tokens = ?, output_tokens = ?,"
                     + " reasoning_tokens = ?, cached_tokens = ?, cache_write_tokens = ?,");
             failStep = close(p + "execution_steps", "error = ?, finish_reason = 'error',");
@@ -283,7 +299,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         private final UUID stepId;
         private final int sequence;
         private final Instant stepStarted;
-        private final AtomicInteger calls = new AtomicInteger();
+        /** Orders this step's tool-call inserts, as {@link #stepLock} does for steps. */
+        private final Object callLock = new Object();
 
         Step(UUID stepId, int sequence, Instant stepStarted) {
             this.stepId = stepId;
@@ -309,34 +326,34 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public ToolCallHandle toolCall(NewToolCall call) {
             Check.notNull("call", call);
             String arguments = Json.validate("arguments", call.arguments());
-            int index = calls.getAndIncrement();
             UUID callId = Ids.next(db.clock());
-            Instant now = db.write(h -> {
-                Instant t = db.now();
-                int n = Db.jdbc(h, sql.insertToolCall, ps -> {
-                    Dialect d = db.dialect();
-                    ps.setString(1, tenant);
-                    d.bindUuid(ps, 2, callId);
-                    d.bindUuid(ps, 3, id);
-                    d.bindUuid(ps, 4, stepId);
-                    ps.setString(5, call.providerCallId());
-                    ps.setInt(6, index);
-                    ps.setString(7, call.name());
-                    ps.setString(8, call.type().toString());
-                    ps.setString(9, arguments);
-                    d.bindInstant(ps, 10, t);
-                    d.bindInstant(ps, 11, t);
-                    d.bindInstant(ps, 12, t);
-                    ps.setString(13, tenant);
-                    d.bindUuid(ps, 14, id);
-                    return ps.executeUpdate();
+            synchronized (callLock) {
+                return db.write(h -> {
+                    Instant t = db.now();
+                    Integer index = Db.jdbc(h, sql.insertToolCall, ps -> {
+                        Dialect d = db.dialect();
+                        ps.setString(1, tenant);
+                        d.bindUuid(ps, 2, callId);
+                        d.bindUuid(ps, 3, id);
+                        d.bindUuid(ps, 4, stepId);
+                        ps.setString(5, call.providerCallId());
+                        d.bindUuid(ps, 6, stepId);
+                        ps.setString(7, call.name());
+                        ps.setString(8, call.type().toString());
+                        ps.setString(9, arguments);
+                        d.bindInstant(ps, 10, t);
+                        d.bindInstant(ps, 11, t);
+                        d.bindInstant(ps, 12, t);
+                        ps.setString(13, tenant);
+                        d.bindUuid(ps, 14, id);
+                        return returnedNumber(ps);
+                    });
+                    if (index == null) {
+                        throw recorder.notProcessing(id);
+                    }
+                    return new Call(callId, t);
                 });
-                if (n == 0) {
-                    throw recorder.notProcessing(id);
-                }
-                return t;
-            });
-            return new Call(callId, now);
+            }
         }
 
         @Override

@@ -174,7 +174,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public ExecutionHandle start(ExecutionSpec spec) {
         Execution e = insert(spec, ExecutionStatus.PROCESSING);
-        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt(), 0);
+        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
     }
 
     @Override
@@ -247,9 +247,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         Check.notNull("executionId", executionId);
         return db.write(h -> {
             Execution e = move(h, executionId, ExecutionStatus.PROCESSING, ", started_at = :now");
-            int steps = h.createQuery("SELECT COALESCE(MAX(sequence), 0) FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :e")
-                    .bind("t", tenant).bind("e", executionId).mapTo(Integer.class).one();
-            return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt(), steps);
+            return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
         });
     }
 

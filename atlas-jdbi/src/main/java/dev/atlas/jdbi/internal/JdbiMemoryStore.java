@@ -57,6 +57,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         JsonDoc metadata = Json.write("metadata", m.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
+            requireProvenance(h, m);
             Instant now = db.now();
             h.createUpdate("INSERT INTO <p>memories (" + COLUMNS + ", search_text) VALUES (:t, :id, :ownerType, :ownerId, :agent, :kind,"
                             + " :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now, :searchText)")
@@ -71,6 +72,23 @@ public final class JdbiMemoryStore implements MemoryStore {
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), 1,
                     now, now);
         });
+    }
+
+    // Provenance columns have no foreign keys (purging a conversation must not be blocked by its
+    // memories, see V3), so the tenant check lives here: another tenant's id is refused exactly
+    // like an id that does not exist.
+    private void requireProvenance(Handle h, NewMemory m) {
+        requireRow(h, "conversation", "conversationId", m.conversationId(), "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL");
+        requireRow(h, "message", "messageId", m.messageId(), "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
+                + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
+        requireRow(h, "tool call", "toolCallId", m.toolCallId(), "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+    }
+
+    private void requireRow(Handle h, String entity, String field, UUID id, String existsSql) {
+        if (id != null && h.createQuery(existsSql).bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+            throw new NotFoundException(entity, id, field);
+        }
     }
 
     private void insertTags(Handle h, UUID id, List<String> tags) {

@@ -238,6 +238,7 @@ public final class JdbiRetention implements Retention {
                     List<String> ids = withDescendants(h, roots);
                     purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
                             .mapTo(String.class).list());
+                    JdbiAssetStore.recordPurgedBlobs(h, tenant, purgedBlobs, db.now());
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                     // One statement for the whole tree: the parent_conversation_id foreign key is
                     // checked at the end of the statement on both databases.
@@ -322,19 +323,23 @@ public final class JdbiRetention implements Retention {
 
         /**
          * Bytes go only after their rows are committed: a failed purge keeps both. A blob that
-         * cannot be deleted now is unreferenced, so {@code AssetStore.cleanupOrphanBlobs} finds it.
+         * cannot be deleted now keeps the claimed intent the purge recorded, so
+         * {@code AssetStore.cleanupOrphanBlobs} removes it.
          */
         private void deleteBlobs(List<String> keys) {
             long deleted = 0;
+            List<String> gone = new ArrayList<>();
             for (String key : keys) {
                 try {
                     if (blobs.delete(key)) {
                         deleted++;
                     }
+                    gone.add(key);
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
                 }
             }
+            JdbiAssetStore.forgetIntents(db, tenant, gone);
             add("asset_blobs.deleted", deleted);
         }
 

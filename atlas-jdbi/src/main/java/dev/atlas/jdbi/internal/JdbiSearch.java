@@ -400,6 +400,13 @@ public final class JdbiSearch implements Search {
                     yield null;
                 }
                 case ASSET -> {
+                    // Locked so a concurrent delete of the asset, which removes its vectors in its
+                    // own transaction, cannot pass between this check and the insert below.
+                    if (h.createQuery("SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
+                                    + db.dialect().forShare())
+                            .bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+                        throw new NotFoundException("asset", id, "assetId");
+                    }
                     if (assetConversation != null && h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                                     + " AND deleted_at IS NULL")
                             .bind("t", tenant).bind("id", assetConversation).mapTo(String.class).findOne().isEmpty()) {

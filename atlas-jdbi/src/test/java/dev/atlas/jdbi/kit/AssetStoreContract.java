@@ -9,6 +9,10 @@ import dev.atlas.NewConversation;
 import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.Search;
+import dev.atlas.SearchHit;
+import dev.atlas.SearchTarget;
+import dev.atlas.SemanticQuery;
 import dev.atlas.StorageException;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
@@ -49,6 +53,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Assets and their blobs, on every database; blobs go to a temporary directory per test. */
 public abstract class AssetStoreContract extends AtlasContract {
@@ -69,7 +74,7 @@ public abstract class AssetStoreContract extends AtlasContract {
             throw new UncheckedIOException(e);
         }
         blobs = new FlakyBlobStore(new LocalDirectoryBlobStore(dir.resolve("blobs")));
-        return builder.blobStore(blobs);
+        return super.configure(builder).blobStore(blobs);
     }
 
     @BeforeEach
@@ -181,8 +186,8 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("when the row cannot be written the blob is deleted again")
-    void rowFailureDeletesBlob() {
+    @DisplayName("an unknown or mismatched execution or tool call is refused before any byte is written; a failed write leaves nothing")
+    void referencesCheckedBeforeBytes() throws IOException {
         assertThatThrownBy(() -> assets.store(png().execution(UUID.randomUUID(), null), "x".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(NotFoundException.class);
         ExecutionHandle e1 = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -190,11 +195,133 @@ public abstract class AssetStoreContract extends AtlasContract {
         UUID callOfE2 = e2.step().toolCall("c", "t", "{}").id();
         assertThatThrownBy(() -> assets.store(png().execution(e1.id(), callOfE2), "x".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(InvalidInputException.class);
+        assertThat(blobs.puts).isZero();
         blobs.failPut = true;
         assertThatThrownBy(() -> assets.store(png(), "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
+        blobs.failPut = false;
+        blobs.failAfterPut = true;
+        assertThatThrownBy(() -> assets.store(png(), "y".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
+                .hasMessageContaining("acknowledgement");
         assertThat(rows("assets")).isZero();
-        assertThat(blobs.puts).isEqualTo(2);
-        assertThat(blobs.deletes).isEqualTo(2);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    /** Makes the file of {@code key} look {@code age} old to the blob store (as a skewed file server or S3 multipart timestamps do). */
+    private void backdate(String key, Duration age) {
+        try {
+            Files.setLastModifiedTime(dir.resolve("blobs").resolve(key),
+                    java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(age)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private String onlyKey() {
+        try {
+            return allBlobs().stream().map(BlobInfo::key).reduce((a, b) -> {
+                throw new AssertionError("more than one blob: " + a + ", " + b);
+            }).orElseThrow();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    @DisplayName("bytes whose row commits later than minAge after they were written survive a cleanup that runs meanwhile")
+    void slowCommitSurvivesCleanup() throws Exception {
+        List<OrphanCleanup> meanwhile = new java.util.ArrayList<>();
+        blobs.afterPut = () -> {
+            // Bytes written, row not yet committed: the file already looks older than minAge,
+            // and Atlas's clock moves on, though by less than minAge since the intent.
+            backdate(onlyKey(), Duration.ofHours(2));
+            clock.set(clock.instant().plus(Duration.ofMinutes(30)));
+            meanwhile.add(assets.cleanupOrphanBlobs(Duration.ofHours(1)));
+            clock.set(clock.instant().plus(Duration.ofHours(2)));
+        };
+        Asset a = assets.store(png(), "slow".getBytes(StandardCharsets.UTF_8));
+        assertThat(meanwhile).singleElement().satisfies(c -> assertThat(c.removedKeys()).isEmpty());
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("slow");
+        }
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(a.blobKey());
+    }
+
+    @Test
+    @DisplayName("an upload still unfinished when cleanup takes its intent is refused, never recorded without its bytes")
+    void uploadOutlastingMinAgeIsRefused() throws Exception {
+        List<OrphanCleanup> meanwhile = new java.util.ArrayList<>();
+        blobs.afterPut = () -> {
+            clock.set(clock.instant().plus(Duration.ofHours(2)));
+            meanwhile.add(assets.cleanupOrphanBlobs(Duration.ofHours(1)));
+        };
+        assertThatThrownBy(() -> assets.store(png(), "too slow".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
+                .hasMessageContaining("cleanupOrphanBlobs");
+        assertThat(meanwhile).singleElement().satisfies(c -> assertThat(c.removedKeys()).hasSize(1));
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a restored copy of the database sharing the blob directory removes none of the original's blobs")
+    void restoredCopyRemovesNothing() throws Exception {
+        String installation = ((JdbiAtlas) atlas).db().installationId();
+        // The copy: a backup taken before any asset was stored, restored beside the original.
+        Atlas copy = reopen(b -> b.tablePrefix("copy_").blobStore(blobs).clock(clock));
+        ((JdbiAtlas) copy).db().write(h -> h.createUpdate("UPDATE copy_installation SET id = :id").bind("id", installation).execute());
+        Asset first = assets.store(png(), "first".getBytes(StandardCharsets.UTF_8));
+        Asset second = assets.store(png().execution(acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).id(), null),
+                "second".getBytes(StandardCharsets.UTF_8));
+        clock.set(clock.instant().plus(Duration.ofDays(30)));
+        backdate(first.blobKey(), Duration.ofDays(30));
+
+        assertThat(copy.tenant("acme").assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(copy.tenant("acme").assets().cleanupOrphanBlobs(Duration.ofHours(1)).removedKeys()).isEmpty();
+
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(first.blobKey(), second.blobKey());
+        try (InputStream a = assets.open(first.id()); InputStream b = assets.open(second.id())) {
+            assertThat(new String(a.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("first");
+            assertThat(new String(b.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("second");
+        }
+    }
+
+    @Test
+    @DisplayName("temporary files of uploads a crash interrupted are removed once older than minAge; an Error leaves none")
+    void abandonedTemporaryFiles() throws Exception {
+        assets.store(png(), "x".getBytes(StandardCharsets.UTF_8));
+        Path tmp = dir.resolve("blobs").resolve(".tmp");
+        Path crashed = Files.writeString(tmp.resolve("put-crashed.part"), "half an upload");
+        Files.setLastModifiedTime(crashed, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+        Path running = Files.writeString(tmp.resolve("put-running.part"), "an upload in progress");
+
+        OrphanCleanup cleanup = assets.cleanupOrphanBlobs(Duration.ofHours(1));
+
+        assertThat(cleanup.removedTemporaryFiles()).isEqualTo(1);
+        assertThat(cleanup.removedKeys()).isEmpty();
+        assertThat(crashed).doesNotExist();
+        assertThat(running).exists();
+        Files.delete(running);
+
+        Error stopped = new Error("upload thread stopped");
+        InputStream dying = new InputStream() {
+            int n;
+
+            @Override
+            public int read() {
+                if (n++ > 10_000) {
+                    throw stopped;
+                }
+                return 1;
+            }
+        };
+        assertThatThrownBy(() -> assets.store(png(), dying)).isSameAs(stopped);
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertThat(files).isEmpty();
+        }
+        assertThat(rows("assets")).isEqualTo(1);
+        assertThat(rows("blob_intents")).isZero();
     }
 
     @Test
@@ -216,29 +343,67 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("orphan cleanup removes this tenant's unreferenced blobs older than the given age and reports them")
+    @DisplayName("orphan cleanup removes exactly this tenant's blobs whose upload recorded an intent older than minAge and never got its row")
     void orphanCleanup() throws Exception {
         Asset kept = assets.store(png(), "kept".getBytes(StandardCharsets.UTF_8));
         Asset softDeleted = assets.store(png(), "deleted".getBytes(StandardCharsets.UTF_8));
         assets.delete(softDeleted.id());
+        // A genuine orphan: the bytes were written, the row never was, and the blob store could not
+        // delete them then (as after a crash between the two).
+        blobs.failAfterPut = true;
+        blobs.failDelete = true;
+        assertThatThrownBy(() -> assets.store(png(), "orphan".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> atlas.tenant("globex").assets().store(png(), "theirs".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(StorageException.class);
+        blobs.failAfterPut = false;
+        blobs.failDelete = false;
+        // Bytes Atlas never recorded an intent for, under this tenant's prefix: not provably an orphan.
         String prefix = kept.blobKey().substring(0, kept.blobKey().lastIndexOf('/'));
-        // What a crash between writing the blob and committing the row leaves behind:
-        blobs.put(prefix + "/" + UUID.randomUUID(), new ByteArrayInputStream(new byte[] {1}));
-        Asset theirs = atlas.tenant("globex").assets().store(png(), "theirs".getBytes(StandardCharsets.UTF_8));
-        String theirPrefix = theirs.blobKey().substring(0, theirs.blobKey().lastIndexOf('/'));
-        String theirOrphan = theirPrefix + "/" + UUID.randomUUID();
-        blobs.put(theirOrphan, new ByteArrayInputStream(new byte[] {2}));
+        String unknown = prefix + "/" + UUID.randomUUID();
+        blobs.put(unknown, new ByteArrayInputStream(new byte[] {1}));
+        List<String> before = allBlobs().stream().map(BlobInfo::key).toList();
+        assertThat(before).hasSize(5);
+        assertThat(rows("blob_intents")).isEqualTo(2);
 
         assertThat(assets.cleanupOrphanBlobs(Duration.ofHours(1)).count()).isZero();
-        OrphanCleanup cleanup = assets.cleanupOrphanBlobs(Duration.ZERO);
+        clock.set(clock.instant().plus(Duration.ofHours(2)));
+        OrphanCleanup cleanup = assets.cleanupOrphanBlobs(Duration.ofHours(1));
 
-        assertThat(cleanup.removedKeys()).singleElement().satisfies(k -> assertThat(k).startsWith(prefix + "/"));
-        assertThat(allBlobs()).extracting(BlobInfo::key)
-                .containsExactlyInAnyOrder(kept.blobKey(), softDeleted.blobKey(), theirs.blobKey(), theirOrphan);
+        assertThat(cleanup.removedKeys()).singleElement().satisfies(k -> {
+            assertThat(k).startsWith(prefix + "/");
+            assertThat(k).isNotEqualTo(unknown);
+            assertThat(before).contains(k);
+        });
+        assertThat(allBlobs()).hasSize(4).extracting(BlobInfo::key).doesNotContain(cleanup.removedKeys().get(0))
+                .contains(kept.blobKey(), softDeleted.blobKey(), unknown);
+        assertThat(rows("blob_intents")).isEqualTo(1);
         try (InputStream in = assets.open(kept.id())) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("kept");
         }
         assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).count()).isZero();
+        assertThat(atlas.tenant("globex").assets().cleanupOrphanBlobs(Duration.ofHours(1)).count()).isEqualTo(1);
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
+    @DisplayName("bytes of a purged asset that the purge could not delete are removed by the next orphan cleanup")
+    void purgeLeftoversAreCleanedUp() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
+        Asset generated = assets.store(png().execution(exec.id(), null), "generated".getBytes(StandardCharsets.UTF_8));
+        Asset upload = assets.store(png(), "upload".getBytes(StandardCharsets.UTF_8));
+        exec.complete();
+        acme.conversations().archive(c.id());
+        clock.set(clock.instant().plus(Duration.ofDays(91)));
+        blobs.failDelete = true;
+        acme.retention().runRetention(dev.atlas.RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90)));
+        blobs.failDelete = false;
+        assertThat(assets.get(generated.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(generated.blobKey(), upload.blobKey());
+
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(generated.blobKey());
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(upload.blobKey());
+        assertThat(rows("blob_intents")).isZero();
     }
 
     @Test
@@ -299,10 +464,61 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(globex.assets().byExecution(theirExec.id())).hasSize(1);
     }
 
+    @Test
+    @DisplayName("an asset vector must name a live asset of this tenant: another tenant's asset is refused exactly like an unknown id")
+    void assetVectorsNeedOwnAsset() {
+        Search search = acme.search();
+        Asset theirs = atlas.tenant("globex").assets().store(png(), new byte[] {1});
+        UUID random = UUID.randomUUID();
+        NotFoundException unknown = catchThrowableOfType(NotFoundException.class,
+                () -> search.putAssetVector(random, null, "m", new float[] {1, 0}));
+        NotFoundException foreign = catchThrowableOfType(NotFoundException.class,
+                () -> search.putAssetVector(theirs.id(), null, "m", new float[] {1, 0}));
+        assertThat(unknown).isNotNull();
+        assertThat(foreign).isNotNull();
+        assertThat(unknown.entity()).isEqualTo("asset");
+        assertThat(unknown.field()).contains("assetId");
+        assertThat(foreign.entity()).isEqualTo("asset");
+        assertThat(foreign.field()).contains("assetId");
+        assertThat(foreign.getMessage()).isEqualTo(unknown.getMessage().replace(random.toString(), theirs.id().toString()));
+        assertThat(rows("vectors")).isZero();
+        assertThat(search.dimension("m")).isZero();
+        Asset mine = assets.store(png(), new byte[] {2});
+        search.putAssetVector(mine.id(), null, "m", new float[] {1, 0});
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, "m", new float[] {1, 0}))).extracting(SearchHit::id)
+                .containsExactly(mine.id());
+    }
+
+    @Test
+    @DisplayName("a deleted asset no longer matches semantic search, and no vector can be stored for it")
+    void deletedAssetLeavesSemanticSearch() {
+        Search search = acme.search();
+        Asset kept = assets.store(png(), new byte[] {1});
+        Asset deleted = assets.store(png(), new byte[] {2});
+        search.putAssetVector(kept.id(), null, "m", new float[] {1, 0});
+        search.putAssetVector(deleted.id(), null, "m", new float[] {1, 0.1f});
+        search.putAssetVector(deleted.id(), null, "other-model", new float[] {1, 0, 0});
+        SemanticQuery query = SemanticQuery.of(SearchTarget.ASSET, "m", new float[] {1, 0.1f});
+        assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(deleted.id(), kept.id());
+
+        assets.delete(deleted.id());
+
+        assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, "other-model", new float[] {1, 0, 0}))).isEmpty();
+        assertThatThrownBy(() -> search.putAssetVector(deleted.id(), null, "m", new float[] {1, 0}))
+                .isInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).field()).contains("assetId"));
+        assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
+    }
+
     /** Delegates to a real store, counting calls and failing puts on demand. */
     protected static final class FlakyBlobStore implements BlobStore {
         private final BlobStore delegate;
         volatile boolean failPut;
+        /** Writes the bytes, then reports a failure (as a timeout after a completed upload would). */
+        volatile boolean failAfterPut;
+        volatile boolean failDelete;
+        /** Runs after the bytes are in place and before put returns: the row is not written yet. */
+        volatile Runnable afterPut;
         volatile int puts;
         volatile int deletes;
 
@@ -317,6 +533,14 @@ public abstract class AssetStoreContract extends AtlasContract {
             }
             StoredBlob b = delegate.put(key, content);
             puts++;
+            Runnable hook = afterPut;
+            if (hook != null) {
+                afterPut = null;
+                hook.run();
+            }
+            if (failAfterPut) {
+                throw new IOException("timed out waiting for the upload's acknowledgement");
+            }
             return b;
         }
 
@@ -328,12 +552,20 @@ public abstract class AssetStoreContract extends AtlasContract {
         @Override
         public boolean delete(String key) throws IOException {
             deletes++;
+            if (failDelete) {
+                throw new IOException("blob store unavailable");
+            }
             return delegate.delete(key);
         }
 
         @Override
         public List<BlobInfo> list(String prefix) throws IOException {
             return delegate.list(prefix);
+        }
+
+        @Override
+        public int removeAbandonedTemporaryFiles(java.time.Instant olderThan) throws IOException {
+            return delegate.removeAbandonedTemporaryFiles(olderThan);
         }
     }
 }

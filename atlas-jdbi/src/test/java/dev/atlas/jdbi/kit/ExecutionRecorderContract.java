@@ -28,6 +28,9 @@ import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.SweepResult;
 import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
+import dev.atlas.StorageException;
+import dev.atlas.jdbi.internal.Db;
+import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -332,6 +335,52 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 25).boxed().toList());
         assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.index())
                 .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 24).boxed().toList());
+    }
+
+    /**
+     * Makes the database itself refuse every insert into {@code table} until the returned action
+     * runs: a real failed write (on PostgreSQL with the retryable serialization-failure state),
+     * not a mock.
+     */
+    private Runnable refuseInserts(String table) {
+        Db db = ((JdbiAtlas) atlas).db();
+        String p = db.prefix();
+        if (db.dialect() == Dialect.SQLITE) {
+            db.write(h -> h.execute("CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
+                    + " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"));
+        } else {
+            db.write(h -> h.execute("CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                    + " RAISE EXCEPTION 'refused by test trigger' USING ERRCODE = 'serialization_failure'; END $$"));
+            db.write(h -> h.execute("CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
+                    + " FOR EACH ROW EXECUTE FUNCTION " + p + "refuse()"));
+        }
+        return () -> db.write(h -> h.execute(db.dialect() == Dialect.SQLITE ? "DROP TRIGGER " + p + "refuse"
+                : "DROP TRIGGER " + p + "refuse ON " + p + table));
+    }
+
+    @Test
+    @DisplayName("a step or tool call whose write failed takes no number: the next ones are still step 1 and call index 0, without gaps")
+    void numbersHaveNoGapsAfterFailedWrites() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Runnable allowSteps = refuseInserts("execution_steps");
+        assertThatThrownBy(h::step).isInstanceOf(StorageException.class).hasMessageContaining("refused by test trigger");
+        assertThatThrownBy(h::step).isInstanceOf(StorageException.class);
+        allowSteps.run();
+        StepHandle first = h.step();
+        assertThat(first.sequence()).isEqualTo(1);
+
+        Runnable allowCalls = refuseInserts("execution_tool_calls");
+        assertThatThrownBy(() -> first.toolCall("c1", "search", "{}")).isInstanceOf(StorageException.class)
+                .hasMessageContaining("refused by test trigger");
+        allowCalls.run();
+        first.toolCall("c1", "search", "{}").complete("found");
+        first.toolCall("c2", "search", "{}");
+        assertThat(h.step().sequence()).isEqualTo(2);
+
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.sequence()).containsExactly(1, 2);
+        assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.index()).containsExactly(0, 1);
+        assertThat(tree.steps().get(0).toolCalls()).extracting(t -> t.providerCallId()).containsExactly("c1", "c2");
     }
 
     // ---- reads --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Conversation;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Memory;
 import dev.atlas.MemoryKind;
@@ -7,10 +8,15 @@ import dev.atlas.MemoryPatch;
 import dev.atlas.MemoryQuery;
 import dev.atlas.MemoryRevision;
 import dev.atlas.MemoryStore;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
 import dev.atlas.NewMemory;
+import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionSpec;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -28,6 +34,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** The behaviour every {@link MemoryStore} implementation must have, on every database. */
 public abstract class MemoryStoreContract extends AtlasContract {
@@ -50,9 +57,10 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("an added memory reads back with every field as written, tags sorted, at revision 1")
     void addReadsBack() {
-        UUID conversation = UUID.randomUUID();
-        UUID message = UUID.randomUUID();
-        UUID toolCall = UUID.randomUUID();
+        Provenance p = provenance(atlas.tenant("acme"));
+        UUID conversation = p.conversation();
+        UUID message = p.message();
+        UUID toolCall = p.toolCall();
         Instant expiry = Instant.parse("2027-01-01T00:00:00.000001Z");
         Memory m = memories.add(NewMemory.preference(ALICE, "Prefers email over phone").agent("support").tags("contact", "channel")
                 .metadata(Map.of("source", "chat", "n", 3)).importance(0.8).from(conversation, message).toolCall(toolCall)
@@ -188,6 +196,45 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThatThrownBy(() -> other.delete(m.id())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.revisions(m.id())).isInstanceOf(NotFoundException.class);
         assertThat(memories.require(m.id()).content()).isEqualTo("acme only");
+    }
+
+    /** Real provenance ids of one tenant: a conversation, a message in it and a tool call. */
+    private record Provenance(UUID conversation, UUID message, UUID toolCall) {}
+
+    private static Provenance provenance(Tenant t) {
+        Conversation c = t.conversations().create(NewConversation.of(ALICE, "support"));
+        Message m = t.conversations().append(c.id(), NewMessage.user("remember this"));
+        UUID call = t.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("c1", "remember", "{}").id();
+        return new Provenance(c.id(), m.id(), call);
+    }
+
+    @Test
+    @DisplayName("another tenant's conversation, message or tool call as provenance is refused exactly like an unknown id, and nothing is written")
+    void foreignProvenance() {
+        Provenance mine = provenance(atlas.tenant("acme"));
+        Provenance theirs = provenance(atlas.tenant("globex"));
+        Map<String, java.util.function.Function<UUID, NewMemory>> fields = new java.util.LinkedHashMap<>();
+        fields.put("conversation", id -> NewMemory.fact(ALICE, "x").from(id, null));
+        fields.put("message", id -> NewMemory.fact(ALICE, "x").from(mine.conversation(), id));
+        fields.put("tool call", id -> NewMemory.fact(ALICE, "x").from(mine.conversation(), mine.message()).toolCall(id));
+        Map<String, UUID> foreign = Map.of("conversation", theirs.conversation(), "message", theirs.message(), "tool call", theirs.toolCall());
+        fields.forEach((entity, memory) -> {
+            UUID random = UUID.randomUUID();
+            NotFoundException unknown = catchThrowableOfType(NotFoundException.class, () -> memories.add(memory.apply(random)));
+            NotFoundException foreignId = catchThrowableOfType(NotFoundException.class, () -> memories.add(memory.apply(foreign.get(entity))));
+            assertThat(unknown).as(entity + " unknown").isNotNull();
+            assertThat(foreignId).as(entity + " foreign").isNotNull();
+            String field = entity.equals("tool call") ? "toolCallId" : entity + "Id";
+            assertThat(unknown.entity()).isEqualTo(entity);
+            assertThat(unknown.field()).contains(field);
+            assertThat(foreignId.entity()).isEqualTo(entity);
+            assertThat(foreignId.field()).contains(field);
+            assertThat(foreignId.getMessage()).isEqualTo(unknown.getMessage().replace(random.toString(), foreign.get(entity).toString()));
+        });
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        assertThat(other.list(MemoryQuery.all()).items()).isEmpty();
+        Memory ok = memories.add(NewMemory.fact(ALICE, "x").from(mine.conversation(), mine.message()).toolCall(mine.toolCall()));
+        assertThat(memories.require(ok.id()).toolCallId()).isEqualTo(mine.toolCall());
     }
 
     @Test

@@ -89,7 +89,9 @@ public abstract class RetentionContract extends AtlasContract {
         cs.append(tool.id(), NewMessage.tool("parcel lookup done"));
         t.search().putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0});
         t.search().putVector(SearchTarget.MESSAGE, r1.id(), MODEL, new float[] {0, 1});
-        t.search().putAssetVector(UUID.randomUUID(), c.id(), MODEL, new float[] {1, 1});
+        UUID upload = t.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png"),
+                new byte[] {1}).id();
+        t.search().putAssetVector(upload, c.id(), MODEL, new float[] {1, 1});
         Memory m = t.memories().add(NewMemory.fact(ALICE, "parcel customer").from(c.id(), u.id()));
         t.search().putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
         return c;

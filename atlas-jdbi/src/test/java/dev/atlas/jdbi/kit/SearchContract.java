@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStore;
 import dev.atlas.DatabaseKind;
@@ -23,6 +24,10 @@ import dev.atlas.SemanticQuery;
 import dev.atlas.TextQuery;
 import dev.atlas.migrations.AtlasMigrations;
 import org.flywaydb.core.Flyway;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -33,6 +38,10 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -42,6 +51,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,6 +67,7 @@ public abstract class SearchContract extends AtlasContract {
     protected MemoryStore memories;
     protected Search search;
     protected Search other;
+    private Path blobDir;
 
     protected SearchContract(TestDatabase database) {
         super(database);
@@ -72,6 +83,31 @@ public abstract class SearchContract extends AtlasContract {
 
     private Conversation convo(Owner owner) {
         return conversations.create(NewConversation.of(owner, "support"));
+    }
+
+    /** A stored asset of acme: asset vectors must name one. */
+    private UUID asset() {
+        return atlas.tenant("acme").assets().store(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png"), new byte[] {1}).id();
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        try {
+            blobDir = Files.createTempDirectory("atlas-search-blobs");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir));
+    }
+
+    @AfterEach
+    void removeBlobs() throws IOException {
+        if (blobDir == null) {
+            return; // the database was not available (a skipped pgvector run)
+        }
+        try (Stream<Path> files = Files.walk(blobDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
     }
 
     private static List<UUID> ids(List<SearchHit> hits) {
@@ -202,7 +238,7 @@ public abstract class SearchContract extends AtlasContract {
         Memory mem = memories.add(NewMemory.fact(ALICE, "shared words everywhere"));
         search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0});
         search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0});
-        search.putAssetVector(UUID.randomUUID(), null, MODEL, new float[] {1, 0, 0});
+        search.putAssetVector(asset(), null, MODEL, new float[] {1, 0, 0});
         var globexConvos = atlas.tenant("globex").conversations();
         globexConvos.append(globexConvos.create(NewConversation.of(ALICE)).id(), NewMessage.user("shared words"));
         assertThat(other.text(TextQuery.messages("shared words"))).hasSize(1).extracting(SearchHit::id).doesNotContain(m.id());
@@ -213,7 +249,8 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(other.dimension(MODEL)).isZero();
         assertThatThrownBy(() -> other.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
-        assertThatThrownBy(() -> other.putAssetVector(UUID.randomUUID(), c.id(), MODEL, new float[] {1, 0, 0}))
+        UUID mine = asset();
+        assertThatThrownBy(() -> other.putAssetVector(mine, c.id(), MODEL, new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
         assertThat(other.removeVector(SearchTarget.MESSAGE, m.id(), MODEL)).isFalse();
         assertThatThrownBy(() -> other.embed(SearchTarget.MEMORY, mem.id(), MODEL, text -> new float[] {1, 0, 0}))
@@ -431,8 +468,8 @@ public abstract class SearchContract extends AtlasContract {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             float[] v = randomVector(random, dim);
-            UUID id = UUID.randomUUID();
-            search.putAssetVector(id, null, MODEL, v);
+            UUID id = memories.add(NewMemory.fact(ALICE, "memory " + i)).id();
+            search.putVector(SearchTarget.MEMORY, id, MODEL, v);
             vectors.add(v);
             ids.add(id);
         }
@@ -444,11 +481,11 @@ public abstract class SearchContract extends AtlasContract {
             }
             order.sort(Comparator.comparingDouble((Integer i) -> -cosine(q, vectors.get(i))));
             List<UUID> expected = order.subList(0, 10).stream().map(ids::get).toList();
-            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, q).k(10));
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, q).k(10));
             assertThat(ids(hits)).containsExactlyElementsOf(expected);
             assertThat(hits.get(0).score()).isCloseTo(cosine(q, vectors.get(order.get(0))), org.assertj.core.data.Offset.offset(1e-5));
         }
-        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, randomVector(random, dim)).k(1000))).hasSize(300);
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, randomVector(random, dim)).k(1000))).hasSize(300);
     }
 
     @Test
@@ -523,8 +560,8 @@ public abstract class SearchContract extends AtlasContract {
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
-        UUID inC = UUID.randomUUID();
-        UUID loose = UUID.randomUUID();
+        UUID inC = asset();
+        UUID loose = asset();
         search.putAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
         search.putAssetVector(loose, null, MODEL, new float[] {1, 1});
         List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1})
@@ -575,7 +612,7 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 2, 3}))).isEmpty();
-        UUID huge = UUID.randomUUID();
+        UUID huge = asset();
         search.putAssetVector(huge, null, MODEL, new float[] {3e38f, 3e38f, 3e38f});
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1, 1})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
