@@ -38,11 +38,12 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.nodes = (rs, ctx) -> new GraphNode(d.uuid(rs, "n_id"), rs.getString("n_key"), rs.getString("n_label"), rs.getString("n_type"),
-                Json.readMap(rs.getString("n_metadata")), d.instant(rs, "n_created"), d.instant(rs, "n_updated"));
-        this.edges = (rs, ctx) -> new GraphEdge(d.uuid(rs, "e_id"), rs.getString("e_source"), rs.getString("e_target"),
-                rs.getString("e_type"), rs.getDouble("e_weight"), Json.readMap(rs.getString("e_metadata")), d.instant(rs, "e_created"),
-                d.instant(rs, "e_updated"));
+        this.nodes = Rows.guard("graph_nodes", "n_id", (rs, ctx) -> new GraphNode(d.uuid(rs, "n_id"), rs.getString("n_key"),
+                rs.getString("n_label"), rs.getString("n_type"), Json.readMap(rs.getString("n_metadata")), d.instant(rs, "n_created"),
+                d.instant(rs, "n_updated")));
+        this.edges = Rows.guard("graph_edges", "e_id", (rs, ctx) -> new GraphEdge(d.uuid(rs, "e_id"), rs.getString("e_source"),
+                rs.getString("e_target"), rs.getString("e_type"), rs.getDouble("e_weight"), Json.readMap(rs.getString("e_metadata")),
+                d.instant(rs, "e_created"), d.instant(rs, "e_updated")));
     }
 
     @Override

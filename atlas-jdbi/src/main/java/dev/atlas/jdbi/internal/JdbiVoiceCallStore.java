@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.ConflictException;
+import dev.atlas.CorruptDataException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
@@ -42,7 +43,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.calls = (rs, ctx) -> new VoiceCall(
+        this.calls = Rows.guard("voice_calls", "id", (rs, ctx) -> new VoiceCall(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 rs.getString("session_id"),
@@ -60,7 +61,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
                 d.instant(rs, "started_at"),
                 d.instant(rs, "completed_at"),
                 d.instant(rs, "created_at"),
-                d.instant(rs, "updated_at"));
+                d.instant(rs, "updated_at")));
     }
 
     private static List<VoiceTurn> readTurns(String json) {
@@ -71,7 +72,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             }
             return turns;
         } catch (IOException e) {
-            throw new IllegalStateException("stored transcript could not be read: " + e.getMessage(), e);
+            throw new CorruptDataException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 
