@@ -112,7 +112,7 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Assistant create(AssistantSpec spec) {
-        Check.notNull("assistant", spec);
+        Check.notNull("spec", spec);
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         UUID id = Ids.next(db.clock());
@@ -206,7 +206,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     @Override
     public Assistant update(UUID assistantId, AssistantSpec spec) {
         Check.notNull("assistantId", assistantId);
-        Check.notNull("assistant", spec);
+        Check.notNull("spec", spec);
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         return db.write(h -> {
