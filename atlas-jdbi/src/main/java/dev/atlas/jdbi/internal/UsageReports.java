@@ -17,7 +17,7 @@ import java.util.Comparator;
 import java.util.List;
 
 /** Usage reports: totals of executions grouped one way, computed by the database in one statement. */
-final class UsageReports {
+public final class UsageReports {
     private UsageReports() {}
 
     /**
@@ -25,6 +25,14 @@ final class UsageReports {
      * every tenant when it is {@code null} (the operator's report through {@code Atlas}).
      */
     static List<UsageRow> run(Db db, String tenant, UsageGroup group, Instant from, Instant to) {
+        return run(db, tenant, group, from, to, Limits.MAX_REPORT_ROWS);
+    }
+
+    /**
+     * {@link #run} with the row bound given, so tests can prove a report over the bound fails
+     * instead of being cut short without writing {@link Limits#MAX_REPORT_ROWS} groups.
+     */
+    public static List<UsageRow> run(Db db, String tenant, UsageGroup group, Instant from, Instant to, int maxRows) {
         Check.notNull("group", group);
         Check.instant("from", Check.notNull("from", from));
         Check.instant("to", Check.notNull("to", to));
@@ -51,7 +59,7 @@ final class UsageReports {
                 + " FROM <p>executions e" + join
                 + " WHERE " + (tenant == null ? "" : "e.tenant_id = :t AND ") + "e.created_at >= :from AND e.created_at < :to GROUP BY " + groupBy
                 // One row more than allowed tells a report that is too large from one that fits.
-                + " LIMIT " + (Limits.MAX_REPORT_ROWS + 1);
+                + " LIMIT " + (maxRows + 1);
         boolean day = group == UsageGroup.DAY;
         boolean pair = keyCount == 2;
         String separator = group == UsageGroup.MODEL ? "/" : ":";
@@ -78,9 +86,9 @@ final class UsageReports {
                         ModelPrice.fromPico(cost == null ? BigInteger.ZERO : new java.math.BigDecimal(cost).toBigIntegerExact()));
             }).list();
         }));
-        if (rows.size() > Limits.MAX_REPORT_ROWS) {
+        if (rows.size() > maxRows) {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
-                    + Limits.MAX_REPORT_ROWS + " rows; report a shorter period");
+                    + maxRows + " rows; report a shorter period");
         }
         // Sorted here because the databases order NULLs and collate text differently.
         rows.sort(Comparator.comparing(UsageRow::group, Comparator.nullsLast(Comparator.naturalOrder())));
