@@ -223,7 +223,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a message, conversation, graph node or voice call that cannot be read fails with CorruptDataException naming its table and id")
+    @DisplayName("a message, conversation, graph node, voice call, execution, assistant or asset that cannot be read fails with CorruptDataException naming its table and id")
     void unreadableRowsOfOtherTables() {
         Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
         Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
@@ -242,5 +242,18 @@ public abstract class StoredJsonContract extends AtlasContract {
         sql("UPDATE <p>voice_calls SET transcript = '[{\"role\": \"robot\", \"content\": \"beep\"}]' WHERE id = '" + call.id() + "'");
         corrupt("voice_calls", call.id(), () -> acme.voiceCalls().get(call.id()));
         corrupt("voice_calls", call.id(), () -> acme.voiceCalls().bySession("rt"));
+
+        dev.atlas.execution.Execution e = acme.executions().create(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        sql("UPDATE <p>executions SET metadata = '" + UNREADABLE + "' WHERE id = '" + e.id() + "'");
+        corrupt("executions", e.id(), () -> acme.executions().get(e.id()));
+
+        dev.atlas.Assistant a = acme.assistants().create(dev.atlas.AssistantSpec.of("helper", "Helper"));
+        sql("UPDATE <p>assistants SET metadata = '" + UNREADABLE + "' WHERE id = '" + a.id() + "'");
+        corrupt("assistants", a.id(), () -> acme.assistants().get(a.id()));
+
+        dev.atlas.asset.Asset asset = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+                new byte[] {1});
+        sql("UPDATE <p>assets SET metadata = '" + UNREADABLE + "' WHERE id = '" + asset.id() + "'");
+        corrupt("assets", asset.id(), () -> acme.assets().get(asset.id()));
     }
 }
