@@ -11,7 +11,7 @@ import java.util.UUID;
  *
  * @param task           the task as claimed (status running, attempts already counted)
  * @param claimId        this lease's id
- * @param leaseExpiresAt when the lease ends unless extended
+ * @param leaseExpiresAt when the lease ends unless extended, on the database's clock (see {@link TaskStore})
  * @param leaseDuration  how long each heartbeat extends the lease
  */
 public record ClaimedTask(Task task, UUID claimId, Instant leaseExpiresAt, Duration leaseDuration) {

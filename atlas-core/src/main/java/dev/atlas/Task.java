@@ -12,7 +12,7 @@ import java.util.UUID;
  * @param error          the latest failure message, or {@code null}
  * @param runAfter       earliest time a pending task may be claimed
  * @param claimId        the current lease holder's claim, or {@code null} unless running
- * @param leaseExpiresAt when the current lease ends, or {@code null} unless running
+ * @param leaseExpiresAt when the current lease ends on the database's clock, or {@code null} unless running
  * @param startedAt      when it was first claimed, or {@code null}
  * @param finishedAt     when it became completed, failed or cancelled, or {@code null}
  */

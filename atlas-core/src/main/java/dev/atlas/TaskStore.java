@@ -20,6 +20,18 @@ import java.util.UUID;
  * left is marked failed ("lease expired after N attempts") by the next {@link #claim} call in
  * the tenant, whatever kinds that call asks for.
  *
+ * <p><b>Clocks.</b> Leases are set and checked with the database's clock (PostgreSQL's
+ * {@code now()}; on SQLite the host clock as SQLite reads it), never with the caller's
+ * {@link java.time.Clock}, so workers whose clocks disagree by any amount still never hold one
+ * task at once; {@link ClaimedTask#leaseExpiresAt()} is on that clock. {@code runAfter}, retry
+ * backoff and the {@code createdAt}/{@code updatedAt}/{@code startedAt}/{@code finishedAt}
+ * stamps use the Atlas instance's clock: skew only shifts when a pending task becomes due.
+ *
+ * <p><b>Unreadable rows.</b> A task whose stored payload or result this version cannot read
+ * (written by an older version or by hand) is failed by {@link #claim} with the error
+ * "unreadable task row: …" and the claim goes on to the next due task; every other read of it
+ * throws {@link UnreadableRowException} naming the row.
+ *
  * <pre>{@code
  * TaskStore tasks = atlas.tenant("acme").tasks();
  * tasks.enqueue(NewTask.of("summarize", Map.of("conversation", id.toString())));
@@ -41,8 +53,21 @@ public interface TaskStore {
 
     Optional<Task> get(UUID taskId);
 
-    /** Tasks serving this conversation, oldest first (at most {@link Limits#MAX_PAGE_SIZE}). */
-    List<Task> forConversation(UUID conversationId);
+    /** Page size of {@link #forConversation(UUID)}. */
+    int DEFAULT_PAGE_SIZE = 50;
+
+    /** The first page of {@link #forConversation(UUID, int, String)}, {@link #DEFAULT_PAGE_SIZE} tasks at most. */
+    default Page<Task> forConversation(UUID conversationId) {
+        return forConversation(conversationId, DEFAULT_PAGE_SIZE, null);
+    }
+
+    /**
+     * Tasks serving this conversation, oldest first ({@code createdAt}, then id), keyset-paged.
+     *
+     * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<Task> forConversation(UUID conversationId, int limit, String cursor);
 
     /** Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment. */
     Optional<ClaimedTask> claim(Duration lease);
@@ -51,7 +76,7 @@ public interface TaskStore {
     Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);
 
     /**
-     * Extends the lease to now + {@link ClaimedTask#leaseDuration()}. A holder whose lease expired
+     * Extends the lease to the database's now + {@link ClaimedTask#leaseDuration()}. A holder whose lease expired
      * may still extend it as long as no other worker claimed the task meanwhile.
      * {@link LeaseLostException} otherwise.
      */

@@ -117,7 +117,7 @@ class SupportAgentDemoTest {
 
         assertThat(tenant.memories().list(MemoryQuery.forOwner(SupportAgentDemo.USER)).items()).hasSize(3);
 
-        List<Task> tasks = tenant.tasks().forConversation(conversation.id());
+        List<Task> tasks = tenant.tasks().forConversation(conversation.id()).items();
         assertThat(tasks).hasSize(1);
         assertThat(tasks.get(0).status()).isEqualTo(TaskStatus.COMPLETED);
     }

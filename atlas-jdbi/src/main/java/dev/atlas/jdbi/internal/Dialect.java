@@ -196,4 +196,25 @@ public enum Dialect {
     public String forShare() {
         return this == SQLITE ? "" : " FOR SHARE";
     }
+
+    // ---- the database's clock (task leases) ----------------------------------------------
+
+    /**
+     * The database's own current time, comparable with a timestamp column. Task leases are set
+     * and checked with it, so every worker measures a lease on one clock whatever its JVM's clock
+     * says. PostgreSQL: {@code now()}, the transaction's start on the server (a value slightly in
+     * the past, which only ever shortens a new lease or delays a takeover). SQLite: the host's
+     * clock read by SQLite itself, in whole milliseconds; every process sharing the file runs on
+     * that one host, so there is one clock there too.
+     */
+    public String databaseNow() {
+        return this == POSTGRESQL ? "now()" : "(CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER) * 1000)";
+    }
+
+    /** {@link #databaseNow()} plus the number of microseconds bound to {@code :param}. */
+    public String databaseNowPlusMicros(String param) {
+        return this == POSTGRESQL
+                ? "(now() + :" + param + " * INTERVAL '1 microsecond')"
+                : "(" + databaseNow() + " + :" + param + ")";
+    }
 }

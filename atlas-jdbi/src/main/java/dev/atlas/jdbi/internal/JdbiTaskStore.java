@@ -7,9 +7,11 @@ import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
 import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
+import dev.atlas.Page;
 import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
@@ -43,26 +45,45 @@ public final class JdbiTaskStore implements TaskStore {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.tasks = (rs, ctx) -> new Task(
-                d.uuid(rs, "id"),
-                rs.getString("tenant_id"),
-                rs.getString("kind"),
-                Json.readMap(rs.getString("payload")),
-                d.uuid(rs, "conversation_id"),
-                d.uuid(rs, "message_id"),
-                Rows.owner(rs, "owner_type", "owner_id"),
-                TaskStatus.of(rs.getString("status")),
-                rs.getInt("attempts"),
-                rs.getInt("max_attempts"),
-                Json.readMap(rs.getString("result")),
-                rs.getString("error"),
-                d.instant(rs, "run_after"),
-                d.uuid(rs, "claim_id"),
-                d.instant(rs, "lease_expires_at"),
-                d.instant(rs, "created_at"),
-                d.instant(rs, "updated_at"),
-                d.instant(rs, "started_at"),
-                d.instant(rs, "finished_at"));
+        this.tasks = (rs, ctx) -> {
+            String rawId = rs.getString("id");
+            try {
+                return new Task(
+                        d.uuid(rs, "id"),
+                        rs.getString("tenant_id"),
+                        rs.getString("kind"),
+                        json(rs.getString("payload"), rawId, "payload"),
+                        d.uuid(rs, "conversation_id"),
+                        d.uuid(rs, "message_id"),
+                        Rows.owner(rs, "owner_type", "owner_id"),
+                        TaskStatus.of(rs.getString("status")),
+                        rs.getInt("attempts"),
+                        rs.getInt("max_attempts"),
+                        json(rs.getString("result"), rawId, "result"),
+                        rs.getString("error"),
+                        d.instant(rs, "run_after"),
+                        d.uuid(rs, "claim_id"),
+                        d.instant(rs, "lease_expires_at"),
+                        d.instant(rs, "created_at"),
+                        d.instant(rs, "updated_at"),
+                        d.instant(rs, "started_at"),
+                        d.instant(rs, "finished_at"));
+            } catch (UnreadableRowException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new UnreadableRowException("tasks", rawId, String.valueOf(e.getMessage()), e);
+            }
+        };
+    }
+
+    // Json reads throw unchecked exceptions of their own; a row written by an older version or by
+    // hand must surface as a typed error naming the row, never as a raw runtime exception.
+    private static Map<String, Object> json(String text, String rawId, String column) {
+        try {
+            return Json.readMap(text);
+        } catch (RuntimeException e) {
+            throw new UnreadableRowException("tasks", rawId, column + ": " + e.getMessage(), e);
+        }
     }
 
     // ---- enqueue and read ----------------------------------------------------------------
@@ -117,10 +138,27 @@ public final class JdbiTaskStore implements TaskStore {
     }
 
     @Override
-    public List<Task> forConversation(UUID conversationId) {
+    public Page<Task> forConversation(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
-        return List.copyOf(db.read(h -> h.createQuery(T + " WHERE tenant_id = :t AND conversation_id = :c ORDER BY created_at, id LIMIT :limit")
-                .bind("t", tenant).bind("c", conversationId).bind("limit", Limits.MAX_PAGE_SIZE).map(tasks).list()));
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        Check.optional("cursor", cursor, 200);
+        JdbiConversationStore.Cursor after = cursor == null ? null : JdbiConversationStore.Cursor.parse(cursor);
+        List<Task> rows = db.read(h -> {
+            Query q = h.createQuery(T + " WHERE tenant_id = :t AND conversation_id = :c"
+                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
+                            + " ORDER BY created_at, id LIMIT :limit")
+                    .bind("t", tenant).bind("c", conversationId).bind("limit", limit + 1);
+            if (after != null) {
+                q.bind("afterAt", after.at()).bind("afterId", after.id());
+            }
+            return q.map(tasks).list();
+        });
+        if (rows.size() <= limit) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<Task> page = rows.subList(0, limit);
+        Task last = page.get(page.size() - 1);
+        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.createdAt(), last.id()).encode()));
     }
 
     // ---- claims --------------------------------------------------------------------------
@@ -151,34 +189,64 @@ public final class JdbiTaskStore implements TaskStore {
         List<String> kindFilter = kindList;
         UUID claimId = Ids.next(db.clock());
         String lock = db.dialect().lockSkipLocked();
+        String dbNow = db.dialect().databaseNow();
         return db.write(h -> {
             Instant now = db.now();
-            Instant expires = now.plus(lease);
             // A running task whose worker vanished with no attempts left fails here, at the first
             // claim after its lease ran out; SKIP LOCKED keeps concurrent sweeps from waiting on each other.
+            // Leases are compared with the database's clock, never this JVM's: a worker whose clock
+            // runs ahead must not see another worker's live lease as expired.
             h.createUpdate("UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT) || ' attempts',"
                             + " claim_id = NULL, lease_expires_at = NULL, finished_at = :now, updated_at = :now"
                             + " WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks WHERE tenant_id = :t AND status = 'running'"
-                            + " AND lease_expires_at <= :now AND attempts >= max_attempts" + lock + ")")
+                            + " AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts" + lock + ")")
                     .bind("t", tenant).bind("now", now).execute();
-            Query pick = h.createQuery("SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now)"
-                            + " OR (status = 'running' AND lease_expires_at <= :now AND attempts < max_attempts))"
-                            + (kindFilter == null ? "" : " AND kind IN (<kinds>)") + " ORDER BY run_after, id LIMIT 1" + lock)
-                    .bind("t", tenant).bind("now", now);
-            if (kindFilter != null) {
-                pick.bindList("kinds", kindFilter);
+            while (true) {
+                Query pick = h.createQuery("SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now)"
+                                + " OR (status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))"
+                                + (kindFilter == null ? "" : " AND kind IN (<kinds>)") + " ORDER BY run_after, id LIMIT 1" + lock)
+                        .bind("t", tenant).bind("now", now);
+                if (kindFilter != null) {
+                    pick.bindList("kinds", kindFilter);
+                }
+                Optional<UUID> id = pick.map((rs, ctx) -> db.dialect().uuid(rs, "id")).findOne();
+                if (id.isEmpty()) {
+                    return Optional.<ClaimedTask>empty();
+                }
+                try {
+                    Task task = h.createQuery("UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim,"
+                                    + " lease_expires_at = " + db.dialect().databaseNowPlusMicros("lease") + ","
+                                    + " started_at = COALESCE(started_at, :now), updated_at = :now"
+                                    + " WHERE tenant_id = :t AND id = :id RETURNING " + TASK_COLUMNS)
+                            .bind("t", tenant).bind("id", id.get()).bind("claim", claimId).bind("lease", micros(lease)).bind("now", now)
+                            .map(tasks).one();
+                    return Optional.of(new ClaimedTask(task, claimId, task.leaseExpiresAt(), lease));
+                } catch (UnreadableRowException e) {
+                    // No worker can run a task it cannot read, and retrying will not make it readable:
+                    // fail it for good with the reason and take the next one, so one bad row never stalls the queue.
+                    h.createUpdate("UPDATE <p>tasks SET status = 'failed', error = :error, claim_id = NULL, lease_expires_at = NULL,"
+                                    + " finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id")
+                            .bind("t", tenant).bind("id", id.get()).bind("error", reason("unreadable task row: " + e.why()))
+                            .bind("now", now).execute();
+                }
             }
-            Optional<UUID> id = pick.map((rs, ctx) -> db.dialect().uuid(rs, "id")).findOne();
-            if (id.isEmpty()) {
-                return Optional.<ClaimedTask>empty();
-            }
-            Task task = h.createQuery("UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim,"
-                            + " lease_expires_at = :expires, started_at = COALESCE(started_at, :now), updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", id.get()).bind("claim", claimId).bind("expires", expires).bind("now", now)
-                    .map(tasks).one();
-            return Optional.of(new ClaimedTask(task, claimId, expires, lease));
         });
+    }
+
+    private static long micros(Duration d) {
+        return d.toNanos() / 1_000;
+    }
+
+    /** At most {@link Limits#MAX_REASON_LENGTH} characters, never cutting a surrogate pair. */
+    private static String reason(String s) {
+        if (s.length() <= Limits.MAX_REASON_LENGTH) {
+            return s;
+        }
+        int end = Limits.MAX_REASON_LENGTH;
+        if (Character.isHighSurrogate(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end);
     }
 
     private static void checkLease(Duration lease) {
@@ -194,12 +262,13 @@ public final class JdbiTaskStore implements TaskStore {
         checkLease(claim.leaseDuration());
         return db.write(h -> {
             Instant now = db.now();
-            Instant expires = now.plus(claim.leaseDuration());
-            Optional<Task> task = h.createQuery("UPDATE <p>tasks SET lease_expires_at = :expires, updated_at = :now"
+            Optional<Task> task = h.createQuery("UPDATE <p>tasks SET lease_expires_at = " + db.dialect().databaseNowPlusMicros("lease")
+                            + ", updated_at = :now"
                             + " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("expires", expires)
+                    .bind("t", tenant).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("lease", micros(claim.leaseDuration()))
                     .bind("now", now).map(tasks).findOne();
-            return new ClaimedTask(task.orElseThrow(() -> leaseLost(h, claim)), claim.claimId(), expires, claim.leaseDuration());
+            Task held = task.orElseThrow(() -> leaseLost(h, claim));
+            return new ClaimedTask(held, claim.claimId(), held.leaseExpiresAt(), claim.leaseDuration());
         });
     }
 

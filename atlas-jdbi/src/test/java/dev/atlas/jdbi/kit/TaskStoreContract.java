@@ -2,23 +2,31 @@ package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
 import dev.atlas.ClaimedTask;
+import dev.atlas.DatabaseKind;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.Page;
 import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
 import dev.atlas.TaskWorker;
+import dev.atlas.UnreadableRowException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,9 +34,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
@@ -39,6 +49,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 public abstract class TaskStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Duration LEASE = Duration.ofSeconds(30);
+    /** A lease that has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
+    private static final Duration SHORT = Duration.ofMillis(1);
 
     protected TaskStore store;
     protected TaskStore other;
@@ -75,7 +87,7 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .returns(null, Task::error).returns(clock.instant(), Task::runAfter).returns(null, Task::claimId)
                 .returns(null, Task::leaseExpiresAt).returns(clock.instant(), Task::createdAt).returns(null, Task::startedAt);
         assertThat(t.payload()).isEqualTo(Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))));
-        assertThat(store.forConversation(conversation)).containsExactly(t);
+        assertThat(store.forConversation(conversation).items()).containsExactly(t);
     }
 
     @Test
@@ -84,12 +96,14 @@ public abstract class TaskStoreContract extends AtlasContract {
         Task first = task("a");
         clock.advanceMicros(1);
         Task second = task("a");
+        Instant before = databaseNow();
         ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Instant after = databaseNow();
         assertThat(c.taskId()).isEqualTo(first.id());
         assertThat(c.task()).returns(TaskStatus.RUNNING, Task::status).returns(1, Task::attempts)
-                .returns(c.claimId(), Task::claimId).returns(clock.instant().plus(LEASE), Task::leaseExpiresAt)
+                .returns(c.claimId(), Task::claimId).returns(c.leaseExpiresAt(), Task::leaseExpiresAt)
                 .returns(clock.instant(), Task::startedAt);
-        assertThat(c.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        assertThat(c.leaseExpiresAt()).isBetween(before.plus(LEASE), after.plus(LEASE));
         assertThat(store.get(first.id()).orElseThrow()).isEqualTo(c.task());
         assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(second.id());
         assertThat(store.claim(LEASE)).isEmpty();
@@ -139,9 +153,9 @@ public abstract class TaskStoreContract extends AtlasContract {
     void expiredLeaseReclaimed() {
         Task t = task("a");
         ClaimedTask first = store.claim(LEASE).orElseThrow();
-        advance(LEASE.minusSeconds(1));
         assertThat(store.claim(LEASE)).isEmpty();
-        advance(Duration.ofSeconds(1));
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
         ClaimedTask second = store.claim(LEASE).orElseThrow();
         assertThat(second.taskId()).isEqualTo(t.id());
         assertThat(second.claimId()).isNotEqualTo(first.claimId());
@@ -153,15 +167,18 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a heartbeat extends the lease so the task is not reclaimed while its worker lives")
+    @DisplayName("a heartbeat extends the lease by its duration on the database's clock, even after it ran out if nobody took the task")
     void heartbeat() {
         task("a");
-        ClaimedTask c = store.claim(LEASE).orElseThrow();
-        advance(Duration.ofSeconds(20));
-        ClaimedTask extended = store.heartbeat(c);
-        assertThat(extended.leaseExpiresAt()).isEqualTo(clock.instant().plus(LEASE));
+        ClaimedTask c = store.claim(SHORT).orElseThrow();
+        awaitDatabaseClockPast(c.leaseExpiresAt());
+        Instant before = databaseNow();
+        ClaimedTask extended = store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), LEASE));
+        Instant after = databaseNow();
+        assertThat(extended.leaseExpiresAt()).isBetween(before.plus(LEASE), after.plus(LEASE));
+        assertThat(extended.task().leaseExpiresAt()).isEqualTo(extended.leaseExpiresAt());
         assertThat(extended.claimId()).isEqualTo(c.claimId());
-        advance(Duration.ofSeconds(20));
+        advance(Duration.ofHours(1));
         assertThat(store.claim(LEASE)).isEmpty();
         assertThat(store.complete(c, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
     }
@@ -202,10 +219,10 @@ public abstract class TaskStoreContract extends AtlasContract {
     @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted")
     void leaseExpiryExhaustsAttempts() {
         Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
-        store.claim(LEASE).orElseThrow();
-        advance(LEASE);
-        assertThat(store.claim(LEASE).orElseThrow().task().attempts()).isEqualTo(2);
-        advance(LEASE);
+        awaitDatabaseClockPast(store.claim(SHORT).orElseThrow().leaseExpiresAt());
+        ClaimedTask last = store.claim(SHORT).orElseThrow();
+        assertThat(last.task().attempts()).isEqualTo(2);
+        awaitDatabaseClockPast(last.leaseExpiresAt());
         assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
         assertThat(store.claim(LEASE)).isEmpty();
         Task failed = store.get(t.id()).orElseThrow();
@@ -216,20 +233,19 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("after a crash, a new Atlas instance claims the tasks the dead one held once their leases expire")
     void resumeAfterRestart() {
-        task("a");
-        task("a");
-        store.claim(LEASE).orElseThrow();
-        store.claim(LEASE).orElseThrow();
+        Task held = task("a");
+        clock.advanceMicros(1);
+        Task expiring = task("a");
+        assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(held.id());
+        ClaimedTask shortLease = store.claim(SHORT).orElseThrow();
         atlas.close();
         Atlas restarted = reopen(b -> b.clock(clock));
         TaskStore tasks = restarted.tenant("acme").tasks();
+        awaitDatabaseClockPast(shortLease.leaseExpiresAt());
+        ClaimedTask resumed = tasks.claim(LEASE).orElseThrow();
+        assertThat(resumed.taskId()).isEqualTo(expiring.id());
         assertThat(tasks.claim(LEASE)).isEmpty();
-        advance(LEASE);
-        ClaimedTask a = tasks.claim(LEASE).orElseThrow();
-        ClaimedTask b = tasks.claim(LEASE).orElseThrow();
-        assertThat(a.taskId()).isNotEqualTo(b.taskId());
-        tasks.complete(a, Map.of());
-        tasks.complete(b, Map.of());
+        tasks.complete(resumed, Map.of());
     }
 
     @Test
@@ -336,7 +352,7 @@ public abstract class TaskStoreContract extends AtlasContract {
         UUID conversation = UUID.randomUUID();
         Task t = store.enqueue(NewTask.of("a", Map.of()).forConversation(conversation));
         assertThat(other.get(t.id())).isEmpty();
-        assertThat(other.forConversation(conversation)).isEmpty();
+        assertThat(other.forConversation(conversation).items()).isEmpty();
         assertThat(other.claim(LEASE)).isEmpty();
         assertThatThrownBy(() -> other.cancel(t.id())).isInstanceOf(NotFoundException.class);
         ClaimedTask c = store.claim(LEASE).orElseThrow();
@@ -377,6 +393,218 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> store.complete(c, Map.of("v", "\uD800")), "result");
         assertField(() -> store.complete(null, Map.of()), "claim");
         assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    @Test
+    @DisplayName("forConversation pages through all 1,001 tasks of a conversation, oldest first, with no task lost or repeated")
+    void forConversationPages() {
+        UUID conversation = UUID.randomUUID();
+        List<UUID> all = new ArrayList<>();
+        for (int batch = 0; batch < 2; batch++) {
+            List<NewTask> tasks = new ArrayList<>();
+            for (int i = 0; i < (batch == 0 ? 1000 : 1); i++) {
+                tasks.add(NewTask.of("a", Map.of("i", i)).forConversation(conversation));
+            }
+            store.enqueueAll(tasks).forEach(t -> all.add(t.id()));
+            clock.advanceMicros(1);
+        }
+        store.enqueue(NewTask.of("a", Map.of()).forConversation(UUID.randomUUID()));
+        List<UUID> seen = new ArrayList<>();
+        Page<Task> page = store.forConversation(conversation, 1000, null);
+        seen.addAll(page.items().stream().map(Task::id).toList());
+        assertThat(page.items()).hasSize(1000);
+        assertThat(page.hasMore()).isTrue();
+        page = store.forConversation(conversation, 1000, page.nextCursor().orElseThrow());
+        seen.addAll(page.items().stream().map(Task::id).toList());
+        assertThat(page.hasMore()).isFalse();
+        List<UUID> expected = new ArrayList<>(all.subList(0, 1000).stream().sorted().toList());
+        expected.add(all.get(1000));
+        assertThat(seen).containsExactlyElementsOf(expected);
+        assertThat(store.forConversation(conversation).items()).hasSize(TaskStore.DEFAULT_PAGE_SIZE);
+
+        List<UUID> small = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<Task> p = store.forConversation(conversation, 7, cursor);
+            assertThat(p.items().size()).isLessThanOrEqualTo(7);
+            p.items().forEach(t -> small.add(t.id()));
+            cursor = p.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(small).isEqualTo(seen);
+        assertField(() -> store.forConversation(conversation, 0, null), "limit");
+        assertField(() -> store.forConversation(conversation, 1001, null), "limit");
+        assertField(() -> store.forConversation(conversation, 10, "not-a-cursor"), "cursor");
+        assertField(() -> store.forConversation(null, 10, null), "conversationId");
+    }
+
+    @Test
+    @DisplayName("TaskWorker.close(timeout) returns false once the timeout passes while a handler ignores interruption, and true when none runs")
+    void workerCloseTimeout() throws Exception {
+        task("stubborn");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("stubborn", task -> {
+                    started.countDown();
+                    while (true) {
+                        try {
+                            release.await();
+                            return Map.of();
+                        } catch (InterruptedException e) {
+                            interrupted.countDown();
+                        }
+                    }
+                })
+                .pollInterval(Duration.ofMillis(10))
+                .start();
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(worker.close(Duration.ofMillis(100))).isFalse();
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("close interrupted the handler after the timeout").isTrue();
+        } finally {
+            release.countDown();
+        }
+        TaskWorker idle = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(idle.close(Duration.ofSeconds(30))).isTrue();
+        assertField(() -> idle.close(Duration.ofSeconds(-1)), "timeout");
+    }
+
+    // ---- one clock for leases (issue 10 item 2) --------------------------------------------
+
+    @Test
+    @DisplayName("a second instance whose clock runs an hour ahead cannot claim a task the first holds: leases use the database's clock")
+    void skewedClockCannotStealLease() {
+        Task t = task("a");
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        MutableClock ahead = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        TaskStore skewed = reopen(b -> b.clock(ahead)).tenant("acme").tasks();
+        assertThat(skewed.claim(LEASE)).isEmpty();
+        advance(Duration.ofHours(2));
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThat(store.get(t.id()).orElseThrow()).returns(held.claimId(), Task::claimId).returns(1, Task::attempts);
+        assertThat(store.complete(held, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    @Test
+    @DisplayName("a second instance whose clock runs an hour behind claims a task as soon as the database's clock passes its lease")
+    void laggingClockClaimsExpiredLease() {
+        Task t = task("a");
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(held.task(), held.claimId(), held.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        MutableClock behind = new MutableClock(clock.instant().minus(Duration.ofHours(1)));
+        ClaimedTask taken = reopen(b -> b.clock(behind)).tenant("acme").tasks().claim(LEASE).orElseThrow();
+        assertThat(taken.taskId()).isEqualTo(t.id());
+        assertThat(taken.task().attempts()).isEqualTo(2);
+        assertThatThrownBy(() -> store.complete(held, Map.of())).isInstanceOf(LeaseLostException.class);
+    }
+
+    // ---- unreadable rows (issue 11 item 1) ---------------------------------------------------
+
+    @Test
+    @DisplayName("claim fails unreadable task rows with a reason and claims the next task; reading them names the row")
+    void unreadableTaskDoesNotBlockQueue() throws SQLException {
+        Task array = task("a");
+        clock.advanceMicros(1);
+        Task huge = task("a");
+        clock.advanceMicros(1);
+        Task good = task("a");
+        setPayload(array.id(), "[1]");
+        setPayload(huge.id(), "{\"n\": 1" + "0".repeat(1200) + "}");
+
+        ClaimedTask claimed = store.claim(LEASE).orElseThrow();
+        assertThat(claimed.taskId()).isEqualTo(good.id());
+        assertThat(store.claim(LEASE)).isEmpty();
+        for (Task bad : List.of(array, huge)) {
+            assertThat(rawStatus(bad.id())).isEqualTo("failed");
+            assertThat(rawError(bad.id())).startsWith("unreadable task row: payload");
+            assertThatThrownBy(() -> store.get(bad.id())).isInstanceOf(UnreadableRowException.class)
+                    .hasMessageContaining("tasks row " + bad.id())
+                    .satisfies(e -> assertThat(((UnreadableRowException) e).rowId()).isEqualTo(bad.id().toString()));
+        }
+        assertThat(store.complete(claimed, Map.of()).status()).isEqualTo(TaskStatus.COMPLETED);
+    }
+
+    // ---- TaskWorker: lost leases, failures, bounded close (issue 10 item 2) -------------------
+
+    @Test
+    @DisplayName("TaskWorker interrupts a handler whose lease was lost and writes nothing for it")
+    void workerInterruptsHandlerOnLostLease() throws Exception {
+        Task t = task("slow");
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        AtomicInteger interrupts = new AtomicInteger();
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    started.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        interrupts.incrementAndGet();
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(1))
+                .start();
+        Task cancelled;
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            cancelled = store.cancel(t.id());
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("handler interrupted after its lease was lost").isTrue();
+        } finally {
+            release.countDown();
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(interrupts.get()).isEqualTo(1);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(cancelled);
+    }
+
+    private Instant databaseNow() {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
+                try (ResultSet rs = s.executeQuery("SELECT now()")) {
+                    rs.next();
+                    return rs.getObject(1, OffsetDateTime.class).toInstant();
+                }
+            }
+            try (ResultSet rs = s.executeQuery("SELECT CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER)")) {
+                rs.next();
+                return Instant.ofEpochMilli(rs.getLong(1));
+            }
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Waits until the database's own clock reads {@code t} or later, so a lease ending at {@code t} has expired. */
+    private void awaitDatabaseClockPast(Instant t) {
+        await(() -> !databaseNow().isBefore(t));
+    }
+
+    private void setPayload(UUID id, String json) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate("UPDATE atlas_tasks SET payload = '" + json + "' WHERE id = '" + id + "'")).isEqualTo(1);
+        }
+    }
+
+    private String rawStatus(UUID id) throws SQLException {
+        return rawColumn(id, "status");
+    }
+
+    private String rawError(UUID id) throws SQLException {
+        return rawColumn(id, "error");
+    }
+
+    private String rawColumn(UUID id, String column) throws SQLException {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT " + column + " FROM atlas_tasks WHERE id = '" + id + "'")) {
+            assertThat(rs.next()).isTrue();
+            return rs.getString(1);
+        }
     }
 
     private static void await(BooleanSupplier condition) {

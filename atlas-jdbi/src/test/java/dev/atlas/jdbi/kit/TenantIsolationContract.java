@@ -554,7 +554,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("forConversation", w.pickForeign("conversation", t.id()), s::forConversation);
                     UUID c = w.pickOwn("conversation", t.id());
                     if (c != null) {
-                        s.forConversation(c).forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                        s.forConversation(c).items().forEach(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
                     }
                 });
     }

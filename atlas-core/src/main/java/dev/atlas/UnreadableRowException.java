@@ -1,0 +1,34 @@
+package dev.atlas;
+
+/**
+ * A stored row cannot be read back: a column holds a value this version of Atlas does not accept
+ * (written by an older version, by hand, or by another tool). The row is left as it is; the
+ * message names the table and the row's id so an operator can repair or delete it.
+ */
+public class UnreadableRowException extends AtlasException {
+    private final String table;
+    private final String rowId;
+    private final String why;
+
+    public UnreadableRowException(String table, String rowId, String why, Throwable cause) {
+        super(table + " row " + rowId + " is unreadable: " + why, cause);
+        this.table = table;
+        this.rowId = rowId;
+        this.why = why;
+    }
+
+    /** The table without the configured prefix, for example {@code "tasks"}. */
+    public String table() {
+        return table;
+    }
+
+    /** The row's id as stored. */
+    public String rowId() {
+        return rowId;
+    }
+
+    /** What could not be read, starting with the column, for example {@code "payload: ..."}. */
+    public String why() {
+        return why;
+    }
+}
