@@ -104,7 +104,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         try {
             return Json.MAPPER.readValue(json, STRINGS);
         } catch (IOException e) {
-            throw new dev.atlas.CorruptDataException(null, null, "stored tools could not be read: " + e.getMessage(), e);
+            throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: " + e.getMessage(), e);
         }
     }
 

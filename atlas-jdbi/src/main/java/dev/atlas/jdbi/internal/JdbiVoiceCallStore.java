@@ -2,7 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.ConflictException;
-import dev.atlas.CorruptDataException;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
@@ -73,7 +73,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             }
             return turns;
         } catch (IOException e) {
-            throw new CorruptDataException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 

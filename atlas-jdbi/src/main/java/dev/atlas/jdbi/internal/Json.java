@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import dev.atlas.CorruptDataException;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
@@ -195,7 +195,7 @@ public final class Json {
 
     /**
      * Parses a stored JSON object. A document that does not parse within the limits fails with
-     * {@link CorruptDataException}; row mappers wrapped by {@link Rows#guard} add the table and row.
+     * {@link UnreadableRowException}; row mappers wrapped by {@link Rows#guard} add the table and row.
      */
     public static Map<String, Object> readMap(String text) {
         // Most rows carry no metadata; skip the parser on every write and read of those.
@@ -206,10 +206,10 @@ public final class Json {
         try {
             map = MAPPER.readValue(text, MAP);
         } catch (IOException e) {
-            throw new CorruptDataException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }
         if (map == null) {
-            throw new CorruptDataException(null, null, "stored JSON is null where an object is required", null);
+            throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);
         }
         return map;
     }

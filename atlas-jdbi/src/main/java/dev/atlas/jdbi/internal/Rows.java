@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ContentType;
-import dev.atlas.CorruptDataException;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStatus;
 import dev.atlas.ConversationType;
@@ -32,20 +32,20 @@ public final class Rows {
 
     /**
      * Wraps a row mapper so a row that cannot be read (JSON that does not parse, a status Atlas
-     * never writes) fails with {@link CorruptDataException} naming {@code table} and the row's id
+     * never writes) fails with {@link UnreadableRowException} naming {@code table} and the row's id
      * instead of an exception from a parser; only that row's read fails.
      */
     public static <T> RowMapper<T> guard(String table, String idColumn, RowMapper<T> mapper) {
         return (rs, ctx) -> {
             try {
                 return mapper.map(rs, ctx);
-            } catch (CorruptDataException e) {
+            } catch (UnreadableRowException e) {
                 if (e.table() != null) {
                     throw e;
                 }
-                throw new CorruptDataException(table, rowId(rs, idColumn), e.problem(), e.getCause());
+                throw new UnreadableRowException(table, rowId(rs, idColumn), e.why(), e.getCause());
             } catch (RuntimeException e) {
-                throw new CorruptDataException(table, rowId(rs, idColumn), String.valueOf(e.getMessage()), e);
+                throw new UnreadableRowException(table, rowId(rs, idColumn), String.valueOf(e.getMessage()), e);
             }
         };
     }

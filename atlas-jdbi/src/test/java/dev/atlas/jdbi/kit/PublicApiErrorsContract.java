@@ -82,6 +82,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "TaskStore.fail.retryAt",
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
+            "TaskStore.forConversation.cursor",
             "VoiceCallStore.summarize.summary",
             "VoiceCallStore.byConversation.cursor",
             "VoiceCallStore.bySession.cursor",

@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Conversation;
-import dev.atlas.CorruptDataException;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.GraphEdge;
 import dev.atlas.GraphNode;
 import dev.atlas.Limits;
@@ -45,7 +45,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * JSON documents (metadata, task payloads) read back equal on every database, to the value the
  * write returned; what could not is refused before any write, naming the field; and a row that
  * cannot be read (written by hand or by an older version) fails alone, with
- * {@link CorruptDataException} naming its table and id.
+ * {@link UnreadableRowException} naming its table and id.
  */
 public abstract class StoredJsonContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
@@ -202,7 +202,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     private static final String UNREADABLE = "{\"n\": " + "1".repeat(1200) + "}";
 
     private static void corrupt(String table, UUID id, Runnable read) {
-        assertThatThrownBy(read::run).isInstanceOfSatisfying(CorruptDataException.class, e -> {
+        assertThatThrownBy(read::run).isInstanceOfSatisfying(UnreadableRowException.class, e -> {
             assertThat(e.table()).isEqualTo(table);
             assertThat(e.rowId()).isEqualTo(id.toString());
             assertThat(e.getMessage()).contains(table, id.toString());
@@ -210,7 +210,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a memory row with unreadable JSON fails get and list with CorruptDataException naming the table and id; deleting it unblocks the list")
+    @DisplayName("a memory row with unreadable JSON fails get and list with UnreadableRowException naming the table and id; deleting it unblocks the list")
     void unreadableMemoryRow() {
         Memory good = acme.memories().add(NewMemory.fact(ALICE, "fine"));
         Memory bad = acme.memories().add(NewMemory.fact(ALICE, "broken"));
@@ -223,7 +223,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a message, conversation, graph node, voice call, execution, assistant or asset that cannot be read fails with CorruptDataException naming its table and id")
+    @DisplayName("a message, conversation, graph node, voice call, execution, assistant or asset that cannot be read fails with UnreadableRowException naming its table and id")
     void unreadableRowsOfOtherTables() {
         Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
         Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
