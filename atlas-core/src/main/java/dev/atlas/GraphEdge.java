@@ -8,6 +8,6 @@ import java.util.UUID;
 public record GraphEdge(UUID id, String sourceKey, String targetKey, String type, double weight, Map<String, Object> metadata,
                         Instant createdAt, Instant updatedAt) {
     public GraphEdge {
-        metadata = Map.copyOf(metadata);
+        metadata = dev.atlas.internal.Check.jsonObject(metadata);
     }
 }

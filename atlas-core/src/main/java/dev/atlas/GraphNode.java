@@ -7,6 +7,6 @@ import java.util.UUID;
 /** A node of the memory graph, identified within its tenant by {@code key}. */
 public record GraphNode(UUID id, String key, String label, String type, Map<String, Object> metadata, Instant createdAt, Instant updatedAt) {
     public GraphNode {
-        metadata = Map.copyOf(metadata);
+        metadata = dev.atlas.internal.Check.jsonObject(metadata);
     }
 }

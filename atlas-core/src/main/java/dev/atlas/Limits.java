@@ -24,8 +24,19 @@ public final class Limits {
     public static final int MAX_METADATA_LENGTH = 1 << 18;
     /** JSON nesting depth for metadata and JSON content. */
     public static final int MAX_JSON_DEPTH = 64;
+    /**
+     * Digits of one integer in JSON metadata: 1,000. Fractions are read back as 64-bit doubles, so
+     * a fraction is accepted only when a double holds it exactly (finite, not rounded).
+     */
+    public static final int MAX_JSON_NUMBER_LENGTH = 1000;
     /** Largest page or history size one call may ask for. */
     public static final int MAX_PAGE_SIZE = 1000;
+    /**
+     * Rows one usage report may return: 100,000. A report with more groups (for example by
+     * conversation over a long period) fails with {@link InvalidInputException} naming
+     * {@code to} instead of being cut short; report shorter periods.
+     */
+    public static final int MAX_REPORT_ROWS = 100_000;
     /** Earliest timestamp accepted from callers. */
     public static final Instant MIN_INSTANT = Instant.parse("0001-01-01T00:00:00Z");
     /** Latest timestamp accepted from callers. */

@@ -37,6 +37,6 @@ public record Memory(
 
     public Memory {
         tags = List.copyOf(tags);
-        metadata = Map.copyOf(metadata);
+        metadata = dev.atlas.internal.Check.jsonObject(metadata);
     }
 }

@@ -28,11 +28,28 @@ public interface MemoryGraph {
     boolean deleteEdge(String sourceKey, String type, String targetKey);
 
     /**
-     * The nodes one edge away, heaviest edge first.
+     * One page of the nodes one edge away, heaviest edge first (ties: oldest edge first). With
+     * {@link Direction#BOTH} a node linked both ways appears once per edge.
      *
      * @param edgeType only edges of this type, or {@code null} for any
+     * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor   {@link Page#nextCursor()} of the previous page, or {@code null} for the first
      */
-    List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType);
+    Page<GraphNeighbour> neighbours(String key, Direction direction, String edgeType, int limit, String cursor);
+
+    /**
+     * Every node one edge away, as {@link #neighbours(String, Direction, String, int, String)},
+     * when there are at most {@link Limits#MAX_PAGE_SIZE}; with more it fails with
+     * {@link InvalidInputException} naming {@code key} (never a silently shortened list).
+     */
+    default List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType) {
+        Page<GraphNeighbour> page = neighbours(key, direction, edgeType, Limits.MAX_PAGE_SIZE, null);
+        if (page.hasMore()) {
+            throw new InvalidInputException("key", "has more than " + Limits.MAX_PAGE_SIZE
+                    + " neighbours; page them with neighbours(key, direction, edgeType, limit, cursor)");
+        }
+        return page.items();
+    }
 
     /**
      * Every node reachable from {@code key} in 1 to {@code maxDepth} edges (at most

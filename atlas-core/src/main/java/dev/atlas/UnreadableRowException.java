@@ -11,13 +11,16 @@ public class UnreadableRowException extends AtlasException {
     private final String why;
 
     public UnreadableRowException(String table, String rowId, String why, Throwable cause) {
-        super(table + " row " + rowId + " is unreadable: " + why, cause);
+        super((table == null ? "a stored value" : table + " row " + rowId) + " is unreadable: " + why, cause);
         this.table = table;
         this.rowId = rowId;
         this.why = why;
     }
 
-    /** The table without the configured prefix, for example {@code "tasks"}. */
+    /**
+     * The table without the configured prefix, for example {@code "tasks"}; {@code null} only
+     * while a value is being parsed, before the row it belongs to is known (never thrown by a store).
+     */
     public String table() {
         return table;
     }

@@ -97,7 +97,10 @@ public interface ExecutionRecorder {
 
     /**
      * Totals of tokens, executions, failures and cost of executions created in [{@code from},
-     * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by group key.
+     * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by group key. At most
+     * {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows: a report with more groups (by conversation
+     * over a long period, say) fails with {@link dev.atlas.InvalidInputException} naming
+     * {@code to} instead of being cut short.
      */
     List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to);
 }

@@ -105,6 +105,22 @@ public final class Check {
     }
 
     /**
+     * {@code value} at the microsecond precision both databases store, or {@code null}; stores
+     * apply it on the way in so the record a write returns equals what a later read returns.
+     */
+    public static Instant micros(Instant value) {
+        return value == null ? null : value.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    }
+
+    /**
+     * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
+     * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
+     */
+    public static Map<String, Object> jsonObject(Map<String, ?> value) {
+        return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
+    }
+
+    /**
      * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
      * beyond the representable range means "older than anything" instead of overflowing.
      */

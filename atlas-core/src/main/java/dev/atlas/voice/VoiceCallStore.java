@@ -1,5 +1,9 @@
 package dev.atlas.voice;
 
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Page;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -27,11 +31,50 @@ public interface VoiceCallStore {
 
     Optional<VoiceCall> get(UUID callId);
 
-    /** The conversation's calls, oldest first. */
-    List<VoiceCall> byConversation(UUID conversationId);
+    /**
+     * One page of the conversation's calls, oldest first.
+     *
+     * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor);
 
-    /** Calls with the provider's session id, oldest first. */
-    List<VoiceCall> bySession(String sessionId);
+    /**
+     * One page of the calls with the provider's session id, oldest first.
+     *
+     * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<VoiceCall> bySession(String sessionId, int limit, String cursor);
+
+    /**
+     * Every call of the conversation, oldest first, when there are at most
+     * {@link Limits#MAX_PAGE_SIZE}; with more it fails with {@link InvalidInputException} naming
+     * {@code conversationId} (never a silently shortened list): page them with
+     * {@link #byConversation(UUID, int, String)}.
+     */
+    default List<VoiceCall> byConversation(UUID conversationId) {
+        Page<VoiceCall> page = byConversation(conversationId, Limits.MAX_PAGE_SIZE, null);
+        if (page.hasMore()) {
+            throw new InvalidInputException("conversationId", "has more than " + Limits.MAX_PAGE_SIZE
+                    + " voice calls; page them with byConversation(conversationId, limit, cursor)");
+        }
+        return page.items();
+    }
+
+    /**
+     * Every call with the session id, oldest first, when there are at most
+     * {@link Limits#MAX_PAGE_SIZE}; with more it fails with {@link InvalidInputException} naming
+     * {@code sessionId}: page them with {@link #bySession(String, int, String)}.
+     */
+    default List<VoiceCall> bySession(String sessionId) {
+        Page<VoiceCall> page = bySession(sessionId, Limits.MAX_PAGE_SIZE, null);
+        if (page.hasMore()) {
+            throw new InvalidInputException("sessionId", "has more than " + Limits.MAX_PAGE_SIZE
+                    + " voice calls; page them with bySession(sessionId, limit, cursor)");
+        }
+        return page.items();
+    }
 
     /** Marks active calls started more than {@code olderThan} ago completed; returns how many. */
     int completeStale(Duration olderThan);

@@ -3,6 +3,7 @@ package dev.atlas.jdbi;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.atlas.Atlas;
+import dev.atlas.AtlasClosedException;
 import dev.atlas.ConfigurationException;
 import dev.atlas.DatabaseKind;
 import dev.atlas.NewConversation;
@@ -116,10 +117,10 @@ class AtlasBuilderTest {
             var store = atlas.conversations();
             store.create(NewConversation.of(Owner.user("1")));
             atlas.close();
-            assertThatThrownBy(() -> store.create(NewConversation.of(Owner.user("1")))).isInstanceOf(ConfigurationException.class)
+            assertThatThrownBy(() -> store.create(NewConversation.of(Owner.user("1")))).isInstanceOf(AtlasClosedException.class)
                     .hasMessageContaining("closed");
             assertThat(host.isClosed()).isFalse();
-            assertThatThrownBy(() -> atlas.tenant("x")).isInstanceOf(ConfigurationException.class);
+            assertThatThrownBy(() -> atlas.tenant("x")).isInstanceOf(AtlasClosedException.class);
         }
     }
 

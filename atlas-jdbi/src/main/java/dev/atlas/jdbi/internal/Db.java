@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.AtlasException;
-import dev.atlas.ConfigurationException;
+import dev.atlas.AtlasClosedException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.StorageException;
 import org.jdbi.v3.core.Handle;
@@ -108,7 +108,7 @@ public final class Db {
 
     private void checkOpen() {
         if (closed) {
-            throw new ConfigurationException("this Atlas instance is closed");
+            throw new AtlasClosedException();
         }
     }
 

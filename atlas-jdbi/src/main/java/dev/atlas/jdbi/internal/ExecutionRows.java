@@ -46,7 +46,7 @@ final class ExecutionRows {
     }
 
     static RowMapper<Execution> execution(Dialect d) {
-        return (rs, ctx) -> {
+        return Rows.guard("executions", "id", (rs, ctx) -> {
             Long pico = nullableLong(rs, "cost_pico");
             return new Execution(
                     d.uuid(rs, "id"),
@@ -69,7 +69,7 @@ final class ExecutionRows {
                     nullableLong(rs, "first_token_ms"),
                     d.instant(rs, "created_at"),
                     d.instant(rs, "updated_at"));
-        };
+        });
     }
 
     static ExecutionStep step(Dialect d, ResultSet rs, List<ToolCall> toolCalls) throws SQLException {

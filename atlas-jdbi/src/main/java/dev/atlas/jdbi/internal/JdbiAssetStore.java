@@ -59,7 +59,7 @@ public final class JdbiAssetStore implements AssetStore {
         this.blobs = blobs;
         this.tenantPart = "/t" + sha256(tenant).substring(0, 32);
         Dialect d = db.dialect();
-        this.assets = (rs, ctx) -> asset(d, rs, "");
+        this.assets = Rows.guard("assets", "id", (rs, ctx) -> asset(d, rs, ""));
     }
 
     private static Asset asset(Dialect d, java.sql.ResultSet rs, String p) throws java.sql.SQLException {

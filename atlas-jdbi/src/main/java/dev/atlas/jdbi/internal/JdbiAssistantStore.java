@@ -54,7 +54,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.assistants = (rs, ctx) -> new Assistant(
+        this.assistants = Rows.guard("assistants", "id", (rs, ctx) -> new Assistant(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 rs.getString("slug"),
@@ -74,8 +74,8 @@ public final class JdbiAssistantStore implements AssistantStore {
                 rs.getInt("last_revision"),
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
-                d.instant(rs, "deleted_at"));
-        this.revisions = (rs, ctx) -> new AssistantRevision(
+                d.instant(rs, "deleted_at")));
+        this.revisions = Rows.guard("assistant_revisions", "id", (rs, ctx) -> new AssistantRevision(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 d.uuid(rs, "assistant_id"),
@@ -87,7 +87,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 Json.readMap(rs.getString("settings")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at"));
+                d.instant(rs, "created_at")));
     }
 
     // Stored as NUMERIC: SQLite may hand back "0.7" or "1" for 0.70 and 1.00; scale 2 is the contract.
@@ -104,7 +104,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         try {
             return Json.MAPPER.readValue(json, STRINGS);
         } catch (IOException e) {
-            throw new IllegalStateException("stored tools could not be read: " + e.getMessage(), e);
+            throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: " + e.getMessage(), e);
         }
     }
 
@@ -112,7 +112,7 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Assistant create(AssistantSpec spec) {
-        Check.notNull("assistant", spec);
+        Check.notNull("spec", spec);
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         UUID id = Ids.next(db.clock());
@@ -206,7 +206,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     @Override
     public Assistant update(UUID assistantId, AssistantSpec spec) {
         Check.notNull("assistantId", assistantId);
-        Check.notNull("assistant", spec);
+        Check.notNull("spec", spec);
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         return db.write(h -> {

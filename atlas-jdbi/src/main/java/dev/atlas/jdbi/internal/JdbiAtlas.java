@@ -2,7 +2,8 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.Atlas;
 import dev.atlas.AtlasConfig;
-import dev.atlas.ConfigurationException;
+import dev.atlas.AtlasClosedException;
+import dev.atlas.StorageException;
 import dev.atlas.DatabaseKind;
 import dev.atlas.Limits;
 import dev.atlas.Tenant;
@@ -38,7 +39,7 @@ public final class JdbiAtlas implements Atlas {
     public Tenant tenant(String tenantId) {
         Check.required("tenantId", tenantId, Limits.MAX_TENANT_LENGTH);
         if (closed.get()) {
-            throw new ConfigurationException("this Atlas instance is closed");
+            throw new AtlasClosedException();
         }
         // Views are stateless apart from the id; cache a bounded number to avoid garbage per request.
         Tenant cached = tenants.get(tenantId);
@@ -55,7 +56,7 @@ public final class JdbiAtlas implements Atlas {
     @Override
     public List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to) {
         if (closed.get()) {
-            throw new ConfigurationException("this Atlas instance is closed");
+            throw new AtlasClosedException();
         }
         return UsageReports.run(db, null, group, from, to);
     }
@@ -85,7 +86,7 @@ public final class JdbiAtlas implements Atlas {
             try {
                 ownedPool.close();
             } catch (Exception e) {
-                throw new IllegalStateException("closing the connection pool failed", e);
+                throw new StorageException("closing the connection pool failed: " + e.getMessage(), null, false, e);
             }
         }
     }

@@ -318,7 +318,7 @@ public final class JdbiConversationStore implements ConversationStore {
             Conversation current = findConversation(h, conversationId)
                     .orElseThrow(() -> new NotFoundException("conversation", conversationId));
             current.status().checkMoveTo(target);
-            throw new IllegalStateException("unreachable: transition allowed but not applied");
+            throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
         });
     }
 

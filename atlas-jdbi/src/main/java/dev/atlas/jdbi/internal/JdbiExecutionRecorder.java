@@ -273,7 +273,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
         Execution current = find(h, executionId).orElseThrow(() -> new NotFoundException("execution", executionId));
         current.status().checkMoveTo(target);
-        throw new IllegalStateException("unreachable: transition allowed but not applied");
+        throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
     }
 
     /**
@@ -318,7 +318,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             }
             Execution current = find(h, x.id()).orElseThrow(() -> new NotFoundException("execution", x.id()));
             current.status().checkMoveTo(target);
-            throw new IllegalStateException("unreachable: transition allowed but not applied");
+            throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
         });
     }
 

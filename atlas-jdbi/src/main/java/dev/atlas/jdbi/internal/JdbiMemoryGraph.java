@@ -6,16 +6,20 @@ import dev.atlas.GraphNeighbour;
 import dev.atlas.GraphNode;
 import dev.atlas.GraphReach;
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.MemoryGraph;
 import dev.atlas.NewGraphEdge;
 import dev.atlas.NewGraphNode;
 import dev.atlas.NotFoundException;
+import dev.atlas.Page;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -38,11 +42,12 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.nodes = (rs, ctx) -> new GraphNode(d.uuid(rs, "n_id"), rs.getString("n_key"), rs.getString("n_label"), rs.getString("n_type"),
-                Json.readMap(rs.getString("n_metadata")), d.instant(rs, "n_created"), d.instant(rs, "n_updated"));
-        this.edges = (rs, ctx) -> new GraphEdge(d.uuid(rs, "e_id"), rs.getString("e_source"), rs.getString("e_target"),
-                rs.getString("e_type"), rs.getDouble("e_weight"), Json.readMap(rs.getString("e_metadata")), d.instant(rs, "e_created"),
-                d.instant(rs, "e_updated"));
+        this.nodes = Rows.guard("graph_nodes", "n_id", (rs, ctx) -> new GraphNode(d.uuid(rs, "n_id"), rs.getString("n_key"),
+                rs.getString("n_label"), rs.getString("n_type"), Json.readMap(rs.getString("n_metadata")), d.instant(rs, "n_created"),
+                d.instant(rs, "n_updated")));
+        this.edges = Rows.guard("graph_edges", "e_id", (rs, ctx) -> new GraphEdge(d.uuid(rs, "e_id"), rs.getString("e_source"),
+                rs.getString("e_target"), rs.getString("e_type"), rs.getDouble("e_weight"), Json.readMap(rs.getString("e_metadata")),
+                d.instant(rs, "e_created"), d.instant(rs, "e_updated")));
     }
 
     @Override
@@ -128,30 +133,74 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     }
 
     @Override
-    public List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType) {
+    public Page<GraphNeighbour> neighbours(String key, Direction direction, String edgeType, int limit, String cursor) {
         Check.key("key", key);
         Check.notNull("direction", direction);
         Check.optionalKey("edgeType", edgeType);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        NeighbourCursor after = Check.optional("cursor", cursor, 200) == null ? null : NeighbourCursor.parse(cursor);
         String typeFilter = edgeType == null ? "" : " AND e.type = :type";
-        return db.read(h -> {
+        // dir tells apart the two rows of a self-loop seen from both ends, so the keyset is unique.
+        String sql = switch (direction) {
+            case OUTGOING -> select("e.target_id", "e.source_id = :id", typeFilter, 0);
+            case INCOMING -> select("e.source_id", "e.target_id = :id", typeFilter, 1);
+            case BOTH -> select("e.target_id", "e.source_id = :id", typeFilter, 0) + " UNION ALL "
+                    + select("e.source_id", "e.target_id = :id", typeFilter, 1);
+        };
+        String keyset = after == null ? ""
+                : " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))";
+        List<Row> rows = db.read(h -> {
             UUID id = requireNodeId(h, key);
-            String sql = switch (direction) {
-                case OUTGOING -> select("e.target_id", "e.source_id = :id", typeFilter);
-                case INCOMING -> select("e.source_id", "e.target_id = :id", typeFilter);
-                case BOTH -> select("e.target_id", "e.source_id = :id", typeFilter) + " UNION ALL "
-                        + select("e.source_id", "e.target_id = :id", typeFilter);
-            };
-            var query = h.createQuery("SELECT * FROM (" + sql + ") x ORDER BY e_weight DESC, n_key, e_type")
-                    .bind("t", tenant).bind("id", id);
+            var query = h.createQuery("SELECT * FROM (" + sql + ") x" + keyset + " ORDER BY e_weight DESC, e_id, dir LIMIT :limit")
+                    .bind("t", tenant).bind("id", id).bind("limit", limit + 1);
             if (edgeType != null) {
                 query.bind("type", edgeType);
             }
-            return List.copyOf(query.map((rs, ctx) -> new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx))).list());
+            if (after != null) {
+                query.bind("w", after.weight()).bind("edge", after.edge()).bind("dir", after.dir());
+            }
+            return query.map((rs, ctx) -> new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir"))).list();
         });
+        boolean more = rows.size() > limit;
+        List<Row> page = more ? rows.subList(0, limit) : rows;
+        List<GraphNeighbour> items = page.stream().map(Row::neighbour).toList();
+        if (!more) {
+            return new Page<>(items, Optional.empty());
+        }
+        Row last = page.get(limit - 1);
+        return new Page<>(items, Optional.of(new NeighbourCursor(last.neighbour().edge().weight(), last.neighbour().edge().id(), last.dir())
+                .encode()));
     }
 
-    private static String select(String otherEnd, String condition, String typeFilter) {
-        return "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + " FROM " + EDGE_FROM
+    private record Row(GraphNeighbour neighbour, int dir) {}
+
+    /** Position after a neighbour row: its edge's weight (exact bits), edge id and direction. */
+    private record NeighbourCursor(double weight, UUID edge, int dir) {
+        String encode() {
+            String raw = "n:" + Double.toString(weight) + ":" + edge + ":" + dir;
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+        }
+
+        static NeighbourCursor parse(String cursor) {
+            try {
+                String[] parts = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8).split(":");
+                if (parts.length != 4 || !parts[0].equals("n")) {
+                    throw new IllegalArgumentException();
+                }
+                int dir = Integer.parseInt(parts[3]);
+                double weight = Double.parseDouble(parts[1]);
+                if ((dir != 0 && dir != 1) || !Double.isFinite(weight)) {
+                    throw new IllegalArgumentException();
+                }
+                return new NeighbourCursor(weight, UUID.fromString(parts[2]), dir);
+            } catch (RuntimeException e) {
+                throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
+            }
+        }
+    }
+
+    private static String select(String otherEnd, String condition, String typeFilter, int dir) {
+        return "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
                 + " JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
                 + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
     }

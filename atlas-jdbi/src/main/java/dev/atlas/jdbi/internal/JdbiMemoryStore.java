@@ -43,12 +43,12 @@ public final class JdbiMemoryStore implements MemoryStore {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.mapper = (rs, ctx) -> new Memory(
+        this.mapper = Rows.guard("memories", "id", (rs, ctx) -> new Memory(
                 d.uuid(rs, "id"), rs.getString("tenant_id"), new Owner(rs.getString("owner_type"), rs.getString("owner_id")),
                 rs.getString("agent"), MemoryKind.of(rs.getString("kind")), rs.getString("content"), List.of(),
                 Json.readMap(rs.getString("metadata")), rs.getDouble("importance"), d.uuid(rs, "conversation_id"),
                 d.uuid(rs, "message_id"), d.uuid(rs, "tool_call_id"), d.instant(rs, "expires_at"), rs.getInt("revision"),
-                d.instant(rs, "created_at"), d.instant(rs, "updated_at"));
+                d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
     }
 
     @Override
@@ -56,6 +56,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.notNull("memory", m);
         JsonDoc metadata = Json.write("metadata", m.metadata());
         UUID id = Ids.next(db.clock());
+        Instant expiresAt = Check.micros(m.expiresAt());
         return db.write(h -> {
             requireProvenance(h, m);
             Instant now = db.now();
@@ -64,12 +65,12 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("t", tenant).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
                     .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance()).bind("conversation", m.conversationId())
-                    .bind("message", m.messageId()).bind("toolCall", m.toolCallId()).bind("expiresAt", m.expiresAt())
+                    .bind("message", m.messageId()).bind("toolCall", m.toolCallId()).bind("expiresAt", expiresAt)
                     .bind("now", now)
                     .execute();
             insertTags(h, id, m.tags());
             return new Memory(id, tenant, m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
-                    Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), 1,
+                    Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
     }

@@ -22,8 +22,11 @@ public final class JdbiPriceStore implements PriceStore {
     }
 
     @Override
-    public ModelPrice set(ModelPrice price) {
-        Check.notNull("price", price);
+    public ModelPrice set(ModelPrice given) {
+        Check.notNull("price", given);
+        // Stored at microsecond precision: the returned price equals what history() reads back.
+        ModelPrice price = new ModelPrice(given.provider(), given.model(), given.inputPerMillion(), given.outputPerMillion(),
+                given.cachedPerMillion(), given.cacheWritePerMillion(), Check.micros(given.validFrom()));
         return db.write(h -> {
             boolean exists = h.createQuery("SELECT 1 FROM <p>model_prices WHERE tenant_id = :t AND provider = :provider"
                             + " AND model = :model AND valid_from = :from")

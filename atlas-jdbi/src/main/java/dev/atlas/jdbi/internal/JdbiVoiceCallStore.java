@@ -2,11 +2,13 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.ConflictException;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.Page;
 import dev.atlas.Role;
 import dev.atlas.internal.Check;
 import dev.atlas.voice.NewVoiceCall;
@@ -42,7 +44,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         this.db = db;
         this.tenant = tenant;
         Dialect d = db.dialect();
-        this.calls = (rs, ctx) -> new VoiceCall(
+        this.calls = Rows.guard("voice_calls", "id", (rs, ctx) -> new VoiceCall(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 rs.getString("session_id"),
@@ -60,7 +62,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
                 d.instant(rs, "started_at"),
                 d.instant(rs, "completed_at"),
                 d.instant(rs, "created_at"),
-                d.instant(rs, "updated_at"));
+                d.instant(rs, "updated_at")));
     }
 
     private static List<VoiceTurn> readTurns(String json) {
@@ -71,7 +73,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             }
             return turns;
         } catch (IOException e) {
-            throw new IllegalStateException("stored transcript could not be read: " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 
@@ -195,17 +197,36 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     }
 
     @Override
-    public List<VoiceCall> byConversation(UUID conversationId) {
+    public Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
-        return List.copyOf(db.read(h -> h.createQuery(V + " WHERE tenant_id = :t AND conversation_id = :c ORDER BY started_at, id")
-                .bind("t", tenant).bind("c", conversationId).map(calls).list()));
+        return page("conversation_id = :key", conversationId, limit, cursor);
     }
 
     @Override
-    public List<VoiceCall> bySession(String sessionId) {
+    public Page<VoiceCall> bySession(String sessionId, int limit, String cursor) {
         Check.key("sessionId", sessionId);
-        return List.copyOf(db.read(h -> h.createQuery(V + " WHERE tenant_id = :t AND session_id = :s ORDER BY started_at, id")
-                .bind("t", tenant).bind("s", sessionId).map(calls).list()));
+        return page("session_id = :key", sessionId, limit, cursor);
+    }
+
+    /** Keyset page on (started_at, id), the order of the (tenant, key, started_at) indexes. */
+    private Page<VoiceCall> page(String filter, Object key, int limit, String cursor) {
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        JdbiConversationStore.Cursor after = Check.optional("cursor", cursor, 200) == null ? null : JdbiConversationStore.Cursor.parse(cursor);
+        String keyset = after == null ? "" : " AND (started_at > :at OR (started_at = :at AND id > :after))";
+        List<VoiceCall> rows = db.read(h -> {
+            var q = h.createQuery(V + " WHERE tenant_id = :t AND " + filter + keyset + " ORDER BY started_at, id LIMIT :limit")
+                    .bind("t", tenant).bind("key", key).bind("limit", limit + 1);
+            if (after != null) {
+                q.bind("at", after.at()).bind("after", after.id());
+            }
+            return q.map(calls).list();
+        });
+        if (rows.size() <= limit) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<VoiceCall> page = rows.subList(0, limit);
+        VoiceCall last = page.get(limit - 1);
+        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
     }
 
     @Override

@@ -1,34 +1,52 @@
 package dev.atlas.jdbi.internal;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamWriteConstraints;
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
 
 import java.io.IOException;
+import java.io.StringWriter;
+import java.math.BigDecimal;
 import java.util.Map;
 
 /**
- * The one place JSON is written, parsed and validated. Documents are checked for nesting depth,
- * size and storable text before any write, so a bad document fails with the field's name instead
- * of a database error.
+ * The one place JSON is written, parsed and validated.
+ *
+ * <p>What is written must read back equal on both databases. PostgreSQL's jsonb stores numbers
+ * as {@code numeric} and prints them in plain notation (so {@code 1.0E7} comes back as the
+ * integer {@code 10000000}, and {@code 1E+1200} as 1,201 digits), while SQLite keeps the text;
+ * Jackson reads fractions as 64-bit doubles. So {@link #write} rewrites every fraction in the
+ * plain form of the double it reads back as (which jsonb keeps verbatim), refuses numbers a
+ * double cannot hold exactly and integers longer than the read limit, and finally parses the
+ * result with the very limits {@link #readMap} uses. Anything it accepts therefore reads back
+ * equal, on both dialects, to the value the write returned.
  */
 public final class Json {
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
     public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
+                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                            .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
                     .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
+                    // NaN and infinities are not JSON: written bare they are refused below instead of
+                    // silently turning into the strings "NaN" and "Infinity".
+                    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
                     .build())
             // java.time values in metadata are written as ISO-8601 strings (read back as strings).
             .addModule(new JavaTimeModule())
@@ -37,25 +55,103 @@ public final class Json {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
+    /**
+     * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
+     * length are tokenised here so the refusal can say what was wrong with them.
+     */
+    private static final JsonFactory CANONICAL = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                    .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
     private Json() {}
 
-    /** Serialises a metadata map, or fails naming {@code field}. */
+    /**
+     * Serialises a metadata map (or another JSON value given by the caller) in the form both
+     * databases read back equal, or fails naming {@code field}.
+     */
     public static JsonDoc write(String field, Object value) {
+        if (value == null || value instanceof Map<?, ?> m && m.isEmpty()) {
+            return new JsonDoc("{}");
+        }
         String text;
         try {
-            text = MAPPER.writeValueAsString(value == null ? Map.of() : value);
+            text = MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException | RuntimeException e) {
             throw new InvalidInputException(field, "is not JSON-serialisable: " + getOriginalMessage(e));
         }
-        return checked(field, text, Limits.MAX_METADATA_LENGTH);
+        Check.text(field, text, Limits.MAX_METADATA_LENGTH);
+        JsonDoc doc = checked(field, canonical(field, text), Limits.MAX_METADATA_LENGTH);
+        try {
+            MAPPER.readValue(doc.text(), Object.class);
+        } catch (IOException e) {
+            // Unreachable while canonical() applies the read limits; kept so a limit changed on
+            // one side only can never let an unreadable document reach the database.
+            throw new InvalidInputException(field, "would not read back: " + firstLine(e.getMessage()));
+        }
+        return doc;
     }
 
-    /** Serialises a document Atlas builds itself (audit details), with no size limit. */
+    private static String canonical(String field, String text) {
+        StringWriter out = new StringWriter(text.length() + 16);
+        try (JsonParser p = CANONICAL.createParser(text); JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+                    g.writeNumber(canonicalFraction(field, p));
+                } else if (t == JsonToken.VALUE_NUMBER_INT) {
+                    String digits = p.getText();
+                    int length = digits.startsWith("-") ? digits.length() - 1 : digits.length();
+                    if (length > Limits.MAX_JSON_NUMBER_LENGTH) {
+                        throw new InvalidInputException(field, "contains an integer of " + length + " digits; at most "
+                                + Limits.MAX_JSON_NUMBER_LENGTH + " are allowed");
+                    }
+                    g.copyCurrentEvent(p);
+                } else {
+                    g.copyCurrentEvent(p);
+                }
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException(field, "cannot be stored as JSON: " + firstLine(e.getMessage()));
+        }
+        return out.toString();
+    }
+
+    /**
+     * The plain decimal form of the double a fraction reads back as, with at least one digit
+     * after the point so jsonb keeps it a fraction; or a refusal when that double is not the
+     * number given (too large, too small, or more digits than a double holds).
+     */
+    private static String canonicalFraction(String field, JsonParser p) throws IOException {
+        if (p.isNaN()) {
+            throw new InvalidInputException(field, "contains " + p.getText() + ", which JSON cannot hold; use a finite number or a string");
+        }
+        String given = p.getText();
+        BigDecimal exact = p.getDecimalValue();
+        double d = exact.doubleValue();
+        if (Double.isInfinite(d)) {
+            throw new InvalidInputException(field, "contains the number " + abbreviate(given)
+                    + ", beyond the range of a 64-bit floating-point number (about 1.8E308), which is how fractions are read back");
+        }
+        BigDecimal readBack = BigDecimal.valueOf(d);
+        if (readBack.compareTo(exact) != 0) {
+            throw new InvalidInputException(field, "contains the number " + abbreviate(given) + ", which would read back as " + d
+                    + ": fractions are read back as 64-bit floating-point numbers; store it as a string to keep it exact");
+        }
+        String plain = readBack.toPlainString();
+        return plain.indexOf('.') < 0 ? plain + ".0" : plain;
+    }
+
+    private static String abbreviate(String number) {
+        return number.length() <= 40 ? number : number.substring(0, 20) + "…(" + number.length() + " characters)";
+    }
+
+    /** Serialises a document Atlas builds itself (audit details, transcripts), with no size limit. */
     public static JsonDoc internal(Object value) {
         try {
             return new JsonDoc(MAPPER.writeValueAsString(value));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("could not serialise " + value.getClass().getName(), e);
+            throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
         }
     }
 
@@ -97,16 +193,25 @@ public final class Json {
         }
     }
 
+    /**
+     * Parses a stored JSON object. A document that does not parse within the limits fails with
+     * {@link UnreadableRowException}; row mappers wrapped by {@link Rows#guard} add the table and row.
+     */
     public static Map<String, Object> readMap(String text) {
         // Most rows carry no metadata; skip the parser on every write and read of those.
         if (text == null || text.equals("{}")) {
             return Map.of();
         }
+        Map<String, Object> map;
         try {
-            return MAPPER.readValue(text, MAP);
+            map = MAPPER.readValue(text, MAP);
         } catch (IOException e) {
-            throw new IllegalStateException("stored JSON could not be read: " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }
+        if (map == null) {
+            throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);
+        }
+        return map;
     }
 
     private static String firstLine(String s) {

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ContentType;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.Conversation;
 import dev.atlas.ConversationStatus;
 import dev.atlas.ConversationType;
@@ -29,13 +30,41 @@ public final class Rows {
 
     public static final String EVENT_COLUMNS = "id, conversation_id, message_id, type, details, created_at";
 
+    /**
+     * Wraps a row mapper so a row that cannot be read (JSON that does not parse, a status Atlas
+     * never writes) fails with {@link UnreadableRowException} naming {@code table} and the row's id
+     * instead of an exception from a parser; only that row's read fails.
+     */
+    public static <T> RowMapper<T> guard(String table, String idColumn, RowMapper<T> mapper) {
+        return (rs, ctx) -> {
+            try {
+                return mapper.map(rs, ctx);
+            } catch (UnreadableRowException e) {
+                if (e.table() != null) {
+                    throw e;
+                }
+                throw new UnreadableRowException(table, rowId(rs, idColumn), e.why(), e.getCause());
+            } catch (RuntimeException e) {
+                throw new UnreadableRowException(table, rowId(rs, idColumn), String.valueOf(e.getMessage()), e);
+            }
+        };
+    }
+
+    private static String rowId(ResultSet rs, String idColumn) {
+        try {
+            return rs.getString(idColumn);
+        } catch (SQLException | RuntimeException e) {
+            return null;
+        }
+    }
+
     static Owner owner(ResultSet rs, String typeColumn, String idColumn) throws SQLException {
         String type = rs.getString(typeColumn);
         return type == null ? null : new Owner(type, rs.getString(idColumn));
     }
 
     public static RowMapper<Conversation> conversation(Dialect d) {
-        return (rs, ctx) -> new Conversation(
+        return guard("conversations", "id", (rs, ctx) -> new Conversation(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 owner(rs, "owner_type", "owner_id"),
@@ -56,11 +85,11 @@ public final class Rows {
                 d.instant(rs, "updated_at"),
                 d.instant(rs, "deleted_at"),
                 d.uuid(rs, "assistant_revision_id"),
-                rs.getString("external_key"));
+                rs.getString("external_key")));
     }
 
     public static RowMapper<Message> message(Dialect d) {
-        return (rs, ctx) -> new Message(
+        return guard("messages", "id", (rs, ctx) -> new Message(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 d.uuid(rs, "conversation_id"),
@@ -82,16 +111,16 @@ public final class Rows {
                 d.instant(rs, "edited_at"),
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
-                d.instant(rs, "deleted_at"));
+                d.instant(rs, "deleted_at")));
     }
 
     public static RowMapper<MessageEvent> event(Dialect d) {
-        return (rs, ctx) -> new MessageEvent(
+        return guard("message_events", "id", (rs, ctx) -> new MessageEvent(
                 d.uuid(rs, "id"),
                 d.uuid(rs, "conversation_id"),
                 d.uuid(rs, "message_id"),
                 MessageEventType.of(rs.getString("type")),
                 Json.readMap(rs.getString("details")),
-                d.instant(rs, "created_at"));
+                d.instant(rs, "created_at")));
     }
 }

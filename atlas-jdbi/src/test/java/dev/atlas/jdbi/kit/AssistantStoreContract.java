@@ -175,7 +175,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
                 return this;
             }
         }))), "metadata");
-        assertField(() -> store.create(null), "assistant");
+        assertField(() -> store.create(null), "spec");
         assertThat(store.list(100, null).items()).isEmpty();
     }
 

@@ -160,4 +160,33 @@ public abstract class MemoryGraphContract extends AtlasContract {
     private static List<String> keys(List<GraphNeighbour> ns) {
         return ns.stream().map(n -> n.node().key()).toList();
     }
+
+    @Test
+    @DisplayName("neighbours page with a keyset cursor, heaviest edge first, each edge exactly once, ties and self-loops included")
+    void neighbourPaging() {
+        nodes("hub", "a", "b", "c", "d", "e");
+        graph.upsertEdge(NewGraphEdge.of("hub", "r", "a").weight(0.5));
+        graph.upsertEdge(NewGraphEdge.of("hub", "r", "b").weight(0.5));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "hub").weight(0.5));
+        graph.upsertEdge(NewGraphEdge.of("hub", "r", "d").weight(0.9));
+        graph.upsertEdge(NewGraphEdge.of("e", "r", "hub").weight(0.1));
+        graph.upsertEdge(NewGraphEdge.of("hub", "self", "hub").weight(0.5));
+        List<GraphNeighbour> all = graph.neighbours("hub", Direction.BOTH, null);
+        assertThat(all).hasSize(7);
+        assertThat(all).extracting(n -> n.edge().weight()).isSortedAccordingTo(java.util.Comparator.reverseOrder());
+        List<GraphNeighbour> paged = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<GraphNeighbour> page = graph.neighbours("hub", Direction.BOTH, null, 2, cursor);
+            assertThat(page.items().size()).isLessThanOrEqualTo(2);
+            paged.addAll(page.items());
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactlyElementsOf(all);
+        assertThat(keys(graph.neighbours("hub", Direction.OUTGOING, "r", 10, null).items())).containsExactly("d", "a", "b");
+        assertThatThrownBy(() -> graph.neighbours("hub", Direction.BOTH, null, 0, null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> graph.neighbours("hub", Direction.BOTH, null, 2, "bm90LWEtY3Vyc29y"))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+    }
 }

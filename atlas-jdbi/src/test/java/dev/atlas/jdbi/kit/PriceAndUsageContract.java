@@ -292,4 +292,23 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertThat(atlas.usageReport(UsageGroup.MODEL, from, to)).filteredOn(r -> "openai/gpt-4o".equals(r.group()))
                 .singleElement().satisfies(r -> assertThat(r.executions()).isEqualTo(acmeGpt4o + 1));
     }
+
+    @Test
+    @DisplayName("a usage report with more rows than its bound fails naming 'to' instead of returning a shortened report")
+    void reportBound() {
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        for (int i = 0; i < 3; i++) {
+            Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u"), "support"));
+            acme.executions().create(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        }
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        assertThat(dev.atlas.jdbi.internal.UsageReports.run(db, "acme", UsageGroup.CONVERSATION, from, to, 3)).hasSize(3);
+        assertThatThrownBy(() -> dev.atlas.jdbi.internal.UsageReports.run(db, "acme", UsageGroup.CONVERSATION, from, to, 2))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> {
+                    assertThat(e.field()).isEqualTo("to");
+                    assertThat(e.getMessage()).contains("more than 2 rows");
+                });
+        assertThat(acme.executions().usageReport(UsageGroup.CONVERSATION, from, to)).hasSize(3);
+    }
 }

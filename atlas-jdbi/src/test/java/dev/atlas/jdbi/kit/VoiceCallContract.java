@@ -197,4 +197,38 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThat(still.transcript()).isEmpty();
         assertThat(still.summary()).isNull();
     }
+
+    @Test
+    @DisplayName("calls by conversation and by session page with a keyset cursor, oldest first, each call exactly once, even when started at the same instant")
+    void paging() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        List<UUID> started = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            if (i % 3 == 0) {
+                clock.advanceMicros(1000);
+            }
+            started.add(calls.start(call("rt_paged").conversation(c.id())).id());
+        }
+        for (boolean bySession : new boolean[] {true, false}) {
+            List<UUID> seen = new ArrayList<>();
+            String cursor = null;
+            int pages = 0;
+            do {
+                dev.atlas.Page<VoiceCall> page = bySession ? calls.bySession("rt_paged", 3, cursor) : calls.byConversation(c.id(), 3, cursor);
+                assertThat(page.items().size()).isLessThanOrEqualTo(3);
+                page.items().forEach(v -> seen.add(v.id()));
+                cursor = page.nextCursor().orElse(null);
+                pages++;
+            } while (cursor != null);
+            assertThat(pages).isEqualTo(3);
+            assertThat(seen).containsExactlyElementsOf(started);
+        }
+        assertThat(calls.bySession("rt_paged")).extracting(VoiceCall::id).containsExactlyElementsOf(started);
+        assertThatThrownBy(() -> calls.bySession("rt_paged", 0, null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> calls.bySession("rt_paged", dev.atlas.Limits.MAX_PAGE_SIZE + 1, null))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> calls.byConversation(c.id(), 3, "not-a-cursor")).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("cursor"));
+    }
 }

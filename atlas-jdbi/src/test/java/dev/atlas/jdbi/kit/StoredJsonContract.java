@@ -1,0 +1,259 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Conversation;
+import dev.atlas.UnreadableRowException;
+import dev.atlas.GraphEdge;
+import dev.atlas.GraphNode;
+import dev.atlas.Limits;
+import dev.atlas.Memory;
+import dev.atlas.MemoryQuery;
+import dev.atlas.Message;
+import dev.atlas.NewConversation;
+import dev.atlas.NewGraphEdge;
+import dev.atlas.NewGraphNode;
+import dev.atlas.NewMemory;
+import dev.atlas.NewMessage;
+import dev.atlas.NewTask;
+import dev.atlas.Owner;
+import dev.atlas.Task;
+import dev.atlas.Tenant;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceCall;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * JSON documents (metadata, task payloads) read back equal on every database, to the value the
+ * write returned; what could not is refused before any write, naming the field; and a row that
+ * cannot be read (written by hand or by an older version) fails alone, with
+ * {@link UnreadableRowException} naming its table and id.
+ */
+public abstract class StoredJsonContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private Tenant acme;
+
+    protected StoredJsonContract(TestDatabase database) {
+        super(database);
+    }
+
+    @BeforeEach
+    void tenant() {
+        acme = atlas.tenant("acme");
+    }
+
+    /** Numbers that no 64-bit double holds exactly, or integers past the read limit. */
+    private static List<Object> unreadableNumbers() {
+        return List.of(new BigDecimal("1E+1200"), new BigDecimal("-1E+400"), new BigDecimal("1E-1200"),
+                new BigDecimal("0.1234567890123456789"), new BigInteger("9".repeat(Limits.MAX_JSON_NUMBER_LENGTH + 1)),
+                new BigInteger("-" + "1".repeat(1200)), Double.NaN, Double.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
+    }
+
+    private static Map<String, Object> nested(int depth) {
+        Map<String, Object> doc = Map.of("leaf", 1);
+        for (int i = 1; i < depth; i++) {
+            doc = Map.of("d", doc);
+        }
+        return doc;
+    }
+
+    @Test
+    @DisplayName("a number that would not read back as given (huge, tiny, over-precise, NaN, over-long integer) is refused naming the field, and nothing is written")
+    void unreadableNumbersAreRefused() {
+        GraphNode node = acme.graph().upsertNode(NewGraphNode.of("a"));
+        for (Object n : unreadableNumbers()) {
+            Map<String, Object> doc = Map.of("n", n);
+            Map<String, Object> inList = Map.of("list", List.of(1, Map.of("n", n)));
+            invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "x").metadata(doc)));
+            invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "x").metadata(inList)));
+            invalid("metadata", () -> acme.conversations().create(NewConversation.of(ALICE, "support").metadata(doc)));
+            invalid("metadata", () -> acme.graph().upsertNode(NewGraphNode.of("a").metadata(doc)));
+            invalid("payload", () -> acme.tasks().enqueue(NewTask.of("mail", doc)));
+        }
+        assertThat(acme.memories().list(MemoryQuery.all()).items()).isEmpty();
+        assertThat(acme.conversations().list(dev.atlas.ConversationQuery.all()).items()).isEmpty();
+        assertThat(acme.graph().node("a")).contains(node);
+    }
+
+    @Test
+    @DisplayName("a document nested " + Limits.MAX_JSON_DEPTH + " levels deep is stored and read back; one level deeper is refused naming the field")
+    void nestingDepth() {
+        Memory deepest = acme.memories().add(NewMemory.fact(ALICE, "deep").metadata(nested(Limits.MAX_JSON_DEPTH)));
+        assertThat(deepest.metadata()).isEqualTo(nested(Limits.MAX_JSON_DEPTH));
+        assertThat(acme.memories().require(deepest.id())).isEqualTo(deepest);
+        invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "too deep").metadata(nested(Limits.MAX_JSON_DEPTH + 1))));
+        invalid("payload", () -> acme.tasks().enqueue(NewTask.of("mail", nested(Limits.MAX_JSON_DEPTH + 1))));
+        assertThat(acme.memories().list(MemoryQuery.all()).items()).containsExactly(deepest);
+    }
+
+    /** Given numbers and what every database reads back for each: fractions as doubles, integers exactly. */
+    private static Map<String, Object[]> numbers() {
+        Map<String, Object[]> m = new LinkedHashMap<>();
+        m.put("tenMillion", new Object[] {1.0E7, 1.0E7});
+        m.put("small", new Object[] {1.5E-7, 1.5E-7});
+        m.put("tenth", new Object[] {0.1, 0.1});
+        m.put("max", new Object[] {Double.MAX_VALUE, Double.MAX_VALUE});
+        m.put("min", new Object[] {Double.MIN_VALUE, Double.MIN_VALUE});
+        m.put("e22", new Object[] {1e22, 1e22});
+        m.put("negativeZero", new Object[] {-0.0, 0.0});
+        m.put("half", new Object[] {0.5f, 0.5});
+        m.put("decimalTenth", new Object[] {new BigDecimal("0.10"), 0.1});
+        m.put("decimalExponent", new Object[] {new BigDecimal("1E+5"), 100000.0});
+        m.put("int", new Object[] {42, 42});
+        m.put("long", new Object[] {Long.MAX_VALUE, Long.MAX_VALUE});
+        m.put("big", new Object[] {new BigInteger("123456789012345678901234567890"), new BigInteger("123456789012345678901234567890")});
+        m.put("longest", new Object[] {new BigInteger("9".repeat(Limits.MAX_JSON_NUMBER_LENGTH)),
+                new BigInteger("9".repeat(Limits.MAX_JSON_NUMBER_LENGTH))});
+        return m;
+    }
+
+    private static Map<String, Object> given() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        numbers().forEach((k, v) -> doc.put(k, v[0]));
+        doc.put("list", new ArrayList<>(numbers().values().stream().map(v -> v[0]).toList()));
+        return doc;
+    }
+
+    private static Map<String, Object> expected() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        numbers().forEach((k, v) -> doc.put(k, v[1]));
+        doc.put("list", numbers().values().stream().map(v -> v[1]).toList());
+        return doc;
+    }
+
+    @Test
+    @DisplayName("numbers read back as the same doubles and integers on every database, equal to what the write returned")
+    void numbersReadBackEqual() {
+        Memory memory = acme.memories().add(NewMemory.fact(ALICE, "numbers").metadata(given()));
+        assertThat(memory.metadata()).isEqualTo(expected());
+        assertThat(acme.memories().require(memory.id())).isEqualTo(memory);
+
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support").metadata(given()));
+        assertThat(c.metadata()).isEqualTo(expected());
+        assertThat(acme.conversations().require(c.id()).metadata()).isEqualTo(expected());
+        Message m = acme.conversations().append(c.id(), NewMessage.user("hi").metadata(given()));
+        assertThat(m.metadata()).isEqualTo(expected());
+        assertThat(acme.conversations().message(m.id()).orElseThrow().metadata()).isEqualTo(expected());
+
+        GraphNode node = acme.graph().upsertNode(NewGraphNode.of("n").metadata(given()));
+        assertThat(node.metadata()).isEqualTo(expected());
+        assertThat(acme.graph().node("n")).contains(node);
+
+        Task task = acme.tasks().enqueue(NewTask.of("mail", given()));
+        assertThat(task.payload()).isEqualTo(expected());
+        assertThat(acme.tasks().get(task.id()).orElseThrow().payload()).isEqualTo(expected());
+    }
+
+    private static Map<String, Object> withNulls() {
+        Map<String, Object> inner = new HashMap<>();
+        inner.put("b", null);
+        Map<String, Object> doc = new HashMap<>();
+        doc.put("a", null);
+        doc.put("inner", inner);
+        doc.put("list", Arrays.asList(1, null, "x"));
+        return doc;
+    }
+
+    @Test
+    @DisplayName("null values in metadata are stored and returned, as JSON allows, by memories, graph nodes and graph edges")
+    void nullValues() {
+        Memory memory = acme.memories().add(NewMemory.fact(ALICE, "nulls").metadata(withNulls()));
+        assertThat(memory.metadata()).isEqualTo(withNulls()).containsEntry("a", null);
+        assertThat(acme.memories().require(memory.id())).isEqualTo(memory);
+        Memory updated = acme.memories().update(memory.id(), dev.atlas.MemoryPatch.none().metadata(withNulls()));
+        assertThat(updated.metadata()).isEqualTo(withNulls());
+
+        GraphNode a = acme.graph().upsertNode(NewGraphNode.of("a").metadata(withNulls()));
+        acme.graph().upsertNode(NewGraphNode.of("b"));
+        assertThat(a.metadata()).isEqualTo(withNulls());
+        assertThat(acme.graph().node("a")).contains(a);
+        GraphEdge edge = acme.graph().upsertEdge(NewGraphEdge.of("a", "knows", "b").metadata(withNulls()));
+        assertThat(edge.metadata()).isEqualTo(withNulls());
+        assertThat(acme.graph().neighbours("a", dev.atlas.Direction.OUTGOING, null).get(0).edge()).isEqualTo(edge);
+    }
+
+    private void sql(String statement) {
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            assertThat(s.executeUpdate(statement.replace("<p>", atlas.config().tablePrefix()))).isEqualTo(1);
+        } catch (SQLException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A document every database stores but no read accepts: an integer past the read limit. */
+    private static final String UNREADABLE = "{\"n\": " + "1".repeat(1200) + "}";
+
+    private static void corrupt(String table, UUID id, Runnable read) {
+        assertThatThrownBy(read::run).isInstanceOfSatisfying(UnreadableRowException.class, e -> {
+            assertThat(e.table()).isEqualTo(table);
+            assertThat(e.rowId()).isEqualTo(id.toString());
+            assertThat(e.getMessage()).contains(table, id.toString());
+        });
+    }
+
+    @Test
+    @DisplayName("a memory row with unreadable JSON fails get and list with UnreadableRowException naming the table and id; deleting it unblocks the list")
+    void unreadableMemoryRow() {
+        Memory good = acme.memories().add(NewMemory.fact(ALICE, "fine"));
+        Memory bad = acme.memories().add(NewMemory.fact(ALICE, "broken"));
+        sql("UPDATE <p>memories SET metadata = '" + UNREADABLE + "' WHERE id = '" + bad.id() + "'");
+        corrupt("memories", bad.id(), () -> acme.memories().get(bad.id()));
+        corrupt("memories", bad.id(), () -> acme.memories().list(MemoryQuery.all()));
+        assertThat(acme.memories().get(good.id())).isPresent();
+        acme.memories().delete(bad.id());
+        assertThat(acme.memories().list(MemoryQuery.all()).items()).containsExactly(good);
+    }
+
+    @Test
+    @DisplayName("a message, conversation, graph node, voice call, execution, assistant or asset that cannot be read fails with UnreadableRowException naming its table and id")
+    void unreadableRowsOfOtherTables() {
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
+        sql("UPDATE <p>messages SET metadata = '" + UNREADABLE + "' WHERE id = '" + m.id() + "'");
+        corrupt("messages", m.id(), () -> acme.conversations().history(c.id()));
+        corrupt("messages", m.id(), () -> acme.conversations().message(m.id()));
+
+        sql("UPDATE <p>conversations SET metadata = '" + UNREADABLE + "' WHERE id = '" + c.id() + "'");
+        corrupt("conversations", c.id(), () -> acme.conversations().get(c.id()));
+
+        GraphNode node = acme.graph().upsertNode(NewGraphNode.of("a"));
+        sql("UPDATE <p>graph_nodes SET metadata = '" + UNREADABLE + "' WHERE id = '" + node.id() + "'");
+        corrupt("graph_nodes", node.id(), () -> acme.graph().node("a"));
+
+        VoiceCall call = acme.voiceCalls().start(NewVoiceCall.of("rt", "openai", "gpt-realtime"));
+        sql("UPDATE <p>voice_calls SET transcript = '[{\"role\": \"robot\", \"content\": \"beep\"}]' WHERE id = '" + call.id() + "'");
+        corrupt("voice_calls", call.id(), () -> acme.voiceCalls().get(call.id()));
+        corrupt("voice_calls", call.id(), () -> acme.voiceCalls().bySession("rt"));
+
+        dev.atlas.execution.Execution e = acme.executions().create(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        sql("UPDATE <p>executions SET metadata = '" + UNREADABLE + "' WHERE id = '" + e.id() + "'");
+        corrupt("executions", e.id(), () -> acme.executions().get(e.id()));
+
+        dev.atlas.Assistant a = acme.assistants().create(dev.atlas.AssistantSpec.of("helper", "Helper"));
+        sql("UPDATE <p>assistants SET metadata = '" + UNREADABLE + "' WHERE id = '" + a.id() + "'");
+        corrupt("assistants", a.id(), () -> acme.assistants().get(a.id()));
+
+        dev.atlas.asset.Asset asset = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+                new byte[] {1});
+        sql("UPDATE <p>assets SET metadata = '" + UNREADABLE + "' WHERE id = '" + asset.id() + "'");
+        corrupt("assets", asset.id(), () -> acme.assets().get(asset.id()));
+    }
+}
