@@ -15,9 +15,11 @@ import org.junit.jupiter.api.Test;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -106,19 +108,51 @@ public abstract class MigrationContract {
         try (Atlas atlas = database.open(b -> b.migrate(false))) {
             DataSource ds = database.dataSource();
             Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
-            var store = atlas.conversations();
-            var c = store.create(NewConversation.of(Owner.user("1")));
-            var q = store.append(c.id(), NewMessage.user("question"));
-            var first = store.append(c.id(), NewMessage.assistant("first answer").parent(q.id()));
-            var second = store.append(c.id(), NewMessage.assistant("second answer").parent(q.id()));
-            try (Connection conn = ds.getConnection(); Statement s = conn.createStatement()) {
-                assertThat(s.executeUpdate("UPDATE atlas_messages SET is_active = (1 = 1) WHERE content = 'first answer'")).isEqualTo(1);
+            // The store speaks the newest schema, so the V5 rows are written with SQL, as Atlas 0.1 wrote them.
+            boolean pg = database.name().equals("PostgreSQL");
+            String now = pg ? "now()" : "0";
+            UUID c = UUID.randomUUID();
+            UUID q = UUID.randomUUID();
+            UUID first = UUID.randomUUID();
+            UUID second = UUID.randomUUID();
+            try (Connection conn = ds.getConnection()) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
+                        + " status, metadata, last_sequence, activity_at, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT
+                        + "', ?, 'user', '1', 'user', 'open', '{}', 3, " + now + ", " + now + ", " + now + ")")) {
+                    bindId(ps, 1, c, pg);
+                    ps.executeUpdate();
+                }
+                Object[][] rows = {{q, 1, "user", "question", null}, {first, 2, "assistant", "first answer", q},
+                        {second, 3, "assistant", "second answer", q}};
+                for (Object[] r : rows) {
+                    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
+                            + " role, content_type, content, status, is_active, parent_id, metadata, created_at, updated_at) VALUES ('"
+                            + Atlas.DEFAULT_TENANT + "', ?, ?, ?, ?, 'text', ?, 'delivered', (1 = 1), ?, '{}', " + now + ", " + now + ")")) {
+                        bindId(ps, 1, (UUID) r[0], pg);
+                        bindId(ps, 2, c, pg);
+                        ps.setInt(3, (Integer) r[1]);
+                        ps.setString(4, (String) r[2]);
+                        ps.setString(5, (String) r[3]);
+                        bindId(ps, 6, (UUID) r[4], pg);
+                        ps.executeUpdate();
+                    }
+                }
             }
-            assertThat(store.history(c.id())).hasSize(3);
+            var store = atlas.conversations();
             assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
-            assertThat(store.history(c.id())).extracting(m -> m.content()).containsExactly("question", "second answer");
-            assertThat(store.message(first.id()).orElseThrow().active()).isFalse();
-            assertThat(store.message(second.id()).orElseThrow().active()).isTrue();
+            assertThat(store.history(c)).extracting(m -> m.content()).containsExactly("question", "second answer");
+            assertThat(store.message(first).orElseThrow().active()).isFalse();
+            assertThat(store.message(second).orElseThrow().active()).isTrue();
+        }
+    }
+
+    private static void bindId(PreparedStatement ps, int index, UUID id, boolean pg) throws SQLException {
+        if (id == null) {
+            ps.setNull(index, pg ? java.sql.Types.OTHER : java.sql.Types.VARCHAR);
+        } else if (pg) {
+            ps.setObject(index, id);
+        } else {
+            ps.setString(index, id.toString());
         }
     }
 
