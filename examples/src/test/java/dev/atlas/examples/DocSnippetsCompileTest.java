@@ -51,10 +51,11 @@ class DocSnippetsCompileTest {
             "import javax.sql.DataSource;",
             "");
 
-    /** Stubs every document may use: the application's own model client. */
+    /** Stubs every document may use: the application's own model client (history, plus this execution's round so far). */
     private static final String COMMON_PRELUDE = String.join("\n",
-            "interface Reply { String text(); long inputTokens(); long outputTokens(); }",
-            "interface Llm { Reply call(List<?> history); }",
+            "interface ToolRequest { String id(); String name(); String arguments(); }",
+            "interface Reply { String text(); List<ToolRequest> toolCalls(); long inputTokens(); long outputTokens(); }",
+            "interface Llm { Reply call(List<?> history); Reply call(List<?> history, List<?> round); }",
             "Llm llm;",
             "");
 
@@ -74,7 +75,7 @@ class DocSnippetsCompileTest {
                         "abstract String summarize(UUID conversationId);")},
             "docs/executions.md", new String[] {"",
                 String.join("\n",
-                        "interface Orders { String lookup(int orderId); }",
+                        "interface Orders { String lookup(int orderId); String lookup(String argumentsJson); }",
                         "Orders orders;",
                         "Atlas atlas;",
                         "Tenant acme;",
@@ -122,7 +123,8 @@ class DocSnippetsCompileTest {
                         "abstract void jsonCases(List<Case> cases);",
                         "abstract void bulkyCases(List<Case> cases);")});
 
-    private static final Pattern FENCE_OPEN = Pattern.compile("^(\\s*)```java\\s*$");
+    /** {@code ```java}, also indented (in a list), as {@code ```Java} or with an info string after it; not {@code ```javascript}. */
+    private static final Pattern FENCE_OPEN = Pattern.compile("^(\\s*)```(?i:java)(\\s.*)?$");
     private static final Pattern FENCE = Pattern.compile("^\\s*```");
     private static final Pattern SKIP = Pattern.compile("^\\s*<!--\\s*not-compiled:\\s*(\\S.*?)\\s*-->\\s*$");
     /** A type, or a method with a body, declared at the block's top level (column 0). */
@@ -180,14 +182,20 @@ class DocSnippetsCompileTest {
                 "}",
                 "```",
                 ""));
+        Files.writeString(root.resolve("docs/y.md"), String.join("\n",
+                "```java",
+                "try (var in = java.io.InputStream.nullInputStream()) { \u2026 }",
+                "```",
+                ""));
 
         Result result = check(root, classes);
 
-        assertThat(result.compiled()).isEqualTo(2);
+        assertThat(result.compiled()).isEqualTo(3);
         assertThat(result.skips()).containsExactly("README.md:7 (pseudo-code)");
-        assertThat(result.errors()).hasSize(2);
-        assertThat(result.errors().get(0)).startsWith("README.md:4: cannot find symbol").contains("atlas.noSuchMethod();");
-        assertThat(result.errors().get(1)).startsWith("docs/x.md:6: cannot find symbol").contains("t.noSuchStore();");
+        assertThat(result.errors()).hasSize(3);
+        assertThat(result.errors().get(0)).startsWith("docs/y.md:2: illegal character");
+        assertThat(result.errors().get(1)).startsWith("README.md:4: cannot find symbol").contains("atlas.noSuchMethod();");
+        assertThat(result.errors().get(2)).startsWith("docs/x.md:6: cannot find symbol").contains("t.noSuchStore();");
     }
 
     private static Result check(Path root, Path classes) throws IOException {
@@ -270,7 +278,8 @@ class DocSnippetsCompileTest {
         }
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, Locale.ROOT, StandardCharsets.UTF_8)) {
-            List<String> options = List.of("-proc:none", "-Xlint:none", "-Xmaxerrs", "1000",
+            // should-stop.ifError=FLOW: a snippet that does not parse must not hide type errors in the others.
+            List<String> options = List.of("-proc:none", "-Xlint:none", "-Xmaxerrs", "1000", "-XDshould-stop.ifError=FLOW",
                     "-classpath", System.getProperty("java.class.path"), "-d", classes.toString());
             javac.getTask(null, files, diagnostics, options, null, units).call();
         }
