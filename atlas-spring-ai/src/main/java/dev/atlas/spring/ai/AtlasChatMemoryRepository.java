@@ -112,8 +112,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     @Override
     public List<Message> findByConversationId(String conversationId) {
-        return conversation(conversationId).map(c -> window(c).stream().map(SpringMessages::toSpring).toList()).orElseGet(List::of);
+        String key = key(conversationId);
+        List<dev.atlas.Message> window = conversation(key).map(this::window).orElseGet(List::of);
+        // ChatMemory implementations read, then save on the same thread: what this read handed out is
+        // what the save may evict. Messages appended meanwhile by other callers stay in the window.
+        lastRead.set(new Read(key, window.stream().map(dev.atlas.Message::id).collect(Collectors.toSet())));
+        return window.stream().map(SpringMessages::toSpring).toList();
     }
+
+    private record Read(String key, Set<UUID> ids) {
+    }
+
+    private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
     @Override
     public void saveAll(String conversationId, List<Message> messages) {
@@ -129,7 +139,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            save(tenant.conversations().ensure(key, NewConversation.of(owner, agent)), messages);
+            Read read = lastRead.get();
+            lastRead.remove();
+            save(tenant.conversations().ensure(key, NewConversation.of(owner, agent)), messages,
+                    read != null && read.key().equals(key) ? read.ids() : null);
         } finally {
             lock.unlock();
         }
@@ -142,7 +155,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages) {
+    private void save(Conversation conversation, List<Message> messages, Set<UUID> seen) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.Message> window = window(conversation);
         Map<UUID, dev.atlas.Message> inWindow = new HashMap<>();
@@ -196,21 +209,44 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastSeq = stored[i].sequence();
         }
 
+        // What the caller saw and left out is evicted; messages it never saw (appended meanwhile by
+        // another caller) stay. Only the oldest may go: the window is stored as a suffix.
+        Set<UUID> given = new java.util.HashSet<>();
+        for (dev.atlas.Message m : stored) {
+            if (m != null) {
+                given.add(m.id());
+            }
+        }
+        Set<UUID> sawIds = seen != null ? seen : window.stream().map(dev.atlas.Message::id).collect(Collectors.toSet());
+        List<dev.atlas.Message> after = new ArrayList<>();
+        for (dev.atlas.Message m : window) {
+            boolean evicted = sawIds.contains(m.id()) && !given.contains(m.id());
+            if (!evicted) {
+                after.add(m);
+            } else if (m.role() != Role.SYSTEM && after.stream().anyMatch(k -> k.role() != Role.SYSTEM)) {
+                throw new ConflictException("messages", "leaves out stored message " + m.sequence()
+                        + " but keeps older ones: a chat memory window may only drop its oldest messages");
+            }
+        }
+
         // Append the new ones, linking assistant messages to their execution and tool responses to the call's step.
         Map<String, dev.atlas.Message> callOwner = new HashMap<>();
         for (dev.atlas.Message m : window) {
             rememberCalls(callOwner, m);
         }
-        List<dev.atlas.Message> kept = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
             dev.atlas.Message m = stored[i];
             if (m == null) {
                 m = store.append(conversation.id(), link(messages.get(i), callOwner));
+                after.add(m);
+            } else if (!window.contains(m)) {
+                // A stored message from before the window that the caller brought back: only system messages qualify.
+                after.add(m);
             }
             rememberCalls(callOwner, m);
-            kept.add(m);
         }
-        Map<String, Object> marker = marker(kept, window);
+        after.sort(java.util.Comparator.comparingLong(dev.atlas.Message::sequence));
+        Map<String, Object> marker = marker(after, window);
         if (!String.valueOf(marker).equals(String.valueOf(conversation.metadata().get(WINDOW)))) {
             Conversation current = store.require(conversation.id());
             Map<String, Object> metadata = new LinkedHashMap<>(current.metadata());
