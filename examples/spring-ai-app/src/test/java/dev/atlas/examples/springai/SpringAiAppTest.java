@@ -33,7 +33,7 @@ class SpringAiAppTest {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             SpringAiApp.report(tenant, new PrintStream(bytes, true, StandardCharsets.UTF_8));
             String report = bytes.toString(StandardCharsets.UTF_8);
-            assertThat(report).contains("== Transcript", "tool lookup", "order 1234 shipped", "== Cost by model", "scripted/scripted-1: 3 executions");
+            assertThat(report).contains("== Transcript", "lookup({\"order\":1234}) -> \"order 1234 shipped\"", "== Cost by model", "scripted/scripted-1: 3 executions");
         }
     }
 }
