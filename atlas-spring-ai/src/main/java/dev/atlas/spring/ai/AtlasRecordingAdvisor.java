@@ -5,6 +5,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionType;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
@@ -14,6 +15,11 @@ import org.springframework.ai.chat.client.ChatClientResponse;
 import org.springframework.ai.chat.client.advisor.api.Advisor;
 import org.springframework.ai.chat.client.advisor.api.CallAdvisor;
 import org.springframework.ai.chat.client.advisor.api.CallAdvisorChain;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisor;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
+import org.springframework.ai.chat.client.ChatClientMessageAggregator;
+import reactor.core.publisher.Flux;
+import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -46,7 +52,7 @@ import java.util.UUID;
  * auto-configuration does. Without a {@code ToolCallAdvisor} a model that runs tools internally
  * is one round, so its tool calls are not seen.
  */
-public final class AtlasRecordingAdvisor implements CallAdvisor {
+public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     /** Outermost: before every Spring AI advisor, whose defaults start at {@code HIGHEST_PRECEDENCE + 300}. */
     public static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
     /** Innermost: after every Spring AI advisor, just before the model call ({@code LOWEST_PRECEDENCE}). */
@@ -109,13 +115,26 @@ public final class AtlasRecordingAdvisor implements CallAdvisor {
         return response;
     }
 
+    @Override
+    public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+        return Flux.defer(() -> {
+            Run run = new Run();
+            run.stream = true;
+            return chain.nextStream(request.mutate().context(RUN, run).build())
+                    .doOnComplete(run::complete)
+                    .doOnError(run::fail)
+                    .doOnCancel(() -> run.fail(new java.util.concurrent.CancellationException("the stream was cancelled")));
+        });
+    }
+
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
     private final class Run {
         ExecutionHandle execution;
+        boolean stream;
         final Map<String, StepHandle.ToolCallHandle> pending = new LinkedHashMap<>();
 
         void start(ChatClientRequest request, String model) {
-            ExecutionSpec spec = ExecutionSpec.text(provider, model);
+            ExecutionSpec spec = ExecutionSpec.of(stream ? ExecutionType.STREAM : ExecutionType.TEXT, provider, model);
             if (agent != null) {
                 spec = spec.agent(agent);
             }
@@ -168,7 +187,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor {
     }
 
     /** The innermost advisor: one step per model round trip. */
-    private final class ModelCalls implements CallAdvisor {
+    private final class ModelCalls implements CallAdvisor, StreamAdvisor {
         @Override
         public String getName() {
             return "AtlasRecordingAdvisor.modelCalls";
@@ -216,6 +235,54 @@ public final class AtlasRecordingAdvisor implements CallAdvisor {
                 run.complete();
             }
             return response;
+        }
+
+        @Override
+        public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+            return Flux.defer(() -> {
+                Run found = request.context().get(RUN) instanceof Run r ? r : null;
+                boolean own = found == null;
+                Run run = own ? new Run() : found;
+                run.stream = true;
+                String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
+                if (run.execution == null && model != null) {
+                    run.start(request, model);
+                }
+                run.results(request.prompt().getInstructions());
+                AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
+                Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
+                    ChatResponse chat = chunk.chatResponse();
+                    if (run.execution == null) {
+                        String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
+                        run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
+                        step.set(run.execution.step());
+                    }
+                    run.execution.firstToken();
+                    if (chat != null) {
+                        // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
+                        for (Generation g : chat.getResults()) {
+                            g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
+                            g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
+                        }
+                    }
+                    return chunk;
+                });
+                return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
+                    if (step.get() != null) {
+                        record(run, step.get(), aggregated.chatResponse());
+                    }
+                    if (own) {
+                        run.complete();
+                    }
+                }).doOnError(e -> {
+                    if (step.get() != null) {
+                        step.get().fail(String.valueOf(e.getMessage()));
+                    }
+                    if (own) {
+                        run.fail(e);
+                    }
+                });
+            });
         }
 
         private void record(Run run, StepHandle step, ChatResponse chat) {

@@ -5,8 +5,10 @@ import org.springframework.ai.chat.client.ChatClientResponse;
 import org.springframework.ai.chat.client.advisor.ToolCallAdvisor;
 import org.springframework.ai.chat.client.advisor.api.BaseAdvisor;
 import org.springframework.ai.chat.client.advisor.api.CallAdvisorChain;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
+import reactor.core.publisher.Flux;
 
 /**
  * Spring AI's {@link ToolCallAdvisor} (the tool loop run in the advisor chain, so every round trip
@@ -38,5 +40,13 @@ public final class AtlasToolLoopAdvisor extends ToolCallAdvisor {
             return chain.nextCall(request);
         }
         return super.adviseCall(request, chain);
+    }
+
+    @Override
+    public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+        if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
+            return chain.nextStream(request);
+        }
+        return super.adviseStream(request, chain);
     }
 }

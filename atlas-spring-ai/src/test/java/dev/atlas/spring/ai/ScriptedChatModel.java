@@ -11,6 +11,7 @@ import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.prompt.Prompt;
+import reactor.core.publisher.Flux;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +29,12 @@ final class ScriptedChatModel implements ChatModel {
     final List<List<Message>> prompts = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger calls = new AtomicInteger();
     final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+
+    /** One chunk per answer: what a provider streams, already whole. */
+    @Override
+    public Flux<ChatResponse> stream(Prompt prompt) {
+        return Flux.defer(() -> Flux.just(call(prompt)));
+    }
 
     @Override
     public ChatResponse call(Prompt prompt) {

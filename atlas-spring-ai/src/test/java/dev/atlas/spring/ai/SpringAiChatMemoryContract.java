@@ -192,6 +192,31 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("streamed calls: one stream execution per call, a step per round, messages linked, tool rounds kept once")
+    void streaming() {
+        ChatClient client = client(new ScriptedChatModel(), repository, 20, true);
+        for (int i = 0; i < 4; i++) {
+            String text = client.prompt().user(turn(i)).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "s"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(2)).stream().reduce("", String::concat);
+            assertThat(text).isNotBlank();
+        }
+        Conversation c = tenant.conversations().requireByKey("s");
+        List<dev.atlas.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        assertThat(rows).hasSize(4 + 2 + 4 + 2);
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(10)).items();
+        assertThat(executions).hasSize(4).allSatisfy(e -> {
+            assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(e.firstTokenMs()).isNotNull();
+        });
+        ExecutionTree first = tenant.executions().tree(executions.get(3).id()).orElseThrow();
+        assertThat(first.steps()).hasSize(2);
+        assertThat(first.toolCalls()).extracting(t -> t.result()).containsExactly("\"order 100 shipped\"", "\"order 101 packed\"");
+        assertThat(rows.get(3).stepId()).isEqualTo(first.steps().get(1).id());
+        assertThat(tenant.executions().historyWithTools(c.id(), 100)).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
+    }
+
+    @Test
     @DisplayName("window size and system messages behave as with Spring AI's in-memory repository")
     void windowAndSystemMessages() {
         ChatMemory atlasMemory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(4).build();
