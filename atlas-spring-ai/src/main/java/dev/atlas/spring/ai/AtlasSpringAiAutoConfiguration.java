@@ -82,7 +82,7 @@ public class AtlasSpringAiAutoConfiguration {
                 List<Advisor> advisors = new ArrayList<>(recording.advisors());
                 ChatMemory memory = chatMemory.getIfUnique();
                 if (memory != null) {
-                    advisors.add(MessageChatMemoryAdvisor.builder(memory).build());
+                    advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
                 }
                 if (properties.isToolLoopAdvisor()) {
                     ToolCallingManager manager = toolCallingManager.getIfUnique(() -> ToolCallingManager.builder().build());

@@ -49,6 +49,10 @@ class AtlasSpringAiAutoConfigurationTest {
                 assertThat(e.provider()).isEqualTo("scripted");
                 assertThat(e.model()).isEqualTo("scripted-1");
             });
+            // A stateless call (no chat id) goes through: no memory, an execution without a conversation.
+            assertThat(chat.prompt().user("hi").call().content()).isEqualTo("echo: hi");
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                    .filteredOn(e -> e.conversationId() == null).hasSize(1);
         });
     }
 
