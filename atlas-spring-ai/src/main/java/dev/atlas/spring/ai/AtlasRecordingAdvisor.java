@@ -51,6 +51,15 @@ import java.util.UUID;
  * {@code MessageChatMemoryAdvisor}. Register both ({@link #advisors()}); the Spring Boot
  * auto-configuration does. Without a {@code ToolCallAdvisor} a model that runs tools internally
  * is one round, so its tool calls are not seen.
+ *
+ * <p>Streamed calls are recorded alike, as {@code stream} executions: each round is aggregated
+ * from its chunks and the time to the first chunk is kept; every chunk carries the ids, so the
+ * message {@code MessageChatMemoryAdvisor} aggregates is linked too.
+ *
+ * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
+ * the model implementation emits them and do not carry the chat id, while the advisor chain has
+ * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
+ * assistant message before the chat memory stores it.
  */
 public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     /** Outermost: before every Spring AI advisor, whose defaults start at {@code HIGHEST_PRECEDENCE + 300}. */
