@@ -60,6 +60,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    private final RecentMessages recent = new RecentMessages();
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Check.notNull("tenant", tenant);
@@ -127,12 +128,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
-            List<Stored> held = read(c, before);
-            Plan plan = plan(held, messages);
+            Plan plan = plan(read(c, before), recent.get(c.id()), messages);
             List<Long> sequences = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 Long kept = plan.kept().get(i);
-                sequences.add(kept != null ? kept : append(c.id(), messages.get(i)));
+                if (kept == null) {
+                    kept = append(c.id(), messages.get(i));
+                    recent.put(c.id(), kept, messages.get(i));
+                }
+                sequences.add(kept);
             }
             Window after = Window.of(sequences);
             if (!after.sameAs(before)) {
@@ -191,32 +195,53 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return sequence;
     }
 
-    /** A stored message of the window with its sequence. */
-    private record Stored(long sequence, ChatMessage message) {}
+    /** A stored message with its sequence. */
+    record Stored(long sequence, ChatMessage message) {}
 
     /** For each position of the new list: the sequence of the held message it keeps, or null for a new one. */
     private record Plan(List<Long> kept) {}
 
     /**
-     * Matches the new list against the held window in order. Kept messages must keep their order,
-     * and every new message must come after the last kept one, except a new system message placed
-     * first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else would rewrite
-     * history and is refused.
+     * Matches the new list against the held window, in the window's order. Kept messages must keep
+     * their order, and every new message must come after the last kept one, except a new system
+     * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
+     * would rewrite history and is refused.
+     *
+     * <p>A message the window no longer holds but this JVM stored recently is kept too, not
+     * stored again: callers racing on one memory id hand lists built from older windows
+     * (LangChain4j reads, then writes, without a lock). Only when it is newer than every message
+     * kept before it in the list, so a user repeating an earlier, evicted message ("ok") gets a
+     * new row, at the end, as a new message should.
      */
-    private static Plan plan(List<Stored> held, List<ChatMessage> messages) {
+    private static Plan plan(List<Stored> held, Map<Long, ChatMessage> recent, List<ChatMessage> messages) {
         List<Long> kept = new ArrayList<>(messages.size());
+        java.util.Set<Long> used = new java.util.HashSet<>();
+        for (Stored s : held) {
+            used.add(s.sequence());
+        }
         int next = 0;
         int firstNew = -1;
+        long newestKept = 0;
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
-            int found = -1;
+            Long sequence = null;
             for (int j = next; j < held.size(); j++) {
                 if (held.get(j).message().equals(m)) {
-                    found = j;
+                    sequence = held.get(j).sequence();
+                    next = j + 1;
                     break;
                 }
             }
-            if (found < 0) {
+            if (sequence == null) {
+                for (Map.Entry<Long, ChatMessage> e : recent.entrySet()) {
+                    if (e.getKey() > newestKept && !used.contains(e.getKey()) && e.getValue().equals(m)) {
+                        sequence = e.getKey();
+                        used.add(sequence);
+                        break;
+                    }
+                }
+            }
+            if (sequence == null) {
                 kept.add(null);
                 boolean systemFirst = i == 0 && m instanceof SystemMessage;
                 if (firstNew < 0 && !systemFirst) {
@@ -229,8 +254,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                         "is not stored in this memory but comes before stored message " + i
                                 + "; the store appends and never rewrites history (see AtlasChatMemoryStore)");
             }
-            kept.add(held.get(found).sequence());
-            next = found + 1;
+            kept.add(sequence);
+            newestKept = Math.max(newestKept, sequence);
         }
         return new Plan(kept);
     }
