@@ -107,7 +107,20 @@ public final class AtlasChatModelListener implements ChatModelListener {
         if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
             return;
         }
-        ChatResponse response = context.chatResponse();
+        try {
+            record(run, context.chatResponse());
+        } catch (RuntimeException e) {
+            // Never leave the call processing because recording its response failed.
+            try {
+                run.execution().fail("recording the response failed: " + e);
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void record(Running run, ChatResponse response) {
         AiMessage ai = response.aiMessage();
         if (ai.hasToolExecutionRequests()) {
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {

@@ -339,6 +339,24 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A direct model call is tied to a memory by the MEMORY_ID attribute, and not by a thread that touched another memory")
+    void listenerTiesCallsByAttributeOrNotAtAll() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("direct", List.of(UserMessage.from("earlier")));
+        Conversation c = store.conversation("direct").orElseThrow();
+        ScriptedChatModel model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant)));
+
+        // This thread just wrote memory "direct", but the request does not carry its newest message.
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("unrelated")).build());
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).singleElement()
+                .satisfies(e -> assertThat(e.conversationId()).isNull());
+
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("explicit")).build(),
+                dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "direct").build());
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
         var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
