@@ -109,6 +109,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         List<ChatMessage> messages = new ArrayList<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
+            // Rows written before this JVM started, or by another one, are then known too when a
+            // racing caller hands a list built from this read.
+            recent.put(c.id(), s.sequence(), s.message());
         }
         Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
         return messages;
