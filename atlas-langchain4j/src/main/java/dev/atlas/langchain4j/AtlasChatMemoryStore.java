@@ -132,11 +132,16 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
             Plan plan = plan(read(c, before), recent.get(c.id()), messages);
+            // Every new message is mapped (and so validated) before the first one is written.
+            List<NewMessage> prepared = new ArrayList<>(messages.size());
+            for (int i = 0; i < messages.size(); i++) {
+                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i)) : null);
+            }
             List<Long> sequences = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 Long kept = plan.kept().get(i);
                 if (kept == null) {
-                    kept = append(c.id(), messages.get(i));
+                    kept = append(c.id(), messages.get(i), prepared.get(i));
                     recent.put(c.id(), kept, messages.get(i));
                 }
                 sequences.add(kept);
@@ -167,8 +172,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
     }
 
-    private long append(UUID conversationId, ChatMessage message) {
-        NewMessage m = Messages.toAtlas(message);
+    private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
+        NewMessage m = mapped;
         if (message instanceof AiMessage ai) {
             Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
             if (p != null) {
