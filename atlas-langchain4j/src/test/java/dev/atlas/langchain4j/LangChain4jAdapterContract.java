@@ -154,7 +154,7 @@ public abstract class LangChain4jAdapterContract {
             String b = withReference.chat("user-1", turn(i));
             assertThat(a).isEqualTo(b);
             assertThat(store.getMessages("user-1")).as("window after turn %d", i).isEqualTo(reference.getMessages("user-1"));
-            assertThat(new AtlasChatMemoryStore[] {AtlasChatMemoryStore.of(tenant)}[0].getMessages("user-1"))
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("user-1"))
                     .as("a fresh store reads the same window").isEqualTo(reference.getMessages("user-1"));
         }
 
