@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.Role;
 import dev.atlas.ConflictException;
 import dev.atlas.ConversationStore;
 import dev.atlas.Ids;
@@ -45,6 +46,7 @@ import java.util.Base64;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -447,6 +449,14 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 }
             }
             Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
+            // A step with a tool message linked to it was stored by a framework as messages (the tool
+            // call turn and its results): the history already replays that round, so it is not attached.
+            Set<UUID> roundsAsMessages = new HashSet<>();
+            for (Message m : messages) {
+                if (m.role() == Role.TOOL && m.stepId() != null) {
+                    roundsAsMessages.add(m.stepId());
+                }
+            }
             Map<UUID, Integer> replayedUpTo = new HashMap<>();
             List<MessageWithTools> out = new ArrayList<>(messages.size());
             for (Message m : messages) {
@@ -456,7 +466,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     int from = replayedUpTo.getOrDefault(m.executionId(), 0);
                     int upTo = all.stream().filter(st -> st.id().equals(m.stepId())).mapToInt(ExecutionStep::sequence).findFirst()
                             .orElse(all.isEmpty() ? 0 : all.get(all.size() - 1).sequence());
-                    rounds = all.stream().filter(st -> st.sequence() > from && st.sequence() <= upTo && !st.toolCalls().isEmpty()).toList();
+                    rounds = all.stream().filter(st -> st.sequence() > from && st.sequence() <= upTo && !st.toolCalls().isEmpty()
+                            && !roundsAsMessages.contains(st.id())).toList();
                     replayedUpTo.put(m.executionId(), Math.max(from, upTo));
                 }
                 out.add(new MessageWithTools(m, rounds));

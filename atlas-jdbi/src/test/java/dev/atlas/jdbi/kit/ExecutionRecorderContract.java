@@ -486,6 +486,33 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("historyWithTools: a round a framework stored as messages (a tool message linked to its step) is not attached again")
+    void historyWithToolsFrameworkRounds() {
+        Conversation c = convo();
+        acme.conversations().append(c.id(), NewMessage.user("where is order 7?"));
+        ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle first = exec.step();
+        first.toolCall("call_1", "lookup", "{\"order\":7}").complete("shipped");
+        first.finish("", FinishReason.TOOL_CALLS);
+        // The framework's memory writes the tool-call turn and the tool result as messages, linked to the step.
+        acme.conversations().append(c.id(), NewMessage.assistant("").execution(exec.id(), first.id())
+                .metadata(Map.of("tool_calls", List.of(Map.of("id", "call_1")))));
+        acme.conversations().append(c.id(), NewMessage.json(Role.TOOL, "[{\"id\":\"call_1\",\"result\":\"shipped\"}]")
+                .execution(exec.id(), first.id()));
+        StepHandle last = exec.step();
+        last.finish("It shipped.", FinishReason.STOP);
+        exec.reply(last, "It shipped.");
+        exec.complete();
+
+        List<MessageWithTools> history = recorder.historyWithTools(c.id(), 50);
+        assertThat(history).extracting(m -> m.message().role())
+                .containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(history).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
+        // The execution still holds the round, for audit and cost.
+        assertThat(recorder.tree(exec.id()).orElseThrow().steps().get(0).toolCalls()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("a reply needs a conversation and an assistant message")
     void replyNeedsConversation() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

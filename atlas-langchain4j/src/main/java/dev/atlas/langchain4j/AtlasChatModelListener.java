@@ -1,0 +1,235 @@
+package dev.atlas.langchain4j;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.Conversation;
+import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionRecorder;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.NewToolCall;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import dev.atlas.internal.Check;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.model.ModelProvider;
+import dev.langchain4j.model.chat.listener.ChatModelErrorContext;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.listener.ChatModelRequestContext;
+import dev.langchain4j.model.chat.listener.ChatModelResponseContext;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.output.TokenUsage;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A LangChain4j {@link ChatModelListener} that records every model call as an Atlas execution:
+ * started when the request leaves ({@code onRequest}), completed when the response arrives
+ * ({@code onResponse}) or failed with the error ({@code onError}), so its timings are the call's
+ * own. Each call is one execution with one step holding the answer, the reasoning ("thinking"),
+ * the finish reason, the usage and the tool calls the model asked for; provider, requested model,
+ * the provider's response id and usage land on the execution, and its cost is computed from the
+ * tenant's {@linkplain Tenant#prices() price table} when a price is set for that provider and model.
+ * The responding model is kept in the execution's metadata ({@code responseModel}) when it differs.
+ *
+ * <p><b>Which conversation.</b> LangChain4j gives a listener no memory id. A call is tied to a
+ * conversation when the request's {@linkplain dev.langchain4j.model.chat.ChatRequestOptions listener
+ * attributes} carry {@link #MEMORY_ID}; otherwise, when an {@link AtlasChatMemoryStore} of the same
+ * tenant last touched a memory on this thread and the request contains that memory's newest
+ * message, which is how {@code AiServices} calls a model (it updates the memory, then calls the
+ * model on the same thread). Other calls are recorded without a conversation.
+ *
+ * <p><b>Tool calls</b> are recorded in status processing and completed (or failed, for a result
+ * with {@code isError}) when the {@link AtlasChatMemoryStore} stores their
+ * {@code ToolExecutionResultMessage}, so their timing spans the tool's run. The answer the store
+ * then saves is linked to the execution (see {@link AtlasChatMemoryStore}).
+ *
+ * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
+ * and {@code onResponse} on the streaming thread; state travels in the context's attributes.
+ */
+public final class AtlasChatModelListener implements ChatModelListener {
+    /** Listener attribute naming the chat memory a call belongs to, when the thread cannot tell. */
+    public static final String MEMORY_ID = "atlas.memoryId";
+
+    private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Tenant tenant;
+    private final ExecutionRecorder recorder;
+    private final String provider;
+    private final String agent;
+
+    private AtlasChatModelListener(Tenant tenant, String provider, String agent) {
+        this.tenant = Check.notNull("tenant", tenant);
+        this.recorder = tenant.executions();
+        this.provider = provider == null ? null : Check.key("provider", provider);
+        this.agent = agent == null ? null : Check.key("agent", agent);
+    }
+
+    /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
+    public static AtlasChatModelListener of(Tenant tenant) {
+        return new AtlasChatModelListener(tenant, null, null);
+    }
+
+    /** Like {@link #of(Tenant)} with a fixed provider name (matching the price table) and an agent key (may be null). */
+    public static AtlasChatModelListener of(Tenant tenant, String provider, String agent) {
+        return new AtlasChatModelListener(tenant, Check.key("provider", provider), agent);
+    }
+
+    /** A running call, carried from onRequest to onResponse or onError in the attributes map. */
+    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model) {}
+
+    @Override
+    public void onRequest(ChatModelRequestContext context) {
+        ChatRequest request = context.chatRequest();
+        UUID conversationId = conversation(context.attributes(), request.messages());
+        String model = request.modelName() == null ? "unknown" : request.modelName();
+        ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
+        if (agent != null) {
+            spec = spec.agent(agent);
+        }
+        if (conversationId != null) {
+            spec = spec.conversation(conversationId);
+        }
+        ExecutionHandle execution = recorder.start(spec);
+        context.attributes().put(RUNNING, new Running(execution, execution.step(), conversationId, model));
+    }
+
+    @Override
+    public void onResponse(ChatModelResponseContext context) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+            return;
+        }
+        try {
+            record(run, context.chatResponse());
+        } catch (RuntimeException e) {
+            // Never leave the call processing because recording its response failed.
+            try {
+                run.execution().fail("recording the response failed: " + e);
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private void record(Running run, ChatResponse response) {
+        AiMessage ai = response.aiMessage();
+        if (ai.hasToolExecutionRequests()) {
+            for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
+                StepHandle.ToolCallHandle call = run.step().toolCall(NewToolCall.of(r.id(), r.name(), arguments(r.arguments())));
+                if (run.conversationId() != null) {
+                    Correlation.park(tenant.id(), run.conversationId(), r.id(), call);
+                }
+            }
+        }
+        Usage usage = usage(response.tokenUsage());
+        run.step().finish(ai.text(), ai.thinking(), finishReason(response, ai), usage);
+        run.execution().usage(usage);
+        if (response.id() != null) {
+            run.execution().providerResponseId(response.id());
+        }
+        if (response.modelName() != null && !response.modelName().equals(run.model())) {
+            run.execution().metadata(Map.of("responseModel", response.modelName()));
+        }
+        run.execution().complete();
+        if (run.conversationId() != null) {
+            Correlation.produced(new Correlation.Produced(tenant.id(), run.conversationId(), ai, run.execution().id(), run.step().id()));
+        }
+    }
+
+    @Override
+    public void onError(ChatModelErrorContext context) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+            return;
+        }
+        Throwable error = context.error();
+        String message = error.getClass().getName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
+        run.step().fail(message);
+        run.execution().fail(message);
+    }
+
+    private UUID conversation(Map<Object, Object> attributes, List<ChatMessage> messages) {
+        Object memoryId = attributes.get(MEMORY_ID);
+        if (memoryId != null) {
+            return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
+        }
+        Correlation.Bound bound = Correlation.bound();
+        if (bound == null || !bound.tenant().equals(tenant.id()) || bound.lastMessage() == null) {
+            return null;
+        }
+        // Newest first: the memory's newest message is the request's last or close to it.
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i).equals(bound.lastMessage())) {
+                return bound.conversationId();
+            }
+        }
+        return null;
+    }
+
+    /** The arguments as a JSON document: Atlas stores JSON, and a model may send anything. */
+    private static String arguments(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return "{}";
+        }
+        try {
+            JSON.readTree(raw);
+            return raw;
+        } catch (JsonProcessingException e) {
+            try {
+                return JSON.writeValueAsString(Map.of("unparsed", raw));
+            } catch (JsonProcessingException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+        }
+    }
+
+    static Usage usage(TokenUsage u) {
+        if (u == null) {
+            return Usage.NONE;
+        }
+        return new Usage(toLong(u.inputTokenCount()), toLong(u.outputTokenCount()), null, null, null);
+    }
+
+    private static Long toLong(Integer i) {
+        return i == null ? null : i.longValue();
+    }
+
+    private static FinishReason finishReason(ChatResponse response, AiMessage ai) {
+        dev.langchain4j.model.output.FinishReason r = response.finishReason();
+        if (r == null || r == dev.langchain4j.model.output.FinishReason.OTHER) {
+            return ai.hasToolExecutionRequests() ? FinishReason.TOOL_CALLS : FinishReason.STOP;
+        }
+        return switch (r) {
+            case STOP -> FinishReason.STOP;
+            case LENGTH -> FinishReason.LENGTH;
+            case TOOL_EXECUTION -> FinishReason.TOOL_CALLS;
+            case CONTENT_FILTER -> FinishReason.CONTENT_FILTER;
+            case OTHER -> FinishReason.STOP;
+        };
+    }
+
+    /** Atlas's usual provider names ({@code openai}, {@code anthropic}, …) from LangChain4j's enum. */
+    static String providerName(ModelProvider p) {
+        if (p == null) {
+            return "other";
+        }
+        return switch (p) {
+            case OPEN_AI -> "openai";
+            case AZURE_OPEN_AI -> "azure-openai";
+            default -> p.name().toLowerCase(Locale.ROOT).replace('_', '-');
+        };
+    }
+
+    @Override
+    public String toString() {
+        return "AtlasChatModelListener[" + tenant.id() + "]";
+    }
+}

@@ -1,0 +1,452 @@
+package dev.atlas.langchain4j;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.ConversationQuery;
+import dev.atlas.Message;
+import dev.atlas.Role;
+import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.Usage;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.SystemMessage;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.memory.ChatMemory;
+import dev.langchain4j.memory.chat.ChatMemoryProvider;
+import dev.langchain4j.memory.chat.MessageWindowChatMemory;
+import dev.langchain4j.service.AiServices;
+import dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The LangChain4j adapter, driven through LangChain4j's own {@code AiServices} and
+ * {@code MessageWindowChatMemory}, on a real database; each dialect runs it unchanged.
+ */
+public abstract class LangChain4jAdapterContract {
+    private static final int WINDOW = 7;
+
+    private final TestDatabase database;
+    protected Atlas atlas;
+    protected Tenant tenant;
+
+    protected LangChain4jAdapterContract(TestDatabase database) {
+        this.database = database;
+    }
+
+    @BeforeEach
+    void open() {
+        atlas = database.open();
+        tenant = atlas.tenant("acme");
+    }
+
+    @AfterEach
+    void close() {
+        atlas.close();
+        database.cleanup();
+    }
+
+    /** Records every message LangChain4j adds to a memory, so the stored transcript can be compared with it. */
+    private static final class RecordingProvider implements ChatMemoryProvider {
+        final Map<Object, List<ChatMessage>> added = new ConcurrentHashMap<>();
+        private final ChatMemoryProvider delegate;
+        private final Map<Object, ChatMemory> memories = new ConcurrentHashMap<>();
+
+        RecordingProvider(ChatMemoryProvider delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public ChatMemory get(Object memoryId) {
+            return memories.computeIfAbsent(memoryId, id -> {
+                ChatMemory inner = delegate.get(id);
+                List<ChatMessage> log = added.computeIfAbsent(id, k -> Collections.synchronizedList(new ArrayList<>()));
+                return new ChatMemory() {
+                    @Override
+                    public Object id() {
+                        return inner.id();
+                    }
+
+                    @Override
+                    public void add(ChatMessage message) {
+                        // MessageWindowChatMemory ignores a system message equal to the one it holds.
+                        boolean repeat = message instanceof SystemMessage && inner.messages().contains(message);
+                        inner.add(message);
+                        if (!repeat) {
+                            log.add(message);
+                        }
+                    }
+
+                    @Override
+                    public List<ChatMessage> messages() {
+                        return inner.messages();
+                    }
+
+                    @Override
+                    public void clear() {
+                        inner.clear();
+                    }
+                };
+            });
+        }
+    }
+
+    private Assistant assistant(ChatMemoryProvider memory, boolean listen) {
+        return AiServices.builder(Assistant.class)
+                .chatModel(new ScriptedChatModel(listen ? List.of(AtlasChatModelListener.of(tenant)) : List.of()))
+                .chatMemoryProvider(memory)
+                .tools(new OrderTools())
+                .build();
+    }
+
+    private static String turn(int i) {
+        return i % 3 == 0 ? "where is order " + i : "hello " + i;
+    }
+
+    private List<ChatMessage> transcript(Conversation c) {
+        return tenant.conversations().messages(c.id(), 0, 1000).stream().map(Messages::fromAtlas).toList();
+    }
+
+    @Test
+    @DisplayName("50 turns with tool calls through AiServices: the window equals InMemoryChatMemoryStore's after every turn, and every message is appended once")
+    void fiftyTurnsMatchLangChain4jsInMemoryStore() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        RecordingProvider atlasMemory = new RecordingProvider(AtlasChatMemory.provider(store, WINDOW));
+        Assistant withAtlas = assistant(atlasMemory, true);
+        Assistant withReference = assistant(id -> MessageWindowChatMemory.builder().id(id).maxMessages(WINDOW)
+                .chatMemoryStore(reference).build(), false);
+
+        for (int i = 1; i <= 50; i++) {
+            String a = withAtlas.chat("user-1", turn(i));
+            String b = withReference.chat("user-1", turn(i));
+            assertThat(a).isEqualTo(b);
+            assertThat(store.getMessages("user-1")).as("window after turn %d", i).isEqualTo(reference.getMessages("user-1"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("user-1"))
+                    .as("a fresh store reads the same window").isEqualTo(reference.getMessages("user-1"));
+        }
+
+        Conversation c = tenant.conversations().requireByKey("user-1");
+        List<ChatMessage> added = atlasMemory.added.get("user-1");
+        // 1 system message, 50 user messages, 50 answers, and per tool turn (16 of them) a request and a result.
+        assertThat(added).hasSize(1 + 50 + 50 + 16 * 2);
+        assertThat(transcript(c)).as("the stored rows are exactly the messages added, in order").isEqualTo(added);
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 1000);
+        for (int i = 0; i < rows.size(); i++) {
+            Message m = rows.get(i);
+            assertThat(m.sequence()).isEqualTo(i + 1);
+            assertThat(m.editedAt()).as("never edited").isNull();
+            assertThat(m.updatedAt()).as("never rewritten").isEqualTo(m.createdAt());
+        }
+        assertThat(rows.stream().filter(m -> m.role() == Role.TOOL).map(Message::content))
+                .contains("order 6 shipped", "order 3 is archived");
+        ToolExecutionResultMessage failed = (ToolExecutionResultMessage) Messages.fromAtlas(rows.stream()
+                .filter(m -> m.content().equals("order 3 is archived")).findFirst().orElseThrow());
+        assertThat(failed.isError()).isTrue();
+        assertThat(failed.id()).isEqualTo("call-3");
+    }
+
+    @Test
+    @DisplayName("Every message kind round-trips exactly: tool requests, tool results with isError true/false/unknown, names, thinking, contents")
+    void messagesRoundTripExactly() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<ChatMessage> messages = List.of(
+                SystemMessage.from("Be brief."),
+                UserMessage.from("klaus", "What about 7 and 8?"),
+                AiMessage.builder().text("Checking.").thinking("two lookups")
+                        .toolExecutionRequests(List.of(
+                                ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{\"order\":\"7\"}").build(),
+                                ToolExecutionRequest.builder().id("c2").name("lookup").arguments("{\"order\":\"8\"}").build()))
+                        .build(),
+                ToolExecutionResultMessage.builder().id("c1").toolName("lookup").text("archived").isError(true).build(),
+                ToolExecutionResultMessage.builder().id("c2").toolName("lookup").text("shipped").isError(false).build(),
+                ToolExecutionResultMessage.from("c3", "lookup", "unknown"),
+                AiMessage.from("7 is archived, 8 shipped."),
+                UserMessage.from(TextContent.from("And this?"), ImageContent.from("https://example.com/a.png")));
+        store.updateMessages("m", messages);
+
+        assertThat(store.getMessages("m")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("m")).isEqualTo(messages);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("m").id(), 0, 100);
+        assertThat(rows).extracting(Message::role).containsExactly(Role.SYSTEM, Role.USER, Role.ASSISTANT, Role.TOOL, Role.TOOL,
+                Role.TOOL, Role.ASSISTANT, Role.USER);
+        assertThat(rows).extracting(Message::content).containsExactly("Be brief.", "What about 7 and 8?", "Checking.", "archived",
+                "shipped", "unknown", "7 is archived, 8 shipped.", "And this?");
+        assertThat(((ToolExecutionResultMessage) store.getMessages("m").get(5)).isError()).isNull();
+    }
+
+    @Test
+    @DisplayName("A changed system message replaces the old one in the window, as LangChain4j expects, in both placements")
+    void systemMessageIsReplacedAsLangChain4jDoes() {
+        for (boolean first : new boolean[] {false, true}) {
+            String id = "sys-" + first;
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+            InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+            ChatMemory a = MessageWindowChatMemory.builder().id(id).maxMessages(4).alwaysKeepSystemMessageFirst(first).chatMemoryStore(store).build();
+            ChatMemory b = MessageWindowChatMemory.builder().id(id).maxMessages(4).alwaysKeepSystemMessageFirst(first).chatMemoryStore(reference).build();
+            List<ChatMessage> steps = List.of(SystemMessage.from("v1"), UserMessage.from("u1"), AiMessage.from("a1"),
+                    SystemMessage.from("v1"), UserMessage.from("u2"), SystemMessage.from("v2"), AiMessage.from("a2"),
+                    UserMessage.from("u3"), AiMessage.from("a3"), SystemMessage.from("v3"), UserMessage.from("u4"));
+            for (ChatMessage m : steps) {
+                a.add(m);
+                b.add(m);
+                assertThat(store.getMessages(id)).as("after %s (first=%s)", m, first).isEqualTo(reference.getMessages(id));
+            }
+            // Appends only: the repeated v1 is not stored again; everything else is, once.
+            assertThat(tenant.conversations().messages(store.conversation(id).orElseThrow().id(), 0, 100)).hasSize(steps.size() - 1);
+        }
+    }
+
+    @Test
+    @DisplayName("Changing a stored message is refused with ConflictException naming it, before any write")
+    void editOfEarlierHistoryIsRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("e", List.of(UserMessage.from("u1"), AiMessage.from("a1")));
+        assertThatThrownBy(() -> store.updateMessages("e", List.of(UserMessage.from("u1 edited"), AiMessage.from("a1"))))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[0]");
+        assertThat(store.getMessages("e")).containsExactly(UserMessage.from("u1"), AiMessage.from("a1"));
+        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(2);
+        // Dropping messages from the window and appending new ones is not an edit.
+        store.updateMessages("e", List.of(AiMessage.from("a1"), UserMessage.from("u2")));
+        assertThat(store.getMessages("e")).containsExactly(AiMessage.from("a1"), UserMessage.from("u2"));
+        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("A message repeating an earlier, evicted one is a new message: stored again, at the end")
+    void repeatedMessageIsStoredAgain() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ChatMemory a = MessageWindowChatMemory.builder().id("r").maxMessages(2).chatMemoryStore(store).build();
+        ChatMemory b = MessageWindowChatMemory.builder().id("r").maxMessages(2).chatMemoryStore(reference).build();
+        for (ChatMessage m : List.of(UserMessage.from("ok"), AiMessage.from("1"), UserMessage.from("x"), AiMessage.from("2"),
+                UserMessage.from("ok"), AiMessage.from("1"))) {
+            a.add(m);
+            b.add(m);
+            assertThat(store.getMessages("r")).isEqualTo(reference.getMessages("r"));
+        }
+        assertThat(tenant.conversations().messages(store.conversation("r").orElseThrow().id(), 0, 100))
+                .extracting(Message::content).containsExactly("ok", "1", "x", "2", "ok", "1");
+    }
+
+    @Test
+    @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
+    void deleteSoftDeletesAndFreesTheKey() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages(42, List.of(UserMessage.from("u1")));
+        Conversation first = store.conversation(42).orElseThrow();
+        store.deleteMessages(42);
+        assertThat(store.getMessages(42)).isEmpty();
+        assertThat(tenant.conversations().get(first.id())).isEmpty();
+        store.updateMessages(42, List.of(UserMessage.from("again")));
+        assertThat(store.conversation(42).orElseThrow().id()).isNotEqualTo(first.id());
+        assertThat(store.getMessages(42)).containsExactly(UserMessage.from("again"));
+        assertThatThrownBy(() -> tenant.conversations().restore(first.id()))
+                .as("the key now belongs to the new conversation").isInstanceOf(ConflictException.class).hasMessageContaining("externalKey");
+    }
+
+    @Test
+    @DisplayName("The listener records each model call with its own timings, usage, finish reason, tool calls, cost, and links the answer")
+    void listenerRecordsExecutions() {
+        tenant.prices().set(ModelPrice.of("other", ScriptedChatModel.MODEL, "2", "10", Instant.parse("2020-01-01T00:00:00Z")));
+        Assistant assistant = assistant(AtlasChatMemory.provider(tenant, 20), true);
+        assertThat(assistant.chat("u", "where is order 4")).isEqualTo("done: order 4 shipped");
+
+        Conversation c = tenant.conversations().requireByKey("u");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+
+        // Call 1 sees [system, user] and asks for the tool; call 2 sees [system, user, request, result].
+        ExecutionTree first = tenant.executions().tree(executions.get(0).id()).orElseThrow();
+        ExecutionTree second = tenant.executions().tree(executions.get(1).id()).orElseThrow();
+        for (ExecutionTree t : List.of(first, second)) {
+            Execution e = t.execution();
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(e.provider()).isEqualTo("other");
+            assertThat(e.model()).isEqualTo(ScriptedChatModel.MODEL);
+            assertThat(e.metadata()).containsEntry("responseModel", ScriptedChatModel.MODEL + "-2026");
+            assertThat(e.providerResponseId()).startsWith("resp-");
+            assertThat(t.steps()).hasSize(1);
+            ExecutionStep step = t.steps().get(0);
+            assertThat(step.startedAt()).isAfterOrEqualTo(e.startedAt());
+            assertThat(step.completedAt()).isAfterOrEqualTo(step.startedAt()).isBeforeOrEqualTo(e.completedAt());
+            assertThat(step.usage()).isEqualTo(e.usage());
+        }
+        assertThat(first.execution().usage()).isEqualTo(Usage.of(ScriptedChatModel.inputTokens(2), 5));
+        assertThat(second.execution().usage()).isEqualTo(Usage.of(ScriptedChatModel.inputTokens(4), 5));
+        // (12 × 2 + 5 × 10) / 1e6 and (14 × 2 + 5 × 10) / 1e6
+        assertThat(first.execution().cost()).isEqualByComparingTo(new BigDecimal("0.000074"));
+        assertThat(second.execution().cost()).isEqualByComparingTo(new BigDecimal("0.000078"));
+        assertThat(first.steps().get(0).finishReason()).isEqualTo(FinishReason.TOOL_CALLS);
+        assertThat(second.steps().get(0).finishReason()).isEqualTo(FinishReason.STOP);
+        assertThat(second.steps().get(0).content()).isEqualTo("done: order 4 shipped");
+
+        ToolCall call = first.toolCalls().get(0);
+        assertThat(call.providerCallId()).isEqualTo("call-4");
+        assertThat(call.name()).isEqualTo("lookup");
+        assertThat(call.arguments()).isEqualTo("{\"order\":\"4\"}");
+        assertThat(call.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(call.result()).isEqualTo("order 4 shipped");
+        assertThat(call.completedAt()).isBeforeOrEqualTo(second.execution().startedAt());
+
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        Message request = rows.get(2);
+        Message answer = rows.get(4);
+        assertThat(request.executionId()).as("the tool round is stored as messages, not linked twice").isNull();
+        assertThat(request.metadata()).containsEntry("executionId", first.execution().id().toString());
+        assertThat(answer.executionId()).isEqualTo(second.execution().id());
+        assertThat(answer.stepId()).isEqualTo(second.steps().get(0).id());
+        assertThat(tenant.executions().historyWithTools(c.id(), 100)).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
+
+        assertThat(assistant.chat("u", "where is order 5")).isEqualTo("done: order 5 is archived");
+        List<Execution> all = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        ToolCall failed = tenant.executions().tree(all.get(1).id()).orElseThrow().toolCalls().get(0);
+        assertThat(failed.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(failed.error()).isEqualTo("order 5 is archived");
+    }
+
+    @Test
+    @DisplayName("A direct model call is tied to a memory by the MEMORY_ID attribute, and not by a thread that touched another memory")
+    void listenerTiesCallsByAttributeOrNotAtAll() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("direct", List.of(UserMessage.from("earlier")));
+        Conversation c = store.conversation("direct").orElseThrow();
+        ScriptedChatModel model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant)));
+
+        // This thread just wrote memory "direct", but the request does not carry its newest message.
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("unrelated")).build());
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).singleElement()
+                .satisfies(e -> assertThat(e.conversationId()).isNull());
+
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("explicit")).build(),
+                dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "direct").build());
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("A failing model call is recorded failed with its error")
+    void listenerRecordsErrors() {
+        var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                throw new IllegalStateException("provider down");
+            }
+        };
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).build();
+        assertThatThrownBy(() -> assistant.chat("x", "hi")).hasMessageContaining("provider down");
+        Conversation c = tenant.conversations().requireByKey("x");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("java.lang.IllegalStateException: provider down");
+        assertThat(e.completedAt()).isAfterOrEqualTo(e.startedAt());
+    }
+
+    @Test
+    @DisplayName("8 conversations at once each keep their own transcript and executions")
+    void eightConcurrentConversations() throws Exception {
+        RecordingProvider memory = new RecordingProvider(AtlasChatMemory.provider(tenant, WINDOW));
+        Assistant assistant = assistant(memory, true);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String id = "conv-" + t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= 6; i++) {
+                        assistant.chat(id, turn(i));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < 8; t++) {
+            Conversation c = tenant.conversations().requireByKey("conv-" + t);
+            assertThat(transcript(c)).isEqualTo(memory.added.get("conv-" + t));
+            // 6 turns, 2 of them with a tool round: 8 model calls, all tied to this conversation.
+            assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(8)
+                    .allSatisfy(e -> assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED));
+        }
+        assertThat(tenant.executions().list(ExecutionQuery.all().limit(100)).items()).hasSize(64);
+    }
+
+    @Test
+    @DisplayName("4 callers on one memory id share one conversation; every message is stored exactly once")
+    void fourConcurrentCallersOnOneMemoryId() throws Exception {
+        RecordingProvider memory = new RecordingProvider(AtlasChatMemory.provider(tenant, WINDOW));
+        Assistant assistant = assistant(memory, true);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= 5; i++) {
+                        assistant.chat("shared", "hello " + caller + "-" + i);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(tenant.conversations().list(ConversationQuery.all()).items()).hasSize(1);
+        Conversation c = tenant.conversations().requireByKey("shared");
+        List<ChatMessage> stored = transcript(c);
+        // The callers race on LangChain4j's own read-then-write, so whether a caller saw the system
+        // message already varies; it is stored once all the same.
+        assertThat(stored.stream().filter(SystemMessage.class::isInstance)).hasSize(1);
+        List<ChatMessage> added = memory.added.get("shared").stream().filter(m -> !(m instanceof SystemMessage)).toList();
+        assertThat(added).hasSize(4 * 5 * 2);
+        assertThat(stored.stream().filter(m -> !(m instanceof SystemMessage)).toList())
+                .as("each user message and answer stored exactly once").containsExactlyInAnyOrderElementsOf(added);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shared")).isEqualTo(memory.get("shared").messages());
+    }
+}

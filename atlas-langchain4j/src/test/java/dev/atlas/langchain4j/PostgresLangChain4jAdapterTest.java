@@ -1,0 +1,9 @@
+package dev.atlas.langchain4j;
+
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+
+class PostgresLangChain4jAdapterTest extends LangChain4jAdapterContract {
+    PostgresLangChain4jAdapterTest() {
+        super(new PostgresTestDatabase());
+    }
+}

@@ -1,0 +1,376 @@
+package dev.atlas.spring.ai;
+
+import dev.atlas.Conversation;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionType;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.NewToolCall;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import org.springframework.ai.chat.client.ChatClientRequest;
+import org.springframework.ai.chat.client.ChatClientResponse;
+import org.springframework.ai.chat.client.advisor.api.Advisor;
+import org.springframework.ai.chat.client.advisor.api.CallAdvisor;
+import org.springframework.ai.chat.client.advisor.api.CallAdvisorChain;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisor;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
+import org.springframework.ai.chat.client.ChatClientMessageAggregator;
+import reactor.core.publisher.Flux;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.model.Generation;
+import org.springframework.core.Ordered;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Records every {@code ChatClient} call as an Atlas execution: provider, model, one step per model
+ * round trip with its tool calls and their results, usage from each {@link ChatResponse}'s
+ * metadata (the execution's usage is the sum of its steps), cost from the tenant's prices, and
+ * timing. The execution belongs to the conversation of the chat memory (the same
+ * {@link ChatMemory#CONVERSATION_ID} key, through {@link AtlasChatMemoryRepository}), and every
+ * assistant message the model returns carries its execution and step ids in its metadata, so the
+ * chat memory stores it linked to them.
+ *
+ * <p>It is two advisors: this one, outermost ({@link #ORDER}), opens the execution's scope and
+ * completes or fails it when the call returns or throws; {@link #modelCalls()}, innermost
+ * ({@link #MODEL_CALL_ORDER}, just before the model), records each round trip. Between them sit
+ * {@code ToolCallAdvisor} (whose loop passes through the inner advisor once per round) and
+ * {@code MessageChatMemoryAdvisor}. Register both ({@link #advisors()}); the Spring Boot
+ * auto-configuration does. Without a {@code ToolCallAdvisor} a model that runs tools internally
+ * is one round, so its tool calls are not seen.
+ *
+ * <p>Streamed calls are recorded alike, as {@code stream} executions: each round is aggregated
+ * from its chunks and the time to the first chunk is kept; every chunk carries the ids, so the
+ * message {@code MessageChatMemoryAdvisor} aggregates is linked too.
+ *
+ * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
+ * the model implementation emits them and do not carry the chat id, while the advisor chain has
+ * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
+ * assistant message before the chat memory stores it.
+ */
+public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
+    /** Outermost: before every Spring AI advisor, whose defaults start at {@code HIGHEST_PRECEDENCE + 300}. */
+    public static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
+    /** Innermost: after every Spring AI advisor, just before the model call ({@code LOWEST_PRECEDENCE}). */
+    public static final int MODEL_CALL_ORDER = Ordered.LOWEST_PRECEDENCE - 100;
+
+    static final String RUN = "atlas_execution_run";
+
+    private final Tenant tenant;
+    private final AtlasChatMemoryRepository conversations;
+    private final String provider;
+    private final String agent;
+    private final ModelCalls modelCalls = new ModelCalls();
+
+    private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
+        this.tenant = Objects.requireNonNull(tenant, "tenant");
+        this.conversations = conversations;
+        this.provider = dev.atlas.internal.Check.key("provider", provider);
+        this.agent = agent;
+    }
+
+    /**
+     * Records calls on {@code tenant} under {@code provider} (for example {@code "openai"}), in the
+     * conversations of {@code conversations} (may be null: executions then have no conversation).
+     */
+    public static AtlasRecordingAdvisor of(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
+        return new AtlasRecordingAdvisor(tenant, conversations, provider, agent);
+    }
+
+    /** The advisor that records each model round trip; register it with this one. */
+    public CallAdvisor modelCalls() {
+        return modelCalls;
+    }
+
+    /** Both advisors, for {@code ChatClient.Builder.defaultAdvisors(...)}. */
+    public List<Advisor> advisors() {
+        return List.of(this, modelCalls);
+    }
+
+    @Override
+    public String getName() {
+        return "AtlasRecordingAdvisor";
+    }
+
+    @Override
+    public int getOrder() {
+        return ORDER;
+    }
+
+    @Override
+    public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
+        Run run = new Run();
+        ChatClientResponse response;
+        try {
+            response = chain.nextCall(request.mutate().context(RUN, run).build());
+        } catch (RuntimeException | Error e) {
+            run.fail(e);
+            throw e;
+        }
+        run.complete();
+        return response;
+    }
+
+    @Override
+    public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+        return Flux.defer(() -> {
+            Run run = new Run();
+            run.stream = true;
+            return chain.nextStream(request.mutate().context(RUN, run).build())
+                    .doOnComplete(run::complete)
+                    .doOnError(run::fail)
+                    .doOnCancel(() -> run.fail(new java.util.concurrent.CancellationException("the stream was cancelled")));
+        });
+    }
+
+    /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
+    private final class Run {
+        ExecutionHandle execution;
+        boolean stream;
+        final Map<String, StepHandle.ToolCallHandle> pending = new LinkedHashMap<>();
+
+        void start(ChatClientRequest request, String model) {
+            ExecutionSpec spec = ExecutionSpec.of(stream ? ExecutionType.STREAM : ExecutionType.TEXT, provider, model);
+            if (agent != null) {
+                spec = spec.agent(agent);
+            }
+            Object key = request.context().get(ChatMemory.CONVERSATION_ID);
+            if (key != null && conversations != null) {
+                Conversation c = conversations.ensureConversation(key.toString());
+                spec = spec.conversation(c.id());
+            }
+            execution = tenant.executions().start(spec);
+        }
+
+        /** Completes the calls answered by tool responses in the prompt the model is about to get. */
+        void results(List<Message> instructions) {
+            if (pending.isEmpty()) {
+                return;
+            }
+            for (Message m : instructions) {
+                if (m instanceof ToolResponseMessage tool) {
+                    for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
+                        StepHandle.ToolCallHandle call = r.id() == null ? null : pending.remove(r.id());
+                        if (call != null) {
+                            call.complete(r.responseData() == null ? "" : r.responseData());
+                        }
+                    }
+                }
+            }
+        }
+
+        void complete() {
+            if (execution == null) {
+                return;
+            }
+            for (StepHandle.ToolCallHandle call : pending.values()) {
+                call.fail("no result was sent back to the model");
+            }
+            pending.clear();
+            execution.complete();
+        }
+
+        void fail(Throwable e) {
+            if (execution == null) {
+                return;
+            }
+            for (StepHandle.ToolCallHandle call : pending.values()) {
+                call.fail("interrupted: " + e);
+            }
+            pending.clear();
+            execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+    }
+
+    /** The innermost advisor: one step per model round trip. */
+    private final class ModelCalls implements CallAdvisor, StreamAdvisor {
+        @Override
+        public String getName() {
+            return "AtlasRecordingAdvisor.modelCalls";
+        }
+
+        @Override
+        public int getOrder() {
+            return MODEL_CALL_ORDER;
+        }
+
+        @Override
+        public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
+            Run run = request.context().get(RUN) instanceof Run r ? r : null;
+            boolean own = run == null;
+            if (own) {
+                run = new Run();
+            }
+            String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
+            if (run.execution == null && model != null) {
+                run.start(request, model);
+            }
+            run.results(request.prompt().getInstructions());
+            StepHandle step = run.execution == null ? null : run.execution.step();
+            ChatClientResponse response;
+            try {
+                response = chain.nextCall(request);
+            } catch (RuntimeException | Error e) {
+                if (step != null) {
+                    step.fail(String.valueOf(e.getMessage()));
+                }
+                if (own) {
+                    run.fail(e);
+                }
+                throw e;
+            }
+            ChatResponse chat = response.chatResponse();
+            if (run.execution == null) {
+                // The prompt named no model: take the one the provider reports (timing starts here).
+                String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
+                run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
+                step = run.execution.step();
+            }
+            record(run, step, chat);
+            if (own) {
+                run.complete();
+            }
+            return response;
+        }
+
+        @Override
+        public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+            return Flux.defer(() -> {
+                Run found = request.context().get(RUN) instanceof Run r ? r : null;
+                boolean own = found == null;
+                Run run = own ? new Run() : found;
+                run.stream = true;
+                String model = request.prompt().getOptions() == null ? null : request.prompt().getOptions().getModel();
+                if (run.execution == null && model != null) {
+                    run.start(request, model);
+                }
+                run.results(request.prompt().getInstructions());
+                AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
+                Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
+                    ChatResponse chat = chunk.chatResponse();
+                    if (run.execution == null) {
+                        String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
+                        run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
+                        step.set(run.execution.step());
+                    }
+                    run.execution.firstToken();
+                    if (chat != null) {
+                        // MessageChatMemoryAdvisor aggregates the chunks itself, merging their metadata: tag each.
+                        for (Generation g : chat.getResults()) {
+                            g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
+                            g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.get().id().toString());
+                        }
+                    }
+                    return chunk;
+                });
+                return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
+                    if (step.get() != null) {
+                        record(run, step.get(), aggregated.chatResponse());
+                    }
+                    if (own) {
+                        run.complete();
+                    }
+                }).doOnError(e -> {
+                    if (step.get() != null) {
+                        step.get().fail(String.valueOf(e.getMessage()));
+                    }
+                    if (own) {
+                        run.fail(e);
+                    }
+                });
+            });
+        }
+
+        private void record(Run run, StepHandle step, ChatResponse chat) {
+            if (chat == null || chat.getResults().isEmpty()) {
+                step.finish("", null, FinishReason.STOP, Usage.NONE);
+                return;
+            }
+            Generation first = chat.getResult();
+            AssistantMessage out = first.getOutput();
+            for (Generation g : chat.getResults()) {
+                for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
+                    run.pending.put(call.id(), step.toolCall(toolCall(call)));
+                }
+            }
+            String id = chat.getMetadata() == null ? null : chat.getMetadata().getId();
+            if (id != null && !id.isBlank()) {
+                run.execution.providerResponseId(id);
+            }
+            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage(chat));
+            for (Generation g : chat.getResults()) {
+                g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
+                g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
+            }
+        }
+    }
+
+    private static NewToolCall toolCall(AssistantMessage.ToolCall call) {
+        String args = call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments();
+        NewToolCall c = NewToolCall.of(call.id(), call.name(), args);
+        if (!isJson(args)) {
+            // A model may send arguments that are not JSON; keep them, as a JSON string.
+            c = NewToolCall.of(call.id(), call.name(), SpringMessages.write(args));
+        }
+        return c;
+    }
+
+    private static boolean isJson(String text) {
+        try {
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static FinishReason finishReason(Generation g) {
+        String reason = g.getMetadata() == null ? null : g.getMetadata().getFinishReason();
+        if (reason != null) {
+            switch (reason.toLowerCase(Locale.ROOT)) {
+                case "stop", "end_turn", "stop_sequence":
+                    return FinishReason.STOP;
+                case "tool_calls", "tool_use", "function_call":
+                    return FinishReason.TOOL_CALLS;
+                case "length", "max_tokens":
+                    return FinishReason.LENGTH;
+                case "content_filter":
+                    return FinishReason.CONTENT_FILTER;
+                default:
+                    break;
+            }
+        }
+        return g.getOutput().hasToolCalls() ? FinishReason.TOOL_CALLS : FinishReason.STOP;
+    }
+
+    static Usage usage(ChatResponse chat) {
+        org.springframework.ai.chat.metadata.Usage u = chat.getMetadata() == null ? null : chat.getMetadata().getUsage();
+        if (u == null) {
+            return Usage.NONE;
+        }
+        Integer in = u.getPromptTokens();
+        Integer out = u.getCompletionTokens();
+        try {
+            return new Usage(in == null ? null : in.longValue(), out == null ? null : out.longValue(), null, null, null);
+        } catch (InvalidInputException e) {
+            return Usage.NONE;
+        }
+    }
+
+    static UUID executionOf(Message m) {
+        return SpringMessages.uuid(m, SpringMessages.EXECUTION_ID);
+    }
+}

@@ -1,0 +1,95 @@
+package dev.atlas.spring.ai;
+
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import org.springframework.ai.chat.client.ChatClientCustomizer;
+import org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor;
+import org.springframework.ai.chat.client.advisor.api.Advisor;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.memory.ChatMemoryRepository;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.model.tool.ToolCallingManager;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Spring AI on Atlas with no glue: with the Atlas starter and this module on the classpath, the
+ * application's {@link ChatMemoryRepository} is an {@link AtlasChatMemoryRepository} (Spring AI's
+ * {@code ChatMemoryAutoConfiguration} then builds its {@code MessageWindowChatMemory} on it instead
+ * of the in-memory default, because it only creates a repository when none exists and runs after
+ * this), and every {@code ChatClient} built from Boot's {@code ChatClient.Builder} gets
+ * {@code MessageChatMemoryAdvisor}, the tool loop in the advisor chain and
+ * {@link AtlasRecordingAdvisor}. {@code atlas.spring-ai.advisors=false} leaves the builder alone.
+ */
+@AutoConfiguration(afterName = "dev.atlas.spring.boot.AtlasAutoConfiguration",
+        beforeName = {"org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration",
+                "org.springframework.ai.model.chat.client.autoconfigure.ChatClientAutoConfiguration"})
+@ConditionalOnClass({Tenant.class, ChatMemoryRepository.class})
+@ConditionalOnBean(Tenant.class)
+@EnableConfigurationProperties(AtlasSpringAiProperties.class)
+public class AtlasSpringAiAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(ChatMemoryRepository.class)
+    public AtlasChatMemoryRepository atlasChatMemoryRepository(Tenant tenant, AtlasSpringAiProperties properties) {
+        return AtlasChatMemoryRepository.of(tenant, Owner.of(properties.getOwnerType(), properties.getOwnerId()), properties.getAgent());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    public AtlasRecordingAdvisor atlasRecordingAdvisor(Tenant tenant, ObjectProvider<AtlasChatMemoryRepository> repository,
+                                                       ObjectProvider<ChatModel> chatModel, AtlasSpringAiProperties properties) {
+        String provider = properties.getProvider();
+        if (provider == null) {
+            ChatModel model = chatModel.getIfUnique();
+            provider = model == null ? "spring-ai" : providerOf(model.getClass());
+        }
+        return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
+    }
+
+    /** "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case. */
+    static String providerOf(Class<?> type) {
+        String name = type.getSimpleName();
+        if (name.isEmpty()) {
+            name = type.getName().substring(type.getName().lastIndexOf('.') + 1);
+        }
+        if (name.endsWith("ChatModel") && name.length() > "ChatModel".length()) {
+            name = name.substring(0, name.length() - "ChatModel".length());
+        }
+        return name.toLowerCase(Locale.ROOT);
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(ChatClientCustomizer.class)
+    @ConditionalOnProperty(prefix = "atlas.spring-ai", name = "advisors", havingValue = "true", matchIfMissing = true)
+    static class Advisors {
+        @Bean
+        ChatClientCustomizer atlasChatClientCustomizer(AtlasRecordingAdvisor recording, ObjectProvider<ChatMemory> chatMemory,
+                                                       ObjectProvider<ToolCallingManager> toolCallingManager,
+                                                       AtlasSpringAiProperties properties) {
+            return builder -> {
+                List<Advisor> advisors = new ArrayList<>(recording.advisors());
+                ChatMemory memory = chatMemory.getIfUnique();
+                if (memory != null) {
+                    advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
+                }
+                if (properties.isToolLoopAdvisor()) {
+                    ToolCallingManager manager = toolCallingManager.getIfUnique(() -> ToolCallingManager.builder().build());
+                    advisors.add(new AtlasToolLoopAdvisor(manager, memory == null));
+                }
+                builder.defaultAdvisors(advisors);
+            };
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package dev.atlas.spring.ai;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.ContentType;
+import dev.atlas.NewMessage;
+import dev.atlas.Role;
+import org.springframework.ai.chat.messages.AbstractMessage;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
+ * exact. Spring AI's own metadata is kept where it is JSON (strings, numbers, booleans, maps and
+ * lists of those); other values (media, provider objects) are not stored.
+ */
+final class SpringMessages {
+    /** Metadata key carrying the Atlas message id of a message read from the repository. */
+    static final String MESSAGE_ID = "atlas_message_id";
+    /** Metadata key carrying the Atlas execution that produced an assistant message. */
+    static final String EXECUTION_ID = "atlas_execution_id";
+    /** Metadata key carrying the Atlas execution step that produced an assistant message. */
+    static final String STEP_ID = "atlas_step_id";
+
+    /** The Atlas message metadata key under which the Spring AI form is kept. */
+    static final String KEY = "spring_ai";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private SpringMessages() {
+    }
+
+    static UUID uuid(Message message, String key) {
+        Object v = message.getMetadata().get(key);
+        if (v == null) {
+            return null;
+        }
+        try {
+            return v instanceof UUID u ? u : UUID.fromString(v.toString());
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static Role role(Message m) {
+        return switch (m.getMessageType()) {
+            case USER -> Role.USER;
+            case ASSISTANT -> Role.ASSISTANT;
+            case SYSTEM -> Role.SYSTEM;
+            case TOOL -> Role.TOOL;
+        };
+    }
+
+    /** The Atlas message to append for {@code m} (without links; the caller adds them). */
+    static NewMessage toAtlas(Message m) {
+        Map<String, Object> spring = new LinkedHashMap<>();
+        Map<String, Object> meta = jsonMetadata(m.getMetadata());
+        if (!meta.isEmpty()) {
+            spring.put("metadata", meta);
+        }
+        NewMessage out;
+        if (m instanceof ToolResponseMessage tool) {
+            List<Map<String, Object>> responses = new ArrayList<>();
+            for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
+                Map<String, Object> one = new LinkedHashMap<>();
+                one.put("id", r.id());
+                one.put("name", r.name());
+                one.put("responseData", r.responseData());
+                responses.add(one);
+            }
+            out = NewMessage.json(Role.TOOL, write(responses));
+        } else {
+            if (m.getText() == null) {
+                spring.put("nullText", true);
+            }
+            out = NewMessage.of(role(m), m.getText() == null ? "" : m.getText());
+            if (m instanceof AssistantMessage a && a.hasToolCalls()) {
+                List<Map<String, Object>> calls = new ArrayList<>();
+                for (AssistantMessage.ToolCall c : a.getToolCalls()) {
+                    Map<String, Object> one = new LinkedHashMap<>();
+                    one.put("id", c.id());
+                    one.put("type", c.type());
+                    one.put("name", c.name());
+                    one.put("arguments", c.arguments());
+                    calls.add(one);
+                }
+                spring.put("toolCalls", calls);
+            }
+        }
+        return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
+    }
+
+    /** The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata. */
+    @SuppressWarnings("unchecked")
+    static Message toSpring(dev.atlas.Message stored) {
+        Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
+        Map<String, Object> meta = new LinkedHashMap<>();
+        if (spring.get("metadata") instanceof Map<?, ?> m) {
+            meta.putAll((Map<String, Object>) m);
+        }
+        meta.put(MESSAGE_ID, stored.id().toString());
+        if (stored.executionId() != null) {
+            meta.put(EXECUTION_ID, stored.executionId().toString());
+        }
+        if (stored.stepId() != null) {
+            meta.put(STEP_ID, stored.stepId().toString());
+        }
+        String text = Boolean.TRUE.equals(spring.get("nullText")) ? null : stored.content();
+        return switch (stored.role()) {
+            case USER -> UserMessage.builder().text(text).metadata(meta).build();
+            case SYSTEM -> SystemMessage.builder().text(text).metadata(meta).build();
+            case ASSISTANT -> {
+                List<AssistantMessage.ToolCall> calls = new ArrayList<>();
+                if (spring.get("toolCalls") instanceof List<?> list) {
+                    for (Object o : list) {
+                        Map<String, Object> c = (Map<String, Object>) o;
+                        calls.add(new AssistantMessage.ToolCall((String) c.get("id"), (String) c.get("type"),
+                                (String) c.get("name"), (String) c.get("arguments")));
+                    }
+                }
+                yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).build();
+            }
+            case TOOL -> {
+                List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>();
+                if (stored.contentType() == ContentType.JSON) {
+                    for (Map<String, Object> r : read(stored.content())) {
+                        responses.add(new ToolResponseMessage.ToolResponse((String) r.get("id"), (String) r.get("name"),
+                                (String) r.get("responseData")));
+                    }
+                }
+                yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
+            }
+        };
+    }
+
+    /** Whether {@code given} says the same as {@code stored} (type, text, tool calls, tool responses). */
+    static boolean sameContent(Message given, Message stored) {
+        if (given.getMessageType() != stored.getMessageType()) {
+            return false;
+        }
+        if (given instanceof ToolResponseMessage g && stored instanceof ToolResponseMessage s) {
+            return g.getResponses().equals(s.getResponses());
+        }
+        if (!Objects.equals(given.getText(), stored.getText())) {
+            return false;
+        }
+        if (given instanceof AssistantMessage g && stored instanceof AssistantMessage s) {
+            return g.getToolCalls().equals(s.getToolCalls());
+        }
+        return true;
+    }
+
+    /** Spring AI metadata entries that are JSON, without Atlas's own keys and the message type. */
+    private static Map<String, Object> jsonMetadata(Map<String, Object> metadata) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : metadata.entrySet()) {
+            String k = e.getKey();
+            if (k.equals(AbstractMessage.MESSAGE_TYPE) || k.equals(MESSAGE_ID) || k.equals(EXECUTION_ID) || k.equals(STEP_ID)) {
+                continue;
+            }
+            if (isJson(e.getValue())) {
+                out.put(k, e.getValue());
+            }
+        }
+        return out;
+    }
+
+    private static boolean isJson(Object v) {
+        if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
+                || v instanceof Double) {
+            return v == null || !(v instanceof Double d) || Double.isFinite(d);
+        }
+        if (v instanceof Map<?, ?> m) {
+            return m.keySet().stream().allMatch(String.class::isInstance) && m.values().stream().allMatch(SpringMessages::isJson);
+        }
+        if (v instanceof List<?> l) {
+            return l.stream().allMatch(SpringMessages::isJson);
+        }
+        return false;
+    }
+
+    static String write(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("could not write tool responses as JSON", e);
+        }
+    }
+
+    private static List<Map<String, Object>> read(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<>() {
+            });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored tool responses are not the JSON this adapter writes", e);
+        }
+    }
+}

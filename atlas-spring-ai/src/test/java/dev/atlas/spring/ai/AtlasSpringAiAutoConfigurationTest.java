@@ -1,0 +1,69 @@
+package dev.atlas.spring.ai;
+
+import dev.atlas.Tenant;
+import dev.atlas.spring.boot.AtlasAutoConfiguration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.chat.client.ChatClientCustomizer;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.memory.ChatMemoryRepository;
+import org.springframework.ai.chat.memory.InMemoryChatMemoryRepository;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.model.chat.client.autoconfigure.ChatClientAutoConfiguration;
+import org.springframework.ai.model.chat.memory.autoconfigure.ChatMemoryAutoConfiguration;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The auto-configuration as Boot applies it, in Boot's order, with the app declaring only its model. */
+class AtlasSpringAiAutoConfigurationTest {
+    @TempDir
+    Path dir;
+
+    private ApplicationContextRunner runner() {
+        return new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(AtlasAutoConfiguration.class, AtlasSpringAiAutoConfiguration.class,
+                        ChatMemoryAutoConfiguration.class, ChatClientAutoConfiguration.class))
+                .withPropertyValues("atlas.sqlite-path=" + dir.resolve("atlas.db"))
+                .withBean(ChatModel.class, ScriptedChatModel::new);
+    }
+
+    @Test
+    void zeroGlueChatClientKeepsMemoryAndRecordsInAtlas() {
+        runner().run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(ChatMemoryRepository.class)).isInstanceOf(AtlasChatMemoryRepository.class);
+            assertThat(context).hasSingleBean(AtlasRecordingAdvisor.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new OrderTools()).build();
+            String answer = chat.prompt().user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "c1")).call().content();
+            assertThat(answer).isEqualTo("Status: \"order 4 shipped\" \"order 5 packed\"");
+            Tenant tenant = context.getBean(Tenant.class);
+            var conversation = tenant.conversations().requireByKey("c1");
+            assertThat(tenant.conversations().messages(conversation.id(), 0, 10)).hasSize(4);
+            var execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().conversation(conversation.id())).items();
+            assertThat(execution).singleElement().satisfies(e -> {
+                assertThat(e.provider()).isEqualTo("scripted");
+                assertThat(e.model()).isEqualTo("scripted-1");
+            });
+            // A stateless call (no chat id) goes through: no memory, an execution without a conversation.
+            assertThat(chat.prompt().user("hi").call().content()).isEqualTo("echo: hi");
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items())
+                    .filteredOn(e -> e.conversationId() == null).hasSize(1);
+        });
+    }
+
+    @Test
+    void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
+        runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
+                .withPropertyValues("atlas.spring-ai.advisors=false")
+                .run(context -> {
+                    assertThat(context.getBean(ChatMemoryRepository.class)).isInstanceOf(InMemoryChatMemoryRepository.class);
+                    assertThat(context).doesNotHaveBean(ChatClientCustomizer.class);
+                    assertThat(context).hasSingleBean(AtlasRecordingAdvisor.class);
+                });
+    }
+}

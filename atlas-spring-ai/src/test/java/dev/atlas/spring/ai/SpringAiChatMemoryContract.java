@@ -1,0 +1,350 @@
+package dev.atlas.spring.ai;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
+import dev.atlas.Conversation;
+import dev.atlas.Owner;
+import dev.atlas.Role;
+import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.MessageWithTools;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.kit.TestDatabase;
+import org.jdbi.v3.core.statement.SqlLogger;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.springframework.ai.chat.client.ChatClient;
+import org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor;
+import org.springframework.ai.chat.memory.ChatMemory;
+import org.springframework.ai.chat.memory.ChatMemoryRepository;
+import org.springframework.ai.chat.memory.InMemoryChatMemoryRepository;
+import org.springframework.ai.chat.memory.MessageWindowChatMemory;
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.SystemMessage;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
+import org.springframework.ai.model.tool.ToolCallingManager;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The Spring AI adapter through Spring AI's own ChatClient, MessageWindowChatMemory,
+ * MessageChatMemoryAdvisor and ToolCallAdvisor, on a real database; Spring AI's
+ * InMemoryChatMemoryRepository given the same turns is the reference.
+ */
+public abstract class SpringAiChatMemoryContract {
+    protected abstract TestDatabase database();
+
+    private Atlas atlas;
+    private Tenant tenant;
+    private AtlasChatMemoryRepository repository;
+    private AtlasRecordingAdvisor recording;
+    private final List<String> sql = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeEach
+    void open() {
+        atlas = database().open();
+        tenant = atlas.tenant("acme");
+        repository = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
+        recording = AtlasRecordingAdvisor.of(tenant, repository, "scripted", "support");
+        ((JdbiAtlas) atlas).db().jdbi().setSqlLogger(new SqlLogger() {
+            @Override
+            public void logAfterExecution(StatementContext context) {
+                sql.add(context.getRenderedSql());
+            }
+        });
+    }
+
+    @AfterEach
+    void close() {
+        atlas.close();
+        database().cleanup();
+    }
+
+    /** A ChatClient wired as the Boot auto-configuration wires it. */
+    private ChatClient client(ScriptedChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).maxMessages(window).build();
+        ChatClient.Builder b = ChatClient.builder(model)
+                .defaultOptions(ToolCallingChatOptions.builder().model("scripted-1").build())
+                .defaultTools(new OrderTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
+                        new AtlasToolLoopAdvisor(ToolCallingManager.builder().build(), false));
+        if (record) {
+            b.defaultAdvisors(recording.advisors());
+        }
+        return b.build();
+    }
+
+    private static String say(ChatClient client, String conversation, String text) {
+        return client.prompt().user(text).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, conversation)).call().content();
+    }
+
+    private static String turn(int i) {
+        return i % 2 == 0 ? "where is order " + (100 + i) + "?" : "thanks, question " + i;
+    }
+
+    /** What a message says, without metadata: type, text, tool calls, tool responses. */
+    private static String shape(Message m) {
+        if (m instanceof ToolResponseMessage t) {
+            return "TOOL" + t.getResponses();
+        }
+        if (m instanceof AssistantMessage a) {
+            return "ASSISTANT[" + a.getText() + "]" + a.getToolCalls();
+        }
+        return m.getMessageType() + "[" + m.getText() + "]";
+    }
+
+    private static List<String> shapes(List<Message> messages) {
+        return messages.stream().map(SpringAiChatMemoryContract::shape).toList();
+    }
+
+    @Test
+    @DisplayName("50 turns with tool calls through ChatClient: the model sees what it sees with the in-memory repository; rows are appends only")
+    void fiftyTurns() {
+        int window = 6;
+        ScriptedChatModel atlasModel = new ScriptedChatModel();
+        ScriptedChatModel referenceModel = new ScriptedChatModel();
+        ChatClient withAtlas = client(atlasModel, repository, window, true);
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        ChatClient withReference = client(referenceModel, reference, window, false);
+        tenant.prices().set(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2020-01-01T00:00:00Z")));
+
+        for (int i = 0; i < 50; i++) {
+            String a = say(withAtlas, "chat-1", turn(i));
+            String r = say(withReference, "chat-1", turn(i));
+            assertThat(a).isEqualTo(r);
+            assertThat(shapes(repository.findByConversationId("chat-1"))).as("window after turn %d", i)
+                    .isEqualTo(shapes(reference.findByConversationId("chat-1")));
+        }
+        // Every prompt the model got, window included, is the same as with Spring AI's own repository.
+        assertThat(atlasModel.prompts).hasSameSizeAs(referenceModel.prompts);
+        for (int p = 0; p < atlasModel.prompts.size(); p++) {
+            assertThat(shapes(atlasModel.prompts.get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts.get(p)));
+        }
+        assertThat(atlasModel.prompts.stream().mapToInt(List::size).max().orElseThrow()).isLessThanOrEqualTo(window + 2); // the window plus the tool loop's system message and tool response
+
+        // Stored rows equal the turns: 25 tool turns of 4 messages, 25 plain turns of 2; never edited or deleted.
+        Conversation c = tenant.conversations().requireByKey("chat-1");
+        List<dev.atlas.Message> rows = tenant.conversations().messages(c.id(), 0, 1000);
+        assertThat(rows).hasSize(25 * 4 + 25 * 2);
+        assertThat(rows).allSatisfy(m -> {
+            assertThat(m.editedAt()).isNull();
+            assertThat(m.active()).isTrue();
+        });
+        assertThat(rows).extracting(dev.atlas.Message::sequence).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(1, 150).boxed().toList());
+        assertThat(sql).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
+        assertThat(sql).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
+
+        // The transcript read from Atlas is the full conversation, tool rounds included, exactly.
+        List<Message> transcript = rows.stream().map(SpringMessages::toSpring).toList();
+        assertThat(shape(transcript.get(0))).isEqualTo("USER[where is order 100?]");
+        assertThat(shape(transcript.get(1))).isEqualTo(
+                "ASSISTANT[][ToolCall[id=call_1_a, type=function, name=lookup, arguments={\"order\":100}], "
+                        + "ToolCall[id=call_1_b, type=function, name=lookup, arguments={\"order\":101}]]");
+        assertThat(shape(transcript.get(2))).isEqualTo("TOOL[ToolResponse[id=call_1_a, name=lookup, responseData=\"order 100 shipped\"], "
+                + "ToolResponse[id=call_1_b, name=lookup, responseData=\"order 101 packed\"]]");
+        assertThat(shape(transcript.get(3))).isEqualTo("ASSISTANT[Status: \"order 100 shipped\" \"order 101 packed\"][]");
+
+        // One execution per ChatClient call, a step per model round, tool calls with their results.
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items();
+        assertThat(executions).hasSize(50);
+        ExecutionTree first = tenant.executions().tree(executions.get(executions.size() - 1).id()).orElseThrow();
+        assertThat(first.execution().provider()).isEqualTo("scripted");
+        assertThat(first.execution().model()).isEqualTo("scripted-1");
+        assertThat(first.steps()).hasSize(2);
+        assertThat(first.toolCalls()).extracting(t -> t.providerCallId() + "=" + t.result())
+                .containsExactly("call_1_a=\"order 100 shipped\"", "call_1_b=\"order 101 packed\"");
+        assertThat(first.execution().usage().inputTokens()).isEqualTo(200L);
+        assertThat(first.execution().usage().outputTokens()).isEqualTo(40L);
+        assertThat(first.execution().cost()).isEqualByComparingTo(new BigDecimal("0.0009"));
+        // The assistant messages are linked to the execution and the step that produced them.
+        assertThat(rows.get(1).executionId()).isEqualTo(first.execution().id());
+        assertThat(rows.get(1).stepId()).isEqualTo(first.steps().get(0).id());
+        assertThat(rows.get(2).stepId()).isEqualTo(first.steps().get(0).id());
+        assertThat(rows.get(3).stepId()).isEqualTo(first.steps().get(1).id());
+
+        // One source of truth for tool rounds: the history replays each round once, from the messages.
+        List<MessageWithTools> history = tenant.executions().historyWithTools(c.id(), 1000);
+        assertThat(history).hasSize(150);
+        assertThat(history).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
+        assertThat(history.stream().filter(m -> m.message().role() == Role.TOOL)).hasSize(25);
+    }
+
+    @Test
+    @DisplayName("streamed calls: one stream execution per call, a step per round, messages linked, tool rounds kept once")
+    void streaming() {
+        ChatClient client = client(new ScriptedChatModel(), repository, 20, true);
+        for (int i = 0; i < 4; i++) {
+            String text = client.prompt().user(turn(i)).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "s"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(2)).stream().reduce("", String::concat);
+            assertThat(text).isNotBlank();
+        }
+        Conversation c = tenant.conversations().requireByKey("s");
+        List<dev.atlas.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        assertThat(rows).hasSize(4 + 2 + 4 + 2);
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(10)).items();
+        assertThat(executions).hasSize(4).allSatisfy(e -> {
+            assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(e.firstTokenMs()).isNotNull();
+        });
+        ExecutionTree first = tenant.executions().tree(executions.get(3).id()).orElseThrow();
+        assertThat(first.steps()).hasSize(2);
+        assertThat(first.toolCalls()).extracting(t -> t.result()).containsExactly("\"order 100 shipped\"", "\"order 101 packed\"");
+        assertThat(rows.get(3).stepId()).isEqualTo(first.steps().get(1).id());
+        assertThat(tenant.executions().historyWithTools(c.id(), 100)).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
+    }
+
+    @Test
+    @DisplayName("window size and system messages behave as with Spring AI's in-memory repository")
+    void windowAndSystemMessages() {
+        ChatMemory atlasMemory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(4).build();
+        ChatMemory referenceMemory = MessageWindowChatMemory.builder().chatMemoryRepository(new InMemoryChatMemoryRepository()).maxMessages(4).build();
+        List<Message> steps = List.of(new SystemMessage("be brief"), new UserMessage("u1"), new AssistantMessage("a1"),
+                new UserMessage("u2"), new AssistantMessage("a2"), new UserMessage("u3"), new SystemMessage("be verbose"),
+                new AssistantMessage("a3"), new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u1"));
+        for (Message m : steps) {
+            atlasMemory.add("w", m);
+            referenceMemory.add("w", m);
+            assertThat(shapes(atlasMemory.get("w"))).as("after %s", shape(m)).isEqualTo(shapes(referenceMemory.get("w")));
+        }
+        assertThat(atlasMemory.get("w")).hasSize(4);
+        // Everything said is kept: 11 appends, the replaced system message included.
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("w").id(), 0, 100)).hasSize(11);
+    }
+
+    @Test
+    @DisplayName("tool calls and several tool responses round-trip exactly")
+    void toolCallsRoundTrip() {
+        AssistantMessage calls = AssistantMessage.builder().content(null).toolCalls(List.of(
+                new AssistantMessage.ToolCall("c1", "function", "lookup", "{\"order\":1}"),
+                new AssistantMessage.ToolCall("c2", "function", "weather", "{\"city\":\"Zürich\"}"))).build();
+        ToolResponseMessage results = ToolResponseMessage.builder().responses(List.of(
+                new ToolResponseMessage.ToolResponse("c1", "lookup", "{\"status\":\"shipped\"}"),
+                new ToolResponseMessage.ToolResponse("c2", "weather", "not JSON: 12°C"))).build();
+        repository.saveAll("t", List.of(new UserMessage("go"), calls, results));
+        List<Message> back = repository.findByConversationId("t");
+        assertThat(back).hasSize(3);
+        AssistantMessage a = (AssistantMessage) back.get(1);
+        assertThat(a.getText()).isNull();
+        assertThat(a.getToolCalls()).isEqualTo(calls.getToolCalls());
+        assertThat(((ToolResponseMessage) back.get(2)).getResponses()).isEqualTo(results.getResponses());
+    }
+
+    @Test
+    @DisplayName("an edit or reorder of stored history is refused with ConflictException naming messages[i]")
+    void editsRefused() {
+        repository.saveAll("e", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        List<Message> stored = repository.findByConversationId("e");
+        Message edited = UserMessage.builder().text("u1 changed").metadata(stored.get(0).getMetadata()).build();
+        assertThatThrownBy(() -> repository.saveAll("e", List.of(edited, stored.get(1))))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[0]");
+        assertThatThrownBy(() -> repository.saveAll("e", List.of(stored.get(1), stored.get(0))))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[1]");
+        assertThatThrownBy(() -> repository.saveAll("e", List.of(new UserMessage("new"), stored.get(0))))
+                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[1]");
+        assertThat(shapes(repository.findByConversationId("e"))).containsExactly("USER[u1]", "ASSISTANT[a1][]");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("e").id(), 0, 100)).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("a list built by hand, without the ids the repository hands out, appends only what is new")
+    void handBuiltLists() {
+        repository.saveAll("h", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        repository.saveAll("h", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2")));
+        assertThat(shapes(repository.findByConversationId("h"))).containsExactly("USER[u1]", "ASSISTANT[a1][]", "USER[u2]");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("h").id(), 0, 100)).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
+    void idsAndDelete() {
+        repository.saveAll("a", List.of(new UserMessage("x")));
+        repository.saveAll("b", List.of(new UserMessage("y")));
+        assertThat(repository.findConversationIds()).containsExactlyInAnyOrder("a", "b");
+        Conversation before = tenant.conversations().requireByKey("a");
+        repository.deleteByConversationId("a");
+        assertThat(repository.findByConversationId("a")).isEmpty();
+        assertThat(repository.findConversationIds()).containsExactly("b");
+        repository.saveAll("a", List.of(new UserMessage("z")));
+        assertThat(tenant.conversations().requireByKey("a").id()).isNotEqualTo(before.id());
+        assertThat(shapes(repository.findByConversationId("a"))).containsExactly("USER[z]");
+    }
+
+    @Test
+    @DisplayName("8 concurrent conversations through ChatClient and 4 concurrent callers on one key")
+    void concurrency() throws Exception {
+        ScriptedChatModel model = new ScriptedChatModel();
+        ChatClient client = client(model, repository, 20, true);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String key = "conc-" + t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 6; i++) {
+                        say(client, key, turn(i));
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+            for (int t = 0; t < 8; t++) {
+                Conversation c = tenant.conversations().requireByKey("conc-" + t);
+                assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(3 * 4 + 3 * 2);
+                assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items()).hasSize(6);
+            }
+
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(1000).build();
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> callers = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                callers.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < 10; i++) {
+                        memory.add("shared", new UserMessage("caller " + caller + " message " + i));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : callers) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+            assertThat(tenant.conversations().list(dev.atlas.ConversationQuery.all().limit(100)).items())
+                    .filteredOn(c -> "shared".equals(c.externalKey())).hasSize(1);
+            Conversation shared = tenant.conversations().requireByKey("shared");
+            assertThat(tenant.conversations().messages(shared.id(), 0, 100)).hasSize(40);
+            assertThat(memory.get("shared")).hasSize(40);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,60 @@
+package dev.atlas.examples.springai;
+
+import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
+import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.chat.metadata.ChatGenerationMetadata;
+import org.springframework.ai.chat.metadata.ChatResponseMetadata;
+import org.springframework.ai.chat.metadata.DefaultUsage;
+import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.chat.model.ChatResponse;
+import org.springframework.ai.chat.model.Generation;
+import org.springframework.ai.chat.prompt.Prompt;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An offline model: a user message containing "order N" gets two tool calls ({@code lookup} for
+ * orders N and N+1); a tool response gets an answer quoting it; anything else is echoed. Keeps
+ * every prompt it was sent, per conversation marker, so two runs can be compared.
+ */
+public final class ScriptedChatModel implements ChatModel {
+    final List<List<Message>> prompts = Collections.synchronizedList(new ArrayList<>());
+    private final AtomicInteger calls = new AtomicInteger();
+    final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+
+    @Override
+    public ChatResponse call(Prompt prompt) {
+        List<Message> in = prompt.getInstructions();
+        prompts.add(List.copyOf(in));
+        int n = calls.incrementAndGet();
+        Message last = in.get(in.size() - 1);
+        AssistantMessage out;
+        String finish;
+        if (last instanceof ToolResponseMessage tool) {
+            StringBuilder b = new StringBuilder("Status:");
+            tool.getResponses().forEach(r -> b.append(' ').append(r.responseData()));
+            out = new AssistantMessage(b.toString());
+            finish = "STOP";
+        } else if (last instanceof UserMessage user && user.getText().contains("order ")) {
+            int order = Integer.parseInt(user.getText().replaceAll("\\D+", " ").trim().split(" ")[0]);
+            out = AssistantMessage.builder().content("")
+                    .toolCalls(List.of(
+                            new AssistantMessage.ToolCall("call_" + n + "_a", "function", "lookup", "{\"order\":" + order + "}"),
+                            new AssistantMessage.ToolCall("call_" + n + "_b", "function", "lookup", "{\"order\":" + (order + 1) + "}")))
+                    .build();
+            finish = "TOOL_CALLS";
+        } else {
+            out = new AssistantMessage("echo: " + last.getText());
+            finish = "STOP";
+        }
+        return new ChatResponse(List.of(new Generation(out, ChatGenerationMetadata.builder().finishReason(finish).build())),
+                ChatResponseMetadata.builder().id("resp_" + n).model("scripted-1").usage(new DefaultUsage(100, 20)).build());
+    }
+}
