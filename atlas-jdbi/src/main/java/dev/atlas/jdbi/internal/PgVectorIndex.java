@@ -106,7 +106,9 @@ public final class PgVectorIndex implements VectorIndex {
         // A larger candidate list for large k, and iterative scans (pgvector 0.8+) so filters that
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
-        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'strict_order', true)")
+        // Named columns: Jdbi's map mapper refuses a result with two columns of the same name.
+        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
+                        + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan")
                 .bind("ef", String.valueOf(Math.min(1000, Math.max(40, 2 * k)))).mapToMap().one();
         return List.copyOf(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
                 .map((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
