@@ -42,14 +42,24 @@ public final class PgVectorIndex implements VectorIndex {
 
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
-    /** The index for {@code db}: pgvector when the extension can be created, exact otherwise. Decided once per Db. */
-    static VectorIndex forDb(Db db) {
+    private final int efSearch;
+
+    private PgVectorIndex(int efSearch) {
+        this.efSearch = efSearch;
+    }
+
+    /**
+     * The index for {@code db}: pgvector when the extension can be created, exact otherwise.
+     * Decided once per Db; {@code efSearch} is the configured {@code hnsw.ef_search} (one Db
+     * belongs to one Atlas, so one configuration).
+     */
+    static VectorIndex forDb(Db db, int efSearch) {
         synchronized (CHOSEN) {
-            return CHOSEN.computeIfAbsent(db, PgVectorIndex::choose);
+            return CHOSEN.computeIfAbsent(db, d -> choose(d, efSearch));
         }
     }
 
-    private static VectorIndex choose(Db db) {
+    private static VectorIndex choose(Db db, int efSearch) {
         if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
             return new ExactVectorIndex();
         }
@@ -66,7 +76,7 @@ public final class PgVectorIndex implements VectorIndex {
             h.execute("ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
             backfill(h);
             LOG.info("pgvector is available: semantic search uses HNSW indexes");
-            return new PgVectorIndex();
+            return new PgVectorIndex(efSearch);
         } catch (RuntimeException e) {
             LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
             return new ExactVectorIndex();
@@ -123,13 +133,13 @@ public final class PgVectorIndex implements VectorIndex {
         String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
                 + c.fromWhere() + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
                 + " ORDER BY " + distance + " LIMIT " + k;
-        // A larger candidate list for large k, and iterative scans (pgvector 0.8+) so filters that
+        // The configured candidate list, at least 2k for large k, and iterative scans (pgvector 0.8+) so filters that
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
         // Named columns: Jdbi's map mapper refuses a result with two columns of the same name.
         h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
                         + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan")
-                .bind("ef", String.valueOf(Math.min(1000, Math.max(40, 2 * k)))).mapToMap().one();
+                .bind("ef", String.valueOf(Math.min(1000, Math.max(efSearch, 2 * k)))).mapToMap().one();
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         List<SearchHit> hits = new ArrayList<>(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
