@@ -38,6 +38,7 @@ public final class AtlasBuilder {
     private CredentialKeys credentialKeys;
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
+    private int pgvectorEfSearch = 40;
     /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
     private final Map<String, String> problems = new LinkedHashMap<>();
 
@@ -149,6 +150,18 @@ public final class AtlasBuilder {
     }
 
     /**
+     * Candidate list size of pgvector's HNSW search ({@code hnsw.ef_search}, 1..1000, default 40;
+     * a query for k hits uses at least 2k). Higher finds more of the true nearest neighbours on
+     * large tables at the cost of latency. Ignored without pgvector (search is exact there).
+     */
+    public AtlasBuilder pgvectorEfSearch(int efSearch) {
+        if (accept("pgvectorEfSearch", AtlasConfig.pgvectorEfSearchProblem(efSearch))) {
+            this.pgvectorEfSearch = efSearch;
+        }
+        return this;
+    }
+
+    /**
      * The settings as they stand, validated: every invalid setting is reported in one
      * {@link ConfigurationException}.
      */
@@ -161,7 +174,7 @@ public final class AtlasBuilder {
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
-                credentialKeys, blobStore, dataDirectory);
+                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

@@ -28,6 +28,8 @@ import java.util.Optional;
  * @param blobStore     where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore}
  *                      in {@link #assetDirectory()}
  * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
+ * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on
+ *                      PostgreSQL with pgvector; a query for k hits uses at least 2k
  */
 public record AtlasConfig(
         Path sqliteFile,
@@ -42,7 +44,8 @@ public record AtlasConfig(
         int maxPoolSize,
         CredentialKeys credentialKeys,
         dev.atlas.asset.BlobStore blobStore,
-        Path dataDirectory) {
+        Path dataDirectory,
+        int pgvectorEfSearch) {
 
     public AtlasConfig {
         List<String> problems = new ArrayList<>();
@@ -59,6 +62,7 @@ public record AtlasConfig(
         }
         addIfBad(problems, historyLimitProblem(historyLimit));
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
+        addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
         throwIfAny(problems);
     }
 
@@ -89,6 +93,14 @@ public record AtlasConfig(
     static String maxPoolSizeProblem(int maxPoolSize) {
         if (maxPoolSize < 1 || maxPoolSize > 1000) {
             return "maxPoolSize must be between 1 and 1000, was " + maxPoolSize;
+        }
+        return null;
+    }
+
+    /** pgvector's own bounds of {@code hnsw.ef_search}. */
+    static String pgvectorEfSearchProblem(int efSearch) {
+        if (efSearch < 1 || efSearch > 1000) {
+            return "pgvectorEfSearch must be between 1 and 1000, was " + efSearch;
         }
         return null;
     }
@@ -125,7 +137,7 @@ public record AtlasConfig(
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
-                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory);
+                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
     }
 
     /**

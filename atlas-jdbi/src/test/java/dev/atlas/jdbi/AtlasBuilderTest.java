@@ -101,6 +101,18 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("pgvectorEfSearch defaults to 40, accepts 1..1000 and refuses anything else naming the setting")
+    void pgvectorEfSearch() {
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorEfSearch()).isEqualTo(40);
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(400).config().pgvectorEfSearch()).isEqualTo(400);
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(1000).config().pgvectorEfSearch()).isEqualTo(1000);
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(0).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("pgvectorEfSearch must be between 1 and 1000, was 0");
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(1001).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("pgvectorEfSearch must be between 1 and 1000, was 1001");
+    }
+
+    @Test
     @DisplayName("an unreachable database fails at build time with a ConfigurationException")
     void unreachable() {
         assertThatThrownBy(() -> Atlas.builder().jdbcUrl("jdbc:postgresql://127.0.0.1:1/none").build())

@@ -46,7 +46,8 @@ public final class JdbiAtlas implements Atlas {
         if (cached != null) {
             return cached;
         }
-        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs);
+        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs,
+                config.pgvectorEfSearch());
         if (tenants.size() < 10_000) {
             tenants.putIfAbsent(tenantId, created);
         }

@@ -36,17 +36,19 @@ public final class JdbiSearch implements Search {
 
     private final Db db;
     private final String tenant;
+    private final int pgvectorEfSearch;
     private volatile VectorIndex index;
 
-    public JdbiSearch(Db db, String tenant) {
+    public JdbiSearch(Db db, String tenant, int pgvectorEfSearch) {
         this.db = db;
         this.tenant = tenant;
+        this.pgvectorEfSearch = pgvectorEfSearch;
     }
 
     private VectorIndex index() {
         VectorIndex i = index;
         if (i == null) {
-            i = PgVectorIndex.forDb(db);
+            i = PgVectorIndex.forDb(db, pgvectorEfSearch);
             index = i;
         }
         return i;

@@ -33,7 +33,7 @@ public final class JdbiTenant implements Tenant {
     private final Retention retention;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs) {
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
         this.assistants = new JdbiAssistantStore(db, id);
@@ -45,7 +45,7 @@ public final class JdbiTenant implements Tenant {
         this.voiceCalls = new JdbiVoiceCallStore(db, id);
         this.memories = new JdbiMemoryStore(db, id);
         this.graph = new JdbiMemoryGraph(db, id);
-        this.search = new JdbiSearch(db, id);
+        this.search = new JdbiSearch(db, id, pgvectorEfSearch);
         this.retention = new JdbiRetention(db, id, blobs);
     }
 

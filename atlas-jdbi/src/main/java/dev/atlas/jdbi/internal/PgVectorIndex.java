@@ -9,6 +9,8 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,22 +23,43 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code CREATE EXTENSION IF NOT EXISTS vector} succeeds. Beside the portable bytes Atlas keeps
  * an untyped {@code embedding vector} column; each (model, dimension) gets a partial HNSW index
  * on {@code embedding::vector(d)} with cosine distance, created when its first vector arrives.
- * Filters are applied to the index scan's output (pgvector post-filtering).
+ * Filters are applied to the index scan's output (pgvector post-filtering). The column holds
+ * the vector scaled to unit length; the index only orders candidates, and scores come from the
+ * stored bytes in double precision. Models over {@value #MAX_INDEXED_DIMENSION} dimensions are
+ * searched exactly.
  */
 public final class PgVectorIndex implements VectorIndex {
     private static final Logger LOG = LoggerFactory.getLogger(PgVectorIndex.class);
     private static final Map<Db, VectorIndex> CHOSEN = new WeakHashMap<>();
 
+    /**
+     * pgvector's HNSW index covers at most 2,000 dimensions of type vector. Larger vectors get no
+     * embedding column and no index; their searches run exactly over the stored bytes, so no
+     * vector is missed, at the cost of a scan.
+     */
+    static final int MAX_INDEXED_DIMENSION = 2000;
+    private static final ExactVectorIndex EXACT = new ExactVectorIndex();
+
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
-    /** The index for {@code db}: pgvector when the extension can be created, exact otherwise. Decided once per Db. */
-    static VectorIndex forDb(Db db) {
+    private final int efSearch;
+
+    private PgVectorIndex(int efSearch) {
+        this.efSearch = efSearch;
+    }
+
+    /**
+     * The index for {@code db}: pgvector when the extension can be created, exact otherwise.
+     * Decided once per Db; {@code efSearch} is the configured {@code hnsw.ef_search} (one Db
+     * belongs to one Atlas, so one configuration).
+     */
+    static VectorIndex forDb(Db db, int efSearch) {
         synchronized (CHOSEN) {
-            return CHOSEN.computeIfAbsent(db, PgVectorIndex::choose);
+            return CHOSEN.computeIfAbsent(db, d -> choose(d, efSearch));
         }
     }
 
-    private static VectorIndex choose(Db db) {
+    private static VectorIndex choose(Db db, int efSearch) {
         if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
             return new ExactVectorIndex();
         }
@@ -53,7 +76,7 @@ public final class PgVectorIndex implements VectorIndex {
             h.execute("ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
             backfill(h);
             LOG.info("pgvector is available: semantic search uses HNSW indexes");
-            return new PgVectorIndex();
+            return new PgVectorIndex(efSearch);
         } catch (RuntimeException e) {
             LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
             return new ExactVectorIndex();
@@ -63,14 +86,15 @@ public final class PgVectorIndex implements VectorIndex {
     /** Vectors stored before pgvector was installed get their embedding column filled. */
     private static void backfill(Handle h) {
         while (true) {
-            List<Map<String, Object>> rows = h.createQuery("SELECT tenant_id, id, vector FROM <p>vectors WHERE embedding IS NULL LIMIT 500")
+            List<Map<String, Object>> rows = h.createQuery("SELECT tenant_id, id, vector FROM <p>vectors WHERE embedding IS NULL"
+                            + " AND dimension <= " + MAX_INDEXED_DIMENSION + " LIMIT 500")
                     .mapToMap().list();
             if (rows.isEmpty()) {
                 return;
             }
             for (Map<String, Object> row : rows) {
                 h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND id = :id")
-                        .bind("v", literal(decode((byte[]) row.get("vector")))).bind("t", (String) row.get("tenant_id"))
+                        .bind("v", embedding(decode((byte[]) row.get("vector")))).bind("t", (String) row.get("tenant_id"))
                         .bind("id", (UUID) row.get("id")).execute();
             }
         }
@@ -83,9 +107,12 @@ public final class PgVectorIndex implements VectorIndex {
 
     @Override
     public void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector) {
+        if (vector.length > MAX_INDEXED_DIMENSION) {
+            return; // searched exactly from the bytes column, see nearest
+        }
         h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND model = :model"
                         + " AND target_type = :type AND target_id = :id")
-                .bind("v", literal(vector)).bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", targetId)
+                .bind("v", embedding(vector)).bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", targetId)
                 .execute();
         String key = model + "\u0000" + vector.length;
         if (indexed.add(key)) {
@@ -98,20 +125,39 @@ public final class PgVectorIndex implements VectorIndex {
     @Override
     public List<SearchHit> nearest(Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
         int d = query.length;
+        if (d > MAX_INDEXED_DIMENSION) {
+            return EXACT.nearest(h, target, c, model, query, k);
+        }
         String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
         // The model literal repeats the bound filter so the planner can prove the partial index applies.
-        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, 1 - " + distance + " AS score "
+        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
                 + c.fromWhere() + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
                 + " ORDER BY " + distance + " LIMIT " + k;
-        // A larger candidate list for large k, and iterative scans (pgvector 0.8+) so filters that
+        // The configured candidate list, at least 2k for large k, and iterative scans (pgvector 0.8+) so filters that
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
-        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true), set_config('hnsw.iterative_scan', 'strict_order', true)")
-                .bind("ef", String.valueOf(Math.min(1000, Math.max(40, 2 * k)))).mapToMap().one();
-        return List.copyOf(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
+        // Named columns: Jdbi's map mapper refuses a result with two columns of the same name.
+        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
+                        + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan")
+                .bind("ef", String.valueOf(Math.min(1000, Math.max(efSearch, 2 * k)))).mapToMap().one();
+        // The index only ranks; scores are computed in double from the stored bytes, as exact
+        // search does, so both indexes report the same score for the same pair of vectors.
+        List<SearchHit> hits = new ArrayList<>(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
                 .map((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
-                        rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")), rs.getDouble("score"), null))
+                        rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")),
+                        ExactVectorIndex.cosine(query, rs.getBytes("vector")), null))
                 .list());
+        hits.sort(Comparator.comparingDouble(SearchHit::score).reversed());
+        return List.copyOf(hits);
+    }
+
+    /**
+     * The text of the embedding column: the vector scaled to unit length. Cosine distance ignores
+     * length, and pgvector computes norms in float32, where the square of a component above
+     * ~1.8e19 overflows to infinity and the distance becomes NaN; unit components cannot overflow.
+     */
+    static String embedding(float[] v) {
+        return literal(JdbiSearch.normalise(v));
     }
 
     static String literal(float[] v) {

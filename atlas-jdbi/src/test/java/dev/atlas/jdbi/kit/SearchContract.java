@@ -619,6 +619,32 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown-model", new float[] {1, 2}))).isEmpty();
     }
 
+    @Test
+    @DisplayName("vectors over 2,000 dimensions (beyond pgvector's HNSW limit) are all stored and found, ranked exactly")
+    void vectorsBeyondIndexLimit() {
+        Random random = new Random(7);
+        int dim = 2001;
+        List<float[]> vectors = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            float[] v = randomVector(random, dim);
+            UUID id = memories.add(NewMemory.fact(ALICE, "wide " + i)).id();
+            search.putVector(SearchTarget.MEMORY, id, "wide-model", v);
+            vectors.add(v);
+            ids.add(id);
+        }
+        assertThat(search.dimension("wide-model")).isEqualTo(dim);
+        for (int i = 0; i < vectors.size(); i++) {
+            float[] q = vectors.get(i);
+            List<Integer> order = new ArrayList<>(List.of(0, 1, 2, 3, 4));
+            order.sort(Comparator.comparingDouble((Integer j) -> -cosine(q, vectors.get(j))));
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, "wide-model", q).k(10));
+            assertThat(ids(hits)).containsExactlyElementsOf(order.stream().map(ids::get).toList());
+            assertThat(hits.get(0).id()).isEqualTo(ids.get(i));
+            assertThat(hits.get(0).score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
     static float[] randomVector(Random random, int dim) {
         float[] v = new float[dim];
         for (int i = 0; i < dim; i++) {
