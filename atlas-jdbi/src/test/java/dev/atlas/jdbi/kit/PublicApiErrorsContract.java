@@ -97,7 +97,9 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "MemoryGraph.traverse.edgeType",
             "StepHandle.finish.content",
             "StepHandle.finish.reasoning",
-            "StepHandle.finish.usage");
+            "StepHandle.finish.usage",
+            "StepHandle.toolCall.providerCallId",
+            "ToolCallHandle.thread.agent");
 
     /** Known gaps owned elsewhere, listed so they stay visible (none today). */
     static final Set<String> KNOWN_GAPS = Set.of();
@@ -180,6 +182,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
     private Object sample(Parameter p) {
         return switch (p.getName()) {
             case "cursor", "failureReason" -> null;
+            case "arguments" -> "{}";
             case "to" -> Instant.parse("2026-02-01T00:00:00Z");
             case "policy" -> RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30));
             default -> sample(p.getType());
@@ -227,6 +230,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(dev.atlas.Embedder.class, () -> (dev.atlas.Embedder) text -> new float[] {1f, 0f});
         samples.put(RetentionPolicy.class, RetentionPolicy::none);
         samples.put(StepHandle.class, () -> liveStep);
+        samples.put(dev.atlas.MessageEventQuery.class, () -> dev.atlas.MessageEventQuery.forMessage(UUID.randomUUID()));
         samples.put(NewToolCall.class, () -> NewToolCall.of("call-2", "lookup", "{}"));
         samples.put(Usage.class, () -> Usage.of(1, 1));
         if (type.isEnum()) {
