@@ -230,7 +230,6 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(dev.atlas.Embedder.class, () -> (dev.atlas.Embedder) text -> new float[] {1f, 0f});
         samples.put(RetentionPolicy.class, RetentionPolicy::none);
         samples.put(StepHandle.class, () -> liveStep);
-        samples.put(dev.atlas.MessageEventQuery.class, () -> dev.atlas.MessageEventQuery.forMessage(UUID.randomUUID()));
         samples.put(NewToolCall.class, () -> NewToolCall.of("call-2", "lookup", "{}"));
         samples.put(Usage.class, () -> Usage.of(1, 1));
         if (type.isEnum()) {
