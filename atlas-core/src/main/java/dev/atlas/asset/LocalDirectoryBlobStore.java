@@ -1,5 +1,9 @@
 package dev.atlas.asset;
 
+import dev.atlas.InvalidInputException;
+import dev.atlas.StorageException;
+import dev.atlas.internal.Check;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -34,7 +38,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     private final Path root;
 
     public LocalDirectoryBlobStore(Path root) {
-        this.root = root.toAbsolutePath().normalize();
+        this.root = Check.notNull("root", root).toAbsolutePath().normalize();
     }
 
     public Path root() {
@@ -42,8 +46,9 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     }
 
     static String checkKey(String key) {
-        if (key == null || !KEY.matcher(key).matches() || key.startsWith(TMP)) {
-            throw new IllegalArgumentException("invalid blob key '" + key + "': use / separated segments of letters, digits, . _ -");
+        Check.notNull("key", key);
+        if (!KEY.matcher(key).matches() || key.startsWith(TMP)) {
+            throw new InvalidInputException("key", "'" + key + "' is not a blob key: use / separated segments of letters, digits, . _ -");
         }
         return key;
     }
@@ -51,6 +56,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     @Override
     public StoredBlob put(String key, InputStream content) throws IOException {
         Path target = root.resolve(checkKey(key));
+        Check.notNull("content", content);
         Path tmpDir = root.resolve(TMP);
         Files.createDirectories(tmpDir);
         Files.createDirectories(target.getParent());
@@ -59,7 +65,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         try {
             sha = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every JVM", e);
+            throw new StorageException("this JVM has no SHA-256, which every Java SE runtime must provide", null, false, e);
         }
         long size;
         try {
@@ -102,6 +108,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public List<BlobInfo> list(String prefix) throws IOException {
+        Check.notNull("prefix", prefix);
         List<BlobInfo> out = new ArrayList<>();
         if (!Files.isDirectory(root)) {
             return out;
@@ -127,6 +134,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
+        Check.notNull("olderThan", olderThan);
         Path tmpDir = root.resolve(TMP);
         if (!Files.isDirectory(tmpDir)) {
             return 0;

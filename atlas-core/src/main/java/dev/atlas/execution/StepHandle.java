@@ -15,15 +15,18 @@ public interface StepHandle {
     /** Records a tool call the model asked for, status processing, with the next index in this step. */
     ToolCallHandle toolCall(NewToolCall call);
 
-    /** Shorthand for a local tool call. */
-    default ToolCallHandle toolCall(String providerCallId, String name, String argumentsJson) {
-        return toolCall(NewToolCall.of(providerCallId, name, argumentsJson));
+    /** Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document. */
+    default ToolCallHandle toolCall(String providerCallId, String name, String arguments) {
+        return toolCall(NewToolCall.of(providerCallId, name, arguments));
     }
 
-    /** processing → completed with the provider's answer. */
+    /** processing → completed with the provider's answer ({@code null} when the step only asked for tools). */
     void finish(String content, FinishReason finishReason);
 
-    /** processing → completed with the answer, the model's reasoning (or {@code null}) and the step's usage. */
+    /**
+     * processing → completed with the answer (or {@code null}), the model's reasoning (or
+     * {@code null}) and the step's usage ({@code null} when unknown).
+     */
     void finish(String content, String reasoning, FinishReason finishReason, Usage usage);
 
     /** processing → failed. */
@@ -41,7 +44,8 @@ public interface StepHandle {
 
         /**
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent
-         * is the execution's conversation and whose parent tool call is this one.
+         * is the execution's conversation and whose parent tool call is this one. {@code agent}
+         * may be {@code null}, as in {@link dev.atlas.NewConversation#of(Owner)}.
          */
         Conversation thread(Owner owner, String agent);
     }

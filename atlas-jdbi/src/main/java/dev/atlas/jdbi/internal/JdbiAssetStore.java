@@ -88,7 +88,7 @@ public final class JdbiAssetStore implements AssetStore {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            throw new StorageException("this JVM has no SHA-256, which every Java SE runtime must provide", null, false, e);
         }
     }
 

@@ -8,6 +8,7 @@ import dev.atlas.Limits;
 import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import dev.atlas.StorageException;
 import dev.atlas.Task;
 import dev.atlas.TaskStatus;
 import dev.atlas.TaskStore;
@@ -95,7 +96,9 @@ public final class JdbiTaskStore implements TaskStore {
 
     @Override
     public List<Task> enqueueAll(List<NewTask> newTasks) {
-        List<NewTask> all = Check.list("tasks", newTasks);
+        // Check.list reads null as "no elements", right for optional lists but not for the list
+        // that is the whole request.
+        List<NewTask> all = Check.list("tasks", Check.notNull("tasks", newTasks));
         if (all.size() > Limits.MAX_PAGE_SIZE) {
             throw new InvalidInputException("tasks", "has " + all.size() + " tasks; at most " + Limits.MAX_PAGE_SIZE + " per call");
         }
@@ -353,7 +356,9 @@ public final class JdbiTaskStore implements TaskStore {
             }
             Task current = find(h, taskId).orElseThrow(() -> new NotFoundException("task", taskId));
             current.status().checkMoveTo(TaskStatus.CANCELLED);
-            throw new IllegalStateException("unreachable: transition allowed but not applied");
+            // Only a row changed between the update and the read can get here; the read sees it
+            // committed, so the same call again decides afresh.
+            throw new StorageException("task " + taskId + " changed while being cancelled", null, true, null);
         });
     }
 }

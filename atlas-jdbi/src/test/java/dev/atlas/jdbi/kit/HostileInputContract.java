@@ -1137,7 +1137,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("claim kinds with null", "kinds", () -> tasks.claim(Duration.ofSeconds(30), Collections.singleton(null))));
         cases.add(Case.reject("enqueueAll with null", "tasks", () -> tasks.enqueueAll(Arrays.asList(NewTask.of("k", Map.of()), null))));
         cases.add(Case.reject("enqueueAll over the page size", "tasks", () -> tasks.enqueueAll(Collections.nCopies(Limits.MAX_PAGE_SIZE + 1, NewTask.of("k", Map.of())))));
-        cases.add(Case.accept("enqueueAll null", () -> tasks.enqueueAll(null), r -> r, List.of()));
+        cases.add(Case.reject("enqueueAll null", "tasks", () -> tasks.enqueueAll(null)));
         // The conversation id of a task is a plain id, not a foreign key (NewTask): any id is kept as given.
         cases.add(Case.accept("task for another tenant's conversation id", () -> tasks.enqueue(NewTask.of("k", Map.of()).forConversation(foreignConvo.id())),
                 r -> tasks.get(((Task) r).id()).orElseThrow().conversationId(), foreignConvo.id()));
