@@ -94,7 +94,7 @@ final class Database {
     }
 
     private AtlasBuilder builder() {
-        AtlasBuilder b = Atlas.builder().tablePrefix(prefix).maxPoolSize(4);
+        AtlasBuilder b = Atlas.builder().tablePrefix(prefix).maxPoolSize(2);
         if (sqliteFile != null) {
             b.sqlite(sqliteFile);
         } else {

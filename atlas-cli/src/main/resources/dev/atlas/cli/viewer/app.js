@@ -69,7 +69,7 @@ function parseRoute() {
 
 function show(view, ...nodes) {
   const app = document.getElementById('app');
-  app.replaceChildren(...nodes);
+  app.replaceChildren(...nodes.flat(Infinity).filter((n) => n !== null && n !== undefined && n !== false));
   document.body.dataset.view = view;
   document.body.dataset.state = 'ready';
 }
