@@ -1,23 +1,23 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.ConversationStatus;
-import dev.atlas.Message;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.SearchHit;
 import dev.atlas.Tenant;
-import dev.atlas.TextQuery;
 import dev.atlas.asset.AttachedAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStatus;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.ToolCall;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.TextQuery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -204,7 +204,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 } else if (!m.active()) {
                     head.append("  [inactive]");
                 }
-                if (m.status() != dev.atlas.MessageStatus.DELIVERED) {
+                if (m.status() != dev.atlas.conversation.MessageStatus.DELIVERED) {
                     head.append("  [").append(m.status()).append(m.failureReason() == null ? "" : ": " + Text.oneLine(m.failureReason()))
                             .append(']');
                 }

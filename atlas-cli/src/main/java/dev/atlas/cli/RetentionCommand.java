@@ -1,8 +1,8 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
-import dev.atlas.RetentionPolicy;
-import dev.atlas.RetentionReport;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

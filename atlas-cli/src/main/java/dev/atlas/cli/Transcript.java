@@ -1,9 +1,9 @@
 package dev.atlas.cli;
 
-import dev.atlas.Conversation;
-import dev.atlas.Message;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AttachedAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.ExecutionTree;
 

@@ -1,14 +1,14 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.Message;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AttachedAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStep;

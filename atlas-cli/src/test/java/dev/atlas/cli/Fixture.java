@@ -2,22 +2,22 @@ package dev.atlas.cli;
 
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
-import dev.atlas.Conversation;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetType;
 import dev.atlas.asset.NewAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionType;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.ModelPrice;
-import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
+import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 
 import java.time.Clock;
