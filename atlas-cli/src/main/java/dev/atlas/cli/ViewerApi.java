@@ -407,7 +407,9 @@ final class ViewerApi {
 
     private static void text(Map<String, Object> m, String key, String value) {
         if (value != null && value.length() > MAX_TEXT) {
-            m.put(key, value.substring(0, MAX_TEXT));
+            // Never split a surrogate pair: half a character is not valid UTF-16 for the page.
+            int end = Character.isHighSurrogate(value.charAt(MAX_TEXT - 1)) ? MAX_TEXT - 1 : MAX_TEXT;
+            m.put(key, value.substring(0, end));
             m.put(key + "Truncated", true);
             m.put(key + "Length", value.length());
         } else {

@@ -107,7 +107,11 @@ class ViewerBrowserTest {
         browser.open(viewer.url("#/c/" + f.hostile + "?t=acme"), "transcript");
         assertThat(browser.evaluate("document.querySelector('.msg .content').textContent").asText()).isEqualTo(Fixture.HOSTILE);
         assertThat(browser.dom()).contains("&lt;script&gt;window.pwned=1&lt;/script&gt;");
-        assertThat(browser.text()).contains("10,000 more characters not shown");
+        // The 30,000-character message: the API sends 20,000, the page folds it to 4,000 until asked.
+        assertThat(browser.text()).contains("Show 20,000 characters", "10,000 more characters not shown");
+        assertThat(browser.evaluate("document.querySelectorAll('.msg .content')[1].textContent.length").asInt()).isEqualTo(4000);
+        assertThat(browser.evaluate("document.querySelector('.unfold').click(); document.querySelectorAll('.msg .content')[1].textContent.length")
+                .asInt()).isEqualTo(20_000);
         assertNoInjectedMarkupRan();
         screenshot("hostile");
     }

@@ -102,6 +102,20 @@ async function conversationList(params) {
     el('div', { class: 'meta' }, 'Tenant ' + data.tenant), form, table, pager);
 }
 
+// Long texts start folded so one huge message does not bury the rest of the transcript.
+const FOLD = 4000;
+function collapsible(text) {
+  const pre = el('pre', { class: 'content' });
+  if (!text || text.length <= FOLD) {
+    pre.textContent = text || '';
+    return pre;
+  }
+  pre.textContent = text.slice(0, FOLD);
+  const button = el('button', { type: 'button', class: 'unfold' }, 'Show ' + fmtInt(text.length) + ' characters');
+  button.addEventListener('click', () => { pre.textContent = text; button.remove(); });
+  return el('div', {}, pre, button);
+}
+
 function messageNode(m) {
   const badges = [];
   if (m.branches > 1) {
@@ -129,7 +143,7 @@ function messageNode(m) {
       a.image ? el('img', { src: url, alt: a.description || a.filename }) : null);
   });
   return el('div', { class: 'msg role-' + m.role + (m.active ? '' : ' inactive'), 'data-sequence': m.sequence },
-    head, ...calls, el('pre', { class: 'content' }, m.content), truncatedNote(m, 'content'), ...attachments);
+    head, ...calls, collapsible(m.content), truncatedNote(m, 'content'), ...attachments);
 }
 
 async function transcript(id, params) {
