@@ -1,9 +1,9 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.Conversation;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.UsageGroup;
 import org.junit.jupiter.api.DisplayName;
