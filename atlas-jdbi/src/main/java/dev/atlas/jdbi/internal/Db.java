@@ -3,6 +3,7 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.AtlasException;
 import dev.atlas.AtlasClosedException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
 import dev.atlas.StorageException;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
@@ -21,6 +22,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -132,6 +134,11 @@ public final class Db {
         } catch (AtlasException e) {
             throw e;
         } catch (JdbiException e) {
+            SQLException sql = findSql(e);
+            Optional<NotFoundException> dangling = sql == null ? Optional.empty() : References.notFound(sql, prefix);
+            if (dangling.isPresent()) {
+                throw dangling.get();
+            }
             throw translate(e);
         } finally {
             if (writeLock != null) {

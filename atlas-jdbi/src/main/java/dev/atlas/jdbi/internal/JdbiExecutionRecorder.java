@@ -194,10 +194,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 requireConversation(h, spec.conversationId());
             }
             if (spec.assistantRevisionId() != null) {
-                // No foreign key (revisions came later): without this check an execution could name another tenant's revision.
+                // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field.
                 h.createQuery("SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
                         .bind("t", tenant).bind("id", spec.assistantRevisionId()).mapTo(Integer.class).findOne()
-                        .orElseThrow(() -> new NotFoundException("assistant revision", spec.assistantRevisionId()));
+                        .orElseThrow(() -> new NotFoundException("assistant revision", spec.assistantRevisionId(), "assistantRevisionId"));
             }
             Instant started = status == ExecutionStatus.PROCESSING ? now : null;
             Db.jdbc(h, started == null ? insertPendingSql : insertStartedSql, ps -> {

@@ -215,6 +215,7 @@ public final class JdbiRetention implements Retention {
                         return roots.isEmpty() ? List.<String>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
+                        countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids);
                         add("conversations.deleted", ids.size());
                     }
@@ -239,6 +240,7 @@ public final class JdbiRetention implements Retention {
                     purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
                             .mapTo(String.class).list());
                     JdbiAssetStore.recordPurgedBlobs(h, tenant, purgedBlobs, db.now());
+                    detach(h, RetentionPlan.CONVERSATION_DETACH, ids);
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                     // One statement for the whole tree: the parent_conversation_id foreign key is
                     // checked at the end of the statement on both databases.
@@ -480,6 +482,20 @@ public final class JdbiRetention implements Retention {
         private void deleteChildren(Handle h, List<ChildTable> children, List<String> ids) {
             for (ChildTable child : children) {
                 add(child.table() + ".deleted", h.createUpdate(child.deleteSql()).bind("t", tenant).bindList("ids", typed(ids)).execute());
+            }
+        }
+
+        private void detach(Handle h, RetentionPlan.Detach detach, List<String> ids) {
+            int n = h.createUpdate(detach.updateSql()).bind("t", tenant).bindList("ids", typed(ids)).execute();
+            if (n > 0) {
+                add(detach.reportKey(), n);
+            }
+        }
+
+        private void countDetached(RetentionPlan.Detach detach, List<String> ids) {
+            long n = db.read(h -> h.createQuery(detach.countSql()).bind("t", tenant).bindList("ids", typed(ids)).mapTo(Long.class).one());
+            if (n > 0) {
+                add(detach.reportKey(), n);
             }
         }
 

@@ -55,6 +55,32 @@ public final class RetentionPlan {
             new ChildTable("execution_steps", "execution_id IN (" + EXECUTIONS + ")"),
             ChildTable.byColumn("executions", "conversation_id"));
 
+    /**
+     * Links cleared, before {@link #CONVERSATION_CHILDREN} are deleted, on rows that stay: a
+     * message of a conversation that is not purged may name an execution (and its step) of one
+     * that is. It keeps its content and loses the link that would dangle, as a foreign key's
+     * ON DELETE SET NULL would (PostgreSQL 13, the oldest supported, cannot null only some
+     * columns of a composite key, and the keys are tenant-first). Reported as
+     * {@code messages.detached} when there were any.
+     */
+    public static final Detach CONVERSATION_DETACH = new Detach("messages", "execution_id = NULL, step_id = NULL",
+            "execution_id IN (" + EXECUTIONS + ") AND conversation_id NOT IN (<ids>)");
+
+    /** Rows of {@code table} matching {@code condition} that keep living with {@code set} applied. */
+    public record Detach(String table, String set, String condition) {
+        String updateSql() {
+            return "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t AND " + condition;
+        }
+
+        String countSql() {
+            return "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND " + condition;
+        }
+
+        String reportKey() {
+            return table + ".detached";
+        }
+    }
+
     /** Deleted, in this order, before a soft-deleted message is hard-deleted. */
     public static final List<ChildTable> MESSAGE_CHILDREN = List.of(
             new ChildTable("vectors", "target_type = 'message' AND target_id IN (<ids>)"),

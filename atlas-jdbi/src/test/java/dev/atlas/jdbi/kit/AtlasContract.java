@@ -20,6 +20,7 @@ public abstract class AtlasContract {
     protected final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:15:30.123456Z"));
     protected Atlas atlas;
     private final List<Atlas> extra = new ArrayList<>();
+    private final List<StatementRecorder> recorders = new ArrayList<>();
 
     protected AtlasContract(TestDatabase database) {
         this.database = database;
@@ -33,10 +34,21 @@ public abstract class AtlasContract {
     @BeforeEach
     void openAtlas() {
         atlas = database.open(this::configure);
+        recorders.add(StatementRecorder.attach(atlas));
     }
 
+    /**
+     * Closes what the test opened, then checks every statement the test made Atlas run: each one
+     * on a tenant table carries the tenant ({@link TenantPredicateCheck}), so the whole kit, on
+     * both dialects, is the workload of that check.
+     */
     @AfterEach
     void closeAtlas() {
+        List<String> misses = new ArrayList<>();
+        String prefix = atlas == null ? "atlas_" : atlas.config().tablePrefix();
+        for (StatementRecorder r : recorders) {
+            misses.addAll(TenantPredicateCheck.misses(r.recorded(), prefix));
+        }
         for (Atlas a : extra) {
             a.close();
         }
@@ -44,12 +56,16 @@ public abstract class AtlasContract {
             atlas.close();
         }
         database.cleanup();
+        if (!misses.isEmpty()) {
+            throw new AssertionError("statements without a tenant predicate:\n" + String.join("\n", misses));
+        }
     }
 
     /** A second instance on the same database, closed after the test. */
     protected Atlas reopen(UnaryOperator<AtlasBuilder> customize) {
         Atlas a = customize.apply(Atlas.builder().dataSource(database.dataSource())).build();
         extra.add(a);
+        recorders.add(StatementRecorder.attach(a));
         return a;
     }
 }

@@ -146,6 +146,51 @@ public abstract class MigrationContract {
         }
     }
 
+    @Test
+    @DisplayName("V12 clears links that already dangle (a message's execution and step, a conversation's assistant and revision) and keeps the rows")
+    void v12ClearsDanglingLinks() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            // The newest version before V12, whichever numbers other changes took.
+            org.flywaydb.core.api.MigrationVersion v12 = org.flywaydb.core.api.MigrationVersion.fromVersion("12");
+            String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
+                    .filter(v -> v.compareTo(v12) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
+            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
+            boolean pg = database.name().equals("PostgreSQL");
+            String now = pg ? "now()" : "0";
+            UUID c = UUID.randomUUID();
+            UUID m = UUID.randomUUID();
+            try (Connection conn = ds.getConnection()) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
+                        + " status, metadata, last_sequence, activity_at, created_at, updated_at, assistant_id, assistant_revision_id) VALUES ('"
+                        + Atlas.DEFAULT_TENANT + "', ?, 'user', '1', 'user', 'open', '{}', 1, " + now + ", " + now + ", " + now + ", ?, ?)")) {
+                    bindId(ps, 1, c, pg);
+                    bindId(ps, 2, UUID.randomUUID(), pg);
+                    bindId(ps, 3, UUID.randomUUID(), pg);
+                    ps.executeUpdate();
+                }
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
+                        + " role, content_type, content, status, is_active, execution_id, step_id, metadata, created_at, updated_at) VALUES ('"
+                        + Atlas.DEFAULT_TENANT + "', ?, ?, 1, 'assistant', 'text', 'kept', 'delivered', (1 = 1), ?, ?, '{}', " + now + ", " + now + ")")) {
+                    bindId(ps, 1, m, pg);
+                    bindId(ps, 2, c, pg);
+                    bindId(ps, 3, UUID.randomUUID(), pg);
+                    bindId(ps, 4, UUID.randomUUID(), pg);
+                    ps.executeUpdate();
+                }
+            }
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+            var store = atlas.conversations();
+            var message = store.message(m).orElseThrow();
+            assertThat(message.content()).isEqualTo("kept");
+            assertThat(message.executionId()).isNull();
+            assertThat(message.stepId()).isNull();
+            var conversation = store.require(c);
+            assertThat(conversation.assistantId()).isNull();
+            assertThat(conversation.assistantRevisionId()).isNull();
+        }
+    }
+
     private static void bindId(PreparedStatement ps, int index, UUID id, boolean pg) throws SQLException {
         if (id == null) {
             ps.setNull(index, pg ? java.sql.Types.OTHER : java.sql.Types.VARCHAR);

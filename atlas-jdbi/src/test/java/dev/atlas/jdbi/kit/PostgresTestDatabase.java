@@ -53,11 +53,45 @@ public final class PostgresTestDatabase implements TestDatabase {
         return server().getJdbcUrl("postgres", name);
     }
 
+    /**
+     * Opens Atlas on a new database. With the default prefix and migrations on, the database is
+     * created from a template migrated once per JVM ({@code CREATE DATABASE ... TEMPLATE}, then a
+     * new installation id), so Atlas finds nothing to apply; otherwise it starts empty.
+     */
     @Override
     public Atlas open(UnaryOperator<AtlasBuilder> customize) {
         database = "atlas_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
-        String url = createDatabase(database);
-        return customize.apply(Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(12)).build();
+        String url = server().getJdbcUrl("postgres", database);
+        AtlasBuilder builder = customize.apply(Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(12));
+        if (Templates.wanted(builder, c -> url.equals(c.jdbcUrl()))) {
+            execute("CREATE DATABASE " + database + " TEMPLATE " + template());
+            Templates.newInstallationId(dataSource());
+        } else {
+            createDatabase(database);
+        }
+        return builder.build();
+    }
+
+    private static String template;
+
+    /** The migrated database every test database is copied from, made on first use. */
+    private static synchronized String template() {
+        if (template == null) {
+            String name = "atlas_template_" + ProcessHandle.current().pid();
+            // Migrated without a pool, so no session is left on it: CREATE DATABASE ... TEMPLATE needs none.
+            createDatabase(name);
+            dev.atlas.migrations.AtlasMigrations.of(server().getDatabase("postgres", name)).migrate();
+            template = name;
+        }
+        return template;
+    }
+
+    private static void execute(String sql) {
+        try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -13,8 +13,14 @@ import java.util.Comparator;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
-/** A fresh SQLite file in a new temporary directory per test. */
+/**
+ * A fresh SQLite file in a new temporary directory per test. When the test opens Atlas with the
+ * default prefix and migrations on, the file starts as a copy of one database migrated once per
+ * JVM (with its own installation id), so Atlas finds nothing to apply; otherwise it starts empty.
+ */
 public final class SqliteTestDatabase implements TestDatabase {
+    private static Path template;
+
     private Path dir;
     private Path file;
 
@@ -26,7 +32,45 @@ public final class SqliteTestDatabase implements TestDatabase {
             throw new UncheckedIOException(e);
         }
         file = dir.resolve("atlas.db");
-        return customize.apply(Atlas.builder().sqlite(file)).build();
+        AtlasBuilder builder = customize.apply(Atlas.builder().sqlite(file));
+        if (Templates.wanted(builder, c -> file.equals(c.sqliteFile()))) {
+            copyTemplate();
+        }
+        return builder.build();
+    }
+
+    /** The migrated database every copy starts from, made on first use. */
+    private static synchronized Path template() {
+        if (template == null) {
+            try {
+                Path file = Files.createTempDirectory("atlas-template").resolve("atlas.db");
+                Atlas.builder().sqlite(file).build().close();
+                file.toFile().deleteOnExit();
+                file.getParent().toFile().deleteOnExit();
+                template = file;
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return template;
+    }
+
+    private void copyTemplate() {
+        try {
+            // Created owner-only first, as Atlas creates a new file; writing keeps those permissions.
+            Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+            Path source = template();
+            Files.write(file, Files.readAllBytes(source));
+            Path wal = source.resolveSibling(source.getFileName() + "-wal");
+            if (Files.exists(wal)) {
+                // Closing the last connection checkpoints and removes it; should one remain, its pages belong to the copy.
+                Files.copy(wal, file.resolveSibling(file.getFileName() + "-wal"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Templates.newInstallationId(dataSource());
     }
 
     public Path file() {

@@ -1,0 +1,94 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import org.jdbi.v3.core.spi.JdbiPlugin;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Records every SQL string an Atlas instance sends to its database: a Jdbi plugin wraps each
+ * connection the stores get (so plain-JDBC hot paths on {@code handle.getConnection()} are seen as
+ * well as Jdbi statements) and notes the text of every statement prepared or executed, with the
+ * Atlas method that ran it. The database still runs everything; nothing is stubbed. Test-only.
+ */
+public final class StatementRecorder {
+    /** One statement and the first Atlas frame below the connection (class#method) that sent it. */
+    public record Recorded(String sql, String caller, List<String> callers) {}
+
+    private static final Set<String> PREPARE = Set.of("prepareStatement", "prepareCall");
+    private static final Set<String> EXECUTE = Set.of("execute", "executeQuery", "executeUpdate", "executeLargeUpdate", "addBatch");
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
+    private final List<Recorded> recorded = new CopyOnWriteArrayList<>();
+
+    private StatementRecorder() {}
+
+    /** Starts recording what {@code atlas} runs from now on. */
+    public static StatementRecorder attach(Atlas atlas) {
+        StatementRecorder recorder = new StatementRecorder();
+        ((JdbiAtlas) atlas).db().jdbi().installPlugin(new JdbiPlugin() {
+            @Override
+            public Connection customizeConnection(Connection conn) {
+                return recorder.wrap(conn);
+            }
+        });
+        return recorder;
+    }
+
+    public List<Recorded> recorded() {
+        return List.copyOf(recorded);
+    }
+
+    private Connection wrap(Connection target) {
+        return proxy(Connection.class, target, (method, args) -> {
+            if (PREPARE.contains(method.getName()) && args != null && args[0] instanceof String sql) {
+                note(sql);
+            }
+            Object result = method.invoke(target, args);
+            if (method.getName().equals("createStatement") && result instanceof Statement s) {
+                return proxy(Statement.class, s, (m, a) -> {
+                    if (EXECUTE.contains(m.getName()) && a != null && a.length > 0 && a[0] instanceof String sql) {
+                        note(sql);
+                    }
+                    return m.invoke(s, a);
+                });
+            }
+            return result;
+        });
+    }
+
+    private void note(String sql) {
+        List<String> callers = WALKER.walk(frames -> frames
+                .filter(f -> f.getClassName().startsWith("dev.atlas.") && !f.getClassName().startsWith("dev.atlas.jdbi.kit.")
+                        && !f.getClassName().equals("dev.atlas.jdbi.internal.Db"))
+                .map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "#" + f.getMethodName())
+                .toList());
+        recorded.add(new Recorded(sql, callers.isEmpty() ? "?" : callers.get(0), callers));
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        Object invoke(Method method, Object[] args) throws Throwable;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T proxy(Class<T> type, T target, Call call) {
+        InvocationHandler handler = (p, method, args) -> {
+            try {
+                return call.invoke(method, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+        };
+        return (T) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, handler);
+    }
+}
