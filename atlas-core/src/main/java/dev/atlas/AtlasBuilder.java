@@ -39,6 +39,7 @@ public final class AtlasBuilder {
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
     private int pgvectorEfSearch = 40;
+    private final List<dev.atlas.execution.ExecutionListener> executionListeners = new ArrayList<>();
     /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
     private final Map<String, String> problems = new LinkedHashMap<>();
 
@@ -162,6 +163,18 @@ public final class AtlasBuilder {
     }
 
     /**
+     * Adds a listener that hears every execution, step and tool call the recorder stores, after
+     * each commit (see {@link dev.atlas.execution.ExecutionListener} for the guarantees). May be
+     * called several times; listeners run in the order added.
+     */
+    public AtlasBuilder executionListener(dev.atlas.execution.ExecutionListener listener) {
+        if (accept("executionListener", listener == null ? "executionListener must not be null" : null)) {
+            executionListeners.add(listener);
+        }
+        return this;
+    }
+
+    /**
      * The settings as they stand, validated: every invalid setting is reported in one
      * {@link ConfigurationException}.
      */
@@ -174,7 +187,7 @@ public final class AtlasBuilder {
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
-                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
+                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

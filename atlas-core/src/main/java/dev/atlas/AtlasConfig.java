@@ -30,6 +30,7 @@ import java.util.Optional;
  * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
  * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on
  *                      PostgreSQL with pgvector; a query for k hits uses at least 2k
+ * @param executionListeners listeners of stored executions, in the order they run (never null)
  */
 public record AtlasConfig(
         Path sqliteFile,
@@ -45,7 +46,8 @@ public record AtlasConfig(
         CredentialKeys credentialKeys,
         dev.atlas.asset.BlobStore blobStore,
         Path dataDirectory,
-        int pgvectorEfSearch) {
+        int pgvectorEfSearch,
+        List<dev.atlas.execution.ExecutionListener> executionListeners) {
 
     public AtlasConfig {
         List<String> problems = new ArrayList<>();
@@ -63,7 +65,12 @@ public record AtlasConfig(
         addIfBad(problems, historyLimitProblem(historyLimit));
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
         addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
+        // Not contains(null): immutable lists throw on it.
+        if (executionListeners == null || executionListeners.stream().anyMatch(java.util.Objects::isNull)) {
+            problems.add("executionListeners must not be null nor contain null");
+        }
         throwIfAny(problems);
+        executionListeners = List.copyOf(executionListeners);
     }
 
     static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
@@ -137,7 +144,7 @@ public record AtlasConfig(
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
-                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
+                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
     }
 
     /**
