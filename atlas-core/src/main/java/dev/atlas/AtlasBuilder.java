@@ -168,7 +168,10 @@ public final class AtlasBuilder {
      * called several times; listeners run in the order added.
      */
     public AtlasBuilder executionListener(dev.atlas.execution.ExecutionListener listener) {
-        if (accept("executionListener", listener == null ? "executionListener must not be null" : null)) {
+        // Listeners add up, so a later valid one does not clear an earlier null (unlike the other settings).
+        if (listener == null) {
+            problems.put("executionListener", "executionListener must not be null");
+        } else {
             executionListeners.add(listener);
         }
         return this;

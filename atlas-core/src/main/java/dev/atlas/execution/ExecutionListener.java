@@ -17,7 +17,9 @@ package dev.atlas.execution;
  *       the recording and the other listeners go on as if it had returned.</li>
  * </ul>
  * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
- * heavy work to another thread. Every method has an empty default; implement what you need.
+ * heavy work to another thread. {@link ExecutionRecorder#create}, {@link ExecutionRecorder#queue} and
+ * {@link ExecutionRecorder#sweepInterrupted} fire nothing. Every method has an empty default;
+ * implement what you need.
  */
 public interface ExecutionListener {
 
