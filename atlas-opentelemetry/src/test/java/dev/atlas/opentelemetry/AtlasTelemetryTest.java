@@ -1,16 +1,16 @@
 package dev.atlas.opentelemetry;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.NewConversation;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.ToolCallType;
-import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.Usage;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;

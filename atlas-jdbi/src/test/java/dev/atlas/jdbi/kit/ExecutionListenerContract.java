@@ -1,12 +1,12 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.AtlasBuilder;
-import dev.atlas.Conversation;
 import dev.atlas.ConflictException;
 import dev.atlas.IllegalTransitionException;
-import dev.atlas.NewConversation;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionListener;

@@ -1,11 +1,6 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.execution.Execution;
@@ -16,6 +11,11 @@ import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
@@ -27,11 +27,11 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -163,7 +163,7 @@ abstract class AtlasStarterContract {
         String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
         try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
             Tenant tenant = ctx.getBean(Tenant.class);
-            tenant.credentials().put(Owner.user("42"), "openai", "sk-test");
+            tenant.credentials().upsert(Owner.user("42"), "openai", "sk-test");
             assertThat(tenant.credentials().get(Owner.user("42"), "openai").orElseThrow().reveal()).isEqualTo("sk-test");
         }
         Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=not*base64!").close());
