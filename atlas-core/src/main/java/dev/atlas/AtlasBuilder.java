@@ -44,6 +44,7 @@ public final class AtlasBuilder {
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
     private int pgvectorEfSearch = 40;
+    private final List<dev.atlas.execution.ExecutionListener> executionListeners = new ArrayList<>();
     /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
     private final Map<String, String> problems = new LinkedHashMap<>();
 
@@ -167,6 +168,21 @@ public final class AtlasBuilder {
     }
 
     /**
+     * Adds a listener that hears every execution, step and tool call the recorder stores, after
+     * each commit (see {@link dev.atlas.execution.ExecutionListener} for the guarantees). May be
+     * called several times; listeners run in the order added.
+     */
+    public AtlasBuilder executionListener(dev.atlas.execution.ExecutionListener listener) {
+        // Listeners add up, so a later valid one does not clear an earlier null (unlike the other settings).
+        if (listener == null) {
+            problems.put("executionListener", "executionListener must not be null");
+        } else {
+            executionListeners.add(listener);
+        }
+        return this;
+    }
+
+    /**
      * The settings as they stand, validated: every invalid setting is reported in one
      * {@link ConfigurationException}.
      */
@@ -179,7 +195,7 @@ public final class AtlasBuilder {
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
-                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
+                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
     }
 
     /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */

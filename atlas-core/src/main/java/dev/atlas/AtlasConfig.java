@@ -35,6 +35,7 @@ public final class AtlasConfig {
     private final dev.atlas.asset.BlobStore blobStore;
     private final Path dataDirectory;
     private final int pgvectorEfSearch;
+    private final List<dev.atlas.execution.ExecutionListener> executionListeners;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -53,6 +54,7 @@ public final class AtlasConfig {
      * @param blobStore where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}
      * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
      * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
+     * @param executionListeners listeners of stored executions, in the order they run
      */
     public AtlasConfig(
             Path sqliteFile,
@@ -68,7 +70,8 @@ public final class AtlasConfig {
             CredentialKeys credentialKeys,
             dev.atlas.asset.BlobStore blobStore,
             Path dataDirectory,
-            int pgvectorEfSearch) {
+            int pgvectorEfSearch,
+            List<dev.atlas.execution.ExecutionListener> executionListeners) {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1) {
@@ -84,6 +87,10 @@ public final class AtlasConfig {
         addIfBad(problems, historyLimitProblem(historyLimit));
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
         addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
+        // Not contains(null): immutable lists throw on it.
+        if (executionListeners == null || executionListeners.stream().anyMatch(Objects::isNull)) {
+            problems.add("executionListeners must not be null nor contain null");
+        }
         throwIfAny(problems);
 
         this.sqliteFile = sqliteFile;
@@ -100,6 +107,15 @@ public final class AtlasConfig {
         this.blobStore = blobStore;
         this.dataDirectory = dataDirectory;
         this.pgvectorEfSearch = pgvectorEfSearch;
+        this.executionListeners = List.copyOf(executionListeners);
+    }
+
+    /** The settings without execution listeners (the form before they existed). */
+    public AtlasConfig(Path sqliteFile, String jdbcUrl, String username, Secret password, DataSource dataSource, String tablePrefix,
+                       boolean migrate, Clock clock, int historyLimit, int maxPoolSize, CredentialKeys credentialKeys,
+                       dev.atlas.asset.BlobStore blobStore, Path dataDirectory, int pgvectorEfSearch) {
+        this(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys,
+                blobStore, dataDirectory, pgvectorEfSearch, List.of());
     }
 
     /** SQLite database file Atlas opens and pools itself. */
@@ -170,6 +186,11 @@ public final class AtlasConfig {
     /** HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k. */
     public int pgvectorEfSearch() {
         return pgvectorEfSearch;
+    }
+
+    /** Listeners of stored executions, in the order they run (see {@link AtlasBuilder#executionListener}); never null. */
+    public List<dev.atlas.execution.ExecutionListener> executionListeners() {
+        return executionListeners;
     }
 
     static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
@@ -243,7 +264,7 @@ public final class AtlasConfig {
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
-                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
+                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
     }
 
     /**
@@ -299,11 +320,13 @@ public final class AtlasConfig {
             && Objects.equals(credentialKeys, that.credentialKeys)
             && Objects.equals(blobStore, that.blobStore)
             && Objects.equals(dataDirectory, that.dataDirectory)
-            && pgvectorEfSearch == that.pgvectorEfSearch;
+            && pgvectorEfSearch == that.pgvectorEfSearch
+            && executionListeners.equals(that.executionListeners);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
+        return Objects.hash(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch,
+                executionListeners);
     }
 }

@@ -313,6 +313,18 @@ class AtlasBuilderTest {
         }
     }
 
+    @Test
+    @DisplayName("execution listeners add up in the order given; a null one is refused naming the setting, even followed by a valid one")
+    void executionListeners() {
+        dev.atlas.execution.ExecutionListener first = new dev.atlas.execution.ExecutionListener() {};
+        dev.atlas.execution.ExecutionListener second = new dev.atlas.execution.ExecutionListener() {};
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().executionListeners()).isEmpty();
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).executionListener(first).executionListener(second).config()
+                .executionListeners()).containsExactly(first, second);
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).executionListener(null).executionListener(first).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("executionListener must not be null");
+    }
+
     // ---- typed errors and every invalid setting at once (issue 11.5) ---------------------
 
     @Test

@@ -76,6 +76,9 @@ class DocSnippetsCompileTest {
                         "byte[] key32;",
                         "BlobStore myS3Store;",
                         "DataSource hostPool, dataSource, ds;")},
+            "docs/opentelemetry.md", new String[] {
+                "import dev.atlas.opentelemetry.AtlasTelemetry;\nimport io.opentelemetry.api.OpenTelemetry;\n",
+                "OpenTelemetry openTelemetry;\nAtlasTelemetry telemetry;\nAtlas atlas;"},
             "docs/assistants-credentials-tasks.md", new String[] {"",
                 String.join("\n",
                         "interface SecretsManager { byte[] fetch(String name); }",

@@ -47,7 +47,7 @@ public final class JdbiAtlas implements Atlas {
             return cached;
         }
         Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs,
-                config.pgvectorEfSearch());
+                config.pgvectorEfSearch(), config.executionListeners());
         if (tenants.size() < 10_000) {
             tenants.putIfAbsent(tenantId, created);
         }

@@ -264,9 +264,9 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      * Moves a processing step or tool call to a final state with {@code closeSql} (see {@link Sql#close});
      * an unknown or finished row is reported as such.
      */
-    private void close(String table, String entity, String closeSql, UUID rowId, ExecutionStatus target, Instant started,
-                       Assignments assignments) {
-        db.write(h -> {
+    private <T> T close(String table, String entity, String closeSql, UUID rowId, ExecutionStatus target, Instant started,
+                        Assignments assignments, StoredRow<T> stored) {
+        return db.write(h -> {
             Instant now = db.now();
             int n = Db.jdbc(h, closeSql, ps -> {
                 Dialect d = db.dialect();
@@ -285,9 +285,29 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     throw new NotFoundException(entity, rowId);
                 }
                 ExecutionStatus.of(current).checkMoveTo(target);
+                return null;
             }
-            return null;
+            // Read back only for listeners, inside the transaction, so they get exactly what was committed.
+            return recorder.events.active() ? stored.read(h, rowId) : null;
         });
+    }
+
+    /** Reads a row just closed, for the listeners. */
+    @FunctionalInterface
+    private interface StoredRow<T> {
+        T read(Handle h, UUID rowId);
+    }
+
+    private void stepFinished(dev.atlas.execution.ExecutionStep step) {
+        if (step != null) {
+            recorder.events.fire("stepFinished", l -> l.stepFinished(tenant, step));
+        }
+    }
+
+    private void toolCallFinished(dev.atlas.execution.ToolCall call) {
+        if (call != null) {
+            recorder.events.fire("toolCallFinished", l -> l.toolCallFinished(tenant, call));
+        }
     }
 
     private String currentStatus(Handle h, String table, UUID rowId) {
@@ -367,7 +387,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Check.optional("reasoning", reasoning, Limits.MAX_CONTENT_LENGTH);
             Check.notNull("finishReason", finishReason);
             Usage u = usage == null ? Usage.NONE : usage;
-            close("execution_steps", "step", sql.finishStep, stepId, ExecutionStatus.COMPLETED, stepStarted, (ps, i) -> {
+            stepFinished(close("execution_steps", "step", sql.finishStep, stepId, ExecutionStatus.COMPLETED, stepStarted, (ps, i) -> {
                 ps.setString(i, content);
                 ps.setString(i + 1, reasoning);
                 ps.setString(i + 2, finishReason.toString());
@@ -377,17 +397,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 Dialect.bindLong(ps, i + 6, u.cachedTokens());
                 Dialect.bindLong(ps, i + 7, u.cacheWriteTokens());
                 return i + 8;
-            });
+            }, recorder::storedStep));
         }
 
         @Override
         public void fail(String error) {
             Check.notNull("error", error);
             String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-            close("execution_steps", "step", sql.failStep, stepId, ExecutionStatus.FAILED, stepStarted, (ps, i) -> {
+            stepFinished(close("execution_steps", "step", sql.failStep, stepId, ExecutionStatus.FAILED, stepStarted, (ps, i) -> {
                 ps.setString(i, e);
                 return i + 1;
-            });
+            }, recorder::storedStep));
         }
 
         @Override
@@ -413,22 +433,22 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             public void complete(String result) {
                 Check.notNull("result", result);
                 Check.text("result", result, Limits.MAX_CONTENT_LENGTH);
-                close("execution_tool_calls", "tool call", sql.completeToolCall, callId, ExecutionStatus.COMPLETED, callStarted,
-                        (ps, i) -> {
+                toolCallFinished(close("execution_tool_calls", "tool call", sql.completeToolCall, callId, ExecutionStatus.COMPLETED,
+                        callStarted, (ps, i) -> {
                             ps.setString(i, result);
                             return i + 1;
-                        });
+                        }, recorder::storedToolCall));
             }
 
             @Override
             public void fail(String error) {
                 Check.notNull("error", error);
                 String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-                close("execution_tool_calls", "tool call", sql.failToolCall, callId, ExecutionStatus.FAILED, callStarted,
-                        (ps, i) -> {
+                toolCallFinished(close("execution_tool_calls", "tool call", sql.failToolCall, callId, ExecutionStatus.FAILED,
+                        callStarted, (ps, i) -> {
                             ps.setString(i, e);
                             return i + 1;
-                        });
+                        }, recorder::storedToolCall));
             }
 
             @Override

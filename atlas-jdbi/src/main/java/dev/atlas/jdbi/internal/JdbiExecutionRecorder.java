@@ -12,6 +12,7 @@ import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionBody;
 import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionListener;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
@@ -71,12 +72,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
     final JdbiExecutionHandle.Sql handleSql;
+    final ExecutionEvents events;
     private final String conversationExistsSql;
     private final String insertStartedSql;
     private final String insertPendingSql;
     private final String finishSql;
 
     public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
+        this(db, tenant, conversations, List.of());
+    }
+
+    /** {@code listeners} hear every stored change after its commit (see {@link ExecutionEvents}). */
+    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations, List<ExecutionListener> listeners) {
+        this.events = new ExecutionEvents(listeners);
         this.db = db;
         this.tenant = tenant;
         this.conversations = conversations;
@@ -176,6 +184,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public ExecutionHandle start(ExecutionSpec spec) {
         Execution e = insert(spec, ExecutionStatus.PROCESSING);
+        events.fire("started", l -> l.started(tenant, e));
         return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
     }
 
@@ -246,16 +255,16 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public ExecutionHandle resume(UUID executionId) {
-        Check.notNull("executionId", executionId);
-        return db.write(h -> {
-            Execution e = move(h, executionId, ExecutionStatus.PROCESSING, ", started_at = :now");
-            return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
-        });
+        Execution e = move(executionId, ExecutionStatus.PROCESSING, ", started_at = :now");
+        events.fire("started", l -> l.started(tenant, e));
+        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
     }
 
     @Override
     public Execution cancel(UUID executionId) {
-        return move(executionId, ExecutionStatus.CANCELLED, ", completed_at = :now");
+        Execution e = move(executionId, ExecutionStatus.CANCELLED, ", completed_at = :now");
+        events.fire("cancelled", l -> l.cancelled(tenant, e));
+        return e;
     }
 
     private Execution move(UUID executionId, ExecutionStatus target, String extra) {
@@ -283,6 +292,16 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * exact cost from the price valid at creation, timing.
      */
     Execution finish(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+        Execution e = finishWrite(x, target, error, explicitUsage, firstTokenMs);
+        if (target == ExecutionStatus.COMPLETED) {
+            events.fire("completed", l -> l.completed(tenant, e));
+        } else {
+            events.fire("failed", l -> l.failed(tenant, e));
+        }
+        return e;
+    }
+
+    private Execution finishWrite(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         return db.write(h -> {
             Instant now = db.now();
             Usage usage = explicitUsage != null ? explicitUsage : stepUsage(h, x.id());
@@ -532,6 +551,22 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     // ---- used by the handles ------------------------------------------------------------
+
+    /** The stored step with its tool calls, read in the transaction that closed it (for the listeners). */
+    ExecutionStep storedStep(Handle h, UUID stepId) {
+        List<ToolCall> calls = h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
+                        + " WHERE tenant_id = :t AND step_id = :s ORDER BY call_index")
+                .bind("t", tenant).bind("s", stepId).map(toolCalls).list();
+        return h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps WHERE tenant_id = :t AND id = :id")
+                .bind("t", tenant).bind("id", stepId)
+                .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs, calls)).one();
+    }
+
+    /** The stored tool call, read in the transaction that closed it (for the listeners). */
+    ToolCall storedToolCall(Handle h, UUID callId) {
+        return h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
+                .bind("t", tenant).bind("id", callId).map(toolCalls).one();
+    }
 
     ConflictException notProcessing(UUID executionId) {
         return new ConflictException("executionId", "execution " + executionId + " is not processing; steps and tool calls can only"

@@ -34,12 +34,18 @@ public final class JdbiTenant implements Tenant {
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
     public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
+        this(db, id, historyLimit, credentialKeys, blobs, pgvectorEfSearch, java.util.List.of());
+    }
+
+    /** With the application's execution listeners, called after each commit. */
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch,
+                      java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
         this.assistants = new JdbiAssistantStore(db, id);
         this.credentials = new JdbiCredentialStore(db, id, credentialKeys);
         this.tasks = new JdbiTaskStore(db, id);
-        this.executions = new JdbiExecutionRecorder(db, id, conversations);
+        this.executions = new JdbiExecutionRecorder(db, id, conversations, executionListeners);
         this.prices = new JdbiPriceStore(db, id);
         this.assets = new JdbiAssetStore(db, id, blobs);
         this.voiceCalls = new JdbiVoiceCallStore(db, id);

@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.Tenant;
+import dev.atlas.execution.ExecutionListener;
 import dev.atlas.credential.CredentialKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,7 +41,10 @@ import javax.sql.DataSource;
  * own history table. Either tool's defaults work; nothing needs {@code baseline-on-migrate}.
  */
 @AutoConfiguration(after = {DataSourceAutoConfiguration.class, FlywayAutoConfiguration.class,
-        LiquibaseAutoConfiguration.class, SqlInitializationAutoConfiguration.class})
+        LiquibaseAutoConfiguration.class, SqlInitializationAutoConfiguration.class},
+        // Actuator's registries exist before the metrics listener asks for one (names: Actuator is optional).
+        afterName = {"org.springframework.boot.actuate.autoconfigure.metrics.CompositeMeterRegistryAutoConfiguration",
+                "org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration"})
 @ConditionalOnClass(Atlas.class)
 @EnableConfigurationProperties(AtlasProperties.class)
 public class AtlasAutoConfiguration {
@@ -52,7 +56,8 @@ public class AtlasAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     @DependsOnDatabaseInitialization
-    public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource) {
+    public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
+                       ObjectProvider<ExecutionListener> executionListeners) {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -85,6 +90,7 @@ public class AtlasAutoConfiguration {
         if (keys != null) {
             builder.credentialKeys(keys);
         }
+        executionListeners.orderedStream().forEach(builder::executionListener);
         return builder.build();
     }
 
@@ -127,6 +133,18 @@ public class AtlasAutoConfiguration {
         @Bean
         FlywayConfigurationCustomizer atlasFlywayCoexistence(AtlasProperties properties) {
             return new AtlasFlywayCoexistence(properties.getTablePrefix());
+        }
+    }
+
+    /** Micrometer meters of executions, tokens, cost and tool calls (see {@link AtlasMetrics}). */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.core.instrument.MeterRegistry")
+    static class AtlasMetricsConfiguration {
+        @Bean
+        @ConditionalOnMissingBean
+        @org.springframework.boot.autoconfigure.condition.ConditionalOnBean(io.micrometer.core.instrument.MeterRegistry.class)
+        AtlasMetrics atlasMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+            return new AtlasMetrics(registry);
         }
     }
 

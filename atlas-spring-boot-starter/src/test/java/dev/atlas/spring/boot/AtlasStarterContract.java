@@ -3,6 +3,14 @@ package dev.atlas.spring.boot;
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.Message;
@@ -21,6 +29,8 @@ import org.springframework.jdbc.core.JdbcTemplate;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -160,6 +170,62 @@ abstract class AtlasStarterContract {
         Throwable root = org.assertj.core.util.Throwables.getRootCause(failure);
         assertThat(root).isInstanceOf(dev.atlas.ConfigurationException.class)
                 .hasMessage("atlas.credential-keys.k2026 is not valid Base64");
+    }
+
+    /** The application's meter registry, as Actuator would declare it. */
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class Registry {
+        @org.springframework.context.annotation.Bean
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry meterRegistry() {
+            return new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        }
+    }
+
+    @Test
+    @DisplayName("with a MeterRegistry, executions, durations, tokens, cost and tool calls are counted exactly; without one, no meters")
+    void micrometerMetrics() {
+        String url = freshDatabase();
+        List<String> all = new ArrayList<>(credentials());
+        all.add("spring.datasource.url=" + url);
+        all.add(FLYWAY_ONLY);
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class, Registry.class).web(WebApplicationType.NONE)
+                .properties(all.toArray(String[]::new)).run()) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            tenant.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", java.time.Instant.parse("2026-01-01T00:00:00Z")));
+            var recorder = tenant.executions();
+            UUID[] id = new UUID[1];
+            recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                id[0] = exec.id();
+                StepHandle step = exec.step();
+                step.toolCall("call_1", "lookup_order", "{}").complete("{}");
+                step.finish("done", null, FinishReason.STOP, Usage.of(1200, 30).cached(100));
+                return "done";
+            });
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+                throw new IllegalStateException("provider down");
+            })).hasMessage("provider down");
+            Execution done = recorder.require(id[0]);
+
+            MeterRegistry registry = ctx.getBean(MeterRegistry.class);
+            assertThat(registry.get("atlas.executions").tags("status", "completed", "provider", "openai", "model", "gpt-4o").counter().count())
+                    .isEqualTo(1.0);
+            assertThat(registry.get("atlas.executions").tags("status", "failed", "provider", "openai", "model", "gpt-4o").counter().count())
+                    .isEqualTo(1.0);
+            Timer duration = registry.get("atlas.execution.duration").tags("status", "completed").timer();
+            assertThat(duration.count()).isEqualTo(1);
+            assertThat((long) duration.totalTime(TimeUnit.NANOSECONDS))
+                    .isEqualTo(java.time.Duration.between(done.startedAt(), done.completedAt()).toNanos());
+            assertThat(registry.get("atlas.tokens").tags("type", "input", "model", "gpt-4o").counter().count()).isEqualTo(1200.0);
+            assertThat(registry.get("atlas.tokens").tags("type", "output", "model", "gpt-4o").counter().count()).isEqualTo(30.0);
+            assertThat(registry.get("atlas.tokens").tags("type", "cached", "model", "gpt-4o").counter().count()).isEqualTo(100.0);
+            assertThat(registry.find("atlas.tokens").tags("type", "reasoning").counter()).isNull();
+            assertThat(done.cost()).isEqualByComparingTo("0.00355");
+            assertThat(registry.get("atlas.cost").tags("provider", "openai", "model", "gpt-4o").counter().count()).isEqualTo(0.00355);
+            assertThat(registry.get("atlas.tool.calls").tags("tool", "lookup_order", "status", "completed").counter().count()).isEqualTo(1.0);
+        }
+        try (ConfigurableApplicationContext ctx = start(freshDatabase(), FLYWAY_ONLY)) {
+            assertThat(ctx.getBeanNamesForType(AtlasMetrics.class)).isEmpty();
+        }
     }
 
     private static void assertAppV1Applied(ConfigurableApplicationContext ctx) {

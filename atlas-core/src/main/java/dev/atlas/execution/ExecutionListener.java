@@ -1,0 +1,43 @@
+package dev.atlas.execution;
+
+/**
+ * Hears what the {@link ExecutionRecorder} stored: register one or more with
+ * {@link dev.atlas.AtlasBuilder#executionListener(ExecutionListener)} to export executions to an
+ * observability stack (see the {@code atlas-opentelemetry} module) or to count them.
+ *
+ * <p>Guarantees, for every callback:
+ * <ul>
+ *   <li>it runs <b>after the write committed</b>, never inside a transaction, on the thread that made
+ *       the call (for {@link ExecutionRecorder#recordAsync} the thread that completed the future), so
+ *       it may call Atlas itself and sees the committed row;</li>
+ *   <li>it receives the records <b>as stored</b> (the values a read returns right after), with the id
+ *       of the tenant they belong to;</li>
+ *   <li>a write that failed or rolled back calls nothing;</li>
+ *   <li>an exception thrown by a listener is logged (SLF4J, warn, with the exception) and swallowed:
+ *       the recording and the other listeners go on as if it had returned.</li>
+ * </ul>
+ * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
+ * heavy work to another thread. {@link ExecutionRecorder#create}, {@link ExecutionRecorder#queue} and
+ * {@link ExecutionRecorder#sweepInterrupted} fire nothing. Every method has an empty default;
+ * implement what you need.
+ */
+public interface ExecutionListener {
+
+    /** An execution moved to processing: {@link ExecutionRecorder#start}, {@code record}, {@code resume}. */
+    default void started(String tenantId, Execution execution) {}
+
+    /** A step was finished or failed; {@code step.toolCalls()} are its tool calls as stored at that moment. */
+    default void stepFinished(String tenantId, ExecutionStep step) {}
+
+    /** A tool call was completed or failed. */
+    default void toolCallFinished(String tenantId, ToolCall toolCall) {}
+
+    /** An execution completed, with its usage, cost and timing. */
+    default void completed(String tenantId, Execution execution) {}
+
+    /** An execution failed (the body threw, or {@link ExecutionHandle#fail(String)}). */
+    default void failed(String tenantId, Execution execution) {}
+
+    /** An execution was cancelled. */
+    default void cancelled(String tenantId, Execution execution) {}
+}

@@ -1,0 +1,43 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.execution.ExecutionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Calls the application's {@link ExecutionListener}s. The recorder calls {@link #fire} only after
+ * {@link Db#write} returned, that is after the commit and outside the SQLite write lock, so a
+ * listener never runs inside a transaction and a rolled-back write fires nothing.
+ */
+final class ExecutionEvents {
+    private static final Logger LOG = LoggerFactory.getLogger(ExecutionListener.class);
+    static final ExecutionEvents NONE = new ExecutionEvents(List.of());
+
+    private final List<ExecutionListener> listeners;
+
+    ExecutionEvents(List<ExecutionListener> listeners) {
+        this.listeners = List.copyOf(listeners);
+    }
+
+    /** Whether any listener is registered: the recorder reads stored rows back only then. */
+    boolean active() {
+        return !listeners.isEmpty();
+    }
+
+    /** Runs {@code event} on every listener; one that throws is logged and the others still run. */
+    void fire(String event, Consumer<ExecutionListener> call) {
+        for (ExecutionListener l : listeners) {
+            try {
+                call.accept(l);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable e) {
+                // The data is committed: a failing observer must not turn a stored write into an error.
+                LOG.warn("execution listener {} failed on {}", l, event, e);
+            }
+        }
+    }
+}

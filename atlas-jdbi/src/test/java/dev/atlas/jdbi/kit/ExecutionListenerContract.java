@@ -1,0 +1,314 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionListener;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.Usage;
+import dev.atlas.jdbi.internal.JdbiAtlas;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * What every {@link ExecutionListener} registered on the builder hears, on every database: the
+ * stored records, in order, after each commit, and nothing from a write that failed.
+ */
+public abstract class ExecutionListenerContract extends AtlasContract {
+
+    /** One callback as heard, with the row's status as a new connection saw it at that moment. */
+    protected record Event(String name, String tenantId, Object record, String committedStatus) {}
+
+    /** Records every callback; reads the row through a connection of its own, outside Atlas. */
+    protected final class Recording implements ExecutionListener {
+        final List<Event> events = Collections.synchronizedList(new ArrayList<>());
+
+        private void add(String name, String tenantId, Object record, String table, UUID id) {
+            events.add(new Event(name, tenantId, record, statusOnNewConnection(table, id)));
+        }
+
+        @Override
+        public void started(String tenantId, Execution execution) {
+            add("started", tenantId, execution, "executions", execution.id());
+        }
+
+        @Override
+        public void stepFinished(String tenantId, ExecutionStep step) {
+            add("stepFinished", tenantId, step, "execution_steps", step.id());
+        }
+
+        @Override
+        public void toolCallFinished(String tenantId, ToolCall toolCall) {
+            add("toolCallFinished", tenantId, toolCall, "execution_tool_calls", toolCall.id());
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            add("completed", tenantId, execution, "executions", execution.id());
+        }
+
+        @Override
+        public void failed(String tenantId, Execution execution) {
+            add("failed", tenantId, execution, "executions", execution.id());
+        }
+
+        @Override
+        public void cancelled(String tenantId, Execution execution) {
+            add("cancelled", tenantId, execution, "executions", execution.id());
+        }
+
+        List<String> names() {
+            return events.stream().map(Event::name).toList();
+        }
+    }
+
+    /** Throws from every callback. */
+    protected static final class Throwing implements ExecutionListener {
+        int calls;
+
+        private void boom() {
+            calls++;
+            throw new IllegalStateException("listener bug");
+        }
+
+        @Override
+        public void started(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void stepFinished(String tenantId, ExecutionStep step) {
+            boom();
+        }
+
+        @Override
+        public void toolCallFinished(String tenantId, ToolCall toolCall) {
+            boom();
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void failed(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void cancelled(String tenantId, Execution execution) {
+            boom();
+        }
+    }
+
+    protected final Throwing throwing = new Throwing();
+    protected final Recording heard = new Recording();
+
+    protected ExecutionListenerContract(TestDatabase database) {
+        super(database);
+    }
+
+    /** A throwing listener first, so every test also proves it does not stop the next one. */
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return super.configure(builder).executionListener(throwing).executionListener(heard);
+    }
+
+    /** The status column of a row, read through a new connection that is not Atlas's. */
+    private String statusOnNewConnection(String table, UUID id) {
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT status FROM atlas_" + table + " WHERE id = ?")) {
+            ((JdbiAtlas) atlas).db().dialect().bindUuid(ps, 1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getString(1) : "(no row)";
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private Conversation convo() {
+        return atlas.tenant("acme").conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+    }
+
+    private void advance(long millis) {
+        clock.advanceMicros(millis * 1000);
+    }
+
+    @Test
+    @DisplayName("a recorded tool loop is heard in order: started, tool call, steps, completed, each as stored and committed")
+    void eventsInOrderWithStoredValues() {
+        var acme = atlas.tenant("acme");
+        acme.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+        Conversation c = convo();
+        Instant t0 = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        UUID[] id = new UUID[1];
+        acme.executions().record(ExecutionSpec.text("openai", "gpt-4o").agent("support").conversation(c.id()), exec -> {
+            id[0] = exec.id();
+            StepHandle step = exec.step();
+            advance(40);
+            StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup_order", "{\"order\":1234}");
+            advance(10);
+            call.complete("{\"status\":\"shipped\"}");
+            step.finish(null, FinishReason.TOOL_CALLS);
+            StepHandle second = exec.step();
+            advance(50);
+            second.finish("It shipped.", null, FinishReason.STOP, Usage.of(1200, 30).cached(100));
+            exec.providerResponseId("resp_1");
+            return "It shipped.";
+        });
+        ExecutionTree tree = acme.executions().tree(id[0]).orElseThrow();
+        Execution stored = tree.execution();
+
+        assertThat(heard.names()).containsExactly("started", "toolCallFinished", "stepFinished", "stepFinished", "completed");
+        assertThat(heard.events).extracting(Event::tenantId).containsOnly("acme");
+        assertThat(heard.events).extracting(Event::committedStatus)
+                .containsExactly("processing", "completed", "completed", "completed", "completed");
+
+        Execution started = (Execution) heard.events.get(0).record();
+        assertThat(started.id()).isEqualTo(stored.id());
+        assertThat(started.status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(started.startedAt()).isEqualTo(t0);
+        assertThat(started.createdAt()).isEqualTo(t0);
+        assertThat(started.completedAt()).isNull();
+        assertThat(started.usage()).isEqualTo(Usage.NONE);
+        assertThat(started.conversationId()).isEqualTo(c.id());
+        assertThat(started.agent()).isEqualTo("support");
+        assertThat(started.metadata()).isEmpty();
+
+        assertThat(heard.events.get(1).record()).isEqualTo(tree.toolCalls().get(0));
+        assertThat(heard.events.get(2).record()).isEqualTo(tree.steps().get(0));
+        assertThat(((ExecutionStep) heard.events.get(2).record()).toolCalls()).hasSize(1);
+        assertThat(heard.events.get(3).record()).isEqualTo(tree.steps().get(1));
+        assertThat(heard.events.get(4).record()).isEqualTo(stored);
+        assertThat(stored.usage()).isEqualTo(Usage.of(1200, 30).cached(100));
+        assertThat(stored.cost()).isEqualByComparingTo("0.00355");
+        assertThat(stored.durationMs()).isEqualTo(100);
+        assertThat(stored.providerResponseId()).isEqualTo("resp_1");
+        assertThat(throwing.calls).isEqualTo(5);
+    }
+
+    @Test
+    @DisplayName("a listener that throws on every event changes nothing: the call returns, the rows are stored, the next listener hears all")
+    void throwingListenerDoesNotBreakRecording() throws Exception {
+        var recorder = atlas.tenant("acme").executions();
+        String answer = recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            StepHandle step = exec.step();
+            step.toolCall("call_1", "lookup", "{}").fail("timeout");
+            step.fail("tool failed");
+            return "done";
+        });
+        assertThat(answer).isEqualTo("done");
+        String async = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> java.util.concurrent.CompletableFuture.completedFuture("later")).get();
+        assertThat(async).isEqualTo("later");
+
+        assertThat(recorder.list(dev.atlas.execution.ExecutionQuery.all()).items())
+                .extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(heard.names()).containsExactly("started", "toolCallFinished", "stepFinished", "completed", "started", "completed");
+        assertThat(((ToolCall) heard.events.get(1).record()).status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(((ToolCall) heard.events.get(1).record()).error()).isEqualTo("timeout");
+        assertThat(((ExecutionStep) heard.events.get(2).record()).status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(((ExecutionStep) heard.events.get(2).record()).finishReason()).isEqualTo(FinishReason.ERROR);
+        assertThat(throwing.calls).isEqualTo(6);
+    }
+
+    @Test
+    @DisplayName("a body that throws is heard as failed with the stored error; the caller gets its own exception")
+    void failedExecutionIsHeard() {
+        IOException boom = new IOException("provider timed out");
+        var recorder = atlas.tenant("globex").executions();
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw boom;
+        })).isSameAs(boom);
+        assertThat(heard.names()).containsExactly("started", "failed");
+        assertThat(heard.events).extracting(Event::tenantId).containsOnly("globex");
+        Execution failed = (Execution) heard.events.get(1).record();
+        assertThat(failed).isEqualTo(recorder.require(failed.id()));
+        assertThat(failed.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(failed.error()).isEqualTo("provider timed out");
+        assertThat(heard.events.get(1).committedStatus()).isEqualTo("failed");
+    }
+
+    @Test
+    @DisplayName("resume is heard as started and cancel as cancelled; create and queue are not heard")
+    void resumeAndCancelAreHeard() {
+        var recorder = atlas.tenant("acme").executions();
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        recorder.queue(pending.id());
+        assertThat(heard.events).isEmpty();
+        ExecutionHandle running = recorder.resume(pending.id());
+        Execution cancelled = running.cancel();
+        Execution other = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution otherCancelled = recorder.cancel(other.id());
+
+        assertThat(heard.names()).containsExactly("started", "cancelled", "cancelled");
+        assertThat(heard.events).extracting(Event::committedStatus).containsExactly("processing", "cancelled", "cancelled");
+        Execution resumed = (Execution) heard.events.get(0).record();
+        assertThat(resumed.id()).isEqualTo(pending.id());
+        assertThat(resumed.status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(resumed.startedAt()).isEqualTo(recorder.require(pending.id()).startedAt()).isNotNull();
+        assertThat(heard.events.get(1).record()).isEqualTo(cancelled);
+        assertThat(heard.events.get(2).record()).isEqualTo(otherCancelled);
+        assertThat(otherCancelled).isEqualTo(recorder.require(other.id()));
+    }
+
+    @Test
+    @DisplayName("writes that are refused or rolled back are not heard")
+    void refusedWritesAreNotHeard() {
+        var acme = atlas.tenant("acme");
+        var recorder = acme.executions();
+        Conversation foreign = atlas.tenant("globex").conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = exec.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_1", "lookup", "{}");
+        call.complete("ok");
+        step.finish("done", FinishReason.STOP);
+        exec.complete();
+        heard.events.clear();
+        int thrownBefore = throwing.calls;
+
+        // Each of these runs a statement inside a transaction that then rolls back.
+        assertThatThrownBy(() -> recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(foreign.id())))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(exec::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> exec.fail("late")).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(exec::cancel).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> step.finish("again", FinishReason.STOP)).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> step.fail("again")).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> call.complete("again")).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(exec::step).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(() -> recorder.resume(exec.id())).isInstanceOf(IllegalTransitionException.class);
+
+        assertThat(heard.events).isEmpty();
+        assertThat(throwing.calls).isEqualTo(thrownBefore);
+    }
+}

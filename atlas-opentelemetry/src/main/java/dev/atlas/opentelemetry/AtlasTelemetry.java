@@ -1,0 +1,264 @@
+package dev.atlas.opentelemetry;
+
+import dev.atlas.Limits;
+import dev.atlas.Page;
+import dev.atlas.Tenant;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionListener;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.execution.ToolCall;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongHistogram;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Atlas executions as OpenTelemetry spans and metrics, following the GenAI semantic conventions.
+ * Register it as a listener to export live, and call {@link #replay} to export what is stored:
+ *
+ * <pre>{@code
+ * AtlasTelemetry telemetry = AtlasTelemetry.create(openTelemetry);     // the application's SDK
+ * Atlas atlas = Atlas.builder().sqlite(Path.of("agent.db")).executionListener(telemetry).build();
+ * }</pre>
+ *
+ * <p>Each execution (one call to a provider, with its tool loop) is one {@link SpanKind#CLIENT}
+ * span named {@code {gen_ai.operation.name} {gen_ai.request.model}}, from the stored start to
+ * the stored completion, whose parent is the span current on the thread that started the
+ * execution. Each tool call is an {@link SpanKind#INTERNAL} span {@code execute_tool
+ * {gen_ai.tool.name}} under it, with the tool call's stored start and end. A completed or failed
+ * execution also records {@code gen_ai.client.token.usage} (by {@code gen_ai.token.type}
+ * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds). The
+ * attributes are listed in {@code docs/opentelemetry.md}; cost is {@code atlas.cost}, in the
+ * currency of the tenant's price table.
+ *
+ * <p>Thread-safe. It keeps the span of each running execution until it finishes; an execution
+ * that is never finished in this process (the process died; the sweep fails it later) leaves its
+ * span unexported here, and {@link #replay} exports it once stored as failed.
+ */
+public final class AtlasTelemetry implements ExecutionListener {
+    /** The instrumentation scope of the spans and metrics. */
+    public static final String SCOPE = "dev.atlas.opentelemetry";
+
+    private static final List<Long> TOKEN_BUCKETS = List.of(1L, 4L, 16L, 64L, 256L, 1024L, 4096L, 16384L, 65536L, 262144L,
+            1048576L, 4194304L, 16777216L, 67108864L);
+    private static final List<Double> DURATION_BUCKETS = List.of(0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12,
+            10.24, 20.48, 40.96, 81.92);
+
+    private final Tracer tracer;
+    private final LongHistogram tokenUsage;
+    private final DoubleHistogram operationDuration;
+    private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+
+    /** The span of an execution in progress and the finish reasons of its steps so far. */
+    private record Running(Span span, Context context, List<String> finishReasons) {}
+
+    private AtlasTelemetry(OpenTelemetry openTelemetry) {
+        this.tracer = openTelemetry.getTracer(SCOPE);
+        Meter meter = openTelemetry.getMeter(SCOPE);
+        this.tokenUsage = meter.histogramBuilder("gen_ai.client.token.usage").ofLongs()
+                .setUnit("{token}")
+                .setDescription("Number of input and output tokens used")
+                .setExplicitBucketBoundariesAdvice(TOKEN_BUCKETS)
+                .build();
+        this.operationDuration = meter.histogramBuilder("gen_ai.client.operation.duration")
+                .setUnit("s")
+                .setDescription("GenAI operation duration")
+                .setExplicitBucketBoundariesAdvice(DURATION_BUCKETS)
+                .build();
+    }
+
+    /** Exports through {@code openTelemetry}'s tracer and meter providers. */
+    public static AtlasTelemetry create(OpenTelemetry openTelemetry) {
+        return new AtlasTelemetry(Objects.requireNonNull(openTelemetry, "openTelemetry"));
+    }
+
+    // ---- live export --------------------------------------------------------------------
+
+    @Override
+    public void started(String tenantId, Execution execution) {
+        Context parent = Context.current();
+        Span span = startSpan(parent, tenantId, execution);
+        running.put(execution.id(), new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>())));
+    }
+
+    @Override
+    public void stepFinished(String tenantId, ExecutionStep step) {
+        Running r = running.get(step.executionId());
+        if (r != null && step.finishReason() != null) {
+            r.finishReasons().add(step.finishReason().toString());
+        }
+    }
+
+    @Override
+    public void toolCallFinished(String tenantId, ToolCall toolCall) {
+        Running r = running.get(toolCall.executionId());
+        emitToolCall(r != null ? r.context() : Context.current(), tenantId, toolCall);
+    }
+
+    @Override
+    public void completed(String tenantId, Execution execution) {
+        finish(tenantId, execution);
+        recordMetrics(execution);
+    }
+
+    @Override
+    public void failed(String tenantId, Execution execution) {
+        finish(tenantId, execution);
+        recordMetrics(execution);
+    }
+
+    @Override
+    public void cancelled(String tenantId, Execution execution) {
+        // A cancelled execution that never started (pending or queued) made no call: no span.
+        if (running.containsKey(execution.id()) || execution.startedAt() != null) {
+            finish(tenantId, execution);
+        }
+    }
+
+    private void finish(String tenantId, Execution execution) {
+        Running r = running.remove(execution.id());
+        Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
+        List<String> reasons = r != null ? List.copyOf(r.finishReasons()) : List.of();
+        end(span, execution, reasons);
+    }
+
+    // ---- back-fill ----------------------------------------------------------------------
+
+    /**
+     * Exports the tenant's finished executions created in [{@code from}, {@code to}) as spans, with
+     * their stored times, attributes and tool calls, exactly as the live export would have: for
+     * back-filling a tracing backend with what Atlas recorded before it was connected. The spans'
+     * parent is the span current on the calling thread (none: each execution is a trace of its
+     * own). Executions still running, or cancelled before they started, are skipped. Metrics are
+     * not replayed: the metrics API records at the current time only.
+     *
+     * @return how many executions were exported
+     */
+    public int replay(Tenant tenant, Instant from, Instant to) {
+        Objects.requireNonNull(tenant, "tenant");
+        Context parent = Context.current();
+        int exported = 0;
+        String cursor = null;
+        do {
+            ExecutionQuery query = ExecutionQuery.all().between(from, to).limit(Limits.MAX_PAGE_SIZE);
+            Page<Execution> page = tenant.executions().list(cursor == null ? query : query.after(cursor));
+            for (Execution e : page.items()) {
+                if (e.startedAt() == null || e.completedAt() == null || !e.status().isFinal()) {
+                    continue;
+                }
+                Optional<ExecutionTree> tree = tenant.executions().tree(e.id());
+                if (tree.isPresent()) {
+                    export(parent, tenant.id(), tree.get());
+                    exported++;
+                }
+            }
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        return exported;
+    }
+
+    private void export(Context parent, String tenantId, ExecutionTree tree) {
+        Execution e = tree.execution();
+        Span span = startSpan(parent, tenantId, e);
+        Context inside = parent.with(span);
+        List<String> reasons = new ArrayList<>();
+        for (ExecutionStep step : tree.steps()) {
+            if (step.finishReason() != null) {
+                reasons.add(step.finishReason().toString());
+            }
+            for (ToolCall call : step.toolCalls()) {
+                if (call.status().isFinal()) {
+                    emitToolCall(inside, tenantId, call);
+                }
+            }
+        }
+        end(span, e, reasons);
+    }
+
+    // ---- spans and metrics --------------------------------------------------------------
+
+    private Span startSpan(Context parent, String tenantId, Execution e) {
+        return tracer.spanBuilder(GenAi.spanName(e))
+                .setSpanKind(SpanKind.CLIENT)
+                .setParent(parent)
+                .setStartTimestamp(e.startedAt() != null ? e.startedAt() : e.createdAt())
+                .setAllAttributes(GenAi.request(tenantId, e))
+                .startSpan();
+    }
+
+    private static void end(Span span, Execution e, List<String> finishReasons) {
+        span.setAllAttributes(GenAi.response(e, finishReasons));
+        if (e.status() == ExecutionStatus.FAILED) {
+            span.setStatus(StatusCode.ERROR, e.error() == null ? "" : e.error());
+        }
+        span.end(e.completedAt() != null ? e.completedAt() : e.updatedAt());
+    }
+
+    private void emitToolCall(Context parent, String tenantId, ToolCall call) {
+        AttributesBuilder attributes = Attributes.builder()
+                .put(GenAi.OPERATION_NAME, GenAi.EXECUTE_TOOL)
+                .put(GenAi.TOOL_NAME, call.name())
+                .put(GenAi.TOOL_TYPE, GenAi.toolType(call.type()))
+                .put(GenAi.ATLAS_TENANT_ID, tenantId)
+                .put(GenAi.ATLAS_TOOL_CALL_ID, call.id().toString());
+        if (call.providerCallId() != null) {
+            attributes.put(GenAi.TOOL_CALL_ID, call.providerCallId());
+        }
+        if (call.status() == ExecutionStatus.FAILED) {
+            attributes.put(GenAi.ERROR_TYPE, GenAi.OTHER_ERROR);
+        }
+        Span span = tracer.spanBuilder(GenAi.EXECUTE_TOOL + " " + call.name())
+                .setSpanKind(SpanKind.INTERNAL)
+                .setParent(parent)
+                .setStartTimestamp(call.startedAt())
+                .setAllAttributes(attributes.build())
+                .startSpan();
+        if (call.status() == ExecutionStatus.FAILED) {
+            span.setStatus(StatusCode.ERROR, call.error() == null ? "" : call.error());
+        }
+        span.end(call.completedAt() != null ? call.completedAt() : call.startedAt());
+    }
+
+    private void recordMetrics(Execution e) {
+        AttributesBuilder common = Attributes.builder()
+                .put(GenAi.OPERATION_NAME, GenAi.operation(e.type()))
+                .put(GenAi.PROVIDER_NAME, e.provider())
+                .put(GenAi.REQUEST_MODEL, e.model())
+                .put(GenAi.RESPONSE_MODEL, e.model());
+        Long input = GenAi.inputTokens(e.usage());
+        if (input != null) {
+            tokenUsage.record(input, common.build().toBuilder().put(GenAi.TOKEN_TYPE, "input").build());
+        }
+        if (e.usage().outputTokens() != null) {
+            tokenUsage.record(e.usage().outputTokens(), common.build().toBuilder().put(GenAi.TOKEN_TYPE, "output").build());
+        }
+        if (e.startedAt() != null && e.completedAt() != null) {
+            if (e.status() == ExecutionStatus.FAILED) {
+                common.put(GenAi.ERROR_TYPE, GenAi.OTHER_ERROR);
+            }
+            double seconds = Duration.between(e.startedAt(), e.completedAt()).toNanos() / 1e9;
+            operationDuration.record(seconds, common.build());
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionListener;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.Usage;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Micrometer meters for what Atlas records, fed by the execution listener events (after each
+ * commit). The starter registers it when Micrometer and a {@link MeterRegistry} bean are present.
+ *
+ * <ul>
+ *   <li>{@code atlas.executions} (counter): finished executions by {@code status} (completed, failed,
+ *       cancelled), {@code provider} and {@code model};</li>
+ *   <li>{@code atlas.execution.duration} (timer): start to completion of executions that ran, same tags;</li>
+ *   <li>{@code atlas.tokens} (counter): tokens of finished executions by {@code type} ({@code input},
+ *       {@code output}, {@code reasoning}, {@code cached}, {@code cache_write}, as {@link Usage} counts
+ *       them: input excludes cache reads and writes, output includes reasoning), {@code provider}, {@code model};</li>
+ *   <li>{@code atlas.cost} (counter): cost of finished executions in the price table's currency, by
+ *       {@code provider} and {@code model};</li>
+ *   <li>{@code atlas.tool.calls} (counter): finished tool calls by {@code tool} and {@code status}.</li>
+ * </ul>
+ * Tenants are not a tag (unbounded cardinality); deny {@code atlas.*} with a {@code MeterFilter} to
+ * switch the meters off.
+ */
+public final class AtlasMetrics implements ExecutionListener {
+    private final MeterRegistry registry;
+
+    public AtlasMetrics(MeterRegistry registry) {
+        this.registry = Objects.requireNonNull(registry, "registry");
+    }
+
+    @Override
+    public void completed(String tenantId, Execution execution) {
+        finished(execution);
+    }
+
+    @Override
+    public void failed(String tenantId, Execution execution) {
+        finished(execution);
+    }
+
+    @Override
+    public void cancelled(String tenantId, Execution execution) {
+        finished(execution);
+    }
+
+    @Override
+    public void toolCallFinished(String tenantId, ToolCall toolCall) {
+        Counter.builder("atlas.tool.calls").description("Tool calls finished, by tool and status")
+                .tags("tool", toolCall.name(), "status", toolCall.status().toString())
+                .register(registry).increment();
+    }
+
+    private void finished(Execution e) {
+        Tags model = Tags.of("provider", e.provider(), "model", e.model());
+        Tags withStatus = model.and("status", e.status().toString());
+        Counter.builder("atlas.executions").description("Executions finished, by status, provider and model")
+                .tags(withStatus).register(registry).increment();
+        if (e.startedAt() != null && e.completedAt() != null) {
+            Timer.builder("atlas.execution.duration").description("Executions from start to completion")
+                    .tags(withStatus).register(registry).record(Duration.between(e.startedAt(), e.completedAt()));
+        }
+        Usage u = e.usage();
+        tokens(model, "input", u.inputTokens());
+        tokens(model, "output", u.outputTokens());
+        tokens(model, "reasoning", u.reasoningTokens());
+        tokens(model, "cached", u.cachedTokens());
+        tokens(model, "cache_write", u.cacheWriteTokens());
+        if (e.cost() != null) {
+            Counter.builder("atlas.cost").description("Cost of finished executions, in the price table's currency")
+                    .tags(model).register(registry).increment(e.cost().doubleValue());
+        }
+    }
+
+    private void tokens(Tags model, String type, Long count) {
+        if (count != null) {
+            Counter.builder("atlas.tokens").baseUnit("tokens").description("Tokens of finished executions, by type, provider and model")
+                    .tags(model.and("type", type)).register(registry).increment(count);
+        }
+    }
+}
