@@ -10,9 +10,10 @@ import java.util.UUID;
  * Bringing a tenant's history in and out, and erasing an owner's data on request.
  *
  * <p>The exchange format is JSON Lines (UTF-8, one JSON object per line, {@code \n} after each):
- * a header line {@code {"type":"atlas-export","version":1}} and then one line per stored row, with
- * a {@code type} field naming the kind of row ({@code conversation}, {@code message},
- * {@code execution}, …) and the row's columns under their column names, ids, timestamps (ISO-8601
+ * a header line {@code {"type":"atlas-export","version":1}} and then one line per stored row:
+ * {@code {"type":"message","row":{"id":…,"conversation_id":…,"sequence":1,…}}}, where {@code type}
+ * names the kind of row ({@code conversation}, {@code message}, {@code execution}, …) and
+ * {@code row} holds its columns under their column names (null columns left out): ids, timestamps (ISO-8601
  * UTC, microseconds), sequences, statuses, branches, durations, usage and costs as stored. Parents
  * come before the rows that reference them. The same rows export to the same bytes from either
  * database, so an export imported into an empty database of the other dialect exports back
@@ -48,7 +49,8 @@ public interface Portability {
     /**
      * Deletes everything of {@code owner} in this tenant (its conversations with their tool threads,
      * messages, events, executions, steps, tool calls, assets with their blob bytes, vectors,
-     * memories, credentials, voice calls and tasks), in batches, and reports the rows deleted per
+     * memories, credentials, voice calls, tasks and the assistants they own with their revisions),
+     * in batches, and reports the rows deleted per
      * table. With {@code dryRun} nothing changes and the same counts are returned.
      */
     EraseReport eraseOwner(Owner owner, boolean dryRun);

@@ -96,6 +96,8 @@ final class Codec {
     static void write(JsonGenerator g, Table table, Object[] row) throws IOException {
         g.writeStartObject();
         g.writeStringField("type", table.type());
+        // Columns sit in their own object: several tables have a column named "type" themselves.
+        g.writeObjectFieldStart("row");
         for (int i = 0; i < row.length; i++) {
             Object v = row[i];
             if (v == null) {
@@ -114,6 +116,7 @@ final class Codec {
             }
         }
         g.writeEndObject();
+        g.writeEndObject();
     }
 
     // ---- file -> portable (validated) ----------------------------------------------------------
@@ -121,15 +124,22 @@ final class Codec {
     /** A parsed record: its portable values and what is bound on insert (JSON columns bind their stored form). */
     record Parsed(Table table, Object[] values, Object[] bind) {}
 
-    static Parsed parse(Table table, JsonNode record, String where) {
+    static Parsed parse(Table table, JsonNode envelope, String where) {
+        for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!name.equals("type") && !name.equals("row")) {
+                throw new InvalidInputException(where + name, "is not a field of a record (only type and row are)");
+            }
+        }
+        JsonNode record = envelope.get("row");
+        if (record == null || !record.isObject()) {
+            throw new InvalidInputException(where + table.type() + ".row", "is required: an object holding the row's columns");
+        }
         int n = table.columns().size();
         Object[] values = new Object[n];
         Object[] bind = new Object[n];
         for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
-            if (f.getKey().equals("type")) {
-                continue;
-            }
             if (table.index(f.getKey()) < 0) {
                 throw new InvalidInputException(where + table.type() + "." + f.getKey(), "is not a column of " + table.type());
             }

@@ -224,6 +224,10 @@ public final class JdbiPortability implements Portability {
         final Map<UUID, UUID> relink = new LinkedHashMap<>();
     }
 
+    /** One record of many in a stream: what follows it is the next record, not trailing garbage. */
+    private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.MAPPER.reader()
+            .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
     /** Reads records one by one with their line numbers. */
     private static final class Reader implements AutoCloseable {
         final JsonParser p;
@@ -245,7 +249,7 @@ public final class JdbiPortability implements Portability {
                 throw new InvalidInputException("line " + line, "is not a JSON object");
             }
             index++;
-            return Json.MAPPER.readTree(p);
+            return RECORD.readTree(p);
         }
 
         String where() {
@@ -562,7 +566,7 @@ public final class JdbiPortability implements Portability {
     /** Tables in the order erase deletes them: every row before the rows it references. */
     static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
             "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
-            "credentials", "conversations");
+            "credentials", "conversations", "assistant_revisions", "assistants");
 
     @Override
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {
@@ -624,9 +628,16 @@ public final class JdbiPortability implements Portability {
             // No id column; an owner's tags are few.
             return db.write(h -> bindScope(h.createUpdate("DELETE FROM <p>memory_tags WHERE tenant_id = :t AND " + condition), scope).execute());
         }
+        if (table.equals("assistant_revisions")) {
+            // The assistants point at their current revision: unlink them before their revisions go.
+            db.write(h -> bindScope(h.createUpdate("UPDATE <p>assistants SET current_revision_id = NULL WHERE tenant_id = :t AND "
+                    + scope.condition("assistants", false)), scope).execute());
+        }
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
             case "messages" -> " ORDER BY x.sequence DESC";
+            // A rollback revision points at an earlier one.
+            case "assistant_revisions" -> " ORDER BY x.number DESC";
             default -> "";
         };
         // A tool thread's parent goes only once the thread is gone.

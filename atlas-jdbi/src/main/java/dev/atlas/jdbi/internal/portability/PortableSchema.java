@@ -218,7 +218,7 @@ public final class PortableSchema {
                     c("nonce", Kind.BYTES, true), c("ciphertext", Kind.BYTES, true), reqTime("created_at"), reqTime("updated_at"))),
             t("task", "tasks", "id", cols(id(), req("kind"), json("payload"), id("conversation_id"), id("message_id"), text("owner_type"),
                     text("owner_id"), en("status", "pending", "running", "completed", "failed", "cancelled"), reqLong("attempts", 0),
-                    reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), text("claim_id"),
+                    reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), id("claim_id"),
                     time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))));
 
     private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
