@@ -26,8 +26,9 @@ import java.time.Duration;
  *                                counts a conversation as its messages and their audit events, and
  *                                takes at least one conversation per transaction
  * @param dryRun                  count what would change without changing anything
- * @param purgeDetachedExecutionsAfter remove finished executions without a conversation (completed, failed or cancelled
- *                                longer ago than this) with their steps, tool calls and produced assets (rows and bytes)
+ * @param purgeDetachedExecutionsAfter remove finished (completed, failed or cancelled) executions without a conversation,
+ *                                created longer ago than this, with their steps, tool calls and produced assets (rows and
+ *                                bytes); a voice call that pointed at one keeps its row without the link
  * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
  * @param purgeDeletedAssetsAfter remove asset rows soft-deleted longer ago than this, with their blob bytes
  */
@@ -92,7 +93,7 @@ public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteA
                 null, null, null);
     }
 
-    /** Removes finished executions that belong to no conversation once they finished longer ago than {@code age}. */
+    /** Removes finished executions that belong to no conversation once they were created longer ago than {@code age}. */
     public RetentionPolicy purgeDetachedExecutionsAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, Check.notNull("purgeDetachedExecutionsAfter", age), purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
