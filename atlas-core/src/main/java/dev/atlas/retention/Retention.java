@@ -1,0 +1,29 @@
+package dev.atlas.retention;
+
+/**
+ * Retention for one tenant: expire messages, archive idle conversations, purge archived ones
+ * with everything that hangs off them, and drop expired memories. Obtain it from
+ * {@code atlas.tenant("acme").retention()} and call it from a scheduled job.
+ *
+ * <p>Work is done in bounded batches, each in its own short write transaction, so a large purge
+ * never holds SQLite's single write lock long enough to stall appends. A run that stops half-way
+ * leaves consistent data; the next run continues.
+ *
+ * <p>Runs are safe beside live traffic: a message whose append was acknowledged is never purged
+ * (appending reopens an archived conversation, and the purge re-checks each conversation under a
+ * row lock before deleting it), and concurrent appends never make a run fail. A conversation that
+ * stopped qualifying between being chosen and being purged is left and counted in
+ * {@link RetentionReport#skipped()}.
+ */
+public interface Retention {
+    RetentionReport runRetention(RetentionPolicy policy);
+
+    /**
+     * Runs {@code policy} only if no other caller (in this or another process) is running retention
+     * for this tenant: a lease row in the database is taken for {@code lease} first and released
+     * after the run. Empty when another holder's lease has not expired yet. The lease must outlast
+     * a run; an expired lease is taken over, so a crashed holder delays the next run by at most
+     * {@code lease}. {@link RetentionWorker} calls this on a schedule.
+     */
+    java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease);
+}
