@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
-import dev.atlas.CredentialKeys;
 import dev.atlas.Owner;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.credential.CredentialKeys;
 import dev.atlas.jdbi.internal.portability.PortableSchema;
 import dev.atlas.jdbi.kit.MutableClock;
 import dev.atlas.jdbi.kit.PortabilityFixture;
@@ -19,7 +19,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.sql.DataSource;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
@@ -40,6 +39,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.UnaryOperator;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

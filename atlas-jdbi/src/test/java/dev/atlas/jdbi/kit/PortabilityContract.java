@@ -2,12 +2,12 @@ package dev.atlas.jdbi.kit;
 
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
-import dev.atlas.CredentialKeys;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.credential.CredentialKeys;
 import dev.atlas.portability.EraseReport;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
@@ -16,7 +16,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import javax.sql.DataSource;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -34,6 +33,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -162,8 +162,8 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(file));
         assertThat(rows(database.dataSource(), "acme")).isEqualTo(acmeBefore);
         // What Atlas derives on write is derived on import too: the imported text is searchable.
-        assertThat(beta.search().text(dev.atlas.TextQuery.messages("shipped").limit(50))).hasSize(
-                acme.search().text(dev.atlas.TextQuery.messages("shipped").limit(50)).size());
+        assertThat(beta.search().text(dev.atlas.search.TextQuery.messages("shipped").limit(50))).hasSize(
+                acme.search().text(dev.atlas.search.TextQuery.messages("shipped").limit(50)).size());
     }
 
     @Test
@@ -273,7 +273,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L)));
         assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(alice));
 
-        UUID conversation = acme.conversations().list(dev.atlas.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
+        UUID conversation = acme.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
                 .filter(c -> c.parentConversationId() == null).findFirst().orElseThrow().id();
         ExportReport one = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.conversation(conversation));
         assertThat(one.exported()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(entry("conversation", 2L), entry("message", 6L),

@@ -1,4 +1,6 @@
-package dev.atlas;
+package dev.atlas.retention;
+
+import dev.atlas.InvalidInputException;
 
 import dev.atlas.internal.Check;
 import org.slf4j.Logger;
@@ -11,8 +13,10 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import dev.atlas.task.TaskWorker;
+
 /**
- * Applies a tenant's {@link RetentionPolicy} on a schedule, like {@link TaskWorker} runs tasks.
+ * Applies a tenant's {@link RetentionPolicy} on a schedule, like {@link dev.atlas.task.TaskWorker} runs tasks.
  * Several processes may run a worker for the same tenant: each run first takes a lease in the
  * database ({@link Retention#runExclusive}), so at most one of them purges at a time and the
  * others skip that tick.
