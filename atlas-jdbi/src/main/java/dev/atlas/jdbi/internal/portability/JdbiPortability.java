@@ -96,6 +96,7 @@ public final class JdbiPortability implements Portability {
 
     @Override
     public ExportReport exportTo(OutputStream out, ExportScope exportScope) {
+        db.checkOpen();
         Check.notNull("out", out);
         Scope scope = scope(exportScope);
         Map<String, Long> counts = new LinkedHashMap<>();
@@ -196,6 +197,7 @@ public final class JdbiPortability implements Portability {
 
     @Override
     public ImportReport importFrom(InputStream in) {
+        db.checkOpen();
         Check.notNull("in", in);
         Path spool = null;
         try {
@@ -570,6 +572,7 @@ public final class JdbiPortability implements Portability {
 
     @Override
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {
+        db.checkOpen();
         Check.notNull("owner", owner);
         Scope scope = Scope.owner(owner);
         return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
@@ -577,6 +580,7 @@ public final class JdbiPortability implements Portability {
 
     @Override
     public EraseReport eraseConversation(UUID conversationId, boolean dryRun) {
+        db.checkOpen();
         Check.notNull("conversationId", conversationId);
         requireConversation(conversationId);
         Scope scope = Scope.conversation(conversationId);
