@@ -57,4 +57,7 @@ public interface Tenant {
 
     /** Retention policies applied to this tenant's rows. */
     Retention retention();
+
+    /** Import and export of this tenant's history as JSON Lines, and erasure of an owner's data. */
+    dev.atlas.portability.Portability portability();
 }

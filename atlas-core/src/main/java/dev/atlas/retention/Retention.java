@@ -17,4 +17,13 @@ package dev.atlas.retention;
  */
 public interface Retention {
     RetentionReport runRetention(RetentionPolicy policy);
+
+    /**
+     * Runs {@code policy} only if no other caller (in this or another process) is running retention
+     * for this tenant: a lease row in the database is taken for {@code lease} first and released
+     * after the run. Empty when another holder's lease has not expired yet. The lease must outlast
+     * a run; an expired lease is taken over, so a crashed holder delays the next run by at most
+     * {@code lease}. {@link RetentionWorker} calls this on a schedule.
+     */
+    java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease);
 }

@@ -28,10 +28,20 @@ import dev.atlas.InvalidInputException;
  *                                counts a conversation as its messages and their audit events, and
  *                                takes at least one conversation per transaction
  * @param dryRun                  count what would change without changing anything
+ * @param purgeDetachedExecutionsAfter remove finished (completed, failed or cancelled) executions without a conversation,
+ *                                created longer ago than this, with their steps, tool calls and produced assets (rows and
+ *                                bytes); a voice call that pointed at one keeps its row without the link
+ * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
+ * @param purgeDeletedAssetsAfter remove asset rows soft-deleted longer ago than this, with their blob bytes
  */
 public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,
-                              Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
+                              Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun,
+                              Duration purgeDetachedExecutionsAfter, Duration purgeFinishedTasksAfter,
+                              Duration purgeDeletedAssetsAfter) {
     public RetentionPolicy {
+        positive("purgeDetachedExecutionsAfter", purgeDetachedExecutionsAfter);
+        positive("purgeFinishedTasksAfter", purgeFinishedTasksAfter);
+        positive("purgeDeletedAssetsAfter", purgeDeletedAssetsAfter);
         positive("deleteMessagesAfter", deleteMessagesAfter);
         positive("hardDeleteAfter", hardDeleteAfter);
         positive("archiveIdleAfter", archiveIdleAfter);
@@ -41,41 +51,66 @@ public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteA
 
     /** A policy that does nothing yet. */
     public static RetentionPolicy none() {
-        return new RetentionPolicy(null, null, null, null, false, 500, false);
+        return new RetentionPolicy(null, null, null, null, false, 500, false, null, null, null);
     }
 
     public RetentionPolicy deleteMessagesOlderThan(Duration age) {
         return new RetentionPolicy(Check.notNull("deleteMessagesAfter", age), hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy hardDeleteAfter(Duration grace) {
         return new RetentionPolicy(deleteMessagesAfter, Check.notNull("hardDeleteAfter", grace), archiveIdleAfter, purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy archiveIdleConversations(Duration idle) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, Check.notNull("archiveIdleAfter", idle), purgeArchivedAfter,
-                dropExpiredMemories, batchSize, dryRun);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy purgeArchivedAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, Check.notNull("purgeArchivedAfter", age),
-                dropExpiredMemories, batchSize, dryRun);
+                dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy dropExpiredMemories(boolean drop) {
-        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun);
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy batchSize(int batchSize) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun);
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
     public RetentionPolicy dryRun(boolean dryRun) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
-                batchSize, dryRun);
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+    }
+
+    /** The policy without the rules for detached executions, finished tasks and deleted assets (the shape before they existed). */
+    public RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,
+                           Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
+        this(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun,
+                null, null, null);
+    }
+
+    /** Removes finished executions that belong to no conversation once they were created longer ago than {@code age}. */
+    public RetentionPolicy purgeDetachedExecutionsAfter(Duration age) {
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
+                batchSize, dryRun, Check.notNull("purgeDetachedExecutionsAfter", age), purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+    }
+
+    /** Removes completed, failed and cancelled tasks once they finished longer ago than {@code age}. */
+    public RetentionPolicy purgeFinishedTasksAfter(Duration age) {
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
+                batchSize, dryRun, purgeDetachedExecutionsAfter, Check.notNull("purgeFinishedTasksAfter", age), purgeDeletedAssetsAfter);
+    }
+
+    /** Removes soft-deleted asset rows and their blob bytes once they were deleted longer ago than {@code age}. */
+    public RetentionPolicy purgeDeletedAssetsAfter(Duration age) {
+        return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
+                batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, Check.notNull("purgeDeletedAssetsAfter", age));
     }
 
     private static void positive(String field, Duration d) {

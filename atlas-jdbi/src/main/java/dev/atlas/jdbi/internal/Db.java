@@ -108,7 +108,8 @@ public final class Db {
         closed = true;
     }
 
-    private void checkOpen() {
+    /** Fails with {@link AtlasClosedException} once {@link #close} ran; for calls that do work before their first statement. */
+    public void checkOpen() {
         if (closed) {
             throw new AtlasClosedException();
         }

@@ -64,8 +64,44 @@ public final class JdbiRetention implements Retention {
         if (policy.dropExpiredMemories() || policy.hardDeleteAfter() != null) {
             run.dropMemories();
         }
+        if (policy.purgeDetachedExecutionsAfter() != null) {
+            run.purgeDetachedExecutions(now.minus(policy.purgeDetachedExecutionsAfter()));
+        }
+        if (policy.purgeFinishedTasksAfter() != null) {
+            run.purgeFinishedTasks(now.minus(policy.purgeFinishedTasksAfter()));
+        }
+        if (policy.purgeDeletedAssetsAfter() != null) {
+            run.purgeDeletedAssets(now.minus(policy.purgeDeletedAssetsAfter()));
+        }
         counts.values().removeIf(v -> v == 0);
         return new RetentionReport(policy.dryRun(), counts);
+    }
+
+    private static final String LEASE = "retention";
+
+    @Override
+    public java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease) {
+        Check.notNull("policy", policy);
+        Check.notNull("lease", lease);
+        if (lease.isNegative() || lease.isZero() || lease.compareTo(java.time.Duration.ofDays(1)) > 0) {
+            throw new dev.atlas.InvalidInputException("lease", "must be positive and at most one day, was " + lease);
+        }
+        String holder = java.util.UUID.randomUUID().toString();
+        long micros = lease.toNanos() / 1_000;
+        // Taken on the database's clock, as task leases are: every process measures it the same way.
+        int taken = db.write(h -> h.createUpdate("INSERT INTO <p>leases (tenant_id, name, holder, expires_at) VALUES (:t, :name, :holder, "
+                        + db.dialect().databaseNowPlusMicros("micros") + ") ON CONFLICT (tenant_id, name) DO UPDATE"
+                        + " SET holder = excluded.holder, expires_at = excluded.expires_at WHERE <p>leases.expires_at < " + db.dialect().databaseNow())
+                .bind("t", tenant).bind("name", LEASE).bind("holder", holder).bind("micros", micros).execute());
+        if (taken == 0) {
+            return java.util.Optional.empty();
+        }
+        try {
+            return java.util.Optional.of(runRetention(policy));
+        } finally {
+            db.write(h -> h.createUpdate("DELETE FROM <p>leases WHERE tenant_id = :t AND name = :name AND holder = :holder")
+                    .bind("t", tenant).bind("name", LEASE).bind("holder", holder).execute());
+        }
     }
 
     private final class Run {
@@ -445,6 +481,72 @@ public final class JdbiRetention implements Retention {
                             .bind("t", tenant).bindList("ids", typed(ids)).execute());
                     return ids.size();
                 });
+                if (n < batch) {
+                    return;
+                }
+            }
+        }
+
+        // ---- detached executions, finished tasks, deleted assets ----------------------------
+
+        void purgeDetachedExecutions(Instant cutoff) {
+            String select = "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IS NULL"
+                    + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :cutoff";
+            purgeWithBlobs(select, Map.of("cutoff", cutoff), RetentionPlan.EXECUTION_CHILDREN, "executions",
+                    "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)",
+                    // A voice call outlives the execution it pointed at: keep the call, drop the link.
+                    "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND execution_id IN (<ids>)");
+        }
+
+        void purgeFinishedTasks(Instant cutoff) {
+            String select = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
+                    + " AND finished_at < :cutoff";
+            purgeWithBlobs(select, Map.of("cutoff", cutoff), List.of(), "tasks", null, null);
+        }
+
+        void purgeDeletedAssets(Instant cutoff) {
+            String select = "SELECT id FROM <p>assets WHERE tenant_id = :t AND deleted_at IS NOT NULL AND deleted_at < :cutoff";
+            purgeWithBlobs(select, Map.of("cutoff", cutoff), RetentionPlan.ASSET_CHILDREN, "assets",
+                    "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)", null);
+        }
+
+        /**
+         * Deletes the rows {@code select} finds with their children, a batch per transaction; the
+         * blob keys {@code blobKeys} names are recorded as claimed in that transaction and their
+         * bytes deleted after it commits. {@code unlink} runs before the children go.
+         */
+        private void purgeWithBlobs(String select, Map<String, Object> binds, List<ChildTable> children, String table, String blobKeys,
+                                    String unlink) {
+            if (policy.dryRun()) {
+                long assetsBefore = counts.getOrDefault("assets.deleted", 0L);
+                dryRunPages(select, "id", binds, children, table + ".deleted");
+                if (blobKeys != null) {
+                    add("asset_blobs.deleted", counts.getOrDefault("assets.deleted", 0L) - assetsBefore);
+                }
+                return;
+            }
+            while (true) {
+                List<String> keys = new ArrayList<>();
+                int n = db.write(h -> {
+                    keys.clear();
+                    List<String> ids = h.createQuery(select + " LIMIT :batch").bindMap(binds).bind("t", tenant).bind("batch", batch)
+                            .mapTo(String.class).list();
+                    if (ids.isEmpty()) {
+                        return 0;
+                    }
+                    if (blobKeys != null) {
+                        keys.addAll(h.createQuery(blobKeys).bind("t", tenant).bindList("ids", typed(ids)).mapTo(String.class).list());
+                        JdbiAssetStore.recordPurgedBlobs(h, tenant, keys, db.now());
+                    }
+                    if (unlink != null) {
+                        h.createUpdate(unlink).bind("t", tenant).bindList("ids", typed(ids)).execute();
+                    }
+                    deleteChildren(h, children, ids);
+                    add(table + ".deleted", h.createUpdate("DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
+                            .bind("t", tenant).bindList("ids", typed(ids)).execute());
+                    return ids.size();
+                });
+                deleteBlobs(keys);
                 if (n < batch) {
                     return;
                 }

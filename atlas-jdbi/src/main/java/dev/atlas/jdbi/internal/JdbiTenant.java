@@ -31,6 +31,7 @@ public final class JdbiTenant implements Tenant {
     private final MemoryGraph graph;
     private final Search search;
     private final Retention retention;
+    private final dev.atlas.portability.Portability portability;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
     public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
@@ -53,6 +54,7 @@ public final class JdbiTenant implements Tenant {
         this.graph = new JdbiMemoryGraph(db, id);
         this.search = new JdbiSearch(db, id, pgvectorEfSearch);
         this.retention = new JdbiRetention(db, id, blobs);
+        this.portability = new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs);
     }
 
     @Override
@@ -118,6 +120,11 @@ public final class JdbiTenant implements Tenant {
     @Override
     public Retention retention() {
         return retention;
+    }
+
+    @Override
+    public dev.atlas.portability.Portability portability() {
+        return portability;
     }
 
     @Override

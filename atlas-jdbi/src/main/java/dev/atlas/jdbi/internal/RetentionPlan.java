@@ -80,6 +80,24 @@ public final class RetentionPlan {
             return table + ".detached";
         }
     }
+    /** Assets produced by the executions whose ids are bound as {@code <ids>}. */
+    static final String ASSETS_OF_EXECUTIONS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
+
+    /**
+     * Deleted, in this order, before finished executions without a conversation are removed. Voice
+     * calls that point at one keep their row and lose the link (see {@code JdbiRetention}).
+     */
+    public static final List<ChildTable> EXECUTION_CHILDREN = List.of(
+            new ChildTable("vectors", "target_type = 'asset' AND target_id IN (" + ASSETS_OF_EXECUTIONS + ")"),
+            new ChildTable("message_assets", "asset_id IN (" + ASSETS_OF_EXECUTIONS + ")"),
+            ChildTable.byColumn("assets", "execution_id"),
+            ChildTable.byColumn("execution_tool_calls", "execution_id"),
+            ChildTable.byColumn("execution_steps", "execution_id"));
+
+    /** Deleted, in this order, before a long-deleted asset row is removed (its bytes go after the commit). */
+    public static final List<ChildTable> ASSET_CHILDREN = List.of(
+            new ChildTable("vectors", "target_type = 'asset' AND target_id IN (<ids>)"),
+            ChildTable.byColumn("message_assets", "asset_id"));
 
     /** Deleted, in this order, before a soft-deleted message is hard-deleted. */
     public static final List<ChildTable> MESSAGE_CHILDREN = List.of(

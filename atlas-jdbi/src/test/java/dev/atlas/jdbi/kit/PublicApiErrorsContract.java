@@ -232,6 +232,9 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(StepHandle.class, () -> liveStep);
         samples.put(NewToolCall.class, () -> NewToolCall.of("call-2", "lookup", "{}"));
         samples.put(Usage.class, () -> Usage.of(1, 1));
+        samples.put(boolean.class, () -> false);
+        samples.put(java.io.OutputStream.class, java.io.ByteArrayOutputStream::new);
+        samples.put(dev.atlas.portability.ExportScope.class, dev.atlas.portability.ExportScope::tenant);
         if (type.isEnum()) {
             return type.getEnumConstants()[0];
         }

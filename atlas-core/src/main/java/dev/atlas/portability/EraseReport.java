@@ -1,0 +1,22 @@
+package dev.atlas.portability;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What an erase deleted, or in a dry run would delete.
+ *
+ * @param dryRun whether nothing was changed
+ * @param counts rows per table ({@code conversations}, {@code messages}, …) and blob files
+ *               ({@code asset_blobs}); tables with nothing to delete are absent
+ */
+public record EraseReport(boolean dryRun, Map<String, Long> counts) {
+    public EraseReport {
+        counts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counts));
+    }
+
+    /** Rows of {@code table} deleted (0 when absent). */
+    public long count(String table) {
+        return counts.getOrDefault(table, 0L);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.atlas.portability;
+
+import dev.atlas.Owner;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.UUID;
+
+/**
+ * Bringing a tenant's history in and out, and erasing an owner's data on request.
+ *
+ * <p>The exchange format is JSON Lines (UTF-8, one JSON object per line, {@code \n} after each):
+ * a header line {@code {"type":"atlas-export","version":1}} and then one line per stored row:
+ * {@code {"type":"message","row":{"id":…,"conversation_id":…,"sequence":1,…}}}, where {@code type}
+ * names the kind of row ({@code conversation}, {@code message}, {@code execution}, …) and
+ * {@code row} holds its columns under their column names (null columns left out): ids, timestamps (ISO-8601
+ * UTC, microseconds), sequences, statuses, branches, durations, usage and costs as stored. Parents
+ * come before the rows that reference them. The same rows export to the same bytes from either
+ * database, so an export imported into an empty database of the other dialect exports back
+ * byte-identical. Blob bytes of assets are not in the file; the asset rows are.
+ *
+ * <p>Every call is scoped to the tenant this view belongs to: an import writes into it whatever
+ * tenant the file came from, and an id that exists only in another tenant is an unknown id here.
+ */
+public interface Portability {
+    /**
+     * Writes the rows in {@code scope} to {@code out} as JSON Lines and returns how many rows of
+     * each type were written. Rows are read a page at a time; the stream is flushed, not closed.
+     */
+    ExportReport exportTo(OutputStream out, ExportScope scope);
+
+    /**
+     * Reads JSON Lines written by {@link #exportTo} (or by a migration script in the same format)
+     * and inserts the rows with their original ids, times and values, thousands of rows per
+     * transaction.
+     *
+     * <p>The whole input is validated before the first row is written: a record that is not an
+     * object, has an unknown type or field, lacks a required field, holds a value of the wrong type
+     * or out of range, or references a row that is neither earlier in the file nor already in this
+     * tenant fails with {@link dev.atlas.InvalidInputException} naming {@code line N: type.field}.
+     * A row whose id already exists with the same values is skipped (so importing a file twice
+     * changes nothing); with different values the import fails with
+     * {@link dev.atlas.ConflictException} naming the type and id, also before any write.
+     *
+     * @return rows inserted and rows skipped as already present, per type
+     */
+    ImportReport importFrom(InputStream in);
+
+    /**
+     * Deletes everything of {@code owner} in this tenant (its conversations with their tool threads,
+     * messages, events, executions, steps, tool calls, assets with their blob bytes, vectors,
+     * memories, credentials, voice calls, tasks and the assistants they own with their revisions),
+     * in batches, and reports the rows deleted per
+     * table. With {@code dryRun} nothing changes and the same counts are returned.
+     */
+    EraseReport eraseOwner(Owner owner, boolean dryRun);
+
+    /**
+     * Deletes one conversation with everything hanging off it: its tool threads, messages and
+     * their events, executions with steps and tool calls, the assets those produced or only its
+     * messages carry (rows and blob bytes), vectors, voice calls and tasks. Unknown ids (or another
+     * tenant's) fail with {@link dev.atlas.NotFoundException}.
+     */
+    EraseReport eraseConversation(UUID conversationId, boolean dryRun);
+}

@@ -1,0 +1,145 @@
+package dev.atlas.retention;
+
+import dev.atlas.InvalidInputException;
+
+import dev.atlas.internal.Check;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+import dev.atlas.task.TaskWorker;
+
+/**
+ * Applies a tenant's {@link RetentionPolicy} on a schedule, like {@link dev.atlas.task.TaskWorker} runs tasks.
+ * Several processes may run a worker for the same tenant: each run first takes a lease in the
+ * database ({@link Retention#runExclusive}), so at most one of them purges at a time and the
+ * others skip that tick.
+ *
+ * <pre>{@code
+ * RetentionWorker worker = RetentionWorker.builder(tenant.retention(), policy)
+ *         .every(Duration.ofMinutes(10)).build();
+ * ...
+ * worker.close(Duration.ofSeconds(30));
+ * }</pre>
+ */
+public final class RetentionWorker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RetentionWorker.class);
+
+    private final Retention retention;
+    private final RetentionPolicy policy;
+    private final Duration lease;
+    private final Consumer<Optional<RetentionReport>> onRun;
+    private final ScheduledExecutorService scheduler;
+
+    private RetentionWorker(Builder b) {
+        this.retention = b.retention;
+        this.policy = b.policy;
+        this.lease = b.lease;
+        this.onRun = b.onRun;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "atlas-retention-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.scheduleWithFixedDelay(this::tick, b.initialDelay.toMillis(), b.every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** A worker applying {@code policy} through {@code retention} (usually {@code tenant.retention()}). */
+    public static Builder builder(Retention retention, RetentionPolicy policy) {
+        return new Builder(retention, policy);
+    }
+
+    private void tick() {
+        Optional<RetentionReport> report;
+        try {
+            report = retention.runExclusive(policy, lease);
+        } catch (RuntimeException e) {
+            // A storage hiccup must not end the schedule; the next tick tries again.
+            log.warn("Retention run failed; retrying at the next tick", e);
+            return;
+        }
+        try {
+            onRun.accept(report);
+        } catch (RuntimeException e) {
+            log.warn("Retention listener failed", e);
+        }
+    }
+
+    /** Stops scheduling and waits up to {@code timeout} for a run in progress to finish its current batches. */
+    public boolean close(Duration timeout) {
+        scheduler.shutdown();
+        try {
+            return scheduler.awaitTermination(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** {@link #close(Duration)} with 30 seconds. */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(30));
+    }
+
+    /** Settings of a {@link RetentionWorker}. */
+    public static final class Builder {
+        private final Retention retention;
+        private final RetentionPolicy policy;
+        private Duration every = Duration.ofMinutes(10);
+        private Duration initialDelay = Duration.ZERO;
+        private Duration lease = Duration.ofMinutes(10);
+        private Consumer<Optional<RetentionReport>> onRun = r -> { };
+
+        private Builder(Retention retention, RetentionPolicy policy) {
+            this.retention = Check.notNull("retention", retention);
+            this.policy = Check.notNull("policy", policy);
+        }
+
+        /** Time between the end of one run and the start of the next (10 minutes unless given). */
+        public Builder every(Duration every) {
+            this.every = positive("every", every);
+            return this;
+        }
+
+        /** Time before the first run (none unless given). */
+        public Builder initialDelay(Duration delay) {
+            Check.notNull("initialDelay", delay);
+            if (delay.isNegative()) {
+                throw new InvalidInputException("initialDelay", "must not be negative, was " + delay);
+            }
+            this.initialDelay = delay;
+            return this;
+        }
+
+        /** How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes. */
+        public Builder lease(Duration lease) {
+            this.lease = positive("lease", lease);
+            return this;
+        }
+
+        /** Called after every tick with the run's report, or empty when another holder had the lease. */
+        public Builder onRun(Consumer<Optional<RetentionReport>> listener) {
+            this.onRun = Check.notNull("onRun", listener);
+            return this;
+        }
+
+        public RetentionWorker build() {
+            return new RetentionWorker(this);
+        }
+
+        private static Duration positive(String field, Duration d) {
+            Check.notNull(field, d);
+            if (d.isNegative() || d.isZero() || d.toMillis() == 0) {
+                throw new InvalidInputException(field, "must be at least 1 ms, was " + d);
+            }
+            return d;
+        }
+    }
+}

@@ -1,0 +1,346 @@
+package dev.atlas.jdbi.internal.portability;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.Json;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One row in its portable form: an array of values in {@link Table#columns()} order, each of one
+ * Java type per {@link PortableSchema.Kind} (UUID, String, Long, Double, BigDecimal of scale 2,
+ * Boolean, Instant; JSON columns as their text with keys sorted, bytes as base64). Reading a row
+ * from either database and parsing it from the file give equal arrays for equal rows, which is
+ * what makes an export byte-identical across dialects and a re-import a no-op.
+ */
+final class Codec {
+    /** Writes JSON values with object keys sorted, recursively: jsonb reorders keys, SQLite keeps them. */
+    static final ObjectMapper SORTED = Json.MAPPER.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    private Codec() {}
+
+    /** A JSON column's stored text in its portable form. */
+    static String sortedJson(String stored) {
+        if ("{}".equals(stored) || "[]".equals(stored)) {
+            return stored;
+        }
+        try {
+            return SORTED.writeValueAsString(Json.MAPPER.readValue(stored, Object.class));
+        } catch (IOException e) {
+            throw new IllegalStateException("stored JSON does not parse: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- database -> portable ------------------------------------------------------------------
+
+    static Object[] read(Table table, ResultSet rs, Dialect d) throws SQLException {
+        Object[] row = new Object[table.columns().size()];
+        for (int i = 0; i < row.length; i++) {
+            Column c = table.columns().get(i);
+            String n = c.name();
+            row[i] = switch (c.kind()) {
+                case ID -> d.uuid(rs, n);
+                case TEXT, JSONTEXT -> rs.getString(n);
+                case LONG -> {
+                    long v = rs.getLong(n);
+                    yield rs.wasNull() ? null : v;
+                }
+                case DOUBLE -> {
+                    double v = rs.getDouble(n);
+                    yield rs.wasNull() ? null : v;
+                }
+                case DEC2 -> {
+                    String s = rs.getString(n);
+                    yield s == null ? null : new BigDecimal(s).setScale(2, RoundingMode.HALF_EVEN);
+                }
+                case BOOL -> {
+                    boolean v = rs.getBoolean(n);
+                    yield rs.wasNull() ? null : v;
+                }
+                case TIME -> d.instant(rs, n);
+                case JSONB -> {
+                    String s = rs.getString(n);
+                    yield s == null ? null : sortedJson(s);
+                }
+                case BYTES -> {
+                    byte[] b = rs.getBytes(n);
+                    yield b == null ? null : Base64.getEncoder().encodeToString(b);
+                }
+            };
+        }
+        return row;
+    }
+
+    // ---- portable -> file ----------------------------------------------------------------------
+
+    static void write(JsonGenerator g, Table table, Object[] row) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("type", table.type());
+        // Columns sit in their own object: several tables have a column named "type" themselves.
+        g.writeObjectFieldStart("row");
+        for (int i = 0; i < row.length; i++) {
+            Object v = row[i];
+            if (v == null) {
+                continue;
+            }
+            Column c = table.columns().get(i);
+            g.writeFieldName(c.name());
+            switch (c.kind()) {
+                case ID, TIME -> g.writeString(v.toString());
+                case TEXT, JSONTEXT, BYTES -> g.writeString((String) v);
+                case LONG -> g.writeNumber((Long) v);
+                case DOUBLE -> g.writeNumber((Double) v);
+                case DEC2 -> g.writeNumber((BigDecimal) v);
+                case BOOL -> g.writeBoolean((Boolean) v);
+                case JSONB -> g.writeRawValue((String) v);
+            }
+        }
+        g.writeEndObject();
+        g.writeEndObject();
+    }
+
+    // ---- file -> portable (validated) ----------------------------------------------------------
+
+    /** A parsed record: its portable values and what is bound on insert (JSON columns bind their stored form). */
+    record Parsed(Table table, Object[] values, Object[] bind) {}
+
+    static Parsed parse(Table table, JsonNode envelope, String where) {
+        for (Iterator<String> it = envelope.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!name.equals("type") && !name.equals("row")) {
+                throw new InvalidInputException(where + name, "is not a field of a record (only type and row are)");
+            }
+        }
+        JsonNode record = envelope.get("row");
+        if (record == null || !record.isObject()) {
+            throw new InvalidInputException(where + table.type() + ".row", "is required: an object holding the row's columns");
+        }
+        int n = table.columns().size();
+        Object[] values = new Object[n];
+        Object[] bind = new Object[n];
+        for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> f = it.next();
+            if (table.index(f.getKey()) < 0) {
+                throw new InvalidInputException(where + table.type() + "." + f.getKey(), "is not a column of " + table.type());
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            Column c = table.columns().get(i);
+            String field = where + table.type() + "." + c.name();
+            JsonNode node = record.get(c.name());
+            if (node == null || node.isNull()) {
+                if (c.required()) {
+                    throw new InvalidInputException(field, "is required");
+                }
+                continue;
+            }
+            Object v = value(c, node, field);
+            values[i] = v;
+            bind[i] = v;
+            if (c.kind() == PortableSchema.Kind.JSONB) {
+                String stored = Json.write(field, toObject(node, field)).text();
+                bind[i] = stored;
+                values[i] = sortedJson(stored);
+            }
+        }
+        return new Parsed(table, values, bind);
+    }
+
+    private static Object toObject(JsonNode node, String field) {
+        try {
+            return Json.MAPPER.treeToValue(node, Object.class);
+        } catch (IOException e) {
+            throw new InvalidInputException(field, "is not a JSON value: " + e.getMessage());
+        }
+    }
+
+    private static Object value(Column c, JsonNode node, String field) {
+        switch (c.kind()) {
+            case ID -> {
+                String s = textual(node, field);
+                try {
+                    return UUID.fromString(s);
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException(field, "is not a UUID: " + s);
+                }
+            }
+            case TEXT -> {
+                String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
+                if (c.values() != null && !c.values().contains(s)) {
+                    throw new InvalidInputException(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + s);
+                }
+                return s;
+            }
+            case JSONTEXT -> {
+                String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
+                try {
+                    Json.MAPPER.readTree(s);
+                } catch (IOException e) {
+                    throw new InvalidInputException(field, "is not JSON text");
+                }
+                return s;
+            }
+            case LONG -> {
+                if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+                    throw new InvalidInputException(field, "must be an integer, was " + node);
+                }
+                long v = node.longValue();
+                range(c, v, field);
+                return v;
+            }
+            case DOUBLE -> {
+                if (!node.isNumber() || !Double.isFinite(node.doubleValue())) {
+                    throw new InvalidInputException(field, "must be a finite number, was " + node);
+                }
+                double v = node.doubleValue();
+                range(c, v, field);
+                return v;
+            }
+            case DEC2 -> {
+                if (!node.isNumber()) {
+                    throw new InvalidInputException(field, "must be a number, was " + node);
+                }
+                BigDecimal v = node.decimalValue().stripTrailingZeros();
+                if (v.scale() > 2) {
+                    throw new InvalidInputException(field, "has more than 2 decimal places: " + node);
+                }
+                range(c, v.doubleValue(), field);
+                return v.setScale(2, RoundingMode.UNNECESSARY);
+            }
+            case BOOL -> {
+                if (!node.isBoolean()) {
+                    throw new InvalidInputException(field, "must be true or false, was " + node);
+                }
+                return node.booleanValue();
+            }
+            case TIME -> {
+                String s = textual(node, field);
+                Instant t;
+                try {
+                    t = Instant.parse(s);
+                } catch (DateTimeParseException e) {
+                    throw new InvalidInputException(field, "is not an ISO-8601 UTC time: " + s);
+                }
+                if (t.getNano() % 1000 != 0) {
+                    throw new InvalidInputException(field, "has sub-microsecond digits, which neither database stores: " + s);
+                }
+                if (t.isBefore(Limits.MIN_INSTANT) || t.isAfter(Limits.MAX_INSTANT)) {
+                    throw new InvalidInputException(field, "is outside " + Limits.MIN_INSTANT + " .. " + Limits.MAX_INSTANT + ": " + s);
+                }
+                return t;
+            }
+            case BYTES -> {
+                String s = textual(node, field);
+                try {
+                    return Base64.getEncoder().encodeToString(Base64.getDecoder().decode(s));
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidInputException(field, "is not base64");
+                }
+            }
+            case JSONB -> {
+                return null;
+            }
+        }
+        throw new IllegalStateException(c.kind().toString());
+    }
+
+    private static void range(Column c, double v, String field) {
+        if (c.min() != null && v < c.min() || c.max() != null && v > c.max()) {
+            throw new InvalidInputException(field, "must be " + (c.max() == null ? "at least " + fmt(c.min())
+                    : "between " + fmt(c.min()) + " and " + fmt(c.max())) + ", was " + v);
+        }
+    }
+
+    private static String fmt(Double d) {
+        return d == Math.rint(d) ? String.valueOf(d.longValue()) : d.toString();
+    }
+
+    private static String textual(JsonNode node, String field) {
+        if (!node.isTextual()) {
+            throw new InvalidInputException(field, "must be a string, was " + node);
+        }
+        return node.textValue();
+    }
+
+    // ---- portable -> database ------------------------------------------------------------------
+
+    static void bind(PreparedStatement ps, int pos, Column c, Object v, Dialect d) throws SQLException {
+        boolean pg = d == Dialect.POSTGRESQL;
+        switch (c.kind()) {
+            case ID -> d.bindOptionalUuid(ps, pos, (UUID) v);
+            case TEXT, JSONTEXT -> {
+                if (v == null) {
+                    ps.setNull(pos, Types.VARCHAR);
+                } else {
+                    ps.setString(pos, (String) v);
+                }
+            }
+            case LONG -> Dialect.bindLong(ps, pos, (Long) v);
+            case DOUBLE -> {
+                if (v == null) {
+                    ps.setNull(pos, Types.DOUBLE);
+                } else {
+                    ps.setDouble(pos, (Double) v);
+                }
+            }
+            case DEC2 -> {
+                if (v == null) {
+                    ps.setNull(pos, Types.NUMERIC);
+                } else if (pg) {
+                    ps.setBigDecimal(pos, (BigDecimal) v);
+                } else {
+                    // What the assistant store writes on SQLite: NUMERIC affinity keeps the value as a REAL.
+                    ps.setDouble(pos, ((BigDecimal) v).doubleValue());
+                }
+            }
+            case BOOL -> {
+                if (v == null) {
+                    ps.setNull(pos, Types.BOOLEAN);
+                } else {
+                    ps.setBoolean(pos, (Boolean) v);
+                }
+            }
+            case TIME -> {
+                if (v == null) {
+                    ps.setNull(pos, pg ? Types.TIMESTAMP_WITH_TIMEZONE : Types.BIGINT);
+                } else {
+                    d.bindInstant(ps, pos, (Instant) v);
+                }
+            }
+            case JSONB -> {
+                if (v == null) {
+                    ps.setNull(pos, pg ? Types.OTHER : Types.VARCHAR);
+                } else {
+                    d.bindJson(ps, pos, (String) v);
+                }
+            }
+            case BYTES -> {
+                if (v == null) {
+                    ps.setNull(pos, pg ? Types.BINARY : Types.BLOB);
+                } else {
+                    ps.setBytes(pos, Base64.getDecoder().decode((String) v));
+                }
+            }
+        }
+    }
+}

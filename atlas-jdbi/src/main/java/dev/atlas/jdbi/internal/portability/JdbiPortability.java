@@ -1,0 +1,708 @@
+package dev.atlas.jdbi.internal.portability;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.StorageException;
+import dev.atlas.asset.BlobStore;
+import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.Db;
+import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.Json;
+import dev.atlas.jdbi.internal.SearchText;
+import dev.atlas.jdbi.internal.portability.Codec.Parsed;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
+import dev.atlas.portability.EraseReport;
+import dev.atlas.portability.ExportReport;
+import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportReport;
+import dev.atlas.portability.Portability;
+import org.jdbi.v3.core.Handle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order
+ * (on PostgreSQL in one read transaction, so the file is one snapshot). Import spools its input to
+ * a temporary file and reads it twice: the first pass validates every record, checks every
+ * reference and compares every id that already exists, so nothing is written unless the whole
+ * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
+ * rows per transaction. Erase deletes table by table, children first, {@link #BATCH} rows per
+ * transaction, with the conditions {@link Scope} shares with export.
+ */
+public final class JdbiPortability implements Portability {
+    private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
+    static final int BATCH = 2_000;
+    private static final int LOOKUP = 500;
+    public static final String HEADER_TYPE = "atlas-export";
+    public static final int VERSION = 1;
+
+    private final Db db;
+    private final String tenant;
+    private final BlobStore blobs;
+
+    public JdbiPortability(Db db, String tenant, BlobStore blobs) {
+        this.db = db;
+        this.tenant = tenant;
+        this.blobs = blobs;
+    }
+
+    private Scope scope(ExportScope s) {
+        Check.notNull("scope", s);
+        if (s.owner() != null) {
+            return Scope.owner(s.owner());
+        }
+        if (s.conversation() != null) {
+            requireConversation(s.conversation());
+            return Scope.conversation(s.conversation());
+        }
+        return Scope.tenant();
+    }
+
+    private void requireConversation(UUID id) {
+        boolean found = db.read(h -> h.createQuery("SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND id = :id")
+                .bind("t", tenant).bind("id", id).mapTo(Long.class).one()) > 0;
+        if (!found) {
+            throw new NotFoundException("conversation", id, "conversationId");
+        }
+    }
+
+    // ---- export --------------------------------------------------------------------------------
+
+    @Override
+    public ExportReport exportTo(OutputStream out, ExportScope exportScope) {
+        db.checkOpen();
+        Check.notNull("out", out);
+        Scope scope = scope(exportScope);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        try {
+            JsonGenerator g = Codec.SORTED.getFactory().createGenerator(out);
+            g.setPrettyPrinter(new MinimalPrettyPrinter("\n"));
+            g.writeStartObject();
+            g.writeStringField("type", HEADER_TYPE);
+            g.writeNumberField("version", VERSION);
+            g.writeEndObject();
+            db.readConsistent(h -> {
+                for (Table table : PortableSchema.TABLES) {
+                    long n = exportTable(h, table, scope, g);
+                    if (n > 0) {
+                        counts.put(table.type(), n);
+                    }
+                }
+                return null;
+            });
+            g.writeRaw('\n');
+            g.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("export: writing the output failed", e);
+        } catch (UncheckedIOException e) {
+            throw e;
+        }
+        return new ExportReport(counts);
+    }
+
+    private String orderBy(Table table) {
+        // Text keys must sort the same on both databases for the files to be byte-identical.
+        List<String> parts = new ArrayList<>();
+        for (String col : table.orderBy().split(",\\s*")) {
+            Column c = table.column(col);
+            parts.add(c != null && c.kind() == PortableSchema.Kind.TEXT && db.dialect() == Dialect.POSTGRESQL ? col + " COLLATE \"C\"" : col);
+        }
+        return String.join(", ", parts);
+    }
+
+    private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
+        StringBuilder cols = new StringBuilder();
+        for (Column c : table.columns()) {
+            cols.append(cols.length() == 0 ? "" : ", ").append(c.name());
+        }
+        String sql = "SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND " + scope.condition(table.table(), true)
+                + " ORDER BY " + orderBy(table);
+        Dialect d = db.dialect();
+        var query = h.createQuery(sql).bindMap(scope.binds(tenant)).setFetchSize(1000);
+        if (table.table().equals("conversations")) {
+            // A tool thread must follow its parent whatever their ids: order the (few) conversations parents-first.
+            List<Object[]> rows = query.map((rs, ctx) -> Codec.read(table, rs, d)).list();
+            List<Object[]> ordered = parentsFirst(rows, table.index("id"), table.index("parent_conversation_id"));
+            for (Object[] row : ordered) {
+                writeRow(g, table, row);
+            }
+            return ordered.size();
+        }
+        long[] n = {0};
+        query.map((rs, ctx) -> Codec.read(table, rs, d)).forEach(row -> {
+            writeRow(g, table, row);
+            n[0]++;
+        });
+        return n[0];
+    }
+
+    private static void writeRow(JsonGenerator g, Table table, Object[] row) {
+        try {
+            Codec.write(g, table, row);
+        } catch (IOException e) {
+            throw new UncheckedIOException("export: writing the output failed", e);
+        }
+    }
+
+    static List<Object[]> parentsFirst(List<Object[]> rows, int idIndex, int parentIndex) {
+        Map<Object, Object[]> byId = new HashMap<>();
+        for (Object[] r : rows) {
+            byId.put(r[idIndex], r);
+        }
+        List<Object[]> out = new ArrayList<>(rows.size());
+        Set<Object> done = new HashSet<>();
+        for (Object[] r : rows) {
+            List<Object[]> chain = new ArrayList<>();
+            Object[] cur = r;
+            while (cur != null && !done.contains(cur[idIndex])) {
+                chain.add(cur);
+                done.add(cur[idIndex]);
+                Object parent = cur[parentIndex];
+                cur = parent == null ? null : byId.get(parent);
+            }
+            for (int i = chain.size() - 1; i >= 0; i--) {
+                out.add(chain.get(i));
+            }
+        }
+        return out;
+    }
+
+    // ---- import --------------------------------------------------------------------------------
+
+    @Override
+    public ImportReport importFrom(InputStream in) {
+        db.checkOpen();
+        Check.notNull("in", in);
+        Path spool = null;
+        try {
+            spool = Files.createTempFile("atlas-import", ".jsonl");
+            Files.copy(in, spool, StandardCopyOption.REPLACE_EXISTING);
+            Plan plan = validate(spool);
+            return write(spool, plan);
+        } catch (IOException e) {
+            throw new UncheckedIOException("import: reading the input failed", e);
+        } finally {
+            if (spool != null) {
+                try {
+                    Files.deleteIfExists(spool);
+                } catch (IOException e) {
+                    LOG.warn("could not delete the import spool file {}", spool, e);
+                }
+            }
+        }
+    }
+
+    /** What the first pass learnt: records to skip (already present, identical) and how many of each. */
+    private static final class Plan {
+        final BitSet skip = new BitSet();
+        final Map<String, Long> unchanged = new LinkedHashMap<>();
+        /** Assistants whose current revision was already set to the same value (their row matched but for a pending link). */
+        final Map<UUID, UUID> relink = new LinkedHashMap<>();
+    }
+
+    /** One record of many in a stream: what follows it is the next record, not trailing garbage. */
+    private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.MAPPER.reader()
+            .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** Reads records one by one with their line numbers. */
+    private static final class Reader implements AutoCloseable {
+        final JsonParser p;
+        int index = -1;
+        int line;
+
+        Reader(Path file) throws IOException {
+            p = Json.MAPPER.getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+        }
+
+        /** The next record (after the header), or null at the end. */
+        JsonNode next() throws IOException {
+            JsonToken t = p.nextToken();
+            if (t == null) {
+                return null;
+            }
+            line = p.currentLocation().getLineNr();
+            if (t != JsonToken.START_OBJECT) {
+                throw new InvalidInputException("line " + line, "is not a JSON object");
+            }
+            index++;
+            return RECORD.readTree(p);
+        }
+
+        String where() {
+            return "line " + line + ": ";
+        }
+
+        @Override
+        public void close() throws IOException {
+            p.close();
+        }
+    }
+
+    private static Table tableOf(JsonNode record, String where) {
+        JsonNode type = record.get("type");
+        if (type == null || !type.isTextual()) {
+            throw new InvalidInputException(where + "type", "is required (a string naming the kind of row)");
+        }
+        Table table = PortableSchema.byType(type.textValue());
+        if (table == null) {
+            throw new InvalidInputException(where + "type", "is not a known row type: " + type.textValue());
+        }
+        return table;
+    }
+
+    private static void header(Reader r) throws IOException {
+        JsonNode h;
+        try {
+            h = r.next();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InvalidInputException("line 1", "is not JSON: " + e.getOriginalMessage());
+        }
+        if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
+            throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
+        }
+        if (h.path("version").asInt(-1) != VERSION) {
+            throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + h.get("version"));
+        }
+        r.index = -1;
+    }
+
+    private Plan validate(Path spool) throws IOException {
+        Plan plan = new Plan();
+        Map<String, Set<UUID>> seen = new HashMap<>();
+        // table -> id -> where it was referenced first, for references not (yet) seen in the file.
+        Map<String, Map<UUID, String>> unresolved = new HashMap<>();
+        Map<String, Map<UUID, String>> deferred = new HashMap<>();
+        List<Parsed> chunk = new ArrayList<>();
+        List<Integer> chunkIndex = new ArrayList<>();
+        List<String> chunkWhere = new ArrayList<>();
+        try (Reader r = new Reader(spool)) {
+            header(r);
+            while (true) {
+                JsonNode record;
+                try {
+                    record = r.next();
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new InvalidInputException("line " + e.getLocation().getLineNr(), "is not JSON: " + e.getOriginalMessage());
+                }
+                if (record == null) {
+                    break;
+                }
+                String where = r.where();
+                Table table = tableOf(record, where);
+                Parsed row = Codec.parse(table, record, where);
+                if (table.byId()) {
+                    UUID id = (UUID) row.values()[table.index("id")];
+                    if (!seen.computeIfAbsent(table.table(), k -> new HashSet<>()).add(id)) {
+                        throw new InvalidInputException(where + table.type() + ".id", id + " appears twice in the input");
+                    }
+                }
+                for (int i = 0; i < table.columns().size(); i++) {
+                    Column c = table.columns().get(i);
+                    Object v = row.values()[i];
+                    if (c.ref() == null || v == null) {
+                        continue;
+                    }
+                    if (c.deferred()) {
+                        deferred.computeIfAbsent(c.ref(), k -> new LinkedHashMap<>()).putIfAbsent((UUID) v, where + table.type() + "." + c.name());
+                    } else if (!seen.getOrDefault(c.ref(), Set.of()).contains(v)) {
+                        unresolved.computeIfAbsent(c.ref(), k -> new LinkedHashMap<>()).putIfAbsent((UUID) v, where + table.type() + "." + c.name());
+                    }
+                }
+                if (!chunk.isEmpty() && chunk.get(0).table() != table || chunk.size() >= LOOKUP) {
+                    compareExisting(chunk, chunkIndex, chunkWhere, plan);
+                }
+                chunk.add(row);
+                chunkIndex.add(r.index);
+                chunkWhere.add(where);
+            }
+            compareExisting(chunk, chunkIndex, chunkWhere, plan);
+        }
+        for (Map.Entry<String, Map<UUID, String>> e : deferred.entrySet()) {
+            Set<UUID> inFile = seen.getOrDefault(e.getKey(), Set.of());
+            e.getValue().keySet().removeIf(inFile::contains);
+            unresolved.computeIfAbsent(e.getKey(), k -> new LinkedHashMap<>()).putAll(e.getValue());
+        }
+        for (Map.Entry<String, Map<UUID, String>> e : unresolved.entrySet()) {
+            checkExist(e.getKey(), e.getValue());
+        }
+        return plan;
+    }
+
+    private void checkExist(String table, Map<UUID, String> refs) {
+        List<UUID> ids = new ArrayList<>(refs.keySet());
+        for (int i = 0; i < ids.size(); i += LOOKUP) {
+            List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
+            Set<UUID> found = new HashSet<>(db.read(h -> h.createQuery("SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
+                    .bind("t", tenant).bindList("ids", part).map((rs, ctx) -> db.dialect().uuid(rs, "id")).list()));
+            for (UUID id : part) {
+                if (!found.contains(id)) {
+                    throw new InvalidInputException(refs.get(id), "refers to " + PortableSchema.byTable(table).type() + " " + id
+                            + ", which is neither earlier in the input nor in this tenant");
+                }
+            }
+        }
+    }
+
+    /** Marks the chunk's rows that already exist identically; fails on one that exists with other values. */
+    private void compareExisting(List<Parsed> chunk, List<Integer> indexes, List<String> wheres, Plan plan) {
+        if (chunk.isEmpty()) {
+            return;
+        }
+        Table table = chunk.get(0).table();
+        Map<List<Object>, Object[]> existing = existing(table, chunk);
+        for (int i = 0; i < chunk.size(); i++) {
+            Parsed row = chunk.get(i);
+            Object[] have = existing.get(key(table, row.values()));
+            if (have == null) {
+                continue;
+            }
+            for (int c = 0; c < have.length; c++) {
+                Column col = table.columns().get(c);
+                if (java.util.Objects.equals(have[c], row.values()[c])) {
+                    continue;
+                }
+                if (col.deferred() && have[c] == null) {
+                    // An earlier import stopped before linking the current revision: link it now.
+                    plan.relink.put((UUID) row.values()[table.index("id")], (UUID) row.values()[c]);
+                    continue;
+                }
+                throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + describeKey(table, row.values())
+                        + " already exists in this tenant with a different " + col.name());
+            }
+            plan.skip.set(indexes.get(i));
+            plan.unchanged.merge(table.type(), 1L, Long::sum);
+        }
+        chunk.clear();
+        indexes.clear();
+        wheres.clear();
+    }
+
+    private static List<Object> key(Table table, Object[] values) {
+        List<Object> k = new ArrayList<>(table.key().size());
+        for (String col : table.key()) {
+            k.add(values[table.index(col)]);
+        }
+        return k;
+    }
+
+    private static String describeKey(Table table, Object[] values) {
+        List<Object> k = key(table, values);
+        return k.size() == 1 ? String.valueOf(k.get(0)) : k.toString();
+    }
+
+    private Map<List<Object>, Object[]> existing(Table table, List<Parsed> chunk) {
+        StringBuilder cols = new StringBuilder();
+        for (Column c : table.columns()) {
+            cols.append(cols.length() == 0 ? "" : ", ").append(c.name());
+        }
+        Map<List<Object>, Object[]> out = new HashMap<>();
+        Dialect d = db.dialect();
+        if (table.byId()) {
+            List<Object> ids = new ArrayList<>(chunk.size());
+            for (Parsed p : chunk) {
+                ids.add(p.values()[table.index("id")]);
+            }
+            db.read(h -> h.createQuery("SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND id IN (<ids>)")
+                    .bind("t", tenant).bindList("ids", ids).map((rs, ctx) -> Codec.read(table, rs, d)).list())
+                    .forEach(row -> out.put(key(table, row), row));
+            return out;
+        }
+        // memory_tags and vector_models: few rows, looked up one key at a time.
+        db.read(h -> {
+            for (Parsed p : chunk) {
+                StringBuilder where = new StringBuilder();
+                var q = h.createQuery("SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND "
+                        + String.join(" AND ", table.key().stream().map(k -> k + " = :" + k).toList()));
+                q.bind("t", tenant);
+                for (String k : table.key()) {
+                    q.bind(k, p.values()[table.index(k)]);
+                }
+                q.map((rs, ctx) -> Codec.read(table, rs, d)).list().forEach(row -> out.put(key(table, row), row));
+            }
+            return null;
+        });
+        return out;
+    }
+
+    private ImportReport write(Path spool, Plan plan) throws IOException {
+        Map<String, Long> imported = new LinkedHashMap<>();
+        Map<UUID, UUID> links = new LinkedHashMap<>(plan.relink);
+        List<Parsed> batch = new ArrayList<>(BATCH);
+        try (Reader r = new Reader(spool)) {
+            header(r);
+            for (JsonNode record = r.next(); record != null; record = r.next()) {
+                if (plan.skip.get(r.index)) {
+                    continue;
+                }
+                String where = r.where();
+                batch.add(Codec.parse(tableOf(record, where), record, where));
+                if (batch.size() >= BATCH) {
+                    insert(batch, links, imported);
+                    batch.clear();
+                }
+            }
+        }
+        insert(batch, links, imported);
+        if (!links.isEmpty()) {
+            db.write(h -> {
+                link(h, links, true);
+                return null;
+            });
+        }
+        return new ImportReport(imported, plan.unchanged);
+    }
+
+    private void insert(List<Parsed> batch, Map<UUID, UUID> links, Map<String, Long> imported) {
+        if (batch.isEmpty() && links.isEmpty()) {
+            return;
+        }
+        Map<String, Long> counts = new LinkedHashMap<>();
+        try {
+            db.write(h -> {
+                counts.clear();
+                int from = 0;
+                while (from < batch.size()) {
+                    Table table = batch.get(from).table();
+                    int to = from;
+                    while (to < batch.size() && batch.get(to).table() == table) {
+                        to++;
+                    }
+                    insertRun(h, table, batch.subList(from, to), links);
+                    counts.merge(table.type(), (long) (to - from), Long::sum);
+                    from = to;
+                }
+                link(h, links, false);
+                return null;
+            });
+        } catch (StorageException e) {
+            if (isUniqueViolation(e)) {
+                throw new ConflictException("input", "a row conflicts with a stored row on a unique key other than its id: " + e.getMessage());
+            }
+            throw e;
+        }
+        counts.forEach((k, v) -> imported.merge(k, v, Long::sum));
+    }
+
+    private static boolean isUniqueViolation(StorageException e) {
+        String msg = String.valueOf(e.getMessage());
+        return "23505".equals(e.sqlState()) || msg.contains("UNIQUE constraint failed") || msg.contains("PRIMARY KEY");
+    }
+
+    /** Sets the current revision of assistants inserted without it, once that revision is stored. */
+    private void link(Handle h, Map<UUID, UUID> links, boolean all) {
+        for (var it = links.entrySet().iterator(); it.hasNext(); ) {
+            var e = it.next();
+            int n = h.createUpdate("UPDATE <p>assistants SET current_revision_id = :rev WHERE tenant_id = :t AND id = :id"
+                            + " AND EXISTS (SELECT 1 FROM <p>assistant_revisions r WHERE r.tenant_id = :t AND r.id = :rev)")
+                    .bind("t", tenant).bind("id", e.getKey()).bind("rev", e.getValue()).execute();
+            if (n > 0 || all) {
+                it.remove();
+            }
+        }
+    }
+
+    private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, UUID> links) {
+        StringBuilder cols = new StringBuilder("tenant_id");
+        StringBuilder marks = new StringBuilder("?");
+        for (Column c : table.columns()) {
+            cols.append(", ").append(c.name());
+            marks.append(", ?");
+        }
+        if (table.derived() != null) {
+            cols.append(", ").append(table.derived());
+            marks.append(", ?");
+        }
+        String sql = "INSERT INTO " + db.prefix() + table.table() + " (" + cols + ") VALUES (" + marks + ")";
+        Dialect d = db.dialect();
+        int contentIndex = table.index("content");
+        Db.jdbc(h, sql, ps -> {
+            for (Parsed row : rows) {
+                ps.setString(1, tenant);
+                for (int i = 0; i < table.columns().size(); i++) {
+                    Column c = table.columns().get(i);
+                    Object v = row.bind()[i];
+                    if (c.deferred() && v != null) {
+                        links.put((UUID) row.values()[table.index("id")], (UUID) v);
+                        v = null;
+                    }
+                    Codec.bind(ps, i + 2, c, v, d);
+                }
+                if (table.derived() != null) {
+                    ps.setString(table.columns().size() + 2, SearchText.index((String) row.values()[contentIndex]));
+                }
+                ps.addBatch();
+            }
+            ps.executeBatch();
+            return null;
+        });
+    }
+
+    // ---- erase ---------------------------------------------------------------------------------
+
+    /** Tables in the order erase deletes them: every row before the rows it references. */
+    static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
+            "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
+            "credentials", "conversations", "assistant_revisions", "assistants");
+
+    @Override
+    public EraseReport eraseOwner(Owner owner, boolean dryRun) {
+        db.checkOpen();
+        Check.notNull("owner", owner);
+        Scope scope = Scope.owner(owner);
+        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+    }
+
+    @Override
+    public EraseReport eraseConversation(UUID conversationId, boolean dryRun) {
+        db.checkOpen();
+        Check.notNull("conversationId", conversationId);
+        requireConversation(conversationId);
+        Scope scope = Scope.conversation(conversationId);
+        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+    }
+
+    /**
+     * Assets attached to the scope's messages and to no message outside it: uploads that belong to
+     * these conversations only. Read before anything is deleted, since the attachments go first.
+     */
+    private List<UUID> exclusiveUploads(Scope scope) {
+        String inScope = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.conversation_id IN (" + scope.conversations() + ")";
+        return db.read(h -> h.createQuery("SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN ("
+                        + inScope + ") AND NOT EXISTS (SELECT 1 FROM <p>message_assets o WHERE o.tenant_id = :t AND o.asset_id = ma.asset_id"
+                        + " AND o.message_id NOT IN (" + inScope + "))")
+                .bindMap(scope.binds(tenant)).map((rs, ctx) -> db.dialect().uuid(rs, "asset_id")).list());
+    }
+
+    private EraseReport erase(Scope scope, boolean dryRun) {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (String table : ERASE_ORDER) {
+            String condition = scope.condition(table, false);
+            long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
+            if (n > 0) {
+                counts.merge(table, n, Long::sum);
+            }
+            if (dryRun && table.equals("assets") && n > 0) {
+                counts.put("asset_blobs", n);
+            }
+        }
+        return new EraseReport(dryRun, counts);
+    }
+
+    private <Q extends org.jdbi.v3.core.statement.SqlStatement<Q>> Q bindScope(Q q, Scope scope) {
+        q.bindMap(scope.binds(tenant));
+        if (scope.uploadIds() != null && !scope.uploadIds().isEmpty()) {
+            q.bindList("uploads", scope.uploadIds());
+        }
+        return q;
+    }
+
+    private long countRows(String table, String condition, Scope scope) {
+        return db.read(h -> bindScope(h.createQuery("SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND " + condition), scope)
+                .mapTo(Long.class).one());
+    }
+
+    private long deleteRows(String table, String condition, Scope scope, Map<String, Long> counts) {
+        if (table.equals("memory_tags")) {
+            // No id column; an owner's tags are few.
+            return db.write(h -> bindScope(h.createUpdate("DELETE FROM <p>memory_tags WHERE tenant_id = :t AND " + condition), scope).execute());
+        }
+        if (table.equals("assistant_revisions")) {
+            // The assistants point at their current revision: unlink them before their revisions go.
+            db.write(h -> bindScope(h.createUpdate("UPDATE <p>assistants SET current_revision_id = NULL WHERE tenant_id = :t AND "
+                    + scope.condition("assistants", false)), scope).execute());
+        }
+        String order = switch (table) {
+            // Retry replies point at earlier messages of their conversation: the latest go first.
+            case "messages" -> " ORDER BY x.sequence DESC";
+            // A rollback revision points at an earlier one.
+            case "assistant_revisions" -> " ORDER BY x.number DESC";
+            default -> "";
+        };
+        // A tool thread's parent goes only once the thread is gone.
+        String leaves = table.equals("conversations")
+                ? " AND NOT EXISTS (SELECT 1 FROM <p>conversations k WHERE k.tenant_id = :t AND k.parent_conversation_id = x.id)" : "";
+        // The scope's conditions name the table's columns bare; inside FROM <table> x they resolve to x.
+        String select = "SELECT x.id FROM <p>" + table + " x WHERE x.tenant_id = :t AND " + condition + leaves + order + " LIMIT " + BATCH;
+        long total = 0;
+        while (true) {
+            List<String> keys = new ArrayList<>();
+            int n = db.write(h -> {
+                keys.clear();
+                List<UUID> ids = bindScope(h.createQuery(select), scope).map((rs, ctx) -> db.dialect().uuid(rs, "id")).list();
+                if (ids.isEmpty()) {
+                    return 0;
+                }
+                if (table.equals("assets")) {
+                    keys.addAll(h.createQuery("SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)")
+                            .bind("t", tenant).bindList("ids", ids).mapTo(String.class).list());
+                    recordPurgedBlobs(h, keys);
+                }
+                return h.createUpdate("DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
+                        .bind("t", tenant).bindList("ids", ids).execute();
+            });
+            total += n;
+            if (!keys.isEmpty()) {
+                counts.merge("asset_blobs", deleteBlobs(keys), Long::sum);
+            }
+            if (n == 0) {
+                return total;
+            }
+        }
+    }
+
+    private void recordPurgedBlobs(Handle h, List<String> keys) {
+        var batch = h.prepareBatch("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at) VALUES (:t, :key, :now, :now)"
+                + " ON CONFLICT (tenant_id, blob_key) DO NOTHING");
+        for (String key : keys) {
+            batch.bind("t", tenant).bind("key", key).bind("now", db.now()).add();
+        }
+        batch.execute();
+    }
+
+    /** Bytes go only after their rows are committed; a blob that cannot be deleted keeps its claimed intent for cleanupOrphanBlobs. */
+    private long deleteBlobs(List<String> keys) {
+        long deleted = 0;
+        List<String> gone = new ArrayList<>();
+        for (String key : keys) {
+            try {
+                blobs.delete(key);
+                deleted++;
+                gone.add(key);
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
+            }
+        }
+        for (int i = 0; i < gone.size(); i += LOOKUP) {
+            List<String> part = gone.subList(i, Math.min(gone.size(), i + LOOKUP));
+            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
+                    .bind("t", tenant).bindList("keys", part).execute());
+        }
+        return deleted;
+    }
+}

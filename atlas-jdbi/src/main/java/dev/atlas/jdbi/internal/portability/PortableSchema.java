@@ -1,0 +1,241 @@
+package dev.atlas.jdbi.internal.portability;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The tables an export holds, in the order it writes them (a row's parents before it), with every
+ * stored column, its portable kind and its constraints. Import validates against this, export reads
+ * through it, and the round-trip test compares exactly these tables. A new table or column is
+ * portable once it is declared here.
+ */
+public final class PortableSchema {
+    private PortableSchema() {}
+
+    /** How a column is read, written to JSON and bound. */
+    public enum Kind { ID, TEXT, LONG, DOUBLE, DEC2, BOOL, TIME, JSONB, JSONTEXT, BYTES }
+
+    /**
+     * One column. {@code min}/{@code max} bound numbers, {@code values} lists an enum's values,
+     * {@code ref} names the table a reference points into (checked on import), {@code deferred}
+     * marks the one reference that may point forward (an assistant's current revision).
+     */
+    public record Column(String name, Kind kind, boolean required, Double min, Double max, Set<String> values, String ref,
+                         boolean deferred) {
+        Column ref(String table) {
+            return new Column(name, kind, required, min, max, values, table, deferred);
+        }
+
+        Column deferredRef(String table) {
+            return new Column(name, kind, required, min, max, values, table, true);
+        }
+
+        Column min(double v) {
+            return new Column(name, kind, required, v, max, values, ref, deferred);
+        }
+
+        Column range(double lo, double hi) {
+            return new Column(name, kind, required, lo, hi, values, ref, deferred);
+        }
+    }
+
+    /**
+     * One table: {@code type} is the record type in the file, {@code key} the columns identifying a
+     * row (the id for all but two), {@code orderBy} the export order, {@code derived} a column Atlas
+     * computes from {@code content} on import ({@code search_text}).
+     */
+    public record Table(String type, String table, List<Column> columns, List<String> key, String orderBy, String derived) {
+        public Column column(String name) {
+            for (Column c : columns) {
+                if (c.name().equals(name)) {
+                    return c;
+                }
+            }
+            return null;
+        }
+
+        public int index(String name) {
+            for (int i = 0; i < columns.size(); i++) {
+                if (columns.get(i).name().equals(name)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        public boolean byId() {
+            return key.equals(List.of("id"));
+        }
+    }
+
+    private static Column c(String name, Kind kind, boolean required) {
+        return new Column(name, kind, required, null, null, null, null, false);
+    }
+
+    private static Column id() {
+        return c("id", Kind.ID, true);
+    }
+
+    private static Column id(String name) {
+        return c(name, Kind.ID, false);
+    }
+
+    private static Column reqId(String name) {
+        return c(name, Kind.ID, true);
+    }
+
+    private static Column text(String name) {
+        return c(name, Kind.TEXT, false);
+    }
+
+    private static Column req(String name) {
+        return c(name, Kind.TEXT, true);
+    }
+
+    private static Column en(String name, String... values) {
+        return new Column(name, Kind.TEXT, true, null, null, Set.copyOf(Arrays.asList(values)), null, false);
+    }
+
+    private static Column count(String name) {
+        return c(name, Kind.LONG, false).min(0);
+    }
+
+    private static Column reqLong(String name, double min) {
+        return c(name, Kind.LONG, true).min(min);
+    }
+
+    private static Column time(String name) {
+        return c(name, Kind.TIME, false);
+    }
+
+    private static Column reqTime(String name) {
+        return c(name, Kind.TIME, true);
+    }
+
+    private static Column json(String name) {
+        return c(name, Kind.JSONB, true);
+    }
+
+    private static final String[] RUN = {"pending", "queued", "processing", "completed", "failed", "cancelled"};
+
+    private static List<Column> usage() {
+        return List.of(count("input_tokens"), count("output_tokens"), count("reasoning_tokens"), count("cached_tokens"),
+                count("cache_write_tokens"));
+    }
+
+    private static List<Column> cols(Object... parts) {
+        List<Column> out = new ArrayList<>();
+        for (Object p : parts) {
+            if (p instanceof Column col) {
+                out.add(col);
+            } else {
+                @SuppressWarnings("unchecked")
+                List<Column> many = (List<Column>) p;
+                out.addAll(many);
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static Table t(String type, String table, String orderBy, List<Column> columns) {
+        return new Table(type, table, columns, List.of("id"), orderBy, null);
+    }
+
+    /** Every portable table, parents first. */
+    public static final List<Table> TABLES = List.of(
+            t("model_price", "model_prices", "id", cols(id(), req("provider"), req("model"),
+                    reqLong("input_micros_per_mtok", 0), reqLong("output_micros_per_mtok", 0), count("cached_micros_per_mtok"),
+                    count("cache_write_micros_per_mtok"), reqTime("valid_from"), reqTime("created_at"))),
+            new Table("vector_model", "vector_models", cols(req("model"), reqLong("dimension", 1), reqTime("created_at")),
+                    List.of("model"), "model", null),
+            t("graph_node", "graph_nodes", "id", cols(id(), req("node_key"), text("label"), text("type"), json("metadata"),
+                    reqTime("created_at"), reqTime("updated_at"))),
+            t("graph_edge", "graph_edges", "id", cols(id(), reqId("source_id").ref("graph_nodes"), reqId("target_id").ref("graph_nodes"),
+                    req("type"), c("weight", Kind.DOUBLE, true), json("metadata"), reqTime("created_at"), reqTime("updated_at"))),
+            t("assistant", "assistants", "id", cols(id(), req("slug"), req("name"), text("description"), c("is_active", Kind.BOOL, true),
+                    c("is_public", Kind.BOOL, true), text("owner_type"), text("owner_id"), text("default_model"),
+                    c("temperature", Kind.DEC2, false).range(0, 2), c("top_p", Kind.DEC2, false).range(0, 1),
+                    c("max_output_tokens", Kind.LONG, false).min(1), json("tools"), json("metadata"), reqLong("last_revision", 0),
+                    id("current_revision_id").deferredRef("assistant_revisions"), reqTime("created_at"), reqTime("updated_at"),
+                    time("deleted_at"))),
+            t("assistant_revision", "assistant_revisions", "assistant_id, number", cols(id(), reqId("assistant_id").ref("assistants"),
+                    reqLong("number", 1), en("kind", "published", "rollback"), id("rolled_back_to").ref("assistant_revisions"),
+                    req("system_prompt"), json("settings"), text("label"), text("author_type"), text("author_id"), reqTime("created_at"))),
+            t("conversation", "conversations", "id", cols(id(), req("owner_type"), req("owner_id"), text("agent"), id("assistant_id"),
+                    en("type", "user", "tool"), id("parent_conversation_id").ref("conversations"), id("parent_tool_call_id"),
+                    text("title"), text("summary"), en("status", "open", "archived", "closed"), json("metadata"),
+                    reqLong("last_sequence", 0), time("last_message_at"), reqTime("activity_at"), time("archived_at"), time("closed_at"),
+                    reqTime("created_at"), reqTime("updated_at"), time("deleted_at"), id("assistant_revision_id"), text("external_key"))),
+            t("execution", "executions", "id", cols(id(), id("conversation_id").ref("conversations"), id("assistant_revision_id"),
+                    req("provider"), req("model"), text("agent"), req("type"), en("status", RUN), usage(), count("cost_pico"),
+                    text("error"), json("metadata"), text("provider_response_id"), time("started_at"), time("completed_at"),
+                    count("duration_ms"), count("first_token_ms"), reqTime("created_at"), reqTime("updated_at"))),
+            t("execution_step", "execution_steps", "execution_id, sequence", cols(id(), reqId("execution_id").ref("executions"),
+                    reqLong("sequence", 1), en("status", RUN), text("content"), text("reasoning"), text("finish_reason"), text("error"),
+                    usage(), reqTime("started_at"), time("completed_at"), count("duration_ms"), reqTime("created_at"),
+                    reqTime("updated_at"))),
+            t("tool_call", "execution_tool_calls", "id", cols(id(), reqId("execution_id").ref("executions"),
+                    reqId("step_id").ref("execution_steps"), text("provider_call_id"), reqLong("call_index", 0), req("name"),
+                    en("type", "local", "mcp", "provider"), c("arguments", Kind.JSONTEXT, true), text("result"), en("status", RUN),
+                    text("error"), reqTime("started_at"), time("completed_at"), count("duration_ms"), reqTime("created_at"),
+                    reqTime("updated_at"))),
+            new Table("message", "messages", cols(id(), reqId("conversation_id").ref("conversations"), reqLong("sequence", 1),
+                    en("role", "system", "user", "assistant", "tool"), en("content_type", "text", "json"), req("content"),
+                    en("status", "queued", "processing", "delivered", "failed"), text("failure_reason"), c("is_active", Kind.BOOL, true),
+                    text("client_message_id"), text("author_type"), text("author_id"), text("agent"), id("parent_id").ref("messages"),
+                    id("execution_id"), id("step_id"), json("metadata"), time("read_at"), time("edited_at"), reqTime("created_at"),
+                    reqTime("updated_at"), time("deleted_at")), List.of("id"), "conversation_id, sequence", "search_text"),
+            t("message_event", "message_events", "id", cols(id(), reqId("conversation_id").ref("conversations"),
+                    reqId("message_id").ref("messages"), en("type", "created", "edited", "deleted", "status_changed", "activated"),
+                    json("details"), reqTime("created_at"))),
+            t("asset", "assets", "id", cols(id(), req("type"), text("mime_type"), req("filename"), req("blob_key"),
+                    reqLong("size_bytes", 0), req("sha256"), text("owner_type"), text("owner_id"), text("agent"),
+                    id("execution_id").ref("executions"), id("tool_call_id").ref("execution_tool_calls"), text("description"),
+                    json("metadata"), reqTime("created_at"), reqTime("updated_at"), time("deleted_at"))),
+            t("message_asset", "message_assets", "id", cols(id(), reqId("message_id").ref("messages"), reqId("asset_id").ref("assets"),
+                    json("metadata"), reqTime("created_at"))),
+            t("voice_call", "voice_calls", "id", cols(id(), req("session_id"), id("conversation_id").ref("conversations"),
+                    id("execution_id").ref("executions"), text("owner_type"), text("owner_id"), text("agent"), req("provider"),
+                    req("model"), en("status", "active", "completed", "failed"), json("transcript"), text("summary"),
+                    count("duration_ms"), json("metadata"), reqTime("started_at"), time("completed_at"), reqTime("created_at"),
+                    reqTime("updated_at"))),
+            new Table("memory", "memories", cols(id(), req("owner_type"), req("owner_id"), text("agent"), req("kind"), req("content"),
+                    json("metadata"), c("importance", Kind.DOUBLE, true).range(0, 1), id("conversation_id"), id("message_id"),
+                    id("tool_call_id"), time("expires_at"), reqLong("revision", 1), reqTime("created_at"), reqTime("updated_at"),
+                    time("deleted_at")), List.of("id"), "id", "search_text"),
+            new Table("memory_tag", "memory_tags", cols(reqId("memory_id").ref("memories"), req("tag")), List.of("memory_id", "tag"),
+                    "memory_id, tag", null),
+            t("memory_revision", "memory_revisions", "memory_id, revision", cols(id(), reqId("memory_id").ref("memories"),
+                    reqLong("revision", 1), req("content"), reqTime("replaced_at"))),
+            t("vector", "vectors", "id", cols(id(), en("target_type", "message", "memory", "asset"), reqId("target_id"), req("model"),
+                    reqLong("dimension", 1), c("vector", Kind.BYTES, true), id("conversation_id"), reqTime("created_at"),
+                    reqTime("updated_at"))),
+            t("credential", "credentials", "id", cols(id(), req("owner_type"), req("owner_id"), req("name"), req("key_id"),
+                    c("nonce", Kind.BYTES, true), c("ciphertext", Kind.BYTES, true), reqTime("created_at"), reqTime("updated_at"))),
+            t("task", "tasks", "id", cols(id(), req("kind"), json("payload"), id("conversation_id"), id("message_id"), text("owner_type"),
+                    text("owner_id"), en("status", "pending", "running", "completed", "failed", "cancelled"), reqLong("attempts", 0),
+                    reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), id("claim_id"),
+                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))));
+
+    private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
+    private static final Map<String, Table> BY_TABLE = new LinkedHashMap<>();
+
+    static {
+        for (Table t : TABLES) {
+            BY_TYPE.put(t.type(), t);
+            BY_TABLE.put(t.table(), t);
+        }
+    }
+
+    public static Table byType(String type) {
+        return BY_TYPE.get(type);
+    }
+
+    public static Table byTable(String table) {
+        return BY_TABLE.get(table);
+    }
+}

@@ -1,0 +1,373 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.portability.EraseReport;
+import dev.atlas.portability.ExportReport;
+import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportReport;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Stream;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+
+/** Import, export and erase ({@link dev.atlas.portability.Portability}) on every database. */
+public abstract class PortabilityContract extends AtlasContract {
+    static final Owner ALICE = Owner.user("alice");
+    static final Owner BOB = Owner.user("bob");
+    static final String PREFIX = "atlas_";
+
+    @TempDir
+    Path blobDir;
+
+    protected PortabilityContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir)).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+    }
+
+    static byte[] export(Tenant t, ExportScope scope) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        t.portability().exportTo(out, scope);
+        return out.toByteArray();
+    }
+
+    static ImportReport importBytes(Tenant t, byte[] file) {
+        return t.portability().importFrom(new ByteArrayInputStream(file));
+    }
+
+    static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /** Every row of every Atlas table of {@code tenant}, as text, per table (sorted): an exact picture of what it holds. */
+    static Map<String, List<String>> rows(DataSource ds, String tenant) {
+        Map<String, List<String>> out = new TreeMap<>();
+        try (Connection c = ds.getConnection()) {
+            List<String> tables = new ArrayList<>();
+            try (ResultSet rs = c.getMetaData().getColumns(null, null, PREFIX + "%", "tenant_id")) {
+                while (rs.next()) {
+                    tables.add(rs.getString("TABLE_NAME"));
+                }
+            }
+            for (String t : tables) {
+                if (t.contains("search_fts")) {
+                    continue; // SQLite's contentless index: its rows are checked through search_keys
+                }
+                List<String> rows = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + t + " WHERE tenant_id = ?")) {
+                    ps.setString(1, tenant);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        int n = rs.getMetaData().getColumnCount();
+                        while (rs.next()) {
+                            StringBuilder b = new StringBuilder();
+                            for (int i = 1; i <= n; i++) {
+                                b.append(rs.getMetaData().getColumnName(i)).append('=').append(rs.getString(i)).append('|');
+                            }
+                            rows.add(b.toString());
+                        }
+                    }
+                }
+                rows.sort(null);
+                out.put(t, rows);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return out;
+    }
+
+    long count(String sql, Object... args) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    List<Path> blobFiles() {
+        try (Stream<Path> s = Files.walk(blobDir)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Tenant populated() {
+        Tenant acme = atlas.tenant("acme");
+        PortabilityFixture.populate(acme, BOB, "b", true, clock);
+        PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        return acme;
+    }
+
+    // ---- export and import ---------------------------------------------------------------------
+
+    @Test
+    @DisplayName("a tenant's export imports into an empty tenant (whose ids collide with the first's) and exports back byte-identical")
+    void roundTripIntoAnotherTenant() {
+        Tenant acme = populated();
+        byte[] file = export(acme, ExportScope.tenant());
+        assertThat(text(file)).startsWith("{\"type\":\"atlas-export\",\"version\":1}\n").endsWith("}\n");
+        ExportReport counts = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
+        assertThat(text(file).lines().count()).isEqualTo(1 + counts.total());
+        assertThat(counts.exported()).contains(entry("conversation", 4L), entry("message", 12L), entry("execution", 3L),
+                entry("execution_step", 2L), entry("tool_call", 2L), entry("asset", 4L), entry("message_asset", 2L),
+                entry("memory", 2L), entry("memory_tag", 4L), entry("memory_revision", 2L), entry("vector", 6L),
+                entry("vector_model", 1L), entry("assistant", 2L), entry("assistant_revision", 6L), entry("credential", 2L),
+                entry("task", 4L), entry("voice_call", 2L), entry("model_price", 1L), entry("graph_node", 2L), entry("graph_edge", 1L));
+        Map<String, List<String>> acmeBefore = rows(database.dataSource(), "acme");
+
+        Tenant beta = atlas.tenant("beta");
+        ImportReport report = importBytes(beta, file);
+
+        assertThat(report.imported()).isEqualTo(counts.exported());
+        assertThat(report.unchanged()).isEmpty();
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(file));
+        assertThat(rows(database.dataSource(), "acme")).isEqualTo(acmeBefore);
+        // What Atlas derives on write is derived on import too: the imported text is searchable.
+        assertThat(beta.search().text(dev.atlas.search.TextQuery.messages("shipped").limit(50))).hasSize(
+                acme.search().text(dev.atlas.search.TextQuery.messages("shipped").limit(50)).size());
+    }
+
+    @Test
+    @DisplayName("importing the same file again changes nothing and reports every row unchanged")
+    void reimportIsNoOp() {
+        Tenant acme = populated();
+        byte[] file = export(acme, ExportScope.tenant());
+        Tenant beta = atlas.tenant("beta");
+        ImportReport first = importBytes(beta, file);
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        ImportReport again = importBytes(beta, file);
+
+        assertThat(again.imported()).isEmpty();
+        assertThat(again.unchanged()).isEqualTo(first.imported());
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    private static String replaceLine(String file, String contains, String from, String to) {
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(contains)) {
+                lines.set(i, lines.get(i).replace(from, to));
+                return String.join("\n", lines) + "\n";
+            }
+        }
+        throw new AssertionError("no line contains " + contains);
+    }
+
+    private static int lineOf(String file, String contains) {
+        List<String> lines = file.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(contains)) {
+                return i + 1;
+            }
+        }
+        throw new AssertionError("no line contains " + contains);
+    }
+
+    @Test
+    @DisplayName("a stored id with other values is a ConflictException naming the line, type and column, before any row is written")
+    void conflictBeforeAnyWrite() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        // A new conversation first, then a known message with other content.
+        String fresh = "{\"type\":\"conversation\",\"row\":{\"id\":\"" + UUID.randomUUID() + "\",\"owner_type\":\"user\",\"owner_id\":\"carol\","
+                + "\"type\":\"user\"}}";
+        String changed = replaceLine(file, "\"content\":\"Your order shipped.\"", "Your order shipped.", "It sank.");
+        String input = changed.replaceFirst("\n", "\n" + fresh.replace(",\"type\":\"user\"}}", ",\"type\":\"user\",\"status\":\"open\",\"metadata\":{},"
+                + "\"last_sequence\":0,\"activity_at\":\"2026-01-01T00:00:00Z\",\"created_at\":\"2026-01-01T00:00:00Z\","
+                + "\"updated_at\":\"2026-01-01T00:00:00Z\"}}") + "\n");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        int line = lineOf(input, "It sank.");
+
+        assertThatThrownBy(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8)))
+                .isExactlyInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": message.content");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("invalid records fail with InvalidInputException naming line, type and field, and nothing is written")
+    void invalidRecordsNamed() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        int msg = lineOf(file, "\"content\":\"Your order shipped.\"");
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("line " + msg + ": message.colour", replaceLine(file, "Your order shipped.", "\"role\":", "\"colour\":1,\"role\":"));
+        cases.put("line " + msg + ": message.role", replaceLine(file, "Your order shipped.", "\"role\":\"assistant\"", "\"role\":\"robot\""));
+        cases.put("line " + msg + ": message.sequence", replaceLine(file, "Your order shipped.", "\"sequence\":", "\"sequence\":\"x\",\"_s\":"));
+        cases.put("line " + msg + ": message.created_at", replaceLine(file, "Your order shipped.", "\"created_at\":\"", "\"created_at\":\"yesterday\",\"_c\":\""));
+        cases.put("line " + msg + ": message.conversation_id", replaceLine(file, "Your order shipped.", "\"conversation_id\":\"",
+                "\"conversation_id\":\"" + UUID.randomUUID() + "\",\"_x\":\""));
+        cases.put("line " + msg + ": type", replaceLine(file, "Your order shipped.", "\"type\":\"message\"", "\"type\":\"letter\""));
+        cases.put("line 1: version", file.replaceFirst("\"version\":1", "\"version\":2"));
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            String input = c.getValue().replace(",\"_s\":", ",\"sequence_\":").replace(",\"_c\":", ",\"created_\":")
+                    .replace(",\"_x\":", ",\"conv_\":");
+            // The helper fields above would be unknown columns themselves: drop them so the named field is the only fault.
+            input = input.replaceAll(",\"(sequence_|created_|conv_)\":(\"[^\"]*\"|[0-9]+)", "");
+            String in = input;
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("an owner's export holds exactly the owner's rows; a conversation's export its tree and what hangs off it")
+    void scopes() {
+        Tenant acme = populated();
+        byte[] alice = export(acme, ExportScope.owner(ALICE));
+        long events = count("SELECT COUNT(*) FROM atlas_message_events e JOIN atlas_conversations c ON c.tenant_id = e.tenant_id"
+                + " AND c.id = e.conversation_id WHERE e.tenant_id = 'acme' AND c.owner_id = 'alice'");
+        Tenant gamma = atlas.tenant("gamma");
+        ImportReport imported = importBytes(gamma, alice);
+        assertThat(imported.imported()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(entry("conversation", 2L), entry("message", 6L),
+                entry("message_event", events), entry("execution", 1L), entry("execution_step", 1L), entry("tool_call", 1L),
+                entry("asset", 2L), entry("message_asset", 1L), entry("memory", 1L), entry("memory_tag", 2L), entry("memory_revision", 1L),
+                entry("vector", 3L), entry("vector_model", 1L), entry("assistant", 1L), entry("assistant_revision", 3L),
+                entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L)));
+        assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(alice));
+
+        UUID conversation = acme.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
+                .filter(c -> c.parentConversationId() == null).findFirst().orElseThrow().id();
+        ExportReport one = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.conversation(conversation));
+        assertThat(one.exported()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(entry("conversation", 2L), entry("message", 6L),
+                entry("message_event", events), entry("execution", 1L), entry("execution_step", 1L), entry("tool_call", 1L),
+                entry("asset", 2L), entry("message_asset", 1L), entry("vector", 2L), entry("vector_model", 1L), entry("task", 1L),
+                entry("voice_call", 1L)));
+        UUID foreign = conversation;
+        assertThatThrownBy(() -> atlas.tenant("beta").portability().exportTo(new ByteArrayOutputStream(), ExportScope.conversation(foreign)))
+                .isExactlyInstanceOf(NotFoundException.class);
+    }
+
+    // ---- erase -------------------------------------------------------------------------------
+
+    @Test
+    @DisplayName("erasing an owner deletes every row and blob of theirs, reports exact counts (a dry run the same, changing nothing), and leaves other owners and tenants untouched")
+    void eraseOwner() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        PortabilityFixture.populate(acme, BOB, "b", true, clock);
+        PortabilityFixture.populate(globex, ALICE, "g", true, clock);
+        Map<String, List<String>> acmeWithoutAlice = rows(database.dataSource(), "acme");
+        List<Path> blobsWithoutAlice = blobFiles();
+        PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        Map<String, List<String>> globexRows = rows(database.dataSource(), "globex");
+        long events = count("SELECT COUNT(*) FROM atlas_message_events e JOIN atlas_conversations c ON c.tenant_id = e.tenant_id"
+                + " AND c.id = e.conversation_id WHERE e.tenant_id = 'acme' AND c.owner_id = 'alice'");
+        Map<String, Long> expected = Map.ofEntries(entry("conversations", 2L), entry("messages", 6L), entry("message_events", events),
+                entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
+                entry("asset_blobs", 2L), entry("message_assets", 1L), entry("memories", 1L), entry("memory_tags", 2L),
+                entry("memory_revisions", 1L), entry("vectors", 3L), entry("assistants", 1L), entry("assistant_revisions", 3L),
+                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 1L));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        EraseReport dry = acme.portability().eraseOwner(ALICE, true);
+        assertThat(dry.dryRun()).isTrue();
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        EraseReport done = acme.portability().eraseOwner(ALICE, false);
+
+        assertThat(done.dryRun()).isFalse();
+        assertThat(done.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        sameRows(rows(database.dataSource(), "acme"), acmeWithoutAlice);
+        sameRows(rows(database.dataSource(), "globex"), globexRows);
+        assertThat(blobFiles()).isEqualTo(blobsWithoutAlice);
+        for (String table : List.of("conversations", "memories", "credentials", "tasks", "voice_calls", "assets", "assistants")) {
+            assertThat(count("SELECT COUNT(*) FROM atlas_" + table + " WHERE tenant_id = 'acme' AND owner_id = 'alice'")).as(table).isZero();
+        }
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND author_id = 'alice'")).isZero();
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("erasing a conversation deletes its tool threads, executions, assets (rows and bytes), vectors, voice calls and tasks, and nothing else")
+    void eraseConversation() {
+        Tenant acme = atlas.tenant("acme");
+        PortabilityFixture.populate(acme, BOB, "b", true, clock);
+        Map<String, List<String>> withoutAlice = rows(database.dataSource(), "acme");
+        List<Path> blobsWithoutAlice = blobFiles();
+        Map<String, UUID> ids = PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        UUID conversation = ids.get("conversation");
+        long events = count("SELECT COUNT(*) FROM atlas_message_events WHERE tenant_id = 'acme' AND conversation_id IN (?, ?)",
+                idParam(conversation), idParam(ids.get("toolThread")));
+        Map<String, Long> expected = Map.ofEntries(entry("conversations", 2L), entry("messages", 6L), entry("message_events", events),
+                entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
+                entry("asset_blobs", 2L), entry("message_assets", 1L), entry("vectors", 2L), entry("tasks", 1L), entry("voice_calls", 1L));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        assertThat(acme.portability().eraseConversation(conversation, true).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThatThrownBy(() -> atlas.tenant("globex").portability().eraseConversation(conversation, false))
+                .isExactlyInstanceOf(NotFoundException.class);
+        assertThat(acme.portability().eraseConversation(conversation, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+
+        assertThat(acme.conversations().get(conversation)).isEmpty();
+        assertThat(acme.memories().get(ids.get("memory"))).isPresent();
+        assertThat(blobFiles()).isEqualTo(blobsWithoutAlice);
+        Map<String, List<String>> after = rows(database.dataSource(), "acme");
+        // What stays of Alice: her memory (with tags, revision and vector), assistant, credential and reminder task.
+        for (String table : List.of("atlas_conversations", "atlas_messages", "atlas_executions", "atlas_assets", "atlas_voice_calls",
+                "atlas_message_assets", "atlas_execution_steps", "atlas_execution_tool_calls", "atlas_message_events")) {
+            assertThat(after.get(table)).as(table).isEqualTo(withoutAlice.get(table));
+        }
+        assertThatThrownBy(() -> acme.portability().eraseConversation(UUID.randomUUID(), true)).isExactlyInstanceOf(NotFoundException.class);
+    }
+
+    static void sameRows(Map<String, List<String>> actual, Map<String, List<String>> expected) {
+        assertThat(actual.keySet()).isEqualTo(expected.keySet());
+        for (String table : expected.keySet()) {
+            assertThat(actual.get(table)).as(table).containsExactlyElementsOf(expected.get(table));
+        }
+    }
+
+    Object idParam(UUID id) {
+        return database.name().equals("SQLite") ? id.toString() : id;
+    }
+}

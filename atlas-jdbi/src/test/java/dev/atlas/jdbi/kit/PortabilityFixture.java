@@ -1,0 +1,128 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.task.NewTask;
+import dev.atlas.voice.NewVoiceCall;
+import dev.atlas.voice.VoiceTurn;
+
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A row in every portable table, written through the public API: a conversation with a retry
+ * sibling, an edit, a deletion and a tool thread; a completed execution with usage, cost, a step,
+ * a tool call and an asset; an uploaded attachment; vectors on a message, an asset and a memory; a
+ * revised, tagged memory; an assistant with revisions and a rollback; a credential; a finished and
+ * a pending task; a completed voice call. {@code tenantLevel} adds what belongs to no owner: a
+ * price, graph nodes and an edge, and an execution without a conversation.
+ */
+public final class PortabilityFixture {
+    private PortabilityFixture() {}
+
+    /** Ids of what was made, by name. */
+    public static Map<String, UUID> populate(Tenant t, Owner owner, String tag, boolean tenantLevel, MutableClock clock) {
+        Map<String, UUID> ids = new LinkedHashMap<>();
+        if (tenantLevel) {
+            t.prices().set(ModelPrice.of("openai", "gpt-4o", "2.5", "10", Instant.parse("2026-01-01T00:00:00Z")));
+            t.graph().upsertNode(NewGraphNode.of("node-a-" + tag).label("A"));
+            t.graph().upsertNode(NewGraphNode.of("node-b-" + tag).label("B"));
+            t.graph().upsertEdge(NewGraphEdge.of("node-a-" + tag, "knows", "node-b-" + tag).weight(0.25));
+            ExecutionHandle detached = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").agent("batch"));
+            detached.usage(Usage.of(7, 3));
+            ids.put("detachedExecution", detached.complete().id());
+        }
+        var assistant = t.assistants().create(AssistantSpec.of("bot-" + tag, "Bot " + tag).owner(owner)
+                .temperature(new BigDecimal("0.7")).topP(BigDecimal.ONE).maxOutputTokens(512).tools(List.of("search", "lookup"))
+                .metadata(Map.of("z", 1, "a", Map.of("y", 2.5, "b", List.of(1, 2)))));
+        t.assistants().publish(assistant.id(), NewRevision.of("You are helpful.", Map.of("model", "gpt-4o", "t", 0.5)).label("v1"));
+        t.assistants().publish(assistant.id(), NewRevision.of("You are terse.", Map.of("model", "gpt-4o")).author(owner));
+        t.assistants().rollback(assistant.id(), 1, owner);
+        ids.put("assistant", assistant.id());
+
+        Conversation c = t.conversations().create(NewConversation.of(owner, "support").title("Order " + tag)
+                .metadata(Map.of("b", 1, "a", Map.of("z", 1.5, "y", List.of(1, 2)), "big", 12345678901234L)));
+        ids.put("conversation", c.id());
+        clock.set(clock.instant().plus(Duration.ofSeconds(1)));
+        Message user = t.conversations().append(c.id(), NewMessage.user("Where is order " + tag + "?").clientId("c-1-" + tag));
+        Message first = t.conversations().append(c.id(), NewMessage.assistant("Looking.").parent(user.id()));
+        t.conversations().append(c.id(), NewMessage.assistant("It shipped.").parent(user.id()).metadata(Map.of("retry", true)));
+        t.conversations().edit(first.id(), "Looking it up.");
+        Message gone = t.conversations().append(c.id(), NewMessage.user("never mind").status(MessageStatus.QUEUED));
+        t.conversations().deleteMessage(gone.id());
+        t.conversations().markRead(user.id());
+        ids.put("userMessage", user.id());
+
+        ExecutionHandle e = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).agent("support"));
+        clock.set(clock.instant().plus(Duration.ofMillis(1234)));
+        StepHandle step = e.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call-" + tag, "lookup", "{\"order\": \"" + tag + "\",  \"n\":1}");
+        Conversation thread = t.conversations().create(NewConversation.toolThread(owner, "lookup-agent", c.id(), call.id()));
+        t.conversations().append(thread.id(), NewMessage.user("lookup " + tag));
+        call.complete("{\"status\":\"shipped\"}");
+        step.finish("It shipped.", null, FinishReason.STOP, Usage.of(100, 20));
+        e.usage(Usage.of(100, 20));
+        Message reply = e.reply(step, "Your order shipped.");
+        Asset chart = t.assets().store(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").execution(e.id(), call.id())
+                .metadata(Map.of("w", 10)), ("chart " + tag).getBytes(StandardCharsets.UTF_8));
+        clock.set(clock.instant().plus(Duration.ofMillis(2500)));
+        e.complete();
+        ids.put("execution", e.id());
+        ids.put("toolThread", thread.id());
+        ids.put("reply", reply.id());
+        ids.put("chart", chart.id());
+
+        Asset upload = t.assets().store(NewAsset.of(AssetType.DOCUMENT, "receipt.pdf", "application/pdf").owner(owner),
+                ("receipt " + tag).getBytes(StandardCharsets.UTF_8));
+        t.assets().attach(user.id(), upload.id(), Map.of("pos", 1));
+        ids.put("upload", upload.id());
+
+        t.search().putVector(SearchTarget.MESSAGE, user.id(), "emb", new float[] {0.5f, -0.25f, 1f});
+        t.search().putAssetVector(chart.id(), c.id(), "emb", new float[] {0.1f, 0.2f, 0.3f});
+        Memory memory = t.memories().add(NewMemory.preference(owner, "Prefers email " + tag).tags("contact", "email").from(c.id(), user.id()));
+        t.memories().update(memory.id(), MemoryPatch.content("Prefers email over phone " + tag));
+        t.search().putVector(SearchTarget.MEMORY, memory.id(), "emb", new float[] {1f, 0f, 0f});
+        ids.put("memory", memory.id());
+
+        t.credentials().put(owner, "github", "secret of " + tag);
+        UUID done = t.tasks().enqueue(NewTask.of("summarise", Map.of("conversation", c.id().toString())).forConversation(c.id())).id();
+        var claim = t.tasks().claim(Duration.ofMinutes(5), java.util.Set.of("summarise")).orElseThrow();
+        t.tasks().complete(claim, Map.of("summary", "shipped", "score", 0.75));
+        t.tasks().enqueue(NewTask.of("remind", Map.of("in", "1d")).owner(owner));
+        ids.put("finishedTask", done);
+
+        var voice = t.voiceCalls().start(NewVoiceCall.of("session-" + tag, "openai", "gpt-realtime").owner(owner).conversation(c.id()));
+        t.voiceCalls().complete(voice.id(), List.of(VoiceTurn.user("hello " + tag)));
+        ids.put("voiceCall", voice.id());
+        clock.set(clock.instant().plus(Duration.ofSeconds(1)));
+        return ids;
+    }
+}

@@ -1,0 +1,202 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Owner;
+import dev.atlas.retention.RetentionWorker;
+import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
+import dev.atlas.task.NewTask;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
+
+/** Retention of what the first rules left out (detached executions, finished tasks, deleted uploads) and the retention lease. */
+public abstract class RetentionCoverageContract extends AtlasContract {
+    private static final Duration DAY = Duration.ofDays(1);
+
+    @TempDir
+    Path blobDir;
+
+    protected RetentionCoverageContract(TestDatabase database) {
+        super(database);
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir));
+    }
+
+    private List<Path> blobFiles() {
+        try (Stream<Path> s = Files.walk(blobDir)) {
+            return s.filter(Files::isRegularFile).sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private long count(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void execute(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.execute();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void finishedTasks(Tenant t, int n) {
+        for (int i = 0; i < n; i++) {
+            t.tasks().enqueue(NewTask.of("done", Map.of("i", i)));
+            t.tasks().complete(t.tasks().claim(Duration.ofMinutes(1), java.util.Set.of("done")).orElseThrow(), Map.of());
+        }
+    }
+
+    @Test
+    @DisplayName("detached finished executions, finished tasks and deleted uploads are purged with their children and bytes; a dry run counts the same")
+    void blindSpots() {
+        Tenant acme = atlas.tenant("acme");
+        ExecutionHandle detached = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = detached.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "draw", "{}");
+        call.complete("ok");
+        step.finish("done", FinishReason.STOP);
+        acme.assets().store(NewAsset.of(AssetType.IMAGE, "out.png", "image/png").execution(detached.id(), call.id()),
+                "generated".getBytes(StandardCharsets.UTF_8));
+        detached.complete();
+        ExecutionHandle running = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id())).complete();
+        finishedTasks(acme, 1);
+        acme.tasks().enqueue(NewTask.of("later", Map.of()));
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        acme.assets().delete(upload.id());
+        Asset kept = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "b.pdf", "application/pdf"), "kept".getBytes(StandardCharsets.UTF_8));
+        assertThat(blobFiles()).as("a deleted upload keeps its bytes until retention").hasSize(3);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY).purgeFinishedTasksAfter(DAY).purgeDeletedAssetsAfter(DAY);
+        Map<String, Long> expected = Map.of("executions.deleted", 1L, "execution_steps.deleted", 1L, "execution_tool_calls.deleted", 1L,
+                "assets.deleted", 2L, "asset_blobs.deleted", 2L, "tasks.deleted", 1L);
+        String digest = DatabaseDigest.of(database.dataSource(), "atlas_");
+
+        RetentionReport dry = acme.retention().runRetention(policy.dryRun(true));
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(digest);
+
+        RetentionReport done = acme.retention().runRetention(policy);
+
+        assertThat(done.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(acme.executions().get(detached.id())).isEmpty();
+        assertThat(acme.executions().get(running.id())).isPresent();
+        assertThat(count("SELECT COUNT(*) FROM atlas_executions")).isEqualTo(2);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM atlas_assets")).isEqualTo(1);
+        assertThat(acme.assets().get(kept.id())).isPresent();
+        assertThat(blobFiles()).hasSize(1);
+        assertThat(count("SELECT COUNT(*) FROM atlas_blob_intents")).isZero();
+        assertThat(acme.retention().runRetention(policy).counts()).isEmpty();
+    }
+
+    private String farFuture() {
+        return database.name().equals("SQLite") ? "253370764800000000" : "'9999-01-01T00:00:00Z'";
+    }
+
+    private String past() {
+        return database.name().equals("SQLite") ? "0" : "'1970-01-01T00:00:00Z'";
+    }
+
+    @Test
+    @DisplayName("runExclusive skips while another holder's lease runs, takes over an expired lease, and releases it after the run")
+    void lease() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 3);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY);
+        execute("INSERT INTO atlas_leases (tenant_id, name, holder, expires_at) VALUES ('acme', 'retention', 'other', " + farFuture() + ")");
+
+        assertThat(acme.retention().runExclusive(policy, Duration.ofMinutes(5))).isEmpty();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(3);
+        assertThat(atlas.tenant("globex").retention().runExclusive(policy, Duration.ofMinutes(5)))
+                .as("another tenant's lease is its own").contains(new RetentionReport(false, Map.of()));
+
+        execute("UPDATE atlas_leases SET expires_at = " + past());
+        Optional<RetentionReport> run = acme.retention().runExclusive(policy, Duration.ofMinutes(5));
+
+        assertThat(run).isPresent();
+        assertThat(run.get().counts()).containsExactly(entry("tasks.deleted", 3L));
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThatThrownBy(() -> acme.retention().runExclusive(policy, Duration.ZERO))
+                .isExactlyInstanceOf(InvalidInputException.class).extracting(e -> ((InvalidInputException) e).field()).isEqualTo("lease");
+    }
+
+    @Test
+    @DisplayName("two workers on one database purge every row exactly once between them")
+    void twoWorkers() throws InterruptedException {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 40);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        Atlas other = reopen(b -> b.clock(clock).blobStore(new LocalDirectoryBlobStore(blobDir)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(7);
+        AtomicLong deleted = new AtomicLong();
+        AtomicLong runs = new AtomicLong();
+        CountDownLatch allGone = new CountDownLatch(1);
+        java.util.function.Consumer<Optional<RetentionReport>> listener = r -> r.ifPresent(report -> {
+            runs.incrementAndGet();
+            if (deleted.addAndGet(report.count("tasks.deleted")) >= 40) {
+                allGone.countDown();
+            }
+        });
+        RetentionWorker one = RetentionWorker.builder(acme.retention(), policy).every(Duration.ofMillis(1)).onRun(listener).build();
+        RetentionWorker two = RetentionWorker.builder(other.tenant("acme").retention(), policy).every(Duration.ofMillis(1)).onRun(listener).build();
+        try {
+            assertThat(allGone.await(60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            assertThat(one.close(Duration.ofSeconds(30))).isTrue();
+            assertThat(two.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(deleted.get()).isEqualTo(40);
+        assertThat(runs.get()).isPositive();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+    }
+}
