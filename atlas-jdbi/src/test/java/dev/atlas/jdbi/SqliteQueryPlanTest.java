@@ -127,4 +127,16 @@ class SqliteQueryPlanTest {
         assertThat(plan("SELECT rowid FROM atlas_search_fts WHERE atlas_search_fts MATCH '\"a\"'"))
                 .anySatisfy(d -> assertThat(d).contains("VIRTUAL TABLE INDEX"));
     }
+
+    @Test
+    @DisplayName("listing tasks by status, kind or owner walks an index in (created_at, id) order without sorting")
+    void taskListings() throws SQLException {
+        for (String[] c : new String[][] {{"status = 'pending'", "atlas_tasks_status_created"}, {"kind = 'k'", "atlas_tasks_kind_created"},
+                {"owner_type = 'user' AND owner_id = '1'", "atlas_tasks_owner_created"}}) {
+            List<String> plan = plan("SELECT * FROM atlas_tasks WHERE tenant_id = 't' AND " + c[0]
+                    + " AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id LIMIT 51");
+            assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
 }

@@ -212,6 +212,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));
         samples.put(ClaimedTask.class, () -> claimed);
+        samples.put(dev.atlas.TaskQuery.class, dev.atlas.TaskQuery::all);
         samples.put(ExecutionSpec.class, () -> ExecutionSpec.text("openai", "gpt-4o"));
         samples.put(ExecutionQuery.class, ExecutionQuery::all);
         samples.put(ExecutionBody.class, () -> (ExecutionBody<Object, RuntimeException>) x -> "done");
