@@ -139,4 +139,16 @@ class SqliteQueryPlanTest {
             assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
+
+    @Test
+    @DisplayName("listing voice calls newest first, by status, owner or none, walks an index backwards without sorting")
+    void voiceCallListings() throws SQLException {
+        for (String[] c : new String[][] {{" AND status = 'active'", "atlas_voice_calls_status_recent"},
+                {" AND owner_type = 'user' AND owner_id = '1'", "atlas_voice_calls_owner_recent"}, {"", "atlas_voice_calls_recent"}}) {
+            List<String> plan = plan("SELECT * FROM atlas_voice_calls WHERE tenant_id = 't'" + c[0]
+                    + " AND (started_at < 5 OR (started_at = 5 AND id < 'x')) ORDER BY started_at DESC, id DESC LIMIT 51");
+            assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
 }

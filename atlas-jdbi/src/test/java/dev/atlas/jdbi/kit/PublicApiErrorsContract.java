@@ -219,6 +219,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(Function.class, () -> (Function<Object, CompletableFuture<Object>>) x -> CompletableFuture.completedFuture("done"));
         samples.put(ModelPrice.class, () -> ModelPrice.of("openai", "gpt-4o", "1", "2", Instant.parse("2026-01-01T00:00:00Z")));
         samples.put(NewAsset.class, () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png"));
+        samples.put(dev.atlas.voice.VoiceCallQuery.class, dev.atlas.voice.VoiceCallQuery::all);
         samples.put(NewVoiceCall.class, () -> NewVoiceCall.of("rt", "openai", "gpt-realtime"));
         samples.put(VoiceTurn.class, () -> VoiceTurn.user("hi"));
         samples.put(NewMemory.class, () -> NewMemory.fact(Owner.user("u"), "likes tea"));
