@@ -80,6 +80,12 @@ public interface ExecutionRecorder {
     dev.atlas.Page<Execution> list(ExecutionQuery query);
 
     /**
+     * Tool calls across every execution of the tenant matching {@code query}, newest first
+     * ({@code startedAt}, then id, both descending), keyset-paginated.
+     */
+    dev.atlas.Page<ToolCall> toolCalls(ToolCallQuery query);
+
+    /**
      * The conversation's last {@code limit} active, delivered messages, oldest first, each with
      * the tool rounds (steps with their tool calls and results) that led to it, as
      * {@link MessageWithTools} describes: three queries whatever the history's length.

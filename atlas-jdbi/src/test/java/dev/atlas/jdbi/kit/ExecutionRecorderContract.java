@@ -301,6 +301,89 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
+    void toolCallsByName() {
+        List<UUID> searches = new ArrayList<>();
+        UUID failedSearch = null;
+        for (int e = 0; e < 3; e++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle s1 = step.toolCall("s" + e, "search", "{\"q\":" + e + "}");
+            searches.add(s1.id());
+            step.toolCall("w" + e, "weather", "{}").complete("sunny");
+            StepHandle.ToolCallHandle s2 = step.toolCall("t" + e, "search", "{}");
+            searches.add(s2.id());
+            if (e == 1) {
+                s1.fail("timeout");
+                failedSearch = s1.id();
+            } else {
+                s1.complete("ok");
+            }
+            advance(1);
+        }
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("g", "search", "{}");
+
+        List<UUID> newestFirst = new ArrayList<>();
+        for (int e = 2; e >= 0; e--) {
+            // the two calls of one execution start at the same instant: the id decides, descending
+            List<UUID> pair = new ArrayList<>(List.of(searches.get(2 * e), searches.get(2 * e + 1)));
+            pair.sort((a, b) -> b.toString().compareTo(a.toString()));
+            newestFirst.addAll(pair);
+        }
+        Page<dev.atlas.execution.ToolCall> all = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search"));
+        assertThat(all.items()).extracting(dev.atlas.execution.ToolCall::id).containsExactlyElementsOf(newestFirst);
+        assertThat(all.items()).allSatisfy(c -> assertThat(c.name()).isEqualTo("search"));
+        dev.atlas.execution.ToolCall failed = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search")
+                .status(ExecutionStatus.FAILED)).items().get(0);
+        assertThat(failed).returns(failedSearch, dev.atlas.execution.ToolCall::id).returns("timeout", dev.atlas.execution.ToolCall::error);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").status(ExecutionStatus.FAILED)).items()).hasSize(1);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").status(ExecutionStatus.PROCESSING)).items())
+                .hasSize(3);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather")).items()).hasSize(3)
+                .allSatisfy(c -> assertThat(c.result()).isEqualTo("sunny"));
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).hasSize(9);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("nothing")).items()).isEmpty();
+
+        List<UUID> paged = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Page<dev.atlas.execution.ToolCall> p = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").limit(4).after(cursor));
+            p.items().forEach(c -> paged.add(c.id()));
+            cursor = p.nextCursor().orElse(null);
+            pages++;
+        } while (cursor != null);
+        assertThat(pages).isEqualTo(2);
+        assertThat(paged).containsExactlyElementsOf(newestFirst);
+        // the same rows as the execution tree holds, field for field
+        ExecutionTree tree = recorder.tree(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items().get(0)
+                .executionId()).orElseThrow();
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items())
+                .containsExactly(tree.toolCalls().stream().filter(c -> c.name().equals("weather")).findFirst().orElseThrow());
+    }
+
+    @Test
+    @DisplayName("toolCalls never lists another tenant's calls; bad queries are refused naming the field")
+    void toolCallsIsolationAndBadInput() {
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("g", "secret_tool", "{}");
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("secret_tool")).items()).isEmpty();
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).isEmpty();
+        assertThat(globex.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).hasSize(1);
+        assertThatThrownBy(() -> recorder.toolCalls(null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("query"));
+        for (Runnable bad : List.<Runnable>of(() -> dev.atlas.execution.ToolCallQuery.forTool(" "),
+                () -> dev.atlas.execution.ToolCallQuery.forTool(null), () -> dev.atlas.execution.ToolCallQuery.all().name("a\u0000"))) {
+            assertThatThrownBy(bad::run).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("name"));
+        }
+        assertThatThrownBy(() -> dev.atlas.execution.ToolCallQuery.all().limit(0)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> dev.atlas.execution.ToolCallQuery.all().limit(1001)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all().after("not-a-cursor")))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+    }
+
+    @Test
     @DisplayName("each step and tool call is committed as it is recorded, visible to another instance before the execution ends")
     void progressIsDurable() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

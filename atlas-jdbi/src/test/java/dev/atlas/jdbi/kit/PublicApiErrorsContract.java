@@ -89,6 +89,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
             "TaskStore.forConversation.cursor",
+            "ConversationStore.toolThreads.cursor",
             "VoiceCallStore.summarize.summary",
             "VoiceCallStore.byConversation.cursor",
             "VoiceCallStore.bySession.cursor",
@@ -215,6 +216,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(dev.atlas.TaskQuery.class, dev.atlas.TaskQuery::all);
         samples.put(ExecutionSpec.class, () -> ExecutionSpec.text("openai", "gpt-4o"));
         samples.put(ExecutionQuery.class, ExecutionQuery::all);
+        samples.put(dev.atlas.execution.ToolCallQuery.class, dev.atlas.execution.ToolCallQuery::all);
         samples.put(ExecutionBody.class, () -> (ExecutionBody<Object, RuntimeException>) x -> "done");
         samples.put(Function.class, () -> (Function<Object, CompletableFuture<Object>>) x -> CompletableFuture.completedFuture("done"));
         samples.put(ModelPrice.class, () -> ModelPrice.of("openai", "gpt-4o", "1", "2", Instant.parse("2026-01-01T00:00:00Z")));

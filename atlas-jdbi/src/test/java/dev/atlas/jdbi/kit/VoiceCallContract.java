@@ -296,7 +296,7 @@ public abstract class VoiceCallContract extends AtlasContract {
             VoiceCall newer = all.get(i - 1);
             VoiceCall older = all.get(i);
             assertThat(newer.startedAt().isAfter(older.startedAt())
-                    || newer.startedAt().equals(older.startedAt()) && newer.id().compareTo(older.id()) > 0).isTrue();
+                    || newer.startedAt().equals(older.startedAt()) && newer.id().toString().compareTo(older.id().toString()) > 0).isTrue();
         }
     }
 

@@ -13,3 +13,13 @@ CREATE INDEX ${prefix}voice_calls_owner_recent ON ${prefix}voice_calls (tenant_i
 CREATE INDEX ${prefix}voice_calls_recent ON ${prefix}voice_calls (tenant_id, started_at, id);
 -- The V2 (tenant_id, status, started_at) index is a prefix of voice_calls_status_recent.
 DROP INDEX ${prefix}voice_calls_status;
+
+-- ConversationStore.toolThreads (children of a conversation, oldest first) and toolThread (the
+-- thread a tool call spawned). The V1 (tenant_id, parent_conversation_id) index is a prefix of
+-- the first, which also serves the self-referencing foreign key.
+CREATE INDEX ${prefix}conversations_parent_created ON ${prefix}conversations (tenant_id, parent_conversation_id, created_at, id);
+DROP INDEX ${prefix}conversations_parent;
+CREATE INDEX ${prefix}conversations_parent_tool_call ON ${prefix}conversations (tenant_id, parent_tool_call_id, created_at, id);
+
+-- ExecutionRecorder.toolCalls by tool name across executions, newest first.
+CREATE INDEX ${prefix}execution_tool_calls_name_recent ON ${prefix}execution_tool_calls (tenant_id, name, started_at, id);
