@@ -209,6 +209,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewMessage.class, () -> NewMessage.user("hi"));
         samples.put(ConversationQuery.class, ConversationQuery::all);
         samples.put(dev.atlas.MessageEventQuery.class, () -> dev.atlas.MessageEventQuery.forMessage(UUID.randomUUID()));
+        samples.put(dev.atlas.AssistantQuery.class, dev.atlas.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));

@@ -23,3 +23,7 @@ CREATE INDEX ${prefix}conversations_parent_tool_call ON ${prefix}conversations (
 
 -- ExecutionRecorder.toolCalls by tool name across executions, newest first.
 CREATE INDEX ${prefix}execution_tool_calls_name_recent ON ${prefix}execution_tool_calls (tenant_id, name, started_at, id);
+
+-- AssistantStore.list by owner and by the public flag (seed 001 agents.user_id, agents.public), by slug.
+CREATE INDEX ${prefix}assistants_owner_slug ON ${prefix}assistants (tenant_id, owner_type, owner_id, slug) WHERE deleted_at IS NULL;
+CREATE INDEX ${prefix}assistants_public_slug ON ${prefix}assistants (tenant_id, is_public, slug) WHERE deleted_at IS NULL;
