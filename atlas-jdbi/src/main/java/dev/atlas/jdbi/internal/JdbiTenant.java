@@ -21,6 +21,7 @@ public final class JdbiTenant implements Tenant {
     private final String id;
     private final ConversationStore conversations;
     private final AssistantStore assistants;
+    private final dev.atlas.SettingsStore settings;
     private final CredentialStore credentials;
     private final TaskStore tasks;
     private final ExecutionRecorder executions;
@@ -37,6 +38,7 @@ public final class JdbiTenant implements Tenant {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
         this.assistants = new JdbiAssistantStore(db, id);
+        this.settings = new JdbiSettingsStore(db, id);
         this.credentials = new JdbiCredentialStore(db, id, credentialKeys);
         this.tasks = new JdbiTaskStore(db, id);
         this.executions = new JdbiExecutionRecorder(db, id, conversations);
@@ -62,6 +64,11 @@ public final class JdbiTenant implements Tenant {
     @Override
     public AssistantStore assistants() {
         return assistants;
+    }
+
+    @Override
+    public dev.atlas.SettingsStore settings() {
+        return settings;
     }
 
     @Override
