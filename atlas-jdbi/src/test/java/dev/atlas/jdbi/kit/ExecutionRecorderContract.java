@@ -301,6 +301,41 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("all 16 execution types of seed 002 (video_to_text, music and sfx included) are recorded, read back and filtered on")
+    void everySeedExecutionType() {
+        assertThat(java.util.Arrays.stream(ExecutionType.values()).map(ExecutionType::toString).toList()).containsExactlyInAnyOrder(
+                "text", "structured", "stream", "image", "image_to_text", "audio", "audio_to_text", "video", "video_to_text",
+                "music", "sfx", "speech", "embed", "moderate", "rerank", "voice");
+        for (ExecutionType type : ExecutionType.values()) {
+            Execution e = recorder.create(ExecutionSpec.of(type, "provider", "model-" + type));
+            assertThat(recorder.require(e.id()).type()).isEqualTo(type);
+            assertThat(recorder.list(ExecutionQuery.all().type(type)).items()).extracting(Execution::id).containsExactly(e.id());
+            assertThat(ExecutionType.of(type.toString())).isEqualTo(type);
+        }
+    }
+
+    @Test
+    @DisplayName("the database itself refuses an execution type outside the 16, on insert and on update, and the row is unchanged")
+    void typeColumnIsChecked() {
+        JdbiAtlas jdbi = (JdbiAtlas) atlas;
+        Execution e = recorder.create(ExecutionSpec.of(ExecutionType.MUSIC, "provider", "model"));
+        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("UPDATE <p>executions SET type = 'telepathy' WHERE tenant_id = 'acme' AND id = :id")
+                .bind("id", e.id()).execute())).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+                        + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'Music', 'pending', :metadata, :now, :now)")
+                .bind("id", UUID.randomUUID()).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant())
+                .execute())).isInstanceOf(StorageException.class);
+        // the same statement with an allowed type goes through: the type alone was refused
+        UUID control = UUID.randomUUID();
+        jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+                        + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'sfx', 'pending', :metadata, :now, :now)")
+                .bind("id", control).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant()).execute());
+        assertThat(recorder.require(e.id()).type()).isEqualTo(ExecutionType.MUSIC);
+        assertThat(recorder.require(control).type()).isEqualTo(ExecutionType.SFX);
+        assertThat(recorder.list(ExecutionQuery.all()).items()).hasSize(2);
+    }
+
+    @Test
     @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
     void toolCallsByName() {
         List<UUID> searches = new ArrayList<>();
