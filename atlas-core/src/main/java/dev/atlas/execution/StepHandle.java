@@ -32,6 +32,13 @@ public interface StepHandle {
     /** processing → failed. */
     void fail(String error);
 
+    /**
+     * Replaces the step's metadata ({@link ExecutionStep#metadata()}) with {@code metadata}, in any
+     * status: application data is an annotation, not part of the status machine. {@code null}
+     * clears it.
+     */
+    void metadata(java.util.Map<String, ?> metadata);
+
     /** A running tool call. */
     interface ToolCallHandle {
         UUID id();
@@ -41,6 +48,12 @@ public interface StepHandle {
 
         /** processing → failed. */
         void fail(String error);
+
+        /**
+         * Replaces the call's metadata ({@link ToolCall#metadata()}) with {@code metadata}, in any
+         * status (timing or token details known only after the call finished); {@code null} clears it.
+         */
+        void metadata(java.util.Map<String, ?> metadata);
 
         /**
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent

@@ -1,5 +1,7 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.StorageException;
+
 import dev.atlas.Conversation;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
@@ -290,6 +292,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         });
     }
 
+    /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
+    private void setMetadata(Handle h, String table, UUID rowId, JsonDoc metadata) {
+        int n = h.createUpdate("UPDATE <p>" + table + " SET metadata = :metadata, updated_at = :now WHERE tenant_id = :t AND id = :id")
+                .bind("metadata", metadata).bind("now", db.now()).bind("t", tenant).bind("id", rowId).execute();
+        if (n != 1) {
+            throw new StorageException(table + " row " + rowId + " vanished while its metadata was written", null, false, null);
+        }
+    }
+
     private String currentStatus(Handle h, String table, UUID rowId) {
         return h.createQuery("SELECT status FROM <p>" + table + " WHERE tenant_id = :t AND id = :id")
                 .bind("t", tenant).bind("id", rowId).mapTo(String.class).findOne().orElse(null);
@@ -326,6 +337,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public ToolCallHandle toolCall(NewToolCall call) {
             Check.notNull("call", call);
             String arguments = Json.validate("arguments", call.arguments());
+            JsonDoc metadata = call.metadata().isEmpty() ? null : Json.write("metadata", call.metadata());
             UUID callId = Ids.next(db.clock());
             synchronized (callLock) {
                 return db.write(h -> {
@@ -350,6 +362,10 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     });
                     if (index == null) {
                         throw recorder.notProcessing(id);
+                    }
+                    if (metadata != null) {
+                        // Same transaction as the insert: the call is never visible without its metadata.
+                        setMetadata(h, "execution_tool_calls", callId, metadata);
                     }
                     return new Call(callId, t);
                 });
@@ -387,6 +403,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             close("execution_steps", "step", sql.failStep, stepId, ExecutionStatus.FAILED, stepStarted, (ps, i) -> {
                 ps.setString(i, e);
                 return i + 1;
+            });
+        }
+
+        @Override
+        public void metadata(Map<String, ?> metadata) {
+            JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+            db.write(h -> {
+                setMetadata(h, "execution_steps", stepId, doc);
+                return null;
             });
         }
 
@@ -429,6 +454,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                             ps.setString(i, e);
                             return i + 1;
                         });
+            }
+
+            @Override
+            public void metadata(Map<String, ?> metadata) {
+                JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+                db.write(h -> {
+                    setMetadata(h, "execution_tool_calls", callId, doc);
+                    return null;
+                });
             }
 
             @Override

@@ -336,6 +336,49 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("metadata on a step and on a tool call is stored with it, replaced in any status, and read back exactly")
+    void stepAndToolCallMetadata() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.metadata(Map.of("latency_ms", 120, "cache", Map.of("hit", true)));
+        StepHandle.ToolCallHandle tagged = step.toolCall(NewToolCall.of("c1", "search", "{}").metadata(Map.of("source", "mcp", "server", "docs")));
+        StepHandle.ToolCallHandle plain = step.toolCall("c2", "search", "{}");
+        tagged.complete("found");
+        tagged.metadata(Map.of("duration_ms", 42, "tokens", List.of(10, 20)));
+        plain.complete("none");
+        step.finish("done", FinishReason.STOP);
+        ExecutionHandle other = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle cleared = other.step();
+        cleared.metadata(Map.of("x", 1));
+        cleared.metadata(null);
+
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).metadata()).isEqualTo(Map.of("latency_ms", 120, "cache", Map.of("hit", true)));
+        assertThat(tree.toolCalls()).extracting(dev.atlas.execution.ToolCall::metadata)
+                .containsExactly(Map.of("duration_ms", 42, "tokens", List.of(10, 20)), Map.of());
+        assertThat(tree.steps().get(0).toolCalls()).isEqualTo(tree.toolCalls());
+        assertThat(recorder.tree(other.id()).orElseThrow().steps().get(0).metadata()).isEqualTo(Map.of());
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search")).items())
+                .containsExactlyInAnyOrderElementsOf(tree.toolCalls());
+    }
+
+    @Test
+    @DisplayName("bad step or tool-call metadata is refused naming metadata, and what was stored stays")
+    void badStepAndToolCallMetadata() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.metadata(Map.of("kept", true));
+        StepHandle.ToolCallHandle call = step.toolCall(NewToolCall.of("c1", "search", "{}").metadata(Map.of("kept", 1)));
+        for (Runnable bad : List.<Runnable>of(() -> step.metadata(Map.of("v", "\u0000")), () -> call.metadata(Map.of("v", "\uD800")),
+                () -> step.toolCall(NewToolCall.of("c2", "search", "{}").metadata(Map.of("v", "\u0000"))))) {
+            assertThatThrownBy(bad::run).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+        }
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).metadata()).isEqualTo(Map.of("kept", true));
+        assertThat(tree.toolCalls()).singleElement().satisfies(c -> assertThat(c.metadata()).isEqualTo(Map.of("kept", 1)));
+    }
+
+    @Test
     @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
     void toolCallsByName() {
         List<UUID> searches = new ArrayList<>();

@@ -69,3 +69,8 @@ CREATE TABLE ${prefix}settings_revisions (
 
 ALTER TABLE ${prefix}settings ADD FOREIGN KEY (tenant_id, current_revision_id)
     REFERENCES ${prefix}settings_revisions (tenant_id, id);
+
+-- Application data on execution steps and tool calls (seed 002 step and tool-call metadata,
+-- seed 000 ai_tool_runs.metadata: timing, token usage, details); existing rows get {}.
+ALTER TABLE ${prefix}execution_steps ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE ${prefix}execution_tool_calls ADD COLUMN metadata jsonb NOT NULL DEFAULT '{}';

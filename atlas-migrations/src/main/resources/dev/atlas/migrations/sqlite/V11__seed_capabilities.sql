@@ -68,3 +68,8 @@ CREATE TABLE ${prefix}settings_revisions (
     FOREIGN KEY (tenant_id, settings_id) REFERENCES ${prefix}settings (tenant_id, id),
     FOREIGN KEY (tenant_id, rolled_back_to) REFERENCES ${prefix}settings_revisions (tenant_id, id)
 );
+
+-- Application data on execution steps and tool calls (seed 002 step and tool-call metadata,
+-- seed 000 ai_tool_runs.metadata: timing, token usage, details); existing rows get {}.
+ALTER TABLE ${prefix}execution_steps ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata));
+ALTER TABLE ${prefix}execution_tool_calls ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(metadata));
