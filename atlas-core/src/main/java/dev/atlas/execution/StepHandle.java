@@ -12,7 +12,10 @@ public interface StepHandle {
     /** 1, 2, 3 … within the execution. */
     int sequence();
 
-    /** Records a tool call the model asked for, status processing, with the next index in this step. */
+    /**
+     * Records a tool call the model asked for with the next index in this step, in status
+     * processing, or queued when {@link NewToolCall#queued()} says so.
+     */
     ToolCallHandle toolCall(NewToolCall call);
 
     /** Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document. */
@@ -42,6 +45,12 @@ public interface StepHandle {
     /** A running tool call. */
     interface ToolCallHandle {
         UUID id();
+
+        /**
+         * queued → processing: a queued call starts running now; its duration counts from here.
+         * {@link dev.atlas.IllegalTransitionException} unless it is queued.
+         */
+        void start();
 
         /** processing → completed with the result sent back to the model. */
         void complete(String result);

@@ -546,9 +546,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                             + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                             + " AND (created_at < :cutoff" + orphaned + ")")
                     .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
+            // A queued tool call waits by design, like a queued execution, until its execution is over.
             int callsSwept = h.createUpdate("UPDATE <p>execution_tool_calls SET status = 'failed', error = :error, completed_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                            + " AND (created_at < :cutoff" + orphaned + ")")
+                            + " updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                            + " AND (created_at < :cutoff" + orphaned + ")) OR (status = 'queued' AND (1 = 0" + orphaned + ")))")
                     .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
             return new SweepResult(executionsSwept, stepsSwept, callsSwept);
         });

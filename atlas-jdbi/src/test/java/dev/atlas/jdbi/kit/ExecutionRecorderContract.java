@@ -379,6 +379,52 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool call recorded queued waits, starts (queued → processing, timed from the start), then completes; other moves are refused")
+    void queuedToolCall() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
+        assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).singleElement()
+                .satisfies(c -> assertThat(c.status()).isEqualTo(ExecutionStatus.QUEUED));
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all().status(ExecutionStatus.QUEUED)).items())
+                .extracting(dev.atlas.execution.ToolCall::id).containsExactly(call.id());
+        assertThatThrownBy(() -> call.complete("too early")).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("queued"));
+        advance(30);
+        Instant startedAt = clock.instant();
+        call.start();
+        assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("processing"));
+        advance(20);
+        call.complete("done");
+        assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("completed"));
+        dev.atlas.execution.ToolCall stored = recorder.tree(h.id()).orElseThrow().toolCalls().get(0);
+        assertThat(stored).returns(ExecutionStatus.COMPLETED, dev.atlas.execution.ToolCall::status)
+                .returns(startedAt, dev.atlas.execution.ToolCall::startedAt).returns(20L, dev.atlas.execution.ToolCall::durationMs)
+                .returns("done", dev.atlas.execution.ToolCall::result);
+        assertThatThrownBy(() -> new NewToolCall("c", "x", ToolCallType.LOCAL, "{}", Map.of(), ExecutionStatus.COMPLETED))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("initialStatus"));
+    }
+
+    @Test
+    @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
+    void sweepAndQueuedToolCalls() {
+        ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle.ToolCallHandle waiting = running.step().toolCall(NewToolCall.of("c1", "render", "{}").queued());
+        ExecutionHandle finished = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle.ToolCallHandle orphan = finished.step().toolCall(NewToolCall.of("c2", "render", "{}").queued());
+        finished.complete();
+        advance(60_000);
+        recorder.sweepInterrupted(Duration.ofHours(1));
+        assertThat(recorder.tree(running.id()).orElseThrow().toolCalls().get(0).status()).isEqualTo(ExecutionStatus.QUEUED);
+        assertThat(recorder.tree(finished.id()).orElseThrow().toolCalls().get(0))
+                .returns(ExecutionStatus.FAILED, dev.atlas.execution.ToolCall::status)
+                .returns("interrupted", dev.atlas.execution.ToolCall::error);
+        assertThat(waiting.id()).isNotEqualTo(orphan.id());
+    }
+
+    @Test
     @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
     void toolCallsByName() {
         List<UUID> searches = new ArrayList<>();
