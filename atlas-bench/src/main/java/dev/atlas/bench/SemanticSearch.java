@@ -1,15 +1,15 @@
 package dev.atlas.bench;
 
 import dev.atlas.Ids;
-import dev.atlas.Memory;
-import dev.atlas.NewMemory;
 import dev.atlas.Owner;
-import dev.atlas.Search;
-import dev.atlas.SearchHit;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
 import dev.atlas.Tenant;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.Search;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -87,10 +87,10 @@ final class SemanticSearch implements Benchmark {
         long t0 = System.nanoTime();
         Stats put = new Stats();
         for (int i = 0; i < Math.min(API_SEEDED, n); i++) {
-            Memory m = tenant.memories().add(NewMemory.fact(Owner.user("u-" + i % 50), content(i)));
+            Memory m = tenant.memories().create(NewMemory.fact(Owner.user("u-" + i % 50), content(i)));
             ids[i] = m.id();
             float[] v = vectors[i];
-            put.add(Stats.time(() -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, v)));
+            put.add(Stats.time(() -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, v)));
         }
         long t1 = System.nanoTime();
         try (Connection c = database.seedConnection(db.name())) {

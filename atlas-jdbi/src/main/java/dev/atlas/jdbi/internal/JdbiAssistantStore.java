@@ -1,21 +1,21 @@
 package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.atlas.Assistant;
-import dev.atlas.AssistantRevision;
-import dev.atlas.AssistantQuery;
-import dev.atlas.AssistantSpec;
-import dev.atlas.AssistantStore;
+import dev.atlas.assistant.AssistantQuery;
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.NewRevision;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.RevisionDiff;
-import dev.atlas.RevisionKind;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.assistant.RevisionDiff;
+import dev.atlas.assistant.RevisionKind;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
@@ -174,7 +174,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<Assistant> findBySlug(String slug) {
+    public Optional<Assistant> getBySlug(String slug) {
         Check.key("slug", slug);
         return db.read(h -> h.createQuery(A + " WHERE a.tenant_id = :t AND a.slug = :slug AND a.deleted_at IS NULL")
                 .bind("t", tenant).bind("slug", slug).map(assistants).findOne());
@@ -307,7 +307,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<AssistantRevision> revision(UUID assistantId, int number) {
+    public Optional<AssistantRevision> getRevision(UUID assistantId, int number) {
         Check.notNull("assistantId", assistantId);
         Check.positive("number", number, Integer.MAX_VALUE);
         return db.read(h -> findRevision(h, assistantId, number));
@@ -319,7 +319,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<AssistantRevision> revision(UUID revisionId) {
+    public Optional<AssistantRevision> getRevision(UUID revisionId) {
         Check.notNull("revisionId", revisionId);
         return db.read(h -> h.createQuery(R + " WHERE r.tenant_id = :t AND r.id = :id")
                 .bind("t", tenant).bind("id", revisionId).map(revisions).findOne());
@@ -334,7 +334,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public List<AssistantRevision> history(UUID assistantId) {
+    public List<AssistantRevision> revisions(UUID assistantId) {
         Check.notNull("assistantId", assistantId);
         return db.readConsistent(h -> {
             require(h, assistantId);

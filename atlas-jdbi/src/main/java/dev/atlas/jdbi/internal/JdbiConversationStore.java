@@ -1,24 +1,24 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConflictException;
-import dev.atlas.ContentType;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.ConversationStatus;
-import dev.atlas.ConversationStore;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.Message;
-import dev.atlas.MessageEvent;
-import dev.atlas.MessageEventQuery;
-import dev.atlas.MessageEventType;
-import dev.atlas.MessageStatus;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
-import dev.atlas.Role;
+import dev.atlas.conversation.ContentType;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStatus;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageEvent;
+import dev.atlas.conversation.MessageEventQuery;
+import dev.atlas.conversation.MessageEventType;
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.Titles;
 import org.jdbi.v3.core.Handle;
@@ -583,7 +583,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<Message> message(UUID messageId) {
+    public Optional<Message> getMessage(UUID messageId) {
         Check.notNull("messageId", messageId);
         return db.read(h -> findMessage(h, messageId));
     }

@@ -2,17 +2,17 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
-import dev.atlas.Memory;
-import dev.atlas.MemoryKind;
-import dev.atlas.MemoryPatch;
-import dev.atlas.MemoryQuery;
-import dev.atlas.MemoryRevision;
-import dev.atlas.MemoryStore;
-import dev.atlas.NewMemory;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.internal.Check;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryKind;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.MemoryRevision;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.memory.NewMemory;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
@@ -52,7 +52,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     }
 
     @Override
-    public Memory add(NewMemory m) {
+    public Memory create(NewMemory m) {
         Check.notNull("memory", m);
         JsonDoc metadata = Json.write("metadata", m.metadata());
         UUID id = Ids.next(db.clock());

@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.AssistantSpec;
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
@@ -8,10 +7,11 @@ import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.RevisionKind;
-import dev.atlas.Settings;
-import dev.atlas.SettingsRevision;
-import dev.atlas.SettingsStore;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.RevisionKind;
+import dev.atlas.assistant.Settings;
+import dev.atlas.assistant.SettingsRevision;
+import dev.atlas.assistant.SettingsStore;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;

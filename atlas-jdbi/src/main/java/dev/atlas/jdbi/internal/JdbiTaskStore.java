@@ -1,20 +1,20 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.ClaimedTask;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
-import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.StorageException;
-import dev.atlas.Task;
-import dev.atlas.TaskQuery;
-import dev.atlas.TaskStatus;
-import dev.atlas.TaskStore;
+import dev.atlas.task.TaskQuery;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStatus;
+import dev.atlas.task.TaskStore;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
@@ -91,12 +91,12 @@ public final class JdbiTaskStore implements TaskStore {
     // ---- enqueue and read ----------------------------------------------------------------
 
     @Override
-    public Task enqueue(NewTask task) {
-        return enqueueAll(List.of(Check.notNull("task", task))).get(0);
+    public Task create(NewTask task) {
+        return createAll(List.of(Check.notNull("task", task))).get(0);
     }
 
     @Override
-    public List<Task> enqueueAll(List<NewTask> newTasks) {
+    public List<Task> createAll(List<NewTask> newTasks) {
         // Check.list reads null as "no elements", right for optional lists but not for the list
         // that is the whole request.
         List<NewTask> all = Check.list("tasks", Check.notNull("tasks", newTasks));

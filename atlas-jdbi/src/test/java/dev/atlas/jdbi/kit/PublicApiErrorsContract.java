@@ -1,38 +1,38 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AssistantSpec;
+import dev.atlas.AtlasBuilder;
 import dev.atlas.AtlasClosedException;
 import dev.atlas.AtlasException;
-import dev.atlas.ClaimedTask;
-import dev.atlas.ConversationQuery;
-import dev.atlas.CredentialKeys;
 import dev.atlas.InvalidInputException;
-import dev.atlas.MemoryPatch;
-import dev.atlas.MemoryQuery;
-import dev.atlas.NewConversation;
-import dev.atlas.NewGraphEdge;
-import dev.atlas.NewGraphNode;
-import dev.atlas.NewMemory;
-import dev.atlas.NewMessage;
-import dev.atlas.NewRevision;
-import dev.atlas.NewTask;
 import dev.atlas.Owner;
-import dev.atlas.RetentionPolicy;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
 import dev.atlas.Tenant;
-import dev.atlas.TextQuery;
-import dev.atlas.AtlasBuilder;
 import dev.atlas.asset.AssetType;
 import dev.atlas.asset.NewAsset;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.credential.CredentialKeys;
 import dev.atlas.execution.ExecutionBody;
 import dev.atlas.execution.ExecutionHandle;
-import dev.atlas.execution.NewToolCall;
-import dev.atlas.execution.StepHandle;
-import dev.atlas.execution.Usage;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ModelPrice;
+import dev.atlas.execution.NewToolCall;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import dev.atlas.search.TextQuery;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewTask;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceTurn;
 import org.junit.jupiter.api.BeforeEach;
@@ -129,7 +129,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
     @BeforeEach
     void tenant() {
         acme = atlas.tenant("acme");
-        acme.tasks().enqueue(NewTask.of("mail", Map.of()));
+        acme.tasks().create(NewTask.of("mail", Map.of()));
         claimed = acme.tasks().claim(Duration.ofMinutes(1)).orElseThrow();
     }
 
@@ -214,13 +214,13 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewConversation.class, () -> NewConversation.of(Owner.user("u"), "support"));
         samples.put(NewMessage.class, () -> NewMessage.user("hi"));
         samples.put(ConversationQuery.class, ConversationQuery::all);
-        samples.put(dev.atlas.MessageEventQuery.class, () -> dev.atlas.MessageEventQuery.forMessage(UUID.randomUUID()));
-        samples.put(dev.atlas.AssistantQuery.class, dev.atlas.AssistantQuery::all);
+        samples.put(dev.atlas.conversation.MessageEventQuery.class, () -> dev.atlas.conversation.MessageEventQuery.forMessage(UUID.randomUUID()));
+        samples.put(dev.atlas.assistant.AssistantQuery.class, dev.atlas.assistant.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));
         samples.put(ClaimedTask.class, () -> claimed);
-        samples.put(dev.atlas.TaskQuery.class, dev.atlas.TaskQuery::all);
+        samples.put(dev.atlas.task.TaskQuery.class, dev.atlas.task.TaskQuery::all);
         samples.put(ExecutionSpec.class, () -> ExecutionSpec.text("openai", "gpt-4o"));
         samples.put(ExecutionQuery.class, ExecutionQuery::all);
         samples.put(dev.atlas.execution.ToolCallQuery.class, dev.atlas.execution.ToolCallQuery::all);
@@ -238,7 +238,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewGraphEdge.class, () -> NewGraphEdge.of("a", "knows", "b"));
         samples.put(TextQuery.class, () -> TextQuery.messages("tea"));
         samples.put(SemanticQuery.class, () -> SemanticQuery.of(SearchTarget.MESSAGE, "m", new float[] {1f, 0f}));
-        samples.put(dev.atlas.Embedder.class, () -> (dev.atlas.Embedder) text -> new float[] {1f, 0f});
+        samples.put(dev.atlas.search.Embedder.class, () -> (dev.atlas.search.Embedder) text -> new float[] {1f, 0f});
         samples.put(RetentionPolicy.class, RetentionPolicy::none);
         samples.put(StepHandle.class, () -> liveStep);
         samples.put(NewToolCall.class, () -> NewToolCall.of("call-2", "lookup", "{}"));

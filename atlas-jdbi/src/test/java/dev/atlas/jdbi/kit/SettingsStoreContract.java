@@ -4,10 +4,10 @@ import dev.atlas.ConflictException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.RevisionKind;
-import dev.atlas.Settings;
-import dev.atlas.SettingsRevision;
-import dev.atlas.SettingsStore;
+import dev.atlas.assistant.RevisionKind;
+import dev.atlas.assistant.Settings;
+import dev.atlas.assistant.SettingsRevision;
+import dev.atlas.assistant.SettingsStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -50,6 +50,7 @@ public abstract class SettingsStoreContract extends AtlasContract {
                 .returns(ALICE, Settings::owner).returns(null, Settings::currentRevisionId).returns(0, Settings::currentRevisionNumber)
                 .returns(0, Settings::lastRevisionNumber).returns(clock.instant(), Settings::createdAt);
         assertThat(store.get(s.id())).contains(s);
+        assertThat(store.require(s.id())).isEqualTo(s);
         assertThat(store.findBySlug("plain-chat")).contains(s);
         assertThat(store.current(s.id())).isEmpty();
         assertThat(store.history(s.id())).isEmpty();
@@ -166,6 +167,8 @@ public abstract class SettingsStoreContract extends AtlasContract {
         SettingsRevision rev = other.publish(theirs.id(), Map.of("model", "x"), null, null);
         for (UUID id : List.of(theirs.id(), UUID.randomUUID())) {
             assertThat(store.get(id)).isEmpty();
+            assertThatThrownBy(() -> store.require(id)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
             assertThat(store.current(id)).isEmpty();
             assertThat(store.revision(id, 1)).isEmpty();
             assertThatThrownBy(() -> store.history(id)).isInstanceOfSatisfying(NotFoundException.class,

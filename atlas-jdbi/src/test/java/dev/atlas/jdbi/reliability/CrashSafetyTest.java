@@ -1,9 +1,9 @@
 package dev.atlas.jdbi.reliability;
 
 import dev.atlas.Atlas;
-import dev.atlas.ConversationStore;
-import dev.atlas.Message;
 import dev.atlas.Page;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;
@@ -117,7 +117,7 @@ class CrashSafetyTest {
     private static void assertAllPresent(Atlas atlas, Acks acks) {
         ConversationStore store = atlas.tenant("crash").conversations();
         for (UUID id : acks.messages()) {
-            assertThat(store.message(id)).as("acknowledged message " + id).isPresent();
+            assertThat(store.getMessage(id)).as("acknowledged message " + id).isPresent();
         }
         long last = store.require(acks.conversation()).lastSequence();
         assertThat(last).isGreaterThanOrEqualTo(acks.messages().size());

@@ -3,11 +3,11 @@ package dev.atlas.jdbi.reliability;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.atlas.Atlas;
-import dev.atlas.ConversationStore;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.StorageException;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
@@ -158,7 +158,7 @@ class PostgresOutageTest {
             recorder.sweepInterrupted(Duration.ZERO);
             assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.PROCESSING)).items()).isEmpty();
             for (UUID id : acked) {
-                assertThat(store.message(id)).as("acknowledged " + id).isPresent();
+                assertThat(store.getMessage(id)).as("acknowledged " + id).isPresent();
             }
             long last = store.require(conversation).lastSequence();
             assertThat(store.messages(conversation, 0, 1000).size() + (last > 1000 ? store.messages(conversation, 1000, 1000).size() : 0))

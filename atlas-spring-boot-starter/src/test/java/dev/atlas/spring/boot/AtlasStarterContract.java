@@ -1,13 +1,13 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
@@ -19,9 +19,9 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -153,7 +153,7 @@ abstract class AtlasStarterContract {
         String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
         try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
             Tenant tenant = ctx.getBean(Tenant.class);
-            tenant.credentials().put(Owner.user("42"), "openai", "sk-test");
+            tenant.credentials().upsert(Owner.user("42"), "openai", "sk-test");
             assertThat(tenant.credentials().get(Owner.user("42"), "openai").orElseThrow().reveal()).isEqualTo("sk-test");
         }
         Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=not*base64!").close());

@@ -1,8 +1,8 @@
 package dev.atlas.examples.springai;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
@@ -48,7 +48,7 @@ public class SpringAiApp {
         return args -> {
             // The application's own business: prices are data it knows (per million tokens).
             try {
-                tenant.prices().set(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+                tenant.prices().create(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
             } catch (ConflictException alreadySet) {
                 // a previous run on this database set it
             }
@@ -69,7 +69,7 @@ public class SpringAiApp {
         Conversation c = tenant.conversations().requireByKey(CHAT_ID);
         out.println();
         out.println("== Transcript of conversation " + c.id() + " (key " + c.externalKey() + ")");
-        for (dev.atlas.Message m : tenant.conversations().messages(c.id(), 0, 1000)) {
+        for (dev.atlas.conversation.Message m : tenant.conversations().messages(c.id(), 0, 1000)) {
             Object calls = m.metadata().get("spring_ai") instanceof java.util.Map<?, ?> s ? s.get("toolCalls") : null;
             out.printf("%3d %-9s %s%s%n", m.sequence(), m.role(), m.content(),
                     calls == null ? "" : " tool calls: " + calls);

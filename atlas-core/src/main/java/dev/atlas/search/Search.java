@@ -1,0 +1,76 @@
+package dev.atlas.search;
+
+import java.util.List;
+import java.util.UUID;
+
+import dev.atlas.Atlas;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+
+/**
+ * Full-text and semantic search over one tenant's messages, memories and assets. Obtain it
+ * from {@code atlas.tenant("acme").search()}. Deleted and expired rows, and messages of deleted
+ * conversations, are never returned; the full-text index follows edits and deletes in the same
+ * transaction.
+ *
+ * <p>Vectors are stored per (target, id, model). Every vector of one model in a tenant has the
+ * same dimension, fixed by the first one stored. Atlas does not compute embeddings: pass the
+ * vector, or an {@link Embedder} that Atlas calls with the stored text.
+ */
+public interface Search {
+
+    /** Ranked full-text search, best first. */
+    List<SearchHit> text(TextQuery query);
+
+    /** The {@code k} most similar items, most similar first. */
+    List<SearchHit> similar(SemanticQuery query);
+
+    /**
+     * Stores (or replaces) the vector of a message or memory, which must exist in this tenant.
+     *
+     * @throws InvalidInputException for a NaN, infinite or zero vector, or a dimension other
+     *                               than the one the model already has
+     */
+    void upsertVector(SearchTarget target, UUID id, String model, float[] vector);
+
+    /** @deprecated use {@link #upsertVector(SearchTarget, UUID, String, float[])}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default void putVector(SearchTarget target, UUID id, String model, float[] vector) {
+        upsertVector(target, id, model, vector);
+    }
+
+    /**
+     * Stores (or replaces) the vector of an asset, which must exist (not deleted) in this tenant;
+     * deleting the asset removes its vectors. Give the conversation it belongs to (or
+     * {@code null}) so purging that conversation removes it.
+     *
+     * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
+     */
+    void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
+
+    /** @deprecated use {@link #upsertAssetVector(UUID, UUID, String, float[])}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
+        upsertAssetVector(assetId, conversationId, model, vector);
+    }
+
+    /** Embeds the current content of a message or memory with {@code embedder} and stores it. */
+    void embed(SearchTarget target, UUID id, String model, Embedder embedder);
+
+    /** Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none. */
+    void deleteVector(SearchTarget target, UUID id, String model);
+
+    /** @deprecated use {@link #deleteVector(SearchTarget, UUID, String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default boolean removeVector(SearchTarget target, UUID id, String model) {
+        try {
+            deleteVector(target, id, model);
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
+
+    /** The dimension of a model's vectors in this tenant, or 0 when none were stored yet. */
+    int dimension(String model);
+}
