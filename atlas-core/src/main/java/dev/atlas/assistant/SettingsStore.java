@@ -25,7 +25,7 @@ import dev.atlas.Tenant;
  * SettingsStore settings = atlas.tenant("acme").settings();
  * Settings chat = settings.create("plain-chat", "Plain chat", Owner.user("42"));
  * settings.publish(chat.id(), Map.of("model", "gpt-4o", "temperature", 0.7), "v1", Owner.user("42"));
- * settings.current(chat.id()).orElseThrow().values();       // {model=gpt-4o, temperature=0.7}
+ * settings.currentRevision(chat.id()).orElseThrow().values();       // {model=gpt-4o, temperature=0.7}
  * }</pre>
  *
  * Ids of another tenant behave exactly like ids that do not exist.
@@ -50,7 +50,7 @@ public interface SettingsStore {
     }
 
     /** The live settings document with this slug. */
-    Optional<Settings> findBySlug(String slug);
+    Optional<Settings> getBySlug(String slug);
 
     /**
      * Live settings documents ordered by slug, keyset-paged.
@@ -61,7 +61,7 @@ public interface SettingsStore {
      */
     Page<Settings> list(Owner owner, int limit, String cursor);
 
-    /** Soft-deletes it; its slug becomes free, its revisions stay readable by {@link #revision(UUID, int)}. */
+    /** Soft-deletes it; its slug becomes free, its revisions stay readable by {@link #getRevision(UUID, int)}. */
     void delete(UUID settingsId);
 
     /**
@@ -74,13 +74,13 @@ public interface SettingsStore {
     SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author);
 
     /** The revision with this number, also after a soft delete. */
-    Optional<SettingsRevision> revision(UUID settingsId, int number);
+    Optional<SettingsRevision> getRevision(UUID settingsId, int number);
 
     /** The revision the document currently points at, if any was published. */
-    Optional<SettingsRevision> current(UUID settingsId);
+    Optional<SettingsRevision> currentRevision(UUID settingsId);
 
     /** The whole history, oldest first; {@link NotFoundException} for an unknown id. */
-    List<SettingsRevision> history(UUID settingsId);
+    List<SettingsRevision> revisions(UUID settingsId);
 
     /**
      * Makes the values of revision {@code toNumber} current again by appending a revision of kind

@@ -119,7 +119,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
-    public Optional<Settings> findBySlug(String slug) {
+    public Optional<Settings> getBySlug(String slug) {
         Check.key("slug", slug);
         return db.read(h -> h.createQuery(S + " WHERE s.tenant_id = :t AND s.slug = :slug AND s.deleted_at IS NULL")
                 .bind("t", tenant).bind("slug", slug).map(settings).findOne());
@@ -205,7 +205,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
-    public Optional<SettingsRevision> revision(UUID settingsId, int number) {
+    public Optional<SettingsRevision> getRevision(UUID settingsId, int number) {
         Check.notNull("settingsId", settingsId);
         Check.positive("number", number, Integer.MAX_VALUE);
         return db.read(h -> findRevision(h, settingsId, number));
@@ -217,7 +217,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
-    public Optional<SettingsRevision> current(UUID settingsId) {
+    public Optional<SettingsRevision> currentRevision(UUID settingsId) {
         Check.notNull("settingsId", settingsId);
         return db.read(h -> h.createQuery(R + " JOIN <p>settings s ON s.tenant_id = r.tenant_id AND s.current_revision_id = r.id"
                         + " WHERE r.tenant_id = :t AND s.id = :s AND s.deleted_at IS NULL")
@@ -225,7 +225,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
-    public List<SettingsRevision> history(UUID settingsId) {
+    public List<SettingsRevision> revisions(UUID settingsId) {
         Check.notNull("settingsId", settingsId);
         return db.readConsistent(h -> {
             require(h, settingsId);

@@ -51,9 +51,9 @@ public abstract class SettingsStoreContract extends AtlasContract {
                 .returns(0, Settings::lastRevisionNumber).returns(clock.instant(), Settings::createdAt);
         assertThat(store.get(s.id())).contains(s);
         assertThat(store.require(s.id())).isEqualTo(s);
-        assertThat(store.findBySlug("plain-chat")).contains(s);
-        assertThat(store.current(s.id())).isEmpty();
-        assertThat(store.history(s.id())).isEmpty();
+        assertThat(store.getBySlug("plain-chat")).contains(s);
+        assertThat(store.currentRevision(s.id())).isEmpty();
+        assertThat(store.revisions(s.id())).isEmpty();
         assertThat(store.create("tenant-wide", "Tenant wide", null).owner()).isNull();
     }
 
@@ -69,12 +69,12 @@ public abstract class SettingsStoreContract extends AtlasContract {
                 .returns(null, SettingsRevision::rolledBackToId).returns(0, SettingsRevision::rolledBackToNumber);
         assertThat(v1.values()).isEqualTo(Map.of("model", "gpt-4o", "temperature", 0.7, "max_tokens", 512));
         assertThat(v2).returns(2, SettingsRevision::number).returns(null, SettingsRevision::label).returns(null, SettingsRevision::author);
-        assertThat(store.current(s.id())).contains(v2);
+        assertThat(store.currentRevision(s.id())).contains(v2);
         assertThat(store.get(s.id()).orElseThrow()).returns(v2.id(), Settings::currentRevisionId).returns(2, Settings::currentRevisionNumber)
                 .returns(2, Settings::lastRevisionNumber);
-        assertThat(store.revision(s.id(), 1)).contains(v1);
-        assertThat(store.revision(s.id(), 3)).isEmpty();
-        assertThat(store.history(s.id())).containsExactly(v1, v2);
+        assertThat(store.getRevision(s.id(), 1)).contains(v1);
+        assertThat(store.getRevision(s.id(), 3)).isEmpty();
+        assertThat(store.revisions(s.id())).containsExactly(v1, v2);
         assertThat(store.publish(s.id(), null, null, null).values()).isEqualTo(Map.of());
     }
 
@@ -89,10 +89,10 @@ public abstract class SettingsStoreContract extends AtlasContract {
                 .returns(v1.id(), SettingsRevision::rolledBackToId).returns(1, SettingsRevision::rolledBackToNumber)
                 .returns(v1.values(), SettingsRevision::values).returns(BOB, SettingsRevision::author)
                 .returns("rollback to 1", SettingsRevision::label);
-        assertThat(store.current(s.id())).contains(back);
-        assertThat(store.history(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
+        assertThat(store.currentRevision(s.id())).contains(back);
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
         assertThatThrownBy(() -> store.rollback(s.id(), 9, BOB)).isInstanceOf(NotFoundException.class);
-        assertThat(store.history(s.id())).hasSize(3);
+        assertThat(store.revisions(s.id())).hasSize(3);
     }
 
     @Test
@@ -133,9 +133,9 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(other.create("plain-chat", "Other tenant", ALICE).slug()).isEqualTo("plain-chat");
         store.delete(s.id());
         assertThat(store.get(s.id())).isEmpty();
-        assertThat(store.findBySlug("plain-chat")).isEmpty();
-        assertThat(store.current(s.id())).isEmpty();
-        assertThat(store.revision(s.id(), 1)).contains(v1);
+        assertThat(store.getBySlug("plain-chat")).isEmpty();
+        assertThat(store.currentRevision(s.id())).isEmpty();
+        assertThat(store.getRevision(s.id(), 1)).contains(v1);
         assertThatThrownBy(() -> store.publish(s.id(), Map.of(), null, null)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.delete(s.id())).isInstanceOf(NotFoundException.class);
         assertThat(store.create("plain-chat", "Reused", ALICE).id()).isNotEqualTo(s.id());
@@ -169,9 +169,9 @@ public abstract class SettingsStoreContract extends AtlasContract {
             assertThat(store.get(id)).isEmpty();
             assertThatThrownBy(() -> store.require(id)).isInstanceOfSatisfying(NotFoundException.class,
                     e -> assertThat(e.entity()).isEqualTo("settings"));
-            assertThat(store.current(id)).isEmpty();
-            assertThat(store.revision(id, 1)).isEmpty();
-            assertThatThrownBy(() -> store.history(id)).isInstanceOfSatisfying(NotFoundException.class,
+            assertThat(store.currentRevision(id)).isEmpty();
+            assertThat(store.getRevision(id, 1)).isEmpty();
+            assertThatThrownBy(() -> store.revisions(id)).isInstanceOfSatisfying(NotFoundException.class,
                     e -> assertThat(e.entity()).isEqualTo("settings"));
             assertThatThrownBy(() -> store.publish(id, Map.of(), null, null)).isInstanceOfSatisfying(NotFoundException.class,
                     e -> assertThat(e.entity()).isEqualTo("settings"));
@@ -180,10 +180,10 @@ public abstract class SettingsStoreContract extends AtlasContract {
             assertThatThrownBy(() -> store.delete(id)).isInstanceOfSatisfying(NotFoundException.class,
                     e -> assertThat(e.entity()).isEqualTo("settings"));
         }
-        assertThat(store.findBySlug("secret")).isEmpty();
+        assertThat(store.getBySlug("secret")).isEmpty();
         assertThat(store.list(ALICE, 50, null).items()).isEmpty();
-        assertThat(other.current(theirs.id())).contains(rev);
-        assertThat(other.history(theirs.id())).containsExactly(rev);
+        assertThat(other.currentRevision(theirs.id())).contains(rev);
+        assertThat(other.revisions(theirs.id())).containsExactly(rev);
     }
 
     @Test
@@ -197,12 +197,12 @@ public abstract class SettingsStoreContract extends AtlasContract {
         AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of("v", "\u0000"), null, null), "values");
         AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of(), " ", null), "label");
         AssistantStoreContract.assertField(() -> store.publish(null, Map.of(), null, null), "settingsId");
-        AssistantStoreContract.assertField(() -> store.revision(s.id(), 0), "number");
+        AssistantStoreContract.assertField(() -> store.getRevision(s.id(), 0), "number");
         AssistantStoreContract.assertField(() -> store.rollback(s.id(), 0, null), "toNumber");
         AssistantStoreContract.assertField(() -> store.list(null, 0, null), "limit");
         AssistantStoreContract.assertField(() -> store.list(null, 1001, null), "limit");
         AssistantStoreContract.assertField(() -> store.list(null, 10, "not-a-cursor"), "cursor");
-        assertThat(store.findBySlug("fine")).isEmpty();
+        assertThat(store.getBySlug("fine")).isEmpty();
         assertThat(store.get(s.id()).orElseThrow().lastRevisionNumber()).isZero();
     }
 }
