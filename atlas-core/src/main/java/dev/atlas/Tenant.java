@@ -24,6 +24,9 @@ public interface Tenant {
     /** Assistants of this tenant and their versioned prompts and settings. */
     AssistantStore assistants();
 
+    /** Versioned settings documents that need no assistant (model, temperature … for a plain chat). */
+    dev.atlas.assistant.SettingsStore settings();
+
     /**
      * Encrypted third-party credentials of this tenant's owners. Needs
      * {@link AtlasBuilder#credentialKeys(CredentialKeys)}; without keys its calls fail with

@@ -54,6 +54,12 @@ public interface AssistantStore {
     Page<Assistant> list(int limit, String cursor);
 
     /**
+     * Live assistants matching {@code query} (by owner, by the public flag, or visible to an
+     * owner: its own plus the public ones), ordered by slug, keyset-paged.
+     */
+    Page<Assistant> list(AssistantQuery query);
+
+    /**
      * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner). Revisions are
      * untouched. {@link ConflictException} when the new slug is taken.
      */

@@ -71,6 +71,26 @@ public interface ConversationStore {
      */
     Conversation ensure(String externalKey, NewConversation conversation);
 
+    /**
+     * The tool threads spawned from this conversation (type {@code tool}, parent this
+     * conversation; seed 000's {@code ai_threads.parent_thread_id}), oldest first
+     * ({@code createdAt}, then id), keyset-paged; soft-deleted threads are left out. Direct
+     * children only: a nested thread's own threads are listed with its id. An unknown id, or
+     * another tenant's, gives an empty page.
+     *
+     * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor);
+
+    /**
+     * The tool thread a tool call spawned ({@link dev.atlas.execution.StepHandle.ToolCallHandle#thread};
+     * seed 000's {@code parent_tool_run_id}), unless it is soft-deleted. A call that spawned
+     * several threads gives the oldest live one. Empty for a call that spawned none, an unknown
+     * id, or another tenant's.
+     */
+    Optional<Conversation> toolThread(UUID toolCallId);
+
     /** Conversations matching the query, newest activity first, keyset-paginated. */
     Page<Conversation> list(ConversationQuery query);
 

@@ -9,6 +9,8 @@ import dev.atlas.CredentialDecryptionException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 
+import dev.atlas.NotFoundException;
+
 /**
  * Third-party secrets (API keys, OAuth tokens) per owner and name, encrypted at rest with
  * AES-256-GCM under keys the host supplies through {@link AtlasBuilder#credentialKeys(CredentialKeys)}.

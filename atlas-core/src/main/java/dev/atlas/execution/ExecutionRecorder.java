@@ -80,6 +80,12 @@ public interface ExecutionRecorder {
     dev.atlas.Page<Execution> list(ExecutionQuery query);
 
     /**
+     * Tool calls across every execution of the tenant matching {@code query}, newest first
+     * ({@code startedAt}, then id, both descending), keyset-paginated.
+     */
+    dev.atlas.Page<ToolCall> toolCalls(ToolCallQuery query);
+
+    /**
      * The conversation's last {@code limit} active, delivered messages, oldest first, each with
      * the tool rounds (steps with their tool calls and results) that led to it, as
      * {@link MessageWithTools} describes: three queries whatever the history's length.
@@ -91,7 +97,8 @@ public interface ExecutionRecorder {
     /**
      * Moves this tenant's executions, steps and tool calls still pending or processing and created
      * more than {@code olderThan} ago to failed with error {@code "interrupted"}: run it at start-up
-     * to close what a crashed process left open. Queued executions are left to their queue.
+     * to close what a crashed process left open. Queued executions are left to their queue; a queued
+     * tool call is failed only once its execution is over (nothing can start it then).
      */
     SweepResult sweepInterrupted(Duration olderThan);
 

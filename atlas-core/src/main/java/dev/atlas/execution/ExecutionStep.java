@@ -10,6 +10,7 @@ import java.util.UUID;
  * @param sequence  1, 2, 3 … within the execution
  * @param usage     this step's token counts, {@link Usage#NONE} when not reported
  * @param toolCalls the tool calls of this step in index order
+ * @param metadata  application data about the step (seed 002 step metadata), set with {@link StepHandle#metadata}; empty when none
  */
 public record ExecutionStep(
         UUID id,
@@ -24,7 +25,8 @@ public record ExecutionStep(
         Instant startedAt,
         Instant completedAt,
         Long durationMs,
-        List<ToolCall> toolCalls) {
+        List<ToolCall> toolCalls,
+        java.util.Map<String, Object> metadata) {
 
     public ExecutionStep {
         toolCalls = List.copyOf(toolCalls);

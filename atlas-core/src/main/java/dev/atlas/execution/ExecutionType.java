@@ -1,6 +1,10 @@
 package dev.atlas.execution;
 
-/** What kind of provider call an execution is. */
+/**
+ * What kind of provider call an execution is: the 16 types of seed 002's {@code ExecutionType}.
+ * The database refuses any other value in the column (a CHECK on PostgreSQL, triggers on SQLite,
+ * since V10).
+ */
 public enum ExecutionType {
     TEXT("text"),
     STRUCTURED("structured"),
@@ -14,6 +18,9 @@ public enum ExecutionType {
     MODERATE("moderate"),
     RERANK("rerank"),
     VIDEO("video"),
+    VIDEO_TO_TEXT("video_to_text"),
+    MUSIC("music"),
+    SFX("sfx"),
     VOICE("voice");
 
     private final String wire;

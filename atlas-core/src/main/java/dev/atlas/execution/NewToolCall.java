@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import java.util.Map;
+
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
 
@@ -8,22 +10,40 @@ import dev.atlas.internal.Check;
  *
  * @param providerCallId the provider's id for the call, or {@code null}
  * @param arguments      a JSON document (checked when recorded); {@code "{}"} when there are none
+ * @param metadata       JSON-compatible application data stored with the call (never null; empty by default)
+ * @param initialStatus  {@link ExecutionStatus#PROCESSING} (default: it runs now) or {@link ExecutionStatus#QUEUED}
+ *                       (seed 000: the model asked for it, it waits to run; {@link StepHandle.ToolCallHandle#start()} runs it)
  */
-public record NewToolCall(String providerCallId, String name, ToolCallType type, String arguments) {
+public record NewToolCall(String providerCallId, String name, ToolCallType type, String arguments, Map<String, Object> metadata,
+                          ExecutionStatus initialStatus) {
     public NewToolCall {
         Check.optionalKey("providerCallId", providerCallId);
         Check.key("name", name);
         Check.notNull("type", type);
         Check.notNull("arguments", arguments);
         Check.text("arguments", arguments, Limits.MAX_CONTENT_LENGTH);
+        metadata = Check.metadata("metadata", metadata);
+        Check.notNull("initialStatus", initialStatus);
+        if (initialStatus != ExecutionStatus.PROCESSING && initialStatus != ExecutionStatus.QUEUED) {
+            throw new dev.atlas.InvalidInputException("initialStatus", "must be processing or queued, was " + initialStatus);
+        }
     }
 
     /** A local tool call with JSON arguments. */
     public static NewToolCall of(String providerCallId, String name, String arguments) {
-        return new NewToolCall(providerCallId, name, ToolCallType.LOCAL, arguments);
+        return new NewToolCall(providerCallId, name, ToolCallType.LOCAL, arguments, Map.of(), ExecutionStatus.PROCESSING);
     }
 
     public NewToolCall type(ToolCallType type) {
-        return new NewToolCall(providerCallId, name, type, arguments);
+        return new NewToolCall(providerCallId, name, type, arguments, metadata, initialStatus);
+    }
+
+    public NewToolCall metadata(Map<String, ?> metadata) {
+        return new NewToolCall(providerCallId, name, type, arguments, Check.metadata("metadata", metadata), initialStatus);
+    }
+
+    /** Recorded as queued: asked for by the model, not running yet; run it with {@link StepHandle.ToolCallHandle#start()}. */
+    public NewToolCall queued() {
+        return new NewToolCall(providerCallId, name, type, arguments, metadata, ExecutionStatus.QUEUED);
     }
 }

@@ -12,7 +12,10 @@ public interface StepHandle {
     /** 1, 2, 3 … within the execution. */
     int sequence();
 
-    /** Records a tool call the model asked for, status processing, with the next index in this step. */
+    /**
+     * Records a tool call the model asked for with the next index in this step, in status
+     * processing, or queued when {@link NewToolCall#queued()} says so.
+     */
     ToolCallHandle toolCall(NewToolCall call);
 
     /** Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document. */
@@ -32,15 +35,34 @@ public interface StepHandle {
     /** processing → failed. */
     void fail(String error);
 
+    /**
+     * Replaces the step's metadata ({@link ExecutionStep#metadata()}) with {@code metadata}, in any
+     * status: application data is an annotation, not part of the status machine. {@code null}
+     * clears it.
+     */
+    void metadata(java.util.Map<String, ?> metadata);
+
     /** A running tool call. */
     interface ToolCallHandle {
         UUID id();
+
+        /**
+         * queued → processing: a queued call starts running now; its duration counts from here.
+         * {@link dev.atlas.IllegalTransitionException} unless it is queued.
+         */
+        void start();
 
         /** processing → completed with the result sent back to the model. */
         void complete(String result);
 
         /** processing → failed. */
         void fail(String error);
+
+        /**
+         * Replaces the call's metadata ({@link ToolCall#metadata()}) with {@code metadata}, in any
+         * status (timing or token details known only after the call finished); {@code null} clears it.
+         */
+        void metadata(java.util.Map<String, ?> metadata);
 
         /**
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent

@@ -10,6 +10,7 @@ import java.util.UUID;
  * @param index          position within the step, from 0
  * @param arguments      the arguments as a JSON document, exactly as given
  * @param result         what was sent back to the model, or {@code null} until completed
+ * @param metadata       application data about the call (timing, usage, details; seeds 000 and 002), empty when none
  */
 public record ToolCall(
         UUID id,
@@ -25,4 +26,5 @@ public record ToolCall(
         String error,
         Instant startedAt,
         Instant completedAt,
-        Long durationMs) {}
+        Long durationMs,
+        java.util.Map<String, Object> metadata) {}

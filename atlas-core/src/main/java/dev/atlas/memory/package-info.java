@@ -6,3 +6,5 @@
 package dev.atlas.memory;
 
 import org.jspecify.annotations.NullMarked;
+
+import dev.atlas.search.Search;

@@ -8,9 +8,10 @@ import java.util.Set;
 import dev.atlas.IllegalTransitionException;
 
 /**
- * Lifecycle of a {@link Task}. Allowed changes: pending → running | cancelled; running →
- * completed | failed | pending (a failed attempt that will be retried) | cancelled. Completed,
- * failed and cancelled are final.
+ * Lifecycle of a {@link Task}. Allowed changes: pending → running | cancelled | completed |
+ * failed (the last two only by an operator, {@link TaskStore#completeAsOperator} and
+ * {@link TaskStore#failAsOperator}); running → completed | failed | pending (a failed attempt
+ * that will be retried) | cancelled. Completed, failed and cancelled are final.
  */
 public enum TaskStatus {
     PENDING("pending"),
@@ -28,7 +29,7 @@ public enum TaskStatus {
     /** The states this one may move to. */
     public Set<TaskStatus> next() {
         return switch (this) {
-            case PENDING -> EnumSet.of(RUNNING, CANCELLED);
+            case PENDING -> EnumSet.of(RUNNING, CANCELLED, COMPLETED, FAILED);
             case RUNNING -> EnumSet.of(PENDING, COMPLETED, FAILED, CANCELLED);
             case COMPLETED, FAILED, CANCELLED -> EnumSet.noneOf(TaskStatus.class);
         };

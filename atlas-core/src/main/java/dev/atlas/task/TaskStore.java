@@ -16,6 +16,8 @@ import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.UnreadableRowException;
 
+import dev.atlas.NotFoundException;
+
 /**
  * Durable background work of one tenant, claimed by workers under a lease. Obtain it from
  * {@link Tenant#tasks()}; {@link TaskWorker} is a ready-made polling worker.
@@ -94,6 +96,12 @@ public interface TaskStore {
      */
     Page<Task> forConversation(UUID conversationId, int limit, String cursor);
 
+    /**
+     * Tasks matching {@code query}, oldest first ({@code createdAt}, then id), keyset-paged: a
+     * page never repeats or skips a task that existed when the first page was read.
+     */
+    Page<Task> list(TaskQuery query);
+
     /** Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment. */
     Optional<ClaimedTask> claim(Duration lease);
 
@@ -125,4 +133,25 @@ public interface TaskStore {
      * gets {@link LeaseLostException}). {@link IllegalTransitionException} when already final.
      */
     Task cancel(UUID taskId);
+
+    /**
+     * Completes a pending or running task on an operator's word, without holding its lease (seed
+     * 003's {@code update_promise_status(id, "completed")}): the work was done elsewhere or by
+     * hand. A running holder is locked out: its next heartbeat, complete or fail gets
+     * {@link LeaseLostException}. {@link IllegalTransitionException} when the task is already
+     * completed, failed or cancelled; {@link NotFoundException} when no such task exists in this
+     * tenant.
+     *
+     * @param result what to store as {@link Task#result()}; {@code null} for none
+     */
+    Task completeAsOperator(UUID taskId, Map<String, ?> result);
+
+    /**
+     * Fails a pending or running task for good on an operator's word, without holding its lease
+     * and without a retry, whatever attempts are left. Errors and lock-out as
+     * {@link #completeAsOperator}.
+     *
+     * @param error why, stored as {@link Task#error()} (required, at most {@link Limits#MAX_REASON_LENGTH} characters)
+     */
+    Task failAsOperator(UUID taskId, String error);
 }

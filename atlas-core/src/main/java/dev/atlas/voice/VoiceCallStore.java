@@ -81,6 +81,12 @@ public interface VoiceCallStore {
         return page.items();
     }
 
+    /**
+     * Calls matching {@code query}, newest first ({@code startedAt}, then id, both descending),
+     * keyset-paged: the calls active now, the latest completed, an owner's or an agent's calls.
+     */
+    Page<VoiceCall> list(VoiceCallQuery query);
+
     /** Marks active calls started more than {@code olderThan} ago completed; returns how many. */
     int completeStale(Duration olderThan);
 }

@@ -127,4 +127,45 @@ class SqliteQueryPlanTest {
         assertThat(plan("SELECT rowid FROM atlas_search_fts WHERE atlas_search_fts MATCH '\"a\"'"))
                 .anySatisfy(d -> assertThat(d).contains("VIRTUAL TABLE INDEX"));
     }
+
+    @Test
+    @DisplayName("listing tasks by status, kind or owner walks an index in (created_at, id) order without sorting")
+    void taskListings() throws SQLException {
+        for (String[] c : new String[][] {{"status = 'pending'", "atlas_tasks_status_created"}, {"kind = 'k'", "atlas_tasks_kind_created"},
+                {"owner_type = 'user' AND owner_id = '1'", "atlas_tasks_owner_created"}}) {
+            List<String> plan = plan("SELECT * FROM atlas_tasks WHERE tenant_id = 't' AND " + c[0]
+                    + " AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id LIMIT 51");
+            assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
+    @DisplayName("listing voice calls newest first, by status, owner or none, walks an index backwards without sorting")
+    void voiceCallListings() throws SQLException {
+        for (String[] c : new String[][] {{" AND status = 'active'", "atlas_voice_calls_status_recent"},
+                {" AND owner_type = 'user' AND owner_id = '1'", "atlas_voice_calls_owner_recent"}, {"", "atlas_voice_calls_recent"}}) {
+            List<String> plan = plan("SELECT * FROM atlas_voice_calls WHERE tenant_id = 't'" + c[0]
+                    + " AND (started_at < 5 OR (started_at = 5 AND id < 'x')) ORDER BY started_at DESC, id DESC LIMIT 51");
+            assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
+
+    @Test
+    @DisplayName("tool threads of a conversation or a tool call, and tool calls by name, are read in index order without sorting")
+    void toolThreadAndToolCallListings() throws SQLException {
+        List<String> threads = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_conversation_id = 'c' AND type = 'tool'"
+                + " AND deleted_at IS NULL AND (created_at > 5 OR (created_at = 5 AND id > 'x')) ORDER BY created_at, id LIMIT 51");
+        assertThat(threads).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_parent_created"));
+        assertThat(threads).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        List<String> ofCall = plan("SELECT * FROM atlas_conversations WHERE tenant_id = 't' AND parent_tool_call_id = 'c' AND type = 'tool'"
+                + " AND deleted_at IS NULL ORDER BY created_at, id LIMIT 1");
+        assertThat(ofCall).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_conversations_parent_tool_call"));
+        assertThat(ofCall).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        List<String> calls = plan("SELECT * FROM atlas_execution_tool_calls WHERE tenant_id = 't' AND name = 'search'"
+                + " AND (started_at < 5 OR (started_at = 5 AND id < 'x')) ORDER BY started_at DESC, id DESC LIMIT 51");
+        assertThat(calls).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_execution_tool_calls_name_recent"));
+        assertThat(calls).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+    }
 }

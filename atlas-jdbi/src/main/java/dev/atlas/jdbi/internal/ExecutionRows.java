@@ -27,10 +27,10 @@ final class ExecutionRows {
             + " duration_ms, first_token_ms, created_at, updated_at";
 
     static final String STEP_COLUMNS = "id, execution_id, sequence, status, content, reasoning, finish_reason, error, "
-            + USAGE_COLUMNS + ", started_at, completed_at, duration_ms";
+            + USAGE_COLUMNS + ", started_at, completed_at, duration_ms, metadata";
 
     static final String TOOL_CALL_COLUMNS = "id, execution_id, step_id, provider_call_id, call_index, name, type, arguments, result,"
-            + " status, error, started_at, completed_at, duration_ms";
+            + " status, error, started_at, completed_at, duration_ms, metadata";
 
     static final String PRICE_COLUMNS = "provider, model, input_micros_per_mtok, output_micros_per_mtok, cached_micros_per_mtok,"
             + " cache_write_micros_per_mtok, valid_from";
@@ -87,7 +87,8 @@ final class ExecutionRows {
                 d.instant(rs, "started_at"),
                 d.instant(rs, "completed_at"),
                 nullableLong(rs, "duration_ms"),
-                toolCalls);
+                toolCalls,
+                Json.readMap(rs.getString("metadata")));
     }
 
     static RowMapper<ToolCall> toolCall(Dialect d) {
@@ -105,7 +106,8 @@ final class ExecutionRows {
                 rs.getString("error"),
                 d.instant(rs, "started_at"),
                 d.instant(rs, "completed_at"),
-                nullableLong(rs, "duration_ms"));
+                nullableLong(rs, "duration_ms"),
+                Json.readMap(rs.getString("metadata")));
     }
 
     static RowMapper<ModelPrice> price(Dialect d) {

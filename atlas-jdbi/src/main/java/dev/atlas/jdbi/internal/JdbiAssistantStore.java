@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.atlas.assistant.AssistantQuery;
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
@@ -17,6 +18,7 @@ import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
@@ -182,15 +184,47 @@ public final class JdbiAssistantStore implements AssistantStore {
     public Page<Assistant> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Check.optional("cursor", cursor, 200);
-        String after = cursor == null ? null : decodeCursor(cursor);
-        List<Assistant> rows = db.read(h -> h.createQuery(A + " WHERE a.tenant_id = :t AND a.deleted_at IS NULL"
-                        + (after == null ? "" : " AND a.slug > :after") + " ORDER BY a.slug LIMIT :limit")
-                .bind("t", tenant).bind("after", after).bind("limit", limit + 1)
-                .map(assistants).list());
-        if (rows.size() <= limit) {
+        return list(AssistantQuery.all().limit(limit).after(cursor));
+    }
+
+    @Override
+    public Page<Assistant> list(AssistantQuery query) {
+        Check.notNull("query", query);
+        String after = query.cursor() == null ? null : decodeCursor(query.cursor());
+        StringBuilder sql = new StringBuilder(A).append(" WHERE a.tenant_id = :t AND a.deleted_at IS NULL");
+        if (query.owner() != null) {
+            sql.append(" AND a.owner_type = :ownerType AND a.owner_id = :ownerId");
+        }
+        if (query.isPublic() != null) {
+            sql.append(" AND a.is_public = :isPublic");
+        }
+        if (query.visibleTo() != null) {
+            sql.append(" AND (a.is_public = TRUE OR (a.owner_type = :viewerType AND a.owner_id = :viewerId))");
+        }
+        if (after != null) {
+            sql.append(" AND a.slug > :after");
+        }
+        sql.append(" ORDER BY a.slug LIMIT :limit");
+        List<Assistant> rows = db.read(h -> {
+            Query q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
+            if (query.owner() != null) {
+                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
+            }
+            if (query.isPublic() != null) {
+                q.bind("isPublic", query.isPublic().booleanValue());
+            }
+            if (query.visibleTo() != null) {
+                q.bind("viewerType", query.visibleTo().type()).bind("viewerId", query.visibleTo().id());
+            }
+            if (after != null) {
+                q.bind("after", after);
+            }
+            return q.map(assistants).list();
+        });
+        if (rows.size() <= query.limit()) {
             return new Page<>(rows, Optional.empty());
         }
-        List<Assistant> page = rows.subList(0, limit);
+        List<Assistant> page = rows.subList(0, query.limit());
         String last = page.get(page.size() - 1).slug();
         return new Page<>(page, Optional.of(Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8))));
     }

@@ -255,6 +255,37 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     @Override
+    public Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor) {
+        Check.notNull("conversationId", conversationId);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        Cursor after = Check.optional("cursor", cursor, 200) == null ? null : Cursor.parse(cursor);
+        List<Conversation> rows = db.read(h -> {
+            Query q = h.createQuery(C + " WHERE tenant_id = :t AND parent_conversation_id = :parent AND type = 'tool' AND deleted_at IS NULL"
+                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
+                            + " ORDER BY created_at, id LIMIT :limit")
+                    .bind("t", tenant).bind("parent", conversationId).bind("limit", limit + 1);
+            if (after != null) {
+                q.bind("afterAt", after.at()).bind("afterId", after.id());
+            }
+            return q.map(conversations).list();
+        });
+        if (rows.size() <= limit) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<Conversation> page = rows.subList(0, limit);
+        Conversation last = page.get(limit - 1);
+        return new Page<>(page, Optional.of(new Cursor(last.createdAt(), last.id()).encode()));
+    }
+
+    @Override
+    public Optional<Conversation> toolThread(UUID toolCallId) {
+        Check.notNull("toolCallId", toolCallId);
+        return db.read(h -> h.createQuery(C + " WHERE tenant_id = :t AND parent_tool_call_id = :call AND type = 'tool' AND deleted_at IS NULL"
+                        + " ORDER BY created_at, id LIMIT 1")
+                .bind("t", tenant).bind("call", toolCallId).map(conversations).findOne());
+    }
+
+    @Override
     public Conversation updateTitle(UUID conversationId, String title) {
         Check.optionalNonBlank("title", title, Limits.MAX_TITLE_LENGTH);
         return updateConversation(conversationId, "title = :value", title);

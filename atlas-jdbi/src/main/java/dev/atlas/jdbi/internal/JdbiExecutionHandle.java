@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.StorageException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
@@ -227,6 +228,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         final String failStep;
         final String completeToolCall;
         final String failToolCall;
+        final String startToolCall;
 
         Sql(String p, Dialect d) {
             String whileProcessing = " FROM " + p + "executions x WHERE x.tenant_id = ? AND x.id = ? AND x.status = 'processing'"
@@ -238,13 +240,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             insertToolCall = "INSERT INTO " + p + "execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id,"
                     + " call_index, name, type, arguments, status, started_at, created_at, updated_at)"
                     + " SELECT ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(c.call_index), -1) + 1 FROM " + p + "execution_tool_calls c"
-                    + " WHERE c.tenant_id = x.tenant_id AND c.step_id = ?), ?, ?, ?, 'processing', ?, ?, ?" + whileProcessing
+                    + " WHERE c.tenant_id = x.tenant_id AND c.step_id = ?), ?, ?, ?, ?, ?, ?, ?" + whileProcessing
                     + " RETURNING call_index";
             finishStep = close(p + "execution_steps", "content = ?, reasoning = ?, finish_reason = ?, input_tokens = ?, output_tokens = ?,"
                     + " reasoning_tokens = ?, cached_tokens = ?, cache_write_tokens = ?,");
             failStep = close(p + "execution_steps", "error = ?, finish_reason = 'error',");
             completeToolCall = close(p + "execution_tool_calls", "result = ?,");
             failToolCall = close(p + "execution_tool_calls", "error = ?,");
+            startToolCall = "UPDATE " + p + "execution_tool_calls SET status = 'processing', started_at = ?, updated_at = ?"
+                    + " WHERE tenant_id = ? AND id = ? AND status = 'queued'";
         }
 
         /** Parameters: target status, the assignments' own, now, duration, now, tenant, id. */
@@ -310,6 +314,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
+    /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
+    private void setMetadata(Handle h, String table, UUID rowId, JsonDoc metadata) {
+        int n = h.createUpdate("UPDATE <p>" + table + " SET metadata = :metadata, updated_at = :now WHERE tenant_id = :t AND id = :id")
+                .bind("metadata", metadata).bind("now", db.now()).bind("t", tenant).bind("id", rowId).execute();
+        if (n != 1) {
+            throw new StorageException(table + " row " + rowId + " vanished while its metadata was written", null, false, null);
+        }
+    }
+
     private String currentStatus(Handle h, String table, UUID rowId) {
         return h.createQuery("SELECT status FROM <p>" + table + " WHERE tenant_id = :t AND id = :id")
                 .bind("t", tenant).bind("id", rowId).mapTo(String.class).findOne().orElse(null);
@@ -346,6 +359,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public ToolCallHandle toolCall(NewToolCall call) {
             Check.notNull("call", call);
             String arguments = Json.validate("arguments", call.arguments());
+            JsonDoc metadata = call.metadata().isEmpty() ? null : Json.write("metadata", call.metadata());
             UUID callId = Ids.next(db.clock());
             synchronized (callLock) {
                 return db.write(h -> {
@@ -361,15 +375,20 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                         ps.setString(7, call.name());
                         ps.setString(8, call.type().toString());
                         ps.setString(9, arguments);
-                        d.bindInstant(ps, 10, t);
+                        ps.setString(10, call.initialStatus().toString());
                         d.bindInstant(ps, 11, t);
                         d.bindInstant(ps, 12, t);
-                        ps.setString(13, tenant);
-                        d.bindUuid(ps, 14, id);
+                        d.bindInstant(ps, 13, t);
+                        ps.setString(14, tenant);
+                        d.bindUuid(ps, 15, id);
                         return returnedNumber(ps);
                     });
                     if (index == null) {
                         throw recorder.notProcessing(id);
+                    }
+                    if (metadata != null) {
+                        // Same transaction as the insert: the call is never visible without its metadata.
+                        setMetadata(h, "execution_tool_calls", callId, metadata);
                     }
                     return new Call(callId, t);
                 });
@@ -411,13 +430,23 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
 
         @Override
+        public void metadata(Map<String, ?> metadata) {
+            JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+            db.write(h -> {
+                setMetadata(h, "execution_steps", stepId, doc);
+                return null;
+            });
+        }
+
+        @Override
         public String toString() {
             return "StepHandle[" + stepId + ", " + sequence + "]";
         }
 
         private final class Call implements ToolCallHandle {
             private final UUID callId;
-            private final Instant callStarted;
+            /** When it started running: set again by {@link #start()} for a call recorded as queued. */
+            private volatile Instant callStarted;
 
             Call(UUID callId, Instant callStarted) {
                 this.callId = callId;
@@ -427,6 +456,32 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             @Override
             public UUID id() {
                 return callId;
+            }
+
+            @Override
+            public void start() {
+                db.write(h -> {
+                    Instant now = db.now();
+                    int n = Db.jdbc(h, sql.startToolCall, ps -> {
+                        Dialect d = db.dialect();
+                        d.bindInstant(ps, 1, now);
+                        d.bindInstant(ps, 2, now);
+                        ps.setString(3, tenant);
+                        d.bindUuid(ps, 4, callId);
+                        return ps.executeUpdate();
+                    });
+                    if (n == 0) {
+                        String current = currentStatus(h, "execution_tool_calls", callId);
+                        if (current == null) {
+                            throw new NotFoundException("tool call", callId);
+                        }
+                        ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
+                        // Only a row changed between the update and the read can get here.
+                        throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
+                    }
+                    callStarted = now;
+                    return null;
+                });
             }
 
             @Override
@@ -449,6 +504,15 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                             ps.setString(i, e);
                             return i + 1;
                         }, recorder::storedToolCall));
+            }
+
+            @Override
+            public void metadata(Map<String, ?> metadata) {
+                JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+                db.write(h -> {
+                    setMetadata(h, "execution_tool_calls", callId, doc);
+                    return null;
+                });
             }
 
             @Override

@@ -23,6 +23,7 @@ import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.SweepResult;
 import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.ToolCallQuery;
 import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
@@ -429,6 +430,33 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return new Page<>(page, Optional.of(cursor));
     }
 
+    @Override
+    public Page<ToolCall> toolCalls(ToolCallQuery q) {
+        Check.notNull("query", q);
+        JdbiConversationStore.Cursor after = q.cursor() == null ? null : JdbiConversationStore.Cursor.parse(q.cursor());
+        StringBuilder sql = new StringBuilder("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t");
+        Map<String, Object> binds = new LinkedHashMap<>();
+        filter(sql, binds, "name", "name", q.name());
+        filter(sql, binds, "status", "status", q.status() == null ? null : q.status().toString());
+        if (after != null) {
+            sql.append(" AND (started_at < :afterAt OR (started_at = :afterAt AND id < :afterId))");
+            binds.put("afterAt", after.at());
+            binds.put("afterId", after.id());
+        }
+        sql.append(" ORDER BY started_at DESC, id DESC LIMIT :limit");
+        List<ToolCall> rows = db.read(h -> {
+            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
+            binds.forEach(query::bind);
+            return query.map(toolCalls).list();
+        });
+        if (rows.size() <= q.limit()) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<ToolCall> page = rows.subList(0, q.limit());
+        ToolCall last = page.get(page.size() - 1);
+        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
+    }
+
     private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, Object value) {
         if (value != null) {
             sql.append(" AND ").append(column).append(" = :").append(name);
@@ -537,9 +565,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                             + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                             + " AND (created_at < :cutoff" + orphaned + ")")
                     .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
+            // A queued tool call waits by design, like a queued execution, until its execution is over.
             int callsSwept = h.createUpdate("UPDATE <p>execution_tool_calls SET status = 'failed', error = :error, completed_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                            + " AND (created_at < :cutoff" + orphaned + ")")
+                            + " updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                            + " AND (created_at < :cutoff" + orphaned + ")) OR (status = 'queued' AND (1 = 0" + orphaned + ")))")
                     .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
             return new SweepResult(executionsSwept, stepsSwept, callsSwept);
         });

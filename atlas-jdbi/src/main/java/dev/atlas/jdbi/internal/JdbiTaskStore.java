@@ -7,6 +7,7 @@ import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.StorageException;
+import dev.atlas.task.TaskQuery;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
 import dev.atlas.task.ClaimedTask;
@@ -143,23 +144,53 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> forConversation(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
-        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Check.optional("cursor", cursor, 200);
-        JdbiConversationStore.Cursor after = cursor == null ? null : JdbiConversationStore.Cursor.parse(cursor);
+        return list(TaskQuery.all().conversation(conversationId).limit(limit).after(cursor));
+    }
+
+    @Override
+    public Page<Task> list(TaskQuery query) {
+        Check.notNull("query", query);
+        JdbiConversationStore.Cursor after = query.cursor() == null ? null : JdbiConversationStore.Cursor.parse(query.cursor());
+        StringBuilder sql = new StringBuilder(T).append(" WHERE tenant_id = :t");
+        if (!query.statuses().isEmpty()) {
+            sql.append(" AND status IN (<statuses>)");
+        }
+        if (query.kind() != null) {
+            sql.append(" AND kind = :kind");
+        }
+        if (query.conversationId() != null) {
+            sql.append(" AND conversation_id = :conversation");
+        }
+        if (query.owner() != null) {
+            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
+        }
+        if (after != null) {
+            sql.append(" AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))");
+        }
+        sql.append(" ORDER BY created_at, id LIMIT :limit");
         List<Task> rows = db.read(h -> {
-            Query q = h.createQuery(T + " WHERE tenant_id = :t AND conversation_id = :c"
-                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
-                            + " ORDER BY created_at, id LIMIT :limit")
-                    .bind("t", tenant).bind("c", conversationId).bind("limit", limit + 1);
+            Query q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
+            if (!query.statuses().isEmpty()) {
+                q.bindList("statuses", query.statuses().stream().map(TaskStatus::toString).toList());
+            }
+            if (query.kind() != null) {
+                q.bind("kind", query.kind());
+            }
+            if (query.conversationId() != null) {
+                q.bind("conversation", query.conversationId());
+            }
+            if (query.owner() != null) {
+                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
+            }
             if (after != null) {
                 q.bind("afterAt", after.at()).bind("afterId", after.id());
             }
             return q.map(tasks).list();
         });
-        if (rows.size() <= limit) {
+        if (rows.size() <= query.limit()) {
             return new Page<>(rows, Optional.empty());
         }
-        List<Task> page = rows.subList(0, limit);
+        List<Task> page = rows.subList(0, query.limit());
         Task last = page.get(page.size() - 1);
         return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.createdAt(), last.id()).encode()));
     }
@@ -345,20 +376,50 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task cancel(UUID taskId) {
         Check.notNull("taskId", taskId);
+        return finishUnheld(taskId, TaskStatus.CANCELLED, "", null, null);
+    }
+
+    @Override
+    public Task completeAsOperator(UUID taskId, Map<String, ?> result) {
+        Check.notNull("taskId", taskId);
+        JsonDoc doc = Json.write("result", Check.metadata("result", result));
+        return finishUnheld(taskId, TaskStatus.COMPLETED, ", result = :result", doc, null);
+    }
+
+    @Override
+    public Task failAsOperator(UUID taskId, String error) {
+        Check.notNull("taskId", taskId);
+        Check.required("error", error, Limits.MAX_REASON_LENGTH);
+        return finishUnheld(taskId, TaskStatus.FAILED, ", error = :error", null, error);
+    }
+
+    /**
+     * Moves a pending or running task to a final status without a lease: cancel and the operator's
+     * complete and fail. Clearing the claim is what locks a running holder out, since every
+     * holder write matches on its claim id.
+     */
+    private Task finishUnheld(UUID taskId, TaskStatus target, String extraSet, JsonDoc result, String error) {
         return db.write(h -> {
             Instant now = db.now();
-            Optional<Task> cancelled = h.createQuery("UPDATE <p>tasks SET status = 'cancelled', claim_id = NULL, lease_expires_at = NULL,"
+            Query update = h.createQuery("UPDATE <p>tasks SET status = :status" + extraSet + ", claim_id = NULL, lease_expires_at = NULL,"
                             + " finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id AND status IN ('pending', 'running')"
                             + " RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", taskId).bind("now", now).map(tasks).findOne();
-            if (cancelled.isPresent()) {
-                return cancelled.get();
+                    .bind("t", tenant).bind("id", taskId).bind("status", target.toString()).bind("now", now);
+            if (result != null) {
+                update.bind("result", result);
+            }
+            if (error != null) {
+                update.bind("error", error);
+            }
+            Optional<Task> finished = update.map(tasks).findOne();
+            if (finished.isPresent()) {
+                return finished.get();
             }
             Task current = find(h, taskId).orElseThrow(() -> new NotFoundException("task", taskId));
-            current.status().checkMoveTo(TaskStatus.CANCELLED);
+            current.status().checkMoveTo(target);
             // Only a row changed between the update and the read can get here; the read sees it
             // committed, so the same call again decides afresh.
-            throw new StorageException("task " + taskId + " changed while being cancelled", null, true, null);
+            throw new StorageException("task " + taskId + " changed while moving to " + target, null, true, null);
         });
     }
 }

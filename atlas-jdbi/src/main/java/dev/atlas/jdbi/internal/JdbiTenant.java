@@ -21,6 +21,7 @@ public final class JdbiTenant implements Tenant {
     private final String id;
     private final ConversationStore conversations;
     private final AssistantStore assistants;
+    private final dev.atlas.assistant.SettingsStore settings;
     private final CredentialStore credentials;
     private final TaskStore tasks;
     private final ExecutionRecorder executions;
@@ -44,6 +45,7 @@ public final class JdbiTenant implements Tenant {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
         this.assistants = new JdbiAssistantStore(db, id);
+        this.settings = new JdbiSettingsStore(db, id);
         this.credentials = new JdbiCredentialStore(db, id, credentialKeys);
         this.tasks = new JdbiTaskStore(db, id);
         this.executions = new JdbiExecutionRecorder(db, id, conversations, executionListeners);
@@ -70,6 +72,11 @@ public final class JdbiTenant implements Tenant {
     @Override
     public AssistantStore assistants() {
         return assistants;
+    }
+
+    @Override
+    public dev.atlas.assistant.SettingsStore settings() {
+        return settings;
     }
 
     @Override

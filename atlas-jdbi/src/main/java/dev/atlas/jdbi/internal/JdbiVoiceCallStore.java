@@ -13,6 +13,7 @@ import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallQuery;
 import dev.atlas.voice.VoiceCallStatus;
 import dev.atlas.voice.VoiceCallStore;
 import dev.atlas.voice.VoiceTurn;
@@ -226,6 +227,48 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         }
         List<VoiceCall> page = rows.subList(0, limit);
         VoiceCall last = page.get(limit - 1);
+        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
+    }
+
+    @Override
+    public Page<VoiceCall> list(VoiceCallQuery query) {
+        Check.notNull("query", query);
+        JdbiConversationStore.Cursor after = query.cursor() == null ? null : JdbiConversationStore.Cursor.parse(query.cursor());
+        StringBuilder sql = new StringBuilder(V).append(" WHERE tenant_id = :t");
+        if (query.status() != null) {
+            sql.append(" AND status = :status");
+        }
+        if (query.owner() != null) {
+            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
+        }
+        if (query.agent() != null) {
+            sql.append(" AND agent = :agent");
+        }
+        if (after != null) {
+            sql.append(" AND (started_at < :at OR (started_at = :at AND id < :after))");
+        }
+        sql.append(" ORDER BY started_at DESC, id DESC LIMIT :limit");
+        List<VoiceCall> rows = db.read(h -> {
+            var q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
+            if (query.status() != null) {
+                q.bind("status", query.status().toString());
+            }
+            if (query.owner() != null) {
+                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
+            }
+            if (query.agent() != null) {
+                q.bind("agent", query.agent());
+            }
+            if (after != null) {
+                q.bind("at", after.at()).bind("after", after.id());
+            }
+            return q.map(calls).list();
+        });
+        if (rows.size() <= query.limit()) {
+            return new Page<>(rows, Optional.empty());
+        }
+        List<VoiceCall> page = rows.subList(0, query.limit());
+        VoiceCall last = page.get(page.size() - 1);
         return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
     }
 

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.assistant.AssistantQuery;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
@@ -232,6 +233,59 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     // ---- revisions -----------------------------------------------------------------------
+
+    private static List<String> slugs(Page<Assistant> page) {
+        return page.items().stream().map(Assistant::slug).toList();
+    }
+
+    @Test
+    @DisplayName("list by owner, by the public flag, and visible to an owner (its own plus public ones), by slug, deleted ones left out")
+    void listByOwnerAndPublic() {
+        store.create(AssistantSpec.of("a-alice-private", "A").owner(ALICE));
+        store.create(AssistantSpec.of("b-alice-public", "B").owner(ALICE).isPublic(true));
+        store.create(AssistantSpec.of("c-bob-public", "C").owner(BOB).isPublic(true));
+        store.create(AssistantSpec.of("d-bob-private", "D").owner(BOB));
+        store.create(AssistantSpec.of("e-tenant-public", "E").isPublic(true));
+        store.create(AssistantSpec.of("f-tenant-private", "F"));
+        store.delete(store.create(AssistantSpec.of("g-alice-deleted", "G").owner(ALICE).isPublic(true)).id());
+        other.create(AssistantSpec.of("h-foreign-public", "H").owner(ALICE).isPublic(true));
+
+        assertThat(slugs(store.list(AssistantQuery.forOwner(ALICE)))).containsExactly("a-alice-private", "b-alice-public");
+        assertThat(slugs(store.list(AssistantQuery.publicOnly()))).containsExactly("b-alice-public", "c-bob-public", "e-tenant-public");
+        assertThat(slugs(store.list(AssistantQuery.all().isPublic(false))))
+                .containsExactly("a-alice-private", "d-bob-private", "f-tenant-private");
+        assertThat(slugs(store.list(AssistantQuery.visibleTo(ALICE))))
+                .containsExactly("a-alice-private", "b-alice-public", "c-bob-public", "e-tenant-public");
+        assertThat(slugs(store.list(AssistantQuery.forOwner(BOB).isPublic(true)))).containsExactly("c-bob-public");
+        assertThat(slugs(store.list(AssistantQuery.all()))).hasSize(6);
+        assertThat(store.list(AssistantQuery.forOwner(ALICE)).items().get(1))
+                .isEqualTo(store.findBySlug("b-alice-public").orElseThrow());
+
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<Assistant> p = store.list(AssistantQuery.visibleTo(ALICE).limit(1).after(cursor));
+            paged.addAll(slugs(p));
+            cursor = p.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactly("a-alice-private", "b-alice-public", "c-bob-public", "e-tenant-public");
+
+        // another tenant sees only its own, whatever the filter
+        assertThat(slugs(other.list(AssistantQuery.visibleTo(ALICE)))).containsExactly("h-foreign-public");
+        assertThat(slugs(other.list(AssistantQuery.forOwner(BOB)))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("bad assistant queries are refused naming the field")
+    void listQueryBadInput() {
+        assertField(() -> store.list(null), "query");
+        assertField(() -> AssistantQuery.forOwner(null), "owner");
+        assertField(() -> AssistantQuery.visibleTo(null), "visibleTo");
+        assertField(() -> AssistantQuery.all().limit(0), "limit");
+        assertField(() -> AssistantQuery.all().limit(1001), "limit");
+        assertField(() -> AssistantQuery.all().after("x".repeat(201)), "cursor");
+        assertField(() -> store.list(AssistantQuery.all().after("not-a-cursor")), "cursor");
+    }
 
     @Test
     @DisplayName("publishing numbers revisions 1, 2, 3 and moves the current pointer each time")

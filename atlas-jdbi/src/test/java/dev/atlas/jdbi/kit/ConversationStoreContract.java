@@ -109,6 +109,81 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .returns(toolCall, Conversation::parentToolCallId);
     }
 
+    private UUID toolCallIn(Conversation parent) {
+        return atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(parent.id()))
+                .step().toolCall("c1", "research", "{}").id();
+    }
+
+    @Test
+    @DisplayName("toolThreads lists a conversation's live tool threads oldest first, direct children only; toolThread finds a call's thread")
+    void toolThreadsAndThreadOfCall() {
+        Conversation parent = convo();
+        Conversation unrelated = convo();
+        UUID call1 = toolCallIn(parent);
+        UUID call2 = toolCallIn(parent);
+        UUID call3 = toolCallIn(parent);
+        UUID silent = toolCallIn(parent);
+        Conversation t1 = store.create(NewConversation.toolThread(ALICE, "researcher", parent.id(), call1));
+        clock.advanceMicros(1);
+        Conversation t2 = store.create(NewConversation.toolThread(ALICE, "writer", parent.id(), call2));
+        Conversation t2b = store.create(NewConversation.toolThread(ALICE, "writer", parent.id(), call2));
+        clock.advanceMicros(1);
+        Conversation deleted = store.create(NewConversation.toolThread(ALICE, "x", parent.id(), call3));
+        store.delete(deleted.id());
+        UUID nestedCall = toolCallIn(t1);
+        Conversation nested = store.create(NewConversation.toolThread(ALICE, "sub", t1.id(), nestedCall));
+        store.create(NewConversation.toolThread(ALICE, "other", unrelated.id(), toolCallIn(unrelated)));
+
+        List<Conversation> expected = new ArrayList<>(List.of(t1));
+        expected.addAll(t2.id().toString().compareTo(t2b.id().toString()) < 0 ? List.of(t2, t2b) : List.of(t2b, t2));
+        assertThat(store.toolThreads(parent.id(), 50, null).items()).containsExactlyElementsOf(expected);
+        assertThat(store.toolThreads(t1.id(), 50, null).items()).containsExactly(nested);
+        assertThat(store.toolThreads(nested.id(), 50, null).items()).isEmpty();
+
+        List<Conversation> paged = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Page<Conversation> p = store.toolThreads(parent.id(), 1, cursor);
+            paged.addAll(p.items());
+            cursor = p.nextCursor().orElse(null);
+            pages++;
+        } while (cursor != null);
+        assertThat(pages).isEqualTo(3);
+        assertThat(paged).containsExactlyElementsOf(expected);
+
+        assertThat(store.toolThread(call1)).contains(t1);
+        assertThat(store.toolThread(call2)).contains(expected.get(1));
+        assertThat(store.toolThread(nestedCall)).contains(nested);
+        assertThat(store.toolThread(call3)).isEmpty();
+        assertThat(store.toolThread(silent)).isEmpty();
+        assertThat(store.toolThread(UUID.randomUUID())).isEmpty();
+        assertThat(store.toolThreads(UUID.randomUUID(), 50, null).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("another tenant's conversation and tool-call ids give no tool threads, exactly like unknown ids")
+    void toolThreadsTenantIsolation() {
+        Conversation parent = convo();
+        UUID call = toolCallIn(parent);
+        store.create(NewConversation.toolThread(ALICE, "researcher", parent.id(), call));
+        assertThat(other.toolThreads(parent.id(), 50, null)).isEqualTo(other.toolThreads(UUID.randomUUID(), 50, null));
+        assertThat(other.toolThreads(parent.id(), 50, null).items()).isEmpty();
+        assertThat(other.toolThread(call)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("bad tool-thread arguments are refused naming the field")
+    void toolThreadsBadInput() {
+        Conversation parent = convo();
+        assertField(() -> store.toolThreads(null, 10, null), "conversationId");
+        assertField(() -> store.toolThreads(parent.id(), 0, null), "limit");
+        assertField(() -> store.toolThreads(parent.id(), 1001, null), "limit");
+        assertField(() -> store.toolThreads(parent.id(), 10, "not-a-cursor"), "cursor");
+        assertField(() -> store.toolThreads(parent.id(), 10, "x".repeat(201)), "cursor");
+        assertField(() -> store.toolThread(null), "toolCallId");
+    }
+
     @Test
     @DisplayName("a tool thread whose parent is in another tenant is rejected")
     void toolThreadParentOtherTenant() {

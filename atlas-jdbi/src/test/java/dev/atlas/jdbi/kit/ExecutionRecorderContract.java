@@ -301,6 +301,213 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("all 16 execution types of seed 002 (video_to_text, music and sfx included) are recorded, read back and filtered on")
+    void everySeedExecutionType() {
+        assertThat(java.util.Arrays.stream(ExecutionType.values()).map(ExecutionType::toString).toList()).containsExactlyInAnyOrder(
+                "text", "structured", "stream", "image", "image_to_text", "audio", "audio_to_text", "video", "video_to_text",
+                "music", "sfx", "speech", "embed", "moderate", "rerank", "voice");
+        for (ExecutionType type : ExecutionType.values()) {
+            Execution e = recorder.create(ExecutionSpec.of(type, "provider", "model-" + type));
+            assertThat(recorder.require(e.id()).type()).isEqualTo(type);
+            assertThat(recorder.list(ExecutionQuery.all().type(type)).items()).extracting(Execution::id).containsExactly(e.id());
+            assertThat(ExecutionType.of(type.toString())).isEqualTo(type);
+        }
+    }
+
+    @Test
+    @DisplayName("the database itself refuses an execution type outside the 16, on insert and on update, and the row is unchanged")
+    void typeColumnIsChecked() {
+        JdbiAtlas jdbi = (JdbiAtlas) atlas;
+        Execution e = recorder.create(ExecutionSpec.of(ExecutionType.MUSIC, "provider", "model"));
+        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("UPDATE <p>executions SET type = 'telepathy' WHERE tenant_id = 'acme' AND id = :id")
+                .bind("id", e.id()).execute())).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+                        + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'Music', 'pending', :metadata, :now, :now)")
+                .bind("id", UUID.randomUUID()).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant())
+                .execute())).isInstanceOf(StorageException.class);
+        // the same statement with an allowed type goes through: the type alone was refused
+        UUID control = UUID.randomUUID();
+        jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+                        + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'sfx', 'pending', :metadata, :now, :now)")
+                .bind("id", control).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant()).execute());
+        assertThat(recorder.require(e.id()).type()).isEqualTo(ExecutionType.MUSIC);
+        assertThat(recorder.require(control).type()).isEqualTo(ExecutionType.SFX);
+        assertThat(recorder.list(ExecutionQuery.all()).items()).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("metadata on a step and on a tool call is stored with it, replaced in any status, and read back exactly")
+    void stepAndToolCallMetadata() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.metadata(Map.of("latency_ms", 120, "cache", Map.of("hit", true)));
+        StepHandle.ToolCallHandle tagged = step.toolCall(NewToolCall.of("c1", "search", "{}").metadata(Map.of("source", "mcp", "server", "docs")));
+        StepHandle.ToolCallHandle plain = step.toolCall("c2", "search", "{}");
+        tagged.complete("found");
+        tagged.metadata(Map.of("duration_ms", 42, "tokens", List.of(10, 20)));
+        plain.complete("none");
+        step.finish("done", FinishReason.STOP);
+        ExecutionHandle other = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle cleared = other.step();
+        cleared.metadata(Map.of("x", 1));
+        cleared.metadata(null);
+
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).metadata()).isEqualTo(Map.of("latency_ms", 120, "cache", Map.of("hit", true)));
+        assertThat(tree.toolCalls()).extracting(dev.atlas.execution.ToolCall::metadata)
+                .containsExactly(Map.of("duration_ms", 42, "tokens", List.of(10, 20)), Map.of());
+        assertThat(tree.steps().get(0).toolCalls()).isEqualTo(tree.toolCalls());
+        assertThat(recorder.tree(other.id()).orElseThrow().steps().get(0).metadata()).isEqualTo(Map.of());
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search")).items())
+                .containsExactlyInAnyOrderElementsOf(tree.toolCalls());
+    }
+
+    @Test
+    @DisplayName("bad step or tool-call metadata is refused naming metadata, and what was stored stays")
+    void badStepAndToolCallMetadata() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        step.metadata(Map.of("kept", true));
+        StepHandle.ToolCallHandle call = step.toolCall(NewToolCall.of("c1", "search", "{}").metadata(Map.of("kept", 1)));
+        for (Runnable bad : List.<Runnable>of(() -> step.metadata(Map.of("v", "\u0000")), () -> call.metadata(Map.of("v", "\uD800")),
+                () -> step.toolCall(NewToolCall.of("c2", "search", "{}").metadata(Map.of("v", "\u0000"))))) {
+            assertThatThrownBy(bad::run).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+        }
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.steps().get(0).metadata()).isEqualTo(Map.of("kept", true));
+        assertThat(tree.toolCalls()).singleElement().satisfies(c -> assertThat(c.metadata()).isEqualTo(Map.of("kept", 1)));
+    }
+
+    @Test
+    @DisplayName("a tool call recorded queued waits, starts (queued → processing, timed from the start), then completes; other moves are refused")
+    void queuedToolCall() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
+        assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).singleElement()
+                .satisfies(c -> assertThat(c.status()).isEqualTo(ExecutionStatus.QUEUED));
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all().status(ExecutionStatus.QUEUED)).items())
+                .extracting(dev.atlas.execution.ToolCall::id).containsExactly(call.id());
+        assertThatThrownBy(() -> call.complete("too early")).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("queued"));
+        advance(30);
+        Instant startedAt = clock.instant();
+        call.start();
+        assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("processing"));
+        advance(20);
+        call.complete("done");
+        assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("completed"));
+        dev.atlas.execution.ToolCall stored = recorder.tree(h.id()).orElseThrow().toolCalls().get(0);
+        assertThat(stored).returns(ExecutionStatus.COMPLETED, dev.atlas.execution.ToolCall::status)
+                .returns(startedAt, dev.atlas.execution.ToolCall::startedAt).returns(20L, dev.atlas.execution.ToolCall::durationMs)
+                .returns("done", dev.atlas.execution.ToolCall::result);
+        assertThatThrownBy(() -> new NewToolCall("c", "x", ToolCallType.LOCAL, "{}", Map.of(), ExecutionStatus.COMPLETED))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("initialStatus"));
+    }
+
+    @Test
+    @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
+    void sweepAndQueuedToolCalls() {
+        ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle.ToolCallHandle waiting = running.step().toolCall(NewToolCall.of("c1", "render", "{}").queued());
+        ExecutionHandle finished = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle.ToolCallHandle orphan = finished.step().toolCall(NewToolCall.of("c2", "render", "{}").queued());
+        finished.complete();
+        advance(60_000);
+        recorder.sweepInterrupted(Duration.ofHours(1));
+        assertThat(recorder.tree(running.id()).orElseThrow().toolCalls().get(0).status()).isEqualTo(ExecutionStatus.QUEUED);
+        assertThat(recorder.tree(finished.id()).orElseThrow().toolCalls().get(0))
+                .returns(ExecutionStatus.FAILED, dev.atlas.execution.ToolCall::status)
+                .returns("interrupted", dev.atlas.execution.ToolCall::error);
+        assertThat(waiting.id()).isNotEqualTo(orphan.id());
+    }
+
+    @Test
+    @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
+    void toolCallsByName() {
+        List<UUID> searches = new ArrayList<>();
+        UUID failedSearch = null;
+        for (int e = 0; e < 3; e++) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle s1 = step.toolCall("s" + e, "search", "{\"q\":" + e + "}");
+            searches.add(s1.id());
+            step.toolCall("w" + e, "weather", "{}").complete("sunny");
+            StepHandle.ToolCallHandle s2 = step.toolCall("t" + e, "search", "{}");
+            searches.add(s2.id());
+            if (e == 1) {
+                s1.fail("timeout");
+                failedSearch = s1.id();
+            } else {
+                s1.complete("ok");
+            }
+            advance(1);
+        }
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("g", "search", "{}");
+
+        List<UUID> newestFirst = new ArrayList<>();
+        for (int e = 2; e >= 0; e--) {
+            // the two calls of one execution start at the same instant: the id decides, descending
+            List<UUID> pair = new ArrayList<>(List.of(searches.get(2 * e), searches.get(2 * e + 1)));
+            pair.sort((a, b) -> b.toString().compareTo(a.toString()));
+            newestFirst.addAll(pair);
+        }
+        Page<dev.atlas.execution.ToolCall> all = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search"));
+        assertThat(all.items()).extracting(dev.atlas.execution.ToolCall::id).containsExactlyElementsOf(newestFirst);
+        assertThat(all.items()).allSatisfy(c -> assertThat(c.name()).isEqualTo("search"));
+        dev.atlas.execution.ToolCall failed = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search")
+                .status(ExecutionStatus.FAILED)).items().get(0);
+        assertThat(failed).returns(failedSearch, dev.atlas.execution.ToolCall::id).returns("timeout", dev.atlas.execution.ToolCall::error);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").status(ExecutionStatus.FAILED)).items()).hasSize(1);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").status(ExecutionStatus.PROCESSING)).items())
+                .hasSize(3);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather")).items()).hasSize(3)
+                .allSatisfy(c -> assertThat(c.result()).isEqualTo("sunny"));
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).hasSize(9);
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("nothing")).items()).isEmpty();
+
+        List<UUID> paged = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Page<dev.atlas.execution.ToolCall> p = recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("search").limit(4).after(cursor));
+            p.items().forEach(c -> paged.add(c.id()));
+            cursor = p.nextCursor().orElse(null);
+            pages++;
+        } while (cursor != null);
+        assertThat(pages).isEqualTo(2);
+        assertThat(paged).containsExactlyElementsOf(newestFirst);
+        // the same rows as the execution tree holds, field for field
+        ExecutionTree tree = recorder.tree(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items().get(0)
+                .executionId()).orElseThrow();
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("weather").limit(1)).items())
+                .containsExactly(tree.toolCalls().stream().filter(c -> c.name().equals("weather")).findFirst().orElseThrow());
+    }
+
+    @Test
+    @DisplayName("toolCalls never lists another tenant's calls; bad queries are refused naming the field")
+    void toolCallsIsolationAndBadInput() {
+        globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("g", "secret_tool", "{}");
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("secret_tool")).items()).isEmpty();
+        assertThat(recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).isEmpty();
+        assertThat(globex.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all()).items()).hasSize(1);
+        assertThatThrownBy(() -> recorder.toolCalls(null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("query"));
+        for (Runnable bad : List.<Runnable>of(() -> dev.atlas.execution.ToolCallQuery.forTool(" "),
+                () -> dev.atlas.execution.ToolCallQuery.forTool(null), () -> dev.atlas.execution.ToolCallQuery.all().name("a\u0000"))) {
+            assertThatThrownBy(bad::run).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("name"));
+        }
+        assertThatThrownBy(() -> dev.atlas.execution.ToolCallQuery.all().limit(0)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> dev.atlas.execution.ToolCallQuery.all().limit(1001)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("limit"));
+        assertThatThrownBy(() -> recorder.toolCalls(dev.atlas.execution.ToolCallQuery.all().after("not-a-cursor")))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
+    }
+
+    @Test
     @DisplayName("each step and tool call is committed as it is recorded, visible to another instance before the execution ends")
     void progressIsDurable() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

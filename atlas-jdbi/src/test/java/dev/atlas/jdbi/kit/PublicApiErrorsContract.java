@@ -85,10 +85,18 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "ConversationStore.updateStatus.failureReason",
             "ConversationStore.markFailed.reason",
             "Search.putAssetVector.conversationId",
+            "Search.upsertAssetVector.conversationId",
             "TaskStore.fail.retryAt",
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
             "TaskStore.forConversation.cursor",
+            "ConversationStore.toolThreads.cursor",
+            "SettingsStore.create.owner",
+            "SettingsStore.list.owner",
+            "SettingsStore.list.cursor",
+            "SettingsStore.publish.label",
+            "SettingsStore.publish.author",
+            "SettingsStore.rollback.author",
             "VoiceCallStore.summarize.summary",
             "VoiceCallStore.byConversation.cursor",
             "VoiceCallStore.bySession.cursor",
@@ -208,16 +216,20 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewMessage.class, () -> NewMessage.user("hi"));
         samples.put(ConversationQuery.class, ConversationQuery::all);
         samples.put(dev.atlas.conversation.MessageEventQuery.class, () -> dev.atlas.conversation.MessageEventQuery.forMessage(UUID.randomUUID()));
+        samples.put(dev.atlas.assistant.AssistantQuery.class, dev.atlas.assistant.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));
         samples.put(ClaimedTask.class, () -> claimed);
+        samples.put(dev.atlas.task.TaskQuery.class, dev.atlas.task.TaskQuery::all);
         samples.put(ExecutionSpec.class, () -> ExecutionSpec.text("openai", "gpt-4o"));
         samples.put(ExecutionQuery.class, ExecutionQuery::all);
+        samples.put(dev.atlas.execution.ToolCallQuery.class, dev.atlas.execution.ToolCallQuery::all);
         samples.put(ExecutionBody.class, () -> (ExecutionBody<Object, RuntimeException>) x -> "done");
         samples.put(Function.class, () -> (Function<Object, CompletableFuture<Object>>) x -> CompletableFuture.completedFuture("done"));
         samples.put(ModelPrice.class, () -> ModelPrice.of("openai", "gpt-4o", "1", "2", Instant.parse("2026-01-01T00:00:00Z")));
         samples.put(NewAsset.class, () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png"));
+        samples.put(dev.atlas.voice.VoiceCallQuery.class, dev.atlas.voice.VoiceCallQuery::all);
         samples.put(NewVoiceCall.class, () -> NewVoiceCall.of("rt", "openai", "gpt-realtime"));
         samples.put(VoiceTurn.class, () -> VoiceTurn.user("hi"));
         samples.put(NewMemory.class, () -> NewMemory.fact(Owner.user("u"), "likes tea"));

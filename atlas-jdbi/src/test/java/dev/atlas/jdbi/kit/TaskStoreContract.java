@@ -8,6 +8,7 @@ import dev.atlas.LeaseLostException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import dev.atlas.task.TaskQuery;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.task.ClaimedTask;
 import dev.atlas.task.NewTask;
@@ -263,9 +264,10 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("the status machine allows exactly pending → running | cancelled and running → pending | completed | failed | cancelled")
+    @DisplayName("the status machine allows exactly pending → running | cancelled | completed | failed and running → pending | completed | failed | cancelled")
     void statusMachine() {
-        assertThat(TaskStatus.PENDING.next()).containsExactlyInAnyOrder(TaskStatus.RUNNING, TaskStatus.CANCELLED);
+        assertThat(TaskStatus.PENDING.next()).containsExactlyInAnyOrder(TaskStatus.RUNNING, TaskStatus.CANCELLED, TaskStatus.COMPLETED,
+                TaskStatus.FAILED);
         assertThat(TaskStatus.RUNNING.next()).containsExactlyInAnyOrder(TaskStatus.PENDING, TaskStatus.COMPLETED, TaskStatus.FAILED,
                 TaskStatus.CANCELLED);
         for (TaskStatus s : List.of(TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED)) {
@@ -346,6 +348,165 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(ignored).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
     }
 
+    // ---- listing (seed 003 pending promises) and operator completion ------------------------
+
+    @Test
+    @DisplayName("list filters by status, kind, owner and conversation, combined with AND, oldest first")
+    void listFilters() {
+        Owner bob = Owner.user("bob");
+        UUID conversation = UUID.randomUUID();
+        Task a1 = store.enqueue(NewTask.of("report", Map.of()).owner(ALICE));
+        clock.advanceMicros(1);
+        Task a2 = store.enqueue(NewTask.of("mail", Map.of()).owner(ALICE).forConversation(conversation));
+        clock.advanceMicros(1);
+        Task b1 = store.enqueue(NewTask.of("report", Map.of()).owner(bob));
+        clock.advanceMicros(1);
+        Task none = store.enqueue(NewTask.of("report", Map.of()));
+        clock.advanceMicros(1);
+        Task cancelled = store.cancel(store.enqueue(NewTask.of("report", Map.of()).owner(ALICE)).id());
+        ClaimedTask running = store.claim(LEASE, Set.of("mail")).orElseThrow();
+        assertThat(running.taskId()).isEqualTo(a2.id());
+
+        assertThat(ids(store.list(TaskQuery.all()))).containsExactly(a1.id(), a2.id(), b1.id(), none.id(), cancelled.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.PENDING)))).containsExactly(a1.id(), b1.id(), none.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.PENDING, TaskStatus.RUNNING))))
+                .containsExactly(a1.id(), a2.id(), b1.id(), none.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.CANCELLED)))).containsExactly(cancelled.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.COMPLETED)))).isEmpty();
+        assertThat(ids(store.list(TaskQuery.all().kind("report")))).containsExactly(a1.id(), b1.id(), none.id(), cancelled.id());
+        assertThat(ids(store.list(TaskQuery.all().owner(ALICE)))).containsExactly(a1.id(), a2.id(), cancelled.id());
+        assertThat(ids(store.list(TaskQuery.all().conversation(conversation)))).containsExactly(a2.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.PENDING).kind("report").owner(ALICE)))).containsExactly(a1.id());
+        assertThat(ids(store.list(TaskQuery.withStatus(TaskStatus.PENDING).kind("mail")))).isEmpty();
+        assertThat(store.list(TaskQuery.withStatus(TaskStatus.RUNNING)).items()).containsExactly(store.get(a2.id()).orElseThrow());
+    }
+
+    @Test
+    @DisplayName("list pages through 1,001 pending tasks with no task lost or repeated, whatever the page size")
+    void listPages() {
+        List<UUID> all = new ArrayList<>();
+        for (int batch = 0; batch < 2; batch++) {
+            List<NewTask> tasks = new ArrayList<>();
+            for (int i = 0; i < (batch == 0 ? 1000 : 1); i++) {
+                tasks.add(NewTask.of("a", Map.of("i", i)));
+            }
+            store.enqueueAll(tasks).forEach(t -> all.add(t.id()));
+            clock.advanceMicros(1);
+        }
+        store.cancel(all.get(500));
+        List<UUID> expected = new ArrayList<>(all.subList(0, 1000).stream().filter(id -> !id.equals(all.get(500))).sorted().toList());
+        expected.add(all.get(1000));
+        for (int size : new int[] {1000, 7}) {
+            List<UUID> seen = new ArrayList<>();
+            String cursor = null;
+            do {
+                Page<Task> p = store.list(TaskQuery.withStatus(TaskStatus.PENDING).limit(size).after(cursor));
+                assertThat(p.items().size()).isLessThanOrEqualTo(size);
+                p.items().forEach(t -> seen.add(t.id()));
+                cursor = p.nextCursor().orElse(null);
+            } while (cursor != null);
+            assertThat(seen).containsExactlyElementsOf(expected);
+        }
+        assertThat(store.list(TaskQuery.all()).items()).hasSize(50);
+    }
+
+    @Test
+    @DisplayName("bad task queries are refused naming the field")
+    void listBadInput() {
+        assertField(() -> store.list(null), "query");
+        assertField(() -> TaskQuery.all().limit(0), "limit");
+        assertField(() -> TaskQuery.all().limit(1001), "limit");
+        assertField(() -> TaskQuery.all().kind(" "), "kind");
+        assertField(() -> TaskQuery.all().kind("a\u0000"), "kind");
+        assertField(() -> TaskQuery.all().statuses(null), "statuses");
+        assertField(() -> TaskQuery.all().statuses(Collections.singleton(null)), "statuses");
+        assertField(TaskQuery::withStatus, "statuses");
+        assertField(() -> TaskQuery.withStatus((TaskStatus) null), "statuses");
+        assertField(() -> TaskQuery.all().after("x".repeat(201)), "cursor");
+        assertField(() -> store.list(TaskQuery.all().after("not-a-cursor")), "cursor");
+    }
+
+    @Test
+    @DisplayName("an operator completes a pending task without a lease: completed with the result, never claimable again")
+    void operatorCompletesPending() {
+        Task t = task("report");
+        clock.advanceMicros(5);
+        Task done = store.completeAsOperator(t.id(), Map.of("summary", "done by hand"));
+        assertThat(done).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of("summary", "done by hand"), Task::result)
+                .returns(0, Task::attempts).returns(null, Task::claimId).returns(null, Task::leaseExpiresAt)
+                .returns(clock.instant(), Task::finishedAt).returns(clock.instant(), Task::updatedAt).returns(null, Task::error);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done);
+        assertThat(store.claim(LEASE)).isEmpty();
+        assertThat(store.completeAsOperator(task("b").id(), null).result()).isEqualTo(Map.of());
+    }
+
+    @Test
+    @DisplayName("an operator completes or fails a running task; the lease holder is then locked out and changes nothing")
+    void operatorLocksOutHolder() {
+        task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Task done = store.completeAsOperator(c.taskId(), Map.of("by", "operator"));
+        assertThat(done).returns(TaskStatus.COMPLETED, Task::status).returns(1, Task::attempts).returns(null, Task::claimId);
+        assertThatThrownBy(() -> store.complete(c, Map.of("by", "worker"))).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.fail(c, "worker failed")).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.heartbeat(c)).isInstanceOf(LeaseLostException.class);
+        assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(done);
+
+        // attempts are left (1 of 3), yet an operator's failure is final: no retry
+        task("b");
+        ClaimedTask c2 = store.claim(LEASE).orElseThrow();
+        Task failed = store.failAsOperator(c2.taskId(), "customer withdrew the request");
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns("customer withdrew the request", Task::error)
+                .returns(null, Task::claimId).returns(null, Task::leaseExpiresAt).returns(clock.instant(), Task::finishedAt)
+                .returns(Map.of(), Task::result);
+        assertThatThrownBy(() -> store.complete(c2, Map.of())).isInstanceOf(LeaseLostException.class);
+        assertThat(store.get(c2.taskId()).orElseThrow()).isEqualTo(failed);
+        advance(Duration.ofHours(1));
+        assertThat(store.claim(LEASE)).isEmpty();
+
+        Task pending = task("c");
+        assertThat(store.failAsOperator(pending.id(), "obsolete").status()).isEqualTo(TaskStatus.FAILED);
+    }
+
+    @Test
+    @DisplayName("an operator cannot complete or fail a completed, failed or cancelled task: IllegalTransitionException, nothing changes")
+    void operatorRefusesFinal() {
+        Task completed = store.completeAsOperator(task("a").id(), Map.of("n", 1));
+        Task failed = store.failAsOperator(task("a").id(), "no");
+        Task cancelled = store.cancel(task("a").id());
+        for (Task t : List.of(completed, failed, cancelled)) {
+            assertThatThrownBy(() -> store.completeAsOperator(t.id(), Map.of()))
+                    .isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
+                        assertThat(e.field()).isEqualTo("status");
+                        assertThat(e.from()).isEqualTo(t.status().toString());
+                        assertThat(e.to()).isEqualTo("completed");
+                    });
+            assertThatThrownBy(() -> store.failAsOperator(t.id(), "again"))
+                    .isInstanceOfSatisfying(IllegalTransitionException.class, e -> assertThat(e.to()).isEqualTo("failed"));
+            assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        }
+        UUID unknown = UUID.randomUUID();
+        assertThatThrownBy(() -> store.completeAsOperator(unknown, Map.of())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.failAsOperator(unknown, "x")).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("bad operator input is refused naming the field before anything is written")
+    void operatorBadInput() {
+        Task t = task("a");
+        assertField(() -> store.completeAsOperator(null, Map.of()), "taskId");
+        assertField(() -> store.completeAsOperator(t.id(), Map.of("v", "\uD800")), "result");
+        assertField(() -> store.failAsOperator(null, "x"), "taskId");
+        assertField(() -> store.failAsOperator(t.id(), null), "error");
+        assertField(() -> store.failAsOperator(t.id(), " "), "error");
+        assertField(() -> store.failAsOperator(t.id(), "x".repeat(65_537)), "error");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+    }
+
+    private static List<UUID> ids(Page<Task> page) {
+        return page.items().stream().map(Task::id).toList();
+    }
+
     @Test
     @DisplayName("another tenant cannot read, claim, complete, fail, heartbeat or cancel a task")
     void tenantIsolation() {
@@ -359,7 +520,12 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThatThrownBy(() -> other.complete(c, Map.of())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.fail(c, "x")).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.heartbeat(c)).isInstanceOf(NotFoundException.class);
+        assertThat(other.list(TaskQuery.all()).items()).isEmpty();
+        assertThat(other.list(TaskQuery.withStatus(TaskStatus.RUNNING).kind("a")).items()).isEmpty();
+        assertThatThrownBy(() -> other.completeAsOperator(t.id(), Map.of())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.failAsOperator(t.id(), "x")).isInstanceOf(NotFoundException.class);
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
+        assertThat(store.list(TaskQuery.all()).items()).containsExactly(c.task());
     }
 
     @Test

@@ -338,6 +338,12 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     ExecutionHandle e = t.executions().start(c == null ? spec : spec.conversation(c));
                     StepHandle step = e.step();
                     StepHandle.ToolCallHandle call = step.toolCall("call-1", "lookup", "{}");
+                    if (c != null) {
+                        // A tool thread with its own owner, so the walk's per-owner conversation checks are unchanged.
+                        assertThat(call.thread(Owner.user("tool-thread-owner"), "researcher").tenantId()).isEqualTo(t.id());
+                        w.created("threadParent", c, t.id());
+                        w.created("threadCall", call.id(), t.id());
+                    }
                     call.complete("ok");
                     step.finish("done", FinishReason.STOP);
                     e.usage(Usage.of(10, 5));
@@ -381,6 +387,15 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     UUID foreignConversation = w.pickForeign("conversation", t.id());
                     likeUnknown("executions of a conversation", "page of 0", foreignConversation, c -> r.list(ExecutionQuery.all().conversation(c)));
                     likeUnknown("historyWithTools", "NotFoundException conversation", foreignConversation, c -> r.historyWithTools(c, 50));
+                    likeUnknown("toolThreads", "page of 0", w.pickForeign("threadParent", t.id()), c -> t.conversations().toolThreads(c, 50, null));
+                    likeUnknown("toolThread", "empty", w.pickForeign("threadCall", t.id()), t.conversations()::toolThread);
+                    UUID ownParent = w.pickOwn("threadParent", t.id());
+                    if (ownParent != null) {
+                        assertThat(t.conversations().toolThreads(ownParent, 50, null).items()).isNotEmpty()
+                                .allSatisfy(x -> assertThat(x.tenantId()).isEqualTo(t.id()));
+                    }
+                    r.toolCalls(dev.atlas.execution.ToolCallQuery.forTool("lookup").limit(1000)).items()
+                            .forEach(tc -> assertThat(w.owns(t.id(), tc.id())).as("listed tool call is own").isTrue());
                     UUID c = w.pickOwn("conversation", t.id());
                     if (c != null) {
                         r.historyWithTools(c, 50).forEach(m -> {
@@ -467,6 +482,8 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 },
                 (t, w) -> {
                     VoiceCallStore s = t.voiceCalls();
+                    s.list(dev.atlas.voice.VoiceCallQuery.all().limit(1000)).items()
+                            .forEach(v -> assertThat(v.tenantId()).as("listed call's tenant").isEqualTo(t.id()));
                     s.bySession("shared-session").forEach(v -> {
                         assertThat(v.tenantId()).isEqualTo(t.id());
                         v.transcript().forEach(turn -> assertThat(turn.content()).doesNotContain(otherTenant(t.id())));
@@ -586,6 +603,10 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     UUID foreign = w.pickForeign("task", t.id());
                     likeUnknown("get task", "empty", foreign, s::get);
                     likeUnknown("cancel task", "NotFoundException task", foreign, s::cancel);
+                    likeUnknown("completeAsOperator", "NotFoundException task", foreign, id -> s.completeAsOperator(id, Map.of("hijack", true)));
+                    likeUnknown("failAsOperator", "NotFoundException task", foreign, id -> s.failAsOperator(id, "hijack"));
+                    s.list(dev.atlas.task.TaskQuery.all().kind("shared-kind").limit(1000)).items()
+                            .forEach(x -> assertThat(x.tenantId()).as("listed task's tenant").isEqualTo(t.id()));
                     likeUnknown("forConversation", "page of 0", w.pickForeign("conversation", t.id()), s::forConversation);
                     UUID c = w.pickOwn("conversation", t.id());
                     if (c != null) {

@@ -5,6 +5,7 @@ import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.NewConversation;
@@ -15,6 +16,7 @@ import dev.atlas.execution.ExecutionType;
 import dev.atlas.jdbi.internal.JdbiAtlas;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
+import dev.atlas.voice.VoiceCallQuery;
 import dev.atlas.voice.VoiceCallStatus;
 import dev.atlas.voice.VoiceCallStore;
 import dev.atlas.voice.VoiceTurn;
@@ -230,5 +232,95 @@ public abstract class VoiceCallContract extends AtlasContract {
                 .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("limit"));
         assertThatThrownBy(() -> calls.byConversation(c.id(), 3, "not-a-cursor")).isInstanceOfSatisfying(InvalidInputException.class,
                 e -> assertThat(e.field()).isEqualTo("cursor"));
+    }
+
+    // ---- listing by status and recency (seed 002 active / latest completed) ----------------
+
+    private static List<UUID> ids(Page<VoiceCall> page) {
+        return page.items().stream().map(VoiceCall::id).toList();
+    }
+
+    @Test
+    @DisplayName("list filters by status, owner and agent, newest first: the calls active now and the latest completed")
+    void listByStatusAndRecency() {
+        Owner alice = Owner.user("alice");
+        VoiceCall a = calls.start(call("rt_a").owner(alice).agent("support"));
+        clock.advanceMicros(1000);
+        VoiceCall b = calls.start(call("rt_b").owner(Owner.user("bob")).agent("sales"));
+        clock.advanceMicros(1000);
+        VoiceCall c = calls.start(call("rt_c").owner(alice).agent("sales"));
+        clock.advanceMicros(1000);
+        VoiceCall d = calls.start(call("rt_d"));
+        calls.complete(a.id(), List.of(VoiceTurn.user("bye")));
+        calls.complete(c.id(), List.of());
+        calls.fail(d.id());
+
+        assertThat(ids(calls.list(VoiceCallQuery.all()))).containsExactly(d.id(), c.id(), b.id(), a.id());
+        assertThat(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE)).items()).containsExactly(calls.get(b.id()).orElseThrow());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED)))).containsExactly(c.id(), a.id());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED).limit(1)))).containsExactly(c.id());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.FAILED)))).containsExactly(d.id());
+        assertThat(ids(calls.list(VoiceCallQuery.all().owner(alice)))).containsExactly(c.id(), a.id());
+        assertThat(ids(calls.list(VoiceCallQuery.all().agent("sales")))).containsExactly(c.id(), b.id());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED).owner(alice).agent("support")))).containsExactly(a.id());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE).owner(alice)))).isEmpty();
+        assertThat(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.COMPLETED)).items().get(1).transcript())
+                .containsExactly(VoiceTurn.user("bye"));
+    }
+
+    @Test
+    @DisplayName("list pages newest first with a keyset cursor, each call exactly once, even when started at the same instant")
+    void listPages() {
+        List<UUID> started = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            if (i % 3 == 0) {
+                clock.advanceMicros(1000);
+            }
+            started.add(calls.start(call("rt_" + i)).id());
+        }
+        List<UUID> seen = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            Page<VoiceCall> page = calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE).limit(3).after(cursor));
+            assertThat(page.items().size()).isLessThanOrEqualTo(3);
+            seen.addAll(ids(page));
+            cursor = page.nextCursor().orElse(null);
+            pages++;
+        } while (cursor != null);
+        assertThat(pages).isEqualTo(4);
+        List<VoiceCall> all = calls.list(VoiceCallQuery.all().limit(1000)).items();
+        assertThat(seen).containsExactlyElementsOf(all.stream().map(VoiceCall::id).toList());
+        assertThat(seen).containsExactlyInAnyOrderElementsOf(started);
+        for (int i = 1; i < all.size(); i++) {
+            VoiceCall newer = all.get(i - 1);
+            VoiceCall older = all.get(i);
+            assertThat(newer.startedAt().isAfter(older.startedAt())
+                    || newer.startedAt().equals(older.startedAt()) && newer.id().toString().compareTo(older.id().toString()) > 0).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("bad voice-call queries are refused naming the field")
+    void listBadInput() {
+        assertField("query", () -> calls.list(null));
+        assertField("status", () -> VoiceCallQuery.withStatus(null));
+        assertField("limit", () -> VoiceCallQuery.all().limit(0));
+        assertField("limit", () -> VoiceCallQuery.all().limit(1001));
+        assertField("agent", () -> VoiceCallQuery.all().agent(" "));
+        assertField("cursor", () -> VoiceCallQuery.all().after("x".repeat(201)));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().after("not-a-cursor")));
+    }
+
+    @Test
+    @DisplayName("another tenant's calls are not listed, whatever the filter")
+    void listTenantIsolation() {
+        Tenant globex = atlas.tenant("globex");
+        VoiceCall theirs = globex.voiceCalls().start(call("rt_secret").owner(Owner.user("bob")).agent("sales"));
+        VoiceCall mine = calls.start(call("rt_mine"));
+        assertThat(ids(calls.list(VoiceCallQuery.all()))).containsExactly(mine.id());
+        assertThat(ids(calls.list(VoiceCallQuery.withStatus(VoiceCallStatus.ACTIVE).owner(Owner.user("bob"))))).isEmpty();
+        assertThat(ids(calls.list(VoiceCallQuery.all().agent("sales")))).isEmpty();
+        assertThat(ids(globex.voiceCalls().list(VoiceCallQuery.all()))).containsExactly(theirs.id());
     }
 }

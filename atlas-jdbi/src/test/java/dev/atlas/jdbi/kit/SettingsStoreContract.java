@@ -1,0 +1,208 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.ConflictException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.assistant.RevisionKind;
+import dev.atlas.assistant.Settings;
+import dev.atlas.assistant.SettingsRevision;
+import dev.atlas.assistant.SettingsStore;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Settings that need no assistant (seed 001), versioned like assistants, on every database. */
+public abstract class SettingsStoreContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+
+    protected SettingsStore store;
+    protected SettingsStore other;
+
+    protected SettingsStoreContract(TestDatabase database) {
+        super(database);
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").settings();
+        other = atlas.tenant("globex").settings();
+    }
+
+    @Test
+    @DisplayName("a settings document is created without an assistant and reads back by id and slug with no revision")
+    void createAndGet() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        assertThat(s).returns("acme", Settings::tenantId).returns("plain-chat", Settings::slug).returns("Plain chat", Settings::name)
+                .returns(ALICE, Settings::owner).returns(null, Settings::currentRevisionId).returns(0, Settings::currentRevisionNumber)
+                .returns(0, Settings::lastRevisionNumber).returns(clock.instant(), Settings::createdAt);
+        assertThat(store.get(s.id())).contains(s);
+        assertThat(store.require(s.id())).isEqualTo(s);
+        assertThat(store.getBySlug("plain-chat")).contains(s);
+        assertThat(store.currentRevision(s.id())).isEmpty();
+        assertThat(store.revisions(s.id())).isEmpty();
+        assertThat(store.create("tenant-wide", "Tenant wide", null).owner()).isNull();
+    }
+
+    @Test
+    @DisplayName("publishing numbers revisions 1, 2, 3, moves the current pointer, and values read back exactly")
+    void publish() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "gpt-4o", "temperature", 0.7, "max_tokens", 512), "v1", ALICE);
+        clock.advanceMicros(1);
+        SettingsRevision v2 = store.publish(s.id(), Map.of("model", "gpt-4o-mini", "tools", List.of("search")), null, null);
+        assertThat(v1).returns(1, SettingsRevision::number).returns(RevisionKind.PUBLISHED, SettingsRevision::kind)
+                .returns("v1", SettingsRevision::label).returns(ALICE, SettingsRevision::author).returns(s.id(), SettingsRevision::settingsId)
+                .returns(null, SettingsRevision::rolledBackToId).returns(0, SettingsRevision::rolledBackToNumber);
+        assertThat(v1.values()).isEqualTo(Map.of("model", "gpt-4o", "temperature", 0.7, "max_tokens", 512));
+        assertThat(v2).returns(2, SettingsRevision::number).returns(null, SettingsRevision::label).returns(null, SettingsRevision::author);
+        assertThat(store.currentRevision(s.id())).contains(v2);
+        assertThat(store.get(s.id()).orElseThrow()).returns(v2.id(), Settings::currentRevisionId).returns(2, Settings::currentRevisionNumber)
+                .returns(2, Settings::lastRevisionNumber);
+        assertThat(store.getRevision(s.id(), 1)).contains(v1);
+        assertThat(store.getRevision(s.id(), 3)).isEmpty();
+        assertThat(store.revisions(s.id())).containsExactly(v1, v2);
+        assertThat(store.publish(s.id(), null, null, null).values()).isEqualTo(Map.of());
+    }
+
+    @Test
+    @DisplayName("rollback appends a copy of the earlier revision's values, makes it current, and names what it copies")
+    void rollback() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "gpt-4o", "nested", Map.of("a", List.of(1, 2))), "v1", ALICE);
+        store.publish(s.id(), Map.of("model", "o3"), "v2", ALICE);
+        SettingsRevision back = store.rollback(s.id(), 1, BOB);
+        assertThat(back).returns(3, SettingsRevision::number).returns(RevisionKind.ROLLBACK, SettingsRevision::kind)
+                .returns(v1.id(), SettingsRevision::rolledBackToId).returns(1, SettingsRevision::rolledBackToNumber)
+                .returns(v1.values(), SettingsRevision::values).returns(BOB, SettingsRevision::author)
+                .returns("rollback to 1", SettingsRevision::label);
+        assertThat(store.currentRevision(s.id())).contains(back);
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
+        assertThatThrownBy(() -> store.rollback(s.id(), 9, BOB)).isInstanceOf(NotFoundException.class);
+        assertThat(store.revisions(s.id())).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("8 threads publishing 10 revisions each get numbers 1 to 80 without gaps or repeats")
+    void concurrentPublish() throws Exception {
+        Settings s = store.create("busy", "Busy", null);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<List<Integer>>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    List<Integer> numbers = new ArrayList<>();
+                    for (int i = 0; i < 10; i++) {
+                        numbers.add(store.publish(s.id(), Map.of("t", thread, "i", i), null, null).number());
+                    }
+                    return numbers;
+                }));
+            }
+            List<Integer> all = new ArrayList<>();
+            for (Future<List<Integer>> f : futures) {
+                all.addAll(f.get(120, TimeUnit.SECONDS));
+            }
+            assertThat(all).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, 80).boxed().toList());
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.get(s.id()).orElseThrow().currentRevisionNumber()).isEqualTo(80);
+    }
+
+    @Test
+    @DisplayName("a slug is unique among live settings; delete frees it, hides the document and keeps its revisions readable")
+    void slugAndDelete() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "gpt-4o"), null, null);
+        assertThatThrownBy(() -> store.create("plain-chat", "Again", BOB)).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.getMessage()).contains("slug"));
+        assertThat(other.create("plain-chat", "Other tenant", ALICE).slug()).isEqualTo("plain-chat");
+        store.delete(s.id());
+        assertThat(store.get(s.id())).isEmpty();
+        assertThat(store.getBySlug("plain-chat")).isEmpty();
+        assertThat(store.currentRevision(s.id())).isEmpty();
+        assertThat(store.getRevision(s.id(), 1)).contains(v1);
+        assertThatThrownBy(() -> store.publish(s.id(), Map.of(), null, null)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.delete(s.id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.create("plain-chat", "Reused", ALICE).id()).isNotEqualTo(s.id());
+    }
+
+    @Test
+    @DisplayName("list pages live settings by slug, for one owner or all")
+    void list() {
+        for (String slug : List.of("e", "a", "d", "b", "c")) {
+            store.create(slug, slug.toUpperCase(), slug.compareTo("c") < 0 ? ALICE : BOB);
+        }
+        store.delete(store.create("f", "F", ALICE).id());
+        List<String> seen = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<Settings> p = store.list(null, 2, cursor);
+            p.items().forEach(x -> seen.add(x.slug()));
+            cursor = p.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(seen).containsExactly("a", "b", "c", "d", "e");
+        assertThat(store.list(ALICE, 50, null).items()).extracting(Settings::slug).containsExactly("a", "b");
+        assertThat(store.list(BOB, 50, null).items()).extracting(Settings::slug).containsExactly("c", "d", "e");
+    }
+
+    @Test
+    @DisplayName("another tenant's settings ids behave exactly like unknown ids through every call")
+    void tenantIsolation() {
+        Settings theirs = other.create("secret", "Secret", ALICE);
+        SettingsRevision rev = other.publish(theirs.id(), Map.of("model", "x"), null, null);
+        for (UUID id : List.of(theirs.id(), UUID.randomUUID())) {
+            assertThat(store.get(id)).isEmpty();
+            assertThatThrownBy(() -> store.require(id)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
+            assertThat(store.currentRevision(id)).isEmpty();
+            assertThat(store.getRevision(id, 1)).isEmpty();
+            assertThatThrownBy(() -> store.revisions(id)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
+            assertThatThrownBy(() -> store.publish(id, Map.of(), null, null)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
+            assertThatThrownBy(() -> store.rollback(id, 1, null)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
+            assertThatThrownBy(() -> store.delete(id)).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo("settings"));
+        }
+        assertThat(store.getBySlug("secret")).isEmpty();
+        assertThat(store.list(ALICE, 50, null).items()).isEmpty();
+        assertThat(other.currentRevision(theirs.id())).contains(rev);
+        assertThat(other.revisions(theirs.id())).containsExactly(rev);
+    }
+
+    @Test
+    @DisplayName("bad input is refused naming the field, and nothing is written")
+    void badInput() {
+        Settings s = store.create("ok", "Ok", null);
+        AssistantStoreContract.assertField(() -> store.create("Bad Slug", "x", null), "slug");
+        AssistantStoreContract.assertField(() -> store.create(null, "x", null), "slug");
+        AssistantStoreContract.assertField(() -> store.create("fine", " ", null), "name");
+        AssistantStoreContract.assertField(() -> store.create("fine", "x".repeat(501), null), "name");
+        AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of("v", "\u0000"), null, null), "values");
+        AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of(), " ", null), "label");
+        AssistantStoreContract.assertField(() -> store.publish(null, Map.of(), null, null), "settingsId");
+        AssistantStoreContract.assertField(() -> store.getRevision(s.id(), 0), "number");
+        AssistantStoreContract.assertField(() -> store.rollback(s.id(), 0, null), "toNumber");
+        AssistantStoreContract.assertField(() -> store.list(null, 0, null), "limit");
+        AssistantStoreContract.assertField(() -> store.list(null, 1001, null), "limit");
+        AssistantStoreContract.assertField(() -> store.list(null, 10, "not-a-cursor"), "cursor");
+        assertThat(store.getBySlug("fine")).isEmpty();
+        assertThat(store.get(s.id()).orElseThrow().lastRevisionNumber()).isZero();
+    }
+}
