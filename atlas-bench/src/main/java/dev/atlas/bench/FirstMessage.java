@@ -102,7 +102,10 @@ final class FirstMessage implements Benchmark {
                 .collect(Collectors.joining(File.pathSeparator));
     }
 
-    /** A {@code -jar} class path is the jar alone; its manifest names the rest. */
+    /**
+     * A {@code -jar} class path is the jar alone; its manifest names the rest, including the
+     * SLF4J provider. The child gets the named jars and a copy of the jar without its manifest.
+     */
     private static java.util.stream.Stream<String> expandManifest(String entry) {
         if (!entry.endsWith(".jar")) {
             return java.util.stream.Stream.of(entry);
@@ -114,13 +117,23 @@ final class FirstMessage implements Benchmark {
                 return java.util.stream.Stream.of(entry);
             }
             Path base = Path.of(entry).toAbsolutePath().getParent();
-            List<String> all = new ArrayList<>(List.of(entry));
+            Path copy = Files.createTempFile("atlas-bench-classes", ".jar");
+            copy.toFile().deleteOnExit();
+            try (var in = new java.util.jar.JarInputStream(Files.newInputStream(Path.of(entry)));
+                 var out = new java.util.jar.JarOutputStream(Files.newOutputStream(copy))) {
+                for (var e = in.getNextJarEntry(); e != null; e = in.getNextJarEntry()) {
+                    out.putNextEntry(new java.util.jar.JarEntry(e.getName()));
+                    in.transferTo(out);
+                    out.closeEntry();
+                }
+            }
+            List<String> all = new ArrayList<>(List.of(copy.toString()));
             for (String rel : cp.trim().split("\\s+")) {
                 all.add(base.resolve(rel).toString());
             }
             return all.stream();
         } catch (java.io.IOException e) {
-            return java.util.stream.Stream.of(entry);
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

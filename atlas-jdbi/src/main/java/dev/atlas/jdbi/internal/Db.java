@@ -106,7 +106,8 @@ public final class Db {
         closed = true;
     }
 
-    private void checkOpen() {
+    /** Throws {@link AtlasClosedException} once {@link #close()} ran; for calls that may finish without touching the database. */
+    public void checkOpen() {
         if (closed) {
             throw new AtlasClosedException();
         }
