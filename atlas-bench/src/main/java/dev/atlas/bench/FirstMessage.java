@@ -73,6 +73,8 @@ final class FirstMessage implements Benchmark {
             }
         }
         double an = median(atlasNew), rn = median(rawNew), ar = median(atlasReopen), rr = median(rawReopen);
+        Env.log("first message: Atlas new %s (median %.0f ms), raw new %s (median %.0f), Atlas reopen %s (median %.0f), raw reopen %s"
+                + " (median %.0f); Atlas stderr lines %d", atlasNew, an, rawNew, rn, atlasReopen, ar, rawReopen, rr, atlasErr.size());
         s.figure(Figure.latency("SQLite", "Atlas: new file to first message (median wall)", an, "raw sqlite-jdbc, same",
                 rn, "ms", "Atlas runs " + atlasNew + " ms; raw " + rawNew + " ms"));
         s.figure(Figure.latency("SQLite", "Atlas: reopen and append (median wall)", ar, "raw sqlite-jdbc, same",
