@@ -2,6 +2,17 @@ package dev.atlas;
 
 import java.nio.file.Path;
 
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.retention.Retention;
+import dev.atlas.search.Search;
+import dev.atlas.task.TaskStore;
+
 /**
  * The entry point: one instance per database, shared by the whole application and closed on
  * shutdown. Thread-safe.

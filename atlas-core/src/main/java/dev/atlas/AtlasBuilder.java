@@ -2,7 +2,6 @@ package dev.atlas;
 
 import dev.atlas.spi.AtlasFactory;
 
-import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -11,6 +10,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import javax.sql.DataSource;
+
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.credential.Secret;
 
 /**
  * Configures and opens an {@link Atlas}. Every setting is validated by {@link #config()} and

@@ -1,11 +1,16 @@
 package dev.atlas;
 
-import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import javax.sql.DataSource;
+
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.credential.Secret;
 
 /**
  * Validated settings of an {@link Atlas} instance, produced by {@link AtlasBuilder}. Exactly one

@@ -2,6 +2,9 @@ package dev.atlas;
 
 import java.time.Instant;
 
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+
 /**
  * Size limits Atlas enforces before writing. They keep one row small enough to read back in a
  * single round trip on both databases; a value over a limit fails with

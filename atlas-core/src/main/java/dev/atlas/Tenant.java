@@ -1,5 +1,15 @@
 package dev.atlas;
 
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.retention.Retention;
+import dev.atlas.search.Search;
+import dev.atlas.task.TaskStore;
+
 /**
  * Everything Atlas stores, seen by one tenant. Every call through this view reads and writes
  * only this tenant's rows; obtain it with {@link Atlas#tenant(String)}.

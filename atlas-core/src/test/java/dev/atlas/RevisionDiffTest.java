@@ -9,6 +9,10 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.RevisionDiff;
+import dev.atlas.assistant.RevisionKind;
+
 class RevisionDiffTest {
     private static AssistantRevision rev(int n, String prompt, Map<String, Object> settings) {
         return new AssistantRevision(UUID.randomUUID(), "t", UUID.randomUUID(), n, RevisionKind.PUBLISHED, null, 0, prompt, settings,

@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.atlas.conversation.ConversationStatus;
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.conversation.Role;
+
 class StateMachineTest {
     @Test
     @DisplayName("delivered messages are final; failed messages may be queued again")

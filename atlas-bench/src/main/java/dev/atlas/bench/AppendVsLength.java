@@ -1,7 +1,7 @@
 package dev.atlas.bench;
 
-import dev.atlas.ConversationStore;
-import dev.atlas.NewMessage;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewMessage;
 
 import java.util.LinkedHashMap;
 import java.util.List;

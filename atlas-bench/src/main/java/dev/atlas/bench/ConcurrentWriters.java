@@ -1,9 +1,9 @@
 package dev.atlas.bench;
 
-import dev.atlas.ConversationStore;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

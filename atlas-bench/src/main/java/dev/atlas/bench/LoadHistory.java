@@ -1,7 +1,7 @@
 package dev.atlas.bench;
 
-import dev.atlas.ConversationStore;
-import dev.atlas.Message;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.MessageWithTools;
 import dev.atlas.jdbi.internal.JdbiAtlas;

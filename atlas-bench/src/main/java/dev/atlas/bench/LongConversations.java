@@ -1,9 +1,9 @@
 package dev.atlas.bench;
 
-import dev.atlas.Conversation;
-import dev.atlas.NewConversation;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
 
 import java.sql.Connection;
 import java.util.LinkedHashMap;

@@ -1,9 +1,9 @@
 package dev.atlas.bench;
 
 import dev.atlas.Atlas;
-import dev.atlas.NewConversation;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ModelPrice;
 

@@ -1,14 +1,14 @@
 package dev.atlas.bench;
 
-import dev.atlas.ConversationStore;
 import dev.atlas.Ids;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
-import dev.atlas.RetentionPolicy;
-import dev.atlas.RetentionReport;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;

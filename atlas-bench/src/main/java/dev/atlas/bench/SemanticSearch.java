@@ -1,15 +1,15 @@
 package dev.atlas.bench;
 
 import dev.atlas.Ids;
-import dev.atlas.Memory;
-import dev.atlas.NewMemory;
 import dev.atlas.Owner;
-import dev.atlas.Search;
-import dev.atlas.SearchHit;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
 import dev.atlas.Tenant;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.Search;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

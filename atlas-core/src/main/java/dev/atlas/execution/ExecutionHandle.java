@@ -1,7 +1,7 @@
 package dev.atlas.execution;
 
-import dev.atlas.Message;
-import dev.atlas.NewMessage;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewMessage;
 
 import java.util.Map;
 import java.util.UUID;

@@ -1,6 +1,6 @@
 package dev.atlas.execution;
 
-import dev.atlas.Message;
+import dev.atlas.conversation.Message;
 
 import java.util.List;
 

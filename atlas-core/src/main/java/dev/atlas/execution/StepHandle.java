@@ -1,7 +1,7 @@
 package dev.atlas.execution;
 
-import dev.atlas.Conversation;
 import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
 
 import java.util.UUID;
 
@@ -45,7 +45,7 @@ public interface StepHandle {
         /**
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent
          * is the execution's conversation and whose parent tool call is this one. {@code agent}
-         * may be {@code null}, as in {@link dev.atlas.NewConversation#of(Owner)}.
+         * may be {@code null}, as in {@link dev.atlas.conversation.NewConversation#of(Owner)}.
          */
         Conversation thread(Owner owner, String agent);
     }

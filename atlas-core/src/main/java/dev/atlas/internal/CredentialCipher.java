@@ -1,16 +1,16 @@
 package dev.atlas.internal;
 
 import dev.atlas.CredentialDecryptionException;
-import dev.atlas.CredentialKeys;
+import dev.atlas.credential.CredentialKeys;
 
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
 
 /**
  * AES-256-GCM for credentials. Not public API.

@@ -1,10 +1,10 @@
 package dev.atlas.internal;
 
-import dev.atlas.CredentialKeys;
+import dev.atlas.credential.CredentialKeys;
 
-import javax.crypto.SecretKey;
 import java.util.Optional;
 import java.util.function.BiFunction;
+import javax.crypto.SecretKey;
 
 /**
  * How {@link CredentialCipher} reads key material that {@link CredentialKeys} does not expose

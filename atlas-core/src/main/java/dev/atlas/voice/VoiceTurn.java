@@ -2,7 +2,7 @@ package dev.atlas.voice;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.Role;
+import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 
 /** One turn of a voice transcript: who spoke ({@code user} or {@code assistant}) and what was said. */

@@ -1,7 +1,7 @@
 package dev.atlas.internal;
 
 import dev.atlas.CredentialDecryptionException;
-import dev.atlas.CredentialKeys;
+import dev.atlas.credential.CredentialKeys;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 

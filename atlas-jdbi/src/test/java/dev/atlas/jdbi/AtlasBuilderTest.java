@@ -6,8 +6,8 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasClosedException;
 import dev.atlas.ConfigurationException;
 import dev.atlas.DatabaseKind;
-import dev.atlas.NewConversation;
 import dev.atlas.Owner;
+import dev.atlas.conversation.NewConversation;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,7 +32,7 @@ class AtlasBuilderTest {
         }
         assertThat(Files.exists(file)).isTrue();
         try (Atlas again = Atlas.sqlite(file)) {
-            assertThat(again.conversations().list(dev.atlas.ConversationQuery.all()).items()).hasSize(1);
+            assertThat(again.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).hasSize(1);
         }
     }
 
@@ -46,7 +46,7 @@ class AtlasBuilderTest {
                 var futures = new java.util.ArrayList<java.util.concurrent.Future<?>>();
                 for (int i = 0; i < 40; i++) {
                     int n = i;
-                    futures.add(pool.submit(() -> atlas.conversations().append(convo.id(), dev.atlas.NewMessage.user("m" + n))));
+                    futures.add(pool.submit(() -> atlas.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("m" + n))));
                     futures.add(pool.submit(() -> atlas.conversations().history(convo.id())));
                 }
                 for (var f : futures) {
@@ -65,10 +65,10 @@ class AtlasBuilderTest {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
             var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
             atlas.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> null);
-            atlas.memories().add(dev.atlas.NewMemory.fact(Owner.user("1"), "likes tea"));
+            atlas.memories().add(dev.atlas.memory.NewMemory.fact(Owner.user("1"), "likes tea"));
             var tenant = atlas.tenant(Atlas.DEFAULT_TENANT);
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(1);
-            assertThat(tenant.memories().list(dev.atlas.MemoryQuery.all()).items()).hasSize(1);
+            assertThat(tenant.memories().list(dev.atlas.memory.MemoryQuery.all()).items()).hasSize(1);
             assertThat(atlas.tenant("other").executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
         }
     }
@@ -203,7 +203,7 @@ class AtlasBuilderTest {
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
         try (Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", PASSWORD)
-                .credentialKeys(dev.atlas.CredentialKeys.of("k1", key)).build()) {
+                .credentialKeys(dev.atlas.credential.CredentialKeys.of("k1", key)).build()) {
             var config = atlas.config();
             assertThat(config.password()).isNull();
             assertThat(config.jdbcUrl()).isEqualTo(url.replace(URL_PASSWORD, "****"));
@@ -211,7 +211,7 @@ class AtlasBuilderTest {
             assertThat(config.toString()).doesNotContain(URL_PASSWORD).doesNotContain(PASSWORD)
                     .doesNotContain(java.util.HexFormat.of().formatHex(key));
             // No public method of CredentialKeys hands out key material.
-            assertThat(java.util.Arrays.stream(dev.atlas.CredentialKeys.class.getMethods())
+            assertThat(java.util.Arrays.stream(dev.atlas.credential.CredentialKeys.class.getMethods())
                     .map(java.lang.reflect.Method::getGenericReturnType).map(java.lang.reflect.Type::getTypeName)
                     .filter(t -> t.contains("Key>") || t.contains("javax.crypto") || t.contains("java.security") || t.equals("byte[]")))
                     .isEmpty();
@@ -224,9 +224,9 @@ class AtlasBuilderTest {
     @DisplayName("Secret's hash code is not the plaintext's, and equal secrets still hash alike")
     void secretHashIsKeyed() {
         for (String plain : new String[] {"hunter2", "sk-live-1234567890", ""}) {
-            assertThat(dev.atlas.Secret.of(plain).hashCode()).isNotEqualTo(plain.hashCode())
-                    .isEqualTo(dev.atlas.Secret.of(plain).hashCode());
-            assertThat(dev.atlas.Secret.of(plain)).isEqualTo(dev.atlas.Secret.of(plain)).hasToString("Secret[****]");
+            assertThat(dev.atlas.credential.Secret.of(plain).hashCode()).isNotEqualTo(plain.hashCode())
+                    .isEqualTo(dev.atlas.credential.Secret.of(plain).hashCode());
+            assertThat(dev.atlas.credential.Secret.of(plain)).isEqualTo(dev.atlas.credential.Secret.of(plain)).hasToString("Secret[****]");
         }
     }
 
@@ -240,7 +240,7 @@ class AtlasBuilderTest {
         try (Atlas a = Atlas.sqlite(viaPath); Atlas b = Atlas.builder().jdbcUrl("jdbc:sqlite:" + viaUrl).build()) {
             for (Atlas atlas : new Atlas[] {a, b}) {
                 var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
-                atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("written"));
+                atlas.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("written"));
             }
             for (Path db : new Path[] {viaPath, viaUrl}) {
                 for (String suffix : new String[] {"", "-wal", "-shm"}) {
@@ -277,7 +277,7 @@ class AtlasBuilderTest {
         try (HikariDataSource host = hostPool(dir.resolve("host.db"), "?journal_mode=WAL");
              Atlas atlas = Atlas.builder().dataSource(host).build()) {
             var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
-            atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("written through the host pool"));
+            atlas.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("written through the host pool"));
             var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
             org.jdbi.v3.core.HandleCallback<Settings, RuntimeException> read = h -> {
                 try {

@@ -1,14 +1,14 @@
 package dev.atlas.langchain4j;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationStore;
 import dev.atlas.Limits;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.atlas.internal.Check;
 import dev.langchain4j.data.message.AiMessage;

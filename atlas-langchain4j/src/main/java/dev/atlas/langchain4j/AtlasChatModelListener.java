@@ -2,8 +2,8 @@ package dev.atlas.langchain4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atlas.Conversation;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;

@@ -1,8 +1,8 @@
 package dev.atlas.langchain4j;
 
-import dev.atlas.Message;
-import dev.atlas.NewMessage;
-import dev.atlas.Role;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ChatMessageDeserializer;

@@ -2,11 +2,11 @@ package dev.atlas.langchain4j;
 
 import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.Message;
-import dev.atlas.Role;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStatus;

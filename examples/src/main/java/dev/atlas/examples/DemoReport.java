@@ -1,14 +1,9 @@
 package dev.atlas.examples;
 
-import dev.atlas.AssistantRevision;
-import dev.atlas.Message;
-import dev.atlas.SearchHit;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
-import dev.atlas.Task;
 import dev.atlas.Tenant;
-import dev.atlas.TextQuery;
 import dev.atlas.asset.AttachedAsset;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStep;
@@ -17,6 +12,11 @@ import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import dev.atlas.search.TextQuery;
+import dev.atlas.task.Task;
 
 import java.math.BigDecimal;
 import java.time.Instant;

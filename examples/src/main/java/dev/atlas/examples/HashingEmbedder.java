@@ -1,6 +1,6 @@
 package dev.atlas.examples;
 
-import dev.atlas.Embedder;
+import dev.atlas.search.Embedder;
 
 import java.util.Locale;
 

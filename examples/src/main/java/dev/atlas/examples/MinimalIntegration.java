@@ -1,12 +1,12 @@
 package dev.atlas.examples;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationStore;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.StepHandle;

@@ -1,19 +1,19 @@
 package dev.atlas.examples;
 
-import dev.atlas.Assistant;
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.MemoryQuery;
-import dev.atlas.Message;
-import dev.atlas.Task;
-import dev.atlas.TaskStatus;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.ExecutionTree;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStatus;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

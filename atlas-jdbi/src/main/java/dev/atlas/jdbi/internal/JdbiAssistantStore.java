@@ -1,20 +1,20 @@
 package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.atlas.Assistant;
-import dev.atlas.AssistantRevision;
-import dev.atlas.AssistantSpec;
-import dev.atlas.AssistantStore;
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.NewRevision;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.RevisionDiff;
-import dev.atlas.RevisionKind;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.assistant.RevisionDiff;
+import dev.atlas.assistant.RevisionKind;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;

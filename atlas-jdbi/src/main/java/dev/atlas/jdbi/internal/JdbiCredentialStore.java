@@ -1,15 +1,15 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConfigurationException;
-import dev.atlas.CredentialInfo;
-import dev.atlas.CredentialKeys;
-import dev.atlas.CredentialStore;
 import dev.atlas.Ids;
 import dev.atlas.Owner;
-import dev.atlas.Secret;
+import dev.atlas.credential.CredentialInfo;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
+import dev.atlas.credential.Secret;
 import dev.atlas.internal.Check;
-import dev.atlas.internal.CredentialCipher;
 import dev.atlas.internal.CredentialCipher.Sealed;
+import dev.atlas.internal.CredentialCipher;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.util.List;

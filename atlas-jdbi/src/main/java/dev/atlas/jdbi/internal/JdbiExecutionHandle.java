@@ -1,15 +1,15 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.Conversation;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
-import dev.atlas.Role;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionStatus;

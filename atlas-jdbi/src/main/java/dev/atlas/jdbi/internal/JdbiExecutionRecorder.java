@@ -1,15 +1,14 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.Role;
 import dev.atlas.ConflictException;
-import dev.atlas.ConversationStore;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.Message;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
-import dev.atlas.internal.Check;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionBody;
 import dev.atlas.execution.ExecutionHandle;
@@ -26,6 +25,7 @@ import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
+import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;

@@ -1,18 +1,18 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.Direction;
-import dev.atlas.GraphEdge;
-import dev.atlas.GraphNeighbour;
-import dev.atlas.GraphNode;
-import dev.atlas.GraphReach;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
-import dev.atlas.MemoryGraph;
-import dev.atlas.NewGraphEdge;
-import dev.atlas.NewGraphNode;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import dev.atlas.graph.Direction;
+import dev.atlas.graph.GraphEdge;
+import dev.atlas.graph.GraphNeighbour;
+import dev.atlas.graph.GraphNode;
+import dev.atlas.graph.GraphReach;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
 import dev.atlas.internal.Check;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;

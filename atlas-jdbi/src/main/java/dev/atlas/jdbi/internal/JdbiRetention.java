@@ -1,12 +1,12 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
-import dev.atlas.Retention;
-import dev.atlas.RetentionPolicy;
-import dev.atlas.RetentionReport;
+import dev.atlas.asset.BlobStore;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
-import dev.atlas.asset.BlobStore;
+import dev.atlas.retention.Retention;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,17 +1,17 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.Embedder;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
-import dev.atlas.Search;
-import dev.atlas.SearchFilter;
-import dev.atlas.SearchHit;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
-import dev.atlas.TextQuery;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.VectorCheck;
+import dev.atlas.search.Embedder;
+import dev.atlas.search.Search;
+import dev.atlas.search.SearchFilter;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import dev.atlas.search.TextQuery;
 import org.jdbi.v3.core.Handle;
 
 import java.nio.ByteBuffer;

@@ -1,19 +1,19 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.ClaimedTask;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
-import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.StorageException;
-import dev.atlas.Task;
-import dev.atlas.TaskStatus;
-import dev.atlas.TaskStore;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStatus;
+import dev.atlas.task.TaskStore;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;

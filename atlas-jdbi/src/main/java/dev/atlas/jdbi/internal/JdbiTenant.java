@@ -1,19 +1,19 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.AssistantStore;
-import dev.atlas.ConversationStore;
-import dev.atlas.CredentialKeys;
-import dev.atlas.CredentialStore;
-import dev.atlas.TaskStore;
-import dev.atlas.MemoryGraph;
-import dev.atlas.MemoryStore;
-import dev.atlas.Retention;
-import dev.atlas.Search;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AssetStore;
 import dev.atlas.asset.BlobStore;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.PriceStore;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.retention.Retention;
+import dev.atlas.search.Search;
+import dev.atlas.task.TaskStore;
 import dev.atlas.voice.VoiceCallStore;
 
 /** One tenant's view: every store is built with the tenant id and filters on it. */

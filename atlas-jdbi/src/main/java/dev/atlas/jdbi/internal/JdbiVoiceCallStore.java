@@ -2,14 +2,14 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.ConflictException;
-import dev.atlas.UnreadableRowException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.Role;
+import dev.atlas.UnreadableRowException;
+import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;

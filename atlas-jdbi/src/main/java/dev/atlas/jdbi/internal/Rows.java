@@ -1,16 +1,16 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.ContentType;
-import dev.atlas.UnreadableRowException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationStatus;
-import dev.atlas.ConversationType;
-import dev.atlas.Message;
-import dev.atlas.MessageEvent;
-import dev.atlas.MessageEventType;
-import dev.atlas.MessageStatus;
 import dev.atlas.Owner;
-import dev.atlas.Role;
+import dev.atlas.UnreadableRowException;
+import dev.atlas.conversation.ContentType;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStatus;
+import dev.atlas.conversation.ConversationType;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageEvent;
+import dev.atlas.conversation.MessageEventType;
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.conversation.Role;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.sql.ResultSet;

@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.SearchHit;
-import dev.atlas.SearchTarget;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
 import org.jdbi.v3.core.Handle;
 
 import java.util.List;

@@ -1,15 +1,15 @@
 package dev.atlas.jdbi.bench;
 
 import dev.atlas.Atlas;
-import dev.atlas.ConversationStore;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
-import dev.atlas.Search;
-import dev.atlas.TextQuery;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.jdbi.kit.SqliteTestDatabase;
 import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.search.Search;
+import dev.atlas.search.TextQuery;
 
 import java.util.Arrays;
 import java.util.Random;

@@ -1,11 +1,11 @@
 package dev.atlas.jdbi.bench;
 
 import dev.atlas.Atlas;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.jdbi.kit.SqliteTestDatabase;
 import dev.atlas.jdbi.kit.TestDatabase;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,20 +1,20 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.Assistant;
-import dev.atlas.AssistantRevision;
-import dev.atlas.AssistantSpec;
-import dev.atlas.AssistantStore;
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationStore;
 import dev.atlas.InvalidInputException;
-import dev.atlas.NewConversation;
-import dev.atlas.NewRevision;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.RevisionDiff;
-import dev.atlas.RevisionKind;
+import dev.atlas.assistant.Assistant;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.assistant.RevisionDiff;
+import dev.atlas.assistant.RevisionKind;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -448,7 +448,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
                 .isInstanceOf(NotFoundException.class);
         assertField(() -> conversations.create(NewConversation.of(ALICE).assistant(a.id()).assistantRevision(ofB.id())),
                 "assistantRevisionId");
-        assertThat(conversations.list(dev.atlas.ConversationQuery.all()).items()).isEmpty();
+        assertThat(conversations.list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
     }
 
     static void assertField(Executable call, String field) {

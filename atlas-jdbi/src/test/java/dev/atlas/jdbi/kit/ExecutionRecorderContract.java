@@ -1,18 +1,19 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationType;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.Role;
+import dev.atlas.StorageException;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationType;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionQuery;
@@ -28,7 +29,6 @@ import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.SweepResult;
 import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
-import dev.atlas.StorageException;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JdbiAtlas;
@@ -289,8 +289,8 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     @DisplayName("the assistant revision id and a tool thread spawned by a tool call are recorded")
     void revisionAndToolThread() {
         Conversation c = convo();
-        UUID assistant = acme.assistants().create(dev.atlas.AssistantSpec.of("bot", "Bot")).id();
-        UUID revision = acme.assistants().publish(assistant, dev.atlas.NewRevision.of("prompt", java.util.Map.of())).id();
+        UUID assistant = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot")).id();
+        UUID revision = acme.assistants().publish(assistant, dev.atlas.assistant.NewRevision.of("prompt", java.util.Map.of())).id();
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).assistantRevision(revision));
         StepHandle.ToolCallHandle call = h.step().toolCall("c1", "research", "{}");
         Conversation thread = call.thread(Owner.user("alice"), "researcher");

@@ -1,56 +1,36 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.AssistantRevision;
-import dev.atlas.AssistantSpec;
-import dev.atlas.AssistantStore;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.AtlasException;
-import dev.atlas.ClaimedTask;
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.ConversationStore;
-import dev.atlas.CredentialKeys;
-import dev.atlas.CredentialStore;
 import dev.atlas.DatabaseKind;
-import dev.atlas.Direction;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
-import dev.atlas.Memory;
-import dev.atlas.MemoryGraph;
-import dev.atlas.MemoryKind;
-import dev.atlas.MemoryPatch;
-import dev.atlas.MemoryQuery;
-import dev.atlas.MemoryStore;
-import dev.atlas.Message;
-import dev.atlas.MessageStatus;
-import dev.atlas.NewConversation;
-import dev.atlas.NewGraphEdge;
-import dev.atlas.NewGraphNode;
-import dev.atlas.NewMemory;
-import dev.atlas.NewMessage;
-import dev.atlas.NewRevision;
-import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
-import dev.atlas.RetentionPolicy;
-import dev.atlas.Role;
-import dev.atlas.Search;
-import dev.atlas.SearchFilter;
-import dev.atlas.SearchTarget;
-import dev.atlas.SemanticQuery;
 import dev.atlas.StorageException;
-import dev.atlas.Task;
-import dev.atlas.TaskStore;
 import dev.atlas.Tenant;
-import dev.atlas.TextQuery;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetStore;
 import dev.atlas.asset.AssetType;
 import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.asset.NewAsset;
+import dev.atlas.assistant.AssistantRevision;
+import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.AssistantStore;
+import dev.atlas.assistant.NewRevision;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
+import dev.atlas.credential.CredentialKeys;
+import dev.atlas.credential.CredentialStore;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionRecorder;
@@ -61,6 +41,26 @@ import dev.atlas.execution.PriceStore;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
+import dev.atlas.graph.Direction;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryKind;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.search.Search;
+import dev.atlas.search.SearchFilter;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import dev.atlas.search.TextQuery;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStore;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
 import dev.atlas.voice.VoiceCallStore;
@@ -1012,16 +1012,16 @@ public abstract class HostileInputContract extends AtlasContract {
         Supplier<String> next = () -> "s" + (slug[0]++);
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("assistant slug " + tag, form("slug", h, AssistantSpec.SLUG), () -> assistants.create(AssistantSpec.of(h, "n")), r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().slug(), h));
-            cases.add(Case.expect("assistant name " + tag, named("name", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), h)), r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().name(), h));
+            cases.add(Case.expect("assistant slug " + tag, form("slug", h, AssistantSpec.SLUG), () -> assistants.create(AssistantSpec.of(h, "n")), r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().slug(), h));
+            cases.add(Case.expect("assistant name " + tag, named("name", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), h)), r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().name(), h));
             cases.add(Case.expect("assistant description " + tag, free("description", h, Limits.MAX_CONTENT_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n").description(h)),
-                    r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().description(), h));
+                    r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().description(), h));
             cases.add(Case.expect("assistant defaultModel " + tag, key("defaultModel", h), () -> assistants.create(AssistantSpec.of(next.get(), "n").defaultModel(h)),
-                    r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().defaultModel(), h));
+                    r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().defaultModel(), h));
             cases.add(Case.expect("assistant tool " + tag, key("tools", h), () -> assistants.create(AssistantSpec.of(next.get(), "n").tools(List.of(h))),
-                    r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().tools().get(0), h));
+                    r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().tools().get(0), h));
             cases.add(Case.expectAfter("assistant update name " + tag, named("name", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
-                    a -> assistants.update(a.id(), AssistantSpec.of(a.slug(), h)), r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().name(), h));
+                    a -> assistants.update(a.id(), AssistantSpec.of(a.slug(), h)), r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().name(), h));
             cases.add(Case.expectAfter("revision prompt " + tag, free("systemPrompt", h, Limits.MAX_CONTENT_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
                     a -> assistants.publish(a.id(), NewRevision.of(h, Map.of())), r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().systemPrompt(), h));
             cases.add(Case.expectAfter("revision label " + tag, named("label", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
@@ -1065,13 +1065,13 @@ public abstract class HostileInputContract extends AtlasContract {
         for (int n : HOSTILE_INTS) {
             // Revision numbers start at 1; a number that was never published is not found.
             cases.add(Case.expectAfter("rollback to revision " + n, n < 1 ? Expect.invalid("toNumber") : Expect.thrown(NotFoundException.class), () -> {
-                dev.atlas.Assistant a = assistants.create(AssistantSpec.of(next.get(), "n"));
+                dev.atlas.assistant.Assistant a = assistants.create(AssistantSpec.of(next.get(), "n"));
                 assistants.publish(a.id(), NewRevision.of("p", Map.of()));
                 return a;
             }, a -> assistants.rollback(a.id(), n, Owner.user("1")), null, null));
         }
         cases.add(Case.rejectAfter("rollback to another tenant's revision", NotFoundException.class, () -> {
-            dev.atlas.Assistant a = assistants.create(AssistantSpec.of(next.get(), "n"));
+            dev.atlas.assistant.Assistant a = assistants.create(AssistantSpec.of(next.get(), "n"));
             assistants.publish(a.id(), NewRevision.of("p", Map.of()));
             return a;
         }, a -> assistants.rollback(a.id(), foreignRevision.id(), Owner.user("1"))));
@@ -1379,9 +1379,9 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.accept("graph deleteEdge of another tenant's edge", () -> graph.deleteEdge("theirs", "knows", "theirs-too"), r -> r, false));
         cases.add(Case.read("graph node of another tenant", () -> graph.node("theirs"), r -> r, Optional.empty()));
         cases.add(Case.read("graph traversal stays in the tenant (globex has a node 'a' too)", () -> graph.traverse("a", Direction.BOTH, null, 10, 1000),
-                r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.GraphReach) x).node().key().startsWith("theirs")), true));
+                r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.graph.GraphReach) x).node().key().startsWith("theirs")), true));
         cases.add(Case.read("graph neighbours stay in the tenant", () -> graph.neighbours("a", Direction.BOTH, null),
-                r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.GraphNeighbour) x).node().key().startsWith("theirs")), true));
+                r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.graph.GraphNeighbour) x).node().key().startsWith("theirs")), true));
         cases.add(Case.accept("graph self loop", () -> graph.upsertEdge(NewGraphEdge.of("a", "self", "a")),
                 r -> graph.traverse("a", Direction.BOTH, "self", 10, 10).size(), 0));
         for (int n : new int[] {Integer.MIN_VALUE, -1, 0, Limits.MAX_GRAPH_DEPTH + 1, Integer.MAX_VALUE}) {
@@ -1509,7 +1509,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 .allMatch(hit -> Double.isFinite(hit.score())), true));
         cases.add(Case.read("similar with a query of float extremes", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3",
                 new float[] {Float.MAX_VALUE, Float.MAX_VALUE, Float.MAX_VALUE})), r -> ((List<?>) r).stream()
-                .allMatch(hit -> Double.isFinite(((dev.atlas.SearchHit) hit).score())), true));
+                .allMatch(hit -> Double.isFinite(((dev.atlas.search.SearchHit) hit).score())), true));
         cases.add(Case.accept("model dimension is per tenant", () -> {
             search.putAssetVector(ownAsset.id(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
             return null;
@@ -1611,7 +1611,7 @@ public abstract class HostileInputContract extends AtlasContract {
         }, x -> search.removeVector(SearchTarget.MESSAGE, plain.id(), "m-3"), r -> r, true));
         cases.add(Case.read("similar unknown model", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown", new float[] {1})), r -> r, List.of()));
         cases.add(Case.read("similar never finds another tenant's vectors", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3",
-                new float[] {1, 0, 0}).k(1000)), r -> ((List<?>) r).stream().noneMatch(hit -> ((dev.atlas.SearchHit) hit).id().equals(foreignMemory.id())), true));
+                new float[] {1, 0, 0}).k(1000)), r -> ((List<?>) r).stream().noneMatch(hit -> ((dev.atlas.search.SearchHit) hit).id().equals(foreignMemory.id())), true));
 
         // Filters: impossible combinations fail typed, foreign values match nothing.
         // What each filter must do per target: kinds filter memories only, roles messages only, owners not assets.
@@ -1644,7 +1644,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 }
                 cases.add(Case.readExpect("similar " + name, f.expect().apply(target),
                         () -> search.similar(SemanticQuery.of(target, "m-3", new float[] {1, 1, 1}).filter(f.make().get())),
-                        r -> ((List<?>) r).stream().noneMatch(hit -> ((dev.atlas.SearchHit) hit).id().equals(foreignMemory.id())), true));
+                        r -> ((List<?>) r).stream().noneMatch(hit -> ((dev.atlas.search.SearchHit) hit).id().equals(foreignMemory.id())), true));
             }
         }
     }
@@ -1652,7 +1652,7 @@ public abstract class HostileInputContract extends AtlasContract {
     // ---- retention --------------------------------------------------------------------------
 
     protected void retentionCases(List<Case> cases) {
-        dev.atlas.Retention retention = acme.retention();
+        dev.atlas.retention.Retention retention = acme.retention();
         List<Duration> durations = new ArrayList<>(Arrays.asList(HOSTILE_DURATIONS));
         durations.addAll(List.of(Duration.ZERO, Duration.ofNanos(1), Duration.ofNanos(-1), Duration.ofDays(365L * 1000),
                 Duration.ofDays(365L * 1000).plusNanos(1), Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)));
@@ -1662,15 +1662,15 @@ public abstract class HostileInputContract extends AtlasContract {
             boolean valid = d != null && !d.isNegative() && !d.isZero() && d.compareTo(Duration.ofDays(365L * 1000)) <= 0;
             // Dry runs: a policy that is accepted must count without changing anything.
             cases.add(Case.expect("retention deleteMessagesOlderThan " + tag, valid ? Expect.ACCEPTED : Expect.invalid("deleteMessagesAfter"),
-                    () -> retention.runRetention(RetentionPolicy.none().deleteMessagesOlderThan(d).dryRun(true)), r -> ((dev.atlas.RetentionReport) r).dryRun(), true));
+                    () -> retention.runRetention(RetentionPolicy.none().deleteMessagesOlderThan(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention hardDeleteAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("hardDeleteAfter"),
-                    () -> retention.runRetention(RetentionPolicy.none().hardDeleteAfter(d).dryRun(true)), r -> ((dev.atlas.RetentionReport) r).dryRun(), true));
+                    () -> retention.runRetention(RetentionPolicy.none().hardDeleteAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention archiveIdleConversations " + tag, valid ? Expect.ACCEPTED : Expect.invalid("archiveIdleAfter"),
-                    () -> retention.runRetention(RetentionPolicy.none().archiveIdleConversations(d).dryRun(true)), r -> ((dev.atlas.RetentionReport) r).dryRun(), true));
+                    () -> retention.runRetention(RetentionPolicy.none().archiveIdleConversations(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention purgeArchivedAfter " + tag, valid ? Expect.ACCEPTED : Expect.invalid("purgeArchivedAfter"),
-                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(d).dryRun(true)), r -> ((dev.atlas.RetentionReport) r).dryRun(), true));
+                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(d).dryRun(true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
             cases.add(Case.expect("retention policy record " + tag, valid || d == null ? Expect.ACCEPTED : Expect.invalid("deleteMessagesAfter"),
-                    () -> retention.runRetention(new RetentionPolicy(d, d, d, d, true, 1, true)), r -> ((dev.atlas.RetentionReport) r).dryRun(), true));
+                    () -> retention.runRetention(new RetentionPolicy(d, d, d, d, true, 1, true)), r -> ((dev.atlas.retention.RetentionReport) r).dryRun(), true));
         }
         for (int n : new int[] {Integer.MIN_VALUE, -1, 0, 10_001, Integer.MAX_VALUE}) {
             cases.add(Case.reject("retention batchSize " + n, "batchSize", () -> retention.runRetention(RetentionPolicy.none().dropExpiredMemories(true).batchSize(n))));
@@ -1679,7 +1679,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.accept("retention of ancient rows only", () -> retention.runRetention(RetentionPolicy.none()
                 .deleteMessagesOlderThan(Duration.ofDays(365L * 1000)).hardDeleteAfter(Duration.ofDays(365L * 1000))
                 .archiveIdleConversations(Duration.ofDays(365L * 1000)).purgeArchivedAfter(Duration.ofDays(365L * 1000)).batchSize(1)),
-                r -> ((dev.atlas.RetentionReport) r).count("messages.deleted") + ((dev.atlas.RetentionReport) r).count("conversations.deleted"), 0));
+                r -> ((dev.atlas.retention.RetentionReport) r).count("messages.deleted") + ((dev.atlas.retention.RetentionReport) r).count("conversations.deleted"), 0));
         // Last: a real run that drops acme's expired and deleted memories with batch size 1; globex keeps its rows.
         cases.add(Case.accept("retention of acme with batch size 1 leaves globex alone", () -> retention.runRetention(RetentionPolicy.none()
                         .hardDeleteAfter(Duration.ofNanos(1000)).dropExpiredMemories(true).batchSize(1)),
@@ -1732,9 +1732,9 @@ public abstract class HostileInputContract extends AtlasContract {
                 new JsonSink("voice metadata", "metadata", () -> null, (x, m) -> acme.voiceCalls().start(NewVoiceCall.of("s", "p", "m").metadata(m)),
                         r -> acme.voiceCalls().get(((VoiceCall) r).id()).orElseThrow().metadata()),
                 new JsonSink("assistant metadata", "metadata", () -> null, (x, m) -> assistants.create(AssistantSpec.of(unique.get(), "n").metadata(m)),
-                        r -> assistants.get(((dev.atlas.Assistant) r).id()).orElseThrow().metadata()),
+                        r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().metadata()),
                 new JsonSink("revision settings", "settings", () -> assistants.create(AssistantSpec.of(unique.get(), "n")),
-                        (a, m) -> assistants.publish(((dev.atlas.Assistant) a).id(), NewRevision.of("p", m)),
+                        (a, m) -> assistants.publish(((dev.atlas.assistant.Assistant) a).id(), NewRevision.of("p", m)),
                         r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().settings()),
                 new JsonSink("task payload", "payload", () -> null, (x, m) -> tasks.enqueue(NewTask.of(unique.get(), m)),
                         r -> tasks.get(((Task) r).id()).orElseThrow().payload()),
@@ -1745,9 +1745,9 @@ public abstract class HostileInputContract extends AtlasContract {
                 new JsonSink("memory update metadata", "metadata", () -> memories.add(NewMemory.fact(user, "c")),
                         (x, m) -> memories.update(((Memory) x).id(), MemoryPatch.none().metadata(m)), r -> memories.require(((Memory) r).id()).metadata()),
                 new JsonSink("graph node metadata", "metadata", unique, (k, m) -> graph.upsertNode(NewGraphNode.of((String) k).metadata(m)),
-                        r -> graph.node(((dev.atlas.GraphNode) r).key()).orElseThrow().metadata()),
+                        r -> graph.node(((dev.atlas.graph.GraphNode) r).key()).orElseThrow().metadata()),
                 new JsonSink("graph edge metadata", "metadata", unique, (t, m) -> graph.upsertEdge(NewGraphEdge.of("a", (String) t, "b").metadata(m)),
-                        r -> graph.neighbours("a", Direction.OUTGOING, ((dev.atlas.GraphEdge) r).type()).get(0).edge().metadata()));
+                        r -> graph.neighbours("a", Direction.OUTGOING, ((dev.atlas.graph.GraphEdge) r).type()).get(0).edge().metadata()));
     }
 
     /** Every JSON input through every method that stores JSON: stored and read back equal, or refused naming the field. */

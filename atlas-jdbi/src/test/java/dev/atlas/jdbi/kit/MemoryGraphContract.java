@@ -1,14 +1,14 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.Direction;
-import dev.atlas.GraphEdge;
-import dev.atlas.GraphNeighbour;
-import dev.atlas.GraphNode;
-import dev.atlas.GraphReach;
-import dev.atlas.MemoryGraph;
-import dev.atlas.NewGraphEdge;
-import dev.atlas.NewGraphNode;
 import dev.atlas.NotFoundException;
+import dev.atlas.graph.Direction;
+import dev.atlas.graph.GraphEdge;
+import dev.atlas.graph.GraphNeighbour;
+import dev.atlas.graph.GraphNode;
+import dev.atlas.graph.GraphReach;
+import dev.atlas.graph.MemoryGraph;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -1,22 +1,22 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.Conversation;
 import dev.atlas.InvalidInputException;
-import dev.atlas.Memory;
-import dev.atlas.MemoryKind;
-import dev.atlas.MemoryPatch;
-import dev.atlas.MemoryQuery;
-import dev.atlas.MemoryRevision;
-import dev.atlas.MemoryStore;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMemory;
-import dev.atlas.NewMessage;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryKind;
+import dev.atlas.memory.MemoryPatch;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.MemoryRevision;
+import dev.atlas.memory.MemoryStore;
+import dev.atlas.memory.NewMemory;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -274,7 +274,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(read.tags()).containsExactlyInAnyOrder("t'1", "<p>", "\uD83D\uDE00");
         assertThat(read.metadata()).isEqualTo(m.metadata());
         assertThat(memories.list(MemoryQuery.all().tag("<p>")).items()).extracting(Memory::id).containsExactly(m.id());
-        assertThat(atlas.tenant("acme").search().text(dev.atlas.TextQuery.memories("DROP TABLE tail"))).extracting(h -> h.id())
+        assertThat(atlas.tenant("acme").search().text(dev.atlas.search.TextQuery.memories("DROP TABLE tail"))).extracting(h -> h.id())
                 .containsExactly(m.id());
     }
 

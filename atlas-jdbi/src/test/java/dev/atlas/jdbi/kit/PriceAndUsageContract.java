@@ -1,11 +1,11 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
 import dev.atlas.InvalidInputException;
-import dev.atlas.NewConversation;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;

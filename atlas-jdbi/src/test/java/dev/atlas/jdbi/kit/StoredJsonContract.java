@@ -1,22 +1,22 @@
 package dev.atlas.jdbi.kit;
 
-import dev.atlas.Conversation;
-import dev.atlas.UnreadableRowException;
-import dev.atlas.GraphEdge;
-import dev.atlas.GraphNode;
 import dev.atlas.Limits;
-import dev.atlas.Memory;
-import dev.atlas.MemoryQuery;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewGraphEdge;
-import dev.atlas.NewGraphNode;
-import dev.atlas.NewMemory;
-import dev.atlas.NewMessage;
-import dev.atlas.NewTask;
 import dev.atlas.Owner;
-import dev.atlas.Task;
 import dev.atlas.Tenant;
+import dev.atlas.UnreadableRowException;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.graph.GraphEdge;
+import dev.atlas.graph.GraphNode;
+import dev.atlas.graph.NewGraphEdge;
+import dev.atlas.graph.NewGraphNode;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.MemoryQuery;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
 import org.junit.jupiter.api.BeforeEach;
@@ -89,7 +89,7 @@ public abstract class StoredJsonContract extends AtlasContract {
             invalid("payload", () -> acme.tasks().enqueue(NewTask.of("mail", doc)));
         }
         assertThat(acme.memories().list(MemoryQuery.all()).items()).isEmpty();
-        assertThat(acme.conversations().list(dev.atlas.ConversationQuery.all()).items()).isEmpty();
+        assertThat(acme.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
         assertThat(acme.graph().node("a")).contains(node);
     }
 
@@ -178,7 +178,7 @@ public abstract class StoredJsonContract extends AtlasContract {
         Memory memory = acme.memories().add(NewMemory.fact(ALICE, "nulls").metadata(withNulls()));
         assertThat(memory.metadata()).isEqualTo(withNulls()).containsEntry("a", null);
         assertThat(acme.memories().require(memory.id())).isEqualTo(memory);
-        Memory updated = acme.memories().update(memory.id(), dev.atlas.MemoryPatch.none().metadata(withNulls()));
+        Memory updated = acme.memories().update(memory.id(), dev.atlas.memory.MemoryPatch.none().metadata(withNulls()));
         assertThat(updated.metadata()).isEqualTo(withNulls());
 
         GraphNode a = acme.graph().upsertNode(NewGraphNode.of("a").metadata(withNulls()));
@@ -187,7 +187,7 @@ public abstract class StoredJsonContract extends AtlasContract {
         assertThat(acme.graph().node("a")).contains(a);
         GraphEdge edge = acme.graph().upsertEdge(NewGraphEdge.of("a", "knows", "b").metadata(withNulls()));
         assertThat(edge.metadata()).isEqualTo(withNulls());
-        assertThat(acme.graph().neighbours("a", dev.atlas.Direction.OUTGOING, null).get(0).edge()).isEqualTo(edge);
+        assertThat(acme.graph().neighbours("a", dev.atlas.graph.Direction.OUTGOING, null).get(0).edge()).isEqualTo(edge);
     }
 
     private void sql(String statement) {
@@ -247,7 +247,7 @@ public abstract class StoredJsonContract extends AtlasContract {
         sql("UPDATE <p>executions SET metadata = '" + UNREADABLE + "' WHERE id = '" + e.id() + "'");
         corrupt("executions", e.id(), () -> acme.executions().get(e.id()));
 
-        dev.atlas.Assistant a = acme.assistants().create(dev.atlas.AssistantSpec.of("helper", "Helper"));
+        dev.atlas.assistant.Assistant a = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("helper", "Helper"));
         sql("UPDATE <p>assistants SET metadata = '" + UNREADABLE + "' WHERE id = '" + a.id() + "'");
         corrupt("assistants", a.id(), () -> acme.assistants().get(a.id()));
 

@@ -1,20 +1,20 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
-import dev.atlas.ClaimedTask;
 import dev.atlas.DatabaseKind;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
-import dev.atlas.NewTask;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.Task;
-import dev.atlas.TaskStatus;
-import dev.atlas.TaskStore;
-import dev.atlas.TaskWorker;
 import dev.atlas.UnreadableRowException;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskStatus;
+import dev.atlas.task.TaskStore;
+import dev.atlas.task.TaskWorker;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;

@@ -1,14 +1,14 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
-import dev.atlas.NewConversation;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
-import dev.atlas.Role;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionType;

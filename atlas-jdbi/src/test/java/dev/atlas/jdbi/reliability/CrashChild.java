@@ -1,10 +1,10 @@
 package dev.atlas.jdbi.reliability;
 
 import dev.atlas.Atlas;
-import dev.atlas.ConversationStore;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 
 import java.nio.file.Path;
 import java.util.UUID;

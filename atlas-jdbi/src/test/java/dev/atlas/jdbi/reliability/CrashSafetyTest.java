@@ -1,9 +1,9 @@
 package dev.atlas.jdbi.reliability;
 
 import dev.atlas.Atlas;
-import dev.atlas.ConversationStore;
-import dev.atlas.Message;
 import dev.atlas.Page;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;

@@ -1,16 +1,16 @@
 package dev.atlas.spring.ai;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.ConversationStore;
 import dev.atlas.InvalidInputException;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Page;
-import dev.atlas.Role;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import org.springframework.ai.chat.memory.ChatMemoryRepository;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -113,10 +113,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     @Override
     public List<Message> findByConversationId(String conversationId) {
         String key = key(conversationId);
-        List<dev.atlas.Message> window = conversation(key).map(this::window).orElseGet(List::of);
+        List<dev.atlas.conversation.Message> window = conversation(key).map(this::window).orElseGet(List::of);
         // ChatMemory implementations read, then save on the same thread: what this read handed out is
         // what the save may evict. Messages appended meanwhile by other callers stay in the window.
-        lastRead.set(new Read(key, window.stream().map(dev.atlas.Message::id).collect(Collectors.toSet())));
+        lastRead.set(new Read(key, window.stream().map(dev.atlas.conversation.Message::id).collect(Collectors.toSet())));
         return window.stream().map(SpringMessages::toSpring).toList();
     }
 
@@ -157,19 +157,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     private void save(Conversation conversation, List<Message> messages, Set<UUID> seen) {
         ConversationStore store = tenant.conversations();
-        List<dev.atlas.Message> window = window(conversation);
-        Map<UUID, dev.atlas.Message> inWindow = new HashMap<>();
+        List<dev.atlas.conversation.Message> window = window(conversation);
+        Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
         window.forEach(m -> inWindow.put(m.id(), m));
 
         // Which given messages are stored already: by the Atlas id they were read with, else by content.
-        dev.atlas.Message[] stored = new dev.atlas.Message[messages.size()];
+        dev.atlas.conversation.Message[] stored = new dev.atlas.conversation.Message[messages.size()];
         boolean anyId = false;
         for (int i = 0; i < messages.size(); i++) {
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
             if (id == null) {
                 continue;
             }
-            dev.atlas.Message m = inWindow.get(id);
+            dev.atlas.conversation.Message m = inWindow.get(id);
             if (m == null) {
                 m = store.message(id).filter(x -> x.conversationId().equals(conversation.id())).orElse(null);
             }
@@ -212,14 +212,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // What the caller saw and left out is evicted; messages it never saw (appended meanwhile by
         // another caller) stay. Only the oldest may go: the window is stored as a suffix.
         Set<UUID> given = new java.util.HashSet<>();
-        for (dev.atlas.Message m : stored) {
+        for (dev.atlas.conversation.Message m : stored) {
             if (m != null) {
                 given.add(m.id());
             }
         }
-        Set<UUID> sawIds = seen != null ? seen : window.stream().map(dev.atlas.Message::id).collect(Collectors.toSet());
-        List<dev.atlas.Message> after = new ArrayList<>();
-        for (dev.atlas.Message m : window) {
+        Set<UUID> sawIds = seen != null ? seen : window.stream().map(dev.atlas.conversation.Message::id).collect(Collectors.toSet());
+        List<dev.atlas.conversation.Message> after = new ArrayList<>();
+        for (dev.atlas.conversation.Message m : window) {
             boolean evicted = sawIds.contains(m.id()) && !given.contains(m.id());
             if (!evicted) {
                 after.add(m);
@@ -230,12 +230,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
 
         // Append the new ones, linking assistant messages to their execution and tool responses to the call's step.
-        Map<String, dev.atlas.Message> callOwner = new HashMap<>();
-        for (dev.atlas.Message m : window) {
+        Map<String, dev.atlas.conversation.Message> callOwner = new HashMap<>();
+        for (dev.atlas.conversation.Message m : window) {
             rememberCalls(callOwner, m);
         }
         for (int i = 0; i < messages.size(); i++) {
-            dev.atlas.Message m = stored[i];
+            dev.atlas.conversation.Message m = stored[i];
             if (m == null) {
                 m = store.append(conversation.id(), link(messages.get(i), callOwner));
                 after.add(m);
@@ -245,7 +245,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             rememberCalls(callOwner, m);
         }
-        after.sort(java.util.Comparator.comparingLong(dev.atlas.Message::sequence));
+        after.sort(java.util.Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
         Map<String, Object> marker = marker(after, window);
         if (!String.valueOf(marker).equals(String.valueOf(conversation.metadata().get(WINDOW)))) {
             Conversation current = store.require(conversation.id());
@@ -255,14 +255,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
-    private static NewMessage link(Message message, Map<String, dev.atlas.Message> callOwner) {
+    private static NewMessage link(Message message, Map<String, dev.atlas.conversation.Message> callOwner) {
         NewMessage out = SpringMessages.toAtlas(message);
         UUID execution = SpringMessages.uuid(message, SpringMessages.EXECUTION_ID);
         UUID step = SpringMessages.uuid(message, SpringMessages.STEP_ID);
         if (message instanceof ToolResponseMessage tool && execution == null) {
             // The responses answer calls of an assistant message: the round belongs to that message's step.
             for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                dev.atlas.Message asker = r.id() == null ? null : callOwner.get(r.id());
+                dev.atlas.conversation.Message asker = r.id() == null ? null : callOwner.get(r.id());
                 if (asker != null && asker.executionId() != null) {
                     execution = asker.executionId();
                     step = asker.stepId();
@@ -274,7 +274,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     @SuppressWarnings("unchecked")
-    private static void rememberCalls(Map<String, dev.atlas.Message> callOwner, dev.atlas.Message m) {
+    private static void rememberCalls(Map<String, dev.atlas.conversation.Message> callOwner, dev.atlas.conversation.Message m) {
         if (m.role() == Role.ASSISTANT && m.metadata().get(SpringMessages.KEY) instanceof Map<?, ?> spring
                 && spring.get("toolCalls") instanceof List<?> calls) {
             for (Object c : calls) {
@@ -290,7 +290,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * The largest {@code k} such that the first {@code k} given messages say what the last
      * {@code k} stored window messages say: for lists built without the ids this repository hands out.
      */
-    private static int overlap(List<dev.atlas.Message> window, List<Message> messages) {
+    private static int overlap(List<dev.atlas.conversation.Message> window, List<Message> messages) {
         for (int k = Math.min(window.size(), messages.size()); k > 0; k--) {
             boolean same = true;
             for (int i = 0; i < k && same; i++) {
@@ -304,10 +304,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /** The marker for a window made of {@code kept} (in sequence order). */
-    private static Map<String, Object> marker(List<dev.atlas.Message> kept, List<dev.atlas.Message> previous) {
+    private static Map<String, Object> marker(List<dev.atlas.conversation.Message> kept, List<dev.atlas.conversation.Message> previous) {
         long from = -1;
         List<Long> system = new ArrayList<>();
-        for (dev.atlas.Message m : kept) {
+        for (dev.atlas.conversation.Message m : kept) {
             if (m.role() == Role.SYSTEM) {
                 system.add(m.sequence());
             } else if (from < 0) {
@@ -317,10 +317,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (from < 0) {
             // No other message kept: the window starts after everything stored so far.
             long last = 0;
-            for (dev.atlas.Message m : kept) {
+            for (dev.atlas.conversation.Message m : kept) {
                 last = Math.max(last, m.sequence());
             }
-            for (dev.atlas.Message m : previous) {
+            for (dev.atlas.conversation.Message m : previous) {
                 last = Math.max(last, m.sequence());
             }
             from = last + 1;
@@ -338,7 +338,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * marker's first sequence on (messages appended concurrently after a save included).
      * Without a marker, the whole conversation.
      */
-    private List<dev.atlas.Message> window(Conversation conversation) {
+    private List<dev.atlas.conversation.Message> window(Conversation conversation) {
         ConversationStore store = tenant.conversations();
         long from = 1;
         Set<Long> system = null;
@@ -346,7 +346,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             from = ((Number) marker.get("from")).longValue();
             system = ((List<?>) marker.get("system")).stream().map(n -> ((Number) n).longValue()).collect(Collectors.toSet());
         }
-        List<dev.atlas.Message> out = new ArrayList<>();
+        List<dev.atlas.conversation.Message> out = new ArrayList<>();
         if (system != null) {
             for (long seq : system.stream().sorted().toList()) {
                 if (seq < from) {
@@ -357,8 +357,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
         long after = from - 1;
         while (true) {
-            List<dev.atlas.Message> page = store.messages(conversation.id(), after, 1000);
-            for (dev.atlas.Message m : page) {
+            List<dev.atlas.conversation.Message> page = store.messages(conversation.id(), after, 1000);
+            for (dev.atlas.conversation.Message m : page) {
                 if (m.active() && (m.role() != Role.SYSTEM || system == null || system.contains(m.sequence()))) {
                     out.add(m);
                 }

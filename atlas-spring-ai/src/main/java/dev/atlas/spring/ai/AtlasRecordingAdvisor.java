@@ -1,8 +1,8 @@
 package dev.atlas.spring.ai;
 
-import dev.atlas.Conversation;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionType;
@@ -10,6 +10,8 @@ import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
+import java.util.concurrent.atomic.AtomicReference;
+import org.springframework.ai.chat.client.ChatClientMessageAggregator;
 import org.springframework.ai.chat.client.ChatClientRequest;
 import org.springframework.ai.chat.client.ChatClientResponse;
 import org.springframework.ai.chat.client.advisor.api.Advisor;
@@ -17,9 +19,6 @@ import org.springframework.ai.chat.client.advisor.api.CallAdvisor;
 import org.springframework.ai.chat.client.advisor.api.CallAdvisorChain;
 import org.springframework.ai.chat.client.advisor.api.StreamAdvisor;
 import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
-import org.springframework.ai.chat.client.ChatClientMessageAggregator;
-import reactor.core.publisher.Flux;
-import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -27,6 +26,7 @@ import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.core.Ordered;
+import reactor.core.publisher.Flux;
 
 import java.util.LinkedHashMap;
 import java.util.List;

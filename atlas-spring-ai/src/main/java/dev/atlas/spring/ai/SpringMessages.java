@@ -3,9 +3,9 @@ package dev.atlas.spring.ai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atlas.ContentType;
-import dev.atlas.NewMessage;
-import dev.atlas.Role;
+import dev.atlas.conversation.ContentType;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
 import org.springframework.ai.chat.messages.AbstractMessage;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -103,7 +103,7 @@ final class SpringMessages {
 
     /** The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata. */
     @SuppressWarnings("unchecked")
-    static Message toSpring(dev.atlas.Message stored) {
+    static Message toSpring(dev.atlas.conversation.Message stored) {
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {

@@ -2,10 +2,10 @@ package dev.atlas.spring.ai;
 
 import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
 import dev.atlas.Owner;
-import dev.atlas.Role;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
@@ -145,13 +145,13 @@ public abstract class SpringAiChatMemoryContract {
 
         // Stored rows equal the turns: 25 tool turns of 4 messages, 25 plain turns of 2; never edited or deleted.
         Conversation c = tenant.conversations().requireByKey("chat-1");
-        List<dev.atlas.Message> rows = tenant.conversations().messages(c.id(), 0, 1000);
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 1000);
         assertThat(rows).hasSize(25 * 4 + 25 * 2);
         assertThat(rows).allSatisfy(m -> {
             assertThat(m.editedAt()).isNull();
             assertThat(m.active()).isTrue();
         });
-        assertThat(rows).extracting(dev.atlas.Message::sequence).containsExactlyElementsOf(
+        assertThat(rows).extracting(dev.atlas.conversation.Message::sequence).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 150).boxed().toList());
         assertThat(sql).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
         assertThat(sql).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
@@ -201,7 +201,7 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(text).isNotBlank();
         }
         Conversation c = tenant.conversations().requireByKey("s");
-        List<dev.atlas.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 100);
         assertThat(rows).hasSize(4 + 2 + 4 + 2);
         List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(10)).items();
         assertThat(executions).hasSize(4).allSatisfy(e -> {
@@ -338,7 +338,7 @@ public abstract class SpringAiChatMemoryContract {
             for (Future<?> f : callers) {
                 f.get(5, TimeUnit.MINUTES);
             }
-            assertThat(tenant.conversations().list(dev.atlas.ConversationQuery.all().limit(100)).items())
+            assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all().limit(100)).items())
                     .filteredOn(c -> "shared".equals(c.externalKey())).hasSize(1);
             Conversation shared = tenant.conversations().requireByKey("shared");
             assertThat(tenant.conversations().messages(shared.id(), 0, 100)).hasSize(40);

@@ -3,17 +3,17 @@ package dev.atlas.spring.boot;
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
-import dev.atlas.CredentialKeys;
 import dev.atlas.Tenant;
+import dev.atlas.credential.CredentialKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.actuate.health.HealthIndicator;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
-import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.autoconfigure.flyway.FlywayAutoConfiguration;
 import org.springframework.boot.autoconfigure.flyway.FlywayConfigurationCustomizer;
 import org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration;
@@ -24,10 +24,10 @@ import org.springframework.boot.sql.init.dependency.DependsOnDatabaseInitializat
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-import javax.sql.DataSource;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.Map;
+import javax.sql.DataSource;
 
 /**
  * Atlas in a Spring Boot application: an {@link Atlas} bean on the application's DataSource (or

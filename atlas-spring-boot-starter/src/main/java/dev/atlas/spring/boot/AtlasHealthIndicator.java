@@ -2,7 +2,7 @@ package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
 import dev.atlas.AtlasException;
-import dev.atlas.ConversationQuery;
+import dev.atlas.conversation.ConversationQuery;
 import org.springframework.boot.actuate.health.AbstractHealthIndicator;
 import org.springframework.boot.actuate.health.Health;
 

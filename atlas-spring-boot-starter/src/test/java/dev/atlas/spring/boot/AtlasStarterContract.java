@@ -1,13 +1,13 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.ConversationQuery;
-import dev.atlas.Message;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.SpringBootConfiguration;
@@ -19,9 +19,9 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.jdbc.core.JdbcTemplate;
 
-import javax.sql.DataSource;
 import java.util.ArrayList;
 import java.util.List;
+import javax.sql.DataSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

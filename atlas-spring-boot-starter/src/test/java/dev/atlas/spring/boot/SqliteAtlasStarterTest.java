@@ -33,12 +33,12 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
                 .run()) {
             org.assertj.core.api.Assertions.assertThat(ctx.getBeanNamesForType(javax.sql.DataSource.class)).isEmpty();
             atlas = ctx.getBean(dev.atlas.Atlas.class);
-            var c = atlas.conversations().create(dev.atlas.NewConversation.of(dev.atlas.Owner.user("1")));
-            atlas.conversations().append(c.id(), dev.atlas.NewMessage.user("hi"));
+            var c = atlas.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("1")));
+            atlas.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hi"));
             org.assertj.core.api.Assertions.assertThat(atlas.conversations().history(c.id())).hasSize(1);
         }
         org.assertj.core.api.Assertions.assertThat(file).exists();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> atlas.conversations().list(dev.atlas.ConversationQuery.all()))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> atlas.conversations().list(dev.atlas.conversation.ConversationQuery.all()))
                 .isInstanceOf(dev.atlas.AtlasException.class);
     }
 

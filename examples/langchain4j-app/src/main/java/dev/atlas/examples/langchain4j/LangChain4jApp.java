@@ -1,9 +1,9 @@
 package dev.atlas.examples.langchain4j;
 
 import dev.atlas.Atlas;
-import dev.atlas.Conversation;
-import dev.atlas.Message;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionStep;

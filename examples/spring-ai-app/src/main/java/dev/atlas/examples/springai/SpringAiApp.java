@@ -1,8 +1,8 @@
 package dev.atlas.examples.springai;
 
 import dev.atlas.ConflictException;
-import dev.atlas.Conversation;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
@@ -69,7 +69,7 @@ public class SpringAiApp {
         Conversation c = tenant.conversations().requireByKey(CHAT_ID);
         out.println();
         out.println("== Transcript of conversation " + c.id() + " (key " + c.externalKey() + ")");
-        for (dev.atlas.Message m : tenant.conversations().messages(c.id(), 0, 1000)) {
+        for (dev.atlas.conversation.Message m : tenant.conversations().messages(c.id(), 0, 1000)) {
             Object calls = m.metadata().get("spring_ai") instanceof java.util.Map<?, ?> s ? s.get("toolCalls") : null;
             out.printf("%3d %-9s %s%s%n", m.sequence(), m.role(), m.content(),
                     calls == null ? "" : " tool calls: " + calls);

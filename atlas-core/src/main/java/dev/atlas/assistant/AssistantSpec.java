@@ -1,0 +1,164 @@
+package dev.atlas.assistant;
+
+import dev.atlas.internal.Check;
+
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+
+/**
+ * The editable definition of an assistant, used to create one and to replace its definition.
+ * Start from {@link #of(String, String)} and refine with the {@code with}-style methods; every
+ * argument is validated when given.
+ *
+ * <pre>{@code
+ * AssistantSpec.of("support-bot", "Support bot").owner(Owner.user("42"))
+ *         .defaultModel("gpt-4o").temperature(new BigDecimal("0.70")).tools(List.of("lookup_order"))
+ * }</pre>
+ *
+ * @param slug            unique per tenant among live assistants: 1 to 100 characters of lowercase
+ *                        ASCII letters, digits, {@code -} and {@code _}, starting with a letter or digit
+ * @param name            display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
+ * @param description     free text, or {@code null}
+ * @param active          whether the assistant is in use (default true)
+ * @param isPublic        whether other owners may use it (default false)
+ * @param owner           who owns it, or {@code null} for the tenant itself
+ * @param defaultModel    model key, or {@code null}
+ * @param temperature     0.00 to 2.00 with at most two decimals, or {@code null}; kept at scale 2
+ * @param topP            0.00 to 1.00 with at most two decimals, or {@code null}; kept at scale 2
+ * @param maxOutputTokens 1 to {@link #MAX_OUTPUT_TOKENS}, or {@code null}
+ * @param tools           tool keys, distinct, at most {@link #MAX_TOOLS}
+ * @param metadata        JSON-compatible application data (never null)
+ */
+public record AssistantSpec(
+        String slug,
+        String name,
+        String description,
+        boolean active,
+        boolean isPublic,
+        Owner owner,
+        String defaultModel,
+        BigDecimal temperature,
+        BigDecimal topP,
+        Integer maxOutputTokens,
+        List<String> tools,
+        Map<String, Object> metadata) {
+
+    /** Allowed slugs; see {@link #slug()}. */
+    public static final Pattern SLUG = Pattern.compile("[a-z0-9][a-z0-9_-]{0,99}");
+    /** Largest accepted {@link #maxOutputTokens()}. */
+    public static final int MAX_OUTPUT_TOKENS = 10_000_000;
+    /** Most tool keys one assistant may list. */
+    public static final int MAX_TOOLS = 500;
+
+    public AssistantSpec {
+        slug = checkSlug(slug);
+        Check.required("name", name, Limits.MAX_TITLE_LENGTH);
+        Check.optional("description", description, Limits.MAX_REASON_LENGTH);
+        Check.optionalKey("defaultModel", defaultModel);
+        temperature = decimal("temperature", temperature, BigDecimal.valueOf(2));
+        topP = decimal("topP", topP, BigDecimal.ONE);
+        if (maxOutputTokens != null) {
+            Check.positive("maxOutputTokens", maxOutputTokens, MAX_OUTPUT_TOKENS);
+        }
+        tools = Check.list("tools", tools);
+        if (tools.size() > MAX_TOOLS) {
+            throw new InvalidInputException("tools", "has " + tools.size() + " keys; at most " + MAX_TOOLS + " are allowed");
+        }
+        Set<String> seen = new HashSet<>();
+        for (String tool : tools) {
+            Check.key("tools", tool);
+            if (!seen.add(tool)) {
+                throw new InvalidInputException("tools", "lists '" + tool + "' twice");
+            }
+        }
+        metadata = Check.metadata("metadata", metadata);
+    }
+
+    /** An active, private assistant with no defaults. */
+    public static AssistantSpec of(String slug, String name) {
+        return new AssistantSpec(slug, name, null, true, false, null, null, null, null, null, List.of(), Map.of());
+    }
+
+    public AssistantSpec slug(String slug) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec name(String name) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec description(String description) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec active(boolean active) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec isPublic(boolean isPublic) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec owner(Owner owner) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec defaultModel(String defaultModel) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec temperature(BigDecimal temperature) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec topP(BigDecimal topP) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec maxOutputTokens(Integer maxOutputTokens) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec tools(List<String> tools) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
+    }
+
+    public AssistantSpec metadata(Map<String, ?> metadata) {
+        return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools,
+                Check.metadata("metadata", metadata));
+    }
+
+    /** Validates a slug; see {@link #slug()} for what is allowed. */
+    public static String checkSlug(String slug) {
+        Check.key("slug", slug);
+        if (!SLUG.matcher(slug).matches()) {
+            throw new InvalidInputException("slug", "'" + slug + "' is invalid: use 1 to 100 characters of lowercase letters a-z,"
+                    + " digits, '-' and '_', starting with a letter or digit (for example 'support-bot')");
+        }
+        return slug;
+    }
+
+    // Two decimals is what the seeds store (decimal(3,2)) and what both databases round-trip exactly.
+    private static BigDecimal decimal(String field, BigDecimal value, BigDecimal max) {
+        if (value == null) {
+            return null;
+        }
+        BigDecimal stripped = value.stripTrailingZeros();
+        if (stripped.scale() > 2) {
+            throw new InvalidInputException(field, "has more than two decimal places: " + value.toPlainString());
+        }
+        if (value.signum() < 0 || value.compareTo(max) > 0) {
+            throw new InvalidInputException(field, "must be between 0 and " + max + ", was " + value.toPlainString());
+        }
+        return value.setScale(2, RoundingMode.UNNECESSARY);
+    }
+}

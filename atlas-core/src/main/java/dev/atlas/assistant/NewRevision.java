@@ -1,0 +1,41 @@
+package dev.atlas.assistant;
+
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+
+/**
+ * Content for {@link AssistantStore#publish}: a system prompt and a settings document.
+ *
+ * <pre>{@code
+ * NewRevision.of("You are a helpful support agent.", Map.of("tone", "friendly")).label("v2").author(Owner.user("42"))
+ * }</pre>
+ *
+ * @param systemPrompt the prompt (required, may be empty, at most {@link Limits#MAX_CONTENT_LENGTH} characters)
+ * @param settings     JSON-compatible settings (never null)
+ * @param label        a short label, or {@code null}
+ * @param author       who publishes it, or {@code null}
+ */
+public record NewRevision(String systemPrompt, Map<String, Object> settings, String label, Owner author) {
+    public NewRevision {
+        Check.notNull("systemPrompt", systemPrompt);
+        Check.text("systemPrompt", systemPrompt, Limits.MAX_CONTENT_LENGTH);
+        settings = Check.metadata("settings", settings);
+        Check.optionalNonBlank("label", label, Limits.MAX_TITLE_LENGTH);
+    }
+
+    public static NewRevision of(String systemPrompt, Map<String, ?> settings) {
+        return new NewRevision(systemPrompt, Check.metadata("settings", settings), null, null);
+    }
+
+    public NewRevision label(String label) {
+        return new NewRevision(systemPrompt, settings, label, author);
+    }
+
+    public NewRevision author(Owner author) {
+        return new NewRevision(systemPrompt, settings, label, author);
+    }
+}

@@ -1,0 +1,26 @@
+package dev.atlas.assistant;
+
+import dev.atlas.internal.Check;
+
+/** How an {@link AssistantRevision} came to be. */
+public enum RevisionKind {
+    /** New content given to {@link AssistantStore#publish}. */
+    PUBLISHED("published"),
+    /** A copy of an earlier revision's content made by {@link AssistantStore#rollback}. */
+    ROLLBACK("rollback");
+
+    private final String wire;
+
+    RevisionKind(String wire) {
+        this.wire = wire;
+    }
+
+    @Override
+    public String toString() {
+        return wire;
+    }
+
+    public static RevisionKind of(String value) {
+        return Check.enumValue("kind", RevisionKind.class, value);
+    }
+}

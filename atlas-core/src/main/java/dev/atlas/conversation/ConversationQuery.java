@@ -1,0 +1,65 @@
+package dev.atlas.conversation;
+
+import dev.atlas.internal.Check;
+
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+
+/**
+ * Filters for {@link ConversationStore#list(ConversationQuery)}: newest activity first.
+ *
+ * <pre>{@code
+ * store.list(ConversationQuery.forOwner(Owner.user("42")).agent("support").limit(20))
+ * }</pre>
+ *
+ * @param owner          only this owner's conversations, or {@code null} for any
+ * @param agent          only this agent's conversations, or {@code null} for any
+ * @param status         only this status, or {@code null} for any
+ * @param includeDeleted whether soft-deleted conversations are listed
+ * @param limit          page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+ * @param cursor         {@link Page#nextCursor()} of the previous page, or {@code null}
+ */
+public record ConversationQuery(Owner owner, String agent, ConversationStatus status, boolean includeDeleted, int limit, String cursor) {
+    public ConversationQuery {
+        Check.optionalKey("agent", agent);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        Check.optional("cursor", cursor, 200);
+    }
+
+    public static ConversationQuery all() {
+        return new ConversationQuery(null, null, null, false, 50, null);
+    }
+
+    public static ConversationQuery forOwner(Owner owner) {
+        return all().owner(Check.notNull("owner", owner));
+    }
+
+    public static ConversationQuery forAgent(String agent) {
+        return all().agent(Check.key("agent", agent));
+    }
+
+    public ConversationQuery owner(Owner owner) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+
+    public ConversationQuery agent(String agent) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+
+    public ConversationQuery status(ConversationStatus status) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+
+    public ConversationQuery includeDeleted(boolean includeDeleted) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+
+    public ConversationQuery limit(int limit) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+
+    public ConversationQuery after(String cursor) {
+        return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
+    }
+}

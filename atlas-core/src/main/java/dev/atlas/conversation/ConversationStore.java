@@ -1,0 +1,205 @@
+package dev.atlas.conversation;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
+import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
+
+/**
+ * Conversations and their messages, scoped to one tenant. Obtain it from
+ * {@code atlas.tenant("acme").conversations()}; an id that belongs to another tenant behaves
+ * exactly like an id that does not exist.
+ *
+ * <p>Every write runs in one transaction: it either happens whole, with its audit events, or
+ * not at all. Methods that take an id of a row that does not exist (or is deleted) throw
+ * {@link NotFoundException}; bad arguments throw {@link InvalidInputException} before any
+ * write. Ids carried in a write's input (assistant, tool call, execution, step) must name rows
+ * of this tenant; any other id fails with a {@link NotFoundException} naming the field.
+ *
+ * <p>A message belongs to its conversation: while the conversation is soft-deleted, every
+ * message method treats its messages as not found, until {@link #restore(UUID)}.
+ *
+ * <p>Among the messages answering one parent with one role (retry siblings) at most one is
+ * active, under any concurrency: the database enforces it with a unique index, and
+ * {@link #append} and {@link #activate} serialise on the conversation.
+ */
+public interface ConversationStore {
+
+    // ---- conversations ------------------------------------------------------------------
+
+    /**
+     * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
+     * revision and parent tool call when given, must exist in this tenant.
+     */
+    Conversation create(NewConversation conversation);
+
+    /** The conversation, unless it does not exist or is soft-deleted. */
+    Optional<Conversation> get(UUID conversationId);
+
+    /** Like {@link #get(UUID)} but throws {@link NotFoundException} when absent. */
+    default Conversation require(UUID conversationId) {
+        return get(conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
+    }
+
+    /**
+     * The live conversation carrying {@code externalKey}: an id from outside Atlas, such as a
+     * framework's chat or session id (see {@link #ensure(String, NewConversation)}).
+     */
+    Optional<Conversation> getByKey(String externalKey);
+
+    /** Like {@link #getByKey(String)} but throws {@link NotFoundException} when absent. */
+    default Conversation requireByKey(String externalKey) {
+        return getByKey(externalKey).orElseThrow(() -> new NotFoundException("conversation with external key", externalKey));
+    }
+
+    /**
+     * The live conversation carrying {@code externalKey}, created from {@code conversation} when
+     * there is none. Race-free on both databases: concurrent callers with one key, in one process
+     * or several, all get the same conversation. {@code conversation} is only used to create; an
+     * existing conversation is returned as stored. Keys are unique per tenant among conversations
+     * that are not soft-deleted: deleting a conversation frees its key.
+     *
+     * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     */
+    Conversation ensure(String externalKey, NewConversation conversation);
+
+    /** Conversations matching the query, newest activity first, keyset-paginated. */
+    Page<Conversation> list(ConversationQuery query);
+
+    /** Sets the title; {@code null} clears it so the next user message sets it again. */
+    Conversation updateTitle(UUID conversationId, String title);
+
+    /** Sets the rolling summary (short-term memory); {@code null} clears it. */
+    Conversation updateSummary(UUID conversationId, String summary);
+
+    /** Replaces the metadata document. */
+    Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
+
+    /** open → archived. Records the archive time. */
+    Conversation archive(UUID conversationId);
+
+    /** archived → open. */
+    Conversation reopen(UUID conversationId);
+
+    /** open or archived → closed; a closed conversation accepts no messages. */
+    Conversation close(UUID conversationId);
+
+    /** Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}. */
+    void delete(UUID conversationId);
+
+    /**
+     * Undoes {@link #delete(UUID)}. Throws {@link ConflictException} when another live
+     * conversation has taken its external key meanwhile.
+     */
+    Conversation restore(UUID conversationId);
+
+    // ---- messages -----------------------------------------------------------------------
+
+    /**
+     * Appends a message at the next sequence, in constant time whatever the conversation's
+     * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
+     * a repeat returns the stored message, and a repeat with different role or content throws
+     * {@link ConflictException}. A message with a parent becomes the active sibling; the others
+     * answering the same parent with the same role are deactivated in the same transaction. A
+     * parent is refused with {@link ConflictException} on {@code parentId} when {@link #canRetry}
+     * would say false: an active user message already follows it. An execution and step, when
+     * given, must exist in this tenant and the step must belong to the execution. The first
+     * user message titles an untitled conversation.
+     */
+    Message append(UUID conversationId, NewMessage message);
+
+    /**
+     * Appends several messages in one transaction, at consecutive sequences in list order: all
+     * are stored, or none. Each message follows the rules of {@link #append}; the conversation's
+     * counter is updated once for the whole list, so k messages cost about one append's commit.
+     * Every message is validated before anything is written; a duplicate client id within the
+     * list is refused with {@link InvalidInputException} on {@code messages}. A message whose
+     * client id is already stored is not written again: its stored message is returned in its
+     * place (a different role or content throws {@link ConflictException} and nothing is
+     * written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
+     * nothing and returns an empty list.
+     *
+     * @return the stored messages, in the order given
+     */
+    List<Message> appendAll(UUID conversationId, List<NewMessage> messages);
+
+    /** A message by id, unless it does not exist or is soft-deleted. */
+    Optional<Message> message(UUID messageId);
+
+    /** The last {@code historyLimit} (default 50) active, delivered messages, oldest first. */
+    List<Message> history(UUID conversationId);
+
+    /** The last {@code limit} active, delivered messages, oldest first. */
+    List<Message> history(UUID conversationId, int limit);
+
+    /**
+     * "Load older": up to {@code limit} active, delivered messages with a sequence below
+     * {@code beforeSequence}, oldest first.
+     */
+    List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit);
+
+    /**
+     * Every non-deleted message after {@code afterSequence}, in sequence order, including
+     * inactive retry siblings and undelivered messages: the full transcript for a UI.
+     */
+    List<Message> messages(UUID conversationId, long afterSequence, int limit);
+
+    /** All messages answering the same parent as this one (itself included), in sequence order. */
+    List<Message> siblings(UUID messageId);
+
+    /** Makes this message the active one among its siblings. */
+    Message activate(UUID messageId);
+
+    /**
+     * Whether a response to this message's parent may still be regenerated: no active user
+     * message follows the parent (for a message without parent: follows the message). The same
+     * rule decides whether {@link #append} accepts the parent.
+     */
+    boolean canRetry(UUID messageId);
+
+    /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
+    Message updateStatus(UUID messageId, MessageStatus status, String failureReason);
+
+    default Message markDelivered(UUID messageId) {
+        return updateStatus(messageId, MessageStatus.DELIVERED, null);
+    }
+
+    default Message markFailed(UUID messageId, String reason) {
+        return updateStatus(messageId, MessageStatus.FAILED, reason);
+    }
+
+    /** Records that the message was read (idempotent: the first read time is kept). */
+    Message markRead(UUID messageId);
+
+    /** Marks every unread message of the conversation read; returns how many changed. */
+    int markAllRead(UUID conversationId);
+
+    /** Active, non-deleted messages of the conversation that were not read yet. */
+    long unreadCount(UUID conversationId);
+
+    /** Replaces the content, keeping the previous content in the audit trail. */
+    Message edit(UUID messageId, String content);
+
+    /** Soft-deletes a message; it leaves history and transcripts. */
+    void deleteMessage(UUID messageId);
+
+    /**
+     * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}
+     * events; follow {@link Page#nextCursor()} for the rest. A soft-deleted message keeps its
+     * trail; a message of a soft-deleted conversation is not found.
+     */
+    Page<MessageEvent> events(MessageEventQuery query);
+
+    /** The first page ({@value MessageEventQuery#DEFAULT_LIMIT} events at most) of the message's audit trail. */
+    default Page<MessageEvent> events(UUID messageId) {
+        return events(MessageEventQuery.forMessage(messageId));
+    }
+}

@@ -1,0 +1,24 @@
+package dev.atlas.conversation;
+
+/** A conversation with a person, or an internal thread spawned by a tool call. */
+public enum ConversationType {
+    USER("user"),
+    TOOL("tool");
+
+    private final String wire;
+
+    ConversationType(String wire) {
+        this.wire = wire;
+    }
+
+    /** The stored form; also accepted by {@link #of(String)}. */
+    @Override
+    public String toString() {
+        return wire;
+    }
+
+    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    public static ConversationType of(String value) {
+        return dev.atlas.internal.Check.enumValue("type", ConversationType.class, value);
+    }
+}

@@ -1,0 +1,126 @@
+package dev.atlas.conversation;
+
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+import java.util.UUID;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+
+/**
+ * A message to append. Start from {@link #user(String)}, {@link #assistant(String)},
+ * {@link #system(String)}, {@link #tool(String)} or {@link #json(Role, String)} and refine:
+ *
+ * <pre>{@code
+ * NewMessage.user("Where is order 1234?").clientId("c-1").author(Owner.user("42"))
+ * }</pre>
+ *
+ * @param role         who the message is from
+ * @param contentType  text, or JSON (validated as JSON before writing)
+ * @param content      the message content; may be empty, never null
+ * @param status       initial status, {@link MessageStatus#DELIVERED} by default
+ * @param clientId     the caller's idempotency key, unique per conversation, or {@code null}
+ * @param author       who sent it (multi-user threads), or {@code null}
+ * @param agent        which agent authored it (multi-agent threads), or {@code null}
+ * @param parentId     the message this one answers; assistant replies to the same parent are
+ *                     retry siblings, of which exactly one is active
+ * @param executionId  the execution that produced it, or {@code null}
+ * @param stepId       the execution step that produced it, or {@code null}
+ * @param metadata     JSON-compatible application data (never null)
+ */
+public record NewMessage(
+        Role role,
+        ContentType contentType,
+        String content,
+        MessageStatus status,
+        String failureReason,
+        String clientId,
+        Owner author,
+        String agent,
+        UUID parentId,
+        UUID executionId,
+        UUID stepId,
+        Map<String, Object> metadata) {
+
+    public NewMessage {
+        Check.notNull("role", role);
+        Check.notNull("contentType", contentType);
+        Check.notNull("content", content);
+        Check.text("content", content, Limits.MAX_CONTENT_LENGTH);
+        Check.notNull("status", status);
+        Check.optional("failureReason", failureReason, Limits.MAX_REASON_LENGTH);
+        if (failureReason != null && status != MessageStatus.FAILED) {
+            throw new InvalidInputException("failureReason", "is only allowed with status failed, status is " + status);
+        }
+        Check.optionalKey("clientId", clientId);
+        Check.optionalKey("agent", agent);
+        if (stepId != null && executionId == null) {
+            throw new InvalidInputException("executionId", "is required when stepId is given");
+        }
+        metadata = Check.metadata("metadata", metadata);
+    }
+
+    public static NewMessage of(Role role, String content) {
+        return new NewMessage(role, ContentType.TEXT, content, MessageStatus.DELIVERED, null, null, null, null, null, null, null, Map.of());
+    }
+
+    public static NewMessage user(String content) {
+        return of(Role.USER, content);
+    }
+
+    public static NewMessage assistant(String content) {
+        return of(Role.ASSISTANT, content);
+    }
+
+    public static NewMessage system(String content) {
+        return of(Role.SYSTEM, content);
+    }
+
+    public static NewMessage tool(String content) {
+        return of(Role.TOOL, content);
+    }
+
+    /** A message whose content is a JSON document, checked to be valid JSON when appended. */
+    public static NewMessage json(Role role, String json) {
+        return new NewMessage(role, ContentType.JSON, json, MessageStatus.DELIVERED, null, null, null, null, null, null, null, Map.of());
+    }
+
+    public NewMessage clientId(String clientId) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    public NewMessage author(Owner author) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    public NewMessage agent(String agent) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    /** Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}. */
+    public NewMessage parent(UUID parentId) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    public NewMessage status(MessageStatus status) {
+        return new NewMessage(role, contentType, content, status, null, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    /** Stores the message as failed with a reason. */
+    public NewMessage failed(String reason) {
+        return new NewMessage(role, contentType, content, MessageStatus.FAILED, Check.notNull("failureReason", reason), clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    /** Links the message to the execution (and optionally the step) that produced it. */
+    public NewMessage execution(UUID executionId, UUID stepId) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId,
+                Check.notNull("executionId", executionId), stepId, metadata);
+    }
+
+    public NewMessage metadata(Map<String, ?> metadata) {
+        return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId,
+                Check.metadata("metadata", metadata));
+    }
+}

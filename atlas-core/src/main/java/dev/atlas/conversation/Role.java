@@ -1,0 +1,26 @@
+package dev.atlas.conversation;
+
+/** Who a message is from, as a provider sees it. */
+public enum Role {
+    SYSTEM("system"),
+    USER("user"),
+    ASSISTANT("assistant"),
+    TOOL("tool");
+
+    private final String wire;
+
+    Role(String wire) {
+        this.wire = wire;
+    }
+
+    /** The stored form; also accepted by {@link #of(String)}. */
+    @Override
+    public String toString() {
+        return wire;
+    }
+
+    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    public static Role of(String value) {
+        return dev.atlas.internal.Check.enumValue("role", Role.class, value);
+    }
+}

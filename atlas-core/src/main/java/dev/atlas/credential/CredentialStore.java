@@ -1,0 +1,51 @@
+package dev.atlas.credential;
+
+import java.util.List;
+import java.util.Optional;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.ConfigurationException;
+import dev.atlas.CredentialDecryptionException;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+
+/**
+ * Third-party secrets (API keys, OAuth tokens) per owner and name, encrypted at rest with
+ * AES-256-GCM under keys the host supplies through {@link AtlasBuilder#credentialKeys(CredentialKeys)}.
+ * Each write uses a fresh random 96-bit nonce; tenant, owner, name and key id are bound as
+ * associated data, so a ciphertext copied to another row fails to decrypt. Obtain it from
+ * {@link Tenant#credentials()}; without configured keys every call fails with
+ * {@link ConfigurationException}.
+ *
+ * <pre>{@code
+ * CredentialStore creds = atlas.tenant("acme").credentials();
+ * creds.put(Owner.user("42"), "openai", "sk-...");
+ * String apiKey = creds.get(Owner.user("42"), "openai").orElseThrow().reveal();
+ * }</pre>
+ */
+public interface CredentialStore {
+    /** Longest accepted secret, in characters. */
+    int MAX_SECRET_LENGTH = 1 << 16;
+
+    /** Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key. */
+    CredentialInfo put(Owner owner, String name, String secret);
+
+    /**
+     * The decrypted secret, or empty when none is stored. A ciphertext that fails authentication
+     * throws {@link CredentialDecryptionException}.
+     */
+    Optional<Secret> get(Owner owner, String name);
+
+    /** The owner's credential names and metadata, by name; never values. */
+    List<CredentialInfo> list(Owner owner);
+
+    /** Deletes it; false when there was none. */
+    boolean delete(Owner owner, String name);
+
+    /**
+     * Re-encrypts every credential of this tenant not written with the primary key, in batches,
+     * and returns how many rows moved. Rows that fail to decrypt stop the call with
+     * {@link CredentialDecryptionException}; batches already done stay done.
+     */
+    int reEncrypt();
+}

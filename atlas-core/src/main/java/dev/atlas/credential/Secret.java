@@ -1,0 +1,71 @@
+package dev.atlas.credential;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Objects;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
+
+/**
+ * A secret value: a decrypted credential or a database password. {@link #toString()} never
+ * shows it, so a secret that ends up in a log line or an exception message stays hidden; call
+ * {@link #reveal()} where it is used. {@link #equals} compares in constant time and
+ * {@link #hashCode()} is a keyed hash (the key is random per JVM), so neither tells anything
+ * about the plaintext.
+ */
+public final class Secret {
+    private static final byte[] HASH_KEY = new byte[32];
+
+    static {
+        new SecureRandom().nextBytes(HASH_KEY);
+    }
+
+    private final String value;
+
+    private Secret(String value) {
+        this.value = Objects.requireNonNull(value, "value");
+    }
+
+    /** Wraps {@code value}; a null value is refused with {@link InvalidInputException} naming {@code value}. */
+    public static Secret of(String value) {
+        if (value == null) {
+            throw new InvalidInputException("value", "must not be null");
+        }
+        return new Secret(value);
+    }
+
+    /** The plaintext. */
+    public String reveal() {
+        return value;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Secret s && MessageDigest.isEqual(
+                value.getBytes(StandardCharsets.UTF_8), s.value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public int hashCode() {
+        // A plain String hash would let anyone who sees it (a debugger, a heap summary, a
+        // HashMap's layout) test guesses offline; a keyed MAC with a per-JVM key does not.
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(HASH_KEY, "HmacSHA256"));
+            return ByteBuffer.wrap(mac.doFinal(value.getBytes(StandardCharsets.UTF_8))).getInt();
+        } catch (GeneralSecurityException e) {
+            throw new ConfigurationException("this JVM lacks HmacSHA256, which every Java SE platform must provide", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Secret[****]";
+    }
+}

@@ -1,0 +1,67 @@
+package dev.atlas.graph;
+
+import java.util.List;
+import java.util.Optional;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
+
+/**
+ * The tenant's memory graph: nodes keyed by an application key (for example {@code "user:42"})
+ * and typed, weighted, directed edges between them. Both are written with upsert semantics.
+ * Obtain it from {@code atlas.tenant("acme").graph()}.
+ */
+public interface MemoryGraph {
+
+    /** Creates the node, or updates label, type and metadata of the node with the same key. */
+    GraphNode upsertNode(NewGraphNode node);
+
+    Optional<GraphNode> node(String key);
+
+    /** Deletes the node and every edge touching it; false when there was no such node. */
+    boolean deleteNode(String key);
+
+    /**
+     * Creates the edge, or updates weight and metadata of the edge with the same source, target
+     * and type. Both nodes must exist ({@link NotFoundException} otherwise).
+     */
+    GraphEdge upsertEdge(NewGraphEdge edge);
+
+    /** Deletes one edge; false when there was no such edge. */
+    boolean deleteEdge(String sourceKey, String type, String targetKey);
+
+    /**
+     * One page of the nodes one edge away, heaviest edge first (ties: oldest edge first). With
+     * {@link Direction#BOTH} a node linked both ways appears once per edge.
+     *
+     * @param edgeType only edges of this type, or {@code null} for any
+     * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor   {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<GraphNeighbour> neighbours(String key, Direction direction, String edgeType, int limit, String cursor);
+
+    /**
+     * Every node one edge away, as {@link #neighbours(String, Direction, String, int, String)},
+     * when there are at most {@link Limits#MAX_PAGE_SIZE}; with more it fails with
+     * {@link InvalidInputException} naming {@code key} (never a silently shortened list).
+     */
+    default List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType) {
+        Page<GraphNeighbour> page = neighbours(key, direction, edgeType, Limits.MAX_PAGE_SIZE, null);
+        if (page.hasMore()) {
+            throw new InvalidInputException("key", "has more than " + Limits.MAX_PAGE_SIZE
+                    + " neighbours; page them with neighbours(key, direction, edgeType, limit, cursor)");
+        }
+        return page.items();
+    }
+
+    /**
+     * Every node reachable from {@code key} in 1 to {@code maxDepth} edges (at most
+     * {@link Limits#MAX_GRAPH_DEPTH}), nearest first, at most {@code limit} nodes. The start
+     * node is not included. One statement (a recursive query) on both databases.
+     *
+     * @param edgeType only edges of this type, or {@code null} for any
+     */
+    List<GraphReach> traverse(String key, Direction direction, String edgeType, int maxDepth, int limit);
+}

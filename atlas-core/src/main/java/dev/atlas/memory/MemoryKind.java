@@ -1,0 +1,46 @@
+package dev.atlas.memory;
+
+
+import java.util.regex.Pattern;
+
+import dev.atlas.InvalidInputException;
+
+/**
+ * What a memory is: one of the well-known kinds below or an application-defined kind. Kinds
+ * are lower-case identifiers (letters, digits, {@code _ . -}, at most 64 characters).
+ *
+ * @param value the stored form, for example {@code "fact"}
+ */
+public record MemoryKind(String value) {
+    private static final Pattern FORM = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
+
+    public static final MemoryKind FACT = new MemoryKind("fact");
+    public static final MemoryKind PREFERENCE = new MemoryKind("preference");
+    public static final MemoryKind SUMMARY = new MemoryKind("summary");
+    public static final MemoryKind TASK = new MemoryKind("task");
+    public static final MemoryKind CONSTRAINT = new MemoryKind("constraint");
+    public static final MemoryKind EPISODE = new MemoryKind("episode");
+
+    public MemoryKind {
+        if (value == null) {
+            throw new InvalidInputException("kind", "is required");
+        }
+        if (!FORM.matcher(value).matches()) {
+            throw new InvalidInputException("kind", "'" + abbreviate(value) + "' is not a kind: use 1 to 64 of a-z 0-9 _ . - starting with a letter");
+        }
+    }
+
+    /** A well-known or application-defined kind. */
+    public static MemoryKind of(String value) {
+        return new MemoryKind(value);
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "…";
+    }
+
+    @Override
+    public String toString() {
+        return value;
+    }
+}

@@ -1,0 +1,78 @@
+package dev.atlas.memory;
+
+import dev.atlas.internal.Check;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+
+/**
+ * Changes to a memory for {@link MemoryStore#update}. A {@code null} component means
+ * "unchanged". A content change bumps the revision and keeps the previous content in the trail.
+ *
+ * <pre>{@code
+ * memories.update(id, MemoryPatch.content("Prefers SMS").importance(0.9))
+ * }</pre>
+ *
+ * @param clearExpiry when true the memory no longer expires ({@code expiresAt} must then be null)
+ */
+public record MemoryPatch(String content, List<String> tags, Map<String, Object> metadata, Double importance,
+                          Instant expiresAt, boolean clearExpiry) {
+
+    public MemoryPatch {
+        if (content != null) {
+            Check.required("content", content, Limits.MAX_CONTENT_LENGTH);
+        }
+        if (tags != null) {
+            tags = NewMemory.checkTags(tags);
+        }
+        if (metadata != null) {
+            metadata = Check.metadata("metadata", metadata);
+        }
+        if (importance != null) {
+            importance = NewMemory.checkImportance(importance);
+        }
+        Check.instant("expiresAt", expiresAt);
+        if (clearExpiry && expiresAt != null) {
+            throw new InvalidInputException("expiresAt", "cannot be set together with clearExpiry");
+        }
+    }
+
+    /** A patch that changes nothing yet. */
+    public static MemoryPatch none() {
+        return new MemoryPatch(null, null, null, null, null, false);
+    }
+
+    public static MemoryPatch content(String content) {
+        return none().withContent(content);
+    }
+
+    public MemoryPatch withContent(String content) {
+        return new MemoryPatch(Check.notNull("content", content), tags, metadata, importance, expiresAt, clearExpiry);
+    }
+
+    /** Replaces every tag. */
+    public MemoryPatch tags(String... tags) {
+        return new MemoryPatch(content, java.util.Arrays.asList(Check.notNull("tags", tags)), metadata, importance, expiresAt, clearExpiry);
+    }
+
+    /** Replaces the metadata document. */
+    public MemoryPatch metadata(Map<String, ?> metadata) {
+        return new MemoryPatch(content, tags, Check.metadata("metadata", Check.notNull("metadata", metadata)), importance, expiresAt, clearExpiry);
+    }
+
+    public MemoryPatch importance(double importance) {
+        return new MemoryPatch(content, tags, metadata, importance, expiresAt, clearExpiry);
+    }
+
+    public MemoryPatch expiresAt(Instant expiresAt) {
+        return new MemoryPatch(content, tags, metadata, importance, Check.notNull("expiresAt", expiresAt), false);
+    }
+
+    public MemoryPatch neverExpires() {
+        return new MemoryPatch(content, tags, metadata, importance, null, true);
+    }
+}

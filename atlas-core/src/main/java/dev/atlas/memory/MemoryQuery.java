@@ -1,0 +1,69 @@
+package dev.atlas.memory;
+
+import dev.atlas.internal.Check;
+
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+
+/**
+ * Filters for {@link MemoryStore#list(MemoryQuery)}: newest first, keyset-paginated.
+ *
+ * <pre>{@code
+ * memories.list(MemoryQuery.forOwner(Owner.user("42")).agent("support").kind(MemoryKind.PREFERENCE).tag("contact"))
+ * }</pre>
+ *
+ * @param owner         only this owner's memories, or {@code null} for any
+ * @param agent         only memories scoped to this agent (plus global ones when {@code includeGlobal}), or {@code null} for any scope
+ * @param includeGlobal with {@code agent}: also list memories that have no agent scope
+ * @param kind          only this kind, or {@code null}
+ * @param tag           only memories carrying this tag, or {@code null}
+ * @param limit         page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+ * @param cursor        {@link Page#nextCursor()} of the previous page, or {@code null}
+ */
+public record MemoryQuery(Owner owner, String agent, boolean includeGlobal, MemoryKind kind, String tag, int limit, String cursor) {
+    public MemoryQuery {
+        Check.optionalKey("agent", agent);
+        Check.optionalNonBlank("tag", tag, Limits.MAX_TAG_LENGTH);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        Check.optional("cursor", cursor, 200);
+    }
+
+    public static MemoryQuery all() {
+        return new MemoryQuery(null, null, true, null, null, 50, null);
+    }
+
+    public static MemoryQuery forOwner(Owner owner) {
+        return all().owner(Check.notNull("owner", owner));
+    }
+
+    public MemoryQuery owner(Owner owner) {
+        return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
+    }
+
+    /** Memories for this agent, including the owner's global memories. */
+    public MemoryQuery agent(String agent) {
+        return new MemoryQuery(owner, Check.key("agent", agent), true, kind, tag, limit, cursor);
+    }
+
+    /** Memories scoped to exactly this agent, without global ones. */
+    public MemoryQuery agentOnly(String agent) {
+        return new MemoryQuery(owner, Check.key("agent", agent), false, kind, tag, limit, cursor);
+    }
+
+    public MemoryQuery kind(MemoryKind kind) {
+        return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
+    }
+
+    public MemoryQuery tag(String tag) {
+        return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
+    }
+
+    public MemoryQuery limit(int limit) {
+        return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
+    }
+
+    public MemoryQuery after(String cursor) {
+        return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
+    }
+}

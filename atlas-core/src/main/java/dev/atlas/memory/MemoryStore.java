@@ -1,0 +1,46 @@
+package dev.atlas.memory;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+
+/**
+ * Long-term memories of one tenant: facts, preferences, summaries and app-defined kinds, owned
+ * by a user (or any {@link Owner}) and optionally scoped to one agent. Obtain it from
+ * {@code atlas.tenant("acme").memories()}.
+ *
+ * <p>Expired memories ({@code expiresAt} in the past) and deleted ones are invisible to every
+ * read at once, before retention removes them. Provenance ids are plain ids, never foreign
+ * keys, so purging a conversation never touches the memories learnt from it.
+ */
+public interface MemoryStore {
+
+    /** Stores a new memory at revision 1. */
+    Memory add(NewMemory memory);
+
+    /** The memory, unless it does not exist, is deleted or has expired. */
+    Optional<Memory> get(UUID memoryId);
+
+    default Memory require(UUID memoryId) {
+        return get(memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
+    }
+
+    /** Memories matching the query, newest first, keyset-paginated. */
+    Page<Memory> list(MemoryQuery query);
+
+    /**
+     * Applies a patch in one transaction. A content change that differs from the current content
+     * appends the previous content to the {@linkplain #revisions(UUID) revision trail}.
+     */
+    Memory update(UUID memoryId, MemoryPatch patch);
+
+    /** Soft-deletes the memory: it disappears from reads and search at once. */
+    void delete(UUID memoryId);
+
+    /** The previous contents of a memory, oldest first (empty for a memory never edited). */
+    List<MemoryRevision> revisions(UUID memoryId);
+}

@@ -1,0 +1,20 @@
+package dev.atlas.retention;
+
+/**
+ * Retention for one tenant: expire messages, archive idle conversations, purge archived ones
+ * with everything that hangs off them, and drop expired memories. Obtain it from
+ * {@code atlas.tenant("acme").retention()} and call it from a scheduled job.
+ *
+ * <p>Work is done in bounded batches, each in its own short write transaction, so a large purge
+ * never holds SQLite's single write lock long enough to stall appends. A run that stops half-way
+ * leaves consistent data; the next run continues.
+ *
+ * <p>Runs are safe beside live traffic: a message whose append was acknowledged is never purged
+ * (appending reopens an archived conversation, and the purge re-checks each conversation under a
+ * row lock before deleting it), and concurrent appends never make a run fail. A conversation that
+ * stopped qualifying between being chosen and being purged is left and counted in
+ * {@link RetentionReport#skipped()}.
+ */
+public interface Retention {
+    RetentionReport runRetention(RetentionPolicy policy);
+}

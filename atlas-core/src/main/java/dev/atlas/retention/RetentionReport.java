@@ -1,0 +1,36 @@
+package dev.atlas.retention;
+
+import java.util.Map;
+
+import dev.atlas.conversation.ConversationStore;
+
+/**
+ * What a retention run did (or, for a dry run, would do): rows per table and action. Keys are
+ * {@code "<table>.<action>"} without the table prefix, for example {@code "messages.soft_deleted"},
+ * {@code "messages.deleted"}, {@code "conversations.archived"}, {@code "conversations.deleted"},
+ * {@code "conversations.skipped"}, {@code "message_events.deleted"}, {@code "vectors.deleted"},
+ * {@code "memories.deleted"}. A table with nothing to do is absent.
+ *
+ * <p>A report holds counts only, never the ids of the rows, so its size does not grow with the
+ * data; a dry run likewise reads the rows it counts a batch at a time. To see which
+ * conversations would go, list them through {@link ConversationStore} with the same criteria.
+ */
+public record RetentionReport(boolean dryRun, Map<String, Long> counts) {
+    public RetentionReport {
+        counts = Map.copyOf(counts);
+    }
+
+    /** The count for a key, 0 when absent. */
+    public long count(String key) {
+        return counts.getOrDefault(key, 0L);
+    }
+
+    /**
+     * Conversations the purge chose but left in place because they were no longer purgeable
+     * when their turn came (an append reopened one, a restore undeleted one, or a concurrent run
+     * removed it first); the key {@code "conversations.skipped"}. Always 0 for a dry run.
+     */
+    public long skipped() {
+        return count("conversations.skipped");
+    }
+}

@@ -1,0 +1,13 @@
+package dev.atlas.search;
+
+import dev.atlas.Atlas;
+
+/**
+ * The application's embedding model. Atlas never computes embeddings itself; give it one of
+ * these (a lambda around your provider's client) or pass vectors directly. Every vector one
+ * model returns must have the same dimension.
+ */
+@FunctionalInterface
+public interface Embedder {
+    float[] embed(String text);
+}

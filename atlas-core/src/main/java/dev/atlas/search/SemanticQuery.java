@@ -1,0 +1,50 @@
+package dev.atlas.search;
+
+import dev.atlas.internal.Check;
+
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+
+/**
+ * A nearest-neighbour query: the {@code k} items of {@code target} whose vector from
+ * {@code model} is most similar (cosine) to {@code vector}.
+ *
+ * <pre>{@code
+ * search.similar(SemanticQuery.of(SearchTarget.MEMORY, "minilm-384", queryVector).k(5)
+ *         .filter(SearchFilter.none().owner(Owner.user("42"))))
+ * }</pre>
+ */
+public record SemanticQuery(SearchTarget target, String model, float[] vector, SearchFilter filter, int k) {
+    public SemanticQuery {
+        Check.notNull("target", target);
+        dev.atlas.internal.VectorCheck.model("model", model);
+        vector = dev.atlas.internal.VectorCheck.checked("vector", vector).clone();
+        Check.notNull("filter", filter);
+        filter.checkApplies(target);
+        Check.positive("k", k, Limits.MAX_PAGE_SIZE);
+    }
+
+    /** A copy of the query vector (the record keeps its own copy, validated once). */
+    @Override
+    public float[] vector() {
+        return vector.clone();
+    }
+
+    public static SemanticQuery of(SearchTarget target, String model, float[] vector) {
+        return new SemanticQuery(target, model, vector, SearchFilter.none(), 10);
+    }
+
+    /** Embeds {@code text} with the application's embedder now and queries with the result. */
+    public static SemanticQuery of(SearchTarget target, String model, String text, Embedder embedder) {
+        Check.required("text", text, Limits.MAX_CONTENT_LENGTH);
+        return of(target, model, Check.notNull("embedder", embedder).embed(text));
+    }
+
+    public SemanticQuery filter(SearchFilter filter) {
+        return new SemanticQuery(target, model, vector, filter, k);
+    }
+
+    public SemanticQuery k(int k) {
+        return new SemanticQuery(target, model, vector, filter, k);
+    }
+}

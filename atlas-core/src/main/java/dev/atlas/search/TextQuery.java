@@ -1,0 +1,49 @@
+package dev.atlas.search;
+
+import dev.atlas.internal.Check;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.conversation.Role;
+
+/**
+ * A full-text query over messages or memories. The text is split into words (letters, digits,
+ * marks; each CJK or Thai character and each emoji is a word of its own); a result contains
+ * every word. Words joined by {@code . , @ / _ - '} (or by nothing, as in CJK) must also follow
+ * each other in the result, so {@code ada@example.com}, {@code 2.5.1} or {@code 中文} match as
+ * written. Matching ignores case, not accents, and is the same on every database. Any string is
+ * accepted: quotes, operators and other punctuation are separators, never query syntax.
+ *
+ * <pre>{@code
+ * search.text(TextQuery.messages("order 1234").filter(SearchFilter.none().role(Role.USER)).limit(10))
+ * }</pre>
+ */
+public record TextQuery(SearchTarget target, String text, SearchFilter filter, int limit) {
+    public TextQuery {
+        Check.notNull("target", target);
+        if (target == SearchTarget.ASSET) {
+            throw new InvalidInputException("target", "assets have no full-text index; search them semantically");
+        }
+        Check.notNull("text", text);
+        Check.text("text", text, Limits.MAX_QUERY_LENGTH);
+        Check.notNull("filter", filter);
+        filter.checkApplies(target);
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+    }
+
+    public static TextQuery messages(String text) {
+        return new TextQuery(SearchTarget.MESSAGE, text, SearchFilter.none(), 20);
+    }
+
+    public static TextQuery memories(String text) {
+        return new TextQuery(SearchTarget.MEMORY, text, SearchFilter.none(), 20);
+    }
+
+    public TextQuery filter(SearchFilter filter) {
+        return new TextQuery(target, text, filter, limit);
+    }
+
+    public TextQuery limit(int limit) {
+        return new TextQuery(target, text, filter, limit);
+    }
+}

@@ -1,0 +1,21 @@
+package dev.atlas.task;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A task a worker holds a lease on. Pass it back to {@link TaskStore#heartbeat},
+ * {@link TaskStore#complete} or {@link TaskStore#fail}; they succeed only while this claim is
+ * still the task's current one.
+ *
+ * @param task           the task as claimed (status running, attempts already counted)
+ * @param claimId        this lease's id
+ * @param leaseExpiresAt when the lease ends unless extended, on the database's clock (see {@link TaskStore})
+ * @param leaseDuration  how long each heartbeat extends the lease
+ */
+public record ClaimedTask(Task task, UUID claimId, Instant leaseExpiresAt, Duration leaseDuration) {
+    public UUID taskId() {
+        return task.id();
+    }
+}

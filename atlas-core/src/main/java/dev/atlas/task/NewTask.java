@@ -1,0 +1,67 @@
+package dev.atlas.task;
+
+import dev.atlas.internal.Check;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Owner;
+
+/**
+ * What to enqueue with {@link TaskStore#enqueue(NewTask)}.
+ *
+ * <pre>{@code
+ * NewTask.of("summarize", Map.of("url", "https://example.com")).forMessage(convo.id(), msg.id()).maxAttempts(5)
+ * }</pre>
+ *
+ * @param kind           what the task does; workers claim by kind (required)
+ * @param payload        JSON-compatible input (never null)
+ * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key,
+ *                       so retention may purge the conversation while the task row stays
+ * @param messageId      the message it serves, or {@code null}
+ * @param owner          who it runs for, or {@code null}
+ * @param maxAttempts    1 to {@link #MAX_ATTEMPTS} (default 3)
+ * @param runAfter       not claimable before this time, or {@code null} for now
+ */
+public record NewTask(String kind, Map<String, Object> payload, UUID conversationId, UUID messageId, Owner owner, int maxAttempts,
+                      Instant runAfter) {
+    /** Highest accepted {@link #maxAttempts()}. */
+    public static final int MAX_ATTEMPTS = 100;
+
+    public NewTask {
+        Check.key("kind", kind);
+        payload = Check.metadata("payload", payload);
+        Check.positive("maxAttempts", maxAttempts, MAX_ATTEMPTS);
+        Check.instant("runAfter", runAfter);
+        if (messageId != null && conversationId == null) {
+            throw new InvalidInputException("conversationId", "is required when messageId is given");
+        }
+    }
+
+    public static NewTask of(String kind, Map<String, ?> payload) {
+        return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null);
+    }
+
+    public NewTask forConversation(UUID conversationId) {
+        return new NewTask(kind, payload, conversationId, null, owner, maxAttempts, runAfter);
+    }
+
+    public NewTask forMessage(UUID conversationId, UUID messageId) {
+        return new NewTask(kind, payload, Check.notNull("conversationId", conversationId), Check.notNull("messageId", messageId),
+                owner, maxAttempts, runAfter);
+    }
+
+    public NewTask owner(Owner owner) {
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+    }
+
+    public NewTask maxAttempts(int maxAttempts) {
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+    }
+
+    public NewTask runAfter(Instant runAfter) {
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+    }
+}

@@ -1,0 +1,111 @@
+package dev.atlas.task;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.atlas.Atlas;
+import dev.atlas.IllegalTransitionException;
+import dev.atlas.LeaseLostException;
+import dev.atlas.Limits;
+import dev.atlas.Page;
+import dev.atlas.Tenant;
+import dev.atlas.UnreadableRowException;
+
+/**
+ * Durable background work of one tenant, claimed by workers under a lease. Obtain it from
+ * {@link Tenant#tasks()}; {@link TaskWorker} is a ready-made polling worker.
+ *
+ * <p>A task is <em>due</em> when it is pending with {@code runAfter <= now}, or running with an
+ * expired lease and attempts left (its worker died: it is simply claimed again, so recovery after
+ * a restart needs no extra step). {@link #claim} takes one due task, counts an attempt and gives
+ * it a new claim id; two workers never hold the same task (PostgreSQL: {@code FOR UPDATE SKIP
+ * LOCKED}; SQLite: the single write lock). A running task whose lease expired with no attempts
+ * left is marked failed ("lease expired after N attempts") by the next {@link #claim} call in
+ * the tenant, whatever kinds that call asks for.
+ *
+ * <p><b>Clocks.</b> Leases are set and checked with the database's clock (PostgreSQL's
+ * {@code now()}; on SQLite the host clock as SQLite reads it), never with the caller's
+ * {@link java.time.Clock}, so workers whose clocks disagree by any amount still never hold one
+ * task at once; {@link ClaimedTask#leaseExpiresAt()} is on that clock. {@code runAfter}, retry
+ * backoff and the {@code createdAt}/{@code updatedAt}/{@code startedAt}/{@code finishedAt}
+ * stamps use the Atlas instance's clock: skew only shifts when a pending task becomes due.
+ *
+ * <p><b>Unreadable rows.</b> A task whose stored payload or result this version cannot read
+ * (written by an older version or by hand) is failed by {@link #claim} with the error
+ * "unreadable task row: …" and the claim goes on to the next due task; every other read of it
+ * throws {@link UnreadableRowException} naming the row.
+ *
+ * <pre>{@code
+ * TaskStore tasks = atlas.tenant("acme").tasks();
+ * tasks.enqueue(NewTask.of("summarize", Map.of("conversation", id.toString())));
+ * tasks.claim(Duration.ofSeconds(30)).ifPresent(claim -> {
+ *     var result = summarize(claim.task().payload());
+ *     tasks.complete(claim, Map.of("summary", result));
+ * });
+ * }</pre>
+ */
+public interface TaskStore {
+    /** Longest lease one claim or heartbeat may ask for. */
+    Duration MAX_LEASE = Duration.ofDays(1);
+
+    /** Stores a pending task. */
+    Task enqueue(NewTask task);
+
+    /** Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}. */
+    List<Task> enqueueAll(List<NewTask> tasks);
+
+    Optional<Task> get(UUID taskId);
+
+    /** Page size of {@link #forConversation(UUID)}. */
+    int DEFAULT_PAGE_SIZE = 50;
+
+    /** The first page of {@link #forConversation(UUID, int, String)}, {@link #DEFAULT_PAGE_SIZE} tasks at most. */
+    default Page<Task> forConversation(UUID conversationId) {
+        return forConversation(conversationId, DEFAULT_PAGE_SIZE, null);
+    }
+
+    /**
+     * Tasks serving this conversation, oldest first ({@code createdAt}, then id), keyset-paged.
+     *
+     * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    Page<Task> forConversation(UUID conversationId, int limit, String cursor);
+
+    /** Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment. */
+    Optional<ClaimedTask> claim(Duration lease);
+
+    /** Claims the next due task of one of {@code kinds}. */
+    Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);
+
+    /**
+     * Extends the lease to the database's now + {@link ClaimedTask#leaseDuration()}. A holder whose lease expired
+     * may still extend it as long as no other worker claimed the task meanwhile.
+     * {@link LeaseLostException} otherwise.
+     */
+    ClaimedTask heartbeat(ClaimedTask claim);
+
+    /** Marks the task completed with {@code result}; only for the current lease holder, else {@link LeaseLostException}. */
+    Task complete(ClaimedTask claim, Map<String, ?> result);
+
+    /**
+     * Records a failed attempt: with attempts left the task goes back to pending, claimable after
+     * the default backoff (1 s doubling per attempt, at most 5 minutes); otherwise it is failed
+     * for good. Only for the current lease holder, else {@link LeaseLostException}.
+     */
+    Task fail(ClaimedTask claim, String error);
+
+    /** Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left). */
+    Task fail(ClaimedTask claim, String error, Instant retryAt);
+
+    /**
+     * Cancels a pending or running task (a running holder's next heartbeat, complete or fail then
+     * gets {@link LeaseLostException}). {@link IllegalTransitionException} when already final.
+     */
+    Task cancel(UUID taskId);
+}

@@ -1,0 +1,354 @@
+package dev.atlas.task;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.LeaseLostException;
+import dev.atlas.Limits;
+
+/**
+ * A small polling worker over any {@link TaskStore}: it claims due tasks of the kinds it has
+ * handlers for, runs each on a pool thread, heartbeats while the handler runs, and completes or
+ * fails the task with the handler's outcome. A worker that dies leaves its leases to expire; the
+ * tasks are then claimed again by whichever worker polls next, which is all "resume on startup"
+ * needs.
+ *
+ * <p>When a heartbeat finds the lease lost ({@link LeaseLostException}: the task was cancelled, or
+ * its lease ran out and another worker claimed it) the handler's thread is interrupted, so a
+ * handler that waits or checks {@link Thread#isInterrupted()} stops; nothing is written for that
+ * run. Handler failures, lost leases and storage errors are logged through SLF4J (logger
+ * {@code dev.atlas.task.TaskWorker}).
+ *
+ * <pre>{@code
+ * try (TaskWorker worker = TaskWorker.builder(atlas.tenant("acme").tasks())
+ *         .handler("summarize", task -> Map.of("summary", summarize(task.payload())))
+ *         .concurrency(4)
+ *         .start()) {
+ *     ... // the application runs
+ * }   // close() stops claiming and waits up to 30 s for running handlers
+ * }</pre>
+ */
+public final class TaskWorker implements AutoCloseable {
+    /** How long {@link #close()} waits for running handlers. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final Logger log = LoggerFactory.getLogger(TaskWorker.class);
+
+    /**
+     * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
+     * exception fails the attempt. The thread is interrupted when the lease is lost or when
+     * {@link #close(Duration)} runs out of time.
+     */
+    @FunctionalInterface
+    public interface Handler {
+        Map<String, ?> run(Task task) throws Exception;
+    }
+
+    private final TaskStore store;
+    private final Map<String, Handler> handlers;
+    private final Duration lease;
+    private final Semaphore slots;
+    private final ExecutorService pool;
+    private final ScheduledExecutorService scheduler;
+    private final ScheduledFuture<?> polling;
+    private final ReentrantLock pollLock = new ReentrantLock();
+    private volatile boolean closed;
+
+    private TaskWorker(Builder b) {
+        this.store = b.store;
+        this.handlers = Map.copyOf(b.handlers);
+        this.lease = b.lease;
+        this.slots = new Semaphore(b.concurrency);
+        this.pool = Executors.newFixedThreadPool(b.concurrency, threads("atlas-task-worker"));
+        this.scheduler = Executors.newScheduledThreadPool(2, threads("atlas-task-poller"));
+        this.polling = scheduler.scheduleWithFixedDelay(this::poll, 0, b.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public static Builder builder(TaskStore store) {
+        return new Builder(store);
+    }
+
+    private void poll() {
+        // Held for the whole poll so close() can wait until no claim is between store and pool.
+        pollLock.lock();
+        try {
+            pollLocked();
+        } finally {
+            pollLock.unlock();
+        }
+    }
+
+    private void pollLocked() {
+        while (!closed && slots.tryAcquire()) {
+            Optional<ClaimedTask> claim;
+            try {
+                claim = store.claim(lease, handlers.keySet());
+            } catch (RuntimeException e) {
+                // Storage hiccup: try again on the next tick rather than kill the schedule.
+                log.warn("Claiming a task failed; retrying at the next poll", e);
+                slots.release();
+                return;
+            }
+            if (claim.isEmpty()) {
+                slots.release();
+                return;
+            }
+            try {
+                pool.execute(() -> run(claim.get()));
+            } catch (RejectedExecutionException e) {
+                // close() gave up waiting for this poll; the lease runs out and another worker retries the task.
+                log.warn("Task {} was claimed while the worker closed; it is retried when its lease expires", claim.get().taskId());
+                slots.release();
+                return;
+            }
+        }
+    }
+
+    /**
+     * One handler run. Interrupts go to its thread only while the handler runs, never after it
+     * returned, so a late heartbeat cannot interrupt the next task on the same pool thread.
+     */
+    private static final class Run {
+        private final Thread thread = Thread.currentThread();
+        private boolean finished;
+        private boolean leaseLost;
+
+        synchronized void loseLease() {
+            if (!finished && !leaseLost) {
+                leaseLost = true;
+                thread.interrupt();
+            }
+        }
+
+        synchronized boolean isLeaseLost() {
+            return leaseLost;
+        }
+
+        /** Ends the window for interrupts; true when the lease was lost meanwhile. */
+        synchronized boolean finish() {
+            finished = true;
+            return leaseLost;
+        }
+    }
+
+    private void run(ClaimedTask claim) {
+        Task task = claim.task();
+        Run run = new Run();
+        AtomicReference<ClaimedTask> current = new AtomicReference<>(claim);
+        long every = Math.max(1, lease.toMillis() / 3);
+        ScheduledFuture<?> heartbeat = scheduler.scheduleAtFixedRate(() -> {
+            if (run.isLeaseLost()) {
+                return;
+            }
+            try {
+                current.set(store.heartbeat(current.get()));
+            } catch (LeaseLostException e) {
+                log.warn("Task {} ({}) lost its lease while running: {}; interrupting its handler", task.id(), task.kind(), e.getMessage());
+                run.loseLease();
+            } catch (RuntimeException e) {
+                // Storage down: keep trying; if the lease runs out meanwhile, the next heartbeat reports it lost.
+                log.warn("Heartbeat for task {} ({}) failed; retrying", task.id(), task.kind(), e);
+            }
+        }, every, every, TimeUnit.MILLISECONDS);
+        try {
+            Map<String, ?> result;
+            try {
+                result = handlers.get(task.kind()).run(task);
+            } catch (Exception e) {
+                heartbeat.cancel(false);
+                if (run.finish()) {
+                    log.info("Task {} ({}) handler stopped after its lease was lost: {}", task.id(), task.kind(), e.toString());
+                    return;
+                }
+                log.warn("Task {} ({}) attempt {} of {} failed", task.id(), task.kind(), task.attempts(), task.maxAttempts(), e);
+                store.fail(current.get(), describe(e));
+                return;
+            }
+            heartbeat.cancel(false);
+            if (run.finish()) {
+                log.warn("Task {} ({}) handler returned after its lease was lost; its result is dropped", task.id(), task.kind());
+                return;
+            }
+            store.complete(current.get(), result == null ? Map.of() : result);
+        } catch (LeaseLostException e) {
+            log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
+        } catch (RuntimeException e) {
+            // Storage down: the lease expires and the task is retried.
+            log.error("Recording the outcome of task {} ({}) failed; it is retried when its lease expires", task.id(), task.kind(), e);
+        } finally {
+            heartbeat.cancel(false);
+            run.finish();
+            // Clear an interrupt aimed at this run so it cannot hit the next task on this thread.
+            Thread.interrupted();
+            slots.release();
+        }
+    }
+
+    static String describe(Exception e) {
+        String s = e.toString();
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), Limits.MAX_REASON_LENGTH));
+        for (int i = 0; i < s.length() && sb.length() < Limits.MAX_REASON_LENGTH - 1; i++) {
+            char c = s.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1));
+            if (paired) {
+                sb.append(c).append(s.charAt(++i));
+            } else if (c == 0 || Character.isSurrogate(c)) {
+                sb.append('\uFFFD');
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+
+    /**
+     * Stops claiming and waits up to {@code timeout} for running handlers to finish and report
+     * their outcome. Handlers still running then are interrupted and their heartbeats stop, so
+     * their tasks go to another worker once the lease runs out (whatever such a handler reports
+     * later is rejected with {@link LeaseLostException} if that happened). Calling it again waits
+     * again.
+     *
+     * @return true when every handler finished and reported within {@code timeout}
+     * @throws InvalidInputException when {@code timeout} is null or negative
+     */
+    public boolean close(Duration timeout) {
+        if (timeout == null || timeout.isNegative()) {
+            throw new InvalidInputException("timeout", "must be zero or positive, was " + timeout);
+        }
+        long deadline = System.nanoTime() + saturatedNanos(timeout);
+        closed = true;
+        polling.cancel(false);
+        boolean interrupted = false;
+        boolean finished = false;
+        try {
+            // A poll in progress hands its claims to the pool before the pool stops taking work.
+            if (pollLock.tryLock(remaining(deadline), TimeUnit.NANOSECONDS)) {
+                pollLock.unlock();
+            }
+            pool.shutdown();
+            finished = pool.awaitTermination(remaining(deadline), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            pool.shutdown();
+            if (!finished) {
+                pool.shutdownNow();
+                log.warn("TaskWorker closed before its running handlers finished (waited {}); they were interrupted", timeout);
+            }
+            scheduler.shutdownNow();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        return finished;
+    }
+
+    /**
+     * {@link #close(Duration)} with {@link #DEFAULT_CLOSE_TIMEOUT} (30 s). A timeout is logged as a
+     * warning; call {@link #close(Duration)} to act on it.
+     */
+    @Override
+    public void close() {
+        close(DEFAULT_CLOSE_TIMEOUT);
+    }
+
+    private static long saturatedNanos(Duration d) {
+        try {
+            return d.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+
+    private static long remaining(long deadline) {
+        return Math.max(0, deadline - System.nanoTime());
+    }
+
+    private static ThreadFactory threads(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Configures a {@link TaskWorker}; {@link #start()} begins polling. */
+    public static final class Builder {
+        private final TaskStore store;
+        private final Map<String, Handler> handlers = new LinkedHashMap<>();
+        private int concurrency = 1;
+        private Duration pollInterval = Duration.ofSeconds(1);
+        private Duration lease = Duration.ofSeconds(60);
+
+        private Builder(TaskStore store) {
+            if (store == null) {
+                throw new ConfigurationException("store must not be null");
+            }
+            this.store = store;
+        }
+
+        /** Runs tasks of {@code kind} with {@code handler}. */
+        public Builder handler(String kind, Handler handler) {
+            if (kind == null || kind.isBlank() || handler == null) {
+                throw new ConfigurationException("handler needs a non-blank kind and a handler");
+            }
+            if (handlers.putIfAbsent(kind, handler) != null) {
+                throw new ConfigurationException("a handler for kind '" + kind + "' is already registered");
+            }
+            return this;
+        }
+
+        /** How many tasks run at once (1 to 256, default 1). */
+        public Builder concurrency(int concurrency) {
+            if (concurrency < 1 || concurrency > 256) {
+                throw new ConfigurationException("concurrency must be between 1 and 256, was " + concurrency);
+            }
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        /** Pause between polls when no task is due (10 ms to 1 hour, default 1 s). */
+        public Builder pollInterval(Duration pollInterval) {
+            if (pollInterval == null || pollInterval.toMillis() < 10 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
+                throw new ConfigurationException("pollInterval must be between 10 ms and 1 hour, was " + pollInterval);
+            }
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /** Lease per claim, renewed every third of it while the handler runs (1 s to 1 day, default 60 s). */
+        public Builder lease(Duration lease) {
+            if (lease == null || lease.toMillis() < 1000 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
+                throw new ConfigurationException("lease must be between 1 second and 1 day, was " + lease);
+            }
+            this.lease = lease;
+            return this;
+        }
+
+        public TaskWorker start() {
+            if (handlers.isEmpty()) {
+                throw new ConfigurationException("register at least one handler before start()");
+            }
+            return new TaskWorker(this);
+        }
+    }
+}
