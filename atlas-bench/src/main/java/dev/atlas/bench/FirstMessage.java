@@ -1,9 +1,9 @@
 package dev.atlas.bench;
 
 import dev.atlas.Atlas;
-import dev.atlas.NewConversation;
-import dev.atlas.NewMessage;
 import dev.atlas.Owner;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 
 import java.io.File;
 import java.nio.charset.StandardCharsets;
