@@ -1,16 +1,17 @@
 package dev.atlas;
 
-import java.nio.file.Path;
-import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import javax.sql.DataSource;
-
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.credential.CredentialStore;
 import dev.atlas.credential.Secret;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import javax.sql.DataSource;
 
 /**
  * Validated settings of an {@link Atlas} instance, produced by {@link AtlasBuilder}. Exactly one
@@ -18,41 +19,56 @@ import dev.atlas.credential.Secret;
  *
  * <p>{@link #toString()} masks the password and any secret inside {@code jdbcUrl}; the copy
  * {@link Atlas#config()} returns holds neither (see {@link #withoutSecrets()}).
- *
- * @param sqliteFile    SQLite database file Atlas opens and pools itself
- * @param jdbcUrl       JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL)
- * @param username      user for {@code jdbcUrl}, or {@code null}
- * @param password      password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints
- * @param dataSource    an application-owned pool; Atlas never closes it
- * @param tablePrefix   prefix of every Atlas table, {@code atlas_} by default
- * @param migrate       whether to run pending migrations when building
- * @param clock         source of every timestamp Atlas writes
- * @param historyLimit  default number of messages {@link ConversationStore#history(java.util.UUID)} returns
- * @param maxPoolSize   connections in the pool Atlas creates
- * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
- * @param blobStore     where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore}
- *                      in {@link #assetDirectory()}
- * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
- * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on
- *                      PostgreSQL with pgvector; a query for k hits uses at least 2k
  */
-public record AtlasConfig(
-        Path sqliteFile,
-        String jdbcUrl,
-        String username,
-        Secret password,
-        DataSource dataSource,
-        String tablePrefix,
-        boolean migrate,
-        Clock clock,
-        int historyLimit,
-        int maxPoolSize,
-        CredentialKeys credentialKeys,
-        dev.atlas.asset.BlobStore blobStore,
-        Path dataDirectory,
-        int pgvectorEfSearch) {
+public final class AtlasConfig {
+    private final Path sqliteFile;
+    private final String jdbcUrl;
+    private final String username;
+    private final Secret password;
+    private final DataSource dataSource;
+    private final String tablePrefix;
+    private final boolean migrate;
+    private final Clock clock;
+    private final int historyLimit;
+    private final int maxPoolSize;
+    private final CredentialKeys credentialKeys;
+    private final dev.atlas.asset.BlobStore blobStore;
+    private final Path dataDirectory;
+    private final int pgvectorEfSearch;
 
-    public AtlasConfig {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param sqliteFile SQLite database file Atlas opens and pools itself
+     * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL)
+     * @param username user for {@code jdbcUrl}, or {@code null}
+     * @param password password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints
+     * @param dataSource an application-owned pool; Atlas never closes it
+     * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
+     * @param migrate whether to run pending migrations when building
+     * @param clock source of every timestamp Atlas writes
+     * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     * @param maxPoolSize connections in the pool Atlas creates
+     * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     * @param blobStore where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}
+     * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
+     * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
+     */
+    public AtlasConfig(
+            Path sqliteFile,
+            String jdbcUrl,
+            String username,
+            Secret password,
+            DataSource dataSource,
+            String tablePrefix,
+            boolean migrate,
+            Clock clock,
+            int historyLimit,
+            int maxPoolSize,
+            CredentialKeys credentialKeys,
+            dev.atlas.asset.BlobStore blobStore,
+            Path dataDirectory,
+            int pgvectorEfSearch) {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1) {
@@ -69,6 +85,91 @@ public record AtlasConfig(
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
         addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
         throwIfAny(problems);
+
+        this.sqliteFile = sqliteFile;
+        this.jdbcUrl = jdbcUrl;
+        this.username = username;
+        this.password = password;
+        this.dataSource = dataSource;
+        this.tablePrefix = tablePrefix;
+        this.migrate = migrate;
+        this.clock = clock;
+        this.historyLimit = historyLimit;
+        this.maxPoolSize = maxPoolSize;
+        this.credentialKeys = credentialKeys;
+        this.blobStore = blobStore;
+        this.dataDirectory = dataDirectory;
+        this.pgvectorEfSearch = pgvectorEfSearch;
+    }
+
+    /** SQLite database file Atlas opens and pools itself. */
+    public Path sqliteFile() {
+        return sqliteFile;
+    }
+
+    /** JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL). */
+    public String jdbcUrl() {
+        return jdbcUrl;
+    }
+
+    /** User for {@code jdbcUrl}, or {@code null}. */
+    public String username() {
+        return username;
+    }
+
+    /** Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints. */
+    public Secret password() {
+        return password;
+    }
+
+    /** An application-owned pool; Atlas never closes it. */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** Prefix of every Atlas table, {@code atlas_} by default. */
+    public String tablePrefix() {
+        return tablePrefix;
+    }
+
+    /** Whether to run pending migrations when building. */
+    public boolean migrate() {
+        return migrate;
+    }
+
+    /** Source of every timestamp Atlas writes. */
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Default number of messages {@link ConversationStore#history(java.util.UUID)} returns. */
+    public int historyLimit() {
+        return historyLimit;
+    }
+
+    /** Connections in the pool Atlas creates. */
+    public int maxPoolSize() {
+        return maxPoolSize;
+    }
+
+    /** Keys for {@link CredentialStore}, or {@code null} when credentials are not used. */
+    public CredentialKeys credentialKeys() {
+        return credentialKeys;
+    }
+
+    /** Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}. */
+    public dev.atlas.asset.BlobStore blobStore() {
+        return blobStore;
+    }
+
+    /** Directory for files Atlas keeps beside the database, or {@code null} for the default. */
+    public Path dataDirectory() {
+        return dataDirectory;
+    }
+
+    /** HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k. */
+    public int pgvectorEfSearch() {
+        return pgvectorEfSearch;
     }
 
     static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
@@ -174,5 +275,35 @@ public record AtlasConfig(
                 + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
                 + ", credentialKeys=" + credentialKeys // CredentialKeys prints ids only
                 + ", blobStore=" + blobStore + ", dataDirectory=" + dataDirectory + "]";
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof AtlasConfig that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(sqliteFile, that.sqliteFile)
+            && Objects.equals(jdbcUrl, that.jdbcUrl)
+            && Objects.equals(username, that.username)
+            && Objects.equals(password, that.password)
+            && Objects.equals(dataSource, that.dataSource)
+            && Objects.equals(tablePrefix, that.tablePrefix)
+            && migrate == that.migrate
+            && Objects.equals(clock, that.clock)
+            && historyLimit == that.historyLimit
+            && maxPoolSize == that.maxPoolSize
+            && Objects.equals(credentialKeys, that.credentialKeys)
+            && Objects.equals(blobStore, that.blobStore)
+            && Objects.equals(dataDirectory, that.dataDirectory)
+            && pgvectorEfSearch == that.pgvectorEfSearch;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch);
     }
 }

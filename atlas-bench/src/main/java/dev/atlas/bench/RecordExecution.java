@@ -64,7 +64,7 @@ final class RecordExecution implements Benchmark {
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_exec")) {
                 Tenant tenant = db.atlas().tenant(TENANT);
-                tenant.prices().set(ModelPrice.of(ExecutionScript.PROVIDER, ExecutionScript.MODEL, "2.50", "10.00",
+                tenant.prices().create(ModelPrice.of(ExecutionScript.PROVIDER, ExecutionScript.MODEL, "2.50", "10.00",
                         Instant.parse("2026-01-01T00:00:00Z")));
                 ExecutionRecorder recorder = tenant.executions();
                 UUID atlasConversation = tenant.conversations().create(NewConversation.of(Owner.user("atlas"))).id();

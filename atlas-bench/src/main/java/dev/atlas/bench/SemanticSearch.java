@@ -87,10 +87,10 @@ final class SemanticSearch implements Benchmark {
         long t0 = System.nanoTime();
         Stats put = new Stats();
         for (int i = 0; i < Math.min(API_SEEDED, n); i++) {
-            Memory m = tenant.memories().add(NewMemory.fact(Owner.user("u-" + i % 50), content(i)));
+            Memory m = tenant.memories().create(NewMemory.fact(Owner.user("u-" + i % 50), content(i)));
             ids[i] = m.id();
             float[] v = vectors[i];
-            put.add(Stats.time(() -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, v)));
+            put.add(Stats.time(() -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, v)));
         }
         long t1 = System.nanoTime();
         try (Connection c = database.seedConnection(db.name())) {

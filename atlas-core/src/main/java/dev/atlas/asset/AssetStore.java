@@ -23,15 +23,32 @@ public interface AssetStore {
      * end but not closed. A failing stream or blob store throws {@link dev.atlas.StorageException}
      * and leaves neither row nor blob.
      */
-    Asset store(NewAsset asset, InputStream content);
+    Asset create(NewAsset asset, InputStream content);
 
     /** Convenience for small contents. */
-    default Asset store(NewAsset asset, byte[] content) {
-        return store(asset, new java.io.ByteArrayInputStream(dev.atlas.internal.Check.notNull("content", content)));
+    default Asset create(NewAsset asset, byte[] content) {
+        return create(asset, new java.io.ByteArrayInputStream(dev.atlas.internal.Check.notNull("content", content)));
     }
 
     /** The asset, unless it does not exist or is soft-deleted. */
     Optional<Asset> get(UUID assetId);
+
+    /** The asset with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    default Asset require(UUID assetId) {
+        return get(assetId).orElseThrow(() -> new dev.atlas.NotFoundException("asset", assetId));
+    }
+
+    /** @deprecated use {@link #create(NewAsset, InputStream)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Asset store(NewAsset asset, InputStream content) {
+        return create(asset, content);
+    }
+
+    /** @deprecated use {@link #create(NewAsset, byte[])}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Asset store(NewAsset asset, byte[] content) {
+        return create(asset, content);
+    }
 
     /** Opens the asset's bytes; the caller closes the stream. */
     InputStream open(UUID assetId);

@@ -1,33 +1,151 @@
 package dev.atlas.assistant;
 
+import dev.atlas.Owner;
+
 import java.time.Instant;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
-
-import dev.atlas.Owner;
 
 /**
  * One immutable entry in an assistant's history: the system prompt and settings as they were
  * published (or restored by a rollback), who did it and when.
- *
- * @param number             1, 2, 3 … per assistant, gapless, in publish order
- * @param kind               published, or rollback
- * @param rolledBackToId     for a rollback: the earlier revision whose content this one copies; else {@code null}
- * @param rolledBackToNumber for a rollback: that revision's number; else 0
- * @param label              a short human label, or {@code null}
- * @param author             who published or rolled back, or {@code null}
  */
-public record AssistantRevision(
-        UUID id,
-        String tenantId,
-        UUID assistantId,
-        int number,
-        RevisionKind kind,
-        UUID rolledBackToId,
-        int rolledBackToNumber,
-        String systemPrompt,
-        Map<String, Object> settings,
-        String label,
-        Owner author,
-        Instant createdAt) {
+public final class AssistantRevision {
+    private final UUID id;
+    private final String tenantId;
+    private final UUID assistantId;
+    private final int number;
+    private final RevisionKind kind;
+    private final UUID rolledBackToId;
+    private final int rolledBackToNumber;
+    private final String systemPrompt;
+    private final Map<String, Object> settings;
+    private final String label;
+    private final Owner author;
+    private final Instant createdAt;
+
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param number 1, 2, 3 … per assistant, gapless, in publish order
+     * @param kind published, or rollback
+     * @param rolledBackToId for a rollback: the earlier revision whose content this one copies; else {@code null}
+     * @param rolledBackToNumber for a rollback: that revision's number; else 0
+     * @param label a short human label, or {@code null}
+     * @param author who published or rolled back, or {@code null}
+     */
+    public AssistantRevision(
+            UUID id,
+            String tenantId,
+            UUID assistantId,
+            int number,
+            RevisionKind kind,
+            UUID rolledBackToId,
+            int rolledBackToNumber,
+            String systemPrompt,
+            Map<String, Object> settings,
+            String label,
+            Owner author,
+            Instant createdAt) {
+        this.id = id;
+        this.tenantId = tenantId;
+        this.assistantId = assistantId;
+        this.number = number;
+        this.kind = kind;
+        this.rolledBackToId = rolledBackToId;
+        this.rolledBackToNumber = rolledBackToNumber;
+        this.systemPrompt = systemPrompt;
+        this.settings = settings;
+        this.label = label;
+        this.author = author;
+        this.createdAt = createdAt;
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public String tenantId() {
+        return tenantId;
+    }
+
+    public UUID assistantId() {
+        return assistantId;
+    }
+
+    /** 1, 2, 3 … per assistant, gapless, in publish order. */
+    public int number() {
+        return number;
+    }
+
+    /** Published, or rollback. */
+    public RevisionKind kind() {
+        return kind;
+    }
+
+    /** For a rollback: the earlier revision whose content this one copies; else {@code null}. */
+    public UUID rolledBackToId() {
+        return rolledBackToId;
+    }
+
+    /** For a rollback: that revision's number; else 0. */
+    public int rolledBackToNumber() {
+        return rolledBackToNumber;
+    }
+
+    public String systemPrompt() {
+        return systemPrompt;
+    }
+
+    public Map<String, Object> settings() {
+        return settings;
+    }
+
+    /** A short human label, or {@code null}. */
+    public String label() {
+        return label;
+    }
+
+    /** Who published or rolled back, or {@code null}. */
+    public Owner author() {
+        return author;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof AssistantRevision that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(id, that.id)
+            && Objects.equals(tenantId, that.tenantId)
+            && Objects.equals(assistantId, that.assistantId)
+            && number == that.number
+            && Objects.equals(kind, that.kind)
+            && Objects.equals(rolledBackToId, that.rolledBackToId)
+            && rolledBackToNumber == that.rolledBackToNumber
+            && Objects.equals(systemPrompt, that.systemPrompt)
+            && Objects.equals(settings, that.settings)
+            && Objects.equals(label, that.label)
+            && Objects.equals(author, that.author)
+            && Objects.equals(createdAt, that.createdAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, tenantId, assistantId, number, kind, rolledBackToId, rolledBackToNumber, systemPrompt, settings, label, author, createdAt);
+    }
+
+    @Override
+    public String toString() {
+        return "AssistantRevision[id=" + id + ", tenantId=" + tenantId + ", assistantId=" + assistantId + ", number=" + number + ", kind=" + kind + ", rolledBackToId=" + rolledBackToId + ", rolledBackToNumber=" + rolledBackToNumber + ", systemPrompt=" + systemPrompt + ", settings=" + settings + ", label=" + label + ", author=" + author + ", createdAt=" + createdAt + "]";
+    }
 }

@@ -36,8 +36,19 @@ public interface AssistantStore {
     /** The live assistant with this id. */
     Optional<Assistant> get(UUID assistantId);
 
+    /** The live assistant with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    default Assistant require(UUID assistantId) {
+        return get(assistantId).orElseThrow(() -> new dev.atlas.NotFoundException("assistant", assistantId));
+    }
+
     /** The live assistant with this slug. */
-    Optional<Assistant> findBySlug(String slug);
+    Optional<Assistant> getBySlug(String slug);
+
+    /** @deprecated use {@link #getBySlug(String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<Assistant> findBySlug(String slug) {
+        return getBySlug(slug);
+    }
 
     /** Live assistants ordered by slug, at most {@code limit} (1 to {@link Limits#MAX_PAGE_SIZE}) after {@code cursor}. */
     Page<Assistant> list(int limit, String cursor);
@@ -58,16 +69,34 @@ public interface AssistantStore {
     AssistantRevision publish(UUID assistantId, NewRevision revision);
 
     /** The revision of this assistant with this number. */
-    Optional<AssistantRevision> revision(UUID assistantId, int number);
+    Optional<AssistantRevision> getRevision(UUID assistantId, int number);
 
     /** A revision by id, whichever assistant of this tenant it belongs to (also after the assistant's soft delete). */
-    Optional<AssistantRevision> revision(UUID revisionId);
+    Optional<AssistantRevision> getRevision(UUID revisionId);
+
+    /** @deprecated use {@link #getRevision(UUID, int)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<AssistantRevision> revision(UUID assistantId, int number) {
+        return getRevision(assistantId, number);
+    }
+
+    /** @deprecated use {@link #getRevision(UUID)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<AssistantRevision> revision(UUID revisionId) {
+        return getRevision(revisionId);
+    }
 
     /** The revision the assistant currently points at, if any was published. */
     Optional<AssistantRevision> currentRevision(UUID assistantId);
 
     /** The whole history, oldest first. */
-    List<AssistantRevision> history(UUID assistantId);
+    List<AssistantRevision> revisions(UUID assistantId);
+
+    /** @deprecated use {@link #revisions(UUID)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default List<AssistantRevision> history(UUID assistantId) {
+        return revisions(assistantId);
+    }
 
     /** Which settings keys were added, removed or changed from revision {@code fromNumber} to {@code toNumber}, and whether the prompt changed. */
     RevisionDiff diff(UUID assistantId, int fromNumber, int toNumber);

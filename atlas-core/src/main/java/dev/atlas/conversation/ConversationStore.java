@@ -132,7 +132,18 @@ public interface ConversationStore {
     List<Message> appendAll(UUID conversationId, List<NewMessage> messages);
 
     /** A message by id, unless it does not exist or is soft-deleted. */
-    Optional<Message> message(UUID messageId);
+    Optional<Message> getMessage(UUID messageId);
+
+    /** The message with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    default Message requireMessage(UUID messageId) {
+        return getMessage(messageId).orElseThrow(() -> new dev.atlas.NotFoundException("message", messageId));
+    }
+
+    /** @deprecated use {@link #getMessage(UUID)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<Message> message(UUID messageId) {
+        return getMessage(messageId);
+    }
 
     /** The last {@code historyLimit} (default 50) active, delivered messages, oldest first. */
     List<Message> history(UUID conversationId);

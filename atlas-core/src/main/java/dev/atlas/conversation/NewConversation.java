@@ -1,13 +1,13 @@
 package dev.atlas.conversation;
 
-import dev.atlas.internal.Check;
-
-import java.util.Map;
-import java.util.UUID;
-
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
 
 /**
  * What to create a conversation with. Start from {@link #of(Owner, String)} and refine with the
@@ -16,30 +16,41 @@ import dev.atlas.Owner;
  * <pre>{@code
  * NewConversation.of(Owner.user("42"), "support").title("Order 1234").metadata(Map.of("channel", "web"))
  * }</pre>
- *
- * @param owner                who the conversation belongs to (required)
- * @param agent                the agent key managing it, or {@code null}
- * @param assistantId          the assistant it runs with, or {@code null}
- * @param type                 {@link ConversationType#USER} unless it is a tool thread
- * @param parentConversationId for tool threads: the conversation that spawned it
- * @param parentToolCallId     for tool threads: the tool call that spawned it
- * @param title                a title, or {@code null} to take one from the first user message
- * @param metadata             JSON-compatible application data (never null)
- * @param assistantRevisionId  the assistant revision it runs with, or {@code null}; must exist in the
- *                             tenant and belong to {@code assistantId} when both are given
  */
-public record NewConversation(
-        Owner owner,
-        String agent,
-        UUID assistantId,
-        ConversationType type,
-        UUID parentConversationId,
-        UUID parentToolCallId,
-        String title,
-        Map<String, Object> metadata,
-        UUID assistantRevisionId) {
+public final class NewConversation {
+    private final Owner owner;
+    private final String agent;
+    private final UUID assistantId;
+    private final ConversationType type;
+    private final UUID parentConversationId;
+    private final UUID parentToolCallId;
+    private final String title;
+    private final Map<String, Object> metadata;
+    private final UUID assistantRevisionId;
 
-    public NewConversation {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param owner who the conversation belongs to (required)
+     * @param agent the agent key managing it, or {@code null}
+     * @param assistantId the assistant it runs with, or {@code null}
+     * @param type {@link ConversationType#USER} unless it is a tool thread
+     * @param parentConversationId for tool threads: the conversation that spawned it
+     * @param parentToolCallId for tool threads: the tool call that spawned it
+     * @param title a title, or {@code null} to take one from the first user message
+     * @param metadata JSON-compatible application data (never null)
+     * @param assistantRevisionId the assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given
+     */
+    public NewConversation(
+            Owner owner,
+            String agent,
+            UUID assistantId,
+            ConversationType type,
+            UUID parentConversationId,
+            UUID parentToolCallId,
+            String title,
+            Map<String, Object> metadata,
+            UUID assistantRevisionId) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("type", type);
@@ -48,6 +59,61 @@ public record NewConversation(
         if (parentToolCallId != null && parentConversationId == null) {
             throw new InvalidInputException("parentConversationId", "is required when parentToolCallId is given");
         }
+
+        this.owner = owner;
+        this.agent = agent;
+        this.assistantId = assistantId;
+        this.type = type;
+        this.parentConversationId = parentConversationId;
+        this.parentToolCallId = parentToolCallId;
+        this.title = title;
+        this.metadata = metadata;
+        this.assistantRevisionId = assistantRevisionId;
+    }
+
+    /** Who the conversation belongs to (required). */
+    public Owner owner() {
+        return owner;
+    }
+
+    /** The agent key managing it, or {@code null}. */
+    public String agent() {
+        return agent;
+    }
+
+    /** The assistant it runs with, or {@code null}. */
+    public UUID assistantId() {
+        return assistantId;
+    }
+
+    /** {@link ConversationType#USER} unless it is a tool thread. */
+    public ConversationType type() {
+        return type;
+    }
+
+    /** For tool threads: the conversation that spawned it. */
+    public UUID parentConversationId() {
+        return parentConversationId;
+    }
+
+    /** For tool threads: the tool call that spawned it. */
+    public UUID parentToolCallId() {
+        return parentToolCallId;
+    }
+
+    /** A title, or {@code null} to take one from the first user message. */
+    public String title() {
+        return title;
+    }
+
+    /** JSON-compatible application data (never null). */
+    public Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /** The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given. */
+    public UUID assistantRevisionId() {
+        return assistantRevisionId;
     }
 
     /** A user conversation for {@code owner} with {@code agent} (which may be null). */
@@ -89,5 +155,35 @@ public record NewConversation(
     /** Records the exact assistant revision (prompt and settings) the conversation runs with. */
     public NewConversation assistantRevision(UUID assistantRevisionId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof NewConversation that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(assistantId, that.assistantId)
+            && Objects.equals(type, that.type)
+            && Objects.equals(parentConversationId, that.parentConversationId)
+            && Objects.equals(parentToolCallId, that.parentToolCallId)
+            && Objects.equals(title, that.title)
+            && Objects.equals(metadata, that.metadata)
+            && Objects.equals(assistantRevisionId, that.assistantRevisionId);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
+    }
+
+    @Override
+    public String toString() {
+        return "NewConversation[owner=" + owner + ", agent=" + agent + ", assistantId=" + assistantId + ", type=" + type + ", parentConversationId=" + parentConversationId + ", parentToolCallId=" + parentToolCallId + ", title=" + title + ", metadata=" + metadata + ", assistantRevisionId=" + assistantRevisionId + "]";
     }
 }

@@ -1,13 +1,13 @@
 package dev.atlas.conversation;
 
-import dev.atlas.internal.Check;
-
-import java.util.Map;
-import java.util.UUID;
-
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import dev.atlas.internal.Check;
+
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
 
 /**
  * A message to append. Start from {@link #user(String)}, {@link #assistant(String)},
@@ -16,35 +16,49 @@ import dev.atlas.Owner;
  * <pre>{@code
  * NewMessage.user("Where is order 1234?").clientId("c-1").author(Owner.user("42"))
  * }</pre>
- *
- * @param role         who the message is from
- * @param contentType  text, or JSON (validated as JSON before writing)
- * @param content      the message content; may be empty, never null
- * @param status       initial status, {@link MessageStatus#DELIVERED} by default
- * @param clientId     the caller's idempotency key, unique per conversation, or {@code null}
- * @param author       who sent it (multi-user threads), or {@code null}
- * @param agent        which agent authored it (multi-agent threads), or {@code null}
- * @param parentId     the message this one answers; assistant replies to the same parent are
- *                     retry siblings, of which exactly one is active
- * @param executionId  the execution that produced it, or {@code null}
- * @param stepId       the execution step that produced it, or {@code null}
- * @param metadata     JSON-compatible application data (never null)
  */
-public record NewMessage(
-        Role role,
-        ContentType contentType,
-        String content,
-        MessageStatus status,
-        String failureReason,
-        String clientId,
-        Owner author,
-        String agent,
-        UUID parentId,
-        UUID executionId,
-        UUID stepId,
-        Map<String, Object> metadata) {
+public final class NewMessage {
+    private final Role role;
+    private final ContentType contentType;
+    private final String content;
+    private final MessageStatus status;
+    private final String failureReason;
+    private final String clientId;
+    private final Owner author;
+    private final String agent;
+    private final UUID parentId;
+    private final UUID executionId;
+    private final UUID stepId;
+    private final Map<String, Object> metadata;
 
-    public NewMessage {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param role who the message is from
+     * @param contentType text, or JSON (validated as JSON before writing)
+     * @param content the message content; may be empty, never null
+     * @param status initial status, {@link MessageStatus#DELIVERED} by default
+     * @param clientId the caller's idempotency key, unique per conversation, or {@code null}
+     * @param author who sent it (multi-user threads), or {@code null}
+     * @param agent which agent authored it (multi-agent threads), or {@code null}
+     * @param parentId the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active
+     * @param executionId the execution that produced it, or {@code null}
+     * @param stepId the execution step that produced it, or {@code null}
+     * @param metadata JSON-compatible application data (never null)
+     */
+    public NewMessage(
+            Role role,
+            ContentType contentType,
+            String content,
+            MessageStatus status,
+            String failureReason,
+            String clientId,
+            Owner author,
+            String agent,
+            UUID parentId,
+            UUID executionId,
+            UUID stepId,
+            Map<String, Object> metadata) {
         Check.notNull("role", role);
         Check.notNull("contentType", contentType);
         Check.notNull("content", content);
@@ -60,6 +74,78 @@ public record NewMessage(
             throw new InvalidInputException("executionId", "is required when stepId is given");
         }
         metadata = Check.metadata("metadata", metadata);
+
+        this.role = role;
+        this.contentType = contentType;
+        this.content = content;
+        this.status = status;
+        this.failureReason = failureReason;
+        this.clientId = clientId;
+        this.author = author;
+        this.agent = agent;
+        this.parentId = parentId;
+        this.executionId = executionId;
+        this.stepId = stepId;
+        this.metadata = metadata;
+    }
+
+    /** Who the message is from. */
+    public Role role() {
+        return role;
+    }
+
+    /** Text, or JSON (validated as JSON before writing). */
+    public ContentType contentType() {
+        return contentType;
+    }
+
+    /** The message content; may be empty, never null. */
+    public String content() {
+        return content;
+    }
+
+    /** Initial status, {@link MessageStatus#DELIVERED} by default. */
+    public MessageStatus status() {
+        return status;
+    }
+
+    public String failureReason() {
+        return failureReason;
+    }
+
+    /** The caller's idempotency key, unique per conversation, or {@code null}. */
+    public String clientId() {
+        return clientId;
+    }
+
+    /** Who sent it (multi-user threads), or {@code null}. */
+    public Owner author() {
+        return author;
+    }
+
+    /** Which agent authored it (multi-agent threads), or {@code null}. */
+    public String agent() {
+        return agent;
+    }
+
+    /** The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active. */
+    public UUID parentId() {
+        return parentId;
+    }
+
+    /** The execution that produced it, or {@code null}. */
+    public UUID executionId() {
+        return executionId;
+    }
+
+    /** The execution step that produced it, or {@code null}. */
+    public UUID stepId() {
+        return stepId;
+    }
+
+    /** JSON-compatible application data (never null). */
+    public Map<String, Object> metadata() {
+        return metadata;
     }
 
     public static NewMessage of(Role role, String content) {
@@ -122,5 +208,38 @@ public record NewMessage(
     public NewMessage metadata(Map<String, ?> metadata) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId,
                 Check.metadata("metadata", metadata));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof NewMessage that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(role, that.role)
+            && Objects.equals(contentType, that.contentType)
+            && Objects.equals(content, that.content)
+            && Objects.equals(status, that.status)
+            && Objects.equals(failureReason, that.failureReason)
+            && Objects.equals(clientId, that.clientId)
+            && Objects.equals(author, that.author)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(parentId, that.parentId)
+            && Objects.equals(executionId, that.executionId)
+            && Objects.equals(stepId, that.stepId)
+            && Objects.equals(metadata, that.metadata);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
+    }
+
+    @Override
+    public String toString() {
+        return "NewMessage[role=" + role + ", contentType=" + contentType + ", content=" + content + ", status=" + status + ", failureReason=" + failureReason + ", clientId=" + clientId + ", author=" + author + ", agent=" + agent + ", parentId=" + parentId + ", executionId=" + executionId + ", stepId=" + stepId + ", metadata=" + metadata + "]";
     }
 }

@@ -9,6 +9,8 @@ import dev.atlas.CredentialDecryptionException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 
+import dev.atlas.NotFoundException;
+
 /**
  * Third-party secrets (API keys, OAuth tokens) per owner and name, encrypted at rest with
  * AES-256-GCM under keys the host supplies through {@link AtlasBuilder#credentialKeys(CredentialKeys)}.
@@ -19,7 +21,7 @@ import dev.atlas.Tenant;
  *
  * <pre>{@code
  * CredentialStore creds = atlas.tenant("acme").credentials();
- * creds.put(Owner.user("42"), "openai", "sk-...");
+ * creds.upsert(Owner.user("42"), "openai", "sk-...");
  * String apiKey = creds.get(Owner.user("42"), "openai").orElseThrow().reveal();
  * }</pre>
  */
@@ -28,7 +30,13 @@ public interface CredentialStore {
     int MAX_SECRET_LENGTH = 1 << 16;
 
     /** Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key. */
-    CredentialInfo put(Owner owner, String name, String secret);
+    CredentialInfo upsert(Owner owner, String name, String secret);
+
+    /** @deprecated use {@link #upsert(Owner, String, String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default CredentialInfo put(Owner owner, String name, String secret) {
+        return upsert(owner, name, secret);
+    }
 
     /**
      * The decrypted secret, or empty when none is stored. A ciphertext that fails authentication
@@ -36,11 +44,16 @@ public interface CredentialStore {
      */
     Optional<Secret> get(Owner owner, String name);
 
+    /** The secret; throws {@link dev.atlas.NotFoundException} naming {@code name} when the owner has none by that name. */
+    default Secret require(Owner owner, String name) {
+        return get(owner, name).orElseThrow(() -> new dev.atlas.NotFoundException("credential", name, "name"));
+    }
+
     /** The owner's credential names and metadata, by name; never values. */
     List<CredentialInfo> list(Owner owner);
 
-    /** Deletes it; false when there was none. */
-    boolean delete(Owner owner, String name);
+    /** Deletes it; throws {@link dev.atlas.NotFoundException} naming {@code name} when there is none. */
+    void delete(Owner owner, String name);
 
     /**
      * Re-encrypts every credential of this tenant not written with the primary key, in batches,

@@ -5,25 +5,39 @@ import dev.atlas.Limits;
 import dev.atlas.internal.Check;
 
 import java.time.Instant;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
  * Filters for {@link ExecutionRecorder#list(ExecutionQuery)}; every filter is optional. Results
  * are newest first; {@code from} is inclusive and {@code to} exclusive, on the creation time.
  */
-public record ExecutionQuery(
-        UUID conversationId,
-        String agent,
-        String provider,
-        String model,
-        ExecutionType type,
-        ExecutionStatus status,
-        Instant from,
-        Instant to,
-        int limit,
-        String cursor) {
+public final class ExecutionQuery {
+    private final UUID conversationId;
+    private final String agent;
+    private final String provider;
+    private final String model;
+    private final ExecutionType type;
+    private final ExecutionStatus status;
+    private final Instant from;
+    private final Instant to;
+    private final int limit;
+    private final String cursor;
 
-    public ExecutionQuery {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     */
+    public ExecutionQuery(
+            UUID conversationId,
+            String agent,
+            String provider,
+            String model,
+            ExecutionType type,
+            ExecutionStatus status,
+            Instant from,
+            Instant to,
+            int limit,
+            String cursor) {
         Check.optionalKey("agent", agent);
         Check.optionalKey("provider", provider);
         Check.optionalKey("model", model);
@@ -34,6 +48,57 @@ public record ExecutionQuery(
         }
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Check.optionalKey("cursor", cursor);
+
+        this.conversationId = conversationId;
+        this.agent = agent;
+        this.provider = provider;
+        this.model = model;
+        this.type = type;
+        this.status = status;
+        this.from = from;
+        this.to = to;
+        this.limit = limit;
+        this.cursor = cursor;
+    }
+
+    public UUID conversationId() {
+        return conversationId;
+    }
+
+    public String agent() {
+        return agent;
+    }
+
+    public String provider() {
+        return provider;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public ExecutionType type() {
+        return type;
+    }
+
+    public ExecutionStatus status() {
+        return status;
+    }
+
+    public Instant from() {
+        return from;
+    }
+
+    public Instant to() {
+        return to;
+    }
+
+    public int limit() {
+        return limit;
+    }
+
+    public String cursor() {
+        return cursor;
     }
 
     /** Every execution, 50 per page. */
@@ -77,5 +142,36 @@ public record ExecutionQuery(
     /** Continue after a previous page's {@link dev.atlas.Page#nextCursor()}. */
     public ExecutionQuery after(String cursor) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof ExecutionQuery that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(conversationId, that.conversationId)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(provider, that.provider)
+            && Objects.equals(model, that.model)
+            && Objects.equals(type, that.type)
+            && Objects.equals(status, that.status)
+            && Objects.equals(from, that.from)
+            && Objects.equals(to, that.to)
+            && limit == that.limit
+            && Objects.equals(cursor, that.cursor);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+    }
+
+    @Override
+    public String toString() {
+        return "ExecutionQuery[conversationId=" + conversationId + ", agent=" + agent + ", provider=" + provider + ", model=" + model + ", type=" + type + ", status=" + status + ", from=" + from + ", to=" + to + ", limit=" + limit + ", cursor=" + cursor + "]";
     }
 }

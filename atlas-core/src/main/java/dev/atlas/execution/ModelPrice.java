@@ -14,7 +14,7 @@ import java.time.Instant;
  * {@value Limits#MAX_PRICE_SCALE} decimal places, all in the application's one currency.
  *
  * <pre>{@code
- * tenant.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z"))
+ * tenant.prices().create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z"))
  *         .cached("1.25"));
  * }</pre>
  *

@@ -14,11 +14,29 @@ public interface PriceStore {
      * Adds a price valid from {@code price.validFrom()}; throws {@link dev.atlas.ConflictException}
      * when that provider and model already has a price from that instant.
      */
-    ModelPrice set(ModelPrice price);
+    ModelPrice create(ModelPrice price);
+
+    /** @deprecated use {@link #create(ModelPrice)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default ModelPrice set(ModelPrice price) {
+        return create(price);
+    }
 
     /** The price valid at {@code at}: the latest one whose validity starts at or before it. */
-    Optional<ModelPrice> at(String provider, String model, Instant at);
+    Optional<ModelPrice> get(String provider, String model, Instant at);
+
+    /** @deprecated use {@link #get(String, String, Instant)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<ModelPrice> at(String provider, String model, Instant at) {
+        return get(provider, model, at);
+    }
 
     /** Every price of the provider's model, oldest first. */
-    List<ModelPrice> history(String provider, String model);
+    List<ModelPrice> list(String provider, String model);
+
+    /** @deprecated use {@link #list(String, String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default List<ModelPrice> history(String provider, String model) {
+        return list(provider, model);
+    }
 }

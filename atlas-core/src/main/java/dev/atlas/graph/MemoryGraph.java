@@ -18,10 +18,21 @@ public interface MemoryGraph {
     /** Creates the node, or updates label, type and metadata of the node with the same key. */
     GraphNode upsertNode(NewGraphNode node);
 
-    Optional<GraphNode> node(String key);
+    Optional<GraphNode> getNode(String key);
 
-    /** Deletes the node and every edge touching it; false when there was no such node. */
-    boolean deleteNode(String key);
+    /** The node with this key; throws {@link dev.atlas.NotFoundException} naming {@code key} when absent. */
+    default GraphNode requireNode(String key) {
+        return getNode(key).orElseThrow(() -> new dev.atlas.NotFoundException("graph node", key, "key"));
+    }
+
+    /** @deprecated use {@link #getNode(String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Optional<GraphNode> node(String key) {
+        return getNode(key);
+    }
+
+    /** Deletes the node and every edge touching it; throws {@link NotFoundException} naming {@code key} when there is none. */
+    void deleteNode(String key);
 
     /**
      * Creates the edge, or updates weight and metadata of the edge with the same source, target
@@ -29,8 +40,8 @@ public interface MemoryGraph {
      */
     GraphEdge upsertEdge(NewGraphEdge edge);
 
-    /** Deletes one edge; false when there was no such edge. */
-    boolean deleteEdge(String sourceKey, String type, String targetKey);
+    /** Deletes one edge; throws {@link NotFoundException} naming {@code sourceKey} when there is none. */
+    void deleteEdge(String sourceKey, String type, String targetKey);
 
     /**
      * One page of the nodes one edge away, heaviest edge first (ties: oldest edge first). With

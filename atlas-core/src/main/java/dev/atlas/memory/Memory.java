@@ -1,44 +1,190 @@
 package dev.atlas.memory;
 
+import dev.atlas.Owner;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
-
-import dev.atlas.Owner;
 
 /**
  * A stored long-term memory.
- *
- * @param agent          the agent this memory is scoped to, or {@code null} for every agent of the owner
- * @param tags           distinct tags in alphabetical order
- * @param importance     0.0 (trivia) to 1.0 (essential)
- * @param conversationId provenance: the conversation it was observed in, or {@code null}
- * @param messageId      provenance: the message that produced it, or {@code null}
- * @param toolCallId     provenance: the tool call that produced it, or {@code null}
- * @param expiresAt      after this instant the memory is invisible, or {@code null} for never
- * @param revision       1 when created, incremented by each content change
  */
-public record Memory(
-        UUID id,
-        String tenantId,
-        Owner owner,
-        String agent,
-        MemoryKind kind,
-        String content,
-        List<String> tags,
-        Map<String, Object> metadata,
-        double importance,
-        UUID conversationId,
-        UUID messageId,
-        UUID toolCallId,
-        Instant expiresAt,
-        int revision,
-        Instant createdAt,
-        Instant updatedAt) {
+public final class Memory {
+    private final UUID id;
+    private final String tenantId;
+    private final Owner owner;
+    private final String agent;
+    private final MemoryKind kind;
+    private final String content;
+    private final List<String> tags;
+    private final Map<String, Object> metadata;
+    private final double importance;
+    private final UUID conversationId;
+    private final UUID messageId;
+    private final UUID toolCallId;
+    private final Instant expiresAt;
+    private final int revision;
+    private final Instant createdAt;
+    private final Instant updatedAt;
 
-    public Memory {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param agent the agent this memory is scoped to, or {@code null} for every agent of the owner
+     * @param tags distinct tags in alphabetical order
+     * @param importance 0.0 (trivia) to 1.0 (essential)
+     * @param conversationId provenance: the conversation it was observed in, or {@code null}
+     * @param messageId provenance: the message that produced it, or {@code null}
+     * @param toolCallId provenance: the tool call that produced it, or {@code null}
+     * @param expiresAt after this instant the memory is invisible, or {@code null} for never
+     * @param revision 1 when created, incremented by each content change
+     */
+    public Memory(
+            UUID id,
+            String tenantId,
+            Owner owner,
+            String agent,
+            MemoryKind kind,
+            String content,
+            List<String> tags,
+            Map<String, Object> metadata,
+            double importance,
+            UUID conversationId,
+            UUID messageId,
+            UUID toolCallId,
+            Instant expiresAt,
+            int revision,
+            Instant createdAt,
+            Instant updatedAt) {
         tags = List.copyOf(tags);
         metadata = dev.atlas.internal.Check.jsonObject(metadata);
+
+        this.id = id;
+        this.tenantId = tenantId;
+        this.owner = owner;
+        this.agent = agent;
+        this.kind = kind;
+        this.content = content;
+        this.tags = tags;
+        this.metadata = metadata;
+        this.importance = importance;
+        this.conversationId = conversationId;
+        this.messageId = messageId;
+        this.toolCallId = toolCallId;
+        this.expiresAt = expiresAt;
+        this.revision = revision;
+        this.createdAt = createdAt;
+        this.updatedAt = updatedAt;
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public String tenantId() {
+        return tenantId;
+    }
+
+    public Owner owner() {
+        return owner;
+    }
+
+    /** The agent this memory is scoped to, or {@code null} for every agent of the owner. */
+    public String agent() {
+        return agent;
+    }
+
+    public MemoryKind kind() {
+        return kind;
+    }
+
+    public String content() {
+        return content;
+    }
+
+    /** Distinct tags in alphabetical order. */
+    public List<String> tags() {
+        return tags;
+    }
+
+    public Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /** 0.0 (trivia) to 1.0 (essential). */
+    public double importance() {
+        return importance;
+    }
+
+    /** Provenance: the conversation it was observed in, or {@code null}. */
+    public UUID conversationId() {
+        return conversationId;
+    }
+
+    /** Provenance: the message that produced it, or {@code null}. */
+    public UUID messageId() {
+        return messageId;
+    }
+
+    /** Provenance: the tool call that produced it, or {@code null}. */
+    public UUID toolCallId() {
+        return toolCallId;
+    }
+
+    /** After this instant the memory is invisible, or {@code null} for never. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** 1 when created, incremented by each content change. */
+    public int revision() {
+        return revision;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    public Instant updatedAt() {
+        return updatedAt;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Memory that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(id, that.id)
+            && Objects.equals(tenantId, that.tenantId)
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(kind, that.kind)
+            && Objects.equals(content, that.content)
+            && Objects.equals(tags, that.tags)
+            && Objects.equals(metadata, that.metadata)
+            && Double.compare(importance, that.importance) == 0
+            && Objects.equals(conversationId, that.conversationId)
+            && Objects.equals(messageId, that.messageId)
+            && Objects.equals(toolCallId, that.toolCallId)
+            && Objects.equals(expiresAt, that.expiresAt)
+            && revision == that.revision
+            && Objects.equals(createdAt, that.createdAt)
+            && Objects.equals(updatedAt, that.updatedAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(id, tenantId, owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, revision, createdAt, updatedAt);
+    }
+
+    @Override
+    public String toString() {
+        return "Memory[id=" + id + ", tenantId=" + tenantId + ", owner=" + owner + ", agent=" + agent + ", kind=" + kind + ", content=" + content + ", tags=" + tags + ", metadata=" + metadata + ", importance=" + importance + ", conversationId=" + conversationId + ", messageId=" + messageId + ", toolCallId=" + toolCallId + ", expiresAt=" + expiresAt + ", revision=" + revision + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + "]";
     }
 }

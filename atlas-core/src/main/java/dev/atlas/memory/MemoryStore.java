@@ -20,7 +20,13 @@ import dev.atlas.Page;
 public interface MemoryStore {
 
     /** Stores a new memory at revision 1. */
-    Memory add(NewMemory memory);
+    Memory create(NewMemory memory);
+
+    /** @deprecated use {@link #create(NewMemory)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Memory add(NewMemory memory) {
+        return create(memory);
+    }
 
     /** The memory, unless it does not exist, is deleted or has expired. */
     Optional<Memory> get(UUID memoryId);

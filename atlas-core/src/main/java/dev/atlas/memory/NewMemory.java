@@ -1,16 +1,16 @@
 package dev.atlas.memory;
 
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
+import dev.atlas.Owner;
 import dev.atlas.internal.Check;
 
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
-
-import dev.atlas.InvalidInputException;
-import dev.atlas.Limits;
-import dev.atlas.Owner;
 
 /**
  * What to remember. Start from a factory such as {@link #fact(Owner, String)} and refine:
@@ -19,24 +19,38 @@ import dev.atlas.Owner;
  * NewMemory.preference(Owner.user("42"), "Prefers email over phone")
  *         .agent("support").tags("contact").importance(0.8).from(conversationId, messageId)
  * }</pre>
- *
- * @param tags       distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
- * @param importance 0.0 to 1.0; 0.5 unless given
  */
-public record NewMemory(
-        Owner owner,
-        String agent,
-        MemoryKind kind,
-        String content,
-        List<String> tags,
-        Map<String, Object> metadata,
-        double importance,
-        UUID conversationId,
-        UUID messageId,
-        UUID toolCallId,
-        Instant expiresAt) {
+public final class NewMemory {
+    private final Owner owner;
+    private final String agent;
+    private final MemoryKind kind;
+    private final String content;
+    private final List<String> tags;
+    private final Map<String, Object> metadata;
+    private final double importance;
+    private final UUID conversationId;
+    private final UUID messageId;
+    private final UUID toolCallId;
+    private final Instant expiresAt;
 
-    public NewMemory {
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param importance 0.0 to 1.0; 0.5 unless given
+     */
+    public NewMemory(
+            Owner owner,
+            String agent,
+            MemoryKind kind,
+            String content,
+            List<String> tags,
+            Map<String, Object> metadata,
+            double importance,
+            UUID conversationId,
+            UUID messageId,
+            UUID toolCallId,
+            Instant expiresAt) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("kind", kind);
@@ -45,6 +59,64 @@ public record NewMemory(
         metadata = Check.metadata("metadata", metadata);
         importance = checkImportance(importance);
         Check.instant("expiresAt", expiresAt);
+
+        this.owner = owner;
+        this.agent = agent;
+        this.kind = kind;
+        this.content = content;
+        this.tags = tags;
+        this.metadata = metadata;
+        this.importance = importance;
+        this.conversationId = conversationId;
+        this.messageId = messageId;
+        this.toolCallId = toolCallId;
+        this.expiresAt = expiresAt;
+    }
+
+    public Owner owner() {
+        return owner;
+    }
+
+    public String agent() {
+        return agent;
+    }
+
+    public MemoryKind kind() {
+        return kind;
+    }
+
+    public String content() {
+        return content;
+    }
+
+    /** Distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters. */
+    public List<String> tags() {
+        return tags;
+    }
+
+    public Map<String, Object> metadata() {
+        return metadata;
+    }
+
+    /** 0.0 to 1.0; 0.5 unless given. */
+    public double importance() {
+        return importance;
+    }
+
+    public UUID conversationId() {
+        return conversationId;
+    }
+
+    public UUID messageId() {
+        return messageId;
+    }
+
+    public UUID toolCallId() {
+        return toolCallId;
+    }
+
+    public Instant expiresAt() {
+        return expiresAt;
     }
 
     public static NewMemory of(Owner owner, MemoryKind kind, String content) {
@@ -129,5 +201,37 @@ public record NewMemory(
             throw new InvalidInputException("importance", "must be between 0.0 and 1.0, was " + importance);
         }
         return importance + 0.0; // -0.0 becomes 0.0: SQLite cannot store a negative zero
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof NewMemory that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(kind, that.kind)
+            && Objects.equals(content, that.content)
+            && Objects.equals(tags, that.tags)
+            && Objects.equals(metadata, that.metadata)
+            && Double.compare(importance, that.importance) == 0
+            && Objects.equals(conversationId, that.conversationId)
+            && Objects.equals(messageId, that.messageId)
+            && Objects.equals(toolCallId, that.toolCallId)
+            && Objects.equals(expiresAt, that.expiresAt);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+    }
+
+    @Override
+    public String toString() {
+        return "NewMemory[owner=" + owner + ", agent=" + agent + ", kind=" + kind + ", content=" + content + ", tags=" + tags + ", metadata=" + metadata + ", importance=" + importance + ", conversationId=" + conversationId + ", messageId=" + messageId + ", toolCallId=" + toolCallId + ", expiresAt=" + expiresAt + "]";
     }
 }

@@ -31,7 +31,13 @@ public interface Search {
      * @throws InvalidInputException for a NaN, infinite or zero vector, or a dimension other
      *                               than the one the model already has
      */
-    void putVector(SearchTarget target, UUID id, String model, float[] vector);
+    void upsertVector(SearchTarget target, UUID id, String model, float[] vector);
+
+    /** @deprecated use {@link #upsertVector(SearchTarget, UUID, String, float[])}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default void putVector(SearchTarget target, UUID id, String model, float[] vector) {
+        upsertVector(target, id, model, vector);
+    }
 
     /**
      * Stores (or replaces) the vector of an asset, which must exist (not deleted) in this tenant;
@@ -40,13 +46,30 @@ public interface Search {
      *
      * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
      */
-    void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
+    void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
+
+    /** @deprecated use {@link #upsertAssetVector(UUID, UUID, String, float[])}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
+        upsertAssetVector(assetId, conversationId, model, vector);
+    }
 
     /** Embeds the current content of a message or memory with {@code embedder} and stores it. */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 
-    /** Removes one vector; false when there was none. */
-    boolean removeVector(SearchTarget target, UUID id, String model);
+    /** Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none. */
+    void deleteVector(SearchTarget target, UUID id, String model);
+
+    /** @deprecated use {@link #deleteVector(SearchTarget, UUID, String)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default boolean removeVector(SearchTarget target, UUID id, String model) {
+        try {
+            deleteVector(target, id, model);
+            return true;
+        } catch (NotFoundException e) {
+            return false;
+        }
+    }
 
     /** The dimension of a model's vectors in this tenant, or 0 when none were stored yet. */
     int dimension(String model);

@@ -16,6 +16,8 @@ import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.UnreadableRowException;
 
+import dev.atlas.NotFoundException;
+
 /**
  * Durable background work of one tenant, claimed by workers under a lease. Obtain it from
  * {@link Tenant#tasks()}; {@link TaskWorker} is a ready-made polling worker.
@@ -42,7 +44,7 @@ import dev.atlas.UnreadableRowException;
  *
  * <pre>{@code
  * TaskStore tasks = atlas.tenant("acme").tasks();
- * tasks.enqueue(NewTask.of("summarize", Map.of("conversation", id.toString())));
+ * tasks.create(NewTask.of("summarize", Map.of("conversation", id.toString())));
  * tasks.claim(Duration.ofSeconds(30)).ifPresent(claim -> {
  *     var result = summarize(claim.task().payload());
  *     tasks.complete(claim, Map.of("summary", result));
@@ -54,12 +56,29 @@ public interface TaskStore {
     Duration MAX_LEASE = Duration.ofDays(1);
 
     /** Stores a pending task. */
-    Task enqueue(NewTask task);
+    Task create(NewTask task);
 
     /** Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}. */
-    List<Task> enqueueAll(List<NewTask> tasks);
+    List<Task> createAll(List<NewTask> tasks);
+
+    /** @deprecated use {@link #create(NewTask)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default Task enqueue(NewTask task) {
+        return create(task);
+    }
+
+    /** @deprecated use {@link #createAll(List)}; removed in 1.0. */
+    @Deprecated(forRemoval = true, since = "0.2")
+    default List<Task> enqueueAll(List<NewTask> tasks) {
+        return createAll(tasks);
+    }
 
     Optional<Task> get(UUID taskId);
+
+    /** The task with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    default Task require(UUID taskId) {
+        return get(taskId).orElseThrow(() -> new dev.atlas.NotFoundException("task", taskId));
+    }
 
     /** Page size of {@link #forConversation(UUID)}. */
     int DEFAULT_PAGE_SIZE = 50;

@@ -31,6 +31,11 @@ public interface VoiceCallStore {
 
     Optional<VoiceCall> get(UUID callId);
 
+    /** The call with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    default VoiceCall require(UUID callId) {
+        return get(callId).orElseThrow(() -> new dev.atlas.NotFoundException("voice call", callId));
+    }
+
     /**
      * One page of the conversation's calls, oldest first.
      *

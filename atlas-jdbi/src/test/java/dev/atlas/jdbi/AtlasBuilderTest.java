@@ -65,7 +65,7 @@ class AtlasBuilderTest {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
             var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
             atlas.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> null);
-            atlas.memories().add(dev.atlas.memory.NewMemory.fact(Owner.user("1"), "likes tea"));
+            atlas.memories().create(dev.atlas.memory.NewMemory.fact(Owner.user("1"), "likes tea"));
             var tenant = atlas.tenant(Atlas.DEFAULT_TENANT);
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(1);
             assertThat(tenant.memories().list(dev.atlas.memory.MemoryQuery.all()).items()).hasSize(1);
@@ -215,7 +215,7 @@ class AtlasBuilderTest {
                     .map(java.lang.reflect.Method::getGenericReturnType).map(java.lang.reflect.Type::getTypeName)
                     .filter(t -> t.contains("Key>") || t.contains("javax.crypto") || t.contains("java.security") || t.equals("byte[]")))
                     .isEmpty();
-            atlas.credentials().put(Owner.user("1"), "openai", "sk-1");
+            atlas.credentials().upsert(Owner.user("1"), "openai", "sk-1");
             assertThat(atlas.credentials().get(Owner.user("1"), "openai").orElseThrow().reveal()).isEqualTo("sk-1");
         }
     }

@@ -94,7 +94,7 @@ final class DemoReport {
         if (e.assistantRevisionId() == null) {
             return "";
         }
-        AssistantRevision revision = tenant.assistants().revision(e.assistantRevisionId()).orElseThrow();
+        AssistantRevision revision = tenant.assistants().getRevision(e.assistantRevisionId()).orElseThrow();
         return ", assistant revision " + revision.number();
     }
 

@@ -154,8 +154,8 @@ public final class SupportAgentDemo {
     /** Prices per million tokens; each execution's cost is computed from them when it completes. */
     private void setPrices() {
         Instant validFrom = Instant.parse("2024-01-01T00:00:00Z");
-        tenant.prices().set(ModelPrice.of(PROVIDER, agentModel.name(), "3.00", "15.00", validFrom));
-        tenant.prices().set(ModelPrice.of(PROVIDER, extractorModel.name(), "0.15", "0.60", validFrom));
+        tenant.prices().create(ModelPrice.of(PROVIDER, agentModel.name(), "3.00", "15.00", validFrom));
+        tenant.prices().create(ModelPrice.of(PROVIDER, extractorModel.name(), "0.15", "0.60", validFrom));
     }
 
     /**
@@ -243,7 +243,7 @@ public final class SupportAgentDemo {
         return switch (tool.name()) {
             case SupportTools.LOOKUP_ORDER -> SupportTools.lookupOrder(tool.arguments());
             case SupportTools.RENDER_TRACKING_MAP -> {
-                Asset map = tenant.assets().store(NewAsset.of(AssetType.IMAGE, "tracking-map-1234.png", "image/png")
+                Asset map = tenant.assets().create(NewAsset.of(AssetType.IMAGE, "tracking-map-1234.png", "image/png")
                         .execution(exec.id(), call.id())
                         .owner(USER)
                         .description("Route of order 1234 from the Lyon depot"), SupportTools.renderTrackingMap());
@@ -305,7 +305,7 @@ public final class SupportAgentDemo {
         String[] extracted = lines.split("\n");
         for (String line : extracted) {
             String[] kindAndContent = line.split(":", 2);
-            Memory memory = tenant.memories().add(NewMemory.of(USER, MemoryKind.of(kindAndContent[0].trim()), kindAndContent[1].trim())
+            Memory memory = tenant.memories().create(NewMemory.of(USER, MemoryKind.of(kindAndContent[0].trim()), kindAndContent[1].trim())
                     .from(conversationId, source.id())
                     .importance(0.7));
             // Atlas calls the embedder with the stored text, outside any transaction.
@@ -322,7 +322,7 @@ public final class SupportAgentDemo {
      * any worker would claim it after a restart. Here a {@link TaskWorker} runs it at once.
      */
     private Task runFollowUpTask(Message promise) throws InterruptedException {
-        Task queued = tenant.tasks().enqueue(NewTask.of("follow-up-email",
+        Task queued = tenant.tasks().create(NewTask.of("follow-up-email",
                         Map.of("order", 1234, "about", "new delivery address"))
                 .forMessage(conversationId, promise.id())
                 .owner(USER));

@@ -84,7 +84,7 @@ class SupportAgentDemoTest {
         List<Conversation> conversations = tenant.conversations().list(ConversationQuery.all()).items();
         assertThat(conversations).hasSize(1);
         Conversation conversation = conversations.get(0);
-        Assistant bot = tenant.assistants().findBySlug("support-bot").orElseThrow();
+        Assistant bot = tenant.assistants().getBySlug("support-bot").orElseThrow();
         assertThat(conversation.assistantRevisionId()).isEqualTo(bot.currentRevisionId()).isNotNull();
 
         List<Message> messages = tenant.conversations().messages(conversation.id(), 0, 100);

@@ -97,7 +97,7 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     @Override
-    public Asset store(NewAsset na, InputStream content) {
+    public Asset create(NewAsset na, InputStream content) {
         Check.notNull("asset", na);
         Check.notNull("content", content);
         JsonDoc metadata = Json.write("metadata", na.metadata());

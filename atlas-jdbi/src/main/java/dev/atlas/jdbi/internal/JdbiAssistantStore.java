@@ -172,7 +172,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<Assistant> findBySlug(String slug) {
+    public Optional<Assistant> getBySlug(String slug) {
         Check.key("slug", slug);
         return db.read(h -> h.createQuery(A + " WHERE a.tenant_id = :t AND a.slug = :slug AND a.deleted_at IS NULL")
                 .bind("t", tenant).bind("slug", slug).map(assistants).findOne());
@@ -273,7 +273,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<AssistantRevision> revision(UUID assistantId, int number) {
+    public Optional<AssistantRevision> getRevision(UUID assistantId, int number) {
         Check.notNull("assistantId", assistantId);
         Check.positive("number", number, Integer.MAX_VALUE);
         return db.read(h -> findRevision(h, assistantId, number));
@@ -285,7 +285,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public Optional<AssistantRevision> revision(UUID revisionId) {
+    public Optional<AssistantRevision> getRevision(UUID revisionId) {
         Check.notNull("revisionId", revisionId);
         return db.read(h -> h.createQuery(R + " WHERE r.tenant_id = :t AND r.id = :id")
                 .bind("t", tenant).bind("id", revisionId).map(revisions).findOne());
@@ -300,7 +300,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     @Override
-    public List<AssistantRevision> history(UUID assistantId) {
+    public List<AssistantRevision> revisions(UUID assistantId) {
         Check.notNull("assistantId", assistantId);
         return db.readConsistent(h -> {
             require(h, assistantId);

@@ -698,7 +698,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     @Override
-    public Optional<Message> message(UUID messageId) {
+    public Optional<Message> getMessage(UUID messageId) {
         Check.notNull("messageId", messageId);
         return db.read(h -> findMessage(h, messageId));
     }

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConfigurationException;
 import dev.atlas.Ids;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.credential.CredentialInfo;
 import dev.atlas.credential.CredentialKeys;
@@ -48,7 +49,7 @@ public final class JdbiCredentialStore implements CredentialStore {
     }
 
     @Override
-    public CredentialInfo put(Owner owner, String name, String secret) {
+    public CredentialInfo upsert(Owner owner, String name, String secret) {
         CredentialCipher c = cipher();
         Check.notNull("owner", owner);
         Check.key("name", name);
@@ -91,14 +92,17 @@ public final class JdbiCredentialStore implements CredentialStore {
     }
 
     @Override
-    public boolean delete(Owner owner, String name) {
+    public void delete(Owner owner, String name) {
         cipher();
         Check.notNull("owner", owner);
         Check.key("name", name);
-        return db.write(h -> h.createUpdate("DELETE FROM <p>credentials"
+        int deleted = db.write(h -> h.createUpdate("DELETE FROM <p>credentials"
                         + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name")
                 .bind("t", tenant).bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("name", name)
-                .execute()) > 0;
+                .execute());
+        if (deleted == 0) {
+            throw new NotFoundException("credential", name, "name");
+        }
     }
 
     private record Row(UUID id, String ownerType, String ownerId, String name, Sealed sealed) {}

@@ -68,7 +68,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     }
 
     @Override
-    public Optional<GraphNode> node(String key) {
+    public Optional<GraphNode> getNode(String key) {
         Check.key("key", key);
         return db.read(h -> findNode(h, key));
     }
@@ -83,18 +83,18 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     }
 
     @Override
-    public boolean deleteNode(String key) {
+    public void deleteNode(String key) {
         Check.key("key", key);
-        return db.write(h -> {
+        db.write(h -> {
             Optional<GraphNode> node = findNode(h, key);
             if (node.isEmpty()) {
-                return false;
+                throw new NotFoundException("graph node", key, "key");
             }
             h.createUpdate("DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id = :id OR target_id = :id)")
                     .bind("t", tenant).bind("id", node.get().id()).execute();
             h.createUpdate("DELETE FROM <p>graph_nodes WHERE tenant_id = :t AND id = :id")
                     .bind("t", tenant).bind("id", node.get().id()).execute();
-            return true;
+            return null;
         });
     }
 
@@ -121,15 +121,18 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     }
 
     @Override
-    public boolean deleteEdge(String sourceKey, String type, String targetKey) {
+    public void deleteEdge(String sourceKey, String type, String targetKey) {
         Check.key("sourceKey", sourceKey);
         Check.key("type", type);
         Check.key("targetKey", targetKey);
-        return db.write(h -> h.createUpdate("DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"
+        int deleted = db.write(h -> h.createUpdate("DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"
                         + " AND source_id = (SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :source)"
                         + " AND target_id = (SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :target)")
                 .bind("t", tenant).bind("type", type).bind("source", sourceKey).bind("target", targetKey)
-                .execute()) > 0;
+                .execute());
+        if (deleted == 0) {
+            throw new NotFoundException("graph edge", sourceKey + " -" + type + "-> " + targetKey, "sourceKey");
+        }
     }
 
     @Override

@@ -52,7 +52,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     }
 
     @Override
-    public Memory add(NewMemory m) {
+    public Memory create(NewMemory m) {
         Check.notNull("memory", m);
         JsonDoc metadata = Json.write("metadata", m.metadata());
         UUID id = Ids.next(db.clock());

@@ -22,7 +22,7 @@ public final class JdbiPriceStore implements PriceStore {
     }
 
     @Override
-    public ModelPrice set(ModelPrice given) {
+    public ModelPrice create(ModelPrice given) {
         Check.notNull("price", given);
         // Stored at microsecond precision: the returned price equals what history() reads back.
         ModelPrice price = new ModelPrice(given.provider(), given.model(), given.inputPerMillion(), given.outputPerMillion(),
@@ -50,7 +50,7 @@ public final class JdbiPriceStore implements PriceStore {
     }
 
     @Override
-    public Optional<ModelPrice> at(String provider, String model, Instant at) {
+    public Optional<ModelPrice> get(String provider, String model, Instant at) {
         Check.key("provider", provider);
         Check.key("model", model);
         Check.instant("at", Check.notNull("at", at));
@@ -65,7 +65,7 @@ public final class JdbiPriceStore implements PriceStore {
     }
 
     @Override
-    public List<ModelPrice> history(String provider, String model) {
+    public List<ModelPrice> list(String provider, String model) {
         Check.key("provider", provider);
         Check.key("model", model);
         return List.copyOf(db.read(h -> h.createQuery("SELECT " + ExecutionRows.PRICE_COLUMNS + " FROM <p>model_prices"

@@ -367,7 +367,7 @@ public final class JdbiSearch implements Search {
     }
 
     @Override
-    public void putVector(SearchTarget target, UUID id, String model, float[] vector) {
+    public void upsertVector(SearchTarget target, UUID id, String model, float[] vector) {
         Check.notNull("target", target);
         Check.notNull("id", id);
         if (target == SearchTarget.ASSET) {
@@ -377,7 +377,7 @@ public final class JdbiSearch implements Search {
     }
 
     @Override
-    public void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
+    public void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
         Check.notNull("assetId", assetId);
         store(SearchTarget.ASSET, assetId, conversationId, model, vector);
     }
@@ -453,17 +453,20 @@ public final class JdbiSearch implements Search {
             case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call putAssetVector");
         });
         // The embedder (often a network call) runs outside any transaction.
-        putVector(target, id, model, embedder.embed(content));
+        upsertVector(target, id, model, embedder.embed(content));
     }
 
     @Override
-    public boolean removeVector(SearchTarget target, UUID id, String model) {
+    public void deleteVector(SearchTarget target, UUID id, String model) {
         Check.notNull("target", target);
         Check.notNull("id", id);
         VectorCheck.model("model", model);
-        return db.write(h -> h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type"
-                        + " AND target_id = :id")
-                .bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", id).execute()) > 0;
+        int deleted = db.write(h -> h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
+                        + " AND target_type = :type AND target_id = :id")
+                .bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", id).execute());
+        if (deleted == 0) {
+            throw new NotFoundException("vector", id, "id");
+        }
     }
 
     @Override

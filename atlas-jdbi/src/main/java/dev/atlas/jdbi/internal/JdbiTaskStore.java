@@ -90,12 +90,12 @@ public final class JdbiTaskStore implements TaskStore {
     // ---- enqueue and read ----------------------------------------------------------------
 
     @Override
-    public Task enqueue(NewTask task) {
-        return enqueueAll(List.of(Check.notNull("task", task))).get(0);
+    public Task create(NewTask task) {
+        return createAll(List.of(Check.notNull("task", task))).get(0);
     }
 
     @Override
-    public List<Task> enqueueAll(List<NewTask> newTasks) {
+    public List<Task> createAll(List<NewTask> newTasks) {
         // Check.list reads null as "no elements", right for optional lists but not for the list
         // that is the whole request.
         List<NewTask> all = Check.list("tasks", Check.notNull("tasks", newTasks));

@@ -111,7 +111,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     void roundTrip() throws Exception {
         byte[] bytes = new byte[3 * 1024 * 1024 + 17];
         new Random(42).nextBytes(bytes);
-        Asset a = assets.store(png().description("a chart").metadata(Map.of("width", 800)).owner(Owner.user("alice")),
+        Asset a = assets.create(png().description("a chart").metadata(Map.of("width", 800)).owner(Owner.user("alice")),
                 new ByteArrayInputStream(bytes));
         assertThat(a.sizeBytes()).isEqualTo(bytes.length);
         assertThat(a.sha256()).isEqualTo(sha256(bytes));
@@ -129,8 +129,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
         ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
         StepHandle.ToolCallHandle call = exec.step().toolCall("c1", "render_chart", "{}");
-        Asset first = assets.store(png().execution(exec.id(), call.id()).agent("support"), "one".getBytes(StandardCharsets.UTF_8));
-        Asset second = assets.store(NewAsset.of(AssetType.TEXT, "notes.txt", "text/plain").execution(exec.id(), null)
+        Asset first = assets.create(png().execution(exec.id(), call.id()).agent("support"), "one".getBytes(StandardCharsets.UTF_8));
+        Asset second = assets.create(NewAsset.of(AssetType.TEXT, "notes.txt", "text/plain").execution(exec.id(), null)
                 .owner(Owner.user("carol")), "two".getBytes(StandardCharsets.UTF_8));
         assertThat(first.owner()).isEqualTo(Owner.user("alice"));
         assertThat(first.toolCallId()).isEqualTo(call.id());
@@ -143,8 +143,8 @@ public abstract class AssetStoreContract extends AtlasContract {
     void attachToMessages() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
         Message m = acme.conversations().append(c.id(), NewMessage.assistant("here is your chart"));
-        Asset a = assets.store(png(), "a".getBytes(StandardCharsets.UTF_8));
-        Asset b = assets.store(png(), "b".getBytes(StandardCharsets.UTF_8));
+        Asset a = assets.create(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset b = assets.create(png(), "b".getBytes(StandardCharsets.UTF_8));
         assets.attach(m.id(), a.id(), Map.of("tool", "render_chart"));
         assets.attach(m.id(), b.id(), Map.of());
         AttachedAsset again = assets.attach(m.id(), a.id(), Map.of("tool", "render_chart_v2"));
@@ -176,7 +176,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                 return 7;
             }
         };
-        assertThatThrownBy(() -> assets.store(png(), broken)).isInstanceOf(StorageException.class)
+        assertThatThrownBy(() -> assets.create(png(), broken)).isInstanceOf(StorageException.class)
                 .hasMessageContaining("connection reset");
         assertThat(rows("assets")).isZero();
         assertThat(allBlobs()).isEmpty();
@@ -188,19 +188,19 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("an unknown or mismatched execution or tool call is refused before any byte is written; a failed write leaves nothing")
     void referencesCheckedBeforeBytes() throws IOException {
-        assertThatThrownBy(() -> assets.store(png().execution(UUID.randomUUID(), null), "x".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> assets.create(png().execution(UUID.randomUUID(), null), "x".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(NotFoundException.class);
         ExecutionHandle e1 = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         ExecutionHandle e2 = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         UUID callOfE2 = e2.step().toolCall("c", "t", "{}").id();
-        assertThatThrownBy(() -> assets.store(png().execution(e1.id(), callOfE2), "x".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> assets.create(png().execution(e1.id(), callOfE2), "x".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(InvalidInputException.class);
         assertThat(blobs.puts).isZero();
         blobs.failPut = true;
-        assertThatThrownBy(() -> assets.store(png(), "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> assets.create(png(), "x".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
         blobs.failPut = false;
         blobs.failAfterPut = true;
-        assertThatThrownBy(() -> assets.store(png(), "y".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
+        assertThatThrownBy(() -> assets.create(png(), "y".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
                 .hasMessageContaining("acknowledgement");
         assertThat(rows("assets")).isZero();
         assertThat(rows("blob_intents")).isZero();
@@ -239,7 +239,7 @@ public abstract class AssetStoreContract extends AtlasContract {
             meanwhile.add(assets.cleanupOrphanBlobs(Duration.ofHours(1)));
             clock.set(clock.instant().plus(Duration.ofHours(2)));
         };
-        Asset a = assets.store(png(), "slow".getBytes(StandardCharsets.UTF_8));
+        Asset a = assets.create(png(), "slow".getBytes(StandardCharsets.UTF_8));
         assertThat(meanwhile).singleElement().satisfies(c -> assertThat(c.removedKeys()).isEmpty());
         try (InputStream in = assets.open(a.id())) {
             assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("slow");
@@ -256,7 +256,7 @@ public abstract class AssetStoreContract extends AtlasContract {
             clock.set(clock.instant().plus(Duration.ofHours(2)));
             meanwhile.add(assets.cleanupOrphanBlobs(Duration.ofHours(1)));
         };
-        assertThatThrownBy(() -> assets.store(png(), "too slow".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
+        assertThatThrownBy(() -> assets.create(png(), "too slow".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class)
                 .hasMessageContaining("cleanupOrphanBlobs");
         assertThat(meanwhile).singleElement().satisfies(c -> assertThat(c.removedKeys()).hasSize(1));
         assertThat(rows("assets")).isZero();
@@ -271,8 +271,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         // The copy: a backup taken before any asset was stored, restored beside the original.
         Atlas copy = reopen(b -> b.tablePrefix("copy_").blobStore(blobs).clock(clock));
         ((JdbiAtlas) copy).db().write(h -> h.createUpdate("UPDATE copy_installation SET id = :id").bind("id", installation).execute());
-        Asset first = assets.store(png(), "first".getBytes(StandardCharsets.UTF_8));
-        Asset second = assets.store(png().execution(acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).id(), null),
+        Asset first = assets.create(png(), "first".getBytes(StandardCharsets.UTF_8));
+        Asset second = assets.create(png().execution(acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).id(), null),
                 "second".getBytes(StandardCharsets.UTF_8));
         clock.set(clock.instant().plus(Duration.ofDays(30)));
         backdate(first.blobKey(), Duration.ofDays(30));
@@ -290,7 +290,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("temporary files of uploads a crash interrupted are removed once older than minAge; an Error leaves none")
     void abandonedTemporaryFiles() throws Exception {
-        assets.store(png(), "x".getBytes(StandardCharsets.UTF_8));
+        assets.create(png(), "x".getBytes(StandardCharsets.UTF_8));
         Path tmp = dir.resolve("blobs").resolve(".tmp");
         Path crashed = Files.writeString(tmp.resolve("put-crashed.part"), "half an upload");
         Files.setLastModifiedTime(crashed, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
@@ -316,7 +316,7 @@ public abstract class AssetStoreContract extends AtlasContract {
                 return 1;
             }
         };
-        assertThatThrownBy(() -> assets.store(png(), dying)).isSameAs(stopped);
+        assertThatThrownBy(() -> assets.create(png(), dying)).isSameAs(stopped);
         try (Stream<Path> files = Files.list(tmp)) {
             assertThat(files).isEmpty();
         }
@@ -327,10 +327,10 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("two Atlas databases sharing one blob directory never remove each other's blobs as orphans")
     void sharedBlobDirectory() throws Exception {
-        Asset mine = assets.store(png(), "mine".getBytes(StandardCharsets.UTF_8));
+        Asset mine = assets.create(png(), "mine".getBytes(StandardCharsets.UTF_8));
         // Another Atlas schema (its own tables and installation id), same tenant name, same directory.
         AssetStore neighbour = reopen(b -> b.tablePrefix("neighbour_").blobStore(blobs)).tenant("acme").assets();
-        Asset theirs = neighbour.store(png(), "theirs".getBytes(StandardCharsets.UTF_8));
+        Asset theirs = neighbour.create(png(), "theirs".getBytes(StandardCharsets.UTF_8));
 
         assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
         assertThat(neighbour.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
@@ -345,15 +345,15 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("orphan cleanup removes exactly this tenant's blobs whose upload recorded an intent older than minAge and never got its row")
     void orphanCleanup() throws Exception {
-        Asset kept = assets.store(png(), "kept".getBytes(StandardCharsets.UTF_8));
-        Asset softDeleted = assets.store(png(), "deleted".getBytes(StandardCharsets.UTF_8));
+        Asset kept = assets.create(png(), "kept".getBytes(StandardCharsets.UTF_8));
+        Asset softDeleted = assets.create(png(), "deleted".getBytes(StandardCharsets.UTF_8));
         assets.delete(softDeleted.id());
         // A genuine orphan: the bytes were written, the row never was, and the blob store could not
         // delete them then (as after a crash between the two).
         blobs.failAfterPut = true;
         blobs.failDelete = true;
-        assertThatThrownBy(() -> assets.store(png(), "orphan".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
-        assertThatThrownBy(() -> atlas.tenant("globex").assets().store(png(), "theirs".getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> assets.create(png(), "orphan".getBytes(StandardCharsets.UTF_8))).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> atlas.tenant("globex").assets().create(png(), "theirs".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(StorageException.class);
         blobs.failAfterPut = false;
         blobs.failDelete = false;
@@ -390,8 +390,8 @@ public abstract class AssetStoreContract extends AtlasContract {
     void purgeLeftoversAreCleanedUp() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
         ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
-        Asset generated = assets.store(png().execution(exec.id(), null), "generated".getBytes(StandardCharsets.UTF_8));
-        Asset upload = assets.store(png(), "upload".getBytes(StandardCharsets.UTF_8));
+        Asset generated = assets.create(png().execution(exec.id(), null), "generated".getBytes(StandardCharsets.UTF_8));
+        Asset upload = assets.create(png(), "upload".getBytes(StandardCharsets.UTF_8));
         exec.complete();
         acme.conversations().archive(c.id());
         clock.set(clock.instant().plus(Duration.ofDays(91)));
@@ -411,7 +411,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     void defaultDirectory() throws Exception {
         Path data = dir.resolve("data");
         Atlas second = reopen(b -> b.dataDirectory(data));
-        Asset a = second.tenant("acme").assets().store(png(), "local".getBytes(StandardCharsets.UTF_8));
+        Asset a = second.tenant("acme").assets().create(png(), "local".getBytes(StandardCharsets.UTF_8));
         assertThat(second.config().assetDirectory()).isEqualTo(data.resolve("assets"));
         assertThat(Files.readString(data.resolve("assets").resolve(a.blobKey()))).isEqualTo("local");
     }
@@ -424,7 +424,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertField("type", () -> AssetType.of("picture"));
         assertField("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
         assertField("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));
-        assertField("metadata", () -> assets.store(png().metadata(Map.of("self", new Object() {
+        assertField("metadata", () -> assets.create(png().metadata(Map.of("self", new Object() {
             @SuppressWarnings("unused")
             public Object getSelf() {
                 return this;
@@ -448,8 +448,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         Conversation c = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
         Message theirMessage = globex.conversations().append(c.id(), NewMessage.user("hi"));
         ExecutionHandle theirExec = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
-        Asset theirs = globex.assets().store(png().execution(theirExec.id(), null), new byte[] {1});
-        Asset mine = assets.store(png(), new byte[] {2});
+        Asset theirs = globex.assets().create(png().execution(theirExec.id(), null), new byte[] {1});
+        Asset mine = assets.create(png(), new byte[] {2});
 
         assertThat(assets.get(theirs.id())).isEmpty();
         assertThatThrownBy(() -> assets.open(theirs.id())).isInstanceOf(NotFoundException.class);
@@ -457,7 +457,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(assets.byExecution(theirExec.id())).isEmpty();
         assertThatThrownBy(() -> assets.attach(theirMessage.id(), mine.id(), Map.of())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> assets.forMessage(theirMessage.id())).isInstanceOf(NotFoundException.class);
-        assertThatThrownBy(() -> assets.store(png().execution(theirExec.id(), null), new byte[] {3}))
+        assertThatThrownBy(() -> assets.create(png().execution(theirExec.id(), null), new byte[] {3}))
                 .isInstanceOf(NotFoundException.class);
         assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).count()).isZero();
         assertThat(globex.assets().get(theirs.id())).isPresent();
@@ -468,12 +468,12 @@ public abstract class AssetStoreContract extends AtlasContract {
     @DisplayName("an asset vector must name a live asset of this tenant: another tenant's asset is refused exactly like an unknown id")
     void assetVectorsNeedOwnAsset() {
         Search search = acme.search();
-        Asset theirs = atlas.tenant("globex").assets().store(png(), new byte[] {1});
+        Asset theirs = atlas.tenant("globex").assets().create(png(), new byte[] {1});
         UUID random = UUID.randomUUID();
         NotFoundException unknown = catchThrowableOfType(NotFoundException.class,
-                () -> search.putAssetVector(random, null, "m", new float[] {1, 0}));
+                () -> search.upsertAssetVector(random, null, "m", new float[] {1, 0}));
         NotFoundException foreign = catchThrowableOfType(NotFoundException.class,
-                () -> search.putAssetVector(theirs.id(), null, "m", new float[] {1, 0}));
+                () -> search.upsertAssetVector(theirs.id(), null, "m", new float[] {1, 0}));
         assertThat(unknown).isNotNull();
         assertThat(foreign).isNotNull();
         assertThat(unknown.entity()).isEqualTo("asset");
@@ -483,8 +483,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(foreign.getMessage()).isEqualTo(unknown.getMessage().replace(random.toString(), theirs.id().toString()));
         assertThat(rows("vectors")).isZero();
         assertThat(search.dimension("m")).isZero();
-        Asset mine = assets.store(png(), new byte[] {2});
-        search.putAssetVector(mine.id(), null, "m", new float[] {1, 0});
+        Asset mine = assets.create(png(), new byte[] {2});
+        search.upsertAssetVector(mine.id(), null, "m", new float[] {1, 0});
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, "m", new float[] {1, 0}))).extracting(SearchHit::id)
                 .containsExactly(mine.id());
     }
@@ -493,11 +493,11 @@ public abstract class AssetStoreContract extends AtlasContract {
     @DisplayName("a deleted asset no longer matches semantic search, and no vector can be stored for it")
     void deletedAssetLeavesSemanticSearch() {
         Search search = acme.search();
-        Asset kept = assets.store(png(), new byte[] {1});
-        Asset deleted = assets.store(png(), new byte[] {2});
-        search.putAssetVector(kept.id(), null, "m", new float[] {1, 0});
-        search.putAssetVector(deleted.id(), null, "m", new float[] {1, 0.1f});
-        search.putAssetVector(deleted.id(), null, "other-model", new float[] {1, 0, 0});
+        Asset kept = assets.create(png(), new byte[] {1});
+        Asset deleted = assets.create(png(), new byte[] {2});
+        search.upsertAssetVector(kept.id(), null, "m", new float[] {1, 0});
+        search.upsertAssetVector(deleted.id(), null, "m", new float[] {1, 0.1f});
+        search.upsertAssetVector(deleted.id(), null, "other-model", new float[] {1, 0, 0});
         SemanticQuery query = SemanticQuery.of(SearchTarget.ASSET, "m", new float[] {1, 0.1f});
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(deleted.id(), kept.id());
 
@@ -505,7 +505,7 @@ public abstract class AssetStoreContract extends AtlasContract {
 
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, "other-model", new float[] {1, 0, 0}))).isEmpty();
-        assertThatThrownBy(() -> search.putAssetVector(deleted.id(), null, "m", new float[] {1, 0}))
+        assertThatThrownBy(() -> search.upsertAssetVector(deleted.id(), null, "m", new float[] {1, 0}))
                 .isInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).field()).contains("assetId"));
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
     }

@@ -70,7 +70,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
                 .topP(new BigDecimal("1")).maxOutputTokens(4096).tools(List.of("lookup_order", "refund"))
                 .metadata(Map.of("team", "cx", "nested", Map.of("x", List.of(1, 2)))));
         assertThat(store.get(a.id()).orElseThrow()).isEqualTo(a);
-        assertThat(store.findBySlug("support-bot").orElseThrow()).isEqualTo(a);
+        assertThat(store.getBySlug("support-bot").orElseThrow()).isEqualTo(a);
         assertThat(a.tenantId()).isEqualTo("acme");
         assertThat(a.description()).isEqualTo("Answers order questions");
         assertThat(a.active()).isFalse();
@@ -119,7 +119,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(other.create(AssistantSpec.of("support-bot", "Theirs")).slug()).isEqualTo("support-bot");
         store.delete(a.id());
         Assistant again = store.create(AssistantSpec.of("support-bot", "Second life"));
-        assertThat(store.findBySlug("support-bot").orElseThrow().id()).isEqualTo(again.id());
+        assertThat(store.getBySlug("support-bot").orElseThrow().id()).isEqualTo(again.id());
     }
 
     @Test
@@ -205,11 +205,11 @@ public abstract class AssistantStoreContract extends AtlasContract {
         AssistantRevision r = store.publish(a.id(), rev("p", Map.of()));
         store.delete(a.id());
         assertThat(store.get(a.id())).isEmpty();
-        assertThat(store.findBySlug("support-bot")).isEmpty();
+        assertThat(store.getBySlug("support-bot")).isEmpty();
         assertThat(store.list(10, null).items()).isEmpty();
         assertThatThrownBy(() -> store.publish(a.id(), rev("p2", Map.of()))).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.delete(a.id())).isInstanceOf(NotFoundException.class);
-        assertThat(store.revision(r.id())).contains(r);
+        assertThat(store.getRevision(r.id())).contains(r);
     }
 
     @Test
@@ -253,9 +253,9 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(read.currentRevisionId()).isEqualTo(r3.id());
         assertThat(read.currentRevisionNumber()).isEqualTo(3);
         assertThat(read.lastRevisionNumber()).isEqualTo(3);
-        assertThat(store.revision(a.id(), 2)).contains(r2);
-        assertThat(store.revision(r1.id())).contains(r1);
-        assertThat(store.revision(a.id(), 4)).isEmpty();
+        assertThat(store.getRevision(a.id(), 2)).contains(r2);
+        assertThat(store.getRevision(r1.id())).contains(r1);
+        assertThat(store.getRevision(a.id(), 4)).isEmpty();
     }
 
     @Test
@@ -265,8 +265,8 @@ public abstract class AssistantStoreContract extends AtlasContract {
         String prompt = "Robert'); DROP TABLE atlas_assistant_revisions;--\n\t<p> \"quoted\" ünïcödé 😀 \\u0000 text";
         Map<String, Object> settings = Map.of("nested", Map.of("list", List.of(1, "two", true)), "n", 3.5, "empty", Map.of());
         AssistantRevision r = store.publish(a.id(), NewRevision.of(prompt, settings));
-        assertThat(store.revision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
-        assertThat(store.revision(r.id()).orElseThrow().settings()).isEqualTo(settings);
+        assertThat(store.getRevision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(store.getRevision(r.id()).orElseThrow().settings()).isEqualTo(settings);
     }
 
     @Test
@@ -279,7 +279,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of("k", "\\u0000 is fine but \u0000 is not"))), "settings");
         assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of()).label(" ")), "label");
         assertField(() -> store.publish(null, NewRevision.of("ok", Map.of())), "assistantId");
-        assertField(() -> store.revision(a.id(), 0), "number");
+        assertField(() -> store.getRevision(a.id(), 0), "number");
         assertThat(store.publish(a.id(), NewRevision.of("ok", Map.of())).number()).isEqualTo(1);
     }
 
@@ -310,7 +310,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
         } finally {
             pool.shutdown();
         }
-        List<AssistantRevision> history = store.history(a.id());
+        List<AssistantRevision> history = store.revisions(a.id());
         assertThat(history).extracting(AssistantRevision::number).containsExactlyElementsOf(IntStream.rangeClosed(1, 200).boxed().toList());
         Assistant read = store.get(a.id()).orElseThrow();
         assertThat(read.currentRevisionNumber()).isEqualTo(200);
@@ -336,7 +336,7 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(store.currentRevision(a.id())).contains(back);
         assertThat(store.diff(a.id(), 1, 3).isEmpty()).isTrue();
 
-        List<AssistantRevision> history = store.history(a.id());
+        List<AssistantRevision> history = store.revisions(a.id());
         assertThat(history).extracting(AssistantRevision::number).containsExactly(1, 2, 3);
         assertThat(history).extracting(AssistantRevision::kind)
                 .containsExactly(RevisionKind.PUBLISHED, RevisionKind.PUBLISHED, RevisionKind.ROLLBACK);
@@ -362,9 +362,9 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.rollback(a.id(), ofForeign.id(), ALICE)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.rollback(a.id(), 5, ALICE)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> store.rollback(foreign.id(), 1, ALICE)).isInstanceOf(NotFoundException.class);
-        assertThat(store.history(a.id())).hasSize(1);
+        assertThat(store.revisions(a.id())).hasSize(1);
         assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(1);
-        assertThat(other.history(foreign.id())).hasSize(1);
+        assertThat(other.revisions(foreign.id())).hasSize(1);
     }
 
     @Test
@@ -398,15 +398,15 @@ public abstract class AssistantStoreContract extends AtlasContract {
         AssistantRevision r = store.publish(a.id(), rev("p", Map.of()));
         store.publish(a.id(), rev("q", Map.of()));
         assertThat(other.get(a.id())).isEmpty();
-        assertThat(other.findBySlug("support-bot")).isEmpty();
+        assertThat(other.getBySlug("support-bot")).isEmpty();
         assertThat(other.list(10, null).items()).isEmpty();
-        assertThat(other.revision(a.id(), 1)).isEmpty();
-        assertThat(other.revision(r.id())).isEmpty();
+        assertThat(other.getRevision(a.id(), 1)).isEmpty();
+        assertThat(other.getRevision(r.id())).isEmpty();
         assertThat(other.currentRevision(a.id())).isEmpty();
         assertThatThrownBy(() -> other.update(a.id(), AssistantSpec.of("x", "x"))).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.delete(a.id())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.publish(a.id(), rev("x", Map.of()))).isInstanceOf(NotFoundException.class);
-        assertThatThrownBy(() -> other.history(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.revisions(a.id())).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.diff(a.id(), 1, 2)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.rollback(a.id(), 1, BOB)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.rollback(a.id(), r.id(), BOB)).isInstanceOf(NotFoundException.class);

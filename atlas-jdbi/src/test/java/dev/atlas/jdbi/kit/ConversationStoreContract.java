@@ -256,9 +256,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Conversation after = store.get(c.id()).orElseThrow();
         assertThat(after.lastSequence()).isEqualTo(3);
         assertThat(after.lastMessageAt()).isEqualTo(clock.instant());
-        assertThat(store.message(m3.id()).orElseThrow()).isEqualTo(m3);
-        assertThat(store.message(m2.id()).orElseThrow().agent()).isEqualTo("support");
-        assertThat(store.message(m3.id()).orElseThrow().author()).isEqualTo(BOB);
+        assertThat(store.getMessage(m3.id()).orElseThrow()).isEqualTo(m3);
+        assertThat(store.getMessage(m2.id()).orElseThrow().agent()).isEqualTo("support");
+        assertThat(store.getMessage(m3.id()).orElseThrow().author()).isEqualTo(BOB);
     }
 
     // ---- appendAll (issue 17.1) -----------------------------------------------------------
@@ -392,7 +392,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         UUID step = exec.step().id();
         Message m = store.append(c.id(), NewMessage.assistant("done").execution(execution, step).agent("support")
                 .metadata(Map.of("model", "gpt-4o")).status(MessageStatus.PROCESSING));
-        Message read = store.message(m.id()).orElseThrow();
+        Message read = store.getMessage(m.id()).orElseThrow();
         assertThat(read).isEqualTo(m);
         assertThat(read.executionId()).isEqualTo(execution);
         assertThat(read.stepId()).isEqualTo(step);
@@ -413,7 +413,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Conversation c = convo();
         String json = "{ \"b\" : [1, 2.50, \"é\"],   \"a\": null }";
         Message m = store.append(c.id(), NewMessage.json(Role.ASSISTANT, json));
-        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo(json);
+        assertThat(store.getMessage(m.id()).orElseThrow().content()).isEqualTo(json);
         assertThat(m.contentType()).isEqualTo(ContentType.JSON);
         for (String bad : List.of("{", "{\"a\":1} trailing", "", "nope", "[1,]")) {
             assertThatThrownBy(() -> store.append(c.id(), NewMessage.json(Role.USER, bad)))
@@ -455,7 +455,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
         store.activate(first.id());
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Tell me a joke", "Joke one");
-        assertThat(store.message(second.id()).orElseThrow().active()).isFalse();
+        assertThat(store.getMessage(second.id()).orElseThrow().active()).isFalse();
         assertThat(store.events(first.id()).items()).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
         assertThat(store.messages(c.id(), 0, 10)).hasSize(3);
 
@@ -562,7 +562,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(edited.content()).isEqualTo("hello");
         assertThat(edited.editedAt()).isEqualTo(clock.instant());
         store.deleteMessage(m.id());
-        assertThat(store.message(m.id())).isEmpty();
+        assertThat(store.getMessage(m.id())).isEmpty();
         assertThat(store.history(c.id())).isEmpty();
         assertThatThrownBy(() -> store.edit(m.id(), "x")).isInstanceOf(NotFoundException.class);
         List<MessageEvent> events = store.events(m.id()).items();
@@ -577,7 +577,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Conversation c = convo();
         Message m = store.append(c.id(), NewMessage.json(Role.TOOL, "{\"ok\":true}"));
         assertThatThrownBy(() -> store.edit(m.id(), "{oops")).isInstanceOf(InvalidInputException.class);
-        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo("{\"ok\":true}");
+        assertThat(store.getMessage(m.id()).orElseThrow().content()).isEqualTo("{\"ok\":true}");
     }
 
     // ---- tenants ------------------------------------------------------------------------------
@@ -589,7 +589,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message m = store.append(c.id(), NewMessage.user("secret"));
         Message r = store.append(c.id(), NewMessage.assistant("reply").parent(m.id()));
         assertThat(other.get(c.id())).isEmpty();
-        assertThat(other.message(m.id())).isEmpty();
+        assertThat(other.getMessage(m.id())).isEmpty();
         assertThat(other.list(ConversationQuery.forOwner(ALICE)).items()).isEmpty();
         List<Executable> calls = List.of(
                 () -> other.require(c.id()),
@@ -622,7 +622,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(mine).isEqualTo(c.title() == null ? mine : c);
         assertThat(mine.status()).isEqualTo(ConversationStatus.OPEN);
         assertThat(mine.lastSequence()).isEqualTo(2);
-        assertThat(store.message(m.id()).orElseThrow().content()).isEqualTo("secret");
+        assertThat(store.getMessage(m.id()).orElseThrow().content()).isEqualTo("secret");
         assertThat(store.unreadCount(c.id())).isEqualTo(2);
         // A tool thread in the other tenant cannot hang off this tenant's conversation either.
         assertThatThrownBy(() -> other.create(NewConversation.toolThread(BOB, null, c.id(), null))).isInstanceOf(NotFoundException.class);
@@ -680,7 +680,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Conversation c = store.create(NewConversation.of(Owner.of("user'--", "id\"; DROP"), "agent<p>").title(samples.get(0)));
         for (String s : samples) {
             Message m = store.append(c.id(), NewMessage.user(s).clientId(s).agent(s).metadata(Map.of(s, s)));
-            Message read = store.message(m.id()).orElseThrow();
+            Message read = store.getMessage(m.id()).orElseThrow();
             assertThat(read.content()).isEqualTo(s);
             assertThat(read.clientId()).isEqualTo(s);
             assertThat(read.metadata()).containsEntry(s, s);
@@ -716,7 +716,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
             m = store.append(c.id(), NewMessage.user("dst"));
             TimeZone.setDefault(TimeZone.getTimeZone("America/St_Johns"));
             assertThat(store.get(c.id()).orElseThrow().createdAt()).isEqualTo(Instant.parse("2026-10-25T01:30:00.000001Z"));
-            assertThat(store.message(m.id()).orElseThrow().createdAt()).isEqualTo(m.createdAt());
+            assertThat(store.getMessage(m.id()).orElseThrow().createdAt()).isEqualTo(m.createdAt());
             clock.set(Instant.parse("1969-12-31T23:59:59.999999Z"));
             Conversation early = convo();
             assertThat(store.get(early.id()).orElseThrow().createdAt()).isEqualTo(Instant.parse("1969-12-31T23:59:59.999999Z"));
@@ -909,8 +909,8 @@ public abstract class ConversationStoreContract extends AtlasContract {
         Message a1 = store.append(c.id(), NewMessage.assistant("first").parent(q.id()));
         Message a2 = store.append(c.id(), NewMessage.assistant("second").parent(q.id()).status(MessageStatus.QUEUED));
         store.delete(c.id());
-        assertThat(store.message(q.id())).isEmpty();
-        assertThat(store.message(a2.id())).isEmpty();
+        assertThat(store.getMessage(q.id())).isEmpty();
+        assertThat(store.getMessage(a2.id())).isEmpty();
         List<Executable> calls = List.of(
                 () -> store.siblings(a1.id()),
                 () -> store.activate(a1.id()),
@@ -927,9 +927,9 @@ public abstract class ConversationStoreContract extends AtlasContract {
             assertThatThrownBy(call::execute).isInstanceOf(NotFoundException.class);
         }
         store.restore(c.id());
-        assertThat(store.message(q.id()).orElseThrow()).isEqualTo(q);
-        assertThat(store.message(a2.id()).orElseThrow()).isEqualTo(a2);
-        assertThat(store.message(a1.id()).orElseThrow().active()).isFalse();
+        assertThat(store.getMessage(q.id()).orElseThrow()).isEqualTo(q);
+        assertThat(store.getMessage(a2.id()).orElseThrow()).isEqualTo(a2);
+        assertThat(store.getMessage(a1.id()).orElseThrow().active()).isFalse();
         assertThat(store.events(q.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
         assertThat(store.events(a1.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
         assertThat(store.markRead(q.id()).readAt()).isEqualTo(clock.instant());

@@ -1,9 +1,13 @@
 package dev.atlas.jdbi.kit;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.CredentialDecryptionException;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.credential.CredentialInfo;
 import dev.atlas.credential.CredentialKeys;
@@ -28,9 +32,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The behaviour every {@link CredentialStore} implementation must have, on every database. */
 public abstract class CredentialStoreContract extends AtlasContract {
@@ -67,27 +68,27 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("a stored secret reads back unchanged; put again replaces it; a missing one is empty")
     void roundTrip() {
-        CredentialInfo info = store.put(ALICE, "openai", PLAINTEXT);
+        CredentialInfo info = store.upsert(ALICE, "openai", PLAINTEXT);
         assertThat(info).returns(ALICE, CredentialInfo::owner).returns("openai", CredentialInfo::name)
                 .returns("k1", CredentialInfo::keyId).returns(clock.instant(), CredentialInfo::createdAt);
         assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
         clock.advanceMicros(3);
-        CredentialInfo replaced = store.put(ALICE, "openai", "sk-second ünïcödé 😀");
+        CredentialInfo replaced = store.upsert(ALICE, "openai", "sk-second ünïcödé 😀");
         assertThat(replaced.createdAt()).isEqualTo(info.createdAt());
         assertThat(replaced.updatedAt()).isEqualTo(clock.instant());
         assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("sk-second ünïcödé 😀");
         assertThat(store.get(ALICE, "github")).isEmpty();
         assertThat(store.get(BOB, "openai")).isEmpty();
-        store.put(ALICE, "empty", "");
+        store.upsert(ALICE, "empty", "");
         assertThat(store.get(ALICE, "empty").orElseThrow().reveal()).isEmpty();
     }
 
     @Test
     @DisplayName("list gives names and key ids by name, never values; a secret's toString hides it")
     void listHidesValues() {
-        store.put(ALICE, "slack", PLAINTEXT);
-        store.put(ALICE, "github", PLAINTEXT);
-        store.put(BOB, "jira", PLAINTEXT);
+        store.upsert(ALICE, "slack", PLAINTEXT);
+        store.upsert(ALICE, "github", PLAINTEXT);
+        store.upsert(BOB, "jira", PLAINTEXT);
         List<CredentialInfo> list = store.list(ALICE);
         assertThat(list).extracting(CredentialInfo::name).containsExactly("github", "slack");
         assertThat(list.toString()).doesNotContain(PLAINTEXT);
@@ -99,10 +100,11 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("delete removes one credential and reports whether there was one")
     void delete() {
-        store.put(ALICE, "openai", PLAINTEXT);
-        store.put(ALICE, "github", PLAINTEXT);
-        assertThat(store.delete(ALICE, "openai")).isTrue();
-        assertThat(store.delete(ALICE, "openai")).isFalse();
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "github", PLAINTEXT);
+        store.delete(ALICE, "openai");
+        assertThatThrownBy(() -> store.delete(ALICE, "openai")).isInstanceOf(NotFoundException.class)
+                .hasMessage("name: credential openai not found");
         assertThat(store.get(ALICE, "openai")).isEmpty();
         assertThat(store.get(ALICE, "github")).isPresent();
     }
@@ -110,9 +112,9 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("every write uses a fresh 12-byte nonce, so the same secret never encrypts alike")
     void freshNonce() throws SQLException {
-        store.put(ALICE, "a", PLAINTEXT);
+        store.upsert(ALICE, "a", PLAINTEXT);
         byte[][] first = raw("acme", ALICE, "a");
-        store.put(ALICE, "a", PLAINTEXT);
+        store.upsert(ALICE, "a", PLAINTEXT);
         byte[][] second = raw("acme", ALICE, "a");
         assertThat(first[0]).hasSize(12);
         assertThat(first[0]).isNotEqualTo(second[0]);
@@ -123,8 +125,8 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("a changed byte in the ciphertext or nonce, or a truncated ciphertext, fails with CredentialDecryptionException, never garbage")
     void tamperByte() throws SQLException {
-        store.put(ALICE, "openai", PLAINTEXT);
-        store.put(ALICE, "github", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "github", PLAINTEXT);
         byte[][] row = raw("acme", ALICE, "openai");
         byte[] ciphertext = row[1].clone();
         ciphertext[3] ^= 0x01;
@@ -143,10 +145,10 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("a ciphertext moved to another owner, name or tenant fails to decrypt")
     void tamperMove() throws SQLException {
-        store.put(ALICE, "openai", PLAINTEXT);
-        store.put(BOB, "openai", "bob's");
-        store.put(ALICE, "github", "alice's github");
-        other.put(ALICE, "openai", "globex alice");
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        store.upsert(BOB, "openai", "bob's");
+        store.upsert(ALICE, "github", "alice's github");
+        other.upsert(ALICE, "openai", "globex alice");
         byte[][] alice = raw("acme", ALICE, "openai");
         write("acme", BOB, "openai", alice[0], alice[1]);
         write("acme", ALICE, "github", alice[0], alice[1]);
@@ -161,14 +163,14 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @DisplayName("after rotation old rows still decrypt, new writes use the primary, and reEncrypt moves every row in batches")
     void rotation() {
         for (int i = 0; i < 230; i++) {
-            store.put(Owner.user("u" + i), "openai", PLAINTEXT + i);
+            store.upsert(Owner.user("u" + i), "openai", PLAINTEXT + i);
         }
-        other.put(ALICE, "openai", "globex");
+        other.upsert(ALICE, "openai", "globex");
         Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
         CredentialStore r = rotated.tenant("acme").credentials();
         assertThat(r.get(Owner.user("7"), "openai")).isEmpty();
         assertThat(r.get(Owner.user("u7"), "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT + 7);
-        assertThat(r.put(ALICE, "new", "fresh").keyId()).isEqualTo("k2");
+        assertThat(r.upsert(ALICE, "new", "fresh").keyId()).isEqualTo("k2");
         assertThat(r.reEncrypt()).isEqualTo(230);
         assertThat(r.reEncrypt()).isZero();
         assertThat(r.list(Owner.user("u229"))).extracting(CredentialInfo::keyId).containsExactly("k2");
@@ -186,7 +188,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("reEncrypt stops with CredentialDecryptionException at a tampered row instead of re-encrypting garbage")
     void reEncryptTampered() throws SQLException {
-        store.put(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
         byte[][] row = raw("acme", ALICE, "openai");
         row[1][0] ^= 0x01;
         write("acme", ALICE, "openai", row[0], row[1]);
@@ -198,7 +200,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("the wrong key under a known id fails with CredentialDecryptionException")
     void wrongKey() {
-        store.put(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
         Atlas wrong = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", K2)));
         assertThatThrownBy(() -> wrong.tenant("acme").credentials().get(ALICE, "openai"))
                 .isInstanceOf(CredentialDecryptionException.class);
@@ -207,9 +209,9 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("the plaintext appears nowhere in the database: not in any column of any table, nor in the files")
     void plaintextNotStored() throws Exception {
-        store.put(ALICE, "openai", PLAINTEXT);
-        other.put(BOB, "openai", PLAINTEXT);
-        store.put(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        other.upsert(BOB, "openai", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
         String hex = HexFormat.of().formatHex(PLAINTEXT.getBytes(StandardCharsets.UTF_8));
         int cells = 0;
         try (Connection c = database.dataSource().getConnection()) {
@@ -251,12 +253,13 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("another tenant cannot read, list or delete a credential, and keeps its own under the same name")
     void tenantIsolation() {
-        store.put(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "openai", PLAINTEXT);
         assertThat(other.get(ALICE, "openai")).isEmpty();
         assertThat(other.list(ALICE)).isEmpty();
-        assertThat(other.delete(ALICE, "openai")).isFalse();
+        assertThatThrownBy(() -> other.delete(ALICE, "openai")).isInstanceOf(NotFoundException.class)
+                .hasMessage("name: credential openai not found");
         assertThat(other.reEncrypt()).isZero();
-        other.put(ALICE, "openai", "theirs");
+        other.upsert(ALICE, "openai", "theirs");
         assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
         assertThat(other.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("theirs");
     }
@@ -264,14 +267,14 @@ public abstract class CredentialStoreContract extends AtlasContract {
     @Test
     @DisplayName("bad owners, names and secrets are rejected naming the field, and nothing is written")
     void badInput() {
-        assertField(() -> store.put(null, "n", "s"), "owner");
-        assertField(() -> store.put(ALICE, " ", "s"), "name");
-        assertField(() -> store.put(ALICE, "x".repeat(256), "s"), "name");
-        assertField(() -> store.put(ALICE, "a\u0000", "s"), "name");
-        assertField(() -> store.put(ALICE, "n", null), "secret");
-        assertField(() -> store.put(ALICE, "n", "a\u0000b"), "secret");
-        assertField(() -> store.put(ALICE, "n", "\uDC00"), "secret");
-        assertField(() -> store.put(ALICE, "n", "x".repeat(CredentialStore.MAX_SECRET_LENGTH + 1)), "secret");
+        assertField(() -> store.upsert(null, "n", "s"), "owner");
+        assertField(() -> store.upsert(ALICE, " ", "s"), "name");
+        assertField(() -> store.upsert(ALICE, "x".repeat(256), "s"), "name");
+        assertField(() -> store.upsert(ALICE, "a\u0000", "s"), "name");
+        assertField(() -> store.upsert(ALICE, "n", null), "secret");
+        assertField(() -> store.upsert(ALICE, "n", "a\u0000b"), "secret");
+        assertField(() -> store.upsert(ALICE, "n", "\uDC00"), "secret");
+        assertField(() -> store.upsert(ALICE, "n", "x".repeat(CredentialStore.MAX_SECRET_LENGTH + 1)), "secret");
         assertField(() -> store.get(ALICE, null), "name");
         assertField(() -> store.list(null), "owner");
         assertThat(store.list(ALICE)).isEmpty();
@@ -282,7 +285,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
     void noKeys() {
         Atlas plain = reopen(b -> b);
         CredentialStore c = plain.tenant("acme").credentials();
-        List<Executable> calls = List.of(() -> c.put(ALICE, "n", "s"), () -> c.get(ALICE, "n"), () -> c.list(ALICE),
+        List<Executable> calls = List.of(() -> c.upsert(ALICE, "n", "s"), () -> c.get(ALICE, "n"), () -> c.list(ALICE),
                 () -> c.delete(ALICE, "n"), c::reEncrypt);
         for (Executable call : calls) {
             assertThatThrownBy(call::execute).isInstanceOf(ConfigurationException.class).hasMessageContaining("credentialKeys");

@@ -514,22 +514,22 @@ public abstract class HostileInputContract extends AtlasContract {
         ExecutionHandle h = other.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(foreignConvo.id()));
         h.step().toolCall("c1", "lookup", "{}");
         foreignExecution = h.complete();
-        foreignAsset = other.assets().store(NewAsset.of(AssetType.IMAGE, "theirs.png", "image/png"), new byte[] {1, 2, 3});
+        foreignAsset = other.assets().create(NewAsset.of(AssetType.IMAGE, "theirs.png", "image/png"), new byte[] {1, 2, 3});
         foreignCall = other.voiceCalls().start(NewVoiceCall.of("rt_1", "openai", "gpt-realtime").conversation(foreignConvo.id()));
         foreignAssistant = other.assistants().create(AssistantSpec.of("bot", "Bot")).id();
         foreignRevision = other.assistants().publish(foreignAssistant, NewRevision.of("theirs", Map.of()));
-        foreignTask = other.tasks().enqueue(NewTask.of("summarize", Map.of()));
-        other.credentials().put(Owner.user("1"), "openai", "their-secret");
+        foreignTask = other.tasks().create(NewTask.of("summarize", Map.of()));
+        other.credentials().upsert(Owner.user("1"), "openai", "their-secret");
 
-        memory = acme.memories().add(NewMemory.fact(Owner.user("1"), "remembered"));
+        memory = acme.memories().create(NewMemory.fact(Owner.user("1"), "remembered"));
         searchConvo = store.create(NewConversation.of(Owner.user("1"), "agent"));
         plain = store.append(searchConvo.id(), NewMessage.user("plain hostile content near 2"));
         acme.graph().upsertNode(NewGraphNode.of("a"));
         acme.graph().upsertNode(NewGraphNode.of("b"));
-        ownAsset = acme.assets().store(NewAsset.of(AssetType.IMAGE, "v.png", "image/png"), new byte[] {1});
-        foreignMemory = other.memories().add(NewMemory.fact(Owner.user("1"), "theirs plain").from(foreignConvo.id(), foreignMessage.id()));
-        other.search().putVector(SearchTarget.MEMORY, foreignMemory.id(), "m-3", new float[] {1, 0, 0, 0});
-        other.search().putVector(SearchTarget.MEMORY, foreignMemory.id(), "theirs-4", new float[] {1, 0, 0, 0});
+        ownAsset = acme.assets().create(NewAsset.of(AssetType.IMAGE, "v.png", "image/png"), new byte[] {1});
+        foreignMemory = other.memories().create(NewMemory.fact(Owner.user("1"), "theirs plain").from(foreignConvo.id(), foreignMessage.id()));
+        other.search().upsertVector(SearchTarget.MEMORY, foreignMemory.id(), "m-3", new float[] {1, 0, 0, 0});
+        other.search().upsertVector(SearchTarget.MEMORY, foreignMemory.id(), "theirs-4", new float[] {1, 0, 0, 0});
         other.graph().upsertNode(NewGraphNode.of("theirs"));
         other.graph().upsertNode(NewGraphNode.of("theirs-too"));
         other.graph().upsertEdge(NewGraphEdge.of("theirs", "knows", "theirs-too"));
@@ -573,26 +573,26 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.expect("updateSummary " + tag, free("summary", h, Limits.MAX_CONTENT_LENGTH), () -> store.updateSummary(convo.id(), h),
                     r -> store.require(convo.id()).summary(), h));
             cases.add(Case.expect("content " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> store.append(convo.id(), NewMessage.user(h)),
-                    r -> store.message(((Message) r).id()).orElseThrow().content(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().content(), h));
             cases.add(Case.expect("clientId " + tag, key("clientId", h), () -> store.append(convo.id(), NewMessage.user("c").clientId(h)),
-                    r -> store.message(((Message) r).id()).orElseThrow().clientId(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().clientId(), h));
             cases.add(Case.expect("message agent " + tag, key("agent", h), () -> store.append(convo.id(), NewMessage.assistant("c").agent(h)),
-                    r -> store.message(((Message) r).id()).orElseThrow().agent(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().agent(), h));
             cases.add(Case.expect("author " + tag, key("owner.id", h), () -> store.append(convo.id(), NewMessage.user("c").author(Owner.of("user", h))),
-                    r -> store.message(((Message) r).id()).orElseThrow().author().id(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().author().id(), h));
             // A fresh queued message each time: a failed message cannot fail again.
             cases.add(Case.expectAfter("failureReason " + tag, free("failureReason", h, Limits.MAX_REASON_LENGTH),
                     () -> store.append(convo.id(), NewMessage.assistant("pending").status(MessageStatus.QUEUED)), m -> store.markFailed(m.id(), h),
-                    r -> store.message(((Message) r).id()).orElseThrow().failureReason(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().failureReason(), h));
             cases.add(Case.expect("edit " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> store.edit(queued.id(), h),
-                    r -> store.message(queued.id()).orElseThrow().content(), h));
+                    r -> store.getMessage(queued.id()).orElseThrow().content(), h));
             cases.add(Case.expect("tenant " + tag, named("tenantId", h, Limits.MAX_TENANT_LENGTH),
                     () -> atlas.tenant(h).conversations().create(NewConversation.of(Owner.user("1"))),
                     r -> atlas.tenant(h).conversations().require(((Conversation) r).id()).tenantId(), h));
         }
         for (String json : HOSTILE_JSON) {
             cases.add(Case.expect("json content " + tag(json), keptJson(json) ? Expect.ACCEPTED : Expect.invalid("content"),
-                    () -> store.append(convo.id(), NewMessage.json(Role.TOOL, json)), r -> store.message(((Message) r).id()).orElseThrow().content(), json));
+                    () -> store.append(convo.id(), NewMessage.json(Role.TOOL, json)), r -> store.getMessage(((Message) r).id()).orElseThrow().content(), json));
         }
         for (int n : new int[] {Integer.MIN_VALUE, -1, 0, 1001, Integer.MAX_VALUE}) {
             cases.add(Case.readReject("history limit " + n, "limit", () -> store.history(convo.id(), n)));
@@ -692,7 +692,7 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.acceptAfter("execution fail error " + tag, () -> rec.start(spec()), e -> e.fail(h),
                     r -> rec.require(((Execution) r).id()).error(), storable(h)));
             cases.add(Case.expectAfter("reply content " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> started(rec), t -> t.exec().reply(t.step(), h),
-                    r -> store.message(((Message) r).id()).orElseThrow().content(), h));
+                    r -> store.getMessage(((Message) r).id()).orElseThrow().content(), h));
             cases.add(Case.expectAfter("step finish content " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> started(rec), t -> {
                 t.step().finish(h, FinishReason.STOP);
                 return t;
@@ -748,7 +748,7 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         // The most expensive usage at the most expensive price overflows the cost column: stored with an unknown cost.
         cases.add(Case.acceptAfter("usage at the limits", () -> {
-            acme.prices().set(new ModelPrice("dear", "max", Limits.MAX_PRICE_PER_MILLION,
+            acme.prices().create(new ModelPrice("dear", "max", Limits.MAX_PRICE_PER_MILLION,
                     Limits.MAX_PRICE_PER_MILLION, null, null, Instant.EPOCH));
             return rec.start(ExecutionSpec.text("dear", "max"));
         }, e -> {
@@ -866,28 +866,28 @@ public abstract class HostileInputContract extends AtlasContract {
     protected void priceCases(List<Case> cases) {
         PriceStore prices = acme.prices();
         for (String h : HOSTILE_SHORT) {
-            cases.add(Case.expect("price provider " + tag(h), key("provider", h), () -> prices.set(ModelPrice.of(h, "m", "1", "2", Instant.EPOCH)),
-                    r -> prices.history(h, "m").get(0).provider(), h));
-            cases.add(Case.expect("price model " + tag(h), key("model", h), () -> prices.set(ModelPrice.of("p", h, "1", "2", Instant.EPOCH)),
-                    r -> prices.history("p", h).get(0).model(), h));
+            cases.add(Case.expect("price provider " + tag(h), key("provider", h), () -> prices.create(ModelPrice.of(h, "m", "1", "2", Instant.EPOCH)),
+                    r -> prices.list(h, "m").get(0).provider(), h));
+            cases.add(Case.expect("price model " + tag(h), key("model", h), () -> prices.create(ModelPrice.of("p", h, "1", "2", Instant.EPOCH)),
+                    r -> prices.list("p", h).get(0).model(), h));
         }
         for (String d : List.of("-0.000001", "1000000.000001", "0.0000001", "1e400", "NaN", "", "1'; DROP TABLE x; --", "-1",
                 "99999999999999999999999999")) {
-            cases.add(Case.reject("input price " + d, "inputPerMillion", () -> prices.set(ModelPrice.of("p", "price-" + d.hashCode(), d, "1", Instant.EPOCH))));
-            cases.add(Case.reject("output price " + d, "outputPerMillion", () -> prices.set(ModelPrice.of("p", "price-" + d.hashCode(), "1", d, Instant.EPOCH))));
-            cases.add(Case.reject("cached price " + d, "cachedPerMillion", () -> prices.set(ModelPrice.of("p", "price-" + d.hashCode(), "1", "1", Instant.EPOCH).cached(d))));
-            cases.add(Case.reject("cache-write price " + d, "cacheWritePerMillion", () -> prices.set(ModelPrice.of("p", "price-" + d.hashCode(), "1", "1", Instant.EPOCH).cacheWrite(d))));
+            cases.add(Case.reject("input price " + d, "inputPerMillion", () -> prices.create(ModelPrice.of("p", "price-" + d.hashCode(), d, "1", Instant.EPOCH))));
+            cases.add(Case.reject("output price " + d, "outputPerMillion", () -> prices.create(ModelPrice.of("p", "price-" + d.hashCode(), "1", d, Instant.EPOCH))));
+            cases.add(Case.reject("cached price " + d, "cachedPerMillion", () -> prices.create(ModelPrice.of("p", "price-" + d.hashCode(), "1", "1", Instant.EPOCH).cached(d))));
+            cases.add(Case.reject("cache-write price " + d, "cacheWritePerMillion", () -> prices.create(ModelPrice.of("p", "price-" + d.hashCode(), "1", "1", Instant.EPOCH).cacheWrite(d))));
         }
-        cases.add(Case.accept("price at the limit", () -> prices.set(ModelPrice.of("p", "max", "1000000", "0.000001", Instant.EPOCH)),
-                r -> prices.history("p", "max").get(0).inputPerMillion().toPlainString() + "/" + prices.history("p", "max").get(0).outputPerMillion().toPlainString(),
+        cases.add(Case.accept("price at the limit", () -> prices.create(ModelPrice.of("p", "max", "1000000", "0.000001", Instant.EPOCH)),
+                r -> prices.list("p", "max").get(0).inputPerMillion().toPlainString() + "/" + prices.list("p", "max").get(0).outputPerMillion().toPlainString(),
                 "1000000/0.000001"));
         for (Instant i : HOSTILE_INSTANTS) {
-            cases.add(Case.expect("price validFrom " + i, instant("validFrom", i), () -> prices.set(ModelPrice.of("p", "valid-" + i.getEpochSecond(), "1", "1", i)),
-                    r -> prices.history("p", "valid-" + i.getEpochSecond()).get(0).validFrom(), i));
+            cases.add(Case.expect("price validFrom " + i, instant("validFrom", i), () -> prices.create(ModelPrice.of("p", "valid-" + i.getEpochSecond(), "1", "1", i)),
+                    r -> prices.list("p", "valid-" + i.getEpochSecond()).get(0).validFrom(), i));
         }
-        cases.add(Case.rejectAfter("duplicate price", ConflictException.class, () -> prices.set(ModelPrice.of("p", "dup", "1", "1", Instant.EPOCH)),
-                p -> prices.set(ModelPrice.of("p", "dup", "3", "3", Instant.EPOCH))));
-        cases.add(Case.reject("null price", "price", () -> prices.set(null)));
+        cases.add(Case.rejectAfter("duplicate price", ConflictException.class, () -> prices.create(ModelPrice.of("p", "dup", "1", "1", Instant.EPOCH)),
+                p -> prices.create(ModelPrice.of("p", "dup", "3", "3", Instant.EPOCH))));
+        cases.add(Case.reject("null price", "price", () -> prices.create(null)));
     }
 
     // ---- assets ---------------------------------------------------------------------------
@@ -905,41 +905,41 @@ public abstract class HostileInputContract extends AtlasContract {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("asset filename " + tag, key("filename", h), () -> assets.store(NewAsset.of(AssetType.FILE, h, null), png),
+            cases.add(Case.expect("asset filename " + tag, key("filename", h), () -> assets.create(NewAsset.of(AssetType.FILE, h, null), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().filename(), h));
-            cases.add(Case.expect("asset mimeType " + tag, key("mimeType", h), () -> assets.store(NewAsset.of(AssetType.FILE, "f", h), png),
+            cases.add(Case.expect("asset mimeType " + tag, key("mimeType", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().mimeType(), h));
-            cases.add(Case.expect("asset agent " + tag, key("agent", h), () -> assets.store(NewAsset.of(AssetType.FILE, "f", null).agent(h), png),
+            cases.add(Case.expect("asset agent " + tag, key("agent", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", null).agent(h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().agent(), h));
-            cases.add(Case.expect("asset description " + tag, free("description", h, Limits.MAX_REASON_LENGTH), () -> assets.store(NewAsset.of(AssetType.FILE, "f", null).description(h), png),
+            cases.add(Case.expect("asset description " + tag, free("description", h, Limits.MAX_REASON_LENGTH), () -> assets.create(NewAsset.of(AssetType.FILE, "f", null).description(h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().description(), h));
-            cases.add(Case.expect("asset owner " + tag, key("owner.type", h), () -> assets.store(NewAsset.of(AssetType.FILE, "f", null).owner(Owner.of(h, "1")), png),
+            cases.add(Case.expect("asset owner " + tag, key("owner.type", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", null).owner(Owner.of(h, "1")), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().owner().type(), h));
-            cases.add(Case.accept("asset content " + tag, () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), h.getBytes(StandardCharsets.UTF_8)),
+            cases.add(Case.accept("asset content " + tag, () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), h.getBytes(StandardCharsets.UTF_8)),
                     r -> bytes(((Asset) r).id()), new String(h.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8)));
-            cases.add(Case.expectAfter("attachment metadata " + tag, jsonString("attachmentMetadata", h), () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), png),
+            cases.add(Case.expectAfter("attachment metadata " + tag, jsonString("attachmentMetadata", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), png),
                     a -> assets.attach(queued.id(), a.id(), Map.of("k", h)), r -> assets.forMessage(queued.id()).stream()
                             .filter(x -> x.asset().id().equals(((dev.atlas.asset.AttachedAsset) r).asset().id())).findFirst().orElseThrow()
                             .attachmentMetadata().get("k"), h));
         }
         cases.add(Case.reject("asset of another tenant's execution", NotFoundException.class,
-                () -> assets.store(NewAsset.of(AssetType.IMAGE, "f", null).execution(foreignExecution.id(), null), png)));
+                () -> assets.create(NewAsset.of(AssetType.IMAGE, "f", null).execution(foreignExecution.id(), null), png)));
         cases.add(Case.reject("asset of an unknown execution", NotFoundException.class,
-                () -> assets.store(NewAsset.of(AssetType.IMAGE, "f", null).execution(UUID.randomUUID(), null), png)));
+                () -> assets.create(NewAsset.of(AssetType.IMAGE, "f", null).execution(UUID.randomUUID(), null), png)));
         cases.add(Case.rejectAfter("asset with a tool call of another execution", NotFoundException.class, () -> acme.executions().start(spec()),
-                e -> assets.store(NewAsset.of(AssetType.IMAGE, "f", null).execution(e.id(),
+                e -> assets.create(NewAsset.of(AssetType.IMAGE, "f", null).execution(e.id(),
                         other.executions().tree(foreignExecution.id()).orElseThrow().toolCalls().get(0).id()), png)));
-        cases.add(Case.reject("asset from a failing stream", StorageException.class, () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), new InputStream() {
+        cases.add(Case.reject("asset from a failing stream", StorageException.class, () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), new InputStream() {
             @Override
             public int read() throws IOException {
                 throw new IOException("disk on fire");
             }
         })));
-        cases.add(Case.reject("asset from a null stream", "content", () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), (InputStream) null)));
-        cases.add(Case.reject("asset from null bytes", "content", () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), (byte[]) null)));
-        cases.add(Case.reject("null asset", "asset", () -> assets.store(null, new ByteArrayInputStream(png))));
+        cases.add(Case.reject("asset from a null stream", "content", () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), (InputStream) null)));
+        cases.add(Case.reject("asset from null bytes", "content", () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), (byte[]) null)));
+        cases.add(Case.reject("null asset", "asset", () -> assets.create(null, new ByteArrayInputStream(png))));
         cases.add(Case.reject("attach another tenant's asset", NotFoundException.class, () -> assets.attach(queued.id(), foreignAsset.id(), Map.of())));
-        cases.add(Case.rejectAfter("attach to another tenant's message", NotFoundException.class, () -> assets.store(NewAsset.of(AssetType.FILE, "f", null), png),
+        cases.add(Case.rejectAfter("attach to another tenant's message", NotFoundException.class, () -> assets.create(NewAsset.of(AssetType.FILE, "f", null), png),
                 a -> assets.attach(foreignMessage.id(), a.id(), Map.of())));
         cases.add(Case.reject("attach an unknown asset", NotFoundException.class, () -> assets.attach(queued.id(), UUID.randomUUID(), Map.of())));
         cases.add(Case.reject("delete another tenant's asset", NotFoundException.class, () -> {
@@ -1023,14 +1023,14 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.expectAfter("assistant update name " + tag, named("name", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
                     a -> assistants.update(a.id(), AssistantSpec.of(a.slug(), h)), r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().name(), h));
             cases.add(Case.expectAfter("revision prompt " + tag, free("systemPrompt", h, Limits.MAX_CONTENT_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
-                    a -> assistants.publish(a.id(), NewRevision.of(h, Map.of())), r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().systemPrompt(), h));
+                    a -> assistants.publish(a.id(), NewRevision.of(h, Map.of())), r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().systemPrompt(), h));
             cases.add(Case.expectAfter("revision label " + tag, named("label", h, Limits.MAX_TITLE_LENGTH), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
-                    a -> assistants.publish(a.id(), NewRevision.of("p", Map.of()).label(h)), r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().label(), h));
+                    a -> assistants.publish(a.id(), NewRevision.of("p", Map.of()).label(h)), r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().label(), h));
             cases.add(Case.expectAfter("revision author " + tag, key("owner.type", h), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
                     a -> assistants.publish(a.id(), NewRevision.of("p", Map.of()).author(Owner.of(h, "1"))),
-                    r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().author().type(), h));
+                    r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().author().type(), h));
             cases.add(Case.expectAfter("revision settings " + tag, jsonString("settings", h), () -> assistants.create(AssistantSpec.of(next.get(), "n")),
-                    a -> assistants.publish(a.id(), NewRevision.of("p", Map.of("k", h))), r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().settings().get("k"), h));
+                    a -> assistants.publish(a.id(), NewRevision.of("p", Map.of("k", h))), r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().settings().get("k"), h));
         }
         cases.add(Case.rejectAfter("revision prompt " + tag(TEN_MB), "systemPrompt", () -> assistants.create(AssistantSpec.of(next.get(), "n")),
                 a -> assistants.publish(a.id(), NewRevision.of(TEN_MB, Map.of()))));
@@ -1087,20 +1087,26 @@ public abstract class HostileInputContract extends AtlasContract {
         CredentialStore creds = acme.credentials();
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("credential name " + tag, key("name", h), () -> creds.put(Owner.user("1"), h, "s"), r -> creds.get(Owner.user("1"), h).orElseThrow().reveal(), "s"));
-            cases.add(Case.expect("credential owner " + tag, key("owner.id", h), () -> creds.put(Owner.of("user", h), "n", "s"), r -> creds.list(Owner.of("user", h)).get(0).owner().id(), h));
-            cases.add(Case.expect("credential secret " + tag, free("secret", h, CredentialStore.MAX_SECRET_LENGTH), () -> creds.put(Owner.user("1"), "n", h), r -> creds.get(Owner.user("1"), "n").orElseThrow().reveal(), h));
+            cases.add(Case.expect("credential name " + tag, key("name", h), () -> creds.upsert(Owner.user("1"), h, "s"), r -> creds.get(Owner.user("1"), h).orElseThrow().reveal(), "s"));
+            cases.add(Case.expect("credential owner " + tag, key("owner.id", h), () -> creds.upsert(Owner.of("user", h), "n", "s"), r -> creds.list(Owner.of("user", h)).get(0).owner().id(), h));
+            cases.add(Case.expect("credential secret " + tag, free("secret", h, CredentialStore.MAX_SECRET_LENGTH), () -> creds.upsert(Owner.user("1"), "n", h), r -> creds.get(Owner.user("1"), "n").orElseThrow().reveal(), h));
             // The credential "credential name" stored just before under this name is deleted.
-            cases.add(Case.expect("credential delete name " + tag, key("name", h), () -> creds.delete(Owner.user("1"), h), r -> r, true));
+            cases.add(Case.expect("credential delete name " + tag, key("name", h), () -> {
+                creds.delete(Owner.user("1"), h);
+                return true;
+            }, r -> r, true));
         }
-        cases.add(Case.reject("credential secret " + tag(TEN_MB), "secret", () -> creds.put(Owner.user("1"), "n", TEN_MB)));
-        cases.add(Case.accept("credential secret at the limit", () -> creds.put(Owner.user("1"), "n", "s".repeat(CredentialStore.MAX_SECRET_LENGTH)),
+        cases.add(Case.reject("credential secret " + tag(TEN_MB), "secret", () -> creds.upsert(Owner.user("1"), "n", TEN_MB)));
+        cases.add(Case.accept("credential secret at the limit", () -> creds.upsert(Owner.user("1"), "n", "s".repeat(CredentialStore.MAX_SECRET_LENGTH)),
                 r -> creds.get(Owner.user("1"), "n").orElseThrow().reveal().length(), CredentialStore.MAX_SECRET_LENGTH));
-        cases.add(Case.reject("credential secret over the limit", "secret", () -> creds.put(Owner.user("1"), "n", "s".repeat(CredentialStore.MAX_SECRET_LENGTH + 1))));
-        cases.add(Case.reject("credential null owner", "owner", () -> creds.put(null, "n", "s")));
-        cases.add(Case.reject("credential null secret", "secret", () -> creds.put(Owner.user("1"), "n", null)));
-        cases.add(Case.reject("credential null name", "name", () -> creds.put(Owner.user("1"), null, "s")));
-        cases.add(Case.accept("delete another tenant's credential", () -> creds.delete(Owner.user("1"), "openai"), r -> r, false));
+        cases.add(Case.reject("credential secret over the limit", "secret", () -> creds.upsert(Owner.user("1"), "n", "s".repeat(CredentialStore.MAX_SECRET_LENGTH + 1))));
+        cases.add(Case.reject("credential null owner", "owner", () -> creds.upsert(null, "n", "s")));
+        cases.add(Case.reject("credential null secret", "secret", () -> creds.upsert(Owner.user("1"), "n", null)));
+        cases.add(Case.reject("credential null name", "name", () -> creds.upsert(Owner.user("1"), null, "s")));
+        cases.add(Case.reject("delete another tenant's credential", NotFoundException.class, () -> {
+            creds.delete(Owner.user("1"), "openai");
+            return null;
+        }));
         cases.add(Case.accept("reEncrypt", creds::reEncrypt, r -> r, 0));
     }
 
@@ -1110,9 +1116,9 @@ public abstract class HostileInputContract extends AtlasContract {
         TaskStore tasks = acme.tasks();
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("task kind " + tag, key("kind", h), () -> tasks.enqueue(NewTask.of(h, Map.of())), r -> tasks.get(((Task) r).id()).orElseThrow().kind(), h));
-            cases.add(Case.expect("task payload " + tag, jsonString("payload", h), () -> tasks.enqueue(NewTask.of("k", Map.of("k", h))), r -> tasks.get(((Task) r).id()).orElseThrow().payload().get("k"), h));
-            cases.add(Case.expect("task owner " + tag, key("owner.id", h), () -> tasks.enqueue(NewTask.of("k", Map.of()).owner(Owner.of("user", h))),
+            cases.add(Case.expect("task kind " + tag, key("kind", h), () -> tasks.create(NewTask.of(h, Map.of())), r -> tasks.get(((Task) r).id()).orElseThrow().kind(), h));
+            cases.add(Case.expect("task payload " + tag, jsonString("payload", h), () -> tasks.create(NewTask.of("k", Map.of("k", h))), r -> tasks.get(((Task) r).id()).orElseThrow().payload().get("k"), h));
+            cases.add(Case.expect("task owner " + tag, key("owner.id", h), () -> tasks.create(NewTask.of("k", Map.of()).owner(Owner.of("user", h))),
                     r -> tasks.get(((Task) r).id()).orElseThrow().owner().id(), h));
             cases.add(Case.expectAfter("task result " + tag, jsonString("result", h), () -> claimFresh("result-" + h.hashCode()), c -> tasks.complete(c, Map.of("k", h)),
                     r -> tasks.get(((Task) r).id()).orElseThrow().result().get("k"), h));
@@ -1122,10 +1128,10 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         cases.add(Case.rejectAfter("task error " + tag(TEN_MB), "error", () -> claimFresh("error-big"), c -> tasks.fail(c, TEN_MB)));
         for (int n : HOSTILE_INTS) {
-            cases.add(Case.reject("task maxAttempts " + n, "maxAttempts", () -> tasks.enqueue(NewTask.of("k", Map.of()).maxAttempts(n))));
+            cases.add(Case.reject("task maxAttempts " + n, "maxAttempts", () -> tasks.create(NewTask.of("k", Map.of()).maxAttempts(n))));
         }
         for (Instant i : HOSTILE_INSTANTS) {
-            cases.add(Case.expect("task runAfter " + i, instant("runAfter", i), () -> tasks.enqueue(NewTask.of("later", Map.of()).runAfter(i)),
+            cases.add(Case.expect("task runAfter " + i, instant("runAfter", i), () -> tasks.create(NewTask.of("later", Map.of()).runAfter(i)),
                     r -> tasks.get(((Task) r).id()).orElseThrow().runAfter(), i));
             cases.add(Case.expectAfter("task retryAt " + i, instant("retryAt", i), () -> claimFresh("retry-" + i.getEpochSecond()), c -> tasks.fail(c, "e", i),
                     r -> tasks.get(((Task) r).id()).orElseThrow().error(), "e"));
@@ -1135,11 +1141,11 @@ public abstract class HostileInputContract extends AtlasContract {
         }
         cases.add(Case.reject("claim null kinds", "kinds", () -> tasks.claim(Duration.ofSeconds(30), null)));
         cases.add(Case.reject("claim kinds with null", "kinds", () -> tasks.claim(Duration.ofSeconds(30), Collections.singleton(null))));
-        cases.add(Case.reject("enqueueAll with null", "tasks", () -> tasks.enqueueAll(Arrays.asList(NewTask.of("k", Map.of()), null))));
-        cases.add(Case.reject("enqueueAll over the page size", "tasks", () -> tasks.enqueueAll(Collections.nCopies(Limits.MAX_PAGE_SIZE + 1, NewTask.of("k", Map.of())))));
-        cases.add(Case.reject("enqueueAll null", "tasks", () -> tasks.enqueueAll(null)));
+        cases.add(Case.reject("enqueueAll with null", "tasks", () -> tasks.createAll(Arrays.asList(NewTask.of("k", Map.of()), null))));
+        cases.add(Case.reject("enqueueAll over the page size", "tasks", () -> tasks.createAll(Collections.nCopies(Limits.MAX_PAGE_SIZE + 1, NewTask.of("k", Map.of())))));
+        cases.add(Case.reject("enqueueAll null", "tasks", () -> tasks.createAll(null)));
         // The conversation id of a task is a plain id, not a foreign key (NewTask): any id is kept as given.
-        cases.add(Case.accept("task for another tenant's conversation id", () -> tasks.enqueue(NewTask.of("k", Map.of()).forConversation(foreignConvo.id())),
+        cases.add(Case.accept("task for another tenant's conversation id", () -> tasks.create(NewTask.of("k", Map.of()).forConversation(foreignConvo.id())),
                 r -> tasks.get(((Task) r).id()).orElseThrow().conversationId(), foreignConvo.id()));
         for (UUID id : List.of(foreignTask.id(), UUID.randomUUID())) {
             String who = id.equals(foreignTask.id()) ? "another tenant's" : "unknown";
@@ -1166,7 +1172,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.rejectAfter("another tenant's claim", NotFoundException.class, () -> other.tasks().claim(Duration.ofSeconds(30)).orElseThrow(),
                 c -> tasks.complete(c, Map.of("hijack", true))));
         cases.add(Case.rejectAfter("another tenant's claim heartbeat", NotFoundException.class, () -> {
-            other.tasks().enqueue(NewTask.of("theirs", Map.of()));
+            other.tasks().create(NewTask.of("theirs", Map.of()));
             return other.tasks().claim(Duration.ofSeconds(30), Set.of("theirs")).orElseThrow();
         }, tasks::heartbeat));
         cases.add(Case.reject("null claim", "claim", () -> tasks.complete(null, Map.of())));
@@ -1184,7 +1190,7 @@ public abstract class HostileInputContract extends AtlasContract {
 
     private ClaimedTask claimFresh(String kind) {
         TaskStore tasks = acme.tasks();
-        tasks.enqueue(NewTask.of(kind, Map.of()).maxAttempts(1));
+        tasks.create(NewTask.of(kind, Map.of()).maxAttempts(1));
         return tasks.claim(Duration.ofSeconds(60), Set.of(kind)).orElseThrow();
     }
 
@@ -1210,10 +1216,10 @@ public abstract class HostileInputContract extends AtlasContract {
     protected void lookupCases(List<Case> cases) {
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.readExpect("findBySlug " + tag, key("slug", h), () -> acme.assistants().findBySlug(h)));
+            cases.add(Case.readExpect("findBySlug " + tag, key("slug", h), () -> acme.assistants().getBySlug(h)));
             cases.add(Case.readExpect("bySession " + tag, key("sessionId", h), () -> acme.voiceCalls().bySession(h)));
-            cases.add(Case.readExpect("price at " + tag, key("provider", h), () -> acme.prices().at(h, h, Instant.now())));
-            cases.add(Case.readExpect("price history " + tag, key("provider", h), () -> acme.prices().history(h, "m")));
+            cases.add(Case.readExpect("price at " + tag, key("provider", h), () -> acme.prices().get(h, h, Instant.now())));
+            cases.add(Case.readExpect("price history " + tag, key("provider", h), () -> acme.prices().list(h, "m")));
             cases.add(Case.readExpect("credential get " + tag, key("name", h), () -> acme.credentials().get(Owner.user("1"), h)));
             cases.add(Case.readExpect("credential list " + tag, key("owner.id", h), () -> acme.credentials().list(Owner.of("user", h))));
         }
@@ -1223,8 +1229,8 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.readReject("execution cursor " + tag, "cursor", () -> acme.executions().list(dev.atlas.execution.ExecutionQuery.all().after(cursor))));
             cases.add(Case.readExpect("assistant cursor " + tag, assistantCursor(cursor), () -> acme.assistants().list(10, cursor)));
         }
-        cases.add(Case.readReject("price at Instant.MAX", "at", () -> acme.prices().at("openai", "gpt-4o", Instant.MAX)));
-        cases.add(Case.readReject("price at null", "at", () -> acme.prices().at("openai", "gpt-4o", null)));
+        cases.add(Case.readReject("price at Instant.MAX", "at", () -> acme.prices().get("openai", "gpt-4o", Instant.MAX)));
+        cases.add(Case.readReject("price at null", "at", () -> acme.prices().get("openai", "gpt-4o", null)));
         cases.add(Case.readReject("historyWithTools limit -1", "limit", () -> acme.executions().historyWithTools(convo.id(), -1)));
         cases.add(Case.readReject("historyWithTools limit MAX", "limit", () -> acme.executions().historyWithTools(convo.id(), Integer.MAX_VALUE)));
         cases.add(Case.readReject("forConversation null", "conversationId", () -> acme.tasks().forConversation(null)));
@@ -1243,11 +1249,11 @@ public abstract class HostileInputContract extends AtlasContract {
         Function<Object, Memory> back = r -> memories.get(((Memory) r).id()).orElseThrow();
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("memory content " + tag, named("content", h, Limits.MAX_CONTENT_LENGTH), () -> memories.add(NewMemory.fact(user, h)), r -> back.apply(r).content(), h));
-            cases.add(Case.expect("memory owner " + tag, key("owner.id", h), () -> memories.add(NewMemory.fact(Owner.of("user", h), "c")), r -> back.apply(r).owner().id(), h));
-            cases.add(Case.expect("memory agent " + tag, key("agent", h), () -> memories.add(NewMemory.fact(user, "c").agent(h)), r -> back.apply(r).agent(), h));
-            cases.add(Case.expect("memory tag " + tag, named("tags", h, Limits.MAX_TAG_LENGTH), () -> memories.add(NewMemory.fact(user, "c").tags(h)), r -> back.apply(r).tags(), List.of(h)));
-            cases.add(Case.expect("memory kind " + tag, form("kind", h, KIND_FORM), () -> memories.add(NewMemory.of(user, MemoryKind.of(h), "c")), r -> back.apply(r).kind().value(), h));
+            cases.add(Case.expect("memory content " + tag, named("content", h, Limits.MAX_CONTENT_LENGTH), () -> memories.create(NewMemory.fact(user, h)), r -> back.apply(r).content(), h));
+            cases.add(Case.expect("memory owner " + tag, key("owner.id", h), () -> memories.create(NewMemory.fact(Owner.of("user", h), "c")), r -> back.apply(r).owner().id(), h));
+            cases.add(Case.expect("memory agent " + tag, key("agent", h), () -> memories.create(NewMemory.fact(user, "c").agent(h)), r -> back.apply(r).agent(), h));
+            cases.add(Case.expect("memory tag " + tag, named("tags", h, Limits.MAX_TAG_LENGTH), () -> memories.create(NewMemory.fact(user, "c").tags(h)), r -> back.apply(r).tags(), List.of(h)));
+            cases.add(Case.expect("memory kind " + tag, form("kind", h, KIND_FORM), () -> memories.create(NewMemory.of(user, MemoryKind.of(h), "c")), r -> back.apply(r).kind().value(), h));
             cases.add(Case.expect("memory update content " + tag, named("content", h, Limits.MAX_CONTENT_LENGTH), () -> memories.update(memory.id(), MemoryPatch.content(h)),
                     r -> memories.require(memory.id()).content(), h));
             cases.add(Case.expect("memory update tags " + tag, named("tags", h, Limits.MAX_TAG_LENGTH), () -> memories.update(memory.id(), MemoryPatch.none().tags(h)),
@@ -1256,38 +1262,38 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.readExpect("memory list agent " + tag, key("agent", h), () -> memories.list(MemoryQuery.all().agentOnly(h))));
             cases.add(Case.readExpect("memory list owner " + tag, key("owner.type", h), () -> memories.list(MemoryQuery.forOwner(Owner.of(h, h)))));
         }
-        cases.add(Case.reject("memory content " + tag(TEN_MB), "content", () -> memories.add(NewMemory.fact(user, TEN_MB))));
+        cases.add(Case.reject("memory content " + tag(TEN_MB), "content", () -> memories.create(NewMemory.fact(user, TEN_MB))));
         cases.add(Case.reject("memory update content " + tag(TEN_MB), "content", () -> memories.update(memory.id(), MemoryPatch.content(TEN_MB))));
         for (double d : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -1, -0.0, 1.0000001, Double.MIN_VALUE, Double.MAX_VALUE}) {
             // The returned memory must equal the stored one (-0.0 is kept as 0.0 on both databases).
             Expect importance = d >= 0 && d <= 1 ? Expect.ACCEPTED : Expect.invalid("importance");
-            cases.add(Case.expect("memory importance " + d, importance, () -> memories.add(NewMemory.fact(user, "c").importance(d)),
+            cases.add(Case.expect("memory importance " + d, importance, () -> memories.create(NewMemory.fact(user, "c").importance(d)),
                     r -> ((Memory) r).importance() + "/" + back.apply(r).importance(), (d + 0.0) + "/" + (d + 0.0)));
             cases.add(Case.expect("memory update importance " + d, importance, () -> memories.update(memory.id(), MemoryPatch.none().importance(d)),
                     r -> memories.require(memory.id()).importance(), d + 0.0));
         }
         for (Instant i : HOSTILE_INSTANTS) {
             // A past expiry is accepted and makes the memory invisible at once.
-            cases.add(Case.expect("memory expiresAt " + i, instant("expiresAt", i), () -> memories.add(NewMemory.fact(user, "c").expiresAt(i)),
+            cases.add(Case.expect("memory expiresAt " + i, instant("expiresAt", i), () -> memories.create(NewMemory.fact(user, "c").expiresAt(i)),
                     r -> ((Memory) r).expiresAt(), i));
-            cases.add(Case.expectAfter("memory update expiresAt " + i, instant("expiresAt", i), () -> memories.add(NewMemory.fact(user, "expiring")),
+            cases.add(Case.expectAfter("memory update expiresAt " + i, instant("expiresAt", i), () -> memories.create(NewMemory.fact(user, "expiring")),
                     m -> memories.update(m.id(), MemoryPatch.none().expiresAt(i)), r -> ((Memory) r).expiresAt(), i));
         }
-        cases.add(Case.reject("memory with 65 tags", "tags", () -> memories.add(NewMemory.fact(user, "c").tags(
+        cases.add(Case.reject("memory with 65 tags", "tags", () -> memories.create(NewMemory.fact(user, "c").tags(
                 java.util.stream.IntStream.range(0, 65).mapToObj(i -> "t" + i).toList()))));
-        cases.add(Case.reject("memory tags with null", "tags", () -> memories.add(NewMemory.fact(user, "c").tags("a", null))));
-        cases.add(Case.reject("memory tag list with null", "tags", () -> memories.add(NewMemory.fact(user, "c").tags(Arrays.asList("a", null)))));
+        cases.add(Case.reject("memory tags with null", "tags", () -> memories.create(NewMemory.fact(user, "c").tags("a", null))));
+        cases.add(Case.reject("memory tag list with null", "tags", () -> memories.create(NewMemory.fact(user, "c").tags(Arrays.asList("a", null)))));
         cases.add(Case.reject("memory update tags with null", "tags", () -> memories.update(memory.id(), MemoryPatch.none().tags("a", null))));
-        cases.add(Case.reject("memory null tags array", "tags", () -> memories.add(NewMemory.fact(user, "c").tags((String[]) null))));
-        cases.add(Case.accept("memory duplicate tags", () -> memories.add(NewMemory.fact(user, "c").tags("b", "a", "b")), r -> back.apply(r).tags(), List.of("a", "b")));
-        cases.add(Case.reject("memory null owner", "owner", () -> memories.add(NewMemory.fact(null, "c"))));
-        cases.add(Case.reject("memory null kind", "kind", () -> memories.add(NewMemory.of(user, null, "c"))));
-        cases.add(Case.reject("memory null content", "content", () -> memories.add(NewMemory.fact(user, null))));
-        cases.add(Case.reject("memory null", "memory", () -> memories.add(null)));
+        cases.add(Case.reject("memory null tags array", "tags", () -> memories.create(NewMemory.fact(user, "c").tags((String[]) null))));
+        cases.add(Case.accept("memory duplicate tags", () -> memories.create(NewMemory.fact(user, "c").tags("b", "a", "b")), r -> back.apply(r).tags(), List.of("a", "b")));
+        cases.add(Case.reject("memory null owner", "owner", () -> memories.create(NewMemory.fact(null, "c"))));
+        cases.add(Case.reject("memory null kind", "kind", () -> memories.create(NewMemory.of(user, null, "c"))));
+        cases.add(Case.reject("memory null content", "content", () -> memories.create(NewMemory.fact(user, null))));
+        cases.add(Case.reject("memory null", "memory", () -> memories.create(null)));
         // Records built with their canonical constructors instead of the factories.
-        cases.add(Case.accept("memory record with null tags and metadata", () -> memories.add(new NewMemory(user, null, MemoryKind.FACT, "c", null, null,
+        cases.add(Case.accept("memory record with null tags and metadata", () -> memories.create(new NewMemory(user, null, MemoryKind.FACT, "c", null, null,
                 0.5, null, null, null, null)), r -> back.apply(r).tags() + " " + back.apply(r).metadata(), "[] {}"));
-        cases.add(Case.reject("memory record with a null tag", "tags", () -> memories.add(new NewMemory(user, null, MemoryKind.FACT, "c",
+        cases.add(Case.reject("memory record with a null tag", "tags", () -> memories.create(new NewMemory(user, null, MemoryKind.FACT, "c",
                 Arrays.asList("a", null), Map.of(), 0.5, null, null, null, null))));
         cases.add(Case.reject("memory patch record with a null tag", "tags", () -> memories.update(memory.id(), new MemoryPatch(null,
                 Arrays.asList(null, "a"), null, null, null, false))));
@@ -1316,7 +1322,7 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.readReject("revisions of " + who + " memory", NotFoundException.class, () -> memories.revisions(id)));
         }
         cases.add(Case.rejectAfter("delete a deleted memory", NotFoundException.class, () -> {
-            Memory m = memories.add(NewMemory.fact(user, "gone"));
+            Memory m = memories.create(NewMemory.fact(user, "gone"));
             memories.delete(m.id());
             return m;
         }, m -> {
@@ -1324,7 +1330,7 @@ public abstract class HostileInputContract extends AtlasContract {
             return null;
         }));
         cases.add(Case.rejectAfter("update a deleted memory", NotFoundException.class, () -> {
-            Memory m = memories.add(NewMemory.fact(user, "gone"));
+            Memory m = memories.create(NewMemory.fact(user, "gone"));
             memories.delete(m.id());
             return m;
         }, m -> memories.update(m.id(), MemoryPatch.content("back"))));
@@ -1345,19 +1351,25 @@ public abstract class HostileInputContract extends AtlasContract {
         MemoryGraph graph = acme.graph();
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("graph node key " + tag, key("key", h), () -> graph.upsertNode(NewGraphNode.of(h)), r -> graph.node(h).orElseThrow().key(), h));
+            cases.add(Case.expect("graph node key " + tag, key("key", h), () -> graph.upsertNode(NewGraphNode.of(h)), r -> graph.getNode(h).orElseThrow().key(), h));
             cases.add(Case.expect("graph node label " + tag, named("label", h, Limits.MAX_TITLE_LENGTH), () -> graph.upsertNode(NewGraphNode.of("labelled").label(h)),
-                    r -> graph.node("labelled").orElseThrow().label(), h));
+                    r -> graph.getNode("labelled").orElseThrow().label(), h));
             cases.add(Case.expect("graph node type " + tag, key("type", h), () -> graph.upsertNode(NewGraphNode.of("typed").type(h)),
-                    r -> graph.node("typed").orElseThrow().type(), h));
+                    r -> graph.getNode("typed").orElseThrow().type(), h));
             cases.add(Case.expect("graph edge type " + tag, key("type", h), () -> graph.upsertEdge(NewGraphEdge.of("a", h, "b")),
                     r -> graph.neighbours("a", Direction.OUTGOING, h).get(0).edge().type(), h));
             // The node "graph node key" stored just before: an edge to it is stored, then it is deleted, then it is not found.
             cases.add(Case.expect("graph edge to key " + tag, key("targetKey", h), () -> graph.upsertEdge(NewGraphEdge.of("a", "rel", h)),
                     r -> graph.neighbours("a", Direction.OUTGOING, "rel").stream().anyMatch(n -> n.node().key().equals(h)), true));
-            cases.add(Case.readExpect("graph node lookup " + tag, key("key", h), () -> graph.node(h)));
-            cases.add(Case.expect("graph deleteNode " + tag, key("key", h), () -> graph.deleteNode(h), r -> r, true));
-            cases.add(Case.expect("graph deleteEdge " + tag, key("sourceKey", h), () -> graph.deleteEdge(h, h, h), r -> r, false));
+            cases.add(Case.readExpect("graph node lookup " + tag, key("key", h), () -> graph.getNode(h)));
+            cases.add(Case.expect("graph deleteNode " + tag, key("key", h), () -> {
+                graph.deleteNode(h);
+                return true;
+            }, r -> r, true));
+            cases.add(Case.expect("graph deleteEdge " + tag, key("sourceKey", h).orElse(Expect.thrown(NotFoundException.class)), () -> {
+                graph.deleteEdge(h, h, h);
+                return true;
+            }, r -> r, true));
             cases.add(Case.readExpect("graph neighbours of " + tag, key("key", h).orElse(Expect.thrown(NotFoundException.class)),
                     () -> graph.neighbours(h, Direction.BOTH, null)));
             cases.add(Case.readExpect("graph neighbours by type " + tag, key("edgeType", h), () -> graph.neighbours("a", Direction.BOTH, h)));
@@ -1375,9 +1387,15 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("graph edge to another tenant's node", NotFoundException.class, () -> graph.upsertEdge(NewGraphEdge.of("a", "rel", "theirs"))));
         cases.add(Case.readReject("graph neighbours of another tenant's node", NotFoundException.class, () -> graph.neighbours("theirs", Direction.BOTH, null)));
         cases.add(Case.readReject("graph traverse from another tenant's node", NotFoundException.class, () -> graph.traverse("theirs", Direction.BOTH, null, 3, 10)));
-        cases.add(Case.accept("graph deleteNode of another tenant's node", () -> graph.deleteNode("theirs"), r -> r, false));
-        cases.add(Case.accept("graph deleteEdge of another tenant's edge", () -> graph.deleteEdge("theirs", "knows", "theirs-too"), r -> r, false));
-        cases.add(Case.read("graph node of another tenant", () -> graph.node("theirs"), r -> r, Optional.empty()));
+        cases.add(Case.reject("graph deleteNode of another tenant's node", NotFoundException.class, () -> {
+            graph.deleteNode("theirs");
+            return null;
+        }));
+        cases.add(Case.reject("graph deleteEdge of another tenant's edge", NotFoundException.class, () -> {
+            graph.deleteEdge("theirs", "knows", "theirs-too");
+            return null;
+        }));
+        cases.add(Case.read("graph node of another tenant", () -> graph.getNode("theirs"), r -> r, Optional.empty()));
         cases.add(Case.read("graph traversal stays in the tenant (globex has a node 'a' too)", () -> graph.traverse("a", Direction.BOTH, null, 10, 1000),
                 r -> ((List<?>) r).stream().noneMatch(x -> ((dev.atlas.graph.GraphReach) x).node().key().startsWith("theirs")), true));
         cases.add(Case.read("graph neighbours stay in the tenant", () -> graph.neighbours("a", Direction.BOTH, null),
@@ -1397,7 +1415,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("graph null key", "key", () -> graph.upsertNode(NewGraphNode.of(null))));
         cases.add(Case.reject("graph null edge type", "type", () -> graph.upsertEdge(NewGraphEdge.of("a", null, "b"))));
         cases.add(Case.accept("graph node record with null metadata", () -> graph.upsertNode(new NewGraphNode("plain-node", null, null, null)),
-                r -> graph.node("plain-node").orElseThrow().metadata(), Map.of()));
+                r -> graph.getNode("plain-node").orElseThrow().metadata(), Map.of()));
         cases.add(Case.accept("graph edge record with null metadata", () -> graph.upsertEdge(new NewGraphEdge("a", "plain", "b", 1, null)),
                 r -> graph.neighbours("a", Direction.OUTGOING, "plain").get(0).edge().metadata(), Map.of()));
         cases.add(Case.reject("graph edge record with NaN weight", "weight", () -> graph.upsertEdge(new NewGraphEdge("a", "nan", "b", Double.NaN, Map.of()))));
@@ -1460,11 +1478,11 @@ public abstract class HostileInputContract extends AtlasContract {
         // Vectors: the first one of model m-3 fixes its dimension at 3 for acme (globex has m-3 at 4).
         MemoryStore memories = acme.memories();
         cases.add(Case.accept("putVector on a memory", () -> {
-            search.putVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {1, 0, 0});
+            search.upsertVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }, r -> search.dimension("m-3"), 3));
         cases.add(Case.accept("putVector on a message", () -> {
-            search.putVector(SearchTarget.MESSAGE, plain.id(), "m-3", new float[] {0, 1, 0});
+            search.upsertVector(SearchTarget.MESSAGE, plain.id(), "m-3", new float[] {0, 1, 0});
             return null;
         }, r -> search.dimension("m-3"), 3));
         List<float[]> badVectors = List.of(new float[] {1, 0}, new float[] {1, 0, 0, 0}, new float[] {Float.NaN, 0, 0},
@@ -1473,15 +1491,15 @@ public abstract class HostileInputContract extends AtlasContract {
         for (float[] v : badVectors) {
             String tag = "dimension " + v.length + " " + (v.length > 8 ? "" : Arrays.toString(v));
             cases.add(Case.reject("putVector memory " + tag, "vector", () -> {
-                search.putVector(SearchTarget.MEMORY, memory.id(), "m-3", v);
+                search.upsertVector(SearchTarget.MEMORY, memory.id(), "m-3", v);
                 return null;
             }));
             cases.add(Case.reject("putVector message " + tag, "vector", () -> {
-                search.putVector(SearchTarget.MESSAGE, plain.id(), "m-3", v);
+                search.upsertVector(SearchTarget.MESSAGE, plain.id(), "m-3", v);
                 return null;
             }));
             cases.add(Case.reject("putAssetVector " + tag, "vector", () -> {
-                search.putAssetVector(ownAsset.id(), null, "m-3", v);
+                search.upsertAssetVector(ownAsset.id(), null, "m-3", v);
                 return null;
             }));
             cases.add(Case.reject("embed " + tag, "vector", () -> {
@@ -1491,7 +1509,7 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.readReject("similar " + tag, "vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", v))));
         }
         cases.add(Case.reject("putVector null vector", "vector", () -> {
-            search.putVector(SearchTarget.MEMORY, memory.id(), "m-3", null);
+            search.upsertVector(SearchTarget.MEMORY, memory.id(), "m-3", null);
             return null;
         }));
         cases.add(Case.reject("embed with an embedder returning null", "vector", () -> {
@@ -1499,11 +1517,11 @@ public abstract class HostileInputContract extends AtlasContract {
             return null;
         }));
         cases.add(Case.accept("vector of float extremes", () -> {
-            search.putVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE});
+            search.upsertVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE});
             return null;
         }, r -> search.dimension("m-3"), 3));
         cases.add(Case.accept("vector of denormals", () -> {
-            search.putVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {Float.MIN_VALUE, 0, 0});
+            search.upsertVector(SearchTarget.MEMORY, memory.id(), "m-3", new float[] {Float.MIN_VALUE, 0, 0});
             return null;
         }, r -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "m-3", new float[] {Float.MIN_VALUE, 0, 0})).stream()
                 .allMatch(hit -> Double.isFinite(hit.score())), true));
@@ -1511,7 +1529,7 @@ public abstract class HostileInputContract extends AtlasContract {
                 new float[] {Float.MAX_VALUE, Float.MAX_VALUE, Float.MAX_VALUE})), r -> ((List<?>) r).stream()
                 .allMatch(hit -> Double.isFinite(((dev.atlas.search.SearchHit) hit).score())), true));
         cases.add(Case.accept("model dimension is per tenant", () -> {
-            search.putAssetVector(ownAsset.id(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
+            search.upsertAssetVector(ownAsset.id(), searchConvo.id(), "theirs-4", new float[] {1, 2, 3});
             return null;
         }, r -> search.dimension("theirs-4") + "/" + other.search().dimension("theirs-4"), "3/4"));
         for (String name : HOSTILE_SHORT) {
@@ -1519,7 +1537,7 @@ public abstract class HostileInputContract extends AtlasContract {
             String tag = tag(name);
             Expect model = form("model", name, MODEL_FORM);
             cases.add(Case.expect("putVector model " + tag, model, () -> {
-                search.putVector(SearchTarget.MEMORY, memory.id(), name, new float[] {1, 0, 0});
+                search.upsertVector(SearchTarget.MEMORY, memory.id(), name, new float[] {1, 0, 0});
                 return null;
             }, r -> search.dimension(name), 3));
             cases.add(Case.expect("removeVector model " + tag, model, () -> search.removeVector(SearchTarget.MEMORY, memory.id(), name), r -> r, true));
@@ -1528,11 +1546,11 @@ public abstract class HostileInputContract extends AtlasContract {
         for (String model : List.of("a\u0000b", "\uDBFF", "", " ", "m 3", "m'--", "m;DROP", "x".repeat(201), "m\n", "ü", "😀")) {
             String tag = "of a bad form " + tag(model);
             cases.add(Case.reject("putVector model " + tag, "model", () -> {
-                search.putVector(SearchTarget.MEMORY, memory.id(), model, new float[] {1, 0, 0});
+                search.upsertVector(SearchTarget.MEMORY, memory.id(), model, new float[] {1, 0, 0});
                 return null;
             }));
             cases.add(Case.reject("putAssetVector model " + tag, "model", () -> {
-                search.putAssetVector(ownAsset.id(), null, model, new float[] {1, 0, 0});
+                search.upsertAssetVector(ownAsset.id(), null, model, new float[] {1, 0, 0});
                 return null;
             }));
             cases.add(Case.reject("embed model " + tag, "model", () -> {
@@ -1547,7 +1565,7 @@ public abstract class HostileInputContract extends AtlasContract {
             String who = id.equals(foreignMemory.id()) ? "another tenant's memory" : id.equals(foreignMessage.id()) ? "another tenant's message" : "an unknown id";
             SearchTarget target = id.equals(foreignMessage.id()) ? SearchTarget.MESSAGE : SearchTarget.MEMORY;
             cases.add(Case.reject("putVector on " + who, NotFoundException.class, () -> {
-                search.putVector(target, id, "m-3", new float[] {1, 0, 0});
+                search.upsertVector(target, id, "m-3", new float[] {1, 0, 0});
                 return null;
             }));
             cases.add(Case.reject("embed " + who, NotFoundException.class, () -> {
@@ -1559,15 +1577,15 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.accept("removeVector of " + who, () -> search.removeVector(target, id, "theirs-4"), r -> r, false));
         }
         cases.add(Case.reject("putAssetVector with another tenant's conversation", NotFoundException.class, () -> {
-            search.putAssetVector(ownAsset.id(), foreignConvo.id(), "m-3", new float[] {1, 0, 0});
+            search.upsertAssetVector(ownAsset.id(), foreignConvo.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putAssetVector with an unknown conversation", NotFoundException.class, () -> {
-            search.putAssetVector(ownAsset.id(), UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
+            search.upsertAssetVector(ownAsset.id(), UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putVector with target ASSET", "target", () -> {
-            search.putVector(SearchTarget.ASSET, UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
+            search.upsertVector(SearchTarget.ASSET, UUID.randomUUID(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("embed target ASSET", "target", () -> {
@@ -1575,15 +1593,15 @@ public abstract class HostileInputContract extends AtlasContract {
             return null;
         }));
         cases.add(Case.reject("putVector null target", "target", () -> {
-            search.putVector(null, memory.id(), "m-3", new float[] {1, 0, 0});
+            search.upsertVector(null, memory.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putVector null id", "id", () -> {
-            search.putVector(SearchTarget.MEMORY, null, "m-3", new float[] {1, 0, 0});
+            search.upsertVector(SearchTarget.MEMORY, null, "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("putAssetVector null id", "assetId", () -> {
-            search.putAssetVector(null, null, "m-3", new float[] {1, 0, 0});
+            search.upsertAssetVector(null, null, "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.reject("embed null embedder", "embedder", () -> {
@@ -1593,20 +1611,20 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.reject("removeVector null target", "target", () -> search.removeVector(null, memory.id(), "m-3")));
         cases.add(Case.reject("removeVector null id", "id", () -> search.removeVector(SearchTarget.MEMORY, null, "m-3")));
         cases.add(Case.rejectAfter("putVector on a deleted memory", NotFoundException.class, () -> {
-            Memory m = memories.add(NewMemory.fact(Owner.user("1"), "deleted"));
+            Memory m = memories.create(NewMemory.fact(Owner.user("1"), "deleted"));
             memories.delete(m.id());
             return m;
         }, m -> {
-            search.putVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
+            search.upsertVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
-        cases.add(Case.rejectAfter("putVector on an expired memory", NotFoundException.class, () -> memories.add(NewMemory.fact(Owner.user("1"), "expired")
+        cases.add(Case.rejectAfter("putVector on an expired memory", NotFoundException.class, () -> memories.create(NewMemory.fact(Owner.user("1"), "expired")
                 .expiresAt(Instant.parse("2000-01-01T00:00:00Z"))), m -> {
-            search.putVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
+            search.upsertVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
         cases.add(Case.acceptAfter("removeVector of an own vector", () -> {
-            search.putVector(SearchTarget.MESSAGE, plain.id(), "m-3", new float[] {0, 0, 1});
+            search.upsertVector(SearchTarget.MESSAGE, plain.id(), "m-3", new float[] {0, 0, 1});
             return null;
         }, x -> search.removeVector(SearchTarget.MESSAGE, plain.id(), "m-3"), r -> r, true));
         cases.add(Case.read("similar unknown model", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown", new float[] {1})), r -> r, List.of()));
@@ -1684,7 +1702,7 @@ public abstract class HostileInputContract extends AtlasContract {
         cases.add(Case.accept("retention of acme with batch size 1 leaves globex alone", () -> retention.runRetention(RetentionPolicy.none()
                         .hardDeleteAfter(Duration.ofNanos(1000)).dropExpiredMemories(true).batchSize(1)),
                 r -> other.memories().get(foreignMemory.id()).isPresent() && other.search().dimension("theirs-4") == 4
-                        && other.graph().node("theirs").isPresent() && other.conversations().message(foreignMessage.id()).isPresent(), true));
+                        && other.graph().getNode("theirs").isPresent() && other.conversations().getMessage(foreignMessage.id()).isPresent(), true));
     }
 
     // ---- JSON values: every method that stores a JSON-like map --------------------------------
@@ -1715,17 +1733,17 @@ public abstract class HostileInputContract extends AtlasContract {
                         (c, m) -> store.updateMetadata(((Conversation) c).id(), m), r -> store.require(((Conversation) r).id()).metadata()),
                 new JsonSink("message metadata", "metadata", () -> store.create(NewConversation.of(user)),
                         (c, m) -> store.append(((Conversation) c).id(), NewMessage.user("m").metadata(m)),
-                        r -> store.message(((Message) r).id()).orElseThrow().metadata()),
+                        r -> store.getMessage(((Message) r).id()).orElseThrow().metadata()),
                 new JsonSink("execution spec metadata", "metadata", () -> null, (x, m) -> rec.create(spec().metadata(m)),
                         r -> rec.require(((Execution) r).id()).metadata()),
                 new JsonSink("execution handle metadata", "metadata", () -> rec.start(spec()), (e, m) -> {
                     ((ExecutionHandle) e).metadata(m);
                     return e;
                 }, r -> rec.require(((ExecutionHandle) r).id()).metadata()),
-                new JsonSink("asset metadata", "metadata", () -> null, (x, m) -> assets.store(NewAsset.of(AssetType.FILE, "f", null).metadata(m), png),
+                new JsonSink("asset metadata", "metadata", () -> null, (x, m) -> assets.create(NewAsset.of(AssetType.FILE, "f", null).metadata(m), png),
                         r -> assets.get(((Asset) r).id()).orElseThrow().metadata()),
                 new JsonSink("attachment metadata", "attachmentMetadata",
-                        () -> Map.entry(store.append(convo.id(), NewMessage.user("with attachment")), assets.store(NewAsset.of(AssetType.FILE, "f", null), png)),
+                        () -> Map.entry(store.append(convo.id(), NewMessage.user("with attachment")), assets.create(NewAsset.of(AssetType.FILE, "f", null), png)),
                         (p, m) -> assets.attach(((Map.Entry<?, ?>) p).getKey() instanceof Message msg ? msg.id() : null,
                                 ((Asset) ((Map.Entry<?, ?>) p).getValue()).id(), m),
                         r -> assets.forMessage(((dev.atlas.asset.AttachedAsset) r).messageId()).get(0).attachmentMetadata()),
@@ -1735,17 +1753,17 @@ public abstract class HostileInputContract extends AtlasContract {
                         r -> assistants.get(((dev.atlas.assistant.Assistant) r).id()).orElseThrow().metadata()),
                 new JsonSink("revision settings", "settings", () -> assistants.create(AssistantSpec.of(unique.get(), "n")),
                         (a, m) -> assistants.publish(((dev.atlas.assistant.Assistant) a).id(), NewRevision.of("p", m)),
-                        r -> assistants.revision(((AssistantRevision) r).id()).orElseThrow().settings()),
-                new JsonSink("task payload", "payload", () -> null, (x, m) -> tasks.enqueue(NewTask.of(unique.get(), m)),
+                        r -> assistants.getRevision(((AssistantRevision) r).id()).orElseThrow().settings()),
+                new JsonSink("task payload", "payload", () -> null, (x, m) -> tasks.create(NewTask.of(unique.get(), m)),
                         r -> tasks.get(((Task) r).id()).orElseThrow().payload()),
                 new JsonSink("task result", "result", () -> claimFresh(unique.get()), (c, m) -> tasks.complete((ClaimedTask) c, m),
                         r -> tasks.get(((Task) r).id()).orElseThrow().result()),
-                new JsonSink("memory metadata", "metadata", () -> null, (x, m) -> memories.add(NewMemory.fact(user, "c").metadata(m)),
+                new JsonSink("memory metadata", "metadata", () -> null, (x, m) -> memories.create(NewMemory.fact(user, "c").metadata(m)),
                         r -> memories.require(((Memory) r).id()).metadata()),
-                new JsonSink("memory update metadata", "metadata", () -> memories.add(NewMemory.fact(user, "c")),
+                new JsonSink("memory update metadata", "metadata", () -> memories.create(NewMemory.fact(user, "c")),
                         (x, m) -> memories.update(((Memory) x).id(), MemoryPatch.none().metadata(m)), r -> memories.require(((Memory) r).id()).metadata()),
                 new JsonSink("graph node metadata", "metadata", unique, (k, m) -> graph.upsertNode(NewGraphNode.of((String) k).metadata(m)),
-                        r -> graph.node(((dev.atlas.graph.GraphNode) r).key()).orElseThrow().metadata()),
+                        r -> graph.getNode(((dev.atlas.graph.GraphNode) r).key()).orElseThrow().metadata()),
                 new JsonSink("graph edge metadata", "metadata", unique, (t, m) -> graph.upsertEdge(NewGraphEdge.of("a", (String) t, "b").metadata(m)),
                         r -> graph.neighbours("a", Direction.OUTGOING, ((dev.atlas.graph.GraphEdge) r).type()).get(0).edge().metadata()));
     }
@@ -1772,18 +1790,18 @@ public abstract class HostileInputContract extends AtlasContract {
         // Stored on SQLite; over PostgreSQL's 1 MB tsvector limit, which must be an InvalidInputException, not a StorageException.
         Expect tsvector = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? Expect.invalid("content") : Expect.ACCEPTED;
         cases.add(Case.expect("memory of " + distinct.length() + " characters of distinct words", tsvector,
-                () -> memories.add(NewMemory.fact(Owner.user("1"), distinct)), r -> memories.require(((Memory) r).id()).content(), distinct));
+                () -> memories.create(NewMemory.fact(Owner.user("1"), distinct)), r -> memories.require(((Memory) r).id()).content(), distinct));
         cases.add(Case.expect("message of " + distinct.length() + " characters of distinct words", tsvector,
-                () -> store.append(searchConvo.id(), NewMessage.user(distinct)), r -> store.message(((Message) r).id()).orElseThrow().content(), distinct));
+                () -> store.append(searchConvo.id(), NewMessage.user(distinct)), r -> store.getMessage(((Message) r).id()).orElseThrow().content(), distinct));
         cases.add(Case.expect("memory edited to distinct words", tsvector, () -> memories.update(memory.id(), MemoryPatch.content(distinct)),
                 r -> memories.require(memory.id()).content(), distinct));
         String atLimit = "m".repeat(Limits.MAX_CONTENT_LENGTH);
-        cases.add(Case.accept("memory content at the limit", () -> memories.add(NewMemory.fact(Owner.user("1"), atLimit)),
+        cases.add(Case.accept("memory content at the limit", () -> memories.create(NewMemory.fact(Owner.user("1"), atLimit)),
                 r -> memories.require(((Memory) r).id()).content(), atLimit));
         cases.add(Case.accept("vector at the dimension limit", () -> {
             float[] v = new float[Limits.MAX_VECTOR_DIMENSION];
             v[7] = 1;
-            search.putAssetVector(ownAsset.id(), null, "huge", v);
+            search.upsertAssetVector(ownAsset.id(), null, "huge", v);
             return null;
         }, r -> search.dimension("huge"), Limits.MAX_VECTOR_DIMENSION));
     }

@@ -49,8 +49,8 @@ public abstract class MemoryGraphContract extends AtlasContract {
         assertThat(second.id()).isEqualTo(first.id());
         assertThat(second.label()).isEqualTo("Ada L.");
         assertThat(second.metadata()).isEmpty();
-        assertThat(graph.node("user:42")).contains(second);
-        assertThat(graph.node("user:43")).isEmpty();
+        assertThat(graph.getNode("user:42")).contains(second);
+        assertThat(graph.getNode("user:43")).isEmpty();
     }
 
     @Test
@@ -117,12 +117,14 @@ public abstract class MemoryGraphContract extends AtlasContract {
         nodes("a", "b", "c");
         graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
         graph.upsertEdge(NewGraphEdge.of("b", "r", "c"));
-        assertThat(graph.deleteEdge("b", "r", "c")).isTrue();
-        assertThat(graph.deleteEdge("b", "r", "c")).isFalse();
-        assertThat(graph.deleteNode("b")).isTrue();
-        assertThat(graph.deleteNode("b")).isFalse();
+        graph.deleteEdge("b", "r", "c");
+        assertThatThrownBy(() -> graph.deleteEdge("b", "r", "c")).isInstanceOf(NotFoundException.class)
+                .hasMessage("sourceKey: graph edge b -r-> c not found");
+        graph.deleteNode("b");
+        assertThatThrownBy(() -> graph.deleteNode("b")).isInstanceOf(NotFoundException.class)
+                .hasMessage("key: graph node b not found");
         assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
-        assertThat(graph.node("c")).isPresent();
+        assertThat(graph.getNode("c")).isPresent();
     }
 
     @Test
@@ -130,14 +132,14 @@ public abstract class MemoryGraphContract extends AtlasContract {
     void tenantIsolation() {
         nodes("a", "b");
         graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
-        assertThat(other.node("a")).isEmpty();
+        assertThat(other.getNode("a")).isEmpty();
         assertThatThrownBy(() -> other.neighbours("a", Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.traverse("a", Direction.BOTH, null, 3, 10)).isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.upsertEdge(NewGraphEdge.of("a", "r", "b"))).isInstanceOf(NotFoundException.class);
-        assertThat(other.deleteEdge("a", "r", "b")).isFalse();
-        assertThat(other.deleteNode("a")).isFalse();
+        assertThatThrownBy(() -> other.deleteEdge("a", "r", "b")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.deleteNode("a")).isInstanceOf(NotFoundException.class);
         other.upsertNode(NewGraphNode.of("a").label("globex's a"));
-        assertThat(graph.node("a").orElseThrow().label()).isNull();
+        assertThat(graph.getNode("a").orElseThrow().label()).isNull();
         assertThat(graph.neighbours("a", Direction.OUTGOING, null)).hasSize(1);
     }
 
@@ -153,7 +155,7 @@ public abstract class MemoryGraphContract extends AtlasContract {
         invalid("maxDepth", () -> graph.traverse("a", Direction.BOTH, null, 11, 10));
         invalid("limit", () -> graph.traverse("a", Direction.BOTH, null, 1, 0));
         invalid("metadata", () -> graph.upsertNode(NewGraphNode.of("c").metadata(Map.of("k", "v\u0000"))));
-        assertThat(graph.node("c")).isEmpty();
+        assertThat(graph.getNode("c")).isEmpty();
         assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
     }
 

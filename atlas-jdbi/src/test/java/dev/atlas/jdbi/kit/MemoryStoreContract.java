@@ -62,7 +62,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
         UUID message = p.message();
         UUID toolCall = p.toolCall();
         Instant expiry = Instant.parse("2027-01-01T00:00:00.000001Z");
-        Memory m = memories.add(NewMemory.preference(ALICE, "Prefers email over phone").agent("support").tags("contact", "channel")
+        Memory m = memories.create(NewMemory.preference(ALICE, "Prefers email over phone").agent("support").tags("contact", "channel")
                 .metadata(Map.of("source", "chat", "n", 3)).importance(0.8).from(conversation, message).toolCall(toolCall)
                 .expiresAt(expiry));
         Memory read = memories.require(m.id());
@@ -84,7 +84,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("an application-defined kind round-trips")
     void customKind() {
-        Memory m = memories.add(NewMemory.of(ALICE, MemoryKind.of("shipping-address"), "12 Main St"));
+        Memory m = memories.create(NewMemory.of(ALICE, MemoryKind.of("shipping-address"), "12 Main St"));
         assertThat(memories.require(m.id()).kind().value()).isEqualTo("shipping-address");
     }
 
@@ -93,10 +93,10 @@ public abstract class MemoryStoreContract extends AtlasContract {
     void listPages() {
         List<UUID> added = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
-            added.add(memories.add(NewMemory.fact(ALICE, "fact " + i)).id());
+            added.add(memories.create(NewMemory.fact(ALICE, "fact " + i)).id());
             clock.advanceMicros(1);
         }
-        memories.add(NewMemory.fact(BOB, "bob's"));
+        memories.create(NewMemory.fact(BOB, "bob's"));
         List<UUID> seen = new ArrayList<>();
         MemoryQuery q = MemoryQuery.forOwner(ALICE).limit(3);
         Page<Memory> page = memories.list(q);
@@ -112,9 +112,9 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("an agent filter includes the owner's global memories; agentOnly excludes them")
     void agentScope() {
-        Memory global = memories.add(NewMemory.fact(ALICE, "global"));
-        Memory support = memories.add(NewMemory.fact(ALICE, "support only").agent("support"));
-        memories.add(NewMemory.fact(ALICE, "sales only").agent("sales"));
+        Memory global = memories.create(NewMemory.fact(ALICE, "global"));
+        Memory support = memories.create(NewMemory.fact(ALICE, "support only").agent("support"));
+        memories.create(NewMemory.fact(ALICE, "sales only").agent("sales"));
         assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agent("support")))).containsExactlyInAnyOrder(global.id(), support.id());
         assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agentOnly("support")))).containsExactly(support.id());
     }
@@ -122,9 +122,9 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("kind and tag filters select only matching memories")
     void kindAndTag() {
-        Memory a = memories.add(NewMemory.preference(ALICE, "likes jazz").tags("music"));
-        memories.add(NewMemory.fact(ALICE, "plays piano").tags("music"));
-        memories.add(NewMemory.preference(ALICE, "likes tea").tags("food"));
+        Memory a = memories.create(NewMemory.preference(ALICE, "likes jazz").tags("music"));
+        memories.create(NewMemory.fact(ALICE, "plays piano").tags("music"));
+        memories.create(NewMemory.preference(ALICE, "likes tea").tags("food"));
         assertThat(ids(memories.list(MemoryQuery.all().kind(MemoryKind.PREFERENCE).tag("music")))).containsExactly(a.id());
         assertThat(ids(memories.list(MemoryQuery.all().tag("music")))).hasSize(2);
         assertThat(ids(memories.list(MemoryQuery.all().tag("nothing")))).isEmpty();
@@ -133,7 +133,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("a content change bumps the revision and keeps the previous content in the trail")
     void revisionTrail() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "v1"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "v1"));
         clock.advanceMicros(5);
         memories.update(m.id(), MemoryPatch.content("v2"));
         Memory v3 = memories.update(m.id(), MemoryPatch.content("v3"));
@@ -148,7 +148,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("a patch without a content change updates tags, metadata, importance and expiry but adds no revision")
     void patchWithoutContent() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "same").tags("a"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "same").tags("a"));
         Instant expiry = clock.instant().plus(Duration.ofDays(1));
         Memory u = memories.update(m.id(), MemoryPatch.content("same").tags("b", "c").metadata(Map.of("k", "v")).importance(0.1)
                 .expiresAt(expiry));
@@ -165,7 +165,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("a deleted memory disappears from get, list and revisions, and cannot be deleted twice")
     void deleteHides() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "secret"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "secret"));
         memories.delete(m.id());
         assertThat(memories.get(m.id())).isEmpty();
         assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
@@ -177,7 +177,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("an expired memory is invisible to every read before any cleanup runs")
     void expiredInvisible() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "temporary").expiresAt(clock.instant().plusSeconds(60)));
+        Memory m = memories.create(NewMemory.fact(ALICE, "temporary").expiresAt(clock.instant().plusSeconds(60)));
         assertThat(memories.get(m.id())).isPresent();
         clock.set(clock.instant().plusSeconds(60));
         assertThat(memories.get(m.id())).isEmpty();
@@ -188,7 +188,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("another tenant's memory is not found by get, list, update, delete or revisions")
     void tenantIsolation() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "acme only").tags("t"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "acme only").tags("t"));
         assertThat(other.get(m.id())).isEmpty();
         assertThat(other.list(MemoryQuery.all()).items()).isEmpty();
         assertThat(other.list(MemoryQuery.all().tag("t")).items()).isEmpty();
@@ -220,8 +220,8 @@ public abstract class MemoryStoreContract extends AtlasContract {
         Map<String, UUID> foreign = Map.of("conversation", theirs.conversation(), "message", theirs.message(), "tool call", theirs.toolCall());
         fields.forEach((entity, memory) -> {
             UUID random = UUID.randomUUID();
-            NotFoundException unknown = catchThrowableOfType(NotFoundException.class, () -> memories.add(memory.apply(random)));
-            NotFoundException foreignId = catchThrowableOfType(NotFoundException.class, () -> memories.add(memory.apply(foreign.get(entity))));
+            NotFoundException unknown = catchThrowableOfType(NotFoundException.class, () -> memories.create(memory.apply(random)));
+            NotFoundException foreignId = catchThrowableOfType(NotFoundException.class, () -> memories.create(memory.apply(foreign.get(entity))));
             assertThat(unknown).as(entity + " unknown").isNotNull();
             assertThat(foreignId).as(entity + " foreign").isNotNull();
             String field = entity.equals("tool call") ? "toolCallId" : entity + "Id";
@@ -233,29 +233,29 @@ public abstract class MemoryStoreContract extends AtlasContract {
         });
         assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
         assertThat(other.list(MemoryQuery.all()).items()).isEmpty();
-        Memory ok = memories.add(NewMemory.fact(ALICE, "x").from(mine.conversation(), mine.message()).toolCall(mine.toolCall()));
+        Memory ok = memories.create(NewMemory.fact(ALICE, "x").from(mine.conversation(), mine.message()).toolCall(mine.toolCall()));
         assertThat(memories.require(ok.id()).toolCallId()).isEqualTo(mine.toolCall());
     }
 
     @Test
     @DisplayName("bad input is rejected naming the field, and nothing is written")
     void badInput() {
-        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(Double.NaN)));
-        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(1.5)));
-        invalid("importance", () -> memories.add(NewMemory.fact(ALICE, "x").importance(-0.1)));
-        invalid("content", () -> memories.add(NewMemory.fact(ALICE, " ")));
-        invalid("content", () -> memories.add(NewMemory.fact(ALICE, "nul\u0000")));
-        invalid("content", () -> memories.add(NewMemory.fact(ALICE, "lone \uD800 surrogate")));
-        invalid("kind", () -> memories.add(NewMemory.of(ALICE, MemoryKind.of("Not A Kind"), "x")));
-        invalid("tags", () -> memories.add(NewMemory.fact(ALICE, "x").tags(Collections.nCopies(65, "t").stream()
+        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(Double.NaN)));
+        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(1.5)));
+        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(-0.1)));
+        invalid("content", () -> memories.create(NewMemory.fact(ALICE, " ")));
+        invalid("content", () -> memories.create(NewMemory.fact(ALICE, "nul\u0000")));
+        invalid("content", () -> memories.create(NewMemory.fact(ALICE, "lone \uD800 surrogate")));
+        invalid("kind", () -> memories.create(NewMemory.of(ALICE, MemoryKind.of("Not A Kind"), "x")));
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags(Collections.nCopies(65, "t").stream()
                 .map(t -> t + Math.random()).toList())));
-        invalid("tags", () -> memories.add(NewMemory.fact(ALICE, "x").tags("")));
-        invalid("metadata", () -> memories.add(NewMemory.fact(ALICE, "x").metadata(Map.of("k", "v\u0000"))));
-        invalid("expiresAt", () -> memories.add(NewMemory.fact(ALICE, "x").expiresAt(Instant.parse("+10000-01-01T00:00:00Z"))));
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags("")));
+        invalid("metadata", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(Map.of("k", "v\u0000"))));
+        invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "x").expiresAt(Instant.parse("+10000-01-01T00:00:00Z"))));
         invalid("cursor", () -> memories.list(MemoryQuery.all().after("'; DROP TABLE x")));
         invalid("limit", () -> memories.list(MemoryQuery.all().limit(0)));
         assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
-        Memory m = memories.add(NewMemory.fact(ALICE, "kept"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "kept"));
         invalid("metadata", () -> memories.update(m.id(), MemoryPatch.content("changed").metadata(Map.of("k", "v\u0000"))));
         assertThat(memories.require(m.id()).content()).isEqualTo("kept");
         assertThat(memories.revisions(m.id())).isEmpty();
@@ -265,7 +265,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
     void hostileText() {
         String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";
-        Memory m = memories.add(NewMemory.fact(Owner.of("user'; --", "\uD83D\uDE00"), content).agent("a\"b").tags("t'1", "<p>", "\uD83D\uDE00")
+        Memory m = memories.create(NewMemory.fact(Owner.of("user'; --", "\uD83D\uDE00"), content).agent("a\"b").tags("t'1", "<p>", "\uD83D\uDE00")
                 .metadata(Map.of("k'", "v\"", "n", List.of(1, "x"))));
         Memory read = memories.require(m.id());
         assertThat(read.content()).isEqualTo(content);
@@ -281,7 +281,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
     @Test
     @DisplayName("concurrent content updates of one memory each leave exactly one revision")
     void concurrentUpdates() throws Exception {
-        Memory m = memories.add(NewMemory.fact(ALICE, "start"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "start"));
         var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
         try {
             List<java.util.concurrent.Future<Memory>> futures = new ArrayList<>();

@@ -141,8 +141,8 @@ public abstract class MigrationContract {
             var store = atlas.conversations();
             assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
             assertThat(store.history(c)).extracting(m -> m.content()).containsExactly("question", "second answer");
-            assertThat(store.message(first).orElseThrow().active()).isFalse();
-            assertThat(store.message(second).orElseThrow().active()).isTrue();
+            assertThat(store.getMessage(first).orElseThrow().active()).isFalse();
+            assertThat(store.getMessage(second).orElseThrow().active()).isTrue();
         }
     }
 

@@ -42,8 +42,8 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     private void standardPrices() {
-        prices.set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN).cached("1.25"));
-        prices.set(ModelPrice.of("anthropic", "claude", "3", "15", JAN).cached("0.30").cacheWrite("3.75"));
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN).cached("1.25"));
+        prices.create(ModelPrice.of("anthropic", "claude", "3", "15", JAN).cached("0.30").cacheWrite("3.75"));
     }
 
     private Execution run(Tenant t, ExecutionSpec spec, Usage usage, boolean fail) {
@@ -73,7 +73,7 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     @DisplayName("each token kind is billed at its own price; missing cached and cache-write prices fall back to the input price")
     void costPerKind() {
         standardPrices();
-        prices.set(ModelPrice.of("mistral", "large", "0.000001", "1", JAN));
+        prices.create(ModelPrice.of("mistral", "large", "0.000001", "1", JAN));
         // 2000×3 + 200×15 + 500×0.30 + 100×3.75 = 6000 + 3000 + 150 + 375 = 9525 per million
         cost(run(acme, ExecutionSpec.text("anthropic", "claude"), Usage.of(2000, 200).cached(500).cacheWrite(100), false).cost(), "0.009525");
         // 1234×2.5 + 567×10 + 1000×1.25 + 10×2.5 (cache write at input price) = 3085 + 5670 + 1250 + 25 = 10030 per million
@@ -88,16 +88,16 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         standardPrices();
         Execution before = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 0), false);
         Instant change = Instant.parse("2026-03-01T12:00:00Z");
-        prices.set(ModelPrice.of("openai", "gpt-4o", "2.00", "8.00", change));
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.00", "8.00", change));
         clock.set(Instant.parse("2026-03-01T13:00:00Z"));
         Execution after = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 0), false);
         cost(acme.executions().require(before.id()).cost(), "2.5");
         cost(after.cost(), "2");
-        assertThat(prices.at("openai", "gpt-4o", change.minusNanos(1000)).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.50");
-        assertThat(prices.at("openai", "gpt-4o", change).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.00");
-        assertThat(prices.at("openai", "gpt-4o", JAN.minusSeconds(1))).isEmpty();
-        assertThat(prices.history("openai", "gpt-4o")).extracting(ModelPrice::validFrom).containsExactly(JAN, change);
-        assertThat(prices.history("openai", "gpt-4o").get(0).cachedPerMillion()).isEqualByComparingTo("1.25");
+        assertThat(prices.get("openai", "gpt-4o", change.minusNanos(1000)).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.50");
+        assertThat(prices.get("openai", "gpt-4o", change).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.00");
+        assertThat(prices.get("openai", "gpt-4o", JAN.minusSeconds(1))).isEmpty();
+        assertThat(prices.list("openai", "gpt-4o")).extracting(ModelPrice::validFrom).containsExactly(JAN, change);
+        assertThat(prices.list("openai", "gpt-4o").get(0).cachedPerMillion()).isEqualByComparingTo("1.25");
     }
 
     @Test
@@ -113,8 +113,8 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
     void duplicatePrice() {
         standardPrices();
-        assertThatThrownBy(() -> prices.set(ModelPrice.of("openai", "gpt-4o", "9", "9", JAN))).isInstanceOf(ConflictException.class);
-        assertThat(prices.history("openai", "gpt-4o")).singleElement()
+        assertThatThrownBy(() -> prices.create(ModelPrice.of("openai", "gpt-4o", "9", "9", JAN))).isInstanceOf(ConflictException.class);
+        assertThat(prices.list("openai", "gpt-4o")).singleElement()
                 .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
     }
 
@@ -128,8 +128,8 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertField("cachedPerMillion", () -> ModelPrice.of("openai", "gpt-4o", "1", "1", JAN).cached("NaN"));
         assertField("provider", () -> ModelPrice.of("open\u0000ai", "gpt-4o", "1", "1", JAN));
         assertField("validFrom", () -> ModelPrice.of("openai", "gpt-4o", "1", "1", null));
-        assertField("model", () -> prices.at("openai", "", JAN));
-        assertThat(prices.history("openai", "gpt-4o")).isEmpty();
+        assertField("model", () -> prices.get("openai", "", JAN));
+        assertThat(prices.list("openai", "gpt-4o")).isEmpty();
     }
 
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
@@ -255,12 +255,12 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     void tenantIsolation() {
         reportData();
         Tenant globex = atlas.tenant("globex");
-        assertThat(globex.prices().history("openai", "gpt-4o")).isEmpty();
-        assertThat(globex.prices().at("openai", "gpt-4o", clock.instant())).isEmpty();
+        assertThat(globex.prices().list("openai", "gpt-4o")).isEmpty();
+        assertThat(globex.prices().get("openai", "gpt-4o", clock.instant())).isEmpty();
         Execution theirs = run(globex, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1000, 0), false);
         assertThat(theirs.cost()).isNull();
-        globex.prices().set(ModelPrice.of("openai", "gpt-4o", "100", "100", JAN));
-        assertThat(prices.history("openai", "gpt-4o")).singleElement()
+        globex.prices().create(ModelPrice.of("openai", "gpt-4o", "100", "100", JAN));
+        assertThat(prices.list("openai", "gpt-4o")).singleElement()
                 .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
         assertThat(globex.executions().usageReport(UsageGroup.TENANT, Instant.parse("2026-03-01T00:00:00Z"),
                 Instant.parse("2026-03-04T00:00:00Z"))).singleElement().satisfies(r -> {
@@ -275,7 +275,7 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     void reportAcrossTenants() {
         reportData();
         Tenant globex = atlas.tenant("globex");
-        globex.prices().set(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        globex.prices().create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
         clock.set(Instant.parse("2026-03-02T12:00:00Z"));
         globex.executions().record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
             exec.usage(Usage.of(1000, 100));

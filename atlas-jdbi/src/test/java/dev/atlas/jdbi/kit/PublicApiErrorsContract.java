@@ -122,7 +122,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
     @BeforeEach
     void tenant() {
         acme = atlas.tenant("acme");
-        acme.tasks().enqueue(NewTask.of("mail", Map.of()));
+        acme.tasks().create(NewTask.of("mail", Map.of()));
         claimed = acme.tasks().claim(Duration.ofMinutes(1)).orElseThrow();
     }
 

@@ -87,13 +87,13 @@ public abstract class RetentionContract extends AtlasContract {
         cs.edit(r1.id(), "checking the parcel");
         Conversation tool = cs.create(NewConversation.toolThread(ALICE, "support", c.id(), null));
         cs.append(tool.id(), NewMessage.tool("parcel lookup done"));
-        t.search().putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0});
-        t.search().putVector(SearchTarget.MESSAGE, r1.id(), MODEL, new float[] {0, 1});
-        UUID upload = t.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png"),
+        t.search().upsertVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0});
+        t.search().upsertVector(SearchTarget.MESSAGE, r1.id(), MODEL, new float[] {0, 1});
+        UUID upload = t.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png"),
                 new byte[] {1}).id();
-        t.search().putAssetVector(upload, c.id(), MODEL, new float[] {1, 1});
-        Memory m = t.memories().add(NewMemory.fact(ALICE, "parcel customer").from(c.id(), u.id()));
-        t.search().putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        t.search().upsertAssetVector(upload, c.id(), MODEL, new float[] {1, 1});
+        Memory m = t.memories().create(NewMemory.fact(ALICE, "parcel customer").from(c.id(), u.id()));
+        t.search().upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
         return c;
     }
 
@@ -143,14 +143,14 @@ public abstract class RetentionContract extends AtlasContract {
     void purgeWithExecutions() throws Exception {
         Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
         Message question = conversations.append(c.id(), NewMessage.user("draw parcel 77"));
-        dev.atlas.asset.Asset upload = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png")
+        dev.atlas.asset.Asset upload = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "photo.png", "image/png")
                 .owner(ALICE), new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
         acme.assets().attach(question.id(), upload.id(), Map.of());
         UUID[] generated = new UUID[1];
         UUID execution = acme.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
             var first = exec.step();
             var call = first.toolCall("call_1", "draw", "{\"parcel\":77}");
-            generated[0] = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "parcel.png", "image/png")
+            generated[0] = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "parcel.png", "image/png")
                     .execution(exec.id(), call.id()), new java.io.ByteArrayInputStream(new byte[] {4, 5, 6})).id();
             call.complete("drawn");
             first.toolCall("call_2", "lookup", "{}").complete("found");
@@ -202,12 +202,12 @@ public abstract class RetentionContract extends AtlasContract {
     @Test
     @DisplayName("expired memories are dropped with their tags, revisions and vectors; long-deleted memories after the grace period")
     void memories() {
-        Memory expired = memories.add(NewMemory.fact(ALICE, "old code 1").tags("a", "b").expiresAt(clock.instant().plus(DAY)));
+        Memory expired = memories.create(NewMemory.fact(ALICE, "old code 1").tags("a", "b").expiresAt(clock.instant().plus(DAY)));
         memories.update(expired.id(), MemoryPatch.content("old code 2"));
-        search.putVector(SearchTarget.MEMORY, expired.id(), MODEL, new float[] {1});
-        Memory deleted = memories.add(NewMemory.fact(ALICE, "deleted").tags("c"));
+        search.upsertVector(SearchTarget.MEMORY, expired.id(), MODEL, new float[] {1});
+        Memory deleted = memories.create(NewMemory.fact(ALICE, "deleted").tags("c"));
         memories.delete(deleted.id());
-        Memory kept = memories.add(NewMemory.fact(ALICE, "kept").tags("d"));
+        Memory kept = memories.create(NewMemory.fact(ALICE, "kept").tags("d"));
         advance(Duration.ofDays(2));
         RetentionReport r1 = retention.runRetention(RetentionPolicy.none().dropExpiredMemories(true));
         assertThat(r1.counts()).isEqualTo(Map.of("memories.deleted", 1L, "memory_tags.deleted", 2L, "memory_revisions.deleted", 1L,
@@ -228,7 +228,7 @@ public abstract class RetentionContract extends AtlasContract {
         // idle: this one and the open tool thread of c
         Conversation idle = conversations.create(NewConversation.of(ALICE));
         conversations.append(idle.id(), NewMessage.user("hello"));
-        memories.add(NewMemory.fact(ALICE, "expiring").tags("x").expiresAt(clock.instant().plus(DAY)));
+        memories.create(NewMemory.fact(ALICE, "expiring").tags("x").expiresAt(clock.instant().plus(DAY)));
         advance(Duration.ofDays(91));
         RetentionPolicy policy = RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30))
                 .purgeArchivedAfter(Duration.ofDays(90)).dropExpiredMemories(true).batchSize(1);
@@ -271,7 +271,7 @@ public abstract class RetentionContract extends AtlasContract {
             assertThat(conversations.get(gone.id())).as("purged %s", gone.id()).isEmpty();
         }
         assertThat(conversations.require(busy.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
-        assertThat(conversations.message(late.id())).isPresent();
+        assertThat(conversations.getMessage(late.id())).isPresent();
         assertThat(conversations.get(open.id())).isPresent();
         assertNoOrphans();
     }
@@ -388,7 +388,7 @@ public abstract class RetentionContract extends AtlasContract {
                 .containsExactlyInAnyOrderElementsOf(acknowledged.keySet());
         acknowledged.forEach((conversation, message) -> {
             assertThat(conversations.require(target.get(conversation)).status()).isEqualTo(ConversationStatus.OPEN);
-            assertThat(conversations.message(message)).as("acknowledged message %s", message).isPresent();
+            assertThat(conversations.getMessage(message)).as("acknowledged message %s", message).isPresent();
         });
         long purged = total - remaining.size();
         int perTree = intoToolThreads ? 2 : 1;
@@ -405,7 +405,7 @@ public abstract class RetentionContract extends AtlasContract {
         Tenant globex = atlas.tenant("globex");
         Conversation theirs = conversationWithEverything(globex);
         globex.conversations().archive(theirs.id());
-        globex.memories().add(NewMemory.fact(ALICE, "expiring").expiresAt(clock.instant().plus(DAY)));
+        globex.memories().create(NewMemory.fact(ALICE, "expiring").expiresAt(clock.instant().plus(DAY)));
         Conversation ours = conversationWithEverything(acme);
         conversations.archive(ours.id());
         Map<String, Long> before = tenantRows("globex");

@@ -87,7 +87,7 @@ public abstract class SearchContract extends AtlasContract {
 
     /** A stored asset of acme: asset vectors must name one. */
     private UUID asset() {
-        return atlas.tenant("acme").assets().store(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png"), new byte[] {1}).id();
+        return atlas.tenant("acme").assets().create(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png"), new byte[] {1}).id();
     }
 
     @Override
@@ -147,11 +147,11 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("full-text search over memories honours owner and kind filters and hides deleted and expired memories")
     void findsMemories() {
-        Memory pref = memories.add(NewMemory.preference(ALICE, "Prefers email contact in the morning"));
-        Memory fact = memories.add(NewMemory.fact(ALICE, "Email address changed last year"));
-        memories.add(NewMemory.preference(BOB, "Prefers email too"));
-        Memory gone = memories.add(NewMemory.fact(ALICE, "Old email note"));
-        Memory expiring = memories.add(NewMemory.fact(ALICE, "Temporary email code").expiresAt(clock.instant().plusSeconds(10)));
+        Memory pref = memories.create(NewMemory.preference(ALICE, "Prefers email contact in the morning"));
+        Memory fact = memories.create(NewMemory.fact(ALICE, "Email address changed last year"));
+        memories.create(NewMemory.preference(BOB, "Prefers email too"));
+        Memory gone = memories.create(NewMemory.fact(ALICE, "Old email note"));
+        Memory expiring = memories.create(NewMemory.fact(ALICE, "Temporary email code").expiresAt(clock.instant().plusSeconds(10)));
         memories.delete(gone.id());
         clock.set(clock.instant().plusSeconds(10));
         assertThat(ids(search.text(TextQuery.memories("email").filter(SearchFilter.none().owner(ALICE)))))
@@ -202,7 +202,7 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("the full-text index follows memory updates and deletes")
     void followsMemoryChanges() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "likes green tea"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
         memories.update(m.id(), MemoryPatch.content("likes black coffee"));
         assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
         assertThat(ids(search.text(TextQuery.memories("coffee")))).containsExactly(m.id());
@@ -227,7 +227,7 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.text(TextQuery.messages("'; DROP")))).containsExactly(m.id());
         assertThat(ids(search.text(TextQuery.messages("NEAR(")))).containsExactly(m.id());
         assertThat(search.text(TextQuery.messages("*"))).isEmpty();
-        assertThat(conversations.message(m.id())).isPresent();
+        assertThat(conversations.getMessage(m.id())).isPresent();
     }
 
     @Test
@@ -235,10 +235,10 @@ public abstract class SearchContract extends AtlasContract {
     void tenantIsolation() {
         Conversation c = convo(ALICE);
         Message m = conversations.append(c.id(), NewMessage.user("shared words everywhere"));
-        Memory mem = memories.add(NewMemory.fact(ALICE, "shared words everywhere"));
-        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0});
-        search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0});
-        search.putAssetVector(asset(), null, MODEL, new float[] {1, 0, 0});
+        Memory mem = memories.create(NewMemory.fact(ALICE, "shared words everywhere"));
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0});
+        search.upsertVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0});
+        search.upsertAssetVector(asset(), null, MODEL, new float[] {1, 0, 0});
         var globexConvos = atlas.tenant("globex").conversations();
         globexConvos.append(globexConvos.create(NewConversation.of(ALICE)).id(), NewMessage.user("shared words"));
         assertThat(other.text(TextQuery.messages("shared words"))).hasSize(1).extracting(SearchHit::id).doesNotContain(m.id());
@@ -247,12 +247,13 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(other.similar(SemanticQuery.of(t, MODEL, new float[] {1, 0, 0}))).isEmpty();
         }
         assertThat(other.dimension(MODEL)).isZero();
-        assertThatThrownBy(() -> other.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
-        assertThatThrownBy(() -> other.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.upsertVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0, 0})).isInstanceOf(NotFoundException.class);
         UUID mine = asset();
-        assertThatThrownBy(() -> other.putAssetVector(mine, c.id(), MODEL, new float[] {1, 0, 0}))
+        assertThatThrownBy(() -> other.upsertAssetVector(mine, c.id(), MODEL, new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
-        assertThat(other.removeVector(SearchTarget.MESSAGE, m.id(), MODEL)).isFalse();
+        assertThatThrownBy(() -> other.deleteVector(SearchTarget.MESSAGE, m.id(), MODEL)).isInstanceOf(NotFoundException.class)
+                .hasMessage("id: vector " + m.id() + " not found");
         assertThatThrownBy(() -> other.embed(SearchTarget.MEMORY, mem.id(), MODEL, text -> new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
         assertThatThrownBy(() -> other.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}))
@@ -354,7 +355,7 @@ public abstract class SearchContract extends AtlasContract {
         Map<UUID, String> memoryKeys = new HashMap<>();
         CORPUS.forEach((key, text) -> {
             messageKeys.put(conversations.append(c.id(), NewMessage.user(text)).id(), key);
-            memoryKeys.put(memories.add(NewMemory.fact(ALICE, text)).id(), key);
+            memoryKeys.put(memories.create(NewMemory.fact(ALICE, text)).id(), key);
         });
         Map<String, List<String>> expected = new LinkedHashMap<>();
         Map<String, List<String>> messageHits = new LinkedHashMap<>();
@@ -468,8 +469,8 @@ public abstract class SearchContract extends AtlasContract {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < 300; i++) {
             float[] v = randomVector(random, dim);
-            UUID id = memories.add(NewMemory.fact(ALICE, "memory " + i)).id();
-            search.putVector(SearchTarget.MEMORY, id, MODEL, v);
+            UUID id = memories.create(NewMemory.fact(ALICE, "memory " + i)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, MODEL, v);
             vectors.add(v);
             ids.add(id);
         }
@@ -491,18 +492,18 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("semantic search over memories applies filters and hides deleted and expired memories")
     void semanticMemories() {
-        Memory close = memories.add(NewMemory.preference(ALICE, "a"));
-        Memory closeFact = memories.add(NewMemory.fact(ALICE, "b"));
-        Memory far = memories.add(NewMemory.preference(ALICE, "c"));
-        Memory bobs = memories.add(NewMemory.preference(BOB, "d"));
-        Memory deleted = memories.add(NewMemory.preference(ALICE, "e"));
-        Memory expiring = memories.add(NewMemory.preference(ALICE, "f").expiresAt(clock.instant().plusSeconds(1)));
-        search.putVector(SearchTarget.MEMORY, close.id(), MODEL, new float[] {1, 0.1f});
-        search.putVector(SearchTarget.MEMORY, closeFact.id(), MODEL, new float[] {1, 0});
-        search.putVector(SearchTarget.MEMORY, far.id(), MODEL, new float[] {0, 1});
-        search.putVector(SearchTarget.MEMORY, bobs.id(), MODEL, new float[] {1, 0});
-        search.putVector(SearchTarget.MEMORY, deleted.id(), MODEL, new float[] {1, 0});
-        search.putVector(SearchTarget.MEMORY, expiring.id(), MODEL, new float[] {1, 0});
+        Memory close = memories.create(NewMemory.preference(ALICE, "a"));
+        Memory closeFact = memories.create(NewMemory.fact(ALICE, "b"));
+        Memory far = memories.create(NewMemory.preference(ALICE, "c"));
+        Memory bobs = memories.create(NewMemory.preference(BOB, "d"));
+        Memory deleted = memories.create(NewMemory.preference(ALICE, "e"));
+        Memory expiring = memories.create(NewMemory.preference(ALICE, "f").expiresAt(clock.instant().plusSeconds(1)));
+        search.upsertVector(SearchTarget.MEMORY, close.id(), MODEL, new float[] {1, 0.1f});
+        search.upsertVector(SearchTarget.MEMORY, closeFact.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, far.id(), MODEL, new float[] {0, 1});
+        search.upsertVector(SearchTarget.MEMORY, bobs.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, deleted.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, expiring.id(), MODEL, new float[] {1, 0});
         memories.delete(deleted.id());
         clock.set(clock.instant().plusSeconds(1));
         List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {2, 0})
@@ -521,9 +522,9 @@ public abstract class SearchContract extends AtlasContract {
         Message u = conversations.append(a.id(), NewMessage.user("question"));
         Message r = conversations.append(a.id(), NewMessage.assistant("answer"));
         Message x = conversations.append(b.id(), NewMessage.user("other"));
-        search.putVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0, 0});
-        search.putVector(SearchTarget.MESSAGE, r.id(), MODEL, new float[] {0.9f, 0.1f, 0});
-        search.putVector(SearchTarget.MESSAGE, x.id(), MODEL, new float[] {1, 0, 0});
+        search.upsertVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {1, 0, 0});
+        search.upsertVector(SearchTarget.MESSAGE, r.id(), MODEL, new float[] {0.9f, 0.1f, 0});
+        search.upsertVector(SearchTarget.MESSAGE, x.id(), MODEL, new float[] {1, 0, 0});
         float[] q = {1, 0, 0};
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, q).filter(SearchFilter.none().role(Role.ASSISTANT)))))
                 .containsExactly(r.id());
@@ -533,7 +534,7 @@ public abstract class SearchContract extends AtlasContract {
         conversations.deleteMessage(u.id());
         conversations.delete(b.id());
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, q)))).containsExactly(r.id());
-        assertThatThrownBy(() -> search.putVector(SearchTarget.MESSAGE, u.id(), MODEL, q)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.MESSAGE, u.id(), MODEL, q)).isInstanceOf(NotFoundException.class);
     }
 
     @Test
@@ -541,15 +542,15 @@ public abstract class SearchContract extends AtlasContract {
     void staleVectors() {
         Conversation c = convo(ALICE);
         Message m = conversations.append(c.id(), NewMessage.user("before"));
-        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
         clock.advanceMicros(1);
         conversations.edit(m.id(), "after");
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0}))).isEmpty();
         clock.advanceMicros(1);
-        search.putVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
-        Memory mem = memories.add(NewMemory.fact(ALICE, "old"));
-        search.putVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0});
+        Memory mem = memories.create(NewMemory.fact(ALICE, "old"));
+        search.upsertVector(SearchTarget.MEMORY, mem.id(), MODEL, new float[] {1, 0});
         memories.update(mem.id(), MemoryPatch.none().importance(0.9));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).hasSize(1);
         memories.update(mem.id(), MemoryPatch.content("new"));
@@ -562,8 +563,8 @@ public abstract class SearchContract extends AtlasContract {
         Conversation c = convo(ALICE);
         UUID inC = asset();
         UUID loose = asset();
-        search.putAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
-        search.putAssetVector(loose, null, MODEL, new float[] {1, 1});
+        search.upsertAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
+        search.upsertAssetVector(loose, null, MODEL, new float[] {1, 1});
         List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1})
                 .filter(SearchFilter.none().conversation(c.id())));
         assertThat(ids(hits)).containsExactly(inC);
@@ -572,13 +573,17 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("storing again replaces a vector; removeVector deletes it; an Embedder is called with the stored content")
+    @DisplayName("storing again replaces a vector; deleteVector deletes it; an Embedder is called with the stored content")
     void replaceRemoveEmbed() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "hello"));
-        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 1});
-        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Memory m = memories.create(NewMemory.fact(ALICE, "hello"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 1});
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        search.deleteVector(SearchTarget.MEMORY, m.id(), MODEL);
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.MEMORY, m.id(), MODEL)).isInstanceOf(NotFoundException.class);
+        // The deprecated twin keeps 0.1's boolean answer.
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
         assertThat(search.removeVector(SearchTarget.MEMORY, m.id(), MODEL)).isTrue();
         assertThat(search.removeVector(SearchTarget.MEMORY, m.id(), MODEL)).isFalse();
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
@@ -595,25 +600,25 @@ public abstract class SearchContract extends AtlasContract {
     @Test
     @DisplayName("wrong dimension, NaN, infinite and zero vectors are rejected naming the field, and nothing is stored")
     void badVectors() {
-        Memory m = memories.add(NewMemory.fact(ALICE, "x"));
+        Memory m = memories.create(NewMemory.fact(ALICE, "x"));
         assertThat(search.dimension(MODEL)).isZero();
-        search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2, 3});
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2, 3});
         assertThat(search.dimension(MODEL)).isEqualTo(3);
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2}));
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.NaN, 3}));
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.POSITIVE_INFINITY, 3}));
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 0, 0}));
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, new float[0]));
-        invalid("vector", () -> search.putVector(SearchTarget.MEMORY, m.id(), MODEL, null));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2}));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.NaN, 3}));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, Float.POSITIVE_INFINITY, 3}));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {0, 0, 0}));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[0]));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, null));
         invalid("vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2})));
         invalid("vector", () -> SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.NaN}));
-        invalid("model", () -> search.putVector(SearchTarget.MEMORY, m.id(), "", new float[] {1}));
-        invalid("target", () -> search.putVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}));
+        invalid("model", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), "", new float[] {1}));
+        invalid("target", () -> search.upsertVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 2, 3}))).isEmpty();
         UUID huge = asset();
-        search.putAssetVector(huge, null, MODEL, new float[] {3e38f, 3e38f, 3e38f});
+        search.upsertAssetVector(huge, null, MODEL, new float[] {3e38f, 3e38f, 3e38f});
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1, 1})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown-model", new float[] {1, 2}))).isEmpty();
@@ -628,8 +633,8 @@ public abstract class SearchContract extends AtlasContract {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             float[] v = randomVector(random, dim);
-            UUID id = memories.add(NewMemory.fact(ALICE, "wide " + i)).id();
-            search.putVector(SearchTarget.MEMORY, id, "wide-model", v);
+            UUID id = memories.create(NewMemory.fact(ALICE, "wide " + i)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, "wide-model", v);
             vectors.add(v);
             ids.add(id);
         }

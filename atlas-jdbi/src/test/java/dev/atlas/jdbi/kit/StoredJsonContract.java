@@ -82,25 +82,25 @@ public abstract class StoredJsonContract extends AtlasContract {
         for (Object n : unreadableNumbers()) {
             Map<String, Object> doc = Map.of("n", n);
             Map<String, Object> inList = Map.of("list", List.of(1, Map.of("n", n)));
-            invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "x").metadata(doc)));
-            invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "x").metadata(inList)));
+            invalid("metadata", () -> acme.memories().create(NewMemory.fact(ALICE, "x").metadata(doc)));
+            invalid("metadata", () -> acme.memories().create(NewMemory.fact(ALICE, "x").metadata(inList)));
             invalid("metadata", () -> acme.conversations().create(NewConversation.of(ALICE, "support").metadata(doc)));
             invalid("metadata", () -> acme.graph().upsertNode(NewGraphNode.of("a").metadata(doc)));
-            invalid("payload", () -> acme.tasks().enqueue(NewTask.of("mail", doc)));
+            invalid("payload", () -> acme.tasks().create(NewTask.of("mail", doc)));
         }
         assertThat(acme.memories().list(MemoryQuery.all()).items()).isEmpty();
         assertThat(acme.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
-        assertThat(acme.graph().node("a")).contains(node);
+        assertThat(acme.graph().getNode("a")).contains(node);
     }
 
     @Test
     @DisplayName("a document nested " + Limits.MAX_JSON_DEPTH + " levels deep is stored and read back; one level deeper is refused naming the field")
     void nestingDepth() {
-        Memory deepest = acme.memories().add(NewMemory.fact(ALICE, "deep").metadata(nested(Limits.MAX_JSON_DEPTH)));
+        Memory deepest = acme.memories().create(NewMemory.fact(ALICE, "deep").metadata(nested(Limits.MAX_JSON_DEPTH)));
         assertThat(deepest.metadata()).isEqualTo(nested(Limits.MAX_JSON_DEPTH));
         assertThat(acme.memories().require(deepest.id())).isEqualTo(deepest);
-        invalid("metadata", () -> acme.memories().add(NewMemory.fact(ALICE, "too deep").metadata(nested(Limits.MAX_JSON_DEPTH + 1))));
-        invalid("payload", () -> acme.tasks().enqueue(NewTask.of("mail", nested(Limits.MAX_JSON_DEPTH + 1))));
+        invalid("metadata", () -> acme.memories().create(NewMemory.fact(ALICE, "too deep").metadata(nested(Limits.MAX_JSON_DEPTH + 1))));
+        invalid("payload", () -> acme.tasks().create(NewTask.of("mail", nested(Limits.MAX_JSON_DEPTH + 1))));
         assertThat(acme.memories().list(MemoryQuery.all()).items()).containsExactly(deepest);
     }
 
@@ -142,7 +142,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     @Test
     @DisplayName("numbers read back as the same doubles and integers on every database, equal to what the write returned")
     void numbersReadBackEqual() {
-        Memory memory = acme.memories().add(NewMemory.fact(ALICE, "numbers").metadata(given()));
+        Memory memory = acme.memories().create(NewMemory.fact(ALICE, "numbers").metadata(given()));
         assertThat(memory.metadata()).isEqualTo(expected());
         assertThat(acme.memories().require(memory.id())).isEqualTo(memory);
 
@@ -151,13 +151,13 @@ public abstract class StoredJsonContract extends AtlasContract {
         assertThat(acme.conversations().require(c.id()).metadata()).isEqualTo(expected());
         Message m = acme.conversations().append(c.id(), NewMessage.user("hi").metadata(given()));
         assertThat(m.metadata()).isEqualTo(expected());
-        assertThat(acme.conversations().message(m.id()).orElseThrow().metadata()).isEqualTo(expected());
+        assertThat(acme.conversations().getMessage(m.id()).orElseThrow().metadata()).isEqualTo(expected());
 
         GraphNode node = acme.graph().upsertNode(NewGraphNode.of("n").metadata(given()));
         assertThat(node.metadata()).isEqualTo(expected());
-        assertThat(acme.graph().node("n")).contains(node);
+        assertThat(acme.graph().getNode("n")).contains(node);
 
-        Task task = acme.tasks().enqueue(NewTask.of("mail", given()));
+        Task task = acme.tasks().create(NewTask.of("mail", given()));
         assertThat(task.payload()).isEqualTo(expected());
         assertThat(acme.tasks().get(task.id()).orElseThrow().payload()).isEqualTo(expected());
     }
@@ -175,7 +175,7 @@ public abstract class StoredJsonContract extends AtlasContract {
     @Test
     @DisplayName("null values in metadata are stored and returned, as JSON allows, by memories, graph nodes and graph edges")
     void nullValues() {
-        Memory memory = acme.memories().add(NewMemory.fact(ALICE, "nulls").metadata(withNulls()));
+        Memory memory = acme.memories().create(NewMemory.fact(ALICE, "nulls").metadata(withNulls()));
         assertThat(memory.metadata()).isEqualTo(withNulls()).containsEntry("a", null);
         assertThat(acme.memories().require(memory.id())).isEqualTo(memory);
         Memory updated = acme.memories().update(memory.id(), dev.atlas.memory.MemoryPatch.none().metadata(withNulls()));
@@ -184,7 +184,7 @@ public abstract class StoredJsonContract extends AtlasContract {
         GraphNode a = acme.graph().upsertNode(NewGraphNode.of("a").metadata(withNulls()));
         acme.graph().upsertNode(NewGraphNode.of("b"));
         assertThat(a.metadata()).isEqualTo(withNulls());
-        assertThat(acme.graph().node("a")).contains(a);
+        assertThat(acme.graph().getNode("a")).contains(a);
         GraphEdge edge = acme.graph().upsertEdge(NewGraphEdge.of("a", "knows", "b").metadata(withNulls()));
         assertThat(edge.metadata()).isEqualTo(withNulls());
         assertThat(acme.graph().neighbours("a", dev.atlas.graph.Direction.OUTGOING, null).get(0).edge()).isEqualTo(edge);
@@ -212,8 +212,8 @@ public abstract class StoredJsonContract extends AtlasContract {
     @Test
     @DisplayName("a memory row with unreadable JSON fails get and list with UnreadableRowException naming the table and id; deleting it unblocks the list")
     void unreadableMemoryRow() {
-        Memory good = acme.memories().add(NewMemory.fact(ALICE, "fine"));
-        Memory bad = acme.memories().add(NewMemory.fact(ALICE, "broken"));
+        Memory good = acme.memories().create(NewMemory.fact(ALICE, "fine"));
+        Memory bad = acme.memories().create(NewMemory.fact(ALICE, "broken"));
         sql("UPDATE <p>memories SET metadata = '" + UNREADABLE + "' WHERE id = '" + bad.id() + "'");
         corrupt("memories", bad.id(), () -> acme.memories().get(bad.id()));
         corrupt("memories", bad.id(), () -> acme.memories().list(MemoryQuery.all()));
@@ -229,14 +229,14 @@ public abstract class StoredJsonContract extends AtlasContract {
         Message m = acme.conversations().append(c.id(), NewMessage.user("hi"));
         sql("UPDATE <p>messages SET metadata = '" + UNREADABLE + "' WHERE id = '" + m.id() + "'");
         corrupt("messages", m.id(), () -> acme.conversations().history(c.id()));
-        corrupt("messages", m.id(), () -> acme.conversations().message(m.id()));
+        corrupt("messages", m.id(), () -> acme.conversations().getMessage(m.id()));
 
         sql("UPDATE <p>conversations SET metadata = '" + UNREADABLE + "' WHERE id = '" + c.id() + "'");
         corrupt("conversations", c.id(), () -> acme.conversations().get(c.id()));
 
         GraphNode node = acme.graph().upsertNode(NewGraphNode.of("a"));
         sql("UPDATE <p>graph_nodes SET metadata = '" + UNREADABLE + "' WHERE id = '" + node.id() + "'");
-        corrupt("graph_nodes", node.id(), () -> acme.graph().node("a"));
+        corrupt("graph_nodes", node.id(), () -> acme.graph().getNode("a"));
 
         VoiceCall call = acme.voiceCalls().start(NewVoiceCall.of("rt", "openai", "gpt-realtime"));
         sql("UPDATE <p>voice_calls SET transcript = '[{\"role\": \"robot\", \"content\": \"beep\"}]' WHERE id = '" + call.id() + "'");
@@ -251,7 +251,7 @@ public abstract class StoredJsonContract extends AtlasContract {
         sql("UPDATE <p>assistants SET metadata = '" + UNREADABLE + "' WHERE id = '" + a.id() + "'");
         corrupt("assistants", a.id(), () -> acme.assistants().get(a.id()));
 
-        dev.atlas.asset.Asset asset = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+        dev.atlas.asset.Asset asset = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
                 new byte[] {1});
         sql("UPDATE <p>assets SET metadata = '" + UNREADABLE + "' WHERE id = '" + asset.id() + "'");
         corrupt("assets", asset.id(), () -> acme.assets().get(asset.id()));

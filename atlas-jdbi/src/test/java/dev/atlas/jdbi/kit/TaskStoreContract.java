@@ -66,7 +66,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     private Task task(String kind) {
-        return store.enqueue(NewTask.of(kind, Map.of("n", 1)));
+        return store.create(NewTask.of(kind, Map.of("n", 1)));
     }
 
     private void advance(Duration d) {
@@ -78,7 +78,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     void enqueueAndGet() {
         UUID conversation = UUID.randomUUID();
         UUID message = UUID.randomUUID();
-        Task t = store.enqueue(NewTask.of("summarize", Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))))
+        Task t = store.create(NewTask.of("summarize", Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))))
                 .forMessage(conversation, message).owner(ALICE).maxAttempts(5));
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
         assertThat(t).returns("acme", Task::tenantId).returns("summarize", Task::kind).returns(conversation, Task::conversationId)
@@ -112,7 +112,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("a task is not claimable before its run-after time, and claim filters by kind")
     void runAfterAndKinds() {
-        Task later = store.enqueue(NewTask.of("a", Map.of()).runAfter(clock.instant().plusSeconds(60)));
+        Task later = store.create(NewTask.of("a", Map.of()).runAfter(clock.instant().plusSeconds(60)));
         Task b = task("b");
         assertThat(store.claim(LEASE, Set.of("a"))).isEmpty();
         assertThat(store.claim(LEASE, Set.of("a", "c"))).isEmpty();
@@ -186,7 +186,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("a failed attempt with attempts left goes back to pending after a backoff, or at the given retry time")
     void failRetries() {
-        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(3));
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(3));
         ClaimedTask c1 = store.claim(LEASE).orElseThrow();
         Task retried = store.fail(c1, "HTTP 503");
         assertThat(retried).returns(TaskStatus.PENDING, Task::status).returns("HTTP 503", Task::error)
@@ -203,7 +203,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("a failed attempt with no attempts left fails the task for good")
     void failExhausted() {
-        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(2));
         store.fail(store.claim(LEASE).orElseThrow(), "one");
         advance(Duration.ofSeconds(1));
         ClaimedTask last = store.claim(LEASE).orElseThrow();
@@ -218,7 +218,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("a task whose worker keeps dying fails with 'lease expired after N attempts' once attempts are exhausted")
     void leaseExpiryExhaustsAttempts() {
-        Task t = store.enqueue(NewTask.of("a", Map.of()).maxAttempts(2));
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(2));
         awaitDatabaseClockPast(store.claim(SHORT).orElseThrow().leaseExpiresAt());
         ClaimedTask last = store.claim(SHORT).orElseThrow();
         assertThat(last.task().attempts()).isEqualTo(2);
@@ -283,7 +283,7 @@ public abstract class TaskStoreContract extends AtlasContract {
         for (int i = 0; i < 1000; i++) {
             batch.add(NewTask.of(i % 2 == 0 ? "even" : "odd", Map.of("i", i)));
         }
-        List<UUID> ids = store.enqueueAll(batch).stream().map(Task::id).toList();
+        List<UUID> ids = store.createAll(batch).stream().map(Task::id).toList();
         ConcurrentHashMap<UUID, AtomicInteger> runs = new ConcurrentHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
@@ -322,10 +322,10 @@ public abstract class TaskStoreContract extends AtlasContract {
     void worker() {
         List<UUID> ok = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            ok.add(store.enqueue(NewTask.of("echo", Map.of("i", i))).id());
+            ok.add(store.create(NewTask.of("echo", Map.of("i", i))).id());
         }
-        UUID broken = store.enqueue(NewTask.of("boom", Map.of()).maxAttempts(1)).id();
-        UUID ignored = store.enqueue(NewTask.of("unknown", Map.of())).id();
+        UUID broken = store.create(NewTask.of("boom", Map.of()).maxAttempts(1)).id();
+        UUID ignored = store.create(NewTask.of("unknown", Map.of())).id();
         Set<UUID> ran = Collections.newSetFromMap(new ConcurrentHashMap<>());
         try (TaskWorker worker = TaskWorker.builder(store)
                 .handler("echo", t -> {
@@ -350,7 +350,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     @DisplayName("another tenant cannot read, claim, complete, fail, heartbeat or cancel a task")
     void tenantIsolation() {
         UUID conversation = UUID.randomUUID();
-        Task t = store.enqueue(NewTask.of("a", Map.of()).forConversation(conversation));
+        Task t = store.create(NewTask.of("a", Map.of()).forConversation(conversation));
         assertThat(other.get(t.id())).isEmpty();
         assertThat(other.forConversation(conversation).items()).isEmpty();
         assertThat(other.claim(LEASE)).isEmpty();
@@ -365,19 +365,19 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("bad tasks, leases, kinds, results and errors are rejected naming the field, and nothing is written")
     void badInput() {
-        assertField(() -> store.enqueue(NewTask.of(" ", Map.of())), "kind");
-        assertField(() -> store.enqueue(NewTask.of("a\u0000", Map.of())), "kind");
+        assertField(() -> store.create(NewTask.of(" ", Map.of())), "kind");
+        assertField(() -> store.create(NewTask.of("a\u0000", Map.of())), "kind");
         assertField(() -> NewTask.of("a", Map.of()).maxAttempts(0), "maxAttempts");
         assertField(() -> NewTask.of("a", Map.of()).maxAttempts(101), "maxAttempts");
         assertField(() -> NewTask.of("a", Map.of()).runAfter(Instant.parse("+10000-01-01T00:00:00Z")), "runAfter");
         assertField(() -> new NewTask("a", Map.of(), null, UUID.randomUUID(), null, 3, null), "conversationId");
-        assertField(() -> store.enqueue(NewTask.of("a", Map.of("v", "\u0000"))), "payload");
-        assertField(() -> store.enqueue(null), "task");
-        assertField(() -> store.enqueueAll(Collections.singletonList(null)), "tasks");
+        assertField(() -> store.create(NewTask.of("a", Map.of("v", "\u0000"))), "payload");
+        assertField(() -> store.create(null), "task");
+        assertField(() -> store.createAll(Collections.singletonList(null)), "tasks");
         List<NewTask> tooMany = Collections.nCopies(1001, NewTask.of("a", Map.of()));
-        assertField(() -> store.enqueueAll(tooMany), "tasks");
+        assertField(() -> store.createAll(tooMany), "tasks");
         List<NewTask> oneBad = List.of(NewTask.of("a", Map.of()), NewTask.of("a", Map.of("v", "\u0000")));
-        assertField(() -> store.enqueueAll(oneBad), "payload");
+        assertField(() -> store.createAll(oneBad), "payload");
         assertThat(store.claim(LEASE)).isEmpty();
 
         task("a");
@@ -405,10 +405,10 @@ public abstract class TaskStoreContract extends AtlasContract {
             for (int i = 0; i < (batch == 0 ? 1000 : 1); i++) {
                 tasks.add(NewTask.of("a", Map.of("i", i)).forConversation(conversation));
             }
-            store.enqueueAll(tasks).forEach(t -> all.add(t.id()));
+            store.createAll(tasks).forEach(t -> all.add(t.id()));
             clock.advanceMicros(1);
         }
-        store.enqueue(NewTask.of("a", Map.of()).forConversation(UUID.randomUUID()));
+        store.create(NewTask.of("a", Map.of()).forConversation(UUID.randomUUID()));
         List<UUID> seen = new ArrayList<>();
         Page<Task> page = store.forConversation(conversation, 1000, null);
         seen.addAll(page.items().stream().map(Task::id).toList());

@@ -154,7 +154,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 }
                 case 5 -> {
                     if (m != null) {
-                        assertThat(store.message(m).isPresent()).isEqualTo(tenant.equals(messageTenant.get(m)));
+                        assertThat(store.getMessage(m).isPresent()).isEqualTo(tenant.equals(messageTenant.get(m)));
                     }
                 }
                 case 6 -> {
@@ -175,7 +175,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
             }
         }
         for (UUID m : messages) {
-            assertThat(atlas.tenant(messageTenant.get(m)).conversations().message(m).orElseThrow().content()).doesNotContain("hijack");
+            assertThat(atlas.tenant(messageTenant.get(m)).conversations().getMessage(m).orElseThrow().content()).doesNotContain("hijack");
         }
     }
 
@@ -323,7 +323,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("get conversation", "empty", w.pickForeign("conversation", t.id()), s::get);
                     likeUnknown("history", "NotFoundException conversation", w.pickForeign("conversation", t.id()), s::history);
                     likeUnknown("messages", "NotFoundException conversation", w.pickForeign("conversation", t.id()), c -> s.messages(c, 0, 100));
-                    likeUnknown("message", "empty", w.pickForeign("message", t.id()), s::message);
+                    likeUnknown("message", "empty", w.pickForeign("message", t.id()), s::getMessage);
                     likeUnknown("siblings", "NotFoundException message", w.pickForeign("message", t.id()), s::siblings);
                     likeUnknown("events", "NotFoundException message", w.pickForeign("message", t.id()), s::events);
                     likeUnknown("canRetry", "NotFoundException message", w.pickForeign("message", t.id()), s::canRetry);
@@ -398,7 +398,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 (t, w) -> {
                     UUID e = w.pickOwn("execution", t.id());
                     NewAsset a = NewAsset.of(AssetType.IMAGE, "chart.png", "image/png");
-                    Asset stored = t.assets().store(e == null ? a : a.execution(e, null), t.id().getBytes(StandardCharsets.UTF_8));
+                    Asset stored = t.assets().create(e == null ? a : a.execution(e, null), t.id().getBytes(StandardCharsets.UTF_8));
                     w.created("asset", stored.id(), t.id());
                     UUID m = w.pickOwn("message", t.id());
                     if (m != null) {
@@ -486,7 +486,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 (t, w) -> {
                     // The same slug in both tenants: slugs are unique per tenant only.
                     String slug = "bot-" + w.random.nextInt(5);
-                    Assistant a = t.assistants().findBySlug(slug).orElseGet(() -> t.assistants().create(AssistantSpec.of(slug, "Bot of " + t.id())));
+                    Assistant a = t.assistants().getBySlug(slug).orElseGet(() -> t.assistants().create(AssistantSpec.of(slug, "Bot of " + t.id())));
                     assertThat(a.tenantId()).isEqualTo(t.id());
                     w.created("assistant", a.id(), t.id());
                     AssistantRevision r = t.assistants().publish(a.id(), NewRevision.of("prompt of " + t.id(), Map.of("tenant", t.id())));
@@ -496,24 +496,24 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     AssistantStore s = t.assistants();
                     s.list(1000, null).items().forEach(a -> assertThat(a.tenantId()).isEqualTo(t.id()));
                     for (int i = 0; i < 5; i++) {
-                        s.findBySlug("bot-" + i).ifPresent(a -> assertThat(a.tenantId()).isEqualTo(t.id()));
+                        s.getBySlug("bot-" + i).ifPresent(a -> assertThat(a.tenantId()).isEqualTo(t.id()));
                     }
                     UUID own = w.pickOwn("assistant", t.id());
                     if (own != null) {
-                        s.history(own).forEach(r -> assertThat(r.systemPrompt()).isEqualTo("prompt of " + t.id()));
+                        s.revisions(own).forEach(r -> assertThat(r.systemPrompt()).isEqualTo("prompt of " + t.id()));
                         s.currentRevision(own).ifPresent(r -> assertThat(r.tenantId()).isEqualTo(t.id()));
                         likeUnknown("rollback to a revision", "NotFoundException assistant revision", w.pickForeign("revision", t.id()), r -> s.rollback(own, r, SHARED));
                     }
                     UUID foreign = w.pickForeign("assistant", t.id());
                     likeUnknown("get assistant", "empty", foreign, s::get);
-                    likeUnknown("revision by number", "empty", foreign, a -> s.revision(a, 1));
+                    likeUnknown("revision by number", "empty", foreign, a -> s.getRevision(a, 1));
                     likeUnknown("currentRevision", "empty", foreign, s::currentRevision);
-                    likeUnknown("assistant history", "NotFoundException assistant", foreign, s::history);
+                    likeUnknown("assistant history", "NotFoundException assistant", foreign, s::revisions);
                     likeUnknown("diff", "NotFoundException assistant", foreign, a -> s.diff(a, 1, 1));
                     likeUnknown("rollback", "NotFoundException assistant", foreign, a -> s.rollback(a, 1, SHARED));
                     likeUnknown("publish", "NotFoundException assistant", foreign, a -> s.publish(a, NewRevision.of("hijack", Map.of())));
                     likeUnknown("update", "NotFoundException assistant", foreign, a -> s.update(a, AssistantSpec.of("hijacked", "x")));
-                    likeUnknown("revision by id", "empty", w.pickForeign("revision", t.id()), s::revision);
+                    likeUnknown("revision by id", "empty", w.pickForeign("revision", t.id()), s::getRevision);
                     likeUnknown("delete assistant", "NotFoundException assistant", foreign, a -> {
                         s.delete(a);
                         return null;
@@ -525,7 +525,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
         return List.of(
                 (t, w) -> {
                     String name = "key-" + w.random.nextInt(3);
-                    t.credentials().put(SHARED, name, "secret of " + t.id());
+                    t.credentials().upsert(SHARED, name, "secret of " + t.id());
                     w.credentials.computeIfAbsent(t.id(), k -> new java.util.TreeSet<>()).add(name);
                 },
                 (t, w) -> {
@@ -540,7 +540,12 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     assertThat(s.list(SHARED).stream().map(info -> info.name()).sorted().toList()).isEqualTo(List.copyOf(mine));
                     if (w.random.nextInt(5) == 0) {
                         String name = "key-" + w.random.nextInt(3);
-                        assertThat(s.delete(SHARED, name)).as("delete sees only this tenant's row").isEqualTo(mine.remove(name));
+                        if (mine.remove(name)) {
+                            s.delete(SHARED, name);
+                        } else {
+                            assertThatThrownBy(() -> s.delete(SHARED, name)).as("delete sees only this tenant's row")
+                                    .isInstanceOf(NotFoundException.class);
+                        }
                     }
                 });
     }
@@ -550,7 +555,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 (t, w) -> {
                     UUID c = w.pickOwn("conversation", t.id());
                     NewTask task = NewTask.of("shared-kind", Map.of("tenant", t.id()));
-                    w.created("task", t.tasks().enqueue(c == null ? task : task.forConversation(c)).id(), t.id());
+                    w.created("task", t.tasks().create(c == null ? task : task.forConversation(c)).id(), t.id());
                 },
                 (t, w) -> {
                     Optional<ClaimedTask> claim = w.random.nextBoolean() ? t.tasks().claim(Duration.ofMinutes(5))
@@ -592,12 +597,12 @@ public abstract class TenantIsolationContract extends AtlasContract {
     protected List<Op> priceOps() {
         // A tenant's prices are marked by their input price: 1 for tenant-a, 2 for tenant-b.
         return List.of(
-                (t, w) -> t.prices().set(ModelPrice.of("openai", "gpt-" + w.random.nextInt(3), marker(t.id()), "1",
+                (t, w) -> t.prices().create(ModelPrice.of("openai", "gpt-" + w.random.nextInt(3), marker(t.id()), "1",
                         Instant.EPOCH.plusSeconds(w.random.nextInt(1_000_000)))),
                 (t, w) -> {
                     for (int i = 0; i < 3; i++) {
-                        t.prices().history("openai", "gpt-" + i).forEach(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
-                        t.prices().at("openai", "gpt-" + i, Instant.now()).ifPresent(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
+                        t.prices().list("openai", "gpt-" + i).forEach(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
+                        t.prices().get("openai", "gpt-" + i, Instant.now()).ifPresent(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo(marker(t.id())));
                     }
                 });
     }
@@ -611,15 +616,15 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     NewMemory m = NewMemory.fact(SHARED, "shared memo of " + t.id()).tags("shared-tag");
                     UUID c = w.pickOwn("conversation", t.id());
                     UUID msg = w.pickOwn("message", t.id());
-                    Memory added = t.memories().add(c == null ? m : m.from(c, msg));
+                    Memory added = t.memories().create(c == null ? m : m.from(c, msg));
                     assertThat(added.tenantId()).isEqualTo(t.id());
                     w.created("memory", added.id(), t.id());
                 },
                 // Rows only retention removes: expired and deleted memories.
                 (t, w) -> {
-                    Memory expired = t.memories().add(NewMemory.fact(SHARED, "shared memo expired").expiresAt(Instant.now().minusSeconds(1)));
+                    Memory expired = t.memories().create(NewMemory.fact(SHARED, "shared memo expired").expiresAt(Instant.now().minusSeconds(1)));
                     w.created("goneMemory", expired.id(), t.id());
-                    Memory deleted = t.memories().add(NewMemory.fact(SHARED, "shared memo deleted"));
+                    Memory deleted = t.memories().create(NewMemory.fact(SHARED, "shared memo deleted"));
                     t.memories().delete(deleted.id());
                     w.created("goneMemory", deleted.id(), t.id());
                 },
@@ -665,7 +670,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     MemoryGraph g = t.graph();
                     for (int i = 0; i < 6; i++) {
                         String key = "node-" + i;
-                        Optional<GraphNode> n = g.node(key);
+                        Optional<GraphNode> n = g.getNode(key);
                         n.ifPresent(x -> assertThat(x.label()).isEqualTo(t.id()));
                         if (n.isPresent()) {
                             for (Direction d : Direction.values()) {
@@ -683,14 +688,18 @@ public abstract class TenantIsolationContract extends AtlasContract {
                         }
                     }
                     String foreign = "solo-" + otherTenant(t.id());
-                    assertThat(g.node(foreign)).isEmpty();
+                    assertThat(g.getNode(foreign)).isEmpty();
                     assertThatThrownBy(() -> g.neighbours(foreign, Direction.BOTH, null)).isInstanceOf(NotFoundException.class);
                     assertThatThrownBy(() -> g.traverse(foreign, Direction.BOTH, null, 3, 10)).isInstanceOf(NotFoundException.class);
                     assertThatThrownBy(() -> g.upsertEdge(NewGraphEdge.of("node-0", "rel-0", foreign))).isInstanceOf(NotFoundException.class);
-                    assertThat(g.deleteEdge(foreign, "rel-0", "node-0")).isFalse();
+                    assertThatThrownBy(() -> g.deleteEdge(foreign, "rel-0", "node-0")).isInstanceOf(NotFoundException.class);
                     if (w.random.nextInt(8) == 0) {
-                        assertThat(g.deleteNode(foreign)).isFalse();
-                        g.deleteNode("node-" + w.random.nextInt(6));
+                        assertThatThrownBy(() -> g.deleteNode(foreign)).isInstanceOf(NotFoundException.class);
+                        try {
+                            g.deleteNode("node-" + w.random.nextInt(6));
+                        } catch (NotFoundException alreadyDeleted) {
+                            // A node deleted earlier in this random walk.
+                        }
                     }
                 });
     }
@@ -711,7 +720,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     UUID memory = w.pickOwn("memory", t.id());
                     if (memory != null) {
                         if (w.random.nextBoolean()) {
-                            s.putVector(SearchTarget.MEMORY, memory, "iso", vector(t.id(), w.random));
+                            s.upsertVector(SearchTarget.MEMORY, memory, "iso", vector(t.id(), w.random));
                             w.vectorTenants.add(t.id());
                         } else {
                             s.embed(SearchTarget.MEMORY, memory, "iso", text -> {
@@ -723,12 +732,12 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     }
                     UUID message = w.pickOwn("message", t.id());
                     if (message != null) {
-                        s.putVector(SearchTarget.MESSAGE, message, "iso", vector(t.id(), w.random));
+                        s.upsertVector(SearchTarget.MESSAGE, message, "iso", vector(t.id(), w.random));
                         w.vectorTenants.add(t.id());
                     }
                     UUID asset = w.pickOwn("asset", t.id());
                     if (asset != null) {
-                        s.putAssetVector(asset, w.pickOwn("conversation", t.id()), "iso", vector(t.id(), w.random));
+                        s.upsertAssetVector(asset, w.pickOwn("conversation", t.id()), "iso", vector(t.id(), w.random));
                         w.vectorTenants.add(t.id());
                     }
                 },
@@ -744,7 +753,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     }
                     s.text(TextQuery.messages("hello").limit(1000)).forEach(hit -> {
                         assertThat(w.owns(otherTenant(t.id()), hit.id())).isFalse();
-                        assertThat(t.conversations().message(hit.id())).as("text hit is this tenant's message").isPresent();
+                        assertThat(t.conversations().getMessage(hit.id())).as("text hit is this tenant's message").isPresent();
                     });
                     s.text(TextQuery.memories("shared memo").limit(1000)).forEach(hit -> {
                         assertThat(w.owns(t.id(), hit.id())).as("text hit is this tenant's memory").isTrue();
@@ -759,13 +768,13 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     UUID ownAsset = w.pickOwn("asset", t.id());
                     if (ownAsset != null) {
                         likeUnknown("asset vector with a conversation", "NotFoundException conversation", foreignConversation, c -> {
-                            s.putAssetVector(ownAsset, c, "iso", vector(t.id(), w.random));
+                            s.upsertAssetVector(ownAsset, c, "iso", vector(t.id(), w.random));
                             return null;
                         });
                     }
                     UUID foreignMemory = w.pickForeign("memory", t.id());
                     likeUnknown("putVector on a memory", "NotFoundException memory", foreignMemory, id -> {
-                        s.putVector(SearchTarget.MEMORY, id, "iso", vector(t.id(), w.random));
+                        s.upsertVector(SearchTarget.MEMORY, id, "iso", vector(t.id(), w.random));
                         return null;
                     });
                     likeUnknown("embed a memory", "NotFoundException memory", foreignMemory, id -> {
@@ -777,7 +786,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("removeVector of a memory", "false", foreignMemory, id -> s.removeVector(SearchTarget.MEMORY, id, "iso"));
                     UUID foreignMessage = w.pickForeign("message", t.id());
                     likeUnknown("putVector on a message", "NotFoundException message", foreignMessage, id -> {
-                        s.putVector(SearchTarget.MESSAGE, id, "iso", vector(t.id(), w.random));
+                        s.upsertVector(SearchTarget.MESSAGE, id, "iso", vector(t.id(), w.random));
                         return null;
                     });
                     likeUnknown("removeVector of a message", "false", foreignMessage, id -> s.removeVector(SearchTarget.MESSAGE, id, "iso"));
@@ -795,7 +804,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     UUID c = w.pickOwn("conversation", t.id());
                     if (c != null) {
                         Message doomed = t.conversations().append(c, NewMessage.user("hello doomed"));
-                        t.search().putVector(SearchTarget.MESSAGE, doomed.id(), "iso", vector(t.id(), w.random));
+                        t.search().upsertVector(SearchTarget.MESSAGE, doomed.id(), "iso", vector(t.id(), w.random));
                         w.vectorTenants.add(t.id());
                         t.conversations().deleteMessage(doomed.id());
                         w.created("goneMessage", doomed.id(), t.id());
@@ -804,9 +813,9 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     Conversation archived = t.conversations().create(NewConversation.of(SHARED, "agent"));
                     Message m = t.conversations().append(archived.id(), NewMessage.user("hello archived"));
                     w.created("archivedMessage", m.id(), t.id());
-                    t.search().putVector(SearchTarget.MESSAGE, m.id(), "iso", vector(t.id(), w.random));
+                    t.search().upsertVector(SearchTarget.MESSAGE, m.id(), "iso", vector(t.id(), w.random));
                     w.vectorTenants.add(t.id());
-                    w.created("memory", t.memories().add(NewMemory.fact(SHARED, "shared memo of " + t.id()).from(archived.id(), m.id())).id(), t.id());
+                    w.created("memory", t.memories().create(NewMemory.fact(SHARED, "shared memo of " + t.id()).from(archived.id(), m.id())).id(), t.id());
                     t.conversations().archive(archived.id());
                     w.created("archivedConversation", archived.id(), t.id());
                 },
@@ -937,7 +946,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
             }
         }
         for (UUID message : world.byKind.getOrDefault("message", List.of())) {
-            assertThat(atlas.tenant(world.tenantOf.get(message)).conversations().message(message)).isPresent();
+            assertThat(atlas.tenant(world.tenantOf.get(message)).conversations().getMessage(message)).isPresent();
         }
         for (UUID task : world.byKind.getOrDefault("task", List.of())) {
             Task t = atlas.tenant(world.tenantOf.get(task)).tasks().get(task).orElseThrow();
@@ -974,7 +983,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 "nothing relevant here", "refund refund refund", "the zebra crossing"};
         for (String text : texts) {
             store.append(c, NewMessage.user(text));
-            a.memories().add(NewMemory.fact(SHARED, text));
+            a.memories().create(NewMemory.fact(SHARED, text));
         }
         List<List<dev.atlas.search.SearchHit>> before = textHits(a);
         assertThat(before.get(0)).hasSize(3);
@@ -993,7 +1002,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 text.append(words[random.nextInt(words.length)]).append(' ');
             }
             b.conversations().append(bc, NewMessage.user(text.toString()));
-            b.memories().add(NewMemory.fact(SHARED, text.toString()));
+            b.memories().create(NewMemory.fact(SHARED, text.toString()));
         }
         assertThat(b.search().text(TextQuery.messages("invoice").limit(1000))).hasSizeGreaterThan(3);
         assertThat(textHits(a)).isEqualTo(before);

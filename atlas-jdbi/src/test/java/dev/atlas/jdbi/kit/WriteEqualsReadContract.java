@@ -97,16 +97,16 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
         ConversationStore s = acme.conversations();
         Conversation c = s.create(NewConversation.of(ALICE, "support"));
         Message user = s.append(c.id(), NewMessage.user("hi").metadata(Map.of("n", 1.5E-7)));
-        assertThat(s.message(user.id())).contains(user);
+        assertThat(s.getMessage(user.id())).contains(user);
         Message reply = s.append(c.id(), NewMessage.assistant("hello").status(MessageStatus.QUEUED));
-        assertThat(s.message(reply.id())).contains(reply);
+        assertThat(s.getMessage(reply.id())).contains(reply);
         List<Supplier<Message>> writes = List.of(() -> s.updateStatus(reply.id(), MessageStatus.PROCESSING, null),
                 () -> s.markDelivered(reply.id()), () -> s.markRead(reply.id()), () -> s.edit(user.id(), "hi there"),
                 () -> s.activate(reply.id()));
         for (Supplier<Message> write : writes) {
             clock.advanceMicros(1);
             Message changed = write.get();
-            assertThat(s.message(changed.id())).contains(changed);
+            assertThat(s.getMessage(changed.id())).contains(changed);
         }
     }
 
@@ -118,32 +118,32 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
         Assistant updated = acme.assistants().update(a.id(), AssistantSpec.of("helper", "Helper 2"));
         assertThat(acme.assistants().get(a.id())).contains(updated);
         AssistantRevision r1 = acme.assistants().publish(a.id(), NewRevision.of("You help.", Map.of("t", 0.7)));
-        assertThat(acme.assistants().revision(r1.id())).contains(r1);
+        assertThat(acme.assistants().getRevision(r1.id())).contains(r1);
         acme.assistants().publish(a.id(), NewRevision.of("You help tersely.", Map.of()));
         AssistantRevision back = acme.assistants().rollback(a.id(), 1, ALICE);
-        assertThat(acme.assistants().revision(back.id())).contains(back);
+        assertThat(acme.assistants().getRevision(back.id())).contains(back);
     }
 
     @Test
     @DisplayName("credentials: put returns what list reads back")
     void credentials() {
-        CredentialInfo info = acme.credentials().put(ALICE, "openai", "sk-1");
+        CredentialInfo info = acme.credentials().upsert(ALICE, "openai", "sk-1");
         assertThat(acme.credentials().list(ALICE)).containsExactly(info);
     }
 
     @Test
     @DisplayName("tasks: enqueue (with a run-after instant in nanoseconds), claim, complete, fail and cancel return what get reads back")
     void tasks() {
-        Task later = acme.tasks().enqueue(NewTask.of("mail", Map.of("n", 1.0E7)).runAfter(NANOS));
+        Task later = acme.tasks().create(NewTask.of("mail", Map.of("n", 1.0E7)).runAfter(NANOS));
         assertThat(acme.tasks().get(later.id())).contains(later);
         Task cancelled = acme.tasks().cancel(later.id());
         assertThat(acme.tasks().get(later.id())).contains(cancelled);
-        Task now = acme.tasks().enqueue(NewTask.of("mail", Map.of()));
+        Task now = acme.tasks().create(NewTask.of("mail", Map.of()));
         ClaimedTask claim = acme.tasks().claim(Duration.ofMinutes(1)).orElseThrow();
         assertThat(acme.tasks().get(now.id())).contains(claim.task());
         Task failed = acme.tasks().fail(claim, "boom", NANOS);
         assertThat(acme.tasks().get(now.id())).contains(failed);
-        Task other = acme.tasks().enqueue(NewTask.of("mail", Map.of()));
+        Task other = acme.tasks().create(NewTask.of("mail", Map.of()));
         ClaimedTask second = acme.tasks().claim(Duration.ofMinutes(1)).orElseThrow();
         assertThat(second.taskId()).isEqualTo(other.id());
         Task done = acme.tasks().complete(second, Map.of("ok", 0.5));
@@ -165,9 +165,9 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
     @Test
     @DisplayName("prices: set with a validity instant in nanoseconds returns what history and at read back")
     void prices() {
-        ModelPrice price = acme.prices().set(ModelPrice.of("openai", "gpt-4o", "2.5", "10", NANOS));
-        assertThat(acme.prices().history("openai", "gpt-4o")).containsExactly(price);
-        assertThat(acme.prices().at("openai", "gpt-4o", NANOS)).contains(price);
+        ModelPrice price = acme.prices().create(ModelPrice.of("openai", "gpt-4o", "2.5", "10", NANOS));
+        assertThat(acme.prices().list("openai", "gpt-4o")).containsExactly(price);
+        assertThat(acme.prices().get("openai", "gpt-4o", NANOS)).contains(price);
     }
 
     @Test
@@ -175,7 +175,7 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
     void assets() {
         Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
         Message m = acme.conversations().append(c.id(), NewMessage.user("look"));
-        Asset asset = acme.assets().store(NewAsset.of(AssetType.IMAGE, "a.png", "image/png").metadata(Map.of("w", 0.5)), new byte[] {1, 2});
+        Asset asset = acme.assets().create(NewAsset.of(AssetType.IMAGE, "a.png", "image/png").metadata(Map.of("w", 0.5)), new byte[] {1, 2});
         assertThat(acme.assets().get(asset.id())).contains(asset);
         AttachedAsset attached = acme.assets().attach(m.id(), asset.id(), Map.of("n", 1.0E7));
         assertThat(acme.assets().forMessage(m.id())).containsExactly(attached);
@@ -203,7 +203,7 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
     @Test
     @DisplayName("memories: add and update with expiry instants in nanoseconds return what get reads back")
     void memories() {
-        Memory m = acme.memories().add(NewMemory.fact(ALICE, "likes tea").metadata(Map.of("n", 1.0E7)).expiresAt(NANOS));
+        Memory m = acme.memories().create(NewMemory.fact(ALICE, "likes tea").metadata(Map.of("n", 1.0E7)).expiresAt(NANOS));
         assertThat(m.expiresAt()).isEqualTo(Instant.parse("2026-06-01T12:00:00.123456Z"));
         assertThat(acme.memories().get(m.id())).contains(m);
         Memory updated = acme.memories().update(m.id(), MemoryPatch.content("likes green tea").expiresAt(NANOS.plusSeconds(1)));
@@ -215,7 +215,7 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
     void graph() {
         GraphNode a = acme.graph().upsertNode(NewGraphNode.of("a").metadata(Map.of("n", 1.0E7)));
         acme.graph().upsertNode(NewGraphNode.of("b"));
-        assertThat(acme.graph().node("a")).contains(a);
+        assertThat(acme.graph().getNode("a")).contains(a);
         GraphEdge e = acme.graph().upsertEdge(NewGraphEdge.of("a", "knows", "b").metadata(Map.of("n", 0.1)));
         assertThat(acme.graph().neighbours("a", Direction.OUTGOING, null)).extracting(n -> n.edge()).containsExactly(e);
     }

@@ -117,7 +117,7 @@ class CrashSafetyTest {
     private static void assertAllPresent(Atlas atlas, Acks acks) {
         ConversationStore store = atlas.tenant("crash").conversations();
         for (UUID id : acks.messages()) {
-            assertThat(store.message(id)).as("acknowledged message " + id).isPresent();
+            assertThat(store.getMessage(id)).as("acknowledged message " + id).isPresent();
         }
         long last = store.require(acks.conversation()).lastSequence();
         assertThat(last).isGreaterThanOrEqualTo(acks.messages().size());

@@ -158,7 +158,7 @@ class PostgresOutageTest {
             recorder.sweepInterrupted(Duration.ZERO);
             assertThat(recorder.list(ExecutionQuery.all().status(ExecutionStatus.PROCESSING)).items()).isEmpty();
             for (UUID id : acked) {
-                assertThat(store.message(id)).as("acknowledged " + id).isPresent();
+                assertThat(store.getMessage(id)).as("acknowledged " + id).isPresent();
             }
             long last = store.require(conversation).lastSequence();
             assertThat(store.messages(conversation, 0, 1000).size() + (last > 1000 ? store.messages(conversation, 1000, 1000).size() : 0))

@@ -171,7 +171,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             dev.atlas.conversation.Message m = inWindow.get(id);
             if (m == null) {
-                m = store.message(id).filter(x -> x.conversationId().equals(conversation.id())).orElse(null);
+                m = store.getMessage(id).filter(x -> x.conversationId().equals(conversation.id())).orElse(null);
             }
             // An id from another conversation (a message object reused across chats) is a new message here.
             if (m != null) {

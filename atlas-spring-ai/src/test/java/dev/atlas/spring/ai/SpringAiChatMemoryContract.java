@@ -127,7 +127,7 @@ public abstract class SpringAiChatMemoryContract {
         ChatClient withAtlas = client(atlasModel, repository, window, true);
         InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
         ChatClient withReference = client(referenceModel, reference, window, false);
-        tenant.prices().set(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2020-01-01T00:00:00Z")));
+        tenant.prices().create(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2020-01-01T00:00:00Z")));
 
         for (int i = 0; i < 50; i++) {
             String a = say(withAtlas, "chat-1", turn(i));

@@ -153,7 +153,7 @@ abstract class AtlasStarterContract {
         String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
         try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
             Tenant tenant = ctx.getBean(Tenant.class);
-            tenant.credentials().put(Owner.user("42"), "openai", "sk-test");
+            tenant.credentials().upsert(Owner.user("42"), "openai", "sk-test");
             assertThat(tenant.credentials().get(Owner.user("42"), "openai").orElseThrow().reveal()).isEqualTo("sk-test");
         }
         Throwable failure = org.assertj.core.api.Assertions.catchThrowable(() -> start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=not*base64!").close());

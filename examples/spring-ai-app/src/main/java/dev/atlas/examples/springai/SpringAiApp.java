@@ -48,7 +48,7 @@ public class SpringAiApp {
         return args -> {
             // The application's own business: prices are data it knows (per million tokens).
             try {
-                tenant.prices().set(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+                tenant.prices().create(ModelPrice.of("scripted", "scripted-1", "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
             } catch (ConflictException alreadySet) {
                 // a previous run on this database set it
             }

@@ -1,0 +1,137 @@
+package dev.atlas.cli;
+
+import dev.atlas.AtlasException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+/**
+ * The {@code atlas} command: {@code atlas --db <jdbc-url|sqlite-file> [--tenant t] <command>}.
+ * Exit codes: 0 success, 1 the command failed at run time (its message on stderr), 2 the command
+ * line was wrong (the problem and a pointer to {@code --help} on stderr).
+ */
+@Command(name = "atlas", mixinStandardHelpOptions = true, versionProvider = AtlasCli.Version.class,
+        description = "Looks at and maintains an Atlas database: migrations, conversations, executions, usage, retention and a local web viewer.",
+        subcommands = {MigrateCommand.class, InfoCommand.class, ConversationsCommand.class, ExecutionsCommand.class,
+                UsageCommand.class, RetentionCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+        sortOptions = false)
+public final class AtlasCli implements Callable<Integer> {
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--db", paramLabel = "<jdbc-url|sqlite-file>",
+            description = "The database: a jdbc:sqlite: or jdbc:postgresql: URL, or the path of an SQLite file.")
+    String db;
+
+    @Option(names = {"-u", "--user"}, description = "Database user (PostgreSQL).")
+    String user;
+
+    @Option(names = "--password-env", paramLabel = "<variable>", defaultValue = "ATLAS_DB_PASSWORD",
+            description = "Environment variable holding the database password (default: ${DEFAULT-VALUE}).")
+    String passwordEnv;
+
+    @Option(names = "--table-prefix", defaultValue = "atlas_", description = "Prefix of Atlas's tables (default: ${DEFAULT-VALUE}).")
+    String tablePrefix;
+
+    @Option(names = "--data-dir", paramLabel = "<dir>",
+            description = "Directory of Atlas's files beside the database (asset bytes); by default the one the library derives.")
+    java.nio.file.Path dataDir;
+
+    @Option(names = {"-t", "--tenant"}, description = "Tenant whose data the command reads or changes (default: ${DEFAULT-VALUE} where a command needs one).")
+    String tenant;
+
+    @Option(names = {"-v", "--verbose"}, description = "Print stack traces of failures.")
+    boolean verbose;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (the process's, when called from {@link #main}). */
+    static int run(String... args) {
+        CommandLine cli = commandLine();
+        return cli.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        AtlasCli root = new AtlasCli();
+        CommandLine cli = new CommandLine(root);
+        cli.registerConverter(UUID.class, AtlasCli::uuid);
+        cli.setParameterExceptionHandler(AtlasCli::usageError);
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            err.println("atlas: " + message(ex));
+            if (root.verbose) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return FAILED;
+        });
+        return cli;
+    }
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "a command is required (migrate, info, conversations, executions, usage, retention, serve)");
+    }
+
+    /** The database the global options name; a usage error when {@code --db} is missing. */
+    Database database(CommandLine asking) {
+        if (db == null || db.isBlank()) {
+            throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
+        }
+        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        return new Database(db, user, password, tablePrefix, dataDir);
+    }
+
+    /** The tenant the command works on: {@code --tenant}, else {@code default}. */
+    String tenantOrDefault() {
+        return tenant == null ? dev.atlas.Atlas.DEFAULT_TENANT : tenant;
+    }
+
+    private static int usageError(ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println("atlas: " + ex.getMessage());
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return USAGE;
+    }
+
+    private static UUID uuid(String value) {
+        try {
+            return UUID.fromString(value);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException("not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + value + "'");
+        }
+    }
+
+    /** One line saying what went wrong, without the exception class for Atlas's own (their messages name the field). */
+    static String message(Throwable ex) {
+        if (ex instanceof AtlasException || ex instanceof CliException) {
+            return ex.getMessage();
+        }
+        String m = ex.getMessage();
+        return m == null ? ex.getClass().getSimpleName() : ex.getClass().getSimpleName() + ": " + m;
+    }
+
+    /** The version from the jar's manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = AtlasCli.class.getPackage().getImplementationVersion();
+            return new String[]{"atlas " + (v == null ? "(development build)" : v) + ", Java " + System.getProperty("java.version")};
+        }
+    }
+}

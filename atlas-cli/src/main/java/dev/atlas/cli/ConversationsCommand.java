@@ -1,0 +1,242 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.Tenant;
+import dev.atlas.asset.AttachedAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStatus;
+import dev.atlas.conversation.Message;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.TextQuery;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+
+@Command(name = "conversations", mixinStandardHelpOptions = true, description = "Lists conversations or shows one's transcript.",
+        subcommands = {ConversationsCommand.List.class, ConversationsCommand.Show.class})
+final class ConversationsCommand implements Callable<Integer> {
+    @ParentCommand
+    AtlasCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "a subcommand is required: list or show <id>");
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "Conversations of the tenant, most recent activity first, one page at a time.")
+    static final class List implements Callable<Integer> {
+        @ParentCommand
+        ConversationsCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--limit", defaultValue = "20", description = "Conversations per page, 1 to 100 (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--after", paramLabel = "<cursor>", description = "The cursor printed under the previous page.")
+        String after;
+
+        @Option(names = "--agent", description = "Only this agent's conversations.")
+        String agent;
+
+        @Option(names = "--owner", paramLabel = "<type:id>", description = "Only this owner's conversations, e.g. user:42.")
+        String owner;
+
+        @Option(names = "--status", description = "Only conversations with this status: open, archived or closed.")
+        String status;
+
+        @Option(names = "--search", paramLabel = "<words>", description = "Conversations with a message containing every word (full-text).")
+        String search;
+
+        @Override
+        public Integer call() {
+            if (limit < 1 || limit > 100) {
+                throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
+            }
+            AtlasCli root = parent.root;
+            PrintWriter out = spec.commandLine().getOut();
+            try (Atlas atlas = root.database(spec.commandLine()).open()) {
+                Tenant tenant = atlas.tenant(root.tenantOrDefault());
+                java.util.List<Conversation> items;
+                Optional<String> next = Optional.empty();
+                if (search != null) {
+                    items = search(tenant, search, limit);
+                } else {
+                    ConversationQuery q = ConversationQuery.all().limit(limit).after(after).agent(agent)
+                            .status(status == null ? null : ConversationStatus.of(status));
+                    if (owner != null) {
+                        q = q.owner(owner(spec, owner));
+                    }
+                    Page<Conversation> page = tenant.conversations().list(q);
+                    items = page.items();
+                    next = page.nextCursor();
+                }
+                if (items.isEmpty()) {
+                    out.println("No conversations.");
+                } else {
+                    java.util.List<String[]> rows = new ArrayList<>();
+                    rows.add(new String[]{"ID", "LAST ACTIVITY", "MESSAGES", "STATUS", "AGENT", "OWNER", "TITLE"});
+                    for (Conversation c : items) {
+                        rows.add(new String[]{c.id().toString(), Text.time(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt()),
+                                Long.toString(c.lastSequence()), c.status().toString(), Text.oneLine(c.agent() == null ? "-" : c.agent()),
+                                Text.oneLine(c.owner().toString()), Text.cut(Text.oneLine(c.title() == null ? "" : c.title()), 60)});
+                    }
+                    out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
+                }
+                next.ifPresent(cursor -> out.println("More: atlas ... conversations list --after " + cursor));
+            }
+            out.flush();
+            return AtlasCli.OK;
+        }
+
+        static Owner owner(CommandSpec spec, String value) {
+            int colon = value.indexOf(':');
+            if (colon <= 0 || colon == value.length() - 1) {
+                throw new ParameterException(spec.commandLine(), "--owner must be <type>:<id>, e.g. user:42, was '" + value + "'");
+            }
+            return Owner.of(value.substring(0, colon), value.substring(colon + 1));
+        }
+    }
+
+    /** Conversations with a message matching the words, in the order of their best hit. */
+    static java.util.List<Conversation> search(Tenant tenant, String words, int limit) {
+        Set<UUID> ids = new LinkedHashSet<>();
+        for (SearchHit hit : tenant.search().text(TextQuery.messages(words).limit(100))) {
+            if (hit.conversationId() != null && ids.size() < limit) {
+                ids.add(hit.conversationId());
+            }
+        }
+        java.util.List<Conversation> found = new ArrayList<>();
+        for (UUID id : ids) {
+            tenant.conversations().get(id).ifPresent(found::add);
+        }
+        return found;
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "A conversation's transcript: every message with replaced retries marked, tool rounds, attachments and tool threads.")
+    static final class Show implements Callable<Integer> {
+        @ParentCommand
+        ConversationsCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "<id>", description = "The conversation's id.")
+        UUID id;
+
+        @Option(names = "--limit", defaultValue = "1000", description = "Messages to show, 1 to 1000 (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--after", paramLabel = "<sequence>", defaultValue = "0", description = "Start after this message sequence.")
+        long after;
+
+        @Override
+        public Integer call() throws SQLException {
+            if (limit < 1 || limit > 1000) {
+                throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 1000, was " + limit);
+            }
+            AtlasCli root = parent.root;
+            Database db = root.database(spec.commandLine());
+            PrintWriter out = spec.commandLine().getOut();
+            try (Atlas atlas = db.open()) {
+                Tenant tenant = atlas.tenant(root.tenantOrDefault());
+                Transcript t = Transcript.load(tenant, db, id, after, Math.min(limit, 100));
+                java.util.List<Transcript.Entry> entries = new ArrayList<>(t.entries());
+                boolean more = t.more();
+                while (more && entries.size() < limit) {
+                    long last = entries.get(entries.size() - 1).message().sequence();
+                    Transcript next = Transcript.load(tenant, db, id, last, Math.min(100, limit - entries.size()));
+                    entries.addAll(next.entries());
+                    more = next.more();
+                }
+                print(out, t, entries, more);
+            }
+            out.flush();
+            return AtlasCli.OK;
+        }
+
+        private static void print(PrintWriter out, Transcript t, java.util.List<Transcript.Entry> entries, boolean more) {
+            Conversation c = t.conversation();
+            out.printf("Conversation %s: %s%n", c.id(), Text.oneLine(c.title() == null ? "(untitled)" : c.title()));
+            out.printf("  %s conversation of %s, agent %s, %s, created %s, %d message%s%n", c.type(), Text.oneLine(c.owner().toString()),
+                    Text.oneLine(c.agent() == null ? "-" : c.agent()), c.status(), Text.time(c.createdAt()), c.lastSequence(),
+                    c.lastSequence() == 1 ? "" : "s");
+            if (c.parentConversationId() != null) {
+                out.printf("  tool thread of conversation %s%s%n", c.parentConversationId(),
+                        c.parentToolCallId() == null ? "" : ", tool call " + c.parentToolCallId());
+            }
+            for (Transcript.Entry e : entries) {
+                Message m = e.message();
+                out.println();
+                StringBuilder head = new StringBuilder().append('#').append(m.sequence()).append(' ').append(m.role())
+                        .append("  ").append(Text.time(m.createdAt()));
+                if (m.author() != null) {
+                    head.append("  by ").append(Text.oneLine(m.author().toString()));
+                }
+                if (e.branches() > 1) {
+                    head.append("  [retry branch ").append(e.branch()).append(" of ").append(e.branches())
+                            .append(m.active() ? ", active]" : ", replaced by #" + e.activeSequence() + "]");
+                } else if (!m.active()) {
+                    head.append("  [inactive]");
+                }
+                if (m.status() != dev.atlas.conversation.MessageStatus.DELIVERED) {
+                    head.append("  [").append(m.status()).append(m.failureReason() == null ? "" : ": " + Text.oneLine(m.failureReason()))
+                            .append(']');
+                }
+                if (m.executionId() != null) {
+                    head.append("  execution ").append(m.executionId());
+                }
+                out.println(head);
+                for (ExecutionStep step : e.toolSteps()) {
+                    for (ToolCall call : step.toolCalls()) {
+                        out.printf("   tool %s %s -> %s (%s)%n", Text.oneLine(call.name()), Text.cut(Text.oneLine(call.arguments()), 200),
+                                Text.cut(Text.oneLine(call.result() == null ? call.status().toString() : call.result()), 200), call.status());
+                        for (Conversation thread : t.threadsByToolCall().getOrDefault(call.id(), java.util.List.of())) {
+                            out.printf("     tool thread %s (%d message%s)%n", thread.id(), thread.lastSequence(),
+                                    thread.lastSequence() == 1 ? "" : "s");
+                        }
+                    }
+                }
+                for (String line : Text.safe(m.content()).split("\n", -1)) {
+                    out.println("   " + line);
+                }
+                for (AttachedAsset a : e.attachments()) {
+                    out.printf("   attached: %s (%s, %,d bytes, asset %s)%n", Text.oneLine(a.asset().filename()),
+                            Text.oneLine(a.asset().mimeType()), a.asset().sizeBytes(), a.asset().id());
+                }
+            }
+            for (Conversation thread : t.otherThreads()) {
+                out.printf("%nTool thread %s (%d messages)%n", thread.id(), thread.lastSequence());
+            }
+            if (more) {
+                long last = entries.get(entries.size() - 1).message().sequence();
+                out.printf("%nMore messages: atlas ... conversations show %s --after %d%n", t.conversation().id(), last);
+            }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.migrations.AtlasMigrations;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationInfoService;
+
+import javax.sql.DataSource;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.logging.Logger;
+
+/**
+ * The database named by {@code --db}: opens Atlas on it, and answers the few operator questions
+ * the library's API does not (schema version, tables, tenants, a conversation's tool threads)
+ * with plain read-only SQL.
+ */
+final class Database {
+    private final String jdbcUrl;
+    private final Path sqliteFile;
+    private final String user;
+    private final String password;
+    private final String prefix;
+    private final Path dataDir;
+
+    Database(String db, String user, String password, String prefix, Path dataDir) {
+        // The prefix goes into the operator queries' SQL text, so it is checked before any use.
+        if (prefix == null || !prefix.matches("[a-z][a-z0-9_]{0,29}")) {
+            throw new CliException("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
+                    + prefix + "'");
+        }
+        if (db.startsWith("jdbc:")) {
+            if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
+                throw new CliException("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
+            }
+            this.jdbcUrl = db;
+            this.sqliteFile = null;
+        } else {
+            this.sqliteFile = Path.of(db);
+            this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
+        }
+        this.user = user;
+        this.password = password;
+        this.prefix = prefix;
+        this.dataDir = dataDir;
+    }
+
+    boolean isSqlite() {
+        return jdbcUrl.startsWith("jdbc:sqlite:");
+    }
+
+    String prefix() {
+        return prefix;
+    }
+
+    /** What to show for the database: the file, or the URL without its query string (where a password may be). */
+    String describe() {
+        if (sqliteFile != null) {
+            return "SQLite " + sqliteFile.toAbsolutePath().normalize();
+        }
+        return (isSqlite() ? "SQLite " : "PostgreSQL ") + redact(jdbcUrl);
+    }
+
+    private static String redact(String url) {
+        return url.replaceFirst("\\?.*", "");
+    }
+
+    /** Opens Atlas for a command that reads or changes data: the schema must exist and be current. */
+    Atlas open() {
+        requireCurrentSchema();
+        return builder().migrate(false).build();
+    }
+
+    /** Opens Atlas and applies pending migrations (creating an SQLite file if missing). */
+    Atlas openAndMigrate() {
+        return builder().migrate(true).build();
+    }
+
+    private AtlasBuilder builder() {
+        AtlasBuilder b = Atlas.builder().tablePrefix(prefix).maxPoolSize(2);
+        if (sqliteFile != null) {
+            b.sqlite(sqliteFile);
+        } else {
+            b.jdbcUrl(jdbcUrl).credentials(user, password);
+        }
+        if (dataDir != null) {
+            b.dataDirectory(dataDir);
+        }
+        return b;
+    }
+
+    /** Schema state from Atlas's own Flyway history: applied version and pending migrations. */
+    SchemaState schema() {
+        requireFile();
+        MigrationInfoService info = AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info();
+        MigrationInfo current = info.current();
+        String version = current == null || "0".equals(current.getVersion().getVersion()) ? null : current.getVersion().getVersion();
+        MigrationInfo[] pending = info.pending();
+        String latest = pending.length > 0 ? pending[pending.length - 1].getVersion().getVersion() : version;
+        return new SchemaState(version, latest, pending.length);
+    }
+
+    record SchemaState(String version, String latest, int pending) {}
+
+    private void requireCurrentSchema() {
+        SchemaState s = schema();
+        if (s.version() == null) {
+            throw new CliException(describe() + " has no Atlas schema (tables " + prefix + "*): run 'atlas --db <db> migrate' to create it");
+        }
+        if (s.pending() > 0) {
+            throw new CliException(describe() + " is at schema version " + s.version() + ", this atlas needs " + s.latest()
+                    + ": run 'atlas --db <db> migrate'");
+        }
+    }
+
+    private void requireFile() {
+        if (sqliteFile != null && !Files.isRegularFile(sqliteFile)) {
+            throw new CliException("no SQLite database at " + sqliteFile.toAbsolutePath().normalize()
+                    + " (run 'atlas --db " + sqliteFile + " migrate' to create one)");
+        }
+    }
+
+    /** Whether the database may hold data: always for a URL, for a file when it exists. */
+    boolean exists() {
+        return sqliteFile == null || Files.isRegularFile(sqliteFile);
+    }
+
+    /** How many Atlas migrations the history table records as applied (the baseline left out). */
+    int appliedMigrations() {
+        int n = 0;
+        for (MigrationInfo m : AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info().applied()) {
+            if (m.getVersion() != null && !"0".equals(m.getVersion().getVersion())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** A plain connection for the operator queries. */
+    Connection connect() throws SQLException {
+        requireFile();
+        return DriverManager.getConnection(jdbcUrl, user, password);
+    }
+
+    /** Atlas's tables (full-text index internals left out) and their row counts, by name. */
+    Map<String, Long> tableRows() throws SQLException {
+        Map<String, Long> rows = new LinkedHashMap<>();
+        try (Connection c = connect()) {
+            for (String table : tables(c)) {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
+                    rs.next();
+                    rows.put(table, rs.getLong(1));
+                }
+            }
+        }
+        return rows;
+    }
+
+    /** Every tenant id found in any Atlas table, sorted. */
+    List<String> tenants() throws SQLException {
+        TreeSet<String> tenants = new TreeSet<>();
+        try (Connection c = connect()) {
+            DatabaseMetaData meta = c.getMetaData();
+            for (String table : tables(c)) {
+                boolean hasTenant = false;
+                try (ResultSet cols = meta.getColumns(null, null, table, null)) {
+                    while (cols.next()) {
+                        hasTenant |= "tenant_id".equalsIgnoreCase(cols.getString("COLUMN_NAME"));
+                    }
+                }
+                if (hasTenant) {
+                    try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT DISTINCT tenant_id FROM " + table)) {
+                        while (rs.next()) {
+                            tenants.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(tenants);
+    }
+
+    private List<String> tables(Connection c) throws SQLException {
+        List<String> names = new ArrayList<>();
+        try (ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[]{"TABLE"})) {
+            while (rs.next()) {
+                String name = rs.getString("TABLE_NAME").toLowerCase(Locale.ROOT);
+                if (name.startsWith(prefix) && !name.contains("_fts") && !name.equals(prefix + "schema_history")
+                        && (rs.getString("TABLE_SCHEM") == null || "public".equals(rs.getString("TABLE_SCHEM")))) {
+                    names.add(name);
+                }
+            }
+        }
+        names.sort(null);
+        return names;
+    }
+
+    /** Ids of the live tool threads started from {@code conversationId}. */
+    List<UUID> childConversations(Connection c, String tenant, UUID conversationId) throws SQLException {
+        List<UUID> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM " + prefix + "conversations"
+                + " WHERE tenant_id = ? AND parent_conversation_id = ? AND deleted_at IS NULL ORDER BY created_at, id")) {
+            ps.setString(1, tenant);
+            if (isSqlite()) {
+                ps.setString(2, conversationId.toString());
+            } else {
+                ps.setObject(2, conversationId);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    ids.add(UUID.fromString(rs.getString(1)));
+                }
+            }
+        }
+        return ids;
+    }
+
+    private DataSource dataSource() {
+        return new DataSource() {
+            @Override
+            public Connection getConnection() throws SQLException {
+                return connect();
+            }
+
+            @Override
+            public Connection getConnection(String u, String p) throws SQLException {
+                return DriverManager.getConnection(jdbcUrl, u, p);
+            }
+
+            @Override
+            public PrintWriter getLogWriter() {
+                return null;
+            }
+
+            @Override
+            public void setLogWriter(PrintWriter out) {
+                // no log writer: failures surface as exceptions
+            }
+
+            @Override
+            public void setLoginTimeout(int seconds) {
+                DriverManager.setLoginTimeout(seconds);
+            }
+
+            @Override
+            public int getLoginTimeout() {
+                return DriverManager.getLoginTimeout();
+            }
+
+            @Override
+            public Logger getParentLogger() throws SQLFeatureNotSupportedException {
+                throw new SQLFeatureNotSupportedException();
+            }
+
+            @Override
+            public <T> T unwrap(Class<T> iface) throws SQLException {
+                throw new SQLException("not a wrapper");
+            }
+
+            @Override
+            public boolean isWrapperFor(Class<?> iface) {
+                return false;
+            }
+        };
+    }
+}

@@ -1,0 +1,135 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+
+@Command(name = "retention", mixinStandardHelpOptions = true, description = "Applies retention rules.",
+        subcommands = RetentionCommand.Run.class)
+final class RetentionCommand implements Callable<Integer> {
+    @ParentCommand
+    AtlasCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        throw new ParameterException(spec.commandLine(), "a subcommand is required: run");
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = {"Runs a retention policy on the tenant given by --tenant, or on every tenant.",
+                    "Durations: 30d, 12h, 45m or ISO-8601 (P30D). At least one rule is required."})
+    static final class Run implements Callable<Integer> {
+        @ParentCommand
+        RetentionCommand parent;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--delete-messages-after", paramLabel = "<age>", description = "Soft-delete messages older than this.")
+        String deleteMessagesAfter;
+
+        @Option(names = "--hard-delete-after", paramLabel = "<grace>", description = "Hard-delete rows soft-deleted longer ago than this.")
+        String hardDeleteAfter;
+
+        @Option(names = "--archive-idle-after", paramLabel = "<idle>", description = "Archive open conversations idle this long.")
+        String archiveIdleAfter;
+
+        @Option(names = "--purge-archived-after", paramLabel = "<age>", description = "Remove conversations archived this long ago, with everything hanging off them.")
+        String purgeArchivedAfter;
+
+        @Option(names = "--drop-expired-memories", description = "Remove memories whose expiry time has passed.")
+        boolean dropExpiredMemories;
+
+        @Option(names = "--batch-size", defaultValue = "500", description = "Rows per write transaction, 1 to 10000 (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--dry-run", description = "Count what would change without changing anything.")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws Exception {
+            RetentionPolicy policy = RetentionPolicy.none().dryRun(dryRun).dropExpiredMemories(dropExpiredMemories);
+            if (batchSize < 1 || batchSize > 10_000) {
+                throw new ParameterException(spec.commandLine(), "--batch-size must be between 1 and 10000, was " + batchSize);
+            }
+            policy = policy.batchSize(batchSize);
+            if (deleteMessagesAfter != null) {
+                policy = policy.deleteMessagesOlderThan(duration("--delete-messages-after", deleteMessagesAfter));
+            }
+            if (hardDeleteAfter != null) {
+                policy = policy.hardDeleteAfter(duration("--hard-delete-after", hardDeleteAfter));
+            }
+            if (archiveIdleAfter != null) {
+                policy = policy.archiveIdleConversations(duration("--archive-idle-after", archiveIdleAfter));
+            }
+            if (purgeArchivedAfter != null) {
+                policy = policy.purgeArchivedAfter(duration("--purge-archived-after", purgeArchivedAfter));
+            }
+            if (policy.equals(RetentionPolicy.none().dryRun(dryRun).batchSize(batchSize))) {
+                throw new ParameterException(spec.commandLine(), "no rule given: use --delete-messages-after, --hard-delete-after, "
+                        + "--archive-idle-after, --purge-archived-after or --drop-expired-memories");
+            }
+            AtlasCli root = parent.root;
+            Database db = root.database(spec.commandLine());
+            PrintWriter out = spec.commandLine().getOut();
+            Progress progress = new Progress(spec.commandLine().getErr());
+            try (Atlas atlas = db.open()) {
+                List<String> tenants = root.tenant != null ? List.of(root.tenant) : db.tenants();
+                int i = 0;
+                for (String tenant : tenants) {
+                    progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), Text.oneLine(tenant)));
+                    RetentionReport report = atlas.tenant(tenant).retention().runRetention(policy);
+                    progress.done();
+                    print(out, tenant, report);
+                }
+                if (tenants.isEmpty()) {
+                    out.println("No tenants: nothing to do.");
+                }
+            }
+            out.flush();
+            return AtlasCli.OK;
+        }
+
+        private static void print(PrintWriter out, String tenant, RetentionReport report) {
+            Map<String, Long> counts = new TreeMap<>(report.counts());
+            counts.values().removeIf(v -> v == 0);
+            out.printf("Tenant %s%s: %s%n", Text.oneLine(tenant), report.dryRun() ? " (dry run, nothing changed)" : "",
+                    counts.isEmpty() ? "nothing to do" : report.dryRun() ? "would change" : "changed");
+            counts.forEach((k, v) -> out.printf("  %-32s %,d%n", k, v));
+        }
+
+        private Duration duration(String option, String value) {
+            try {
+                if (value.matches("\\d+[dhms]")) {
+                    long n = Long.parseLong(value.substring(0, value.length() - 1));
+                    return switch (value.charAt(value.length() - 1)) {
+                        case 'd' -> Duration.ofDays(n);
+                        case 'h' -> Duration.ofHours(n);
+                        case 'm' -> Duration.ofMinutes(n);
+                        default -> Duration.ofSeconds(n);
+                    };
+                }
+                return Duration.parse(value);
+            } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+                throw new ParameterException(spec.commandLine(), option + " must be a duration such as 30d, 12h, 45m or P30D, was '" + value + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.atlas.cli;
+
+import dev.atlas.Atlas;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Starts the local read-only web viewer: conversations, transcripts, execution waterfalls and usage charts.",
+                "It prints a URL carrying a random token; the viewer answers only requests that present it.",
+                "With --tenant the viewer shows that tenant only; without, it offers every tenant. Ctrl-C stops it."})
+final class ServeCommand implements Callable<Integer> {
+    @ParentCommand
+    AtlasCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--port", defaultValue = "7311", description = "TCP port, 0 for any free one (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}, this machine only).")
+    String bind;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new ParameterException(spec.commandLine(), "--port must be between 0 and 65535, was " + port);
+        }
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(bind);
+        } catch (UnknownHostException e) {
+            throw new ParameterException(spec.commandLine(), "--bind must be an address of this machine, was '" + bind + "'");
+        }
+        Database db = root.database(spec.commandLine());
+        PrintWriter out = spec.commandLine().getOut();
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (Atlas atlas = db.open(); Viewer viewer = Viewer.start(atlas, db, root.tenant, address, port)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                viewer.close();
+                stopped.countDown();
+            }));
+            out.printf("Atlas viewer on %s (%s%s)%n", viewer.url(), db.describe(),
+                    root.tenant == null ? ", every tenant" : ", tenant " + Text.oneLine(root.tenant));
+            out.println("Open the URL above; it carries this run's access token. Read-only. Ctrl-C stops the viewer.");
+            if (!address.isLoopbackAddress()) {
+                out.println("Warning: listening on " + address.getHostAddress() + ", reachable from other machines; anyone with the URL can read the data.");
+            }
+            out.flush();
+            stopped.await();
+        }
+        return AtlasCli.OK;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.atlas.cli;
+
+import dev.atlas.execution.Usage;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+
+/** Formatting shared by the commands. Stored text is hostile: nothing reaches the terminal unescaped. */
+final class Text {
+    private Text() {}
+
+    /**
+     * The text with every control character except newline and tab shown as {@code \\uXXXX}, so
+     * stored content cannot move the cursor, recolour or retitle the user's terminal.
+     */
+    static String safe(String s) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = null;
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            boolean control = (ch < 0x20 && ch != '\n' && ch != '\t') || (ch >= 0x7f && ch <= 0x9f) || ch == '\u2028' || ch == '\u2029';
+            if (control) {
+                if (b == null) {
+                    b = new StringBuilder(s.length() + 16).append(s, 0, i);
+                }
+                b.append(String.format("\\u%04x", (int) ch));
+            } else if (b != null) {
+                b.append(ch);
+            }
+        }
+        return b == null ? s : b.toString();
+    }
+
+    /** {@link #safe} on one line: newlines and tabs shown as {@code \n} and {@code \t}. */
+    static String oneLine(String s) {
+        return safe(s).replace("\n", "\\n").replace("\t", "\\t");
+    }
+
+    /** At most {@code max} characters, with an ellipsis when cut. */
+    static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+    }
+
+    static String time(Instant t) {
+        return t == null ? "-" : t.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
+
+    static String ms(Long ms) {
+        return ms == null ? "-" : String.format("%,d ms", ms);
+    }
+
+    static String money(BigDecimal cost) {
+        return cost == null ? "-" : "$" + cost.toPlainString();
+    }
+
+    static String tokens(Usage u) {
+        if (u == null || u.isEmpty()) {
+            return "no usage";
+        }
+        StringBuilder b = new StringBuilder().append(n(u.inputTokens())).append(" in / ").append(n(u.outputTokens())).append(" out");
+        if (u.reasoningTokens() != null) {
+            b.append(" / ").append(u.reasoningTokens()).append(" reasoning");
+        }
+        if (u.cachedTokens() != null) {
+            b.append(" / ").append(u.cachedTokens()).append(" cached");
+        }
+        return b.append(" tokens").toString();
+    }
+
+    private static long n(Long v) {
+        return v == null ? 0 : v;
+    }
+
+    /** Left-aligned columns, each as wide as its widest cell, separated by two spaces. */
+    static String table(java.util.List<String[]> rows, boolean[] rightAligned) {
+        int cols = rows.get(0).length;
+        int[] width = new int[cols];
+        for (String[] r : rows) {
+            for (int i = 0; i < cols; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        for (String[] r : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < cols; i++) {
+                if (i > 0) {
+                    line.append("  ");
+                }
+                String cell = r[i];
+                String pad = " ".repeat(width[i] - cell.length());
+                line.append(rightAligned[i] ? pad + cell : (i == cols - 1 ? cell : cell + pad));
+            }
+            b.append(line.toString().stripTrailing()).append('\n');
+        }
+        return b.toString();
+    }
+}

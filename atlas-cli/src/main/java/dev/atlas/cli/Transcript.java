@@ -1,0 +1,82 @@
+package dev.atlas.cli;
+
+import dev.atlas.Tenant;
+import dev.atlas.asset.AttachedAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.execution.ExecutionStep;
+import dev.atlas.execution.ExecutionTree;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * A conversation as a reader sees it, shared by {@code conversations show} and the viewer: every
+ * stored message (replaced retries included) with its branch position, the tool rounds of the
+ * execution that produced it, its attachments, and the tool threads started from its tool calls.
+ */
+record Transcript(Conversation conversation, List<Entry> entries, Map<UUID, List<Conversation>> threadsByToolCall,
+                  List<Conversation> otherThreads, boolean more) {
+
+    /**
+     * One message. {@code branch} is its 1-based position among the retry siblings answering
+     * the same parent (0 when it has none), {@code activeSequence} the sequence of the active one.
+     */
+    record Entry(Message message, int branch, int branches, long activeSequence, List<ExecutionStep> toolSteps,
+                 List<AttachedAsset> attachments) {}
+
+    static Transcript load(Tenant tenant, Database db, UUID conversationId, long afterSequence, int limit) throws SQLException {
+        Conversation conversation = tenant.conversations().require(conversationId);
+        List<Message> page = tenant.conversations().messages(conversationId, afterSequence, limit + 1);
+        boolean more = page.size() > limit;
+        List<Message> messages = more ? page.subList(0, limit) : page;
+        Map<UUID, Optional<ExecutionTree>> trees = new HashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        for (Message m : messages) {
+            int branch = 0;
+            int branches = 0;
+            long active = m.active() ? m.sequence() : 0;
+            if (m.parentId() != null) {
+                List<Message> siblings = tenant.conversations().siblings(m.id()).stream().filter(s -> s.role() == m.role()).toList();
+                if (siblings.size() > 1) {
+                    branches = siblings.size();
+                    for (int i = 0; i < siblings.size(); i++) {
+                        if (siblings.get(i).id().equals(m.id())) {
+                            branch = i + 1;
+                        }
+                        if (siblings.get(i).active()) {
+                            active = siblings.get(i).sequence();
+                        }
+                    }
+                }
+            }
+            List<ExecutionStep> toolSteps = List.of();
+            if (m.executionId() != null) {
+                Optional<ExecutionTree> tree = trees.computeIfAbsent(m.executionId(), id -> tenant.executions().tree(id));
+                toolSteps = tree.map(t -> t.steps().stream().filter(s -> !s.toolCalls().isEmpty()).toList()).orElse(List.of());
+            }
+            entries.add(new Entry(m, branch, branches, active, toolSteps, tenant.assets().forMessage(m.id())));
+        }
+        Map<UUID, List<Conversation>> byCall = new LinkedHashMap<>();
+        List<Conversation> other = new ArrayList<>();
+        try (Connection c = db.connect()) {
+            for (UUID childId : db.childConversations(c, tenant.id(), conversationId)) {
+                tenant.conversations().get(childId).ifPresent(child -> {
+                    if (child.parentToolCallId() != null) {
+                        byCall.computeIfAbsent(child.parentToolCallId(), k -> new ArrayList<>()).add(child);
+                    } else {
+                        other.add(child);
+                    }
+                });
+            }
+        }
+        return new Transcript(conversation, entries, byCall, other, more);
+    }
+}

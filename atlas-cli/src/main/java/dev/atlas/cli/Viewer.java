@@ -1,0 +1,228 @@
+package dev.atlas.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.atlas.Atlas;
+import dev.atlas.AtlasException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The local web viewer: the JDK's HTTP server, static files from the class path and the JSON
+ * of {@link ViewerApi}. Every request must carry the token printed at start (as {@code ?token=},
+ * which sets a cookie, or as that cookie); it only reads; every response forbids scripts, styles
+ * and images from anywhere but itself.
+ */
+final class Viewer implements AutoCloseable {
+    static final String COOKIE = "atlas_viewer";
+    static final String CSP = "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+    private static final Map<String, String> STATIC = Map.of(
+            "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css", "/favicon.svg", "favicon.svg");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final byte[] token;
+    private final ViewerApi api;
+
+    private Viewer(HttpServer server, ExecutorService executor, String token, ViewerApi api) {
+        this.server = server;
+        this.executor = executor;
+        this.token = token.getBytes(StandardCharsets.US_ASCII);
+        this.api = api;
+    }
+
+    static Viewer start(Atlas atlas, Database db, String pinnedTenant, InetAddress address, int port) throws IOException {
+        byte[] random = new byte[24];
+        new SecureRandom().nextBytes(random);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 50);
+        ExecutorService executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "atlas-viewer");
+            t.setDaemon(true);
+            return t;
+        });
+        Viewer viewer = new Viewer(server, executor, token, new ViewerApi(atlas, db, pinnedTenant));
+        server.createContext("/", viewer::handle);
+        server.setExecutor(executor);
+        server.start();
+        return viewer;
+    }
+
+    /** The URL to open, with the token. */
+    String url() {
+        InetSocketAddress a = server.getAddress();
+        String host = a.getAddress().getHostAddress();
+        if (host.contains(":")) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + a.getPort() + "/?token=" + new String(token, StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            var h = ex.getResponseHeaders();
+            h.set("Content-Security-Policy", CSP);
+            h.set("X-Content-Type-Options", "nosniff");
+            h.set("X-Frame-Options", "DENY");
+            h.set("Referrer-Policy", "no-referrer");
+            h.set("Cache-Control", "no-store");
+            String method = ex.getRequestMethod();
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                h.set("Allow", "GET, HEAD");
+                send(ex, 405, "text/plain; charset=utf-8", "The viewer is read-only.\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            URI uri = ex.getRequestURI();
+            String path = uri.getRawPath();
+            Map<String, String> query = query(uri.getRawQuery());
+            String given = query.get("token");
+            if (given != null) {
+                if (!matches(given)) {
+                    unauthorized(ex);
+                    return;
+                }
+                h.add("Set-Cookie", COOKIE + "=" + given + "; Path=/; HttpOnly; SameSite=Strict");
+                if (!path.startsWith("/api/")) {
+                    // Out of the address bar and history once the cookie is set.
+                    h.set("Location", path);
+                    send(ex, 303, null, new byte[0]);
+                    return;
+                }
+            } else if (!matches(cookie(ex)) && !matches(bearer(ex))) {
+                unauthorized(ex);
+                return;
+            }
+            if (path.startsWith("/api/")) {
+                api(ex, path.substring("/api/".length()), query);
+            } else if (STATIC.containsKey(path)) {
+                resource(ex, STATIC.get(path));
+            } else {
+                send(ex, 404, "text/plain; charset=utf-8", "Not found.\n".getBytes(StandardCharsets.UTF_8));
+            }
+        }
+    }
+
+    private void api(HttpExchange ex, String path, Map<String, String> query) throws IOException {
+        List<String> parts = List.of(path.split("/", -1));
+        try {
+            if (parts.size() == 2 && parts.get(0).equals("assets")) {
+                ViewerApi.Bytes bytes = api.assetBytes(parts.get(1), query);
+                ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
+                send(ex, 200, bytes.mimeType(), bytes.content());
+                return;
+            }
+            Object body = api.route(parts, query);
+            if (body == null) {
+                json(ex, 404, Map.of("error", "no such endpoint: /api/" + path));
+            } else {
+                json(ex, 200, body);
+            }
+        } catch (ViewerApi.Forbidden e) {
+            json(ex, 403, Map.of("error", e.getMessage()));
+        } catch (NotFoundException e) {
+            json(ex, 404, Map.of("error", e.getMessage()));
+        } catch (InvalidInputException | IllegalArgumentException e) {
+            json(ex, 400, Map.of("error", e.getMessage()));
+        } catch (AtlasException e) {
+            json(ex, 500, Map.of("error", e.getMessage()));
+        } catch (java.sql.SQLException | RuntimeException e) {
+            json(ex, 500, Map.of("error", AtlasCli.message(e)));
+        }
+    }
+
+    private void resource(HttpExchange ex, String name) throws IOException {
+        try (InputStream in = Viewer.class.getResourceAsStream("viewer/" + name)) {
+            if (in == null) {
+                send(ex, 404, "text/plain; charset=utf-8", "Not found.\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            String type = name.endsWith(".html") ? "text/html; charset=utf-8"
+                    : name.endsWith(".js") ? "text/javascript; charset=utf-8"
+                    : name.endsWith(".css") ? "text/css; charset=utf-8" : "image/svg+xml";
+            send(ex, 200, type, in.readAllBytes());
+        }
+    }
+
+    private void json(HttpExchange ex, int status, Object body) throws IOException {
+        send(ex, status, "application/json; charset=utf-8", JSON.writeValueAsBytes(body));
+    }
+
+    private static void unauthorized(HttpExchange ex) throws IOException {
+        send(ex, 401, "text/plain; charset=utf-8",
+                "Unauthorized: open the URL that 'atlas serve' printed; it carries the access token.\n".getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void send(HttpExchange ex, int status, String type, byte[] body) throws IOException {
+        if (type != null) {
+            ex.getResponseHeaders().set("Content-Type", type);
+        }
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(status, head || body.length == 0 ? -1 : body.length);
+        if (!head && body.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
+    private boolean matches(String candidate) {
+        return candidate != null && MessageDigest.isEqual(token, candidate.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static String cookie(HttpExchange ex) {
+        for (String header : ex.getRequestHeaders().getOrDefault("Cookie", List.of())) {
+            for (String part : header.split(";")) {
+                String p = part.trim();
+                if (p.startsWith(COOKIE + "=")) {
+                    return p.substring(COOKIE.length() + 1);
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String bearer(HttpExchange ex) {
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        return auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : null;
+    }
+
+    static Map<String, String> query(String raw) {
+        Map<String, String> params = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return params;
+        }
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            params.putIfAbsent(k, v);
+        }
+        return params;
+    }
+}

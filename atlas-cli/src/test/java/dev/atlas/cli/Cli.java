@@ -1,0 +1,68 @@
+package dev.atlas.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the shaded jar as its own process, with the java of this JVM, and captures what it printed. */
+final class Cli {
+    private Cli() {}
+
+    record Result(int exitCode, String out, String err) {}
+
+    static Path jar() {
+        String jar = System.getProperty("atlas.cli.jar");
+        if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+            throw new IllegalStateException("the shaded jar is missing (" + jar + "): run the tests with 'verify', after 'package'");
+        }
+        return Path.of(jar);
+    }
+
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static List<String> command(String... args) {
+        // C1-only JIT and the serial collector: these processes live a second or two, so start-up
+        // dominates (about 3x faster under load here); the jar and its behaviour are unchanged.
+        List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar().toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    static Result run(String... args) {
+        return run(Map.of(), args);
+    }
+
+    static Result run(Map<String, String> env, String... args) {
+        try {
+            Path out = Files.createTempFile("atlas-cli-out", ".txt");
+            Path err = Files.createTempFile("atlas-cli-err", ".txt");
+            try {
+                ProcessBuilder pb = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile())
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                pb.environment().putAll(env);
+                Process p = pb.start();
+                if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("atlas " + String.join(" ", args) + " did not finish within 120 s");
+                }
+                return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.atlas.cli;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The same jar on a real (embedded) PostgreSQL: the commands print exactly what they print on SQLite. */
+class CliPostgresTest {
+    static EmbeddedPostgres server;
+    static String url;
+    static Fixture f;
+
+    @BeforeAll
+    static void populate() throws Exception {
+        server = EmbeddedPostgres.builder().start();
+        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE atlas_cli");
+        }
+        url = "jdbc:postgresql://localhost:" + server.getPort() + "/atlas_cli";
+        f = new Fixture(Instant.parse("2026-03-02T09:00:00Z")).populate(b -> b.jdbcUrl(url).credentials("postgres", "postgres"));
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        server.close();
+    }
+
+    /** The password travels in an environment variable, never on the command line. */
+    private static Cli.Result atlas(String... args) {
+        String[] all = new String[args.length + 4];
+        all[0] = "--db";
+        all[1] = url;
+        all[2] = "--user";
+        all[3] = "postgres";
+        System.arraycopy(args, 0, all, 4, args.length);
+        return Cli.run(Map.of("ATLAS_DB_PASSWORD", "postgres"), all);
+    }
+
+    private static void assertOk(Cli.Result r, String expectedOut) {
+        assertThat(r.out()).isEqualTo(expectedOut);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.exitCode()).isZero();
+    }
+
+    @Test
+    void transcriptExecutionTreeUsageAndRetentionMatchSqlite() {
+        assertOk(atlas("--tenant", "acme", "conversations", "show", f.support.toString()), Expected.of(Expected.SUPPORT_TRANSCRIPT, f));
+        assertOk(atlas("--tenant", "acme", "executions", "show", f.retryExecution.toString()), Expected.of(Expected.RETRY_EXECUTION, f));
+        assertOk(atlas("usage", "--from", "2026-03-01", "--to", "2026-03-05"), Expected.USAGE_BY_MODEL);
+        Cli.Result retention = atlas("retention", "run", "--dry-run", "--archive-idle-after", "1d");
+        assertThat(retention.out()).isEqualTo(Expected.RETENTION_DRY_RUN);
+        assertThat(retention.exitCode()).isZero();
+    }
+
+    @Test
+    void infoAndMigrateOnAnUpToDateDatabase() {
+        Cli.Result info = atlas("info");
+        assertThat(info.exitCode()).isZero();
+        assertThat(info.out()).startsWith("""
+                Database:        PostgreSQL %s
+                Schema version:  9 (up to date)
+                Tenants:         acme, globex
+                """.formatted(url));
+        assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");
+        Cli.Result migrate = atlas("migrate");
+        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 9\n");
+        assertThat(migrate.exitCode()).isZero();
+    }
+}

@@ -1,0 +1,267 @@
+package dev.atlas.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The jar as a user runs it, on an SQLite file written through the public API: exact output and exit codes. */
+class CliSqliteTest {
+    @TempDir
+    static Path dir;
+    static Path db;
+    static Fixture f;
+
+    @BeforeAll
+    static void populate() {
+        db = dir.resolve("agent.db");
+        f = new Fixture(Instant.parse("2026-03-02T09:00:00Z")).populate(b -> b.sqlite(db));
+    }
+
+    private static Cli.Result atlas(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "--db";
+        all[1] = db.toString();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return Cli.run(all);
+    }
+
+    private static void assertOk(Cli.Result r, String expectedOut) {
+        assertThat(r.out()).isEqualTo(expectedOut);
+        assertThat(r.err()).isEmpty();
+        assertThat(r.exitCode()).isZero();
+    }
+
+    @Test
+    void infoShowsSchemaVersionTenantsAndRowsPerTable() {
+        Cli.Result r = atlas("info");
+        assertOk(r, """
+                Database:        SQLite %s
+                Schema version:  9 (up to date)
+                Tenants:         acme, globex
+
+                TABLE                       ROWS
+                atlas_assets                   1
+                atlas_assistant_revisions      0
+                atlas_assistants               0
+                atlas_blob_intents             0
+                atlas_conversations            4
+                atlas_credentials              0
+                atlas_execution_steps          4
+                atlas_execution_tool_calls     1
+                atlas_executions               3
+                atlas_graph_edges              0
+                atlas_graph_nodes              0
+                atlas_installation             1
+                atlas_memories                 0
+                atlas_memory_revisions         0
+                atlas_memory_tags              0
+                atlas_message_assets           1
+                atlas_message_events           7
+                atlas_messages                 7
+                atlas_model_prices             2
+                atlas_search_keys              7
+                atlas_tasks                    0
+                atlas_vector_models            0
+                atlas_vectors                  0
+                atlas_voice_calls              0
+                """.formatted(db.toAbsolutePath().normalize()));
+    }
+
+    @Test
+    void conversationsListIsNewestActivityFirstWithHostileTitlesEscaped() {
+        assertOk(atlas("--tenant", "acme", "conversations", "list"), Expected.of("""
+                ID                                    LAST ACTIVITY         MESSAGES  STATUS  AGENT        OWNER     TITLE
+                {hostile}  2026-03-02T09:01:00Z         2  open    support      user:666  <script>window.pwned=1</script><img src=x onerror="window.p…
+                {support}  2026-03-02T09:00:10Z         3  open    support      user:42   Where is order 1234?
+                {toolThread}  2026-03-02T09:00:10Z         1  open    order-agent  user:42   Find order 1234 in the warehouse system.
+                """, f));
+    }
+
+    @Test
+    void conversationsListPagesWithACursorAndSearchesMessages() {
+        Cli.Result first = atlas("--tenant", "acme", "conversations", "list", "--limit", "1");
+        assertThat(first.exitCode()).isZero();
+        String[] lines = first.out().split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[1]).startsWith(f.hostile.toString());
+        assertThat(lines[2]).startsWith("More: atlas ... conversations list --after ");
+        String cursor = lines[2].substring("More: atlas ... conversations list --after ".length());
+        Cli.Result second = atlas("--tenant", "acme", "conversations", "list", "--limit", "1", "--after", cursor);
+        assertThat(second.out().split("\n")[1]).startsWith(f.support.toString());
+
+        assertOk(atlas("--tenant", "acme", "conversations", "list", "--search", "warehouse"), Expected.of("""
+                ID                                    LAST ACTIVITY         MESSAGES  STATUS  AGENT        OWNER    TITLE
+                {toolThread}  2026-03-02T09:00:10Z         1  open    order-agent  user:42  Find order 1234 in the warehouse system.
+                """, f));
+    }
+
+    @Test
+    void anotherTenantsConversationsAreNotListed() {
+        assertOk(atlas("--tenant", "acme", "conversations", "list", "--search", "Globex"), "No conversations.\n");
+        Cli.Result r = atlas("--tenant", "acme", "conversations", "show", f.globex.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).isEqualTo("atlas: conversation " + f.globex + " not found\n");
+    }
+
+    @Test
+    void conversationsShowMarksRetryBranchesToolThreadsAndAttachments() {
+        assertOk(atlas("--tenant", "acme", "conversations", "show", f.support.toString()), Expected.of(Expected.SUPPORT_TRANSCRIPT, f));
+    }
+
+    @Test
+    void terminalEscapesInStoredTextArePrintedAsVisibleCodes() {
+        assertOk(atlas("--tenant", "acme", "conversations", "show", f.hostile.toString(), "--limit", "1"), Expected.of("""
+                Conversation {hostile}: <script>window.pwned=1</script><img src=x onerror="window.pwned=2">…
+                  user conversation of user:666, agent support, open, created 2026-03-02T09:01:00Z, 2 messages
+
+                #1 user  2026-03-02T09:01:00Z
+                   <script>window.pwned=1</script><img src=x onerror="window.pwned=2"> \\u001b[31mred\\u001b[0m & "q"
+
+                More messages: atlas ... conversations show {hostile} --after 1
+                """, f));
+    }
+
+    @Test
+    void executionsListAndShowGiveTimingsTokensAndCost() {
+        assertOk(atlas("--tenant", "acme", "executions", "list"), Expected.of(Expected.EXECUTIONS_LIST, f));
+        assertOk(atlas("--tenant", "acme", "executions", "show", f.retryExecution.toString()), Expected.of(Expected.RETRY_EXECUTION, f));
+    }
+
+    @Test
+    void usageReportsAsTableCsvAndJson() {
+        assertOk(atlas("usage", "--from", "2026-03-01", "--to", "2026-03-05"), Expected.USAGE_BY_MODEL);
+        assertOk(atlas("--tenant", "acme", "usage", "--by", "day", "--format", "csv", "--from", "2026-03-01", "--to", "2026-03-05"),
+                Expected.USAGE_BY_DAY_CSV);
+        assertOk(atlas("--tenant", "acme", "usage", "--format", "json", "--from", "2026-03-01", "--to", "2026-03-05"), """
+                {
+                  "groupBy" : "model",
+                  "tenant" : "acme",
+                  "from" : "2026-03-01T00:00:00Z",
+                  "to" : "2026-03-05T00:00:00Z",
+                  "rows" : [ {
+                    "group" : "openai/gpt-mini",
+                    "executions" : 1,
+                    "failures" : 0,
+                    "inputTokens" : 1000,
+                    "outputTokens" : 500,
+                    "reasoningTokens" : 0,
+                    "cachedTokens" : 0,
+                    "cacheWriteTokens" : 0,
+                    "cost" : "0.0003"
+                  }, {
+                    "group" : "openai/gpt-test",
+                    "executions" : 2,
+                    "failures" : 0,
+                    "inputTokens" : 270,
+                    "outputTokens" : 55,
+                    "reasoningTokens" : 0,
+                    "cachedTokens" : 0,
+                    "cacheWriteTokens" : 0,
+                    "cost" : "0.00098"
+                  } ]
+                }
+                """);
+    }
+
+    @Test
+    void retentionDryRunCountsPerTenantAndPrintsPlainProgressLinesWhenNotATerminal() {
+        Cli.Result r = atlas("retention", "run", "--dry-run", "--archive-idle-after", "1d");
+        assertThat(r.out()).isEqualTo(Expected.RETENTION_DRY_RUN);
+        assertThat(r.err()).isEqualTo("[1/2] retention on tenant acme ...\n[2/2] retention on tenant globex ...\n");
+        assertThat(r.exitCode()).isZero();
+    }
+
+    @Test
+    void retentionWithoutARuleIsAUsageError() {
+        Cli.Result r = atlas("retention", "run", "--dry-run");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("""
+                atlas: no rule given: use --delete-messages-after, --hard-delete-after, --archive-idle-after, --purge-archived-after or --drop-expired-memories
+                Try 'atlas retention run --help' for more information.
+                """);
+    }
+
+    @Test
+    void migrateCreatesAFileThenReportsItUpToDate() {
+        Path fresh = dir.resolve("fresh.db");
+        Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
+        String shown = fresh.toAbsolutePath().normalize().toString();
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 9 migrations, schema version 9\n");
+        assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
+        assertThat(first.exitCode()).isZero();
+        Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 9\n");
+        assertThat(again.exitCode()).isZero();
+    }
+
+    @Test
+    void usageErrorsExitWith2AndPointToHelp() {
+        Cli.Result noDb = Cli.run("info");
+        assertThat(noDb.exitCode()).isEqualTo(2);
+        assertThat(noDb.err()).isEqualTo("""
+                atlas: --db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file
+                Try 'atlas info --help' for more information.
+                """);
+        Cli.Result unknown = atlas("frobnicate");
+        assertThat(unknown.exitCode()).isEqualTo(2);
+        assertThat(unknown.err()).isEqualTo("atlas: Unmatched argument at index 2: 'frobnicate'\nTry 'atlas --help' for more information.\n");
+        Cli.Result badId = atlas("executions", "show", "nope");
+        assertThat(badId.exitCode()).isEqualTo(2);
+        assertThat(badId.err()).isEqualTo("""
+                atlas: Invalid value for positional parameter at index 0 (<id>): not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): 'nope'
+                Try 'atlas executions show --help' for more information.
+                """);
+        Cli.Result none = Cli.run();
+        assertThat(none.exitCode()).isEqualTo(2);
+        assertThat(none.err()).startsWith("atlas: a command is required");
+    }
+
+    @Test
+    void runtimeFailuresExitWith1WithoutAStackTraceUnlessVerbose() {
+        Cli.Result missing = Cli.run("--db", dir.resolve("missing.db").toString(), "info");
+        String shown = dir.resolve("missing.db").toAbsolutePath().normalize().toString();
+        assertThat(missing.exitCode()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("atlas: no SQLite database at " + shown + " (run 'atlas --db " + dir.resolve("missing.db")
+                + " migrate' to create one)\n");
+        assertThat(missing.out()).isEmpty();
+
+        String unknown = "01a23783-0040-71d1-bdf9-358135efdc3d";
+        Cli.Result notFound = atlas("--tenant", "acme", "executions", "show", unknown);
+        assertThat(notFound.exitCode()).isEqualTo(1);
+        assertThat(notFound.err()).isEqualTo("atlas: execution " + unknown + " not found\n");
+
+        Cli.Result verbose = atlas("--verbose", "--tenant", "acme", "executions", "show", unknown);
+        assertThat(verbose.exitCode()).isEqualTo(1);
+        assertThat(verbose.err()).startsWith("atlas: execution " + unknown + " not found\ndev.atlas.NotFoundException: execution ")
+                .contains("\tat dev.atlas.cli.ExecutionsCommand$Show.call(");
+    }
+
+    @Test
+    void helpAndVersionEverywhere() {
+        Cli.Result help = Cli.run("--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).startsWith("Usage: atlas [-hvV] [--data-dir=<dir>]")
+                .contains("migrate", "info", "conversations", "executions", "usage", "retention", "serve");
+        // Each subcommand's help, in this JVM (the same picocli model the jar runs; a process each would only add start-up time).
+        for (String[] sub : new String[][]{{"migrate"}, {"info"}, {"conversations", "list"}, {"conversations", "show"},
+                {"executions", "list"}, {"executions", "show"}, {"usage"}, {"retention", "run"}, {"serve"}}) {
+            String[] args = new String[sub.length + 1];
+            System.arraycopy(sub, 0, args, 0, sub.length);
+            args[sub.length] = "--help";
+            java.io.StringWriter out = new java.io.StringWriter();
+            picocli.CommandLine cli = AtlasCli.commandLine();
+            cli.setOut(new java.io.PrintWriter(out));
+            assertThat(cli.execute(args)).as(String.join(" ", sub)).isZero();
+            assertThat(out.toString()).as(String.join(" ", sub)).startsWith("Usage: atlas " + String.join(" ", sub) + " ");
+        }
+        Cli.Result version = Cli.run("--version");
+        assertThat(version.exitCode()).isZero();
+        assertThat(version.out()).isEqualTo("atlas 0.1.0-SNAPSHOT, Java " + System.getProperty("java.version") + "\n");
+    }
+}

@@ -1,0 +1,142 @@
+package dev.atlas.cli;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Each view of the viewer in a real headless Chromium: the page loads with no console error,
+ * the expected text is in the DOM, stored markup stays text, and a screenshot is taken
+ * (target/viewer-screenshots/). CI sets ATLAS_REQUIRE_BROWSER=1, so a missing browser fails
+ * there; elsewhere the test is skipped without one.
+ */
+class ViewerBrowserTest {
+    static final Path SHOTS = Path.of("target", "viewer-screenshots");
+
+    @TempDir
+    static Path dir;
+    static ViewerProcess viewer;
+    static Chromium browser;
+    static Fixture f;
+
+    @BeforeAll
+    static void start() throws Exception {
+        boolean present = Files.isExecutable(Chromium.BINARY);
+        if (!present && "1".equals(System.getenv("ATLAS_REQUIRE_BROWSER"))) {
+            throw new AssertionError(Chromium.BINARY + " is missing and ATLAS_REQUIRE_BROWSER=1: install Debian's chromium package");
+        }
+        Assumptions.assumeTrue(present, Chromium.BINARY + " is not installed (apt-get install chromium); browser test skipped");
+        Files.createDirectories(SHOTS);
+        Path db = dir.resolve("viewer.db");
+        f = ViewerProcess.recentFixture(db);
+        viewer = ViewerProcess.start(f, db);
+        browser = Chromium.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (browser != null) {
+            browser.close();
+        }
+        if (viewer != null) {
+            viewer.close();
+        }
+    }
+
+    @AfterEach
+    void noConsoleErrors() {
+        assertThat(browser.errors()).isEmpty();
+    }
+
+    private static void screenshot(String name) throws Exception {
+        Path file = SHOTS.resolve(name + ".png");
+        browser.screenshot(file);
+        byte[] png = Files.readAllBytes(file);
+        assertThat(png.length).isGreaterThan(1000);
+        assertThat(new String(png, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+    }
+
+    private static void assertNoInjectedMarkupRan() throws Exception {
+        assertThat(browser.evaluate("typeof window.pwned").asText()).isEqualTo("undefined");
+        assertThat(browser.evaluate("document.scripts.length").asInt()).isEqualTo(1);
+        assertThat(browser.evaluate("document.querySelectorAll('#app img[onerror], #app script').length").asInt()).isZero();
+    }
+
+    @Test
+    void conversationListShowsTitlesAsText() throws Exception {
+        browser.open(viewer.url("#/?t=acme"), "list");
+        String dom = browser.dom();
+        assertThat(dom).contains("Where is order 1234?", "Find order 1234 in the warehouse system.",
+                "&lt;script&gt;window.pwned=1&lt;/script&gt;&lt;img src=x onerror=\"window.pwned=2\"&gt;");
+        assertThat(browser.evaluate("document.querySelectorAll('#conversations tbody tr').length").asInt()).isEqualTo(3);
+        assertNoInjectedMarkupRan();
+        screenshot("list");
+    }
+
+    @Test
+    void searchFindsTheToolThread() throws Exception {
+        browser.open(viewer.url("#/?t=acme&q=warehouse"), "list");
+        assertThat(browser.evaluate("document.querySelectorAll('#conversations tbody tr').length").asInt()).isEqualTo(1);
+        assertThat(browser.text()).contains("Conversations matching “warehouse”", "Find order 1234 in the warehouse system.");
+    }
+
+    @Test
+    void transcriptShowsRetryBranchesToolCallThreadAndTheAttachedImage() throws Exception {
+        browser.open(viewer.url("#/c/" + f.support + "?t=acme"), "transcript");
+        String text = browser.text();
+        assertThat(text).contains("Where is order 1234?", "Sorry, I can't find that order.", "retry branch 1 of 2", "replaced by #3",
+                "retry branch 2 of 2", "tool lookup_order", "result: {\"status\":\"shipped\"}", "tool thread:", "Order 1234 shipped this morning.",
+                "route-1234.png", "Route of order 1234");
+        assertThat(browser.evaluate("document.querySelectorAll('.msg.inactive').length").asInt()).isEqualTo(1);
+        // The attachment is shown as an image, loaded through the bytes endpoint.
+        assertThat(browser.evaluate("(async () => { const i = document.querySelector('.attachment img'); await i.decode(); return i.naturalWidth; })()")
+                .asInt()).isEqualTo(1);
+        screenshot("transcript");
+    }
+
+    @Test
+    void hostileMessagesAreRenderedAsText() throws Exception {
+        browser.open(viewer.url("#/c/" + f.hostile + "?t=acme"), "transcript");
+        assertThat(browser.evaluate("document.querySelector('.msg .content').textContent").asText()).isEqualTo(Fixture.HOSTILE);
+        assertThat(browser.dom()).contains("&lt;script&gt;window.pwned=1&lt;/script&gt;");
+        // The 30,000-character message: the API sends 20,000, the page folds it to 4,000 until asked.
+        assertThat(browser.text()).contains("Show 20,000 characters", "10,000 more characters not shown");
+        assertThat(browser.evaluate("document.querySelectorAll('.msg .content')[1].textContent.length").asInt()).isEqualTo(4000);
+        assertThat(browser.evaluate("document.querySelector('.unfold').click(); document.querySelectorAll('.msg .content')[1].textContent.length")
+                .asInt()).isEqualTo(20_000);
+        assertNoInjectedMarkupRan();
+        screenshot("hostile");
+    }
+
+    @Test
+    void executionWaterfallShowsStepsAndToolCallsWithTimingsTokensAndCost() throws Exception {
+        browser.open(viewer.url("#/e/" + f.retryExecution + "?t=acme"), "waterfall");
+        String text = browser.text();
+        assertThat(text).contains("Execution openai/gpt-test", "800 ms · 250 in / 50 out · $0.0009", "step 1 · tool_calls",
+                "+50 ms · 300 ms · 100 in / 10 out", "tool lookup_order (completed)", "+150 ms · 150 ms", "step 2 · stop",
+                "+360 ms · 400 ms · 150 in / 40 out");
+        assertThat(browser.evaluate("document.querySelectorAll('#waterfall .wf-bar').length").asInt()).isEqualTo(4);
+        // The tool call's bar starts at 150 of 800 ms.
+        assertThat(browser.evaluate("document.querySelector('.wf-row.tool .wf-bar').style.left").asText()).isEqualTo("18.75%");
+        screenshot("waterfall");
+    }
+
+    @Test
+    void usageChartDrawsCostByDayAndModel() throws Exception {
+        browser.open(viewer.url("#/usage?t=acme&days=7"), "usage");
+        assertThat(browser.evaluate("document.querySelectorAll('#usage-chart rect').length").asInt()).isEqualTo(2);
+        assertThat(browser.evaluate("[...document.querySelectorAll('#usage-chart rect title')].map(t => t.textContent).join('|')").asText())
+                .isEqualTo(f.t0.toString().substring(0, 10) + " openai/gpt-test: $0.00098, 2 calls|"
+                        + f.t0.plus(java.time.Duration.ofDays(1)).toString().substring(0, 10) + " openai/gpt-mini: $0.0003, 1 calls");
+        assertThat(browser.text()).contains("Cost by day and model", "openai/gpt-test", "openai/gpt-mini", "$0.00098", "$0.0003");
+        screenshot("usage");
+    }
+}

@@ -1,0 +1,205 @@
+package dev.atlas.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The viewer's HTTP surface: the token, the JSON shapes, hostile content returned as data, read-only, tenant pin. */
+class ViewerHttpTest {
+    @TempDir
+    static Path dir;
+    static ViewerProcess viewer;
+    static Fixture f;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static final ObjectMapper json = new ObjectMapper();
+
+    @BeforeAll
+    static void start() {
+        Path db = dir.resolve("viewer.db");
+        f = ViewerProcess.recentFixture(db);
+        viewer = ViewerProcess.start(f, db);
+    }
+
+    @AfterAll
+    static void stop() {
+        viewer.close();
+    }
+
+    private static HttpResponse<String> get(String pathAndQuery, String cookie) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(viewer.base + pathAndQuery));
+        if (cookie != null) {
+            b.header("Cookie", cookie);
+        }
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode api(String pathAndQuery) throws Exception {
+        HttpResponse<String> r = get(pathAndQuery, Viewer.COOKIE + "=" + viewer.token);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        return json.readTree(r.body());
+    }
+
+    @Test
+    void everyRequestWithoutTheTokenIs401() throws Exception {
+        for (String path : new String[]{"/", "/app.js", "/api/meta", "/api/conversations?tenant=acme", "/api/assets/" + f.asset + "?tenant=acme"}) {
+            HttpResponse<String> r = get(path, null);
+            assertThat(r.statusCode()).as(path).isEqualTo(401);
+            assertThat(r.body()).as(path).doesNotContain("acme", "order");
+        }
+        assertThat(get("/?token=wrong", null).statusCode()).isEqualTo(401);
+        assertThat(get("/api/meta", Viewer.COOKIE + "=wrong").statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void theTokenInTheUrlSetsAnHttpOnlyCookieAndLeavesTheAddressBar() throws Exception {
+        HttpResponse<String> r = get("/?token=" + viewer.token, null);
+        assertThat(r.statusCode()).isEqualTo(303);
+        assertThat(r.headers().firstValue("Location")).hasValue("/");
+        assertThat(r.headers().firstValue("Set-Cookie")).hasValue(Viewer.COOKIE + "=" + viewer.token + "; Path=/; HttpOnly; SameSite=Strict");
+        HttpResponse<String> page = get("/", Viewer.COOKIE + "=" + viewer.token);
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("Content-Security-Policy")).get().asString().startsWith("default-src 'self';");
+        assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        assertThat(page.body()).contains("<script src=\"/app.js\" defer></script>").doesNotContain("http://", "https://");
+    }
+
+    @Test
+    void conversationListJson() throws Exception {
+        JsonNode list = api("/api/conversations?tenant=acme");
+        assertThat(list.get("tenant").asText()).isEqualTo("acme");
+        assertThat(list.get("items")).hasSize(3);
+        JsonNode first = list.get("items").get(0);
+        assertThat(first.get("id").asText()).isEqualTo(f.hostile.toString());
+        // The library titles a conversation from its first user message, cut; the markup comes back as stored text.
+        assertThat(first.get("title").asText()).isEqualTo("<script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">…");
+        assertThat(list.get("items").get(1).get("id").asText()).isEqualTo(f.support.toString());
+        assertThat(list.get("items").get(1).get("messages").asLong()).isEqualTo(3);
+        assertThat(list.get("next").isNull()).isTrue();
+
+        JsonNode page = api("/api/conversations?tenant=acme&limit=2");
+        assertThat(page.get("items")).hasSize(2);
+        JsonNode rest = api("/api/conversations?tenant=acme&limit=2&after=" + page.get("next").asText());
+        assertThat(rest.get("items")).hasSize(1);
+        assertThat(rest.get("items").get(0).get("id").asText()).isEqualTo(f.toolThread.toString());
+
+        JsonNode found = api("/api/conversations?tenant=acme&q=warehouse");
+        assertThat(found.get("items")).hasSize(1);
+        assertThat(found.get("items").get(0).get("id").asText()).isEqualTo(f.toolThread.toString());
+    }
+
+    @Test
+    void transcriptJsonHasBranchesToolThreadsAndAttachments() throws Exception {
+        JsonNode t = api("/api/conversations/" + f.support + "?tenant=acme");
+        JsonNode messages = t.get("messages");
+        assertThat(messages).hasSize(3);
+        JsonNode replaced = messages.get(1);
+        assertThat(replaced.get("active").asBoolean()).isFalse();
+        assertThat(replaced.get("branch").asInt()).isEqualTo(1);
+        assertThat(replaced.get("branches").asInt()).isEqualTo(2);
+        assertThat(replaced.get("activeSequence").asLong()).isEqualTo(3);
+        JsonNode retry = messages.get(2);
+        assertThat(retry.get("active").asBoolean()).isTrue();
+        assertThat(retry.get("branch").asInt()).isEqualTo(2);
+        assertThat(retry.get("executionId").asText()).isEqualTo(f.retryExecution.toString());
+        JsonNode call = retry.get("toolCalls").get(0);
+        assertThat(call.get("name").asText()).isEqualTo("lookup_order");
+        assertThat(call.get("result").asText()).isEqualTo("{\"status\":\"shipped\"}");
+        assertThat(call.get("threads").get(0).get("id").asText()).isEqualTo(f.toolThread.toString());
+        JsonNode attachment = retry.get("attachments").get(0);
+        assertThat(attachment.get("assetId").asText()).isEqualTo(f.asset.toString());
+        assertThat(attachment.get("image").asBoolean()).isTrue();
+        assertThat(attachment.get("caption").asText()).isEqualTo("Route of order 1234");
+        assertThat(t.get("next").isNull()).isTrue();
+    }
+
+    @Test
+    void hostileContentIsReturnedAsExactJsonDataAndHugeMessagesAreCut() throws Exception {
+        HttpResponse<String> raw = get("/api/conversations/" + f.hostile + "?tenant=acme", Viewer.COOKIE + "=" + viewer.token);
+        // Control characters are JSON escapes; the markup is a JSON string served as JSON, never as HTML.
+        assertThat(raw.body()).contains("\\u001B[31mred").doesNotContain("\u001b");
+        assertThat(raw.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
+        assertThat(raw.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+        JsonNode messages = json.readTree(raw.body()).get("messages");
+        assertThat(messages.get(0).get("content").asText()).isEqualTo(Fixture.HOSTILE);
+        JsonNode huge = messages.get(1);
+        assertThat(huge.get("content").asText()).hasSize(ViewerApi.MAX_TEXT);
+        assertThat(huge.get("contentTruncated").asBoolean()).isTrue();
+        assertThat(huge.get("contentLength").asInt()).isEqualTo(30_000);
+    }
+
+    @Test
+    void executionJsonGivesOffsetsDurationsTokensAndCost() throws Exception {
+        JsonNode e = api("/api/executions/" + f.retryExecution + "?tenant=acme");
+        assertThat(e.get("execution").get("durationMs").asLong()).isEqualTo(800);
+        assertThat(e.get("execution").get("cost").asText()).isEqualTo("0.0009");
+        assertThat(e.get("execution").get("usage").get("inputTokens").asLong()).isEqualTo(250);
+        JsonNode steps = e.get("steps");
+        assertThat(steps).hasSize(2);
+        assertThat(steps.get(0).get("offsetMs").asLong()).isEqualTo(50);
+        assertThat(steps.get(0).get("durationMs").asLong()).isEqualTo(300);
+        assertThat(steps.get(0).get("toolCalls").get(0).get("offsetMs").asLong()).isEqualTo(150);
+        assertThat(steps.get(0).get("toolCalls").get(0).get("durationMs").asLong()).isEqualTo(150);
+        assertThat(steps.get(1).get("offsetMs").asLong()).isEqualTo(360);
+    }
+
+    @Test
+    void usageJsonByDayAndModel() throws Exception {
+        JsonNode u = api("/api/usage?tenant=acme&days=7");
+        assertThat(u.get("days")).hasSize(7);
+        assertThat(u.get("models").toString()).isEqualTo("[\"openai/gpt-mini\",\"openai/gpt-test\"]");
+        assertThat(u.get("cells")).hasSize(2);
+        JsonNode first = u.get("cells").get(0);
+        assertThat(first.get("day").asText()).isEqualTo(f.t0.toString().substring(0, 10));
+        assertThat(first.get("model").asText()).isEqualTo("openai/gpt-test");
+        assertThat(first.get("cost").asText()).isEqualTo("0.00098");
+        assertThat(u.get("cells").get(1).get("model").asText()).isEqualTo("openai/gpt-mini");
+    }
+
+    @Test
+    void assetBytesAreServedAsTheStoredImage() throws Exception {
+        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/assets/" + f.asset + "?tenant=acme"))
+                .header("Cookie", Viewer.COOKIE + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("image/png");
+        assertThat(r.body()).isEqualTo(Fixture.PNG);
+    }
+
+    @Test
+    void anotherTenantsIdsAreNotFoundAndWritesAreRefused() throws Exception {
+        HttpResponse<String> r = get("/api/conversations/" + f.globex + "?tenant=acme", Viewer.COOKIE + "=" + viewer.token);
+        assertThat(r.statusCode()).isEqualTo(404);
+        assertThat(json.readTree(r.body()).get("error").asText()).isEqualTo("conversation " + f.globex + " not found");
+        HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/conversations?tenant=acme"))
+                .header("Cookie", Viewer.COOKIE + "=" + viewer.token).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(get("/api/conversations/not-an-id?tenant=acme", Viewer.COOKIE + "=" + viewer.token).statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void aPinnedViewerRefusesOtherTenants() throws Exception {
+        Path db = dir.resolve("viewer.db");
+        try (ViewerProcess pinned = ViewerProcess.start(f, db, "--tenant", "acme")) {
+            String cookie = Viewer.COOKIE + "=" + pinned.token;
+            HttpResponse<String> meta = http.send(HttpRequest.newBuilder(URI.create(pinned.base + "/api/meta")).header("Cookie", cookie).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(json.readTree(meta.body()).get("tenants").toString()).isEqualTo("[\"acme\"]");
+            HttpResponse<String> refused = http.send(HttpRequest.newBuilder(URI.create(pinned.base + "/api/conversations?tenant=globex"))
+                    .header("Cookie", cookie).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(refused.statusCode()).isEqualTo(403);
+            assertThat(refused.body()).isEqualTo("{\"error\":\"this viewer shows tenant acme only\"}");
+        }
+    }
+}

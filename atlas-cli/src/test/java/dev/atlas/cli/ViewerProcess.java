@@ -1,0 +1,87 @@
+package dev.atlas.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** {@code atlas serve} as a process on an SQLite file with the {@link Fixture} data dated yesterday (inside the usage chart's 30 days). */
+final class ViewerProcess implements AutoCloseable {
+    final Fixture fixture;
+    final URI base;
+    final String token;
+    private final Process process;
+
+    private ViewerProcess(Fixture fixture, Process process, String url) {
+        this.fixture = fixture;
+        this.process = process;
+        int q = url.indexOf("/?token=");
+        this.base = URI.create(url.substring(0, q));
+        this.token = url.substring(q + "/?token=".length());
+    }
+
+    static Fixture recentFixture(Path db) {
+        Instant t0 = LocalDate.now(ZoneOffset.UTC).minusDays(2).atStartOfDay(ZoneOffset.UTC).plusHours(9).toInstant();
+        return new Fixture(t0).populate(b -> b.sqlite(db));
+    }
+
+    /** Starts the viewer and returns once it printed its URL (it listens before printing). */
+    static ViewerProcess start(Fixture fixture, Path db, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--db", db.toString()));
+        args.addAll(List.of(extra));
+        args.addAll(List.of("serve", "--port", "0"));
+        try {
+            Process p = new ProcessBuilder(Cli.command(args.toArray(String[]::new)))
+                    .redirectError(db.resolveSibling("serve-" + System.nanoTime() + ".err").toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String first = out.readLine();
+            if (first == null || !first.startsWith("Atlas viewer on http://127.0.0.1:")) {
+                p.destroyForcibly();
+                throw new IllegalStateException("atlas serve did not start: " + first);
+            }
+            // Keep draining stdout so the process never blocks on a full pipe.
+            Thread drain = new Thread(() -> {
+                try {
+                    while (out.readLine() != null) {
+                        // discard
+                    }
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            drain.setDaemon(true);
+            drain.start();
+            String url = first.substring("Atlas viewer on ".length(), first.indexOf(' ', "Atlas viewer on ".length()));
+            return new ViewerProcess(fixture, p, url);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String url(String pathAndFragment) {
+        return base + "/?token=" + token + pathAndFragment;
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
