@@ -35,7 +35,9 @@ final class AppendVsLength implements Benchmark {
                 + " Atlas's append writes (messages, audit events, counter). Atlas: " + p.appendsPerLength() + " appends per length,"
                 + " interleaved across lengths. Spring AI " + springVersion() + ": add one message = findByConversationId +"
                 + " saveAll(all + new), since saveAll replaces the conversation and the repository has no single-message add;"
-                + " " + p.springOpsByLength() + " adds per length. Same database file / database and pool as Atlas.");
+                + " " + p.springOpsByLength() + " adds per length. These Spring rows keep the full history in Spring's repository (as Atlas"
+                + " does); Spring AI's default MessageWindowChatMemory keeps only the last 20 messages, shown in its own row."
+                + " Same database file / database and pool as Atlas.");
         for (BenchDatabase database : env.databases()) {
             LongConversations f = LongConversations.of(env, database);
             ConversationStore store = f.tenant.conversations();
@@ -69,6 +71,19 @@ final class AppendVsLength implements Benchmark {
                 Env.log("%s Spring AI add at %,d: median %.1f ms", database.label(), l, st.medianMillis());
             }
 
+            // Spring AI's default: MessageWindowChatMemory keeps 20 messages, so every add rewrites 20 rows, whatever the
+            // conversation's real length; the rows above keep the full history in Spring's repository, as Atlas does.
+            var window = f.springMemory.window();
+            String windowId = "spring-window-" + database.label();
+            for (int warm = 0; warm < 25; warm++) {
+                window.add(windowId, SpringChatMemory.message(++n));
+            }
+            Stats windowed = new Stats();
+            for (int k = 0; k < p.springOps(0); k++) {
+                var m = SpringChatMemory.message(++n);
+                windowed.add(Stats.time(() -> window.add(windowId, m)));
+            }
+
             double atlasBase = atlas.get(shortest).medianMillis();
             double springBase = spring.get(shortest).medianMillis();
             for (int l : lengths) {
@@ -85,6 +100,9 @@ final class AppendVsLength implements Benchmark {
                 s.figure(Figure.latency(database.label(), "Spring AI add at " + Fmt.length(l), spring.get(l).medianMillis(),
                         "Atlas append at " + Fmt.length(l), atlas.get(l).medianMillis(), "ms (median)", "how many times slower than Atlas"));
             }
+            s.figure(Figure.latency(database.label(), "Spring AI MessageWindowChatMemory add (20-message window, its default)",
+                    windowed.medianMillis(), "Atlas append at " + Fmt.length(shortest), atlasBase, "ms (median)",
+                    windowed.describe() + "; the window keeps only the last 20 messages"));
             if (atlas.containsKey(TARGET_LENGTH)) {
                 double ratio = atlas.get(TARGET_LENGTH).medianMillis() / atlasBase;
                 s.target(new TargetCheck(database.label(), "Atlas append at 100k <= " + TARGET + "x append at " + Fmt.length(shortest)

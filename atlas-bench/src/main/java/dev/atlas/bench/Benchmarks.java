@@ -15,6 +15,7 @@ public final class Benchmarks {
                 new ConcurrentWriters(),
                 new SemanticSearch(),
                 new RetentionUnderLoad(),
-                new PortabilityThroughput());
+                new PortabilityThroughput(),
+                new FirstMessage());
     }
 }

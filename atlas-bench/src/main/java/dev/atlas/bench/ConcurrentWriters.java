@@ -16,9 +16,16 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Issue 6, benchmark 5: 8 concurrent writers on one conversation and on 8 conversations; sequences checked afterwards. */
+/**
+ * Benchmark 5 (issues 6 and 17): N concurrent writers (1, 8, 16), each on its own conversation or
+ * all on one, Atlas against raw JDBC with one transaction per append (a pool checkout each) and
+ * the same raw JDBC behind one fair JVM lock; sides interleaved round by round; every
+ * conversation checked gapless afterwards.
+ */
 final class ConcurrentWriters implements Benchmark {
     static final int WRITERS = 8;
+    static final int[] WRITER_COUNTS = {1, 8, 16};
+    static final int ROUNDS = 3;
 
     @Override
     public String id() {
@@ -27,55 +34,117 @@ final class ConcurrentWriters implements Benchmark {
 
     @Override
     public String title() {
-        return "5. 8 concurrent writers: one conversation and 8 conversations";
+        return "5. N concurrent writers (1, 8, 16; own and shared conversation): Atlas vs raw per-append transactions and raw behind a lock";
+    }
+
+    private enum SideKind {
+        ATLAS("Atlas append"), RAW("raw JDBC, one transaction per append"), RAW_LOCKED("raw JDBC behind one JVM lock");
+
+        final String label;
+
+        SideKind(String label) {
+            this.label = label;
+        }
     }
 
     @Override
     public Section run(Env env) throws Exception {
-        long millis = env.profile().concurrentMillis();
-        Section s = new Section(this, WRITERS + " threads append for " + millis + " ms, all to one conversation, then each to its own;"
-                + " baseline: 1 thread appending for the same time, same database. Afterwards every conversation is checked: messages"
-                + " have sequences exactly 1..n, n equals the conversation's counter, and every message has its audit event. Pool: "
-                + BenchDatabase.POOL_SIZE + " connections (Atlas's default).");
+        long millis = Math.max(300, env.profile().concurrentMillis() / ROUNDS);
+        Section s = new Section(this, "N threads append back to back, each to its own conversation or all to one. Three sides: Atlas"
+                + " `append`; raw JDBC doing the same three statements in one transaction per append on the same pool (a checkout per"
+                + " call); the same raw JDBC behind one fair JVM lock (what Atlas does on SQLite). Each configuration runs " + ROUNDS
+                + " rounds of " + millis + " ms per side, the sides' order rotating per round (interleaved, so load hits all alike);"
+                + " throughput = appends / time, latency per call (p50, p99). Afterwards every conversation of every side is checked:"
+                + " sequences exactly 1..n, n equals the counter, one audit event per message, total equals the acknowledged appends."
+                + " Pool: " + BenchDatabase.POOL_SIZE + " connections (Atlas's default).");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_concurrent")) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
-                Run single = run(store, 1, 1, millis);
-                Run shared = run(store, WRITERS, 1, millis);
-                Run separate = run(store, WRITERS, WRITERS, millis);
-                for (Run r : List.of(single, shared, separate)) {
-                    r.verify(db);
-                }
-                s.figure(Figure.throughput(database.label(), WRITERS + " writers, 1 conversation", shared.throughput(),
-                        "1 writer", single.throughput(), shared.summary()));
-                s.figure(Figure.throughput(database.label(), WRITERS + " writers, " + WRITERS + " conversations", separate.throughput(),
-                        "1 writer", single.throughput(), separate.summary()));
-                for (Run r : List.of(single, shared, separate)) {
-                    s.target(new TargetCheck(database.label(), r.label() + ": 0 errors, sequences gapless",
-                            r.errors.get() + " errors, " + r.problems.size() + " sequence problems", r.errors.get() == 0 && r.problems.isEmpty()));
-                    r.problems.forEach(pr -> s.note(database.label() + ", " + r.label() + ": " + pr));
-                    if (r.firstError != null) {
-                        s.note(database.label() + ", " + r.label() + ", first error: " + r.firstError);
+                RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
+                java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock(true);
+                for (int writers : WRITER_COUNTS) {
+                    for (boolean shared : writers == 1 ? new boolean[] {false} : new boolean[] {false, true}) {
+                        int conversations = shared ? 1 : writers;
+                        java.util.Map<SideKind, Run> runs = new java.util.EnumMap<>(SideKind.class);
+                        for (SideKind k : SideKind.values()) {
+                            runs.put(k, new Run(writers, create(store, k, writers, conversations)));
+                        }
+                        for (int round = 0; round < ROUNDS; round++) {
+                            for (int i = 0; i < SideKind.values().length; i++) {
+                                SideKind k = SideKind.values()[(i + round) % SideKind.values().length];
+                                Run r = runs.get(k);
+                                run(r, millis, switch (k) {
+                                    case ATLAS -> (target, n) -> store.append(target, NewMessage.user(Messages.content(n)));
+                                    case RAW -> (target, n) -> raw.append(target, "user", Messages.content(n));
+                                    case RAW_LOCKED -> (target, n) -> {
+                                        lock.lock();
+                                        try {
+                                            raw.append(target, "user", Messages.content(n));
+                                        } finally {
+                                            lock.unlock();
+                                        }
+                                    };
+                                });
+                            }
+                        }
+                        String shape = writers + (writers == 1 ? " writer" : " writers") + (shared ? ", 1 shared conversation"
+                                : writers == 1 ? "" : ", own conversations");
+                        Run atlas = runs.get(SideKind.ATLAS);
+                        for (SideKind k : SideKind.values()) {
+                            runs.get(k).verify(db);
+                        }
+                        for (SideKind k : List.of(SideKind.RAW, SideKind.RAW_LOCKED)) {
+                            Run base = runs.get(k);
+                            s.figure(Figure.throughput(database.label(), "Atlas, " + shape, atlas.throughput(), k.label, base.throughput(),
+                                    "p50/p99 Atlas " + Fmt.num(atlas.latency.medianMillis()) + "/" + Fmt.num(atlas.latency.quantileMillis(0.99))
+                                            + " ms, " + k.name().toLowerCase(java.util.Locale.ROOT) + " " + Fmt.num(base.latency.medianMillis()) + "/"
+                                            + Fmt.num(base.latency.quantileMillis(0.99)) + " ms; " + atlas.summary() + "; baseline " + base.summary()));
+                        }
+                        if (database.label().equals("SQLite") && writers == WRITERS && !shared) {
+                            double ratio = atlas.throughput() / runs.get(SideKind.RAW).throughput();
+                            s.target(new TargetCheck(database.label(), "8 writers: Atlas >= 2x raw per-append transactions (issue 17)",
+                                    Fmt.ratio(ratio), ratio >= 2.0));
+                        }
+                        for (SideKind k : SideKind.values()) {
+                            Run r = runs.get(k);
+                            s.target(new TargetCheck(database.label(), k.label + ", " + shape + ": 0 errors, sequences gapless",
+                                    r.errors.get() + " errors, " + r.problems.size() + " sequence problems",
+                                    r.errors.get() == 0 && r.problems.isEmpty()));
+                            r.problems.forEach(pr -> s.note(database.label() + ", " + k.label + ", " + shape + ": " + pr));
+                            if (r.firstError != null) {
+                                s.note(database.label() + ", " + k.label + ", " + shape + ", first error: " + r.firstError);
+                            }
+                        }
+                        Env.log("%s %s: Atlas %.0f/s, raw %.0f/s, raw locked %.0f/s", database.label(), shape, atlas.throughput(),
+                                runs.get(SideKind.RAW).throughput(), runs.get(SideKind.RAW_LOCKED).throughput());
                     }
                 }
-                Env.log("%s concurrent: 1w %.0f/s, 8w/1c %.0f/s, 8w/8c %.0f/s", database.label(), single.throughput(),
-                        shared.throughput(), separate.throughput());
             }
         }
         return s;
     }
 
-    private static Run run(ConversationStore store, int writers, int conversations, long millis) throws InterruptedException {
+    private static List<UUID> create(ConversationStore store, SideKind kind, int writers, int conversations) {
         List<UUID> ids = new ArrayList<>();
         for (int i = 0; i < conversations; i++) {
-            ids.add(store.create(NewConversation.of(Owner.user("w" + writers + "-" + i))).id());
+            ids.add(store.create(NewConversation.of(Owner.user(kind + "-" + writers + "-" + i))).id());
         }
-        Run run = new Run(writers, ids);
+        return ids;
+    }
+
+    /** One append of the side under test. */
+    private interface Op {
+        void append(UUID conversation, long n);
+    }
+
+    private static void run(Run run, long millis, Op op) throws InterruptedException {
+        int writers = run.writers;
+        List<UUID> ids = run.conversations;
         CountDownLatch start = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         long[] deadline = new long[1];
         for (int w = 0; w < writers; w++) {
-            UUID target = ids.get(w % conversations);
+            UUID target = ids.get(w % ids.size());
             int writer = w;
             Thread t = new Thread(() -> {
                 try {
@@ -84,10 +153,13 @@ final class ConcurrentWriters implements Benchmark {
                     Thread.currentThread().interrupt();
                     return;
                 }
-                long n = 0;
+                Stats mine = new Stats();
+                long n = run.ops.get() + 1;
                 while (System.nanoTime() < deadline[0]) {
+                    long t0 = System.nanoTime();
                     try {
-                        store.append(target, NewMessage.user(Messages.content(writer * 1_000_000_000L + ++n)));
+                        op.append(target, writer * 1_000_000_000L + ++n);
+                        mine.add(System.nanoTime() - t0);
                         run.ops.incrementAndGet();
                     } catch (RuntimeException e) {
                         if (run.errors.incrementAndGet() == 1) {
@@ -95,6 +167,7 @@ final class ConcurrentWriters implements Benchmark {
                         }
                     }
                 }
+                run.latency.addAll(mine);
             }, "bench-writer-" + w);
             threads.add(t);
             t.start();
@@ -105,8 +178,7 @@ final class ConcurrentWriters implements Benchmark {
         for (Thread t : threads) {
             t.join();
         }
-        run.nanos = System.nanoTime() - t0;
-        return run;
+        run.nanos += System.nanoTime() - t0;
     }
 
     static final class Run {
@@ -114,6 +186,7 @@ final class ConcurrentWriters implements Benchmark {
         final List<UUID> conversations;
         final AtomicLong ops = new AtomicLong();
         final AtomicLong errors = new AtomicLong();
+        final Stats latency = new Stats();
         final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         volatile String firstError;
         long nanos;

@@ -155,4 +155,87 @@ final class RawJdbc {
         }
         c.commit();
     }
+
+    /** Raw JDBC on one held connection with the three statements prepared once: the real ceiling of an append. */
+    Held held() throws SQLException {
+        return new Held(dataSource.getConnection());
+    }
+
+    /**
+     * One connection held for its whole life, statements prepared once. On SQLite the transaction
+     * is an explicit {@code BEGIN IMMEDIATE} / {@code COMMIT} in auto-commit mode: sqlite-jdbc's
+     * {@code commit()} re-begins at once, which takes the write lock a second time per transaction.
+     */
+    final class Held implements AutoCloseable {
+        private final Connection c;
+        private final PreparedStatement next;
+        private final PreparedStatement message;
+        private final PreparedStatement event;
+        private final PreparedStatement begin;
+        private final PreparedStatement commit;
+        private final PreparedStatement rollback;
+
+        private Held(Connection c) throws SQLException {
+            this.c = c;
+            boolean sqlite = dialect == Dialect.SQLITE;
+            c.setAutoCommit(sqlite);
+            next = c.prepareStatement(NEXT_SEQUENCE);
+            message = c.prepareStatement(INSERT_MESSAGE);
+            event = c.prepareStatement(INSERT_EVENT);
+            begin = sqlite ? c.prepareStatement("BEGIN IMMEDIATE") : null;
+            commit = sqlite ? c.prepareStatement("COMMIT") : null;
+            rollback = sqlite ? c.prepareStatement("ROLLBACK") : null;
+        }
+
+        long append(UUID conversationId, String role, String content) {
+            try {
+                if (begin != null) {
+                    begin.execute();
+                }
+                try {
+                    UUID id = Ids.next();
+                    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+                    String title = "user".equals(role) ? (content.length() > 80 ? content.substring(0, 80) : content) : null;
+                    long seq;
+                    dialect.bindInstant(next, 1, now);
+                    dialect.bindInstant(next, 2, now);
+                    dialect.bindInstant(next, 3, now);
+                    next.setString(4, title);
+                    next.setString(5, tenant);
+                    dialect.bindUuid(next, 6, conversationId);
+                    try (ResultSet rs = next.executeQuery()) {
+                        if (!rs.next()) {
+                            throw new IllegalStateException("no open conversation " + conversationId);
+                        }
+                        seq = rs.getLong(1);
+                    }
+                    bindMessage(message, conversationId, id, seq, role, content, now);
+                    message.executeUpdate();
+                    bindEvent(event, conversationId, id, seq, role, now);
+                    event.executeUpdate();
+                    if (commit != null) {
+                        commit.execute();
+                    } else {
+                        c.commit();
+                    }
+                    return seq;
+                } catch (SQLException | RuntimeException e) {
+                    if (rollback != null) {
+                        rollback.execute();
+                    } else {
+                        c.rollback();
+                    }
+                    throw e;
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("raw held append failed", e);
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            c.setAutoCommit(true);
+            c.close();
+        }
+    }
 }

@@ -78,6 +78,11 @@ final class SpringChatMemory {
         repository.saveAll(conversationId, all);
     }
 
+    /** Spring AI's default chat memory: {@code MessageWindowChatMemory} over this repository, keeping the last 20 messages. */
+    org.springframework.ai.chat.memory.ChatMemory window() {
+        return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+    }
+
     List<Message> load(String conversationId) {
         return repository.findByConversationId(conversationId);
     }

@@ -14,6 +14,13 @@ public final class Stats {
         samples[size++] = nanos;
     }
 
+    /** Adds every sample of {@code other}. */
+    public synchronized void addAll(Stats other) {
+        for (int i = 0; i < other.size; i++) {
+            add(other.samples[i]);
+        }
+    }
+
     public int count() {
         return size;
     }

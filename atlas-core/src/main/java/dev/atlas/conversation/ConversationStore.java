@@ -136,6 +136,21 @@ public interface ConversationStore {
      */
     Message append(UUID conversationId, NewMessage message);
 
+    /**
+     * Appends several messages in one transaction, at consecutive sequences in list order: all
+     * are stored, or none. Each message follows the rules of {@link #append}; the conversation's
+     * counter is updated once for the whole list, so k messages cost about one append's commit.
+     * Every message is validated before anything is written; a duplicate client id within the
+     * list is refused with {@link InvalidInputException} on {@code messages}. A message whose
+     * client id is already stored is not written again: its stored message is returned in its
+     * place (a different role or content throws {@link ConflictException} and nothing is
+     * written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
+     * nothing and returns an empty list.
+     *
+     * @return the stored messages, in the order given
+     */
+    List<Message> appendAll(UUID conversationId, List<NewMessage> messages);
+
     /** A message by id, unless it does not exist or is soft-deleted. */
     Optional<Message> getMessage(UUID messageId);
 

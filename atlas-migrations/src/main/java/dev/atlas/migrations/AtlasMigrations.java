@@ -58,6 +58,8 @@ public final class AtlasMigrations {
         }
     }
 
+    private static final boolean SLF4J_PRESENT = present("org.slf4j.LoggerFactory");
+
     private final DataSource dataSource;
     private Dialect dialect;
     private String prefix = "atlas_";
@@ -111,20 +113,54 @@ public final class AtlasMigrations {
                 .baselineVersion("0")
                 .validateMigrationNaming(true)
                 .cleanDisabled(true)
+                // Through SLF4J, the logging API Atlas and its pool already use: without an SLF4J
+                // provider Flyway would otherwise fall back to java.util.logging and print its
+                // progress to stderr on every open of an application that configured no logging.
+                .loggers(SLF4J_PRESENT ? "slf4j" : "auto")
                 .load();
     }
 
-    /** Applies pending migrations; returns how many were applied (0 when up to date). */
+    /**
+     * Applies pending migrations; returns how many were applied (0 when up to date).
+     *
+     * <p>When Atlas's history table records, as its latest row, a successful run of the newest
+     * migration bundled in this jar, the database is up to date and Flyway is not started at
+     * all (one {@code SELECT}): starting Flyway costs about half a second of class loading and
+     * classpath scanning on every open. Anything else (no history, a pending or failed version,
+     * a database newer than this jar) goes through Flyway exactly as before. The fast path trusts
+     * the recorded history: {@code flyway().validate()} still compares checksums on demand.
+     */
     public int migrate() {
+        Dialect d = dialect != null ? dialect : Dialect.detect(dataSource);
+        if (UpToDate.check(dataSource, d, prefix)) {
+            return 0;
+        }
+        dialect = d;
+        return FlywayRun.migrate(this);
+    }
+
+    private static boolean present(String className) {
         try {
-            MigrateResult result = flyway().migrate();
-            return result.migrationsExecuted;
-        } catch (FlywayException e) {
-            SQLException sql = null;
-            for (Throwable t = e; t != null && sql == null; t = t.getCause()) {
-                sql = t instanceof SQLException s ? s : null;
+            Class.forName(className, false, AtlasMigrations.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
+
+    /** Flyway's part, in its own class so that the up-to-date path never loads Flyway's classes. */
+    private static final class FlywayRun {
+        static int migrate(AtlasMigrations migrations) {
+            try {
+                MigrateResult result = migrations.flyway().migrate();
+                return result.migrationsExecuted;
+            } catch (FlywayException e) {
+                SQLException sql = null;
+                for (Throwable t = e; t != null && sql == null; t = t.getCause()) {
+                    sql = t instanceof SQLException s ? s : null;
+                }
+                throw new StorageException("Atlas's migrations failed: " + e.getMessage(), sql == null ? null : sql.getSQLState(), false, e);
             }
-            throw new StorageException("Atlas's migrations failed: " + e.getMessage(), sql == null ? null : sql.getSQLState(), false, e);
         }
     }
 }

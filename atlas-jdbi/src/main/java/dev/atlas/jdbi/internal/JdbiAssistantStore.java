@@ -104,7 +104,7 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     private static List<String> strings(String json) {
         try {
-            return Json.MAPPER.readValue(json, STRINGS);
+            return Json.mapper().readValue(json, STRINGS);
         } catch (IOException e) {
             throw new dev.atlas.UnreadableRowException(null, null, "stored tools could not be read: " + e.getMessage(), e);
         }

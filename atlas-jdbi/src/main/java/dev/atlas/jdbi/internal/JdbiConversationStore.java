@@ -76,7 +76,7 @@ public final class JdbiConversationStore implements ConversationStore {
         this.messages = Rows.message(db.dialect());
         this.events = Rows.event(db.dialect());
         String p = db.prefix();
-        this.nextSequenceSql = "UPDATE " + p + "conversations SET last_sequence = last_sequence + 1,"
+        this.nextSequenceSql = "UPDATE " + p + "conversations SET last_sequence = last_sequence + ?,"
                 + " last_message_at = ?, activity_at = ?, updated_at = ?, title = COALESCE(title, ?),"
                 + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
                 + " WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL AND status != 'closed' RETURNING last_sequence";
@@ -431,23 +431,152 @@ public final class JdbiConversationStore implements ConversationStore {
                         throw new Replay(e);
                     }
                 }
-                requireExecutionLinks(h, m);
-                if (m.parentId() != null) {
-                    requireAnswerableParent(h, conversationId, m);
-                    h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
-                                    + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
-                            .bind("t", tenant).bind("c", conversationId).bind("parent", m.parentId())
-                            .bind("role", m.role().toString()).bind("now", now)
-                            .execute();
-                }
+                prepareLinks(h, conversationId, m, now);
                 insertMessage(h, id, conversationId, seq.get(), m, metadata, now);
-                return new Message(id, tenant, conversationId, seq.get(), m.role(), m.contentType(), m.content(), m.status(),
-                        m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
-                        m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
+                return appended(id, conversationId, seq.get(), m, metadata, now);
             });
         } catch (Replay r) {
             return r.message;
         }
+    }
+
+    /** Checks the execution and parent links of {@code m} and deactivates the siblings it replaces. */
+    private void prepareLinks(Handle h, UUID conversationId, NewMessage m, Instant now) {
+        requireExecutionLinks(h, m);
+        if (m.parentId() != null) {
+            requireAnswerableParent(h, conversationId, m);
+            h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
+                            + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
+                    .bind("t", tenant).bind("c", conversationId).bind("parent", m.parentId())
+                    .bind("role", m.role().toString()).bind("now", now)
+                    .execute();
+        }
+    }
+
+    private Message appended(UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
+        return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
+                m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
+                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
+    }
+
+    /** Thrown inside the transaction when every message of an appendAll is already stored: nothing to write, roll back. */
+    private static final class ReplayAll extends RuntimeException {
+        final List<Message> messages;
+
+        ReplayAll(List<Message> messages) {
+            super(null, null, false, false);
+            this.messages = messages;
+        }
+    }
+
+    @Override
+    public List<Message> appendAll(UUID conversationId, List<NewMessage> newMessages) {
+        Check.notNull("conversationId", conversationId);
+        // Check.list reads null as "no elements"; here null is a missing request.
+        List<NewMessage> all = Check.list("messages", Check.notNull("messages", newMessages));
+        if (all.size() > Limits.MAX_PAGE_SIZE) {
+            throw new InvalidInputException("messages", "has " + all.size() + " messages; at most " + Limits.MAX_PAGE_SIZE + " per call");
+        }
+        if (all.isEmpty()) {
+            db.checkOpen();
+            return List.of();
+        }
+        int k = all.size();
+        JsonDoc[] metadata = new JsonDoc[k];
+        UUID[] ids = new UUID[k];
+        Map<String, Integer> keyed = new LinkedHashMap<>();
+        for (int i = 0; i < k; i++) {
+            NewMessage m = all.get(i);
+            if (m.contentType() == ContentType.JSON) {
+                Json.validate("messages[" + i + "].content", m.content());
+            }
+            metadata[i] = Json.write("messages[" + i + "].metadata", m.metadata());
+            if (m.clientId() != null) {
+                Integer earlier = keyed.putIfAbsent(m.clientId(), i);
+                if (earlier != null) {
+                    throw new InvalidInputException("messages", "client id '" + m.clientId() + "' is used by messages " + earlier + " and " + i
+                            + "; each message needs its own");
+                }
+            }
+            ids[i] = Ids.next(db.clock());
+        }
+        try {
+            return db.write(h -> {
+                Instant now = db.now();
+                Map<Integer, Message> stored = keyed.isEmpty() ? Map.of() : storedByClientId(h, conversationId, all, keyed, now);
+                List<Integer> fresh = new ArrayList<>(k);
+                String autoTitle = null;
+                for (int i = 0; i < k; i++) {
+                    if (!stored.containsKey(i)) {
+                        fresh.add(i);
+                        NewMessage m = all.get(i);
+                        if (autoTitle == null && m.role() == Role.USER && m.contentType() == ContentType.TEXT) {
+                            autoTitle = Titles.fromMessage(m.content());
+                        }
+                    }
+                }
+                if (fresh.isEmpty()) {
+                    throw new ReplayAll(List.copyOf(stored.values()));
+                }
+                // One counter update for the whole list: the messages take consecutive sequences.
+                long last = advanceSequence(h, conversationId, fresh.size(), now, autoTitle)
+                        .orElseThrow(() -> notOpen(h, conversationId));
+                long seq = last - fresh.size() + 1;
+                Message[] out = new Message[k];
+                stored.forEach((i, m) -> out[i] = m);
+                try (PreparedStatement insert = h.getConnection().prepareStatement(insertMessageSql);
+                     PreparedStatement event = h.getConnection().prepareStatement(insertCreatedEventSql)) {
+                    for (int i : fresh) {
+                        NewMessage m = all.get(i);
+                        // Links and parents are checked message by message, after the earlier ones are
+                        // stored, so the list behaves exactly like k appends in a row.
+                        prepareLinks(h, conversationId, m, now);
+                        bindMessage(insert, ids[i], conversationId, seq, m, metadata[i], now).executeUpdate();
+                        bindCreatedEvent(event, ids[i], conversationId, seq, m, now).executeUpdate();
+                        out[i] = appended(ids[i], conversationId, seq, m, metadata[i], now);
+                        seq++;
+                    }
+                } catch (SQLException e) {
+                    throw new org.jdbi.v3.core.statement.UnableToExecuteStatementException(e, null);
+                }
+                return List.of(out);
+            });
+        } catch (ReplayAll r) {
+            List<Message> out = new ArrayList<>(k);
+            Map<String, Message> byKey = new LinkedHashMap<>();
+            r.messages.forEach(m -> byKey.put(m.clientId(), m));
+            all.forEach(m -> out.add(byKey.get(m.clientId())));
+            return List.copyOf(out);
+        }
+    }
+
+    /**
+     * The already stored messages among the keyed ones of {@code all}, by index; a stored key with
+     * a different role or content throws. Locks the conversation first (PostgreSQL: its row;
+     * SQLite: the write transaction already holds the database) so no concurrent append can store
+     * one of these keys between the lookup and the insert.
+     */
+    private Map<Integer, Message> storedByClientId(Handle h, UUID conversationId, List<NewMessage> all, Map<String, Integer> keyed,
+                                                   Instant now) {
+        advanceSequence(h, conversationId, 0, now, null).orElseThrow(() -> notOpen(h, conversationId));
+        Map<Integer, Message> stored = new java.util.TreeMap<>();
+        h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND client_message_id IN (<keys>)")
+                .bind("t", tenant).bind("c", conversationId).bindList("keys", List.copyOf(keyed.keySet()))
+                .map(messages).forEach(e -> {
+                    int i = keyed.get(e.clientId());
+                    NewMessage m = all.get(i);
+                    if (e.role() != m.role() || e.contentType() != m.contentType() || !e.content().equals(m.content())) {
+                        throw new ConflictException("messages[" + i + "].clientId", "'" + m.clientId() + "' was already used for message "
+                                + e.id() + " with a different role or content");
+                    }
+                    stored.put(i, e);
+                });
+        return stored;
+    }
+
+    private RuntimeException notOpen(Handle h, UUID conversationId) {
+        findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
+        return new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
     }
 
     // The three statements every append runs go through plain JDBC on the transaction's
@@ -455,14 +584,24 @@ public final class JdbiConversationStore implements ConversationStore {
     // an SQLite append (atlas-bench, benchmark 1). Everything else in this class uses Jdbi.
 
     private Optional<Long> nextSequence(Handle h, UUID conversationId, Instant now, String autoTitle) {
+        return advanceSequence(h, conversationId, 1, now, autoTitle);
+    }
+
+    /**
+     * Adds {@code count} to the open conversation's counter and returns the new value (the last
+     * sequence taken); empty when the conversation is missing, deleted or closed. On PostgreSQL it
+     * also row-locks the conversation, which orders concurrent appends to it.
+     */
+    private Optional<Long> advanceSequence(Handle h, UUID conversationId, int count, Instant now, String autoTitle) {
         return Db.jdbc(h, nextSequenceSql, ps -> {
             Dialect d = db.dialect();
-            d.bindInstant(ps, 1, now);
+            ps.setInt(1, count);
             d.bindInstant(ps, 2, now);
             d.bindInstant(ps, 3, now);
-            ps.setString(4, autoTitle);
-            ps.setString(5, tenant);
-            d.bindUuid(ps, 6, conversationId);
+            d.bindInstant(ps, 4, now);
+            ps.setString(5, autoTitle);
+            ps.setString(6, tenant);
+            d.bindUuid(ps, 7, conversationId);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
             }
@@ -470,41 +609,48 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private void insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
+        Db.jdbc(h, insertMessageSql, ps -> bindMessage(ps, id, conversationId, seq, m, metadata, now).executeUpdate());
+        Db.jdbc(h, insertCreatedEventSql, ps -> bindCreatedEvent(ps, id, conversationId, seq, m, now).executeUpdate());
+    }
+
+    private PreparedStatement bindMessage(PreparedStatement ps, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata,
+                                          Instant now) throws SQLException {
         Dialect d = db.dialect();
-        Db.jdbc(h, insertMessageSql, ps -> {
-            ps.setString(1, tenant);
-            d.bindUuid(ps, 2, id);
-            d.bindUuid(ps, 3, conversationId);
-            ps.setLong(4, seq);
-            ps.setString(5, m.role().toString());
-            ps.setString(6, m.contentType().toString());
-            ps.setString(7, m.content());
-            ps.setString(8, m.status().toString());
-            ps.setString(9, m.failureReason());
-            ps.setString(10, m.clientId());
-            ps.setString(11, m.author() == null ? null : m.author().type());
-            ps.setString(12, m.author() == null ? null : m.author().id());
-            ps.setString(13, m.agent());
-            d.bindOptionalUuid(ps, 14, m.parentId());
-            d.bindOptionalUuid(ps, 15, m.executionId());
-            d.bindOptionalUuid(ps, 16, m.stepId());
-            d.bindJson(ps, 17, metadata.text());
-            d.bindInstant(ps, 18, now);
-            d.bindInstant(ps, 19, now);
-            ps.setString(20, SearchText.index(m.content()));
-            return ps.executeUpdate();
-        });
+        ps.setString(1, tenant);
+        d.bindUuid(ps, 2, id);
+        d.bindUuid(ps, 3, conversationId);
+        ps.setLong(4, seq);
+        ps.setString(5, m.role().toString());
+        ps.setString(6, m.contentType().toString());
+        ps.setString(7, m.content());
+        ps.setString(8, m.status().toString());
+        ps.setString(9, m.failureReason());
+        ps.setString(10, m.clientId());
+        ps.setString(11, m.author() == null ? null : m.author().type());
+        ps.setString(12, m.author() == null ? null : m.author().id());
+        ps.setString(13, m.agent());
+        d.bindOptionalUuid(ps, 14, m.parentId());
+        d.bindOptionalUuid(ps, 15, m.executionId());
+        d.bindOptionalUuid(ps, 16, m.stepId());
+        d.bindJson(ps, 17, metadata.text());
+        d.bindInstant(ps, 18, now);
+        d.bindInstant(ps, 19, now);
+        ps.setString(20, SearchText.index(m.content()));
+        return ps;
+    }
+
+    private PreparedStatement bindCreatedEvent(PreparedStatement ps, UUID id, UUID conversationId, long seq, NewMessage m, Instant now)
+            throws SQLException {
+        Dialect d = db.dialect();
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
         String details = "{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}";
-        Db.jdbc(h, insertCreatedEventSql, ps -> {
-            ps.setString(1, tenant);
-            d.bindUuid(ps, 2, Ids.next(db.clock()));
-            d.bindUuid(ps, 3, conversationId);
-            d.bindUuid(ps, 4, id);
-            d.bindJson(ps, 5, details);
-            d.bindInstant(ps, 6, now);
-            return ps.executeUpdate();
-        });
+        ps.setString(1, tenant);
+        d.bindUuid(ps, 2, Ids.next(db.clock()));
+        d.bindUuid(ps, 3, conversationId);
+        d.bindUuid(ps, 4, id);
+        d.bindJson(ps, 5, details);
+        d.bindInstant(ps, 6, now);
+        return ps;
     }
 
     /** The execution and step a message links to exist in this tenant, and the step is the execution's. */

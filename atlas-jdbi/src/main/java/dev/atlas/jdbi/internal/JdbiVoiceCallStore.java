@@ -69,7 +69,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     private static List<VoiceTurn> readTurns(String json) {
         try {
             List<VoiceTurn> turns = new ArrayList<>();
-            for (Map<String, String> t : Json.MAPPER.readValue(json, TURNS)) {
+            for (Map<String, String> t : Json.mapper().readValue(json, TURNS)) {
                 turns.add(new VoiceTurn(Role.of(t.get("role")), t.get("content")));
             }
             return turns;

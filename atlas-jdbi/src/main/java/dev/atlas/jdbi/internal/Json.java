@@ -40,30 +40,42 @@ import java.util.Map;
 public final class Json {
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
 
-    public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-                    .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
-                            .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
-                    .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
-                    // NaN and infinities are not JSON: written bare they are refused below instead of
-                    // silently turning into the strings "NaN" and "Infinity".
-                    .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
-                    .build())
-            // java.time values in metadata are written as ISO-8601 strings (read back as strings).
-            .addModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
-
     /**
-     * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
-     * length are tokenised here so the refusal can say what was wrong with them.
+     * Built on first use, not when the class loads: building the mapper loads several hundred
+     * Jackson classes, and most calls (empty metadata, plain text) never need it. Opening Atlas
+     * and appending a first plain message stays free of that cost.
      */
-    private static final JsonFactory CANONICAL = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
-                    .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .build();
+    private static final class Mappers {
+        static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                        .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                                .maxNumberLength(Limits.MAX_JSON_NUMBER_LENGTH).build())
+                        .streamWriteConstraints(StreamWriteConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH).build())
+                        // NaN and infinities are not JSON: written bare they are refused below instead of
+                        // silently turning into the strings "NaN" and "Infinity".
+                        .disable(JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                        .build())
+                // java.time values in metadata are written as ISO-8601 strings (read back as strings).
+                .addModule(new JavaTimeModule())
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                .build();
+
+        /**
+         * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
+         * length are tokenised here so the refusal can say what was wrong with them.
+         */
+        static final JsonFactory CANONICAL = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                        .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
+                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .build();
+    }
+
+    /** The configured mapper (see the class comment for what it guarantees). */
+    public static ObjectMapper mapper() {
+        return Mappers.MAPPER;
+    }
 
     private Json() {}
 
@@ -77,14 +89,14 @@ public final class Json {
         }
         String text;
         try {
-            text = MAPPER.writeValueAsString(value);
+            text = Mappers.MAPPER.writeValueAsString(value);
         } catch (JsonProcessingException | RuntimeException e) {
             throw new InvalidInputException(field, "is not JSON-serialisable: " + getOriginalMessage(e));
         }
         Check.text(field, text, Limits.MAX_METADATA_LENGTH);
         JsonDoc doc = checked(field, canonical(field, text), Limits.MAX_METADATA_LENGTH);
         try {
-            MAPPER.readValue(doc.text(), Object.class);
+            Mappers.MAPPER.readValue(doc.text(), Object.class);
         } catch (IOException e) {
             // Unreachable while canonical() applies the read limits; kept so a limit changed on
             // one side only can never let an unreadable document reach the database.
@@ -95,7 +107,7 @@ public final class Json {
 
     private static String canonical(String field, String text) {
         StringWriter out = new StringWriter(text.length() + 16);
-        try (JsonParser p = CANONICAL.createParser(text); JsonGenerator g = MAPPER.getFactory().createGenerator(out)) {
+        try (JsonParser p = Mappers.CANONICAL.createParser(text); JsonGenerator g = Mappers.MAPPER.getFactory().createGenerator(out)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 if (t == JsonToken.VALUE_NUMBER_FLOAT) {
                     g.writeNumber(canonicalFraction(field, p));
@@ -149,7 +161,7 @@ public final class Json {
     /** Serialises a document Atlas builds itself (audit details, transcripts), with no size limit. */
     public static JsonDoc internal(Object value) {
         try {
-            return new JsonDoc(MAPPER.writeValueAsString(value));
+            return new JsonDoc(Mappers.MAPPER.writeValueAsString(value));
         } catch (JsonProcessingException e) {
             throw new InvalidInputException("value", "could not be serialised as JSON: " + e.getOriginalMessage());
         }
@@ -157,7 +169,7 @@ public final class Json {
 
     /** Validates JSON text given by the caller (kept exactly as given), or fails naming {@code field}. */
     public static String validate(String field, String text) {
-        try (JsonParser p = MAPPER.getFactory().createParser(text)) {
+        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
             if (p.nextToken() == null) {
                 throw new InvalidInputException(field, "is empty; a JSON document is required");
             }
@@ -204,7 +216,7 @@ public final class Json {
         }
         Map<String, Object> map;
         try {
-            map = MAPPER.readValue(text, MAP);
+            map = Mappers.MAPPER.readValue(text, MAP);
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored JSON could not be read: " + firstLine(e.getMessage()), e);
         }

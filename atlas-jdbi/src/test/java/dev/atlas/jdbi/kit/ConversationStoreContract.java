@@ -336,6 +336,128 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.getMessage(m3.id()).orElseThrow().author()).isEqualTo(BOB);
     }
 
+    // ---- appendAll (issue 17.1) -----------------------------------------------------------
+
+    @Test
+    @DisplayName("appendAll stores the list at consecutive sequences in order, each with its audit event, and reads back exact")
+    void appendAllStoresInOrder() {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.system("be brief"));
+        List<Message> out = store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("u1"),
+                NewMessage.assistant("It shipped.").metadata(Map.of("model", "m1")), NewMessage.json(Role.TOOL, "{\"a\": [1, 2]}")));
+        assertThat(out).extracting(Message::sequence).containsExactly(2L, 3L, 4L);
+        assertThat(out).extracting(Message::content).containsExactly("Where is order 1234?", "It shipped.", "{\"a\": [1, 2]}");
+        for (Message m : out) {
+            assertThat(store.message(m.id()).orElseThrow()).isEqualTo(m);
+            assertThat(store.events(m.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
+        }
+        Conversation after = store.require(c.id());
+        assertThat(after.lastSequence()).isEqualTo(4);
+        assertThat(after.title()).isEqualTo("Where is order 1234?");
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::sequence).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    @Test
+    @DisplayName("appendAll validates every message before writing: bad JSON at index 1 is refused naming messages[1].content, nothing stored")
+    void appendAllValidatesBeforeAnyWrite() {
+        Conversation c = convo();
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("fine"), NewMessage.json(Role.TOOL, "{"))))
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("messages[1].content");
+        assertThat(store.require(c.id()).lastSequence()).isZero();
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("appendAll is all or nothing: an unknown execution on the second message stores neither")
+    void appendAllIsAllOrNothing() {
+        Conversation c = convo();
+        UUID missing = UUID.randomUUID();
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("first"),
+                NewMessage.assistant("second").execution(missing, null))))
+                .isInstanceOf(NotFoundException.class)
+                .extracting(e -> ((NotFoundException) e).field()).isEqualTo(java.util.Optional.of("executionId"));
+        assertThat(store.require(c.id()).lastSequence()).isZero();
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("appendAll honours client ids: stored ones come back in place (no new sequence), new ones are appended")
+    void appendAllIdempotent() {
+        Conversation c = convo();
+        List<Message> first = store.appendAll(c.id(), List.of(NewMessage.user("q1").clientId("k1"), NewMessage.assistant("a1").clientId("k2")));
+        List<Message> again = store.appendAll(c.id(), List.of(NewMessage.user("q1").clientId("k1"), NewMessage.assistant("a1").clientId("k2")));
+        assertThat(again).isEqualTo(first);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(2);
+        List<Message> mixed = store.appendAll(c.id(), List.of(NewMessage.assistant("a1").clientId("k2"), NewMessage.user("q2").clientId("k3")));
+        assertThat(mixed.get(0)).isEqualTo(first.get(1));
+        assertThat(mixed.get(1).sequence()).isEqualTo(3);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(3);
+        Message single = store.append(c.id(), NewMessage.user("q2").clientId("k3"));
+        assertThat(single).isEqualTo(mixed.get(1));
+    }
+
+    @Test
+    @DisplayName("appendAll: a stored client id with other content is a conflict naming messages[1].clientId; nothing stored")
+    void appendAllConflict() {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.user("original").clientId("k1"));
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("new"), NewMessage.user("changed").clientId("k1"))))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("messages[1].clientId");
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("original");
+    }
+
+    @Test
+    @DisplayName("appendAll refuses bad requests naming the field, before any write: null list, null element, duplicate client id,"
+            + " more than MAX_PAGE_SIZE; an empty list stores nothing")
+    void appendAllBadRequests() {
+        Conversation c = convo();
+        List<NewMessage> withNull = new ArrayList<>();
+        withNull.add(NewMessage.user("a"));
+        withNull.add(null);
+        List<NewMessage> tooMany = new ArrayList<>();
+        for (int i = 0; i <= Limits.MAX_PAGE_SIZE; i++) {
+            tooMany.add(NewMessage.user("m" + i));
+        }
+        for (List<NewMessage> bad : java.util.Arrays.asList(null, withNull,
+                List.of(NewMessage.user("a").clientId("same"), NewMessage.user("a").clientId("same")), tooMany)) {
+            assertThatThrownBy(() -> store.appendAll(c.id(), bad))
+                    .isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("messages");
+        }
+        assertThatThrownBy(() -> store.appendAll(null, List.of(NewMessage.user("a"))))
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("conversationId");
+        assertThat(store.appendAll(c.id(), List.of())).isEmpty();
+        assertThat(store.require(c.id()).lastSequence()).isZero();
+        assertThat(store.require(c.id()).updatedAt()).isEqualTo(c.updatedAt());
+    }
+
+    @Test
+    @DisplayName("appendAll to a closed conversation is a conflict on conversationId; to another tenant's or an unknown one, not found")
+    void appendAllClosedOrForeign() {
+        Conversation c = convo();
+        store.close(c.id());
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("a"), NewMessage.user("b").clientId("k"))))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("a"))))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        Conversation open = convo();
+        for (UUID id : List.of(open.id(), UUID.randomUUID())) {
+            assertThatThrownBy(() -> other.appendAll(id, List.of(NewMessage.user("a"))))
+                    .isInstanceOf(NotFoundException.class)
+                    .hasMessageContaining(id.toString());
+            assertThatThrownBy(() -> other.appendAll(id, List.of(NewMessage.user("a").clientId("k"))))
+                    .isInstanceOf(NotFoundException.class)
+                    .hasMessageContaining(id.toString());
+        }
+        assertThat(store.require(open.id()).lastSequence()).isZero();
+    }
+
     @Test
     @DisplayName("every field of a message round-trips, including links to an execution and step")
     void messageRoundTrip() {

@@ -257,6 +257,90 @@ public abstract class MigrationContract {
         }
     }
 
+    // ---- the up-to-date fast path (issue 17.2) --------------------------------------------
+
+    /** The newest bundled version: the one Flyway itself would apply last. */
+    private static String newestBundled(DataSource ds) {
+        MigrationInfo[] all = AtlasMigrations.of(ds).flyway().info().all();
+        return all[all.length - 1].getVersion().getVersion();
+    }
+
+    @Test
+    @DisplayName("reopening an up-to-date database runs only the history check (SELECTs), not Flyway; prefix and both dialects")
+    void upToDateRunsOnlyTheHistoryCheck() {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            AtlasMigrations.of(ds).migrate();
+            AtlasMigrations.of(ds).tablePrefix("other_").migrate();
+            SqlRecorder recorder = new SqlRecorder(ds);
+            assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
+            assertThat(AtlasMigrations.of(recorder.dataSource()).tablePrefix("other_").migrate()).isZero();
+            assertThat(recorder.statements()).isNotEmpty().allSatisfy(sql -> assertThat(sql).startsWith("SELECT")
+                    .doesNotContain("\"installed_rank\" > ?"));
+            assertThat(recorder.statements()).hasSize(database.name().equals("PostgreSQL") ? 6 : 4);
+        }
+    }
+
+    @Test
+    @DisplayName("a database behind the bundled migrations (history at V5) is migrated by Flyway to the newest version")
+    void pendingVersionsStillApply() {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+            String newest = newestBundled(ds);
+            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(Integer.parseInt(newest) - 5);
+            assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(newest);
+        }
+    }
+
+    @Test
+    @DisplayName("another prefix's up-to-date history does not make a fresh prefix skip: every version applies to it")
+    void otherPrefixUpToDateDoesNotSkip() {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            AtlasMigrations.of(ds).migrate();
+            int applied = AtlasMigrations.of(ds).tablePrefix("fresh_").migrate();
+            assertThat(applied).isEqualTo(Integer.parseInt(newestBundled(ds)));
+        }
+    }
+
+    @Test
+    @DisplayName("a database whose history is NEWER than the bundled migrations goes through Flyway, as before: Flyway ignores"
+            + " the future version (its default) and applies nothing")
+    void newerDatabaseGoesThroughFlyway() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            AtlasMigrations.of(ds).migrate();
+            int future = Integer.parseInt(newestBundled(ds)) + 1;
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
+                        + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
+                        + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
+            }
+            SqlRecorder recorder = new SqlRecorder(ds);
+            assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
+            // Flyway ran (it reads the whole history), not the up-to-date check alone.
+            assertThat(recorder.statements()).anySatisfy(sql -> assertThat(sql).contains("\"installed_rank\" > ?"));
+            assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(String.valueOf(future));
+        }
+    }
+
+    @Test
+    @DisplayName("a failed last run of the newest version is not up to date: Flyway refuses it as before")
+    void failedNewestGoesThroughFlyway() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            DataSource ds = database.dataSource();
+            AtlasMigrations.of(ds).migrate();
+            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                s.execute("UPDATE atlas_schema_history SET success = (1 = 0) WHERE installed_rank = (SELECT MAX(installed_rank)"
+                        + " FROM atlas_schema_history)");
+            }
+            assertThatThrownBy(() -> AtlasMigrations.of(ds).migrate())
+                    .isInstanceOf(dev.atlas.StorageException.class)
+                    .hasMessageContaining("Atlas's migrations failed");
+        }
+    }
+
     private long count(String table) throws SQLException {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM " + table)) {
