@@ -29,6 +29,11 @@ public record NewToolCall(String providerCallId, String name, ToolCallType type,
         }
     }
 
+    /** A running tool call without metadata: the 0.1 constructor, kept so callers compile unchanged. */
+    public NewToolCall(String providerCallId, String name, ToolCallType type, String arguments) {
+        this(providerCallId, name, type, arguments, Map.of(), ExecutionStatus.PROCESSING);
+    }
+
     /** A local tool call with JSON arguments. */
     public static NewToolCall of(String providerCallId, String name, String arguments) {
         return new NewToolCall(providerCallId, name, ToolCallType.LOCAL, arguments, Map.of(), ExecutionStatus.PROCESSING);

@@ -52,7 +52,7 @@ final class GenAi {
         return switch (type) {
             case TEXT, STRUCTURED, STREAM -> "chat";
             case EMBED -> "embeddings";
-            case IMAGE, IMAGE_TO_TEXT, AUDIO, AUDIO_TO_TEXT, SPEECH, VIDEO, VOICE -> "generate_content";
+            case IMAGE, IMAGE_TO_TEXT, AUDIO, AUDIO_TO_TEXT, SPEECH, VIDEO, VIDEO_TO_TEXT, MUSIC, SFX, VOICE -> "generate_content";
             case MODERATE, RERANK -> type.toString();
         };
     }

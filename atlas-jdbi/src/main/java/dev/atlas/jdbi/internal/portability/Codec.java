@@ -35,7 +35,7 @@ import java.util.UUID;
  */
 final class Codec {
     /** Writes JSON values with object keys sorted, recursively: jsonb reorders keys, SQLite keeps them. */
-    static final ObjectMapper SORTED = Json.MAPPER.copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+    static final ObjectMapper SORTED = Json.mapper().copy().enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private Codec() {}
 
@@ -45,7 +45,7 @@ final class Codec {
             return stored;
         }
         try {
-            return SORTED.writeValueAsString(Json.MAPPER.readValue(stored, Object.class));
+            return SORTED.writeValueAsString(Json.mapper().readValue(stored, Object.class));
         } catch (IOException e) {
             throw new IllegalStateException("stored JSON does not parse: " + e.getMessage(), e);
         }
@@ -168,7 +168,7 @@ final class Codec {
 
     private static Object toObject(JsonNode node, String field) {
         try {
-            return Json.MAPPER.treeToValue(node, Object.class);
+            return Json.mapper().treeToValue(node, Object.class);
         } catch (IOException e) {
             throw new InvalidInputException(field, "is not a JSON value: " + e.getMessage());
         }
@@ -194,7 +194,7 @@ final class Codec {
             case JSONTEXT -> {
                 String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
                 try {
-                    Json.MAPPER.readTree(s);
+                    Json.mapper().readTree(s);
                 } catch (IOException e) {
                     throw new InvalidInputException(field, "is not JSON text");
                 }

@@ -227,7 +227,7 @@ public final class JdbiPortability implements Portability {
     }
 
     /** One record of many in a stream: what follows it is the next record, not trailing garbage. */
-    private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.MAPPER.reader()
+    private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.mapper().reader()
             .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     /** Reads records one by one with their line numbers. */
@@ -237,7 +237,7 @@ public final class JdbiPortability implements Portability {
         int line;
 
         Reader(Path file) throws IOException {
-            p = Json.MAPPER.getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            p = Json.mapper().getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
         }
 
         /** The next record (after the header), or null at the end. */
