@@ -14,6 +14,7 @@ public final class Benchmarks {
                 new RecordExecution(),
                 new ConcurrentWriters(),
                 new SemanticSearch(),
-                new RetentionUnderLoad());
+                new RetentionUnderLoad(),
+                new ChatMemoryTurn());
     }
 }

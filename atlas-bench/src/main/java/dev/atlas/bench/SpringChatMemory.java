@@ -78,6 +78,11 @@ final class SpringChatMemory {
         repository.saveAll(conversationId, all);
     }
 
+    /** The repository itself, for benchmarks that use it through Spring AI's chat memory. */
+    JdbcChatMemoryRepository repository() {
+        return repository;
+    }
+
     List<Message> load(String conversationId) {
         return repository.findByConversationId(conversationId);
     }
