@@ -137,8 +137,8 @@ final class ChatMemoryTurn implements Benchmark {
     @Override
     public Section run(Env env) throws Exception {
         Profile p = env.profile();
-        int turnsPerRound = "full".equals(p.name()) ? 300 : 60;
-        int warmup = "full".equals(p.name()) ? 100 : 20;
+        int turnsPerRound = "full".equals(p.name()) ? 300 : 40;
+        int warmup = "full".equals(p.name()) ? 100 : 10;
         Section s = new Section(this, "Median time of one chat turn on a conversation that already held N messages before the"
                 + " run, each store used through its framework's own MessageWindowChatMemory with a window of " + WINDOW
                 + " messages, as an application would. A Spring AI turn is what MessageChatMemoryAdvisor does: get (the"
@@ -146,7 +146,9 @@ final class ChatMemoryTurn implements Benchmark {
                 + " add(user message), messages() (the request), add(reply). " + ROUNDS + " rounds of " + turnsPerRound
                 + " turns per side and length (after " + warmup + " warm-up turns, the first of which is reported apart),"
                 + " the four sides and three lengths interleaved turn by turn; the value is the median of the " + ROUNDS
-                + " round medians (the rounds in the detail). Same database file / database and pool for every side;"
+                + " round medians (the rounds in the detail). Wall time (µs/turn) and, since a loaded machine makes a turn"
+                + " longer than a scheduler slice wait for the run queue, the calling thread's CPU time (µs CPU/turn: the whole"
+                + " cost on SQLite, which runs in-process; without the server's work on PostgreSQL). Same database file / database and pool for every side;"
                 + " LangChain4j's InMemoryChatMemoryStore touches no database. " + AppendVsLength.springVersion()
                 + ", LangChain4j " + lc4jVersion() + ".");
         for (BenchDatabase database : env.databases()) {
@@ -222,17 +224,26 @@ final class ChatMemoryTurn implements Benchmark {
             }
         }
         Map<Side, Map<Integer, List<Stats>>> rounds = new java.util.IdentityHashMap<>();
+        Map<Side, Map<Integer, List<Stats>>> cpuRounds = new java.util.IdentityHashMap<>();
         for (Side side : sides) {
             Map<Integer, List<Stats>> m = new LinkedHashMap<>();
+            Map<Integer, List<Stats>> c = new LinkedHashMap<>();
             LENGTHS.forEach(l -> m.put(l, new ArrayList<>()));
+            LENGTHS.forEach(l -> c.put(l, new ArrayList<>()));
             rounds.put(side, m);
+            cpuRounds.put(side, c);
         }
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
         for (int r = 0; r < ROUNDS; r++) {
             Map<Side, Map<Integer, Stats>> round = new java.util.IdentityHashMap<>();
+            Map<Side, Map<Integer, Stats>> cpuRound = new java.util.IdentityHashMap<>();
             for (Side side : sides) {
                 Map<Integer, Stats> m = new LinkedHashMap<>();
+                Map<Integer, Stats> c = new LinkedHashMap<>();
                 LENGTHS.forEach(l -> m.put(l, new Stats()));
+                LENGTHS.forEach(l -> c.put(l, new Stats()));
                 round.put(side, m);
+                cpuRound.put(side, c);
             }
             for (int i = 0; i < turnsPerRound; i++) {
                 for (int l : LENGTHS) {
@@ -240,7 +251,11 @@ final class ChatMemoryTurn implements Benchmark {
                     // Rotate the order so no side always runs right after the same one.
                     for (int k = 0; k < sides.size(); k++) {
                         Side side = sides.get((i + k) % sides.size());
+                        // Wall time, and the CPU time of this thread: on a loaded machine a turn longer than a
+                        // scheduler slice waits for the run queue, which wall time shows and CPU time does not.
+                        long c0 = threads.getCurrentThreadCpuTime();
                         round.get(side).get(l).add(Stats.time(() -> side.turn(ids.get(side).get(l), n)));
+                        cpuRound.get(side).get(l).add(threads.getCurrentThreadCpuTime() - c0);
                     }
                     next.put(l, n + 2);
                 }
@@ -248,6 +263,7 @@ final class ChatMemoryTurn implements Benchmark {
             for (Side side : sides) {
                 for (int l : LENGTHS) {
                     rounds.get(side).get(l).add(round.get(side).get(l));
+                    cpuRounds.get(side).get(l).add(cpuRound.get(side).get(l));
                 }
             }
             Env.log("%s chat-memory-turn round %d/%d done", database.label(), r + 1, ROUNDS);
@@ -269,6 +285,12 @@ final class ChatMemoryTurn implements Benchmark {
                     "baseline " + detail(rounds.get(mem).get(l), first.get(mem).get(l))));
             s.figure(Figure.latency(database.label(), atlasLc4j.name() + at, al, mem.name() + at, im, UNIT,
                     detail(rounds.get(atlasLc4j).get(l), first.get(atlasLc4j).get(l))));
+            s.figure(Figure.latency(database.label(), atlasSpring.name() + at, micros(cpuRounds.get(atlasSpring).get(l)),
+                    jdbc.name() + at, micros(cpuRounds.get(jdbc).get(l)), CPU_UNIT, "CPU rounds " + rounds(cpuRounds.get(atlasSpring).get(l))
+                            + "; baseline " + rounds(cpuRounds.get(jdbc).get(l))));
+            s.figure(Figure.latency(database.label(), atlasLc4j.name() + at, micros(cpuRounds.get(atlasLc4j).get(l)),
+                    mem.name() + at, micros(cpuRounds.get(mem).get(l)), CPU_UNIT, "CPU rounds " + rounds(cpuRounds.get(atlasLc4j).get(l))
+                            + "; baseline " + rounds(cpuRounds.get(mem).get(l))));
         }
 
         // Same turns, same windows: each adapter's window equals its framework's own store's, and Atlas kept every message.
@@ -291,6 +313,15 @@ final class ChatMemoryTurn implements Benchmark {
     }
 
     static final String UNIT = "µs/turn";
+    static final String CPU_UNIT = "µs CPU/turn";
+
+    private static String rounds(List<Stats> rounds) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < rounds.size(); i++) {
+            b.append(i == 0 ? "" : " / ").append(Fmt.num(rounds.get(i).medianMillis() * 1000));
+        }
+        return b.append(" µs").toString();
+    }
 
     private static double micros(List<Stats> rounds) {
         return median(rounds.stream().mapToDouble(Stats::medianMillis).toArray()) * 1000;
