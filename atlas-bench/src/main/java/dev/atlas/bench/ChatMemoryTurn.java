@@ -344,8 +344,16 @@ final class ChatMemoryTurn implements Benchmark {
     }
 
     private static String lc4jVersion() {
-        String v = ChatMemory.class.getPackage().getImplementationVersion();
-        return v == null ? "(version unknown)" : v;
+        // LangChain4j's jars carry no Implementation-Version; Maven's pom.properties does.
+        try (java.io.InputStream in = ChatMemory.class.getResourceAsStream("/META-INF/maven/dev.langchain4j/langchain4j-core/pom.properties")) {
+            java.util.Properties props = new java.util.Properties();
+            if (in != null) {
+                props.load(in);
+            }
+            return props.getProperty("version", "(version unknown)");
+        } catch (java.io.IOException e) {
+            return "(version unknown)";
+        }
     }
 
 }
