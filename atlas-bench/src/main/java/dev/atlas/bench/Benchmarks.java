@@ -16,6 +16,7 @@ public final class Benchmarks {
                 new SemanticSearch(),
                 new RetentionUnderLoad(),
                 new PortabilityThroughput(),
-                new FirstMessage());
+                new FirstMessage(),
+                new ChatMemoryTurn());
     }
 }

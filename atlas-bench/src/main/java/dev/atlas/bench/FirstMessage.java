@@ -38,7 +38,7 @@ final class FirstMessage implements Benchmark {
 
     @Override
     public String title() {
-        return "8. First message on a new SQLite file, and reopen: whole process, Atlas vs raw sqlite-jdbc";
+        return "9. First message on a new SQLite file, and reopen: whole process, Atlas vs raw sqlite-jdbc";
     }
 
     @Override

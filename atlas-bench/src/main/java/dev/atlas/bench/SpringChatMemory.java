@@ -83,6 +83,11 @@ final class SpringChatMemory {
         return org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
     }
 
+    /** The repository itself, for benchmarks that use it through Spring AI's chat memory. */
+    JdbcChatMemoryRepository repository() {
+        return repository;
+    }
+
     List<Message> load(String conversationId) {
         return repository.findByConversationId(conversationId);
     }
