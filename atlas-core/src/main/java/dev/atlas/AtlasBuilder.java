@@ -16,6 +16,7 @@ import dev.atlas.conversation.ConversationStore;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.credential.CredentialStore;
 import dev.atlas.credential.Secret;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Configures and opens an {@link Atlas}. Every setting is validated by {@link #config()} and
@@ -75,7 +76,7 @@ public final class AtlasBuilder {
     }
 
     /** User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}. */
-    public AtlasBuilder credentials(String username, String password) {
+    public AtlasBuilder credentials(@Nullable String username, @Nullable String password) {
         this.username = username;
         this.password = password == null ? null : Secret.of(password);
         return this;

@@ -4,6 +4,7 @@ import dev.atlas.conversation.ConversationStore;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.credential.CredentialStore;
 import dev.atlas.credential.Secret;
+import org.jspecify.annotations.Nullable;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,19 +22,19 @@ import javax.sql.DataSource;
  * {@link Atlas#config()} returns holds neither (see {@link #withoutSecrets()}).
  */
 public final class AtlasConfig {
-    private final Path sqliteFile;
-    private final String jdbcUrl;
-    private final String username;
-    private final Secret password;
-    private final DataSource dataSource;
+    private final @Nullable Path sqliteFile;
+    private final @Nullable String jdbcUrl;
+    private final @Nullable String username;
+    private final @Nullable Secret password;
+    private final @Nullable DataSource dataSource;
     private final String tablePrefix;
     private final boolean migrate;
     private final Clock clock;
     private final int historyLimit;
     private final int maxPoolSize;
-    private final CredentialKeys credentialKeys;
-    private final dev.atlas.asset.BlobStore blobStore;
-    private final Path dataDirectory;
+    private final @Nullable CredentialKeys credentialKeys;
+    private final dev.atlas.asset.@Nullable BlobStore blobStore;
+    private final @Nullable Path dataDirectory;
     private final int pgvectorEfSearch;
 
     /**
@@ -55,19 +56,19 @@ public final class AtlasConfig {
      * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
      */
     public AtlasConfig(
-            Path sqliteFile,
-            String jdbcUrl,
-            String username,
-            Secret password,
-            DataSource dataSource,
+            @Nullable Path sqliteFile,
+            @Nullable String jdbcUrl,
+            @Nullable String username,
+            @Nullable Secret password,
+            @Nullable DataSource dataSource,
             String tablePrefix,
             boolean migrate,
             Clock clock,
             int historyLimit,
             int maxPoolSize,
-            CredentialKeys credentialKeys,
-            dev.atlas.asset.BlobStore blobStore,
-            Path dataDirectory,
+            @Nullable CredentialKeys credentialKeys,
+            dev.atlas.asset.@Nullable BlobStore blobStore,
+            @Nullable Path dataDirectory,
             int pgvectorEfSearch) {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
@@ -103,27 +104,27 @@ public final class AtlasConfig {
     }
 
     /** SQLite database file Atlas opens and pools itself. */
-    public Path sqliteFile() {
+    public @Nullable Path sqliteFile() {
         return sqliteFile;
     }
 
     /** JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL). */
-    public String jdbcUrl() {
+    public @Nullable String jdbcUrl() {
         return jdbcUrl;
     }
 
     /** User for {@code jdbcUrl}, or {@code null}. */
-    public String username() {
+    public @Nullable String username() {
         return username;
     }
 
     /** Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints. */
-    public Secret password() {
+    public @Nullable Secret password() {
         return password;
     }
 
     /** An application-owned pool; Atlas never closes it. */
-    public DataSource dataSource() {
+    public @Nullable DataSource dataSource() {
         return dataSource;
     }
 
@@ -153,17 +154,17 @@ public final class AtlasConfig {
     }
 
     /** Keys for {@link CredentialStore}, or {@code null} when credentials are not used. */
-    public CredentialKeys credentialKeys() {
+    public @Nullable CredentialKeys credentialKeys() {
         return credentialKeys;
     }
 
     /** Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}. */
-    public dev.atlas.asset.BlobStore blobStore() {
+    public dev.atlas.asset.@Nullable BlobStore blobStore() {
         return blobStore;
     }
 
     /** Directory for files Atlas keeps beside the database, or {@code null} for the default. */
-    public Path dataDirectory() {
+    public @Nullable Path dataDirectory() {
         return dataDirectory;
     }
 

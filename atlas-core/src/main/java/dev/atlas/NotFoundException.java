@@ -1,5 +1,7 @@
 package dev.atlas;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Optional;
 
 /**
@@ -19,7 +21,7 @@ public class NotFoundException extends AtlasException {
      * An id passed in {@code field} of a write (for example {@code "assistantId"}) names no row
      * of this tenant; the message starts with the field, as {@link InvalidInputException}'s does.
      */
-    public NotFoundException(String entity, Object id, String field) {
+    public NotFoundException(String entity, Object id, @Nullable String field) {
         super((field == null ? "" : field + ": ") + entity + " " + id + " not found");
         this.entity = entity;
         this.id = id;

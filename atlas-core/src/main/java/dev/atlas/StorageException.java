@@ -1,5 +1,7 @@
 package dev.atlas;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The database failed. {@link #isRetryable()} is true when the same call may succeed if
  * repeated (connection lost, server restarting, lock timeout, serialization failure); the
@@ -9,14 +11,14 @@ public class StorageException extends AtlasException {
     private final String sqlState;
     private final boolean retryable;
 
-    public StorageException(String message, String sqlState, boolean retryable, Throwable cause) {
+    public StorageException(String message, @Nullable String sqlState, boolean retryable, Throwable cause) {
         super(message, cause);
         this.sqlState = sqlState;
         this.retryable = retryable;
     }
 
     /** The SQLSTATE reported by the driver, or {@code null} when there was none. */
-    public String sqlState() {
+    public @Nullable String sqlState() {
         return sqlState;
     }
 

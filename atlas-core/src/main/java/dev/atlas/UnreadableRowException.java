@@ -1,5 +1,7 @@
 package dev.atlas;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A stored row cannot be read back: a column holds a value this version of Atlas does not accept
  * (written by an older version, by hand, or by another tool). The row is left as it is; the
@@ -10,7 +12,7 @@ public class UnreadableRowException extends AtlasException {
     private final String rowId;
     private final String why;
 
-    public UnreadableRowException(String table, String rowId, String why, Throwable cause) {
+    public UnreadableRowException(@Nullable String table, @Nullable String rowId, String why, Throwable cause) {
         super((table == null ? "a stored value" : table + " row " + rowId) + " is unreadable: " + why, cause);
         this.table = table;
         this.rowId = rowId;
@@ -21,12 +23,12 @@ public class UnreadableRowException extends AtlasException {
      * The table without the configured prefix, for example {@code "tasks"}; {@code null} only
      * while a value is being parsed, before the row it belongs to is known (never thrown by a store).
      */
-    public String table() {
+    public @Nullable String table() {
         return table;
     }
 
     /** The row's id as stored. */
-    public String rowId() {
+    public @Nullable String rowId() {
         return rowId;
     }
 

@@ -3,6 +3,7 @@ package dev.atlas.asset;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.UUID;
@@ -17,12 +18,12 @@ import java.util.UUID;
 public record NewAsset(
         AssetType type,
         String filename,
-        String mimeType,
-        Owner owner,
-        String agent,
-        UUID executionId,
-        UUID toolCallId,
-        String description,
+        @Nullable String mimeType,
+        @Nullable Owner owner,
+        @Nullable String agent,
+        @Nullable UUID executionId,
+        @Nullable UUID toolCallId,
+        @Nullable String description,
         Map<String, Object> metadata) {
 
     public NewAsset {
@@ -41,20 +42,20 @@ public record NewAsset(
         return new NewAsset(type, filename, mimeType, null, null, null, null, null, Map.of());
     }
 
-    public NewAsset owner(Owner owner) {
+    public NewAsset owner(@Nullable Owner owner) {
         return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
     }
 
-    public NewAsset agent(String agent) {
+    public NewAsset agent(@Nullable String agent) {
         return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
     }
 
     /** Links the asset to the execution and (optionally) the tool call that made it. */
-    public NewAsset execution(UUID executionId, UUID toolCallId) {
+    public NewAsset execution(UUID executionId, @Nullable UUID toolCallId) {
         return new NewAsset(type, filename, mimeType, owner, agent, Check.notNull("executionId", executionId), toolCallId, description, metadata);
     }
 
-    public NewAsset description(String description) {
+    public NewAsset description(@Nullable String description) {
         return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
     }
 

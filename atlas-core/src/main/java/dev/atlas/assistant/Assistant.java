@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A stored assistant: its definition plus a pointer to the current {@link AssistantRevision}.
@@ -25,22 +26,22 @@ public record Assistant(
         String tenantId,
         String slug,
         String name,
-        String description,
+        @Nullable String description,
         boolean active,
         boolean isPublic,
-        Owner owner,
-        String defaultModel,
-        BigDecimal temperature,
-        BigDecimal topP,
-        Integer maxOutputTokens,
+        @Nullable Owner owner,
+        @Nullable String defaultModel,
+        @Nullable BigDecimal temperature,
+        @Nullable BigDecimal topP,
+        @Nullable Integer maxOutputTokens,
         List<String> tools,
         Map<String, Object> metadata,
-        UUID currentRevisionId,
+        @Nullable UUID currentRevisionId,
         int currentRevisionNumber,
         int lastRevisionNumber,
         Instant createdAt,
         Instant updatedAt,
-        Instant deletedAt) {
+        @Nullable Instant deletedAt) {
 
     public Assistant {
         tools = List.copyOf(tools);

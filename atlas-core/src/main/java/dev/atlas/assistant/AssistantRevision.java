@@ -1,6 +1,7 @@
 package dev.atlas.assistant;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -17,12 +18,12 @@ public final class AssistantRevision {
     private final UUID assistantId;
     private final int number;
     private final RevisionKind kind;
-    private final UUID rolledBackToId;
+    private final @Nullable UUID rolledBackToId;
     private final int rolledBackToNumber;
     private final String systemPrompt;
     private final Map<String, Object> settings;
-    private final String label;
-    private final Owner author;
+    private final @Nullable String label;
+    private final @Nullable Owner author;
     private final Instant createdAt;
 
     /**
@@ -41,12 +42,12 @@ public final class AssistantRevision {
             UUID assistantId,
             int number,
             RevisionKind kind,
-            UUID rolledBackToId,
+            @Nullable UUID rolledBackToId,
             int rolledBackToNumber,
             String systemPrompt,
             Map<String, Object> settings,
-            String label,
-            Owner author,
+            @Nullable String label,
+            @Nullable Owner author,
             Instant createdAt) {
         this.id = id;
         this.tenantId = tenantId;
@@ -85,7 +86,7 @@ public final class AssistantRevision {
     }
 
     /** For a rollback: the earlier revision whose content this one copies; else {@code null}. */
-    public UUID rolledBackToId() {
+    public @Nullable UUID rolledBackToId() {
         return rolledBackToId;
     }
 
@@ -103,12 +104,12 @@ public final class AssistantRevision {
     }
 
     /** A short human label, or {@code null}. */
-    public String label() {
+    public @Nullable String label() {
         return label;
     }
 
     /** Who published or rolled back, or {@code null}. */
-    public Owner author() {
+    public @Nullable Owner author() {
         return author;
     }
 

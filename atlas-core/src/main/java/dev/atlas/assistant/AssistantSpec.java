@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The editable definition of an assistant, used to create one and to replace its definition.
@@ -41,14 +42,14 @@ import dev.atlas.Owner;
 public record AssistantSpec(
         String slug,
         String name,
-        String description,
+        @Nullable String description,
         boolean active,
         boolean isPublic,
-        Owner owner,
-        String defaultModel,
-        BigDecimal temperature,
-        BigDecimal topP,
-        Integer maxOutputTokens,
+        @Nullable Owner owner,
+        @Nullable String defaultModel,
+        @Nullable BigDecimal temperature,
+        @Nullable BigDecimal topP,
+        @Nullable Integer maxOutputTokens,
         List<String> tools,
         Map<String, Object> metadata) {
 
@@ -96,7 +97,7 @@ public record AssistantSpec(
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec description(String description) {
+    public AssistantSpec description(@Nullable String description) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
@@ -108,23 +109,23 @@ public record AssistantSpec(
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec owner(Owner owner) {
+    public AssistantSpec owner(@Nullable Owner owner) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec defaultModel(String defaultModel) {
+    public AssistantSpec defaultModel(@Nullable String defaultModel) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec temperature(BigDecimal temperature) {
+    public AssistantSpec temperature(@Nullable BigDecimal temperature) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec topP(BigDecimal topP) {
+    public AssistantSpec topP(@Nullable BigDecimal topP) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec maxOutputTokens(Integer maxOutputTokens) {
+    public AssistantSpec maxOutputTokens(@Nullable Integer maxOutputTokens) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 

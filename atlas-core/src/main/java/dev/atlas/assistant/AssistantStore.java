@@ -10,6 +10,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Assistants of one tenant and their versioned configuration. Each assistant has an immutable,
@@ -51,7 +52,7 @@ public interface AssistantStore {
     }
 
     /** Live assistants ordered by slug, at most {@code limit} (1 to {@link Limits#MAX_PAGE_SIZE}) after {@code cursor}. */
-    Page<Assistant> list(int limit, String cursor);
+    Page<Assistant> list(int limit, @Nullable String cursor);
 
     /**
      * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner). Revisions are
@@ -106,11 +107,11 @@ public interface AssistantStore {
      * kind {@link RevisionKind#ROLLBACK} that copies it and names it in
      * {@link AssistantRevision#rolledBackToId()}; the log thus shows who rolled back and when.
      */
-    AssistantRevision rollback(UUID assistantId, int toNumber, Owner author);
+    AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author);
 
     /**
      * Like {@link #rollback(UUID, int, Owner)} with the target named by id. A revision of another
      * assistant or tenant fails with {@link NotFoundException}.
      */
-    AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author);
+    AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author);
 }

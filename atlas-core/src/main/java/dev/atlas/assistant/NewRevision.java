@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Content for {@link AssistantStore#publish}: a system prompt and a settings document.
@@ -19,7 +20,7 @@ import dev.atlas.Owner;
  * @param label        a short label, or {@code null}
  * @param author       who publishes it, or {@code null}
  */
-public record NewRevision(String systemPrompt, Map<String, Object> settings, String label, Owner author) {
+public record NewRevision(String systemPrompt, Map<String, Object> settings, @Nullable String label, @Nullable Owner author) {
     public NewRevision {
         Check.notNull("systemPrompt", systemPrompt);
         Check.text("systemPrompt", systemPrompt, Limits.MAX_CONTENT_LENGTH);
@@ -31,11 +32,11 @@ public record NewRevision(String systemPrompt, Map<String, Object> settings, Str
         return new NewRevision(systemPrompt, Check.metadata("settings", settings), null, null);
     }
 
-    public NewRevision label(String label) {
+    public NewRevision label(@Nullable String label) {
         return new NewRevision(systemPrompt, settings, label, author);
     }
 
-    public NewRevision author(Owner author) {
+    public NewRevision author(@Nullable Owner author) {
         return new NewRevision(systemPrompt, settings, label, author);
     }
 }

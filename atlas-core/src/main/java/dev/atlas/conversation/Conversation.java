@@ -2,6 +2,7 @@ package dev.atlas.conversation;
 
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -16,24 +17,24 @@ public final class Conversation {
     private final UUID id;
     private final String tenantId;
     private final Owner owner;
-    private final String agent;
-    private final UUID assistantId;
+    private final @Nullable String agent;
+    private final @Nullable UUID assistantId;
     private final ConversationType type;
-    private final UUID parentConversationId;
-    private final UUID parentToolCallId;
-    private final String title;
-    private final String summary;
+    private final @Nullable UUID parentConversationId;
+    private final @Nullable UUID parentToolCallId;
+    private final @Nullable String title;
+    private final @Nullable String summary;
     private final ConversationStatus status;
     private final Map<String, Object> metadata;
     private final long lastSequence;
-    private final Instant lastMessageAt;
-    private final Instant archivedAt;
-    private final Instant closedAt;
+    private final @Nullable Instant lastMessageAt;
+    private final @Nullable Instant archivedAt;
+    private final @Nullable Instant closedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
-    private final Instant deletedAt;
-    private final UUID assistantRevisionId;
-    private final String externalKey;
+    private final @Nullable Instant deletedAt;
+    private final @Nullable UUID assistantRevisionId;
+    private final @Nullable String externalKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -50,24 +51,24 @@ public final class Conversation {
             UUID id,
             String tenantId,
             Owner owner,
-            String agent,
-            UUID assistantId,
+            @Nullable String agent,
+            @Nullable UUID assistantId,
             ConversationType type,
-            UUID parentConversationId,
-            UUID parentToolCallId,
-            String title,
-            String summary,
+            @Nullable UUID parentConversationId,
+            @Nullable UUID parentToolCallId,
+            @Nullable String title,
+            @Nullable String summary,
             ConversationStatus status,
             Map<String, Object> metadata,
             long lastSequence,
-            Instant lastMessageAt,
-            Instant archivedAt,
-            Instant closedAt,
+            @Nullable Instant lastMessageAt,
+            @Nullable Instant archivedAt,
+            @Nullable Instant closedAt,
             Instant createdAt,
             Instant updatedAt,
-            Instant deletedAt,
-            UUID assistantRevisionId,
-            String externalKey) {
+            @Nullable Instant deletedAt,
+            @Nullable UUID assistantRevisionId,
+            @Nullable String externalKey) {
         this.id = id;
         this.tenantId = tenantId;
         this.owner = owner;
@@ -103,11 +104,11 @@ public final class Conversation {
         return owner;
     }
 
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
-    public UUID assistantId() {
+    public @Nullable UUID assistantId() {
         return assistantId;
     }
 
@@ -115,19 +116,19 @@ public final class Conversation {
         return type;
     }
 
-    public UUID parentConversationId() {
+    public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
-    public UUID parentToolCallId() {
+    public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
-    public String title() {
+    public @Nullable String title() {
         return title;
     }
 
-    public String summary() {
+    public @Nullable String summary() {
         return summary;
     }
 
@@ -145,17 +146,17 @@ public final class Conversation {
     }
 
     /** When the newest message was appended, or {@code null}. */
-    public Instant lastMessageAt() {
+    public @Nullable Instant lastMessageAt() {
         return lastMessageAt;
     }
 
     /** When it was last archived, or {@code null}. */
-    public Instant archivedAt() {
+    public @Nullable Instant archivedAt() {
         return archivedAt;
     }
 
     /** When it was closed, or {@code null}. */
-    public Instant closedAt() {
+    public @Nullable Instant closedAt() {
         return closedAt;
     }
 
@@ -168,17 +169,17 @@ public final class Conversation {
     }
 
     /** When it was soft-deleted, or {@code null}. */
-    public Instant deletedAt() {
+    public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 
     /** The assistant revision it runs with, or {@code null}. */
-    public UUID assistantRevisionId() {
+    public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
     /** The id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}. */
-    public String externalKey() {
+    public @Nullable String externalKey() {
         return externalKey;
     }
 

@@ -5,6 +5,7 @@ import dev.atlas.internal.Check;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters for {@link ConversationStore#list(ConversationQuery)}: newest activity first.
@@ -20,7 +21,7 @@ import dev.atlas.Page;
  * @param limit          page size, 1 to {@link Limits#MAX_PAGE_SIZE}
  * @param cursor         {@link Page#nextCursor()} of the previous page, or {@code null}
  */
-public record ConversationQuery(Owner owner, String agent, ConversationStatus status, boolean includeDeleted, int limit, String cursor) {
+public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @Nullable ConversationStatus status, boolean includeDeleted, int limit, @Nullable String cursor) {
     public ConversationQuery {
         Check.optionalKey("agent", agent);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
@@ -39,15 +40,15 @@ public record ConversationQuery(Owner owner, String agent, ConversationStatus st
         return all().agent(Check.key("agent", agent));
     }
 
-    public ConversationQuery owner(Owner owner) {
+    public ConversationQuery owner(@Nullable Owner owner) {
         return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
     }
 
-    public ConversationQuery agent(String agent) {
+    public ConversationQuery agent(@Nullable String agent) {
         return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
     }
 
-    public ConversationQuery status(ConversationStatus status) {
+    public ConversationQuery status(@Nullable ConversationStatus status) {
         return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
     }
 
@@ -59,7 +60,7 @@ public record ConversationQuery(Owner owner, String agent, ConversationStatus st
         return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
     }
 
-    public ConversationQuery after(String cursor) {
+    public ConversationQuery after(@Nullable String cursor) {
         return new ConversationQuery(owner, agent, status, includeDeleted, limit, cursor);
     }
 }

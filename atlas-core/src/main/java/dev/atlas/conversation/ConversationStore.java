@@ -12,6 +12,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Conversations and their messages, scoped to one tenant. Obtain it from
@@ -75,10 +76,10 @@ public interface ConversationStore {
     Page<Conversation> list(ConversationQuery query);
 
     /** Sets the title; {@code null} clears it so the next user message sets it again. */
-    Conversation updateTitle(UUID conversationId, String title);
+    Conversation updateTitle(UUID conversationId, @Nullable String title);
 
     /** Sets the rolling summary (short-term memory); {@code null} clears it. */
-    Conversation updateSummary(UUID conversationId, String summary);
+    Conversation updateSummary(UUID conversationId, @Nullable String summary);
 
     /** Replaces the metadata document. */
     Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
@@ -162,7 +163,7 @@ public interface ConversationStore {
     boolean canRetry(UUID messageId);
 
     /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
-    Message updateStatus(UUID messageId, MessageStatus status, String failureReason);
+    Message updateStatus(UUID messageId, MessageStatus status, @Nullable String failureReason);
 
     default Message markDelivered(UUID messageId) {
         return updateStatus(messageId, MessageStatus.DELIVERED, null);

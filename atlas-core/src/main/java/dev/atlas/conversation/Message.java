@@ -1,6 +1,7 @@
 package dev.atlas.conversation;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -20,20 +21,20 @@ public final class Message {
     private final ContentType contentType;
     private final String content;
     private final MessageStatus status;
-    private final String failureReason;
+    private final @Nullable String failureReason;
     private final boolean active;
-    private final String clientId;
-    private final Owner author;
-    private final String agent;
-    private final UUID parentId;
-    private final UUID executionId;
-    private final UUID stepId;
+    private final @Nullable String clientId;
+    private final @Nullable Owner author;
+    private final @Nullable String agent;
+    private final @Nullable UUID parentId;
+    private final @Nullable UUID executionId;
+    private final @Nullable UUID stepId;
     private final Map<String, Object> metadata;
-    private final Instant readAt;
-    private final Instant editedAt;
+    private final @Nullable Instant readAt;
+    private final @Nullable Instant editedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
-    private final Instant deletedAt;
+    private final @Nullable Instant deletedAt;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -47,20 +48,20 @@ public final class Message {
             ContentType contentType,
             String content,
             MessageStatus status,
-            String failureReason,
+            @Nullable String failureReason,
             boolean active,
-            String clientId,
-            Owner author,
-            String agent,
-            UUID parentId,
-            UUID executionId,
-            UUID stepId,
+            @Nullable String clientId,
+            @Nullable Owner author,
+            @Nullable String agent,
+            @Nullable UUID parentId,
+            @Nullable UUID executionId,
+            @Nullable UUID stepId,
             Map<String, Object> metadata,
-            Instant readAt,
-            Instant editedAt,
+            @Nullable Instant readAt,
+            @Nullable Instant editedAt,
             Instant createdAt,
             Instant updatedAt,
-            Instant deletedAt) {
+            @Nullable Instant deletedAt) {
         this.id = id;
         this.tenantId = tenantId;
         this.conversationId = conversationId;
@@ -117,7 +118,7 @@ public final class Message {
         return status;
     }
 
-    public String failureReason() {
+    public @Nullable String failureReason() {
         return failureReason;
     }
 
@@ -125,27 +126,27 @@ public final class Message {
         return active;
     }
 
-    public String clientId() {
+    public @Nullable String clientId() {
         return clientId;
     }
 
-    public Owner author() {
+    public @Nullable Owner author() {
         return author;
     }
 
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
-    public UUID parentId() {
+    public @Nullable UUID parentId() {
         return parentId;
     }
 
-    public UUID executionId() {
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
-    public UUID stepId() {
+    public @Nullable UUID stepId() {
         return stepId;
     }
 
@@ -153,11 +154,11 @@ public final class Message {
         return metadata;
     }
 
-    public Instant readAt() {
+    public @Nullable Instant readAt() {
         return readAt;
     }
 
-    public Instant editedAt() {
+    public @Nullable Instant editedAt() {
         return editedAt;
     }
 
@@ -169,7 +170,7 @@ public final class Message {
         return updatedAt;
     }
 
-    public Instant deletedAt() {
+    public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 

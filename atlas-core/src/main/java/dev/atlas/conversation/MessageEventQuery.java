@@ -6,6 +6,7 @@ import java.util.UUID;
 
 import dev.atlas.Limits;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One page of a message's audit trail for {@link ConversationStore#events(MessageEventQuery)},
@@ -22,7 +23,7 @@ import dev.atlas.Page;
  * @param limit     page size, 1 to {@link Limits#MAX_PAGE_SIZE}; 50 by default
  * @param cursor    {@link Page#nextCursor()} of the previous page, or {@code null}
  */
-public record MessageEventQuery(UUID messageId, int limit, String cursor) {
+public record MessageEventQuery(UUID messageId, int limit, @Nullable String cursor) {
     /** The page size of {@link #forMessage(UUID)} and of {@link ConversationStore#events(UUID)}. */
     public static final int DEFAULT_LIMIT = 50;
 
@@ -42,7 +43,7 @@ public record MessageEventQuery(UUID messageId, int limit, String cursor) {
     }
 
     /** The page after the one that returned {@code cursor}. */
-    public MessageEventQuery after(String cursor) {
+    public MessageEventQuery after(@Nullable String cursor) {
         return new MessageEventQuery(messageId, limit, cursor);
     }
 }

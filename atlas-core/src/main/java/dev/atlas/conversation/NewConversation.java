@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.Objects;
@@ -19,14 +20,14 @@ import java.util.UUID;
  */
 public final class NewConversation {
     private final Owner owner;
-    private final String agent;
-    private final UUID assistantId;
+    private final @Nullable String agent;
+    private final @Nullable UUID assistantId;
     private final ConversationType type;
-    private final UUID parentConversationId;
-    private final UUID parentToolCallId;
-    private final String title;
+    private final @Nullable UUID parentConversationId;
+    private final @Nullable UUID parentToolCallId;
+    private final @Nullable String title;
     private final Map<String, Object> metadata;
-    private final UUID assistantRevisionId;
+    private final @Nullable UUID assistantRevisionId;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -43,14 +44,14 @@ public final class NewConversation {
      */
     public NewConversation(
             Owner owner,
-            String agent,
-            UUID assistantId,
+            @Nullable String agent,
+            @Nullable UUID assistantId,
             ConversationType type,
-            UUID parentConversationId,
-            UUID parentToolCallId,
-            String title,
+            @Nullable UUID parentConversationId,
+            @Nullable UUID parentToolCallId,
+            @Nullable String title,
             Map<String, Object> metadata,
-            UUID assistantRevisionId) {
+            @Nullable UUID assistantRevisionId) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("type", type);
@@ -77,12 +78,12 @@ public final class NewConversation {
     }
 
     /** The agent key managing it, or {@code null}. */
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
     /** The assistant it runs with, or {@code null}. */
-    public UUID assistantId() {
+    public @Nullable UUID assistantId() {
         return assistantId;
     }
 
@@ -92,17 +93,17 @@ public final class NewConversation {
     }
 
     /** For tool threads: the conversation that spawned it. */
-    public UUID parentConversationId() {
+    public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
     /** For tool threads: the tool call that spawned it. */
-    public UUID parentToolCallId() {
+    public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
     /** A title, or {@code null} to take one from the first user message. */
-    public String title() {
+    public @Nullable String title() {
         return title;
     }
 
@@ -112,12 +113,12 @@ public final class NewConversation {
     }
 
     /** The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given. */
-    public UUID assistantRevisionId() {
+    public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
     /** A user conversation for {@code owner} with {@code agent} (which may be null). */
-    public static NewConversation of(Owner owner, String agent) {
+    public static NewConversation of(Owner owner, @Nullable String agent) {
         return new NewConversation(owner, agent, null, ConversationType.USER, null, null, null, Map.of(), null);
     }
 
@@ -129,16 +130,16 @@ public final class NewConversation {
     /**
      * A tool thread: an internal conversation spawned by a tool call in {@code parentConversationId}.
      */
-    public static NewConversation toolThread(Owner owner, String agent, UUID parentConversationId, UUID parentToolCallId) {
+    public static NewConversation toolThread(Owner owner, @Nullable String agent, UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, null, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, null, Map.of(), null);
     }
 
-    public NewConversation title(String title) {
+    public NewConversation title(@Nullable String title) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
-    public NewConversation assistant(UUID assistantId) {
+    public NewConversation assistant(@Nullable UUID assistantId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
@@ -147,13 +148,13 @@ public final class NewConversation {
     }
 
     /** Makes this a tool thread under the given conversation and tool call. */
-    public NewConversation parent(UUID parentConversationId, UUID parentToolCallId) {
+    public NewConversation parent(UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, assistantId, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, title, metadata, assistantRevisionId);
     }
 
     /** Records the exact assistant revision (prompt and settings) the conversation runs with. */
-    public NewConversation assistantRevision(UUID assistantRevisionId) {
+    public NewConversation assistantRevision(@Nullable UUID assistantRevisionId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 

@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.Objects;
@@ -22,13 +23,13 @@ public final class NewMessage {
     private final ContentType contentType;
     private final String content;
     private final MessageStatus status;
-    private final String failureReason;
-    private final String clientId;
-    private final Owner author;
-    private final String agent;
-    private final UUID parentId;
-    private final UUID executionId;
-    private final UUID stepId;
+    private final @Nullable String failureReason;
+    private final @Nullable String clientId;
+    private final @Nullable Owner author;
+    private final @Nullable String agent;
+    private final @Nullable UUID parentId;
+    private final @Nullable UUID executionId;
+    private final @Nullable UUID stepId;
     private final Map<String, Object> metadata;
 
     /**
@@ -51,13 +52,13 @@ public final class NewMessage {
             ContentType contentType,
             String content,
             MessageStatus status,
-            String failureReason,
-            String clientId,
-            Owner author,
-            String agent,
-            UUID parentId,
-            UUID executionId,
-            UUID stepId,
+            @Nullable String failureReason,
+            @Nullable String clientId,
+            @Nullable Owner author,
+            @Nullable String agent,
+            @Nullable UUID parentId,
+            @Nullable UUID executionId,
+            @Nullable UUID stepId,
             Map<String, Object> metadata) {
         Check.notNull("role", role);
         Check.notNull("contentType", contentType);
@@ -109,37 +110,37 @@ public final class NewMessage {
         return status;
     }
 
-    public String failureReason() {
+    public @Nullable String failureReason() {
         return failureReason;
     }
 
     /** The caller's idempotency key, unique per conversation, or {@code null}. */
-    public String clientId() {
+    public @Nullable String clientId() {
         return clientId;
     }
 
     /** Who sent it (multi-user threads), or {@code null}. */
-    public Owner author() {
+    public @Nullable Owner author() {
         return author;
     }
 
     /** Which agent authored it (multi-agent threads), or {@code null}. */
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
     /** The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active. */
-    public UUID parentId() {
+    public @Nullable UUID parentId() {
         return parentId;
     }
 
     /** The execution that produced it, or {@code null}. */
-    public UUID executionId() {
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
     /** The execution step that produced it, or {@code null}. */
-    public UUID stepId() {
+    public @Nullable UUID stepId() {
         return stepId;
     }
 
@@ -173,20 +174,20 @@ public final class NewMessage {
         return new NewMessage(role, ContentType.JSON, json, MessageStatus.DELIVERED, null, null, null, null, null, null, null, Map.of());
     }
 
-    public NewMessage clientId(String clientId) {
+    public NewMessage clientId(@Nullable String clientId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    public NewMessage author(Owner author) {
+    public NewMessage author(@Nullable Owner author) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    public NewMessage agent(String agent) {
+    public NewMessage agent(@Nullable String agent) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
     /** Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}. */
-    public NewMessage parent(UUID parentId) {
+    public NewMessage parent(@Nullable UUID parentId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
@@ -200,7 +201,7 @@ public final class NewMessage {
     }
 
     /** Links the message to the execution (and optionally the step) that produced it. */
-    public NewMessage execution(UUID executionId, UUID stepId) {
+    public NewMessage execution(UUID executionId, @Nullable UUID stepId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId,
                 Check.notNull("executionId", executionId), stepId, metadata);
     }

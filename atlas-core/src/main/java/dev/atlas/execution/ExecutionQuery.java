@@ -3,6 +3,7 @@ package dev.atlas.execution;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Objects;
@@ -13,31 +14,31 @@ import java.util.UUID;
  * are newest first; {@code from} is inclusive and {@code to} exclusive, on the creation time.
  */
 public final class ExecutionQuery {
-    private final UUID conversationId;
-    private final String agent;
-    private final String provider;
-    private final String model;
-    private final ExecutionType type;
-    private final ExecutionStatus status;
-    private final Instant from;
-    private final Instant to;
+    private final @Nullable UUID conversationId;
+    private final @Nullable String agent;
+    private final @Nullable String provider;
+    private final @Nullable String model;
+    private final @Nullable ExecutionType type;
+    private final @Nullable ExecutionStatus status;
+    private final @Nullable Instant from;
+    private final @Nullable Instant to;
     private final int limit;
-    private final String cursor;
+    private final @Nullable String cursor;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
      */
     public ExecutionQuery(
-            UUID conversationId,
-            String agent,
-            String provider,
-            String model,
-            ExecutionType type,
-            ExecutionStatus status,
-            Instant from,
-            Instant to,
+            @Nullable UUID conversationId,
+            @Nullable String agent,
+            @Nullable String provider,
+            @Nullable String model,
+            @Nullable ExecutionType type,
+            @Nullable ExecutionStatus status,
+            @Nullable Instant from,
+            @Nullable Instant to,
             int limit,
-            String cursor) {
+            @Nullable String cursor) {
         Check.optionalKey("agent", agent);
         Check.optionalKey("provider", provider);
         Check.optionalKey("model", model);
@@ -61,35 +62,35 @@ public final class ExecutionQuery {
         this.cursor = cursor;
     }
 
-    public UUID conversationId() {
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
-    public String provider() {
+    public @Nullable String provider() {
         return provider;
     }
 
-    public String model() {
+    public @Nullable String model() {
         return model;
     }
 
-    public ExecutionType type() {
+    public @Nullable ExecutionType type() {
         return type;
     }
 
-    public ExecutionStatus status() {
+    public @Nullable ExecutionStatus status() {
         return status;
     }
 
-    public Instant from() {
+    public @Nullable Instant from() {
         return from;
     }
 
-    public Instant to() {
+    public @Nullable Instant to() {
         return to;
     }
 
@@ -97,7 +98,7 @@ public final class ExecutionQuery {
         return limit;
     }
 
-    public String cursor() {
+    public @Nullable String cursor() {
         return cursor;
     }
 
@@ -106,32 +107,32 @@ public final class ExecutionQuery {
         return new ExecutionQuery(null, null, null, null, null, null, null, null, 50, null);
     }
 
-    public ExecutionQuery conversation(UUID id) {
+    public ExecutionQuery conversation(@Nullable UUID id) {
         return new ExecutionQuery(id, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery agent(String agent) {
+    public ExecutionQuery agent(@Nullable String agent) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery provider(String provider) {
+    public ExecutionQuery provider(@Nullable String provider) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery model(String model) {
+    public ExecutionQuery model(@Nullable String model) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery type(ExecutionType type) {
+    public ExecutionQuery type(@Nullable ExecutionType type) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery status(ExecutionStatus status) {
+    public ExecutionQuery status(@Nullable ExecutionStatus status) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
     /** Created at or after {@code from} and before {@code to}; either may be {@code null}. */
-    public ExecutionQuery between(Instant from, Instant to) {
+    public ExecutionQuery between(@Nullable Instant from, @Nullable Instant to) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
@@ -140,7 +141,7 @@ public final class ExecutionQuery {
     }
 
     /** Continue after a previous page's {@link dev.atlas.Page#nextCursor()}. */
-    public ExecutionQuery after(String cursor) {
+    public ExecutionQuery after(@Nullable String cursor) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 

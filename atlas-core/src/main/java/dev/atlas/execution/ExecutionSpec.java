@@ -1,6 +1,7 @@
 package dev.atlas.execution;
 
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.UUID;
@@ -21,9 +22,9 @@ public record ExecutionSpec(
         ExecutionType type,
         String provider,
         String model,
-        String agent,
-        UUID conversationId,
-        UUID assistantRevisionId,
+        @Nullable String agent,
+        @Nullable UUID conversationId,
+        @Nullable UUID assistantRevisionId,
         Map<String, Object> metadata) {
 
     public ExecutionSpec {
@@ -43,7 +44,7 @@ public record ExecutionSpec(
         return of(ExecutionType.TEXT, provider, model);
     }
 
-    public ExecutionSpec agent(String agent) {
+    public ExecutionSpec agent(@Nullable String agent) {
         return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata);
     }
 

@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import org.jspecify.annotations.Nullable;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -16,14 +18,14 @@ public record ExecutionStep(
         UUID executionId,
         int sequence,
         ExecutionStatus status,
-        String content,
-        String reasoning,
-        FinishReason finishReason,
-        String error,
+        @Nullable String content,
+        @Nullable String reasoning,
+        @Nullable FinishReason finishReason,
+        @Nullable String error,
         Usage usage,
         Instant startedAt,
-        Instant completedAt,
-        Long durationMs,
+        @Nullable Instant completedAt,
+        @Nullable Long durationMs,
         List<ToolCall> toolCalls) {
 
     public ExecutionStep {

@@ -3,6 +3,7 @@ package dev.atlas.execution;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -26,8 +27,8 @@ public record ModelPrice(
         String model,
         BigDecimal inputPerMillion,
         BigDecimal outputPerMillion,
-        BigDecimal cachedPerMillion,
-        BigDecimal cacheWritePerMillion,
+        @Nullable BigDecimal cachedPerMillion,
+        @Nullable BigDecimal cacheWritePerMillion,
         Instant validFrom) {
 
     public ModelPrice {

@@ -2,6 +2,7 @@ package dev.atlas.execution;
 
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A tool call the model asked for, about to run.
@@ -9,7 +10,7 @@ import dev.atlas.internal.Check;
  * @param providerCallId the provider's id for the call, or {@code null}
  * @param arguments      a JSON document (checked when recorded); {@code "{}"} when there are none
  */
-public record NewToolCall(String providerCallId, String name, ToolCallType type, String arguments) {
+public record NewToolCall(@Nullable String providerCallId, String name, ToolCallType type, String arguments) {
     public NewToolCall {
         Check.optionalKey("providerCallId", providerCallId);
         Check.key("name", name);
@@ -19,7 +20,7 @@ public record NewToolCall(String providerCallId, String name, ToolCallType type,
     }
 
     /** A local tool call with JSON arguments. */
-    public static NewToolCall of(String providerCallId, String name, String arguments) {
+    public static NewToolCall of(@Nullable String providerCallId, String name, String arguments) {
         return new NewToolCall(providerCallId, name, ToolCallType.LOCAL, arguments);
     }
 

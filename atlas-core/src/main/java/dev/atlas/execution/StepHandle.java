@@ -2,6 +2,7 @@ package dev.atlas.execution;
 
 import dev.atlas.Owner;
 import dev.atlas.conversation.Conversation;
+import org.jspecify.annotations.Nullable;
 
 import java.util.UUID;
 
@@ -16,18 +17,18 @@ public interface StepHandle {
     ToolCallHandle toolCall(NewToolCall call);
 
     /** Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document. */
-    default ToolCallHandle toolCall(String providerCallId, String name, String arguments) {
+    default ToolCallHandle toolCall(@Nullable String providerCallId, String name, String arguments) {
         return toolCall(NewToolCall.of(providerCallId, name, arguments));
     }
 
     /** processing → completed with the provider's answer ({@code null} when the step only asked for tools). */
-    void finish(String content, FinishReason finishReason);
+    void finish(@Nullable String content, FinishReason finishReason);
 
     /**
      * processing → completed with the answer (or {@code null}), the model's reasoning (or
      * {@code null}) and the step's usage ({@code null} when unknown).
      */
-    void finish(String content, String reasoning, FinishReason finishReason, Usage usage);
+    void finish(@Nullable String content, @Nullable String reasoning, FinishReason finishReason, @Nullable Usage usage);
 
     /** processing → failed. */
     void fail(String error);
@@ -47,6 +48,6 @@ public interface StepHandle {
          * is the execution's conversation and whose parent tool call is this one. {@code agent}
          * may be {@code null}, as in {@link dev.atlas.conversation.NewConversation#of(Owner)}.
          */
-        Conversation thread(Owner owner, String agent);
+        Conversation thread(Owner owner, @Nullable String agent);
     }
 }

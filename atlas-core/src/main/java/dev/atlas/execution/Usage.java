@@ -2,6 +2,7 @@ package dev.atlas.execution;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Token counts reported by a provider. Every count is optional ({@code null} when the provider did
@@ -15,7 +16,7 @@ import dev.atlas.Limits;
  * @param cachedTokens     prompt tokens read from the provider's cache
  * @param cacheWriteTokens prompt tokens written to the provider's cache
  */
-public record Usage(Long inputTokens, Long outputTokens, Long reasoningTokens, Long cachedTokens, Long cacheWriteTokens) {
+public record Usage(@Nullable Long inputTokens, @Nullable Long outputTokens, @Nullable Long reasoningTokens, @Nullable Long cachedTokens, @Nullable Long cacheWriteTokens) {
 
     /** No counts reported. */
     public static final Usage NONE = new Usage(null, null, null, null, null);

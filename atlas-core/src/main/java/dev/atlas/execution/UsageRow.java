@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import org.jspecify.annotations.Nullable;
+
 import java.math.BigDecimal;
 import java.util.Objects;
 
@@ -7,7 +9,7 @@ import java.util.Objects;
  * Totals of one group of a usage report.
  */
 public final class UsageRow {
-    private final String group;
+    private final @Nullable String group;
     private final long executions;
     private final long failures;
     private final long inputTokens;
@@ -26,7 +28,7 @@ public final class UsageRow {
      * @param cost exact sum of the known costs (executions without a price count as zero)
      */
     public UsageRow(
-            String group,
+            @Nullable String group,
             long executions,
             long failures,
             long inputTokens,
@@ -47,7 +49,7 @@ public final class UsageRow {
     }
 
     /** The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. */
-    public String group() {
+    public @Nullable String group() {
         return group;
     }
 

@@ -7,6 +7,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tenant's memory graph: nodes keyed by an application key (for example {@code "user:42"})
@@ -51,14 +52,14 @@ public interface MemoryGraph {
      * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor   {@link Page#nextCursor()} of the previous page, or {@code null} for the first
      */
-    Page<GraphNeighbour> neighbours(String key, Direction direction, String edgeType, int limit, String cursor);
+    Page<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType, int limit, @Nullable String cursor);
 
     /**
      * Every node one edge away, as {@link #neighbours(String, Direction, String, int, String)},
      * when there are at most {@link Limits#MAX_PAGE_SIZE}; with more it fails with
      * {@link InvalidInputException} naming {@code key} (never a silently shortened list).
      */
-    default List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType) {
+    default List<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType) {
         Page<GraphNeighbour> page = neighbours(key, direction, edgeType, Limits.MAX_PAGE_SIZE, null);
         if (page.hasMore()) {
             throw new InvalidInputException("key", "has more than " + Limits.MAX_PAGE_SIZE
@@ -74,5 +75,5 @@ public interface MemoryGraph {
      *
      * @param edgeType only edges of this type, or {@code null} for any
      */
-    List<GraphReach> traverse(String key, Direction direction, String edgeType, int maxDepth, int limit);
+    List<GraphReach> traverse(String key, Direction direction, @Nullable String edgeType, int maxDepth, int limit);
 }

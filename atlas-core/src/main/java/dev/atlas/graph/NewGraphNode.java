@@ -5,6 +5,7 @@ import dev.atlas.internal.Check;
 import java.util.Map;
 
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A node to create or update by key: {@code NewGraphNode.of("user:42").label("Ada").type("person")}.
@@ -12,7 +13,7 @@ import dev.atlas.Limits;
  * @param label display text, or {@code null}
  * @param type  application-defined node type, or {@code null}
  */
-public record NewGraphNode(String key, String label, String type, Map<String, Object> metadata) {
+public record NewGraphNode(String key, @Nullable String label, @Nullable String type, Map<String, Object> metadata) {
     public NewGraphNode {
         Check.key("key", key);
         Check.optionalNonBlank("label", label, Limits.MAX_TITLE_LENGTH);
@@ -24,11 +25,11 @@ public record NewGraphNode(String key, String label, String type, Map<String, Ob
         return new NewGraphNode(key, null, null, Map.of());
     }
 
-    public NewGraphNode label(String label) {
+    public NewGraphNode label(@Nullable String label) {
         return new NewGraphNode(key, label, type, metadata);
     }
 
-    public NewGraphNode type(String type) {
+    public NewGraphNode type(@Nullable String type) {
         return new NewGraphNode(key, label, type, metadata);
     }
 

@@ -1,6 +1,7 @@
 package dev.atlas.memory;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.List;
@@ -15,16 +16,16 @@ public final class Memory {
     private final UUID id;
     private final String tenantId;
     private final Owner owner;
-    private final String agent;
+    private final @Nullable String agent;
     private final MemoryKind kind;
     private final String content;
     private final List<String> tags;
     private final Map<String, Object> metadata;
     private final double importance;
-    private final UUID conversationId;
-    private final UUID messageId;
-    private final UUID toolCallId;
-    private final Instant expiresAt;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID messageId;
+    private final @Nullable UUID toolCallId;
+    private final @Nullable Instant expiresAt;
     private final int revision;
     private final Instant createdAt;
     private final Instant updatedAt;
@@ -45,16 +46,16 @@ public final class Memory {
             UUID id,
             String tenantId,
             Owner owner,
-            String agent,
+            @Nullable String agent,
             MemoryKind kind,
             String content,
             List<String> tags,
             Map<String, Object> metadata,
             double importance,
-            UUID conversationId,
-            UUID messageId,
-            UUID toolCallId,
-            Instant expiresAt,
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable UUID toolCallId,
+            @Nullable Instant expiresAt,
             int revision,
             Instant createdAt,
             Instant updatedAt) {
@@ -92,7 +93,7 @@ public final class Memory {
     }
 
     /** The agent this memory is scoped to, or {@code null} for every agent of the owner. */
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
@@ -119,22 +120,22 @@ public final class Memory {
     }
 
     /** Provenance: the conversation it was observed in, or {@code null}. */
-    public UUID conversationId() {
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
     /** Provenance: the message that produced it, or {@code null}. */
-    public UUID messageId() {
+    public @Nullable UUID messageId() {
         return messageId;
     }
 
     /** Provenance: the tool call that produced it, or {@code null}. */
-    public UUID toolCallId() {
+    public @Nullable UUID toolCallId() {
         return toolCallId;
     }
 
     /** After this instant the memory is invisible, or {@code null} for never. */
-    public Instant expiresAt() {
+    public @Nullable Instant expiresAt() {
         return expiresAt;
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Changes to a memory for {@link MemoryStore#update}. A {@code null} component means
@@ -19,8 +20,8 @@ import dev.atlas.Limits;
  *
  * @param clearExpiry when true the memory no longer expires ({@code expiresAt} must then be null)
  */
-public record MemoryPatch(String content, List<String> tags, Map<String, Object> metadata, Double importance,
-                          Instant expiresAt, boolean clearExpiry) {
+public record MemoryPatch(@Nullable String content, @Nullable List<String> tags, @Nullable Map<String, Object> metadata, @Nullable Double importance,
+                          @Nullable Instant expiresAt, boolean clearExpiry) {
 
     public MemoryPatch {
         if (content != null) {

@@ -5,6 +5,7 @@ import dev.atlas.internal.Check;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters for {@link MemoryStore#list(MemoryQuery)}: newest first, keyset-paginated.
@@ -21,7 +22,7 @@ import dev.atlas.Page;
  * @param limit         page size, 1 to {@link Limits#MAX_PAGE_SIZE}
  * @param cursor        {@link Page#nextCursor()} of the previous page, or {@code null}
  */
-public record MemoryQuery(Owner owner, String agent, boolean includeGlobal, MemoryKind kind, String tag, int limit, String cursor) {
+public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean includeGlobal, @Nullable MemoryKind kind, @Nullable String tag, int limit, @Nullable String cursor) {
     public MemoryQuery {
         Check.optionalKey("agent", agent);
         Check.optionalNonBlank("tag", tag, Limits.MAX_TAG_LENGTH);
@@ -37,7 +38,7 @@ public record MemoryQuery(Owner owner, String agent, boolean includeGlobal, Memo
         return all().owner(Check.notNull("owner", owner));
     }
 
-    public MemoryQuery owner(Owner owner) {
+    public MemoryQuery owner(@Nullable Owner owner) {
         return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
     }
 
@@ -51,11 +52,11 @@ public record MemoryQuery(Owner owner, String agent, boolean includeGlobal, Memo
         return new MemoryQuery(owner, Check.key("agent", agent), false, kind, tag, limit, cursor);
     }
 
-    public MemoryQuery kind(MemoryKind kind) {
+    public MemoryQuery kind(@Nullable MemoryKind kind) {
         return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
     }
 
-    public MemoryQuery tag(String tag) {
+    public MemoryQuery tag(@Nullable String tag) {
         return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
     }
 
@@ -63,7 +64,7 @@ public record MemoryQuery(Owner owner, String agent, boolean includeGlobal, Memo
         return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
     }
 
-    public MemoryQuery after(String cursor) {
+    public MemoryQuery after(@Nullable String cursor) {
         return new MemoryQuery(owner, agent, includeGlobal, kind, tag, limit, cursor);
     }
 }

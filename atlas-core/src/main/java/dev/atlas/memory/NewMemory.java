@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.LinkedHashSet;
@@ -22,16 +23,16 @@ import java.util.UUID;
  */
 public final class NewMemory {
     private final Owner owner;
-    private final String agent;
+    private final @Nullable String agent;
     private final MemoryKind kind;
     private final String content;
     private final List<String> tags;
     private final Map<String, Object> metadata;
     private final double importance;
-    private final UUID conversationId;
-    private final UUID messageId;
-    private final UUID toolCallId;
-    private final Instant expiresAt;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID messageId;
+    private final @Nullable UUID toolCallId;
+    private final @Nullable Instant expiresAt;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -41,16 +42,16 @@ public final class NewMemory {
      */
     public NewMemory(
             Owner owner,
-            String agent,
+            @Nullable String agent,
             MemoryKind kind,
             String content,
             List<String> tags,
             Map<String, Object> metadata,
             double importance,
-            UUID conversationId,
-            UUID messageId,
-            UUID toolCallId,
-            Instant expiresAt) {
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable UUID toolCallId,
+            @Nullable Instant expiresAt) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("kind", kind);
@@ -77,7 +78,7 @@ public final class NewMemory {
         return owner;
     }
 
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
@@ -103,19 +104,19 @@ public final class NewMemory {
         return importance;
     }
 
-    public UUID conversationId() {
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public UUID messageId() {
+    public @Nullable UUID messageId() {
         return messageId;
     }
 
-    public UUID toolCallId() {
+    public @Nullable UUID toolCallId() {
         return toolCallId;
     }
 
-    public Instant expiresAt() {
+    public @Nullable Instant expiresAt() {
         return expiresAt;
     }
 
@@ -148,7 +149,7 @@ public final class NewMemory {
     }
 
     /** Scopes the memory to one agent; {@code null} makes it global for the owner. */
-    public NewMemory agent(String agent) {
+    public NewMemory agent(@Nullable String agent) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
@@ -170,17 +171,17 @@ public final class NewMemory {
     }
 
     /** Provenance: the conversation and (optionally) the message this memory came from. */
-    public NewMemory from(UUID conversationId, UUID messageId) {
+    public NewMemory from(@Nullable UUID conversationId, @Nullable UUID messageId) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
     /** Provenance: the tool call this memory came from. */
-    public NewMemory toolCall(UUID toolCallId) {
+    public NewMemory toolCall(@Nullable UUID toolCallId) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
     /** The memory disappears from reads at this instant; {@code null} for never. */
-    public NewMemory expiresAt(Instant expiresAt) {
+    public NewMemory expiresAt(@Nullable Instant expiresAt) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 

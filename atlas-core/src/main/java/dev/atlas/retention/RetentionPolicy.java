@@ -5,6 +5,7 @@ import dev.atlas.internal.Check;
 import java.time.Duration;
 
 import dev.atlas.InvalidInputException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link Retention#runRetention(RetentionPolicy)} does. Every rule is off until set; ages
@@ -29,8 +30,8 @@ import dev.atlas.InvalidInputException;
  *                                takes at least one conversation per transaction
  * @param dryRun                  count what would change without changing anything
  */
-public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,
-                              Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
+public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
+                              @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
     public RetentionPolicy {
         positive("deleteMessagesAfter", deleteMessagesAfter);
         positive("hardDeleteAfter", hardDeleteAfter);

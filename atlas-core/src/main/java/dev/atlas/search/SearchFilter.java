@@ -9,6 +9,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.Role;
 import dev.atlas.memory.MemoryKind;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters shared by full-text and semantic search. The tenant filter is always applied; every
@@ -21,7 +22,7 @@ import dev.atlas.memory.MemoryKind;
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
  * </ul>
  */
-public record SearchFilter(UUID conversationId, Owner owner, MemoryKind kind, Role role, Instant from, Instant to) {
+public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role, @Nullable Instant from, @Nullable Instant to) {
     public SearchFilter {
         Check.instant("from", from);
         Check.instant("to", to);
@@ -51,7 +52,7 @@ public record SearchFilter(UUID conversationId, Owner owner, MemoryKind kind, Ro
     }
 
     /** Created at or after {@code from} and before {@code to}; either may be null. */
-    public SearchFilter between(Instant from, Instant to) {
+    public SearchFilter between(@Nullable Instant from, @Nullable Instant to) {
         return new SearchFilter(conversationId, owner, kind, role, from, to);
     }
 

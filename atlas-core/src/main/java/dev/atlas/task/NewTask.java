@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to enqueue with {@link TaskStore#enqueue(NewTask)}.
@@ -25,8 +26,8 @@ import dev.atlas.Owner;
  * @param maxAttempts    1 to {@link #MAX_ATTEMPTS} (default 3)
  * @param runAfter       not claimable before this time, or {@code null} for now
  */
-public record NewTask(String kind, Map<String, Object> payload, UUID conversationId, UUID messageId, Owner owner, int maxAttempts,
-                      Instant runAfter) {
+public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID conversationId, @Nullable UUID messageId, @Nullable Owner owner, int maxAttempts,
+                      @Nullable Instant runAfter) {
     /** Highest accepted {@link #maxAttempts()}. */
     public static final int MAX_ATTEMPTS = 100;
 
@@ -44,7 +45,7 @@ public record NewTask(String kind, Map<String, Object> payload, UUID conversatio
         return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null);
     }
 
-    public NewTask forConversation(UUID conversationId) {
+    public NewTask forConversation(@Nullable UUID conversationId) {
         return new NewTask(kind, payload, conversationId, null, owner, maxAttempts, runAfter);
     }
 
@@ -53,7 +54,7 @@ public record NewTask(String kind, Map<String, Object> payload, UUID conversatio
                 owner, maxAttempts, runAfter);
     }
 
-    public NewTask owner(Owner owner) {
+    public NewTask owner(@Nullable Owner owner) {
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 
@@ -61,7 +62,7 @@ public record NewTask(String kind, Map<String, Object> payload, UUID conversatio
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 
-    public NewTask runAfter(Instant runAfter) {
+    public NewTask runAfter(@Nullable Instant runAfter) {
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 }

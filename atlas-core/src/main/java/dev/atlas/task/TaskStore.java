@@ -15,6 +15,7 @@ import dev.atlas.Limits;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.UnreadableRowException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Durable background work of one tenant, claimed by workers under a lease. Obtain it from
@@ -92,7 +93,7 @@ public interface TaskStore {
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
      */
-    Page<Task> forConversation(UUID conversationId, int limit, String cursor);
+    Page<Task> forConversation(UUID conversationId, int limit, @Nullable String cursor);
 
     /** Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment. */
     Optional<ClaimedTask> claim(Duration lease);
@@ -118,7 +119,7 @@ public interface TaskStore {
     Task fail(ClaimedTask claim, String error);
 
     /** Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left). */
-    Task fail(ClaimedTask claim, String error, Instant retryAt);
+    Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 
     /**
      * Cancels a pending or running task (a running holder's next heartbeat, complete or fail then

@@ -2,6 +2,7 @@ package dev.atlas.voice;
 
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.UUID;
@@ -11,10 +12,10 @@ public record NewVoiceCall(
         String sessionId,
         String provider,
         String model,
-        Owner owner,
-        String agent,
-        UUID conversationId,
-        UUID executionId,
+        @Nullable Owner owner,
+        @Nullable String agent,
+        @Nullable UUID conversationId,
+        @Nullable UUID executionId,
         Map<String, Object> metadata) {
 
     public NewVoiceCall {
@@ -29,11 +30,11 @@ public record NewVoiceCall(
         return new NewVoiceCall(sessionId, provider, model, null, null, null, null, Map.of());
     }
 
-    public NewVoiceCall owner(Owner owner) {
+    public NewVoiceCall owner(@Nullable Owner owner) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, metadata);
     }
 
-    public NewVoiceCall agent(String agent) {
+    public NewVoiceCall agent(@Nullable String agent) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, metadata);
     }
 

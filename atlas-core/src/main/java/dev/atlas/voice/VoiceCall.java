@@ -1,6 +1,7 @@
 package dev.atlas.voice;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.List;
@@ -13,19 +14,19 @@ public final class VoiceCall {
     private final UUID id;
     private final String tenantId;
     private final String sessionId;
-    private final UUID conversationId;
-    private final UUID executionId;
-    private final Owner owner;
-    private final String agent;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID executionId;
+    private final @Nullable Owner owner;
+    private final @Nullable String agent;
     private final String provider;
     private final String model;
     private final VoiceCallStatus status;
     private final List<VoiceTurn> transcript;
-    private final String summary;
-    private final Long durationMs;
+    private final @Nullable String summary;
+    private final @Nullable Long durationMs;
     private final Map<String, Object> metadata;
     private final Instant startedAt;
-    private final Instant completedAt;
+    private final @Nullable Instant completedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
 
@@ -36,19 +37,19 @@ public final class VoiceCall {
             UUID id,
             String tenantId,
             String sessionId,
-            UUID conversationId,
-            UUID executionId,
-            Owner owner,
-            String agent,
+            @Nullable UUID conversationId,
+            @Nullable UUID executionId,
+            @Nullable Owner owner,
+            @Nullable String agent,
             String provider,
             String model,
             VoiceCallStatus status,
             List<VoiceTurn> transcript,
-            String summary,
-            Long durationMs,
+            @Nullable String summary,
+            @Nullable Long durationMs,
             Map<String, Object> metadata,
             Instant startedAt,
-            Instant completedAt,
+            @Nullable Instant completedAt,
             Instant createdAt,
             Instant updatedAt) {
         transcript = List.copyOf(transcript);
@@ -85,19 +86,19 @@ public final class VoiceCall {
         return sessionId;
     }
 
-    public UUID conversationId() {
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public UUID executionId() {
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
-    public Owner owner() {
+    public @Nullable Owner owner() {
         return owner;
     }
 
-    public String agent() {
+    public @Nullable String agent() {
         return agent;
     }
 
@@ -117,11 +118,11 @@ public final class VoiceCall {
         return transcript;
     }
 
-    public String summary() {
+    public @Nullable String summary() {
         return summary;
     }
 
-    public Long durationMs() {
+    public @Nullable Long durationMs() {
         return durationMs;
     }
 
@@ -133,7 +134,7 @@ public final class VoiceCall {
         return startedAt;
     }
 
-    public Instant completedAt() {
+    public @Nullable Instant completedAt() {
         return completedAt;
     }
 

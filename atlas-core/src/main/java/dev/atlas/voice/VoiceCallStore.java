@@ -3,6 +3,7 @@ package dev.atlas.voice;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
 import java.util.List;
@@ -27,7 +28,7 @@ public interface VoiceCallStore {
     VoiceCall fail(UUID callId);
 
     /** Sets the summary (any status); {@code null} clears it. */
-    VoiceCall summarize(UUID callId, String summary);
+    VoiceCall summarize(UUID callId, @Nullable String summary);
 
     Optional<VoiceCall> get(UUID callId);
 
@@ -42,7 +43,7 @@ public interface VoiceCallStore {
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
      */
-    Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor);
+    Page<VoiceCall> byConversation(UUID conversationId, int limit, @Nullable String cursor);
 
     /**
      * One page of the calls with the provider's session id, oldest first.
@@ -50,7 +51,7 @@ public interface VoiceCallStore {
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
      */
-    Page<VoiceCall> bySession(String sessionId, int limit, String cursor);
+    Page<VoiceCall> bySession(String sessionId, int limit, @Nullable String cursor);
 
     /**
      * Every call of the conversation, oldest first, when there are at most
