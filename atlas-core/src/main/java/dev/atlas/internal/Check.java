@@ -2,6 +2,7 @@ package dev.atlas.internal;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ import java.util.Objects;
 public final class Check {
     private Check() {}
 
-    public static <T> T notNull(String field, T value) {
+    public static <T> T notNull(String field, @Nullable T value) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
         }
@@ -28,7 +29,7 @@ public final class Check {
     }
 
     /** Required, non-blank, storable text of at most {@code max} characters. */
-    public static String required(String field, String value, int max) {
+    public static String required(String field, @Nullable String value, int max) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
         }
@@ -39,12 +40,12 @@ public final class Check {
     }
 
     /** Optional storable text; {@code null} passes, blank is kept as given. */
-    public static String optional(String field, String value, int max) {
+    public static @Nullable String optional(String field, @Nullable String value, int max) {
         return value == null ? null : text(field, value, max);
     }
 
     /** Optional text where blank means "not given". */
-    public static String optionalNonBlank(String field, String value, int max) {
+    public static @Nullable String optionalNonBlank(String field, @Nullable String value, int max) {
         if (value != null && value.isBlank()) {
             throw new InvalidInputException(field, "must not be blank when given");
         }
@@ -75,11 +76,11 @@ public final class Check {
     }
 
     /** Identifier-like keys: agent keys, owner types, kinds, slugs. */
-    public static String key(String field, String value) {
+    public static String key(String field, @Nullable String value) {
         return required(field, value, Limits.MAX_KEY_LENGTH);
     }
 
-    public static String optionalKey(String field, String value) {
+    public static @Nullable String optionalKey(String field, @Nullable String value) {
         return optionalNonBlank(field, value, Limits.MAX_KEY_LENGTH);
     }
 
@@ -97,7 +98,7 @@ public final class Check {
         return value;
     }
 
-    public static Instant instant(String field, Instant value) {
+    public static @Nullable Instant instant(String field, @Nullable Instant value) {
         if (value != null && (value.isBefore(Limits.MIN_INSTANT) || value.isAfter(Limits.MAX_INSTANT))) {
             throw new InvalidInputException(field, "must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT + ", was " + value);
         }
@@ -108,7 +109,7 @@ public final class Check {
      * {@code value} at the microsecond precision both databases store, or {@code null}; stores
      * apply it on the way in so the record a write returns equals what a later read returns.
      */
-    public static Instant micros(Instant value) {
+    public static @Nullable Instant micros(@Nullable Instant value) {
         return value == null ? null : value.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 
@@ -116,7 +117,7 @@ public final class Check {
      * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
      * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
      */
-    public static Map<String, Object> jsonObject(Map<String, ?> value) {
+    public static Map<String, Object> jsonObject(@Nullable Map<String, ?> value) {
         return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
     }
 
@@ -135,7 +136,7 @@ public final class Check {
      * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
      * Values are checked for serialisability where they are written.
      */
-    public static Map<String, Object> metadata(String field, Map<String, ?> value) {
+    public static Map<String, Object> metadata(String field, @Nullable Map<String, ?> value) {
         if (value == null) {
             return Map.of();
         }
@@ -151,7 +152,7 @@ public final class Check {
     }
 
     /** Copies a list, rejecting null elements. */
-    public static <T> List<T> list(String field, List<? extends T> value) {
+    public static <T> List<T> list(String field, @Nullable List<? extends T> value) {
         if (value == null) {
             return List.of();
         }
@@ -165,7 +166,7 @@ public final class Check {
         return Collections.unmodifiableList(copy);
     }
 
-    public static <E extends Enum<E>> E enumValue(String field, Class<E> type, String wire) {
+    public static <E extends Enum<E>> E enumValue(String field, Class<E> type, @Nullable String wire) {
         Objects.requireNonNull(type);
         if (wire != null) {
             for (E e : type.getEnumConstants()) {

@@ -1,5 +1,7 @@
 package dev.atlas.internal;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -25,7 +27,7 @@ public final class Redaction {
     private Redaction() {}
 
     /** {@code url} with the user-info password and secret parameter values masked; {@code null} stays null. */
-    public static String url(String url) {
+    public static @Nullable String url(@Nullable String url) {
         if (url == null) {
             return null;
         }
@@ -41,7 +43,7 @@ public final class Redaction {
      * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
      * as given, so it is better passed as user and password.
      */
-    public static UserInfo userInfo(String url) {
+    public static @Nullable UserInfo userInfo(@Nullable String url) {
         Matcher m = url == null ? null : USER_INFO.matcher(url);
         if (m == null || !m.find()) {
             return null;
@@ -56,7 +58,7 @@ public final class Redaction {
     }
 
     /** The secret values {@code url} carries (user-info password, secret parameters), for {@link #text}. */
-    public static List<String> secretsOf(String url) {
+    public static List<String> secretsOf(@Nullable String url) {
         List<String> secrets = new ArrayList<>();
         if (url == null) {
             return secrets;
@@ -77,7 +79,7 @@ public final class Redaction {
      * quotes masked too. Known secrets are replaced literally because drivers quote them in forms
      * no pattern foresees (decoded, inside another message).
      */
-    public static String text(String text, Collection<String> secrets) {
+    public static @Nullable String text(@Nullable String text, Collection<String> secrets) {
         if (text == null) {
             return null;
         }

@@ -6,6 +6,7 @@ import java.util.UUID;
 import dev.atlas.Atlas;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Full-text and semantic search over one tenant's messages, memories and assets. Obtain it
@@ -46,7 +47,7 @@ public interface Search {
      *
      * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
      */
-    void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
+    void upsertAssetVector(UUID assetId, @Nullable UUID conversationId, String model, float[] vector);
 
     /** @deprecated use {@link #upsertAssetVector(UUID, UUID, String, float[])}; removed in 1.0. */
     @Deprecated(forRemoval = true, since = "0.2")
