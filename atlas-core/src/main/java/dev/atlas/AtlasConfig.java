@@ -103,72 +103,128 @@ public final class AtlasConfig {
         this.pgvectorEfSearch = pgvectorEfSearch;
     }
 
-    /** SQLite database file Atlas opens and pools itself. */
+    /**
+     * SQLite database file Atlas opens and pools itself.
+     *
+     * @return SQLite database file Atlas opens and pools itself, or {@code null}
+     */
     public @Nullable Path sqliteFile() {
         return sqliteFile;
     }
 
-    /** JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL). */
+    /**
+     * JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL).
+     *
+     * @return JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
+     */
     public @Nullable String jdbcUrl() {
         return jdbcUrl;
     }
 
-    /** User for {@code jdbcUrl}, or {@code null}. */
+    /**
+     * User for {@code jdbcUrl}, or {@code null}.
+     *
+     * @return user for {@code jdbcUrl}, or {@code null}
+     */
     public @Nullable String username() {
         return username;
     }
 
-    /** Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints. */
+    /**
+     * Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints.
+     *
+     * @return password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints
+     */
     public @Nullable Secret password() {
         return password;
     }
 
-    /** An application-owned pool; Atlas never closes it. */
+    /**
+     * An application-owned pool; Atlas never closes it.
+     *
+     * @return an application-owned pool; Atlas never closes it, or {@code null}
+     */
     public @Nullable DataSource dataSource() {
         return dataSource;
     }
 
-    /** Prefix of every Atlas table, {@code atlas_} by default. */
+    /**
+     * Prefix of every Atlas table, {@code atlas_} by default.
+     *
+     * @return prefix of every Atlas table, {@code atlas_} by default
+     */
     public String tablePrefix() {
         return tablePrefix;
     }
 
-    /** Whether to run pending migrations when building. */
+    /**
+     * Whether to run pending migrations when building.
+     *
+     * @return whether to run pending migrations when building
+     */
     public boolean migrate() {
         return migrate;
     }
 
-    /** Source of every timestamp Atlas writes. */
+    /**
+     * Source of every timestamp Atlas writes.
+     *
+     * @return source of every timestamp Atlas writes
+     */
     public Clock clock() {
         return clock;
     }
 
-    /** Default number of messages {@link ConversationStore#history(java.util.UUID)} returns. */
+    /**
+     * Default number of messages {@link ConversationStore#history(java.util.UUID)} returns.
+     *
+     * @return default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     */
     public int historyLimit() {
         return historyLimit;
     }
 
-    /** Connections in the pool Atlas creates. */
+    /**
+     * Connections in the pool Atlas creates.
+     *
+     * @return connections in the pool Atlas creates
+     */
     public int maxPoolSize() {
         return maxPoolSize;
     }
 
-    /** Keys for {@link CredentialStore}, or {@code null} when credentials are not used. */
+    /**
+     * Keys for {@link CredentialStore}, or {@code null} when credentials are not used.
+     *
+     * @return keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     */
     public @Nullable CredentialKeys credentialKeys() {
         return credentialKeys;
     }
 
-    /** Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}. */
+    /**
+     * Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}.
+     *
+     * @return where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}
+     */
     public dev.atlas.asset.@Nullable BlobStore blobStore() {
         return blobStore;
     }
 
-    /** Directory for files Atlas keeps beside the database, or {@code null} for the default. */
+    /**
+     * Directory for files Atlas keeps beside the database, or {@code null} for the default.
+     *
+     * @return directory for files Atlas keeps beside the database, or {@code null} for the default
+     */
     public @Nullable Path dataDirectory() {
         return dataDirectory;
     }
 
-    /** HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k. */
+    /**
+     * HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k.
+     *
+     * @return HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
+     */
     public int pgvectorEfSearch() {
         return pgvectorEfSearch;
     }
@@ -241,6 +297,8 @@ public final class AtlasConfig {
      * user-info password and secret parameters ({@code password=}, {@code sslpassword=},
      * {@code key=} …) masked. {@link Atlas#config()} returns this form. Credential keys stay,
      * as {@link CredentialKeys} exposes key ids only.
+     *
+     * @return a copy with this change
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
@@ -251,6 +309,8 @@ public final class AtlasConfig {
      * Where the default blob store keeps asset bytes: {@code <dataDirectory>/assets} when a data
      * directory is set; otherwise {@code <file name>-assets} beside an SQLite file, and
      * {@code ./atlas-data/assets} (relative to the working directory) for a JDBC URL or data source.
+     *
+     * @return the path
      */
     public Path assetDirectory() {
         if (dataDirectory != null) {
@@ -263,7 +323,11 @@ public final class AtlasConfig {
         return Path.of("atlas-data", "assets");
     }
 
-    /** The data source the application supplied, if any. */
+    /**
+     * The data source the application supplied, if any.
+     *
+     * @return the DataSource, or empty when there is none (an id of another tenant is absent)
+     */
     public Optional<DataSource> suppliedDataSource() {
         return Optional.ofNullable(dataSource);
     }

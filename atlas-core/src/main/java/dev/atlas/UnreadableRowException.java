@@ -8,10 +8,21 @@ import org.jspecify.annotations.Nullable;
  * message names the table and the row's id so an operator can repair or delete it.
  */
 public class UnreadableRowException extends AtlasException {
-    private final String table;
-    private final String rowId;
+    /** The table without the configured prefix, or {@code null}. */
+    private final @Nullable String table;
+    /** The row's id, or {@code null}. */
+    private final @Nullable String rowId;
+    /** What is wrong with the stored value. */
     private final String why;
 
+    /**
+     * Creates the exception.
+     *
+     * @param table the table, or {@code null}
+     * @param rowId the row id, or {@code null}
+     * @param why what is wrong, or {@code null}
+     * @param cause the underlying failure, or {@code null}
+     */
     public UnreadableRowException(@Nullable String table, @Nullable String rowId, String why, Throwable cause) {
         super((table == null ? "a stored value" : table + " row " + rowId) + " is unreadable: " + why, cause);
         this.table = table;
@@ -22,17 +33,27 @@ public class UnreadableRowException extends AtlasException {
     /**
      * The table without the configured prefix, for example {@code "tasks"}; {@code null} only
      * while a value is being parsed, before the row it belongs to is known (never thrown by a store).
+     *
+     * @return the table, or {@code null}
      */
     public @Nullable String table() {
         return table;
     }
 
-    /** The row's id as stored. */
+    /**
+     * The row's id as stored.
+     *
+     * @return the row id, or {@code null}
+     */
     public @Nullable String rowId() {
         return rowId;
     }
 
-    /** What could not be read, starting with the column, for example {@code "payload: ..."}. */
+    /**
+     * What could not be read, starting with the column, for example {@code "payload: ..."}.
+     *
+     * @return what is wrong
+     */
     public String why() {
         return why;
     }

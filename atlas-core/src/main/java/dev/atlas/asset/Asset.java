@@ -32,6 +32,11 @@ public record Asset(
         Instant updatedAt,
         @Nullable Instant deletedAt) {
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

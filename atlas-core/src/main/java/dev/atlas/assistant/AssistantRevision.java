@@ -35,6 +35,12 @@ public final class AssistantRevision {
      * @param rolledBackToNumber for a rollback: that revision's number; else 0
      * @param label a short human label, or {@code null}
      * @param author who published or rolled back, or {@code null}
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param assistantId the assistant's id
+     * @param systemPrompt the system prompt, or {@code null}
+     * @param settings JSON-compatible settings, or {@code null}
+     * @param createdAt when it was created, or {@code null}
      */
     public AssistantRevision(
             UUID id,
@@ -63,56 +69,110 @@ public final class AssistantRevision {
         this.createdAt = createdAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The assistant's id.
+     *
+     * @return the assistant's id
+     */
     public UUID assistantId() {
         return assistantId;
     }
 
-    /** 1, 2, 3 … per assistant, gapless, in publish order. */
+    /**
+     * 1, 2, 3 … per assistant, gapless, in publish order.
+     *
+     * @return 1, 2, 3 … per assistant, gapless, in publish order
+     */
     public int number() {
         return number;
     }
 
-    /** Published, or rollback. */
+    /**
+     * Published, or rollback.
+     *
+     * @return published, or rollback
+     */
     public RevisionKind kind() {
         return kind;
     }
 
-    /** For a rollback: the earlier revision whose content this one copies; else {@code null}. */
+    /**
+     * For a rollback: the earlier revision whose content this one copies; else {@code null}.
+     *
+     * @return for a rollback: the earlier revision whose content this one copies; else {@code null}
+     */
     public @Nullable UUID rolledBackToId() {
         return rolledBackToId;
     }
 
-    /** For a rollback: that revision's number; else 0. */
+    /**
+     * For a rollback: that revision's number; else 0.
+     *
+     * @return for a rollback: that revision's number; else 0
+     */
     public int rolledBackToNumber() {
         return rolledBackToNumber;
     }
 
+    /**
+     * The system prompt.
+     *
+     * @return the system prompt, or {@code null}
+     */
     public String systemPrompt() {
         return systemPrompt;
     }
 
+    /**
+     * JSON-compatible settings.
+     *
+     * @return JSON-compatible settings, or {@code null}
+     */
     public Map<String, Object> settings() {
         return settings;
     }
 
-    /** A short human label, or {@code null}. */
+    /**
+     * A short human label, or {@code null}.
+     *
+     * @return a short human label, or {@code null}
+     */
     public @Nullable String label() {
         return label;
     }
 
-    /** Who published or rolled back, or {@code null}. */
+    /**
+     * Who published or rolled back, or {@code null}.
+     *
+     * @return who published or rolled back, or {@code null}
+     */
     public @Nullable Owner author() {
         return author;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }

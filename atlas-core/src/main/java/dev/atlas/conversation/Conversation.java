@@ -46,6 +46,20 @@ public final class Conversation {
      * @param deletedAt when it was soft-deleted, or {@code null}
      * @param assistantRevisionId the assistant revision it runs with, or {@code null}
      * @param externalKey the id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param owner who it belongs to
+     * @param agent the agent key, or {@code null}
+     * @param assistantId the assistant's id, or {@code null}
+     * @param type the type, or {@code null}
+     * @param parentConversationId the parent conversation id, or {@code null}
+     * @param parentToolCallId the parent tool call id, or {@code null}
+     * @param title the title, or {@code null}
+     * @param summary the summary, or {@code null}
+     * @param status the status, or {@code null}
+     * @param metadata JSON-compatible application data, or {@code null}
+     * @param createdAt when it was created, or {@code null}
+     * @param updatedAt when it was last changed, or {@code null}
      */
     public Conversation(
             UUID id,
@@ -92,101 +106,209 @@ public final class Conversation {
         this.externalKey = externalKey;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * Who it belongs to.
+     *
+     * @return who it belongs to
+     */
     public Owner owner() {
         return owner;
     }
 
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
     public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The assistant's id.
+     *
+     * @return the assistant's id, or {@code null}
+     */
     public @Nullable UUID assistantId() {
         return assistantId;
     }
 
+    /**
+     * The type.
+     *
+     * @return the type, or {@code null}
+     */
     public ConversationType type() {
         return type;
     }
 
+    /**
+     * The parent conversation id.
+     *
+     * @return the parent conversation id, or {@code null}
+     */
     public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
+    /**
+     * The parent tool call id.
+     *
+     * @return the parent tool call id, or {@code null}
+     */
     public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
+    /**
+     * The title.
+     *
+     * @return the title, or {@code null}
+     */
     public @Nullable String title() {
         return title;
     }
 
+    /**
+     * The summary.
+     *
+     * @return the summary, or {@code null}
+     */
     public @Nullable String summary() {
         return summary;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status, or {@code null}
+     */
     public ConversationStatus status() {
         return status;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** The sequence of the newest message (0 when empty). */
+    /**
+     * The sequence of the newest message (0 when empty).
+     *
+     * @return the sequence of the newest message (0 when empty)
+     */
     public long lastSequence() {
         return lastSequence;
     }
 
-    /** When the newest message was appended, or {@code null}. */
+    /**
+     * When the newest message was appended, or {@code null}.
+     *
+     * @return when the newest message was appended, or {@code null}
+     */
     public @Nullable Instant lastMessageAt() {
         return lastMessageAt;
     }
 
-    /** When it was last archived, or {@code null}. */
+    /**
+     * When it was last archived, or {@code null}.
+     *
+     * @return when it was last archived, or {@code null}
+     */
     public @Nullable Instant archivedAt() {
         return archivedAt;
     }
 
-    /** When it was closed, or {@code null}. */
+    /**
+     * When it was closed, or {@code null}.
+     *
+     * @return when it was closed, or {@code null}
+     */
     public @Nullable Instant closedAt() {
         return closedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }
 
-    /** When it was soft-deleted, or {@code null}. */
+    /**
+     * When it was soft-deleted, or {@code null}.
+     *
+     * @return when it was soft-deleted, or {@code null}
+     */
     public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 
-    /** The assistant revision it runs with, or {@code null}. */
+    /**
+     * The assistant revision it runs with, or {@code null}.
+     *
+     * @return the assistant revision it runs with, or {@code null}
+     */
     public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
-    /** The id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}. */
+    /**
+     * The id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}.
+     *
+     * @return the id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}
+     */
     public @Nullable String externalKey() {
         return externalKey;
     }
 
+    /**
+     * The title if set.
+     *
+     * @return the String, or empty when there is none (an id of another tenant is absent)
+     */
     public Optional<String> titleIfSet() {
         return Optional.ofNullable(title);
     }
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

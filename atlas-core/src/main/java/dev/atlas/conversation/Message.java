@@ -38,6 +38,29 @@ public final class Message {
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param conversationId the conversation's id
+     * @param sequence the sequence
+     * @param role who wrote the message
+     * @param contentType the content type
+     * @param content the content
+     * @param status the status
+     * @param failureReason why it failed, or {@code null}
+     * @param active whether it is active, or {@code null}
+     * @param clientId the caller's idempotency key, or {@code null}
+     * @param author who did it, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param parentId the message this one answers, or {@code null}
+     * @param executionId the execution's id, or {@code null}
+     * @param stepId the execution step's id, or {@code null}
+     * @param metadata JSON-compatible application data, or {@code null}
+     * @param readAt the read at, or {@code null}
+     * @param editedAt the edited at, or {@code null}
+     * @param createdAt when it was created, or {@code null}
+     * @param updatedAt when it was last changed, or {@code null}
+     * @param deletedAt when it was soft-deleted, or {@code null}
      */
     public Message(
             UUID id,
@@ -86,98 +109,218 @@ public final class Message {
         this.deletedAt = deletedAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id
+     */
     public UUID conversationId() {
         return conversationId;
     }
 
+    /**
+     * The sequence.
+     *
+     * @return the sequence
+     */
     public long sequence() {
         return sequence;
     }
 
+    /**
+     * Who wrote the message.
+     *
+     * @return who wrote the message
+     */
     public Role role() {
         return role;
     }
 
+    /**
+     * The content type.
+     *
+     * @return the content type
+     */
     public ContentType contentType() {
         return contentType;
     }
 
+    /**
+     * The content.
+     *
+     * @return the content
+     */
     public String content() {
         return content;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status
+     */
     public MessageStatus status() {
         return status;
     }
 
+    /**
+     * Why it failed.
+     *
+     * @return why it failed, or {@code null}
+     */
     public @Nullable String failureReason() {
         return failureReason;
     }
 
+    /**
+     * Whether it is active.
+     *
+     * @return whether it is active, or {@code null}
+     */
     public boolean active() {
         return active;
     }
 
+    /**
+     * The caller's idempotency key.
+     *
+     * @return the caller's idempotency key, or {@code null}
+     */
     public @Nullable String clientId() {
         return clientId;
     }
 
+    /**
+     * Who did it.
+     *
+     * @return who did it, or {@code null}
+     */
     public @Nullable Owner author() {
         return author;
     }
 
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
     public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The message this one answers.
+     *
+     * @return the message this one answers, or {@code null}
+     */
     public @Nullable UUID parentId() {
         return parentId;
     }
 
+    /**
+     * The execution's id.
+     *
+     * @return the execution's id, or {@code null}
+     */
     public @Nullable UUID executionId() {
         return executionId;
     }
 
+    /**
+     * The execution step's id.
+     *
+     * @return the execution step's id, or {@code null}
+     */
     public @Nullable UUID stepId() {
         return stepId;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
+    /**
+     * The read at.
+     *
+     * @return the read at, or {@code null}
+     */
     public @Nullable Instant readAt() {
         return readAt;
     }
 
+    /**
+     * The edited at.
+     *
+     * @return the edited at, or {@code null}
+     */
     public @Nullable Instant editedAt() {
         return editedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }
 
+    /**
+     * When it was soft-deleted.
+     *
+     * @return when it was soft-deleted, or {@code null}
+     */
     public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 
+    /**
+     * Whether it was read.
+     *
+     * @return whether it was read
+     */
     public boolean isRead() {
         return readAt != null;
     }
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

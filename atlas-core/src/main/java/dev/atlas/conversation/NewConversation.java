@@ -72,88 +72,170 @@ public final class NewConversation {
         this.assistantRevisionId = assistantRevisionId;
     }
 
-    /** Who the conversation belongs to (required). */
+    /**
+     * Who the conversation belongs to (required).
+     *
+     * @return who the conversation belongs to (required)
+     */
     public Owner owner() {
         return owner;
     }
 
-    /** The agent key managing it, or {@code null}. */
+    /**
+     * The agent key managing it, or {@code null}.
+     *
+     * @return the agent key managing it, or {@code null}
+     */
     public @Nullable String agent() {
         return agent;
     }
 
-    /** The assistant it runs with, or {@code null}. */
+    /**
+     * The assistant it runs with, or {@code null}.
+     *
+     * @return the assistant it runs with, or {@code null}
+     */
     public @Nullable UUID assistantId() {
         return assistantId;
     }
 
-    /** {@link ConversationType#USER} unless it is a tool thread. */
+    /**
+     * {@link ConversationType#USER} unless it is a tool thread.
+     *
+     * @return {@link ConversationType#USER} unless it is a tool thread
+     */
     public ConversationType type() {
         return type;
     }
 
-    /** For tool threads: the conversation that spawned it. */
+    /**
+     * For tool threads: the conversation that spawned it.
+     *
+     * @return for tool threads: the conversation that spawned it, or {@code null}
+     */
     public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
-    /** For tool threads: the tool call that spawned it. */
+    /**
+     * For tool threads: the tool call that spawned it.
+     *
+     * @return for tool threads: the tool call that spawned it, or {@code null}
+     */
     public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
-    /** A title, or {@code null} to take one from the first user message. */
+    /**
+     * A title, or {@code null} to take one from the first user message.
+     *
+     * @return a title, or {@code null} to take one from the first user message
+     */
     public @Nullable String title() {
         return title;
     }
 
-    /** JSON-compatible application data (never null). */
+    /**
+     * JSON-compatible application data (never null).
+     *
+     * @return JSON-compatible application data (never null)
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given. */
+    /**
+     * The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given.
+     *
+     * @return the assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given
+     */
     public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
-    /** A user conversation for {@code owner} with {@code agent} (which may be null). */
+    /**
+     * A user conversation for {@code owner} with {@code agent} (which may be null).
+     *
+     * @param owner who the conversation belongs to (required)
+     * @param agent the agent key managing it, or {@code null}
+     * @return the new value
+     */
     public static NewConversation of(Owner owner, @Nullable String agent) {
         return new NewConversation(owner, agent, null, ConversationType.USER, null, null, null, Map.of(), null);
     }
 
-    /** A user conversation for {@code owner} with no agent key. */
+    /**
+     * A user conversation for {@code owner} with no agent key.
+     *
+     * @param owner who the conversation belongs to (required)
+     * @return the new value
+     */
     public static NewConversation of(Owner owner) {
         return of(owner, null);
     }
 
     /**
      * A tool thread: an internal conversation spawned by a tool call in {@code parentConversationId}.
+     *
+     * @param owner who the conversation belongs to (required)
+     * @param agent the agent key managing it, or {@code null}
+     * @param parentConversationId for tool threads: the conversation that spawned it, or {@code null}
+     * @param parentToolCallId for tool threads: the tool call that spawned it, or {@code null}
+     * @return the new value
      */
     public static NewConversation toolThread(Owner owner, @Nullable String agent, UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, null, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, null, Map.of(), null);
     }
 
+    /**
+     * Returns a copy with {@code title} replaced.
+     *
+     * @param title a title, or {@code null} to take one from the first user message
+     * @return a copy with this change
+     */
     public NewConversation title(@Nullable String title) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
+    /**
+     * Returns a copy with {@code assistantId} replaced.
+     *
+     * @param assistantId the assistant it runs with, or {@code null}
+     * @return a copy with this change
+     */
     public NewConversation assistant(@Nullable UUID assistantId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data (never null)
+     * @return a copy with this change
+     */
     public NewConversation metadata(Map<String, ?> metadata) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.metadata("metadata", metadata), assistantRevisionId);
     }
 
-    /** Makes this a tool thread under the given conversation and tool call. */
+    /**
+     * Makes this a tool thread under the given conversation and tool call.
+     *
+     * @param parentConversationId for tool threads: the conversation that spawned it
+     * @param parentToolCallId for tool threads: the tool call that spawned it, or {@code null}
+     * @return a copy with this change
+     */
     public NewConversation parent(UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, assistantId, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, title, metadata, assistantRevisionId);
     }
 
-    /** Records the exact assistant revision (prompt and settings) the conversation runs with. */
+    /**
+     * Records the exact assistant revision (prompt and settings) the conversation runs with.
+     *
+     * @param assistantRevisionId the assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given
+     * @return a copy with this change
+     */
     public NewConversation assistantRevision(@Nullable UUID assistantRevisionId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }

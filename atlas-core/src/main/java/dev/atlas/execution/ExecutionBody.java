@@ -7,5 +7,12 @@ package dev.atlas.execution;
  */
 @FunctionalInterface
 public interface ExecutionBody<T, E extends Exception> {
+    /**
+     * The run.
+     *
+     * @param execution the execution
+     * @return the t
+     * @throws E when the storage fails
+     */
     T run(ExecutionHandle execution) throws E;
 }

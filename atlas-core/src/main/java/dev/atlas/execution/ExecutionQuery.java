@@ -27,6 +27,17 @@ public final class ExecutionQuery {
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param conversationId the conversation's id, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param provider the provider key, or {@code null}
+     * @param model the model key, or {@code null}
+     * @param type the type, or {@code null}
+     * @param status the status, or {@code null}
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
      */
     public ExecutionQuery(
             @Nullable UUID conversationId,
@@ -62,85 +73,192 @@ public final class ExecutionQuery {
         this.cursor = cursor;
     }
 
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id, or {@code null}
+     */
     public @Nullable UUID conversationId() {
         return conversationId;
     }
 
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
     public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The provider key.
+     *
+     * @return the provider key, or {@code null}
+     */
     public @Nullable String provider() {
         return provider;
     }
 
+    /**
+     * The model key.
+     *
+     * @return the model key, or {@code null}
+     */
     public @Nullable String model() {
         return model;
     }
 
+    /**
+     * The type.
+     *
+     * @return the type, or {@code null}
+     */
     public @Nullable ExecutionType type() {
         return type;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status, or {@code null}
+     */
     public @Nullable ExecutionStatus status() {
         return status;
     }
 
+    /**
+     * Inclusive lower bound of the creation time.
+     *
+     * @return inclusive lower bound of the creation time, or {@code null}
+     */
     public @Nullable Instant from() {
         return from;
     }
 
+    /**
+     * Exclusive upper bound of the creation time.
+     *
+     * @return exclusive upper bound of the creation time, or {@code null}
+     */
     public @Nullable Instant to() {
         return to;
     }
 
+    /**
+     * At most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}.
+     *
+     * @return at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     */
     public int limit() {
         return limit;
     }
 
+    /**
+     * {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first.
+     *
+     * @return {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
     public @Nullable String cursor() {
         return cursor;
     }
 
-    /** Every execution, 50 per page. */
+    /**
+     * Every execution, 50 per page.
+     *
+     * @return the new value
+     */
     public static ExecutionQuery all() {
         return new ExecutionQuery(null, null, null, null, null, null, null, null, 50, null);
     }
 
+    /**
+     * Returns a copy with {@code id} replaced.
+     *
+     * @param id the id Atlas assigned, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery conversation(@Nullable UUID id) {
         return new ExecutionQuery(id, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code agent} replaced.
+     *
+     * @param agent the agent key, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery agent(@Nullable String agent) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code provider} replaced.
+     *
+     * @param provider the provider key, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery provider(@Nullable String provider) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code model} replaced.
+     *
+     * @param model the model key, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery model(@Nullable String model) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code type} replaced.
+     *
+     * @param type the type, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery type(@Nullable ExecutionType type) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code status} replaced.
+     *
+     * @param status the status, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery status(@Nullable ExecutionStatus status) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    /** Created at or after {@code from} and before {@code to}; either may be {@code null}. */
+    /**
+     * Created at or after {@code from} and before {@code to}; either may be {@code null}.
+     *
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery between(@Nullable Instant from, @Nullable Instant to) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code limit} replaced.
+     *
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     * @return a copy with this change
+     */
     public ExecutionQuery limit(int limit) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    /** Continue after a previous page's {@link dev.atlas.Page#nextCursor()}. */
+    /**
+     * Continue after a previous page's {@link dev.atlas.Page#nextCursor()}.
+     *
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @return a copy with this change
+     */
     public ExecutionQuery after(@Nullable String cursor) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }

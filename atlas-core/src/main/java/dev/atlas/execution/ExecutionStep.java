@@ -28,6 +28,23 @@ public record ExecutionStep(
         @Nullable Long durationMs,
         List<ToolCall> toolCalls) {
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param id the id Atlas assigned
+     * @param executionId the execution's id
+     * @param sequence 1, 2, 3 … within the execution
+     * @param status the status
+     * @param content the content
+     * @param reasoning the model's reasoning
+     * @param finishReason why the model stopped
+     * @param error why it failed
+     * @param usage this step's token counts, {@link Usage#NONE} when not reported
+     * @param startedAt the started at
+     * @param completedAt the completed at
+     * @param durationMs the duration ms
+     * @param toolCalls the tool calls of this step in index order
+     */
     public ExecutionStep {
         toolCalls = List.copyOf(toolCalls);
     }

@@ -26,6 +26,11 @@ public final class UsageRow {
      * @param executions how many executions
      * @param failures how many of them failed
      * @param cost exact sum of the known costs (executions without a price count as zero)
+     * @param inputTokens input tokens, or {@code null}
+     * @param outputTokens output tokens, or {@code null}
+     * @param reasoningTokens the reasoning tokens, or {@code null}
+     * @param cachedTokens the cached tokens, or {@code null}
+     * @param cacheWriteTokens the cache write tokens, or {@code null}
      */
     public UsageRow(
             @Nullable String group,
@@ -48,42 +53,83 @@ public final class UsageRow {
         this.cost = cost;
     }
 
-    /** The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. */
+    /**
+     * The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one.
+     *
+     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one
+     */
     public @Nullable String group() {
         return group;
     }
 
-    /** How many executions. */
+    /**
+     * How many executions.
+     *
+     * @return how many executions
+     */
     public long executions() {
         return executions;
     }
 
-    /** How many of them failed. */
+    /**
+     * How many of them failed.
+     *
+     * @return how many of them failed
+     */
     public long failures() {
         return failures;
     }
 
+    /**
+     * Input tokens.
+     *
+     * @return input tokens, or {@code null}
+     */
     public long inputTokens() {
         return inputTokens;
     }
 
+    /**
+     * Output tokens.
+     *
+     * @return output tokens, or {@code null}
+     */
     public long outputTokens() {
         return outputTokens;
     }
 
+    /**
+     * The reasoning tokens.
+     *
+     * @return the reasoning tokens, or {@code null}
+     */
     public long reasoningTokens() {
         return reasoningTokens;
     }
 
+    /**
+     * The cached tokens.
+     *
+     * @return the cached tokens, or {@code null}
+     */
     public long cachedTokens() {
         return cachedTokens;
     }
 
+    /**
+     * The cache write tokens.
+     *
+     * @return the cache write tokens, or {@code null}
+     */
     public long cacheWriteTokens() {
         return cacheWriteTokens;
     }
 
-    /** Exact sum of the known costs (executions without a price count as zero). */
+    /**
+     * Exact sum of the known costs (executions without a price count as zero).
+     *
+     * @return exact sum of the known costs (executions without a price count as zero)
+     */
     public BigDecimal cost() {
         return cost;
     }

@@ -21,6 +21,14 @@ import java.util.Objects;
 public final class Check {
     private Check() {}
 
+    /**
+     * The not null.
+     *
+     * @param <T> the value's type
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the t
+     */
     public static <T> T notNull(String field, @Nullable T value) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
@@ -28,7 +36,14 @@ public final class Check {
         return value;
     }
 
-    /** Required, non-blank, storable text of at most {@code max} characters. */
+    /**
+     * Required, non-blank, storable text of at most {@code max} characters.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length, or {@code null}
+     * @return the string
+     */
     public static String required(String field, @Nullable String value, int max) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
@@ -39,12 +54,26 @@ public final class Check {
         return text(field, value, max);
     }
 
-    /** Optional storable text; {@code null} passes, blank is kept as given. */
+    /**
+     * Optional storable text; {@code null} passes, blank is kept as given.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length, or {@code null}
+     * @return the string, or {@code null}
+     */
     public static @Nullable String optional(String field, @Nullable String value, int max) {
         return value == null ? null : text(field, value, max);
     }
 
-    /** Optional text where blank means "not given". */
+    /**
+     * Optional text where blank means "not given".
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length, or {@code null}
+     * @return the string, or {@code null}
+     */
     public static @Nullable String optionalNonBlank(String field, @Nullable String value, int max) {
         if (value != null && value.isBlank()) {
             throw new InvalidInputException(field, "must not be blank when given");
@@ -52,6 +81,14 @@ public final class Check {
         return optional(field, value, max);
     }
 
+    /**
+     * The text.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length, or {@code null}
+     * @return the text
+     */
     public static String text(String field, String value, int max) {
         if (value.length() > max) {
             throw new InvalidInputException(field, "is " + value.length() + " characters; at most " + max + " are allowed");
@@ -75,15 +112,36 @@ public final class Check {
         return value;
     }
 
-    /** Identifier-like keys: agent keys, owner types, kinds, slugs. */
+    /**
+     * Identifier-like keys: agent keys, owner types, kinds, slugs.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the key
+     */
     public static String key(String field, @Nullable String value) {
         return required(field, value, Limits.MAX_KEY_LENGTH);
     }
 
+    /**
+     * The optional key.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the string, or {@code null}
+     */
     public static @Nullable String optionalKey(String field, @Nullable String value) {
         return optionalNonBlank(field, value, Limits.MAX_KEY_LENGTH);
     }
 
+    /**
+     * Checks that {@code value} is 1 to {@code max}.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length, or {@code null}
+     * @return {@code value}
+     */
     public static int positive(String field, int value, int max) {
         if (value < 1 || value > max) {
             throw new InvalidInputException(field, "must be between 1 and " + max + ", was " + value);
@@ -91,6 +149,13 @@ public final class Check {
         return value;
     }
 
+    /**
+     * Checks that {@code value} is not negative.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return {@code value}
+     */
     public static long nonNegative(String field, long value) {
         if (value < 0) {
             throw new InvalidInputException(field, "must not be negative, was " + value);
@@ -98,6 +163,13 @@ public final class Check {
         return value;
     }
 
+    /**
+     * The instant.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the instant, or {@code null}
+     */
     public static @Nullable Instant instant(String field, @Nullable Instant value) {
         if (value != null && (value.isBefore(Limits.MIN_INSTANT) || value.isAfter(Limits.MAX_INSTANT))) {
             throw new InvalidInputException(field, "must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT + ", was " + value);
@@ -108,6 +180,9 @@ public final class Check {
     /**
      * {@code value} at the microsecond precision both databases store, or {@code null}; stores
      * apply it on the way in so the record a write returns equals what a later read returns.
+     *
+     * @param value the value, or {@code null}
+     * @return micro-units of currency, or {@code null}
      */
     public static @Nullable Instant micros(@Nullable Instant value) {
         return value == null ? null : value.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
@@ -116,6 +191,9 @@ public final class Check {
     /**
      * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
      * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
+     *
+     * @param value the value, or {@code null}
+     * @return the map
      */
     public static Map<String, Object> jsonObject(@Nullable Map<String, ?> value) {
         return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
@@ -124,6 +202,10 @@ public final class Check {
     /**
      * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
      * beyond the representable range means "older than anything" instead of overflowing.
+     *
+     * @param now the current time
+     * @param age the age
+     * @return the instant
      */
     public static Instant cutoff(Instant now, java.time.Duration age) {
         if (age.compareTo(java.time.Duration.between(Limits.MIN_INSTANT, now)) >= 0) {
@@ -135,6 +217,10 @@ public final class Check {
     /**
      * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
      * Values are checked for serialisability where they are written.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return JSON-compatible application data
      */
     public static Map<String, Object> metadata(String field, @Nullable Map<String, ?> value) {
         if (value == null) {
@@ -151,7 +237,14 @@ public final class Check {
         return Collections.unmodifiableMap(copy);
     }
 
-    /** Copies a list, rejecting null elements. */
+    /**
+     * Copies a list, rejecting null elements.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param <T> the value's type
+     * @return the matching items, in order
+     */
     public static <T> List<T> list(String field, @Nullable List<? extends T> value) {
         if (value == null) {
             return List.of();
@@ -166,6 +259,15 @@ public final class Check {
         return Collections.unmodifiableList(copy);
     }
 
+    /**
+     * The enum value.
+     *
+     * @param <E> the value's type
+     * @param field the input field to name in the exception
+     * @param type the type
+     * @param wire the stored text, or {@code null}
+     * @return the enum value
+     */
     public static <E extends Enum<E>> E enumValue(String field, Class<E> type, @Nullable String wire) {
         Objects.requireNonNull(type);
         if (wire != null) {

@@ -10,7 +10,12 @@ public final class TablePrefix {
 
     private TablePrefix() {}
 
-    /** What is wrong with {@code prefix}, or {@code null} when it is a valid prefix. */
+    /**
+     * What is wrong with {@code prefix}, or {@code null} when it is a valid prefix.
+     *
+     * @param prefix the key prefix, or {@code null}
+     * @return the string, or {@code null}
+     */
     public static @Nullable String problem(@Nullable String prefix) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
             return "tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"

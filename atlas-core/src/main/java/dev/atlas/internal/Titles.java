@@ -12,6 +12,9 @@ public final class Titles {
     /**
      * The message's first words with whitespace collapsed, cut at a word boundary and ended with
      * an ellipsis when longer than {@link #MAX}; {@code null} for blank content.
+     *
+     * @param content the content, or {@code null}
+     * @return the string, or {@code null}
      */
     public static @Nullable String fromMessage(@Nullable String content) {
         if (content == null) {

@@ -16,5 +16,11 @@ package dev.atlas.retention;
  * {@link RetentionReport#skipped()}.
  */
 public interface Retention {
+    /**
+     * The run retention.
+     *
+     * @param policy what to delete, archive and purge
+     * @return the retentionReport
+     */
     RetentionReport runRetention(RetentionPolicy policy);
 }

@@ -32,6 +32,7 @@ import org.jspecify.annotations.Nullable;
  */
 public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
                               @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
+    /** Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it. */
     public RetentionPolicy {
         positive("deleteMessagesAfter", deleteMessagesAfter);
         positive("hardDeleteAfter", hardDeleteAfter);
@@ -40,40 +41,86 @@ public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable 
         Check.positive("batchSize", batchSize, 10_000);
     }
 
-    /** A policy that does nothing yet. */
+    /**
+     * A policy that does nothing yet.
+     *
+     * @return the new value
+     */
     public static RetentionPolicy none() {
         return new RetentionPolicy(null, null, null, null, false, 500, false);
     }
 
+    /**
+     * Returns a copy with {@code age} replaced.
+     *
+     * @param age the age
+     * @return a copy with this change
+     */
     public RetentionPolicy deleteMessagesOlderThan(Duration age) {
         return new RetentionPolicy(Check.notNull("deleteMessagesAfter", age), hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code grace} replaced.
+     *
+     * @param grace how long soft-deleted rows stay
+     * @return a copy with this change
+     */
     public RetentionPolicy hardDeleteAfter(Duration grace) {
         return new RetentionPolicy(deleteMessagesAfter, Check.notNull("hardDeleteAfter", grace), archiveIdleAfter, purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code idle} replaced.
+     *
+     * @param idle how long a conversation may stay idle
+     * @return a copy with this change
+     */
     public RetentionPolicy archiveIdleConversations(Duration idle) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, Check.notNull("archiveIdleAfter", idle), purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code age} replaced.
+     *
+     * @param age the age
+     * @return a copy with this change
+     */
     public RetentionPolicy purgeArchivedAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, Check.notNull("purgeArchivedAfter", age),
                 dropExpiredMemories, batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code drop} replaced.
+     *
+     * @param drop the drop
+     * @return a copy with this change
+     */
     public RetentionPolicy dropExpiredMemories(boolean drop) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code batchSize} replaced.
+     *
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
+     * @return a copy with this change
+     */
     public RetentionPolicy batchSize(int batchSize) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun);
     }
 
+    /**
+     * Returns a copy with {@code dryRun} replaced.
+     *
+     * @param dryRun count what would change without changing anything
+     * @return a copy with this change
+     */
     public RetentionPolicy dryRun(boolean dryRun) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun);

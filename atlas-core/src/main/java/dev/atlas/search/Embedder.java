@@ -9,5 +9,11 @@ import dev.atlas.Atlas;
  */
 @FunctionalInterface
 public interface Embedder {
+    /**
+     * The embed.
+     *
+     * @param text the text
+     * @return the float[]
+     */
     float[] embed(String text);
 }

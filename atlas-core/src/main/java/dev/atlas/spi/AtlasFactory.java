@@ -8,5 +8,11 @@ import dev.atlas.AtlasConfig;
  * implementation (registered in {@code META-INF/services}). Applications do not call it.
  */
 public interface AtlasFactory {
+    /**
+     * The open.
+     *
+     * @param config the configuration to open
+     * @return the atlas
+     */
     Atlas open(AtlasConfig config);
 }

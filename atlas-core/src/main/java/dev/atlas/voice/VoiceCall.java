@@ -32,6 +32,25 @@ public final class VoiceCall {
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param sessionId the provider's session id
+     * @param conversationId the conversation's id, or {@code null}
+     * @param executionId the execution's id, or {@code null}
+     * @param owner who it belongs to, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param provider the provider key, or {@code null}
+     * @param model the model key, or {@code null}
+     * @param status the status, or {@code null}
+     * @param transcript the turns so far, replacing the stored ones, or {@code null}
+     * @param summary the summary, or {@code null}
+     * @param durationMs the duration ms, or {@code null}
+     * @param metadata JSON-compatible application data, or {@code null}
+     * @param startedAt the started at, or {@code null}
+     * @param completedAt the completed at, or {@code null}
+     * @param createdAt when it was created, or {@code null}
+     * @param updatedAt when it was last changed, or {@code null}
      */
     public VoiceCall(
             UUID id,
@@ -74,74 +93,164 @@ public final class VoiceCall {
         this.updatedAt = updatedAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The provider's session id.
+     *
+     * @return the provider's session id
+     */
     public String sessionId() {
         return sessionId;
     }
 
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id, or {@code null}
+     */
     public @Nullable UUID conversationId() {
         return conversationId;
     }
 
+    /**
+     * The execution's id.
+     *
+     * @return the execution's id, or {@code null}
+     */
     public @Nullable UUID executionId() {
         return executionId;
     }
 
+    /**
+     * Who it belongs to.
+     *
+     * @return who it belongs to, or {@code null}
+     */
     public @Nullable Owner owner() {
         return owner;
     }
 
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
     public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The provider key.
+     *
+     * @return the provider key, or {@code null}
+     */
     public String provider() {
         return provider;
     }
 
+    /**
+     * The model key.
+     *
+     * @return the model key, or {@code null}
+     */
     public String model() {
         return model;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status, or {@code null}
+     */
     public VoiceCallStatus status() {
         return status;
     }
 
+    /**
+     * The turns so far, replacing the stored ones.
+     *
+     * @return the turns so far, replacing the stored ones, or {@code null}
+     */
     public List<VoiceTurn> transcript() {
         return transcript;
     }
 
+    /**
+     * The summary.
+     *
+     * @return the summary, or {@code null}
+     */
     public @Nullable String summary() {
         return summary;
     }
 
+    /**
+     * The duration ms.
+     *
+     * @return the duration ms, or {@code null}
+     */
     public @Nullable Long durationMs() {
         return durationMs;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
+    /**
+     * The started at.
+     *
+     * @return the started at, or {@code null}
+     */
     public Instant startedAt() {
         return startedAt;
     }
 
+    /**
+     * The completed at.
+     *
+     * @return the completed at, or {@code null}
+     */
     public @Nullable Instant completedAt() {
         return completedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }
