@@ -32,7 +32,17 @@ import org.jspecify.annotations.Nullable;
  */
 public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
                               @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
-    /** Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it. */
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param deleteMessagesAfter soft-delete messages created longer ago than this
+     * @param hardDeleteAfter hard-delete messages (and memories) soft-deleted longer ago than this grace period
+     * @param archiveIdleAfter archive open conversations with no activity for this long
+     * @param purgeArchivedAfter remove archived conversations (archived this long ago) with everything hanging off them, unless something was written in them or their tool threads within this time; the same holds for conversations deleted longer ago than {@code hardDeleteAfter}
+     * @param dropExpiredMemories remove memories whose expiry time has passed
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
+     * @param dryRun count what would change without changing anything
+     */
     public RetentionPolicy {
         positive("deleteMessagesAfter", deleteMessagesAfter);
         positive("hardDeleteAfter", hardDeleteAfter);
