@@ -38,7 +38,7 @@ public final class AtlasConfig {
     private final int pgvectorEfSearch;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param sqliteFile SQLite database file Atlas opens and pools itself
      * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL)
@@ -113,7 +113,7 @@ public final class AtlasConfig {
     }
 
     /**
-     * JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL).
+     * JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}.
      *
      * @return JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
      */
@@ -140,7 +140,7 @@ public final class AtlasConfig {
     }
 
     /**
-     * An application-owned pool; Atlas never closes it.
+     * An application-owned pool; Atlas never closes it, or {@code null}.
      *
      * @return an application-owned pool; Atlas never closes it, or {@code null}
      */
@@ -158,7 +158,7 @@ public final class AtlasConfig {
     }
 
     /**
-     * Whether to run pending migrations when building.
+     * Whether to run pending migrations when building, or {@code null}.
      *
      * @return whether to run pending migrations when building
      */

@@ -14,7 +14,7 @@ public class StorageException extends AtlasException {
     private final boolean retryable;
 
     /**
-     * Creates the exception.
+     * Creates the exception, or {@code null}.
      *
      * @param message what went wrong
      * @param sqlState the SQLSTATE, or {@code null}

@@ -16,7 +16,7 @@ public class UnreadableRowException extends AtlasException {
     private final String why;
 
     /**
-     * Creates the exception.
+     * Creates the exception, or {@code null}.
      *
      * @param table the table, or {@code null}
      * @param rowId the row id, or {@code null}
@@ -41,7 +41,7 @@ public class UnreadableRowException extends AtlasException {
     }
 
     /**
-     * The row's id as stored.
+     * The row's id as stored, or {@code null}.
      *
      * @return the row id, or {@code null}
      */

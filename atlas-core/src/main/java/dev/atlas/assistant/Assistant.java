@@ -72,7 +72,7 @@ public record Assistant(
     }
 
     /**
-     * The current revision.
+     * The revision in use, or empty before the first publish.
      *
      * @return the UUID, or empty when there is none (an id of another tenant is absent)
      */

@@ -27,7 +27,7 @@ public final class AssistantRevision {
     private final Instant createdAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param number 1, 2, 3 … per assistant, gapless, in publish order
      * @param kind published, or rollback
@@ -124,7 +124,7 @@ public final class AssistantRevision {
     }
 
     /**
-     * For a rollback: that revision's number; else 0.
+     * For a rollback: that revision's number; else 0, or {@code null}.
      *
      * @return for a rollback: that revision's number; else 0
      */

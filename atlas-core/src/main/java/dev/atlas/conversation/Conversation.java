@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A stored conversation. Timestamps are UTC instants at microsecond precision.
+ * A stored conversation. Timestamps are UTC instants at microsecond precision, or {@code null}.
  */
 public final class Conversation {
     private final UUID id;
@@ -143,7 +143,7 @@ public final class Conversation {
     }
 
     /**
-     * The assistant's id.
+     * The assistant's id, or {@code null}.
      *
      * @return the assistant's id, or {@code null}
      */
@@ -152,7 +152,7 @@ public final class Conversation {
     }
 
     /**
-     * The type.
+     * Whether it is a user conversation or a tool thread, or {@code null}.
      *
      * @return the type, or {@code null}
      */
@@ -170,7 +170,7 @@ public final class Conversation {
     }
 
     /**
-     * The parent tool call id.
+     * The parent tool call id, or {@code null}.
      *
      * @return the parent tool call id, or {@code null}
      */
@@ -179,7 +179,7 @@ public final class Conversation {
     }
 
     /**
-     * The title.
+     * The title, or {@code null} until one is set or taken from the first user message.
      *
      * @return the title, or {@code null}
      */
@@ -188,7 +188,7 @@ public final class Conversation {
     }
 
     /**
-     * The summary.
+     * The rolling summary (short-term memory), or {@code null}.
      *
      * @return the summary, or {@code null}
      */
@@ -197,7 +197,7 @@ public final class Conversation {
     }
 
     /**
-     * The status.
+     * The status, or {@code null}.
      *
      * @return the status, or {@code null}
      */
@@ -251,7 +251,7 @@ public final class Conversation {
     }
 
     /**
-     * When it was created.
+     * When it was created, or {@code null}.
      *
      * @return when it was created, or {@code null}
      */
@@ -296,7 +296,7 @@ public final class Conversation {
     }
 
     /**
-     * The title if set.
+     * The title, or empty when there is none.
      *
      * @return the String, or empty when there is none (an id of another tenant is absent)
      */

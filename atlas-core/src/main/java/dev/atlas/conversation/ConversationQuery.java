@@ -39,7 +39,7 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
     }
 
     /**
-     * The all.
+     * A query for every conversation, newest activity first, 50 per page.
      *
      * @return the new value
      */

@@ -27,7 +27,7 @@ public enum ConversationStatus {
     }
 
     /**
-     * The next.
+     * The states this one may move to.
      *
      * @return the set
      */
@@ -50,7 +50,7 @@ public enum ConversationStatus {
     }
 
     /**
-     * The check move to.
+     * Throws {@link dev.atlas.IllegalTransitionException} unless this status may move to {@code target}.
      *
      * @param target what kind of item to search
      */

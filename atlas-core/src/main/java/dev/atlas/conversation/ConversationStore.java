@@ -293,7 +293,7 @@ public interface ConversationStore {
     Message updateStatus(UUID messageId, MessageStatus status, @Nullable String failureReason);
 
     /**
-     * The mark delivered.
+     * Sets the message's status to delivered.
      *
      * @param messageId the message's id
      * @return the message
@@ -303,7 +303,7 @@ public interface ConversationStore {
     }
 
     /**
-     * The mark failed.
+     * Sets the message's status to failed with {@code reason}.
      *
      * @param messageId the message's id
      * @param reason why it failed

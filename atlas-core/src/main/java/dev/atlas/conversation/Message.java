@@ -37,7 +37,7 @@ public final class Message {
     private final @Nullable Instant deletedAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
@@ -191,7 +191,7 @@ public final class Message {
     }
 
     /**
-     * Whether it is active.
+     * Whether it is active, or {@code null}.
      *
      * @return whether it is active, or {@code null}
      */
@@ -209,7 +209,7 @@ public final class Message {
     }
 
     /**
-     * Who did it.
+     * Who did it, or {@code null}.
      *
      * @return who did it, or {@code null}
      */
@@ -218,7 +218,7 @@ public final class Message {
     }
 
     /**
-     * The agent key.
+     * The agent key, or {@code null}.
      *
      * @return the agent key, or {@code null}
      */
@@ -227,7 +227,7 @@ public final class Message {
     }
 
     /**
-     * The message this one answers.
+     * The message this one answers, or {@code null}.
      *
      * @return the message this one answers, or {@code null}
      */
@@ -236,7 +236,7 @@ public final class Message {
     }
 
     /**
-     * The execution's id.
+     * The execution's id, or {@code null}.
      *
      * @return the execution's id, or {@code null}
      */
@@ -245,7 +245,7 @@ public final class Message {
     }
 
     /**
-     * The execution step's id.
+     * The execution step's id, or {@code null}.
      *
      * @return the execution step's id, or {@code null}
      */
@@ -254,7 +254,7 @@ public final class Message {
     }
 
     /**
-     * JSON-compatible application data.
+     * JSON-compatible application data, or {@code null}.
      *
      * @return JSON-compatible application data, or {@code null}
      */
@@ -272,7 +272,7 @@ public final class Message {
     }
 
     /**
-     * The edited at.
+     * The edited at, or {@code null}.
      *
      * @return the edited at, or {@code null}
      */
@@ -281,7 +281,7 @@ public final class Message {
     }
 
     /**
-     * When it was created.
+     * When it was created, or {@code null}.
      *
      * @return when it was created, or {@code null}
      */

@@ -30,7 +30,7 @@ public final class NewConversation {
     private final @Nullable UUID assistantRevisionId;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param owner who the conversation belongs to (required)
      * @param agent the agent key managing it, or {@code null}
@@ -109,7 +109,7 @@ public final class NewConversation {
     }
 
     /**
-     * For tool threads: the conversation that spawned it.
+     * For tool threads: the conversation that spawned it, or {@code null}.
      *
      * @return for tool threads: the conversation that spawned it, or {@code null}
      */
@@ -118,7 +118,7 @@ public final class NewConversation {
     }
 
     /**
-     * For tool threads: the tool call that spawned it.
+     * For tool threads: the tool call that spawned it, or {@code null}.
      *
      * @return for tool threads: the tool call that spawned it, or {@code null}
      */

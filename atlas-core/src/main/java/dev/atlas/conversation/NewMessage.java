@@ -33,7 +33,7 @@ public final class NewMessage {
     private final Map<String, Object> metadata;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param role who the message is from
      * @param contentType text, or JSON (validated as JSON before writing)
@@ -164,7 +164,7 @@ public final class NewMessage {
     }
 
     /**
-     * The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active.
+     * The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}.
      *
      * @return the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}
      */

@@ -8,7 +8,7 @@ package dev.atlas.execution;
 @FunctionalInterface
 public interface ExecutionBody<T, E extends Exception> {
     /**
-     * The run.
+     * Does the provider call, recording steps on {@code execution}; its result is returned to the caller.
      *
      * @param execution the execution
      * @return the t

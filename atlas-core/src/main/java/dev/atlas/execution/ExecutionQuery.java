@@ -26,7 +26,7 @@ public final class ExecutionQuery {
     private final @Nullable String cursor;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param conversationId the conversation's id, or {@code null}
      * @param agent the agent key, or {@code null}
@@ -83,7 +83,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * The agent key.
+     * The agent key, or {@code null}.
      *
      * @return the agent key, or {@code null}
      */
@@ -92,7 +92,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * The provider key.
+     * The provider key, or {@code null}.
      *
      * @return the provider key, or {@code null}
      */
@@ -101,7 +101,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * The model key.
+     * The model key, or {@code null}.
      *
      * @return the model key, or {@code null}
      */
@@ -110,7 +110,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * The type.
+     * Only executions of this type, or {@code null} for any.
      *
      * @return the type, or {@code null}
      */
@@ -119,7 +119,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * The status.
+     * Only executions in this status, or {@code null} for any.
      *
      * @return the status, or {@code null}
      */
@@ -128,7 +128,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * Inclusive lower bound of the creation time.
+     * Inclusive lower bound of the creation time, or {@code null}.
      *
      * @return inclusive lower bound of the creation time, or {@code null}
      */
@@ -137,7 +137,7 @@ public final class ExecutionQuery {
     }
 
     /**
-     * Exclusive upper bound of the creation time.
+     * Exclusive upper bound of the creation time, or {@code null}.
      *
      * @return exclusive upper bound of the creation time, or {@code null}
      */

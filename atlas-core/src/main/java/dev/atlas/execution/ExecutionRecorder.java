@@ -105,7 +105,7 @@ public interface ExecutionRecorder {
     // ---- reads --------------------------------------------------------------------------
 
     /**
-     * The get.
+     * Reads an execution; absent for an unknown id or another tenant's.
      *
      * @param executionId the execution's id
      * @return the Execution, or empty when there is none (an id of another tenant is absent)
@@ -113,7 +113,7 @@ public interface ExecutionRecorder {
     Optional<Execution> get(UUID executionId);
 
     /**
-     * The require.
+     * Like {@link #get(UUID)}, for callers that expect the execution.
      *
      * @param executionId the execution's id
      * @return the execution

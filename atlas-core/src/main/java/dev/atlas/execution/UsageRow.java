@@ -6,7 +6,7 @@ import java.math.BigDecimal;
 import java.util.Objects;
 
 /**
- * Totals of one group of a usage report.
+ * Totals of one group of a usage report, or {@code null}.
  */
 public final class UsageRow {
     private final @Nullable String group;

@@ -25,7 +25,7 @@ public interface MemoryGraph {
     GraphNode upsertNode(NewGraphNode node);
 
     /**
-     * The get node.
+     * Reads the node with this key; absent when there is none.
      *
      * @param key the key
      * @return the GraphNode, or empty when there is none (an id of another tenant is absent)

@@ -22,7 +22,7 @@ public final class Check {
     private Check() {}
 
     /**
-     * The not null.
+     * Returns {@code value}, refusing {@code null} with {@link InvalidInputException} naming {@code field}.
      *
      * @param <T> the value's type
      * @param field the input field to name in the exception
@@ -82,7 +82,7 @@ public final class Check {
     }
 
     /**
-     * The text.
+     * Returns {@code value} when it is storable text of at most {@code max} characters.
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
@@ -164,7 +164,7 @@ public final class Check {
     }
 
     /**
-     * The instant.
+     * Returns {@code value} when it is {@code null} or within the instants both databases store.
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
@@ -260,7 +260,7 @@ public final class Check {
     }
 
     /**
-     * The enum value.
+     * Parses a stored or given name into a constant of {@code type}, naming the allowed values when it is unknown.
      *
      * @param <E> the value's type
      * @param field the input field to name in the exception

@@ -48,7 +48,7 @@ public final class CredentialCipher {
     public record Sealed(String keyId, byte[] nonce, byte[] ciphertext) {}
 
     /**
-     * The encrypt.
+     * Encrypts {@code plaintext} with the primary key, binding it to the tenant, owner and name.
      *
      * @param plaintext the plaintext
      * @param tenant the tenant id
@@ -72,7 +72,7 @@ public final class CredentialCipher {
     }
 
     /**
-     * The decrypt.
+     * Decrypts a sealed value written for this tenant, owner and name.
      *
      * @param sealed the sealed
      * @param tenant the tenant id

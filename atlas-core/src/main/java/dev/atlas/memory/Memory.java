@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * A stored long-term memory.
+ * A stored long-term memory, or {@code null}.
  */
 public final class Memory {
     private final UUID id;
@@ -125,7 +125,7 @@ public final class Memory {
     }
 
     /**
-     * The kind.
+     * The kind, or {@code null}.
      *
      * @return the kind, or {@code null}
      */

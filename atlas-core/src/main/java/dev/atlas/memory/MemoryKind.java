@@ -14,17 +14,17 @@ import dev.atlas.InvalidInputException;
 public record MemoryKind(String value) {
     private static final Pattern FORM = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
 
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "fact"}. */
     public static final MemoryKind FACT = new MemoryKind("fact");
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "preference"}. */
     public static final MemoryKind PREFERENCE = new MemoryKind("preference");
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "summary"}. */
     public static final MemoryKind SUMMARY = new MemoryKind("summary");
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "task"}. */
     public static final MemoryKind TASK = new MemoryKind("task");
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "constraint"}. */
     public static final MemoryKind CONSTRAINT = new MemoryKind("constraint");
-    /** The  memory kind. */
+    /** The built-in kind stored as {@code "episode"}. */
     public static final MemoryKind EPISODE = new MemoryKind("episode");
 
     /**

@@ -122,7 +122,7 @@ public record MemoryPatch(@Nullable String content, @Nullable List<String> tags,
     }
 
     /**
-     * The never expires.
+     * Returns a copy that removes the memory's expiry time.
      *
      * @return a copy with this change
      */

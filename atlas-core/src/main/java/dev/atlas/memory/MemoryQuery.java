@@ -42,7 +42,7 @@ public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean
     }
 
     /**
-     * The all.
+     * A query for every memory (global ones included), newest first, 50 per page.
      *
      * @return the new value
      */

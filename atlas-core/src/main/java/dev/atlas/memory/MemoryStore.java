@@ -46,7 +46,7 @@ public interface MemoryStore {
     Optional<Memory> get(UUID memoryId);
 
     /**
-     * The require.
+     * Like {@link #get(UUID)}, for callers that expect the memory.
      *
      * @param memoryId the memory's id
      * @return the memory

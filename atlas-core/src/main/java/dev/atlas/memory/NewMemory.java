@@ -35,7 +35,7 @@ public final class NewMemory {
     private final @Nullable Instant expiresAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
      * @param importance 0.0 to 1.0; 0.5 unless given
@@ -102,7 +102,7 @@ public final class NewMemory {
     }
 
     /**
-     * The kind.
+     * The kind, or {@code null}.
      *
      * @return the kind, or {@code null}
      */
@@ -156,7 +156,7 @@ public final class NewMemory {
     }
 
     /**
-     * The message's id.
+     * The message's id, or {@code null}.
      *
      * @return the message's id, or {@code null}
      */
@@ -165,7 +165,7 @@ public final class NewMemory {
     }
 
     /**
-     * The tool call's id.
+     * The tool call's id, or {@code null}.
      *
      * @return the tool call's id, or {@code null}
      */
@@ -174,7 +174,7 @@ public final class NewMemory {
     }
 
     /**
-     * When it stops being visible.
+     * When it stops being visible, or {@code null}.
      *
      * @return when it stops being visible, or {@code null}
      */

@@ -17,7 +17,7 @@ package dev.atlas.retention;
  */
 public interface Retention {
     /**
-     * The run retention.
+     * Applies {@code policy} to this tenant (or counts what it would change for a dry run).
      *
      * @param policy what to delete, archive and purge
      * @return the retentionReport

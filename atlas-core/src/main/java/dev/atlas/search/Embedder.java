@@ -10,7 +10,7 @@ import dev.atlas.Atlas;
 @FunctionalInterface
 public interface Embedder {
     /**
-     * The embed.
+     * Turns {@code text} into a vector with the application's embedding model.
      *
      * @param text the text
      * @return the float[]

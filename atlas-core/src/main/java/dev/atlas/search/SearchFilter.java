@@ -42,7 +42,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
     }
 
     /**
-     * The none.
+     * A filter that lets every item through.
      *
      * @return the new value
      */

@@ -9,7 +9,7 @@ import dev.atlas.AtlasConfig;
  */
 public interface AtlasFactory {
     /**
-     * The open.
+     * Opens Atlas on the database {@code config} names, migrating it when configured.
      *
      * @param config the configuration to open
      * @return the atlas

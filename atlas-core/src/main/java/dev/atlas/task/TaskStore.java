@@ -91,7 +91,7 @@ public interface TaskStore {
     }
 
     /**
-     * The get.
+     * Reads a task; absent for an unknown id or another tenant's.
      *
      * @param taskId the task's id
      * @return the Task, or empty when there is none (an id of another tenant is absent)

@@ -60,7 +60,7 @@ public final class TaskWorker implements AutoCloseable {
     @FunctionalInterface
     public interface Handler {
         /**
-         * The run.
+         * Runs one task and returns its result.
          *
          * @param task the task to create
          * @return the map
@@ -90,7 +90,7 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     /**
-     * The builder.
+     * Starts configuring a worker that claims tasks from {@code store}.
      *
      * @param store the store
      * @return the builder
@@ -380,7 +380,7 @@ public final class TaskWorker implements AutoCloseable {
         }
 
         /**
-         * The start.
+         * Starts polling for tasks in the background.
          *
          * @return a copy with this change
          */

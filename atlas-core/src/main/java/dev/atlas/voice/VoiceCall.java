@@ -31,7 +31,7 @@ public final class VoiceCall {
     private final Instant updatedAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value; every argument is as its accessor returns it, or {@code null}.
      *
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
@@ -130,7 +130,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The execution's id.
+     * The execution's id, or {@code null}.
      *
      * @return the execution's id, or {@code null}
      */
@@ -139,7 +139,7 @@ public final class VoiceCall {
     }
 
     /**
-     * Who it belongs to.
+     * Who it belongs to, or {@code null}.
      *
      * @return who it belongs to, or {@code null}
      */
@@ -148,7 +148,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The agent key.
+     * The agent key, or {@code null}.
      *
      * @return the agent key, or {@code null}
      */
@@ -157,7 +157,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The provider key.
+     * The provider key, or {@code null}.
      *
      * @return the provider key, or {@code null}
      */
@@ -193,7 +193,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The summary.
+     * A summary of the call, or {@code null}.
      *
      * @return the summary, or {@code null}
      */
@@ -202,7 +202,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The duration ms.
+     * The duration ms, or {@code null}.
      *
      * @return the duration ms, or {@code null}
      */
@@ -211,7 +211,7 @@ public final class VoiceCall {
     }
 
     /**
-     * JSON-compatible application data.
+     * JSON-compatible application data, or {@code null}.
      *
      * @return JSON-compatible application data, or {@code null}
      */

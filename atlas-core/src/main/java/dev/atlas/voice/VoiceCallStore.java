@@ -59,7 +59,7 @@ public interface VoiceCallStore {
     VoiceCall summarize(UUID callId, @Nullable String summary);
 
     /**
-     * The get.
+     * Reads a call; absent for an unknown id or another tenant's.
      *
      * @param callId the voice call's id
      * @return the VoiceCall, or empty when there is none (an id of another tenant is absent)
