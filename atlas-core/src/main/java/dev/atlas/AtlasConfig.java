@@ -38,7 +38,7 @@ public final class AtlasConfig {
     private final int pgvectorEfSearch;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param sqliteFile SQLite database file Atlas opens and pools itself
      * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL)
@@ -158,7 +158,7 @@ public final class AtlasConfig {
     }
 
     /**
-     * Whether to run pending migrations when building, or {@code null}.
+     * Whether to run pending migrations when building.
      *
      * @return whether to run pending migrations when building
      */

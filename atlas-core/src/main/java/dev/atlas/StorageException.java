@@ -14,12 +14,12 @@ public class StorageException extends AtlasException {
     private final boolean retryable;
 
     /**
-     * Creates the exception, or {@code null}.
+     * Creates the exception.
      *
      * @param message what went wrong
      * @param sqlState the SQLSTATE, or {@code null}
-     * @param retryable whether retrying may succeed, or {@code null}
-     * @param cause the underlying failure, or {@code null}
+     * @param retryable whether retrying may succeed
+     * @param cause the underlying failure
      */
     public StorageException(String message, @Nullable String sqlState, boolean retryable, Throwable cause) {
         super(message, cause);

@@ -16,12 +16,12 @@ public class UnreadableRowException extends AtlasException {
     private final String why;
 
     /**
-     * Creates the exception, or {@code null}.
+     * Creates the exception.
      *
      * @param table the table, or {@code null}
      * @param rowId the row id, or {@code null}
-     * @param why what is wrong, or {@code null}
-     * @param cause the underlying failure, or {@code null}
+     * @param why what is wrong
+     * @param cause the underlying failure
      */
     public UnreadableRowException(@Nullable String table, @Nullable String rowId, String why, Throwable cause) {
         super((table == null ? "a stored value" : table + " row " + rowId) + " is unreadable: " + why, cause);

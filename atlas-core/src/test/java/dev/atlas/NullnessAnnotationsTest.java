@@ -93,7 +93,7 @@ class NullnessAnnotationsTest {
                     boolean anyParam = false;
                     while (p.find()) {
                         anyParam = true;
-                        if (saysNullable(p.group(2)) && !Pattern.compile("@Nullable [\\w.]+(?:<[^>]*>)? " + p.group(1) + "\\b|@Nullable \\[\\] " + p.group(1) + "\\b")
+                        if (declaration.matches("(?s).*\\b" + p.group(1) + "\\s*[,)].*") && saysNullable(p.group(2)) && !Pattern.compile("@Nullable [\\w.]+(?:<[^>]*>)? " + p.group(1) + "\\b|@Nullable \\[\\] " + p.group(1) + "\\b")
                                 .matcher(declaration).find()) {
                             missing.add(file.getFileName() + ": @param " + p.group(1) + " of " + declaration);
                         }

@@ -27,7 +27,7 @@ public final class AssistantRevision {
     private final Instant createdAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param number 1, 2, 3 … per assistant, gapless, in publish order
      * @param kind published, or rollback
@@ -38,9 +38,9 @@ public final class AssistantRevision {
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
      * @param assistantId the assistant's id
-     * @param systemPrompt the system prompt, or {@code null}
-     * @param settings JSON-compatible settings, or {@code null}
-     * @param createdAt when it was created, or {@code null}
+     * @param systemPrompt the system prompt
+     * @param settings JSON-compatible settings
+     * @param createdAt when it was created
      */
     public AssistantRevision(
             UUID id,
@@ -124,7 +124,7 @@ public final class AssistantRevision {
     }
 
     /**
-     * For a rollback: that revision's number; else 0, or {@code null}.
+     * For a rollback: that revision's number; else 0.
      *
      * @return for a rollback: that revision's number; else 0
      */

@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * A stored conversation. Timestamps are UTC instants at microsecond precision, or {@code null}.
+ * A stored conversation. Timestamps are UTC instants at microsecond precision.
  */
 public final class Conversation {
     private final UUID id;
@@ -51,15 +51,15 @@ public final class Conversation {
      * @param owner who it belongs to
      * @param agent the agent key, or {@code null}
      * @param assistantId the assistant's id, or {@code null}
-     * @param type the type, or {@code null}
+     * @param type the type
      * @param parentConversationId the parent conversation id, or {@code null}
      * @param parentToolCallId the parent tool call id, or {@code null}
      * @param title the title, or {@code null}
      * @param summary the summary, or {@code null}
-     * @param status the status, or {@code null}
-     * @param metadata JSON-compatible application data, or {@code null}
-     * @param createdAt when it was created, or {@code null}
-     * @param updatedAt when it was last changed, or {@code null}
+     * @param status the status
+     * @param metadata JSON-compatible application data
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public Conversation(
             UUID id,
@@ -152,7 +152,7 @@ public final class Conversation {
     }
 
     /**
-     * Whether it is a user conversation or a tool thread, or {@code null}.
+     * Whether it is a user conversation or a tool thread.
      *
      * @return the type, or {@code null}
      */
@@ -197,7 +197,7 @@ public final class Conversation {
     }
 
     /**
-     * The status, or {@code null}.
+     * The status.
      *
      * @return the status, or {@code null}
      */
@@ -251,7 +251,7 @@ public final class Conversation {
     }
 
     /**
-     * When it was created, or {@code null}.
+     * When it was created.
      *
      * @return when it was created, or {@code null}
      */

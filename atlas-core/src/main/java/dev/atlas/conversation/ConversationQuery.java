@@ -50,7 +50,7 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
     /**
      * Creates a {@code ConversationQuery} from {@code owner}.
      *
-     * @param owner only this owner's conversations, or {@code null} for any
+     * @param owner only this owner's conversations
      * @return the new value
      */
     public static ConversationQuery forOwner(Owner owner) {
@@ -60,7 +60,7 @@ public record ConversationQuery(@Nullable Owner owner, @Nullable String agent, @
     /**
      * Creates a {@code ConversationQuery} from {@code agent}.
      *
-     * @param agent only this agent's conversations, or {@code null} for any
+     * @param agent only this agent's conversations
      * @return the new value
      */
     public static ConversationQuery forAgent(String agent) {

@@ -37,7 +37,7 @@ public final class Message {
     private final @Nullable Instant deletedAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
@@ -48,18 +48,18 @@ public final class Message {
      * @param content the content
      * @param status the status
      * @param failureReason why it failed, or {@code null}
-     * @param active whether it is active, or {@code null}
+     * @param active whether it is active
      * @param clientId the caller's idempotency key, or {@code null}
      * @param author who did it, or {@code null}
      * @param agent the agent key, or {@code null}
      * @param parentId the message this one answers, or {@code null}
      * @param executionId the execution's id, or {@code null}
      * @param stepId the execution step's id, or {@code null}
-     * @param metadata JSON-compatible application data, or {@code null}
+     * @param metadata JSON-compatible application data
      * @param readAt the read at, or {@code null}
      * @param editedAt the edited at, or {@code null}
-     * @param createdAt when it was created, or {@code null}
-     * @param updatedAt when it was last changed, or {@code null}
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      * @param deletedAt when it was soft-deleted, or {@code null}
      */
     public Message(
@@ -191,7 +191,7 @@ public final class Message {
     }
 
     /**
-     * Whether it is active, or {@code null}.
+     * Whether it is active.
      *
      * @return whether it is active, or {@code null}
      */
@@ -254,7 +254,7 @@ public final class Message {
     }
 
     /**
-     * JSON-compatible application data, or {@code null}.
+     * JSON-compatible application data.
      *
      * @return JSON-compatible application data, or {@code null}
      */
@@ -281,7 +281,7 @@ public final class Message {
     }
 
     /**
-     * When it was created, or {@code null}.
+     * When it was created.
      *
      * @return when it was created, or {@code null}
      */

@@ -30,7 +30,7 @@ public final class NewConversation {
     private final @Nullable UUID assistantRevisionId;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param owner who the conversation belongs to (required)
      * @param agent the agent key managing it, or {@code null}
@@ -179,7 +179,7 @@ public final class NewConversation {
      *
      * @param owner who the conversation belongs to (required)
      * @param agent the agent key managing it, or {@code null}
-     * @param parentConversationId for tool threads: the conversation that spawned it, or {@code null}
+     * @param parentConversationId for tool threads: the conversation that spawned it
      * @param parentToolCallId for tool threads: the tool call that spawned it, or {@code null}
      * @return the new value
      */

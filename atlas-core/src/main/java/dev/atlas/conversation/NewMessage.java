@@ -33,7 +33,7 @@ public final class NewMessage {
     private final Map<String, Object> metadata;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param role who the message is from
      * @param contentType text, or JSON (validated as JSON before writing)
@@ -324,7 +324,7 @@ public final class NewMessage {
     /**
      * Links the message to the execution (and optionally the step) that produced it.
      *
-     * @param executionId the execution that produced it, or {@code null}
+     * @param executionId the execution that produced it
      * @param stepId the execution step that produced it, or {@code null}
      * @return a copy with this change
      */

@@ -26,7 +26,7 @@ public final class ExecutionQuery {
     private final @Nullable String cursor;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param conversationId the conversation's id, or {@code null}
      * @param agent the agent key, or {@code null}
@@ -36,7 +36,7 @@ public final class ExecutionQuery {
      * @param status the status, or {@code null}
      * @param from inclusive lower bound of the creation time, or {@code null}
      * @param to exclusive upper bound of the creation time, or {@code null}
-     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
      * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
      */
     public ExecutionQuery(
@@ -246,7 +246,7 @@ public final class ExecutionQuery {
     /**
      * Returns a copy with {@code limit} replaced.
      *
-     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
      * @return a copy with this change
      */
     public ExecutionQuery limit(int limit) {

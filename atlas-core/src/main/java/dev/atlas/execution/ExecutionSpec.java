@@ -82,7 +82,7 @@ public record ExecutionSpec(
     /**
      * Returns a copy with {@code conversationId} replaced.
      *
-     * @param conversationId the conversation the call answers in, or {@code null} for a standalone call
+     * @param conversationId the conversation the call answers in
      * @return a copy with this change
      */
     public ExecutionSpec conversation(UUID conversationId) {
@@ -92,7 +92,7 @@ public record ExecutionSpec(
     /**
      * Records which assistant revision's prompt and settings the call used.
      *
-     * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
+     * @param assistantRevisionId the assistant revision whose settings the call used
      * @return a copy with this change
      */
     public ExecutionSpec assistantRevision(UUID assistantRevisionId) {

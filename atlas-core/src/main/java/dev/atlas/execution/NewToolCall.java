@@ -15,7 +15,7 @@ public record NewToolCall(@Nullable String providerCallId, String name, ToolCall
      * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
      *
      * @param providerCallId the provider's id for the call, or {@code null}
-     * @param name the name, or {@code null}
+     * @param name the name
      * @param type the type
      * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
      */
@@ -31,8 +31,8 @@ public record NewToolCall(@Nullable String providerCallId, String name, ToolCall
      * A local tool call with JSON arguments.
      *
      * @param providerCallId the provider's id for the call, or {@code null}
-     * @param name the name, or {@code null}
-     * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none, or {@code null}
+     * @param name the name
+     * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
      * @return the new value
      */
     public static NewToolCall of(@Nullable String providerCallId, String name, String arguments) {

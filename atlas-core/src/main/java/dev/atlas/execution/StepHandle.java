@@ -34,8 +34,8 @@ public interface StepHandle {
      * Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document.
      *
      * @param providerCallId the provider's id for the call, or {@code null}
-     * @param name the name, or {@code null}
-     * @param arguments the JSON arguments, or {@code null}
+     * @param name the name
+     * @param arguments the JSON arguments
      * @return the toolCallHandle
      */
     default ToolCallHandle toolCall(@Nullable String providerCallId, String name, String arguments) {
@@ -46,7 +46,7 @@ public interface StepHandle {
      * processing → completed with the provider's answer ({@code null} when the step only asked for tools).
      *
      * @param content the content, or {@code null}
-     * @param finishReason why the model stopped, or {@code null}
+     * @param finishReason why the model stopped
      */
     void finish(@Nullable String content, FinishReason finishReason);
 
@@ -56,7 +56,7 @@ public interface StepHandle {
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}
-     * @param finishReason why the model stopped, or {@code null}
+     * @param finishReason why the model stopped
      * @param usage the token counts, or {@code null}
      */
     void finish(@Nullable String content, @Nullable String reasoning, FinishReason finishReason, @Nullable Usage usage);

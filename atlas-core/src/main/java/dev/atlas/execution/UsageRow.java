@@ -6,7 +6,7 @@ import java.math.BigDecimal;
 import java.util.Objects;
 
 /**
- * Totals of one group of a usage report, or {@code null}.
+ * Totals of one group of a usage report.
  */
 public final class UsageRow {
     private final @Nullable String group;
@@ -26,11 +26,11 @@ public final class UsageRow {
      * @param executions how many executions
      * @param failures how many of them failed
      * @param cost exact sum of the known costs (executions without a price count as zero)
-     * @param inputTokens input tokens, or {@code null}
-     * @param outputTokens output tokens, or {@code null}
-     * @param reasoningTokens the reasoning tokens, or {@code null}
-     * @param cachedTokens the cached tokens, or {@code null}
-     * @param cacheWriteTokens the cache write tokens, or {@code null}
+     * @param inputTokens input tokens
+     * @param outputTokens output tokens
+     * @param reasoningTokens the reasoning tokens
+     * @param cachedTokens the cached tokens
+     * @param cacheWriteTokens the cache write tokens
      */
     public UsageRow(
             @Nullable String group,

@@ -117,8 +117,8 @@ public interface MemoryGraph {
      * @param edgeType only edges of this type, or {@code null} for any
      * @param key the key
      * @param direction which edges to follow
-     * @param maxDepth how many hops at most, or {@code null}
-     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}, or {@code null}
+     * @param maxDepth how many hops at most
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @return the matching items, in order
      */
     List<GraphReach> traverse(String key, Direction direction, @Nullable String edgeType, int maxDepth, int limit);

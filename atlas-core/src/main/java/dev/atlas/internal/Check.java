@@ -41,7 +41,7 @@ public final class Check {
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
-     * @param max the maximum length, or {@code null}
+     * @param max the maximum length
      * @return the string
      */
     public static String required(String field, @Nullable String value, int max) {
@@ -59,7 +59,7 @@ public final class Check {
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
-     * @param max the maximum length, or {@code null}
+     * @param max the maximum length
      * @return the string, or {@code null}
      */
     public static @Nullable String optional(String field, @Nullable String value, int max) {
@@ -71,7 +71,7 @@ public final class Check {
      *
      * @param field the input field to name in the exception
      * @param value the value, or {@code null}
-     * @param max the maximum length, or {@code null}
+     * @param max the maximum length
      * @return the string, or {@code null}
      */
     public static @Nullable String optionalNonBlank(String field, @Nullable String value, int max) {
@@ -85,8 +85,8 @@ public final class Check {
      * Returns {@code value} when it is storable text of at most {@code max} characters.
      *
      * @param field the input field to name in the exception
-     * @param value the value, or {@code null}
-     * @param max the maximum length, or {@code null}
+     * @param value the value
+     * @param max the maximum length
      * @return the text
      */
     public static String text(String field, String value, int max) {
@@ -138,8 +138,8 @@ public final class Check {
      * Checks that {@code value} is 1 to {@code max}.
      *
      * @param field the input field to name in the exception
-     * @param value the value, or {@code null}
-     * @param max the maximum length, or {@code null}
+     * @param value the value
+     * @param max the maximum length
      * @return {@code value}
      */
     public static int positive(String field, int value, int max) {
@@ -153,7 +153,7 @@ public final class Check {
      * Checks that {@code value} is not negative.
      *
      * @param field the input field to name in the exception
-     * @param value the value, or {@code null}
+     * @param value the value
      * @return {@code value}
      */
     public static long nonNegative(String field, long value) {

@@ -94,7 +94,7 @@ public final class Redaction {
      * no pattern foresees (decoded, inside another message).
      *
      * @param text the text, or {@code null}
-     * @param secrets the secrets, or {@code null}
+     * @param secrets the secrets
      * @return the text, or {@code null}
      */
     public static @Nullable String text(@Nullable String text, Collection<String> secrets) {

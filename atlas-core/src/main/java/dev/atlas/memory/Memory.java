@@ -10,7 +10,7 @@ import java.util.Objects;
 import java.util.UUID;
 
 /**
- * A stored long-term memory, or {@code null}.
+ * A stored long-term memory.
  */
 public final class Memory {
     private final UUID id;
@@ -44,11 +44,11 @@ public final class Memory {
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
      * @param owner who it belongs to
-     * @param kind the kind, or {@code null}
-     * @param content the content, or {@code null}
-     * @param metadata JSON-compatible application data, or {@code null}
-     * @param createdAt when it was created, or {@code null}
-     * @param updatedAt when it was last changed, or {@code null}
+     * @param kind the kind
+     * @param content the content
+     * @param metadata JSON-compatible application data
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public Memory(
             UUID id,
@@ -125,7 +125,7 @@ public final class Memory {
     }
 
     /**
-     * The kind, or {@code null}.
+     * The kind.
      *
      * @return the kind, or {@code null}
      */

@@ -53,7 +53,7 @@ public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean
     /**
      * Creates a {@code MemoryQuery} from {@code owner}.
      *
-     * @param owner only this owner's memories, or {@code null} for any
+     * @param owner only this owner's memories
      * @return the new value
      */
     public static MemoryQuery forOwner(Owner owner) {
@@ -73,7 +73,7 @@ public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean
     /**
      * Memories for this agent, including the owner's global memories.
      *
-     * @param agent only memories scoped to this agent (plus global ones when {@code includeGlobal}), or {@code null} for any scope
+     * @param agent only memories scoped to this agent (plus global ones when {@code includeGlobal})
      * @return a copy with this change
      */
     public MemoryQuery agent(String agent) {
@@ -83,7 +83,7 @@ public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean
     /**
      * Memories scoped to exactly this agent, without global ones.
      *
-     * @param agent only memories scoped to this agent (plus global ones when {@code includeGlobal}), or {@code null} for any scope
+     * @param agent only memories scoped to this agent (plus global ones when {@code includeGlobal})
      * @return a copy with this change
      */
     public MemoryQuery agentOnly(String agent) {

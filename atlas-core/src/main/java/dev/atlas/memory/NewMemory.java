@@ -35,15 +35,15 @@ public final class NewMemory {
     private final @Nullable Instant expiresAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
      * @param importance 0.0 to 1.0; 0.5 unless given
      * @param owner who it belongs to
      * @param agent the agent key, or {@code null}
-     * @param kind the kind, or {@code null}
-     * @param content the content, or {@code null}
-     * @param metadata JSON-compatible application data, or {@code null}
+     * @param kind the kind
+     * @param content the content
+     * @param metadata JSON-compatible application data
      * @param conversationId the conversation's id, or {@code null}
      * @param messageId the message's id, or {@code null}
      * @param toolCallId the tool call's id, or {@code null}
@@ -102,7 +102,7 @@ public final class NewMemory {
     }
 
     /**
-     * The kind, or {@code null}.
+     * The kind.
      *
      * @return the kind, or {@code null}
      */
@@ -186,8 +186,8 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code kind}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param kind the kind, or {@code null}
-     * @param content the content, or {@code null}
+     * @param kind the kind
+     * @param content the content
      * @return the new value
      */
     public static NewMemory of(Owner owner, MemoryKind kind, String content) {
@@ -198,7 +198,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory fact(Owner owner, String content) {
@@ -209,7 +209,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory preference(Owner owner, String content) {
@@ -220,7 +220,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory summary(Owner owner, String content) {
@@ -231,7 +231,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory task(Owner owner, String content) {
@@ -242,7 +242,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory constraint(Owner owner, String content) {
@@ -253,7 +253,7 @@ public final class NewMemory {
      * Creates a {@code NewMemory} from {@code owner}, {@code content}.
      *
      * @param owner who it belongs to
-     * @param content the content, or {@code null}
+     * @param content the content
      * @return the new value
      */
     public static NewMemory episode(Owner owner, String content) {
@@ -293,7 +293,7 @@ public final class NewMemory {
     /**
      * Returns a copy with {@code metadata} replaced.
      *
-     * @param metadata JSON-compatible application data, or {@code null}
+     * @param metadata JSON-compatible application data
      * @return a copy with this change
      */
     public NewMemory metadata(Map<String, ?> metadata) {

@@ -67,7 +67,7 @@ public interface Search {
      *
      * @param assetId the asset's id
      * @param conversationId the conversation's id, or {@code null}
-     * @param model the model key, or {@code null}
+     * @param model the model key
      * @param vector the embedding
      * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
      */

@@ -76,8 +76,8 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
     /**
      * Returns a copy with {@code conversationId} and {@code messageId} replaced.
      *
-     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays
-     * @param messageId the message it serves, or {@code null}
+     * @param conversationId the conversation it serves
+     * @param messageId the message it serves
      * @return a copy with this change
      */
     public NewTask forMessage(UUID conversationId, UUID messageId) {

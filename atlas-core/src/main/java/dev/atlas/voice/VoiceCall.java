@@ -31,7 +31,7 @@ public final class VoiceCall {
     private final Instant updatedAt;
 
     /**
-     * Creates the value; every argument is as its accessor returns it, or {@code null}.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param id the id Atlas assigned
      * @param tenantId the tenant it belongs to
@@ -40,17 +40,17 @@ public final class VoiceCall {
      * @param executionId the execution's id, or {@code null}
      * @param owner who it belongs to, or {@code null}
      * @param agent the agent key, or {@code null}
-     * @param provider the provider key, or {@code null}
-     * @param model the model key, or {@code null}
-     * @param status the status, or {@code null}
-     * @param transcript the turns so far, replacing the stored ones, or {@code null}
+     * @param provider the provider key
+     * @param model the model key
+     * @param status the status
+     * @param transcript the turns so far, replacing the stored ones
      * @param summary the summary, or {@code null}
      * @param durationMs the duration ms, or {@code null}
-     * @param metadata JSON-compatible application data, or {@code null}
-     * @param startedAt the started at, or {@code null}
+     * @param metadata JSON-compatible application data
+     * @param startedAt the started at
      * @param completedAt the completed at, or {@code null}
-     * @param createdAt when it was created, or {@code null}
-     * @param updatedAt when it was last changed, or {@code null}
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public VoiceCall(
             UUID id,
@@ -157,7 +157,7 @@ public final class VoiceCall {
     }
 
     /**
-     * The provider key, or {@code null}.
+     * The provider key.
      *
      * @return the provider key, or {@code null}
      */
@@ -211,7 +211,7 @@ public final class VoiceCall {
     }
 
     /**
-     * JSON-compatible application data, or {@code null}.
+     * JSON-compatible application data.
      *
      * @return JSON-compatible application data, or {@code null}
      */
