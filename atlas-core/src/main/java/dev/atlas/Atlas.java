@@ -32,82 +32,148 @@ public interface Atlas extends AutoCloseable {
     /** The tenant id used by single-tenant applications. */
     String DEFAULT_TENANT = "default";
 
-    /** Opens (creating if needed) an SQLite database file with default settings, migrated. */
+    /**
+     * Opens (creating if needed) an SQLite database file with default settings, migrated.
+     *
+     * @param file the SQLite file
+     * @return the new value
+     */
     static Atlas sqlite(Path file) {
         return builder().sqlite(file).build();
     }
 
-    /** A builder for any JDBC URL or {@link javax.sql.DataSource}, with every option. */
+    /**
+     * A builder for any JDBC URL or {@link javax.sql.DataSource}, with every option.
+     *
+     * @return the atlasBuilder
+     */
     static AtlasBuilder builder() {
         return new AtlasBuilder();
     }
 
-    /** A view of {@code tenantId}'s data; cheap, so call it per request. */
+    /**
+     * A view of {@code tenantId}'s data; cheap, so call it per request.
+     *
+     * @param tenantId the tenant it belongs to
+     * @return the tenant id
+     */
     Tenant tenant(String tenantId);
 
-    /** The view of {@link #DEFAULT_TENANT}. */
+    /**
+     * The view of {@link #DEFAULT_TENANT}.
+     *
+     * @return the tenant
+     */
     default Tenant defaultTenant() {
         return tenant(DEFAULT_TENANT);
     }
 
-    /** Shorthand for {@code defaultTenant().conversations()}. */
+    /**
+     * Shorthand for {@code defaultTenant().conversations()}.
+     *
+     * @return the conversationStore
+     */
     default ConversationStore conversations() {
         return defaultTenant().conversations();
     }
 
     // Shorthands for single-tenant applications: each is the default tenant's store.
 
-    /** Shorthand for {@code defaultTenant().executions()}. */
+    /**
+     * Shorthand for {@code defaultTenant().executions()}.
+     *
+     * @return the executionRecorder
+     */
     default dev.atlas.execution.ExecutionRecorder executions() {
         return defaultTenant().executions();
     }
 
-    /** Shorthand for {@code defaultTenant().prices()}. */
+    /**
+     * Shorthand for {@code defaultTenant().prices()}.
+     *
+     * @return the priceStore
+     */
     default dev.atlas.execution.PriceStore prices() {
         return defaultTenant().prices();
     }
 
-    /** Shorthand for {@code defaultTenant().assets()}. */
+    /**
+     * Shorthand for {@code defaultTenant().assets()}.
+     *
+     * @return the assetStore
+     */
     default dev.atlas.asset.AssetStore assets() {
         return defaultTenant().assets();
     }
 
-    /** Shorthand for {@code defaultTenant().voiceCalls()}. */
+    /**
+     * Shorthand for {@code defaultTenant().voiceCalls()}.
+     *
+     * @return the voiceCallStore
+     */
     default dev.atlas.voice.VoiceCallStore voiceCalls() {
         return defaultTenant().voiceCalls();
     }
 
-    /** Shorthand for {@code defaultTenant().memories()}. */
+    /**
+     * Shorthand for {@code defaultTenant().memories()}.
+     *
+     * @return the memoryStore
+     */
     default MemoryStore memories() {
         return defaultTenant().memories();
     }
 
-    /** Shorthand for {@code defaultTenant().graph()}. */
+    /**
+     * Shorthand for {@code defaultTenant().graph()}.
+     *
+     * @return the memoryGraph
+     */
     default MemoryGraph graph() {
         return defaultTenant().graph();
     }
 
-    /** Shorthand for {@code defaultTenant().search()}. */
+    /**
+     * Shorthand for {@code defaultTenant().search()}.
+     *
+     * @return the search
+     */
     default Search search() {
         return defaultTenant().search();
     }
 
-    /** Shorthand for {@code defaultTenant().retention()}. */
+    /**
+     * Shorthand for {@code defaultTenant().retention()}.
+     *
+     * @return the retention
+     */
     default Retention retention() {
         return defaultTenant().retention();
     }
 
-    /** Shorthand for {@code defaultTenant().assistants()}. */
+    /**
+     * Shorthand for {@code defaultTenant().assistants()}.
+     *
+     * @return the assistantStore
+     */
     default AssistantStore assistants() {
         return defaultTenant().assistants();
     }
 
-    /** Shorthand for {@code defaultTenant().credentials()}. */
+    /**
+     * Shorthand for {@code defaultTenant().credentials()}.
+     *
+     * @return the credentialStore
+     */
     default CredentialStore credentials() {
         return defaultTenant().credentials();
     }
 
-    /** Shorthand for {@code defaultTenant().tasks()}. */
+    /**
+     * Shorthand for {@code defaultTenant().tasks()}.
+     *
+     * @return the tasks to create
+     */
     default TaskStore tasks() {
         return defaultTenant().tasks();
     }
@@ -116,17 +182,28 @@ public interface Atlas extends AutoCloseable {
      * A usage report over <em>every</em> tenant, for the operator: executions created in
      * {@code [from, to)}, totals per group, one SQL aggregate. {@code UsageGroup.TENANT} gives
      * one row per tenant. Per-tenant reports are {@code tenant(id).executions().usageReport(...)}.
+     *
+     * @param group how to group the rows
+     * @param from inclusive lower bound of the creation time
+     * @param to exclusive upper bound of the creation time
+     * @return the list
      */
     java.util.List<dev.atlas.execution.UsageRow> usageReport(dev.atlas.execution.UsageGroup group, java.time.Instant from,
                                                              java.time.Instant to);
 
-    /** Which database this instance runs on. */
+    /**
+     * Which database this instance runs on.
+     *
+     * @return the databaseKind
+     */
     DatabaseKind databaseKind();
 
     /**
      * The validated settings this instance was built with, without secrets
      * ({@link AtlasConfig#withoutSecrets()}): no password, the JDBC URL's secrets masked, and
      * credential keys that show their ids only.
+     *
+     * @return the configuration to open
      */
     AtlasConfig config();
 

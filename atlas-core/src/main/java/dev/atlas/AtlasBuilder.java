@@ -16,6 +16,7 @@ import dev.atlas.conversation.ConversationStore;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.credential.CredentialStore;
 import dev.atlas.credential.Secret;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Configures and opens an {@link Atlas}. Every setting is validated by {@link #config()} and
@@ -59,7 +60,12 @@ public final class AtlasBuilder {
         return false;
     }
 
-    /** Use (and create if missing) this SQLite file; its parent directories are created too. */
+    /**
+     * Use (and create if missing) this SQLite file; its parent directories are created too.
+     *
+     * @param file the SQLite file
+     * @return a copy with this change
+     */
     public AtlasBuilder sqlite(Path file) {
         if (accept("sqlite", file == null ? "sqlite file must not be null" : null)) {
             this.sqliteFile = file;
@@ -67,7 +73,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Connect to {@code jdbc:sqlite:...} or {@code jdbc:postgresql:...} through a pool Atlas owns. */
+    /**
+     * Connect to {@code jdbc:sqlite:...} or {@code jdbc:postgresql:...} through a pool Atlas owns.
+     *
+     * @param jdbcUrl the jdbc url
+     * @return a copy with this change
+     */
     public AtlasBuilder jdbcUrl(String jdbcUrl) {
         if (accept("jdbcUrl", AtlasConfig.jdbcUrlProblem(jdbcUrl))) {
             this.jdbcUrl = jdbcUrl;
@@ -75,14 +86,25 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}. */
-    public AtlasBuilder credentials(String username, String password) {
+    /**
+     * User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}.
+     *
+     * @param username the database user, or {@code null}
+     * @param password the database password, or {@code null}
+     * @return a copy with this change
+     */
+    public AtlasBuilder credentials(@Nullable String username, @Nullable String password) {
         this.username = username;
         this.password = password == null ? null : Secret.of(password);
         return this;
     }
 
-    /** Use the application's own pool; Atlas will not close it. */
+    /**
+     * Use the application's own pool; Atlas will not close it.
+     *
+     * @param dataSource the pool to use
+     * @return a copy with this change
+     */
     public AtlasBuilder dataSource(DataSource dataSource) {
         if (accept("dataSource", dataSource == null ? "dataSource must not be null" : null)) {
             this.dataSource = dataSource;
@@ -90,7 +112,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Prefix of every Atlas table: 1 to 30 lowercase letters, digits or underscores, starting with a letter. */
+    /**
+     * Prefix of every Atlas table: 1 to 30 lowercase letters, digits or underscores, starting with a letter.
+     *
+     * @param tablePrefix the table prefix
+     * @return a copy with this change
+     */
     public AtlasBuilder tablePrefix(String tablePrefix) {
         if (accept("tablePrefix", AtlasConfig.prefixProblem(tablePrefix))) {
             this.tablePrefix = tablePrefix;
@@ -98,13 +125,23 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Whether to run pending schema migrations on {@link #build()} (default true). */
+    /**
+     * Whether to run pending schema migrations on {@link #build()} (default true).
+     *
+     * @param migrate the migrate
+     * @return a copy with this change
+     */
     public AtlasBuilder migrate(boolean migrate) {
         this.migrate = migrate;
         return this;
     }
 
-    /** The clock every stored timestamp comes from (default: system UTC). */
+    /**
+     * The clock every stored timestamp comes from (default: system UTC).
+     *
+     * @param clock the clock to use
+     * @return a copy with this change
+     */
     public AtlasBuilder clock(Clock clock) {
         if (accept("clock", clock == null ? AtlasConfig.CLOCK_PROBLEM : null)) {
             this.clock = clock;
@@ -112,7 +149,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** How many messages {@link ConversationStore#history(java.util.UUID)} returns (default 50). */
+    /**
+     * How many messages {@link ConversationStore#history(java.util.UUID)} returns (default 50).
+     *
+     * @param historyLimit the history limit
+     * @return a copy with this change
+     */
     public AtlasBuilder historyLimit(int historyLimit) {
         if (accept("historyLimit", AtlasConfig.historyLimitProblem(historyLimit))) {
             this.historyLimit = historyLimit;
@@ -120,7 +162,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Size of the pool Atlas creates (default 10; ignored with {@link #dataSource(DataSource)}). */
+    /**
+     * Size of the pool Atlas creates (default 10; ignored with {@link #dataSource(DataSource)}).
+     *
+     * @param maxPoolSize the max pool size
+     * @return a copy with this change
+     */
     public AtlasBuilder maxPoolSize(int maxPoolSize) {
         if (accept("maxPoolSize", AtlasConfig.maxPoolSizeProblem(maxPoolSize))) {
             this.maxPoolSize = maxPoolSize;
@@ -131,6 +178,9 @@ public final class AtlasBuilder {
     /**
      * Keys that encrypt {@link CredentialStore} secrets (AES-256-GCM). The application keeps the
      * key material; Atlas holds it in memory only and never writes or prints it.
+     *
+     * @param credentialKeys the keys that encrypt credentials
+     * @return a copy with this change
      */
     public AtlasBuilder credentialKeys(CredentialKeys credentialKeys) {
         if (accept("credentialKeys", credentialKeys == null ? "credentialKeys must not be null" : null)) {
@@ -139,7 +189,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}). */
+    /**
+     * Where asset bytes go (default: a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link AtlasConfig#assetDirectory()}).
+     *
+     * @param blobStore where asset bytes go
+     * @return a copy with this change
+     */
     public AtlasBuilder blobStore(dev.atlas.asset.BlobStore blobStore) {
         if (accept("blobStore", blobStore == null ? "blobStore must not be null" : null)) {
             this.blobStore = blobStore;
@@ -147,7 +202,12 @@ public final class AtlasBuilder {
         return this;
     }
 
-    /** Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use. */
+    /**
+     * Directory for files Atlas keeps beside the database (assets go to {@code <dir>/assets}); created on first use.
+     *
+     * @param dataDirectory where Atlas keeps its files
+     * @return a copy with this change
+     */
     public AtlasBuilder dataDirectory(Path dataDirectory) {
         if (accept("dataDirectory", dataDirectory == null ? "dataDirectory must not be null" : null)) {
             this.dataDirectory = dataDirectory;
@@ -159,6 +219,9 @@ public final class AtlasBuilder {
      * Candidate list size of pgvector's HNSW search ({@code hnsw.ef_search}, 1..1000, default 40;
      * a query for k hits uses at least 2k). Higher finds more of the true nearest neighbours on
      * large tables at the cost of latency. Ignored without pgvector (search is exact there).
+     *
+     * @param efSearch the ef search
+     * @return a copy with this change
      */
     public AtlasBuilder pgvectorEfSearch(int efSearch) {
         if (accept("pgvectorEfSearch", AtlasConfig.pgvectorEfSearchProblem(efSearch))) {
@@ -185,6 +248,8 @@ public final class AtlasBuilder {
     /**
      * The settings as they stand, validated: every invalid setting is reported in one
      * {@link ConfigurationException}.
+     *
+     * @return the configuration to open
      */
     public AtlasConfig config() {
         List<String> all = new ArrayList<>(problems.values());
@@ -198,7 +263,11 @@ public final class AtlasBuilder {
                 credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
     }
 
-    /** Opens Atlas: creates the pool if needed, detects the database, and migrates. */
+    /**
+     * Opens Atlas: creates the pool if needed, detects the database, and migrates.
+     *
+     * @return the atlas
+     */
     public Atlas build() {
         AtlasConfig config = config();
         Iterator<AtlasFactory> factories = ServiceLoader.load(AtlasFactory.class, AtlasBuilder.class.getClassLoader()).iterator();

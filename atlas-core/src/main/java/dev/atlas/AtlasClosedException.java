@@ -5,6 +5,7 @@ package dev.atlas;
  * this exception. Open a new instance to continue.
  */
 public class AtlasClosedException extends AtlasException {
+    /** Creates the exception. */
     public AtlasClosedException() {
         super("this Atlas instance is closed");
     }

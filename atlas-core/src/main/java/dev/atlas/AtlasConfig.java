@@ -4,6 +4,7 @@ import dev.atlas.conversation.ConversationStore;
 import dev.atlas.credential.CredentialKeys;
 import dev.atlas.credential.CredentialStore;
 import dev.atlas.credential.Secret;
+import org.jspecify.annotations.Nullable;
 
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,19 +22,19 @@ import javax.sql.DataSource;
  * {@link Atlas#config()} returns holds neither (see {@link #withoutSecrets()}).
  */
 public final class AtlasConfig {
-    private final Path sqliteFile;
-    private final String jdbcUrl;
-    private final String username;
-    private final Secret password;
-    private final DataSource dataSource;
+    private final @Nullable Path sqliteFile;
+    private final @Nullable String jdbcUrl;
+    private final @Nullable String username;
+    private final @Nullable Secret password;
+    private final @Nullable DataSource dataSource;
     private final String tablePrefix;
     private final boolean migrate;
     private final Clock clock;
     private final int historyLimit;
     private final int maxPoolSize;
-    private final CredentialKeys credentialKeys;
-    private final dev.atlas.asset.BlobStore blobStore;
-    private final Path dataDirectory;
+    private final @Nullable CredentialKeys credentialKeys;
+    private final dev.atlas.asset.@Nullable BlobStore blobStore;
+    private final @Nullable Path dataDirectory;
     private final int pgvectorEfSearch;
     private final List<dev.atlas.execution.ExecutionListener> executionListeners;
 
@@ -57,19 +58,19 @@ public final class AtlasConfig {
      * @param executionListeners listeners of stored executions, in the order they run
      */
     public AtlasConfig(
-            Path sqliteFile,
-            String jdbcUrl,
-            String username,
-            Secret password,
-            DataSource dataSource,
+            @Nullable Path sqliteFile,
+            @Nullable String jdbcUrl,
+            @Nullable String username,
+            @Nullable Secret password,
+            @Nullable DataSource dataSource,
             String tablePrefix,
             boolean migrate,
             Clock clock,
             int historyLimit,
             int maxPoolSize,
-            CredentialKeys credentialKeys,
-            dev.atlas.asset.BlobStore blobStore,
-            Path dataDirectory,
+            @Nullable CredentialKeys credentialKeys,
+            dev.atlas.asset.@Nullable BlobStore blobStore,
+            @Nullable Path dataDirectory,
             int pgvectorEfSearch,
             List<dev.atlas.execution.ExecutionListener> executionListeners) {
         List<String> problems = new ArrayList<>();
@@ -118,72 +119,128 @@ public final class AtlasConfig {
                 blobStore, dataDirectory, pgvectorEfSearch, List.of());
     }
 
-    /** SQLite database file Atlas opens and pools itself. */
-    public Path sqliteFile() {
+    /**
+     * SQLite database file Atlas opens and pools itself.
+     *
+     * @return SQLite database file Atlas opens and pools itself, or {@code null}
+     */
+    public @Nullable Path sqliteFile() {
         return sqliteFile;
     }
 
-    /** JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL). */
-    public String jdbcUrl() {
+    /**
+     * JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}.
+     *
+     * @return JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
+     */
+    public @Nullable String jdbcUrl() {
         return jdbcUrl;
     }
 
-    /** User for {@code jdbcUrl}, or {@code null}. */
-    public String username() {
+    /**
+     * User for {@code jdbcUrl}, or {@code null}.
+     *
+     * @return user for {@code jdbcUrl}, or {@code null}
+     */
+    public @Nullable String username() {
         return username;
     }
 
-    /** Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints. */
-    public Secret password() {
+    /**
+     * Password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints.
+     *
+     * @return password for {@code jdbcUrl}, or {@code null}; {@link Secret} so it never prints
+     */
+    public @Nullable Secret password() {
         return password;
     }
 
-    /** An application-owned pool; Atlas never closes it. */
-    public DataSource dataSource() {
+    /**
+     * An application-owned pool; Atlas never closes it, or {@code null}.
+     *
+     * @return an application-owned pool; Atlas never closes it, or {@code null}
+     */
+    public @Nullable DataSource dataSource() {
         return dataSource;
     }
 
-    /** Prefix of every Atlas table, {@code atlas_} by default. */
+    /**
+     * Prefix of every Atlas table, {@code atlas_} by default.
+     *
+     * @return prefix of every Atlas table, {@code atlas_} by default
+     */
     public String tablePrefix() {
         return tablePrefix;
     }
 
-    /** Whether to run pending migrations when building. */
+    /**
+     * Whether to run pending migrations when building.
+     *
+     * @return whether to run pending migrations when building
+     */
     public boolean migrate() {
         return migrate;
     }
 
-    /** Source of every timestamp Atlas writes. */
+    /**
+     * Source of every timestamp Atlas writes.
+     *
+     * @return source of every timestamp Atlas writes
+     */
     public Clock clock() {
         return clock;
     }
 
-    /** Default number of messages {@link ConversationStore#history(java.util.UUID)} returns. */
+    /**
+     * Default number of messages {@link ConversationStore#history(java.util.UUID)} returns.
+     *
+     * @return default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     */
     public int historyLimit() {
         return historyLimit;
     }
 
-    /** Connections in the pool Atlas creates. */
+    /**
+     * Connections in the pool Atlas creates.
+     *
+     * @return connections in the pool Atlas creates
+     */
     public int maxPoolSize() {
         return maxPoolSize;
     }
 
-    /** Keys for {@link CredentialStore}, or {@code null} when credentials are not used. */
-    public CredentialKeys credentialKeys() {
+    /**
+     * Keys for {@link CredentialStore}, or {@code null} when credentials are not used.
+     *
+     * @return keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     */
+    public @Nullable CredentialKeys credentialKeys() {
         return credentialKeys;
     }
 
-    /** Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}. */
-    public dev.atlas.asset.BlobStore blobStore() {
+    /**
+     * Where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}.
+     *
+     * @return where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}
+     */
+    public dev.atlas.asset.@Nullable BlobStore blobStore() {
         return blobStore;
     }
 
-    /** Directory for files Atlas keeps beside the database, or {@code null} for the default. */
-    public Path dataDirectory() {
+    /**
+     * Directory for files Atlas keeps beside the database, or {@code null} for the default.
+     *
+     * @return directory for files Atlas keeps beside the database, or {@code null} for the default
+     */
+    public @Nullable Path dataDirectory() {
         return dataDirectory;
     }
 
-    /** HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k. */
+    /**
+     * HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k.
+     *
+     * @return HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
+     */
     public int pgvectorEfSearch() {
         return pgvectorEfSearch;
     }
@@ -261,6 +318,8 @@ public final class AtlasConfig {
      * user-info password and secret parameters ({@code password=}, {@code sslpassword=},
      * {@code key=} …) masked. {@link Atlas#config()} returns this form. Credential keys stay,
      * as {@link CredentialKeys} exposes key ids only.
+     *
+     * @return a copy with this change
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
@@ -271,6 +330,8 @@ public final class AtlasConfig {
      * Where the default blob store keeps asset bytes: {@code <dataDirectory>/assets} when a data
      * directory is set; otherwise {@code <file name>-assets} beside an SQLite file, and
      * {@code ./atlas-data/assets} (relative to the working directory) for a JDBC URL or data source.
+     *
+     * @return the path
      */
     public Path assetDirectory() {
         if (dataDirectory != null) {
@@ -283,7 +344,11 @@ public final class AtlasConfig {
         return Path.of("atlas-data", "assets");
     }
 
-    /** The data source the application supplied, if any. */
+    /**
+     * The data source the application supplied, if any.
+     *
+     * @return the DataSource, or empty when there is none (an id of another tenant is absent)
+     */
     public Optional<DataSource> suppliedDataSource() {
         return Optional.ofNullable(dataSource);
     }

@@ -5,10 +5,21 @@ package dev.atlas;
  * handle any failure from the library in one place.
  */
 public abstract class AtlasException extends RuntimeException {
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong
+     */
     protected AtlasException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong
+     * @param cause the underlying failure
+     */
     protected AtlasException(String message, Throwable cause) {
         super(message, cause);
     }

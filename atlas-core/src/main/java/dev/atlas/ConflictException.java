@@ -5,14 +5,25 @@ package dev.atlas;
  * different content, or a unique key that is already taken.
  */
 public class ConflictException extends AtlasException {
+    /** The input field the conflict is about. */
     private final String field;
 
+    /**
+     * Creates the exception.
+     *
+     * @param field the input field to name in the exception
+     * @param message what went wrong
+     */
     public ConflictException(String field, String message) {
         super(field + ": " + message);
         this.field = field;
     }
 
-    /** The field whose value conflicts with stored data. */
+    /**
+     * The field whose value conflicts with stored data.
+     *
+     * @return the input field to name in the exception
+     */
     public String field() {
         return field;
     }

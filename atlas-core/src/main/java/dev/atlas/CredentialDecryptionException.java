@@ -6,10 +6,21 @@ package dev.atlas;
  * plaintext is ever returned in that case.
  */
 public class CredentialDecryptionException extends AtlasException {
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong
+     */
     public CredentialDecryptionException(String message) {
         super(message);
     }
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong
+     * @param cause the underlying failure
+     */
     public CredentialDecryptionException(String message, Throwable cause) {
         super(message, cause);
     }

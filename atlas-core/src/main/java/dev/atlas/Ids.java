@@ -18,12 +18,21 @@ public final class Ids {
 
     private Ids() {}
 
-    /** A new UUIDv7 stamped with the system clock. */
+    /**
+     * A new UUIDv7 stamped with the system clock.
+     *
+     * @return the uUID
+     */
     public static UUID next() {
         return next(Clock.systemUTC());
     }
 
-    /** A new UUIDv7 stamped with {@code clock}'s current millisecond. */
+    /**
+     * A new UUIDv7 stamped with {@code clock}'s current millisecond.
+     *
+     * @param clock the clock to use
+     * @return the uUID
+     */
     public static UUID next(Clock clock) {
         long millis = clock.millis();
         int seq;

@@ -1,5 +1,7 @@
 package dev.atlas;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.Optional;
 
 /**
@@ -7,10 +9,19 @@ import java.util.Optional;
  * in another tenant is reported exactly like one that does not exist at all.
  */
 public class NotFoundException extends AtlasException {
+    /** What was looked up, for example {@code "conversation"}. */
     private final String entity;
+    /** The id that was not found. */
     private final Object id;
-    private final String field;
+    /** The input field that carried the id, or {@code null}. */
+    private final @Nullable String field;
 
+    /**
+     * Creates the exception.
+     *
+     * @param entity what was looked up, for example {@code "conversation"}
+     * @param id the id Atlas assigned
+     */
     public NotFoundException(String entity, Object id) {
         this(entity, id, null);
     }
@@ -18,25 +29,41 @@ public class NotFoundException extends AtlasException {
     /**
      * An id passed in {@code field} of a write (for example {@code "assistantId"}) names no row
      * of this tenant; the message starts with the field, as {@link InvalidInputException}'s does.
+     *
+     * @param entity what was looked up, for example {@code "conversation"}
+     * @param id the id Atlas assigned
+     * @param field the input field to name in the exception, or {@code null}
      */
-    public NotFoundException(String entity, Object id, String field) {
+    public NotFoundException(String entity, Object id, @Nullable String field) {
         super((field == null ? "" : field + ": ") + entity + " " + id + " not found");
         this.entity = entity;
         this.id = id;
         this.field = field;
     }
 
-    /** What kind of row was looked up, for example {@code "conversation"}. */
+    /**
+     * What kind of row was looked up, for example {@code "conversation"}.
+     *
+     * @return what was looked up, for example {@code "conversation"}
+     */
     public String entity() {
         return entity;
     }
 
-    /** The id that was looked up. */
+    /**
+     * The id that was looked up.
+     *
+     * @return the id Atlas assigned
+     */
     public Object id() {
         return id;
     }
 
-    /** The argument field that carried the id, when the id came in a write's input. */
+    /**
+     * The argument field that carried the id, when the id came in a write's input.
+     *
+     * @return the String, or empty when there is none (an id of another tenant is absent)
+     */
     public Optional<String> field() {
         return Optional.ofNullable(field);
     }

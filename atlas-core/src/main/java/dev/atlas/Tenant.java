@@ -15,13 +15,25 @@ import dev.atlas.task.TaskStore;
  * only this tenant's rows; obtain it with {@link Atlas#tenant(String)}.
  */
 public interface Tenant {
-    /** The tenant id every row written through this view carries. */
+    /**
+     * The tenant id every row written through this view carries.
+     *
+     * @return the id Atlas assigned
+     */
     String id();
 
-    /** Conversations and messages of this tenant. */
+    /**
+     * Conversations and messages of this tenant.
+     *
+     * @return the conversationStore
+     */
     ConversationStore conversations();
 
-    /** Assistants of this tenant and their versioned prompts and settings. */
+    /**
+     * Assistants of this tenant and their versioned prompts and settings.
+     *
+     * @return the assistantStore
+     */
     AssistantStore assistants();
 
     /** Versioned settings documents that need no assistant (model, temperature … for a plain chat). */
@@ -31,34 +43,72 @@ public interface Tenant {
      * Encrypted third-party credentials of this tenant's owners. Needs
      * {@link AtlasBuilder#credentialKeys(CredentialKeys)}; without keys its calls fail with
      * {@link ConfigurationException}.
+     *
+     * @return the credentialStore
      */
     CredentialStore credentials();
 
-    /** Durable background tasks of this tenant. */
+    /**
+     * Durable background tasks of this tenant.
+     *
+     * @return the tasks to create
+     */
     TaskStore tasks();
 
-    /** Executions (provider calls) with their steps, tool calls, usage and cost; usage reports. */
+    /**
+     * Executions (provider calls) with their steps, tool calls, usage and cost; usage reports.
+     *
+     * @return the executionRecorder
+     */
     dev.atlas.execution.ExecutionRecorder executions();
 
-    /** Model prices per million tokens, from which execution costs are computed. */
+    /**
+     * Model prices per million tokens, from which execution costs are computed.
+     *
+     * @return the priceStore
+     */
     dev.atlas.execution.PriceStore prices();
 
-    /** Generated and uploaded files, with their bytes in the configured blob store. */
+    /**
+     * Generated and uploaded files, with their bytes in the configured blob store.
+     *
+     * @return the assetStore
+     */
     dev.atlas.asset.AssetStore assets();
 
-    /** Voice call sessions and their transcripts. */
+    /**
+     * Voice call sessions and their transcripts.
+     *
+     * @return the voiceCallStore
+     */
     dev.atlas.voice.VoiceCallStore voiceCalls();
 
-    /** Long-term memories of this tenant. */
+    /**
+     * Long-term memories of this tenant.
+     *
+     * @return the memoryStore
+     */
     MemoryStore memories();
 
-    /** The memory graph (nodes and edges) of this tenant. */
+    /**
+     * The memory graph (nodes and edges) of this tenant.
+     *
+     * @return the memoryGraph
+     */
     MemoryGraph graph();
 
-    /** Full-text and semantic search over this tenant's messages, memories and assets. */
+    /**
+     * Full-text and semantic search over this tenant's messages, memories and assets.
+     *
+     * @return the search
+     */
     Search search();
 
-    /** Retention policies applied to this tenant's rows. */
+    /**
+     * Retention policies applied to this tenant's rows.
+     *
+     * @return the retention
+     */
     Retention retention();
 
     /** Import and export of this tenant's history as JSON Lines, and erasure of an owner's data. */

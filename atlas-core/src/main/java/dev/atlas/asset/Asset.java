@@ -1,6 +1,7 @@
 package dev.atlas.asset;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -16,21 +17,26 @@ public record Asset(
         UUID id,
         String tenantId,
         AssetType type,
-        String mimeType,
+        @Nullable String mimeType,
         String filename,
         String blobKey,
         long sizeBytes,
         String sha256,
-        Owner owner,
-        String agent,
-        UUID executionId,
-        UUID toolCallId,
-        String description,
+        @Nullable Owner owner,
+        @Nullable String agent,
+        @Nullable UUID executionId,
+        @Nullable UUID toolCallId,
+        @Nullable String description,
         Map<String, Object> metadata,
         Instant createdAt,
         Instant updatedAt,
-        Instant deletedAt) {
+        @Nullable Instant deletedAt) {
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

@@ -22,47 +22,103 @@ public interface AssetStore {
      * Streams {@code content} into blob storage and records the asset. The stream is read to its
      * end but not closed. A failing stream or blob store throws {@link dev.atlas.StorageException}
      * and leaves neither row nor blob.
+     *
+     * @param asset the asset to store
+     * @param content the content
+     * @return the asset
      */
     Asset create(NewAsset asset, InputStream content);
 
-    /** Convenience for small contents. */
+    /**
+     * Convenience for small contents.
+     *
+     * @param asset the asset to store
+     * @param content the content
+     * @return the asset
+     */
     default Asset create(NewAsset asset, byte[] content) {
         return create(asset, new java.io.ByteArrayInputStream(dev.atlas.internal.Check.notNull("content", content)));
     }
 
-    /** The asset, unless it does not exist or is soft-deleted. */
+    /**
+     * The asset, unless it does not exist or is soft-deleted.
+     *
+     * @param assetId the asset's id
+     * @return the Asset, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Asset> get(UUID assetId);
 
-    /** The asset with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    /**
+     * The asset with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
+     *
+     * @param assetId the asset's id
+     * @return the asset
+     */
     default Asset require(UUID assetId) {
         return get(assetId).orElseThrow(() -> new dev.atlas.NotFoundException("asset", assetId));
     }
 
-    /** @deprecated use {@link #create(NewAsset, InputStream)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #create(NewAsset, InputStream)}; removed in 1.0.
+     * @param asset the asset to store
+     * @param content the content
+     * @return the asset
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Asset store(NewAsset asset, InputStream content) {
         return create(asset, content);
     }
 
-    /** @deprecated use {@link #create(NewAsset, byte[])}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #create(NewAsset, byte[])}; removed in 1.0.
+     * @param asset the asset to store
+     * @param content the content
+     * @return the asset
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Asset store(NewAsset asset, byte[] content) {
         return create(asset, content);
     }
 
-    /** Opens the asset's bytes; the caller closes the stream. */
+    /**
+     * Opens the asset's bytes; the caller closes the stream.
+     *
+     * @param assetId the asset's id
+     * @return the inputStream
+     */
     InputStream open(UUID assetId);
 
-    /** Assets produced by the execution, oldest first. */
+    /**
+     * Assets produced by the execution, oldest first.
+     *
+     * @param executionId the execution's id
+     * @return the matching items, in order
+     */
     List<Asset> byExecution(UUID executionId);
 
-    /** Soft-deletes the asset; its bytes stay until purged by the application. */
+    /**
+     * Soft-deletes the asset; its bytes stay until purged by the application.
+     *
+     * @param assetId the asset's id
+     */
     void delete(UUID assetId);
 
-    /** Attaches the asset to a message (idempotent: attaching again replaces the attachment metadata). */
+    /**
+     * Attaches the asset to a message (idempotent: attaching again replaces the attachment metadata).
+     *
+     * @param messageId the message's id
+     * @param assetId the asset's id
+     * @param attachmentMetadata JSON-compatible data about the attachment
+     * @return the attachedAsset
+     */
     AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata);
 
-    /** The message's live assets, in attachment order. */
+    /**
+     * The message's live assets, in attachment order.
+     *
+     * @param messageId the message's id
+     * @return the matching items, in order
+     */
     List<AttachedAsset> forMessage(UUID messageId);
 
     /**
@@ -74,6 +130,9 @@ public interface AssetStore {
      * asset without bytes, so choose {@code minAge} well above the longest upload. Temporary files
      * of uploads that never finished, older than {@code minAge} by the blob store's clock, are
      * removed too ({@link BlobStore#removeAbandonedTemporaryFiles}).
+     *
+     * @param minAge the minimum age
+     * @return the orphanCleanup
      */
     OrphanCleanup cleanupOrphanBlobs(Duration minAge);
 }

@@ -12,16 +12,41 @@ import java.util.List;
  * plug another (S3, GCS …) with {@code Atlas.builder().blobStore(...)}.
  */
 public interface BlobStore {
-    /** Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new. */
+    /**
+     * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new.
+     *
+     * @param key the key
+     * @param content the content
+     * @return the storedBlob
+     * @throws IOException when the storage fails
+     */
     StoredBlob put(String key, InputStream content) throws IOException;
 
-    /** Opens the bytes of {@code key}; throws {@link java.nio.file.NoSuchFileException} when absent. */
+    /**
+     * Opens the bytes of {@code key}; throws {@link java.nio.file.NoSuchFileException} when absent.
+     *
+     * @param key the key
+     * @return the inputStream
+     * @throws IOException when the storage fails
+     */
     InputStream open(String key) throws IOException;
 
-    /** Deletes {@code key}; returns whether it existed. */
+    /**
+     * Deletes {@code key}; returns whether it existed.
+     *
+     * @param key the key
+     * @return whether it existed
+     * @throws IOException when the storage fails
+     */
     boolean delete(String key) throws IOException;
 
-    /** Every key starting with {@code prefix}, in no particular order. */
+    /**
+     * Every key starting with {@code prefix}, in no particular order.
+     *
+     * @param prefix the key prefix
+     * @return the matching items, in order
+     * @throws IOException when the storage fails
+     */
     List<BlobInfo> list(String prefix) throws IOException;
 
     /**
@@ -30,6 +55,10 @@ public interface BlobStore {
      * {@code olderThan}, by this store's own clock; returns how many were removed. A store that
      * leaves no such files (the default) removes nothing. Called by
      * {@link AssetStore#cleanupOrphanBlobs(java.time.Duration)}.
+     *
+     * @param olderThan only items older than this
+     * @return how many temporary files were removed
+     * @throws IOException when the storage fails
      */
     default int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
         return 0;

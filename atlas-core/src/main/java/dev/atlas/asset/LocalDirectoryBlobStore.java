@@ -37,10 +37,20 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     private final Path root;
 
+    /**
+     * Creates the value.
+     *
+     * @param root the directory that holds the blobs
+     */
     public LocalDirectoryBlobStore(Path root) {
         this.root = Check.notNull("root", root).toAbsolutePath().normalize();
     }
 
+    /**
+     * The directory that holds the blobs.
+     *
+     * @return the directory that holds the blobs
+     */
     public Path root() {
         return root;
     }

@@ -8,14 +8,30 @@ import java.util.List;
  * finished.
  */
 public record OrphanCleanup(List<String> removedKeys, int removedTemporaryFiles) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param removedKeys the removed keys
+     * @param removedTemporaryFiles the removed temporary files
+     */
     public OrphanCleanup {
         removedKeys = List.copyOf(removedKeys);
     }
 
+    /**
+     * Creates the value.
+     *
+     * @param removedKeys the removed keys
+     */
     public OrphanCleanup(List<String> removedKeys) {
         this(removedKeys, 0);
     }
 
+    /**
+     * How many blobs and temporary files were removed.
+     *
+     * @return how many blobs and temporary files were removed
+     */
     public int count() {
         return removedKeys.size();
     }

@@ -1,6 +1,7 @@
 package dev.atlas.assistant;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -17,12 +18,12 @@ public final class AssistantRevision {
     private final UUID assistantId;
     private final int number;
     private final RevisionKind kind;
-    private final UUID rolledBackToId;
+    private final @Nullable UUID rolledBackToId;
     private final int rolledBackToNumber;
     private final String systemPrompt;
     private final Map<String, Object> settings;
-    private final String label;
-    private final Owner author;
+    private final @Nullable String label;
+    private final @Nullable Owner author;
     private final Instant createdAt;
 
     /**
@@ -34,6 +35,12 @@ public final class AssistantRevision {
      * @param rolledBackToNumber for a rollback: that revision's number; else 0
      * @param label a short human label, or {@code null}
      * @param author who published or rolled back, or {@code null}
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param assistantId the assistant's id
+     * @param systemPrompt the system prompt
+     * @param settings JSON-compatible settings
+     * @param createdAt when it was created
      */
     public AssistantRevision(
             UUID id,
@@ -41,12 +48,12 @@ public final class AssistantRevision {
             UUID assistantId,
             int number,
             RevisionKind kind,
-            UUID rolledBackToId,
+            @Nullable UUID rolledBackToId,
             int rolledBackToNumber,
             String systemPrompt,
             Map<String, Object> settings,
-            String label,
-            Owner author,
+            @Nullable String label,
+            @Nullable Owner author,
             Instant createdAt) {
         this.id = id;
         this.tenantId = tenantId;
@@ -62,56 +69,110 @@ public final class AssistantRevision {
         this.createdAt = createdAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The assistant's id.
+     *
+     * @return the assistant's id
+     */
     public UUID assistantId() {
         return assistantId;
     }
 
-    /** 1, 2, 3 … per assistant, gapless, in publish order. */
+    /**
+     * 1, 2, 3 … per assistant, gapless, in publish order.
+     *
+     * @return 1, 2, 3 … per assistant, gapless, in publish order
+     */
     public int number() {
         return number;
     }
 
-    /** Published, or rollback. */
+    /**
+     * Published, or rollback.
+     *
+     * @return published, or rollback
+     */
     public RevisionKind kind() {
         return kind;
     }
 
-    /** For a rollback: the earlier revision whose content this one copies; else {@code null}. */
-    public UUID rolledBackToId() {
+    /**
+     * For a rollback: the earlier revision whose content this one copies; else {@code null}.
+     *
+     * @return for a rollback: the earlier revision whose content this one copies; else {@code null}
+     */
+    public @Nullable UUID rolledBackToId() {
         return rolledBackToId;
     }
 
-    /** For a rollback: that revision's number; else 0. */
+    /**
+     * For a rollback: that revision's number; else 0.
+     *
+     * @return for a rollback: that revision's number; else 0
+     */
     public int rolledBackToNumber() {
         return rolledBackToNumber;
     }
 
+    /**
+     * The system prompt.
+     *
+     * @return the system prompt, or {@code null}
+     */
     public String systemPrompt() {
         return systemPrompt;
     }
 
+    /**
+     * JSON-compatible settings.
+     *
+     * @return JSON-compatible settings, or {@code null}
+     */
     public Map<String, Object> settings() {
         return settings;
     }
 
-    /** A short human label, or {@code null}. */
-    public String label() {
+    /**
+     * A short human label, or {@code null}.
+     *
+     * @return a short human label, or {@code null}
+     */
+    public @Nullable String label() {
         return label;
     }
 
-    /** Who published or rolled back, or {@code null}. */
-    public Owner author() {
+    /**
+     * Who published or rolled back, or {@code null}.
+     *
+     * @return who published or rolled back, or {@code null}
+     */
+    public @Nullable Owner author() {
         return author;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }

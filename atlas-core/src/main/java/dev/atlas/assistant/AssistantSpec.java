@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The editable definition of an assistant, used to create one and to replace its definition.
@@ -41,14 +42,14 @@ import dev.atlas.Owner;
 public record AssistantSpec(
         String slug,
         String name,
-        String description,
+        @Nullable String description,
         boolean active,
         boolean isPublic,
-        Owner owner,
-        String defaultModel,
-        BigDecimal temperature,
-        BigDecimal topP,
-        Integer maxOutputTokens,
+        @Nullable Owner owner,
+        @Nullable String defaultModel,
+        @Nullable BigDecimal temperature,
+        @Nullable BigDecimal topP,
+        @Nullable Integer maxOutputTokens,
         List<String> tools,
         Map<String, Object> metadata) {
 
@@ -59,6 +60,22 @@ public record AssistantSpec(
     /** Most tool keys one assistant may list. */
     public static final int MAX_TOOLS = 500;
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param slug unique per tenant among live assistants: 1 to 100 characters of lowercase ASCII letters, digits, {@code -} and {@code _}, starting with a letter or digit
+     * @param name display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
+     * @param description free text, or {@code null}
+     * @param active whether the assistant is in use (default true)
+     * @param isPublic whether other owners may use it (default false)
+     * @param owner who owns it, or {@code null} for the tenant itself
+     * @param defaultModel model key, or {@code null}
+     * @param temperature 0.00 to 2.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @param topP 0.00 to 1.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @param maxOutputTokens 1 to {@link #MAX_OUTPUT_TOKENS}, or {@code null}
+     * @param tools tool keys, distinct, at most {@link #MAX_TOOLS}
+     * @param metadata JSON-compatible application data (never null)
+     */
     public AssistantSpec {
         slug = checkSlug(slug);
         Check.required("name", name, Limits.MAX_TITLE_LENGTH);
@@ -83,61 +100,144 @@ public record AssistantSpec(
         metadata = Check.metadata("metadata", metadata);
     }
 
-    /** An active, private assistant with no defaults. */
+    /**
+     * An active, private assistant with no defaults.
+     *
+     * @param slug unique per tenant among live assistants: 1 to 100 characters of lowercase ASCII letters, digits, {@code -} and {@code _}, starting with a letter or digit
+     * @param name display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
+     * @return the new value
+     */
     public static AssistantSpec of(String slug, String name) {
         return new AssistantSpec(slug, name, null, true, false, null, null, null, null, null, List.of(), Map.of());
     }
 
+    /**
+     * Returns a copy with {@code slug} replaced.
+     *
+     * @param slug unique per tenant among live assistants: 1 to 100 characters of lowercase ASCII letters, digits, {@code -} and {@code _}, starting with a letter or digit
+     * @return a copy with this change
+     */
     public AssistantSpec slug(String slug) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
+    /**
+     * Returns a copy with {@code name} replaced.
+     *
+     * @param name display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
+     * @return a copy with this change
+     */
     public AssistantSpec name(String name) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec description(String description) {
+    /**
+     * Returns a copy with {@code description} replaced.
+     *
+     * @param description free text, or {@code null}
+     * @return a copy with this change
+     */
+    public AssistantSpec description(@Nullable String description) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
+    /**
+     * Returns a copy with {@code active} replaced.
+     *
+     * @param active whether the assistant is in use (default true)
+     * @return a copy with this change
+     */
     public AssistantSpec active(boolean active) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
+    /**
+     * Returns a copy with {@code isPublic} replaced.
+     *
+     * @param isPublic whether other owners may use it (default false)
+     * @return a copy with this change
+     */
     public AssistantSpec isPublic(boolean isPublic) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec owner(Owner owner) {
+    /**
+     * Returns a copy with {@code owner} replaced.
+     *
+     * @param owner who owns it, or {@code null} for the tenant itself
+     * @return a copy with this change
+     */
+    public AssistantSpec owner(@Nullable Owner owner) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec defaultModel(String defaultModel) {
+    /**
+     * Returns a copy with {@code defaultModel} replaced.
+     *
+     * @param defaultModel model key, or {@code null}
+     * @return a copy with this change
+     */
+    public AssistantSpec defaultModel(@Nullable String defaultModel) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec temperature(BigDecimal temperature) {
+    /**
+     * Returns a copy with {@code temperature} replaced.
+     *
+     * @param temperature 0.00 to 2.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @return a copy with this change
+     */
+    public AssistantSpec temperature(@Nullable BigDecimal temperature) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec topP(BigDecimal topP) {
+    /**
+     * Returns a copy with {@code topP} replaced.
+     *
+     * @param topP 0.00 to 1.00 with at most two decimals, or {@code null}; kept at scale 2
+     * @return a copy with this change
+     */
+    public AssistantSpec topP(@Nullable BigDecimal topP) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
-    public AssistantSpec maxOutputTokens(Integer maxOutputTokens) {
+    /**
+     * Returns a copy with {@code maxOutputTokens} replaced.
+     *
+     * @param maxOutputTokens 1 to {@link #MAX_OUTPUT_TOKENS}, or {@code null}
+     * @return a copy with this change
+     */
+    public AssistantSpec maxOutputTokens(@Nullable Integer maxOutputTokens) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
+    /**
+     * Returns a copy with {@code tools} replaced.
+     *
+     * @param tools tool keys, distinct, at most {@link #MAX_TOOLS}
+     * @return a copy with this change
+     */
     public AssistantSpec tools(List<String> tools) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data (never null)
+     * @return a copy with this change
+     */
     public AssistantSpec metadata(Map<String, ?> metadata) {
         return new AssistantSpec(slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools,
                 Check.metadata("metadata", metadata));
     }
 
-    /** Validates a slug; see {@link #slug()} for what is allowed. */
+    /**
+     * Validates a slug; see {@link #slug()} for what is allowed.
+     *
+     * @param slug unique per tenant among live assistants: 1 to 100 characters of lowercase ASCII letters, digits, {@code -} and {@code _}, starting with a letter or digit
+     * @return the string
+     */
     public static String checkSlug(String slug) {
         Check.key("slug", slug);
         if (!SLUG.matcher(slug).matches()) {

@@ -10,6 +10,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Assistants of one tenant and their versioned configuration. Each assistant has an immutable,
@@ -30,28 +31,58 @@ import dev.atlas.Tenant;
  */
 public interface AssistantStore {
 
-    /** Creates an assistant with no revision yet. Fails with {@link ConflictException} (field {@code slug}) when a live assistant has the slug. */
+    /**
+     * Creates an assistant with no revision yet. Fails with {@link ConflictException} (field {@code slug}) when a live assistant has the slug.
+     *
+     * @param spec the description of what to create
+     * @return the assistant
+     */
     Assistant create(AssistantSpec spec);
 
-    /** The live assistant with this id. */
+    /**
+     * The live assistant with this id.
+     *
+     * @param assistantId the assistant's id
+     * @return the Assistant, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Assistant> get(UUID assistantId);
 
-    /** The live assistant with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    /**
+     * The live assistant with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
+     *
+     * @param assistantId the assistant's id
+     * @return the assistant
+     */
     default Assistant require(UUID assistantId) {
         return get(assistantId).orElseThrow(() -> new dev.atlas.NotFoundException("assistant", assistantId));
     }
 
-    /** The live assistant with this slug. */
+    /**
+     * The live assistant with this slug.
+     *
+     * @param slug the assistant's slug
+     * @return the Assistant, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Assistant> getBySlug(String slug);
 
-    /** @deprecated use {@link #getBySlug(String)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #getBySlug(String)}; removed in 1.0.
+     * @param slug the assistant's slug
+     * @return the Assistant, or empty when there is none (an id of another tenant is absent)
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Optional<Assistant> findBySlug(String slug) {
         return getBySlug(slug);
     }
 
-    /** Live assistants ordered by slug, at most {@code limit} (1 to {@link Limits#MAX_PAGE_SIZE}) after {@code cursor}. */
-    Page<Assistant> list(int limit, String cursor);
+    /**
+     * Live assistants ordered by slug, at most {@code limit} (1 to {@link Limits#MAX_PAGE_SIZE}) after {@code cursor}.
+     *
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @return one page of results and the cursor of the next
+     */
+    Page<Assistant> list(int limit, @Nullable String cursor);
 
     /**
      * Live assistants matching {@code query} (by owner, by the public flag, or visible to an
@@ -62,61 +93,124 @@ public interface AssistantStore {
     /**
      * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner). Revisions are
      * untouched. {@link ConflictException} when the new slug is taken.
+     *
+     * @param assistantId the assistant's id
+     * @param spec the description of what to create
+     * @return the assistant
      */
     Assistant update(UUID assistantId, AssistantSpec spec);
 
-    /** Soft-deletes the assistant; its slug becomes free. Revisions stay readable by id. */
+    /**
+     * Soft-deletes the assistant; its slug becomes free. Revisions stay readable by id.
+     *
+     * @param assistantId the assistant's id
+     */
     void delete(UUID assistantId);
 
     /**
      * Appends a revision with the next number (allocated atomically, so concurrent publishes get
      * distinct, gapless numbers) and makes it current.
+     *
+     * @param assistantId the assistant's id
+     * @param revision the revision to publish
+     * @return the assistantRevision
      */
     AssistantRevision publish(UUID assistantId, NewRevision revision);
 
-    /** The revision of this assistant with this number. */
+    /**
+     * The revision of this assistant with this number.
+     *
+     * @param assistantId the assistant's id
+     * @param number the revision number
+     * @return the AssistantRevision, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<AssistantRevision> getRevision(UUID assistantId, int number);
 
-    /** A revision by id, whichever assistant of this tenant it belongs to (also after the assistant's soft delete). */
+    /**
+     * A revision by id, whichever assistant of this tenant it belongs to (also after the assistant's soft delete).
+     *
+     * @param revisionId the revision's id
+     * @return the AssistantRevision, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<AssistantRevision> getRevision(UUID revisionId);
 
-    /** @deprecated use {@link #getRevision(UUID, int)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #getRevision(UUID, int)}; removed in 1.0.
+     * @param assistantId the assistant's id
+     * @param number the revision number
+     * @return the AssistantRevision, or empty when there is none (an id of another tenant is absent)
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Optional<AssistantRevision> revision(UUID assistantId, int number) {
         return getRevision(assistantId, number);
     }
 
-    /** @deprecated use {@link #getRevision(UUID)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #getRevision(UUID)}; removed in 1.0.
+     * @param revisionId the revision's id
+     * @return the AssistantRevision, or empty when there is none (an id of another tenant is absent)
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Optional<AssistantRevision> revision(UUID revisionId) {
         return getRevision(revisionId);
     }
 
-    /** The revision the assistant currently points at, if any was published. */
+    /**
+     * The revision the assistant currently points at, if any was published.
+     *
+     * @param assistantId the assistant's id
+     * @return the AssistantRevision, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<AssistantRevision> currentRevision(UUID assistantId);
 
-    /** The whole history, oldest first. */
+    /**
+     * The whole history, oldest first.
+     *
+     * @param assistantId the assistant's id
+     * @return the matching items, in order
+     */
     List<AssistantRevision> revisions(UUID assistantId);
 
-    /** @deprecated use {@link #revisions(UUID)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #revisions(UUID)}; removed in 1.0.
+     * @param assistantId the assistant's id
+     * @return the matching items, in order
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default List<AssistantRevision> history(UUID assistantId) {
         return revisions(assistantId);
     }
 
-    /** Which settings keys were added, removed or changed from revision {@code fromNumber} to {@code toNumber}, and whether the prompt changed. */
+    /**
+     * Which settings keys were added, removed or changed from revision {@code fromNumber} to {@code toNumber}, and whether the prompt changed.
+     *
+     * @param assistantId the assistant's id
+     * @param fromNumber the older revision number
+     * @param toNumber the newer revision number
+     * @return the revisionDiff
+     */
     RevisionDiff diff(UUID assistantId, int fromNumber, int toNumber);
 
     /**
      * Makes the content of revision {@code toNumber} current again by appending a new revision of
      * kind {@link RevisionKind#ROLLBACK} that copies it and names it in
      * {@link AssistantRevision#rolledBackToId()}; the log thus shows who rolled back and when.
+     *
+     * @param assistantId the assistant's id
+     * @param toNumber the newer revision number
+     * @param author who did it, or {@code null}
+     * @return the assistantRevision
      */
-    AssistantRevision rollback(UUID assistantId, int toNumber, Owner author);
+    AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author);
 
     /**
      * Like {@link #rollback(UUID, int, Owner)} with the target named by id. A revision of another
      * assistant or tenant fails with {@link NotFoundException}.
+     *
+     * @param assistantId the assistant's id
+     * @param toRevisionId the earlier revision to copy
+     * @param author who did it, or {@code null}
+     * @return the assistantRevision
      */
-    AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author);
+    AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author);
 }

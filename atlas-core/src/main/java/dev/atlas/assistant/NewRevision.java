@@ -6,6 +6,7 @@ import java.util.Map;
 
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Content for {@link AssistantStore#publish}: a system prompt and a settings document.
@@ -19,7 +20,15 @@ import dev.atlas.Owner;
  * @param label        a short label, or {@code null}
  * @param author       who publishes it, or {@code null}
  */
-public record NewRevision(String systemPrompt, Map<String, Object> settings, String label, Owner author) {
+public record NewRevision(String systemPrompt, Map<String, Object> settings, @Nullable String label, @Nullable Owner author) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param systemPrompt the prompt (required, may be empty, at most {@link Limits#MAX_CONTENT_LENGTH} characters)
+     * @param settings JSON-compatible settings (never null)
+     * @param label a short label, or {@code null}
+     * @param author who publishes it, or {@code null}
+     */
     public NewRevision {
         Check.notNull("systemPrompt", systemPrompt);
         Check.text("systemPrompt", systemPrompt, Limits.MAX_CONTENT_LENGTH);
@@ -27,15 +36,34 @@ public record NewRevision(String systemPrompt, Map<String, Object> settings, Str
         Check.optionalNonBlank("label", label, Limits.MAX_TITLE_LENGTH);
     }
 
+    /**
+     * Creates a {@code NewRevision} from {@code systemPrompt}, {@code settings}.
+     *
+     * @param systemPrompt the prompt (required, may be empty, at most {@link Limits#MAX_CONTENT_LENGTH} characters)
+     * @param settings JSON-compatible settings (never null)
+     * @return the new value
+     */
     public static NewRevision of(String systemPrompt, Map<String, ?> settings) {
         return new NewRevision(systemPrompt, Check.metadata("settings", settings), null, null);
     }
 
-    public NewRevision label(String label) {
+    /**
+     * Returns a copy with {@code label} replaced.
+     *
+     * @param label a short label, or {@code null}
+     * @return a copy with this change
+     */
+    public NewRevision label(@Nullable String label) {
         return new NewRevision(systemPrompt, settings, label, author);
     }
 
-    public NewRevision author(Owner author) {
+    /**
+     * Returns a copy with {@code author} replaced.
+     *
+     * @param author who publishes it, or {@code null}
+     * @return a copy with this change
+     */
+    public NewRevision author(@Nullable Owner author) {
         return new NewRevision(systemPrompt, settings, label, author);
     }
 }

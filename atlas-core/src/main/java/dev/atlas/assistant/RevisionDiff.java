@@ -17,18 +17,38 @@ import java.util.TreeSet;
  * @param promptChanged whether the system prompts differ
  */
 public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<String> removed, Set<String> changed, boolean promptChanged) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param fromNumber the older side of the comparison as asked
+     * @param toNumber the newer side as asked
+     * @param added keys present in {@code to} only
+     * @param removed keys present in {@code from} only
+     * @param changed keys present in both with different values
+     * @param promptChanged whether the system prompts differ
+     */
     public RevisionDiff {
         added = Set.copyOf(added);
         removed = Set.copyOf(removed);
         changed = Set.copyOf(changed);
     }
 
-    /** True when the two revisions have the same prompt and settings. */
+    /**
+     * True when the two revisions have the same prompt and settings.
+     *
+     * @return true when the two revisions have the same prompt and settings
+     */
     public boolean isEmpty() {
         return added.isEmpty() && removed.isEmpty() && changed.isEmpty() && !promptChanged;
     }
 
-    /** Compares {@code from} with {@code to}; pure, no database access. */
+    /**
+     * Compares {@code from} with {@code to}; pure, no database access.
+     *
+     * @param from inclusive lower bound of the creation time
+     * @param to exclusive upper bound of the creation time
+     * @return the new value
+     */
     public static RevisionDiff between(AssistantRevision from, AssistantRevision to) {
         Map<String, Object> a = from.settings();
         Map<String, Object> b = to.settings();

@@ -20,6 +20,12 @@ public enum RevisionKind {
         return wire;
     }
 
+    /**
+     * Creates a {@code RevisionKind} from {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static RevisionKind of(String value) {
         return Check.enumValue("kind", RevisionKind.class, value);
     }

@@ -2,6 +2,7 @@ package dev.atlas.conversation;
 
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -16,24 +17,24 @@ public final class Conversation {
     private final UUID id;
     private final String tenantId;
     private final Owner owner;
-    private final String agent;
-    private final UUID assistantId;
+    private final @Nullable String agent;
+    private final @Nullable UUID assistantId;
     private final ConversationType type;
-    private final UUID parentConversationId;
-    private final UUID parentToolCallId;
-    private final String title;
-    private final String summary;
+    private final @Nullable UUID parentConversationId;
+    private final @Nullable UUID parentToolCallId;
+    private final @Nullable String title;
+    private final @Nullable String summary;
     private final ConversationStatus status;
     private final Map<String, Object> metadata;
     private final long lastSequence;
-    private final Instant lastMessageAt;
-    private final Instant archivedAt;
-    private final Instant closedAt;
+    private final @Nullable Instant lastMessageAt;
+    private final @Nullable Instant archivedAt;
+    private final @Nullable Instant closedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
-    private final Instant deletedAt;
-    private final UUID assistantRevisionId;
-    private final String externalKey;
+    private final @Nullable Instant deletedAt;
+    private final @Nullable UUID assistantRevisionId;
+    private final @Nullable String externalKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -45,29 +46,43 @@ public final class Conversation {
      * @param deletedAt when it was soft-deleted, or {@code null}
      * @param assistantRevisionId the assistant revision it runs with, or {@code null}
      * @param externalKey the id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param owner who it belongs to
+     * @param agent the agent key, or {@code null}
+     * @param assistantId the assistant's id, or {@code null}
+     * @param type the type
+     * @param parentConversationId the parent conversation id, or {@code null}
+     * @param parentToolCallId the parent tool call id, or {@code null}
+     * @param title the title, or {@code null}
+     * @param summary the summary, or {@code null}
+     * @param status the status
+     * @param metadata JSON-compatible application data
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public Conversation(
             UUID id,
             String tenantId,
             Owner owner,
-            String agent,
-            UUID assistantId,
+            @Nullable String agent,
+            @Nullable UUID assistantId,
             ConversationType type,
-            UUID parentConversationId,
-            UUID parentToolCallId,
-            String title,
-            String summary,
+            @Nullable UUID parentConversationId,
+            @Nullable UUID parentToolCallId,
+            @Nullable String title,
+            @Nullable String summary,
             ConversationStatus status,
             Map<String, Object> metadata,
             long lastSequence,
-            Instant lastMessageAt,
-            Instant archivedAt,
-            Instant closedAt,
+            @Nullable Instant lastMessageAt,
+            @Nullable Instant archivedAt,
+            @Nullable Instant closedAt,
             Instant createdAt,
             Instant updatedAt,
-            Instant deletedAt,
-            UUID assistantRevisionId,
-            String externalKey) {
+            @Nullable Instant deletedAt,
+            @Nullable UUID assistantRevisionId,
+            @Nullable String externalKey) {
         this.id = id;
         this.tenantId = tenantId;
         this.owner = owner;
@@ -91,101 +106,209 @@ public final class Conversation {
         this.externalKey = externalKey;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * Who it belongs to.
+     *
+     * @return who it belongs to
+     */
     public Owner owner() {
         return owner;
     }
 
-    public String agent() {
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
-    public UUID assistantId() {
+    /**
+     * The assistant's id, or {@code null}.
+     *
+     * @return the assistant's id, or {@code null}
+     */
+    public @Nullable UUID assistantId() {
         return assistantId;
     }
 
+    /**
+     * Whether it is a user conversation or a tool thread.
+     *
+     * @return the type, or {@code null}
+     */
     public ConversationType type() {
         return type;
     }
 
-    public UUID parentConversationId() {
+    /**
+     * The parent conversation id.
+     *
+     * @return the parent conversation id, or {@code null}
+     */
+    public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
-    public UUID parentToolCallId() {
+    /**
+     * The parent tool call id, or {@code null}.
+     *
+     * @return the parent tool call id, or {@code null}
+     */
+    public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
-    public String title() {
+    /**
+     * The title, or {@code null} until one is set or taken from the first user message.
+     *
+     * @return the title, or {@code null}
+     */
+    public @Nullable String title() {
         return title;
     }
 
-    public String summary() {
+    /**
+     * The rolling summary (short-term memory), or {@code null}.
+     *
+     * @return the summary, or {@code null}
+     */
+    public @Nullable String summary() {
         return summary;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status, or {@code null}
+     */
     public ConversationStatus status() {
         return status;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** The sequence of the newest message (0 when empty). */
+    /**
+     * The sequence of the newest message (0 when empty).
+     *
+     * @return the sequence of the newest message (0 when empty)
+     */
     public long lastSequence() {
         return lastSequence;
     }
 
-    /** When the newest message was appended, or {@code null}. */
-    public Instant lastMessageAt() {
+    /**
+     * When the newest message was appended, or {@code null}.
+     *
+     * @return when the newest message was appended, or {@code null}
+     */
+    public @Nullable Instant lastMessageAt() {
         return lastMessageAt;
     }
 
-    /** When it was last archived, or {@code null}. */
-    public Instant archivedAt() {
+    /**
+     * When it was last archived, or {@code null}.
+     *
+     * @return when it was last archived, or {@code null}
+     */
+    public @Nullable Instant archivedAt() {
         return archivedAt;
     }
 
-    /** When it was closed, or {@code null}. */
-    public Instant closedAt() {
+    /**
+     * When it was closed, or {@code null}.
+     *
+     * @return when it was closed, or {@code null}
+     */
+    public @Nullable Instant closedAt() {
         return closedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }
 
-    /** When it was soft-deleted, or {@code null}. */
-    public Instant deletedAt() {
+    /**
+     * When it was soft-deleted, or {@code null}.
+     *
+     * @return when it was soft-deleted, or {@code null}
+     */
+    public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 
-    /** The assistant revision it runs with, or {@code null}. */
-    public UUID assistantRevisionId() {
+    /**
+     * The assistant revision it runs with, or {@code null}.
+     *
+     * @return the assistant revision it runs with, or {@code null}
+     */
+    public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
-    /** The id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}. */
-    public String externalKey() {
+    /**
+     * The id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}.
+     *
+     * @return the id it is known by outside Atlas (see {@link ConversationStore#ensure}), or {@code null}
+     */
+    public @Nullable String externalKey() {
         return externalKey;
     }
 
+    /**
+     * The title, or empty when there is none.
+     *
+     * @return the String, or empty when there is none (an id of another tenant is absent)
+     */
     public Optional<String> titleIfSet() {
         return Optional.ofNullable(title);
     }
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

@@ -13,8 +13,11 @@ import dev.atlas.IllegalTransitionException;
  * archived conversation reopens it.
  */
 public enum ConversationStatus {
+    /** Stored as {@code "open"}. */
     OPEN("open"),
+    /** Stored as {@code "archived"}. */
     ARCHIVED("archived"),
+    /** Stored as {@code "closed"}. */
     CLOSED("closed");
 
     private final String wire;
@@ -23,6 +26,11 @@ public enum ConversationStatus {
         this.wire = wire;
     }
 
+    /**
+     * The states this one may move to.
+     *
+     * @return the set
+     */
     public Set<ConversationStatus> next() {
         return switch (this) {
             case OPEN -> EnumSet.of(ARCHIVED, CLOSED);
@@ -31,10 +39,21 @@ public enum ConversationStatus {
         };
     }
 
+    /**
+     * Whether this status may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     * @return whether this status may move to {
+     */
     public boolean canMoveTo(ConversationStatus target) {
         return next().contains(target);
     }
 
+    /**
+     * Throws {@link dev.atlas.IllegalTransitionException} unless this status may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     */
     public void checkMoveTo(ConversationStatus target) {
         if (!canMoveTo(target)) {
             throw new IllegalTransitionException("status", this, target, next().isEmpty() ? "none (final)" : next().toString());
@@ -46,6 +65,12 @@ public enum ConversationStatus {
         return wire;
     }
 
+    /**
+     * Creates a {@code ConversationStatus} from {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static ConversationStatus of(String value) {
         return Check.enumValue("status", ConversationStatus.class, value);
     }

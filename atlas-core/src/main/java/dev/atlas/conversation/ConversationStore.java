@@ -12,6 +12,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Conversations and their messages, scoped to one tenant. Obtain it from
@@ -38,13 +39,26 @@ public interface ConversationStore {
     /**
      * Creates a conversation. A tool thread's parent conversation, and the assistant, assistant
      * revision and parent tool call when given, must exist in this tenant.
+     *
+     * @param conversation the conversation to create
+     * @return the conversation
      */
     Conversation create(NewConversation conversation);
 
-    /** The conversation, unless it does not exist or is soft-deleted. */
+    /**
+     * The conversation, unless it does not exist or is soft-deleted.
+     *
+     * @param conversationId the conversation's id
+     * @return the Conversation, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Conversation> get(UUID conversationId);
 
-    /** Like {@link #get(UUID)} but throws {@link NotFoundException} when absent. */
+    /**
+     * Like {@link #get(UUID)} but throws {@link NotFoundException} when absent.
+     *
+     * @param conversationId the conversation's id
+     * @return the conversation
+     */
     default Conversation require(UUID conversationId) {
         return get(conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
@@ -52,10 +66,18 @@ public interface ConversationStore {
     /**
      * The live conversation carrying {@code externalKey}: an id from outside Atlas, such as a
      * framework's chat or session id (see {@link #ensure(String, NewConversation)}).
+     *
+     * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     * @return the Conversation, or empty when there is none (an id of another tenant is absent)
      */
     Optional<Conversation> getByKey(String externalKey);
 
-    /** Like {@link #getByKey(String)} but throws {@link NotFoundException} when absent. */
+    /**
+     * Like {@link #getByKey(String)} but throws {@link NotFoundException} when absent.
+     *
+     * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     * @return the conversation
+     */
     default Conversation requireByKey(String externalKey) {
         return getByKey(externalKey).orElseThrow(() -> new NotFoundException("conversation with external key", externalKey));
     }
@@ -68,6 +90,8 @@ public interface ConversationStore {
      * that are not soft-deleted: deleting a conversation frees its key.
      *
      * @param externalKey non-blank text of at most {@link Limits#MAX_KEY_LENGTH} characters
+     * @param conversation the conversation to create
+     * @return the conversation
      */
     Conversation ensure(String externalKey, NewConversation conversation);
 
@@ -91,33 +115,78 @@ public interface ConversationStore {
      */
     Optional<Conversation> toolThread(UUID toolCallId);
 
-    /** Conversations matching the query, newest activity first, keyset-paginated. */
+    /**
+     * Conversations matching the query, newest activity first, keyset-paginated.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return one page of results and the cursor of the next
+     */
     Page<Conversation> list(ConversationQuery query);
 
-    /** Sets the title; {@code null} clears it so the next user message sets it again. */
-    Conversation updateTitle(UUID conversationId, String title);
+    /**
+     * Sets the title; {@code null} clears it so the next user message sets it again.
+     *
+     * @param conversationId the conversation's id
+     * @param title the title, or {@code null}
+     * @return the conversation
+     */
+    Conversation updateTitle(UUID conversationId, @Nullable String title);
 
-    /** Sets the rolling summary (short-term memory); {@code null} clears it. */
-    Conversation updateSummary(UUID conversationId, String summary);
+    /**
+     * Sets the rolling summary (short-term memory); {@code null} clears it.
+     *
+     * @param conversationId the conversation's id
+     * @param summary the summary, or {@code null}
+     * @return the conversation
+     */
+    Conversation updateSummary(UUID conversationId, @Nullable String summary);
 
-    /** Replaces the metadata document. */
+    /**
+     * Replaces the metadata document.
+     *
+     * @param conversationId the conversation's id
+     * @param metadata JSON-compatible application data
+     * @return the conversation
+     */
     Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
 
-    /** open → archived. Records the archive time. */
+    /**
+     * open → archived. Records the archive time.
+     *
+     * @param conversationId the conversation's id
+     * @return the conversation
+     */
     Conversation archive(UUID conversationId);
 
-    /** archived → open. */
+    /**
+     * archived → open.
+     *
+     * @param conversationId the conversation's id
+     * @return the conversation
+     */
     Conversation reopen(UUID conversationId);
 
-    /** open or archived → closed; a closed conversation accepts no messages. */
+    /**
+     * open or archived → closed; a closed conversation accepts no messages.
+     *
+     * @param conversationId the conversation's id
+     * @return the conversation
+     */
     Conversation close(UUID conversationId);
 
-    /** Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}. */
+    /**
+     * Soft-deletes the conversation: it disappears from reads until {@link #restore(UUID)}.
+     *
+     * @param conversationId the conversation's id
+     */
     void delete(UUID conversationId);
 
     /**
      * Undoes {@link #delete(UUID)}. Throws {@link ConflictException} when another live
      * conversation has taken its external key meanwhile.
+     *
+     * @param conversationId the conversation's id
+     * @return the conversation
      */
     Conversation restore(UUID conversationId);
 
@@ -133,6 +202,10 @@ public interface ConversationStore {
      * would say false: an active user message already follows it. An execution and step, when
      * given, must exist in this tenant and the step must belong to the execution. The first
      * user message titles an untitled conversation.
+     *
+     * @param conversationId the conversation's id
+     * @param message what went wrong
+     * @return the message
      */
     Message append(UUID conversationId, NewMessage message);
 
@@ -151,85 +224,186 @@ public interface ConversationStore {
      */
     List<Message> appendAll(UUID conversationId, List<NewMessage> messages);
 
-    /** A message by id, unless it does not exist or is soft-deleted. */
+    /**
+     * A message by id, unless it does not exist or is soft-deleted.
+     *
+     * @param messageId the message's id
+     * @return the Message, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Message> getMessage(UUID messageId);
 
-    /** The message with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    /**
+     * The message with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
+     *
+     * @param messageId the message's id
+     * @return the message
+     */
     default Message requireMessage(UUID messageId) {
         return getMessage(messageId).orElseThrow(() -> new dev.atlas.NotFoundException("message", messageId));
     }
 
-    /** @deprecated use {@link #getMessage(UUID)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #getMessage(UUID)}; removed in 1.0.
+     * @param messageId the message's id
+     * @return the Message, or empty when there is none (an id of another tenant is absent)
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Optional<Message> message(UUID messageId) {
         return getMessage(messageId);
     }
 
-    /** The last {@code historyLimit} (default 50) active, delivered messages, oldest first. */
+    /**
+     * The last {@code historyLimit} (default 50) active, delivered messages, oldest first.
+     *
+     * @param conversationId the conversation's id
+     * @return the matching items, in order
+     */
     List<Message> history(UUID conversationId);
 
-    /** The last {@code limit} active, delivered messages, oldest first. */
+    /**
+     * The last {@code limit} active, delivered messages, oldest first.
+     *
+     * @param conversationId the conversation's id
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return the matching items, in order
+     */
     List<Message> history(UUID conversationId, int limit);
 
     /**
      * "Load older": up to {@code limit} active, delivered messages with a sequence below
      * {@code beforeSequence}, oldest first.
+     *
+     * @param conversationId the conversation's id
+     * @param beforeSequence only messages before this sequence
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return the matching items, in order
      */
     List<Message> historyBefore(UUID conversationId, long beforeSequence, int limit);
 
     /**
      * Every non-deleted message after {@code afterSequence}, in sequence order, including
      * inactive retry siblings and undelivered messages: the full transcript for a UI.
+     *
+     * @param conversationId the conversation's id
+     * @param afterSequence only messages after this sequence
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return the matching items, in order
      */
     List<Message> messages(UUID conversationId, long afterSequence, int limit);
 
-    /** All messages answering the same parent as this one (itself included), in sequence order. */
+    /**
+     * All messages answering the same parent as this one (itself included), in sequence order.
+     *
+     * @param messageId the message's id
+     * @return the matching items, in order
+     */
     List<Message> siblings(UUID messageId);
 
-    /** Makes this message the active one among its siblings. */
+    /**
+     * Makes this message the active one among its siblings.
+     *
+     * @param messageId the message's id
+     * @return the message
+     */
     Message activate(UUID messageId);
 
     /**
      * Whether a response to this message's parent may still be regenerated: no active user
      * message follows the parent (for a message without parent: follows the message). The same
      * rule decides whether {@link #append} accepts the parent.
+     *
+     * @param messageId the message's id
+     * @return whether a response to this message's parent may still be regenerated: no active user message follows the parent (for a message without parent: follows the message). The same rule decides whether {
      */
     boolean canRetry(UUID messageId);
 
-    /** Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}. */
-    Message updateStatus(UUID messageId, MessageStatus status, String failureReason);
+    /**
+     * Moves a message along its status machine; {@code failureReason} only with {@link MessageStatus#FAILED}.
+     *
+     * @param messageId the message's id
+     * @param status the status
+     * @param failureReason why it failed, or {@code null}
+     * @return the message
+     */
+    Message updateStatus(UUID messageId, MessageStatus status, @Nullable String failureReason);
 
+    /**
+     * Sets the message's status to delivered.
+     *
+     * @param messageId the message's id
+     * @return the message
+     */
     default Message markDelivered(UUID messageId) {
         return updateStatus(messageId, MessageStatus.DELIVERED, null);
     }
 
+    /**
+     * Sets the message's status to failed with {@code reason}.
+     *
+     * @param messageId the message's id
+     * @param reason why it failed
+     * @return the message
+     */
     default Message markFailed(UUID messageId, String reason) {
         return updateStatus(messageId, MessageStatus.FAILED, reason);
     }
 
-    /** Records that the message was read (idempotent: the first read time is kept). */
+    /**
+     * Records that the message was read (idempotent: the first read time is kept).
+     *
+     * @param messageId the message's id
+     * @return the message
+     */
     Message markRead(UUID messageId);
 
-    /** Marks every unread message of the conversation read; returns how many changed. */
+    /**
+     * Marks every unread message of the conversation read; returns how many changed.
+     *
+     * @param conversationId the conversation's id
+     * @return how many changed
+     */
     int markAllRead(UUID conversationId);
 
-    /** Active, non-deleted messages of the conversation that were not read yet. */
+    /**
+     * Active, non-deleted messages of the conversation that were not read yet.
+     *
+     * @param conversationId the conversation's id
+     * @return active, non-deleted messages of the conversation that were not read yet
+     */
     long unreadCount(UUID conversationId);
 
-    /** Replaces the content, keeping the previous content in the audit trail. */
+    /**
+     * Replaces the content, keeping the previous content in the audit trail.
+     *
+     * @param messageId the message's id
+     * @param content the content
+     * @return the message
+     */
     Message edit(UUID messageId, String content);
 
-    /** Soft-deletes a message; it leaves history and transcripts. */
+    /**
+     * Soft-deletes a message; it leaves history and transcripts.
+     *
+     * @param messageId the message's id
+     */
     void deleteMessage(UUID messageId);
 
     /**
      * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}
      * events; follow {@link Page#nextCursor()} for the rest. A soft-deleted message keeps its
      * trail; a message of a soft-deleted conversation is not found.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return one page of results and the cursor of the next
      */
     Page<MessageEvent> events(MessageEventQuery query);
 
-    /** The first page ({@value MessageEventQuery#DEFAULT_LIMIT} events at most) of the message's audit trail. */
+    /**
+     * The first page ({@value MessageEventQuery#DEFAULT_LIMIT} events at most) of the message's audit trail.
+     *
+     * @param messageId the message's id
+     * @return one page of results and the cursor of the next
+     */
     default Page<MessageEvent> events(UUID messageId) {
         return events(MessageEventQuery.forMessage(messageId));
     }

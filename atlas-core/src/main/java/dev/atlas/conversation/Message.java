@@ -1,6 +1,7 @@
 package dev.atlas.conversation;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Map;
@@ -20,23 +21,46 @@ public final class Message {
     private final ContentType contentType;
     private final String content;
     private final MessageStatus status;
-    private final String failureReason;
+    private final @Nullable String failureReason;
     private final boolean active;
-    private final String clientId;
-    private final Owner author;
-    private final String agent;
-    private final UUID parentId;
-    private final UUID executionId;
-    private final UUID stepId;
+    private final @Nullable String clientId;
+    private final @Nullable Owner author;
+    private final @Nullable String agent;
+    private final @Nullable UUID parentId;
+    private final @Nullable UUID executionId;
+    private final @Nullable UUID stepId;
     private final Map<String, Object> metadata;
-    private final Instant readAt;
-    private final Instant editedAt;
+    private final @Nullable Instant readAt;
+    private final @Nullable Instant editedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
-    private final Instant deletedAt;
+    private final @Nullable Instant deletedAt;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param conversationId the conversation's id
+     * @param sequence the sequence
+     * @param role who wrote the message
+     * @param contentType the content type
+     * @param content the content
+     * @param status the status
+     * @param failureReason why it failed, or {@code null}
+     * @param active whether it is active
+     * @param clientId the caller's idempotency key, or {@code null}
+     * @param author who did it, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param parentId the message this one answers, or {@code null}
+     * @param executionId the execution's id, or {@code null}
+     * @param stepId the execution step's id, or {@code null}
+     * @param metadata JSON-compatible application data
+     * @param readAt the read at, or {@code null}
+     * @param editedAt the edited at, or {@code null}
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
+     * @param deletedAt when it was soft-deleted, or {@code null}
      */
     public Message(
             UUID id,
@@ -47,20 +71,20 @@ public final class Message {
             ContentType contentType,
             String content,
             MessageStatus status,
-            String failureReason,
+            @Nullable String failureReason,
             boolean active,
-            String clientId,
-            Owner author,
-            String agent,
-            UUID parentId,
-            UUID executionId,
-            UUID stepId,
+            @Nullable String clientId,
+            @Nullable Owner author,
+            @Nullable String agent,
+            @Nullable UUID parentId,
+            @Nullable UUID executionId,
+            @Nullable UUID stepId,
             Map<String, Object> metadata,
-            Instant readAt,
-            Instant editedAt,
+            @Nullable Instant readAt,
+            @Nullable Instant editedAt,
             Instant createdAt,
             Instant updatedAt,
-            Instant deletedAt) {
+            @Nullable Instant deletedAt) {
         this.id = id;
         this.tenantId = tenantId;
         this.conversationId = conversationId;
@@ -85,98 +109,218 @@ public final class Message {
         this.deletedAt = deletedAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id
+     */
     public UUID conversationId() {
         return conversationId;
     }
 
+    /**
+     * The sequence.
+     *
+     * @return the sequence
+     */
     public long sequence() {
         return sequence;
     }
 
+    /**
+     * Who wrote the message.
+     *
+     * @return who wrote the message
+     */
     public Role role() {
         return role;
     }
 
+    /**
+     * The content type.
+     *
+     * @return the content type
+     */
     public ContentType contentType() {
         return contentType;
     }
 
+    /**
+     * The content.
+     *
+     * @return the content
+     */
     public String content() {
         return content;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status
+     */
     public MessageStatus status() {
         return status;
     }
 
-    public String failureReason() {
+    /**
+     * Why it failed.
+     *
+     * @return why it failed, or {@code null}
+     */
+    public @Nullable String failureReason() {
         return failureReason;
     }
 
+    /**
+     * Whether it is active.
+     *
+     * @return whether it is active, or {@code null}
+     */
     public boolean active() {
         return active;
     }
 
-    public String clientId() {
+    /**
+     * The caller's idempotency key.
+     *
+     * @return the caller's idempotency key, or {@code null}
+     */
+    public @Nullable String clientId() {
         return clientId;
     }
 
-    public Owner author() {
+    /**
+     * Who did it, or {@code null}.
+     *
+     * @return who did it, or {@code null}
+     */
+    public @Nullable Owner author() {
         return author;
     }
 
-    public String agent() {
+    /**
+     * The agent key, or {@code null}.
+     *
+     * @return the agent key, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
-    public UUID parentId() {
+    /**
+     * The message this one answers, or {@code null}.
+     *
+     * @return the message this one answers, or {@code null}
+     */
+    public @Nullable UUID parentId() {
         return parentId;
     }
 
-    public UUID executionId() {
+    /**
+     * The execution's id, or {@code null}.
+     *
+     * @return the execution's id, or {@code null}
+     */
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
-    public UUID stepId() {
+    /**
+     * The execution step's id, or {@code null}.
+     *
+     * @return the execution step's id, or {@code null}
+     */
+    public @Nullable UUID stepId() {
         return stepId;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    public Instant readAt() {
+    /**
+     * The read at.
+     *
+     * @return the read at, or {@code null}
+     */
+    public @Nullable Instant readAt() {
         return readAt;
     }
 
-    public Instant editedAt() {
+    /**
+     * The edited at, or {@code null}.
+     *
+     * @return the edited at, or {@code null}
+     */
+    public @Nullable Instant editedAt() {
         return editedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }
 
-    public Instant deletedAt() {
+    /**
+     * When it was soft-deleted.
+     *
+     * @return when it was soft-deleted, or {@code null}
+     */
+    public @Nullable Instant deletedAt() {
         return deletedAt;
     }
 
+    /**
+     * Whether it was read.
+     *
+     * @return whether it was read
+     */
     public boolean isRead() {
         return readAt != null;
     }
 
+    /**
+     * Whether it was soft-deleted.
+     *
+     * @return whether it was soft-deleted
+     */
     public boolean isDeleted() {
         return deletedAt != null;
     }

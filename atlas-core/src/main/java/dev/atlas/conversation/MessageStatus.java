@@ -12,9 +12,13 @@ import dev.atlas.IllegalTransitionException;
  * processing → delivered | failed, failed → queued (to resend). Delivered is final.
  */
 public enum MessageStatus {
+    /** Stored as {@code "queued"}. */
     QUEUED("queued"),
+    /** Stored as {@code "processing"}. */
     PROCESSING("processing"),
+    /** Stored as {@code "delivered"}. */
     DELIVERED("delivered"),
+    /** Stored as {@code "failed"}. */
     FAILED("failed");
 
     private final String wire;
@@ -23,7 +27,11 @@ public enum MessageStatus {
         this.wire = wire;
     }
 
-    /** The states this one may move to. */
+    /**
+     * The states this one may move to.
+     *
+     * @return the set
+     */
     public Set<MessageStatus> next() {
         return switch (this) {
             case QUEUED -> EnumSet.of(PROCESSING, DELIVERED, FAILED);
@@ -33,12 +41,21 @@ public enum MessageStatus {
         };
     }
 
-    /** Whether a message in this state may move to {@code target}. */
+    /**
+     * Whether a message in this state may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     * @return whether a message in this state may move to {
+     */
     public boolean canMoveTo(MessageStatus target) {
         return next().contains(target);
     }
 
-    /** Throws {@link IllegalTransitionException} unless this state may move to {@code target}. */
+    /**
+     * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     */
     public void checkMoveTo(MessageStatus target) {
         if (!canMoveTo(target)) {
             throw new IllegalTransitionException("status", this, target, next().isEmpty() ? "none (final)" : next().toString());
@@ -50,6 +67,12 @@ public enum MessageStatus {
         return wire;
     }
 
+    /**
+     * Creates a {@code MessageStatus} from {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static MessageStatus of(String value) {
         return Check.enumValue("status", MessageStatus.class, value);
     }

@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.Objects;
@@ -19,14 +20,14 @@ import java.util.UUID;
  */
 public final class NewConversation {
     private final Owner owner;
-    private final String agent;
-    private final UUID assistantId;
+    private final @Nullable String agent;
+    private final @Nullable UUID assistantId;
     private final ConversationType type;
-    private final UUID parentConversationId;
-    private final UUID parentToolCallId;
-    private final String title;
+    private final @Nullable UUID parentConversationId;
+    private final @Nullable UUID parentToolCallId;
+    private final @Nullable String title;
     private final Map<String, Object> metadata;
-    private final UUID assistantRevisionId;
+    private final @Nullable UUID assistantRevisionId;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -43,14 +44,14 @@ public final class NewConversation {
      */
     public NewConversation(
             Owner owner,
-            String agent,
-            UUID assistantId,
+            @Nullable String agent,
+            @Nullable UUID assistantId,
             ConversationType type,
-            UUID parentConversationId,
-            UUID parentToolCallId,
-            String title,
+            @Nullable UUID parentConversationId,
+            @Nullable UUID parentToolCallId,
+            @Nullable String title,
             Map<String, Object> metadata,
-            UUID assistantRevisionId) {
+            @Nullable UUID assistantRevisionId) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("type", type);
@@ -71,89 +72,171 @@ public final class NewConversation {
         this.assistantRevisionId = assistantRevisionId;
     }
 
-    /** Who the conversation belongs to (required). */
+    /**
+     * Who the conversation belongs to (required).
+     *
+     * @return who the conversation belongs to (required)
+     */
     public Owner owner() {
         return owner;
     }
 
-    /** The agent key managing it, or {@code null}. */
-    public String agent() {
+    /**
+     * The agent key managing it, or {@code null}.
+     *
+     * @return the agent key managing it, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
-    /** The assistant it runs with, or {@code null}. */
-    public UUID assistantId() {
+    /**
+     * The assistant it runs with, or {@code null}.
+     *
+     * @return the assistant it runs with, or {@code null}
+     */
+    public @Nullable UUID assistantId() {
         return assistantId;
     }
 
-    /** {@link ConversationType#USER} unless it is a tool thread. */
+    /**
+     * {@link ConversationType#USER} unless it is a tool thread.
+     *
+     * @return {@link ConversationType#USER} unless it is a tool thread
+     */
     public ConversationType type() {
         return type;
     }
 
-    /** For tool threads: the conversation that spawned it. */
-    public UUID parentConversationId() {
+    /**
+     * For tool threads: the conversation that spawned it, or {@code null}.
+     *
+     * @return for tool threads: the conversation that spawned it, or {@code null}
+     */
+    public @Nullable UUID parentConversationId() {
         return parentConversationId;
     }
 
-    /** For tool threads: the tool call that spawned it. */
-    public UUID parentToolCallId() {
+    /**
+     * For tool threads: the tool call that spawned it, or {@code null}.
+     *
+     * @return for tool threads: the tool call that spawned it, or {@code null}
+     */
+    public @Nullable UUID parentToolCallId() {
         return parentToolCallId;
     }
 
-    /** A title, or {@code null} to take one from the first user message. */
-    public String title() {
+    /**
+     * A title, or {@code null} to take one from the first user message.
+     *
+     * @return a title, or {@code null} to take one from the first user message
+     */
+    public @Nullable String title() {
         return title;
     }
 
-    /** JSON-compatible application data (never null). */
+    /**
+     * JSON-compatible application data (never null).
+     *
+     * @return JSON-compatible application data (never null)
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given. */
-    public UUID assistantRevisionId() {
+    /**
+     * The assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given.
+     *
+     * @return the assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given
+     */
+    public @Nullable UUID assistantRevisionId() {
         return assistantRevisionId;
     }
 
-    /** A user conversation for {@code owner} with {@code agent} (which may be null). */
-    public static NewConversation of(Owner owner, String agent) {
+    /**
+     * A user conversation for {@code owner} with {@code agent} (which may be null).
+     *
+     * @param owner who the conversation belongs to (required)
+     * @param agent the agent key managing it, or {@code null}
+     * @return the new value
+     */
+    public static NewConversation of(Owner owner, @Nullable String agent) {
         return new NewConversation(owner, agent, null, ConversationType.USER, null, null, null, Map.of(), null);
     }
 
-    /** A user conversation for {@code owner} with no agent key. */
+    /**
+     * A user conversation for {@code owner} with no agent key.
+     *
+     * @param owner who the conversation belongs to (required)
+     * @return the new value
+     */
     public static NewConversation of(Owner owner) {
         return of(owner, null);
     }
 
     /**
      * A tool thread: an internal conversation spawned by a tool call in {@code parentConversationId}.
+     *
+     * @param owner who the conversation belongs to (required)
+     * @param agent the agent key managing it, or {@code null}
+     * @param parentConversationId for tool threads: the conversation that spawned it
+     * @param parentToolCallId for tool threads: the tool call that spawned it, or {@code null}
+     * @return the new value
      */
-    public static NewConversation toolThread(Owner owner, String agent, UUID parentConversationId, UUID parentToolCallId) {
+    public static NewConversation toolThread(Owner owner, @Nullable String agent, UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, null, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, null, Map.of(), null);
     }
 
-    public NewConversation title(String title) {
+    /**
+     * Returns a copy with {@code title} replaced.
+     *
+     * @param title a title, or {@code null} to take one from the first user message
+     * @return a copy with this change
+     */
+    public NewConversation title(@Nullable String title) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
-    public NewConversation assistant(UUID assistantId) {
+    /**
+     * Returns a copy with {@code assistantId} replaced.
+     *
+     * @param assistantId the assistant it runs with, or {@code null}
+     * @return a copy with this change
+     */
+    public NewConversation assistant(@Nullable UUID assistantId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data (never null)
+     * @return a copy with this change
+     */
     public NewConversation metadata(Map<String, ?> metadata) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, Check.metadata("metadata", metadata), assistantRevisionId);
     }
 
-    /** Makes this a tool thread under the given conversation and tool call. */
-    public NewConversation parent(UUID parentConversationId, UUID parentToolCallId) {
+    /**
+     * Makes this a tool thread under the given conversation and tool call.
+     *
+     * @param parentConversationId for tool threads: the conversation that spawned it
+     * @param parentToolCallId for tool threads: the tool call that spawned it, or {@code null}
+     * @return a copy with this change
+     */
+    public NewConversation parent(UUID parentConversationId, @Nullable UUID parentToolCallId) {
         return new NewConversation(owner, agent, assistantId, ConversationType.TOOL,
                 Check.notNull("parentConversationId", parentConversationId), parentToolCallId, title, metadata, assistantRevisionId);
     }
 
-    /** Records the exact assistant revision (prompt and settings) the conversation runs with. */
-    public NewConversation assistantRevision(UUID assistantRevisionId) {
+    /**
+     * Records the exact assistant revision (prompt and settings) the conversation runs with.
+     *
+     * @param assistantRevisionId the assistant revision it runs with, or {@code null}; must exist in the tenant and belong to {@code assistantId} when both are given
+     * @return a copy with this change
+     */
+    public NewConversation assistantRevision(@Nullable UUID assistantRevisionId) {
         return new NewConversation(owner, agent, assistantId, type, parentConversationId, parentToolCallId, title, metadata, assistantRevisionId);
     }
 

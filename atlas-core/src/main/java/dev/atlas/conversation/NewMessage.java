@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.Objects;
@@ -22,13 +23,13 @@ public final class NewMessage {
     private final ContentType contentType;
     private final String content;
     private final MessageStatus status;
-    private final String failureReason;
-    private final String clientId;
-    private final Owner author;
-    private final String agent;
-    private final UUID parentId;
-    private final UUID executionId;
-    private final UUID stepId;
+    private final @Nullable String failureReason;
+    private final @Nullable String clientId;
+    private final @Nullable Owner author;
+    private final @Nullable String agent;
+    private final @Nullable UUID parentId;
+    private final @Nullable UUID executionId;
+    private final @Nullable UUID stepId;
     private final Map<String, Object> metadata;
 
     /**
@@ -45,19 +46,20 @@ public final class NewMessage {
      * @param executionId the execution that produced it, or {@code null}
      * @param stepId the execution step that produced it, or {@code null}
      * @param metadata JSON-compatible application data (never null)
+     * @param failureReason why it failed, or {@code null}
      */
     public NewMessage(
             Role role,
             ContentType contentType,
             String content,
             MessageStatus status,
-            String failureReason,
-            String clientId,
-            Owner author,
-            String agent,
-            UUID parentId,
-            UUID executionId,
-            UUID stepId,
+            @Nullable String failureReason,
+            @Nullable String clientId,
+            @Nullable Owner author,
+            @Nullable String agent,
+            @Nullable UUID parentId,
+            @Nullable UUID executionId,
+            @Nullable UUID stepId,
             Map<String, Object> metadata) {
         Check.notNull("role", role);
         Check.notNull("contentType", contentType);
@@ -89,122 +91,254 @@ public final class NewMessage {
         this.metadata = metadata;
     }
 
-    /** Who the message is from. */
+    /**
+     * Who the message is from.
+     *
+     * @return who the message is from
+     */
     public Role role() {
         return role;
     }
 
-    /** Text, or JSON (validated as JSON before writing). */
+    /**
+     * Text, or JSON (validated as JSON before writing).
+     *
+     * @return text, or JSON (validated as JSON before writing)
+     */
     public ContentType contentType() {
         return contentType;
     }
 
-    /** The message content; may be empty, never null. */
+    /**
+     * The message content; may be empty, never null.
+     *
+     * @return the message content; may be empty, never null
+     */
     public String content() {
         return content;
     }
 
-    /** Initial status, {@link MessageStatus#DELIVERED} by default. */
+    /**
+     * Initial status, {@link MessageStatus#DELIVERED} by default.
+     *
+     * @return initial status, {@link MessageStatus#DELIVERED} by default
+     */
     public MessageStatus status() {
         return status;
     }
 
-    public String failureReason() {
+    /**
+     * Why it failed.
+     *
+     * @return why it failed, or {@code null}
+     */
+    public @Nullable String failureReason() {
         return failureReason;
     }
 
-    /** The caller's idempotency key, unique per conversation, or {@code null}. */
-    public String clientId() {
+    /**
+     * The caller's idempotency key, unique per conversation, or {@code null}.
+     *
+     * @return the caller's idempotency key, unique per conversation, or {@code null}
+     */
+    public @Nullable String clientId() {
         return clientId;
     }
 
-    /** Who sent it (multi-user threads), or {@code null}. */
-    public Owner author() {
+    /**
+     * Who sent it (multi-user threads), or {@code null}.
+     *
+     * @return who sent it (multi-user threads), or {@code null}
+     */
+    public @Nullable Owner author() {
         return author;
     }
 
-    /** Which agent authored it (multi-agent threads), or {@code null}. */
-    public String agent() {
+    /**
+     * Which agent authored it (multi-agent threads), or {@code null}.
+     *
+     * @return which agent authored it (multi-agent threads), or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
-    /** The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active. */
-    public UUID parentId() {
+    /**
+     * The message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}.
+     *
+     * @return the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}
+     */
+    public @Nullable UUID parentId() {
         return parentId;
     }
 
-    /** The execution that produced it, or {@code null}. */
-    public UUID executionId() {
+    /**
+     * The execution that produced it, or {@code null}.
+     *
+     * @return the execution that produced it, or {@code null}
+     */
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
-    /** The execution step that produced it, or {@code null}. */
-    public UUID stepId() {
+    /**
+     * The execution step that produced it, or {@code null}.
+     *
+     * @return the execution step that produced it, or {@code null}
+     */
+    public @Nullable UUID stepId() {
         return stepId;
     }
 
-    /** JSON-compatible application data (never null). */
+    /**
+     * JSON-compatible application data (never null).
+     *
+     * @return JSON-compatible application data (never null)
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
+    /**
+     * Creates a {@code NewMessage} from {@code role}, {@code content}.
+     *
+     * @param role who the message is from
+     * @param content the message content; may be empty, never null
+     * @return the new value
+     */
     public static NewMessage of(Role role, String content) {
         return new NewMessage(role, ContentType.TEXT, content, MessageStatus.DELIVERED, null, null, null, null, null, null, null, Map.of());
     }
 
+    /**
+     * Creates a {@code NewMessage} from {@code content}.
+     *
+     * @param content the message content; may be empty, never null
+     * @return the new value
+     */
     public static NewMessage user(String content) {
         return of(Role.USER, content);
     }
 
+    /**
+     * Creates a {@code NewMessage} from {@code content}.
+     *
+     * @param content the message content; may be empty, never null
+     * @return the new value
+     */
     public static NewMessage assistant(String content) {
         return of(Role.ASSISTANT, content);
     }
 
+    /**
+     * Creates a {@code NewMessage} from {@code content}.
+     *
+     * @param content the message content; may be empty, never null
+     * @return the new value
+     */
     public static NewMessage system(String content) {
         return of(Role.SYSTEM, content);
     }
 
+    /**
+     * Creates a {@code NewMessage} from {@code content}.
+     *
+     * @param content the message content; may be empty, never null
+     * @return the new value
+     */
     public static NewMessage tool(String content) {
         return of(Role.TOOL, content);
     }
 
-    /** A message whose content is a JSON document, checked to be valid JSON when appended. */
+    /**
+     * A message whose content is a JSON document, checked to be valid JSON when appended.
+     *
+     * @param role who the message is from
+     * @param json the JSON document
+     * @return the new value
+     */
     public static NewMessage json(Role role, String json) {
         return new NewMessage(role, ContentType.JSON, json, MessageStatus.DELIVERED, null, null, null, null, null, null, null, Map.of());
     }
 
-    public NewMessage clientId(String clientId) {
+    /**
+     * Returns a copy with {@code clientId} replaced.
+     *
+     * @param clientId the caller's idempotency key, unique per conversation, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMessage clientId(@Nullable String clientId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    public NewMessage author(Owner author) {
+    /**
+     * Returns a copy with {@code author} replaced.
+     *
+     * @param author who sent it (multi-user threads), or {@code null}
+     * @return a copy with this change
+     */
+    public NewMessage author(@Nullable Owner author) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    public NewMessage agent(String agent) {
+    /**
+     * Returns a copy with {@code agent} replaced.
+     *
+     * @param agent which agent authored it (multi-agent threads), or {@code null}
+     * @return a copy with this change
+     */
+    public NewMessage agent(@Nullable String agent) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    /** Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}. */
-    public NewMessage parent(UUID parentId) {
+    /**
+     * Marks this message as an answer to {@code parentId}; see {@link ConversationStore#siblings(UUID)}.
+     *
+     * @param parentId the message this one answers; assistant replies to the same parent are retry siblings, of which exactly one is active, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMessage parent(@Nullable UUID parentId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
+    /**
+     * Returns a copy with {@code status} replaced.
+     *
+     * @param status initial status, {@link MessageStatus#DELIVERED} by default
+     * @return a copy with this change
+     */
     public NewMessage status(MessageStatus status) {
         return new NewMessage(role, contentType, content, status, null, clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    /** Stores the message as failed with a reason. */
+    /**
+     * Stores the message as failed with a reason.
+     *
+     * @param reason why it failed
+     * @return a copy with this change
+     */
     public NewMessage failed(String reason) {
         return new NewMessage(role, contentType, content, MessageStatus.FAILED, Check.notNull("failureReason", reason), clientId, author, agent, parentId, executionId, stepId, metadata);
     }
 
-    /** Links the message to the execution (and optionally the step) that produced it. */
-    public NewMessage execution(UUID executionId, UUID stepId) {
+    /**
+     * Links the message to the execution (and optionally the step) that produced it.
+     *
+     * @param executionId the execution that produced it
+     * @param stepId the execution step that produced it, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMessage execution(UUID executionId, @Nullable UUID stepId) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId,
                 Check.notNull("executionId", executionId), stepId, metadata);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data (never null)
+     * @return a copy with this change
+     */
     public NewMessage metadata(Map<String, ?> metadata) {
         return new NewMessage(role, contentType, content, status, failureReason, clientId, author, agent, parentId, executionId, stepId,
                 Check.metadata("metadata", metadata));

@@ -50,14 +50,26 @@ public final class CredentialKeys {
         this.keys = Collections.unmodifiableMap(keys);
     }
 
-    /** Keys with one entry, {@code id}, which is the primary. {@code key} must be 32 bytes; it is copied. */
+    /**
+     * Keys with one entry, {@code id}, which is the primary. {@code key} must be 32 bytes; it is copied.
+     *
+     * @param id the id Atlas assigned
+     * @param key the key
+     * @return the new value
+     */
     public static CredentialKeys of(String id, byte[] key) {
         Map<String, SecretKey> keys = new LinkedHashMap<>();
         keys.put(checkId(id), secretKey(id, key));
         return new CredentialKeys(id, keys);
     }
 
-    /** These keys plus an older one, still used to decrypt rows written with it. */
+    /**
+     * These keys plus an older one, still used to decrypt rows written with it.
+     *
+     * @param id the id Atlas assigned
+     * @param key the key
+     * @return a copy with this change
+     */
     public CredentialKeys with(String id, byte[] key) {
         checkId(id);
         if (keys.containsKey(id)) {
@@ -68,7 +80,12 @@ public final class CredentialKeys {
         return new CredentialKeys(primaryId, copy);
     }
 
-    /** The same keys with {@code id} (already present) as the primary used for new writes. */
+    /**
+     * The same keys with {@code id} (already present) as the primary used for new writes.
+     *
+     * @param id the id Atlas assigned
+     * @return a copy with this change
+     */
     public CredentialKeys primary(String id) {
         if (!keys.containsKey(id)) {
             throw new ConfigurationException("credential key id '" + id + "' is not among " + keys.keySet());
@@ -76,12 +93,20 @@ public final class CredentialKeys {
         return new CredentialKeys(id, new LinkedHashMap<>(keys));
     }
 
-    /** The id of the key new writes use. */
+    /**
+     * The id of the key new writes use.
+     *
+     * @return the string
+     */
     public String primaryId() {
         return primaryId;
     }
 
-    /** Every key id. */
+    /**
+     * Every key id.
+     *
+     * @return the set
+     */
     public Set<String> ids() {
         return keys.keySet();
     }

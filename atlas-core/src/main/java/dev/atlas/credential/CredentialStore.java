@@ -29,10 +29,23 @@ public interface CredentialStore {
     /** Longest accepted secret, in characters. */
     int MAX_SECRET_LENGTH = 1 << 16;
 
-    /** Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key. */
+    /**
+     * Stores (or replaces) {@code owner}'s secret called {@code name}, encrypted with the primary key.
+     *
+     * @param owner who it belongs to
+     * @param name the name
+     * @param secret the secret value
+     * @return the credentialInfo
+     */
     CredentialInfo upsert(Owner owner, String name, String secret);
 
-    /** @deprecated use {@link #upsert(Owner, String, String)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #upsert(Owner, String, String)}; removed in 1.0.
+     * @param owner who it belongs to
+     * @param name the name
+     * @param secret the secret value
+     * @return the credentialInfo
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default CredentialInfo put(Owner owner, String name, String secret) {
         return upsert(owner, name, secret);
@@ -41,24 +54,46 @@ public interface CredentialStore {
     /**
      * The decrypted secret, or empty when none is stored. A ciphertext that fails authentication
      * throws {@link CredentialDecryptionException}.
+     *
+     * @param owner who it belongs to
+     * @param name the name
+     * @return the Secret, or empty when there is none (an id of another tenant is absent)
      */
     Optional<Secret> get(Owner owner, String name);
 
-    /** The secret; throws {@link dev.atlas.NotFoundException} naming {@code name} when the owner has none by that name. */
+    /**
+     * The secret; throws {@link dev.atlas.NotFoundException} naming {@code name} when the owner has none by that name.
+     *
+     * @param owner who it belongs to
+     * @param name the name
+     * @return the secret
+     */
     default Secret require(Owner owner, String name) {
         return get(owner, name).orElseThrow(() -> new dev.atlas.NotFoundException("credential", name, "name"));
     }
 
-    /** The owner's credential names and metadata, by name; never values. */
+    /**
+     * The owner's credential names and metadata, by name; never values.
+     *
+     * @param owner who it belongs to
+     * @return the matching items, in order
+     */
     List<CredentialInfo> list(Owner owner);
 
-    /** Deletes it; throws {@link dev.atlas.NotFoundException} naming {@code name} when there is none. */
+    /**
+     * Deletes it; throws {@link dev.atlas.NotFoundException} naming {@code name} when there is none.
+     *
+     * @param owner who it belongs to
+     * @param name the name
+     */
     void delete(Owner owner, String name);
 
     /**
      * Re-encrypts every credential of this tenant not written with the primary key, in batches,
      * and returns how many rows moved. Rows that fail to decrypt stop the call with
      * {@link CredentialDecryptionException}; batches already done stay done.
+     *
+     * @return how many rows were re-encrypted
      */
     int reEncrypt();
 }

@@ -32,7 +32,12 @@ public final class Secret {
         this.value = Objects.requireNonNull(value, "value");
     }
 
-    /** Wraps {@code value}; a null value is refused with {@link InvalidInputException} naming {@code value}. */
+    /**
+     * Wraps {@code value}; a null value is refused with {@link InvalidInputException} naming {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static Secret of(String value) {
         if (value == null) {
             throw new InvalidInputException("value", "must not be null");
@@ -40,7 +45,11 @@ public final class Secret {
         return new Secret(value);
     }
 
-    /** The plaintext. */
+    /**
+     * The plaintext.
+     *
+     * @return the string
+     */
     public String reveal() {
         return value;
     }

@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import org.jspecify.annotations.Nullable;
+
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.Map;
@@ -18,21 +20,21 @@ import java.util.UUID;
 public record Execution(
         UUID id,
         String tenantId,
-        UUID conversationId,
-        UUID assistantRevisionId,
+        @Nullable UUID conversationId,
+        @Nullable UUID assistantRevisionId,
         ExecutionType type,
         String provider,
         String model,
-        String agent,
+        @Nullable String agent,
         ExecutionStatus status,
         Usage usage,
-        BigDecimal cost,
-        String error,
+        @Nullable BigDecimal cost,
+        @Nullable String error,
         Map<String, Object> metadata,
-        String providerResponseId,
-        Instant startedAt,
-        Instant completedAt,
-        Long durationMs,
-        Long firstTokenMs,
+        @Nullable String providerResponseId,
+        @Nullable Instant startedAt,
+        @Nullable Instant completedAt,
+        @Nullable Long durationMs,
+        @Nullable Long firstTokenMs,
         Instant createdAt,
         Instant updatedAt) {}

@@ -7,5 +7,12 @@ package dev.atlas.execution;
  */
 @FunctionalInterface
 public interface ExecutionBody<T, E extends Exception> {
+    /**
+     * Does the provider call, recording steps on {@code execution}; its result is returned to the caller.
+     *
+     * @param execution the execution
+     * @return the t
+     * @throws E when the storage fails
+     */
     T run(ExecutionHandle execution) throws E;
 }

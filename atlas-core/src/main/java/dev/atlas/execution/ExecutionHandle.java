@@ -11,42 +11,84 @@ import java.util.UUID;
  * progress of a long tool loop is durable as it happens. Thread-safe.
  */
 public interface ExecutionHandle {
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     UUID id();
 
-    /** Starts the next step (numbered 1, 2, 3 …), status processing. */
+    /**
+     * Starts the next step (numbered 1, 2, 3 …), status processing.
+     *
+     * @return the step
+     */
     StepHandle step();
 
     /**
      * Sets the execution's token counts, stored when it finishes. Without this call the
      * execution's usage is the sum of its steps' usage.
+     *
+     * @param usage the token counts
      */
     void usage(Usage usage);
 
     /** For streams: records the time from start to now as the time to the first token (first call wins). */
     void firstToken();
 
-    /** Records the provider's id for the response. */
+    /**
+     * Records the provider's id for the response.
+     *
+     * @param providerResponseId the provider response id
+     */
     void providerResponseId(String providerResponseId);
 
-    /** Replaces the execution's metadata. */
+    /**
+     * Replaces the execution's metadata.
+     *
+     * @param metadata JSON-compatible application data
+     */
     void metadata(Map<String, ?> metadata);
 
     /**
      * Appends an assistant message to the execution's conversation, linked to this execution and
      * {@code step}, in one call. Fails with {@link dev.atlas.InvalidInputException} when the
      * execution has no conversation.
+     *
+     * @param step the step
+     * @param content the content
+     * @return the message
      */
     Message reply(StepHandle step, String content);
 
-    /** Like {@link #reply(StepHandle, String)} for a message with more settings (parent, client id…). */
+    /**
+     * Like {@link #reply(StepHandle, String)} for a message with more settings (parent, client id…).
+     *
+     * @param step the step
+     * @param message what went wrong
+     * @return the message
+     */
     Message reply(StepHandle step, NewMessage message);
 
-    /** processing → completed; stores usage, cost (from the price valid at creation), timing. */
+    /**
+     * processing → completed; stores usage, cost (from the price valid at creation), timing.
+     *
+     * @return the execution
+     */
     Execution complete();
 
-    /** processing → failed with {@code error}; stores usage and cost so far. */
+    /**
+     * processing → failed with {@code error}; stores usage and cost so far.
+     *
+     * @param error why it failed
+     * @return the execution
+     */
     Execution fail(String error);
 
-    /** → cancelled. */
+    /**
+     * → cancelled.
+     *
+     * @return the execution
+     */
     Execution cancel();
 }

@@ -3,6 +3,7 @@ package dev.atlas.execution;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.Objects;
@@ -13,31 +14,42 @@ import java.util.UUID;
  * are newest first; {@code from} is inclusive and {@code to} exclusive, on the creation time.
  */
 public final class ExecutionQuery {
-    private final UUID conversationId;
-    private final String agent;
-    private final String provider;
-    private final String model;
-    private final ExecutionType type;
-    private final ExecutionStatus status;
-    private final Instant from;
-    private final Instant to;
+    private final @Nullable UUID conversationId;
+    private final @Nullable String agent;
+    private final @Nullable String provider;
+    private final @Nullable String model;
+    private final @Nullable ExecutionType type;
+    private final @Nullable ExecutionStatus status;
+    private final @Nullable Instant from;
+    private final @Nullable Instant to;
     private final int limit;
-    private final String cursor;
+    private final @Nullable String cursor;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param conversationId the conversation's id, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param provider the provider key, or {@code null}
+     * @param model the model key, or {@code null}
+     * @param type the type, or {@code null}
+     * @param status the status, or {@code null}
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
      */
     public ExecutionQuery(
-            UUID conversationId,
-            String agent,
-            String provider,
-            String model,
-            ExecutionType type,
-            ExecutionStatus status,
-            Instant from,
-            Instant to,
+            @Nullable UUID conversationId,
+            @Nullable String agent,
+            @Nullable String provider,
+            @Nullable String model,
+            @Nullable ExecutionType type,
+            @Nullable ExecutionStatus status,
+            @Nullable Instant from,
+            @Nullable Instant to,
             int limit,
-            String cursor) {
+            @Nullable String cursor) {
         Check.optionalKey("agent", agent);
         Check.optionalKey("provider", provider);
         Check.optionalKey("model", model);
@@ -61,86 +73,193 @@ public final class ExecutionQuery {
         this.cursor = cursor;
     }
 
-    public UUID conversationId() {
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id, or {@code null}
+     */
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public String agent() {
+    /**
+     * The agent key, or {@code null}.
+     *
+     * @return the agent key, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
-    public String provider() {
+    /**
+     * The provider key, or {@code null}.
+     *
+     * @return the provider key, or {@code null}
+     */
+    public @Nullable String provider() {
         return provider;
     }
 
-    public String model() {
+    /**
+     * The model key, or {@code null}.
+     *
+     * @return the model key, or {@code null}
+     */
+    public @Nullable String model() {
         return model;
     }
 
-    public ExecutionType type() {
+    /**
+     * Only executions of this type, or {@code null} for any.
+     *
+     * @return the type, or {@code null}
+     */
+    public @Nullable ExecutionType type() {
         return type;
     }
 
-    public ExecutionStatus status() {
+    /**
+     * Only executions in this status, or {@code null} for any.
+     *
+     * @return the status, or {@code null}
+     */
+    public @Nullable ExecutionStatus status() {
         return status;
     }
 
-    public Instant from() {
+    /**
+     * Inclusive lower bound of the creation time, or {@code null}.
+     *
+     * @return inclusive lower bound of the creation time, or {@code null}
+     */
+    public @Nullable Instant from() {
         return from;
     }
 
-    public Instant to() {
+    /**
+     * Exclusive upper bound of the creation time, or {@code null}.
+     *
+     * @return exclusive upper bound of the creation time, or {@code null}
+     */
+    public @Nullable Instant to() {
         return to;
     }
 
+    /**
+     * At most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}.
+     *
+     * @return at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}, or {@code null}
+     */
     public int limit() {
         return limit;
     }
 
-    public String cursor() {
+    /**
+     * {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first.
+     *
+     * @return {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     */
+    public @Nullable String cursor() {
         return cursor;
     }
 
-    /** Every execution, 50 per page. */
+    /**
+     * Every execution, 50 per page.
+     *
+     * @return the new value
+     */
     public static ExecutionQuery all() {
         return new ExecutionQuery(null, null, null, null, null, null, null, null, 50, null);
     }
 
-    public ExecutionQuery conversation(UUID id) {
+    /**
+     * Returns a copy with {@code id} replaced.
+     *
+     * @param id the id Atlas assigned, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery conversation(@Nullable UUID id) {
         return new ExecutionQuery(id, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery agent(String agent) {
+    /**
+     * Returns a copy with {@code agent} replaced.
+     *
+     * @param agent the agent key, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery agent(@Nullable String agent) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery provider(String provider) {
+    /**
+     * Returns a copy with {@code provider} replaced.
+     *
+     * @param provider the provider key, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery provider(@Nullable String provider) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery model(String model) {
+    /**
+     * Returns a copy with {@code model} replaced.
+     *
+     * @param model the model key, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery model(@Nullable String model) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery type(ExecutionType type) {
+    /**
+     * Returns a copy with {@code type} replaced.
+     *
+     * @param type the type, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery type(@Nullable ExecutionType type) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    public ExecutionQuery status(ExecutionStatus status) {
+    /**
+     * Returns a copy with {@code status} replaced.
+     *
+     * @param status the status, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery status(@Nullable ExecutionStatus status) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    /** Created at or after {@code from} and before {@code to}; either may be {@code null}. */
-    public ExecutionQuery between(Instant from, Instant to) {
+    /**
+     * Created at or after {@code from} and before {@code to}; either may be {@code null}.
+     *
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @return a copy with this change
+     */
+    public ExecutionQuery between(@Nullable Instant from, @Nullable Instant to) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
+    /**
+     * Returns a copy with {@code limit} replaced.
+     *
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return a copy with this change
+     */
     public ExecutionQuery limit(int limit) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 
-    /** Continue after a previous page's {@link dev.atlas.Page#nextCursor()}. */
-    public ExecutionQuery after(String cursor) {
+    /**
+     * Continue after a previous page's {@link dev.atlas.Page#nextCursor()}.
+     *
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @return a copy with this change
+     */
+    public ExecutionQuery after(@Nullable String cursor) {
         return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
     }
 

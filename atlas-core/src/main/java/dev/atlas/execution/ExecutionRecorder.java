@@ -40,6 +40,13 @@ public interface ExecutionRecorder {
      * same exception instance is rethrown (checked exceptions included; if recording the failure
      * fails too, that error is added as suppressed). A body that finishes the execution itself
      * (for example {@link ExecutionHandle#cancel()}) is left as it is.
+     *
+     * @param spec the description of what to create
+     * @param body the body
+     * @param <T> the value's type
+     * @param <E> the value's type
+     * @return the t
+     * @throws E when the storage fails
      */
     <T, E extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, E> body) throws E;
 
@@ -47,36 +54,88 @@ public interface ExecutionRecorder {
      * The asynchronous form for clients that return a {@link CompletableFuture}: the returned
      * future completes after the execution is stored completed (with the body's value) or failed
      * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}).
+     *
+     * @param spec the description of what to create
+     * @param body the body
+     * @param <T> the value's type
+     * @return the completableFuture
      */
     <T> CompletableFuture<T> recordAsync(ExecutionSpec spec, Function<ExecutionHandle, CompletableFuture<T>> body);
 
-    /** Creates an execution in status processing and returns its handle; finish it with complete, fail or cancel. */
+    /**
+     * Creates an execution in status processing and returns its handle; finish it with complete, fail or cancel.
+     *
+     * @param spec the description of what to create
+     * @return the executionHandle
+     */
     ExecutionHandle start(ExecutionSpec spec);
 
-    /** Creates an execution in status pending, for work that will be queued and run later. */
+    /**
+     * Creates an execution in status pending, for work that will be queued and run later.
+     *
+     * @param spec the description of what to create
+     * @return the execution
+     */
     Execution create(ExecutionSpec spec);
 
-    /** pending → queued. */
+    /**
+     * pending → queued.
+     *
+     * @param executionId the execution's id
+     * @return the execution
+     */
     Execution queue(UUID executionId);
 
-    /** pending or queued → processing, returning the handle to record the run. */
+    /**
+     * pending or queued → processing, returning the handle to record the run.
+     *
+     * @param executionId the execution's id
+     * @return the executionHandle
+     */
     ExecutionHandle resume(UUID executionId);
 
-    /** pending, queued or processing → cancelled. */
+    /**
+     * pending, queued or processing → cancelled.
+     *
+     * @param executionId the execution's id
+     * @return the execution
+     */
     Execution cancel(UUID executionId);
 
     // ---- reads --------------------------------------------------------------------------
 
+    /**
+     * Reads an execution; absent for an unknown id or another tenant's.
+     *
+     * @param executionId the execution's id
+     * @return the Execution, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Execution> get(UUID executionId);
 
+    /**
+     * Like {@link #get(UUID)}, for callers that expect the execution.
+     *
+     * @param executionId the execution's id
+     * @return the execution
+     */
     default Execution require(UUID executionId) {
         return get(executionId).orElseThrow(() -> new NotFoundException("execution", executionId));
     }
 
-    /** The execution with its steps and tool calls, in three queries whatever their number. */
+    /**
+     * The execution with its steps and tool calls, in three queries whatever their number.
+     *
+     * @param executionId the execution's id
+     * @return the ExecutionTree, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<ExecutionTree> tree(UUID executionId);
 
-    /** Executions matching the query, newest first, keyset-paginated. */
+    /**
+     * Executions matching the query, newest first, keyset-paginated.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return the page
+     */
     dev.atlas.Page<Execution> list(ExecutionQuery query);
 
     /**
@@ -89,6 +148,10 @@ public interface ExecutionRecorder {
      * The conversation's last {@code limit} active, delivered messages, oldest first, each with
      * the tool rounds (steps with their tool calls and results) that led to it, as
      * {@link MessageWithTools} describes: three queries whatever the history's length.
+     *
+     * @param conversationId the conversation's id
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return the matching items, in order
      */
     List<MessageWithTools> historyWithTools(UUID conversationId, int limit);
 
@@ -99,6 +162,9 @@ public interface ExecutionRecorder {
      * more than {@code olderThan} ago to failed with error {@code "interrupted"}: run it at start-up
      * to close what a crashed process left open. Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then).
+     *
+     * @param olderThan only items older than this
+     * @return the sweepResult
      */
     SweepResult sweepInterrupted(Duration olderThan);
 
@@ -108,6 +174,11 @@ public interface ExecutionRecorder {
      * {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows: a report with more groups (by conversation
      * over a long period, say) fails with {@link dev.atlas.InvalidInputException} naming
      * {@code to} instead of being cut short.
+     *
+     * @param group how to group the rows
+     * @param from inclusive lower bound of the creation time
+     * @param to exclusive upper bound of the creation time
+     * @return the matching items, in order
      */
     List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to);
 }

@@ -12,11 +12,17 @@ import java.util.Set;
  * cancelled. Completed, failed and cancelled are final.
  */
 public enum ExecutionStatus {
+    /** Stored as {@code "pending"}. */
     PENDING("pending"),
+    /** Stored as {@code "queued"}. */
     QUEUED("queued"),
+    /** Stored as {@code "processing"}. */
     PROCESSING("processing"),
+    /** Stored as {@code "completed"}. */
     COMPLETED("completed"),
+    /** Stored as {@code "failed"}. */
     FAILED("failed"),
+    /** Stored as {@code "cancelled"}. */
     CANCELLED("cancelled");
 
     private final String wire;
@@ -25,7 +31,11 @@ public enum ExecutionStatus {
         this.wire = wire;
     }
 
-    /** The states this one may move to. */
+    /**
+     * The states this one may move to.
+     *
+     * @return the set
+     */
     public Set<ExecutionStatus> next() {
         return switch (this) {
             case PENDING -> EnumSet.of(QUEUED, PROCESSING, CANCELLED);
@@ -35,23 +45,42 @@ public enum ExecutionStatus {
         };
     }
 
+    /**
+     * Whether this status may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     * @return whether this status may move to {
+     */
     public boolean canMoveTo(ExecutionStatus target) {
         return next().contains(target);
     }
 
-    /** Throws {@link IllegalTransitionException} unless this state may move to {@code target}. */
+    /**
+     * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     */
     public void checkMoveTo(ExecutionStatus target) {
         if (!canMoveTo(target)) {
             throw new IllegalTransitionException("status", this, target, next().isEmpty() ? "none (final)" : next().toString());
         }
     }
 
-    /** Whether no further change is allowed. */
+    /**
+     * Whether no further change is allowed.
+     *
+     * @return whether no further change is allowed
+     */
     public boolean isFinal() {
         return next().isEmpty();
     }
 
-    /** The states that may move to {@code target}. */
+    /**
+     * The states that may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     * @return inclusive lower bound of the creation time
+     */
     public static Set<ExecutionStatus> from(ExecutionStatus target) {
         Set<ExecutionStatus> from = EnumSet.noneOf(ExecutionStatus.class);
         for (ExecutionStatus s : values()) {
@@ -67,6 +96,12 @@ public enum ExecutionStatus {
         return wire;
     }
 
+    /**
+     * Creates an {@code ExecutionStatus} from {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static ExecutionStatus of(String value) {
         return Check.enumValue("status", ExecutionStatus.class, value);
     }

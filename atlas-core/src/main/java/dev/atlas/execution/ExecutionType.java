@@ -6,21 +6,37 @@ package dev.atlas.execution;
  * since V10).
  */
 public enum ExecutionType {
+    /** Stored as {@code "text"}. */
     TEXT("text"),
+    /** Stored as {@code "structured"}. */
     STRUCTURED("structured"),
+    /** Stored as {@code "stream"}. */
     STREAM("stream"),
+    /** Stored as {@code "image"}. */
     IMAGE("image"),
+    /** Stored as {@code "image_to_text"}. */
     IMAGE_TO_TEXT("image_to_text"),
+    /** Stored as {@code "audio"}. */
     AUDIO("audio"),
+    /** Stored as {@code "audio_to_text"}. */
     AUDIO_TO_TEXT("audio_to_text"),
+    /** Stored as {@code "speech"}. */
     SPEECH("speech"),
+    /** Stored as {@code "embed"}. */
     EMBED("embed"),
+    /** Stored as {@code "moderate"}. */
     MODERATE("moderate"),
+    /** Stored as {@code "rerank"}. */
     RERANK("rerank"),
+    /** Stored as {@code "video"}. */
     VIDEO("video"),
+    /** Stored as {@code "video_to_text"}. */
     VIDEO_TO_TEXT("video_to_text"),
+    /** Stored as {@code "music"}. */
     MUSIC("music"),
+    /** Stored as {@code "sfx"}. */
     SFX("sfx"),
+    /** Stored as {@code "voice"}. */
     VOICE("voice");
 
     private final String wire;
@@ -35,7 +51,12 @@ public enum ExecutionType {
         return wire;
     }
 
-    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    /**
+     * Parses the stored form (case-insensitive), naming the allowed values when it is unknown.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static ExecutionType of(String value) {
         return dev.atlas.internal.Check.enumValue("type", ExecutionType.class, value);
     }

@@ -20,11 +20,21 @@ import java.util.List;
  * @param toolSteps the tool-calling steps before it, oldest first, each with its tool calls in index order
  */
 public record MessageWithTools(Message message, List<ExecutionStep> toolSteps) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param message the stored message
+     * @param toolSteps the tool-calling steps before it, oldest first, each with its tool calls in index order
+     */
     public MessageWithTools {
         toolSteps = List.copyOf(toolSteps);
     }
 
-    /** Every tool call of {@link #toolSteps()}, in order. */
+    /**
+     * Every tool call of {@link #toolSteps()}, in order.
+     *
+     * @return the matching items, in order
+     */
     public List<ToolCall> toolCalls() {
         return toolSteps.stream().flatMap(s -> s.toolCalls().stream()).toList();
     }

@@ -3,6 +3,7 @@ package dev.atlas.execution;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -26,10 +27,21 @@ public record ModelPrice(
         String model,
         BigDecimal inputPerMillion,
         BigDecimal outputPerMillion,
-        BigDecimal cachedPerMillion,
-        BigDecimal cacheWritePerMillion,
+        @Nullable BigDecimal cachedPerMillion,
+        @Nullable BigDecimal cacheWritePerMillion,
         Instant validFrom) {
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param provider the provider key
+     * @param model the model key
+     * @param inputPerMillion price per million input tokens
+     * @param outputPerMillion price per million output tokens
+     * @param cachedPerMillion price of cached input tokens; {@code null} bills them at the input price
+     * @param cacheWritePerMillion price of cache-write tokens; {@code null} bills them at the input price
+     * @param validFrom when the price starts to apply
+     */
     public ModelPrice {
         Check.key("provider", provider);
         Check.key("model", model);
@@ -54,17 +66,38 @@ public record ModelPrice(
         return stripped.scale() < 0 ? stripped.setScale(0) : stripped;
     }
 
-    /** Input and output prices per million tokens, from decimal strings such as {@code "2.50"}. */
+    /**
+     * Input and output prices per million tokens, from decimal strings such as {@code "2.50"}.
+     *
+     * @param provider the provider key
+     * @param model the model key
+     * @param inputPerMillion price per million input tokens
+     * @param outputPerMillion price per million output tokens
+     * @param validFrom when the price starts to apply
+     * @return the new value
+     */
     public static ModelPrice of(String provider, String model, String inputPerMillion, String outputPerMillion, Instant validFrom) {
         return new ModelPrice(provider, model, decimal("inputPerMillion", inputPerMillion), decimal("outputPerMillion", outputPerMillion),
                 null, null, validFrom);
     }
 
+    /**
+     * Returns a copy with {@code perMillion} replaced.
+     *
+     * @param perMillion price per million tokens
+     * @return a copy with this change
+     */
     public ModelPrice cached(String perMillion) {
         return new ModelPrice(provider, model, inputPerMillion, outputPerMillion, decimal("cachedPerMillion", perMillion),
                 cacheWritePerMillion, validFrom);
     }
 
+    /**
+     * Returns a copy with {@code perMillion} replaced.
+     *
+     * @param perMillion price per million tokens
+     * @return a copy with this change
+     */
     public ModelPrice cacheWrite(String perMillion) {
         return new ModelPrice(provider, model, inputPerMillion, outputPerMillion, cachedPerMillion,
                 decimal("cacheWritePerMillion", perMillion), validFrom);
@@ -82,18 +115,31 @@ public record ModelPrice(
     /**
      * The exact cost of {@code usage} at this price: each token count times its price per million,
      * divided by one million, with no rounding. Missing counts cost nothing.
+     *
+     * @param usage the token counts
+     * @return the bigDecimal
      */
     public BigDecimal cost(Usage usage) {
         return fromPico(costPico(usage));
     }
 
-    /** A cost in 10^-12 currency units as a decimal without trailing zeros. */
+    /**
+     * A cost in 10^-12 currency units as a decimal without trailing zeros.
+     *
+     * @param pico pico-units of currency
+     * @return the bigDecimal
+     */
     public static BigDecimal fromPico(BigInteger pico) {
         BigDecimal d = new BigDecimal(pico, 12).stripTrailingZeros();
         return d.scale() < 0 ? d.setScale(0) : d;
     }
 
-    /** The cost in 10^-12 currency units, the unit Atlas stores. */
+    /**
+     * The cost in 10^-12 currency units, the unit Atlas stores.
+     *
+     * @param usage the token counts
+     * @return the bigInteger
+     */
     public BigInteger costPico(Usage usage) {
         BigInteger sum = BigInteger.ZERO;
         sum = sum.add(times(usage.inputTokens(), inputPerMillion));
@@ -103,12 +149,22 @@ public record ModelPrice(
         return sum;
     }
 
-    /** Price in micro-units per million tokens, the unit Atlas stores. */
+    /**
+     * Price in micro-units per million tokens, the unit Atlas stores.
+     *
+     * @param perMillion price per million tokens
+     * @return micro-units of currency
+     */
     public static long micros(BigDecimal perMillion) {
         return perMillion.movePointRight(6).longValueExact();
     }
 
-    /** Inverse of {@link #micros(BigDecimal)}. */
+    /**
+     * Inverse of {@link #micros(BigDecimal)}.
+     *
+     * @param micros micro-units of currency
+     * @return the bigDecimal
+     */
     public static BigDecimal fromMicros(long micros) {
         BigDecimal d = BigDecimal.valueOf(micros, 6).stripTrailingZeros();
         return d.scale() < 0 ? d.setScale(0) : d;

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import dev.atlas.Limits;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A tool call the model asked for, about to run.
@@ -14,8 +15,18 @@ import dev.atlas.internal.Check;
  * @param initialStatus  {@link ExecutionStatus#PROCESSING} (default: it runs now) or {@link ExecutionStatus#QUEUED}
  *                       (seed 000: the model asked for it, it waits to run; {@link StepHandle.ToolCallHandle#start()} runs it)
  */
-public record NewToolCall(String providerCallId, String name, ToolCallType type, String arguments, Map<String, Object> metadata,
+public record NewToolCall(@Nullable String providerCallId, String name, ToolCallType type, String arguments, Map<String, Object> metadata,
                           ExecutionStatus initialStatus) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param providerCallId the provider's id for the call, or {@code null}
+     * @param name the name
+     * @param type the type
+     * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
+     * @param metadata JSON-compatible application data stored with the call
+     * @param initialStatus processing (runs now) or queued
+     */
     public NewToolCall {
         Check.optionalKey("providerCallId", providerCallId);
         Check.key("name", name);
@@ -29,16 +40,36 @@ public record NewToolCall(String providerCallId, String name, ToolCallType type,
         }
     }
 
-    /** A running tool call without metadata: the 0.1 constructor, kept so callers compile unchanged. */
-    public NewToolCall(String providerCallId, String name, ToolCallType type, String arguments) {
+    /**
+     * A running tool call without metadata: the 0.1 constructor, kept so callers compile unchanged.
+     *
+     * @param providerCallId the provider's id for the call, or {@code null}
+     * @param name the tool's name
+     * @param type where the tool runs
+     * @param arguments a JSON document; {@code "{}"} when there are none
+     */
+    public NewToolCall(@Nullable String providerCallId, String name, ToolCallType type, String arguments) {
         this(providerCallId, name, type, arguments, Map.of(), ExecutionStatus.PROCESSING);
     }
 
-    /** A local tool call with JSON arguments. */
-    public static NewToolCall of(String providerCallId, String name, String arguments) {
+    /**
+     * A local tool call with JSON arguments.
+     *
+     * @param providerCallId the provider's id for the call, or {@code null}
+     * @param name the name
+     * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
+     * @return the new value
+     */
+    public static NewToolCall of(@Nullable String providerCallId, String name, String arguments) {
         return new NewToolCall(providerCallId, name, ToolCallType.LOCAL, arguments, Map.of(), ExecutionStatus.PROCESSING);
     }
 
+    /**
+     * Returns a copy with {@code type} replaced.
+     *
+     * @param type the type
+     * @return a copy with this change
+     */
     public NewToolCall type(ToolCallType type) {
         return new NewToolCall(providerCallId, name, type, arguments, metadata, initialStatus);
     }

@@ -2,37 +2,71 @@ package dev.atlas.execution;
 
 import dev.atlas.Owner;
 import dev.atlas.conversation.Conversation;
+import org.jspecify.annotations.Nullable;
 
 import java.util.UUID;
 
 /** A running step of an execution. Each call writes in its own transaction. Thread-safe. */
 public interface StepHandle {
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     UUID id();
 
-    /** 1, 2, 3 … within the execution. */
+    /**
+     * 1, 2, 3 … within the execution.
+     *
+     * @return the step's position in the execution
+     */
     int sequence();
 
     /**
      * Records a tool call the model asked for with the next index in this step, in status
      * processing, or queued when {@link NewToolCall#queued()} says so.
+     *
+     * @param call the call
+     * @return the toolCallHandle
      */
     ToolCallHandle toolCall(NewToolCall call);
 
-    /** Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document. */
-    default ToolCallHandle toolCall(String providerCallId, String name, String arguments) {
+    /**
+     * Shorthand for a local tool call; {@code providerCallId} may be {@code null}, {@code arguments} is a JSON document.
+     *
+     * @param providerCallId the provider's id for the call, or {@code null}
+     * @param name the name
+     * @param arguments the JSON arguments
+     * @return the toolCallHandle
+     */
+    default ToolCallHandle toolCall(@Nullable String providerCallId, String name, String arguments) {
         return toolCall(NewToolCall.of(providerCallId, name, arguments));
     }
 
-    /** processing → completed with the provider's answer ({@code null} when the step only asked for tools). */
-    void finish(String content, FinishReason finishReason);
+    /**
+     * processing → completed with the provider's answer ({@code null} when the step only asked for tools).
+     *
+     * @param content the content, or {@code null}
+     * @param finishReason why the model stopped
+     */
+    void finish(@Nullable String content, FinishReason finishReason);
 
     /**
      * processing → completed with the answer (or {@code null}), the model's reasoning (or
      * {@code null}) and the step's usage ({@code null} when unknown).
+     *
+     * @param content the content, or {@code null}
+     * @param reasoning the model's reasoning, or {@code null}
+     * @param finishReason why the model stopped
+     * @param usage the token counts, or {@code null}
      */
-    void finish(String content, String reasoning, FinishReason finishReason, Usage usage);
+    void finish(@Nullable String content, @Nullable String reasoning, FinishReason finishReason, @Nullable Usage usage);
 
-    /** processing → failed. */
+    /**
+     * processing → failed.
+     *
+     * @param error why it failed
+     */
     void fail(String error);
 
     /**
@@ -44,6 +78,11 @@ public interface StepHandle {
 
     /** A running tool call. */
     interface ToolCallHandle {
+        /**
+         * The id Atlas assigned.
+         *
+         * @return the id Atlas assigned
+         */
         UUID id();
 
         /**
@@ -52,10 +91,18 @@ public interface StepHandle {
          */
         void start();
 
-        /** processing → completed with the result sent back to the model. */
+        /**
+         * processing → completed with the result sent back to the model.
+         *
+         * @param result the result
+         */
         void complete(String result);
 
-        /** processing → failed. */
+        /**
+         * processing → failed.
+         *
+         * @param error why it failed
+         */
         void fail(String error);
 
         /**
@@ -68,7 +115,11 @@ public interface StepHandle {
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent
          * is the execution's conversation and whose parent tool call is this one. {@code agent}
          * may be {@code null}, as in {@link dev.atlas.conversation.NewConversation#of(Owner)}.
+         *
+         * @param owner who it belongs to
+         * @param agent the agent key, or {@code null}
+         * @return the conversation
          */
-        Conversation thread(Owner owner, String agent);
+        Conversation thread(Owner owner, @Nullable String agent);
     }
 }

@@ -2,6 +2,11 @@ package dev.atlas.execution;
 
 /** What {@link ExecutionRecorder#sweepInterrupted(java.time.Duration)} moved to failed. */
 public record SweepResult(int executions, int steps, int toolCalls) {
+    /**
+     * How many executions, steps and tool calls were moved to failed.
+     *
+     * @return how many executions, steps and tool calls were moved to failed
+     */
     public int total() {
         return executions + steps + toolCalls;
     }

@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import org.jspecify.annotations.Nullable;
+
 import java.time.Instant;
 import java.util.UUID;
 
@@ -16,15 +18,15 @@ public record ToolCall(
         UUID id,
         UUID executionId,
         UUID stepId,
-        String providerCallId,
+        @Nullable String providerCallId,
         int index,
         String name,
         ToolCallType type,
         String arguments,
-        String result,
+        @Nullable String result,
         ExecutionStatus status,
-        String error,
+        @Nullable String error,
         Instant startedAt,
-        Instant completedAt,
-        Long durationMs,
+        @Nullable Instant completedAt,
+        @Nullable Long durationMs,
         java.util.Map<String, Object> metadata) {}

@@ -2,6 +2,7 @@ package dev.atlas.execution;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Token counts reported by a provider. Every count is optional ({@code null} when the provider did
@@ -15,11 +16,20 @@ import dev.atlas.Limits;
  * @param cachedTokens     prompt tokens read from the provider's cache
  * @param cacheWriteTokens prompt tokens written to the provider's cache
  */
-public record Usage(Long inputTokens, Long outputTokens, Long reasoningTokens, Long cachedTokens, Long cacheWriteTokens) {
+public record Usage(@Nullable Long inputTokens, @Nullable Long outputTokens, @Nullable Long reasoningTokens, @Nullable Long cachedTokens, @Nullable Long cacheWriteTokens) {
 
     /** No counts reported. */
     public static final Usage NONE = new Usage(null, null, null, null, null);
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param inputTokens prompt tokens billed at the input price
+     * @param outputTokens generated tokens, reasoning included
+     * @param reasoningTokens of the output, how many were reasoning
+     * @param cachedTokens prompt tokens read from the provider's cache
+     * @param cacheWriteTokens prompt tokens written to the provider's cache
+     */
     public Usage {
         check("inputTokens", inputTokens);
         check("outputTokens", outputTokens);
@@ -34,35 +44,73 @@ public record Usage(Long inputTokens, Long outputTokens, Long reasoningTokens, L
         }
     }
 
+    /**
+     * Creates an {@code Usage} from {@code inputTokens}, {@code outputTokens}.
+     *
+     * @param inputTokens prompt tokens billed at the input price
+     * @param outputTokens generated tokens, reasoning included
+     * @return the new value
+     */
     public static Usage of(long inputTokens, long outputTokens) {
         return new Usage(inputTokens, outputTokens, null, null, null);
     }
 
+    /**
+     * Returns a copy with {@code tokens} replaced.
+     *
+     * @param tokens the tokens
+     * @return a copy with this change
+     */
     public Usage reasoning(long tokens) {
         return new Usage(inputTokens, outputTokens, tokens, cachedTokens, cacheWriteTokens);
     }
 
+    /**
+     * Returns a copy with {@code tokens} replaced.
+     *
+     * @param tokens the tokens
+     * @return a copy with this change
+     */
     public Usage cached(long tokens) {
         return new Usage(inputTokens, outputTokens, reasoningTokens, tokens, cacheWriteTokens);
     }
 
+    /**
+     * Returns a copy with {@code tokens} replaced.
+     *
+     * @param tokens the tokens
+     * @return a copy with this change
+     */
     public Usage cacheWrite(long tokens) {
         return new Usage(inputTokens, outputTokens, reasoningTokens, cachedTokens, tokens);
     }
 
-    /** Field-wise sum; a field stays {@code null} only when it is {@code null} on both sides. */
+    /**
+     * Field-wise sum; a field stays {@code null} only when it is {@code null} on both sides.
+     *
+     * @param other the other usage
+     * @return a copy with this change
+     */
     public Usage plus(Usage other) {
         return new Usage(add(inputTokens, other.inputTokens), add(outputTokens, other.outputTokens),
                 add(reasoningTokens, other.reasoningTokens), add(cachedTokens, other.cachedTokens),
                 add(cacheWriteTokens, other.cacheWriteTokens));
     }
 
-    /** Input (including cached and cache-write) plus output tokens. */
+    /**
+     * Input (including cached and cache-write) plus output tokens.
+     *
+     * @return input (including cached and cache-write) plus output tokens
+     */
     public long totalTokens() {
         return n(inputTokens) + n(outputTokens) + n(cachedTokens) + n(cacheWriteTokens);
     }
 
-    /** Whether no count was reported. */
+    /**
+     * Whether no count was reported.
+     *
+     * @return whether no count was reported
+     */
     public boolean isEmpty() {
         return equals(NONE);
     }

@@ -6,12 +6,19 @@ package dev.atlas.execution;
  * {@link dev.atlas.Atlas#usageReport}.
  */
 public enum UsageGroup {
+    /** Stored as {@code "day"}. */
     DAY("day"),
+    /** Stored as {@code "provider"}. */
     PROVIDER("provider"),
+    /** Stored as {@code "model"}. */
     MODEL("model"),
+    /** Stored as {@code "agent"}. */
     AGENT("agent"),
+    /** Stored as {@code "conversation"}. */
     CONVERSATION("conversation"),
+    /** Stored as {@code "owner"}. */
     OWNER("owner"),
+    /** Stored as {@code "tenant"}. */
     TENANT("tenant");
 
     private final String wire;
@@ -26,7 +33,12 @@ public enum UsageGroup {
         return wire;
     }
 
-    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    /**
+     * Parses the stored form (case-insensitive), naming the allowed values when it is unknown.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static UsageGroup of(String value) {
         return dev.atlas.internal.Check.enumValue("group", UsageGroup.class, value);
     }

@@ -1,5 +1,7 @@
 package dev.atlas.execution;
 
+import org.jspecify.annotations.Nullable;
+
 import java.math.BigDecimal;
 import java.util.Objects;
 
@@ -7,7 +9,7 @@ import java.util.Objects;
  * Totals of one group of a usage report.
  */
 public final class UsageRow {
-    private final String group;
+    private final @Nullable String group;
     private final long executions;
     private final long failures;
     private final long inputTokens;
@@ -24,9 +26,14 @@ public final class UsageRow {
      * @param executions how many executions
      * @param failures how many of them failed
      * @param cost exact sum of the known costs (executions without a price count as zero)
+     * @param inputTokens input tokens
+     * @param outputTokens output tokens
+     * @param reasoningTokens the reasoning tokens
+     * @param cachedTokens the cached tokens
+     * @param cacheWriteTokens the cache write tokens
      */
     public UsageRow(
-            String group,
+            @Nullable String group,
             long executions,
             long failures,
             long inputTokens,
@@ -46,42 +53,83 @@ public final class UsageRow {
         this.cost = cost;
     }
 
-    /** The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. */
-    public String group() {
+    /**
+     * The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one.
+     *
+     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one
+     */
+    public @Nullable String group() {
         return group;
     }
 
-    /** How many executions. */
+    /**
+     * How many executions.
+     *
+     * @return how many executions
+     */
     public long executions() {
         return executions;
     }
 
-    /** How many of them failed. */
+    /**
+     * How many of them failed.
+     *
+     * @return how many of them failed
+     */
     public long failures() {
         return failures;
     }
 
+    /**
+     * Input tokens.
+     *
+     * @return input tokens, or {@code null}
+     */
     public long inputTokens() {
         return inputTokens;
     }
 
+    /**
+     * Output tokens.
+     *
+     * @return output tokens, or {@code null}
+     */
     public long outputTokens() {
         return outputTokens;
     }
 
+    /**
+     * The reasoning tokens.
+     *
+     * @return the reasoning tokens, or {@code null}
+     */
     public long reasoningTokens() {
         return reasoningTokens;
     }
 
+    /**
+     * The cached tokens.
+     *
+     * @return the cached tokens, or {@code null}
+     */
     public long cachedTokens() {
         return cachedTokens;
     }
 
+    /**
+     * The cache write tokens.
+     *
+     * @return the cache write tokens, or {@code null}
+     */
     public long cacheWriteTokens() {
         return cacheWriteTokens;
     }
 
-    /** Exact sum of the known costs (executions without a price count as zero). */
+    /**
+     * Exact sum of the known costs (executions without a price count as zero).
+     *
+     * @return exact sum of the known costs (executions without a price count as zero)
+     */
     public BigDecimal cost() {
         return cost;
     }

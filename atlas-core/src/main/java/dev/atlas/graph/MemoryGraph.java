@@ -7,6 +7,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The tenant's memory graph: nodes keyed by an application key (for example {@code "user:42"})
@@ -15,32 +16,65 @@ import dev.atlas.Page;
  */
 public interface MemoryGraph {
 
-    /** Creates the node, or updates label, type and metadata of the node with the same key. */
+    /**
+     * Creates the node, or updates label, type and metadata of the node with the same key.
+     *
+     * @param node the node
+     * @return the graphNode
+     */
     GraphNode upsertNode(NewGraphNode node);
 
+    /**
+     * Reads the node with this key; absent when there is none.
+     *
+     * @param key the key
+     * @return the GraphNode, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<GraphNode> getNode(String key);
 
-    /** The node with this key; throws {@link dev.atlas.NotFoundException} naming {@code key} when absent. */
+    /**
+     * The node with this key; throws {@link dev.atlas.NotFoundException} naming {@code key} when absent.
+     *
+     * @param key the key
+     * @return the graphNode
+     */
     default GraphNode requireNode(String key) {
         return getNode(key).orElseThrow(() -> new dev.atlas.NotFoundException("graph node", key, "key"));
     }
 
-    /** @deprecated use {@link #getNode(String)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #getNode(String)}; removed in 1.0.
+     * @param key the key
+     * @return the GraphNode, or empty when there is none (an id of another tenant is absent)
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Optional<GraphNode> node(String key) {
         return getNode(key);
     }
 
-    /** Deletes the node and every edge touching it; throws {@link NotFoundException} naming {@code key} when there is none. */
+    /**
+     * Deletes the node and every edge touching it; throws {@link NotFoundException} naming {@code key} when there is none.
+     *
+     * @param key the key
+     */
     void deleteNode(String key);
 
     /**
      * Creates the edge, or updates weight and metadata of the edge with the same source, target
      * and type. Both nodes must exist ({@link NotFoundException} otherwise).
+     *
+     * @param edge the edge
+     * @return the graphEdge
      */
     GraphEdge upsertEdge(NewGraphEdge edge);
 
-    /** Deletes one edge; throws {@link NotFoundException} naming {@code sourceKey} when there is none. */
+    /**
+     * Deletes one edge; throws {@link NotFoundException} naming {@code sourceKey} when there is none.
+     *
+     * @param sourceKey the source node's key
+     * @param type the type
+     * @param targetKey the target node's key
+     */
     void deleteEdge(String sourceKey, String type, String targetKey);
 
     /**
@@ -50,15 +84,23 @@ public interface MemoryGraph {
      * @param edgeType only edges of this type, or {@code null} for any
      * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor   {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param key the key
+     * @param direction which edges to follow
+     * @return one page of results and the cursor of the next
      */
-    Page<GraphNeighbour> neighbours(String key, Direction direction, String edgeType, int limit, String cursor);
+    Page<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType, int limit, @Nullable String cursor);
 
     /**
      * Every node one edge away, as {@link #neighbours(String, Direction, String, int, String)},
      * when there are at most {@link Limits#MAX_PAGE_SIZE}; with more it fails with
      * {@link InvalidInputException} naming {@code key} (never a silently shortened list).
+     *
+     * @param key the key
+     * @param direction which edges to follow
+     * @param edgeType only edges of this type, or {@code null} for any
+     * @return the matching items, in order
      */
-    default List<GraphNeighbour> neighbours(String key, Direction direction, String edgeType) {
+    default List<GraphNeighbour> neighbours(String key, Direction direction, @Nullable String edgeType) {
         Page<GraphNeighbour> page = neighbours(key, direction, edgeType, Limits.MAX_PAGE_SIZE, null);
         if (page.hasMore()) {
             throw new InvalidInputException("key", "has more than " + Limits.MAX_PAGE_SIZE
@@ -73,6 +115,11 @@ public interface MemoryGraph {
      * node is not included. One statement (a recursive query) on both databases.
      *
      * @param edgeType only edges of this type, or {@code null} for any
+     * @param key the key
+     * @param direction which edges to follow
+     * @param maxDepth how many hops at most
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @return the matching items, in order
      */
-    List<GraphReach> traverse(String key, Direction direction, String edgeType, int maxDepth, int limit);
+    List<GraphReach> traverse(String key, Direction direction, @Nullable String edgeType, int maxDepth, int limit);
 }

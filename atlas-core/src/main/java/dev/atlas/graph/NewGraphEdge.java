@@ -12,6 +12,15 @@ import dev.atlas.InvalidInputException;
  * @param weight a finite number; 1.0 unless given
  */
 public record NewGraphEdge(String sourceKey, String type, String targetKey, double weight, Map<String, Object> metadata) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param sourceKey the source node's key
+     * @param type the type
+     * @param targetKey the target node's key
+     * @param weight a finite number; 1.0 unless given
+     * @param metadata JSON-compatible application data
+     */
     public NewGraphEdge {
         Check.key("sourceKey", sourceKey);
         Check.key("type", type);
@@ -23,14 +32,34 @@ public record NewGraphEdge(String sourceKey, String type, String targetKey, doub
         metadata = Check.metadata("metadata", metadata);
     }
 
+    /**
+     * Creates a {@code NewGraphEdge} from {@code sourceKey}, {@code type}, {@code targetKey}.
+     *
+     * @param sourceKey the source node's key
+     * @param type the type
+     * @param targetKey the target node's key
+     * @return the new value
+     */
     public static NewGraphEdge of(String sourceKey, String type, String targetKey) {
         return new NewGraphEdge(sourceKey, type, targetKey, 1.0, Map.of());
     }
 
+    /**
+     * Returns a copy with {@code weight} replaced.
+     *
+     * @param weight a finite number; 1.0 unless given
+     * @return a copy with this change
+     */
     public NewGraphEdge weight(double weight) {
         return new NewGraphEdge(sourceKey, type, targetKey, weight, metadata);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data
+     * @return a copy with this change
+     */
     public NewGraphEdge metadata(Map<String, ?> metadata) {
         return new NewGraphEdge(sourceKey, type, targetKey, weight, Check.metadata("metadata", metadata));
     }

@@ -2,6 +2,7 @@ package dev.atlas.internal;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -20,15 +21,30 @@ import java.util.Objects;
 public final class Check {
     private Check() {}
 
-    public static <T> T notNull(String field, T value) {
+    /**
+     * Returns {@code value}, refusing {@code null} with {@link InvalidInputException} naming {@code field}.
+     *
+     * @param <T> the value's type
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the t
+     */
+    public static <T> T notNull(String field, @Nullable T value) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
         }
         return value;
     }
 
-    /** Required, non-blank, storable text of at most {@code max} characters. */
-    public static String required(String field, String value, int max) {
+    /**
+     * Required, non-blank, storable text of at most {@code max} characters.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length
+     * @return the string
+     */
+    public static String required(String field, @Nullable String value, int max) {
         if (value == null) {
             throw new InvalidInputException(field, "is required");
         }
@@ -38,19 +54,41 @@ public final class Check {
         return text(field, value, max);
     }
 
-    /** Optional storable text; {@code null} passes, blank is kept as given. */
-    public static String optional(String field, String value, int max) {
+    /**
+     * Optional storable text; {@code null} passes, blank is kept as given.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length
+     * @return the string, or {@code null}
+     */
+    public static @Nullable String optional(String field, @Nullable String value, int max) {
         return value == null ? null : text(field, value, max);
     }
 
-    /** Optional text where blank means "not given". */
-    public static String optionalNonBlank(String field, String value, int max) {
+    /**
+     * Optional text where blank means "not given".
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param max the maximum length
+     * @return the string, or {@code null}
+     */
+    public static @Nullable String optionalNonBlank(String field, @Nullable String value, int max) {
         if (value != null && value.isBlank()) {
             throw new InvalidInputException(field, "must not be blank when given");
         }
         return optional(field, value, max);
     }
 
+    /**
+     * Returns {@code value} when it is storable text of at most {@code max} characters.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value
+     * @param max the maximum length
+     * @return the text
+     */
     public static String text(String field, String value, int max) {
         if (value.length() > max) {
             throw new InvalidInputException(field, "is " + value.length() + " characters; at most " + max + " are allowed");
@@ -74,15 +112,36 @@ public final class Check {
         return value;
     }
 
-    /** Identifier-like keys: agent keys, owner types, kinds, slugs. */
-    public static String key(String field, String value) {
+    /**
+     * Identifier-like keys: agent keys, owner types, kinds, slugs.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the key
+     */
+    public static String key(String field, @Nullable String value) {
         return required(field, value, Limits.MAX_KEY_LENGTH);
     }
 
-    public static String optionalKey(String field, String value) {
+    /**
+     * The optional key.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the string, or {@code null}
+     */
+    public static @Nullable String optionalKey(String field, @Nullable String value) {
         return optionalNonBlank(field, value, Limits.MAX_KEY_LENGTH);
     }
 
+    /**
+     * Checks that {@code value} is 1 to {@code max}.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value
+     * @param max the maximum length
+     * @return {@code value}
+     */
     public static int positive(String field, int value, int max) {
         if (value < 1 || value > max) {
             throw new InvalidInputException(field, "must be between 1 and " + max + ", was " + value);
@@ -90,6 +149,13 @@ public final class Check {
         return value;
     }
 
+    /**
+     * Checks that {@code value} is not negative.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value
+     * @return {@code value}
+     */
     public static long nonNegative(String field, long value) {
         if (value < 0) {
             throw new InvalidInputException(field, "must not be negative, was " + value);
@@ -97,7 +163,14 @@ public final class Check {
         return value;
     }
 
-    public static Instant instant(String field, Instant value) {
+    /**
+     * Returns {@code value} when it is {@code null} or within the instants both databases store.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the instant, or {@code null}
+     */
+    public static @Nullable Instant instant(String field, @Nullable Instant value) {
         if (value != null && (value.isBefore(Limits.MIN_INSTANT) || value.isAfter(Limits.MAX_INSTANT))) {
             throw new InvalidInputException(field, "must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT + ", was " + value);
         }
@@ -107,22 +180,32 @@ public final class Check {
     /**
      * {@code value} at the microsecond precision both databases store, or {@code null}; stores
      * apply it on the way in so the record a write returns equals what a later read returns.
+     *
+     * @param value the value, or {@code null}
+     * @return micro-units of currency, or {@code null}
      */
-    public static Instant micros(Instant value) {
+    public static @Nullable Instant micros(@Nullable Instant value) {
         return value == null ? null : value.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 
     /**
      * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
      * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
+     *
+     * @param value the value, or {@code null}
+     * @return the map
      */
-    public static Map<String, Object> jsonObject(Map<String, ?> value) {
+    public static Map<String, Object> jsonObject(@Nullable Map<String, ?> value) {
         return value == null || value.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(value));
     }
 
     /**
      * {@code now - age}, or {@link Limits#MIN_INSTANT} when the age reaches back further: an age
      * beyond the representable range means "older than anything" instead of overflowing.
+     *
+     * @param now the current time
+     * @param age the age
+     * @return the instant
      */
     public static Instant cutoff(Instant now, java.time.Duration age) {
         if (age.compareTo(java.time.Duration.between(Limits.MIN_INSTANT, now)) >= 0) {
@@ -134,8 +217,12 @@ public final class Check {
     /**
      * Copies a JSON-like metadata map, rejecting null keys and keys that are not storable text.
      * Values are checked for serialisability where they are written.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return JSON-compatible application data
      */
-    public static Map<String, Object> metadata(String field, Map<String, ?> value) {
+    public static Map<String, Object> metadata(String field, @Nullable Map<String, ?> value) {
         if (value == null) {
             return Map.of();
         }
@@ -150,8 +237,15 @@ public final class Check {
         return Collections.unmodifiableMap(copy);
     }
 
-    /** Copies a list, rejecting null elements. */
-    public static <T> List<T> list(String field, List<? extends T> value) {
+    /**
+     * Copies a list, rejecting null elements.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @param <T> the value's type
+     * @return the matching items, in order
+     */
+    public static <T> List<T> list(String field, @Nullable List<? extends T> value) {
         if (value == null) {
             return List.of();
         }
@@ -165,7 +259,16 @@ public final class Check {
         return Collections.unmodifiableList(copy);
     }
 
-    public static <E extends Enum<E>> E enumValue(String field, Class<E> type, String wire) {
+    /**
+     * Parses a stored or given name into a constant of {@code type}, naming the allowed values when it is unknown.
+     *
+     * @param <E> the value's type
+     * @param field the input field to name in the exception
+     * @param type the type
+     * @param wire the stored text, or {@code null}
+     * @return the enum value
+     */
+    public static <E extends Enum<E>> E enumValue(String field, Class<E> type, @Nullable String wire) {
         Objects.requireNonNull(type);
         if (wire != null) {
             for (E e : type.getEnumConstants()) {

@@ -19,16 +19,27 @@ import javax.crypto.spec.GCMParameterSpec;
  * two different identities encode alike ("ab"+"c" versus "a"+"bc").
  */
 public final class CredentialCipher {
+    /** AES-GCM nonce length in bytes. */
     public static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CredentialKeys keys;
 
+    /**
+     * Creates the value.
+     *
+     * @param keys the keys
+     */
     public CredentialCipher(CredentialKeys keys) {
         this.keys = keys;
     }
 
+    /**
+     * The primary id.
+     *
+     * @return the string
+     */
     public String primaryId() {
         return keys.primaryId();
     }
@@ -36,6 +47,16 @@ public final class CredentialCipher {
     /** Ciphertext (with tag) and the nonce used. */
     public record Sealed(String keyId, byte[] nonce, byte[] ciphertext) {}
 
+    /**
+     * Encrypts {@code plaintext} with the primary key, binding it to the tenant, owner and name.
+     *
+     * @param plaintext the plaintext
+     * @param tenant the tenant id
+     * @param ownerType the owner type
+     * @param ownerId the owner id
+     * @param name the name
+     * @return the sealed
+     */
     public Sealed encrypt(String plaintext, String tenant, String ownerType, String ownerId, String name) {
         String keyId = keys.primaryId();
         byte[] nonce = new byte[NONCE_BYTES];
@@ -50,6 +71,16 @@ public final class CredentialCipher {
         }
     }
 
+    /**
+     * Decrypts a sealed value written for this tenant, owner and name.
+     *
+     * @param sealed the sealed
+     * @param tenant the tenant id
+     * @param ownerType the owner type
+     * @param ownerId the owner id
+     * @param name the name
+     * @return the string
+     */
     public String decrypt(Sealed sealed, String tenant, String ownerType, String ownerId, String name) {
         SecretKey key = KeyAccess.key(keys, sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
                 "credential '" + name + "' was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "

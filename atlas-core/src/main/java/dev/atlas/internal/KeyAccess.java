@@ -16,7 +16,11 @@ public final class KeyAccess {
 
     private KeyAccess() {}
 
-    /** Called once, by {@link CredentialKeys}'s static initialiser; later calls are refused. */
+    /**
+     * Called once, by {@link CredentialKeys}'s static initialiser; later calls are refused.
+     *
+     * @param keyReader the key reader
+     */
     public static synchronized void register(BiFunction<CredentialKeys, String, Optional<SecretKey>> keyReader) {
         if (reader != null) {
             throw new dev.atlas.ConfigurationException("the credential key reader is registered already");
@@ -24,7 +28,13 @@ public final class KeyAccess {
         reader = keyReader;
     }
 
-    /** The key with this id, if configured. */
+    /**
+     * The key with this id, if configured.
+     *
+     * @param keys the keys
+     * @param id the id Atlas assigned
+     * @return the SecretKey, or empty when there is none (an id of another tenant is absent)
+     */
     public static Optional<SecretKey> key(CredentialKeys keys, String id) {
         return reader.apply(keys, id);
     }

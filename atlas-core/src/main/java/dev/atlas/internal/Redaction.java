@@ -1,5 +1,7 @@
 package dev.atlas.internal;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -16,6 +18,7 @@ import java.util.regex.Pattern;
  * a redacted URL still tells an operator which database was meant.
  */
 public final class Redaction {
+    /** What replaces a secret in redacted text. */
     public static final String MASK = "****";
 
     private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/@?#\\s]*)@");
@@ -24,8 +27,13 @@ public final class Redaction {
 
     private Redaction() {}
 
-    /** {@code url} with the user-info password and secret parameter values masked; {@code null} stays null. */
-    public static String url(String url) {
+    /**
+     * {@code url} with the user-info password and secret parameter values masked; {@code null} stays null.
+     *
+     * @param url the JDBC URL, or {@code null}
+     * @return the JDBC URL, or {@code null}
+     */
+    public static @Nullable String url(@Nullable String url) {
         if (url == null) {
             return null;
         }
@@ -40,8 +48,11 @@ public final class Redaction {
      * The user-info of {@code url} split off, or {@code null} when it has none. Drivers do not
      * read it (PostgreSQL's takes {@code user:password@host} for a host name) and pools log the URL
      * as given, so it is better passed as user and password.
+     *
+     * @param url the JDBC URL, or {@code null}
+     * @return the userInfo, or {@code null}
      */
-    public static UserInfo userInfo(String url) {
+    public static @Nullable UserInfo userInfo(@Nullable String url) {
         Matcher m = url == null ? null : USER_INFO.matcher(url);
         if (m == null || !m.find()) {
             return null;
@@ -55,8 +66,13 @@ public final class Redaction {
         return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
     }
 
-    /** The secret values {@code url} carries (user-info password, secret parameters), for {@link #text}. */
-    public static List<String> secretsOf(String url) {
+    /**
+     * The secret values {@code url} carries (user-info password, secret parameters), for {@link #text}.
+     *
+     * @param url the JDBC URL, or {@code null}
+     * @return the matching items, in order
+     */
+    public static List<String> secretsOf(@Nullable String url) {
         List<String> secrets = new ArrayList<>();
         if (url == null) {
             return secrets;
@@ -76,8 +92,12 @@ public final class Redaction {
      * {@code text} with every occurrence of each known secret masked, then any URL secrets it
      * quotes masked too. Known secrets are replaced literally because drivers quote them in forms
      * no pattern foresees (decoded, inside another message).
+     *
+     * @param text the text, or {@code null}
+     * @param secrets the secrets
+     * @return the text, or {@code null}
      */
-    public static String text(String text, Collection<String> secrets) {
+    public static @Nullable String text(@Nullable String text, Collection<String> secrets) {
         if (text == null) {
             return null;
         }

@@ -1,5 +1,7 @@
 package dev.atlas.internal;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.regex.Pattern;
 
 /** The one rule for table prefixes, shared by the builder and {@code atlas-migrations}. Not public API. */
@@ -8,8 +10,13 @@ public final class TablePrefix {
 
     private TablePrefix() {}
 
-    /** What is wrong with {@code prefix}, or {@code null} when it is a valid prefix. */
-    public static String problem(String prefix) {
+    /**
+     * What is wrong with {@code prefix}, or {@code null} when it is a valid prefix.
+     *
+     * @param prefix the key prefix, or {@code null}
+     * @return the string, or {@code null}
+     */
+    public static @Nullable String problem(@Nullable String prefix) {
         if (prefix == null || !PREFIX.matcher(prefix).matches()) {
             return "tablePrefix '" + prefix + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
                     + " and underscores, starting with a letter (for example 'atlas_')";

@@ -1,5 +1,7 @@
 package dev.atlas.internal;
 
+import org.jspecify.annotations.Nullable;
+
 /** Derives a conversation title from its first user message. Not public API. */
 public final class Titles {
     /** Titles are cut to this many characters, ellipsis included. */
@@ -10,8 +12,11 @@ public final class Titles {
     /**
      * The message's first words with whitespace collapsed, cut at a word boundary and ended with
      * an ellipsis when longer than {@link #MAX}; {@code null} for blank content.
+     *
+     * @param content the content, or {@code null}
+     * @return the string, or {@code null}
      */
-    public static String fromMessage(String content) {
+    public static @Nullable String fromMessage(@Nullable String content) {
         if (content == null) {
             return null;
         }

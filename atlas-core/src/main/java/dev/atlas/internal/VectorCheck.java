@@ -2,6 +2,7 @@ package dev.atlas.internal;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /** Validation of embedding vectors, shared by every entry point that accepts one. Not public API. */
 public final class VectorCheck {
@@ -10,8 +11,12 @@ public final class VectorCheck {
     /**
      * Returns {@code vector} when it is usable for cosine similarity: present, 1 to
      * {@link Limits#MAX_VECTOR_DIMENSION} values, all finite, not all zero.
+     *
+     * @param field the input field to name in the exception
+     * @param vector the embedding
+     * @return the float[]
      */
-    public static float[] checked(String field, float[] vector) {
+    public static float[] checked(String field, float @Nullable [] vector) {
         if (vector == null) {
             throw new InvalidInputException(field, "is required");
         }
@@ -37,8 +42,14 @@ public final class VectorCheck {
 
     private static final java.util.regex.Pattern MODEL = java.util.regex.Pattern.compile("[A-Za-z0-9._:/@+-]{1,200}");
 
-    /** Embedding model names: 1 to 200 of {@code A-Z a-z 0-9 . _ : / @ + -}. */
-    public static String model(String field, String model) {
+    /**
+     * Embedding model names: 1 to 200 of {@code A-Z a-z 0-9 . _ : / @ + -}.
+     *
+     * @param field the input field to name in the exception
+     * @param model the model key, or {@code null}
+     * @return the model key
+     */
+    public static String model(String field, @Nullable String model) {
         if (model == null) {
             throw new InvalidInputException(field, "is required");
         }

@@ -1,6 +1,7 @@
 package dev.atlas.memory;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.List;
@@ -15,16 +16,16 @@ public final class Memory {
     private final UUID id;
     private final String tenantId;
     private final Owner owner;
-    private final String agent;
+    private final @Nullable String agent;
     private final MemoryKind kind;
     private final String content;
     private final List<String> tags;
     private final Map<String, Object> metadata;
     private final double importance;
-    private final UUID conversationId;
-    private final UUID messageId;
-    private final UUID toolCallId;
-    private final Instant expiresAt;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID messageId;
+    private final @Nullable UUID toolCallId;
+    private final @Nullable Instant expiresAt;
     private final int revision;
     private final Instant createdAt;
     private final Instant updatedAt;
@@ -40,21 +41,29 @@ public final class Memory {
      * @param toolCallId provenance: the tool call that produced it, or {@code null}
      * @param expiresAt after this instant the memory is invisible, or {@code null} for never
      * @param revision 1 when created, incremented by each content change
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param owner who it belongs to
+     * @param kind the kind
+     * @param content the content
+     * @param metadata JSON-compatible application data
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public Memory(
             UUID id,
             String tenantId,
             Owner owner,
-            String agent,
+            @Nullable String agent,
             MemoryKind kind,
             String content,
             List<String> tags,
             Map<String, Object> metadata,
             double importance,
-            UUID conversationId,
-            UUID messageId,
-            UUID toolCallId,
-            Instant expiresAt,
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable UUID toolCallId,
+            @Nullable Instant expiresAt,
             int revision,
             Instant createdAt,
             Instant updatedAt) {
@@ -79,74 +88,146 @@ public final class Memory {
         this.updatedAt = updatedAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * Who it belongs to.
+     *
+     * @return who it belongs to
+     */
     public Owner owner() {
         return owner;
     }
 
-    /** The agent this memory is scoped to, or {@code null} for every agent of the owner. */
-    public String agent() {
+    /**
+     * The agent this memory is scoped to, or {@code null} for every agent of the owner.
+     *
+     * @return the agent this memory is scoped to, or {@code null} for every agent of the owner
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The kind.
+     *
+     * @return the kind, or {@code null}
+     */
     public MemoryKind kind() {
         return kind;
     }
 
+    /**
+     * The content.
+     *
+     * @return the content, or {@code null}
+     */
     public String content() {
         return content;
     }
 
-    /** Distinct tags in alphabetical order. */
+    /**
+     * Distinct tags in alphabetical order.
+     *
+     * @return distinct tags in alphabetical order
+     */
     public List<String> tags() {
         return tags;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** 0.0 (trivia) to 1.0 (essential). */
+    /**
+     * 0.0 (trivia) to 1.0 (essential).
+     *
+     * @return 0.0 (trivia) to 1.0 (essential)
+     */
     public double importance() {
         return importance;
     }
 
-    /** Provenance: the conversation it was observed in, or {@code null}. */
-    public UUID conversationId() {
+    /**
+     * Provenance: the conversation it was observed in, or {@code null}.
+     *
+     * @return provenance: the conversation it was observed in, or {@code null}
+     */
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    /** Provenance: the message that produced it, or {@code null}. */
-    public UUID messageId() {
+    /**
+     * Provenance: the message that produced it, or {@code null}.
+     *
+     * @return provenance: the message that produced it, or {@code null}
+     */
+    public @Nullable UUID messageId() {
         return messageId;
     }
 
-    /** Provenance: the tool call that produced it, or {@code null}. */
-    public UUID toolCallId() {
+    /**
+     * Provenance: the tool call that produced it, or {@code null}.
+     *
+     * @return provenance: the tool call that produced it, or {@code null}
+     */
+    public @Nullable UUID toolCallId() {
         return toolCallId;
     }
 
-    /** After this instant the memory is invisible, or {@code null} for never. */
-    public Instant expiresAt() {
+    /**
+     * After this instant the memory is invisible, or {@code null} for never.
+     *
+     * @return after this instant the memory is invisible, or {@code null} for never
+     */
+    public @Nullable Instant expiresAt() {
         return expiresAt;
     }
 
-    /** 1 when created, incremented by each content change. */
+    /**
+     * 1 when created, incremented by each content change.
+     *
+     * @return 1 when created, incremented by each content change
+     */
     public int revision() {
         return revision;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }

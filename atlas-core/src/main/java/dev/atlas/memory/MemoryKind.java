@@ -14,13 +14,24 @@ import dev.atlas.InvalidInputException;
 public record MemoryKind(String value) {
     private static final Pattern FORM = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
 
+    /** The built-in kind stored as {@code "fact"}. */
     public static final MemoryKind FACT = new MemoryKind("fact");
+    /** The built-in kind stored as {@code "preference"}. */
     public static final MemoryKind PREFERENCE = new MemoryKind("preference");
+    /** The built-in kind stored as {@code "summary"}. */
     public static final MemoryKind SUMMARY = new MemoryKind("summary");
+    /** The built-in kind stored as {@code "task"}. */
     public static final MemoryKind TASK = new MemoryKind("task");
+    /** The built-in kind stored as {@code "constraint"}. */
     public static final MemoryKind CONSTRAINT = new MemoryKind("constraint");
+    /** The built-in kind stored as {@code "episode"}. */
     public static final MemoryKind EPISODE = new MemoryKind("episode");
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param value the stored form, for example {@code "fact"}
+     */
     public MemoryKind {
         if (value == null) {
             throw new InvalidInputException("kind", "is required");
@@ -30,7 +41,12 @@ public record MemoryKind(String value) {
         }
     }
 
-    /** A well-known or application-defined kind. */
+    /**
+     * A well-known or application-defined kind.
+     *
+     * @param value the stored form, for example {@code "fact"}
+     * @return the new value
+     */
     public static MemoryKind of(String value) {
         return new MemoryKind(value);
     }

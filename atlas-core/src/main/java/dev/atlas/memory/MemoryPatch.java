@@ -8,6 +8,7 @@ import java.util.Map;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Changes to a memory for {@link MemoryStore#update}. A {@code null} component means
@@ -19,9 +20,19 @@ import dev.atlas.Limits;
  *
  * @param clearExpiry when true the memory no longer expires ({@code expiresAt} must then be null)
  */
-public record MemoryPatch(String content, List<String> tags, Map<String, Object> metadata, Double importance,
-                          Instant expiresAt, boolean clearExpiry) {
+public record MemoryPatch(@Nullable String content, @Nullable List<String> tags, @Nullable Map<String, Object> metadata, @Nullable Double importance,
+                          @Nullable Instant expiresAt, boolean clearExpiry) {
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param content the content
+     * @param tags the tags
+     * @param metadata JSON-compatible application data
+     * @param importance 0 to 1, how much the memory matters
+     * @param expiresAt when it stops being visible
+     * @param clearExpiry when true the memory no longer expires ({@code expiresAt} must then be null)
+     */
     public MemoryPatch {
         if (content != null) {
             Check.required("content", content, Limits.MAX_CONTENT_LENGTH);
@@ -41,37 +52,80 @@ public record MemoryPatch(String content, List<String> tags, Map<String, Object>
         }
     }
 
-    /** A patch that changes nothing yet. */
+    /**
+     * A patch that changes nothing yet.
+     *
+     * @return the new value
+     */
     public static MemoryPatch none() {
         return new MemoryPatch(null, null, null, null, null, false);
     }
 
+    /**
+     * Creates a {@code MemoryPatch} from {@code content}.
+     *
+     * @param content the content
+     * @return the new value
+     */
     public static MemoryPatch content(String content) {
         return none().withContent(content);
     }
 
+    /**
+     * Returns a copy with {@code content} replaced.
+     *
+     * @param content the content
+     * @return a copy with this change
+     */
     public MemoryPatch withContent(String content) {
         return new MemoryPatch(Check.notNull("content", content), tags, metadata, importance, expiresAt, clearExpiry);
     }
 
-    /** Replaces every tag. */
+    /**
+     * Replaces every tag.
+     *
+     * @param tags the tags
+     * @return a copy with this change
+     */
     public MemoryPatch tags(String... tags) {
         return new MemoryPatch(content, java.util.Arrays.asList(Check.notNull("tags", tags)), metadata, importance, expiresAt, clearExpiry);
     }
 
-    /** Replaces the metadata document. */
+    /**
+     * Replaces the metadata document.
+     *
+     * @param metadata JSON-compatible application data
+     * @return a copy with this change
+     */
     public MemoryPatch metadata(Map<String, ?> metadata) {
         return new MemoryPatch(content, tags, Check.metadata("metadata", Check.notNull("metadata", metadata)), importance, expiresAt, clearExpiry);
     }
 
+    /**
+     * Returns a copy with {@code importance} replaced.
+     *
+     * @param importance 0 to 1, how much the memory matters
+     * @return a copy with this change
+     */
     public MemoryPatch importance(double importance) {
         return new MemoryPatch(content, tags, metadata, importance, expiresAt, clearExpiry);
     }
 
+    /**
+     * Returns a copy with {@code expiresAt} replaced.
+     *
+     * @param expiresAt when it stops being visible
+     * @return a copy with this change
+     */
     public MemoryPatch expiresAt(Instant expiresAt) {
         return new MemoryPatch(content, tags, metadata, importance, Check.notNull("expiresAt", expiresAt), false);
     }
 
+    /**
+     * Returns a copy that removes the memory's expiry time.
+     *
+     * @return a copy with this change
+     */
     public MemoryPatch neverExpires() {
         return new MemoryPatch(content, tags, metadata, importance, null, true);
     }

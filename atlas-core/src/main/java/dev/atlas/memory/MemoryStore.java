@@ -19,34 +19,72 @@ import dev.atlas.Page;
  */
 public interface MemoryStore {
 
-    /** Stores a new memory at revision 1. */
+    /**
+     * Stores a new memory at revision 1.
+     *
+     * @param memory the memory to create
+     * @return the memory
+     */
     Memory create(NewMemory memory);
 
-    /** @deprecated use {@link #create(NewMemory)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #create(NewMemory)}; removed in 1.0.
+     * @param memory the memory to create
+     * @return the memory
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Memory add(NewMemory memory) {
         return create(memory);
     }
 
-    /** The memory, unless it does not exist, is deleted or has expired. */
+    /**
+     * The memory, unless it does not exist, is deleted or has expired.
+     *
+     * @param memoryId the memory's id
+     * @return the Memory, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Memory> get(UUID memoryId);
 
+    /**
+     * Like {@link #get(UUID)}, for callers that expect the memory.
+     *
+     * @param memoryId the memory's id
+     * @return the memory
+     */
     default Memory require(UUID memoryId) {
         return get(memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
     }
 
-    /** Memories matching the query, newest first, keyset-paginated. */
+    /**
+     * Memories matching the query, newest first, keyset-paginated.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return one page of results and the cursor of the next
+     */
     Page<Memory> list(MemoryQuery query);
 
     /**
      * Applies a patch in one transaction. A content change that differs from the current content
      * appends the previous content to the {@linkplain #revisions(UUID) revision trail}.
+     *
+     * @param memoryId the memory's id
+     * @param patch the changes
+     * @return the memory
      */
     Memory update(UUID memoryId, MemoryPatch patch);
 
-    /** Soft-deletes the memory: it disappears from reads and search at once. */
+    /**
+     * Soft-deletes the memory: it disappears from reads and search at once.
+     *
+     * @param memoryId the memory's id
+     */
     void delete(UUID memoryId);
 
-    /** The previous contents of a memory, oldest first (empty for a memory never edited). */
+    /**
+     * The previous contents of a memory, oldest first (empty for a memory never edited).
+     *
+     * @param memoryId the memory's id
+     * @return the matching items, in order
+     */
     List<MemoryRevision> revisions(UUID memoryId);
 }

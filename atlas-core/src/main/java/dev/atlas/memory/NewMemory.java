@@ -4,6 +4,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.LinkedHashSet;
@@ -22,35 +23,44 @@ import java.util.UUID;
  */
 public final class NewMemory {
     private final Owner owner;
-    private final String agent;
+    private final @Nullable String agent;
     private final MemoryKind kind;
     private final String content;
     private final List<String> tags;
     private final Map<String, Object> metadata;
     private final double importance;
-    private final UUID conversationId;
-    private final UUID messageId;
-    private final UUID toolCallId;
-    private final Instant expiresAt;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID messageId;
+    private final @Nullable UUID toolCallId;
+    private final @Nullable Instant expiresAt;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
      *
      * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
      * @param importance 0.0 to 1.0; 0.5 unless given
+     * @param owner who it belongs to
+     * @param agent the agent key, or {@code null}
+     * @param kind the kind
+     * @param content the content
+     * @param metadata JSON-compatible application data
+     * @param conversationId the conversation's id, or {@code null}
+     * @param messageId the message's id, or {@code null}
+     * @param toolCallId the tool call's id, or {@code null}
+     * @param expiresAt when it stops being visible, or {@code null}
      */
     public NewMemory(
             Owner owner,
-            String agent,
+            @Nullable String agent,
             MemoryKind kind,
             String content,
             List<String> tags,
             Map<String, Object> metadata,
             double importance,
-            UUID conversationId,
-            UUID messageId,
-            UUID toolCallId,
-            Instant expiresAt) {
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable UUID toolCallId,
+            @Nullable Instant expiresAt) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("kind", kind);
@@ -73,114 +83,262 @@ public final class NewMemory {
         this.expiresAt = expiresAt;
     }
 
+    /**
+     * Who it belongs to.
+     *
+     * @return who it belongs to
+     */
     public Owner owner() {
         return owner;
     }
 
-    public String agent() {
+    /**
+     * The agent key.
+     *
+     * @return the agent key, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The kind.
+     *
+     * @return the kind, or {@code null}
+     */
     public MemoryKind kind() {
         return kind;
     }
 
+    /**
+     * The content.
+     *
+     * @return the content, or {@code null}
+     */
     public String content() {
         return content;
     }
 
-    /** Distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters. */
+    /**
+     * Distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters.
+     *
+     * @return distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     */
     public List<String> tags() {
         return tags;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
-    /** 0.0 to 1.0; 0.5 unless given. */
+    /**
+     * 0.0 to 1.0; 0.5 unless given.
+     *
+     * @return 0.0 to 1.0; 0.5 unless given
+     */
     public double importance() {
         return importance;
     }
 
-    public UUID conversationId() {
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id, or {@code null}
+     */
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public UUID messageId() {
+    /**
+     * The message's id, or {@code null}.
+     *
+     * @return the message's id, or {@code null}
+     */
+    public @Nullable UUID messageId() {
         return messageId;
     }
 
-    public UUID toolCallId() {
+    /**
+     * The tool call's id, or {@code null}.
+     *
+     * @return the tool call's id, or {@code null}
+     */
+    public @Nullable UUID toolCallId() {
         return toolCallId;
     }
 
-    public Instant expiresAt() {
+    /**
+     * When it stops being visible, or {@code null}.
+     *
+     * @return when it stops being visible, or {@code null}
+     */
+    public @Nullable Instant expiresAt() {
         return expiresAt;
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code kind}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param kind the kind
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory of(Owner owner, MemoryKind kind, String content) {
         return new NewMemory(owner, null, kind, content, List.of(), Map.of(), 0.5, null, null, null, null);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory fact(Owner owner, String content) {
         return of(owner, MemoryKind.FACT, content);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory preference(Owner owner, String content) {
         return of(owner, MemoryKind.PREFERENCE, content);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory summary(Owner owner, String content) {
         return of(owner, MemoryKind.SUMMARY, content);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory task(Owner owner, String content) {
         return of(owner, MemoryKind.TASK, content);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory constraint(Owner owner, String content) {
         return of(owner, MemoryKind.CONSTRAINT, content);
     }
 
+    /**
+     * Creates a {@code NewMemory} from {@code owner}, {@code content}.
+     *
+     * @param owner who it belongs to
+     * @param content the content
+     * @return the new value
+     */
     public static NewMemory episode(Owner owner, String content) {
         return of(owner, MemoryKind.EPISODE, content);
     }
 
-    /** Scopes the memory to one agent; {@code null} makes it global for the owner. */
-    public NewMemory agent(String agent) {
+    /**
+     * Scopes the memory to one agent; {@code null} makes it global for the owner.
+     *
+     * @param agent the agent key, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMemory agent(@Nullable String agent) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
+    /**
+     * Returns a copy with {@code tags} replaced.
+     *
+     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @return a copy with this change
+     */
     public NewMemory tags(String... tags) {
         return tags(java.util.Arrays.asList(Check.notNull("tags", tags)));
     }
 
+    /**
+     * Returns a copy with {@code tags} replaced.
+     *
+     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @return a copy with this change
+     */
     public NewMemory tags(List<String> tags) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data
+     * @return a copy with this change
+     */
     public NewMemory metadata(Map<String, ?> metadata) {
         return new NewMemory(owner, agent, kind, content, tags, Check.metadata("metadata", metadata), importance, conversationId,
                 messageId, toolCallId, expiresAt);
     }
 
+    /**
+     * Returns a copy with {@code importance} replaced.
+     *
+     * @param importance 0.0 to 1.0; 0.5 unless given
+     * @return a copy with this change
+     */
     public NewMemory importance(double importance) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
-    /** Provenance: the conversation and (optionally) the message this memory came from. */
-    public NewMemory from(UUID conversationId, UUID messageId) {
+    /**
+     * Provenance: the conversation and (optionally) the message this memory came from.
+     *
+     * @param conversationId the conversation's id, or {@code null}
+     * @param messageId the message's id, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMemory from(@Nullable UUID conversationId, @Nullable UUID messageId) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
-    /** Provenance: the tool call this memory came from. */
-    public NewMemory toolCall(UUID toolCallId) {
+    /**
+     * Provenance: the tool call this memory came from.
+     *
+     * @param toolCallId the tool call's id, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMemory toolCall(@Nullable UUID toolCallId) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 
-    /** The memory disappears from reads at this instant; {@code null} for never. */
-    public NewMemory expiresAt(Instant expiresAt) {
+    /**
+     * The memory disappears from reads at this instant; {@code null} for never.
+     *
+     * @param expiresAt when it stops being visible, or {@code null}
+     * @return a copy with this change
+     */
+    public NewMemory expiresAt(@Nullable Instant expiresAt) {
         return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
     }
 

@@ -16,6 +16,12 @@ package dev.atlas.retention;
  * {@link RetentionReport#skipped()}.
  */
 public interface Retention {
+    /**
+     * Applies {@code policy} to this tenant (or counts what it would change for a dry run).
+     *
+     * @param policy what to delete, archive and purge
+     * @return the retentionReport
+     */
     RetentionReport runRetention(RetentionPolicy policy);
 
     /**

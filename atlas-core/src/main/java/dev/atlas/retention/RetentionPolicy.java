@@ -5,6 +5,7 @@ import dev.atlas.internal.Check;
 import java.time.Duration;
 
 import dev.atlas.InvalidInputException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link Retention#runRetention(RetentionPolicy)} does. Every rule is off until set; ages
@@ -34,10 +35,24 @@ import dev.atlas.InvalidInputException;
  * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
  * @param purgeDeletedAssetsAfter remove asset rows soft-deleted longer ago than this, with their blob bytes
  */
-public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,
-                              Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun,
-                              Duration purgeDetachedExecutionsAfter, Duration purgeFinishedTasksAfter,
-                              Duration purgeDeletedAssetsAfter) {
+public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
+                              @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun,
+                              @Nullable Duration purgeDetachedExecutionsAfter, @Nullable Duration purgeFinishedTasksAfter,
+                              @Nullable Duration purgeDeletedAssetsAfter) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param deleteMessagesAfter soft-delete messages created longer ago than this
+     * @param hardDeleteAfter hard-delete messages (and memories) soft-deleted longer ago than this grace period
+     * @param archiveIdleAfter archive open conversations with no activity for this long
+     * @param purgeArchivedAfter remove archived conversations (archived this long ago) with everything hanging off them, unless something was written in them or their tool threads within this time; the same holds for conversations deleted longer ago than {@code hardDeleteAfter}
+     * @param dropExpiredMemories remove memories whose expiry time has passed
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
+     * @param dryRun count what would change without changing anything
+     * @param purgeDetachedExecutionsAfter remove finished executions without a conversation older than this
+     * @param purgeFinishedTasksAfter remove completed, failed or cancelled tasks finished longer ago than this
+     * @param purgeDeletedAssetsAfter remove assets (rows and bytes) deleted longer ago than this
+     */
     public RetentionPolicy {
         positive("purgeDetachedExecutionsAfter", purgeDetachedExecutionsAfter);
         positive("purgeFinishedTasksAfter", purgeFinishedTasksAfter);
@@ -49,40 +64,86 @@ public record RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteA
         Check.positive("batchSize", batchSize, 10_000);
     }
 
-    /** A policy that does nothing yet. */
+    /**
+     * A policy that does nothing yet.
+     *
+     * @return the new value
+     */
     public static RetentionPolicy none() {
         return new RetentionPolicy(null, null, null, null, false, 500, false, null, null, null);
     }
 
+    /**
+     * Returns a copy with {@code age} replaced.
+     *
+     * @param age the age
+     * @return a copy with this change
+     */
     public RetentionPolicy deleteMessagesOlderThan(Duration age) {
         return new RetentionPolicy(Check.notNull("deleteMessagesAfter", age), hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code grace} replaced.
+     *
+     * @param grace how long soft-deleted rows stay
+     * @return a copy with this change
+     */
     public RetentionPolicy hardDeleteAfter(Duration grace) {
         return new RetentionPolicy(deleteMessagesAfter, Check.notNull("hardDeleteAfter", grace), archiveIdleAfter, purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code idle} replaced.
+     *
+     * @param idle how long a conversation may stay idle
+     * @return a copy with this change
+     */
     public RetentionPolicy archiveIdleConversations(Duration idle) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, Check.notNull("archiveIdleAfter", idle), purgeArchivedAfter,
                 dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code age} replaced.
+     *
+     * @param age the age
+     * @return a copy with this change
+     */
     public RetentionPolicy purgeArchivedAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, Check.notNull("purgeArchivedAfter", age),
                 dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code drop} replaced.
+     *
+     * @param drop the drop
+     * @return a copy with this change
+     */
     public RetentionPolicy dropExpiredMemories(boolean drop) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, drop, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code batchSize} replaced.
+     *
+     * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
+     * @return a copy with this change
+     */
     public RetentionPolicy batchSize(int batchSize) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
+    /**
+     * Returns a copy with {@code dryRun} replaced.
+     *
+     * @param dryRun count what would change without changing anything
+     * @return a copy with this change
+     */
     public RetentionPolicy dryRun(boolean dryRun) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);

@@ -16,11 +16,22 @@ import dev.atlas.conversation.ConversationStore;
  * conversations would go, list them through {@link ConversationStore} with the same criteria.
  */
 public record RetentionReport(boolean dryRun, Map<String, Long> counts) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param dryRun count without changing anything
+     * @param counts the counts
+     */
     public RetentionReport {
         counts = Map.copyOf(counts);
     }
 
-    /** The count for a key, 0 when absent. */
+    /**
+     * The count for a key, 0 when absent.
+     *
+     * @param key the key
+     * @return the count for a key, 0 when absent
+     */
     public long count(String key) {
         return counts.getOrDefault(key, 0L);
     }
@@ -29,6 +40,8 @@ public record RetentionReport(boolean dryRun, Map<String, Long> counts) {
      * Conversations the purge chose but left in place because they were no longer purgeable
      * when their turn came (an append reopened one, a restore undeleted one, or a concurrent run
      * removed it first); the key {@code "conversations.skipped"}. Always 0 for a dry run.
+     *
+     * @return how many chosen conversations were left in place
      */
     public long skipped() {
         return count("conversations.skipped");

@@ -9,5 +9,11 @@ import dev.atlas.Atlas;
  */
 @FunctionalInterface
 public interface Embedder {
+    /**
+     * Turns {@code text} into a vector with the application's embedding model.
+     *
+     * @param text the text
+     * @return the float[]
+     */
     float[] embed(String text);
 }

@@ -6,6 +6,7 @@ import java.util.UUID;
 import dev.atlas.Atlas;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Full-text and semantic search over one tenant's messages, memories and assets. Obtain it
@@ -19,21 +20,41 @@ import dev.atlas.NotFoundException;
  */
 public interface Search {
 
-    /** Ranked full-text search, best first. */
+    /**
+     * Ranked full-text search, best first.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return the matching items, in order
+     */
     List<SearchHit> text(TextQuery query);
 
-    /** The {@code k} most similar items, most similar first. */
+    /**
+     * The {@code k} most similar items, most similar first.
+     *
+     * @param query the query: filters, limit and cursor
+     * @return the matching items, in order
+     */
     List<SearchHit> similar(SemanticQuery query);
 
     /**
      * Stores (or replaces) the vector of a message or memory, which must exist in this tenant.
      *
+     * @param target what kind of item to search
+     * @param id the id Atlas assigned
+     * @param model the model key
+     * @param vector the embedding
      * @throws InvalidInputException for a NaN, infinite or zero vector, or a dimension other
      *                               than the one the model already has
      */
     void upsertVector(SearchTarget target, UUID id, String model, float[] vector);
 
-    /** @deprecated use {@link #upsertVector(SearchTarget, UUID, String, float[])}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #upsertVector(SearchTarget, UUID, String, float[])}; removed in 1.0.
+     * @param target what kind of item to search
+     * @param id the id Atlas assigned
+     * @param model the model key
+     * @param vector the embedding
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default void putVector(SearchTarget target, UUID id, String model, float[] vector) {
         upsertVector(target, id, model, vector);
@@ -44,23 +65,52 @@ public interface Search {
      * deleting the asset removes its vectors. Give the conversation it belongs to (or
      * {@code null}) so purging that conversation removes it.
      *
+     * @param assetId the asset's id
+     * @param conversationId the conversation's id, or {@code null}
+     * @param model the model key
+     * @param vector the embedding
      * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
      */
-    void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector);
+    void upsertAssetVector(UUID assetId, @Nullable UUID conversationId, String model, float[] vector);
 
-    /** @deprecated use {@link #upsertAssetVector(UUID, UUID, String, float[])}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #upsertAssetVector(UUID, UUID, String, float[])}; removed in 1.0.
+     * @param assetId the asset's id
+     * @param conversationId the conversation's id
+     * @param model the model key
+     * @param vector the embedding
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default void putAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
         upsertAssetVector(assetId, conversationId, model, vector);
     }
 
-    /** Embeds the current content of a message or memory with {@code embedder} and stores it. */
+    /**
+     * Embeds the current content of a message or memory with {@code embedder} and stores it.
+     *
+     * @param target what kind of item to search
+     * @param id the id Atlas assigned
+     * @param model the model key
+     * @param embedder the application's embedding function
+     */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 
-    /** Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none. */
+    /**
+     * Deletes one vector; throws {@link NotFoundException} naming {@code id} when there is none.
+     *
+     * @param target what kind of item to search
+     * @param id the id Atlas assigned
+     * @param model the model key
+     */
     void deleteVector(SearchTarget target, UUID id, String model);
 
-    /** @deprecated use {@link #deleteVector(SearchTarget, UUID, String)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #deleteVector(SearchTarget, UUID, String)}; removed in 1.0.
+     * @param target what kind of item to search
+     * @param id the id Atlas assigned
+     * @param model the model key
+     * @return whether a vector was removed
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default boolean removeVector(SearchTarget target, UUID id, String model) {
         try {
@@ -71,6 +121,11 @@ public interface Search {
         }
     }
 
-    /** The dimension of a model's vectors in this tenant, or 0 when none were stored yet. */
+    /**
+     * The dimension of a model's vectors in this tenant, or 0 when none were stored yet.
+     *
+     * @param model the model key
+     * @return the dimension of a model's vectors in this tenant, or 0 when none were stored yet
+     */
     int dimension(String model);
 }

@@ -9,6 +9,7 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.Role;
 import dev.atlas.memory.MemoryKind;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters shared by full-text and semantic search. The tenant filter is always applied; every
@@ -21,7 +22,17 @@ import dev.atlas.memory.MemoryKind;
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
  * </ul>
  */
-public record SearchFilter(UUID conversationId, Owner owner, MemoryKind kind, Role role, Instant from, Instant to) {
+public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role, @Nullable Instant from, @Nullable Instant to) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param conversationId the conversation's id
+     * @param owner who it belongs to
+     * @param kind the kind
+     * @param role who wrote the message
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     */
     public SearchFilter {
         Check.instant("from", from);
         Check.instant("to", to);
@@ -30,32 +41,71 @@ public record SearchFilter(UUID conversationId, Owner owner, MemoryKind kind, Ro
         }
     }
 
+    /**
+     * A filter that lets every item through.
+     *
+     * @return the new value
+     */
     public static SearchFilter none() {
         return new SearchFilter(null, null, null, null, null, null);
     }
 
+    /**
+     * Returns a copy with {@code conversationId} replaced.
+     *
+     * @param conversationId the conversation's id
+     * @return a copy with this change
+     */
     public SearchFilter conversation(UUID conversationId) {
         return new SearchFilter(Check.notNull("conversationId", conversationId), owner, kind, role, from, to);
     }
 
+    /**
+     * Returns a copy with {@code owner} replaced.
+     *
+     * @param owner who it belongs to
+     * @return a copy with this change
+     */
     public SearchFilter owner(Owner owner) {
         return new SearchFilter(conversationId, Check.notNull("owner", owner), kind, role, from, to);
     }
 
+    /**
+     * Returns a copy with {@code kind} replaced.
+     *
+     * @param kind the kind
+     * @return a copy with this change
+     */
     public SearchFilter kind(MemoryKind kind) {
         return new SearchFilter(conversationId, owner, Check.notNull("kind", kind), role, from, to);
     }
 
+    /**
+     * Returns a copy with {@code role} replaced.
+     *
+     * @param role who wrote the message
+     * @return a copy with this change
+     */
     public SearchFilter role(Role role) {
         return new SearchFilter(conversationId, owner, kind, Check.notNull("role", role), from, to);
     }
 
-    /** Created at or after {@code from} and before {@code to}; either may be null. */
-    public SearchFilter between(Instant from, Instant to) {
+    /**
+     * Created at or after {@code from} and before {@code to}; either may be null.
+     *
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @return a copy with this change
+     */
+    public SearchFilter between(@Nullable Instant from, @Nullable Instant to) {
         return new SearchFilter(conversationId, owner, kind, role, from, to);
     }
 
-    /** Rejects components that do not apply to {@code target}. */
+    /**
+     * Rejects components that do not apply to {@code target}.
+     *
+     * @param target what kind of item to search
+     */
     public void checkApplies(SearchTarget target) {
         if (kind != null && target != SearchTarget.MEMORY) {
             throw new InvalidInputException("kind", "filters memories only, the search target is " + target);

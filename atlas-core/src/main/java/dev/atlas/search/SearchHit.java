@@ -1,5 +1,7 @@
 package dev.atlas.search;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.UUID;
 
 /**
@@ -12,4 +14,4 @@ import java.util.UUID;
  *                       and length, no statistics of other rows or tenants), the same on every database
  * @param snippet        full-text only: a short excerpt with the matched words in {@code [brackets]}; {@code null} for semantic hits
  */
-public record SearchHit(SearchTarget target, UUID id, UUID conversationId, double score, String snippet) {}
+public record SearchHit(SearchTarget target, UUID id, @Nullable UUID conversationId, double score, @Nullable String snippet) {}

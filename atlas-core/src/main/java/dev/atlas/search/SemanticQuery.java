@@ -15,6 +15,15 @@ import dev.atlas.Owner;
  * }</pre>
  */
 public record SemanticQuery(SearchTarget target, String model, float[] vector, SearchFilter filter, int k) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param target what kind of item to search
+     * @param model the model key
+     * @param vector the embedding
+     * @param filter which items qualify
+     * @param k how many nearest items to return
+     */
     public SemanticQuery {
         Check.notNull("target", target);
         dev.atlas.internal.VectorCheck.model("model", model);
@@ -24,26 +33,58 @@ public record SemanticQuery(SearchTarget target, String model, float[] vector, S
         Check.positive("k", k, Limits.MAX_PAGE_SIZE);
     }
 
-    /** A copy of the query vector (the record keeps its own copy, validated once). */
+    /**
+     * A copy of the query vector (the record keeps its own copy, validated once).
+     *
+     * @return the embedding
+     */
     @Override
     public float[] vector() {
         return vector.clone();
     }
 
+    /**
+     * Creates a {@code SemanticQuery} from {@code target}, {@code model}, {@code vector}.
+     *
+     * @param target what kind of item to search
+     * @param model the model key
+     * @param vector the embedding
+     * @return the new value
+     */
     public static SemanticQuery of(SearchTarget target, String model, float[] vector) {
         return new SemanticQuery(target, model, vector, SearchFilter.none(), 10);
     }
 
-    /** Embeds {@code text} with the application's embedder now and queries with the result. */
+    /**
+     * Embeds {@code text} with the application's embedder now and queries with the result.
+     *
+     * @param target what kind of item to search
+     * @param model the model key
+     * @param text the text
+     * @param embedder the application's embedding function
+     * @return the new value
+     */
     public static SemanticQuery of(SearchTarget target, String model, String text, Embedder embedder) {
         Check.required("text", text, Limits.MAX_CONTENT_LENGTH);
         return of(target, model, Check.notNull("embedder", embedder).embed(text));
     }
 
+    /**
+     * Returns a copy with {@code filter} replaced.
+     *
+     * @param filter which items qualify
+     * @return a copy with this change
+     */
     public SemanticQuery filter(SearchFilter filter) {
         return new SemanticQuery(target, model, vector, filter, k);
     }
 
+    /**
+     * Returns a copy with {@code k} replaced.
+     *
+     * @param k how many nearest items to return
+     * @return a copy with this change
+     */
     public SemanticQuery k(int k) {
         return new SemanticQuery(target, model, vector, filter, k);
     }

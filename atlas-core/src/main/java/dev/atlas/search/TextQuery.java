@@ -19,6 +19,14 @@ import dev.atlas.conversation.Role;
  * }</pre>
  */
 public record TextQuery(SearchTarget target, String text, SearchFilter filter, int limit) {
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param target what kind of item to search
+     * @param text the text
+     * @param filter which items qualify
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     */
     public TextQuery {
         Check.notNull("target", target);
         if (target == SearchTarget.ASSET) {
@@ -31,18 +39,42 @@ public record TextQuery(SearchTarget target, String text, SearchFilter filter, i
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
     }
 
+    /**
+     * Creates a {@code TextQuery} from {@code text}.
+     *
+     * @param text the text
+     * @return the new value
+     */
     public static TextQuery messages(String text) {
         return new TextQuery(SearchTarget.MESSAGE, text, SearchFilter.none(), 20);
     }
 
+    /**
+     * Creates a {@code TextQuery} from {@code text}.
+     *
+     * @param text the text
+     * @return the new value
+     */
     public static TextQuery memories(String text) {
         return new TextQuery(SearchTarget.MEMORY, text, SearchFilter.none(), 20);
     }
 
+    /**
+     * Returns a copy with {@code filter} replaced.
+     *
+     * @param filter which items qualify
+     * @return a copy with this change
+     */
     public TextQuery filter(SearchFilter filter) {
         return new TextQuery(target, text, filter, limit);
     }
 
+    /**
+     * Returns a copy with {@code limit} replaced.
+     *
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @return a copy with this change
+     */
     public TextQuery limit(int limit) {
         return new TextQuery(target, text, filter, limit);
     }

@@ -8,5 +8,11 @@ import dev.atlas.AtlasConfig;
  * implementation (registered in {@code META-INF/services}). Applications do not call it.
  */
 public interface AtlasFactory {
+    /**
+     * Opens Atlas on the database {@code config} names, migrating it when configured.
+     *
+     * @param config the configuration to open
+     * @return the atlas
+     */
     Atlas open(AtlasConfig config);
 }

@@ -15,6 +15,11 @@ import java.util.UUID;
  * @param leaseDuration  how long each heartbeat extends the lease
  */
 public record ClaimedTask(Task task, UUID claimId, Instant leaseExpiresAt, Duration leaseDuration) {
+    /**
+     * The task's id.
+     *
+     * @return the task's id
+     */
     public UUID taskId() {
         return task.id();
     }

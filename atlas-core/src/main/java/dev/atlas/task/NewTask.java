@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What to enqueue with {@link TaskStore#enqueue(NewTask)}.
@@ -25,11 +26,22 @@ import dev.atlas.Owner;
  * @param maxAttempts    1 to {@link #MAX_ATTEMPTS} (default 3)
  * @param runAfter       not claimable before this time, or {@code null} for now
  */
-public record NewTask(String kind, Map<String, Object> payload, UUID conversationId, UUID messageId, Owner owner, int maxAttempts,
-                      Instant runAfter) {
+public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID conversationId, @Nullable UUID messageId, @Nullable Owner owner, int maxAttempts,
+                      @Nullable Instant runAfter) {
     /** Highest accepted {@link #maxAttempts()}. */
     public static final int MAX_ATTEMPTS = 100;
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param kind what the task does; workers claim by kind (required)
+     * @param payload JSON-compatible input (never null)
+     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays
+     * @param messageId the message it serves, or {@code null}
+     * @param owner who it runs for, or {@code null}
+     * @param maxAttempts 1 to {@link #MAX_ATTEMPTS} (default 3)
+     * @param runAfter not claimable before this time, or {@code null} for now
+     */
     public NewTask {
         Check.key("kind", kind);
         payload = Check.metadata("payload", payload);
@@ -40,28 +52,66 @@ public record NewTask(String kind, Map<String, Object> payload, UUID conversatio
         }
     }
 
+    /**
+     * Creates a {@code NewTask} from {@code kind}, {@code payload}.
+     *
+     * @param kind what the task does; workers claim by kind (required)
+     * @param payload JSON-compatible input (never null)
+     * @return the new value
+     */
     public static NewTask of(String kind, Map<String, ?> payload) {
         return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null);
     }
 
-    public NewTask forConversation(UUID conversationId) {
+    /**
+     * Returns a copy with {@code conversationId} replaced.
+     *
+     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays
+     * @return a copy with this change
+     */
+    public NewTask forConversation(@Nullable UUID conversationId) {
         return new NewTask(kind, payload, conversationId, null, owner, maxAttempts, runAfter);
     }
 
+    /**
+     * Returns a copy with {@code conversationId} and {@code messageId} replaced.
+     *
+     * @param conversationId the conversation it serves
+     * @param messageId the message it serves
+     * @return a copy with this change
+     */
     public NewTask forMessage(UUID conversationId, UUID messageId) {
         return new NewTask(kind, payload, Check.notNull("conversationId", conversationId), Check.notNull("messageId", messageId),
                 owner, maxAttempts, runAfter);
     }
 
-    public NewTask owner(Owner owner) {
+    /**
+     * Returns a copy with {@code owner} replaced.
+     *
+     * @param owner who it runs for, or {@code null}
+     * @return a copy with this change
+     */
+    public NewTask owner(@Nullable Owner owner) {
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 
+    /**
+     * Returns a copy with {@code maxAttempts} replaced.
+     *
+     * @param maxAttempts 1 to {@link #MAX_ATTEMPTS} (default 3)
+     * @return a copy with this change
+     */
     public NewTask maxAttempts(int maxAttempts) {
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 
-    public NewTask runAfter(Instant runAfter) {
+    /**
+     * Returns a copy with {@code runAfter} replaced.
+     *
+     * @param runAfter not claimable before this time, or {@code null} for now
+     * @return a copy with this change
+     */
+    public NewTask runAfter(@Nullable Instant runAfter) {
         return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
     }
 }

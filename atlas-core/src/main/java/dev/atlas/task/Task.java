@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A stored task.
@@ -23,19 +24,19 @@ public record Task(
         String tenantId,
         String kind,
         Map<String, Object> payload,
-        UUID conversationId,
-        UUID messageId,
-        Owner owner,
+        @Nullable UUID conversationId,
+        @Nullable UUID messageId,
+        @Nullable Owner owner,
         TaskStatus status,
         int attempts,
         int maxAttempts,
         Map<String, Object> result,
-        String error,
+        @Nullable String error,
         Instant runAfter,
-        UUID claimId,
-        Instant leaseExpiresAt,
+        @Nullable UUID claimId,
+        @Nullable Instant leaseExpiresAt,
         Instant createdAt,
         Instant updatedAt,
-        Instant startedAt,
-        Instant finishedAt) {
+        @Nullable Instant startedAt,
+        @Nullable Instant finishedAt) {
 }

@@ -14,10 +14,15 @@ import dev.atlas.IllegalTransitionException;
  * that will be retried) | cancelled. Completed, failed and cancelled are final.
  */
 public enum TaskStatus {
+    /** Stored as {@code "pending"}. */
     PENDING("pending"),
+    /** Stored as {@code "running"}. */
     RUNNING("running"),
+    /** Stored as {@code "completed"}. */
     COMPLETED("completed"),
+    /** Stored as {@code "failed"}. */
     FAILED("failed"),
+    /** Stored as {@code "cancelled"}. */
     CANCELLED("cancelled");
 
     private final String wire;
@@ -26,7 +31,11 @@ public enum TaskStatus {
         this.wire = wire;
     }
 
-    /** The states this one may move to. */
+    /**
+     * The states this one may move to.
+     *
+     * @return the set
+     */
     public Set<TaskStatus> next() {
         return switch (this) {
             case PENDING -> EnumSet.of(RUNNING, CANCELLED, COMPLETED, FAILED);
@@ -35,15 +44,30 @@ public enum TaskStatus {
         };
     }
 
+    /**
+     * Whether no transition leaves this status.
+     *
+     * @return whether no transition leaves this status
+     */
     public boolean isFinal() {
         return next().isEmpty();
     }
 
+    /**
+     * Whether this status may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     * @return whether this status may move to {
+     */
     public boolean canMoveTo(TaskStatus target) {
         return next().contains(target);
     }
 
-    /** Throws {@link IllegalTransitionException} unless this state may move to {@code target}. */
+    /**
+     * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
+     *
+     * @param target what kind of item to search
+     */
     public void checkMoveTo(TaskStatus target) {
         if (!canMoveTo(target)) {
             throw new IllegalTransitionException("status", this, target, next().isEmpty() ? "none (final)" : next().toString());
@@ -55,6 +79,12 @@ public enum TaskStatus {
         return wire;
     }
 
+    /**
+     * Creates a {@code TaskStatus} from {@code value}.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static TaskStatus of(String value) {
         return Check.enumValue("status", TaskStatus.class, value);
     }

@@ -15,6 +15,7 @@ import dev.atlas.Limits;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.UnreadableRowException;
+import org.jspecify.annotations.Nullable;
 
 import dev.atlas.NotFoundException;
 
@@ -55,27 +56,56 @@ public interface TaskStore {
     /** Longest lease one claim or heartbeat may ask for. */
     Duration MAX_LEASE = Duration.ofDays(1);
 
-    /** Stores a pending task. */
+    /**
+     * Stores a pending task.
+     *
+     * @param task the task to create
+     * @return the task
+     */
     Task create(NewTask task);
 
-    /** Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}. */
+    /**
+     * Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}.
+     *
+     * @param tasks the tasks to create
+     * @return the matching items, in order
+     */
     List<Task> createAll(List<NewTask> tasks);
 
-    /** @deprecated use {@link #create(NewTask)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #create(NewTask)}; removed in 1.0.
+     * @param task the task to create
+     * @return the task
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default Task enqueue(NewTask task) {
         return create(task);
     }
 
-    /** @deprecated use {@link #createAll(List)}; removed in 1.0. */
+    /**
+     * @deprecated use {@link #createAll(List)}; removed in 1.0.
+     * @param tasks the tasks to create
+     * @return the matching items, in order
+     */
     @Deprecated(forRemoval = true, since = "0.2")
     default List<Task> enqueueAll(List<NewTask> tasks) {
         return createAll(tasks);
     }
 
+    /**
+     * Reads a task; absent for an unknown id or another tenant's.
+     *
+     * @param taskId the task's id
+     * @return the Task, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<Task> get(UUID taskId);
 
-    /** The task with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    /**
+     * The task with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
+     *
+     * @param taskId the task's id
+     * @return the task
+     */
     default Task require(UUID taskId) {
         return get(taskId).orElseThrow(() -> new dev.atlas.NotFoundException("task", taskId));
     }
@@ -83,7 +113,12 @@ public interface TaskStore {
     /** Page size of {@link #forConversation(UUID)}. */
     int DEFAULT_PAGE_SIZE = 50;
 
-    /** The first page of {@link #forConversation(UUID, int, String)}, {@link #DEFAULT_PAGE_SIZE} tasks at most. */
+    /**
+     * The first page of {@link #forConversation(UUID, int, String)}, {@link #DEFAULT_PAGE_SIZE} tasks at most.
+     *
+     * @param conversationId the conversation's id
+     * @return one page of results and the cursor of the next
+     */
     default Page<Task> forConversation(UUID conversationId) {
         return forConversation(conversationId, DEFAULT_PAGE_SIZE, null);
     }
@@ -93,8 +128,10 @@ public interface TaskStore {
      *
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param conversationId the conversation's id
+     * @return one page of results and the cursor of the next
      */
-    Page<Task> forConversation(UUID conversationId, int limit, String cursor);
+    Page<Task> forConversation(UUID conversationId, int limit, @Nullable String cursor);
 
     /**
      * Tasks matching {@code query}, oldest first ({@code createdAt}, then id), keyset-paged: a
@@ -102,35 +139,69 @@ public interface TaskStore {
      */
     Page<Task> list(TaskQuery query);
 
-    /** Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment. */
+    /**
+     * Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment.
+     *
+     * @param lease how long the claim holds before another worker may take the task
+     * @return the ClaimedTask, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<ClaimedTask> claim(Duration lease);
 
-    /** Claims the next due task of one of {@code kinds}. */
+    /**
+     * Claims the next due task of one of {@code kinds}.
+     *
+     * @param lease how long the claim holds before another worker may take the task
+     * @param kinds only tasks of these kinds
+     * @return the ClaimedTask, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);
 
     /**
      * Extends the lease to the database's now + {@link ClaimedTask#leaseDuration()}. A holder whose lease expired
      * may still extend it as long as no other worker claimed the task meanwhile.
      * {@link LeaseLostException} otherwise.
+     *
+     * @param claim the claim returned by {@link TaskStore#claim}
+     * @return the claimedTask
      */
     ClaimedTask heartbeat(ClaimedTask claim);
 
-    /** Marks the task completed with {@code result}; only for the current lease holder, else {@link LeaseLostException}. */
+    /**
+     * Marks the task completed with {@code result}; only for the current lease holder, else {@link LeaseLostException}.
+     *
+     * @param claim the claim returned by {@link TaskStore#claim}
+     * @param result the result
+     * @return the task
+     */
     Task complete(ClaimedTask claim, Map<String, ?> result);
 
     /**
      * Records a failed attempt: with attempts left the task goes back to pending, claimable after
      * the default backoff (1 s doubling per attempt, at most 5 minutes); otherwise it is failed
      * for good. Only for the current lease holder, else {@link LeaseLostException}.
+     *
+     * @param claim the claim returned by {@link TaskStore#claim}
+     * @param error why it failed
+     * @return the task
      */
     Task fail(ClaimedTask claim, String error);
 
-    /** Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left). */
-    Task fail(ClaimedTask claim, String error, Instant retryAt);
+    /**
+     * Like {@link #fail(ClaimedTask, String)} with an explicit retry time (used only if attempts are left).
+     *
+     * @param claim the claim returned by {@link TaskStore#claim}
+     * @param error why it failed
+     * @param retryAt not before this instant, or {@code null} for the default backoff
+     * @return the task
+     */
+    Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 
     /**
      * Cancels a pending or running task (a running holder's next heartbeat, complete or fail then
      * gets {@link LeaseLostException}). {@link IllegalTransitionException} when already final.
+     *
+     * @param taskId the task's id
+     * @return the task
      */
     Task cancel(UUID taskId);
 

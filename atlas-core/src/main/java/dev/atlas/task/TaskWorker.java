@@ -59,6 +59,13 @@ public final class TaskWorker implements AutoCloseable {
      */
     @FunctionalInterface
     public interface Handler {
+        /**
+         * Runs one task and returns its result.
+         *
+         * @param task the task to create
+         * @return the map
+         * @throws Exception when the storage fails
+         */
         Map<String, ?> run(Task task) throws Exception;
     }
 
@@ -82,6 +89,12 @@ public final class TaskWorker implements AutoCloseable {
         this.polling = scheduler.scheduleWithFixedDelay(this::poll, 0, b.pollInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Starts configuring a worker that claims tasks from {@code store}.
+     *
+     * @param store the store
+     * @return the builder
+     */
     public static Builder builder(TaskStore store) {
         return new Builder(store);
     }
@@ -226,6 +239,7 @@ public final class TaskWorker implements AutoCloseable {
      * later is rejected with {@link LeaseLostException} if that happened). Calling it again waits
      * again.
      *
+     * @param timeout how long to wait
      * @return true when every handler finished and reported within {@code timeout}
      * @throws InvalidInputException when {@code timeout} is null or negative
      */
@@ -306,7 +320,13 @@ public final class TaskWorker implements AutoCloseable {
             this.store = store;
         }
 
-        /** Runs tasks of {@code kind} with {@code handler}. */
+        /**
+         * Runs tasks of {@code kind} with {@code handler}.
+         *
+         * @param kind the kind
+         * @param handler runs a task of this kind
+         * @return runs a task of this kind
+         */
         public Builder handler(String kind, Handler handler) {
             if (kind == null || kind.isBlank() || handler == null) {
                 throw new ConfigurationException("handler needs a non-blank kind and a handler");
@@ -317,7 +337,12 @@ public final class TaskWorker implements AutoCloseable {
             return this;
         }
 
-        /** How many tasks run at once (1 to 256, default 1). */
+        /**
+         * How many tasks run at once (1 to 256, default 1).
+         *
+         * @param concurrency how many tasks run at once
+         * @return how many tasks run at once
+         */
         public Builder concurrency(int concurrency) {
             if (concurrency < 1 || concurrency > 256) {
                 throw new ConfigurationException("concurrency must be between 1 and 256, was " + concurrency);
@@ -326,7 +351,12 @@ public final class TaskWorker implements AutoCloseable {
             return this;
         }
 
-        /** Pause between polls when no task is due (10 ms to 1 hour, default 1 s). */
+        /**
+         * Pause between polls when no task is due (10 ms to 1 hour, default 1 s).
+         *
+         * @param pollInterval how often to poll
+         * @return how often to poll
+         */
         public Builder pollInterval(Duration pollInterval) {
             if (pollInterval == null || pollInterval.toMillis() < 10 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
                 throw new ConfigurationException("pollInterval must be between 10 ms and 1 hour, was " + pollInterval);
@@ -335,7 +365,12 @@ public final class TaskWorker implements AutoCloseable {
             return this;
         }
 
-        /** Lease per claim, renewed every third of it while the handler runs (1 s to 1 day, default 60 s). */
+        /**
+         * Lease per claim, renewed every third of it while the handler runs (1 s to 1 day, default 60 s).
+         *
+         * @param lease how long the claim holds before another worker may take the task
+         * @return how long the claim holds before another worker may take the task
+         */
         public Builder lease(Duration lease) {
             if (lease == null || lease.toMillis() < 1000 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
                 throw new ConfigurationException("lease must be between 1 second and 1 day, was " + lease);
@@ -344,6 +379,11 @@ public final class TaskWorker implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Starts polling for tasks in the background.
+         *
+         * @return a copy with this change
+         */
         public TaskWorker start() {
             if (handlers.isEmpty()) {
                 throw new ConfigurationException("register at least one handler before start()");

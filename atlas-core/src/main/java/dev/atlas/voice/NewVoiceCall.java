@@ -2,6 +2,7 @@ package dev.atlas.voice;
 
 import dev.atlas.Owner;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
 import java.util.UUID;
@@ -11,12 +12,24 @@ public record NewVoiceCall(
         String sessionId,
         String provider,
         String model,
-        Owner owner,
-        String agent,
-        UUID conversationId,
-        UUID executionId,
+        @Nullable Owner owner,
+        @Nullable String agent,
+        @Nullable UUID conversationId,
+        @Nullable UUID executionId,
         Map<String, Object> metadata) {
 
+    /**
+     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     *
+     * @param sessionId the provider's session id
+     * @param provider the provider key
+     * @param model the model key
+     * @param owner who it belongs to
+     * @param agent the agent key
+     * @param conversationId the conversation's id
+     * @param executionId the execution's id
+     * @param metadata JSON-compatible application data
+     */
     public NewVoiceCall {
         Check.key("sessionId", sessionId);
         Check.key("provider", provider);
@@ -25,26 +38,64 @@ public record NewVoiceCall(
         metadata = Check.metadata("metadata", metadata);
     }
 
+    /**
+     * Creates a {@code NewVoiceCall} from {@code sessionId}, {@code provider}, {@code model}.
+     *
+     * @param sessionId the provider's session id
+     * @param provider the provider key
+     * @param model the model key
+     * @return the new value
+     */
     public static NewVoiceCall of(String sessionId, String provider, String model) {
         return new NewVoiceCall(sessionId, provider, model, null, null, null, null, Map.of());
     }
 
-    public NewVoiceCall owner(Owner owner) {
+    /**
+     * Returns a copy with {@code owner} replaced.
+     *
+     * @param owner who it belongs to, or {@code null}
+     * @return a copy with this change
+     */
+    public NewVoiceCall owner(@Nullable Owner owner) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, metadata);
     }
 
-    public NewVoiceCall agent(String agent) {
+    /**
+     * Returns a copy with {@code agent} replaced.
+     *
+     * @param agent the agent key, or {@code null}
+     * @return a copy with this change
+     */
+    public NewVoiceCall agent(@Nullable String agent) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, metadata);
     }
 
+    /**
+     * Returns a copy with {@code conversationId} replaced.
+     *
+     * @param conversationId the conversation's id
+     * @return a copy with this change
+     */
     public NewVoiceCall conversation(UUID conversationId) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, Check.notNull("conversationId", conversationId), executionId, metadata);
     }
 
+    /**
+     * Returns a copy with {@code executionId} replaced.
+     *
+     * @param executionId the execution's id
+     * @return a copy with this change
+     */
     public NewVoiceCall execution(UUID executionId) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, Check.notNull("executionId", executionId), metadata);
     }
 
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data
+     * @return a copy with this change
+     */
     public NewVoiceCall metadata(Map<String, ?> metadata) {
         return new NewVoiceCall(sessionId, provider, model, owner, agent, conversationId, executionId, Check.metadata("metadata", metadata));
     }

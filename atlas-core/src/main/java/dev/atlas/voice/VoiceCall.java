@@ -1,6 +1,7 @@
 package dev.atlas.voice;
 
 import dev.atlas.Owner;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Instant;
 import java.util.List;
@@ -13,42 +14,61 @@ public final class VoiceCall {
     private final UUID id;
     private final String tenantId;
     private final String sessionId;
-    private final UUID conversationId;
-    private final UUID executionId;
-    private final Owner owner;
-    private final String agent;
+    private final @Nullable UUID conversationId;
+    private final @Nullable UUID executionId;
+    private final @Nullable Owner owner;
+    private final @Nullable String agent;
     private final String provider;
     private final String model;
     private final VoiceCallStatus status;
     private final List<VoiceTurn> transcript;
-    private final String summary;
-    private final Long durationMs;
+    private final @Nullable String summary;
+    private final @Nullable Long durationMs;
     private final Map<String, Object> metadata;
     private final Instant startedAt;
-    private final Instant completedAt;
+    private final @Nullable Instant completedAt;
     private final Instant createdAt;
     private final Instant updatedAt;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id Atlas assigned
+     * @param tenantId the tenant it belongs to
+     * @param sessionId the provider's session id
+     * @param conversationId the conversation's id, or {@code null}
+     * @param executionId the execution's id, or {@code null}
+     * @param owner who it belongs to, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param provider the provider key
+     * @param model the model key
+     * @param status the status
+     * @param transcript the turns so far, replacing the stored ones
+     * @param summary the summary, or {@code null}
+     * @param durationMs the duration ms, or {@code null}
+     * @param metadata JSON-compatible application data
+     * @param startedAt the started at
+     * @param completedAt the completed at, or {@code null}
+     * @param createdAt when it was created
+     * @param updatedAt when it was last changed
      */
     public VoiceCall(
             UUID id,
             String tenantId,
             String sessionId,
-            UUID conversationId,
-            UUID executionId,
-            Owner owner,
-            String agent,
+            @Nullable UUID conversationId,
+            @Nullable UUID executionId,
+            @Nullable Owner owner,
+            @Nullable String agent,
             String provider,
             String model,
             VoiceCallStatus status,
             List<VoiceTurn> transcript,
-            String summary,
-            Long durationMs,
+            @Nullable String summary,
+            @Nullable Long durationMs,
             Map<String, Object> metadata,
             Instant startedAt,
-            Instant completedAt,
+            @Nullable Instant completedAt,
             Instant createdAt,
             Instant updatedAt) {
         transcript = List.copyOf(transcript);
@@ -73,74 +93,164 @@ public final class VoiceCall {
         this.updatedAt = updatedAt;
     }
 
+    /**
+     * The id Atlas assigned.
+     *
+     * @return the id Atlas assigned
+     */
     public UUID id() {
         return id;
     }
 
+    /**
+     * The tenant it belongs to.
+     *
+     * @return the tenant it belongs to
+     */
     public String tenantId() {
         return tenantId;
     }
 
+    /**
+     * The provider's session id.
+     *
+     * @return the provider's session id
+     */
     public String sessionId() {
         return sessionId;
     }
 
-    public UUID conversationId() {
+    /**
+     * The conversation's id.
+     *
+     * @return the conversation's id, or {@code null}
+     */
+    public @Nullable UUID conversationId() {
         return conversationId;
     }
 
-    public UUID executionId() {
+    /**
+     * The execution's id, or {@code null}.
+     *
+     * @return the execution's id, or {@code null}
+     */
+    public @Nullable UUID executionId() {
         return executionId;
     }
 
-    public Owner owner() {
+    /**
+     * Who it belongs to, or {@code null}.
+     *
+     * @return who it belongs to, or {@code null}
+     */
+    public @Nullable Owner owner() {
         return owner;
     }
 
-    public String agent() {
+    /**
+     * The agent key, or {@code null}.
+     *
+     * @return the agent key, or {@code null}
+     */
+    public @Nullable String agent() {
         return agent;
     }
 
+    /**
+     * The provider key.
+     *
+     * @return the provider key, or {@code null}
+     */
     public String provider() {
         return provider;
     }
 
+    /**
+     * The model key.
+     *
+     * @return the model key, or {@code null}
+     */
     public String model() {
         return model;
     }
 
+    /**
+     * The status.
+     *
+     * @return the status, or {@code null}
+     */
     public VoiceCallStatus status() {
         return status;
     }
 
+    /**
+     * The turns so far, replacing the stored ones.
+     *
+     * @return the turns so far, replacing the stored ones, or {@code null}
+     */
     public List<VoiceTurn> transcript() {
         return transcript;
     }
 
-    public String summary() {
+    /**
+     * A summary of the call, or {@code null}.
+     *
+     * @return the summary, or {@code null}
+     */
+    public @Nullable String summary() {
         return summary;
     }
 
-    public Long durationMs() {
+    /**
+     * The duration ms, or {@code null}.
+     *
+     * @return the duration ms, or {@code null}
+     */
+    public @Nullable Long durationMs() {
         return durationMs;
     }
 
+    /**
+     * JSON-compatible application data.
+     *
+     * @return JSON-compatible application data, or {@code null}
+     */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
+    /**
+     * The started at.
+     *
+     * @return the started at, or {@code null}
+     */
     public Instant startedAt() {
         return startedAt;
     }
 
-    public Instant completedAt() {
+    /**
+     * The completed at.
+     *
+     * @return the completed at, or {@code null}
+     */
+    public @Nullable Instant completedAt() {
         return completedAt;
     }
 
+    /**
+     * When it was created.
+     *
+     * @return when it was created, or {@code null}
+     */
     public Instant createdAt() {
         return createdAt;
     }
 
+    /**
+     * When it was last changed.
+     *
+     * @return when it was last changed, or {@code null}
+     */
     public Instant updatedAt() {
         return updatedAt;
     }

@@ -2,8 +2,11 @@ package dev.atlas.voice;
 
 /** Lifecycle of a voice call: active → completed | failed. */
 public enum VoiceCallStatus {
+    /** Stored as {@code "active"}. */
     ACTIVE("active"),
+    /** Stored as {@code "completed"}. */
     COMPLETED("completed"),
+    /** Stored as {@code "failed"}. */
     FAILED("failed");
 
     private final String wire;
@@ -18,7 +21,12 @@ public enum VoiceCallStatus {
         return wire;
     }
 
-    /** Parses the stored form (case-insensitive), naming the allowed values when it is unknown. */
+    /**
+     * Parses the stored form (case-insensitive), naming the allowed values when it is unknown.
+     *
+     * @param value the value
+     * @return the new value
+     */
     public static VoiceCallStatus of(String value) {
         return dev.atlas.internal.Check.enumValue("status", VoiceCallStatus.class, value);
     }

@@ -3,6 +3,7 @@ package dev.atlas.voice;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
 import java.util.List;
@@ -14,24 +15,63 @@ import java.util.UUID;
  * always written whole in one statement, so a reader never sees half of a checkpoint.
  */
 public interface VoiceCallStore {
-    /** Starts a call in status active with an empty transcript. */
+    /**
+     * Starts a call in status active with an empty transcript.
+     *
+     * @param call the call
+     * @return the voiceCall
+     */
     VoiceCall start(NewVoiceCall call);
 
-    /** Replaces the transcript of an active call with {@code transcript} (the whole list so far). */
+    /**
+     * Replaces the transcript of an active call with {@code transcript} (the whole list so far).
+     *
+     * @param callId the voice call's id
+     * @param transcript the turns so far, replacing the stored ones
+     * @return the voiceCall
+     */
     VoiceCall checkpoint(UUID callId, List<VoiceTurn> transcript);
 
-    /** active → completed with the final transcript; records the completion time and duration. */
+    /**
+     * active → completed with the final transcript; records the completion time and duration.
+     *
+     * @param callId the voice call's id
+     * @param transcript the turns so far, replacing the stored ones
+     * @return the voiceCall
+     */
     VoiceCall complete(UUID callId, List<VoiceTurn> transcript);
 
-    /** active → failed; the transcript so far is kept. */
+    /**
+     * active → failed; the transcript so far is kept.
+     *
+     * @param callId the voice call's id
+     * @return the voiceCall
+     */
     VoiceCall fail(UUID callId);
 
-    /** Sets the summary (any status); {@code null} clears it. */
-    VoiceCall summarize(UUID callId, String summary);
+    /**
+     * Sets the summary (any status); {@code null} clears it.
+     *
+     * @param callId the voice call's id
+     * @param summary the summary, or {@code null}
+     * @return the voiceCall
+     */
+    VoiceCall summarize(UUID callId, @Nullable String summary);
 
+    /**
+     * Reads a call; absent for an unknown id or another tenant's.
+     *
+     * @param callId the voice call's id
+     * @return the VoiceCall, or empty when there is none (an id of another tenant is absent)
+     */
     Optional<VoiceCall> get(UUID callId);
 
-    /** The call with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's. */
+    /**
+     * The call with this id; throws {@link dev.atlas.NotFoundException} when absent or another tenant's.
+     *
+     * @param callId the voice call's id
+     * @return the voiceCall
+     */
     default VoiceCall require(UUID callId) {
         return get(callId).orElseThrow(() -> new dev.atlas.NotFoundException("voice call", callId));
     }
@@ -41,22 +81,29 @@ public interface VoiceCallStore {
      *
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param conversationId the conversation's id
+     * @return one page of results and the cursor of the next
      */
-    Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor);
+    Page<VoiceCall> byConversation(UUID conversationId, int limit, @Nullable String cursor);
 
     /**
      * One page of the calls with the provider's session id, oldest first.
      *
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param sessionId the provider's session id
+     * @return one page of results and the cursor of the next
      */
-    Page<VoiceCall> bySession(String sessionId, int limit, String cursor);
+    Page<VoiceCall> bySession(String sessionId, int limit, @Nullable String cursor);
 
     /**
      * Every call of the conversation, oldest first, when there are at most
      * {@link Limits#MAX_PAGE_SIZE}; with more it fails with {@link InvalidInputException} naming
      * {@code conversationId} (never a silently shortened list): page them with
      * {@link #byConversation(UUID, int, String)}.
+     *
+     * @param conversationId the conversation's id
+     * @return the matching items, in order
      */
     default List<VoiceCall> byConversation(UUID conversationId) {
         Page<VoiceCall> page = byConversation(conversationId, Limits.MAX_PAGE_SIZE, null);
@@ -71,6 +118,9 @@ public interface VoiceCallStore {
      * Every call with the session id, oldest first, when there are at most
      * {@link Limits#MAX_PAGE_SIZE}; with more it fails with {@link InvalidInputException} naming
      * {@code sessionId}: page them with {@link #bySession(String, int, String)}.
+     *
+     * @param sessionId the provider's session id
+     * @return the matching items, in order
      */
     default List<VoiceCall> bySession(String sessionId) {
         Page<VoiceCall> page = bySession(sessionId, Limits.MAX_PAGE_SIZE, null);
@@ -87,6 +137,11 @@ public interface VoiceCallStore {
      */
     Page<VoiceCall> list(VoiceCallQuery query);
 
-    /** Marks active calls started more than {@code olderThan} ago completed; returns how many. */
+    /**
+     * Marks active calls started more than {@code olderThan} ago completed; returns how many.
+     *
+     * @param olderThan only items older than this
+     * @return how many calls were completed
+     */
     int completeStale(Duration olderThan);
 }
