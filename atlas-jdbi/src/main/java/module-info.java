@@ -9,6 +9,10 @@ module dev.atlas.jdbi {
     requires dev.atlas.migrations;
     requires org.jdbi.v3.core;
     requires org.jdbi.v3.sqlobject;
+    // Jdbi needs geantyref at run time, but Jdbi is an automatic module: it cannot declare that,
+    // and an explicit module such as geantyref joins the module graph only when a named module
+    // requires it (without this line: NoClassDefFoundError in Jdbi.create, see ModulePathTest).
+    requires io.leangen.geantyref;
     requires com.zaxxer.hikari;
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;

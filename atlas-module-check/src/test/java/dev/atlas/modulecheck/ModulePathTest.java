@@ -67,11 +67,13 @@ class ModulePathTest {
         Files.createDirectories(src.resolve("app"));
         Files.writeString(src.resolve("module-info.java"), MODULE_INFO);
         Files.writeString(src.resolve("app/Main.java"), MAIN);
-        Path classes = dir.resolve("classes");
+        Path classes = Files.createDirectories(dir.resolve("classes"));
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         ByteArrayOutputStream compilerOut = new ByteArrayOutputStream();
         int compiled = javac.run(null, compilerOut, compilerOut,
                 "--release", "17", "-Xlint:all", "-Werror",
+                // Without an explicit class path javac would take this JVM's (java.class.path).
+                "--class-path", classes.toString(),
                 "--module-path", modulePath, "-d", classes.toString(),
                 src.resolve("module-info.java").toString(), src.resolve("app/Main.java").toString());
         assertEquals(0, compiled, compilerOut.toString(StandardCharsets.UTF_8));
