@@ -85,6 +85,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "ConversationStore.updateStatus.failureReason",
             "ConversationStore.markFailed.reason",
             "Search.putAssetVector.conversationId",
+            "Search.upsertAssetVector.conversationId",
             "TaskStore.fail.retryAt",
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
