@@ -48,6 +48,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             "foreign_keys", "true",
             "transaction_mode", "IMMEDIATE");
 
+    /** For {@link java.util.ServiceLoader}, which needs a public no-argument constructor. */
+    public JdbiAtlasFactory() {
+    }
+
     @Override
     public Atlas open(AtlasConfig config) {
         HikariDataSource owned = null;

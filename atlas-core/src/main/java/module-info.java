@@ -1,0 +1,39 @@
+/**
+ * Atlas's public API: domain types, store interfaces, exceptions and the {@link dev.atlas.spi}
+ * hook an implementation plugs into. An implementation module (atlas-jdbi) provides
+ * {@link dev.atlas.spi.AtlasFactory}; {@link dev.atlas.Atlas#builder()} finds it with
+ * {@link java.util.ServiceLoader}.
+ */
+// The qualified exports name Atlas's integration modules, which are automatic modules and so
+// not observable when this module compiles: "module not found" is expected there.
+@SuppressWarnings("module")
+module dev.atlas.core {
+    // DataSource is part of the builder's API.
+    requires transitive java.sql;
+    requires org.slf4j;
+    // Annotations only: not needed at run time.
+    requires static org.jspecify;
+
+    exports dev.atlas;
+    exports dev.atlas.asset;
+    exports dev.atlas.assistant;
+    exports dev.atlas.conversation;
+    exports dev.atlas.credential;
+    exports dev.atlas.execution;
+    exports dev.atlas.graph;
+    exports dev.atlas.memory;
+    exports dev.atlas.retention;
+    exports dev.atlas.search;
+    exports dev.atlas.spi;
+    exports dev.atlas.task;
+    exports dev.atlas.voice;
+
+    // Not API: shared checks and helpers for Atlas's own modules only.
+    exports dev.atlas.internal to
+            dev.atlas.migrations,
+            dev.atlas.jdbi,
+            dev.atlas.spring.ai,
+            dev.atlas.langchain4j;
+
+    uses dev.atlas.spi.AtlasFactory;
+}
