@@ -22,6 +22,7 @@ module dev.atlas.core {
     exports dev.atlas.execution;
     exports dev.atlas.graph;
     exports dev.atlas.memory;
+    exports dev.atlas.portability;
     exports dev.atlas.retention;
     exports dev.atlas.search;
     exports dev.atlas.spi;
