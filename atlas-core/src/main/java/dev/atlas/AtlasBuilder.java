@@ -233,7 +233,11 @@ public final class AtlasBuilder {
     /**
      * Adds a listener that hears every execution, step and tool call the recorder stores, after
      * each commit (see {@link dev.atlas.execution.ExecutionListener} for the guarantees). May be
-     * called several times; listeners run in the order added.
+     * called several times; listeners run in the order added. A {@code null} listener is reported
+     * by {@link #build()} as an invalid setting.
+     *
+     * @param listener the listener to add
+     * @return this builder
      */
     public AtlasBuilder executionListener(dev.atlas.execution.ExecutionListener listener) {
         // Listeners add up, so a later valid one does not clear an earlier null (unlike the other settings).

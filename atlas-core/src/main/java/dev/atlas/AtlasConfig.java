@@ -56,6 +56,7 @@ public final class AtlasConfig {
      * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
      * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
      * @param executionListeners listeners of stored executions, in the order they run
+     * @throws ConfigurationException naming every invalid setting
      */
     public AtlasConfig(
             @Nullable Path sqliteFile,
@@ -111,10 +112,29 @@ public final class AtlasConfig {
         this.executionListeners = List.copyOf(executionListeners);
     }
 
-    /** The settings without execution listeners (the form before they existed). */
-    public AtlasConfig(Path sqliteFile, String jdbcUrl, String username, Secret password, DataSource dataSource, String tablePrefix,
-                       boolean migrate, Clock clock, int historyLimit, int maxPoolSize, CredentialKeys credentialKeys,
-                       dev.atlas.asset.BlobStore blobStore, Path dataDirectory, int pgvectorEfSearch) {
+    /**
+     * The settings without execution listeners (the form before they existed).
+     *
+     * @param sqliteFile SQLite database file Atlas opens and pools itself, or {@code null}
+     * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
+     * @param username user for {@code jdbcUrl}, or {@code null}
+     * @param password password for {@code jdbcUrl}, or {@code null}
+     * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
+     * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
+     * @param migrate whether to run pending migrations when building
+     * @param clock source of every timestamp Atlas writes
+     * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     * @param maxPoolSize connections in the pool Atlas creates
+     * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     * @param blobStore where asset bytes go, or {@code null} for a {@link dev.atlas.asset.LocalDirectoryBlobStore} in {@link #assetDirectory()}
+     * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
+     * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector
+     * @throws ConfigurationException naming every invalid setting
+     */
+    public AtlasConfig(@Nullable Path sqliteFile, @Nullable String jdbcUrl, @Nullable String username, @Nullable Secret password,
+                       @Nullable DataSource dataSource, String tablePrefix,
+                       boolean migrate, Clock clock, int historyLimit, int maxPoolSize, @Nullable CredentialKeys credentialKeys,
+                       dev.atlas.asset.@Nullable BlobStore blobStore, @Nullable Path dataDirectory, int pgvectorEfSearch) {
         this(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys,
                 blobStore, dataDirectory, pgvectorEfSearch, List.of());
     }
@@ -245,7 +265,11 @@ public final class AtlasConfig {
         return pgvectorEfSearch;
     }
 
-    /** Listeners of stored executions, in the order they run (see {@link AtlasBuilder#executionListener}); never null. */
+    /**
+     * Listeners of stored executions, in the order they run (see {@link AtlasBuilder#executionListener}).
+     *
+     * @return an immutable list, empty when none was added; never null
+     */
     public List<dev.atlas.execution.ExecutionListener> executionListeners() {
         return executionListeners;
     }

@@ -36,7 +36,11 @@ public interface Tenant {
      */
     AssistantStore assistants();
 
-    /** Versioned settings documents that need no assistant (model, temperature … for a plain chat). */
+    /**
+     * Versioned settings documents that need no assistant (model, temperature … for a plain chat).
+     *
+     * @return this tenant's settings store
+     */
     dev.atlas.assistant.SettingsStore settings();
 
     /**
@@ -111,6 +115,10 @@ public interface Tenant {
      */
     Retention retention();
 
-    /** Import and export of this tenant's history as JSON Lines, and erasure of an owner's data. */
+    /**
+     * Import and export of this tenant's history as JSON Lines, and erasure of an owner's data.
+     *
+     * @return this tenant's portability operations
+     */
     dev.atlas.portability.Portability portability();
 }

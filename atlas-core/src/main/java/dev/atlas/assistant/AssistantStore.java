@@ -87,6 +87,10 @@ public interface AssistantStore {
     /**
      * Live assistants matching {@code query} (by owner, by the public flag, or visible to an
      * owner: its own plus the public ones), ordered by slug, keyset-paged.
+     *
+     * @param query the filters, page size and cursor
+     * @return one page of assistants and the cursor of the next
+     * @throws dev.atlas.InvalidInputException when the cursor was not returned by a previous page
      */
     Page<Assistant> list(AssistantQuery query);
 

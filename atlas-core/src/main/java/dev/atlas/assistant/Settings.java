@@ -5,6 +5,7 @@ import dev.atlas.Owner;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A named, versioned settings document that needs no assistant (seed 001 {@code settings}: "can be
@@ -22,13 +23,18 @@ public record Settings(
         String tenantId,
         String slug,
         String name,
-        Owner owner,
-        UUID currentRevisionId,
+        @Nullable Owner owner,
+        @Nullable UUID currentRevisionId,
         int currentRevisionNumber,
         int lastRevisionNumber,
         Instant createdAt,
         Instant updatedAt) {
 
+    /**
+     * The revision in use, empty before the first publish.
+     *
+     * @return {@link #currentRevisionId()}, if any
+     */
     public Optional<UUID> currentRevision() {
         return Optional.ofNullable(currentRevisionId);
     }

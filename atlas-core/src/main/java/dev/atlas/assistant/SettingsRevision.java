@@ -5,6 +5,7 @@ import dev.atlas.Owner;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One immutable entry in a {@link Settings} history, like {@link AssistantRevision} without a
@@ -24,10 +25,10 @@ public record SettingsRevision(
         UUID settingsId,
         int number,
         RevisionKind kind,
-        UUID rolledBackToId,
+        @Nullable UUID rolledBackToId,
         int rolledBackToNumber,
         Map<String, Object> values,
-        String label,
-        Owner author,
+        @Nullable String label,
+        @Nullable Owner author,
         Instant createdAt) {
 }

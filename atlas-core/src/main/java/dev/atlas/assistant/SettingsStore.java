@@ -13,6 +13,7 @@ import java.util.UUID;
 
 import dev.atlas.Ids;
 import dev.atlas.Tenant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Versioned settings documents of one tenant that stand on their own, without an assistant (seed
@@ -37,19 +38,36 @@ public interface SettingsStore {
      * @param slug  unique among the tenant's live settings, as {@link AssistantSpec#slug()}
      * @param name  display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
      * @param owner who owns it, or {@code null} for the tenant itself
+     * @return the new document, with no current revision
      * @throws ConflictException (field {@code slug}) when a live settings document has the slug
      */
-    Settings create(String slug, String name, Owner owner);
+    Settings create(String slug, String name, @Nullable Owner owner);
 
-    /** The live settings document with this id. */
+    /**
+     * The live settings document with this id.
+     *
+     * @param settingsId its id
+     * @return the document, or empty when it does not exist or was deleted
+     */
     Optional<Settings> get(UUID settingsId);
 
-    /** Like {@link #get} but throws {@link NotFoundException} when there is none. */
+    /**
+     * Like {@link #get} but throws {@link NotFoundException} when there is none.
+     *
+     * @param settingsId its id
+     * @return the live document
+     * @throws NotFoundException when it does not exist or was deleted
+     */
     default Settings require(UUID settingsId) {
         return get(settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
     }
 
-    /** The live settings document with this slug. */
+    /**
+     * The live settings document with this slug.
+     *
+     * @param slug its slug
+     * @return the document, or empty when no live one has the slug
+     */
     Optional<Settings> getBySlug(String slug);
 
     /**
@@ -58,28 +76,54 @@ public interface SettingsStore {
      * @param owner  only this owner's, or {@code null} for all
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @return one page of documents and the cursor of the next
      */
-    Page<Settings> list(Owner owner, int limit, String cursor);
+    Page<Settings> list(@Nullable Owner owner, int limit, @Nullable String cursor);
 
-    /** Soft-deletes it; its slug becomes free, its revisions stay readable by {@link #getRevision(UUID, int)}. */
+    /**
+     * Soft-deletes it; its slug becomes free, its revisions stay readable by {@link #getRevision(UUID, int)}.
+     *
+     * @param settingsId its id
+     * @throws NotFoundException when there is no live document with this id
+     */
     void delete(UUID settingsId);
 
     /**
      * Appends a revision with {@code values} and the next number and makes it current.
      *
+     * @param settingsId the live document to publish to
      * @param values JSON-compatible settings; {@code null} for none
      * @param label  a short label, or {@code null}
      * @param author who publishes, or {@code null}
+     * @return the new current revision
+     * @throws NotFoundException when there is no live document with this id
      */
-    SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author);
+    SettingsRevision publish(UUID settingsId, @Nullable Map<String, ?> values, @Nullable String label, @Nullable Owner author);
 
-    /** The revision with this number, also after a soft delete. */
+    /**
+     * The revision with this number, also after a soft delete.
+     *
+     * @param settingsId the document's id
+     * @param number     the revision's number, 1 or more
+     * @return the revision, or empty when there is none with this number
+     */
     Optional<SettingsRevision> getRevision(UUID settingsId, int number);
 
-    /** The revision the document currently points at, if any was published. */
+    /**
+     * The revision the document currently points at, if any was published.
+     *
+     * @param settingsId the live document's id
+     * @return its current revision, or empty before the first publish or for an unknown or deleted document
+     */
     Optional<SettingsRevision> currentRevision(UUID settingsId);
 
-    /** The whole history, oldest first; {@link NotFoundException} for an unknown id. */
+    /**
+     * The whole history, oldest first; {@link NotFoundException} for an unknown id.
+     *
+     * @param settingsId the live document's id
+     * @return every revision, oldest first
+     * @throws NotFoundException when there is no live document with this id
+     */
     List<SettingsRevision> revisions(UUID settingsId);
 
     /**
@@ -87,7 +131,11 @@ public interface SettingsStore {
      * {@link RevisionKind#ROLLBACK} that copies them; {@link NotFoundException} when there is no
      * such revision.
      *
-     * @param author who rolls back, or {@code null}
+     * @param settingsId the live document to roll back
+     * @param toNumber   number of the earlier revision whose values become current
+     * @param author     who rolls back, or {@code null}
+     * @return the new {@link RevisionKind#ROLLBACK} revision, now current
+     * @throws NotFoundException when the document or the revision does not exist
      */
-    SettingsRevision rollback(UUID settingsId, int toNumber, Owner author);
+    SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author);
 }

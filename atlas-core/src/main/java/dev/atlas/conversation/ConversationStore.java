@@ -102,16 +102,21 @@ public interface ConversationStore {
      * children only: a nested thread's own threads are listed with its id. An unknown id, or
      * another tenant's, gives an empty page.
      *
+     * @param conversationId the parent conversation's id
      * @param limit  page size, 1 to {@link Limits#MAX_PAGE_SIZE}
      * @param cursor {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @return one page of tool threads and the cursor of the next
      */
-    Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor);
+    Page<Conversation> toolThreads(UUID conversationId, int limit, @Nullable String cursor);
 
     /**
      * The tool thread a tool call spawned ({@link dev.atlas.execution.StepHandle.ToolCallHandle#thread};
      * seed 000's {@code parent_tool_run_id}), unless it is soft-deleted. A call that spawned
      * several threads gives the oldest live one. Empty for a call that spawned none, an unknown
      * id, or another tenant's.
+     *
+     * @param toolCallId the {@link dev.atlas.execution.ToolCall#id()} of the spawning call
+     * @return the oldest live thread the call spawned, if any
      */
     Optional<Conversation> toolThread(UUID toolCallId);
 
@@ -220,6 +225,8 @@ public interface ConversationStore {
      * written). At most {@link Limits#MAX_PAGE_SIZE} messages per call; an empty list writes
      * nothing and returns an empty list.
      *
+     * @param conversationId the conversation to append to
+     * @param messages       the messages, in the order they get their sequences
      * @return the stored messages, in the order given
      */
     List<Message> appendAll(UUID conversationId, List<NewMessage> messages);

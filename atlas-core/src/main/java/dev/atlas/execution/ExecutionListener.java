@@ -23,21 +23,51 @@ package dev.atlas.execution;
  */
 public interface ExecutionListener {
 
-    /** An execution moved to processing: {@link ExecutionRecorder#start}, {@code record}, {@code resume}. */
+    /**
+     * An execution moved to processing: {@link ExecutionRecorder#start}, {@code record}, {@code resume}.
+     *
+     * @param tenantId  the tenant the execution belongs to
+     * @param execution the execution as stored, now processing
+     */
     default void started(String tenantId, Execution execution) {}
 
-    /** A step was finished or failed; {@code step.toolCalls()} are its tool calls as stored at that moment. */
+    /**
+     * A step was finished or failed; {@code step.toolCalls()} are its tool calls as stored at that moment.
+     *
+     * @param tenantId the tenant the step belongs to
+     * @param step     the step as stored, now completed or failed
+     */
     default void stepFinished(String tenantId, ExecutionStep step) {}
 
-    /** A tool call was completed or failed. */
+    /**
+     * A tool call was completed or failed.
+     *
+     * @param tenantId the tenant the tool call belongs to
+     * @param toolCall the call as stored, now completed or failed
+     */
     default void toolCallFinished(String tenantId, ToolCall toolCall) {}
 
-    /** An execution completed, with its usage, cost and timing. */
+    /**
+     * An execution completed, with its usage, cost and timing.
+     *
+     * @param tenantId  the tenant the execution belongs to
+     * @param execution the execution as stored, now completed
+     */
     default void completed(String tenantId, Execution execution) {}
 
-    /** An execution failed (the body threw, or {@link ExecutionHandle#fail(String)}). */
+    /**
+     * An execution failed (the body threw, or {@link ExecutionHandle#fail(String)}).
+     *
+     * @param tenantId  the tenant the execution belongs to
+     * @param execution the execution as stored, now failed, with its error
+     */
     default void failed(String tenantId, Execution execution) {}
 
-    /** An execution was cancelled. */
+    /**
+     * An execution was cancelled.
+     *
+     * @param tenantId  the tenant the execution belongs to
+     * @param execution the execution as stored, now cancelled
+     */
     default void cancelled(String tenantId, Execution execution) {}
 }

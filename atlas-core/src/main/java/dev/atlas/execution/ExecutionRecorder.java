@@ -141,6 +141,9 @@ public interface ExecutionRecorder {
     /**
      * Tool calls across every execution of the tenant matching {@code query}, newest first
      * ({@code startedAt}, then id, both descending), keyset-paginated.
+     *
+     * @param query the filters, page size and cursor
+     * @return one page of tool calls and the cursor of the next
      */
     dev.atlas.Page<ToolCall> toolCalls(ToolCallQuery query);
 

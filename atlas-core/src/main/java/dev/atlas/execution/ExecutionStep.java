@@ -46,6 +46,7 @@ public record ExecutionStep(
      * @param completedAt the completed at
      * @param durationMs the duration ms
      * @param toolCalls the tool calls of this step in index order
+     * @param metadata application data about the step; empty when none
      */
     public ExecutionStep {
         toolCalls = List.copyOf(toolCalls);

@@ -74,11 +74,21 @@ public record NewToolCall(@Nullable String providerCallId, String name, ToolCall
         return new NewToolCall(providerCallId, name, type, arguments, metadata, initialStatus);
     }
 
-    public NewToolCall metadata(Map<String, ?> metadata) {
+    /**
+     * Returns a copy with {@code metadata} replaced.
+     *
+     * @param metadata JSON-compatible application data stored with the call, or {@code null} for none
+     * @return a copy with this metadata
+     */
+    public NewToolCall metadata(@Nullable Map<String, ?> metadata) {
         return new NewToolCall(providerCallId, name, type, arguments, Check.metadata("metadata", metadata), initialStatus);
     }
 
-    /** Recorded as queued: asked for by the model, not running yet; run it with {@link StepHandle.ToolCallHandle#start()}. */
+    /**
+     * Recorded as queued: asked for by the model, not running yet; run it with {@link StepHandle.ToolCallHandle#start()}.
+     *
+     * @return a copy with {@link ExecutionStatus#QUEUED} as its initial status
+     */
     public NewToolCall queued() {
         return new NewToolCall(providerCallId, name, type, arguments, metadata, ExecutionStatus.QUEUED);
     }

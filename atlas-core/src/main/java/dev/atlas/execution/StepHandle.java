@@ -73,8 +73,10 @@ public interface StepHandle {
      * Replaces the step's metadata ({@link ExecutionStep#metadata()}) with {@code metadata}, in any
      * status: application data is an annotation, not part of the status machine. {@code null}
      * clears it.
+     *
+     * @param metadata JSON-compatible application data, or {@code null} to clear it
      */
-    void metadata(java.util.Map<String, ?> metadata);
+    void metadata(java.util.@Nullable Map<String, ?> metadata);
 
     /** A running tool call. */
     interface ToolCallHandle {
@@ -108,8 +110,10 @@ public interface StepHandle {
         /**
          * Replaces the call's metadata ({@link ToolCall#metadata()}) with {@code metadata}, in any
          * status (timing or token details known only after the call finished); {@code null} clears it.
+         *
+         * @param metadata JSON-compatible application data, or {@code null} to clear it
          */
-        void metadata(java.util.Map<String, ?> metadata);
+        void metadata(java.util.@Nullable Map<String, ?> metadata);
 
         /**
          * Creates the tool thread this call spawns: a conversation of type {@code tool} whose parent

@@ -11,11 +11,22 @@ import java.util.Map;
  *               ({@code asset_blobs}); tables with nothing to delete are absent
  */
 public record EraseReport(boolean dryRun, Map<String, Long> counts) {
+    /**
+     * Copies the map, keeping its order.
+     *
+     * @param dryRun whether nothing was changed
+     * @param counts rows per table and blob files; tables with nothing to delete are absent
+     */
     public EraseReport {
         counts = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(counts));
     }
 
-    /** Rows of {@code table} deleted (0 when absent). */
+    /**
+     * Rows of {@code table} deleted (0 when absent).
+     *
+     * @param table a table name such as {@code messages}, or {@code asset_blobs}
+     * @return the count, 0 when absent
+     */
     public long count(String table) {
         return counts.getOrDefault(table, 0L);
     }

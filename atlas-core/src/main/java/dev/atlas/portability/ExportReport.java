@@ -9,16 +9,30 @@ import java.util.Map;
  * @param exported rows written per type ({@code conversation}, {@code message}, …)
  */
 public record ExportReport(Map<String, Long> exported) {
+    /**
+     * Copies the map, keeping its order.
+     *
+     * @param exported rows written per type
+     */
     public ExportReport {
         exported = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(exported));
     }
 
-    /** Rows of {@code type} written. */
+    /**
+     * Rows of {@code type} written.
+     *
+     * @param type a row type such as {@code message}
+     * @return the count, 0 when none
+     */
     public long count(String type) {
         return exported.getOrDefault(type, 0L);
     }
 
-    /** Rows written in all. */
+    /**
+     * Rows written in all.
+     *
+     * @return the sum over every type
+     */
     public long total() {
         return exported.values().stream().mapToLong(Long::longValue).sum();
     }

@@ -4,22 +4,34 @@ import dev.atlas.Owner;
 import dev.atlas.internal.Check;
 
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link Portability#exportTo} writes: the whole tenant, one owner's data, or one
  * conversation with its tool threads and everything hanging off them.
  *
- * @param owner        set for {@link #owner(Owner)}
- * @param conversation set for {@link #conversation(UUID)}
+ * @param owner        set for {@link #owner(Owner)}, or {@code null}
+ * @param conversation set for {@link #conversation(UUID)}, or {@code null}
  */
-public record ExportScope(Owner owner, UUID conversation) {
+public record ExportScope(@Nullable Owner owner, @Nullable UUID conversation) {
+    /**
+     * Checks that at most one of the two is set; both {@code null} means the whole tenant.
+     *
+     * @param owner        the owner whose data is exported, or {@code null}
+     * @param conversation the conversation exported, or {@code null}
+     * @throws dev.atlas.InvalidInputException when both are set
+     */
     public ExportScope {
         if (owner != null && conversation != null) {
             throw new dev.atlas.InvalidInputException("scope", "is either an owner or a conversation, not both");
         }
     }
 
-    /** Every row of the tenant. */
+    /**
+     * Every row of the tenant.
+     *
+     * @return the tenant-wide scope
+     */
     public static ExportScope tenant() {
         return new ExportScope(null, null);
     }
@@ -28,12 +40,20 @@ public record ExportScope(Owner owner, UUID conversation) {
      * The owner's conversations (with tool threads, messages, executions, assets, voice calls,
      * tasks and vectors hanging off them), memories, assets, credentials, voice calls, tasks and
      * assistants.
+     *
+     * @param owner whose data is exported
+     * @return a scope for {@code owner}
      */
     public static ExportScope owner(Owner owner) {
         return new ExportScope(Check.notNull("owner", owner), null);
     }
 
-    /** One conversation, its tool threads and everything hanging off them. */
+    /**
+     * One conversation, its tool threads and everything hanging off them.
+     *
+     * @param id the conversation's id
+     * @return a scope for that conversation
+     */
     public static ExportScope conversation(UUID id) {
         return new ExportScope(null, Check.notNull("conversation", id));
     }

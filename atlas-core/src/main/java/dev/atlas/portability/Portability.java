@@ -26,6 +26,12 @@ public interface Portability {
     /**
      * Writes the rows in {@code scope} to {@code out} as JSON Lines and returns how many rows of
      * each type were written. Rows are read a page at a time; the stream is flushed, not closed.
+     *
+     * @param out   where the JSON Lines go; left open
+     * @param scope the whole tenant, one owner or one conversation
+     * @return rows written per type
+     * @throws dev.atlas.NotFoundException when the scope names a conversation this tenant does not have
+     * @throws java.io.UncheckedIOException when writing to {@code out} fails
      */
     ExportReport exportTo(OutputStream out, ExportScope scope);
 
@@ -42,7 +48,9 @@ public interface Portability {
      * changes nothing); with different values the import fails with
      * {@link dev.atlas.ConflictException} naming the type and id, also before any write.
      *
+     * @param in JSON Lines as {@link #exportTo} writes them; read to the end, not closed
      * @return rows inserted and rows skipped as already present, per type
+     * @throws java.io.UncheckedIOException when reading {@code in} fails
      */
     ImportReport importFrom(InputStream in);
 
@@ -52,6 +60,10 @@ public interface Portability {
      * memories, credentials, voice calls, tasks and the assistants they own with their revisions),
      * in batches, and reports the rows deleted per
      * table. With {@code dryRun} nothing changes and the same counts are returned.
+     *
+     * @param owner  whose data is erased
+     * @param dryRun {@code true} to count without deleting
+     * @return rows deleted (or that would be) per table
      */
     EraseReport eraseOwner(Owner owner, boolean dryRun);
 
@@ -60,6 +72,11 @@ public interface Portability {
      * their events, executions with steps and tool calls, the assets those produced or only its
      * messages carry (rows and blob bytes), vectors, voice calls and tasks. Unknown ids (or another
      * tenant's) fail with {@link dev.atlas.NotFoundException}.
+     *
+     * @param conversationId the conversation to erase
+     * @param dryRun         {@code true} to count without deleting
+     * @return rows deleted (or that would be) per table
+     * @throws dev.atlas.NotFoundException when this tenant has no such conversation
      */
     EraseReport eraseConversation(UUID conversationId, boolean dryRun);
 }

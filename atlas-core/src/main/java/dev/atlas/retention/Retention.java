@@ -30,6 +30,10 @@ public interface Retention {
      * after the run. Empty when another holder's lease has not expired yet. The lease must outlast
      * a run; an expired lease is taken over, so a crashed holder delays the next run by at most
      * {@code lease}. {@link RetentionWorker} calls this on a schedule.
+     *
+     * @param policy what to delete, archive and purge
+     * @param lease  how long the lease is held; must outlast a run
+     * @return the run's report, or empty when another holder has the lease
      */
     java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease);
 }

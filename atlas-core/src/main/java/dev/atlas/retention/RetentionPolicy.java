@@ -149,26 +149,51 @@ public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable 
                 batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
-    /** The policy without the rules for detached executions, finished tasks and deleted assets (the shape before they existed). */
-    public RetentionPolicy(Duration deleteMessagesAfter, Duration hardDeleteAfter, Duration archiveIdleAfter,
-                           Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
+    /**
+     * The policy without the rules for detached executions, finished tasks and deleted assets (the shape before they existed).
+     *
+     * @param deleteMessagesAfter soft-delete messages created longer ago than this, or {@code null} to keep them
+     * @param hardDeleteAfter hard-delete messages (and memories) soft-deleted longer ago than this, or {@code null} to keep them
+     * @param archiveIdleAfter archive open conversations idle this long, or {@code null} to never archive
+     * @param purgeArchivedAfter remove conversations archived this long ago, or {@code null} to never purge
+     * @param dropExpiredMemories remove memories whose expiry time has passed
+     * @param batchSize rows per write transaction, 1 to 10,000
+     * @param dryRun count what would change without changing anything
+     */
+    public RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
+                           @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun) {
         this(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun,
                 null, null, null);
     }
 
-    /** Removes finished executions that belong to no conversation once they were created longer ago than {@code age}. */
+    /**
+     * Removes finished executions that belong to no conversation once they were created longer ago than {@code age}.
+     *
+     * @param age how long after creation a detached finished execution is removed, positive
+     * @return a copy with this rule set
+     */
     public RetentionPolicy purgeDetachedExecutionsAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, Check.notNull("purgeDetachedExecutionsAfter", age), purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
     }
 
-    /** Removes completed, failed and cancelled tasks once they finished longer ago than {@code age}. */
+    /**
+     * Removes completed, failed and cancelled tasks once they finished longer ago than {@code age}.
+     *
+     * @param age how long after finishing a task is removed, positive
+     * @return a copy with this rule set
+     */
     public RetentionPolicy purgeFinishedTasksAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, purgeDetachedExecutionsAfter, Check.notNull("purgeFinishedTasksAfter", age), purgeDeletedAssetsAfter);
     }
 
-    /** Removes soft-deleted asset rows and their blob bytes once they were deleted longer ago than {@code age}. */
+    /**
+     * Removes soft-deleted asset rows and their blob bytes once they were deleted longer ago than {@code age}.
+     *
+     * @param age how long after its soft delete an asset is removed, positive
+     * @return a copy with this rule set
+     */
     public RetentionPolicy purgeDeletedAssetsAfter(Duration age) {
         return new RetentionPolicy(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories,
                 batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, Check.notNull("purgeDeletedAssetsAfter", age));

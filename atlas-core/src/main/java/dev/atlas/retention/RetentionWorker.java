@@ -50,7 +50,13 @@ public final class RetentionWorker implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(this::tick, b.initialDelay.toMillis(), b.every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** A worker applying {@code policy} through {@code retention} (usually {@code tenant.retention()}). */
+    /**
+     * A worker applying {@code policy} through {@code retention} (usually {@code tenant.retention()}).
+     *
+     * @param retention the tenant's retention, which takes the lease and runs the policy
+     * @param policy    what each run deletes, archives and purges
+     * @return a builder; {@link Builder#build()} starts the schedule
+     */
     public static Builder builder(Retention retention, RetentionPolicy policy) {
         return new Builder(retention, policy);
     }
@@ -71,7 +77,12 @@ public final class RetentionWorker implements AutoCloseable {
         }
     }
 
-    /** Stops scheduling and waits up to {@code timeout} for a run in progress to finish its current batches. */
+    /**
+     * Stops scheduling and waits up to {@code timeout} for a run in progress to finish its current batches.
+     *
+     * @param timeout how long to wait; zero or negative does not wait
+     * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
+     */
     public boolean close(Duration timeout) {
         scheduler.shutdown();
         try {
@@ -102,13 +113,23 @@ public final class RetentionWorker implements AutoCloseable {
             this.policy = Check.notNull("policy", policy);
         }
 
-        /** Time between the end of one run and the start of the next (10 minutes unless given). */
+        /**
+         * Time between the end of one run and the start of the next (10 minutes unless given).
+         *
+         * @param every the delay between runs, at least 1 ms
+         * @return this builder
+         */
         public Builder every(Duration every) {
             this.every = positive("every", every);
             return this;
         }
 
-        /** Time before the first run (none unless given). */
+        /**
+         * Time before the first run (none unless given).
+         *
+         * @param delay the delay before the first run, zero or more
+         * @return this builder
+         */
         public Builder initialDelay(Duration delay) {
             Check.notNull("initialDelay", delay);
             if (delay.isNegative()) {
@@ -118,18 +139,34 @@ public final class RetentionWorker implements AutoCloseable {
             return this;
         }
 
-        /** How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes. */
+        /**
+         * How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes.
+         *
+         * @param lease the lease duration, at least 1 ms
+         * @return this builder
+         */
         public Builder lease(Duration lease) {
             this.lease = positive("lease", lease);
             return this;
         }
 
-        /** Called after every tick with the run's report, or empty when another holder had the lease. */
+        /**
+         * Called after every tick with the run's report, or empty when another holder had the lease.
+         * A failed run calls nothing; an exception the listener throws is logged and swallowed.
+         *
+         * @param listener receives each tick's outcome, on the worker's thread
+         * @return this builder
+         */
         public Builder onRun(Consumer<Optional<RetentionReport>> listener) {
             this.onRun = Check.notNull("onRun", listener);
             return this;
         }
 
+        /**
+         * Creates the worker and starts its schedule on a daemon thread.
+         *
+         * @return the running worker; close it to stop
+         */
         public RetentionWorker build() {
             return new RetentionWorker(this);
         }

@@ -12,6 +12,7 @@ import java.util.EnumSet;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.UUID;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Filters for {@link TaskStore#list(TaskQuery)}; every filter is optional and they combine with
@@ -29,7 +30,18 @@ import java.util.UUID;
  * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
  * @param cursor   {@link Page#nextCursor()} of the previous page of the same query, or {@code null}
  */
-public record TaskQuery(Set<TaskStatus> statuses, String kind, Owner owner, UUID conversationId, int limit, String cursor) {
+public record TaskQuery(Set<TaskStatus> statuses, @Nullable String kind, @Nullable Owner owner, @Nullable UUID conversationId, int limit, @Nullable String cursor) {
+    /**
+     * Validates the components and copies {@code statuses}; a bad one throws
+     * {@link InvalidInputException} naming it.
+     *
+     * @param statuses only tasks in one of these statuses; empty for any (never null)
+     * @param kind     only tasks of this kind, or {@code null} for any
+     * @param owner    only this owner's tasks, or {@code null} for any
+     * @param conversationId only tasks serving this conversation, or {@code null} for any
+     * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor   {@link Page#nextCursor()} of the previous page of the same query, or {@code null}
+     */
     public TaskQuery {
         Check.notNull("statuses", statuses);
         for (TaskStatus s : statuses) {
@@ -41,12 +53,22 @@ public record TaskQuery(Set<TaskStatus> statuses, String kind, Owner owner, UUID
         Check.optional("cursor", cursor, 200);
     }
 
-    /** Every task of the tenant, 50 per page. */
+    /**
+     * Every task of the tenant, 50 per page.
+     *
+     * @return a query with no filter
+     */
     public static TaskQuery all() {
         return new TaskQuery(Set.of(), null, null, null, 50, null);
     }
 
-    /** Tasks in any of {@code statuses}, 50 per page. */
+    /**
+     * Tasks in any of {@code statuses}, 50 per page.
+     *
+     * @param statuses the statuses to list, at least one
+     * @return a query filtered on {@code statuses}
+     * @throws InvalidInputException if {@code statuses} is empty or holds a null
+     */
     public static TaskQuery withStatus(TaskStatus... statuses) {
         Check.notNull("statuses", statuses);
         if (statuses.length == 0) {
@@ -55,28 +77,63 @@ public record TaskQuery(Set<TaskStatus> statuses, String kind, Owner owner, UUID
         return all().statuses(EnumSet.copyOf(Check.list("statuses", Arrays.asList(statuses))));
     }
 
+    /**
+     * Returns a copy filtered on statuses.
+     *
+     * @param statuses only tasks in one of these statuses; empty for any
+     * @return a copy with this filter
+     */
     public TaskQuery statuses(Set<TaskStatus> statuses) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 
-    public TaskQuery kind(String kind) {
+    /**
+     * Returns a copy filtered on kind.
+     *
+     * @param kind only tasks of this kind, or {@code null} for any
+     * @return a copy with this filter
+     */
+    public TaskQuery kind(@Nullable String kind) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 
-    public TaskQuery owner(Owner owner) {
+    /**
+     * Returns a copy filtered on owner.
+     *
+     * @param owner only this owner's tasks, or {@code null} for any
+     * @return a copy with this filter
+     */
+    public TaskQuery owner(@Nullable Owner owner) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 
-    public TaskQuery conversation(UUID conversationId) {
+    /**
+     * Returns a copy filtered on the conversation the tasks serve.
+     *
+     * @param conversationId only tasks serving this conversation, or {@code null} for any
+     * @return a copy with this filter
+     */
+    public TaskQuery conversation(@Nullable UUID conversationId) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 
+    /**
+     * Returns a copy with another page size.
+     *
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @return a copy with this page size
+     */
     public TaskQuery limit(int limit) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 
-    /** Continue after a previous page's {@link Page#nextCursor()}. */
-    public TaskQuery after(String cursor) {
+    /**
+     * Continue after a previous page's {@link Page#nextCursor()}.
+     *
+     * @param cursor {@link Page#nextCursor()} of the previous page of the same query, or {@code null} for the first page
+     * @return a copy that reads the page after {@code cursor}
+     */
+    public TaskQuery after(@Nullable String cursor) {
         return new TaskQuery(statuses, kind, owner, conversationId, limit, cursor);
     }
 }

@@ -136,6 +136,9 @@ public interface TaskStore {
     /**
      * Tasks matching {@code query}, oldest first ({@code createdAt}, then id), keyset-paged: a
      * page never repeats or skips a task that existed when the first page was read.
+     *
+     * @param query the filters, page size and cursor
+     * @return one page of tasks and the cursor of the next
      */
     Page<Task> list(TaskQuery query);
 
@@ -213,16 +216,24 @@ public interface TaskStore {
      * completed, failed or cancelled; {@link NotFoundException} when no such task exists in this
      * tenant.
      *
+     * @param taskId the task to complete
      * @param result what to store as {@link Task#result()}; {@code null} for none
+     * @return the task, now completed
+     * @throws IllegalTransitionException when the task is already completed, failed or cancelled
+     * @throws NotFoundException when no such task exists in this tenant
      */
-    Task completeAsOperator(UUID taskId, Map<String, ?> result);
+    Task completeAsOperator(UUID taskId, @Nullable Map<String, ?> result);
 
     /**
      * Fails a pending or running task for good on an operator's word, without holding its lease
      * and without a retry, whatever attempts are left. Errors and lock-out as
      * {@link #completeAsOperator}.
      *
+     * @param taskId the task to fail
      * @param error why, stored as {@link Task#error()} (required, at most {@link Limits#MAX_REASON_LENGTH} characters)
+     * @return the task, now failed
+     * @throws IllegalTransitionException when the task is already completed, failed or cancelled
+     * @throws NotFoundException when no such task exists in this tenant
      */
     Task failAsOperator(UUID taskId, String error);
 }

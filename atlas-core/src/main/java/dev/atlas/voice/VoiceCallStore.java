@@ -134,6 +134,9 @@ public interface VoiceCallStore {
     /**
      * Calls matching {@code query}, newest first ({@code startedAt}, then id, both descending),
      * keyset-paged: the calls active now, the latest completed, an owner's or an agent's calls.
+     *
+     * @param query the filters, page size and cursor
+     * @return one page of calls and the cursor of the next
      */
     Page<VoiceCall> list(VoiceCallQuery query);
 
