@@ -6,6 +6,7 @@ import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -15,31 +16,40 @@ import java.util.UUID;
  * NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").execution(exec.id(), call.id()).owner(Owner.user("42"))
  * }</pre>
  */
-public record NewAsset(
-        AssetType type,
-        String filename,
-        @Nullable String mimeType,
-        @Nullable Owner owner,
-        @Nullable String agent,
-        @Nullable UUID executionId,
-        @Nullable UUID toolCallId,
-        @Nullable String description,
-        Map<String, Object> metadata) {
+public final class NewAsset {
+    private final AssetType type;
+    private final String filename;
+    private final @Nullable String mimeType;
+    private final @Nullable Owner owner;
+    private final @Nullable String agent;
+    private final @Nullable UUID executionId;
+    private final @Nullable UUID toolCallId;
+    private final @Nullable String description;
+    private final Map<String, Object> metadata;
 
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param type the type
      * @param filename the filename
      * @param mimeType the mime type
-     * @param owner who it belongs to
-     * @param agent the agent key
-     * @param executionId the execution's id
-     * @param toolCallId the tool call's id, or {@code null}
-     * @param description free text
-     * @param metadata JSON-compatible application data
+     * @param owner the owner
+     * @param agent the agent
+     * @param executionId the execution id
+     * @param toolCallId the tool call id
+     * @param description the description
+     * @param metadata the metadata
      */
-    public NewAsset {
+    public NewAsset(
+            AssetType type,
+            String filename,
+            @Nullable String mimeType,
+            @Nullable Owner owner,
+            @Nullable String agent,
+            @Nullable UUID executionId,
+            @Nullable UUID toolCallId,
+            @Nullable String description,
+            Map<String, Object> metadata) {
         Check.notNull("type", type);
         Check.key("filename", filename);
         Check.optionalKey("mimeType", mimeType);
@@ -49,6 +59,97 @@ public record NewAsset(
             throw new dev.atlas.InvalidInputException("executionId", "is required when toolCallId is given");
         }
         metadata = Check.metadata("metadata", metadata);
+
+        this.type = type;
+        this.filename = filename;
+        this.mimeType = mimeType;
+        this.owner = owner;
+        this.agent = agent;
+        this.executionId = executionId;
+        this.toolCallId = toolCallId;
+        this.description = description;
+        this.metadata = metadata;
+    }
+
+    /**
+     * The type.
+     *
+     * @return the type
+     */
+    public AssetType type() {
+        return type;
+    }
+
+    /**
+     * The filename.
+     *
+     * @return the filename
+     */
+    public String filename() {
+        return filename;
+    }
+
+    /**
+     * The mime type.
+     *
+     * @return the mime type
+     */
+    public @Nullable String mimeType() {
+        return mimeType;
+    }
+
+    /**
+     * The owner.
+     *
+     * @return the owner
+     */
+    public @Nullable Owner owner() {
+        return owner;
+    }
+
+    /**
+     * The agent.
+     *
+     * @return the agent
+     */
+    public @Nullable String agent() {
+        return agent;
+    }
+
+    /**
+     * The execution id.
+     *
+     * @return the execution id
+     */
+    public @Nullable UUID executionId() {
+        return executionId;
+    }
+
+    /**
+     * The tool call id.
+     *
+     * @return the tool call id
+     */
+    public @Nullable UUID toolCallId() {
+        return toolCallId;
+    }
+
+    /**
+     * The description.
+     *
+     * @return the description
+     */
+    public @Nullable String description() {
+        return description;
+    }
+
+    /**
+     * The metadata.
+     *
+     * @return the metadata
+     */
+    public Map<String, Object> metadata() {
+        return metadata;
     }
 
     /**
@@ -112,5 +213,35 @@ public record NewAsset(
      */
     public NewAsset metadata(Map<String, ?> metadata) {
         return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, Check.metadata("metadata", metadata));
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof NewAsset that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(type, that.type)
+            && Objects.equals(filename, that.filename)
+            && Objects.equals(mimeType, that.mimeType)
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(agent, that.agent)
+            && Objects.equals(executionId, that.executionId)
+            && Objects.equals(toolCallId, that.toolCallId)
+            && Objects.equals(description, that.description)
+            && Objects.equals(metadata, that.metadata);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
+    }
+
+    @Override
+    public String toString() {
+        return "NewAsset[type=" + type + ", filename=" + filename + ", mimeType=" + mimeType + ", owner=" + owner + ", agent=" + agent + ", executionId=" + executionId + ", toolCallId=" + toolCallId + ", description=" + description + ", metadata=" + metadata + "]";
     }
 }

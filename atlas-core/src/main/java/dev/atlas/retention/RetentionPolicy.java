@@ -1,11 +1,11 @@
 package dev.atlas.retention;
 
+import dev.atlas.InvalidInputException;
 import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
-
-import dev.atlas.InvalidInputException;
-import org.jspecify.annotations.Nullable;
+import java.util.Objects;
 
 /**
  * What {@link Retention#runRetention(RetentionPolicy)} does. Every rule is off until set; ages
@@ -17,30 +17,21 @@ import org.jspecify.annotations.Nullable;
  *         .archiveIdleConversations(Duration.ofDays(30)).purgeArchivedAfter(Duration.ofDays(90))
  *         .dropExpiredMemories(true)
  * }</pre>
- *
- * @param deleteMessagesAfter     soft-delete messages created longer ago than this
- * @param hardDeleteAfter         hard-delete messages (and memories) soft-deleted longer ago than this grace period
- * @param archiveIdleAfter        archive open conversations with no activity for this long
- * @param purgeArchivedAfter      remove archived conversations (archived this long ago) with everything hanging off them,
- *                                unless something was written in them or their tool threads within this time; the
- *                                same holds for conversations deleted longer ago than {@code hardDeleteAfter}
- * @param dropExpiredMemories     remove memories whose expiry time has passed
- * @param batchSize               rows per write transaction, 1 to 10,000 (500 unless given); a purge
- *                                counts a conversation as its messages and their audit events, and
- *                                takes at least one conversation per transaction
- * @param dryRun                  count what would change without changing anything
- * @param purgeDetachedExecutionsAfter remove finished (completed, failed or cancelled) executions without a conversation,
- *                                created longer ago than this, with their steps, tool calls and produced assets (rows and
- *                                bytes); a voice call that pointed at one keeps its row without the link
- * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
- * @param purgeDeletedAssetsAfter remove asset rows soft-deleted longer ago than this, with their blob bytes
  */
-public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable Duration hardDeleteAfter, @Nullable Duration archiveIdleAfter,
-                              @Nullable Duration purgeArchivedAfter, boolean dropExpiredMemories, int batchSize, boolean dryRun,
-                              @Nullable Duration purgeDetachedExecutionsAfter, @Nullable Duration purgeFinishedTasksAfter,
-                              @Nullable Duration purgeDeletedAssetsAfter) {
+public final class RetentionPolicy {
+    private final @Nullable Duration deleteMessagesAfter;
+    private final @Nullable Duration hardDeleteAfter;
+    private final @Nullable Duration archiveIdleAfter;
+    private final @Nullable Duration purgeArchivedAfter;
+    private final boolean dropExpiredMemories;
+    private final int batchSize;
+    private final boolean dryRun;
+    private final @Nullable Duration purgeDetachedExecutionsAfter;
+    private final @Nullable Duration purgeFinishedTasksAfter;
+    private final @Nullable Duration purgeDeletedAssetsAfter;
+
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Creates the value; every argument is as its accessor returns it.
      *
      * @param deleteMessagesAfter soft-delete messages created longer ago than this
      * @param hardDeleteAfter hard-delete messages (and memories) soft-deleted longer ago than this grace period
@@ -49,11 +40,21 @@ public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable 
      * @param dropExpiredMemories remove memories whose expiry time has passed
      * @param batchSize rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
      * @param dryRun count what would change without changing anything
-     * @param purgeDetachedExecutionsAfter remove finished executions without a conversation older than this
-     * @param purgeFinishedTasksAfter remove completed, failed or cancelled tasks finished longer ago than this
-     * @param purgeDeletedAssetsAfter remove assets (rows and bytes) deleted longer ago than this
+     * @param purgeDetachedExecutionsAfter remove finished (completed, failed or cancelled) executions without a conversation, created longer ago than this, with their steps, tool calls and produced assets (rows and bytes); a voice call that pointed at one keeps its row without the link
+     * @param purgeFinishedTasksAfter remove tasks that completed, failed or were cancelled longer ago than this
+     * @param purgeDeletedAssetsAfter remove asset rows soft-deleted longer ago than this, with their blob bytes
      */
-    public RetentionPolicy {
+    public RetentionPolicy(
+            @Nullable Duration deleteMessagesAfter,
+            @Nullable Duration hardDeleteAfter,
+            @Nullable Duration archiveIdleAfter,
+            @Nullable Duration purgeArchivedAfter,
+            boolean dropExpiredMemories,
+            int batchSize,
+            boolean dryRun,
+            @Nullable Duration purgeDetachedExecutionsAfter,
+            @Nullable Duration purgeFinishedTasksAfter,
+            @Nullable Duration purgeDeletedAssetsAfter) {
         positive("purgeDetachedExecutionsAfter", purgeDetachedExecutionsAfter);
         positive("purgeFinishedTasksAfter", purgeFinishedTasksAfter);
         positive("purgeDeletedAssetsAfter", purgeDeletedAssetsAfter);
@@ -62,6 +63,107 @@ public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable 
         positive("archiveIdleAfter", archiveIdleAfter);
         positive("purgeArchivedAfter", purgeArchivedAfter);
         Check.positive("batchSize", batchSize, 10_000);
+
+        this.deleteMessagesAfter = deleteMessagesAfter;
+        this.hardDeleteAfter = hardDeleteAfter;
+        this.archiveIdleAfter = archiveIdleAfter;
+        this.purgeArchivedAfter = purgeArchivedAfter;
+        this.dropExpiredMemories = dropExpiredMemories;
+        this.batchSize = batchSize;
+        this.dryRun = dryRun;
+        this.purgeDetachedExecutionsAfter = purgeDetachedExecutionsAfter;
+        this.purgeFinishedTasksAfter = purgeFinishedTasksAfter;
+        this.purgeDeletedAssetsAfter = purgeDeletedAssetsAfter;
+    }
+
+    /**
+     * Soft-delete messages created longer ago than this.
+     *
+     * @return soft-delete messages created longer ago than this
+     */
+    public @Nullable Duration deleteMessagesAfter() {
+        return deleteMessagesAfter;
+    }
+
+    /**
+     * Hard-delete messages (and memories) soft-deleted longer ago than this grace period.
+     *
+     * @return hard-delete messages (and memories) soft-deleted longer ago than this grace period
+     */
+    public @Nullable Duration hardDeleteAfter() {
+        return hardDeleteAfter;
+    }
+
+    /**
+     * Archive open conversations with no activity for this long.
+     *
+     * @return archive open conversations with no activity for this long
+     */
+    public @Nullable Duration archiveIdleAfter() {
+        return archiveIdleAfter;
+    }
+
+    /**
+     * Remove archived conversations (archived this long ago) with everything hanging off them, unless something was written in them or their tool threads within this time; the same holds for conversations deleted longer ago than {@code hardDeleteAfter}.
+     *
+     * @return remove archived conversations (archived this long ago) with everything hanging off them, unless something was written in them or their tool threads within this time; the same holds for conversations deleted longer ago than {@code hardDeleteAfter}
+     */
+    public @Nullable Duration purgeArchivedAfter() {
+        return purgeArchivedAfter;
+    }
+
+    /**
+     * Remove memories whose expiry time has passed.
+     *
+     * @return remove memories whose expiry time has passed
+     */
+    public boolean dropExpiredMemories() {
+        return dropExpiredMemories;
+    }
+
+    /**
+     * Rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction.
+     *
+     * @return rows per write transaction, 1 to 10,000 (500 unless given); a purge counts a conversation as its messages and their audit events, and takes at least one conversation per transaction
+     */
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /**
+     * Count what would change without changing anything.
+     *
+     * @return count what would change without changing anything
+     */
+    public boolean dryRun() {
+        return dryRun;
+    }
+
+    /**
+     * Remove finished (completed, failed or cancelled) executions without a conversation, created longer ago than this, with their steps, tool calls and produced assets (rows and bytes); a voice call that pointed at one keeps its row without the link.
+     *
+     * @return remove finished (completed, failed or cancelled) executions without a conversation, created longer ago than this, with their steps, tool calls and produced assets (rows and bytes); a voice call that pointed at one keeps its row without the link
+     */
+    public @Nullable Duration purgeDetachedExecutionsAfter() {
+        return purgeDetachedExecutionsAfter;
+    }
+
+    /**
+     * Remove tasks that completed, failed or were cancelled longer ago than this.
+     *
+     * @return remove tasks that completed, failed or were cancelled longer ago than this
+     */
+    public @Nullable Duration purgeFinishedTasksAfter() {
+        return purgeFinishedTasksAfter;
+    }
+
+    /**
+     * Remove asset rows soft-deleted longer ago than this, with their blob bytes.
+     *
+     * @return remove asset rows soft-deleted longer ago than this, with their blob bytes
+     */
+    public @Nullable Duration purgeDeletedAssetsAfter() {
+        return purgeDeletedAssetsAfter;
     }
 
     /**
@@ -206,5 +308,36 @@ public record RetentionPolicy(@Nullable Duration deleteMessagesAfter, @Nullable 
         if (d != null && d.compareTo(Duration.ofDays(365L * 1000)) > 0) {
             throw new InvalidInputException(field, "must be at most 1000 years, was " + d);
         }
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof RetentionPolicy that)) {
+            return false;
+        }
+        return true
+            && Objects.equals(deleteMessagesAfter, that.deleteMessagesAfter)
+            && Objects.equals(hardDeleteAfter, that.hardDeleteAfter)
+            && Objects.equals(archiveIdleAfter, that.archiveIdleAfter)
+            && Objects.equals(purgeArchivedAfter, that.purgeArchivedAfter)
+            && dropExpiredMemories == that.dropExpiredMemories
+            && batchSize == that.batchSize
+            && dryRun == that.dryRun
+            && Objects.equals(purgeDetachedExecutionsAfter, that.purgeDetachedExecutionsAfter)
+            && Objects.equals(purgeFinishedTasksAfter, that.purgeFinishedTasksAfter)
+            && Objects.equals(purgeDeletedAssetsAfter, that.purgeDeletedAssetsAfter);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(deleteMessagesAfter, hardDeleteAfter, archiveIdleAfter, purgeArchivedAfter, dropExpiredMemories, batchSize, dryRun, purgeDetachedExecutionsAfter, purgeFinishedTasksAfter, purgeDeletedAssetsAfter);
+    }
+
+    @Override
+    public String toString() {
+        return "RetentionPolicy[deleteMessagesAfter=" + deleteMessagesAfter + ", hardDeleteAfter=" + hardDeleteAfter + ", archiveIdleAfter=" + archiveIdleAfter + ", purgeArchivedAfter=" + purgeArchivedAfter + ", dropExpiredMemories=" + dropExpiredMemories + ", batchSize=" + batchSize + ", dryRun=" + dryRun + ", purgeDetachedExecutionsAfter=" + purgeDetachedExecutionsAfter + ", purgeFinishedTasksAfter=" + purgeFinishedTasksAfter + ", purgeDeletedAssetsAfter=" + purgeDeletedAssetsAfter + "]";
     }
 }
