@@ -37,11 +37,50 @@ class CliSqliteTest {
     }
 
     @Test
+    void exportImportRoundTripsByteExactIntoANewFile() throws Exception {
+        Path first = dir.resolve("acme-1.jsonl");
+        Cli.Result exported = atlas("--tenant", "acme", "export", "--output", first.toString());
+        assertThat(exported.err()).isEqualTo("exporting tenant acme ...\n");
+        assertThat(exported.exitCode()).isZero();
+        assertThat(exported.out()).startsWith("Exported ").contains("  message ");
+
+        Path copy = dir.resolve("copy.db");
+        Cli.Result imported = Cli.run("--db", copy.toString(), "--tenant", "acme", "import", "--input", first.toString());
+        assertThat(imported.err()).isEqualTo("importing into tenant acme ...\n");
+        assertThat(imported.exitCode()).isZero();
+        assertThat(imported.out()).startsWith("Imported ").contains("(0 already stored, unchanged)");
+
+        Cli.Result again = Cli.run("--db", copy.toString(), "--tenant", "acme", "import", "--input", first.toString());
+        assertThat(again.exitCode()).isZero();
+        assertThat(again.out()).startsWith("Imported 0 rows (");
+
+        Path second = dir.resolve("acme-2.jsonl");
+        Cli.Result reExported = Cli.run("--db", copy.toString(), "--tenant", "acme", "export", "--output", second.toString());
+        assertThat(reExported.exitCode()).isZero();
+        assertThat(java.nio.file.Files.readAllBytes(second)).isEqualTo(java.nio.file.Files.readAllBytes(first));
+    }
+
+    @Test
+    void importOfABrokenFileIsRefusedNamingTheLineAndWritesNothing() throws Exception {
+        Path broken = dir.resolve("broken.jsonl");
+        java.nio.file.Files.writeString(broken, "{\"type\":\"atlas-export\",\"version\":1}\nnot json\n");
+        Path fresh = dir.resolve("broken-import.db");
+        Cli.Result r = Cli.run("--db", fresh.toString(), "--tenant", "acme", "import", "--input", broken.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("importing into tenant acme ...\n"
+                + "atlas: line 2: is not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n");
+        Cli.Result list = Cli.run("--db", fresh.toString(), "--tenant", "acme", "conversations", "list");
+        assertThat(list.exitCode()).isZero();
+        assertThat(list.out()).doesNotContain("Where is order");
+    }
+
+    @Test
     void infoShowsSchemaVersionTenantsAndRowsPerTable() {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  9 (up to date)
+                Schema version:  13 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -57,6 +96,7 @@ class CliSqliteTest {
                 atlas_graph_edges              0
                 atlas_graph_nodes              0
                 atlas_installation             1
+                atlas_leases                   0
                 atlas_memories                 0
                 atlas_memory_revisions         0
                 atlas_memory_tags              0
@@ -65,6 +105,8 @@ class CliSqliteTest {
                 atlas_messages                 7
                 atlas_model_prices             2
                 atlas_search_keys              7
+                atlas_settings                 0
+                atlas_settings_revisions       0
                 atlas_tasks                    0
                 atlas_vector_models            0
                 atlas_vectors                  0
@@ -192,11 +234,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 9 migrations, schema version 9\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 13 migrations, schema version 13\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 9\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 13\n");
         assertThat(again.exitCode()).isZero();
     }
 
