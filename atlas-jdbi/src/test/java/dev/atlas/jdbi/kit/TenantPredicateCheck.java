@@ -24,10 +24,12 @@ public final class TenantPredicateCheck {
 
     /**
      * The statements that read across tenants on purpose, by the Atlas method that runs them:
-     * the operator's usage report over every tenant ({@code Atlas.usageReport}).
+     * the operator's usage report over every tenant ({@code Atlas.usageReport}), and the start-up
+     * back-fill of pgvector embeddings for vectors stored before the extension was installed.
      */
     public static final Map<String, String> CROSS_TENANT = Map.of(
-            "JdbiAtlas#usageReport", "the operator's usage report sums every tenant");
+            "JdbiAtlas#usageReport", "the operator's usage report sums every tenant",
+            "PgVectorIndex#backfill", "start-up maintenance: fills the embedding column of every tenant's older vectors");
 
     private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update)\\s+([a-z0-9_]+)");
     private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|<>|\\bin\\b)");
