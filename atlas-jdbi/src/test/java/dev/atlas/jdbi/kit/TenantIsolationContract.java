@@ -716,10 +716,13 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     assertThatThrownBy(() -> g.deleteEdge(foreign, "rel-0", "node-0")).isInstanceOf(NotFoundException.class);
                     if (w.random.nextInt(8) == 0) {
                         assertThatThrownBy(() -> g.deleteNode(foreign)).isInstanceOf(NotFoundException.class);
-                        try {
-                            g.deleteNode("node-" + w.random.nextInt(6));
-                        } catch (NotFoundException alreadyDeleted) {
-                            // A node deleted earlier in this random walk.
+                        String key = "node-" + w.random.nextInt(6);
+                        if (g.getNode(key).isPresent()) {
+                            g.deleteNode(key);
+                            assertThat(g.getNode(key)).isEmpty();
+                        } else {
+                            assertThatThrownBy(() -> g.deleteNode(key)).isInstanceOf(NotFoundException.class)
+                                    .hasMessage("key: graph node " + key + " not found");
                         }
                     }
                 });
