@@ -8,7 +8,6 @@ module dev.atlas.jdbi {
     requires transitive dev.atlas.core;
     requires dev.atlas.migrations;
     requires org.jdbi.v3.core;
-    requires org.jdbi.v3.sqlobject;
     // Jdbi needs geantyref at run time, but Jdbi is an automatic module: it cannot declare that,
     // and an explicit module such as geantyref joins the module graph only when a named module
     // requires it (without this line: NoClassDefFoundError in Jdbi.create, see ModulePathTest).

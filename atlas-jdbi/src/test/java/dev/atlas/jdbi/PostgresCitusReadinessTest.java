@@ -2,7 +2,7 @@ package dev.atlas.jdbi;
 
 import dev.atlas.Atlas;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
-import dev.atlas.jdbi.kit.TenantTables;
+import dev.atlas.jdbi.internal.sql.TenantTables;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;

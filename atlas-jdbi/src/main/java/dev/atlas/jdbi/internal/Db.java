@@ -13,7 +13,6 @@ import org.jdbi.v3.core.argument.AbstractArgumentFactory;
 import org.jdbi.v3.core.argument.Argument;
 import org.jdbi.v3.core.config.ConfigRegistry;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 
 import javax.sql.DataSource;
 import java.sql.PreparedStatement;
@@ -44,13 +43,15 @@ public final class Db {
     private volatile boolean closed;
     private volatile String installationId;
     private volatile java.util.function.Consumer<Handle> beforeEachWrite;
+    private volatile @org.jspecify.annotations.Nullable StatementListener statementListener;
+    private final java.util.concurrent.ConcurrentHashMap<Class<?>, Object> catalogues = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
         this.dialect = dialect;
         this.prefix = prefix;
         this.clock = clock;
         this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
-        this.jdbi = Jdbi.create(dataSource).installPlugin(new SqlObjectPlugin());
+        this.jdbi = Jdbi.create(dataSource);
         jdbi.define("p", prefix);
         jdbi.registerArgument(new AbstractArgumentFactory<UUID>(Types.OTHER) {
             @Override
@@ -234,7 +235,30 @@ public final class Db {
         }
     }
 
-    public <T> T attach(Handle h, Class<T> sqlObject) {
-        return h.attach(sqlObject);
+    /** Told of every statement the {@link dev.atlas.jdbi.internal.sql.Sql} runner ran: its name and JDBC text. */
+    @FunctionalInterface
+    public interface StatementListener {
+        void ran(String name, String sql);
+    }
+
+    /** Sets the listener told of each statement run (tests count with it); null for none. */
+    public void statementListener(@org.jspecify.annotations.Nullable StatementListener listener) {
+        this.statementListener = listener;
+    }
+
+    /** Called by the runner after each statement. */
+    public void statementRan(String name, String sql) {
+        StatementListener l = statementListener;
+        if (l != null) {
+            l.ran(name, sql);
+        }
+    }
+
+    /**
+     * The statement catalogue {@code type}, declared once per database by {@code declare} on the
+     * first call: stores are built per tenant, their statements once.
+     */
+    public <T> T statements(Class<T> type, java.util.function.Function<dev.atlas.jdbi.internal.sql.Catalogue, T> declare) {
+        return type.cast(catalogues.computeIfAbsent(type, k -> declare.apply(new dev.atlas.jdbi.internal.sql.Catalogue(dialect, prefix))));
     }
 }

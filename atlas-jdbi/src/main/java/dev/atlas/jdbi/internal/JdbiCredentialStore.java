@@ -11,6 +11,8 @@ import dev.atlas.credential.Secret;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.CredentialCipher.Sealed;
 import dev.atlas.internal.CredentialCipher;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import org.jdbi.v3.core.mapper.RowMapper;
 
 import java.util.List;
@@ -26,6 +28,8 @@ public final class JdbiCredentialStore implements CredentialStore {
 
     private final Db db;
     private final String tenant;
+    private final Sql sql;
+    private final CredentialSql q;
     private final CredentialCipher cipher;
     private final RowMapper<CredentialInfo> infos;
 
@@ -33,6 +37,8 @@ public final class JdbiCredentialStore implements CredentialStore {
     public JdbiCredentialStore(Db db, String tenant, CredentialKeys keys) {
         this.db = db;
         this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(CredentialSql.class, CredentialSql::new);
         this.cipher = keys == null ? null : new CredentialCipher(keys);
         Dialect d = db.dialect();
         this.infos = (rs, ctx) -> new CredentialInfo(Rows.owner(rs, "owner_type", "owner_id"), rs.getString("name"),
@@ -57,15 +63,13 @@ public final class JdbiCredentialStore implements CredentialStore {
         Check.text("secret", secret, MAX_SECRET_LENGTH);
         Sealed sealed = c.encrypt(secret, tenant, owner.type(), owner.id(), name);
         UUID id = Ids.next(db.clock());
-        return db.write(h -> h.createQuery("INSERT INTO <p>credentials (tenant_id, id, owner_type, owner_id, name, key_id, nonce, ciphertext,"
-                        + " created_at, updated_at) VALUES (:t, :id, :ownerType, :ownerId, :name, :keyId, :nonce, :ciphertext, :now, :now)"
-                        + " ON CONFLICT (tenant_id, owner_type, owner_id, name) DO UPDATE SET key_id = excluded.key_id,"
-                        + " nonce = excluded.nonce, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at"
-                        + " RETURNING owner_type, owner_id, name, key_id, created_at, updated_at")
-                .bind("t", tenant).bind("id", id).bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("name", name)
+        return db.write(h -> named(sql.on(h, q.upsert), owner, name).bind("id", id)
                 .bind("keyId", sealed.keyId()).bind("nonce", sealed.nonce()).bind("ciphertext", sealed.ciphertext())
-                .bind("now", db.now())
-                .map(infos).one());
+                .bind("now", db.now()).one(infos));
+    }
+
+    private static Sql.Call named(Sql.Call call, Owner owner, String name) {
+        return call.bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("name", name);
     }
 
     @Override
@@ -73,11 +77,8 @@ public final class JdbiCredentialStore implements CredentialStore {
         CredentialCipher c = cipher();
         Check.notNull("owner", owner);
         Check.key("name", name);
-        Optional<Sealed> sealed = db.read(h -> h.createQuery("SELECT key_id, nonce, ciphertext FROM <p>credentials"
-                        + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name")
-                .bind("t", tenant).bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("name", name)
-                .map((rs, ctx) -> new Sealed(rs.getString("key_id"), rs.getBytes("nonce"), rs.getBytes("ciphertext")))
-                .findOne());
+        Optional<Sealed> sealed = db.read(h -> named(sql.on(h, q.sealed), owner, name)
+                .optional((rs, ctx) -> new Sealed(rs.getString("key_id"), rs.getBytes("nonce"), rs.getBytes("ciphertext"))));
         return sealed.map(s -> Secret.of(c.decrypt(s, tenant, owner.type(), owner.id(), name)));
     }
 
@@ -85,10 +86,7 @@ public final class JdbiCredentialStore implements CredentialStore {
     public List<CredentialInfo> list(Owner owner) {
         cipher();
         Check.notNull("owner", owner);
-        return List.copyOf(db.read(h -> h.createQuery("SELECT owner_type, owner_id, name, key_id, created_at, updated_at FROM <p>credentials"
-                        + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY name")
-                .bind("t", tenant).bind("ownerType", owner.type()).bind("ownerId", owner.id())
-                .map(infos).list()));
+        return List.copyOf(db.read(h -> sql.on(h, q.list).bind("ownerType", owner.type()).bind("ownerId", owner.id()).list(infos)));
     }
 
     @Override
@@ -96,11 +94,7 @@ public final class JdbiCredentialStore implements CredentialStore {
         cipher();
         Check.notNull("owner", owner);
         Check.key("name", name);
-        int deleted = db.write(h -> h.createUpdate("DELETE FROM <p>credentials"
-                        + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name")
-                .bind("t", tenant).bind("ownerType", owner.type()).bind("ownerId", owner.id()).bind("name", name)
-                .execute());
-        if (deleted == 0) {
+        if (db.write(h -> named(sql.on(h, q.delete), owner, name).update()) == 0) {
             throw new NotFoundException("credential", name, "name");
         }
     }
@@ -115,13 +109,10 @@ public final class JdbiCredentialStore implements CredentialStore {
         UUID after = null;
         while (true) {
             UUID from = after;
-            List<Row> batch = db.read(h -> h.createQuery("SELECT id, owner_type, owner_id, name, key_id, nonce, ciphertext FROM <p>credentials"
-                            + " WHERE tenant_id = :t AND key_id <> :primary" + (from == null ? "" : " AND id > :after")
-                            + " ORDER BY id LIMIT :limit")
-                    .bind("t", tenant).bind("primary", primary).bind("after", from).bind("limit", REENCRYPT_BATCH)
-                    .map((rs, ctx) -> new Row(db.dialect().uuid(rs, "id"), rs.getString("owner_type"), rs.getString("owner_id"),
-                            rs.getString("name"), new Sealed(rs.getString("key_id"), rs.getBytes("nonce"), rs.getBytes("ciphertext"))))
-                    .list());
+            List<Row> batch = db.read(h -> (from == null ? sql.on(h, q.staleBatch) : sql.on(h, q.staleBatchAfter).bind("after", from))
+                    .bind("primary", primary).bind("limit", REENCRYPT_BATCH)
+                    .list((rs, ctx) -> new Row(db.dialect().uuid(rs, "id"), rs.getString("owner_type"), rs.getString("owner_id"),
+                            rs.getString("name"), new Sealed(rs.getString("key_id"), rs.getBytes("nonce"), rs.getBytes("ciphertext")))));
             if (batch.isEmpty()) {
                 return moved;
             }
@@ -137,12 +128,10 @@ public final class JdbiCredentialStore implements CredentialStore {
                 for (Object[] u : updates) {
                     Row r = (Row) u[0];
                     Sealed s = (Sealed) u[1];
-                    n += h.createUpdate("UPDATE <p>credentials SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext, updated_at = :now"
-                                    + " WHERE tenant_id = :t AND id = :id AND key_id = :oldKey AND nonce = :oldNonce")
-                            .bind("t", tenant).bind("id", r.id()).bind("keyId", s.keyId()).bind("nonce", s.nonce())
+                    n += sql.on(h, q.reseal).bind("id", r.id()).bind("keyId", s.keyId()).bind("nonce", s.nonce())
                             .bind("ciphertext", s.ciphertext()).bind("now", db.now())
                             .bind("oldKey", r.sealed().keyId()).bind("oldNonce", r.sealed().nonce())
-                            .execute();
+                            .update();
                 }
                 return n;
             });

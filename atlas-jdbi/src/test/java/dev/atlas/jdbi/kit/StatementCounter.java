@@ -9,14 +9,16 @@ import org.jdbi.v3.core.statement.StatementContext;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
-/** Counts the SQL statements a call runs, through Jdbi's SqlLogger: for "no N+1" assertions. Test-only. */
+/** Counts the SQL statements a call runs, through the statement runner's listener and Jdbi's SqlLogger (stores not yet on the runner): for "no N+1" assertions. Test-only. */
 public final class StatementCounter {
     private StatementCounter() {}
 
     /** Runs {@code call} and returns how many statements it executed, with its result. */
     public static <T> Counted<T> count(Atlas atlas, Supplier<T> call) {
-        Jdbi jdbi = ((JdbiAtlas) atlas).db().jdbi();
+        dev.atlas.jdbi.internal.Db db = ((JdbiAtlas) atlas).db();
+        Jdbi jdbi = db.jdbi();
         AtomicInteger n = new AtomicInteger();
+        db.statementListener((name, sql) -> n.incrementAndGet());
         jdbi.setSqlLogger(new SqlLogger() {
             @Override
             public void logAfterExecution(StatementContext context) {
@@ -28,6 +30,7 @@ public final class StatementCounter {
             return new Counted<>(result, n.get());
         } finally {
             jdbi.setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
+            db.statementListener(null);
         }
     }
 

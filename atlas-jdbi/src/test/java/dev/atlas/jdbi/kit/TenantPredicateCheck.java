@@ -1,11 +1,9 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.jdbi.internal.sql.TenantPredicate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Every statement on a tenant table carries the tenant: for each reference to a tenant table
@@ -31,12 +29,6 @@ public final class TenantPredicateCheck {
             "JdbiAtlas#usageReport", "the operator's usage report sums every tenant",
             "PgVectorIndex#backfill", "start-up maintenance: fills the embedding column of every tenant's older vectors");
 
-    private static final Pattern TABLE = Pattern.compile("\\b(?:from|join|into|update)\\s+([a-z0-9_]+)");
-    private static final Pattern LEFT = Pattern.compile("\\btenant_id\\s*(?:=|<>|\\bin\\b)");
-    private static final Pattern RIGHT = Pattern.compile("(?:=|<>)\\s*(?:[a-z0-9_]+\\.)?tenant_id\\b");
-    private static final Pattern INSERT_COLUMNS = Pattern.compile("\\binsert\\s+(?:or\\s+\\w+\\s+)?into\\s+[a-z0-9_]+\\s*\\(([^)]*)\\)");
-    private static final Pattern SCHEMA = Pattern.compile("^\\s*(?:create|alter|drop|pragma|analyze|vacuum|set|show)\\b");
-
     /** The statements of {@code recorded} that miss a tenant predicate, each with the Atlas method that ran it. */
     public static List<String> misses(List<StatementRecorder.Recorded> recorded, String prefix) {
         List<String> misses = new ArrayList<>();
@@ -52,38 +44,8 @@ public final class TenantPredicateCheck {
         return misses;
     }
 
-    private static int count(Pattern pattern, String s) {
-        int n = 0;
-        Matcher m = pattern.matcher(s);
-        while (m.find()) {
-            n++;
-        }
-        return n;
-    }
-
     /** Why {@code sql} misses the tenant, or null when it carries it (or touches no tenant table). */
     static String miss(String sql, String prefix) {
-        String s = sql.toLowerCase(Locale.ROOT).replaceAll("'(?:[^']|'')*'", "''").replaceAll("\\s+", " ");
-        if (SCHEMA.matcher(s).find()) {
-            return null;
-        }
-        int references = 0;
-        Matcher t = TABLE.matcher(s);
-        while (t.find()) {
-            String name = t.group(1);
-            if (name.startsWith(prefix) && TenantTables.TENANT.contains(name.substring(prefix.length()))) {
-                references++;
-            }
-        }
-        if (references == 0) {
-            return null;
-        }
-        // Each side counts: x.tenant_id = y.tenant_id ties two references to each other.
-        int predicates = count(LEFT, s) + count(RIGHT, s);
-        Matcher insert = INSERT_COLUMNS.matcher(s);
-        if (insert.find() && insert.group(1).matches(".*\\btenant_id\\b.*")) {
-            predicates++;
-        }
-        return predicates >= references ? null : references + " tenant table reference(s), " + predicates + " tenant predicate(s)";
+        return TenantPredicate.miss(sql, prefix);
     }
 }

@@ -1,11 +1,11 @@
-package dev.atlas.jdbi.kit;
+package dev.atlas.jdbi.internal.sql;
 
 import java.util.Set;
 
 /**
  * Atlas's tables by distribution role, without the table prefix. {@code PostgresCitusReadinessTest}
- * proves this list against the migrated catalog, so the statement check of
- * {@link TenantPredicateCheck} cannot miss a table added later.
+ * proves this list against the migrated catalog, so the declaration check of {@link TenantPredicate}
+ * cannot miss a table added later.
  */
 public final class TenantTables {
     private TenantTables() {}

@@ -1,0 +1,35 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/** The credential store's statements. */
+final class CredentialSql {
+    private static final String INFO = "owner_type, owner_id, name, key_id, created_at, updated_at";
+    private static final String BY_NAME = " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId AND name = :name";
+
+    final Statement upsert;
+    final Statement sealed;
+    final Statement list;
+    final Statement delete;
+    final Statement staleBatch;
+    final Statement staleBatchAfter;
+    final Statement reseal;
+
+    CredentialSql(Catalogue c) {
+        upsert = c.sql("credentials.upsert", "INSERT INTO <p>credentials (tenant_id, id, owner_type, owner_id, name, key_id, nonce,"
+                + " ciphertext, created_at, updated_at) VALUES (:t, :id, :ownerType, :ownerId, :name, :keyId, :nonce, :ciphertext, :now, :now)"
+                + " ON CONFLICT (tenant_id, owner_type, owner_id, name) DO UPDATE SET key_id = excluded.key_id,"
+                + " nonce = excluded.nonce, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at RETURNING " + INFO);
+        sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
+        list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
+                + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY name");
+        delete = c.sql("credentials.delete", "DELETE FROM <p>credentials" + BY_NAME);
+        String stale = "SELECT id, owner_type, owner_id, name, key_id, nonce, ciphertext FROM <p>credentials WHERE tenant_id = :t"
+                + " AND key_id <> :primary";
+        staleBatch = c.sql("credentials.staleBatch", stale + " ORDER BY id LIMIT :limit");
+        staleBatchAfter = c.sql("credentials.staleBatchAfter", stale + " AND id > :after ORDER BY id LIMIT :limit");
+        reseal = c.sql("credentials.reseal", "UPDATE <p>credentials SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext,"
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND key_id = :oldKey AND nonce = :oldNonce");
+    }
+}

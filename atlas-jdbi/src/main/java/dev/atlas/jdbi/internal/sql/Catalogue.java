@@ -1,0 +1,90 @@
+package dev.atlas.jdbi.internal.sql;
+
+import dev.atlas.jdbi.internal.Dialect;
+import org.jspecify.annotations.Nullable;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Where an aggregate declares its statements, once per database: the table prefix is filled in and
+ * dialect fragments come from {@link #dialect()}. Declaring a statement on a tenant table that does
+ * not bind {@code :t} in a tenant predicate fails here, at start-up, unless it is declared
+ * {@link #crossTenant} with its reason.
+ *
+ * <p>Statements whose shape depends on the call (optional filters, IN lists of any length) are
+ * {@link #render rendered}: the same check runs on each distinct text the first time it is seen,
+ * and the parsed statement is kept for the next call.
+ */
+public final class Catalogue {
+    /** Distinct rendered texts kept per catalogue; beyond it a rendering is parsed per call (still checked). */
+    private static final int RENDERED_LIMIT = 512;
+
+    private final Dialect dialect;
+    private final String prefix;
+    private final List<Statement> declared = new ArrayList<>();
+    private final ConcurrentHashMap<String, Statement> rendered = new ConcurrentHashMap<>();
+
+    public Catalogue(Dialect dialect, String prefix) {
+        this.dialect = dialect;
+        this.prefix = prefix;
+    }
+
+    public Dialect dialect() {
+        return dialect;
+    }
+
+    public String prefix() {
+        return prefix;
+    }
+
+    /** Declares a tenant-bound statement; {@code text} uses {@code <p>} for the prefix and {@code :t} for the tenant. */
+    public synchronized Statement sql(String name, String text) {
+        Statement s = check(new Statement(name, text, prefix, null));
+        declared.add(s);
+        return s;
+    }
+
+    /** Declares a statement that reads or writes across tenants on purpose; {@code reason} says why. */
+    public synchronized Statement crossTenant(String name, String reason, String text) {
+        if (reason.isBlank()) {
+            throw new IllegalArgumentException(name + ": a cross-tenant statement needs its reason");
+        }
+        Statement s = new Statement(name, text, prefix, reason);
+        declared.add(s);
+        return s;
+    }
+
+    /** A tenant-bound statement whose text is assembled per call from declared fragments; checked the first time each text is seen. */
+    public Statement render(String name, String text) {
+        Statement s = rendered.get(text);
+        if (s != null) {
+            return s;
+        }
+        s = check(new Statement(name, text, prefix, null));
+        if (rendered.size() < RENDERED_LIMIT) {
+            rendered.putIfAbsent(text, s);
+        }
+        return s;
+    }
+
+    /** Everything declared so far (not the renderings), for the catalogue test. */
+    public synchronized List<Statement> statements() {
+        return List.copyOf(declared);
+    }
+
+    private Statement check(Statement s) {
+        String filled = s.declared().replace("<p>", prefix);
+        if (TenantPredicate.touchesTenantTable(filled, prefix)) {
+            @Nullable String miss = TenantPredicate.miss(filled, prefix);
+            if (miss != null) {
+                throw new IllegalStateException(s.name() + " lacks the tenant predicate (" + miss + "): " + s.declared());
+            }
+            if (!s.has("t")) {
+                throw new IllegalStateException(s.name() + " touches a tenant table but does not bind :t: " + s.declared());
+            }
+        }
+        return s;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.atlas.jdbi.internal.sql;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.Page;
+import dev.atlas.internal.Check;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The one keyset cursor of every listing: the sort key of the last row seen, as opaque,
+ * versioned text ({@code v1} and the parts, separated by a unit separator, base64url). A cursor
+ * that was not returned by a page, or belongs to a listing with other parts, is refused with an
+ * {@link InvalidInputException} naming {@code cursor}.
+ */
+public final class Cursor {
+    private static final String VERSION = "v1";
+    private static final char SEPARATOR = '\u001f';
+    /** Cursors Atlas hands out stay far below this; a longer one was not ours. */
+    public static final int MAX_LENGTH = 1_000;
+
+    private final List<String> parts;
+
+    private Cursor(List<String> parts) {
+        this.parts = parts;
+    }
+
+    /** A cursor of the given sort-key parts (strings, numbers, UUIDs, instants as microseconds). */
+    public static String encode(Object... parts) {
+        StringBuilder raw = new StringBuilder(VERSION);
+        for (Object part : parts) {
+            String text = part instanceof Instant t ? Long.toString(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
+                    t.getNano() / 1_000)) : String.valueOf(part);
+            raw.append(SEPARATOR).append(text);
+        }
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Decodes {@code cursor} (null for the first page) of a listing whose keys have {@code size} parts. */
+    public static Cursor decode(String cursor, int size) {
+        Check.text("cursor", cursor, MAX_LENGTH);
+        try {
+            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            List<String> parts = new ArrayList<>(List.of(raw.split(String.valueOf(SEPARATOR), -1)));
+            if (!parts.remove(0).equals(VERSION) || parts.size() != size) {
+                throw refused();
+            }
+            return new Cursor(parts);
+        } catch (IllegalArgumentException e) {
+            throw refused();
+        }
+    }
+
+    public String string(int i) {
+        return parts.get(i);
+    }
+
+    public long number(int i) {
+        try {
+            return Long.parseLong(parts.get(i));
+        } catch (NumberFormatException e) {
+            throw refused();
+        }
+    }
+
+    public UUID uuid(int i) {
+        try {
+            return UUID.fromString(parts.get(i));
+        } catch (IllegalArgumentException e) {
+            throw refused();
+        }
+    }
+
+    public Instant instant(int i) {
+        long micros = number(i);
+        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+    }
+
+    /**
+     * The page of {@code rows}, fetched with a limit of {@code limit + 1}: the extra row only says
+     * another page follows, and the cursor is {@code key} of the last row kept.
+     */
+    public static <T> Page<T> page(List<T> rows, int limit, Function<T, String> key) {
+        if (rows.size() <= limit) {
+            return new Page<>(rows, java.util.Optional.empty());
+        }
+        List<T> page = rows.subList(0, limit);
+        return new Page<>(page, java.util.Optional.of(key.apply(page.get(page.size() - 1))));
+    }
+
+    private static InvalidInputException refused() {
+        return new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
+    }
+}

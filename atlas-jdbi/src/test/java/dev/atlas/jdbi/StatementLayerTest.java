@@ -1,0 +1,94 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.jdbi.internal.Catalogues;
+import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Statement;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The statement layer without a database: every catalogue's statements carry the tenant; parsing and cursors. */
+class StatementLayerTest {
+    /** The statements that read or write across tenants on purpose, by name, with their reasons. */
+    private static final Map<String, String> CROSS_TENANT = Map.of();
+
+    @Test
+    void everyCatalogueDeclaresOnBothDialectsAndOnlyTheExpectedStatementsCrossTenants() {
+        for (Dialect dialect : Dialect.values()) {
+            for (String prefix : new String[] {"", "atlas_"}) {
+                Map<String, String> cross = new TreeMap<>();
+                int statements = 0;
+                for (Catalogue c : Catalogues.declareAll(dialect, prefix)) {
+                    for (Statement s : c.statements()) {
+                        statements++;
+                        if (s.crossTenantReason() != null) {
+                            cross.put(s.name(), s.crossTenantReason());
+                        }
+                        assertThat(s.jdbc()).as(s.name()).doesNotContain("<p>").doesNotContain(":t ");
+                    }
+                }
+                assertThat(statements).isGreaterThan(0);
+                assertThat(cross).as(dialect + " " + prefix).isEqualTo(new TreeMap<>(CROSS_TENANT));
+            }
+        }
+    }
+
+    @Test
+    void aStatementOnATenantTableWithoutTheTenantPredicateIsRefusedAtDeclaration() {
+        Catalogue c = new Catalogue(Dialect.SQLITE, "atlas_");
+        assertThatThrownBy(() -> c.sql("bad.read", "SELECT id FROM <p>messages WHERE id = :id"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.read lacks the tenant predicate");
+        // One predicate for two tenant tables: the join's own tenant comparison is missing.
+        assertThatThrownBy(() -> c.sql("bad.join", "SELECT m.id FROM <p>messages m JOIN <p>conversations c ON c.id = m.conversation_id"
+                + " WHERE m.tenant_id = :t")).isInstanceOf(IllegalStateException.class).hasMessageContaining("2 tenant table reference(s), 1");
+        // A tenant comparison on a literal instead of the bound tenant.
+        assertThatThrownBy(() -> c.sql("bad.literal", "DELETE FROM <p>tasks WHERE tenant_id = 'acme'"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("does not bind :t");
+        assertThatThrownBy(() -> c.render("bad.rendered", "UPDATE <p>tasks SET status = :s WHERE id = :id"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("bad.rendered lacks the tenant predicate");
+        assertThatThrownBy(() -> c.crossTenant("bad.reason", " ", "SELECT 1 FROM <p>tasks"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(c.statements()).isEmpty();
+        assertThat(c.sql("ok.installation", "SELECT id FROM <p>installation").parameters()).isEmpty();
+    }
+
+    @Test
+    void namedParametersBecomePositionsOnceAndLiteralsCastsAndCommentsAreKept() {
+        Catalogue c = new Catalogue(Dialect.POSTGRESQL, "x_");
+        Statement s = c.sql("search.text", "SELECT id, ':not' AS label FROM <p>memories -- :nor this\n"
+                + " WHERE tenant_id = :t AND to_tsvector('simple'::regconfig, search_text) @@ plainto_tsquery('simple'::regconfig, :q)"
+                + " AND created_at > :since AND updated_at > :since");
+        assertThat(s.jdbc()).isEqualTo("SELECT id, ':not' AS label FROM x_memories -- :nor this\n"
+                + " WHERE tenant_id = ? AND to_tsvector('simple'::regconfig, search_text) @@ plainto_tsquery('simple'::regconfig, ?)"
+                + " AND created_at > ? AND updated_at > ?");
+        assertThat(s.parameters()).containsExactly("t", "q", "since");
+        assertThatThrownBy(() -> c.sql("bad.mark", "SELECT 1 FROM <p>installation WHERE id = ?"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use named parameters");
+    }
+
+    @Test
+    void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
+        UUID id = UUID.fromString("0190f0f0-0000-7000-8000-000000000001");
+        Instant at = Instant.parse("1969-12-31T23:59:59.999999Z");
+        String cursor = Cursor.encode(at, id, "slug:with:colons", 42L);
+        Cursor back = Cursor.decode(cursor, 4);
+        assertThat(back.instant(0)).isEqualTo(at);
+        assertThat(back.uuid(1)).isEqualTo(id);
+        assertThat(back.string(2)).isEqualTo("slug:with:colons");
+        assertThat(back.number(3)).isEqualTo(42L);
+        for (String bad : new String[] {"", "not base64!", Cursor.encode(at, id), "djE", "x".repeat(Cursor.MAX_LENGTH + 1)}) {
+            assertThatThrownBy(() -> Cursor.decode(bad, 4)).as(bad).isInstanceOf(InvalidInputException.class)
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("cursor"));
+        }
+        assertThatThrownBy(() -> Cursor.decode(Cursor.encode("x", "y"), 2).uuid(0)).isInstanceOf(InvalidInputException.class);
+    }
+}
