@@ -17,6 +17,7 @@ public final class Benchmarks {
                 new RetentionUnderLoad(),
                 new PortabilityThroughput(),
                 new FirstMessage(),
-                new ChatMemoryTurn());
+                new ChatMemoryTurn(),
+                new StatementIdioms());
     }
 }
