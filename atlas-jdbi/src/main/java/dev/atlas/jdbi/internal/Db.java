@@ -23,7 +23,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Jdbi configured for one database: argument binding through the {@link Dialect}, the table
@@ -31,15 +30,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * errors into {@link StorageException}.
  *
  * <p>SQLite allows one writer at a time. Connections that all wait in SQLite's busy handler
- * poll and queue unfairly, so on SQLite every write transaction first takes a fair JVM lock;
- * readers run concurrently under WAL. PostgreSQL needs no such lock: row locks order writers.
+ * poll and queue unfairly, so on SQLite write calls queue in the JVM and run in shared, group-
+ * committed transactions ({@link WriteCombiner}); readers run concurrently under WAL. PostgreSQL
+ * needs neither: row locks order writers and its WAL flush already groups concurrent commits.
  */
 public final class Db {
     private final Jdbi jdbi;
     private final Dialect dialect;
     private final String prefix;
     private final Clock clock;
-    private final ReentrantLock writeLock;
+    private final WriteCombiner combiner;
     private volatile boolean closed;
     private volatile String installationId;
     private volatile java.util.function.Consumer<Handle> beforeEachWrite;
@@ -50,8 +50,8 @@ public final class Db {
         this.dialect = dialect;
         this.prefix = prefix;
         this.clock = clock;
-        this.writeLock = dialect == Dialect.SQLITE ? new ReentrantLock(true) : null;
         this.jdbi = Jdbi.create(dataSource);
+        this.combiner = dialect == Dialect.SQLITE ? new WriteCombiner(jdbi, () -> beforeEachWrite) : null;
         jdbi.define("p", prefix);
         jdbi.registerArgument(new AbstractArgumentFactory<UUID>(Types.OTHER) {
             @Override
@@ -121,13 +121,17 @@ public final class Db {
         this.beforeEachWrite = hook;
     }
 
-    /** Runs {@code work} in one write transaction; on SQLite behind the single-writer lock. */
+    /**
+     * Runs {@code work} in one write transaction and returns once it is committed. On SQLite the
+     * transaction may be shared with other callers' writes ({@link WriteCombiner}: group commit,
+     * each call in its own savepoint); a failing call rolls back only its own work.
+     */
     public <T> T write(HandleCallback<T, RuntimeException> work) {
         checkOpen();
-        if (writeLock != null) {
-            writeLock.lock();
-        }
         try {
+            if (combiner != null) {
+                return combiner.write(work);
+            }
             java.util.function.Consumer<Handle> hook = beforeEachWrite;
             return hook == null ? jdbi.inTransaction(work) : jdbi.withHandle(h -> {
                 hook.accept(h);
@@ -142,11 +146,12 @@ public final class Db {
                 throw dangling.get();
             }
             throw translate(e);
-        } finally {
-            if (writeLock != null) {
-                writeLock.unlock();
-            }
         }
+    }
+
+    /** Write calls queued behind the current SQLite write transaction; always 0 on PostgreSQL. */
+    public int queuedWrites() {
+        return combiner == null ? 0 : combiner.queued();
     }
 
     /** Runs read-only {@code work} on a pooled connection without a transaction. */

@@ -12,7 +12,9 @@ import java.util.UUID;
 /**
  * Child JVM for the crash tests: writes in a loop and prints one line per acknowledged write,
  * until the parent kills it with SIGKILL. Arguments: {@code sqlite <file>} or
- * {@code postgres <jdbcUrl>}.
+ * {@code postgres <jdbcUrl>}, then optionally the number of extra writer threads, each appending to
+ * its own conversation ({@code SIDE c}, then {@code ACK id sequence} per append), so SQLite's group
+ * commit is killed with batches of several callers in flight.
  */
 public final class CrashChild {
     public static void main(String[] args) {
@@ -22,6 +24,19 @@ public final class CrashChild {
         ConversationStore store = atlas.tenant("crash").conversations();
         UUID conversation = store.create(NewConversation.of(Owner.user("1"), "crash")).id();
         ack("CONV " + conversation);
+        int extra = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        for (int w = 0; w < extra; w++) {
+            UUID side = store.create(NewConversation.of(Owner.user("side-" + w), "side")).id();
+            ack("SIDE " + side);
+            Thread writer = new Thread(() -> {
+                for (long i = 0; ; i++) {
+                    var m = store.append(side, NewMessage.user("side " + i).clientId("s" + i));
+                    ack("ACK " + m.id() + " " + m.sequence());
+                }
+            });
+            writer.setDaemon(true);
+            writer.start();
+        }
         for (long i = 0; ; i++) {
             var m = store.append(conversation, NewMessage.user("message " + i + " " + "x".repeat(200)).clientId("c" + i));
             ack("ACK " + m.id() + " " + m.sequence());
@@ -31,7 +46,9 @@ public final class CrashChild {
 
     /** Reports a write whose call returned: it must survive the kill. */
     static void ack(String line) {
-        System.out.println(line);
-        System.out.flush();
+        synchronized (System.out) {
+            System.out.println(line);
+            System.out.flush();
+        }
     }
 }

@@ -1,0 +1,234 @@
+package dev.atlas.jdbi.internal;
+
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import org.jspecify.annotations.Nullable;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Group commit for SQLite, which has one writer at a time and pays a commit (and, with
+ * {@code synchronous=FULL}, an fsync) per transaction. Write calls queue; one caller at a time
+ * leads: it drains what is queued (up to {@link #MAX_BATCH}), runs each call in its own
+ * {@code SAVEPOINT} inside one {@code BEGIN IMMEDIATE} ... {@code COMMIT}, and only then hands each
+ * caller its result or its own exception. A failing call (closed conversation, idempotency
+ * conflict) is rolled back to its savepoint alone; a failing COMMIT fails every call of the batch,
+ * none of which was acknowledged. A lone caller runs without savepoints and without a hand-off.
+ *
+ * <p>The transaction is begun and committed with explicit statements on a connection left in
+ * auto-commit mode, because sqlite-jdbc's {@code commit()} immediately begins the next
+ * transaction, which with IMMEDIATE mode takes the write lock a second time per call.
+ *
+ * <p>A write started from inside another write's callback on the same thread runs inline, in a
+ * nested savepoint of the transaction already open, instead of waiting for itself.
+ */
+final class WriteCombiner {
+    /** Calls per transaction at most: bounds how long the last caller of a batch waits for its answer. */
+    static final int MAX_BATCH = 64;
+
+    private static final ThreadLocal<@Nullable Handle> CURRENT = new ThreadLocal<>();
+
+    private final Jdbi jdbi;
+    private final java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite;
+    private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
+    private boolean leading;
+    private int savepoints;
+
+    WriteCombiner(Jdbi jdbi, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
+        this.jdbi = jdbi;
+        this.beforeEachWrite = beforeEachWrite;
+    }
+
+    private static final class Pending<T> {
+        final HandleCallback<T, RuntimeException> work;
+        @Nullable T value;
+        @Nullable Throwable error;
+        boolean done;
+
+        Pending(HandleCallback<T, RuntimeException> work) {
+            this.work = work;
+        }
+    }
+
+    /** Write calls waiting for a leader (for metrics and tests). */
+    synchronized int queued() {
+        return queue.size();
+    }
+
+    /** Runs {@code work} in a committed write transaction, possibly shared with other callers', and returns its result. */
+    <T> T write(HandleCallback<T, RuntimeException> work) {
+        Handle open = CURRENT.get();
+        if (open != null) {
+            return nested(open, work);
+        }
+        Pending<T> mine = new Pending<>(work);
+        synchronized (this) {
+            queue.add(mine);
+        }
+        while (true) {
+            List<Pending<?>> batch;
+            synchronized (this) {
+                while (!mine.done && leading) {
+                    try {
+                        wait();
+                    } catch (InterruptedException e) {
+                        // The call may already be in a running batch, so it cannot be withdrawn:
+                        // wait for its outcome and keep the interrupt for the caller.
+                        Thread.currentThread().interrupt();
+                        waitUninterruptibly(mine);
+                    }
+                }
+                if (mine.done) {
+                    return result(mine);
+                }
+                leading = true;
+                batch = new ArrayList<>(Math.min(queue.size(), MAX_BATCH));
+                while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
+                    batch.add(queue.poll());
+                }
+            }
+            try {
+                run(batch);
+            } finally {
+                synchronized (this) {
+                    leading = false;
+                    notifyAll();
+                }
+            }
+        }
+    }
+
+    private void waitUninterruptibly(Pending<?> mine) {
+        boolean interrupted = false;
+        while (!mine.done && leading) {
+            try {
+                wait();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T result(Pending<T> p) {
+        if (p.error instanceof RuntimeException e) {
+            throw e;
+        }
+        if (p.error instanceof Error e) {
+            throw e;
+        }
+        if (p.error != null) {
+            throw new IllegalStateException(p.error);
+        }
+        return (T) p.value;
+    }
+
+    private void run(List<Pending<?>> batch) {
+        Throwable fatal = null;
+        try (Handle h = jdbi.open()) {
+            Consumer<Handle> hook = beforeEachWrite.get();
+            if (hook != null) {
+                hook.accept(h);
+            }
+            Connection c = h.getConnection();
+            execute(c, "BEGIN IMMEDIATE");
+            CURRENT.set(h);
+            boolean ended = false;
+            try {
+                if (batch.size() == 1) {
+                    runAlone(h, batch.get(0));
+                } else {
+                    for (Pending<?> p : batch) {
+                        runInSavepoint(h, c, p);
+                    }
+                }
+                // A lone call that failed has nothing to keep; otherwise commit what succeeded.
+                execute(c, batch.size() == 1 && batch.get(0).error != null ? "ROLLBACK" : "COMMIT");
+                ended = true;
+            } finally {
+                CURRENT.remove();
+                if (!ended) {
+                    rollbackQuietly(c);
+                }
+            }
+        } catch (SQLException e) {
+            fatal = new UnableToExecuteStatementException(e, null);
+        } catch (RuntimeException | Error e) {
+            fatal = e;
+        }
+        for (Pending<?> p : batch) {
+            if (fatal != null && p.error == null) {
+                p.error = fatal;
+                p.value = null;
+            }
+        }
+        synchronized (this) {
+            for (Pending<?> p : batch) {
+                p.done = true;
+            }
+        }
+    }
+
+    private static <T> void runAlone(Handle h, Pending<T> p) {
+        try {
+            p.value = p.work.withHandle(h);
+        } catch (RuntimeException | Error e) {
+            p.error = e;
+        }
+    }
+
+    private static <T> void runInSavepoint(Handle h, Connection c, Pending<T> p) throws SQLException {
+        execute(c, "SAVEPOINT atlas_call");
+        try {
+            p.value = p.work.withHandle(h);
+        } catch (RuntimeException | Error e) {
+            p.error = e;
+            execute(c, "ROLLBACK TO atlas_call");
+        }
+        execute(c, "RELEASE atlas_call");
+    }
+
+    private <T> T nested(Handle h, HandleCallback<T, RuntimeException> work) {
+        Connection c = h.getConnection();
+        String name = "atlas_nested_" + (++savepoints);
+        try {
+            execute(c, "SAVEPOINT " + name);
+            T value;
+            try {
+                value = work.withHandle(h);
+            } catch (RuntimeException | Error e) {
+                execute(c, "ROLLBACK TO " + name);
+                execute(c, "RELEASE " + name);
+                throw e;
+            }
+            execute(c, "RELEASE " + name);
+            return value;
+        } catch (SQLException e) {
+            throw new UnableToExecuteStatementException(e, null);
+        }
+    }
+
+    private static void execute(Connection c, String sql) throws SQLException {
+        try (java.sql.Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static void rollbackQuietly(Connection c) {
+        try {
+            execute(c, "ROLLBACK");
+        } catch (SQLException | RuntimeException ignored) {
+            // no transaction left to roll back, or the connection is gone: either way nothing was committed
+        }
+    }
+}
