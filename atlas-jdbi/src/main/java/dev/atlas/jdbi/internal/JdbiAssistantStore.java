@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.assistant.AssistantQuery;
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
-import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -17,44 +16,39 @@ import dev.atlas.assistant.NewRevision;
 import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Where;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 
-/** {@link AssistantStore} on Jdbi; every statement filters on the tenant id it was built with. */
+/** {@link AssistantStore} on the statement layer ({@link AssistantSql}); revisions are {@link VersionedDocuments}. */
 public final class JdbiAssistantStore implements AssistantStore {
-    static final String ASSISTANT_COLUMNS = "tenant_id, id, slug, name, description, is_active, is_public, owner_type, owner_id,"
-            + " default_model, temperature, top_p, max_output_tokens, tools, metadata, last_revision, current_revision_id,"
-            + " created_at, updated_at, deleted_at";
-    // The join reads the current revision's number in the same query (no N+1 in list).
-    private static final String A = "SELECT a." + ASSISTANT_COLUMNS.replace(", ", ", a.") + ", cr.number AS current_revision_number"
-            + " FROM <p>assistants a LEFT JOIN <p>assistant_revisions cr ON cr.tenant_id = a.tenant_id AND cr.id = a.current_revision_id";
-    // The self-join reads the number of the revision a rollback copies, so it is not stored twice.
-    private static final String R = "SELECT r.tenant_id, r.id, r.assistant_id, r.number, r.kind, r.rolled_back_to, r.system_prompt,"
-            + " r.settings, r.label, r.author_type, r.author_id, r.created_at, b.number AS rolled_back_to_number"
-            + " FROM <p>assistant_revisions r LEFT JOIN <p>assistant_revisions b ON b.tenant_id = r.tenant_id AND b.id = r.rolled_back_to";
     private static final TypeReference<List<String>> STRINGS = new TypeReference<>() {};
 
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final AssistantSql q;
     private final RowMapper<Assistant> assistants;
-    private final RowMapper<AssistantRevision> revisions;
+    private final VersionedDocuments<AssistantRevision> revisions;
 
     public JdbiAssistantStore(Db db, String tenant) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(AssistantSql.class, AssistantSql::new);
         Dialect d = db.dialect();
         this.assistants = Rows.guard("assistants", "id", (rs, ctx) -> new Assistant(
                 d.uuid(rs, "id"),
@@ -77,7 +71,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
                 d.instant(rs, "deleted_at")));
-        this.revisions = Rows.guard("assistant_revisions", "id", (rs, ctx) -> new AssistantRevision(
+        this.revisions = new VersionedDocuments<>(db, sql, q.revisions, Rows.guard("assistant_revisions", "id", (rs, ctx) -> new AssistantRevision(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
                 d.uuid(rs, "assistant_id"),
@@ -89,7 +83,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 Json.readMap(rs.getString("settings")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at")));
+                d.instant(rs, "created_at"))), "assistant", AssistantRevision::id, AssistantRevision::number);
     }
 
     // Stored as NUMERIC: SQLite may hand back "0.7" or "1" for 0.70 and 1.00; scale 2 is the contract.
@@ -119,40 +113,24 @@ public final class JdbiAssistantStore implements AssistantStore {
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            Instant now = db.now();
             requireFreeSlug(h, spec.slug(), null);
-            slugUnique(spec.slug(), () -> h.createUpdate("INSERT INTO <p>assistants (tenant_id, id, slug, name, description, is_active, is_public, owner_type, owner_id,"
-                            + " default_model, temperature, top_p, max_output_tokens, tools, metadata, last_revision, created_at, updated_at)"
-                            + " VALUES (:t, :id, :slug, :name, :description, :active, :public, :ownerType, :ownerId, :model, :temperature,"
-                            + " :topP, :maxTokens, :tools, :metadata, 0, :now, :now)")
-                    .bind("t", tenant).bind("id", id).bind("now", now)
-                    .bindMap(specValues(spec)).bind("tools", tools).bind("metadata", metadata)
-                    .execute());
-            return find(h, id).orElseThrow();
+            return slugUnique(spec.slug(), () -> spec(sql.on(h, q.insert), spec, tools, metadata).bind("id", id).bind("now", db.now())
+                    .one(assistants));
         });
     }
 
-    private static java.util.Map<String, Object> specValues(AssistantSpec spec) {
-        java.util.Map<String, Object> v = new java.util.HashMap<>();
-        v.put("slug", spec.slug());
-        v.put("name", spec.name());
-        v.put("description", spec.description());
-        v.put("active", spec.active());
-        v.put("public", spec.isPublic());
-        v.put("ownerType", spec.owner() == null ? null : spec.owner().type());
-        v.put("ownerId", spec.owner() == null ? null : spec.owner().id());
-        v.put("model", spec.defaultModel());
-        v.put("temperature", spec.temperature());
-        v.put("topP", spec.topP());
-        v.put("maxTokens", spec.maxOutputTokens());
-        return v;
+    private static Sql.Call spec(Sql.Call call, AssistantSpec spec, JsonDoc tools, JsonDoc metadata) {
+        Owner owner = spec.owner();
+        return call.bind("slug", spec.slug()).bind("name", spec.name()).bind("description", spec.description())
+                .bind("active", spec.active()).bind("public", spec.isPublic())
+                .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
+                .bind("model", spec.defaultModel()).bind("temperature", spec.temperature()).bind("topP", spec.topP())
+                .bind("maxTokens", spec.maxOutputTokens()).bind("tools", tools).bind("metadata", metadata);
     }
 
     /** Checked inside the write transaction; the partial unique index backs it up against races. */
     private void requireFreeSlug(Handle h, String slug, UUID except) {
-        Optional<UUID> holder = h.createQuery("SELECT id FROM <p>assistants WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL")
-                .bind("t", tenant).bind("slug", slug)
-                .map((rs, ctx) -> db.dialect().uuid(rs, "id")).findOne();
+        Optional<UUID> holder = sql.on(h, q.slugHolder).bind("slug", slug).optional(sql.uuidColumn());
         if (holder.isPresent() && !holder.get().equals(except)) {
             throw new ConflictException("slug", "'" + slug + "' is already used by assistant " + holder.get());
         }
@@ -165,8 +143,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     }
 
     private Optional<Assistant> find(Handle h, UUID id) {
-        return h.createQuery(A + " WHERE a.tenant_id = :t AND a.id = :id AND a.deleted_at IS NULL")
-                .bind("t", tenant).bind("id", id).map(assistants).findOne();
+        return sql.on(h, q.byId).bind("id", id).optional(assistants);
     }
 
     private Assistant require(Handle h, UUID id) {
@@ -176,65 +153,34 @@ public final class JdbiAssistantStore implements AssistantStore {
     @Override
     public Optional<Assistant> getBySlug(String slug) {
         Check.key("slug", slug);
-        return db.read(h -> h.createQuery(A + " WHERE a.tenant_id = :t AND a.slug = :slug AND a.deleted_at IS NULL")
-                .bind("t", tenant).bind("slug", slug).map(assistants).findOne());
+        return db.read(h -> sql.on(h, q.bySlug).bind("slug", slug).optional(assistants));
     }
 
     @Override
     public Page<Assistant> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Check.optional("cursor", cursor, 200);
         return list(AssistantQuery.all().limit(limit).after(cursor));
     }
 
     @Override
     public Page<Assistant> list(AssistantQuery query) {
         Check.notNull("query", query);
-        String after = query.cursor() == null ? null : decodeCursor(query.cursor());
-        StringBuilder sql = new StringBuilder(A).append(" WHERE a.tenant_id = :t AND a.deleted_at IS NULL");
-        if (query.owner() != null) {
-            sql.append(" AND a.owner_type = :ownerType AND a.owner_id = :ownerId");
-        }
-        if (query.isPublic() != null) {
-            sql.append(" AND a.is_public = :isPublic");
-        }
-        if (query.visibleTo() != null) {
-            sql.append(" AND (a.is_public = TRUE OR (a.owner_type = :viewerType AND a.owner_id = :viewerId))");
-        }
-        if (after != null) {
-            sql.append(" AND a.slug > :after");
-        }
-        sql.append(" ORDER BY a.slug LIMIT :limit");
+        Owner owner = query.owner();
+        Owner viewer = query.visibleTo();
+        Where where = new Where()
+                .and("a.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
+                .and("a.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
+                .and("a.is_public = :isPublic", "isPublic", query.isPublic())
+                .and(viewer != null, "(a.is_public = TRUE OR (a.owner_type = :viewerType AND a.owner_id = :viewerId))")
+                .and("a.slug > :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).string(0));
         List<Assistant> rows = db.read(h -> {
-            Query q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
-            if (query.owner() != null) {
-                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
+            Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
+            if (viewer != null) {
+                call.bind("viewerType", viewer.type()).bind("viewerId", viewer.id());
             }
-            if (query.isPublic() != null) {
-                q.bind("isPublic", query.isPublic().booleanValue());
-            }
-            if (query.visibleTo() != null) {
-                q.bind("viewerType", query.visibleTo().type()).bind("viewerId", query.visibleTo().id());
-            }
-            if (after != null) {
-                q.bind("after", after);
-            }
-            return q.map(assistants).list();
+            return call.list(assistants);
         });
-        if (rows.size() <= query.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Assistant> page = rows.subList(0, query.limit());
-        String last = page.get(page.size() - 1).slug();
-        return new Page<>(page, Optional.of(Base64.getUrlEncoder().withoutPadding().encodeToString(last.getBytes(StandardCharsets.UTF_8))));
-    }
-
-    private static String decodeCursor(String cursor) {
-        try {
-            return AssistantSpec.checkSlug(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
-        }
+        return Cursor.page(rows, query.limit(), a -> Cursor.encode(a.slug()));
     }
 
     @Override
@@ -244,15 +190,12 @@ public final class JdbiAssistantStore implements AssistantStore {
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         return db.write(h -> {
-            require(h, assistantId);
             requireFreeSlug(h, spec.slug(), assistantId);
-            slugUnique(spec.slug(), () -> h.createUpdate("UPDATE <p>assistants SET slug = :slug, name = :name, description = :description, is_active = :active,"
-                            + " is_public = :public, owner_type = :ownerType, owner_id = :ownerId, default_model = :model,"
-                            + " temperature = :temperature, top_p = :topP, max_output_tokens = :maxTokens, tools = :tools,"
-                            + " metadata = :metadata, updated_at = :now WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                    .bind("t", tenant).bind("id", assistantId).bind("now", db.now())
-                    .bindMap(specValues(spec)).bind("tools", tools).bind("metadata", metadata)
-                    .execute());
+            int n = slugUnique(spec.slug(), () -> spec(sql.on(h, q.update), spec, tools, metadata).bind("id", assistantId)
+                    .bind("now", db.now()).update());
+            if (n == 0) {
+                throw new NotFoundException("assistant", assistantId);
+            }
             return require(h, assistantId);
         });
     }
@@ -260,10 +203,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     @Override
     public void delete(UUID assistantId) {
         Check.notNull("assistantId", assistantId);
-        int n = db.write(h -> h.createUpdate("UPDATE <p>assistants SET deleted_at = :now, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", assistantId).bind("now", db.now()).execute());
-        if (n == 0) {
+        if (db.write(h -> sql.on(h, q.delete).bind("id", assistantId).bind("now", db.now()).update()) == 0) {
             throw new NotFoundException("assistant", assistantId);
         }
     }
@@ -274,63 +214,29 @@ public final class JdbiAssistantStore implements AssistantStore {
     public AssistantRevision publish(UUID assistantId, NewRevision revision) {
         Check.notNull("assistantId", assistantId);
         Check.notNull("revision", revision);
-        JsonDoc settings = Json.write("settings", revision.settings());
-        UUID id = Ids.next(db.clock());
-        return db.write(h -> append(h, assistantId, id, RevisionKind.PUBLISHED, null, revision.systemPrompt(), settings,
-                revision.label(), revision.author()));
-    }
-
-    /**
-     * Allocates the next number by bumping the assistant's counter (on PostgreSQL this also
-     * row-locks the assistant, ordering concurrent publishes), inserts the revision and points
-     * the assistant at it, all in the caller's transaction.
-     */
-    private AssistantRevision append(Handle h, UUID assistantId, UUID id, RevisionKind kind, UUID rolledBackTo, String prompt,
-                                     JsonDoc settings, String label, Owner author) {
-        Instant now = db.now();
-        int number = h.createQuery("UPDATE <p>assistants SET last_revision = last_revision + 1, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL RETURNING last_revision")
-                .bind("t", tenant).bind("id", assistantId).bind("now", now)
-                .mapTo(Integer.class).findOne()
-                .orElseThrow(() -> new NotFoundException("assistant", assistantId));
-        h.createUpdate("INSERT INTO <p>assistant_revisions (tenant_id, id, assistant_id, number, kind, rolled_back_to, system_prompt,"
-                        + " settings, label, author_type, author_id, created_at) VALUES (:t, :id, :assistant, :number, :kind, :back,"
-                        + " :prompt, :settings, :label, :authorType, :authorId, :now)")
-                .bind("t", tenant).bind("id", id).bind("assistant", assistantId).bind("number", number)
-                .bind("kind", kind.toString()).bind("back", rolledBackTo).bind("prompt", prompt).bind("settings", settings)
-                .bind("label", label).bind("authorType", author == null ? null : author.type())
-                .bind("authorId", author == null ? null : author.id()).bind("now", now)
-                .execute();
-        h.createUpdate("UPDATE <p>assistants SET current_revision_id = :rev WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", assistantId).bind("rev", id).execute();
-        return h.createQuery(R + " WHERE r.tenant_id = :t AND r.id = :id").bind("t", tenant).bind("id", id).map(revisions).one();
+        Map<String, Object> content = new HashMap<>();
+        content.put("system_prompt", revision.systemPrompt());
+        content.put("settings", Json.write("settings", revision.settings()));
+        return db.write(h -> revisions.publish(h, assistantId, content, revision.label(), revision.author()));
     }
 
     @Override
     public Optional<AssistantRevision> getRevision(UUID assistantId, int number) {
         Check.notNull("assistantId", assistantId);
         Check.positive("number", number, Integer.MAX_VALUE);
-        return db.read(h -> findRevision(h, assistantId, number));
-    }
-
-    private Optional<AssistantRevision> findRevision(Handle h, UUID assistantId, int number) {
-        return h.createQuery(R + " WHERE r.tenant_id = :t AND r.assistant_id = :a AND r.number = :n")
-                .bind("t", tenant).bind("a", assistantId).bind("n", number).map(revisions).findOne();
+        return db.read(h -> revisions.byNumber(h, assistantId, number));
     }
 
     @Override
     public Optional<AssistantRevision> getRevision(UUID revisionId) {
         Check.notNull("revisionId", revisionId);
-        return db.read(h -> h.createQuery(R + " WHERE r.tenant_id = :t AND r.id = :id")
-                .bind("t", tenant).bind("id", revisionId).map(revisions).findOne());
+        return revisions.byId(revisionId);
     }
 
     @Override
     public Optional<AssistantRevision> currentRevision(UUID assistantId) {
         Check.notNull("assistantId", assistantId);
-        return db.read(h -> h.createQuery(R + " JOIN <p>assistants a ON a.tenant_id = r.tenant_id AND a.current_revision_id = r.id"
-                        + " WHERE r.tenant_id = :t AND a.id = :a AND a.deleted_at IS NULL")
-                .bind("t", tenant).bind("a", assistantId).map(revisions).findOne());
+        return revisions.current(assistantId);
     }
 
     @Override
@@ -338,8 +244,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.notNull("assistantId", assistantId);
         return db.readConsistent(h -> {
             require(h, assistantId);
-            return List.copyOf(h.createQuery(R + " WHERE r.tenant_id = :t AND r.assistant_id = :a ORDER BY r.number")
-                    .bind("t", tenant).bind("a", assistantId).map(revisions).list());
+            return revisions.all(h, assistantId);
         });
     }
 
@@ -350,11 +255,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
         return db.read(h -> {
             require(h, assistantId);
-            AssistantRevision from = findRevision(h, assistantId, fromNumber)
-                    .orElseThrow(() -> new NotFoundException("assistant revision", assistantId + "#" + fromNumber));
-            AssistantRevision to = findRevision(h, assistantId, toNumber)
-                    .orElseThrow(() -> new NotFoundException("assistant revision", assistantId + "#" + toNumber));
-            return RevisionDiff.between(from, to);
+            return RevisionDiff.between(revisions.requireNumber(h, assistantId, fromNumber), revisions.requireNumber(h, assistantId, toNumber));
         });
     }
 
@@ -362,37 +263,22 @@ public final class JdbiAssistantStore implements AssistantStore {
     public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author) {
         Check.notNull("assistantId", assistantId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return rollback(assistantId, author, h -> findRevision(h, assistantId, toNumber)
-                .orElseThrow(() -> new NotFoundException("assistant revision", assistantId + "#" + toNumber)));
+        return db.write(h -> revisions.rollback(h, assistantId, t -> revisions.byNumber(t, assistantId, toNumber),
+                () -> new NotFoundException("assistant revision", assistantId + "#" + toNumber), author));
     }
 
     @Override
     public AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author) {
         Check.notNull("assistantId", assistantId);
         Check.notNull("toRevisionId", toRevisionId);
-        // Filtering on the assistant too makes a revision of another assistant (or tenant) look missing.
-        return rollback(assistantId, author, h -> h.createQuery(R + " WHERE r.tenant_id = :t AND r.assistant_id = :a AND r.id = :id")
-                .bind("t", tenant).bind("a", assistantId).bind("id", toRevisionId).map(revisions).findOne()
-                .orElseThrow(() -> new NotFoundException("assistant revision", toRevisionId)));
-    }
-
-    private AssistantRevision rollback(UUID assistantId, Owner author, java.util.function.Function<Handle, AssistantRevision> target) {
-        UUID id = Ids.next(db.clock());
-        return db.write(h -> {
-            require(h, assistantId);
-            AssistantRevision to = target.apply(h);
-            // Copy the stored document itself, not a re-serialised map, so the content is identical.
-            JsonDoc settings = new JsonDoc(h.createQuery("SELECT settings FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
-                    .bind("t", tenant).bind("id", to.id()).mapTo(String.class).one());
-            return append(h, assistantId, id, RevisionKind.ROLLBACK, to.id(), to.systemPrompt(), settings,
-                    "rollback to " + to.number(), author);
-        });
+        return db.write(h -> revisions.rollback(h, assistantId, t -> revisions.byIdOf(t, assistantId, toRevisionId),
+                () -> new NotFoundException("assistant revision", toRevisionId), author));
     }
 
     /** Two concurrent writers can both pass requireFreeSlug; the unique index stops the second. */
-    private static void slugUnique(String slug, Runnable write) {
+    static <T> T slugUnique(String slug, Supplier<T> write) {
         try {
-            write.run();
+            return write.get();
         } catch (UnableToExecuteStatementException e) {
             if (isUniqueViolation(e)) {
                 throw new ConflictException("slug", "'" + slug + "' is already used by another assistant");

@@ -505,6 +505,23 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(conversations.list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
     }
 
+    @Test
+    @DisplayName("statements run: publish 3, rollback 4 (by number or id), create 2, list 1 (VersionedDocuments)")
+    void statementCounts() {
+        StatementCounter.Counted<Assistant> created = StatementCounter.count(atlas, () -> store.create(AssistantSpec.of("counted", "Counted")));
+        assertThat(created.statements()).isEqualTo(2);
+        Assistant a = created.result();
+        assertThat(store.get(a.id())).contains(a);
+        StatementCounter.Counted<AssistantRevision> published = StatementCounter.count(atlas, () -> store.publish(a.id(), rev("p", Map.of("k", 1))));
+        assertThat(published.statements()).isEqualTo(3);
+        assertThat(store.currentRevision(a.id())).contains(published.result());
+        StatementCounter.Counted<AssistantRevision> back = StatementCounter.count(atlas, () -> store.rollback(a.id(), 1, ALICE));
+        assertThat(back.statements()).isEqualTo(4);
+        assertThat(store.getRevision(back.result().id())).contains(back.result());
+        assertThat(StatementCounter.count(atlas, () -> store.rollback(a.id(), published.result().id(), ALICE)).statements()).isEqualTo(4);
+        assertThat(StatementCounter.count(atlas, () -> store.list(AssistantQuery.visibleTo(ALICE))).statements()).isEqualTo(1);
+    }
+
     static void assertField(Executable call, String field) {
         assertThatThrownBy(call::execute).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));

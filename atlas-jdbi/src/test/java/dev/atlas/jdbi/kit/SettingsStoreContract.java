@@ -96,6 +96,20 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("statements run: publish 3 and rollback 4, as for assistants; create 2")
+    void statementCounts() {
+        StatementCounter.Counted<Settings> created = StatementCounter.count(atlas, () -> store.create("counted", "Counted", ALICE));
+        assertThat(created.statements()).isEqualTo(2);
+        assertThat(store.get(created.result().id())).contains(created.result());
+        StatementCounter.Counted<SettingsRevision> v1 = StatementCounter.count(atlas, () -> store.publish(created.result().id(), Map.of("k", 1), "v1", ALICE));
+        assertThat(v1.statements()).isEqualTo(3);
+        assertThat(store.currentRevision(created.result().id())).contains(v1.result());
+        StatementCounter.Counted<SettingsRevision> back = StatementCounter.count(atlas, () -> store.rollback(created.result().id(), 1, BOB));
+        assertThat(back.statements()).isEqualTo(4);
+        assertThat(store.revisions(created.result().id())).containsExactly(v1.result(), back.result());
+    }
+
+    @Test
     @DisplayName("8 threads publishing 10 revisions each get numbers 1 to 80 without gaps or repeats")
     void concurrentPublish() throws Exception {
         Settings s = store.create("busy", "Busy", null);

@@ -1,0 +1,43 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/** The settings store's statements; its revisions are {@link VersionedDocuments}, as for assistants. */
+final class SettingsSql {
+    private static final String COLUMNS = "tenant_id, id, slug, name, owner_type, owner_id, last_revision, current_revision_id,"
+            + " created_at, updated_at";
+    // The join reads the current revision's number in the same query (no N+1 in list).
+    private static final String S = "SELECT s." + COLUMNS.replace(", ", ", s.") + ", cr.number AS current_revision_number"
+            + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
+            + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
+
+    final Statement slugHolder;
+    final Statement insert;
+    final Statement byId;
+    final Statement bySlug;
+    final Statement list;
+    final Statement listAfter;
+    final Statement listOwner;
+    final Statement listOwnerAfter;
+    final Statement delete;
+    final VersionedDocuments.Statements revisions;
+
+    SettingsSql(Catalogue c) {
+        slugHolder = c.sql("settings.slugHolder", "SELECT id FROM <p>settings WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
+        insert = c.sql("settings.insert", "INSERT INTO <p>settings (tenant_id, id, slug, name, owner_type, owner_id, last_revision,"
+                + " created_at, updated_at) VALUES (:t, :id, :slug, :name, :ownerType, :ownerId, 0, :now, :now)"
+                + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
+        byId = c.sql("settings.byId", S + " AND s.id = :id");
+        bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
+        String owner = " AND s.owner_type = :ownerType AND s.owner_id = :ownerId";
+        String order = " ORDER BY s.slug LIMIT :limit";
+        list = c.sql("settings.list", S + order);
+        listAfter = c.sql("settings.listAfter", S + " AND s.slug > :after" + order);
+        listOwner = c.sql("settings.listOwner", S + owner + order);
+        listOwnerAfter = c.sql("settings.listOwnerAfter", S + owner + " AND s.slug > :after" + order);
+        delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        revisions = new VersionedDocuments.Statements(c, "settings_revisions", "settings", "settings_revisions", "settings_id", "value");
+    }
+}

@@ -1,0 +1,159 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.assistant.RevisionKind;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+import java.util.stream.Collectors;
+
+/**
+ * The revision scheme of assistants and settings, written once: a document row counts its
+ * revisions ({@code last_revision}) and points at the current one; revisions are append-only and
+ * numbered from 1; a rollback appends a copy of an earlier revision. Publishing is 3 statements
+ * (bump the counter, insert returning the row, point the document at it), a rollback 4 (the
+ * target is looked up after the bump, and its content copied inside the database).
+ *
+ * @param <R> the revision record
+ */
+final class VersionedDocuments<R> {
+    /** The statements of one document table and its revisions table, declared in the aggregate's catalogue. */
+    static final class Statements {
+        final Statement bump;
+        final Statement insert;
+        final Statement copy;
+        final Statement setCurrent;
+        final Statement byNumber;
+        final Statement byId;
+        final Statement byIdOf;
+        final Statement current;
+        final Statement all;
+        final List<String> content;
+
+        /**
+         * @param docs    the document table ({@code assistants})
+         * @param revs    its revisions table
+         * @param parent  the revisions' column naming the document
+         * @param content the revisions' content columns, bound by their own names
+         */
+        Statements(Catalogue c, String name, String docs, String revs, String parent, String... content) {
+            this.content = List.of(content);
+            String cols = "tenant_id, id, " + parent + ", number, kind, rolled_back_to, " + String.join(", ", content)
+                    + ", label, author_type, author_id, created_at";
+            String select = "SELECT " + Arrays.stream(cols.split(", ")).map(s -> "r." + s).collect(Collectors.joining(", "))
+                    + ", b.number AS rolled_back_to_number FROM <p>" + revs + " r LEFT JOIN <p>" + revs
+                    + " b ON b.tenant_id = r.tenant_id AND b.id = r.rolled_back_to WHERE r.tenant_id = :t";
+            // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes.
+            bump = c.sql(name + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
+                    + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL RETURNING last_revision");
+            insert = c.sql(name + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
+                    + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
+                    + ", :label, :authorType, :authorId, :now) RETURNING " + cols + ", 0 AS rolled_back_to_number");
+            // The stored content itself is copied, not a re-serialised map, so it is identical.
+            copy = c.sql(name + ".copy", "INSERT INTO <p>" + revs + " (" + cols + ") SELECT :t, :id, :doc, :number, '" + RevisionKind.ROLLBACK
+                    + "', b.id, " + this.content.stream().map(s -> "b." + s).collect(Collectors.joining(", "))
+                    + ", :label, :authorType, :authorId, :now FROM <p>" + revs + " b WHERE b.tenant_id = :t AND b.id = :back"
+                    + " RETURNING " + cols + ", CAST(:backNumber AS INTEGER) AS rolled_back_to_number");
+            setCurrent = c.sql(name + ".setCurrent", "UPDATE <p>" + docs + " SET current_revision_id = :rev WHERE tenant_id = :t AND id = :doc");
+            byNumber = c.sql(name + ".byNumber", select + " AND r." + parent + " = :doc AND r.number = :number");
+            byId = c.sql(name + ".byId", select + " AND r.id = :id");
+            // Filtering on the document too makes a revision of another document look missing.
+            byIdOf = c.sql(name + ".byIdOf", select + " AND r." + parent + " = :doc AND r.id = :id");
+            current = c.sql(name + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
+                    + " AND d.current_revision_id = r.id WHERE ") + " AND d.id = :doc AND d.deleted_at IS NULL");
+            all = c.sql(name + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
+        }
+    }
+
+    private final Db db;
+    private final Sql sql;
+    private final Statements q;
+    private final RowMapper<R> mapper;
+    private final String noun;
+    private final Function<R, UUID> id;
+    private final ToIntFunction<R> number;
+
+    VersionedDocuments(Db db, Sql sql, Statements q, RowMapper<R> mapper, String noun, Function<R, UUID> id, ToIntFunction<R> number) {
+        this.db = db;
+        this.sql = sql;
+        this.q = q;
+        this.mapper = mapper;
+        this.noun = noun;
+        this.id = id;
+        this.number = number;
+    }
+
+    /** Appends a published revision with {@code content} (column to value) and makes it current, in the caller's transaction. */
+    R publish(Handle h, UUID doc, Map<String, Object> content, String label, Owner author) {
+        UUID rev = dev.atlas.Ids.next(db.clock());
+        Instant now = db.now();
+        int n = bump(h, doc, now);
+        Sql.Call insert = authored(sql.on(h, q.insert), rev, doc, n, label, author, now);
+        for (String column : q.content) {
+            insert.bind(column, content.get(column));
+        }
+        R r = insert.one(mapper);
+        sql.on(h, q.setCurrent).bind("rev", rev).bind("doc", doc).update();
+        return r;
+    }
+
+    /** Appends a copy of the revision {@code target} finds (or {@code missing}) and makes it current. */
+    R rollback(Handle h, UUID doc, Function<Handle, Optional<R>> target, Supplier<NotFoundException> missing, Owner author) {
+        UUID rev = dev.atlas.Ids.next(db.clock());
+        Instant now = db.now();
+        int n = bump(h, doc, now);
+        R to = target.apply(h).orElseThrow(missing);
+        R r = authored(sql.on(h, q.copy), rev, doc, n, "rollback to " + number.applyAsInt(to), author, now)
+                .bind("back", id.apply(to)).bind("backNumber", number.applyAsInt(to)).one(mapper);
+        sql.on(h, q.setCurrent).bind("rev", rev).bind("doc", doc).update();
+        return r;
+    }
+
+    private int bump(Handle h, UUID doc, Instant now) {
+        return sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(Sql.INT)
+                .orElseThrow(() -> new NotFoundException(noun, doc));
+    }
+
+    private Sql.Call authored(Sql.Call call, UUID rev, UUID doc, int n, String label, Owner author, Instant now) {
+        return call.bind("id", rev).bind("doc", doc).bind("number", n).bind("label", label)
+                .bind("authorType", author == null ? null : author.type()).bind("authorId", author == null ? null : author.id())
+                .bind("now", now);
+    }
+
+    Optional<R> byNumber(Handle h, UUID doc, int n) {
+        return sql.on(h, q.byNumber).bind("doc", doc).bind("number", n).optional(mapper);
+    }
+
+    R requireNumber(Handle h, UUID doc, int n) {
+        return byNumber(h, doc, n).orElseThrow(() -> new NotFoundException(noun + " revision", doc + "#" + n));
+    }
+
+    Optional<R> byId(UUID revisionId) {
+        return db.read(h -> sql.on(h, q.byId).bind("id", revisionId).optional(mapper));
+    }
+
+    Optional<R> byIdOf(Handle h, UUID doc, UUID revisionId) {
+        return sql.on(h, q.byIdOf).bind("doc", doc).bind("id", revisionId).optional(mapper);
+    }
+
+    Optional<R> current(UUID doc) {
+        return db.read(h -> sql.on(h, q.current).bind("doc", doc).optional(mapper));
+    }
+
+    List<R> all(Handle h, UUID doc) {
+        return List.copyOf(sql.on(h, q.all).bind("doc", doc).list(mapper));
+    }
+}
