@@ -6,7 +6,6 @@ import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
-import dev.atlas.StorageException;
 import dev.atlas.task.TaskQuery;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
@@ -15,37 +14,44 @@ import dev.atlas.task.NewTask;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskStatus;
 import dev.atlas.task.TaskStore;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Transition;
+import dev.atlas.jdbi.internal.sql.Where;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
- * {@link TaskStore} on Jdbi. A claim is one write transaction: fail exhausted expired leases,
+ * {@link TaskStore} on the statement layer ({@link TaskSql}). A claim is one write transaction: fail exhausted expired leases,
  * pick the oldest due row (on PostgreSQL locked with SKIP LOCKED so concurrent claimers pass
  * each other by; on SQLite the single writer lock already serialises claims), then take it.
  */
 public final class JdbiTaskStore implements TaskStore {
-    static final String TASK_COLUMNS = "tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id, status, attempts,"
-            + " max_attempts, result, error, run_after, claim_id, lease_expires_at, created_at, updated_at, started_at, finished_at";
-    private static final String T = "SELECT " + TASK_COLUMNS + " FROM <p>tasks";
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
 
     private final Db db;
     private final String tenant;
+    private final Sql sql;
+    private final TaskSql q;
     private final RowMapper<Task> tasks;
 
     public JdbiTaskStore(Db db, String tenant) {
         this.db = db;
         this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(TaskSql.class, TaskSql::new);
         Dialect d = db.dialect();
         this.tasks = (rs, ctx) -> {
             String rawId = rs.getString("id");
@@ -104,31 +110,29 @@ public final class JdbiTaskStore implements TaskStore {
             throw new InvalidInputException("tasks", "has " + all.size() + " tasks; at most " + Limits.MAX_PAGE_SIZE + " per call");
         }
         List<JsonDoc> payloads = new ArrayList<>(all.size());
-        List<UUID> ids = new ArrayList<>(all.size());
         for (NewTask t : all) {
             payloads.add(Json.write("payload", t.payload()));
-            ids.add(Ids.next(db.clock()));
         }
-        return db.write(h -> {
-            Instant now = db.now();
-            List<Task> out = new ArrayList<>(all.size());
-            for (int i = 0; i < all.size(); i++) {
-                NewTask t = all.get(i);
-                Instant runAfter = t.runAfter() == null ? now : t.runAfter().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-                h.createUpdate("INSERT INTO <p>tasks (tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id, status,"
-                                + " attempts, max_attempts, run_after, created_at, updated_at) VALUES (:t, :id, :kind, :payload, :conversation,"
-                                + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now)")
-                        .bind("t", tenant).bind("id", ids.get(i)).bind("kind", t.kind()).bind("payload", payloads.get(i))
-                        .bind("conversation", t.conversationId()).bind("message", t.messageId())
-                        .bind("ownerType", t.owner() == null ? null : t.owner().type())
-                        .bind("ownerId", t.owner() == null ? null : t.owner().id())
-                        .bind("maxAttempts", t.maxAttempts()).bind("runAfter", runAfter).bind("now", now)
-                        .execute();
-                out.add(new Task(ids.get(i), tenant, t.kind(), Json.readMap(payloads.get(i).text()), t.conversationId(), t.messageId(),
-                        t.owner(), TaskStatus.PENDING, 0, t.maxAttempts(), Map.of(), null, runAfter, null, null, now, now, null, null));
-            }
-            return List.copyOf(out);
-        });
+        return db.write(h -> insert(h, all, payloads, db.now()));
+    }
+
+    /** Inserts {@code all} as pending tasks in one batch, in the caller's transaction. */
+    List<Task> insert(Handle h, List<NewTask> all, List<JsonDoc> payloads, Instant now) {
+        List<Task> out = new ArrayList<>(all.size());
+        Sql.Call batch = sql.on(h, q.insert);
+        for (int i = 0; i < all.size(); i++) {
+            NewTask t = all.get(i);
+            UUID id = Ids.next(db.clock());
+            Instant runAfter = t.runAfter() == null ? now : t.runAfter().truncatedTo(ChronoUnit.MICROS);
+            batch.bind("id", id).bind("kind", t.kind()).bind("payload", payloads.get(i))
+                    .bind("conversation", t.conversationId()).bind("message", t.messageId())
+                    .bind("ownerType", t.owner() == null ? null : t.owner().type()).bind("ownerId", t.owner() == null ? null : t.owner().id())
+                    .bind("maxAttempts", t.maxAttempts()).bind("runAfter", runAfter).bind("now", now).add();
+            out.add(new Task(id, tenant, t.kind(), Json.readMap(payloads.get(i).text()), t.conversationId(), t.messageId(),
+                    t.owner(), TaskStatus.PENDING, 0, t.maxAttempts(), Map.of(), null, runAfter, null, null, now, now, null, null));
+        }
+        batch.batch();
+        return List.copyOf(out);
     }
 
     @Override
@@ -138,7 +142,7 @@ public final class JdbiTaskStore implements TaskStore {
     }
 
     private Optional<Task> find(Handle h, UUID id) {
-        return h.createQuery(T + " WHERE tenant_id = :t AND id = :id").bind("t", tenant).bind("id", id).map(tasks).findOne();
+        return sql.on(h, q.byId).bind("id", id).optional(tasks);
     }
 
     @Override
@@ -150,49 +154,19 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
-        JdbiConversationStore.Cursor after = query.cursor() == null ? null : JdbiConversationStore.Cursor.parse(query.cursor());
-        StringBuilder sql = new StringBuilder(T).append(" WHERE tenant_id = :t");
-        if (!query.statuses().isEmpty()) {
-            sql.append(" AND status IN (<statuses>)");
-        }
-        if (query.kind() != null) {
-            sql.append(" AND kind = :kind");
-        }
-        if (query.conversationId() != null) {
-            sql.append(" AND conversation_id = :conversation");
-        }
-        if (query.owner() != null) {
-            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
-        }
-        if (after != null) {
-            sql.append(" AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))");
-        }
-        sql.append(" ORDER BY created_at, id LIMIT :limit");
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 2);
+        Where where = new Where()
+                .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
+                .and("kind = :kind", "kind", query.kind())
+                .and("conversation_id = :conversation", "conversation", query.conversationId())
+                .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                .and("(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))", "afterAt", after == null ? null : after.instant(0));
         List<Task> rows = db.read(h -> {
-            Query q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
-            if (!query.statuses().isEmpty()) {
-                q.bindList("statuses", query.statuses().stream().map(TaskStatus::toString).toList());
-            }
-            if (query.kind() != null) {
-                q.bind("kind", query.kind());
-            }
-            if (query.conversationId() != null) {
-                q.bind("conversation", query.conversationId());
-            }
-            if (query.owner() != null) {
-                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
-            }
-            if (after != null) {
-                q.bind("afterAt", after.at()).bind("afterId", after.id());
-            }
-            return q.map(tasks).list();
+            Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
+            return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);
         });
-        if (rows.size() <= query.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Task> page = rows.subList(0, query.limit());
-        Task last = page.get(page.size() - 1);
-        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.createdAt(), last.id()).encode()));
+        return Cursor.page(rows, query.limit(), t -> Cursor.encode(t.createdAt(), t.id()));
     }
 
     // ---- claims --------------------------------------------------------------------------
@@ -209,64 +183,44 @@ public final class JdbiTaskStore implements TaskStore {
 
     private Optional<ClaimedTask> claim(Duration lease, Set<String> kinds, boolean anyKind) {
         checkLease(lease);
-        List<String> kindList = null;
+        Where kindFilter = null;
         if (!anyKind) {
             Check.notNull("kinds", kinds);
             if (kinds.isEmpty()) {
                 throw new InvalidInputException("kinds", "must name at least one kind");
             }
-            kindList = new ArrayList<>(Check.list("kinds", new ArrayList<>(kinds)));
+            List<String> kindList = new ArrayList<>(Check.list("kinds", new ArrayList<>(kinds)));
             for (String k : kindList) {
                 Check.key("kinds", k);
             }
+            kindFilter = new Where().in("kind", "kind", kindList);
         }
-        List<String> kindFilter = kindList;
+        Where kindsWhere = kindFilter;
         UUID claimId = Ids.next(db.clock());
-        String lock = db.dialect().lockSkipLocked();
-        String dbNow = db.dialect().databaseNow();
         return db.write(h -> {
             Instant now = db.now();
-            // A running task whose worker vanished with no attempts left fails here, at the first
-            // claim after its lease ran out; SKIP LOCKED keeps concurrent sweeps from waiting on each other.
             // Leases are compared with the database's clock, never this JVM's: a worker whose clock
             // runs ahead must not see another worker's live lease as expired.
-            h.createUpdate("UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT) || ' attempts',"
-                            + " claim_id = NULL, lease_expires_at = NULL, finished_at = :now, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks WHERE tenant_id = :t AND status = 'running'"
-                            + " AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts" + lock + ")")
-                    .bind("t", tenant).bind("now", now).execute();
+            sql.on(h, q.sweep).bind("now", now).update();
             while (true) {
-                Query pick = h.createQuery("SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now)"
-                                + " OR (status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))"
-                                + (kindFilter == null ? "" : " AND kind IN (<kinds>)") + " ORDER BY run_after, id LIMIT 1" + lock)
-                        .bind("t", tenant).bind("now", now);
-                if (kindFilter != null) {
-                    pick.bindList("kinds", kindFilter);
-                }
-                Optional<UUID> id = pick.map((rs, ctx) -> db.dialect().uuid(rs, "id")).findOne();
+                Sql.Call pick = kindsWhere == null ? sql.on(h, q.pickAny) : kindsWhere.bindTo(sql.on(h, q.pickKinds(kindsWhere.toString())));
+                Optional<UUID> id = pick.bind("now", now).optional(sql.uuidColumn());
                 if (id.isEmpty()) {
                     return Optional.<ClaimedTask>empty();
                 }
                 try {
-                    Task task = h.createQuery("UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim,"
-                                    + " lease_expires_at = " + db.dialect().databaseNowPlusMicros("lease") + ","
-                                    + " started_at = COALESCE(started_at, :now), updated_at = :now"
-                                    + " WHERE tenant_id = :t AND id = :id RETURNING " + TASK_COLUMNS)
-                            .bind("t", tenant).bind("id", id.get()).bind("claim", claimId).bind("lease", micros(lease)).bind("now", now)
-                            .map(tasks).one();
+                    Task task = sql.on(h, q.take).bind("id", id.get()).bind("claim", claimId).bind("lease", micros(lease)).bind("now", now)
+                            .one(tasks);
                     return Optional.of(new ClaimedTask(task, claimId, task.leaseExpiresAt(), lease));
                 } catch (UnreadableRowException e) {
                     // No worker can run a task it cannot read, and retrying will not make it readable:
                     // fail it for good with the reason and take the next one, so one bad row never stalls the queue.
-                    h.createUpdate("UPDATE <p>tasks SET status = 'failed', error = :error, claim_id = NULL, lease_expires_at = NULL,"
-                                    + " finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id")
-                            .bind("t", tenant).bind("id", id.get()).bind("error", reason("unreadable task row: " + e.why()))
-                            .bind("now", now).execute();
+                    sql.on(h, q.failUnreadable).bind("id", id.get()).bind("error", reason("unreadable task row: " + e.why()))
+                            .bind("now", now).update();
                 }
             }
         });
     }
-
     private static long micros(Duration d) {
         return d.toNanos() / 1_000;
     }
@@ -295,30 +249,21 @@ public final class JdbiTaskStore implements TaskStore {
         checkClaim(claim);
         checkLease(claim.leaseDuration());
         return db.write(h -> {
-            Instant now = db.now();
-            Optional<Task> task = h.createQuery("UPDATE <p>tasks SET lease_expires_at = " + db.dialect().databaseNowPlusMicros("lease")
-                            + ", updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("lease", micros(claim.leaseDuration()))
-                    .bind("now", now).map(tasks).findOne();
-            Task held = task.orElseThrow(() -> leaseLost(h, claim));
+            Task held = held(h, q.heartbeat, claim).bind("lease", micros(claim.leaseDuration())).optional(tasks)
+                    .orElseThrow(() -> leaseLost(h, claim));
             return new ClaimedTask(held, claim.claimId(), held.leaseExpiresAt(), claim.leaseDuration());
         });
+    }
+
+    private Sql.Call held(Handle h, dev.atlas.jdbi.internal.sql.Statement statement, ClaimedTask claim) {
+        return sql.on(h, statement).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("now", db.now());
     }
 
     @Override
     public Task complete(ClaimedTask claim, Map<String, ?> result) {
         checkClaim(claim);
         JsonDoc doc = Json.write("result", Check.metadata("result", result));
-        return db.write(h -> {
-            Instant now = db.now();
-            return h.createQuery("UPDATE <p>tasks SET status = 'completed', result = :result, claim_id = NULL, lease_expires_at = NULL,"
-                            + " finished_at = :now, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("result", doc).bind("now", now)
-                    .map(tasks).findOne()
-                    .orElseThrow(() -> leaseLost(h, claim));
-        });
+        return db.write(h -> held(h, q.complete, claim).bind("result", doc).optional(tasks).orElseThrow(() -> leaseLost(h, claim)));
     }
 
     @Override
@@ -332,18 +277,10 @@ public final class JdbiTaskStore implements TaskStore {
         Check.required("error", error, Limits.MAX_REASON_LENGTH);
         Check.instant("retryAt", retryAt);
         return db.write(h -> {
+            Sql.Call call = held(h, q.fail, claim);
             Instant now = db.now();
-            Instant retry = retryAt != null ? retryAt.truncatedTo(java.time.temporal.ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()));
-            // attempts only changes when a task is claimed, so the row's own counter decides retry or final failure.
-            return h.createQuery("UPDATE <p>tasks SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
-                            + " run_after = CASE WHEN attempts < max_attempts THEN :retry ELSE run_after END,"
-                            + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
-                            + " error = :error, claim_id = NULL, lease_expires_at = NULL, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("retry", retry)
-                    .bind("error", error).bind("now", now)
-                    .map(tasks).findOne()
-                    .orElseThrow(() -> leaseLost(h, claim));
+            Instant retry = retryAt != null ? retryAt.truncatedTo(ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()));
+            return call.bind("now", now).bind("retry", retry).bind("error", error).optional(tasks).orElseThrow(() -> leaseLost(h, claim));
         });
     }
 
@@ -376,50 +313,26 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task cancel(UUID taskId) {
         Check.notNull("taskId", taskId);
-        return finishUnheld(taskId, TaskStatus.CANCELLED, "", null, null);
+        return finishUnheld(taskId, TaskStatus.CANCELLED, h -> sql.on(h, q.cancel));
     }
 
     @Override
     public Task completeAsOperator(UUID taskId, Map<String, ?> result) {
         Check.notNull("taskId", taskId);
         JsonDoc doc = Json.write("result", Check.metadata("result", result));
-        return finishUnheld(taskId, TaskStatus.COMPLETED, ", result = :result", doc, null);
+        return finishUnheld(taskId, TaskStatus.COMPLETED, h -> sql.on(h, q.completeUnheld).bind("result", doc));
     }
 
     @Override
     public Task failAsOperator(UUID taskId, String error) {
         Check.notNull("taskId", taskId);
         Check.required("error", error, Limits.MAX_REASON_LENGTH);
-        return finishUnheld(taskId, TaskStatus.FAILED, ", error = :error", null, error);
+        return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", error));
     }
 
-    /**
-     * Moves a pending or running task to a final status without a lease: cancel and the operator's
-     * complete and fail. Clearing the claim is what locks a running holder out, since every
-     * holder write matches on its claim id.
-     */
-    private Task finishUnheld(UUID taskId, TaskStatus target, String extraSet, JsonDoc result, String error) {
-        return db.write(h -> {
-            Instant now = db.now();
-            Query update = h.createQuery("UPDATE <p>tasks SET status = :status" + extraSet + ", claim_id = NULL, lease_expires_at = NULL,"
-                            + " finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id AND status IN ('pending', 'running')"
-                            + " RETURNING " + TASK_COLUMNS)
-                    .bind("t", tenant).bind("id", taskId).bind("status", target.toString()).bind("now", now);
-            if (result != null) {
-                update.bind("result", result);
-            }
-            if (error != null) {
-                update.bind("error", error);
-            }
-            Optional<Task> finished = update.map(tasks).findOne();
-            if (finished.isPresent()) {
-                return finished.get();
-            }
-            Task current = find(h, taskId).orElseThrow(() -> new NotFoundException("task", taskId));
-            current.status().checkMoveTo(target);
-            // Only a row changed between the update and the read can get here; the read sees it
-            // committed, so the same call again decides afresh.
-            throw new StorageException("task " + taskId + " changed while moving to " + target, null, true, null);
-        });
+    /** Moves a pending or running task to a final status without a lease: cancel and the operator's complete and fail. */
+    private Task finishUnheld(UUID taskId, TaskStatus target, Function<Handle, Sql.Call> update) {
+        return db.write(h -> Transition.apply(update.apply(h).bind("id", taskId).bind("now", db.now()).optional(tasks),
+                () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> t.status().checkMoveTo(target)));
     }
 }

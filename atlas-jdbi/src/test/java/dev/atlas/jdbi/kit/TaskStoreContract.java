@@ -66,6 +66,22 @@ public abstract class TaskStoreContract extends AtlasContract {
         other = atlas.tenant("globex").tasks();
     }
 
+    @Test
+    @DisplayName("statements run: a claim 3 (sweep, pick, take), an empty claim 2, enqueueing 3 tasks 1 batch, a page 1")
+    void statementCounts() {
+        StatementCounter.Counted<List<Task>> created = StatementCounter.count(atlas,
+                () -> store.createAll(List.of(NewTask.of("a", Map.of()), NewTask.of("b", Map.of()), NewTask.of("a", Map.of()))));
+        assertThat(created.statements()).isEqualTo(1);
+        assertThat(store.list(TaskQuery.all()).items()).isEqualTo(created.result());
+        StatementCounter.Counted<java.util.Optional<ClaimedTask>> claimed = StatementCounter.count(atlas,
+                () -> store.claim(Duration.ofMinutes(1), Set.of("b")));
+        assertThat(claimed.statements()).isEqualTo(3);
+        assertThat(claimed.result().orElseThrow().taskId()).isEqualTo(created.result().get(1).id());
+        assertThat(StatementCounter.count(atlas, () -> store.claim(Duration.ofMinutes(1), Set.of("c"))).statements()).isEqualTo(2);
+        assertThat(StatementCounter.count(atlas, () -> store.list(TaskQuery.all().statuses(Set.of(TaskStatus.PENDING)).kind("a"))).statements())
+                .isEqualTo(1);
+    }
+
     private Task task(String kind) {
         return store.create(NewTask.of(kind, Map.of("n", 1)));
     }

@@ -1,0 +1,80 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/**
+ * The task store's statements. Leases are set and compared with the database's clock
+ * ({@link Dialect#databaseNow}); claims lock the row they pick with {@link Dialect#lockSkipLocked}.
+ */
+final class TaskSql {
+    static final String COLUMNS = "tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id, status, attempts,"
+            + " max_attempts, result, error, run_after, claim_id, lease_expires_at, created_at, updated_at, started_at, finished_at";
+    private static final String T = "SELECT " + COLUMNS + " FROM <p>tasks WHERE tenant_id = :t";
+    private static final String HELD = " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + COLUMNS;
+    private static final String RELEASE = ", claim_id = NULL, lease_expires_at = NULL";
+
+    private final Catalogue c;
+    private final String pick;
+    final Statement insert;
+    final Statement byId;
+    final Statement sweep;
+    final Statement pickAny;
+    final Statement take;
+    final Statement failUnreadable;
+    final Statement heartbeat;
+    final Statement complete;
+    final Statement fail;
+    final Statement cancel;
+    final Statement completeUnheld;
+    final Statement failUnheld;
+
+    TaskSql(Catalogue c) {
+        this.c = c;
+        Dialect d = c.dialect();
+        String dbNow = d.databaseNow();
+        insert = c.sql("tasks.insert", "INSERT INTO <p>tasks (tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id,"
+                + " status, attempts, max_attempts, run_after, created_at, updated_at) VALUES (:t, :id, :kind, :payload, :conversation,"
+                + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now)");
+        byId = c.sql("tasks.byId", T + " AND id = :id");
+        // A running task whose worker vanished with no attempts left fails at the first claim after
+        // its lease ran out; SKIP LOCKED keeps concurrent sweeps from waiting on each other.
+        sweep = c.sql("tasks.sweep", "UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT) || ' attempts'"
+                + RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks"
+                + " WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts"
+                + d.lockSkipLocked() + ")");
+        pick = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now) OR (status = 'running'"
+                + " AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))";
+        pickAny = c.sql("tasks.pick", pick + " ORDER BY run_after, id LIMIT 1" + d.lockSkipLocked());
+        take = c.sql("tasks.take", "UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim, lease_expires_at = "
+                + d.databaseNowPlusMicros("lease") + ", started_at = COALESCE(started_at, :now), updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
+        failUnreadable = c.sql("tasks.failUnreadable", "UPDATE <p>tasks SET status = 'failed', error = :error" + RELEASE
+                + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id");
+        heartbeat = c.sql("tasks.heartbeat", "UPDATE <p>tasks SET lease_expires_at = " + d.databaseNowPlusMicros("lease")
+                + ", updated_at = :now" + HELD);
+        complete = c.sql("tasks.complete", "UPDATE <p>tasks SET status = 'completed', result = :result" + RELEASE
+                + ", finished_at = :now, updated_at = :now" + HELD);
+        // attempts only changes when a task is claimed, so the row's own counter decides retry or final failure.
+        fail = c.sql("tasks.fail", "UPDATE <p>tasks SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
+                + " run_after = CASE WHEN attempts < max_attempts THEN :retry ELSE run_after END,"
+                + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
+                + " error = :error" + RELEASE + ", updated_at = :now" + HELD);
+        // Clearing the claim is what locks a running holder out: every holder write matches on its claim id.
+        String unheld = RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                + " AND status IN ('pending', 'running') RETURNING " + COLUMNS;
+        cancel = c.sql("tasks.cancel", "UPDATE <p>tasks SET status = 'cancelled'" + unheld);
+        completeUnheld = c.sql("tasks.completeUnheld", "UPDATE <p>tasks SET status = 'completed', result = :result" + unheld);
+        failUnheld = c.sql("tasks.failUnheld", "UPDATE <p>tasks SET status = 'failed', error = :error" + unheld);
+    }
+
+    /** The listing with the optional filters {@code where} renders, in creation order. */
+    Statement list(String where) {
+        return c.render("tasks.list", T + where + " ORDER BY created_at, id LIMIT :limit");
+    }
+
+    /** The claim's pick restricted to the kinds {@code where} renders. */
+    Statement pickKinds(String where) {
+        return c.render("tasks.pickKinds", pick + where + " ORDER BY run_after, id LIMIT 1" + c.dialect().lockSkipLocked());
+    }
+}
