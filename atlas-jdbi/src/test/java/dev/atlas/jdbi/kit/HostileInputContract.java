@@ -1204,15 +1204,6 @@ public abstract class HostileInputContract extends AtlasContract {
     }
 
     /** An assistant page cursor is the last slug seen, Base64url-encoded: one that decodes to a valid slug is a cursor. */
-    private static Expect assistantCursor(String cursor) {
-        try {
-            String slug = new String(java.util.Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            return cursor.length() <= 200 ? form("cursor", slug, AssistantSpec.SLUG) : Expect.invalid("cursor");
-        } catch (IllegalArgumentException e) {
-            return Expect.invalid("cursor");
-        }
-    }
-
     protected void lookupCases(List<Case> cases) {
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
@@ -1227,7 +1218,9 @@ public abstract class HostileInputContract extends AtlasContract {
             String tag = tag(cursor);
             cases.add(Case.readReject("conversation cursor " + tag, "cursor", () -> store.list(ConversationQuery.all().after(cursor))));
             cases.add(Case.readReject("execution cursor " + tag, "cursor", () -> acme.executions().list(dev.atlas.execution.ExecutionQuery.all().after(cursor))));
-            cases.add(Case.readExpect("assistant cursor " + tag, assistantCursor(cursor), () -> acme.assistants().list(10, cursor)));
+            // Assistant pages use the shared versioned cursor (statement layer): anything else is refused.
+            cases.add(Case.readReject("assistant cursor " + tag, "cursor", () -> acme.assistants().list(10, cursor)));
+            cases.add(Case.readReject("settings cursor " + tag, "cursor", () -> acme.settings().list(null, 10, cursor)));
         }
         cases.add(Case.readReject("price at Instant.MAX", "at", () -> acme.prices().get("openai", "gpt-4o", Instant.MAX)));
         cases.add(Case.readReject("price at null", "at", () -> acme.prices().get("openai", "gpt-4o", null)));
