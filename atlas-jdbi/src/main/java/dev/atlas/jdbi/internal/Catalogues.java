@@ -15,7 +15,9 @@ public final class Catalogues {
     private Catalogues() {}
 
     private static final List<Function<Catalogue, ?>> ALL = List.of(
-            CredentialSql::new);
+            CredentialSql::new,
+            ConversationSql::new,
+            MessageSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
