@@ -21,70 +21,46 @@ import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.Titles;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Transition;
+import dev.atlas.jdbi.internal.sql.Where;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
 
-import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 
-/** {@link ConversationStore} on Jdbi; every statement filters on the tenant id it was built with. */
+/** {@link ConversationStore} on the tenant-bound statement runner ({@link ConversationSql}, {@link MessageSql}). */
 public final class JdbiConversationStore implements ConversationStore {
-    private static final String C = "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM <p>conversations";
-    private static final String M = "SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages";
-    private static final String LIVE_CONVERSATION = "EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
-            + " AND c.id = :conversation AND c.deleted_at IS NULL)";
-    /**
-     * The one lookup of a message by id ({@code :t}, {@code :id}) for every message method: a
-     * message is reachable only while its conversation is live, so a soft-deleted conversation
-     * hides its messages from every read and write until it is restored. Statements using it
-     * name the table without an alias.
-     */
-    private static final String MESSAGE_BY_ID = "tenant_id = :t AND id = :id AND EXISTS (SELECT 1 FROM <p>conversations lc"
-            + " WHERE lc.tenant_id = <p>messages.tenant_id AND lc.id = <p>messages.conversation_id AND lc.deleted_at IS NULL)";
-    /** {@link #MESSAGE_BY_ID} for a message that is not soft-deleted itself. */
-    private static final String LIVE_MESSAGE_BY_ID = MESSAGE_BY_ID + " AND deleted_at IS NULL";
-
     private final Db db;
     private final String tenant;
     private final int historyLimit;
+    private final Sql sql;
+    private final ConversationSql cq;
+    private final MessageSql mq;
     private final RowMapper<Conversation> conversations;
     private final RowMapper<Message> messages;
     private final RowMapper<MessageEvent> events;
-    private final String nextSequenceSql;
-    private final String insertMessageSql;
-    private final String insertCreatedEventSql;
 
     public JdbiConversationStore(Db db, String tenant, int historyLimit) {
         this.db = db;
         this.tenant = tenant;
         this.historyLimit = historyLimit;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.cq = db.statements(ConversationSql.class, ConversationSql::new);
+        this.mq = db.statements(MessageSql.class, MessageSql::new);
         this.conversations = Rows.conversation(db.dialect());
         this.messages = Rows.message(db.dialect());
         this.events = Rows.event(db.dialect());
-        String p = db.prefix();
-        this.nextSequenceSql = "UPDATE " + p + "conversations SET last_sequence = last_sequence + ?,"
-                + " last_message_at = ?, activity_at = ?, updated_at = ?, title = COALESCE(title, ?),"
-                + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
-                + " WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL AND status != 'closed' RETURNING last_sequence";
-        this.insertMessageSql = "INSERT INTO " + p + "messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
-                + " status, failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
-                + " step_id, metadata, created_at, updated_at, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-        this.insertCreatedEventSql = "INSERT INTO " + p + "message_events (tenant_id, id, conversation_id, message_id, type, details,"
-                + " created_at) VALUES (?, ?, ?, ?, 'created', ?, ?)";
     }
 
     // ---- conversations ------------------------------------------------------------------
@@ -122,8 +98,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private Optional<Conversation> findByKey(Handle h, String key) {
-        return h.createQuery(C + " WHERE tenant_id = :t AND external_key = :key AND deleted_at IS NULL")
-                .bind("t", tenant).bind("key", key).map(conversations).findOne();
+        return sql.on(h, cq.byKey).bind("key", key).optional(conversations);
     }
 
     /**
@@ -138,8 +113,7 @@ public final class JdbiConversationStore implements ConversationStore {
         return db.write(h -> {
             Instant now = db.now();
             if (nc.assistantId() != null) {
-                requireRow(h, "SELECT 1 FROM <p>assistants WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL",
-                        nc.assistantId(), "assistant", "assistantId");
+                requireRow(h, cq.assistantExists, nc.assistantId(), "assistant", "assistantId");
             }
             UUID assistant = nc.assistantRevisionId() == null ? nc.assistantId() : revisionAssistant(h, nc);
             if (nc.parentConversationId() != null) {
@@ -147,20 +121,15 @@ public final class JdbiConversationStore implements ConversationStore {
                         .orElseThrow(() -> new NotFoundException("conversation", nc.parentConversationId(), "parentConversationId"));
             }
             if (nc.parentToolCallId() != null) {
-                requireRow(h, "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id",
-                        nc.parentToolCallId(), "tool call", "parentToolCallId");
+                requireRow(h, cq.toolCallExists, nc.parentToolCallId(), "tool call", "parentToolCallId");
             }
-            int inserted = h.createUpdate("INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
-                            + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"
-                            + " created_at, updated_at, assistant_revision_id, external_key) VALUES (:t, :id, :ownerType, :ownerId, :agent,"
-                            + " :assistant, :type, :parent, :parentToolCall, :title, 'open', :metadata, 0, :now, :now, :now, :revision, :key)"
-                            + (key == null ? "" : " ON CONFLICT DO NOTHING"))
-                    .bind("t", tenant).bind("id", id)
+            int inserted = sql.on(h, key == null ? cq.insert : cq.insertUnlessKeyTaken).bind("id", id)
                     .bind("ownerType", nc.owner().type()).bind("ownerId", nc.owner().id())
-                    .bind("agent", nc.agent()).bind("assistant", assistant).bind("revision", nc.assistantRevisionId()).bind("type", nc.type().toString())
-                    .bind("parent", nc.parentConversationId()).bind("parentToolCall", nc.parentToolCallId())
-                    .bind("title", nc.title()).bind("metadata", metadata).bind("now", now).bind("key", key)
-                    .execute();
+                    .bind("agent", nc.agent()).bind("assistant", assistant).bind("revision", nc.assistantRevisionId())
+                    .bind("type", nc.type().toString()).bind("parent", nc.parentConversationId())
+                    .bind("parentToolCall", nc.parentToolCallId()).bind("title", nc.title()).bind("metadata", metadata)
+                    .bind("now", now).bind("key", key)
+                    .update();
             if (inserted == 0) {
                 return Optional.<Conversation>empty();
             }
@@ -170,25 +139,16 @@ public final class JdbiConversationStore implements ConversationStore {
         });
     }
 
-    /**
-     * Refuses an id carried in a write's input unless {@code sql} (binding {@code :t} and
-     * {@code :id}) finds its row in this tenant: another tenant's id fails exactly like an
-     * unknown one.
-     */
-    private void requireRow(Handle h, String sql, UUID id, String entity, String field) {
-        if (h.createQuery(sql).bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+    /** Refuses an id carried in a write's input unless its row is in this tenant: another tenant's id fails like an unknown one. */
+    private void requireRow(Handle h, Statement lookup, UUID id, String entity, String field) {
+        if (!sql.on(h, lookup).bind("id", id).exists()) {
             throw new NotFoundException(entity, id, field);
         }
     }
 
-    /**
-     * The assistant owning the given revision, which must exist in this tenant and, when the
-     * caller also named an assistant, belong to it.
-     */
+    /** The assistant owning the given revision, which must exist in this tenant and, when the caller also named an assistant, be it. */
     private UUID revisionAssistant(Handle h, NewConversation nc) {
-        UUID owner = h.createQuery("SELECT assistant_id FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", nc.assistantRevisionId())
-                .map((rs, ctx) -> db.dialect().uuid(rs, "assistant_id")).findOne()
+        UUID owner = sql.on(h, cq.revisionAssistant).bind("id", nc.assistantRevisionId()).optional(sql.uuidColumn())
                 .orElseThrow(() -> new NotFoundException("assistant revision", nc.assistantRevisionId(), "assistantRevisionId"));
         if (nc.assistantId() != null && !nc.assistantId().equals(owner)) {
             throw new InvalidInputException("assistantRevisionId", "revision " + nc.assistantRevisionId() + " belongs to assistant "
@@ -204,162 +164,102 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private Optional<Conversation> findConversation(Handle h, UUID id) {
-        return h.createQuery(C + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", id).map(conversations).findOne();
+        return sql.on(h, cq.byId).bind("id", id).optional(conversations);
+    }
+
+    private Conversation requireLiveConversation(Handle h, UUID conversationId) {
+        return findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
 
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
         Cursor after = q.cursor() == null ? null : Cursor.parse(q.cursor());
-        StringBuilder sql = new StringBuilder(C).append(" WHERE tenant_id = :t");
-        if (q.owner() != null) {
-            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
-        }
-        if (q.agent() != null) {
-            sql.append(" AND agent = :agent");
-        }
-        if (q.status() != null) {
-            sql.append(" AND status = :status");
-        }
-        if (!q.includeDeleted()) {
-            sql.append(" AND deleted_at IS NULL");
-        }
-        if (after != null) {
-            sql.append(" AND (activity_at < :afterAt OR (activity_at = :afterAt AND id < :afterId))");
-        }
-        sql.append(" ORDER BY activity_at DESC, id DESC LIMIT :limit");
+        Where where = new Where()
+                .and(ConversationSql.OWNER_TYPE, "ownerType", q.owner() == null ? null : q.owner().type())
+                .and(ConversationSql.OWNER_ID, "ownerId", q.owner() == null ? null : q.owner().id())
+                .and(ConversationSql.AGENT, "agent", q.agent())
+                .and(ConversationSql.STATUS, "status", q.status() == null ? null : q.status().toString())
+                .and(!q.includeDeleted(), ConversationSql.LIVE)
+                .and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.at());
+        Statement list = cq.catalogue.render("conversations.list", ConversationSql.SELECT + " WHERE tenant_id = :t" + where
+                + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
         List<Conversation> rows = db.read(h -> {
-            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
-            if (q.owner() != null) {
-                query.bind("ownerType", q.owner().type()).bind("ownerId", q.owner().id());
-            }
-            if (q.agent() != null) {
-                query.bind("agent", q.agent());
-            }
-            if (q.status() != null) {
-                query.bind("status", q.status().toString());
-            }
-            if (after != null) {
-                query.bind("afterAt", after.at()).bind("afterId", after.id());
-            }
-            return query.map(conversations).list();
+            Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);
+            return (after == null ? call : call.bind("afterId", after.id())).list(conversations);
         });
-        if (rows.size() <= q.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Conversation> page = rows.subList(0, q.limit());
-        Conversation last = page.get(page.size() - 1);
-        Instant at = last.lastMessageAt() != null ? last.lastMessageAt() : last.createdAt();
-        return new Page<>(page, Optional.of(new Cursor(at, last.id()).encode()));
+        return page(rows, q.limit(), c -> Cursor.encode(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
     }
 
     @Override
     public Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = Check.optional("cursor", cursor, 200) == null ? null : Cursor.parse(cursor);
-        List<Conversation> rows = db.read(h -> {
-            Query q = h.createQuery(C + " WHERE tenant_id = :t AND parent_conversation_id = :parent AND type = 'tool' AND deleted_at IS NULL"
-                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
-                            + " ORDER BY created_at, id LIMIT :limit")
-                    .bind("t", tenant).bind("parent", conversationId).bind("limit", limit + 1);
-            if (after != null) {
-                q.bind("afterAt", after.at()).bind("afterId", after.id());
-            }
-            return q.map(conversations).list();
-        });
-        if (rows.size() <= limit) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Conversation> page = rows.subList(0, limit);
-        Conversation last = page.get(limit - 1);
-        return new Page<>(page, Optional.of(new Cursor(last.createdAt(), last.id()).encode()));
+        Cursor after = cursor == null ? null : Cursor.parse(cursor);
+        List<Conversation> rows = db.read(h -> (after == null ? sql.on(h, cq.toolThreads)
+                : sql.on(h, cq.toolThreadsAfter).bind("afterAt", after.at()).bind("afterId", after.id()))
+                .bind("parent", conversationId).bind("limit", limit + 1).list(conversations));
+        return page(rows, limit, c -> Cursor.encode(c.createdAt(), c.id()));
     }
 
     @Override
     public Optional<Conversation> toolThread(UUID toolCallId) {
         Check.notNull("toolCallId", toolCallId);
-        return db.read(h -> h.createQuery(C + " WHERE tenant_id = :t AND parent_tool_call_id = :call AND type = 'tool' AND deleted_at IS NULL"
-                        + " ORDER BY created_at, id LIMIT 1")
-                .bind("t", tenant).bind("call", toolCallId).map(conversations).findOne());
+        return db.read(h -> sql.on(h, cq.toolThread).bind("call", toolCallId).optional(conversations));
     }
 
     @Override
     public Conversation updateTitle(UUID conversationId, String title) {
         Check.optionalNonBlank("title", title, Limits.MAX_TITLE_LENGTH);
-        return updateConversation(conversationId, "title = :value", title);
+        return updateConversation(conversationId, cq.setTitle, title);
     }
 
     @Override
     public Conversation updateSummary(UUID conversationId, String summary) {
         Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
-        return updateConversation(conversationId, "summary = :value", summary);
+        return updateConversation(conversationId, cq.setSummary, summary);
     }
 
     @Override
     public Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
-        return updateConversation(conversationId, "metadata = :value", doc);
+        return updateConversation(conversationId, cq.setMetadata, doc);
     }
 
-    private Conversation updateConversation(UUID conversationId, String assignment, Object value) {
+    private Conversation updateConversation(UUID conversationId, Statement update, Object value) {
         Check.notNull("conversationId", conversationId);
-        return db.write(h -> h.createQuery("UPDATE <p>conversations SET " + assignment + ", updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL RETURNING " + Rows.CONVERSATION_COLUMNS)
-                .bind("t", tenant).bind("id", conversationId).bindByType("value", value, value == null ? String.class : value.getClass())
-                .bind("now", db.now())
-                .map(conversations).findOne()
+        return db.write(h -> sql.on(h, update).bind("id", conversationId).bind("value", value).bind("now", db.now())
+                .optional(conversations)
                 .orElseThrow(() -> new NotFoundException("conversation", conversationId)));
     }
 
     @Override
     public Conversation archive(UUID conversationId) {
-        return moveConversation(conversationId, ConversationStatus.ARCHIVED, ", archived_at = :now");
+        return moveConversation(conversationId, ConversationStatus.ARCHIVED);
     }
 
     @Override
     public Conversation reopen(UUID conversationId) {
-        return moveConversation(conversationId, ConversationStatus.OPEN, "");
+        return moveConversation(conversationId, ConversationStatus.OPEN);
     }
 
     @Override
     public Conversation close(UUID conversationId) {
-        return moveConversation(conversationId, ConversationStatus.CLOSED, ", closed_at = :now");
+        return moveConversation(conversationId, ConversationStatus.CLOSED);
     }
 
-    private Conversation moveConversation(UUID conversationId, ConversationStatus target, String extra) {
+    private Conversation moveConversation(UUID conversationId, ConversationStatus target) {
         Check.notNull("conversationId", conversationId);
-        List<String> from = new ArrayList<>();
-        for (ConversationStatus s : ConversationStatus.values()) {
-            if (s.canMoveTo(target)) {
-                from.add(s.toString());
-            }
-        }
-        return db.write(h -> {
-            Optional<Conversation> moved = h.createQuery("UPDATE <p>conversations SET status = :target, updated_at = :now" + extra
-                            + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND status IN (<from>) RETURNING "
-                            + Rows.CONVERSATION_COLUMNS)
-                    .bind("t", tenant).bind("id", conversationId).bind("target", target.toString()).bind("now", db.now())
-                    .bindList("from", from)
-                    .map(conversations).findOne();
-            if (moved.isPresent()) {
-                return moved.get();
-            }
-            Conversation current = findConversation(h, conversationId)
-                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
-            current.status().checkMoveTo(target);
-            throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
-        });
+        return db.write(h -> Transition.apply(
+                sql.on(h, cq.moveTo.get(target)).bind("id", conversationId).bind("now", db.now()).optional(conversations),
+                () -> findConversation(h, conversationId), () -> new NotFoundException("conversation", conversationId),
+                current -> current.status().checkMoveTo(target)));
     }
 
     @Override
     public void delete(UUID conversationId) {
         Check.notNull("conversationId", conversationId);
-        int n = db.write(h -> h.createUpdate("UPDATE <p>conversations SET deleted_at = :now, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", conversationId).bind("now", db.now()).execute());
-        if (n == 0) {
+        if (db.write(h -> sql.on(h, cq.delete).bind("id", conversationId).bind("now", db.now()).update()) == 0) {
             throw new NotFoundException("conversation", conversationId);
         }
     }
@@ -370,31 +270,25 @@ public final class JdbiConversationStore implements ConversationStore {
         return db.write(h -> {
             // The key's unique index covers live conversations only; say why a restore cannot
             // proceed instead of surfacing the index violation.
-            Optional<String> takenKey = h.createQuery("SELECT d.external_key FROM <p>conversations d JOIN <p>conversations l"
-                            + " ON l.tenant_id = d.tenant_id AND l.external_key = d.external_key AND l.deleted_at IS NULL AND l.id != d.id"
-                            + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL")
-                    .bind("t", tenant).bind("id", conversationId).mapTo(String.class).findFirst();
+            Optional<String> takenKey = sql.on(h, cq.keyTakenByLive).bind("id", conversationId).optional(Sql.STRING);
             if (takenKey.isPresent()) {
                 throw new ConflictException("externalKey", "another live conversation holds external key " + takenKey.get()
                         + "; delete it or give this one up before restoring " + conversationId);
             }
-            return h.createQuery("UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id RETURNING " + Rows.CONVERSATION_COLUMNS)
-                    .bind("t", tenant).bind("id", conversationId).bind("now", db.now())
-                    .map(conversations).findOne()
+            return sql.on(h, cq.restore).bind("id", conversationId).bind("now", db.now()).optional(conversations)
                     .orElseThrow(() -> new NotFoundException("conversation", conversationId));
         });
     }
 
     // ---- messages -----------------------------------------------------------------------
 
-    /** Carries an already-stored message out of a transaction that must roll back. */
+    /** Carries already-stored messages out of a transaction that must roll back (an idempotent replay: nothing to write). */
     private static final class Replay extends RuntimeException {
-        final Message message;
+        final List<Message> messages;
 
-        Replay(Message message) {
+        Replay(List<Message> messages) {
             super(null, null, false, false);
-            this.message = message;
+            this.messages = messages;
         }
     }
 
@@ -413,60 +307,27 @@ public final class JdbiConversationStore implements ConversationStore {
                 Instant now = db.now();
                 // Taking the next sequence first also row-locks the conversation on PostgreSQL,
                 // which orders concurrent appends (and idempotent replays) to it.
-                Optional<Long> seq = nextSequence(h, conversationId, now, autoTitle);
-                if (seq.isEmpty()) {
-                    findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
-                    throw new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
-                }
+                long seq = advanceSequence(h, conversationId, 1, now, autoTitle);
                 if (m.clientId() != null) {
-                    Optional<Message> existing = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND client_message_id = :cid")
-                            .bind("t", tenant).bind("c", conversationId).bind("cid", m.clientId())
-                            .map(messages).findOne();
+                    Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
+                            .bind("clientId", m.clientId()).optional(messages);
                     if (existing.isPresent()) {
-                        Message e = existing.get();
-                        if (e.role() != m.role() || e.contentType() != m.contentType() || !e.content().equals(m.content())) {
-                            throw new ConflictException("clientId", "'" + m.clientId() + "' was already used for message " + e.id()
-                                    + " with a different role or content");
-                        }
-                        throw new Replay(e);
+                        throw new Replay(List.of(sameOrConflict(existing.get(), m, "clientId")));
                     }
                 }
-                prepareLinks(h, conversationId, m, now);
-                insertMessage(h, id, conversationId, seq.get(), m, metadata, now);
-                return appended(id, conversationId, seq.get(), m, metadata, now);
+                return insertMessage(h, id, conversationId, seq, m, metadata, now);
             });
         } catch (Replay r) {
-            return r.message;
+            return r.messages.get(0);
         }
     }
 
-    /** Checks the execution and parent links of {@code m} and deactivates the siblings it replaces. */
-    private void prepareLinks(Handle h, UUID conversationId, NewMessage m, Instant now) {
-        requireExecutionLinks(h, m);
-        if (m.parentId() != null) {
-            requireAnswerableParent(h, conversationId, m);
-            h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
-                            + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
-                    .bind("t", tenant).bind("c", conversationId).bind("parent", m.parentId())
-                    .bind("role", m.role().toString()).bind("now", now)
-                    .execute();
+    private static Message sameOrConflict(Message stored, NewMessage m, String field) {
+        if (stored.role() != m.role() || stored.contentType() != m.contentType() || !stored.content().equals(m.content())) {
+            throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
+                    + " with a different role or content");
         }
-    }
-
-    private Message appended(UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
-        return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
-                m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
-                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
-    }
-
-    /** Thrown inside the transaction when every message of an appendAll is already stored: nothing to write, roll back. */
-    private static final class ReplayAll extends RuntimeException {
-        final List<Message> messages;
-
-        ReplayAll(List<Message> messages) {
-            super(null, null, false, false);
-            this.messages = messages;
-        }
+        return stored;
     }
 
     @Override
@@ -515,38 +376,22 @@ public final class JdbiConversationStore implements ConversationStore {
                         }
                     }
                 }
-                if (fresh.isEmpty()) {
-                    throw new ReplayAll(List.copyOf(stored.values()));
-                }
-                // One counter update for the whole list: the messages take consecutive sequences.
-                long last = advanceSequence(h, conversationId, fresh.size(), now, autoTitle)
-                        .orElseThrow(() -> notOpen(h, conversationId));
-                long seq = last - fresh.size() + 1;
                 Message[] out = new Message[k];
                 stored.forEach((i, m) -> out[i] = m);
-                try (PreparedStatement insert = h.getConnection().prepareStatement(insertMessageSql);
-                     PreparedStatement event = h.getConnection().prepareStatement(insertCreatedEventSql)) {
-                    for (int i : fresh) {
-                        NewMessage m = all.get(i);
-                        // Links and parents are checked message by message, after the earlier ones are
-                        // stored, so the list behaves exactly like k appends in a row.
-                        prepareLinks(h, conversationId, m, now);
-                        bindMessage(insert, ids[i], conversationId, seq, m, metadata[i], now).executeUpdate();
-                        bindCreatedEvent(event, ids[i], conversationId, seq, m, now).executeUpdate();
-                        out[i] = appended(ids[i], conversationId, seq, m, metadata[i], now);
-                        seq++;
-                    }
-                } catch (SQLException e) {
-                    throw new org.jdbi.v3.core.statement.UnableToExecuteStatementException(e, null);
+                if (fresh.isEmpty()) {
+                    throw new Replay(List.of(out));
+                }
+                // One counter update for the whole list: the messages take consecutive sequences.
+                long seq = advanceSequence(h, conversationId, fresh.size(), now, autoTitle) - fresh.size() + 1;
+                for (int i : fresh) {
+                    // Links and parents are checked message by message, after the earlier ones are
+                    // stored, so the list behaves exactly like k appends in a row.
+                    out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), metadata[i], now);
                 }
                 return List.of(out);
             });
-        } catch (ReplayAll r) {
-            List<Message> out = new ArrayList<>(k);
-            Map<String, Message> byKey = new LinkedHashMap<>();
-            r.messages.forEach(m -> byKey.put(m.clientId(), m));
-            all.forEach(m -> out.add(byKey.get(m.clientId())));
-            return List.copyOf(out);
+        } catch (Replay r) {
+            return r.messages;
         }
     }
 
@@ -558,99 +403,55 @@ public final class JdbiConversationStore implements ConversationStore {
      */
     private Map<Integer, Message> storedByClientId(Handle h, UUID conversationId, List<NewMessage> all, Map<String, Integer> keyed,
                                                    Instant now) {
-        advanceSequence(h, conversationId, 0, now, null).orElseThrow(() -> notOpen(h, conversationId));
-        Map<Integer, Message> stored = new java.util.TreeMap<>();
-        h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND client_message_id IN (<keys>)")
-                .bind("t", tenant).bind("c", conversationId).bindList("keys", List.copyOf(keyed.keySet()))
-                .map(messages).forEach(e -> {
-                    int i = keyed.get(e.clientId());
-                    NewMessage m = all.get(i);
-                    if (e.role() != m.role() || e.contentType() != m.contentType() || !e.content().equals(m.content())) {
-                        throw new ConflictException("messages[" + i + "].clientId", "'" + m.clientId() + "' was already used for message "
-                                + e.id() + " with a different role or content");
-                    }
-                    stored.put(i, e);
-                });
+        advanceSequence(h, conversationId, 0, now, null);
+        Where keys = new Where().in("client_message_id", "key", List.copyOf(keyed.keySet()));
+        Statement lookup = mq.catalogue.render("messages.byClientIds", MessageSql.SELECT
+                + " WHERE tenant_id = :t AND conversation_id = :conversation" + keys);
+        Map<Integer, Message> stored = new TreeMap<>();
+        keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).forEach(messages, e -> {
+            int i = keyed.get(e.clientId());
+            stored.put(i, sameOrConflict(e, all.get(i), "messages[" + i + "].clientId"));
+        });
         return stored;
-    }
-
-    private RuntimeException notOpen(Handle h, UUID conversationId) {
-        findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
-        return new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
-    }
-
-    // The three statements every append runs go through plain JDBC on the transaction's
-    // connection: Jdbi's per-statement binding and mapping cost ~20-40 us per append, a third of
-    // an SQLite append (atlas-bench, benchmark 1). Everything else in this class uses Jdbi.
-
-    private Optional<Long> nextSequence(Handle h, UUID conversationId, Instant now, String autoTitle) {
-        return advanceSequence(h, conversationId, 1, now, autoTitle);
     }
 
     /**
      * Adds {@code count} to the open conversation's counter and returns the new value (the last
-     * sequence taken); empty when the conversation is missing, deleted or closed. On PostgreSQL it
-     * also row-locks the conversation, which orders concurrent appends to it.
+     * sequence taken). On PostgreSQL it also row-locks the conversation, which orders concurrent
+     * appends to it. A missing or deleted conversation is not found; a closed one takes no messages.
      */
-    private Optional<Long> advanceSequence(Handle h, UUID conversationId, int count, Instant now, String autoTitle) {
-        return Db.jdbc(h, nextSequenceSql, ps -> {
-            Dialect d = db.dialect();
-            ps.setInt(1, count);
-            d.bindInstant(ps, 2, now);
-            d.bindInstant(ps, 3, now);
-            d.bindInstant(ps, 4, now);
-            ps.setString(5, autoTitle);
-            ps.setString(6, tenant);
-            d.bindUuid(ps, 7, conversationId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getLong(1)) : Optional.empty();
-            }
-        });
+    private long advanceSequence(Handle h, UUID conversationId, int count, Instant now, String autoTitle) {
+        Optional<Long> last = sql.on(h, cq.advanceSequence).bind("id", conversationId).bind("count", count).bind("now", now)
+                .bind("title", autoTitle).optional(Sql.LONG);
+        if (last.isPresent()) {
+            return last.get();
+        }
+        requireLiveConversation(h, conversationId);
+        throw new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
     }
 
-    private void insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
-        Db.jdbc(h, insertMessageSql, ps -> bindMessage(ps, id, conversationId, seq, m, metadata, now).executeUpdate());
-        Db.jdbc(h, insertCreatedEventSql, ps -> bindCreatedEvent(ps, id, conversationId, seq, m, now).executeUpdate());
-    }
-
-    private PreparedStatement bindMessage(PreparedStatement ps, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata,
-                                          Instant now) throws SQLException {
-        Dialect d = db.dialect();
-        ps.setString(1, tenant);
-        d.bindUuid(ps, 2, id);
-        d.bindUuid(ps, 3, conversationId);
-        ps.setLong(4, seq);
-        ps.setString(5, m.role().toString());
-        ps.setString(6, m.contentType().toString());
-        ps.setString(7, m.content());
-        ps.setString(8, m.status().toString());
-        ps.setString(9, m.failureReason());
-        ps.setString(10, m.clientId());
-        ps.setString(11, m.author() == null ? null : m.author().type());
-        ps.setString(12, m.author() == null ? null : m.author().id());
-        ps.setString(13, m.agent());
-        d.bindOptionalUuid(ps, 14, m.parentId());
-        d.bindOptionalUuid(ps, 15, m.executionId());
-        d.bindOptionalUuid(ps, 16, m.stepId());
-        d.bindJson(ps, 17, metadata.text());
-        d.bindInstant(ps, 18, now);
-        d.bindInstant(ps, 19, now);
-        ps.setString(20, SearchText.index(m.content()));
-        return ps;
-    }
-
-    private PreparedStatement bindCreatedEvent(PreparedStatement ps, UUID id, UUID conversationId, long seq, NewMessage m, Instant now)
-            throws SQLException {
-        Dialect d = db.dialect();
+    /** Checks the links of {@code m}, deactivates the siblings it replaces, and stores it with its {@code created} event. */
+    private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
+        requireExecutionLinks(h, m);
+        if (m.parentId() != null) {
+            requireAnswerableParent(h, conversationId, m);
+            sql.on(h, mq.deactivateSiblings).bind("conversation", conversationId).bind("parent", m.parentId())
+                    .bind("role", m.role().toString()).bind("now", now).update();
+        }
+        sql.on(h, mq.insert).bind("id", id).bind("conversation", conversationId).bind("sequence", seq)
+                .bind("role", m.role().toString()).bind("contentType", m.contentType().toString()).bind("content", m.content())
+                .bind("status", m.status().toString()).bind("failureReason", m.failureReason()).bind("clientId", m.clientId())
+                .bind("authorType", m.author() == null ? null : m.author().type())
+                .bind("authorId", m.author() == null ? null : m.author().id())
+                .bind("agent", m.agent()).bind("parent", m.parentId()).bind("execution", m.executionId()).bind("step", m.stepId())
+                .bind("metadata", metadata).bind("now", now).bind("searchText", SearchText.index(m.content()))
+                .update();
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
-        String details = "{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}";
-        ps.setString(1, tenant);
-        d.bindUuid(ps, 2, Ids.next(db.clock()));
-        d.bindUuid(ps, 3, conversationId);
-        d.bindUuid(ps, 4, id);
-        d.bindJson(ps, 5, details);
-        d.bindInstant(ps, 6, now);
-        return ps;
+        recordEvent(h, conversationId, id, MessageEventType.CREATED.toString(),
+                new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"), now);
+        return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
+                m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
+                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
     }
 
     /** The execution and step a message links to exist in this tenant, and the step is the execution's. */
@@ -659,10 +460,8 @@ public final class JdbiConversationStore implements ConversationStore {
             return;
         }
         // One round trip for both: the step is joined within the execution's tenant.
-        Optional<UUID> stepExecution = h.createQuery("SELECT s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
-                        + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :e")
-                .bind("t", tenant).bind("e", m.executionId()).bind("step", m.stepId())
-                .map((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))).findOne()
+        Optional<UUID> stepExecution = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
+                .optional((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "execution_id")))
                 .orElseThrow(() -> new NotFoundException("execution", m.executionId(), "executionId"));
         if (m.stepId() == null) {
             return;
@@ -683,21 +482,15 @@ public final class JdbiConversationStore implements ConversationStore {
      */
     private void requireAnswerableParent(Handle h, UUID conversationId, NewMessage m) {
         UUID parentId = m.parentId();
-        Map.Entry<UUID, Long> parent = h.createQuery("SELECT conversation_id, sequence FROM <p>messages WHERE " + LIVE_MESSAGE_BY_ID)
-                .bind("t", tenant).bind("id", parentId)
-                .map((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"))).findOne()
+        Map.Entry<UUID, Long> parent = sql.on(h, mq.parent).bind("id", parentId)
+                .optional((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")))
                 .orElseThrow(() -> new NotFoundException("message", parentId, "parentId"));
         if (!parent.getKey().equals(conversationId)) {
             throw new InvalidInputException("parentId", "message " + parentId + " belongs to another conversation");
         }
-        if (!userMessageFollows(h, conversationId, parent.getValue(), parentId)) {
-            return;
-        }
-        boolean answered = h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND parent_id = :parent"
-                        + " AND role = :role AND deleted_at IS NULL LIMIT 1")
-                .bind("t", tenant).bind("c", conversationId).bind("parent", parentId).bind("role", m.role().toString())
-                .mapTo(Integer.class).findOne().isPresent();
-        if (answered) {
+        if (userMessageFollows(h, conversationId, parent.getValue(), parentId)
+                && sql.on(h, mq.answered).bind("conversation", conversationId).bind("parent", parentId)
+                        .bind("role", m.role().toString()).exists()) {
             throw new ConflictException("parentId", "message " + parentId + " is followed by a later user message; regenerating"
                     + " its answer would reorder the history (canRetry is false)");
         }
@@ -710,22 +503,18 @@ public final class JdbiConversationStore implements ConversationStore {
      * the parent themselves are the siblings being regenerated, not a later turn.
      */
     private boolean userMessageFollows(Handle h, UUID conversationId, long sequence, UUID parentId) {
-        Query query = h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c AND sequence > :seq"
-                        + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL"
-                        + (parentId == null ? "" : " AND (parent_id IS NULL OR parent_id <> :parent)") + " LIMIT 1")
-                .bind("t", tenant).bind("c", conversationId).bind("seq", sequence);
-        if (parentId != null) {
-            query.bind("parent", parentId);
-        }
-        return query.mapTo(Integer.class).findOne().isPresent();
+        return (parentId == null ? sql.on(h, mq.userFollows) : sql.on(h, mq.userFollowsOtherThan).bind("parent", parentId))
+                .bind("conversation", conversationId).bind("sequence", sequence).exists();
     }
 
-    private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details, Instant now) {
-        h.createUpdate("INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
-                        + " VALUES (:t, :id, :c, :m, :type, :details, :now)")
-                .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("c", conversationId).bind("m", messageId)
-                .bind("type", type.toString()).bind("details", Json.internal(details)).bind("now", now)
-                .execute();
+    private void recordEvent(Handle h, UUID conversationId, UUID messageId, String type, JsonDoc details, Instant now) {
+        sql.on(h, mq.insertEvent).bind("id", Ids.next(db.clock())).bind("conversation", conversationId).bind("message", messageId)
+                .bind("type", type).bind("details", details).bind("now", now).update();
+    }
+
+    private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details,
+                             Instant now) {
+        recordEvent(h, conversationId, messageId, type.toString(), Json.internal(details), now);
     }
 
     @Override
@@ -735,8 +524,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     private Optional<Message> findMessage(Handle h, UUID messageId) {
-        return h.createQuery(M + " WHERE " + LIVE_MESSAGE_BY_ID)
-                .bind("t", tenant).bind("id", messageId).map(messages).findOne();
+        return sql.on(h, mq.byId).bind("id", messageId).optional(messages);
     }
 
     private Message requireMessage(Handle h, UUID messageId) {
@@ -760,18 +548,7 @@ public final class JdbiConversationStore implements ConversationStore {
         if (beforeSequence < 1) {
             throw new InvalidInputException("beforeSequence", "must be at least 1, was " + beforeSequence);
         }
-        List<Message> newestFirst = db.read(h -> {
-            List<Message> rows = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before"
-                            + " AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered' AND " + LIVE_CONVERSATION
-                            + " ORDER BY sequence DESC LIMIT :limit")
-                    .bind("t", tenant).bind("conversation", conversationId).bind("before", beforeSequence).bind("limit", limit)
-                    .map(messages).list();
-            if (rows.isEmpty()) {
-                requireLiveConversation(h, conversationId);
-            }
-            return rows;
-        });
-        List<Message> ordered = new ArrayList<>(newestFirst);
+        List<Message> ordered = new ArrayList<>(readMessages(conversationId, mq.history, "before", beforeSequence, limit));
         Collections.reverse(ordered);
         return Collections.unmodifiableList(ordered);
     }
@@ -781,20 +558,19 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Check.nonNegative("afterSequence", afterSequence);
+        return List.copyOf(readMessages(conversationId, mq.after, "after", afterSequence, limit));
+    }
+
+    /** One statement for a page of a live conversation; only an empty page looks again, to tell an unknown conversation apart. */
+    private List<Message> readMessages(UUID conversationId, Statement page, String bound, long sequence, int limit) {
         return db.read(h -> {
-            List<Message> rows = h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
-                            + " AND deleted_at IS NULL AND " + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit")
-                    .bind("t", tenant).bind("conversation", conversationId).bind("after", afterSequence).bind("limit", limit)
-                    .map(messages).list();
+            List<Message> rows = sql.on(h, page).bind("conversation", conversationId).bind(bound, sequence).bind("limit", limit)
+                    .list(messages);
             if (rows.isEmpty()) {
                 requireLiveConversation(h, conversationId);
             }
-            return List.copyOf(rows);
+            return rows;
         });
-    }
-
-    private void requireLiveConversation(Handle h, UUID conversationId) {
-        findConversation(h, conversationId).orElseThrow(() -> new NotFoundException("conversation", conversationId));
     }
 
     @Override
@@ -802,31 +578,20 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("messageId", messageId);
         return db.read(h -> {
             Message self = requireMessage(h, messageId);
-            if (self.parentId() == null) {
-                return List.of(self);
-            }
-            return List.copyOf(siblingsOf(h, self));
+            return self.parentId() == null ? List.of(self) : List.copyOf(siblingsOf(h, self));
         });
     }
 
     private List<Message> siblingsOf(Handle h, Message self) {
-        return h.createQuery(M + " WHERE tenant_id = :t AND conversation_id = :c AND parent_id = :parent AND role = :role"
-                        + " AND deleted_at IS NULL ORDER BY sequence")
-                .bind("t", tenant).bind("c", self.conversationId()).bind("parent", self.parentId())
-                .bind("role", self.role().toString())
-                .map(messages).list();
+        return sql.on(h, mq.siblings).bind("conversation", self.conversationId()).bind("parent", self.parentId())
+                .bind("role", self.role().toString()).list(messages);
     }
 
     @Override
     public Message activate(UUID messageId) {
         Check.notNull("messageId", messageId);
         return db.write(h -> {
-            // Appends and activations of one conversation serialise on its row (append takes it
-            // with the next sequence), so concurrent activations end with the last one active, and
-            // the unique index on active siblings (V6) never trips on this path.
-            h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id ="
-                            + " (SELECT conversation_id FROM <p>messages WHERE " + LIVE_MESSAGE_BY_ID + ")" + db.dialect().forUpdate())
-                    .bind("t", tenant).bind("id", messageId).mapTo(String.class).findOne()
+            sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
             if (self.active()) {
@@ -834,16 +599,10 @@ public final class JdbiConversationStore implements ConversationStore {
             }
             Instant now = db.now();
             if (self.parentId() != null) {
-                h.createUpdate("UPDATE <p>messages SET is_active = FALSE, updated_at = :now WHERE tenant_id = :t"
-                                + " AND conversation_id = :c AND parent_id = :parent AND role = :role AND is_active = TRUE")
-                        .bind("t", tenant).bind("c", self.conversationId()).bind("parent", self.parentId())
-                        .bind("role", self.role().toString()).bind("now", now)
-                        .execute();
+                sql.on(h, mq.deactivateSiblings).bind("conversation", self.conversationId()).bind("parent", self.parentId())
+                        .bind("role", self.role().toString()).bind("now", now).update();
             }
-            Message activated = h.createQuery("UPDATE <p>messages SET is_active = TRUE, updated_at = :now WHERE tenant_id = :t"
-                            + " AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
-                    .bind("t", tenant).bind("id", messageId).bind("now", now)
-                    .map(messages).one();
+            Message activated = sql.on(h, mq.activate).bind("id", messageId).bind("now", now).one(messages);
             recordEvent(h, self.conversationId(), messageId, MessageEventType.ACTIVATED, Map.of(), now);
             return activated;
         });
@@ -854,12 +613,8 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("messageId", messageId);
         return db.read(h -> {
             Message self = requireMessage(h, messageId);
-            long after = self.sequence();
-            if (self.parentId() != null) {
-                // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.
-                after = h.createQuery("SELECT sequence FROM <p>messages WHERE tenant_id = :t AND id = :id")
-                        .bind("t", tenant).bind("id", self.parentId()).mapTo(Long.class).findOne().orElse(after);
-            }
+            long after = self.parentId() == null ? self.sequence()
+                    : sql.on(h, mq.sequence).bind("id", self.parentId()).optional(Sql.LONG).orElse(self.sequence());
             return !userMessageFollows(h, self.conversationId(), after, self.parentId());
         });
     }
@@ -872,22 +627,12 @@ public final class JdbiConversationStore implements ConversationStore {
         if (failureReason != null && status != MessageStatus.FAILED) {
             throw new InvalidInputException("failureReason", "is only allowed with status failed, status is " + status);
         }
-        Set<MessageStatus> from = EnumSet.noneOf(MessageStatus.class);
-        for (MessageStatus s : MessageStatus.values()) {
-            if (s.canMoveTo(status)) {
-                from.add(s);
-            }
-        }
-        List<String> fromWire = from.stream().map(MessageStatus::toString).toList();
         return db.write(h -> {
             Message current = requireMessage(h, messageId);
             current.status().checkMoveTo(status);
             Instant now = db.now();
-            Message updated = h.createQuery("UPDATE <p>messages SET status = :status, failure_reason = :reason, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id AND status IN (<from>) RETURNING " + Rows.MESSAGE_COLUMNS)
-                    .bind("t", tenant).bind("id", messageId).bind("status", status.toString()).bind("reason", failureReason)
-                    .bind("now", now).bindList("from", fromWire)
-                    .map(messages).one();
+            Message updated = sql.on(h, mq.moveTo.get(status)).bind("id", messageId).bind("reason", failureReason).bind("now", now)
+                    .one(messages);
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("from", current.status().toString());
             details.put("to", status.toString());
@@ -902,10 +647,7 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Message markRead(UUID messageId) {
         Check.notNull("messageId", messageId);
-        return db.write(h -> h.createQuery("UPDATE <p>messages SET read_at = COALESCE(read_at, :now) WHERE " + LIVE_MESSAGE_BY_ID
-                        + " RETURNING " + Rows.MESSAGE_COLUMNS)
-                .bind("t", tenant).bind("id", messageId).bind("now", db.now())
-                .map(messages).findOne()
+        return db.write(h -> sql.on(h, mq.markRead).bind("id", messageId).bind("now", db.now()).optional(messages)
                 .orElseThrow(() -> new NotFoundException("message", messageId)));
     }
 
@@ -914,10 +656,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("conversationId", conversationId);
         return db.write(h -> {
             requireLiveConversation(h, conversationId);
-            return h.createUpdate("UPDATE <p>messages SET read_at = :now WHERE tenant_id = :t AND conversation_id = :c"
-                            + " AND read_at IS NULL AND deleted_at IS NULL AND is_active = TRUE")
-                    .bind("t", tenant).bind("c", conversationId).bind("now", db.now())
-                    .execute();
+            return sql.on(h, mq.markAllRead).bind("conversation", conversationId).bind("now", db.now()).update();
         });
     }
 
@@ -926,10 +665,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("conversationId", conversationId);
         return db.read(h -> {
             requireLiveConversation(h, conversationId);
-            return h.createQuery("SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND conversation_id = :c"
-                            + " AND read_at IS NULL AND deleted_at IS NULL AND is_active = TRUE")
-                    .bind("t", tenant).bind("c", conversationId)
-                    .mapTo(Long.class).one();
+            return sql.on(h, mq.unread).bind("conversation", conversationId).one(Sql.LONG);
         });
     }
 
@@ -944,11 +680,8 @@ public final class JdbiConversationStore implements ConversationStore {
                 Json.validate("content", content);
             }
             Instant now = db.now();
-            Message edited = h.createQuery("UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND id = :id RETURNING " + Rows.MESSAGE_COLUMNS)
-                    .bind("t", tenant).bind("id", messageId).bind("content", content).bind("searchText", SearchText.index(content))
-                    .bind("now", now)
-                    .map(messages).one();
+            Message edited = sql.on(h, mq.edit).bind("id", messageId).bind("content", content)
+                    .bind("searchText", SearchText.index(content)).bind("now", now).one(messages);
             recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, Map.of("previousContent", current.content()), now);
             return edited;
         });
@@ -960,8 +693,7 @@ public final class JdbiConversationStore implements ConversationStore {
         db.write(h -> {
             Message current = requireMessage(h, messageId);
             Instant now = db.now();
-            h.createUpdate("UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id")
-                    .bind("t", tenant).bind("id", messageId).bind("now", now).execute();
+            sql.on(h, mq.delete).bind("id", messageId).bind("now", now).update();
             recordEvent(h, current.conversationId(), messageId, MessageEventType.DELETED, Map.of(), now);
             return null;
         });
@@ -974,42 +706,37 @@ public final class JdbiConversationStore implements ConversationStore {
         List<MessageEvent> rows = db.read(h -> {
             // A soft-deleted message keeps its audit trail, so this looks the message up without
             // the message's own deleted_at, but still only in a live conversation.
-            if (h.createQuery("SELECT 1 FROM <p>messages WHERE " + MESSAGE_BY_ID).bind("t", tenant)
-                    .bind("id", q.messageId()).mapTo(Integer.class).findOne().isEmpty()) {
+            if (!sql.on(h, mq.exists).bind("id", q.messageId()).exists()) {
                 throw new NotFoundException("message", q.messageId());
             }
-            Query query = h.createQuery("SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :m"
-                            + (after == null ? "" : " AND (created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))")
-                            + " ORDER BY created_at, id LIMIT :limit")
-                    .bind("t", tenant).bind("m", q.messageId()).bind("limit", q.limit() + 1);
-            if (after != null) {
-                query.bind("afterAt", after.at()).bind("afterId", after.id());
-            }
-            return query.map(events).list();
+            return (after == null ? sql.on(h, mq.events)
+                    : sql.on(h, mq.eventsAfter).bind("afterAt", after.at()).bind("afterId", after.id()))
+                    .bind("message", q.messageId()).bind("limit", q.limit() + 1).list(events);
         });
-        if (rows.size() <= q.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<MessageEvent> page = rows.subList(0, q.limit());
-        MessageEvent last = page.get(page.size() - 1);
-        return new Page<>(page, Optional.of(new Cursor(last.createdAt(), last.id()).encode()));
+        return page(rows, q.limit(), e -> Cursor.encode(e.createdAt(), e.id()));
     }
 
-    /** Keyset position in a listing (conversations, message events): the time and id of the last row seen. */
+    private static <T> Page<T> page(List<T> rows, int limit, java.util.function.Function<T, String> key) {
+        return dev.atlas.jdbi.internal.sql.Cursor.page(rows, limit, key);
+    }
+
+    /**
+     * A keyset position (time, id) in the shared {@link dev.atlas.jdbi.internal.sql.Cursor} format;
+     * the stores not yet on the statement layer (executions, tasks, voice calls) page with it too,
+     * so every listing hands out one cursor format.
+     */
     record Cursor(Instant at, UUID id) {
+        static String encode(Instant at, UUID id) {
+            return dev.atlas.jdbi.internal.sql.Cursor.encode(at, id);
+        }
+
         String encode() {
-            String raw = Dialect.toMicros(at) + ":" + id;
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+            return encode(at, id);
         }
 
         static Cursor parse(String cursor) {
-            try {
-                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-                int colon = raw.indexOf(':');
-                return new Cursor(Dialect.fromMicros(Long.parseLong(raw.substring(0, colon))), UUID.fromString(raw.substring(colon + 1)));
-            } catch (RuntimeException e) {
-                throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
-            }
+            dev.atlas.jdbi.internal.sql.Cursor c = dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, 2);
+            return new Cursor(c.instant(0), c.uuid(1));
         }
     }
 }

@@ -1194,4 +1194,21 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(thrown.get()).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
         assertThat(((InvalidInputException) thrown.get()).field()).isEqualTo(field);
     }
+
+    // ---- statement counts ---------------------------------------------------------------
+
+    @Test
+    @DisplayName("an append runs exactly 3 statements (sequence, message, created event) and a history read 1, as the runner counts them")
+    void appendStatementCount() {
+        Conversation c = convo();
+        StatementCounter.Counted<Message> appended = StatementCounter.count(atlas, () -> store.append(c.id(), NewMessage.user("hello")));
+        assertThat(appended.statements()).isEqualTo(3);
+        StatementCounter.Counted<List<Message>> history = StatementCounter.count(atlas, () -> store.history(c.id()));
+        assertThat(history.statements()).isEqualTo(1);
+        assertThat(history.result()).containsExactly(appended.result());
+        // An answer to a parent also checks the parent and deactivates the answer it replaces: 3 more.
+        StatementCounter.Counted<Message> answer = StatementCounter.count(atlas,
+                () -> store.append(c.id(), NewMessage.assistant("hi").parent(appended.result().id())));
+        assertThat(answer.statements()).isEqualTo(6);
+    }
 }

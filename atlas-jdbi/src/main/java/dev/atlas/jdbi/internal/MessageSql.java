@@ -1,0 +1,117 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.conversation.MessageStatus;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/** The conversation store's statements on messages and their audit events. */
+final class MessageSql {
+    static final String SELECT = "SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages";
+    private static final String RETURNING = " RETURNING " + Rows.MESSAGE_COLUMNS;
+    /**
+     * The one lookup of a message by id ({@code :t}, {@code :id}): a message is reachable only
+     * while its conversation is live, so a soft-deleted conversation hides its messages from every
+     * read and write until it is restored. Statements using it name the table without an alias.
+     */
+    private static final String BY_ID = " WHERE tenant_id = :t AND id = :id AND EXISTS (SELECT 1 FROM <p>conversations lc"
+            + " WHERE lc.tenant_id = <p>messages.tenant_id AND lc.id = <p>messages.conversation_id AND lc.deleted_at IS NULL)";
+    /** {@link #BY_ID} for a message that is not soft-deleted itself. */
+    private static final String LIVE_BY_ID = BY_ID + " AND deleted_at IS NULL";
+    private static final String LIVE_CONVERSATION = " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t"
+            + " AND c.id = :conversation AND c.deleted_at IS NULL)";
+    private static final String SIBLINGS = " WHERE tenant_id = :t AND conversation_id = :conversation AND parent_id = :parent"
+            + " AND role = :role";
+    static final String EVENTS_AFTER = "(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))";
+
+    final Catalogue catalogue;
+    final Statement insert;
+    final Statement insertEvent;
+    final Statement byClientId;
+    final Statement byId;
+    final Statement exists;
+    final Statement history;
+    final Statement after;
+    final Statement siblings;
+    final Statement deactivateSiblings;
+    final Statement lockConversationOf;
+    final Statement activate;
+    final Statement sequence;
+    final Statement executionOfStep;
+    final Statement parent;
+    final Statement answered;
+    final Statement userFollows;
+    final Statement userFollowsOtherThan;
+    final Map<MessageStatus, Statement> moveTo = new EnumMap<>(MessageStatus.class);
+    final Statement markRead;
+    final Statement markAllRead;
+    final Statement unread;
+    final Statement edit;
+    final Statement delete;
+    final Statement events;
+    final Statement eventsAfter;
+
+    MessageSql(Catalogue c) {
+        catalogue = c;
+        insert = c.sql("messages.insert", "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
+                + " status, failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
+                + " step_id, metadata, created_at, updated_at, search_text) VALUES (:t, :id, :conversation, :sequence, :role,"
+                + " :contentType, :content, :status, :failureReason, TRUE, :clientId, :authorType, :authorId, :agent, :parent,"
+                + " :execution, :step, :metadata, :now, :now, :searchText)");
+        insertEvent = c.sql("messages.insertEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
+                + " details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, :now)");
+        byClientId = c.sql("messages.byClientId", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
+                + " AND client_message_id = :clientId");
+        byId = c.sql("messages.byId", SELECT + LIVE_BY_ID);
+        exists = c.sql("messages.exists", "SELECT 1 FROM <p>messages" + BY_ID);
+        history = c.sql("messages.history", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence < :before"
+                + " AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'" + LIVE_CONVERSATION
+                + " ORDER BY sequence DESC LIMIT :limit");
+        after = c.sql("messages.after", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
+                + " AND deleted_at IS NULL" + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit");
+        siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
+        deactivateSiblings = c.sql("messages.deactivateSiblings", "UPDATE <p>messages SET is_active = FALSE, updated_at = :now"
+                + SIBLINGS + " AND is_active = TRUE");
+        // Appends and activations of one conversation serialise on its row (append takes it with
+        // the next sequence), so concurrent activations end with the last one active.
+        lockConversationOf = c.sql("messages.lockConversationOf", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
+                + " AND deleted_at IS NULL AND id = (SELECT conversation_id FROM <p>messages" + LIVE_BY_ID + ")" + c.dialect().forUpdate());
+        activate = c.sql("messages.activate", "UPDATE <p>messages SET is_active = TRUE, updated_at = :now WHERE tenant_id = :t"
+                + " AND id = :id" + RETURNING);
+        // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.
+        sequence = c.sql("messages.sequence", "SELECT sequence FROM <p>messages WHERE tenant_id = :t AND id = :id");
+        executionOfStep = c.sql("messages.executionOfStep", "SELECT s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
+                + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution");
+        parent = c.sql("messages.parent", "SELECT conversation_id, sequence FROM <p>messages" + LIVE_BY_ID);
+        answered = c.sql("messages.answered", "SELECT 1 FROM <p>messages" + SIBLINGS + " AND deleted_at IS NULL LIMIT 1");
+        String follows = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :sequence"
+                + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL";
+        userFollows = c.sql("messages.userFollows", follows + " LIMIT 1");
+        userFollowsOtherThan = c.sql("messages.userFollowsOtherThan", follows
+                + " AND (parent_id IS NULL OR parent_id <> :parent) LIMIT 1");
+        for (MessageStatus target : MessageStatus.values()) {
+            String from = Stream.of(MessageStatus.values()).filter(s -> s.canMoveTo(target))
+                    .map(s -> "'" + s + "'").collect(Collectors.joining(", "));
+            if (!from.isEmpty()) {
+                moveTo.put(target, c.sql("messages.moveTo." + target, "UPDATE <p>messages SET status = '" + target + "',"
+                        + " failure_reason = :reason, updated_at = :now WHERE tenant_id = :t AND id = :id AND status IN (" + from + ")"
+                        + RETURNING));
+            }
+        }
+        markRead = c.sql("messages.markRead", "UPDATE <p>messages SET read_at = COALESCE(read_at, :now)" + LIVE_BY_ID + RETURNING);
+        String unreadActive = " WHERE tenant_id = :t AND conversation_id = :conversation AND read_at IS NULL AND deleted_at IS NULL"
+                + " AND is_active = TRUE";
+        markAllRead = c.sql("messages.markAllRead", "UPDATE <p>messages SET read_at = :now" + unreadActive);
+        unread = c.sql("messages.unread", "SELECT COUNT(*) FROM <p>messages" + unreadActive);
+        edit = c.sql("messages.edit", "UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = :now,"
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id" + RETURNING);
+        delete = c.sql("messages.delete", "UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id");
+        String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
+        this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
+        eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");
+    }
+}
