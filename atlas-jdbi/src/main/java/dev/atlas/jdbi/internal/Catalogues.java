@@ -15,7 +15,10 @@ public final class Catalogues {
     private Catalogues() {}
 
     private static final List<Function<Catalogue, ?>> ALL = List.of(
-            CredentialSql::new);
+            CredentialSql::new,
+            ExecutionSql::new,
+            PriceSql::new,
+            UsageSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
