@@ -37,9 +37,22 @@ final class CountingDataSource {
                 case "commit" -> commits.incrementAndGet();
                 default -> { }
             }
-            return invoke(target, method, args);
+            Object result = invoke(target, method, args);
+            // SQLite's group commit ends its transaction with an explicit COMMIT statement.
+            return result instanceof java.sql.Statement st && method.getName().equals("createStatement") ? statement(st) : result;
         };
         return (Connection) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class}, h);
+    }
+
+    private java.sql.Statement statement(java.sql.Statement target) {
+        InvocationHandler h = (proxy, method, args) -> {
+            if (method.getName().startsWith("execute") && args != null && args.length > 0 && args[0] instanceof String sql
+                    && sql.trim().equalsIgnoreCase("COMMIT")) {
+                commits.incrementAndGet();
+            }
+            return invoke(target, method, args);
+        };
+        return (java.sql.Statement) Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {java.sql.Statement.class}, h);
     }
 
     private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {

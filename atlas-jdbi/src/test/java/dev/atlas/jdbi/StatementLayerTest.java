@@ -19,7 +19,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The statement layer without a database: every catalogue's statements carry the tenant; parsing and cursors. */
 class StatementLayerTest {
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
-    private static final Map<String, String> CROSS_TENANT = Map.of();
+    private static final Map<String, String> CROSS_TENANT = Map.ofEntries(
+            usageOfEveryTenant("day"), usageOfEveryTenant("provider"), usageOfEveryTenant("model"), usageOfEveryTenant("agent"),
+            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"));
+
+    private static Map.Entry<String, String> usageOfEveryTenant(String group) {
+        return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");
+    }
 
     @Test
     void everyCatalogueDeclaresOnBothDialectsAndOnlyTheExpectedStatementsCrossTenants() {

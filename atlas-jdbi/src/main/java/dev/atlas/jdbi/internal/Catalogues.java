@@ -20,7 +20,10 @@ public final class Catalogues {
             SettingsSql::new,
             TaskSql::new,
             ConversationSql::new,
-            MessageSql::new);
+            MessageSql::new,
+            ExecutionSql::new,
+            PriceSql::new,
+            UsageSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {

@@ -19,11 +19,10 @@ import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
 import org.jdbi.v3.core.Handle;
 
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -38,6 +37,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private final Db db;
     private final String tenant;
     private final Sql sql;
+    private final ExecutionSql q;
     private final UUID id;
     private final UUID conversationId;
     private final String provider;
@@ -55,7 +55,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         this.recorder = recorder;
         this.db = recorder.db;
         this.tenant = recorder.tenant;
-        this.sql = recorder.handleSql;
+        this.sql = recorder.sql;
+        this.q = recorder.q;
         this.id = id;
         this.conversationId = conversationId;
         this.provider = provider;
@@ -102,30 +103,13 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         synchronized (stepLock) {
             return db.write(h -> {
                 Instant t = db.now();
-                Integer sequence = Db.jdbc(h, sql.insertStep, ps -> {
-                    Dialect d = db.dialect();
-                    ps.setString(1, tenant);
-                    d.bindUuid(ps, 2, stepId);
-                    d.bindUuid(ps, 3, id);
-                    d.bindInstant(ps, 4, t);
-                    d.bindInstant(ps, 5, t);
-                    d.bindInstant(ps, 6, t);
-                    ps.setString(7, tenant);
-                    d.bindUuid(ps, 8, id);
-                    return returnedNumber(ps);
-                });
+                Integer sequence = sql.on(h, q.insertStep).bind("id", stepId).bind("execution", id).bind("now", t)
+                        .optional(Sql.INT).orElse(null);
                 if (sequence == null) {
                     throw recorder.notProcessing(id);
                 }
                 return new Step(stepId, sequence, t);
             });
-        }
-    }
-
-    /** The number an insert's {@code RETURNING} clause gave back, or null when nothing was inserted. */
-    private static Integer returnedNumber(PreparedStatement ps) throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            return rs.next() ? rs.getInt(1) : null;
         }
     }
 
@@ -144,18 +128,16 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public void providerResponseId(String providerResponseId) {
         Check.key("providerResponseId", providerResponseId);
-        update("provider_response_id = :value", providerResponseId);
+        update(q.providerResponseId, providerResponseId);
     }
 
     @Override
     public void metadata(Map<String, ?> metadata) {
-        update("metadata = :value", Json.write("metadata", Check.metadata("metadata", metadata)));
+        update(q.metadata, Json.write("metadata", Check.metadata("metadata", metadata)));
     }
 
-    private void update(String assignment, Object value) {
-        int n = db.write(h -> h.createUpdate("UPDATE <p>executions SET " + assignment + ", updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", id).bindByType("value", value, value.getClass()).bind("now", db.now()).execute());
+    private void update(Statement statement, Object value) {
+        int n = db.write(h -> sql.on(h, statement).bind("id", id).bind("value", value).bind("now", db.now()).update());
         if (n == 0) {
             throw new NotFoundException("execution", id);
         }
@@ -211,83 +193,19 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         return "ExecutionHandle[" + id + "]";
     }
 
-    // step(), toolCall() and the closes of steps and tool calls run on every recorded execution, so
-    // they bind plain JDBC on the transaction's connection, as the message append does: Jdbi's
-    // per-statement binding costs about as much as a small SQLite write (atlas-bench, benchmark 4).
-    // The rare paths (metadata, the status read after a refused close) stay on Jdbi.
-
-    /** The handles' hot statements, with the table prefix filled in once per recorder. */
-    static final class Sql {
-        // Inserted only while the execution is processing: a swept or cancelled run takes no new
-        // steps, and a tool call (its step row is the FK parent) never exists without its step.
-        // Each computes its number (last committed + 1) inside the insert and returns it, so
-        // numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
-        final String insertStep;
-        final String insertToolCall;
-        final String finishStep;
-        final String failStep;
-        final String completeToolCall;
-        final String failToolCall;
-        final String startToolCall;
-
-        Sql(String p, Dialect d) {
-            String whileProcessing = " FROM " + p + "executions x WHERE x.tenant_id = ? AND x.id = ? AND x.status = 'processing'"
-                    + d.forShare();
-            insertStep = "INSERT INTO " + p + "execution_steps (tenant_id, id, execution_id, sequence, status, started_at, created_at,"
-                    + " updated_at) SELECT ?, ?, ?, (SELECT COALESCE(MAX(s.sequence), 0) + 1 FROM " + p + "execution_steps s"
-                    + " WHERE s.tenant_id = x.tenant_id AND s.execution_id = x.id), 'processing', ?, ?, ?" + whileProcessing
-                    + " RETURNING sequence";
-            insertToolCall = "INSERT INTO " + p + "execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id,"
-                    + " call_index, name, type, arguments, status, started_at, created_at, updated_at)"
-                    + " SELECT ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(c.call_index), -1) + 1 FROM " + p + "execution_tool_calls c"
-                    + " WHERE c.tenant_id = x.tenant_id AND c.step_id = ?), ?, ?, ?, ?, ?, ?, ?" + whileProcessing
-                    + " RETURNING call_index";
-            finishStep = close(p + "execution_steps", "content = ?, reasoning = ?, finish_reason = ?, input_tokens = ?, output_tokens = ?,"
-                    + " reasoning_tokens = ?, cached_tokens = ?, cache_write_tokens = ?,");
-            failStep = close(p + "execution_steps", "error = ?, finish_reason = 'error',");
-            completeToolCall = close(p + "execution_tool_calls", "result = ?,");
-            failToolCall = close(p + "execution_tool_calls", "error = ?,");
-            startToolCall = "UPDATE " + p + "execution_tool_calls SET status = 'processing', started_at = ?, updated_at = ?"
-                    + " WHERE tenant_id = ? AND id = ? AND status = 'queued'";
-        }
-
-        /** Parameters: target status, the assignments' own, now, duration, now, tenant, id. */
-        private static String close(String table, String assignments) {
-            return "UPDATE " + table + " SET status = ?, " + assignments + " completed_at = ?, duration_ms = ?, updated_at = ?"
-                    + " WHERE tenant_id = ? AND id = ? AND status = 'processing'";
-        }
-    }
-
-    /** Binds a close statement's own assignments from parameter {@code first} on; returns the next free index. */
-    @FunctionalInterface
-    private interface Assignments {
-        int bind(PreparedStatement ps, int first) throws SQLException;
-    }
-
     /**
-     * Moves a processing step or tool call to a final state with {@code closeSql} (see {@link Sql#close});
-     * an unknown or finished row is reported as such.
+     * Moves a processing step or tool call to a final state with {@code close}, whose own
+     * assignments {@code assignments} binds; an unknown or finished row is reported as such.
      */
-    private <T> T close(String table, String entity, String closeSql, UUID rowId, ExecutionStatus target, Instant started,
-                        Assignments assignments, StoredRow<T> stored) {
+    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
+                        java.util.function.UnaryOperator<Sql.Call> assignments, StoredRow<T> stored) {
         return db.write(h -> {
             Instant now = db.now();
-            int n = Db.jdbc(h, closeSql, ps -> {
-                Dialect d = db.dialect();
-                ps.setString(1, target.toString());
-                int i = assignments.bind(ps, 2);
-                d.bindInstant(ps, i, now);
-                ps.setLong(i + 1, millisSince(started, now));
-                d.bindInstant(ps, i + 2, now);
-                ps.setString(i + 3, tenant);
-                d.bindUuid(ps, i + 4, rowId);
-                return ps.executeUpdate();
-            });
+            int n = assignments.apply(sql.on(h, close)).bind("id", rowId).bind("now", now)
+                    .bind("duration", millisSince(started, now)).update();
             if (n == 0) {
-                String current = currentStatus(h, table, rowId);
-                if (current == null) {
-                    throw new NotFoundException(entity, rowId);
-                }
+                String current = sql.on(h, status).bind("id", rowId).optional(Sql.STRING)
+                        .orElseThrow(() -> new NotFoundException(entity, rowId));
                 ExecutionStatus.of(current).checkMoveTo(target);
                 return null;
             }
@@ -315,17 +233,12 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
-    private void setMetadata(Handle h, String table, UUID rowId, JsonDoc metadata) {
-        int n = h.createUpdate("UPDATE <p>" + table + " SET metadata = :metadata, updated_at = :now WHERE tenant_id = :t AND id = :id")
-                .bind("metadata", metadata).bind("now", db.now()).bind("t", tenant).bind("id", rowId).execute();
+    private void setMetadata(Statement statement, String table, UUID rowId, java.util.@org.jspecify.annotations.Nullable Map<String, ?> metadata) {
+        JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+        int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
         if (n != 1) {
             throw new StorageException(table + " row " + rowId + " vanished while its metadata was written", null, false, null);
         }
-    }
-
-    private String currentStatus(Handle h, String table, UUID rowId) {
-        return h.createQuery("SELECT status FROM <p>" + table + " WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", rowId).mapTo(String.class).findOne().orElse(null);
     }
 
     private final class Step implements StepHandle {
@@ -359,36 +272,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public ToolCallHandle toolCall(NewToolCall call) {
             Check.notNull("call", call);
             String arguments = Json.validate("arguments", call.arguments());
-            JsonDoc metadata = call.metadata().isEmpty() ? null : Json.write("metadata", call.metadata());
+            JsonDoc metadata = Json.write("metadata", call.metadata());
             UUID callId = Ids.next(db.clock());
             synchronized (callLock) {
                 return db.write(h -> {
                     Instant t = db.now();
-                    Integer index = Db.jdbc(h, sql.insertToolCall, ps -> {
-                        Dialect d = db.dialect();
-                        ps.setString(1, tenant);
-                        d.bindUuid(ps, 2, callId);
-                        d.bindUuid(ps, 3, id);
-                        d.bindUuid(ps, 4, stepId);
-                        ps.setString(5, call.providerCallId());
-                        d.bindUuid(ps, 6, stepId);
-                        ps.setString(7, call.name());
-                        ps.setString(8, call.type().toString());
-                        ps.setString(9, arguments);
-                        ps.setString(10, call.initialStatus().toString());
-                        d.bindInstant(ps, 11, t);
-                        d.bindInstant(ps, 12, t);
-                        d.bindInstant(ps, 13, t);
-                        ps.setString(14, tenant);
-                        d.bindUuid(ps, 15, id);
-                        return returnedNumber(ps);
-                    });
+                    Integer index = sql.on(h, q.insertToolCall).bind("id", callId).bind("execution", id).bind("step", stepId)
+                            .bind("providerCallId", call.providerCallId()).bind("name", call.name()).bind("type", call.type().toString())
+                            .bind("arguments", arguments).bind("status", call.initialStatus().toString()).bind("metadata", metadata)
+                            .bind("now", t).optional(Sql.INT).orElse(null);
                     if (index == null) {
                         throw recorder.notProcessing(id);
-                    }
-                    if (metadata != null) {
-                        // Same transaction as the insert: the call is never visible without its metadata.
-                        setMetadata(h, "execution_tool_calls", callId, metadata);
                     }
                     return new Call(callId, t);
                 });
@@ -406,36 +300,24 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Check.optional("reasoning", reasoning, Limits.MAX_CONTENT_LENGTH);
             Check.notNull("finishReason", finishReason);
             Usage u = usage == null ? Usage.NONE : usage;
-            stepFinished(close("execution_steps", "step", sql.finishStep, stepId, ExecutionStatus.COMPLETED, stepStarted, (ps, i) -> {
-                ps.setString(i, content);
-                ps.setString(i + 1, reasoning);
-                ps.setString(i + 2, finishReason.toString());
-                Dialect.bindLong(ps, i + 3, u.inputTokens());
-                Dialect.bindLong(ps, i + 4, u.outputTokens());
-                Dialect.bindLong(ps, i + 5, u.reasoningTokens());
-                Dialect.bindLong(ps, i + 6, u.cachedTokens());
-                Dialect.bindLong(ps, i + 7, u.cacheWriteTokens());
-                return i + 8;
-            }, recorder::storedStep));
+            stepFinished(close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
+                    c -> c.bind("content", content).bind("reasoning", reasoning).bind("finishReason", finishReason.toString())
+                            .bind("input", u.inputTokens()).bind("output", u.outputTokens()).bind("reasoningTokens", u.reasoningTokens())
+                            .bind("cached", u.cachedTokens()).bind("cacheWrite", u.cacheWriteTokens()),
+                    recorder::storedStep));
         }
 
         @Override
         public void fail(String error) {
             Check.notNull("error", error);
             String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-            stepFinished(close("execution_steps", "step", sql.failStep, stepId, ExecutionStatus.FAILED, stepStarted, (ps, i) -> {
-                ps.setString(i, e);
-                return i + 1;
-            }, recorder::storedStep));
+            stepFinished(close(q.failStep, q.stepStatus, "step", stepId, ExecutionStatus.FAILED, stepStarted, c -> c.bind("error", e),
+                    recorder::storedStep));
         }
 
         @Override
         public void metadata(Map<String, ?> metadata) {
-            JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
-            db.write(h -> {
-                setMetadata(h, "execution_steps", stepId, doc);
-                return null;
-            });
+            setMetadata(q.stepMetadata, "execution_steps", stepId, metadata);
         }
 
         @Override
@@ -462,19 +344,9 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             public void start() {
                 db.write(h -> {
                     Instant now = db.now();
-                    int n = Db.jdbc(h, sql.startToolCall, ps -> {
-                        Dialect d = db.dialect();
-                        d.bindInstant(ps, 1, now);
-                        d.bindInstant(ps, 2, now);
-                        ps.setString(3, tenant);
-                        d.bindUuid(ps, 4, callId);
-                        return ps.executeUpdate();
-                    });
-                    if (n == 0) {
-                        String current = currentStatus(h, "execution_tool_calls", callId);
-                        if (current == null) {
-                            throw new NotFoundException("tool call", callId);
-                        }
+                    if (sql.on(h, q.startToolCall).bind("id", callId).bind("now", now).update() == 0) {
+                        String current = sql.on(h, q.toolCallStatus).bind("id", callId).optional(Sql.STRING)
+                                .orElseThrow(() -> new NotFoundException("tool call", callId));
                         ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
                         // Only a row changed between the update and the read can get here.
                         throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
@@ -488,31 +360,21 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             public void complete(String result) {
                 Check.notNull("result", result);
                 Check.text("result", result, Limits.MAX_CONTENT_LENGTH);
-                toolCallFinished(close("execution_tool_calls", "tool call", sql.completeToolCall, callId, ExecutionStatus.COMPLETED,
-                        callStarted, (ps, i) -> {
-                            ps.setString(i, result);
-                            return i + 1;
-                        }, recorder::storedToolCall));
+                toolCallFinished(close(q.completeToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.COMPLETED, callStarted,
+                        c -> c.bind("result", result), recorder::storedToolCall));
             }
 
             @Override
             public void fail(String error) {
                 Check.notNull("error", error);
                 String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-                toolCallFinished(close("execution_tool_calls", "tool call", sql.failToolCall, callId, ExecutionStatus.FAILED,
-                        callStarted, (ps, i) -> {
-                            ps.setString(i, e);
-                            return i + 1;
-                        }, recorder::storedToolCall));
+                toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, callStarted,
+                        c -> c.bind("error", e), recorder::storedToolCall));
             }
 
             @Override
             public void metadata(Map<String, ?> metadata) {
-                JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
-                db.write(h -> {
-                    setMetadata(h, "execution_tool_calls", callId, doc);
-                    return null;
-                });
+                setMetadata(q.toolCallMetadata, "execution_tool_calls", callId, metadata);
             }
 
             @Override

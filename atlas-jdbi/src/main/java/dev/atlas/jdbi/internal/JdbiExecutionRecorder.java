@@ -28,28 +28,22 @@ import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Transition;
+import dev.atlas.jdbi.internal.sql.Where;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
-
-import static dev.atlas.jdbi.internal.Dialect.bindLong;
 
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -61,23 +55,20 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
 
-/** {@link ExecutionRecorder} on Jdbi; every statement filters on the tenant id it was built with. */
+/** {@link ExecutionRecorder} on the statement layer: every statement runs through the tenant-bound {@link Sql} runner. */
 public final class JdbiExecutionRecorder implements ExecutionRecorder {
     static final String INTERRUPTED = "interrupted";
-    private static final String E = "SELECT " + ExecutionRows.EXECUTION_COLUMNS + " FROM <p>executions";
     private static final BigInteger MAX_PICO = BigInteger.valueOf(Long.MAX_VALUE);
 
     final Db db;
     final String tenant;
+    final Sql sql;
+    final ExecutionSql q;
+    private final PriceSql prices;
     final ConversationStore conversations;
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
-    final JdbiExecutionHandle.Sql handleSql;
     final ExecutionEvents events;
-    private final String conversationExistsSql;
-    private final String insertStartedSql;
-    private final String insertPendingSql;
-    private final String finishSql;
 
     public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
         this(db, tenant, conversations, List.of());
@@ -88,22 +79,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         this.events = new ExecutionEvents(listeners);
         this.db = db;
         this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(ExecutionSql.class, ExecutionSql::new);
+        this.prices = db.statements(PriceSql.class, PriceSql::new);
         this.conversations = conversations;
         this.executions = ExecutionRows.execution(db.dialect());
         this.toolCalls = ExecutionRows.toolCall(db.dialect());
-        // The statements every recorded execution runs (start with its conversation check, completion)
-        // bind plain JDBC, for the reason given in JdbiExecutionHandle; the rest of this class uses Jdbi.
-        String p = db.prefix();
-        this.handleSql = new JdbiExecutionHandle.Sql(p, db.dialect());
-        this.conversationExistsSql = "SELECT 1 FROM " + p + "conversations WHERE tenant_id = ? AND id = ? AND deleted_at IS NULL";
-        String insert = "INSERT INTO " + p + "executions (tenant_id, id, conversation_id, assistant_revision_id, type, provider, model,"
-                + " agent, status, metadata, started_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ";
-        this.insertStartedSql = insert + "?, ?, ?)";
-        this.insertPendingSql = insert + "NULL, ?, ?)";
-        this.finishSql = "UPDATE " + p + "executions SET status = ?, input_tokens = ?, output_tokens = ?, reasoning_tokens = ?,"
-                + " cached_tokens = ?, cache_write_tokens = ?, cost_pico = ?, error = ?, completed_at = ?, duration_ms = ?,"
-                + " first_token_ms = COALESCE(first_token_ms, ?), updated_at = ? WHERE tenant_id = ? AND id = ?"
-                + " AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS;
     }
 
     // ---- recording ----------------------------------------------------------------------
@@ -203,33 +184,15 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             if (spec.conversationId() != null) {
                 requireConversation(h, spec.conversationId());
             }
-            if (spec.assistantRevisionId() != null) {
-                // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field.
-                h.createQuery("SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id")
-                        .bind("t", tenant).bind("id", spec.assistantRevisionId()).mapTo(Integer.class).findOne()
-                        .orElseThrow(() -> new NotFoundException("assistant revision", spec.assistantRevisionId(), "assistantRevisionId"));
+            // Checked before the insert (the V12 foreign key is the guard behind it) so the caller learns the field.
+            if (spec.assistantRevisionId() != null && !sql.on(h, q.revisionExists).bind("id", spec.assistantRevisionId()).exists()) {
+                throw new NotFoundException("assistant revision", spec.assistantRevisionId(), "assistantRevisionId");
             }
             Instant started = status == ExecutionStatus.PROCESSING ? now : null;
-            Db.jdbc(h, started == null ? insertPendingSql : insertStartedSql, ps -> {
-                Dialect d = db.dialect();
-                ps.setString(1, tenant);
-                d.bindUuid(ps, 2, id);
-                db.dialect().bindOptionalUuid(ps, 3, spec.conversationId());
-                db.dialect().bindOptionalUuid(ps, 4, spec.assistantRevisionId());
-                ps.setString(5, spec.type().toString());
-                ps.setString(6, spec.provider());
-                ps.setString(7, spec.model());
-                ps.setString(8, spec.agent());
-                ps.setString(9, status.toString());
-                d.bindJson(ps, 10, metadata.text());
-                int i = 11;
-                if (started != null) {
-                    d.bindInstant(ps, i++, started);
-                }
-                d.bindInstant(ps, i, now);
-                d.bindInstant(ps, i + 1, now);
-                return ps.executeUpdate();
-            });
+            sql.on(h, q.insert).bind("id", id).bind("conversation", spec.conversationId()).bind("revision", spec.assistantRevisionId())
+                    .bind("type", spec.type().toString()).bind("provider", spec.provider()).bind("model", spec.model())
+                    .bind("agent", spec.agent()).bind("status", status.toString()).bind("metadata", metadata)
+                    .bind("started", started).bind("now", now).update();
             return new Execution(id, tenant, spec.conversationId(), spec.assistantRevisionId(), spec.type(), spec.provider(),
                     spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata.text()), null, started, null,
                     null, null, now, now);
@@ -237,55 +200,35 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     private void requireConversation(Handle h, UUID conversationId) {
-        boolean exists = Db.jdbc(h, conversationExistsSql, ps -> {
-            ps.setString(1, tenant);
-            db.dialect().bindUuid(ps, 2, conversationId);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next();
-            }
-        });
-        if (!exists) {
+        if (!sql.on(h, q.conversationExists).bind("id", conversationId).exists()) {
             throw new NotFoundException("conversation", conversationId);
         }
     }
 
     @Override
     public Execution queue(UUID executionId) {
-        return move(executionId, ExecutionStatus.QUEUED, "");
+        return move(executionId, ExecutionStatus.QUEUED, q.queue);
     }
 
     @Override
     public ExecutionHandle resume(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.PROCESSING, ", started_at = :now");
+        Execution e = move(executionId, ExecutionStatus.PROCESSING, q.resume);
         events.fire("started", l -> l.started(tenant, e));
         return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
     }
 
     @Override
     public Execution cancel(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.CANCELLED, ", completed_at = :now");
+        Execution e = move(executionId, ExecutionStatus.CANCELLED, q.cancel);
         events.fire("cancelled", l -> l.cancelled(tenant, e));
         return e;
     }
 
-    private Execution move(UUID executionId, ExecutionStatus target, String extra) {
+    private Execution move(UUID executionId, ExecutionStatus target, Statement statement) {
         Check.notNull("executionId", executionId);
-        return db.write(h -> move(h, executionId, target, extra));
-    }
-
-    private Execution move(Handle h, UUID executionId, ExecutionStatus target, String extra) {
-        List<String> from = ExecutionStatus.from(target).stream().map(ExecutionStatus::toString).toList();
-        Optional<Execution> moved = h.createQuery("UPDATE <p>executions SET status = :target, updated_at = :now" + extra
-                        + " WHERE tenant_id = :t AND id = :id AND status IN (<from>) RETURNING " + ExecutionRows.EXECUTION_COLUMNS)
-                .bind("t", tenant).bind("id", executionId).bind("target", target.toString()).bind("now", db.now())
-                .bindList("from", from)
-                .map(executions).findOne();
-        if (moved.isPresent()) {
-            return moved.get();
-        }
-        Execution current = find(h, executionId).orElseThrow(() -> new NotFoundException("execution", executionId));
-        current.status().checkMoveTo(target);
-        throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
+        return db.write(h -> Transition.apply(sql.on(h, statement).bind("id", executionId).bind("now", db.now()).optional(executions),
+                () -> find(h, executionId), () -> new NotFoundException("execution", executionId),
+                current -> current.status().checkMoveTo(target)));
     }
 
     /**
@@ -293,63 +236,32 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * exact cost from the price valid at creation, timing.
      */
     Execution finish(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
-        Execution e = finishWrite(x, target, error, explicitUsage, firstTokenMs);
-        if (target == ExecutionStatus.COMPLETED) {
-            events.fire("completed", l -> l.completed(tenant, e));
-        } else {
-            events.fire("failed", l -> l.failed(tenant, e));
-        }
-        return e;
-    }
-
-    private Execution finishWrite(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
-        return db.write(h -> {
+        Execution e = db.write(h -> {
             Instant now = db.now();
-            Usage usage = explicitUsage != null ? explicitUsage : stepUsage(h, x.id());
+            Usage usage = explicitUsage != null ? explicitUsage
+                    : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
             Long cost = null;
-            Optional<ModelPrice> price = JdbiPriceStore.priceAt(h, tenant, db.dialect(), x.provider(), x.model(), x.createdAt());
+            Optional<ModelPrice> price = JdbiPriceStore.priceAt(sql, h, prices, x.provider(), x.model(), x.createdAt());
             if (price.isPresent()) {
                 BigInteger pico = price.get().costPico(usage);
                 // Beyond about 9.2 million currency units the cost does not fit the column: leave it unknown.
                 cost = pico.compareTo(MAX_PICO) <= 0 ? pico.longValueExact() : null;
             }
             Long duration = x.startedAt() == null ? null : Math.max(0, Duration.between(x.startedAt(), now).toMillis());
-            Long costPico = cost;
-            Optional<Execution> done = Db.jdbc(h, finishSql, ps -> {
-                Dialect d = db.dialect();
-                ps.setString(1, target.toString());
-                bindLong(ps, 2, usage.inputTokens());
-                bindLong(ps, 3, usage.outputTokens());
-                bindLong(ps, 4, usage.reasoningTokens());
-                bindLong(ps, 5, usage.cachedTokens());
-                bindLong(ps, 6, usage.cacheWriteTokens());
-                bindLong(ps, 7, costPico);
-                ps.setString(8, error);
-                d.bindInstant(ps, 9, now);
-                bindLong(ps, 10, duration);
-                bindLong(ps, 11, firstTokenMs);
-                d.bindInstant(ps, 12, now);
-                ps.setString(13, tenant);
-                d.bindUuid(ps, 14, x.id());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(executions.map(rs, null)) : Optional.<Execution>empty();
-                }
-            });
-            if (done.isPresent()) {
-                return done.get();
-            }
-            Execution current = find(h, x.id()).orElseThrow(() -> new NotFoundException("execution", x.id()));
-            current.status().checkMoveTo(target);
-            throw new ConflictException("status", "was changed by a concurrent call; read it again and retry");
+            Optional<Execution> done = sql.on(h, q.finish).bind("id", x.id()).bind("status", target.toString())
+                    .bind("input", usage.inputTokens()).bind("output", usage.outputTokens()).bind("reasoning", usage.reasoningTokens())
+                    .bind("cached", usage.cachedTokens()).bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost)
+                    .bind("error", error).bind("now", now).bind("duration", duration).bind("firstToken", firstTokenMs)
+                    .optional(executions);
+            return Transition.apply(done, () -> find(h, x.id()), () -> new NotFoundException("execution", x.id()),
+                    current -> current.status().checkMoveTo(target));
         });
-    }
-
-    private Usage stepUsage(Handle h, UUID executionId) {
-        return h.createQuery("SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
-                        + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
-                        + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :e")
-                .bind("t", tenant).bind("e", executionId)
-                .map((rs, ctx) -> ExecutionRows.usage(rs)).one();
+        if (target == ExecutionStatus.COMPLETED) {
+            events.fire("completed", l -> l.completed(tenant, e));
+        } else {
+            events.fire("failed", l -> l.failed(tenant, e));
+        }
+        return e;
     }
 
     // ---- reads --------------------------------------------------------------------------
@@ -361,7 +273,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     Optional<Execution> find(Handle h, UUID executionId) {
-        return h.createQuery(E + " WHERE tenant_id = :t AND id = :id").bind("t", tenant).bind("id", executionId).map(executions).findOne();
+        return sql.on(h, q.find).bind("id", executionId).optional(executions);
     }
 
     @Override
@@ -374,102 +286,58 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             }
             // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
             // no calls yet rather than calls whose step is missing.
-            Map<UUID, List<ToolCall>> calls = new LinkedHashMap<>();
-            for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
-                            + " WHERE tenant_id = :t AND execution_id = :e ORDER BY call_index")
-                    .bind("t", tenant).bind("e", executionId).map(toolCalls).list()) {
-                calls.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
-            }
-            List<ExecutionStep> steps = h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps"
-                            + " WHERE tenant_id = :t AND execution_id = :e ORDER BY sequence")
-                    .bind("t", tenant).bind("e", executionId)
-                    .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs,
-                            calls.getOrDefault(db.dialect().uuid(rs, "id"), List.of())))
-                    .list();
+            Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
+            List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
             return Optional.of(new ExecutionTree(e.get(), steps));
         });
     }
 
-    @Override
-    public Page<Execution> list(ExecutionQuery q) {
-        Check.notNull("query", q);
-        UUID after = q.cursor() == null ? null : parseCursor(q.cursor());
-        StringBuilder sql = new StringBuilder(E).append(" WHERE tenant_id = :t");
-        Map<String, Object> binds = new LinkedHashMap<>();
-        filter(sql, binds, "conversation_id", "conversation", q.conversationId());
-        filter(sql, binds, "agent", "agent", q.agent());
-        filter(sql, binds, "provider", "provider", q.provider());
-        filter(sql, binds, "model", "model", q.model());
-        filter(sql, binds, "type", "type", q.type() == null ? null : q.type().toString());
-        filter(sql, binds, "status", "status", q.status() == null ? null : q.status().toString());
-        if (q.from() != null) {
-            sql.append(" AND created_at >= :from");
-            binds.put("from", q.from());
+    private static Map<UUID, List<ToolCall>> byStep(List<ToolCall> calls) {
+        Map<UUID, List<ToolCall>> byStep = new HashMap<>();
+        for (ToolCall c : calls) {
+            byStep.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
         }
-        if (q.to() != null) {
-            sql.append(" AND created_at < :to");
-            binds.put("to", q.to());
-        }
-        if (after != null) {
-            sql.append(" AND id < :after");
-            binds.put("after", after);
-        }
-        // Ids are UUIDv7, so id order is creation order (text order on SQLite, uuid order on PostgreSQL).
-        sql.append(" ORDER BY id DESC LIMIT :limit");
-        List<Execution> rows = db.read(h -> {
-            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
-            binds.forEach(query::bind);
-            return query.map(executions).list();
-        });
-        if (rows.size() <= q.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Execution> page = rows.subList(0, q.limit());
-        String cursor = Base64.getUrlEncoder().withoutPadding()
-                .encodeToString(page.get(page.size() - 1).id().toString().getBytes(StandardCharsets.UTF_8));
-        return new Page<>(page, Optional.of(cursor));
+        return byStep;
+    }
+
+    /** Maps a step row with its tool calls from {@code callsByStep}. */
+    private RowMapper<ExecutionStep> stepWith(Map<UUID, List<ToolCall>> callsByStep) {
+        Dialect d = db.dialect();
+        return (rs, ctx) -> ExecutionRows.step(d, rs, callsByStep.getOrDefault(d.uuid(rs, "id"), List.of()));
     }
 
     @Override
-    public Page<ToolCall> toolCalls(ToolCallQuery q) {
-        Check.notNull("query", q);
-        JdbiConversationStore.Cursor after = q.cursor() == null ? null : JdbiConversationStore.Cursor.parse(q.cursor());
-        StringBuilder sql = new StringBuilder("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t");
-        Map<String, Object> binds = new LinkedHashMap<>();
-        filter(sql, binds, "name", "name", q.name());
-        filter(sql, binds, "status", "status", q.status() == null ? null : q.status().toString());
-        if (after != null) {
-            sql.append(" AND (started_at < :afterAt OR (started_at = :afterAt AND id < :afterId))");
-            binds.put("afterAt", after.at());
-            binds.put("afterId", after.id());
-        }
-        sql.append(" ORDER BY started_at DESC, id DESC LIMIT :limit");
+    public Page<Execution> list(ExecutionQuery query) {
+        Check.notNull("query", query);
+        Where where = new Where()
+                .and("conversation_id = :conversation", "conversation", query.conversationId())
+                .and("agent = :agent", "agent", query.agent())
+                .and("provider = :provider", "provider", query.provider())
+                .and("model = :model", "model", query.model())
+                .and("type = :type", "type", query.type() == null ? null : query.type().toString())
+                .and("status = :status", "status", query.status() == null ? null : query.status().toString())
+                .and("created_at >= :from", "from", query.from())
+                .and("created_at < :to", "to", query.to())
+                // Ids are UUIDv7, so id order is creation order (text order on SQLite, uuid order on PostgreSQL).
+                .and("id < :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).uuid(0));
+        List<Execution> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1)
+                .list(executions));
+        return Cursor.page(rows, query.limit(), e -> Cursor.encode(e.id()));
+    }
+
+    @Override
+    public Page<ToolCall> toolCalls(ToolCallQuery query) {
+        Check.notNull("query", query);
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 2);
+        Where where = new Where()
+                .and("name = :name", "name", query.name())
+                .and("status = :status", "status", query.status() == null ? null : query.status().toString())
+                .and(after != null, "(started_at < :afterAt OR (started_at = :afterAt AND id < :afterId))");
         List<ToolCall> rows = db.read(h -> {
-            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", q.limit() + 1);
-            binds.forEach(query::bind);
-            return query.map(toolCalls).list();
+            Sql.Call call = where.bindTo(sql.on(h, q.toolCalls(where.toString()))).bind("limit", query.limit() + 1);
+            return (after == null ? call : call.bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1))).list(toolCalls);
         });
-        if (rows.size() <= q.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<ToolCall> page = rows.subList(0, q.limit());
-        ToolCall last = page.get(page.size() - 1);
-        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
-    }
-
-    private static void filter(StringBuilder sql, Map<String, Object> binds, String column, String name, Object value) {
-        if (value != null) {
-            sql.append(" AND ").append(column).append(" = :").append(name);
-            binds.put(name, value);
-        }
-    }
-
-    private static UUID parseCursor(String cursor) {
-        try {
-            return UUID.fromString(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
-        }
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode(c.startedAt(), c.id()));
     }
 
     @Override
@@ -477,12 +345,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return db.read(h -> {
-            List<Message> newestFirst = h.createQuery("SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages WHERE tenant_id = :t"
-                            + " AND conversation_id = :c AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'"
-                            + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :c AND c.deleted_at IS NULL)"
-                            + " ORDER BY sequence DESC LIMIT :limit")
-                    .bind("t", tenant).bind("c", conversationId).bind("limit", limit)
-                    .map(Rows.message(db.dialect())).list();
+            List<Message> newestFirst = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
+                    .list(Rows.message(db.dialect()));
             if (newestFirst.isEmpty()) {
                 requireConversation(h, conversationId);
                 return List.<MessageWithTools>of();
@@ -528,19 +392,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * statements whatever the number of executions, steps or calls.
      */
     private Map<UUID, List<ExecutionStep>> steps(Handle h, Set<UUID> executionIds) {
-        List<Object> ids = new ArrayList<>(executionIds);
-        Map<UUID, List<ToolCall>> callsByStep = new HashMap<>();
-        for (ToolCall c : h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
-                        + " WHERE tenant_id = :t AND execution_id IN (<executions>) ORDER BY call_index")
-                .bind("t", tenant).bindList("executions", ids).map(toolCalls).list()) {
-            callsByStep.computeIfAbsent(c.stepId(), k -> new ArrayList<>()).add(c);
-        }
+        Where in = new Where().in("execution_id", "e", new ArrayList<>(executionIds));
+        Map<UUID, List<ToolCall>> callsByStep = byStep(in.bindTo(sql.on(h, q.toolCallsOf(in.toString()))).list(toolCalls));
         Map<UUID, List<ExecutionStep>> byExecution = new HashMap<>();
-        h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps"
-                        + " WHERE tenant_id = :t AND execution_id IN (<executions>) ORDER BY sequence")
-                .bind("t", tenant).bindList("executions", ids)
-                .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs, callsByStep.getOrDefault(db.dialect().uuid(rs, "id"), List.of())))
-                .forEach(st -> byExecution.computeIfAbsent(st.executionId(), k -> new ArrayList<>()).add(st));
+        in.bindTo(sql.on(h, q.stepsOf(in.toString()))).forEach(stepWith(callsByStep),
+                st -> byExecution.computeIfAbsent(st.executionId(), k -> new ArrayList<>()).add(st));
         return byExecution;
     }
 
@@ -555,22 +411,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return db.write(h -> {
             Instant now = db.now();
             Instant cutoff = Check.cutoff(now, olderThan);
-            int executionsSwept = h.createUpdate("UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff")
-                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
-            // A step or tool call still open under a finished execution can never finish either.
-            String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
-                    + " AND x.status IN ('completed', 'failed', 'cancelled'))";
-            int stepsSwept = h.createUpdate("UPDATE <p>execution_steps SET status = 'failed', error = :error, completed_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                            + " AND (created_at < :cutoff" + orphaned + ")")
-                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
-            // A queued tool call waits by design, like a queued execution, until its execution is over.
-            int callsSwept = h.createUpdate("UPDATE <p>execution_tool_calls SET status = 'failed', error = :error, completed_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
-                            + " AND (created_at < :cutoff" + orphaned + ")) OR (status = 'queued' AND (1 = 0" + orphaned + ")))")
-                    .bind("t", tenant).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).execute();
-            return new SweepResult(executionsSwept, stepsSwept, callsSwept);
+            int[] swept = new int[3];
+            Statement[] sweeps = {q.sweepExecutions, q.sweepSteps, q.sweepCalls};
+            for (int i = 0; i < sweeps.length; i++) {
+                swept[i] = sql.on(h, sweeps[i]).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
+            }
+            return new SweepResult(swept[0], swept[1], swept[2]);
         });
     }
 
@@ -583,18 +429,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     /** The stored step with its tool calls, read in the transaction that closed it (for the listeners). */
     ExecutionStep storedStep(Handle h, UUID stepId) {
-        List<ToolCall> calls = h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls"
-                        + " WHERE tenant_id = :t AND step_id = :s ORDER BY call_index")
-                .bind("t", tenant).bind("s", stepId).map(toolCalls).list();
-        return h.createQuery("SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", stepId)
-                .map((rs, ctx) -> ExecutionRows.step(db.dialect(), rs, calls)).one();
+        List<ToolCall> calls = sql.on(h, q.stepCalls).bind("step", stepId).list(toolCalls);
+        return sql.on(h, q.step).bind("id", stepId).one((rs, ctx) -> ExecutionRows.step(db.dialect(), rs, calls));
     }
 
     /** The stored tool call, read in the transaction that closed it (for the listeners). */
     ToolCall storedToolCall(Handle h, UUID callId) {
-        return h.createQuery("SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", callId).map(toolCalls).one();
+        return sql.on(h, q.toolCall).bind("id", callId).one(toolCalls);
     }
 
     ConflictException notProcessing(UUID executionId) {

@@ -5,20 +5,24 @@ import dev.atlas.Ids;
 import dev.atlas.internal.Check;
 import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.PriceStore;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import org.jdbi.v3.core.Handle;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
-/** {@link PriceStore} on Jdbi: prices as integer micro-units per million tokens, so cost math is exact. */
+/** {@link PriceStore} on the statement layer: prices as integer micro-units per million tokens, so cost math is exact. */
 public final class JdbiPriceStore implements PriceStore {
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final PriceSql q;
 
     public JdbiPriceStore(Db db, String tenant) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(PriceSql.class, PriceSql::new);
     }
 
     @Override
@@ -28,23 +32,16 @@ public final class JdbiPriceStore implements PriceStore {
         ModelPrice price = new ModelPrice(given.provider(), given.model(), given.inputPerMillion(), given.outputPerMillion(),
                 given.cachedPerMillion(), given.cacheWritePerMillion(), Check.micros(given.validFrom()));
         return db.write(h -> {
-            boolean exists = h.createQuery("SELECT 1 FROM <p>model_prices WHERE tenant_id = :t AND provider = :provider"
-                            + " AND model = :model AND valid_from = :from")
-                    .bind("t", tenant).bind("provider", price.provider()).bind("model", price.model()).bind("from", price.validFrom())
-                    .mapTo(Integer.class).findOne().isPresent();
-            if (exists) {
+            if (sql.on(h, q.exists).bind("provider", price.provider()).bind("model", price.model()).bind("from", price.validFrom()).exists()) {
                 throw new ConflictException("validFrom", price.provider() + "/" + price.model() + " already has a price valid from "
                         + price.validFrom() + "; add a price with a later validFrom instead of rewriting history");
             }
-            h.createUpdate("INSERT INTO <p>model_prices (tenant_id, id, provider, model, input_micros_per_mtok, output_micros_per_mtok,"
-                            + " cached_micros_per_mtok, cache_write_micros_per_mtok, valid_from, created_at) VALUES (:t, :id, :provider,"
-                            + " :model, :in, :out, :cached, :cacheWrite, :from, :now)")
-                    .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("provider", price.provider()).bind("model", price.model())
+            sql.on(h, q.insert).bind("id", Ids.next(db.clock())).bind("provider", price.provider()).bind("model", price.model())
                     .bind("in", ModelPrice.micros(price.inputPerMillion())).bind("out", ModelPrice.micros(price.outputPerMillion()))
                     .bind("cached", price.cachedPerMillion() == null ? null : ModelPrice.micros(price.cachedPerMillion()))
                     .bind("cacheWrite", price.cacheWritePerMillion() == null ? null : ModelPrice.micros(price.cacheWritePerMillion()))
                     .bind("from", price.validFrom()).bind("now", db.now())
-                    .execute();
+                    .update();
             return price;
         });
     }
@@ -54,23 +51,20 @@ public final class JdbiPriceStore implements PriceStore {
         Check.key("provider", provider);
         Check.key("model", model);
         Check.instant("at", Check.notNull("at", at));
-        return db.read(h -> priceAt(h, tenant, db.dialect(), provider, model, at));
+        return db.read(h -> priceAt(sql, h, q, provider, model, at));
     }
 
-    static Optional<ModelPrice> priceAt(Handle h, String tenant, Dialect dialect, String provider, String model, Instant at) {
-        return h.createQuery("SELECT " + ExecutionRows.PRICE_COLUMNS + " FROM <p>model_prices WHERE tenant_id = :t AND provider = :provider"
-                        + " AND model = :model AND valid_from <= :at ORDER BY valid_from DESC LIMIT 1")
-                .bind("t", tenant).bind("provider", provider).bind("model", model).bind("at", at)
-                .map(ExecutionRows.price(dialect)).findOne();
+    /** The price of {@code provider}/{@code model} valid at {@code at}, on the transaction of {@code h}. */
+    static Optional<ModelPrice> priceAt(Sql sql, Handle h, PriceSql q, String provider, String model, Instant at) {
+        return sql.on(h, q.at).bind("provider", provider).bind("model", model).bind("at", at)
+                .optional(ExecutionRows.price(sql.dialect()));
     }
 
     @Override
     public List<ModelPrice> list(String provider, String model) {
         Check.key("provider", provider);
         Check.key("model", model);
-        return List.copyOf(db.read(h -> h.createQuery("SELECT " + ExecutionRows.PRICE_COLUMNS + " FROM <p>model_prices"
-                        + " WHERE tenant_id = :t AND provider = :provider AND model = :model ORDER BY valid_from")
-                .bind("t", tenant).bind("provider", provider).bind("model", model)
-                .map(ExecutionRows.price(db.dialect())).list()));
+        return List.copyOf(db.read(h -> sql.on(h, q.list).bind("provider", provider).bind("model", model)
+                .list(ExecutionRows.price(db.dialect()))));
     }
 }

@@ -593,6 +593,22 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     // ---- reads --------------------------------------------------------------------------
 
     @Test
+    @DisplayName("record() of a conversation's execution with one step and one tool call runs nine statements, each counted")
+    void recordQueryCount() {
+        Conversation c = convo();
+        StatementCounter.Counted<Object> counted = StatementCounter.count(atlas, () -> recorder.record(
+                ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+                    StepHandle step = exec.step();
+                    step.toolCall("call_1", "lookup", "{}").complete("found");
+                    step.finish("done", FinishReason.STOP);
+                    return null;
+                }));
+        // Conversation check and insert; step insert; tool-call insert and completion; step finish;
+        // completion: the steps' usage, the price, the guarded update returning the row.
+        assertThat(counted.statements()).isEqualTo(9);
+    }
+
+    @Test
     @DisplayName("the execution tree loads in three queries whatever the number of steps and tool calls")
     void treeQueryCount() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

@@ -1,0 +1,153 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.stream.Collectors;
+
+/** The statements of executions, their steps and tool calls: the recorder's and its handles'. */
+final class ExecutionSql {
+    private static final String E = "SELECT " + ExecutionRows.EXECUTION_COLUMNS + " FROM <p>executions WHERE tenant_id = :t";
+    private static final String STEPS = "SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps WHERE tenant_id = :t";
+    private static final String CALLS = "SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t";
+    private static final String CLOSE_WHERE = " completed_at = :now, duration_ms = :duration, updated_at = :now"
+            + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
+
+    private final Catalogue c;
+    final Statement conversationExists;
+    final Statement revisionExists;
+    final Statement insert;
+    final Statement find;
+    final Statement finish;
+    final Statement stepUsage;
+    final Statement queue;
+    final Statement resume;
+    final Statement cancel;
+    final Statement executionCalls;
+    final Statement executionSteps;
+    final Statement step;
+    final Statement stepCalls;
+    final Statement toolCall;
+    final Statement history;
+    final Statement sweepExecutions;
+    final Statement sweepSteps;
+    final Statement sweepCalls;
+    final Statement insertStep;
+    final Statement insertToolCall;
+    final Statement finishStep;
+    final Statement failStep;
+    final Statement completeToolCall;
+    final Statement failToolCall;
+    final Statement startToolCall;
+    final Statement stepStatus;
+    final Statement toolCallStatus;
+    final Statement providerResponseId;
+    final Statement metadata;
+    final Statement stepMetadata;
+    final Statement toolCallMetadata;
+
+    ExecutionSql(Catalogue c) {
+        this.c = c;
+        String share = c.dialect().forShare();
+        conversationExists = c.sql("executions.conversationExists",
+                "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        revisionExists = c.sql("executions.revisionExists", "SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
+        insert = c.sql("executions.insert", "INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type,"
+                + " provider, model, agent, status, metadata, started_at, created_at, updated_at) VALUES (:t, :id, :conversation,"
+                + " :revision, :type, :provider, :model, :agent, :status, :metadata, :started, :now, :now)");
+        find = c.sql("executions.find", E + " AND id = :id");
+        finish = c.sql("executions.finish", "UPDATE <p>executions SET status = :status, input_tokens = :input, output_tokens = :output,"
+                + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
+                + " error = :error, completed_at = :now, duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :firstToken),"
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
+        stepUsage = c.sql("executions.stepUsage", "SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
+                + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
+                + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");
+        queue = move(c, "executions.queue", ExecutionStatus.QUEUED, "");
+        resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = :now");
+        cancel = move(c, "executions.cancel", ExecutionStatus.CANCELLED, ", completed_at = :now");
+        executionCalls = c.sql("executions.toolCalls", CALLS + " AND execution_id = :execution ORDER BY call_index");
+        executionSteps = c.sql("executions.steps", STEPS + " AND execution_id = :execution ORDER BY sequence");
+        step = c.sql("executions.step", STEPS + " AND id = :id");
+        stepCalls = c.sql("executions.stepToolCalls", CALLS + " AND step_id = :step ORDER BY call_index");
+        toolCall = c.sql("executions.toolCall", CALLS + " AND id = :id");
+        history = c.sql("executions.history", "SELECT " + Rows.MESSAGE_COLUMNS + " FROM <p>messages WHERE tenant_id = :t"
+                + " AND conversation_id = :conversation AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'"
+                + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
+                + " ORDER BY sequence DESC LIMIT :limit");
+        sweepExecutions = c.sql("executions.sweep", "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
+                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff");
+        // A step or tool call still open under a finished execution can never finish either.
+        String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
+                + " AND x.status IN ('completed', 'failed', 'cancelled'))";
+        sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
+                + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                + " AND (created_at < :cutoff" + orphaned + ")");
+        // A queued tool call waits by design, like a queued execution, until its execution is over.
+        sweepCalls = c.sql("executions.sweepToolCalls", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
+                + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                + " AND (created_at < :cutoff" + orphaned + ")) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
+
+        // Inserted only while the execution is processing: a swept or cancelled run takes no new
+        // steps. Each computes its number (last committed + 1) inside the insert and returns it,
+        // so numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
+        String whileProcessing = " FROM <p>executions x WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share;
+        insertStep = c.sql("executions.insertStep", "INSERT INTO <p>execution_steps (tenant_id, id, execution_id, sequence, status,"
+                + " started_at, created_at, updated_at) SELECT :t, :id, :execution, (SELECT COALESCE(MAX(s.sequence), 0) + 1"
+                + " FROM <p>execution_steps s WHERE s.tenant_id = x.tenant_id AND s.execution_id = x.id), 'processing', :now, :now, :now"
+                + whileProcessing + " RETURNING sequence");
+        insertToolCall = c.sql("executions.insertToolCall", "INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id, step_id,"
+                + " provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at, updated_at)"
+                + " SELECT :t, :id, :execution, :step, :providerCallId, (SELECT COALESCE(MAX(c.call_index), -1) + 1"
+                + " FROM <p>execution_tool_calls c WHERE c.tenant_id = x.tenant_id AND c.step_id = :step), :name, :type, :arguments,"
+                + " :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
+        finishStep = c.sql("executions.finishStep", "UPDATE <p>execution_steps SET status = 'completed', content = :content,"
+                + " reasoning = :reasoning, finish_reason = :finishReason, input_tokens = :input, output_tokens = :output,"
+                + " reasoning_tokens = :reasoningTokens, cached_tokens = :cached, cache_write_tokens = :cacheWrite," + CLOSE_WHERE);
+        failStep = c.sql("executions.failStep", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
+                + " finish_reason = 'error'," + CLOSE_WHERE);
+        completeToolCall = c.sql("executions.completeToolCall", "UPDATE <p>execution_tool_calls SET status = 'completed',"
+                + " result = :result," + CLOSE_WHERE);
+        failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + CLOSE_WHERE);
+        startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
+        stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
+        toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        providerResponseId = c.sql("executions.providerResponseId", "UPDATE <p>executions SET provider_response_id = :value,"
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id");
+        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id");
+        stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps SET metadata = :value, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id");
+        toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls SET metadata = :value, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id");
+    }
+
+    /** The guarded move to {@code target} from the statuses allowed to move there; returns the moved row. */
+    private static Statement move(Catalogue c, String name, ExecutionStatus target, String extra) {
+        String from = ExecutionStatus.from(target).stream().map(s -> "'" + s + "'").collect(Collectors.joining(", "));
+        return c.sql(name, "UPDATE <p>executions SET status = '" + target + "', updated_at = :now" + extra
+                + " WHERE tenant_id = :t AND id = :id AND status IN (" + from + ") RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
+    }
+
+    /** A page of executions, newest first, after the optional filters {@code where}. */
+    Statement list(String where) {
+        return c.render("executions.list", E + where + " ORDER BY id DESC LIMIT :limit");
+    }
+
+    /** A page of tool calls, most recent first, after the optional filters {@code where}. */
+    Statement toolCalls(String where) {
+        return c.render("executions.listToolCalls", CALLS + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
+    }
+
+    /** The steps of the executions in {@code where} (an IN list), in sequence order. */
+    Statement stepsOf(String where) {
+        return c.render("executions.stepsOf", STEPS + where + " ORDER BY sequence");
+    }
+
+    /** The tool calls of the executions in {@code where} (an IN list), in index order. */
+    Statement toolCallsOf(String where) {
+        return c.render("executions.toolCallsOf", CALLS + where + " ORDER BY call_index");
+    }
+}

@@ -1,0 +1,55 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.execution.UsageGroup;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * The usage report's statements: one aggregate per grouping, of one tenant, and the same across
+ * every tenant for the operator's report ({@code Atlas.usageReport}), declared cross-tenant.
+ */
+final class UsageSql {
+    private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
+    private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
+
+    UsageSql(Catalogue c) {
+        for (UsageGroup g : UsageGroup.values()) {
+            tenant.put(g, c.sql("usage." + g, text(c, g, "e.tenant_id = :t AND ")));
+            all.put(g, c.crossTenant("usage.allTenants." + g, "the operator's usage report over every tenant", text(c, g, "")));
+        }
+    }
+
+    Statement of(UsageGroup group, boolean allTenants) {
+        return (allTenants ? all : tenant).get(group);
+    }
+
+    /** Keys of two columns are read as {@code k1} and {@code k2}. */
+    static int keys(UsageGroup group) {
+        return group == UsageGroup.MODEL || group == UsageGroup.OWNER ? 2 : 1;
+    }
+
+    private static String text(Catalogue c, UsageGroup group, String tenantFilter) {
+        String keys = switch (group) {
+            case DAY -> c.dialect().dayStart("e.created_at") + " AS k1";
+            case PROVIDER -> "e.provider AS k1";
+            case MODEL -> "e.provider AS k1, e.model AS k2";
+            case AGENT -> "e.agent AS k1";
+            case CONVERSATION -> "e.conversation_id AS k1";
+            case OWNER -> "c.owner_type AS k1, c.owner_id AS k2";
+            case TENANT -> "e.tenant_id AS k1";
+        };
+        String join = group == UsageGroup.OWNER
+                ? " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id" : "";
+        return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures,"
+                + " COALESCE(SUM(e.input_tokens), 0) AS input_tokens, COALESCE(SUM(e.output_tokens), 0) AS output_tokens,"
+                + " COALESCE(SUM(e.reasoning_tokens), 0) AS reasoning_tokens, COALESCE(SUM(e.cached_tokens), 0) AS cached_tokens,"
+                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens, SUM(e.cost_pico) AS cost_pico"
+                + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at < :to"
+                + " GROUP BY " + (keys(group) == 1 ? "1" : "1, 2")
+                // One row more than allowed tells a report that is too large from one that fits.
+                + " LIMIT :limit";
+    }
+}
