@@ -19,7 +19,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** The statement layer without a database: every catalogue's statements carry the tenant; parsing and cursors. */
 class StatementLayerTest {
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
-    private static final Map<String, String> CROSS_TENANT = Map.of();
+    private static final Map<String, String> CROSS_TENANT = Map.of(
+            "search.pendingTenants.messages", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
+                    + " each is then indexed by tenant-bound statements",
+            "search.pendingTenants.memories", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
+                    + " each is then indexed by tenant-bound statements",
+            "pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
+                    + " each is then back-filled by tenant-bound statements");
 
     @Test
     void everyCatalogueDeclaresOnBothDialectsAndOnlyTheExpectedStatementsCrossTenants() {

@@ -15,7 +15,8 @@ public final class Catalogues {
     private Catalogues() {}
 
     private static final List<Function<Catalogue, ?>> ALL = List.of(
-            CredentialSql::new);
+            CredentialSql::new,
+            MemorySql::new, GraphSql::new, SearchSql::new, PgVectorSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
