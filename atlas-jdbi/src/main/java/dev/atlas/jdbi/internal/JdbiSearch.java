@@ -310,6 +310,22 @@ public final class JdbiSearch implements Search {
             binds.put("fOwnerType", f.owner().type());
             binds.put("fOwnerId", f.owner().id());
         }
+        if (f.agent() != null) {
+            sql.append(" AND x.agent = :fAgent");
+            binds.put("fAgent", f.agent());
+        }
+        int i = 0;
+        for (Map.Entry<String, String> e : f.metadata().entrySet()) {
+            sql.append(" AND ").append(SearchSql.metadataIs(db.dialect(), "x", "fKey" + i, "fValue" + i));
+            binds.put("fKey" + i, e.getKey());
+            binds.put("fValue" + i, e.getValue());
+            i++;
+        }
+        for (int t = 0; t < f.tags().size(); t++) {
+            sql.append(" AND EXISTS (SELECT 1 FROM <p>memory_tags g").append(t).append(" WHERE g").append(t).append(".tenant_id = x.tenant_id")
+                    .append(" AND g").append(t).append(".memory_id = x.id AND g").append(t).append(".tag = :fTag").append(t).append(')');
+            binds.put("fTag" + t, f.tags().get(t));
+        }
         String row = target == SearchTarget.ASSET ? "v" : "x";
         if (f.conversationId() != null) {
             sql.append(" AND ").append(row).append(".conversation_id = :fConversation");

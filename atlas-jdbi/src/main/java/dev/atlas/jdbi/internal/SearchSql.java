@@ -80,6 +80,18 @@ final class SearchSql {
         pendingTenants = Map.copyOf(tenants);
     }
 
+    /**
+     * Whether the metadata of row {@code alias} has the top-level key {@code :key} holding exactly
+     * the string {@code :value}: one meaning on both databases (numbers, booleans and nested
+     * objects never equal a string; no path syntax, so any key text is just a key).
+     */
+    static String metadataIs(Dialect dialect, String alias, String key, String value) {
+        return dialect == Dialect.SQLITE
+                ? "EXISTS (SELECT 1 FROM json_each(" + alias + ".metadata) j WHERE j.key = :" + key + " AND j.type = 'text'"
+                        + " AND j.value = :" + value + ")"
+                : alias + ".metadata @> jsonb_build_object(CAST(:" + key + " AS text), CAST(:" + value + " AS text))";
+    }
+
     /** A statement assembled per call from this catalogue's fragments (filters, IN lists); checked once per text. */
     Statement render(String name, String text) {
         return catalogue.render(name, text);
