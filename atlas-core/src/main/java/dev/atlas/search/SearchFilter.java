@@ -3,6 +3,12 @@ package dev.atlas.search;
 import dev.atlas.internal.Check;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 
 import dev.atlas.InvalidInputException;
@@ -20,9 +26,25 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code owner}: the owner of the message's conversation, or of the memory.</li>
  *   <li>{@code kind}: memories only. {@code role}: messages only.</li>
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
+ *   <li>{@code metadata}: messages and memories whose metadata has each given top-level key with exactly the given
+ *       string value (a number or a nested object never matches; case and accents count).</li>
+ *   <li>{@code tags}: memories carrying every given tag. {@code agent}: the agent of the message or memory.</li>
  * </ul>
+ *
+ * <pre>{@code
+ * SearchFilter.none().agent("billing").tag("urgent").metadata("source", "email")
+ * }</pre>
  */
-public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role, @Nullable Instant from, @Nullable Instant to) {
+public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role,
+                           @Nullable Instant from, @Nullable Instant to, Map<String, String> metadata, List<String> tags,
+                           @Nullable String agent) {
+    /** At most this many metadata conditions in one filter. */
+    public static final int MAX_METADATA = 16;
+    /** Longest metadata value a filter compares. */
+    public static final int MAX_METADATA_VALUE = 1000;
+    /** Longest tag, as memories store them. */
+    private static final int MAX_TAG = 100;
+
     /**
      * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
      *
@@ -32,6 +54,9 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @param role who wrote the message
      * @param from inclusive lower bound of the creation time, or {@code null}
      * @param to exclusive upper bound of the creation time, or {@code null}
+     * @param metadata top-level metadata keys and the string value each must have
+     * @param tags tags a memory must all carry
+     * @param agent the agent key, or {@code null}
      */
     public SearchFilter {
         Check.instant("from", from);
@@ -39,6 +64,51 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         if (from != null && to != null && !from.isBefore(to)) {
             throw new InvalidInputException("to", "must be after from (" + from + "), was " + to);
         }
+        metadata = checkMetadata(metadata);
+        tags = checkTags(tags);
+        Check.optionalKey("agent", agent);
+    }
+
+    /**
+     * The filter of the first six components, without metadata, tag or agent conditions.
+     *
+     * @param conversationId the conversation's id
+     * @param owner who it belongs to
+     * @param kind the kind
+     * @param role who wrote the message
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     */
+    public SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role,
+                        @Nullable Instant from, @Nullable Instant to) {
+        this(conversationId, owner, kind, role, from, to, Map.of(), List.of(), null);
+    }
+
+    // Sorted copies: equal filters render the same SQL, and the order of conditions never matters.
+    private static Map<String, String> checkMetadata(@Nullable Map<String, String> metadata) {
+        if (metadata == null) {
+            return Map.of();
+        }
+        if (metadata.size() > MAX_METADATA) {
+            throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
+        }
+        TreeMap<String, String> copy = new TreeMap<>();
+        metadata.forEach((k, v) -> copy.put(Check.key("metadata", k), Check.required("metadata", v, MAX_METADATA_VALUE)));
+        return Collections.unmodifiableMap(copy);
+    }
+
+    private static List<String> checkTags(@Nullable List<String> tags) {
+        if (tags == null) {
+            return List.of();
+        }
+        if (tags.size() > dev.atlas.Limits.MAX_TAGS) {
+            throw new InvalidInputException("tags", "has more than " + dev.atlas.Limits.MAX_TAGS + " tags");
+        }
+        TreeSet<String> copy = new TreeSet<>();
+        for (String tag : tags) {
+            copy.add(Check.required("tags", tag, MAX_TAG));
+        }
+        return List.copyOf(copy);
     }
 
     /**
@@ -47,7 +117,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return the new value
      */
     public static SearchFilter none() {
-        return new SearchFilter(null, null, null, null, null, null);
+        return new SearchFilter(null, null, null, null, null, null, Map.of(), List.of(), null);
     }
 
     /**
@@ -57,7 +127,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter conversation(UUID conversationId) {
-        return new SearchFilter(Check.notNull("conversationId", conversationId), owner, kind, role, from, to);
+        return new SearchFilter(Check.notNull("conversationId", conversationId), owner, kind, role, from, to, metadata, tags, agent);
     }
 
     /**
@@ -67,7 +137,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter owner(Owner owner) {
-        return new SearchFilter(conversationId, Check.notNull("owner", owner), kind, role, from, to);
+        return new SearchFilter(conversationId, Check.notNull("owner", owner), kind, role, from, to, metadata, tags, agent);
     }
 
     /**
@@ -77,7 +147,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter kind(MemoryKind kind) {
-        return new SearchFilter(conversationId, owner, Check.notNull("kind", kind), role, from, to);
+        return new SearchFilter(conversationId, owner, Check.notNull("kind", kind), role, from, to, metadata, tags, agent);
     }
 
     /**
@@ -87,7 +157,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter role(Role role) {
-        return new SearchFilter(conversationId, owner, kind, Check.notNull("role", role), from, to);
+        return new SearchFilter(conversationId, owner, kind, Check.notNull("role", role), from, to, metadata, tags, agent);
     }
 
     /**
@@ -98,7 +168,47 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter between(@Nullable Instant from, @Nullable Instant to) {
-        return new SearchFilter(conversationId, owner, kind, role, from, to);
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, agent);
+    }
+
+    /**
+     * Returns a copy that also requires the top-level metadata {@code key} to be the string {@code value}.
+     *
+     * @param key the metadata key
+     * @param value the string value it must have
+     * @return a copy with this change
+     */
+    public SearchFilter metadata(String key, String value) {
+        Check.key("metadata", key);
+        Check.required("metadata", value, MAX_METADATA_VALUE);
+        if (metadata.size() == MAX_METADATA && !metadata.containsKey(key)) {
+            throw new InvalidInputException("metadata", "has more than " + MAX_METADATA + " conditions");
+        }
+        Map<String, String> more = new TreeMap<>(metadata);
+        more.put(key, value);
+        return new SearchFilter(conversationId, owner, kind, role, from, to, more, tags, agent);
+    }
+
+    /**
+     * Returns a copy that also requires memories to carry {@code tag}.
+     *
+     * @param tag the tag
+     * @return a copy with this change
+     */
+    public SearchFilter tag(String tag) {
+        List<String> more = new ArrayList<>(tags);
+        more.add(Check.required("tags", tag, MAX_TAG));
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, more, agent);
+    }
+
+    /**
+     * Returns a copy with {@code agent} replaced.
+     *
+     * @param agent the agent key of the message or memory
+     * @return a copy with this change
+     */
+    public SearchFilter agent(String agent) {
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, Check.key("agent", agent));
     }
 
     /**
@@ -115,6 +225,15 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         }
         if (owner != null && target == SearchTarget.ASSET) {
             throw new InvalidInputException("owner", "cannot filter assets");
+        }
+        if (!tags.isEmpty() && target != SearchTarget.MEMORY) {
+            throw new InvalidInputException("tags", "filter memories only, the search target is " + target);
+        }
+        if (!metadata.isEmpty() && target == SearchTarget.ASSET) {
+            throw new InvalidInputException("metadata", "cannot filter assets");
+        }
+        if (agent != null && target == SearchTarget.ASSET) {
+            throw new InvalidInputException("agent", "cannot filter assets");
         }
     }
 }

@@ -21,7 +21,13 @@ class StatementLayerTest {
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
     private static final Map<String, String> CROSS_TENANT = Map.ofEntries(
             usageOfEveryTenant("day"), usageOfEveryTenant("provider"), usageOfEveryTenant("model"), usageOfEveryTenant("agent"),
-            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"));
+            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"),
+            Map.entry("search.pendingTenants.messages", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
+                    + " each is then indexed by tenant-bound statements"),
+            Map.entry("search.pendingTenants.memories", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
+                    + " each is then indexed by tenant-bound statements"),
+            Map.entry("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
+                    + " each is then back-filled by tenant-bound statements"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");

@@ -23,7 +23,11 @@ public final class Catalogues {
             MessageSql::new,
             ExecutionSql::new,
             PriceSql::new,
-            UsageSql::new);
+            UsageSql::new,
+            MemorySql::new,
+            GraphSql::new,
+            SearchSql::new,
+            PgVectorSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import org.jdbi.v3.core.Handle;
@@ -7,7 +8,6 @@ import org.jdbi.v3.core.Handle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -23,7 +23,7 @@ public final class ExactVectorIndex implements VectorIndex {
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
     @Override
-    public void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector) {
+    public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
         // the bytes in the vectors table are all this index needs
     }
 
@@ -33,24 +33,26 @@ public final class ExactVectorIndex implements VectorIndex {
     }
 
     @Override
-    public List<SearchHit> nearest(Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
-        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere();
+    public List<SearchHit> nearest(Sql sql, Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
         TopK top = new TopK(k);
-        h.createQuery(sql).bindMap(c.binds()).setFetchSize(1000).scanResultSet((supplier, ctx) -> {
-            ResultSet rs = supplier.get();
-            while (rs.next()) {
-                byte[] bytes = rs.getBytes(3);
-                if (bytes.length != query.length * 4) {
-                    continue;
-                }
-                double score = cosine(query, bytes);
-                if (top.accepts(score)) {
-                    top.add(score, rs.getString(1), rs.getString(2));
-                }
-            }
-            return null;
-        });
+        scan(sql, h, c, query, top, "");
         return top.hits(target);
+    }
+
+    /** Scores every candidate (with {@code extra} conditions appended) into {@code top}. */
+    static void scan(Sql sql, Handle h, Candidates c, float[] query, TopK top, String extra) {
+        c.call(sql, h, "search.nearest.exact", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
+                        + c.fromWhere() + extra)
+                .fetchSize(1000).forEach((rs, ctx) -> {
+                    byte[] bytes = rs.getBytes(3);
+                    if (bytes.length == query.length * 4) {
+                        double score = cosine(query, bytes);
+                        if (top.accepts(score)) {
+                            top.add(score, rs.getString(1), rs.getString(2));
+                        }
+                    }
+                    return null;
+                }, x -> { });
     }
 
     /** Cosine similarity of a unit-length query and a stored little-endian float32 vector. */

@@ -1,11 +1,15 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
-import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.MemoryKind;
 import dev.atlas.memory.MemoryPatch;
@@ -15,12 +19,9 @@ import dev.atlas.memory.MemoryStore;
 import dev.atlas.memory.NewMemory;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.Query;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,20 +29,19 @@ import java.util.Optional;
 import java.util.TreeSet;
 import java.util.UUID;
 
-/** {@link MemoryStore} on Jdbi; every statement filters on the tenant id it was built with. */
+/** {@link MemoryStore} on the statement layer ({@link MemorySql}). */
 public final class JdbiMemoryStore implements MemoryStore {
-    static final String COLUMNS = "tenant_id, id, owner_type, owner_id, agent, kind, content, metadata, importance, conversation_id,"
-            + " message_id, tool_call_id, expires_at, revision, created_at, updated_at";
-    /** A memory is readable while neither deleted nor expired; binds :now. */
-    static final String VISIBLE = "deleted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)";
-
     private final Db db;
     private final String tenant;
+    private final Sql sql;
+    private final MemorySql q;
     private final RowMapper<Memory> mapper;
 
     public JdbiMemoryStore(Db db, String tenant) {
         this.db = db;
         this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(MemorySql.class, MemorySql::new);
         Dialect d = db.dialect();
         this.mapper = Rows.guard("memories", "id", (rs, ctx) -> new Memory(
                 d.uuid(rs, "id"), rs.getString("tenant_id"), new Owner(rs.getString("owner_type"), rs.getString("owner_id")),
@@ -58,16 +58,15 @@ public final class JdbiMemoryStore implements MemoryStore {
         UUID id = Ids.next(db.clock());
         Instant expiresAt = Check.micros(m.expiresAt());
         return db.write(h -> {
-            requireProvenance(h, m);
+            requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
+            requireRow(h, q.messageExists, "message", "messageId", m.messageId());
+            requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
             Instant now = db.now();
-            h.createUpdate("INSERT INTO <p>memories (" + COLUMNS + ", search_text) VALUES (:t, :id, :ownerType, :ownerId, :agent, :kind,"
-                            + " :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now, :searchText)")
-                    .bind("t", tenant).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
+            sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
-                    .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance()).bind("conversation", m.conversationId())
-                    .bind("message", m.messageId()).bind("toolCall", m.toolCallId()).bind("expiresAt", expiresAt)
-                    .bind("now", now)
-                    .execute();
+                    .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
+                    .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
+                    .bind("expiresAt", expiresAt).bind("now", now).update();
             insertTags(h, id, m.tags());
             return new Memory(id, tenant, m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
@@ -75,19 +74,8 @@ public final class JdbiMemoryStore implements MemoryStore {
         });
     }
 
-    // Provenance columns have no foreign keys (purging a conversation must not be blocked by its
-    // memories, see V3), so the tenant check lives here: another tenant's id is refused exactly
-    // like an id that does not exist.
-    private void requireProvenance(Handle h, NewMemory m) {
-        requireRow(h, "conversation", "conversationId", m.conversationId(), "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
-                + " AND deleted_at IS NULL");
-        requireRow(h, "message", "messageId", m.messageId(), "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
-                + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
-        requireRow(h, "tool call", "toolCallId", m.toolCallId(), "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
-    }
-
-    private void requireRow(Handle h, String entity, String field, UUID id, String existsSql) {
-        if (id != null && h.createQuery(existsSql).bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+    private void requireRow(Handle h, Statement exists, String entity, String field, UUID id) {
+        if (id != null && !sql.on(h, exists).bind("id", id).exists()) {
             throw new NotFoundException(entity, id, field);
         }
     }
@@ -96,90 +84,59 @@ public final class JdbiMemoryStore implements MemoryStore {
         if (tags.isEmpty()) {
             return;
         }
-        var batch = h.prepareBatch("INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");
+        Sql.Call batch = sql.on(h, q.insertTag);
         for (String tag : tags) {
-            batch.bind("t", tenant).bind("m", id).bind("tag", tag).add();
+            batch.bind("m", id).bind("tag", tag).add();
         }
-        batch.execute();
+        batch.batch();
     }
 
     @Override
     public Optional<Memory> get(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        return db.read(h -> find(h, memoryId, ""));
+        return db.read(h -> find(h, q.find, memoryId));
     }
 
-    private Optional<Memory> find(Handle h, UUID id, String lock) {
-        Optional<Memory> m = h.createQuery("SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND id = :id AND " + VISIBLE + lock)
-                .bind("t", tenant).bind("id", id).bind("now", db.now()).map(mapper).findOne();
-        return m.map(x -> withTags(h, List.of(x)).get(0));
+    private Optional<Memory> find(Handle h, Statement statement, UUID id) {
+        Sql.Call call = sql.on(h, statement).bind("id", id);
+        if (statement != q.findAny) {
+            call.bind("now", db.now());
+        }
+        return call.optional(mapper).map(x -> withTags(h, List.of(x)).get(0));
     }
 
     private List<Memory> withTags(Handle h, List<Memory> rows) {
         if (rows.isEmpty()) {
             return rows;
         }
-        List<UUID> ids = rows.stream().map(Memory::id).toList();
+        Where ids = new Where().in("memory_id", "m", rows.stream().map(Memory::id).toList());
         Map<UUID, List<String>> tags = new HashMap<>();
-        h.createQuery("SELECT memory_id, tag FROM <p>memory_tags WHERE tenant_id = :t AND memory_id IN (<ids>) ORDER BY memory_id, tag")
-                .bind("t", tenant).bindList("ids", ids)
-                .map((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "memory_id"), rs.getString("tag")))
-                .forEach(e -> tags.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
+        ids.bindTo(sql.on(h, q.tags(ids.toString())))
+                .forEach((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "memory_id"), rs.getString("tag")),
+                        e -> tags.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
         List<Memory> out = new ArrayList<>(rows.size());
         for (Memory m : rows) {
-            List<String> t = tags.getOrDefault(m.id(), List.of());
-            out.add(new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(), t, m.metadata(), m.importance(),
-                    m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), m.revision(), m.createdAt(), m.updatedAt()));
+            out.add(new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(), tags.getOrDefault(m.id(), List.of()),
+                    m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), m.revision(),
+                    m.createdAt(), m.updatedAt()));
         }
         return out;
     }
 
     @Override
-    public Page<Memory> list(MemoryQuery q) {
-        Check.notNull("query", q);
-        UUID after = q.cursor() == null ? null : parseCursor(q.cursor());
-        StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM <p>memories m WHERE tenant_id = :t AND " + VISIBLE);
-        if (q.owner() != null) {
-            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
-        }
-        if (q.agent() != null) {
-            sql.append(q.includeGlobal() ? " AND (agent = :agent OR agent IS NULL)" : " AND agent = :agent");
-        }
-        if (q.kind() != null) {
-            sql.append(" AND kind = :kind");
-        }
-        if (q.tag() != null) {
-            sql.append(" AND EXISTS (SELECT 1 FROM <p>memory_tags g WHERE g.tenant_id = m.tenant_id AND g.memory_id = m.id AND g.tag = :tag)");
-        }
-        if (after != null) {
-            sql.append(" AND id < :after");
-        }
-        sql.append(" ORDER BY id DESC LIMIT :limit");
-        List<Memory> rows = db.read(h -> {
-            Query query = h.createQuery(sql.toString()).bind("t", tenant).bind("now", db.now()).bind("limit", q.limit() + 1);
-            if (q.owner() != null) {
-                query.bind("ownerType", q.owner().type()).bind("ownerId", q.owner().id());
-            }
-            if (q.agent() != null) {
-                query.bind("agent", q.agent());
-            }
-            if (q.kind() != null) {
-                query.bind("kind", q.kind().value());
-            }
-            if (q.tag() != null) {
-                query.bind("tag", q.tag());
-            }
-            if (after != null) {
-                query.bind("after", after);
-            }
-            List<Memory> found = query.map(mapper).list();
-            return withTags(h, found);
-        });
-        if (rows.size() <= q.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<Memory> page = rows.subList(0, q.limit());
-        return new Page<>(page, Optional.of(cursor(page.get(page.size() - 1).id())));
+    public Page<Memory> list(MemoryQuery query) {
+        Check.notNull("query", query);
+        UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).uuid(0);
+        Where where = new Where()
+                .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                .and(query.includeGlobal() ? "(agent = :agent OR agent IS NULL)" : "agent = :agent", "agent", query.agent())
+                .and("kind = :kind", "kind", query.kind() == null ? null : query.kind().value())
+                .and(MemorySql.TAG_FILTER, "tag", query.tag())
+                .and("id < :after", "after", after);
+        List<Memory> rows = db.read(h -> withTags(h, where.bindTo(sql.on(h, q.list(where.toString())))
+                .bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper)));
+        return Cursor.page(rows, query.limit(), m -> Cursor.encode(m.id()));
     }
 
     @Override
@@ -188,65 +145,36 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.notNull("patch", patch);
         JsonDoc metadata = patch.metadata() == null ? null : Json.write("metadata", patch.metadata());
         return db.write(h -> {
-            Memory current = find(h, memoryId, db.dialect().forUpdate())
-                    .orElseThrow(() -> new NotFoundException("memory", memoryId));
+            Memory current = find(h, q.findForUpdate, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
             Instant now = db.now();
             boolean contentChanged = patch.content() != null && !patch.content().equals(current.content());
-            StringBuilder set = new StringBuilder("updated_at = :now");
             if (contentChanged) {
-                set.append(", content = :content, search_text = :searchText, revision = revision + 1");
-                h.createUpdate("INSERT INTO <p>memory_revisions (tenant_id, id, memory_id, revision, content, replaced_at)"
-                                + " VALUES (:t, :id, :m, :revision, :content, :now)")
-                        .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
-                        .bind("content", current.content()).bind("now", now)
-                        .execute();
+                sql.on(h, q.insertRevision).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
+                        .bind("content", current.content()).bind("now", now).update();
                 // Embeddings of the old content would now answer for the new one.
-                h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'memory' AND target_id = :m")
-                        .bind("t", tenant).bind("m", memoryId).execute();
+                sql.on(h, q.deleteVectors).bind("m", memoryId).update();
             }
-            if (metadata != null) {
-                set.append(", metadata = :metadata");
-            }
-            if (patch.importance() != null) {
-                set.append(", importance = :importance");
-            }
-            if (patch.expiresAt() != null || patch.clearExpiry()) {
-                set.append(", expires_at = :expiresAt");
-            }
-            var update = h.createUpdate("UPDATE <p>memories SET " + set + " WHERE tenant_id = :t AND id = :id")
-                    .bind("t", tenant).bind("id", memoryId).bind("now", now);
-            if (contentChanged) {
-                update.bind("content", patch.content()).bind("searchText", SearchText.index(patch.content()));
-            }
-            if (metadata != null) {
-                update.bind("metadata", metadata);
-            }
-            if (patch.importance() != null) {
-                update.bind("importance", patch.importance().doubleValue());
-            }
-            if (patch.expiresAt() != null || patch.clearExpiry()) {
-                update.bindByType("expiresAt", patch.expiresAt(), Instant.class);
-            }
-            update.execute();
+            boolean setExpiry = patch.expiresAt() != null || patch.clearExpiry();
+            sql.on(h, q.update).bind("id", memoryId).bind("now", now)
+                    .bind("content", contentChanged ? patch.content() : null)
+                    .bind("searchText", contentChanged ? SearchText.index(patch.content()) : null)
+                    .bind("bump", contentChanged ? 1 : 0).bind("metadata", metadata)
+                    .bind("importance", patch.importance() == null ? null : patch.importance().doubleValue())
+                    .bind("setExpiry", setExpiry ? 1 : 0).bind("expiresAt", setExpiry ? patch.expiresAt() : null)
+                    .update();
             if (patch.tags() != null) {
-                h.createUpdate("DELETE FROM <p>memory_tags WHERE tenant_id = :t AND memory_id = :m")
-                        .bind("t", tenant).bind("m", memoryId).execute();
+                sql.on(h, q.deleteTags).bind("m", memoryId).update();
                 insertTags(h, memoryId, patch.tags());
             }
             // An update may set an expiry in the past: the memory is then gone for readers, as documented.
-            return h.createQuery("SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND id = :id")
-                    .bind("t", tenant).bind("id", memoryId).map(mapper).findOne()
-                    .map(x -> withTags(h, List.of(x)).get(0)).orElseThrow();
+            return find(h, q.findAny, memoryId).orElseThrow();
         });
     }
 
     @Override
     public void delete(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
-        int n = db.write(h -> h.createUpdate("UPDATE <p>memories SET deleted_at = :now, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id AND " + VISIBLE)
-                .bind("t", tenant).bind("id", memoryId).bind("now", db.now()).execute());
-        if (n == 0) {
+        if (db.write(h -> sql.on(h, q.delete).bind("id", memoryId).bind("now", db.now()).update()) == 0) {
             throw new NotFoundException("memory", memoryId);
         }
     }
@@ -255,29 +183,10 @@ public final class JdbiMemoryStore implements MemoryStore {
     public List<MemoryRevision> revisions(UUID memoryId) {
         Check.notNull("memoryId", memoryId);
         return db.read(h -> {
-            find(h, memoryId, "").orElseThrow(() -> new NotFoundException("memory", memoryId));
-            return List.copyOf(h.createQuery("SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
-                            + " WHERE tenant_id = :t AND memory_id = :m ORDER BY revision")
-                    .bind("t", tenant).bind("m", memoryId)
-                    .map((rs, ctx) -> new MemoryRevision(db.dialect().uuid(rs, "memory_id"), rs.getInt("revision"),
-                            rs.getString("content"), db.dialect().instant(rs, "replaced_at")))
-                    .list());
+            find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
+            return List.copyOf(sql.on(h, q.revisions).bind("m", memoryId)
+                    .list((rs, ctx) -> new MemoryRevision(db.dialect().uuid(rs, "memory_id"), rs.getInt("revision"),
+                            rs.getString("content"), db.dialect().instant(rs, "replaced_at"))));
         });
-    }
-
-    private static String cursor(UUID id) {
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(("m:" + id).getBytes(StandardCharsets.UTF_8));
-    }
-
-    private static UUID parseCursor(String cursor) {
-        try {
-            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-            if (!raw.startsWith("m:")) {
-                throw new IllegalArgumentException();
-            }
-            return UUID.fromString(raw.substring(2));
-        } catch (RuntimeException e) {
-            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page");
-        }
     }
 }

@@ -12,11 +12,13 @@ import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.search.SemanticQuery;
 import dev.atlas.search.TextQuery;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Where;
 import org.jdbi.v3.core.Handle;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.sql.ResultSet;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -25,23 +27,24 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.UUID;
 
-/** {@link Search} on Jdbi: full-text through the {@link Dialect}, semantic through a {@link VectorIndex}. */
+/** {@link Search} on the statement layer ({@link SearchSql}): full-text through the {@link Dialect}, semantic through a {@link VectorIndex}. */
 public final class JdbiSearch implements Search {
     /** Query words beyond this many are ignored: a query with more adds nothing but cost. */
     static final int MAX_WORDS = 32;
 
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final SearchSql q;
     private final int pgvectorEfSearch;
     private volatile VectorIndex index;
 
     public JdbiSearch(Db db, String tenant, int pgvectorEfSearch) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(SearchSql.class, SearchSql::new);
         this.pgvectorEfSearch = pgvectorEfSearch;
     }
 
@@ -57,55 +60,53 @@ public final class JdbiSearch implements Search {
     // ---- full-text ------------------------------------------------------------------------
 
     @Override
-    public List<SearchHit> text(TextQuery q) {
-        Check.notNull("query", q);
-        List<List<String>> phrases = SearchText.phrases(q.text(), MAX_WORDS);
+    public List<SearchHit> text(TextQuery query) {
+        Check.notNull("query", query);
+        List<List<String>> phrases = SearchText.phrases(query.text(), MAX_WORDS);
         if (phrases.isEmpty()) {
             return List.of();
         }
         Dialect d = db.dialect();
-        boolean messages = q.target() == SearchTarget.MESSAGE;
+        boolean messages = query.target() == SearchTarget.MESSAGE;
         String table = messages ? "messages" : "memories";
-        indexPending(db, tenant, table);
+        indexPending(db, sql, q, table);
         Map<String, Object> binds = new LinkedHashMap<>();
-        StringBuilder sql = new StringBuilder("SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM ")
-                .append(d.textFrom(table, "x", q.target().toString()));
+        StringBuilder text = new StringBuilder("SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM ")
+                .append(d.textFrom(table, "x", query.target().toString()));
         if (messages) {
-            sql.append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
+            text.append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
         }
-        sql.append(" WHERE ").append(d.textMatch("x")).append(" AND x.tenant_id = :t");
-        sql.append(conditions(q.target(), q.filter(), binds));
+        text.append(" WHERE ").append(d.textMatch("x")).append(" AND x.tenant_id = :t");
+        text.append(conditions(query.target(), query.filter(), binds));
         binds.put("q", d.textQuery(SearchText.distinct(phrases)));
-        binds.put("t", tenant);
         return db.readConsistent(h -> {
             // The index only preselects rows holding every term; the stored terms decide (phrases)
             // and score, in Java, so both databases answer alike and no other row's statistics count.
-            TextTopK top = new TextTopK(q.limit());
+            TextTopK top = new TextTopK(query.limit());
             List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
-            h.createQuery(sql.toString()).bindMap(binds).setFetchSize(500).scanResultSet((supplier, ctx) -> {
-                ResultSet rs = supplier.get();
-                while (rs.next()) {
-                    double score = score(rs.getString(3), joined);
-                    if (score > 0) {
-                        top.add(score, rs.getString(1), rs.getString(2));
-                    }
+            Sql.Call call = sql.on(h, q.render("search.text." + table, text.toString())).fetchSize(500);
+            binds.forEach(call::bind);
+            call.forEach((rs, ctx) -> {
+                double score = score(rs.getString(3), joined);
+                if (score > 0) {
+                    top.add(score, rs.getString(1), rs.getString(2));
                 }
                 return null;
-            });
+            }, x -> { });
             List<TextTopK.Hit> best = top.best();
             if (best.isEmpty()) {
                 return List.of();
             }
             Map<String, String> contents = new HashMap<>();
-            h.createQuery("SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
-                    .bind("t", tenant).bindList("ids", best.stream().map(x -> UUID.fromString(x.id())).toList())
-                    .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")))
-                    .forEach(e -> contents.put(e.getKey(), e.getValue()));
+            Where ids = new Where().in("id", "id", best.stream().map(x -> UUID.fromString(x.id())).toList());
+            ids.bindTo(sql.on(h, q.render("search.contents." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t"
+                            + ids)))
+                    .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
             List<SearchHit> hits = new ArrayList<>(best.size());
             for (TextTopK.Hit x : best) {
                 String content = contents.get(x.id());
                 if (content != null) { // null: deleted since the first statement (SQLite reads per statement)
-                    hits.add(new SearchHit(q.target(), UUID.fromString(x.id()),
+                    hits.add(new SearchHit(query.target(), UUID.fromString(x.id()),
                             x.conversation() == null ? null : UUID.fromString(x.conversation()), x.score(), snippet(content, phrases)));
                 }
             }
@@ -235,46 +236,44 @@ public final class JdbiSearch implements Search {
         }
     }
 
-    private static final int INDEX_BATCH = 500;
-
     /**
-     * Writes the search column of {@code table}'s rows that have none (rows written before
-     * migration V8, or since by an older Atlas), in batches, each its own transaction: of one
-     * tenant, or of all when {@code tenant} is null. The column is made by {@link SearchText} in
-     * Java, which SQL cannot reproduce, so no migration can fill it. Returns the rows written.
+     * Writes the search column of one tenant's rows of {@code table} that have none (rows written
+     * before migration V8, or since by an older Atlas), in batches, each its own transaction. The
+     * column is made by {@link SearchText} in Java, which SQL cannot reproduce, so no migration
+     * can fill it. Returns the rows written.
      */
-    static int indexPending(Db db, String tenant, String table) {
-        String where = " WHERE search_text IS NULL" + (tenant == null ? "" : " AND tenant_id = :t");
-        Map<String, Object> binds = tenant == null ? Map.of() : Map.of("t", tenant);
-        boolean any = db.read(h -> h.createQuery("SELECT 1 FROM <p>" + table + where + " LIMIT 1")
-                .bindMap(binds).mapTo(Integer.class).findFirst().isPresent());
+    static int indexPending(Db db, Sql sql, SearchSql q, String table) {
+        boolean any = db.read(h -> sql.on(h, q.anyPending.get(table)).exists());
         int total = 0;
         while (any) {
             int n = db.write(h -> {
-                List<String[]> rows = h.createQuery("SELECT tenant_id, id, content FROM <p>" + table + where
-                                + " LIMIT " + INDEX_BATCH + db.dialect().lockSkipLocked())
-                        .bindMap(binds)
-                        .map((rs, ctx) -> new String[] {rs.getString("tenant_id"), rs.getString("id"), rs.getString("content")})
-                        .list();
+                List<String[]> rows = sql.on(h, q.pendingBatch.get(table))
+                        .list((rs, ctx) -> new String[] {rs.getString("id"), rs.getString("content")});
                 if (!rows.isEmpty()) {
-                    var batch = h.prepareBatch("UPDATE <p>" + table + " SET search_text = :s WHERE tenant_id = :t AND id = :id"
-                            + " AND search_text IS NULL");
+                    Sql.Call batch = sql.on(h, q.writeSearchText.get(table));
                     for (String[] r : rows) {
-                        batch.bind("s", SearchText.index(r[2])).bind("t", r[0]).bind("id", UUID.fromString(r[1])).add();
+                        batch.bind("s", SearchText.index(r[1])).bind("id", UUID.fromString(r[0])).add();
                     }
-                    batch.execute();
+                    batch.batch();
                 }
                 return rows.size();
             });
             total += n;
-            any = n == INDEX_BATCH;
+            any = n == SearchSql.INDEX_BATCH;
         }
         return total;
     }
 
     /** {@link #indexPending} for every tenant's messages and memories: run when Atlas opens after migrating. */
     public static int indexPending(Db db) {
-        return indexPending(db, null, "messages") + indexPending(db, null, "memories");
+        SearchSql q = db.statements(SearchSql.class, SearchSql::new);
+        int total = 0;
+        for (String table : SearchSql.TEXT_TABLES) {
+            for (String tenant : db.read(h -> Sql.crossTenant(db).on(h, q.pendingTenants.get(table)).list(Sql.STRING))) {
+                total += indexPending(db, new Sql(db, new TenantId(tenant)), q, table);
+            }
+        }
+        return total;
     }
 
     /**
@@ -311,6 +310,22 @@ public final class JdbiSearch implements Search {
             binds.put("fOwnerType", f.owner().type());
             binds.put("fOwnerId", f.owner().id());
         }
+        if (f.agent() != null) {
+            sql.append(" AND x.agent = :fAgent");
+            binds.put("fAgent", f.agent());
+        }
+        int i = 0;
+        for (Map.Entry<String, String> e : f.metadata().entrySet()) {
+            sql.append(" AND ").append(SearchSql.metadataIs(db.dialect(), "x", "fKey" + i, "fValue" + i));
+            binds.put("fKey" + i, e.getKey());
+            binds.put("fValue" + i, e.getValue());
+            i++;
+        }
+        for (int t = 0; t < f.tags().size(); t++) {
+            sql.append(" AND EXISTS (SELECT 1 FROM <p>memory_tags g").append(t).append(" WHERE g").append(t).append(".tenant_id = x.tenant_id")
+                    .append(" AND g").append(t).append(".memory_id = x.id AND g").append(t).append(".tag = :fTag").append(t).append(')');
+            binds.put("fTag" + t, f.tags().get(t));
+        }
         String row = target == SearchTarget.ASSET ? "v" : "x";
         if (f.conversationId() != null) {
             sql.append(" AND ").append(row).append(".conversation_id = :fConversation");
@@ -330,39 +345,39 @@ public final class JdbiSearch implements Search {
     // ---- semantic -------------------------------------------------------------------------
 
     @Override
-    public List<SearchHit> similar(SemanticQuery q) {
-        Check.notNull("query", q);
-        float[] unit = normalise(q.vector());
+    public List<SearchHit> similar(SemanticQuery query) {
+        Check.notNull("query", query);
+        float[] unit = normalise(query.vector());
         VectorIndex idx = index(); // chosen before any transaction: choosing may run DDL on its own connection
         return db.readConsistent(h -> {
-            int dimension = dimension(h, q.model());
+            int dimension = dimension(h, query.model());
             if (dimension == 0) {
                 return List.of();
             }
             if (dimension != unit.length) {
-                throw wrongDimension("vector", unit.length, q.model(), dimension);
+                throw wrongDimension("vector", unit.length, query.model(), dimension);
             }
             Map<String, Object> binds = new LinkedHashMap<>();
             StringBuilder from = new StringBuilder("FROM <p>vectors v");
             String conversation = "v.conversation_id";
-            if (q.target() == SearchTarget.MESSAGE) {
+            if (query.target() == SearchTarget.MESSAGE) {
                 // A vector stored before the message's last edit describes old content: skip it
                 // until the application stores a new one.
                 from.append(" JOIN <p>messages x ON x.tenant_id = v.tenant_id AND x.id = v.target_id"
                                 + " AND (x.edited_at IS NULL OR v.updated_at >= x.edited_at)")
                         .append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
                 conversation = "x.conversation_id";
-            } else if (q.target() == SearchTarget.MEMORY) {
+            } else if (query.target() == SearchTarget.MEMORY) {
                 from.append(" JOIN <p>memories x ON x.tenant_id = v.tenant_id AND x.id = v.target_id");
                 conversation = "x.conversation_id";
             }
             from.append(" WHERE v.tenant_id = :t AND v.model = :model AND v.target_type = :type AND v.dimension = :dim");
-            from.append(conditions(q.target(), q.filter(), binds));
-            binds.put("t", tenant);
-            binds.put("model", q.model());
-            binds.put("type", q.target().toString());
+            from.append(conditions(query.target(), query.filter(), binds));
+            binds.put("model", query.model());
+            binds.put("type", query.target().toString());
             binds.put("dim", dimension);
-            return idx.nearest(h, q.target(), new VectorIndex.Candidates(from.toString(), conversation, binds), q.model(), unit, q.k());
+            return idx.nearest(sql, h, query.target(), new VectorIndex.Candidates(q, from.toString(), conversation, binds), query.model(),
+                    unit, query.k());
         });
     }
 
@@ -390,51 +405,36 @@ public final class JdbiSearch implements Search {
         db.write(h -> {
             Instant now = db.now();
             UUID conversation = switch (target) {
-                case MESSAGE -> h.createQuery("SELECT m.conversation_id FROM <p>messages m JOIN <p>conversations c"
-                                + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
-                                + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL")
-                        .bind("t", tenant).bind("id", id).map((rs, ctx) -> db.dialect().uuid(rs, "conversation_id")).findOne()
+                case MESSAGE -> sql.on(h, q.messageConversation).bind("id", id).optional(sql.uuidColumn())
                         .orElseThrow(() -> new NotFoundException("message", id));
                 case MEMORY -> {
-                    h.createQuery("SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND " + JdbiMemoryStore.VISIBLE)
-                            .bind("t", tenant).bind("id", id).bind("now", now).mapTo(String.class).findOne()
-                            .orElseThrow(() -> new NotFoundException("memory", id));
+                    if (!sql.on(h, q.memoryVisible).bind("id", id).bind("now", now).exists()) {
+                        throw new NotFoundException("memory", id);
+                    }
                     yield null;
                 }
                 case ASSET -> {
-                    // Locked so a concurrent delete of the asset, which removes its vectors in its
-                    // own transaction, cannot pass between this check and the insert below.
-                    if (h.createQuery("SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
-                                    + db.dialect().forShare())
-                            .bind("t", tenant).bind("id", id).mapTo(Integer.class).findOne().isEmpty()) {
+                    if (!sql.on(h, q.assetLive).bind("id", id).exists()) {
                         throw new NotFoundException("asset", id, "assetId");
                     }
-                    if (assetConversation != null && h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
-                                    + " AND deleted_at IS NULL")
-                            .bind("t", tenant).bind("id", assetConversation).mapTo(String.class).findOne().isEmpty()) {
+                    if (assetConversation != null && !sql.on(h, q.conversationLive).bind("id", assetConversation).exists()) {
                         throw new NotFoundException("conversation", assetConversation);
                     }
                     yield assetConversation;
                 }
             };
-            h.createUpdate("INSERT INTO <p>vector_models (tenant_id, model, dimension, created_at) VALUES (:t, :model, :dim, :now)"
-                            + " ON CONFLICT (tenant_id, model) DO NOTHING")
-                    .bind("t", tenant).bind("model", model).bind("dim", copy.length).bind("now", now).execute();
+            sql.on(h, q.insertModel).bind("model", model).bind("dim", copy.length).bind("now", now).update();
             int dimension = dimension(h, model);
             if (dimension != copy.length) {
                 throw wrongDimension("vector", copy.length, model, dimension);
             }
-            h.createUpdate("INSERT INTO <p>vectors (tenant_id, id, target_type, target_id, model, dimension, vector, conversation_id,"
-                            + " created_at, updated_at) VALUES (:t, :id, :type, :target, :model, :dim, :vector, :conversation, :now, :now)"
-                            + " ON CONFLICT (tenant_id, model, target_type, target_id) DO UPDATE SET vector = excluded.vector,"
-                            + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at")
-                    .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("type", target.toString()).bind("target", id)
+            sql.on(h, q.upsertVector).bind("id", Ids.next(db.clock())).bind("type", target.toString()).bind("target", id)
                     .bind("model", model).bind("dim", copy.length).bind("vector", bytes).bind("conversation", conversation)
-                    .bind("now", now)
-                    .execute();
-            idx.stored(h, tenant, target, id, model, copy);
+                    .bind("now", now).update();
+            idx.stored(sql, h, target, id, model, copy);
             return null;
         });
+        idx.committed(model, copy.length);
     }
 
     @Override
@@ -444,11 +444,9 @@ public final class JdbiSearch implements Search {
         VectorCheck.model("model", model);
         Check.notNull("embedder", embedder);
         String content = db.read(h -> switch (target) {
-            case MESSAGE -> h.createQuery("SELECT content FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                    .bind("t", tenant).bind("id", id).mapTo(String.class).findOne()
+            case MESSAGE -> sql.on(h, q.messageContent).bind("id", id).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", id));
-            case MEMORY -> h.createQuery("SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND " + JdbiMemoryStore.VISIBLE)
-                    .bind("t", tenant).bind("id", id).bind("now", db.now()).mapTo(String.class).findOne()
+            case MEMORY -> sql.on(h, q.memoryContent).bind("id", id).bind("now", db.now()).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("memory", id));
             case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call putAssetVector");
         });
@@ -461,9 +459,7 @@ public final class JdbiSearch implements Search {
         Check.notNull("target", target);
         Check.notNull("id", id);
         VectorCheck.model("model", model);
-        int deleted = db.write(h -> h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
-                        + " AND target_type = :type AND target_id = :id")
-                .bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", id).execute());
+        int deleted = db.write(h -> sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update());
         if (deleted == 0) {
             throw new NotFoundException("vector", id, "id");
         }
@@ -476,9 +472,7 @@ public final class JdbiSearch implements Search {
     }
 
     private int dimension(Handle h, String model) {
-        Optional<Integer> d = h.createQuery("SELECT dimension FROM <p>vector_models WHERE tenant_id = :t AND model = :model")
-                .bind("t", tenant).bind("model", model).mapTo(Integer.class).findOne();
-        return d.orElse(0);
+        return sql.on(h, q.dimension).bind("model", model).optional(Sql.INT).orElse(0);
     }
 
     private static InvalidInputException wrongDimension(String field, int given, String model, int expected) {

@@ -1,5 +1,7 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import org.jdbi.v3.core.Handle;
@@ -63,18 +65,18 @@ public final class PgVectorIndex implements VectorIndex {
         if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
             return new ExactVectorIndex();
         }
+        PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
+        Sql any = Sql.crossTenant(db);
         try (Handle h = db.jdbi().open()) {
             // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
             // pool discard the connection, on every start of every deployment without pgvector.
-            boolean available = h.createQuery("SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'")
-                    .mapTo(Integer.class).one() > 0;
-            if (!available) {
+            if (any.on(h, q.available).one(Sql.LONG) == 0) {
                 LOG.info("pgvector is not installed on this server; semantic search is exact");
                 return new ExactVectorIndex();
             }
-            h.execute("CREATE EXTENSION IF NOT EXISTS vector");
-            h.execute("ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
-            backfill(h);
+            any.on(h, q.createExtension).update();
+            any.on(h, q.addColumn).update();
+            backfill(db, q, h);
             LOG.info("pgvector is available: semantic search uses HNSW indexes");
             return new PgVectorIndex(efSearch);
         } catch (RuntimeException e) {
@@ -83,19 +85,19 @@ public final class PgVectorIndex implements VectorIndex {
         }
     }
 
-    /** Vectors stored before pgvector was installed get their embedding column filled. */
-    private static void backfill(Handle h) {
-        while (true) {
-            List<Map<String, Object>> rows = h.createQuery("SELECT tenant_id, id, vector FROM <p>vectors WHERE embedding IS NULL"
-                            + " AND dimension <= " + MAX_INDEXED_DIMENSION + " LIMIT 500")
-                    .mapToMap().list();
-            if (rows.isEmpty()) {
-                return;
-            }
-            for (Map<String, Object> row : rows) {
-                h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND id = :id")
-                        .bind("v", embedding(decode((byte[]) row.get("vector")))).bind("t", (String) row.get("tenant_id"))
-                        .bind("id", (UUID) row.get("id")).execute();
+    /** Vectors stored before pgvector was installed get their embedding column filled, tenant by tenant. */
+    private static void backfill(Db db, PgVectorSql q, Handle h) {
+        for (String tenant : Sql.crossTenant(db).on(h, q.backfillTenants).list(Sql.STRING)) {
+            Sql sql = new Sql(db, new TenantId(tenant));
+            while (true) {
+                List<Object[]> rows = sql.on(h, q.backfillBatch).bind("limit", 500)
+                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), rs.getBytes("vector")});
+                if (rows.isEmpty()) {
+                    break;
+                }
+                for (Object[] row : rows) {
+                    sql.on(h, q.writeEmbedding).bind("v", embedding(decode((byte[]) row[1]))).bind("id", row[0]).update();
+                }
             }
         }
     }
@@ -106,47 +108,43 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     @Override
-    public void stored(Handle h, String tenant, SearchTarget target, UUID targetId, String model, float[] vector) {
+    public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
         if (vector.length > MAX_INDEXED_DIMENSION) {
             return; // searched exactly from the bytes column, see nearest
         }
-        h.createUpdate("UPDATE <p>vectors SET embedding = CAST(:v AS vector) WHERE tenant_id = :t AND model = :model"
-                        + " AND target_type = :type AND target_id = :id")
-                .bind("v", embedding(vector)).bind("t", tenant).bind("model", model).bind("type", target.toString()).bind("id", targetId)
-                .execute();
+        PgVectorSql q = sql.db().statements(PgVectorSql.class, PgVectorSql::new);
+        sql.on(h, q.writeEmbeddingOf).bind("v", embedding(vector)).bind("model", model).bind("type", target.toString())
+                .bind("id", targetId).update();
         String key = model + "\u0000" + vector.length;
         if (indexed.add(key)) {
-            h.execute("CREATE INDEX IF NOT EXISTS <p>vectors_hnsw_" + vector.length + "_" + hash(model) + " ON <p>vectors USING hnsw"
-                    + " ((embedding::vector(" + vector.length + ")) vector_cosine_ops) WHERE model = " + quote(model)
-                    + " AND dimension = " + vector.length);
+            sql.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX IF NOT EXISTS <p>vectors_hnsw_" + vector.length + "_"
+                    + hash(model) + " ON <p>vectors USING hnsw ((embedding::vector(" + vector.length + ")) vector_cosine_ops) WHERE model = "
+                    + quote(model) + " AND dimension = " + vector.length)).update();
         }
     }
 
     @Override
-    public List<SearchHit> nearest(Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
+    public List<SearchHit> nearest(Sql sql, Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
         int d = query.length;
         if (d > MAX_INDEXED_DIMENSION) {
-            return EXACT.nearest(h, target, c, model, query, k);
+            return EXACT.nearest(sql, h, target, c, model, query, k);
         }
-        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
-        // The model literal repeats the bound filter so the planner can prove the partial index applies.
-        String sql = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
-                + c.fromWhere() + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
-                + " ORDER BY " + distance + " LIMIT " + k;
+        PgVectorSql q = sql.db().statements(PgVectorSql.class, PgVectorSql::new);
         // The configured candidate list, at least 2k for large k, and iterative scans (pgvector 0.8+) so filters that
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
-        // Named columns: Jdbi's map mapper refuses a result with two columns of the same name.
-        h.createQuery("SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
-                        + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan")
-                .bind("ef", String.valueOf(Math.min(1000, Math.max(efSearch, 2 * k)))).mapToMap().one();
+        sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(efSearch, 2 * k)))).one(Sql.STRING);
+        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+        // The model literal repeats the bound filter so the planner can prove the partial index applies.
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
-        List<SearchHit> hits = new ArrayList<>(h.createQuery(sql).bindMap(c.binds()).bind("qv", literal(query))
-                .map((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
+        List<SearchHit> hits = new ArrayList<>(c.call(sql, h, "search.nearest.hnsw", "SELECT v.target_id AS target_id, "
+                        + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere() + " AND v.model = " + quote(model)
+                        + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT " + k)
+                .bind("qv", literal(query))
+                .list((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
                         rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")),
-                        ExactVectorIndex.cosine(query, rs.getBytes("vector")), null))
-                .list());
+                        ExactVectorIndex.cosine(query, rs.getBytes("vector")), null)));
         hits.sort(Comparator.comparingDouble(SearchHit::score).reversed());
         return List.copyOf(hits);
     }

@@ -181,6 +181,89 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
+            + " with the same exact result lists on every database")
+    void metadataTagAndAgentFilters() {
+        Memory m1 = memories.create(NewMemory.fact(ALICE, "invoice due friday").agent("billing").tags("finance", "urgent")
+                .metadata(Map.of("source", "email", "lang", "en")));
+        Memory m2 = memories.create(NewMemory.fact(ALICE, "invoice paid").agent("billing").tags("finance")
+                .metadata(Map.of("source", "chat", "lang", "en")));
+        Memory m3 = memories.create(NewMemory.fact(ALICE, "invoice question").agent("support").tags("urgent")
+                .metadata(Map.of("source", "email", "count", 5)));
+        Memory m4 = memories.create(NewMemory.fact(ALICE, "invoice copy").metadata(Map.of("count", "5", "nested", Map.of("source", "email"))));
+        search.upsertVector(SearchTarget.MEMORY, m1.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MEMORY, m2.id(), MODEL, new float[] {1, 0.2f});
+        search.upsertVector(SearchTarget.MEMORY, m3.id(), MODEL, new float[] {1, 0.4f});
+        search.upsertVector(SearchTarget.MEMORY, m4.id(), MODEL, new float[] {1, 0.6f});
+        Map<SearchFilter, List<UUID>> expected = new LinkedHashMap<>();
+        expected.put(SearchFilter.none(), List.of(m1.id(), m2.id(), m3.id(), m4.id()));
+        expected.put(SearchFilter.none().metadata("source", "email"), List.of(m1.id(), m3.id()));
+        expected.put(SearchFilter.none().metadata("source", "email").metadata("lang", "en"), List.of(m1.id()));
+        // Strings only: the number 5 is not "5"; a nested key is not a top-level key.
+        expected.put(SearchFilter.none().metadata("count", "5"), List.of(m4.id()));
+        expected.put(SearchFilter.none().metadata("source", "EMAIL"), List.of());
+        expected.put(SearchFilter.none().tag("urgent"), List.of(m1.id(), m3.id()));
+        expected.put(SearchFilter.none().tag("urgent").tag("finance"), List.of(m1.id()));
+        expected.put(SearchFilter.none().agent("billing"), List.of(m1.id(), m2.id()));
+        expected.put(SearchFilter.none().agent("billing").tag("urgent").metadata("source", "email"), List.of(m1.id()));
+        expected.put(SearchFilter.none().agent("nobody"), List.of());
+        for (Map.Entry<SearchFilter, List<UUID>> e : expected.entrySet()) {
+            assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(e.getKey()))))
+                    .as("semantic " + e.getKey()).containsExactlyElementsOf(e.getValue());
+            // Every memory holds "invoice" once; m1 has three words, the others two: shorter scores higher, equal scores go by id.
+            List<UUID> text = new ArrayList<>(e.getValue().stream().filter(id -> !id.equals(m1.id()))
+                    .sorted(Comparator.comparing(UUID::toString)).toList());
+            if (e.getValue().contains(m1.id())) {
+                text.add(m1.id());
+            }
+            assertThat(ids(search.text(TextQuery.memories("invoice").filter(e.getKey())))).as("text " + e.getKey())
+                    .containsExactlyElementsOf(text);
+        }
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(SearchFilter.none().tag("finance")))))
+                .containsExactly(m2.id(), m1.id());
+        assertThat(other.text(TextQuery.memories("invoice").filter(SearchFilter.none().agent("billing")))).isEmpty();
+
+        Conversation c = convo(ALICE);
+        Message a = conversations.append(c.id(), NewMessage.assistant("refund sent").agent("billing").metadata(Map.of("channel", "sms")));
+        Message b = conversations.append(c.id(), NewMessage.assistant("refund pending").agent("support").metadata(Map.of("channel", "sms")));
+        Message u = conversations.append(c.id(), NewMessage.user("refund?").metadata(Map.of("channel", "web")));
+        search.upsertVector(SearchTarget.MESSAGE, a.id(), MODEL, new float[] {1, 0});
+        search.upsertVector(SearchTarget.MESSAGE, b.id(), MODEL, new float[] {1, 0.5f});
+        search.upsertVector(SearchTarget.MESSAGE, u.id(), MODEL, new float[] {0, 1});
+        SemanticQuery near = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0});
+        assertThat(ids(search.similar(near.filter(SearchFilter.none().metadata("channel", "sms"))))).containsExactly(a.id(), b.id());
+        assertThat(ids(search.similar(near.filter(SearchFilter.none().metadata("channel", "sms").agent("support"))))).containsExactly(b.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().metadata("channel", "web"))))).containsExactly(u.id());
+        assertThat(ids(search.text(TextQuery.messages("refund").filter(SearchFilter.none().agent("billing"))))).containsExactly(a.id());
+    }
+
+    @Test
+    @DisplayName("bad metadata, tag and agent filters are refused naming the field, before any query")
+    void badMetadataTagAndAgentFilters() {
+        invalid("metadata", () -> SearchFilter.none().metadata(null, "x"));
+        invalid("metadata", () -> SearchFilter.none().metadata(" ", "x"));
+        invalid("metadata", () -> SearchFilter.none().metadata("k".repeat(256), "x"));
+        invalid("metadata", () -> SearchFilter.none().metadata("source", null));
+        invalid("metadata", () -> SearchFilter.none().metadata("source", "v".repeat(1001)));
+        SearchFilter many = SearchFilter.none();
+        for (int i = 0; i < SearchFilter.MAX_METADATA; i++) {
+            many = many.metadata("k" + i, "v");
+        }
+        SearchFilter full = many;
+        invalid("metadata", () -> full.metadata("one-more", "v"));
+        invalid("tags", () -> SearchFilter.none().tag(null));
+        invalid("tags", () -> SearchFilter.none().tag(""));
+        invalid("tags", () -> SearchFilter.none().tag("t".repeat(101)));
+        invalid("agent", () -> SearchFilter.none().agent(" "));
+        invalid("agent", () -> SearchFilter.none().agent(null));
+        invalid("tags", () -> TextQuery.messages("x").filter(SearchFilter.none().tag("urgent")));
+        invalid("metadata", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0})
+                .filter(SearchFilter.none().metadata("k", "v")));
+        invalid("agent", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}).filter(SearchFilter.none().agent("a")));
+        invalid("tags", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}).filter(SearchFilter.none().tag("a")));
+    }
+
+    @Test
     @DisplayName("the full-text index follows message edits, message deletes and conversation deletes")
     void followsMessageChanges() {
         Conversation c = convo(ALICE);

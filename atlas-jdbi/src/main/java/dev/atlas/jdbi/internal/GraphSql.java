@@ -1,0 +1,93 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.graph.Direction;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+/** The memory graph's statements; each neighbour and traversal shape is declared once per direction. */
+final class GraphSql {
+    static final String NODE_COLUMNS = "n.id AS n_id, n.node_key AS n_key, n.label AS n_label, n.type AS n_type,"
+            + " n.metadata AS n_metadata, n.created_at AS n_created, n.updated_at AS n_updated";
+    static final String EDGE_COLUMNS = "e.id AS e_id, s.node_key AS e_source, t.node_key AS e_target, e.type AS e_type,"
+            + " e.weight AS e_weight, e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated";
+    private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
+            + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
+
+    final Statement upsertNode;
+    final Statement findNode;
+    final Statement deleteEdgesOf;
+    final Statement deleteNode;
+    final Statement upsertEdge;
+    final Statement findEdge;
+    final Statement deleteEdge;
+    /** Per direction: [without, with] an edge-type filter, then the same two after a cursor. */
+    final Map<Direction, Statement[]> neighbours = new EnumMap<>(Direction.class);
+    /** Per direction: [without, with] an edge-type filter. */
+    final Map<Direction, Statement[]> traverse = new EnumMap<>(Direction.class);
+
+    GraphSql(Catalogue c) {
+        upsertNode = c.sql("graph.upsertNode", "INSERT INTO <p>graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at,"
+                + " updated_at) VALUES (:t, :id, :key, :label, :type, :metadata, :now, :now) ON CONFLICT (tenant_id, node_key) DO UPDATE"
+                + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = excluded.updated_at");
+        findNode = c.sql("graph.findNode", "SELECT " + NODE_COLUMNS + " FROM <p>graph_nodes n WHERE n.tenant_id = :t AND n.node_key = :key");
+        deleteEdgesOf = c.sql("graph.deleteEdgesOf", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id = :id OR target_id = :id)");
+        deleteNode = c.sql("graph.deleteNode", "DELETE FROM <p>graph_nodes WHERE tenant_id = :t AND id = :id");
+        upsertEdge = c.sql("graph.upsertEdge", "INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata,"
+                + " created_at, updated_at) VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
+                + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
+                + " metadata = excluded.metadata, updated_at = excluded.updated_at");
+        findEdge = c.sql("graph.findEdge", "SELECT " + EDGE_COLUMNS + " FROM " + EDGE_FROM
+                + " WHERE e.tenant_id = :t AND e.source_id = :source AND e.target_id = :target AND e.type = :type");
+        deleteEdge = c.sql("graph.deleteEdge", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"
+                + " AND source_id = (SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :source)"
+                + " AND target_id = (SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :target)");
+        for (Direction d : Direction.values()) {
+            Statement[] n = new Statement[4];
+            Statement[] w = new Statement[2];
+            for (int typed = 0; typed < 2; typed++) {
+                String type = typed == 1 ? " AND e.type = :type" : "";
+                // dir tells apart the two rows of a self-loop seen from both ends, so the keyset is unique.
+                String rows = switch (d) {
+                    case OUTGOING -> neighbour("e.target_id", "e.source_id = :id", type, 0);
+                    case INCOMING -> neighbour("e.source_id", "e.target_id = :id", type, 1);
+                    case BOTH -> neighbour("e.target_id", "e.source_id = :id", type, 0) + " UNION ALL "
+                            + neighbour("e.source_id", "e.target_id = :id", type, 1);
+                };
+                String name = "graph.neighbours." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : "");
+                String order = " ORDER BY e_weight DESC, e_id, dir LIMIT :limit";
+                n[typed] = c.sql(name, "SELECT * FROM (" + rows + ") x" + order);
+                n[2 + typed] = c.sql(name + ".after", "SELECT * FROM (" + rows + ") x"
+                        + " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))" + order);
+                w[typed] = c.sql("graph.traverse." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : ""),
+                        walk(d, type));
+            }
+            neighbours.put(d, n);
+            traverse.put(d, w);
+        }
+    }
+
+    private static String neighbour(String otherEnd, String condition, String typeFilter, int dir) {
+        return "SELECT " + NODE_COLUMNS + ", " + EDGE_COLUMNS + ", " + dir + " AS dir FROM " + EDGE_FROM
+                + " JOIN <p>graph_nodes n ON n.tenant_id = e.tenant_id AND n.id = " + otherEnd
+                + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
+    }
+
+    private static String walk(Direction direction, String typeFilter) {
+        String step = switch (direction) {
+            case OUTGOING -> "SELECT e.target_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.source_id = w.node_id";
+            case INCOMING -> "SELECT e.source_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.target_id = w.node_id";
+            case BOTH -> "SELECT CASE WHEN e.source_id = w.node_id THEN e.target_id ELSE e.source_id END, w.depth + 1 FROM walk w"
+                    + " JOIN <p>graph_edges e ON e.tenant_id = :t AND (e.source_id = w.node_id OR e.target_id = w.node_id)";
+        };
+        // UNION (not UNION ALL) drops repeated (node, depth) pairs, so each level holds each node
+        // at most once and cycles cannot blow up the walk before the depth bound ends it.
+        return "WITH RECURSIVE walk (node_id, depth) AS (SELECT id, 0 FROM <p>graph_nodes WHERE tenant_id = :t AND id = :start"
+                + " UNION " + step + " WHERE w.depth < :maxDepth" + typeFilter + ")"
+                + " SELECT " + NODE_COLUMNS + ", r.depth AS depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk GROUP BY node_id) r"
+                + " JOIN <p>graph_nodes n ON n.tenant_id = :t AND n.id = r.node_id"
+                + " WHERE r.node_id <> :start ORDER BY r.depth, n.node_key LIMIT :limit";
+    }
+}

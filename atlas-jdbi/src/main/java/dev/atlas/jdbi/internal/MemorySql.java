@@ -1,0 +1,74 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/** The memory store's statements. */
+final class MemorySql {
+    static final String COLUMNS = "tenant_id, id, owner_type, owner_id, agent, kind, content, metadata, importance, conversation_id,"
+            + " message_id, tool_call_id, expires_at, revision, created_at, updated_at";
+    /** A memory is readable while neither deleted nor expired; binds :now. */
+    static final String VISIBLE = "deleted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)";
+    /** The listing's optional filters, rendered per call after {@link #LIST}. */
+    static final String LIST = "SELECT " + COLUMNS + " FROM <p>memories m WHERE tenant_id = :t AND " + VISIBLE;
+    static final String TAG_FILTER = "EXISTS (SELECT 1 FROM <p>memory_tags g WHERE g.tenant_id = m.tenant_id AND g.memory_id = m.id"
+            + " AND g.tag = :tag)";
+
+    final Catalogue catalogue;
+    final Statement insert;
+    final Statement conversationExists;
+    final Statement messageExists;
+    final Statement toolCallExists;
+    final Statement insertTag;
+    final Statement deleteTags;
+    final Statement find;
+    final Statement findForUpdate;
+    final Statement findAny;
+    final Statement insertRevision;
+    final Statement deleteVectors;
+    final Statement update;
+    final Statement delete;
+    final Statement revisions;
+
+    MemorySql(Catalogue c) {
+        catalogue = c;
+        insert = c.sql("memories.insert", "INSERT INTO <p>memories (" + COLUMNS + ", search_text) VALUES (:t, :id, :ownerType, :ownerId,"
+                + " :agent, :kind, :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now, :searchText)");
+        // Provenance columns have no foreign keys (purging a conversation must not be blocked by its
+        // memories, see V3), so these checks refuse another tenant's id exactly like an unknown one.
+        conversationExists = c.sql("memories.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL");
+        messageExists = c.sql("memories.messageExists", "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
+                + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
+        toolCallExists = c.sql("memories.toolCallExists", "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        insertTag = c.sql("memories.insertTag", "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");
+        deleteTags = c.sql("memories.deleteTags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND memory_id = :m");
+        String byId = "SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND id = :id";
+        find = c.sql("memories.find", byId + " AND " + VISIBLE);
+        findForUpdate = c.sql("memories.findForUpdate", byId + " AND " + VISIBLE + c.dialect().forUpdate());
+        findAny = c.sql("memories.findAny", byId);
+        insertRevision = c.sql("memories.insertRevision", "INSERT INTO <p>memory_revisions (tenant_id, id, memory_id, revision, content,"
+                + " replaced_at) VALUES (:t, :id, :m, :revision, :content, :now)");
+        deleteVectors = c.sql("memories.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'memory'"
+                + " AND target_id = :m");
+        // One statement for every patch: an absent part binds null and keeps the column.
+        update = c.sql("memories.update", "UPDATE <p>memories SET updated_at = :now, content = COALESCE(:content, content),"
+                + " search_text = COALESCE(:searchText, search_text), revision = revision + :bump, metadata = COALESCE(:metadata, metadata),"
+                + " importance = COALESCE(:importance, importance),"
+                + " expires_at = CASE WHEN :setExpiry = 1 THEN :expiresAt ELSE expires_at END WHERE tenant_id = :t AND id = :id");
+        delete = c.sql("memories.delete", "UPDATE <p>memories SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                + " AND " + VISIBLE);
+        revisions = c.sql("memories.revisions", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
+                + " WHERE tenant_id = :t AND memory_id = :m ORDER BY revision");
+    }
+
+    /** The tags of the memories {@code where} selects (an IN list of ids). */
+    Statement tags(String where) {
+        return catalogue.render("memories.tags", "SELECT memory_id, tag FROM <p>memory_tags WHERE tenant_id = :t" + where
+                + " ORDER BY memory_id, tag");
+    }
+
+    Statement list(String where) {
+        return catalogue.render("memories.list", LIST + where + " ORDER BY id DESC LIMIT :limit");
+    }
+}

@@ -1,0 +1,36 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/** pgvector's statements: its schema additions, the embedding column's back-fill and the search settings. */
+final class PgVectorSql {
+    final Catalogue catalogue;
+    final Statement available;
+    final Statement createExtension;
+    final Statement addColumn;
+    final Statement backfillTenants;
+    final Statement backfillBatch;
+    final Statement writeEmbedding;
+    final Statement writeEmbeddingOf;
+    final Statement settings;
+
+    PgVectorSql(Catalogue c) {
+        catalogue = c;
+        available = c.sql("pgvector.available", "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'");
+        createExtension = c.sql("pgvector.createExtension", "CREATE EXTENSION IF NOT EXISTS vector");
+        addColumn = c.sql("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
+        backfillTenants = c.crossTenant("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before"
+                + " pgvector was installed; each is then back-filled by tenant-bound statements",
+                "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
+        backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
+                + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit");
+        writeEmbedding = c.sql("pgvector.writeEmbedding", "UPDATE <p>vectors SET embedding = CAST(:v AS vector)"
+                + " WHERE tenant_id = :t AND id = :id");
+        writeEmbeddingOf = c.sql("pgvector.writeEmbeddingOf", "UPDATE <p>vectors SET embedding = CAST(:v AS vector)"
+                + " WHERE tenant_id = :t AND model = :model AND target_type = :type AND target_id = :id");
+        // Named columns: two unnamed set_config columns would share one name.
+        settings = c.sql("pgvector.settings", "SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
+                + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
+    }
+}

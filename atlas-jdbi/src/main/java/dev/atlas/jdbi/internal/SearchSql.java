@@ -1,0 +1,99 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.Map;
+
+/**
+ * Search's statements: vectors and their models, the liveness checks of what a vector may point
+ * at, and the search column's back-fill. Queries whose filters vary per call are {@link #render rendered}.
+ */
+final class SearchSql {
+    /** Tables with a search column, for the back-fill. */
+    static final String[] TEXT_TABLES = {"messages", "memories"};
+
+    final Catalogue catalogue;
+    final Statement messageConversation;
+    final Statement memoryVisible;
+    final Statement assetLive;
+    final Statement conversationLive;
+    final Statement messageContent;
+    final Statement memoryContent;
+    final Statement insertModel;
+    final Statement dimension;
+    final Statement upsertVector;
+    final Statement deleteVector;
+    /** Per table of {@link #TEXT_TABLES}: whether a row lacks its search column, a batch of such rows, and writing one. */
+    final Map<String, Statement> anyPending;
+    final Map<String, Statement> pendingBatch;
+    final Map<String, Statement> writeSearchText;
+    /** Per table: the tenants with rows lacking their search column (start-up maintenance, across tenants). */
+    final Map<String, Statement> pendingTenants;
+
+    static final int INDEX_BATCH = 500;
+
+    SearchSql(Catalogue c) {
+        catalogue = c;
+        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id FROM <p>messages m JOIN <p>conversations c"
+                + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
+                + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
+        memoryVisible = c.sql("search.memoryVisible", "SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
+                + MemorySql.VISIBLE);
+        // Locked so a concurrent delete of the asset, which removes its vectors in its own
+        // transaction, cannot pass between this check and the vector's insert.
+        assetLive = c.sql("search.assetLive", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
+                + c.dialect().forShare());
+        conversationLive = c.sql("search.conversationLive", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL");
+        messageContent = c.sql("search.messageContent", "SELECT content FROM <p>messages WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL");
+        memoryContent = c.sql("search.memoryContent", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
+                + MemorySql.VISIBLE);
+        insertModel = c.sql("search.insertModel", "INSERT INTO <p>vector_models (tenant_id, model, dimension, created_at)"
+                + " VALUES (:t, :model, :dim, :now) ON CONFLICT (tenant_id, model) DO NOTHING");
+        dimension = c.sql("search.dimension", "SELECT dimension FROM <p>vector_models WHERE tenant_id = :t AND model = :model");
+        upsertVector = c.sql("search.upsertVector", "INSERT INTO <p>vectors (tenant_id, id, target_type, target_id, model, dimension,"
+                + " vector, conversation_id, created_at, updated_at) VALUES (:t, :id, :type, :target, :model, :dim, :vector, :conversation,"
+                + " :now, :now) ON CONFLICT (tenant_id, model, target_type, target_id) DO UPDATE SET vector = excluded.vector,"
+                + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at");
+        deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
+                + " AND target_type = :type AND target_id = :id");
+        Map<String, Statement> any = new java.util.HashMap<>();
+        Map<String, Statement> batch = new java.util.HashMap<>();
+        Map<String, Statement> write = new java.util.HashMap<>();
+        Map<String, Statement> tenants = new java.util.HashMap<>();
+        for (String table : TEXT_TABLES) {
+            any.put(table, c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
+                    + " AND search_text IS NULL LIMIT 1"));
+            batch.put(table, c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t"
+                    + " AND search_text IS NULL LIMIT " + INDEX_BATCH + c.dialect().lockSkipLocked()));
+            write.put(table, c.sql("search.writeSearchText." + table, "UPDATE <p>" + table + " SET search_text = :s"
+                    + " WHERE tenant_id = :t AND id = :id AND search_text IS NULL"));
+            tenants.put(table, c.crossTenant("search.pendingTenants." + table, "start-up maintenance: finds the tenants whose rows"
+                    + " predate the search column (V8); each is then indexed by tenant-bound statements",
+                    "SELECT DISTINCT tenant_id FROM <p>" + table + " WHERE search_text IS NULL"));
+        }
+        anyPending = Map.copyOf(any);
+        pendingBatch = Map.copyOf(batch);
+        writeSearchText = Map.copyOf(write);
+        pendingTenants = Map.copyOf(tenants);
+    }
+
+    /**
+     * Whether the metadata of row {@code alias} has the top-level key {@code :key} holding exactly
+     * the string {@code :value}: one meaning on both databases (numbers, booleans and nested
+     * objects never equal a string; no path syntax, so any key text is just a key).
+     */
+    static String metadataIs(Dialect dialect, String alias, String key, String value) {
+        return dialect == Dialect.SQLITE
+                ? "EXISTS (SELECT 1 FROM json_each(" + alias + ".metadata) j WHERE j.key = :" + key + " AND j.type = 'text'"
+                        + " AND j.value = :" + value + ")"
+                : alias + ".metadata @> jsonb_build_object(CAST(:" + key + " AS text), CAST(:" + value + " AS text))";
+    }
+
+    /** A statement assembled per call from this catalogue's fragments (filters, IN lists); checked once per text. */
+    Statement render(String name, String text) {
+        return catalogue.render(name, text);
+    }
+}
