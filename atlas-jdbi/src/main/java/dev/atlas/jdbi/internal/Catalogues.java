@@ -15,7 +15,11 @@ public final class Catalogues {
     private Catalogues() {}
 
     private static final List<Function<Catalogue, ?>> ALL = List.of(
-            CredentialSql::new);
+            CredentialSql::new,
+            AssetSql::new,
+            VoiceCallSql::new,
+            RetentionSql::new,
+            dev.atlas.jdbi.internal.portability.PortabilitySql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
