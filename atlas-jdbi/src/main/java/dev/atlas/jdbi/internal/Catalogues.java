@@ -27,7 +27,11 @@ public final class Catalogues {
             MemorySql::new,
             GraphSql::new,
             SearchSql::new,
-            PgVectorSql::new);
+            PgVectorSql::new,
+            AssetSql::new,
+            VoiceCallSql::new,
+            RetentionSql::new,
+            PortabilitySql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {

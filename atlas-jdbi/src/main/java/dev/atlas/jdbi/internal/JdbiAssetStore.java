@@ -14,6 +14,8 @@ import dev.atlas.asset.NewAsset;
 import dev.atlas.asset.OrphanCleanup;
 import dev.atlas.asset.StoredBlob;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.mapper.RowMapper;
 
@@ -38,12 +40,10 @@ import java.util.UUID;
  * (table {@code blob_intents}, V7), never by what it finds in the blob store.
  */
 public final class JdbiAssetStore implements AssetStore {
-    static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
-            + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
-    private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
-
     private final Db db;
     private final String tenant;
+    private final Sql sql;
+    private final AssetSql q;
     private final BlobStore blobs;
     private final String tenantPart;
     private final RowMapper<Asset> assets;
@@ -56,6 +56,8 @@ public final class JdbiAssetStore implements AssetStore {
     public JdbiAssetStore(Db db, String tenant, BlobStore blobs) {
         this.db = db;
         this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(AssetSql.class, AssetSql::new);
         this.blobs = blobs;
         this.tenantPart = "/t" + sha256(tenant).substring(0, 32);
         Dialect d = db.dialect();
@@ -107,8 +109,7 @@ public final class JdbiAssetStore implements AssetStore {
         // failed row) leaves a blob that cleanupOrphanBlobs can prove is this store's orphan.
         Owner owner = db.write(h -> {
             Owner o = checkReferences(h, na);
-            h.createUpdate("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at) VALUES (:t, :key, :now)")
-                    .bind("t", tenant).bind("key", key).bind("now", db.now()).execute();
+            sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
             return o;
         });
         StoredBlob blob;
@@ -127,22 +128,17 @@ public final class JdbiAssetStore implements AssetStore {
                 Instant now = db.now();
                 // Taking the intent is what entitles this row to the bytes: once cleanup has
                 // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
-                int taken = h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key AND claimed_at IS NULL")
-                        .bind("t", tenant).bind("key", key).execute();
+                int taken = sql.on(h, q.takeIntent).bind("key", key).update();
                 if (taken == 0) {
                     throw new StorageException("blob " + key + " was removed by cleanupOrphanBlobs before its asset row was written (the"
                             + " upload took longer than the cleanup's minAge); store the asset again", null, false, null);
                 }
-                h.createUpdate("INSERT INTO <p>assets (tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type,"
-                                + " owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at) VALUES (:t, :id,"
-                                + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description,"
-                                + " :metadata, :now, :now)")
-                        .bind("t", tenant).bind("id", id).bind("type", na.type().toString()).bind("mime", na.mimeType())
+                sql.on(h, q.insert).bind("id", id).bind("type", na.type().toString()).bind("mime", na.mimeType())
                         .bind("filename", na.filename()).bind("key", key).bind("size", blob.sizeBytes()).bind("sha", blob.sha256())
                         .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
                         .bind("agent", na.agent()).bind("e", na.executionId()).bind("call", na.toolCallId())
                         .bind("description", na.description()).bind("metadata", metadata).bind("now", now)
-                        .execute();
+                        .update();
                 return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), key, blob.sizeBytes(), blob.sha256(), owner,
                         na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
             });
@@ -159,21 +155,16 @@ public final class JdbiAssetStore implements AssetStore {
     private Owner checkReferences(Handle h, NewAsset na) {
         Owner owner = na.owner();
         if (na.executionId() != null) {
-            Optional<Owner> convoOwner = h.createQuery("SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN"
-                            + " <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id"
-                            + " WHERE e.tenant_id = :t AND e.id = :e")
-                    .bind("t", tenant).bind("e", na.executionId())
-                    .map((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
-                    .findOne().orElseThrow(() -> new NotFoundException("execution", na.executionId()));
+            Optional<Owner> convoOwner = sql.on(h, q.executionOwner).bind("e", na.executionId())
+                    .optional((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
+                    .orElseThrow(() -> new NotFoundException("execution", na.executionId()));
             if (owner == null) {
                 // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
                 owner = convoOwner.orElse(null);
             }
         }
         if (na.toolCallId() != null) {
-            UUID callExecution = h.createQuery("SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id")
-                    .bind("t", tenant).bind("id", na.toolCallId())
-                    .map((rs, ctx) -> db.dialect().uuid(rs, "execution_id")).findOne()
+            UUID callExecution = sql.on(h, q.toolCallExecution).bind("id", na.toolCallId()).optional(sql.uuidColumn())
                     .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId()));
             if (!callExecution.equals(na.executionId())) {
                 throw new InvalidInputException("toolCallId", "tool call " + na.toolCallId() + " belongs to another execution");
@@ -189,14 +180,12 @@ public final class JdbiAssetStore implements AssetStore {
      */
     private void abandon(String key, Throwable failure) {
         try {
-            boolean recorded = db.read(h -> h.createQuery("SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key")
-                    .bind("t", tenant).bind("key", key).mapTo(Integer.class).findOne().isPresent());
+            boolean recorded = db.read(h -> sql.on(h, q.keyRecorded).bind("key", key).exists());
             if (recorded) {
                 return;
             }
             blobs.delete(key);
-            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key")
-                    .bind("t", tenant).bind("key", key).execute());
+            db.write(h -> sql.on(h, q.dropIntent).bind("key", key).update());
         } catch (IOException | RuntimeException e) {
             failure.addSuppressed(e);
         }
@@ -207,23 +196,23 @@ public final class JdbiAssetStore implements AssetStore {
      * for removal: bytes the caller cannot delete once it has committed are then removed by the
      * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #forgetIntents}.
      */
-    static void recordPurgedBlobs(Handle h, String tenant, List<String> keys, Instant now) {
+    public static void recordPurgedBlobs(Sql sql, Handle h, List<String> keys, Instant now) {
         if (keys.isEmpty()) {
             return;
         }
-        var batch = h.prepareBatch("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at) VALUES (:t, :key, :now, :now)");
+        Sql.Call batch = sql.on(h, sql.db().statements(AssetSql.class, AssetSql::new).purgedIntent);
         for (String key : keys) {
-            batch.bind("t", tenant).bind("key", key).bind("now", now).add();
+            batch.bind("key", key).bind("now", now).add();
         }
-        batch.execute();
+        batch.batch();
     }
 
     /** Removes the intents of {@code keys}, once their bytes are gone. */
-    static void forgetIntents(Db db, String tenant, List<String> keys) {
+    public static void forgetIntents(Sql sql, List<String> keys) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
         for (int i = 0; i < keys.size(); i += 500) {
             List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
-            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
-                    .bind("t", tenant).bindList("keys", chunk).execute());
+            sql.db().write(h -> InList.bind(sql.on(h, q.forgetIntents(chunk)), "key", chunk).update());
         }
     }
 
@@ -234,8 +223,7 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     private Optional<Asset> find(Handle h, UUID assetId) {
-        return h.createQuery(A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                .bind("t", tenant).bind("id", assetId).map(assets).findOne();
+        return sql.on(h, q.get).bind("id", assetId).optional(assets);
     }
 
     @Override
@@ -251,25 +239,21 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public List<Asset> byExecution(UUID executionId) {
         Check.notNull("executionId", executionId);
-        return List.copyOf(db.read(h -> h.createQuery(A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id")
-                .bind("t", tenant).bind("e", executionId).map(assets).list()));
+        return List.copyOf(db.read(h -> sql.on(h, q.byExecution).bind("e", executionId).list(assets)));
     }
 
     @Override
     public void delete(UUID assetId) {
         Check.notNull("assetId", assetId);
         db.write(h -> {
-            int n = h.createUpdate("UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
-                            + " AND deleted_at IS NULL")
-                    .bind("t", tenant).bind("id", assetId).bind("now", db.now()).execute();
+            int n = sql.on(h, q.delete).bind("id", assetId).bind("now", db.now()).update();
             if (n == 0) {
                 throw new NotFoundException("asset", assetId);
             }
             // Deleted rather than filtered at search time: assets are never restored, so the
             // vectors are dead weight, and a k-nearest search (exact or HNSW) then never spends
             // its k on rows it would have to drop. putAssetVector refuses a deleted asset.
-            h.createUpdate("DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id")
-                    .bind("t", tenant).bind("id", assetId).execute();
+            sql.on(h, q.deleteVectors).bind("id", assetId).update();
             return null;
         });
     }
@@ -280,23 +264,18 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("assetId", assetId);
         JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
         return db.write(h -> {
-            h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                    .bind("t", tenant).bind("id", messageId).mapTo(Integer.class).findOne()
-                    .orElseThrow(() -> new NotFoundException("message", messageId));
+            if (!sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+                throw new NotFoundException("message", messageId);
+            }
             Asset asset = find(h, assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
             Instant now = db.now();
-            int updated = h.createUpdate("UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t AND message_id = :m"
-                            + " AND asset_id = :a")
-                    .bind("t", tenant).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).execute();
+            int updated = sql.on(h, q.updateAttachment).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).update();
             if (updated == 0) {
-                h.createUpdate("INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata, created_at)"
-                                + " VALUES (:t, :id, :m, :a, :metadata, :now)")
-                        .bind("t", tenant).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
-                        .bind("metadata", metadata).bind("now", now).execute();
+                sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
+                        .bind("metadata", metadata).bind("now", now).update();
             }
-            Instant attachedAt = h.createQuery("SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a")
-                    .bind("t", tenant).bind("m", messageId).bind("a", assetId)
-                    .map((rs, ctx) -> db.dialect().instant(rs, "created_at")).one();
+            Instant attachedAt = sql.on(h, q.attachedAt).bind("m", messageId).bind("a", assetId)
+                    .one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
             return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);
         });
     }
@@ -305,24 +284,12 @@ public final class JdbiAssetStore implements AssetStore {
     public List<AttachedAsset> forMessage(UUID messageId) {
         Check.notNull("messageId", messageId);
         Dialect d = db.dialect();
-        StringBuilder cols = new StringBuilder();
-        for (String c : COLUMNS.split(",\\s*")) {
-            cols.append(", a.").append(c).append(" AS a_").append(c);
-        }
         return db.read(h -> {
-            List<AttachedAsset> rows = h.createQuery("SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at"
-                            + cols + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
-                            + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
-                            + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL"
-                            + " ORDER BY ma.created_at, ma.id")
-                    .bind("t", tenant).bind("m", messageId)
-                    .map((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs, "a_"),
-                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")))
-                    .list();
-            if (rows.isEmpty()) {
-                h.createQuery("SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                        .bind("t", tenant).bind("id", messageId).mapTo(Integer.class).findOne()
-                        .orElseThrow(() -> new NotFoundException("message", messageId));
+            List<AttachedAsset> rows = sql.on(h, q.forMessage).bind("m", messageId)
+                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs, "a_"),
+                            Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")));
+            if (rows.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+                throw new NotFoundException("message", messageId);
             }
             return List.copyOf(rows);
         });
@@ -346,12 +313,8 @@ public final class JdbiAssetStore implements AssetStore {
         // Intents claimed by an earlier run that failed midway are taken up again.
         List<String> claimed = db.write(h -> {
             Instant now = db.now();
-            h.createUpdate("UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
-                            + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
-                            + " AND a.blob_key = <p>blob_intents.blob_key)")
-                    .bind("t", tenant).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).execute();
-            return h.createQuery("SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL")
-                    .bind("t", tenant).mapTo(String.class).list();
+            sql.on(h, q.claimOrphans).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).update();
+            return sql.on(h, q.claimed).list(Sql.STRING);
         });
         List<String> removed = new ArrayList<>();
         List<String> done = new ArrayList<>();
@@ -368,7 +331,7 @@ public final class JdbiAssetStore implements AssetStore {
             }
         } finally {
             // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
-            forgetIntents(db, tenant, done);
+            forgetIntents(sql, done);
         }
         return new OrphanCleanup(removed, temporary);
     }

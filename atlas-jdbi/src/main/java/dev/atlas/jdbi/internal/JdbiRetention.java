@@ -7,6 +7,9 @@ import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
 import dev.atlas.retention.Retention;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import org.jdbi.v3.core.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 
 /**
  * {@link Retention} on Jdbi. Every rule works in batches: select at most {@code batchSize}
@@ -34,13 +38,34 @@ import java.util.Set;
 public final class JdbiRetention implements Retention {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiRetention.class);
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final RetentionSql q;
     private final BlobStore blobs;
 
     public JdbiRetention(Db db, String tenant, BlobStore blobs) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(RetentionSql.class, RetentionSql::new);
         this.blobs = blobs;
+    }
+
+    /**
+     * A call of {@code text}, rendered with {@code ids} as its {@code <ids>} list, with those of
+     * {@code binds} it names: a rule's binds are shared by the statements of one rule.
+     */
+    private Sql.Call call(Handle h, String name, String text, Map<String, ?> binds, List<UUID> ids) {
+        Statement s = q.render(name, text, ids);
+        Sql.Call call = sql.on(h, s);
+        binds.forEach((k, v) -> {
+            if (s.parameters().contains(k)) {
+                call.bind(k, v);
+            }
+        });
+        return InList.bind(call, "ids", ids);
+    }
+
+    private Sql.Call call(Handle h, String name, String text, Map<String, ?> binds) {
+        return call(h, name, text, binds, List.of());
     }
 
     @Override
@@ -88,19 +113,14 @@ public final class JdbiRetention implements Retention {
         }
         String holder = java.util.UUID.randomUUID().toString();
         long micros = lease.toNanos() / 1_000;
-        // Taken on the database's clock, as task leases are: every process measures it the same way.
-        int taken = db.write(h -> h.createUpdate("INSERT INTO <p>leases (tenant_id, name, holder, expires_at) VALUES (:t, :name, :holder, "
-                        + db.dialect().databaseNowPlusMicros("micros") + ") ON CONFLICT (tenant_id, name) DO UPDATE"
-                        + " SET holder = excluded.holder, expires_at = excluded.expires_at WHERE <p>leases.expires_at < " + db.dialect().databaseNow())
-                .bind("t", tenant).bind("name", LEASE).bind("holder", holder).bind("micros", micros).execute());
+        int taken = db.write(h -> sql.on(h, q.takeLease).bind("name", LEASE).bind("holder", holder).bind("micros", micros).update());
         if (taken == 0) {
             return java.util.Optional.empty();
         }
         try {
             return java.util.Optional.of(runRetention(policy));
         } finally {
-            db.write(h -> h.createUpdate("DELETE FROM <p>leases WHERE tenant_id = :t AND name = :name AND holder = :holder")
-                    .bind("t", tenant).bind("name", LEASE).bind("holder", holder).execute());
+            db.write(h -> sql.on(h, q.releaseLease).bind("name", LEASE).bind("holder", holder).update());
         }
     }
 
@@ -124,8 +144,8 @@ public final class JdbiRetention implements Retention {
             counts.merge(key, n, Long::sum);
         }
 
-        long count(String sql, Map<String, Object> binds) {
-            return db.read(h -> h.createQuery(sql).bindMap(binds).bind("t", tenant).mapTo(Long.class).one());
+        long count(String name, String text, Map<String, Object> binds) {
+            return db.read(h -> call(h, name, text, binds).one(Sql.LONG));
         }
 
         // ---- archive idle conversations ----------------------------------------------------
@@ -133,22 +153,21 @@ public final class JdbiRetention implements Retention {
         void archiveIdle(Instant cutoff) {
             String idle = "status = 'open' AND deleted_at IS NULL AND activity_at < :cutoff";
             if (policy.dryRun()) {
-                add("conversations.archived", count("SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND " + idle,
+                add("conversations.archived", count("retention.countIdle", "SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND " + idle,
                         Map.of("cutoff", cutoff)));
                 return;
             }
             while (true) {
                 int n = db.write(h -> {
-                    List<String> ids = h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + idle + " LIMIT :batch")
-                            .bind("t", tenant).bind("cutoff", cutoff).bind("batch", batch).mapTo(String.class).list();
+                    List<UUID> ids = call(h, "retention.idle", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + idle + " LIMIT :batch",
+                            Map.of("cutoff", cutoff, "batch", batch)).list(sql.uuidColumn());
                     if (ids.isEmpty()) {
                         return 0;
                     }
                     // The rule again on the row being updated: an append that committed since the
                     // SELECT (PostgreSQL) made the conversation active, and it stays open.
-                    add("conversations.archived", h.createUpdate("UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
-                                    + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + idle)
-                            .bind("t", tenant).bind("now", now).bind("cutoff", cutoff).bindList("ids", typed(ids)).execute());
+                    add("conversations.archived", call(h, "retention.archive", "UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
+                            + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + idle, Map.of("now", now, "cutoff", cutoff), ids).update());
                     return ids.size();
                 });
                 if (n < batch) {
@@ -202,26 +221,24 @@ public final class JdbiRetention implements Retention {
         }
 
         /** The given conversations and every tool thread below them, which must go with them. */
-        private List<String> withDescendants(Handle h, List<String> roots) {
-            return h.createQuery("WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)"
-                            + " UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t AND c.parent_conversation_id = tree.id)"
-                            + " SELECT id FROM tree")
-                    .bind("t", tenant).bindList("ids", typed(roots)).mapTo(String.class).list();
+        private List<UUID> withDescendants(Handle h, List<UUID> roots) {
+            return call(h, "retention.withDescendants", "WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t"
+                    + " AND id IN (<ids>) UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t"
+                    + " AND c.parent_conversation_id = tree.id) SELECT id FROM tree", Map.of(), roots).list(sql.uuidColumn());
         }
 
         /**
          * Of the given purgeable conversations, those with a purgeable ancestor: they go with
          * that ancestor's tree, so a dry run counts them there and only there.
          */
-        private Set<String> purgedWithAncestor(Handle h, List<String> roots, Map<String, Object> binds) {
-            return new HashSet<>(h.createQuery("WITH RECURSIVE up (start_id, id) AS ("
+        private Set<UUID> purgedWithAncestor(Handle h, List<UUID> roots, Map<String, Object> binds) {
+            return new HashSet<>(call(h, "retention.purgedWithAncestor", "WITH RECURSIVE up (start_id, id) AS ("
                             + "SELECT id, parent_conversation_id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)"
                             + " AND parent_conversation_id IS NOT NULL"
                             + " UNION SELECT up.start_id, c.parent_conversation_id FROM <p>conversations c JOIN up"
                             + " ON c.tenant_id = :t AND c.id = up.id WHERE c.parent_conversation_id IS NOT NULL)"
                             + " SELECT DISTINCT up.start_id FROM up JOIN <p>conversations a ON a.tenant_id = :t AND a.id = up.id"
-                            + " WHERE " + purgeRule("a"))
-                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(roots)).mapTo(String.class).list());
+                            + " WHERE " + purgeRule("a"), binds, roots).list(sql.uuidColumn()));
         }
 
         void purgeConversations() {
@@ -230,25 +247,22 @@ public final class JdbiRetention implements Retention {
                 // Pages of roots by id; memory stays bounded by the batch size however many
                 // conversations would go. Trees are disjoint once nested roots are left to their
                 // topmost purgeable ancestor, so nothing is counted twice.
-                String last = null;
+                UUID last = null;
                 while (true) {
-                    String after = last;
-                    List<String> page = db.read(h -> {
-                        var query = h.createQuery(purgeable() + (after == null ? "" : " AND a.id > :after") + " ORDER BY a.id LIMIT :batch")
-                                .bindMap(binds).bind("t", tenant).bind("batch", batch);
-                        if (after != null) {
-                            query.bind("after", typedOne(after));
-                        }
-                        return query.mapTo(String.class).list();
+                    UUID after = last;
+                    List<UUID> page = db.read(h -> {
+                        Sql.Call call = call(h, "retention.purgeablePage", purgeable() + (after == null ? "" : " AND a.id > :after")
+                                + " ORDER BY a.id LIMIT :batch", binds).bind("batch", batch);
+                        return (after == null ? call : call.bind("after", after)).list(sql.uuidColumn());
                     });
                     if (page.isEmpty()) {
                         break;
                     }
                     last = page.get(page.size() - 1);
-                    List<String> ids = db.read(h -> {
-                        Set<String> nested = purgedWithAncestor(h, page, binds);
-                        List<String> roots = page.stream().filter(id -> !nested.contains(id)).toList();
-                        return roots.isEmpty() ? List.<String>of() : withDescendants(h, roots);
+                    List<UUID> ids = db.read(h -> {
+                        Set<UUID> nested = purgedWithAncestor(h, page, binds);
+                        List<UUID> roots = page.stream().filter(id -> !nested.contains(id)).toList();
+                        return roots.isEmpty() ? List.<UUID>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
                         countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
@@ -262,26 +276,25 @@ public final class JdbiRetention implements Retention {
                 List<String> purgedBlobs = new ArrayList<>();
                 int n = db.write(h -> {
                     purgedBlobs.clear();
-                    List<String> candidates = purgeBatch(h, binds);
+                    List<UUID> candidates = purgeBatch(h, binds);
                     if (candidates.isEmpty()) {
                         return 0;
                     }
                     lockTrees(h, candidates);
-                    List<String> roots = stillPurgeable(h, candidates, binds);
+                    List<UUID> roots = stillPurgeable(h, candidates, binds);
                     add("conversations.skipped", candidates.size() - roots.size());
                     if (roots.isEmpty()) {
                         return candidates.size();
                     }
-                    List<String> ids = withDescendants(h, roots);
-                    purgedBlobs.addAll(h.createQuery(RetentionPlan.PURGED_BLOB_KEYS).bind("t", tenant).bindList("ids", typed(ids))
-                            .mapTo(String.class).list());
-                    JdbiAssetStore.recordPurgedBlobs(h, tenant, purgedBlobs, db.now());
+                    List<UUID> ids = withDescendants(h, roots);
+                    purgedBlobs.addAll(call(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, Map.of(), ids).list(Sql.STRING));
+                    JdbiAssetStore.recordPurgedBlobs(sql, h, purgedBlobs, db.now());
                     detach(h, RetentionPlan.CONVERSATION_DETACH, ids);
                     deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                     // One statement for the whole tree: the parent_conversation_id foreign key is
                     // checked at the end of the statement on both databases.
-                    add("conversations.deleted", h.createUpdate("DELETE FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bindList("ids", typed(ids)).execute());
+                    add("conversations.deleted", call(h, "retention.deleteConversations",
+                            "DELETE FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)", Map.of(), ids).update());
                     return candidates.size();
                 });
                 deleteBlobs(purgedBlobs);
@@ -300,16 +313,16 @@ public final class JdbiRetention implements Retention {
          * the purge and then find no conversation, so the purge's own deletes can no longer meet
          * a row it did not see. SQLite's single writer already excludes them.
          */
-        private void lockTrees(Handle h, List<String> candidates) {
+        private void lockTrees(Handle h, List<UUID> candidates) {
             if (db.dialect().forUpdate().isEmpty()) {
                 return;
             }
-            Set<String> locked = new HashSet<>();
-            List<String> pending = candidates;
+            Set<UUID> locked = new HashSet<>();
+            List<UUID> pending = candidates;
             while (!pending.isEmpty()) {
                 locked.addAll(pending);
-                h.createQuery("SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate())
-                        .bind("t", tenant).bindList("ids", typed(pending)).mapTo(String.class).list();
+                call(h, "retention.lock", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id"
+                        + db.dialect().forUpdate(), Map.of(), pending).list(sql.uuidColumn());
                 // A tool thread created below a child before that child was locked: lock it too.
                 pending = withDescendants(h, candidates).stream().filter(id -> !locked.contains(id)).toList();
             }
@@ -320,9 +333,8 @@ public final class JdbiRetention implements Retention {
          * evaluated again on what concurrent appends, restores and tool threads committed since
          * the candidates were chosen (a fresh statement sees them under READ COMMITTED).
          */
-        private List<String> stillPurgeable(Handle h, List<String> candidates, Map<String, Object> binds) {
-            return h.createQuery(purgeable() + " AND a.id IN (<ids>)")
-                    .bindMap(binds).bind("t", tenant).bindList("ids", typed(candidates)).mapTo(String.class).list();
+        private List<UUID> stillPurgeable(Handle h, List<UUID> candidates, Map<String, Object> binds) {
+            return call(h, "retention.stillPurgeable", purgeable() + " AND a.id IN (<ids>)", binds, candidates).list(sql.uuidColumn());
         }
 
         /**
@@ -336,16 +348,16 @@ public final class JdbiRetention implements Retention {
          * {@code batchSize}: with 10-message conversations, reading 500 to use 23 made the
          * PostgreSQL purge 3.5 times slower.
          */
-        private List<String> purgeBatch(Handle h, Map<String, Object> binds) {
+        private List<UUID> purgeBatch(Handle h, Map<String, Object> binds) {
             int asked = want;
-            List<Map.Entry<String, Long>> candidates = h.createQuery(purgeable().replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM")
-                            + " LIMIT :want")
-                    .bindMap(binds).bind("t", tenant).bind("want", asked)
-                    .map((rs, ctx) -> Map.entry(rs.getString("id"), rs.getLong("last_sequence"))).list();
-            List<String> roots = new ArrayList<>();
+            Dialect d = db.dialect();
+            List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch",
+                    purgeable().replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want", binds)
+                    .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("last_sequence")));
+            List<UUID> roots = new ArrayList<>();
             long rows = 0;
             boolean full = false;
-            for (Map.Entry<String, Long> c : candidates) {
+            for (Map.Entry<UUID, Long> c : candidates) {
                 long size = 2 * c.getValue() + 1;
                 if (!roots.isEmpty() && rows + size > batch) {
                     full = true;
@@ -377,7 +389,7 @@ public final class JdbiRetention implements Retention {
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
                 }
             }
-            JdbiAssetStore.forgetIntents(db, tenant, gone);
+            JdbiAssetStore.forgetIntents(sql, gone);
             add("asset_blobs.deleted", deleted);
         }
 
@@ -386,35 +398,33 @@ public final class JdbiRetention implements Retention {
         void softDeleteMessages(Instant cutoff) {
             String where = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
             if (policy.dryRun()) {
-                add("messages.soft_deleted", count("SELECT COUNT(*)" + where, Map.of("cutoff", cutoff)));
+                add("messages.soft_deleted", count("retention.countOldMessages", "SELECT COUNT(*)" + where, Map.of("cutoff", cutoff)));
                 return;
             }
             while (true) {
                 int n = db.write(h -> {
-                    List<Map<String, Object>> rows = h.createQuery("SELECT id, conversation_id" + where + " LIMIT :batch")
-                            .bind("t", tenant).bind("cutoff", cutoff).bind("batch", batch).mapToMap().list();
-                    if (rows.isEmpty()) {
+                    List<UUID> ids = call(h, "retention.oldMessages", "SELECT id" + where + " LIMIT :batch", Map.of("cutoff", cutoff, "batch", batch))
+                            .list(sql.uuidColumn());
+                    if (ids.isEmpty()) {
                         return 0;
                     }
-                    List<String> ids = rows.stream().map(r -> String.valueOf(r.get("id"))).toList();
                     // Only rows still live: a user's delete that committed since the SELECT keeps
                     // its own time and its own single audit event.
-                    List<Map<String, Object>> changed = h.createQuery("UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
-                                    + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id")
-                            .bind("t", tenant).bind("now", now).bindList("ids", typed(ids)).mapToMap().list();
+                    Dialect d = db.dialect();
+                    List<UUID[]> changed = call(h, "retention.softDelete", "UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
+                                    + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id", Map.of("now", now), ids)
+                            .list((rs, ctx) -> new UUID[] {d.uuid(rs, "id"), d.uuid(rs, "conversation_id")});
                     if (changed.isEmpty()) {
-                        return rows.size();
+                        return ids.size();
                     }
-                    var events = h.prepareBatch("INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
-                            + " VALUES (:t, :id, :c, :m, 'deleted', :details, :now)");
+                    Sql.Call events = sql.on(h, q.deletedEvent);
                     JsonDoc details = Json.internal(Map.of("by", "retention"));
-                    for (Map<String, Object> r : changed) {
-                        events.bind("t", tenant).bind("id", Ids.next(db.clock())).bind("c", typedOne(String.valueOf(r.get("conversation_id"))))
-                                .bind("m", typedOne(String.valueOf(r.get("id")))).bind("details", details).bind("now", now).add();
+                    for (UUID[] r : changed) {
+                        events.bind("id", Ids.next(db.clock())).bind("c", r[1]).bind("m", r[0]).bind("details", details).bind("now", now).add();
                     }
-                    events.execute();
+                    events.batch();
                     add("messages.soft_deleted", changed.size());
-                    return rows.size();
+                    return ids.size();
                 });
                 if (n < batch) {
                     return;
@@ -435,14 +445,14 @@ public final class JdbiRetention implements Retention {
             }
             while (true) {
                 int n = db.write(h -> {
-                    List<String> ids = h.createQuery("SELECT m.id" + where + " ORDER BY m.created_at DESC, m.sequence DESC LIMIT :batch")
-                            .bind("t", tenant).bind("cutoff", cutoff).bind("batch", batch).mapTo(String.class).list();
+                    List<UUID> ids = call(h, "retention.hardDeletable", "SELECT m.id" + where + " ORDER BY m.created_at DESC, m.sequence DESC"
+                            + " LIMIT :batch", Map.of("cutoff", cutoff, "batch", batch)).list(sql.uuidColumn());
                     if (ids.isEmpty()) {
                         return 0;
                     }
                     deleteChildren(h, RetentionPlan.MESSAGE_CHILDREN, ids);
-                    add("messages.deleted", h.createUpdate("DELETE FROM <p>messages WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bindList("ids", typed(ids)).execute());
+                    add("messages.deleted", call(h, "retention.deleteMessages", "DELETE FROM <p>messages WHERE tenant_id = :t AND id IN (<ids>)",
+                            Map.of(), ids).update());
                     return ids.size();
                 });
                 if (n < batch) {
@@ -471,14 +481,13 @@ public final class JdbiRetention implements Retention {
             }
             while (true) {
                 int n = db.write(h -> {
-                    List<String> ids = h.createQuery(select + " LIMIT :batch").bindMap(binds).bind("t", tenant).bind("batch", batch)
-                            .mapTo(String.class).list();
+                    List<UUID> ids = call(h, "retention.memories", select + " LIMIT :batch", binds).bind("batch", batch).list(sql.uuidColumn());
                     if (ids.isEmpty()) {
                         return 0;
                     }
                     deleteChildren(h, RetentionPlan.MEMORY_CHILDREN, ids);
-                    add("memories.deleted", h.createUpdate("DELETE FROM <p>memories WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bindList("ids", typed(ids)).execute());
+                    add("memories.deleted", call(h, "retention.deleteMemories", "DELETE FROM <p>memories WHERE tenant_id = :t AND id IN (<ids>)",
+                            Map.of(), ids).update());
                     return ids.size();
                 });
                 if (n < batch) {
@@ -529,21 +538,21 @@ public final class JdbiRetention implements Retention {
                 List<String> keys = new ArrayList<>();
                 int n = db.write(h -> {
                     keys.clear();
-                    List<String> ids = h.createQuery(select + " LIMIT :batch").bindMap(binds).bind("t", tenant).bind("batch", batch)
-                            .mapTo(String.class).list();
+                    List<UUID> ids = call(h, "retention.select." + table, select + " LIMIT :batch", binds).bind("batch", batch)
+                            .list(sql.uuidColumn());
                     if (ids.isEmpty()) {
                         return 0;
                     }
                     if (blobKeys != null) {
-                        keys.addAll(h.createQuery(blobKeys).bind("t", tenant).bindList("ids", typed(ids)).mapTo(String.class).list());
-                        JdbiAssetStore.recordPurgedBlobs(h, tenant, keys, db.now());
+                        keys.addAll(call(h, "retention.blobKeys." + table, blobKeys, Map.of(), ids).list(Sql.STRING));
+                        JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
                     }
                     if (unlink != null) {
-                        h.createUpdate(unlink).bind("t", tenant).bindList("ids", typed(ids)).execute();
+                        call(h, "retention.unlink." + table, unlink, Map.of(), ids).update();
                     }
                     deleteChildren(h, children, ids);
-                    add(table + ".deleted", h.createUpdate("DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bindList("ids", typed(ids)).execute());
+                    add(table + ".deleted", call(h, "retention.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)",
+                            Map.of(), ids).update());
                     return ids.size();
                 });
                 deleteBlobs(keys);
@@ -560,17 +569,13 @@ public final class JdbiRetention implements Retention {
          * time in id order, so a dry run holds no more ids in memory than a real batch does.
          */
         private void dryRunPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String key) {
-            String last = null;
+            UUID last = null;
             while (true) {
-                String after = last;
-                List<String> page = db.read(h -> {
-                    var query = h.createQuery(select + (after == null ? "" : " AND " + idColumn + " > :after")
-                                    + " ORDER BY " + idColumn + " LIMIT :batch")
-                            .bindMap(binds).bind("t", tenant).bind("batch", batch);
-                    if (after != null) {
-                        query.bind("after", typedOne(after));
-                    }
-                    return query.mapTo(String.class).list();
+                UUID after = last;
+                List<UUID> page = db.read(h -> {
+                    Sql.Call call = call(h, "retention.page." + key, select + (after == null ? "" : " AND " + idColumn + " > :after")
+                            + " ORDER BY " + idColumn + " LIMIT :batch", binds).bind("batch", batch);
+                    return (after == null ? call : call.bind("after", after)).list(sql.uuidColumn());
                 });
                 if (page.isEmpty()) {
                     return;
@@ -581,44 +586,31 @@ public final class JdbiRetention implements Retention {
             }
         }
 
-        private void deleteChildren(Handle h, List<ChildTable> children, List<String> ids) {
+        private void deleteChildren(Handle h, List<ChildTable> children, List<UUID> ids) {
             for (ChildTable child : children) {
-                add(child.table() + ".deleted", h.createUpdate(child.deleteSql()).bind("t", tenant).bindList("ids", typed(ids)).execute());
+                add(child.table() + ".deleted", call(h, "retention.delete." + child.table(), child.deleteSql(), Map.of(), ids).update());
             }
         }
 
-        private void detach(Handle h, RetentionPlan.Detach detach, List<String> ids) {
-            int n = h.createUpdate(detach.updateSql()).bind("t", tenant).bindList("ids", typed(ids)).execute();
+        private void detach(Handle h, RetentionPlan.Detach detach, List<UUID> ids) {
+            int n = call(h, "retention.detach", detach.updateSql(), Map.of(), ids).update();
             if (n > 0) {
                 add(detach.reportKey(), n);
             }
         }
 
-        private void countDetached(RetentionPlan.Detach detach, List<String> ids) {
-            long n = db.read(h -> h.createQuery(detach.countSql()).bind("t", tenant).bindList("ids", typed(ids)).mapTo(Long.class).one());
+        private void countDetached(RetentionPlan.Detach detach, List<UUID> ids) {
+            long n = db.read(h -> call(h, "retention.countDetached", detach.countSql(), Map.of(), ids).one(Sql.LONG));
             if (n > 0) {
                 add(detach.reportKey(), n);
             }
         }
 
-        private void countChildren(List<ChildTable> children, List<String> ids) {
+        private void countChildren(List<ChildTable> children, List<UUID> ids) {
             for (ChildTable child : children) {
-                add(child.table() + ".deleted", db.read(h -> h.createQuery(child.countSql()).bind("t", tenant)
-                        .bindList("ids", typed(ids)).mapTo(Long.class).one()));
+                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), child.countSql(), Map.of(), ids)
+                        .one(Sql.LONG)));
             }
-        }
-
-        /** Ids read as text, bound back with the dialect's id type. */
-        private List<Object> typed(List<String> ids) {
-            List<Object> out = new ArrayList<>(ids.size());
-            for (String id : ids) {
-                out.add(typedOne(id));
-            }
-            return out;
-        }
-
-        private Object typedOne(String id) {
-            return java.util.UUID.fromString(id);
         }
     }
 }

@@ -11,6 +11,11 @@ import dev.atlas.Page;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.voice.NewVoiceCall;
 import dev.atlas.voice.VoiceCall;
 import dev.atlas.voice.VoiceCallQuery;
@@ -32,18 +37,17 @@ import java.util.UUID;
 
 /** {@link VoiceCallStore} on Jdbi: the transcript is one JSON array column, replaced whole by each write. */
 public final class JdbiVoiceCallStore implements VoiceCallStore {
-    private static final String COLUMNS = "tenant_id, id, session_id, conversation_id, execution_id, owner_type, owner_id, agent,"
-            + " provider, model, status, transcript, summary, duration_ms, metadata, started_at, completed_at, created_at, updated_at";
-    private static final String V = "SELECT " + COLUMNS + " FROM <p>voice_calls";
     private static final TypeReference<List<Map<String, String>>> TURNS = new TypeReference<>() {};
 
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final VoiceCallSql q;
     private final RowMapper<VoiceCall> calls;
 
     public JdbiVoiceCallStore(Db db, String tenant) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(VoiceCallSql.class, VoiceCallSql::new);
         Dialect d = db.dialect();
         this.calls = Rows.guard("voice_calls", "id", (rs, ctx) -> new VoiceCall(
                 d.uuid(rs, "id"),
@@ -101,27 +105,18 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         JsonDoc metadata = Json.write("metadata", nc.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            Instant now = db.now();
-            if (nc.conversationId() != null) {
-                h.createQuery("SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL")
-                        .bind("t", tenant).bind("id", nc.conversationId()).mapTo(Integer.class).findOne()
-                        .orElseThrow(() -> new NotFoundException("conversation", nc.conversationId()));
+            if (nc.conversationId() != null && !sql.on(h, q.liveConversation).bind("id", nc.conversationId()).exists()) {
+                throw new NotFoundException("conversation", nc.conversationId());
             }
-            if (nc.executionId() != null) {
-                h.createQuery("SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id")
-                        .bind("t", tenant).bind("id", nc.executionId()).mapTo(Integer.class).findOne()
-                        .orElseThrow(() -> new NotFoundException("execution", nc.executionId()));
+            if (nc.executionId() != null && !sql.on(h, q.execution).bind("id", nc.executionId()).exists()) {
+                throw new NotFoundException("execution", nc.executionId());
             }
             Owner owner = nc.owner();
-            return h.createQuery("INSERT INTO <p>voice_calls (tenant_id, id, session_id, conversation_id, execution_id, owner_type, owner_id,"
-                            + " agent, provider, model, status, transcript, metadata, started_at, created_at, updated_at) VALUES (:t, :id,"
-                            + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata,"
-                            + " :now, :now, :now) RETURNING " + COLUMNS)
-                    .bind("t", tenant).bind("id", id).bind("session", nc.sessionId()).bind("c", nc.conversationId())
+            return sql.on(h, q.insert).bind("id", id).bind("session", nc.sessionId()).bind("c", nc.conversationId())
                     .bind("e", nc.executionId()).bind("ownerType", owner == null ? null : owner.type())
                     .bind("ownerId", owner == null ? null : owner.id()).bind("agent", nc.agent()).bind("provider", nc.provider())
-                    .bind("model", nc.model()).bind("transcript", new JsonDoc("[]")).bind("metadata", metadata).bind("now", now)
-                    .map(calls).one();
+                    .bind("model", nc.model()).bind("transcript", new JsonDoc("[]")).bind("metadata", metadata).bind("now", db.now())
+                    .one(calls);
         });
     }
 
@@ -130,10 +125,8 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         Check.notNull("callId", callId);
         JsonDoc doc = writeTurns(transcript);
         return db.write(h -> {
-            Optional<VoiceCall> saved = h.createQuery("UPDATE <p>voice_calls SET transcript = :transcript, updated_at = :now"
-                            + " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS)
-                    .bind("t", tenant).bind("id", callId).bind("transcript", doc).bind("now", db.now())
-                    .map(calls).findOne();
+            Optional<VoiceCall> saved = sql.on(h, q.checkpoint).bind("id", callId).bind("transcript", doc).bind("now", db.now())
+                    .optional(calls);
             if (saved.isPresent()) {
                 return saved.get();
             }
@@ -146,30 +139,25 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     public VoiceCall complete(UUID callId, List<VoiceTurn> transcript) {
         Check.notNull("callId", callId);
         JsonDoc doc = writeTurns(transcript);
-        return finish(callId, VoiceCallStatus.COMPLETED, ", transcript = :transcript", doc);
+        return finish(callId, VoiceCallStatus.COMPLETED, doc);
     }
 
     @Override
     public VoiceCall fail(UUID callId) {
         Check.notNull("callId", callId);
-        return finish(callId, VoiceCallStatus.FAILED, "", null);
+        return finish(callId, VoiceCallStatus.FAILED, null);
     }
 
-    private VoiceCall finish(UUID callId, VoiceCallStatus target, String extra, JsonDoc transcript) {
+    private VoiceCall finish(UUID callId, VoiceCallStatus target, JsonDoc transcript) {
         return db.write(h -> {
             VoiceCall current = require(h, callId);
             if (current.status() != VoiceCallStatus.ACTIVE) {
                 throw new dev.atlas.IllegalTransitionException("status", current.status(), target, "none (final)");
             }
             Instant now = db.now();
-            var q = h.createQuery("UPDATE <p>voice_calls SET status = :status, completed_at = :now, duration_ms = :duration,"
-                            + " updated_at = :now" + extra + " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS)
-                    .bind("t", tenant).bind("id", callId).bind("status", target.toString()).bind("now", now)
-                    .bind("duration", Math.max(0, Duration.between(current.startedAt(), now).toMillis()));
-            if (transcript != null) {
-                q.bind("transcript", transcript);
-            }
-            return q.map(calls).one();
+            Sql.Call call = sql.on(h, transcript == null ? q.fail : q.complete).bind("id", callId).bind("status", target.toString())
+                    .bind("now", now).bind("duration", Math.max(0, Duration.between(current.startedAt(), now).toMillis()));
+            return (transcript == null ? call : call.bind("transcript", transcript)).one(calls);
         });
     }
 
@@ -177,10 +165,8 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     public VoiceCall summarize(UUID callId, String summary) {
         Check.notNull("callId", callId);
         Check.optional("summary", summary, Limits.MAX_CONTENT_LENGTH);
-        return db.write(h -> h.createQuery("UPDATE <p>voice_calls SET summary = :summary, updated_at = :now"
-                        + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS)
-                .bind("t", tenant).bind("id", callId).bind("summary", summary).bind("now", db.now())
-                .map(calls).findOne().orElseThrow(() -> new NotFoundException("voice call", callId)));
+        return db.write(h -> sql.on(h, q.summarize).bind("id", callId).bind("summary", summary).bind("now", db.now())
+                .optional(calls).orElseThrow(() -> new NotFoundException("voice call", callId)));
     }
 
     @Override
@@ -190,7 +176,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     }
 
     private Optional<VoiceCall> find(Handle h, UUID callId) {
-        return h.createQuery(V + " WHERE tenant_id = :t AND id = :id").bind("t", tenant).bind("id", callId).map(calls).findOne();
+        return sql.on(h, q.get).bind("id", callId).optional(calls);
     }
 
     private VoiceCall require(Handle h, UUID callId) {
@@ -200,76 +186,40 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     @Override
     public Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
-        return page("conversation_id = :key", conversationId, limit, cursor);
+        return page(q.byConversation, q.byConversationAfter, conversationId, limit, cursor);
     }
 
     @Override
     public Page<VoiceCall> bySession(String sessionId, int limit, String cursor) {
         Check.key("sessionId", sessionId);
-        return page("session_id = :key", sessionId, limit, cursor);
+        return page(q.bySession, q.bySessionAfter, sessionId, limit, cursor);
     }
 
-    /** Keyset page on (started_at, id), the order of the (tenant, key, started_at) indexes. */
-    private Page<VoiceCall> page(String filter, Object key, int limit, String cursor) {
+    private Page<VoiceCall> page(Statement first, Statement next, Object key, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        JdbiConversationStore.Cursor after = Check.optional("cursor", cursor, 200) == null ? null : JdbiConversationStore.Cursor.parse(cursor);
-        String keyset = after == null ? "" : " AND (started_at > :at OR (started_at = :at AND id > :after))";
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, 2);
         List<VoiceCall> rows = db.read(h -> {
-            var q = h.createQuery(V + " WHERE tenant_id = :t AND " + filter + keyset + " ORDER BY started_at, id LIMIT :limit")
-                    .bind("t", tenant).bind("key", key).bind("limit", limit + 1);
-            if (after != null) {
-                q.bind("at", after.at()).bind("after", after.id());
-            }
-            return q.map(calls).list();
+            Sql.Call call = sql.on(h, after == null ? first : next).bind("key", key).bind("limit", limit + 1);
+            return (after == null ? call : call.bind("at", after.instant(0)).bind("after", after.uuid(1))).list(calls);
         });
-        if (rows.size() <= limit) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<VoiceCall> page = rows.subList(0, limit);
-        VoiceCall last = page.get(limit - 1);
-        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
+        return Cursor.page(rows, limit, c -> Cursor.encode(c.startedAt(), c.id()));
     }
 
     @Override
     public Page<VoiceCall> list(VoiceCallQuery query) {
         Check.notNull("query", query);
-        JdbiConversationStore.Cursor after = query.cursor() == null ? null : JdbiConversationStore.Cursor.parse(query.cursor());
-        StringBuilder sql = new StringBuilder(V).append(" WHERE tenant_id = :t");
-        if (query.status() != null) {
-            sql.append(" AND status = :status");
-        }
-        if (query.owner() != null) {
-            sql.append(" AND owner_type = :ownerType AND owner_id = :ownerId");
-        }
-        if (query.agent() != null) {
-            sql.append(" AND agent = :agent");
-        }
-        if (after != null) {
-            sql.append(" AND (started_at < :at OR (started_at = :at AND id < :after))");
-        }
-        sql.append(" ORDER BY started_at DESC, id DESC LIMIT :limit");
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 2);
+        Where where = new Where()
+                .and("status = :status", "status", query.status() == null ? null : query.status().toString())
+                .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                .and("agent = :agent", "agent", query.agent())
+                .and("(started_at < :at OR (started_at = :at AND id < :after))", "at", after == null ? null : after.instant(0));
         List<VoiceCall> rows = db.read(h -> {
-            var q = h.createQuery(sql.toString()).bind("t", tenant).bind("limit", query.limit() + 1);
-            if (query.status() != null) {
-                q.bind("status", query.status().toString());
-            }
-            if (query.owner() != null) {
-                q.bind("ownerType", query.owner().type()).bind("ownerId", query.owner().id());
-            }
-            if (query.agent() != null) {
-                q.bind("agent", query.agent());
-            }
-            if (after != null) {
-                q.bind("at", after.at()).bind("after", after.id());
-            }
-            return q.map(calls).list();
+            Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
+            return (after == null ? call : call.bind("after", after.uuid(1))).list(calls);
         });
-        if (rows.size() <= query.limit()) {
-            return new Page<>(rows, Optional.empty());
-        }
-        List<VoiceCall> page = rows.subList(0, query.limit());
-        VoiceCall last = page.get(page.size() - 1);
-        return new Page<>(page, Optional.of(new JdbiConversationStore.Cursor(last.startedAt(), last.id()).encode()));
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode(c.startedAt(), c.id()));
     }
 
     @Override
@@ -278,12 +228,9 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         if (olderThan.isNegative()) {
             throw new InvalidInputException("olderThan", "must not be negative, was " + olderThan);
         }
-        // The real end of a stale call is unknown, so its duration stays empty.
         return db.write(h -> {
             Instant now = db.now();
-            return h.createUpdate("UPDATE <p>voice_calls SET status = 'completed', completed_at = :now, updated_at = :now"
-                            + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff")
-                    .bind("t", tenant).bind("now", now).bind("cutoff", Check.cutoff(now, olderThan)).execute();
+            return sql.on(h, q.completeStale).bind("now", now).bind("cutoff", Check.cutoff(now, olderThan)).update();
         });
     }
 }

@@ -9,16 +9,15 @@ import dev.atlas.Limits;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.Json;
+import dev.atlas.jdbi.internal.JsonDoc;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
 
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
@@ -284,63 +283,17 @@ final class Codec {
 
     // ---- portable -> database ------------------------------------------------------------------
 
-    static void bind(PreparedStatement ps, int pos, Column c, Object v, Dialect d) throws SQLException {
-        boolean pg = d == Dialect.POSTGRESQL;
-        switch (c.kind()) {
-            case ID -> d.bindOptionalUuid(ps, pos, (UUID) v);
-            case TEXT, JSONTEXT -> {
-                if (v == null) {
-                    ps.setNull(pos, Types.VARCHAR);
-                } else {
-                    ps.setString(pos, (String) v);
-                }
-            }
-            case LONG -> Dialect.bindLong(ps, pos, (Long) v);
-            case DOUBLE -> {
-                if (v == null) {
-                    ps.setNull(pos, Types.DOUBLE);
-                } else {
-                    ps.setDouble(pos, (Double) v);
-                }
-            }
-            case DEC2 -> {
-                if (v == null) {
-                    ps.setNull(pos, Types.NUMERIC);
-                } else if (pg) {
-                    ps.setBigDecimal(pos, (BigDecimal) v);
-                } else {
-                    // What the assistant store writes on SQLite: NUMERIC affinity keeps the value as a REAL.
-                    ps.setDouble(pos, ((BigDecimal) v).doubleValue());
-                }
-            }
-            case BOOL -> {
-                if (v == null) {
-                    ps.setNull(pos, Types.BOOLEAN);
-                } else {
-                    ps.setBoolean(pos, (Boolean) v);
-                }
-            }
-            case TIME -> {
-                if (v == null) {
-                    ps.setNull(pos, pg ? Types.TIMESTAMP_WITH_TIMEZONE : Types.BIGINT);
-                } else {
-                    d.bindInstant(ps, pos, (Instant) v);
-                }
-            }
-            case JSONB -> {
-                if (v == null) {
-                    ps.setNull(pos, pg ? Types.OTHER : Types.VARCHAR);
-                } else {
-                    d.bindJson(ps, pos, (String) v);
-                }
-            }
-            case BYTES -> {
-                if (v == null) {
-                    ps.setNull(pos, pg ? Types.BINARY : Types.BLOB);
-                } else {
-                    ps.setBytes(pos, Base64.getDecoder().decode((String) v));
-                }
-            }
+    /** {@code v} (as parsed) as the statement runner binds it into column {@code c}. */
+    static Object bindable(Column c, Object v, Dialect d) {
+        if (v == null) {
+            return null;
         }
+        return switch (c.kind()) {
+            // What the assistant store writes on SQLite: NUMERIC affinity keeps the value as a REAL.
+            case DEC2 -> d == Dialect.POSTGRESQL ? v : ((BigDecimal) v).doubleValue();
+            case JSONB -> new JsonDoc((String) v);
+            case BYTES -> Base64.getDecoder().decode((String) v);
+            case ID, TEXT, JSONTEXT, LONG, DOUBLE, BOOL, TIME -> v;
+        };
     }
 }

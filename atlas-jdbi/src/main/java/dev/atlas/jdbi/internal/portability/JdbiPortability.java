@@ -14,11 +14,16 @@ import dev.atlas.asset.BlobStore;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.InList;
+import dev.atlas.jdbi.internal.JdbiAssetStore;
 import dev.atlas.jdbi.internal.Json;
 import dev.atlas.jdbi.internal.SearchText;
 import dev.atlas.jdbi.internal.portability.Codec.Parsed;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
+import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.portability.EraseReport;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
@@ -63,13 +68,26 @@ public final class JdbiPortability implements Portability {
     public static final int VERSION = 1;
 
     private final Db db;
-    private final String tenant;
+    private final Sql sql;
+    private final PortabilitySql q;
     private final BlobStore blobs;
 
     public JdbiPortability(Db db, String tenant, BlobStore blobs) {
         this.db = db;
-        this.tenant = tenant;
+        this.sql = new Sql(db, new TenantId(tenant));
+        this.q = db.statements(PortabilitySql.class, PortabilitySql::new);
         this.blobs = blobs;
+    }
+
+    /** A call of {@code statement} with those of the scope's values it names. */
+    private Sql.Call call(Handle h, Statement statement, Scope scope) {
+        Sql.Call call = sql.on(h, statement);
+        scope.binds().forEach((k, v) -> {
+            if (statement.parameters().contains(k)) {
+                call.bind(k, v);
+            }
+        });
+        return call;
     }
 
     private Scope scope(ExportScope s) {
@@ -85,9 +103,7 @@ public final class JdbiPortability implements Portability {
     }
 
     private void requireConversation(UUID id) {
-        boolean found = db.read(h -> h.createQuery("SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND id = :id")
-                .bind("t", tenant).bind("id", id).mapTo(Long.class).one()) > 0;
-        if (!found) {
+        if (!db.read(h -> sql.on(h, q.conversationExists).bind("id", id).exists())) {
             throw new NotFoundException("conversation", id, "conversationId");
         }
     }
@@ -126,40 +142,19 @@ public final class JdbiPortability implements Portability {
         return new ExportReport(counts);
     }
 
-    private String orderBy(Table table) {
-        // Text keys must sort the same on both databases for the files to be byte-identical.
-        List<String> parts = new ArrayList<>();
-        for (String col : table.orderBy().split(",\\s*")) {
-            Column c = table.column(col);
-            parts.add(c != null && c.kind() == PortableSchema.Kind.TEXT && db.dialect() == Dialect.POSTGRESQL ? col + " COLLATE \"C\"" : col);
-        }
-        return String.join(", ", parts);
-    }
-
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
-        StringBuilder cols = new StringBuilder();
-        for (Column c : table.columns()) {
-            cols.append(cols.length() == 0 ? "" : ", ").append(c.name());
-        }
-        String sql = "SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND " + scope.condition(table.table(), true)
-                + " ORDER BY " + orderBy(table);
         Dialect d = db.dialect();
-        var query = h.createQuery(sql).bindMap(scope.binds(tenant)).setFetchSize(1000);
+        Sql.Call query = call(h, q.export(scope, table), scope).fetchSize(1000);
         if (table.table().equals("conversations")) {
             // A tool thread must follow its parent whatever their ids: order the (few) conversations parents-first.
-            List<Object[]> rows = query.map((rs, ctx) -> Codec.read(table, rs, d)).list();
+            List<Object[]> rows = query.list((rs, ctx) -> Codec.read(table, rs, d));
             List<Object[]> ordered = parentsFirst(rows, table.index("id"), table.index("parent_conversation_id"));
             for (Object[] row : ordered) {
                 writeRow(g, table, row);
             }
             return ordered.size();
         }
-        long[] n = {0};
-        query.map((rs, ctx) -> Codec.read(table, rs, d)).forEach(row -> {
-            writeRow(g, table, row);
-            n[0]++;
-        });
-        return n[0];
+        return query.forEach((rs, ctx) -> Codec.read(table, rs, d), row -> writeRow(g, table, row));
     }
 
     private static void writeRow(JsonGenerator g, Table table, Object[] row) {
@@ -358,8 +353,8 @@ public final class JdbiPortability implements Portability {
         List<UUID> ids = new ArrayList<>(refs.keySet());
         for (int i = 0; i < ids.size(); i += LOOKUP) {
             List<UUID> part = ids.subList(i, Math.min(ids.size(), i + LOOKUP));
-            Set<UUID> found = new HashSet<>(db.read(h -> h.createQuery("SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
-                    .bind("t", tenant).bindList("ids", part).map((rs, ctx) -> db.dialect().uuid(rs, "id")).list()));
+            Set<UUID> found = new HashSet<>(db.read(h -> InList.bind(sql.on(h, q.byIds("exists", "id", table, part.size())), "ids", part)
+                    .list(sql.uuidColumn())));
             for (UUID id : part) {
                 if (!found.contains(id)) {
                     throw new InvalidInputException(refs.get(id), "refers to " + PortableSchema.byTable(table).type() + " " + id
@@ -417,10 +412,6 @@ public final class JdbiPortability implements Portability {
     }
 
     private Map<List<Object>, Object[]> existing(Table table, List<Parsed> chunk) {
-        StringBuilder cols = new StringBuilder();
-        for (Column c : table.columns()) {
-            cols.append(cols.length() == 0 ? "" : ", ").append(c.name());
-        }
         Map<List<Object>, Object[]> out = new HashMap<>();
         Dialect d = db.dialect();
         if (table.byId()) {
@@ -428,22 +419,19 @@ public final class JdbiPortability implements Portability {
             for (Parsed p : chunk) {
                 ids.add(p.values()[table.index("id")]);
             }
-            db.read(h -> h.createQuery("SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND id IN (<ids>)")
-                    .bind("t", tenant).bindList("ids", ids).map((rs, ctx) -> Codec.read(table, rs, d)).list())
+            db.read(h -> InList.bind(sql.on(h, q.byIds("existing", PortabilitySql.columns(table), table.table(), ids.size())), "ids", ids)
+                    .list((rs, ctx) -> Codec.read(table, rs, d)))
                     .forEach(row -> out.put(key(table, row), row));
             return out;
         }
         // memory_tags and vector_models: few rows, looked up one key at a time.
         db.read(h -> {
             for (Parsed p : chunk) {
-                StringBuilder where = new StringBuilder();
-                var q = h.createQuery("SELECT " + cols + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND "
-                        + String.join(" AND ", table.key().stream().map(k -> k + " = :" + k).toList()));
-                q.bind("t", tenant);
+                Sql.Call call = sql.on(h, q.byKey(table));
                 for (String k : table.key()) {
-                    q.bind(k, p.values()[table.index(k)]);
+                    call.bind(k, p.values()[table.index(k)]);
                 }
-                q.map((rs, ctx) -> Codec.read(table, rs, d)).list().forEach(row -> out.put(key(table, row), row));
+                call.list((rs, ctx) -> Codec.read(table, rs, d)).forEach(row -> out.put(key(table, row), row));
             }
             return null;
         });
@@ -518,9 +506,7 @@ public final class JdbiPortability implements Portability {
     private void link(Handle h, Map<UUID, UUID> links, boolean all) {
         for (var it = links.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            int n = h.createUpdate("UPDATE <p>assistants SET current_revision_id = :rev WHERE tenant_id = :t AND id = :id"
-                            + " AND EXISTS (SELECT 1 FROM <p>assistant_revisions r WHERE r.tenant_id = :t AND r.id = :rev)")
-                    .bind("t", tenant).bind("id", e.getKey()).bind("rev", e.getValue()).execute();
+            int n = sql.on(h, q.link).bind("id", e.getKey()).bind("rev", e.getValue()).update();
             if (n > 0 || all) {
                 it.remove();
             }
@@ -528,39 +514,25 @@ public final class JdbiPortability implements Portability {
     }
 
     private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, UUID> links) {
-        StringBuilder cols = new StringBuilder("tenant_id");
-        StringBuilder marks = new StringBuilder("?");
-        for (Column c : table.columns()) {
-            cols.append(", ").append(c.name());
-            marks.append(", ?");
-        }
-        if (table.derived() != null) {
-            cols.append(", ").append(table.derived());
-            marks.append(", ?");
-        }
-        String sql = "INSERT INTO " + db.prefix() + table.table() + " (" + cols + ") VALUES (" + marks + ")";
         Dialect d = db.dialect();
         int contentIndex = table.index("content");
-        Db.jdbc(h, sql, ps -> {
-            for (Parsed row : rows) {
-                ps.setString(1, tenant);
-                for (int i = 0; i < table.columns().size(); i++) {
-                    Column c = table.columns().get(i);
-                    Object v = row.bind()[i];
-                    if (c.deferred() && v != null) {
-                        links.put((UUID) row.values()[table.index("id")], (UUID) v);
-                        v = null;
-                    }
-                    Codec.bind(ps, i + 2, c, v, d);
+        Sql.Call batch = sql.on(h, q.insert(table));
+        for (Parsed row : rows) {
+            for (int i = 0; i < table.columns().size(); i++) {
+                Column c = table.columns().get(i);
+                Object v = row.bind()[i];
+                if (c.deferred() && v != null) {
+                    links.put((UUID) row.values()[table.index("id")], (UUID) v);
+                    v = null;
                 }
-                if (table.derived() != null) {
-                    ps.setString(table.columns().size() + 2, SearchText.index((String) row.values()[contentIndex]));
-                }
-                ps.addBatch();
+                batch.bind(c.name(), Codec.bindable(c, v, d));
             }
-            ps.executeBatch();
-            return null;
-        });
+            if (table.derived() != null) {
+                batch.bind(table.derived(), SearchText.index((String) row.values()[contentIndex]));
+            }
+            batch.add();
+        }
+        batch.batch();
     }
 
     // ---- erase ---------------------------------------------------------------------------------
@@ -592,11 +564,7 @@ public final class JdbiPortability implements Portability {
      * these conversations only. Read before anything is deleted, since the attachments go first.
      */
     private List<UUID> exclusiveUploads(Scope scope) {
-        String inScope = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.conversation_id IN (" + scope.conversations() + ")";
-        return db.read(h -> h.createQuery("SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN ("
-                        + inScope + ") AND NOT EXISTS (SELECT 1 FROM <p>message_assets o WHERE o.tenant_id = :t AND o.asset_id = ma.asset_id"
-                        + " AND o.message_id NOT IN (" + inScope + "))")
-                .bindMap(scope.binds(tenant)).map((rs, ctx) -> db.dialect().uuid(rs, "asset_id")).list());
+        return db.read(h -> call(h, q.exclusiveUploads(scope), scope).list(sql.uuidColumn()));
     }
 
     private EraseReport erase(Scope scope, boolean dryRun) {
@@ -614,28 +582,21 @@ public final class JdbiPortability implements Portability {
         return new EraseReport(dryRun, counts);
     }
 
-    private <Q extends org.jdbi.v3.core.statement.SqlStatement<Q>> Q bindScope(Q q, Scope scope) {
-        q.bindMap(scope.binds(tenant));
-        if (scope.uploadIds() != null && !scope.uploadIds().isEmpty()) {
-            q.bindList("uploads", scope.uploadIds());
-        }
-        return q;
-    }
-
     private long countRows(String table, String condition, Scope scope) {
-        return db.read(h -> bindScope(h.createQuery("SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND " + condition), scope)
-                .mapTo(Long.class).one());
+        return db.read(h -> call(h, q.render("portability.count." + table, "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND "
+                + condition), scope).one(Sql.LONG));
     }
 
     private long deleteRows(String table, String condition, Scope scope, Map<String, Long> counts) {
         if (table.equals("memory_tags")) {
             // No id column; an owner's tags are few.
-            return db.write(h -> bindScope(h.createUpdate("DELETE FROM <p>memory_tags WHERE tenant_id = :t AND " + condition), scope).execute());
+            return db.write(h -> call(h, q.render("portability.erase.memory_tags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND "
+                    + condition), scope).update());
         }
         if (table.equals("assistant_revisions")) {
             // The assistants point at their current revision: unlink them before their revisions go.
-            db.write(h -> bindScope(h.createUpdate("UPDATE <p>assistants SET current_revision_id = NULL WHERE tenant_id = :t AND "
-                    + scope.condition("assistants", false)), scope).execute());
+            db.write(h -> call(h, q.render("portability.erase.unlinkRevisions", "UPDATE <p>assistants SET current_revision_id = NULL"
+                    + " WHERE tenant_id = :t AND " + scope.condition("assistants", false)), scope).update());
         }
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
@@ -654,17 +615,15 @@ public final class JdbiPortability implements Portability {
             List<String> keys = new ArrayList<>();
             int n = db.write(h -> {
                 keys.clear();
-                List<UUID> ids = bindScope(h.createQuery(select), scope).map((rs, ctx) -> db.dialect().uuid(rs, "id")).list();
+                List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (table.equals("assets")) {
-                    keys.addAll(h.createQuery("SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)")
-                            .bind("t", tenant).bindList("ids", ids).mapTo(String.class).list());
-                    recordPurgedBlobs(h, keys);
+                    keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
+                    JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
                 }
-                return h.createUpdate("DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)")
-                        .bind("t", tenant).bindList("ids", ids).execute();
+                return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
             if (!keys.isEmpty()) {
@@ -674,15 +633,6 @@ public final class JdbiPortability implements Portability {
                 return total;
             }
         }
-    }
-
-    private void recordPurgedBlobs(Handle h, List<String> keys) {
-        var batch = h.prepareBatch("INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at) VALUES (:t, :key, :now, :now)"
-                + " ON CONFLICT (tenant_id, blob_key) DO NOTHING");
-        for (String key : keys) {
-            batch.bind("t", tenant).bind("key", key).bind("now", db.now()).add();
-        }
-        batch.execute();
     }
 
     /** Bytes go only after their rows are committed; a blob that cannot be deleted keeps its claimed intent for cleanupOrphanBlobs. */
@@ -698,11 +648,7 @@ public final class JdbiPortability implements Portability {
                 LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
             }
         }
-        for (int i = 0; i < gone.size(); i += LOOKUP) {
-            List<String> part = gone.subList(i, Math.min(gone.size(), i + LOOKUP));
-            db.write(h -> h.createUpdate("DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (<keys>)")
-                    .bind("t", tenant).bindList("keys", part).execute());
-        }
+        JdbiAssetStore.forgetIntents(sql, gone);
         return deleted;
     }
 }

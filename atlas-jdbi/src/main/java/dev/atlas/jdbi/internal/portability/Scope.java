@@ -10,54 +10,70 @@ import java.util.UUID;
 /**
  * The rows of each table that belong to a tenant, an owner or a conversation, as SQL conditions
  * on the table's own (unqualified) columns. Export and erase read the same conditions, so what an
- * owner's export holds and what erasing the owner deletes are defined once. Binds {@code :t} and,
- * for an owner, {@code :ot}/{@code :oi}; for a conversation, {@code :cid}.
+ * owner's export holds and what erasing the owner deletes are defined once. Binds {@code :t} (the
+ * runner does) and, for an owner, {@code :ot}/{@code :oi}; for a conversation, {@code :cid}; the
+ * uploads an erase takes, {@code :uploads0, …}.
  */
 final class Scope {
     private static final String ALL = "1 = 1";
     private static final String NONE = "1 = 0";
 
+    /** What a scope selects by; its statements' texts depend on nothing else (but the number of uploads). */
+    enum Kind { TENANT, OWNER, CONVERSATION }
+
+    final Kind kind;
     final Owner owner;
     final UUID conversation;
     /** Assets uploaded to the scope's messages that also go (see {@link #uploads}); null means "those attached to its messages". */
     private final List<UUID> uploads;
 
-    private Scope(Owner owner, UUID conversation, List<UUID> uploads) {
+    private Scope(Kind kind, Owner owner, UUID conversation, List<UUID> uploads) {
+        this.kind = kind;
         this.owner = owner;
         this.conversation = conversation;
         this.uploads = uploads;
     }
 
     static Scope tenant() {
-        return new Scope(null, null, null);
+        return new Scope(Kind.TENANT, null, null, null);
     }
 
     static Scope owner(Owner owner) {
-        return new Scope(owner, null, null);
+        return new Scope(Kind.OWNER, owner, null, null);
     }
 
     static Scope conversation(UUID id) {
-        return new Scope(null, id, null);
+        return new Scope(Kind.CONVERSATION, null, id, null);
+    }
+
+    /** A scope of {@code kind} without values, to declare the statements every scope of that kind runs. */
+    static Scope template(Kind kind) {
+        return new Scope(kind, null, null, null);
     }
 
     /** The same scope, with uploaded assets limited to {@code ids} (erase takes only those no other conversation uses). */
     Scope withUploads(List<UUID> ids) {
-        return new Scope(owner, conversation, List.copyOf(ids));
+        return new Scope(kind, owner, conversation, List.copyOf(ids));
     }
 
     boolean isTenant() {
-        return owner == null && conversation == null;
+        return kind == Kind.TENANT;
     }
 
-    Map<String, Object> binds(String tenant) {
+    /** The values of the scope's parameters (not {@code :t}, which the runner binds). */
+    Map<String, Object> binds() {
         Map<String, Object> b = new LinkedHashMap<>();
-        b.put("t", tenant);
         if (owner != null) {
             b.put("ot", owner.type());
             b.put("oi", owner.id());
         }
         if (conversation != null) {
             b.put("cid", conversation);
+        }
+        if (uploads != null) {
+            for (int i = 0; i < uploads.size(); i++) {
+                b.put("uploads" + i, uploads.get(i));
+            }
         }
         return b;
     }
@@ -67,7 +83,7 @@ final class Scope {
     }
 
     private String roots() {
-        return owner != null
+        return kind == Kind.OWNER
                 ? "SELECT r.id FROM <p>conversations r WHERE r.tenant_id = :t AND r.owner_type = :ot AND r.owner_id = :oi"
                 : "SELECT r.id FROM <p>conversations r WHERE r.tenant_id = :t AND r.id = :cid";
     }
@@ -87,14 +103,22 @@ final class Scope {
     }
 
     private String ownerMatch() {
-        return owner != null ? "(owner_type = :ot AND owner_id = :oi)" : NONE;
+        return kind == Kind.OWNER ? "(owner_type = :ot AND owner_id = :oi)" : NONE;
     }
 
     private String assets() {
         String uploaded = uploads == null
                 ? "id IN (SELECT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN (" + messages() + "))"
-                : uploads.isEmpty() ? NONE : "id IN (<uploads>)";
+                : uploads.isEmpty() ? NONE : "id IN (" + uploadMarks() + ")";
         return "(execution_id IN (" + executions() + ") OR " + uploaded + " OR " + ownerMatch() + ")";
+    }
+
+    private String uploadMarks() {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < uploads.size(); i++) {
+            out.append(i == 0 ? ":uploads" : ", :uploads").append(i);
+        }
+        return out.toString();
     }
 
     private String memories() {

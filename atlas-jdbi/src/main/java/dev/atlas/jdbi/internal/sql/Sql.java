@@ -207,6 +207,19 @@ public final class Sql {
             return out;
         }
 
+        /**
+         * Rows the driver fetches per round trip, for results too big to hold: PostgreSQL streams
+         * them only inside a transaction; SQLite always steps row by row.
+         */
+        public Call fetchSize(int rows) {
+            try {
+                ps.setFetchSize(rows);
+            } catch (SQLException e) {
+                throw failed(e);
+            }
+            return this;
+        }
+
         /** Each row, mapped and handed to {@code sink} as it is read (for results too big to hold). */
         public <T> int forEach(RowMapper<T> mapper, Consumer<? super T> sink) {
             requireAllBound();

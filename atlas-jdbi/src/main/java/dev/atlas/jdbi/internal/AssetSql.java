@@ -1,0 +1,80 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.List;
+
+/** The asset store's statements, and the blob-intent statements retention and erase share with it. */
+final class AssetSql {
+    static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
+            + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
+    private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
+    private static final String LIVE_MESSAGE = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
+
+    private final Catalogue c;
+    final Statement intent;
+    final Statement takeIntent;
+    final Statement dropIntent;
+    final Statement purgedIntent;
+    final Statement insert;
+    final Statement executionOwner;
+    final Statement toolCallExecution;
+    final Statement keyRecorded;
+    final Statement get;
+    final Statement byExecution;
+    final Statement delete;
+    final Statement deleteVectors;
+    final Statement liveMessage;
+    final Statement updateAttachment;
+    final Statement insertAttachment;
+    final Statement attachedAt;
+    final Statement forMessage;
+    final Statement claimOrphans;
+    final Statement claimed;
+
+    AssetSql(Catalogue c) {
+        this.c = c;
+        intent = c.sql("assets.intent", "INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at) VALUES (:t, :key, :now)");
+        takeIntent = c.sql("assets.takeIntent", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key AND claimed_at IS NULL");
+        dropIntent = c.sql("assets.dropIntent", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key = :key");
+        // Erase and retention may meet a key twice (an intent left by a failed earlier run).
+        purgedIntent = c.sql("assets.purgedIntent", "INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at)"
+                + " VALUES (:t, :key, :now, :now) ON CONFLICT (tenant_id, blob_key) DO NOTHING");
+        insert = c.sql("assets.insert", "INSERT INTO <p>assets (tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256,"
+                + " owner_type, owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at) VALUES (:t, :id,"
+                + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now)");
+        executionOwner = c.sql("assets.executionOwner", "SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN <p>conversations c"
+                + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
+        toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        keyRecorded = c.sql("assets.keyRecorded", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key");
+        get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        byExecution = c.sql("assets.byExecution", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id");
+        delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                + " AND deleted_at IS NULL");
+        deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");
+        liveMessage = c.sql("assets.liveMessage", LIVE_MESSAGE);
+        updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
+                + " AND message_id = :m AND asset_id = :a");
+        insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
+                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now)");
+        attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
+        StringBuilder cols = new StringBuilder();
+        for (String col : COLUMNS.split(",\\s*")) {
+            cols.append(", a.").append(col).append(" AS a_").append(col);
+        }
+        forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at"
+                + cols + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
+                + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
+                + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL ORDER BY ma.created_at, ma.id");
+        claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
+                + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
+                + " AND a.blob_key = <p>blob_intents.blob_key)");
+        claimed = c.sql("assets.claimed", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL");
+    }
+
+    /** Deletes the intents of {@code keys}: the text depends on how many. */
+    Statement forgetIntents(List<String> keys) {
+        return c.render("assets.forgetIntents", "DELETE FROM <p>blob_intents WHERE tenant_id = :t AND blob_key IN (" + InList.marks("key", keys.size()) + ")");
+    }
+}

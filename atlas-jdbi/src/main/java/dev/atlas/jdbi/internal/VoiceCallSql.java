@@ -1,0 +1,62 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+/** The voice call store's statements. */
+final class VoiceCallSql {
+    private static final String COLUMNS = "tenant_id, id, session_id, conversation_id, execution_id, owner_type, owner_id, agent,"
+            + " provider, model, status, transcript, summary, duration_ms, metadata, started_at, completed_at, created_at, updated_at";
+    private static final String V = "SELECT " + COLUMNS + " FROM <p>voice_calls";
+    /** Keyset on (started_at, id), oldest first: the order of the (tenant, key, started_at) indexes. */
+    private static final String AFTER = " AND (started_at > :at OR (started_at = :at AND id > :after))";
+    private static final String OLDEST = " ORDER BY started_at, id LIMIT :limit";
+
+    private final Catalogue c;
+    final Statement liveConversation;
+    final Statement execution;
+    final Statement insert;
+    final Statement checkpoint;
+    final Statement complete;
+    final Statement fail;
+    final Statement summarize;
+    final Statement get;
+    final Statement byConversation;
+    final Statement byConversationAfter;
+    final Statement bySession;
+    final Statement bySessionAfter;
+    final Statement completeStale;
+
+    VoiceCallSql(Catalogue c) {
+        this.c = c;
+        liveConversation = c.sql("voice.liveConversation", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        execution = c.sql("voice.execution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id");
+        insert = c.sql("voice.insert", "INSERT INTO <p>voice_calls (tenant_id, id, session_id, conversation_id, execution_id, owner_type,"
+                + " owner_id, agent, provider, model, status, transcript, metadata, started_at, created_at, updated_at) VALUES (:t, :id,"
+                + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata, :now, :now, :now)"
+                + " RETURNING " + COLUMNS);
+        checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS);
+        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = :now, duration_ms = :duration, updated_at = :now";
+        String active = " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS;
+        complete = c.sql("voice.complete", finish + ", transcript = :transcript" + active);
+        fail = c.sql("voice.fail", finish + active);
+        summarize = c.sql("voice.summarize", "UPDATE <p>voice_calls SET summary = :summary, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
+        get = c.sql("voice.get", V + " WHERE tenant_id = :t AND id = :id");
+        String conversation = V + " WHERE tenant_id = :t AND conversation_id = :key";
+        byConversation = c.sql("voice.byConversation", conversation + OLDEST);
+        byConversationAfter = c.sql("voice.byConversationAfter", conversation + AFTER + OLDEST);
+        String session = V + " WHERE tenant_id = :t AND session_id = :key";
+        bySession = c.sql("voice.bySession", session + OLDEST);
+        bySessionAfter = c.sql("voice.bySessionAfter", session + AFTER + OLDEST);
+        // The real end of a stale call is unknown, so its duration stays empty.
+        completeStale = c.sql("voice.completeStale", "UPDATE <p>voice_calls SET status = 'completed', completed_at = :now, updated_at = :now"
+                + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff");
+    }
+
+    /** The newest-first listing with the filters of {@code where} (from {@code VOICE_FILTERS}). */
+    Statement list(String where) {
+        return c.render("voice.list", V + " WHERE tenant_id = :t" + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
+    }
+}

@@ -1,0 +1,117 @@
+package dev.atlas.jdbi.internal.portability;
+
+import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.InList;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
+import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
+import dev.atlas.jdbi.internal.sql.Catalogue;
+import dev.atlas.jdbi.internal.sql.Statement;
+
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Export, import and erase statements, declared per table of {@link PortableSchema} and per kind of
+ * {@link Scope}. Those whose length depends on the call (id lists, the uploads an erase takes) are
+ * {@link #render rendered}.
+ */
+public final class PortabilitySql {
+    private final Catalogue c;
+    final Statement conversationExists;
+    final Statement link;
+    private final Map<String, Statement> insert = new HashMap<>();
+    private final Map<String, Statement> byKey = new HashMap<>();
+    private final Map<Scope.Kind, Map<String, Statement>> export = new EnumMap<>(Scope.Kind.class);
+    private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
+
+    public PortabilitySql(Catalogue c) {
+        this.c = c;
+        conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
+        link = c.sql("portability.link", "UPDATE <p>assistants SET current_revision_id = :rev WHERE tenant_id = :t AND id = :id"
+                + " AND EXISTS (SELECT 1 FROM <p>assistant_revisions r WHERE r.tenant_id = :t AND r.id = :rev)");
+        for (Table table : PortableSchema.TABLES) {
+            List<String> names = new ArrayList<>(List.of("tenant_id"));
+            List<String> values = new ArrayList<>(List.of(":t"));
+            for (Column col : table.columns()) {
+                names.add(col.name());
+                values.add(":" + col.name());
+            }
+            if (table.derived() != null) {
+                names.add(table.derived());
+                values.add(":" + table.derived());
+            }
+            insert.put(table.table(), c.sql("portability.insert." + table.table(), "INSERT INTO <p>" + table.table() + " ("
+                    + String.join(", ", names) + ") VALUES (" + String.join(", ", values) + ")"));
+            if (!table.byId()) {
+                byKey.put(table.table(), c.sql("portability.byKey." + table.table(), "SELECT " + columns(table) + " FROM <p>" + table.table()
+                        + " WHERE tenant_id = :t AND " + String.join(" AND ", table.key().stream().map(k -> k + " = :" + k).toList())));
+            }
+        }
+        for (Scope.Kind kind : Scope.Kind.values()) {
+            Scope scope = Scope.template(kind);
+            Map<String, Statement> byTable = new HashMap<>();
+            for (Table table : PortableSchema.TABLES) {
+                byTable.put(table.table(), c.sql("portability.export." + kind.name().toLowerCase(java.util.Locale.ROOT) + "." + table.table(),
+                        "SELECT " + columns(table) + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND " + scope.condition(table.table(), true)
+                                + " ORDER BY " + orderBy(table, c.dialect())));
+            }
+            export.put(kind, byTable);
+            if (kind != Scope.Kind.TENANT) {
+                String inScope = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.conversation_id IN (" + scope.conversations() + ")";
+                exclusiveUploads.put(kind, c.sql("portability.exclusiveUploads." + kind.name().toLowerCase(java.util.Locale.ROOT),
+                        "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN (" + inScope + ")"
+                                + " AND NOT EXISTS (SELECT 1 FROM <p>message_assets o WHERE o.tenant_id = :t AND o.asset_id = ma.asset_id"
+                                + " AND o.message_id NOT IN (" + inScope + "))"));
+            }
+        }
+    }
+
+    static String columns(Table table) {
+        return String.join(", ", table.columns().stream().map(Column::name).toList());
+    }
+
+    /** Text keys must sort the same on both databases for the files to be byte-identical. */
+    private static String orderBy(Table table, Dialect dialect) {
+        List<String> parts = new ArrayList<>();
+        for (String col : table.orderBy().split(",\\s*")) {
+            Column c = table.column(col);
+            parts.add(c != null && c.kind() == PortableSchema.Kind.TEXT && dialect == Dialect.POSTGRESQL ? col + " COLLATE \"C\"" : col);
+        }
+        return String.join(", ", parts);
+    }
+
+    Statement insert(Table table) {
+        return insert.get(table.table());
+    }
+
+    Statement byKey(Table table) {
+        return byKey.get(table.table());
+    }
+
+    Statement export(Scope scope, Table table) {
+        return export.get(scope.kind).get(table.table());
+    }
+
+    Statement exclusiveUploads(Scope scope) {
+        return exclusiveUploads.get(scope.kind);
+    }
+
+    /** The rows of {@code table} among {@code n} ids bound as {@code :ids0, …}, selecting {@code what}. */
+    Statement byIds(String name, String what, String table, int n) {
+        return c.render("portability." + name + "." + table, "SELECT " + what + " FROM <p>" + table + " WHERE tenant_id = :t AND id IN ("
+                + InList.marks("ids", n) + ")");
+    }
+
+    /** Deletes the rows of {@code table} among {@code n} ids. */
+    Statement deleteByIds(String table, int n) {
+        return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** A statement whose text depends on the erase's scope (the uploads it takes). */
+    Statement render(String name, String text) {
+        return c.render(name, text);
+    }
+}
