@@ -10,6 +10,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -123,17 +124,30 @@ public final class AtlasMigrations {
     /**
      * Applies pending migrations; returns how many were applied (0 when up to date).
      *
-     * <p>When Atlas's history table records, as its latest row, a successful run of the newest
-     * migration bundled in this jar, the database is up to date and Flyway is not started at
-     * all (one {@code SELECT}): starting Flyway costs about half a second of class loading and
-     * classpath scanning on every open. Anything else (no history, a pending or failed version,
-     * a database newer than this jar) goes through Flyway exactly as before. The fast path trusts
-     * the recorded history: {@code flyway().validate()} still compares checksums on demand.
+     * <p>Two cases skip Flyway, whose start costs about half a second of class loading and class
+     * path scanning: when Atlas's history table records, as its latest row, a successful run of
+     * the newest migration bundled in this jar and no failed row, the database is up to date (one
+     * {@code SELECT}); and a new, empty SQLite database gets the bundled scripts and the history
+     * Flyway would write in one transaction, without Flyway. Anything else (a pending or failed
+     * version, a database newer than this jar, an existing database without Atlas's history)
+     * goes through Flyway. The up-to-date check trusts the recorded history:
+     * {@code flyway().validate()} still compares checksums on demand.
      */
     public int migrate() {
         Dialect d = dialect != null ? dialect : Dialect.detect(dataSource);
-        if (UpToDate.check(dataSource, d, prefix)) {
-            return 0;
+        ClassLoader loader = AtlasMigrations.class.getClassLoader();
+        String folder = location(d).substring("classpath:".length());
+        List<Bundled.Script> scripts = Bundled.scripts(loader, folder);
+        if (scripts != null) {
+            if (UpToDate.check(dataSource, d, prefix, scripts.get(scripts.size() - 1).version())) {
+                return 0;
+            }
+            if (d == Dialect.SQLITE) {
+                int applied = FreshSqlite.apply(dataSource, loader, folder, scripts, prefix);
+                if (applied >= 0) {
+                    return applied;
+                }
+            }
         }
         dialect = d;
         return FlywayRun.migrate(this);

@@ -16,23 +16,27 @@ import dev.atlas.search.Search;
 import dev.atlas.task.TaskStore;
 import dev.atlas.voice.VoiceCallStore;
 
-/** One tenant's view: every store is built with the tenant id and filters on it. */
+/**
+ * One tenant's view: every store is built with the tenant id and filters on it. Each store is
+ * built on first use: building one loads its classes and declares its statements, and most
+ * applications use a few of the fourteen (a first message needs the conversation store only).
+ */
 public final class JdbiTenant implements Tenant {
     private final String id;
-    private final ConversationStore conversations;
-    private final AssistantStore assistants;
-    private final dev.atlas.assistant.SettingsStore settings;
-    private final CredentialStore credentials;
-    private final TaskStore tasks;
-    private final ExecutionRecorder executions;
-    private final PriceStore prices;
-    private final AssetStore assets;
-    private final VoiceCallStore voiceCalls;
-    private final MemoryStore memories;
-    private final MemoryGraph graph;
-    private final Search search;
-    private final Retention retention;
-    private final dev.atlas.portability.Portability portability;
+    private final Lazy<ConversationStore> conversations;
+    private final Lazy<AssistantStore> assistants;
+    private final Lazy<dev.atlas.assistant.SettingsStore> settings;
+    private final Lazy<CredentialStore> credentials;
+    private final Lazy<TaskStore> tasks;
+    private final Lazy<ExecutionRecorder> executions;
+    private final Lazy<PriceStore> prices;
+    private final Lazy<AssetStore> assets;
+    private final Lazy<VoiceCallStore> voiceCalls;
+    private final Lazy<MemoryStore> memories;
+    private final Lazy<MemoryGraph> graph;
+    private final Lazy<Search> search;
+    private final Lazy<Retention> retention;
+    private final Lazy<dev.atlas.portability.Portability> portability;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
     public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
@@ -43,20 +47,20 @@ public final class JdbiTenant implements Tenant {
     public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch,
                       java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
         this.id = id;
-        this.conversations = new JdbiConversationStore(db, id, historyLimit);
-        this.assistants = new JdbiAssistantStore(db, id);
-        this.settings = new JdbiSettingsStore(db, id);
-        this.credentials = new JdbiCredentialStore(db, id, credentialKeys);
-        this.tasks = new JdbiTaskStore(db, id);
-        this.executions = new JdbiExecutionRecorder(db, id, conversations, executionListeners);
-        this.prices = new JdbiPriceStore(db, id);
-        this.assets = new JdbiAssetStore(db, id, blobs);
-        this.voiceCalls = new JdbiVoiceCallStore(db, id);
-        this.memories = new JdbiMemoryStore(db, id);
-        this.graph = new JdbiMemoryGraph(db, id);
-        this.search = new JdbiSearch(db, id, pgvectorEfSearch);
-        this.retention = new JdbiRetention(db, id, blobs);
-        this.portability = new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs);
+        this.conversations = new Lazy<>(() -> new JdbiConversationStore(db, id, historyLimit));
+        this.assistants = new Lazy<>(() -> new JdbiAssistantStore(db, id));
+        this.settings = new Lazy<>(() -> new JdbiSettingsStore(db, id));
+        this.credentials = new Lazy<>(() -> new JdbiCredentialStore(db, id, credentialKeys));
+        this.tasks = new Lazy<>(() -> new JdbiTaskStore(db, id));
+        this.executions = new Lazy<>(() -> new JdbiExecutionRecorder(db, id, conversations(), executionListeners));
+        this.prices = new Lazy<>(() -> new JdbiPriceStore(db, id));
+        this.assets = new Lazy<>(() -> new JdbiAssetStore(db, id, blobs));
+        this.voiceCalls = new Lazy<>(() -> new JdbiVoiceCallStore(db, id));
+        this.memories = new Lazy<>(() -> new JdbiMemoryStore(db, id));
+        this.graph = new Lazy<>(() -> new JdbiMemoryGraph(db, id));
+        this.search = new Lazy<>(() -> new JdbiSearch(db, id, pgvectorEfSearch));
+        this.retention = new Lazy<>(() -> new JdbiRetention(db, id, blobs));
+        this.portability = new Lazy<>(() -> new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs));
     }
 
     @Override
@@ -66,72 +70,97 @@ public final class JdbiTenant implements Tenant {
 
     @Override
     public ConversationStore conversations() {
-        return conversations;
+        return conversations.get();
     }
 
     @Override
     public AssistantStore assistants() {
-        return assistants;
+        return assistants.get();
     }
 
     @Override
     public dev.atlas.assistant.SettingsStore settings() {
-        return settings;
+        return settings.get();
     }
 
     @Override
     public CredentialStore credentials() {
-        return credentials;
+        return credentials.get();
     }
 
     @Override
     public TaskStore tasks() {
-        return tasks;
+        return tasks.get();
     }
 
     @Override
     public ExecutionRecorder executions() {
-        return executions;
+        return executions.get();
     }
 
     @Override
     public PriceStore prices() {
-        return prices;
+        return prices.get();
     }
 
     @Override
     public AssetStore assets() {
-        return assets;
+        return assets.get();
     }
 
     @Override
     public VoiceCallStore voiceCalls() {
-        return voiceCalls;
+        return voiceCalls.get();
     }
 
     @Override
     public MemoryStore memories() {
-        return memories;
+        return memories.get();
     }
 
     @Override
     public MemoryGraph graph() {
-        return graph;
+        return graph.get();
     }
 
     @Override
     public Search search() {
-        return search;
+        return search.get();
     }
 
     @Override
     public Retention retention() {
-        return retention;
+        return retention.get();
     }
 
     @Override
     public dev.atlas.portability.Portability portability() {
-        return portability;
+        return portability.get();
+    }
+
+    /** A store built once, on the first call, by whichever thread gets there first. */
+    private static final class Lazy<T> {
+        private java.util.function.Supplier<T> make;
+        private volatile T value;
+
+        Lazy(java.util.function.Supplier<T> make) {
+            this.make = make;
+        }
+
+        T get() {
+            T v = value;
+            if (v == null) {
+                synchronized (this) {
+                    v = value;
+                    if (v == null) {
+                        v = make.get();
+                        value = v;
+                        make = null;
+                    }
+                }
+            }
+            return v;
+        }
     }
 
     @Override

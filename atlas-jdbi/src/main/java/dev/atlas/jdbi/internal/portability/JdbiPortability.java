@@ -221,12 +221,15 @@ public final class JdbiPortability implements Portability {
         final Map<UUID, UUID> relink = new LinkedHashMap<>();
     }
 
-    /** One record of many in a stream: what follows it is the next record, not trailing garbage. */
-    private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.mapper().reader()
-            .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-
     /** Reads records one by one with their line numbers. */
     private static final class Reader implements AutoCloseable {
+        /**
+         * One record of many in a stream: what follows it is the next record, not trailing
+         * garbage. Here, not in the outer class, so that opening Atlas does not build Jackson's mapper.
+         */
+        private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.mapper().reader()
+                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
         final JsonParser p;
         int index = -1;
         int line;
