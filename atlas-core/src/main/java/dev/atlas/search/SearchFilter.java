@@ -21,6 +21,13 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code kind}: memories only. {@code role}: messages only.</li>
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
  * </ul>
+ *
+ * @param conversationId only items of this conversation (see above), or {@code null} for any
+ * @param owner only items of this owner, or {@code null} for any; not for assets
+ * @param kind only memories of this kind, or {@code null} for any
+ * @param role only messages of this role, or {@code null} for any
+ * @param from inclusive lower bound of the creation time, or {@code null} for none
+ * @param to exclusive upper bound of the creation time, after {@code from}, or {@code null} for none
  */
 public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role, @Nullable Instant from, @Nullable Instant to) {
     /**
