@@ -6,10 +6,14 @@ import java.util.Optional;
 /**
  * One page of a keyset-paginated listing. Pass {@link #nextCursor()} to the same query to get
  * the next page; it is empty on the last page. Cursors are opaque.
+ *
+ * @param <T> the item type
+ * @param items the items of this page in the query's order; empty when nothing (more) matches
+ * @param nextCursor the cursor of the next page; empty on the last page
  */
 public record Page<T>(List<T> items, Optional<String> nextCursor) {
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Copies {@code items}, so the page does not change with the caller's list.
      *
      * @param items the items
      * @param nextCursor the next cursor

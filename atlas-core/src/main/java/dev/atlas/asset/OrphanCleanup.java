@@ -6,10 +6,13 @@ import java.util.List;
  * What {@link AssetStore#cleanupOrphanBlobs(java.time.Duration)} removed: the keys of blobs whose
  * upload never got its asset row, and the number of temporary files left by uploads that never
  * finished.
+ *
+ * @param removedKeys keys of the blobs removed, in no particular order; empty when none
+ * @param removedTemporaryFiles how many temporary files of unfinished uploads were removed
  */
 public record OrphanCleanup(List<String> removedKeys, int removedTemporaryFiles) {
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Copies {@code removedKeys}, so the value does not change with the caller's list.
      *
      * @param removedKeys the removed keys
      * @param removedTemporaryFiles the removed temporary files
@@ -28,9 +31,9 @@ public record OrphanCleanup(List<String> removedKeys, int removedTemporaryFiles)
     }
 
     /**
-     * How many blobs and temporary files were removed.
+     * How many blobs were removed; temporary files are counted in {@link #removedTemporaryFiles()}.
      *
-     * @return how many blobs and temporary files were removed
+     * @return the number of removed blob keys
      */
     public int count() {
         return removedKeys.size();

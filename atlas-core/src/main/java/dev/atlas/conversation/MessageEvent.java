@@ -7,8 +7,13 @@ import java.util.UUID;
 /**
  * One entry of a message's audit trail, written in the same transaction as the change.
  *
+ * @param id the event's id
+ * @param conversationId the conversation of the message
+ * @param messageId the message the event is about
+ * @param type what happened to the message
  * @param details what changed, for example {@code {"from":"queued","to":"delivered"}} or the
  *                previous content of an edit
+ * @param createdAt when the change was written
  */
 public record MessageEvent(
         UUID id,

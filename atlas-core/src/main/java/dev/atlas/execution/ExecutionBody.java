@@ -4,6 +4,9 @@ package dev.atlas.execution;
  * The code that calls the provider, run by {@link ExecutionRecorder#record(ExecutionSpec, ExecutionBody)}.
  * {@code E} is inferred from the lambda: a lambda that throws no checked exception makes the
  * {@code record} call throw none either.
+ *
+ * @param <T> what the body returns; {@code record} returns it to the caller
+ * @param <E> the checked exception the body may throw ({@link RuntimeException} when it throws none)
  */
 @FunctionalInterface
 public interface ExecutionBody<T, E extends Exception> {

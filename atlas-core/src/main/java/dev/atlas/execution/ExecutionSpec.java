@@ -14,9 +14,13 @@ import java.util.UUID;
  * ExecutionSpec.text("openai", "gpt-4o").agent("support").conversation(convo.id())
  * }</pre>
  *
- * @param conversationId      the conversation the call answers in, or {@code null} for a standalone call
+ * @param type the kind of call (text, embedding, image, ...)
+ * @param provider the provider key, such as {@code "openai"}; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param model the model key as the provider names it; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param agent the agent key that made the call, not blank; {@code null} when none
+ * @param conversationId the conversation the call answers in, or {@code null} for a standalone call
  * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
- * @param metadata            JSON-compatible application data (never null)
+ * @param metadata JSON-compatible application data (never null)
  */
 public record ExecutionSpec(
         ExecutionType type,

@@ -2,10 +2,15 @@ package dev.atlas.execution;
 
 import java.util.List;
 
-/** An execution with its steps in sequence order, each with its tool calls in index order. */
+/**
+ * An execution with its steps in sequence order, each with its tool calls in index order.
+ *
+ * @param execution the execution
+ * @param steps its steps in sequence order, each with its tool calls in index order
+ */
 public record ExecutionTree(Execution execution, List<ExecutionStep> steps) {
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Copies {@code steps}, so the tree does not change with the caller's list.
      *
      * @param execution the execution
      * @param steps the steps

@@ -19,8 +19,13 @@ import java.time.Instant;
  *         .cached("1.25"));
  * }</pre>
  *
- * @param cachedPerMillion     price of cached input tokens; {@code null} bills them at the input price
+ * @param provider the provider key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param model the model key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param inputPerMillion price per million input tokens, 0 to {@link Limits#MAX_PRICE_PER_MILLION}
+ * @param outputPerMillion price per million output tokens, 0 to {@link Limits#MAX_PRICE_PER_MILLION}
+ * @param cachedPerMillion price of cached input tokens; {@code null} bills them at the input price
  * @param cacheWritePerMillion price of cache-write tokens; {@code null} bills them at the input price
+ * @param validFrom when the price starts to apply (inclusive)
  */
 public record ModelPrice(
         String provider,

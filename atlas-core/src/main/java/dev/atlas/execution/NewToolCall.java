@@ -10,10 +10,12 @@ import org.jspecify.annotations.Nullable;
  * A tool call the model asked for, about to run.
  *
  * @param providerCallId the provider's id for the call, or {@code null}
- * @param arguments      a JSON document (checked when recorded); {@code "{}"} when there are none
- * @param metadata       JSON-compatible application data stored with the call (never null; empty by default)
- * @param initialStatus  {@link ExecutionStatus#PROCESSING} (default: it runs now) or {@link ExecutionStatus#QUEUED}
- *                       (seed 000: the model asked for it, it waits to run; {@link StepHandle.ToolCallHandle#start()} runs it)
+ * @param name the tool's name; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param type where the tool runs: local, MCP or at the provider
+ * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none
+ * @param metadata JSON-compatible application data stored with the call (never null; empty by default)
+ * @param initialStatus {@link ExecutionStatus#PROCESSING} (default: it runs now) or {@link ExecutionStatus#QUEUED}
+ *                      (seed 000: the model asked for it, it waits to run; {@link StepHandle.ToolCallHandle#start()} runs it)
  */
 public record NewToolCall(@Nullable String providerCallId, String name, ToolCallType type, String arguments, Map<String, Object> metadata,
                           ExecutionStatus initialStatus) {

@@ -9,7 +9,11 @@ import dev.atlas.InvalidInputException;
 /**
  * An edge to create or update: {@code NewGraphEdge.of("user:42", "likes", "topic:jazz").weight(0.7)}.
  *
+ * @param sourceKey key of the node the edge starts at; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param type the application-defined edge type; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param targetKey key of the node the edge points to; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param weight a finite number; 1.0 unless given
+ * @param metadata JSON-compatible application data; {@code null} is stored as empty
  */
 public record NewGraphEdge(String sourceKey, String type, String targetKey, double weight, Map<String, Object> metadata) {
     /**

@@ -10,8 +10,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * A node to create or update by key: {@code NewGraphNode.of("user:42").label("Ada").type("person")}.
  *
+ * @param key the node's key, unique within the tenant; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param label display text, or {@code null}
- * @param type  application-defined node type, or {@code null}
+ * @param type application-defined node type, or {@code null}
+ * @param metadata JSON-compatible application data; {@code null} is stored as empty
  */
 public record NewGraphNode(String key, @Nullable String label, @Nullable String type, Map<String, Object> metadata) {
     /**

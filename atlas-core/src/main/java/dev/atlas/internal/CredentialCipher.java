@@ -44,7 +44,13 @@ public final class CredentialCipher {
         return keys.primaryId();
     }
 
-    /** Ciphertext (with tag) and the nonce used. */
+    /**
+     * Ciphertext (with tag) and the nonce used.
+     *
+     * @param keyId id of the key that sealed it
+     * @param nonce the random 96-bit nonce, 12 bytes
+     * @param ciphertext the encrypted secret followed by the 16-byte GCM tag
+     */
     public record Sealed(String keyId, byte[] nonce, byte[] ciphertext) {}
 
     /**

@@ -41,7 +41,13 @@ public final class Redaction {
         return SECRET_PARAM.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
     }
 
-    /** User and password written in {@code url}'s user-info ({@code //user:password@host}), percent-decoded. */
+    /**
+     * User and password written in {@code url}'s user-info ({@code //user:password@host}), percent-decoded.
+     *
+     * @param user the user name, decoded
+     * @param password the password, decoded
+     * @param urlWithout the URL with the user-info removed
+     */
     public record UserInfo(String user, String password, String urlWithout) {}
 
     /**

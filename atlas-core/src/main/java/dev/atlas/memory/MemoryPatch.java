@@ -18,6 +18,11 @@ import org.jspecify.annotations.Nullable;
  * memories.update(id, MemoryPatch.content("Prefers SMS").importance(0.9))
  * }</pre>
  *
+ * @param content the new content (not blank), or {@code null} to keep it
+ * @param tags tags replacing all current ones, or {@code null} to keep them
+ * @param metadata a document replacing the current metadata, or {@code null} to keep it
+ * @param importance the new importance, 0 to 1, or {@code null} to keep it
+ * @param expiresAt the new expiry time, or {@code null} to keep it (see {@code clearExpiry})
  * @param clearExpiry when true the memory no longer expires ({@code expiresAt} must then be null)
  */
 public record MemoryPatch(@Nullable String content, @Nullable List<String> tags, @Nullable Map<String, Object> metadata, @Nullable Double importance,

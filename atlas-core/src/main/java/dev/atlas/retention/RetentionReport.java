@@ -14,10 +14,13 @@ import dev.atlas.conversation.ConversationStore;
  * <p>A report holds counts only, never the ids of the rows, so its size does not grow with the
  * data; a dry run likewise reads the rows it counts a batch at a time. To see which
  * conversations would go, list them through {@link ConversationStore} with the same criteria.
+ *
+ * @param dryRun whether nothing was changed and the counts say what a run would do
+ * @param counts rows per {@code "<table>.<action>"} key; a table with nothing to do is absent
  */
 public record RetentionReport(boolean dryRun, Map<String, Long> counts) {
     /**
-     * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
+     * Copies {@code counts}, so the report does not change with the caller's map.
      *
      * @param dryRun count without changing anything
      * @param counts the counts

@@ -34,6 +34,16 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * SearchFilter.none().agent("billing").tag("urgent").metadata("source", "email")
  * }</pre>
+ *
+ * @param conversationId only items of this conversation (see above), or {@code null} for any
+ * @param owner only items of this owner, or {@code null} for any; not for assets
+ * @param kind only memories of this kind, or {@code null} for any
+ * @param role only messages of this role, or {@code null} for any
+ * @param from inclusive lower bound of the creation time, or {@code null} for none
+ * @param to exclusive upper bound of the creation time, after {@code from}, or {@code null} for none
+ * @param metadata only items whose metadata has each key with exactly this string value; empty for any
+ * @param tags only memories carrying every one of these tags; empty for any
+ * @param agent only items of this agent, or {@code null} for any
  */
 public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role,
                            @Nullable Instant from, @Nullable Instant to, Map<String, String> metadata, List<String> tags,

@@ -13,6 +13,12 @@ import dev.atlas.Owner;
  * search.similar(SemanticQuery.of(SearchTarget.MEMORY, "minilm-384", queryVector).k(5)
  *         .filter(SearchFilter.none().owner(Owner.user("42"))))
  * }</pre>
+ *
+ * @param target what kind of item to search
+ * @param model the key of the embedding model whose vectors are compared
+ * @param vector the query embedding: 1 to {@link Limits#MAX_VECTOR_DIMENSION} finite values, not all zero
+ * @param filter which items qualify; {@link SearchFilter#none()} for all
+ * @param k how many nearest items to return, 1 to {@link Limits#MAX_PAGE_SIZE}; 10 unless given
  */
 public record SemanticQuery(SearchTarget target, String model, float[] vector, SearchFilter filter, int k) {
     /**

@@ -17,6 +17,11 @@ import dev.atlas.conversation.Role;
  * <pre>{@code
  * search.text(TextQuery.messages("order 1234").filter(SearchFilter.none().role(Role.USER)).limit(10))
  * }</pre>
+ *
+ * @param target messages or memories (assets have no full-text index)
+ * @param text the words to find, at most {@link Limits#MAX_QUERY_LENGTH} characters; any string
+ * @param filter which items qualify; {@link SearchFilter#none()} for all
+ * @param limit at most this many items, 1 to {@link Limits#MAX_PAGE_SIZE}; 20 unless given
  */
 public record TextQuery(SearchTarget target, String text, SearchFilter filter, int limit) {
     /**

@@ -7,7 +7,18 @@ import org.jspecify.annotations.Nullable;
 import java.util.Map;
 import java.util.UUID;
 
-/** A voice session about to start: {@code NewVoiceCall.of("rt_abc", "openai", "gpt-realtime").conversation(id)}. */
+/**
+ * A voice session about to start: {@code NewVoiceCall.of("rt_abc", "openai", "gpt-realtime").conversation(id)}.
+ *
+ * @param sessionId the provider's session id; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param provider the provider key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param model the model key; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
+ * @param owner who the call belongs to, or {@code null} when nobody in particular
+ * @param agent the agent key, not blank; {@code null} when none
+ * @param conversationId the conversation the call belongs to, or {@code null} when none
+ * @param executionId the execution that records the call's usage, or {@code null} when none
+ * @param metadata JSON-compatible application data; {@code null} is stored as empty
+ */
 public record NewVoiceCall(
         String sessionId,
         String provider,

@@ -5,7 +5,12 @@ import dev.atlas.Limits;
 import dev.atlas.conversation.Role;
 import dev.atlas.internal.Check;
 
-/** One turn of a voice transcript: who spoke ({@code user} or {@code assistant}) and what was said. */
+/**
+ * One turn of a voice transcript: who spoke ({@code user} or {@code assistant}) and what was said.
+ *
+ * @param role {@link Role#USER} or {@link Role#ASSISTANT}
+ * @param content what was said, at most {@link Limits#MAX_CONTENT_LENGTH} characters
+ */
 public record VoiceTurn(Role role, String content) {
     /**
      * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.

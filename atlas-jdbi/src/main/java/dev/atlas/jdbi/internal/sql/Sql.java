@@ -177,16 +177,6 @@ public final class Sql {
             }
         }
 
-        /** Rows the driver fetches per round trip (PostgreSQL holds the whole result in memory without it, inside a transaction). */
-        public Call fetchSize(int rows) {
-            try {
-                ps.setFetchSize(rows);
-            } catch (SQLException e) {
-                throw failed(e);
-            }
-            return this;
-        }
-
         /** Runs an INSERT, UPDATE or DELETE and returns the rows it changed. */
         public int update() {
             requireAllBound();
