@@ -31,7 +31,7 @@ public final class Catalogues {
             AssetSql::new,
             VoiceCallSql::new,
             RetentionSql::new,
-            PortabilitySql::new);
+            dev.atlas.jdbi.internal.portability.PortabilitySql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
