@@ -4,8 +4,8 @@
  * {@link dev.atlas.spi.AtlasFactory}; {@link dev.atlas.Atlas#builder()} finds it with
  * {@link java.util.ServiceLoader}.
  */
-// The qualified exports name Atlas's integration modules, which are automatic modules and so
-// not observable when this module compiles: "module not found" is expected there.
+// dev.atlas.jdbi, named by the qualified export, is not observable when this module compiles:
+// "module not found" is expected there.
 @SuppressWarnings("module")
 module dev.atlas.core {
     // DataSource is part of the builder's API.
@@ -29,12 +29,9 @@ module dev.atlas.core {
     exports dev.atlas.task;
     exports dev.atlas.voice;
 
-    // Not API: shared checks and helpers for Atlas's own modules only.
-    exports dev.atlas.internal to
-            dev.atlas.migrations,
-            dev.atlas.jdbi,
-            dev.atlas.spring.ai,
-            dev.atlas.langchain4j;
+    // Not API: helpers for the implementation only. Other modules use the public checks
+    // (AtlasConfig.checkTablePrefix, Limits.require...).
+    exports dev.atlas.internal to dev.atlas.jdbi;
 
     uses dev.atlas.spi.AtlasFactory;
 }

@@ -287,7 +287,7 @@ public final class AtlasConfig {
         return null;
     }
 
-    static String prefixProblem(String prefix) {
+    static @Nullable String prefixProblem(@Nullable String prefix) {
         return dev.atlas.internal.TablePrefix.problem(prefix);
     }
 
@@ -329,7 +329,16 @@ public final class AtlasConfig {
         }
     }
 
-    static String checkPrefix(String prefix) {
+    /**
+     * Returns {@code prefix} when it is a valid table prefix (1 to 30 lowercase letters, digits and
+     * underscores, starting with a letter), the rule {@link AtlasBuilder#tablePrefix(String)} applies.
+     * Modules that put the prefix into SQL themselves check it here first.
+     *
+     * @param prefix the table prefix, for example {@code "atlas_"}
+     * @return {@code prefix}
+     * @throws ConfigurationException naming {@code tablePrefix} when it is {@code null} or invalid
+     */
+    public static String checkTablePrefix(@Nullable String prefix) {
         String problem = prefixProblem(prefix);
         if (problem != null) {
             throw new ConfigurationException(problem);

@@ -4,11 +4,14 @@ import java.time.Instant;
 
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.Message;
+import dev.atlas.internal.Check;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Size limits Atlas enforces before writing. They keep one row small enough to read back in a
  * single round trip on both databases; a value over a limit fails with
- * {@link InvalidInputException} naming the field.
+ * {@link InvalidInputException} naming the field. The {@code require...} methods apply Atlas's
+ * own argument checks, for modules built on Atlas.
  */
 public final class Limits {
     private Limits() {}
@@ -61,4 +64,44 @@ public final class Limits {
     public static final int MAX_VECTOR_DIMENSION = 16_384;
     /** Depth of a memory graph traversal. */
     public static final int MAX_GRAPH_DEPTH = 10;
+
+    /**
+     * Returns {@code value}, refusing {@code null}: the check Atlas's own types apply, for modules
+     * built on Atlas that validate their arguments the same way.
+     *
+     * @param <T> the value's type
+     * @param field the name of the argument, as the exception names it
+     * @param value the value
+     * @return {@code value}
+     * @throws InvalidInputException naming {@code field} when {@code value} is {@code null}
+     */
+    public static <T> T requireNonNull(String field, @Nullable T value) {
+        return Check.notNull(field, value);
+    }
+
+    /**
+     * Returns {@code value} when it is a valid key (provider, model, agent, ...): not blank, at most
+     * {@link #MAX_KEY_LENGTH} characters, storable text (no NUL, no unpaired surrogate).
+     *
+     * @param field the name of the argument, as the exception names it
+     * @param value the key
+     * @return {@code value}
+     * @throws InvalidInputException naming {@code field} when {@code value} is {@code null} or not a valid key
+     */
+    public static String requireKey(String field, @Nullable String value) {
+        return Check.key(field, value);
+    }
+
+    /**
+     * Returns {@code value} when it is 1 to {@code max}.
+     *
+     * @param field the name of the argument, as the exception names it
+     * @param value the value
+     * @param max the largest value allowed
+     * @return {@code value}
+     * @throws InvalidInputException naming {@code field} when {@code value} is outside 1 to {@code max}
+     */
+    public static int requirePositive(String field, int value, int max) {
+        return Check.positive(field, value, max);
+    }
 }

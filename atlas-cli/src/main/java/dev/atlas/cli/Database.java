@@ -2,6 +2,8 @@ package dev.atlas.cli;
 
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
+import dev.atlas.AtlasConfig;
+import dev.atlas.ConfigurationException;
 import dev.atlas.migrations.AtlasMigrations;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
@@ -42,7 +44,9 @@ final class Database {
 
     Database(String db, String user, String password, String prefix, Path dataDir) {
         // The prefix goes into the operator queries' SQL text, so it is checked before any use.
-        if (prefix == null || !prefix.matches("[a-z][a-z0-9_]{0,29}")) {
+        try {
+            AtlasConfig.checkTablePrefix(prefix);
+        } catch (ConfigurationException e) {
             throw new CliException("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
                     + prefix + "'");
         }

@@ -4,7 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 import java.util.regex.Pattern;
 
-/** The one rule for table prefixes, shared by the builder and {@code atlas-migrations}. Not public API. */
+/** The one rule for table prefixes; other modules reach it through {@code AtlasConfig.checkTablePrefix}. Not public API. */
 public final class TablePrefix {
     private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_]{0,29}");
 

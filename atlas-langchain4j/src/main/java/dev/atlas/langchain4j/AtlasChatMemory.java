@@ -1,7 +1,7 @@
 package dev.atlas.langchain4j;
 
+import dev.atlas.Limits;
 import dev.atlas.Tenant;
-import dev.atlas.internal.Check;
 import dev.langchain4j.memory.chat.ChatMemoryProvider;
 import dev.langchain4j.memory.chat.MessageWindowChatMemory;
 
@@ -29,8 +29,8 @@ public final class AtlasChatMemory {
 
     /** Memories keeping the last {@code maxMessages} messages, stored by {@code store}. */
     public static ChatMemoryProvider provider(AtlasChatMemoryStore store, int maxMessages) {
-        Check.notNull("store", store);
-        Check.positive("maxMessages", maxMessages, Integer.MAX_VALUE);
+        Limits.requireNonNull("store", store);
+        Limits.requirePositive("maxMessages", maxMessages, Integer.MAX_VALUE);
         return memoryId -> MessageWindowChatMemory.builder().id(memoryId).maxMessages(maxMessages).chatMemoryStore(store).build();
     }
 }

@@ -10,7 +10,6 @@ import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
-import dev.atlas.internal.Check;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
@@ -63,9 +62,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final RecentMessages recent = new RecentMessages();
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
-        this.tenant = Check.notNull("tenant", tenant);
+        this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
-        this.newConversation = Check.notNull("newConversation", newConversation);
+        this.newConversation = Limits.requireNonNull("newConversation", newConversation);
         for (int i = 0; i < LOCK_STRIPES; i++) {
             locks[i] = new ReentrantLock();
         }
@@ -86,13 +85,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     /** A store whose new conversations belong to {@code owner}, managed by {@code agent} (may be null). */
     public static AtlasChatMemoryStore of(Tenant tenant, Owner owner, String agent) {
-        Check.notNull("owner", owner);
+        Limits.requireNonNull("owner", owner);
         return of(tenant, memoryId -> NewConversation.of(owner, agent));
     }
 
     /** The external key a memory id maps to. */
     static String key(Object memoryId) {
-        return String.valueOf(Check.notNull("memoryId", memoryId));
+        return String.valueOf(Limits.requireNonNull("memoryId", memoryId));
     }
 
     /** The conversation holding this memory, unless nothing was written under its id. */
@@ -119,7 +118,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     @Override
     public void updateMessages(Object memoryId, List<ChatMessage> messages) {
-        Check.notNull("messages", messages);
+        Limits.requireNonNull("messages", messages);
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i) == null) {
                 throw new dev.atlas.InvalidInputException("messages[" + i + "]", "must not be null");

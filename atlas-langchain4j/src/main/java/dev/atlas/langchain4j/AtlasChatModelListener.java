@@ -2,6 +2,7 @@ package dev.atlas.langchain4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.ExecutionHandle;
@@ -11,7 +12,6 @@ import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
-import dev.atlas.internal.Check;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
@@ -67,10 +67,10 @@ public final class AtlasChatModelListener implements ChatModelListener {
     private final String agent;
 
     private AtlasChatModelListener(Tenant tenant, String provider, String agent) {
-        this.tenant = Check.notNull("tenant", tenant);
+        this.tenant = Limits.requireNonNull("tenant", tenant);
         this.recorder = tenant.executions();
-        this.provider = provider == null ? null : Check.key("provider", provider);
-        this.agent = agent == null ? null : Check.key("agent", agent);
+        this.provider = provider == null ? null : Limits.requireKey("provider", provider);
+        this.agent = agent == null ? null : Limits.requireKey("agent", agent);
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -80,7 +80,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
 
     /** Like {@link #of(Tenant)} with a fixed provider name (matching the price table) and an agent key (may be null). */
     public static AtlasChatModelListener of(Tenant tenant, String provider, String agent) {
-        return new AtlasChatModelListener(tenant, Check.key("provider", provider), agent);
+        return new AtlasChatModelListener(tenant, Limits.requireKey("provider", provider), agent);
     }
 
     /** A running call, carried from onRequest to onResponse or onError in the attributes map. */

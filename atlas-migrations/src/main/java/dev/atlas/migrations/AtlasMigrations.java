@@ -1,8 +1,8 @@
 package dev.atlas.migrations;
 
+import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
 import dev.atlas.StorageException;
-import dev.atlas.internal.TablePrefix;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -90,11 +90,7 @@ public final class AtlasMigrations {
     }
 
     public AtlasMigrations tablePrefix(String prefix) {
-        String problem = TablePrefix.problem(prefix);
-        if (problem != null) {
-            throw new ConfigurationException(problem);
-        }
-        this.prefix = prefix;
+        this.prefix = AtlasConfig.checkTablePrefix(prefix);
         return this;
     }
 

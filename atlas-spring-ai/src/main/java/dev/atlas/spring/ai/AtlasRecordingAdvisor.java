@@ -78,7 +78,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         this.tenant = Objects.requireNonNull(tenant, "tenant");
         this.conversations = conversations;
-        this.provider = dev.atlas.internal.Check.key("provider", provider);
+        this.provider = dev.atlas.Limits.requireKey("provider", provider);
         this.agent = agent;
     }
 

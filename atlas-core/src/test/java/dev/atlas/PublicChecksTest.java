@@ -1,0 +1,50 @@
+package dev.atlas;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The public checks other modules use instead of dev.atlas.internal: same rules, same exceptions. */
+class PublicChecksTest {
+    @Test
+    void requireNonNullNamesTheField() {
+        assertThat(Limits.requireNonNull("store", "s")).isEqualTo("s");
+        assertThatThrownBy(() -> Limits.requireNonNull("store", null))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("store"))
+                .hasMessage("store: is required");
+    }
+
+    @Test
+    void requireKeyRefusesBlankTooLongAndUnstorableKeys() {
+        assertThat(Limits.requireKey("provider", "openai")).isEqualTo("openai");
+        assertThat(Limits.requireKey("provider", "x".repeat(Limits.MAX_KEY_LENGTH))).hasSize(Limits.MAX_KEY_LENGTH);
+        for (String bad : new String[]{null, "", "  ", "x".repeat(Limits.MAX_KEY_LENGTH + 1), "a\u0000b", "a\uD800"}) {
+            assertThatThrownBy(() -> Limits.requireKey("provider", bad))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("provider"));
+        }
+    }
+
+    @Test
+    void requirePositiveAcceptsOneToMax() {
+        assertThat(Limits.requirePositive("maxMessages", 1, 10)).isEqualTo(1);
+        assertThat(Limits.requirePositive("maxMessages", 10, 10)).isEqualTo(10);
+        for (int bad : new int[]{0, -1, 11, Integer.MIN_VALUE}) {
+            assertThatThrownBy(() -> Limits.requirePositive("maxMessages", bad, 10))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("maxMessages"))
+                    .hasMessage("maxMessages: must be between 1 and 10, was " + bad);
+        }
+    }
+
+    @Test
+    void checkTablePrefixIsTheBuildersRule() {
+        assertThat(AtlasConfig.checkTablePrefix("atlas_")).isEqualTo("atlas_");
+        assertThat(AtlasConfig.checkTablePrefix("a" + "b".repeat(29))).hasSize(30);
+        for (String bad : new String[]{null, "", "Bad", "1abc", "a-b", "a" + "b".repeat(30)}) {
+            assertThatThrownBy(() -> AtlasConfig.checkTablePrefix(bad))
+                    .isExactlyInstanceOf(ConfigurationException.class)
+                    .hasMessage("tablePrefix '" + bad + "' is invalid: use 1 to 30 characters of lowercase letters, digits"
+                            + " and underscores, starting with a letter (for example 'atlas_')");
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package dev.atlas.langchain4j;
+
+import dev.atlas.Atlas;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.NewConversation;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Bad arguments to the adapters fail with InvalidInputException naming the argument (Atlas's public checks). */
+class AdapterArgumentsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void badArgumentsAreNamed() {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("args.db"))) {
+            Tenant tenant = atlas.tenant("acme");
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+            assertNamed("maxMessages", () -> AtlasChatMemory.provider(store, 0));
+            assertNamed("store", () -> AtlasChatMemory.provider((AtlasChatMemoryStore) null, 5));
+            assertNamed("tenant", () -> AtlasChatMemoryStore.of(null));
+            assertNamed("newConversation", () -> AtlasChatMemoryStore.of(tenant, (Function<Object, NewConversation>) null));
+            assertNamed("provider", () -> AtlasChatModelListener.of(tenant, " ", "support"));
+            assertNamed("tenant", () -> AtlasChatModelListener.of(null));
+            assertThat(AtlasChatMemory.provider(store, 1)).isNotNull();
+        }
+    }
+
+    private static void assertNamed(String field, ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo(field));
+    }
+}
