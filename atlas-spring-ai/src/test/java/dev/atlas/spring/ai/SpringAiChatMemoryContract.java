@@ -11,10 +11,11 @@ import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.ModelPrice;
-import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.CountingDataSource;
+import dev.atlas.jdbi.kit.StatementRecorder;
 import dev.atlas.jdbi.kit.TestDatabase;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -36,7 +37,6 @@ import org.springframework.ai.model.tool.ToolCallingManager;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -59,7 +59,7 @@ public abstract class SpringAiChatMemoryContract {
     private Tenant tenant;
     private AtlasChatMemoryRepository repository;
     private AtlasRecordingAdvisor recording;
-    private final List<String> sql = Collections.synchronizedList(new ArrayList<>());
+    private StatementRecorder sql;
 
     @BeforeEach
     void open() {
@@ -67,12 +67,7 @@ public abstract class SpringAiChatMemoryContract {
         tenant = atlas.tenant("acme");
         repository = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
         recording = AtlasRecordingAdvisor.of(tenant, repository, "scripted", "support");
-        ((JdbiAtlas) atlas).db().jdbi().setSqlLogger(new SqlLogger() {
-            @Override
-            public void logAfterExecution(StatementContext context) {
-                sql.add(context.getRenderedSql());
-            }
-        });
+        sql = StatementRecorder.attach(atlas);
     }
 
     @AfterEach
@@ -153,8 +148,10 @@ public abstract class SpringAiChatMemoryContract {
         });
         assertThat(rows).extracting(dev.atlas.conversation.Message::sequence).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 150).boxed().toList());
-        assertThat(sql).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
-        assertThat(sql).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
+        List<String> statements = sql.recorded().stream().map(StatementRecorder.Recorded::sql).toList();
+        assertThat(statements).anyMatch(s -> s.toUpperCase().contains("INSERT INTO ATLAS_MESSAGES"));
+        assertThat(statements).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
+        assertThat(statements).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
 
         // The transcript read from Atlas is the full conversation, tool rounds included, exactly.
         List<Message> transcript = rows.stream().map(SpringMessages::toSpring).toList();
@@ -189,6 +186,60 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(history).hasSize(150);
         assertThat(history).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
         assertThat(history.stream().filter(m -> m.message().role() == Role.TOOL)).hasSize(25);
+    }
+
+    @Test
+    @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends with the marker in one transaction, no second read)")
+    void statementsPerTurn() {
+        CountingDataSource counting = new CountingDataSource(database().dataSource());
+        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support");
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).maxMessages(20).build();
+            ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(new InMemoryChatMemoryRepository()).maxMessages(20).build();
+            for (int i = 0; i < 15; i++) {
+                memoryTurn(memory, i);
+                memoryTurn(reference, i);
+            }
+            counting.reset();
+            // What MessageChatMemoryAdvisor does per call: get (the prompt's history), add(user), add(reply).
+            memoryTurn(memory, 15);
+            memoryTurn(reference, 15);
+            assertThat(counting.statements()).isEqualTo(12);
+            assertThat(counting.commits()).isEqualTo(2);
+            assertThat(shapes(memory.get("turns"))).hasSize(20).isEqualTo(shapes(reference.get("turns")));
+        }
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("turns").id(), 0, 100)).hasSize(32);
+    }
+
+    private static void memoryTurn(ChatMemory memory, int i) {
+        memory.get("turns");
+        memory.add("turns", new UserMessage("question " + i));
+        memory.add("turns", new AssistantMessage("answer " + i));
+    }
+
+    @Test
+    @DisplayName("a conversation the repository never saved to reads as its newest 20 messages (the window), not its whole history")
+    void foreignConversationReadsTail() {
+        Conversation c = tenant.conversations().ensure("foreign", NewConversation.of(Owner.user("42"), "support"));
+        List<NewMessage> history = new ArrayList<>();
+        for (int i = 1; i <= 50; i++) {
+            history.add(i % 2 == 1 ? NewMessage.user("u" + i) : NewMessage.assistant("a" + i));
+        }
+        tenant.conversations().appendAll(c.id(), history);
+        List<String> expected = new ArrayList<>();
+        for (int i = 31; i <= 50; i++) {
+            expected.add(i % 2 == 1 ? "USER[u" + i + "]" : "ASSISTANT[a" + i + "][]");
+        }
+        assertThat(shapes(repository.findByConversationId("foreign"))).isEqualTo(expected);
+        assertThat(shapes(repository.window(5).findByConversationId("foreign"))).isEqualTo(expected.subList(15, 20));
+
+        // The first turn through the memory then keeps its own window, appending only.
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(20).build();
+        memory.add("foreign", new UserMessage("u51"));
+        List<String> after = new ArrayList<>(expected.subList(1, 20));
+        after.add("USER[u51]");
+        assertThat(shapes(memory.get("foreign"))).isEqualTo(after);
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(51);
     }
 
     @Test
