@@ -10,6 +10,8 @@ import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.MessageWithTools;
+import dev.atlas.examples.springai.scripted.OrderTools;
+import dev.atlas.examples.springai.scripted.ScriptedChatModel;
 import dev.atlas.execution.ModelPrice;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
@@ -132,11 +134,11 @@ public abstract class SpringAiChatMemoryContract {
                     .isEqualTo(shapes(reference.findByConversationId("chat-1")));
         }
         // Every prompt the model got, window included, is the same as with Spring AI's own repository.
-        assertThat(atlasModel.prompts).hasSameSizeAs(referenceModel.prompts);
-        for (int p = 0; p < atlasModel.prompts.size(); p++) {
-            assertThat(shapes(atlasModel.prompts.get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts.get(p)));
+        assertThat(atlasModel.prompts()).hasSameSizeAs(referenceModel.prompts());
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
         }
-        assertThat(atlasModel.prompts.stream().mapToInt(List::size).max().orElseThrow()).isLessThanOrEqualTo(window + 2); // the window plus the tool loop's system message and tool response
+        assertThat(atlasModel.prompts().stream().mapToInt(List::size).max().orElseThrow()).isLessThanOrEqualTo(window + 2); // the window plus the tool loop's system message and tool response
 
         // Stored rows equal the turns: 25 tool turns of 4 messages, 25 plain turns of 2; never edited or deleted.
         Conversation c = tenant.conversations().requireByKey("chat-1");
