@@ -33,7 +33,6 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.messages.UserMessage;
-import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 
 import java.math.BigDecimal;
@@ -82,10 +81,9 @@ public abstract class SpringAiChatMemoryContract {
     private ChatClient client(ScriptedChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).maxMessages(window).build();
         ChatClient.Builder b = ChatClient.builder(model)
-                .defaultOptions(ToolCallingChatOptions.builder().model("scripted-1").build())
                 .defaultTools(new OrderTools())
                 .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
-                        new AtlasToolLoopAdvisor(ToolCallingManager.builder().build(), false));
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false));
         if (record) {
             b.defaultAdvisors(recording.advisors());
         }
@@ -235,12 +233,14 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(shapes(repository.findByConversationId("foreign"))).isEqualTo(expected);
         assertThat(shapes(repository.window(5).findByConversationId("foreign"))).isEqualTo(expected.subList(15, 20));
 
-        // The first turn through the memory then keeps its own window, appending only.
+        // The first turn through the memory then keeps the window Spring AI's own repository would keep, appending only.
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(20).build();
+        InMemoryChatMemoryRepository seeded = new InMemoryChatMemoryRepository();
+        seeded.saveAll("foreign", repository.findByConversationId("foreign"));
+        ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(seeded).maxMessages(20).build();
         memory.add("foreign", new UserMessage("u51"));
-        List<String> after = new ArrayList<>(expected.subList(1, 20));
-        after.add("USER[u51]");
-        assertThat(shapes(memory.get("foreign"))).isEqualTo(after);
+        reference.add("foreign", new UserMessage("u51"));
+        assertThat(shapes(memory.get("foreign"))).isEqualTo(shapes(reference.get("foreign"))).endsWith("USER[u51]");
         assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(51);
     }
 

@@ -10,7 +10,9 @@ import org.springframework.ai.chat.metadata.DefaultUsage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
+import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import reactor.core.publisher.Flux;
 
 import java.util.ArrayList;
@@ -32,6 +34,21 @@ public final class ScriptedChatModel implements ChatModel {
     /** Every prompt this model was sent, in order (a live, synchronised list). */
     public List<List<Message>> prompts() {
         return prompts;
+    }
+
+    /** Options naming the model {@code scripted-1}; tool calling options, as a provider's are (Spring AI 1.1). */
+    @Override
+    public ChatOptions getDefaultOptions() {
+        return getOptions();
+    }
+
+    /**
+     * The same options where Spring AI 2.0's {@code ChatClient} reads them ({@code ChatModel.getOptions()},
+     * absent on 1.1, so no {@code @Override}): without tool calling options there, a 2.0 ChatClient
+     * attaches no tools and the tool loop lets the call through.
+     */
+    public ChatOptions getOptions() {
+        return ToolCallingChatOptions.builder().model("scripted-1").build();
     }
 
     /** One chunk per answer: what a provider streams, already whole. */
