@@ -169,14 +169,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         try {
             Conversation conversation;
             Window current;
+            boolean sawAll = true;
             if (read != null && read.key().equals(key) && read.conversation() != null) {
                 conversation = read.conversation();
                 current = read.window();
             } else {
                 conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
                 current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
+                // The caller read an absent conversation: what others stored since stays, none of it is evicted.
+                sawAll = read == null || !read.key().equals(key);
             }
-            save(conversation, messages, current);
+            save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -245,7 +248,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, Window current) {
+    private void save(Conversation conversation, List<Message> messages, Window current, boolean sawAll) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
@@ -312,8 +315,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         List<dev.atlas.conversation.Message> evicted = new ArrayList<>();
         boolean keptOther = false;
         for (dev.atlas.conversation.Message m : window) {
-            if (given.contains(m.id())) {
+            if (given.contains(m.id()) || !sawAll) {
                 keptOther |= m.role() != Role.SYSTEM;
+                if (!given.contains(m.id())) {
+                    kept.add(m);
+                }
             } else if (m.role() != Role.SYSTEM && keptOther) {
                 throw new ConflictException("messages", "leaves out stored message " + m.sequence()
                         + " but keeps older ones: a chat memory window may only drop its oldest messages");
