@@ -160,7 +160,7 @@ final class ChatMemoryTurn implements Benchmark {
                 + " MessageWindowChatMemory saves the window and they replace the stored conversation with it, so the first"
                 + " turn deletes the N - " + WINDOW + " older messages (its time is the 'first turn' in the detail) and every"
                 + " later turn runs on a " + WINDOW + "-message conversation whatever N was. Atlas's adapters append only and"
-                + " keep all N + 2 x turns messages, reading the window from a marker in the conversation's metadata.");
+                + " keep all N + 2 x turns messages; the Spring AI adapter reads its window from a marker on the newest messages (a conversation without one reads its newest " + WINDOW + ").");
         return s;
     }
 

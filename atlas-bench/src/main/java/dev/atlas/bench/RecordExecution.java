@@ -3,6 +3,7 @@ package dev.atlas.bench;
 import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.jdbi.kit.CountingDataSource;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ModelPrice;
@@ -141,23 +142,23 @@ final class RecordExecution implements Benchmark {
                                              UUID atOnceConversation) {
         CountingDataSource counting = new CountingDataSource(db.dataSource());
         List<String> out = new ArrayList<>();
-        try (Atlas countedAtlas = Atlas.builder().dataSource(counting.dataSource).build()) {
+        try (Atlas countedAtlas = Atlas.builder().dataSource(counting.dataSource()).build()) {
             ExecutionRecorder recorder = countedAtlas.tenant(TENANT).executions();
             counting.reset();
             ExecutionScript.record(recorder, atlasConversation, ATLAS);
-            out.add("per execution, Atlas " + counting.commits.get() + " transactions / " + counting.statements.get() + " statements");
-            if (counting.commits.get() != RawExecution.TRANSACTIONS_PER_CALL) {
-                throw new IllegalStateException("the recorder committed " + counting.commits.get() + " transactions, the baseline "
+            out.add("per execution, Atlas " + counting.commits() + " transactions / " + counting.statements() + " statements");
+            if (counting.commits() != RawExecution.TRANSACTIONS_PER_CALL) {
+                throw new IllegalStateException("the recorder committed " + counting.commits() + " transactions, the baseline "
                         + RawExecution.TRANSACTIONS_PER_CALL + ": update the baseline");
             }
         }
-        RawExecution raw = new RawExecution(counting.dataSource, db.dialect(), TENANT);
+        RawExecution raw = new RawExecution(counting.dataSource(), db.dialect(), TENANT);
         counting.reset();
         raw.recordPerCall(perCallConversation, PER_CALL);
-        out.add("raw per call " + counting.commits.get() + " / " + counting.statements.get());
+        out.add("raw per call " + counting.commits() + " / " + counting.statements());
         counting.reset();
         raw.recordAtOnce(atOnceConversation, AT_ONCE);
-        out.add("raw one transaction " + counting.commits.get() + " / " + counting.statements.get()
+        out.add("raw one transaction " + counting.commits() + " / " + counting.statements()
                 + " (two of them batches of 3 and 5 rows)");
         return out;
     }

@@ -1,5 +1,7 @@
 package dev.atlas.langchain4j;
 
+import dev.atlas.examples.langchain4j.scripted.OrderTools;
+import dev.atlas.examples.langchain4j.scripted.ScriptedChatModel;
 import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
 import dev.atlas.Tenant;

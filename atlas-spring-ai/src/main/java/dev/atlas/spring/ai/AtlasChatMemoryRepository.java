@@ -2,12 +2,14 @@ package dev.atlas.spring.ai;
 
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
@@ -17,6 +19,8 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,22 +30,29 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Collectors;
 
 /**
  * Spring AI chat memory kept in Atlas conversations: the framework's conversation id is the
  * conversation's {@linkplain ConversationStore#ensure(String, NewConversation) external key}.
  *
  * <p><b>Appends only.</b> {@code saveAll} receives the whole window each time
- * ({@code MessageWindowChatMemory} hands back the messages it read plus the new ones, minus the
- * evicted). The repository appends the messages it has not stored and never rewrites or deletes
- * one: messages read from it carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}),
- * so they are recognised exactly, whatever their text. A list of messages built by hand (no ids)
- * is matched by content against the end of the stored window instead. What the memory keeps in
- * its window is recorded as a <i>window marker</i> in the conversation's metadata
- * ({@value #WINDOW}: the first sequence of the window and the system messages kept), so
+ * ({@code MessageWindowChatMemory} reads, then hands back the messages it read plus the new ones,
+ * minus the evicted). The repository diffs the list against what {@link #findByConversationId}
+ * handed out just before on the same thread (no second read), appends the new messages with one
+ * {@link ConversationStore#appendAll} and never rewrites or deletes one: messages read from it
+ * carry their Atlas id in their metadata ({@value SpringMessages#MESSAGE_ID}), so they are
+ * recognised exactly, whatever their text. A list of messages built by hand (no ids, or no read
+ * before) is diffed against a fresh read, matched by content against the end of the stored window.
+ *
+ * <p><b>The window.</b> What the memory keeps is recorded as a <i>window marker</i>
+ * ({@value #WINDOW}: the first sequence of the window, the system messages kept from before it
+ * and those dropped after it) in the metadata of the last message a save appends, so it is written
+ * in the same transaction; a save that only evicts puts it in the conversation's metadata. Reading
+ * takes the newest {@linkplain #window(int) window} messages and the newest marker among them, so
  * {@link #findByConversationId} returns exactly the list last saved, as Spring AI's
- * {@code InMemoryChatMemoryRepository} does, while the full transcript stays in Atlas.
+ * {@code InMemoryChatMemoryRepository} does (plus messages appended since by others), while the
+ * full transcript stays in Atlas. A conversation this repository never saved to (created through
+ * the Atlas API) reads as its newest {@code window} messages, never its whole history.
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
@@ -57,29 +68,48 @@ import java.util.stream.Collectors;
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
  */
 public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
-    /** Conversation metadata key holding the window marker. */
+    /** Message (or conversation) metadata key holding the window marker. */
     public static final String WINDOW = "spring_ai_window";
+    /** Messages read by default: Spring AI's {@code MessageWindowChatMemory} default window. */
+    public static final int DEFAULT_WINDOW = 20;
 
     private final Tenant tenant;
     private final Owner owner;
     private final String agent;
-    private final ReentrantLock[] locks = new ReentrantLock[64];
+    private final int window;
+    private final ReentrantLock[] locks;
+    private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
-    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent) {
+    private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks) {
         this.tenant = Objects.requireNonNull(tenant, "tenant");
         this.owner = Objects.requireNonNull(owner, "owner");
         this.agent = agent;
-        for (int i = 0; i < locks.length; i++) {
-            locks[i] = new ReentrantLock();
-        }
+        this.window = window;
+        this.locks = locks;
     }
 
     /**
      * A repository on {@code tenant} whose new conversations belong to {@code owner} and carry
-     * {@code agent} (which may be null).
+     * {@code agent} (which may be null), reading windows of {@value #DEFAULT_WINDOW} messages.
      */
     public static AtlasChatMemoryRepository of(Tenant tenant, Owner owner, String agent) {
-        return new AtlasChatMemoryRepository(tenant, owner, agent);
+        ReentrantLock[] locks = new ReentrantLock[64];
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new ReentrantLock();
+        }
+        return new AtlasChatMemoryRepository(tenant, owner, agent, DEFAULT_WINDOW, locks);
+    }
+
+    /**
+     * This repository reading {@code messages} newest messages per read: set it to the chat
+     * memory's {@code maxMessages} (a larger memory window still reads correctly, with one more
+     * query). It is also the window of a conversation this repository never saved to.
+     */
+    public AtlasChatMemoryRepository window(int messages) {
+        if (messages < 1 || messages > Limits.MAX_PAGE_SIZE) {
+            throw new InvalidInputException("window", "must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + messages);
+        }
+        return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks);
     }
 
     /** The Atlas conversation behind a Spring AI conversation id, if it exists. */
@@ -113,17 +143,13 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     @Override
     public List<Message> findByConversationId(String conversationId) {
         String key = key(conversationId);
-        List<dev.atlas.conversation.Message> window = conversation(key).map(this::window).orElseGet(List::of);
-        // ChatMemory implementations read, then save on the same thread: what this read handed out is
-        // what the save may evict. Messages appended meanwhile by other callers stay in the window.
-        lastRead.set(new Read(key, window.stream().map(dev.atlas.conversation.Message::id).collect(Collectors.toSet())));
-        return window.stream().map(SpringMessages::toSpring).toList();
+        Optional<Conversation> conversation = conversation(key);
+        Window read = conversation.map(this::load).orElse(Window.EMPTY);
+        // ChatMemory implementations read, then save on the same thread: the save diffs against this
+        // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
+        lastRead.set(new Read(key, conversation.orElse(null), read));
+        return read.messages().stream().map(SpringMessages::toSpring).toList();
     }
-
-    private record Read(String key, Set<UUID> ids) {
-    }
-
-    private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
     @Override
     public void saveAll(String conversationId, List<Message> messages) {
@@ -136,13 +162,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 throw new InvalidInputException("messages[" + i + "]", "must not be null");
             }
         }
+        Read read = lastRead.get();
+        lastRead.remove();
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            Read read = lastRead.get();
-            lastRead.remove();
-            save(tenant.conversations().ensure(key, NewConversation.of(owner, agent)), messages,
-                    read != null && read.key().equals(key) ? read.ids() : null);
+            Conversation conversation;
+            Window current;
+            boolean sawAll = true;
+            if (read != null && read.key().equals(key) && read.conversation() != null) {
+                conversation = read.conversation();
+                current = read.window();
+            } else {
+                conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
+                current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
+                // The caller read an absent conversation: what others stored since stays, none of it is evicted.
+                sawAll = read == null || !read.key().equals(key);
+            }
+            save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -153,11 +190,67 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
     }
 
+    /** What one read handed out, for the save that follows it on the same thread. */
+    private record Read(String key, Conversation conversation, Window window) {
+    }
+
+    /**
+     * A window as read: its messages in sequence order, the marker it was read with (null for a
+     * conversation never saved through this repository) and the newest sequence known at the read.
+     */
+    private record Window(List<dev.atlas.conversation.Message> messages, Marker marker, long last) {
+        static final Window EMPTY = new Window(List.of(), null, 0);
+    }
+
+    /**
+     * The window marker: non-system messages from {@code from} on, minus {@code drop}, plus the
+     * {@code system} messages kept from before {@code from}. {@code at} orders markers: a message
+     * marker is at its message's sequence, a conversation marker at the newest sequence when written.
+     */
+    private record Marker(long from, Set<Long> system, Set<Long> drop, long at) {
+        static Marker parse(Object value, long at) {
+            if (!(value instanceof Map<?, ?> m) || !(m.get("from") instanceof Number from)) {
+                return null;
+            }
+            long when = m.get("at") instanceof Number n ? n.longValue() : at;
+            return new Marker(from.longValue(), longs(m.get("system")), longs(m.get("drop")), when);
+        }
+
+        private static Set<Long> longs(Object list) {
+            Set<Long> out = new HashSet<>();
+            if (list instanceof List<?> l) {
+                l.forEach(n -> out.add(((Number) n).longValue()));
+            }
+            return out;
+        }
+
+        boolean sameWindow(Marker other) {
+            return other != null && from == other.from && system.equals(other.system) && drop.equals(other.drop);
+        }
+
+        boolean includes(dev.atlas.conversation.Message m) {
+            return m.sequence() >= from ? !drop.contains(m.sequence()) : m.role() == Role.SYSTEM && system.contains(m.sequence());
+        }
+
+        Map<String, Object> json(Long at) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("from", from);
+            out.put("system", system.stream().sorted().toList());
+            if (!drop.isEmpty()) {
+                out.put("drop", drop.stream().sorted().toList());
+            }
+            if (at != null) {
+                out.put("at", at);
+            }
+            return out;
+        }
+    }
+
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, Set<UUID> seen) {
+    private void save(Conversation conversation, List<Message> messages, Window current, boolean sawAll) {
         ConversationStore store = tenant.conversations();
-        List<dev.atlas.conversation.Message> window = window(conversation);
+        List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
         window.forEach(m -> inWindow.put(m.id(), m));
 
@@ -209,63 +302,118 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastSeq = stored[i].sequence();
         }
 
-        // What the caller saw and left out is evicted; messages it never saw (appended meanwhile by
+        // What the caller read and left out is evicted; messages it never read (appended meanwhile by
         // another caller) stay. Only the oldest may go: the window is stored as a suffix.
-        Set<UUID> given = new java.util.HashSet<>();
+        Set<UUID> given = new HashSet<>();
+        List<dev.atlas.conversation.Message> kept = new ArrayList<>();
         for (dev.atlas.conversation.Message m : stored) {
             if (m != null) {
                 given.add(m.id());
+                kept.add(m);
             }
         }
-        Set<UUID> sawIds = seen != null ? seen : window.stream().map(dev.atlas.conversation.Message::id).collect(Collectors.toSet());
-        List<dev.atlas.conversation.Message> after = new ArrayList<>();
+        List<dev.atlas.conversation.Message> evicted = new ArrayList<>();
+        boolean keptOther = false;
         for (dev.atlas.conversation.Message m : window) {
-            boolean evicted = sawIds.contains(m.id()) && !given.contains(m.id());
-            if (!evicted) {
-                after.add(m);
-            } else if (m.role() != Role.SYSTEM && after.stream().anyMatch(k -> k.role() != Role.SYSTEM)) {
+            if (given.contains(m.id()) || !sawAll) {
+                keptOther |= m.role() != Role.SYSTEM;
+                if (!given.contains(m.id())) {
+                    kept.add(m);
+                }
+            } else if (m.role() != Role.SYSTEM && keptOther) {
                 throw new ConflictException("messages", "leaves out stored message " + m.sequence()
                         + " but keeps older ones: a chat memory window may only drop its oldest messages");
+            } else {
+                evicted.add(m);
+            }
+        }
+        boolean broughtBack = kept.stream().anyMatch(m -> !inWindow.containsKey(m.id()));
+
+        // The new window: kept stored messages, then the new ones (after everything known at the read).
+        long last = current.last();
+        for (dev.atlas.conversation.Message m : window) {
+            last = Math.max(last, m.sequence());
+        }
+        kept.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
+        long from = last + 1;
+        for (dev.atlas.conversation.Message m : kept) {
+            if (m.role() != Role.SYSTEM) {
+                from = m.sequence();
+                break;
+            }
+        }
+        Set<Long> system = new HashSet<>();
+        for (dev.atlas.conversation.Message m : kept) {
+            if (m.role() == Role.SYSTEM && m.sequence() < from) {
+                system.add(m.sequence());
+            }
+        }
+        Set<Long> drop = new HashSet<>();
+        for (dev.atlas.conversation.Message m : evicted) {
+            if (m.sequence() >= from) {
+                drop.add(m.sequence());
+            }
+        }
+        if (current.marker() != null) {
+            for (long d : current.marker().drop()) {
+                if (d >= from) {
+                    drop.add(d);
+                }
+            }
+        }
+        Marker marker = new Marker(from, system, drop, last);
+
+        // The new messages, assistant messages linked to their execution and tool responses to the call's step.
+        Map<String, Link> callOwner = new HashMap<>();
+        for (dev.atlas.conversation.Message m : window) {
+            rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
+        }
+        List<NewMessage> appends = new ArrayList<>();
+        for (int i = 0; i < messages.size(); i++) {
+            if (stored[i] == null) {
+                NewMessage m = link(messages.get(i), callOwner);
+                rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
+                appends.add(m);
+            } else {
+                rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
             }
         }
 
-        // Append the new ones, linking assistant messages to their execution and tool responses to the call's step.
-        Map<String, dev.atlas.conversation.Message> callOwner = new HashMap<>();
-        for (dev.atlas.conversation.Message m : window) {
-            rememberCalls(callOwner, m);
-        }
-        for (int i = 0; i < messages.size(); i++) {
-            dev.atlas.conversation.Message m = stored[i];
-            if (m == null) {
-                m = store.append(conversation.id(), link(messages.get(i), callOwner));
-                after.add(m);
-            } else if (!window.contains(m)) {
-                // A stored message from before the window that the caller brought back: only system messages qualify.
-                after.add(m);
+        if (appends.isEmpty()) {
+            boolean changed = current.marker() == null ? !evicted.isEmpty() || broughtBack : !marker.sameWindow(current.marker());
+            if (changed) {
+                Conversation now = store.require(conversation.id());
+                Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
+                metadata.put(WINDOW, marker.json(Math.max(last, now.lastSequence())));
+                store.updateMetadata(conversation.id(), metadata);
             }
-            rememberCalls(callOwner, m);
+            return;
         }
-        after.sort(java.util.Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
-        Map<String, Object> marker = marker(after, window);
-        if (!String.valueOf(marker).equals(String.valueOf(conversation.metadata().get(WINDOW)))) {
-            Conversation current = store.require(conversation.id());
-            Map<String, Object> metadata = new LinkedHashMap<>(current.metadata());
-            metadata.put(WINDOW, marker);
-            store.updateMetadata(conversation.id(), metadata);
+        // The marker rides on the last appended message: written in the append's transaction.
+        int lastIndex = appends.size() - 1;
+        Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
+        metadata.put(WINDOW, marker.json(null));
+        appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+        for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
+            store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE)));
         }
     }
 
-    private static NewMessage link(Message message, Map<String, dev.atlas.conversation.Message> callOwner) {
+    /** The execution and step a tool call's round belongs to. */
+    private record Link(UUID execution, UUID step) {
+    }
+
+    private static NewMessage link(Message message, Map<String, Link> callOwner) {
         NewMessage out = SpringMessages.toAtlas(message);
         UUID execution = SpringMessages.uuid(message, SpringMessages.EXECUTION_ID);
         UUID step = SpringMessages.uuid(message, SpringMessages.STEP_ID);
         if (message instanceof ToolResponseMessage tool && execution == null) {
             // The responses answer calls of an assistant message: the round belongs to that message's step.
             for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                dev.atlas.conversation.Message asker = r.id() == null ? null : callOwner.get(r.id());
-                if (asker != null && asker.executionId() != null) {
-                    execution = asker.executionId();
-                    step = asker.stepId();
+                Link asker = r.id() == null ? null : callOwner.get(r.id());
+                if (asker != null) {
+                    execution = asker.execution();
+                    step = asker.step();
                     break;
                 }
             }
@@ -274,13 +422,13 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     @SuppressWarnings("unchecked")
-    private static void rememberCalls(Map<String, dev.atlas.conversation.Message> callOwner, dev.atlas.conversation.Message m) {
-        if (m.role() == Role.ASSISTANT && m.metadata().get(SpringMessages.KEY) instanceof Map<?, ?> spring
+    private static void rememberCalls(Map<String, Link> callOwner, Map<String, Object> metadata, UUID execution, UUID step) {
+        if (execution != null && metadata.get(SpringMessages.KEY) instanceof Map<?, ?> spring
                 && spring.get("toolCalls") instanceof List<?> calls) {
             for (Object c : calls) {
                 Object id = ((Map<String, Object>) c).get("id");
                 if (id != null) {
-                    callOwner.put(id.toString(), m);
+                    callOwner.put(id.toString(), new Link(execution, step));
                 }
             }
         }
@@ -303,71 +451,63 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         return 0;
     }
 
-    /** The marker for a window made of {@code kept} (in sequence order). */
-    private static Map<String, Object> marker(List<dev.atlas.conversation.Message> kept, List<dev.atlas.conversation.Message> previous) {
-        long from = -1;
-        List<Long> system = new ArrayList<>();
-        for (dev.atlas.conversation.Message m : kept) {
-            if (m.role() == Role.SYSTEM) {
-                system.add(m.sequence());
-            } else if (from < 0) {
-                from = m.sequence();
-            }
-        }
-        if (from < 0) {
-            // No other message kept: the window starts after everything stored so far.
-            long last = 0;
-            for (dev.atlas.conversation.Message m : kept) {
-                last = Math.max(last, m.sequence());
-            }
-            for (dev.atlas.conversation.Message m : previous) {
-                last = Math.max(last, m.sequence());
-            }
-            from = last + 1;
-        }
-        Map<String, Object> marker = new LinkedHashMap<>();
-        marker.put("from", from);
-        marker.put("system", system);
-        return marker;
-    }
-
     // ---- reading ------------------------------------------------------------------------
 
     /**
-     * The stored window: system messages the marker keeps plus every other message from the
-     * marker's first sequence on (messages appended concurrently after a save included).
-     * Without a marker, the whole conversation.
+     * The stored window: the newest {@code window} messages and the newest marker among them (or
+     * the conversation's, when newer); older messages only when the marker's window reaches further
+     * back (a memory window larger than this repository's, or kept system messages).
      */
-    private List<dev.atlas.conversation.Message> window(Conversation conversation) {
+    private Window load(Conversation conversation) {
         ConversationStore store = tenant.conversations();
-        long from = 1;
-        Set<Long> system = null;
-        if (conversation.metadata().get(WINDOW) instanceof Map<?, ?> marker) {
-            from = ((Number) marker.get("from")).longValue();
-            system = ((List<?>) marker.get("system")).stream().map(n -> ((Number) n).longValue()).collect(Collectors.toSet());
-        }
-        List<dev.atlas.conversation.Message> out = new ArrayList<>();
-        if (system != null) {
-            for (long seq : system.stream().sorted().toList()) {
-                if (seq < from) {
-                    store.messages(conversation.id(), seq - 1, 1).stream().filter(m -> m.sequence() == seq && m.active())
-                            .forEach(out::add);
+        List<dev.atlas.conversation.Message> tail = store.history(conversation.id(), window);
+        Marker marker = Marker.parse(conversation.metadata().get(WINDOW), 0);
+        for (int i = tail.size() - 1; i >= 0; i--) {
+            Marker m = Marker.parse(tail.get(i).metadata().get(WINDOW), tail.get(i).sequence());
+            if (m != null) {
+                if (marker == null || m.at() > marker.at()) {
+                    marker = m;
                 }
+                break;
             }
         }
-        long after = from - 1;
-        while (true) {
-            List<dev.atlas.conversation.Message> page = store.messages(conversation.id(), after, 1000);
+        long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
+        if (marker == null) {
+            return new Window(tail, null, last);
+        }
+        long oldest = tail.isEmpty() ? last + 1 : tail.get(0).sequence();
+        List<dev.atlas.conversation.Message> out = new ArrayList<>();
+        for (long seq : marker.system()) {
+            if (seq < oldest && seq < marker.from()) {
+                store.messages(conversation.id(), seq - 1, 1).stream()
+                        .filter(m -> m.sequence() == seq && visible(m) && m.role() == Role.SYSTEM).forEach(out::add);
+            }
+        }
+        long after = marker.from() - 1;
+        while (after + 1 < oldest) {
+            List<dev.atlas.conversation.Message> page = store.messages(conversation.id(), after, Limits.MAX_PAGE_SIZE);
             for (dev.atlas.conversation.Message m : page) {
-                if (m.active() && (m.role() != Role.SYSTEM || system == null || system.contains(m.sequence()))) {
+                if (m.sequence() < oldest && visible(m) && marker.includes(m)) {
                     out.add(m);
                 }
             }
-            if (page.size() < 1000) {
-                return out;
+            if (page.size() < Limits.MAX_PAGE_SIZE) {
+                break;
             }
             after = page.get(page.size() - 1).sequence();
         }
+        for (dev.atlas.conversation.Message m : tail) {
+            if (marker.includes(m)) {
+                out.add(m);
+            }
+        }
+        out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
+        return new Window(out, marker, last);
+    }
+
+    /** What {@link ConversationStore#history} returns: the active, delivered messages. */
+    private static boolean visible(dev.atlas.conversation.Message m) {
+        return m.active() && m.status() == MessageStatus.DELIVERED;
     }
 
     private static String key(String conversationId) {

@@ -86,7 +86,7 @@ public class AtlasSpringAiAutoConfiguration {
                 }
                 if (properties.isToolLoopAdvisor()) {
                     ToolCallingManager manager = toolCallingManager.getIfUnique(() -> ToolCallingManager.builder().build());
-                    advisors.add(new AtlasToolLoopAdvisor(manager, memory == null));
+                    advisors.add(AtlasToolLoopAdvisor.of(manager, memory == null));
                 }
                 builder.defaultAdvisors(advisors);
             };

@@ -3,30 +3,78 @@ package dev.atlas.spring.ai;
 import org.springframework.ai.chat.client.ChatClientRequest;
 import org.springframework.ai.chat.client.ChatClientResponse;
 import org.springframework.ai.chat.client.advisor.ToolCallAdvisor;
-import org.springframework.ai.chat.client.advisor.api.BaseAdvisor;
+import org.springframework.ai.chat.client.advisor.api.Advisor;
+import org.springframework.ai.chat.client.advisor.api.CallAdvisor;
 import org.springframework.ai.chat.client.advisor.api.CallAdvisorChain;
+import org.springframework.ai.chat.client.advisor.api.StreamAdvisor;
 import org.springframework.ai.chat.client.advisor.api.StreamAdvisorChain;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
+import io.micrometer.observation.ObservationRegistry;
 import reactor.core.publisher.Flux;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.List;
 
 /**
  * Spring AI's {@link ToolCallAdvisor} (the tool loop run in the advisor chain, so every round trip
  * passes through {@link AtlasRecordingAdvisor#modelCalls()} and the chat memory) that lets calls
  * without tool options through unchanged instead of refusing them, so it can be registered on
- * every {@code ChatClient}.
+ * every {@code ChatClient}. Works on Spring AI 1.1 and 2.0: it wraps {@code ToolCallAdvisor.builder()}
+ * (the constructors differ between the lines) and sits just outside the chat memory advisor's
+ * default order, which moved from {@code HIGHEST_PRECEDENCE + 1000} (1.1) to {@code + 200} (2.0).
  */
-public final class AtlasToolLoopAdvisor extends ToolCallAdvisor {
-    /** Spring AI's default order for {@link ToolCallAdvisor}: outside {@code MessageChatMemoryAdvisor}. */
-    public static final int ORDER = BaseAdvisor.HIGHEST_PRECEDENCE + 300;
+public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
+    /**
+     * Just before Spring AI's chat memory advisors ({@link Advisor#DEFAULT_CHAT_MEMORY_PRECEDENCE_ORDER}),
+     * so each round's messages reach the memory, and after {@link AtlasRecordingAdvisor#ORDER}.
+     */
+    public static final int ORDER = Advisor.DEFAULT_CHAT_MEMORY_PRECEDENCE_ORDER - 50;
+    /**
+     * Spring AI 2.0's marker for the chain's tool loop: a {@code ChatClient} without an advisor
+     * carrying it adds a tool loop of its own, inside the chat memory, which then never sees the
+     * tool rounds. Absent on 1.1.
+     */
+    private static final String TOOL_ADVISOR = "org.springframework.ai.chat.client.advisor.api.ToolAdvisor";
+
+    private final ToolCallAdvisor loop;
+    /** What the chain holds: this, or the proxy marking it on 2.0. The loop continues the chain after it. */
+    private Advisor registered = this;
+
+    private AtlasToolLoopAdvisor(ToolCallingManager toolCallingManager, boolean conversationHistory) {
+        this.loop = ToolCallAdvisor.builder().toolCallingManager(toolCallingManager).advisorOrder(ORDER)
+                .conversationHistoryEnabled(conversationHistory).build();
+    }
 
     /**
+     * The tool loop advisor to register on a {@code ChatClient}.
+     *
      * @param conversationHistory whether each round resends the whole prompt: {@code false} when a
      *                            chat memory advisor inside the loop supplies the history (as Spring AI
      *                            advises), {@code true} otherwise
+     * @return this advisor; on Spring AI 2.0 also marked as the chain's {@code ToolAdvisor}
      */
-    public AtlasToolLoopAdvisor(ToolCallingManager toolCallingManager, boolean conversationHistory) {
-        super(toolCallingManager, ORDER, conversationHistory);
+    public static Advisor of(ToolCallingManager toolCallingManager, boolean conversationHistory) {
+        AtlasToolLoopAdvisor advisor = new AtlasToolLoopAdvisor(toolCallingManager, conversationHistory);
+        Class<?> marker;
+        try {
+            marker = Class.forName(TOOL_ADVISOR, false, Advisor.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            return advisor;
+        }
+        advisor.registered = (Advisor) Proxy.newProxyInstance(Advisor.class.getClassLoader(),
+                new Class<?>[] {CallAdvisor.class, StreamAdvisor.class, marker}, (proxy, method, args) -> {
+                    if (method.getName().equals("equals") && args != null && args.length == 1) {
+                        return proxy == args[0];
+                    }
+                    try {
+                        return method.invoke(advisor, args);
+                    } catch (InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        return advisor.registered;
     }
 
     @Override
@@ -35,11 +83,37 @@ public final class AtlasToolLoopAdvisor extends ToolCallAdvisor {
     }
 
     @Override
+    public int getOrder() {
+        return ORDER;
+    }
+
+    @Override
     public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
         if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
             return chain.nextCall(request);
         }
-        return super.adviseCall(request, chain);
+        return loop.adviseCall(request, new CallAdvisorChain() {
+            @Override
+            public ChatClientResponse nextCall(ChatClientRequest next) {
+                return chain.nextCall(next);
+            }
+
+            @Override
+            public List<CallAdvisor> getCallAdvisors() {
+                return chain.getCallAdvisors();
+            }
+
+            @Override
+            public CallAdvisorChain copy(CallAdvisor after) {
+                // The loop resumes the chain after itself; in the chain it is this wrapper.
+                return chain.copy(after == loop ? (CallAdvisor) registered : after);
+            }
+
+            @Override
+            public ObservationRegistry getObservationRegistry() {
+                return chain.getObservationRegistry();
+            }
+        });
     }
 
     @Override
@@ -47,6 +121,26 @@ public final class AtlasToolLoopAdvisor extends ToolCallAdvisor {
         if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
             return chain.nextStream(request);
         }
-        return super.adviseStream(request, chain);
+        return loop.adviseStream(request, new StreamAdvisorChain() {
+            @Override
+            public Flux<ChatClientResponse> nextStream(ChatClientRequest next) {
+                return chain.nextStream(next);
+            }
+
+            @Override
+            public List<StreamAdvisor> getStreamAdvisors() {
+                return chain.getStreamAdvisors();
+            }
+
+            @Override
+            public StreamAdvisorChain copy(StreamAdvisor after) {
+                return chain.copy(after == loop ? (StreamAdvisor) registered : after);
+            }
+
+            @Override
+            public ObservationRegistry getObservationRegistry() {
+                return chain.getObservationRegistry();
+            }
+        });
     }
 }

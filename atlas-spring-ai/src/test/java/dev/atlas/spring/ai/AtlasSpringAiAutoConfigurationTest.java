@@ -1,6 +1,8 @@
 package dev.atlas.spring.ai;
 
 import dev.atlas.Tenant;
+import dev.atlas.examples.springai.scripted.OrderTools;
+import dev.atlas.examples.springai.scripted.ScriptedChatModel;
 import dev.atlas.spring.boot.AtlasAutoConfiguration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

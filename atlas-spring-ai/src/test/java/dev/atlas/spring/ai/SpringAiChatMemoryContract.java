@@ -10,11 +10,14 @@ import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.MessageWithTools;
+import dev.atlas.examples.springai.scripted.OrderTools;
+import dev.atlas.examples.springai.scripted.ScriptedChatModel;
 import dev.atlas.execution.ModelPrice;
-import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.CountingDataSource;
+import dev.atlas.jdbi.kit.StatementRecorder;
 import dev.atlas.jdbi.kit.TestDatabase;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -30,13 +33,11 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.messages.UserMessage;
-import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -59,7 +60,7 @@ public abstract class SpringAiChatMemoryContract {
     private Tenant tenant;
     private AtlasChatMemoryRepository repository;
     private AtlasRecordingAdvisor recording;
-    private final List<String> sql = Collections.synchronizedList(new ArrayList<>());
+    private StatementRecorder sql;
 
     @BeforeEach
     void open() {
@@ -67,12 +68,7 @@ public abstract class SpringAiChatMemoryContract {
         tenant = atlas.tenant("acme");
         repository = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
         recording = AtlasRecordingAdvisor.of(tenant, repository, "scripted", "support");
-        ((JdbiAtlas) atlas).db().jdbi().setSqlLogger(new SqlLogger() {
-            @Override
-            public void logAfterExecution(StatementContext context) {
-                sql.add(context.getRenderedSql());
-            }
-        });
+        sql = StatementRecorder.attach(atlas);
     }
 
     @AfterEach
@@ -85,10 +81,9 @@ public abstract class SpringAiChatMemoryContract {
     private ChatClient client(ScriptedChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).maxMessages(window).build();
         ChatClient.Builder b = ChatClient.builder(model)
-                .defaultOptions(ToolCallingChatOptions.builder().model("scripted-1").build())
                 .defaultTools(new OrderTools())
                 .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
-                        new AtlasToolLoopAdvisor(ToolCallingManager.builder().build(), false));
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false));
         if (record) {
             b.defaultAdvisors(recording.advisors());
         }
@@ -137,11 +132,11 @@ public abstract class SpringAiChatMemoryContract {
                     .isEqualTo(shapes(reference.findByConversationId("chat-1")));
         }
         // Every prompt the model got, window included, is the same as with Spring AI's own repository.
-        assertThat(atlasModel.prompts).hasSameSizeAs(referenceModel.prompts);
-        for (int p = 0; p < atlasModel.prompts.size(); p++) {
-            assertThat(shapes(atlasModel.prompts.get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts.get(p)));
+        assertThat(atlasModel.prompts()).hasSameSizeAs(referenceModel.prompts());
+        for (int p = 0; p < atlasModel.prompts().size(); p++) {
+            assertThat(shapes(atlasModel.prompts().get(p))).as("prompt %d", p).isEqualTo(shapes(referenceModel.prompts().get(p)));
         }
-        assertThat(atlasModel.prompts.stream().mapToInt(List::size).max().orElseThrow()).isLessThanOrEqualTo(window + 2); // the window plus the tool loop's system message and tool response
+        assertThat(atlasModel.prompts().stream().mapToInt(List::size).max().orElseThrow()).isLessThanOrEqualTo(window + 2); // the window plus the tool loop's system message and tool response
 
         // Stored rows equal the turns: 25 tool turns of 4 messages, 25 plain turns of 2; never edited or deleted.
         Conversation c = tenant.conversations().requireByKey("chat-1");
@@ -153,8 +148,10 @@ public abstract class SpringAiChatMemoryContract {
         });
         assertThat(rows).extracting(dev.atlas.conversation.Message::sequence).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 150).boxed().toList());
-        assertThat(sql).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
-        assertThat(sql).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
+        List<String> statements = sql.recorded().stream().map(StatementRecorder.Recorded::sql).toList();
+        assertThat(statements).anyMatch(s -> s.toUpperCase().contains("INSERT INTO ATLAS_MESSAGES"));
+        assertThat(statements).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
+        assertThat(statements).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
 
         // The transcript read from Atlas is the full conversation, tool rounds included, exactly.
         List<Message> transcript = rows.stream().map(SpringMessages::toSpring).toList();
@@ -189,6 +186,62 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(history).hasSize(150);
         assertThat(history).allSatisfy(m -> assertThat(m.toolSteps()).isEmpty());
         assertThat(history.stream().filter(m -> m.message().role() == Role.TOOL)).hasSize(25);
+    }
+
+    @Test
+    @DisplayName("one turn through MessageWindowChatMemory: 12 statements and 2 commits (each save appends with the marker in one transaction, no second read)")
+    void statementsPerTurn() {
+        CountingDataSource counting = new CountingDataSource(database().dataSource());
+        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support");
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).maxMessages(20).build();
+            ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(new InMemoryChatMemoryRepository()).maxMessages(20).build();
+            for (int i = 0; i < 15; i++) {
+                memoryTurn(memory, i);
+                memoryTurn(reference, i);
+            }
+            counting.reset();
+            // What MessageChatMemoryAdvisor does per call: get (the prompt's history), add(user), add(reply).
+            memoryTurn(memory, 15);
+            memoryTurn(reference, 15);
+            assertThat(counting.statements()).isEqualTo(12);
+            assertThat(counting.commits()).isEqualTo(2);
+            assertThat(shapes(memory.get("turns"))).hasSize(20).isEqualTo(shapes(reference.get("turns")));
+        }
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("turns").id(), 0, 100)).hasSize(32);
+    }
+
+    private static void memoryTurn(ChatMemory memory, int i) {
+        memory.get("turns");
+        memory.add("turns", new UserMessage("question " + i));
+        memory.add("turns", new AssistantMessage("answer " + i));
+    }
+
+    @Test
+    @DisplayName("a conversation the repository never saved to reads as its newest 20 messages (the window), not its whole history")
+    void foreignConversationReadsTail() {
+        Conversation c = tenant.conversations().ensure("foreign", NewConversation.of(Owner.user("42"), "support"));
+        List<NewMessage> history = new ArrayList<>();
+        for (int i = 1; i <= 50; i++) {
+            history.add(i % 2 == 1 ? NewMessage.user("u" + i) : NewMessage.assistant("a" + i));
+        }
+        tenant.conversations().appendAll(c.id(), history);
+        List<String> expected = new ArrayList<>();
+        for (int i = 31; i <= 50; i++) {
+            expected.add(i % 2 == 1 ? "USER[u" + i + "]" : "ASSISTANT[a" + i + "][]");
+        }
+        assertThat(shapes(repository.findByConversationId("foreign"))).isEqualTo(expected);
+        assertThat(shapes(repository.window(5).findByConversationId("foreign"))).isEqualTo(expected.subList(15, 20));
+
+        // The first turn through the memory then keeps the window Spring AI's own repository would keep, appending only.
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(20).build();
+        InMemoryChatMemoryRepository seeded = new InMemoryChatMemoryRepository();
+        seeded.saveAll("foreign", repository.findByConversationId("foreign"));
+        ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(seeded).maxMessages(20).build();
+        memory.add("foreign", new UserMessage("u51"));
+        reference.add("foreign", new UserMessage("u51"));
+        assertThat(shapes(memory.get("foreign"))).isEqualTo(shapes(reference.get("foreign"))).endsWith("USER[u51]");
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(51);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.atlas.examples.langchain4j;
 
+import dev.atlas.examples.langchain4j.scripted.OrderTools;
+import dev.atlas.examples.langchain4j.scripted.ScriptedChatModel;
 import dev.atlas.Atlas;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
@@ -14,7 +16,6 @@ import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
 import dev.atlas.langchain4j.AtlasChatMemory;
 import dev.atlas.langchain4j.AtlasChatModelListener;
-import dev.langchain4j.agent.tool.Tool;
 import dev.langchain4j.memory.chat.ChatMemoryProvider;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.service.AiServices;
@@ -49,32 +50,20 @@ public final class LangChain4jApp {
         String chat(@MemoryId String chatId, @UserMessage String message);
     }
 
-    /** The one tool the model may call. */
-    public static final class OrderTools {
-        @Tool("Looks up the shipping status of an order")
-        public String orderStatus(String orderId) {
-            return switch (orderId) {
-                case "1234" -> "shipped on 2026-11-30, arriving 2026-12-03";
-                case "999" -> throw new IllegalArgumentException("no order 999");
-                default -> "processing";
-            };
-        }
-    }
-
     private LangChain4jApp() {}
 
     public static void main(String[] args) throws IOException {
         Path file = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("atlas-langchain4j").resolve("agent.db");
         try (Atlas atlas = Atlas.sqlite(file)) {
             Tenant tenant = atlas.tenant("shop");
-            tenant.prices().set(ModelPrice.of("openai", ScriptedModel.MODEL, "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
+            tenant.prices().set(ModelPrice.of("scripted", ScriptedChatModel.MODEL, "2.50", "10.00", Instant.parse("2026-01-01T00:00:00Z")));
 
             // The glue: Atlas as the chat memory and as a listener of the model.
             ChatMemoryProvider memory = AtlasChatMemory.provider(tenant, 20);
-            ChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", "support");
+            ChatModelListener listener = AtlasChatModelListener.of(tenant, "scripted", "support");
 
             SupportAgent agent = AiServices.builder(SupportAgent.class)
-                    .chatModel(new ScriptedModel(List.of(listener)))
+                    .chatModel(new ScriptedChatModel(List.of(listener)))
                     .chatMemoryProvider(memory)
                     .tools(new OrderTools())
                     .build();

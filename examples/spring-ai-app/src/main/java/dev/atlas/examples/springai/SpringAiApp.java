@@ -2,6 +2,8 @@ package dev.atlas.examples.springai;
 
 import dev.atlas.ConflictException;
 import dev.atlas.Tenant;
+import dev.atlas.examples.springai.scripted.OrderTools;
+import dev.atlas.examples.springai.scripted.ScriptedChatModel;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionQuery;

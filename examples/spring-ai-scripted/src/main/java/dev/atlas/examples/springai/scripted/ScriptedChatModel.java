@@ -1,4 +1,4 @@
-package dev.atlas.spring.ai;
+package dev.atlas.examples.springai.scripted;
 
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -10,25 +10,46 @@ import org.springframework.ai.chat.metadata.DefaultUsage;
 import org.springframework.ai.chat.model.ChatModel;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
+import org.springframework.ai.chat.prompt.ChatOptions;
 import org.springframework.ai.chat.prompt.Prompt;
+import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import reactor.core.publisher.Flux;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An offline model: a user message containing "order N" gets two tool calls ({@code lookup} for
- * orders N and N+1); a tool response gets an answer quoting it; anything else is echoed. Keeps
- * every prompt it was sent, per conversation marker, so two runs can be compared.
+ * orders N and N+1, ids {@code call_<n>_a/b} where n counts this model's calls); a tool response
+ * gets an answer quoting it; anything else is echoed. Every answer reports 100 input and 20 output
+ * tokens. Keeps every prompt it was sent, so two runs can be compared. The one scripted Spring AI
+ * model: the example app and atlas-spring-ai's tests use this class.
  */
-final class ScriptedChatModel implements ChatModel {
-    final List<List<Message>> prompts = Collections.synchronizedList(new ArrayList<>());
+public final class ScriptedChatModel implements ChatModel {
+    private final List<List<Message>> prompts = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger calls = new AtomicInteger();
-    final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+
+    /** Every prompt this model was sent, in order (a live, synchronised list). */
+    public List<List<Message>> prompts() {
+        return prompts;
+    }
+
+    /** Options naming the model {@code scripted-1}; tool calling options, as a provider's are (Spring AI 1.1). */
+    @Override
+    public ChatOptions getDefaultOptions() {
+        return getOptions();
+    }
+
+    /**
+     * The same options where Spring AI 2.0's {@code ChatClient} reads them ({@code ChatModel.getOptions()},
+     * absent on 1.1, so no {@code @Override}): without tool calling options there, a 2.0 ChatClient
+     * attaches no tools and the tool loop lets the call through.
+     */
+    public ChatOptions getOptions() {
+        return ToolCallingChatOptions.builder().model("scripted-1").build();
+    }
 
     /** One chunk per answer: what a provider streams, already whole. */
     @Override
