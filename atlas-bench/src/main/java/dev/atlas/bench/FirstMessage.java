@@ -49,36 +49,46 @@ final class FirstMessage implements Benchmark {
                 + " conversation, then counter update + message + event in one transaction. Reopen: the same process on the file the"
                 + " first run made, appending one more message. Class path without an SLF4J provider (an application without a"
                 + " logger); the Atlas process's stderr is counted to check that it opens silently. " + RUNS
-                + " runs per side, alternating Atlas and raw; medians.");
+                + " runs per side, alternating Atlas and raw; medians. Each child also reports its own CPU time (all threads), the"
+                + " steadier figure when other work shares the machine.");
         Path dir = Files.createTempDirectory("atlas-first-message");
         String classpath = childClasspath();
-        List<Long> atlasNew = new ArrayList<>();
-        List<Long> rawNew = new ArrayList<>();
-        List<Long> atlasReopen = new ArrayList<>();
-        List<Long> rawReopen = new ArrayList<>();
+        List<Run> atlasNewRuns = new ArrayList<>();
+        List<Run> rawNewRuns = new ArrayList<>();
+        List<Run> atlasReopenRuns = new ArrayList<>();
+        List<Run> rawReopenRuns = new ArrayList<>();
         List<String> atlasErr = new ArrayList<>();
         // One unmeasured round first: the OS page cache holds the jars afterwards, for both sides.
         for (int i = -1; i < RUNS; i++) {
             Path a = dir.resolve("atlas-" + i + ".db");
             Path r = dir.resolve("raw-" + i + ".db");
-            long an = child(classpath, "atlas", a, atlasErr);
-            long rn = child(classpath, "raw", r, null);
-            long ar = child(classpath, "atlas", a, atlasErr);
-            long rr = child(classpath, "raw", r, null);
+            Run an = child(classpath, "atlas", a, atlasErr);
+            Run rn = child(classpath, "raw", r, null);
+            Run ar = child(classpath, "atlas", a, atlasErr);
+            Run rr = child(classpath, "raw", r, null);
             if (i >= 0) {
-                atlasNew.add(an);
-                rawNew.add(rn);
-                atlasReopen.add(ar);
-                rawReopen.add(rr);
+                atlasNewRuns.add(an);
+                rawNewRuns.add(rn);
+                atlasReopenRuns.add(ar);
+                rawReopenRuns.add(rr);
             }
         }
+        List<Long> atlasNew = walls(atlasNewRuns), rawNew = walls(rawNewRuns);
+        List<Long> atlasReopen = walls(atlasReopenRuns), rawReopen = walls(rawReopenRuns);
+        double anCpu = median(cpus(atlasNewRuns)), rnCpu = median(cpus(rawNewRuns));
+        double arCpu = median(cpus(atlasReopenRuns)), rrCpu = median(cpus(rawReopenRuns));
         double an = median(atlasNew), rn = median(rawNew), ar = median(atlasReopen), rr = median(rawReopen);
         Env.log("first message: Atlas new %s (median %.0f ms), raw new %s (median %.0f), Atlas reopen %s (median %.0f), raw reopen %s"
-                + " (median %.0f); Atlas stderr lines %d", atlasNew, an, rawNew, rn, atlasReopen, ar, rawReopen, rr, atlasErr.size());
+                + " (median %.0f); CPU medians: Atlas new %.0f, raw new %.0f, Atlas reopen %.0f, raw reopen %.0f ms; Atlas stderr lines %d",
+                atlasNew, an, rawNew, rn, atlasReopen, ar, rawReopen, rr, anCpu, rnCpu, arCpu, rrCpu, atlasErr.size());
         s.figure(Figure.latency("SQLite", "Atlas: new file to first message (median wall)", an, "raw sqlite-jdbc, same",
                 rn, "ms", "Atlas runs " + atlasNew + " ms; raw " + rawNew + " ms"));
         s.figure(Figure.latency("SQLite", "Atlas: reopen and append (median wall)", ar, "raw sqlite-jdbc, same",
                 rr, "ms", "Atlas runs " + atlasReopen + " ms; raw " + rawReopen + " ms"));
+        s.figure(Figure.latency("SQLite", "Atlas: new file to first message (median process CPU)", anCpu, "raw sqlite-jdbc, same",
+                rnCpu, "ms", "Atlas CPU " + cpus(atlasNewRuns) + " ms; raw " + cpus(rawNewRuns) + " ms"));
+        s.figure(Figure.latency("SQLite", "Atlas: reopen and append (median process CPU)", arCpu, "raw sqlite-jdbc, same",
+                rrCpu, "ms", "Atlas CPU " + cpus(atlasReopenRuns) + " ms; raw " + cpus(rawReopenRuns) + " ms"));
         s.target(new TargetCheck("SQLite", "first message on a new file <= 2x raw sqlite-jdbc (whole process)",
                 Fmt.ratio(an / rn), an / rn <= 2.0));
         s.target(new TargetCheck("SQLite", "Atlas opens silently (nothing on stderr besides SLF4J's no-provider notice)", atlasErr.size() + " stderr lines",
@@ -87,6 +97,14 @@ final class FirstMessage implements Benchmark {
             s.note("First stderr lines of an Atlas process: " + atlasErr.stream().limit(3).collect(Collectors.joining(" | ")));
         }
         return s;
+    }
+
+    private static List<Long> walls(List<Run> runs) {
+        return runs.stream().map(Run::wallMs).toList();
+    }
+
+    private static List<Long> cpus(List<Run> runs) {
+        return runs.stream().map(Run::cpuMs).toList();
     }
 
     private static double median(List<Long> values) {
@@ -139,12 +157,16 @@ final class FirstMessage implements Benchmark {
         }
     }
 
-    /** Runs one child process; returns its wall time in ms. Collects its stderr lines into {@code err} when given. */
-    static long child(String classpath, String side, Path file, List<String> err) throws Exception {
+    /** One child's wall time and the CPU time it reports for itself (all its threads), in ms. */
+    record Run(long wallMs, long cpuMs) {}
+
+    /** Runs one child process. Collects its stderr lines into {@code err} when given. */
+    static Run child(String classpath, String side, Path file, List<String> err) throws Exception {
         Path errFile = Files.createTempFile("first-message", ".err");
+        Path outFile = Files.createTempFile("first-message", ".out");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", classpath, FirstMessage.class.getName(), side, file.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectOutput(outFile.toFile())
                 .redirectError(errFile.toFile());
         long t0 = System.nanoTime();
         Process p = pb.start();
@@ -154,7 +176,9 @@ final class FirstMessage implements Benchmark {
         }
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
         List<String> lines = Files.readAllLines(errFile, StandardCharsets.UTF_8);
+        List<String> out = Files.readAllLines(outFile, StandardCharsets.UTF_8);
         Files.deleteIfExists(errFile);
+        Files.deleteIfExists(outFile);
         if (p.exitValue() != 0) {
             throw new IllegalStateException(side + " child failed (" + p.exitValue() + "): " + String.join("\n", lines));
         }
@@ -163,10 +187,11 @@ final class FirstMessage implements Benchmark {
             // logs through it; what counts is that nothing else (Flyway through java.util.logging) appears.
             lines.stream().filter(l -> !l.startsWith("SLF4J(")).forEach(err::add);
         }
-        return ms;
+        long cpu = out.stream().filter(l -> l.startsWith("cpu-ms=")).mapToLong(l -> Long.parseLong(l.substring(7))).findFirst().orElse(-1);
+        return new Run(ms, cpu);
     }
 
-    /** The child: {@code atlas|raw FILE}. */
+    /** The child: {@code atlas|raw FILE}; prints its CPU time last, which load on a shared machine distorts far less than wall time. */
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[1]);
         if (args[0].equals("atlas")) {
@@ -177,6 +202,9 @@ final class FirstMessage implements Benchmark {
             }
         } else {
             raw(file);
+        }
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            System.out.println("cpu-ms=" + os.getProcessCpuTime() / 1_000_000);
         }
     }
 
