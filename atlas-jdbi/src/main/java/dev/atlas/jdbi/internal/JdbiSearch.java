@@ -51,7 +51,7 @@ public final class JdbiSearch implements Search {
     private VectorIndex index() {
         VectorIndex i = index;
         if (i == null) {
-            i = PgVectorIndex.forDb(db, pgvectorEfSearch);
+            i = PgVectorIndex.forDb(db, new PgVectorIndex.Settings(pgvectorEfSearch, 16, 64));
             index = i;
         }
         return i;
