@@ -434,6 +434,7 @@ public final class JdbiSearch implements Search {
             idx.stored(sql, h, target, id, model, copy);
             return null;
         });
+        idx.changed(sql.tenant().value(), model);
         idx.committed(model, copy.length);
     }
 
@@ -460,6 +461,7 @@ public final class JdbiSearch implements Search {
         Check.notNull("id", id);
         VectorCheck.model("model", model);
         int deleted = db.write(h -> sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update());
+        index().changed(sql.tenant().value(), model);
         if (deleted == 0) {
             throw new NotFoundException("vector", id, "id");
         }

@@ -55,7 +55,7 @@ public final class PgVectorIndex implements VectorIndex {
      */
     static final int MAX_INDEXED_DIMENSION = 2000;
     private static final int BACKFILL_BATCH = 500;
-    private static final ExactVectorIndex EXACT = new ExactVectorIndex();
+    private static final ExactVectorIndex EXACT = new ExactVectorIndex(null);
 
     private final Db db;
     private final PgVectorSql q;
@@ -96,7 +96,10 @@ public final class PgVectorIndex implements VectorIndex {
     }
 
     private static VectorIndex choose(Db db, Settings settings) {
-        if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
+        if (db.dialect() == Dialect.SQLITE) {
+            return new ExactVectorIndex(VectorCache.configured());
+        }
+        if (Boolean.getBoolean("atlas.vectors.exact")) {
             return EXACT;
         }
         PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
