@@ -1,5 +1,6 @@
 package dev.atlas.jdbi;
 
+import dev.atlas.AtlasBuilder;
 import dev.atlas.Owner;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.SearchContract;
@@ -28,6 +29,11 @@ class PgvectorSearchTest extends SearchContract {
         super(new PgvectorTestDatabase());
     }
 
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return super.configure(builder).pgvectorIndex(24, 100);
+    }
+
     private List<UUID> ids(List<SearchHit> hits) {
         return hits.stream().map(SearchHit::id).toList();
     }
@@ -53,7 +59,8 @@ class PgvectorSearchTest extends SearchContract {
     }
 
     @Test
-    @DisplayName("each (model, dimension) gets its own valid HNSW index, even for models whose names hashed alike before")
+    @DisplayName("each (model, dimension) gets its own valid HNSW index with the configured m and ef_construction, even for models whose"
+            + " names hashed alike before")
     void indexNamesDoNotCollide() throws SQLException {
         Memory a = memories.create(NewMemory.fact(Owner.user("alice"), "a"));
         // "Aa" and "BB" have the same 31-based string hash, which named the index before.
@@ -74,6 +81,6 @@ class PgvectorSearchTest extends SearchContract {
         assertThat(defs).hasSize(3);
         assertThat(defs).anyMatch(d -> d.contains("'Aa'::text")).anyMatch(d -> d.contains("'BB'::text"))
                 .anyMatch(d -> d.contains("'BB-4'::text"));
-        assertThat(defs).allMatch(d -> d.contains("m='16'") && d.contains("ef_construction='64'"));
+        assertThat(defs).allMatch(d -> d.contains("m='24'") && d.contains("ef_construction='100'"));
     }
 }

@@ -60,7 +60,7 @@ public final class ExactVectorIndex implements VectorIndex {
         int n = e.ids.length;
         double[] scores = new double[n];
         for (int i = 0; i < n; i++) {
-            scores[i] = e.score(query, i);
+            scores[i] = e.rank(query, i);
         }
         // The best rows by score, checked against liveness and filters in SQL; enough of them pass
         // for most queries. Otherwise SQL lists the candidates (ids only) and the cache scores them.
@@ -77,7 +77,7 @@ public final class ExactVectorIndex implements VectorIndex {
         for (int i : best) {
             String conv = live.get(e.ids[i]);
             if (conv != null && accepted < k) {
-                top.add(scores[i], e.ids[i], conv.isEmpty() ? null : conv);
+                top.add(e.score(query, i), e.ids[i], conv.isEmpty() ? null : conv);
                 accepted++;
             }
         }
@@ -90,8 +90,9 @@ public final class ExactVectorIndex implements VectorIndex {
                         + c.fromWhere())
                 .fetchSize(1000).forEach((rs, ctx) -> {
                     Integer at = positions.get(rs.getString(1));
-                    if (at != null && all.accepts(scores[at])) {
-                        all.add(scores[at], rs.getString(1), rs.getString(2));
+                    double score = at == null ? 0 : e.score(query, at);
+                    if (at != null && all.accepts(score)) {
+                        all.add(score, rs.getString(1), rs.getString(2));
                     }
                     return null;
                 }, x -> { });

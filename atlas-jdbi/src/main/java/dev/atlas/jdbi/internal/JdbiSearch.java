@@ -38,20 +38,20 @@ public final class JdbiSearch implements Search {
     private final Db db;
     private final Sql sql;
     private final SearchSql q;
-    private final int pgvectorEfSearch;
+    private final PgVectorIndex.Settings pgvector;
     private volatile VectorIndex index;
 
-    public JdbiSearch(Db db, String tenant, int pgvectorEfSearch) {
+    public JdbiSearch(Db db, String tenant, PgVectorIndex.Settings pgvector) {
         this.db = db;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(SearchSql.class, SearchSql::new);
-        this.pgvectorEfSearch = pgvectorEfSearch;
+        this.pgvector = pgvector;
     }
 
     private VectorIndex index() {
         VectorIndex i = index;
         if (i == null) {
-            i = PgVectorIndex.forDb(db, new PgVectorIndex.Settings(pgvectorEfSearch, 16, 64));
+            i = PgVectorIndex.forDb(db, pgvector);
             index = i;
         }
         return i;

@@ -35,12 +35,12 @@ public final class JdbiTenant implements Tenant {
     private final dev.atlas.portability.Portability portability;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
-        this(db, id, historyLimit, credentialKeys, blobs, pgvectorEfSearch, java.util.List.of());
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector) {
+        this(db, id, historyLimit, credentialKeys, blobs, pgvector, java.util.List.of());
     }
 
     /** With the application's execution listeners, called after each commit. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch,
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector,
                       java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
         this.id = id;
         this.conversations = new JdbiConversationStore(db, id, historyLimit);
@@ -54,7 +54,7 @@ public final class JdbiTenant implements Tenant {
         this.voiceCalls = new JdbiVoiceCallStore(db, id);
         this.memories = new JdbiMemoryStore(db, id);
         this.graph = new JdbiMemoryGraph(db, id);
-        this.search = new JdbiSearch(db, id, pgvectorEfSearch);
+        this.search = new JdbiSearch(db, id, pgvector);
         this.retention = new JdbiRetention(db, id, blobs);
         this.portability = new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs);
     }

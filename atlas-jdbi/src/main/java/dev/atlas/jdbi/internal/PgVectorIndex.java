@@ -63,8 +63,11 @@ public final class PgVectorIndex implements VectorIndex {
     /** (model, dimension) keys whose index this process has seen valid, or is building now. */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
-    /** HNSW parameters: {@code hnsw.ef_search} per query, {@code m} and {@code ef_construction} per index. */
-    record Settings(int efSearch, int m, int efConstruction) {}
+    /**
+     * HNSW parameters from {@link dev.atlas.AtlasConfig}: {@code hnsw.ef_search} per query,
+     * {@code m} and {@code ef_construction} of each index built (an existing index keeps its own).
+     */
+    public record Settings(int efSearch, int m, int efConstruction) {}
 
     private PgVectorIndex(Db db, Settings settings) {
         this.db = db;
