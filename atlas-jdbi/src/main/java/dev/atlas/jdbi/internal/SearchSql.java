@@ -61,7 +61,9 @@ final class SearchSql {
                 + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at");
         deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type AND target_id = :id");
-        String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type AND dimension = :dim";
+        // No dimension condition: the unique key (tenant_id, model, target_type, target_id) then
+        // answers the count from the index alone, without reading a row (the cache's staleness check).
+        String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type";
         vectorCount = c.sql("search.vectorCount", "SELECT COUNT(*)" + ofModel);
         vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector" + ofModel);
         Map<String, Statement> any = new java.util.HashMap<>();

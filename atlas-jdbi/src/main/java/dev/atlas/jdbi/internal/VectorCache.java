@@ -45,12 +45,12 @@ final class VectorCache {
         final long bytes;
         private volatile @Nullable Map<String, Integer> positions;
 
-        Entry(String[] ids, float[] data, double[] norms, int dimension) {
+        Entry(String[] ids, float[] data, double[] norms, int dimension, long count) {
             this.ids = ids;
             this.data = data;
             this.norms = norms;
             this.dimension = dimension;
-            this.count = ids.length;
+            this.count = count;
             this.bytes = 4L * data.length + 8L * norms.length + 96L * ids.length;
         }
 
@@ -139,7 +139,7 @@ final class VectorCache {
         }
         String tenant = sql.tenant().value();
         String key = model(tenant, model) + '\u0000' + type;
-        long count = sql.on(h, q.vectorCount).bind("model", model).bind("type", type).bind("dim", dimension).one(Sql.LONG);
+        long count = sql.on(h, q.vectorCount).bind("model", model).bind("type", type).one(Sql.LONG);
         if (count * dimension * 4L > budgetBytes) {
             return null;
         }
@@ -152,9 +152,11 @@ final class VectorCache {
         }
         long generation = generation(tenant, model).get();
         List<String> ids = new ArrayList<>((int) count);
+        long[] rows = {0};
         float[][] data = {new float[(int) (count * dimension)]};
         double[][] norms = {new double[(int) count]};
-        sql.on(h, q.vectorLoad).bind("model", model).bind("type", type).bind("dim", dimension).fetchSize(1000).forEach((rs, ctx) -> {
+        sql.on(h, q.vectorLoad).bind("model", model).bind("type", type).fetchSize(1000).forEach((rs, ctx) -> {
+            rows[0]++;
             byte[] bytes = rs.getBytes(2);
             int i = ids.size();
             if (bytes.length != dimension * 4) {
@@ -176,7 +178,7 @@ final class VectorCache {
         }, x -> { });
         int n = ids.size();
         e = new Entry(ids.toArray(new String[0]), java.util.Arrays.copyOf(data[0], n * dimension),
-                java.util.Arrays.copyOf(norms[0], n), dimension);
+                java.util.Arrays.copyOf(norms[0], n), dimension, rows[0]);
         if (e.bytes > budgetBytes) {
             return e; // used for this query only
         }
