@@ -1341,7 +1341,7 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.readReject("memory cursor " + tag(cursor), "cursor", () -> memories.list(MemoryQuery.all().after(cursor))));
         }
         cases.add(Case.read("memory forged cursor of another tenant's id",
-                () -> memories.list(MemoryQuery.all().after(b64("m:" + foreignMemory.id()).replace("=", ""))),
+                () -> memories.list(MemoryQuery.all().after(dev.atlas.jdbi.internal.sql.Cursor.encode(foreignMemory.id()))),
                 r -> ((dev.atlas.Page<?>) r).items().stream().noneMatch(m -> ((Memory) m).id().equals(foreignMemory.id())), true));
     }
 
