@@ -45,6 +45,8 @@ public final class AtlasBuilder {
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
     private int pgvectorEfSearch = 40;
+    private int pgvectorM = AtlasConfig.DEFAULT_PGVECTOR_M;
+    private int pgvectorEfConstruction = AtlasConfig.DEFAULT_PGVECTOR_EF_CONSTRUCTION;
     private final List<dev.atlas.execution.ExecutionListener> executionListeners = new ArrayList<>();
     /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
     private final Map<String, String> problems = new LinkedHashMap<>();
@@ -231,6 +233,25 @@ public final class AtlasBuilder {
     }
 
     /**
+     * Parameters of the HNSW indexes Atlas builds with pgvector: {@code m} (connections per node,
+     * 2..100, default 16) and {@code ef_construction} (candidate list while building, 4..1000 and
+     * at least 2m, default 64). Higher values raise recall at a given {@code ef_search} and cost
+     * build time and index size. They apply to indexes built from now on; an existing index keeps
+     * its own (drop it to rebuild). Ignored without pgvector.
+     *
+     * @param m the index parameter {@code m}
+     * @param efConstruction the index parameter {@code ef_construction}
+     * @return a copy with this change
+     */
+    public AtlasBuilder pgvectorIndex(int m, int efConstruction) {
+        if (accept("pgvectorIndex", AtlasConfig.pgvectorIndexProblem(m, efConstruction))) {
+            this.pgvectorM = m;
+            this.pgvectorEfConstruction = efConstruction;
+        }
+        return this;
+    }
+
+    /**
      * Adds a listener that hears every execution, step and tool call the recorder stores, after
      * each commit (see {@link dev.atlas.execution.ExecutionListener} for the guarantees). May be
      * called several times; listeners run in the order added. A {@code null} listener is reported
@@ -264,7 +285,7 @@ public final class AtlasBuilder {
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
-                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
+                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM, pgvectorEfConstruction);
     }
 
     /**

@@ -36,6 +36,8 @@ public final class AtlasConfig {
     private final dev.atlas.asset.@Nullable BlobStore blobStore;
     private final @Nullable Path dataDirectory;
     private final int pgvectorEfSearch;
+    private final int pgvectorM;
+    private final int pgvectorEfConstruction;
     private final List<dev.atlas.execution.ExecutionListener> executionListeners;
 
     /**
@@ -56,6 +58,8 @@ public final class AtlasConfig {
      * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
      * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector; a query for k hits uses at least 2k
      * @param executionListeners listeners of stored executions, in the order they run
+     * @param pgvectorM connections per node ({@code m}) of the HNSW indexes Atlas builds with pgvector
+     * @param pgvectorEfConstruction candidate list size while building them ({@code ef_construction})
      * @throws ConfigurationException naming every invalid setting
      */
     public AtlasConfig(
@@ -73,7 +77,9 @@ public final class AtlasConfig {
             dev.atlas.asset.@Nullable BlobStore blobStore,
             @Nullable Path dataDirectory,
             int pgvectorEfSearch,
-            List<dev.atlas.execution.ExecutionListener> executionListeners) {
+            List<dev.atlas.execution.ExecutionListener> executionListeners,
+            int pgvectorM,
+            int pgvectorEfConstruction) {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1) {
@@ -89,6 +95,7 @@ public final class AtlasConfig {
         addIfBad(problems, historyLimitProblem(historyLimit));
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
         addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
+        addIfBad(problems, pgvectorIndexProblem(pgvectorM, pgvectorEfConstruction));
         // Not contains(null): immutable lists throw on it.
         if (executionListeners == null || executionListeners.stream().anyMatch(Objects::isNull)) {
             problems.add("executionListeners must not be null nor contain null");
@@ -109,7 +116,37 @@ public final class AtlasConfig {
         this.blobStore = blobStore;
         this.dataDirectory = dataDirectory;
         this.pgvectorEfSearch = pgvectorEfSearch;
+        this.pgvectorM = pgvectorM;
+        this.pgvectorEfConstruction = pgvectorEfConstruction;
         this.executionListeners = List.copyOf(executionListeners);
+    }
+
+    /**
+     * The settings with pgvector's default index parameters ({@code m} 16, {@code ef_construction} 64).
+     *
+     * @param sqliteFile SQLite database file Atlas opens and pools itself, or {@code null}
+     * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
+     * @param username user for {@code jdbcUrl}, or {@code null}
+     * @param password password for {@code jdbcUrl}, or {@code null}
+     * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
+     * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
+     * @param migrate whether to run pending migrations when building
+     * @param clock source of every timestamp Atlas writes
+     * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     * @param maxPoolSize connections in the pool Atlas creates
+     * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     * @param blobStore where asset bytes go, or {@code null} for the default directory
+     * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
+     * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector
+     * @param executionListeners listeners of stored executions, in the order they run
+     * @throws ConfigurationException naming every invalid setting
+     */
+    public AtlasConfig(@Nullable Path sqliteFile, @Nullable String jdbcUrl, @Nullable String username, @Nullable Secret password,
+                       @Nullable DataSource dataSource, String tablePrefix, boolean migrate, Clock clock, int historyLimit,
+                       int maxPoolSize, @Nullable CredentialKeys credentialKeys, dev.atlas.asset.@Nullable BlobStore blobStore,
+                       @Nullable Path dataDirectory, int pgvectorEfSearch, List<dev.atlas.execution.ExecutionListener> executionListeners) {
+        this(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys,
+                blobStore, dataDirectory, pgvectorEfSearch, executionListeners, DEFAULT_PGVECTOR_M, DEFAULT_PGVECTOR_EF_CONSTRUCTION);
     }
 
     /**
@@ -266,6 +303,25 @@ public final class AtlasConfig {
     }
 
     /**
+     * Connections per node ({@code m}, 2..100, default 16) of each HNSW index Atlas builds with pgvector.
+     *
+     * @return the index parameter {@code m}
+     */
+    public int pgvectorM() {
+        return pgvectorM;
+    }
+
+    /**
+     * Candidate list size while building each HNSW index ({@code ef_construction}, 4..1000 and at
+     * least 2m, default 64).
+     *
+     * @return the index parameter {@code ef_construction}
+     */
+    public int pgvectorEfConstruction() {
+        return pgvectorEfConstruction;
+    }
+
+    /**
      * Listeners of stored executions, in the order they run (see {@link AtlasBuilder#executionListener}).
      *
      * @return an immutable list, empty when none was added; never null
@@ -313,6 +369,21 @@ public final class AtlasConfig {
         return null;
     }
 
+    /** pgvector's defaults for the HNSW index parameters. */
+    static final int DEFAULT_PGVECTOR_M = 16;
+    static final int DEFAULT_PGVECTOR_EF_CONSTRUCTION = 64;
+
+    /** pgvector's own bounds of {@code m} and {@code ef_construction}. */
+    static String pgvectorIndexProblem(int m, int efConstruction) {
+        if (m < 2 || m > 100) {
+            return "pgvectorM must be between 2 and 100, was " + m;
+        }
+        if (efConstruction < 4 || efConstruction > 1000 || efConstruction < 2 * m) {
+            return "pgvectorEfConstruction must be between 4 and 1000 and at least 2 * pgvectorM (" + 2 * m + "), was " + efConstruction;
+        }
+        return null;
+    }
+
     private static void addIfBad(List<String> problems, String problem) {
         if (problem != null) {
             problems.add(problem);
@@ -356,7 +427,8 @@ public final class AtlasConfig {
      */
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
-                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners);
+                historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM,
+                pgvectorEfConstruction);
     }
 
     /**
@@ -419,12 +491,14 @@ public final class AtlasConfig {
             && Objects.equals(blobStore, that.blobStore)
             && Objects.equals(dataDirectory, that.dataDirectory)
             && pgvectorEfSearch == that.pgvectorEfSearch
+            && pgvectorM == that.pgvectorM
+            && pgvectorEfConstruction == that.pgvectorEfConstruction
             && executionListeners.equals(that.executionListeners);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch,
-                executionListeners);
+                executionListeners, pgvectorM, pgvectorEfConstruction);
     }
 }

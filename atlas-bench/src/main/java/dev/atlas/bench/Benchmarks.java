@@ -18,6 +18,7 @@ public final class Benchmarks {
                 new PortabilityThroughput(),
                 new FirstMessage(),
                 new ChatMemoryTurn(),
-                new StatementIdioms());
+                new StatementIdioms(),
+                new SemanticSearchCache());
     }
 }

@@ -210,7 +210,7 @@ final class SemanticSearch implements Benchmark {
     }
 
     /** Memory rows and vector rows for every index not stored through the API yet; fills {@code ids}. */
-    private static void seed(Connection c, Dialect dialect, float[][] vectors, UUID[] ids) throws SQLException {
+    static void seed(Connection c, Dialect dialect, float[][] vectors, UUID[] ids) throws SQLException {
         c.setAutoCommit(false);
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         String memory = "INSERT INTO atlas_memories (tenant_id, id, owner_type, owner_id, agent, kind, content, metadata, importance,"

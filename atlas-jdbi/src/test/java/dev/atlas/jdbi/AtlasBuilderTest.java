@@ -101,6 +101,19 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("pgvectorIndex defaults to m 16 / ef_construction 64, and refuses values outside pgvector's bounds naming the setting")
+    void pgvectorIndex() {
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorM()).isEqualTo(16);
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorEfConstruction()).isEqualTo(64);
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorIndex(32, 200).config().pgvectorM()).isEqualTo(32);
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorIndex(1, 64).build())
+                .isInstanceOf(ConfigurationException.class).hasMessage("pgvectorM must be between 2 and 100, was 1");
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorIndex(32, 40).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("pgvectorEfConstruction must be between 4 and 1000 and at least 2 * pgvectorM (64), was 40");
+    }
+
+    @Test
     @DisplayName("pgvectorEfSearch defaults to 40, accepts 1..1000 and refuses anything else naming the setting")
     void pgvectorEfSearch() {
         assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorEfSearch()).isEqualTo(40);

@@ -1,11 +1,86 @@
 package dev.atlas.jdbi;
 
+import dev.atlas.AtlasBuilder;
+import dev.atlas.Owner;
 import dev.atlas.jdbi.kit.PgvectorTestDatabase;
 import dev.atlas.jdbi.kit.SearchContract;
+import dev.atlas.memory.Memory;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.SearchTarget;
+import dev.atlas.search.SemanticQuery;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 
-/** The search suite on a PostgreSQL server with pgvector; skipped unless ATLAS_PGVECTOR_URL is set. */
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The search suite on a PostgreSQL server with pgvector; skipped unless ATLAS_PGVECTOR_URL is set. Plus what only pgvector has. */
 class PgvectorSearchTest extends SearchContract {
     PgvectorSearchTest() {
         super(new PgvectorTestDatabase());
+    }
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        return super.configure(builder).pgvectorIndex(24, 100);
+    }
+
+    private List<UUID> ids(List<SearchHit> hits) {
+        return hits.stream().map(SearchHit::id).toList();
+    }
+
+    @Test
+    @DisplayName("vectors without an embedding (written in exact mode or by bulk inserts) are found, scored exactly, merged with the index's")
+    void rowsWithoutEmbeddingAreFound() throws SQLException {
+        List<Memory> m = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            m.add(memories.create(NewMemory.fact(Owner.user("alice"), "m" + i)));
+        }
+        float[][] v = {{1, 0}, {1, 0.1f}, {1, 0.2f}, {1, 0.3f}, {1, 0.4f}, {0, 1}};
+        for (int i = 0; i < 6; i++) {
+            search.upsertVector(SearchTarget.MEMORY, m.get(i).id(), "pgv-model", v[i]);
+        }
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            // What exact mode and bulk inserts leave behind: the bytes without the embedding column.
+            s.executeUpdate("UPDATE atlas_vectors SET embedding = NULL WHERE target_id IN ('" + m.get(0).id() + "', '" + m.get(3).id() + "')");
+        }
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, "pgv-model", new float[] {1, 0}).k(4));
+        assertThat(ids(hits)).containsExactly(m.get(0).id(), m.get(1).id(), m.get(2).id(), m.get(3).id());
+        assertThat(hits.get(0).score()).isEqualTo(1.0);
+    }
+
+    @Test
+    @DisplayName("each (model, dimension) gets its own valid HNSW index with the configured m and ef_construction, even for models whose"
+            + " names hashed alike before")
+    void indexNamesDoNotCollide() throws SQLException {
+        Memory a = memories.create(NewMemory.fact(Owner.user("alice"), "a"));
+        // "Aa" and "BB" have the same 31-based string hash, which named the index before.
+        search.upsertVector(SearchTarget.MEMORY, a.id(), "Aa", new float[] {1, 0, 0});
+        search.upsertVector(SearchTarget.MEMORY, a.id(), "BB", new float[] {1, 0, 0});
+        search.upsertVector(SearchTarget.MEMORY, a.id(), "BB-4", new float[] {1, 0, 0, 0});
+        List<String> defs = new ArrayList<>();
+        try (Connection c = database.dataSource().getConnection();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_get_indexdef(i.indexrelid), i.indisvalid FROM pg_index i"
+                     + " JOIN pg_class t ON t.oid = i.indrelid WHERE t.relname = 'atlas_vectors' AND pg_get_indexdef(i.indexrelid) LIKE '%hnsw%'"
+                     + " ORDER BY 1");
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                assertThat(rs.getBoolean(2)).as(rs.getString(1)).isTrue();
+                defs.add(rs.getString(1));
+            }
+        }
+        assertThat(defs).hasSize(3);
+        assertThat(defs).anyMatch(d -> d.contains("'Aa'::text")).anyMatch(d -> d.contains("'BB'::text"))
+                .anyMatch(d -> d.contains("'BB-4'::text"));
+        assertThat(defs).allMatch(d -> d.contains("m='24'") && d.contains("ef_construction='100'"));
     }
 }

@@ -1,6 +1,8 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Where;
+import org.jspecify.annotations.Nullable;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import org.jdbi.v3.core.Handle;
@@ -14,7 +16,8 @@ import java.util.UUID;
 
 /**
  * Exact cosine search on both databases: the candidate rows stream from SQL and are scored in
- * Java. The scoring loop reads floats straight out of each row's bytes (no float[] or buffer
+ * Java. On SQLite the vectors are read from a {@link VectorCache} instead, scored all at once,
+ * and only the best rows are checked against liveness and filters in SQL. The scoring loop reads floats straight out of each row's bytes (no float[] or buffer
  * per row, no boxing) and keeps the best {@code k} in a bounded min-heap of primitive arrays;
  * only rows that enter the heap have their ids read. Cost: one pass over the candidates, so
  * latency grows linearly with the number of vectors that pass the filters.
@@ -22,9 +25,23 @@ import java.util.UUID;
 public final class ExactVectorIndex implements VectorIndex {
     private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
+    private final @Nullable VectorCache cache;
+
+    /** {@code cache}: the vectors held in memory (SQLite), or null to stream every candidate's bytes per query. */
+    ExactVectorIndex(@Nullable VectorCache cache) {
+        this.cache = cache;
+    }
+
     @Override
     public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
         // the bytes in the vectors table are all this index needs
+    }
+
+    @Override
+    public void changed(String tenant, String model) {
+        if (cache != null) {
+            cache.invalidate(tenant, model);
+        }
     }
 
     @Override
@@ -34,9 +51,97 @@ public final class ExactVectorIndex implements VectorIndex {
 
     @Override
     public List<SearchHit> nearest(Sql sql, Handle h, SearchTarget target, Candidates c, String model, float[] query, int k) {
+        VectorCache.Entry e = cache == null ? null : cache.get(sql, h, c.statements(), model, target.toString(), query.length);
         TopK top = new TopK(k);
-        scan(sql, h, c, query, top, "");
-        return top.hits(target);
+        if (e == null) {
+            scan(sql, h, c, query, top, "");
+            return top.hits(target);
+        }
+        int n = e.ids.length;
+        double[] scores = new double[n];
+        for (int i = 0; i < n; i++) {
+            scores[i] = e.rank(query, i);
+        }
+        // The best rows by score, checked against liveness and filters in SQL; enough of them pass
+        // for most queries. Otherwise SQL lists the candidates (ids only) and the cache scores them.
+        int[] best = best(scores, Math.min(n, Math.max(32, 4 * k)));
+        Where ids = new Where().in("v.target_id", "c", java.util.Arrays.stream(best).mapToObj(i -> UUID.fromString(e.ids[i])).toList());
+        java.util.Map<String, String> live = new java.util.HashMap<>();
+        ids.bindTo(c.call(sql, h, "search.nearest.verify", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
+                        + c.fromWhere() + ids))
+                .forEach((rs, ctx) -> {
+                    live.put(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2));
+                    return null;
+                }, x -> { });
+        int accepted = 0;
+        for (int i : best) {
+            String conv = live.get(e.ids[i]);
+            if (conv != null && accepted < k) {
+                top.add(e.score(query, i), e.ids[i], conv.isEmpty() ? null : conv);
+                accepted++;
+            }
+        }
+        if (accepted == k || best.length == n) {
+            return top.hits(target);
+        }
+        TopK all = new TopK(k);
+        java.util.Map<String, Integer> positions = e.positions();
+        c.call(sql, h, "search.nearest.candidates", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
+                        + c.fromWhere())
+                .fetchSize(1000).forEach((rs, ctx) -> {
+                    Integer at = positions.get(rs.getString(1));
+                    double score = at == null ? 0 : e.score(query, at);
+                    if (at != null && all.accepts(score)) {
+                        all.add(score, rs.getString(1), rs.getString(2));
+                    }
+                    return null;
+                }, x -> { });
+        return all.hits(target);
+    }
+
+    /** The indexes of the {@code m} highest scores, best first: a bounded min-heap of indexes. */
+    static int[] best(double[] scores, int m) {
+        int[] heap = new int[m];
+        int size = 0;
+        for (int i = 0; i < scores.length; i++) {
+            if (size < m) {
+                int at = size++;
+                while (at > 0 && scores[heap[(at - 1) >>> 1]] > scores[i]) {
+                    heap[at] = heap[(at - 1) >>> 1];
+                    at = (at - 1) >>> 1;
+                }
+                heap[at] = i;
+            } else if (scores[i] > scores[heap[0]]) {
+                siftDown(heap, size, scores, i);
+            }
+        }
+        int[] order = new int[size];
+        for (int r = size - 1; r >= 0; r--) { // pop the worst first, fill from the end
+            order[r] = heap[0];
+            size--;
+            if (size > 0) {
+                siftDown(heap, size, scores, heap[size]);
+            }
+        }
+        return order;
+    }
+
+    /** Puts {@code item} at the root of the min-heap of {@code size} and sifts it down. */
+    private static void siftDown(int[] heap, int size, double[] scores, int item) {
+        int at = 0;
+        while (true) {
+            int l = 2 * at + 1;
+            if (l >= size) {
+                break;
+            }
+            int child = l + 1 < size && scores[heap[l + 1]] < scores[heap[l]] ? l + 1 : l;
+            if (scores[heap[child]] >= scores[item]) {
+                break;
+            }
+            heap[at] = heap[child];
+            at = child;
+        }
+        heap[at] = item;
     }
 
     /** Scores every candidate (with {@code extra} conditions appended) into {@code top}. */

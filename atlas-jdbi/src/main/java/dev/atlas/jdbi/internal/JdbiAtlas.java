@@ -47,7 +47,8 @@ public final class JdbiAtlas implements Atlas {
             return cached;
         }
         Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs,
-                config.pgvectorEfSearch(), config.executionListeners());
+                new PgVectorIndex.Settings(config.pgvectorEfSearch(), config.pgvectorM(), config.pgvectorEfConstruction()),
+                config.executionListeners());
         if (tenants.size() < 10_000) {
             tenants.putIfAbsent(tenantId, created);
         }

@@ -38,20 +38,20 @@ public final class JdbiSearch implements Search {
     private final Db db;
     private final Sql sql;
     private final SearchSql q;
-    private final int pgvectorEfSearch;
+    private final PgVectorIndex.Settings pgvector;
     private volatile VectorIndex index;
 
-    public JdbiSearch(Db db, String tenant, int pgvectorEfSearch) {
+    public JdbiSearch(Db db, String tenant, PgVectorIndex.Settings pgvector) {
         this.db = db;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(SearchSql.class, SearchSql::new);
-        this.pgvectorEfSearch = pgvectorEfSearch;
+        this.pgvector = pgvector;
     }
 
     private VectorIndex index() {
         VectorIndex i = index;
         if (i == null) {
-            i = PgVectorIndex.forDb(db, pgvectorEfSearch);
+            i = PgVectorIndex.forDb(db, pgvector);
             index = i;
         }
         return i;
@@ -434,6 +434,7 @@ public final class JdbiSearch implements Search {
             idx.stored(sql, h, target, id, model, copy);
             return null;
         });
+        idx.changed(sql.tenant().value(), model);
         idx.committed(model, copy.length);
     }
 
@@ -460,6 +461,7 @@ public final class JdbiSearch implements Search {
         Check.notNull("id", id);
         VectorCheck.model("model", model);
         int deleted = db.write(h -> sql.on(h, q.deleteVector).bind("model", model).bind("type", target.toString()).bind("id", id).update());
+        index().changed(sql.tenant().value(), model);
         if (deleted == 0) {
             throw new NotFoundException("vector", id, "id");
         }

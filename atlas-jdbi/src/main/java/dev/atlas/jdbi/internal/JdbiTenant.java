@@ -39,12 +39,12 @@ public final class JdbiTenant implements Tenant {
     private final Lazy<dev.atlas.portability.Portability> portability;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch) {
-        this(db, id, historyLimit, credentialKeys, blobs, pgvectorEfSearch, java.util.List.of());
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector) {
+        this(db, id, historyLimit, credentialKeys, blobs, pgvector, java.util.List.of());
     }
 
     /** With the application's execution listeners, called after each commit. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, int pgvectorEfSearch,
+    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector,
                       java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
         this.id = id;
         this.conversations = new Lazy<>(() -> new JdbiConversationStore(db, id, historyLimit));
@@ -58,7 +58,7 @@ public final class JdbiTenant implements Tenant {
         this.voiceCalls = new Lazy<>(() -> new JdbiVoiceCallStore(db, id));
         this.memories = new Lazy<>(() -> new JdbiMemoryStore(db, id));
         this.graph = new Lazy<>(() -> new JdbiMemoryGraph(db, id));
-        this.search = new Lazy<>(() -> new JdbiSearch(db, id, pgvectorEfSearch));
+        this.search = new Lazy<>(() -> new JdbiSearch(db, id, pgvector));
         this.retention = new Lazy<>(() -> new JdbiRetention(db, id, blobs));
         this.portability = new Lazy<>(() -> new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs));
     }

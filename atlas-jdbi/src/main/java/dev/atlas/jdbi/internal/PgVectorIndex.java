@@ -11,8 +11,10 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Comparator;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,16 +25,28 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Approximate search with pgvector's HNSW index, used on PostgreSQL when
  * {@code CREATE EXTENSION IF NOT EXISTS vector} succeeds. Beside the portable bytes Atlas keeps
- * an untyped {@code embedding vector} column; each (model, dimension) gets a partial HNSW index
- * on {@code embedding::vector(d)} with cosine distance, created when its first vector arrives.
- * Filters are applied to the index scan's output (pgvector post-filtering). The column holds
- * the vector scaled to unit length; the index only orders candidates, and scores come from the
- * stored bytes in double precision. Models over {@value #MAX_INDEXED_DIMENSION} dimensions are
- * searched exactly.
+ * an untyped {@code embedding vector} column holding the vector scaled to unit length; each
+ * (model, dimension) gets a partial HNSW index on {@code embedding::vector(d)} with cosine
+ * distance, named by 64 bits of the SHA-256 of model and dimension.
+ *
+ * <ul>
+ *   <li>The index is built with {@code CREATE INDEX CONCURRENTLY} on its own connection, after the
+ *       transaction that stored the model's first vector in this process committed: no user
+ *       transaction holds it and writers are not blocked. A build that failed (an invalid index)
+ *       is dropped and built again the next time.</li>
+ *   <li>A search asks the index for the k nearest rows that have an embedding and, in the same
+ *       statement (one snapshot), takes every candidate row that has none (stored in exact mode,
+ *       bulk-inserted, or not yet back-filled); all are scored exactly from the stored bytes in
+ *       double precision and merged. No vector is invisible.</li>
+ *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
+ *       started when Atlas first uses the index, tenant by tenant, 500 rows per transaction;
+ *       searches meanwhile score them exactly.</li>
+ *   <li>Models over {@value #MAX_INDEXED_DIMENSION} dimensions have no embedding and are searched exactly.</li>
+ * </ul>
  */
 public final class PgVectorIndex implements VectorIndex {
     private static final Logger LOG = LoggerFactory.getLogger(PgVectorIndex.class);
-    private static final Map<Db, VectorIndex> CHOSEN = new WeakHashMap<>();
+    private static final Map<Db, VectorIndex> CHOSEN = Collections.synchronizedMap(new WeakHashMap<>());
 
     /**
      * pgvector's HNSW index covers at most 2,000 dimensions of type vector. Larger vectors get no
@@ -40,30 +54,56 @@ public final class PgVectorIndex implements VectorIndex {
      * vector is missed, at the cost of a scan.
      */
     static final int MAX_INDEXED_DIMENSION = 2000;
-    private static final ExactVectorIndex EXACT = new ExactVectorIndex();
+    private static final int BACKFILL_BATCH = 500;
+    private static final ExactVectorIndex EXACT = new ExactVectorIndex(null);
 
+    private final Db db;
+    private final PgVectorSql q;
+    private final Settings settings;
+    /** (model, dimension) keys whose index this process has seen valid, or is building now. */
     private final Set<String> indexed = ConcurrentHashMap.newKeySet();
 
-    private final int efSearch;
+    /**
+     * HNSW parameters from {@link dev.atlas.AtlasConfig}: {@code hnsw.ef_search} per query,
+     * {@code m} and {@code ef_construction} of each index built (an existing index keeps its own).
+     */
+    public record Settings(int efSearch, int m, int efConstruction) {}
 
-    private PgVectorIndex(int efSearch) {
-        this.efSearch = efSearch;
+    private PgVectorIndex(Db db, Settings settings) {
+        this.db = db;
+        this.q = db.statements(PgVectorSql.class, PgVectorSql::new);
+        this.settings = settings;
     }
 
     /**
      * The index for {@code db}: pgvector when the extension can be created, exact otherwise.
-     * Decided once per Db; {@code efSearch} is the configured {@code hnsw.ef_search} (one Db
-     * belongs to one Atlas, so one configuration).
+     * Decided once per Db (one Db belongs to one Atlas, so one configuration). No lock is held
+     * while deciding: two threads may both run the idempotent DDL, and the first answer stays.
      */
-    static VectorIndex forDb(Db db, int efSearch) {
-        synchronized (CHOSEN) {
-            return CHOSEN.computeIfAbsent(db, d -> choose(d, efSearch));
+    static VectorIndex forDb(Db db, Settings settings) {
+        VectorIndex chosen = CHOSEN.get(db);
+        if (chosen != null) {
+            return chosen;
         }
+        VectorIndex fresh = choose(db, settings);
+        VectorIndex kept = CHOSEN.putIfAbsent(db, fresh);
+        if (kept != null) {
+            return kept;
+        }
+        if (fresh instanceof PgVectorIndex p) {
+            Thread t = new Thread(p::backfill, "atlas-pgvector-backfill");
+            t.setDaemon(true);
+            t.start();
+        }
+        return fresh;
     }
 
-    private static VectorIndex choose(Db db, int efSearch) {
-        if (db.dialect() != Dialect.POSTGRESQL || Boolean.getBoolean("atlas.vectors.exact")) {
-            return new ExactVectorIndex();
+    private static VectorIndex choose(Db db, Settings settings) {
+        if (db.dialect() == Dialect.SQLITE) {
+            return new ExactVectorIndex(VectorCache.configured());
+        }
+        if (Boolean.getBoolean("atlas.vectors.exact")) {
+            return EXACT;
         }
         PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
         Sql any = Sql.crossTenant(db);
@@ -72,33 +112,51 @@ public final class PgVectorIndex implements VectorIndex {
             // pool discard the connection, on every start of every deployment without pgvector.
             if (any.on(h, q.available).one(Sql.LONG) == 0) {
                 LOG.info("pgvector is not installed on this server; semantic search is exact");
-                return new ExactVectorIndex();
+                return EXACT;
             }
             any.on(h, q.createExtension).update();
             any.on(h, q.addColumn).update();
-            backfill(db, q, h);
             LOG.info("pgvector is available: semantic search uses HNSW indexes");
-            return new PgVectorIndex(efSearch);
+            return new PgVectorIndex(db, settings);
         } catch (RuntimeException e) {
             LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
-            return new ExactVectorIndex();
+            return EXACT;
         }
     }
 
-    /** Vectors stored before pgvector was installed get their embedding column filled, tenant by tenant. */
-    private static void backfill(Db db, PgVectorSql q, Handle h) {
-        for (String tenant : Sql.crossTenant(db).on(h, q.backfillTenants).list(Sql.STRING)) {
-            Sql sql = new Sql(db, new TenantId(tenant));
-            while (true) {
-                List<Object[]> rows = sql.on(h, q.backfillBatch).bind("limit", 500)
-                        .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), rs.getBytes("vector")});
-                if (rows.isEmpty()) {
-                    break;
-                }
-                for (Object[] row : rows) {
-                    sql.on(h, q.writeEmbedding).bind("v", embedding(decode((byte[]) row[1]))).bind("id", row[0]).update();
-                }
+    /**
+     * Fills the embedding column of vectors stored before pgvector was installed (or by bulk
+     * inserts): the tenants are found across tenants, then each is filled by tenant-bound
+     * statements, one transaction per batch; then the indexes of the models seen are ensured.
+     */
+    private void backfill() {
+        try {
+            List<String> tenants = db.read(h -> Sql.crossTenant(db).on(h, q.backfillTenants).list(Sql.STRING));
+            Set<String> models = new java.util.TreeSet<>();
+            for (String tenant : tenants) {
+                Sql sql = new Sql(db, new TenantId(tenant));
+                int n;
+                do {
+                    n = db.write(h -> {
+                        List<Object[]> rows = sql.on(h, q.backfillBatch).bind("limit", BACKFILL_BATCH)
+                                .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), rs.getBytes("vector"), rs.getString("model")});
+                        for (Object[] row : rows) {
+                            float[] v = decode((byte[]) row[1]);
+                            sql.on(h, q.writeEmbedding).bind("v", embedding(v)).bind("id", row[0]).update();
+                            models.add(v.length + "\u0000" + row[2]);
+                        }
+                        return rows.size();
+                    });
+                } while (n == BACKFILL_BATCH);
             }
+            for (String key : models) {
+                int at = key.indexOf('\u0000');
+                committed(key.substring(at + 1), Integer.parseInt(key.substring(0, at)));
+            }
+        } catch (RuntimeException e) {
+            // Closed or dropped database, or a concurrent schema change: searches stay correct
+            // (rows without an embedding are scored exactly); the next start tries again.
+            LOG.debug("pgvector back-fill stopped: {}", e.getMessage());
         }
     }
 
@@ -109,17 +167,35 @@ public final class PgVectorIndex implements VectorIndex {
 
     @Override
     public void stored(Sql sql, Handle h, SearchTarget target, UUID targetId, String model, float[] vector) {
-        if (vector.length > MAX_INDEXED_DIMENSION) {
-            return; // searched exactly from the bytes column, see nearest
+        if (vector.length <= MAX_INDEXED_DIMENSION) { // larger ones are searched exactly from the bytes column
+            sql.on(h, q.writeEmbeddingOf).bind("v", embedding(vector)).bind("model", model).bind("type", target.toString())
+                    .bind("id", targetId).update();
         }
-        PgVectorSql q = sql.db().statements(PgVectorSql.class, PgVectorSql::new);
-        sql.on(h, q.writeEmbeddingOf).bind("v", embedding(vector)).bind("model", model).bind("type", target.toString())
-                .bind("id", targetId).update();
-        String key = model + "\u0000" + vector.length;
-        if (indexed.add(key)) {
-            sql.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX IF NOT EXISTS <p>vectors_hnsw_" + vector.length + "_"
-                    + hash(model) + " ON <p>vectors USING hnsw ((embedding::vector(" + vector.length + ")) vector_cosine_ops) WHERE model = "
-                    + quote(model) + " AND dimension = " + vector.length)).update();
+    }
+
+    /** Ensures the model's index, outside any transaction, once per process and key. */
+    @Override
+    public void committed(String model, int dimension) {
+        if (dimension > MAX_INDEXED_DIMENSION || !indexed.add(dimension + "\u0000" + model)) {
+            return;
+        }
+        String name = db.prefix() + "vectors_hnsw_" + indexKey(model, dimension);
+        Sql any = Sql.crossTenant(db);
+        try (Handle h = db.jdbi().open()) { // autocommit: CONCURRENTLY refuses to run in a transaction block
+            java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> rs.getBoolean(1));
+            if (valid.orElse(false)) {
+                return;
+            }
+            if (valid.isPresent()) {
+                any.on(h, q.catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name)).update();
+            }
+            any.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
+                    + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
+                    + " WITH (m = " + settings.m() + ", ef_construction = " + settings.efConstruction() + ")"
+                    + " WHERE model = " + quote(model) + " AND dimension = " + dimension)).update();
+        } catch (RuntimeException e) {
+            indexed.remove(dimension + "\u0000" + model); // the next store tries again; searches stay correct meanwhile
+            LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, e.getMessage(), model);
         }
     }
 
@@ -129,24 +205,37 @@ public final class PgVectorIndex implements VectorIndex {
         if (d > MAX_INDEXED_DIMENSION) {
             return EXACT.nearest(sql, h, target, c, model, query, k);
         }
-        PgVectorSql q = sql.db().statements(PgVectorSql.class, PgVectorSql::new);
         // The configured candidate list, at least 2k for large k, and iterative scans (pgvector 0.8+) so filters that
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
-        sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(efSearch, 2 * k)))).one(Sql.STRING);
-        String distance = "(v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + ")))";
+        sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(settings.efSearch(), 2 * k)))).one(Sql.STRING);
+        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere();
         // The model literal repeats the bound filter so the planner can prove the partial index applies.
+        // One statement, so one snapshot: a row back-filled meanwhile is in exactly one branch.
+        String text = "(" + columns + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
+                + " ORDER BY (v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + "))) LIMIT " + k + ")"
+                + " UNION ALL (" + columns + " AND v.embedding IS NULL)";
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
-        List<SearchHit> hits = new ArrayList<>(c.call(sql, h, "search.nearest.hnsw", "SELECT v.target_id AS target_id, "
-                        + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere() + " AND v.model = " + quote(model)
-                        + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL ORDER BY " + distance + " LIMIT " + k)
-                .bind("qv", literal(query))
-                .list((rs, ctx) -> new SearchHit(target, UUID.fromString(rs.getString("target_id")),
-                        rs.getString("conv") == null ? null : UUID.fromString(rs.getString("conv")),
-                        ExactVectorIndex.cosine(query, rs.getBytes("vector")), null)));
-        hits.sort(Comparator.comparingDouble(SearchHit::score).reversed());
-        return List.copyOf(hits);
+        ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
+        c.call(sql, h, "search.nearest.hnsw", text).bind("qv", literal(query)).fetchSize(1000).forEach((rs, ctx) -> {
+            double score = ExactVectorIndex.cosine(query, rs.getBytes(3));
+            if (top.accepts(score)) {
+                top.add(score, rs.getString(1), rs.getString(2));
+            }
+            return null;
+        }, x -> { });
+        return top.hits(target);
+    }
+
+    /** 64 bits of SHA-256 over model and dimension, in hex: distinct models get distinct index names. */
+    static String indexKey(String model, int dimension) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((dimension + "\u0000" + model).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -174,13 +263,5 @@ public final class PgVectorIndex implements VectorIndex {
 
     private static String quote(String s) {
         return "'" + s.replace("'", "''") + "'";
-    }
-
-    private static String hash(String s) {
-        int h = 0;
-        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            h = 31 * h + (b & 0xFF);
-        }
-        return Integer.toHexString(h);
     }
 }

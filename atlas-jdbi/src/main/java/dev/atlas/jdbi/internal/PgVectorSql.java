@@ -14,6 +14,7 @@ final class PgVectorSql {
     final Statement writeEmbedding;
     final Statement writeEmbeddingOf;
     final Statement settings;
+    final Statement indexValid;
 
     PgVectorSql(Catalogue c) {
         catalogue = c;
@@ -23,7 +24,7 @@ final class PgVectorSql {
         backfillTenants = c.crossTenant("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before"
                 + " pgvector was installed; each is then back-filled by tenant-bound statements",
                 "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
-        backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
+        backfillBatch = c.sql("pgvector.backfillBatch", "SELECT id, vector, model FROM <p>vectors WHERE tenant_id = :t AND embedding IS NULL"
                 + " AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION + " LIMIT :limit");
         writeEmbedding = c.sql("pgvector.writeEmbedding", "UPDATE <p>vectors SET embedding = CAST(:v AS vector)"
                 + " WHERE tenant_id = :t AND id = :id");
@@ -32,5 +33,7 @@ final class PgVectorSql {
         // Named columns: two unnamed set_config columns would share one name.
         settings = c.sql("pgvector.settings", "SELECT set_config('hnsw.ef_search', :ef, true) AS ef_search,"
                 + " set_config('hnsw.iterative_scan', 'strict_order', true) AS iterative_scan");
+        indexValid = c.sql("pgvector.indexValid", "SELECT i.indisvalid FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+                + " WHERE x.relname = :name");
     }
 }

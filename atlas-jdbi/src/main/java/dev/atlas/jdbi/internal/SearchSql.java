@@ -24,6 +24,8 @@ final class SearchSql {
     final Statement dimension;
     final Statement upsertVector;
     final Statement deleteVector;
+    final Statement vectorCount;
+    final Statement vectorLoad;
     /** Per table of {@link #TEXT_TABLES}: whether a row lacks its search column, a batch of such rows, and writing one. */
     final Map<String, Statement> anyPending;
     final Map<String, Statement> pendingBatch;
@@ -59,6 +61,11 @@ final class SearchSql {
                 + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at");
         deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type AND target_id = :id");
+        // No dimension condition: the unique key (tenant_id, model, target_type, target_id) then
+        // answers the count from the index alone, without reading a row (the cache's staleness check).
+        String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type";
+        vectorCount = c.sql("search.vectorCount", "SELECT COUNT(*)" + ofModel);
+        vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector" + ofModel);
         Map<String, Statement> any = new java.util.HashMap<>();
         Map<String, Statement> batch = new java.util.HashMap<>();
         Map<String, Statement> write = new java.util.HashMap<>();

@@ -24,6 +24,9 @@ public interface VectorIndex {
     /** Called after that transaction committed, outside any transaction (pgvector builds its index here). */
     default void committed(String model, int dimension) {}
 
+    /** Called after a transaction that stored or deleted vectors of (tenant, model) committed. */
+    default void changed(String tenant, String model) {}
+
     /** The {@code k} best candidates, best first. {@code query} is already normalised to unit length. */
     List<SearchHit> nearest(Sql sql, Handle h, SearchTarget target, Candidates candidates, String model, float[] query, int k);
 

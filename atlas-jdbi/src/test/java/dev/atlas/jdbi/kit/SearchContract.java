@@ -238,6 +238,30 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("semantic search follows replaced and deleted vectors between queries, and a selective filter still finds its"
+            + " low-scoring rows (the SQLite vector cache ranks, SQL decides)")
+    void searchFollowsVectorWritesBetweenQueries() {
+        List<Memory> m = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            m.add(memories.create(NewMemory.fact(i == 59 ? BOB : ALICE, "m" + i)));
+            search.upsertVector(SearchTarget.MEMORY, m.get(i).id(), MODEL, new float[] {1, i / 100f});
+        }
+        SemanticQuery q = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).k(3);
+        assertThat(ids(search.similar(q))).containsExactly(m.get(0).id(), m.get(1).id(), m.get(2).id());
+        search.upsertVector(SearchTarget.MEMORY, m.get(0).id(), MODEL, new float[] {0, 1});
+        search.deleteVector(SearchTarget.MEMORY, m.get(1).id(), MODEL);
+        assertThat(ids(search.similar(q))).containsExactly(m.get(2).id(), m.get(3).id(), m.get(4).id());
+        memories.delete(m.get(2).id());
+        memories.update(m.get(3).id(), MemoryPatch.content("changed"));
+        assertThat(ids(search.similar(q))).containsExactly(m.get(4).id(), m.get(5).id(), m.get(6).id());
+        // Bob's single memory scores below all 32 best rows: found through the candidates' listing.
+        List<SearchHit> bob = search.similar(q.filter(SearchFilter.none().owner(BOB)));
+        assertThat(ids(bob)).containsExactly(m.get(59).id());
+        assertThat(bob.get(0).score()).isEqualTo(1 / Math.sqrt(1 + (double) (59 / 100f) * (59 / 100f)));
+        assertThat(other.similar(q)).isEmpty();
+    }
+
+    @Test
     @DisplayName("bad metadata, tag and agent filters are refused naming the field, before any query")
     void badMetadataTagAndAgentFilters() {
         invalid("metadata", () -> SearchFilter.none().metadata(null, "x"));

@@ -1,0 +1,219 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.jdbi.internal.sql.Sql;
+import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The vectors of one (tenant, model, target type) held in memory for exact search on SQLite, so
+ * a query scores floats already in the heap instead of reading every row's bytes. One cache per
+ * database (per Atlas instance), bounded by {@link #budgetBytes}: entries are evicted least
+ * recently used first, and a set larger than the whole budget is never cached (its searches
+ * stream from SQL as without a cache).
+ *
+ * <p>Consistency: a store or delete through this Atlas invalidates the (tenant, model) after its
+ * transaction commits, and a load that overlapped such a write is not kept (a generation number
+ * per key). Rows inserted or deleted elsewhere (another process, bulk SQL) are noticed by the
+ * count of the model's vectors, checked on every query; a vector replaced in place by another
+ * process is seen after the next write through this instance or a restart. The cache only ranks:
+ * liveness and filters are always checked in SQL for the rows returned.
+ */
+final class VectorCache {
+    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
+    /** Default budget; {@code -Datlas.vectors.cacheMegabytes=N} changes it, 0 turns the cache off. */
+    static final long DEFAULT_MEGABYTES = 256;
+
+    /** One cached set: ids as stored, the raw floats row after row, and each row's Euclidean norm. */
+    static final class Entry {
+        final String[] ids;
+        final float[] data;
+        final double[] norms;
+        final int dimension;
+        final long count;
+        final long bytes;
+        private volatile @Nullable Map<String, Integer> positions;
+
+        Entry(String[] ids, float[] data, double[] norms, int dimension, long count) {
+            this.ids = ids;
+            this.data = data;
+            this.norms = norms;
+            this.dimension = dimension;
+            this.count = count;
+            this.bytes = 4L * data.length + 8L * norms.length + 96L * ids.length;
+        }
+
+        /** Row of each id, built on first use (filtered searches that fall back to SQL's candidate list). */
+        Map<String, Integer> positions() {
+            Map<String, Integer> p = positions;
+            if (p == null) {
+                p = new HashMap<>(ids.length * 2);
+                for (int i = 0; i < ids.length; i++) {
+                    p.put(ids[i], i);
+                }
+                positions = p;
+            }
+            return p;
+        }
+
+        /**
+         * The same cosine summed in four independent chains: not bit-identical to {@link #score},
+         * but four times the throughput; used to rank, then the hits are scored with {@link #score}.
+         */
+        double rank(float[] unitQuery, int i) {
+            double norm = norms[i];
+            if (norm == 0) {
+                return 0;
+            }
+            double s0 = 0;
+            double s1 = 0;
+            double s2 = 0;
+            double s3 = 0;
+            int d = unitQuery.length;
+            int at = i * dimension;
+            int j = 0;
+            for (; j + 3 < d; j += 4, at += 4) {
+                s0 += unitQuery[j] * (double) data[at];
+                s1 += unitQuery[j + 1] * (double) data[at + 1];
+                s2 += unitQuery[j + 2] * (double) data[at + 2];
+                s3 += unitQuery[j + 3] * (double) data[at + 3];
+            }
+            for (; j < d; j++, at++) {
+                s0 += unitQuery[j] * (double) data[at];
+            }
+            return (s0 + s1 + s2 + s3) / norm;
+        }
+
+        /**
+         * Cosine of a unit-length query and row {@code i}, computed exactly as {@link ExactVectorIndex#cosine}
+         * does from the stored bytes (double sums, same order), so cached and streamed scores are equal.
+         */
+        double score(float[] unitQuery, int i) {
+            double norm = norms[i];
+            if (norm == 0) {
+                return 0;
+            }
+            double dot = 0;
+            for (int j = 0, at = i * dimension; j < unitQuery.length; j++, at++) {
+                dot += unitQuery[j] * (double) data[at];
+            }
+            return dot / norm;
+        }
+    }
+
+    private final long budgetBytes;
+    private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+    private long usedBytes;
+    private final ConcurrentHashMap<String, AtomicLong> generations = new ConcurrentHashMap<>();
+
+    VectorCache(long budgetBytes) {
+        this.budgetBytes = budgetBytes;
+    }
+
+    static VectorCache configured() {
+        return new VectorCache(Long.getLong("atlas.vectors.cacheMegabytes", DEFAULT_MEGABYTES) * 1024 * 1024);
+    }
+
+    private static String model(String tenant, String model) {
+        return tenant + '\u0000' + model;
+    }
+
+    /**
+     * The cached vectors of (tenant, model, type) with {@code dimension}, loaded when missing or
+     * when the stored count differs; null when they do not fit the budget.
+     */
+    @Nullable Entry get(Sql sql, Handle h, SearchSql q, String model, String type, int dimension) {
+        if (budgetBytes <= 0) {
+            return null;
+        }
+        String tenant = sql.tenant().value();
+        String key = model(tenant, model) + '\u0000' + type;
+        long count = sql.on(h, q.vectorCount).bind("model", model).bind("type", type).one(Sql.LONG);
+        if (count * dimension * 4L > budgetBytes) {
+            return null;
+        }
+        Entry e;
+        synchronized (this) {
+            e = entries.get(key);
+        }
+        if (e != null && e.count == count && e.dimension == dimension) {
+            return e;
+        }
+        long generation = generation(tenant, model).get();
+        List<String> ids = new ArrayList<>((int) count);
+        long[] rows = {0};
+        float[][] data = {new float[(int) (count * dimension)]};
+        double[][] norms = {new double[(int) count]};
+        sql.on(h, q.vectorLoad).bind("model", model).bind("type", type).fetchSize(1000).forEach((rs, ctx) -> {
+            rows[0]++;
+            byte[] bytes = rs.getBytes(2);
+            int i = ids.size();
+            if (bytes.length != dimension * 4) {
+                return null;
+            }
+            if (i == norms[0].length) { // rows arrived since the count: grow
+                data[0] = java.util.Arrays.copyOf(data[0], (i + 1) * 2 * dimension);
+                norms[0] = java.util.Arrays.copyOf(norms[0], (i + 1) * 2);
+            }
+            double norm = 0;
+            for (int j = 0, off = 0, at = i * dimension; j < dimension; j++, off += 4, at++) {
+                float x = (float) FLOAT.get(bytes, off);
+                data[0][at] = x;
+                norm += (double) x * x;
+            }
+            norms[0][i] = Math.sqrt(norm);
+            ids.add(rs.getString(1));
+            return null;
+        }, x -> { });
+        int n = ids.size();
+        e = new Entry(ids.toArray(new String[0]), java.util.Arrays.copyOf(data[0], n * dimension),
+                java.util.Arrays.copyOf(norms[0], n), dimension, rows[0]);
+        if (e.bytes > budgetBytes) {
+            return e; // used for this query only
+        }
+        synchronized (this) {
+            if (generation(tenant, model).get() == generation) {
+                Entry old = entries.put(key, e);
+                usedBytes += e.bytes - (old == null ? 0 : old.bytes);
+                for (Iterator<Entry> it = entries.values().iterator(); usedBytes > budgetBytes && it.hasNext(); ) {
+                    Entry victim = it.next();
+                    if (victim != e) {
+                        usedBytes -= victim.bytes;
+                        it.remove();
+                    }
+                }
+            }
+        }
+        return e;
+    }
+
+    private AtomicLong generation(String tenant, String model) {
+        return generations.computeIfAbsent(model(tenant, model), k -> new AtomicLong());
+    }
+
+    /** After a write to (tenant, model) committed: drop its entries, and keep no load that overlapped the write. */
+    void invalidate(String tenant, String model) {
+        generation(tenant, model).incrementAndGet();
+        String prefix = model(tenant, model) + '\u0000';
+        synchronized (this) {
+            for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<String, Entry> x = it.next();
+                if (x.getKey().startsWith(prefix)) {
+                    usedBytes -= x.getValue().bytes;
+                    it.remove();
+                }
+            }
+        }
+    }
+}
