@@ -21,7 +21,7 @@ class StatementLayerTest {
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
     private static final Map<String, String> CROSS_TENANT = Map.ofEntries(
             usageOfEveryTenant("day"), usageOfEveryTenant("provider"), usageOfEveryTenant("model"), usageOfEveryTenant("agent"),
-            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"));
+            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"), usageOfEveryTenant("project"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");
