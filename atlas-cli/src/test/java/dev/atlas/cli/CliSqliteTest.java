@@ -80,7 +80,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  13 (up to date)
+                Schema version:  14 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
