@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
 import java.math.BigDecimal;
@@ -32,6 +33,8 @@ public final class Execution {
     private final @Nullable Long firstTokenMs;
     private final Instant createdAt;
     private final Instant updatedAt;
+    private final @Nullable Owner owner;
+    private final @Nullable String project;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -78,6 +81,45 @@ public final class Execution {
             @Nullable Long firstTokenMs,
             Instant createdAt,
             Instant updatedAt) {
+        this(id, tenantId, conversationId, assistantRevisionId, type, provider, model, agent, status, usage, cost, error, metadata,
+                providerResponseId, startedAt, completedAt, durationMs, firstTokenMs, createdAt, updatedAt, null, null);
+    }
+
+    /**
+     * Creates the value with the owner and project it is attributed to; every argument is as its
+     * accessor returns it.
+     *
+     * @param id the id
+     * @param tenantId the tenant id
+     * @param conversationId the conversation id
+     * @param assistantRevisionId the assistant revision id
+     * @param type the type
+     * @param provider the provider
+     * @param model the model
+     * @param agent the agent
+     * @param status the status
+     * @param usage token counts; {@link Usage#NONE} when none were reported
+     * @param cost exact cost, or {@code null}
+     * @param error why it failed, or {@code null}
+     * @param metadata the metadata
+     * @param providerResponseId the provider response id
+     * @param startedAt the started at
+     * @param completedAt the completed at
+     * @param durationMs from start to completion, or {@code null} while unfinished
+     * @param firstTokenMs for streams: from start to the first token, or {@code null}
+     * @param createdAt the created at
+     * @param updatedAt the updated at
+     * @param owner who the call was made for, or {@code null}
+     * @param project the project the call is billed to, or {@code null}
+     */
+    public Execution(UUID id, String tenantId, @Nullable UUID conversationId, @Nullable UUID assistantRevisionId, ExecutionType type,
+                     String provider, String model, @Nullable String agent, ExecutionStatus status, Usage usage,
+                     @Nullable BigDecimal cost, @Nullable String error, Map<String, Object> metadata,
+                     @Nullable String providerResponseId, @Nullable Instant startedAt, @Nullable Instant completedAt,
+                     @Nullable Long durationMs, @Nullable Long firstTokenMs, Instant createdAt, Instant updatedAt,
+                     @Nullable Owner owner, @Nullable String project) {
+        this.owner = owner;
+        this.project = project;
         this.id = id;
         this.tenantId = tenantId;
         this.conversationId = conversationId;
@@ -280,6 +322,25 @@ public final class Execution {
         return updatedAt;
     }
 
+    /**
+     * Who the call was made for ({@link ExecutionSpec#owner}), or {@code null}: usage by owner
+     * counts the call here, else under its conversation's owner.
+     *
+     * @return the owner, or {@code null}
+     */
+    public @Nullable Owner owner() {
+        return owner;
+    }
+
+    /**
+     * The project the call is billed to ({@link ExecutionSpec#project}), or {@code null}.
+     *
+     * @return the project key, or {@code null}
+     */
+    public @Nullable String project() {
+        return project;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -308,16 +369,18 @@ public final class Execution {
             && Objects.equals(durationMs, that.durationMs)
             && Objects.equals(firstTokenMs, that.firstTokenMs)
             && Objects.equals(createdAt, that.createdAt)
-            && Objects.equals(updatedAt, that.updatedAt);
+            && Objects.equals(updatedAt, that.updatedAt)
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(project, that.project);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, tenantId, conversationId, assistantRevisionId, type, provider, model, agent, status, usage, cost, error, metadata, providerResponseId, startedAt, completedAt, durationMs, firstTokenMs, createdAt, updatedAt);
+        return Objects.hash(id, tenantId, conversationId, assistantRevisionId, type, provider, model, agent, status, usage, cost, error, metadata, providerResponseId, startedAt, completedAt, durationMs, firstTokenMs, createdAt, updatedAt, owner, project);
     }
 
     @Override
     public String toString() {
-        return "Execution[id=" + id + ", tenantId=" + tenantId + ", conversationId=" + conversationId + ", assistantRevisionId=" + assistantRevisionId + ", type=" + type + ", provider=" + provider + ", model=" + model + ", agent=" + agent + ", status=" + status + ", usage=" + usage + ", cost=" + cost + ", error=" + error + ", metadata=" + metadata + ", providerResponseId=" + providerResponseId + ", startedAt=" + startedAt + ", completedAt=" + completedAt + ", durationMs=" + durationMs + ", firstTokenMs=" + firstTokenMs + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + "]";
+        return "Execution[id=" + id + ", tenantId=" + tenantId + ", conversationId=" + conversationId + ", assistantRevisionId=" + assistantRevisionId + ", type=" + type + ", provider=" + provider + ", model=" + model + ", agent=" + agent + ", status=" + status + ", usage=" + usage + ", cost=" + cost + ", error=" + error + ", metadata=" + metadata + ", providerResponseId=" + providerResponseId + ", startedAt=" + startedAt + ", completedAt=" + completedAt + ", durationMs=" + durationMs + ", firstTokenMs=" + firstTokenMs + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", owner=" + owner + ", project=" + project + "]";
     }
 }

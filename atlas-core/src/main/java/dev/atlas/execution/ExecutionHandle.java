@@ -26,6 +26,18 @@ public interface ExecutionHandle {
     StepHandle step();
 
     /**
+     * Records a tool call that belongs to the execution but to no step (a voice session calls
+     * tools with no model round trip around them, seed 002), numbered 0, 1, 2 ... among the
+     * execution's calls outside a step; processing, or queued when {@link NewToolCall#queued()}
+     * says so. Fails with {@link dev.atlas.ConflictException} on {@code executionId} unless the
+     * execution is processing.
+     *
+     * @param call the call
+     * @return the call's handle
+     */
+    StepHandle.ToolCallHandle toolCall(NewToolCall call);
+
+    /**
      * Sets the execution's token counts, stored when it finishes. Without this call the
      * execution's usage is the sum of its steps' usage.
      *

@@ -2,6 +2,7 @@ package dev.atlas.execution;
 
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import dev.atlas.Owner;
 import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
@@ -24,6 +25,8 @@ public final class ExecutionQuery {
     private final @Nullable Instant to;
     private final int limit;
     private final @Nullable String cursor;
+    private final @Nullable Owner owner;
+    private final @Nullable String project;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -50,6 +53,32 @@ public final class ExecutionQuery {
             @Nullable Instant to,
             int limit,
             @Nullable String cursor) {
+        this(conversationId, agent, provider, model, type, status, from, to, limit, cursor, null, null);
+    }
+
+    /**
+     * Creates the value with the owner and project filters; every argument is as its accessor returns it.
+     *
+     * @param conversationId the conversation's id, or {@code null}
+     * @param agent the agent key, or {@code null}
+     * @param provider the provider key, or {@code null}
+     * @param model the model key, or {@code null}
+     * @param type the type, or {@code null}
+     * @param status the status, or {@code null}
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @param limit at most this many items, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param owner only executions attributed to this owner ({@link ExecutionSpec#owner}), or {@code null}
+     * @param project only executions billed to this project, or {@code null}
+     */
+    public ExecutionQuery(@Nullable UUID conversationId, @Nullable String agent, @Nullable String provider, @Nullable String model,
+                          @Nullable ExecutionType type, @Nullable ExecutionStatus status, @Nullable Instant from,
+                          @Nullable Instant to, int limit, @Nullable String cursor, @Nullable Owner owner,
+                          @Nullable String project) {
+        Check.optionalKey("project", project);
+        this.owner = owner;
+        this.project = project;
         Check.optionalKey("agent", agent);
         Check.optionalKey("provider", provider);
         Check.optionalKey("model", model);
@@ -179,7 +208,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery conversation(@Nullable UUID id) {
-        return new ExecutionQuery(id, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(id, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -189,7 +218,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery agent(@Nullable String agent) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -199,7 +228,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery provider(@Nullable String provider) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -209,7 +238,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery model(@Nullable String model) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -219,7 +248,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery type(@Nullable ExecutionType type) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -229,7 +258,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery status(@Nullable ExecutionStatus status) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -240,7 +269,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery between(@Nullable Instant from, @Nullable Instant to) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -250,7 +279,7 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery limit(int limit) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     /**
@@ -260,7 +289,45 @@ public final class ExecutionQuery {
      * @return a copy with this change
      */
     public ExecutionQuery after(@Nullable String cursor) {
-        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
+    }
+
+    /**
+     * Only executions attributed to this owner ({@link ExecutionSpec#owner}), or {@code null} for any.
+     *
+     * @return the owner, or {@code null}
+     */
+    public @Nullable Owner owner() {
+        return owner;
+    }
+
+    /**
+     * Only executions billed to this project ({@link ExecutionSpec#project}), or {@code null} for any.
+     *
+     * @return the project key, or {@code null}
+     */
+    public @Nullable String project() {
+        return project;
+    }
+
+    /**
+     * Returns a copy with {@code owner} replaced.
+     *
+     * @param owner only executions attributed to this owner, or {@code null} for any
+     * @return a copy with this change
+     */
+    public ExecutionQuery owner(@Nullable Owner owner) {
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
+    }
+
+    /**
+     * Returns a copy with {@code project} replaced.
+     *
+     * @param project only executions billed to this project, or {@code null} for any
+     * @return a copy with this change
+     */
+    public ExecutionQuery project(@Nullable String project) {
+        return new ExecutionQuery(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     @Override
@@ -281,16 +348,18 @@ public final class ExecutionQuery {
             && Objects.equals(from, that.from)
             && Objects.equals(to, that.to)
             && limit == that.limit
-            && Objects.equals(cursor, that.cursor);
+            && Objects.equals(cursor, that.cursor)
+            && Objects.equals(owner, that.owner)
+            && Objects.equals(project, that.project);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(conversationId, agent, provider, model, type, status, from, to, limit, cursor);
+        return Objects.hash(conversationId, agent, provider, model, type, status, from, to, limit, cursor, owner, project);
     }
 
     @Override
     public String toString() {
-        return "ExecutionQuery[conversationId=" + conversationId + ", agent=" + agent + ", provider=" + provider + ", model=" + model + ", type=" + type + ", status=" + status + ", from=" + from + ", to=" + to + ", limit=" + limit + ", cursor=" + cursor + "]";
+        return "ExecutionQuery[conversationId=" + conversationId + ", agent=" + agent + ", provider=" + provider + ", model=" + model + ", type=" + type + ", status=" + status + ", from=" + from + ", to=" + to + ", limit=" + limit + ", cursor=" + cursor + ", owner=" + owner + ", project=" + project + "]";
     }
 }

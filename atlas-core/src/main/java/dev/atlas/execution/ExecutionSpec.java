@@ -1,5 +1,6 @@
 package dev.atlas.execution;
 
+import dev.atlas.Owner;
 import dev.atlas.internal.Check;
 import org.jspecify.annotations.Nullable;
 
@@ -20,7 +21,9 @@ import java.util.UUID;
  * @param agent the agent key that made the call, not blank; {@code null} when none
  * @param conversationId the conversation the call answers in, or {@code null} for a standalone call
  * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
- * @param metadata JSON-compatible application data (never null)
+ * @param metadata            JSON-compatible application data (never null)
+ * @param owner               who the call was made for when it has no conversation (usage by owner), or {@code null}
+ * @param project             the project the call is billed to (usage by project), or {@code null}
  */
 public record ExecutionSpec(
         ExecutionType type,
@@ -29,7 +32,9 @@ public record ExecutionSpec(
         @Nullable String agent,
         @Nullable UUID conversationId,
         @Nullable UUID assistantRevisionId,
-        Map<String, Object> metadata) {
+        Map<String, Object> metadata,
+        @Nullable Owner owner,
+        @Nullable String project) {
 
     /**
      * Validates the components; a bad one throws {@link dev.atlas.InvalidInputException} naming it.
@@ -41,6 +46,8 @@ public record ExecutionSpec(
      * @param conversationId the conversation the call answers in, or {@code null} for a standalone call
      * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
      * @param metadata JSON-compatible application data (never null)
+     * @param owner who the call was made for, or {@code null}
+     * @param project the project the call is billed to, or {@code null}
      */
     public ExecutionSpec {
         Check.notNull("type", type);
@@ -48,6 +55,23 @@ public record ExecutionSpec(
         Check.key("model", model);
         Check.optionalKey("agent", agent);
         metadata = Check.metadata("metadata", metadata);
+        Check.optionalKey("project", project);
+    }
+
+    /**
+     * A spec without owner or project, as before they existed.
+     *
+     * @param type the type
+     * @param provider the provider key
+     * @param model the model key
+     * @param agent the agent key
+     * @param conversationId the conversation the call answers in, or {@code null}
+     * @param assistantRevisionId the assistant revision whose settings the call used, or {@code null}
+     * @param metadata JSON-compatible application data (never null)
+     */
+    public ExecutionSpec(ExecutionType type, String provider, String model, @Nullable String agent, @Nullable UUID conversationId,
+                         @Nullable UUID assistantRevisionId, Map<String, Object> metadata) {
+        this(type, provider, model, agent, conversationId, assistantRevisionId, metadata, null, null);
     }
 
     /**
@@ -59,7 +83,7 @@ public record ExecutionSpec(
      * @return the new value
      */
     public static ExecutionSpec of(ExecutionType type, String provider, String model) {
-        return new ExecutionSpec(type, provider, model, null, null, null, Map.of());
+        return new ExecutionSpec(type, provider, model, null, null, null, Map.of(), null, null);
     }
 
     /**
@@ -80,7 +104,7 @@ public record ExecutionSpec(
      * @return a copy with this change
      */
     public ExecutionSpec agent(@Nullable String agent) {
-        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata);
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata, owner, project);
     }
 
     /**
@@ -90,7 +114,8 @@ public record ExecutionSpec(
      * @return a copy with this change
      */
     public ExecutionSpec conversation(UUID conversationId) {
-        return new ExecutionSpec(type, provider, model, agent, Check.notNull("conversationId", conversationId), assistantRevisionId, metadata);
+        return new ExecutionSpec(type, provider, model, agent, Check.notNull("conversationId", conversationId), assistantRevisionId,
+                metadata, owner, project);
     }
 
     /**
@@ -100,7 +125,8 @@ public record ExecutionSpec(
      * @return a copy with this change
      */
     public ExecutionSpec assistantRevision(UUID assistantRevisionId) {
-        return new ExecutionSpec(type, provider, model, agent, conversationId, Check.notNull("assistantRevisionId", assistantRevisionId), metadata);
+        return new ExecutionSpec(type, provider, model, agent, conversationId, Check.notNull("assistantRevisionId", assistantRevisionId),
+                metadata, owner, project);
     }
 
     /**
@@ -110,6 +136,31 @@ public record ExecutionSpec(
      * @return a copy with this change
      */
     public ExecutionSpec metadata(Map<String, ?> metadata) {
-        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, Check.metadata("metadata", metadata));
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, Check.metadata("metadata", metadata),
+                owner, project);
+    }
+
+    /**
+     * Attributes the call to {@code owner}, for a call without a conversation (seed 003
+     * {@code token_usage.user_id}): usage reports by {@link UsageGroup#OWNER} count it there.
+     *
+     * @param owner who the call was made for
+     * @return a copy with this change
+     */
+    public ExecutionSpec owner(Owner owner) {
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata,
+                Check.notNull("owner", owner), project);
+    }
+
+    /**
+     * Bills the call to {@code project} (seed 003 {@code token_usage.project_id}), reported by
+     * {@link UsageGroup#PROJECT}.
+     *
+     * @param project the project key
+     * @return a copy with this change
+     */
+    public ExecutionSpec project(String project) {
+        return new ExecutionSpec(type, provider, model, agent, conversationId, assistantRevisionId, metadata, owner,
+                Check.key("project", project));
     }
 }

@@ -3,28 +3,42 @@ package dev.atlas.execution;
 import java.util.List;
 
 /**
- * An execution with its steps in sequence order, each with its tool calls in index order.
+ * An execution with its steps in sequence order, each with its tool calls in index order, and the
+ * tool calls made outside any step ({@link ExecutionHandle#toolCall}) in index order.
  *
  * @param execution the execution
- * @param steps its steps in sequence order, each with its tool calls in index order
+ * @param steps the steps, in sequence order
+ * @param outsideSteps the tool calls outside any step, in index order
  */
-public record ExecutionTree(Execution execution, List<ExecutionStep> steps) {
+public record ExecutionTree(Execution execution, List<ExecutionStep> steps, List<ToolCall> outsideSteps) {
     /**
-     * Copies {@code steps}, so the tree does not change with the caller's list.
+     * Copies the lists.
      *
      * @param execution the execution
-     * @param steps the steps
+     * @param steps the steps, in sequence order
+     * @param outsideSteps the tool calls outside any step, in index order
      */
     public ExecutionTree {
         steps = List.copyOf(steps);
+        outsideSteps = List.copyOf(outsideSteps);
     }
 
     /**
-     * Every tool call of the execution, step by step.
+     * A tree without tool calls outside a step.
+     *
+     * @param execution the execution
+     * @param steps the steps, in sequence order
+     */
+    public ExecutionTree(Execution execution, List<ExecutionStep> steps) {
+        this(execution, steps, List.of());
+    }
+
+    /**
+     * Every tool call of the execution, step by step, then those outside any step.
      *
      * @return the matching items, in order
      */
     public List<ToolCall> toolCalls() {
-        return steps.stream().flatMap(s -> s.toolCalls().stream()).toList();
+        return java.util.stream.Stream.concat(steps.stream().flatMap(s -> s.toolCalls().stream()), outsideSteps.stream()).toList();
     }
 }

@@ -12,7 +12,7 @@ import java.util.UUID;
 public final class ToolCall {
     private final UUID id;
     private final UUID executionId;
-    private final UUID stepId;
+    private final @Nullable UUID stepId;
     private final @Nullable String providerCallId;
     private final int index;
     private final String name;
@@ -31,9 +31,9 @@ public final class ToolCall {
      *
      * @param id the id
      * @param executionId the execution id
-     * @param stepId the step id
+     * @param stepId the step that asked for it, or {@code null} for a call outside any step
      * @param providerCallId the provider's id for the call, used to match the result to the request
-     * @param index position within the step, from 0
+     * @param index position within the step (or among the execution's calls outside a step), from 0
      * @param name the name
      * @param type the type
      * @param arguments the arguments as a JSON document, exactly as given
@@ -48,7 +48,7 @@ public final class ToolCall {
     public ToolCall(
             UUID id,
             UUID executionId,
-            UUID stepId,
+            @Nullable UUID stepId,
             @Nullable String providerCallId,
             int index,
             String name,
@@ -97,11 +97,12 @@ public final class ToolCall {
     }
 
     /**
-     * The step id.
+     * The step that asked for the call, or {@code null} for a call made outside any step (a voice
+     * session's tool call, seed 002).
      *
-     * @return the step id
+     * @return the step id, or {@code null}
      */
-    public UUID stepId() {
+    public @Nullable UUID stepId() {
         return stepId;
     }
 

@@ -1,7 +1,8 @@
 package dev.atlas.execution;
 
 /**
- * How a usage report groups executions. OWNER is the owner of the execution's conversation. TENANT
+ * How a usage report groups executions. OWNER is the execution's own owner ({@link ExecutionSpec#owner})
+ * or else its conversation's owner; PROJECT is {@link ExecutionSpec#project}. TENANT
  * is one row per tenant: the calling tenant's only in a tenant's report, every tenant's in
  * {@link dev.atlas.Atlas#usageReport}.
  */
@@ -19,7 +20,9 @@ public enum UsageGroup {
     /** Stored as {@code "owner"}. */
     OWNER("owner"),
     /** Stored as {@code "tenant"}. */
-    TENANT("tenant");
+    TENANT("tenant"),
+    /** Stored as {@code "project"}. */
+    PROJECT("project");
 
     private final String wire;
 

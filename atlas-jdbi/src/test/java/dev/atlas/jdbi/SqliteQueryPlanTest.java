@@ -168,4 +168,15 @@ class SqliteQueryPlanTest {
         assertThat(calls).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_execution_tool_calls_name_recent"));
         assertThat(calls).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
     }
+
+    @Test
+    @DisplayName("executions listed by owner and by project (seed 003) use their V14 indexes, newest first, with bound values")
+    void executionOwnerAndProjectListings() throws SQLException {
+        for (String[] c : new String[][] {{"owner_type = ? AND owner_id = ?", "atlas_executions_owner"},
+                {"project = ?", "atlas_executions_project"}}) {
+            List<String> plan = plan("SELECT * FROM atlas_executions WHERE tenant_id = ? AND " + c[0] + " AND id < ? ORDER BY id DESC LIMIT 51");
+            assertThat(plan).as(c[0]).anySatisfy(d -> assertThat(d).contains("USING INDEX " + c[1]));
+            assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+        }
+    }
 }

@@ -21,7 +21,7 @@ class StatementLayerTest {
     /** The statements that read or write across tenants on purpose, by name, with their reasons. */
     private static final Map<String, String> CROSS_TENANT = Map.ofEntries(
             usageOfEveryTenant("day"), usageOfEveryTenant("provider"), usageOfEveryTenant("model"), usageOfEveryTenant("agent"),
-            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"),
+            usageOfEveryTenant("conversation"), usageOfEveryTenant("owner"), usageOfEveryTenant("tenant"), usageOfEveryTenant("project"),
             Map.entry("search.pendingTenants.messages", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
                     + " each is then indexed by tenant-bound statements"),
             Map.entry("search.pendingTenants.memories", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"

@@ -24,7 +24,7 @@ final class ExecutionRows {
 
     static final String EXECUTION_COLUMNS = "tenant_id, id, conversation_id, assistant_revision_id, type, provider, model, agent,"
             + " status, " + USAGE_COLUMNS + ", cost_pico, error, metadata, provider_response_id, started_at, completed_at,"
-            + " duration_ms, first_token_ms, created_at, updated_at";
+            + " duration_ms, first_token_ms, created_at, updated_at, owner_type, owner_id, project";
 
     static final String STEP_COLUMNS = "id, execution_id, sequence, status, content, reasoning, finish_reason, error, "
             + USAGE_COLUMNS + ", started_at, completed_at, duration_ms, metadata";
@@ -68,7 +68,9 @@ final class ExecutionRows {
                     nullableLong(rs, "duration_ms"),
                     nullableLong(rs, "first_token_ms"),
                     d.instant(rs, "created_at"),
-                    d.instant(rs, "updated_at"));
+                    d.instant(rs, "updated_at"),
+                    Rows.owner(rs, "owner_type", "owner_id"),
+                    rs.getString("project"));
         });
     }
 

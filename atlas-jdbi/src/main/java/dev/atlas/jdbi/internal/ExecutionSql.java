@@ -35,6 +35,7 @@ final class ExecutionSql {
     final Statement sweepCalls;
     final Statement insertStep;
     final Statement insertToolCall;
+    final Statement insertToolCallOutsideStep;
     final Statement finishStep;
     final Statement failStep;
     final Statement completeToolCall;
@@ -54,8 +55,9 @@ final class ExecutionSql {
                 "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisionExists = c.sql("executions.revisionExists", "SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
         insert = c.sql("executions.insert", "INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type,"
-                + " provider, model, agent, status, metadata, started_at, created_at, updated_at) VALUES (:t, :id, :conversation,"
-                + " :revision, :type, :provider, :model, :agent, :status, :metadata, :started, :now, :now)");
+                + " provider, model, agent, status, metadata, started_at, created_at, updated_at, owner_type, owner_id, project)"
+                + " VALUES (:t, :id, :conversation, :revision, :type, :provider, :model, :agent, :status, :metadata, :started, :now,"
+                + " :now, :ownerType, :ownerId, :project)");
         find = c.sql("executions.find", E + " AND id = :id");
         finish = c.sql("executions.finish", "UPDATE <p>executions SET status = :status, input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
@@ -102,6 +104,12 @@ final class ExecutionSql {
                 + " SELECT :t, :id, :execution, :step, :providerCallId, (SELECT COALESCE(MAX(c.call_index), -1) + 1"
                 + " FROM <p>execution_tool_calls c WHERE c.tenant_id = x.tenant_id AND c.step_id = :step), :name, :type, :arguments,"
                 + " :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
+        // Outside a step: numbered among the execution's calls without a step (seed 002 voice sessions).
+        insertToolCallOutsideStep = c.sql("executions.insertToolCallOutsideStep", "INSERT INTO <p>execution_tool_calls (tenant_id, id,"
+                + " execution_id, step_id, provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at,"
+                + " updated_at) SELECT :t, :id, :execution, NULL, :providerCallId, (SELECT COALESCE(MAX(c.call_index), -1) + 1"
+                + " FROM <p>execution_tool_calls c WHERE c.tenant_id = x.tenant_id AND c.execution_id = x.id AND c.step_id IS NULL),"
+                + " :name, :type, :arguments, :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
         finishStep = c.sql("executions.finishStep", "UPDATE <p>execution_steps SET status = 'completed', content = :content,"
                 + " reasoning = :reasoning, finish_reason = :finishReason, input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoningTokens, cached_tokens = :cached, cache_write_tokens = :cacheWrite," + CLOSE_WHERE);

@@ -17,6 +17,7 @@ import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.atlas.execution.Usage;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Sql;
@@ -46,6 +47,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private final Instant startedAt;
     /** Orders this handle's step inserts: each takes the number after the last committed one. */
     private final Object stepLock = new Object();
+    /** Orders the inserts of this handle's tool calls outside a step, as a step's lock does for its calls. */
+    private final Object outsideStepLock = new Object();
     private volatile Usage usage;
     private volatile Long firstTokenMs;
     private volatile boolean finished;
@@ -193,6 +196,33 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         return "ExecutionHandle[" + id + "]";
     }
 
+    @Override
+    public ToolCallHandle toolCall(NewToolCall call) {
+        return insertCall(call, null, outsideStepLock);
+    }
+
+    /** Records a tool call of step {@code stepId}, or outside any step when it is null; {@code lock} orders the numbering. */
+    private ToolCallHandle insertCall(NewToolCall call, UUID stepId, Object lock) {
+        Check.notNull("call", call);
+        String arguments = Json.validate("arguments", call.arguments());
+        JsonDoc metadata = Json.write("metadata", call.metadata());
+        UUID callId = Ids.next(db.clock());
+        synchronized (lock) {
+            return db.write(h -> {
+                Instant t = db.now();
+                Sql.Call insert = stepId == null ? sql.on(h, q.insertToolCallOutsideStep) : sql.on(h, q.insertToolCall).bind("step", stepId);
+                Integer index = insert.bind("id", callId).bind("execution", id).bind("providerCallId", call.providerCallId())
+                        .bind("name", call.name()).bind("type", call.type().toString()).bind("arguments", arguments)
+                        .bind("status", call.initialStatus().toString()).bind("metadata", metadata).bind("now", t)
+                        .optional(Sql.INT).orElse(null);
+                if (index == null) {
+                    throw recorder.notProcessing(id);
+                }
+                return new Call(callId, t);
+            });
+        }
+    }
+
     /**
      * Moves a processing step or tool call to a final state with {@code close}, whose own
      * assignments {@code assignments} binds; an unknown or finished row is reported as such.
@@ -241,6 +271,73 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
+    private final class Call implements ToolCallHandle {
+        private final UUID callId;
+        /** When it started running: set again by {@link #start()} for a call recorded as queued. */
+        private volatile Instant callStarted;
+
+        Call(UUID callId, Instant callStarted) {
+            this.callId = callId;
+            this.callStarted = callStarted;
+        }
+
+        @Override
+        public UUID id() {
+            return callId;
+        }
+
+        @Override
+        public void start() {
+            db.write(h -> {
+                Instant now = db.now();
+                if (sql.on(h, q.startToolCall).bind("id", callId).bind("now", now).update() == 0) {
+                    String current = sql.on(h, q.toolCallStatus).bind("id", callId).optional(Sql.STRING)
+                            .orElseThrow(() -> new NotFoundException("tool call", callId));
+                    ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
+                    // Only a row changed between the update and the read can get here.
+                    throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
+                }
+                callStarted = now;
+                return null;
+            });
+        }
+
+        @Override
+        public void complete(String result) {
+            Check.notNull("result", result);
+            Check.text("result", result, Limits.MAX_CONTENT_LENGTH);
+            toolCallFinished(close(q.completeToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.COMPLETED, callStarted,
+                    c -> c.bind("result", result), recorder::storedToolCall));
+        }
+
+        @Override
+        public void fail(String error) {
+            Check.notNull("error", error);
+            String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
+            toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, callStarted,
+                    c -> c.bind("error", e), recorder::storedToolCall));
+        }
+
+        @Override
+        public void metadata(Map<String, ?> metadata) {
+            setMetadata(q.toolCallMetadata, "execution_tool_calls", callId, metadata);
+        }
+
+        @Override
+        public Conversation thread(Owner owner, String agent) {
+            Check.notNull("owner", owner);
+            if (conversationId == null) {
+                throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to branch a tool thread from");
+            }
+            return recorder.conversations.create(NewConversation.toolThread(owner, agent, conversationId, callId));
+        }
+
+        @Override
+        public String toString() {
+            return "ToolCallHandle[" + callId + "]";
+        }
+    }
+
     private final class Step implements StepHandle {
         private final UUID stepId;
         private final int sequence;
@@ -270,23 +367,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public ToolCallHandle toolCall(NewToolCall call) {
-            Check.notNull("call", call);
-            String arguments = Json.validate("arguments", call.arguments());
-            JsonDoc metadata = Json.write("metadata", call.metadata());
-            UUID callId = Ids.next(db.clock());
-            synchronized (callLock) {
-                return db.write(h -> {
-                    Instant t = db.now();
-                    Integer index = sql.on(h, q.insertToolCall).bind("id", callId).bind("execution", id).bind("step", stepId)
-                            .bind("providerCallId", call.providerCallId()).bind("name", call.name()).bind("type", call.type().toString())
-                            .bind("arguments", arguments).bind("status", call.initialStatus().toString()).bind("metadata", metadata)
-                            .bind("now", t).optional(Sql.INT).orElse(null);
-                    if (index == null) {
-                        throw recorder.notProcessing(id);
-                    }
-                    return new Call(callId, t);
-                });
-            }
+            return insertCall(call, stepId, callLock);
         }
 
         @Override
@@ -323,73 +404,6 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         @Override
         public String toString() {
             return "StepHandle[" + stepId + ", " + sequence + "]";
-        }
-
-        private final class Call implements ToolCallHandle {
-            private final UUID callId;
-            /** When it started running: set again by {@link #start()} for a call recorded as queued. */
-            private volatile Instant callStarted;
-
-            Call(UUID callId, Instant callStarted) {
-                this.callId = callId;
-                this.callStarted = callStarted;
-            }
-
-            @Override
-            public UUID id() {
-                return callId;
-            }
-
-            @Override
-            public void start() {
-                db.write(h -> {
-                    Instant now = db.now();
-                    if (sql.on(h, q.startToolCall).bind("id", callId).bind("now", now).update() == 0) {
-                        String current = sql.on(h, q.toolCallStatus).bind("id", callId).optional(Sql.STRING)
-                                .orElseThrow(() -> new NotFoundException("tool call", callId));
-                        ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
-                        // Only a row changed between the update and the read can get here.
-                        throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
-                    }
-                    callStarted = now;
-                    return null;
-                });
-            }
-
-            @Override
-            public void complete(String result) {
-                Check.notNull("result", result);
-                Check.text("result", result, Limits.MAX_CONTENT_LENGTH);
-                toolCallFinished(close(q.completeToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.COMPLETED, callStarted,
-                        c -> c.bind("result", result), recorder::storedToolCall));
-            }
-
-            @Override
-            public void fail(String error) {
-                Check.notNull("error", error);
-                String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-                toolCallFinished(close(q.failToolCall, q.toolCallStatus, "tool call", callId, ExecutionStatus.FAILED, callStarted,
-                        c -> c.bind("error", e), recorder::storedToolCall));
-            }
-
-            @Override
-            public void metadata(Map<String, ?> metadata) {
-                setMetadata(q.toolCallMetadata, "execution_tool_calls", callId, metadata);
-            }
-
-            @Override
-            public Conversation thread(Owner owner, String agent) {
-                Check.notNull("owner", owner);
-                if (conversationId == null) {
-                    throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to branch a tool thread from");
-                }
-                return recorder.conversations.create(NewConversation.toolThread(owner, agent, conversationId, callId));
-            }
-
-            @Override
-            public String toString() {
-                return "ToolCallHandle[" + callId + "]";
-            }
         }
     }
 }

@@ -192,10 +192,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             sql.on(h, q.insert).bind("id", id).bind("conversation", spec.conversationId()).bind("revision", spec.assistantRevisionId())
                     .bind("type", spec.type().toString()).bind("provider", spec.provider()).bind("model", spec.model())
                     .bind("agent", spec.agent()).bind("status", status.toString()).bind("metadata", metadata)
-                    .bind("started", started).bind("now", now).update();
+                    .bind("started", started).bind("now", now).bind("ownerType", spec.owner() == null ? null : spec.owner().type())
+                    .bind("ownerId", spec.owner() == null ? null : spec.owner().id()).bind("project", spec.project()).update();
             return new Execution(id, tenant, spec.conversationId(), spec.assistantRevisionId(), spec.type(), spec.provider(),
                     spec.model(), spec.agent(), status, Usage.NONE, null, null, Json.readMap(metadata.text()), null, started, null,
-                    null, null, now, now);
+                    null, null, now, now, spec.owner(), spec.project());
         });
     }
 
@@ -288,7 +289,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             // no calls yet rather than calls whose step is missing.
             Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
             List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
-            return Optional.of(new ExecutionTree(e.get(), steps));
+            return Optional.of(new ExecutionTree(e.get(), steps, calls.getOrDefault(null, List.of())));
         });
     }
 
@@ -318,6 +319,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
                 .and("created_at >= :from", "from", query.from())
                 .and("created_at < :to", "to", query.to())
+                .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
+                .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
+                .and("project = :project", "project", query.project())
                 // Ids are UUIDv7, so id order is creation order (text order on SQLite, uuid order on PostgreSQL).
                 .and("id < :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).uuid(0));
         List<Execution> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1)

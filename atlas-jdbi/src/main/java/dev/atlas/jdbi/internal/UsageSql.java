@@ -38,8 +38,10 @@ final class UsageSql {
             case MODEL -> "e.provider AS k1, e.model AS k2";
             case AGENT -> "e.agent AS k1";
             case CONVERSATION -> "e.conversation_id AS k1";
-            case OWNER -> "c.owner_type AS k1, c.owner_id AS k2";
+            // The execution's own owner first (a call without a conversation), else its conversation's.
+            case OWNER -> "COALESCE(e.owner_type, c.owner_type) AS k1, CASE WHEN e.owner_type IS NULL THEN c.owner_id ELSE e.owner_id END AS k2";
             case TENANT -> "e.tenant_id AS k1";
+            case PROJECT -> "e.project AS k1";
         };
         String join = group == UsageGroup.OWNER
                 ? " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id" : "";

@@ -27,6 +27,8 @@ import dev.atlas.execution.MessageWithTools;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.SweepResult;
+import dev.atlas.execution.ToolCall;
+import dev.atlas.execution.ToolCallQuery;
 import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
 import dev.atlas.jdbi.internal.Db;
@@ -887,5 +889,80 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.TENANT, Instant.EPOCH, clock.instant().plusSeconds(1))).isEmpty();
         assertThat(globex.executions().require(their.id()).status()).isEqualTo(ExecutionStatus.PENDING);
         assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+    }
+
+    // ---- seed capabilities (issue 15) ---------------------------------------------------
+
+    @Test
+    @DisplayName("tool calls outside a step (seed 002 voice sessions): numbered per execution, in the tree, listed by name; refused once finished")
+    void toolCallsOutsideAStep() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.of(dev.atlas.execution.ExecutionType.VOICE, "openai", "gpt-4o-realtime"));
+        var lookup = h.toolCall(NewToolCall.of("c1", "lookup_order", "{\"order\":7}"));
+        lookup.complete("shipped");
+        StepHandle step = h.step();
+        step.toolCall("s1", "search", "{}").complete("found");
+        step.finish("ok", FinishReason.STOP);
+        var hangup = h.toolCall(NewToolCall.of(null, "hang_up", "{}").queued());
+        hangup.start();
+        hangup.fail("caller gone");
+        // Bad input names its field and writes nothing.
+        long before = rows("execution_tool_calls");
+        assertThatThrownBy(() -> h.toolCall(NewToolCall.of(null, "x", "{not json"))).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("arguments"));
+        assertThatThrownBy(() -> h.toolCall(null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("call"));
+        assertThat(rows("execution_tool_calls")).isEqualTo(before);
+        h.complete();
+        assertThatThrownBy(() -> h.toolCall(NewToolCall.of("c9", "late", "{}"))).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("executionId"));
+
+        ExecutionTree tree = recorder.tree(h.id()).orElseThrow();
+        assertThat(tree.outsideSteps()).extracting(ToolCall::id).containsExactly(lookup.id(), hangup.id());
+        assertThat(tree.outsideSteps()).extracting(ToolCall::index).containsExactly(0, 1);
+        assertThat(tree.outsideSteps()).allSatisfy(c -> assertThat(c.stepId()).isNull());
+        assertThat(tree.outsideSteps()).extracting(ToolCall::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.FAILED);
+        assertThat(tree.outsideSteps().get(0).arguments()).isEqualTo("{\"order\":7}");
+        assertThat(tree.outsideSteps().get(0).result()).isEqualTo("shipped");
+        assertThat(tree.outsideSteps().get(1).error()).isEqualTo("caller gone");
+        assertThat(tree.steps().get(0).toolCalls()).extracting(ToolCall::index).containsExactly(0);
+        assertThat(tree.toolCalls()).extracting(ToolCall::name).containsExactly("search", "lookup_order", "hang_up");
+        assertThat(recorder.toolCalls(ToolCallQuery.forTool("lookup_order")).items()).extracting(ToolCall::id).containsExactly(lookup.id());
+        // Another tenant's id is an unknown id.
+        assertThat(globex.executions().tree(h.id())).isEmpty();
+        assertThat(globex.executions().toolCalls(ToolCallQuery.forTool("lookup_order")).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("executions attributed to an owner and a project (seed 003) read back and filter listings by owner, by project and both, paged")
+    void listByOwnerAndProject() {
+        Owner alice = Owner.user("alice");
+        Execution e1 = recorder.create(ExecutionSpec.text("openai", "gpt-4o").owner(alice).project("web"));
+        Execution e2 = recorder.create(ExecutionSpec.text("openai", "gpt-4o").owner(Owner.user("bob")).project("web"));
+        Execution e3 = recorder.create(ExecutionSpec.text("openai", "gpt-4o").owner(alice));
+        recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution stored = recorder.get(e1.id()).orElseThrow();
+        assertThat(stored.owner()).isEqualTo(alice);
+        assertThat(stored.project()).isEqualTo("web");
+        assertThat(stored).isEqualTo(e1);
+        assertThat(recorder.get(e3.id()).orElseThrow().project()).isNull();
+
+        assertThat(recorder.list(ExecutionQuery.all().owner(alice)).items()).extracting(Execution::id).containsExactly(e3.id(), e1.id());
+        assertThat(recorder.list(ExecutionQuery.all().project("web")).items()).extracting(Execution::id).containsExactly(e2.id(), e1.id());
+        assertThat(recorder.list(ExecutionQuery.all().owner(alice).project("web")).items()).extracting(Execution::id)
+                .containsExactly(e1.id());
+        Page<Execution> first = recorder.list(ExecutionQuery.all().owner(alice).limit(1));
+        assertThat(first.items()).extracting(Execution::id).containsExactly(e3.id());
+        Page<Execution> second = recorder.list(ExecutionQuery.all().owner(alice).limit(1).after(first.nextCursor().orElseThrow()));
+        assertThat(second.items()).extracting(Execution::id).containsExactly(e1.id());
+        assertThat(second.nextCursor()).isEmpty();
+
+        assertThatThrownBy(() -> ExecutionSpec.text("openai", "gpt-4o").project(" ")).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("project"));
+        assertThatThrownBy(() -> ExecutionSpec.text("openai", "gpt-4o").owner(null)).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("owner"));
+        assertThatThrownBy(() -> ExecutionQuery.all().project("")).isInstanceOfSatisfying(InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("project"));
+        assertThat(globex.executions().list(ExecutionQuery.all().owner(alice)).items()).isEmpty();
+        assertThat(globex.executions().list(ExecutionQuery.all().project("web")).items()).isEmpty();
     }
 }

@@ -191,6 +191,99 @@ public abstract class MigrationContract {
         }
     }
 
+    @Test
+    @DisplayName("V14 keeps every tool call, index and foreign key (SQLite rebuilds the table, here with foreign keys enforced) and allows calls outside a step")
+    void v14KeepsToolCallsIndexesAndReferences() throws SQLException {
+        try (Atlas atlas = database.open(b -> b.migrate(false))) {
+            boolean pg = database.name().equals("PostgreSQL");
+            DataSource ds = database.dataSource();
+            if (!pg) {
+                org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+                config.enforceForeignKeys(true);
+                org.sqlite.SQLiteDataSource enforcing = new org.sqlite.SQLiteDataSource(config);
+                enforcing.setUrl("jdbc:sqlite:" + ((SqliteTestDatabase) database).file());
+                ds = enforcing;
+            }
+            org.flywaydb.core.api.MigrationVersion v14 = org.flywaydb.core.api.MigrationVersion.fromVersion("14");
+            String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
+                    .filter(v -> v.compareTo(v14) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
+            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
+            String now = pg ? "now()" : "0";
+            String t = "'" + Atlas.DEFAULT_TENANT + "'";
+            UUID e = UUID.randomUUID();
+            UUID s = UUID.randomUUID();
+            UUID call = UUID.randomUUID();
+            java.util.List<String> schemaBefore;
+            try (Connection conn = ds.getConnection()) {
+                insert(conn, pg, "INSERT INTO atlas_executions (tenant_id, id, provider, model, type, status, metadata, created_at, updated_at)"
+                        + " VALUES (" + t + ", ?, 'openai', 'gpt-4o', 'text', 'completed', '{}', " + now + ", " + now + ")", e);
+                insert(conn, pg, "INSERT INTO atlas_execution_steps (tenant_id, id, execution_id, sequence, status, started_at, created_at,"
+                        + " updated_at) VALUES (" + t + ", ?, ?, 1, 'completed', " + now + ", " + now + ", " + now + ")", s, e);
+                insert(conn, pg, "INSERT INTO atlas_execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id, call_index,"
+                        + " name, type, arguments, result, status, started_at, created_at, updated_at, metadata) VALUES (" + t + ", ?, ?, ?,"
+                        + " 'c1', 0, 'lookup', 'local', '{\"a\":1}', 'shipped', 'completed', " + now + ", " + now + ", " + now
+                        + ", '{\"k\":\"v\"}')", call, e, s);
+                insert(conn, pg, "INSERT INTO atlas_assets (tenant_id, id, type, filename, blob_key, size_bytes, sha256, tool_call_id,"
+                        + " metadata, created_at, updated_at) VALUES (" + t + ", ?, 'image', 'a.png', 'k', 1, 'x', ?, '{}', " + now + ", "
+                        + now + ")", UUID.randomUUID(), call);
+                schemaBefore = pg ? java.util.List.of() : toolCallSchema(conn);
+            }
+            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+            if (!pg) {
+                try (Connection conn = ds.getConnection()) {
+                    java.util.List<String> after = new java.util.ArrayList<>(toolCallSchema(conn));
+                    assertThat(after.remove("index atlas_execution_tool_calls_outside_step")).isTrue();
+                    assertThat(after).isEqualTo(schemaBefore);
+                    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("PRAGMA foreign_key_check")) {
+                        assertThat(rs.next()).as("foreign_key_check finds no violation").isFalse();
+                    }
+                }
+            }
+            var kept = atlas.executions().tree(e).orElseThrow().steps().get(0).toolCalls();
+            assertThat(kept).hasSize(1);
+            assertThat(kept.get(0).id()).isEqualTo(call);
+            assertThat(kept.get(0).arguments()).isEqualTo("{\"a\":1}");
+            assertThat(kept.get(0).result()).isEqualTo("shipped");
+            assertThat(kept.get(0).metadata()).isEqualTo(java.util.Map.of("k", "v"));
+        }
+    }
+
+    /** The SQLite table's indexes (name and text) and foreign keys, to compare before and after a rebuild. */
+    private static java.util.List<String> toolCallSchema(Connection conn) throws SQLException {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        try (Statement st = conn.createStatement()) {
+            try (ResultSet rs = st.executeQuery("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                    + " AND tbl_name = 'atlas_execution_tool_calls' ORDER BY name")) {
+                while (rs.next()) {
+                    out.add(rs.getString("sql") == null ? "auto " + rs.getString("name") : "index " + rs.getString("name"));
+                    if (rs.getString("sql") != null && !rs.getString("name").endsWith("outside_step")) {
+                        out.add(rs.getString("sql").replaceAll("\\s+", " "));
+                    }
+                }
+            }
+            try (ResultSet rs = st.executeQuery("PRAGMA foreign_key_list('atlas_execution_tool_calls')")) {
+                while (rs.next()) {
+                    out.add("fk " + rs.getString("table") + " " + rs.getString("from") + " -> " + rs.getString("to"));
+                }
+            }
+            try (ResultSet rs = st.executeQuery("PRAGMA foreign_key_list('atlas_assets')")) {
+                while (rs.next()) {
+                    out.add("assets fk " + rs.getString("table") + " " + rs.getString("from") + " -> " + rs.getString("to"));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void insert(Connection conn, boolean pg, String sql, UUID... ids) throws SQLException {
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            for (int i = 0; i < ids.length; i++) {
+                bindId(ps, i + 1, ids[i], pg);
+            }
+            ps.executeUpdate();
+        }
+    }
+
     private static void bindId(PreparedStatement ps, int index, UUID id, boolean pg) throws SQLException {
         if (id == null) {
             ps.setNull(index, pg ? java.sql.Types.OTHER : java.sql.Types.VARCHAR);

@@ -148,7 +148,7 @@ public abstract class PortabilityContract extends AtlasContract {
         ExportReport counts = acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.tenant());
         assertThat(text(file).lines().count()).isEqualTo(1 + counts.total());
         assertThat(counts.exported()).contains(entry("conversation", 4L), entry("message", 12L), entry("execution", 3L),
-                entry("execution_step", 2L), entry("tool_call", 2L), entry("asset", 4L), entry("message_asset", 2L),
+                entry("execution_step", 2L), entry("tool_call", 3L), entry("asset", 4L), entry("message_asset", 2L),
                 entry("memory", 2L), entry("memory_tag", 4L), entry("memory_revision", 2L), entry("vector", 6L),
                 entry("vector_model", 1L), entry("assistant", 2L), entry("assistant_revision", 6L), entry("credential", 2L),
                 entry("task", 4L), entry("voice_call", 2L), entry("model_price", 1L), entry("graph_node", 2L), entry("graph_edge", 1L));

@@ -56,7 +56,9 @@ public final class PortabilityFixture {
             t.graph().upsertNode(NewGraphNode.of("node-a-" + tag).label("A"));
             t.graph().upsertNode(NewGraphNode.of("node-b-" + tag).label("B"));
             t.graph().upsertEdge(NewGraphEdge.of("node-a-" + tag, "knows", "node-b-" + tag).weight(0.25));
-            ExecutionHandle detached = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").agent("batch"));
+            ExecutionHandle detached = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").agent("batch").owner(owner)
+                    .project("project-" + tag));
+            detached.toolCall(dev.atlas.execution.NewToolCall.of("voice-" + tag, "hang_up", "{\"why\": \"done\"}")).complete("ok");
             detached.usage(Usage.of(7, 3));
             ids.put("detachedExecution", detached.complete().id());
         }

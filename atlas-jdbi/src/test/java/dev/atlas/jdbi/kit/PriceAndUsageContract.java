@@ -311,4 +311,39 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 });
         assertThat(acme.executions().usageReport(UsageGroup.CONVERSATION, from, to)).hasSize(3);
     }
+
+    @Test
+    @DisplayName("usage without a conversation counts under the spec's owner and project (seed 003): reports by owner and by project")
+    void reportByOwnerAndProject() {
+        standardPrices();
+        Conversation a = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").conversation(a.id()).project("web"), Usage.of(1000, 100), false);
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").owner(Owner.user("alice")).project("web"), Usage.of(2000, 0), false);
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").owner(Owner.user("carol")).project("cli"), Usage.of(400, 0), true);
+        run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(100, 0), false);
+        // The call's own owner wins over its conversation's.
+        run(acme, ExecutionSpec.text("openai", "gpt-4o").conversation(a.id()).owner(Owner.user("dave")), Usage.of(0, 10), false);
+
+        List<UsageRow> owners = report(UsageGroup.OWNER);
+        assertThat(owners).hasSize(4);
+        row(owners.get(0), "user:alice", 2, 0, 3000, 100, "0.0085");
+        row(owners.get(1), "user:carol", 1, 1, 400, 0, "0.001");
+        row(owners.get(2), "user:dave", 1, 0, 0, 10, "0.0001");
+        row(owners.get(3), null, 1, 0, 100, 0, "0.00025");
+        List<UsageRow> projects = report(UsageGroup.PROJECT);
+        assertThat(projects).hasSize(3);
+        row(projects.get(0), "cli", 1, 1, 400, 0, "0.001");
+        row(projects.get(1), "web", 2, 0, 3000, 100, "0.0085");
+        row(projects.get(2), null, 2, 0, 100, 10, "0.00035");
+        assertThat(UsageGroup.of("project")).isEqualTo(UsageGroup.PROJECT);
+        // Per tenant: another tenant sees none of it; the operator's report by project spans tenants.
+        assertThat(atlas.tenant("globex").executions().usageReport(UsageGroup.PROJECT, Instant.parse("2026-03-01T00:00:00Z"),
+                Instant.parse("2026-03-03T00:00:00Z"))).isEmpty();
+        run(atlas.tenant("globex"), ExecutionSpec.text("openai", "gpt-4o").project("web"), Usage.of(1, 0), false);
+        List<UsageRow> all = atlas.usageReport(UsageGroup.PROJECT, Instant.parse("2026-03-01T00:00:00Z"),
+                Instant.parse("2026-03-03T00:00:00Z"));
+        assertThat(all).extracting(UsageRow::group).containsExactly("cli", "web", null);
+        assertThat(all.get(1).executions()).isEqualTo(3);
+    }
 }
