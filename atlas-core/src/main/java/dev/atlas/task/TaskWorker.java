@@ -110,6 +110,12 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     private void pollLocked() {
+        try {
+            // Recurring tasks become ordinary tasks here; each occurrence once, whichever worker gets it.
+            store.enqueueScheduled();
+        } catch (RuntimeException e) {
+            log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
+        }
         while (!closed && slots.tryAcquire()) {
             Optional<ClaimedTask> claim;
             try {

@@ -15,7 +15,7 @@ public final class Catalogues {
     private Catalogues() {}
 
     private static final List<Function<Catalogue, ?>> ALL = List.of(
-            CredentialSql::new, AssistantSql::new, SettingsSql::new, TaskSql::new);
+            CredentialSql::new, AssistantSql::new, SettingsSql::new, TaskSql::new, ScheduleSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {
