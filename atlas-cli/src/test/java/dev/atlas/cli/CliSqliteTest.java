@@ -80,7 +80,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  14 (up to date)
+                Schema version:  16 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -107,6 +107,7 @@ class CliSqliteTest {
                 atlas_search_keys              7
                 atlas_settings                 0
                 atlas_settings_revisions       0
+                atlas_task_schedules           0
                 atlas_tasks                    0
                 atlas_vector_models            0
                 atlas_vectors                  0
@@ -234,11 +235,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 14 migrations, schema version 14\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 14 migrations, schema version 16\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 14\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 16\n");
         assertThat(again.exitCode()).isZero();
     }
 

@@ -236,4 +236,76 @@ public interface TaskStore {
      * @throws NotFoundException when no such task exists in this tenant
      */
     Task failAsOperator(UUID taskId, String error);
+
+    // ---- recurring tasks (seed 004 scheduling) -------------------------------------------
+
+    /**
+     * Registers a recurring task. Each occurrence (UTC) is enqueued as a normal task by
+     * {@link #enqueueScheduled()} (which every {@link TaskWorker} calls at each poll) with
+     * {@code runAfter} set to the occurrence. Each occurrence is enqueued exactly once however
+     * many workers and Atlas instances share the database: the call that moves the schedule's
+     * {@code nextRunAt} past an occurrence (a guarded update on its old value) enqueues its task in
+     * the same transaction. Occurrences missed while no worker ran collapse into one task, for the
+     * earliest of them; the schedule then continues with its first occurrence after now.
+     *
+     * @param schedule the interval or cron schedule
+     * @return the stored schedule
+     * @throws dev.atlas.ConflictException naming {@code name} when the tenant has a schedule of that name
+     */
+    TaskSchedule schedule(NewSchedule schedule);
+
+    /**
+     * The schedule named {@code name}, if this tenant has one.
+     *
+     * @param name the schedule's name
+     * @return the schedule, or empty
+     */
+    Optional<TaskSchedule> getSchedule(String name);
+
+    /**
+     * This tenant's schedules by name, one page.
+     *
+     * @param limit  1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@code null} for the first page, else {@link Page#nextCursor()} of the previous one
+     * @return the page
+     */
+    Page<TaskSchedule> schedules(int limit, @Nullable String cursor);
+
+    /**
+     * Stops enqueueing the schedule's occurrences until {@link #resumeSchedule}; tasks already
+     * enqueued stay. Pausing a paused schedule changes nothing.
+     *
+     * @param name the schedule's name
+     * @return the schedule, paused
+     * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     */
+    TaskSchedule pauseSchedule(String name);
+
+    /**
+     * Resumes a paused schedule from its first occurrence after now (occurrences that fell in the
+     * pause are skipped). Resuming a running schedule changes nothing.
+     *
+     * @param name the schedule's name
+     * @return the schedule, running
+     * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     */
+    TaskSchedule resumeSchedule(String name);
+
+    /**
+     * Deletes the schedule; tasks it already enqueued stay.
+     *
+     * @param name the schedule's name
+     * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     */
+    void deleteSchedule(String name);
+
+    /**
+     * Enqueues one task for each schedule of this tenant whose next occurrence is due (at most
+     * {@link Limits#MAX_PAGE_SIZE} schedules per call) and moves each schedule to its next
+     * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
+     * exactly one call. "Now" is this Atlas instance's clock, as for {@link NewTask#runAfter()}.
+     *
+     * @return the tasks enqueued by this call
+     */
+    List<Task> enqueueScheduled();
 }

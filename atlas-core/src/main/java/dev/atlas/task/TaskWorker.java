@@ -29,7 +29,8 @@ import dev.atlas.Limits;
  * handlers for, runs each on a pool thread, heartbeats while the handler runs, and completes or
  * fails the task with the handler's outcome. A worker that dies leaves its leases to expire; the
  * tasks are then claimed again by whichever worker polls next, which is all "resume on startup"
- * needs.
+ * needs. Each poll first enqueues the due occurrences of the tenant's recurring tasks
+ * ({@link TaskStore#enqueueScheduled()}; each occurrence once, however many workers poll).
  *
  * <p>When a heartbeat finds the lease lost ({@link LeaseLostException}: the task was cancelled, or
  * its lease ran out and another worker claimed it) the handler's thread is interrupted, so a
@@ -110,6 +111,12 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     private void pollLocked() {
+        try {
+            // Recurring tasks become ordinary tasks here; each occurrence once, whichever worker gets it.
+            store.enqueueScheduled();
+        } catch (RuntimeException e) {
+            log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
+        }
         while (!closed && slots.tryAcquire()) {
             Optional<ClaimedTask> claim;
             try {

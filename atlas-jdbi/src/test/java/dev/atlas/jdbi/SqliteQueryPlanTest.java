@@ -179,4 +179,16 @@ class SqliteQueryPlanTest {
             assertThat(plan).as(c[0]).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
         }
     }
+
+    @Test
+    @DisplayName("due schedules come from the partial (tenant, next_run_at) index in order; schedules list by the (tenant, name) key")
+    void schedulesUseIndexes() throws SQLException {
+        List<String> due = plan("SELECT * FROM atlas_task_schedules WHERE tenant_id = 't' AND NOT paused AND next_run_at <= 5"
+                + " ORDER BY next_run_at, id LIMIT 100");
+        assertThat(due).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_task_schedules USING INDEX atlas_task_schedules_due"));
+        assertThat(due).noneSatisfy(d -> assertThat(d).startsWith("SCAN atlas_task_schedules"));
+        List<String> list = plan("SELECT * FROM atlas_task_schedules WHERE tenant_id = 't' AND name > 'a' ORDER BY name LIMIT 11");
+        assertThat(list).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_task_schedules USING INDEX"));
+        assertThat(list).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
+    }
 }

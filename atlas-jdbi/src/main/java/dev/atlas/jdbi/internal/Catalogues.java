@@ -31,7 +31,8 @@ public final class Catalogues {
             AssetSql::new,
             VoiceCallSql::new,
             RetentionSql::new,
-            dev.atlas.jdbi.internal.portability.PortabilitySql::new);
+            dev.atlas.jdbi.internal.portability.PortabilitySql::new,
+            ScheduleSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {

@@ -7,9 +7,11 @@ import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
 import dev.atlas.task.TaskQuery;
+import dev.atlas.task.TaskSchedule;
 import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
 import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.NewSchedule;
 import dev.atlas.task.NewTask;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskStatus;
@@ -46,12 +48,14 @@ public final class JdbiTaskStore implements TaskStore {
     private final Sql sql;
     private final TaskSql q;
     private final RowMapper<Task> tasks;
+    private final TaskSchedules schedules;
 
     public JdbiTaskStore(Db db, String tenant) {
         this.db = db;
         this.tenant = tenant;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(TaskSql.class, TaskSql::new);
+        this.schedules = new TaskSchedules(db, sql, this);
         Dialect d = db.dialect();
         this.tasks = (rs, ctx) -> {
             String rawId = rs.getString("id");
@@ -334,5 +338,42 @@ public final class JdbiTaskStore implements TaskStore {
     private Task finishUnheld(UUID taskId, TaskStatus target, Function<Handle, Sql.Call> update) {
         return db.write(h -> Transition.apply(update.apply(h).bind("id", taskId).bind("now", db.now()).optional(tasks),
                 () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> t.status().checkMoveTo(target)));
+    }
+
+    // ---- recurring tasks -----------------------------------------------------------------
+
+    @Override
+    public TaskSchedule schedule(NewSchedule schedule) {
+        return schedules.schedule(schedule);
+    }
+
+    @Override
+    public Optional<TaskSchedule> getSchedule(String name) {
+        return schedules.get(name);
+    }
+
+    @Override
+    public Page<TaskSchedule> schedules(int limit, String cursor) {
+        return schedules.list(limit, cursor);
+    }
+
+    @Override
+    public TaskSchedule pauseSchedule(String name) {
+        return schedules.pause(name);
+    }
+
+    @Override
+    public TaskSchedule resumeSchedule(String name) {
+        return schedules.resume(name);
+    }
+
+    @Override
+    public void deleteSchedule(String name) {
+        schedules.delete(name);
+    }
+
+    @Override
+    public List<Task> enqueueScheduled() {
+        return schedules.enqueueScheduled();
     }
 }

@@ -358,6 +358,17 @@ public abstract class MigrationContract {
         return all[all.length - 1].getVersion().getVersion();
     }
 
+    /** How many bundled versions are above {@code version}: versions need not be contiguous (each helper's number is reserved). */
+    private static int bundledAbove(DataSource ds, int version) {
+        int n = 0;
+        for (MigrationInfo m : AtlasMigrations.of(ds).flyway().info().all()) {
+            if (Integer.parseInt(m.getVersion().getVersion()) > version) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     @Test
     @DisplayName("reopening an up-to-date database runs only the history check (SELECTs), not Flyway; prefix and both dialects")
     void upToDateRunsOnlyTheHistoryCheck() {
@@ -381,7 +392,7 @@ public abstract class MigrationContract {
             DataSource ds = database.dataSource();
             Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
             String newest = newestBundled(ds);
-            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(Integer.parseInt(newest) - 5);
+            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(bundledAbove(ds, 5));
             assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(newest);
         }
     }
@@ -393,7 +404,7 @@ public abstract class MigrationContract {
             DataSource ds = database.dataSource();
             AtlasMigrations.of(ds).migrate();
             int applied = AtlasMigrations.of(ds).tablePrefix("fresh_").migrate();
-            assertThat(applied).isEqualTo(Integer.parseInt(newestBundled(ds)));
+            assertThat(applied).isEqualTo(bundledAbove(ds, 0));
         }
     }
 

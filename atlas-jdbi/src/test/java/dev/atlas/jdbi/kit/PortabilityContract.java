@@ -270,7 +270,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("message_event", events), entry("execution", 1L), entry("execution_step", 1L), entry("tool_call", 1L),
                 entry("asset", 2L), entry("message_asset", 1L), entry("memory", 1L), entry("memory_tag", 2L), entry("memory_revision", 1L),
                 entry("vector", 3L), entry("vector_model", 1L), entry("assistant", 1L), entry("assistant_revision", 3L),
-                entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L)));
+                entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L), entry("task_schedule", 1L)));
         assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(alice));
 
         UUID conversation = acme.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
@@ -304,7 +304,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
                 entry("asset_blobs", 2L), entry("message_assets", 1L), entry("memories", 1L), entry("memory_tags", 2L),
                 entry("memory_revisions", 1L), entry("vectors", 3L), entry("assistants", 1L), entry("assistant_revisions", 3L),
-                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 1L));
+                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 1L), entry("task_schedules", 1L));
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
         EraseReport dry = acme.portability().eraseOwner(ALICE, true);

@@ -119,6 +119,12 @@ public final class PortabilityFixture {
         var claim = t.tasks().claim(Duration.ofMinutes(5), java.util.Set.of("summarise")).orElseThrow();
         t.tasks().complete(claim, Map.of("summary", "shipped", "score", 0.75));
         t.tasks().enqueue(NewTask.of("remind", Map.of("in", "1d")).owner(owner));
+        t.tasks().schedule(dev.atlas.task.NewSchedule.every("digest-" + tag, Duration.ofHours(6), NewTask.of("digest", Map.of("tag", tag))
+                .owner(owner)));
+        if (tenantLevel) {
+            t.tasks().schedule(dev.atlas.task.NewSchedule.cron("nightly-" + tag, "30 2 * * *", NewTask.of("cleanup", Map.of())));
+            t.tasks().pauseSchedule("nightly-" + tag);
+        }
         ids.put("finishedTask", done);
 
         var voice = t.voiceCalls().start(NewVoiceCall.of("session-" + tag, "openai", "gpt-realtime").owner(owner).conversation(c.id()));

@@ -90,6 +90,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
             "TaskStore.forConversation.cursor",
+            "TaskStore.schedules.cursor",
             "ConversationStore.toolThreads.cursor",
             "SettingsStore.create.owner",
             "SettingsStore.list.owner",
@@ -220,6 +221,8 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));
+        samples.put(dev.atlas.task.NewSchedule.class, () -> dev.atlas.task.NewSchedule.every("hourly", java.time.Duration.ofHours(1),
+                NewTask.of("mail", Map.of())));
         samples.put(ClaimedTask.class, () -> claimed);
         samples.put(dev.atlas.task.TaskQuery.class, dev.atlas.task.TaskQuery::all);
         samples.put(ExecutionSpec.class, () -> ExecutionSpec.text("openai", "gpt-4o"));

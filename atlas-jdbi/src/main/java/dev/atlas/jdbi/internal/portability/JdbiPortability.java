@@ -543,7 +543,7 @@ public final class JdbiPortability implements Portability {
     /** Tables in the order erase deletes them: every row before the rows it references. */
     static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
             "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
-            "credentials", "conversations", "assistant_revisions", "assistants");
+            "credentials", "conversations", "assistant_revisions", "assistants", "task_schedules");
 
     @Override
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {

@@ -220,7 +220,11 @@ public final class PortableSchema {
             t("task", "tasks", "id", cols(id(), req("kind"), json("payload"), id("conversation_id"), id("message_id"), text("owner_type"),
                     text("owner_id"), en("status", "pending", "running", "completed", "failed", "cancelled"), reqLong("attempts", 0),
                     reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), id("claim_id"),
-                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))));
+                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))),
+            t("task_schedule", "task_schedules", "id", cols(id(), req("name"), req("kind"), json("payload"), text("owner_type"),
+                    text("owner_id"), reqLong("max_attempts", 1), c("interval_micros", Kind.LONG, false).min(1), text("cron"),
+                    c("paused", Kind.BOOL, true), reqTime("next_run_at"), time("last_run_at"), reqTime("created_at"),
+                    reqTime("updated_at"))));
 
     private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
     private static final Map<String, Table> BY_TABLE = new LinkedHashMap<>();

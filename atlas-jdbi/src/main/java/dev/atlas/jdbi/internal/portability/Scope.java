@@ -150,6 +150,7 @@ final class Scope {
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
             case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
             case "credentials", "assistants" -> ownerMatch();
+            case "task_schedules" -> ownerMatch();
             case "assistant_revisions" -> "assistant_id IN (SELECT s.id FROM <p>assistants s WHERE s.tenant_id = :t AND " + ownerMatch() + ")";
             default -> NONE;
         };

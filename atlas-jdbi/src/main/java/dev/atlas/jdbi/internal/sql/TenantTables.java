@@ -18,7 +18,7 @@ public final class TenantTables {
             "memories", "memory_tags", "memory_revisions", "graph_nodes", "graph_edges",
             "vector_models", "vectors",
             "assistants", "assistant_revisions", "credentials", "tasks",
-            "settings", "settings_revisions", "leases",
+            "settings", "settings_revisions", "leases", "task_schedules",
             // SQLite only: the full-text keys and index (PostgreSQL indexes the rows themselves).
             "search_keys", "search_fts");
 

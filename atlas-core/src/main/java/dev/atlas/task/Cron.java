@@ -1,0 +1,180 @@
+package dev.atlas.task;
+
+import dev.atlas.InvalidInputException;
+import dev.atlas.internal.Check;
+
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.BitSet;
+
+/**
+ * A 5-field cron expression, evaluated in UTC: {@code minute hour day-of-month month day-of-week}.
+ *
+ * <p>Each field is {@code *}, a number, a range {@code a-b}, a step {@code *}{@code /n},
+ * {@code a-b/n} or {@code a/n} (from {@code a} to the field's end), or a comma-separated list of
+ * those. Ranges: minute 0-59, hour 0-23, day-of-month 1-31, month 1-12, day-of-week 0-7 (0 and
+ * 7 are Sunday). As in classic cron, when both day-of-month and day-of-week are restricted (do
+ * not start with {@code *}), a day matches if either does; otherwise it must match both. Names ({@code JAN}, {@code MON}), {@code L},
+ * {@code W}, {@code #}, {@code ?}, seconds and macros such as {@code @daily} are not supported
+ * and are refused, as is an expression that can never fire ({@code 0 0 30 2 *}).
+ *
+ * <pre>{@code
+ * Cron.parse("0,30 9-17 * * 1-5")   // on the hour and half hour from 09:00 to 17:30 UTC, Monday to Friday
+ * Cron.parse("0 3 1 * *")          // 03:00 UTC on the first of each month
+ * }</pre>
+ */
+public final class Cron {
+    /** Longest expression accepted. */
+    public static final int MAX_LENGTH = 200;
+    private static final String FIELD = "cron";
+    // No 5-field expression that fires at all waits longer than this (29 February on a given weekday: 28 years).
+    private static final int SEARCH_YEARS = 30;
+
+    private final String expression;
+    private final BitSet minutes;
+    private final BitSet hours;
+    private final BitSet days;
+    private final BitSet months;
+    private final BitSet weekdays;
+    private final boolean anyDay;
+    private final boolean anyWeekday;
+
+    private Cron(String expression, String[] f) {
+        this.expression = expression;
+        this.minutes = field(f[0], 0, 59, "minute");
+        this.hours = field(f[1], 0, 23, "hour");
+        this.days = field(f[2], 1, 31, "day-of-month");
+        this.months = field(f[3], 1, 12, "month");
+        BitSet w = field(f[4], 0, 7, "day-of-week");
+        if (w.get(7)) {
+            w.set(0);
+        }
+        this.weekdays = w;
+        this.anyDay = f[2].startsWith("*");
+        this.anyWeekday = f[4].startsWith("*");
+    }
+
+    /**
+     * Parses and validates {@code expression}.
+     *
+     * @param expression five fields separated by spaces
+     * @return the parsed expression
+     * @throws InvalidInputException naming {@code cron} when it is malformed or never fires
+     */
+    public static Cron parse(String expression) {
+        String text = Check.required(FIELD, expression, MAX_LENGTH).trim();
+        String[] f = text.split("\\s+");
+        if (f.length != 5) {
+            throw new InvalidInputException(FIELD, "needs 5 fields (minute hour day-of-month month day-of-week), has " + f.length
+                    + ": '" + text + "'");
+        }
+        Cron cron = new Cron(String.join(" ", f), f);
+        if (cron.next(Instant.EPOCH) == null) {
+            throw new InvalidInputException(FIELD, "never fires: '" + text + "'");
+        }
+        return cron;
+    }
+
+    /**
+     * The expression, its fields separated by single spaces.
+     *
+     * @return the expression
+     */
+    public String expression() {
+        return expression;
+    }
+
+    /**
+     * The first minute matching the expression strictly after {@code after}, in UTC.
+     *
+     * @param after the instant to search from
+     * @return the next occurrence, or {@code null} if none within 30 years
+     */
+    public Instant next(Instant after) {
+        LocalDateTime t = LocalDateTime.ofInstant(after, ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
+        LocalDateTime end = t.plusYears(SEARCH_YEARS);
+        while (t.isBefore(end)) {
+            if (!months.get(t.getMonthValue())) {
+                t = t.withDayOfMonth(1).withHour(0).withMinute(0).plusMonths(1);
+            } else if (!dayMatches(t)) {
+                t = t.withHour(0).withMinute(0).plusDays(1);
+            } else if (!hours.get(t.getHour())) {
+                t = t.withMinute(0).plusHours(1);
+            } else if (!minutes.get(t.getMinute())) {
+                t = t.plusMinutes(1);
+            } else {
+                return t.toInstant(ZoneOffset.UTC);
+            }
+        }
+        return null;
+    }
+
+    private boolean dayMatches(LocalDateTime t) {
+        boolean day = days.get(t.getDayOfMonth());
+        boolean weekday = weekdays.get(t.getDayOfWeek().getValue() % 7);
+        if (anyDay || anyWeekday) {
+            return day && weekday;
+        }
+        return day || weekday;
+    }
+
+    private static BitSet field(String text, int min, int max, String name) {
+        BitSet bits = new BitSet(max + 1);
+        for (String part : text.split(",", -1)) {
+            String range = part;
+            int step = 1;
+            int slash = part.indexOf('/');
+            if (slash >= 0) {
+                range = part.substring(0, slash);
+                step = number(part.substring(slash + 1), 1, max - min + 1, name, text);
+            }
+            int lo;
+            int hi;
+            if (range.equals("*")) {
+                lo = min;
+                hi = max;
+            } else if (range.indexOf('-') > 0) {
+                lo = number(range.substring(0, range.indexOf('-')), min, max, name, text);
+                hi = number(range.substring(range.indexOf('-') + 1), min, max, name, text);
+                if (hi < lo) {
+                    throw new InvalidInputException(FIELD, name + " range '" + range + "' runs backwards");
+                }
+            } else {
+                lo = number(range, min, max, name, text);
+                hi = slash >= 0 ? max : lo;
+            }
+            for (int v = lo; v <= hi; v += step) {
+                bits.set(v);
+            }
+        }
+        return bits;
+    }
+
+    private static int number(String s, int min, int max, String name, String field) {
+        if (s.isEmpty() || s.length() > 2 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            throw new InvalidInputException(FIELD, name + " field '" + field + "' is not a number, range, step or list of them");
+        }
+        int v = Integer.parseInt(s);
+        if (v < min || v > max) {
+            throw new InvalidInputException(FIELD, name + " " + v + " is outside " + min + "-" + max);
+        }
+        return v;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Cron c && c.expression.equals(expression);
+    }
+
+    @Override
+    public int hashCode() {
+        return expression.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return expression;
+    }
+}

@@ -1,0 +1,168 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.ConflictException;
+import dev.atlas.Ids;
+import dev.atlas.Limits;
+import dev.atlas.NotFoundException;
+import dev.atlas.Page;
+import dev.atlas.internal.Check;
+import dev.atlas.task.Cron;
+import dev.atlas.task.NewSchedule;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskSchedule;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.mapper.RowMapper;
+import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Recurring tasks of one tenant, for {@link JdbiTaskStore}: a schedule row holds the next
+ * occurrence; {@link #enqueueScheduled} reads the due ones, then in one write moves each past its
+ * occurrence with a guarded update and enqueues the tasks of those it moved.
+ */
+final class TaskSchedules {
+    private final Db db;
+    private final Sql sql;
+    private final ScheduleSql q;
+    private final JdbiTaskStore tasks;
+    private final RowMapper<TaskSchedule> schedules;
+
+    TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks) {
+        this.db = db;
+        this.sql = sql;
+        this.q = db.statements(ScheduleSql.class, ScheduleSql::new);
+        this.tasks = tasks;
+        Dialect d = db.dialect();
+        this.schedules = Rows.guard("task_schedules", "id", (rs, ctx) -> new TaskSchedule(d.uuid(rs, "id"), rs.getString("tenant_id"),
+                rs.getString("name"), rs.getString("kind"), Json.readMap(rs.getString("payload")), Rows.owner(rs, "owner_type", "owner_id"),
+                rs.getInt("max_attempts"), interval(rs), rs.getString("cron"), rs.getBoolean("paused"), d.instant(rs, "next_run_at"),
+                d.instant(rs, "last_run_at"), d.instant(rs, "created_at"), d.instant(rs, "updated_at")));
+    }
+
+    private static Duration interval(ResultSet rs) throws SQLException {
+        long micros = rs.getLong("interval_micros");
+        return rs.wasNull() ? null : Duration.ofNanos(Math.multiplyExact(micros, 1_000L));
+    }
+
+    TaskSchedule schedule(NewSchedule s) {
+        Check.notNull("schedule", s);
+        JsonDoc payload = Json.write("payload", s.task().payload());
+        UUID id = Ids.next(db.clock());
+        return db.write(h -> {
+            Instant now = db.now();
+            Instant first = s.cron() != null ? s.cron().next(now) : s.startAt() != null ? s.startAt() : now.plus(s.interval());
+            try {
+                return sql.on(h, q.insert).bind("id", id).bind("name", s.name()).bind("kind", s.task().kind()).bind("payload", payload)
+                        .bind("ownerType", s.task().owner() == null ? null : s.task().owner().type())
+                        .bind("ownerId", s.task().owner() == null ? null : s.task().owner().id())
+                        .bind("maxAttempts", s.task().maxAttempts())
+                        .bind("interval", s.interval() == null ? null : s.interval().toNanos() / 1_000)
+                        .bind("cron", s.cron() == null ? null : s.cron().expression())
+                        .bind("next", first.truncatedTo(ChronoUnit.MICROS)).bind("now", now).one(schedules);
+            } catch (UnableToExecuteStatementException e) {
+                if (JdbiAssistantStore.isUniqueViolation(e)) {
+                    throw new ConflictException("name", "this tenant already has a schedule named '" + s.name() + "'");
+                }
+                throw e;
+            }
+        });
+    }
+
+    Optional<TaskSchedule> get(String name) {
+        Check.key("name", name);
+        return db.read(h -> find(h, name));
+    }
+
+    private Optional<TaskSchedule> find(Handle h, String name) {
+        return sql.on(h, q.byName).bind("name", name).optional(schedules);
+    }
+
+    Page<TaskSchedule> list(int limit, String cursor) {
+        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        String after = cursor == null ? null : Cursor.decode(cursor, 1).string(0);
+        List<TaskSchedule> rows = db.read(h -> (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
+                .bind("limit", limit + 1).list(schedules));
+        return Cursor.page(rows, limit, s -> Cursor.encode(s.name()));
+    }
+
+    TaskSchedule pause(String name) {
+        Check.key("name", name);
+        return db.write(h -> sql.on(h, q.pause).bind("name", name).bind("now", db.now()).optional(schedules))
+                .orElseThrow(() -> missing(name));
+    }
+
+    TaskSchedule resume(String name) {
+        Check.key("name", name);
+        return db.write(h -> {
+            TaskSchedule s = find(h, name).orElseThrow(() -> missing(name));
+            if (!s.paused()) {
+                return s;
+            }
+            Instant now = db.now();
+            Instant next = s.nextRunAt().isAfter(now) ? s.nextRunAt() : next(s, now);
+            // Matching only a paused row: a concurrent resume leaves this one with nothing to do.
+            return sql.on(h, q.resume).bind("id", s.id()).bind("next", next).bind("now", now).optional(schedules)
+                    .orElseGet(() -> find(h, name).orElseThrow(() -> missing(name)));
+        });
+    }
+
+    void delete(String name) {
+        Check.key("name", name);
+        if (db.write(h -> sql.on(h, q.delete).bind("name", name).update()) == 0) {
+            throw missing(name);
+        }
+    }
+
+    List<Task> enqueueScheduled() {
+        // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
+        List<TaskSchedule> due = db.read(h -> sql.on(h, q.due).bind("now", db.now()).bind("limit", Limits.MAX_PAGE_SIZE).list(schedules));
+        if (due.isEmpty()) {
+            return List.of();
+        }
+        return db.write(h -> {
+            Instant now = db.now();
+            List<NewTask> fired = new ArrayList<>();
+            List<JsonDoc> payloads = new ArrayList<>();
+            for (TaskSchedule s : due) {
+                int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next(s, now))
+                        .bind("now", now).update();
+                if (moved == 1) {
+                    fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt()));
+                    payloads.add(Json.write("payload", s.payload()));
+                }
+            }
+            return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now);
+        });
+    }
+
+    /** The schedule's first occurrence after both its pending one and {@code now}: missed occurrences collapse. */
+    static Instant next(TaskSchedule s, Instant now) {
+        Instant from = s.nextRunAt().isAfter(now) ? s.nextRunAt() : now;
+        if (s.cron() != null) {
+            Instant next = Cron.parse(s.cron()).next(from);
+            if (next == null) {
+                throw new IllegalStateException("schedule " + s.name() + ": cron '" + s.cron() + "' has no occurrence after " + from);
+            }
+            return next;
+        }
+        long step = s.interval().toNanos() / 1_000;
+        long behind = ChronoUnit.MICROS.between(s.nextRunAt(), from);
+        return s.nextRunAt().plus(Math.multiplyExact(Math.floorDiv(behind, step) + 1, step), ChronoUnit.MICROS);
+    }
+
+    private NotFoundException missing(String name) {
+        return new NotFoundException("task schedule", name, "name");
+    }
+}

@@ -1,0 +1,342 @@
+package dev.atlas.jdbi.kit;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Page;
+import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.Cron;
+import dev.atlas.task.NewSchedule;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskQuery;
+import dev.atlas.task.TaskSchedule;
+import dev.atlas.task.TaskStatus;
+import dev.atlas.task.TaskStore;
+import dev.atlas.task.TaskWorker;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Recurring tasks (seed 004 scheduling): interval and cron schedules, each occurrence enqueued exactly once. */
+public abstract class TaskScheduleContract extends AtlasContract {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Duration MINUTE = Duration.ofMinutes(1);
+
+    protected TaskStore store;
+    protected TaskStore other;
+
+    protected TaskScheduleContract(TestDatabase database) {
+        super(database);
+    }
+
+    @BeforeEach
+    void stores() {
+        store = atlas.tenant("acme").tasks();
+        other = atlas.tenant("globex").tasks();
+    }
+
+    private void advance(Duration d) {
+        clock.advanceMicros(d.toNanos() / 1_000);
+    }
+
+    private List<Task> tasksOf(String kind) {
+        return store.list(TaskQuery.all().kind(kind).limit(1000)).items();
+    }
+
+    @Test
+    @DisplayName("an interval schedule enqueues one normal task per occurrence, at the occurrence, and moves to the next")
+    void interval() {
+        Instant start = clock.instant();
+        TaskSchedule s = store.schedule(NewSchedule.every("digest", Duration.ofMinutes(10),
+                NewTask.of("digest", Map.of("scope", "all")).owner(ALICE).maxAttempts(5)));
+        assertThat(s).returns("acme", TaskSchedule::tenantId).returns("digest", TaskSchedule::name).returns("digest", TaskSchedule::kind)
+                .returns(Map.of("scope", "all"), TaskSchedule::payload).returns(ALICE, TaskSchedule::owner).returns(5, TaskSchedule::maxAttempts)
+                .returns(Duration.ofMinutes(10), TaskSchedule::interval).returns(null, TaskSchedule::cron).returns(false, TaskSchedule::paused)
+                .returns(start.plus(Duration.ofMinutes(10)), TaskSchedule::nextRunAt).returns(null, TaskSchedule::lastRunAt)
+                .returns(start, TaskSchedule::createdAt);
+        assertThat(store.getSchedule("digest")).contains(s);
+        advance(Duration.ofMinutes(10).minusNanos(1_000));
+        assertThat(store.enqueueScheduled()).isEmpty();
+        advance(Duration.ofNanos(1_000));
+        List<Task> fired = store.enqueueScheduled();
+        assertThat(fired).hasSize(1);
+        Task t = fired.get(0);
+        assertThat(t).returns("digest", Task::kind).returns(Map.of("scope", "all"), Task::payload).returns(ALICE, Task::owner)
+                .returns(5, Task::maxAttempts).returns(TaskStatus.PENDING, Task::status).returns(s.nextRunAt(), Task::runAfter);
+        assertThat(store.get(t.id())).contains(t);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        assertThat(store.getSchedule("digest").orElseThrow()).returns(start.plus(Duration.ofMinutes(20)), TaskSchedule::nextRunAt)
+                .returns(s.nextRunAt(), TaskSchedule::lastRunAt).returns(clock.instant(), TaskSchedule::updatedAt);
+        ClaimedTask claim = store.claim(Duration.ofSeconds(30)).orElseThrow();
+        assertThat(claim.taskId()).isEqualTo(t.id());
+    }
+
+    @Test
+    @DisplayName("occurrences missed while no worker ran collapse into one task for the earliest; the next keeps the interval's phase")
+    void missedOccurrencesCollapse() {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("tick", MINUTE, NewTask.of("tick", Map.of())).startingAt(start));
+        advance(Duration.ofSeconds(330));
+        List<Task> fired = store.enqueueScheduled();
+        assertThat(fired).extracting(Task::runAfter).containsExactly(start);
+        assertThat(store.getSchedule("tick").orElseThrow()).returns(start.plus(Duration.ofMinutes(6)), TaskSchedule::nextRunAt)
+                .returns(start, TaskSchedule::lastRunAt);
+        assertThat(store.enqueueScheduled()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a cron schedule fires at its UTC minutes: '*/15 * * * *' from 10:15:30 fires at 10:30:00, then 10:45:00")
+    void cronSchedule() {
+        TaskSchedule s = store.schedule(NewSchedule.cron("quarterly", "*/15  *  * * *", NewTask.of("q", Map.of())));
+        assertThat(s).returns("*/15 * * * *", TaskSchedule::cron).returns(null, TaskSchedule::interval)
+                .returns(Instant.parse("2026-03-01T10:30:00Z"), TaskSchedule::nextRunAt);
+        clock.set(Instant.parse("2026-03-01T10:31:00Z"));
+        assertThat(store.enqueueScheduled()).extracting(Task::runAfter).containsExactly(Instant.parse("2026-03-01T10:30:00Z"));
+        assertThat(store.getSchedule("quarterly").orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-03-01T10:45:00Z"));
+    }
+
+    @Test
+    @DisplayName("cron evaluates each field, steps, lists and ranges in UTC; day-of-month OR day-of-week when both are restricted; 7 is Sunday")
+    void cronEvaluation() {
+        Instant from = Instant.parse("2026-03-01T10:15:30Z"); // a Sunday
+        assertThat(Cron.parse("* * * * *").next(from)).isEqualTo(Instant.parse("2026-03-01T10:16:00Z"));
+        assertThat(Cron.parse("0 0 * * *").next(from)).isEqualTo(Instant.parse("2026-03-02T00:00:00Z"));
+        assertThat(Cron.parse("5,50 9-11 * * *").next(from)).isEqualTo(Instant.parse("2026-03-01T10:50:00Z"));
+        assertThat(Cron.parse("0 12 * * 1-5").next(from)).isEqualTo(Instant.parse("2026-03-02T12:00:00Z"));
+        assertThat(Cron.parse("0 12 * * 7").next(from)).isEqualTo(Instant.parse("2026-03-01T12:00:00Z"));
+        assertThat(Cron.parse("0 12 * * 0").next(from)).isEqualTo(Instant.parse("2026-03-01T12:00:00Z"));
+        assertThat(Cron.parse("30 2 1 */3 *").next(from)).isEqualTo(Instant.parse("2026-04-01T02:30:00Z"));
+        assertThat(Cron.parse("0 0 29 2 *").next(from)).isEqualTo(Instant.parse("2028-02-29T00:00:00Z"));
+        // Both day fields restricted: the 15th, or any Friday, whichever comes first.
+        assertThat(Cron.parse("0 8 15 * 5").next(from)).isEqualTo(Instant.parse("2026-03-06T08:00:00Z"));
+        assertThat(Cron.parse("0 8 15 * 5").next(Instant.parse("2026-03-13T09:00:00Z"))).isEqualTo(Instant.parse("2026-03-15T08:00:00Z"));
+        // Day-of-week restricted, day-of-month '*': both must hold.
+        assertThat(Cron.parse("0 8 * * 5").next(Instant.parse("2026-03-13T09:00:00Z"))).isEqualTo(Instant.parse("2026-03-20T08:00:00Z"));
+        assertThat(Cron.parse("10-20/5 * * * *").next(from)).isEqualTo(Instant.parse("2026-03-01T10:20:00Z"));
+        assertThat(Cron.parse("50/5 * * * *").next(from)).isEqualTo(Instant.parse("2026-03-01T10:50:00Z"));
+        assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("2026-12-31T23:59:00Z"))).isEqualTo(Instant.parse("2027-12-31T23:59:00Z"));
+    }
+
+    @Test
+    @DisplayName("bad schedules are refused naming the field, before anything is stored")
+    void badInput() {
+        NewTask task = NewTask.of("k", Map.of());
+        for (String bad : new String[] {"", " ", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
+                "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *", "a * * * *", "MON * * * *", "* * * JAN *", "@daily",
+                "? * * * *", "1,,2 * * * *", "-1 * * * *", "0 0 30 2 *", "0 0 31 4 *", "L * * * *", "1-2-3 * * * *", "x".repeat(201)}) {
+            assertField(() -> store.schedule(NewSchedule.cron("c", bad, task)), "cron");
+        }
+        assertField(() -> NewSchedule.cron("c", null, task), "cron");
+        assertField(() -> NewSchedule.every("i", Duration.ZERO, task), "interval");
+        assertField(() -> NewSchedule.every("i", Duration.ofMillis(999), task), "interval");
+        assertField(() -> NewSchedule.every("i", Duration.ofDays(367), task), "interval");
+        assertField(() -> NewSchedule.every("i", Duration.ofNanos(1_000_000_001), task), "interval");
+        assertField(() -> NewSchedule.every("i", null, task), "interval");
+        assertField(() -> new NewSchedule("both", task, MINUTE, Cron.parse("* * * * *"), null), "cron");
+        assertField(() -> new NewSchedule("none", task, null, null, null), "interval");
+        assertField(() -> NewSchedule.every(" ", MINUTE, task), "name");
+        assertField(() -> NewSchedule.every("n".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1), MINUTE, task), "name");
+        assertField(() -> NewSchedule.every(null, MINUTE, task), "name");
+        assertField(() -> NewSchedule.every("i", MINUTE, null), "task");
+        assertField(() -> NewSchedule.every("i", MINUTE, task.runAfter(clock.instant())), "task.runAfter");
+        assertField(() -> NewSchedule.every("i", MINUTE, task.forConversation(java.util.UUID.randomUUID())), "task.conversationId");
+        assertField(() -> NewSchedule.cron("c", "* * * * *", task).startingAt(clock.instant()), "startAt");
+        assertField(() -> store.schedule(null), "schedule");
+        assertField(() -> store.getSchedule(" "), "name");
+        assertField(() -> store.pauseSchedule(null), "name");
+        assertField(() -> store.schedules(0, null), "limit");
+        assertField(() -> store.schedules(10, "not-a-cursor"), "cursor");
+        assertThat(store.schedules(100, null).items()).isEmpty();
+        store.schedule(NewSchedule.every("dup", MINUTE, task));
+        assertThatThrownBy(() -> store.schedule(NewSchedule.cron("dup", "* * * * *", task))).isInstanceOf(ConflictException.class)
+                .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));
+        assertThat(store.schedules(100, null).items()).extracting(TaskSchedule::interval).containsExactly(MINUTE);
+    }
+
+    @Test
+    @DisplayName("schedules list by name, page by cursor; pause skips occurrences, resume continues after now, delete keeps enqueued tasks")
+    void listPauseResumeDelete() {
+        NewTask task = NewTask.of("k", Map.of());
+        for (String name : new String[] {"c", "a", "b"}) {
+            store.schedule(NewSchedule.every(name, MINUTE, task));
+        }
+        Page<TaskSchedule> first = store.schedules(2, null);
+        assertThat(first.items()).extracting(TaskSchedule::name).containsExactly("a", "b");
+        Page<TaskSchedule> second = store.schedules(2, first.nextCursor().orElseThrow());
+        assertThat(second.items()).extracting(TaskSchedule::name).containsExactly("c");
+        assertThat(second.nextCursor()).isEmpty();
+
+        Instant due = store.getSchedule("a").orElseThrow().nextRunAt();
+        TaskSchedule paused = store.pauseSchedule("a");
+        assertThat(paused).returns(true, TaskSchedule::paused).returns(due, TaskSchedule::nextRunAt);
+        advance(Duration.ofSeconds(150));
+        assertThat(store.pauseSchedule("a")).isEqualTo(paused);
+        assertThat(store.enqueueScheduled()).extracting(Task::runAfter).containsExactly(due, due);
+        TaskSchedule resumed = store.resumeSchedule("a");
+        assertThat(resumed).returns(false, TaskSchedule::paused).returns(due.plus(Duration.ofMinutes(2)), TaskSchedule::nextRunAt)
+                .returns(clock.instant(), TaskSchedule::updatedAt);
+        assertThat(store.resumeSchedule("a")).isEqualTo(resumed);
+        assertThat(store.enqueueScheduled()).isEmpty();
+
+        store.deleteSchedule("b");
+        assertThat(store.getSchedule("b")).isEmpty();
+        assertThat(tasksOf("k")).hasSize(2);
+        for (Executable call : List.<Executable>of(() -> store.deleteSchedule("b"), () -> store.pauseSchedule("b"),
+                () -> store.resumeSchedule("b"))) {
+            assertThatThrownBy(call::execute).isInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("name"));
+        }
+    }
+
+    @Test
+    @DisplayName("another tenant's schedules behave as unknown names; each tenant fires only its own; names are per tenant")
+    void tenantIsolation() {
+        TaskSchedule mine = store.schedule(NewSchedule.every("s", MINUTE, NewTask.of("mine", Map.of())));
+        assertThat(other.getSchedule("s")).isEmpty();
+        assertThat(other.schedules(10, null).items()).isEmpty();
+        assertThatThrownBy(() -> other.pauseSchedule("s")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.resumeSchedule("s")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.deleteSchedule("s")).isInstanceOf(NotFoundException.class);
+        TaskSchedule theirs = other.schedule(NewSchedule.every("s", Duration.ofMinutes(2), NewTask.of("theirs", Map.of())));
+        advance(MINUTE);
+        assertThat(other.enqueueScheduled()).isEmpty();
+        assertThat(store.enqueueScheduled()).extracting(Task::kind).containsExactly("mine");
+        advance(MINUTE);
+        assertThat(other.enqueueScheduled()).extracting(Task::tenantId).containsExactly("globex");
+        assertThat(store.getSchedule("s").orElseThrow().id()).isEqualTo(mine.id());
+        assertThat(other.getSchedule("s").orElseThrow().id()).isEqualTo(theirs.id());
+        assertThat(other.list(TaskQuery.all()).items()).extracting(Task::kind).containsExactly("theirs");
+    }
+
+    @Test
+    @DisplayName("8 threads on two Atlas instances firing 5 schedules through 12 occurrences enqueue each occurrence exactly once")
+    void exactlyOnceAcrossWorkersAndInstances() throws Exception {
+        Atlas second = reopen(b -> b.clock(clock));
+        List<TaskStore> stores = List.of(store, second.tenant("acme").tasks());
+        Instant start = clock.instant();
+        for (int i = 0; i < 5; i++) {
+            store.schedule(NewSchedule.every("s" + i, MINUTE, NewTask.of("once", Map.of("schedule", i))));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            for (int round = 1; round <= 12; round++) {
+                advance(MINUTE);
+                CountDownLatch go = new CountDownLatch(1);
+                List<Future<List<Task>>> calls = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    TaskStore s = stores.get(t % 2);
+                    calls.add(pool.submit(() -> {
+                        go.await();
+                        return s.enqueueScheduled();
+                    }));
+                }
+                go.countDown();
+                int fired = 0;
+                for (Future<List<Task>> f : calls) {
+                    fired += f.get(60, TimeUnit.SECONDS).size();
+                }
+                assertThat(fired).as("round " + round).isEqualTo(5);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Task> all = tasksOf("once");
+        assertThat(all).hasSize(60);
+        for (int i = 0; i < 5; i++) {
+            int schedule = i;
+            List<Instant> expected = new ArrayList<>();
+            for (int n = 1; n <= 12; n++) {
+                expected.add(start.plus(MINUTE.multipliedBy(n)));
+            }
+            assertThat(all.stream().filter(t -> t.payload().get("schedule").equals(schedule)).map(Task::runAfter).sorted().toList())
+                    .as("schedule s" + i).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    @DisplayName("a TaskWorker enqueues due occurrences at each poll and runs them like any task")
+    void workerFiresSchedules() {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("w", MINUTE, NewTask.of("scheduled", Map.of("n", 1))).startingAt(start));
+        CountDownLatch ran = new CountDownLatch(1);
+        TaskWorker worker = TaskWorker.builder(store).handler("scheduled", t -> {
+            ran.countDown();
+            return Map.of("ran", t.payload().get("n"));
+        }).pollInterval(Duration.ofMillis(10)).start();
+        try {
+            assertThat(ran.await(30, TimeUnit.SECONDS)).as("the scheduled task ran").isTrue();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        } finally {
+            // close() returns once the handler's result is recorded.
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(tasksOf("scheduled")).singleElement().returns(TaskStatus.COMPLETED, Task::status)
+                .returns(Map.of("ran", 1), Task::result).returns(start, Task::runAfter);
+        assertThat(store.getSchedule("w").orElseThrow().nextRunAt()).isEqualTo(start.plus(MINUTE));
+    }
+
+    @Test
+    @DisplayName("statements run: an idle enqueueScheduled 1 (a read, no write lock), 2 due schedules 4 (read, 2 guarded moves, 1 batch)")
+    void statementCounts() {
+        store.schedule(NewSchedule.every("x", MINUTE, NewTask.of("x", Map.of())));
+        store.schedule(NewSchedule.every("y", MINUTE, NewTask.of("y", Map.of())));
+        assertThat(StatementCounter.count(atlas, () -> store.enqueueScheduled()).statements()).isEqualTo(1);
+        advance(MINUTE);
+        StatementCounter.Counted<List<Task>> fired = StatementCounter.count(atlas, () -> store.enqueueScheduled());
+        assertThat(fired.statements()).isEqualTo(4);
+        assertThat(fired.result()).extracting(Task::kind).containsExactlyInAnyOrder("x", "y");
+    }
+
+    @Test
+    @DisplayName("schedules export with their tenant (or owner), import byte-identical into an empty tenant, and go with an erased owner")
+    void portabilityAndErase() {
+        store.schedule(NewSchedule.every("alice-digest", Duration.ofHours(6), NewTask.of("digest", Map.of("to", "alice"))
+                .owner(ALICE).maxAttempts(2)));
+        store.schedule(NewSchedule.cron("nightly", "30 2 * * *", NewTask.of("cleanup", Map.of())));
+        store.pauseSchedule("nightly");
+        advance(Duration.ofHours(6));
+        assertThat(store.enqueueScheduled()).hasSize(1);
+        byte[] file = PortabilityContract.export(atlas.tenant("acme"), dev.atlas.portability.ExportScope.tenant());
+        dev.atlas.Tenant beta = atlas.tenant("beta");
+        assertThat(PortabilityContract.importBytes(beta, file).imported()).containsEntry("task_schedule", 2L);
+        assertThat(PortabilityContract.text(PortabilityContract.export(beta, dev.atlas.portability.ExportScope.tenant())))
+                .isEqualTo(PortabilityContract.text(file));
+        assertThat(beta.tasks().getSchedule("nightly")).contains(withTenant(store.getSchedule("nightly").orElseThrow(), "beta"));
+        assertThat(PortabilityContract.importBytes(beta, file).imported()).isEmpty();
+        byte[] alice = PortabilityContract.export(atlas.tenant("acme"), dev.atlas.portability.ExportScope.owner(ALICE));
+        assertThat(PortabilityContract.text(alice)).contains("alice-digest").doesNotContain("nightly");
+
+        assertThat(atlas.tenant("acme").portability().eraseOwner(ALICE, false).counts()).containsEntry("task_schedules", 1L);
+        assertThat(store.schedules(10, null).items()).extracting(TaskSchedule::name).containsExactly("nightly");
+        assertThat(beta.tasks().schedules(10, null).items()).hasSize(2);
+    }
+
+    private static TaskSchedule withTenant(TaskSchedule s, String tenant) {
+        return new TaskSchedule(s.id(), tenant, s.name(), s.kind(), s.payload(), s.owner(), s.maxAttempts(), s.interval(), s.cron(),
+                s.paused(), s.nextRunAt(), s.lastRunAt(), s.createdAt(), s.updatedAt());
+    }
+
+    static void assertField(Executable call, String field) {
+        assertThatThrownBy(call::execute).isInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+}
