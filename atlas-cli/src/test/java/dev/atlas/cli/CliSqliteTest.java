@@ -80,7 +80,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  13 (up to date)
+                Schema version:  15 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -234,11 +234,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 13 migrations, schema version 13\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 14 migrations, schema version 15\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 13\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 15\n");
         assertThat(again.exitCode()).isZero();
     }
 
