@@ -265,6 +265,12 @@ public abstract class MigrationContract {
         return all[all.length - 1].getVersion().getVersion();
     }
 
+    /** How many bundled migrations are newer than {@code version}: versions are assigned per change, so they may have gaps. */
+    private static int bundledAfter(DataSource ds, int version) {
+        return (int) java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all())
+                .filter(m -> Integer.parseInt(m.getVersion().getVersion()) > version).count();
+    }
+
     @Test
     @DisplayName("reopening an up-to-date database runs only the history check (SELECTs), not Flyway; prefix and both dialects")
     void upToDateRunsOnlyTheHistoryCheck() {
@@ -288,7 +294,7 @@ public abstract class MigrationContract {
             DataSource ds = database.dataSource();
             Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
             String newest = newestBundled(ds);
-            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(Integer.parseInt(newest) - 5);
+            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(bundledAfter(ds, 5));
             assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(newest);
         }
     }
@@ -300,7 +306,7 @@ public abstract class MigrationContract {
             DataSource ds = database.dataSource();
             AtlasMigrations.of(ds).migrate();
             int applied = AtlasMigrations.of(ds).tablePrefix("fresh_").migrate();
-            assertThat(applied).isEqualTo(Integer.parseInt(newestBundled(ds)));
+            assertThat(applied).isEqualTo(bundledAfter(ds, 0));
         }
     }
 
