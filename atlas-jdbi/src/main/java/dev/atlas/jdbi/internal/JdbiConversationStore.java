@@ -620,12 +620,14 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            if (self.parentId() == null || self.active() && self.executionId() == null) {
+            boolean single = self.parentId() == null || self.executionId() == null;
+            if (single && self.active()) {
                 return self;
             }
             Instant now = db.now();
-            List<Message> activated = switchGroup(h, self.conversationId(), self.parentId(), self.role(), self.executionId(), now);
-            if (self.executionId() == null) {
+            List<Message> activated = self.parentId() == null ? List.of()
+                    : switchGroup(h, self.conversationId(), self.parentId(), self.role(), self.executionId(), now);
+            if (single) {
                 activated = List.of(sql.on(h, mq.activate).bind("id", messageId).bind("now", now).one(messages));
             }
             for (Message m : activated) {
