@@ -299,7 +299,8 @@ public interface ConversationStore {
     List<Message> messages(UUID conversationId, long afterSequence, int limit);
 
     /**
-     * All messages answering the same parent as this one (itself included), in sequence order.
+     * All messages answering the same parent as this one with the same role (itself included), in
+     * sequence order.
      *
      * @param messageId the message's id
      * @return the matching items, in order
@@ -307,7 +308,19 @@ public interface ConversationStore {
     List<Message> siblings(UUID messageId);
 
     /**
-     * Makes this message the active one among its siblings.
+     * The siblings of this message grouped by the execution that produced them, with the position
+     * of this message's group: a retried response that wrote several messages counts once.
+     *
+     * @param messageId the message's id
+     * @return the groups; a message without a parent is its only group
+     * @throws NotFoundException when the message is unknown, deleted, or in a deleted conversation
+     */
+    SiblingGroups siblingGroups(UUID messageId);
+
+    /**
+     * Makes this message's {@link SiblingGroup} the active answer: every non-deleted message of the
+     * same execution answering the same parent becomes active, and the other siblings inactive.
+     * Each message that becomes active records an {@code activated} event.
      *
      * @param messageId the message's id
      * @return the message
@@ -394,6 +407,44 @@ public interface ConversationStore {
      * @param messageId the message's id
      */
     void deleteMessage(UUID messageId);
+
+    /**
+     * Brings back a soft-deleted message, recording a {@code restored} event. Restoring never
+     * switches the branch a conversation shows: the message comes back with the active flag it had,
+     * except that when a sibling of another {@link SiblingGroup} is active now it comes back
+     * inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
+     * it unchanged.
+     *
+     * @param messageId the message's id
+     * @return the restored message
+     * @throws NotFoundException when the message is unknown or its conversation is deleted
+     */
+    Message restoreMessage(UUID messageId);
+
+    /**
+     * Replaces a message's metadata, keeping the previous metadata in the audit trail
+     * ({@code metadata_updated}, details {@code previousMetadata}).
+     *
+     * @param messageId the message's id
+     * @param metadata  the new metadata (JSON-compatible values; empty clears it)
+     * @return the message
+     * @throws NotFoundException when the message is unknown or deleted
+     */
+    Message updateMessageMetadata(UUID messageId, Map<String, ?> metadata);
+
+    /**
+     * Records an application-defined event in a message's audit trail, for example
+     * {@code recordEvent(id, MessageEventType.app("feedback.thumbs_down"), Map.of("reason", "wrong"))}.
+     * Works on a soft-deleted message too, whose trail stays readable.
+     *
+     * @param messageId the message's id
+     * @param type      an {@link MessageEventType#app} type; Atlas's own types are refused
+     * @param details   what happened (JSON-compatible values; may be empty)
+     * @return the recorded event
+     * @throws InvalidInputException naming {@code type} for one of Atlas's own types, or {@code details} when not storable
+     * @throws NotFoundException when the message is unknown or its conversation is deleted
+     */
+    MessageEvent recordEvent(UUID messageId, MessageEventType type, Map<String, ?> details);
 
     /**
      * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}

@@ -19,6 +19,8 @@ import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.atlas.conversation.SiblingGroup;
+import dev.atlas.conversation.SiblingGroups;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.Titles;
 import dev.atlas.jdbi.internal.sql.Sql;
@@ -435,8 +437,10 @@ public final class JdbiConversationStore implements ConversationStore {
         requireExecutionLinks(h, m);
         if (m.parentId() != null) {
             requireAnswerableParent(h, conversationId, m);
-            sql.on(h, mq.deactivateSiblings).bind("conversation", conversationId).bind("parent", m.parentId())
-                    .bind("role", m.role().toString()).bind("now", now).update();
+            // The execution's earlier answers come back with it when another group was shown meanwhile.
+            for (Message rejoined : switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now)) {
+                recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
+            }
         }
         sql.on(h, mq.insert).bind("id", id).bind("conversation", conversationId).bind("sequence", seq)
                 .bind("role", m.role().toString()).bind("contentType", m.contentType().toString()).bind("content", m.content())
@@ -588,23 +592,121 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     @Override
+    public SiblingGroups siblingGroups(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.read(h -> {
+            Message self = requireMessage(h, messageId);
+            List<Message> siblings = self.parentId() == null ? List.of(self) : siblingsOf(h, self);
+            Map<Object, List<Message>> byGroup = new LinkedHashMap<>();
+            for (Message m : siblings) {
+                byGroup.computeIfAbsent(m.executionId() == null ? m.id() : m.executionId(), k -> new ArrayList<>()).add(m);
+            }
+            List<SiblingGroup> groups = new ArrayList<>(byGroup.size());
+            int index = 0;
+            for (List<Message> group : byGroup.values()) {
+                groups.add(new SiblingGroup(group.get(0).executionId(), group, group.stream().allMatch(Message::active)));
+                if (group.stream().anyMatch(m -> m.id().equals(messageId))) {
+                    index = groups.size();
+                }
+            }
+            return new SiblingGroups(groups, index);
+        });
+    }
+
+    @Override
     public Message activate(UUID messageId) {
         Check.notNull("messageId", messageId);
         return db.write(h -> {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            if (self.active()) {
+            boolean single = self.parentId() == null || self.executionId() == null;
+            if (single && self.active()) {
                 return self;
             }
             Instant now = db.now();
-            if (self.parentId() != null) {
-                sql.on(h, mq.deactivateSiblings).bind("conversation", self.conversationId()).bind("parent", self.parentId())
-                        .bind("role", self.role().toString()).bind("now", now).update();
+            List<Message> activated = self.parentId() == null ? List.of()
+                    : switchGroup(h, self.conversationId(), self.parentId(), self.role(), self.executionId(), now);
+            if (single) {
+                activated = List.of(sql.on(h, mq.activate).bind("id", messageId).bind("now", now).one(messages));
             }
-            Message activated = sql.on(h, mq.activate).bind("id", messageId).bind("now", now).one(messages);
-            recordEvent(h, self.conversationId(), messageId, MessageEventType.ACTIVATED, Map.of(), now);
-            return activated;
+            for (Message m : activated) {
+                recordEvent(h, self.conversationId(), m.id(), MessageEventType.ACTIVATED, Map.of(), now);
+            }
+            return activated.stream().filter(m -> m.id().equals(messageId)).findFirst().orElse(self);
+        });
+    }
+
+    /**
+     * Makes the group of {@code execution} the parent's active answer: the other siblings become
+     * inactive and the group's inactive messages active (returned). Without an execution every
+     * sibling becomes inactive, for the caller's single message to take their place.
+     */
+    private List<Message> switchGroup(Handle h, UUID conversationId, UUID parentId, Role role, UUID execution, Instant now) {
+        if (execution == null) {
+            sql.on(h, mq.deactivateSiblings).bind("conversation", conversationId).bind("parent", parentId)
+                    .bind("role", role.toString()).bind("now", now).update();
+            return List.of();
+        }
+        sql.on(h, mq.deactivateOtherGroups).bind("conversation", conversationId).bind("parent", parentId)
+                .bind("role", role.toString()).bind("execution", execution).bind("now", now).update();
+        return sql.on(h, mq.activateGroup).bind("conversation", conversationId).bind("parent", parentId)
+                .bind("role", role.toString()).bind("execution", execution).bind("now", now).list(messages);
+    }
+
+    @Override
+    public Message restoreMessage(UUID messageId) {
+        Check.notNull("messageId", messageId);
+        return db.write(h -> {
+            sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
+                    .orElseThrow(() -> new NotFoundException("message", messageId));
+            Message current = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).one(messages);
+            if (!current.isDeleted()) {
+                return current;
+            }
+            boolean active = current.active() && (current.parentId() == null
+                    || !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
+                            .bind("execution", current.executionId()))
+                    .bind("conversation", current.conversationId()).bind("parent", current.parentId())
+                    .bind("role", current.role().toString()).bind("id", messageId).exists());
+            Instant now = db.now();
+            Message restored = sql.on(h, mq.restore).bind("id", messageId).bind("active", active).bind("now", now).one(messages);
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.RESTORED, Map.of("active", active), now);
+            return restored;
+        });
+    }
+
+    @Override
+    public Message updateMessageMetadata(UUID messageId, Map<String, ?> metadata) {
+        Check.notNull("messageId", messageId);
+        JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+        return db.write(h -> {
+            Message current = requireMessage(h, messageId);
+            Instant now = db.now();
+            Message updated = sql.on(h, mq.setMetadata).bind("id", messageId).bind("metadata", doc).bind("now", now).one(messages);
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.METADATA_UPDATED,
+                    Map.of("previousMetadata", current.metadata()), now);
+            return updated;
+        });
+    }
+
+    @Override
+    public MessageEvent recordEvent(UUID messageId, MessageEventType type, Map<String, ?> details) {
+        Check.notNull("messageId", messageId);
+        Check.notNull("type", type);
+        if (!type.isApp()) {
+            throw new InvalidInputException("type", "'" + type + "' is Atlas's own event type; record application events with"
+                    + " MessageEventType.app(name)");
+        }
+        JsonDoc doc = Json.write("details", Check.metadata("details", details));
+        UUID id = Ids.next(db.clock());
+        return db.write(h -> {
+            UUID conversationId = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
+                    .orElseThrow(() -> new NotFoundException("message", messageId)).conversationId();
+            Instant now = db.now();
+            sql.on(h, mq.insertEvent).bind("id", id).bind("conversation", conversationId).bind("message", messageId)
+                    .bind("type", type.toString()).bind("details", doc).bind("now", now).update();
+            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), now);
         });
     }
 

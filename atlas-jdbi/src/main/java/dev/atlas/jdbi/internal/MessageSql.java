@@ -38,6 +38,13 @@ final class MessageSql {
     final Statement after;
     final Statement siblings;
     final Statement deactivateSiblings;
+    final Statement deactivateOtherGroups;
+    final Statement activateGroup;
+    final Statement siblingActive;
+    final Statement otherGroupActive;
+    final Statement byIdWithDeleted;
+    final Statement restore;
+    final Statement setMetadata;
     final Statement lockConversationOf;
     final Statement activate;
     final Statement sequence;
@@ -76,10 +83,24 @@ final class MessageSql {
         siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
         deactivateSiblings = c.sql("messages.deactivateSiblings", "UPDATE <p>messages SET is_active = FALSE, updated_at = :now"
                 + SIBLINGS + " AND is_active = TRUE");
+        // A sibling group is the answers of one execution: they stay active together.
+        String otherGroups = " AND (execution_id IS NULL OR execution_id <> :execution)";
+        deactivateOtherGroups = c.sql("messages.deactivateOtherGroups", "UPDATE <p>messages SET is_active = FALSE, updated_at = :now"
+                + SIBLINGS + " AND is_active = TRUE" + otherGroups);
+        activateGroup = c.sql("messages.activateGroup", "UPDATE <p>messages SET is_active = TRUE, updated_at = :now" + SIBLINGS
+                + " AND execution_id = :execution AND deleted_at IS NULL AND is_active = FALSE" + RETURNING);
+        String activeSibling = "SELECT 1 FROM <p>messages" + SIBLINGS + " AND id <> :id AND is_active = TRUE AND deleted_at IS NULL";
+        siblingActive = c.sql("messages.siblingActive", activeSibling + " LIMIT 1");
+        otherGroupActive = c.sql("messages.otherGroupActive", activeSibling + otherGroups + " LIMIT 1");
+        byIdWithDeleted = c.sql("messages.byIdWithDeleted", SELECT + BY_ID);
+        restore = c.sql("messages.restore", "UPDATE <p>messages SET deleted_at = NULL, is_active = :active, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id" + RETURNING);
+        setMetadata = c.sql("messages.setMetadata", "UPDATE <p>messages SET metadata = :metadata, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id" + RETURNING);
         // Appends and activations of one conversation serialise on its row (append takes it with
         // the next sequence), so concurrent activations end with the last one active.
         lockConversationOf = c.sql("messages.lockConversationOf", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
-                + " AND deleted_at IS NULL AND id = (SELECT conversation_id FROM <p>messages" + LIVE_BY_ID + ")" + c.dialect().forUpdate());
+                + " AND deleted_at IS NULL AND id = (SELECT conversation_id FROM <p>messages" + BY_ID + ")" + c.dialect().forUpdate());
         activate = c.sql("messages.activate", "UPDATE <p>messages SET is_active = TRUE, updated_at = :now WHERE tenant_id = :t"
                 + " AND id = :id" + RETURNING);
         // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.

@@ -22,6 +22,8 @@ import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.atlas.conversation.SiblingGroup;
+import dev.atlas.conversation.SiblingGroups;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionSpec;
 import org.junit.jupiter.api.BeforeEach;
@@ -1210,5 +1212,200 @@ public abstract class ConversationStoreContract extends AtlasContract {
         StatementCounter.Counted<Message> answer = StatementCounter.count(atlas,
                 () -> store.append(c.id(), NewMessage.assistant("hi").parent(appended.result().id())));
         assertThat(answer.statements()).isEqualTo(6);
+    }
+
+    // ---- issue 15: message metadata, restore, app events, sibling groups -----------------
+
+    @Test
+    @DisplayName("a message's metadata is replaced, read back exactly, and the previous metadata is kept in a metadata_updated event")
+    void updateMessageMetadata() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("hi").metadata(Map.of("lang", "en", "score", 3)));
+        Map<String, Object> next = new LinkedHashMap<>();
+        next.put("lang", "fr");
+        next.put("tags", List.of("a", "b"));
+        Message updated = store.updateMessageMetadata(m.id(), next);
+        assertThat(updated.metadata()).isEqualTo(next);
+        assertThat(updated.content()).isEqualTo("hi");
+        assertThat(store.getMessage(m.id()).orElseThrow()).isEqualTo(updated);
+        MessageEvent event = store.events(m.id()).items().get(1);
+        assertThat(event.type()).isEqualTo(MessageEventType.METADATA_UPDATED);
+        assertThat(event.details()).isEqualTo(Map.of("previousMetadata", Map.of("lang", "en", "score", 3)));
+        assertThat(store.updateMessageMetadata(m.id(), Map.of()).metadata()).isEmpty();
+
+        assertField(() -> store.updateMessageMetadata(m.id(), Map.of("x", "v\u0000")), "metadata");
+        assertField(() -> store.updateMessageMetadata(null, Map.of()), "messageId");
+        Message theirs = other.append(other.create(NewConversation.of(BOB)).id(), NewMessage.user("theirs"));
+        assertThatThrownBy(() -> store.updateMessageMetadata(theirs.id(), Map.of("x", 1))).isInstanceOf(NotFoundException.class);
+        assertThat(other.getMessage(theirs.id()).orElseThrow().metadata()).isEmpty();
+        store.deleteMessage(m.id());
+        assertThatThrownBy(() -> store.updateMessageMetadata(m.id(), Map.of("x", 1))).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("a deleted message is restored with a restored event; it comes back inactive when another answer is active now")
+    void restoreMessage() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("question"));
+        Message first = store.append(c.id(), NewMessage.assistant("first").parent(q.id()));
+        store.deleteMessage(first.id());
+        assertThat(store.getMessage(first.id())).isEmpty();
+        Message restored = store.restoreMessage(first.id());
+        assertThat(restored.isDeleted()).isFalse();
+        assertThat(restored.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("question", "first");
+        assertThat(store.events(first.id()).items()).extracting(MessageEvent::type)
+                .containsExactly(MessageEventType.CREATED, MessageEventType.DELETED, MessageEventType.RESTORED);
+        assertThat(store.events(first.id()).items().get(2).details()).isEqualTo(Map.of("active", true));
+        // Restoring a live message changes nothing.
+        assertThat(store.restoreMessage(first.id())).isEqualTo(store.getMessage(first.id()).orElseThrow());
+        assertThat(store.events(first.id()).items()).hasSize(3);
+
+        // Branch rule: the answer shown now stays shown; the restored one comes back inactive.
+        store.deleteMessage(first.id());
+        Message second = store.append(c.id(), NewMessage.assistant("second").parent(q.id()));
+        Message back = store.restoreMessage(first.id());
+        assertThat(back.active()).isFalse();
+        assertThat(store.events(first.id()).items().get(4).details()).isEqualTo(Map.of("active", false));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("question", "second");
+        store.activate(first.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("question", "first");
+        assertThat(store.getMessage(second.id()).orElseThrow().active()).isFalse();
+
+        assertField(() -> store.restoreMessage(null), "messageId");
+        assertThatThrownBy(() -> store.restoreMessage(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+        Message theirs = other.append(other.create(NewConversation.of(BOB)).id(), NewMessage.user("theirs"));
+        other.deleteMessage(theirs.id());
+        assertThatThrownBy(() -> store.restoreMessage(theirs.id())).isInstanceOf(NotFoundException.class);
+        assertThat(other.getMessage(theirs.id())).isEmpty();
+        store.delete(c.id());
+        assertThatThrownBy(() -> store.restoreMessage(first.id())).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("applications record their own app.* event types with details; names are validated and Atlas's types refused")
+    void appEvents() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.assistant("answer"));
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("reason", "wrong \"unit\"");
+        details.put("stars", 1);
+        MessageEvent recorded = store.recordEvent(m.id(), MessageEventType.app("feedback.thumbs_down"), details);
+        assertThat(recorded.type().toString()).isEqualTo("app.feedback.thumbs_down");
+        assertThat(recorded.type().isApp()).isTrue();
+        assertThat(recorded.type().appName()).isEqualTo("feedback.thumbs_down");
+        assertThat(recorded.messageId()).isEqualTo(m.id());
+        assertThat(recorded.conversationId()).isEqualTo(c.id());
+        List<MessageEvent> trail = store.events(m.id()).items();
+        assertThat(trail).hasSize(2);
+        assertThat(trail.get(1)).isEqualTo(recorded);
+        assertThat(trail.get(1).type()).isEqualTo(MessageEventType.app("feedback.thumbs_down"));
+        assertThat(MessageEventType.of("created")).isSameAs(MessageEventType.CREATED);
+        // A soft-deleted message keeps its trail, and can still be annotated.
+        store.deleteMessage(m.id());
+        store.recordEvent(m.id(), MessageEventType.app("moderation.removed"), Map.of());
+        assertThat(store.events(m.id()).items()).extracting(e -> e.type().toString())
+                .containsExactly("created", "app.feedback.thumbs_down", "deleted", "app.moderation.removed");
+
+        for (String bad : List.of("", "Upper", "1st", "a..b", "a.", ".a", "a-b", "a b", "a.1b", "x".repeat(65))) {
+            assertField(() -> MessageEventType.app(bad), "type");
+        }
+        assertField(() -> MessageEventType.app(null), "type");
+        assertField(() -> MessageEventType.of("app.Bad"), "type");
+        assertField(() -> MessageEventType.of("renamed"), "type");
+        assertThat(MessageEventType.app("x".repeat(64)).appName()).hasSize(64);
+        assertField(() -> store.recordEvent(m.id(), MessageEventType.EDITED, Map.of()), "type");
+        assertField(() -> store.recordEvent(m.id(), null, Map.of()), "type");
+        assertField(() -> store.recordEvent(m.id(), MessageEventType.app("ok"), Map.of("x", "v\u0000")), "details");
+        assertField(() -> store.recordEvent(null, MessageEventType.app("ok"), Map.of()), "messageId");
+        assertThat(store.events(m.id()).items()).hasSize(4);
+        Message theirs = other.append(other.create(NewConversation.of(BOB)).id(), NewMessage.user("theirs"));
+        assertThatThrownBy(() -> store.recordEvent(theirs.id(), MessageEventType.app("ok"), Map.of()))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.recordEvent(UUID.randomUUID(), MessageEventType.app("ok"), Map.of()))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(other.events(theirs.id()).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("the database refuses an event type outside Atlas's and app.<name>")
+    void eventTypeCheckInTheSchema() throws Exception {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("hi"));
+        store.recordEvent(m.id(), MessageEventType.app("ok"), Map.of());
+        try (Connection conn = database.dataSource().getConnection(); Statement s = conn.createStatement()) {
+            for (String bad : List.of("renamed", "app.", "app.Bad", "app.a..b", "app.1a", "app.a-b")) {
+                assertThatThrownBy(() -> s.executeUpdate("UPDATE atlas_message_events SET type = '" + bad + "' WHERE type = 'app.ok'"))
+                        .as(bad).isInstanceOf(SQLException.class);
+            }
+            assertThat(s.executeUpdate("UPDATE atlas_message_events SET type = 'app.a_1.b2' WHERE type = 'app.ok'")).isEqualTo(1);
+        }
+        assertThat(store.events(m.id()).items().get(1).type()).isEqualTo(MessageEventType.app("a_1.b2"));
+    }
+
+    @Test
+    @DisplayName("sibling groups: the answers one execution wrote stay active together; activating one switches the whole group")
+    void siblingGroups() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("plan my trip"));
+        UUID run1 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message a1 = store.append(c.id(), NewMessage.assistant("looking up flights").parent(q.id()).execution(run1, null));
+        Message a2 = store.append(c.id(), NewMessage.assistant("here is the plan").parent(q.id()).execution(run1, null));
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("plan my trip", "looking up flights", "here is the plan");
+
+        // The retry: a second execution answers the same question with two messages.
+        UUID run2 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message b1 = store.append(c.id(), NewMessage.assistant("checking trains").parent(q.id()).execution(run2, null));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("plan my trip", "checking trains");
+        Message b2 = store.append(c.id(), NewMessage.assistant("take the train").parent(q.id()).execution(run2, null));
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("plan my trip", "checking trains", "take the train");
+        // A third answer without an execution is a group of its own.
+        Message solo = store.append(c.id(), NewMessage.assistant("stay home").parent(q.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("plan my trip", "stay home");
+
+        SiblingGroups groups = store.siblingGroups(a2.id());
+        assertThat(groups.count()).isEqualTo(3);
+        assertThat(groups.index()).isEqualTo(1);
+        assertThat(groups.groups()).extracting(SiblingGroup::executionId).containsExactly(run1, run2, null);
+        assertThat(groups.groups().get(0).messages()).extracting(Message::id).containsExactly(a1.id(), a2.id());
+        assertThat(groups.groups().get(1).messages()).extracting(Message::id).containsExactly(b1.id(), b2.id());
+        assertThat(groups.groups().get(2).messages()).extracting(Message::id).containsExactly(solo.id());
+        assertThat(groups.groups()).extracting(SiblingGroup::active).containsExactly(false, false, true);
+        assertThat(store.siblingGroups(b1.id()).index()).isEqualTo(2);
+        assertThat(store.siblingGroups(solo.id()).current().messages()).extracting(Message::id).containsExactly(solo.id());
+        assertThat(store.siblingGroups(q.id()).count()).isEqualTo(1);
+
+        // Switching to the first execution's group brings both of its messages back.
+        Message switched = store.activate(a2.id());
+        assertThat(switched.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("plan my trip", "looking up flights", "here is the plan");
+        assertThat(store.siblingGroups(b2.id()).groups()).extracting(SiblingGroup::active).containsExactly(true, false, false);
+        assertThat(store.events(a1.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED,
+                MessageEventType.ACTIVATED);
+        // Activating the active group again changes nothing.
+        store.activate(a1.id());
+        assertThat(store.events(a1.id()).items()).hasSize(2);
+        store.activate(b1.id());
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("plan my trip", "checking trains", "take the train");
+        store.activate(solo.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("plan my trip", "stay home");
+
+        // Deleting one message of a group leaves the rest of it; restoring it rejoins its group.
+        store.activate(b2.id());
+        store.deleteMessage(b1.id());
+        assertThat(store.siblingGroups(b2.id()).current().messages()).extracting(Message::id).containsExactly(b2.id());
+        assertThat(store.restoreMessage(b1.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("plan my trip", "checking trains", "take the train");
+
+        assertField(() -> store.siblingGroups(null), "messageId");
+        assertThatThrownBy(() -> store.siblingGroups(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.siblingGroups(a1.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.activate(a1.id())).isInstanceOf(NotFoundException.class);
+        assertThat(store.getMessage(a1.id()).orElseThrow().active()).isFalse();
     }
 }

@@ -80,6 +80,9 @@ public final class PortabilityFixture {
         t.conversations().edit(first.id(), "Looking it up.");
         Message gone = t.conversations().append(c.id(), NewMessage.user("never mind").status(MessageStatus.QUEUED));
         t.conversations().deleteMessage(gone.id());
+        // Issue 15's events travel too: an app-defined type, a metadata edit.
+        t.conversations().recordEvent(gone.id(), dev.atlas.conversation.MessageEventType.app("review.flagged"), Map.of("by", tag));
+        t.conversations().updateMessageMetadata(first.id(), Map.of("rated", 5));
         t.conversations().markRead(user.id());
         ids.put("userMessage", user.id());
 

@@ -217,6 +217,7 @@ public abstract class PublicApiErrorsContract extends AtlasContract {
         samples.put(NewMessage.class, () -> NewMessage.user("hi"));
         samples.put(ConversationQuery.class, ConversationQuery::all);
         samples.put(dev.atlas.conversation.MessageEventQuery.class, () -> dev.atlas.conversation.MessageEventQuery.forMessage(UUID.randomUUID()));
+        samples.put(dev.atlas.conversation.MessageEventType.class, () -> dev.atlas.conversation.MessageEventType.app("sample"));
         samples.put(dev.atlas.assistant.AssistantQuery.class, dev.atlas.assistant.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));

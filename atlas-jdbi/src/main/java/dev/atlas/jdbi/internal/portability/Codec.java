@@ -186,6 +186,14 @@ final class Codec {
             case TEXT -> {
                 String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
                 if (c.values() != null && !c.values().contains(s)) {
+                    if (c.values().contains(PortableSchema.APP_EVENT_TYPES) && s.startsWith("app.")) {
+                        try {
+                            dev.atlas.conversation.MessageEventType.app(s.substring(4));
+                        } catch (InvalidInputException e) {
+                            throw new InvalidInputException(field, "is not a valid app event type (app.<name>), was " + s);
+                        }
+                        return s;
+                    }
                     throw new InvalidInputException(field, "must be one of " + new java.util.TreeSet<>(c.values()) + ", was " + s);
                 }
                 return s;

@@ -96,6 +96,9 @@ public final class PortableSchema {
         return c(name, Kind.TEXT, true);
     }
 
+    /** In an enum's values: also admits application event types, {@code app.<name>} as MessageEventType.app validates it (V15). */
+    public static final String APP_EVENT_TYPES = "app.<name>";
+
     private static Column en(String name, String... values) {
         return new Column(name, Kind.TEXT, true, null, null, Set.copyOf(Arrays.asList(values)), null, false);
     }
@@ -191,7 +194,8 @@ public final class PortableSchema {
                     id("execution_id"), id("step_id"), json("metadata"), time("read_at"), time("edited_at"), reqTime("created_at"),
                     reqTime("updated_at"), time("deleted_at")), List.of("id"), "conversation_id, sequence", "search_text"),
             t("message_event", "message_events", "id", cols(id(), reqId("conversation_id").ref("conversations"),
-                    reqId("message_id").ref("messages"), en("type", "created", "edited", "deleted", "status_changed", "activated"),
+                    reqId("message_id").ref("messages"), en("type", "created", "edited", "deleted", "status_changed", "activated",
+                            "metadata_updated", "restored", APP_EVENT_TYPES),
                     json("details"), reqTime("created_at"))),
             t("asset", "assets", "id", cols(id(), req("type"), text("mime_type"), req("filename"), req("blob_key"),
                     reqLong("size_bytes", 0), req("sha256"), text("owner_type"), text("owner_id"), text("agent"),
