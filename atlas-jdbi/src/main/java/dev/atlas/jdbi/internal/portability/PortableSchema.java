@@ -219,7 +219,13 @@ public final class PortableSchema {
             t("task", "tasks", "id", cols(id(), req("kind"), json("payload"), id("conversation_id"), id("message_id"), text("owner_type"),
                     text("owner_id"), en("status", "pending", "running", "completed", "failed", "cancelled"), reqLong("attempts", 0),
                     reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), id("claim_id"),
-                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))));
+                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))),
+            t("settings", "settings", "id", cols(id(), req("slug"), req("name"), text("owner_type"), text("owner_id"),
+                    reqLong("last_revision", 0), id("current_revision_id").deferredRef("settings_revisions"), reqTime("created_at"),
+                    reqTime("updated_at"), time("deleted_at"))),
+            t("settings_revision", "settings_revisions", "settings_id, number", cols(id(), reqId("settings_id").ref("settings"),
+                    reqLong("number", 1), en("kind", "published", "rollback"), id("rolled_back_to").ref("settings_revisions"),
+                    json("value"), text("label"), text("author_type"), text("author_id"), reqTime("created_at"))));
 
     private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
     private static final Map<String, Table> BY_TABLE = new LinkedHashMap<>();
