@@ -161,6 +161,7 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public Asset register(NewAsset na, String blobKey) {
         Check.notNull("asset", na);
+        Check.notNull("blobKey", blobKey);
         Check.text("blobKey", blobKey, 1_000);
         if (!EXTERNAL_KEY.matcher(blobKey).matches()) {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a relative blob key: use / separated segments of letters,"
