@@ -41,6 +41,26 @@ public interface AssetStore {
     }
 
     /**
+     * Records an asset whose bytes already live in the blob store under {@code blobKey} (seed 002's
+     * {@code disk}/{@code path}: for {@link LocalDirectoryBlobStore}, a file below its root), without
+     * copying them. Atlas reads the bytes once to compute their size and SHA-256 itself; from then on
+     * they belong to the asset: retention, erase and purges delete them with it.
+     *
+     * <p>{@code blobKey} is {@code /}-separated segments of letters, digits, {@code . _ -}, none of
+     * them {@code .} or {@code ..}; anything else (an absolute path, a {@code ..} step, a backslash)
+     * fails with {@link dev.atlas.InvalidInputException} on {@code blobKey}, as does a key in the
+     * layout where Atlas keeps the bytes it stores itself (other tenants' included). A key this
+     * tenant already recorded is a {@link dev.atlas.ConflictException}; a key with no bytes a
+     * {@link dev.atlas.NotFoundException}. Keys of external files are the application's namespace:
+     * give each tenant its own prefix.
+     *
+     * @param asset what to record (type, names, owner, execution …)
+     * @param blobKey where the bytes are, relative to the blob store
+     * @return the asset, with the size and hash Atlas computed
+     */
+    Asset register(NewAsset asset, String blobKey);
+
+    /**
      * The asset, unless it does not exist or is soft-deleted.
      *
      * @param assetId the asset's id

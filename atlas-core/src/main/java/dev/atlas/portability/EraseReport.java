@@ -7,8 +7,9 @@ import java.util.Map;
  * What an erase deleted, or in a dry run would delete.
  *
  * @param dryRun whether nothing was changed
- * @param counts rows per table ({@code conversations}, {@code messages}, …) and blob files
- *               ({@code asset_blobs}); tables with nothing to delete are absent
+ * @param counts rows per table ({@code conversations}, {@code messages}, …), blob files
+ *               ({@code asset_blobs}) and messages kept without their author
+ *               ({@code messages_detached}); tables with nothing to delete are absent
  */
 public record EraseReport(boolean dryRun, Map<String, Long> counts) {
     /**

@@ -57,9 +57,11 @@ public interface Portability {
     /**
      * Deletes everything of {@code owner} in this tenant (its conversations with their tool threads,
      * messages, events, executions, steps, tool calls, assets with their blob bytes, vectors,
-     * memories, credentials, voice calls, tasks and the assistants they own with their revisions),
-     * in batches, and reports the rows deleted per
-     * table. With {@code dryRun} nothing changes and the same counts are returned.
+     * memories, credentials, voice calls, tasks, the assistants and settings they own with their
+     * revisions), in batches, and reports the rows deleted per table. Messages the owner wrote in
+     * other owners' conversations stay there, since they are part of those owners' history, but
+     * lose their author: counted as {@code messages_detached}. With {@code dryRun} nothing changes
+     * and the same counts are returned.
      *
      * @param owner  whose data is erased
      * @param dryRun {@code true} to count without deleting

@@ -133,19 +133,77 @@ public final class JdbiAssetStore implements AssetStore {
                     throw new StorageException("blob " + key + " was removed by cleanupOrphanBlobs before its asset row was written (the"
                             + " upload took longer than the cleanup's minAge); store the asset again", null, false, null);
                 }
-                sql.on(h, q.insert).bind("id", id).bind("type", na.type().toString()).bind("mime", na.mimeType())
-                        .bind("filename", na.filename()).bind("key", key).bind("size", blob.sizeBytes()).bind("sha", blob.sha256())
-                        .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
-                        .bind("agent", na.agent()).bind("e", na.executionId()).bind("call", na.toolCallId())
-                        .bind("description", na.description()).bind("metadata", metadata).bind("now", now)
-                        .update();
-                return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), key, blob.sizeBytes(), blob.sha256(), owner,
-                        na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
+                return insert(h, na, owner, id, blob, metadata, now);
             });
         } catch (RuntimeException | Error e) {
             abandon(key, e);
             throw e;
         }
+    }
+
+    private Asset insert(Handle h, NewAsset na, Owner owner, UUID id, StoredBlob blob, JsonDoc metadata, Instant now) {
+        sql.on(h, q.insert).bind("id", id).bind("type", na.type().toString()).bind("mime", na.mimeType())
+                .bind("filename", na.filename()).bind("key", blob.key()).bind("size", blob.sizeBytes()).bind("sha", blob.sha256())
+                .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
+                .bind("agent", na.agent()).bind("e", na.executionId()).bind("call", na.toolCallId())
+                .bind("description", na.description()).bind("metadata", metadata).bind("now", now)
+                .update();
+        return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), blob.key(), blob.sizeBytes(), blob.sha256(), owner,
+                na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
+    }
+
+    /** A relative key of safe segments: no absolute path, no {@code .}/{@code ..} step, no backslash. */
+    private static final java.util.regex.Pattern EXTERNAL_KEY = java.util.regex.Pattern.compile(
+            "(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+(?:/(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+)*");
+    /** Where {@link #create} puts bytes, in any installation: {@code <installation>/t<tenant hash>/...}. */
+    private static final java.util.regex.Pattern ATLAS_LAYOUT = java.util.regex.Pattern.compile("[^/]+/t[0-9a-f]{32}(?:/.*)?");
+
+    @Override
+    public Asset register(NewAsset na, String blobKey) {
+        Check.notNull("asset", na);
+        Check.notNull("blobKey", blobKey);
+        Check.text("blobKey", blobKey, 1_000);
+        if (!EXTERNAL_KEY.matcher(blobKey).matches()) {
+            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a relative blob key: use / separated segments of letters,"
+                    + " digits, . _ - (no . or .. segment, no leading /)");
+        }
+        if (ATLAS_LAYOUT.matcher(blobKey).matches() || blobKey.startsWith(db.installationId() + "/") || blobKey.startsWith(".tmp")) {
+            throw new InvalidInputException("blobKey", "'" + blobKey + "' is where Atlas keeps the bytes it stores itself; register keys of your own");
+        }
+        JsonDoc metadata = Json.write("metadata", na.metadata());
+        db.read(h -> {
+            checkReferences(h, na);
+            if (sql.on(h, q.keyRecorded).bind("key", blobKey).exists()) {
+                throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset");
+            }
+            return null;
+        });
+        // Read, not copied: the size and hash are Atlas's own, whatever the caller believes.
+        StoredBlob blob;
+        try (InputStream in = blobs.open(blobKey)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            long size = 0;
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                sha.update(buffer, 0, n);
+                size += n;
+            }
+            blob = new StoredBlob(blobKey, size, HexFormat.of().formatHex(sha.digest()));
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+            throw new NotFoundException("blob", blobKey, "blobKey");
+        } catch (IOException | RuntimeException e) {
+            throw blobFailure("read " + blobKey, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new StorageException("this JVM has no SHA-256, which every Java SE runtime must provide", null, false, e);
+        }
+        UUID id = Ids.next(db.clock());
+        return db.write(h -> {
+            Owner owner = checkReferences(h, na);
+            if (sql.on(h, q.keyRecorded).bind("key", blobKey).exists()) {
+                throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset");
+            }
+            return insert(h, na, owner, id, blob, metadata, db.now());
+        });
     }
 
     /**

@@ -406,6 +406,66 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(rows("blob_intents")).isZero();
     }
 
+    private Path external(String key, byte[] bytes) throws IOException {
+        Path file = dir.resolve("blobs").resolve(key);
+        Files.createDirectories(file.getParent());
+        return Files.write(file, bytes);
+    }
+
+    @Test
+    @DisplayName("register records bytes already in the blob store without writing them: size and SHA-256 computed by Atlas; purged with the asset")
+    void registerExistingBytes() throws Exception {
+        byte[] bytes = new byte[200_003];
+        new Random(7).nextBytes(bytes);
+        Path file = external("media/u1/clip.mp3", bytes);
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "voice"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "tts").conversation(c.id()));
+
+        Asset a = assets.register(NewAsset.of(AssetType.AUDIO, "clip.mp3", "audio/mpeg").execution(exec.id(), null).metadata(Map.of("s", 3)),
+                "media/u1/clip.mp3");
+
+        assertThat(blobs.puts).isZero();
+        assertThat(a.blobKey()).isEqualTo("media/u1/clip.mp3");
+        assertThat(a.sizeBytes()).isEqualTo(bytes.length);
+        assertThat(a.sha256()).isEqualTo(sha256(bytes));
+        assertThat(a.owner()).isEqualTo(Owner.user("alice"));
+        assertThat(assets.get(a.id())).contains(a);
+        assertThat(assets.byExecution(exec.id())).containsExactly(a);
+        try (InputStream in = assets.open(a.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+        assertThatThrownBy(() -> assets.register(NewAsset.of(AssetType.AUDIO, "again.mp3", "audio/mpeg"), "media/u1/clip.mp3"))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("blobKey"));
+
+        assets.delete(a.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        var report = acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
+        assertThat(report.counts()).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+        assertThat(Files.exists(file)).isFalse();
+    }
+
+    @Test
+    @DisplayName("register refuses path traversal, absolute paths and Atlas's own keys (another tenant's included) naming blobKey; a missing key is NotFound; nothing is written")
+    void registerRefusals() throws Exception {
+        Files.writeString(dir.resolve("outside.txt"), "secret");
+        external("ok/file.txt", "fine".getBytes(StandardCharsets.UTF_8));
+        Asset atlasOwn = atlas.tenant("globex").assets().create(png(), new byte[] {9});
+        long before = rows("assets");
+        for (String key : List.of("../outside.txt", "ok/../../outside.txt", "/etc/passwd", "ok/./file.txt", "./ok/file.txt", "ok\\file.txt",
+                "ok//file.txt", "ok/file.txt/", ".tmp/x", " ", atlasOwn.blobKey(), atlasOwn.blobKey().substring(0, atlasOwn.blobKey().lastIndexOf('/')))) {
+            assertThatThrownBy(() -> assets.register(png(), key)).as(key)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("blobKey"));
+        }
+        assertThatThrownBy(() -> assets.register(png(), "ok/missing.txt"))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("blobKey"));
+        ExecutionHandle theirs = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        assertThatThrownBy(() -> assets.register(png().execution(theirs.id(), null), "ok/file.txt")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> assets.register(null, "ok/file.txt")).isInstanceOf(InvalidInputException.class);
+        assertThat(rows("assets")).isEqualTo(before);
+        assertThat(blobs.puts).isEqualTo(1);
+        assertThat(Files.readString(dir.resolve("outside.txt"))).isEqualTo("secret");
+    }
+
     @Test
     @DisplayName("without a blob store the default local directory is <dataDirectory>/assets")
     void defaultDirectory() throws Exception {

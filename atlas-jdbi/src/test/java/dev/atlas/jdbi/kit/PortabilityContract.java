@@ -151,7 +151,8 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("execution_step", 2L), entry("tool_call", 3L), entry("asset", 4L), entry("message_asset", 2L),
                 entry("memory", 2L), entry("memory_tag", 4L), entry("memory_revision", 2L), entry("vector", 6L),
                 entry("vector_model", 1L), entry("assistant", 2L), entry("assistant_revision", 6L), entry("credential", 2L),
-                entry("task", 4L), entry("voice_call", 2L), entry("model_price", 1L), entry("graph_node", 2L), entry("graph_edge", 1L));
+                entry("task", 4L), entry("voice_call", 2L), entry("model_price", 1L), entry("graph_node", 2L), entry("graph_edge", 1L),
+                entry("settings", 3L), entry("settings_revision", 7L));
         Map<String, List<String>> acmeBefore = rows(database.dataSource(), "acme");
 
         Tenant beta = atlas.tenant("beta");
@@ -270,7 +271,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("message_event", events), entry("execution", 1L), entry("execution_step", 1L), entry("tool_call", 1L),
                 entry("asset", 2L), entry("message_asset", 1L), entry("memory", 1L), entry("memory_tag", 2L), entry("memory_revision", 1L),
                 entry("vector", 3L), entry("vector_model", 1L), entry("assistant", 1L), entry("assistant_revision", 3L),
-                entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L), entry("task_schedule", 1L)));
+                entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L), entry("task_schedule", 1L), entry("settings", 1L), entry("settings_revision", 3L)));
         assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(alice));
 
         UUID conversation = acme.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
@@ -304,7 +305,7 @@ public abstract class PortabilityContract extends AtlasContract {
                 entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
                 entry("asset_blobs", 2L), entry("message_assets", 1L), entry("memories", 1L), entry("memory_tags", 2L),
                 entry("memory_revisions", 1L), entry("vectors", 3L), entry("assistants", 1L), entry("assistant_revisions", 3L),
-                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 1L), entry("task_schedules", 1L));
+                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 1L), entry("task_schedules", 1L), entry("settings", 1L), entry("settings_revisions", 3L));
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
         EraseReport dry = acme.portability().eraseOwner(ALICE, true);
@@ -319,11 +320,41 @@ public abstract class PortabilityContract extends AtlasContract {
         sameRows(rows(database.dataSource(), "acme"), acmeWithoutAlice);
         sameRows(rows(database.dataSource(), "globex"), globexRows);
         assertThat(blobFiles()).isEqualTo(blobsWithoutAlice);
-        for (String table : List.of("conversations", "memories", "credentials", "tasks", "voice_calls", "assets", "assistants")) {
+        for (String table : List.of("conversations", "memories", "credentials", "tasks", "voice_calls", "assets", "assistants", "settings")) {
             assertThat(count("SELECT COUNT(*) FROM atlas_" + table + " WHERE tenant_id = 'acme' AND owner_id = 'alice'")).as(table).isZero();
         }
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND author_id = 'alice'")).isZero();
         assertThat(acme.portability().eraseOwner(ALICE, false).counts()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("erasing an owner keeps the messages they wrote in other owners' conversations but clears their author, counted as messages_detached (a dry run the same)")
+    void eraseOwnerDetachesMessagesElsewhere() {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", true, clock);
+        PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        UUID bobs = bob.get("conversation");
+        var reply = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("Alice here, same order.").author(ALICE));
+        var again = acme.conversations().append(bobs, dev.atlas.conversation.NewMessage.user("And one more thing.").author(ALICE));
+        long bobMessages = count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        EraseReport dry = acme.portability().eraseOwner(ALICE, true);
+        assertThat(dry.count("messages_detached")).isEqualTo(2);
+        assertThat(dry.count("messages")).isEqualTo(6);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        EraseReport done = acme.portability().eraseOwner(ALICE, false);
+
+        assertThat(done.counts()).isEqualTo(dry.counts());
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND author_id = 'alice'")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(bobs)))
+                .isEqualTo(bobMessages);
+        var kept = acme.conversations().getMessage(reply.id()).orElseThrow();
+        assertThat(kept.author()).isNull();
+        assertThat(kept.content()).isEqualTo("Alice here, same order.");
+        assertThat(acme.conversations().getMessage(again.id()).orElseThrow().author()).isNull();
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
     }
 
     @Test

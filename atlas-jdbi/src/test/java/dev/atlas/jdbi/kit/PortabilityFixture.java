@@ -41,9 +41,10 @@ import java.util.UUID;
  * A row in every portable table, written through the public API: a conversation with a retry
  * sibling, an edit, a deletion and a tool thread; a completed execution with usage, cost, a step,
  * a tool call and an asset; an uploaded attachment; vectors on a message, an asset and a memory; a
- * revised, tagged memory; an assistant with revisions and a rollback; a credential; a finished and
- * a pending task; a completed voice call. {@code tenantLevel} adds what belongs to no owner: a
- * price, graph nodes and an edge, and an execution without a conversation.
+ * revised, tagged memory; an assistant with revisions and a rollback; settings with revisions and a
+ * rollback; a credential; a finished and a pending task; a completed voice call. {@code tenantLevel}
+ * adds what belongs to no owner: a price, graph nodes and an edge, an execution without a
+ * conversation, and settings without an owner.
  */
 public final class PortabilityFixture {
     private PortabilityFixture() {}
@@ -61,6 +62,8 @@ public final class PortabilityFixture {
             detached.toolCall(dev.atlas.execution.NewToolCall.of("voice-" + tag, "hang_up", "{\"why\": \"done\"}")).complete("ok");
             detached.usage(Usage.of(7, 3));
             ids.put("detachedExecution", detached.complete().id());
+            var shared = t.settings().create("defaults-" + tag, "Defaults " + tag, null);
+            t.settings().publish(shared.id(), Map.of("model", "gpt-4o-mini"), null, null);
         }
         var assistant = t.assistants().create(AssistantSpec.of("bot-" + tag, "Bot " + tag).owner(owner)
                 .temperature(new BigDecimal("0.7")).topP(BigDecimal.ONE).maxOutputTokens(512).tools(List.of("search", "lookup"))
@@ -69,6 +72,11 @@ public final class PortabilityFixture {
         t.assistants().publish(assistant.id(), NewRevision.of("You are terse.", Map.of("model", "gpt-4o")).author(owner));
         t.assistants().rollback(assistant.id(), 1, owner);
         ids.put("assistant", assistant.id());
+        var settings = t.settings().create("chat-" + tag, "Chat " + tag, owner);
+        t.settings().publish(settings.id(), Map.of("model", "gpt-4o", "temperature", 0.3, "stop", List.of("b", "a")), "v1", owner);
+        t.settings().publish(settings.id(), Map.of("model", "gpt-4o", "temperature", 1), null, null);
+        t.settings().rollback(settings.id(), 1, owner);
+        ids.put("settings", settings.id());
 
         Conversation c = t.conversations().create(NewConversation.of(owner, "support").title("Order " + tag)
                 .metadata(Map.of("b", 1, "a", Map.of("z", 1.5, "y", List.of(1, 2)), "big", 12345678901234L)));

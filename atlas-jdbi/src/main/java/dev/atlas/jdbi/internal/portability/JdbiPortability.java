@@ -217,8 +217,8 @@ public final class JdbiPortability implements Portability {
     private static final class Plan {
         final BitSet skip = new BitSet();
         final Map<String, Long> unchanged = new LinkedHashMap<>();
-        /** Assistants whose current revision was already set to the same value (their row matched but for a pending link). */
-        final Map<UUID, UUID> relink = new LinkedHashMap<>();
+        /** Rows (assistants, settings) whose current revision is still to be linked (their row matched but for a pending link). */
+        final Map<UUID, Link> relink = new LinkedHashMap<>();
     }
 
     /** Reads records one by one with their line numbers. */
@@ -387,7 +387,7 @@ public final class JdbiPortability implements Portability {
                 }
                 if (col.deferred() && have[c] == null) {
                     // An earlier import stopped before linking the current revision: link it now.
-                    plan.relink.put((UUID) row.values()[table.index("id")], (UUID) row.values()[c]);
+                    plan.relink.put((UUID) row.values()[table.index("id")], new Link(table, (UUID) row.values()[c]));
                     continue;
                 }
                 throw new ConflictException(wheres.get(i) + table.type() + "." + col.name(), table.type() + " " + describeKey(table, row.values())
@@ -443,7 +443,7 @@ public final class JdbiPortability implements Portability {
 
     private ImportReport write(Path spool, Plan plan) throws IOException {
         Map<String, Long> imported = new LinkedHashMap<>();
-        Map<UUID, UUID> links = new LinkedHashMap<>(plan.relink);
+        Map<UUID, Link> links = new LinkedHashMap<>(plan.relink);
         List<Parsed> batch = new ArrayList<>(BATCH);
         try (Reader r = new Reader(spool)) {
             header(r);
@@ -469,7 +469,7 @@ public final class JdbiPortability implements Portability {
         return new ImportReport(imported, plan.unchanged);
     }
 
-    private void insert(List<Parsed> batch, Map<UUID, UUID> links, Map<String, Long> imported) {
+    private void insert(List<Parsed> batch, Map<UUID, Link> links, Map<String, Long> imported) {
         if (batch.isEmpty() && links.isEmpty()) {
             return;
         }
@@ -505,18 +505,21 @@ public final class JdbiPortability implements Portability {
         return "23505".equals(e.sqlState()) || msg.contains("UNIQUE constraint failed") || msg.contains("PRIMARY KEY");
     }
 
-    /** Sets the current revision of assistants inserted without it, once that revision is stored. */
-    private void link(Handle h, Map<UUID, UUID> links, boolean all) {
+    /** A forward reference held back on insert: {@code table}'s row points at {@code target}. */
+    private record Link(Table table, UUID target) {}
+
+    /** Sets the current revision of assistants and settings inserted without it, once that revision is stored. */
+    private void link(Handle h, Map<UUID, Link> links, boolean all) {
         for (var it = links.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
-            int n = sql.on(h, q.link).bind("id", e.getKey()).bind("rev", e.getValue()).update();
+            int n = sql.on(h, q.link(e.getValue().table())).bind("id", e.getKey()).bind("rev", e.getValue().target()).update();
             if (n > 0 || all) {
                 it.remove();
             }
         }
     }
 
-    private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, UUID> links) {
+    private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, Link> links) {
         Dialect d = db.dialect();
         int contentIndex = table.index("content");
         Sql.Call batch = sql.on(h, q.insert(table));
@@ -525,7 +528,7 @@ public final class JdbiPortability implements Portability {
                 Column c = table.columns().get(i);
                 Object v = row.bind()[i];
                 if (c.deferred() && v != null) {
-                    links.put((UUID) row.values()[table.index("id")], (UUID) v);
+                    links.put((UUID) row.values()[table.index("id")], new Link(table, (UUID) v));
                     v = null;
                 }
                 batch.bind(c.name(), Codec.bindable(c, v, d));
@@ -543,7 +546,7 @@ public final class JdbiPortability implements Portability {
     /** Tables in the order erase deletes them: every row before the rows it references. */
     static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
             "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
-            "credentials", "conversations", "assistant_revisions", "assistants", "task_schedules");
+            "credentials", "conversations", "assistant_revisions", "assistants", "task_schedules", "settings_revisions", "settings");
 
     @Override
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {
@@ -572,6 +575,12 @@ public final class JdbiPortability implements Portability {
 
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
+        if (scope.kind == Scope.Kind.OWNER) {
+            long n = dryRun ? db.read(h -> call(h, q.countAuthoredElsewhere, scope).one(Sql.LONG)) : detachAuthoredElsewhere(scope);
+            if (n > 0) {
+                counts.put("messages_detached", n);
+            }
+        }
         for (String table : ERASE_ORDER) {
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
@@ -585,6 +594,21 @@ public final class JdbiPortability implements Portability {
         return new EraseReport(dryRun, counts);
     }
 
+    /** Batch by batch: a detached message no longer matches, so each batch reads the next. */
+    private long detachAuthoredElsewhere(Scope scope) {
+        long total = 0;
+        while (true) {
+            int n = db.write(h -> {
+                List<UUID> ids = call(h, q.authoredElsewhere, scope).bind("limit", BATCH).list(sql.uuidColumn());
+                return ids.isEmpty() ? 0 : InList.bind(sql.on(h, q.detachAuthor(ids.size())), "ids", ids).bind("now", db.now()).update();
+            });
+            total += n;
+            if (n == 0) {
+                return total;
+            }
+        }
+    }
+
     private long countRows(String table, String condition, Scope scope) {
         return db.read(h -> call(h, q.render("portability.count." + table, "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND "
                 + condition), scope).one(Sql.LONG));
@@ -596,16 +620,17 @@ public final class JdbiPortability implements Portability {
             return db.write(h -> call(h, q.render("portability.erase.memory_tags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND "
                     + condition), scope).update());
         }
-        if (table.equals("assistant_revisions")) {
-            // The assistants point at their current revision: unlink them before their revisions go.
-            db.write(h -> call(h, q.render("portability.erase.unlinkRevisions", "UPDATE <p>assistants SET current_revision_id = NULL"
-                    + " WHERE tenant_id = :t AND " + scope.condition("assistants", false)), scope).update());
+        if (table.equals("assistant_revisions") || table.equals("settings_revisions")) {
+            // Assistants and settings point at their current revision: unlink them before their revisions go.
+            String owner = table.equals("assistant_revisions") ? "assistants" : "settings";
+            db.write(h -> call(h, q.render("portability.erase.unlink." + owner, "UPDATE <p>" + owner + " SET current_revision_id = NULL"
+                    + " WHERE tenant_id = :t AND " + scope.condition(owner, false)), scope).update());
         }
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
             case "messages" -> " ORDER BY x.sequence DESC";
             // A rollback revision points at an earlier one.
-            case "assistant_revisions" -> " ORDER BY x.number DESC";
+            case "assistant_revisions", "settings_revisions" -> " ORDER BY x.number DESC";
             default -> "";
         };
         // A tool thread's parent goes only once the thread is gone.

@@ -21,7 +21,9 @@ import java.util.Map;
 public final class PortabilitySql {
     private final Catalogue c;
     final Statement conversationExists;
-    final Statement link;
+    final Statement countAuthoredElsewhere;
+    final Statement authoredElsewhere;
+    private final Map<String, Statement> link = new HashMap<>();
     private final Map<String, Statement> insert = new HashMap<>();
     private final Map<String, Statement> byKey = new HashMap<>();
     private final Map<Scope.Kind, Map<String, Statement>> export = new EnumMap<>(Scope.Kind.class);
@@ -30,9 +32,17 @@ public final class PortabilitySql {
     public PortabilitySql(Catalogue c) {
         this.c = c;
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
-        link = c.sql("portability.link", "UPDATE <p>assistants SET current_revision_id = :rev WHERE tenant_id = :t AND id = :id"
-                + " AND EXISTS (SELECT 1 FROM <p>assistant_revisions r WHERE r.tenant_id = :t AND r.id = :rev)");
+        String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
+        countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
+        authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");
         for (Table table : PortableSchema.TABLES) {
+            for (Column col : table.columns()) {
+                if (col.deferred()) {
+                    link.put(table.table(), c.sql("portability.link." + table.table(), "UPDATE <p>" + table.table() + " SET " + col.name()
+                            + " = :rev WHERE tenant_id = :t AND id = :id AND EXISTS (SELECT 1 FROM <p>" + col.ref() + " r"
+                            + " WHERE r.tenant_id = :t AND r.id = :rev)"));
+                }
+            }
             List<String> names = new ArrayList<>(List.of("tenant_id"));
             List<String> values = new ArrayList<>(List.of(":t"));
             for (Column col : table.columns()) {
@@ -87,6 +97,11 @@ public final class PortabilitySql {
         return insert.get(table.table());
     }
 
+    /** Sets the one forward reference of {@code table}'s row (a current revision) once its target is stored. */
+    Statement link(Table table) {
+        return link.get(table.table());
+    }
+
     Statement byKey(Table table) {
         return byKey.get(table.table());
     }
@@ -108,6 +123,12 @@ public final class PortabilitySql {
     /** Deletes the rows of {@code table} among {@code n} ids. */
     Statement deleteByIds(String table, int n) {
         return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
+    Statement detachAuthor(int n) {
+        return c.render("portability.detachAuthor", "UPDATE <p>messages SET author_type = NULL, author_id = NULL, updated_at = :now"
+                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 
     /** A statement whose text depends on the erase's scope (the uploads it takes). */

@@ -228,7 +228,13 @@ public final class PortableSchema {
             t("task_schedule", "task_schedules", "id", cols(id(), req("name"), req("kind"), json("payload"), text("owner_type"),
                     text("owner_id"), reqLong("max_attempts", 1), c("interval_micros", Kind.LONG, false).min(1), text("cron"),
                     c("paused", Kind.BOOL, true), reqTime("next_run_at"), time("last_run_at"), reqTime("created_at"),
-                    reqTime("updated_at"))));
+                    reqTime("updated_at"))),
+            t("settings", "settings", "id", cols(id(), req("slug"), req("name"), text("owner_type"), text("owner_id"),
+                    reqLong("last_revision", 0), id("current_revision_id").deferredRef("settings_revisions"), reqTime("created_at"),
+                    reqTime("updated_at"), time("deleted_at"))),
+            t("settings_revision", "settings_revisions", "settings_id, number", cols(id(), reqId("settings_id").ref("settings"),
+                    reqLong("number", 1), en("kind", "published", "rollback"), id("rolled_back_to").ref("settings_revisions"),
+                    json("value"), text("label"), text("author_type"), text("author_id"), reqTime("created_at"))));
 
     private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
     private static final Map<String, Table> BY_TABLE = new LinkedHashMap<>();

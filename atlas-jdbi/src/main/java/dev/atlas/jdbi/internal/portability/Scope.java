@@ -125,6 +125,11 @@ final class Scope {
         return ownerMatch();
     }
 
+    /** Messages the owner wrote in conversations outside the scope (other owners'): they stay, without their author. */
+    String authoredElsewhere() {
+        return "author_type = :ot AND author_id = :oi AND conversation_id NOT IN (" + conversations() + ")";
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
@@ -149,7 +154,8 @@ final class Scope {
                     + memories() + ")))";
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
             case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
-            case "credentials", "assistants" -> ownerMatch();
+            case "credentials", "assistants", "settings" -> ownerMatch();
+            case "settings_revisions" -> "settings_id IN (SELECT st.id FROM <p>settings st WHERE st.tenant_id = :t AND " + ownerMatch() + ")";
             case "task_schedules" -> ownerMatch();
             case "assistant_revisions" -> "assistant_id IN (SELECT s.id FROM <p>assistants s WHERE s.tenant_id = :t AND " + ownerMatch() + ")";
             default -> NONE;
