@@ -358,6 +358,45 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an owner's executions without a conversation (with steps) are in their export and erased with their task schedules; their executions in other owners' conversations stay without owner (executions_detached); a dry run counts the same")
+    void eraseOwnerExecutionsAndSchedules() {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", false, clock);
+        dev.atlas.execution.ExecutionHandle mine = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .owner(ALICE).project("p1"));
+        mine.step().finish("ok", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(1, 1));
+        UUID mineId = mine.complete().id();
+        dev.atlas.execution.ExecutionHandle inBobs = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(bob.get("conversation")).owner(ALICE));
+        UUID inBobsId = inBobs.complete().id();
+        acme.tasks().schedule(dev.atlas.task.NewSchedule.every("alice-digest", java.time.Duration.ofHours(1),
+                dev.atlas.task.NewTask.of("digest", Map.of()).owner(ALICE)));
+        acme.tasks().schedule(dev.atlas.task.NewSchedule.every("bob-digest", java.time.Duration.ofHours(1),
+                dev.atlas.task.NewTask.of("digest", Map.of()).owner(BOB)));
+        byte[] export = export(acme, ExportScope.owner(ALICE));
+        assertThat(importBytes(atlas.tenant("gamma"), export).imported()).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "execution", 1L, "execution_step", 1L, "task_schedule", 1L));
+        assertThat(atlas.tenant("gamma").executions().get(mineId)).isPresent();
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, Long> expected = Map.of("executions", 1L, "execution_steps", 1L, "task_schedules", 1L, "executions_detached", 1L);
+
+        EraseReport dry = acme.portability().eraseOwner(ALICE, true);
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+
+        assertThat(count("SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND owner_id = 'alice'")).isZero();
+        assertThat(acme.executions().get(mineId)).isEmpty();
+        var kept = acme.executions().get(inBobsId).orElseThrow();
+        assertThat(kept.conversationId()).isEqualTo(bob.get("conversation"));
+        assertThat(kept.owner()).isNull();
+        assertThat(acme.tasks().getSchedule("alice-digest")).isEmpty();
+        assertThat(acme.tasks().getSchedule("bob-digest")).isPresent();
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
+    }
+
+    @Test
     @DisplayName("erasing a conversation deletes its tool threads, executions, assets (rows and bytes), vectors, voice calls and tasks, and nothing else")
     void eraseConversation() {
         Tenant acme = atlas.tenant("acme");

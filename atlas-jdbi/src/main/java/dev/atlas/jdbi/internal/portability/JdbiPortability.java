@@ -50,6 +50,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /**
  * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order
@@ -576,9 +577,15 @@ public final class JdbiPortability implements Portability {
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
         if (scope.kind == Scope.Kind.OWNER) {
-            long n = dryRun ? db.read(h -> call(h, q.countAuthoredElsewhere, scope).one(Sql.LONG)) : detachAuthoredElsewhere(scope);
+            long n = dryRun ? db.read(h -> call(h, q.countAuthoredElsewhere, scope).one(Sql.LONG))
+                    : detach(scope, q.authoredElsewhere, q::detachAuthor);
             if (n > 0) {
                 counts.put("messages_detached", n);
+            }
+            long e = dryRun ? db.read(h -> call(h, q.countExecutionsElsewhere, scope).one(Sql.LONG))
+                    : detach(scope, q.executionsElsewhere, q::detachExecutionOwner);
+            if (e > 0) {
+                counts.put("executions_detached", e);
             }
         }
         for (String table : ERASE_ORDER) {
@@ -594,13 +601,13 @@ public final class JdbiPortability implements Portability {
         return new EraseReport(dryRun, counts);
     }
 
-    /** Batch by batch: a detached message no longer matches, so each batch reads the next. */
-    private long detachAuthoredElsewhere(Scope scope) {
+    /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
+    private long detach(Scope scope, Statement select, IntFunction<Statement> clear) {
         long total = 0;
         while (true) {
             int n = db.write(h -> {
-                List<UUID> ids = call(h, q.authoredElsewhere, scope).bind("limit", BATCH).list(sql.uuidColumn());
-                return ids.isEmpty() ? 0 : InList.bind(sql.on(h, q.detachAuthor(ids.size())), "ids", ids).bind("now", db.now()).update();
+                List<UUID> ids = call(h, select, scope).bind("limit", BATCH).list(sql.uuidColumn());
+                return ids.isEmpty() ? 0 : InList.bind(sql.on(h, clear.apply(ids.size())), "ids", ids).bind("now", db.now()).update();
             });
             total += n;
             if (n == 0) {

@@ -23,6 +23,8 @@ public final class PortabilitySql {
     final Statement conversationExists;
     final Statement countAuthoredElsewhere;
     final Statement authoredElsewhere;
+    final Statement countExecutionsElsewhere;
+    final Statement executionsElsewhere;
     private final Map<String, Statement> link = new HashMap<>();
     private final Map<String, Statement> insert = new HashMap<>();
     private final Map<String, Statement> byKey = new HashMap<>();
@@ -35,6 +37,9 @@ public final class PortabilitySql {
         String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
         countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
         authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");
+        String executions = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).executionsElsewhere();
+        countExecutionsElsewhere = c.sql("portability.countExecutionsElsewhere", "SELECT COUNT(*)" + executions);
+        executionsElsewhere = c.sql("portability.executionsElsewhere", "SELECT id" + executions + " ORDER BY id LIMIT :limit");
         for (Table table : PortableSchema.TABLES) {
             for (Column col : table.columns()) {
                 if (col.deferred()) {
@@ -128,6 +133,12 @@ public final class PortabilitySql {
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
         return c.render("portability.detachAuthor", "UPDATE <p>messages SET author_type = NULL, author_id = NULL, updated_at = :now"
+                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Clears the owner of {@code n} executions: what stays of an erased owner's calls in other owners' conversations. */
+    Statement detachExecutionOwner(int n) {
+        return c.render("portability.detachExecutionOwner", "UPDATE <p>executions SET owner_type = NULL, owner_id = NULL, updated_at = :now"
                 + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 

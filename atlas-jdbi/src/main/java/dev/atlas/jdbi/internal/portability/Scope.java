@@ -99,7 +99,16 @@ final class Scope {
     }
 
     private String executions() {
-        return "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id IN (" + conversations() + ")";
+        return "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND " + ownExecutions("e.");
+    }
+
+    /** The scope's conversations' executions and, for an owner, those attributed to them that have no conversation. */
+    private String ownExecutions(String alias) {
+        String inConversations = alias + "conversation_id IN (" + conversations() + ")";
+        return kind == Kind.OWNER
+                ? "(" + inConversations + " OR (" + alias + "conversation_id IS NULL AND " + alias + "owner_type = :ot AND "
+                        + alias + "owner_id = :oi))"
+                : inConversations;
     }
 
     private String ownerMatch() {
@@ -130,6 +139,11 @@ final class Scope {
         return "author_type = :ot AND author_id = :oi AND conversation_id NOT IN (" + conversations() + ")";
     }
 
+    /** Executions attributed to the owner in conversations outside the scope (other owners'): they stay, without the owner. */
+    String executionsElsewhere() {
+        return "owner_type = :ot AND owner_id = :oi AND conversation_id IS NOT NULL AND conversation_id NOT IN (" + conversations() + ")";
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
@@ -137,7 +151,8 @@ final class Scope {
         }
         return switch (table) {
             case "conversations" -> "id IN (" + conversations() + ")";
-            case "messages", "message_events", "executions" -> "conversation_id IN (" + conversations() + ")";
+            case "messages", "message_events" -> "conversation_id IN (" + conversations() + ")";
+            case "executions" -> ownExecutions("");
             case "execution_steps", "execution_tool_calls" -> "execution_id IN (" + executions() + ")";
             case "assets" -> assets();
             case "message_assets" -> "(message_id IN (" + messages() + ")" + (forExport ? " AND " : " OR ")
