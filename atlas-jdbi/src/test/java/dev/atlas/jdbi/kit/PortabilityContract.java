@@ -366,6 +366,9 @@ public abstract class PortabilityContract extends AtlasContract {
                 .owner(ALICE).project("p1"));
         mine.step().finish("ok", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(1, 1));
         UUID mineId = mine.complete().id();
+        // A reply of Alice's conversation-less call posted into Bob's conversation: it stays, unlinked from the erased call.
+        UUID linked = acme.conversations().append(bob.get("conversation"),
+                dev.atlas.conversation.NewMessage.assistant("from alice's call").execution(mineId, null)).id();
         dev.atlas.execution.ExecutionHandle inBobs = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
                 .conversation(bob.get("conversation")).owner(ALICE));
         UUID inBobsId = inBobs.complete().id();
@@ -378,7 +381,8 @@ public abstract class PortabilityContract extends AtlasContract {
                 "execution", 1L, "execution_step", 1L, "task_schedule", 1L));
         assertThat(atlas.tenant("gamma").executions().get(mineId)).isPresent();
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
-        Map<String, Long> expected = Map.of("executions", 1L, "execution_steps", 1L, "task_schedules", 1L, "executions_detached", 1L);
+        Map<String, Long> expected = Map.of("executions", 1L, "execution_steps", 1L, "task_schedules", 1L, "executions_detached", 1L,
+                "messages_unlinked", 1L);
 
         EraseReport dry = acme.portability().eraseOwner(ALICE, true);
         assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
@@ -391,6 +395,9 @@ public abstract class PortabilityContract extends AtlasContract {
         var kept = acme.executions().get(inBobsId).orElseThrow();
         assertThat(kept.conversationId()).isEqualTo(bob.get("conversation"));
         assertThat(kept.owner()).isNull();
+        var unlinked = acme.conversations().getMessage(linked).orElseThrow();
+        assertThat(unlinked.executionId()).isNull();
+        assertThat(unlinked.content()).isEqualTo("from alice's call");
         assertThat(acme.tasks().getSchedule("alice-digest")).isEmpty();
         assertThat(acme.tasks().getSchedule("bob-digest")).isPresent();
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();

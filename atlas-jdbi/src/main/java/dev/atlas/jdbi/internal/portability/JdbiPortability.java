@@ -588,6 +588,11 @@ public final class JdbiPortability implements Portability {
                 counts.put("executions_detached", e);
             }
         }
+        long unlinked = dryRun ? db.read(h -> call(h, q.countLinksElsewhere.get(scope.kind), scope).one(Sql.LONG))
+                : detach(scope, q.linksElsewhere.get(scope.kind), q::unlinkExecution);
+        if (unlinked > 0) {
+            counts.put("messages_unlinked", unlinked);
+        }
         for (String table : ERASE_ORDER) {
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);

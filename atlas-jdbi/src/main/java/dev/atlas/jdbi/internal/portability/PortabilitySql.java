@@ -30,6 +30,9 @@ public final class PortabilitySql {
     private final Map<String, Statement> byKey = new HashMap<>();
     private final Map<Scope.Kind, Map<String, Statement>> export = new EnumMap<>(Scope.Kind.class);
     private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
+    /** Per scope kind: messages outside the scope linked to its executions. */
+    final Map<Scope.Kind, Statement> countLinksElsewhere = new EnumMap<>(Scope.Kind.class);
+    final Map<Scope.Kind, Statement> linksElsewhere = new EnumMap<>(Scope.Kind.class);
 
     public PortabilitySql(Catalogue c) {
         this.c = c;
@@ -40,6 +43,11 @@ public final class PortabilitySql {
         String executions = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).executionsElsewhere();
         countExecutionsElsewhere = c.sql("portability.countExecutionsElsewhere", "SELECT COUNT(*)" + executions);
         executionsElsewhere = c.sql("portability.executionsElsewhere", "SELECT id" + executions + " ORDER BY id LIMIT :limit");
+        for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
+            String links = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(kind).executionLinksElsewhere();
+            countLinksElsewhere.put(kind, c.sql("portability.countLinksElsewhere." + kind, "SELECT COUNT(*)" + links));
+            linksElsewhere.put(kind, c.sql("portability.linksElsewhere." + kind, "SELECT id" + links + " ORDER BY id LIMIT :limit"));
+        }
         for (Table table : PortableSchema.TABLES) {
             for (Column col : table.columns()) {
                 if (col.deferred()) {
@@ -133,6 +141,12 @@ public final class PortabilitySql {
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
         return c.render("portability.detachAuthor", "UPDATE <p>messages SET author_type = NULL, author_id = NULL, updated_at = :now"
+                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
+    Statement unlinkExecution(int n) {
+        return c.render("portability.unlinkExecution", "UPDATE <p>messages SET execution_id = NULL, step_id = NULL, updated_at = :now"
                 + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 

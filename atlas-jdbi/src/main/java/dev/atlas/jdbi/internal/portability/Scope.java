@@ -144,6 +144,11 @@ final class Scope {
         return "owner_type = :ot AND owner_id = :oi AND conversation_id IS NOT NULL AND conversation_id NOT IN (" + conversations() + ")";
     }
 
+    /** Messages outside the scope that name one of its executions: they stay, without the link (as retention does). */
+    String executionLinksElsewhere() {
+        return "execution_id IN (" + executions() + ") AND conversation_id NOT IN (" + conversations() + ")";
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
