@@ -10,8 +10,9 @@ import java.util.Map;
  * @param counts rows per table ({@code conversations}, {@code messages}, …), blob files
  *               ({@code asset_blobs}) and messages kept without their author
  *               ({@code messages_detached}), executions kept without their owner
- *               ({@code executions_detached}) and messages kept without their link to an erased
- *               execution ({@code messages_unlinked}); tables with nothing to delete are absent
+ *               ({@code executions_detached}), and messages and voice calls kept without their link to
+ *               an erased execution ({@code messages_unlinked}, {@code voice_calls_unlinked}); tables
+ *               with nothing to delete are absent
  */
 public record EraseReport(boolean dryRun, Map<String, Long> counts) {
     /**

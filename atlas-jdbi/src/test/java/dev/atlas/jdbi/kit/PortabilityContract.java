@@ -403,6 +403,94 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
     }
 
+    /** {@code call} as it was, but for the execution it named. */
+    static dev.atlas.voice.VoiceCall unlinked(dev.atlas.voice.VoiceCall call) {
+        return new dev.atlas.voice.VoiceCall(call.id(), call.tenantId(), call.sessionId(), call.conversationId(), null, call.owner(),
+                call.agent(), call.provider(), call.model(), call.status(), call.transcript(), call.summary(), call.durationMs(),
+                call.metadata(), call.startedAt(), call.completedAt(), call.createdAt(), call.updatedAt());
+    }
+
+    /** Voice calls outside Alice's rows naming her execution: Bob's (in his conversation) and one of nobody's; and one of hers. */
+    private Map<String, dev.atlas.voice.VoiceCall> voiceCallsOnExecution(Tenant t, Map<String, UUID> bob, UUID execution) {
+        var voice = t.voiceCalls();
+        var bobs = voice.start(dev.atlas.voice.NewVoiceCall.of("bob-call", "openai", "gpt-realtime").owner(BOB)
+                .conversation(bob.get("conversation")).execution(execution).metadata(Map.of("k", "v")));
+        voice.complete(bobs.id(), List.of(dev.atlas.voice.VoiceTurn.user("hi from bob")));
+        var nobodys = voice.start(dev.atlas.voice.NewVoiceCall.of("nobody-call", "openai", "gpt-realtime").execution(execution));
+        var alices = voice.start(dev.atlas.voice.NewVoiceCall.of("alice-call", "openai", "gpt-realtime").owner(ALICE).execution(execution));
+        return Map.of("bob", voice.require(bobs.id()), "nobody", voice.require(nobodys.id()), "alice", voice.require(alices.id()));
+    }
+
+    @Test
+    @DisplayName("erasing an owner keeps other owners' and ownerless voice calls on their executions, without the link (voice_calls_unlinked, a dry run the same); theirs go; other tenants untouched")
+    void eraseOwnerUnlinksVoiceCallsElsewhere() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", false, clock);
+        Map<String, UUID> alice = PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        Map<String, dev.atlas.voice.VoiceCall> calls = voiceCallsOnExecution(acme, bob, alice.get("execution"));
+        Map<String, UUID> gBob = PortabilityFixture.populate(globex, BOB, "b", false, clock);
+        Map<String, UUID> gAlice = PortabilityFixture.populate(globex, ALICE, "a", false, clock);
+        voiceCallsOnExecution(globex, gBob, gAlice.get("execution"));
+        Map<String, List<String>> globexRows = rows(database.dataSource(), "globex");
+        long events = count("SELECT COUNT(*) FROM atlas_message_events e JOIN atlas_conversations c ON c.tenant_id = e.tenant_id"
+                + " AND c.id = e.conversation_id WHERE e.tenant_id = 'acme' AND c.owner_id = 'alice'");
+        Map<String, Long> expected = Map.ofEntries(entry("conversations", 2L), entry("messages", 6L), entry("message_events", events),
+                entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
+                entry("asset_blobs", 2L), entry("message_assets", 1L), entry("memories", 1L), entry("memory_tags", 2L),
+                entry("memory_revisions", 1L), entry("vectors", 3L), entry("assistants", 1L), entry("assistant_revisions", 3L),
+                entry("credentials", 1L), entry("tasks", 2L), entry("voice_calls", 2L), entry("voice_calls_unlinked", 2L),
+                entry("task_schedules", 1L), entry("settings", 1L), entry("settings_revisions", 3L));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        EraseReport dry = acme.portability().eraseOwner(ALICE, true);
+        assertThat(dry.counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+
+        assertThat(acme.voiceCalls().require(calls.get("bob").id())).isEqualTo(unlinked(calls.get("bob")));
+        assertThat(acme.voiceCalls().require(calls.get("nobody").id())).isEqualTo(unlinked(calls.get("nobody")));
+        assertThat(acme.voiceCalls().get(calls.get("alice").id())).isEmpty();
+        assertThat(acme.voiceCalls().get(alice.get("voiceCall"))).isEmpty();
+        assertThat(acme.voiceCalls().require(bob.get("voiceCall")).executionId()).isNull();
+        sameRows(rows(database.dataSource(), "globex"), globexRows);
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("erasing a conversation keeps voice calls outside it on its executions, without the link (voice_calls_unlinked, a dry run the same); its own go; other tenants untouched")
+    void eraseConversationUnlinksVoiceCallsElsewhere() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        Map<String, UUID> bob = PortabilityFixture.populate(acme, BOB, "b", false, clock);
+        Map<String, UUID> alice = PortabilityFixture.populate(acme, ALICE, "a", false, clock);
+        Map<String, dev.atlas.voice.VoiceCall> calls = voiceCallsOnExecution(acme, bob, alice.get("execution"));
+        Map<String, UUID> gBob = PortabilityFixture.populate(globex, BOB, "b", false, clock);
+        Map<String, UUID> gAlice = PortabilityFixture.populate(globex, ALICE, "a", false, clock);
+        voiceCallsOnExecution(globex, gBob, gAlice.get("execution"));
+        Map<String, List<String>> globexRows = rows(database.dataSource(), "globex");
+        UUID conversation = alice.get("conversation");
+        long events = count("SELECT COUNT(*) FROM atlas_message_events WHERE tenant_id = 'acme' AND conversation_id IN (?, ?)",
+                idParam(conversation), idParam(alice.get("toolThread")));
+        Map<String, Long> expected = Map.ofEntries(entry("conversations", 2L), entry("messages", 6L), entry("message_events", events),
+                entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assets", 2L),
+                entry("asset_blobs", 2L), entry("message_assets", 1L), entry("vectors", 2L), entry("tasks", 1L), entry("voice_calls", 1L),
+                entry("voice_calls_unlinked", 3L));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        assertThat(acme.portability().eraseConversation(conversation, true).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        assertThat(acme.portability().eraseConversation(conversation, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+
+        for (String who : List.of("bob", "nobody", "alice")) {
+            assertThat(acme.voiceCalls().require(calls.get(who).id())).as(who).isEqualTo(unlinked(calls.get(who)));
+        }
+        assertThat(acme.voiceCalls().get(alice.get("voiceCall"))).isEmpty();
+        sameRows(rows(database.dataSource(), "globex"), globexRows);
+    }
+
     @Test
     @DisplayName("erasing a conversation deletes its tool threads, executions, assets (rows and bytes), vectors, voice calls and tasks, and nothing else")
     void eraseConversation() {

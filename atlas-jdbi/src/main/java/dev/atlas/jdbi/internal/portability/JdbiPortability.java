@@ -593,6 +593,11 @@ public final class JdbiPortability implements Portability {
         if (unlinked > 0) {
             counts.put("messages_unlinked", unlinked);
         }
+        long calls = dryRun ? db.read(h -> call(h, q.countVoiceCallLinksElsewhere.get(scope.kind), scope).one(Sql.LONG))
+                : detach(scope, q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
+        if (calls > 0) {
+            counts.put("voice_calls_unlinked", calls);
+        }
         for (String table : ERASE_ORDER) {
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
@@ -612,7 +617,12 @@ public final class JdbiPortability implements Portability {
         while (true) {
             int n = db.write(h -> {
                 List<UUID> ids = call(h, select, scope).bind("limit", BATCH).list(sql.uuidColumn());
-                return ids.isEmpty() ? 0 : InList.bind(sql.on(h, clear.apply(ids.size())), "ids", ids).bind("now", db.now()).update();
+                if (ids.isEmpty()) {
+                    return 0;
+                }
+                Statement update = clear.apply(ids.size());
+                Sql.Call call = InList.bind(sql.on(h, update), "ids", ids);
+                return (update.parameters().contains("now") ? call.bind("now", db.now()) : call).update();
             });
             total += n;
             if (n == 0) {

@@ -33,6 +33,9 @@ public final class PortabilitySql {
     /** Per scope kind: messages outside the scope linked to its executions. */
     final Map<Scope.Kind, Statement> countLinksElsewhere = new EnumMap<>(Scope.Kind.class);
     final Map<Scope.Kind, Statement> linksElsewhere = new EnumMap<>(Scope.Kind.class);
+    /** Per scope kind: voice calls outside the scope linked to its executions. */
+    final Map<Scope.Kind, Statement> countVoiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
+    final Map<Scope.Kind, Statement> voiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
 
     public PortabilitySql(Catalogue c) {
         this.c = c;
@@ -47,6 +50,10 @@ public final class PortabilitySql {
             String links = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(kind).executionLinksElsewhere();
             countLinksElsewhere.put(kind, c.sql("portability.countLinksElsewhere." + kind, "SELECT COUNT(*)" + links));
             linksElsewhere.put(kind, c.sql("portability.linksElsewhere." + kind, "SELECT id" + links + " ORDER BY id LIMIT :limit"));
+            String calls = " FROM <p>voice_calls WHERE tenant_id = :t AND " + Scope.template(kind).voiceCallLinksElsewhere();
+            countVoiceCallLinksElsewhere.put(kind, c.sql("portability.countVoiceCallLinksElsewhere." + kind, "SELECT COUNT(*)" + calls));
+            voiceCallLinksElsewhere.put(kind, c.sql("portability.voiceCallLinksElsewhere." + kind, "SELECT id" + calls
+                    + " ORDER BY id LIMIT :limit"));
         }
         for (Table table : PortableSchema.TABLES) {
             for (Column col : table.columns()) {
@@ -147,6 +154,15 @@ public final class PortabilitySql {
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
     Statement unlinkExecution(int n) {
         return c.render("portability.unlinkExecution", "UPDATE <p>messages SET execution_id = NULL, step_id = NULL, updated_at = :now"
+                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /**
+     * Clears the execution of {@code n} voice calls whose execution is erased with another conversation or
+     * owner; the rest of the call (updated_at too) stays as it was, as when retention purges the execution.
+     */
+    Statement unlinkVoiceCall(int n) {
+        return c.render("portability.unlinkVoiceCall", "UPDATE <p>voice_calls SET execution_id = NULL"
                 + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 

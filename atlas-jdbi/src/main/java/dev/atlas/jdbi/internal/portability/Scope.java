@@ -149,6 +149,18 @@ final class Scope {
         return "execution_id IN (" + executions() + ") AND conversation_id NOT IN (" + conversations() + ")";
     }
 
+    /**
+     * Voice calls outside the scope (another conversation, another owner or none) that name one of its
+     * executions: they stay, without the link (as retention does). Written without NOT over a
+     * nullable comparison, which would drop the calls that have no conversation or no owner.
+     */
+    String voiceCallLinksElsewhere() {
+        String notOwners = kind == Kind.OWNER
+                ? " AND (owner_type IS NULL OR owner_id IS NULL OR owner_type <> :ot OR owner_id <> :oi)" : "";
+        return "execution_id IN (" + executions() + ") AND (conversation_id IS NULL OR conversation_id NOT IN (" + conversations()
+                + "))" + notOwners;
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
@@ -162,8 +174,9 @@ final class Scope {
             case "assets" -> assets();
             case "message_assets" -> "(message_id IN (" + messages() + ")" + (forExport ? " AND " : " OR ")
                     + "asset_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + "))";
-            case "voice_calls" -> "(conversation_id IN (" + conversations() + ") OR execution_id IN (" + executions() + ") OR "
-                    + ownerMatch() + ")";
+            // A call belongs where it took place or to whom it belongs; one elsewhere that used the scope's execution is
+            // not the scope's (an erase keeps it, unlinked: voiceCallLinksElsewhere).
+            case "voice_calls" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
             case "memories" -> memories();
             case "memory_tags", "memory_revisions" -> "memory_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
                     + memories() + ")";
