@@ -124,6 +124,38 @@ class PortabilityRoundTripTest {
         }
     }
 
+    @Test
+    @DisplayName("one owner's export that meets other owners' assistants, calls, conversations: SQLite -> empty PostgreSQL -> empty SQLite, byte-identical and equal rows; nothing of another tenant")
+    void ownerExportAcrossDialects() {
+        Atlas first = open(sqlite1, "s1");
+        Map<String, java.util.UUID> globex = PortabilityFixture.crossOwnerReferences(first.tenant("globex"));
+        PortabilityFixture.crossOwnerReferences(first.tenant("acme"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        first.tenant("acme").portability().exportTo(out, ExportScope.owner(Owner.user("alice")));
+        byte[] a = out.toByteArray();
+
+        Atlas pg = open(postgres, "pg");
+        ImportReport intoPg = pg.tenant("acme").portability().importFrom(new ByteArrayInputStream(a));
+        byte[] b = export(pg);
+        Atlas second = open(sqlite2, "s2");
+        ImportReport intoSqlite = second.tenant("acme").portability().importFrom(new ByteArrayInputStream(b));
+        byte[] c = export(second);
+
+        assertThat(intoPg.totalImported()).isEqualTo(new String(a, StandardCharsets.UTF_8).lines().count() - 1);
+        assertThat(intoPg.imported()).containsEntry("assistant", 2L).containsEntry("voice_call", 2L);
+        assertThat(intoSqlite.imported()).isEqualTo(intoPg.imported());
+        assertThat(new String(b, StandardCharsets.UTF_8)).isEqualTo(new String(a, StandardCharsets.UTF_8));
+        assertThat(new String(c, StandardCharsets.UTF_8)).isEqualTo(new String(a, StandardCharsets.UTF_8));
+        Map<String, Map<String, String>> pgTypes = columnTypes(postgres.dataSource());
+        for (PortableSchema.Table t : PortableSchema.TABLES) {
+            String table = "atlas_" + t.table();
+            assertThat(rows(sqlite2.dataSource(), table, pgTypes.get(table))).as(table)
+                    .containsExactlyElementsOf(rows(postgres.dataSource(), table, pgTypes.get(table)));
+        }
+        String file = new String(a, StandardCharsets.UTF_8);
+        globex.values().forEach(id -> assertThat(file).as("globex's " + id).doesNotContain(id.toString()));
+    }
+
     private static Set<String> tablesWithTenant(DataSource ds) {
         Set<String> out = new TreeSet<>();
         try (Connection c = ds.getConnection(); ResultSet rs = c.getMetaData().getColumns(null, null, "atlas_%", "tenant_id")) {

@@ -286,6 +286,202 @@ public abstract class PortabilityContract extends AtlasContract {
                 .isExactlyInstanceOf(NotFoundException.class);
     }
 
+    // ---- an owner's export refers only to what it holds -----------------------------------------
+
+    /**
+     * Alice's export from acme imports on its own into the empty tenant gamma, which exports it back
+     * byte-identical (every exported row came back equal) and takes it again as a no-op; imported
+     * back into acme it changes nothing either. acme and globex (same shape) stay as they were.
+     */
+    Tenant aliceAlone(Tenant acme, Map<String, List<String>> globexBefore) {
+        Map<String, List<String>> acmeBefore = rows(database.dataSource(), "acme");
+        byte[] file = export(acme, ExportScope.owner(ALICE));
+        Tenant gamma = atlas.tenant("gamma");
+
+        ImportReport first = importBytes(gamma, file);
+
+        assertThat(first.unchanged()).isEmpty();
+        assertThat(first.totalImported()).isEqualTo(text(file).lines().count() - 1);
+        assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(file));
+        assertThat(importBytes(gamma, file).imported()).isEmpty();
+        ImportReport home = importBytes(acme, file);
+        assertThat(home.imported()).isEmpty();
+        assertThat(home.unchanged()).isEqualTo(first.imported());
+        sameRows(rows(database.dataSource(), "acme"), acmeBefore);
+        sameRows(rows(database.dataSource(), "globex"), globexBefore);
+        return gamma;
+    }
+
+    @Test
+    @DisplayName("an owner's export carries the assistants (of other owners or none) its conversations and executions run with, each with all its revisions; it imports alone, and where those assistants already are they are unchanged")
+    void ownerExportCarriesReferencedAssistants() {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> ids = PortabilityFixture.assistantsOfOthers(acme, PortabilityFixture.twoOwners(acme));
+        Tenant globex = atlas.tenant("globex");
+        PortabilityFixture.assistantsOfOthers(globex, PortabilityFixture.twoOwners(globex));
+        Map<String, List<String>> globexRows = rows(database.dataSource(), "globex");
+
+        Tenant gamma = aliceAlone(acme, globexRows);
+
+        assertThat(acme.portability().exportTo(new ByteArrayOutputStream(), ExportScope.owner(ALICE)).exported())
+                .containsEntry("assistant", 2L).containsEntry("assistant_revision", 3L);
+        for (String bot : List.of("bobBot", "shared")) {
+            assertThat(gamma.assistants().revisions(ids.get(bot))).as(bot).hasSize(acme.assistants().revisions(ids.get(bot)).size());
+            assertThat(gamma.assistants().currentRevision(ids.get(bot)).orElseThrow().id()).as(bot)
+                    .isEqualTo(acme.assistants().currentRevision(ids.get(bot)).orElseThrow().id());
+        }
+        assertThat(gamma.conversations().get(ids.get("aliceBotConversation")).orElseThrow().assistantId()).isEqualTo(ids.get("bobBot"));
+        assertThat(gamma.assistants().get(ids.get("bobBot")).orElseThrow().owner()).isEqualTo(BOB);
+
+        // A tenant that already holds Bob's assistant (from Bob's own export) keeps it as it is.
+        Tenant delta = atlas.tenant("delta");
+        importBytes(delta, export(acme, ExportScope.owner(BOB)));
+        byte[] bobInDelta = export(delta, ExportScope.owner(BOB));
+        ImportReport report = importBytes(delta, export(acme, ExportScope.owner(ALICE)));
+        assertThat(report.unchanged()).containsExactlyInAnyOrderEntriesOf(Map.of("assistant", 1L, "assistant_revision", 2L));
+        assertThat(report.imported()).containsEntry("assistant", 1L).containsEntry("assistant_revision", 1L);
+        assertThat(text(export(delta, ExportScope.owner(BOB)))).isEqualTo(text(bobInDelta));
+        sameRows(rows(database.dataSource(), "globex"), globexRows);
+    }
+
+    @Test
+    @DisplayName("an owner's export clears a message's link to another owner's execution and step; the message imports alone")
+    void ownerExportClearsMessageLinksElsewhere() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            ids.put("linked", t.conversations().append(ids.get("aliceConversation"), dev.atlas.conversation.NewMessage.assistant("bob's call says")
+                    .execution(ids.get("bobExecution"), ids.get("bobStep"))).id());
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        var imported = gamma.conversations().getMessage(ids.get("linked")).orElseThrow();
+        assertThat(imported.executionId()).isNull();
+        assertThat(imported.stepId()).isNull();
+        assertThat(imported.content()).isEqualTo("bob's call says");
+        assertThat(acme.conversations().getMessage(ids.get("linked")).orElseThrow().executionId()).isEqualTo(ids.get("bobExecution"));
+    }
+
+    @Test
+    @DisplayName("an owner's export clears the parent of their tool thread below another owner's conversation; the thread imports alone")
+    void ownerExportClearsToolThreadParentElsewhere() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            var thread = t.conversations().create(dev.atlas.conversation.NewConversation.toolThread(ALICE, "helper",
+                    ids.get("bobConversation"), ids.get("bobToolCall")));
+            t.conversations().append(thread.id(), dev.atlas.conversation.NewMessage.user("alice's helper"));
+            ids.put("thread", thread.id());
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        var thread = gamma.conversations().get(ids.get("thread")).orElseThrow();
+        assertThat(thread.parentConversationId()).isNull();
+        assertThat(thread.parentToolCallId()).isNull();
+        assertThat(thread.owner()).isEqualTo(ALICE);
+        assertThat(acme.conversations().get(ids.get("thread")).orElseThrow().parentConversationId()).isEqualTo(ids.get("bobConversation"));
+    }
+
+    @Test
+    @DisplayName("an owner's export clears their asset's link to another owner's execution and tool call; the asset imports alone")
+    void ownerExportClearsAssetLinksElsewhere() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            ids.put("asset", t.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "made.png", "image/png").owner(ALICE)
+                    .execution(ids.get("bobExecution"), ids.get("bobToolCall")), ("made in " + tenant).getBytes(StandardCharsets.UTF_8)).id());
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        var asset = gamma.assets().get(ids.get("asset")).orElseThrow();
+        assertThat(asset.executionId()).isNull();
+        assertThat(asset.toolCallId()).isNull();
+        assertThat(asset.owner()).isEqualTo(ALICE);
+        assertThat(acme.assets().get(ids.get("asset")).orElseThrow().executionId()).isEqualTo(ids.get("bobExecution"));
+    }
+
+    @Test
+    @DisplayName("an owner's export clears their voice call's links to another owner's conversation and execution, and another owner's call in their conversation loses only the execution; both import alone")
+    void ownerExportClearsVoiceCallLinksElsewhere() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            ids.put("aliceCall", t.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("alice-in-bobs", "openai", "gpt-realtime").owner(ALICE)
+                    .conversation(ids.get("bobConversation")).execution(ids.get("bobExecution"))).id());
+            ids.put("bobCall", t.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("bob-in-alices", "openai", "gpt-realtime").owner(BOB)
+                    .conversation(ids.get("aliceConversation")).execution(ids.get("bobExecution"))).id());
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        var alices = gamma.voiceCalls().require(ids.get("aliceCall"));
+        assertThat(alices.conversationId()).isNull();
+        assertThat(alices.executionId()).isNull();
+        var bobs = gamma.voiceCalls().require(ids.get("bobCall"));
+        assertThat(bobs.conversationId()).isEqualTo(ids.get("aliceConversation"));
+        assertThat(bobs.executionId()).isNull();
+        assertThat(bobs.owner()).isEqualTo(BOB);
+        assertThat(acme.voiceCalls().require(ids.get("aliceCall")).executionId()).isEqualTo(ids.get("bobExecution"));
+    }
+
+    @Test
+    @DisplayName("an owner's export keeps other owners' messages and calls in the owner's conversations as they are (author, owner); they import alone")
+    void ownerExportKeepsOthersInItsConversations() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            ids.put("bobWrote", t.conversations().append(ids.get("aliceConversation"), dev.atlas.conversation.NewMessage.user("bob chimes in")
+                    .author(BOB)).id());
+            var call = t.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(ids.get("aliceConversation"))
+                    .owner(BOB));
+            call.step().finish("ok", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(2, 1));
+            ids.put("bobsCall", call.complete().id());
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        assertThat(gamma.conversations().getMessage(ids.get("bobWrote")).orElseThrow().author()).isEqualTo(BOB);
+        assertThat(gamma.executions().get(ids.get("bobsCall")).orElseThrow().owner()).isEqualTo(BOB);
+        assertThat(gamma.executions().get(ids.get("bobsCall")).orElseThrow().conversationId()).isEqualTo(ids.get("aliceConversation"));
+    }
+
+    @Test
+    @DisplayName("an owner's memories, tasks and asset vectors that name another owner's conversation or message keep those ids (no reference to check) and import alone")
+    void ownerExportKeepsLooseReferences() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.twoOwners(t);
+            ids.put("memory", t.memories().add(dev.atlas.memory.NewMemory.fact(ALICE, "Bob mentioned the order")
+                    .from(ids.get("bobConversation"), ids.get("bobMessage"))).id());
+            ids.put("task", t.tasks().enqueue(dev.atlas.task.NewTask.of("follow-up", Map.of()).owner(ALICE)
+                    .forConversation(ids.get("bobConversation"))).id());
+            UUID asset = t.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "notes.txt", "text/plain").owner(ALICE),
+                    "notes".getBytes(StandardCharsets.UTF_8)).id();
+            t.search().putAssetVector(asset, ids.get("bobConversation"), "emb", new float[] {0.5f, 0.5f});
+        }
+        Tenant acme = atlas.tenant("acme");
+
+        Tenant gamma = aliceAlone(acme, rows(database.dataSource(), "globex"));
+
+        assertThat(gamma.memories().get(ids.get("memory")).orElseThrow().conversationId()).isEqualTo(ids.get("bobConversation"));
+        assertThat(gamma.tasks().get(ids.get("task")).orElseThrow().conversationId()).isEqualTo(ids.get("bobConversation"));
+        assertThat(gamma.conversations().get(ids.get("bobConversation"))).isEmpty();
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test

@@ -47,6 +47,9 @@ import java.util.UUID;
  * conversation, and settings without an owner.
  */
 public final class PortabilityFixture {
+    private static final Owner ALICE = Owner.user("alice");
+    private static final Owner BOB = Owner.user("bob");
+
     private PortabilityFixture() {}
 
     /** Ids of what was made, by name. */
@@ -142,6 +145,73 @@ public final class PortabilityFixture {
         t.voiceCalls().complete(voice.id(), List.of(VoiceTurn.user("hello " + tag)));
         ids.put("voiceCall", voice.id());
         clock.set(clock.instant().plus(Duration.ofSeconds(1)));
+        return ids;
+    }
+
+    /**
+     * Bob's conversation with a message and a call of his (a step, a tool call), and Alice's
+     * conversation with a message: what each cross-owner test adds its one reference to.
+     */
+    public static Map<String, UUID> twoOwners(Tenant t) {
+        Map<String, UUID> ids = new LinkedHashMap<>();
+        var bobs = t.conversations().create(NewConversation.of(BOB, "support"));
+        ids.put("bobConversation", bobs.id());
+        ids.put("bobMessage", t.conversations().append(bobs.id(), NewMessage.user("bob asks")).id());
+        var e = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(bobs.id()));
+        var step = e.step();
+        var call = step.toolCall("call-bob", "lookup", "{}");
+        call.complete("ok");
+        step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
+        ids.put("bobExecution", e.complete().id());
+        ids.put("bobStep", step.id());
+        ids.put("bobToolCall", call.id());
+        var alices = t.conversations().create(NewConversation.of(ALICE, "support"));
+        ids.put("aliceConversation", alices.id());
+        ids.put("aliceMessage", t.conversations().append(alices.id(), NewMessage.user("alice asks")).id());
+        return ids;
+    }
+
+    /** Bob's assistant (by assistant and revision) and an ownerless one (by revision only) used in Alice's conversation and call. */
+    public static Map<String, UUID> assistantsOfOthers(Tenant t, Map<String, UUID> ids) {
+        Map<String, UUID> out = new LinkedHashMap<>(ids);
+        var bobBot = t.assistants().create(AssistantSpec.of("bob-bot", "Bob's bot").owner(BOB));
+        var bobV1 = t.assistants().publish(bobBot.id(), NewRevision.of("Be brief.", Map.of("model", "gpt-4o")));
+        t.assistants().publish(bobBot.id(), NewRevision.of("Be briefer.", Map.of("model", "gpt-4o")).author(BOB));
+        var shared = t.assistants().create(AssistantSpec.of("shared", "Shared"));
+        var sharedV1 = t.assistants().publish(shared.id(), NewRevision.of("Shared prompt.", Map.of()));
+        var conversation = t.conversations().create(NewConversation.of(ALICE, "support").assistant(bobBot.id())
+                .assistantRevision(bobV1.id()));
+        var call = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(ids.get("aliceConversation"))
+                .assistantRevision(sharedV1.id()));
+        out.put("bobBot", bobBot.id());
+        out.put("shared", shared.id());
+        out.put("aliceBotConversation", conversation.id());
+        out.put("aliceCall", call.complete().id());
+        return out;
+    }
+
+    /**
+     * Every kind of reference from Alice's rows to Bob's (or nobody's) that an export of Alice meets:
+     * {@link #twoOwners}, {@link #assistantsOfOthers}, a reply linked to Bob's call, Alice's tool thread
+     * below Bob's conversation, her asset made by Bob's call, voice calls across the two, Bob writing
+     * and calling in Alice's conversation, and her memory and task naming Bob's conversation.
+     */
+    public static Map<String, UUID> crossOwnerReferences(Tenant t) {
+        Map<String, UUID> ids = assistantsOfOthers(t, twoOwners(t));
+        UUID alices = ids.get("aliceConversation");
+        UUID bobs = ids.get("bobConversation");
+        t.conversations().append(alices, NewMessage.assistant("bob's call says").execution(ids.get("bobExecution"), ids.get("bobStep")));
+        t.conversations().create(NewConversation.toolThread(ALICE, "helper", bobs, ids.get("bobToolCall")));
+        t.assets().store(NewAsset.of(AssetType.IMAGE, "made.png", "image/png").owner(ALICE).execution(ids.get("bobExecution"),
+                ids.get("bobToolCall")), "made".getBytes(StandardCharsets.UTF_8));
+        t.voiceCalls().start(NewVoiceCall.of("alice-in-bobs", "openai", "gpt-realtime").owner(ALICE).conversation(bobs)
+                .execution(ids.get("bobExecution")));
+        t.voiceCalls().start(NewVoiceCall.of("bob-in-alices", "openai", "gpt-realtime").owner(BOB).conversation(alices)
+                .execution(ids.get("bobExecution")));
+        t.conversations().append(alices, NewMessage.user("bob chimes in").author(BOB));
+        t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(alices).owner(BOB)).complete();
+        t.memories().add(NewMemory.fact(ALICE, "Bob mentioned the order").from(bobs, ids.get("bobMessage")));
+        t.tasks().enqueue(NewTask.of("follow-up", Map.of()).owner(ALICE).forConversation(bobs));
         return ids;
     }
 }

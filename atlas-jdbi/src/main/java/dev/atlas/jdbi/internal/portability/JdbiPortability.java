@@ -386,6 +386,10 @@ public final class JdbiPortability implements Portability {
                 if (java.util.Objects.equals(have[c], row.values()[c])) {
                     continue;
                 }
+                if (row.values()[c] == null && Scope.DETACHABLE.contains(table.table() + "." + col.name())) {
+                    // An owner's or a conversation's export leaves out links to rows outside it: the stored link stays.
+                    continue;
+                }
                 if (col.deferred() && have[c] == null) {
                     // An earlier import stopped before linking the current revision: link it now.
                     plan.relink.put((UUID) row.values()[table.index("id")], new Link(table, (UUID) row.values()[c]));

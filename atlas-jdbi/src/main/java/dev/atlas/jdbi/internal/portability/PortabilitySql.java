@@ -85,7 +85,8 @@ public final class PortabilitySql {
             Map<String, Statement> byTable = new HashMap<>();
             for (Table table : PortableSchema.TABLES) {
                 byTable.put(table.table(), c.sql("portability.export." + kind.name().toLowerCase(java.util.Locale.ROOT) + "." + table.table(),
-                        "SELECT " + columns(table) + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND " + scope.condition(table.table(), true)
+                        "SELECT " + scope.exportColumns(table) + " FROM <p>" + table.table() + " WHERE tenant_id = :t AND "
+                                + scope.condition(table.table(), true)
                                 + " ORDER BY " + orderBy(table, c.dialect())));
             }
             export.put(kind, byTable);

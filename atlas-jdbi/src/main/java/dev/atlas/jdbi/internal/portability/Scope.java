@@ -161,6 +161,57 @@ final class Scope {
                 + "))" + notOwners;
     }
 
+    /**
+     * Columns that may point from a row in scope to another owner's row that an export of the scope
+     * leaves out (a reply linked to another owner's execution, a tool thread below another owner's
+     * conversation, a voice call in another owner's conversation): the export writes them as null, so
+     * its file imports into an empty tenant on its own. Import accepts such a null where the stored
+     * row has the link (the file does not know it), so re-importing the file where it came from
+     * changes nothing.
+     */
+    static final java.util.Set<String> DETACHABLE = java.util.Set.of("conversations.parent_conversation_id",
+            "conversations.parent_tool_call_id", "messages.execution_id", "messages.step_id", "assets.execution_id", "assets.tool_call_id",
+            "voice_calls.conversation_id", "voice_calls.execution_id");
+
+    /** The ids {@code table.column} may keep in an export of the scope, or null when it keeps any (see {@link #DETACHABLE}). */
+    private String exportedTargets(String table, String column) {
+        String steps = "SELECT es.id FROM <p>execution_steps es WHERE es.tenant_id = :t AND es.execution_id IN (" + executions() + ")";
+        String toolCalls = "SELECT tc.id FROM <p>execution_tool_calls tc WHERE tc.tenant_id = :t AND tc.execution_id IN (" + executions() + ")";
+        return switch (table + "." + column) {
+            case "conversations.parent_conversation_id", "voice_calls.conversation_id" -> conversations();
+            case "conversations.parent_tool_call_id", "assets.tool_call_id" -> toolCalls;
+            case "messages.execution_id", "assets.execution_id", "voice_calls.execution_id" -> executions();
+            case "messages.step_id" -> steps;
+            default -> null;
+        };
+    }
+
+    /** The select list of an export of {@code table}: its columns, those pointing outside the scope cleared. */
+    String exportColumns(PortableSchema.Table table) {
+        List<String> out = new java.util.ArrayList<>();
+        for (PortableSchema.Column c : table.columns()) {
+            String targets = isTenant() ? null : exportedTargets(table.table(), c.name());
+            out.add(targets == null ? c.name() : "CASE WHEN " + c.name() + " IN (" + targets + ") THEN " + c.name() + " END AS " + c.name());
+        }
+        return String.join(", ", out);
+    }
+
+    /**
+     * Assistants the scope's conversations and executions run with (by assistant or by revision),
+     * whoever owns them: an export carries them with all their revisions, so that its conversations
+     * and executions have what they reference (and the assistant its whole, consistent history).
+     */
+    private String referencedAssistants() {
+        String revisions = "SELECT rc.assistant_revision_id FROM <p>conversations rc WHERE rc.tenant_id = :t AND rc.id IN (" + conversations()
+                + ") UNION SELECT re.assistant_revision_id FROM <p>executions re WHERE re.tenant_id = :t AND " + ownExecutions("re.");
+        return "SELECT ac.assistant_id FROM <p>conversations ac WHERE ac.tenant_id = :t AND ac.id IN (" + conversations() + ")"
+                + " UNION SELECT ar.assistant_id FROM <p>assistant_revisions ar WHERE ar.tenant_id = :t AND ar.id IN (" + revisions + ")";
+    }
+
+    private String assistants(boolean forExport) {
+        return forExport ? "(" + ownerMatch() + " OR id IN (" + referencedAssistants() + "))" : ownerMatch();
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
@@ -187,10 +238,12 @@ final class Scope {
                     + memories() + ")))";
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
             case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
-            case "credentials", "assistants", "settings" -> ownerMatch();
+            case "credentials", "settings" -> ownerMatch();
+            case "assistants" -> assistants(forExport);
             case "settings_revisions" -> "settings_id IN (SELECT st.id FROM <p>settings st WHERE st.tenant_id = :t AND " + ownerMatch() + ")";
             case "task_schedules" -> ownerMatch();
-            case "assistant_revisions" -> "assistant_id IN (SELECT s.id FROM <p>assistants s WHERE s.tenant_id = :t AND " + ownerMatch() + ")";
+            case "assistant_revisions" -> "assistant_id IN (SELECT s.id FROM <p>assistants s WHERE s.tenant_id = :t AND " + assistants(forExport)
+                    + ")";
             default -> NONE;
         };
     }
