@@ -67,12 +67,12 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("""
                 Database:        PostgreSQL %s
-                Schema version:  16 (up to date)
+                Schema version:  17 (up to date)
                 Tenants:         acme, globex
                 """.formatted(url));
         assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");
         Cli.Result migrate = atlas("migrate");
-        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 16\n");
+        assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 17\n");
         assertThat(migrate.exitCode()).isZero();
     }
 }

@@ -43,16 +43,28 @@ public interface AssetStore {
     /**
      * Records an asset whose bytes already live in the blob store under {@code blobKey} (seed 002's
      * {@code disk}/{@code path}: for {@link LocalDirectoryBlobStore}, a file below its root), without
-     * copying them. Atlas reads the bytes once to compute their size and SHA-256 itself; from then on
-     * they belong to the asset: retention, erase and purges delete them with it.
+     * copying them. Atlas reads the bytes once to compute their size and SHA-256 itself.
      *
-     * <p>{@code blobKey} is {@code /}-separated segments of letters, digits, {@code . _ -}, none of
-     * them {@code .} or {@code ..}; anything else (an absolute path, a {@code ..} step, a backslash)
-     * fails with {@link dev.atlas.InvalidInputException} on {@code blobKey}, as does a key in the
-     * layout where Atlas keeps the bytes it stores itself (other tenants' included). A key this
-     * tenant already recorded is a {@link dev.atlas.ConflictException}; a key with no bytes a
-     * {@link dev.atlas.NotFoundException}. Keys of external files are the application's namespace:
-     * give each tenant its own prefix.
+     * <p><b>Ownership.</b> Registering hands the bytes to this tenant's asset: from then on they are
+     * Atlas's, and a purge of the deleted asset, an owner erase or retention deletes them, as for
+     * {@link #create}. So a key is held by one asset of one tenant at a time, from its register
+     * until the purge has deleted its bytes (a soft-deleted asset still holds it). Keys are compared
+     * ignoring ASCII case, since case-insensitive file systems open one file under both spellings.
+     * Registering a key this tenant holds is a {@link dev.atlas.ConflictException} on
+     * {@code blobKey}. A key another tenant holds fails exactly as a key without bytes does, with a
+     * {@link dev.atlas.NotFoundException} on {@code blobKey} and the same message, so register
+     * reveals nothing about other tenants. Once the bytes are deleted, new bytes the application
+     * writes under that key may be registered again, by any tenant.
+     *
+     * <p><b>Keys.</b> {@code blobKey} is {@code /}-separated segments of letters, digits and
+     * {@code . _ -}, none of them {@code .} or {@code ..} or ending in {@code .}, at most 1,000
+     * characters, and accepted by the blob store itself; anything else (an absolute path, a
+     * {@code ..} step, a backslash, NUL, an empty key, a directory's key) fails before anything is
+     * written, with {@link dev.atlas.InvalidInputException} on {@code blobKey} (a directory: not
+     * found), as does a key in the layout where Atlas keeps the bytes it stores itself (other
+     * tenants' included, in any case). Atlas cannot know who wrote bytes it did not write: keys of
+     * external files are the application's namespace, so give each tenant its own prefix and never
+     * pass a key a user typed without checking it is that user's.
      *
      * @param asset what to record (type, names, owner, execution …)
      * @param blobKey where the bytes are, relative to the blob store

@@ -108,7 +108,12 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public InputStream open(String key) throws IOException {
-        return Files.newInputStream(root.resolve(checkKey(key)));
+        Path file = root.resolve(checkKey(key));
+        // A directory opens on some platforms and fails only on read: it is no blob.
+        if (Files.isDirectory(file)) {
+            throw new NoSuchFileException(key, null, "a directory, not a blob");
+        }
+        return Files.newInputStream(file);
     }
 
     @Override

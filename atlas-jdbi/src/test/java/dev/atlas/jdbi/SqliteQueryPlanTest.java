@@ -191,4 +191,14 @@ class SqliteQueryPlanTest {
         assertThat(list).anySatisfy(d -> assertThat(d).startsWith("SEARCH atlas_task_schedules USING INDEX"));
         assertThat(list).noneSatisfy(d -> assertThat(d).contains("TEMP B-TREE"));
     }
+
+    @Test
+    @DisplayName("register looks a blob key up in every tenant's assets and pending purges by the V17 indexes, not by a scan")
+    void registeredKeyLookupUsesIndexes() throws SQLException {
+        List<String> plan = plan("SELECT tenant_id FROM atlas_assets WHERE lower(blob_key) = 'k'"
+                + " UNION SELECT tenant_id FROM atlas_blob_intents WHERE lower(blob_key) = 'k'");
+        assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_assets_blob_key_any_tenant"));
+        assertThat(plan).anySatisfy(d -> assertThat(d).contains("USING INDEX atlas_blob_intents_blob_key_any_tenant"));
+        assertThat(plan).noneSatisfy(d -> assertThat(d).startsWith("SCAN atlas_"));
+    }
 }

@@ -27,7 +27,9 @@ class StatementLayerTest {
             Map.entry("search.pendingTenants.memories", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
                     + " each is then indexed by tenant-bound statements"),
             Map.entry("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
-                    + " each is then back-filled by tenant-bound statements"));
+                    + " each is then back-filled by tenant-bound statements"),
+            Map.entry("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is looked up in every"
+                    + " tenant's assets and pending purges; only the holders' tenant ids are read, never returned"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 
@@ -21,6 +22,9 @@ final class AssetSql {
     final Statement executionOwner;
     final Statement toolCallExecution;
     final Statement keyRecorded;
+    final Statement keyHolders;
+    /** PostgreSQL only: serialises registrations of one key; SQLite's single writer already does. */
+    final @Nullable Statement keyLock;
     final Statement get;
     final Statement byExecution;
     final Statement delete;
@@ -48,6 +52,11 @@ final class AssetSql {
                 + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
         toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         keyRecorded = c.sql("assets.keyRecorded", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key");
+        keyHolders = c.crossTenant("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is"
+                + " looked up in every tenant's assets and pending purges; only the holders' tenant ids are read, never returned",
+                "SELECT tenant_id FROM <p>assets WHERE lower(blob_key) = :lowerKey"
+                        + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
+        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         byExecution = c.sql("assets.byExecution", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id");
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"

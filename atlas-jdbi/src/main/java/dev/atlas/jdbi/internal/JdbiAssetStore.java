@@ -152,10 +152,13 @@ public final class JdbiAssetStore implements AssetStore {
                 na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
     }
 
-    /** A relative key of safe segments: no absolute path, no {@code .}/{@code ..} step, no backslash. */
+    /**
+     * A relative key of safe segments: no absolute path, no {@code .}/{@code ..} step, no backslash,
+     * and no segment ending in {@code .} (Windows opens {@code a.txt.} as {@code a.txt}).
+     */
     private static final java.util.regex.Pattern EXTERNAL_KEY = java.util.regex.Pattern.compile(
-            "(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+(?:/(?!\\.{1,2}(?:/|$))[A-Za-z0-9._-]+)*");
-    /** Where {@link #create} puts bytes, in any installation: {@code <installation>/t<tenant hash>/...}. */
+            "[A-Za-z0-9._-]*[A-Za-z0-9_-](?:/[A-Za-z0-9._-]*[A-Za-z0-9_-])*");
+    /** Where {@link #create} puts bytes, in any installation: {@code <installation>/t<tenant hash>/...} (matched lower-cased). */
     private static final java.util.regex.Pattern ATLAS_LAYOUT = java.util.regex.Pattern.compile("[^/]+/t[0-9a-f]{32}(?:/.*)?");
 
     @Override
@@ -165,17 +168,18 @@ public final class JdbiAssetStore implements AssetStore {
         Check.text("blobKey", blobKey, 1_000);
         if (!EXTERNAL_KEY.matcher(blobKey).matches()) {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a relative blob key: use / separated segments of letters,"
-                    + " digits, . _ - (no . or .. segment, no leading /)");
+                    + " digits, . _ - (no . or .. segment, none ending in ., no leading /)");
         }
-        if (ATLAS_LAYOUT.matcher(blobKey).matches() || blobKey.startsWith(db.installationId() + "/") || blobKey.startsWith(".tmp")) {
+        // Lower-cased: on a case-insensitive file system another spelling opens the same file.
+        String lowerKey = blobKey.toLowerCase(java.util.Locale.ROOT);
+        if (ATLAS_LAYOUT.matcher(lowerKey).matches() || lowerKey.startsWith(db.installationId().toLowerCase(java.util.Locale.ROOT) + "/")
+                || lowerKey.startsWith(".tmp")) {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is where Atlas keeps the bytes it stores itself; register keys of your own");
         }
         JsonDoc metadata = Json.write("metadata", na.metadata());
         db.read(h -> {
             checkReferences(h, na);
-            if (sql.on(h, q.keyRecorded).bind("key", blobKey).exists()) {
-                throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset");
-            }
+            checkKeyFree(h, blobKey, lowerKey);
             return null;
         });
         // Read, not copied: the size and hash are Atlas's own, whatever the caller believes.
@@ -191,6 +195,9 @@ public final class JdbiAssetStore implements AssetStore {
             blob = new StoredBlob(blobKey, size, HexFormat.of().formatHex(sha.digest()));
         } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
             throw new NotFoundException("blob", blobKey, "blobKey");
+        } catch (InvalidInputException e) {
+            // The blob store's own key rules (LocalDirectoryBlobStore: at most 8 segments of 128 characters …).
+            throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + e.getMessage() + ")");
         } catch (IOException | RuntimeException e) {
             throw blobFailure("read " + blobKey, e);
         } catch (NoSuchAlgorithmException e) {
@@ -199,11 +206,34 @@ public final class JdbiAssetStore implements AssetStore {
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             Owner owner = checkReferences(h, na);
-            if (sql.on(h, q.keyRecorded).bind("key", blobKey).exists()) {
-                throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset");
+            if (q.keyLock != null) {
+                sql.on(h, q.keyLock).bind("lock", keyLock(lowerKey)).exists();
             }
+            checkKeyFree(h, blobKey, lowerKey);
             return insert(h, na, owner, id, blob, metadata, db.now());
         });
+    }
+
+    /**
+     * Refuses a key some asset row (live or soft-deleted) or a purge whose bytes are not deleted yet
+     * holds, in any tenant and any ASCII case. Another tenant's key fails exactly as a missing blob
+     * does, so register tells nothing about other tenants' keys.
+     */
+    private void checkKeyFree(Handle h, String blobKey, String lowerKey) {
+        List<String> holders = Sql.crossTenant(db).on(h, q.keyHolders).bind("lowerKey", lowerKey).list(Sql.STRING);
+        if (holders.isEmpty()) {
+            return;
+        }
+        if (holders.contains(tenant)) {
+            throw new dev.atlas.ConflictException("blobKey", "'" + blobKey + "' is already the blob of an asset of this tenant (perhaps"
+                    + " spelt in another case, or deleted and awaiting its purge or cleanupOrphanBlobs)");
+        }
+        throw new NotFoundException("blob", blobKey, "blobKey");
+    }
+
+    /** The PostgreSQL advisory lock of a key: 64 bits of its lower-cased SHA-256. */
+    private static long keyLock(String lowerKey) {
+        return java.nio.ByteBuffer.wrap(HexFormat.of().parseHex(sha256("atlas blob key " + lowerKey).substring(0, 16))).getLong();
     }
 
     /**

@@ -466,6 +466,123 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(Files.readString(dir.resolve("outside.txt"))).isEqualTo("secret");
     }
 
+    private static <T extends Throwable> T refusal(Class<T> type, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+        assertThat(t).isInstanceOf(type);
+        return type.cast(t);
+    }
+
+    @Test
+    @DisplayName("a registered blob key belongs to one tenant: another tenant's register of it (any ASCII case) fails exactly like a missing blob, reads nothing, and the key is free again once the owner's purge removed the bytes")
+    void registeredKeyIsExclusiveAcrossTenants() throws Exception {
+        AssetStore globex = atlas.tenant("globex").assets();
+        byte[] acmeBytes = "acme's recording".getBytes(StandardCharsets.UTF_8);
+        Path file = external("shared/k.bin", acmeBytes);
+        Asset mine = assets.register(png(), "shared/k.bin");
+        long before = rows("assets");
+
+        String missing = refusal(NotFoundException.class, () -> globex.register(png(), "shared/missing.bin")).getMessage();
+        for (String key : List.of("shared/k.bin", "SHARED/K.BIN", "Shared/k.bin")) {
+            NotFoundException e = refusal(NotFoundException.class, () -> globex.register(png(), key));
+            assertThat(e.field()).as(key).contains("blobKey");
+            assertThat(e.getMessage()).as(key).isEqualTo(missing.replace("shared/missing.bin", key));
+        }
+        assertThat(rows("assets")).isEqualTo(before);
+
+        // The owner deletes its asset; a purge that cannot delete the bytes leaves them pending removal: still held.
+        assets.delete(mine.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        blobs.failDelete = true;
+        acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
+        blobs.failDelete = false;
+        assertThat(Files.readAllBytes(file)).isEqualTo(acmeBytes);
+        assertThat(refusal(NotFoundException.class, () -> globex.register(png(), "shared/k.bin")).getMessage())
+                .isEqualTo(missing.replace("shared/missing.bin", "shared/k.bin"));
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.register(png(), "shared/k.bin")).field()).isEqualTo("blobKey");
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly("shared/k.bin");
+        assertThat(Files.exists(file)).isFalse();
+
+        // New bytes the application puts under the released key may be registered by any tenant.
+        byte[] globexBytes = "globex's own file".getBytes(StandardCharsets.UTF_8);
+        external("shared/k.bin", globexBytes);
+        Asset theirs = globex.register(png(), "shared/k.bin");
+        try (InputStream in = globex.open(theirs.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(globexBytes);
+        }
+        assertThat(theirs.sha256()).isEqualTo(sha256(globexBytes));
+        assertThat(refusal(NotFoundException.class, () -> assets.register(png(), "shared/k.bin")).getMessage())
+                .isEqualTo(missing.replace("shared/missing.bin", "shared/k.bin"));
+    }
+
+    @Test
+    @DisplayName("one tenant registering a key it already holds (live, soft-deleted, or in another ASCII case) is a ConflictException on blobKey; nothing is written")
+    void sameTenantRegistersAKeyOnce() throws Exception {
+        external("media/a.bin", new byte[] {1, 2, 3});
+        Asset first = assets.register(png(), "media/a.bin");
+        long before = rows("assets");
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.register(png(), "media/a.bin")).field()).isEqualTo("blobKey");
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.register(png(), "MEDIA/A.bin")).field()).isEqualTo("blobKey");
+        assets.delete(first.id());
+        assertThat(refusal(dev.atlas.ConflictException.class, () -> assets.register(png(), "media/a.bin")).field()).isEqualTo("blobKey");
+        assertThat(rows("assets")).isEqualTo(before);
+        assertThat(blobs.puts).isZero();
+    }
+
+    @Test
+    @DisplayName("register refuses, naming blobKey, every key the blob store could not take or that could alias another: empty, NUL, too long, a segment the store refuses, a trailing dot, Atlas's layout in another case; a directory is not a blob")
+    void registerRefusesHostileKeys() throws Exception {
+        external("ok/file.txt", "fine".getBytes(StandardCharsets.UTF_8));
+        Files.createDirectories(dir.resolve("blobs").resolve("a/b/c/d/e/f/g/h"));
+        Files.writeString(dir.resolve("blobs").resolve("a/b/c/d/e/f/g/h/i.txt"), "deep");
+        Files.createDirectories(dir.resolve("blobs").resolve(".hidden"));
+        Files.writeString(dir.resolve("blobs").resolve(".hidden/x.txt"), "hidden");
+        Files.writeString(dir.resolve("blobs").resolve("s".repeat(200)), "long segment");
+        Asset atlasOwn = atlas.tenant("globex").assets().create(png(), new byte[] {9});
+        long before = rows("assets");
+        for (String key : List.of("", "ok/\u0000file.txt", "ok/" + "x".repeat(1_000), "a/b/c/d/e/f/g/h/i.txt", ".hidden/x.txt", "s".repeat(200),
+                "ok/file.txt.", "ok./file.txt", "ok/caf\u00e9.txt", "C:/ok/file.txt", "~/ok", atlasOwn.blobKey().toUpperCase(java.util.Locale.ROOT),
+                ".TMP/x", ".Tmp")) {
+            assertThat(refusal(InvalidInputException.class, () -> assets.register(png(), key)).field()).as(key).isEqualTo("blobKey");
+        }
+        assertThat(refusal(NotFoundException.class, () -> assets.register(png(), "ok")).field()).contains("blobKey");
+        assertThat(rows("assets")).isEqualTo(before);
+        assertThat(blobs.puts).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("two tenants registering the same key at the same moment: exactly one holds it, the other gets NotFoundException on blobKey")
+    void concurrentRegistrationsOfOneKey() throws Exception {
+        AssetStore globex = atlas.tenant("globex").assets();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                String key = "race/" + i + ".bin";
+                external(key, new byte[] {(byte) i});
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<Object>> results = new java.util.ArrayList<>();
+                for (AssetStore s : List.of(assets, globex)) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        try {
+                            return s.register(png(), key);
+                        } catch (NotFoundException e) {
+                            return e;
+                        }
+                    }));
+                }
+                List<Object> outcomes = new java.util.ArrayList<>();
+                for (var r : results) {
+                    outcomes.add(r.get());
+                }
+                assertThat(outcomes).as(key).filteredOn(Asset.class::isInstance).hasSize(1);
+                assertThat(outcomes).as(key).filteredOn(NotFoundException.class::isInstance).hasSize(1)
+                        .allSatisfy(e -> assertThat(((NotFoundException) e).field()).contains("blobKey"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     @DisplayName("without a blob store the default local directory is <dataDirectory>/assets")
     void defaultDirectory() throws Exception {
