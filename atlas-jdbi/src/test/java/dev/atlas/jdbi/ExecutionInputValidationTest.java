@@ -1,7 +1,11 @@
 package dev.atlas.jdbi;
 
+import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
@@ -107,6 +111,20 @@ class ExecutionInputValidationTest extends RefusedBeforeSql {
         refused("limit", () -> recorder.historyWithTools(UUID.randomUUID(), 0));
         assertThat(rows("execution_tool_calls")).isEqualTo(1);
         assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).status()).isEqualTo(ExecutionStatus.PROCESSING);
+    }
+
+    @Test
+    @DisplayName("a reply needs a conversation and an assistant message")
+    void replyNeedsConversation() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        refused("conversationId", () -> h.reply(step, "hi"));
+        ExecutionHandle h2 = recorder.start(ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(tenant.conversations().create(NewConversation.of(Owner.user("alice"), "support")).id()));
+        StepHandle step2 = h2.step();
+        refused(InvalidInputException.class, () -> h2.reply(step2, NewMessage.user("not me")));
+        refused("step", () -> h2.reply(step, "wrong step"));
+        assertThat(rows("messages")).isZero();
     }
 
     @Test

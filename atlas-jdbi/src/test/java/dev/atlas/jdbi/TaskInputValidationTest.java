@@ -2,6 +2,8 @@ package dev.atlas.jdbi;
 
 import dev.atlas.jdbi.kit.RefusedBeforeSql;
 import dev.atlas.task.ClaimedTask;
+import dev.atlas.task.Cron;
+import dev.atlas.task.NewSchedule;
 import dev.atlas.task.NewTask;
 import dev.atlas.task.Task;
 import dev.atlas.task.TaskQuery;
@@ -21,9 +23,10 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Tasks: bad input is refused naming the field, with no SQL run (moved from TaskStoreContract). */
+/** Tasks: bad input is refused naming the field, with no SQL run (moved from TaskStoreContract and TaskScheduleContract). */
 class TaskInputValidationTest extends RefusedBeforeSql {
     private static final Duration LEASE = Duration.ofSeconds(30);
+    private static final Duration MINUTE = Duration.ofMinutes(1);
 
     private TaskStore store;
 
@@ -96,5 +99,37 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("result", () -> store.complete(c, Map.of("v", "\uD800")));
         refused("claim", () -> store.complete(null, Map.of()));
         assertThat(store.get(c.taskId()).orElseThrow()).isEqualTo(c.task());
+    }
+
+    @Test
+    @DisplayName("bad schedules are refused naming the field, before anything is stored")
+    void badSchedules() {
+        NewTask task = NewTask.of("k", Map.of());
+        for (String bad : new String[] {"", " ", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
+                "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *", "a * * * *", "MON * * * *", "* * * JAN *", "@daily",
+                "? * * * *", "1,,2 * * * *", "-1 * * * *", "0 0 30 2 *", "0 0 31 4 *", "L * * * *", "1-2-3 * * * *", "x".repeat(201)}) {
+            refused("cron", () -> store.schedule(NewSchedule.cron("c", bad, task)));
+        }
+        refused("cron", () -> NewSchedule.cron("c", null, task));
+        refused("interval", () -> NewSchedule.every("i", Duration.ZERO, task));
+        refused("interval", () -> NewSchedule.every("i", Duration.ofMillis(999), task));
+        refused("interval", () -> NewSchedule.every("i", Duration.ofDays(367), task));
+        refused("interval", () -> NewSchedule.every("i", Duration.ofNanos(1_000_000_001), task));
+        refused("interval", () -> NewSchedule.every("i", null, task));
+        refused("cron", () -> new NewSchedule("both", task, MINUTE, Cron.parse("* * * * *"), null));
+        refused("interval", () -> new NewSchedule("none", task, null, null, null));
+        refused("name", () -> NewSchedule.every(" ", MINUTE, task));
+        refused("name", () -> NewSchedule.every("n".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1), MINUTE, task));
+        refused("name", () -> NewSchedule.every(null, MINUTE, task));
+        refused("task", () -> NewSchedule.every("i", MINUTE, null));
+        refused("task.runAfter", () -> NewSchedule.every("i", MINUTE, task.runAfter(clock.instant())));
+        refused("task.conversationId", () -> NewSchedule.every("i", MINUTE, task.forConversation(UUID.randomUUID())));
+        refused("startAt", () -> NewSchedule.cron("c", "* * * * *", task).startingAt(clock.instant()));
+        refused("schedule", () -> store.schedule(null));
+        refused("name", () -> store.getSchedule(" "));
+        refused("name", () -> store.pauseSchedule(null));
+        refused("limit", () -> store.schedules(0, null));
+        refused("cursor", () -> store.schedules(10, "not-a-cursor"));
+        assertThat(store.schedules(100, null).items()).isEmpty();
     }
 }

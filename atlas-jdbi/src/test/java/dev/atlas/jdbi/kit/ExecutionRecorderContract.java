@@ -722,20 +722,6 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a reply needs a conversation and an assistant message")
-    void replyNeedsConversation() {
-        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
-        StepHandle step = h.step();
-        assertThatThrownBy(() -> h.reply(step, "hi")).isInstanceOf(InvalidInputException.class)
-                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("conversationId");
-        ExecutionHandle h2 = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo().id()));
-        assertThatThrownBy(() -> h2.reply(h2.step(), NewMessage.user("not me"))).isInstanceOf(InvalidInputException.class);
-        assertThatThrownBy(() -> h2.reply(step, "wrong step")).isInstanceOf(InvalidInputException.class)
-                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("step");
-        assertThat(rows("messages")).isZero();
-    }
-
-    @Test
     @DisplayName("list filters by conversation, agent, provider, model, type, status and time range, newest first, keyset-paginated")
     void listFiltersAndPages() {
         Conversation c = convo();
