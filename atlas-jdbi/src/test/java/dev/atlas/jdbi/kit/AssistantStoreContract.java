@@ -151,36 +151,6 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("invalid definitions are rejected naming the field, and nothing is written")
-    void badInput() {
-        assertField(() -> store.create(AssistantSpec.of("Support", "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("has space", "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("-leading", "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("a".repeat(101), "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("x'; DROP TABLE atlas_assistants; --", "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("", "x")), "slug");
-        assertField(() -> store.create(AssistantSpec.of("ok", " ")), "name");
-        assertField(() -> store.create(AssistantSpec.of("ok", "a\u0000b")), "name");
-        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("2.01")), "temperature");
-        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("-0.01")), "temperature");
-        assertField(() -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("0.123")), "temperature");
-        assertField(() -> AssistantSpec.of("ok", "x").topP(new BigDecimal("1.01")), "topP");
-        assertField(() -> AssistantSpec.of("ok", "x").maxOutputTokens(0), "maxOutputTokens");
-        assertField(() -> AssistantSpec.of("ok", "x").maxOutputTokens(-5), "maxOutputTokens");
-        assertField(() -> AssistantSpec.of("ok", "x").tools(List.of("a", "a")), "tools");
-        assertField(() -> AssistantSpec.of("ok", "x").tools(Collections.singletonList(null)), "tools");
-        assertField(() -> AssistantSpec.of("ok", "x").tools(List.of("\uD800")), "tools");
-        assertField(() -> store.create(AssistantSpec.of("ok", "x").metadata(Map.of("self", new Object() {
-            @SuppressWarnings("unused")
-            public Object getSelf() {
-                return this;
-            }
-        }))), "metadata");
-        assertField(() -> store.create(null), "spec");
-        assertThat(store.list(100, null).items()).isEmpty();
-    }
-
-    @Test
     @DisplayName("update replaces the definition and keeps the revisions; a taken slug conflicts")
     void update() {
         Assistant a = bot();
@@ -276,18 +246,6 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("bad assistant queries are refused naming the field")
-    void listQueryBadInput() {
-        assertField(() -> store.list(null), "query");
-        assertField(() -> AssistantQuery.forOwner(null), "owner");
-        assertField(() -> AssistantQuery.visibleTo(null), "visibleTo");
-        assertField(() -> AssistantQuery.all().limit(0), "limit");
-        assertField(() -> AssistantQuery.all().limit(1001), "limit");
-        assertField(() -> AssistantQuery.all().after("x".repeat(201)), "cursor");
-        assertField(() -> store.list(AssistantQuery.all().after("not-a-cursor")), "cursor");
-    }
-
-    @Test
     @DisplayName("publishing numbers revisions 1, 2, 3 and moves the current pointer each time")
     void publish() {
         Assistant a = bot();
@@ -321,20 +279,6 @@ public abstract class AssistantStoreContract extends AtlasContract {
         AssistantRevision r = store.publish(a.id(), NewRevision.of(prompt, settings));
         assertThat(store.getRevision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
         assertThat(store.getRevision(r.id()).orElseThrow().settings()).isEqualTo(settings);
-    }
-
-    @Test
-    @DisplayName("invalid revisions are rejected naming the field, and no number is used up")
-    void badRevision() {
-        Assistant a = bot();
-        assertField(() -> store.publish(a.id(), NewRevision.of(null, Map.of())), "systemPrompt");
-        assertField(() -> store.publish(a.id(), NewRevision.of("a\u0000", Map.of())), "systemPrompt");
-        assertField(() -> store.publish(a.id(), NewRevision.of("x".repeat((1 << 20) + 1), Map.of())), "systemPrompt");
-        assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of("k", "\\u0000 is fine but \u0000 is not"))), "settings");
-        assertField(() -> store.publish(a.id(), NewRevision.of("ok", Map.of()).label(" ")), "label");
-        assertField(() -> store.publish(null, NewRevision.of("ok", Map.of())), "assistantId");
-        assertField(() -> store.getRevision(a.id(), 0), "number");
-        assertThat(store.publish(a.id(), NewRevision.of("ok", Map.of())).number()).isEqualTo(1);
     }
 
     @Test

@@ -143,22 +143,6 @@ public abstract class MemoryGraphContract extends AtlasContract {
         assertThat(graph.neighbours("a", Direction.OUTGOING, null)).hasSize(1);
     }
 
-    @Test
-    @DisplayName("bad input is rejected naming the field")
-    void badInput() {
-        nodes("a", "b");
-        invalid("key", () -> graph.upsertNode(NewGraphNode.of(" ")));
-        invalid("key", () -> graph.upsertNode(NewGraphNode.of("nul\u0000")));
-        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(Double.NaN)));
-        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(Double.POSITIVE_INFINITY)));
-        invalid("maxDepth", () -> graph.traverse("a", Direction.BOTH, null, 0, 10));
-        invalid("maxDepth", () -> graph.traverse("a", Direction.BOTH, null, 11, 10));
-        invalid("limit", () -> graph.traverse("a", Direction.BOTH, null, 1, 0));
-        invalid("metadata", () -> graph.upsertNode(NewGraphNode.of("c").metadata(Map.of("k", "v\u0000"))));
-        assertThat(graph.getNode("c")).isEmpty();
-        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
-    }
-
     private static List<String> keys(List<GraphNeighbour> ns) {
         return ns.stream().map(n -> n.node().key()).toList();
     }

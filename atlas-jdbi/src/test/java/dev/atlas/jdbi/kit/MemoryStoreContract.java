@@ -238,30 +238,6 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("bad input is rejected naming the field, and nothing is written")
-    void badInput() {
-        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(Double.NaN)));
-        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(1.5)));
-        invalid("importance", () -> memories.create(NewMemory.fact(ALICE, "x").importance(-0.1)));
-        invalid("content", () -> memories.create(NewMemory.fact(ALICE, " ")));
-        invalid("content", () -> memories.create(NewMemory.fact(ALICE, "nul\u0000")));
-        invalid("content", () -> memories.create(NewMemory.fact(ALICE, "lone \uD800 surrogate")));
-        invalid("kind", () -> memories.create(NewMemory.of(ALICE, MemoryKind.of("Not A Kind"), "x")));
-        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags(Collections.nCopies(65, "t").stream()
-                .map(t -> t + Math.random()).toList())));
-        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags("")));
-        invalid("metadata", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(Map.of("k", "v\u0000"))));
-        invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "x").expiresAt(Instant.parse("+10000-01-01T00:00:00Z"))));
-        invalid("cursor", () -> memories.list(MemoryQuery.all().after("'; DROP TABLE x")));
-        invalid("limit", () -> memories.list(MemoryQuery.all().limit(0)));
-        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
-        Memory m = memories.create(NewMemory.fact(ALICE, "kept"));
-        invalid("metadata", () -> memories.update(m.id(), MemoryPatch.content("changed").metadata(Map.of("k", "v\u0000"))));
-        assertThat(memories.require(m.id()).content()).isEqualTo("kept");
-        assertThat(memories.revisions(m.id())).isEmpty();
-    }
-
-    @Test
     @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
     void hostileText() {
         String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";

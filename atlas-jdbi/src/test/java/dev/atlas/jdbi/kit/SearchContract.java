@@ -262,32 +262,6 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("bad metadata, tag and agent filters are refused naming the field, before any query")
-    void badMetadataTagAndAgentFilters() {
-        invalid("metadata", () -> SearchFilter.none().metadata(null, "x"));
-        invalid("metadata", () -> SearchFilter.none().metadata(" ", "x"));
-        invalid("metadata", () -> SearchFilter.none().metadata("k".repeat(256), "x"));
-        invalid("metadata", () -> SearchFilter.none().metadata("source", null));
-        invalid("metadata", () -> SearchFilter.none().metadata("source", "v".repeat(1001)));
-        SearchFilter many = SearchFilter.none();
-        for (int i = 0; i < SearchFilter.MAX_METADATA; i++) {
-            many = many.metadata("k" + i, "v");
-        }
-        SearchFilter full = many;
-        invalid("metadata", () -> full.metadata("one-more", "v"));
-        invalid("tags", () -> SearchFilter.none().tag(null));
-        invalid("tags", () -> SearchFilter.none().tag(""));
-        invalid("tags", () -> SearchFilter.none().tag("t".repeat(101)));
-        invalid("agent", () -> SearchFilter.none().agent(" "));
-        invalid("agent", () -> SearchFilter.none().agent(null));
-        invalid("tags", () -> TextQuery.messages("x").filter(SearchFilter.none().tag("urgent")));
-        invalid("metadata", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0})
-                .filter(SearchFilter.none().metadata("k", "v")));
-        invalid("agent", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}).filter(SearchFilter.none().agent("a")));
-        invalid("tags", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}).filter(SearchFilter.none().tag("a")));
-    }
-
-    @Test
     @DisplayName("the full-text index follows message edits, message deletes and conversation deletes")
     void followsMessageChanges() {
         Conversation c = convo(ALICE);
@@ -366,20 +340,6 @@ public abstract class SearchContract extends AtlasContract {
         assertThatThrownBy(() -> other.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).hasSize(1);
-    }
-
-    @Test
-    @DisplayName("bad queries are rejected naming the field")
-    void badQueries() {
-        invalid("text", () -> TextQuery.messages("nul\u0000"));
-        invalid("text", () -> TextQuery.messages("x".repeat(1001)));
-        invalid("target", () -> new TextQuery(SearchTarget.ASSET, "x", SearchFilter.none(), 10));
-        invalid("role", () -> TextQuery.memories("x").filter(SearchFilter.none().role(Role.USER)));
-        invalid("kind", () -> TextQuery.messages("x").filter(SearchFilter.none().kind(MemoryKind.FACT)));
-        invalid("to", () -> SearchFilter.none().between(clock.instant(), clock.instant()));
-        invalid("limit", () -> TextQuery.messages("x").limit(0));
-        invalid("k", () -> SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1}).k(1001));
-        invalid("model", () -> SemanticQuery.of(SearchTarget.ASSET, "bad model'", new float[] {1}));
     }
 
     /** One corpus for {@link #sameMatchesOnEveryDatabase}: mixed scripts, addresses, numbers, code and punctuation. */

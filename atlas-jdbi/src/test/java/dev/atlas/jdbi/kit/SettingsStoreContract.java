@@ -200,23 +200,4 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(other.revisions(theirs.id())).containsExactly(rev);
     }
 
-    @Test
-    @DisplayName("bad input is refused naming the field, and nothing is written")
-    void badInput() {
-        Settings s = store.create("ok", "Ok", null);
-        AssistantStoreContract.assertField(() -> store.create("Bad Slug", "x", null), "slug");
-        AssistantStoreContract.assertField(() -> store.create(null, "x", null), "slug");
-        AssistantStoreContract.assertField(() -> store.create("fine", " ", null), "name");
-        AssistantStoreContract.assertField(() -> store.create("fine", "x".repeat(501), null), "name");
-        AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of("v", "\u0000"), null, null), "values");
-        AssistantStoreContract.assertField(() -> store.publish(s.id(), Map.of(), " ", null), "label");
-        AssistantStoreContract.assertField(() -> store.publish(null, Map.of(), null, null), "settingsId");
-        AssistantStoreContract.assertField(() -> store.getRevision(s.id(), 0), "number");
-        AssistantStoreContract.assertField(() -> store.rollback(s.id(), 0, null), "toNumber");
-        AssistantStoreContract.assertField(() -> store.list(null, 0, null), "limit");
-        AssistantStoreContract.assertField(() -> store.list(null, 1001, null), "limit");
-        AssistantStoreContract.assertField(() -> store.list(null, 10, "not-a-cursor"), "cursor");
-        assertThat(store.getBySlug("fine")).isEmpty();
-        assertThat(store.get(s.id()).orElseThrow().lastRevisionNumber()).isZero();
-    }
 }

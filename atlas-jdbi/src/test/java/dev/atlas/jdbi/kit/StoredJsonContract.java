@@ -76,24 +76,6 @@ public abstract class StoredJsonContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a number that would not read back as given (huge, tiny, over-precise, NaN, over-long integer) is refused naming the field, and nothing is written")
-    void unreadableNumbersAreRefused() {
-        GraphNode node = acme.graph().upsertNode(NewGraphNode.of("a"));
-        for (Object n : unreadableNumbers()) {
-            Map<String, Object> doc = Map.of("n", n);
-            Map<String, Object> inList = Map.of("list", List.of(1, Map.of("n", n)));
-            invalid("metadata", () -> acme.memories().create(NewMemory.fact(ALICE, "x").metadata(doc)));
-            invalid("metadata", () -> acme.memories().create(NewMemory.fact(ALICE, "x").metadata(inList)));
-            invalid("metadata", () -> acme.conversations().create(NewConversation.of(ALICE, "support").metadata(doc)));
-            invalid("metadata", () -> acme.graph().upsertNode(NewGraphNode.of("a").metadata(doc)));
-            invalid("payload", () -> acme.tasks().create(NewTask.of("mail", doc)));
-        }
-        assertThat(acme.memories().list(MemoryQuery.all()).items()).isEmpty();
-        assertThat(acme.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
-        assertThat(acme.graph().getNode("a")).contains(node);
-    }
-
-    @Test
     @DisplayName("a document nested " + Limits.MAX_JSON_DEPTH + " levels deep is stored and read back; one level deeper is refused naming the field")
     void nestingDepth() {
         Memory deepest = acme.memories().create(NewMemory.fact(ALICE, "deep").metadata(nested(Limits.MAX_JSON_DEPTH)));

@@ -136,35 +136,9 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("bad schedules are refused naming the field, before anything is stored")
+    @DisplayName("a second schedule of the same name is refused with ConflictException naming name (validation: TaskInputValidationTest)")
     void badInput() {
         NewTask task = NewTask.of("k", Map.of());
-        for (String bad : new String[] {"", " ", "* * * *", "* * * * * *", "60 * * * *", "* 24 * * *", "* * 0 * *", "* * 32 * *",
-                "* * * 13 *", "* * * * 8", "5-1 * * * *", "*/0 * * * *", "a * * * *", "MON * * * *", "* * * JAN *", "@daily",
-                "? * * * *", "1,,2 * * * *", "-1 * * * *", "0 0 30 2 *", "0 0 31 4 *", "L * * * *", "1-2-3 * * * *", "x".repeat(201)}) {
-            assertField(() -> store.schedule(NewSchedule.cron("c", bad, task)), "cron");
-        }
-        assertField(() -> NewSchedule.cron("c", null, task), "cron");
-        assertField(() -> NewSchedule.every("i", Duration.ZERO, task), "interval");
-        assertField(() -> NewSchedule.every("i", Duration.ofMillis(999), task), "interval");
-        assertField(() -> NewSchedule.every("i", Duration.ofDays(367), task), "interval");
-        assertField(() -> NewSchedule.every("i", Duration.ofNanos(1_000_000_001), task), "interval");
-        assertField(() -> NewSchedule.every("i", null, task), "interval");
-        assertField(() -> new NewSchedule("both", task, MINUTE, Cron.parse("* * * * *"), null), "cron");
-        assertField(() -> new NewSchedule("none", task, null, null, null), "interval");
-        assertField(() -> NewSchedule.every(" ", MINUTE, task), "name");
-        assertField(() -> NewSchedule.every("n".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1), MINUTE, task), "name");
-        assertField(() -> NewSchedule.every(null, MINUTE, task), "name");
-        assertField(() -> NewSchedule.every("i", MINUTE, null), "task");
-        assertField(() -> NewSchedule.every("i", MINUTE, task.runAfter(clock.instant())), "task.runAfter");
-        assertField(() -> NewSchedule.every("i", MINUTE, task.forConversation(java.util.UUID.randomUUID())), "task.conversationId");
-        assertField(() -> NewSchedule.cron("c", "* * * * *", task).startingAt(clock.instant()), "startAt");
-        assertField(() -> store.schedule(null), "schedule");
-        assertField(() -> store.getSchedule(" "), "name");
-        assertField(() -> store.pauseSchedule(null), "name");
-        assertField(() -> store.schedules(0, null), "limit");
-        assertField(() -> store.schedules(10, "not-a-cursor"), "cursor");
-        assertThat(store.schedules(100, null).items()).isEmpty();
         store.schedule(NewSchedule.every("dup", MINUTE, task));
         assertThatThrownBy(() -> store.schedule(NewSchedule.cron("dup", "* * * * *", task))).isInstanceOf(ConflictException.class)
                 .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));

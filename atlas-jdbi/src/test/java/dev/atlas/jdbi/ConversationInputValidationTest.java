@@ -1,0 +1,167 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.Limits;
+import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.ConversationQuery;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.conversation.Role;
+import dev.atlas.jdbi.kit.RefusedBeforeSql;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Conversations and messages: bad input is refused naming the field, with no SQL run (moved from ConversationStoreContract). */
+class ConversationInputValidationTest extends RefusedBeforeSql {
+    private static final Owner ALICE = Owner.user("alice");
+
+    private ConversationStore store;
+
+    @BeforeEach
+    void store() {
+        store = freshTenant().conversations();
+    }
+
+    private Conversation convo() {
+        return store.create(NewConversation.of(ALICE, "support"));
+    }
+
+    @Test
+    @DisplayName("the check can fail: a refusal after a lookup (editing stored JSON needs its content type) is caught running SQL")
+    void refusalAfterALookupIsCaught() {
+        Message m = store.append(convo().id(), NewMessage.json(Role.TOOL, "{\"ok\":true}"));
+        assertThat(run(() -> store.getMessage(m.id())).statements()).isPositive();
+        // Valid per type and field, yet refused by the check: the edit reads the message first (so it stays per dialect).
+        assertThatThrownBy(() -> refused("content", () -> store.edit(m.id(), "{oops"))).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("SQL statements run before refusing");
+    }
+
+    @Test
+    @DisplayName("bad tool-thread arguments are refused naming the field")
+    void toolThreadsBadInput() {
+        Conversation parent = convo();
+        refused("conversationId", () -> store.toolThreads(null, 10, null));
+        refused("limit", () -> store.toolThreads(parent.id(), 0, null));
+        refused("limit", () -> store.toolThreads(parent.id(), 1001, null));
+        refused("cursor", () -> store.toolThreads(parent.id(), 10, "not-a-cursor"));
+        refused("cursor", () -> store.toolThreads(parent.id(), 10, "x".repeat(201)));
+        refused("toolCallId", () -> store.toolThread(null));
+    }
+
+    @Test
+    @DisplayName("a cursor that was not returned by a page is rejected")
+    void badCursor() {
+        assertThat(refused("cursor", () -> store.list(ConversationQuery.all().after("not-a-cursor")))).hasMessageContaining("cursor");
+    }
+
+    @Test
+    @DisplayName("appendAll validates every message before writing: bad JSON at index 1 is refused naming messages[1].content, nothing stored")
+    void appendAllValidatesBeforeAnyWrite() {
+        Conversation c = convo();
+        refused("messages[1].content", () -> store.appendAll(c.id(), List.of(NewMessage.user("fine"), NewMessage.json(Role.TOOL, "{"))));
+        assertThat(store.require(c.id()).lastSequence()).isZero();
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("appendAll refuses bad requests naming the field, before any write: null list, null element, duplicate client id,"
+            + " more than MAX_PAGE_SIZE; an empty list stores nothing")
+    void appendAllBadRequests() {
+        Conversation c = convo();
+        List<NewMessage> withNull = new ArrayList<>();
+        withNull.add(NewMessage.user("a"));
+        withNull.add(null);
+        List<NewMessage> tooMany = new ArrayList<>();
+        for (int i = 0; i <= Limits.MAX_PAGE_SIZE; i++) {
+            tooMany.add(NewMessage.user("m" + i));
+        }
+        for (List<NewMessage> bad : Arrays.asList(null, withNull,
+                List.of(NewMessage.user("a").clientId("same"), NewMessage.user("a").clientId("same")), tooMany)) {
+            refused("messages", () -> store.appendAll(c.id(), bad));
+        }
+        refused("conversationId", () -> store.appendAll(null, List.of(NewMessage.user("a"))));
+        assertThat(store.appendAll(c.id(), List.of())).isEmpty();
+        assertThat(store.require(c.id()).lastSequence()).isZero();
+        assertThat(store.require(c.id()).updatedAt()).isEqualTo(c.updatedAt());
+    }
+
+    @Test
+    @DisplayName("invalid JSON content is rejected naming content before any write")
+    void invalidJsonContent() {
+        // Moved from ConversationStoreContract#jsonContent, whose byte-exact read-back stays per dialect.
+        Conversation c = convo();
+        for (String bad : List.of("{", "{\"a\":1} trailing", "", "nope", "[1,]")) {
+            refused("content", () -> store.append(c.id(), NewMessage.json(Role.USER, bad)));
+        }
+        String deep = "[".repeat(200) + "]".repeat(200);
+        refused("content", () -> store.append(c.id(), NewMessage.json(Role.USER, deep)));
+        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isZero();
+    }
+
+    @Test
+    @DisplayName("invalid tenant ids are rejected")
+    void badTenant() {
+        assertThat(refused("tenantId", () -> atlas.tenant(" "))).hasMessageContaining("tenantId");
+        refused("tenantId", () -> atlas.tenant(null));
+        refused("tenantId", () -> atlas.tenant("a\u0000b"));
+        refused("tenantId", () -> atlas.tenant("x".repeat(129)));
+        assertThat(atlas.defaultTenant().id()).isEqualTo("default");
+    }
+
+    @Test
+    @DisplayName("text a database cannot store byte-exact is rejected with the field's name, before any write")
+    void unstorableText() {
+        Conversation c = convo();
+        refused("content", () -> store.append(c.id(), NewMessage.user("a\u0000b")));
+        refused("content", () -> store.append(c.id(), NewMessage.user("lone \uD800 surrogate")));
+        refused("content", () -> store.append(c.id(), NewMessage.user("x".repeat((1 << 20) + 1))));
+        refused("metadata", () -> store.append(c.id(), NewMessage.user("ok").metadata(Map.of("k", "v\u0000"))));
+        refused("agent", () -> store.append(c.id(), NewMessage.user("ok").agent("  ")));
+        refused("title", () -> store.create(NewConversation.of(ALICE).title("t\u0000")));
+        refused("title", () -> store.updateTitle(c.id(), "x".repeat(501)));
+        refused("metadata", () -> store.updateMetadata(c.id(), Map.of("thread", new Object() {
+            @SuppressWarnings("unused")
+            public Object getSelf() {
+                return this;
+            }
+        })));
+        Map<String, Object> deep = new LinkedHashMap<>();
+        Map<String, Object> cursor = deep;
+        for (int i = 0; i < 100; i++) {
+            Map<String, Object> next = new LinkedHashMap<>();
+            cursor.put("n", next);
+            cursor = next;
+        }
+        refused("metadata", () -> store.updateMetadata(c.id(), deep));
+        refused("owner.id", () -> Owner.of("user", ""));
+        refused("content", () -> NewMessage.user(null));
+        refused("role", () -> Role.of("robot"));
+        assertThat(store.get(c.id()).orElseThrow()).isEqualTo(c);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("external keys are validated before any write")
+    void externalKeyValidation() {
+        // Moved from ConversationStoreContract#externalKeyValidation, whose exotic key read-back stays per dialect.
+        refused("externalKey", () -> store.ensure(null, NewConversation.of(ALICE)));
+        refused("externalKey", () -> store.ensure(" ", NewConversation.of(ALICE)));
+        refused("externalKey", () -> store.ensure("a\u0000b", NewConversation.of(ALICE)));
+        refused("externalKey", () -> store.ensure("x".repeat(256), NewConversation.of(ALICE)));
+        refused("conversation", () -> store.ensure("ok", null));
+        refused("externalKey", () -> store.getByKey(""));
+        assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
+    }
+}
