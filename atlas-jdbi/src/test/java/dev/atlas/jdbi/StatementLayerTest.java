@@ -27,7 +27,8 @@ class StatementLayerTest {
             Map.entry("search.pendingTenants.memories", "start-up maintenance: finds the tenants whose rows predate the search column (V8);"
                     + " each is then indexed by tenant-bound statements"),
             Map.entry("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
-                    + " each is then back-filled by tenant-bound statements"));
+                    + " each is then back-filled by tenant-bound statements"),
+            Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");
