@@ -1,5 +1,5 @@
 /**
- * Atlas on Jdbi for SQLite and PostgreSQL. Applications never name this module's types: it
+ * Atlas on plain JDBC for SQLite and PostgreSQL (the module keeps its name, atlas-jdbi). Applications never name this module's types: it
  * provides {@link dev.atlas.spi.AtlasFactory}, which {@link dev.atlas.Atlas#builder()} finds.
  * Add the JDBC driver of your database (sqlite-jdbc or postgresql) beside it.
  */
@@ -7,11 +7,6 @@ module dev.atlas.jdbi {
     // Its types (Atlas, AtlasConfig, AtlasFactory) appear in JdbiAtlasFactory's signatures.
     requires transitive dev.atlas.core;
     requires dev.atlas.migrations;
-    requires org.jdbi.v3.core;
-    // Jdbi needs geantyref at run time, but Jdbi is an automatic module: it cannot declare that,
-    // and an explicit module such as geantyref joins the module graph only when a named module
-    // requires it (without this line: NoClassDefFoundError in Jdbi.create, see ModulePathTest).
-    requires io.leangen.geantyref;
     requires com.zaxxer.hikari;
     requires com.fasterxml.jackson.core;
     requires com.fasterxml.jackson.databind;

@@ -5,10 +5,6 @@ import dev.atlas.conversation.Message;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.MessageWithTools;
 import dev.atlas.jdbi.internal.JdbiAtlas;
-import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.StatementContext;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -43,29 +39,17 @@ final class LoadHistory implements Benchmark {
                 + " across lengths and with the plain ConversationStore.history(conversation, " + LIMIT + ") on the same conversations."
                 + " Seeded with batched raw inserts of valid rows: messages alternate user / assistant; every assistant message is"
                 + " linked to its own execution and step, and every " + ToolHistories.TOOL_EVERY_NTH_REPLY + "rd reply's step made "
-                + ToolHistories.CALLS_PER_TOOL_STEP + " tool calls. SQL statements per load are counted with a Jdbi SqlLogger on"
-                + " Atlas's own Jdbi. Side by side: Spring AI's findByConversationId, which has no limit and loads the whole"
+                + ToolHistories.CALLS_PER_TOOL_STEP + " tool calls. SQL statements per load are counted with the statement"
+                + " runner's listener on Atlas's database. Side by side: Spring AI's findByConversationId, which has no limit and loads the whole"
                 + " conversation (its conversations are the plain ones of benchmark 2).");
         for (BenchDatabase database : env.databases()) {
             LongConversations f = LongConversations.of(env, database);
             ToolHistories tools = ToolHistories.of(env, database);
             ConversationStore store = f.tenant.conversations();
             ExecutionRecorder recorder = f.tenant.executions();
-            Jdbi jdbi = ((JdbiAtlas) f.db.atlas()).db().jdbi();
+            dev.atlas.jdbi.internal.Db atlasDb = ((JdbiAtlas) f.db.atlas()).db();
             AtomicLong statements = new AtomicLong();
-            SqlStatements config = jdbi.getConfig(SqlStatements.class);
-            SqlLogger previous = config.getSqlLogger();
-            config.setSqlLogger(new SqlLogger() {
-                @Override
-                public void logAfterExecution(StatementContext context) {
-                    statements.incrementAndGet();
-                }
-
-                @Override
-                public void logException(StatementContext context, java.sql.SQLException ex) {
-                    statements.incrementAndGet();
-                }
-            });
+            atlasDb.statementListener((name, sql) -> statements.incrementAndGet());
             Map<Integer, Stats> withTools = new LinkedHashMap<>();
             Map<Integer, Stats> atlas = new LinkedHashMap<>();
             Map<Integer, Long> maxStatements = new LinkedHashMap<>();
@@ -110,7 +94,7 @@ final class LoadHistory implements Benchmark {
                     }
                 }
             } finally {
-                config.setSqlLogger(previous);
+                atlasDb.statementListener(null);
             }
 
             Map<Integer, Stats> spring = new LinkedHashMap<>();

@@ -24,7 +24,7 @@ final class PlainJdbiExecution {
 
     PlainJdbiExecution(BenchDatabase.Opened opened, String tenant) {
         this.db = ((JdbiAtlas) opened.atlas()).db();
-        this.jdbi = db.jdbi();
+        this.jdbi = BenchJdbi.of(db);
         this.tenant = tenant;
     }
 

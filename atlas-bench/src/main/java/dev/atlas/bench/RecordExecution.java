@@ -75,7 +75,7 @@ final class RecordExecution implements Benchmark {
                 UUID inJdbiConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-in-jdbi"))).id();
                 RawExecution raw = new RawExecution(db.dataSource(), db.dialect(), TENANT);
                 RawExecution rawInJdbi = new RawExecution(db.dataSource(), db.dialect(), TENANT,
-                        ((dev.atlas.jdbi.internal.JdbiAtlas) db.atlas()).db().jdbi());
+                        BenchJdbi.of(((dev.atlas.jdbi.internal.JdbiAtlas) db.atlas()).db()));
                 PlainJdbiExecution plain = new PlainJdbiExecution(db, TENANT);
 
                 List<String> counts = countingPass(db, atlasConversation, perCallConversation, atOnceConversation);

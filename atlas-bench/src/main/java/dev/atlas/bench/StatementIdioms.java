@@ -99,7 +99,7 @@ final class StatementIdioms implements Benchmark {
                     conversations[i] = store.create(NewConversation.of(Owner.user("side-" + i))).id();
                 }
                 Db atlasDb = ((JdbiAtlas) db.atlas()).db();
-                Jdbi jdbi = atlasDb.jdbi();
+                Jdbi jdbi = BenchJdbi.of(atlasDb);
                 jdbi.installPlugin(new SqlObjectPlugin());
                 RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
                 PlainJdbi fluent = new PlainJdbi(db, "bench");
@@ -111,11 +111,11 @@ final class StatementIdioms implements Benchmark {
                     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
                     String content = Messages.content(n);
                     UUID id = Ids.next();
-                    long seq = sql.on(h, q.next).bind("id", conversations[1]).bind("now", now).bind("autoTitle", title(content)).one(Sql.LONG);
-                    sql.on(h, q.message).bind("id", id).bind("c", conversations[1]).bind("seq", seq).bind("role", "user")
+                    long seq = sql.on(h.getConnection(), q.next).bind("id", conversations[1]).bind("now", now).bind("autoTitle", title(content)).one(Sql.LONG);
+                    sql.on(h.getConnection(), q.message).bind("id", id).bind("c", conversations[1]).bind("seq", seq).bind("role", "user")
                             .bind("content", content).bind("metadata", new JsonDoc("{}")).bind("now", now)
                             .bind("searchText", SearchText.index(content)).update();
-                    sql.on(h, q.event).bind("id", Ids.next()).bind("c", conversations[1]).bind("m", id)
+                    sql.on(h.getConnection(), q.event).bind("id", Ids.next()).bind("c", conversations[1]).bind("m", id)
                             .bind("details", details(seq)).bind("now", now).update();
                     return seq;
                 });

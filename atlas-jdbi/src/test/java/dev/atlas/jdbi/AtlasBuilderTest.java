@@ -292,7 +292,7 @@ class AtlasBuilderTest {
             var c = atlas.conversations().create(NewConversation.of(Owner.user("1")));
             atlas.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("written through the host pool"));
             var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-            org.jdbi.v3.core.HandleCallback<Settings, RuntimeException> read = h -> {
+            dev.atlas.jdbi.internal.sql.HandleCallback<Settings> read = h -> {
                 try {
                     return settings(h.getConnection());
                 } catch (java.sql.SQLException e) {

@@ -29,7 +29,8 @@ class StatementLayerTest {
             Map.entry("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before pgvector was installed;"
                     + " each is then back-filled by tenant-bound statements"),
             Map.entry("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is looked up in every"
-                    + " tenant's assets and pending purges; only the holders' tenant ids are read, never returned"));
+                    + " tenant's assets and pending purges; only the holders' tenant ids are read, never returned"),
+            Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {
         return Map.entry("usage.allTenants." + group, "the operator's usage report over every tenant");

@@ -32,7 +32,8 @@ public final class Catalogues {
             VoiceCallSql::new,
             RetentionSql::new,
             dev.atlas.jdbi.internal.portability.PortabilitySql::new,
-            ScheduleSql::new);
+            ScheduleSql::new,
+            InstallationSql::new);
 
     /** Declares every catalogue for {@code dialect} and {@code prefix}; throws where a statement lacks its tenant predicate. */
     public static List<Catalogue> declareAll(Dialect dialect, String prefix) {

@@ -5,29 +5,25 @@ import dev.atlas.AtlasClosedException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.StorageException;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.HandleCallback;
-import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.JdbiException;
-import org.jdbi.v3.core.argument.AbstractArgumentFactory;
-import org.jdbi.v3.core.argument.Argument;
-import org.jdbi.v3.core.config.ConfigRegistry;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.HandleCallback;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
+import org.jspecify.annotations.Nullable;
 
 import javax.sql.DataSource;
-import java.sql.PreparedStatement;
+import java.sql.Connection;
 import java.sql.SQLException;
-import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Optional;
-import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
- * Jdbi configured for one database: argument binding through the {@link Dialect}, the table
- * prefix as the template attribute {@code <p>}, one write path, and the translation of driver
- * errors into {@link StorageException}.
+ * One database: its connections and transactions (plain JDBC on the pool, see {@link Handle}),
+ * the statement catalogues run by {@link dev.atlas.jdbi.internal.sql.Sql}, one write path, and the
+ * translation of driver errors into {@link StorageException}.
  *
  * <p>SQLite allows one writer at a time. Connections that all wait in SQLite's busy handler
  * poll and queue unfairly, so on SQLite write calls queue in the JVM and run in shared, group-
@@ -35,46 +31,63 @@ import java.util.UUID;
  * needs neither: row locks order writers and its WAL flush already groups concurrent commits.
  */
 public final class Db {
-    private final Jdbi jdbi;
+    private final DataSource dataSource;
     private final Dialect dialect;
     private final String prefix;
     private final Clock clock;
     private final WriteCombiner combiner;
     private volatile boolean closed;
     private volatile String installationId;
-    private volatile java.util.function.Consumer<Handle> beforeEachWrite;
-    private volatile @org.jspecify.annotations.Nullable StatementListener statementListener;
+    private volatile @Nullable Consumer<Handle> beforeEachWrite;
+    private volatile @Nullable Consumer<Handle> onEachConnection;
+    private volatile @Nullable UnaryOperator<Connection> connectionDecorator;
+    private volatile @Nullable StatementListener statementListener;
     private final java.util.concurrent.ConcurrentHashMap<Class<?>, Object> catalogues = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
+        this.dataSource = dataSource;
         this.dialect = dialect;
         this.prefix = prefix;
         this.clock = clock;
-        this.jdbi = Jdbi.create(dataSource);
-        this.combiner = dialect == Dialect.SQLITE ? new WriteCombiner(jdbi, () -> beforeEachWrite) : null;
-        jdbi.define("p", prefix);
-        jdbi.registerArgument(new AbstractArgumentFactory<UUID>(Types.OTHER) {
-            @Override
-            protected Argument build(UUID value, ConfigRegistry config) {
-                return (pos, stmt, ctx) -> dialect.bindUuid(stmt, pos, value);
-            }
-        });
-        jdbi.registerArgument(new AbstractArgumentFactory<Instant>(Types.TIMESTAMP_WITH_TIMEZONE) {
-            @Override
-            protected Argument build(Instant value, ConfigRegistry config) {
-                return (pos, stmt, ctx) -> dialect.bindInstant(stmt, pos, value);
-            }
-        });
-        jdbi.registerArgument(new AbstractArgumentFactory<JsonDoc>(Types.OTHER) {
-            @Override
-            protected Argument build(JsonDoc value, ConfigRegistry config) {
-                return (pos, stmt, ctx) -> dialect.bindJson(stmt, pos, value.text());
-            }
-        });
+        this.combiner = dialect == Dialect.SQLITE ? new WriteCombiner(this::open, () -> beforeEachWrite) : null;
     }
 
-    public Jdbi jdbi() {
-        return jdbi;
+    /** The pool Atlas borrows its connections from. */
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /**
+     * Borrows a connection and applies the per-connection settings ({@link #onEachConnection});
+     * closing the handle puts them back and returns the connection.
+     */
+    Handle open() {
+        Connection c;
+        try {
+            c = dataSource.getConnection();
+        } catch (SQLException e) {
+            throw new SqlFailure("could not get a connection: " + e.getMessage(), e, true);
+        }
+        UnaryOperator<Connection> decorator = connectionDecorator;
+        Handle h = new Handle(decorator == null ? c : decorator.apply(c));
+        Consumer<Handle> each = onEachConnection;
+        if (each != null) {
+            try {
+                each.accept(h);
+            } catch (RuntimeException | Error e) {
+                closeQuietly(h);
+                throw e;
+            }
+        }
+        return h;
+    }
+
+    private static void closeQuietly(Handle h) {
+        try {
+            h.close();
+        } catch (RuntimeException ignored) {
+            // the setting's own failure is the one to report
+        }
     }
 
     public Dialect dialect() {
@@ -98,7 +111,8 @@ public final class Db {
     public String installationId() {
         String id = installationId;
         if (id == null) {
-            id = read(h -> h.createQuery("SELECT id FROM <p>installation").mapTo(String.class).one());
+            InstallationSql q = statements(InstallationSql.class, InstallationSql::new);
+            id = read(h -> dev.atlas.jdbi.internal.sql.Sql.crossTenant(this).on(h, q.id).one(dev.atlas.jdbi.internal.sql.Sql.STRING));
             installationId = id;
         }
         return id;
@@ -117,8 +131,18 @@ public final class Db {
     }
 
     /** Runs {@code hook} on the handle of every write transaction, before it begins (see {@link SqliteSettings}). */
-    public void beforeEachWrite(java.util.function.Consumer<Handle> hook) {
+    public void beforeEachWrite(Consumer<Handle> hook) {
         this.beforeEachWrite = hook;
+    }
+
+    /** Runs {@code hook} on every connection Atlas borrows, reads and writes (see {@link SqliteSettings}). */
+    public void onEachConnection(Consumer<Handle> hook) {
+        this.onEachConnection = hook;
+    }
+
+    /** Wraps every connection borrowed from now on (tests record the SQL sent); null for none. */
+    public void decorateConnections(@Nullable UnaryOperator<Connection> decorator) {
+        this.connectionDecorator = decorator;
     }
 
     /**
@@ -126,20 +150,22 @@ public final class Db {
      * transaction may be shared with other callers' writes ({@link WriteCombiner}: group commit,
      * each call in its own savepoint); a failing call rolls back only its own work.
      */
-    public <T> T write(HandleCallback<T, RuntimeException> work) {
+    public <T> T write(HandleCallback<T> work) {
         checkOpen();
         try {
             if (combiner != null) {
                 return combiner.write(work);
             }
-            java.util.function.Consumer<Handle> hook = beforeEachWrite;
-            return hook == null ? jdbi.inTransaction(work) : jdbi.withHandle(h -> {
-                hook.accept(h);
+            try (Handle h = open()) {
+                Consumer<Handle> hook = beforeEachWrite;
+                if (hook != null) {
+                    hook.accept(h);
+                }
                 return h.inTransaction(work);
-            });
+            }
         } catch (AtlasException e) {
             throw e;
-        } catch (JdbiException e) {
+        } catch (SqlFailure e) {
             SQLException sql = findSql(e);
             Optional<NotFoundException> dangling = sql == null ? Optional.empty() : References.notFound(sql, prefix);
             if (dangling.isPresent()) {
@@ -155,19 +181,27 @@ public final class Db {
     }
 
     /** Runs read-only {@code work} on a pooled connection without a transaction. */
-    public <T> T read(HandleCallback<T, RuntimeException> work) {
+    public <T> T read(HandleCallback<T> work) {
         checkOpen();
-        try {
-            return jdbi.withHandle(work);
+        try (Handle h = open()) {
+            return work.withHandle(h);
         } catch (AtlasException e) {
             throw e;
-        } catch (JdbiException e) {
+        } catch (SqlFailure e) {
             throw translate(e);
         }
     }
 
+    /**
+     * Runs {@code work} on a connection in auto-commit mode, outside any transaction: for the DDL
+     * that refuses to run in one ({@code CREATE INDEX CONCURRENTLY}). Errors are translated as for reads.
+     */
+    public <T> T outsideTransaction(HandleCallback<T> work) {
+        return read(work);
+    }
+
     /** Runs read-only {@code work} in one transaction, for reads that need one consistent snapshot. */
-    public <T> T readConsistent(HandleCallback<T, RuntimeException> work) {
+    public <T> T readConsistent(HandleCallback<T> work) {
         if (dialect == Dialect.SQLITE) {
             // An SQLite transaction here would take the write lock (IMMEDIATE mode); readers see
             // committed state per statement, and callers order their statements to tolerate that.
@@ -176,7 +210,7 @@ public final class Db {
         return read(h -> h.inTransaction(work));
     }
 
-    public static AtlasException translate(JdbiException e) {
+    public static AtlasException translate(SqlFailure e) {
         SQLException sql = findSql(e);
         String state = sql == null ? null : sql.getSQLState();
         if ("54000".equals(state) && String.valueOf(sql.getMessage()).contains("tsvector")) {
@@ -200,8 +234,8 @@ public final class Db {
         return null;
     }
 
-    private static boolean isRetryable(SQLException sql, JdbiException e) {
-        if (e instanceof org.jdbi.v3.core.ConnectionException) {
+    private static boolean isRetryable(SQLException sql, SqlFailure e) {
+        if (e.connection()) {
             return true;
         }
         if (sql == null) {
@@ -219,25 +253,6 @@ public final class Db {
         int code = sql.getErrorCode() & 0xFF;
         String msg = String.valueOf(sql.getMessage());
         return (code == 5 || code == 6) && msg.contains("SQLITE_") || msg.contains("SQLITE_BUSY") || msg.contains("SQLITE_LOCKED");
-    }
-
-    /** Work on one prepared statement. */
-    @FunctionalInterface
-    public interface JdbcWork<T> {
-        T run(PreparedStatement ps) throws SQLException;
-    }
-
-    /**
-     * Runs {@code sql} as a plain JDBC statement on the handle's connection, inside its
-     * transaction; for the few hot paths where Jdbi's per-statement overhead shows in benchmarks.
-     * {@code sql} must already have the table prefix filled in.
-     */
-    public static <T> T jdbc(Handle h, String sql, JdbcWork<T> work) {
-        try (PreparedStatement ps = h.getConnection().prepareStatement(sql)) {
-            return work.run(ps);
-        } catch (SQLException e) {
-            throw new UnableToExecuteStatementException(e, null);
-        }
     }
 
     /** Told of every statement the {@link dev.atlas.jdbi.internal.sql.Sql} runner ran: its name and JDBC text. */

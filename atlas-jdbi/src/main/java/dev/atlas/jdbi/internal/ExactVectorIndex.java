@@ -5,7 +5,7 @@ import dev.atlas.jdbi.internal.sql.Where;
 import org.jspecify.annotations.Nullable;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

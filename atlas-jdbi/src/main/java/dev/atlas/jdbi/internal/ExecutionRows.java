@@ -9,7 +9,7 @@ import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.ToolCallType;
 import dev.atlas.execution.Usage;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.math.BigInteger;
 import java.sql.ResultSet;

@@ -20,9 +20,9 @@ import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -279,7 +279,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     static <T> T slugUnique(String slug, Supplier<T> write) {
         try {
             return write.get();
-        } catch (UnableToExecuteStatementException e) {
+        } catch (SqlFailure e) {
             if (isUniqueViolation(e)) {
                 throw new ConflictException("slug", "'" + slug + "' is already used by another assistant");
             }
@@ -287,7 +287,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         }
     }
 
-    static boolean isUniqueViolation(UnableToExecuteStatementException e) {
+    static boolean isUniqueViolation(SqlFailure e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof SQLException s && ("23505".equals(s.getSQLState()) || String.valueOf(s.getMessage()).contains("UNIQUE constraint"))) {
                 return true;

@@ -13,7 +13,7 @@ import dev.atlas.internal.CredentialCipher.Sealed;
 import dev.atlas.internal.CredentialCipher;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.util.List;
 import java.util.Optional;

@@ -22,7 +22,7 @@ import dev.atlas.execution.Usage;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.time.Duration;
 import java.time.Instant;

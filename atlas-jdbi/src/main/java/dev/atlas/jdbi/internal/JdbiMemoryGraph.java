@@ -17,8 +17,8 @@ import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.util.List;
 import java.util.Optional;

@@ -17,8 +17,8 @@ import dev.atlas.memory.MemoryQuery;
 import dev.atlas.memory.MemoryRevision;
 import dev.atlas.memory.MemoryStore;
 import dev.atlas.memory.NewMemory;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -7,7 +7,7 @@ import dev.atlas.execution.ModelPrice;
 import dev.atlas.execution.PriceStore;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.time.Instant;
 import java.util.List;

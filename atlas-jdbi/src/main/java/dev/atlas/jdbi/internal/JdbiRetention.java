@@ -10,7 +10,7 @@ import dev.atlas.retention.RetentionReport;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -15,7 +15,7 @@ import dev.atlas.search.TextQuery;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

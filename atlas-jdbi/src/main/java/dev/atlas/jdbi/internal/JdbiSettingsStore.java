@@ -16,9 +16,9 @@ import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 
 import java.util.List;
 import java.util.Map;
@@ -81,7 +81,7 @@ public final class JdbiSettingsStore implements SettingsStore {
                 return sql.on(h, q.insert).bind("id", id).bind("slug", slug).bind("name", name)
                         .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
                         .bind("now", db.now()).one(settings);
-            } catch (UnableToExecuteStatementException e) {
+            } catch (SqlFailure e) {
                 if (JdbiAssistantStore.isUniqueViolation(e)) {
                     throw new ConflictException("slug", "'" + slug + "' is already used by other settings");
                 }

@@ -22,8 +22,8 @@ import dev.atlas.voice.VoiceCallQuery;
 import dev.atlas.voice.VoiceCallStatus;
 import dev.atlas.voice.VoiceCallStore;
 import dev.atlas.voice.VoiceTurn;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.io.IOException;
 import java.time.Duration;

@@ -4,7 +4,7 @@ import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,17 +107,19 @@ public final class PgVectorIndex implements VectorIndex {
         }
         PgVectorSql q = db.statements(PgVectorSql.class, PgVectorSql::new);
         Sql any = Sql.crossTenant(db);
-        try (Handle h = db.jdbi().open()) {
-            // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
-            // pool discard the connection, on every start of every deployment without pgvector.
-            if (any.on(h, q.available).one(Sql.LONG) == 0) {
-                LOG.info("pgvector is not installed on this server; semantic search is exact");
-                return EXACT;
-            }
-            any.on(h, q.createExtension).update();
-            any.on(h, q.addColumn).update();
-            LOG.info("pgvector is available: semantic search uses HNSW indexes");
-            return new PgVectorIndex(db, settings);
+        try {
+            return db.outsideTransaction(h -> {
+                // Ask first: a failing CREATE EXTENSION would log an error on the server and make the
+                // pool discard the connection, on every start of every deployment without pgvector.
+                if (any.on(h, q.available).one(Sql.LONG) == 0) {
+                    LOG.info("pgvector is not installed on this server; semantic search is exact");
+                    return EXACT;
+                }
+                any.on(h, q.createExtension).update();
+                any.on(h, q.addColumn).update();
+                LOG.info("pgvector is available: semantic search uses HNSW indexes");
+                return new PgVectorIndex(db, settings);
+            });
         } catch (RuntimeException e) {
             LOG.info("pgvector could not be enabled ({}); semantic search is exact", e.getMessage());
             return EXACT;
@@ -181,18 +183,21 @@ public final class PgVectorIndex implements VectorIndex {
         }
         String name = db.prefix() + "vectors_hnsw_" + indexKey(model, dimension);
         Sql any = Sql.crossTenant(db);
-        try (Handle h = db.jdbi().open()) { // autocommit: CONCURRENTLY refuses to run in a transaction block
-            java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> rs.getBoolean(1));
-            if (valid.orElse(false)) {
-                return;
-            }
-            if (valid.isPresent()) {
-                any.on(h, q.catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name)).update();
-            }
-            any.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
-                    + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
-                    + " WITH (m = " + settings.m() + ", ef_construction = " + settings.efConstruction() + ")"
-                    + " WHERE model = " + quote(model) + " AND dimension = " + dimension)).update();
+        try {
+            db.outsideTransaction(h -> { // autocommit: CONCURRENTLY refuses to run in a transaction block
+                java.util.Optional<Boolean> valid = any.on(h, q.indexValid).bind("name", name).optional((rs, ctx) -> rs.getBoolean(1));
+                if (valid.orElse(false)) {
+                    return null;
+                }
+                if (valid.isPresent()) {
+                    any.on(h, q.catalogue.render("pgvector.dropInvalidIndex", "DROP INDEX CONCURRENTLY IF EXISTS " + name)).update();
+                }
+                any.on(h, q.catalogue.render("pgvector.createIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + name
+                        + " ON <p>vectors USING hnsw ((embedding::vector(" + dimension + ")) vector_cosine_ops)"
+                        + " WITH (m = " + settings.m() + ", ef_construction = " + settings.efConstruction() + ")"
+                        + " WHERE model = " + quote(model) + " AND dimension = " + dimension)).update();
+                return null;
+            });
         } catch (RuntimeException e) {
             indexed.remove(dimension + "\u0000" + model); // the next store tries again; searches stay correct meanwhile
             LOG.warn("could not build the pgvector index {} ({}); searches of model '{}' scan until it exists", name, e.getMessage(), model);

@@ -11,7 +11,7 @@ import dev.atlas.conversation.MessageEvent;
 import dev.atlas.conversation.MessageEventType;
 import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.Role;
-import org.jdbi.v3.core.mapper.RowMapper;
+import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;

@@ -1,8 +1,8 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConfigurationException;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.spi.JdbiPlugin;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 import org.sqlite.SQLiteConfig.TransactionMode;
 import org.sqlite.SQLiteConnection;
 
@@ -64,7 +64,7 @@ public final class SqliteSettings {
             }
             return Optional.of(db -> {
                 if (!driverSettings) {
-                    db.jdbi().installPlugin(new PerConnection());
+                    db.onEachConnection(SqliteSettings::perConnection);
                 }
                 if (!fk) {
                     db.beforeEachWrite(SqliteSettings::foreignKeysForWrite);
@@ -76,9 +76,8 @@ public final class SqliteSettings {
     }
 
     /** Sets Atlas's busy timeout and transaction mode on each borrowed connection and restores the host's on release. */
-    private static final class PerConnection implements JdbiPlugin {
-        @Override
-        public Handle customizeHandle(Handle handle) throws SQLException {
+    private static void perConnection(Handle handle) {
+        try {
             SQLiteConnection sc = handle.getConnection().unwrap(SQLiteConnection.class);
             int busy = sc.getBusyTimeout();
             TransactionMode mode = sc.getConnectionConfig().getTransactionMode();
@@ -86,14 +85,15 @@ public final class SqliteSettings {
                 sc.setBusyTimeout(BUSY_TIMEOUT_MS);
             }
             sc.getConnectionConfig().setTransactionMode(TransactionMode.IMMEDIATE);
-            // Cleanables run before Jdbi hands the connection back to the pool.
+            // Cleanables run before the handle hands the connection back to the pool.
             handle.addCleanable(() -> {
                 if (busy < BUSY_TIMEOUT_MS) {
                     sc.setBusyTimeout(busy);
                 }
                 sc.getConnectionConfig().setTransactionMode(mode);
             });
-            return handle;
+        } catch (SQLException e) {
+            throw new SqlFailure("could not apply Atlas's SQLite settings to a connection: " + e.getMessage(), e, true);
         }
     }
 
@@ -110,7 +110,7 @@ public final class SqliteSettings {
                 });
             }
         } catch (SQLException e) {
-            throw new org.jdbi.v3.core.ConnectionException(e);
+            throw new SqlFailure("could not switch on foreign keys: " + e.getMessage(), e, true);
         }
     }
 

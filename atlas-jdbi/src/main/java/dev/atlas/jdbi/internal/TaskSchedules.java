@@ -13,9 +13,9 @@ import dev.atlas.task.Task;
 import dev.atlas.task.TaskSchedule;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.RowMapper;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -71,7 +71,7 @@ final class TaskSchedules {
                         .bind("interval", s.interval() == null ? null : s.interval().toNanos() / 1_000)
                         .bind("cron", s.cron() == null ? null : s.cron().expression())
                         .bind("next", first.truncatedTo(ChronoUnit.MICROS)).bind("now", now).one(schedules);
-            } catch (UnableToExecuteStatementException e) {
+            } catch (SqlFailure e) {
                 if (JdbiAssistantStore.isUniqueViolation(e)) {
                     throw new ConflictException("name", "this tenant already has a schedule named '" + s.name() + "'");
                 }

@@ -1,7 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Sql;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 import org.jspecify.annotations.Nullable;
 
 import java.lang.invoke.MethodHandles;

@@ -3,7 +3,7 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,8 @@
 package dev.atlas.jdbi.internal;
 
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.HandleCallback;
-import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.HandleCallback;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 import org.jspecify.annotations.Nullable;
 
 import java.sql.Connection;
@@ -35,24 +34,24 @@ final class WriteCombiner {
 
     private static final ThreadLocal<@Nullable Handle> CURRENT = new ThreadLocal<>();
 
-    private final Jdbi jdbi;
+    private final java.util.function.Supplier<Handle> open;
     private final java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite;
     private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
     private boolean leading;
     private int savepoints;
 
-    WriteCombiner(Jdbi jdbi, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
-        this.jdbi = jdbi;
+    WriteCombiner(java.util.function.Supplier<Handle> open, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
+        this.open = open;
         this.beforeEachWrite = beforeEachWrite;
     }
 
     private static final class Pending<T> {
-        final HandleCallback<T, RuntimeException> work;
+        final HandleCallback<T> work;
         @Nullable T value;
         @Nullable Throwable error;
         boolean done;
 
-        Pending(HandleCallback<T, RuntimeException> work) {
+        Pending(HandleCallback<T> work) {
             this.work = work;
         }
     }
@@ -63,7 +62,7 @@ final class WriteCombiner {
     }
 
     /** Runs {@code work} in a committed write transaction, possibly shared with other callers', and returns its result. */
-    <T> T write(HandleCallback<T, RuntimeException> work) {
+    <T> T write(HandleCallback<T> work) {
         Handle open = CURRENT.get();
         if (open != null) {
             return nested(open, work);
@@ -135,7 +134,7 @@ final class WriteCombiner {
 
     private void run(List<Pending<?>> batch) {
         Throwable fatal = null;
-        try (Handle h = jdbi.open()) {
+        try (Handle h = open.get()) {
             Consumer<Handle> hook = beforeEachWrite.get();
             if (hook != null) {
                 hook.accept(h);
@@ -162,7 +161,7 @@ final class WriteCombiner {
                 }
             }
         } catch (SQLException e) {
-            fatal = new UnableToExecuteStatementException(e, null);
+            fatal = new SqlFailure("write transaction failed: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             fatal = e;
         }
@@ -198,7 +197,7 @@ final class WriteCombiner {
         execute(c, "RELEASE atlas_call");
     }
 
-    private <T> T nested(Handle h, HandleCallback<T, RuntimeException> work) {
+    private <T> T nested(Handle h, HandleCallback<T> work) {
         Connection c = h.getConnection();
         String name = "atlas_nested_" + (++savepoints);
         try {
@@ -214,7 +213,7 @@ final class WriteCombiner {
             execute(c, "RELEASE " + name);
             return value;
         } catch (SQLException e) {
-            throw new UnableToExecuteStatementException(e, null);
+            throw new SqlFailure("savepoint failed: " + e.getMessage(), e);
         }
     }
 

@@ -95,7 +95,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     private long rows(String table) {
-        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>" + table).mapTo(Long.class).one());
+        return AdHoc.count(atlas, table);
     }
 
     private List<BlobInfo> allBlobs() throws IOException {
@@ -270,7 +270,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         String installation = ((JdbiAtlas) atlas).db().installationId();
         // The copy: a backup taken before any asset was stored, restored beside the original.
         Atlas copy = reopen(b -> b.tablePrefix("copy_").blobStore(blobs).clock(clock));
-        ((JdbiAtlas) copy).db().write(h -> h.createUpdate("UPDATE copy_installation SET id = :id").bind("id", installation).execute());
+        ((JdbiAtlas) copy).db().write(h -> AdHoc.on(((JdbiAtlas) copy).db(), h, "UPDATE copy_installation SET id = :id").bind("id", installation).update());
         Asset first = assets.create(png(), "first".getBytes(StandardCharsets.UTF_8));
         Asset second = assets.create(png().execution(acme.executions().start(ExecutionSpec.text("openai", "gpt-4o")).id(), null),
                 "second".getBytes(StandardCharsets.UTF_8));

@@ -73,7 +73,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     private long rows(String table) {
-        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>" + table).mapTo(Long.class).one());
+        return AdHoc.count(atlas, table);
     }
 
     private void advance(long millis) {
@@ -250,11 +250,11 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     void toolCallNeedsStep() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         JdbiAtlas jdbi = (JdbiAtlas) atlas;
-        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id,"
+        assertThatThrownBy(() -> jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "INSERT INTO <p>execution_tool_calls (tenant_id, id, execution_id,"
                         + " step_id, call_index, name, type, arguments, status, started_at, created_at, updated_at) VALUES ('acme', :id, :e,"
                         + " :s, 0, 'x', 'local', :args, 'processing', :now, :now, :now)")
                 .bind("id", UUID.randomUUID()).bind("e", h.id()).bind("s", UUID.randomUUID())
-                .bind("args", "{}").bind("now", Instant.now()).execute()))
+                .bind("args", "{}").bind("now", Instant.now()).update()))
                 .isInstanceOf(dev.atlas.StorageException.class);
         assertThat(rows("execution_tool_calls")).isZero();
     }
@@ -321,17 +321,17 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     void typeColumnIsChecked() {
         JdbiAtlas jdbi = (JdbiAtlas) atlas;
         Execution e = recorder.create(ExecutionSpec.of(ExecutionType.MUSIC, "provider", "model"));
-        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("UPDATE <p>executions SET type = 'telepathy' WHERE tenant_id = 'acme' AND id = :id")
-                .bind("id", e.id()).execute())).isInstanceOf(StorageException.class);
-        assertThatThrownBy(() -> jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+        assertThatThrownBy(() -> jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "UPDATE <p>executions SET type = 'telepathy' WHERE tenant_id = 'acme' AND id = :id")
+                .bind("id", e.id()).update())).isInstanceOf(StorageException.class);
+        assertThatThrownBy(() -> jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
                         + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'Music', 'pending', :metadata, :now, :now)")
                 .bind("id", UUID.randomUUID()).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant())
-                .execute())).isInstanceOf(StorageException.class);
+                .update())).isInstanceOf(StorageException.class);
         // the same statement with an allowed type goes through: the type alone was refused
         UUID control = UUID.randomUUID();
-        jdbi.db().write(x -> x.createUpdate("INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
+        jdbi.db().write(x -> AdHoc.on(jdbi.db(), x, "INSERT INTO <p>executions (tenant_id, id, provider, model, type, status,"
                         + " metadata, created_at, updated_at) VALUES ('acme', :id, 'p', 'm', 'sfx', 'pending', :metadata, :now, :now)")
-                .bind("id", control).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant()).execute());
+                .bind("id", control).bind("metadata", new dev.atlas.jdbi.internal.JsonDoc("{}")).bind("now", clock.instant()).update());
         assertThat(recorder.require(e.id()).type()).isEqualTo(ExecutionType.MUSIC);
         assertThat(recorder.require(control).type()).isEqualTo(ExecutionType.SFX);
         assertThat(recorder.list(ExecutionQuery.all()).items()).hasSize(2);
@@ -539,15 +539,15 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         Db db = ((JdbiAtlas) atlas).db();
         String p = db.prefix();
         if (db.dialect() == Dialect.SQLITE) {
-            db.write(h -> h.execute("CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
+            db.write(h -> AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
                     + " BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END"));
         } else {
-            db.write(h -> h.execute("CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            db.write(h -> AdHoc.execute(h, "CREATE OR REPLACE FUNCTION " + p + "refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
                     + " RAISE EXCEPTION 'refused by test trigger' USING ERRCODE = 'serialization_failure'; END $$"));
-            db.write(h -> h.execute("CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
+            db.write(h -> AdHoc.execute(h, "CREATE TRIGGER " + p + "refuse BEFORE INSERT ON " + p + table
                     + " FOR EACH ROW EXECUTE FUNCTION " + p + "refuse()"));
         }
-        return () -> db.write(h -> h.execute(db.dialect() == Dialect.SQLITE ? "DROP TRIGGER " + p + "refuse"
+        return () -> db.write(h -> AdHoc.execute(h, db.dialect() == Dialect.SQLITE ? "DROP TRIGGER " + p + "refuse"
                 : "DROP TRIGGER " + p + "refuse ON " + p + table));
     }
 

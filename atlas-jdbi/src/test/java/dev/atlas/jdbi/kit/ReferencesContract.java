@@ -169,8 +169,8 @@ public abstract class ReferencesContract extends AtlasContract {
         for (References.Reference r : References.ALL) {
             UUID row = rowOf(r.table());
             UUID missing = UUID.randomUUID();
-            NotFoundException e = catchThrowableOfType(() -> db.write(h -> h.createUpdate("UPDATE <p>" + r.table() + " SET " + r.column()
-                    + " = :x WHERE tenant_id = 'acme' AND id = :id").bind("x", missing).bind("id", row).execute()), NotFoundException.class);
+            NotFoundException e = catchThrowableOfType(() -> db.write(h -> AdHoc.on(db, h, "UPDATE <p>" + r.table() + " SET " + r.column()
+                    + " = :x WHERE tenant_id = 'acme' AND id = :id").bind("x", missing).bind("id", row).update()), NotFoundException.class);
             assertThat(e).as(r.constraint()).isNotNull();
             assertThat(e.field()).as(r.constraint()).contains(r.field());
             assertThat(e.entity()).as(r.constraint()).isEqualTo(r.entity());

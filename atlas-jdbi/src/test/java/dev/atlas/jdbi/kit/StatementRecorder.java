@@ -2,7 +2,6 @@ package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
 import dev.atlas.jdbi.internal.JdbiAtlas;
-import org.jdbi.v3.core.spi.JdbiPlugin;
 
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
@@ -15,9 +14,8 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Records every SQL string an Atlas instance sends to its database: a Jdbi plugin wraps each
- * connection the stores get (so plain-JDBC hot paths on {@code handle.getConnection()} are seen as
- * well as Jdbi statements) and notes the text of every statement prepared or executed, with the
+ * Records every SQL string an Atlas instance sends to its database: each connection the stores
+ * get is wrapped ({@code Db#decorateConnections}) and the text of every statement prepared or executed is noted, with the
  * Atlas method that ran it. The database still runs everything; nothing is stubbed. Test-only.
  */
 public final class StatementRecorder {
@@ -35,12 +33,7 @@ public final class StatementRecorder {
     /** Starts recording what {@code atlas} runs from now on. */
     public static StatementRecorder attach(Atlas atlas) {
         StatementRecorder recorder = new StatementRecorder();
-        ((JdbiAtlas) atlas).db().jdbi().installPlugin(new JdbiPlugin() {
-            @Override
-            public Connection customizeConnection(Connection conn) {
-                return recorder.wrap(conn);
-            }
-        });
+        ((JdbiAtlas) atlas).db().decorateConnections(recorder::wrap);
         return recorder;
     }
 
@@ -69,7 +62,7 @@ public final class StatementRecorder {
     private void note(String sql) {
         List<String> callers = WALKER.walk(frames -> frames
                 .filter(f -> f.getClassName().startsWith("dev.atlas.") && !f.getClassName().startsWith("dev.atlas.jdbi.kit.")
-                        && !f.getClassName().equals("dev.atlas.jdbi.internal.Db"))
+                        && !f.getClassName().startsWith("dev.atlas.jdbi.internal.sql.") && !f.getClassName().equals("dev.atlas.jdbi.internal.Db"))
                 .map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "#" + f.getMethodName())
                 .toList());
         recorded.add(new Recorded(sql, callers.isEmpty() ? "?" : callers.get(0), callers));

@@ -54,7 +54,7 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     private long rows() {
-        return ((JdbiAtlas) atlas).db().read(h -> h.createQuery("SELECT COUNT(*) FROM <p>voice_calls").mapTo(Long.class).one());
+        return AdHoc.count(atlas, "voice_calls");
     }
 
     @Test

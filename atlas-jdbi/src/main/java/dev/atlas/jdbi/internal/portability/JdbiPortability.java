@@ -29,7 +29,7 @@ import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
 import dev.atlas.portability.ImportReport;
 import dev.atlas.portability.Portability;
-import org.jdbi.v3.core.Handle;
+import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

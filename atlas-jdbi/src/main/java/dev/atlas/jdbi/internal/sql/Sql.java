@@ -3,9 +3,6 @@ package dev.atlas.jdbi.internal.sql;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.JsonDoc;
-import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.mapper.RowMapper;
-import org.jdbi.v3.core.statement.UnableToExecuteStatementException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +25,7 @@ import java.util.function.Consumer;
  * it is a bug and fails), binds named parameters by the positions its {@link Statement} computed
  * once, maps rows with plain JDBC, logs each statement at debug level ({@code dev.atlas.sql}),
  * reports it to the {@link Db}'s statement listener, and hands driver errors to {@link Db}'s
- * translation as Jdbi exceptions. Work runs on the handle of the surrounding {@code db.read} or
+ * translation as {@link SqlFailure}s. Work runs on the handle of the surrounding {@code db.read} or
  * {@code db.write}, inside its transaction.
  */
 public final class Sql {
@@ -105,7 +102,7 @@ public final class Sql {
             try {
                 this.ps = connection.prepareStatement(statement.jdbc());
             } catch (SQLException e) {
-                throw new UnableToExecuteStatementException(statement.name() + ": " + e.getMessage(), e, null);
+                throw new SqlFailure(statement.name() + ": " + e.getMessage(), e);
             }
             if (statement.has("t") && tenant != null) {
                 set("t", tenant.value());
@@ -288,7 +285,7 @@ public final class Sql {
             } catch (SQLException | RuntimeException ignored) {
                 // the statement's own error is the one to report
             }
-            return new UnableToExecuteStatementException(statement.name() + ": " + e.getMessage(), e, null);
+            return new SqlFailure(statement.name() + ": " + e.getMessage(), e);
         }
     }
 }
