@@ -234,4 +234,98 @@ public abstract class BenchDatabase implements AutoCloseable {
             }
         }
     }
+
+    // ---- PostgreSQL with pgvector (external server) -----------------------------------------
+
+    /**
+     * A PostgreSQL server with the pgvector extension named by {@code ATLAS_PGVECTOR_URL} (the
+     * embedded server has no pgvector), e.g. started by {@code pgvector-server.sh}. Each
+     * {@link #open} drops and recreates its database; {@link #close} drops the databases it made.
+     */
+    static final class Pgvector extends BenchDatabase {
+        /** The environment variable naming the server, as for the pgvector test suites. */
+        static final String URL_VARIABLE = "ATLAS_PGVECTOR_URL";
+
+        private final String url;
+        private final java.util.Set<String> created = new java.util.LinkedHashSet<>();
+
+        private Pgvector(String url) {
+            this.url = url;
+        }
+
+        /** The server named by {@value #URL_VARIABLE}, or null when the variable is unset or blank. */
+        static Pgvector fromEnvironment() {
+            String url = System.getenv(URL_VARIABLE);
+            return url == null || url.isBlank() ? null : new Pgvector(url.trim());
+        }
+
+        /** The server's URL with its database replaced by {@code name}. */
+        String url(String name) {
+            return url.replaceFirst("/[^/?]*(\\?|$)", "/" + name + "$1");
+        }
+
+        @Override
+        public String label() {
+            return "PostgreSQL+pgvector";
+        }
+
+        @Override
+        public Dialect dialect() {
+            return Dialect.POSTGRESQL;
+        }
+
+        @Override
+        protected HikariDataSource pool(String name) {
+            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                s.execute("CREATE DATABASE " + name);
+                created.add(name);
+            } catch (SQLException e) {
+                throw new IllegalStateException("could not create database " + name + " on " + URL_VARIABLE, e);
+            }
+            HikariConfig hc = new HikariConfig();
+            hc.setPoolName("bench-" + name);
+            hc.setDriverClassName("org.postgresql.Driver");
+            hc.setJdbcUrl(url(name));
+            hc.setMaximumPoolSize(POOL_SIZE);
+            return new HikariDataSource(hc);
+        }
+
+        @Override
+        public Connection seedConnection(String name) throws SQLException {
+            String u = url(name);
+            return DriverManager.getConnection(u + (u.contains("?") ? "&" : "?") + "reWriteBatchedInserts=true");
+        }
+
+        @Override
+        public Map<String, String> describe(Opened any) throws SQLException {
+            Map<String, String> m = new LinkedHashMap<>();
+            try (Connection c = any.dataSource().getConnection()) {
+                m.put("version", scalar(c, "SHOW server_version"));
+                m.put("pgvector", scalar(c, "SELECT COALESCE((SELECT extversion FROM pg_extension WHERE extname = 'vector'),"
+                        + " (SELECT default_version FROM pg_available_extensions WHERE name = 'vector'), 'absent')"));
+                m.put("shared_buffers", scalar(c, "SHOW shared_buffers"));
+                m.put("maintenance_work_mem", scalar(c, "SHOW maintenance_work_mem"));
+                m.put("max_parallel_maintenance_workers", scalar(c, "SHOW max_parallel_maintenance_workers"));
+                m.put("fsync", scalar(c, "SHOW fsync"));
+                m.put("driver", "pgjdbc " + c.getMetaData().getDriverVersion());
+            }
+            return m;
+        }
+
+        @Override
+        public void close() {
+            if (Boolean.getBoolean("atlas.bench.pgvector.keep")) {
+                Env.log("kept the pgvector benchmark databases %s (-Datlas.bench.pgvector.keep)", created);
+                return;
+            }
+            try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
+                for (String name : created) {
+                    s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+                }
+            } catch (SQLException e) {
+                Env.log("could not drop the pgvector benchmark databases %s: %s", created, e.getMessage());
+            }
+        }
+    }
 }

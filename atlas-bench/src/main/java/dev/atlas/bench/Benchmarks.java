@@ -19,6 +19,7 @@ public final class Benchmarks {
                 new FirstMessage(),
                 new ChatMemoryTurn(),
                 new StatementIdioms(),
-                new SemanticSearchCache());
+                new SemanticSearchCache(),
+                new PgvectorRecall());
     }
 }

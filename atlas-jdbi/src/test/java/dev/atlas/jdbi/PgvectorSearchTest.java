@@ -83,4 +83,63 @@ class PgvectorSearchTest extends SearchContract {
                 .anyMatch(d -> d.contains("'BB-4'::text"));
         assertThat(defs).allMatch(d -> d.contains("m='24'") && d.contains("ef_construction='100'"));
     }
+
+    @Test
+    @DisplayName("a search over a large model reads the index's candidates and the rows without an embedding through indexes,"
+            + " not by scanning the table (rows read per search counted by PostgreSQL on Atlas's one connection)")
+    void searchDoesNotScanTheVectors() throws SQLException {
+        Memory near = memories.create(NewMemory.fact(Owner.user("alice"), "near"));
+        int bulk = 10_000;
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            // Many rows of the same tenant and model, as Atlas writes them (memory row, vector row with its embedding;
+            // the column is the one Atlas adds on first use), distinct and pointing away from the query.
+            s.execute("ALTER TABLE atlas_vectors ADD COLUMN IF NOT EXISTS embedding vector");
+            s.executeUpdate("INSERT INTO atlas_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance,"
+                    + " revision, created_at, updated_at) SELECT 'acme', md5(g::text)::uuid, 'user', 'alice', 'fact', 'bulk ' || g,"
+                    + " '{}'::jsonb, 0.5, 1, now(), now() FROM generate_series(1, " + bulk + ") g");
+            s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
+                    + " updated_at, embedding) SELECT 'acme', md5('v' || g)::uuid, 'memory', md5(g::text)::uuid, 'pgv-scan', 4,"
+                    + " decode('000080bf000000000000000000000000', 'hex'), now(), now(),"
+                    + " ('[' || (-1 - random()) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ']')::vector"
+                    + " FROM generate_series(1, " + bulk + ") g");
+        }
+        // The model's first store through Atlas builds its index over every row.
+        search.upsertVector(SearchTarget.MEMORY, near.id(), "pgv-scan", new float[] {1, 0, 0, 0});
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("ANALYZE atlas_vectors");
+            s.execute("ANALYZE atlas_memories");
+        }
+        com.zaxxer.hikari.HikariConfig one = new com.zaxxer.hikari.HikariConfig();
+        one.setDataSource(database.dataSource());
+        one.setMaximumPoolSize(1);
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(one);
+             dev.atlas.Atlas single = dev.atlas.Atlas.builder().dataSource(pool).build()) {
+            dev.atlas.search.Search s = single.tenant("acme").search();
+            SemanticQuery query = SemanticQuery.of(SearchTarget.MEMORY, "pgv-scan", new float[] {1, 0.01f, 0, 0}).k(3);
+            s.similar(query); // chooses the index and warms the connection
+            long[] before = rowsRead(pool);
+            List<SearchHit> hits = s.similar(query);
+            long[] after = rowsRead(pool);
+            assertThat(after[1]).as("one backend").isEqualTo(before[1]);
+            assertThat(hits.get(0).id()).isEqualTo(near.id());
+            assertThat(after[0] - before[0]).as("rows of atlas_vectors read by one search").isLessThan(1_000);
+        }
+    }
+
+    /**
+     * Rows of atlas_vectors read so far (sequentially or fetched by index scans) as counted by the
+     * statistics, with this backend's pending counts flushed first; and the backend's pid. The pool
+     * has one connection, so it is the backend Atlas's search ran on.
+     */
+    private static long[] rowsRead(javax.sql.DataSource pool) throws SQLException {
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement()) {
+            s.execute("SELECT pg_stat_force_next_flush()");
+            s.execute("SELECT 1"); // the flush happens when the previous statement's transaction ends
+            try (ResultSet rs = s.executeQuery("SELECT COALESCE(seq_tup_read, 0) + COALESCE(idx_tup_fetch, 0), pg_backend_pid()"
+                    + " FROM pg_stat_user_tables WHERE relname = 'atlas_vectors'")) {
+                rs.next();
+                return new long[] {rs.getLong(1), rs.getLong(2)};
+            }
+        }
+    }
 }

@@ -117,6 +117,11 @@ public final class PgVectorIndex implements VectorIndex {
                 }
                 any.on(h, q.createExtension).update();
                 any.on(h, q.addColumn).update();
+                try { // autocommit handle: CONCURRENTLY refuses to run in a transaction block
+                    any.on(h, q.unembeddedIndex).update();
+                } catch (RuntimeException e) { // searches stay correct without it, they only read every row of the model
+                    LOG.warn("could not build the index of vectors without an embedding ({}); pgvector searches scan the table", e.getMessage());
+                }
                 LOG.info("pgvector is available: semantic search uses HNSW indexes");
                 return new PgVectorIndex(db, settings);
             });

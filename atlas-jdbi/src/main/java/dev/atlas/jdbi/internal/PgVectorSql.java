@@ -9,6 +9,7 @@ final class PgVectorSql {
     final Statement available;
     final Statement createExtension;
     final Statement addColumn;
+    final Statement unembeddedIndex;
     final Statement backfillTenants;
     final Statement backfillBatch;
     final Statement writeEmbedding;
@@ -21,6 +22,10 @@ final class PgVectorSql {
         available = c.sql("pgvector.available", "SELECT COUNT(*) FROM pg_available_extensions WHERE name = 'vector'");
         createExtension = c.sql("pgvector.createExtension", "CREATE EXTENSION IF NOT EXISTS vector");
         addColumn = c.sql("pgvector.addColumn", "ALTER TABLE <p>vectors ADD COLUMN IF NOT EXISTS embedding vector");
+        // The rows a search scores exactly besides the HNSW hits (and the back-fill's work list): without this index
+        // every search read the whole table to find that there are none.
+        unembeddedIndex = c.sql("pgvector.unembeddedIndex", "CREATE INDEX CONCURRENTLY IF NOT EXISTS <p>vectors_unembedded"
+                + " ON <p>vectors (tenant_id, model, dimension) WHERE embedding IS NULL");
         backfillTenants = c.crossTenant("pgvector.backfillTenants", "start-up maintenance: finds the tenants with vectors stored before"
                 + " pgvector was installed; each is then back-filled by tenant-bound statements",
                 "SELECT DISTINCT tenant_id FROM <p>vectors WHERE embedding IS NULL AND dimension <= " + PgVectorIndex.MAX_INDEXED_DIMENSION);
