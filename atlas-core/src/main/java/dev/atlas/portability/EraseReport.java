@@ -11,8 +11,10 @@ import java.util.Map;
  *               ({@code asset_blobs}) and messages kept without their author
  *               ({@code messages_detached}), executions kept without their owner
  *               ({@code executions_detached}), and messages and voice calls kept without their link to
- *               an erased execution ({@code messages_unlinked}, {@code voice_calls_unlinked}); tables
- *               with nothing to delete are absent
+ *               an erased execution ({@code messages_unlinked}, {@code voice_calls_unlinked}), other
+ *               owners' conversations and executions kept without the erased owner's assistant
+ *               ({@code conversations_unlinked}, {@code executions_unlinked}); tables with nothing
+ *               to delete are absent
  */
 public record EraseReport(boolean dryRun, Map<String, Long> counts) {
     /**

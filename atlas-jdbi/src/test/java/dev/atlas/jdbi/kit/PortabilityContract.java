@@ -688,6 +688,41 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("erasing an owner whose assistant other owners' conversations and calls run with: those stay, without the assistant (assistant links cleared, counted; a dry run the same); other tenants untouched")
+    void eraseOwnerUnlinksTheirAssistantElsewhere() {
+        Map<String, UUID> ids = null;
+        for (String tenant : List.of("globex", "acme")) {
+            Tenant t = atlas.tenant(tenant);
+            ids = PortabilityFixture.assistantsOfOthers(t, PortabilityFixture.twoOwners(t));
+            ids.put("aliceOnBobs", t.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                    .conversation(ids.get("aliceConversation"))
+                    .assistantRevision(t.assistants().currentRevision(ids.get("bobBot")).orElseThrow().id())).complete().id());
+        }
+        Tenant acme = atlas.tenant("acme");
+        Map<String, List<String>> globexRows = rows(database.dataSource(), "globex");
+        var conversation = acme.conversations().get(ids.get("aliceBotConversation")).orElseThrow();
+        Map<String, Long> expected = Map.ofEntries(entry("conversations", 1L), entry("messages", 1L), entry("message_events", count(
+                "SELECT COUNT(*) FROM atlas_message_events WHERE tenant_id = 'acme' AND conversation_id = ?", idParam(ids.get("bobConversation")))),
+                entry("executions", 1L), entry("execution_steps", 1L), entry("execution_tool_calls", 1L), entry("assistants", 1L),
+                entry("assistant_revisions", 2L), entry("conversations_unlinked", 1L), entry("executions_unlinked", 1L));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        assertThat(acme.portability().eraseOwner(BOB, true).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(acme.portability().eraseOwner(BOB, false).counts()).containsExactlyInAnyOrderEntriesOf(expected);
+
+        var kept = acme.conversations().get(ids.get("aliceBotConversation")).orElseThrow();
+        assertThat(kept.assistantId()).isNull();
+        assertThat(kept.assistantRevisionId()).isNull();
+        assertThat(kept.owner()).isEqualTo(conversation.owner());
+        assertThat(acme.assistants().get(ids.get("bobBot"))).isEmpty();
+        assertThat(acme.assistants().get(ids.get("shared"))).isPresent();
+        assertThat(acme.executions().get(ids.get("aliceCall")).orElseThrow().assistantRevisionId()).isNotNull();
+        assertThat(acme.executions().get(ids.get("aliceOnBobs")).orElseThrow().assistantRevisionId()).isNull();
+        sameRows(rows(database.dataSource(), "globex"), globexRows);
+    }
+
+    @Test
     @DisplayName("erasing a conversation deletes its tool threads, executions, assets (rows and bytes), vectors, voice calls and tasks, and nothing else")
     void eraseConversation() {
         Tenant acme = atlas.tenant("acme");

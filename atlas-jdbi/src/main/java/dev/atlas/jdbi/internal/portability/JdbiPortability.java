@@ -591,6 +591,17 @@ public final class JdbiPortability implements Portability {
             if (e > 0) {
                 counts.put("executions_detached", e);
             }
+            // Other owners' conversations and calls that ran with the owner's assistant keep their history, not the assistant.
+            long ac = dryRun ? db.read(h -> call(h, q.countAssistantConversationsElsewhere, scope).one(Sql.LONG))
+                    : detach(scope, q.assistantConversationsElsewhere, q::unlinkConversationAssistant);
+            if (ac > 0) {
+                counts.put("conversations_unlinked", ac);
+            }
+            long ae = dryRun ? db.read(h -> call(h, q.countAssistantExecutionsElsewhere, scope).one(Sql.LONG))
+                    : detach(scope, q.assistantExecutionsElsewhere, q::unlinkExecutionAssistant);
+            if (ae > 0) {
+                counts.put("executions_unlinked", ae);
+            }
         }
         long unlinked = dryRun ? db.read(h -> call(h, q.countLinksElsewhere.get(scope.kind), scope).one(Sql.LONG))
                 : detach(scope, q.linksElsewhere.get(scope.kind), q::unlinkExecution);

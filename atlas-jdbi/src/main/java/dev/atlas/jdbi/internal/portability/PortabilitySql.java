@@ -25,6 +25,10 @@ public final class PortabilitySql {
     final Statement authoredElsewhere;
     final Statement countExecutionsElsewhere;
     final Statement executionsElsewhere;
+    final Statement countAssistantConversationsElsewhere;
+    final Statement assistantConversationsElsewhere;
+    final Statement countAssistantExecutionsElsewhere;
+    final Statement assistantExecutionsElsewhere;
     private final Map<String, Statement> link = new HashMap<>();
     private final Map<String, Statement> insert = new HashMap<>();
     private final Map<String, Statement> byKey = new HashMap<>();
@@ -46,6 +50,12 @@ public final class PortabilitySql {
         String executions = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).executionsElsewhere();
         countExecutionsElsewhere = c.sql("portability.countExecutionsElsewhere", "SELECT COUNT(*)" + executions);
         executionsElsewhere = c.sql("portability.executionsElsewhere", "SELECT id" + executions + " ORDER BY id LIMIT :limit");
+        String onAssistant = " FROM <p>conversations WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).assistantConversationsElsewhere();
+        countAssistantConversationsElsewhere = c.sql("portability.countAssistantConversationsElsewhere", "SELECT COUNT(*)" + onAssistant);
+        assistantConversationsElsewhere = c.sql("portability.assistantConversationsElsewhere", "SELECT id" + onAssistant + " ORDER BY id LIMIT :limit");
+        String onRevision = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).assistantExecutionsElsewhere();
+        countAssistantExecutionsElsewhere = c.sql("portability.countAssistantExecutionsElsewhere", "SELECT COUNT(*)" + onRevision);
+        assistantExecutionsElsewhere = c.sql("portability.assistantExecutionsElsewhere", "SELECT id" + onRevision + " ORDER BY id LIMIT :limit");
         for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
             String links = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(kind).executionLinksElsewhere();
             countLinksElsewhere.put(kind, c.sql("portability.countLinksElsewhere." + kind, "SELECT COUNT(*)" + links));
@@ -155,6 +165,18 @@ public final class PortabilitySql {
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
     Statement unlinkExecution(int n) {
         return c.render("portability.unlinkExecution", "UPDATE <p>messages SET execution_id = NULL, step_id = NULL, updated_at = :now"
+                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Clears the assistant and revision of {@code n} conversations whose assistant is erased with its owner. */
+    Statement unlinkConversationAssistant(int n) {
+        return c.render("portability.unlinkConversationAssistant", "UPDATE <p>conversations SET assistant_id = NULL,"
+                + " assistant_revision_id = NULL, updated_at = :now WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Clears the assistant revision of {@code n} executions whose assistant is erased with its owner. */
+    Statement unlinkExecutionAssistant(int n) {
+        return c.render("portability.unlinkExecutionAssistant", "UPDATE <p>executions SET assistant_revision_id = NULL, updated_at = :now"
                 + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 

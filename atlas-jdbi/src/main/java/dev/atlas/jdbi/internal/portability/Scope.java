@@ -149,6 +149,23 @@ final class Scope {
         return "execution_id IN (" + executions() + ") AND conversation_id NOT IN (" + conversations() + ")";
     }
 
+    /** The revisions of the erased owner's assistants. */
+    private static String ownRevisions() {
+        return "SELECT orv.id FROM <p>assistant_revisions orv WHERE orv.tenant_id = :t AND orv.assistant_id IN (SELECT oa.id FROM <p>assistants oa"
+                + " WHERE oa.tenant_id = :t AND oa.owner_type = :ot AND oa.owner_id = :oi)";
+    }
+
+    /** Conversations outside the scope that run with the owner's assistant (or one of its revisions): they stay, without it. */
+    String assistantConversationsElsewhere() {
+        return "id NOT IN (" + conversations() + ") AND (assistant_id IN (SELECT oa.id FROM <p>assistants oa WHERE oa.tenant_id = :t"
+                + " AND oa.owner_type = :ot AND oa.owner_id = :oi) OR assistant_revision_id IN (" + ownRevisions() + "))";
+    }
+
+    /** Executions outside the scope that ran with a revision of the owner's assistant: they stay, without it. */
+    String assistantExecutionsElsewhere() {
+        return "id NOT IN (" + executions() + ") AND assistant_revision_id IN (" + ownRevisions() + ")";
+    }
+
     /**
      * Voice calls outside the scope (another conversation, another owner or none) that name one of its
      * executions: they stay, without the link (as retention does). Written without NOT over a
