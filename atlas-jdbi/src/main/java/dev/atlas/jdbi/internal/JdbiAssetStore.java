@@ -319,6 +319,13 @@ public final class JdbiAssetStore implements AssetStore {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         try {
             return blobs.open(a.blobKey());
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+            // A purge between reading the row and opening the bytes: the asset is gone, as if it had
+            // been gone before the call. Bytes missing under a live row are the blob store's failure.
+            if (get(assetId).isEmpty()) {
+                throw new NotFoundException("asset", assetId);
+            }
+            throw blobFailure("open " + a.blobKey(), e);
         } catch (IOException | RuntimeException e) {
             throw blobFailure("open " + a.blobKey(), e);
         }

@@ -642,6 +642,24 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("open racing a purge of the asset fails as for a missing asset (NotFoundException); bytes missing under a live asset stay a StorageException")
+    void openRacingPurge() throws Exception {
+        Asset a = assets.create(png(), new byte[] {1, 2, 3});
+        blobs.beforeOpen = () -> {
+            assets.delete(a.id());
+            clock.set(clock.instant().plus(Duration.ofDays(2)));
+            acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
+        };
+        NotFoundException gone = refusal(NotFoundException.class, () -> assets.open(a.id()));
+        assertThat(gone.entity()).isEqualTo("asset");
+        assertThat(gone.id()).isEqualTo(a.id());
+
+        Asset live = assets.create(png(), new byte[] {4});
+        Files.delete(dir.resolve("blobs").resolve(live.blobKey()));
+        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessageContaining(live.blobKey());
+    }
+
+    @Test
     @DisplayName("an asset vector must name a live asset of this tenant: another tenant's asset is refused exactly like an unknown id")
     void assetVectorsNeedOwnAsset() {
         Search search = acme.search();
@@ -697,6 +715,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         /** Runs after the bytes are in place and before put returns: the row is not written yet. */
         volatile Runnable afterPut;
         volatile int puts;
+        /** Runs once when the next open starts: the asset row has been read, the bytes not yet. */
+        volatile Runnable beforeOpen;
         volatile int deletes;
 
         FlakyBlobStore(BlobStore delegate) {
@@ -723,6 +743,11 @@ public abstract class AssetStoreContract extends AtlasContract {
 
         @Override
         public InputStream open(String key) throws IOException {
+            Runnable hook = beforeOpen;
+            if (hook != null) {
+                beforeOpen = null;
+                hook.run();
+            }
             return delegate.open(key);
         }
 
