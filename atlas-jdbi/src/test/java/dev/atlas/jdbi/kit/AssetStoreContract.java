@@ -613,6 +613,23 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(blobs.puts).isZero();
     }
 
+    @Test
+    @DisplayName("mime types are type/subtype with optional parameters (RFC 6838/9110), kept as given; anything else, a header injection included, is InvalidInputException on mimeType")
+    void mimeTypes() throws Exception {
+        for (String mime : List.of("image/png", "audio/webm;codecs=opus", "text/plain; charset=\"utf-8\"", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/ld+json", "IMAGE/SVG+XML")) {
+            Asset a = assets.create(NewAsset.of(AssetType.FILE, "f", mime), new byte[] {1});
+            assertThat(assets.get(a.id()).orElseThrow().mimeType()).isEqualTo(mime);
+        }
+        long before = rows("assets");
+        for (String mime : List.of("png", "image/", "/png", "image/png/x", "image/png\r\nSet-Cookie: a=b", "text/html\n", "image /png", "image/p ng",
+                "image/png; charset", "image/png;", "text/plain; charset=\"a\nb\"", "\u00e9/png", "image/png\u0000", "", " ", "x".repeat(300),
+                "'; DROP TABLE atlas_assets; --", "../../etc/passwd")) {
+            assertField("mimeType", () -> NewAsset.of(AssetType.FILE, "f", mime));
+        }
+        assertThat(rows("assets")).isEqualTo(before);
+    }
+
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
