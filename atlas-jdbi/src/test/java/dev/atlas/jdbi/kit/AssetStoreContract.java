@@ -636,6 +636,24 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("open racing a purge of the asset fails as for a missing asset (NotFoundException); bytes missing under a live asset stay a StorageException")
+    void openRacingPurge() throws Exception {
+        Asset a = assets.create(png(), new byte[] {1, 2, 3});
+        blobs.beforeOpen = () -> {
+            assets.delete(a.id());
+            clock.set(clock.instant().plus(Duration.ofDays(2)));
+            acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
+        };
+        NotFoundException gone = refusal(NotFoundException.class, () -> assets.open(a.id()));
+        assertThat(gone.entity()).isEqualTo("asset");
+        assertThat(gone.id()).isEqualTo(a.id());
+
+        Asset live = assets.create(png(), new byte[] {4});
+        Files.delete(dir.resolve("blobs").resolve(live.blobKey()));
+        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessageContaining(live.blobKey());
+    }
+
+    @Test
     @DisplayName("every method treats another tenant's assets, messages and executions as missing")
     void tenantIsolation() {
         Tenant globex = atlas.tenant("globex");
@@ -659,21 +677,30 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("open racing a purge of the asset fails as for a missing asset (NotFoundException); bytes missing under a live asset stay a StorageException")
-    void openRacingPurge() throws Exception {
-        Asset a = assets.create(png(), new byte[] {1, 2, 3});
-        blobs.beforeOpen = () -> {
-            assets.delete(a.id());
-            clock.set(clock.instant().plus(Duration.ofDays(2)));
-            acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
-        };
-        NotFoundException gone = refusal(NotFoundException.class, () -> assets.open(a.id()));
-        assertThat(gone.entity()).isEqualTo("asset");
-        assertThat(gone.id()).isEqualTo(a.id());
-
-        Asset live = assets.create(png(), new byte[] {4});
-        Files.delete(dir.resolve("blobs").resolve(live.blobKey()));
-        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessageContaining(live.blobKey());
+    @DisplayName("create and register with another tenant's or an unknown execution or tool call name the field, with the same message for both; nothing is written")
+    void foreignIdsNameTheField() throws Exception {
+        Tenant globex = atlas.tenant("globex");
+        ExecutionHandle theirExec = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle mine = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step();
+        UUID theirCall = step.toolCall("c1", "lookup", "{}").id();
+        external("ok/file.txt", new byte[] {1});
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirExec.id(), unknown)) {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> assets.create(png().execution(id, null), new byte[] {1}), () -> assets.register(png().execution(id, null), "ok/file.txt"))) {
+                NotFoundException e = refusal(NotFoundException.class, call);
+                assertThat(e.field()).contains("executionId");
+                assertThat(e.getMessage()).isEqualTo("executionId: execution " + id + " not found");
+            }
+        }
+        for (UUID id : List.of(theirCall, unknown)) {
+            NotFoundException e = refusal(NotFoundException.class, () -> assets.create(png().execution(mine.id(), id), new byte[] {1}));
+            assertThat(e.field()).contains("toolCallId");
+            assertThat(e.getMessage()).isEqualTo("toolCallId: tool call " + id + " not found");
+        }
+        assertThat(rows("assets")).isZero();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly("ok/file.txt");
     }
 
     @Test
