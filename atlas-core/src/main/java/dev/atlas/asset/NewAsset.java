@@ -170,7 +170,7 @@ public final class NewAsset {
      * @param mimeType {@code type/subtype} with optional {@code ;name=value} parameters, or {@code null}
      * @return the new value
      */
-    public static NewAsset of(AssetType type, String filename, String mimeType) {
+    public static NewAsset of(AssetType type, String filename, @Nullable String mimeType) {
         return new NewAsset(type, filename, mimeType, null, null, null, null, null, Map.of());
     }
 
