@@ -113,7 +113,10 @@ public interface AssetStore {
     }
 
     /**
-     * Opens the asset's bytes; the caller closes the stream.
+     * Opens the asset's bytes; the caller closes the stream. An asset that is absent, another
+     * tenant's, or deleted (purged while this call ran included) is a
+     * {@link dev.atlas.NotFoundException}; a live asset whose bytes the blob store cannot open is a
+     * {@link dev.atlas.StorageException}.
      *
      * @param assetId the asset's id
      * @return the inputStream

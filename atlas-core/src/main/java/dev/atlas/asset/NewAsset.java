@@ -17,6 +17,11 @@ import java.util.UUID;
  * }</pre>
  */
 public final class NewAsset {
+    /** type/subtype tokens (RFC 6838), then optional ;name=value parameters, values a token or a quoted string (RFC 9110). */
+    private static final java.util.regex.Pattern MIME_TYPE = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+            + "(?:[ \\t]*;[ \\t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+=(?:[A-Za-z0-9!#$%&'*+.^_`|~-]+|\"(?:[^\"\\\\\\x00-\\x1f\\x7f]|\\\\[\\x20-\\x7e])*\"))*");
+
     private final AssetType type;
     private final String filename;
     private final @Nullable String mimeType;
@@ -53,6 +58,11 @@ public final class NewAsset {
         Check.notNull("type", type);
         Check.key("filename", filename);
         Check.optionalKey("mimeType", mimeType);
+        if (mimeType != null && !MIME_TYPE.matcher(mimeType).matches()) {
+            // Applications serve it back as Content-Type: a CR LF here would be a header injection.
+            throw new dev.atlas.InvalidInputException("mimeType", "is not a mime type: type/subtype, then optional"
+                    + " ;name=value parameters (RFC 6838, RFC 9110), for example image/png or audio/webm;codecs=opus");
+        }
         Check.optionalKey("agent", agent);
         Check.optional("description", description, Limits.MAX_REASON_LENGTH);
         if (toolCallId != null && executionId == null) {
@@ -157,10 +167,10 @@ public final class NewAsset {
      *
      * @param type the type
      * @param filename the filename
-     * @param mimeType the mime type
+     * @param mimeType {@code type/subtype} with optional {@code ;name=value} parameters, or {@code null}
      * @return the new value
      */
-    public static NewAsset of(AssetType type, String filename, String mimeType) {
+    public static NewAsset of(AssetType type, String filename, @Nullable String mimeType) {
         return new NewAsset(type, filename, mimeType, null, null, null, null, null, Map.of());
     }
 

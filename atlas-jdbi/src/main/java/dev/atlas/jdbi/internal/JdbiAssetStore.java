@@ -245,7 +245,7 @@ public final class JdbiAssetStore implements AssetStore {
         if (na.executionId() != null) {
             Optional<Owner> convoOwner = sql.on(h, q.executionOwner).bind("e", na.executionId())
                     .optional((rs, ctx) -> Optional.ofNullable(Rows.owner(rs, "owner_type", "owner_id")))
-                    .orElseThrow(() -> new NotFoundException("execution", na.executionId()));
+                    .orElseThrow(() -> new NotFoundException("execution", na.executionId(), "executionId"));
             if (owner == null) {
                 // Seed 002: an asset's owner defaults to the owner of the execution's conversation.
                 owner = convoOwner.orElse(null);
@@ -253,7 +253,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         if (na.toolCallId() != null) {
             UUID callExecution = sql.on(h, q.toolCallExecution).bind("id", na.toolCallId()).optional(sql.uuidColumn())
-                    .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId()));
+                    .orElseThrow(() -> new NotFoundException("tool call", na.toolCallId(), "toolCallId"));
             if (!callExecution.equals(na.executionId())) {
                 throw new InvalidInputException("toolCallId", "tool call " + na.toolCallId() + " belongs to another execution");
             }
@@ -319,6 +319,13 @@ public final class JdbiAssetStore implements AssetStore {
         Asset a = get(assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
         try {
             return blobs.open(a.blobKey());
+        } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+            // A purge between reading the row and opening the bytes: the asset is gone, as if it had
+            // been gone before the call. Bytes missing under a live row are the blob store's failure.
+            if (get(assetId).isEmpty()) {
+                throw new NotFoundException("asset", assetId);
+            }
+            throw blobFailure("open " + a.blobKey(), e);
         } catch (IOException | RuntimeException e) {
             throw blobFailure("open " + a.blobKey(), e);
         }

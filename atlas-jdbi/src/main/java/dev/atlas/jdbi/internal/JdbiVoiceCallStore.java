@@ -106,10 +106,10 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
             if (nc.conversationId() != null && !sql.on(h, q.liveConversation).bind("id", nc.conversationId()).exists()) {
-                throw new NotFoundException("conversation", nc.conversationId());
+                throw new NotFoundException("conversation", nc.conversationId(), "conversationId");
             }
             if (nc.executionId() != null && !sql.on(h, q.execution).bind("id", nc.executionId()).exists()) {
-                throw new NotFoundException("execution", nc.executionId());
+                throw new NotFoundException("execution", nc.executionId(), "executionId");
             }
             Owner owner = nc.owner();
             return sql.on(h, q.insert).bind("id", id).bind("session", nc.sessionId()).bind("c", nc.conversationId())
@@ -157,7 +157,10 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             Instant now = db.now();
             Sql.Call call = sql.on(h, transcript == null ? q.fail : q.complete).bind("id", callId).bind("status", target.toString())
                     .bind("now", now).bind("duration", Math.max(0, Duration.between(current.startedAt(), now).toMillis()));
-            return (transcript == null ? call : call.bind("transcript", transcript)).one(calls);
+            // Guarded on status = 'active': a finish that committed since the read above wins, and
+            // this one is refused as if it had come after it.
+            return (transcript == null ? call : call.bind("transcript", transcript)).optional(calls).orElseThrow(() ->
+                    new dev.atlas.IllegalTransitionException("status", require(h, callId).status(), target, "none (final)"));
         });
     }
 

@@ -613,9 +613,44 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(blobs.puts).isZero();
     }
 
+    @Test
+    @DisplayName("mime types are type/subtype with optional parameters (RFC 6838/9110), kept as given; anything else, a header injection included, is InvalidInputException on mimeType")
+    void mimeTypes() throws Exception {
+        for (String mime : List.of("image/png", "audio/webm;codecs=opus", "text/plain; charset=\"utf-8\"", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "application/ld+json", "IMAGE/SVG+XML")) {
+            Asset a = assets.create(NewAsset.of(AssetType.FILE, "f", mime), new byte[] {1});
+            assertThat(assets.get(a.id()).orElseThrow().mimeType()).isEqualTo(mime);
+        }
+        long before = rows("assets");
+        for (String mime : List.of("png", "image/", "/png", "image/png/x", "image/png\r\nSet-Cookie: a=b", "text/html\n", "image /png", "image/p ng",
+                "image/png; charset", "image/png;", "text/plain; charset=\"a\nb\"", "\u00e9/png", "image/png\u0000", "", " ", "x".repeat(300),
+                "'; DROP TABLE atlas_assets; --", "../../etc/passwd")) {
+            assertField("mimeType", () -> NewAsset.of(AssetType.FILE, "f", mime));
+        }
+        assertThat(rows("assets")).isEqualTo(before);
+    }
+
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    @DisplayName("open racing a purge of the asset fails as for a missing asset (NotFoundException); bytes missing under a live asset stay a StorageException")
+    void openRacingPurge() throws Exception {
+        Asset a = assets.create(png(), new byte[] {1, 2, 3});
+        blobs.beforeOpen = () -> {
+            assets.delete(a.id());
+            clock.set(clock.instant().plus(Duration.ofDays(2)));
+            acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1)));
+        };
+        NotFoundException gone = refusal(NotFoundException.class, () -> assets.open(a.id()));
+        assertThat(gone.entity()).isEqualTo("asset");
+        assertThat(gone.id()).isEqualTo(a.id());
+
+        Asset live = assets.create(png(), new byte[] {4});
+        Files.delete(dir.resolve("blobs").resolve(live.blobKey()));
+        assertThat(refusal(StorageException.class, () -> assets.open(live.id()))).hasMessageContaining(live.blobKey());
     }
 
     @Test
@@ -639,6 +674,33 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).count()).isZero();
         assertThat(globex.assets().get(theirs.id())).isPresent();
         assertThat(globex.assets().byExecution(theirExec.id())).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("create and register with another tenant's or an unknown execution or tool call name the field, with the same message for both; nothing is written")
+    void foreignIdsNameTheField() throws Exception {
+        Tenant globex = atlas.tenant("globex");
+        ExecutionHandle theirExec = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle mine = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = globex.executions().start(ExecutionSpec.text("openai", "gpt-4o")).step();
+        UUID theirCall = step.toolCall("c1", "lookup", "{}").id();
+        external("ok/file.txt", new byte[] {1});
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirExec.id(), unknown)) {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> assets.create(png().execution(id, null), new byte[] {1}), () -> assets.register(png().execution(id, null), "ok/file.txt"))) {
+                NotFoundException e = refusal(NotFoundException.class, call);
+                assertThat(e.field()).contains("executionId");
+                assertThat(e.getMessage()).isEqualTo("executionId: execution " + id + " not found");
+            }
+        }
+        for (UUID id : List.of(theirCall, unknown)) {
+            NotFoundException e = refusal(NotFoundException.class, () -> assets.create(png().execution(mine.id(), id), new byte[] {1}));
+            assertThat(e.field()).contains("toolCallId");
+            assertThat(e.getMessage()).isEqualTo("toolCallId: tool call " + id + " not found");
+        }
+        assertThat(rows("assets")).isZero();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly("ok/file.txt");
     }
 
     @Test
@@ -697,6 +759,8 @@ public abstract class AssetStoreContract extends AtlasContract {
         /** Runs after the bytes are in place and before put returns: the row is not written yet. */
         volatile Runnable afterPut;
         volatile int puts;
+        /** Runs once when the next open starts: the asset row has been read, the bytes not yet. */
+        volatile Runnable beforeOpen;
         volatile int deletes;
 
         FlakyBlobStore(BlobStore delegate) {
@@ -723,6 +787,11 @@ public abstract class AssetStoreContract extends AtlasContract {
 
         @Override
         public InputStream open(String key) throws IOException {
+            Runnable hook = beforeOpen;
+            if (hook != null) {
+                beforeOpen = null;
+                hook.run();
+            }
             return delegate.open(key);
         }
 

@@ -141,6 +141,10 @@ public abstract class HostileInputContract extends AtlasContract {
             "line1\r\nline2\ttab",
             "%_\\ LIKE wildcards");
 
+    /** A mime type: type/subtype tokens (RFC 6838), then optional ;name=value parameters (RFC 9110). */
+    static final Pattern MIME_TYPE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}"
+            + "(?:[ \\t]*;[ \\t]*[A-Za-z0-9!#$%&'*+.^_`|~-]+=(?:[A-Za-z0-9!#$%&'*+.^_`|~-]+|\"(?:[^\"\\\\\\x00-\\x1f\\x7f]|\\\\[\\x20-\\x7e])*\"))*");
+
     /** A shorter set for the many text fields of the newer stores; the 10 MB string stays in a few fields only. */
     static final List<String> HOSTILE_SHORT = List.of(
             "a\u0000b",
@@ -907,7 +911,7 @@ public abstract class HostileInputContract extends AtlasContract {
             String tag = tag(h);
             cases.add(Case.expect("asset filename " + tag, key("filename", h), () -> assets.create(NewAsset.of(AssetType.FILE, h, null), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().filename(), h));
-            cases.add(Case.expect("asset mimeType " + tag, key("mimeType", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", h), png),
+            cases.add(Case.expect("asset mimeType " + tag, form("mimeType", h, MIME_TYPE), () -> assets.create(NewAsset.of(AssetType.FILE, "f", h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().mimeType(), h));
             cases.add(Case.expect("asset agent " + tag, key("agent", h), () -> assets.create(NewAsset.of(AssetType.FILE, "f", null).agent(h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().agent(), h));

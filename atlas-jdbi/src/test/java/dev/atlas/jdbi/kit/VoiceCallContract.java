@@ -33,6 +33,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Voice calls and their transcripts, on every database. */
 public abstract class VoiceCallContract extends AtlasContract {
@@ -168,6 +169,74 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThatThrownBy(() -> calls.start(call("rt_x").execution(UUID.randomUUID()))).isInstanceOf(NotFoundException.class);
         assertThat(rows()).isEqualTo(1);
         assertThat(calls.get(v.id()).orElseThrow().transcript()).containsExactly(VoiceTurn.user("kept"));
+    }
+
+    @Test
+    @DisplayName("two finishes of one call at the same moment: exactly one wins, the other is an IllegalTransitionException on status, and the winner's transcript stays")
+    void concurrentFinishes() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                VoiceCall v = calls.start(call("rt_race_" + i));
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Callable<VoiceCall>> finishes = List.of(
+                        () -> calls.complete(v.id(), List.of(VoiceTurn.user("done"))), () -> calls.fail(v.id()));
+                List<java.util.concurrent.Future<Object>> results = new ArrayList<>();
+                for (var finish : finishes) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        try {
+                            return finish.call();
+                        } catch (dev.atlas.IllegalTransitionException e) {
+                            return e;
+                        }
+                    }));
+                }
+                List<Object> outcomes = new ArrayList<>();
+                for (var r : results) {
+                    outcomes.add(r.get());
+                }
+                assertThat(outcomes).as("call %d", i).filteredOn(VoiceCall.class::isInstance).hasSize(1);
+                assertThat(outcomes).as("call %d", i).filteredOn(dev.atlas.IllegalTransitionException.class::isInstance).hasSize(1)
+                        .allSatisfy(e -> assertThat(((dev.atlas.IllegalTransitionException) e).field()).isEqualTo("status"));
+                VoiceCall winner = (VoiceCall) outcomes.stream().filter(VoiceCall.class::isInstance).findFirst().orElseThrow();
+                assertThat(calls.get(v.id())).contains(winner);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("start with another tenant's or an unknown conversation or execution names the field, with the same message for both")
+    void foreignIdsNameTheField() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation c = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        ExecutionHandle exec = globex.executions().start(ExecutionSpec.text("openai", "gpt-realtime"));
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(c.id(), unknown)) {
+            NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> calls.start(call("rt_f").conversation(id)));
+            assertThat(e.field()).contains("conversationId");
+            assertThat(e.getMessage()).isEqualTo("conversationId: conversation " + id + " not found");
+        }
+        for (UUID id : List.of(exec.id(), unknown)) {
+            NotFoundException e = catchThrowableOfType(NotFoundException.class, () -> calls.start(call("rt_f").execution(id)));
+            assertThat(e.field()).contains("executionId");
+            assertThat(e.getMessage()).isEqualTo("executionId: execution " + id + " not found");
+        }
+        assertThat(rows()).isZero();
+    }
+
+    @Test
+    @DisplayName("transcripts of any Unicode (emoji, RTL, combining marks, CR LF, JSON-looking text) read back turn for turn")
+    void unicodeTranscript() {
+        VoiceCall v = calls.start(call("rt_\u00fc\u00f1\u00ee"));
+        List<VoiceTurn> turns = List.of(VoiceTurn.user("Zo\u00eb \u041f\u0440\u0438\u0432\u0435\u0442 \u4e2d\u6587 \uD83D\uDE00 \u202E e\u0301"),
+                VoiceTurn.assistant("{\"role\":\"system\"}\r\n\t\\u0000 '; DROP TABLE x; --"), VoiceTurn.user(""));
+        calls.checkpoint(v.id(), turns);
+        assertThat(calls.get(v.id()).orElseThrow().transcript()).isEqualTo(turns);
+        assertThat(calls.complete(v.id(), turns).transcript()).isEqualTo(turns);
+        assertThat(calls.bySession("rt_\u00fc\u00f1\u00ee")).extracting(VoiceCall::id).containsExactly(v.id());
     }
 
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
