@@ -74,6 +74,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
             sqliteSettings.ifPresent(install -> install.accept(db));
+            if (owned != null && owned.getMaximumPoolSize() > 1) {
+                // One connection stays with the writer; readers share the rest (an in-memory database has only one).
+                db.holdWriteConnection();
+            }
             if (config.migrate()) {
                 // Rows from before migration V8 have no search column yet; only Java can compute it.
                 JdbiSearch.indexPending(db);

@@ -121,6 +121,20 @@ public final class Db {
     /** After this, every call fails fast instead of reporting a (retryable) pool error. */
     public void close() {
         closed = true;
+        if (combiner != null) {
+            combiner.close();
+        }
+    }
+
+    /**
+     * Keeps SQLite's write connection open between write transactions, its statements prepared
+     * once: for Atlas's own pool, which has a connection to spare (not a host's pool, whose
+     * connections and settings are the host's).
+     */
+    public void holdWriteConnection() {
+        if (combiner != null) {
+            combiner.holdConnection();
+        }
     }
 
     /** Fails with {@link AtlasClosedException} once {@link #close} ran; for calls that do work before their first statement. */
@@ -143,6 +157,9 @@ public final class Db {
     /** Wraps every connection borrowed from now on (tests record the SQL sent); null for none. */
     public void decorateConnections(@Nullable UnaryOperator<Connection> decorator) {
         this.connectionDecorator = decorator;
+        if (combiner != null) {
+            combiner.releaseConnection(); // the held write connection was borrowed undecorated
+        }
     }
 
     /**

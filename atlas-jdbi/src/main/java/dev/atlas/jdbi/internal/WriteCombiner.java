@@ -25,6 +25,12 @@ import java.util.function.Consumer;
  * auto-commit mode, because sqlite-jdbc's {@code commit()} immediately begins the next
  * transaction, which with IMMEDIATE mode takes the write lock a second time per call.
  *
+ * <p>On Atlas's own pool the combiner keeps one connection for writes (not returned between
+ * batches), with each catalogued statement prepared once on it ({@link Handle#cacheStatements});
+ * a transaction that fails to begin, commit or roll back gives that connection up and the next
+ * batch borrows a fresh one. On a host's pool it borrows per batch, so the host's settings and
+ * pool size are left alone.
+ *
  * <p>A write started from inside another write's callback on the same thread runs inline, in a
  * nested savepoint of the transaction already open, instead of waiting for itself.
  */
@@ -39,6 +45,11 @@ final class WriteCombiner {
     private final ArrayDeque<Pending<?>> queue = new ArrayDeque<>();
     private boolean leading;
     private int savepoints;
+    /** Whether to keep the write connection between batches. */
+    private volatile boolean hold;
+    private boolean closed;
+    /** The held write connection; touched only by the leader, or by {@link #close} when none leads. */
+    private @Nullable Handle held;
 
     WriteCombiner(java.util.function.Supplier<Handle> open, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
         this.open = open;
@@ -53,6 +64,69 @@ final class WriteCombiner {
 
         Pending(HandleCallback<T> work) {
             this.work = work;
+        }
+    }
+
+    /** Keeps the write connection open between batches from now on (Atlas's own pool only: it holds one of its connections). */
+    void holdConnection() {
+        hold = true;
+    }
+
+    /** Closes the held write connection, after the batch running now; later batches borrow per batch. */
+    void close() {
+        release(true);
+    }
+
+    /** Returns the held write connection after the batch running now; the next batch borrows (and holds) a fresh one. */
+    void releaseConnection() {
+        release(false);
+    }
+
+    private void release(boolean close) {
+        Handle h;
+        synchronized (this) {
+            boolean interrupted = false;
+            while (leading) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            closed |= close;
+            h = held;
+            held = null;
+        }
+        if (h != null) {
+            closeQuietly(h);
+        }
+    }
+
+    private Handle borrow() {
+        Handle h = held;
+        if (h != null) {
+            return h;
+        }
+        h = open.get();
+        boolean keep;
+        synchronized (this) {
+            keep = hold && !closed;
+        }
+        if (keep) {
+            h.cacheStatements();
+            held = h;
+        }
+        return h;
+    }
+
+    private static void closeQuietly(Handle h) {
+        try {
+            h.close();
+        } catch (RuntimeException ignored) {
+            // a broken connection: the pool discards it
         }
     }
 
@@ -134,7 +208,10 @@ final class WriteCombiner {
 
     private void run(List<Pending<?>> batch) {
         Throwable fatal = null;
-        try (Handle h = open.get()) {
+        Handle h = null;
+        boolean broken = true;
+        try {
+            h = borrow();
             Consumer<Handle> hook = beforeEachWrite.get();
             if (hook != null) {
                 hook.accept(h);
@@ -145,6 +222,8 @@ final class WriteCombiner {
             boolean ended = false;
             try {
                 if (batch.size() == 1) {
+                    // A lone call needs no savepoint: a failure rolls back the whole transaction,
+                    // which holds only its work.
                     runAlone(h, batch.get(0));
                 } else {
                     for (Pending<?> p : batch) {
@@ -156,14 +235,31 @@ final class WriteCombiner {
                 ended = true;
             } finally {
                 CURRENT.remove();
+                h.releaseAll();
                 if (!ended) {
                     rollbackQuietly(c);
                 }
             }
+            broken = false;
         } catch (SQLException e) {
             fatal = new SqlFailure("write transaction failed: " + e.getMessage(), e);
         } catch (RuntimeException | Error e) {
             fatal = e;
+        } finally {
+            if (h != null && (h != held || broken)) {
+                if (h == held) {
+                    held = null; // begin, commit or rollback failed: the next batch starts on a fresh connection
+                }
+                if (fatal == null) {
+                    try {
+                        h.close();
+                    } catch (RuntimeException e) {
+                        fatal = e; // a failure to put back settings is this batch's failure, as before
+                    }
+                } else {
+                    closeQuietly(h);
+                }
+            }
         }
         for (Pending<?> p : batch) {
             if (fatal != null && p.error == null) {

@@ -1,13 +1,24 @@
 package dev.atlas.jdbi.internal.sql;
 
+import org.jspecify.annotations.Nullable;
+
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * One borrowed connection for the length of a {@code db.read} or {@code db.write}: what the
  * {@link Sql} runner runs its statements on. Cleanables (settings put back before the connection
  * goes home) run newest first on {@link #close}, which returns the connection to its pool.
+ *
+ * <p>A handle held across calls (SQLite's write connection) {@link #cacheStatements caches} its
+ * prepared statements: each catalogued statement is prepared once per connection. A statement
+ * still in use (a call made while iterating another call of the same statement) gets a fresh one.
  */
 public final class Handle implements AutoCloseable {
     /** Undoes a per-connection setting before the connection is returned. */
@@ -18,6 +29,10 @@ public final class Handle implements AutoCloseable {
 
     private final Connection connection;
     private final ArrayDeque<Cleanable> cleanables = new ArrayDeque<>();
+    /** Distinct statements cached per connection at most (renderings beyond it are prepared per call). */
+    private static final int CACHE_LIMIT = 256;
+    private @Nullable Map<Statement, PreparedStatement> cache;
+    private final Set<PreparedStatement> busy = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     public Handle(Connection connection) {
         this.connection = connection;
@@ -29,6 +44,49 @@ public final class Handle implements AutoCloseable {
 
     public void addCleanable(Cleanable cleanable) {
         cleanables.push(cleanable);
+    }
+
+    /** From now on, statements prepared on this handle are kept for its next calls (until {@link #close}). */
+    public void cacheStatements() {
+        if (cache == null) {
+            cache = new HashMap<>();
+        }
+    }
+
+    /** The statement prepared for one call; hand it back with {@link #done}. */
+    PreparedStatement prepare(Statement statement) throws SQLException {
+        Map<Statement, PreparedStatement> c = cache;
+        if (c == null) {
+            return connection.prepareStatement(statement.jdbc());
+        }
+        PreparedStatement ps = c.get(statement);
+        if (ps != null && !busy.contains(ps)) {
+            ps.clearParameters();
+            busy.add(ps);
+            return ps;
+        }
+        PreparedStatement fresh = connection.prepareStatement(statement.jdbc());
+        if (ps == null && c.size() < CACHE_LIMIT) {
+            c.put(statement, fresh);
+            busy.add(fresh);
+        }
+        return fresh;
+    }
+
+    /** Ends a call's use of {@code ps}: a cached statement stays prepared, any other is closed; {@code failed} drops it from the cache. */
+    void done(Statement statement, PreparedStatement ps, boolean failed) throws SQLException {
+        if (busy.remove(ps)) {
+            if (!failed) {
+                return;
+            }
+            cache.remove(statement, ps);
+        }
+        ps.close();
+    }
+
+    /** Forgets calls left unfinished (a callback that threw between binding and running): their statements are free again. */
+    public void releaseAll() {
+        busy.clear();
     }
 
     /**
@@ -78,6 +136,17 @@ public final class Handle implements AutoCloseable {
     @Override
     public void close() {
         SQLException failed = null;
+        if (cache != null) {
+            for (PreparedStatement ps : cache.values()) {
+                try {
+                    ps.close();
+                } catch (SQLException e) {
+                    failed = e;
+                }
+            }
+            cache.clear();
+            busy.clear();
+        }
         while (!cleanables.isEmpty()) {
             try {
                 cleanables.pop().clean();

@@ -70,15 +70,20 @@ public final class Sql {
 
     /** Starts a call of {@code statement} on the connection of {@code h}. */
     public Call on(Handle h, Statement statement) {
-        return on(h.getConnection(), statement);
+        check(statement);
+        return new Call(h.getConnection(), h, statement);
     }
 
     /** Starts a call of {@code statement} on {@code connection} (inside a transaction the caller holds). */
     public Call on(Connection connection, Statement statement) {
+        check(statement);
+        return new Call(connection, null, statement);
+    }
+
+    private void check(Statement statement) {
         if (tenant == null && statement.crossTenantReason() == null && statement.has("t")) {
             throw new IllegalStateException(statement.name() + " is tenant-bound; the cross-tenant runner cannot run it");
         }
-        return new Call(connection, statement);
     }
 
     /** Column 1 as a UUID, read the way this dialect stores ids. */
@@ -89,18 +94,18 @@ public final class Sql {
 
     /** One call of one statement: bind, then run it with one terminal method (which closes it). */
     public final class Call {
-        private final Connection connection;
+        private final @Nullable Handle handle;
         private final Statement statement;
         private final PreparedStatement ps;
         private final boolean[] bound;
         private int batched;
 
-        private Call(Connection connection, Statement statement) {
-            this.connection = connection;
+        private Call(Connection connection, @Nullable Handle handle, Statement statement) {
+            this.handle = handle;
             this.statement = statement;
             this.bound = new boolean[statement.parameterCount() + 1];
             try {
-                this.ps = connection.prepareStatement(statement.jdbc());
+                this.ps = handle != null ? handle.prepare(statement) : connection.prepareStatement(statement.jdbc());
             } catch (SQLException e) {
                 throw new SqlFailure(statement.name() + ": " + e.getMessage(), e);
             }
@@ -178,9 +183,10 @@ public final class Sql {
         public int update() {
             requireAllBound();
             long start = System.nanoTime();
-            try (ps) {
+            try {
                 int n = ps.executeUpdate();
                 ran(start, n);
+                done();
                 return n;
             } catch (SQLException e) {
                 throw failed(e);
@@ -212,15 +218,21 @@ public final class Sql {
             requireAllBound();
             long start = System.nanoTime();
             int n = 0;
-            try (ps; ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    sink.accept(mapper.map(rs, null));
-                    n++;
+            try {
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        sink.accept(mapper.map(rs, null));
+                        n++;
+                    }
                 }
                 ran(start, n);
+                done();
                 return n;
             } catch (SQLException e) {
                 throw failed(e);
+            } catch (RuntimeException | Error e) {
+                quietly(true);
+                throw e;
             }
         }
 
@@ -262,9 +274,10 @@ public final class Sql {
         /** Runs the rows {@link #add added}, returning the rows each changed. */
         public int[] batch() {
             long start = System.nanoTime();
-            try (ps) {
+            try {
                 int[] counts = batched == 0 ? new int[0] : ps.executeBatch();
                 ran(start, counts.length);
+                done();
                 return counts;
             } catch (SQLException e) {
                 throw failed(e);
@@ -279,12 +292,29 @@ public final class Sql {
             }
         }
 
-        private RuntimeException failed(SQLException e) {
-            try {
+        /** Hands the statement back: a cached one stays prepared for the next call, any other is closed. */
+        private void done() throws SQLException {
+            if (handle != null) {
+                handle.done(statement, ps, false);
+            } else {
                 ps.close();
+            }
+        }
+
+        private void quietly(boolean failed) {
+            try {
+                if (handle != null) {
+                    handle.done(statement, ps, failed);
+                } else {
+                    ps.close();
+                }
             } catch (SQLException | RuntimeException ignored) {
                 // the statement's own error is the one to report
             }
+        }
+
+        private RuntimeException failed(SQLException e) {
+            quietly(true);
             return new SqlFailure(statement.name() + ": " + e.getMessage(), e);
         }
     }
