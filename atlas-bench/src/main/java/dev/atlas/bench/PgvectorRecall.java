@@ -228,7 +228,8 @@ final class PgvectorRecall implements Benchmark {
                 }
                 s.note(String.format(Locale.ROOT, "%s: seeding %,d rows took %.1f s; Atlas's index build (the first `upsertVector`,"
                         + " CREATE INDEX CONCURRENTLY, m %d, ef_construction %d) took %.1f s; index %s; load average after the"
-                        + " queries %s.", label, n, seedSeconds, index[0], index[1], buildSeconds, indexName, load));
+                        + " queries %s; server: %s.", label, n, seedSeconds, index[0], index[1], buildSeconds, indexName, load,
+                        server.describe(db)));
                 if ("clustered".equals(data)) {
                     int best = -1;
                     for (int side = 0; side < efs.length; side++) {
