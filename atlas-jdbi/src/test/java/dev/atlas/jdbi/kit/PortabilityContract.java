@@ -259,6 +259,39 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a link to a row neither the file nor the tenant holds (message execution/step, conversation and execution assistant"
+            + " links) is an InvalidInputException naming line, type and column, and nothing is written")
+    void danglingLinksRefusedBeforeAnyWrite() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (String[] link : new String[][] {{"message", "execution_id"}, {"message", "step_id"}, {"conversation", "assistant_id"},
+                {"conversation", "assistant_revision_id"}, {"execution", "assistant_revision_id"}}) {
+            String type = "\"type\":\"" + link[0] + "\"";
+            int line = lineOf(file, type);
+            String in = relink(file, line, link[1], UUID.randomUUID());
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+                    .as(link[0] + "." + link[1])
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + link[0] + "." + link[1]);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    /** {@code file} with column {@code column} of line {@code line} (1-based) set to {@code id}, whatever it held or if absent. */
+    private static String relink(String file, int line, String column, UUID id) {
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        String before = lines.get(line - 1);
+        String after = before.replaceFirst("\"" + column + "\":(null|\"[^\"]*\")", "\"" + column + "\":\"" + id + "\"");
+        if (after.equals(before)) { // an export leaves null columns out
+            after = before.replaceFirst("\"row\":\\{", "\"row\":{\"" + column + "\":\"" + id + "\",");
+        }
+        lines.set(line - 1, after);
+        return String.join("\n", lines) + "\n";
+    }
+
+    @Test
     @DisplayName("an owner's export holds exactly the owner's rows; a conversation's export its tree and what hangs off it")
     void scopes() {
         Tenant acme = populated();
