@@ -581,38 +581,19 @@ public final class JdbiPortability implements Portability {
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
         if (scope.kind == Scope.Kind.OWNER) {
-            long n = dryRun ? db.read(h -> call(h, q.countAuthoredElsewhere, scope).one(Sql.LONG))
-                    : detach(scope, q.authoredElsewhere, q::detachAuthor);
-            if (n > 0) {
-                counts.put("messages_detached", n);
-            }
-            long e = dryRun ? db.read(h -> call(h, q.countExecutionsElsewhere, scope).one(Sql.LONG))
-                    : detach(scope, q.executionsElsewhere, q::detachExecutionOwner);
-            if (e > 0) {
-                counts.put("executions_detached", e);
-            }
+            detachOrCount(counts, "messages_detached", scope, dryRun, q.countAuthoredElsewhere, q.authoredElsewhere, q::detachAuthor);
+            detachOrCount(counts, "executions_detached", scope, dryRun, q.countExecutionsElsewhere, q.executionsElsewhere,
+                    q::detachExecutionOwner);
             // Other owners' conversations and calls that ran with the owner's assistant keep their history, not the assistant.
-            long ac = dryRun ? db.read(h -> call(h, q.countAssistantConversationsElsewhere, scope).one(Sql.LONG))
-                    : detach(scope, q.assistantConversationsElsewhere, q::unlinkConversationAssistant);
-            if (ac > 0) {
-                counts.put("conversations_unlinked", ac);
-            }
-            long ae = dryRun ? db.read(h -> call(h, q.countAssistantExecutionsElsewhere, scope).one(Sql.LONG))
-                    : detach(scope, q.assistantExecutionsElsewhere, q::unlinkExecutionAssistant);
-            if (ae > 0) {
-                counts.put("executions_unlinked", ae);
-            }
+            detachOrCount(counts, "conversations_unlinked", scope, dryRun, q.countAssistantConversationsElsewhere,
+                    q.assistantConversationsElsewhere, q::unlinkConversationAssistant);
+            detachOrCount(counts, "executions_unlinked", scope, dryRun, q.countAssistantExecutionsElsewhere,
+                    q.assistantExecutionsElsewhere, q::unlinkExecutionAssistant);
         }
-        long unlinked = dryRun ? db.read(h -> call(h, q.countLinksElsewhere.get(scope.kind), scope).one(Sql.LONG))
-                : detach(scope, q.linksElsewhere.get(scope.kind), q::unlinkExecution);
-        if (unlinked > 0) {
-            counts.put("messages_unlinked", unlinked);
-        }
-        long calls = dryRun ? db.read(h -> call(h, q.countVoiceCallLinksElsewhere.get(scope.kind), scope).one(Sql.LONG))
-                : detach(scope, q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
-        if (calls > 0) {
-            counts.put("voice_calls_unlinked", calls);
-        }
+        detachOrCount(counts, "messages_unlinked", scope, dryRun, q.countLinksElsewhere.get(scope.kind), q.linksElsewhere.get(scope.kind),
+                q::unlinkExecution);
+        detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
+                q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
         for (String table : ERASE_ORDER) {
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
@@ -627,6 +608,15 @@ public final class JdbiPortability implements Portability {
     }
 
     /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
+    /** Rows outside the scope that keep their history but lose their link into it: counted in a dry run, cleared otherwise. */
+    private void detachOrCount(Map<String, Long> counts, String name, Scope scope, boolean dryRun, Statement count, Statement select,
+            IntFunction<Statement> clear) {
+        long n = dryRun ? db.read(h -> call(h, count, scope).one(Sql.LONG)) : detach(scope, select, clear);
+        if (n > 0) {
+            counts.put(name, n);
+        }
+    }
+
     private long detach(Scope scope, Statement select, IntFunction<Statement> clear) {
         long total = 0;
         while (true) {
