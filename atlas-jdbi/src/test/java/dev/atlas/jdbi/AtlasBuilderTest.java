@@ -114,9 +114,9 @@ class AtlasBuilderTest {
     }
 
     @Test
-    @DisplayName("pgvectorEfSearch defaults to 40, accepts 1..1000 and refuses anything else naming the setting")
+    @DisplayName("pgvectorEfSearch defaults to 100, accepts 1..1000 and refuses anything else naming the setting")
     void pgvectorEfSearch() {
-        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorEfSearch()).isEqualTo(40);
+        assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).config().pgvectorEfSearch()).isEqualTo(100);
         assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(400).config().pgvectorEfSearch()).isEqualTo(400);
         assertThat(Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(1000).config().pgvectorEfSearch()).isEqualTo(1000);
         assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("a.db")).pgvectorEfSearch(0).build())
