@@ -32,13 +32,13 @@ final class AppendVsRawJdbc implements Benchmark {
         Profile p = env.profile();
         Section s = new Section(this, "Single-threaded appends of a ~120-character user message. Baseline: hand-written JDBC"
                 + " (prepared statements, one transaction) doing the same work: counter update with RETURNING, message insert,"
-                + " \"created\" audit-event insert, on the same pool, file or database and settings. Two diagnostic sides split the gap:"
+                + " \"created\" audit-event insert, on the same file or database and settings (on SQLite Atlas runs on its own pool, as an application opens it, so its write connection is held and its statements prepared once; the raw sides use the benchmark's pool). Two diagnostic sides split the gap:"
                 + " the same three statements through Atlas's configured Jdbi without Atlas's logic, and the raw JDBC statements"
                 + " inside a Jdbi transaction. A fifth side is the ceiling (issue 17): raw JDBC on one connection held for the whole run,"
                 + " the three statements prepared once (on SQLite with explicit BEGIN IMMEDIATE / COMMIT). The five sides run interleaved call by call (rotating order) for "
                 + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a warm-up; throughput = calls / time spent in that side's calls.");
         for (BenchDatabase database : env.databases()) {
-            try (BenchDatabase.Opened db = database.open("bench_append");
+            try (BenchDatabase.Opened db = database.openOwnPool("bench_append");
                  RawJdbc.Held heldRaw = new RawJdbc(db.dataSource(), db.dialect(), "bench").held()) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
                 UUID atlasConversation = store.create(NewConversation.of(Owner.user("atlas"))).id();

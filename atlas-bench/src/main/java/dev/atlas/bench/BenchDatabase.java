@@ -45,8 +45,36 @@ public abstract class BenchDatabase implements AutoCloseable {
         }
     }
 
+    /**
+     * Like {@link #open}, but Atlas opened the way an application opens it, on its own pool (issue
+     * 17): on SQLite {@code Atlas.builder().jdbcUrl(..)} on the same file, so its write combiner
+     * keeps one write connection with its statements prepared once, as it does for
+     * {@code Atlas.sqlite(file)}. On a host's pool (what {@link #open} measures) Atlas borrows a
+     * connection and prepares its statements per write. The benchmark's raw sides keep the
+     * benchmark's pool. PostgreSQL has no held connection, so it is the same as {@link #open}.
+     */
+    public Opened openOwnPool(String name) {
+        String url = ownPoolUrl(name);
+        if (url == null) {
+            return open(name);
+        }
+        HikariDataSource ds = pool(name);
+        try {
+            Atlas atlas = Atlas.builder().jdbcUrl(url).build();
+            return new Opened(this, name, ds, atlas);
+        } catch (RuntimeException e) {
+            ds.close();
+            throw e;
+        }
+    }
+
     /** A pool on a new empty database. */
     protected abstract HikariDataSource pool(String name);
+
+    /** The JDBC URL for Atlas's own pool on database {@code name}, or null to use {@link #open}'s shared pool. */
+    protected String ownPoolUrl(String name) {
+        return null;
+    }
 
     /** A separate connection for bulk seeding (PostgreSQL: with batched-insert rewriting). */
     public abstract Connection seedConnection(String name) throws SQLException;
@@ -122,6 +150,11 @@ public abstract class BenchDatabase implements AutoCloseable {
             hc.setJdbcUrl(url(name));
             hc.setMaximumPoolSize(POOL_SIZE);
             return new HikariDataSource(hc);
+        }
+
+        @Override
+        protected String ownPoolUrl(String name) {
+            return url(name);
         }
 
         @Override

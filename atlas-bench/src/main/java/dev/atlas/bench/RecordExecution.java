@@ -59,11 +59,11 @@ final class RecordExecution implements Benchmark {
                 + " transactions) through Atlas's configured Jdbi without Atlas's logic, and the raw per-call JDBC statements inside"
                 + " Jdbi transactions. The five sides run interleaved call by call (rotating order) for "
                 + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a " + WARMUP_MILLIS / 1000
-                + " s warm-up of all of them, on the same pool and database; throughput = executions / time spent in that side's calls."
+                + " s warm-up of all of them, on the same database (on SQLite Atlas on its own pool, as an application opens it; the raw sides on the benchmark's pool); throughput = executions / time spent in that side's calls."
                 + " Transactions and statements per execution are counted on the JDBC connections (commits, prepared statements)"
                 + " in a separate untimed pass.");
         for (BenchDatabase database : env.databases()) {
-            try (BenchDatabase.Opened db = database.open("bench_exec")) {
+            try (BenchDatabase.Opened db = database.openOwnPool("bench_exec")) {
                 Tenant tenant = db.atlas().tenant(TENANT);
                 tenant.prices().create(ModelPrice.of(ExecutionScript.PROVIDER, ExecutionScript.MODEL, "2.50", "10.00",
                         Instant.parse("2026-01-01T00:00:00Z")));
