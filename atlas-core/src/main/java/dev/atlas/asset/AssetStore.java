@@ -16,6 +16,11 @@ import java.util.UUID;
  * row and removes the intent in one transaction; if the row cannot be written the blob is
  * deleted. A blob left behind by a crash in between still has its intent, and
  * {@link #cleanupOrphanBlobs(Duration)} removes it; a blob without an intent is never removed.
+ *
+ * <p>An asset row imported by {@link dev.atlas.portability.Portability#importFrom} keeps its blob
+ * key, so rows of several tenants (or, imported before keys were exclusive, of one) may name one
+ * key. They share the bytes: purges, erases and orphan cleanup delete bytes only once no asset row
+ * of any tenant names their key in any ASCII case, so they go with the last row naming them.
  */
 public interface AssetStore {
     /**
