@@ -59,7 +59,9 @@ public interface AssetStore {
      * {@code blobKey}. A key another tenant holds fails exactly as a key without bytes does, with a
      * {@link dev.atlas.NotFoundException} on {@code blobKey} and the same message, so register
      * reveals nothing about other tenants. Once the bytes are deleted, new bytes the application
-     * writes under that key may be registered again, by any tenant.
+     * writes under that key may be registered again, by any tenant. An import does not go through
+     * register: an imported row keeps the file's key even where another row names it, and the
+     * bytes are then shared (see above).
      *
      * <p><b>Keys.</b> {@code blobKey} is {@code /}-separated segments of letters, digits and
      * {@code . _ -}, none of them {@code .} or {@code ..} or ending in {@code .}, at most 1,000
