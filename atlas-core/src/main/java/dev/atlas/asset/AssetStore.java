@@ -16,6 +16,11 @@ import java.util.UUID;
  * row and removes the intent in one transaction; if the row cannot be written the blob is
  * deleted. A blob left behind by a crash in between still has its intent, and
  * {@link #cleanupOrphanBlobs(Duration)} removes it; a blob without an intent is never removed.
+ *
+ * <p>An asset row imported by {@link dev.atlas.portability.Portability#importFrom} keeps its blob
+ * key, so rows of several tenants (or, imported before keys were exclusive, of one) may name one
+ * key. They share the bytes: purges, erases and orphan cleanup delete bytes only once no asset row
+ * of any tenant names their key in any ASCII case, so they go with the last row naming them.
  */
 public interface AssetStore {
     /**
@@ -54,7 +59,9 @@ public interface AssetStore {
      * {@code blobKey}. A key another tenant holds fails exactly as a key without bytes does, with a
      * {@link dev.atlas.NotFoundException} on {@code blobKey} and the same message, so register
      * reveals nothing about other tenants. Once the bytes are deleted, new bytes the application
-     * writes under that key may be registered again, by any tenant.
+     * writes under that key may be registered again, by any tenant. An import does not go through
+     * register: an imported row keeps the file's key even where another row names it, and the
+     * bytes are then shared (see above).
      *
      * <p><b>Keys.</b> {@code blobKey} is {@code /}-separated segments of letters, digits and
      * {@code . _ -}, none of them {@code .} or {@code ..} or ending in {@code .}, at most 1,000

@@ -48,6 +48,10 @@ public interface Portability {
      * changes nothing); with different values the import fails with
      * {@link dev.atlas.ConflictException} naming the type and id, also before any write.
      *
+     * <p>An imported asset row keeps its blob key (the bytes are not in the file). Where two rows,
+     * of this or another tenant, name one key (in any ASCII case) they share the bytes: a purge or
+     * erase of one deletes them only when it removed the last row naming them.
+     *
      * @param in JSON Lines as {@link #exportTo} writes them; read to the end, not closed
      * @return rows inserted and rows skipped as already present, per type
      * @throws java.io.UncheckedIOException when reading {@code in} fails
@@ -60,8 +64,9 @@ public interface Portability {
      * memories, credentials, voice calls, tasks, the assistants and settings they own with their
      * revisions), in batches, and reports the rows deleted per table. Messages the owner wrote in
      * other owners' conversations stay there, since they are part of those owners' history, but
-     * lose their author: counted as {@code messages_detached}. With {@code dryRun} nothing changes
-     * and the same counts are returned.
+     * lose their author: counted as {@code messages_detached}. Blob bytes another asset row (of
+     * any tenant) still names stay, and {@code asset_blobs} counts only the bytes deleted. With
+     * {@code dryRun} nothing changes and the same counts are returned.
      *
      * @param owner  whose data is erased
      * @param dryRun {@code true} to count without deleting

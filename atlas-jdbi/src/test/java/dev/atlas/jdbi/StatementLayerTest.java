@@ -30,6 +30,9 @@ class StatementLayerTest {
                     + " each is then back-filled by tenant-bound statements"),
             Map.entry("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is looked up in every"
                     + " tenant's assets and pending purges; only the holders' tenant ids are read, never returned"),
+            Map.entry("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one blob key (an import"
+                    + " into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it; only whether"
+                    + " such a row exists is read"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

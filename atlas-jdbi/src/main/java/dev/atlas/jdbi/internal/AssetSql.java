@@ -36,6 +36,8 @@ final class AssetSql {
     final Statement forMessage;
     final Statement claimOrphans;
     final Statement claimed;
+    final Statement keyCount;
+    final Statement keyElsewhere;
 
     AssetSql(Catalogue c) {
         this.c = c;
@@ -80,6 +82,10 @@ final class AssetSql {
                 + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");
         claimed = c.sql("assets.claimed", "SELECT blob_key FROM <p>blob_intents WHERE tenant_id = :t AND claimed_at IS NOT NULL");
+        keyCount = c.sql("assets.keyCount", "SELECT COUNT(*) FROM <p>assets WHERE tenant_id = :t AND lower(blob_key) = :lowerKey");
+        keyElsewhere = c.crossTenant("assets.keyElsewhere", "deleting a purged asset's bytes: rows of several tenants may name one"
+                + " blob key (an import into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it;"
+                + " only whether such a row exists is read", "SELECT 1 FROM <p>assets WHERE lower(blob_key) = :lowerKey AND tenant_id <> :tenant");
     }
 
     /** Deletes the intents of {@code keys}: the text depends on how many. */

@@ -295,6 +295,67 @@ public final class JdbiAssetStore implements AssetStore {
         batch.batch();
     }
 
+    /**
+     * Deletes the bytes of {@code keys}, whose asset rows a committed transaction deleted (each
+     * with its claimed intent, {@link #recordPurgedBlobs}), except those some asset row of any
+     * tenant still names in any ASCII case: an imported row keeps the file's key, so one key may
+     * be named by several rows, and its bytes belong to the last of them. The check runs after
+     * the delete committed, so the last of two concurrent purges always sees the other's row gone;
+     * a register of the key cannot slip in between, as it is refused while the intent exists. A
+     * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
+     * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw).
+     *
+     * @return the keys whose bytes were deleted
+     */
+    public static List<String> deleteUnnamedBlobs(Sql sql, BlobStore blobs, List<String> keys,
+                                                  java.util.function.BiConsumer<String, Exception> onFailure) {
+        List<String> removed = new ArrayList<>();
+        List<String> done = new ArrayList<>();
+        try {
+            for (String key : new java.util.LinkedHashSet<>(keys)) {
+                try {
+                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0));
+                    if (!named && blobs.delete(key)) {
+                        removed.add(key);
+                    }
+                    done.add(key);
+                } catch (IOException | RuntimeException e) {
+                    onFailure.accept(key, e);
+                }
+            }
+        } finally {
+            // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
+            forgetIntents(sql, done);
+        }
+        return removed;
+    }
+
+    /**
+     * What a dry run reports for {@link #deleteUnnamedBlobs}: how many distinct keys (in any case)
+     * no row would name once the rows of {@code keys} (one key per row to delete) are gone.
+     */
+    public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
+        Map<String, Long> going = new java.util.LinkedHashMap<>();
+        for (String key : keys) {
+            going.merge(key.toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
+        }
+        long n = 0;
+        for (Map.Entry<String, Long> e : going.entrySet()) {
+            if (!stillNamed(sql, h, e.getKey(), e.getValue())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Whether an asset row other than {@code going} of this tenant's names {@code key}, in any tenant and ASCII case. */
+    private static boolean stillNamed(Sql sql, Handle h, String key, long going) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        String lowerKey = key.toLowerCase(java.util.Locale.ROOT);
+        return sql.on(h, q.keyCount).bind("lowerKey", lowerKey).one(Sql.LONG) > going
+                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey).bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value()).exists();
+    }
+
     /** Removes the intents of {@code keys}, once their bytes are gone. */
     public static void forgetIntents(Sql sql, List<String> keys) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
@@ -411,23 +472,9 @@ public final class JdbiAssetStore implements AssetStore {
             sql.on(h, q.claimOrphans).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).update();
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
-        List<String> removed = new ArrayList<>();
-        List<String> done = new ArrayList<>();
-        try {
-            for (String key : claimed) {
-                try {
-                    if (blobs.delete(key)) {
-                        removed.add(key);
-                    }
-                } catch (IOException | RuntimeException e) {
-                    throw blobFailure("delete " + key, e);
-                }
-                done.add(key);
-            }
-        } finally {
-            // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
-            forgetIntents(sql, done);
-        }
+        List<String> removed = deleteUnnamedBlobs(sql, blobs, claimed, (key, e) -> {
+            throw blobFailure("delete " + key, e);
+        });
         return new OrphanCleanup(removed, temporary);
     }
 }

@@ -14,7 +14,6 @@ import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -374,23 +373,11 @@ public final class JdbiRetention implements Retention {
         /**
          * Bytes go only after their rows are committed: a failed purge keeps both. A blob that
          * cannot be deleted now keeps the claimed intent the purge recorded, so
-         * {@code AssetStore.cleanupOrphanBlobs} removes it.
+         * {@code AssetStore.cleanupOrphanBlobs} removes it; one another row still names stays.
          */
         private void deleteBlobs(List<String> keys) {
-            long deleted = 0;
-            List<String> gone = new ArrayList<>();
-            for (String key : keys) {
-                try {
-                    if (blobs.delete(key)) {
-                        deleted++;
-                    }
-                    gone.add(key);
-                } catch (IOException | RuntimeException e) {
-                    LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
-                }
-            }
-            JdbiAssetStore.forgetIntents(sql, gone);
-            add("asset_blobs.deleted", deleted);
+            add("asset_blobs.deleted", JdbiAssetStore.deleteUnnamedBlobs(sql, blobs, keys, (key, e) ->
+                    LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size());
         }
 
         // ---- messages ----------------------------------------------------------------------
@@ -440,7 +427,7 @@ public final class JdbiRetention implements Retention {
                     + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
                     + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
             if (policy.dryRun()) {
-                dryRunPages("SELECT m.id" + where, "m.id", Map.of("cutoff", cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages.deleted");
+                dryRunPages("SELECT m.id" + where, "m.id", Map.of("cutoff", cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages.deleted", null);
                 return;
             }
             while (true) {
@@ -476,7 +463,7 @@ public final class JdbiRetention implements Retention {
             }
             String select = "SELECT id FROM <p>memories WHERE tenant_id = :t AND (" + String.join(" OR ", rules) + ")";
             if (policy.dryRun()) {
-                dryRunPages(select, "id", binds, RetentionPlan.MEMORY_CHILDREN, "memories.deleted");
+                dryRunPages(select, "id", binds, RetentionPlan.MEMORY_CHILDREN, "memories.deleted", null);
                 return;
             }
             while (true) {
@@ -527,11 +514,12 @@ public final class JdbiRetention implements Retention {
         private void purgeWithBlobs(String select, Map<String, Object> binds, List<ChildTable> children, String table, String blobKeys,
                                     String unlink) {
             if (policy.dryRun()) {
-                long assetsBefore = counts.getOrDefault("assets.deleted", 0L);
-                dryRunPages(select, "id", binds, children, table + ".deleted");
-                if (blobKeys != null) {
-                    add("asset_blobs.deleted", counts.getOrDefault("assets.deleted", 0L) - assetsBefore);
+                if (blobKeys == null) {
+                    dryRunPages(select, "id", binds, children, table + ".deleted", null);
+                    return;
                 }
+                dryRunPages(select, "id", binds, children, table + ".deleted", page -> add("asset_blobs.deleted", db.read(h ->
+                        JdbiAssetStore.unnamedAfter(sql, h, call(h, "retention.blobKeys." + table, blobKeys, Map.of(), page).list(Sql.STRING)))));
                 return;
             }
             while (true) {
@@ -568,7 +556,8 @@ public final class JdbiRetention implements Retention {
          * Counts the rows {@code select} finds and their children, a page of {@code batch} ids at a
          * time in id order, so a dry run holds no more ids in memory than a real batch does.
          */
-        private void dryRunPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String key) {
+        private void dryRunPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String key,
+                                 java.util.function.@org.jspecify.annotations.Nullable Consumer<List<UUID>> perPage) {
             UUID last = null;
             while (true) {
                 UUID after = last;
@@ -582,6 +571,9 @@ public final class JdbiRetention implements Retention {
                 }
                 countChildren(children, page);
                 add(key, page.size());
+                if (perPage != null) {
+                    perPage.accept(page);
+                }
                 last = page.get(page.size() - 1);
             }
         }

@@ -835,4 +835,67 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(catchThrowableOfType(() -> new LocalDirectoryBlobStore(null), InvalidInputException.class).field()).isEqualTo("root");
         assertThat(store.root().resolve("k")).doesNotExist();
     }
+
+    @Test
+    @DisplayName("issue 15: an export imported into another tenant keeps its blob keys and shares the bytes: purging, erasing or cleaning up the copy deletes none (0, a dry run the same) and the original still opens; the last row's erase deletes them (1); a third tenant is untouched")
+    void importedCopySharesBytesUntilTheLastRowGoes() throws Exception {
+        Tenant gamma = atlas.tenant("gamma");
+        Tenant globex = atlas.tenant("globex");
+        Owner alice = Owner.user("alice");
+        byte[] bytes = "acme's photo of parcel 77".getBytes(StandardCharsets.UTF_8);
+        Asset original = assets.create(png().owner(alice), bytes);
+        byte[] theirBytes = "globex's own".getBytes(StandardCharsets.UTF_8);
+        Asset theirs = globex.assets().create(png().owner(alice), theirBytes);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        acme.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        byte[] file = out.toByteArray();
+        dev.atlas.retention.RetentionPolicy purge = dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1));
+        Path bytesOnDisk = dir.resolve("blobs").resolve(original.blobKey());
+
+        // 1. Retention purges gamma's deleted copy.
+        gamma.portability().importFrom(new ByteArrayInputStream(file));
+        assertThat(gamma.assets().get(original.id()).orElseThrow().blobKey()).isEqualTo(original.blobKey());
+        gamma.assets().delete(original.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        for (boolean dryRun : new boolean[] {true, false}) {
+            assertThat(gamma.retention().runRetention(purge.dryRun(dryRun)).counts()).as("dry run " + dryRun)
+                    .isEqualTo(Map.of("assets.deleted", 1L));
+            assertOpens(assets, original.id(), bytes);
+        }
+
+        // 2. Erasing gamma's owner of the copy.
+        gamma.portability().importFrom(new ByteArrayInputStream(file));
+        for (boolean dryRun : new boolean[] {true, false}) {
+            assertThat(gamma.portability().eraseOwner(alice, dryRun).counts()).as("dry run " + dryRun).isEqualTo(Map.of("assets", 1L));
+            assertOpens(assets, original.id(), bytes);
+        }
+
+        // 3. A purge of the copy whose byte delete would fail, then cleanupOrphanBlobs in both tenants.
+        gamma.portability().importFrom(new ByteArrayInputStream(file));
+        gamma.assets().delete(original.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        blobs.failDelete = true;
+        gamma.retention().runRetention(purge);
+        blobs.failDelete = false;
+        assertThat(gamma.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertOpens(assets, original.id(), bytes);
+
+        // The last row naming the key goes: now its bytes do.
+        for (boolean dryRun : new boolean[] {true, false}) {
+            assertThat(acme.portability().eraseOwner(alice, dryRun).counts()).as("dry run " + dryRun)
+                    .isEqualTo(Map.of("assets", 1L, "asset_blobs", 1L));
+            assertThat(Files.exists(bytesOnDisk)).as("dry run " + dryRun).isEqualTo(dryRun);
+        }
+        assertThat(allBlobs().stream().map(BlobInfo::key).toList()).doesNotContain(original.blobKey());
+        assertThat(gamma.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(globex.assets().get(theirs.id())).contains(theirs);
+        assertOpens(globex.assets(), theirs.id(), theirBytes);
+    }
+
+    private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
+        try (InputStream in = store.open(id)) {
+            assertThat(in.readAllBytes()).isEqualTo(expected);
+        }
+    }
 }

@@ -24,12 +24,14 @@ public final class TenantPredicateCheck {
      * The statements that read across tenants on purpose, by the Atlas method that runs them:
      * the operator's usage report over every tenant ({@code Atlas.usageReport}), and the start-up
      * back-fill of pgvector embeddings for vectors stored before the extension was installed, and
-     * AssetStore.register's look-up of who holds a blob key (a key belongs to one tenant).
+     * AssetStore.register's look-up of who holds a blob key (a key belongs to one tenant), and
+     * whether another tenant's row still names a purged asset's blob key before its bytes go.
      */
     public static final Map<String, String> CROSS_TENANT = Map.of(
             "JdbiAtlas#usageReport", "the operator's usage report sums every tenant",
             "PgVectorIndex#backfill", "start-up maintenance: fills the embedding column of every tenant's older vectors",
-            "JdbiAssetStore#checkKeyFree", "AssetStore.register: a registered blob key belongs to one tenant, so every tenant's holders are looked up");
+            "JdbiAssetStore#checkKeyFree", "AssetStore.register: a registered blob key belongs to one tenant, so every tenant's holders are looked up",
+            "JdbiAssetStore#stillNamed", "deleting purged bytes: whether any other tenant's asset row still names the blob key");
 
     /** The statements of {@code recorded} that miss a tenant predicate, each with the Atlas method that ran it. */
     public static List<String> misses(List<StatementRecorder.Recorded> recorded, String prefix) {

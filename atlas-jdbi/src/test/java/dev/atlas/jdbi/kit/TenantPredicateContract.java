@@ -47,7 +47,8 @@ public abstract class TenantPredicateContract extends AtlasContract {
         assertThat(TenantPredicateCheck.miss(report.get(0).sql(), "atlas_")).isEqualTo("1 tenant table reference(s), 0 tenant predicate(s)");
         assertThat(report.get(0).callers()).contains("JdbiAtlas#usageReport");
         assertThat(TenantPredicateCheck.misses(report, "atlas_")).isEmpty();
-        assertThat(TenantPredicateCheck.CROSS_TENANT).containsOnlyKeys("JdbiAtlas#usageReport", "PgVectorIndex#backfill", "JdbiAssetStore#checkKeyFree");
+        assertThat(TenantPredicateCheck.CROSS_TENANT).containsOnlyKeys("JdbiAtlas#usageReport", "PgVectorIndex#backfill", "JdbiAssetStore#checkKeyFree",
+                "JdbiAssetStore#stillNamed");
     }
 
     @Test

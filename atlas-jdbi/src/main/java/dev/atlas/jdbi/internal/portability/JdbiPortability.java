@@ -601,7 +601,11 @@ public final class JdbiPortability implements Portability {
                 counts.merge(table, n, Long::sum);
             }
             if (dryRun && table.equals("assets") && n > 0) {
-                counts.put("asset_blobs", n);
+                long blobs = db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, q.render("portability.blobKeys.assets",
+                        "SELECT x.blob_key FROM <p>assets x WHERE x.tenant_id = :t AND " + condition), scope).list(Sql.STRING)));
+                if (blobs > 0) {
+                    counts.put("asset_blobs", blobs);
+                }
             }
         }
         return new EraseReport(dryRun, counts);
@@ -681,29 +685,14 @@ public final class JdbiPortability implements Portability {
                 return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
-            if (!keys.isEmpty()) {
-                counts.merge("asset_blobs", deleteBlobs(keys), Long::sum);
+            long deleted = JdbiAssetStore.deleteUnnamedBlobs(sql, blobs, keys, (key, e) ->
+                    LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size();
+            if (deleted > 0) {
+                counts.merge("asset_blobs", deleted, Long::sum);
             }
             if (n == 0) {
                 return total;
             }
         }
-    }
-
-    /** Bytes go only after their rows are committed; a blob that cannot be deleted keeps its claimed intent for cleanupOrphanBlobs. */
-    private long deleteBlobs(List<String> keys) {
-        long deleted = 0;
-        List<String> gone = new ArrayList<>();
-        for (String key : keys) {
-            try {
-                blobs.delete(key);
-                deleted++;
-                gone.add(key);
-            } catch (IOException | RuntimeException e) {
-                LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString());
-            }
-        }
-        JdbiAssetStore.forgetIntents(sql, gone);
-        return deleted;
     }
 }
