@@ -26,7 +26,8 @@ import java.util.function.Consumer;
  * transaction, which with IMMEDIATE mode takes the write lock a second time per call.
  *
  * <p>On Atlas's own pool the combiner keeps one connection for writes (not returned between
- * batches), with each catalogued statement prepared once on it ({@link Handle#cacheStatements});
+ * batches), with each catalogued statement and its BEGIN / COMMIT / SAVEPOINT prepared once on it
+ * ({@link Handle#cacheStatements}, {@link Handle#control});
  * a transaction that fails to begin, commit or roll back gives that connection up and the next
  * batch borrows a fresh one. On a host's pool it borrows per batch, so the host's settings and
  * pool size are left alone.
@@ -216,8 +217,7 @@ final class WriteCombiner {
             if (hook != null) {
                 hook.accept(h);
             }
-            Connection c = h.getConnection();
-            execute(c, "BEGIN IMMEDIATE");
+            h.control("BEGIN IMMEDIATE");
             CURRENT.set(h);
             boolean ended = false;
             try {
@@ -227,17 +227,17 @@ final class WriteCombiner {
                     runAlone(h, batch.get(0));
                 } else {
                     for (Pending<?> p : batch) {
-                        runInSavepoint(h, c, p);
+                        runInSavepoint(h, p);
                     }
                 }
                 // A lone call that failed has nothing to keep; otherwise commit what succeeded.
-                execute(c, batch.size() == 1 && batch.get(0).error != null ? "ROLLBACK" : "COMMIT");
+                h.control(batch.size() == 1 && batch.get(0).error != null ? "ROLLBACK" : "COMMIT");
                 ended = true;
             } finally {
                 CURRENT.remove();
                 h.releaseAll();
                 if (!ended) {
-                    rollbackQuietly(c);
+                    rollbackQuietly(h);
                 }
             }
             broken = false;
@@ -282,15 +282,15 @@ final class WriteCombiner {
         }
     }
 
-    private static <T> void runInSavepoint(Handle h, Connection c, Pending<T> p) throws SQLException {
-        execute(c, "SAVEPOINT atlas_call");
+    private static <T> void runInSavepoint(Handle h, Pending<T> p) throws SQLException {
+        h.control("SAVEPOINT atlas_call");
         try {
             p.value = p.work.withHandle(h);
         } catch (RuntimeException | Error e) {
             p.error = e;
-            execute(c, "ROLLBACK TO atlas_call");
+            h.control("ROLLBACK TO atlas_call");
         }
-        execute(c, "RELEASE atlas_call");
+        h.control("RELEASE atlas_call");
     }
 
     private <T> T nested(Handle h, HandleCallback<T> work) {
@@ -319,9 +319,9 @@ final class WriteCombiner {
         }
     }
 
-    private static void rollbackQuietly(Connection c) {
+    private static void rollbackQuietly(Handle h) {
         try {
-            execute(c, "ROLLBACK");
+            h.control("ROLLBACK");
         } catch (SQLException | RuntimeException ignored) {
             // no transaction left to roll back, or the connection is gone: either way nothing was committed
         }

@@ -8,6 +8,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.util.List;
 import java.util.Set;
@@ -47,6 +48,21 @@ public final class StatementRecorder {
                 note(sql);
             }
             Object result = method.invoke(target, args);
+            if (PREPARE.contains(method.getName()) && args != null && args[0] instanceof String sql
+                    && result instanceof PreparedStatement ps) {
+                // Transaction control (BEGIN IMMEDIATE, COMMIT, SAVEPOINT) is prepared once on the held
+                // write connection and run by execute(): noted on every run, the first one at its prepare.
+                boolean[] first = {true};
+                return proxy(PreparedStatement.class, ps, (m, a) -> {
+                    if (m.getName().equals("execute") && (a == null || a.length == 0)) {
+                        if (!first[0]) {
+                            note(sql);
+                        }
+                        first[0] = false;
+                    }
+                    return m.invoke(ps, a);
+                });
+            }
             if (method.getName().equals("createStatement") && result instanceof Statement s) {
                 return proxy(Statement.class, s, (m, a) -> {
                     if (EXECUTE.contains(m.getName()) && a != null && a.length > 0 && a[0] instanceof String sql) {

@@ -32,6 +32,8 @@ public final class Handle implements AutoCloseable {
     /** Distinct statements cached per connection at most (renderings beyond it are prepared per call). */
     private static final int CACHE_LIMIT = 256;
     private @Nullable Map<Statement, PreparedStatement> cache;
+    /** Transaction-control statements prepared once on a caching handle ({@link #control}). */
+    private final Map<String, PreparedStatement> controls = new HashMap<>(8);
     private final Set<PreparedStatement> busy = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
 
     public Handle(Connection connection) {
@@ -51,6 +53,27 @@ public final class Handle implements AutoCloseable {
         if (cache == null) {
             cache = new HashMap<>();
         }
+    }
+
+    /**
+     * Runs a parameterless transaction-control statement ({@code BEGIN IMMEDIATE}, {@code COMMIT},
+     * a fixed {@code SAVEPOINT} name). On a caching handle it is prepared once, as the hot
+     * statements are: compiling it per transaction was per-call work the held write connection
+     * need not repeat. Pass only fixed texts: each distinct one stays prepared until {@link #close}.
+     */
+    public void control(String sql) throws SQLException {
+        if (cache == null) {
+            try (java.sql.Statement s = connection.createStatement()) {
+                s.execute(sql);
+            }
+            return;
+        }
+        PreparedStatement ps = controls.get(sql);
+        if (ps == null) {
+            ps = connection.prepareStatement(sql);
+            controls.put(sql, ps);
+        }
+        ps.execute();
     }
 
     /** The statement prepared for one call; hand it back with {@link #done}. */
@@ -147,6 +170,14 @@ public final class Handle implements AutoCloseable {
             cache.clear();
             busy.clear();
         }
+        for (PreparedStatement ps : controls.values()) {
+            try {
+                ps.close();
+            } catch (SQLException e) {
+                failed = e;
+            }
+        }
+        controls.clear();
         while (!cleanables.isEmpty()) {
             try {
                 cleanables.pop().clean();
