@@ -266,6 +266,7 @@ public final class JdbiRetention implements Retention {
                     if (!ids.isEmpty()) {
                         countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids);
+                        countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         add("conversations.deleted", ids.size());
                     }
                 }
@@ -378,6 +379,11 @@ public final class JdbiRetention implements Retention {
         private void deleteBlobs(List<String> keys) {
             add("asset_blobs.deleted", JdbiAssetStore.deleteUnnamedBlobs(sql, blobs, keys, (key, e) ->
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size());
+        }
+
+        /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */
+        private void countBlobs(String name, String blobKeys, List<UUID> ids) {
+            add("asset_blobs.deleted", db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, name, blobKeys, Map.of(), ids).list(Sql.STRING))));
         }
 
         // ---- messages ----------------------------------------------------------------------
@@ -518,8 +524,7 @@ public final class JdbiRetention implements Retention {
                     dryRunPages(select, "id", binds, children, table + ".deleted", null);
                     return;
                 }
-                dryRunPages(select, "id", binds, children, table + ".deleted", page -> add("asset_blobs.deleted", db.read(h ->
-                        JdbiAssetStore.unnamedAfter(sql, h, call(h, "retention.blobKeys." + table, blobKeys, Map.of(), page).list(Sql.STRING)))));
+                dryRunPages(select, "id", binds, children, table + ".deleted", page -> countBlobs("retention.blobKeys." + table, blobKeys, page));
                 return;
             }
             while (true) {
