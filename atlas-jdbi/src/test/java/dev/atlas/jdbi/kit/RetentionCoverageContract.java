@@ -240,6 +240,33 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a dry run of rules that reach the same rows (a deleted asset of a purged conversation or a detached execution, a long-deleted"
+            + " message of a purged conversation) counts each row once, as the real run deletes it once")
+    void overlappingRulesDryRunMatchRun() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("kept until the purge"));
+        var gone = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("deleted"));
+        acme.conversations().deleteMessage(gone.id());
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        Asset drawn = produced(acme, exec, "drawn.png");
+        exec.complete();
+        acme.assets().delete(drawn.id());
+        ExecutionHandle detached = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        Asset out = produced(acme, detached, "out.png");
+        detached.complete();
+        acme.assets().delete(out.id());
+        acme.conversations().archive(convo.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        Map<String, Long> counts = dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).hardDeleteAfter(DAY)
+                .purgeDetachedExecutionsAfter(DAY).purgeDeletedAssetsAfter(DAY), List.of(drawn, out), List.of());
+
+        assertThat(counts).containsEntry("asset_blobs.deleted", 2L).containsEntry("assets.deleted", 2L)
+                .containsEntry("messages.deleted", 2L).containsEntry("executions.deleted", 2L);
+    }
+
+    @Test
     @DisplayName("runExclusive skips while another holder's lease runs, takes over an expired lease, and releases it after the run")
     void lease() {
         Tenant acme = atlas.tenant("acme");
