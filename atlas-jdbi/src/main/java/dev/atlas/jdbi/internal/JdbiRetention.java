@@ -279,7 +279,7 @@ public final class JdbiRetention implements Retention {
                     });
                     if (!ids.isEmpty()) {
                         countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
-                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids);
+                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         add("conversations.deleted", ids.size());
                     }
@@ -608,7 +608,7 @@ public final class JdbiRetention implements Retention {
                 if (page.isEmpty()) {
                     return;
                 }
-                countChildren(children, page);
+                countChildren(children, page, true);
                 add(key, page.size());
                 if (perPage != null) {
                     perPage.accept(page);
@@ -637,9 +637,24 @@ public final class JdbiRetention implements Retention {
             }
         }
 
-        private void countChildren(List<ChildTable> children, List<UUID> ids) {
+        /**
+         * Counts the children of {@code ids}; those of a rule after the conversation purge leave
+         * out the rows a purged tree takes with it (counted by the purge).
+         */
+        private void countChildren(List<ChildTable> children, List<UUID> ids, boolean afterPurge) {
+            boolean purges = afterPurge && (policy.purgeArchivedAfter() != null || policy.hardDeleteAfter() != null);
             for (ChildTable child : children) {
-                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), child.countSql(), Map.of(), ids)
+                String text = child.countSql();
+                String t = "<p>" + child.table();
+                text += !purges ? "" : switch (child.table()) {
+                    case "message_assets" -> " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = " + t
+                            + ".message_id AND " + purgedConversation("mm.conversation_id") + ")";
+                    case "message_events" -> " AND NOT " + purgedConversation(t + ".conversation_id");
+                    case "vectors" -> " AND (" + t + ".conversation_id IS NULL OR NOT " + purgedConversation(t + ".conversation_id") + ")";
+                    default -> "";
+                };
+                String sqlText = text;
+                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), sqlText, purges ? purgeBinds() : Map.of(), ids)
                         .one(Sql.LONG)));
             }
         }

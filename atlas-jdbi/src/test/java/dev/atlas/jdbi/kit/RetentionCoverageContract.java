@@ -267,6 +267,23 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a dry run counts once the attachments and vectors of a deleted upload that a purged conversation's rows also reach")
+    void overlappingChildrenDryRunMatchRun() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var question = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("see attached"));
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        acme.assets().attach(question.id(), upload.id(), Map.of());
+        acme.search().upsertAssetVector(upload.id(), convo.id(), "m", new float[] {1, 0});
+        acme.assets().delete(upload.id());
+        acme.conversations().archive(convo.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).purgeDeletedAssetsAfter(DAY), List.of(upload), List.of()))
+                .containsEntry("message_assets.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+    }
+
+    @Test
     @DisplayName("runExclusive skips while another holder's lease runs, takes over an expired lease, and releases it after the run")
     void lease() {
         Tenant acme = atlas.tenant("acme");
