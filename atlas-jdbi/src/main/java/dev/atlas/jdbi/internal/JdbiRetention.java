@@ -204,6 +204,20 @@ public final class JdbiRetention implements Retention {
                     + " WHERE y.activity_at >= :" + cutoff + ")";
         }
 
+        /**
+         * For a dry run, whose later rules still see the rows the earlier rules would delete: the
+         * conversation {@code conversation} goes with a purged tree (it or an ancestor is
+         * purgeable), so its rows are already counted there. Uses {@link #purgeBinds}.
+         */
+        private String purgedConversation(String conversation) {
+            if (policy.purgeArchivedAfter() == null && policy.hardDeleteAfter() == null) {
+                return "1 = 0";
+            }
+            return "EXISTS (WITH RECURSIVE anc (id) AS (SELECT " + conversation + " UNION SELECT z.parent_conversation_id FROM <p>conversations z"
+                    + " JOIN anc ON z.tenant_id = :t AND z.id = anc.id WHERE z.parent_conversation_id IS NOT NULL)"
+                    + " SELECT 1 FROM anc JOIN <p>conversations pa ON pa.tenant_id = :t AND pa.id = anc.id WHERE " + purgeRule("pa") + ")";
+        }
+
         private String purgeable() {
             return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule("a");
         }
@@ -265,7 +279,8 @@ public final class JdbiRetention implements Retention {
                     });
                     if (!ids.isEmpty()) {
                         countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
-                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids);
+                        countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
+                        countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         add("conversations.deleted", ids.size());
                     }
                 }
@@ -380,6 +395,11 @@ public final class JdbiRetention implements Retention {
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size());
         }
 
+        /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */
+        private void countBlobs(String name, String blobKeys, List<UUID> ids) {
+            add("asset_blobs.deleted", db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, name, blobKeys, Map.of(), ids).list(Sql.STRING))));
+        }
+
         // ---- messages ----------------------------------------------------------------------
 
         void softDeleteMessages(Instant cutoff) {
@@ -427,7 +447,10 @@ public final class JdbiRetention implements Retention {
                     + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
                     + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
             if (policy.dryRun()) {
-                dryRunPages("SELECT m.id" + where, "m.id", Map.of("cutoff", cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages.deleted", null);
+                Map<String, Object> binds = purgeBinds();
+                binds.put("cutoff", cutoff);
+                dryRunPages("SELECT m.id" + where + " AND NOT " + purgedConversation("m.conversation_id"), "m.id", binds,
+                        RetentionPlan.MESSAGE_CHILDREN, "messages.deleted", null);
                 return;
             }
             while (true) {
@@ -485,9 +508,14 @@ public final class JdbiRetention implements Retention {
 
         // ---- detached executions, finished tasks, deleted assets ----------------------------
 
+        /** Finished executions without a conversation created before {@code :<cutoff>}. */
+        private static String detachedExecutions(String cutoff) {
+            return "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IS NULL"
+                    + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :" + cutoff;
+        }
+
         void purgeDetachedExecutions(Instant cutoff) {
-            String select = "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IS NULL"
-                    + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :cutoff";
+            String select = detachedExecutions("cutoff");
             purgeWithBlobs(select, Map.of("cutoff", cutoff), RetentionPlan.EXECUTION_CHILDREN, "executions",
                     "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)",
                     // A voice call outlives the execution it pointed at: keep the call, drop the link.
@@ -502,7 +530,19 @@ public final class JdbiRetention implements Retention {
 
         void purgeDeletedAssets(Instant cutoff) {
             String select = "SELECT id FROM <p>assets WHERE tenant_id = :t AND deleted_at IS NOT NULL AND deleted_at < :cutoff";
-            purgeWithBlobs(select, Map.of("cutoff", cutoff), RetentionPlan.ASSET_CHILDREN, "assets",
+            Map<String, Object> binds = new LinkedHashMap<>(Map.of("cutoff", cutoff));
+            if (policy.dryRun()) {
+                // Produced by an execution an earlier rule purges: counted there, with its bytes.
+                binds.putAll(purgeBinds());
+                String gone = "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id IS NOT NULL AND "
+                        + purgedConversation("e.conversation_id");
+                if (policy.purgeDetachedExecutionsAfter() != null) {
+                    gone += " UNION " + detachedExecutions("detachedCutoff");
+                    binds.put("detachedCutoff", now.minus(policy.purgeDetachedExecutionsAfter()));
+                }
+                select += " AND (execution_id IS NULL OR execution_id NOT IN (" + gone + "))";
+            }
+            purgeWithBlobs(select, binds, RetentionPlan.ASSET_CHILDREN, "assets",
                     "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)", null);
         }
 
@@ -518,8 +558,7 @@ public final class JdbiRetention implements Retention {
                     dryRunPages(select, "id", binds, children, table + ".deleted", null);
                     return;
                 }
-                dryRunPages(select, "id", binds, children, table + ".deleted", page -> add("asset_blobs.deleted", db.read(h ->
-                        JdbiAssetStore.unnamedAfter(sql, h, call(h, "retention.blobKeys." + table, blobKeys, Map.of(), page).list(Sql.STRING)))));
+                dryRunPages(select, "id", binds, children, table + ".deleted", page -> countBlobs("retention.blobKeys." + table, blobKeys, page));
                 return;
             }
             while (true) {
@@ -569,7 +608,7 @@ public final class JdbiRetention implements Retention {
                 if (page.isEmpty()) {
                     return;
                 }
-                countChildren(children, page);
+                countChildren(children, page, true);
                 add(key, page.size());
                 if (perPage != null) {
                     perPage.accept(page);
@@ -598,9 +637,24 @@ public final class JdbiRetention implements Retention {
             }
         }
 
-        private void countChildren(List<ChildTable> children, List<UUID> ids) {
+        /**
+         * Counts the children of {@code ids}; those of a rule after the conversation purge leave
+         * out the rows a purged tree takes with it (counted by the purge).
+         */
+        private void countChildren(List<ChildTable> children, List<UUID> ids, boolean afterPurge) {
+            boolean purges = afterPurge && (policy.purgeArchivedAfter() != null || policy.hardDeleteAfter() != null);
             for (ChildTable child : children) {
-                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), child.countSql(), Map.of(), ids)
+                String text = child.countSql();
+                String t = "<p>" + child.table();
+                text += !purges ? "" : switch (child.table()) {
+                    case "message_assets" -> " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = " + t
+                            + ".message_id AND " + purgedConversation("mm.conversation_id") + ")";
+                    case "message_events" -> " AND NOT " + purgedConversation(t + ".conversation_id");
+                    case "vectors" -> " AND (" + t + ".conversation_id IS NULL OR NOT " + purgedConversation(t + ".conversation_id") + ")";
+                    default -> "";
+                };
+                String sqlText = text;
+                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), sqlText, purges ? purgeBinds() : Map.of(), ids)
                         .one(Sql.LONG)));
             }
         }

@@ -41,7 +41,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import static dev.atlas.jdbi.kit.MemoryStoreContract.invalid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The behaviour every {@link Retention} implementation must have, on every database. */
@@ -415,18 +414,6 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(report.count("conversations.deleted")).isEqualTo(2);
         assertThat(tenantRows("globex")).isEqualTo(before);
         assertThat(globex.conversations().get(theirs.id())).isPresent();
-    }
-
-    @Test
-    @DisplayName("bad policies are rejected naming the field")
-    void badInput() {
-        invalid("deleteMessagesAfter", () -> RetentionPolicy.none().deleteMessagesOlderThan(Duration.ZERO));
-        invalid("hardDeleteAfter", () -> RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(-1)));
-        invalid("archiveIdleAfter", () -> RetentionPolicy.none().archiveIdleConversations(null));
-        invalid("purgeArchivedAfter", () -> RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(365L * 2000)));
-        invalid("batchSize", () -> RetentionPolicy.none().batchSize(0));
-        invalid("batchSize", () -> RetentionPolicy.none().batchSize(10_001));
-        invalid("policy", () -> retention.runRetention(null));
     }
 
     // ---- SQL checks -----------------------------------------------------------------------

@@ -51,13 +51,16 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     @TempDir
     Path blobDir;
 
+    private LocalDirectoryBlobStore store;
+
     protected RetentionCoverageContract(TestDatabase database) {
         super(database);
     }
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir));
+        store = new LocalDirectoryBlobStore(blobDir);
+        return super.configure(builder).blobStore(store);
     }
 
     private List<Path> blobFiles() {
@@ -143,6 +146,141 @@ public abstract class RetentionCoverageContract extends AtlasContract {
 
     private String past() {
         return database.name().equals("SQLite") ? "0" : "'1970-01-01T00:00:00Z'";
+    }
+
+    private Asset produced(Tenant t, ExecutionHandle exec, String name) {
+        StepHandle step = exec.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c-" + name, "draw", "{}");
+        Asset a = t.assets().store(NewAsset.of(AssetType.IMAGE, name, "image/png").execution(exec.id(), call.id()),
+                name.getBytes(StandardCharsets.UTF_8));
+        call.complete("ok");
+        step.finish("done", FinishReason.STOP);
+        return a;
+    }
+
+    private boolean blobPresent(String key) {
+        try {
+            boolean listed = store.list("").stream().anyMatch(b -> b.key().equals(key));
+            try (var in = store.open(key)) {
+                assertThat(listed).as("listed and opens: " + key).isTrue();
+                return true;
+            } catch (IOException | RuntimeException e) {
+                assertThat(listed).as("listed but does not open: " + key).isFalse();
+                return false;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Runs {@code policy} as a dry run, then for real on the same clock: the dry run changes
+     * nothing (rows and bytes) and reports exactly the counts of the real run, which deletes the
+     * bytes of {@code gone} and keeps those of {@code kept}. Returns the real run's counts.
+     */
+    private Map<String, Long> dryRunMatchesRun(Tenant t, RetentionPolicy policy, List<Asset> gone, List<Asset> kept) {
+        String digest = DatabaseDigest.of(database.dataSource(), "atlas_");
+        RetentionReport dry = t.retention().runRetention(policy.dryRun(true));
+        assertThat(DatabaseDigest.of(database.dataSource(), "atlas_")).isEqualTo(digest);
+        assertThat(Stream.concat(gone.stream(), kept.stream())).allSatisfy(a -> assertThat(blobPresent(a.blobKey())).isTrue());
+
+        RetentionReport real = t.retention().runRetention(policy);
+
+        assertThat(dry.counts()).as("dry run against real run").isEqualTo(real.counts());
+        assertThat(gone).allSatisfy(a -> assertThat(blobPresent(a.blobKey())).as(a.filename()).isFalse());
+        assertThat(kept).allSatisfy(a -> assertThat(blobPresent(a.blobKey())).as(a.filename()).isTrue());
+        assertThat(count("SELECT COUNT(*) FROM atlas_blob_intents")).isZero();
+        return real.counts();
+    }
+
+    @Test
+    @DisplayName("a dry run of a conversation purge counts the bytes of the assets its executions produced, as the real run deletes them")
+    void conversationPurgeDryRunCountsBlobs() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var question = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("draw"));
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "up.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        acme.assets().attach(question.id(), upload.id(), Map.of());
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        Asset drawn = produced(acme, exec, "drawn.png");
+        acme.assets().attach(question.id(), drawn.id(), Map.of());
+        exec.complete();
+        var tool = acme.conversations().create(NewConversation.toolThread(Owner.user("u"), "a", convo.id(), null));
+        ExecutionHandle toolExec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(tool.id()));
+        Asset fromTool = produced(acme, toolExec, "tool.png");
+        toolExec.complete();
+        acme.conversations().archive(convo.id());
+        acme.conversations().archive(tool.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        Map<String, Long> counts = dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).batchSize(1),
+                List.of(drawn, fromTool), List.of(upload));
+
+        assertThat(counts).containsEntry("asset_blobs.deleted", 2L).containsEntry("assets.deleted", 2L)
+                .containsEntry("conversations.deleted", 2L).containsEntry("message_assets.deleted", 2L);
+        assertThat(acme.assets().get(upload.id())).isPresent();
+    }
+
+    @Test
+    @DisplayName("a dry run of the detached executions purge and of the deleted uploads purge counts what the real run deletes, bytes included")
+    void otherAssetPurgesDryRunMatchRun() {
+        Tenant acme = atlas.tenant("acme");
+        ExecutionHandle detached = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        Asset out = produced(acme, detached, "out.png");
+        detached.complete();
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        acme.assets().delete(upload.id());
+        Asset kept = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "b.pdf", "application/pdf"), "kept".getBytes(StandardCharsets.UTF_8));
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeDetachedExecutionsAfter(DAY), List.of(out), List.of(upload, kept)))
+                .containsEntry("asset_blobs.deleted", 1L).containsEntry("assets.deleted", 1L);
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeDeletedAssetsAfter(DAY), List.of(upload), List.of(kept)))
+                .isEqualTo(Map.of("asset_blobs.deleted", 1L, "assets.deleted", 1L));
+    }
+
+    @Test
+    @DisplayName("a dry run of rules that reach the same rows (a deleted asset of a purged conversation or a detached execution, a long-deleted"
+            + " message of a purged conversation) counts each row once, as the real run deletes it once")
+    void overlappingRulesDryRunMatchRun() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("kept until the purge"));
+        var gone = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("deleted"));
+        acme.conversations().deleteMessage(gone.id());
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(convo.id()));
+        Asset drawn = produced(acme, exec, "drawn.png");
+        exec.complete();
+        acme.assets().delete(drawn.id());
+        ExecutionHandle detached = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        Asset out = produced(acme, detached, "out.png");
+        detached.complete();
+        acme.assets().delete(out.id());
+        acme.conversations().archive(convo.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        Map<String, Long> counts = dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).hardDeleteAfter(DAY)
+                .purgeDetachedExecutionsAfter(DAY).purgeDeletedAssetsAfter(DAY), List.of(drawn, out), List.of());
+
+        assertThat(counts).containsEntry("asset_blobs.deleted", 2L).containsEntry("assets.deleted", 2L)
+                .containsEntry("messages.deleted", 2L).containsEntry("executions.deleted", 2L);
+    }
+
+    @Test
+    @DisplayName("a dry run counts once the attachments and vectors of a deleted upload that a purged conversation's rows also reach")
+    void overlappingChildrenDryRunMatchRun() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var question = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("see attached"));
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "a.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        acme.assets().attach(question.id(), upload.id(), Map.of());
+        acme.search().upsertAssetVector(upload.id(), convo.id(), "m", new float[] {1, 0});
+        acme.assets().delete(upload.id());
+        acme.conversations().archive(convo.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY).purgeDeletedAssetsAfter(DAY), List.of(upload), List.of()))
+                .containsEntry("message_assets.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
     }
 
     @Test
