@@ -158,26 +158,22 @@ public final class PortabilitySql {
 
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
-        return c.render("portability.detachAuthor", "UPDATE <p>messages SET author_type = NULL, author_id = NULL, updated_at = :now"
-                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = :now", n);
     }
 
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
     Statement unlinkExecution(int n) {
-        return c.render("portability.unlinkExecution", "UPDATE <p>messages SET execution_id = NULL, step_id = NULL, updated_at = :now"
-                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("unlinkExecution", "messages", "execution_id = NULL, step_id = NULL, updated_at = :now", n);
     }
 
     /** Clears the assistant and revision of {@code n} conversations whose assistant is erased with its owner. */
     Statement unlinkConversationAssistant(int n) {
-        return c.render("portability.unlinkConversationAssistant", "UPDATE <p>conversations SET assistant_id = NULL,"
-                + " assistant_revision_id = NULL, updated_at = :now WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("unlinkConversationAssistant", "conversations", "assistant_id = NULL, assistant_revision_id = NULL, updated_at = :now", n);
     }
 
     /** Clears the assistant revision of {@code n} executions whose assistant is erased with its owner. */
     Statement unlinkExecutionAssistant(int n) {
-        return c.render("portability.unlinkExecutionAssistant", "UPDATE <p>executions SET assistant_revision_id = NULL, updated_at = :now"
-                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("unlinkExecutionAssistant", "executions", "assistant_revision_id = NULL, updated_at = :now", n);
     }
 
     /**
@@ -185,14 +181,18 @@ public final class PortabilitySql {
      * owner; the rest of the call (updated_at too) stays as it was, as when retention purges the execution.
      */
     Statement unlinkVoiceCall(int n) {
-        return c.render("portability.unlinkVoiceCall", "UPDATE <p>voice_calls SET execution_id = NULL"
-                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("unlinkVoiceCall", "voice_calls", "execution_id = NULL", n);
     }
 
     /** Clears the owner of {@code n} executions: what stays of an erased owner's calls in other owners' conversations. */
     Statement detachExecutionOwner(int n) {
-        return c.render("portability.detachExecutionOwner", "UPDATE <p>executions SET owner_type = NULL, owner_id = NULL, updated_at = :now"
-                + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+        return updateIds("detachExecutionOwner", "executions", "owner_type = NULL, owner_id = NULL, updated_at = :now", n);
+    }
+
+    /** {@code UPDATE table SET set} on {@code n} of the tenant's rows by id: the rows an erase keeps but unlinks. */
+    private Statement updateIds(String name, String table, String set, int n) {
+        return c.render("portability." + name, "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t AND id IN ("
+                + InList.marks("ids", n) + ")");
     }
 
     /** A statement whose text depends on the erase's scope (the uploads it takes). */
