@@ -36,6 +36,7 @@ public final class Db {
     private final String prefix;
     private final Clock clock;
     private final WriteCombiner combiner;
+    private volatile @Nullable WalCheckpointer checkpointer;
     private volatile boolean closed;
     private volatile String installationId;
     private volatile @Nullable Consumer<Handle> beforeEachWrite;
@@ -124,17 +125,29 @@ public final class Db {
         if (combiner != null) {
             combiner.close();
         }
+        WalCheckpointer ck = checkpointer;
+        if (ck != null) {
+            ck.close();
+        }
     }
 
     /**
      * Keeps SQLite's write connection open between write transactions, its statements prepared
-     * once: for Atlas's own pool, which has a connection to spare (not a host's pool, whose
-     * connections and settings are the host's).
+     * once, and moves WAL checkpoints off the writers' path ({@link WalCheckpointer}): for Atlas's
+     * own pool, which has a connection to spare (not a host's pool, whose connections and settings
+     * are the host's).
      */
-    public void holdWriteConnection() {
-        if (combiner != null) {
-            combiner.holdConnection();
+    public synchronized void holdWriteConnection() {
+        if (combiner != null && checkpointer == null) {
+            checkpointer = new WalCheckpointer(dataSource, prefix);
+            combiner.holdConnection(checkpointer);
         }
+    }
+
+    /** Background WAL checkpoints that copied pages so far; 0 when writers checkpoint themselves (tests). */
+    public long backgroundCheckpoints() {
+        WalCheckpointer ck = checkpointer;
+        return ck == null ? 0 : ck.checkpoints();
     }
 
     /** Fails with {@link AtlasClosedException} once {@link #close} ran; for calls that do work before their first statement. */

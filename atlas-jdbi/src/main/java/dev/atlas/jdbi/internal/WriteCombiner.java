@@ -51,6 +51,8 @@ final class WriteCombiner {
     private boolean closed;
     /** The held write connection; touched only by the leader, or by {@link #close} when none leads. */
     private @Nullable Handle held;
+    /** Checkpoints the log off the writers' path while a connection is held; null until {@link #holdConnection}. */
+    private volatile @Nullable WalCheckpointer checkpointer;
 
     WriteCombiner(java.util.function.Supplier<Handle> open, java.util.function.Supplier<@Nullable Consumer<Handle>> beforeEachWrite) {
         this.open = open;
@@ -68,8 +70,12 @@ final class WriteCombiner {
         }
     }
 
-    /** Keeps the write connection open between batches from now on (Atlas's own pool only: it holds one of its connections). */
-    void holdConnection() {
+    /**
+     * Keeps the write connection open between batches from now on (Atlas's own pool only: it holds
+     * one of its connections), its automatic checkpoint off: {@code checkpointer} does it instead.
+     */
+    void holdConnection(WalCheckpointer checkpointer) {
+        this.checkpointer = checkpointer;
         hold = true;
     }
 
@@ -118,6 +124,16 @@ final class WriteCombiner {
         }
         if (keep) {
             h.cacheStatements();
+            if (checkpointer != null) {
+                try {
+                    Connection c = h.getConnection();
+                    pragma(c, "PRAGMA wal_autocheckpoint=0");
+                    h.addCleanable(() -> pragma(c, "PRAGMA wal_autocheckpoint=1000")); // SQLite's default, for the pool's next user
+                } catch (SQLException e) {
+                    closeQuietly(h);
+                    throw new SqlFailure("could not hand checkpoints to the background: " + e.getMessage(), e, true);
+                }
+            }
             held = h;
         }
         return h;
@@ -217,6 +233,12 @@ final class WriteCombiner {
             if (hook != null) {
                 hook.accept(h);
             }
+            WalCheckpointer ck = h == held ? checkpointer : null;
+            if (ck != null && ck.restartWanted()) {
+                // Between transactions nothing else writes, so this copies the whole log and the next write starts it over.
+                pragma(h.getConnection(), "PRAGMA wal_checkpoint(PASSIVE)");
+                ck.restarted();
+            }
             h.control("BEGIN IMMEDIATE");
             CURRENT.set(h);
             boolean ended = false;
@@ -231,8 +253,12 @@ final class WriteCombiner {
                     }
                 }
                 // A lone call that failed has nothing to keep; otherwise commit what succeeded.
-                h.control(batch.size() == 1 && batch.get(0).error != null ? "ROLLBACK" : "COMMIT");
+                boolean rollback = batch.size() == 1 && batch.get(0).error != null;
+                h.control(rollback ? "ROLLBACK" : "COMMIT");
                 ended = true;
+                if (ck != null && !rollback) {
+                    ck.committed(batch.size());
+                }
             } finally {
                 CURRENT.remove();
                 h.releaseAll();
@@ -310,6 +336,15 @@ final class WriteCombiner {
             return value;
         } catch (SQLException e) {
             throw new SqlFailure("savepoint failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs a PRAGMA and reads its rows to the end: an unfinished one would make the next COMMIT fail. */
+    private static void pragma(Connection c, String sql) throws SQLException {
+        try (java.sql.Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                // the setting's new value, or the checkpoint's counts: not needed here
+            }
         }
     }
 
