@@ -38,7 +38,7 @@ public abstract class BenchDatabase implements AutoCloseable {
         HikariDataSource ds = pool(name);
         try {
             Atlas atlas = Atlas.builder().dataSource(ds).build();
-            return new Opened(this, name, ds, atlas);
+            return new Opened(this, name, ds, atlas, atlas);
         } catch (RuntimeException e) {
             ds.close();
             throw e;
@@ -47,23 +47,26 @@ public abstract class BenchDatabase implements AutoCloseable {
 
     /**
      * Like {@link #open}, but Atlas opened the way an application opens it, on its own pool (issue
-     * 17): on SQLite {@code Atlas.builder().jdbcUrl(..)} on the same file, so its write combiner
-     * keeps one write connection with its statements prepared once, as it does for
-     * {@code Atlas.sqlite(file)}. On a host's pool (what {@link #open} measures) Atlas borrows a
-     * connection and prepares its statements per write. The benchmark's raw sides keep the
-     * benchmark's pool. PostgreSQL has no held connection, so it is the same as {@link #open}.
+     * 17): on SQLite {@code Atlas.builder().jdbcUrl(..)}, so its write combiner keeps one write
+     * connection with its statements prepared once and leaves WAL checkpoints to a background
+     * thread, as it does for {@code Atlas.sqlite(file)}. On a host's pool (what {@link #open}
+     * measures) Atlas borrows a connection and prepares its statements per write. Atlas gets its
+     * own file, the raw sides keep the benchmark's pool on another: on one file each side's commits
+     * would run the checkpoints of the other's pages (SQLite's default checkpoints on the commit
+     * that takes the log past 1,000 pages), so the raw sides would pay for Atlas's writes.
+     * PostgreSQL has no held connection, so it is the same as {@link #open}.
      */
     public Opened openOwnPool(String name) {
-        String url = ownPoolUrl(name);
+        String url = ownPoolUrl(name + "_atlas");
         if (url == null) {
             return open(name);
         }
-        HikariDataSource ds = pool(name);
+        Opened raw = open(name);
         try {
             Atlas atlas = Atlas.builder().jdbcUrl(url).build();
-            return new Opened(this, name, ds, atlas);
+            return new Opened(this, name, raw.dataSource(), atlas, raw.atlas());
         } catch (RuntimeException e) {
-            ds.close();
+            raw.close();
             throw e;
         }
     }
@@ -93,16 +96,30 @@ public abstract class BenchDatabase implements AutoCloseable {
         }
     }
 
-    /** One benchmark database: its pool and Atlas on it. Closing drops nothing; files are temporary. */
-    public record Opened(BenchDatabase database, String name, HikariDataSource dataSource, Atlas atlas) implements AutoCloseable {
+    /**
+     * One benchmark database: the raw sides' pool ({@code dataSource}), Atlas, and {@code rawAtlas}
+     * on the raw sides' pool (to create their conversations). Usually one database, {@code atlas ==
+     * rawAtlas}; from {@link #openOwnPool} on SQLite, Atlas has its own file. Closing drops nothing;
+     * files are temporary.
+     */
+    public record Opened(BenchDatabase database, String name, HikariDataSource dataSource, Atlas atlas, Atlas rawAtlas)
+            implements AutoCloseable {
         public Dialect dialect() {
             return database.dialect();
+        }
+
+        /** The pool Atlas's rows are in: for row checks of the Atlas side. */
+        public javax.sql.DataSource atlasDataSource() {
+            return ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db().dataSource();
         }
 
         @Override
         public void close() {
             try {
                 atlas.close();
+                if (rawAtlas != atlas) {
+                    rawAtlas.close();
+                }
             } finally {
                 dataSource.close();
             }

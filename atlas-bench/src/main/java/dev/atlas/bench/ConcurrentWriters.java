@@ -57,12 +57,13 @@ final class ConcurrentWriters implements Benchmark {
                 + " rounds of " + millis + " ms per side, the sides' order rotating per round (interleaved, so load hits all alike);"
                 + " throughput = appends / time, latency per call (p50, p99). Afterwards every conversation of every side is checked:"
                 + " sequences exactly 1..n, n equals the counter, one audit event per message, total equals the acknowledged appends."
-                + " Pool: " + BenchDatabase.POOL_SIZE + " connections (Atlas's default). On SQLite Atlas runs on its own pool on the"
-                + " same file, as an application opens it (its write connection held, statements prepared once); the raw sides use"
-                + " the benchmark's pool.");
+                + " Pool: " + BenchDatabase.POOL_SIZE + " connections (Atlas's default). On SQLite Atlas runs on its own pool and file,"
+                + " as an application opens it (its write connection held, statements prepared once, WAL checkpoints on a background"
+                + " thread); the raw sides use the benchmark's pool on another file, with SQLite's default checkpoints.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.openOwnPool("bench_concurrent")) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
+                ConversationStore rawStore = db.rawAtlas().tenant("bench").conversations();
                 RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
                 java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock(true);
                 for (int writers : WRITER_COUNTS) {
@@ -70,7 +71,8 @@ final class ConcurrentWriters implements Benchmark {
                         int conversations = shared ? 1 : writers;
                         java.util.Map<SideKind, Run> runs = new java.util.EnumMap<>(SideKind.class);
                         for (SideKind k : SideKind.values()) {
-                            runs.put(k, new Run(writers, create(store, k, writers, conversations)));
+                            runs.put(k, new Run(writers, create(k == SideKind.ATLAS ? store : rawStore, k, writers, conversations),
+                                    k == SideKind.ATLAS ? db.atlasDataSource() : db.dataSource()));
                         }
                         for (int round = 0; round < ROUNDS; round++) {
                             for (int i = 0; i < SideKind.values().length; i++) {
@@ -94,7 +96,7 @@ final class ConcurrentWriters implements Benchmark {
                                 : writers == 1 ? "" : ", own conversations");
                         Run atlas = runs.get(SideKind.ATLAS);
                         for (SideKind k : SideKind.values()) {
-                            runs.get(k).verify(db);
+                            runs.get(k).verify(db.dialect());
                         }
                         for (SideKind k : List.of(SideKind.RAW, SideKind.RAW_LOCKED)) {
                             Run base = runs.get(k);
@@ -187,6 +189,8 @@ final class ConcurrentWriters implements Benchmark {
     static final class Run {
         final int writers;
         final List<UUID> conversations;
+        /** The database its rows are in. */
+        final javax.sql.DataSource file;
         final AtomicLong ops = new AtomicLong();
         final AtomicLong errors = new AtomicLong();
         final Stats latency = new Stats();
@@ -194,9 +198,10 @@ final class ConcurrentWriters implements Benchmark {
         volatile String firstError;
         long nanos;
 
-        Run(int writers, List<UUID> conversations) {
+        Run(int writers, List<UUID> conversations, javax.sql.DataSource file) {
             this.writers = writers;
             this.conversations = conversations;
+            this.file = file;
         }
 
         String label() {
@@ -212,9 +217,9 @@ final class ConcurrentWriters implements Benchmark {
         }
 
         /** Sequences 1..n with n = counter, one audit event per message; the total matches the acknowledged appends. */
-        void verify(BenchDatabase.Opened db) throws SQLException {
+        void verify(dev.atlas.jdbi.internal.Dialect dialect) throws SQLException {
             long total = 0;
-            try (Connection c = db.dataSource().getConnection();
+            try (Connection c = file.getConnection();
                  PreparedStatement ps = c.prepareStatement("SELECT c.last_sequence, COUNT(m.id), COUNT(DISTINCT m.sequence),"
                          + " MIN(m.sequence), MAX(m.sequence),"
                          + " (SELECT COUNT(*) FROM atlas_message_events e WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.id"
@@ -222,7 +227,7 @@ final class ConcurrentWriters implements Benchmark {
                          + " FROM atlas_conversations c LEFT JOIN atlas_messages m ON m.tenant_id = c.tenant_id AND m.conversation_id = c.id"
                          + " WHERE c.tenant_id = 'bench' AND c.id = ? GROUP BY c.tenant_id, c.id, c.last_sequence")) {
                 for (UUID id : conversations) {
-                    db.dialect().bindUuid(ps, 1, id);
+                    dialect.bindUuid(ps, 1, id);
                     try (ResultSet rs = ps.executeQuery()) {
                         rs.next();
                         long counter = rs.getLong(1);

@@ -22,7 +22,7 @@ final class PlainJdbi {
     private final RawJdbc raw;
 
     PlainJdbi(BenchDatabase.Opened db, String tenant) {
-        this.jdbi = BenchJdbi.of(((JdbiAtlas) db.atlas()).db());
+        this.jdbi = BenchJdbi.of(((JdbiAtlas) db.rawAtlas()).db());
         this.tenant = tenant;
         this.raw = new RawJdbc(db.dataSource(), db.dialect(), tenant);
     }

@@ -23,7 +23,7 @@ final class PlainJdbiExecution {
     private final String tenant;
 
     PlainJdbiExecution(BenchDatabase.Opened opened, String tenant) {
-        this.db = ((JdbiAtlas) opened.atlas()).db();
+        this.db = ((JdbiAtlas) opened.rawAtlas()).db();
         this.jdbi = BenchJdbi.of(db);
         this.tenant = tenant;
     }

@@ -59,26 +59,30 @@ final class RecordExecution implements Benchmark {
                 + " transactions) through Atlas's configured Jdbi without Atlas's logic, and the raw per-call JDBC statements inside"
                 + " Jdbi transactions. The five sides run interleaved call by call (rotating order) for "
                 + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a " + WARMUP_MILLIS / 1000
-                + " s warm-up of all of them, on the same database (on SQLite Atlas on its own pool, as an application opens it; the raw sides on the benchmark's pool); throughput = executions / time spent in that side's calls."
+                + " s warm-up of all of them, on the same settings (on SQLite Atlas on its own pool and file, as an application opens it, its WAL checkpoints on a background thread; the raw sides on the benchmark's pool on another file, with SQLite's default checkpoints); throughput = executions / time spent in that side's calls."
                 + " Transactions and statements per execution are counted on the JDBC connections (commits, prepared statements)"
                 + " in a separate untimed pass.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.openOwnPool("bench_exec")) {
                 Tenant tenant = db.atlas().tenant(TENANT);
-                tenant.prices().create(ModelPrice.of(ExecutionScript.PROVIDER, ExecutionScript.MODEL, "2.50", "10.00",
-                        Instant.parse("2026-01-01T00:00:00Z")));
+                for (Tenant price : db.rawAtlas() == db.atlas() ? List.of(tenant) : List.of(tenant, db.rawAtlas().tenant(TENANT))) {
+                    price.prices().create(ModelPrice.of(ExecutionScript.PROVIDER, ExecutionScript.MODEL, "2.50", "10.00",
+                            Instant.parse("2026-01-01T00:00:00Z")));
+                }
                 ExecutionRecorder recorder = tenant.executions();
                 UUID atlasConversation = tenant.conversations().create(NewConversation.of(Owner.user("atlas"))).id();
-                UUID perCallConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-per-call"))).id();
-                UUID atOnceConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-one-tx"))).id();
-                UUID jdbiConversation = tenant.conversations().create(NewConversation.of(Owner.user("jdbi"))).id();
-                UUID inJdbiConversation = tenant.conversations().create(NewConversation.of(Owner.user("raw-in-jdbi"))).id();
+                var rawConversations = db.rawAtlas().tenant(TENANT).conversations();
+                UUID countedConversation = rawConversations.create(NewConversation.of(Owner.user("atlas-counted"))).id();
+                UUID perCallConversation = rawConversations.create(NewConversation.of(Owner.user("raw-per-call"))).id();
+                UUID atOnceConversation = rawConversations.create(NewConversation.of(Owner.user("raw-one-tx"))).id();
+                UUID jdbiConversation = rawConversations.create(NewConversation.of(Owner.user("jdbi"))).id();
+                UUID inJdbiConversation = rawConversations.create(NewConversation.of(Owner.user("raw-in-jdbi"))).id();
                 RawExecution raw = new RawExecution(db.dataSource(), db.dialect(), TENANT);
                 RawExecution rawInJdbi = new RawExecution(db.dataSource(), db.dialect(), TENANT,
-                        BenchJdbi.of(((dev.atlas.jdbi.internal.JdbiAtlas) db.atlas()).db()));
+                        BenchJdbi.of(((dev.atlas.jdbi.internal.JdbiAtlas) db.rawAtlas()).db()));
                 PlainJdbiExecution plain = new PlainJdbiExecution(db, TENANT);
 
-                List<String> counts = countingPass(db, atlasConversation, perCallConversation, atOnceConversation);
+                List<String> counts = countingPass(db, countedConversation, perCallConversation, atOnceConversation);
                 // The Jdbi diagnostics run on Atlas's own Jdbi, so they are counted on it; one each keeps the row counts equal.
                 plain.record(jdbiConversation, JDBI_STATEMENTS);
                 rawInJdbi.recordPerCall(inJdbiConversation, RAW_IN_JDBI);
@@ -172,7 +176,7 @@ final class RecordExecution implements Benchmark {
         String reference = null;
         boolean ok = true;
         for (String agent : AGENTS) {
-            long[] c = counts(db, agent);
+            long[] c = counts(agent.equals(ATLAS) ? db.atlasDataSource() : db.dataSource(), agent);
             // executions, completed with the expected tokens, distinct costs, cost, steps, completed steps, calls, completed calls
             boolean sideOk = c[0] > 0 && c[1] == c[0] && c[2] == 1 && c[4] == 3 * c[0] && c[5] == c[4]
                     && c[6] == ExecutionScript.TOOL_CALLS * c[0] && c[7] == c[6];
@@ -189,11 +193,11 @@ final class RecordExecution implements Benchmark {
         return (ok ? "row check passed" : "ROW CHECK FAILED") + " (executions/steps/tool calls, all completed: " + detail + ")";
     }
 
-    private static long[] counts(BenchDatabase.Opened db, String agent) throws SQLException {
+    private static long[] counts(javax.sql.DataSource file, String agent) throws SQLException {
         long inputTokens = ExecutionScript.total().inputTokens();
         long outputTokens = ExecutionScript.total().outputTokens();
         String p = RawJdbc.PREFIX;
-        try (Connection c = db.dataSource().getConnection();
+        try (Connection c = file.getConnection();
              PreparedStatement ps = c.prepareStatement("SELECT COUNT(*),"
                      + " SUM(CASE WHEN e.status = 'completed' AND e.input_tokens = ? AND e.output_tokens = ? THEN 1 ELSE 0 END),"
                      + " COUNT(DISTINCT e.cost_pico), MAX(e.cost_pico),"

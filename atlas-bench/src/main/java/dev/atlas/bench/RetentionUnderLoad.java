@@ -141,9 +141,9 @@ final class RetentionUnderLoad implements Benchmark {
                         "SELECT COUNT(*) FROM atlas_search_keys WHERE tenant_id = ? AND target_type = 'message'", null), writer.ops.get());
             }
         }
-        ConcurrentWriters.Run sequences = new ConcurrentWriters.Run(1, List.of(live));
+        ConcurrentWriters.Run sequences = new ConcurrentWriters.Run(1, List.of(live), db.dataSource());
         sequences.ops.set(writer.ops.get());
-        sequences.verify(db);
+        sequences.verify(db.dialect());
 
         double rate = conversations / purgeSeconds;
         Stats base = writer.baseline;
