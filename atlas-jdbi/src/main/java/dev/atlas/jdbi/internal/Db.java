@@ -44,6 +44,13 @@ public final class Db {
     private volatile @Nullable UnaryOperator<Connection> connectionDecorator;
     private volatile @Nullable StatementListener statementListener;
     private final java.util.concurrent.ConcurrentHashMap<Class<?>, Object> catalogues = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * PostgreSQL: the statements prepared on each pooled connection, kept across borrows (guarded
+     * by itself; each inner map is used only by the thread that holds its connection). A retired
+     * connection's entry goes when the next new connection comes (its statements closed with it).
+     */
+    private final java.util.Map<Connection, java.util.Map<dev.atlas.jdbi.internal.sql.Statement, java.sql.PreparedStatement>> prepared =
+            new java.util.IdentityHashMap<>();
 
     public Db(DataSource dataSource, Dialect dialect, String prefix, Clock clock) {
         this.dataSource = dataSource;
@@ -71,6 +78,9 @@ public final class Db {
         }
         UnaryOperator<Connection> decorator = connectionDecorator;
         Handle h = new Handle(decorator == null ? c : decorator.apply(c));
+        if (dialect == Dialect.POSTGRESQL && decorator == null) {
+            shareStatements(h, c);
+        }
         Consumer<Handle> each = onEachConnection;
         if (each != null) {
             try {
@@ -81,6 +91,40 @@ public final class Db {
             }
         }
         return h;
+    }
+
+    /**
+     * Lets {@code h} reuse the statements prepared on its pooled connection in earlier borrows, as
+     * a hand-written DAO holding a connection would: preparing per call cost a driver statement,
+     * its date formatter and the pool's proxy per statement (benchmark 1's profile, issue 17).
+     * A pool whose proxy does not unwrap gets no cache.
+     */
+    private void shareStatements(Handle h, Connection c) {
+        Connection physical;
+        try {
+            physical = c.unwrap(Connection.class);
+        } catch (SQLException | RuntimeException e) {
+            return;
+        }
+        java.util.Map<dev.atlas.jdbi.internal.sql.Statement, java.sql.PreparedStatement> statements;
+        synchronized (prepared) {
+            statements = prepared.get(physical);
+            if (statements == null) {
+                // A new connection: the pool may have retired others, whose statements closed with them.
+                prepared.keySet().removeIf(Db::isClosed);
+                statements = new java.util.HashMap<>();
+                prepared.put(physical, statements);
+            }
+        }
+        h.shareStatements(statements, physical);
+    }
+
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            return true;
+        }
     }
 
     private static void closeQuietly(Handle h) {

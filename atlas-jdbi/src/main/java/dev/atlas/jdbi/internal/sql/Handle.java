@@ -32,6 +32,10 @@ public final class Handle implements AutoCloseable {
     /** Distinct statements cached per connection at most (renderings beyond it are prepared per call). */
     private static final int CACHE_LIMIT = 256;
     private @Nullable Map<Statement, PreparedStatement> cache;
+    /** The connection cached statements are prepared on: the pool's physical one when the cache outlives this handle. */
+    private @Nullable Connection preparer;
+    /** Whether {@link #close} closes the cached statements (false when the cache belongs to a pooled connection). */
+    private boolean ownsCache;
     /** Transaction-control statements prepared once on a caching handle ({@link #control}). */
     private final Map<String, PreparedStatement> controls = new HashMap<>(8);
     private final Set<PreparedStatement> busy = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
@@ -52,7 +56,22 @@ public final class Handle implements AutoCloseable {
     public void cacheStatements() {
         if (cache == null) {
             cache = new HashMap<>();
+            preparer = connection;
+            ownsCache = true;
         }
+    }
+
+    /**
+     * Uses {@code statements}, the statements already prepared on {@code physical} (the pooled
+     * connection under this handle's proxy), and adds to it: a statement is then prepared once per
+     * pooled connection, not once per borrow. They are prepared on {@code physical} so that the
+     * pool, which closes what was prepared through its proxy when the connection goes back, leaves
+     * them open; the map's owner closes them.
+     */
+    public void shareStatements(Map<Statement, PreparedStatement> statements, Connection physical) {
+        cache = statements;
+        preparer = physical;
+        ownsCache = false;
     }
 
     /**
@@ -84,12 +103,21 @@ public final class Handle implements AutoCloseable {
         }
         PreparedStatement ps = c.get(statement);
         if (ps != null && !busy.contains(ps)) {
-            ps.clearParameters();
-            busy.add(ps);
-            return ps;
+            if (ps.isClosed()) {
+                c.remove(statement, ps); // a host pool closed it behind our back: prepare again below
+                ps = null;
+            } else {
+                ps.clearParameters();
+                if (ps.getFetchSize() != 0) {
+                    ps.setFetchSize(0);
+                }
+                busy.add(ps);
+                return ps;
+            }
         }
-        PreparedStatement fresh = connection.prepareStatement(statement.jdbc());
-        if (ps == null && c.size() < CACHE_LIMIT) {
+        boolean keep = ps == null && c.size() < CACHE_LIMIT;
+        PreparedStatement fresh = (keep ? preparer : connection).prepareStatement(statement.jdbc());
+        if (keep) {
             c.put(statement, fresh);
             busy.add(fresh);
         }
@@ -159,7 +187,7 @@ public final class Handle implements AutoCloseable {
     @Override
     public void close() {
         SQLException failed = null;
-        if (cache != null) {
+        if (cache != null && ownsCache) {
             for (PreparedStatement ps : cache.values()) {
                 try {
                     ps.close();
@@ -168,8 +196,8 @@ public final class Handle implements AutoCloseable {
                 }
             }
             cache.clear();
-            busy.clear();
         }
+        busy.clear();
         for (PreparedStatement ps : controls.values()) {
             try {
                 ps.close();
