@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.ConflictException;
+import dev.atlas.IllegalTransitionException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
@@ -28,16 +29,16 @@ import dev.atlas.jdbi.internal.sql.RowMapper;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 /** {@link VoiceCallStore} on Jdbi: the transcript is one JSON array column, replaced whole by each write. */
 public final class JdbiVoiceCallStore implements VoiceCallStore {
-    private static final TypeReference<List<Map<String, String>>> TURNS = new TypeReference<>() {};
+    /** A turn as the transcript column stores it: {@code {"role": ..., "content": ...}}. */
+    private record StoredTurn(String role, String content) {}
+
+    private static final TypeReference<List<StoredTurn>> TURNS = new TypeReference<>() {};
 
     private final Db db;
     private final Sql sql;
@@ -72,26 +73,15 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     private static List<VoiceTurn> readTurns(String json) {
         try {
-            List<VoiceTurn> turns = new ArrayList<>();
-            for (Map<String, String> t : Json.mapper().readValue(json, TURNS)) {
-                turns.add(new VoiceTurn(Role.of(t.get("role")), t.get("content")));
-            }
-            return turns;
+            return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.role()), t.content())).toList();
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 
     private static JsonDoc writeTurns(List<VoiceTurn> transcript) {
-        List<VoiceTurn> turns = Check.list("transcript", Check.notNull("transcript", transcript));
-        List<Map<String, String>> out = new ArrayList<>(turns.size());
-        for (VoiceTurn t : turns) {
-            Map<String, String> m = new LinkedHashMap<>();
-            m.put("role", t.role().toString());
-            m.put("content", t.content());
-            out.add(m);
-        }
-        JsonDoc doc = Json.internal(out);
+        JsonDoc doc = Json.internal(Check.list("transcript", Check.notNull("transcript", transcript)).stream()
+                .map(t -> new StoredTurn(t.role().toString(), t.content())).toList());
         if (doc.text().length() > Limits.MAX_CONTENT_LENGTH) {
             throw new InvalidInputException("transcript", "is " + doc.text().length() + " characters as JSON; at most "
                     + Limits.MAX_CONTENT_LENGTH + " are allowed");
@@ -137,22 +127,19 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     @Override
     public VoiceCall complete(UUID callId, List<VoiceTurn> transcript) {
-        Check.notNull("callId", callId);
-        JsonDoc doc = writeTurns(transcript);
-        return finish(callId, VoiceCallStatus.COMPLETED, doc);
+        return finish(Check.notNull("callId", callId), VoiceCallStatus.COMPLETED, writeTurns(transcript));
     }
 
     @Override
     public VoiceCall fail(UUID callId) {
-        Check.notNull("callId", callId);
-        return finish(callId, VoiceCallStatus.FAILED, null);
+        return finish(Check.notNull("callId", callId), VoiceCallStatus.FAILED, null);
     }
 
     private VoiceCall finish(UUID callId, VoiceCallStatus target, JsonDoc transcript) {
         return db.write(h -> {
             VoiceCall current = require(h, callId);
             if (current.status() != VoiceCallStatus.ACTIVE) {
-                throw new dev.atlas.IllegalTransitionException("status", current.status(), target, "none (final)");
+                throw new IllegalTransitionException("status", current.status(), target, "none (final)");
             }
             Instant now = db.now();
             Sql.Call call = sql.on(h, transcript == null ? q.fail : q.complete).bind("id", callId).bind("status", target.toString())
@@ -160,7 +147,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             // Guarded on status = 'active': a finish that committed since the read above wins, and
             // this one is refused as if it had come after it.
             return (transcript == null ? call : call.bind("transcript", transcript)).optional(calls).orElseThrow(() ->
-                    new dev.atlas.IllegalTransitionException("status", require(h, callId).status(), target, "none (final)"));
+                    new IllegalTransitionException("status", require(h, callId).status(), target, "none (final)"));
         });
     }
 
