@@ -67,29 +67,30 @@ public final class JdbiAssetStore implements AssetStore {
         this.blobs = blobs;
         this.tenantPart = "/t" + sha256(tenant).substring(0, 32);
         Dialect d = db.dialect();
-        this.assets = Rows.guard("assets", "id", (rs, ctx) -> asset(d, rs, ""));
+        this.assets = Rows.guard("assets", "id", (rs, ctx) -> asset(d, rs));
     }
 
-    private static Asset asset(Dialect d, java.sql.ResultSet rs, String p) throws java.sql.SQLException {
-        String ownerType = rs.getString(p + "owner_type");
+    /** The asset of a row with {@link AssetSql}'s asset columns under their own names. */
+    private static Asset asset(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
+        String ownerType = rs.getString("owner_type");
         return new Asset(
-                d.uuid(rs, p + "id"),
-                rs.getString(p + "tenant_id"),
-                AssetType.of(rs.getString(p + "type")),
-                rs.getString(p + "mime_type"),
-                rs.getString(p + "filename"),
-                rs.getString(p + "blob_key"),
-                rs.getLong(p + "size_bytes"),
-                rs.getString(p + "sha256"),
-                ownerType == null ? null : new Owner(ownerType, rs.getString(p + "owner_id")),
-                rs.getString(p + "agent"),
-                d.uuid(rs, p + "execution_id"),
-                d.uuid(rs, p + "tool_call_id"),
-                rs.getString(p + "description"),
-                Json.readMap(rs.getString(p + "metadata")),
-                d.instant(rs, p + "created_at"),
-                d.instant(rs, p + "updated_at"),
-                d.instant(rs, p + "deleted_at"));
+                d.uuid(rs, "id"),
+                rs.getString("tenant_id"),
+                AssetType.of(rs.getString("type")),
+                rs.getString("mime_type"),
+                rs.getString("filename"),
+                rs.getString("blob_key"),
+                rs.getLong("size_bytes"),
+                rs.getString("sha256"),
+                ownerType == null ? null : new Owner(ownerType, rs.getString("owner_id")),
+                rs.getString("agent"),
+                d.uuid(rs, "execution_id"),
+                d.uuid(rs, "tool_call_id"),
+                rs.getString("description"),
+                Json.readMap(rs.getString("metadata")),
+                d.instant(rs, "created_at"),
+                d.instant(rs, "updated_at"),
+                d.instant(rs, "deleted_at"));
     }
 
     private static MessageDigest sha256() {
@@ -435,7 +436,7 @@ public final class JdbiAssetStore implements AssetStore {
         Dialect d = db.dialect();
         return db.read(h -> {
             List<AttachedAsset> rows = sql.on(h, q.forMessage).bind("m", messageId)
-                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs, "a_"),
+                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
                             Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")));
             if (rows.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
