@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.atlas.ConflictException;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.Ids;
@@ -30,15 +31,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
 /** {@link VoiceCallStore} on Jdbi: the transcript is one JSON array column, replaced whole by each write. */
 public final class JdbiVoiceCallStore implements VoiceCallStore {
-    /** A turn as the transcript column stores it: {@code {"role": ..., "content": ...}}. */
-    private record StoredTurn(String role, String content) {}
-
-    private static final TypeReference<List<StoredTurn>> TURNS = new TypeReference<>() {};
+    private static final TypeReference<List<Map<String, String>>> TURNS = new TypeReference<>() {};
 
     private final Db db;
     private final Sql sql;
@@ -73,15 +72,19 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     private static List<VoiceTurn> readTurns(String json) {
         try {
-            return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.role()), t.content())).toList();
+            return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.get("role")), t.get("content"))).toList();
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 
     private static JsonDoc writeTurns(List<VoiceTurn> transcript) {
-        JsonDoc doc = Json.internal(Check.list("transcript", Check.notNull("transcript", transcript)).stream()
-                .map(t -> new StoredTurn(t.role().toString(), t.content())).toList());
+        // A tree, not a record: Jackson may not reflect on this module's internal types.
+        ArrayNode turns = Json.mapper().createArrayNode();
+        for (VoiceTurn t : Check.list("transcript", Check.notNull("transcript", transcript))) {
+            turns.addObject().put("role", t.role().toString()).put("content", t.content());
+        }
+        JsonDoc doc = Json.internal(turns);
         if (doc.text().length() > Limits.MAX_CONTENT_LENGTH) {
             throw new InvalidInputException("transcript", "is " + doc.text().length() + " characters as JSON; at most "
                     + Limits.MAX_CONTENT_LENGTH + " are allowed");
