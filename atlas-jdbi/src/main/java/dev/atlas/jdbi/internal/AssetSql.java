@@ -11,7 +11,6 @@ final class AssetSql {
     private static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
             + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
     private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
-    private static final String LIVE_MESSAGE = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
 
     private final Catalogue c;
     final Statement intent;
@@ -64,7 +63,7 @@ final class AssetSql {
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
         deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");
-        liveMessage = c.sql("assets.liveMessage", LIVE_MESSAGE);
+        liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
                 + " AND message_id = :m AND asset_id = :a");
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
