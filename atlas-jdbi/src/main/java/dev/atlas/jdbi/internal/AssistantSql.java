@@ -37,8 +37,7 @@ final class AssistantSql {
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         delete = c.sql("assistants.delete", "UPDATE <p>assistants SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        revisions = new VersionedDocuments.Statements(c, "assistant_revisions", "assistants", "assistant_revisions", "assistant_id",
-                "system_prompt", "settings");
+        revisions = new VersionedDocuments.Statements(c, "assistants", "assistant_revisions", "assistant_id", "system_prompt", "settings");
     }
 
     /** The listing with the optional filters {@code where} renders, keyed by slug. */

@@ -28,7 +28,7 @@ final class SettingsSql {
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        revisions = new VersionedDocuments.Statements(c, "settings_revisions", "settings", "settings_revisions", "settings_id", "value");
+        revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");
     }
 
     /** The listing with the optional owner filter and cursor {@code where} renders, keyed by slug. */

@@ -49,11 +49,11 @@ final class VersionedDocuments<R> {
 
         /**
          * @param docs    the document table ({@code assistants})
-         * @param revs    its revisions table
+         * @param revs    its revisions table, also the prefix of the statements' names
          * @param parent  the revisions' column naming the document
          * @param content the revisions' content columns, bound by their own names
          */
-        Statements(Catalogue c, String name, String docs, String revs, String parent, String... content) {
+        Statements(Catalogue c, String docs, String revs, String parent, String... content) {
             this.content = List.of(content);
             String cols = "tenant_id, id, " + parent + ", number, kind, rolled_back_to, " + String.join(", ", content)
                     + ", label, author_type, author_id, created_at";
@@ -62,24 +62,24 @@ final class VersionedDocuments<R> {
                     + " b ON b.tenant_id = r.tenant_id AND b.id = r.rolled_back_to WHERE r.tenant_id = :t";
             slugHolder = c.sql(docs + ".slugHolder", "SELECT id FROM <p>" + docs + " WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
             // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes.
-            bump = c.sql(name + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
+            bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL RETURNING last_revision");
-            insert = c.sql(name + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
+            insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now) RETURNING " + cols + ", 0 AS rolled_back_to_number");
             // The stored content itself is copied, not a re-serialised map, so it is identical.
-            copy = c.sql(name + ".copy", "INSERT INTO <p>" + revs + " (" + cols + ") SELECT :t, :id, :doc, :number, '" + RevisionKind.ROLLBACK
+            copy = c.sql(revs + ".copy", "INSERT INTO <p>" + revs + " (" + cols + ") SELECT :t, :id, :doc, :number, '" + RevisionKind.ROLLBACK
                     + "', b.id, " + this.content.stream().map(s -> "b." + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now FROM <p>" + revs + " b WHERE b.tenant_id = :t AND b.id = :back"
                     + " RETURNING " + cols + ", CAST(:backNumber AS INTEGER) AS rolled_back_to_number");
-            setCurrent = c.sql(name + ".setCurrent", "UPDATE <p>" + docs + " SET current_revision_id = :rev WHERE tenant_id = :t AND id = :doc");
-            byNumber = c.sql(name + ".byNumber", select + " AND r." + parent + " = :doc AND r.number = :number");
-            byId = c.sql(name + ".byId", select + " AND r.id = :id");
+            setCurrent = c.sql(revs + ".setCurrent", "UPDATE <p>" + docs + " SET current_revision_id = :rev WHERE tenant_id = :t AND id = :doc");
+            byNumber = c.sql(revs + ".byNumber", select + " AND r." + parent + " = :doc AND r.number = :number");
+            byId = c.sql(revs + ".byId", select + " AND r.id = :id");
             // Filtering on the document too makes a revision of another document look missing.
-            byIdOf = c.sql(name + ".byIdOf", select + " AND r." + parent + " = :doc AND r.id = :id");
-            current = c.sql(name + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
+            byIdOf = c.sql(revs + ".byIdOf", select + " AND r." + parent + " = :doc AND r.id = :id");
+            current = c.sql(revs + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
                     + " AND d.current_revision_id = r.id WHERE ") + " AND d.id = :doc AND d.deleted_at IS NULL");
-            all = c.sql(name + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
+            all = c.sql(revs + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
         }
     }
 
