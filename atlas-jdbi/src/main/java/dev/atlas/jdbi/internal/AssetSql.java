@@ -8,10 +8,9 @@ import java.util.List;
 
 /** The asset store's statements, and the blob-intent statements retention and erase share with it. */
 final class AssetSql {
-    static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
+    private static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
             + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
     private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
-    private static final String LIVE_MESSAGE = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
 
     private final Catalogue c;
     final Statement intent;
@@ -64,18 +63,14 @@ final class AssetSql {
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
         deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");
-        liveMessage = c.sql("assets.liveMessage", LIVE_MESSAGE);
+        liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
                 + " AND message_id = :m AND asset_id = :a");
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
                 + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now)");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
-        StringBuilder cols = new StringBuilder();
-        for (String col : COLUMNS.split(",\\s*")) {
-            cols.append(", a.").append(col).append(" AS a_").append(col);
-        }
-        forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at"
-                + cols + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
+        forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
+                + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
                 + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
                 + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL ORDER BY ma.created_at, ma.id");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"

@@ -17,7 +17,6 @@ final class AssistantSql {
             + " temperature = :temperature, top_p = :topP, max_output_tokens = :maxTokens, tools = :tools, metadata = :metadata";
 
     private final Catalogue c;
-    final Statement slugHolder;
     final Statement insert;
     final Statement byId;
     final Statement bySlug;
@@ -27,7 +26,6 @@ final class AssistantSql {
 
     AssistantSql(Catalogue c) {
         this.c = c;
-        slugHolder = c.sql("assistants.slugHolder", "SELECT id FROM <p>assistants WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
         // A new assistant has no revision yet, so the row returned is the whole answer.
         insert = c.sql("assistants.insert", "INSERT INTO <p>assistants (tenant_id, id, slug, name, description, is_active, is_public,"
                 + " owner_type, owner_id, default_model, temperature, top_p, max_output_tokens, tools, metadata, last_revision, created_at,"
@@ -39,8 +37,7 @@ final class AssistantSql {
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         delete = c.sql("assistants.delete", "UPDATE <p>assistants SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        revisions = new VersionedDocuments.Statements(c, "assistant_revisions", "assistants", "assistant_revisions", "assistant_id",
-                "system_prompt", "settings");
+        revisions = new VersionedDocuments.Statements(c, "assistants", "assistant_revisions", "assistant_id", "system_prompt", "settings");
     }
 
     /** The listing with the optional filters {@code where} renders, keyed by slug. */

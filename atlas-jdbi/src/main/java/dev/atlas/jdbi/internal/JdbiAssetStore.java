@@ -21,17 +21,23 @@ import dev.atlas.jdbi.internal.sql.RowMapper;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are
@@ -61,37 +67,42 @@ public final class JdbiAssetStore implements AssetStore {
         this.blobs = blobs;
         this.tenantPart = "/t" + sha256(tenant).substring(0, 32);
         Dialect d = db.dialect();
-        this.assets = Rows.guard("assets", "id", (rs, ctx) -> asset(d, rs, ""));
+        this.assets = Rows.guard("assets", "id", (rs, ctx) -> asset(d, rs));
     }
 
-    private static Asset asset(Dialect d, java.sql.ResultSet rs, String p) throws java.sql.SQLException {
-        String ownerType = rs.getString(p + "owner_type");
+    /** The asset of a row with {@link AssetSql}'s asset columns under their own names. */
+    private static Asset asset(Dialect d, java.sql.ResultSet rs) throws java.sql.SQLException {
+        String ownerType = rs.getString("owner_type");
         return new Asset(
-                d.uuid(rs, p + "id"),
-                rs.getString(p + "tenant_id"),
-                AssetType.of(rs.getString(p + "type")),
-                rs.getString(p + "mime_type"),
-                rs.getString(p + "filename"),
-                rs.getString(p + "blob_key"),
-                rs.getLong(p + "size_bytes"),
-                rs.getString(p + "sha256"),
-                ownerType == null ? null : new Owner(ownerType, rs.getString(p + "owner_id")),
-                rs.getString(p + "agent"),
-                d.uuid(rs, p + "execution_id"),
-                d.uuid(rs, p + "tool_call_id"),
-                rs.getString(p + "description"),
-                Json.readMap(rs.getString(p + "metadata")),
-                d.instant(rs, p + "created_at"),
-                d.instant(rs, p + "updated_at"),
-                d.instant(rs, p + "deleted_at"));
+                d.uuid(rs, "id"),
+                rs.getString("tenant_id"),
+                AssetType.of(rs.getString("type")),
+                rs.getString("mime_type"),
+                rs.getString("filename"),
+                rs.getString("blob_key"),
+                rs.getLong("size_bytes"),
+                rs.getString("sha256"),
+                ownerType == null ? null : new Owner(ownerType, rs.getString("owner_id")),
+                rs.getString("agent"),
+                d.uuid(rs, "execution_id"),
+                d.uuid(rs, "tool_call_id"),
+                rs.getString("description"),
+                Json.readMap(rs.getString("metadata")),
+                d.instant(rs, "created_at"),
+                d.instant(rs, "updated_at"),
+                d.instant(rs, "deleted_at"));
     }
 
-    private static String sha256(String text) {
+    private static MessageDigest sha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new StorageException("this JVM has no SHA-256, which every Java SE runtime must provide", null, false, e);
         }
+    }
+
+    private static String sha256(String text) {
+        return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
     }
 
     private static StorageException blobFailure(String what, Exception e) {
@@ -156,23 +167,22 @@ public final class JdbiAssetStore implements AssetStore {
      * A relative key of safe segments: no absolute path, no {@code .}/{@code ..} step, no backslash,
      * and no segment ending in {@code .} (Windows opens {@code a.txt.} as {@code a.txt}).
      */
-    private static final java.util.regex.Pattern EXTERNAL_KEY = java.util.regex.Pattern.compile(
+    private static final Pattern EXTERNAL_KEY = Pattern.compile(
             "[A-Za-z0-9._-]*[A-Za-z0-9_-](?:/[A-Za-z0-9._-]*[A-Za-z0-9_-])*");
     /** Where {@link #create} puts bytes, in any installation: {@code <installation>/t<tenant hash>/...} (matched lower-cased). */
-    private static final java.util.regex.Pattern ATLAS_LAYOUT = java.util.regex.Pattern.compile("[^/]+/t[0-9a-f]{32}(?:/.*)?");
+    private static final Pattern ATLAS_LAYOUT = Pattern.compile("[^/]+/t[0-9a-f]{32}(?:/.*)?");
 
     @Override
     public Asset register(NewAsset na, String blobKey) {
         Check.notNull("asset", na);
-        Check.notNull("blobKey", blobKey);
-        Check.text("blobKey", blobKey, 1_000);
+        Check.text("blobKey", Check.notNull("blobKey", blobKey), 1_000);
         if (!EXTERNAL_KEY.matcher(blobKey).matches()) {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a relative blob key: use / separated segments of letters,"
                     + " digits, . _ - (no . or .. segment, none ending in ., no leading /)");
         }
         // Lower-cased: on a case-insensitive file system another spelling opens the same file.
-        String lowerKey = blobKey.toLowerCase(java.util.Locale.ROOT);
-        if (ATLAS_LAYOUT.matcher(lowerKey).matches() || lowerKey.startsWith(db.installationId().toLowerCase(java.util.Locale.ROOT) + "/")
+        String lowerKey = blobKey.toLowerCase(Locale.ROOT);
+        if (ATLAS_LAYOUT.matcher(lowerKey).matches() || lowerKey.startsWith(db.installationId().toLowerCase(Locale.ROOT) + "/")
                 || lowerKey.startsWith(".tmp")) {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is where Atlas keeps the bytes it stores itself; register keys of your own");
         }
@@ -184,15 +194,9 @@ public final class JdbiAssetStore implements AssetStore {
         });
         // Read, not copied: the size and hash are Atlas's own, whatever the caller believes.
         StoredBlob blob;
-        try (InputStream in = blobs.open(blobKey)) {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            long size = 0;
-            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-                sha.update(buffer, 0, n);
-                size += n;
-            }
-            blob = new StoredBlob(blobKey, size, HexFormat.of().formatHex(sha.digest()));
+        MessageDigest sha = sha256();
+        try (InputStream in = new DigestInputStream(blobs.open(blobKey), sha)) {
+            blob = new StoredBlob(blobKey, in.transferTo(OutputStream.nullOutputStream()), HexFormat.of().formatHex(sha.digest()));
         } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
             throw new NotFoundException("blob", blobKey, "blobKey");
         } catch (InvalidInputException e) {
@@ -200,8 +204,6 @@ public final class JdbiAssetStore implements AssetStore {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is not a key this blob store accepts (" + e.getMessage() + ")");
         } catch (IOException | RuntimeException e) {
             throw blobFailure("read " + blobKey, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new StorageException("this JVM has no SHA-256, which every Java SE runtime must provide", null, false, e);
         }
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
@@ -335,23 +337,15 @@ public final class JdbiAssetStore implements AssetStore {
      * no row would name once the rows of {@code keys} (one key per row to delete) are gone.
      */
     public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
-        Map<String, Long> going = new java.util.LinkedHashMap<>();
-        for (String key : keys) {
-            going.merge(key.toLowerCase(java.util.Locale.ROOT), 1L, Long::sum);
-        }
-        long n = 0;
-        for (Map.Entry<String, Long> e : going.entrySet()) {
-            if (!stillNamed(sql, h, e.getKey(), e.getValue())) {
-                n++;
-            }
-        }
-        return n;
+        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(k -> k.toLowerCase(Locale.ROOT), LinkedHashMap::new,
+                Collectors.counting()));
+        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue())).count();
     }
 
     /** Whether an asset row other than {@code going} of this tenant's names {@code key}, in any tenant and ASCII case. */
     private static boolean stillNamed(Sql sql, Handle h, String key, long going) {
         AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
-        String lowerKey = key.toLowerCase(java.util.Locale.ROOT);
+        String lowerKey = key.toLowerCase(Locale.ROOT);
         return sql.on(h, q.keyCount).bind("lowerKey", lowerKey).one(Sql.LONG) > going
                 || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey).bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value()).exists();
     }
@@ -442,7 +436,7 @@ public final class JdbiAssetStore implements AssetStore {
         Dialect d = db.dialect();
         return db.read(h -> {
             List<AttachedAsset> rows = sql.on(h, q.forMessage).bind("m", messageId)
-                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs, "a_"),
+                    .list((rs, ctx) -> new AttachedAsset(d.uuid(rs, "message_id"), asset(d, rs),
                             Json.readMap(rs.getString("attachment_metadata")), d.instant(rs, "attached_at")));
             if (rows.isEmpty() && !sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);

@@ -2,9 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.atlas.assistant.AssistantQuery;
-import dev.atlas.ConflictException;
 import dev.atlas.Ids;
-import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
@@ -33,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Supplier;
 
 /** {@link AssistantStore} on the statement layer ({@link AssistantSql}); revisions are {@link VersionedDocuments}. */
 public final class JdbiAssistantStore implements AssistantStore {
@@ -83,7 +80,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 Json.readMap(rs.getString("settings")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at"))), "assistant", AssistantRevision::id, AssistantRevision::number);
+                d.instant(rs, "created_at"))), "assistant", "another assistant", AssistantRevision::id, AssistantRevision::number);
     }
 
     // Stored as NUMERIC: SQLite may hand back "0.7" or "1" for 0.70 and 1.00; scale 2 is the contract.
@@ -112,11 +109,8 @@ public final class JdbiAssistantStore implements AssistantStore {
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         UUID id = Ids.next(db.clock());
-        return db.write(h -> {
-            requireFreeSlug(h, spec.slug(), null);
-            return slugUnique(spec.slug(), () -> spec(sql.on(h, q.insert), spec, tools, metadata).bind("id", id).bind("now", db.now())
-                    .one(assistants));
-        });
+        return db.write(h -> revisions.withFreeSlug(h, spec.slug(), null, () -> spec(sql.on(h, q.insert), spec, tools, metadata)
+                .bind("id", id).bind("now", db.now()).one(assistants)));
     }
 
     private static Sql.Call spec(Sql.Call call, AssistantSpec spec, JsonDoc tools, JsonDoc metadata) {
@@ -126,14 +120,6 @@ public final class JdbiAssistantStore implements AssistantStore {
                 .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
                 .bind("model", spec.defaultModel()).bind("temperature", spec.temperature()).bind("topP", spec.topP())
                 .bind("maxTokens", spec.maxOutputTokens()).bind("tools", tools).bind("metadata", metadata);
-    }
-
-    /** Checked inside the write transaction; the partial unique index backs it up against races. */
-    private void requireFreeSlug(Handle h, String slug, UUID except) {
-        Optional<UUID> holder = sql.on(h, q.slugHolder).bind("slug", slug).optional(sql.uuidColumn());
-        if (holder.isPresent() && !holder.get().equals(except)) {
-            throw new ConflictException("slug", "'" + slug + "' is already used by assistant " + holder.get());
-        }
     }
 
     @Override
@@ -158,7 +144,6 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Page<Assistant> list(int limit, String cursor) {
-        Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return list(AssistantQuery.all().limit(limit).after(cursor));
     }
 
@@ -190,9 +175,8 @@ public final class JdbiAssistantStore implements AssistantStore {
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         return db.write(h -> {
-            requireFreeSlug(h, spec.slug(), assistantId);
-            int n = slugUnique(spec.slug(), () -> spec(sql.on(h, q.update), spec, tools, metadata).bind("id", assistantId)
-                    .bind("now", db.now()).update());
+            int n = revisions.withFreeSlug(h, spec.slug(), assistantId, () -> spec(sql.on(h, q.update), spec, tools, metadata)
+                    .bind("id", assistantId).bind("now", db.now()).update());
             if (n == 0) {
                 throw new NotFoundException("assistant", assistantId);
             }
@@ -263,8 +247,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author) {
         Check.notNull("assistantId", assistantId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, assistantId, t -> revisions.byNumber(t, assistantId, toNumber),
-                () -> new NotFoundException("assistant revision", assistantId + "#" + toNumber), author));
+        return db.write(h -> revisions.rollback(h, assistantId, toNumber, author));
     }
 
     @Override
@@ -275,18 +258,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 () -> new NotFoundException("assistant revision", toRevisionId), author));
     }
 
-    /** Two concurrent writers can both pass requireFreeSlug; the unique index stops the second. */
-    static <T> T slugUnique(String slug, Supplier<T> write) {
-        try {
-            return write.get();
-        } catch (SqlFailure e) {
-            if (isUniqueViolation(e)) {
-                throw new ConflictException("slug", "'" + slug + "' is already used by another assistant");
-            }
-            throw e;
-        }
-    }
-
+    /** Whether {@code e} is a unique-index violation, on either database. */
     static boolean isUniqueViolation(SqlFailure e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof SQLException s && ("23505".equals(s.getSQLState()) || String.valueOf(s.getMessage()).contains("UNIQUE constraint"))) {

@@ -118,16 +118,13 @@ public final class JdbiCredentialStore implements CredentialStore {
             }
             // Decrypt and re-encrypt outside the transaction; the write below only applies where the
             // row still holds exactly what was read, so a concurrent put is never overwritten.
-            List<Object[]> updates = new java.util.ArrayList<>(batch.size());
-            for (Row r : batch) {
-                String plain = c.decrypt(r.sealed(), tenant, r.ownerType(), r.ownerId(), r.name());
-                updates.add(new Object[] {r, c.encrypt(plain, tenant, r.ownerType(), r.ownerId(), r.name())});
-            }
+            List<Sealed> resealed = batch.stream().map(r -> c.encrypt(c.decrypt(r.sealed(), tenant, r.ownerType(), r.ownerId(), r.name()),
+                    tenant, r.ownerType(), r.ownerId(), r.name())).toList();
             moved += db.write(h -> {
                 int n = 0;
-                for (Object[] u : updates) {
-                    Row r = (Row) u[0];
-                    Sealed s = (Sealed) u[1];
+                for (int i = 0; i < batch.size(); i++) {
+                    Row r = batch.get(i);
+                    Sealed s = resealed.get(i);
                     n += sql.on(h, q.reseal).bind("id", r.id()).bind("keyId", s.keyId()).bind("nonce", s.nonce())
                             .bind("ciphertext", s.ciphertext()).bind("now", db.now())
                             .bind("oldKey", r.sealed().keyId()).bind("oldNonce", r.sealed().nonce())

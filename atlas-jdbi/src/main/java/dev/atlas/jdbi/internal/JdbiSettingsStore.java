@@ -1,6 +1,5 @@
 package dev.atlas.jdbi.internal;
 
-import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
@@ -14,11 +13,10 @@ import dev.atlas.assistant.SettingsStore;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
-import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
+import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
-import dev.atlas.jdbi.internal.sql.SqlFailure;
 
 import java.util.List;
 import java.util.Map;
@@ -63,7 +61,7 @@ public final class JdbiSettingsStore implements SettingsStore {
                 Json.readMap(rs.getString("value")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at"))), "settings", SettingsRevision::id, SettingsRevision::number);
+                d.instant(rs, "created_at"))), "settings", "other settings", SettingsRevision::id, SettingsRevision::number);
     }
 
     @Override
@@ -71,23 +69,9 @@ public final class JdbiSettingsStore implements SettingsStore {
         AssistantSpec.checkSlug(slug);
         Check.required("name", name, Limits.MAX_TITLE_LENGTH);
         UUID id = Ids.next(db.clock());
-        return db.write(h -> {
-            Optional<UUID> holder = sql.on(h, q.slugHolder).bind("slug", slug).optional(sql.uuidColumn());
-            if (holder.isPresent()) {
-                throw new ConflictException("slug", "'" + slug + "' is already used by settings " + holder.get());
-            }
-            // Two concurrent creates can both pass the check above; the partial unique index stops the second.
-            try {
-                return sql.on(h, q.insert).bind("id", id).bind("slug", slug).bind("name", name)
-                        .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
-                        .bind("now", db.now()).one(settings);
-            } catch (SqlFailure e) {
-                if (JdbiAssistantStore.isUniqueViolation(e)) {
-                    throw new ConflictException("slug", "'" + slug + "' is already used by other settings");
-                }
-                throw e;
-            }
-        });
+        return db.write(h -> revisions.withFreeSlug(h, slug, null, () -> sql.on(h, q.insert).bind("id", id).bind("slug", slug)
+                .bind("name", name).bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
+                .bind("now", db.now()).one(settings)));
     }
 
     @Override
@@ -109,15 +93,11 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public Page<Settings> list(Owner owner, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        String after = cursor == null ? null : Cursor.decode(cursor, 1).string(0);
-        Statement s = owner == null ? (after == null ? q.list : q.listAfter) : (after == null ? q.listOwner : q.listOwnerAfter);
-        List<Settings> rows = db.read(h -> {
-            Sql.Call call = sql.on(h, s).bind("limit", limit + 1);
-            if (owner != null) {
-                call.bind("ownerType", owner.type()).bind("ownerId", owner.id());
-            }
-            return (after == null ? call : call.bind("after", after)).list(settings);
-        });
+        Where where = new Where()
+                .and("s.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
+                .and("s.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
+                .and("s.slug > :after", "after", cursor == null ? null : Cursor.decode(cursor, 1).string(0));
+        List<Settings> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", limit + 1).list(settings));
         return Cursor.page(rows, limit, x -> Cursor.encode(x.slug()));
     }
 
@@ -163,7 +143,6 @@ public final class JdbiSettingsStore implements SettingsStore {
     public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author) {
         Check.notNull("settingsId", settingsId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, settingsId, t -> revisions.byNumber(t, settingsId, toNumber),
-                () -> new NotFoundException("settings revision", settingsId + "#" + toNumber), author));
+        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author));
     }
 }

@@ -1,7 +1,9 @@
 package dev.atlas.jdbi.internal;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.atlas.ConflictException;
+import dev.atlas.IllegalTransitionException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
@@ -28,8 +30,6 @@ import dev.atlas.jdbi.internal.sql.RowMapper;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -72,26 +72,19 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     private static List<VoiceTurn> readTurns(String json) {
         try {
-            List<VoiceTurn> turns = new ArrayList<>();
-            for (Map<String, String> t : Json.mapper().readValue(json, TURNS)) {
-                turns.add(new VoiceTurn(Role.of(t.get("role")), t.get("content")));
-            }
-            return turns;
+            return Json.mapper().readValue(json, TURNS).stream().map(t -> new VoiceTurn(Role.of(t.get("role")), t.get("content"))).toList();
         } catch (IOException e) {
             throw new UnreadableRowException(null, null, "stored transcript could not be read: " + e.getMessage(), e);
         }
     }
 
     private static JsonDoc writeTurns(List<VoiceTurn> transcript) {
-        List<VoiceTurn> turns = Check.list("transcript", Check.notNull("transcript", transcript));
-        List<Map<String, String>> out = new ArrayList<>(turns.size());
-        for (VoiceTurn t : turns) {
-            Map<String, String> m = new LinkedHashMap<>();
-            m.put("role", t.role().toString());
-            m.put("content", t.content());
-            out.add(m);
+        // A tree, not a record: Jackson may not reflect on this module's internal types.
+        ArrayNode turns = Json.mapper().createArrayNode();
+        for (VoiceTurn t : Check.list("transcript", Check.notNull("transcript", transcript))) {
+            turns.addObject().put("role", t.role().toString()).put("content", t.content());
         }
-        JsonDoc doc = Json.internal(out);
+        JsonDoc doc = Json.internal(turns);
         if (doc.text().length() > Limits.MAX_CONTENT_LENGTH) {
             throw new InvalidInputException("transcript", "is " + doc.text().length() + " characters as JSON; at most "
                     + Limits.MAX_CONTENT_LENGTH + " are allowed");
@@ -137,22 +130,19 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     @Override
     public VoiceCall complete(UUID callId, List<VoiceTurn> transcript) {
-        Check.notNull("callId", callId);
-        JsonDoc doc = writeTurns(transcript);
-        return finish(callId, VoiceCallStatus.COMPLETED, doc);
+        return finish(Check.notNull("callId", callId), VoiceCallStatus.COMPLETED, writeTurns(transcript));
     }
 
     @Override
     public VoiceCall fail(UUID callId) {
-        Check.notNull("callId", callId);
-        return finish(callId, VoiceCallStatus.FAILED, null);
+        return finish(Check.notNull("callId", callId), VoiceCallStatus.FAILED, null);
     }
 
     private VoiceCall finish(UUID callId, VoiceCallStatus target, JsonDoc transcript) {
         return db.write(h -> {
             VoiceCall current = require(h, callId);
             if (current.status() != VoiceCallStatus.ACTIVE) {
-                throw new dev.atlas.IllegalTransitionException("status", current.status(), target, "none (final)");
+                throw new IllegalTransitionException("status", current.status(), target, "none (final)");
             }
             Instant now = db.now();
             Sql.Call call = sql.on(h, transcript == null ? q.fail : q.complete).bind("id", callId).bind("status", target.toString())
@@ -160,7 +150,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             // Guarded on status = 'active': a finish that committed since the read above wins, and
             // this one is refused as if it had come after it.
             return (transcript == null ? call : call.bind("transcript", transcript)).optional(calls).orElseThrow(() ->
-                    new dev.atlas.IllegalTransitionException("status", require(h, callId).status(), target, "none (final)"));
+                    new IllegalTransitionException("status", require(h, callId).status(), target, "none (final)"));
         });
     }
 

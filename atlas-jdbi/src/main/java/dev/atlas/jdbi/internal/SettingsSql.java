@@ -12,32 +12,27 @@ final class SettingsSql {
             + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
             + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
 
-    final Statement slugHolder;
     final Statement insert;
     final Statement byId;
     final Statement bySlug;
-    final Statement list;
-    final Statement listAfter;
-    final Statement listOwner;
-    final Statement listOwnerAfter;
     final Statement delete;
     final VersionedDocuments.Statements revisions;
+    private final Catalogue c;
 
     SettingsSql(Catalogue c) {
-        slugHolder = c.sql("settings.slugHolder", "SELECT id FROM <p>settings WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
+        this.c = c;
         insert = c.sql("settings.insert", "INSERT INTO <p>settings (tenant_id, id, slug, name, owner_type, owner_id, last_revision,"
                 + " created_at, updated_at) VALUES (:t, :id, :slug, :name, :ownerType, :ownerId, 0, :now, :now)"
                 + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("settings.byId", S + " AND s.id = :id");
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
-        String owner = " AND s.owner_type = :ownerType AND s.owner_id = :ownerId";
-        String order = " ORDER BY s.slug LIMIT :limit";
-        list = c.sql("settings.list", S + order);
-        listAfter = c.sql("settings.listAfter", S + " AND s.slug > :after" + order);
-        listOwner = c.sql("settings.listOwner", S + owner + order);
-        listOwnerAfter = c.sql("settings.listOwnerAfter", S + owner + " AND s.slug > :after" + order);
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        revisions = new VersionedDocuments.Statements(c, "settings_revisions", "settings", "settings_revisions", "settings_id", "value");
+        revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");
+    }
+
+    /** The listing with the optional owner filter and cursor {@code where} renders, keyed by slug. */
+    Statement list(String where) {
+        return c.render("settings.list", S + where + " ORDER BY s.slug LIMIT :limit");
     }
 }

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.ConflictException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.assistant.RevisionKind;
@@ -8,6 +9,7 @@ import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 
 import java.time.Instant;
 import java.util.Arrays;
@@ -21,7 +23,8 @@ import java.util.function.ToIntFunction;
 import java.util.stream.Collectors;
 
 /**
- * The revision scheme of assistants and settings, written once: a document row counts its
+ * The revision scheme of assistants and settings, written once: a document, named by a slug no
+ * other live document of the tenant holds, counts its
  * revisions ({@code last_revision}) and points at the current one; revisions are append-only and
  * numbered from 1; a rollback appends a copy of an earlier revision. Publishing is 3 statements
  * (bump the counter, insert returning the row, point the document at it), a rollback 4 (the
@@ -32,6 +35,7 @@ import java.util.stream.Collectors;
 final class VersionedDocuments<R> {
     /** The statements of one document table and its revisions table, declared in the aggregate's catalogue. */
     static final class Statements {
+        final Statement slugHolder;
         final Statement bump;
         final Statement insert;
         final Statement copy;
@@ -45,36 +49,37 @@ final class VersionedDocuments<R> {
 
         /**
          * @param docs    the document table ({@code assistants})
-         * @param revs    its revisions table
+         * @param revs    its revisions table, also the prefix of the statements' names
          * @param parent  the revisions' column naming the document
          * @param content the revisions' content columns, bound by their own names
          */
-        Statements(Catalogue c, String name, String docs, String revs, String parent, String... content) {
+        Statements(Catalogue c, String docs, String revs, String parent, String... content) {
             this.content = List.of(content);
             String cols = "tenant_id, id, " + parent + ", number, kind, rolled_back_to, " + String.join(", ", content)
                     + ", label, author_type, author_id, created_at";
             String select = "SELECT " + Arrays.stream(cols.split(", ")).map(s -> "r." + s).collect(Collectors.joining(", "))
                     + ", b.number AS rolled_back_to_number FROM <p>" + revs + " r LEFT JOIN <p>" + revs
                     + " b ON b.tenant_id = r.tenant_id AND b.id = r.rolled_back_to WHERE r.tenant_id = :t";
+            slugHolder = c.sql(docs + ".slugHolder", "SELECT id FROM <p>" + docs + " WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
             // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes.
-            bump = c.sql(name + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
+            bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL RETURNING last_revision");
-            insert = c.sql(name + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
+            insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now) RETURNING " + cols + ", 0 AS rolled_back_to_number");
             // The stored content itself is copied, not a re-serialised map, so it is identical.
-            copy = c.sql(name + ".copy", "INSERT INTO <p>" + revs + " (" + cols + ") SELECT :t, :id, :doc, :number, '" + RevisionKind.ROLLBACK
+            copy = c.sql(revs + ".copy", "INSERT INTO <p>" + revs + " (" + cols + ") SELECT :t, :id, :doc, :number, '" + RevisionKind.ROLLBACK
                     + "', b.id, " + this.content.stream().map(s -> "b." + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now FROM <p>" + revs + " b WHERE b.tenant_id = :t AND b.id = :back"
                     + " RETURNING " + cols + ", CAST(:backNumber AS INTEGER) AS rolled_back_to_number");
-            setCurrent = c.sql(name + ".setCurrent", "UPDATE <p>" + docs + " SET current_revision_id = :rev WHERE tenant_id = :t AND id = :doc");
-            byNumber = c.sql(name + ".byNumber", select + " AND r." + parent + " = :doc AND r.number = :number");
-            byId = c.sql(name + ".byId", select + " AND r.id = :id");
+            setCurrent = c.sql(revs + ".setCurrent", "UPDATE <p>" + docs + " SET current_revision_id = :rev WHERE tenant_id = :t AND id = :doc");
+            byNumber = c.sql(revs + ".byNumber", select + " AND r." + parent + " = :doc AND r.number = :number");
+            byId = c.sql(revs + ".byId", select + " AND r.id = :id");
             // Filtering on the document too makes a revision of another document look missing.
-            byIdOf = c.sql(name + ".byIdOf", select + " AND r." + parent + " = :doc AND r.id = :id");
-            current = c.sql(name + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
+            byIdOf = c.sql(revs + ".byIdOf", select + " AND r." + parent + " = :doc AND r.id = :id");
+            current = c.sql(revs + ".current", select.replace(" WHERE ", " JOIN <p>" + docs + " d ON d.tenant_id = r.tenant_id"
                     + " AND d.current_revision_id = r.id WHERE ") + " AND d.id = :doc AND d.deleted_at IS NULL");
-            all = c.sql(name + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
+            all = c.sql(revs + ".all", select + " AND r." + parent + " = :doc ORDER BY r.number");
         }
     }
 
@@ -83,17 +88,41 @@ final class VersionedDocuments<R> {
     private final Statements q;
     private final RowMapper<R> mapper;
     private final String noun;
+    private final String another;
     private final Function<R, UUID> id;
     private final ToIntFunction<R> number;
 
-    VersionedDocuments(Db db, Sql sql, Statements q, RowMapper<R> mapper, String noun, Function<R, UUID> id, ToIntFunction<R> number) {
+    /** {@code noun} names a document in messages ({@code assistant}), {@code another} a different one ({@code another assistant}). */
+    VersionedDocuments(Db db, Sql sql, Statements q, RowMapper<R> mapper, String noun, String another, Function<R, UUID> id,
+                       ToIntFunction<R> number) {
         this.db = db;
         this.sql = sql;
         this.q = q;
         this.mapper = mapper;
         this.noun = noun;
+        this.another = another;
         this.id = id;
         this.number = number;
+    }
+
+    /**
+     * Runs {@code write} (an insert or update naming {@code slug}) once no live document other than
+     * {@code except} holds the slug, checked in the caller's transaction; two concurrent writers can
+     * both pass the check, and the partial unique index stops the second.
+     */
+    <T> T withFreeSlug(Handle h, String slug, UUID except, Supplier<T> write) {
+        Optional<UUID> holder = sql.on(h, q.slugHolder).bind("slug", slug).optional(sql.uuidColumn());
+        if (holder.isPresent() && !holder.get().equals(except)) {
+            throw new ConflictException("slug", "'" + slug + "' is already used by " + noun + " " + holder.get());
+        }
+        try {
+            return write.get();
+        } catch (SqlFailure e) {
+            if (JdbiAssistantStore.isUniqueViolation(e)) {
+                throw new ConflictException("slug", "'" + slug + "' is already used by " + another);
+            }
+            throw e;
+        }
     }
 
     /** Appends a published revision with {@code content} (column to value) and makes it current, in the caller's transaction. */
@@ -122,6 +151,11 @@ final class VersionedDocuments<R> {
         return r;
     }
 
+    /** Appends a copy of revision {@code number} of {@code doc} and makes it current. */
+    R rollback(Handle h, UUID doc, int number, Owner author) {
+        return rollback(h, doc, t -> byNumber(t, doc, number), () -> missing(doc, number), author);
+    }
+
     private int bump(Handle h, UUID doc, Instant now) {
         return sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(Sql.INT)
                 .orElseThrow(() -> new NotFoundException(noun, doc));
@@ -138,7 +172,11 @@ final class VersionedDocuments<R> {
     }
 
     R requireNumber(Handle h, UUID doc, int n) {
-        return byNumber(h, doc, n).orElseThrow(() -> new NotFoundException(noun + " revision", doc + "#" + n));
+        return byNumber(h, doc, n).orElseThrow(() -> missing(doc, n));
+    }
+
+    private NotFoundException missing(UUID doc, int n) {
+        return new NotFoundException(noun + " revision", doc + "#" + n);
     }
 
     Optional<R> byId(UUID revisionId) {

@@ -55,7 +55,7 @@ final class VoiceCallSql {
                 + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff");
     }
 
-    /** The newest-first listing with the filters of {@code where} (from {@code VOICE_FILTERS}). */
+    /** The newest-first listing with the optional filters and cursor {@code where} renders. */
     Statement list(String where) {
         return c.render("voice.list", V + " WHERE tenant_id = :t" + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
     }

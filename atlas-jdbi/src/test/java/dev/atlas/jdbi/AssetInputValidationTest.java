@@ -1,0 +1,55 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.AtlasBuilder;
+import dev.atlas.asset.AssetStore;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.LocalDirectoryBlobStore;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.jdbi.kit.AdHoc;
+import dev.atlas.jdbi.kit.AssetStoreContract.FlakyBlobStore;
+import dev.atlas.jdbi.kit.RefusedBeforeSql;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Assets: bad input is refused naming the field, with no SQL run and no blob written (moved from AssetStoreContract). */
+class AssetInputValidationTest extends RefusedBeforeSql {
+    @TempDir
+    static Path dir;
+    private FlakyBlobStore blobs;
+
+    @Override
+    protected AtlasBuilder configure(AtlasBuilder builder) {
+        blobs = new FlakyBlobStore(new LocalDirectoryBlobStore(dir.resolve("blobs")));
+        return super.configure(builder).blobStore(blobs);
+    }
+
+    @Test
+    @DisplayName("bad input is rejected naming the field before any blob or row is written")
+    void badInput() throws IOException {
+        AssetStore assets = freshTenant().assets();
+        refused("filename", () -> NewAsset.of(AssetType.IMAGE, "a\u0000.png", "image/png"));
+        refused("filename", () -> NewAsset.of(AssetType.IMAGE, " ", "image/png"));
+        refused("type", () -> AssetType.of("picture"));
+        refused("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
+        refused("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));
+        refused("metadata", () -> assets.create(NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").metadata(Map.of("self", new Object() {
+            @SuppressWarnings("unused")
+            public Object getSelf() {
+                return this;
+            }
+        })), new byte[] {1}));
+        refused("minAge", () -> assets.cleanupOrphanBlobs(Duration.ofSeconds(-1)));
+        assertThat(AdHoc.count(atlas, "assets")).isZero();
+        assertThat(blobs.list("")).isEmpty();
+        assertThat(blobs.puts).isZero();
+    }
+}
