@@ -250,7 +250,6 @@ public final class JdbiRetention implements Retention {
 
         // ---- purge conversations -----------------------------------------------------------
 
-        /** The given conversations and every tool thread below them, which must go with them. */
         private List<UUID> withDescendants(Handle h, List<UUID> roots) {
             return call(h, "retention.withDescendants", RetentionSql.WITH_DESCENDANTS, binds, roots).list(sql.uuidColumn());
         }

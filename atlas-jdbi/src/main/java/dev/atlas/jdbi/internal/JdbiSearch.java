@@ -70,7 +70,7 @@ public final class JdbiSearch implements Search {
         indexPending(db, sql, q, table);
         Map<String, Object> binds = new LinkedHashMap<>();
         Statement candidates = q.textCandidates(query.target(), query.filter(), db.now(), binds);
-        binds.put("q", db.dialect().textQuery(SearchText.distinct(phrases)));
+        binds.put("q", db.dialect().textQuery(phrases.stream().flatMap(List::stream).distinct().toList()));
         return db.readConsistent(h -> {
             // The index only preselects rows holding every term; the stored terms decide (phrases)
             // and score, in Java, so both databases answer alike and no other row's statistics count.

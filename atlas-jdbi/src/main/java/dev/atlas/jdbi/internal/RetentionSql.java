@@ -182,7 +182,6 @@ final class RetentionSql {
         return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want";
     }
 
-    /** The rule evaluated again on candidates whose trees are now locked. */
     static String stillPurgeable(RetentionPolicy p) {
         return purgeable(p) + " AND a.id IN (<ids>)";
     }

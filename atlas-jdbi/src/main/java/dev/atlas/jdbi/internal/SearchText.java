@@ -82,7 +82,7 @@ public final class SearchText {
         int start = 0;
         for (int i = 0; i <= query.length() && left > 0; ) {
             int cp = i < query.length() ? query.codePointAt(i) : ' ';
-            if (isSpace(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
+            if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
                 if (i > start) {
                     List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
                     if (!terms.isEmpty()) {
@@ -95,10 +95,6 @@ public final class SearchText {
             i += Character.charCount(cp);
         }
         return phrases;
-    }
-
-    private static boolean isSpace(int cp) {
-        return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
     }
 
     /** How many terms a search column value holds. */
@@ -257,10 +253,5 @@ public final class SearchText {
             out[2 + 2 * i] = HEX[bytes[i] & 0xF];
         }
         return new String(out);
-    }
-
-    /** The distinct terms of {@code phrases}, in first-seen order. */
-    static List<String> distinct(List<List<String>> phrases) {
-        return phrases.stream().flatMap(List::stream).distinct().toList();
     }
 }
