@@ -112,13 +112,9 @@ public final class JdbiMemoryStore implements MemoryStore {
         ids.bindTo(sql.on(h, q.tags(ids.toString())))
                 .forEach((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "memory_id"), rs.getString("tag")),
                         e -> tags.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
-        List<Memory> out = new ArrayList<>(rows.size());
-        for (Memory m : rows) {
-            out.add(new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(), tags.getOrDefault(m.id(), List.of()),
-                    m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), m.revision(),
-                    m.createdAt(), m.updatedAt()));
-        }
-        return out;
+        return rows.stream().map(m -> new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(),
+                tags.getOrDefault(m.id(), List.of()), m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(),
+                m.expiresAt(), m.revision(), m.createdAt(), m.updatedAt())).toList();
     }
 
     @Override

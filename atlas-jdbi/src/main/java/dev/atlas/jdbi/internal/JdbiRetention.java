@@ -268,11 +268,8 @@ public final class JdbiRetention implements Retention {
                         return roots.isEmpty() ? List.<UUID>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
-                        RetentionPlan.Detach detach = RetentionPlan.CONVERSATION_DETACH;
-                        long detached = db.read(h -> call(h, "retention.countDetached", detach.countSql(), binds, ids).one(Sql.LONG));
-                        if (detached > 0) {
-                            add(detach.reportKey(), detached);
-                        }
+                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.COUNT_DETACHED, binds, ids)
+                                .one(Sql.LONG)));
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         add("conversations.deleted", ids.size());
@@ -296,11 +293,7 @@ public final class JdbiRetention implements Retention {
                 }
                 List<UUID> ids = withDescendants(h, roots);
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
-                RetentionPlan.Detach detach = RetentionPlan.CONVERSATION_DETACH;
-                int detached = call(h, "retention.detach", detach.updateSql(), binds, ids).update();
-                if (detached > 0) {
-                    add(detach.reportKey(), detached);
-                }
+                add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
                 deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                 // One statement for the whole tree: the parent_conversation_id foreign key is
                 // checked at the end of the statement on both databases.

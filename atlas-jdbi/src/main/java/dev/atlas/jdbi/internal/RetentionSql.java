@@ -36,7 +36,7 @@ final class RetentionSql {
                 c.sql("retention.count." + child.table(), withIds(child.countSql(), 1));
             }
         }
-        c.sql("retention.detach", withIds(RetentionPlan.CONVERSATION_DETACH.updateSql(), 1));
+        c.sql("retention.detach", withIds(DETACH, 1));
     }
 
     /** {@code text} with its {@code <ids>} list made {@code n} markers long. */
@@ -119,6 +119,10 @@ final class RetentionSql {
         }
         return select + " AND (execution_id IS NULL OR execution_id NOT IN (" + gone + "))";
     }
+
+    static final String DETACH = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
+            + RetentionPlan.DETACHED_MESSAGES;
+    static final String COUNT_DETACHED = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES;
 
     /** Deletes the rows of {@code table} whose ids are bound as {@code <ids>}. */
     static String delete(String table) {
