@@ -72,25 +72,19 @@ final class SearchSql {
         String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type";
         vectorCount = c.sql("search.vectorCount", "SELECT COUNT(*)" + ofModel);
         vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector" + ofModel);
-        Map<String, Statement> any = new java.util.HashMap<>();
-        Map<String, Statement> batch = new java.util.HashMap<>();
-        Map<String, Statement> write = new java.util.HashMap<>();
-        Map<String, Statement> tenants = new java.util.HashMap<>();
-        for (String table : TEXT_TABLES) {
-            any.put(table, c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
-                    + " AND search_text IS NULL LIMIT 1"));
-            batch.put(table, c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t"
-                    + " AND search_text IS NULL LIMIT " + INDEX_BATCH + c.dialect().lockSkipLocked()));
-            write.put(table, c.sql("search.writeSearchText." + table, "UPDATE <p>" + table + " SET search_text = :s"
-                    + " WHERE tenant_id = :t AND id = :id AND search_text IS NULL"));
-            tenants.put(table, c.crossTenant("search.pendingTenants." + table, "start-up maintenance: finds the tenants whose rows"
-                    + " predate the search column (V8); each is then indexed by tenant-bound statements",
-                    "SELECT DISTINCT tenant_id FROM <p>" + table + " WHERE search_text IS NULL"));
-        }
-        anyPending = Map.copyOf(any);
-        pendingBatch = Map.copyOf(batch);
-        writeSearchText = Map.copyOf(write);
-        pendingTenants = Map.copyOf(tenants);
+        anyPending = perTable(table -> c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
+                + " AND search_text IS NULL LIMIT 1"));
+        pendingBatch = perTable(table -> c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table
+                + " WHERE tenant_id = :t AND search_text IS NULL LIMIT " + INDEX_BATCH + c.dialect().lockSkipLocked()));
+        writeSearchText = perTable(table -> c.sql("search.writeSearchText." + table, "UPDATE <p>" + table + " SET search_text = :s"
+                + " WHERE tenant_id = :t AND id = :id AND search_text IS NULL"));
+        pendingTenants = perTable(table -> c.crossTenant("search.pendingTenants." + table, "start-up maintenance: finds the tenants"
+                + " whose rows predate the search column (V8); each is then indexed by tenant-bound statements",
+                "SELECT DISTINCT tenant_id FROM <p>" + table + " WHERE search_text IS NULL"));
+    }
+
+    private static Map<String, Statement> perTable(java.util.function.Function<String, Statement> statement) {
+        return java.util.Arrays.stream(TEXT_TABLES).collect(java.util.stream.Collectors.toUnmodifiableMap(t -> t, statement));
     }
 
     /**
