@@ -144,26 +144,17 @@ public final class SearchText {
         if (cp < 0x80) {
             return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ? Kind.WORD : Kind.SEPARATOR;
         }
-        int type = Character.getType(cp);
-        switch (type) {
-            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> {
-                // Variation selectors only pick a glyph: "👍️" is "👍".
-                return (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
-            }
-            case Character.FORMAT -> {
-                return Kind.IGNORED;
-            }
-            case Character.OTHER_SYMBOL -> {
-                return Kind.SINGLE;
-            }
+        return switch (Character.getType(cp)) {
+            // Variation selectors only pick a glyph: "👍️" is "👍".
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK ->
+                    (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
+            case Character.FORMAT -> Kind.IGNORED;
+            case Character.OTHER_SYMBOL -> Kind.SINGLE;
             case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
-                    Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> {
-                return unspaced(cp) ? Kind.SINGLE : Kind.WORD;
-            }
-            default -> {
-                return Kind.SEPARATOR;
-            }
-        }
+                    Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER ->
+                    unspaced(cp) ? Kind.SINGLE : Kind.WORD;
+            default -> Kind.SEPARATOR;
+        };
     }
 
     /** Scripts written without spaces between words: each character is a word. */
