@@ -35,8 +35,9 @@ import java.util.function.Consumer;
  * batches instead of waiting for the whole run.
  *
  * <p>Rules run in this order: archive idle conversations, purge conversations, soft-delete old
- * messages, hard-delete long-deleted messages, drop expired (and long-deleted) memories. A dry
- * run counts what each rule would touch in the current state, rule by rule.
+ * messages, hard-delete long-deleted messages, drop expired (and long-deleted) memories, purge
+ * detached executions, finished tasks and long-deleted assets. A dry run counts what each rule
+ * would touch in the current state, rule by rule. The statements' texts are in {@link RetentionSql}.
  */
 public final class JdbiRetention implements Retention {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiRetention.class);
