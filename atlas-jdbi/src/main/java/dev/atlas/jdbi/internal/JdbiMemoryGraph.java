@@ -20,6 +20,8 @@ import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
+import org.jspecify.annotations.Nullable;
+
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -67,15 +69,15 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         return sql.on(h, q.findNode).bind("key", key).optional(nodes);
     }
 
-    private UUID requireNodeId(Handle h, String key) {
-        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key));
+    private UUID requireNodeId(Handle h, String key, @Nullable String field) {
+        return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, field));
     }
 
     @Override
     public void deleteNode(String key) {
         Check.key("key", key);
         db.write(h -> {
-            UUID id = findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, "key"));
+            UUID id = requireNodeId(h, key, "key");
             sql.on(h, q.deleteEdgesOf).bind("id", id).update();
             sql.on(h, q.deleteNode).bind("id", id).update();
             return null;
@@ -88,8 +90,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         JsonDoc metadata = Json.write("metadata", edge.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            UUID source = requireNodeId(h, edge.sourceKey());
-            UUID target = requireNodeId(h, edge.targetKey());
+            UUID source = requireNodeId(h, edge.sourceKey(), null);
+            UUID target = requireNodeId(h, edge.targetKey(), null);
             sql.on(h, q.upsertEdge).bind("id", id).bind("source", source).bind("target", target).bind("type", edge.type())
                     .bind("weight", edge.weight()).bind("metadata", metadata).bind("now", db.now()).update();
             return sql.on(h, q.findEdge).bind("source", source).bind("target", target).bind("type", edge.type()).one(edges);
@@ -116,19 +118,15 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, 3);
         double weight = after == null ? 0 : weight(after);
-        long dir = after == null ? 0 : after.number(2);
-        if (dir != 0 && dir != 1) {
-            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
-        }
         List<Row> rows = db.read(h -> {
-            UUID id = requireNodeId(h, key);
+            UUID id = requireNodeId(h, key, null);
             Sql.Call call = sql.on(h, q.neighbours.get(direction)[(after == null ? 0 : 2) + (edgeType == null ? 0 : 1)])
                     .bind("id", id).bind("limit", limit + 1);
             if (edgeType != null) {
                 call.bind("type", edgeType);
             }
             if (after != null) {
-                call.bind("w", weight).bind("edge", after.uuid(1)).bind("dir", (int) dir);
+                call.bind("w", weight).bind("edge", after.uuid(1)).bind("dir", (int) after.number(2));
             }
             return call.list((rs, ctx) -> new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir")));
         });
@@ -141,7 +139,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
     private static double weight(Cursor c) {
         try {
             double w = Double.parseDouble(c.string(0));
-            if (Double.isFinite(w)) {
+            long dir = c.number(2);
+            if (Double.isFinite(w) && (dir == 0 || dir == 1)) {
                 return w;
             }
         } catch (NumberFormatException e) {
@@ -160,7 +159,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.positive("maxDepth", maxDepth, Limits.MAX_GRAPH_DEPTH);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return db.read(h -> {
-            UUID start = requireNodeId(h, key);
+            UUID start = requireNodeId(h, key, null);
             Sql.Call call = sql.on(h, q.traverse.get(direction)[edgeType == null ? 0 : 1]).bind("start", start)
                     .bind("maxDepth", maxDepth).bind("limit", limit);
             if (edgeType != null) {

@@ -32,14 +32,12 @@ import java.util.UUID;
 /** {@link MemoryStore} on the statement layer ({@link MemorySql}). */
 public final class JdbiMemoryStore implements MemoryStore {
     private final Db db;
-    private final String tenant;
     private final Sql sql;
     private final MemorySql q;
     private final RowMapper<Memory> mapper;
 
     public JdbiMemoryStore(Db db, String tenant) {
         this.db = db;
-        this.tenant = tenant;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(MemorySql.class, MemorySql::new);
         Dialect d = db.dialect();
@@ -68,7 +66,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
                     .bind("expiresAt", expiresAt).bind("now", now).update();
             insertTags(h, id, m.tags());
-            return new Memory(id, tenant, m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
+            return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
@@ -114,13 +112,9 @@ public final class JdbiMemoryStore implements MemoryStore {
         ids.bindTo(sql.on(h, q.tags(ids.toString())))
                 .forEach((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "memory_id"), rs.getString("tag")),
                         e -> tags.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(e.getValue()));
-        List<Memory> out = new ArrayList<>(rows.size());
-        for (Memory m : rows) {
-            out.add(new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(), tags.getOrDefault(m.id(), List.of()),
-                    m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), m.expiresAt(), m.revision(),
-                    m.createdAt(), m.updatedAt()));
-        }
-        return out;
+        return rows.stream().map(m -> new Memory(m.id(), m.tenantId(), m.owner(), m.agent(), m.kind(), m.content(),
+                tags.getOrDefault(m.id(), List.of()), m.metadata(), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(),
+                m.expiresAt(), m.revision(), m.createdAt(), m.updatedAt())).toList();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
@@ -11,18 +12,21 @@ import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Handle;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Consumer;
 
 /**
  * {@link Retention} on Jdbi. Every rule works in batches: select at most {@code batchSize}
@@ -31,8 +35,9 @@ import java.util.UUID;
  * batches instead of waiting for the whole run.
  *
  * <p>Rules run in this order: archive idle conversations, purge conversations, soft-delete old
- * messages, hard-delete long-deleted messages, drop expired (and long-deleted) memories. A dry
- * run counts what each rule would touch in the current state, rule by rule.
+ * messages, hard-delete long-deleted messages, drop expired (and long-deleted) memories, purge
+ * detached executions, finished tasks and long-deleted assets. A dry run counts what each rule
+ * would touch in the current state, rule by rule. The statements' texts are in {@link RetentionSql}.
  */
 public final class JdbiRetention implements Retention {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiRetention.class);
@@ -63,20 +68,15 @@ public final class JdbiRetention implements Retention {
         return InList.bind(call, "ids", ids);
     }
 
-    private Sql.Call call(Handle h, String name, String text, Map<String, ?> binds) {
-        return call(h, name, text, binds, List.of());
-    }
-
     @Override
     public RetentionReport runRetention(RetentionPolicy policy) {
         Check.notNull("policy", policy);
         Instant now = db.now();
-        Map<String, Long> counts = new LinkedHashMap<>();
-        Run run = new Run(policy, now, counts);
+        Run run = new Run(policy, now);
         if (policy.archiveIdleAfter() != null) {
             run.archiveIdle(now.minus(policy.archiveIdleAfter()));
         }
-        if (policy.purgeArchivedAfter() != null || policy.hardDeleteAfter() != null) {
+        if (RetentionSql.purges(policy)) {
             run.purgeConversations();
         }
         if (policy.deleteMessagesAfter() != null) {
@@ -97,27 +97,27 @@ public final class JdbiRetention implements Retention {
         if (policy.purgeDeletedAssetsAfter() != null) {
             run.purgeDeletedAssets(now.minus(policy.purgeDeletedAssetsAfter()));
         }
-        counts.values().removeIf(v -> v == 0);
-        return new RetentionReport(policy.dryRun(), counts);
+        run.counts.values().removeIf(v -> v == 0);
+        return new RetentionReport(policy.dryRun(), run.counts);
     }
 
     private static final String LEASE = "retention";
 
     @Override
-    public java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease) {
+    public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
         Check.notNull("policy", policy);
         Check.notNull("lease", lease);
-        if (lease.isNegative() || lease.isZero() || lease.compareTo(java.time.Duration.ofDays(1)) > 0) {
-            throw new dev.atlas.InvalidInputException("lease", "must be positive and at most one day, was " + lease);
+        if (lease.isNegative() || lease.isZero() || lease.compareTo(Duration.ofDays(1)) > 0) {
+            throw new InvalidInputException("lease", "must be positive and at most one day, was " + lease);
         }
-        String holder = java.util.UUID.randomUUID().toString();
+        String holder = UUID.randomUUID().toString();
         long micros = lease.toNanos() / 1_000;
         int taken = db.write(h -> sql.on(h, q.takeLease).bind("name", LEASE).bind("holder", holder).bind("micros", micros).update());
         if (taken == 0) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         try {
-            return java.util.Optional.of(runRetention(policy));
+            return Optional.of(runRetention(policy));
         } finally {
             db.write(h -> sql.on(h, q.releaseLease).bind("name", LEASE).bind("holder", holder).update());
         }
@@ -126,196 +126,181 @@ public final class JdbiRetention implements Retention {
     private final class Run {
         final RetentionPolicy policy;
         final Instant now;
-        final Map<String, Long> counts;
+        final Map<String, Long> counts = new LinkedHashMap<>();
         final int batch;
+        /** Every cutoff the policy sets, by name; a statement binds those it names (see {@link #call}). */
+        final Map<String, Object> binds = new LinkedHashMap<>();
         /** Conversations the next purge batch reads (see {@link #purgeBatch}). */
         int want;
 
-        Run(RetentionPolicy policy, Instant now, Map<String, Long> counts) {
+        Run(RetentionPolicy policy, Instant now) {
             this.policy = policy;
             this.now = now;
-            this.counts = counts;
             this.batch = policy.batchSize();
             this.want = Math.min(batch, 32);
-        }
-
-        void add(String key, long n) {
-            counts.merge(key, n, Long::sum);
-        }
-
-        long count(String name, String text, Map<String, Object> binds) {
-            return db.read(h -> call(h, name, text, binds).one(Sql.LONG));
-        }
-
-        // ---- archive idle conversations ----------------------------------------------------
-
-        void archiveIdle(Instant cutoff) {
-            String idle = "status = 'open' AND deleted_at IS NULL AND activity_at < :cutoff";
-            if (policy.dryRun()) {
-                add("conversations.archived", count("retention.countIdle", "SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND " + idle,
-                        Map.of("cutoff", cutoff)));
-                return;
-            }
-            while (true) {
-                int n = db.write(h -> {
-                    List<UUID> ids = call(h, "retention.idle", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + idle + " LIMIT :batch",
-                            Map.of("cutoff", cutoff, "batch", batch)).list(sql.uuidColumn());
-                    if (ids.isEmpty()) {
-                        return 0;
-                    }
-                    // The rule again on the row being updated: an append that committed since the
-                    // SELECT (PostgreSQL) made the conversation active, and it stays open.
-                    add("conversations.archived", call(h, "retention.archive", "UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
-                            + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + idle, Map.of("now", now, "cutoff", cutoff), ids).update());
-                    return ids.size();
-                });
-                if (n < batch) {
-                    return;
-                }
-            }
-        }
-
-        // ---- purge conversations -----------------------------------------------------------
-
-        /**
-         * The purge rules on the conversation row aliased {@code a}: archived (or deleted) before
-         * the cutoff, and nothing in it or its tool threads written since the cutoff. The second
-         * half is what keeps a message appended to a tool thread (which does not reopen the
-         * conversation above it) from going with that conversation.
-         */
-        private String purgeRule(String a) {
-            List<String> rules = new ArrayList<>();
-            if (policy.purgeArchivedAfter() != null) {
-                rules.add("(" + a + ".status = 'archived' AND " + a + ".archived_at < :archivedCutoff AND "
-                        + quietTree(a, "archivedCutoff") + ")");
-            }
-            if (policy.hardDeleteAfter() != null) {
-                rules.add("(" + a + ".deleted_at IS NOT NULL AND " + a + ".deleted_at < :deletedCutoff AND "
-                        + quietTree(a, "deletedCutoff") + ")");
-            }
-            return "(" + String.join(" OR ", rules) + ")";
-        }
-
-        /** No conversation in the tree below {@code a} (itself included) has activity at or after {@code :cutoff}. */
-        private static String quietTree(String a, String cutoff) {
-            return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
-                    + " UNION SELECT x.id FROM <p>conversations x JOIN subtree ON x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
-                    + " SELECT 1 FROM subtree JOIN <p>conversations y ON y.tenant_id = :t AND y.id = subtree.id"
-                    + " WHERE y.activity_at >= :" + cutoff + ")";
-        }
-
-        /**
-         * For a dry run, whose later rules still see the rows the earlier rules would delete: the
-         * conversation {@code conversation} goes with a purged tree (it or an ancestor is
-         * purgeable), so its rows are already counted there. Uses {@link #purgeBinds}.
-         */
-        private String purgedConversation(String conversation) {
-            if (policy.purgeArchivedAfter() == null && policy.hardDeleteAfter() == null) {
-                return "1 = 0";
-            }
-            return "EXISTS (WITH RECURSIVE anc (id) AS (SELECT " + conversation + " UNION SELECT z.parent_conversation_id FROM <p>conversations z"
-                    + " JOIN anc ON z.tenant_id = :t AND z.id = anc.id WHERE z.parent_conversation_id IS NOT NULL)"
-                    + " SELECT 1 FROM anc JOIN <p>conversations pa ON pa.tenant_id = :t AND pa.id = anc.id WHERE " + purgeRule("pa") + ")";
-        }
-
-        private String purgeable() {
-            return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule("a");
-        }
-
-        private Map<String, Object> purgeBinds() {
-            Map<String, Object> binds = new LinkedHashMap<>();
+            binds.put("now", now);
             if (policy.purgeArchivedAfter() != null) {
                 binds.put("archivedCutoff", now.minus(policy.purgeArchivedAfter()));
             }
             if (policy.hardDeleteAfter() != null) {
                 binds.put("deletedCutoff", now.minus(policy.hardDeleteAfter()));
             }
-            return binds;
+            if (policy.purgeDetachedExecutionsAfter() != null) {
+                binds.put("detachedCutoff", now.minus(policy.purgeDetachedExecutionsAfter()));
+            }
         }
 
-        /** The given conversations and every tool thread below them, which must go with them. */
-        private List<UUID> withDescendants(Handle h, List<UUID> roots) {
-            return call(h, "retention.withDescendants", "WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t"
-                    + " AND id IN (<ids>) UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t"
-                    + " AND c.parent_conversation_id = tree.id) SELECT id FROM tree", Map.of(), roots).list(sql.uuidColumn());
+        void add(String key, long n) {
+            counts.merge(key, n, Long::sum);
+        }
+
+        /** {@link #binds} with {@code :cutoff}, the rule's own. */
+        Map<String, Object> with(Instant cutoff) {
+            Map<String, Object> b = new LinkedHashMap<>(binds);
+            b.put("cutoff", cutoff);
+            return b;
+        }
+
+        long count(String name, String text, Map<String, Object> binds) {
+            return db.read(h -> call(h, name, text, binds, List.of()).one(Sql.LONG));
+        }
+
+        /** One batch's work on the ids it selected; blob keys it claims go to {@code blobKeys}. */
+        interface Work {
+            void run(Handle h, List<UUID> ids, List<String> blobKeys);
         }
 
         /**
-         * Of the given purgeable conversations, those with a purgeable ancestor: they go with
-         * that ancestor's tree, so a dry run counts them there and only there.
+         * Runs {@code work} on batches of at most {@code batch} ids of {@code select}, each batch
+         * its own transaction, until one comes back short. Claimed blobs are deleted after each commit.
          */
-        private Set<UUID> purgedWithAncestor(Handle h, List<UUID> roots, Map<String, Object> binds) {
-            return new HashSet<>(call(h, "retention.purgedWithAncestor", "WITH RECURSIVE up (start_id, id) AS ("
-                            + "SELECT id, parent_conversation_id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)"
-                            + " AND parent_conversation_id IS NOT NULL"
-                            + " UNION SELECT up.start_id, c.parent_conversation_id FROM <p>conversations c JOIN up"
-                            + " ON c.tenant_id = :t AND c.id = up.id WHERE c.parent_conversation_id IS NOT NULL)"
-                            + " SELECT DISTINCT up.start_id FROM up JOIN <p>conversations a ON a.tenant_id = :t AND a.id = up.id"
-                            + " WHERE " + purgeRule("a"), binds, roots).list(sql.uuidColumn()));
+        private void batches(String name, String select, Map<String, Object> binds, Work work) {
+            repeat(batch, (h, keys) -> {
+                List<UUID> ids = call(h, name, select + " LIMIT :batch", binds, List.of()).bind("batch", batch).list(sql.uuidColumn());
+                if (!ids.isEmpty()) {
+                    work.run(h, ids, keys);
+                }
+                return ids.size();
+            });
+        }
+
+        /** Runs {@code step} a transaction at a time while it handles at least {@code more} rows; see {@link #deleteBlobs}. */
+        private void repeat(int more, java.util.function.ToIntBiFunction<Handle, List<String>> step) {
+            int n;
+            do {
+                List<String> keys = new ArrayList<>();
+                n = db.write(h -> {
+                    keys.clear();
+                    return step.applyAsInt(h, keys);
+                });
+                deleteBlobs(keys);
+            } while (n >= more);
+        }
+
+        private void delete(Handle h, String table, List<UUID> ids) {
+            add(table + ".deleted", call(h, "retention.purge." + table, RetentionSql.delete(table), binds, ids).update());
+        }
+
+        // ---- archive idle conversations, messages, memories -----------------------------------
+
+        void archiveIdle(Instant cutoff) {
+            Map<String, Object> b = with(cutoff);
+            if (policy.dryRun()) {
+                add("conversations.archived", count("retention.countIdle", RetentionSql.COUNT_IDLE, b));
+                return;
+            }
+            batches("retention.idle", RetentionSql.IDLE, b, (h, ids, keys) ->
+                    add("conversations.archived", call(h, "retention.archive", RetentionSql.ARCHIVE, b, ids).update()));
+        }
+
+        void softDeleteMessages(Instant cutoff) {
+            Map<String, Object> b = with(cutoff);
+            if (policy.dryRun()) {
+                add("messages.soft_deleted", count("retention.countOldMessages", RetentionSql.COUNT_OLD_MESSAGES, b));
+                return;
+            }
+            Dialect d = db.dialect();
+            JsonDoc details = Json.internal(Map.of("by", "retention"));
+            batches("retention.oldMessages", RetentionSql.OLD_MESSAGE_IDS, b, (h, ids, keys) -> {
+                List<UUID[]> changed = call(h, "retention.softDelete", RetentionSql.SOFT_DELETE, b, ids)
+                        .list((rs, ctx) -> new UUID[] {d.uuid(rs, "id"), d.uuid(rs, "conversation_id")});
+                if (changed.isEmpty()) {
+                    return;
+                }
+                Sql.Call events = sql.on(h, q.deletedEvent);
+                for (UUID[] r : changed) {
+                    events.bind("id", Ids.next(db.clock())).bind("c", r[1]).bind("m", r[0]).bind("details", details).bind("now", now).add();
+                }
+                events.batch();
+                add("messages.soft_deleted", changed.size());
+            });
+        }
+
+        void hardDeleteMessages(Instant cutoff) {
+            if (policy.dryRun()) {
+                countPages(RetentionSql.HARD_DELETABLE + " AND NOT " + RetentionSql.purgedConversation(policy, "m.conversation_id"), "m.id",
+                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", null);
+                return;
+            }
+            purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.NEWEST_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null);
+        }
+
+        void dropMemories() {
+            purge("memories", RetentionSql.memories(policy), binds, RetentionPlan.MEMORY_CHILDREN, null, null);
+        }
+
+        // ---- purge conversations -----------------------------------------------------------
+
+        private List<UUID> withDescendants(Handle h, List<UUID> roots) {
+            return call(h, "retention.withDescendants", RetentionSql.WITH_DESCENDANTS, binds, roots).list(sql.uuidColumn());
         }
 
         void purgeConversations() {
-            Map<String, Object> binds = purgeBinds();
             if (policy.dryRun()) {
                 // Pages of roots by id; memory stays bounded by the batch size however many
-                // conversations would go. Trees are disjoint once nested roots are left to their
-                // topmost purgeable ancestor, so nothing is counted twice.
-                UUID last = null;
-                while (true) {
-                    UUID after = last;
-                    List<UUID> page = db.read(h -> {
-                        Sql.Call call = call(h, "retention.purgeablePage", purgeable() + (after == null ? "" : " AND a.id > :after")
-                                + " ORDER BY a.id LIMIT :batch", binds).bind("batch", batch);
-                        return (after == null ? call : call.bind("after", after)).list(sql.uuidColumn());
-                    });
-                    if (page.isEmpty()) {
-                        break;
-                    }
-                    last = page.get(page.size() - 1);
+                // conversations would go. Trees are disjoint once nested roots (those with a
+                // purgeable ancestor) are left to their topmost purgeable ancestor, so nothing is
+                // counted twice.
+                pages("retention.purgeablePage", RetentionSql.purgeable(policy), "a.id", binds, page -> {
                     List<UUID> ids = db.read(h -> {
-                        Set<UUID> nested = purgedWithAncestor(h, page, binds);
+                        Set<UUID> nested = new HashSet<>(call(h, "retention.purgedWithAncestor", RetentionSql.purgedWithAncestor(policy),
+                                binds, page).list(sql.uuidColumn()));
                         List<UUID> roots = page.stream().filter(id -> !nested.contains(id)).toList();
                         return roots.isEmpty() ? List.<UUID>of() : withDescendants(h, roots);
                     });
                     if (!ids.isEmpty()) {
-                        countDetached(RetentionPlan.CONVERSATION_DETACH, ids);
+                        add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.COUNT_DETACHED, binds, ids)
+                                .one(Sql.LONG)));
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         add("conversations.deleted", ids.size());
                     }
-                }
+                });
                 return;
             }
-            while (true) {
-                List<String> purgedBlobs = new ArrayList<>();
-                int n = db.write(h -> {
-                    purgedBlobs.clear();
-                    List<UUID> candidates = purgeBatch(h, binds);
-                    if (candidates.isEmpty()) {
-                        return 0;
-                    }
-                    lockTrees(h, candidates);
-                    List<UUID> roots = stillPurgeable(h, candidates, binds);
-                    add("conversations.skipped", candidates.size() - roots.size());
-                    if (roots.isEmpty()) {
-                        return candidates.size();
-                    }
-                    List<UUID> ids = withDescendants(h, roots);
-                    purgedBlobs.addAll(call(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, Map.of(), ids).list(Sql.STRING));
-                    JdbiAssetStore.recordPurgedBlobs(sql, h, purgedBlobs, db.now());
-                    detach(h, RetentionPlan.CONVERSATION_DETACH, ids);
-                    deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
-                    // One statement for the whole tree: the parent_conversation_id foreign key is
-                    // checked at the end of the statement on both databases.
-                    add("conversations.deleted", call(h, "retention.deleteConversations",
-                            "DELETE FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)", Map.of(), ids).update());
-                    return candidates.size();
-                });
-                deleteBlobs(purgedBlobs);
-                if (n == 0) {
-                    return;
+            repeat(1, (h, keys) -> {
+                List<UUID> candidates = purgeBatch(h);
+                if (candidates.isEmpty()) {
+                    return 0;
                 }
-            }
+                lockTrees(h, candidates);
+                // The rule again on what concurrent appends, restores and tool threads committed
+                // since the candidates were chosen (a fresh statement sees them under READ COMMITTED).
+                List<UUID> roots = call(h, "retention.stillPurgeable", RetentionSql.stillPurgeable(policy), binds, candidates)
+                        .list(sql.uuidColumn());
+                add("conversations.skipped", candidates.size() - roots.size());
+                if (roots.isEmpty()) {
+                    return candidates.size();
+                }
+                List<UUID> ids = withDescendants(h, roots);
+                claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
+                add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
+                deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
+                // One statement for the whole tree: the parent_conversation_id foreign key is
+                // checked at the end of the statement on both databases.
+                delete(h, "conversations", ids);
+                return candidates.size();
+            });
         }
 
         /**
@@ -335,20 +320,10 @@ public final class JdbiRetention implements Retention {
             List<UUID> pending = candidates;
             while (!pending.isEmpty()) {
                 locked.addAll(pending);
-                call(h, "retention.lock", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id"
-                        + db.dialect().forUpdate(), Map.of(), pending).list(sql.uuidColumn());
+                call(h, "retention.lock", q.lock(), binds, pending).list(sql.uuidColumn());
                 // A tool thread created below a child before that child was locked: lock it too.
                 pending = withDescendants(h, candidates).stream().filter(id -> !locked.contains(id)).toList();
             }
-        }
-
-        /**
-         * The candidates that are still purgeable now that their trees are locked: the rule is
-         * evaluated again on what concurrent appends, restores and tool threads committed since
-         * the candidates were chosen (a fresh statement sees them under READ COMMITTED).
-         */
-        private List<UUID> stillPurgeable(Handle h, List<UUID> candidates, Map<String, Object> binds) {
-            return call(h, "retention.stillPurgeable", purgeable() + " AND a.id IN (<ids>)", binds, candidates).list(sql.uuidColumn());
         }
 
         /**
@@ -362,11 +337,10 @@ public final class JdbiRetention implements Retention {
          * {@code batchSize}: with 10-message conversations, reading 500 to use 23 made the
          * PostgreSQL purge 3.5 times slower.
          */
-        private List<UUID> purgeBatch(Handle h, Map<String, Object> binds) {
+        private List<UUID> purgeBatch(Handle h) {
             int asked = want;
             Dialect d = db.dialect();
-            List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch",
-                    purgeable().replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want", binds)
+            List<Map.Entry<UUID, Long>> candidates = call(h, "retention.purgeBatch", RetentionSql.purgeBatch(policy), binds, List.of())
                     .bind("want", asked).list((rs, ctx) -> Map.entry(d.uuid(rs, "id"), rs.getLong("last_sequence")));
             List<UUID> roots = new ArrayList<>();
             long rows = 0;
@@ -385,6 +359,54 @@ public final class JdbiRetention implements Retention {
             return roots;
         }
 
+        // ---- detached executions, finished tasks, deleted assets ----------------------------
+
+        void purgeDetachedExecutions(Instant cutoff) {
+            purge("executions", RetentionSql.detachedExecutions("cutoff"), with(cutoff), RetentionPlan.EXECUTION_CHILDREN,
+                    RetentionSql.EXECUTION_BLOB_KEYS, RetentionSql.UNLINK_VOICE_CALLS);
+        }
+
+        void purgeFinishedTasks(Instant cutoff) {
+            purge("tasks", RetentionSql.FINISHED_TASKS, with(cutoff), List.of(), null, null);
+        }
+
+        void purgeDeletedAssets(Instant cutoff) {
+            purge("assets", RetentionSql.deletedAssets(policy), with(cutoff), RetentionPlan.ASSET_CHILDREN, RetentionSql.ASSET_BLOB_KEYS, null);
+        }
+
+        /**
+         * Deletes the rows of {@code table} {@code select} finds with their children, a batch per
+         * transaction (a dry run counts them); the blob keys {@code blobKeys} names are claimed in
+         * that transaction and their bytes deleted after it commits. {@code unlink} runs before
+         * the children go.
+         */
+        private void purge(String table, String select, Map<String, Object> binds, List<ChildTable> children,
+                           @Nullable String blobKeys, @Nullable String unlink) {
+            String keysName = "retention.blobKeys." + table;
+            if (policy.dryRun()) {
+                countPages(select, "id", binds, children, table, blobKeys == null ? null : page -> countBlobs(keysName, blobKeys, page));
+                return;
+            }
+            batches("retention.select." + table, select, binds, (h, ids, keys) -> {
+                if (blobKeys != null) {
+                    claimBlobs(h, keysName, blobKeys, ids, keys);
+                }
+                if (unlink != null) {
+                    call(h, "retention.unlink." + table, unlink, binds, ids).update();
+                }
+                deleteChildren(h, children, ids);
+                delete(h, table, ids);
+            });
+        }
+
+        // ---- blobs ---------------------------------------------------------------------------
+
+        /** Adds the keys {@code blobKeys} names for {@code ids} to {@code keys}, recorded as claimed in this transaction. */
+        private void claimBlobs(Handle h, String name, String blobKeys, List<UUID> ids, List<String> keys) {
+            keys.addAll(call(h, name, blobKeys, binds, ids).list(Sql.STRING));
+            JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
+        }
+
         /**
          * Bytes go only after their rows are committed: a failed purge keeps both. A blob that
          * cannot be deleted now keeps the claimed intent the purge recorded, so
@@ -397,265 +419,50 @@ public final class JdbiRetention implements Retention {
 
         /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */
         private void countBlobs(String name, String blobKeys, List<UUID> ids) {
-            add("asset_blobs.deleted", db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, name, blobKeys, Map.of(), ids).list(Sql.STRING))));
+            add("asset_blobs.deleted", db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, name, blobKeys, binds, ids).list(Sql.STRING))));
         }
 
-        // ---- messages ----------------------------------------------------------------------
+        // ---- children and dry-run pages ------------------------------------------------------
 
-        void softDeleteMessages(Instant cutoff) {
-            String where = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
-            if (policy.dryRun()) {
-                add("messages.soft_deleted", count("retention.countOldMessages", "SELECT COUNT(*)" + where, Map.of("cutoff", cutoff)));
-                return;
-            }
-            while (true) {
-                int n = db.write(h -> {
-                    List<UUID> ids = call(h, "retention.oldMessages", "SELECT id" + where + " LIMIT :batch", Map.of("cutoff", cutoff, "batch", batch))
-                            .list(sql.uuidColumn());
-                    if (ids.isEmpty()) {
-                        return 0;
-                    }
-                    // Only rows still live: a user's delete that committed since the SELECT keeps
-                    // its own time and its own single audit event.
-                    Dialect d = db.dialect();
-                    List<UUID[]> changed = call(h, "retention.softDelete", "UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
-                                    + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id", Map.of("now", now), ids)
-                            .list((rs, ctx) -> new UUID[] {d.uuid(rs, "id"), d.uuid(rs, "conversation_id")});
-                    if (changed.isEmpty()) {
-                        return ids.size();
-                    }
-                    Sql.Call events = sql.on(h, q.deletedEvent);
-                    JsonDoc details = Json.internal(Map.of("by", "retention"));
-                    for (UUID[] r : changed) {
-                        events.bind("id", Ids.next(db.clock())).bind("c", r[1]).bind("m", r[0]).bind("details", details).bind("now", now).add();
-                    }
-                    events.batch();
-                    add("messages.soft_deleted", changed.size());
-                    return ids.size();
-                });
-                if (n < batch) {
-                    return;
-                }
-            }
-        }
-
-        void hardDeleteMessages(Instant cutoff) {
-            // A message still referenced as the parent of a message that is not going too stays
-            // (as a soft-deleted row) until that child goes. Children sort after their parents, so
-            // newest-first batches never delete a parent before its child.
-            String where = " FROM <p>messages m WHERE m.tenant_id = :t AND m.deleted_at IS NOT NULL AND m.deleted_at < :cutoff"
-                    + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
-                    + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
-            if (policy.dryRun()) {
-                Map<String, Object> binds = purgeBinds();
-                binds.put("cutoff", cutoff);
-                dryRunPages("SELECT m.id" + where + " AND NOT " + purgedConversation("m.conversation_id"), "m.id", binds,
-                        RetentionPlan.MESSAGE_CHILDREN, "messages.deleted", null);
-                return;
-            }
-            while (true) {
-                int n = db.write(h -> {
-                    List<UUID> ids = call(h, "retention.hardDeletable", "SELECT m.id" + where + " ORDER BY m.created_at DESC, m.sequence DESC"
-                            + " LIMIT :batch", Map.of("cutoff", cutoff, "batch", batch)).list(sql.uuidColumn());
-                    if (ids.isEmpty()) {
-                        return 0;
-                    }
-                    deleteChildren(h, RetentionPlan.MESSAGE_CHILDREN, ids);
-                    add("messages.deleted", call(h, "retention.deleteMessages", "DELETE FROM <p>messages WHERE tenant_id = :t AND id IN (<ids>)",
-                            Map.of(), ids).update());
-                    return ids.size();
-                });
-                if (n < batch) {
-                    return;
-                }
-            }
-        }
-
-        // ---- memories ----------------------------------------------------------------------
-
-        void dropMemories() {
-            List<String> rules = new ArrayList<>();
-            Map<String, Object> binds = new LinkedHashMap<>();
-            if (policy.dropExpiredMemories()) {
-                rules.add("(expires_at IS NOT NULL AND expires_at <= :now)");
-                binds.put("now", now);
-            }
-            if (policy.hardDeleteAfter() != null) {
-                rules.add("(deleted_at IS NOT NULL AND deleted_at < :deletedCutoff)");
-                binds.put("deletedCutoff", now.minus(policy.hardDeleteAfter()));
-            }
-            String select = "SELECT id FROM <p>memories WHERE tenant_id = :t AND (" + String.join(" OR ", rules) + ")";
-            if (policy.dryRun()) {
-                dryRunPages(select, "id", binds, RetentionPlan.MEMORY_CHILDREN, "memories.deleted", null);
-                return;
-            }
-            while (true) {
-                int n = db.write(h -> {
-                    List<UUID> ids = call(h, "retention.memories", select + " LIMIT :batch", binds).bind("batch", batch).list(sql.uuidColumn());
-                    if (ids.isEmpty()) {
-                        return 0;
-                    }
-                    deleteChildren(h, RetentionPlan.MEMORY_CHILDREN, ids);
-                    add("memories.deleted", call(h, "retention.deleteMemories", "DELETE FROM <p>memories WHERE tenant_id = :t AND id IN (<ids>)",
-                            Map.of(), ids).update());
-                    return ids.size();
-                });
-                if (n < batch) {
-                    return;
-                }
-            }
-        }
-
-        // ---- detached executions, finished tasks, deleted assets ----------------------------
-
-        /** Finished executions without a conversation created before {@code :<cutoff>}. */
-        private static String detachedExecutions(String cutoff) {
-            return "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IS NULL"
-                    + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :" + cutoff;
-        }
-
-        void purgeDetachedExecutions(Instant cutoff) {
-            String select = detachedExecutions("cutoff");
-            purgeWithBlobs(select, Map.of("cutoff", cutoff), RetentionPlan.EXECUTION_CHILDREN, "executions",
-                    "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)",
-                    // A voice call outlives the execution it pointed at: keep the call, drop the link.
-                    "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND execution_id IN (<ids>)");
-        }
-
-        void purgeFinishedTasks(Instant cutoff) {
-            String select = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
-                    + " AND finished_at < :cutoff";
-            purgeWithBlobs(select, Map.of("cutoff", cutoff), List.of(), "tasks", null, null);
-        }
-
-        void purgeDeletedAssets(Instant cutoff) {
-            String select = "SELECT id FROM <p>assets WHERE tenant_id = :t AND deleted_at IS NOT NULL AND deleted_at < :cutoff";
-            Map<String, Object> binds = new LinkedHashMap<>(Map.of("cutoff", cutoff));
-            if (policy.dryRun()) {
-                // Produced by an execution an earlier rule purges: counted there, with its bytes.
-                binds.putAll(purgeBinds());
-                String gone = "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id IS NOT NULL AND "
-                        + purgedConversation("e.conversation_id");
-                if (policy.purgeDetachedExecutionsAfter() != null) {
-                    gone += " UNION " + detachedExecutions("detachedCutoff");
-                    binds.put("detachedCutoff", now.minus(policy.purgeDetachedExecutionsAfter()));
-                }
-                select += " AND (execution_id IS NULL OR execution_id NOT IN (" + gone + "))";
-            }
-            purgeWithBlobs(select, binds, RetentionPlan.ASSET_CHILDREN, "assets",
-                    "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)", null);
-        }
-
-        /**
-         * Deletes the rows {@code select} finds with their children, a batch per transaction; the
-         * blob keys {@code blobKeys} names are recorded as claimed in that transaction and their
-         * bytes deleted after it commits. {@code unlink} runs before the children go.
-         */
-        private void purgeWithBlobs(String select, Map<String, Object> binds, List<ChildTable> children, String table, String blobKeys,
-                                    String unlink) {
-            if (policy.dryRun()) {
-                if (blobKeys == null) {
-                    dryRunPages(select, "id", binds, children, table + ".deleted", null);
-                    return;
-                }
-                dryRunPages(select, "id", binds, children, table + ".deleted", page -> countBlobs("retention.blobKeys." + table, blobKeys, page));
-                return;
-            }
-            while (true) {
-                List<String> keys = new ArrayList<>();
-                int n = db.write(h -> {
-                    keys.clear();
-                    List<UUID> ids = call(h, "retention.select." + table, select + " LIMIT :batch", binds).bind("batch", batch)
-                            .list(sql.uuidColumn());
-                    if (ids.isEmpty()) {
-                        return 0;
-                    }
-                    if (blobKeys != null) {
-                        keys.addAll(call(h, "retention.blobKeys." + table, blobKeys, Map.of(), ids).list(Sql.STRING));
-                        JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
-                    }
-                    if (unlink != null) {
-                        call(h, "retention.unlink." + table, unlink, Map.of(), ids).update();
-                    }
-                    deleteChildren(h, children, ids);
-                    add(table + ".deleted", call(h, "retention.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)",
-                            Map.of(), ids).update());
-                    return ids.size();
-                });
-                deleteBlobs(keys);
-                if (n < batch) {
-                    return;
-                }
-            }
-        }
-
-        // ---- children ----------------------------------------------------------------------
-
-        /**
-         * Counts the rows {@code select} finds and their children, a page of {@code batch} ids at a
-         * time in id order, so a dry run holds no more ids in memory than a real batch does.
-         */
-        private void dryRunPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String key,
-                                 java.util.function.@org.jspecify.annotations.Nullable Consumer<List<UUID>> perPage) {
+        /** Pages of {@code batch} ids of {@code select} in id order, so a dry run holds no more ids in memory than a real batch does. */
+        private void pages(String name, String select, String idColumn, Map<String, Object> binds, Consumer<List<UUID>> perPage) {
             UUID last = null;
             while (true) {
                 UUID after = last;
                 List<UUID> page = db.read(h -> {
-                    Sql.Call call = call(h, "retention.page." + key, select + (after == null ? "" : " AND " + idColumn + " > :after")
-                            + " ORDER BY " + idColumn + " LIMIT :batch", binds).bind("batch", batch);
+                    Sql.Call call = call(h, name, RetentionSql.page(select, idColumn, after == null), binds, List.of()).bind("batch", batch);
                     return (after == null ? call : call.bind("after", after)).list(sql.uuidColumn());
                 });
                 if (page.isEmpty()) {
                     return;
                 }
-                countChildren(children, page, true);
-                add(key, page.size());
-                if (perPage != null) {
-                    perPage.accept(page);
-                }
+                perPage.accept(page);
                 last = page.get(page.size() - 1);
             }
         }
 
+        /** Counts the rows of {@code table} {@code select} finds and their children, a page at a time. */
+        private void countPages(String select, String idColumn, Map<String, Object> binds, List<ChildTable> children, String table,
+                                @Nullable Consumer<List<UUID>> perPage) {
+            pages("retention.page." + table, select, idColumn, binds, page -> {
+                countChildren(children, page, true);
+                add(table + ".deleted", page.size());
+                if (perPage != null) {
+                    perPage.accept(page);
+                }
+            });
+        }
+
         private void deleteChildren(Handle h, List<ChildTable> children, List<UUID> ids) {
             for (ChildTable child : children) {
-                add(child.table() + ".deleted", call(h, "retention.delete." + child.table(), child.deleteSql(), Map.of(), ids).update());
+                add(child.table() + ".deleted", call(h, "retention.delete." + child.table(), child.deleteSql(), binds, ids).update());
             }
         }
 
-        private void detach(Handle h, RetentionPlan.Detach detach, List<UUID> ids) {
-            int n = call(h, "retention.detach", detach.updateSql(), Map.of(), ids).update();
-            if (n > 0) {
-                add(detach.reportKey(), n);
-            }
-        }
-
-        private void countDetached(RetentionPlan.Detach detach, List<UUID> ids) {
-            long n = db.read(h -> call(h, "retention.countDetached", detach.countSql(), Map.of(), ids).one(Sql.LONG));
-            if (n > 0) {
-                add(detach.reportKey(), n);
-            }
-        }
-
-        /**
-         * Counts the children of {@code ids}; those of a rule after the conversation purge leave
-         * out the rows a purged tree takes with it (counted by the purge).
-         */
         private void countChildren(List<ChildTable> children, List<UUID> ids, boolean afterPurge) {
-            boolean purges = afterPurge && (policy.purgeArchivedAfter() != null || policy.hardDeleteAfter() != null);
             for (ChildTable child : children) {
-                String text = child.countSql();
-                String t = "<p>" + child.table();
-                text += !purges ? "" : switch (child.table()) {
-                    case "message_assets" -> " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = " + t
-                            + ".message_id AND " + purgedConversation("mm.conversation_id") + ")";
-                    case "message_events" -> " AND NOT " + purgedConversation(t + ".conversation_id");
-                    case "vectors" -> " AND (" + t + ".conversation_id IS NULL OR NOT " + purgedConversation(t + ".conversation_id") + ")";
-                    default -> "";
-                };
-                String sqlText = text;
-                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(), sqlText, purges ? purgeBinds() : Map.of(), ids)
-                        .one(Sql.LONG)));
+                add(child.table() + ".deleted", db.read(h -> call(h, "retention.count." + child.table(),
+                        RetentionSql.countChild(child, policy, afterPurge), binds, ids).one(Sql.LONG)));
             }
         }
     }

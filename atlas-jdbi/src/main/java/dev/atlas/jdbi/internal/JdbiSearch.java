@@ -7,12 +7,12 @@ import dev.atlas.internal.Check;
 import dev.atlas.internal.VectorCheck;
 import dev.atlas.search.Embedder;
 import dev.atlas.search.Search;
-import dev.atlas.search.SearchFilter;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.search.SemanticQuery;
 import dev.atlas.search.TextQuery;
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.Handle;
@@ -66,52 +66,45 @@ public final class JdbiSearch implements Search {
         if (phrases.isEmpty()) {
             return List.of();
         }
-        Dialect d = db.dialect();
-        boolean messages = query.target() == SearchTarget.MESSAGE;
-        String table = messages ? "messages" : "memories";
+        String table = query.target() == SearchTarget.MESSAGE ? "messages" : "memories";
         indexPending(db, sql, q, table);
         Map<String, Object> binds = new LinkedHashMap<>();
-        StringBuilder text = new StringBuilder("SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM ")
-                .append(d.textFrom(table, "x", query.target().toString()));
-        if (messages) {
-            text.append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
-        }
-        text.append(" WHERE ").append(d.textMatch("x")).append(" AND x.tenant_id = :t");
-        text.append(conditions(query.target(), query.filter(), binds));
-        binds.put("q", d.textQuery(SearchText.distinct(phrases)));
+        Statement candidates = q.textCandidates(query.target(), query.filter(), db.now(), binds);
+        binds.put("q", db.dialect().textQuery(phrases.stream().flatMap(List::stream).distinct().toList()));
         return db.readConsistent(h -> {
             // The index only preselects rows holding every term; the stored terms decide (phrases)
             // and score, in Java, so both databases answer alike and no other row's statistics count.
-            TextTopK top = new TextTopK(query.limit());
+            // The best hits by score, then by id as text (which is also PostgreSQL's uuid order).
+            PriorityQueue<TextHit> top = new PriorityQueue<>(TextHit.WORST_FIRST);
             List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
-            Sql.Call call = sql.on(h, q.render("search.text." + table, text.toString())).fetchSize(500);
+            Sql.Call call = sql.on(h, candidates).fetchSize(500);
             binds.forEach(call::bind);
             call.forEach((rs, ctx) -> {
                 double score = score(rs.getString(3), joined);
-                if (score > 0) {
-                    top.add(score, rs.getString(1), rs.getString(2));
+                return score > 0 ? new TextHit(score, rs.getString(1), rs.getString(2)) : null;
+            }, x -> {
+                if (x != null && top.add(x) && top.size() > query.limit()) {
+                    top.poll();
                 }
-                return null;
-            }, x -> { });
-            List<TextTopK.Hit> best = top.best();
-            if (best.isEmpty()) {
+            });
+            if (top.isEmpty()) {
                 return List.of();
             }
+            List<TextHit> best = top.stream().sorted(TextHit.WORST_FIRST.reversed()).toList();
             Map<String, String> contents = new HashMap<>();
             Where ids = new Where().in("id", "id", best.stream().map(x -> UUID.fromString(x.id())).toList());
-            ids.bindTo(sql.on(h, q.render("search.contents." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t"
-                            + ids)))
+            ids.bindTo(sql.on(h, q.contents(table, ids)))
                     .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
-            List<SearchHit> hits = new ArrayList<>(best.size());
-            for (TextTopK.Hit x : best) {
-                String content = contents.get(x.id());
-                if (content != null) { // null: deleted since the first statement (SQLite reads per statement)
-                    hits.add(new SearchHit(query.target(), UUID.fromString(x.id()),
-                            x.conversation() == null ? null : UUID.fromString(x.conversation()), x.score(), snippet(content, phrases)));
-                }
-            }
-            return List.copyOf(hits);
+            return best.stream().filter(x -> contents.containsKey(x.id())) // absent: deleted since (SQLite reads per statement)
+                    .map(x -> new SearchHit(query.target(), UUID.fromString(x.id()), x.conversation() == null ? null
+                            : UUID.fromString(x.conversation()), x.score(), snippet(contents.get(x.id()), phrases))).toList();
         });
+    }
+
+    /** One scored row of a text search. */
+    private record TextHit(double score, String id, String conversation) {
+        static final Comparator<TextHit> WORST_FIRST =
+                Comparator.comparingDouble(TextHit::score).thenComparing(TextHit::id, Comparator.reverseOrder());
     }
 
     // BM25's term-frequency saturation and length normalisation with a fixed average length and
@@ -205,37 +198,6 @@ public final class JdbiSearch implements Search {
         return out.toString();
     }
 
-    /** The best {@code k} rows by score, then by id as text (which is also PostgreSQL's uuid order). */
-    static final class TextTopK {
-        record Hit(double score, String id, String conversation) {}
-
-        private static final Comparator<Hit> WORST_FIRST =
-                Comparator.comparingDouble(Hit::score).thenComparing(Hit::id, Comparator.reverseOrder());
-        private final int k;
-        private final PriorityQueue<Hit> heap;
-
-        TextTopK(int k) {
-            this.k = k;
-            this.heap = new PriorityQueue<>(Math.min(k, 1024), WORST_FIRST);
-        }
-
-        void add(double score, String id, String conversation) {
-            Hit h = new Hit(score, id, conversation);
-            if (heap.size() < k) {
-                heap.add(h);
-            } else if (WORST_FIRST.compare(h, heap.peek()) > 0) {
-                heap.poll();
-                heap.add(h);
-            }
-        }
-
-        List<Hit> best() {
-            List<Hit> all = new ArrayList<>(heap);
-            all.sort(WORST_FIRST.reversed());
-            return all;
-        }
-    }
-
     /**
      * Writes the search column of one tenant's rows of {@code table} that have none (rows written
      * before migration V8, or since by an older Atlas), in batches, each its own transaction. The
@@ -276,72 +238,6 @@ public final class JdbiSearch implements Search {
         return total;
     }
 
-    /**
-     * Liveness and filter conditions for rows of {@code target} aliased {@code x} (with the
-     * message's conversation as {@code c}; for assets only the vector {@code v} exists).
-     */
-    private String conditions(SearchTarget target, SearchFilter f, Map<String, Object> binds) {
-        StringBuilder sql = new StringBuilder();
-        switch (target) {
-            case MESSAGE -> {
-                sql.append(" AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
-                if (f.owner() != null) {
-                    sql.append(" AND c.owner_type = :fOwnerType AND c.owner_id = :fOwnerId");
-                }
-                if (f.role() != null) {
-                    sql.append(" AND x.role = :fRole");
-                    binds.put("fRole", f.role().toString());
-                }
-            }
-            case MEMORY -> {
-                sql.append(" AND x.deleted_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > :now)");
-                binds.put("now", db.now());
-                if (f.owner() != null) {
-                    sql.append(" AND x.owner_type = :fOwnerType AND x.owner_id = :fOwnerId");
-                }
-                if (f.kind() != null) {
-                    sql.append(" AND x.kind = :fKind");
-                    binds.put("fKind", f.kind().value());
-                }
-            }
-            case ASSET -> { }
-        }
-        if (f.owner() != null) {
-            binds.put("fOwnerType", f.owner().type());
-            binds.put("fOwnerId", f.owner().id());
-        }
-        if (f.agent() != null) {
-            sql.append(" AND x.agent = :fAgent");
-            binds.put("fAgent", f.agent());
-        }
-        int i = 0;
-        for (Map.Entry<String, String> e : f.metadata().entrySet()) {
-            sql.append(" AND ").append(SearchSql.metadataIs(db.dialect(), "x", "fKey" + i, "fValue" + i));
-            binds.put("fKey" + i, e.getKey());
-            binds.put("fValue" + i, e.getValue());
-            i++;
-        }
-        for (int t = 0; t < f.tags().size(); t++) {
-            sql.append(" AND EXISTS (SELECT 1 FROM <p>memory_tags g").append(t).append(" WHERE g").append(t).append(".tenant_id = x.tenant_id")
-                    .append(" AND g").append(t).append(".memory_id = x.id AND g").append(t).append(".tag = :fTag").append(t).append(')');
-            binds.put("fTag" + t, f.tags().get(t));
-        }
-        String row = target == SearchTarget.ASSET ? "v" : "x";
-        if (f.conversationId() != null) {
-            sql.append(" AND ").append(row).append(".conversation_id = :fConversation");
-            binds.put("fConversation", f.conversationId());
-        }
-        if (f.from() != null) {
-            sql.append(" AND ").append(row).append(".created_at >= :fFrom");
-            binds.put("fFrom", f.from());
-        }
-        if (f.to() != null) {
-            sql.append(" AND ").append(row).append(".created_at < :fTo");
-            binds.put("fTo", f.to());
-        }
-        return sql.toString();
-    }
-
     // ---- semantic -------------------------------------------------------------------------
 
     @Override
@@ -357,26 +253,10 @@ public final class JdbiSearch implements Search {
             if (dimension != unit.length) {
                 throw wrongDimension("vector", unit.length, query.model(), dimension);
             }
-            Map<String, Object> binds = new LinkedHashMap<>();
-            StringBuilder from = new StringBuilder("FROM <p>vectors v");
-            String conversation = "v.conversation_id";
-            if (query.target() == SearchTarget.MESSAGE) {
-                // A vector stored before the message's last edit describes old content: skip it
-                // until the application stores a new one.
-                from.append(" JOIN <p>messages x ON x.tenant_id = v.tenant_id AND x.id = v.target_id"
-                                + " AND (x.edited_at IS NULL OR v.updated_at >= x.edited_at)")
-                        .append(" JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id");
-                conversation = "x.conversation_id";
-            } else if (query.target() == SearchTarget.MEMORY) {
-                from.append(" JOIN <p>memories x ON x.tenant_id = v.tenant_id AND x.id = v.target_id");
-                conversation = "x.conversation_id";
-            }
-            from.append(" WHERE v.tenant_id = :t AND v.model = :model AND v.target_type = :type AND v.dimension = :dim");
-            from.append(conditions(query.target(), query.filter(), binds));
-            binds.put("model", query.model());
-            binds.put("type", query.target().toString());
-            binds.put("dim", dimension);
-            return idx.nearest(sql, h, query.target(), new VectorIndex.Candidates(q, from.toString(), conversation, binds), query.model(),
+            Map<String, Object> binds = new LinkedHashMap<>(Map.of("model", query.model(), "type", query.target().toString(), "dim", dimension));
+            String fromWhere = q.vectorCandidates(query.target(), query.filter(), db.now(), binds);
+            String conversation = query.target() == SearchTarget.ASSET ? "v.conversation_id" : "x.conversation_id";
+            return idx.nearest(sql, h, query.target(), new VectorIndex.Candidates(q, fromWhere, conversation, binds), query.model(),
                     unit, query.k());
         });
     }

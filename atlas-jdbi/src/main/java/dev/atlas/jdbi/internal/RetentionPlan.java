@@ -56,30 +56,15 @@ public final class RetentionPlan {
             ChildTable.byColumn("executions", "conversation_id"));
 
     /**
-     * Links cleared, before {@link #CONVERSATION_CHILDREN} are deleted, on rows that stay: a
-     * message of a conversation that is not purged may name an execution (and its step) of one
-     * that is. It keeps its content and loses the link that would dangle, as a foreign key's
-     * ON DELETE SET NULL would (PostgreSQL 13, the oldest supported, cannot null only some
-     * columns of a composite key, and the keys are tenant-first). Reported as
+     * Messages whose links are cleared, before {@link #CONVERSATION_CHILDREN} are deleted, on rows
+     * that stay: a message of a conversation that is not purged may name an execution (and its
+     * step) of one that is. It keeps its content and loses the link that would dangle, as a
+     * foreign key's ON DELETE SET NULL would (PostgreSQL 13, the oldest supported, cannot null
+     * only some columns of a composite key, and the keys are tenant-first). Reported as
      * {@code messages.detached} when there were any.
      */
-    public static final Detach CONVERSATION_DETACH = new Detach("messages", "execution_id = NULL, step_id = NULL",
-            "execution_id IN (" + EXECUTIONS + ") AND conversation_id NOT IN (<ids>)");
+    static final String DETACHED_MESSAGES = "execution_id IN (" + EXECUTIONS + ") AND conversation_id NOT IN (<ids>)";
 
-    /** Rows of {@code table} matching {@code condition} that keep living with {@code set} applied. */
-    public record Detach(String table, String set, String condition) {
-        String updateSql() {
-            return "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t AND " + condition;
-        }
-
-        String countSql() {
-            return "SELECT COUNT(*) FROM <p>" + table + " WHERE tenant_id = :t AND " + condition;
-        }
-
-        String reportKey() {
-            return table + ".detached";
-        }
-    }
     /** Assets produced by the executions whose ids are bound as {@code <ids>}. */
     static final String ASSETS_OF_EXECUTIONS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
 

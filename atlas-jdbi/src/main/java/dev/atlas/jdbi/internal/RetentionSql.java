@@ -3,7 +3,9 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.retention.RetentionPolicy;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -34,7 +36,7 @@ final class RetentionSql {
                 c.sql("retention.count." + child.table(), withIds(child.countSql(), 1));
             }
         }
-        c.sql("retention.detach", withIds(RetentionPlan.CONVERSATION_DETACH.updateSql(), 1));
+        c.sql("retention.detach", withIds(DETACH, 1));
     }
 
     /** {@code text} with its {@code <ids>} list made {@code n} markers long. */
@@ -45,5 +47,193 @@ final class RetentionSql {
     /** {@code text} (binding {@code <ids>} to {@code ids}, if it has them), checked and kept the first time it is seen. */
     Statement render(String name, String text, List<UUID> ids) {
         return c.render(name, withIds(text, ids.size()));
+    }
+
+    // ---- the rules' texts, rendered per call: they depend on the policy and on a batch's ids ----
+
+    private static final String IDLE_RULE = "status = 'open' AND deleted_at IS NULL AND activity_at < :cutoff";
+    static final String COUNT_IDLE = "SELECT COUNT(*) FROM <p>conversations WHERE tenant_id = :t AND " + IDLE_RULE;
+    static final String IDLE = "SELECT id FROM <p>conversations WHERE tenant_id = :t AND " + IDLE_RULE;
+    /**
+     * The rule again on the row being updated: an append that committed since the SELECT
+     * (PostgreSQL) made the conversation active, and it stays open.
+     */
+    static final String ARCHIVE = "UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
+            + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + IDLE_RULE;
+
+    private static final String OLD_MESSAGES = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
+    static final String COUNT_OLD_MESSAGES = "SELECT COUNT(*)" + OLD_MESSAGES;
+    static final String OLD_MESSAGE_IDS = "SELECT id" + OLD_MESSAGES;
+    /** Only rows still live: a user's delete that committed since the SELECT keeps its own time and its own single audit event. */
+    static final String SOFT_DELETE = "UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
+            + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id";
+
+    /**
+     * Long-deleted messages. One still referenced as the parent of a message that is not going
+     * too stays (as a soft-deleted row) until that child goes. Children sort after their parents,
+     * so newest-first batches ({@link #NEWEST_FIRST}) never delete a parent before its child.
+     */
+    static final String HARD_DELETABLE = "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t AND m.deleted_at IS NOT NULL AND m.deleted_at < :cutoff"
+            + " AND NOT EXISTS (SELECT 1 FROM <p>messages ch WHERE ch.tenant_id = :t AND ch.parent_id = m.id"
+            + " AND NOT (ch.deleted_at IS NOT NULL AND ch.deleted_at < :cutoff))";
+    static final String NEWEST_FIRST = " ORDER BY m.created_at DESC, m.sequence DESC";
+
+    /** Expired memories (binds :now) and long-deleted ones (binds :deletedCutoff), as the policy asks. */
+    static String memories(RetentionPolicy p) {
+        List<String> rules = new ArrayList<>();
+        if (p.dropExpiredMemories()) {
+            rules.add("(expires_at IS NOT NULL AND expires_at <= :now)");
+        }
+        if (p.hardDeleteAfter() != null) {
+            rules.add("(deleted_at IS NOT NULL AND deleted_at < :deletedCutoff)");
+        }
+        return "SELECT id FROM <p>memories WHERE tenant_id = :t AND (" + String.join(" OR ", rules) + ")";
+    }
+
+    /** Finished executions without a conversation created before {@code :<cutoff>}. */
+    static String detachedExecutions(String cutoff) {
+        return "SELECT id FROM <p>executions WHERE tenant_id = :t AND conversation_id IS NULL"
+                + " AND status IN ('completed', 'failed', 'cancelled') AND created_at < :" + cutoff;
+    }
+
+    static final String EXECUTION_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
+    /** A voice call outlives the execution it pointed at: keep the call, drop the link. */
+    static final String UNLINK_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND execution_id IN (<ids>)";
+    static final String FINISHED_TASKS = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
+            + " AND finished_at < :cutoff";
+    static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";
+
+    /**
+     * Long-deleted assets; for a dry run without those an execution an earlier rule purges
+     * produced: they are counted there, with their bytes (binds :detachedCutoff when that rule runs).
+     */
+    static String deletedAssets(RetentionPolicy p) {
+        String select = "SELECT id FROM <p>assets WHERE tenant_id = :t AND deleted_at IS NOT NULL AND deleted_at < :cutoff";
+        if (!p.dryRun()) {
+            return select;
+        }
+        String gone = "SELECT e.id FROM <p>executions e WHERE e.tenant_id = :t AND e.conversation_id IS NOT NULL AND "
+                + purgedConversation(p, "e.conversation_id");
+        if (p.purgeDetachedExecutionsAfter() != null) {
+            gone += " UNION " + detachedExecutions("detachedCutoff");
+        }
+        return select + " AND (execution_id IS NULL OR execution_id NOT IN (" + gone + "))";
+    }
+
+    static final String DETACH = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
+            + RetentionPlan.DETACHED_MESSAGES;
+    static final String COUNT_DETACHED = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES;
+
+    /** Deletes the rows of {@code table} whose ids are bound as {@code <ids>}. */
+    static String delete(String table) {
+        return "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (<ids>)";
+    }
+
+    // ---- conversation purge --------------------------------------------------------------
+
+    static boolean purges(RetentionPolicy p) {
+        return p.purgeArchivedAfter() != null || p.hardDeleteAfter() != null;
+    }
+
+    /**
+     * The purge rules on the conversation row aliased {@code a}: archived (or deleted) before
+     * the cutoff, and nothing in it or its tool threads written since the cutoff. The second
+     * half is what keeps a message appended to a tool thread (which does not reopen the
+     * conversation above it) from going with that conversation. Binds :archivedCutoff and
+     * :deletedCutoff, as the policy asks.
+     */
+    private static String purgeRule(RetentionPolicy p, String a) {
+        List<String> rules = new ArrayList<>();
+        if (p.purgeArchivedAfter() != null) {
+            rules.add("(" + a + ".status = 'archived' AND " + a + ".archived_at < :archivedCutoff AND "
+                    + quietTree(a, "archivedCutoff") + ")");
+        }
+        if (p.hardDeleteAfter() != null) {
+            rules.add("(" + a + ".deleted_at IS NOT NULL AND " + a + ".deleted_at < :deletedCutoff AND "
+                    + quietTree(a, "deletedCutoff") + ")");
+        }
+        return "(" + String.join(" OR ", rules) + ")";
+    }
+
+    /** No conversation in the tree below {@code a} (itself included) has activity at or after {@code :cutoff}. */
+    private static String quietTree(String a, String cutoff) {
+        return "NOT EXISTS (WITH RECURSIVE subtree (id) AS (SELECT " + a + ".id"
+                + " UNION SELECT x.id FROM <p>conversations x JOIN subtree ON x.tenant_id = :t AND x.parent_conversation_id = subtree.id)"
+                + " SELECT 1 FROM subtree JOIN <p>conversations y ON y.tenant_id = :t AND y.id = subtree.id"
+                + " WHERE y.activity_at >= :" + cutoff + ")";
+    }
+
+    /**
+     * For a dry run, whose later rules still see the rows the earlier rules would delete: the
+     * conversation {@code conversation} goes with a purged tree (it or an ancestor is
+     * purgeable), so its rows are already counted there.
+     */
+    static String purgedConversation(RetentionPolicy p, String conversation) {
+        if (!purges(p)) {
+            return "1 = 0";
+        }
+        return "EXISTS (WITH RECURSIVE anc (id) AS (SELECT " + conversation + " UNION SELECT z.parent_conversation_id FROM <p>conversations z"
+                + " JOIN anc ON z.tenant_id = :t AND z.id = anc.id WHERE z.parent_conversation_id IS NOT NULL)"
+                + " SELECT 1 FROM anc JOIN <p>conversations pa ON pa.tenant_id = :t AND pa.id = anc.id WHERE " + purgeRule(p, "pa") + ")";
+    }
+
+    static String purgeable(RetentionPolicy p) {
+        return "SELECT a.id FROM <p>conversations a WHERE a.tenant_id = :t AND " + purgeRule(p, "a");
+    }
+
+    /** The next candidates with their sizes, at most {@code :want}. */
+    static String purgeBatch(RetentionPolicy p) {
+        return purgeable(p).replace("SELECT a.id FROM", "SELECT a.id, a.last_sequence FROM") + " LIMIT :want";
+    }
+
+    static String stillPurgeable(RetentionPolicy p) {
+        return purgeable(p) + " AND a.id IN (<ids>)";
+    }
+
+    /** The given conversations and every tool thread below them, which must go with them. */
+    static final String WITH_DESCENDANTS = "WITH RECURSIVE tree (id) AS (SELECT id FROM <p>conversations WHERE tenant_id = :t"
+            + " AND id IN (<ids>) UNION SELECT c.id FROM <p>conversations c JOIN tree ON c.tenant_id = :t"
+            + " AND c.parent_conversation_id = tree.id) SELECT id FROM tree";
+
+    /**
+     * Of the given purgeable conversations, those with a purgeable ancestor: they go with
+     * that ancestor's tree, so a dry run counts them there and only there.
+     */
+    static String purgedWithAncestor(RetentionPolicy p) {
+        return "WITH RECURSIVE up (start_id, id) AS ("
+                + "SELECT id, parent_conversation_id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>)"
+                + " AND parent_conversation_id IS NOT NULL"
+                + " UNION SELECT up.start_id, c.parent_conversation_id FROM <p>conversations c JOIN up"
+                + " ON c.tenant_id = :t AND c.id = up.id WHERE c.parent_conversation_id IS NOT NULL)"
+                + " SELECT DISTINCT up.start_id FROM up JOIN <p>conversations a ON a.tenant_id = :t AND a.id = up.id"
+                + " WHERE " + purgeRule(p, "a");
+    }
+
+    /** Locks the conversations bound as {@code <ids>}, in id order (PostgreSQL only). */
+    String lock() {
+        return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
+    }
+
+    // ---- dry runs --------------------------------------------------------------------------
+
+    /** A page of the ids {@code select} finds, in {@code idColumn} order, after {@code :after} unless it is the first. */
+    static String page(String select, String idColumn, boolean first) {
+        return select + (first ? "" : " AND " + idColumn + " > :after") + " ORDER BY " + idColumn + " LIMIT :batch";
+    }
+
+    /**
+     * Counts the rows of {@code child} of the parents bound as {@code <ids>}; with
+     * {@code afterPurge}, for a rule after the conversation purge, without the rows a purged tree
+     * takes with it (counted by the purge).
+     */
+    static String countChild(ChildTable child, RetentionPolicy p, boolean afterPurge) {
+        String t = "<p>" + child.table();
+        return child.countSql() + (!afterPurge || !purges(p) ? "" : switch (child.table()) {
+            case "message_assets" -> " AND NOT EXISTS (SELECT 1 FROM <p>messages mm WHERE mm.tenant_id = :t AND mm.id = " + t
+                    + ".message_id AND " + purgedConversation(p, "mm.conversation_id") + ")";
+            case "message_events" -> " AND NOT " + purgedConversation(p, t + ".conversation_id");
+            case "vectors" -> " AND (" + t + ".conversation_id IS NULL OR NOT " + purgedConversation(p, t + ".conversation_id") + ")";
+            default -> "";
+        });
     }
 }

@@ -2,7 +2,13 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.Where;
+import dev.atlas.search.SearchFilter;
+import dev.atlas.search.SearchTarget;
+import org.jspecify.annotations.Nullable;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -66,25 +72,19 @@ final class SearchSql {
         String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type";
         vectorCount = c.sql("search.vectorCount", "SELECT COUNT(*)" + ofModel);
         vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector" + ofModel);
-        Map<String, Statement> any = new java.util.HashMap<>();
-        Map<String, Statement> batch = new java.util.HashMap<>();
-        Map<String, Statement> write = new java.util.HashMap<>();
-        Map<String, Statement> tenants = new java.util.HashMap<>();
-        for (String table : TEXT_TABLES) {
-            any.put(table, c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
-                    + " AND search_text IS NULL LIMIT 1"));
-            batch.put(table, c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t"
-                    + " AND search_text IS NULL LIMIT " + INDEX_BATCH + c.dialect().lockSkipLocked()));
-            write.put(table, c.sql("search.writeSearchText." + table, "UPDATE <p>" + table + " SET search_text = :s"
-                    + " WHERE tenant_id = :t AND id = :id AND search_text IS NULL"));
-            tenants.put(table, c.crossTenant("search.pendingTenants." + table, "start-up maintenance: finds the tenants whose rows"
-                    + " predate the search column (V8); each is then indexed by tenant-bound statements",
-                    "SELECT DISTINCT tenant_id FROM <p>" + table + " WHERE search_text IS NULL"));
-        }
-        anyPending = Map.copyOf(any);
-        pendingBatch = Map.copyOf(batch);
-        writeSearchText = Map.copyOf(write);
-        pendingTenants = Map.copyOf(tenants);
+        anyPending = perTable(table -> c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
+                + " AND search_text IS NULL LIMIT 1"));
+        pendingBatch = perTable(table -> c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table
+                + " WHERE tenant_id = :t AND search_text IS NULL LIMIT " + INDEX_BATCH + c.dialect().lockSkipLocked()));
+        writeSearchText = perTable(table -> c.sql("search.writeSearchText." + table, "UPDATE <p>" + table + " SET search_text = :s"
+                + " WHERE tenant_id = :t AND id = :id AND search_text IS NULL"));
+        pendingTenants = perTable(table -> c.crossTenant("search.pendingTenants." + table, "start-up maintenance: finds the tenants"
+                + " whose rows predate the search column (V8); each is then indexed by tenant-bound statements",
+                "SELECT DISTINCT tenant_id FROM <p>" + table + " WHERE search_text IS NULL"));
+    }
+
+    private static Map<String, Statement> perTable(java.util.function.Function<String, Statement> statement) {
+        return java.util.Arrays.stream(TEXT_TABLES).collect(java.util.stream.Collectors.toUnmodifiableMap(t -> t, statement));
     }
 
     /**
@@ -92,8 +92,8 @@ final class SearchSql {
      * the string {@code :value}: one meaning on both databases (numbers, booleans and nested
      * objects never equal a string; no path syntax, so any key text is just a key).
      */
-    static String metadataIs(Dialect dialect, String alias, String key, String value) {
-        return dialect == Dialect.SQLITE
+    private String metadataIs(String alias, String key, String value) {
+        return catalogue.dialect() == Dialect.SQLITE
                 ? "EXISTS (SELECT 1 FROM json_each(" + alias + ".metadata) j WHERE j.key = :" + key + " AND j.type = 'text'"
                         + " AND j.value = :" + value + ")"
                 : alias + ".metadata @> jsonb_build_object(CAST(:" + key + " AS text), CAST(:" + value + " AS text))";
@@ -102,5 +102,87 @@ final class SearchSql {
     /** A statement assembled per call from this catalogue's fragments (filters, IN lists); checked once per text. */
     Statement render(String name, String text) {
         return catalogue.render(name, text);
+    }
+
+    // ---- queries assembled per call ---------------------------------------------------------
+
+    private static final String CONVERSATION_OF_X = " JOIN <p>conversations c ON c.tenant_id = x.tenant_id AND c.id = x.conversation_id";
+
+    /** The full-text candidates of {@code target}: rows {@code x} holding every term of {@code :q} that pass {@link #filters}. */
+    Statement textCandidates(SearchTarget target, SearchFilter f, Instant now, Map<String, Object> binds) {
+        Dialect d = catalogue.dialect();
+        String table = target == SearchTarget.MESSAGE ? "messages" : "memories";
+        return render("search.text." + table, "SELECT x.id AS id, x.conversation_id AS conv, x.search_text AS terms FROM "
+                + d.textFrom(table, "x", target.toString()) + (target == SearchTarget.MESSAGE ? CONVERSATION_OF_X : "")
+                + " WHERE " + d.textMatch("x") + " AND x.tenant_id = :t" + filters(target, f, now, binds));
+    }
+
+    /** The content of the rows of {@code table} whose ids {@code ids} binds. */
+    Statement contents(String table, Where ids) {
+        return render("search.contents." + table, "SELECT id, content FROM <p>" + table + " WHERE tenant_id = :t" + ids);
+    }
+
+    /**
+     * FROM and WHERE of the semantic candidates of {@code target}: vectors {@code v} of
+     * {@code :model}, {@code :type} and {@code :dim} whose live row {@code x} passes {@link #filters}.
+     */
+    String vectorCandidates(SearchTarget target, SearchFilter f, Instant now, Map<String, Object> binds) {
+        String join = switch (target) {
+            // A vector stored before the message's last edit describes old content: skip it
+            // until the application stores a new one.
+            case MESSAGE -> " JOIN <p>messages x ON x.tenant_id = v.tenant_id AND x.id = v.target_id"
+                    + " AND (x.edited_at IS NULL OR v.updated_at >= x.edited_at)" + CONVERSATION_OF_X;
+            case MEMORY -> " JOIN <p>memories x ON x.tenant_id = v.tenant_id AND x.id = v.target_id";
+            case ASSET -> "";
+        };
+        return "FROM <p>vectors v" + join + " WHERE v.tenant_id = :t AND v.model = :model AND v.target_type = :type AND v.dimension = :dim"
+                + filters(target, f, now, binds);
+    }
+
+    private static final String TAG = "EXISTS (SELECT 1 FROM <p>memory_tags g# WHERE g#.tenant_id = x.tenant_id AND g#.memory_id = x.id"
+            + " AND g#.tag = :fTag#)";
+
+    /**
+     * Liveness and filter conditions for rows of {@code target} aliased {@code x} (with the
+     * message's conversation as {@code c}; for assets only the vector {@code v} exists); their
+     * values go to {@code binds}. The query's constructor already refused filters that do not
+     * apply to its target.
+     */
+    private String filters(SearchTarget target, SearchFilter f, Instant now, Map<String, Object> binds) {
+        StringBuilder sql = new StringBuilder();
+        Filter and = (fragment, name, value) -> {
+            if (value != null) {
+                sql.append(" AND ").append(fragment);
+                binds.put(name, value);
+            }
+        };
+        String owner = target == SearchTarget.MESSAGE ? "c" : "x";
+        if (target == SearchTarget.MESSAGE) {
+            sql.append(" AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
+        } else if (target == SearchTarget.MEMORY) {
+            and.add("x.deleted_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > :now)", "now", now);
+        }
+        and.add(owner + ".owner_type = :fOwnerType", "fOwnerType", f.owner() == null ? null : f.owner().type());
+        and.add(owner + ".owner_id = :fOwnerId", "fOwnerId", f.owner() == null ? null : f.owner().id());
+        and.add("x.role = :fRole", "fRole", f.role() == null ? null : f.role().toString());
+        and.add("x.kind = :fKind", "fKind", f.kind() == null ? null : f.kind().value());
+        and.add("x.agent = :fAgent", "fAgent", f.agent());
+        List<Map.Entry<String, String>> metadata = List.copyOf(f.metadata().entrySet());
+        for (int i = 0; i < metadata.size(); i++) {
+            binds.put("fKey" + i, metadata.get(i).getKey());
+            and.add(metadataIs("x", "fKey" + i, "fValue" + i), "fValue" + i, metadata.get(i).getValue());
+        }
+        for (int t = 0; t < f.tags().size(); t++) {
+            and.add(TAG.replace("#", String.valueOf(t)), "fTag" + t, f.tags().get(t));
+        }
+        String row = target == SearchTarget.ASSET ? "v" : "x";
+        and.add(row + ".conversation_id = :fConversation", "fConversation", f.conversationId());
+        and.add(row + ".created_at >= :fFrom", "fFrom", f.from());
+        and.add(row + ".created_at < :fTo", "fTo", f.to());
+        return sql.toString();
+    }
+
+    private interface Filter {
+        void add(String fragment, String name, @Nullable Object value);
     }
 }

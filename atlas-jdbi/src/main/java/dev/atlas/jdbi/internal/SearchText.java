@@ -82,7 +82,7 @@ public final class SearchText {
         int start = 0;
         for (int i = 0; i <= query.length() && left > 0; ) {
             int cp = i < query.length() ? query.codePointAt(i) : ' ';
-            if (isSpace(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
+            if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
                 if (i > start) {
                     List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
                     if (!terms.isEmpty()) {
@@ -95,10 +95,6 @@ public final class SearchText {
             i += Character.charCount(cp);
         }
         return phrases;
-    }
-
-    private static boolean isSpace(int cp) {
-        return Character.isWhitespace(cp) || Character.isSpaceChar(cp);
     }
 
     /** How many terms a search column value holds. */
@@ -148,26 +144,17 @@ public final class SearchText {
         if (cp < 0x80) {
             return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ? Kind.WORD : Kind.SEPARATOR;
         }
-        int type = Character.getType(cp);
-        switch (type) {
-            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> {
-                // Variation selectors only pick a glyph: "👍️" is "👍".
-                return (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
-            }
-            case Character.FORMAT -> {
-                return Kind.IGNORED;
-            }
-            case Character.OTHER_SYMBOL -> {
-                return Kind.SINGLE;
-            }
+        return switch (Character.getType(cp)) {
+            // Variation selectors only pick a glyph: "👍️" is "👍".
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK ->
+                    (cp >= 0xFE00 && cp <= 0xFE0F) || (cp >= 0xE0100 && cp <= 0xE01EF) ? Kind.IGNORED : Kind.MARK;
+            case Character.FORMAT -> Kind.IGNORED;
+            case Character.OTHER_SYMBOL -> Kind.SINGLE;
             case Character.UPPERCASE_LETTER, Character.LOWERCASE_LETTER, Character.TITLECASE_LETTER, Character.MODIFIER_LETTER,
-                    Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER -> {
-                return unspaced(cp) ? Kind.SINGLE : Kind.WORD;
-            }
-            default -> {
-                return Kind.SEPARATOR;
-            }
-        }
+                    Character.OTHER_LETTER, Character.DECIMAL_DIGIT_NUMBER, Character.LETTER_NUMBER, Character.OTHER_NUMBER ->
+                    unspaced(cp) ? Kind.SINGLE : Kind.WORD;
+            default -> Kind.SEPARATOR;
+        };
     }
 
     /** Scripts written without spaces between words: each character is a word. */
@@ -257,10 +244,5 @@ public final class SearchText {
             out[2 + 2 * i] = HEX[bytes[i] & 0xF];
         }
         return new String(out);
-    }
-
-    /** The distinct terms of {@code phrases}, in first-seen order. */
-    static List<String> distinct(List<List<String>> phrases) {
-        return phrases.stream().flatMap(List::stream).distinct().toList();
     }
 }
