@@ -96,11 +96,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         T result;
         try {
             result = body.run(handle);
-        } catch (RuntimeException | Error e) {
-            recordFailure(handle, e);
-            throw e;
-        } catch (Exception e) {
-            // Precise rethrow: the compiler knows e can only be an X here.
+        } catch (Throwable e) {
+            // Precise rethrow: the compiler knows e can only be an X, an unchecked exception or an error here.
             recordFailure(handle, e);
             throw e;
         }
@@ -165,9 +162,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public ExecutionHandle start(ExecutionSpec spec) {
-        Execution e = insert(spec, ExecutionStatus.PROCESSING);
+        return started(insert(spec, ExecutionStatus.PROCESSING));
+    }
+
+    private ExecutionHandle started(Execution e) {
         events.fire("started", l -> l.started(tenant, e));
-        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
+        return new JdbiExecutionHandle(this, e);
     }
 
     @Override
@@ -213,9 +213,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public ExecutionHandle resume(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.PROCESSING, q.resume);
-        events.fire("started", l -> l.started(tenant, e));
-        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
+        return started(move(executionId, ExecutionStatus.PROCESSING, q.resume));
     }
 
     @Override
@@ -236,7 +234,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * processing → completed or failed, in one transaction: usage (explicit, or the steps' sum),
      * exact cost from the price valid at creation, timing.
      */
-    Execution finish(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+    Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         Execution e = db.write(h -> {
             Instant now = db.now();
             Usage usage = explicitUsage != null ? explicitUsage
@@ -358,20 +356,18 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             List<Message> messages = new ArrayList<>(newestFirst);
             Collections.reverse(messages);
             Set<UUID> executionIds = new LinkedHashSet<>();
-            for (Message m : messages) {
-                if (m.executionId() != null) {
-                    executionIds.add(m.executionId());
-                }
-            }
-            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
             // A step with a tool message linked to it was stored by a framework as messages (the tool
             // call turn and its results): the history already replays that round, so it is not attached.
             Set<UUID> roundsAsMessages = new HashSet<>();
             for (Message m : messages) {
+                if (m.executionId() != null) {
+                    executionIds.add(m.executionId());
+                }
                 if (m.role() == Role.TOOL && m.stepId() != null) {
                     roundsAsMessages.add(m.stepId());
                 }
             }
+            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
             Map<UUID, Integer> replayedUpTo = new HashMap<>();
             List<MessageWithTools> out = new ArrayList<>(messages.size());
             for (Message m : messages) {
