@@ -54,6 +54,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /** {@link ExecutionRecorder} on the statement layer: every statement runs through the tenant-bound {@link Sql} runner. */
 public final class JdbiExecutionRecorder implements ExecutionRecorder {
@@ -110,16 +111,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
-                handle.fail(failureMessage(cause));
+                String m = cause.getMessage();
+                handle.fail(m == null || m.isBlank() ? cause.getClass().getName() : m);
             }
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
         }
-    }
-
-    static String failureMessage(Throwable t) {
-        String m = t.getMessage();
-        return m == null || m.isBlank() ? t.getClass().getName() : m;
     }
 
     @Override
@@ -347,14 +344,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return db.read(h -> {
-            List<Message> newestFirst = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
+            List<Message> messages = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
                     .list(Rows.message(db.dialect()));
-            if (newestFirst.isEmpty()) {
+            if (messages.isEmpty()) {
                 requireConversation(h, conversationId);
                 return List.<MessageWithTools>of();
             }
-            List<Message> messages = new ArrayList<>(newestFirst);
-            Collections.reverse(messages);
+            Collections.reverse(messages); // read newest first (the last `limit`), replayed oldest first
             Set<UUID> executionIds = new LinkedHashSet<>();
             // A step with a tool message linked to it was stored by a framework as messages (the tool
             // call turn and its results): the history already replays that round, so it is not attached.
@@ -411,12 +407,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return db.write(h -> {
             Instant now = db.now();
             Instant cutoff = Check.cutoff(now, olderThan);
-            int[] swept = new int[3];
-            Statement[] sweeps = {q.sweepExecutions, q.sweepSteps, q.sweepCalls};
-            for (int i = 0; i < sweeps.length; i++) {
-                swept[i] = sql.on(h, sweeps[i]).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
-            }
-            return new SweepResult(swept[0], swept[1], swept[2]);
+            ToIntFunction<Statement> sweep = s -> sql.on(h, s).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
+            return new SweepResult(sweep.applyAsInt(q.sweepExecutions), sweep.applyAsInt(q.sweepSteps), sweep.applyAsInt(q.sweepCalls));
         });
     }
 
