@@ -71,10 +71,6 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     final RowMapper<ToolCall> toolCalls;
     final ExecutionEvents events;
 
-    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
-        this(db, tenant, conversations, List.of());
-    }
-
     /** {@code listeners} hear every stored change after its commit (see {@link ExecutionEvents}). */
     public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations, List<ExecutionListener> listeners) {
         this.events = new ExecutionEvents(listeners);
@@ -275,17 +271,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Optional<ExecutionTree> tree(UUID executionId) {
         Check.notNull("executionId", executionId);
-        return db.readConsistent(h -> {
-            Optional<Execution> e = find(h, executionId);
-            if (e.isEmpty()) {
-                return Optional.<ExecutionTree>empty();
-            }
+        return db.readConsistent(h -> find(h, executionId).map(e -> {
             // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
             // no calls yet rather than calls whose step is missing.
             Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
             List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
-            return Optional.of(new ExecutionTree(e.get(), steps, calls.getOrDefault(null, List.of())));
-        });
+            return new ExecutionTree(e, steps, calls.getOrDefault(null, List.of()));
+        }));
     }
 
     private static Map<UUID, List<ToolCall>> byStep(List<ToolCall> calls) {
