@@ -14,7 +14,6 @@ import java.util.function.Consumer;
  */
 final class ExecutionEvents {
     private static final Logger LOG = LoggerFactory.getLogger(ExecutionListener.class);
-    static final ExecutionEvents NONE = new ExecutionEvents(List.of());
 
     private final List<ExecutionListener> listeners;
 

@@ -124,12 +124,10 @@ final class ExecutionSql {
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         providerResponseId = c.sql("executions.providerResponseId", "UPDATE <p>executions SET provider_response_id = :value,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id");
-        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id");
-        stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps SET metadata = :value, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id");
-        toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls SET metadata = :value, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id");
+        String setMetadata = " SET metadata = :value, updated_at = :now WHERE tenant_id = :t AND id = :id";
+        metadata = c.sql("executions.metadata", "UPDATE <p>executions" + setMetadata);
+        stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps" + setMetadata);
+        toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls" + setMetadata);
     }
 
     /** The guarded move to {@code target} from the statuses allowed to move there; returns the moved row. */

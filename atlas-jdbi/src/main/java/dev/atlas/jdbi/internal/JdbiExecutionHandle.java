@@ -14,10 +14,12 @@ import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
 import dev.atlas.execution.ExecutionHandle;
 import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
+import dev.atlas.execution.ToolCall;
 import dev.atlas.execution.Usage;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Sql;
@@ -28,6 +30,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.BiFunction;
+import java.util.function.UnaryOperator;
 
 /**
  * A running execution. Every method is one small write transaction of its own, so what a long
@@ -39,12 +43,9 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private final String tenant;
     private final Sql sql;
     private final ExecutionSql q;
+    /** The execution as it started: id, conversation, provider, model and times. */
+    private final Execution execution;
     private final UUID id;
-    private final UUID conversationId;
-    private final String provider;
-    private final String model;
-    private final Instant createdAt;
-    private final Instant startedAt;
     /** Orders this handle's step inserts: each takes the number after the last committed one. */
     private final Object stepLock = new Object();
     /** Orders the inserts of this handle's tool calls outside a step, as a step's lock does for its calls. */
@@ -53,40 +54,19 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private volatile Long firstTokenMs;
     private volatile boolean finished;
 
-    JdbiExecutionHandle(JdbiExecutionRecorder recorder, UUID id, UUID conversationId, String provider, String model,
-                        Instant createdAt, Instant startedAt) {
+    JdbiExecutionHandle(JdbiExecutionRecorder recorder, Execution execution) {
         this.recorder = recorder;
         this.db = recorder.db;
         this.tenant = recorder.tenant;
         this.sql = recorder.sql;
         this.q = recorder.q;
-        this.id = id;
-        this.conversationId = conversationId;
-        this.provider = provider;
-        this.model = model;
-        this.createdAt = createdAt;
-        this.startedAt = startedAt;
+        this.execution = execution;
+        this.id = execution.id();
     }
 
     @Override
     public UUID id() {
         return id;
-    }
-
-    String provider() {
-        return provider;
-    }
-
-    String model() {
-        return model;
-    }
-
-    Instant createdAt() {
-        return createdAt;
-    }
-
-    Instant startedAt() {
-        return startedAt;
     }
 
     boolean isFinished() {
@@ -124,7 +104,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public void firstToken() {
         if (firstTokenMs == null) {
-            firstTokenMs = millisSince(startedAt, db.now());
+            firstTokenMs = millisSince(execution.startedAt(), db.now());
         }
     }
 
@@ -161,10 +141,10 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         if (message.role() != Role.ASSISTANT) {
             throw new InvalidInputException("message.role", "a reply is an assistant message, was " + message.role());
         }
-        if (conversationId == null) {
+        if (execution.conversationId() == null) {
             throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to reply in");
         }
-        return recorder.conversations.append(conversationId, message.execution(id, s.id()));
+        return recorder.conversations.append(execution.conversationId(), message.execution(id, s.id()));
     }
 
     @Override
@@ -179,7 +159,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     private Execution finish(ExecutionStatus target, String error) {
-        Execution e = recorder.finish(this, target, error, usage, firstTokenMs);
+        Execution e = recorder.finish(execution, target, error, usage, firstTokenMs);
         finished = true;
         return e;
     }
@@ -228,7 +208,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      * assignments {@code assignments} binds; an unknown or finished row is reported as such.
      */
     private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
-                        java.util.function.UnaryOperator<Sql.Call> assignments, StoredRow<T> stored) {
+                        UnaryOperator<Sql.Call> assignments, BiFunction<Handle, UUID, T> stored) {
         return db.write(h -> {
             Instant now = db.now();
             int n = assignments.apply(sql.on(h, close)).bind("id", rowId).bind("now", now)
@@ -240,30 +220,24 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 return null;
             }
             // Read back only for listeners, inside the transaction, so they get exactly what was committed.
-            return recorder.events.active() ? stored.read(h, rowId) : null;
+            return recorder.events.active() ? stored.apply(h, rowId) : null;
         });
     }
 
-    /** Reads a row just closed, for the listeners. */
-    @FunctionalInterface
-    private interface StoredRow<T> {
-        T read(Handle h, UUID rowId);
-    }
-
-    private void stepFinished(dev.atlas.execution.ExecutionStep step) {
+    private void stepFinished(ExecutionStep step) {
         if (step != null) {
             recorder.events.fire("stepFinished", l -> l.stepFinished(tenant, step));
         }
     }
 
-    private void toolCallFinished(dev.atlas.execution.ToolCall call) {
+    private void toolCallFinished(ToolCall call) {
         if (call != null) {
             recorder.events.fire("toolCallFinished", l -> l.toolCallFinished(tenant, call));
         }
     }
 
     /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
-    private void setMetadata(Statement statement, String table, UUID rowId, java.util.@org.jspecify.annotations.Nullable Map<String, ?> metadata) {
+    private void setMetadata(Statement statement, String table, UUID rowId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
         if (n != 1) {
@@ -326,10 +300,10 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         @Override
         public Conversation thread(Owner owner, String agent) {
             Check.notNull("owner", owner);
-            if (conversationId == null) {
+            if (execution.conversationId() == null) {
                 throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to branch a tool thread from");
             }
-            return recorder.conversations.create(NewConversation.toolThread(owner, agent, conversationId, callId));
+            return recorder.conversations.create(NewConversation.toolThread(owner, agent, execution.conversationId(), callId));
         }
 
         @Override

@@ -54,6 +54,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 /** {@link ExecutionRecorder} on the statement layer: every statement runs through the tenant-bound {@link Sql} runner. */
 public final class JdbiExecutionRecorder implements ExecutionRecorder {
@@ -69,10 +70,6 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
     final ExecutionEvents events;
-
-    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations) {
-        this(db, tenant, conversations, List.of());
-    }
 
     /** {@code listeners} hear every stored change after its commit (see {@link ExecutionEvents}). */
     public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations, List<ExecutionListener> listeners) {
@@ -96,11 +93,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         T result;
         try {
             result = body.run(handle);
-        } catch (RuntimeException | Error e) {
-            recordFailure(handle, e);
-            throw e;
-        } catch (Exception e) {
-            // Precise rethrow: the compiler knows e can only be an X here.
+        } catch (Throwable e) {
+            // Precise rethrow: the compiler knows e can only be an X, an unchecked exception or an error here.
             recordFailure(handle, e);
             throw e;
         }
@@ -113,16 +107,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
-                handle.fail(failureMessage(cause));
+                String m = cause.getMessage();
+                handle.fail(m == null || m.isBlank() ? cause.getClass().getName() : m);
             }
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
         }
-    }
-
-    static String failureMessage(Throwable t) {
-        String m = t.getMessage();
-        return m == null || m.isBlank() ? t.getClass().getName() : m;
     }
 
     @Override
@@ -165,9 +155,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public ExecutionHandle start(ExecutionSpec spec) {
-        Execution e = insert(spec, ExecutionStatus.PROCESSING);
+        return started(insert(spec, ExecutionStatus.PROCESSING));
+    }
+
+    private ExecutionHandle started(Execution e) {
         events.fire("started", l -> l.started(tenant, e));
-        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
+        return new JdbiExecutionHandle(this, e);
     }
 
     @Override
@@ -213,9 +206,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public ExecutionHandle resume(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.PROCESSING, q.resume);
-        events.fire("started", l -> l.started(tenant, e));
-        return new JdbiExecutionHandle(this, e.id(), e.conversationId(), e.provider(), e.model(), e.createdAt(), e.startedAt());
+        return started(move(executionId, ExecutionStatus.PROCESSING, q.resume));
     }
 
     @Override
@@ -236,7 +227,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * processing → completed or failed, in one transaction: usage (explicit, or the steps' sum),
      * exact cost from the price valid at creation, timing.
      */
-    Execution finish(JdbiExecutionHandle x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+    Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         Execution e = db.write(h -> {
             Instant now = db.now();
             Usage usage = explicitUsage != null ? explicitUsage
@@ -280,17 +271,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Optional<ExecutionTree> tree(UUID executionId) {
         Check.notNull("executionId", executionId);
-        return db.readConsistent(h -> {
-            Optional<Execution> e = find(h, executionId);
-            if (e.isEmpty()) {
-                return Optional.<ExecutionTree>empty();
-            }
+        return db.readConsistent(h -> find(h, executionId).map(e -> {
             // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
             // no calls yet rather than calls whose step is missing.
             Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
             List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
-            return Optional.of(new ExecutionTree(e.get(), steps, calls.getOrDefault(null, List.of())));
-        });
+            return new ExecutionTree(e, steps, calls.getOrDefault(null, List.of()));
+        }));
     }
 
     private static Map<UUID, List<ToolCall>> byStep(List<ToolCall> calls) {
@@ -349,29 +336,26 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
         return db.read(h -> {
-            List<Message> newestFirst = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
+            List<Message> messages = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
                     .list(Rows.message(db.dialect()));
-            if (newestFirst.isEmpty()) {
+            if (messages.isEmpty()) {
                 requireConversation(h, conversationId);
                 return List.<MessageWithTools>of();
             }
-            List<Message> messages = new ArrayList<>(newestFirst);
-            Collections.reverse(messages);
+            Collections.reverse(messages); // read newest first (the last `limit`), replayed oldest first
             Set<UUID> executionIds = new LinkedHashSet<>();
-            for (Message m : messages) {
-                if (m.executionId() != null) {
-                    executionIds.add(m.executionId());
-                }
-            }
-            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
             // A step with a tool message linked to it was stored by a framework as messages (the tool
             // call turn and its results): the history already replays that round, so it is not attached.
             Set<UUID> roundsAsMessages = new HashSet<>();
             for (Message m : messages) {
+                if (m.executionId() != null) {
+                    executionIds.add(m.executionId());
+                }
                 if (m.role() == Role.TOOL && m.stepId() != null) {
                     roundsAsMessages.add(m.stepId());
                 }
             }
+            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
             Map<UUID, Integer> replayedUpTo = new HashMap<>();
             List<MessageWithTools> out = new ArrayList<>(messages.size());
             for (Message m : messages) {
@@ -415,12 +399,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return db.write(h -> {
             Instant now = db.now();
             Instant cutoff = Check.cutoff(now, olderThan);
-            int[] swept = new int[3];
-            Statement[] sweeps = {q.sweepExecutions, q.sweepSteps, q.sweepCalls};
-            for (int i = 0; i < sweeps.length; i++) {
-                swept[i] = sql.on(h, sweeps[i]).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
-            }
-            return new SweepResult(swept[0], swept[1], swept[2]);
+            ToIntFunction<Statement> sweep = s -> sql.on(h, s).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
+            return new SweepResult(sweep.applyAsInt(q.sweepExecutions), sweep.applyAsInt(q.sweepSteps), sweep.applyAsInt(q.sweepCalls));
         });
     }
 

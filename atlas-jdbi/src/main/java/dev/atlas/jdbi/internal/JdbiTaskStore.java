@@ -18,12 +18,15 @@ import dev.atlas.task.TaskStatus;
 import dev.atlas.task.TaskStore;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Transition;
 import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -33,6 +36,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -57,44 +61,20 @@ public final class JdbiTaskStore implements TaskStore {
         this.q = db.statements(TaskSql.class, TaskSql::new);
         this.schedules = new TaskSchedules(db, sql, this);
         Dialect d = db.dialect();
-        this.tasks = (rs, ctx) -> {
-            String rawId = rs.getString("id");
-            try {
-                return new Task(
-                        d.uuid(rs, "id"),
-                        rs.getString("tenant_id"),
-                        rs.getString("kind"),
-                        json(rs.getString("payload"), rawId, "payload"),
-                        d.uuid(rs, "conversation_id"),
-                        d.uuid(rs, "message_id"),
-                        Rows.owner(rs, "owner_type", "owner_id"),
-                        TaskStatus.of(rs.getString("status")),
-                        rs.getInt("attempts"),
-                        rs.getInt("max_attempts"),
-                        json(rs.getString("result"), rawId, "result"),
-                        rs.getString("error"),
-                        d.instant(rs, "run_after"),
-                        d.uuid(rs, "claim_id"),
-                        d.instant(rs, "lease_expires_at"),
-                        d.instant(rs, "created_at"),
-                        d.instant(rs, "updated_at"),
-                        d.instant(rs, "started_at"),
-                        d.instant(rs, "finished_at"));
-            } catch (UnreadableRowException e) {
-                throw e;
-            } catch (RuntimeException e) {
-                throw new UnreadableRowException("tasks", rawId, String.valueOf(e.getMessage()), e);
-            }
-        };
+        this.tasks = Rows.guard("tasks", "id", (rs, ctx) -> new Task(d.uuid(rs, "id"), rs.getString("tenant_id"), rs.getString("kind"),
+                json(rs, "payload"), d.uuid(rs, "conversation_id"), d.uuid(rs, "message_id"), Rows.owner(rs, "owner_type", "owner_id"),
+                TaskStatus.of(rs.getString("status")), rs.getInt("attempts"), rs.getInt("max_attempts"), json(rs, "result"),
+                rs.getString("error"), d.instant(rs, "run_after"), d.uuid(rs, "claim_id"), d.instant(rs, "lease_expires_at"),
+                d.instant(rs, "created_at"), d.instant(rs, "updated_at"), d.instant(rs, "started_at"), d.instant(rs, "finished_at")));
     }
 
-    // Json reads throw unchecked exceptions of their own; a row written by an older version or by
-    // hand must surface as a typed error naming the row, never as a raw runtime exception.
-    private static Map<String, Object> json(String text, String rawId, String column) {
+    // A row written by an older version or by hand must surface as a typed error naming the row and the column
+    // (Rows.guard adds the row), never as a raw runtime exception of the JSON reader.
+    private static Map<String, Object> json(ResultSet rs, String column) throws SQLException {
         try {
-            return Json.readMap(text);
+            return Json.readMap(rs.getString(column));
         } catch (RuntimeException e) {
-            throw new UnreadableRowException("tasks", rawId, column + ": " + e.getMessage(), e);
+            throw new UnreadableRowException(null, null, column + ": " + e.getMessage(), e);
         }
     }
 
@@ -177,29 +157,24 @@ public final class JdbiTaskStore implements TaskStore {
 
     @Override
     public Optional<ClaimedTask> claim(Duration lease) {
-        return claim(lease, null, true);
+        checkLease(lease);
+        return claim(lease, (Where) null);
     }
 
     @Override
     public Optional<ClaimedTask> claim(Duration lease, Set<String> kinds) {
-        return claim(lease, kinds, false);
+        checkLease(lease);
+        Check.notNull("kinds", kinds);
+        if (kinds.isEmpty()) {
+            throw new InvalidInputException("kinds", "must name at least one kind");
+        }
+        List<String> kindList = Check.list("kinds", new ArrayList<>(kinds));
+        kindList.forEach(k -> Check.key("kinds", k));
+        return claim(lease, new Where().in("kind", "kind", kindList));
     }
 
-    private Optional<ClaimedTask> claim(Duration lease, Set<String> kinds, boolean anyKind) {
-        checkLease(lease);
-        Where kindFilter = null;
-        if (!anyKind) {
-            Check.notNull("kinds", kinds);
-            if (kinds.isEmpty()) {
-                throw new InvalidInputException("kinds", "must name at least one kind");
-            }
-            List<String> kindList = new ArrayList<>(Check.list("kinds", new ArrayList<>(kinds)));
-            for (String k : kindList) {
-                Check.key("kinds", k);
-            }
-            kindFilter = new Where().in("kind", "kind", kindList);
-        }
-        Where kindsWhere = kindFilter;
+    /** Claims a task of the kinds {@code kindsWhere} renders, or of any kind when it is null. */
+    private Optional<ClaimedTask> claim(Duration lease, Where kindsWhere) {
         UUID claimId = Ids.next(db.clock());
         return db.write(h -> {
             Instant now = db.now();
@@ -219,26 +194,15 @@ public final class JdbiTaskStore implements TaskStore {
                 } catch (UnreadableRowException e) {
                     // No worker can run a task it cannot read, and retrying will not make it readable:
                     // fail it for good with the reason and take the next one, so one bad row never stalls the queue.
-                    sql.on(h, q.failUnreadable).bind("id", id.get()).bind("error", reason("unreadable task row: " + e.why()))
-                            .bind("now", now).update();
+                    String reason = ExecutionRows.storable("unreadable task row: " + e.why(), Limits.MAX_REASON_LENGTH);
+                    sql.on(h, q.failUnreadable).bind("id", id.get()).bind("error", reason).bind("now", now).update();
                 }
             }
         });
     }
+
     private static long micros(Duration d) {
         return d.toNanos() / 1_000;
-    }
-
-    /** At most {@link Limits#MAX_REASON_LENGTH} characters, never cutting a surrogate pair. */
-    private static String reason(String s) {
-        if (s.length() <= Limits.MAX_REASON_LENGTH) {
-            return s;
-        }
-        int end = Limits.MAX_REASON_LENGTH;
-        if (Character.isHighSurrogate(s.charAt(end - 1))) {
-            end--;
-        }
-        return s.substring(0, end);
     }
 
     private static void checkLease(Duration lease) {
@@ -252,22 +216,24 @@ public final class JdbiTaskStore implements TaskStore {
     public ClaimedTask heartbeat(ClaimedTask claim) {
         checkClaim(claim);
         checkLease(claim.leaseDuration());
-        return db.write(h -> {
-            Task held = held(h, q.heartbeat, claim).bind("lease", micros(claim.leaseDuration())).optional(tasks)
-                    .orElseThrow(() -> leaseLost(h, claim));
-            return new ClaimedTask(held, claim.claimId(), held.leaseExpiresAt(), claim.leaseDuration());
-        });
+        Task held = held(q.heartbeat, claim, (c, now) -> c.bind("lease", micros(claim.leaseDuration())));
+        return new ClaimedTask(held, claim.claimId(), held.leaseExpiresAt(), claim.leaseDuration());
     }
 
-    private Sql.Call held(Handle h, dev.atlas.jdbi.internal.sql.Statement statement, ClaimedTask claim) {
-        return sql.on(h, statement).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("now", db.now());
+    /** A write of the lease holder: it matches only while {@code claim} is the task's current one, else the lease is lost. */
+    private Task held(Statement statement, ClaimedTask claim, BiFunction<Sql.Call, Instant, Sql.Call> assignments) {
+        return db.write(h -> {
+            Instant now = db.now();
+            Sql.Call call = sql.on(h, statement).bind("id", claim.taskId()).bind("claim", claim.claimId()).bind("now", now);
+            return assignments.apply(call, now).optional(tasks).orElseThrow(() -> leaseLost(h, claim));
+        });
     }
 
     @Override
     public Task complete(ClaimedTask claim, Map<String, ?> result) {
         checkClaim(claim);
         JsonDoc doc = Json.write("result", Check.metadata("result", result));
-        return db.write(h -> held(h, q.complete, claim).bind("result", doc).optional(tasks).orElseThrow(() -> leaseLost(h, claim)));
+        return held(q.complete, claim, (c, now) -> c.bind("result", doc));
     }
 
     @Override
@@ -280,12 +246,8 @@ public final class JdbiTaskStore implements TaskStore {
         checkClaim(claim);
         Check.required("error", error, Limits.MAX_REASON_LENGTH);
         Check.instant("retryAt", retryAt);
-        return db.write(h -> {
-            Sql.Call call = held(h, q.fail, claim);
-            Instant now = db.now();
-            Instant retry = retryAt != null ? retryAt.truncatedTo(ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()));
-            return call.bind("now", now).bind("retry", retry).bind("error", error).optional(tasks).orElseThrow(() -> leaseLost(h, claim));
-        });
+        return held(q.fail, claim, (c, now) -> c.bind("error", error)
+                .bind("retry", retryAt != null ? retryAt.truncatedTo(ChronoUnit.MICROS) : now.plus(backoff(claim.task().attempts()))));
     }
 
     /** 1 s after the first failed attempt, doubling, at most {@link #MAX_BACKOFF}. */
