@@ -12,11 +12,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * A DataSource that counts, at the JDBC level, the SQL statements run and the transactions
  * committed on the connections it hands out. The same instrument serves Atlas, the framework
  * adapters and the raw baselines (atlas-bench), so their counts compare directly on both
- * databases: a statement is one prepared (or called) statement or one SQL text executed on a plain
- * statement, except transaction control ({@code BEGIN}, {@code COMMIT}, {@code ROLLBACK},
- * savepoints) and SQLite connection set-up ({@code PRAGMA}); a commit is
- * {@link Connection#commit()} or an executed {@code COMMIT} (SQLite's {@code BEGIN IMMEDIATE}
- * transactions). Test and benchmark use only; the database is real, nothing is stubbed.
+ * databases: a statement is one execution of a prepared (or called) statement (a batch counts
+ * once) or one SQL text executed on a plain statement, except transaction control ({@code BEGIN},
+ * {@code COMMIT}, {@code ROLLBACK}, savepoints) and SQLite connection set-up ({@code PRAGMA}); a
+ * commit is {@link Connection#commit()} or an executed {@code COMMIT} (SQLite's
+ * {@code BEGIN IMMEDIATE} transactions). Executions, not prepares, are counted because Atlas
+ * prepares a statement once per pooled connection; the connections unwrap to themselves, so
+ * whatever Atlas prepares goes through the count. Test and benchmark use only; the database is
+ * real, nothing is stubbed.
  */
 public final class CountingDataSource {
     private final AtomicLong statements = new AtomicLong();
@@ -37,7 +40,7 @@ public final class CountingDataSource {
         return dataSource;
     }
 
-    /** Statements prepared or created since the last {@link #reset}. */
+    /** Statements run since the last {@link #reset}. */
     public long statements() {
         return statements.get();
     }
@@ -56,20 +59,33 @@ public final class CountingDataSource {
     private Connection connection(Connection target) {
         InvocationHandler h = (proxy, method, args) -> {
             switch (method.getName()) {
-                case "prepareStatement", "prepareCall" -> statements.incrementAndGet();
                 case "commit" -> commits.incrementAndGet();
+                case "unwrap" -> {
+                    if (args[0] == Connection.class) {
+                        return proxy;
+                    }
+                }
                 default -> { }
             }
             Object result = invoke(target, method, args);
-            return "createStatement".equals(method.getName()) ? statement((Statement) result) : result;
+            return switch (method.getName()) {
+                case "createStatement" -> statement((Statement) result, null, Statement.class);
+                case "prepareStatement" -> statement((Statement) result, (String) args[0], java.sql.PreparedStatement.class);
+                case "prepareCall" -> statement((Statement) result, (String) args[0], java.sql.CallableStatement.class);
+                default -> result;
+            };
         };
         return (Connection) Proxy.newProxyInstance(CountingDataSource.class.getClassLoader(), new Class<?>[] {Connection.class}, h);
     }
 
-    private Statement statement(Statement target) {
+    /** Counts each execution: of {@code prepared}'s text, or of the text passed to a plain statement. */
+    private Statement statement(Statement target, String prepared, Class<? extends Statement> type) {
         InvocationHandler h = (proxy, method, args) -> {
-            if ((method.getName().startsWith("execute") || method.getName().equals("addBatch"))
-                    && args != null && args.length > 0 && args[0] instanceof String sql) {
+            String name = method.getName();
+            String sql = prepared != null ? prepared : args != null && args.length > 0 && args[0] instanceof String s ? s : null;
+            boolean runs = prepared != null ? name.startsWith("execute") && (args == null || args.length == 0)
+                    : (name.startsWith("execute") || name.equals("addBatch")) && sql != null;
+            if (runs && sql != null) {
                 String verb = sql.strip().split("\\s+", 2)[0].toUpperCase(java.util.Locale.ROOT);
                 switch (verb) {
                     case "COMMIT", "END" -> commits.incrementAndGet();
@@ -79,7 +95,7 @@ public final class CountingDataSource {
             }
             return invoke(target, method, args);
         };
-        return (Statement) Proxy.newProxyInstance(CountingDataSource.class.getClassLoader(), new Class<?>[] {Statement.class}, h);
+        return (Statement) Proxy.newProxyInstance(CountingDataSource.class.getClassLoader(), new Class<?>[] {type}, h);
     }
 
     private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
