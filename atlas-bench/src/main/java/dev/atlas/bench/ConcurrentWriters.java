@@ -120,6 +120,10 @@ final class ConcurrentWriters implements Benchmark {
                                 s.note(database.label() + ", " + k.label + ", " + shape + ", first error: " + r.firstError);
                             }
                         }
+                        if (database.label().equals("SQLite")) {
+                            s.note("SQLite, " + shape + ": Atlas's write-ahead log holds " + walFrames(db.atlasDataSource())
+                                    + " frames after the run (the combiner copies the rest itself past 8,000)");
+                        }
                         Env.log("%s %s: Atlas %.0f/s, raw %.0f/s, raw locked %.0f/s", database.label(), shape, atlas.throughput(),
                                 runs.get(SideKind.RAW).throughput(), runs.get(SideKind.RAW_LOCKED).throughput());
                     }
@@ -127,6 +131,15 @@ final class ConcurrentWriters implements Benchmark {
             }
         }
         return s;
+    }
+
+    /** Frames in the database's write-ahead log now (a passive checkpoint's second column; it copies what it can). */
+    private static int walFrames(javax.sql.DataSource file) throws SQLException {
+        try (Connection c = file.getConnection(); java.sql.Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("PRAGMA wal_checkpoint(PASSIVE)")) {
+            rs.next();
+            return rs.getInt(2);
+        }
     }
 
     private static List<UUID> create(ConversationStore store, SideKind kind, int writers, int conversations) {
