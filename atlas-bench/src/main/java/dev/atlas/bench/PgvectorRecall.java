@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.Ids;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.jdbi.internal.Vectors;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.Search;
@@ -296,7 +297,7 @@ final class PgvectorRecall implements Benchmark {
                 v.setObject(3, id);
                 v.setString(4, MODEL);
                 v.setInt(5, DIM);
-                v.setBytes(6, SemanticSearch.bytes(vectors[i]));
+                v.setBytes(6, Vectors.encode(vectors[i]));
                 v.setTimestamp(7, ts);
                 v.setTimestamp(8, ts);
                 v.setString(9, unitLiteral(vectors[i]));
@@ -314,16 +315,12 @@ final class PgvectorRecall implements Benchmark {
         }
     }
 
-    /** The embedding column's text as Atlas writes it: the vector scaled to unit length (JdbiSearch.normalise). */
+    /** The embedding column's text as Atlas writes it: the vector scaled to unit length. */
     static String unitLiteral(float[] v) {
-        double norm = 0;
-        for (float x : v) {
-            norm += (double) x * x;
-        }
-        double inv = 1 / Math.sqrt(norm);
+        float[] unit = Vectors.normalise(v);
         StringBuilder b = new StringBuilder(v.length * 12).append('[');
-        for (int i = 0; i < v.length; i++) {
-            b.append(i == 0 ? "" : ",").append((float) (v[i] * inv));
+        for (int i = 0; i < unit.length; i++) {
+            b.append(i == 0 ? "" : ",").append(unit[i]);
         }
         return b.append(']').toString();
     }

@@ -4,6 +4,7 @@ import dev.atlas.Ids;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import dev.atlas.jdbi.internal.Dialect;
+import dev.atlas.jdbi.internal.Vectors;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.search.Search;
@@ -11,8 +12,6 @@ import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.search.SemanticQuery;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -239,7 +238,7 @@ final class SemanticSearch implements Benchmark {
                 dialect.bindUuid(v, 3, id);
                 v.setString(4, MODEL);
                 v.setInt(5, DIM);
-                v.setBytes(6, bytes(vectors[i]));
+                v.setBytes(6, Vectors.encode(vectors[i]));
                 dialect.bindInstant(v, 7, now);
                 dialect.bindInstant(v, 8, now);
                 v.addBatch();
@@ -258,13 +257,6 @@ final class SemanticSearch implements Benchmark {
 
     static String content(int i) {
         return "Memory " + i + ": prefers email over phone and wants order updates before noon.";
-    }
-
-    /** Little-endian float32, the format of vectors.vector (docs/memory-and-search.md). */
-    static byte[] bytes(float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        return b.array();
     }
 
     static float[] gaussian(Random random) {

@@ -9,7 +9,7 @@ import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.Drivers;
 import dev.atlas.jdbi.internal.JdbiAtlas;
-import dev.atlas.jdbi.internal.JdbiSearch;
+import dev.atlas.jdbi.internal.SearchBackfill;
 import dev.atlas.jdbi.internal.SqliteSettings;
 import dev.atlas.internal.Redaction;
 import dev.atlas.migrations.AtlasMigrations;
@@ -80,7 +80,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             }
             if (config.migrate()) {
                 // Rows from before migration V8 have no search column yet; only Java can compute it.
-                JdbiSearch.indexPending(db);
+                SearchBackfill.run(db);
             }
             // The instance keeps no password and no URL secret: Atlas.config() hands out this copy.
             return new JdbiAtlas(config.withoutSecrets(), db, owned);

@@ -7,9 +7,6 @@ import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.jdbi.internal.sql.Handle;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -23,7 +20,6 @@ import java.util.UUID;
  * latency grows linearly with the number of vectors that pass the filters.
  */
 public final class ExactVectorIndex implements VectorIndex {
-    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
 
     private final @Nullable VectorCache cache;
 
@@ -166,7 +162,7 @@ public final class ExactVectorIndex implements VectorIndex {
         double norm = 0;
         for (int i = 0, offset = 0; i < unitQuery.length; i++, offset += 4) {
             // double arithmetic: the square of a large float overflows float but not double
-            double x = (float) FLOAT.get(stored, offset);
+            double x = (float) Vectors.FLOAT.get(stored, offset);
             dot += unitQuery[i] * x;
             norm += x * x;
         }

@@ -17,11 +17,7 @@ import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.Handle;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -67,7 +63,7 @@ public final class JdbiSearch implements Search {
             return List.of();
         }
         String table = query.target() == SearchTarget.MESSAGE ? "messages" : "memories";
-        indexPending(db, sql, q, table);
+        SearchBackfill.run(db, sql, q, table);
         Map<String, Object> binds = new LinkedHashMap<>();
         Statement candidates = q.textCandidates(query.target(), query.filter(), db.now(), binds);
         binds.put("q", db.dialect().textQuery(phrases.stream().flatMap(List::stream).distinct().toList()));
@@ -80,7 +76,7 @@ public final class JdbiSearch implements Search {
             Sql.Call call = sql.on(h, candidates).fetchSize(500);
             binds.forEach(call::bind);
             call.forEach((rs, ctx) -> {
-                double score = score(rs.getString(3), joined);
+                double score = TextRanking.score(rs.getString(3), joined);
                 return score > 0 ? new TextHit(score, rs.getString(1), rs.getString(2)) : null;
             }, x -> {
                 if (x != null && top.add(x) && top.size() > query.limit()) {
@@ -97,7 +93,7 @@ public final class JdbiSearch implements Search {
                     .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
             return best.stream().filter(x -> contents.containsKey(x.id())) // absent: deleted since (SQLite reads per statement)
                     .map(x -> new SearchHit(query.target(), UUID.fromString(x.id()), x.conversation() == null ? null
-                            : UUID.fromString(x.conversation()), x.score(), snippet(contents.get(x.id()), phrases))).toList();
+                            : UUID.fromString(x.conversation()), x.score(), TextRanking.snippet(contents.get(x.id()), phrases))).toList();
         });
     }
 
@@ -107,143 +103,12 @@ public final class JdbiSearch implements Search {
                 Comparator.comparingDouble(TextHit::score).thenComparing(TextHit::id, Comparator.reverseOrder());
     }
 
-    // BM25's term-frequency saturation and length normalisation with a fixed average length and
-    // no inverse document frequency: a row's score depends on that row and the query only.
-    private static final double K1 = 1.2;
-    private static final double B = 0.75;
-    private static final double AVERAGE_WORDS = 32;
-
-    /** The relevance of a row with search column {@code index}: 0 unless every phrase (terms joined by spaces) occurs in it. */
-    static double score(String index, List<String> phrases) {
-        double norm = K1 * (1 - B + B * SearchText.length(index) / AVERAGE_WORDS);
-        double score = 0;
-        for (String phrase : phrases) {
-            int tf = SearchText.count(index, phrase);
-            if (tf == 0) {
-                return 0;
-            }
-            score += tf * (K1 + 1) / (tf + norm);
-        }
-        return score;
-    }
-
-    private static final int SNIPPET_WORDS = 16;
-    private static final int SNIPPET_CONTEXT = 3;
-
-    /**
-     * At most {@value #SNIPPET_WORDS} words of {@code content} around the matches, each matched
-     * phrase in one pair of brackets, with "…" where the content was cut.
-     */
-    static String snippet(String content, List<List<String>> phrases) {
-        List<SearchText.Word> words = SearchText.words(content, Integer.MAX_VALUE);
-        int n = words.size();
-        boolean[] matched = new boolean[n];
-        boolean[] joined = new boolean[n]; // word i and i + 1 are in one matched phrase
-        List<int[]> occurrences = new ArrayList<>(); // {first word, phrase}
-        for (int i = 0; i < n; i++) {
-            for (int p = 0; p < phrases.size(); p++) {
-                List<String> phrase = phrases.get(p);
-                if (SearchText.at(words, i, phrase)) {
-                    for (int j = 0; j < phrase.size(); j++) {
-                        matched[i + j] = true;
-                        if (j > 0) {
-                            joined[i + j - 1] = true;
-                        }
-                    }
-                    occurrences.add(new int[] {i, p});
-                }
-            }
-        }
-        int from = 0;
-        if (n > SNIPPET_WORDS) {
-            // The window showing the most different phrases; the earliest of equals.
-            int bestCount = -1;
-            for (int k = 0; k < occurrences.size() && k < 100; k++) {
-                int start = Math.max(0, Math.min(occurrences.get(k)[0] - SNIPPET_CONTEXT, n - SNIPPET_WORDS));
-                BitSet seen = new BitSet();
-                for (int[] o : occurrences) {
-                    if (o[0] >= start && o[0] + phrases.get(o[1]).size() <= start + SNIPPET_WORDS) {
-                        seen.set(o[1]);
-                    }
-                }
-                if (seen.cardinality() > bestCount) {
-                    bestCount = seen.cardinality();
-                    from = start;
-                }
-            }
-        }
-        int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
-        int begin = from == 0 ? 0 : words.get(from).start();
-        int end = to == n ? content.length() : words.get(to - 1).end();
-        StringBuilder out = new StringBuilder(end - begin + 16);
-        if (begin > 0) {
-            out.append('…');
-        }
-        int at = begin;
-        for (int i = from; i < to; i++) {
-            SearchText.Word w = words.get(i);
-            if (matched[i] && (i == from || !joined[i - 1])) {
-                out.append(content, at, w.start()).append('[');
-                at = w.start();
-            }
-            if (matched[i] && (i == to - 1 || !joined[i])) {
-                out.append(content, at, w.end()).append(']');
-                at = w.end();
-            }
-        }
-        out.append(content, at, end);
-        if (end < content.length()) {
-            out.append('…');
-        }
-        return out.toString();
-    }
-
-    /**
-     * Writes the search column of one tenant's rows of {@code table} that have none (rows written
-     * before migration V8, or since by an older Atlas), in batches, each its own transaction. The
-     * column is made by {@link SearchText} in Java, which SQL cannot reproduce, so no migration
-     * can fill it. Returns the rows written.
-     */
-    static int indexPending(Db db, Sql sql, SearchSql q, String table) {
-        boolean any = db.read(h -> sql.on(h, q.anyPending.get(table)).exists());
-        int total = 0;
-        while (any) {
-            int n = db.write(h -> {
-                List<String[]> rows = sql.on(h, q.pendingBatch.get(table))
-                        .list((rs, ctx) -> new String[] {rs.getString("id"), rs.getString("content")});
-                if (!rows.isEmpty()) {
-                    Sql.Call batch = sql.on(h, q.writeSearchText.get(table));
-                    for (String[] r : rows) {
-                        batch.bind("s", SearchText.index(r[1])).bind("id", UUID.fromString(r[0])).add();
-                    }
-                    batch.batch();
-                }
-                return rows.size();
-            });
-            total += n;
-            any = n == SearchSql.INDEX_BATCH;
-        }
-        return total;
-    }
-
-    /** {@link #indexPending} for every tenant's messages and memories: run when Atlas opens after migrating. */
-    public static int indexPending(Db db) {
-        SearchSql q = db.statements(SearchSql.class, SearchSql::new);
-        int total = 0;
-        for (String table : SearchSql.TEXT_TABLES) {
-            for (String tenant : db.read(h -> Sql.crossTenant(db).on(h, q.pendingTenants.get(table)).list(Sql.STRING))) {
-                total += indexPending(db, new Sql(db, new TenantId(tenant)), q, table);
-            }
-        }
-        return total;
-    }
-
     // ---- semantic -------------------------------------------------------------------------
 
     @Override
     public List<SearchHit> similar(SemanticQuery query) {
         Check.notNull("query", query);
-        float[] unit = normalise(query.vector());
+        float[] unit = Vectors.normalise(query.vector());
         VectorIndex idx = index(); // chosen before any transaction: choosing may run DDL on its own connection
         return db.readConsistent(h -> {
             int dimension = dimension(h, query.model());
@@ -280,7 +145,7 @@ public final class JdbiSearch implements Search {
     private void store(SearchTarget target, UUID id, UUID assetConversation, String model, float[] vector) {
         VectorCheck.model("model", model);
         float[] copy = VectorCheck.checked("vector", vector).clone();
-        byte[] bytes = encode(copy);
+        byte[] bytes = Vectors.encode(copy);
         VectorIndex idx = index(); // chosen before the write transaction: choosing may run DDL on its own connection
         db.write(h -> {
             Instant now = db.now();
@@ -360,24 +225,5 @@ public final class JdbiSearch implements Search {
     private static InvalidInputException wrongDimension(String field, int given, String model, int expected) {
         return new InvalidInputException(field, "has " + given + " dimensions, but model '" + model + "' stores " + expected
                 + "-dimensional vectors in this tenant");
-    }
-
-    static byte[] encode(float[] v) {
-        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        return b.array();
-    }
-
-    static float[] normalise(float[] v) {
-        double norm = 0;
-        for (float x : v) {
-            norm += (double) x * x;
-        }
-        double inv = 1 / Math.sqrt(norm);
-        float[] unit = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            unit[i] = (float) (v[i] * inv);
-        }
-        return unit;
     }
 }

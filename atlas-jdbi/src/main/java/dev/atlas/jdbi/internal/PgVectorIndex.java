@@ -8,8 +8,6 @@ import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -148,7 +146,7 @@ public final class PgVectorIndex implements VectorIndex {
                         List<Object[]> rows = sql.on(h, q.backfillBatch).bind("limit", BACKFILL_BATCH)
                                 .list((rs, ctx) -> new Object[] {db.dialect().uuid(rs, "id"), rs.getBytes("vector"), rs.getString("model")});
                         for (Object[] row : rows) {
-                            float[] v = decode((byte[]) row[1]);
+                            float[] v = Vectors.decode((byte[]) row[1]);
                             sql.on(h, q.writeEmbedding).bind("v", embedding(v)).bind("id", row[0]).update();
                             models.add(v.length + "\u0000" + row[2]);
                         }
@@ -254,7 +252,7 @@ public final class PgVectorIndex implements VectorIndex {
      * ~1.8e19 overflows to infinity and the distance becomes NaN; unit components cannot overflow.
      */
     static String embedding(float[] v) {
-        return literal(JdbiSearch.normalise(v));
+        return literal(Vectors.normalise(v));
     }
 
     static String literal(float[] v) {
@@ -263,12 +261,6 @@ public final class PgVectorIndex implements VectorIndex {
             b.append(i == 0 ? "" : ",").append(v[i]);
         }
         return b.append(']').toString();
-    }
-
-    static float[] decode(byte[] bytes) {
-        float[] v = new float[bytes.length / 4];
-        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
-        return v;
     }
 
     private static String quote(String s) {

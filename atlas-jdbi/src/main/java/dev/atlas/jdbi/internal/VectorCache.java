@@ -4,9 +4,6 @@ import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Handle;
 import org.jspecify.annotations.Nullable;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -31,7 +28,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * liveness and filters are always checked in SQL for the rows returned.
  */
 final class VectorCache {
-    private static final VarHandle FLOAT = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     /** Default budget; {@code -Datlas.vectors.cacheMegabytes=N} changes it, 0 turns the cache off. */
     static final long DEFAULT_MEGABYTES = 256;
 
@@ -168,7 +164,7 @@ final class VectorCache {
             }
             double norm = 0;
             for (int j = 0, off = 0, at = i * dimension; j < dimension; j++, off += 4, at++) {
-                float x = (float) FLOAT.get(bytes, off);
+                float x = (float) Vectors.FLOAT.get(bytes, off);
                 data[0][at] = x;
                 norm += (double) x * x;
             }
