@@ -28,16 +28,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import java.util.stream.Collectors;
 
 /**
  * {@link AssetStore} on Jdbi and a {@link BlobStore}. Blob keys are
@@ -281,84 +278,6 @@ public final class JdbiAssetStore implements AssetStore {
         }
     }
 
-    /**
-     * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
-     * for removal: bytes the caller cannot delete once it has committed are then removed by the
-     * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #forgetIntents}.
-     */
-    public static void recordPurgedBlobs(Sql sql, Handle h, List<String> keys, Instant now) {
-        if (keys.isEmpty()) {
-            return;
-        }
-        Sql.Call batch = sql.on(h, sql.db().statements(AssetSql.class, AssetSql::new).purgedIntent);
-        for (String key : keys) {
-            batch.bind("key", key).bind("now", now).add();
-        }
-        batch.batch();
-    }
-
-    /**
-     * Deletes the bytes of {@code keys}, whose asset rows a committed transaction deleted (each
-     * with its claimed intent, {@link #recordPurgedBlobs}), except those some asset row of any
-     * tenant still names in any ASCII case: an imported row keeps the file's key, so one key may
-     * be named by several rows, and its bytes belong to the last of them. The check runs after
-     * the delete committed, so the last of two concurrent purges always sees the other's row gone;
-     * a register of the key cannot slip in between, as it is refused while the intent exists. A
-     * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
-     * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw).
-     *
-     * @return the keys whose bytes were deleted
-     */
-    public static List<String> deleteUnnamedBlobs(Sql sql, BlobStore blobs, List<String> keys,
-                                                  java.util.function.BiConsumer<String, Exception> onFailure) {
-        List<String> removed = new ArrayList<>();
-        List<String> done = new ArrayList<>();
-        try {
-            for (String key : new java.util.LinkedHashSet<>(keys)) {
-                try {
-                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0));
-                    if (!named && blobs.delete(key)) {
-                        removed.add(key);
-                    }
-                    done.add(key);
-                } catch (IOException | RuntimeException e) {
-                    onFailure.accept(key, e);
-                }
-            }
-        } finally {
-            // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
-            forgetIntents(sql, done);
-        }
-        return removed;
-    }
-
-    /**
-     * What a dry run reports for {@link #deleteUnnamedBlobs}: how many distinct keys (in any case)
-     * no row would name once the rows of {@code keys} (one key per row to delete) are gone.
-     */
-    public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
-        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(k -> k.toLowerCase(Locale.ROOT), LinkedHashMap::new,
-                Collectors.counting()));
-        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue())).count();
-    }
-
-    /** Whether an asset row other than {@code going} of this tenant's names {@code key}, in any tenant and ASCII case. */
-    private static boolean stillNamed(Sql sql, Handle h, String key, long going) {
-        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
-        String lowerKey = key.toLowerCase(Locale.ROOT);
-        return sql.on(h, q.keyCount).bind("lowerKey", lowerKey).one(Sql.LONG) > going
-                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey).bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value()).exists();
-    }
-
-    /** Removes the intents of {@code keys}, once their bytes are gone. */
-    public static void forgetIntents(Sql sql, List<String> keys) {
-        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
-        for (int i = 0; i < keys.size(); i += 500) {
-            List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
-            sql.db().write(h -> InList.bind(sql.on(h, q.forgetIntents(chunk)), "key", chunk).update());
-        }
-    }
-
     @Override
     public Optional<Asset> get(UUID assetId) {
         Check.notNull("assetId", assetId);
@@ -466,7 +385,7 @@ public final class JdbiAssetStore implements AssetStore {
             sql.on(h, q.claimOrphans).bind("now", now).bind("cutoff", Check.cutoff(now, minAge)).update();
             return sql.on(h, q.claimed).list(Sql.STRING);
         });
-        List<String> removed = deleteUnnamedBlobs(sql, blobs, claimed, (key, e) -> {
+        List<String> removed = BlobReaper.deleteUnnamed(sql, blobs, claimed, (key, e) -> {
             throw blobFailure("delete " + key, e);
         });
         return new OrphanCleanup(removed, temporary);

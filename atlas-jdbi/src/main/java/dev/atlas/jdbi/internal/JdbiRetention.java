@@ -404,7 +404,7 @@ public final class JdbiRetention implements Retention {
         /** Adds the keys {@code blobKeys} names for {@code ids} to {@code keys}, recorded as claimed in this transaction. */
         private void claimBlobs(Handle h, String name, String blobKeys, List<UUID> ids, List<String> keys) {
             keys.addAll(call(h, name, blobKeys, binds, ids).list(Sql.STRING));
-            JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
+            BlobReaper.recordPurged(sql, h, keys, db.now());
         }
 
         /**
@@ -413,13 +413,13 @@ public final class JdbiRetention implements Retention {
          * {@code AssetStore.cleanupOrphanBlobs} removes it; one another row still names stays.
          */
         private void deleteBlobs(List<String> keys) {
-            add("asset_blobs.deleted", JdbiAssetStore.deleteUnnamedBlobs(sql, blobs, keys, (key, e) ->
+            add("asset_blobs.deleted", BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
                     LOG.warn("could not delete purged asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size());
         }
 
         /** What {@link #deleteBlobs} would report for the keys {@code blobKeys} names for {@code ids}. */
         private void countBlobs(String name, String blobKeys, List<UUID> ids) {
-            add("asset_blobs.deleted", db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, name, blobKeys, binds, ids).list(Sql.STRING))));
+            add("asset_blobs.deleted", db.read(h -> BlobReaper.unnamedAfter(sql, h, call(h, name, blobKeys, binds, ids).list(Sql.STRING))));
         }
 
         // ---- children and dry-run pages ------------------------------------------------------

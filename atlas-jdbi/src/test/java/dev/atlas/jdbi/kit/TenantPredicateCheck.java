@@ -31,7 +31,7 @@ public final class TenantPredicateCheck {
             "JdbiAtlas#usageReport", "the operator's usage report sums every tenant",
             "PgVectorIndex#backfill", "start-up maintenance: fills the embedding column of every tenant's older vectors",
             "JdbiAssetStore#checkKeyFree", "AssetStore.register: a registered blob key belongs to one tenant, so every tenant's holders are looked up",
-            "JdbiAssetStore#stillNamed", "deleting purged bytes: whether any other tenant's asset row still names the blob key");
+            "BlobReaper#stillNamed", "deleting purged bytes: whether any other tenant's asset row still names the blob key");
 
     /** The statements of {@code recorded} that miss a tenant predicate, each with the Atlas method that ran it. */
     public static List<String> misses(List<StatementRecorder.Recorded> recorded, String prefix) {

@@ -12,10 +12,10 @@ import dev.atlas.Owner;
 import dev.atlas.StorageException;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.internal.Check;
+import dev.atlas.jdbi.internal.BlobReaper;
 import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.InList;
-import dev.atlas.jdbi.internal.JdbiAssetStore;
 import dev.atlas.jdbi.internal.Json;
 import dev.atlas.jdbi.internal.SearchText;
 import dev.atlas.jdbi.internal.portability.Codec.Parsed;
@@ -601,7 +601,7 @@ public final class JdbiPortability implements Portability {
                 counts.merge(table, n, Long::sum);
             }
             if (dryRun && table.equals("assets") && n > 0) {
-                long blobs = db.read(h -> JdbiAssetStore.unnamedAfter(sql, h, call(h, q.render("portability.blobKeys.assets",
+                long blobs = db.read(h -> BlobReaper.unnamedAfter(sql, h, call(h, q.render("portability.blobKeys.assets",
                         "SELECT x.blob_key FROM <p>assets x WHERE x.tenant_id = :t AND " + condition), scope).list(Sql.STRING)));
                 if (blobs > 0) {
                     counts.put("asset_blobs", blobs);
@@ -680,12 +680,12 @@ public final class JdbiPortability implements Portability {
                 }
                 if (table.equals("assets")) {
                     keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
-                    JdbiAssetStore.recordPurgedBlobs(sql, h, keys, db.now());
+                    BlobReaper.recordPurged(sql, h, keys, db.now());
                 }
                 return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
-            long deleted = JdbiAssetStore.deleteUnnamedBlobs(sql, blobs, keys, (key, e) ->
+            long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
                     LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size();
             if (deleted > 0) {
                 counts.merge("asset_blobs", deleted, Long::sum);

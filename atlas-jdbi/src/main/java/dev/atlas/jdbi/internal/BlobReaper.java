@@ -1,0 +1,104 @@
+package dev.atlas.jdbi.internal;
+
+import dev.atlas.asset.BlobStore;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.Sql;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.BiConsumer;
+import java.util.stream.Collectors;
+
+/**
+ * Deletes the bytes of asset rows that are gone (purged by retention, erased, or never recorded:
+ * {@code AssetStore.cleanupOrphanBlobs}), and only once no asset row of any tenant names the key.
+ * Each key's intent (table {@code blob_intents}) outlives its bytes, so a failed delete is retried.
+ */
+public final class BlobReaper {
+    private BlobReaper() {}
+
+    /**
+     * Records {@code keys}, whose asset rows this transaction deletes, as orphans already claimed
+     * for removal: bytes the caller cannot delete once it has committed are then removed by the
+     * next cleanupOrphanBlobs, whatever its minAge. Pair with {@link #deleteUnnamed}, which forgets the intents.
+     */
+    public static void recordPurged(Sql sql, Handle h, List<String> keys, Instant now) {
+        if (keys.isEmpty()) {
+            return;
+        }
+        Sql.Call batch = sql.on(h, sql.db().statements(AssetSql.class, AssetSql::new).purgedIntent);
+        for (String key : keys) {
+            batch.bind("key", key).bind("now", now).add();
+        }
+        batch.batch();
+    }
+
+    /**
+     * Deletes the bytes of {@code keys}, whose asset rows a committed transaction deleted (each
+     * with its claimed intent, {@link #recordPurged}), except those some asset row of any
+     * tenant still names in any ASCII case: an imported row keeps the file's key, so one key may
+     * be named by several rows, and its bytes belong to the last of them. The check runs after
+     * the delete committed, so the last of two concurrent purges always sees the other's row gone;
+     * a register of the key cannot slip in between, as it is refused while the intent exists. A
+     * key is forgotten once its bytes are gone or still named; one whose delete failed keeps its
+     * intent for cleanupOrphanBlobs, and {@code onFailure} hears of it (it may throw).
+     *
+     * @return the keys whose bytes were deleted
+     */
+    public static List<String> deleteUnnamed(Sql sql, BlobStore blobs, List<String> keys, BiConsumer<String, Exception> onFailure) {
+        List<String> removed = new ArrayList<>();
+        List<String> done = new ArrayList<>();
+        try {
+            for (String key : new LinkedHashSet<>(keys)) {
+                try {
+                    boolean named = sql.db().read(h -> stillNamed(sql, h, key, 0));
+                    if (!named && blobs.delete(key)) {
+                        removed.add(key);
+                    }
+                    done.add(key);
+                } catch (IOException | RuntimeException e) {
+                    onFailure.accept(key, e);
+                }
+            }
+        } finally {
+            // Only after the bytes: an intent must outlive its blob, or the blob is never found again.
+            forgetIntents(sql, done);
+        }
+        return removed;
+    }
+
+    /**
+     * What a dry run reports for {@link #deleteUnnamed}: how many distinct keys (in any case)
+     * no row would name once the rows of {@code keys} (one key per row to delete) are gone.
+     */
+    public static long unnamedAfter(Sql sql, Handle h, List<String> keys) {
+        Map<String, Long> going = keys.stream().collect(Collectors.groupingBy(k -> k.toLowerCase(Locale.ROOT), LinkedHashMap::new,
+                Collectors.counting()));
+        return going.entrySet().stream().filter(e -> !stillNamed(sql, h, e.getKey(), e.getValue())).count();
+    }
+
+    /** Whether an asset row other than {@code going} of this tenant's names {@code key}, in any tenant and ASCII case. */
+    private static boolean stillNamed(Sql sql, Handle h, String key, long going) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        String lowerKey = key.toLowerCase(Locale.ROOT);
+        return sql.on(h, q.keyCount).bind("lowerKey", lowerKey).one(Sql.LONG) > going
+                || Sql.crossTenant(sql.db()).on(h, q.keyElsewhere).bind("lowerKey", lowerKey)
+                        .bind("tenant", Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value()).exists();
+    }
+
+    /** Removes the intents of {@code keys}, once their bytes are gone. */
+    private static void forgetIntents(Sql sql, List<String> keys) {
+        AssetSql q = sql.db().statements(AssetSql.class, AssetSql::new);
+        for (int i = 0; i < keys.size(); i += 500) {
+            List<String> chunk = keys.subList(i, Math.min(keys.size(), i + 500));
+            sql.db().write(h -> InList.bind(sql.on(h, q.forgetIntents(chunk)), "key", chunk).update());
+        }
+    }
+}
