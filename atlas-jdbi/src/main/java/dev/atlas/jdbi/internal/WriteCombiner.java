@@ -127,14 +127,14 @@ final class WriteCombiner {
             if (checkpointer != null) {
                 try {
                     Connection c = h.getConnection();
-                    pragma(c, "PRAGMA wal_autocheckpoint=0");
+                    execute(c, "PRAGMA wal_autocheckpoint=0");
                     // Each call's savepoint keeps the pages it changes in a statement journal, which
                     // SQLite moves to a temporary file past 64 KiB unless temp_store is MEMORY: with
                     // it, 8 writers' batches ran about 15% faster (benchmark 5's writer, issue 17).
-                    pragma(c, "PRAGMA temp_store=MEMORY");
+                    execute(c, "PRAGMA temp_store=MEMORY");
                     h.addCleanable(() -> {
-                        pragma(c, "PRAGMA wal_autocheckpoint=1000"); // SQLite's defaults, for the pool's next user
-                        pragma(c, "PRAGMA temp_store=DEFAULT");
+                        execute(c, "PRAGMA wal_autocheckpoint=1000"); // SQLite's defaults, for the pool's next user
+                        execute(c, "PRAGMA temp_store=DEFAULT");
                     });
                 } catch (SQLException e) {
                     closeQuietly(h);
@@ -245,7 +245,7 @@ final class WriteCombiner {
                 // Between transactions nothing else writes, so this copies the whole log and the next write starts it over.
                 ck.restarted();
                 try {
-                    pragma(h.getConnection(), "PRAGMA wal_checkpoint(PASSIVE)");
+                    execute(h.getConnection(), "PRAGMA wal_checkpoint(PASSIVE)");
                 } catch (SQLException e) {
                     // Housekeeping: the batch's writes do not depend on it, and the next full log asks again.
                 }
@@ -350,8 +350,8 @@ final class WriteCombiner {
         }
     }
 
-    /** Runs a PRAGMA and reads its rows, if any, to the end: an unfinished one would make the next COMMIT fail. */
-    private static void pragma(Connection c, String sql) throws SQLException {
+    /** Runs a PRAGMA or SAVEPOINT statement and reads its rows, if any, to the end: an unfinished one would make the next COMMIT fail. */
+    private static void execute(Connection c, String sql) throws SQLException {
         try (java.sql.Statement s = c.createStatement()) {
             if (s.execute(sql)) {
                 try (java.sql.ResultSet rs = s.getResultSet()) {
@@ -360,12 +360,6 @@ final class WriteCombiner {
                     }
                 }
             }
-        }
-    }
-
-    private static void execute(Connection c, String sql) throws SQLException {
-        try (java.sql.Statement s = c.createStatement()) {
-            s.execute(sql);
         }
     }
 
