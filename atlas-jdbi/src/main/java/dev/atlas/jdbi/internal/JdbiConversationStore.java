@@ -23,6 +23,7 @@ import dev.atlas.conversation.SiblingGroup;
 import dev.atlas.conversation.SiblingGroups;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.Titles;
+import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
@@ -176,32 +177,32 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
-        Cursor after = q.cursor() == null ? null : Cursor.parse(q.cursor());
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), 2);
         Where where = new Where()
                 .and(ConversationSql.OWNER_TYPE, "ownerType", q.owner() == null ? null : q.owner().type())
                 .and(ConversationSql.OWNER_ID, "ownerId", q.owner() == null ? null : q.owner().id())
                 .and(ConversationSql.AGENT, "agent", q.agent())
                 .and(ConversationSql.STATUS, "status", q.status() == null ? null : q.status().toString())
                 .and(!q.includeDeleted(), ConversationSql.LIVE)
-                .and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.at());
+                .and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
         Statement list = cq.catalogue.render("conversations.list", ConversationSql.SELECT + " WHERE tenant_id = :t" + where
                 + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
         List<Conversation> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);
-            return (after == null ? call : call.bind("afterId", after.id())).list(conversations);
+            return (after == null ? call : call.bind("afterId", after.uuid(1))).list(conversations);
         });
-        return page(rows, q.limit(), c -> Cursor.encode(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
+        return Cursor.page(rows, q.limit(), c -> Cursor.encode(c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
     }
 
     @Override
     public Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = cursor == null ? null : Cursor.parse(cursor);
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, 2);
         List<Conversation> rows = db.read(h -> (after == null ? sql.on(h, cq.toolThreads)
-                : sql.on(h, cq.toolThreadsAfter).bind("afterAt", after.at()).bind("afterId", after.id()))
+                : sql.on(h, cq.toolThreadsAfter).bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1)))
                 .bind("parent", conversationId).bind("limit", limit + 1).list(conversations));
-        return page(rows, limit, c -> Cursor.encode(c.createdAt(), c.id()));
+        return Cursor.page(rows, limit, c -> Cursor.encode(c.createdAt(), c.id()));
     }
 
     @Override
@@ -804,7 +805,10 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<MessageEvent> events(MessageEventQuery q) {
         Check.notNull("query", q);
-        Cursor after = q.cursor() == null ? null : Cursor.parse(q.cursor());
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), 2);
+        // Both parts read now: a cursor is refused before the message is looked up.
+        Instant afterAt = after == null ? null : after.instant(0);
+        UUID afterId = after == null ? null : after.uuid(1);
         List<MessageEvent> rows = db.read(h -> {
             // A soft-deleted message keeps its audit trail, so this looks the message up without
             // the message's own deleted_at, but still only in a live conversation.
@@ -812,33 +816,9 @@ public final class JdbiConversationStore implements ConversationStore {
                 throw new NotFoundException("message", q.messageId());
             }
             return (after == null ? sql.on(h, mq.events)
-                    : sql.on(h, mq.eventsAfter).bind("afterAt", after.at()).bind("afterId", after.id()))
+                    : sql.on(h, mq.eventsAfter).bind("afterAt", afterAt).bind("afterId", afterId))
                     .bind("message", q.messageId()).bind("limit", q.limit() + 1).list(events);
         });
-        return page(rows, q.limit(), e -> Cursor.encode(e.createdAt(), e.id()));
-    }
-
-    private static <T> Page<T> page(List<T> rows, int limit, java.util.function.Function<T, String> key) {
-        return dev.atlas.jdbi.internal.sql.Cursor.page(rows, limit, key);
-    }
-
-    /**
-     * A keyset position (time, id) in the shared {@link dev.atlas.jdbi.internal.sql.Cursor} format;
-     * the stores not yet on the statement layer (executions, tasks, voice calls) page with it too,
-     * so every listing hands out one cursor format.
-     */
-    record Cursor(Instant at, UUID id) {
-        static String encode(Instant at, UUID id) {
-            return dev.atlas.jdbi.internal.sql.Cursor.encode(at, id);
-        }
-
-        String encode() {
-            return encode(at, id);
-        }
-
-        static Cursor parse(String cursor) {
-            dev.atlas.jdbi.internal.sql.Cursor c = dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, 2);
-            return new Cursor(c.instant(0), c.uuid(1));
-        }
+        return Cursor.page(rows, q.limit(), e -> Cursor.encode(e.createdAt(), e.id()));
     }
 }
