@@ -10,7 +10,9 @@ import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,6 +32,11 @@ import java.util.stream.Stream;
  * Blobs as files under one directory, created on first write. {@link #put} streams into a
  * temporary file in {@code <root>/.tmp}, forces it to disk, then moves it into place atomically,
  * so a crash never leaves a half-written blob under a real key.
+ *
+ * <p>Keys are not always Atlas's own ({@link AssetStore#register} takes the caller's), so a key
+ * whose path leads through a symbolic link out of the directory (or into a dangling link) is
+ * refused; links that stay inside it are followed. The check sees the links in place when a call
+ * starts: it keeps keys away from a link, not from someone swapping directories during the call.
  */
 public final class LocalDirectoryBlobStore implements BlobStore {
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}){0,7}");
@@ -63,11 +70,45 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         return key;
     }
 
+    /** The file of {@code key}, refused when the part of its path that exists leads out of the root. */
+    private Path file(String key) throws IOException {
+        Path file = root.resolve(checkKey(key));
+        if (!insideRoot(file)) {
+            throw new InvalidInputException("key", "'" + key + "' leads through a symbolic link out of the blob directory");
+        }
+        return file;
+    }
+
+    /** The directory of {@link #put}'s temporary files, which {@link #removeAbandonedTemporaryFiles} empties. */
+    private Path tmpDir() throws IOException {
+        Path tmp = root.resolve(TMP);
+        if (!insideRoot(tmp)) {
+            throw new FileSystemException(tmp.toString(), null, "a symbolic link out of the blob directory: not this store's to write or clean");
+        }
+        return tmp;
+    }
+
+    /** Whether the deepest existing part of {@code path} (under the root) resolves, links followed, to a place under the root. */
+    private boolean insideRoot(Path path) throws IOException {
+        Path existing = path;
+        while (!existing.equals(root) && Files.notExists(existing, LinkOption.NOFOLLOW_LINKS)) {
+            existing = existing.getParent();
+        }
+        if (existing.equals(root)) {
+            return true; // nothing below the root exists yet; the root itself may be a link
+        }
+        try {
+            return existing.toRealPath().startsWith(root.toRealPath());
+        } catch (NoSuchFileException dangling) {
+            return false;
+        }
+    }
+
     @Override
     public StoredBlob put(String key, InputStream content) throws IOException {
-        Path target = root.resolve(checkKey(key));
+        Path target = file(key);
         Check.notNull("content", content);
-        Path tmpDir = root.resolve(TMP);
+        Path tmpDir = tmpDir();
         Files.createDirectories(tmpDir);
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(tmpDir, "put-", ".part");
@@ -108,7 +149,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public InputStream open(String key) throws IOException {
-        Path file = root.resolve(checkKey(key));
+        Path file = file(key);
         // A directory opens on some platforms and fails only on read: it is no blob.
         if (Files.isDirectory(file)) {
             throw new NoSuchFileException(key, null, "a directory, not a blob");
@@ -118,7 +159,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public boolean delete(String key) throws IOException {
-        return Files.deleteIfExists(root.resolve(checkKey(key)));
+        return Files.deleteIfExists(file(key));
     }
 
     @Override
@@ -135,7 +176,8 @@ public final class LocalDirectoryBlobStore implements BlobStore {
                     continue;
                 }
                 try {
-                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                    // A link is no blob: its target may be outside the root.
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     if (a.isRegularFile()) {
                         out.add(new BlobInfo(key, a.size(), a.lastModifiedTime().toInstant()));
                     }
@@ -150,7 +192,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     @Override
     public int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
         Check.notNull("olderThan", olderThan);
-        Path tmpDir = root.resolve(TMP);
+        Path tmpDir = tmpDir();
         if (!Files.isDirectory(tmpDir)) {
             return 0;
         }
@@ -158,7 +200,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         try (Stream<Path> files = Files.list(tmpDir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 try {
-                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+                    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
                     if (a.isRegularFile() && a.lastModifiedTime().toInstant().isBefore(olderThan) && Files.deleteIfExists(p)) {
                         removed++;
                     }
