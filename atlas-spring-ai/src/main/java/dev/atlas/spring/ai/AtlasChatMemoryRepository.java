@@ -3,6 +3,7 @@ package dev.atlas.spring.ai;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -167,18 +168,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            Conversation conversation;
-            Window current;
-            boolean sawAll = true;
             if (read != null && read.key().equals(key) && read.conversation() != null) {
-                conversation = read.conversation();
-                current = read.window();
-            } else {
-                conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
-                current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
-                // The caller read an absent conversation: what others stored since stays, none of it is evicted.
-                sawAll = read == null || !read.key().equals(key);
+                try {
+                    save(read.conversation(), messages, read.window(), true);
+                    return;
+                } catch (NotFoundException deleted) {
+                    // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
+                    read = null;
+                }
             }
+            Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
+            Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
+            // The caller read an absent conversation: what others stored since stays, none of it is evicted.
+            boolean sawAll = read == null || !read.key().equals(key);
             save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
@@ -187,6 +189,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     @Override
     public void deleteByConversationId(String conversationId) {
+        Read read = lastRead.get();
+        if (read != null && read.key().equals(key(conversationId))) {
+            // What this thread read is gone: a save that follows must start a new conversation.
+            lastRead.remove();
+        }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
     }
 

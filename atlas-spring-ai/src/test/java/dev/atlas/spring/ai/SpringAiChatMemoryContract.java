@@ -346,6 +346,37 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a save after deleteByConversationId starts a new conversation, even when the conversation was read before the delete")
+    void saveAfterDeleteOfAReadConversation() throws Exception {
+        repository.saveAll("r", List.of(new UserMessage("old")));
+        Conversation old = tenant.conversations().requireByKey("r");
+        // Same thread: read, delete, save (a hand-built list, as after ChatMemory.clear).
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[old]");
+        repository.deleteByConversationId("r");
+        repository.saveAll("r", List.of(new UserMessage("new")));
+        Conversation renewed = tenant.conversations().requireByKey("r");
+        assertThat(renewed.id()).isNotEqualTo(old.id());
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]");
+        assertThat(tenant.conversations().messages(renewed.id(), 0, 100)).extracting(m -> m.content()).containsExactly("new");
+
+        // Another thread deletes between this thread's read and its save: the save goes to a new conversation.
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            List<Message> read = caller.submit(() -> repository.findByConversationId("r")).get(30, TimeUnit.SECONDS);
+            repository.deleteByConversationId("r");
+            List<Message> next = new ArrayList<>(read);
+            next.add(new AssistantMessage("reply"));
+            caller.submit(() -> repository.saveAll("r", next)).get(30, TimeUnit.SECONDS);
+        } finally {
+            caller.shutdown();
+        }
+        Conversation third = tenant.conversations().requireByKey("r");
+        assertThat(third.id()).isNotEqualTo(renewed.id());
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]", "ASSISTANT[reply][]");
+        assertThat(repository.findConversationIds()).containsExactly("r");
+    }
+
+    @Test
     @DisplayName("8 concurrent conversations through ChatClient and 4 concurrent callers on one key")
     void concurrency() throws Exception {
         ScriptedChatModel model = new ScriptedChatModel();
