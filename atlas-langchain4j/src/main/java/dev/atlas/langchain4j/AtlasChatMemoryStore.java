@@ -60,6 +60,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final Function<Object, NewConversation> newConversation;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private final RecentMessages recent = new RecentMessages();
+    /** What {@link #getMessages} last handed out on this thread: MessageWindowChatMemory reads, then updates. */
+    private final ThreadLocal<LastRead> lastRead = new ThreadLocal<>();
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
@@ -106,12 +108,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
+        Map<Long, ChatMessage> handedOut = new java.util.TreeMap<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
+            handedOut.put(s.sequence(), s.message());
             // Rows written before this JVM started, or by another one, are then known too when a
             // racing caller hands a list built from this read.
             recent.put(c.id(), s.sequence(), s.message());
         }
+        lastRead.set(new LastRead(c.id(), handedOut));
         Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
         return messages;
     }
@@ -130,7 +135,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
-            Plan plan = plan(read(c, before), recent.get(c.id()), messages);
+            // The list is what this thread just read plus new messages: only a message of that read
+            // can be one the window no longer holds. Without a read, what this JVM stored recently.
+            LastRead last = lastRead.get();
+            lastRead.remove();
+            Map<Long, ChatMessage> known = last != null && last.conversationId().equals(c.id()) ? last.messages() : recent.get(c.id());
+            Plan plan = plan(read(c, before), known, messages);
             // Every new message is mapped (and so validated) before the first one is written.
             List<NewMessage> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
@@ -202,6 +212,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return sequence;
     }
 
+    /** The messages one {@link #getMessages} handed out, by sequence. */
+    private record LastRead(UUID conversationId, Map<Long, ChatMessage> messages) {}
+
     /** A stored message with its sequence. */
     record Stored(long sequence, ChatMessage message) {}
 
@@ -214,7 +227,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
      * would rewrite history and is refused.
      *
-     * <p>A message the window no longer holds but this JVM stored recently is kept too, not
+     * <p>A message the window no longer holds but the caller read ({@code known}) is kept too, not
      * stored again: callers racing on one memory id hand lists built from older windows
      * (LangChain4j reads, then writes, without a lock). Only when it is newer than every message
      * kept before it in the list, so a user repeating an earlier, evicted message ("ok") gets a

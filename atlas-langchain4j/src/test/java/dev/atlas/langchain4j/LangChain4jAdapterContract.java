@@ -264,6 +264,33 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A repeated message is stored again when the window evicts every other non-system message (window of 1, or a system message and 1)")
+    void repeatedMessageIsStoredAgainWhenTheWindowKeepsNothingElse() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<ChatMessage> turns = List.of(UserMessage.from("ok"), AiMessage.from("sure"), UserMessage.from("ok"), AiMessage.from("sure"));
+        for (int window : new int[] {1, 2}) {
+            String id = "small-" + window;
+            InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+            ChatMemory a = MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(store).build();
+            ChatMemory b = MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(reference).build();
+            List<ChatMessage> all = new ArrayList<>();
+            if (window == 2) {
+                all.add(SystemMessage.from("be brief"));
+            }
+            all.addAll(turns);
+            for (ChatMessage m : all) {
+                a.add(m);
+                b.add(m);
+                assertThat(store.getMessages(id)).isEqualTo(reference.getMessages(id));
+            }
+            assertThat(tenant.conversations().messages(store.conversation(id).orElseThrow().id(), 0, 100))
+                    .as("window " + window).extracting(Message::content)
+                    .containsExactlyElementsOf(all.stream().map(m -> m instanceof SystemMessage s ? s.text()
+                            : m instanceof UserMessage u ? u.singleText() : ((AiMessage) m).text()).toList());
+        }
+    }
+
+    @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
