@@ -1,5 +1,6 @@
 package dev.atlas.opentelemetry;
 
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -90,7 +90,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     /** Exports through {@code openTelemetry}'s tracer and meter providers. */
     public static AtlasTelemetry create(OpenTelemetry openTelemetry) {
-        return new AtlasTelemetry(Objects.requireNonNull(openTelemetry, "openTelemetry"));
+        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry));
     }
 
     // ---- live export --------------------------------------------------------------------
@@ -154,9 +154,16 @@ public final class AtlasTelemetry implements ExecutionListener {
      * not replayed: the metrics API records at the current time only.
      *
      * @return how many executions were exported
+     * @throws InvalidInputException naming {@code tenant}, {@code from} or {@code to} when one is null,
+     *         or {@code to} when it is before {@code from}
      */
     public int replay(Tenant tenant, Instant from, Instant to) {
-        Objects.requireNonNull(tenant, "tenant");
+        Limits.requireNonNull("tenant", tenant);
+        Limits.requireNonNull("from", from);
+        Limits.requireNonNull("to", to);
+        if (to.isBefore(from)) {
+            throw new InvalidInputException("to", "must not be before from (" + from + "), was " + to);
+        }
         Context parent = Context.current();
         int exported = 0;
         String cursor = null;

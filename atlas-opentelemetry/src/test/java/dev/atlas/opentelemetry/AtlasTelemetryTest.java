@@ -352,4 +352,18 @@ class AtlasTelemetryTest {
                 .isEqualTo("cancelled");
         assertThat(sdk.metrics.collectAllMetrics()).isEmpty();
     }
+
+    @Test
+    void badArgumentsAreNamedBeforeAnythingIsExported() {
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        assertThatThrownBy(() -> AtlasTelemetry.create(null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("openTelemetry"));
+        assertThatThrownBy(() -> telemetry.replay(null, from, to))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("tenant"));
+        assertThatThrownBy(() -> telemetry.replay(acme, to, from))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("to"))
+                .hasMessage("to: must not be before from (2026-03-02T00:00:00Z), was 2026-03-01T00:00:00Z");
+        assertThat(sdk.spans.getFinishedSpanItems()).isEmpty();
+    }
 }
