@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -82,9 +81,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
     private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks) {
-        this.tenant = Objects.requireNonNull(tenant, "tenant");
-        this.owner = Objects.requireNonNull(owner, "owner");
-        this.agent = agent;
+        this.tenant = Limits.requireNonNull("tenant", tenant);
+        this.owner = Limits.requireNonNull("owner", owner);
+        // Checked here, not at the first save, where a bad setting would fail a user's chat.
+        this.agent = agent == null ? null : Limits.requireKey("agent", agent);
         this.window = window;
         this.locks = locks;
     }

@@ -32,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -76,10 +75,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final ModelCalls modelCalls = new ModelCalls();
 
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
-        this.tenant = Objects.requireNonNull(tenant, "tenant");
+        this.tenant = dev.atlas.Limits.requireNonNull("tenant", tenant);
         this.conversations = conversations;
         this.provider = dev.atlas.Limits.requireKey("provider", provider);
-        this.agent = agent;
+        this.agent = agent == null ? null : dev.atlas.Limits.requireKey("agent", agent);
     }
 
     /**
