@@ -88,12 +88,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     /** A store whose new conversations belong to {@code owner}, managed by {@code agent} (may be null). */
     public static AtlasChatMemoryStore of(Tenant tenant, Owner owner, String agent) {
         Limits.requireNonNull("owner", owner);
-        return of(tenant, memoryId -> NewConversation.of(owner, agent));
+        // Checked now rather than at the first write, where a bad setting would fail a user's chat.
+        String checked = agent == null ? null : Limits.requireKey("agent", agent);
+        return of(tenant, memoryId -> NewConversation.of(owner, checked));
     }
 
     /** The external key a memory id maps to. */
     static String key(Object memoryId) {
-        return String.valueOf(Limits.requireNonNull("memoryId", memoryId));
+        // The key's limits (not blank, at most 255 characters) named after the caller's argument.
+        return Limits.requireKey("memoryId", String.valueOf(Limits.requireNonNull("memoryId", memoryId)));
     }
 
     /** The conversation holding this memory, unless nothing was written under its id. */
