@@ -154,6 +154,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             execution = tenant.executions().start(spec);
         }
 
+        /**
+         * The step of a call that failed before any response named its model (the prompt named
+         * none): a failed call is recorded too, as model {@code unknown}.
+         */
+        StepHandle unknownModelStep(ChatClientRequest request) {
+            if (execution == null) {
+                start(request, "unknown");
+            }
+            return execution.step();
+        }
+
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
         void results(List<Message> instructions) {
             if (pending.isEmpty()) {
@@ -223,9 +234,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                if (step != null) {
-                    step.fail(String.valueOf(e.getMessage()));
+                if (step == null) {
+                    step = run.unknownModelStep(request);
                 }
+                step.fail(String.valueOf(e.getMessage()));
                 if (own) {
                     run.fail(e);
                 }
@@ -283,9 +295,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                         run.complete();
                     }
                 }).doOnError(e -> {
-                    if (step.get() != null) {
-                        step.get().fail(String.valueOf(e.getMessage()));
+                    if (step.get() == null) {
+                        step.set(run.unknownModelStep(request));
                     }
+                    step.get().fail(String.valueOf(e.getMessage()));
                     if (own) {
                         run.fail(e);
                     }

@@ -376,6 +376,62 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(repository.findConversationIds()).containsExactly("r");
     }
 
+    /** A provider that is down; {@code model} is what its options name (null: none). */
+    private static org.springframework.ai.chat.model.ChatModel failing(String model) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new IllegalStateException("provider down");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.error(new IllegalStateException("provider down"));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model(model).build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a failing model call is one failed execution with the exception's message, whether or not the prompt names a model")
+    void failingModelFailsTheExecution() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        int n = 0;
+        for (String model : new String[] {"gpt-x", null}) {
+            String key = "down-" + n++;
+            ChatClient client = ChatClient.builder(failing(model))
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+                    .defaultAdvisors(recording.advisors()).build();
+            assertThatThrownBy(() -> say(client, key, "hello?")).hasMessageContaining("provider down");
+            Conversation c = tenant.conversations().requireByKey(key);
+            List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+            assertThat(executions).as("model " + model).hasSize(1);
+            assertThat(executions.get(0).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(executions.get(0).error()).isEqualTo("provider down");
+            assertThat(executions.get(0).model()).isEqualTo(model == null ? "unknown" : model);
+            assertThat(executions.get(0).provider()).isEqualTo("scripted");
+
+            String streamed = "down-stream-" + n;
+            assertThatThrownBy(() -> client.prompt().user("hello?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, streamed))
+                    .stream().content().blockLast()).hasMessageContaining("provider down");
+            List<Execution> streams = tenant.executions()
+                    .list(ExecutionQuery.all().conversation(tenant.conversations().requireByKey(streamed).id())).items();
+            assertThat(streams).as("stream, model " + model).hasSize(1);
+            assertThat(streams.get(0).type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(streams.get(0).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(streams.get(0).error()).isEqualTo("provider down");
+            assertThat(streams.get(0).model()).isEqualTo(model == null ? "unknown" : model);
+        }
+    }
+
     @Test
     @DisplayName("8 concurrent conversations through ChatClient and 4 concurrent callers on one key")
     void concurrency() throws Exception {
