@@ -68,4 +68,15 @@ class CliUserErrorsTest {
                 + "Try 'atlas conversations list --help' for more information.\n");
         assertThat(tenant.exitCode()).isEqualTo(2);
     }
+
+    @Test
+    void aZeroOrNegativeRetentionDurationIsAUsageError() {
+        for (String value : new String[] {"0d", "P-3D"}) {
+            Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", value);
+            assertThat(r.err()).isEqualTo("atlas: --archive-idle-after must be a positive duration such as 30d, 12h, 45m or P30D, was '"
+                    + value + "'\nTry 'atlas retention run --help' for more information.\n");
+            assertThat(r.exitCode()).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+        }
+    }
 }
