@@ -4,12 +4,15 @@ import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
+import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
@@ -17,6 +20,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -147,7 +151,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             // Every new message is mapped (and so validated) before the first one is written.
             List<NewMessage> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
-                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i)) : null);
+                // Inline images are checked with placeholder references of the same size as the real ones.
+                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> new UUID(0, 0)).toList();
+                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i), placeholders) : null);
             }
             List<Long> sequences = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
@@ -186,6 +192,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
         NewMessage m = mapped;
+        List<UUID> images = new ArrayList<>();
+        for (Image image : Messages.inlineImages(message)) {
+            // The bytes go to the blob store as an asset; the message's JSON refers to it.
+            byte[] bytes = Base64.getDecoder().decode(image.base64Data());
+            images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
+        }
+        if (!images.isEmpty()) {
+            m = Messages.toAtlas(message, images);
+        }
         if (message instanceof AiMessage ai) {
             Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
             if (p != null) {
@@ -200,7 +215,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
         }
-        long sequence = conversations.append(conversationId, m).sequence();
+        Message stored = conversations.append(conversationId, m);
+        long sequence = stored.sequence();
+        for (UUID asset : images) {
+            tenant.assets().attach(stored.id(), asset, Map.of());
+        }
         if (message instanceof ToolExecutionResultMessage result) {
             ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, result.id());
             if (call != null) {
@@ -310,13 +329,21 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m)));
+                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::assetBytes)));
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
             }
         }
         return out;
+    }
+
+    private byte[] assetBytes(UUID assetId) {
+        try (java.io.InputStream in = tenant.assets().open(assetId)) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read image asset " + assetId, e);
+        }
     }
 
     @Override

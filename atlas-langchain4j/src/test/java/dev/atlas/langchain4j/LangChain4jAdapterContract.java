@@ -291,6 +291,32 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A user message with an inline (base64) image of 300 KB round-trips exactly; the bytes are kept as an Atlas asset, not in the message's metadata")
+    void inlineImageRoundTrips() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[300_000];
+        new java.util.Random(7).nextBytes(png);
+        String base64 = java.util.Base64.getEncoder().encodeToString(png);
+        UserMessage photo = UserMessage.from(TextContent.from("What is on this photo?"),
+                ImageContent.from(base64, "image/png", ImageContent.DetailLevel.HIGH));
+        List<ChatMessage> messages = List.of(photo, AiMessage.from("A cat."));
+        store.updateMessages("photo", messages);
+
+        assertThat(store.getMessages("photo")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("photo")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("photo");
+        Message row = tenant.conversations().messages(c.id(), 0, 10).get(0);
+        assertThat(row.content()).isEqualTo("What is on this photo?");
+        assertThat(row.metadata().toString()).doesNotContain(base64.substring(0, 100));
+        List<dev.atlas.asset.AttachedAsset> attached = tenant.assets().forMessage(row.id());
+        assertThat(attached).hasSize(1);
+        assertThat(attached.get(0).asset().mimeType()).isEqualTo("image/png");
+        assertThat(attached.get(0).asset().sizeBytes()).isEqualTo(300_000L);
+        // Another tenant under the same memory id sees nothing of it.
+        assertThat(AtlasChatMemoryStore.of(atlas.tenant("globex")).getMessages("photo")).isEmpty();
+    }
+
+    @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
