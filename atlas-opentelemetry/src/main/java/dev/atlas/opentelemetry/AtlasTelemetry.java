@@ -69,6 +69,19 @@ public final class AtlasTelemetry implements ExecutionListener {
     private final LongHistogram tokenUsage;
     private final DoubleHistogram operationDuration;
     private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+    /**
+     * The span contexts of recently finished executions: a tool call may finish after its
+     * execution (LangChain4j's tool calls complete when their results are stored) and must still
+     * be a child of the execution's span. Bounded, oldest first out.
+     */
+    private final Map<UUID, Context> finished = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<UUID, Context> eldest) {
+                    return size() > FINISHED_KEPT;
+                }
+            });
+    private static final int FINISHED_KEPT = 10_000;
 
     /** The span of an execution in progress and the finish reasons of its steps so far. */
     private record Running(Span span, Context context, List<String> finishReasons) {}
@@ -113,7 +126,8 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
         Running r = running.get(toolCall.executionId());
-        emitToolCall(r != null ? r.context() : Context.current(), tenantId, toolCall);
+        Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
+        emitToolCall(parent != null ? parent : Context.current(), tenantId, toolCall);
     }
 
     @Override
@@ -141,6 +155,8 @@ public final class AtlasTelemetry implements ExecutionListener {
         Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
         List<String> reasons = r != null ? List.copyOf(r.finishReasons()) : List.of();
         end(span, execution, reasons);
+        // Only the span's identity is kept, not the context it started in.
+        finished.put(execution.id(), Context.root().with(Span.wrap(span.getSpanContext())));
     }
 
     // ---- back-fill ----------------------------------------------------------------------
