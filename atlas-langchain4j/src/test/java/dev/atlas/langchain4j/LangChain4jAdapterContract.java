@@ -412,6 +412,38 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Two tool calls without ids (as some providers send them) each get their own result, in request order")
+    void toolCallsWithoutIdsGetTheirOwnResults() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage question = UserMessage.from("look up 1 and 2");
+        store.updateMessages("noid", List.of(question));
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":1}").build(),
+                ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":2}").build()));
+        dev.langchain4j.model.chat.ChatModel model = new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(asks).modelName("m").build();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(AtlasChatModelListener.of(tenant, "openai", null));
+            }
+        };
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(question).modelName("m").build());
+        store.updateMessages("noid", List.of(question, asks,
+                ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(0), "one"),
+                ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(1), "two")));
+
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        List<ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(ToolCall::arguments).containsExactly("{\"n\":1}", "{\"n\":2}");
+        assertThat(calls).extracting(ToolCall::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(calls).extracting(ToolCall::result).containsExactly("one", "two");
+    }
+
+    @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
         var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
