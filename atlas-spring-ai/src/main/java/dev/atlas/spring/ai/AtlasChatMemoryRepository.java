@@ -406,6 +406,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
+    /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */
+    private static final String LAST_ASKER = "\u0000last";
+
     /** The execution and step a tool call's round belongs to. */
     private record Link(UUID execution, UUID step) {
     }
@@ -424,6 +427,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     break;
                 }
             }
+            Link last = callOwner.get(LAST_ASKER);
+            if (execution == null && last != null && tool.getResponses().stream().allMatch(r -> r.id() == null)) {
+                // Calls without ids (some providers send none): the responses answer the latest calls.
+                execution = last.execution();
+                step = last.step();
+            }
         }
         return execution == null ? out : out.execution(execution, step);
     }
@@ -437,6 +446,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 if (id != null) {
                     callOwner.put(id.toString(), new Link(execution, step));
                 }
+            }
+            if (!calls.isEmpty()) {
+                callOwner.put(LAST_ASKER, new Link(execution, step));
             }
         }
     }

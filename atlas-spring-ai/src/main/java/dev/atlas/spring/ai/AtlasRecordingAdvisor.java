@@ -139,7 +139,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final class Run {
         ExecutionHandle execution;
         boolean stream;
-        final Map<String, StepHandle.ToolCallHandle> pending = new LinkedHashMap<>();
+        // Calls awaiting results by provider call id, in request order: a provider that sends no ids
+        // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
+        final Map<String, java.util.ArrayDeque<StepHandle.ToolCallHandle>> pending = new LinkedHashMap<>();
+
+        void await(String callId, StepHandle.ToolCallHandle call) {
+            pending.computeIfAbsent(String.valueOf(callId), k -> new java.util.ArrayDeque<>()).addLast(call);
+        }
+
+        private List<StepHandle.ToolCallHandle> awaiting() {
+            return pending.values().stream().flatMap(java.util.Collection::stream).toList();
+        }
 
         void start(ChatClientRequest request, String model) {
             ExecutionSpec spec = ExecutionSpec.of(stream ? ExecutionType.STREAM : ExecutionType.TEXT, provider, model);
@@ -173,7 +183,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             for (Message m : instructions) {
                 if (m instanceof ToolResponseMessage tool) {
                     for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                        StepHandle.ToolCallHandle call = r.id() == null ? null : pending.remove(r.id());
+                        java.util.ArrayDeque<StepHandle.ToolCallHandle> calls = pending.get(String.valueOf(r.id()));
+                        StepHandle.ToolCallHandle call = calls == null ? null : calls.pollFirst();
+                        if (calls != null && calls.isEmpty()) {
+                            pending.remove(String.valueOf(r.id()));
+                        }
                         if (call != null) {
                             call.complete(r.responseData() == null ? "" : r.responseData());
                         }
@@ -186,7 +200,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (execution == null) {
                 return;
             }
-            for (StepHandle.ToolCallHandle call : pending.values()) {
+            for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("no result was sent back to the model");
             }
             pending.clear();
@@ -197,7 +211,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (execution == null) {
                 return;
             }
-            for (StepHandle.ToolCallHandle call : pending.values()) {
+            for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("interrupted: " + e);
             }
             pending.clear();
@@ -315,7 +329,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             AssistantMessage out = first.getOutput();
             for (Generation g : chat.getResults()) {
                 for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
-                    run.pending.put(call.id(), step.toolCall(toolCall(call)));
+                    run.await(call.id(), step.toolCall(toolCall(call)));
                 }
             }
             String id = chat.getMetadata() == null ? null : chat.getMetadata().getId();

@@ -433,6 +433,48 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
+    void toolCallsWithoutIds() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out = in.get(in.size() - 1) instanceof ToolResponseMessage
+                        ? new AssistantMessage("done")
+                        : AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall(null, "function", "lookup", "{\"order\":7}"),
+                                new AssistantMessage.ToolCall(null, "function", "lookup", "{\"order\":8}"))).build();
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new OrderTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "noid", "look up 7 and 8")).isEqualTo("done");
+
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED, dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::result)
+                .containsExactly("\"order 7 packed\"", "\"order 8 shipped\"");
+        // The tool message is linked to the step that asked, as with ids: the round is replayed once.
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("noid").id(), 0, 10);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(2).stepId()).isNotNull().isEqualTo(rows.get(1).stepId());
+    }
+
+    @Test
     @DisplayName("8 concurrent conversations through ChatClient and 4 concurrent callers on one key")
     void concurrency() throws Exception {
         ScriptedChatModel model = new ScriptedChatModel();
