@@ -443,6 +443,52 @@ public abstract class LangChain4jAdapterContract {
         assertThat(calls).extracting(ToolCall::result).containsExactly("one", "two");
     }
 
+    /** An AiServices interface answering through a streaming model. */
+    public interface StreamingAssistant {
+        dev.langchain4j.service.TokenStream chat(@dev.langchain4j.service.MemoryId String memoryId,
+                                                @dev.langchain4j.service.UserMessage String text);
+    }
+
+    @Test
+    @DisplayName("A streaming call whose response arrives on the provider's thread is recorded in its conversation, and the stored answer is linked to it")
+    void streamingCallAnsweredOnAnotherThread() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", "support");
+        dev.langchain4j.model.chat.StreamingChatModel model = new dev.langchain4j.model.chat.StreamingChatModel() {
+            @Override
+            public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                               dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                new Thread(() -> {
+                    handler.onPartialResponse("Hel");
+                    handler.onPartialResponse("lo");
+                    handler.onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse.builder()
+                            .aiMessage(AiMessage.from("Hello")).modelName("gpt-s")
+                            .tokenUsage(new dev.langchain4j.model.output.TokenUsage(10, 2)).build());
+                }, "provider-callback").start();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        assistant.chat("s1", "Hi").onPartialResponse(token -> { }).onCompleteResponse(done::complete).onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("Hello");
+
+        Conversation c = tenant.conversations().requireByKey("s1");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all()).items();
+        assertThat(executions).singleElement().satisfies(e -> {
+            assertThat(e.conversationId()).isEqualTo(c.id());
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(e.usage().inputTokens()).isEqualTo(10L);
+        });
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+        assertThat(rows).extracting(Message::content).containsExactly("Hi", "Hello");
+        assertThat(rows.get(1).executionId()).isEqualTo(executions.get(0).id());
+    }
+
     @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
