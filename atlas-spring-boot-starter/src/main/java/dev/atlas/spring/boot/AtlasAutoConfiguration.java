@@ -3,6 +3,7 @@ package dev.atlas.spring.boot;
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
 import dev.atlas.execution.ExecutionListener;
 import dev.atlas.credential.CredentialKeys;
@@ -97,13 +98,36 @@ public class AtlasAutoConfiguration {
             builder.credentialKeys(keys);
         }
         executionListeners.orderedStream().forEach(builder::executionListener);
-        return builder.build();
+        try {
+            return builder.build();
+        } catch (ConfigurationException e) {
+            String named = asProperties(e.getMessage());
+            if (named.equals(e.getMessage())) {
+                throw e;
+            }
+            // The same problems, named as the application set them (the builder's names would puzzle it).
+            throw new ConfigurationException(named);
+        }
+    }
+
+    /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */
+    static String asProperties(String message) {
+        String out = message;
+        for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
+                {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
+            out = out.replaceAll("\\b" + p[0] + "\\b", p[1]);
+        }
+        return out;
     }
 
     @Bean
     @ConditionalOnMissingBean
     public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
-        return atlas.tenant(properties.getTenant());
+        try {
+            return atlas.tenant(properties.getTenant());
+        } catch (InvalidInputException e) {
+            throw new ConfigurationException("atlas.tenant" + e.getMessage().substring(e.field().length()));
+        }
     }
 
     static CredentialKeys credentialKeys(Map<String, String> encoded) {

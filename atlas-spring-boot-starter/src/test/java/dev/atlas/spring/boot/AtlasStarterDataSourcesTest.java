@@ -99,4 +99,24 @@ class AtlasStarterDataSourcesTest {
         }
         assertThat(own).exists();
     }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class OneDataSource {
+        @Bean
+        DataSource app() {
+            return sqlite("app.db");
+        }
+    }
+
+    @Test
+    void badAtlasPropertiesAreNamedAsPropertiesAtStartUp() {
+        Throwable tenant = catchThrowable(() -> start(OneDataSource.class, "atlas.tenant= ").close());
+        assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not be blank");
+        Throwable settings = catchThrowable(() -> start(OneDataSource.class, "atlas.history-limit=0", "atlas.table-prefix=Bad").close());
+        assertThat(Throwables.getRootCause(settings)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("atlas.history-limit must be between 1 and 1000, was 0")
+                .hasMessageContaining("atlas.table-prefix 'Bad' is invalid");
+    }
 }
