@@ -79,4 +79,12 @@ class CliUserErrorsTest {
             assertThat(r.out()).isEmpty();
         }
     }
+
+    @Test
+    void aNegativeSequenceIsAUsageError() {
+        Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");
+        assertThat(r.err()).isEqualTo("atlas: --after must be a message sequence (0 or more), was -5\n"
+                + "Try 'atlas conversations show --help' for more information.\n");
+        assertThat(r.exitCode()).isEqualTo(2);
+    }
 }
