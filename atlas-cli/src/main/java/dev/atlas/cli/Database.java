@@ -119,7 +119,7 @@ final class Database {
     /** Schema state from Atlas's own Flyway history: applied version and pending migrations. */
     SchemaState schema() {
         requireFile();
-        MigrationInfoService info = AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info();
+        MigrationInfoService info = info();
         MigrationInfo current = info.current();
         String version = current == null || "0".equals(current.getVersion().getVersion()) ? null : current.getVersion().getVersion();
         MigrationInfo[] pending = info.pending();
@@ -128,6 +128,20 @@ final class Database {
     }
 
     record SchemaState(String version, String latest, int pending) {}
+
+    /** Flyway's view of Atlas's history; a database Flyway cannot read is one line naming it, not Flyway's report. */
+    private MigrationInfoService info() {
+        try {
+            return AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info();
+        } catch (org.flywaydb.core.api.FlywayException e) {
+            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof SQLException sql && sql.getMessage() != null) {
+                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""));
+                }
+            }
+            throw e;
+        }
+    }
 
     private void requireCurrentSchema() {
         SchemaState s = schema();
@@ -176,7 +190,7 @@ final class Database {
     /** How many Atlas migrations the history table records as applied (the baseline left out). */
     int appliedMigrations() {
         int n = 0;
-        for (MigrationInfo m : AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info().applied()) {
+        for (MigrationInfo m : info().applied()) {
             if (m.getVersion() != null && !"0".equals(m.getVersion().getVersion())) {
                 n++;
             }

@@ -87,4 +87,15 @@ class CliUserErrorsTest {
                 + "Try 'atlas conversations show --help' for more information.\n");
         assertThat(r.exitCode()).isEqualTo(2);
     }
+
+    @Test
+    void aFileThatIsNotADatabaseIsNamedInOneLine() throws Exception {
+        Path notes = dir.resolve("notes.txt");
+        java.nio.file.Files.writeString(notes, "not a database, just some text that is long enough to be read as a header\n".repeat(10));
+        Cli.Result r = Cli.run("--db", notes.toString(), "info");
+        assertThat(r.err()).isEqualTo("atlas: cannot read SQLite " + notes
+                + ": [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+    }
 }
