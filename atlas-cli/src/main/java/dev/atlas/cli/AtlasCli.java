@@ -1,6 +1,7 @@
 package dev.atlas.cli;
 
 import dev.atlas.AtlasException;
+import dev.atlas.InvalidInputException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,6 +28,10 @@ public final class AtlasCli implements Callable<Integer> {
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
+
+    /** Fields the library checks that only ever hold a command-line value, and the option that gave it. */
+    private static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.of(
+            "tenantId", "--tenant", "status", "--status", "cursor", "--after");
 
     @Spec
     CommandSpec spec;
@@ -72,6 +77,14 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setParameterExceptionHandler(AtlasCli::usageError);
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
+            String option = ex instanceof InvalidInputException bad ? OPTION_OF_FIELD.get(bad.field()) : null;
+            if (option != null && (option.equals("--tenant") || commandLine.getCommandSpec().findOption(option) != null)) {
+                // The library refused a value given on the command line: a usage error, named by its option.
+                err.println("atlas: " + option + ex.getMessage().substring(((InvalidInputException) ex).field().length()));
+                err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
+                err.flush();
+                return USAGE;
+            }
             err.println("atlas: " + message(ex));
             if (root.verbose) {
                 ex.printStackTrace(err);

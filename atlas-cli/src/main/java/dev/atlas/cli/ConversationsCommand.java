@@ -160,6 +160,9 @@ final class ConversationsCommand implements Callable<Integer> {
             if (limit < 1 || limit > 1000) {
                 throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 1000, was " + limit);
             }
+            if (after < 0) {
+                throw new ParameterException(spec.commandLine(), "--after must be a message sequence (0 or more), was " + after);
+            }
             AtlasCli root = parent.root;
             Database db = root.database(spec.commandLine());
             PrintWriter out = spec.commandLine().getOut();

@@ -37,6 +37,9 @@ import java.util.logging.Logger;
 final class Database {
     private final String jdbcUrl;
     private final Path sqliteFile;
+    /** The file a {@code jdbc:sqlite:} URL names, when it names one: read commands must not create it. */
+    private final Path urlFile;
+    private final String given;
     private final String user;
     private final String password;
     private final String prefix;
@@ -56,10 +59,13 @@ final class Database {
             }
             this.jdbcUrl = db;
             this.sqliteFile = null;
+            this.urlFile = db.startsWith("jdbc:sqlite:") ? urlFile(db) : null;
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
+            this.urlFile = null;
         }
+        this.given = db;
         this.user = user;
         this.password = password;
         this.prefix = prefix;
@@ -113,7 +119,7 @@ final class Database {
     /** Schema state from Atlas's own Flyway history: applied version and pending migrations. */
     SchemaState schema() {
         requireFile();
-        MigrationInfoService info = AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info();
+        MigrationInfoService info = info();
         MigrationInfo current = info.current();
         String version = current == null || "0".equals(current.getVersion().getVersion()) ? null : current.getVersion().getVersion();
         MigrationInfo[] pending = info.pending();
@@ -122,6 +128,20 @@ final class Database {
     }
 
     record SchemaState(String version, String latest, int pending) {}
+
+    /** Flyway's view of Atlas's history; a database Flyway cannot read is one line naming it, not Flyway's report. */
+    private MigrationInfoService info() {
+        try {
+            return AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info();
+        } catch (org.flywaydb.core.api.FlywayException e) {
+            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof SQLException sql && sql.getMessage() != null) {
+                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""));
+                }
+            }
+            throw e;
+        }
+    }
 
     private void requireCurrentSchema() {
         SchemaState s = schema();
@@ -135,21 +155,42 @@ final class Database {
     }
 
     private void requireFile() {
-        if (sqliteFile != null && !Files.isRegularFile(sqliteFile)) {
-            throw new CliException("no SQLite database at " + sqliteFile.toAbsolutePath().normalize()
-                    + " (run 'atlas --db " + sqliteFile + " migrate' to create one)");
+        Path file = sqliteFile != null ? sqliteFile : urlFile;
+        if (file != null && !Files.isRegularFile(file)) {
+            // The driver would create an empty file on connect: only 'migrate' may create a database.
+            throw new CliException("no SQLite database at " + file.toAbsolutePath().normalize()
+                    + " (run 'atlas --db " + given + " migrate' to create one)");
         }
     }
 
-    /** Whether the database may hold data: always for a URL, for a file when it exists. */
+    /** Whether the database may hold data: always for a PostgreSQL URL or an in-memory SQLite one, for a file when it exists. */
     boolean exists() {
-        return sqliteFile == null || Files.isRegularFile(sqliteFile);
+        Path file = sqliteFile != null ? sqliteFile : urlFile;
+        return file == null || Files.isRegularFile(file);
+    }
+
+    /** The file of a {@code jdbc:sqlite:} URL ({@code jdbc:sqlite:path}, {@code jdbc:sqlite:file:path?...}); null for in-memory databases. */
+    private static Path urlFile(String url) {
+        String rest = url.substring("jdbc:sqlite:".length());
+        int query = rest.indexOf('?');
+        String params = query < 0 ? "" : rest.substring(query + 1);
+        rest = query < 0 ? rest : rest.substring(0, query);
+        if (rest.startsWith("file:")) {
+            rest = rest.substring("file:".length());
+            if (rest.startsWith("//")) {
+                rest = rest.substring(2);
+            }
+        }
+        if (rest.isEmpty() || rest.equals(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory")) {
+            return null;
+        }
+        return Path.of(rest);
     }
 
     /** How many Atlas migrations the history table records as applied (the baseline left out). */
     int appliedMigrations() {
         int n = 0;
-        for (MigrationInfo m : AtlasMigrations.of(dataSource()).tablePrefix(prefix).flyway().info().applied()) {
+        for (MigrationInfo m : info().applied()) {
             if (m.getVersion() != null && !"0".equals(m.getVersion().getVersion())) {
                 n++;
             }

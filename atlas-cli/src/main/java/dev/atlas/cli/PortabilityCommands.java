@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -60,6 +59,9 @@ final class PortabilityCommands {
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
+            if (!"-".equals(output)) {
+                writable(output);
+            }
             Progress progress = new Progress(spec.commandLine().getErr());
             ExportReport report;
             try (Atlas atlas = db.open()) {
@@ -111,8 +113,9 @@ final class PortabilityCommands {
             Database db = root.database(spec.commandLine());
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
-            try (Atlas atlas = db.openAndMigrate();
-                 InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
+            // The input is opened first: a wrong file name must not leave a new, empty database behind.
+            try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input);
+                 Atlas atlas = db.openAndMigrate()) {
                 progress.step("importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
                 report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
                 progress.done();
@@ -126,11 +129,29 @@ final class PortabilityCommands {
         }
 
         private static InputStream open(String file) {
-            try {
-                return new BufferedInputStream(Files.newInputStream(Path.of(file)));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+            Path path = Path.of(file);
+            if (!Files.exists(path)) {
+                throw new CliException("cannot read " + file + ": no such file");
             }
+            if (Files.isDirectory(path)) {
+                throw new CliException("cannot read " + file + ": is a directory");
+            }
+            try {
+                return new BufferedInputStream(Files.newInputStream(path));
+            } catch (IOException e) {
+                throw new CliException("cannot read " + file + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /** Fails before the database is opened when {@code output} cannot be written where it names. */
+    private static void writable(String output) {
+        Path target = Path.of(output).toAbsolutePath();
+        if (Files.isDirectory(target)) {
+            throw new CliException("cannot write " + output + ": is a directory");
+        }
+        if (!Files.isDirectory(target.getParent())) {
+            throw new CliException("cannot write " + output + ": no directory " + target.getParent());
         }
     }
 

@@ -116,6 +116,15 @@ final class RetentionCommand implements Callable<Integer> {
         }
 
         private Duration duration(String option, String value) {
+            Duration d = parse(option, value);
+            if (d.isZero() || d.isNegative()) {
+                throw new ParameterException(spec.commandLine(), option + " must be a positive duration such as 30d, 12h, 45m or P30D, was '"
+                        + value + "'");
+            }
+            return d;
+        }
+
+        private Duration parse(String option, String value) {
             try {
                 if (value.matches("\\d+[dhms]")) {
                     long n = Long.parseLong(value.substring(0, value.length() - 1));

@@ -4,12 +4,15 @@ import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
+import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
@@ -17,6 +20,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +64,8 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final Function<Object, NewConversation> newConversation;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private final RecentMessages recent = new RecentMessages();
+    /** What {@link #getMessages} last handed out on this thread: MessageWindowChatMemory reads, then updates. */
+    private final ThreadLocal<LastRead> lastRead = new ThreadLocal<>();
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
@@ -86,12 +92,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     /** A store whose new conversations belong to {@code owner}, managed by {@code agent} (may be null). */
     public static AtlasChatMemoryStore of(Tenant tenant, Owner owner, String agent) {
         Limits.requireNonNull("owner", owner);
-        return of(tenant, memoryId -> NewConversation.of(owner, agent));
+        // Checked now rather than at the first write, where a bad setting would fail a user's chat.
+        String checked = agent == null ? null : Limits.requireKey("agent", agent);
+        return of(tenant, memoryId -> NewConversation.of(owner, checked));
     }
 
     /** The external key a memory id maps to. */
     static String key(Object memoryId) {
-        return String.valueOf(Limits.requireNonNull("memoryId", memoryId));
+        // The key's limits (not blank, at most 255 characters) named after the caller's argument.
+        return Limits.requireKey("memoryId", String.valueOf(Limits.requireNonNull("memoryId", memoryId)));
     }
 
     /** The conversation holding this memory, unless nothing was written under its id. */
@@ -106,12 +115,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
+        Map<Long, ChatMessage> handedOut = new java.util.TreeMap<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
+            handedOut.put(s.sequence(), s.message());
             // Rows written before this JVM started, or by another one, are then known too when a
             // racing caller hands a list built from this read.
             recent.put(c.id(), s.sequence(), s.message());
         }
+        lastRead.set(new LastRead(c.id(), handedOut));
         Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
         return messages;
     }
@@ -130,11 +142,18 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
-            Plan plan = plan(read(c, before), recent.get(c.id()), messages);
+            // The list is what this thread just read plus new messages: only a message of that read
+            // can be one the window no longer holds. Without a read, what this JVM stored recently.
+            LastRead last = lastRead.get();
+            lastRead.remove();
+            Map<Long, ChatMessage> known = last != null && last.conversationId().equals(c.id()) ? last.messages() : recent.get(c.id());
+            Plan plan = plan(read(c, before), known, messages);
             // Every new message is mapped (and so validated) before the first one is written.
             List<NewMessage> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
-                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i)) : null);
+                // Inline images are checked with placeholder references of the same size as the real ones.
+                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> new UUID(0, 0)).toList();
+                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i), placeholders) : null);
             }
             List<Long> sequences = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
@@ -173,6 +192,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
 
     private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
         NewMessage m = mapped;
+        List<UUID> images = new ArrayList<>();
+        for (Image image : Messages.inlineImages(message)) {
+            // The bytes go to the blob store as an asset; the message's JSON refers to it.
+            byte[] bytes = Base64.getDecoder().decode(image.base64Data());
+            images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
+        }
+        if (!images.isEmpty()) {
+            m = Messages.toAtlas(message, images);
+        }
         if (message instanceof AiMessage ai) {
             Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
             if (p != null) {
@@ -187,7 +215,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
         }
-        long sequence = conversations.append(conversationId, m).sequence();
+        Message stored = conversations.append(conversationId, m);
+        long sequence = stored.sequence();
+        for (UUID asset : images) {
+            tenant.assets().attach(stored.id(), asset, Map.of());
+        }
         if (message instanceof ToolExecutionResultMessage result) {
             ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, result.id());
             if (call != null) {
@@ -202,6 +234,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return sequence;
     }
 
+    /** The messages one {@link #getMessages} handed out, by sequence. */
+    private record LastRead(UUID conversationId, Map<Long, ChatMessage> messages) {}
+
     /** A stored message with its sequence. */
     record Stored(long sequence, ChatMessage message) {}
 
@@ -214,7 +249,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
      * would rewrite history and is refused.
      *
-     * <p>A message the window no longer holds but this JVM stored recently is kept too, not
+     * <p>A message the window no longer holds but the caller read ({@code known}) is kept too, not
      * stored again: callers racing on one memory id hand lists built from older windows
      * (LangChain4j reads, then writes, without a lock). Only when it is newer than every message
      * kept before it in the list, so a user repeating an earlier, evicted message ("ok") gets a
@@ -294,13 +329,21 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m)));
+                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::assetBytes)));
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
             }
         }
         return out;
+    }
+
+    private byte[] assetBytes(UUID assetId) {
+        try (java.io.InputStream in = tenant.assets().open(assetId)) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read image asset " + assetId, e);
+        }
     }
 
     @Override

@@ -32,9 +32,11 @@ final class Correlation {
     // Tool calls whose results were not seen yet; bounded so calls whose result never comes
     // (an app that stops the loop) cannot grow it without end. The sweep closes those rows.
     private static final int MAX_PENDING = 10_000;
-    private static final Map<String, ToolCallHandle> PENDING = new LinkedHashMap<>(16, 0.75f, false) {
+    // Calls waiting under one key, in request order: providers that send no call ids (or repeat
+    // one) get their results matched in the order AiServices adds them, one each.
+    private static final Map<String, java.util.ArrayDeque<ToolCallHandle>> PENDING = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, ToolCallHandle> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, java.util.ArrayDeque<ToolCallHandle>> eldest) {
             return size() > MAX_PENDING;
         }
     };
@@ -67,13 +69,22 @@ final class Correlation {
 
     static void park(String tenant, UUID conversationId, String toolCallId, ToolCallHandle call) {
         synchronized (PENDING) {
-            PENDING.put(key(tenant, conversationId, toolCallId), call);
+            PENDING.computeIfAbsent(key(tenant, conversationId, toolCallId), k -> new java.util.ArrayDeque<>()).addLast(call);
         }
     }
 
     static ToolCallHandle unpark(String tenant, UUID conversationId, String toolCallId) {
         synchronized (PENDING) {
-            return PENDING.remove(key(tenant, conversationId, toolCallId));
+            String key = key(tenant, conversationId, toolCallId);
+            java.util.ArrayDeque<ToolCallHandle> calls = PENDING.get(key);
+            if (calls == null) {
+                return null;
+            }
+            ToolCallHandle call = calls.pollFirst();
+            if (calls.isEmpty()) {
+                PENDING.remove(key);
+            }
+            return call;
         }
     }
 }

@@ -3,19 +3,27 @@ package dev.atlas.langchain4j;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ChatMessageDeserializer;
 import dev.langchain4j.data.message.ChatMessageSerializer;
 import dev.langchain4j.data.message.Content;
 import dev.langchain4j.data.message.CustomMessage;
+import dev.langchain4j.data.message.ImageContent;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -29,6 +37,22 @@ final class Messages {
     static final String KEY = "langchain4j";
 
     private Messages() {}
+
+    /**
+     * The row for {@code message} whose inline images are the assets {@code assetIds} (in the order
+     * of {@link #inlineImages}; empty when it has none): its JSON refers to them instead of holding
+     * their bytes, which would not fit in a message's metadata.
+     */
+    @SuppressWarnings("unchecked")
+    static NewMessage toAtlas(ChatMessage message, List<UUID> assetIds) {
+        if (assetIds.isEmpty()) {
+            return toAtlas(message);
+        }
+        NewMessage m = toAtlas(withImageReferences(message, assetIds));
+        Map<String, Object> extra = new LinkedHashMap<>((Map<String, Object>) m.metadata().get(KEY));
+        extra.put("assets", assetIds.stream().map(UUID::toString).toList());
+        return m.metadata(Map.of(KEY, extra));
+    }
 
     static NewMessage toAtlas(ChatMessage message) {
         Role role = role(message);
@@ -58,14 +82,94 @@ final class Messages {
         return m;
     }
 
+    /** The message a row holds; for rows without inline images (their bytes need the tenant's assets). */
     static ChatMessage fromAtlas(Message row) {
+        return fromAtlas(row, id -> {
+            throw new IllegalStateException("the image of asset " + id + " is read through AtlasChatMemoryStore");
+        });
+    }
+
+    static ChatMessage fromAtlas(Message row, Function<UUID, byte[]> assetBytes) {
         Object extra = row.metadata().get(KEY);
         Map<?, ?> fields = extra instanceof Map<?, ?> map ? map : Map.of();
         Object json = fields.get("json");
         if (json instanceof String s) {
-            return ChatMessageDeserializer.messageFromJson(s);
+            ChatMessage message = ChatMessageDeserializer.messageFromJson(s);
+            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBytes) : message;
         }
         return rebuild(row.role(), row.content(), fields);
+    }
+
+    // ---- inline images: their bytes live in Atlas assets, the message's JSON refers to them ----
+
+    private static final String ASSET_SCHEME = "atlas-asset:";
+
+    /**
+     * The base64 images of a user message that are kept as assets: data without a URL whose
+     * standard Base64 encoding is exactly the given text (anything else stays inline, as given).
+     */
+    static List<Image> inlineImages(ChatMessage message) {
+        List<Image> out = new ArrayList<>();
+        if (message instanceof UserMessage user) {
+            for (Content c : user.contents()) {
+                if (c instanceof ImageContent ic && externalizable(ic.image())) {
+                    out.add(ic.image());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean externalizable(Image image) {
+        if (image.url() != null || image.base64Data() == null || image.base64Data().isEmpty()) {
+            return false;
+        }
+        try {
+            return Base64.getEncoder().encodeToString(Base64.getDecoder().decode(image.base64Data())).equals(image.base64Data());
+        } catch (IllegalArgumentException notBase64) {
+            return false;
+        }
+    }
+
+    /** The message with its {@link #inlineImages} replaced, in order, by references to {@code assetIds}. */
+    static ChatMessage withImageReferences(ChatMessage message, List<UUID> assetIds) {
+        if (assetIds.isEmpty()) {
+            return message;
+        }
+        UserMessage user = (UserMessage) message;
+        List<Content> contents = new ArrayList<>();
+        int next = 0;
+        for (Content c : user.contents()) {
+            if (c instanceof ImageContent ic && externalizable(ic.image())) {
+                Image ref = Image.builder().url(URI.create(ASSET_SCHEME + assetIds.get(next++)))
+                        .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
+                contents.add(ImageContent.from(ref, ic.detailLevel()));
+            } else {
+                contents.add(c);
+            }
+        }
+        return user.toBuilder().contents(contents).build();
+    }
+
+    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, byte[]> assetBytes) {
+        if (!(message instanceof UserMessage user)) {
+            return message;
+        }
+        List<Content> contents = new ArrayList<>();
+        for (Content c : user.contents()) {
+            URI url = c instanceof ImageContent ic ? ic.image().url() : null;
+            String ref = url == null ? null : url.toString();
+            if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
+                ImageContent ic = (ImageContent) c;
+                byte[] bytes = assetBytes.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
+                Image image = Image.builder().base64Data(Base64.getEncoder().encodeToString(bytes))
+                        .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
+                contents.add(ImageContent.from(image, ic.detailLevel()));
+            } else {
+                contents.add(c);
+            }
+        }
+        return user.toBuilder().contents(contents).build();
     }
 
     private static boolean exact(ChatMessage original, ChatMessage rebuilt) {
@@ -117,7 +221,7 @@ final class Messages {
         return text == null ? "" : text;
     }
 
-    private static String texts(java.util.List<Content> contents) {
+    private static String texts(List<Content> contents) {
         return contents.stream().filter(TextContent.class::isInstance).map(c -> ((TextContent) c).text())
                 .collect(Collectors.joining("\n"));
     }

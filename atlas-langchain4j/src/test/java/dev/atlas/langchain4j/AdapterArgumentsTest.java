@@ -31,6 +31,13 @@ class AdapterArgumentsTest {
             assertNamed("provider", () -> AtlasChatModelListener.of(tenant, " ", "support"));
             assertNamed("tenant", () -> AtlasChatModelListener.of(null));
             assertThat(AtlasChatMemory.provider(store, 1)).isNotNull();
+            assertNamed("agent", () -> AtlasChatMemoryStore.of(tenant, dev.atlas.Owner.user("1"), " "));
+            assertNamed("owner", () -> AtlasChatMemoryStore.of(tenant, null, "support"));
+            java.util.List<dev.langchain4j.data.message.ChatMessage> hi = java.util.List.of(dev.langchain4j.data.message.UserMessage.from("hi"));
+            assertNamed("memoryId", () -> store.updateMessages("x".repeat(256), hi));
+            assertNamed("memoryId", () -> store.updateMessages(" ", hi));
+            assertNamed("memoryId", () -> store.getMessages(" "));
+            assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
         }
     }
 

@@ -264,6 +264,59 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A repeated message is stored again when the window evicts every other non-system message (window of 1, or a system message and 1)")
+    void repeatedMessageIsStoredAgainWhenTheWindowKeepsNothingElse() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<ChatMessage> turns = List.of(UserMessage.from("ok"), AiMessage.from("sure"), UserMessage.from("ok"), AiMessage.from("sure"));
+        for (int window : new int[] {1, 2}) {
+            String id = "small-" + window;
+            InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+            ChatMemory a = MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(store).build();
+            ChatMemory b = MessageWindowChatMemory.builder().id(id).maxMessages(window).chatMemoryStore(reference).build();
+            List<ChatMessage> all = new ArrayList<>();
+            if (window == 2) {
+                all.add(SystemMessage.from("be brief"));
+            }
+            all.addAll(turns);
+            for (ChatMessage m : all) {
+                a.add(m);
+                b.add(m);
+                assertThat(store.getMessages(id)).isEqualTo(reference.getMessages(id));
+            }
+            assertThat(tenant.conversations().messages(store.conversation(id).orElseThrow().id(), 0, 100))
+                    .as("window " + window).extracting(Message::content)
+                    .containsExactlyElementsOf(all.stream().map(m -> m instanceof SystemMessage s ? s.text()
+                            : m instanceof UserMessage u ? u.singleText() : ((AiMessage) m).text()).toList());
+        }
+    }
+
+    @Test
+    @DisplayName("A user message with an inline (base64) image of 300 KB round-trips exactly; the bytes are kept as an Atlas asset, not in the message's metadata")
+    void inlineImageRoundTrips() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[300_000];
+        new java.util.Random(7).nextBytes(png);
+        String base64 = java.util.Base64.getEncoder().encodeToString(png);
+        UserMessage photo = UserMessage.from(TextContent.from("What is on this photo?"),
+                ImageContent.from(base64, "image/png", ImageContent.DetailLevel.HIGH));
+        List<ChatMessage> messages = List.of(photo, AiMessage.from("A cat."));
+        store.updateMessages("photo", messages);
+
+        assertThat(store.getMessages("photo")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("photo")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("photo");
+        Message row = tenant.conversations().messages(c.id(), 0, 10).get(0);
+        assertThat(row.content()).isEqualTo("What is on this photo?");
+        assertThat(row.metadata().toString()).doesNotContain(base64.substring(0, 100));
+        List<dev.atlas.asset.AttachedAsset> attached = tenant.assets().forMessage(row.id());
+        assertThat(attached).hasSize(1);
+        assertThat(attached.get(0).asset().mimeType()).isEqualTo("image/png");
+        assertThat(attached.get(0).asset().sizeBytes()).isEqualTo(300_000L);
+        // Another tenant under the same memory id sees nothing of it.
+        assertThat(AtlasChatMemoryStore.of(atlas.tenant("globex")).getMessages("photo")).isEmpty();
+    }
+
+    @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
@@ -356,6 +409,84 @@ public abstract class LangChain4jAdapterContract {
         model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("explicit")).build(),
                 dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "direct").build());
         assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("Two tool calls without ids (as some providers send them) each get their own result, in request order")
+    void toolCallsWithoutIdsGetTheirOwnResults() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage question = UserMessage.from("look up 1 and 2");
+        store.updateMessages("noid", List.of(question));
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":1}").build(),
+                ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":2}").build()));
+        dev.langchain4j.model.chat.ChatModel model = new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(asks).modelName("m").build();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(AtlasChatModelListener.of(tenant, "openai", null));
+            }
+        };
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(question).modelName("m").build());
+        store.updateMessages("noid", List.of(question, asks,
+                ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(0), "one"),
+                ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(1), "two")));
+
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        List<ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(ToolCall::arguments).containsExactly("{\"n\":1}", "{\"n\":2}");
+        assertThat(calls).extracting(ToolCall::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(calls).extracting(ToolCall::result).containsExactly("one", "two");
+    }
+
+    /** An AiServices interface answering through a streaming model. */
+    public interface StreamingAssistant {
+        dev.langchain4j.service.TokenStream chat(@dev.langchain4j.service.MemoryId String memoryId,
+                                                @dev.langchain4j.service.UserMessage String text);
+    }
+
+    @Test
+    @DisplayName("A streaming call whose response arrives on the provider's thread is recorded in its conversation, and the stored answer is linked to it")
+    void streamingCallAnsweredOnAnotherThread() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", "support");
+        dev.langchain4j.model.chat.StreamingChatModel model = new dev.langchain4j.model.chat.StreamingChatModel() {
+            @Override
+            public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                               dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                new Thread(() -> {
+                    handler.onPartialResponse("Hel");
+                    handler.onPartialResponse("lo");
+                    handler.onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse.builder()
+                            .aiMessage(AiMessage.from("Hello")).modelName("gpt-s")
+                            .tokenUsage(new dev.langchain4j.model.output.TokenUsage(10, 2)).build());
+                }, "provider-callback").start();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        assistant.chat("s1", "Hi").onPartialResponse(token -> { }).onCompleteResponse(done::complete).onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("Hello");
+
+        Conversation c = tenant.conversations().requireByKey("s1");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all()).items();
+        assertThat(executions).singleElement().satisfies(e -> {
+            assertThat(e.conversationId()).isEqualTo(c.id());
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(e.usage().inputTokens()).isEqualTo(10L);
+        });
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+        assertThat(rows).extracting(Message::content).containsExactly("Hi", "Hello");
+        assertThat(rows.get(1).executionId()).isEqualTo(executions.get(0).id());
     }
 
     @Test

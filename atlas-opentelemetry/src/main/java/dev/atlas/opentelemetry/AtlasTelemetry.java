@@ -1,5 +1,6 @@
 package dev.atlas.opentelemetry;
 
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -28,7 +29,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -69,6 +69,19 @@ public final class AtlasTelemetry implements ExecutionListener {
     private final LongHistogram tokenUsage;
     private final DoubleHistogram operationDuration;
     private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+    /**
+     * The span contexts of recently finished executions: a tool call may finish after its
+     * execution (LangChain4j's tool calls complete when their results are stored) and must still
+     * be a child of the execution's span. Bounded, oldest first out.
+     */
+    private final Map<UUID, Context> finished = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<UUID, Context> eldest) {
+                    return size() > FINISHED_KEPT;
+                }
+            });
+    private static final int FINISHED_KEPT = 10_000;
 
     /** The span of an execution in progress and the finish reasons of its steps so far. */
     private record Running(Span span, Context context, List<String> finishReasons) {}
@@ -90,7 +103,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     /** Exports through {@code openTelemetry}'s tracer and meter providers. */
     public static AtlasTelemetry create(OpenTelemetry openTelemetry) {
-        return new AtlasTelemetry(Objects.requireNonNull(openTelemetry, "openTelemetry"));
+        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry));
     }
 
     // ---- live export --------------------------------------------------------------------
@@ -113,7 +126,8 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
         Running r = running.get(toolCall.executionId());
-        emitToolCall(r != null ? r.context() : Context.current(), tenantId, toolCall);
+        Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
+        emitToolCall(parent != null ? parent : Context.current(), tenantId, toolCall);
     }
 
     @Override
@@ -141,6 +155,8 @@ public final class AtlasTelemetry implements ExecutionListener {
         Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
         List<String> reasons = r != null ? List.copyOf(r.finishReasons()) : List.of();
         end(span, execution, reasons);
+        // Only the span's identity is kept, not the context it started in.
+        finished.put(execution.id(), Context.root().with(Span.wrap(span.getSpanContext())));
     }
 
     // ---- back-fill ----------------------------------------------------------------------
@@ -154,9 +170,16 @@ public final class AtlasTelemetry implements ExecutionListener {
      * not replayed: the metrics API records at the current time only.
      *
      * @return how many executions were exported
+     * @throws InvalidInputException naming {@code tenant}, {@code from} or {@code to} when one is null,
+     *         or {@code to} when it is before {@code from}
      */
     public int replay(Tenant tenant, Instant from, Instant to) {
-        Objects.requireNonNull(tenant, "tenant");
+        Limits.requireNonNull("tenant", tenant);
+        Limits.requireNonNull("from", from);
+        Limits.requireNonNull("to", to);
+        if (to.isBefore(from)) {
+            throw new InvalidInputException("to", "must not be before from (" + from + "), was " + to);
+        }
         Context parent = Context.current();
         int exported = 0;
         String cursor = null;

@@ -352,4 +352,43 @@ class AtlasTelemetryTest {
                 .isEqualTo("cancelled");
         assertThat(sdk.metrics.collectAllMetrics()).isEmpty();
     }
+
+    @Test
+    void badArgumentsAreNamedBeforeAnythingIsExported() {
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        assertThatThrownBy(() -> AtlasTelemetry.create(null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("openTelemetry"));
+        assertThatThrownBy(() -> telemetry.replay(null, from, to))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("tenant"));
+        assertThatThrownBy(() -> telemetry.replay(acme, to, from))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("to"))
+                .hasMessage("to: must not be before from (2026-03-02T00:00:00Z), was 2026-03-01T00:00:00Z");
+        assertThat(sdk.spans.getFinishedSpanItems()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a tool call finished after its execution (LangChain4j completes tools once their results are stored) is still a child of the execution's span")
+    void toolCallFinishedAfterItsExecution() {
+        dev.atlas.execution.ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = exec.step();
+        StepHandle.ToolCallHandle call = step.toolCall("call_9", "lookup_order", "{}");
+        clock.advanceMillis(20);
+        step.finish(null, FinishReason.TOOL_CALLS);
+        exec.complete();
+        // On another thread with its own current span, as a tool result may arrive.
+        Span other = sdk.otel.getTracer("app").spanBuilder("unrelated request").startSpan();
+        try (Scope ignored = other.makeCurrent()) {
+            clock.advanceMillis(30);
+            call.complete("{\"status\":\"shipped\"}");
+        } finally {
+            other.end();
+        }
+        SpanData chat = sdk.span("chat gpt-4o");
+        SpanData tool = sdk.span("execute_tool lookup_order");
+        assertThat(tool.getTraceId()).isEqualTo(chat.getTraceId());
+        assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
+        assertThat(tool.getStartEpochNanos()).isEqualTo(nanos(T0));
+        assertThat(tool.getEndEpochNanos()).isEqualTo(nanos(T0.plusMillis(50)));
+    }
 }

@@ -3,6 +3,7 @@ package dev.atlas.spring.ai;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -25,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -81,9 +81,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private final ThreadLocal<Read> lastRead = new ThreadLocal<>();
 
     private AtlasChatMemoryRepository(Tenant tenant, Owner owner, String agent, int window, ReentrantLock[] locks) {
-        this.tenant = Objects.requireNonNull(tenant, "tenant");
-        this.owner = Objects.requireNonNull(owner, "owner");
-        this.agent = agent;
+        this.tenant = Limits.requireNonNull("tenant", tenant);
+        this.owner = Limits.requireNonNull("owner", owner);
+        // Checked here, not at the first save, where a bad setting would fail a user's chat.
+        this.agent = agent == null ? null : Limits.requireKey("agent", agent);
         this.window = window;
         this.locks = locks;
     }
@@ -167,18 +168,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            Conversation conversation;
-            Window current;
-            boolean sawAll = true;
             if (read != null && read.key().equals(key) && read.conversation() != null) {
-                conversation = read.conversation();
-                current = read.window();
-            } else {
-                conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
-                current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
-                // The caller read an absent conversation: what others stored since stays, none of it is evicted.
-                sawAll = read == null || !read.key().equals(key);
+                try {
+                    save(read.conversation(), messages, read.window(), true);
+                    return;
+                } catch (NotFoundException deleted) {
+                    // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
+                    read = null;
+                }
             }
+            Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
+            Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
+            // The caller read an absent conversation: what others stored since stays, none of it is evicted.
+            boolean sawAll = read == null || !read.key().equals(key);
             save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
@@ -187,6 +189,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     @Override
     public void deleteByConversationId(String conversationId) {
+        Read read = lastRead.get();
+        if (read != null && read.key().equals(key(conversationId))) {
+            // What this thread read is gone: a save that follows must start a new conversation.
+            lastRead.remove();
+        }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
     }
 
@@ -399,6 +406,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
+    /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */
+    private static final String LAST_ASKER = "\u0000last";
+
     /** The execution and step a tool call's round belongs to. */
     private record Link(UUID execution, UUID step) {
     }
@@ -417,6 +427,12 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                     break;
                 }
             }
+            Link last = callOwner.get(LAST_ASKER);
+            if (execution == null && last != null && tool.getResponses().stream().allMatch(r -> r.id() == null)) {
+                // Calls without ids (some providers send none): the responses answer the latest calls.
+                execution = last.execution();
+                step = last.step();
+            }
         }
         return execution == null ? out : out.execution(execution, step);
     }
@@ -430,6 +446,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 if (id != null) {
                     callOwner.put(id.toString(), new Link(execution, step));
                 }
+            }
+            if (!calls.isEmpty()) {
+                callOwner.put(LAST_ASKER, new Link(execution, step));
             }
         }
     }

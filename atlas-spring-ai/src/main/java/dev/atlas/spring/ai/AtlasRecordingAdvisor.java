@@ -32,7 +32,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -76,10 +75,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final ModelCalls modelCalls = new ModelCalls();
 
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
-        this.tenant = Objects.requireNonNull(tenant, "tenant");
+        this.tenant = dev.atlas.Limits.requireNonNull("tenant", tenant);
         this.conversations = conversations;
         this.provider = dev.atlas.Limits.requireKey("provider", provider);
-        this.agent = agent;
+        this.agent = agent == null ? null : dev.atlas.Limits.requireKey("agent", agent);
     }
 
     /**
@@ -140,7 +139,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final class Run {
         ExecutionHandle execution;
         boolean stream;
-        final Map<String, StepHandle.ToolCallHandle> pending = new LinkedHashMap<>();
+        // Calls awaiting results by provider call id, in request order: a provider that sends no ids
+        // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
+        final Map<String, java.util.ArrayDeque<StepHandle.ToolCallHandle>> pending = new LinkedHashMap<>();
+
+        void await(String callId, StepHandle.ToolCallHandle call) {
+            pending.computeIfAbsent(String.valueOf(callId), k -> new java.util.ArrayDeque<>()).addLast(call);
+        }
+
+        private List<StepHandle.ToolCallHandle> awaiting() {
+            return pending.values().stream().flatMap(java.util.Collection::stream).toList();
+        }
 
         void start(ChatClientRequest request, String model) {
             ExecutionSpec spec = ExecutionSpec.of(stream ? ExecutionType.STREAM : ExecutionType.TEXT, provider, model);
@@ -155,6 +164,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             execution = tenant.executions().start(spec);
         }
 
+        /**
+         * The step of a call that failed before any response named its model (the prompt named
+         * none): a failed call is recorded too, as model {@code unknown}.
+         */
+        StepHandle unknownModelStep(ChatClientRequest request) {
+            if (execution == null) {
+                start(request, "unknown");
+            }
+            return execution.step();
+        }
+
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
         void results(List<Message> instructions) {
             if (pending.isEmpty()) {
@@ -163,7 +183,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             for (Message m : instructions) {
                 if (m instanceof ToolResponseMessage tool) {
                     for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                        StepHandle.ToolCallHandle call = r.id() == null ? null : pending.remove(r.id());
+                        java.util.ArrayDeque<StepHandle.ToolCallHandle> calls = pending.get(String.valueOf(r.id()));
+                        StepHandle.ToolCallHandle call = calls == null ? null : calls.pollFirst();
+                        if (calls != null && calls.isEmpty()) {
+                            pending.remove(String.valueOf(r.id()));
+                        }
                         if (call != null) {
                             call.complete(r.responseData() == null ? "" : r.responseData());
                         }
@@ -176,7 +200,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (execution == null) {
                 return;
             }
-            for (StepHandle.ToolCallHandle call : pending.values()) {
+            for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("no result was sent back to the model");
             }
             pending.clear();
@@ -187,7 +211,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (execution == null) {
                 return;
             }
-            for (StepHandle.ToolCallHandle call : pending.values()) {
+            for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("interrupted: " + e);
             }
             pending.clear();
@@ -224,9 +248,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
-                if (step != null) {
-                    step.fail(String.valueOf(e.getMessage()));
+                if (step == null) {
+                    step = run.unknownModelStep(request);
                 }
+                step.fail(String.valueOf(e.getMessage()));
                 if (own) {
                     run.fail(e);
                 }
@@ -284,9 +309,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                         run.complete();
                     }
                 }).doOnError(e -> {
-                    if (step.get() != null) {
-                        step.get().fail(String.valueOf(e.getMessage()));
+                    if (step.get() == null) {
+                        step.set(run.unknownModelStep(request));
                     }
+                    step.get().fail(String.valueOf(e.getMessage()));
                     if (own) {
                         run.fail(e);
                     }
@@ -303,7 +329,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             AssistantMessage out = first.getOutput();
             for (Generation g : chat.getResults()) {
                 for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
-                    run.pending.put(call.id(), step.toolCall(toolCall(call)));
+                    run.await(call.id(), step.toolCall(toolCall(call)));
                 }
             }
             String id = chat.getMetadata() == null ? null : chat.getMetadata().getId();

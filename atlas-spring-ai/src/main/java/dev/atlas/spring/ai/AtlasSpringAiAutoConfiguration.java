@@ -1,5 +1,7 @@
 package dev.atlas.spring.ai;
 
+import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import org.springframework.ai.chat.client.ChatClientCustomizer;
@@ -43,7 +45,11 @@ public class AtlasSpringAiAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean(ChatMemoryRepository.class)
     public AtlasChatMemoryRepository atlasChatMemoryRepository(Tenant tenant, AtlasSpringAiProperties properties) {
-        return AtlasChatMemoryRepository.of(tenant, Owner.of(properties.getOwnerType(), properties.getOwnerId()), properties.getAgent());
+        try {
+            return AtlasChatMemoryRepository.of(tenant, Owner.of(properties.getOwnerType(), properties.getOwnerId()), properties.getAgent());
+        } catch (InvalidInputException e) {
+            throw asProperty(e);
+        }
     }
 
     @Bean
@@ -55,7 +61,21 @@ public class AtlasSpringAiAutoConfiguration {
             ChatModel model = chatModel.getIfUnique();
             provider = model == null ? "spring-ai" : providerOf(model.getClass());
         }
-        return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
+        try {
+            return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
+        } catch (InvalidInputException e) {
+            throw asProperty(e);
+        }
+    }
+
+    /** A refused setting, named as the {@code atlas.spring-ai.*} property the application set. */
+    static ConfigurationException asProperty(InvalidInputException e) {
+        String property = switch (e.field()) {
+            case "owner.type" -> "owner-type";
+            case "owner.id" -> "owner-id";
+            default -> e.field();
+        };
+        return new ConfigurationException("atlas.spring-ai." + property + e.getMessage().substring(e.field().length()));
     }
 
     /** "OpenAiChatModel" → "openai"; a class not named *ChatModel gives its simple name in lower case. */

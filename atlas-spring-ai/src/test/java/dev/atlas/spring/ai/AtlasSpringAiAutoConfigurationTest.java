@@ -68,4 +68,18 @@ class AtlasSpringAiAutoConfigurationTest {
                     assertThat(context).hasSingleBean(AtlasRecordingAdvisor.class);
                 });
     }
+
+    @Test
+    void badSpringAiPropertiesFailStartUpNamingTheProperty() {
+        String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
+                {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},
+                {"atlas.spring-ai.provider= ", "atlas.spring-ai.provider: must not be blank"}};
+        for (String[] c : cases) {
+            runner().withPropertyValues(c[0]).run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                        .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(c[1]);
+            });
+        }
+    }
 }

@@ -25,4 +25,24 @@ class RecordingAdvisorArgumentsTest {
             assertThat(AtlasRecordingAdvisor.of(atlas.tenant("acme"), null, "openai", "support")).isNotNull();
         }
     }
+
+    @Test
+    void badRepositoryAndAdvisorArgumentsAreNamedAtConstruction() {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("args2.db"))) {
+            dev.atlas.Tenant tenant = atlas.tenant("acme");
+            dev.atlas.Owner owner = dev.atlas.Owner.user("42");
+            assertNamed("tenant", () -> AtlasChatMemoryRepository.of(null, owner, "support"));
+            assertNamed("owner", () -> AtlasChatMemoryRepository.of(tenant, null, "support"));
+            assertNamed("agent", () -> AtlasChatMemoryRepository.of(tenant, owner, " "));
+            assertNamed("agent", () -> AtlasChatMemoryRepository.of(tenant, owner, "x".repeat(256)));
+            assertNamed("tenant", () -> AtlasRecordingAdvisor.of(null, null, "openai", "support"));
+            assertNamed("agent", () -> AtlasRecordingAdvisor.of(tenant, null, "openai", " "));
+            assertThat(AtlasChatMemoryRepository.of(tenant, owner, null).findConversationIds()).isEmpty();
+            assertThat(AtlasRecordingAdvisor.of(tenant, null, "openai", null)).isNotNull();
+        }
+    }
+
+    private static void assertNamed(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo(field));
+    }
 }

@@ -346,6 +346,135 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a save after deleteByConversationId starts a new conversation, even when the conversation was read before the delete")
+    void saveAfterDeleteOfAReadConversation() throws Exception {
+        repository.saveAll("r", List.of(new UserMessage("old")));
+        Conversation old = tenant.conversations().requireByKey("r");
+        // Same thread: read, delete, save (a hand-built list, as after ChatMemory.clear).
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[old]");
+        repository.deleteByConversationId("r");
+        repository.saveAll("r", List.of(new UserMessage("new")));
+        Conversation renewed = tenant.conversations().requireByKey("r");
+        assertThat(renewed.id()).isNotEqualTo(old.id());
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]");
+        assertThat(tenant.conversations().messages(renewed.id(), 0, 100)).extracting(m -> m.content()).containsExactly("new");
+
+        // Another thread deletes between this thread's read and its save: the save goes to a new conversation.
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            List<Message> read = caller.submit(() -> repository.findByConversationId("r")).get(30, TimeUnit.SECONDS);
+            repository.deleteByConversationId("r");
+            List<Message> next = new ArrayList<>(read);
+            next.add(new AssistantMessage("reply"));
+            caller.submit(() -> repository.saveAll("r", next)).get(30, TimeUnit.SECONDS);
+        } finally {
+            caller.shutdown();
+        }
+        Conversation third = tenant.conversations().requireByKey("r");
+        assertThat(third.id()).isNotEqualTo(renewed.id());
+        assertThat(shapes(repository.findByConversationId("r"))).containsExactly("USER[new]", "ASSISTANT[reply][]");
+        assertThat(repository.findConversationIds()).containsExactly("r");
+    }
+
+    /** A provider that is down; {@code model} is what its options name (null: none). */
+    private static org.springframework.ai.chat.model.ChatModel failing(String model) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new IllegalStateException("provider down");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.error(new IllegalStateException("provider down"));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model(model).build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a failing model call is one failed execution with the exception's message, whether or not the prompt names a model")
+    void failingModelFailsTheExecution() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        int n = 0;
+        for (String model : new String[] {"gpt-x", null}) {
+            String key = "down-" + n++;
+            ChatClient client = ChatClient.builder(failing(model))
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+                    .defaultAdvisors(recording.advisors()).build();
+            assertThatThrownBy(() -> say(client, key, "hello?")).hasMessageContaining("provider down");
+            Conversation c = tenant.conversations().requireByKey(key);
+            List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+            assertThat(executions).as("model " + model).hasSize(1);
+            assertThat(executions.get(0).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(executions.get(0).error()).isEqualTo("provider down");
+            assertThat(executions.get(0).model()).isEqualTo(model == null ? "unknown" : model);
+            assertThat(executions.get(0).provider()).isEqualTo("scripted");
+
+            String streamed = "down-stream-" + n;
+            assertThatThrownBy(() -> client.prompt().user("hello?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, streamed))
+                    .stream().content().blockLast()).hasMessageContaining("provider down");
+            List<Execution> streams = tenant.executions()
+                    .list(ExecutionQuery.all().conversation(tenant.conversations().requireByKey(streamed).id())).items();
+            assertThat(streams).as("stream, model " + model).hasSize(1);
+            assertThat(streams.get(0).type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+            assertThat(streams.get(0).status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(streams.get(0).error()).isEqualTo("provider down");
+            assertThat(streams.get(0).model()).isEqualTo(model == null ? "unknown" : model);
+        }
+    }
+
+    @Test
+    @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
+    void toolCallsWithoutIds() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out = in.get(in.size() - 1) instanceof ToolResponseMessage
+                        ? new AssistantMessage("done")
+                        : AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall(null, "function", "lookup", "{\"order\":7}"),
+                                new AssistantMessage.ToolCall(null, "function", "lookup", "{\"order\":8}"))).build();
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new OrderTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "noid", "look up 7 and 8")).isEqualTo("done");
+
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED, dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::result)
+                .containsExactly("\"order 7 packed\"", "\"order 8 shipped\"");
+        // The tool message is linked to the step that asked, as with ids: the round is replayed once.
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("noid").id(), 0, 10);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(2).stepId()).isNotNull().isEqualTo(rows.get(1).stepId());
+    }
+
+    @Test
     @DisplayName("8 concurrent conversations through ChatClient and 4 concurrent callers on one key")
     void concurrency() throws Exception {
         ScriptedChatModel model = new ScriptedChatModel();

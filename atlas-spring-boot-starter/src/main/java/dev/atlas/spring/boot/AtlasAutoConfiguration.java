@@ -3,11 +3,13 @@ package dev.atlas.spring.boot;
 import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
 import dev.atlas.execution.ExecutionListener;
 import dev.atlas.credential.CredentialKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ListableBeanFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.boot.actuate.health.HealthIndicator;
@@ -57,7 +59,7 @@ public class AtlasAutoConfiguration {
     @ConditionalOnMissingBean
     @DependsOnDatabaseInitialization
     public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
-                       ObjectProvider<ExecutionListener> executionListeners) {
+                       ObjectProvider<ExecutionListener> executionListeners, ListableBeanFactory beanFactory) {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -66,7 +68,6 @@ public class AtlasAutoConfiguration {
         if (properties.getUrl() != null && properties.getSqlitePath() != null) {
             throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
         }
-        DataSource appDataSource = dataSource.getIfUnique();
         if (properties.getUrl() != null) {
             builder.jdbcUrl(properties.getUrl());
             if (properties.getUsername() != null || properties.getPassword() != null) {
@@ -76,9 +77,15 @@ public class AtlasAutoConfiguration {
         } else if (properties.getSqlitePath() != null) {
             builder.sqlite(properties.getSqlitePath());
             log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
-        } else if (appDataSource != null) {
-            builder.dataSource(appDataSource);
+        } else if (dataSource.getIfUnique() != null) {
+            builder.dataSource(dataSource.getIfUnique());
             log.info("Atlas uses the application's DataSource");
+        } else if (beanFactory.getBeanNamesForType(DataSource.class, false, false).length > 0) {
+            // Several and none primary: a silent fallback to a local file would put the data where nobody looks.
+            java.util.List<String> names = new java.util.ArrayList<>(java.util.List.of(beanFactory.getBeanNamesForType(DataSource.class, false, false)));
+            names.sort(null);
+            throw new ConfigurationException("the application has " + names.size() + " DataSource beans (" + String.join(", ", names)
+                    + ") and none is @Primary: mark the one Atlas should use @Primary, or give Atlas its own with atlas.url or atlas.sqlite-path");
         } else {
             builder.sqlite(DEFAULT_SQLITE);
             log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
@@ -91,13 +98,36 @@ public class AtlasAutoConfiguration {
             builder.credentialKeys(keys);
         }
         executionListeners.orderedStream().forEach(builder::executionListener);
-        return builder.build();
+        try {
+            return builder.build();
+        } catch (ConfigurationException e) {
+            String named = asProperties(e.getMessage());
+            if (named.equals(e.getMessage())) {
+                throw e;
+            }
+            // The same problems, named as the application set them (the builder's names would puzzle it).
+            throw new ConfigurationException(named);
+        }
+    }
+
+    /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */
+    static String asProperties(String message) {
+        String out = message;
+        for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
+                {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
+            out = out.replaceAll("\\b" + p[0] + "\\b", p[1]);
+        }
+        return out;
     }
 
     @Bean
     @ConditionalOnMissingBean
     public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
-        return atlas.tenant(properties.getTenant());
+        try {
+            return atlas.tenant(properties.getTenant());
+        } catch (InvalidInputException e) {
+            throw new ConfigurationException("atlas.tenant" + e.getMessage().substring(e.field().length()));
+        }
     }
 
     static CredentialKeys credentialKeys(Map<String, String> encoded) {

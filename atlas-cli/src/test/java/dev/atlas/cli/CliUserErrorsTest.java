@@ -1,0 +1,101 @@
+package dev.atlas.cli;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Mistakes a user makes on the command line: a clear message, the documented exit code, and no file left behind. */
+class CliUserErrorsTest {
+    @TempDir
+    static Path dir;
+    static Path db;
+
+    @BeforeAll
+    static void migrate() {
+        db = dir.resolve("agent.db");
+        assertThat(Cli.run("--db", db.toString(), "migrate").exitCode()).isZero();
+    }
+
+    @Test
+    void readCommandsOnAMissingSqliteUrlCreateNoFile() {
+        Path missing = dir.resolve("missing-url.db");
+        Cli.Result r = Cli.run("--db", "jdbc:sqlite:" + missing, "info");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("atlas: no SQLite database at " + missing + " (run 'atlas --db jdbc:sqlite:" + missing
+                + " migrate' to create one)\n");
+        assertThat(missing).doesNotExist();
+    }
+
+    @Test
+    void importOfAMissingFileFailsBeforeCreatingTheDatabase() {
+        Path fresh = dir.resolve("import-target.db");
+        Path input = dir.resolve("no-such-export.jsonl");
+        Cli.Result r = Cli.run("--db", fresh.toString(), "import", "--input", input.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("atlas: cannot read " + input + ": no such file\n");
+        assertThat(fresh).doesNotExist();
+    }
+
+    @Test
+    void exportIntoAMissingDirectoryNamesTheFile() {
+        Path output = dir.resolve("no-such-dir").resolve("out.jsonl");
+        Cli.Result r = Cli.run("--db", db.toString(), "export", "--output", output.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).isEqualTo("atlas: cannot write " + output + ": no directory " + output.getParent() + "\n");
+    }
+
+    @Test
+    void badOptionValuesCheckedByTheLibraryAreUsageErrors() {
+        Cli.Result status = Cli.run("--db", db.toString(), "conversations", "list", "--status", "bogus");
+        assertThat(status.err()).isEqualTo("atlas: --status: 'bogus' is not one of [open, archived, closed]\n"
+                + "Try 'atlas conversations list --help' for more information.\n");
+        assertThat(status.exitCode()).isEqualTo(2);
+
+        Cli.Result cursor = Cli.run("--db", db.toString(), "executions", "list", "--after", "garbage");
+        assertThat(cursor.err()).isEqualTo("atlas: --after: is not a cursor returned by a previous page of this listing\n"
+                + "Try 'atlas executions list --help' for more information.\n");
+        assertThat(cursor.exitCode()).isEqualTo(2);
+
+        Cli.Result tenant = Cli.run("--db", db.toString(), "--tenant", " ", "conversations", "list");
+        assertThat(tenant.err()).isEqualTo("atlas: --tenant: must not be blank\n"
+                + "Try 'atlas conversations list --help' for more information.\n");
+        assertThat(tenant.exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void aZeroOrNegativeRetentionDurationIsAUsageError() {
+        for (String value : new String[] {"0d", "P-3D"}) {
+            Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", value);
+            assertThat(r.err()).isEqualTo("atlas: --archive-idle-after must be a positive duration such as 30d, 12h, 45m or P30D, was '"
+                    + value + "'\nTry 'atlas retention run --help' for more information.\n");
+            assertThat(r.exitCode()).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+        }
+    }
+
+    @Test
+    void aNegativeSequenceIsAUsageError() {
+        Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");
+        assertThat(r.err()).isEqualTo("atlas: --after must be a message sequence (0 or more), was -5\n"
+                + "Try 'atlas conversations show --help' for more information.\n");
+        assertThat(r.exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void aFileThatIsNotADatabaseIsNamedInOneLine() throws Exception {
+        Path notes = dir.resolve("notes.txt");
+        java.nio.file.Files.writeString(notes, "not a database, just some text that is long enough to be read as a header\n".repeat(10));
+        Cli.Result r = Cli.run("--db", notes.toString(), "info");
+        assertThat(r.err()).isEqualTo("atlas: cannot read SQLite " + notes
+                + ": [SQLITE_NOTADB] File opened that is not a database file (file is not a database)\n");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.out()).isEmpty();
+    }
+}

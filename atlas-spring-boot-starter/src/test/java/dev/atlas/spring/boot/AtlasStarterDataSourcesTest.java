@@ -1,0 +1,122 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConfigurationException;
+import dev.atlas.Owner;
+import dev.atlas.conversation.NewConversation;
+import org.assertj.core.util.Throwables;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.sqlite.SQLiteDataSource;
+
+import java.nio.file.Path;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** Which database Atlas picks when the application declares several DataSources. */
+class AtlasStarterDataSourcesTest {
+    @TempDir
+    static Path dir;
+
+    static DataSource sqlite(String name) {
+        SQLiteDataSource ds = new SQLiteDataSource();
+        ds.setUrl("jdbc:sqlite:" + dir.resolve(name) + "?journal_mode=WAL");
+        return ds;
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class TwoDataSources {
+        @Bean
+        DataSource orders() {
+            return sqlite("orders.db");
+        }
+
+        @Bean
+        DataSource billing() {
+            return sqlite("billing.db");
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class TwoWithPrimary {
+        @Bean
+        @Primary
+        DataSource main() {
+            return sqlite("main.db");
+        }
+
+        @Bean
+        DataSource reporting() {
+            return sqlite("reporting.db");
+        }
+    }
+
+    private static ConfigurableApplicationContext start(Class<?> app, String... properties) {
+        return new SpringApplicationBuilder(app).web(WebApplicationType.NONE)
+                .properties("spring.liquibase.enabled=false", "spring.flyway.enabled=false", "spring.sql.init.mode=never")
+                .properties(properties).run();
+    }
+
+    @Test
+    void twoDataSourcesWithoutAPrimaryAreRefusedInsteadOfFallingBackToAFile() {
+        Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
+        boolean existedBefore = fallback.toFile().exists();
+        Throwable failure = catchThrowable(() -> start(TwoDataSources.class).close());
+        assertThat(Throwables.getRootCause(failure)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("the application has 2 DataSource beans (billing, orders) and none is @Primary:"
+                        + " mark the one Atlas should use @Primary, or give Atlas its own with atlas.url or atlas.sqlite-path");
+        assertThat(fallback.toFile().exists()).isEqualTo(existedBefore);
+    }
+
+    @Test
+    void thePrimaryDataSourceIsUsed() {
+        try (ConfigurableApplicationContext ctx = start(TwoWithPrimary.class)) {
+            Atlas atlas = ctx.getBean(Atlas.class);
+            atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            Integer rows = new JdbcTemplate(ctx.getBean("main", DataSource.class))
+                    .queryForObject("SELECT COUNT(*) FROM atlas_conversations", Integer.class);
+            assertThat(rows).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void ownPoolSettingsWinOverSeveralDataSources() {
+        Path own = dir.resolve("own.db");
+        try (ConfigurableApplicationContext ctx = start(TwoDataSources.class, "atlas.sqlite-path=" + own)) {
+            ctx.getBean(Atlas.class).conversations().create(NewConversation.of(Owner.user("1")));
+        }
+        assertThat(own).exists();
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class OneDataSource {
+        @Bean
+        DataSource app() {
+            return sqlite("app.db");
+        }
+    }
+
+    @Test
+    void badAtlasPropertiesAreNamedAsPropertiesAtStartUp() {
+        Throwable tenant = catchThrowable(() -> start(OneDataSource.class, "atlas.tenant= ").close());
+        assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not be blank");
+        Throwable settings = catchThrowable(() -> start(OneDataSource.class, "atlas.history-limit=0", "atlas.table-prefix=Bad").close());
+        assertThat(Throwables.getRootCause(settings)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("atlas.history-limit must be between 1 and 1000, was 0")
+                .hasMessageContaining("atlas.table-prefix 'Bad' is invalid");
+    }
+}
