@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
@@ -57,7 +58,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         Instant expiresAt = Check.micros(m.expiresAt());
         return db.write(h -> {
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
-            requireRow(h, q.messageExists, "message", "messageId", m.messageId());
+            requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
             Instant now = db.now();
             sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
@@ -75,6 +76,19 @@ public final class JdbiMemoryStore implements MemoryStore {
     private void requireRow(Handle h, Statement exists, String entity, String field, UUID id) {
         if (id != null && !sql.on(h, exists).bind("id", id).exists()) {
             throw new NotFoundException(entity, id, field);
+        }
+    }
+
+    /** The provenance message exists in this tenant and, with a conversation given, is one of its messages. */
+    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+        if (messageId == null) {
+            return;
+        }
+        UUID in = sql.on(h, q.messageExists).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
+                .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
+        if (conversationId != null && !conversationId.equals(in)) {
+            throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
+                    + conversationId);
         }
     }
 

@@ -38,7 +38,7 @@ final class MemorySql {
         // memories, see V3), so these checks refuse another tenant's id exactly like an unknown one.
         conversationExists = c.sql("memories.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
-        messageExists = c.sql("memories.messageExists", "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
+        messageExists = c.sql("memories.messageExists", "SELECT x.conversation_id FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
                 + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
         toolCallExists = c.sql("memories.toolCallExists", "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         insertTag = c.sql("memories.insertTag", "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");

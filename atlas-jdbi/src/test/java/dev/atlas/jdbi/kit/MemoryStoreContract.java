@@ -238,6 +238,18 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
+    void provenanceMessageOfAnotherConversation() {
+        Provenance first = provenance(atlas.tenant("acme"));
+        Provenance second = provenance(atlas.tenant("acme"));
+        assertThatThrownBy(() -> memories.create(NewMemory.fact(ALICE, "x").from(first.conversation(), second.message())))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messageId"));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        Memory ok = memories.create(NewMemory.fact(ALICE, "x").from(second.conversation(), second.message()));
+        assertThat(memories.require(ok.id()).messageId()).isEqualTo(second.message());
+    }
+
+    @Test
     @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
     void hostileText() {
         String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";
