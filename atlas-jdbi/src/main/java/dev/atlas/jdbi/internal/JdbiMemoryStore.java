@@ -27,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.UUID;
 
 /** {@link MemoryStore} on the statement layer ({@link MemorySql}). */
@@ -67,10 +66,19 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
                     .bind("expiresAt", expiresAt).bind("now", now).update();
             insertTags(h, id, m.tags());
-            return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
+            return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
+    }
+
+    /**
+     * Distinct tags in code point order, the order reads return them in on both databases (a
+     * TreeSet's String order is UTF-16's, which sorts U+FF21 after an emoji).
+     */
+    private static List<String> codePointOrder(List<String> tags) {
+        return tags.stream().distinct().sorted((a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()))
+                .toList();
     }
 
     private void requireRow(Handle h, Statement exists, String entity, String field, UUID id) {

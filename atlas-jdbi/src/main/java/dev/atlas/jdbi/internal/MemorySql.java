@@ -65,7 +65,7 @@ final class MemorySql {
     /** The tags of the memories {@code where} selects (an IN list of ids). */
     Statement tags(String where) {
         return catalogue.render("memories.tags", "SELECT memory_id, tag FROM <p>memory_tags WHERE tenant_id = :t" + where
-                + " ORDER BY memory_id, tag");
+                + " ORDER BY memory_id, " + catalogue.dialect().binary("tag"));
     }
 
     Statement list(String where) {

@@ -304,4 +304,18 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(thrown).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
         assertThat(((InvalidInputException) thrown).field()).isEqualTo(field);
     }
+
+    @Test
+    @DisplayName("a memory's tags come back in one order (code point) from create, update and reads, on every database, whatever the PostgreSQL database's collation")
+    void tagsInCodePointOrder() {
+        Collations.natural(database, "memory_tags", "tag");
+        List<String> expected = List.of("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        Memory m = memories.create(NewMemory.fact(ALICE, "x").tags(List.of("b", "B", "a-c", "ab", "a_d", "aa", "A", "\uFF21", "\uD83D\uDE00")));
+        assertThat(m.tags()).containsExactlyElementsOf(expected);
+        assertThat(memories.require(m.id()).tags()).containsExactlyElementsOf(expected);
+        assertThat(memories.list(MemoryQuery.all()).items().get(0).tags()).containsExactlyElementsOf(expected);
+        Memory updated = memories.update(m.id(), MemoryPatch.none().tags("\uD83D\uDE00", "\uFF21", "b", "B"));
+        assertThat(updated.tags()).containsExactly("B", "b", "\uFF21", "\uD83D\uDE00");
+        assertThat(memories.require(m.id())).isEqualTo(updated);
+    }
 }
