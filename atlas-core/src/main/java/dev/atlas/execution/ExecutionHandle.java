@@ -39,13 +39,17 @@ public interface ExecutionHandle {
 
     /**
      * Sets the execution's token counts, stored when it finishes. Without this call the
-     * execution's usage is the sum of its steps' usage.
+     * execution's usage is the sum of its steps' usage. Once the execution finished through this
+     * handle it fails with {@link dev.atlas.ConflictException} on {@code executionId}.
      *
      * @param usage the token counts
      */
     void usage(Usage usage);
 
-    /** For streams: records the time from start to now as the time to the first token (first call wins). */
+    /**
+     * For streams: records the time from start to now as the time to the first token (first call
+     * wins), stored when the execution finishes; a first call after the finish fails like {@link #usage}.
+     */
     void firstToken();
 
     /**

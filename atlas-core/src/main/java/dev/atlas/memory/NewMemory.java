@@ -312,7 +312,9 @@ public final class NewMemory {
     }
 
     /**
-     * Provenance: the conversation and (optionally) the message this memory came from.
+     * Provenance: the conversation and (optionally) the message this memory came from. With both
+     * given, the message must be one of the conversation's ({@link dev.atlas.InvalidInputException}
+     * naming {@code messageId} otherwise, when the memory is created).
      *
      * @param conversationId the conversation's id, or {@code null}
      * @param messageId the message's id, or {@code null}

@@ -55,7 +55,7 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
-     * exception fails the attempt. The thread is interrupted when the lease is lost or when
+     * exception fails the attempt, and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
      * {@link #close(Duration)} runs out of time.
      */
     @FunctionalInterface
@@ -207,7 +207,15 @@ public final class TaskWorker implements AutoCloseable {
                 log.warn("Task {} ({}) handler returned after its lease was lost; its result is dropped", task.id(), task.kind());
                 return;
             }
-            store.complete(current.get(), result == null ? Map.of() : result);
+            try {
+                store.complete(current.get(), result == null ? Map.of() : result);
+            } catch (InvalidInputException e) {
+                // A result that cannot be stored fails the attempt like a thrown exception would:
+                // left running, the task would run again once its lease expired, to the same end.
+                log.warn("Task {} ({}) attempt {} of {} returned a result that cannot be stored", task.id(), task.kind(),
+                        task.attempts(), task.maxAttempts(), e);
+                store.fail(current.get(), storable(String.valueOf(e.getMessage())));
+            }
         } catch (LeaseLostException e) {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
         } catch (RuntimeException e) {
@@ -223,7 +231,11 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     static String describe(Exception e) {
-        String s = e.toString();
+        return storable(e.toString());
+    }
+
+    /** {@code s} cut to {@link Limits#MAX_REASON_LENGTH}, with NUL and unpaired surrogates replaced: an error the store accepts. */
+    private static String storable(String s) {
         StringBuilder sb = new StringBuilder(Math.min(s.length(), Limits.MAX_REASON_LENGTH));
         for (int i = 0; i < s.length() && sb.length() < Limits.MAX_REASON_LENGTH - 1; i++) {
             char c = s.charAt(i);

@@ -42,6 +42,6 @@ final class AssistantSql {
 
     /** The listing with the optional filters {@code where} renders, keyed by slug. */
     Statement list(String where) {
-        return c.render("assistants.list", A + where + " ORDER BY a.slug LIMIT :limit");
+        return c.render("assistants.list", A + where + " ORDER BY " + c.dialect().binary("a.slug") + " LIMIT :limit");
     }
 }

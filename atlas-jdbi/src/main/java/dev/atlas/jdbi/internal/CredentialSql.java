@@ -23,7 +23,7 @@ final class CredentialSql {
                 + " nonce = excluded.nonce, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at RETURNING " + INFO);
         sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
         list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
-                + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY name");
+                + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY " + c.dialect().binary("name"));
         delete = c.sql("credentials.delete", "DELETE FROM <p>credentials" + BY_NAME);
         String stale = "SELECT id, owner_type, owner_id, name, key_id, nonce, ciphertext FROM <p>credentials WHERE tenant_id = :t"
                 + " AND key_id <> :primary";

@@ -140,6 +140,15 @@ public enum Dialect {
         return String.join(" ", terms);
     }
 
+    /**
+     * {@code expression} compared and sorted by code point, as SQLite's BINARY does: PostgreSQL
+     * otherwise uses the database's collation (often {@code en_US.UTF-8}, which ignores case and
+     * punctuation at first), and text listings would come back in another order than on SQLite.
+     */
+    public String binary(String expression) {
+        return this == POSTGRESQL ? expression + " COLLATE \"C\"" : expression;
+    }
+
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */
     public String forUpdate() {
         return this == SQLITE ? "" : " FOR UPDATE";

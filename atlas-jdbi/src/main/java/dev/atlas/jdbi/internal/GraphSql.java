@@ -62,7 +62,7 @@ final class GraphSql {
                 n[2 + typed] = c.sql(name + ".after", "SELECT * FROM (" + rows + ") x"
                         + " WHERE (e_weight < :w OR (e_weight = :w AND (e_id > :edge OR (e_id = :edge AND dir > :dir))))" + order);
                 w[typed] = c.sql("graph.traverse." + d.name().toLowerCase(java.util.Locale.ROOT) + (typed == 1 ? ".typed" : ""),
-                        walk(d, type));
+                        walk(d, type, c.dialect()));
             }
             neighbours.put(d, n);
             traverse.put(d, w);
@@ -75,7 +75,7 @@ final class GraphSql {
                 + " WHERE e.tenant_id = :t AND " + condition + typeFilter;
     }
 
-    private static String walk(Direction direction, String typeFilter) {
+    private static String walk(Direction direction, String typeFilter, Dialect dialect) {
         String step = switch (direction) {
             case OUTGOING -> "SELECT e.target_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.source_id = w.node_id";
             case INCOMING -> "SELECT e.source_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.target_id = w.node_id";
@@ -88,6 +88,6 @@ final class GraphSql {
                 + " UNION " + step + " WHERE w.depth < :maxDepth" + typeFilter + ")"
                 + " SELECT " + NODE_COLUMNS + ", r.depth AS depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk GROUP BY node_id) r"
                 + " JOIN <p>graph_nodes n ON n.tenant_id = :t AND n.id = r.node_id"
-                + " WHERE r.node_id <> :start ORDER BY r.depth, n.node_key LIMIT :limit";
+                + " WHERE r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
     }
 }

@@ -391,11 +391,24 @@ public final class JdbiConversationStore implements ConversationStore {
                     // stored, so the list behaves exactly like k appends in a row.
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), metadata[i], now);
                 }
+                // A later answer to the same parent switched the active sibling after an earlier
+                // message of the list was built or looked up: return that one as it is now stored.
+                for (int j = 0; j < k; j++) {
+                    if (answeredLater(out, fresh, j)) {
+                        out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
+                    }
+                }
                 return List.of(out);
             });
         } catch (Replay r) {
             return r.messages;
         }
+    }
+
+    /** Whether a message inserted after {@code out[j]} answers the same parent with the same role. */
+    private static boolean answeredLater(Message[] out, List<Integer> fresh, int j) {
+        Message m = out[j];
+        return m.parentId() != null && fresh.stream().anyMatch(i -> i > j && m.parentId().equals(out[i].parentId()) && m.role() == out[i].role());
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.atlas.StorageException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
+import dev.atlas.ConflictException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.Conversation;
@@ -53,6 +54,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     private volatile Usage usage;
     private volatile Long firstTokenMs;
     private volatile boolean finished;
+    /** Orders {@link #usage} and {@link #firstToken} against the finish that stores them. */
+    private final Object finishLock = new Object();
 
     JdbiExecutionHandle(JdbiExecutionRecorder recorder, Execution execution) {
         this.recorder = recorder;
@@ -98,13 +101,31 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public void usage(Usage usage) {
-        this.usage = Check.notNull("usage", usage);
+        Check.notNull("usage", usage);
+        synchronized (finishLock) {
+            requireUnfinished();
+            this.usage = usage;
+        }
     }
 
     @Override
     public void firstToken() {
-        if (firstTokenMs == null) {
-            firstTokenMs = millisSince(execution.startedAt(), db.now());
+        if (firstTokenMs != null) {
+            return; // first call wins: later chunks of a stream change nothing, finished or not
+        }
+        synchronized (finishLock) {
+            requireUnfinished();
+            if (firstTokenMs == null) {
+                firstTokenMs = millisSince(execution.startedAt(), db.now());
+            }
+        }
+    }
+
+    /** Usage and the first-token time are written by the finish: set later, they would be silently lost. */
+    private void requireUnfinished() {
+        if (finished) {
+            throw new ConflictException("executionId", "execution " + id + " has finished; its usage and first-token time are stored"
+                    + " when it finishes, so set them before complete, fail or cancel");
         }
     }
 
@@ -159,16 +180,20 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     private Execution finish(ExecutionStatus target, String error) {
-        Execution e = recorder.finish(execution, target, error, usage, firstTokenMs);
-        finished = true;
-        return e;
+        synchronized (finishLock) {
+            Execution e = recorder.finish(execution, target, error, usage, firstTokenMs);
+            finished = true;
+            return e;
+        }
     }
 
     @Override
     public Execution cancel() {
-        Execution e = recorder.cancel(id);
-        finished = true;
-        return e;
+        synchronized (finishLock) {
+            Execution e = recorder.cancel(id);
+            finished = true;
+            return e;
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
@@ -26,7 +27,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.UUID;
 
 /** {@link MemoryStore} on the statement layer ({@link MemorySql}). */
@@ -57,7 +57,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         Instant expiresAt = Check.micros(m.expiresAt());
         return db.write(h -> {
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
-            requireRow(h, q.messageExists, "message", "messageId", m.messageId());
+            requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
             Instant now = db.now();
             sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
@@ -66,15 +66,37 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
                     .bind("expiresAt", expiresAt).bind("now", now).update();
             insertTags(h, id, m.tags());
-            return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), List.copyOf(new TreeSet<>(m.tags())),
+            return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
     }
 
+    /**
+     * Distinct tags in code point order, the order reads return them in on both databases (a
+     * TreeSet's String order is UTF-16's, which sorts U+FF21 after an emoji).
+     */
+    private static List<String> codePointOrder(List<String> tags) {
+        return tags.stream().distinct().sorted((a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()))
+                .toList();
+    }
+
     private void requireRow(Handle h, Statement exists, String entity, String field, UUID id) {
         if (id != null && !sql.on(h, exists).bind("id", id).exists()) {
             throw new NotFoundException(entity, id, field);
+        }
+    }
+
+    /** The provenance message exists in this tenant and, with a conversation given, is one of its messages. */
+    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+        if (messageId == null) {
+            return;
+        }
+        UUID in = sql.on(h, q.messageExists).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
+                .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
+        if (conversationId != null && !conversationId.equals(in)) {
+            throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
+                    + conversationId);
         }
     }
 

@@ -23,6 +23,10 @@ import dev.atlas.internal.Check;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -223,7 +227,38 @@ public final class Json {
         if (map == null) {
             throw new UnreadableRowException(null, null, "stored JSON is null where an object is required", null);
         }
-        return map;
+        return inJsonbOrder(map);
+    }
+
+    /**
+     * PostgreSQL's jsonb keeps an object's keys shortest first (in UTF-8 bytes), then by those
+     * bytes; SQLite keeps the text as written. Every read, and so what a write returns, puts each
+     * object's keys in jsonb's order, so a document iterates alike on both databases.
+     */
+    private static final Comparator<String> JSONB_ORDER = Comparator.comparingInt(Json::utf8Length)
+            .thenComparing((a, b) -> Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()));
+
+    @SuppressWarnings("unchecked")
+    private static <T> T inJsonbOrder(T value) {
+        if (value instanceof Map<?, ?> m) {
+            Map<String, Object> sorted = new LinkedHashMap<>();
+            m.keySet().stream().map(String.class::cast).sorted(JSONB_ORDER).forEach(k -> sorted.put(k, inJsonbOrder(m.get(k))));
+            return (T) sorted;
+        }
+        if (value instanceof List<?> l) {
+            List<Object> list = (List<Object>) l;
+            list.replaceAll(Json::inJsonbOrder);
+        }
+        return value;
+    }
+
+    private static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isSurrogate(c) ? 2 : 3;
+        }
+        return n;
     }
 
     private static String firstLine(String s) {

@@ -38,7 +38,7 @@ final class MemorySql {
         // memories, see V3), so these checks refuse another tenant's id exactly like an unknown one.
         conversationExists = c.sql("memories.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
-        messageExists = c.sql("memories.messageExists", "SELECT 1 FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
+        messageExists = c.sql("memories.messageExists", "SELECT x.conversation_id FROM <p>messages x JOIN <p>conversations c ON c.tenant_id = x.tenant_id"
                 + " AND c.id = x.conversation_id WHERE x.tenant_id = :t AND x.id = :id AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
         toolCallExists = c.sql("memories.toolCallExists", "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         insertTag = c.sql("memories.insertTag", "INSERT INTO <p>memory_tags (tenant_id, memory_id, tag) VALUES (:t, :m, :tag)");
@@ -65,7 +65,7 @@ final class MemorySql {
     /** The tags of the memories {@code where} selects (an IN list of ids). */
     Statement tags(String where) {
         return catalogue.render("memories.tags", "SELECT memory_id, tag FROM <p>memory_tags WHERE tenant_id = :t" + where
-                + " ORDER BY memory_id, tag");
+                + " ORDER BY memory_id, " + catalogue.dialect().binary("tag"));
     }
 
     Statement list(String where) {

@@ -23,8 +23,9 @@ final class ScheduleSql {
         insert = c.sql("task_schedules.insert", "INSERT INTO <p>task_schedules (" + COLUMNS + ") VALUES (:t, :id, :name, :kind, :payload,"
                 + " :ownerType, :ownerId, :maxAttempts, :interval, :cron, FALSE, :next, NULL, :now, :now) RETURNING " + COLUMNS);
         byName = c.sql("task_schedules.byName", S + " AND name = :name");
-        list = c.sql("task_schedules.list", S + " ORDER BY name LIMIT :limit");
-        listAfter = c.sql("task_schedules.listAfter", S + " AND name > :after ORDER BY name LIMIT :limit");
+        String byName = " ORDER BY " + c.dialect().binary("name") + " LIMIT :limit";
+        list = c.sql("task_schedules.list", S + byName);
+        listAfter = c.sql("task_schedules.listAfter", S + " AND " + c.dialect().binary("name") + " > :after" + byName);
         // Pausing a paused schedule changes nothing, its updated_at included.
         pause = c.sql("task_schedules.pause", "UPDATE <p>task_schedules SET updated_at = CASE WHEN paused THEN updated_at ELSE :now END,"
                 + " paused = TRUE WHERE tenant_id = :t AND name = :name RETURNING " + COLUMNS);

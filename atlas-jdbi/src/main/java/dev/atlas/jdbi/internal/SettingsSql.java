@@ -33,6 +33,6 @@ final class SettingsSql {
 
     /** The listing with the optional owner filter and cursor {@code where} renders, keyed by slug. */
     Statement list(String where) {
-        return c.render("settings.list", S + where + " ORDER BY s.slug LIMIT :limit");
+        return c.render("settings.list", S + where + " ORDER BY " + c.dialect().binary("s.slug") + " LIMIT :limit");
     }
 }

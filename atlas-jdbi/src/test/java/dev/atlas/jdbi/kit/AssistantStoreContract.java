@@ -470,4 +470,24 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThatThrownBy(call::execute).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
     }
+
+    @Test
+    @DisplayName("assistants list by slug in code point order on every database, paged too, whatever the PostgreSQL database's collation")
+    void assistantsInCodePointOrder() {
+        Collations.natural(database, "assistants", "slug");
+        for (String slug : List.of("ab", "a-c", "a_d", "aa", "a0")) {
+            store.create(AssistantSpec.of(slug, "x"));
+        }
+        // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
+        List<String> expected = List.of("a-c", "a0", "a_d", "aa", "ab");
+        assertThat(store.list(100, null).items()).extracting(Assistant::slug).containsExactlyElementsOf(expected);
+        List<String> paged = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<Assistant> page = store.list(2, cursor);
+            page.items().forEach(a -> paged.add(a.slug()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactlyElementsOf(expected);
+    }
 }

@@ -382,6 +382,21 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("appendAll returns each message as stored when a later one in the list replaces it as the parent's answer")
+    void appendAllReturnsSiblingsAsStored() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        store.append(c.id(), NewMessage.assistant("r0").parent(q.id()).clientId("r0"));
+        clock.advanceMicros(1_000);
+        List<Message> out = store.appendAll(c.id(), List.of(NewMessage.assistant("r0").parent(q.id()).clientId("r0"),
+                NewMessage.assistant("r1").parent(q.id()), NewMessage.assistant("r2").parent(q.id())));
+        assertThat(out).extracting(Message::active).containsExactly(false, false, true);
+        for (Message m : out) {
+            assertThat(store.getMessage(m.id())).contains(m);
+        }
+    }
+
+    @Test
     @DisplayName("appendAll to a closed conversation is a conflict on conversationId; to another tenant's or an unknown one, not found")
     void appendAllClosedOrForeign() {
         Conversation c = convo();

@@ -311,4 +311,16 @@ public abstract class CredentialStoreContract extends AtlasContract {
     private static void assertField(Executable call, String field) {
         AssistantStoreContract.assertField(call, field);
     }
+
+    @Test
+    @DisplayName("an owner's credentials list by name in code point order on every database, whatever the PostgreSQL database's collation")
+    void credentialsInCodePointOrder() {
+        Collations.natural(database, "credentials", "name");
+        for (String name : List.of("b", "B", "a-c", "ab", "a_d", "aa", "A", "\uFF21", "\uD83D\uDE00")) {
+            store.upsert(Owner.user("42"), name, "s");
+        }
+        // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
+        assertThat(store.list(Owner.user("42"))).extracting(CredentialInfo::name)
+                .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+    }
 }

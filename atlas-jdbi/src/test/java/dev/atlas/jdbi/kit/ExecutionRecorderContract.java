@@ -246,6 +246,18 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("usage and the first-token time, stored when the execution finishes, are refused after it finished instead of being dropped")
+    void usageAfterFinishIsRefused() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution done = h.complete();
+        assertThatThrownBy(() -> h.usage(Usage.of(10, 5))).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("executionId"));
+        assertThatThrownBy(h::firstToken).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("executionId"));
+        assertThat(recorder.require(h.id())).isEqualTo(done);
+    }
+
+    @Test
     @DisplayName("a tool call row cannot exist without its step: the schema refuses one")
     void toolCallNeedsStep() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

@@ -175,4 +175,19 @@ public abstract class MemoryGraphContract extends AtlasContract {
         assertThatThrownBy(() -> graph.neighbours("hub", Direction.BOTH, null, 2, "bm90LWEtY3Vyc29y"))
                 .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cursor"));
     }
+
+    @Test
+    @DisplayName("traverse lists the nodes of one depth in code point order of their keys on every database, whatever the PostgreSQL database's collation")
+    void traverseInCodePointOrder() {
+        Collations.natural(database, "graph_nodes", "node_key");
+        graph.upsertNode(NewGraphNode.of("start"));
+        for (String key : List.of("b", "B", "a-c", "ab", "a_d", "aa", "A", "\uFF21", "\uD83D\uDE00")) {
+            graph.upsertNode(NewGraphNode.of(key));
+            graph.upsertEdge(NewGraphEdge.of("start", "knows", key));
+        }
+        // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
+        assertThat(graph.traverse("start", Direction.OUTGOING, null, 1, 100)).extracting(r -> r.node().key())
+                .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        assertThat(graph.traverse("start", Direction.OUTGOING, null, 1, 3)).extracting(r -> r.node().key()).containsExactly("A", "B", "a-c");
+    }
 }

@@ -238,6 +238,18 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("provenance naming a message of another conversation than conversationId is refused naming messageId, and nothing is written")
+    void provenanceMessageOfAnotherConversation() {
+        Provenance first = provenance(atlas.tenant("acme"));
+        Provenance second = provenance(atlas.tenant("acme"));
+        assertThatThrownBy(() -> memories.create(NewMemory.fact(ALICE, "x").from(first.conversation(), second.message())))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messageId"));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        Memory ok = memories.create(NewMemory.fact(ALICE, "x").from(second.conversation(), second.message()));
+        assertThat(memories.require(ok.id()).messageId()).isEqualTo(second.message());
+    }
+
+    @Test
     @DisplayName("hostile text in content, tags, agent and owner round-trips unchanged and is found by full-text search")
     void hostileText() {
         String content = "Robert'); DROP TABLE atlas_memories;-- \"NEAR(\" * <p> \u202Eevil\u202C caf\u00e9 \uD83D\uDE00 \\u0000 %_ tail";
@@ -291,5 +303,19 @@ public abstract class MemoryStoreContract extends AtlasContract {
         }
         assertThat(thrown).as("expected InvalidInputException for " + field).isInstanceOf(InvalidInputException.class);
         assertThat(((InvalidInputException) thrown).field()).isEqualTo(field);
+    }
+
+    @Test
+    @DisplayName("a memory's tags come back in one order (code point) from create, update and reads, on every database, whatever the PostgreSQL database's collation")
+    void tagsInCodePointOrder() {
+        Collations.natural(database, "memory_tags", "tag");
+        List<String> expected = List.of("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        Memory m = memories.create(NewMemory.fact(ALICE, "x").tags(List.of("b", "B", "a-c", "ab", "a_d", "aa", "A", "\uFF21", "\uD83D\uDE00")));
+        assertThat(m.tags()).containsExactlyElementsOf(expected);
+        assertThat(memories.require(m.id()).tags()).containsExactlyElementsOf(expected);
+        assertThat(memories.list(MemoryQuery.all()).items().get(0).tags()).containsExactlyElementsOf(expected);
+        Memory updated = memories.update(m.id(), MemoryPatch.none().tags("\uD83D\uDE00", "\uFF21", "b", "B"));
+        assertThat(updated.tags()).containsExactly("B", "b", "\uFF21", "\uD83D\uDE00");
+        assertThat(memories.require(m.id())).isEqualTo(updated);
     }
 }

@@ -200,4 +200,17 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(other.revisions(theirs.id())).containsExactly(rev);
     }
 
+
+    @Test
+    @DisplayName("settings list by slug in code point order on every database, whatever the PostgreSQL database's collation")
+    void settingsInCodePointOrder() {
+        Collations.natural(database, "settings", "slug");
+        for (String slug : List.of("ab", "a-c", "a_d", "aa", "a0")) {
+            store.create(slug, "x", null);
+        }
+        // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
+        assertThat(store.list(null, 100, null).items()).extracting(Settings::slug).containsExactly("a-c", "a0", "a_d", "aa", "ab");
+        assertThat(store.list(null, 2, store.list(null, 2, null).nextCursor().orElseThrow()).items()).extracting(Settings::slug)
+                .containsExactly("a_d", "aa");
+    }
 }

@@ -75,6 +75,45 @@ public abstract class StoredJsonContract extends AtlasContract {
         return doc;
     }
 
+    /** Every key of {@code doc} and of the objects inside it, in iteration order, as {@code path/key}. */
+    private static List<String> keyOrder(Object doc, String path) {
+        List<String> out = new ArrayList<>();
+        if (doc instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> {
+                out.add(path + "/" + k);
+                out.addAll(keyOrder(v, path + "/" + k));
+            });
+        } else if (doc instanceof List<?> l) {
+            l.forEach(v -> out.addAll(keyOrder(v, path + "[]")));
+        }
+        return out;
+    }
+
+    @Test
+    @DisplayName("a document's keys iterate in one order on every database, in what the write returns and what reads return (PostgreSQL jsonb's: shortest first, then by UTF-8 bytes)")
+    void keyOrderIsTheSameEverywhere() {
+        Map<String, Object> inner = new LinkedHashMap<>();
+        inner.put("yy", 1);
+        inner.put("b", 2);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("zeta", 1);
+        doc.put("\u00e9", 2);
+        doc.put("mm", List.of(inner));
+        doc.put("a", inner);
+        doc.put("\uD83D\uDE00", 3);
+        doc.put("\uFF21", 4);
+        List<String> expected = List.of("/a", "/a/b", "/a/yy", "/mm", "/mm[]/b", "/mm[]/yy", "/\u00e9", "/\uFF21", "/zeta", "/\uD83D\uDE00");
+        Conversation c = acme.conversations().create(NewConversation.of(ALICE, "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("hi").metadata(doc));
+        assertThat(keyOrder(m.metadata(), "")).containsExactlyElementsOf(expected);
+        assertThat(keyOrder(acme.conversations().requireMessage(m.id()).metadata(), "")).containsExactlyElementsOf(expected);
+        Memory memory = acme.memories().create(NewMemory.fact(ALICE, "x").metadata(doc));
+        assertThat(keyOrder(memory.metadata(), "")).containsExactlyElementsOf(expected);
+        assertThat(keyOrder(acme.memories().require(memory.id()).metadata(), "")).containsExactlyElementsOf(expected);
+        assertThat(keyOrder(acme.conversations().events(m.id()).items().get(0).details(), ""))
+                .containsExactly("/role", "/status", "/sequence");
+    }
+
     @Test
     @DisplayName("a document nested " + Limits.MAX_JSON_DEPTH + " levels deep is stored and read back; one level deeper is refused naming the field")
     void nestingDepth() {

@@ -313,4 +313,24 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThatThrownBy(call::execute).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
     }
+
+    @Test
+    @DisplayName("schedules list in code point order on every database, paged too, whatever the PostgreSQL database's collation")
+    void schedulesInCodePointOrder() {
+        Collations.natural(database, "task_schedules", "name");
+        for (String name : List.of("b", "B", "a-c", "ab", "a_d", "aa", "A", "\uFF21", "\uD83D\uDE00")) {
+            store.schedule(NewSchedule.every(name, Duration.ofMinutes(1), NewTask.of("k", Map.of())));
+        }
+        // Code point order, as SQLite's BINARY sorts: never the database's natural-language collation.
+        List<String> expected = List.of("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
+        assertThat(store.schedules(100, null).items()).extracting(TaskSchedule::name).containsExactlyElementsOf(expected);
+        List<String> paged = new java.util.ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<TaskSchedule> page = store.schedules(2, cursor);
+            page.items().forEach(s -> paged.add(s.name()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactlyElementsOf(expected);
+    }
 }

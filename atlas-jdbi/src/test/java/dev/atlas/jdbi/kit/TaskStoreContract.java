@@ -364,6 +364,26 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(ignored).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
     }
 
+    @Test
+    @DisplayName("TaskWorker fails the attempt, naming result, when a handler returns a result that cannot be stored (instead of leaving the task running to be re-run)")
+    void workerUnstorableResult() {
+        UUID task = store.create(NewTask.of("nan", Map.of()).maxAttempts(1)).id();
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        try (TaskWorker worker = TaskWorker.builder(store)
+                .handler("nan", t -> {
+                    runs.incrementAndGet();
+                    return Map.of("score", Double.NaN);
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
+                .start()) {
+            await(() -> store.get(task).orElseThrow().status() == TaskStatus.FAILED);
+        }
+        Task failed = store.get(task).orElseThrow();
+        assertThat(failed.error()).startsWith("result: ");
+        assertThat(failed.result()).isEmpty();
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
     // ---- listing (seed 003 pending promises) and operator completion ------------------------
 
     @Test

@@ -637,7 +637,9 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     NewMemory m = NewMemory.fact(SHARED, "shared memo of " + t.id()).tags("shared-tag");
                     UUID c = w.pickOwn("conversation", t.id());
                     UUID msg = w.pickOwn("message", t.id());
-                    Memory added = t.memories().create(c == null ? m : m.from(c, msg));
+                    // Provenance names a message of the conversation given (else InvalidInputException on messageId).
+                    Optional<Message> from = msg == null ? Optional.empty() : t.conversations().getMessage(msg);
+                    Memory added = t.memories().create(from.map(x -> m.from(x.conversationId(), x.id())).orElse(c == null ? m : m.from(c, null)));
                     assertThat(added.tenantId()).isEqualTo(t.id());
                     w.created("memory", added.id(), t.id());
                 },
