@@ -128,9 +128,12 @@ public final class AtlasBuilder {
     }
 
     /**
-     * Whether to run pending schema migrations on {@link #build()} (default true).
+     * Whether to run pending schema migrations on {@link #build()} (default true). With {@code
+     * false}, {@link #build()} checks that every migration of this version has run and otherwise
+     * fails with a {@link ConfigurationException} naming the versions, for deployments that
+     * migrate in a separate step ({@code AtlasMigrations}, {@code atlas migrate}).
      *
-     * @param migrate the migrate
+     * @param migrate whether {@link #build()} migrates
      * @return a copy with this change
      */
     public AtlasBuilder migrate(boolean migrate) {

@@ -66,11 +66,13 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             Dialect dialect = detect(dataSource);
             Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
                     ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
+            AtlasMigrations migrations = AtlasMigrations.of(dataSource)
+                    .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
+                    .tablePrefix(config.tablePrefix());
             if (config.migrate()) {
-                AtlasMigrations.of(dataSource)
-                        .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
-                        .tablePrefix(config.tablePrefix())
-                        .migrate();
+                migrations.migrate();
+            } else {
+                migrations.requireCurrent();
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
             sqliteSettings.ifPresent(install -> install.accept(db));

@@ -149,6 +149,24 @@ public final class AtlasMigrations {
         return FlywayRun.migrate(this);
     }
 
+    /**
+     * Fails with a {@link ConfigurationException} unless every bundled migration has run
+     * successfully: what Atlas checks when it opens with migrations off, so an application whose
+     * deployment forgot the migration step stops at start-up, naming the versions, instead of
+     * failing on every later call with "no such table". A database newer than this jar passes
+     * (an older instance during a rolling upgrade). Costs one {@code SELECT} when up to date.
+     */
+    public void requireCurrent() {
+        Dialect d = dialect != null ? dialect : Dialect.detect(dataSource);
+        List<Bundled.Script> scripts = Bundled.scripts(AtlasMigrations.class.getClassLoader(),
+                location(d).substring("classpath:".length()));
+        if (scripts != null && UpToDate.check(dataSource, d, prefix, scripts.get(scripts.size() - 1).version())) {
+            return;
+        }
+        dialect = d;
+        FlywayRun.requireCurrent(this);
+    }
+
     private static boolean present(String className) {
         try {
             Class.forName(className, false, AtlasMigrations.class.getClassLoader());
@@ -170,6 +188,31 @@ public final class AtlasMigrations {
                     sql = t instanceof SQLException s ? s : null;
                 }
                 throw new StorageException("Atlas's migrations failed: " + e.getMessage(), sql == null ? null : sql.getSQLState(), false, e);
+            }
+        }
+
+        static void requireCurrent(AtlasMigrations migrations) {
+            org.flywaydb.core.api.MigrationInfoService info;
+            try {
+                info = migrations.flyway().info();
+            } catch (FlywayException e) {
+                throw new StorageException("could not read Atlas's migration history: " + e.getMessage(), null, false, e);
+            }
+            String advice = ": run the migrations first (AtlasMigrations.of(dataSource).tablePrefix(\"" + migrations.prefix
+                    + "\").migrate(), or 'atlas migrate'), or open Atlas with migrate(true)";
+            for (org.flywaydb.core.api.MigrationInfo m : info.all()) {
+                if (m.getState().isFailed()) {
+                    throw new ConfigurationException("Atlas's migration " + m.getVersion() + " (prefix " + migrations.prefix
+                            + ") failed and was not repaired" + advice);
+                }
+            }
+            org.flywaydb.core.api.MigrationInfo[] pending = info.pending();
+            if (pending.length > 0) {
+                org.flywaydb.core.api.MigrationInfo current = info.current();
+                String at = current == null || "0".equals(current.getVersion().getVersion()) ? "has no Atlas tables"
+                        : "is at schema version " + current.getVersion();
+                throw new ConfigurationException("migrate is off and the database (prefix " + migrations.prefix + ") " + at
+                        + ", this Atlas needs version " + pending[pending.length - 1].getVersion() + advice);
             }
         }
     }

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.Atlas;
+import dev.atlas.ConfigurationException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.NewConversation;
@@ -32,27 +33,35 @@ public abstract class MigrationContract {
         this.database = database;
     }
 
+    private final java.util.List<Atlas> opened = new java.util.ArrayList<>();
+
     @AfterEach
     void cleanup() {
+        opened.forEach(Atlas::close);
         database.cleanup();
+    }
+
+    /** Atlas on a database the test migrated by hand (with migrations off: it must find them all applied). */
+    private Atlas openOn(DataSource ds) {
+        Atlas atlas = Atlas.builder().dataSource(ds).migrate(false).build();
+        opened.add(atlas);
+        return atlas;
     }
 
     @Test
     @DisplayName("migrating an empty database applies every version; migrating again applies none; validate passes")
     void migrateTwice() {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            int applied = AtlasMigrations.of(ds).migrate();
-            assertThat(applied).isGreaterThanOrEqualTo(1);
-            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
-            Flyway flyway = AtlasMigrations.of(ds).flyway();
-            assertThat(flyway.validateWithResult().validationSuccessful).isTrue();
-            assertThat(flyway.info().pending()).isEmpty();
-            assertThat(flyway.info().applied()).extracting(MigrationInfo::getVersion).isNotEmpty();
-            var store = atlas.conversations();
-            var c = store.create(NewConversation.of(Owner.user("1")));
-            store.append(c.id(), NewMessage.user("works after migration"));
-        }
+        DataSource ds = database.empty();
+        int applied = AtlasMigrations.of(ds).migrate();
+        assertThat(applied).isGreaterThanOrEqualTo(1);
+        assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+        Flyway flyway = AtlasMigrations.of(ds).flyway();
+        assertThat(flyway.validateWithResult().validationSuccessful).isTrue();
+        assertThat(flyway.info().pending()).isEmpty();
+        assertThat(flyway.info().applied()).extracting(MigrationInfo::getVersion).isNotEmpty();
+        var store = openOn(ds).conversations();
+        var c = store.create(NewConversation.of(Owner.user("1")));
+        store.append(c.id(), NewMessage.user("works after migration"));
     }
 
     @Test
@@ -86,166 +95,158 @@ public abstract class MigrationContract {
     @Test
     @DisplayName("Atlas migrates into a database that already holds the host's tables, and a second prefix beside the first")
     void joinsNonEmptyDatabase() throws SQLException {
-        try (Atlas first = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-                s.execute("CREATE TABLE host_orders (id INT PRIMARY KEY, note TEXT)");
-                s.execute("INSERT INTO host_orders VALUES (1, 'kept')");
-            }
-            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
-            assertThat(AtlasMigrations.of(ds).tablePrefix("second_").migrate()).isGreaterThanOrEqualTo(5);
-            assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
-            var store = first.conversations();
-            store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("works beside the host's tables"));
-            assertThat(count("host_orders")).isEqualTo(1);
-            assertThat(count("second_conversations")).isZero();
+        DataSource ds = database.empty();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE host_orders (id INT PRIMARY KEY, note TEXT)");
+            s.execute("INSERT INTO host_orders VALUES (1, 'kept')");
         }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
+        assertThat(AtlasMigrations.of(ds).tablePrefix("second_").migrate()).isGreaterThanOrEqualTo(5);
+        assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
+        var store = openOn(ds).conversations();
+        store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("works beside the host's tables"));
+        assertThat(count("host_orders")).isEqualTo(1);
+        assertThat(count("second_conversations")).isZero();
     }
 
     @Test
     @DisplayName("V6 repairs a database where concurrent activations left two active siblings: the later one stays active")
     void v6RepairsDoubleActiveSiblings() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
-            // The store speaks the newest schema, so the V5 rows are written with SQL, as Atlas 0.1 wrote them.
-            boolean pg = database.name().equals("PostgreSQL");
-            String now = pg ? "now()" : "0";
-            UUID c = UUID.randomUUID();
-            UUID q = UUID.randomUUID();
-            UUID first = UUID.randomUUID();
-            UUID second = UUID.randomUUID();
-            try (Connection conn = ds.getConnection()) {
-                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
-                        + " status, metadata, last_sequence, activity_at, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT
-                        + "', ?, 'user', '1', 'user', 'open', '{}', 3, " + now + ", " + now + ", " + now + ")")) {
-                    bindId(ps, 1, c, pg);
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+        // The store speaks the newest schema, so the V5 rows are written with SQL, as Atlas 0.1 wrote them.
+        boolean pg = database.name().equals("PostgreSQL");
+        String now = pg ? "now()" : "0";
+        UUID c = UUID.randomUUID();
+        UUID q = UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        try (Connection conn = ds.getConnection()) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
+                    + " status, metadata, last_sequence, activity_at, created_at, updated_at) VALUES ('" + Atlas.DEFAULT_TENANT
+                    + "', ?, 'user', '1', 'user', 'open', '{}', 3, " + now + ", " + now + ", " + now + ")")) {
+                bindId(ps, 1, c, pg);
+                ps.executeUpdate();
+            }
+            Object[][] rows = {{q, 1, "user", "question", null}, {first, 2, "assistant", "first answer", q},
+                    {second, 3, "assistant", "second answer", q}};
+            for (Object[] r : rows) {
+                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
+                        + " role, content_type, content, status, is_active, parent_id, metadata, created_at, updated_at) VALUES ('"
+                        + Atlas.DEFAULT_TENANT + "', ?, ?, ?, ?, 'text', ?, 'delivered', (1 = 1), ?, '{}', " + now + ", " + now + ")")) {
+                    bindId(ps, 1, (UUID) r[0], pg);
+                    bindId(ps, 2, c, pg);
+                    ps.setInt(3, (Integer) r[1]);
+                    ps.setString(4, (String) r[2]);
+                    ps.setString(5, (String) r[3]);
+                    bindId(ps, 6, (UUID) r[4], pg);
                     ps.executeUpdate();
                 }
-                Object[][] rows = {{q, 1, "user", "question", null}, {first, 2, "assistant", "first answer", q},
-                        {second, 3, "assistant", "second answer", q}};
-                for (Object[] r : rows) {
-                    try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
-                            + " role, content_type, content, status, is_active, parent_id, metadata, created_at, updated_at) VALUES ('"
-                            + Atlas.DEFAULT_TENANT + "', ?, ?, ?, ?, 'text', ?, 'delivered', (1 = 1), ?, '{}', " + now + ", " + now + ")")) {
-                        bindId(ps, 1, (UUID) r[0], pg);
-                        bindId(ps, 2, c, pg);
-                        ps.setInt(3, (Integer) r[1]);
-                        ps.setString(4, (String) r[2]);
-                        ps.setString(5, (String) r[3]);
-                        bindId(ps, 6, (UUID) r[4], pg);
-                        ps.executeUpdate();
-                    }
-                }
             }
-            var store = atlas.conversations();
-            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
-            assertThat(store.history(c)).extracting(m -> m.content()).containsExactly("question", "second answer");
-            assertThat(store.getMessage(first).orElseThrow().active()).isFalse();
-            assertThat(store.getMessage(second).orElseThrow().active()).isTrue();
         }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        var store = openOn(ds).conversations();
+        assertThat(store.history(c)).extracting(m -> m.content()).containsExactly("question", "second answer");
+        assertThat(store.getMessage(first).orElseThrow().active()).isFalse();
+        assertThat(store.getMessage(second).orElseThrow().active()).isTrue();
     }
 
     @Test
     @DisplayName("V12 clears links that already dangle (a message's execution and step, a conversation's assistant and revision) and keeps the rows")
     void v12ClearsDanglingLinks() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            // The newest version before V12, whichever numbers other changes took.
-            org.flywaydb.core.api.MigrationVersion v12 = org.flywaydb.core.api.MigrationVersion.fromVersion("12");
-            String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
-                    .filter(v -> v.compareTo(v12) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
-            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
-            boolean pg = database.name().equals("PostgreSQL");
-            String now = pg ? "now()" : "0";
-            UUID c = UUID.randomUUID();
-            UUID m = UUID.randomUUID();
-            try (Connection conn = ds.getConnection()) {
-                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
-                        + " status, metadata, last_sequence, activity_at, created_at, updated_at, assistant_id, assistant_revision_id) VALUES ('"
-                        + Atlas.DEFAULT_TENANT + "', ?, 'user', '1', 'user', 'open', '{}', 1, " + now + ", " + now + ", " + now + ", ?, ?)")) {
-                    bindId(ps, 1, c, pg);
-                    bindId(ps, 2, UUID.randomUUID(), pg);
-                    bindId(ps, 3, UUID.randomUUID(), pg);
-                    ps.executeUpdate();
-                }
-                try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
-                        + " role, content_type, content, status, is_active, execution_id, step_id, metadata, created_at, updated_at) VALUES ('"
-                        + Atlas.DEFAULT_TENANT + "', ?, ?, 1, 'assistant', 'text', 'kept', 'delivered', (1 = 1), ?, ?, '{}', " + now + ", " + now + ")")) {
-                    bindId(ps, 1, m, pg);
-                    bindId(ps, 2, c, pg);
-                    bindId(ps, 3, UUID.randomUUID(), pg);
-                    bindId(ps, 4, UUID.randomUUID(), pg);
-                    ps.executeUpdate();
-                }
+        DataSource ds = database.empty();
+        // The newest version before V12, whichever numbers other changes took.
+        org.flywaydb.core.api.MigrationVersion v12 = org.flywaydb.core.api.MigrationVersion.fromVersion("12");
+        String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
+                .filter(v -> v.compareTo(v12) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
+        boolean pg = database.name().equals("PostgreSQL");
+        String now = pg ? "now()" : "0";
+        UUID c = UUID.randomUUID();
+        UUID m = UUID.randomUUID();
+        try (Connection conn = ds.getConnection()) {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_conversations (tenant_id, id, owner_type, owner_id, type,"
+                    + " status, metadata, last_sequence, activity_at, created_at, updated_at, assistant_id, assistant_revision_id) VALUES ('"
+                    + Atlas.DEFAULT_TENANT + "', ?, 'user', '1', 'user', 'open', '{}', 1, " + now + ", " + now + ", " + now + ", ?, ?)")) {
+                bindId(ps, 1, c, pg);
+                bindId(ps, 2, UUID.randomUUID(), pg);
+                bindId(ps, 3, UUID.randomUUID(), pg);
+                ps.executeUpdate();
             }
-            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
-            var store = atlas.conversations();
-            var message = store.message(m).orElseThrow();
-            assertThat(message.content()).isEqualTo("kept");
-            assertThat(message.executionId()).isNull();
-            assertThat(message.stepId()).isNull();
-            var conversation = store.require(c);
-            assertThat(conversation.assistantId()).isNull();
-            assertThat(conversation.assistantRevisionId()).isNull();
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO atlas_messages (tenant_id, id, conversation_id, sequence,"
+                    + " role, content_type, content, status, is_active, execution_id, step_id, metadata, created_at, updated_at) VALUES ('"
+                    + Atlas.DEFAULT_TENANT + "', ?, ?, 1, 'assistant', 'text', 'kept', 'delivered', (1 = 1), ?, ?, '{}', " + now + ", " + now + ")")) {
+                bindId(ps, 1, m, pg);
+                bindId(ps, 2, c, pg);
+                bindId(ps, 3, UUID.randomUUID(), pg);
+                bindId(ps, 4, UUID.randomUUID(), pg);
+                ps.executeUpdate();
+            }
         }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        var store = openOn(ds).conversations();
+        var message = store.message(m).orElseThrow();
+        assertThat(message.content()).isEqualTo("kept");
+        assertThat(message.executionId()).isNull();
+        assertThat(message.stepId()).isNull();
+        var conversation = store.require(c);
+        assertThat(conversation.assistantId()).isNull();
+        assertThat(conversation.assistantRevisionId()).isNull();
     }
 
     @Test
     @DisplayName("V14 keeps every tool call, index and foreign key (SQLite rebuilds the table, here with foreign keys enforced) and allows calls outside a step")
     void v14KeepsToolCallsIndexesAndReferences() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            boolean pg = database.name().equals("PostgreSQL");
-            DataSource ds = database.dataSource();
-            if (!pg) {
-                org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
-                config.enforceForeignKeys(true);
-                org.sqlite.SQLiteDataSource enforcing = new org.sqlite.SQLiteDataSource(config);
-                enforcing.setUrl("jdbc:sqlite:" + ((SqliteTestDatabase) database).file());
-                ds = enforcing;
-            }
-            org.flywaydb.core.api.MigrationVersion v14 = org.flywaydb.core.api.MigrationVersion.fromVersion("14");
-            String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
-                    .filter(v -> v.compareTo(v14) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
-            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
-            String now = pg ? "now()" : "0";
-            String t = "'" + Atlas.DEFAULT_TENANT + "'";
-            UUID e = UUID.randomUUID();
-            UUID s = UUID.randomUUID();
-            UUID call = UUID.randomUUID();
-            java.util.List<String> schemaBefore;
+        boolean pg = database.name().equals("PostgreSQL");
+        DataSource ds = database.empty();
+        if (!pg) {
+            org.sqlite.SQLiteConfig config = new org.sqlite.SQLiteConfig();
+            config.enforceForeignKeys(true);
+            org.sqlite.SQLiteDataSource enforcing = new org.sqlite.SQLiteDataSource(config);
+            enforcing.setUrl("jdbc:sqlite:" + ((SqliteTestDatabase) database).file());
+            ds = enforcing;
+        }
+        org.flywaydb.core.api.MigrationVersion v14 = org.flywaydb.core.api.MigrationVersion.fromVersion("14");
+        String before = java.util.Arrays.stream(AtlasMigrations.of(ds).flyway().info().all()).map(MigrationInfo::getVersion)
+                .filter(v -> v.compareTo(v14) < 0).max(java.util.Comparator.naturalOrder()).orElseThrow().getVersion();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target(before).load().migrate();
+        String now = pg ? "now()" : "0";
+        String t = "'" + Atlas.DEFAULT_TENANT + "'";
+        UUID e = UUID.randomUUID();
+        UUID s = UUID.randomUUID();
+        UUID call = UUID.randomUUID();
+        java.util.List<String> schemaBefore;
+        try (Connection conn = ds.getConnection()) {
+            insert(conn, pg, "INSERT INTO atlas_executions (tenant_id, id, provider, model, type, status, metadata, created_at, updated_at)"
+                    + " VALUES (" + t + ", ?, 'openai', 'gpt-4o', 'text', 'completed', '{}', " + now + ", " + now + ")", e);
+            insert(conn, pg, "INSERT INTO atlas_execution_steps (tenant_id, id, execution_id, sequence, status, started_at, created_at,"
+                    + " updated_at) VALUES (" + t + ", ?, ?, 1, 'completed', " + now + ", " + now + ", " + now + ")", s, e);
+            insert(conn, pg, "INSERT INTO atlas_execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id, call_index,"
+                    + " name, type, arguments, result, status, started_at, created_at, updated_at, metadata) VALUES (" + t + ", ?, ?, ?,"
+                    + " 'c1', 0, 'lookup', 'local', '{\"a\":1}', 'shipped', 'completed', " + now + ", " + now + ", " + now
+                    + ", '{\"k\":\"v\"}')", call, e, s);
+            insert(conn, pg, "INSERT INTO atlas_assets (tenant_id, id, type, filename, blob_key, size_bytes, sha256, tool_call_id,"
+                    + " metadata, created_at, updated_at) VALUES (" + t + ", ?, 'image', 'a.png', 'k', 1, 'x', ?, '{}', " + now + ", "
+                    + now + ")", UUID.randomUUID(), call);
+            schemaBefore = pg ? java.util.List.of() : toolCallSchema(conn);
+        }
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
+        if (!pg) {
             try (Connection conn = ds.getConnection()) {
-                insert(conn, pg, "INSERT INTO atlas_executions (tenant_id, id, provider, model, type, status, metadata, created_at, updated_at)"
-                        + " VALUES (" + t + ", ?, 'openai', 'gpt-4o', 'text', 'completed', '{}', " + now + ", " + now + ")", e);
-                insert(conn, pg, "INSERT INTO atlas_execution_steps (tenant_id, id, execution_id, sequence, status, started_at, created_at,"
-                        + " updated_at) VALUES (" + t + ", ?, ?, 1, 'completed', " + now + ", " + now + ", " + now + ")", s, e);
-                insert(conn, pg, "INSERT INTO atlas_execution_tool_calls (tenant_id, id, execution_id, step_id, provider_call_id, call_index,"
-                        + " name, type, arguments, result, status, started_at, created_at, updated_at, metadata) VALUES (" + t + ", ?, ?, ?,"
-                        + " 'c1', 0, 'lookup', 'local', '{\"a\":1}', 'shipped', 'completed', " + now + ", " + now + ", " + now
-                        + ", '{\"k\":\"v\"}')", call, e, s);
-                insert(conn, pg, "INSERT INTO atlas_assets (tenant_id, id, type, filename, blob_key, size_bytes, sha256, tool_call_id,"
-                        + " metadata, created_at, updated_at) VALUES (" + t + ", ?, 'image', 'a.png', 'k', 1, 'x', ?, '{}', " + now + ", "
-                        + now + ")", UUID.randomUUID(), call);
-                schemaBefore = pg ? java.util.List.of() : toolCallSchema(conn);
-            }
-            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(1);
-            if (!pg) {
-                try (Connection conn = ds.getConnection()) {
-                    java.util.List<String> after = new java.util.ArrayList<>(toolCallSchema(conn));
-                    assertThat(after.remove("index atlas_execution_tool_calls_outside_step")).isTrue();
-                    assertThat(after).isEqualTo(schemaBefore);
-                    try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("PRAGMA foreign_key_check")) {
-                        assertThat(rs.next()).as("foreign_key_check finds no violation").isFalse();
-                    }
+                java.util.List<String> after = new java.util.ArrayList<>(toolCallSchema(conn));
+                assertThat(after.remove("index atlas_execution_tool_calls_outside_step")).isTrue();
+                assertThat(after).isEqualTo(schemaBefore);
+                try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery("PRAGMA foreign_key_check")) {
+                    assertThat(rs.next()).as("foreign_key_check finds no violation").isFalse();
                 }
             }
-            var kept = atlas.executions().tree(e).orElseThrow().steps().get(0).toolCalls();
-            assertThat(kept).hasSize(1);
-            assertThat(kept.get(0).id()).isEqualTo(call);
-            assertThat(kept.get(0).arguments()).isEqualTo("{\"a\":1}");
-            assertThat(kept.get(0).result()).isEqualTo("shipped");
-            assertThat(kept.get(0).metadata()).isEqualTo(java.util.Map.of("k", "v"));
         }
+        var kept = openOn(ds).executions().tree(e).orElseThrow().steps().get(0).toolCalls();
+        assertThat(kept).hasSize(1);
+        assertThat(kept.get(0).id()).isEqualTo(call);
+        assertThat(kept.get(0).arguments()).isEqualTo("{\"a\":1}");
+        assertThat(kept.get(0).result()).isEqualTo("shipped");
+        assertThat(kept.get(0).metadata()).isEqualTo(java.util.Map.of("k", "v"));
     }
 
     /** The SQLite table's indexes (name and text) and foreign keys, to compare before and after a rebuild. */
@@ -304,20 +305,18 @@ public abstract class MigrationContract {
     @Test
     @DisplayName("README recipe: on a fresh database the host's default Flyway runs first (its V1 applied), then Atlas; restarts apply nothing")
     void hostFlywayFirstThenAtlas() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            assertThat(hostFlyway(ds).migrate().migrationsExecuted).isEqualTo(1);
-            assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
-            // The next start of the application, in the same order.
-            assertThat(hostFlyway(ds).migrate().migrationsExecuted).isZero();
-            assertThat(AtlasMigrations.of(ds).migrate()).isZero();
-            assertThat(hostFlyway(ds).validateWithResult().validationSuccessful).isTrue();
-            assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
-            assertThat(hostFlyway(ds).info().applied()).extracting(m -> m.getVersion().getVersion()).containsExactly("1");
-            assertThat(count("host_orders")).isEqualTo(1);
-            var store = atlas.conversations();
-            store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("beside the host's schema"));
-        }
+        DataSource ds = database.empty();
+        assertThat(hostFlyway(ds).migrate().migrationsExecuted).isEqualTo(1);
+        assertThat(AtlasMigrations.of(ds).migrate()).isGreaterThanOrEqualTo(5);
+        // The next start of the application, in the same order.
+        assertThat(hostFlyway(ds).migrate().migrationsExecuted).isZero();
+        assertThat(AtlasMigrations.of(ds).migrate()).isZero();
+        assertThat(hostFlyway(ds).validateWithResult().validationSuccessful).isTrue();
+        assertThat(AtlasMigrations.of(ds).flyway().validateWithResult().validationSuccessful).isTrue();
+        assertThat(hostFlyway(ds).info().applied()).extracting(m -> m.getVersion().getVersion()).containsExactly("1");
+        assertThat(count("host_orders")).isEqualTo(1);
+        var store = openOn(ds).conversations();
+        store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("beside the host's schema"));
     }
 
     @Test
@@ -372,77 +371,122 @@ public abstract class MigrationContract {
     @Test
     @DisplayName("reopening an up-to-date database runs only the history check (SELECTs), not Flyway; prefix and both dialects")
     void upToDateRunsOnlyTheHistoryCheck() {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            AtlasMigrations.of(ds).migrate();
-            AtlasMigrations.of(ds).tablePrefix("other_").migrate();
-            SqlRecorder recorder = new SqlRecorder(ds);
-            assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
-            assertThat(AtlasMigrations.of(recorder.dataSource()).tablePrefix("other_").migrate()).isZero();
-            assertThat(recorder.statements()).isNotEmpty().allSatisfy(sql -> assertThat(sql).startsWith("SELECT")
-                    .doesNotContain("\"installed_rank\" > ?"));
-            assertThat(recorder.statements()).hasSize(database.name().equals("PostgreSQL") ? 6 : 4);
-        }
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        AtlasMigrations.of(ds).tablePrefix("other_").migrate();
+        SqlRecorder recorder = new SqlRecorder(ds);
+        assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
+        assertThat(AtlasMigrations.of(recorder.dataSource()).tablePrefix("other_").migrate()).isZero();
+        assertThat(recorder.statements()).isNotEmpty().allSatisfy(sql -> assertThat(sql).startsWith("SELECT")
+                .doesNotContain("\"installed_rank\" > ?"));
+        assertThat(recorder.statements()).hasSize(database.name().equals("PostgreSQL") ? 6 : 4);
     }
 
     @Test
     @DisplayName("a database behind the bundled migrations (history at V5) is migrated by Flyway to the newest version")
     void pendingVersionsStillApply() {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
-            String newest = newestBundled(ds);
-            assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(bundledAbove(ds, 5));
-            assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(newest);
-        }
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+        String newest = newestBundled(ds);
+        assertThat(AtlasMigrations.of(ds).migrate()).isEqualTo(bundledAbove(ds, 5));
+        assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(newest);
     }
 
     @Test
     @DisplayName("another prefix's up-to-date history does not make a fresh prefix skip: every version applies to it")
     void otherPrefixUpToDateDoesNotSkip() {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            AtlasMigrations.of(ds).migrate();
-            int applied = AtlasMigrations.of(ds).tablePrefix("fresh_").migrate();
-            assertThat(applied).isEqualTo(bundledAbove(ds, 0));
-        }
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        int applied = AtlasMigrations.of(ds).tablePrefix("fresh_").migrate();
+        assertThat(applied).isEqualTo(bundledAbove(ds, 0));
     }
 
     @Test
     @DisplayName("a database whose history is NEWER than the bundled migrations goes through Flyway, as before: Flyway ignores"
             + " the future version (its default) and applies nothing")
     void newerDatabaseGoesThroughFlyway() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            AtlasMigrations.of(ds).migrate();
-            int future = Integer.parseInt(newestBundled(ds)) + 1;
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-                s.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
-                        + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
-                        + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
-            }
-            SqlRecorder recorder = new SqlRecorder(ds);
-            assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
-            // Flyway ran (it reads the whole history), not the up-to-date check alone.
-            assertThat(recorder.statements()).anySatisfy(sql -> assertThat(sql).contains("\"installed_rank\" > ?"));
-            assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(String.valueOf(future));
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        int future = Integer.parseInt(newestBundled(ds)) + 1;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
+                    + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
+                    + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
         }
+        SqlRecorder recorder = new SqlRecorder(ds);
+        assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
+        // Flyway ran (it reads the whole history), not the up-to-date check alone.
+        assertThat(recorder.statements()).anySatisfy(sql -> assertThat(sql).contains("\"installed_rank\" > ?"));
+        assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo(String.valueOf(future));
     }
 
     @Test
     @DisplayName("a failed last run of the newest version is not up to date: Flyway refuses it as before")
     void failedNewestGoesThroughFlyway() throws SQLException {
-        try (Atlas atlas = database.open(b -> b.migrate(false))) {
-            DataSource ds = database.dataSource();
-            AtlasMigrations.of(ds).migrate();
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-                s.execute("UPDATE atlas_schema_history SET success = (1 = 0) WHERE installed_rank = (SELECT MAX(installed_rank)"
-                        + " FROM atlas_schema_history)");
-            }
-            assertThatThrownBy(() -> AtlasMigrations.of(ds).migrate())
-                    .isInstanceOf(dev.atlas.StorageException.class)
-                    .hasMessageContaining("Atlas's migrations failed");
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("UPDATE atlas_schema_history SET success = (1 = 0) WHERE installed_rank = (SELECT MAX(installed_rank)"
+                    + " FROM atlas_schema_history)");
         }
+        assertThatThrownBy(() -> AtlasMigrations.of(ds).migrate())
+                .isInstanceOf(dev.atlas.StorageException.class)
+                .hasMessageContaining("Atlas's migrations failed");
+    }
+
+    @Test
+    @DisplayName("with migrations off, an empty database stops Atlas at start-up with a ConfigurationException saying to migrate;"
+            + " nothing is created")
+    void migrateOffOnAnEmptyDatabaseFailsAtStartUp() throws SQLException {
+        assertThatThrownBy(() -> database.open(b -> b.migrate(false)))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("migrate is off and the database (prefix atlas_) has no Atlas tables, this Atlas needs version "
+                        + newestBundled(database.dataSource()))
+                .hasMessageContaining("AtlasMigrations.of(dataSource).tablePrefix(\"atlas_\").migrate()");
+        assertThat(tableExists("atlas_schema_history")).isFalse();
+        assertThat(tableExists("atlas_conversations")).isFalse();
+    }
+
+    @Test
+    @DisplayName("with migrations off, a database behind the bundled migrations (at V5) stops Atlas at start-up naming both versions;"
+            + " nothing is migrated")
+    void migrateOffOnAnOlderDatabaseFailsAtStartUp() {
+        DataSource ds = database.empty();
+        Flyway.configure().configuration(AtlasMigrations.of(ds).flyway().getConfiguration()).target("5").load().migrate();
+        assertThatThrownBy(() -> Atlas.builder().dataSource(ds).migrate(false).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("is at schema version 5, this Atlas needs version " + newestBundled(ds));
+        assertThat(AtlasMigrations.of(ds).flyway().info().current().getVersion().getVersion()).isEqualTo("5");
+    }
+
+    @Test
+    @DisplayName("with migrations off, a database with a failed migration stops Atlas at start-up naming the version")
+    void migrateOffWithAFailedMigrationFailsAtStartUp() throws SQLException {
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        String newest = newestBundled(ds);
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("UPDATE atlas_schema_history SET success = (1 = 0) WHERE version = '" + newest + "'");
+        }
+        assertThatThrownBy(() -> Atlas.builder().dataSource(ds).migrate(false).build())
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("Atlas's migration " + newest + " (prefix atlas_) failed and was not repaired");
+    }
+
+    @Test
+    @DisplayName("with migrations off, a database newer than this jar (a rolling upgrade's older instance) opens and works")
+    void migrateOffOnANewerDatabaseOpens() throws SQLException {
+        DataSource ds = database.empty();
+        AtlasMigrations.of(ds).migrate();
+        int future = Integer.parseInt(newestBundled(ds)) + 1;
+        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+            s.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
+                    + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
+                    + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
+        }
+        var store = openOn(ds).conversations();
+        assertThat(store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("still works")).sequence())
+                .isEqualTo(1);
     }
 
     private long count(String table) throws SQLException {

@@ -40,6 +40,12 @@ public final class PgvectorTestDatabase implements TestDatabase {
 
     @Override
     public Atlas open(UnaryOperator<AtlasBuilder> customize) {
+        empty();
+        return customize.apply(Atlas.builder().jdbcUrl(urlFor(adminUrl(), database)).maxPoolSize(8)).build();
+    }
+
+    @Override
+    public DataSource empty() {
         String admin = adminUrl();
         database = "atlas_pgv_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
         try (Connection c = DriverManager.getConnection(admin); Statement s = c.createStatement()) {
@@ -53,7 +59,7 @@ public final class PgvectorTestDatabase implements TestDatabase {
         } catch (SQLException e) {
             throw new IllegalStateException("the server at " + ENV + " has no usable pgvector extension", e);
         }
-        return customize.apply(Atlas.builder().jdbcUrl(url).maxPoolSize(8)).build();
+        return dataSource();
     }
 
     @Override

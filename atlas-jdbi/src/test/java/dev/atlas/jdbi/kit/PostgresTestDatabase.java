@@ -72,6 +72,13 @@ public final class PostgresTestDatabase implements TestDatabase {
         return builder.build();
     }
 
+    @Override
+    public DataSource empty() {
+        database = "atlas_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
+        createDatabase(database);
+        return dataSource();
+    }
+
     private static String template;
 
     /** The migrated database every test database is copied from, made on first use. */

@@ -26,17 +26,33 @@ public final class SqliteTestDatabase implements TestDatabase {
 
     @Override
     public Atlas open(UnaryOperator<AtlasBuilder> customize) {
+        newFile();
+        AtlasBuilder builder = customize.apply(Atlas.builder().sqlite(file));
+        if (Templates.wanted(builder, c -> file.equals(c.sqliteFile()))) {
+            copyTemplate();
+        }
+        return builder.build();
+    }
+
+    @Override
+    public DataSource empty() {
+        newFile();
+        // In WAL mode, as Atlas creates its files: Atlas refuses a supplied pool on any other journal mode.
+        try (var c = dataSource().getConnection(); var s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return dataSource();
+    }
+
+    private void newFile() {
         try {
             dir = Files.createTempDirectory("atlas-test");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         file = dir.resolve("atlas.db");
-        AtlasBuilder builder = customize.apply(Atlas.builder().sqlite(file));
-        if (Templates.wanted(builder, c -> file.equals(c.sqliteFile()))) {
-            copyTemplate();
-        }
-        return builder.build();
     }
 
     /** The migrated database every copy starts from, made on first use. */

@@ -19,6 +19,12 @@ public interface TestDatabase {
         return open(b -> b);
     }
 
+    /**
+     * A fresh, empty database without Atlas's tables, for tests that migrate by hand; it counts
+     * as the most recent {@link #open} for {@link #dataSource} and {@link #cleanup}.
+     */
+    DataSource empty();
+
     /** A data source on the database of the most recent {@link #open} (not owned by Atlas). */
     DataSource dataSource();
 
