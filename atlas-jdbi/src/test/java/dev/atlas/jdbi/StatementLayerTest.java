@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -97,16 +98,21 @@ class StatementLayerTest {
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
         UUID id = UUID.fromString("0190f0f0-0000-7000-8000-000000000001");
         Instant at = Instant.parse("1969-12-31T23:59:59.999999Z");
-        String cursor = Cursor.encode(at, id, "slug:with:colons", 42L);
-        Cursor back = Cursor.decode(cursor, 4);
+        String cursor = Cursor.encode("things", at, id, "slug:with:colons", 42L);
+        Cursor back = Cursor.decode(cursor, "things", 4);
         assertThat(back.instant(0)).isEqualTo(at);
         assertThat(back.uuid(1)).isEqualTo(id);
         assertThat(back.string(2)).isEqualTo("slug:with:colons");
         assertThat(back.number(3)).isEqualTo(42L);
-        for (String bad : new String[] {"", "not base64!", Cursor.encode(at, id), "djE", "x".repeat(Cursor.MAX_LENGTH + 1)}) {
-            assertThatThrownBy(() -> Cursor.decode(bad, 4)).as(bad).isInstanceOf(InvalidInputException.class)
+        // A cursor handed out before listings were named (v1) still reads.
+        String v1 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v1\u001f" + id).getBytes(UTF_8));
+        assertThat(Cursor.decode(v1, "things", 1).uuid(0)).isEqualTo(id);
+        String otherListing = Cursor.encode("others", at, id, "slug:with:colons", 42L);
+        for (String bad : new String[] {"", "not base64!", Cursor.encode("things", at, id), otherListing, "djE", "djI",
+                "x".repeat(Cursor.MAX_LENGTH + 1)}) {
+            assertThatThrownBy(() -> Cursor.decode(bad, "things", 4)).as(bad).isInstanceOf(InvalidInputException.class)
                     .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("cursor"));
         }
-        assertThatThrownBy(() -> Cursor.decode(Cursor.encode("x", "y"), 2).uuid(0)).isInstanceOf(InvalidInputException.class);
+        assertThatThrownBy(() -> Cursor.decode(Cursor.encode("things", "x", "y"), "things", 2).uuid(0)).isInstanceOf(InvalidInputException.class);
     }
 }

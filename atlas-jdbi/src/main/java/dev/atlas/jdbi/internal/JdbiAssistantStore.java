@@ -157,7 +157,7 @@ public final class JdbiAssistantStore implements AssistantStore {
                 .and("a.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
                 .and("a.is_public = :isPublic", "isPublic", query.isPublic())
                 .and(viewer != null, "(a.is_public = TRUE OR (a.owner_type = :viewerType AND a.owner_id = :viewerId))")
-                .and(db.dialect().binary("a.slug") + " > :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).string(0));
+                .and(db.dialect().binary("a.slug") + " > :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), "assistants", 1).string(0));
         List<Assistant> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             if (viewer != null) {
@@ -165,7 +165,7 @@ public final class JdbiAssistantStore implements AssistantStore {
             }
             return call.list(assistants);
         });
-        return Cursor.page(rows, query.limit(), a -> Cursor.encode(a.slug()));
+        return Cursor.page(rows, query.limit(), a -> Cursor.encode("assistants", a.slug()));
     }
 
     @Override

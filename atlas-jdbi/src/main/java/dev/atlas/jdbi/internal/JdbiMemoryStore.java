@@ -142,7 +142,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Page<Memory> list(MemoryQuery query) {
         Check.notNull("query", query);
-        UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 1).uuid(0);
+        UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "memories", 1).uuid(0);
         Where where = new Where()
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
@@ -152,7 +152,7 @@ public final class JdbiMemoryStore implements MemoryStore {
                 .and("id < :after", "after", after);
         List<Memory> rows = db.read(h -> withTags(h, where.bindTo(sql.on(h, q.list(where.toString())))
                 .bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper)));
-        return Cursor.page(rows, query.limit(), m -> Cursor.encode(m.id()));
+        return Cursor.page(rows, query.limit(), m -> Cursor.encode("memories", m.id()));
     }
 
     @Override

@@ -96,9 +96,9 @@ public final class JdbiSettingsStore implements SettingsStore {
         Where where = new Where()
                 .and("s.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
                 .and("s.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
-                .and(db.dialect().binary("s.slug") + " > :after", "after", cursor == null ? null : Cursor.decode(cursor, 1).string(0));
+                .and(db.dialect().binary("s.slug") + " > :after", "after", cursor == null ? null : Cursor.decode(cursor, "settings", 1).string(0));
         List<Settings> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", limit + 1).list(settings));
-        return Cursor.page(rows, limit, x -> Cursor.encode(x.slug()));
+        return Cursor.page(rows, limit, x -> Cursor.encode("settings", x.slug()));
     }
 
     @Override

@@ -138,7 +138,7 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 2);
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "tasks", 2);
         Where where = new Where()
                 .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
                 .and("kind = :kind", "kind", query.kind())
@@ -150,7 +150,7 @@ public final class JdbiTaskStore implements TaskStore {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);
         });
-        return Cursor.page(rows, query.limit(), t -> Cursor.encode(t.createdAt(), t.id()));
+        return Cursor.page(rows, query.limit(), t -> Cursor.encode("tasks", t.createdAt(), t.id()));
     }
 
     // ---- claims --------------------------------------------------------------------------

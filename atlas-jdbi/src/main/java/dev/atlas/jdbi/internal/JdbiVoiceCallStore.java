@@ -190,18 +190,18 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
 
     private Page<VoiceCall> page(Statement first, Statement next, Object key, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = cursor == null ? null : Cursor.decode(cursor, 2);
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, "voiceCalls", 2);
         List<VoiceCall> rows = db.read(h -> {
             Sql.Call call = sql.on(h, after == null ? first : next).bind("key", key).bind("limit", limit + 1);
             return (after == null ? call : call.bind("at", after.instant(0)).bind("after", after.uuid(1))).list(calls);
         });
-        return Cursor.page(rows, limit, c -> Cursor.encode(c.startedAt(), c.id()));
+        return Cursor.page(rows, limit, c -> Cursor.encode("voiceCalls", c.startedAt(), c.id()));
     }
 
     @Override
     public Page<VoiceCall> list(VoiceCallQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), 2);
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "voiceCalls", 2);
         Where where = new Where()
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
@@ -212,7 +212,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("after", after.uuid(1))).list(calls);
         });
-        return Cursor.page(rows, query.limit(), c -> Cursor.encode(c.startedAt(), c.id()));
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode("voiceCalls", c.startedAt(), c.id()));
     }
 
     @Override

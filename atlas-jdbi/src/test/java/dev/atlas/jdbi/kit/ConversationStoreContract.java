@@ -994,6 +994,23 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.events(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
     }
 
+    @Test
+    @DisplayName("a cursor is refused by every listing but its own (naming cursor), instead of being read as a position in"
+            + " another order")
+    void cursorOfAnotherListingIsRefused() {
+        Conversation c = convo();
+        convo();
+        Message m = store.append(c.id(), NewMessage.user("v0"));
+        store.edit(m.id(), "v1");
+        String conversationsCursor = store.list(ConversationQuery.all().limit(1)).nextCursor().orElseThrow();
+        String eventsCursor = store.events(MessageEventQuery.forMessage(m.id()).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after(conversationsCursor)), "cursor");
+        assertField(() -> store.toolThreads(c.id(), 10, conversationsCursor), "cursor");
+        assertField(() -> store.list(ConversationQuery.all().after(eventsCursor)), "cursor");
+        assertThat(store.events(MessageEventQuery.forMessage(m.id()).after(eventsCursor)).items()).hasSize(1);
+        assertThat(store.list(ConversationQuery.all().after(conversationsCursor)).items()).hasSize(1);
+    }
+
     private static void assertNotFound(Executable call, String field) {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         try {

@@ -13,13 +13,15 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The one keyset cursor of every listing: the sort key of the last row seen, as opaque,
- * versioned text ({@code v1} and the parts, separated by a unit separator, base64url). A cursor
- * that was not returned by a page, or belongs to a listing with other parts, is refused with an
- * {@link InvalidInputException} naming {@code cursor}.
+ * The one keyset cursor of every listing: the listing's name and the sort key of the last row
+ * seen, as opaque, versioned text ({@code v2}, the name and the parts, separated by a unit
+ * separator, base64url). A cursor that was not returned by a page of the same listing is refused
+ * with an {@link InvalidInputException} naming {@code cursor}, rather than quietly read as a
+ * position in another order. {@code v1} cursors (no name, handed out before) are still read.
  */
 public final class Cursor {
-    private static final String VERSION = "v1";
+    private static final String VERSION = "v2";
+    private static final String UNNAMED = "v1";
     private static final char SEPARATOR = '\u001f';
     /** Cursors Atlas hands out stay far below this; a longer one was not ours. */
     public static final int MAX_LENGTH = 1_000;
@@ -30,9 +32,9 @@ public final class Cursor {
         this.parts = parts;
     }
 
-    /** A cursor of the given sort-key parts (strings, numbers, UUIDs, instants as microseconds). */
-    public static String encode(Object... parts) {
-        StringBuilder raw = new StringBuilder(VERSION);
+    /** A cursor of {@code listing} for the given sort-key parts (strings, numbers, UUIDs, instants as microseconds). */
+    public static String encode(String listing, Object... parts) {
+        StringBuilder raw = new StringBuilder(VERSION).append(SEPARATOR).append(listing);
         for (Object part : parts) {
             String text = part instanceof Instant t ? Long.toString(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
                     t.getNano() / 1_000)) : String.valueOf(part);
@@ -41,13 +43,15 @@ public final class Cursor {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Decodes {@code cursor} (null for the first page) of a listing whose keys have {@code size} parts. */
-    public static Cursor decode(String cursor, int size) {
+    /** Decodes {@code cursor} of {@code listing}, whose keys have {@code size} parts. */
+    public static Cursor decode(String cursor, String listing, int size) {
         Check.text("cursor", cursor, MAX_LENGTH);
         try {
             String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
             List<String> parts = new ArrayList<>(List.of(raw.split(String.valueOf(SEPARATOR), -1)));
-            if (!parts.remove(0).equals(VERSION) || parts.size() != size) {
+            String version = parts.remove(0);
+            boolean ours = version.equals(VERSION) ? !parts.isEmpty() && parts.remove(0).equals(listing) : version.equals(UNNAMED);
+            if (!ours || parts.size() != size) {
                 throw refused();
             }
             return new Cursor(parts);
