@@ -515,6 +515,62 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(gamma.conversations().get(ids.get("bobConversation"))).isEmpty();
     }
 
+    @Test
+    @DisplayName("an imported vector must be what upsertVector accepts (4 bytes per dimension, finite, not zero, the model's dimension,"
+            + " a model the file or tenant holds): else InvalidInputException naming line, type and column, and nothing is written,"
+            + " even after more rows than one write batch")
+    void badVectorsRefusedBeforeAnyWrite() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.memory.Memory memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
+        acme.search().upsertVector(dev.atlas.search.SearchTarget.MEMORY, memory.id(), "emb", new float[] {1, 2, 3});
+        String file = text(export(acme, ExportScope.tenant()));
+        // More memories than one write batch before the vector: a refusal found only on insert would leave them behind.
+        String memoryLine = file.lines().filter(l -> l.startsWith("{\"type\":\"memory\"")).findFirst().orElseThrow();
+        StringBuilder filler = new StringBuilder();
+        for (int i = 0; i < 2_100; i++) {
+            filler.append(memoryLine.replace(memory.id().toString(), UUID.randomUUID().toString())).append('\n');
+        }
+        file = file.replace(memoryLine + "\n", memoryLine + "\n" + filler);
+        int line = lineOf(file, "\"type\":\"vector\"");
+        String good = "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(1, 2, 3)) + "\"";
+        assertThat(file).contains(good);
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("NaN|vector", file.replace(good, vector(Float.NaN, 2, 3)));
+        cases.put("infinity|vector", file.replace(good, vector(1, Float.NEGATIVE_INFINITY, 3)));
+        cases.put("zero|vector", file.replace(good, vector(0, 0, 0)));
+        cases.put("5 bytes|vector", file.replace(good, "\"vector\":\"AQIDBAU=\""));
+        cases.put("other dimension than the model|dimension", file.replace(good, vector(1, 2, 3, 4))
+                .replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"emb\",\"dimension\":4,\"vector\""));
+        cases.put("unknown model|model", file.replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"other\",\"dimension\":3,\"vector\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            String field = "line " + line + ": vector." + c.getKey().substring(c.getKey().indexOf('|') + 1);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(field);
+            assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).as(c.getKey()).isEqualTo(digest);
+        }
+        // The file as exported imports, and its vector is found as in the source tenant.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(beta.search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.MEMORY, "emb", new float[] {1, 2, 3})))
+                .extracting(dev.atlas.search.SearchHit::id).containsExactly(memory.id());
+    }
+
+    private static byte[] floats(float... v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) {
+            b.putFloat(f);
+        }
+        return b.array();
+    }
+
+    private static String vector(float... v) {
+        return "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(v)) + "\"";
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test
