@@ -559,6 +559,49 @@ public abstract class PortabilityContract extends AtlasContract {
                 .extracting(dev.atlas.search.SearchHit::id).containsExactly(memory.id());
     }
 
+    @Test
+    @DisplayName("a number beyond a 32-bit column (memory revision, step sequence, ...) is an InvalidInputException naming line, type and"
+            + " column on every database, and nothing is written; every 32-bit column of a portable table is bounded so")
+    void numbersBeyondIntegerColumnsRefused() throws SQLException {
+        Tenant acme = atlas.tenant("acme");
+        acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int line = lineOf(file, "\"type\":\"memory\"");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (String revision : List.of("2147483648", "9223372036854775807")) {
+            String in = file.replace("\"revision\":1,", "\"revision\":" + revision + ",");
+            assertThat(in).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+                    .as(revision)
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": memory.revision");
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        String at = file.replace("\"revision\":1,", "\"revision\":2147483647,");
+        importBytes(beta, at.getBytes(StandardCharsets.UTF_8));
+        assertThat(beta.memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE)).items()).extracting(dev.atlas.memory.Memory::revision)
+                .containsExactly(Integer.MAX_VALUE);
+        if (atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL) {
+            // The bounds above must cover every 32-bit column PostgreSQL has in a portable table.
+            List<String> int4 = new ArrayList<>();
+            try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                            + " AND data_type IN ('integer', 'smallint') AND table_name LIKE '" + PREFIX + "%'");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String col = rs.getString(1).substring(PREFIX.length());
+                    if (dev.atlas.jdbi.internal.portability.PortableSchema.byTable(col.substring(0, col.indexOf('.'))) != null) {
+                        int4.add(col);
+                    }
+                }
+            }
+            assertThat(int4).isNotEmpty().allSatisfy(col -> assertThat(dev.atlas.jdbi.internal.portability.PortableSchema
+                    .byTable(col.substring(0, col.indexOf('.'))).column(col.substring(col.indexOf('.') + 1)).max())
+                    .as(col).isEqualTo((double) Integer.MAX_VALUE));
+        }
+    }
+
     private static byte[] floats(float... v) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {
