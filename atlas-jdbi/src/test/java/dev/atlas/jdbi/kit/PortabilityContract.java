@@ -602,6 +602,66 @@ public abstract class PortabilityContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a record the database or Atlas's readers would refuse (an execution type, owner or author half given or invalid, a"
+            + " metadata, payload or result that is no JSON object, a memory kind, blank tool arguments, a nonce not of 12 bytes, a rollback"
+            + " without its target, a schedule with both or neither of interval and cron) is an InvalidInputException naming line, type"
+            + " and column, and nothing is written")
+    void recordsReadersWouldRefuseAreRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.JsonNodeFactory nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        Map<String, Object[]> cases = new TreeMap<>(); // type.column := value (null: left out)
+        cases.put("execution.type", new Object[] {nodes.textNode("TEXT")});
+        cases.put("execution.owner_id", new Object[] {null});
+        cases.put("conversation.owner_type", new Object[] {nodes.textNode(" ")});
+        cases.put("voice_call.owner_id", new Object[] {nodes.textNode("")});
+        cases.put("memory.owner_id", new Object[] {nodes.textNode("x".repeat(300))});
+        cases.put("assistant_revision.author_id", new Object[] {nodes.textNode("")});
+        cases.put("message.metadata", new Object[] {nodes.arrayNode()});
+        cases.put("voice_call.metadata", new Object[] {nodes.textNode("x")});
+        cases.put("task.payload", new Object[] {nodes.numberNode(1)});
+        cases.put("memory.kind", new Object[] {nodes.textNode("Fact!")});
+        cases.put("tool_call.arguments", new Object[] {nodes.textNode(" ")});
+        cases.put("credential.nonce", new Object[] {nodes.textNode("AAAA")});
+        cases.put("assistant_revision.rolled_back_to", new Object[] {null});
+        cases.put("settings_revision.rolled_back_to", new Object[] {null});
+        cases.put("task_schedule.interval_micros", new Object[] {null});
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, Object[]> c : cases.entrySet()) {
+            String type = c.getKey().substring(0, c.getKey().indexOf('.'));
+            String column = c.getKey().substring(type.length() + 1);
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            int line = -1;
+            for (int i = 0; i < lines.size() && line < 0; i++) {
+                com.fasterxml.jackson.databind.node.ObjectNode record = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(i));
+                com.fasterxml.jackson.databind.node.ObjectNode row = (com.fasterxml.jackson.databind.node.ObjectNode) record.get("row");
+                if (!type.equals(record.path("type").asText()) || row == null) {
+                    continue;
+                }
+                if (!row.has(column)) {
+                    continue; // a row that has the column (owners and authors, for one, are optional)
+                }
+                if (c.getValue()[0] == null) {
+                    row.remove(column);
+                } else {
+                    row.set(column, (com.fasterxml.jackson.databind.JsonNode) c.getValue()[0]);
+                }
+                lines.set(i, json.writeValueAsString(record));
+                line = i + 1;
+            }
+            assertThat(line).as(c.getKey()).isPositive();
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
     private static byte[] floats(float... v) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {

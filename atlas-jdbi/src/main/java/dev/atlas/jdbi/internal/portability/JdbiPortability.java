@@ -316,6 +316,7 @@ public final class JdbiPortability implements Portability {
                 String where = r.where();
                 Table table = tableOf(record, where);
                 Parsed row = Codec.parse(table, record, where);
+                Codec.checkRow(row, where);
                 vectors.check(row, where);
                 if (table.byId()) {
                     UUID id = (UUID) row.values()[table.index("id")];
