@@ -628,6 +628,9 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("assistant_revision.rolled_back_to", new Object[] {null});
         cases.put("settings_revision.rolled_back_to", new Object[] {null});
         cases.put("task_schedule.interval_micros", new Object[] {null});
+        cases.put("message_event.details", new Object[] {nodes.arrayNode()});
+        cases.put("asset.type", new Object[] {nodes.textNode("Image")});
+        cases.put("asset.blob_key", new Object[] {nodes.textNode("../../etc/passwd")});
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, Object[]> c : cases.entrySet()) {

@@ -166,6 +166,8 @@ final class Codec {
         return new Parsed(table, values, bind);
     }
 
+    private static final Set<String> ASSET_TYPES = java.util.Arrays.stream(dev.atlas.asset.AssetType.values())
+            .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
     private static final Set<String> EXECUTION_TYPES = java.util.Arrays.stream(dev.atlas.execution.ExecutionType.values())
             .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
@@ -195,7 +197,7 @@ final class Codec {
                 }
             }
         }
-        for (String name : new String[] {"metadata", "payload", "result"}) {
+        for (String name : new String[] {"metadata", "payload", "result", "details"}) {
             int i = t.index(name);
             if (i >= 0 && v[i] != null && t.columns().get(i).kind() == PortableSchema.Kind.JSONB && !((String) v[i]).startsWith("{")) {
                 throw new InvalidInputException(f + name, "must be a JSON object, was " + v[i]);
@@ -205,6 +207,15 @@ final class Codec {
             case "executions" -> {
                 if (!EXECUTION_TYPES.contains((String) v[t.index("type")])) {
                     throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(EXECUTION_TYPES) + ", was " + v[t.index("type")]);
+                }
+            }
+            case "assets" -> {
+                if (!ASSET_TYPES.contains((String) v[t.index("type")])) {
+                    throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(ASSET_TYPES) + ", was " + v[t.index("type")]);
+                }
+                if (!dev.atlas.jdbi.internal.JdbiAssetStore.isBlobKey((String) v[t.index("blob_key")])) {
+                    throw new InvalidInputException(f + "blob_key", "is not a blob key: / separated segments of letters, digits, . _ -,"
+                            + " none ending in . (so no . or .. segment), at most 1000 characters");
                 }
             }
             case "memories" -> {
