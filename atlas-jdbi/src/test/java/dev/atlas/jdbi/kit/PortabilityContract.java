@@ -665,6 +665,32 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
+    @Test
+    @DisplayName("a line beyond the JSON reader's limits (a 30 MB string, nesting 5,000 deep, a number of 2,000 digits) or with a"
+            + " field twice is an InvalidInputException naming the line, and nothing is written")
+    void unreadableLinesNamed() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int line = lineOf(file, "\"content\":\"hello\"");
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("30 MB string", file.replace("\"content\":\"hello\"", "\"content\":\"" + "y".repeat(30 << 20) + "\""));
+        cases.put("nesting", file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\":" + "[".repeat(5000) + "]".repeat(5000)));
+        cases.put("2,000 digits", file.replace("\"sequence\":1", "\"sequence\":1" + "0".repeat(2000)));
+        cases.put("field twice", file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"content\":\"bye\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(e.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(x -> ((InvalidInputException) x).field()).isEqualTo("line " + line);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
     private static byte[] floats(float... v) {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (float f : v) {

@@ -237,6 +237,8 @@ public final class JdbiPortability implements Portability {
 
         Reader(Path file) throws IOException {
             p = Json.mapper().getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            // A field given twice would otherwise be read as its last value, silently.
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
 
         /** The next record (after the header), or null at the end. */
@@ -308,7 +310,9 @@ public final class JdbiPortability implements Portability {
                 try {
                     record = r.next();
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new InvalidInputException("line " + e.getLocation().getLineNr(), "is not JSON: " + e.getOriginalMessage());
+                    // A limit of the reader (string length, nesting, number length) reports no location of its own.
+                    int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
+                    throw new InvalidInputException("line " + line, "is not JSON: " + e.getOriginalMessage());
                 }
                 if (record == null) {
                     break;
