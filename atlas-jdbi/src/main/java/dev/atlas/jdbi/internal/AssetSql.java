@@ -63,7 +63,9 @@ final class AssetSql {
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
         deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");
-        liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        // A message is reachable only while its conversation is live (as MessageSql reads it).
+        liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages m JOIN <p>conversations c ON c.tenant_id = m.tenant_id"
+                + " AND c.id = m.conversation_id WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
         updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
                 + " AND message_id = :m AND asset_id = :a");
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
@@ -72,7 +74,9 @@ final class AssetSql {
         forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
                 + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"
                 + " JOIN <p>messages m ON m.tenant_id = ma.tenant_id AND m.id = ma.message_id"
-                + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL ORDER BY ma.created_at, ma.id");
+                + " JOIN <p>conversations c ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
+                + " WHERE ma.tenant_id = :t AND ma.message_id = :m AND a.deleted_at IS NULL AND m.deleted_at IS NULL AND c.deleted_at IS NULL"
+                + " ORDER BY ma.created_at, ma.id");
         claimOrphans = c.sql("assets.claimOrphans", "UPDATE <p>blob_intents SET claimed_at = :now WHERE tenant_id = :t AND claimed_at IS NULL"
                 + " AND created_at <= :cutoff AND NOT EXISTS (SELECT 1 FROM <p>assets a WHERE a.tenant_id = :t"
                 + " AND a.blob_key = <p>blob_intents.blob_key)");

@@ -169,6 +169,11 @@ public final class JdbiAssetStore implements AssetStore {
     /** Where {@link #create} puts bytes, in any installation: {@code <installation>/t<tenant hash>/...} (matched lower-cased). */
     private static final Pattern ATLAS_LAYOUT = Pattern.compile("[^/]+/t[0-9a-f]{32}(?:/.*)?");
 
+    /** Whether {@code key} has the form of a key an asset can have: one Atlas made or one {@link #register} accepts. */
+    public static boolean isBlobKey(String key) {
+        return key.length() <= 1_000 && EXTERNAL_KEY.matcher(key).matches();
+    }
+
     @Override
     public Asset register(NewAsset na, String blobKey) {
         Check.notNull("asset", na);

@@ -20,7 +20,7 @@ public final class Vectors {
     }
 
     /** The vector of stored bytes. */
-    static float[] decode(byte[] bytes) {
+    public static float[] decode(byte[] bytes) {
         float[] v = new float[bytes.length / 4];
         ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
         return v;

@@ -163,6 +163,30 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message of a soft-deleted conversation is not found by attach and forMessage (as by every message read), with"
+            + " the message an unknown id gets, and nothing is written; restoring the conversation brings its attachments back")
+    void messagesOfDeletedConversationsAreNotFound() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.assistant("here is your chart"));
+        Asset a = assets.create(png(), "a".getBytes(StandardCharsets.UTF_8));
+        Asset b = assets.create(png(), "b".getBytes(StandardCharsets.UTF_8));
+        assets.attach(m.id(), a.id(), Map.of("tool", "render_chart"));
+        acme.conversations().delete(c.id());
+        assertThat(acme.conversations().getMessage(m.id())).isEmpty();
+        String notFound = "message " + m.id() + " not found";
+        assertThatThrownBy(() -> assets.attach(m.id(), b.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
+        assertThatThrownBy(() -> assets.attach(m.id(), a.id(), Map.of("tool", "other"))).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage(notFound);
+        assertThatThrownBy(() -> assets.forMessage(m.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage(notFound);
+        assertThat(rows("message_assets")).isEqualTo(1);
+        acme.conversations().restore(c.id());
+        assertThat(assets.forMessage(m.id())).singleElement().satisfies(x -> {
+            assertThat(x.asset().id()).isEqualTo(a.id());
+            assertThat(x.attachmentMetadata()).isEqualTo(Map.of("tool", "render_chart"));
+        });
+    }
+
+    @Test
     @DisplayName("a stream that fails midway leaves no row and no blob, not even a temporary file")
     void failingStream() throws Exception {
         InputStream broken = new InputStream() {

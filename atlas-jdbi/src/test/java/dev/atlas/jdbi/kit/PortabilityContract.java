@@ -515,6 +515,194 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(gamma.conversations().get(ids.get("bobConversation"))).isEmpty();
     }
 
+    @Test
+    @DisplayName("an imported vector must be what upsertVector accepts (4 bytes per dimension, finite, not zero, the model's dimension,"
+            + " a model the file or tenant holds): else InvalidInputException naming line, type and column, and nothing is written,"
+            + " even after more rows than one write batch")
+    void badVectorsRefusedBeforeAnyWrite() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.memory.Memory memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
+        acme.search().upsertVector(dev.atlas.search.SearchTarget.MEMORY, memory.id(), "emb", new float[] {1, 2, 3});
+        String file = text(export(acme, ExportScope.tenant()));
+        // More memories than one write batch before the vector: a refusal found only on insert would leave them behind.
+        String memoryLine = file.lines().filter(l -> l.startsWith("{\"type\":\"memory\"")).findFirst().orElseThrow();
+        StringBuilder filler = new StringBuilder();
+        for (int i = 0; i < 2_100; i++) {
+            filler.append(memoryLine.replace(memory.id().toString(), UUID.randomUUID().toString())).append('\n');
+        }
+        file = file.replace(memoryLine + "\n", memoryLine + "\n" + filler);
+        int line = lineOf(file, "\"type\":\"vector\"");
+        String good = "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(1, 2, 3)) + "\"";
+        assertThat(file).contains(good);
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("NaN|vector", file.replace(good, vector(Float.NaN, 2, 3)));
+        cases.put("infinity|vector", file.replace(good, vector(1, Float.NEGATIVE_INFINITY, 3)));
+        cases.put("zero|vector", file.replace(good, vector(0, 0, 0)));
+        cases.put("5 bytes|vector", file.replace(good, "\"vector\":\"AQIDBAU=\""));
+        cases.put("other dimension than the model|dimension", file.replace(good, vector(1, 2, 3, 4))
+                .replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"emb\",\"dimension\":4,\"vector\""));
+        cases.put("unknown model|model", file.replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"other\",\"dimension\":3,\"vector\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            assertThat(c.getValue()).as(c.getKey()).isNotEqualTo(file);
+            String field = "line " + line + ": vector." + c.getKey().substring(c.getKey().indexOf('|') + 1);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(field);
+            assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).as(c.getKey()).isEqualTo(digest);
+        }
+        // The file as exported imports, and its vector is found as in the source tenant.
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(beta.search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.MEMORY, "emb", new float[] {1, 2, 3})))
+                .extracting(dev.atlas.search.SearchHit::id).containsExactly(memory.id());
+    }
+
+    @Test
+    @DisplayName("a number beyond a 32-bit column (memory revision, step sequence, ...) is an InvalidInputException naming line, type and"
+            + " column on every database, and nothing is written; every 32-bit column of a portable table is bounded so")
+    void numbersBeyondIntegerColumnsRefused() throws SQLException {
+        Tenant acme = atlas.tenant("acme");
+        acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int line = lineOf(file, "\"type\":\"memory\"");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (String revision : List.of("2147483648", "9223372036854775807")) {
+            String in = file.replace("\"revision\":1,", "\"revision\":" + revision + ",");
+            assertThat(in).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+                    .as(revision)
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": memory.revision");
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        String at = file.replace("\"revision\":1,", "\"revision\":2147483647,");
+        importBytes(beta, at.getBytes(StandardCharsets.UTF_8));
+        assertThat(beta.memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE)).items()).extracting(dev.atlas.memory.Memory::revision)
+                .containsExactly(Integer.MAX_VALUE);
+        if (atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL) {
+            // The bounds above must cover every 32-bit column PostgreSQL has in a portable table.
+            List<String> int4 = new ArrayList<>();
+            try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(
+                    "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = current_schema()"
+                            + " AND data_type IN ('integer', 'smallint') AND table_name LIKE '" + PREFIX + "%'");
+                 ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    String col = rs.getString(1).substring(PREFIX.length());
+                    if (dev.atlas.jdbi.internal.portability.PortableSchema.byTable(col.substring(0, col.indexOf('.'))) != null) {
+                        int4.add(col);
+                    }
+                }
+            }
+            assertThat(int4).isNotEmpty().allSatisfy(col -> assertThat(dev.atlas.jdbi.internal.portability.PortableSchema
+                    .byTable(col.substring(0, col.indexOf('.'))).column(col.substring(col.indexOf('.') + 1)).max())
+                    .as(col).isEqualTo((double) Integer.MAX_VALUE));
+        }
+    }
+
+    @Test
+    @DisplayName("a record the database or Atlas's readers would refuse (an execution type, owner or author half given or invalid, a"
+            + " metadata, payload or result that is no JSON object, a memory kind, blank tool arguments, a nonce not of 12 bytes, a rollback"
+            + " without its target, a schedule with both or neither of interval and cron) is an InvalidInputException naming line, type"
+            + " and column, and nothing is written")
+    void recordsReadersWouldRefuseAreRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.JsonNodeFactory nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        Map<String, Object[]> cases = new TreeMap<>(); // type.column := value (null: left out)
+        cases.put("execution.type", new Object[] {nodes.textNode("TEXT")});
+        cases.put("execution.owner_id", new Object[] {null});
+        cases.put("conversation.owner_type", new Object[] {nodes.textNode(" ")});
+        cases.put("voice_call.owner_id", new Object[] {nodes.textNode("")});
+        cases.put("memory.owner_id", new Object[] {nodes.textNode("x".repeat(300))});
+        cases.put("assistant_revision.author_id", new Object[] {nodes.textNode("")});
+        cases.put("message.metadata", new Object[] {nodes.arrayNode()});
+        cases.put("voice_call.metadata", new Object[] {nodes.textNode("x")});
+        cases.put("task.payload", new Object[] {nodes.numberNode(1)});
+        cases.put("memory.kind", new Object[] {nodes.textNode("Fact!")});
+        cases.put("tool_call.arguments", new Object[] {nodes.textNode(" ")});
+        cases.put("credential.nonce", new Object[] {nodes.textNode("AAAA")});
+        cases.put("assistant_revision.rolled_back_to", new Object[] {null});
+        cases.put("settings_revision.rolled_back_to", new Object[] {null});
+        cases.put("task_schedule.interval_micros", new Object[] {null});
+        cases.put("message_event.details", new Object[] {nodes.arrayNode()});
+        cases.put("asset.type", new Object[] {nodes.textNode("Image")});
+        cases.put("asset.blob_key", new Object[] {nodes.textNode("../../etc/passwd")});
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, Object[]> c : cases.entrySet()) {
+            String type = c.getKey().substring(0, c.getKey().indexOf('.'));
+            String column = c.getKey().substring(type.length() + 1);
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            int line = -1;
+            for (int i = 0; i < lines.size() && line < 0; i++) {
+                com.fasterxml.jackson.databind.node.ObjectNode record = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(i));
+                com.fasterxml.jackson.databind.node.ObjectNode row = (com.fasterxml.jackson.databind.node.ObjectNode) record.get("row");
+                if (!type.equals(record.path("type").asText()) || row == null) {
+                    continue;
+                }
+                if (!row.has(column)) {
+                    continue; // a row that has the column (owners and authors, for one, are optional)
+                }
+                if (c.getValue()[0] == null) {
+                    row.remove(column);
+                } else {
+                    row.set(column, (com.fasterxml.jackson.databind.JsonNode) c.getValue()[0]);
+                }
+                lines.set(i, json.writeValueAsString(record));
+                line = i + 1;
+            }
+            assertThat(line).as(c.getKey()).isPositive();
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("a line beyond the JSON reader's limits (a 30 MB string, nesting 5,000 deep, a number of 2,000 digits) or with a"
+            + " field twice is an InvalidInputException naming the line, and nothing is written")
+    void unreadableLinesNamed() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int line = lineOf(file, "\"content\":\"hello\"");
+        Map<String, String> cases = new TreeMap<>();
+        cases.put("30 MB string", file.replace("\"content\":\"hello\"", "\"content\":\"" + "y".repeat(30 << 20) + "\""));
+        cases.put("nesting", file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"x\":" + "[".repeat(5000) + "]".repeat(5000)));
+        cases.put("2,000 digits", file.replace("\"sequence\":1", "\"sequence\":1" + "0".repeat(2000)));
+        cases.put("field twice", file.replace("\"content\":\"hello\"", "\"content\":\"hello\",\"content\":\"bye\""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(file);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8))))
+                    .as(e.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(x -> ((InvalidInputException) x).field()).isEqualTo("line " + line);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    private static byte[] floats(float... v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) {
+            b.putFloat(f);
+        }
+        return b.array();
+    }
+
+    private static String vector(float... v) {
+        return "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(v)) + "\"";
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test

@@ -23,6 +23,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -165,6 +166,89 @@ final class Codec {
         return new Parsed(table, values, bind);
     }
 
+    private static final Set<String> ASSET_TYPES = java.util.Arrays.stream(dev.atlas.asset.AssetType.values())
+            .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
+    private static final Set<String> EXECUTION_TYPES = java.util.Arrays.stream(dev.atlas.execution.ExecutionType.values())
+            .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+    /**
+     * The rules spanning a row's columns, or belonging to a domain type, that a write through the API
+     * enforces and the database or a reader would otherwise enforce only later: on insert (after
+     * earlier batches were written) or on every read of the row.
+     */
+    static void checkRow(Parsed row, String where) {
+        Table t = row.table();
+        Object[] v = row.values();
+        String f = where + t.type() + ".";
+        for (String[] pair : new String[][] {{"owner_type", "owner_id"}, {"author_type", "author_id"}}) {
+            int type = t.index(pair[0]);
+            int id = t.index(pair[1]);
+            if (type < 0 || id < 0) {
+                continue;
+            }
+            if ((v[type] == null) != (v[id] == null)) {
+                throw new InvalidInputException(f + pair[v[type] == null ? 0 : 1], "is required with " + pair[v[type] == null ? 1 : 0]);
+            }
+            if (v[type] != null) {
+                try {
+                    new dev.atlas.Owner((String) v[type], (String) v[id]);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException(f + pair[e.field().endsWith(".type") ? 0 : 1], e.getMessage());
+                }
+            }
+        }
+        for (String name : new String[] {"metadata", "payload", "result", "details"}) {
+            int i = t.index(name);
+            if (i >= 0 && v[i] != null && t.columns().get(i).kind() == PortableSchema.Kind.JSONB && !((String) v[i]).startsWith("{")) {
+                throw new InvalidInputException(f + name, "must be a JSON object, was " + v[i]);
+            }
+        }
+        switch (t.table()) {
+            case "executions" -> {
+                if (!EXECUTION_TYPES.contains((String) v[t.index("type")])) {
+                    throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(EXECUTION_TYPES) + ", was " + v[t.index("type")]);
+                }
+            }
+            case "assets" -> {
+                if (!ASSET_TYPES.contains((String) v[t.index("type")])) {
+                    throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(ASSET_TYPES) + ", was " + v[t.index("type")]);
+                }
+                if (!dev.atlas.jdbi.internal.JdbiAssetStore.isBlobKey((String) v[t.index("blob_key")])) {
+                    throw new InvalidInputException(f + "blob_key", "is not a blob key: / separated segments of letters, digits, . _ -,"
+                            + " none ending in . (so no . or .. segment), at most 1000 characters");
+                }
+            }
+            case "memories" -> {
+                try {
+                    new dev.atlas.memory.MemoryKind((String) v[t.index("kind")]);
+                } catch (InvalidInputException e) {
+                    throw new InvalidInputException(f + "kind", e.getMessage());
+                }
+            }
+            case "credentials" -> {
+                if (Base64.getDecoder().decode((String) v[t.index("nonce")]).length != 12) {
+                    throw new InvalidInputException(f + "nonce", "must be 12 bytes (base64)");
+                }
+            }
+            case "assistant_revisions", "settings_revisions" -> {
+                if ("rollback".equals(v[t.index("kind")]) != (v[t.index("rolled_back_to")] != null)) {
+                    throw new InvalidInputException(f + "rolled_back_to", "is given exactly when kind is rollback");
+                }
+            }
+            case "task_schedules" -> {
+                if ((v[t.index("interval_micros")] == null) == (v[t.index("cron")] == null)) {
+                    throw new InvalidInputException(f + "interval_micros", "or cron is required, not both");
+                }
+            }
+            case "tasks" -> {
+                if ("running".equals(v[t.index("status")]) != (v[t.index("claim_id")] != null && v[t.index("lease_expires_at")] != null)) {
+                    throw new InvalidInputException(f + "claim_id", "and lease_expires_at are given exactly when status is running");
+                }
+            }
+            default -> { }
+        }
+    }
+
     private static Object toObject(JsonNode node, String field) {
         try {
             return Json.mapper().treeToValue(node, Object.class);
@@ -201,7 +285,9 @@ final class Codec {
             case JSONTEXT -> {
                 String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
                 try {
-                    Json.mapper().readTree(s);
+                    if (Json.mapper().readTree(s).isMissingNode()) {
+                        throw new InvalidInputException(field, "is not JSON text (it is blank)");
+                    }
                 } catch (IOException e) {
                     throw new InvalidInputException(field, "is not JSON text");
                 }

@@ -237,6 +237,8 @@ public final class JdbiPortability implements Portability {
 
         Reader(Path file) throws IOException {
             p = Json.mapper().getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            // A field given twice would otherwise be read as its last value, silently.
+            p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
 
         /** The next record (after the header), or null at the end. */
@@ -300,6 +302,7 @@ public final class JdbiPortability implements Portability {
         List<Parsed> chunk = new ArrayList<>();
         List<Integer> chunkIndex = new ArrayList<>();
         List<String> chunkWhere = new ArrayList<>();
+        VectorRows vectors = new VectorRows();
         try (Reader r = new Reader(spool)) {
             header(r);
             while (true) {
@@ -307,7 +310,9 @@ public final class JdbiPortability implements Portability {
                 try {
                     record = r.next();
                 } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new InvalidInputException("line " + e.getLocation().getLineNr(), "is not JSON: " + e.getOriginalMessage());
+                    // A limit of the reader (string length, nesting, number length) reports no location of its own.
+                    int line = e.getLocation() != null ? e.getLocation().getLineNr() : r.p.currentLocation().getLineNr();
+                    throw new InvalidInputException("line " + line, "is not JSON: " + e.getOriginalMessage());
                 }
                 if (record == null) {
                     break;
@@ -315,6 +320,8 @@ public final class JdbiPortability implements Portability {
                 String where = r.where();
                 Table table = tableOf(record, where);
                 Parsed row = Codec.parse(table, record, where);
+                Codec.checkRow(row, where);
+                vectors.check(row, where);
                 if (table.byId()) {
                     UUID id = (UUID) row.values()[table.index("id")];
                     if (!seen.computeIfAbsent(table.table(), k -> new HashSet<>()).add(id)) {
@@ -351,6 +358,56 @@ public final class JdbiPortability implements Portability {
             checkExist(e.getKey(), e.getValue());
         }
         return plan;
+    }
+
+    /**
+     * Vectors as {@link dev.atlas.search.Search#upsertVector} takes them: a search would otherwise
+     * score NaN, divide by a zero length, or never find a vector of another dimension than its
+     * model's, and a length the database refuses would fail only on insert, after earlier batches.
+     */
+    private final class VectorRows {
+        private static final Table MODELS = PortableSchema.byType("vector_model");
+        /** Dimension per model: the file's vector_model rows, then the tenant's (0: neither has it). */
+        private final Map<String, Integer> dimensions = new HashMap<>();
+
+        void check(Parsed row, String where) {
+            Table table = row.table();
+            Object[] v = row.values();
+            if (table == MODELS) {
+                long dimension = (Long) v[table.index("dimension")];
+                if (dimension > dev.atlas.Limits.MAX_VECTOR_DIMENSION) {
+                    throw new InvalidInputException(where + "vector_model.dimension", "must be at most "
+                            + dev.atlas.Limits.MAX_VECTOR_DIMENSION + ", was " + dimension);
+                }
+                dimensions.put((String) v[table.index("model")], (int) dimension);
+                return;
+            }
+            if (!table.table().equals("vectors")) {
+                return;
+            }
+            String field = where + table.type() + ".";
+            String model = (String) v[table.index("model")];
+            long dimension = (Long) v[table.index("dimension")];
+            if (dimension > dev.atlas.Limits.MAX_VECTOR_DIMENSION) {
+                throw new InvalidInputException(field + "dimension", "must be at most " + dev.atlas.Limits.MAX_VECTOR_DIMENSION + ", was " + dimension);
+            }
+            byte[] bytes = java.util.Base64.getDecoder().decode((String) v[table.index("vector")]);
+            if (bytes.length != 4 * dimension) {
+                throw new InvalidInputException(field + "vector", "holds " + bytes.length + " bytes; a vector of dimension " + dimension
+                        + " is " + 4 * dimension + " (little-endian float32 values)");
+            }
+            dev.atlas.internal.VectorCheck.checked(field + "vector", dev.atlas.jdbi.internal.Vectors.decode(bytes));
+            int expected = dimensions.computeIfAbsent(model, m -> db.read(h -> sql.on(h, q.byKey(MODELS)).bind("model", m)
+                    .list((rs, ctx) -> rs.getInt("dimension"))).stream().findFirst().orElse(0));
+            if (expected == 0) {
+                throw new InvalidInputException(field + "model", "refers to vector_model " + model
+                        + ", which is neither earlier in the input nor in this tenant");
+            }
+            if (expected != dimension) {
+                throw new InvalidInputException(field + "dimension", "is " + dimension + ", but vector_model " + model + " has dimension "
+                        + expected);
+            }
+        }
     }
 
     private void checkExist(String table, Map<UUID, String> refs) {

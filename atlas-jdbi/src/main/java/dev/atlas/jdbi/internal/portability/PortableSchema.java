@@ -49,6 +49,13 @@ public final class PortableSchema {
      * computes from {@code content} on import ({@code search_text}).
      */
     public record Table(String type, String table, List<Column> columns, List<String> key, String orderBy, String derived) {
+        /** Bounds the {@link #INT32} columns: PostgreSQL refuses a larger value on insert, SQLite would store it. */
+        public Table {
+            columns = columns.stream().map(c -> INT32.contains(table + "." + c.name()) 
+                    ? new Column(c.name(), c.kind(), c.required(), c.min(), (double) Integer.MAX_VALUE, c.values(), c.ref(), c.deferred()) : c)
+                    .toList();
+        }
+
         public Column column(String name) {
             for (Column c : columns) {
                 if (c.name().equals(name)) {
@@ -147,6 +154,12 @@ public final class PortableSchema {
     private static Table t(String type, String table, String orderBy, List<Column> columns) {
         return new Table(type, table, columns, List.of("id"), orderBy, null);
     }
+
+    /** The columns PostgreSQL declares {@code integer} (the rest are bigint): PortabilityContract checks this list against the schema. */
+    private static final Set<String> INT32 = Set.of("settings.last_revision", "settings_revisions.number", "task_schedules.max_attempts",
+            "execution_steps.sequence", "execution_tool_calls.call_index", "memories.revision", "memory_revisions.revision", "vector_models.dimension",
+            "vectors.dimension", "assistants.max_output_tokens", "assistants.last_revision", "assistant_revisions.number", "tasks.attempts",
+            "tasks.max_attempts");
 
     /** Every portable table, parents first. */
     public static final List<Table> TABLES = List.of(
