@@ -666,6 +666,35 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an imported asset naming another tenant's blob key with other content (sha256, size) is refused naming line and"
+            + " asset.blob_key, nothing is written and the bytes stay unreadable to the importer; with the same content it is a copy")
+    void blobKeyOfAnotherTenantNeedsItsContent() throws IOException {
+        Tenant victim = atlas.tenant("victim");
+        dev.atlas.asset.Asset secret = victim.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "s.txt",
+                "text/plain"), new java.io.ByteArrayInputStream("the victim's secret".getBytes(StandardCharsets.UTF_8)));
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset own = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "o.txt",
+                "text/plain"), new java.io.ByteArrayInputStream("acme's own".getBytes(StandardCharsets.UTF_8)));
+        String file = text(export(acme, ExportScope.tenant()));
+        int line = lineOf(file, own.blobKey());
+        byte[] forged = file.replace(own.blobKey(), secret.blobKey()).getBytes(StandardCharsets.UTF_8);
+        Tenant mallory = atlas.tenant("mallory");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(mallory, forged)))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(mallory.assets().get(own.id())).isEmpty();
+
+        // The victim's own export imported elsewhere names the key with its content: a copy, sharing the bytes.
+        Tenant copy = atlas.tenant("copy");
+        importBytes(copy, export(victim, ExportScope.tenant()));
+        try (java.io.InputStream in = copy.assets().open(secret.id())) {
+            assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("the victim's secret");
+        }
+    }
+
+    @Test
     @DisplayName("a line beyond the JSON reader's limits (a 30 MB string, nesting 5,000 deep, a number of 2,000 digits) or with a"
             + " field twice is an InvalidInputException naming the line, and nothing is written")
     void unreadableLinesNamed() {

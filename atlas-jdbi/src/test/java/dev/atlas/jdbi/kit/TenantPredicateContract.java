@@ -48,7 +48,7 @@ public abstract class TenantPredicateContract extends AtlasContract {
         assertThat(report.get(0).callers()).contains("JdbiAtlas#usageReport");
         assertThat(TenantPredicateCheck.misses(report, "atlas_")).isEmpty();
         assertThat(TenantPredicateCheck.CROSS_TENANT).containsOnlyKeys("JdbiAtlas#usageReport", "PgVectorIndex#backfill", "JdbiAssetStore#checkKeyFree",
-                "BlobReaper#stillNamed");
+                "BlobReaper#stillNamed", "JdbiPortability#checkSharedBlobKey");
     }
 
     @Test

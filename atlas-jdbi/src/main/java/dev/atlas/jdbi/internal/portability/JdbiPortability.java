@@ -322,6 +322,9 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                if (table.table().equals("assets")) {
+                    checkSharedBlobKey(row, where);
+                }
                 if (table.byId()) {
                     UUID id = (UUID) row.values()[table.index("id")];
                     if (!seen.computeIfAbsent(table.table(), k -> new HashSet<>()).add(id)) {
@@ -407,6 +410,26 @@ public final class JdbiPortability implements Portability {
                 throw new InvalidInputException(field + "dimension", "is " + dimension + ", but vector_model " + model + " has dimension "
                         + expected);
             }
+        }
+    }
+
+    /**
+     * An imported asset may name a blob key that rows of other tenants name (a copy of an export
+     * shares the original's bytes), but only with their content (sha256 and size): otherwise a
+     * file could name another tenant's key and read its bytes.
+     */
+    private void checkSharedBlobKey(Parsed row, String where) {
+        Table t = row.table();
+        Object[] v = row.values();
+        String lowerKey = ((String) v[t.index("blob_key")]).toLowerCase(java.util.Locale.ROOT);
+        Object sha256 = v[t.index("sha256")];
+        Object size = v[t.index("size_bytes")];
+        boolean otherContent = db.read(h -> sql.on(h, q.blobKeyContent).bind("lowerKey", lowerKey)
+                .list((rs, ctx) -> rs.getString("sha256").equals(sha256) && Long.valueOf(rs.getLong("size_bytes")).equals(size)))
+                .contains(false);
+        if (otherContent) {
+            throw new InvalidInputException(where + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and size"
+                    + " differ: a copy shares an asset's bytes only with its content");
         }
     }
 

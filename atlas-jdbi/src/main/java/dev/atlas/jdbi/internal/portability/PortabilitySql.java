@@ -21,6 +21,7 @@ import java.util.Map;
 public final class PortabilitySql {
     private final Catalogue c;
     final Statement conversationExists;
+    final Statement blobKeyContent;
     final Statement countAuthoredElsewhere;
     final Statement authoredElsewhere;
     final Statement countExecutionsElsewhere;
@@ -44,6 +45,10 @@ public final class PortabilitySql {
     public PortabilitySql(Catalogue c) {
         this.c = c;
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
+        blobKeyContent = c.crossTenant("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants'"
+                + " rows name (a copy of an export shares the original's bytes), but only with the same content; only their sha256"
+                + " and size are read, compared, never returned",
+                "SELECT sha256, size_bytes FROM <p>assets WHERE lower(blob_key) = :lowerKey");
         String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
         countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
         authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");
