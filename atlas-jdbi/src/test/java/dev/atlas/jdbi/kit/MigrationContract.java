@@ -406,13 +406,7 @@ public abstract class MigrationContract {
             + " the future version (its default) and applies nothing")
     void newerDatabaseGoesThroughFlyway() throws SQLException {
         DataSource ds = database.empty();
-        AtlasMigrations.of(ds).migrate();
-        int future = Integer.parseInt(newestBundled(ds)) + 1;
-        try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-            s.execute("INSERT INTO atlas_schema_history (installed_rank, version, description, type, script, checksum, installed_by,"
-                    + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
-                    + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
-        }
+        int future = migratedThenNewer(ds);
         SqlRecorder recorder = new SqlRecorder(ds);
         assertThat(AtlasMigrations.of(recorder.dataSource()).migrate()).isZero();
         // Flyway ran (it reads the whole history), not the up-to-date check alone.
@@ -477,6 +471,14 @@ public abstract class MigrationContract {
     @DisplayName("with migrations off, a database newer than this jar (a rolling upgrade's older instance) opens and works")
     void migrateOffOnANewerDatabaseOpens() throws SQLException {
         DataSource ds = database.empty();
+        migratedThenNewer(ds);
+        var store = openOn(ds).conversations();
+        assertThat(store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("still works")).sequence())
+                .isEqualTo(1);
+    }
+
+    /** Migrates {@code ds}, then records a successful run of the next version, as a newer Atlas would; returns that version. */
+    private static int migratedThenNewer(DataSource ds) throws SQLException {
         AtlasMigrations.of(ds).migrate();
         int future = Integer.parseInt(newestBundled(ds)) + 1;
         try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
@@ -484,9 +486,7 @@ public abstract class MigrationContract {
                     + " execution_time, success) SELECT MAX(installed_rank) + 1, '" + future + "', 'from a newer Atlas', 'SQL', 'V"
                     + future + "__newer.sql', 1, 'test', 1, (1 = 1) FROM atlas_schema_history");
         }
-        var store = openOn(ds).conversations();
-        assertThat(store.append(store.create(NewConversation.of(Owner.user("1"))).id(), NewMessage.user("still works")).sequence())
-                .isEqualTo(1);
+        return future;
     }
 
     private long count(String table) throws SQLException {
