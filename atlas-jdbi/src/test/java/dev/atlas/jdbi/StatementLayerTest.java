@@ -35,8 +35,8 @@ class StatementLayerTest {
                     + " into another tenant keeps the file's keys), so the bytes go only once no tenant's row names it; only whether"
                     + " such a row exists is read"),
             Map.entry("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants' rows name (a copy"
-                    + " of an export shares the original's bytes), but only with the same content; only their sha256 and size are"
-                    + " read, compared, never returned"),
+                    + " of an export shares the original's bytes), but only with the same content, and no key another tenant is"
+                    + " purging; only sha256 and size are read, compared, never returned"),
             Map.entry("installation.id", "one row per database, shared by every tenant: the id that namespaces blob keys"));
 
     private static Map.Entry<String, String> usageOfEveryTenant(String group) {

@@ -668,7 +668,7 @@ public abstract class PortabilityContract extends AtlasContract {
     @Test
     @DisplayName("an imported asset naming another tenant's blob key with other content (sha256, size) is refused naming line and"
             + " asset.blob_key, nothing is written and the bytes stay unreadable to the importer; with the same content it is a copy")
-    void blobKeyOfAnotherTenantNeedsItsContent() throws IOException {
+    void blobKeyOfAnotherTenantNeedsItsContent() throws IOException, java.sql.SQLException {
         Tenant victim = atlas.tenant("victim");
         dev.atlas.asset.Asset secret = victim.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "s.txt",
                 "text/plain"), new java.io.ByteArrayInputStream("the victim's secret".getBytes(StandardCharsets.UTF_8)));
@@ -685,6 +685,18 @@ public abstract class PortabilityContract extends AtlasContract {
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
         assertThat(mallory.assets().get(own.id())).isEmpty();
+
+        // A key another tenant is purging (its bytes may still be on disk) is refused the same way.
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            st.execute("INSERT INTO " + PREFIX + "blob_intents (tenant_id, blob_key, created_at) VALUES ('victim', 'victim-erased/k1', "
+                    + (database.name().equals("PostgreSQL") ? "now()" : "0") + ")");
+        }
+        String withIntent = DatabaseDigest.of(database.dataSource(), PREFIX);
+        byte[] erased = file.replace(own.blobKey(), "victim-erased/k1").getBytes(StandardCharsets.UTF_8);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(mallory, erased)))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(withIntent);
 
         // The victim's own export imported elsewhere names the key with its content: a copy, sharing the bytes.
         Tenant copy = atlas.tenant("copy");

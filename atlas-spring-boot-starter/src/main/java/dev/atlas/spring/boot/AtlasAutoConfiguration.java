@@ -106,7 +106,7 @@ public class AtlasAutoConfiguration {
                 throw e;
             }
             // The same problems, named as the application set them (the builder's names would puzzle it).
-            throw new ConfigurationException(named);
+            throw new ConfigurationException(named, e.getCause());
         }
     }
 
@@ -115,7 +115,8 @@ public class AtlasAutoConfiguration {
         String out = message;
         for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
                 {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
-            out = out.replaceAll("\\b" + p[0] + "\\b", p[1]);
+            // A name after a dot is a method in advice the message quotes (AtlasMigrations.of(ds).tablePrefix(...)), not a setting.
+            out = out.replaceAll("(?<![.\\w])" + p[0] + "\\b", p[1]);
         }
         return out;
     }

@@ -119,4 +119,21 @@ class AtlasStarterDataSourcesTest {
                 .hasMessageContaining("atlas.history-limit must be between 1 and 1000, was 0")
                 .hasMessageContaining("atlas.table-prefix 'Bad' is invalid");
     }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class UnmigratedDataSource {
+        @Bean
+        DataSource app() {
+            return sqlite("unmigrated.db");
+        }
+    }
+
+    @Test
+    void migrateOffOnAnUnmigratedDatabaseStopsStartUpWithTheAdviceIntact() {
+        Throwable off = catchThrowable(() -> start(UnmigratedDataSource.class, "atlas.migrate=false").close());
+        assertThat(Throwables.getRootCause(off)).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining("migrate is off and the database (prefix atlas_) has no Atlas tables")
+                .hasMessageContaining("AtlasMigrations.of(dataSource).tablePrefix(\"atlas_\").migrate()");
+    }
 }

@@ -415,8 +415,9 @@ public final class JdbiPortability implements Portability {
 
     /**
      * An imported asset may name a blob key that rows of other tenants name (a copy of an export
-     * shares the original's bytes), but only with their content (sha256 and size): otherwise a
-     * file could name another tenant's key and read its bytes.
+     * shares the original's bytes), but only with their content (sha256 and size), and not a key
+     * another tenant is purging: otherwise a file could name another tenant's key and read its
+     * bytes, live or erased but not yet deleted.
      */
     private void checkSharedBlobKey(Parsed row, String where) {
         Table t = row.table();
@@ -425,7 +426,8 @@ public final class JdbiPortability implements Portability {
         Object sha256 = v[t.index("sha256")];
         Object size = v[t.index("size_bytes")];
         boolean otherContent = db.read(h -> sql.on(h, q.blobKeyContent).bind("lowerKey", lowerKey)
-                .list((rs, ctx) -> rs.getString("sha256").equals(sha256) && Long.valueOf(rs.getLong("size_bytes")).equals(size)))
+                .bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value())
+                .list((rs, ctx) -> sha256.equals(rs.getString(1)) && size.equals(rs.getLong(2))))
                 .contains(false);
         if (otherContent) {
             throw new InvalidInputException(where + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and size"

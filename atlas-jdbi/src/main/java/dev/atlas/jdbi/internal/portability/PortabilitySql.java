@@ -45,10 +45,12 @@ public final class PortabilitySql {
     public PortabilitySql(Catalogue c) {
         this.c = c;
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
+        // Another tenant's pending purge (an intent) counts as other content: its bytes may still be on disk.
         blobKeyContent = c.crossTenant("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants'"
-                + " rows name (a copy of an export shares the original's bytes), but only with the same content; only their sha256"
-                + " and size are read, compared, never returned",
-                "SELECT sha256, size_bytes FROM <p>assets WHERE lower(blob_key) = :lowerKey");
+                + " rows name (a copy of an export shares the original's bytes), but only with the same content, and no key another"
+                + " tenant is purging; only sha256 and size are read, compared, never returned",
+                "SELECT sha256, size_bytes FROM <p>assets WHERE lower(blob_key) = :lowerKey"
+                        + " UNION ALL SELECT NULL, NULL FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey AND tenant_id <> :tenant");
         String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
         countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
         authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");

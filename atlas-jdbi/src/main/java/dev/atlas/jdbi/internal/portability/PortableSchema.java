@@ -51,8 +51,10 @@ public final class PortableSchema {
     public record Table(String type, String table, List<Column> columns, List<String> key, String orderBy, String derived) {
         /** Bounds the {@link #INT32} columns: PostgreSQL refuses a larger value on insert, SQLite would store it. */
         public Table {
-            columns = columns.stream().map(c -> INT32.contains(table + "." + c.name()) 
-                    ? new Column(c.name(), c.kind(), c.required(), c.min(), (double) Integer.MAX_VALUE, c.values(), c.ref(), c.deferred()) : c)
+            columns = columns.stream().map(c -> INT32.contains(table + "." + c.name())
+                    ? new Column(c.name(), c.kind(), c.required(), c.min(),
+                            c.max() == null ? (double) Integer.MAX_VALUE : Math.min(c.max(), Integer.MAX_VALUE), c.values(), c.ref(),
+                            c.deferred()) : c)
                     .toList();
         }
 
