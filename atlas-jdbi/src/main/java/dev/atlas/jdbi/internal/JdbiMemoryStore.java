@@ -77,8 +77,7 @@ public final class JdbiMemoryStore implements MemoryStore {
      * TreeSet's String order is UTF-16's, which sorts U+FF21 after an emoji).
      */
     private static List<String> codePointOrder(List<String> tags) {
-        return tags.stream().distinct().sorted((a, b) -> java.util.Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()))
-                .toList();
+        return tags.stream().distinct().sorted(Json::codePointOrder).toList();
     }
 
     private void requireRow(Handle h, Statement exists, String entity, String field, UUID id) {

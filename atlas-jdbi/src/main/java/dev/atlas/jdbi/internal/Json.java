@@ -23,7 +23,6 @@ import dev.atlas.internal.Check;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigDecimal;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -235,12 +234,32 @@ public final class Json {
      * bytes; SQLite keeps the text as written. Every read, and so what a write returns, puts each
      * object's keys in jsonb's order, so a document iterates alike on both databases.
      */
-    private static final Comparator<String> JSONB_ORDER = Comparator.comparingInt(Json::utf8Length)
-            .thenComparing((a, b) -> Arrays.compare(a.codePoints().toArray(), b.codePoints().toArray()));
+    private static final Comparator<String> JSONB_ORDER = Comparator.comparingInt(Json::utf8Length).thenComparing(Json::codePointOrder);
+
+    /** Code-point order (UTF-8 byte order), which {@link String#compareTo}'s UTF-16 order is not past U+FFFF; allocates nothing. */
+    static int codePointOrder(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Boolean.compare(i < a.length(), j < b.length());
+    }
 
     @SuppressWarnings("unchecked")
     private static <T> T inJsonbOrder(T value) {
         if (value instanceof Map<?, ?> m) {
+            if (inOrder(m.keySet())) {
+                // Rows written in this order (every PostgreSQL read, most SQLite ones) keep their map.
+                ((Map<String, Object>) m).replaceAll((k, v) -> inJsonbOrder(v));
+                return value;
+            }
             Map<String, Object> sorted = new LinkedHashMap<>();
             m.keySet().stream().map(String.class::cast).sorted(JSONB_ORDER).forEach(k -> sorted.put(k, inJsonbOrder(m.get(k))));
             return (T) sorted;
@@ -250,6 +269,17 @@ public final class Json {
             list.replaceAll(Json::inJsonbOrder);
         }
         return value;
+    }
+
+    private static boolean inOrder(java.util.Set<?> keys) {
+        String previous = null;
+        for (Object key : keys) {
+            if (previous != null && JSONB_ORDER.compare(previous, (String) key) > 0) {
+                return false;
+            }
+            previous = (String) key;
+        }
+        return true;
     }
 
     private static int utf8Length(String s) {
