@@ -193,29 +193,42 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
         NewMessage m = mapped;
         List<UUID> images = new ArrayList<>();
-        for (Image image : Messages.inlineImages(message)) {
-            // The bytes go to the blob store as an asset; the message's JSON refers to it.
-            byte[] bytes = Base64.getDecoder().decode(image.base64Data());
-            images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
-        }
-        if (!images.isEmpty()) {
-            m = Messages.toAtlas(message, images);
-        }
-        if (message instanceof AiMessage ai) {
-            Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
-            if (p != null) {
-                if (ai.hasToolExecutionRequests()) {
-                    // Linked by metadata only: the tool round is stored as messages here, and a link
-                    // column would make historyWithTools replay it a second time from the execution.
-                    Map<String, Object> meta = new LinkedHashMap<>(m.metadata());
-                    meta.put("executionId", p.executionId().toString());
-                    m = m.metadata(meta);
-                } else {
-                    m = m.execution(p.executionId(), p.stepId());
+        Message stored;
+        try {
+            for (Image image : Messages.inlineImages(message)) {
+                // The bytes go to the blob store as an asset; the message's JSON refers to it.
+                byte[] bytes = Base64.getDecoder().decode(image.base64Data());
+                images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
+            }
+            if (!images.isEmpty()) {
+                m = Messages.toAtlas(message, images);
+            }
+            if (message instanceof AiMessage ai) {
+                Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
+                if (p != null) {
+                    if (ai.hasToolExecutionRequests()) {
+                        // Linked by metadata only: the tool round is stored as messages here, and a link
+                        // column would make historyWithTools replay it a second time from the execution.
+                        Map<String, Object> meta = new LinkedHashMap<>(m.metadata());
+                        meta.put("executionId", p.executionId().toString());
+                        m = m.metadata(meta);
+                    } else {
+                        m = m.execution(p.executionId(), p.stepId());
+                    }
                 }
             }
+            stored = conversations.append(conversationId, m);
+        } catch (RuntimeException e) {
+            // The message was refused: its images would be assets nothing refers to.
+            for (UUID asset : images) {
+                try {
+                    tenant.assets().delete(asset);
+                } catch (RuntimeException d) {
+                    e.addSuppressed(d);
+                }
+            }
+            throw e;
         }
-        Message stored = conversations.append(conversationId, m);
         long sequence = stored.sequence();
         for (UUID asset : images) {
             tenant.assets().attach(stored.id(), asset, Map.of());

@@ -317,6 +317,23 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
+    void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("closed", List.of(UserMessage.from("hi")));
+        tenant.conversations().close(tenant.conversations().requireByKey("closed").id());
+        UserMessage photo = UserMessage.from(TextContent.from("and this?"),
+                ImageContent.from(java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}), "image/png"));
+        assertThatThrownBy(() -> store.updateMessages("closed", List.of(UserMessage.from("hi"), photo)))
+                .isInstanceOf(dev.atlas.ConflictException.class);
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets WHERE deleted_at IS NULL")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
