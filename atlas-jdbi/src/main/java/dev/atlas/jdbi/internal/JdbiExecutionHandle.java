@@ -180,19 +180,29 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     private Execution finish(ExecutionStatus target, String error) {
-        synchronized (finishLock) {
-            Execution e = recorder.finish(execution, target, error, usage, firstTokenMs);
-            finished = true;
-            return e;
-        }
+        return finishing(() -> recorder.finish(execution, target, error, usage, firstTokenMs));
     }
 
     @Override
     public Execution cancel() {
+        return finishing(() -> recorder.cancel(id));
+    }
+
+    /**
+     * Runs a finish. A finish refused because the execution already ended elsewhere (cancelled
+     * through the store, swept) leaves this handle finished too, so later usage is refused, not
+     * lost; a storage failure leaves it open for the caller to retry.
+     */
+    private Execution finishing(java.util.function.Supplier<Execution> end) {
         synchronized (finishLock) {
-            Execution e = recorder.cancel(id);
-            finished = true;
-            return e;
+            try {
+                Execution e = end.get();
+                finished = true;
+                return e;
+            } catch (ConflictException | dev.atlas.IllegalTransitionException ended) {
+                finished = true;
+                throw ended;
+            }
         }
     }
 

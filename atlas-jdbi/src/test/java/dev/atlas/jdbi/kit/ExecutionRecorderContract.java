@@ -258,6 +258,17 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a handle whose complete() fails because the execution was cancelled elsewhere refuses later usage, as a finished one")
+    void usageAfterAFinishRefusedElsewhereIsRefused() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution cancelled = recorder.cancel(h.id());
+        assertThatThrownBy(h::complete).isExactlyInstanceOf(dev.atlas.IllegalTransitionException.class);
+        assertThatThrownBy(() -> h.usage(Usage.of(10, 5))).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("executionId"));
+        assertThat(recorder.require(h.id())).isEqualTo(cancelled);
+    }
+
+    @Test
     @DisplayName("a tool call row cannot exist without its step: the schema refuses one")
     void toolCallNeedsStep() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
