@@ -1,0 +1,87 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.Atlas;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * PostgreSQL's planner must page the listings keyed by text from an index in code point order:
+ * they sort {@code COLLATE "C"} so both dialects agree, and an index in the database's collation
+ * cannot serve that order, so every page would scan and sort the tenant's rows. Sequential scans
+ * are switched off so the plan shows what the indexes can serve, whatever the table sizes.
+ */
+class PostgresQueryPlanTest {
+    private static final PostgresTestDatabase DATABASE = new PostgresTestDatabase();
+    private static Atlas atlas;
+
+    @BeforeAll
+    static void migrate() {
+        atlas = DATABASE.open();
+    }
+
+    @AfterAll
+    static void drop() {
+        atlas.close();
+        DATABASE.cleanup();
+    }
+
+    private static List<String> plan(String sql) throws SQLException {
+        List<String> rows = new ArrayList<>();
+        try (Connection c = DATABASE.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("SET enable_seqscan = off");
+            try (ResultSet rs = s.executeQuery("EXPLAIN " + sql)) {
+                while (rs.next()) {
+                    rows.add(rs.getString(1));
+                }
+            } finally {
+                s.execute("RESET enable_seqscan");
+            }
+        }
+        return rows;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"", " AND a.owner_type = 'user' AND a.owner_id = '1'", " AND a.is_public = TRUE"})
+    @DisplayName("assistants page by slug in code point order from an index, without sorting")
+    void assistants(String filter) throws SQLException {
+        List<String> plan = plan("SELECT a.id FROM atlas_assistants a LEFT JOIN atlas_assistant_revisions cr"
+                + " ON cr.tenant_id = a.tenant_id AND cr.id = a.current_revision_id WHERE a.tenant_id = 't' AND a.deleted_at IS NULL"
+                + filter + " AND a.slug COLLATE \"C\" > 'm' ORDER BY a.slug COLLATE \"C\" LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_assistants_"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"", " AND s.owner_type = 'user' AND s.owner_id = '1'"})
+    @DisplayName("settings page by slug in code point order from an index, without sorting")
+    void settings(String filter) throws SQLException {
+        List<String> plan = plan("SELECT s.id FROM atlas_settings s LEFT JOIN atlas_settings_revisions cr"
+                + " ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id WHERE s.tenant_id = 't' AND s.deleted_at IS NULL"
+                + filter + " AND s.slug COLLATE \"C\" > 'm' ORDER BY s.slug COLLATE \"C\" LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_settings_"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+
+    @ParameterizedTest(name = "after: {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName("task schedules page by name in code point order from an index, without sorting")
+    void schedules(boolean after) throws SQLException {
+        List<String> plan = plan("SELECT id FROM atlas_task_schedules WHERE tenant_id = 't'"
+                + (after ? " AND name COLLATE \"C\" > 'm'" : "") + " ORDER BY name COLLATE \"C\" LIMIT 51");
+        assertThat(plan).anySatisfy(line -> assertThat(line).contains("Index Scan using atlas_task_schedules_name_c"));
+        assertThat(plan).noneSatisfy(line -> assertThat(line).contains("Sort"));
+    }
+}
