@@ -5,6 +5,7 @@ import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.ConflictException;
+import dev.atlas.IllegalTransitionException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.Conversation;
@@ -31,7 +32,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -47,15 +50,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     /** The execution as it started: id, conversation, provider, model and times. */
     private final Execution execution;
     private final UUID id;
+    // Locks, not monitors: they are held across database writes, and a virtual thread blocked in
+    // I/O inside a monitor pins its carrier thread (JDK 21 to 23).
     /** Orders this handle's step inserts: each takes the number after the last committed one. */
-    private final Object stepLock = new Object();
+    private final ReentrantLock stepLock = new ReentrantLock();
     /** Orders the inserts of this handle's tool calls outside a step, as a step's lock does for its calls. */
-    private final Object outsideStepLock = new Object();
+    private final ReentrantLock outsideStepLock = new ReentrantLock();
     private volatile Usage usage;
     private volatile Long firstTokenMs;
     private volatile boolean finished;
     /** Orders {@link #usage} and {@link #firstToken} against the finish that stores them. */
-    private final Object finishLock = new Object();
+    private final ReentrantLock finishLock = new ReentrantLock();
 
     JdbiExecutionHandle(JdbiExecutionRecorder recorder, Execution execution) {
         this.recorder = recorder;
@@ -86,26 +91,34 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         // The number is allocated by the insert itself from the committed steps, so a write that
         // failed or rolled back takes none; the lock keeps this handle's concurrent steps from
         // computing the same number on PostgreSQL (SQLite has one writer anyway).
-        synchronized (stepLock) {
-            return db.write(h -> {
-                Instant t = db.now();
-                Integer sequence = sql.on(h, q.insertStep).bind("id", stepId).bind("execution", id).bind("now", t)
-                        .optional(Sql.INT).orElse(null);
-                if (sequence == null) {
-                    throw recorder.notProcessing(id);
-                }
-                return new Step(stepId, sequence, t);
-            });
+        return locked(stepLock, () -> db.write(h -> {
+            Instant t = db.now();
+            Integer sequence = sql.on(h, q.insertStep).bind("id", stepId).bind("execution", id).bind("now", t)
+                    .optional(Sql.INT).orElse(null);
+            if (sequence == null) {
+                throw recorder.notProcessing(id);
+            }
+            return new Step(stepId, sequence, t);
+        }));
+    }
+
+    private static <T> T locked(ReentrantLock lock, Supplier<T> work) {
+        lock.lock();
+        try {
+            return work.get();
+        } finally {
+            lock.unlock();
         }
     }
 
     @Override
     public void usage(Usage usage) {
         Check.notNull("usage", usage);
-        synchronized (finishLock) {
+        locked(finishLock, () -> {
             requireUnfinished();
             this.usage = usage;
-        }
+            return null;
+        });
     }
 
     @Override
@@ -113,12 +126,13 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         if (firstTokenMs != null) {
             return; // first call wins: later chunks of a stream change nothing, finished or not
         }
-        synchronized (finishLock) {
+        locked(finishLock, () -> {
             requireUnfinished();
             if (firstTokenMs == null) {
                 firstTokenMs = millisSince(execution.startedAt(), db.now());
             }
-        }
+            return null;
+        });
     }
 
     /** Usage and the first-token time are written by the finish: set later, they would be silently lost. */
@@ -193,17 +207,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      * through the store, swept) leaves this handle finished too, so later usage is refused, not
      * lost; a storage failure leaves it open for the caller to retry.
      */
-    private Execution finishing(java.util.function.Supplier<Execution> end) {
-        synchronized (finishLock) {
+    private Execution finishing(Supplier<Execution> end) {
+        return locked(finishLock, () -> {
             try {
                 Execution e = end.get();
                 finished = true;
                 return e;
-            } catch (ConflictException | dev.atlas.IllegalTransitionException ended) {
+            } catch (ConflictException | IllegalTransitionException ended) {
                 finished = true;
                 throw ended;
             }
-        }
+        });
     }
 
     @Override
@@ -217,25 +231,23 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     }
 
     /** Records a tool call of step {@code stepId}, or outside any step when it is null; {@code lock} orders the numbering. */
-    private ToolCallHandle insertCall(NewToolCall call, UUID stepId, Object lock) {
+    private ToolCallHandle insertCall(NewToolCall call, UUID stepId, ReentrantLock lock) {
         Check.notNull("call", call);
         String arguments = Json.validate("arguments", call.arguments());
         JsonDoc metadata = Json.write("metadata", call.metadata());
         UUID callId = Ids.next(db.clock());
-        synchronized (lock) {
-            return db.write(h -> {
-                Instant t = db.now();
-                Sql.Call insert = stepId == null ? sql.on(h, q.insertToolCallOutsideStep) : sql.on(h, q.insertToolCall).bind("step", stepId);
-                Integer index = insert.bind("id", callId).bind("execution", id).bind("providerCallId", call.providerCallId())
-                        .bind("name", call.name()).bind("type", call.type().toString()).bind("arguments", arguments)
-                        .bind("status", call.initialStatus().toString()).bind("metadata", metadata).bind("now", t)
-                        .optional(Sql.INT).orElse(null);
-                if (index == null) {
-                    throw recorder.notProcessing(id);
-                }
-                return new Call(callId, t);
-            });
-        }
+        return locked(lock, () -> db.write(h -> {
+            Instant t = db.now();
+            Sql.Call insert = stepId == null ? sql.on(h, q.insertToolCallOutsideStep) : sql.on(h, q.insertToolCall).bind("step", stepId);
+            Integer index = insert.bind("id", callId).bind("execution", id).bind("providerCallId", call.providerCallId())
+                    .bind("name", call.name()).bind("type", call.type().toString()).bind("arguments", arguments)
+                    .bind("status", call.initialStatus().toString()).bind("metadata", metadata).bind("now", t)
+                    .optional(Sql.INT).orElse(null);
+            if (index == null) {
+                throw recorder.notProcessing(id);
+            }
+            return new Call(callId, t);
+        }));
     }
 
     /**
@@ -352,7 +364,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         private final int sequence;
         private final Instant stepStarted;
         /** Orders this step's tool-call inserts, as {@link #stepLock} does for steps. */
-        private final Object callLock = new Object();
+        private final ReentrantLock callLock = new ReentrantLock();
 
         Step(UUID stepId, int sequence, Instant stepStarted) {
             this.stepId = stepId;
