@@ -1,0 +1,132 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import dev.atlas.jdbi.kit.SqliteTestDatabase;
+import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchHit;
+import dev.atlas.search.TextQuery;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The same writes and the same queries on SQLite and on PostgreSQL give the same answers: the
+ * same rows in the same order, the same scores and the same snippets. The corpus and queries are
+ * random (fixed seed) over a vocabulary of mixed scripts, case, accents, digits and punctuation,
+ * with other tenants' rows interleaved, so ranking statistics from another tenant would show.
+ */
+class SearchParityTest {
+    private static final SqliteTestDatabase SQLITE = new SqliteTestDatabase();
+    private static final PostgresTestDatabase POSTGRES = new PostgresTestDatabase();
+    private static final String[] WORDS = {"order", "Order", "ORDER", "refund", "refunds", "café", "cafe", "naïve", "Straße", "strasse",
+            "東京", "東京タワー", "москва", "Москва", "ελλάδα", "42", "4.2", "1234", "x-ray", "e-mail", "user@example.com", "don't",
+            "C++", "C#", "node.js", "getUserName", "user_id", "🙂", "😀😀", "the", "a", "and", "of", "shipping", "shipped", "delay",
+            "delayed", "invoice", "INVOICE", "Invoice#7", "ǅemal", "ﬁle", "file", "İstanbul", "istanbul", "ß", "ss", "ΣΊΣΥΦΟΣ", "σίσυφος"};
+    private static Atlas sqlite;
+    private static Atlas postgres;
+    private static final Map<UUID, Integer> KEYS_SQLITE = new HashMap<>();
+    private static final Map<UUID, Integer> KEYS_POSTGRES = new HashMap<>();
+
+    @BeforeAll
+    static void seed() {
+        sqlite = SQLITE.open();
+        postgres = POSTGRES.open();
+        Random random = new Random(20261203);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            texts.add(sentence(random, 1 + random.nextInt(30)));
+        }
+        List<String> noise = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            noise.add(sentence(random, 1 + random.nextInt(30)));
+        }
+        write(sqlite, texts, noise, KEYS_SQLITE);
+        write(postgres, texts, noise, KEYS_POSTGRES);
+    }
+
+    private static String sentence(Random random, int words) {
+        StringBuilder b = new StringBuilder();
+        for (int w = 0; w < words; w++) {
+            if (w > 0) {
+                b.append(random.nextInt(8) == 0 ? ", " : random.nextInt(10) == 0 ? ". " : " ");
+            }
+            b.append(WORDS[random.nextInt(WORDS.length)]);
+        }
+        return b.toString();
+    }
+
+    private static void write(Atlas atlas, List<String> texts, List<String> noise, Map<UUID, Integer> keys) {
+        Tenant mine = atlas.tenant("mine");
+        Tenant other = atlas.tenant("other");
+        Conversation c = mine.conversations().create(NewConversation.of(Owner.user("1")));
+        Conversation o = other.conversations().create(NewConversation.of(Owner.user("1")));
+        for (int i = 0; i < texts.size(); i++) {
+            keys.put(mine.conversations().append(c.id(), NewMessage.user(texts.get(i))).id(), i);
+            keys.put(mine.memories().create(NewMemory.fact(Owner.user("1"), texts.get(i))).id(), 1000 + i);
+            other.conversations().append(o.id(), NewMessage.user(noise.get(i)));
+            other.memories().create(NewMemory.fact(Owner.user("1"), noise.get(i)));
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        sqlite.close();
+        postgres.close();
+        SQLITE.cleanup();
+        POSTGRES.cleanup();
+    }
+
+    private static List<String> answer(Atlas atlas, Map<UUID, Integer> keys, TextQuery q) {
+        List<String> out = new ArrayList<>();
+        for (SearchHit h : atlas.tenant("mine").search().text(q)) {
+            out.add(keys.get(h.id()) + " " + String.format("%.9f", h.score()) + " " + h.snippet());
+        }
+        return out;
+    }
+
+    @Test
+    @DisplayName("random queries give the same rows, order, scores and snippets on both databases")
+    void sameAnswers() {
+        Random random = new Random(7);
+        Map<String, List<String>> onSqlite = new LinkedHashMap<>();
+        Map<String, List<String>> onPostgres = new LinkedHashMap<>();
+        for (int i = 0; i < 200; i++) {
+            String text = sentence(random, 1 + random.nextInt(3));
+            if (random.nextInt(4) == 0) {
+                text = "\"" + text + "\"";
+            }
+            for (TextQuery q : List.of(TextQuery.messages(text).limit(20), TextQuery.memories(text).limit(20))) {
+                onSqlite.put(q.target() + ": " + text, answer(sqlite, KEYS_SQLITE, q));
+                onPostgres.put(q.target() + ": " + text, answer(postgres, KEYS_POSTGRES, q));
+            }
+        }
+        Map<String, List<String>> differ = new LinkedHashMap<>();
+        onSqlite.forEach((k, v) -> {
+            if (!v.equals(onPostgres.get(k))) {
+                differ.put(k, v);
+                differ.put(k + " [postgres]", onPostgres.get(k));
+            }
+        });
+        assertThat(differ).isEmpty();
+        // The comparison means something only if most queries find rows, several of them a full page.
+        assertThat(onSqlite.values().stream().filter(v -> !v.isEmpty()).count()).isGreaterThan(onSqlite.size() / 2);
+        assertThat(onSqlite.values().stream().filter(v -> v.size() == 20).count()).isGreaterThan(10);
+    }
+}
