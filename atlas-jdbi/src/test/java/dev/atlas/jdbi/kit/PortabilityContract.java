@@ -979,6 +979,35 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(beta.conversations().require(c.id()).metadata()).isEqualTo(acme.conversations().require(c.id()).metadata());
     }
 
+    @Test
+    @DisplayName("rows written while an export runs are in its file whole or not at all: the file imports")
+    void exportDuringWritesIsOneSnapshot() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+                .metadata(Map.of("pad", "p".repeat(20_000))));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        // The export's first bytes reach the stream while it writes the conversations (the padding overflows the
+        // generator's buffer): a conversation and its message written then were not there when the export began.
+        ByteArrayOutputStream out = new ByteArrayOutputStream() {
+            private boolean wrote;
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                if (!wrote) {
+                    wrote = true;
+                    UUID late = acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+                    acme.conversations().append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                }
+                super.write(b, off, len);
+            }
+        };
+        acme.portability().exportTo(out, ExportScope.tenant());
+        assertThat(text(out.toByteArray())).contains("hello").doesNotContain("written during the export");
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, out.toByteArray());
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(out.toByteArray()));
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test

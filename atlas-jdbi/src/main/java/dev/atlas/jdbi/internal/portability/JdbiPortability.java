@@ -53,8 +53,8 @@ import java.util.UUID;
 import java.util.function.IntFunction;
 
 /**
- * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order
- * (on PostgreSQL in one read transaction, so the file is one snapshot). Import spools its input to
+ * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order,
+ * in one snapshot on either database. Import spools its input to
  * a temporary file and reads it twice: the first pass validates every record, checks every
  * reference and compares every id that already exists, so nothing is written unless the whole
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
@@ -126,15 +126,14 @@ public final class JdbiPortability implements Portability {
             g.writeStringField("type", HEADER_TYPE);
             g.writeNumberField("version", VERSION);
             g.writeEndObject();
-            db.readConsistent(h -> {
+            db.readConsistent(h -> snapshot(h, () -> {
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
                         counts.put(table.type(), n);
                     }
                 }
-                return null;
-            });
+            }));
             g.writeRaw('\n');
             g.flush();
         } catch (IOException e) {
@@ -143,6 +142,34 @@ public final class JdbiPortability implements Portability {
             throw e;
         }
         return new ExportReport(counts);
+    }
+
+    /**
+     * Runs {@code reads} on one snapshot: otherwise rows written between two tables' reads would be
+     * half in the file (a message without its conversation) and the file would not import. On
+     * PostgreSQL readConsistent's transaction is one once it is REPEATABLE READ (READ COMMITTED
+     * takes a snapshot per statement); on SQLite a deferred transaction is (WAL fixes its snapshot
+     * at the first read and takes no lock a writer waits for).
+     */
+    private Object snapshot(Handle h, Runnable reads) {
+        boolean done = false;
+        try {
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                h.control("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                reads.run();
+                return null;
+            }
+            h.control("BEGIN DEFERRED");
+            try {
+                reads.run();
+                done = true;
+            } finally {
+                h.control(done ? "COMMIT" : "ROLLBACK");
+            }
+        } catch (java.sql.SQLException e) {
+            throw new StorageException("export: the read transaction failed: " + e.getMessage(), e.getSQLState(), false, e);
+        }
+        return null;
     }
 
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
