@@ -1008,6 +1008,32 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(out.toByteArray()));
     }
 
+    @Test
+    @DisplayName("the unique keys import checks before writing are exactly the schema's unique indexes besides each table's key")
+    void uniqueKeysMatchTheSchema() throws SQLException {
+        try (Connection c = database.dataSource().getConnection()) {
+            for (var table : dev.atlas.jdbi.internal.portability.PortableSchema.TABLES) {
+                Map<String, TreeMap<Integer, String>> indexes = new TreeMap<>();
+                try (ResultSet rs = c.getMetaData().getIndexInfo(null, null, PREFIX + table.table(), true, false)) {
+                    while (rs.next()) {
+                        String column = rs.getString("COLUMN_NAME");
+                        // sqlite-jdbc lists every index whatever unique asks for: NON_UNIQUE tells them apart.
+                        if (column != null && !column.equals("tenant_id") && !rs.getBoolean("NON_UNIQUE")) {
+                            indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new TreeMap<>()).put(rs.getInt("ORDINAL_POSITION"), column);
+                        }
+                    }
+                }
+                java.util.Set<java.util.Set<String>> actual = new java.util.HashSet<>();
+                indexes.values().forEach(cols -> actual.add(java.util.Set.copyOf(cols.values())));
+                java.util.Set<java.util.Set<String>> declared = new java.util.HashSet<>();
+                declared.add(java.util.Set.copyOf(table.key()));
+                dev.atlas.jdbi.internal.portability.PortableSchema.UNIQUE.getOrDefault(table.table(), List.of())
+                        .forEach(u -> declared.add(java.util.Set.copyOf(u.columns())));
+                assertThat(actual).as(table.table()).isEqualTo(declared);
+            }
+        }
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test
