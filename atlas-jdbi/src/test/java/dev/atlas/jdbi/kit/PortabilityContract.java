@@ -3,6 +3,7 @@ package dev.atlas.jdbi.kit;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
@@ -613,7 +614,7 @@ public abstract class PortabilityContract extends AtlasContract {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         com.fasterxml.jackson.databind.node.JsonNodeFactory nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
         Map<String, Object[]> cases = new TreeMap<>(); // type.column := value (null: left out)
-        cases.put("execution.type", new Object[] {nodes.textNode("TEXT")});
+        cases.put("execution.type", new Object[] {nodes.textNode("texts")});
         cases.put("execution.owner_id", new Object[] {null});
         cases.put("conversation.owner_type", new Object[] {nodes.textNode(" ")});
         cases.put("voice_call.owner_id", new Object[] {nodes.textNode("")});
@@ -629,7 +630,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("settings_revision.rolled_back_to", new Object[] {null});
         cases.put("task_schedule.interval_micros", new Object[] {null});
         cases.put("message_event.details", new Object[] {nodes.arrayNode()});
-        cases.put("asset.type", new Object[] {nodes.textNode("Image")});
+        cases.put("asset.type", new Object[] {nodes.textNode("picture")});
         cases.put("asset.blob_key", new Object[] {nodes.textNode("../../etc/passwd")});
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
@@ -742,6 +743,295 @@ public abstract class PortabilityContract extends AtlasContract {
 
     private static String vector(float... v) {
         return "\"vector\":\"" + java.util.Base64.getEncoder().encodeToString(floats(v)) + "\"";
+    }
+
+    // ---- unique keys, per-field rules, canonical forms, file encodings -------------------------
+
+    /** A tenant holding one row of each kind with a natural key of its own (besides its id). */
+    private static Tenant naturalKeys(Tenant t) {
+        t.conversations().append(t.conversations().ensure("order-1", dev.atlas.conversation.NewConversation.of(ALICE)).id(),
+                dev.atlas.conversation.NewMessage.user("hello"));
+        t.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        t.settings().create("defaults", "Defaults", null);
+        t.credentials().put(ALICE, "github", "secret");
+        t.graph().upsertNode(dev.atlas.graph.NewGraphNode.of("n1"));
+        t.tasks().schedule(dev.atlas.task.NewSchedule.every("digest", java.time.Duration.ofHours(1), dev.atlas.task.NewTask.of("digest", Map.of())));
+        t.prices().set(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "2.5", "10", java.time.Instant.parse("2026-01-01T00:00:00Z")));
+        return t;
+    }
+
+    @Test
+    @DisplayName("a new row clashing with a live stored row on a unique key other than its id (conversation external key, assistant and"
+            + " settings slug, credential name, graph node key, schedule name, price validity) is a ConflictException naming line, type"
+            + " and column before any write: the tenant holds exactly what it held")
+    void secondaryKeyClashWithStoredRowRefusedBeforeAnyWrite() {
+        String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
+        Map<String, java.util.function.Consumer<Tenant>> cases = new TreeMap<>();
+        cases.put("conversation.external_key", t -> t.conversations().ensure("order-1", dev.atlas.conversation.NewConversation.of(BOB)));
+        cases.put("assistant.slug", t -> t.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Other bot")));
+        cases.put("settings.slug", t -> t.settings().create("defaults", "Other", null));
+        cases.put("credential.name", t -> t.credentials().put(ALICE, "github", "other"));
+        cases.put("graph_node.node_key", t -> t.graph().upsertNode(dev.atlas.graph.NewGraphNode.of("n1").label("other")));
+        cases.put("task_schedule.name", t -> t.tasks().schedule(dev.atlas.task.NewSchedule.every("digest", java.time.Duration.ofHours(2),
+                dev.atlas.task.NewTask.of("other", Map.of()))));
+        cases.put("model_price.valid_from", t -> t.prices().set(dev.atlas.execution.ModelPrice.of("openai", "gpt-4o", "3", "12",
+                java.time.Instant.parse("2026-01-01T00:00:00Z"))));
+        int i = 0;
+        for (Map.Entry<String, java.util.function.Consumer<Tenant>> c : cases.entrySet()) {
+            String tenant = "dst" + i++;
+            Tenant dst = atlas.tenant(tenant);
+            c.getValue().accept(dst);
+            Map<String, List<String>> before = rows(database.dataSource(), tenant);
+            String type = c.getKey().substring(0, c.getKey().indexOf('.'));
+            int line = lineOf(file, "\"type\":\"" + type + "\"");
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, file.getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(ConflictException.class)
+                    .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
+            assertThat(rows(database.dataSource(), tenant)).as(c.getKey()).isEqualTo(before);
+        }
+    }
+
+    @Test
+    @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
+            + " line, type and column, and nothing is written")
+    void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {
+        String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
+        Tenant dst = atlas.tenant("dst");
+        dst.conversations().create(dev.atlas.conversation.NewConversation.of(BOB));
+        Map<String, List<String>> before = rows(database.dataSource(), "dst");
+        for (String key : List.of("conversation.external_key", "assistant.slug", "settings.slug", "credential.name", "graph_node.node_key",
+                "task_schedule.name", "model_price.valid_from", "message.sequence")) {
+            String type = key.substring(0, key.indexOf('.'));
+            int line = lineOf(file, "\"type\":\"" + type + "\"");
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            String copy = lines.get(line - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\"");
+            lines.add(line, copy);
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, in)))
+                    .as(key)
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + (line + 1) + ": " + key);
+        }
+        assertThat(rows(database.dataSource(), "dst")).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("a key a stored row held once it was soft-deleted is free: the import takes it")
+    void secondaryKeyOfADeletedRowIsFree() {
+        String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
+        Tenant dst = atlas.tenant("dst");
+        dst.assistants().delete(dst.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Old bot")).id());
+        ImportReport report = importBytes(dst, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(report.imported("assistant")).isEqualTo(1);
+        assertThat(dst.assistants().getBySlug("bot").orElseThrow().name()).isEqualTo("Bot");
+    }
+
+    /**
+     * For each {@code type.column := value}, the file with the first row of that type changed (null: the column left out; a row
+     * without the column gets it) fails with InvalidInputException naming line, type and column; nothing is written.
+     */
+    private void eachRefused(String file, Map<String, Object[]> cases) throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        for (Map.Entry<String, Object[]> c : cases.entrySet()) {
+            String type = c.getKey().substring(0, c.getKey().indexOf('.'));
+            String column = c.getKey().substring(type.length() + 1);
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            int line = -1;
+            for (boolean anyRow : new boolean[] {false, true}) {
+                for (int i = 0; i < lines.size() && line < 0; i++) {
+                    var record = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(i));
+                    var row = (com.fasterxml.jackson.databind.node.ObjectNode) record.get("row");
+                    if (!type.equals(record.path("type").asText()) || row == null || !anyRow && !row.has(column)) {
+                        continue;
+                    }
+                    if (c.getValue()[0] == null) {
+                        row.remove(column);
+                    } else {
+                        row.set(column, (com.fasterxml.jackson.databind.JsonNode) c.getValue()[0]);
+                    }
+                    lines.set(i, json.writeValueAsString(record));
+                    line = i + 1;
+                }
+            }
+            assertThat(line).as(c.getKey()).isPositive();
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("text the API's writes would refuse (over a field's limit, blank where it must not be, no valid cron or finish reason)"
+            + " is an InvalidInputException naming line, type and column, and nothing is written")
+    void textsTheApiRefusesAreRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        var nodes = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        Map<String, Object[]> cases = new TreeMap<>();
+        cases.put("conversation.title", new Object[] {nodes.textNode("t".repeat(Limits.MAX_TITLE_LENGTH + 1))});
+        cases.put("conversation.agent", new Object[] {nodes.textNode(" ")});
+        cases.put("conversation.external_key", new Object[] {nodes.textNode("k".repeat(Limits.MAX_KEY_LENGTH + 1))});
+        cases.put("assistant.name", new Object[] {nodes.textNode("n".repeat(Limits.MAX_TITLE_LENGTH + 1))});
+        cases.put("assistant.slug", new Object[] {nodes.textNode("Not A Slug")});
+        cases.put("settings.name", new Object[] {nodes.textNode(" ")});
+        cases.put("settings_revision.label", new Object[] {nodes.textNode("")});
+        cases.put("credential.name", new Object[] {nodes.textNode("c".repeat(Limits.MAX_KEY_LENGTH + 1))});
+        cases.put("graph_node.node_key", new Object[] {nodes.textNode("")});
+        cases.put("graph_node.label", new Object[] {nodes.textNode("l".repeat(Limits.MAX_TITLE_LENGTH + 1))});
+        cases.put("task_schedule.cron", new Object[] {nodes.textNode("every day")});
+        cases.put("execution.provider", new Object[] {nodes.textNode("p".repeat(Limits.MAX_KEY_LENGTH + 1))});
+        cases.put("execution.error", new Object[] {nodes.textNode("e".repeat(Limits.MAX_REASON_LENGTH + 1))});
+        cases.put("execution_step.finish_reason", new Object[] {nodes.textNode("bored")});
+        cases.put("tool_call.name", new Object[] {nodes.textNode(" ")});
+        cases.put("message.client_message_id", new Object[] {nodes.textNode("m".repeat(Limits.MAX_KEY_LENGTH + 1))});
+        cases.put("message.failure_reason", new Object[] {nodes.textNode("f".repeat(Limits.MAX_REASON_LENGTH + 1))});
+        cases.put("memory.content", new Object[] {nodes.textNode("  ")});
+        cases.put("memory_tag.tag", new Object[] {nodes.textNode("t".repeat(Limits.MAX_TAG_LENGTH + 1))});
+        cases.put("asset.filename", new Object[] {nodes.textNode("")});
+        cases.put("voice_call.session_id", new Object[] {nodes.textNode("s".repeat(Limits.MAX_KEY_LENGTH + 1))});
+        cases.put("vector.model", new Object[] {nodes.textNode("no spaces allowed")});
+        cases.put("task.kind", new Object[] {nodes.textNode(" ")});
+        cases.put("credential.key_id", new Object[] {nodes.textNode("k/1")});
+        eachRefused(file, cases);
+    }
+
+    @Test
+    @DisplayName("an enum value in another case than its stored form, as the readers accept it (IMAGE, Text, ASSISTANT), imports in"
+            + " the stored form: the tenant exports back byte-identical to the canonical file")
+    void enumValuesInAnyCaseImportCanonical() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        String shouting = replaceLine(file, "\"type\":\"asset\"", "\"type\":\"image\"", "\"type\":\"IMAGE\"");
+        shouting = replaceLine(shouting, "\"type\":\"execution\"", "\"type\":\"text\"", "\"type\":\"Text\"");
+        shouting = replaceLine(shouting, "\"content\":\"Your order shipped.\"", "\"role\":\"assistant\"", "\"role\":\"ASSISTANT\"");
+        shouting = replaceLine(shouting, "\"type\":\"conversation\"", "\"status\":\"open\"", "\"status\":\"Open\"");
+        assertThat(shouting).contains("IMAGE").contains("\"Text\"").contains("ASSISTANT").contains("\"Open\"");
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, shouting.getBytes(StandardCharsets.UTF_8));
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+        // And the canonical file is then a no-op.
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a file with a UTF-8 byte order mark, CRLF line endings or no final newline imports like the original")
+    void bomCrlfAndNoFinalNewlineImport() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        Map<String, byte[]> variants = new TreeMap<>();
+        variants.put("bom", ("\uFEFF" + file).getBytes(StandardCharsets.UTF_8));
+        variants.put("crlf", file.replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
+        variants.put("no final newline", file.substring(0, file.length() - 1).getBytes(StandardCharsets.UTF_8));
+        for (Map.Entry<String, byte[]> v : variants.entrySet()) {
+            Tenant t = atlas.tenant("t-" + v.getKey().replace(' ', '-'));
+            importBytes(t, v.getValue());
+            assertThat(text(export(t, ExportScope.tenant()))).as(v.getKey()).isEqualTo(file);
+        }
+    }
+
+    @Test
+    @DisplayName("a file cut off inside its last record, or holding garbage, is an InvalidInputException naming the line, and nothing is written")
+    void truncatedOrGarbledFileRefused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        int last = (int) file.lines().count();
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String[]> cases = new TreeMap<>(); // name := input, expected field
+        cases.put("cut", new String[] {file.substring(0, file.length() - 10), "line " + last});
+        cases.put("garbage line", new String[] {file + "garbage\n", "line " + (last + 1)});
+        cases.put("binary", new String[] {"\u0001\u0002PK\u0003", "line 1"});
+        for (Map.Entry<String, String[]> c : cases.entrySet()) {
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue()[0].getBytes(StandardCharsets.UTF_8))))
+                    .as(c.getKey())
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getValue()[1]);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("text at the edges (emoji, astral and combining characters, RTL marks, escapes, a title of exactly the limit, deep JSON"
+            + " at the depth limit, integers beyond 64 bits) exports and imports back byte-exact")
+    void edgeTextRoundTripsByteExact() {
+        Tenant acme = atlas.tenant("acme");
+        String odd = "𝄞 👩‍👩‍👧 e\u0301 \u202Eevil\u202C \t\\ \" </script> \u2028 ÿ \uFFFD";
+        Object deep = Map.of();
+        for (int i = 0; i < Limits.MAX_JSON_DEPTH - 2; i++) {
+            deep = Map.of("d", deep);
+        }
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+                .title("🙂".repeat(Limits.MAX_TITLE_LENGTH / 2))
+                .metadata(Map.of("odd", odd, "huge", new java.math.BigInteger("123456789012345678901234567890"), "deep", deep)));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user(odd));
+        acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, odd).tags(List.of("🏷️", "ünï")));
+        byte[] file = export(acme, ExportScope.tenant());
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, file);
+        assertThat(export(beta, ExportScope.tenant())).isEqualTo(file);
+        assertThat(beta.conversations().require(c.id()).title()).isEqualTo("🙂".repeat(Limits.MAX_TITLE_LENGTH / 2));
+        assertThat(beta.conversations().require(c.id()).metadata()).isEqualTo(acme.conversations().require(c.id()).metadata());
+    }
+
+    @Test
+    @DisplayName("rows written while an export runs are in its file whole or not at all: the file imports")
+    void exportDuringWritesIsOneSnapshot() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.Conversation c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)
+                .metadata(Map.of("pad", "p".repeat(20_000))));
+        acme.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("hello"));
+        // The export's first bytes reach the stream while it writes the conversations (the padding overflows the
+        // generator's buffer): a conversation and its message written then were not there when the export began.
+        ByteArrayOutputStream out = new ByteArrayOutputStream() {
+            private boolean wrote;
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                if (!wrote) {
+                    wrote = true;
+                    UUID late = acme.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+                    acme.conversations().append(late, dev.atlas.conversation.NewMessage.user("written during the export"));
+                }
+                super.write(b, off, len);
+            }
+        };
+        acme.portability().exportTo(out, ExportScope.tenant());
+        assertThat(text(out.toByteArray())).contains("hello").doesNotContain("written during the export");
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, out.toByteArray());
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(out.toByteArray()));
+    }
+
+    @Test
+    @DisplayName("the unique keys import checks before writing are exactly the schema's unique indexes besides each table's key")
+    void uniqueKeysMatchTheSchema() throws SQLException {
+        try (Connection c = database.dataSource().getConnection()) {
+            for (var table : dev.atlas.jdbi.internal.portability.PortableSchema.TABLES) {
+                Map<String, TreeMap<Integer, String>> indexes = new TreeMap<>();
+                try (ResultSet rs = c.getMetaData().getIndexInfo(null, null, PREFIX + table.table(), true, false)) {
+                    while (rs.next()) {
+                        String column = rs.getString("COLUMN_NAME");
+                        // sqlite-jdbc lists every index whatever unique asks for: NON_UNIQUE tells them apart.
+                        if (column != null && !column.equals("tenant_id") && !rs.getBoolean("NON_UNIQUE")) {
+                            indexes.computeIfAbsent(rs.getString("INDEX_NAME"), k -> new TreeMap<>()).put(rs.getInt("ORDINAL_POSITION"), column);
+                        }
+                    }
+                }
+                java.util.Set<java.util.Set<String>> actual = new java.util.HashSet<>();
+                indexes.values().forEach(cols -> actual.add(java.util.Set.copyOf(cols.values())));
+                java.util.Set<java.util.Set<String>> declared = new java.util.HashSet<>();
+                declared.add(java.util.Set.copyOf(table.key()));
+                dev.atlas.jdbi.internal.portability.PortableSchema.UNIQUE.getOrDefault(table.table(), List.of())
+                        .forEach(u -> declared.add(java.util.Set.copyOf(u.columns())));
+                assertThat(actual).as(table.table()).isEqualTo(declared);
+            }
+        }
     }
 
     // ---- erase -------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ final class Codec {
                 }
                 continue;
             }
-            Object v = value(c, node, field);
+            Object v = value(table, c, node, field);
             values[i] = v;
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
@@ -165,11 +165,6 @@ final class Codec {
         }
         return new Parsed(table, values, bind);
     }
-
-    private static final Set<String> ASSET_TYPES = java.util.Arrays.stream(dev.atlas.asset.AssetType.values())
-            .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
-    private static final Set<String> EXECUTION_TYPES = java.util.Arrays.stream(dev.atlas.execution.ExecutionType.values())
-            .map(Object::toString).collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /**
      * The rules spanning a row's columns, or belonging to a domain type, that a write through the API
@@ -204,15 +199,7 @@ final class Codec {
             }
         }
         switch (t.table()) {
-            case "executions" -> {
-                if (!EXECUTION_TYPES.contains((String) v[t.index("type")])) {
-                    throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(EXECUTION_TYPES) + ", was " + v[t.index("type")]);
-                }
-            }
             case "assets" -> {
-                if (!ASSET_TYPES.contains((String) v[t.index("type")])) {
-                    throw new InvalidInputException(f + "type", "must be one of " + new java.util.TreeSet<>(ASSET_TYPES) + ", was " + v[t.index("type")]);
-                }
                 if (!dev.atlas.jdbi.internal.JdbiAssetStore.isBlobKey((String) v[t.index("blob_key")])) {
                     throw new InvalidInputException(f + "blob_key", "is not a blob key: / separated segments of letters, digits, . _ -,"
                             + " none ending in . (so no . or .. segment), at most 1000 characters");
@@ -257,7 +244,7 @@ final class Codec {
         }
     }
 
-    private static Object value(Column c, JsonNode node, String field) {
+    private static Object value(Table table, Column c, JsonNode node, String field) {
         switch (c.kind()) {
             case ID -> {
                 String s = textual(node, field);
@@ -269,6 +256,7 @@ final class Codec {
             }
             case TEXT -> {
                 String s = Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH);
+                s = TextRules.check(table.table() + "." + c.name(), field, s);
                 if (c.values() != null && !c.values().contains(s)) {
                     if (c.values().contains(PortableSchema.APP_EVENT_TYPES) && s.startsWith("app.")) {
                         try {

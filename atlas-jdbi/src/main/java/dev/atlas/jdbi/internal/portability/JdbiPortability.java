@@ -53,8 +53,8 @@ import java.util.UUID;
 import java.util.function.IntFunction;
 
 /**
- * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order
- * (on PostgreSQL in one read transaction, so the file is one snapshot). Import spools its input to
+ * {@link Portability} on Jdbi. Export reads each table of {@link PortableSchema} in a fixed order,
+ * in one snapshot on either database. Import spools its input to
  * a temporary file and reads it twice: the first pass validates every record, checks every
  * reference and compares every id that already exists, so nothing is written unless the whole
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
@@ -65,6 +65,8 @@ public final class JdbiPortability implements Portability {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
     static final int BATCH = 2_000;
     private static final int LOOKUP = 500;
+    /** Keys one query of {@link #checkUnique} looks up. */
+    private static final int UNIQUE_LOOKUP = 100;
     public static final String HEADER_TYPE = "atlas-export";
     public static final int VERSION = 1;
 
@@ -124,15 +126,14 @@ public final class JdbiPortability implements Portability {
             g.writeStringField("type", HEADER_TYPE);
             g.writeNumberField("version", VERSION);
             g.writeEndObject();
-            db.readConsistent(h -> {
+            db.readConsistent(h -> snapshot(h, () -> {
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
                         counts.put(table.type(), n);
                     }
                 }
-                return null;
-            });
+            }));
             g.writeRaw('\n');
             g.flush();
         } catch (IOException e) {
@@ -141,6 +142,34 @@ public final class JdbiPortability implements Portability {
             throw e;
         }
         return new ExportReport(counts);
+    }
+
+    /**
+     * Runs {@code reads} on one snapshot: otherwise rows written between two tables' reads would be
+     * half in the file (a message without its conversation) and the file would not import. On
+     * PostgreSQL readConsistent's transaction is one once it is REPEATABLE READ (READ COMMITTED
+     * takes a snapshot per statement); on SQLite a deferred transaction is (WAL fixes its snapshot
+     * at the first read and takes no lock a writer waits for).
+     */
+    private Object snapshot(Handle h, Runnable reads) {
+        boolean done = false;
+        try {
+            if (db.dialect() == Dialect.POSTGRESQL) {
+                h.control("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                reads.run();
+                return null;
+            }
+            h.control("BEGIN DEFERRED");
+            try {
+                reads.run();
+                done = true;
+            } finally {
+                h.control(done ? "COMMIT" : "ROLLBACK");
+            }
+        } catch (java.sql.SQLException e) {
+            throw new StorageException("export: the read transaction failed: " + e.getMessage(), e.getSQLState(), false, e);
+        }
+        return null;
     }
 
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
@@ -220,6 +249,8 @@ public final class JdbiPortability implements Portability {
         final Map<String, Long> unchanged = new LinkedHashMap<>();
         /** Rows (assistants, settings) whose current revision is still to be linked (their row matched but for a pending link). */
         final Map<UUID, Link> relink = new LinkedHashMap<>();
+        /** Per table and unique key (see {@link PortableSchema#UNIQUE}): the keys the file's new rows hold, with where. */
+        final Map<String, Map<List<Object>, String>> keys = new HashMap<>();
     }
 
     /** Reads records one by one with their line numbers. */
@@ -231,12 +262,21 @@ public final class JdbiPortability implements Portability {
         private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.mapper().reader()
                 .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
+        /**
+         * Json's limits, but for the two levels of the record around a row's values ({"row":{"metadata":…}}): a
+         * value as deep as the API stores it still reads; Codec checks each value against Json's limits.
+         */
+        private static final com.fasterxml.jackson.core.JsonFactory FACTORY = Json.mapper().getFactory().rebuild()
+                .streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                        .maxNestingDepth(dev.atlas.Limits.MAX_JSON_DEPTH + 2).maxNumberLength(dev.atlas.Limits.MAX_JSON_NUMBER_LENGTH).build())
+                .build();
+
         final JsonParser p;
         int index = -1;
         int line;
 
         Reader(Path file) throws IOException {
-            p = Json.mapper().getFactory().createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            p = FACTORY.createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
             // A field given twice would otherwise be read as its last value, silently.
             p.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
         }
@@ -303,6 +343,7 @@ public final class JdbiPortability implements Portability {
         List<Integer> chunkIndex = new ArrayList<>();
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
+        List<Located> assets = new ArrayList<>();
         try (Reader r = new Reader(spool)) {
             header(r);
             while (true) {
@@ -322,8 +363,11 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
+                    checkSharedBlobKey(assets);
+                }
                 if (table.table().equals("assets")) {
-                    checkSharedBlobKey(row, where);
+                    assets.add(new Located(row, where));
                 }
                 if (table.byId()) {
                     UUID id = (UUID) row.values()[table.index("id")];
@@ -351,6 +395,7 @@ public final class JdbiPortability implements Portability {
                 chunkWhere.add(where);
             }
             compareExisting(chunk, chunkIndex, chunkWhere, plan);
+            checkSharedBlobKey(assets);
         }
         for (Map.Entry<String, Map<UUID, String>> e : deferred.entrySet()) {
             Set<UUID> inFile = seen.getOrDefault(e.getKey(), Set.of());
@@ -417,23 +462,42 @@ public final class JdbiPortability implements Portability {
      * An imported asset may name a blob key that rows of other tenants name (a copy of an export
      * shares the original's bytes), but only with their content (sha256 and size), and not a key
      * another tenant is purging: otherwise a file could name another tenant's key and read its
-     * bytes, live or erased but not yet deleted.
+     * bytes, live or erased but not yet deleted. One query per {@link PortabilitySql#BLOB_KEYS} asset rows.
      */
-    private void checkSharedBlobKey(Parsed row, String where) {
-        Table t = row.table();
-        Object[] v = row.values();
-        String lowerKey = ((String) v[t.index("blob_key")]).toLowerCase(java.util.Locale.ROOT);
-        Object sha256 = v[t.index("sha256")];
-        Object size = v[t.index("size_bytes")];
-        boolean otherContent = db.read(h -> sql.on(h, q.blobKeyContent).bind("lowerKey", lowerKey)
-                .bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value())
-                .list((rs, ctx) -> sha256.equals(rs.getString(1)) && size.equals(rs.getLong(2))))
-                .contains(false);
-        if (otherContent) {
-            throw new InvalidInputException(where + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and size"
-                    + " differ: a copy shares an asset's bytes only with its content");
+    private void checkSharedBlobKey(List<Located> assets) {
+        if (assets.isEmpty()) {
+            return;
         }
+        Table t = assets.get(0).row().table();
+        Map<String, List<Object[]>> stored = new HashMap<>();
+        db.read(h -> {
+            Sql.Call call = sql.on(h, q.blobKeyContent)
+                    .bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value());
+            for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
+                call.bind("lowerKey" + i, i < assets.size() ? lowerKey(assets.get(i).row()) : null);
+            }
+            return call.list((rs, ctx) -> new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3) == null ? null : rs.getLong(3)});
+        }).forEach(found -> stored.computeIfAbsent((String) found[0], k -> new ArrayList<>()).add(found));
+        for (Located a : assets) {
+            Object[] v = a.row().values();
+            Object sha256 = v[t.index("sha256")];
+            Object size = v[t.index("size_bytes")];
+            for (Object[] found : stored.getOrDefault(lowerKey(a.row()), List.of())) {
+                if (!sha256.equals(found[1]) || !size.equals(found[2])) {
+                    throw new InvalidInputException(a.where() + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and"
+                            + " size differ: a copy shares an asset's bytes only with its content");
+                }
+            }
+        }
+        assets.clear();
     }
+
+    private static String lowerKey(Parsed asset) {
+        return ((String) asset.values()[asset.table().index("blob_key")]).toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** A parsed record with where it stands in the input. */
+    private record Located(Parsed row, String where) {}
 
     private void checkExist(String table, Map<UUID, String> refs) {
         List<UUID> ids = new ArrayList<>(refs.keySet());
@@ -457,10 +521,12 @@ public final class JdbiPortability implements Portability {
         }
         Table table = chunk.get(0).table();
         Map<List<Object>, Object[]> existing = existing(table, chunk);
+        List<Located> fresh = new ArrayList<>();
         for (int i = 0; i < chunk.size(); i++) {
             Parsed row = chunk.get(i);
             Object[] have = existing.get(key(table, row.values()));
             if (have == null) {
+                fresh.add(new Located(row, wheres.get(i)));
                 continue;
             }
             for (int c = 0; c < have.length; c++) {
@@ -483,9 +549,81 @@ public final class JdbiPortability implements Portability {
             plan.skip.set(indexes.get(i));
             plan.unchanged.merge(table.type(), 1L, Long::sum);
         }
+        checkUnique(table, fresh, plan);
         chunk.clear();
         indexes.clear();
         wheres.clear();
+    }
+
+    /**
+     * Refuses a new row holding a unique key other than its id that an earlier new row of the input
+     * holds (InvalidInputException) or a stored row holds (ConflictException): on insert it would
+     * fail only after earlier batches were written.
+     */
+    private void checkUnique(Table table, List<Located> fresh, Plan plan) {
+        if (fresh.isEmpty()) {
+            return;
+        }
+        for (PortableSchema.Unique u : PortableSchema.UNIQUE.getOrDefault(table.table(), List.of())) {
+            Map<List<Object>, String> inFile = plan.keys.computeIfAbsent(table.table() + " " + u.columns(), k -> new HashMap<>());
+            Map<List<Object>, String> wanted = new LinkedHashMap<>();
+            for (Located r : fresh) {
+                List<Object> key = uniqueKey(table, u, r.row().values());
+                if (key == null) {
+                    continue;
+                }
+                String first = inFile.putIfAbsent(key, r.where());
+                if (first != null) {
+                    throw new InvalidInputException(r.where() + table.type() + "." + u.field(), "holds " + String.join(", ", u.columns())
+                            + " " + key + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
+                            + " does: they are unique");
+                }
+                wanted.put(key, r.where());
+            }
+            List<List<Object>> keys = new ArrayList<>(wanted.keySet());
+            Dialect d = db.dialect();
+            for (int from = 0; from < keys.size(); from += UNIQUE_LOOKUP) {
+                List<List<Object>> part = keys.subList(from, Math.min(keys.size(), from + UNIQUE_LOOKUP));
+                List<Object[]> held = db.read(h -> {
+                    Sql.Call call = sql.on(h, q.holding(table, u, part.size(), d));
+                    for (int i = 0; i < part.size(); i++) {
+                        for (int j = 0; j < u.columns().size(); j++) {
+                            call.bind("u" + i + "_" + j, Codec.bindable(table.column(u.columns().get(j)), part.get(i).get(j), d));
+                        }
+                    }
+                    return call.list((rs, ctx) -> Codec.read(table, rs, d));
+                });
+                for (Object[] stored : held) {
+                    List<Object> key = uniqueKey(table, u, stored);
+                    String where = key == null ? null : wanted.get(key);
+                    if (where != null) {
+                        throw new ConflictException(where + table.type() + "." + u.field(), table.type() + " " + stored[table.index("id")]
+                                + " of this tenant already holds " + String.join(", ", u.columns()) + " " + key + ": they are unique");
+                    }
+                }
+            }
+        }
+    }
+
+    /** The values of {@code u}'s columns in {@code row}, or null when the row holds no such key (a null in it, its index's condition unmet). */
+    private static List<Object> uniqueKey(Table table, PortableSchema.Unique u, Object[] row) {
+        for (String col : u.nullColumns()) {
+            if (row[table.index(col)] != null) {
+                return null;
+            }
+        }
+        if (u.trueColumn() != null && !Boolean.TRUE.equals(row[table.index(u.trueColumn())])) {
+            return null;
+        }
+        List<Object> key = new ArrayList<>(u.columns().size());
+        for (String col : u.columns()) {
+            Object v = row[table.index(col)];
+            if (v == null) {
+                return null;
+            }
+            key.add(v);
+        }
+        return key;
     }
 
     private static List<Object> key(Table table, Object[] values) {

@@ -42,15 +42,20 @@ public final class PortabilitySql {
     final Map<Scope.Kind, Statement> countVoiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
     final Map<Scope.Kind, Statement> voiceCallLinksElsewhere = new EnumMap<>(Scope.Kind.class);
 
+    /** Blob keys {@link #blobKeyContent} looks up at once (unused places bound to null, which matches nothing). */
+    static final int BLOB_KEYS = 100;
+
     public PortabilitySql(Catalogue c) {
         this.c = c;
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
         // Another tenant's pending purge (an intent) counts as other content: its bytes may still be on disk.
+        String keys = InList.marks("lowerKey", BLOB_KEYS);
         blobKeyContent = c.crossTenant("portability.blobKeyContent", "import: an imported asset may name a blob key other tenants'"
                 + " rows name (a copy of an export shares the original's bytes), but only with the same content, and no key another"
                 + " tenant is purging; only sha256 and size are read, compared, never returned",
-                "SELECT sha256, size_bytes FROM <p>assets WHERE lower(blob_key) = :lowerKey"
-                        + " UNION ALL SELECT NULL, NULL FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey AND tenant_id <> :tenant");
+                "SELECT lower(blob_key), sha256, size_bytes FROM <p>assets WHERE lower(blob_key) IN (" + keys + ")"
+                        + " UNION ALL SELECT lower(blob_key), NULL, NULL FROM <p>blob_intents WHERE lower(blob_key) IN (" + keys + ")"
+                        + " AND tenant_id <> :tenant");
         String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
         countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
         authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");
@@ -129,6 +134,30 @@ public final class PortabilitySql {
             parts.add(c != null && c.kind() == PortableSchema.Kind.TEXT && dialect == Dialect.POSTGRESQL ? col + " COLLATE \"C\"" : col);
         }
         return String.join(", ", parts);
+    }
+
+    /**
+     * The tenant's rows of {@code table} holding {@code unique} (its partial index's condition met) among {@code n} keys
+     * bound as {@code :u<i>_<j>} (key i, column j).
+     */
+    Statement holding(Table table, PortableSchema.Unique unique, int n, Dialect dialect) {
+        StringBuilder where = new StringBuilder();
+        for (String col : unique.nullColumns()) {
+            where.append(" AND ").append(col).append(" IS NULL");
+        }
+        if (unique.trueColumn() != null) {
+            where.append(" AND ").append(unique.trueColumn()).append(dialect == Dialect.POSTGRESQL ? "" : " = 1");
+        }
+        List<String> keys = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            List<String> parts = new ArrayList<>();
+            for (int j = 0; j < unique.columns().size(); j++) {
+                parts.add(unique.columns().get(j) + " = :u" + i + "_" + j);
+            }
+            keys.add("(" + String.join(" AND ", parts) + ")");
+        }
+        return c.render("portability.holding." + table.table(), "SELECT " + columns(table) + " FROM <p>" + table.table()
+                + " WHERE tenant_id = :t" + where + " AND (" + String.join(" OR ", keys) + ")");
     }
 
     Statement insert(Table table) {

@@ -251,6 +251,48 @@ public final class PortableSchema {
                     reqLong("number", 1), en("kind", "published", "rollback"), id("rolled_back_to").ref("settings_revisions"),
                     json("value"), text("label"), text("author_type"), text("author_id"), reqTime("created_at"))));
 
+    /**
+     * A unique key of a table besides its id: its {@code columns}, the column an import names when
+     * two rows share it ({@code field}), and for a partial index the columns that must be null and
+     * the one that must be true for a row to hold the key. A row with a null key column holds none.
+     */
+    public record Unique(List<String> columns, String field, List<String> nullColumns, String trueColumn) {}
+
+    private static Unique unique(String... columns) {
+        return new Unique(List.of(columns), columns[columns.length - 1], List.of(), null);
+    }
+
+    private static Unique live(String... columns) {
+        return new Unique(List.of(columns), columns[columns.length - 1], List.of("deleted_at"), null);
+    }
+
+    /**
+     * Every unique index of the migrations other than a table's key, per table: an import checks
+     * them before its first write, since on insert they would fail after earlier batches committed.
+     */
+    public static final Map<String, List<Unique>> UNIQUE = Map.ofEntries(
+            Map.entry("model_prices", List.of(unique("provider", "model", "valid_from"))),
+            Map.entry("graph_nodes", List.of(unique("node_key"))),
+            Map.entry("graph_edges", List.of(unique("source_id", "target_id", "type"))),
+            Map.entry("assistants", List.of(live("slug"))),
+            Map.entry("assistant_revisions", List.of(unique("assistant_id", "number"))),
+            Map.entry("conversations", List.of(live("external_key"))),
+            Map.entry("execution_steps", List.of(unique("execution_id", "sequence"))),
+            Map.entry("execution_tool_calls", List.of(unique("step_id", "call_index"),
+                    new Unique(List.of("execution_id", "call_index"), "call_index", List.of("step_id"), null))),
+            Map.entry("messages", List.of(unique("conversation_id", "sequence"), unique("conversation_id", "client_message_id"),
+                    // V15 messages_one_active_sibling: one active reply per parent and role, but those of an execution.
+                    new Unique(List.of("conversation_id", "parent_id", "role"), "is_active", List.of("deleted_at", "execution_id"),
+                            "is_active"))),
+            Map.entry("assets", List.of(unique("blob_key"))),
+            Map.entry("message_assets", List.of(unique("message_id", "asset_id"))),
+            Map.entry("memory_revisions", List.of(unique("memory_id", "revision"))),
+            Map.entry("vectors", List.of(unique("model", "target_type", "target_id"))),
+            Map.entry("credentials", List.of(unique("owner_type", "owner_id", "name"))),
+            Map.entry("task_schedules", List.of(unique("name"))),
+            Map.entry("settings", List.of(live("slug"))),
+            Map.entry("settings_revisions", List.of(unique("settings_id", "number"))));
+
     private static final Map<String, Table> BY_TYPE = new LinkedHashMap<>();
     private static final Map<String, Table> BY_TABLE = new LinkedHashMap<>();
 
