@@ -64,8 +64,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final Function<Object, NewConversation> newConversation;
     private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
     private final RecentMessages recent = new RecentMessages();
-    /** What {@link #getMessages} last handed out on this thread: MessageWindowChatMemory reads, then updates. */
-    private final ThreadLocal<LastRead> lastRead = new ThreadLocal<>();
+    private final ImageCache images = new ImageCache(ImageCache.DEFAULT_CHARS);
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
@@ -115,15 +114,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
-        Map<Long, ChatMessage> handedOut = new java.util.TreeMap<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
-            handedOut.put(s.sequence(), s.message());
-            // Rows written before this JVM started, or by another one, are then known too when a
-            // racing caller hands a list built from this read.
+            // A racing caller may hand these very instances back after another write dropped them
+            // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
         }
-        lastRead.set(new LastRead(c.id(), handedOut));
         Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
         return messages;
     }
@@ -142,25 +138,61 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
-            // The list is what this thread just read plus new messages: only a message of that read
-            // can be one the window no longer holds. Without a read, what this JVM stored recently.
-            LastRead last = lastRead.get();
-            lastRead.remove();
-            Map<Long, ChatMessage> known = last != null && last.conversationId().equals(c.id()) ? last.messages() : recent.get(c.id());
-            Plan plan = plan(read(c, before), known, messages);
-            // Every new message is mapped (and so validated) before the first one is written.
+            List<Stored> held = read(c, before);
+            Plan plan = plan(held, c.id(), messages);
+            // Every new message is mapped (and so validated) before the first one is written; kept
+            // messages, and their images, are not looked at again.
             List<NewMessage> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
+                if (plan.kept().get(i) != null) {
+                    prepared.add(null);
+                    continue;
+                }
                 // Inline images are checked with placeholder references of the same size as the real ones.
                 List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> new UUID(0, 0)).toList();
-                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i), placeholders) : null);
+                prepared.add(Messages.toAtlas(messages.get(i), placeholders));
+            }
+            Map<Long, UUID> heldRounds = new java.util.HashMap<>();
+            for (Stored s : held) {
+                if (asksForTools(s.message())) {
+                    heldRounds.put(s.sequence(), s.round());
+                }
             }
             List<Long> sequences = new ArrayList<>(messages.size());
+            // The response whose tool calls the results that follow it answer: its sequence, and its
+            // execution once known.
+            Long roundSequence = null;
+            UUID round = null;
+            boolean roundKnown = false;
             for (int i = 0; i < messages.size(); i++) {
+                ChatMessage m = messages.get(i);
                 Long kept = plan.kept().get(i);
                 if (kept == null) {
-                    kept = append(c.id(), messages.get(i), prepared.get(i));
-                    recent.put(c.id(), kept, messages.get(i));
+                    UUID answers = null;
+                    if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
+                        if (!roundKnown) {
+                            round = roundOf(c.id(), roundSequence);
+                            roundKnown = true;
+                        }
+                        answers = round;
+                    }
+                    Message row = append(c.id(), m, prepared.get(i), answers);
+                    kept = row.sequence();
+                    recent.put(c.id(), kept, m);
+                    if (asksForTools(m)) {
+                        roundSequence = kept;
+                        round = executionOf(row);
+                        roundKnown = true;
+                    }
+                } else if (asksForTools(m)) {
+                    roundSequence = kept;
+                    round = heldRounds.get(kept);
+                    roundKnown = heldRounds.containsKey(kept);
+                }
+                if (!(m instanceof ToolExecutionResultMessage) && !asksForTools(m)) {
+                    roundSequence = null;
+                    round = null;
+                    roundKnown = false;
                 }
                 sequences.add(kept);
             }
@@ -184,18 +216,23 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
         lock.lock();
         try {
-            conversations.getByKey(key).ifPresent(c -> conversations.delete(c.id()));
+            conversations.getByKey(key).ifPresent(c -> {
+                conversations.delete(c.id());
+                recent.forget(c.id());
+            });
         } finally {
             lock.unlock();
         }
     }
 
-    private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
+    /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */
+    private Message append(UUID conversationId, ChatMessage message, NewMessage mapped, UUID answers) {
         NewMessage m = mapped;
         List<UUID> images = new ArrayList<>();
+        List<Image> inline = Messages.inlineImages(message);
         Message stored;
         try {
-            for (Image image : Messages.inlineImages(message)) {
+            for (Image image : inline) {
                 // The bytes go to the blob store as an asset; the message's JSON refers to it.
                 byte[] bytes = Base64.getDecoder().decode(image.base64Data());
                 images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
@@ -229,12 +266,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             throw e;
         }
-        long sequence = stored.sequence();
-        for (UUID asset : images) {
-            tenant.assets().attach(stored.id(), asset, Map.of());
+        for (int i = 0; i < images.size(); i++) {
+            tenant.assets().attach(stored.id(), images.get(i), Map.of());
+            // The text given is the asset's exact encoding (see Messages.inlineImages): reads need no blob.
+            this.images.put(images.get(i), inline.get(i).base64Data());
         }
         if (message instanceof ToolExecutionResultMessage result) {
-            ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, result.id());
+            ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
                 if (Boolean.TRUE.equals(result.isError())) {
@@ -244,14 +282,33 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
         }
-        return sequence;
+        return stored;
     }
 
-    /** The messages one {@link #getMessages} handed out, by sequence. */
-    private record LastRead(UUID conversationId, Map<Long, ChatMessage> messages) {}
+    private static boolean asksForTools(ChatMessage m) {
+        return m instanceof AiMessage ai && ai.hasToolExecutionRequests();
+    }
 
-    /** A stored message with its sequence. */
-    record Stored(long sequence, ChatMessage message) {}
+    /** The execution a stored response asking for tools came from (kept in its metadata), if linked. */
+    private static UUID executionOf(Message row) {
+        if (row.metadata().get("executionId") instanceof String s) {
+            try {
+                return UUID.fromString(s);
+            } catch (IllegalArgumentException notOurs) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** {@link #executionOf} the row at {@code sequence}: a response kept outside the held window. */
+    private UUID roundOf(UUID conversationId, long sequence) {
+        List<Message> rows = conversations.messages(conversationId, sequence - 1, 1);
+        return rows.isEmpty() || rows.get(0).sequence() != sequence ? null : executionOf(rows.get(0));
+    }
+
+    /** A stored message with its sequence and, for a response asking for tools, its execution. */
+    record Stored(long sequence, ChatMessage message, UUID round) {}
 
     /** For each position of the new list: the sequence of the held message it keeps, or null for a new one. */
     private record Plan(List<Long> kept) {}
@@ -262,13 +319,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
      * would rewrite history and is refused.
      *
-     * <p>A message the window no longer holds but the caller read ({@code known}) is kept too, not
-     * stored again: callers racing on one memory id hand lists built from older windows
-     * (LangChain4j reads, then writes, without a lock). Only when it is newer than every message
-     * kept before it in the list, so a user repeating an earlier, evicted message ("ok") gets a
-     * new row, at the end, as a new message should.
+     * <p>A message the window no longer holds but this store recently handed out or was given, the
+     * very instance, is kept too, not stored again: callers racing on one memory id hand lists built
+     * from older windows (LangChain4j reads, then writes, without a lock). Only when it is newer than
+     * every message kept before it in the list. A new message equal to an earlier, evicted one (a
+     * user repeating "ok") is another instance, and so gets a new row, at the end, as a new message
+     * should.
      */
-    private static Plan plan(List<Stored> held, Map<Long, ChatMessage> recent, List<ChatMessage> messages) {
+    private Plan plan(List<Stored> held, UUID conversationId, List<ChatMessage> messages) {
         List<Long> kept = new ArrayList<>(messages.size());
         java.util.Set<Long> used = new java.util.HashSet<>();
         for (Stored s : held) {
@@ -288,12 +346,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
             if (sequence == null) {
-                for (Map.Entry<Long, ChatMessage> e : recent.entrySet()) {
-                    if (e.getKey() > newestKept && !used.contains(e.getKey()) && e.getValue().equals(m)) {
-                        sequence = e.getKey();
-                        used.add(sequence);
-                        break;
-                    }
+                sequence = recent.find(conversationId, m, newestKept, used);
+                if (sequence != null) {
+                    used.add(sequence);
                 }
             }
             if (sequence == null) {
@@ -342,7 +397,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::assetBytes)));
+                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::imageBase64), executionOf(m)));
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
@@ -351,12 +406,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return out;
     }
 
-    private byte[] assetBytes(UUID assetId) {
-        try (java.io.InputStream in = tenant.assets().open(assetId)) {
-            return in.readAllBytes();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read image asset " + assetId, e);
-        }
+    private String imageBase64(UUID assetId) {
+        return images.get(assetId, id -> {
+            try (java.io.InputStream in = tenant.assets().open(id)) {
+                return Base64.getEncoder().encodeToString(in.readAllBytes());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot read image asset " + id, e);
+            }
+        });
     }
 
     @Override

@@ -89,13 +89,14 @@ final class Messages {
         });
     }
 
-    static ChatMessage fromAtlas(Message row, Function<UUID, byte[]> assetBytes) {
+    /** The message a row holds, its inline images' base64 text given by {@code assetBase64}. */
+    static ChatMessage fromAtlas(Message row, Function<UUID, String> assetBase64) {
         Object extra = row.metadata().get(KEY);
         Map<?, ?> fields = extra instanceof Map<?, ?> map ? map : Map.of();
         Object json = fields.get("json");
         if (json instanceof String s) {
             ChatMessage message = ChatMessageDeserializer.messageFromJson(s);
-            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBytes) : message;
+            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBase64) : message;
         }
         return rebuild(row.role(), row.content(), fields);
     }
@@ -151,7 +152,7 @@ final class Messages {
         return user.toBuilder().contents(contents).build();
     }
 
-    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, byte[]> assetBytes) {
+    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, String> assetBase64) {
         if (!(message instanceof UserMessage user)) {
             return message;
         }
@@ -161,8 +162,8 @@ final class Messages {
             String ref = url == null ? null : url.toString();
             if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
                 ImageContent ic = (ImageContent) c;
-                byte[] bytes = assetBytes.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
-                Image image = Image.builder().base64Data(Base64.getEncoder().encodeToString(bytes))
+                String base64 = assetBase64.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
+                Image image = Image.builder().base64Data(base64)
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
                 contents.add(ImageContent.from(image, ic.detailLevel()));
             } else {

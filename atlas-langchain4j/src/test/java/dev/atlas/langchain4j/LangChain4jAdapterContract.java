@@ -333,6 +333,184 @@ public abstract class LangChain4jAdapterContract {
         }
     }
 
+    /** Counts what reaches the real blob store, so a test can tell which image bytes were written or read again. */
+    private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
+        final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        private final dev.atlas.asset.BlobStore delegate;
+
+        CountingBlobStore(java.nio.file.Path dir) {
+            this.delegate = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+        }
+
+        @Override
+        public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+            puts.incrementAndGet();
+            return delegate.put(key, content);
+        }
+
+        @Override
+        public java.io.InputStream open(String key) throws java.io.IOException {
+            opens.incrementAndGet();
+            return delegate.open(key);
+        }
+
+        @Override
+        public boolean delete(String key) throws java.io.IOException {
+            return delegate.delete(key);
+        }
+
+        @Override
+        public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
+            return delegate.list(prefix);
+        }
+    }
+
+    private CountingBlobStore reopenWithCountingBlobs(java.nio.file.Path dir) {
+        atlas.close();
+        database.cleanup();
+        CountingBlobStore blobs = new CountingBlobStore(dir);
+        atlas = database.open(b -> b.blobStore(blobs));
+        tenant = atlas.tenant("acme");
+        return blobs;
+    }
+
+    private static UserMessage photo(String text, int seed) {
+        byte[] png = new byte[50_000];
+        new java.util.Random(seed).nextBytes(png);
+        return UserMessage.from(TextContent.from(text), ImageContent.from(java.util.Base64.getEncoder().encodeToString(png), "image/png"));
+    }
+
+    private long liveAssets() throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets WHERE deleted_at IS NULL")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    @DisplayName("An image is written to the blob store once, with its new message; later updates and reads of the window neither write nor re-read it")
+    void imagesAreWrittenOnceAndNotReadAgain(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
+        CountingBlobStore blobs = reopenWithCountingBlobs(dir);
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ChatMemory a = MessageWindowChatMemory.builder().id("pics").maxMessages(20).chatMemoryStore(store).build();
+        ChatMemory b = MessageWindowChatMemory.builder().id("pics").maxMessages(20).chatMemoryStore(reference).build();
+        List<ChatMessage> turns = new ArrayList<>(List.of(photo("a cat?", 1), AiMessage.from("A cat."), photo("a dog?", 2), AiMessage.from("A dog.")));
+        for (int i = 0; i < 6; i++) {
+            turns.add(UserMessage.from("more " + i));
+            turns.add(AiMessage.from("yes " + i));
+        }
+        for (ChatMessage m : turns) {
+            a.add(m);
+            b.add(m);
+            assertThat(a.messages()).isEqualTo(b.messages());
+        }
+        assertThat(blobs.puts.get()).as("one write per image, when its message is new").isEqualTo(2);
+        assertThat(blobs.opens.get()).as("images this store wrote are not read back").isZero();
+        assertThat(a.messages()).hasSize(16).startsWith(turns.get(0), turns.get(1), turns.get(2));
+        assertThat(liveAssets()).isEqualTo(2);
+
+        // Another store (another process) reads each image once, then serves it from memory.
+        AtlasChatMemoryStore fresh = AtlasChatMemoryStore.of(tenant);
+        assertThat(fresh.getMessages("pics")).isEqualTo(reference.getMessages("pics"));
+        assertThat(fresh.getMessages("pics")).isEqualTo(reference.getMessages("pics"));
+        fresh.updateMessages("pics", reference.getMessages("pics"));
+        assertThat(blobs.opens.get()).isEqualTo(2);
+        assertThat(blobs.puts.get()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("A window read on a thread is never applied to another memory id updated next on that thread")
+    void aReadIsNotAppliedToAnotherMemoryId() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("A", List.of(UserMessage.from("ok"), AiMessage.from("sure")));
+        store.updateMessages("B", List.of(UserMessage.from("hello")));
+        List<ChatMessage> readA = store.getMessages("A");
+        // B gets A's very messages (an app copying a thread): they are new to B, stored as B's own rows.
+        List<ChatMessage> given = new ArrayList<>(List.of(UserMessage.from("hello")));
+        given.addAll(readA);
+        store.updateMessages("B", given);
+        assertThat(store.getMessages("B")).isEqualTo(given);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("B")).isEqualTo(given);
+        assertThat(tenant.conversations().messages(store.conversation("B").orElseThrow().id(), 0, 100))
+                .extracting(Message::content).containsExactly("hello", "ok", "sure");
+        assertThat(store.getMessages("A")).isEqualTo(readA);
+        assertThat(tenant.conversations().messages(store.conversation("A").orElseThrow().id(), 0, 100)).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("The store keeps no message (and so no image) alive once its caller drops it: nothing lingers on pooled threads")
+    void messagesAreNotRetainedAfterTheCallerDropsThem() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        java.lang.ref.WeakReference<ChatMessage> written = writeAndForget(store);
+        java.lang.ref.WeakReference<ChatMessage> read = new java.lang.ref.WeakReference<>(store.getMessages("kept").get(0));
+        for (int i = 0; i < 20 && (written.get() != null || read.get() != null); i++) {
+            System.gc();
+        }
+        assertThat(written.get()).as("the message the caller wrote").isNull();
+        assertThat(read.get()).as("the message the caller read").isNull();
+        assertThat(store.getMessages("kept")).hasSize(1);
+    }
+
+    private static java.lang.ref.WeakReference<ChatMessage> writeAndForget(AtlasChatMemoryStore store) {
+        UserMessage m = photo("look", 3);
+        store.updateMessages("kept", List.of(m));
+        return new java.lang.ref.WeakReference<>(m);
+    }
+
+    /** A model answering with the given messages in turn, recorded by the listener. */
+    private dev.langchain4j.model.chat.ChatModel answering(AiMessage... answers) {
+        java.util.Iterator<AiMessage> next = List.of(answers).iterator();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        return new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(next.next()).modelName("m").build();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("A tool result without an id completes the call of its own model response, not an earlier call the app abandoned")
+    void abandonedToolCallWithoutIdDoesNotTakeALaterResult() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage first = AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":1}").build()));
+        AiMessage second = AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":2}").build()));
+        dev.langchain4j.model.chat.ChatModel model = answering(first, second);
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("look up 1")));
+        store.updateMessages("abandon", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(first);
+        store.updateMessages("abandon", window);
+        // The app gives up on the first call: no result is ever stored for it.
+        window.add(UserMessage.from("never mind, look up 2"));
+        store.updateMessages("abandon", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(second);
+        window.add(ToolExecutionResultMessage.from(second.toolExecutionRequests().get(0), "two"));
+        store.updateMessages("abandon", window);
+
+        Conversation c = tenant.conversations().requireByKey("abandon");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        ToolCall abandoned = tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls().get(0);
+        ToolCall answered = tenant.executions().tree(executions.get(1).id()).orElseThrow().toolCalls().get(0);
+        assertThat(answered.arguments()).isEqualTo("{\"n\":2}");
+        assertThat(answered.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(answered.result()).isEqualTo("two");
+        assertThat(abandoned.arguments()).isEqualTo("{\"n\":1}");
+        assertThat(abandoned.status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(abandoned.result()).isNull();
+    }
+
     @Test
     @DisplayName("deleteMessages soft-deletes the conversation and frees the memory id")
     void deleteSoftDeletesAndFreesTheKey() {
