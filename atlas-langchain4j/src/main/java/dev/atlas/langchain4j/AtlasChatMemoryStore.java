@@ -34,7 +34,10 @@ import java.util.function.Function;
  *
  * <p>A memory id maps to the conversation whose external key is {@code String.valueOf(memoryId)},
  * created on first write with {@link ConversationStore#ensure(String, NewConversation)}, so
- * concurrent first writers, in one process or several, share one conversation.
+ * concurrent first writers, in one process or several, share one conversation. Ids with equal
+ * strings ({@code 42} and {@code "42"}) are one memory. An id whose type has no {@code toString}
+ * of its own is refused with {@link dev.atlas.InvalidInputException} naming {@code memoryId}: its
+ * string would be a class name and hash code, which two users' ids may share.
  *
  * <p>LangChain4j hands {@link #updateMessages} the whole current window each time. The store
  * compares it with the window it holds: messages it does not hold yet are appended (each one row,
@@ -96,10 +99,29 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return of(tenant, memoryId -> NewConversation.of(owner, checked));
     }
 
+    /** Whether a class's {@code toString} is its own, not Object's class name and hash code. */
+    private static final ClassValue<Boolean> OWN_TO_STRING = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return type.getMethod("toString").getDeclaringClass() != Object.class;
+            } catch (NoSuchMethodException impossible) {
+                return false;
+            }
+        }
+    };
+
     /** The external key a memory id maps to. */
     static String key(Object memoryId) {
+        Limits.requireNonNull("memoryId", memoryId);
+        if (!OWN_TO_STRING.get(memoryId.getClass())) {
+            // Object's toString is the class name and hash code: it differs between processes for
+            // most types, and two ids with one hash code would share (and read) one conversation.
+            throw new dev.atlas.InvalidInputException("memoryId", "a " + memoryId.getClass().getName()
+                    + " has no toString of its own, so it names no stable key; use a String, a number, a UUID or a type with a toString");
+        }
         // The key's limits (not blank, at most 255 characters) named after the caller's argument.
-        return Limits.requireKey("memoryId", String.valueOf(Limits.requireNonNull("memoryId", memoryId)));
+        return Limits.requireKey("memoryId", String.valueOf(memoryId));
     }
 
     /** The conversation holding this memory, unless nothing was written under its id. */

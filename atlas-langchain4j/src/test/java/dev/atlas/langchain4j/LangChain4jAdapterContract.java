@@ -685,6 +685,86 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Streaming with a tool round answered on the provider's thread: both calls in the conversation, the tool call (no id) completed with its result, the answer linked")
+    void streamingToolRoundOnAnotherThread() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        dev.langchain4j.model.chat.StreamingChatModel model = new dev.langchain4j.model.chat.StreamingChatModel() {
+            @Override
+            public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                               dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                AiMessage answer = last instanceof ToolExecutionResultMessage result
+                        ? AiMessage.from("done: " + result.text())
+                        : AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"order\":\"4\"}").build()));
+                new Thread(() -> handler.onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse.builder()
+                        .aiMessage(answer).modelName("gpt-s").build()), "provider-callback").start();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).tools(new OrderTools()).build();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        assistant.chat("st", "where is order 4").onPartialResponse(token -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done: order 4 shipped");
+
+        Conversation c = tenant.conversations().requireByKey("st");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all()).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> assertThat(e.conversationId()).isEqualTo(c.id()));
+        ToolCall call = tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls().get(0);
+        assertThat(call.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(call.result()).isEqualTo("order 4 shipped");
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+        assertThat(rows).extracting(Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(1).metadata()).containsEntry("executionId", executions.get(0).id().toString());
+        assertThat(rows.get(3).executionId()).isEqualTo(executions.get(1).id());
+    }
+
+    /** A memory id type with equals and hashCode but Object's toString, as many key classes are. */
+    private static final class SessionKey {
+        private final String user;
+
+        SessionKey(String user) {
+            this.user = user;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SessionKey k && k.user.equals(user);
+        }
+
+        @Override
+        public int hashCode() {
+            return user.length(); // a poor but legal hash: "alice" and "carol" collide
+        }
+    }
+
+    @Test
+    @DisplayName("A memory id without a toString of its own (its key would be class name and hash code, colliding between users) is refused naming memoryId, before any write")
+    void memoryIdWithoutItsOwnToStringIsRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<ChatMessage> hi = List.of(UserMessage.from("my secret"));
+        for (Object id : new Object[] {new SessionKey("alice"), new Object(), new int[] {1}}) {
+            assertThatThrownBy(() -> store.updateMessages(id, hi)).as("%s", id)
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+            assertThatThrownBy(() -> store.getMessages(id))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+        }
+        assertThat(tenant.conversations().list(ConversationQuery.all()).items()).isEmpty();
+        // Ids with a toString of their own work: strings, numbers, UUIDs, enums, records.
+        record Session(String user) {}
+        for (Object id : new Object[] {"alice", 42L, java.util.UUID.randomUUID(), ExecutionStatus.COMPLETED, new Session("carol")}) {
+            store.updateMessages(id, hi);
+            assertThat(store.getMessages(id)).isEqualTo(hi);
+        }
+    }
+
+    @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
         var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
