@@ -54,9 +54,14 @@ import java.util.function.Function;
  * exactly. {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
  *
- * <p>Thread-safe. Writes to one memory id are serialised within this JVM; two processes writing
- * one memory id at the same instant both append their messages and the later window wins, as
- * LangChain4j's own stores behave.
+ * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
+ * the store caches the base64 text of images it wrote or read (at most 32 MiB, least recently used
+ * out), so reading or updating a window does not read its images again.
+ *
+ * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
+ * processes writing one memory id at the same instant both append their messages and the later
+ * window wins, as LangChain4j's own stores behave. The store keeps no message alive once its
+ * caller drops it.
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
@@ -65,7 +70,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final Tenant tenant;
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
-    private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    // Shared by every store in the JVM, so stores an app builds per request still take turns on a memory id.
+    private static final ReentrantLock[] LOCKS = new ReentrantLock[LOCK_STRIPES];
+
+    static {
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            LOCKS[i] = new ReentrantLock();
+        }
+    }
     private final RecentMessages recent = new RecentMessages();
     private final ImageCache images = new ImageCache(ImageCache.DEFAULT_CHARS);
 
@@ -73,9 +85,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
         this.newConversation = Limits.requireNonNull("newConversation", newConversation);
-        for (int i = 0; i < LOCK_STRIPES; i++) {
-            locks[i] = new ReentrantLock();
-        }
     }
 
     /**
@@ -155,7 +164,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         String key = key(memoryId);
-        ReentrantLock lock = locks[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
         lock.lock();
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
@@ -235,7 +244,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     @Override
     public void deleteMessages(Object memoryId) {
         String key = key(memoryId);
-        ReentrantLock lock = locks[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
         lock.lock();
         try {
             conversations.getByKey(key).ifPresent(c -> {

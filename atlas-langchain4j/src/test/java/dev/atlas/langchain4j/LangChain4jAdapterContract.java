@@ -820,6 +820,40 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("4 callers on one memory id, each through its own AiService and store (an app building them per request), still store every message exactly once")
+    void fourCallersWithTheirOwnStoresOnOneMemoryId() throws Exception {
+        Map<Object, List<ChatMessage>> added = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= 5; i++) {
+                        RecordingProvider memory = new RecordingProvider(AtlasChatMemory.provider(tenant, WINDOW));
+                        assistant(memory, false).chat("own", "hello " + caller + "-" + i);
+                        added.computeIfAbsent(caller, k -> Collections.synchronizedList(new ArrayList<>())).addAll(memory.added.get("own"));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<ChatMessage> stored = transcript(tenant.conversations().requireByKey("own"));
+        List<ChatMessage> expected = added.values().stream().flatMap(List::stream).filter(m -> !(m instanceof SystemMessage)).toList();
+        assertThat(expected).hasSize(4 * 5 * 2);
+        assertThat(stored.stream().filter(m -> !(m instanceof SystemMessage)).toList())
+                .as("each user message and answer stored exactly once").containsExactlyInAnyOrderElementsOf(expected);
+    }
+
+    @Test
     @DisplayName("4 callers on one memory id share one conversation; every message is stored exactly once")
     void fourConcurrentCallersOnOneMemoryId() throws Exception {
         RecordingProvider memory = new RecordingProvider(AtlasChatMemory.provider(tenant, WINDOW));
