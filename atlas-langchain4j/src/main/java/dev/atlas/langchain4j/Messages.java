@@ -106,19 +106,36 @@ final class Messages {
     private static final String ASSET_SCHEME = "atlas-asset:";
 
     /**
-     * The base64 images of a user message that are kept as assets: data without a URL whose
-     * standard Base64 encoding is exactly the given text (anything else stays inline, as given).
+     * The base64 images of a user message or a tool result (a screenshot tool's, say) that are kept
+     * as assets: data without a URL whose standard Base64 encoding is exactly the given text
+     * (anything else stays inline, as given).
      */
     static List<Image> inlineImages(ChatMessage message) {
         List<Image> out = new ArrayList<>();
-        if (message instanceof UserMessage user) {
-            for (Content c : user.contents()) {
-                if (c instanceof ImageContent ic && externalizable(ic.image())) {
-                    out.add(ic.image());
-                }
+        for (Content c : contents(message)) {
+            if (c instanceof ImageContent ic && externalizable(ic.image())) {
+                out.add(ic.image());
             }
         }
         return out;
+    }
+
+    /** The contents that may hold images. */
+    private static List<Content> contents(ChatMessage message) {
+        if (message instanceof UserMessage user) {
+            return user.contents();
+        }
+        if (message instanceof ToolExecutionResultMessage tool) {
+            return tool.contents();
+        }
+        return List.of();
+    }
+
+    /** {@code message} with {@code contents} instead of its own. */
+    private static ChatMessage withContents(ChatMessage message, List<Content> contents) {
+        return message instanceof UserMessage user
+                ? user.toBuilder().contents(contents).build()
+                : ((ToolExecutionResultMessage) message).toBuilder().contents(contents).build();
     }
 
     private static boolean externalizable(Image image) {
@@ -137,10 +154,9 @@ final class Messages {
         if (assetIds.isEmpty()) {
             return message;
         }
-        UserMessage user = (UserMessage) message;
         List<Content> contents = new ArrayList<>();
         int next = 0;
-        for (Content c : user.contents()) {
+        for (Content c : contents(message)) {
             if (c instanceof ImageContent ic && externalizable(ic.image())) {
                 Image ref = Image.builder().url(URI.create(ASSET_SCHEME + assetIds.get(next++)))
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
@@ -149,15 +165,15 @@ final class Messages {
                 contents.add(c);
             }
         }
-        return user.toBuilder().contents(contents).build();
+        return withContents(message, contents);
     }
 
     private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, String> assetBase64) {
-        if (!(message instanceof UserMessage user)) {
+        if (!(message instanceof UserMessage) && !(message instanceof ToolExecutionResultMessage)) {
             return message;
         }
         List<Content> contents = new ArrayList<>();
-        for (Content c : user.contents()) {
+        for (Content c : contents(message)) {
             URI url = c instanceof ImageContent ic ? ic.image().url() : null;
             String ref = url == null ? null : url.toString();
             if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
@@ -170,7 +186,7 @@ final class Messages {
                 contents.add(c);
             }
         }
-        return user.toBuilder().contents(contents).build();
+        return withContents(message, contents);
     }
 
     private static boolean exact(ChatMessage original, ChatMessage rebuilt) {

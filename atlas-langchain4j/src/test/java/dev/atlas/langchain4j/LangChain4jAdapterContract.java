@@ -317,6 +317,30 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A tool result carrying an inline image of 300 KB (a screenshot tool, an MCP tool) is stored, its bytes as an asset, and round-trips exactly")
+    void toolResultWithAnInlineImageRoundTrips() throws java.sql.SQLException {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[300_000];
+        new java.util.Random(11).nextBytes(png);
+        String base64 = java.util.Base64.getEncoder().encodeToString(png);
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
+        ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot")
+                .contents(TextContent.from("the login page"), ImageContent.from(base64, "image/png")).build();
+        List<ChatMessage> messages = List.of(UserMessage.from("what does the login page show?"), asks, shot, AiMessage.from("A form."));
+        store.updateMessages("shot", messages);
+
+        assertThat(store.getMessages("shot")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shot")).isEqualTo(messages);
+        Message row = tenant.conversations().messages(tenant.conversations().requireByKey("shot").id(), 0, 10).get(2);
+        assertThat(row.role()).isEqualTo(Role.TOOL);
+        assertThat(row.content()).isEqualTo("the login page");
+        assertThat(row.metadata().toString()).doesNotContain(base64.substring(0, 100));
+        assertThat(tenant.assets().forMessage(row.id())).singleElement()
+                .satisfies(a -> assertThat(a.asset().sizeBytes()).isEqualTo(300_000L));
+        assertThat(liveAssets()).isEqualTo(1);
+    }
+
+    @Test
     @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
