@@ -55,8 +55,9 @@ import java.util.function.Function;
  * write under the same memory id starts a new conversation.
  *
  * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
- * the store caches the base64 text of images it wrote or read (at most 32 MiB, least recently used
- * out), so reading or updating a window does not read its images again.
+ * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
+ * The store caches the text of such assets it wrote or read (at most 32 MiB, least recently used
+ * out), so reading or updating a window does not read them again.
  *
  * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
  * processes writing one memory id at the same instant both append their messages and the later
@@ -66,6 +67,7 @@ import java.util.function.Function;
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
+    private static final UUID PLACEHOLDER = new UUID(0, 0);
 
     private final Tenant tenant;
     private final ConversationStore conversations;
@@ -79,7 +81,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
     }
     private final RecentMessages recent = new RecentMessages();
-    private final ImageCache images = new ImageCache(ImageCache.DEFAULT_CHARS);
+    private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
@@ -173,15 +175,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             Plan plan = plan(held, c.id(), messages);
             // Every new message is mapped (and so validated) before the first one is written; kept
             // messages, and their images, are not looked at again.
-            List<NewMessage> prepared = new ArrayList<>(messages.size());
+            List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 if (plan.kept().get(i) != null) {
                     prepared.add(null);
                     continue;
                 }
-                // Inline images are checked with placeholder references of the same size as the real ones.
-                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> new UUID(0, 0)).toList();
-                prepared.add(Messages.toAtlas(messages.get(i), placeholders));
+                // Assets are checked with placeholder references of the same size as the real ones.
+                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
+                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER));
             }
             Map<Long, UUID> heldRounds = new java.util.HashMap<>();
             for (Stored s : held) {
@@ -257,10 +259,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */
-    private Message append(UUID conversationId, ChatMessage message, NewMessage mapped, UUID answers) {
-        NewMessage m = mapped;
+    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers) {
+        NewMessage m = mapped.row();
         List<UUID> images = new ArrayList<>();
         List<Image> inline = Messages.inlineImages(message);
+        UUID jsonAsset = null;
         Message stored;
         try {
             for (Image image : inline) {
@@ -268,8 +271,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 byte[] bytes = Base64.getDecoder().decode(image.base64Data());
                 images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
             }
-            if (!images.isEmpty()) {
-                m = Messages.toAtlas(message, images);
+            if (mapped.json() != null) {
+                jsonAsset = tenant.assets().create(NewAsset.of(AssetType.JSON, "langchain4j-message.json", "application/json"),
+                        mapped.json().getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+            }
+            if (!images.isEmpty() || jsonAsset != null) {
+                m = Messages.map(message, images, jsonAsset == null ? PLACEHOLDER : jsonAsset).row();
             }
             if (message instanceof AiMessage ai) {
                 Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
@@ -287,7 +294,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             stored = conversations.append(conversationId, m);
         } catch (RuntimeException e) {
-            // The message was refused: its images would be assets nothing refers to.
+            // The message was refused: its assets would be ones nothing refers to.
+            if (jsonAsset != null) {
+                images.add(jsonAsset);
+            }
             for (UUID asset : images) {
                 try {
                     tenant.assets().delete(asset);
@@ -300,7 +310,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         for (int i = 0; i < images.size(); i++) {
             tenant.assets().attach(stored.id(), images.get(i), Map.of());
             // The text given is the asset's exact encoding (see Messages.inlineImages): reads need no blob.
-            this.images.put(images.get(i), inline.get(i).base64Data());
+            assetTexts.put(images.get(i), inline.get(i).base64Data());
+        }
+        if (jsonAsset != null) {
+            tenant.assets().attach(stored.id(), jsonAsset, Map.of());
+            assetTexts.put(jsonAsset, mapped.json());
         }
         if (message instanceof ToolExecutionResultMessage result) {
             ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
@@ -428,7 +442,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::imageBase64), executionOf(m)));
+                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::imageBase64, this::assetText), executionOf(m)));
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
@@ -438,13 +452,19 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     private String imageBase64(UUID assetId) {
-        return images.get(assetId, id -> {
-            try (java.io.InputStream in = tenant.assets().open(id)) {
-                return Base64.getEncoder().encodeToString(in.readAllBytes());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException("cannot read image asset " + id, e);
-            }
-        });
+        return assetTexts.get(assetId, id -> Base64.getEncoder().encodeToString(assetBytes(id)));
+    }
+
+    private String assetText(UUID assetId) {
+        return assetTexts.get(assetId, id -> new String(assetBytes(id), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private byte[] assetBytes(UUID assetId) {
+        try (java.io.InputStream in = tenant.assets().open(assetId)) {
+            return in.readAllBytes();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read asset " + assetId, e);
+        }
     }
 
     @Override

@@ -54,6 +54,40 @@ final class Messages {
         return m.metadata(Map.of(KEY, extra));
     }
 
+    /** A message as a row, and the JSON to keep as an asset when it does not fit the row's metadata (else {@code null}). */
+    record Mapped(NewMessage row, String json) {}
+
+    // Room left in a row's metadata for what the store adds (the executionId of a response).
+    private static final int METADATA_MARGIN = 4096;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * The row for {@code message} as {@link #toAtlas(ChatMessage, List)} maps it; when its JSON
+     * would make the row's metadata too large (a PDF, a tool call carrying a file, long thinking),
+     * the metadata refers to the asset {@code jsonAsset} instead and {@link Mapped#json} is the text
+     * to store there.
+     */
+    @SuppressWarnings("unchecked")
+    static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset) {
+        NewMessage m = toAtlas(message, imageAssets);
+        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json && tooLarge(m.metadata())) {
+            Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
+            small.remove("json");
+            small.put("jsonAsset", jsonAsset.toString());
+            return new Mapped(m.metadata(Map.of(KEY, small)), json);
+        }
+        return new Mapped(m, null);
+    }
+
+    private static boolean tooLarge(Map<String, Object> metadata) {
+        try {
+            // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
+            return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false; // Atlas refuses it with its own message
+        }
+    }
+
     static NewMessage toAtlas(ChatMessage message) {
         Role role = role(message);
         String content = text(message);
@@ -82,18 +116,25 @@ final class Messages {
         return m;
     }
 
-    /** The message a row holds; for rows without inline images (their bytes need the tenant's assets). */
+    /** The message a row holds; for rows without assets (their bytes need the tenant's asset store). */
     static ChatMessage fromAtlas(Message row) {
-        return fromAtlas(row, id -> {
-            throw new IllegalStateException("the image of asset " + id + " is read through AtlasChatMemoryStore");
-        });
+        Function<UUID, String> none = id -> {
+            throw new IllegalStateException("asset " + id + " is read through AtlasChatMemoryStore");
+        };
+        return fromAtlas(row, none, none);
     }
 
-    /** The message a row holds, its inline images' base64 text given by {@code assetBase64}. */
-    static ChatMessage fromAtlas(Message row, Function<UUID, String> assetBase64) {
+    /**
+     * The message a row holds, its inline images' base64 text given by {@code assetBase64}, and its
+     * JSON, when kept as an asset, by {@code assetText}.
+     */
+    static ChatMessage fromAtlas(Message row, Function<UUID, String> assetBase64, Function<UUID, String> assetText) {
         Object extra = row.metadata().get(KEY);
         Map<?, ?> fields = extra instanceof Map<?, ?> map ? map : Map.of();
         Object json = fields.get("json");
+        if (!(json instanceof String) && fields.get("jsonAsset") instanceof String id) {
+            json = assetText.apply(UUID.fromString(id));
+        }
         if (json instanceof String s) {
             ChatMessage message = ChatMessageDeserializer.messageFromJson(s);
             return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBase64) : message;

@@ -341,6 +341,37 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Messages too large for a row's metadata (a 300 KB PDF, a tool call writing a 400 KB file, long thinking) are stored, their JSON kept as an asset, and round-trip exactly")
+    void messagesTooLargeForMetadataRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
+        CountingBlobStore blobs = reopenWithCountingBlobs(dir);
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] pdf = new byte[300_000];
+        new java.util.Random(5).nextBytes(pdf);
+        String file = "\"quoted\" line\n".repeat(30_000);
+        AiMessage writes = AiMessage.builder().thinking("t".repeat(300_000)).toolExecutionRequests(List.of(ToolExecutionRequest.builder()
+                .id("w1").name("write_file").arguments("{\"content\":" + new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(file) + "}").build())).build();
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(TextContent.from("summarise and save"),
+                        dev.langchain4j.data.message.PdfFileContent.from(java.util.Base64.getEncoder().encodeToString(pdf), "application/pdf")),
+                writes,
+                ToolExecutionResultMessage.from(writes.toolExecutionRequests().get(0), "saved"),
+                AiMessage.from("Saved."));
+        store.updateMessages("big", messages);
+
+        assertThat(store.getMessages("big")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("big")).isEqualTo(messages);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("big").id(), 0, 10);
+        assertThat(rows).extracting(Message::content).containsExactly("summarise and save", "", "saved", "Saved.");
+        assertThat(liveAssets()).isEqualTo(2);
+        assertThat(tenant.assets().forMessage(rows.get(0).id())).hasSize(1);
+        assertThat(tenant.assets().forMessage(rows.get(1).id())).hasSize(1);
+        int opens = blobs.opens.get();
+        store.updateMessages("big", List.of(writes, messages.get(2), messages.get(3), UserMessage.from("thanks")));
+        assertThat(blobs.puts.get()).as("kept messages are not written again").isEqualTo(2);
+        assertThat(blobs.opens.get()).as("nor read again by the store that wrote them").isEqualTo(opens);
+    }
+
+    @Test
     @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
