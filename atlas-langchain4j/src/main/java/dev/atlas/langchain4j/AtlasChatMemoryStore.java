@@ -34,7 +34,10 @@ import java.util.function.Function;
  *
  * <p>A memory id maps to the conversation whose external key is {@code String.valueOf(memoryId)},
  * created on first write with {@link ConversationStore#ensure(String, NewConversation)}, so
- * concurrent first writers, in one process or several, share one conversation.
+ * concurrent first writers, in one process or several, share one conversation. Ids with equal
+ * strings ({@code 42} and {@code "42"}) are one memory. An id whose type has no {@code toString}
+ * of its own is refused with {@link dev.atlas.InvalidInputException} naming {@code memoryId}: its
+ * string would be a class name and hash code, which two users' ids may share.
  *
  * <p>LangChain4j hands {@link #updateMessages} the whole current window each time. The store
  * compares it with the window it holds: messages it does not hold yet are appended (each one row,
@@ -51,29 +54,39 @@ import java.util.function.Function;
  * exactly. {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
  *
- * <p>Thread-safe. Writes to one memory id are serialised within this JVM; two processes writing
- * one memory id at the same instant both append their messages and the later window wins, as
- * LangChain4j's own stores behave.
+ * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
+ * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
+ * The store caches the text of such assets it wrote or read (at most 32 MiB, least recently used
+ * out), so reading or updating a window does not read them again.
+ *
+ * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
+ * processes writing one memory id at the same instant both append their messages and the later
+ * window wins, as LangChain4j's own stores behave. The store keeps no message alive once its
+ * caller drops it.
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
+    private static final UUID PLACEHOLDER = new UUID(0, 0);
 
     private final Tenant tenant;
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
-    private final ReentrantLock[] locks = new ReentrantLock[LOCK_STRIPES];
+    // Shared by every store in the JVM, so stores an app builds per request still take turns on a memory id.
+    private static final ReentrantLock[] LOCKS = new ReentrantLock[LOCK_STRIPES];
+
+    static {
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            LOCKS[i] = new ReentrantLock();
+        }
+    }
     private final RecentMessages recent = new RecentMessages();
-    /** What {@link #getMessages} last handed out on this thread: MessageWindowChatMemory reads, then updates. */
-    private final ThreadLocal<LastRead> lastRead = new ThreadLocal<>();
+    private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
         this.newConversation = Limits.requireNonNull("newConversation", newConversation);
-        for (int i = 0; i < LOCK_STRIPES; i++) {
-            locks[i] = new ReentrantLock();
-        }
     }
 
     /**
@@ -97,10 +110,29 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return of(tenant, memoryId -> NewConversation.of(owner, checked));
     }
 
+    /** Whether a class's {@code toString} is its own, not Object's class name and hash code. */
+    private static final ClassValue<Boolean> OWN_TO_STRING = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            try {
+                return type.getMethod("toString").getDeclaringClass() != Object.class;
+            } catch (NoSuchMethodException impossible) {
+                return false;
+            }
+        }
+    };
+
     /** The external key a memory id maps to. */
     static String key(Object memoryId) {
+        Limits.requireNonNull("memoryId", memoryId);
+        if (!OWN_TO_STRING.get(memoryId.getClass())) {
+            // Object's toString is the class name and hash code: it differs between processes for
+            // most types, and two ids with one hash code would share (and read) one conversation.
+            throw new dev.atlas.InvalidInputException("memoryId", "a " + memoryId.getClass().getName()
+                    + " has no toString of its own, so it names no stable key; use a String, a number, a UUID or a type with a toString");
+        }
         // The key's limits (not blank, at most 255 characters) named after the caller's argument.
-        return Limits.requireKey("memoryId", String.valueOf(Limits.requireNonNull("memoryId", memoryId)));
+        return Limits.requireKey("memoryId", String.valueOf(memoryId));
     }
 
     /** The conversation holding this memory, unless nothing was written under its id. */
@@ -115,15 +147,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             return new ArrayList<>();
         }
         List<ChatMessage> messages = new ArrayList<>();
-        Map<Long, ChatMessage> handedOut = new java.util.TreeMap<>();
         for (Stored s : read(c)) {
             messages.add(s.message());
-            handedOut.put(s.sequence(), s.message());
-            // Rows written before this JVM started, or by another one, are then known too when a
-            // racing caller hands a list built from this read.
+            // A racing caller may hand these very instances back after another write dropped them
+            // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
         }
-        lastRead.set(new LastRead(c.id(), handedOut));
         Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
         return messages;
     }
@@ -137,30 +166,66 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         String key = key(memoryId);
-        ReentrantLock lock = locks[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
         lock.lock();
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
             Window before = Window.parse(window(c));
-            // The list is what this thread just read plus new messages: only a message of that read
-            // can be one the window no longer holds. Without a read, what this JVM stored recently.
-            LastRead last = lastRead.get();
-            lastRead.remove();
-            Map<Long, ChatMessage> known = last != null && last.conversationId().equals(c.id()) ? last.messages() : recent.get(c.id());
-            Plan plan = plan(read(c, before), known, messages);
-            // Every new message is mapped (and so validated) before the first one is written.
-            List<NewMessage> prepared = new ArrayList<>(messages.size());
+            List<Stored> held = read(c, before);
+            Plan plan = plan(held, c.id(), messages);
+            // Every new message is mapped (and so validated) before the first one is written; kept
+            // messages, and their images, are not looked at again.
+            List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
-                // Inline images are checked with placeholder references of the same size as the real ones.
-                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> new UUID(0, 0)).toList();
-                prepared.add(plan.kept().get(i) == null ? Messages.toAtlas(messages.get(i), placeholders) : null);
+                if (plan.kept().get(i) != null) {
+                    prepared.add(null);
+                    continue;
+                }
+                // Assets are checked with placeholder references of the same size as the real ones.
+                List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
+                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER));
+            }
+            Map<Long, UUID> heldRounds = new java.util.HashMap<>();
+            for (Stored s : held) {
+                if (asksForTools(s.message())) {
+                    heldRounds.put(s.sequence(), s.round());
+                }
             }
             List<Long> sequences = new ArrayList<>(messages.size());
+            // The response whose tool calls the results that follow it answer: its sequence, and its
+            // execution once known.
+            Long roundSequence = null;
+            UUID round = null;
+            boolean roundKnown = false;
             for (int i = 0; i < messages.size(); i++) {
+                ChatMessage m = messages.get(i);
                 Long kept = plan.kept().get(i);
                 if (kept == null) {
-                    kept = append(c.id(), messages.get(i), prepared.get(i));
-                    recent.put(c.id(), kept, messages.get(i));
+                    UUID answers = null;
+                    if (m instanceof ToolExecutionResultMessage && roundSequence != null) {
+                        if (!roundKnown) {
+                            round = roundOf(c.id(), roundSequence);
+                            roundKnown = true;
+                        }
+                        answers = round;
+                    }
+                    Message row = append(c.id(), m, prepared.get(i), answers);
+                    kept = row.sequence();
+                    recent.put(c.id(), kept, m);
+                    if (asksForTools(m)) {
+                        roundSequence = kept;
+                        round = executionOf(row);
+                        roundKnown = true;
+                    }
+                } else if (asksForTools(m)) {
+                    roundSequence = kept;
+                    round = heldRounds.get(kept);
+                    roundKnown = heldRounds.containsKey(kept);
+                }
+                if (!(m instanceof ToolExecutionResultMessage) && !asksForTools(m)) {
+                    roundSequence = null;
+                    round = null;
+                    roundKnown = false;
                 }
                 sequences.add(kept);
             }
@@ -181,27 +246,37 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     @Override
     public void deleteMessages(Object memoryId) {
         String key = key(memoryId);
-        ReentrantLock lock = locks[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
         lock.lock();
         try {
-            conversations.getByKey(key).ifPresent(c -> conversations.delete(c.id()));
+            conversations.getByKey(key).ifPresent(c -> {
+                conversations.delete(c.id());
+                recent.forget(c.id());
+            });
         } finally {
             lock.unlock();
         }
     }
 
-    private long append(UUID conversationId, ChatMessage message, NewMessage mapped) {
-        NewMessage m = mapped;
+    /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */
+    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers) {
+        NewMessage m = mapped.row();
         List<UUID> images = new ArrayList<>();
+        List<Image> inline = Messages.inlineImages(message);
+        UUID jsonAsset = null;
         Message stored;
         try {
-            for (Image image : Messages.inlineImages(message)) {
+            for (Image image : inline) {
                 // The bytes go to the blob store as an asset; the message's JSON refers to it.
                 byte[] bytes = Base64.getDecoder().decode(image.base64Data());
                 images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
             }
-            if (!images.isEmpty()) {
-                m = Messages.toAtlas(message, images);
+            if (mapped.json() != null) {
+                jsonAsset = tenant.assets().create(NewAsset.of(AssetType.JSON, "langchain4j-message.json", "application/json"),
+                        mapped.json().getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+            }
+            if (!images.isEmpty() || jsonAsset != null) {
+                m = Messages.map(message, images, jsonAsset == null ? PLACEHOLDER : jsonAsset).row();
             }
             if (message instanceof AiMessage ai) {
                 Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
@@ -219,7 +294,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             stored = conversations.append(conversationId, m);
         } catch (RuntimeException e) {
-            // The message was refused: its images would be assets nothing refers to.
+            // The message was refused: its assets would be ones nothing refers to.
+            if (jsonAsset != null) {
+                images.add(jsonAsset);
+            }
             for (UUID asset : images) {
                 try {
                     tenant.assets().delete(asset);
@@ -229,12 +307,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             throw e;
         }
-        long sequence = stored.sequence();
-        for (UUID asset : images) {
-            tenant.assets().attach(stored.id(), asset, Map.of());
+        for (int i = 0; i < images.size(); i++) {
+            tenant.assets().attach(stored.id(), images.get(i), Map.of());
+            // The text given is the asset's exact encoding (see Messages.inlineImages): reads need no blob.
+            assetTexts.put(images.get(i), inline.get(i).base64Data());
+        }
+        if (jsonAsset != null) {
+            tenant.assets().attach(stored.id(), jsonAsset, Map.of());
+            assetTexts.put(jsonAsset, mapped.json());
         }
         if (message instanceof ToolExecutionResultMessage result) {
-            ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, result.id());
+            ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
                 if (Boolean.TRUE.equals(result.isError())) {
@@ -244,14 +327,33 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
         }
-        return sequence;
+        return stored;
     }
 
-    /** The messages one {@link #getMessages} handed out, by sequence. */
-    private record LastRead(UUID conversationId, Map<Long, ChatMessage> messages) {}
+    private static boolean asksForTools(ChatMessage m) {
+        return m instanceof AiMessage ai && ai.hasToolExecutionRequests();
+    }
 
-    /** A stored message with its sequence. */
-    record Stored(long sequence, ChatMessage message) {}
+    /** The execution a stored response asking for tools came from (kept in its metadata), if linked. */
+    private static UUID executionOf(Message row) {
+        if (row.metadata().get("executionId") instanceof String s) {
+            try {
+                return UUID.fromString(s);
+            } catch (IllegalArgumentException notOurs) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** {@link #executionOf} the row at {@code sequence}: a response kept outside the held window. */
+    private UUID roundOf(UUID conversationId, long sequence) {
+        List<Message> rows = conversations.messages(conversationId, sequence - 1, 1);
+        return rows.isEmpty() || rows.get(0).sequence() != sequence ? null : executionOf(rows.get(0));
+    }
+
+    /** A stored message with its sequence and, for a response asking for tools, its execution. */
+    record Stored(long sequence, ChatMessage message, UUID round) {}
 
     /** For each position of the new list: the sequence of the held message it keeps, or null for a new one. */
     private record Plan(List<Long> kept) {}
@@ -262,13 +364,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
      * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
      * would rewrite history and is refused.
      *
-     * <p>A message the window no longer holds but the caller read ({@code known}) is kept too, not
-     * stored again: callers racing on one memory id hand lists built from older windows
-     * (LangChain4j reads, then writes, without a lock). Only when it is newer than every message
-     * kept before it in the list, so a user repeating an earlier, evicted message ("ok") gets a
-     * new row, at the end, as a new message should.
+     * <p>A message the window no longer holds but this store recently handed out or was given, the
+     * very instance, is kept too, not stored again: callers racing on one memory id hand lists built
+     * from older windows (LangChain4j reads, then writes, without a lock). Only when it is newer than
+     * every message kept before it in the list. A new message equal to an earlier, evicted one (a
+     * user repeating "ok") is another instance, and so gets a new row, at the end, as a new message
+     * should.
      */
-    private static Plan plan(List<Stored> held, Map<Long, ChatMessage> recent, List<ChatMessage> messages) {
+    private Plan plan(List<Stored> held, UUID conversationId, List<ChatMessage> messages) {
         List<Long> kept = new ArrayList<>(messages.size());
         java.util.Set<Long> used = new java.util.HashSet<>();
         for (Stored s : held) {
@@ -288,12 +391,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
             if (sequence == null) {
-                for (Map.Entry<Long, ChatMessage> e : recent.entrySet()) {
-                    if (e.getKey() > newestKept && !used.contains(e.getKey()) && e.getValue().equals(m)) {
-                        sequence = e.getKey();
-                        used.add(sequence);
-                        break;
-                    }
+                sequence = recent.find(conversationId, m, newestKept, used);
+                if (sequence != null) {
+                    used.add(sequence);
                 }
             }
             if (sequence == null) {
@@ -342,7 +442,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 for (Message m : page) {
                     if (m.sequence() <= run[1]) {
-                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::assetBytes)));
+                        out.add(new Stored(m.sequence(), Messages.fromAtlas(m, this::imageBase64, this::assetText), executionOf(m)));
                     }
                 }
                 after = page.get(page.size() - 1).sequence();
@@ -351,11 +451,19 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return out;
     }
 
+    private String imageBase64(UUID assetId) {
+        return assetTexts.get(assetId, id -> Base64.getEncoder().encodeToString(assetBytes(id)));
+    }
+
+    private String assetText(UUID assetId) {
+        return assetTexts.get(assetId, id -> new String(assetBytes(id), java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private byte[] assetBytes(UUID assetId) {
         try (java.io.InputStream in = tenant.assets().open(assetId)) {
             return in.readAllBytes();
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read image asset " + assetId, e);
+            throw new java.io.UncheckedIOException("cannot read asset " + assetId, e);
         }
     }
 

@@ -43,12 +43,16 @@ import java.util.UUID;
  * conversation when the request's {@linkplain dev.langchain4j.model.chat.ChatRequestOptions listener
  * attributes} carry {@link #MEMORY_ID}; otherwise, when an {@link AtlasChatMemoryStore} of the same
  * tenant last touched a memory on this thread and the request contains that memory's newest
- * message, which is how {@code AiServices} calls a model (it updates the memory, then calls the
- * model on the same thread). Other calls are recorded without a conversation.
+ * message, the very instance the store handed out or was given (not merely an equal one, so a
+ * pooled thread's old memory never claims an unrelated call), which is how {@code AiServices} calls
+ * a model (it reads the memory, then calls the model with that list, on the same thread). Other
+ * calls are recorded without a conversation.
  *
  * <p><b>Tool calls</b> are recorded in status processing and completed (or failed, for a result
  * with {@code isError}) when the {@link AtlasChatMemoryStore} stores their
- * {@code ToolExecutionResultMessage}, so their timing spans the tool's run. The answer the store
+ * {@code ToolExecutionResultMessage}, so their timing spans the tool's run. A result completes a call
+ * of the response it follows in the memory (by call id, or for providers that send none, by tool name
+ * in request order), never a call of an earlier response the app abandoned. The answer the store
  * then saves is linked to the execution (see {@link AtlasChatMemoryStore}).
  *
  * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
@@ -126,7 +130,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
                 StepHandle.ToolCallHandle call = run.step().toolCall(NewToolCall.of(r.id(), r.name(), arguments(r.arguments())));
                 if (run.conversationId() != null) {
-                    Correlation.park(tenant.id(), run.conversationId(), r.id(), call);
+                    Correlation.park(tenant.id(), run.conversationId(), run.execution().id(), r.id(), r.name(), call);
                 }
             }
         }
@@ -161,17 +165,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
         if (memoryId != null) {
             return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
         }
-        Correlation.Bound bound = Correlation.bound();
-        if (bound == null || !bound.tenant().equals(tenant.id()) || bound.lastMessage() == null) {
-            return null;
-        }
-        // Newest first: the memory's newest message is the request's last or close to it.
-        for (int i = messages.size() - 1; i >= 0; i--) {
-            if (messages.get(i).equals(bound.lastMessage())) {
-                return bound.conversationId();
-            }
-        }
-        return null;
+        return Correlation.boundConversation(tenant.id(), messages);
     }
 
     /** The arguments as a JSON document: Atlas stores JSON, and a model may send anything. */

@@ -4,8 +4,13 @@ import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
 
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -13,40 +18,71 @@ import java.util.UUID;
  * {@code ChatModelListener} no memory id, but {@code AiServices} updates the memory and then calls
  * the model on the same thread; so the store notes, per thread, which conversation it last wrote
  * and the last message it holds, and the listener ties a model call to that conversation when the
- * request carries that message. In the other direction the listener notes the response it just
+ * request carries that very message. In the other direction the listener notes the response it just
  * recorded, so the store can link the stored {@code AiMessage} to its execution, and it parks the
  * tool calls the model asked for until the store sees their results.
+ *
+ * <p>The per-thread notes hold their message weakly: a pooled thread keeps nothing alive (an image,
+ * a long answer) once its caller dropped it, and a note whose message is gone ties nothing.
  */
 final class Correlation {
     private Correlation() {}
 
     /** The conversation a thread's memory last touched and the newest message of its window. */
-    record Bound(String tenant, UUID conversationId, ChatMessage lastMessage) {}
+    record Bound(String tenant, UUID conversationId, WeakReference<ChatMessage> lastMessage) {}
 
     /** The response the listener recorded last on a thread. */
-    record Produced(String tenant, UUID conversationId, AiMessage message, UUID executionId, UUID stepId) {}
+    record Produced(String tenant, UUID conversationId, WeakReference<AiMessage> message, UUID executionId, UUID stepId) {
+        Produced(String tenant, UUID conversationId, AiMessage message, UUID executionId, UUID stepId) {
+            this(tenant, conversationId, new WeakReference<>(message), executionId, stepId);
+        }
+    }
 
     private static final ThreadLocal<Bound> BOUND = new ThreadLocal<>();
     private static final ThreadLocal<Produced> PRODUCED = new ThreadLocal<>();
 
-    // Tool calls whose results were not seen yet; bounded so calls whose result never comes
-    // (an app that stops the loop) cannot grow it without end. The sweep closes those rows.
-    private static final int MAX_PENDING = 10_000;
-    // Calls waiting under one key, in request order: providers that send no call ids (or repeat
-    // one) get their results matched in the order AiServices adds them, one each.
-    private static final Map<String, java.util.ArrayDeque<ToolCallHandle>> PENDING = new LinkedHashMap<>(16, 0.75f, false) {
+    /** A tool call the model asked for, waiting for its result. */
+    private record Call(String id, String name, ToolCallHandle handle) {}
+
+    /** The tool calls of one model response (one execution), in request order. */
+    private record Round(String tenant, UUID conversationId, List<Call> calls) {}
+
+    // Rounds whose results were not all seen yet, by execution; bounded so calls whose result never
+    // comes (an app that stops the loop) cannot grow it without end. The sweep closes those rows.
+    private static final int MAX_ROUNDS = 10_000;
+    private static final Map<UUID, Round> PENDING = new LinkedHashMap<>(16, 0.75f, false) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, java.util.ArrayDeque<ToolCallHandle>> eldest) {
-            return size() > MAX_PENDING;
+        protected boolean removeEldestEntry(Map.Entry<UUID, Round> eldest) {
+            return size() > MAX_ROUNDS;
         }
     };
 
     static void bind(String tenant, UUID conversationId, ChatMessage lastMessage) {
-        BOUND.set(new Bound(tenant, conversationId, lastMessage));
+        if (lastMessage == null) {
+            BOUND.remove();
+        } else {
+            BOUND.set(new Bound(tenant, conversationId, new WeakReference<>(lastMessage)));
+        }
     }
 
-    static Bound bound() {
-        return BOUND.get();
+    /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
+    static UUID boundConversation(String tenant, List<ChatMessage> messages) {
+        Bound bound = BOUND.get();
+        ChatMessage last = bound == null ? null : bound.lastMessage().get();
+        if (last == null) {
+            BOUND.remove();
+            return null;
+        }
+        if (!bound.tenant().equals(tenant)) {
+            return null;
+        }
+        // Newest first: the memory's newest message is the request's last or close to it.
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            if (messages.get(i) == last) {
+                return bound.conversationId();
+            }
+        }
+        return null;
     }
 
     static void produced(Produced produced) {
@@ -56,35 +92,69 @@ final class Correlation {
     /** The response recorded on this thread if it produced {@code message} in this conversation; consumed. */
     static Produced takeProduced(String tenant, UUID conversationId, ChatMessage message) {
         Produced p = PRODUCED.get();
-        if (p != null && p.tenant().equals(tenant) && p.conversationId().equals(conversationId) && p.message().equals(message)) {
+        if (p == null) {
+            return null;
+        }
+        AiMessage produced = p.message().get();
+        if (produced == null) {
+            PRODUCED.remove();
+            return null;
+        }
+        if (p.tenant().equals(tenant) && p.conversationId().equals(conversationId) && produced.equals(message)) {
             PRODUCED.remove();
             return p;
         }
         return null;
     }
 
-    private static String key(String tenant, UUID conversationId, String toolCallId) {
-        return tenant + '\n' + conversationId + '\n' + toolCallId;
-    }
-
-    static void park(String tenant, UUID conversationId, String toolCallId, ToolCallHandle call) {
+    /** Parks a tool call of the response recorded as {@code executionId}, after the ones parked before it. */
+    static void park(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName, ToolCallHandle call) {
         synchronized (PENDING) {
-            PENDING.computeIfAbsent(key(tenant, conversationId, toolCallId), k -> new java.util.ArrayDeque<>()).addLast(call);
+            PENDING.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new ArrayList<>()))
+                    .calls().add(new Call(toolCallId, toolName, call));
         }
     }
 
-    static ToolCallHandle unpark(String tenant, UUID conversationId, String toolCallId) {
+    /**
+     * The parked call a tool result answers, removed: within the round of {@code executionId} (the
+     * response that asked for it, when the store knows it), the call with the result's id, or, for a
+     * result without an id, the first call of the same tool without one. A call of another response
+     * (one the app abandoned, say) never takes the result. Without a known round, the newest round
+     * of the conversation holding such a call.
+     */
+    static ToolCallHandle unpark(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName) {
         synchronized (PENDING) {
-            String key = key(tenant, conversationId, toolCallId);
-            java.util.ArrayDeque<ToolCallHandle> calls = PENDING.get(key);
-            if (calls == null) {
-                return null;
+            if (executionId != null) {
+                Round round = PENDING.get(executionId);
+                return round == null || !round.tenant().equals(tenant) || !round.conversationId().equals(conversationId)
+                        ? null : take(executionId, round, toolCallId, toolName);
             }
-            ToolCallHandle call = calls.pollFirst();
-            if (calls.isEmpty()) {
-                PENDING.remove(key);
+            List<Map.Entry<UUID, Round>> rounds = new ArrayList<>(PENDING.entrySet());
+            for (int i = rounds.size() - 1; i >= 0; i--) {
+                Round round = rounds.get(i).getValue();
+                if (round.tenant().equals(tenant) && round.conversationId().equals(conversationId)) {
+                    ToolCallHandle call = take(rounds.get(i).getKey(), round, toolCallId, toolName);
+                    if (call != null) {
+                        return call;
+                    }
+                }
             }
-            return call;
+            return null;
         }
+    }
+
+    private static ToolCallHandle take(UUID executionId, Round round, String toolCallId, String toolName) {
+        for (Iterator<Call> it = round.calls().iterator(); it.hasNext(); ) {
+            Call c = it.next();
+            boolean matches = toolCallId != null ? toolCallId.equals(c.id()) : c.id() == null && Objects.equals(toolName, c.name());
+            if (matches) {
+                it.remove();
+                if (round.calls().isEmpty()) {
+                    PENDING.remove(executionId);
+                }
+                return c.handle();
+            }
+        }
+        return null;
     }
 }

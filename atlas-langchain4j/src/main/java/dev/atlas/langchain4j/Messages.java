@@ -54,6 +54,40 @@ final class Messages {
         return m.metadata(Map.of(KEY, extra));
     }
 
+    /** A message as a row, and the JSON to keep as an asset when it does not fit the row's metadata (else {@code null}). */
+    record Mapped(NewMessage row, String json) {}
+
+    // Room left in a row's metadata for what the store adds (the executionId of a response).
+    private static final int METADATA_MARGIN = 4096;
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /**
+     * The row for {@code message} as {@link #toAtlas(ChatMessage, List)} maps it; when its JSON
+     * would make the row's metadata too large (a PDF, a tool call carrying a file, long thinking),
+     * the metadata refers to the asset {@code jsonAsset} instead and {@link Mapped#json} is the text
+     * to store there.
+     */
+    @SuppressWarnings("unchecked")
+    static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset) {
+        NewMessage m = toAtlas(message, imageAssets);
+        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json && tooLarge(m.metadata())) {
+            Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
+            small.remove("json");
+            small.put("jsonAsset", jsonAsset.toString());
+            return new Mapped(m.metadata(Map.of(KEY, small)), json);
+        }
+        return new Mapped(m, null);
+    }
+
+    private static boolean tooLarge(Map<String, Object> metadata) {
+        try {
+            // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
+            return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return false; // Atlas refuses it with its own message
+        }
+    }
+
     static NewMessage toAtlas(ChatMessage message) {
         Role role = role(message);
         String content = text(message);
@@ -82,20 +116,28 @@ final class Messages {
         return m;
     }
 
-    /** The message a row holds; for rows without inline images (their bytes need the tenant's assets). */
+    /** The message a row holds; for rows without assets (their bytes need the tenant's asset store). */
     static ChatMessage fromAtlas(Message row) {
-        return fromAtlas(row, id -> {
-            throw new IllegalStateException("the image of asset " + id + " is read through AtlasChatMemoryStore");
-        });
+        Function<UUID, String> none = id -> {
+            throw new IllegalStateException("asset " + id + " is read through AtlasChatMemoryStore");
+        };
+        return fromAtlas(row, none, none);
     }
 
-    static ChatMessage fromAtlas(Message row, Function<UUID, byte[]> assetBytes) {
+    /**
+     * The message a row holds, its inline images' base64 text given by {@code assetBase64}, and its
+     * JSON, when kept as an asset, by {@code assetText}.
+     */
+    static ChatMessage fromAtlas(Message row, Function<UUID, String> assetBase64, Function<UUID, String> assetText) {
         Object extra = row.metadata().get(KEY);
         Map<?, ?> fields = extra instanceof Map<?, ?> map ? map : Map.of();
         Object json = fields.get("json");
+        if (!(json instanceof String) && fields.get("jsonAsset") instanceof String id) {
+            json = assetText.apply(UUID.fromString(id));
+        }
         if (json instanceof String s) {
             ChatMessage message = ChatMessageDeserializer.messageFromJson(s);
-            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBytes) : message;
+            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBase64) : message;
         }
         return rebuild(row.role(), row.content(), fields);
     }
@@ -105,19 +147,36 @@ final class Messages {
     private static final String ASSET_SCHEME = "atlas-asset:";
 
     /**
-     * The base64 images of a user message that are kept as assets: data without a URL whose
-     * standard Base64 encoding is exactly the given text (anything else stays inline, as given).
+     * The base64 images of a user message or a tool result (a screenshot tool's, say) that are kept
+     * as assets: data without a URL whose standard Base64 encoding is exactly the given text
+     * (anything else stays inline, as given).
      */
     static List<Image> inlineImages(ChatMessage message) {
         List<Image> out = new ArrayList<>();
-        if (message instanceof UserMessage user) {
-            for (Content c : user.contents()) {
-                if (c instanceof ImageContent ic && externalizable(ic.image())) {
-                    out.add(ic.image());
-                }
+        for (Content c : contents(message)) {
+            if (c instanceof ImageContent ic && externalizable(ic.image())) {
+                out.add(ic.image());
             }
         }
         return out;
+    }
+
+    /** The contents that may hold images. */
+    private static List<Content> contents(ChatMessage message) {
+        if (message instanceof UserMessage user) {
+            return user.contents();
+        }
+        if (message instanceof ToolExecutionResultMessage tool) {
+            return tool.contents();
+        }
+        return List.of();
+    }
+
+    /** {@code message} with {@code contents} instead of its own. */
+    private static ChatMessage withContents(ChatMessage message, List<Content> contents) {
+        return message instanceof UserMessage user
+                ? user.toBuilder().contents(contents).build()
+                : ((ToolExecutionResultMessage) message).toBuilder().contents(contents).build();
     }
 
     private static boolean externalizable(Image image) {
@@ -136,10 +195,9 @@ final class Messages {
         if (assetIds.isEmpty()) {
             return message;
         }
-        UserMessage user = (UserMessage) message;
         List<Content> contents = new ArrayList<>();
         int next = 0;
-        for (Content c : user.contents()) {
+        for (Content c : contents(message)) {
             if (c instanceof ImageContent ic && externalizable(ic.image())) {
                 Image ref = Image.builder().url(URI.create(ASSET_SCHEME + assetIds.get(next++)))
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
@@ -148,28 +206,28 @@ final class Messages {
                 contents.add(c);
             }
         }
-        return user.toBuilder().contents(contents).build();
+        return withContents(message, contents);
     }
 
-    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, byte[]> assetBytes) {
-        if (!(message instanceof UserMessage user)) {
+    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, String> assetBase64) {
+        if (!(message instanceof UserMessage) && !(message instanceof ToolExecutionResultMessage)) {
             return message;
         }
         List<Content> contents = new ArrayList<>();
-        for (Content c : user.contents()) {
+        for (Content c : contents(message)) {
             URI url = c instanceof ImageContent ic ? ic.image().url() : null;
             String ref = url == null ? null : url.toString();
             if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
                 ImageContent ic = (ImageContent) c;
-                byte[] bytes = assetBytes.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
-                Image image = Image.builder().base64Data(Base64.getEncoder().encodeToString(bytes))
+                String base64 = assetBase64.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
+                Image image = Image.builder().base64Data(base64)
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
                 contents.add(ImageContent.from(image, ic.detailLevel()));
             } else {
                 contents.add(c);
             }
         }
-        return user.toBuilder().contents(contents).build();
+        return withContents(message, contents);
     }
 
     private static boolean exact(ChatMessage original, ChatMessage rebuilt) {

@@ -317,6 +317,61 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A tool result carrying an inline image of 300 KB (a screenshot tool, an MCP tool) is stored, its bytes as an asset, and round-trips exactly")
+    void toolResultWithAnInlineImageRoundTrips() throws java.sql.SQLException {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[300_000];
+        new java.util.Random(11).nextBytes(png);
+        String base64 = java.util.Base64.getEncoder().encodeToString(png);
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("s1").name("screenshot").arguments("{}").build());
+        ToolExecutionResultMessage shot = ToolExecutionResultMessage.builder().id("s1").toolName("screenshot")
+                .contents(TextContent.from("the login page"), ImageContent.from(base64, "image/png")).build();
+        List<ChatMessage> messages = List.of(UserMessage.from("what does the login page show?"), asks, shot, AiMessage.from("A form."));
+        store.updateMessages("shot", messages);
+
+        assertThat(store.getMessages("shot")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shot")).isEqualTo(messages);
+        Message row = tenant.conversations().messages(tenant.conversations().requireByKey("shot").id(), 0, 10).get(2);
+        assertThat(row.role()).isEqualTo(Role.TOOL);
+        assertThat(row.content()).isEqualTo("the login page");
+        assertThat(row.metadata().toString()).doesNotContain(base64.substring(0, 100));
+        assertThat(tenant.assets().forMessage(row.id())).singleElement()
+                .satisfies(a -> assertThat(a.asset().sizeBytes()).isEqualTo(300_000L));
+        assertThat(liveAssets()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("Messages too large for a row's metadata (a 300 KB PDF, a tool call writing a 400 KB file, long thinking) are stored, their JSON kept as an asset, and round-trip exactly")
+    void messagesTooLargeForMetadataRoundTrip(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
+        CountingBlobStore blobs = reopenWithCountingBlobs(dir);
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] pdf = new byte[300_000];
+        new java.util.Random(5).nextBytes(pdf);
+        String file = "\"quoted\" line\n".repeat(30_000);
+        AiMessage writes = AiMessage.builder().thinking("t".repeat(300_000)).toolExecutionRequests(List.of(ToolExecutionRequest.builder()
+                .id("w1").name("write_file").arguments("{\"content\":" + new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(file) + "}").build())).build();
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(TextContent.from("summarise and save"),
+                        dev.langchain4j.data.message.PdfFileContent.from(java.util.Base64.getEncoder().encodeToString(pdf), "application/pdf")),
+                writes,
+                ToolExecutionResultMessage.from(writes.toolExecutionRequests().get(0), "saved"),
+                AiMessage.from("Saved."));
+        store.updateMessages("big", messages);
+
+        assertThat(store.getMessages("big")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("big")).isEqualTo(messages);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("big").id(), 0, 10);
+        assertThat(rows).extracting(Message::content).containsExactly("summarise and save", "", "saved", "Saved.");
+        assertThat(liveAssets()).isEqualTo(2);
+        assertThat(tenant.assets().forMessage(rows.get(0).id())).hasSize(1);
+        assertThat(tenant.assets().forMessage(rows.get(1).id())).hasSize(1);
+        int opens = blobs.opens.get();
+        store.updateMessages("big", List.of(writes, messages.get(2), messages.get(3), UserMessage.from("thanks")));
+        assertThat(blobs.puts.get()).as("kept messages are not written again").isEqualTo(2);
+        assertThat(blobs.opens.get()).as("nor read again by the store that wrote them").isEqualTo(opens);
+    }
+
+    @Test
     @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
@@ -331,6 +386,184 @@ public abstract class LangChain4jAdapterContract {
             rs.next();
             assertThat(rs.getLong(1)).isZero();
         }
+    }
+
+    /** Counts what reaches the real blob store, so a test can tell which image bytes were written or read again. */
+    private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
+        final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        private final dev.atlas.asset.BlobStore delegate;
+
+        CountingBlobStore(java.nio.file.Path dir) {
+            this.delegate = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+        }
+
+        @Override
+        public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+            puts.incrementAndGet();
+            return delegate.put(key, content);
+        }
+
+        @Override
+        public java.io.InputStream open(String key) throws java.io.IOException {
+            opens.incrementAndGet();
+            return delegate.open(key);
+        }
+
+        @Override
+        public boolean delete(String key) throws java.io.IOException {
+            return delegate.delete(key);
+        }
+
+        @Override
+        public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
+            return delegate.list(prefix);
+        }
+    }
+
+    private CountingBlobStore reopenWithCountingBlobs(java.nio.file.Path dir) {
+        atlas.close();
+        database.cleanup();
+        CountingBlobStore blobs = new CountingBlobStore(dir);
+        atlas = database.open(b -> b.blobStore(blobs));
+        tenant = atlas.tenant("acme");
+        return blobs;
+    }
+
+    private static UserMessage photo(String text, int seed) {
+        byte[] png = new byte[50_000];
+        new java.util.Random(seed).nextBytes(png);
+        return UserMessage.from(TextContent.from(text), ImageContent.from(java.util.Base64.getEncoder().encodeToString(png), "image/png"));
+    }
+
+    private long liveAssets() throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets WHERE deleted_at IS NULL")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    @DisplayName("An image is written to the blob store once, with its new message; later updates and reads of the window neither write nor re-read it")
+    void imagesAreWrittenOnceAndNotReadAgain(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.sql.SQLException {
+        CountingBlobStore blobs = reopenWithCountingBlobs(dir);
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ChatMemory a = MessageWindowChatMemory.builder().id("pics").maxMessages(20).chatMemoryStore(store).build();
+        ChatMemory b = MessageWindowChatMemory.builder().id("pics").maxMessages(20).chatMemoryStore(reference).build();
+        List<ChatMessage> turns = new ArrayList<>(List.of(photo("a cat?", 1), AiMessage.from("A cat."), photo("a dog?", 2), AiMessage.from("A dog.")));
+        for (int i = 0; i < 6; i++) {
+            turns.add(UserMessage.from("more " + i));
+            turns.add(AiMessage.from("yes " + i));
+        }
+        for (ChatMessage m : turns) {
+            a.add(m);
+            b.add(m);
+            assertThat(a.messages()).isEqualTo(b.messages());
+        }
+        assertThat(blobs.puts.get()).as("one write per image, when its message is new").isEqualTo(2);
+        assertThat(blobs.opens.get()).as("images this store wrote are not read back").isZero();
+        assertThat(a.messages()).hasSize(16).startsWith(turns.get(0), turns.get(1), turns.get(2));
+        assertThat(liveAssets()).isEqualTo(2);
+
+        // Another store (another process) reads each image once, then serves it from memory.
+        AtlasChatMemoryStore fresh = AtlasChatMemoryStore.of(tenant);
+        assertThat(fresh.getMessages("pics")).isEqualTo(reference.getMessages("pics"));
+        assertThat(fresh.getMessages("pics")).isEqualTo(reference.getMessages("pics"));
+        fresh.updateMessages("pics", reference.getMessages("pics"));
+        assertThat(blobs.opens.get()).isEqualTo(2);
+        assertThat(blobs.puts.get()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("A window read on a thread is never applied to another memory id updated next on that thread")
+    void aReadIsNotAppliedToAnotherMemoryId() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("A", List.of(UserMessage.from("ok"), AiMessage.from("sure")));
+        store.updateMessages("B", List.of(UserMessage.from("hello")));
+        List<ChatMessage> readA = store.getMessages("A");
+        // B gets A's very messages (an app copying a thread): they are new to B, stored as B's own rows.
+        List<ChatMessage> given = new ArrayList<>(List.of(UserMessage.from("hello")));
+        given.addAll(readA);
+        store.updateMessages("B", given);
+        assertThat(store.getMessages("B")).isEqualTo(given);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("B")).isEqualTo(given);
+        assertThat(tenant.conversations().messages(store.conversation("B").orElseThrow().id(), 0, 100))
+                .extracting(Message::content).containsExactly("hello", "ok", "sure");
+        assertThat(store.getMessages("A")).isEqualTo(readA);
+        assertThat(tenant.conversations().messages(store.conversation("A").orElseThrow().id(), 0, 100)).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("The store keeps no message (and so no image) alive once its caller drops it: nothing lingers on pooled threads")
+    void messagesAreNotRetainedAfterTheCallerDropsThem() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        java.lang.ref.WeakReference<ChatMessage> written = writeAndForget(store);
+        java.lang.ref.WeakReference<ChatMessage> read = new java.lang.ref.WeakReference<>(store.getMessages("kept").get(0));
+        for (int i = 0; i < 20 && (written.get() != null || read.get() != null); i++) {
+            System.gc();
+        }
+        assertThat(written.get()).as("the message the caller wrote").isNull();
+        assertThat(read.get()).as("the message the caller read").isNull();
+        assertThat(store.getMessages("kept")).hasSize(1);
+    }
+
+    private static java.lang.ref.WeakReference<ChatMessage> writeAndForget(AtlasChatMemoryStore store) {
+        UserMessage m = photo("look", 3);
+        store.updateMessages("kept", List.of(m));
+        return new java.lang.ref.WeakReference<>(m);
+    }
+
+    /** A model answering with the given messages in turn, recorded by the listener. */
+    private dev.langchain4j.model.chat.ChatModel answering(AiMessage... answers) {
+        java.util.Iterator<AiMessage> next = List.of(answers).iterator();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        return new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(next.next()).modelName("m").build();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("A tool result without an id completes the call of its own model response, not an earlier call the app abandoned")
+    void abandonedToolCallWithoutIdDoesNotTakeALaterResult() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage first = AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":1}").build()));
+        AiMessage second = AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"n\":2}").build()));
+        dev.langchain4j.model.chat.ChatModel model = answering(first, second);
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("look up 1")));
+        store.updateMessages("abandon", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(first);
+        store.updateMessages("abandon", window);
+        // The app gives up on the first call: no result is ever stored for it.
+        window.add(UserMessage.from("never mind, look up 2"));
+        store.updateMessages("abandon", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(second);
+        window.add(ToolExecutionResultMessage.from(second.toolExecutionRequests().get(0), "two"));
+        store.updateMessages("abandon", window);
+
+        Conversation c = tenant.conversations().requireByKey("abandon");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        ToolCall abandoned = tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls().get(0);
+        ToolCall answered = tenant.executions().tree(executions.get(1).id()).orElseThrow().toolCalls().get(0);
+        assertThat(answered.arguments()).isEqualTo("{\"n\":2}");
+        assertThat(answered.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(answered.result()).isEqualTo("two");
+        assertThat(abandoned.arguments()).isEqualTo("{\"n\":1}");
+        assertThat(abandoned.status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(abandoned.result()).isNull();
     }
 
     @Test
@@ -507,6 +740,86 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Streaming with a tool round answered on the provider's thread: both calls in the conversation, the tool call (no id) completed with its result, the answer linked")
+    void streamingToolRoundOnAnotherThread() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        dev.langchain4j.model.chat.StreamingChatModel model = new dev.langchain4j.model.chat.StreamingChatModel() {
+            @Override
+            public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                               dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                AiMessage answer = last instanceof ToolExecutionResultMessage result
+                        ? AiMessage.from("done: " + result.text())
+                        : AiMessage.from(List.of(ToolExecutionRequest.builder().name("lookup").arguments("{\"order\":\"4\"}").build()));
+                new Thread(() -> handler.onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse.builder()
+                        .aiMessage(answer).modelName("gpt-s").build()), "provider-callback").start();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).tools(new OrderTools()).build();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done = new java.util.concurrent.CompletableFuture<>();
+        assistant.chat("st", "where is order 4").onPartialResponse(token -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done: order 4 shipped");
+
+        Conversation c = tenant.conversations().requireByKey("st");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all()).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> assertThat(e.conversationId()).isEqualTo(c.id()));
+        ToolCall call = tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls().get(0);
+        assertThat(call.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(call.result()).isEqualTo("order 4 shipped");
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+        assertThat(rows).extracting(Message::role).containsExactly(Role.USER, Role.ASSISTANT, Role.TOOL, Role.ASSISTANT);
+        assertThat(rows.get(1).metadata()).containsEntry("executionId", executions.get(0).id().toString());
+        assertThat(rows.get(3).executionId()).isEqualTo(executions.get(1).id());
+    }
+
+    /** A memory id type with equals and hashCode but Object's toString, as many key classes are. */
+    private static final class SessionKey {
+        private final String user;
+
+        SessionKey(String user) {
+            this.user = user;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SessionKey k && k.user.equals(user);
+        }
+
+        @Override
+        public int hashCode() {
+            return user.length(); // a poor but legal hash: "alice" and "carol" collide
+        }
+    }
+
+    @Test
+    @DisplayName("A memory id without a toString of its own (its key would be class name and hash code, colliding between users) is refused naming memoryId, before any write")
+    void memoryIdWithoutItsOwnToStringIsRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        List<ChatMessage> hi = List.of(UserMessage.from("my secret"));
+        for (Object id : new Object[] {new SessionKey("alice"), new Object(), new int[] {1}}) {
+            assertThatThrownBy(() -> store.updateMessages(id, hi)).as("%s", id)
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+            assertThatThrownBy(() -> store.getMessages(id))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("memoryId"));
+        }
+        assertThat(tenant.conversations().list(ConversationQuery.all()).items()).isEmpty();
+        // Ids with a toString of their own work: strings, numbers, UUIDs, enums, records.
+        record Session(String user) {}
+        for (Object id : new Object[] {"alice", 42L, java.util.UUID.randomUUID(), ExecutionStatus.COMPLETED, new Session("carol")}) {
+            store.updateMessages(id, hi);
+            assertThat(store.getMessages(id)).isEqualTo(hi);
+        }
+    }
+
+    @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
         var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
@@ -559,6 +872,40 @@ public abstract class LangChain4jAdapterContract {
                     .allSatisfy(e -> assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED));
         }
         assertThat(tenant.executions().list(ExecutionQuery.all().limit(100)).items()).hasSize(64);
+    }
+
+    @Test
+    @DisplayName("4 callers on one memory id, each through its own AiService and store (an app building them per request), still store every message exactly once")
+    void fourCallersWithTheirOwnStoresOnOneMemoryId() throws Exception {
+        Map<Object, List<ChatMessage>> added = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int caller = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 1; i <= 5; i++) {
+                        RecordingProvider memory = new RecordingProvider(AtlasChatMemory.provider(tenant, WINDOW));
+                        assistant(memory, false).chat("own", "hello " + caller + "-" + i);
+                        added.computeIfAbsent(caller, k -> Collections.synchronizedList(new ArrayList<>())).addAll(memory.added.get("own"));
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<ChatMessage> stored = transcript(tenant.conversations().requireByKey("own"));
+        List<ChatMessage> expected = added.values().stream().flatMap(List::stream).filter(m -> !(m instanceof SystemMessage)).toList();
+        assertThat(expected).hasSize(4 * 5 * 2);
+        assertThat(stored.stream().filter(m -> !(m instanceof SystemMessage)).toList())
+                .as("each user message and answer stored exactly once").containsExactlyInAnyOrderElementsOf(expected);
     }
 
     @Test
