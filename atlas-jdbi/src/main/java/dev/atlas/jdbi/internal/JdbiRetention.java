@@ -107,8 +107,8 @@ public final class JdbiRetention implements Retention {
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
         Check.notNull("policy", policy);
         Check.notNull("lease", lease);
-        if (lease.isNegative() || lease.isZero() || lease.compareTo(Duration.ofDays(1)) > 0) {
-            throw new InvalidInputException("lease", "must be positive and at most one day, was " + lease);
+        if (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
+            throw new InvalidInputException("lease", "must be between " + MIN_LEASE + " and one day, was " + lease);
         }
         String holder = UUID.randomUUID().toString();
         long micros = lease.toNanos() / 1_000;
