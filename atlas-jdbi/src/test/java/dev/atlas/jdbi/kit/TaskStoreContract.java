@@ -791,6 +791,54 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.FAILED);
     }
 
+    @Test
+    @DisplayName("TaskWorker.close that times out and interrupts a handler gives its task back unrun: pending at once, the attempt uncounted, so a task of 1 attempt is not lost to a shutdown")
+    void workerCloseGivesInterruptedTaskBack() throws Exception {
+        Task t = store.create(NewTask.of("slow", Map.of("n", 1)).maxAttempts(1));
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    runs.incrementAndGet();
+                    started.countDown();
+                    new CountDownLatch(1).await();
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10))
+                .start();
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.close(Duration.ofMillis(100))).isFalse();
+        await(() -> store.get(t.id()).orElseThrow().status() != TaskStatus.RUNNING);
+
+        Task back = store.get(t.id()).orElseThrow();
+        assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
+                .returns(null, Task::leaseExpiresAt).returns(null, Task::error).returns(null, Task::finishedAt);
+        assertThat(back.runAfter()).isBeforeOrEqualTo(clock.instant());
+        ClaimedTask again = store.claim(LEASE).orElseThrow();
+        assertThat(again.task().attempts()).isEqualTo(1);
+        assertThat(store.complete(again, Map.of("done", true)).status()).isEqualTo(TaskStatus.COMPLETED);
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("release gives a held task back unrun (pending now, attempt uncounted); only the lease holder may, else LeaseLostException; another tenant's is NotFoundException")
+    void release() {
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(1));
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThatThrownBy(() -> other.release(c)).isInstanceOf(NotFoundException.class);
+        clock.advanceMicros(7);
+        Task back = store.release(c);
+        assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
+                .returns(null, Task::leaseExpiresAt).returns(null, Task::startedAt).returns(clock.instant(), Task::runAfter)
+                .returns(clock.instant(), Task::updatedAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(back);
+        assertThatThrownBy(() -> store.release(c)).isInstanceOf(LeaseLostException.class);
+        ClaimedTask next = store.claim(LEASE).orElseThrow();
+        assertThatThrownBy(() -> store.release(c)).isInstanceOf(LeaseLostException.class);
+        assertThat(store.complete(next, Map.of()).attempts()).isEqualTo(1);
+        assertField(() -> store.release(null), "claim");
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
