@@ -17,6 +17,13 @@ package dev.atlas.retention;
  */
 public interface Retention {
     /**
+     * Shortest lease {@link #runExclusive} accepts. A lease shorter than the time it takes to
+     * start the run would already have expired when the run begins, so a second caller would take
+     * it over and both would run: no exclusivity at all.
+     */
+    java.time.Duration MIN_LEASE = java.time.Duration.ofSeconds(1);
+
+    /**
      * Applies {@code policy} to this tenant (or counts what it would change for a dry run).
      *
      * @param policy what to delete, archive and purge
@@ -32,8 +39,9 @@ public interface Retention {
      * {@code lease}. {@link RetentionWorker} calls this on a schedule.
      *
      * @param policy what to delete, archive and purge
-     * @param lease  how long the lease is held; must outlast a run
+     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day; must outlast a run
      * @return the run's report, or empty when another holder has the lease
+     * @throws dev.atlas.InvalidInputException naming {@code lease} when it is shorter than {@link #MIN_LEASE} or longer than a day
      */
     java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease);
 }

@@ -142,11 +142,15 @@ public final class RetentionWorker implements AutoCloseable {
         /**
          * How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes.
          *
-         * @param lease the lease duration, at least 1 ms
+         * @param lease the lease duration, {@link Retention#MIN_LEASE} to one day
          * @return this builder
          */
         public Builder lease(Duration lease) {
-            this.lease = positive("lease", lease);
+            Check.notNull("lease", lease);
+            if (lease.compareTo(Retention.MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
+                throw new InvalidInputException("lease", "must be between " + Retention.MIN_LEASE + " and one day, was " + lease);
+            }
+            this.lease = lease;
             return this;
         }
 

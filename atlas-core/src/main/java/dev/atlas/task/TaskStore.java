@@ -200,6 +200,21 @@ public interface TaskStore {
     Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 
     /**
+     * Gives a held task back without a result, as if it had not been claimed: pending and
+     * claimable at once, the attempt this claim counted no longer counted, the lease cleared.
+     * For a worker that stops before it could run or finish the task through no fault of the task
+     * (a shutdown: {@link TaskWorker#close(Duration)} does this for the handlers it interrupts), so
+     * that a shutdown never uses up a task's attempts. Only for the current lease holder, else
+     * {@link LeaseLostException}.
+     *
+     * @param claim the claim returned by {@link TaskStore#claim}
+     * @return the task, pending again
+     * @throws LeaseLostException when this claim is no longer the task's current one
+     * @throws NotFoundException when no such task exists in this tenant
+     */
+    Task release(ClaimedTask claim);
+
+    /**
      * Cancels a pending or running task (a running holder's next heartbeat, complete or fail then
      * gets {@link LeaseLostException}). {@link IllegalTransitionException} when already final.
      *

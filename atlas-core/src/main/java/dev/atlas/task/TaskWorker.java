@@ -55,7 +55,7 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
-     * exception fails the attempt, and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
+     * exception fails the attempt (unless {@link #close(Duration)} interrupted the handler: the task is then given back), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
      * {@link #close(Duration)} runs out of time.
      */
     @FunctionalInterface
@@ -79,6 +79,8 @@ public final class TaskWorker implements AutoCloseable {
     private final ScheduledFuture<?> polling;
     private final ReentrantLock pollLock = new ReentrantLock();
     private volatile boolean closed;
+    /** Set by close() once it stops waiting: handlers it interrupts give their tasks back instead of failing them. */
+    private volatile boolean abandoning;
 
     private TaskWorker(Builder b) {
         this.store = b.store;
@@ -132,13 +134,42 @@ public final class TaskWorker implements AutoCloseable {
                 return;
             }
             try {
-                pool.execute(() -> run(claim.get()));
+                pool.execute(new Job(claim.get()));
             } catch (RejectedExecutionException e) {
-                // close() gave up waiting for this poll; the lease runs out and another worker retries the task.
-                log.warn("Task {} was claimed while the worker closed; it is retried when its lease expires", claim.get().taskId());
+                // close() gave up waiting for this poll: the task never ran, so it goes back with its attempt.
+                giveBack(claim.get(), "was claimed while the worker closed");
                 slots.release();
                 return;
             }
+        }
+    }
+
+    /** A claimed task handed to the pool; close() gives back the claims of those the pool never started. */
+    private final class Job implements Runnable {
+        private final ClaimedTask claim;
+
+        Job(ClaimedTask claim) {
+            this.claim = claim;
+        }
+
+        @Override
+        public void run() {
+            TaskWorker.this.run(claim);
+        }
+    }
+
+    /**
+     * Gives a task this worker stops holding without an outcome back to the queue, with its
+     * attempt: a shutdown is not the task's failure, and left to its lease the task would have
+     * used up an attempt (with none left it would fail as "lease expired").
+     */
+    private void giveBack(ClaimedTask claim, String why) {
+        try {
+            store.release(claim);
+            log.info("Task {} ({}) {}; it was given back to the queue", claim.taskId(), claim.task().kind(), why);
+        } catch (RuntimeException e) {
+            log.warn("Task {} ({}) {}; giving it back failed, so it is retried when its lease expires", claim.taskId(),
+                    claim.task().kind(), why, e);
         }
     }
 
@@ -198,6 +229,11 @@ public final class TaskWorker implements AutoCloseable {
                     log.info("Task {} ({}) handler stopped after its lease was lost: {}", task.id(), task.kind(), e.toString());
                     return;
                 }
+                if (abandoning) {
+                    // close() ran out of time and interrupted it: not the task's failure.
+                    giveBack(current.get(), "was interrupted by close(): " + e);
+                    return;
+                }
                 log.warn("Task {} ({}) attempt {} of {} failed", task.id(), task.kind(), task.attempts(), task.maxAttempts(), e);
                 store.fail(current.get(), describe(e));
                 return;
@@ -253,10 +289,12 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Stops claiming and waits up to {@code timeout} for running handlers to finish and report
-     * their outcome. Handlers still running then are interrupted and their heartbeats stop, so
-     * their tasks go to another worker once the lease runs out (whatever such a handler reports
-     * later is rejected with {@link LeaseLostException} if that happened). Calling it again waits
-     * again.
+     * their outcome. Handlers still running then are interrupted and their heartbeats stop. One
+     * that ends by throwing (as an interrupted wait does) gives its task back to the queue
+     * ({@link TaskStore#release}): pending at once, the attempt not counted, so a shutdown never
+     * uses up a task's attempts. One that ignores the interrupt keeps its claim: its task goes to
+     * another worker once the lease runs out (whatever such a handler reports later is rejected
+     * with {@link LeaseLostException} if that happened). Calling it again waits again.
      *
      * @param timeout how long to wait
      * @return true when every handler finished and reported within {@code timeout}
@@ -283,7 +321,13 @@ public final class TaskWorker implements AutoCloseable {
         } finally {
             pool.shutdown();
             if (!finished) {
-                pool.shutdownNow();
+                abandoning = true;
+                for (Runnable never : pool.shutdownNow()) {
+                    if (never instanceof Job job) {
+                        giveBack(job.claim, "was never started before the worker closed");
+                        slots.release();
+                    }
+                }
                 log.warn("TaskWorker closed before its running handlers finished (waited {}); they were interrupted", timeout);
             }
             scheduler.shutdownNow();

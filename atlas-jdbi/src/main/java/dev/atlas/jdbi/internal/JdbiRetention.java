@@ -107,8 +107,8 @@ public final class JdbiRetention implements Retention {
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
         Check.notNull("policy", policy);
         Check.notNull("lease", lease);
-        if (lease.isNegative() || lease.isZero() || lease.compareTo(Duration.ofDays(1)) > 0) {
-            throw new InvalidInputException("lease", "must be positive and at most one day, was " + lease);
+        if (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
+            throw new InvalidInputException("lease", "must be between " + MIN_LEASE + " and one day, was " + lease);
         }
         String holder = UUID.randomUUID().toString();
         long micros = lease.toNanos() / 1_000;
@@ -122,6 +122,9 @@ public final class JdbiRetention implements Retention {
             db.write(h -> sql.on(h, q.releaseLease).bind("name", LEASE).bind("holder", holder).update());
         }
     }
+
+    /** Parent rows a batch locks before its own (bound as {@code <ids>}), and the rule again on the chosen ids. */
+    private record Guard(String parents, String recheck) {}
 
     private final class Run {
         final RetentionPolicy policy;
@@ -184,6 +187,34 @@ public final class JdbiRetention implements Retention {
             });
         }
 
+        /**
+         * {@link #batches(String, String, Map, Work)} for rows whose other writers lock a parent
+         * row first (a message's writers lock its conversation): on PostgreSQL the batch locks
+         * those parents ({@code guard.parents()}) before its own rows, in the same order, and then
+         * checks the rule again on the chosen ids ({@code guard.recheck()}). A writer that got its
+         * parent lock first is waited for and its change seen; one that comes later waits for the
+         * batch and then finds the row gone, as after any delete.
+         */
+        private void batches(String name, String select, Map<String, Object> binds, Work work, @Nullable Guard guard) {
+            if (guard == null || db.dialect().forUpdate().isEmpty()) {
+                batches(name, select, binds, work);
+                return;
+            }
+            repeat(batch, (h, keys) -> {
+                List<UUID> chosen = call(h, name, select + " LIMIT :batch", binds, List.of()).bind("batch", batch).list(sql.uuidColumn());
+                if (chosen.isEmpty()) {
+                    return 0;
+                }
+                call(h, name + ".lockParents", guard.parents(), binds, chosen).list(sql.uuidColumn());
+                Set<UUID> still = new HashSet<>(call(h, name + ".recheck", guard.recheck(), binds, chosen).list(sql.uuidColumn()));
+                List<UUID> ids = chosen.stream().filter(still::contains).toList();
+                if (!ids.isEmpty()) {
+                    work.run(h, ids, keys);
+                }
+                return chosen.size();
+            });
+        }
+
         /** Runs {@code step} a transaction at a time while it handles at least {@code more} rows; see {@link #deleteBlobs}. */
         private void repeat(int more, java.util.function.ToIntBiFunction<Handle, List<String>> step) {
             int n;
@@ -242,7 +273,8 @@ public final class JdbiRetention implements Retention {
                         with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", null);
                 return;
             }
-            purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.NEWEST_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null);
+            purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.NEWEST_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
+                    new Guard(q.lockConversationsOfMessages(), RetentionSql.HARD_DELETABLE + " AND m.id IN (<ids>)" + db.dialect().forUpdate()));
         }
 
         void dropMemories() {
@@ -382,6 +414,12 @@ public final class JdbiRetention implements Retention {
          */
         private void purge(String table, String select, Map<String, Object> binds, List<ChildTable> children,
                            @Nullable String blobKeys, @Nullable String unlink) {
+            purge(table, select, binds, children, blobKeys, unlink, null);
+        }
+
+        /** {@link #purge}, each batch taking {@code guard}'s parent locks first (see {@link #batches(String, String, Map, Work, Guard)}). */
+        private void purge(String table, String select, Map<String, Object> binds, List<ChildTable> children,
+                           @Nullable String blobKeys, @Nullable String unlink, @Nullable Guard guard) {
             String keysName = "retention.blobKeys." + table;
             if (policy.dryRun()) {
                 countPages(select, "id", binds, children, table, blobKeys == null ? null : page -> countBlobs(keysName, blobKeys, page));
@@ -396,7 +434,7 @@ public final class JdbiRetention implements Retention {
                 }
                 deleteChildren(h, children, ids);
                 delete(h, table, ids);
-            });
+            }, guard);
         }
 
         // ---- blobs ---------------------------------------------------------------------------

@@ -230,6 +230,12 @@ public final class JdbiTaskStore implements TaskStore {
     }
 
     @Override
+    public Task release(ClaimedTask claim) {
+        checkClaim(claim);
+        return held(q.release, claim, (c, now) -> c);
+    }
+
+    @Override
     public Task complete(ClaimedTask claim, Map<String, ?> result) {
         checkClaim(claim);
         JsonDoc doc = Json.write("result", Check.metadata("result", result));

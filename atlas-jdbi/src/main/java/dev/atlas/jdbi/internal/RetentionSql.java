@@ -209,6 +209,15 @@ final class RetentionSql {
                 + " WHERE " + purgeRule(p, "a");
     }
 
+    /**
+     * Locks the conversations of the messages bound as {@code <ids>}, in id order (PostgreSQL
+     * only): every message write (append, restore, edit) takes its conversation's lock first.
+     */
+    String lockConversationsOfMessages() {
+        return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (SELECT conversation_id FROM <p>messages"
+                + " WHERE tenant_id = :t AND id IN (<ids>)) ORDER BY id" + c.dialect().forUpdate();
+    }
+
     /** Locks the conversations bound as {@code <ids>}, in id order (PostgreSQL only). */
     String lock() {
         return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();

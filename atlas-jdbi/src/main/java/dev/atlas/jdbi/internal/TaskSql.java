@@ -25,6 +25,7 @@ final class TaskSql {
     final Statement heartbeat;
     final Statement complete;
     final Statement fail;
+    final Statement release;
     final Statement cancel;
     final Statement completeUnheld;
     final Statement failUnheld;
@@ -60,6 +61,10 @@ final class TaskSql {
                 + " run_after = CASE WHEN attempts < max_attempts THEN :retry ELSE run_after END,"
                 + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
                 + " error = :error" + RELEASE + ", updated_at = :now" + HELD);
+        // As if never claimed: the attempt the claim counted is given back, and a first attempt's start with it.
+        release = c.sql("tasks.release", "UPDATE <p>tasks SET status = 'pending', attempts = attempts - 1,"
+                + " started_at = CASE WHEN attempts = 1 THEN NULL ELSE started_at END, run_after = :now" + RELEASE
+                + ", updated_at = :now" + HELD);
         // Clearing the claim is what locks a running holder out: every holder write matches on its claim id.
         String unheld = RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND status IN ('pending', 'running') RETURNING " + COLUMNS;

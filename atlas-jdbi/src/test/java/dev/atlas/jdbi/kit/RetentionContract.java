@@ -430,6 +430,73 @@ public abstract class RetentionContract extends AtlasContract {
         return counts;
     }
 
+    @Test
+    @DisplayName("a message restored while a hard delete is between choosing it and deleting it is either kept (restore acknowledged) or gone with the restore refused; the run never fails")
+    void restoreRacingHardDelete() throws Exception {
+        Conversation c = conversations.create(NewConversation.of(ALICE, "support"));
+        Message kept = conversations.append(c.id(), NewMessage.user("restore me"));
+        Message gone = conversations.append(c.id(), NewMessage.user("let me go"));
+        conversations.deleteMessage(kept.id());
+        conversations.deleteMessage(gone.id());
+        advance(Duration.ofDays(31));
+        RetentionPolicy policy = RetentionPolicy.none().hardDeleteAfter(Duration.ofDays(30));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<RetentionReport> purge;
+            Future<Message> restore;
+            if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
+                // A lock on one of the message's events holds the purge after it chose the message and
+                // before it deleted the message's rows, the window a concurrent restore falls into.
+                try (Connection holder = database.dataSource().getConnection(); Statement s = holder.createStatement()) {
+                    holder.setAutoCommit(false);
+                    s.executeQuery("SELECT id FROM atlas_message_events WHERE message_id = '" + kept.id() + "' FOR UPDATE").close();
+                    purge = pool.submit(() -> retention.runRetention(policy));
+                    awaitLockWaiters(1, purge);
+                    restore = pool.submit(() -> conversations.restoreMessage(kept.id()));
+                    awaitLockWaiters(2, restore);
+                    holder.rollback();
+                }
+            } else {
+                restore = pool.submit(() -> conversations.restoreMessage(kept.id()));
+                restore.get();
+                purge = pool.submit(() -> retention.runRetention(policy));
+            }
+            RetentionReport report = purge.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            Message restored;
+            try {
+                restored = restore.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                // The restore waited for the batch and found the message gone. It should be NotFoundException;
+                // restoreMessage's read after its conversation lock reports IllegalStateException today
+                // (JdbiConversationStore, not retention's: reported to its owner).
+                assertThat(e.getCause()).as("a refused restore").isInstanceOfAny(NotFoundException.class, IllegalStateException.class);
+                assertThat(query("SELECT COUNT(*) FROM atlas_messages WHERE id = '" + kept.id() + "'")).isZero();
+                assertThat(report.count("messages.deleted")).isEqualTo(2);
+                assertNoOrphans();
+                return;
+            }
+            assertThat(restored.isDeleted()).isFalse();
+            assertThat(conversations.history(c.id())).extracting(Message::id).containsExactly(kept.id());
+            assertThat(report.count("messages.deleted")).isEqualTo(1);
+            assertThat(query("SELECT COUNT(*) FROM atlas_messages WHERE id = '" + gone.id() + "'")).isZero();
+            assertNoOrphans();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Waits until {@code n} sessions wait for a lock (PostgreSQL), or until {@code task} ended without waiting. */
+    private void awaitLockWaiters(int n, Future<?> task) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (!task.isDone() && query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND wait_event_type = 'Lock'") < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no " + n + " lock waiters within 30 s");
+            }
+            Thread.sleep(10);
+        }
+    }
+
     /** Every child row still has its parent: LEFT JOINs over every table that references another. */
     private void assertNoOrphans() {
         Map<String, String> checks = new LinkedHashMap<>();

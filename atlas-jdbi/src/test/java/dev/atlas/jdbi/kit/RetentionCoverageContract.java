@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Owner;
+import dev.atlas.retention.Retention;
 import dev.atlas.retention.RetentionWorker;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
@@ -305,6 +306,26 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
         assertThatThrownBy(() -> acme.retention().runExclusive(policy, Duration.ZERO))
                 .isExactlyInstanceOf(InvalidInputException.class).extracting(e -> ((InvalidInputException) e).field()).isEqualTo("lease");
+    }
+
+    @Test
+    @DisplayName("runExclusive refuses a lease under one second (it would expire before the run began: no exclusivity), naming lease, before taking it")
+    void leaseBelowMinimumRefused() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 1);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY);
+        for (Duration tiny : List.of(Duration.ofNanos(1), Duration.ofNanos(999), Duration.ofNanos(1_000), Duration.ofMillis(999),
+                Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(Long.MIN_VALUE), Duration.ofDays(1).plusNanos(1))) {
+            assertThatThrownBy(() -> acme.retention().runExclusive(policy, tiny)).as(tiny.toString())
+                    .isExactlyInstanceOf(InvalidInputException.class).extracting(e -> ((InvalidInputException) e).field()).isEqualTo("lease");
+        }
+        assertThatThrownBy(() -> RetentionWorker.builder(acme.retention(), policy).lease(Duration.ofMillis(1)))
+                .isExactlyInstanceOf(InvalidInputException.class).extracting(e -> ((InvalidInputException) e).field()).isEqualTo("lease");
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1);
+        assertThat(acme.retention().runExclusive(policy, Retention.MIN_LEASE)).isPresent();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
     }
 
     @Test

@@ -703,6 +703,142 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(cancelled);
     }
 
+    // ---- adversarial probes: payload bytes, extreme values, shutdown ---------------------------
+
+    @Test
+    @DisplayName("payload edge cases read back exactly as written: control characters, astral code points, the deepest nesting accepted, numbers beyond long and double; NUL and rounded fractions are refused naming payload")
+    void payloadEdgeCasesReadBackExactly() {
+        Map<String, Object> nested = Map.of("leaf", "bottom");
+        for (int i = 0; i < 62; i++) {
+            nested = Map.of("n", nested);
+        }
+        Map<String, Object> payload = new java.util.LinkedHashMap<>();
+        payload.put("controls", "\u0001\u001f\u007f\t\n\r\"\\");
+        payload.put("astral", "\uD83D\uDE00 \u00e9 \u4e2d");
+        payload.put("deep", nested);
+        payload.put("maxLong", Long.MAX_VALUE);
+        payload.put("minLong", Long.MIN_VALUE);
+        payload.put("big", new java.math.BigInteger("123456789012345678901234567890123456789"));
+        payload.put("maxDouble", Double.MAX_VALUE);
+        payload.put("tiny", Double.MIN_VALUE);
+        Task t = store.create(NewTask.of("json", payload));
+        Task read = store.get(t.id()).orElseThrow();
+        assertThat(read.payload()).isEqualTo(t.payload());
+        assertThat(read.payload().get("controls")).isEqualTo("\u0001\u001f\u007f\t\n\r\"\\");
+        assertThat(read.payload().get("astral")).isEqualTo("\uD83D\uDE00 \u00e9 \u4e2d");
+        assertThat(read.payload().get("deep")).isEqualTo(nested);
+        assertThat(String.valueOf(read.payload().get("maxLong"))).isEqualTo(String.valueOf(Long.MAX_VALUE));
+        assertThat(String.valueOf(read.payload().get("minLong"))).isEqualTo(String.valueOf(Long.MIN_VALUE));
+        assertThat(new java.math.BigDecimal(String.valueOf(read.payload().get("big"))))
+                .isEqualTo(new java.math.BigDecimal("123456789012345678901234567890123456789"));
+        assertThat(((Number) read.payload().get("maxDouble")).doubleValue()).isEqualTo(Double.MAX_VALUE);
+        assertThat(((Number) read.payload().get("tiny")).doubleValue()).isEqualTo(Double.MIN_VALUE);
+        // What one of the databases cannot keep is refused on both, not silently changed: NUL (jsonb) and a number a read would round.
+        assertField(() -> store.create(NewTask.of("json", Map.of("nul", "a\u0000b"))), "payload");
+        assertField(() -> store.create(NewTask.of("json", Map.of("precise", new java.math.BigDecimal("0.1000000000000000000000000000000000001")))),
+                "payload");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThat(c.task().payload()).isEqualTo(t.payload());
+        assertThat(store.complete(c, payload).result()).isEqualTo(store.get(t.id()).orElseThrow().result());
+        assertThat(store.get(t.id()).orElseThrow().result()).isEqualTo(t.payload());
+    }
+
+    @Test
+    @DisplayName("huge, negative and overflowing durations, instants and attempts are refused naming the field, before any write")
+    void extremeValuesRefused() {
+        assertField(() -> store.claim(Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)), "lease");
+        assertField(() -> store.claim(Duration.ofSeconds(Long.MIN_VALUE)), "lease");
+        assertField(() -> store.claim(Duration.ofNanos(-1)), "lease");
+        assertField(() -> store.claim(Duration.ZERO, Set.of("a")), "lease");
+        assertField(() -> NewTask.of("a", Map.of()).runAfter(Instant.MAX), "runAfter");
+        assertField(() -> NewTask.of("a", Map.of()).runAfter(Instant.MIN), "runAfter");
+        assertField(() -> NewTask.of("a", Map.of()).maxAttempts(Integer.MAX_VALUE), "maxAttempts");
+        assertField(() -> NewTask.of("a", Map.of()).maxAttempts(Integer.MIN_VALUE), "maxAttempts");
+        assertField(() -> NewTask.of("a", Map.of()).maxAttempts(0), "maxAttempts");
+        Task t = task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertField(() -> store.fail(c, "x", Instant.MAX), "retryAt");
+        assertField(() -> store.fail(c, "x", Instant.MIN), "retryAt");
+        ClaimedTask forged = new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), Duration.ofSeconds(Long.MAX_VALUE));
+        assertField(() -> store.heartbeat(forged), "lease");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
+        // The far ends of the accepted range work and read back as written.
+        Task late = store.create(NewTask.of("late", Map.of()).runAfter(dev.atlas.Limits.MAX_INSTANT));
+        assertThat(store.get(late.id()).orElseThrow().runAfter()).isEqualTo(dev.atlas.Limits.MAX_INSTANT);
+        Task early = store.create(NewTask.of("early", Map.of()).runAfter(dev.atlas.Limits.MIN_INSTANT).maxAttempts(NewTask.MAX_ATTEMPTS));
+        assertThat(store.get(early.id()).orElseThrow().runAfter()).isEqualTo(dev.atlas.Limits.MIN_INSTANT);
+        ClaimedTask e = store.claim(TaskStore.MAX_LEASE, Set.of("early", "late")).orElseThrow();
+        assertThat(e.taskId()).isEqualTo(early.id());
+        Task retried = store.fail(e, "again", dev.atlas.Limits.MAX_INSTANT);
+        assertThat(retried.runAfter()).isEqualTo(dev.atlas.Limits.MAX_INSTANT);
+        assertThat(retried.status()).isEqualTo(TaskStatus.PENDING);
+    }
+
+    @Test
+    @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
+    void backoffBounded() {
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
+        for (int i = 1; i < NewTask.MAX_ATTEMPTS; i++) {
+            ClaimedTask c = store.claim(LEASE).orElseThrow();
+            Task back = store.fail(c, "again");
+            assertThat(back.status()).isEqualTo(TaskStatus.PENDING);
+            assertThat(Duration.between(clock.instant(), back.runAfter())).isLessThanOrEqualTo(Duration.ofMinutes(5)).isPositive();
+            clock.set(back.runAfter());
+        }
+        ClaimedTask last = store.claim(LEASE).orElseThrow();
+        assertThat(last.task().attempts()).isEqualTo(NewTask.MAX_ATTEMPTS);
+        assertThat(store.fail(last, "final").status()).isEqualTo(TaskStatus.FAILED);
+        assertThat(store.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.FAILED);
+    }
+
+    @Test
+    @DisplayName("TaskWorker.close that times out and interrupts a handler gives its task back unrun: pending at once, the attempt uncounted, so a task of 1 attempt is not lost to a shutdown")
+    void workerCloseGivesInterruptedTaskBack() throws Exception {
+        Task t = store.create(NewTask.of("slow", Map.of("n", 1)).maxAttempts(1));
+        CountDownLatch started = new CountDownLatch(1);
+        AtomicInteger runs = new AtomicInteger();
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    runs.incrementAndGet();
+                    started.countDown();
+                    new CountDownLatch(1).await();
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10))
+                .start();
+        assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.close(Duration.ofMillis(100))).isFalse();
+        await(() -> store.get(t.id()).orElseThrow().status() != TaskStatus.RUNNING);
+
+        Task back = store.get(t.id()).orElseThrow();
+        assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
+                .returns(null, Task::leaseExpiresAt).returns(null, Task::error).returns(null, Task::finishedAt);
+        assertThat(back.runAfter()).isBeforeOrEqualTo(clock.instant());
+        ClaimedTask again = store.claim(LEASE).orElseThrow();
+        assertThat(again.task().attempts()).isEqualTo(1);
+        assertThat(store.complete(again, Map.of("done", true)).status()).isEqualTo(TaskStatus.COMPLETED);
+        assertThat(runs.get()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("release gives a held task back unrun (pending now, attempt uncounted); only the lease holder may, else LeaseLostException; another tenant's is NotFoundException")
+    void release() {
+        Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(1));
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        assertThatThrownBy(() -> other.release(c)).isInstanceOf(NotFoundException.class);
+        clock.advanceMicros(7);
+        Task back = store.release(c);
+        assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
+                .returns(null, Task::leaseExpiresAt).returns(null, Task::startedAt).returns(clock.instant(), Task::runAfter)
+                .returns(clock.instant(), Task::updatedAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(back);
+        assertThatThrownBy(() -> store.release(c)).isInstanceOf(LeaseLostException.class);
+        ClaimedTask next = store.claim(LEASE).orElseThrow();
+        assertThatThrownBy(() -> store.release(c)).isInstanceOf(LeaseLostException.class);
+        assertThat(store.complete(next, Map.of()).attempts()).isEqualTo(1);
+        assertField(() -> store.release(null), "claim");
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
