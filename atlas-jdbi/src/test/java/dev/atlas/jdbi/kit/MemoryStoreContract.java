@@ -186,6 +186,22 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a memory created already expired (expiresAt now or in the past) is refused naming expiresAt, and nothing is written")
+    void createdExpiredIsRefused() {
+        Instant now = clock.instant();
+        for (Instant expiry : List.of(now, now.minusNanos(1000), now.minus(Duration.ofDays(365)))) {
+            invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "stale").tags("t").expiresAt(expiry)));
+        }
+        // Below the stored precision a sub-microsecond future is still "now": refused, not stored expired.
+        invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "stale").expiresAt(now.plusNanos(1))));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)
+                .dryRun(true)).counts()).isEmpty();
+        Memory ok = memories.create(NewMemory.fact(ALICE, "fresh").expiresAt(now.plusNanos(1000)));
+        assertThat(memories.require(ok.id()).expiresAt()).isEqualTo(now.plusNanos(1000));
+    }
+
+    @Test
     @DisplayName("another tenant's memory is not found by get, list, update, delete or revisions")
     void tenantIsolation() {
         Memory m = memories.create(NewMemory.fact(ALICE, "acme only").tags("t"));
