@@ -245,6 +245,35 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("while its conversation is soft-deleted a call is not found by any method, as the conversation's messages are; restoring it brings the call back unchanged")
+    void callsOfDeletedConversationsAreHidden() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        VoiceCall hidden = calls.checkpoint(calls.start(call("rt_gone").conversation(c.id()).owner(Owner.user("alice"))).id(),
+                List.of(VoiceTurn.user("hello")));
+        VoiceCall kept = calls.start(call("rt_gone").owner(Owner.user("alice")));
+        acme.conversations().delete(c.id());
+
+        assertThat(calls.get(hidden.id())).isEmpty();
+        assertThat(calls.byConversation(c.id())).isEmpty();
+        assertThat(calls.bySession("rt_gone")).extracting(VoiceCall::id).containsExactly(kept.id());
+        assertThat(calls.list(VoiceCallQuery.all()).items()).extracting(VoiceCall::id).containsExactly(kept.id());
+        assertThat(calls.list(VoiceCallQuery.all().owner(Owner.user("alice"))).items()).extracting(VoiceCall::id).containsExactly(kept.id());
+        NotFoundException unknown = catchThrowableOfType(NotFoundException.class, () -> calls.fail(UUID.randomUUID()));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable write : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                () -> calls.checkpoint(hidden.id(), List.of(VoiceTurn.user("x"))), () -> calls.complete(hidden.id(), List.of()),
+                () -> calls.fail(hidden.id()), () -> calls.summarize(hidden.id(), "x"))) {
+            assertThatThrownBy(write).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo(unknown.entity()));
+        }
+        clock.advanceMicros(Duration.ofDays(1).toNanos() / 1000);
+        assertThat(calls.completeStale(Duration.ZERO)).isEqualTo(1);
+
+        acme.conversations().restore(c.id());
+        assertThat(calls.require(hidden.id())).isEqualTo(hidden);
+        assertThat(calls.byConversation(c.id())).containsExactly(hidden);
+    }
+
+    @Test
     @DisplayName("every method treats another tenant's calls, conversations and executions as missing")
     void tenantIsolation() {
         Tenant globex = atlas.tenant("globex");
