@@ -280,6 +280,46 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("report costs sum exactly past 2^63 pico-units (9.2 million currency units), on every database: each execution's cost fits, their total need not")
+    void reportCostBeyondLong() {
+        // 1,000,000 per million tokens: 5,000,000 tokens cost 5,000,000 (5 × 10^18 pico), plus a smallest unit to check exactness.
+        prices.create(ModelPrice.of("big", "model", "1000000", "0.000001", JAN));
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        for (int i = 0; i < 3; i++) {
+            cost(run(acme, ExecutionSpec.text("big", "model"), Usage.of(5_000_000, 1), false).cost(), "5000000.000000000001");
+        }
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        for (UsageGroup g : List.of(UsageGroup.DAY, UsageGroup.MODEL, UsageGroup.TENANT)) {
+            UsageRow r = acme.executions().usageReport(g, from, to).get(0);
+            assertThat(r.executions()).as(g.toString()).isEqualTo(3);
+            cost(r.cost(), "15000000.000000000003");
+        }
+        cost(atlas.usageReport(UsageGroup.TENANT, from, to).get(0).cost(), "15000000.000000000003");
+    }
+
+    @Test
+    @DisplayName("a report over 500 executions of odd costs equals the exact sum of their stored costs, to the last pico-unit")
+    void reportSumsManyRowsExactly() {
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.500001", "10.000003", JAN).cached("0.000007"));
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        BigDecimal expected = BigDecimal.ZERO;
+        long input = 0;
+        for (int i = 1; i <= 500; i++) {
+            Execution e = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(i * 7919L % 100_003, i).cached(i), i % 7 == 0);
+            expected = expected.add(e.cost());
+            input += i * 7919L % 100_003;
+        }
+        UsageRow r = acme.executions().usageReport(UsageGroup.MODEL, Instant.parse("2026-03-01T00:00:00Z"),
+                Instant.parse("2026-03-02T00:00:00Z")).get(0);
+        assertThat(r.executions()).isEqualTo(500);
+        assertThat(r.failures()).isEqualTo(71);
+        assertThat(r.inputTokens()).isEqualTo(input);
+        assertThat(r.cost()).isEqualByComparingTo(expected);
+        assertThat(r.cost().toPlainString()).isEqualTo(expected.stripTrailingZeros().toPlainString());
+    }
+
+    @Test
     @DisplayName("a usage report with more rows than its bound fails naming 'to' instead of returning a shortened report")
     void reportBound() {
         Instant from = Instant.parse("2026-03-01T00:00:00Z");
