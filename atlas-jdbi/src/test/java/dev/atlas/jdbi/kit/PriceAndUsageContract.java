@@ -118,6 +118,41 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
     }
 
+    @Test
+    @DisplayName("two creates of one provider/model/validFrom at the same moment: exactly one is stored, the other is a ConflictException on validFrom")
+    void concurrentDuplicatePrice() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Instant from = JAN.plusSeconds(i);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<Object>> results = new java.util.ArrayList<>();
+                for (String input : List.of("1", "2")) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        try {
+                            return prices.create(ModelPrice.of("openai", "race", input, "1", from));
+                        } catch (dev.atlas.AtlasException e) {
+                            return e;
+                        }
+                    }));
+                }
+                List<Object> outcomes = new java.util.ArrayList<>();
+                for (var r : results) {
+                    outcomes.add(r.get());
+                }
+                assertThat(outcomes).as("round %d", i).filteredOn(ModelPrice.class::isInstance).hasSize(1);
+                assertThat(outcomes).as("round %d", i).filteredOn(o -> !(o instanceof ModelPrice)).singleElement()
+                        .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("validFrom"));
+                ModelPrice stored = (ModelPrice) outcomes.stream().filter(ModelPrice.class::isInstance).findFirst().orElseThrow();
+                assertThat(prices.get("openai", "race", from)).contains(stored);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(prices.list("openai", "race")).hasSize(15);
+    }
+
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
