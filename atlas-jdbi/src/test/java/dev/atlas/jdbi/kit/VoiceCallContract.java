@@ -208,6 +208,42 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a checkpoint racing complete never overwrites the final transcript: it either lands before (and complete replaces it) or is a ConflictException on callId")
+    void checkpointRacingComplete() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                VoiceCall v = calls.start(call("rt_cp_" + i));
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<VoiceTurn> last = List.of(VoiceTurn.user("final " + i), VoiceTurn.assistant("bye"));
+                var checkpoints = pool.submit(() -> {
+                    start.await();
+                    int refused = 0;
+                    for (int n = 0; n < 10; n++) {
+                        try {
+                            calls.checkpoint(v.id(), List.of(VoiceTurn.user("partial " + n)));
+                        } catch (ConflictException e) {
+                            assertThat(e.field()).isEqualTo("callId");
+                            refused++;
+                        }
+                    }
+                    return refused;
+                });
+                var complete = pool.submit(() -> {
+                    start.await();
+                    return calls.complete(v.id(), last);
+                });
+                VoiceCall done = complete.get();
+                checkpoints.get();
+                assertThat(done.transcript()).containsExactlyElementsOf(last);
+                assertThat(calls.require(v.id())).isEqualTo(done);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("start with another tenant's or an unknown conversation or execution names the field, with the same message for both")
     void foreignIdsNameTheField() {
         Tenant globex = atlas.tenant("globex");
