@@ -88,12 +88,14 @@ public final class CredentialCipher {
      * @return the string
      */
     public String decrypt(Sealed sealed, String tenant, String ownerType, String ownerId, String name) {
+        // Every owner may hold a credential of one name: the owner tells an operator which row failed.
+        String credential = "credential '" + name + "' of " + ownerType + ":" + ownerId;
         SecretKey key = KeyAccess.key(keys, sealed.keyId()).orElseThrow(() -> new CredentialDecryptionException(
-                "credential '" + name + "' was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
+                credential + " was encrypted with key id '" + sealed.keyId() + "', which is not configured (configured: "
                         + keys.ids() + ")"));
         if (sealed.nonce() == null || sealed.nonce().length != NONCE_BYTES || sealed.ciphertext() == null
                 || sealed.ciphertext().length < TAG_BITS / 8) {
-            throw new CredentialDecryptionException("credential '" + name + "' has a malformed nonce or ciphertext");
+            throw new CredentialDecryptionException(credential + " has a malformed nonce or ciphertext");
         }
         try {
             Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
@@ -101,11 +103,11 @@ public final class CredentialCipher {
             c.updateAAD(aad(tenant, ownerType, ownerId, name, sealed.keyId()));
             return new String(c.doFinal(sealed.ciphertext()), StandardCharsets.UTF_8);
         } catch (AEADBadTagException e) {
-            throw new CredentialDecryptionException("credential '" + name + "' failed authentication: the stored ciphertext was"
+            throw new CredentialDecryptionException(credential + " failed authentication: the stored ciphertext was"
                     + " changed, moved from another row, or written with a different key", e);
         } catch (GeneralSecurityException | java.security.ProviderException e) {
             // ProviderException: the JDK reports some malformed inputs this way rather than as a checked exception.
-            throw new CredentialDecryptionException("credential '" + name + "' could not be decrypted: " + e.getMessage(), e);
+            throw new CredentialDecryptionException(credential + " could not be decrypted: " + e.getMessage(), e);
         }
     }
 

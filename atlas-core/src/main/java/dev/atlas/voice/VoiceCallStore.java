@@ -13,6 +13,10 @@ import java.util.UUID;
 /**
  * Voice sessions of one tenant, from {@code atlas.tenant("acme").voiceCalls()}. The transcript is
  * always written whole in one statement, so a reader never sees half of a checkpoint.
+ *
+ * <p>A call belongs to its conversation: while the conversation is soft-deleted, every method
+ * treats its calls as not found (absent from reads and listings, {@link dev.atlas.NotFoundException}
+ * from writes, untouched by {@link #completeStale}) until the conversation is restored.
  */
 public interface VoiceCallStore {
     /**

@@ -55,11 +55,15 @@ public final class JdbiMemoryStore implements MemoryStore {
         JsonDoc metadata = Json.write("metadata", m.metadata());
         UUID id = Ids.next(db.clock());
         Instant expiresAt = Check.micros(m.expiresAt());
+        // One instant for the check and the row: a memory no read could ever return is refused, not stored.
+        Instant now = db.now();
+        if (expiresAt != null && !expiresAt.isAfter(now)) {
+            throw new InvalidInputException("expiresAt", "must be after now (" + now + "), was " + expiresAt);
+        }
         return db.write(h -> {
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
             requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
-            Instant now = db.now();
             sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
                     .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())

@@ -33,17 +33,24 @@ public final class JdbiPriceStore implements PriceStore {
                 given.cachedPerMillion(), given.cacheWritePerMillion(), Check.micros(given.validFrom()));
         return db.write(h -> {
             if (sql.on(h, q.exists).bind("provider", price.provider()).bind("model", price.model()).bind("from", price.validFrom()).exists()) {
-                throw new ConflictException("validFrom", price.provider() + "/" + price.model() + " already has a price valid from "
-                        + price.validFrom() + "; add a price with a later validFrom instead of rewriting history");
+                throw duplicate(price);
             }
-            sql.on(h, q.insert).bind("id", Ids.next(db.clock())).bind("provider", price.provider()).bind("model", price.model())
+            int inserted = sql.on(h, q.insert).bind("id", Ids.next(db.clock())).bind("provider", price.provider()).bind("model", price.model())
                     .bind("in", ModelPrice.micros(price.inputPerMillion())).bind("out", ModelPrice.micros(price.outputPerMillion()))
                     .bind("cached", price.cachedPerMillion() == null ? null : ModelPrice.micros(price.cachedPerMillion()))
                     .bind("cacheWrite", price.cacheWritePerMillion() == null ? null : ModelPrice.micros(price.cacheWritePerMillion()))
                     .bind("from", price.validFrom()).bind("now", db.now())
                     .update();
+            if (inserted == 0) {
+                throw duplicate(price);
+            }
             return price;
         });
+    }
+
+    private static ConflictException duplicate(ModelPrice price) {
+        return new ConflictException("validFrom", price.provider() + "/" + price.model() + " already has a price valid from "
+                + price.validFrom() + "; add a price with a later validFrom instead of rewriting history");
     }
 
     @Override

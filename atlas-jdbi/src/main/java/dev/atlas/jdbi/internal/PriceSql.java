@@ -18,7 +18,9 @@ final class PriceSql {
                 + " AND model = :model AND valid_from = :from");
         insert = c.sql("prices.insert", "INSERT INTO <p>model_prices (tenant_id, id, provider, model, input_micros_per_mtok,"
                 + " output_micros_per_mtok, cached_micros_per_mtok, cache_write_micros_per_mtok, valid_from, created_at)"
-                + " VALUES (:t, :id, :provider, :model, :in, :out, :cached, :cacheWrite, :from, :now)");
+                + " VALUES (:t, :id, :provider, :model, :in, :out, :cached, :cacheWrite, :from, :now)"
+                // A concurrent create of the same price passes the exists check too: it inserts nothing instead of failing.
+                + " ON CONFLICT (tenant_id, provider, model, valid_from) DO NOTHING");
         at = c.sql("prices.at", PRICES + " AND valid_from <= :at ORDER BY valid_from DESC LIMIT 1");
         list = c.sql("prices.list", PRICES + " ORDER BY valid_from");
     }

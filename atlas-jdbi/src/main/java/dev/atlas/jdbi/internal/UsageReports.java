@@ -59,11 +59,14 @@ public final class UsageReports {
                     } else {
                         key = rs.getString("k1");
                     }
-                    String cost = rs.getString("cost_pico");
+                    String high = rs.getString("cost_high");
+                    BigInteger cost = high == null ? BigInteger.ZERO : new java.math.BigDecimal(high).toBigIntegerExact()
+                            .multiply(BigInteger.valueOf(UsageSql.COST_SPLIT))
+                            .add(new java.math.BigDecimal(rs.getString("cost_low")).toBigIntegerExact());
                     return new UsageRow(key, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
                             rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"), rs.getLong("cached_tokens"),
                             rs.getLong("cache_write_tokens"),
-                            ModelPrice.fromPico(cost == null ? BigInteger.ZERO : new java.math.BigDecimal(cost).toBigIntegerExact()));
+                            ModelPrice.fromPico(cost));
                 })));
         if (rows.size() > maxRows) {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "

@@ -12,6 +12,9 @@ import java.util.Map;
  * every tenant for the operator's report ({@code Atlas.usageReport}), declared cross-tenant.
  */
 final class UsageSql {
+    /** The cost is summed as {@code cost_pico / COST_SPLIT} and {@code cost_pico % COST_SPLIT}: total = high × split + low. */
+    static final long COST_SPLIT = 1_000_000_000L;
+
     private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
 
@@ -48,7 +51,10 @@ final class UsageSql {
         return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures,"
                 + " COALESCE(SUM(e.input_tokens), 0) AS input_tokens, COALESCE(SUM(e.output_tokens), 0) AS output_tokens,"
                 + " COALESCE(SUM(e.reasoning_tokens), 0) AS reasoning_tokens, COALESCE(SUM(e.cached_tokens), 0) AS cached_tokens,"
-                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens, SUM(e.cost_pico) AS cost_pico"
+                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens,"
+                // SQLite's SUM fails on a total past 2^63 (a few costs of millions reach it), so the
+                // cost is summed in two parts that cannot, and joined exactly in Java (COST_SPLIT).
+                + " SUM(e.cost_pico / " + COST_SPLIT + ") AS cost_high, SUM(e.cost_pico % " + COST_SPLIT + ") AS cost_low"
                 + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at < :to"
                 + " GROUP BY " + (keys(group) == 1 ? "1" : "1, 2")
                 // One row more than allowed tells a report that is too large from one that fits.

@@ -8,6 +8,12 @@ final class VoiceCallSql {
     private static final String COLUMNS = "tenant_id, id, session_id, conversation_id, execution_id, owner_type, owner_id, agent,"
             + " provider, model, status, transcript, summary, duration_ms, metadata, started_at, completed_at, created_at, updated_at";
     private static final String V = "SELECT " + COLUMNS + " FROM <p>voice_calls";
+    /**
+     * A call belongs to its conversation: while that conversation is soft-deleted the call is not
+     * found by any read or write, as its messages are, until the conversation is restored.
+     */
+    static final String VISIBLE = " AND NOT EXISTS (SELECT 1 FROM <p>conversations dc WHERE dc.tenant_id = <p>voice_calls.tenant_id"
+            + " AND dc.id = <p>voice_calls.conversation_id AND dc.deleted_at IS NOT NULL)";
     /** Keyset on (started_at, id), oldest first: the order of the (tenant, key, started_at) indexes. */
     private static final String AFTER = " AND (started_at > :at OR (started_at = :at AND id > :after))";
     private static final String OLDEST = " ORDER BY started_at, id LIMIT :limit";
@@ -36,27 +42,27 @@ final class VoiceCallSql {
                 + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata, :now, :now, :now)"
                 + " RETURNING " + COLUMNS);
         checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS);
+                + " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS);
         String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = :now, duration_ms = :duration, updated_at = :now";
-        String active = " WHERE tenant_id = :t AND id = :id AND status = 'active' RETURNING " + COLUMNS;
+        String active = " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS;
         complete = c.sql("voice.complete", finish + ", transcript = :transcript" + active);
         fail = c.sql("voice.fail", finish + active);
         summarize = c.sql("voice.summarize", "UPDATE <p>voice_calls SET summary = :summary, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
-        get = c.sql("voice.get", V + " WHERE tenant_id = :t AND id = :id");
-        String conversation = V + " WHERE tenant_id = :t AND conversation_id = :key";
+                + " WHERE tenant_id = :t AND id = :id" + VISIBLE + " RETURNING " + COLUMNS);
+        get = c.sql("voice.get", V + " WHERE tenant_id = :t AND id = :id" + VISIBLE);
+        String conversation = V + " WHERE tenant_id = :t AND conversation_id = :key" + VISIBLE;
         byConversation = c.sql("voice.byConversation", conversation + OLDEST);
         byConversationAfter = c.sql("voice.byConversationAfter", conversation + AFTER + OLDEST);
-        String session = V + " WHERE tenant_id = :t AND session_id = :key";
+        String session = V + " WHERE tenant_id = :t AND session_id = :key" + VISIBLE;
         bySession = c.sql("voice.bySession", session + OLDEST);
         bySessionAfter = c.sql("voice.bySessionAfter", session + AFTER + OLDEST);
         // The real end of a stale call is unknown, so its duration stays empty.
         completeStale = c.sql("voice.completeStale", "UPDATE <p>voice_calls SET status = 'completed', completed_at = :now, updated_at = :now"
-                + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff");
+                + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff" + VISIBLE);
     }
 
     /** The newest-first listing with the optional filters and cursor {@code where} renders. */
     Statement list(String where) {
-        return c.render("voice.list", V + " WHERE tenant_id = :t" + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
+        return c.render("voice.list", V + " WHERE tenant_id = :t" + VISIBLE + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
     }
 }

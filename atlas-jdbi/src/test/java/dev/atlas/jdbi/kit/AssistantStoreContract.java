@@ -316,6 +316,68 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two writers, one publishing and one rolling back, interleaved: every call gets its own number, 1..n without gaps, and the current revision is the last")
+    void concurrentPublishAndRollback() throws Exception {
+        Assistant a = bot();
+        store.publish(a.id(), rev("base", Map.of("v", 0)));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<Integer>> publisher = pool.submit(() -> {
+                List<Integer> numbers = new ArrayList<>();
+                for (int i = 1; i <= 30; i++) {
+                    numbers.add(store.publish(a.id(), rev("p" + i, Map.of("v", i))).number());
+                }
+                return numbers;
+            });
+            Future<List<Integer>> roller = pool.submit(() -> {
+                List<Integer> numbers = new ArrayList<>();
+                for (int i = 0; i < 30; i++) {
+                    numbers.add(store.rollback(a.id(), 1, BOB).number());
+                }
+                return numbers;
+            });
+            List<Integer> all = new ArrayList<>(publisher.get());
+            all.addAll(roller.get());
+            assertThat(all).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(2, 61).boxed().toList());
+        } finally {
+            pool.shutdown();
+        }
+        List<AssistantRevision> history = store.revisions(a.id());
+        assertThat(history).extracting(AssistantRevision::number).containsExactlyElementsOf(IntStream.rangeClosed(1, 61).boxed().toList());
+        assertThat(history).filteredOn(r -> r.kind() == RevisionKind.ROLLBACK).hasSize(30)
+                .allSatisfy(r -> assertThat(r.settings()).isEqualTo(Map.of("v", 0)));
+        assertThat(store.currentRevision(a.id()).orElseThrow().number()).isEqualTo(61);
+    }
+
+    @Test
+    @DisplayName("diff of documents with 5,000 settings keys names exactly the keys that differ, deep or by JSON type, and nothing else")
+    void diffOfHugeDocuments() {
+        Assistant a = bot();
+        Map<String, Object> from = new java.util.TreeMap<>();
+        for (int i = 0; i < 5000; i++) {
+            from.put("k" + i, Map.of("nested", List.of(i, "x" + i, Map.of("deep", i % 3 == 0))));
+        }
+        from.put("n", 1);
+        from.put("gone", "soon");
+        from.put("nul", null);
+        Map<String, Object> to = new java.util.TreeMap<>(from);
+        to.remove("gone");
+        to.put("k4321", Map.of("nested", List.of(4321, "x4321", Map.of("deep", true))));
+        to.put("n", 1.0);
+        to.put("fresh", List.of());
+        String prompt = "p".repeat(200_000);
+        store.publish(a.id(), rev(prompt, from));
+        store.publish(a.id(), rev(prompt, to));
+        RevisionDiff d = store.diff(a.id(), 1, 2);
+        assertThat(d.added()).containsExactly("fresh");
+        assertThat(d.removed()).containsExactly("gone");
+        assertThat(d.changed()).containsExactlyInAnyOrder("k4321", "n");
+        assertThat(d.promptChanged()).isFalse();
+        assertThat(store.diff(a.id(), 2, 2).isEmpty()).isTrue();
+        assertThat(store.diff(a.id(), 1, store.rollback(a.id(), 1, BOB).number()).isEmpty()).isTrue();
+    }
+
+    @Test
     @DisplayName("rollback appends a copy of the earlier revision, makes it current, and the history shows who did it")
     void rollback() {
         Assistant a = bot();

@@ -207,6 +207,32 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("every decryption failure (wrong key, retired key id, tampered row, reEncrypt) names the credential's owner and name and never holds the secret, in message, toString or causes")
+    void decryptionFailuresNameTheCredentialNotTheSecret() throws SQLException {
+        Owner carol = Owner.user("carol");
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        store.upsert(carol, "openai", PLAINTEXT + "-carol");
+        List<Throwable> failures = new ArrayList<>();
+        Atlas wrong = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", K2)));
+        failures.add(org.assertj.core.api.Assertions.catchThrowable(() -> wrong.tenant("acme").credentials().get(carol, "openai")));
+        Atlas retired = reopen(b -> b.credentialKeys(CredentialKeys.of("k2", K2)));
+        failures.add(org.assertj.core.api.Assertions.catchThrowable(() -> retired.tenant("acme").credentials().get(carol, "openai")));
+        byte[][] row = raw("acme", carol, "openai");
+        row[1][3] ^= 0x40;
+        write("acme", carol, "openai", row[0], row[1]);
+        failures.add(org.assertj.core.api.Assertions.catchThrowable(() -> store.get(carol, "openai")));
+        Atlas rotated = reopen(b -> b.credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        failures.add(org.assertj.core.api.Assertions.catchThrowable(() -> rotated.tenant("acme").credentials().reEncrypt()));
+        for (Throwable t : failures) {
+            assertThat(t).isInstanceOf(CredentialDecryptionException.class).hasMessageContaining("'openai'").hasMessageContaining("user:carol");
+            for (Throwable c = t; c != null; c = c.getCause()) {
+                assertThat(String.valueOf(c.getMessage())).doesNotContain("PLAINTEXT");
+                assertThat(c.toString()).doesNotContain("PLAINTEXT");
+            }
+        }
+    }
+
+    @Test
     @DisplayName("the plaintext appears nowhere in the database: not in any column of any table, nor in the files")
     void plaintextNotStored() throws Exception {
         store.upsert(ALICE, "openai", PLAINTEXT);

@@ -1270,8 +1270,9 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> memories.require(memory.id()).importance(), d + 0.0));
         }
         for (Instant i : HOSTILE_INSTANTS) {
-            // A past expiry is accepted and makes the memory invisible at once.
-            cases.add(Case.expect("memory expiresAt " + i, instant("expiresAt", i), () -> memories.create(NewMemory.fact(user, "c").expiresAt(i)),
+            // A memory created already expired is refused; an update to a past expiry is accepted and hides the memory at once.
+            Expect created = i.isAfter(clock.instant()) ? instant("expiresAt", i) : Expect.invalid("expiresAt");
+            cases.add(Case.expect("memory expiresAt " + i, created, () -> memories.create(NewMemory.fact(user, "c").expiresAt(i)),
                     r -> ((Memory) r).expiresAt(), i));
             cases.add(Case.expectAfter("memory update expiresAt " + i, instant("expiresAt", i), () -> memories.create(NewMemory.fact(user, "expiring")),
                     m -> memories.update(m.id(), MemoryPatch.none().expiresAt(i)), r -> ((Memory) r).expiresAt(), i));
@@ -1615,8 +1616,8 @@ public abstract class HostileInputContract extends AtlasContract {
             search.upsertVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));
-        cases.add(Case.rejectAfter("putVector on an expired memory", NotFoundException.class, () -> memories.create(NewMemory.fact(Owner.user("1"), "expired")
-                .expiresAt(Instant.parse("2000-01-01T00:00:00Z"))), m -> {
+        cases.add(Case.rejectAfter("putVector on an expired memory", NotFoundException.class, () -> memories.update(memories.create(NewMemory.fact(
+                Owner.user("1"), "expired")).id(), MemoryPatch.none().expiresAt(Instant.parse("2000-01-01T00:00:00Z"))), m -> {
             search.upsertVector(SearchTarget.MEMORY, m.id(), "m-3", new float[] {1, 0, 0});
             return null;
         }));

@@ -186,6 +186,41 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a memory created already expired (expiresAt now or in the past) is refused naming expiresAt, and nothing is written")
+    void createdExpiredIsRefused() {
+        Instant now = clock.instant();
+        for (Instant expiry : List.of(now, now.minusNanos(1000), now.minus(Duration.ofDays(365)))) {
+            invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "stale").tags("t").expiresAt(expiry)));
+        }
+        // Below the stored precision a sub-microsecond future is still "now": refused, not stored expired.
+        invalid("expiresAt", () -> memories.create(NewMemory.fact(ALICE, "stale").expiresAt(now.plusNanos(1))));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)
+                .dryRun(true)).counts()).isEmpty();
+        Memory ok = memories.create(NewMemory.fact(ALICE, "fresh").expiresAt(now.plusNanos(1000)));
+        assertThat(memories.require(ok.id()).expiresAt()).isEqualTo(now.plusNanos(1000));
+    }
+
+    @Test
+    @DisplayName("tags with NUL or an unpaired surrogate, or longer than the limit, are refused naming tags; emoji and the longest tags round-trip and filter exactly")
+    void hostileTags() {
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags("a\u0000b")));
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags("\uD83D")));
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags("t".repeat(dev.atlas.Limits.MAX_TAG_LENGTH + 1))));
+        invalid("tags", () -> memories.create(NewMemory.fact(ALICE, "x").tags(" ")));
+        assertThat(memories.list(MemoryQuery.all()).items()).isEmpty();
+        String longest = "\u00e9".repeat(dev.atlas.Limits.MAX_TAG_LENGTH);
+        String emoji = "\uD83D\uDC68\u200D\uD83D\uDC69\u200D\uD83D\uDC67";
+        Memory m = memories.create(NewMemory.fact(ALICE, "x").tags(longest, emoji, "%", "_"));
+        assertThat(memories.require(m.id()).tags()).containsExactlyInAnyOrder(longest, emoji, "%", "_");
+        for (String tag : List.of(longest, emoji, "%", "_")) {
+            assertThat(ids(memories.list(MemoryQuery.all().tag(tag)))).as(tag).containsExactly(m.id());
+        }
+        assertThat(ids(memories.list(MemoryQuery.all().tag("\uD83D\uDC68")))).isEmpty();
+        assertThat(ids(memories.list(MemoryQuery.all().tag("x")))).isEmpty();
+    }
+
+    @Test
     @DisplayName("another tenant's memory is not found by get, list, update, delete or revisions")
     void tenantIsolation() {
         Memory m = memories.create(NewMemory.fact(ALICE, "acme only").tags("t"));

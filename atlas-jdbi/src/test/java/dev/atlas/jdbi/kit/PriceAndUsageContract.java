@@ -118,6 +118,41 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 .satisfies(p -> assertThat(p.inputPerMillion()).isEqualByComparingTo("2.5"));
     }
 
+    @Test
+    @DisplayName("two creates of one provider/model/validFrom at the same moment: exactly one is stored, the other is a ConflictException on validFrom")
+    void concurrentDuplicatePrice() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Instant from = JAN.plusSeconds(i);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<Object>> results = new java.util.ArrayList<>();
+                for (String input : List.of("1", "2")) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        try {
+                            return prices.create(ModelPrice.of("openai", "race", input, "1", from));
+                        } catch (dev.atlas.AtlasException e) {
+                            return e;
+                        }
+                    }));
+                }
+                List<Object> outcomes = new java.util.ArrayList<>();
+                for (var r : results) {
+                    outcomes.add(r.get());
+                }
+                assertThat(outcomes).as("round %d", i).filteredOn(ModelPrice.class::isInstance).hasSize(1);
+                assertThat(outcomes).as("round %d", i).filteredOn(o -> !(o instanceof ModelPrice)).singleElement()
+                        .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("validFrom"));
+                ModelPrice stored = (ModelPrice) outcomes.stream().filter(ModelPrice.class::isInstance).findFirst().orElseThrow();
+                assertThat(prices.get("openai", "race", from)).contains(stored);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(prices.list("openai", "race")).hasSize(15);
+    }
+
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
@@ -277,6 +312,46 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 .filter(r -> "openai/gpt-4o".equals(r.group())).mapToLong(UsageRow::executions).sum();
         assertThat(atlas.usageReport(UsageGroup.MODEL, from, to)).filteredOn(r -> "openai/gpt-4o".equals(r.group()))
                 .singleElement().satisfies(r -> assertThat(r.executions()).isEqualTo(acmeGpt4o + 1));
+    }
+
+    @Test
+    @DisplayName("report costs sum exactly past 2^63 pico-units (9.2 million currency units), on every database: each execution's cost fits, their total need not")
+    void reportCostBeyondLong() {
+        // 1,000,000 per million tokens: 5,000,000 tokens cost 5,000,000 (5 × 10^18 pico), plus a smallest unit to check exactness.
+        prices.create(ModelPrice.of("big", "model", "1000000", "0.000001", JAN));
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        for (int i = 0; i < 3; i++) {
+            cost(run(acme, ExecutionSpec.text("big", "model"), Usage.of(5_000_000, 1), false).cost(), "5000000.000000000001");
+        }
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        for (UsageGroup g : List.of(UsageGroup.DAY, UsageGroup.MODEL, UsageGroup.TENANT)) {
+            UsageRow r = acme.executions().usageReport(g, from, to).get(0);
+            assertThat(r.executions()).as(g.toString()).isEqualTo(3);
+            cost(r.cost(), "15000000.000000000003");
+        }
+        cost(atlas.usageReport(UsageGroup.TENANT, from, to).get(0).cost(), "15000000.000000000003");
+    }
+
+    @Test
+    @DisplayName("a report over 500 executions of odd costs equals the exact sum of their stored costs, to the last pico-unit")
+    void reportSumsManyRowsExactly() {
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.500001", "10.000003", JAN).cached("0.000007"));
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        BigDecimal expected = BigDecimal.ZERO;
+        long input = 0;
+        for (int i = 1; i <= 500; i++) {
+            Execution e = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(i * 7919L % 100_003, i).cached(i), i % 7 == 0);
+            expected = expected.add(e.cost());
+            input += i * 7919L % 100_003;
+        }
+        UsageRow r = acme.executions().usageReport(UsageGroup.MODEL, Instant.parse("2026-03-01T00:00:00Z"),
+                Instant.parse("2026-03-02T00:00:00Z")).get(0);
+        assertThat(r.executions()).isEqualTo(500);
+        assertThat(r.failures()).isEqualTo(71);
+        assertThat(r.inputTokens()).isEqualTo(input);
+        assertThat(r.cost()).isEqualByComparingTo(expected);
+        assertThat(r.cost().toPlainString()).isEqualTo(expected.stripTrailingZeros().toPlainString());
     }
 
     @Test

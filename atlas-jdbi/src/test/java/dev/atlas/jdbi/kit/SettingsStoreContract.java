@@ -79,6 +79,33 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a slug differing only in case or normalization is refused naming slug; value keys differing only so are distinct, each read back byte-exact on every database")
+    void caseAndNormalizationAreDistinct() {
+        String nfc = "caf\u00e9";
+        String nfd = "cafe\u0301";
+        Settings lower = store.create("chat", "lower", ALICE);
+        // Slugs are lower case by rule, so no two can differ only in case.
+        for (String slug : List.of("Chat", nfc, nfd)) {
+            assertThatThrownBy(() -> store.create(slug, "x", ALICE)).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("slug"));
+        }
+        assertThat(store.list(null, 100, null).items()).containsExactly(lower);
+        Map<String, Object> values = new java.util.LinkedHashMap<>();
+        values.put("model", "a");
+        values.put("Model", "b");
+        values.put("MODEL", "c");
+        values.put(nfc, "nfc");
+        values.put(nfd, "nfd");
+        values.put("\u212B", "angstrom sign");
+        values.put("\u00C5", "A with ring");
+        SettingsRevision r = store.publish(lower.id(), values, null, null);
+        assertThat(r.values()).isEqualTo(values);
+        assertThat(store.currentRevision(lower.id()).orElseThrow().values()).isEqualTo(values).containsEntry(nfd, "nfd")
+                .containsEntry(nfc, "nfc").hasSize(7);
+        assertThat(store.rollback(lower.id(), 1, null).values()).isEqualTo(values);
+    }
+
+    @Test
     @DisplayName("rollback appends a copy of the earlier revision's values, makes it current, and names what it copies")
     void rollback() {
         Settings s = store.create("plain-chat", "Plain chat", ALICE);

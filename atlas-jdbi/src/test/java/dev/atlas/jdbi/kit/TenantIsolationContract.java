@@ -645,7 +645,9 @@ public abstract class TenantIsolationContract extends AtlasContract {
                 },
                 // Rows only retention removes: expired and deleted memories.
                 (t, w) -> {
-                    Memory expired = t.memories().create(NewMemory.fact(SHARED, "shared memo expired").expiresAt(Instant.now().minusSeconds(1)));
+                    // Created live (a memory created already expired is refused), then expired by an update.
+                    Memory expired = t.memories().create(NewMemory.fact(SHARED, "shared memo expired"));
+                    t.memories().update(expired.id(), MemoryPatch.none().expiresAt(Instant.now().minusSeconds(1)));
                     w.created("goneMemory", expired.id(), t.id());
                     Memory deleted = t.memories().create(NewMemory.fact(SHARED, "shared memo deleted"));
                     t.memories().delete(deleted.id());

@@ -208,6 +208,42 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a checkpoint racing complete never overwrites the final transcript: it either lands before (and complete replaces it) or is a ConflictException on callId")
+    void checkpointRacingComplete() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                VoiceCall v = calls.start(call("rt_cp_" + i));
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<VoiceTurn> last = List.of(VoiceTurn.user("final " + i), VoiceTurn.assistant("bye"));
+                var checkpoints = pool.submit(() -> {
+                    start.await();
+                    int refused = 0;
+                    for (int n = 0; n < 10; n++) {
+                        try {
+                            calls.checkpoint(v.id(), List.of(VoiceTurn.user("partial " + n)));
+                        } catch (ConflictException e) {
+                            assertThat(e.field()).isEqualTo("callId");
+                            refused++;
+                        }
+                    }
+                    return refused;
+                });
+                var complete = pool.submit(() -> {
+                    start.await();
+                    return calls.complete(v.id(), last);
+                });
+                VoiceCall done = complete.get();
+                checkpoints.get();
+                assertThat(done.transcript()).containsExactlyElementsOf(last);
+                assertThat(calls.require(v.id())).isEqualTo(done);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("start with another tenant's or an unknown conversation or execution names the field, with the same message for both")
     void foreignIdsNameTheField() {
         Tenant globex = atlas.tenant("globex");
@@ -242,6 +278,35 @@ public abstract class VoiceCallContract extends AtlasContract {
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOf(InvalidInputException.class)
                 .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo(field));
+    }
+
+    @Test
+    @DisplayName("while its conversation is soft-deleted a call is not found by any method, as the conversation's messages are; restoring it brings the call back unchanged")
+    void callsOfDeletedConversationsAreHidden() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        VoiceCall hidden = calls.checkpoint(calls.start(call("rt_gone").conversation(c.id()).owner(Owner.user("alice"))).id(),
+                List.of(VoiceTurn.user("hello")));
+        VoiceCall kept = calls.start(call("rt_gone").owner(Owner.user("alice")));
+        acme.conversations().delete(c.id());
+
+        assertThat(calls.get(hidden.id())).isEmpty();
+        assertThat(calls.byConversation(c.id())).isEmpty();
+        assertThat(calls.bySession("rt_gone")).extracting(VoiceCall::id).containsExactly(kept.id());
+        assertThat(calls.list(VoiceCallQuery.all()).items()).extracting(VoiceCall::id).containsExactly(kept.id());
+        assertThat(calls.list(VoiceCallQuery.all().owner(Owner.user("alice"))).items()).extracting(VoiceCall::id).containsExactly(kept.id());
+        NotFoundException unknown = catchThrowableOfType(NotFoundException.class, () -> calls.fail(UUID.randomUUID()));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable write : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                () -> calls.checkpoint(hidden.id(), List.of(VoiceTurn.user("x"))), () -> calls.complete(hidden.id(), List.of()),
+                () -> calls.fail(hidden.id()), () -> calls.summarize(hidden.id(), "x"))) {
+            assertThatThrownBy(write).isInstanceOfSatisfying(NotFoundException.class,
+                    e -> assertThat(e.entity()).isEqualTo(unknown.entity()));
+        }
+        clock.advanceMicros(Duration.ofDays(1).toNanos() / 1000);
+        assertThat(calls.completeStale(Duration.ZERO)).isEqualTo(1);
+
+        acme.conversations().restore(c.id());
+        assertThat(calls.require(hidden.id())).isEqualTo(hidden);
+        assertThat(calls.byConversation(c.id())).containsExactly(hidden);
     }
 
     @Test
