@@ -693,6 +693,39 @@ public abstract class LangChain4jAdapterContract {
         assertThat(calls).extracting(ToolCall::result).containsExactly("one", "two");
     }
 
+    @Test
+    @DisplayName("Two callers' tool rounds interleaved on one memory: a result with an id completes its own call even when another response came in between")
+    void interleavedToolRoundsOnOneMemoryEachCompleteTheirOwnCall() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage first = AiMessage.from(ToolExecutionRequest.builder().id("a").name("lookup").arguments("{\"n\":1}").build());
+        AiMessage second = AiMessage.from(ToolExecutionRequest.builder().id("b").name("lookup").arguments("{\"n\":2}").build());
+        dev.langchain4j.model.chat.ChatModel model = answering(first, second);
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("look up 1")));
+        store.updateMessages("both", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(first);
+        store.updateMessages("both", window);
+        // A second caller's turn lands before the first caller's tool result.
+        window.add(UserMessage.from("and look up 2"));
+        store.updateMessages("both", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(second);
+        store.updateMessages("both", window);
+        window.add(ToolExecutionResultMessage.from(first.toolExecutionRequests().get(0), "one"));
+        store.updateMessages("both", window);
+        window.add(ToolExecutionResultMessage.from(second.toolExecutionRequests().get(0), "two"));
+        store.updateMessages("both", window);
+
+        Conversation c = tenant.conversations().requireByKey("both");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", ExecutionStatus.COMPLETED, "one"),
+                        org.assertj.core.groups.Tuple.tuple("b", ExecutionStatus.COMPLETED, "two"));
+    }
+
     /** An AiServices interface answering through a streaming model. */
     public interface StreamingAssistant {
         dev.langchain4j.service.TokenStream chat(@dev.langchain4j.service.MemoryId String memoryId,
