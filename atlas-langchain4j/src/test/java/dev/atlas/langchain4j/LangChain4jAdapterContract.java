@@ -726,6 +726,37 @@ public abstract class LangChain4jAdapterContract {
                         org.assertj.core.groups.Tuple.tuple("b", ExecutionStatus.COMPLETED, "two"));
     }
 
+    @Test
+    @DisplayName("One memory id in two tenants, and ids differing only in case or spacing, are separate memories; a listener ties calls only within its tenant")
+    void memoryIdsAreSeparatePerTenantAndExactly() {
+        Tenant globex = atlas.tenant("globex");
+        AtlasChatMemoryStore acmeStore = AtlasChatMemoryStore.of(tenant);
+        AtlasChatMemoryStore globexStore = AtlasChatMemoryStore.of(globex);
+        Map<String, List<ChatMessage>> given = new java.util.LinkedHashMap<>();
+        for (String id : List.of("alice", "Alice", "alice ", "ALICE")) {
+            given.put(id, List.of(UserMessage.from("acme secret of " + id)));
+            acmeStore.updateMessages(id, given.get(id));
+        }
+        globexStore.updateMessages("alice", List.of(UserMessage.from("globex")));
+        given.forEach((id, messages) -> assertThat(acmeStore.getMessages(id)).as(id).isEqualTo(messages));
+        assertThat(globexStore.getMessages("alice")).containsExactly(UserMessage.from("globex"));
+        assertThat(globexStore.getMessages("Alice")).isEmpty();
+
+        // acme's store last touched "alice" on this thread: a globex model call carrying that very
+        // message is not tied to acme's conversation, nor to globex's.
+        List<ChatMessage> acmeWindow = acmeStore.getMessages("alice");
+        dev.langchain4j.model.chat.ChatModel globexModel = new ScriptedChatModel(List.of(AtlasChatModelListener.of(globex)));
+        globexModel.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(acmeWindow).build());
+        assertThat(globex.executions().list(ExecutionQuery.all()).items()).singleElement()
+                .satisfies(e -> assertThat(e.conversationId()).isNull());
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).isEmpty();
+        // MEMORY_ID names the memory within the listener's own tenant.
+        globexModel.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("x")).build(),
+                dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "alice").build());
+        assertThat(globex.executions().list(ExecutionQuery.all().conversation(globexStore.conversation("alice").orElseThrow().id())).items()).hasSize(1);
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).isEmpty();
+    }
+
     /** An AiServices interface answering through a streaming model. */
     public interface StreamingAssistant {
         dev.langchain4j.service.TokenStream chat(@dev.langchain4j.service.MemoryId String memoryId,
