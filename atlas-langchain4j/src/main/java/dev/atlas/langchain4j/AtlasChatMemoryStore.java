@@ -68,10 +68,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
-
-    private final Tenant tenant;
-    private final ConversationStore conversations;
-    private final Function<Object, NewConversation> newConversation;
     // Shared by every store in the JVM, so stores an app builds per request still take turns on a memory id.
     private static final ReentrantLock[] LOCKS = new ReentrantLock[LOCK_STRIPES];
 
@@ -80,6 +76,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             LOCKS[i] = new ReentrantLock();
         }
     }
+
+    private final Tenant tenant;
+    private final ConversationStore conversations;
+    private final Function<Object, NewConversation> newConversation;
     private final RecentMessages recent = new RecentMessages();
     private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
 

@@ -70,7 +70,7 @@ final class Messages {
     @SuppressWarnings("unchecked")
     static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset) {
         NewMessage m = toAtlas(message, imageAssets);
-        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json && tooLarge(m.metadata())) {
+        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json && tooLarge(m.metadata(), json)) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
             small.remove("json");
             small.put("jsonAsset", jsonAsset.toString());
@@ -79,7 +79,11 @@ final class Messages {
         return new Mapped(m, null);
     }
 
-    private static boolean tooLarge(Map<String, Object> metadata) {
+    private static boolean tooLarge(Map<String, Object> metadata, String json) {
+        // Escaping at most sextuples a character: most messages are far below the limit.
+        if (json.length() < (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6) {
+            return false;
+        }
         try {
             // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
             return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
