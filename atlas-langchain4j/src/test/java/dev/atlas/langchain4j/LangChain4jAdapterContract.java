@@ -372,6 +372,31 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Tool output a text column cannot hold (a NUL byte, an emoji cut in half, 1.5 MB) is stored: the column gets a storable copy, the message round-trips exactly")
+    void toolOutputTheColumnsCannotHoldRoundTrips() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        String cut = "smile \uD83D\uDE00".substring(0, 7);
+        String huge = "line of a fetched page\n".repeat(65_000);
+        AiMessage asks = AiMessage.from(
+                ToolExecutionRequest.builder().id("r1").name("read").arguments("{}").build(),
+                ToolExecutionRequest.builder().id("r2").name("read").arguments("{}").build(),
+                ToolExecutionRequest.builder().id("r3").name("fetch").arguments("{}").build());
+        List<ChatMessage> messages = List.of(UserMessage.from("read them"), asks,
+                ToolExecutionResultMessage.from("r1", "read", "bin\u0000ary"),
+                ToolExecutionResultMessage.from("r2", "read", cut),
+                ToolExecutionResultMessage.from("r3", "fetch", huge),
+                AiMessage.from("Done."));
+        store.updateMessages("odd", messages);
+
+        assertThat(store.getMessages("odd")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("odd")).isEqualTo(messages);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("odd").id(), 0, 10);
+        assertThat(rows.get(2).content()).isEqualTo("bin\uFFFDary");
+        assertThat(rows.get(3).content()).isEqualTo("smile \uFFFD");
+        assertThat(rows.get(4).content()).hasSize(dev.atlas.Limits.MAX_CONTENT_LENGTH);
+    }
+
+    @Test
     @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
