@@ -909,6 +909,24 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("A response whose text or tool arguments a column cannot hold as is (a NUL) is recorded completed, with a storable copy")
+    void listenerRecordsResponsesTheColumnsCannotHoldAsIs() {
+        AiMessage odd = AiMessage.builder().text("a\u0000b").thinking("c\uD83D")
+                .toolExecutionRequests(List.of(ToolExecutionRequest.builder().id("n1").name("read").arguments("{\"path\":\"x\\u0000y\"}").build()))
+                .build();
+        answering(odd).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps().get(0).content()).isEqualTo("a\uFFFDb");
+        assertThat(tree.steps().get(0).reasoning()).isEqualTo("c\uFFFD");
+        assertThat(tree.toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.name()).isEqualTo("read");
+            assertThat(c.arguments()).isEqualTo("{\"unparsed\":\"{\\\"path\\\":\\\"x\\\\u0000y\\\"}\"}");
+        });
+    }
+
+    @Test
     @DisplayName("A failing model call is recorded failed with its error")
     void listenerRecordsErrors() {
         var model = new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))) {
