@@ -56,8 +56,8 @@ import java.util.function.Function;
  *
  * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
  * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
- * The store caches the text of such assets it wrote or read (at most 32 MiB, least recently used
- * out), so reading or updating a window does not read them again.
+ * The store caches the text of such assets it wrote or read (at most 32 MiB for all stores of the
+ * JVM, least recently used out), so reading or updating a window does not read them again.
  *
  * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
  * processes writing one memory id at the same instant both append their messages and the later
