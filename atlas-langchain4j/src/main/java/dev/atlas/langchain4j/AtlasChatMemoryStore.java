@@ -56,8 +56,8 @@ import java.util.function.Function;
  *
  * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
  * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
- * The store caches the text of such assets it wrote or read (at most 32 MiB, least recently used
- * out), so reading or updating a window does not read them again.
+ * The store caches the text of such assets it wrote or read (at most 32 MiB for all stores of the
+ * JVM, least recently used out), so reading or updating a window does not read them again.
  *
  * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
  * processes writing one memory id at the same instant both append their messages and the later
@@ -68,10 +68,6 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
-
-    private final Tenant tenant;
-    private final ConversationStore conversations;
-    private final Function<Object, NewConversation> newConversation;
     // Shared by every store in the JVM, so stores an app builds per request still take turns on a memory id.
     private static final ReentrantLock[] LOCKS = new ReentrantLock[LOCK_STRIPES];
 
@@ -80,6 +76,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             LOCKS[i] = new ReentrantLock();
         }
     }
+
+    private final Tenant tenant;
+    private final ConversationStore conversations;
+    private final Function<Object, NewConversation> newConversation;
     private final RecentMessages recent = new RecentMessages();
     private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
 

@@ -135,7 +135,9 @@ public final class AtlasChatModelListener implements ChatModelListener {
             }
         }
         Usage usage = usage(response.tokenUsage());
-        run.step().finish(ai.text(), ai.thinking(), finishReason(response, ai), usage);
+        // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
+        run.step().finish(ai.text() == null ? null : Messages.storable(ai.text()),
+                ai.thinking() == null ? null : Messages.storable(ai.thinking()), finishReason(response, ai), usage);
         run.execution().usage(usage);
         if (response.id() != null) {
             run.execution().providerResponseId(response.id());
@@ -175,13 +177,17 @@ public final class AtlasChatModelListener implements ChatModelListener {
         }
         try {
             JSON.readTree(raw);
-            return raw;
-        } catch (JsonProcessingException e) {
-            try {
-                return JSON.writeValueAsString(Map.of("unparsed", raw));
-            } catch (JsonProcessingException impossible) {
-                throw new IllegalStateException(impossible);
+            // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
+            if (!raw.contains("\\u0000") && Messages.storable(raw) == raw) {
+                return raw;
             }
+        } catch (JsonProcessingException e) {
+            // kept as text below
+        }
+        try {
+            return JSON.writeValueAsString(Map.of("unparsed", Messages.storable(raw)));
+        } catch (JsonProcessingException impossible) {
+            throw new IllegalStateException(impossible);
         }
     }
 

@@ -118,16 +118,20 @@ final class Correlation {
     /**
      * The parked call a tool result answers, removed: within the round of {@code executionId} (the
      * response that asked for it, when the store knows it), the call with the result's id, or, for a
-     * result without an id, the first call of the same tool without one. A call of another response
-     * (one the app abandoned, say) never takes the result. Without a known round, the newest round
-     * of the conversation holding such a call.
+     * result without an id, the first call of the same tool without one; a call of another response
+     * (one the app abandoned, say) never takes such a result. Otherwise (no known round, or a result
+     * with an id whose call is in another round: callers racing on one memory interleave their
+     * rounds) the newest round of the conversation holding a matching call.
      */
     static ToolCallHandle unpark(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName) {
         synchronized (PENDING) {
             if (executionId != null) {
                 Round round = PENDING.get(executionId);
-                return round == null || !round.tenant().equals(tenant) || !round.conversationId().equals(conversationId)
+                ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !round.conversationId().equals(conversationId)
                         ? null : take(executionId, round, toolCallId, toolName);
+                if (call != null || toolCallId == null) {
+                    return call;
+                }
             }
             List<Map.Entry<UUID, Round>> rounds = new ArrayList<>(PENDING.entrySet());
             for (int i = rounds.size() - 1; i >= 0; i--) {

@@ -70,22 +70,84 @@ final class Messages {
     @SuppressWarnings("unchecked")
     static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset) {
         NewMessage m = toAtlas(message, imageAssets);
-        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json && tooLarge(m.metadata())) {
+        if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json
+                && (storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
             small.remove("json");
             small.put("jsonAsset", jsonAsset.toString());
-            return new Mapped(m.metadata(Map.of(KEY, small)), json);
+            return new Mapped(m.metadata(Map.of(KEY, small)), escapeUnpairedSurrogates(json));
         }
         return new Mapped(m, null);
     }
 
-    private static boolean tooLarge(Map<String, Object> metadata) {
+    /** The JSON with unpaired surrogates (inside its strings) as {@code \\uXXXX} escapes, which UTF-8 bytes keep and a parser restores. */
+    private static String escapeUnpairedSurrogates(String json) {
+        StringBuilder out = null;
+        for (int i = 0, n = json.length(); i < n; i++) {
+            char c = json.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(json.charAt(i + 1));
+            boolean lone = !pair && Character.isSurrogate(c);
+            if (lone && out == null) {
+                out = new StringBuilder(n + 16).append(json, 0, i);
+            }
+            if (out != null) {
+                if (lone) {
+                    out.append(String.format("\\u%04X", (int) c));
+                } else {
+                    out.append(c);
+                    if (pair) {
+                        out.append(json.charAt(i + 1));
+                    }
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        return out == null ? json : out.toString();
+    }
+
+    private static boolean tooLarge(Map<String, Object> metadata, String json) {
+        // Escaping at most sextuples a character: most messages are far below the limit.
+        if (json.length() < (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6) {
+            return false;
+        }
         try {
             // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
             return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             return false; // Atlas refuses it with its own message
         }
+    }
+
+    /**
+     * {@code text} itself when a text column can hold it; otherwise a copy with each NUL and
+     * unpaired surrogate replaced by U+FFFD, cut at {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}.
+     */
+    static String storable(String text) {
+        int n = Math.min(text.length(), dev.atlas.Limits.MAX_CONTENT_LENGTH);
+        StringBuilder out = null;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1));
+            boolean bad = !pair && (c == 0 || Character.isSurrogate(c));
+            if (bad && out == null) {
+                out = new StringBuilder(n).append(text, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+                if (pair) {
+                    out.append(text.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        if (out != null) {
+            return out.toString();
+        }
+        return n == text.length() ? text : text.substring(0, n);
     }
 
     static NewMessage toAtlas(ChatMessage message) {
@@ -101,13 +163,16 @@ final class Messages {
         } else if (message instanceof UserMessage user && user.name() != null) {
             extra.put("name", user.name());
         }
-        if (!exact(message, rebuild(role, content, extra))) {
+        String column = storable(content);
+        // A text the column cannot hold as is (a tool's NUL byte, an emoji cut in half, more than
+        // the column's limit) gets a storable copy there; the message itself is kept exactly as JSON.
+        if (column != content || !exact(message, rebuild(role, content, extra))) {
             extra.clear();
             extra.put("json", ChatMessageSerializer.messageToJson(message));
         }
         NewMessage m = message instanceof CustomMessage
                 ? NewMessage.json(role, "{}")
-                : NewMessage.of(role, content);
+                : NewMessage.of(role, column);
         if (!extra.isEmpty()) {
             Map<String, Object> meta = new LinkedHashMap<>();
             meta.put(KEY, extra);

@@ -372,6 +372,31 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Tool output a text column cannot hold (a NUL byte, an emoji cut in half, 1.5 MB) is stored: the column gets a storable copy, the message round-trips exactly")
+    void toolOutputTheColumnsCannotHoldRoundTrips() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        String cut = "smile \uD83D\uDE00".substring(0, 7);
+        String huge = "line of a fetched page\n".repeat(65_000);
+        AiMessage asks = AiMessage.from(
+                ToolExecutionRequest.builder().id("r1").name("read").arguments("{}").build(),
+                ToolExecutionRequest.builder().id("r2").name("read").arguments("{}").build(),
+                ToolExecutionRequest.builder().id("r3").name("fetch").arguments("{}").build());
+        List<ChatMessage> messages = List.of(UserMessage.from("read them"), asks,
+                ToolExecutionResultMessage.from("r1", "read", "bin\u0000ary"),
+                ToolExecutionResultMessage.from("r2", "read", cut),
+                ToolExecutionResultMessage.from("r3", "fetch", huge),
+                AiMessage.from("Done."));
+        store.updateMessages("odd", messages);
+
+        assertThat(store.getMessages("odd")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("odd")).isEqualTo(messages);
+        List<Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("odd").id(), 0, 10);
+        assertThat(rows.get(2).content()).isEqualTo("bin\uFFFDary");
+        assertThat(rows.get(3).content()).isEqualTo("smile \uFFFD");
+        assertThat(rows.get(4).content()).hasSize(dev.atlas.Limits.MAX_CONTENT_LENGTH);
+    }
+
+    @Test
     @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
@@ -693,6 +718,70 @@ public abstract class LangChain4jAdapterContract {
         assertThat(calls).extracting(ToolCall::result).containsExactly("one", "two");
     }
 
+    @Test
+    @DisplayName("Two callers' tool rounds interleaved on one memory: a result with an id completes its own call even when another response came in between")
+    void interleavedToolRoundsOnOneMemoryEachCompleteTheirOwnCall() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage first = AiMessage.from(ToolExecutionRequest.builder().id("a").name("lookup").arguments("{\"n\":1}").build());
+        AiMessage second = AiMessage.from(ToolExecutionRequest.builder().id("b").name("lookup").arguments("{\"n\":2}").build());
+        dev.langchain4j.model.chat.ChatModel model = answering(first, second);
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("look up 1")));
+        store.updateMessages("both", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(first);
+        store.updateMessages("both", window);
+        // A second caller's turn lands before the first caller's tool result.
+        window.add(UserMessage.from("and look up 2"));
+        store.updateMessages("both", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(second);
+        store.updateMessages("both", window);
+        window.add(ToolExecutionResultMessage.from(first.toolExecutionRequests().get(0), "one"));
+        store.updateMessages("both", window);
+        window.add(ToolExecutionResultMessage.from(second.toolExecutionRequests().get(0), "two"));
+        store.updateMessages("both", window);
+
+        Conversation c = tenant.conversations().requireByKey("both");
+        List<Execution> executions = new ArrayList<>(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items());
+        Collections.reverse(executions);
+        assertThat(executions).hasSize(2);
+        assertThat(executions).map(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().get(0))
+                .extracting(ToolCall::providerCallId, ToolCall::status, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", ExecutionStatus.COMPLETED, "one"),
+                        org.assertj.core.groups.Tuple.tuple("b", ExecutionStatus.COMPLETED, "two"));
+    }
+
+    @Test
+    @DisplayName("One memory id in two tenants, and ids differing only in case or spacing, are separate memories; a listener ties calls only within its tenant")
+    void memoryIdsAreSeparatePerTenantAndExactly() {
+        Tenant globex = atlas.tenant("globex");
+        AtlasChatMemoryStore acmeStore = AtlasChatMemoryStore.of(tenant);
+        AtlasChatMemoryStore globexStore = AtlasChatMemoryStore.of(globex);
+        Map<String, List<ChatMessage>> given = new java.util.LinkedHashMap<>();
+        for (String id : List.of("alice", "Alice", "alice ", "ALICE")) {
+            given.put(id, List.of(UserMessage.from("acme secret of " + id)));
+            acmeStore.updateMessages(id, given.get(id));
+        }
+        globexStore.updateMessages("alice", List.of(UserMessage.from("globex")));
+        given.forEach((id, messages) -> assertThat(acmeStore.getMessages(id)).as(id).isEqualTo(messages));
+        assertThat(globexStore.getMessages("alice")).containsExactly(UserMessage.from("globex"));
+        assertThat(globexStore.getMessages("Alice")).isEmpty();
+
+        // acme's store last touched "alice" on this thread: a globex model call carrying that very
+        // message is not tied to acme's conversation, nor to globex's.
+        List<ChatMessage> acmeWindow = acmeStore.getMessages("alice");
+        dev.langchain4j.model.chat.ChatModel globexModel = new ScriptedChatModel(List.of(AtlasChatModelListener.of(globex)));
+        globexModel.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(acmeWindow).build());
+        assertThat(globex.executions().list(ExecutionQuery.all()).items()).singleElement()
+                .satisfies(e -> assertThat(e.conversationId()).isNull());
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).isEmpty();
+        // MEMORY_ID names the memory within the listener's own tenant.
+        globexModel.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("x")).build(),
+                dev.langchain4j.model.chat.ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "alice").build());
+        assertThat(globex.executions().list(ExecutionQuery.all().conversation(globexStore.conversation("alice").orElseThrow().id())).items()).hasSize(1);
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).isEmpty();
+    }
+
     /** An AiServices interface answering through a streaming model. */
     public interface StreamingAssistant {
         dev.langchain4j.service.TokenStream chat(@dev.langchain4j.service.MemoryId String memoryId,
@@ -817,6 +906,24 @@ public abstract class LangChain4jAdapterContract {
             store.updateMessages(id, hi);
             assertThat(store.getMessages(id)).isEqualTo(hi);
         }
+    }
+
+    @Test
+    @DisplayName("A response whose text or tool arguments a column cannot hold as is (a NUL) is recorded completed, with a storable copy")
+    void listenerRecordsResponsesTheColumnsCannotHoldAsIs() {
+        AiMessage odd = AiMessage.builder().text("a\u0000b").thinking("c\uD83D")
+                .toolExecutionRequests(List.of(ToolExecutionRequest.builder().id("n1").name("read").arguments("{\"path\":\"x\\u0000y\"}").build()))
+                .build();
+        answering(odd).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps().get(0).content()).isEqualTo("a\uFFFDb");
+        assertThat(tree.steps().get(0).reasoning()).isEqualTo("c\uFFFD");
+        assertThat(tree.toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.name()).isEqualTo("read");
+            assertThat(c.arguments()).isEqualTo("{\"unparsed\":\"{\\\"path\\\":\\\"x\\\\u0000y\\\"}\"}");
+        });
     }
 
     @Test
