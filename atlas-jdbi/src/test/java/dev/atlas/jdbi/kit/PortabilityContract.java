@@ -796,12 +796,18 @@ public abstract class PortabilityContract extends AtlasContract {
     @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
             + " line, type and column, and nothing is written")
     void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {
-        String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
+        String file;
         Tenant dst = atlas.tenant("dst");
         dst.conversations().create(dev.atlas.conversation.NewConversation.of(BOB));
         Map<String, List<String>> before = rows(database.dataSource(), "dst");
+        naturalKeys(atlas.tenant("src"));
+        atlas.tenant("src").memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea").tags("drinks"));
+        atlas.tenant("src").search().upsertVector(dev.atlas.search.SearchTarget.MEMORY,
+                atlas.tenant("src").memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE)).items().get(0).id(), "m1", new float[] {1, 0});
+        file = text(export(atlas.tenant("src"), ExportScope.tenant()));
+        // Rows without an id of their own (a memory's tag, a vector model) repeated are refused too.
         for (String key : List.of("conversation.external_key", "assistant.slug", "settings.slug", "credential.name", "graph_node.node_key",
-                "task_schedule.name", "model_price.valid_from", "message.sequence")) {
+                "task_schedule.name", "model_price.valid_from", "message.sequence", "memory_tag.tag", "vector_model.model")) {
             String type = key.substring(0, key.indexOf('.'));
             int line = lineOf(file, "\"type\":\"" + type + "\"");
             List<String> lines = new ArrayList<>(file.lines().toList());

@@ -564,7 +564,12 @@ public final class JdbiPortability implements Portability {
         if (fresh.isEmpty()) {
             return;
         }
-        for (PortableSchema.Unique u : PortableSchema.UNIQUE.getOrDefault(table.table(), List.of())) {
+        List<PortableSchema.Unique> uniques = new ArrayList<>(PortableSchema.UNIQUE.getOrDefault(table.table(), List.of()));
+        if (!table.byId()) {
+            // A row without an id (a memory's tag, a vector model) given twice: the key is its own, new to this tenant.
+            uniques.add(new PortableSchema.Unique(table.key(), table.key().get(table.key().size() - 1), List.of(), null));
+        }
+        for (PortableSchema.Unique u : uniques) {
             Map<List<Object>, String> inFile = plan.keys.computeIfAbsent(table.table() + " " + u.columns(), k -> new HashMap<>());
             Map<List<Object>, String> wanted = new LinkedHashMap<>();
             for (Located r : fresh) {
@@ -579,6 +584,9 @@ public final class JdbiPortability implements Portability {
                             + " does: they are unique");
                 }
                 wanted.put(key, r.where());
+            }
+            if (u.columns().equals(table.key())) {
+                continue; // fresh rows: existing() found none stored
             }
             List<List<Object>> keys = new ArrayList<>(wanted.keySet());
             Dialect d = db.dialect();
