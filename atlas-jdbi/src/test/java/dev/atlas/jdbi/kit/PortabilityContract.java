@@ -895,6 +895,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("execution.error", new Object[] {nodes.textNode("e".repeat(Limits.MAX_REASON_LENGTH + 1))});
         cases.put("execution_step.finish_reason", new Object[] {nodes.textNode("bored")});
         cases.put("tool_call.name", new Object[] {nodes.textNode(" ")});
+        cases.put("tool_call.arguments", new Object[] {nodes.textNode("{\"a\": \"\\u0000\"}")}); // jsonb refuses the escape
         cases.put("message.client_message_id", new Object[] {nodes.textNode("m".repeat(Limits.MAX_KEY_LENGTH + 1))});
         cases.put("message.failure_reason", new Object[] {nodes.textNode("f".repeat(Limits.MAX_REASON_LENGTH + 1))});
         cases.put("memory.content", new Object[] {nodes.textNode("  ")});
