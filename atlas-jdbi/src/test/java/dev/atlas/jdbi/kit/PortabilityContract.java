@@ -1041,6 +1041,53 @@ public abstract class PortabilityContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a message, revision or memory revision numbered beyond its parent's counter (last_sequence, last_revision, revision),"
+            + " which would make the parent's next append, publish or patch fail on the unique number, is an InvalidInputException"
+            + " naming line, type and column, and nothing is written")
+    void numbersBeyondTheirParentsCounterRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        // parent type, its counter, child type, the child's reference, the child's number, how far below the counter a child stays
+        String[][] counters = {{"conversation", "last_sequence", "message", "conversation_id", "sequence", "0"},
+                {"assistant", "last_revision", "assistant_revision", "assistant_id", "number", "0"},
+                {"settings", "last_revision", "settings_revision", "settings_id", "number", "0"},
+                {"memory", "revision", "memory_revision", "memory_id", "revision", "1"}};
+        for (String[] c : counters) {
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            int parentLine = -1;
+            String parentId = null;
+            int childLine = -1;
+            for (int i = 0; i < lines.size() && childLine < 0; i++) {
+                var record = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(i));
+                var row = (com.fasterxml.jackson.databind.node.ObjectNode) record.get("row");
+                if (row == null) {
+                    continue;
+                }
+                if (parentId == null && c[0].equals(record.get("type").asText()) && row.path(c[1]).asLong() >= 2) {
+                    parentId = row.get("id").asText();
+                    row.put(c[1], 1);
+                    lines.set(i, json.writeValueAsString(record));
+                    parentLine = i + 1;
+                } else if (parentId != null && c[2].equals(record.get("type").asText()) && parentId.equals(row.path(c[3]).asText())
+                        && row.get(c[4]).asLong() > 1 - Long.parseLong(c[5])) {
+                    childLine = i + 1;
+                }
+            }
+            assertThat(parentLine).as(c[0]).isPositive();
+            assertThat(childLine).as(c[2]).isPositive();
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+                    .as(c[2])
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + childLine + ": " + c[2] + "." + c[4]);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test

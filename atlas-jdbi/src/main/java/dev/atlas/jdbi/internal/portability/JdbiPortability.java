@@ -343,6 +343,7 @@ public final class JdbiPortability implements Portability {
         List<Integer> chunkIndex = new ArrayList<>();
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
+        Counters counters = new Counters();
         List<Located> assets = new ArrayList<>();
         try (Reader r = new Reader(spool)) {
             header(r);
@@ -363,6 +364,7 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                counters.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets);
                 }
@@ -406,6 +408,44 @@ public final class JdbiPortability implements Portability {
             checkExist(e.getKey(), e.getValue());
         }
         return plan;
+    }
+
+    /**
+     * A numbered child within its parent's counter: the API numbers the next message, revision or
+     * memory revision from the parent's counter, so one numbered beyond it would make that append,
+     * publish or patch fail on the unique number. Checked against the parent's row in the file
+     * (where an export puts it, before its children).
+     */
+    private static final class Counters {
+        /** Parent table, its counter, child table, the child's reference, its number, how far below the counter a child stays. */
+        private record Counter(String parent, String counter, String child, String ref, String number, long gap) {}
+
+        private static final List<Counter> ALL = List.of(
+                new Counter("conversations", "last_sequence", "messages", "conversation_id", "sequence", 0),
+                new Counter("assistants", "last_revision", "assistant_revisions", "assistant_id", "number", 0),
+                new Counter("settings", "last_revision", "settings_revisions", "settings_id", "number", 0),
+                // A memory at revision r keeps its replaced contents as revisions 1 .. r-1.
+                new Counter("memories", "revision", "memory_revisions", "memory_id", "revision", 1));
+
+        private final Map<String, Map<UUID, Long>> values = new HashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            for (Counter c : ALL) {
+                if (t.table().equals(c.parent())) {
+                    values.computeIfAbsent(c.parent(), k -> new HashMap<>()).put((UUID) v[t.index("id")], (Long) v[t.index(c.counter())]);
+                } else if (t.table().equals(c.child())) {
+                    Long counter = values.getOrDefault(c.parent(), Map.of()).get((UUID) v[t.index(c.ref())]);
+                    long number = (Long) v[t.index(c.number())];
+                    if (counter != null && number > counter - c.gap()) {
+                        throw new InvalidInputException(where + t.type() + "." + c.number(), "is " + number + ", beyond its "
+                                + PortableSchema.byTable(c.parent()).type() + "'s " + c.counter() + " " + counter
+                                + (c.gap() > 0 ? " (less " + c.gap() + ")" : "") + ": the next number the API gives would clash with it");
+                    }
+                }
+            }
+        }
     }
 
     /**
