@@ -1092,6 +1092,29 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
+    @Test
+    @DisplayName("two asset lines of one file naming one blob key (in any ASCII case) with other content are refused naming the second's"
+            + " line and asset.blob_key: they would share bytes only one of them describes")
+    void blobKeyTwiceInTheFileNeedsOneContent() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset first = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "a.txt",
+                "text/plain"), new ByteArrayInputStream("first".getBytes(StandardCharsets.UTF_8)));
+        dev.atlas.asset.Asset second = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "b.txt",
+                "text/plain"), new ByteArrayInputStream("second, longer".getBytes(StandardCharsets.UTF_8)));
+        String file = text(export(acme, ExportScope.tenant()));
+        // Keys no stored row names, so that only the file's two lines meet.
+        String renamed = file.replace("\"blob_key\":\"" + first.blobKey() + "\"", "\"blob_key\":\"fresh/k\"")
+                .replace("\"blob_key\":\"" + second.blobKey() + "\"", "\"blob_key\":\"FRESH/K\"");
+        assertThat(renamed).isNotEqualTo(file);
+        int line = Math.max(lineOf(file, first.blobKey()), lineOf(file, second.blobKey()));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, renamed.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
     // ---- erase -------------------------------------------------------------------------------
 
     @Test

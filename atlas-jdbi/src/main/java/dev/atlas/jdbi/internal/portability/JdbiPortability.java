@@ -345,6 +345,7 @@ public final class JdbiPortability implements Portability {
         VectorRows vectors = new VectorRows();
         Counters counters = new Counters();
         List<Located> assets = new ArrayList<>();
+        Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
             header(r);
             while (true) {
@@ -366,7 +367,7 @@ public final class JdbiPortability implements Portability {
                 vectors.check(row, where);
                 counters.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
-                    checkSharedBlobKey(assets);
+                    checkSharedBlobKey(assets, blobKeys);
                 }
                 if (table.table().equals("assets")) {
                     assets.add(new Located(row, where));
@@ -397,7 +398,7 @@ public final class JdbiPortability implements Portability {
                 chunkWhere.add(where);
             }
             compareExisting(chunk, chunkIndex, chunkWhere, plan);
-            checkSharedBlobKey(assets);
+            checkSharedBlobKey(assets, blobKeys);
         }
         for (Map.Entry<String, Map<UUID, String>> e : deferred.entrySet()) {
             Set<UUID> inFile = seen.getOrDefault(e.getKey(), Set.of());
@@ -504,7 +505,7 @@ public final class JdbiPortability implements Portability {
      * another tenant is purging: otherwise a file could name another tenant's key and read its
      * bytes, live or erased but not yet deleted. One query per {@link PortabilitySql#BLOB_KEYS} asset rows.
      */
-    private void checkSharedBlobKey(List<Located> assets) {
+    private void checkSharedBlobKey(List<Located> assets, Map<String, Object[]> inFile) {
         if (assets.isEmpty()) {
             return;
         }
@@ -522,7 +523,13 @@ public final class JdbiPortability implements Portability {
             Object[] v = a.row().values();
             Object sha256 = v[t.index("sha256")];
             Object size = v[t.index("size_bytes")];
-            for (Object[] found : stored.getOrDefault(lowerKey(a.row()), List.of())) {
+            // The file's own earlier rows naming the key count as stored ones: the two would share the bytes.
+            Object[] earlier = inFile.putIfAbsent(lowerKey(a.row()), new Object[] {null, sha256, size});
+            List<Object[]> named = new ArrayList<>(stored.getOrDefault(lowerKey(a.row()), List.of()));
+            if (earlier != null) {
+                named.add(earlier);
+            }
+            for (Object[] found : named) {
                 if (!sha256.equals(found[1]) || !size.equals(found[2])) {
                     throw new InvalidInputException(a.where() + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and"
                             + " size differ: a copy shares an asset's bytes only with its content");
