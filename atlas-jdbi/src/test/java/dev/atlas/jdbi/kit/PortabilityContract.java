@@ -790,6 +790,18 @@ public abstract class PortabilityContract extends AtlasContract {
                     .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
             assertThat(rows(database.dataSource(), tenant)).as(c.getKey()).isEqualTo(before);
         }
+        // Under a stored parent: the file imported once, then a second message with a stored one's sequence.
+        Tenant again = atlas.tenant("again");
+        importBytes(again, file.getBytes(StandardCharsets.UTF_8));
+        int line = lineOf(file, "\"type\":\"message\"");
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.add(line, lines.get(line - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
+        Map<String, List<String>> before = rows(database.dataSource(), "again");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(again,
+                (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + (line + 1) + ": message.sequence");
+        assertThat(rows(database.dataSource(), "again")).isEqualTo(before);
     }
 
     @Test

@@ -251,6 +251,15 @@ public final class JdbiPortability implements Portability {
         final Map<UUID, Link> relink = new LinkedHashMap<>();
         /** Per table and unique key (see {@link PortableSchema#UNIQUE}): the keys the file's new rows hold, with where. */
         final Map<String, Map<List<Object>, String>> keys = new HashMap<>();
+        /** Per table, the ids of the input (so far). */
+        final Map<String, Set<UUID>> seen = new HashMap<>();
+        /** Per table, the ids of the input already stored in this tenant: the rest are new. */
+        final Map<String, Set<UUID>> stored = new HashMap<>();
+
+        /** Whether {@code id} of {@code table} is a row this import adds: no stored row can refer to it yet. */
+        boolean isNew(String table, Object id) {
+            return seen.getOrDefault(table, Set.of()).contains(id) && !stored.getOrDefault(table, Set.of()).contains(id);
+        }
     }
 
     /** Reads records one by one with their line numbers. */
@@ -335,7 +344,7 @@ public final class JdbiPortability implements Portability {
 
     private Plan validate(Path spool) throws IOException {
         Plan plan = new Plan();
-        Map<String, Set<UUID>> seen = new HashMap<>();
+        Map<String, Set<UUID>> seen = plan.seen;
         // table -> id -> where it was referenced first, for references not (yet) seen in the file.
         Map<String, Map<UUID, String>> unresolved = new HashMap<>();
         Map<String, Map<UUID, String>> deferred = new HashMap<>();
@@ -594,6 +603,9 @@ public final class JdbiPortability implements Portability {
                         + " already exists in this tenant with a different " + col.name());
             }
             plan.skip.set(indexes.get(i));
+            if (table.byId()) {
+                plan.stored.computeIfAbsent(table.table(), k -> new HashSet<>()).add((UUID) row.values()[table.index("id")]);
+            }
             plan.unchanged.merge(table.type(), 1L, Long::sum);
         }
         checkUnique(table, fresh, plan);
@@ -618,6 +630,7 @@ public final class JdbiPortability implements Portability {
         }
         for (PortableSchema.Unique u : uniques) {
             Map<List<Object>, String> inFile = plan.keys.computeIfAbsent(table.table() + " " + u.columns(), k -> new HashMap<>());
+            String parent = table.column(u.columns().get(0)).ref();
             Map<List<Object>, String> wanted = new LinkedHashMap<>();
             for (Located r : fresh) {
                 List<Object> key = uniqueKey(table, u, r.row().values());
@@ -629,6 +642,9 @@ public final class JdbiPortability implements Portability {
                     throw new InvalidInputException(r.where() + table.type() + "." + u.field(), "holds " + String.join(", ", u.columns())
                             + " " + key + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
                             + " does: they are unique");
+                }
+                if (parent != null && plan.isNew(parent, key.get(0))) {
+                    continue; // under a parent this import adds (a new conversation's messages): nothing stored holds the key
                 }
                 wanted.put(key, r.where());
             }
