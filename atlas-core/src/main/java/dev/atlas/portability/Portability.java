@@ -42,11 +42,15 @@ public interface Portability {
      *
      * <p>The whole input is validated before the first row is written: a record that is not an
      * object, has an unknown type or field, lacks a required field, holds a value of the wrong type
-     * or out of range, or references a row that is neither earlier in the file nor already in this
+     * or out of range or one the API's writes would refuse (a text over its field's limit, blank
+     * where the API requires text), shares a unique key other than its id with another new row of
+     * the input, or references a row that is neither earlier in the file nor already in this
      * tenant fails with {@link dev.atlas.InvalidInputException} naming {@code line N: type.field}.
-     * A row whose id already exists with the same values is skipped (so importing a file twice
-     * changes nothing); with different values the import fails with
-     * {@link dev.atlas.ConflictException} naming the type and id, also before any write.
+     * An enum value is accepted as the readers accept it (in any case) and stored in its stored
+     * form. A row whose id already exists with the same values is skipped (so importing a file
+     * twice changes nothing); with different values, or holding a unique key (a slug, an external
+     * key, a message's sequence) a stored row of this tenant holds, the import fails with
+     * {@link dev.atlas.ConflictException} naming {@code line N: type.field}, also before any write.
      *
      * <p>An imported asset row keeps its blob key (the bytes are not in the file). Where two rows,
      * of this or another tenant, name one key (in any ASCII case) they share the bytes: a purge or
@@ -54,6 +58,8 @@ public interface Portability {
      *
      * @param in JSON Lines as {@link #exportTo} writes them; read to the end, not closed
      * @return rows inserted and rows skipped as already present, per type
+     * @throws dev.atlas.InvalidInputException when a line is invalid, before any write
+     * @throws dev.atlas.ConflictException when a line clashes with a stored row, before any write
      * @throws java.io.UncheckedIOException when reading {@code in} fails
      */
     ImportReport importFrom(InputStream in);

@@ -599,7 +599,7 @@ public abstract class PortabilityContract extends AtlasContract {
             }
             assertThat(int4).isNotEmpty().allSatisfy(col -> assertThat(dev.atlas.jdbi.internal.portability.PortableSchema
                     .byTable(col.substring(0, col.indexOf('.'))).column(col.substring(col.indexOf('.') + 1)).max())
-                    .as(col).isEqualTo((double) Integer.MAX_VALUE));
+                    .as(col).isNotNull().isLessThanOrEqualTo((double) Integer.MAX_VALUE)); // lower where the API bounds it lower
         }
     }
 
@@ -790,18 +790,36 @@ public abstract class PortabilityContract extends AtlasContract {
                     .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
             assertThat(rows(database.dataSource(), tenant)).as(c.getKey()).isEqualTo(before);
         }
+        // Under a stored parent: the file imported once, then a second message with a stored one's sequence.
+        Tenant again = atlas.tenant("again");
+        importBytes(again, file.getBytes(StandardCharsets.UTF_8));
+        int line = lineOf(file, "\"type\":\"message\"");
+        List<String> lines = new ArrayList<>(file.lines().toList());
+        lines.add(line, lines.get(line - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
+        Map<String, List<String>> before = rows(database.dataSource(), "again");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(again,
+                (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + (line + 1) + ": message.sequence");
+        assertThat(rows(database.dataSource(), "again")).isEqualTo(before);
     }
 
     @Test
     @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
             + " line, type and column, and nothing is written")
     void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {
-        String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
+        String file;
         Tenant dst = atlas.tenant("dst");
         dst.conversations().create(dev.atlas.conversation.NewConversation.of(BOB));
         Map<String, List<String>> before = rows(database.dataSource(), "dst");
+        naturalKeys(atlas.tenant("src"));
+        atlas.tenant("src").memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea").tags("drinks"));
+        atlas.tenant("src").search().upsertVector(dev.atlas.search.SearchTarget.MEMORY,
+                atlas.tenant("src").memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE)).items().get(0).id(), "m1", new float[] {1, 0});
+        file = text(export(atlas.tenant("src"), ExportScope.tenant()));
+        // Rows without an id of their own (a memory's tag, a vector model) repeated are refused too.
         for (String key : List.of("conversation.external_key", "assistant.slug", "settings.slug", "credential.name", "graph_node.node_key",
-                "task_schedule.name", "model_price.valid_from", "message.sequence")) {
+                "task_schedule.name", "model_price.valid_from", "message.sequence", "memory_tag.tag", "vector_model.model")) {
             String type = key.substring(0, key.indexOf('.'));
             int line = lineOf(file, "\"type\":\"" + type + "\"");
             List<String> lines = new ArrayList<>(file.lines().toList());
@@ -867,8 +885,8 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("text the API's writes would refuse (over a field's limit, blank where it must not be, no valid cron or finish reason)"
-            + " is an InvalidInputException naming line, type and column, and nothing is written")
+    @DisplayName("text the API's writes would refuse (over a field's limit, blank where it must not be, no valid cron or finish reason),"
+            + " or a number beyond the API's bound, is an InvalidInputException naming line, type and column, and nothing is written")
     void textsTheApiRefusesAreRefused() throws IOException {
         Tenant acme = populated();
         String file = text(export(acme, ExportScope.tenant()));
@@ -889,6 +907,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("execution.error", new Object[] {nodes.textNode("e".repeat(Limits.MAX_REASON_LENGTH + 1))});
         cases.put("execution_step.finish_reason", new Object[] {nodes.textNode("bored")});
         cases.put("tool_call.name", new Object[] {nodes.textNode(" ")});
+        cases.put("tool_call.arguments", new Object[] {nodes.textNode("{\"a\": \"\\u0000\"}")}); // jsonb refuses the escape
         cases.put("message.client_message_id", new Object[] {nodes.textNode("m".repeat(Limits.MAX_KEY_LENGTH + 1))});
         cases.put("message.failure_reason", new Object[] {nodes.textNode("f".repeat(Limits.MAX_REASON_LENGTH + 1))});
         cases.put("memory.content", new Object[] {nodes.textNode("  ")});
@@ -898,6 +917,10 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("vector.model", new Object[] {nodes.textNode("no spaces allowed")});
         cases.put("task.kind", new Object[] {nodes.textNode(" ")});
         cases.put("credential.key_id", new Object[] {nodes.textNode("k/1")});
+        // Numbers the API bounds below the column's range.
+        cases.put("assistant.max_output_tokens", new Object[] {nodes.numberNode(dev.atlas.assistant.AssistantSpec.MAX_OUTPUT_TOKENS + 1)});
+        cases.put("execution.input_tokens", new Object[] {nodes.numberNode(Limits.MAX_TOKEN_COUNT + 1)});
+        cases.put("execution_step.output_tokens", new Object[] {nodes.numberNode(Limits.MAX_TOKEN_COUNT + 1)});
         eachRefused(file, cases);
     }
 
@@ -1032,6 +1055,76 @@ public abstract class PortabilityContract extends AtlasContract {
                 assertThat(actual).as(table.table()).isEqualTo(declared);
             }
         }
+    }
+
+    @Test
+    @DisplayName("a message, revision or memory revision numbered beyond its parent's counter (last_sequence, last_revision, revision),"
+            + " which would make the parent's next append, publish or patch fail on the unique number, is an InvalidInputException"
+            + " naming line, type and column, and nothing is written")
+    void numbersBeyondTheirParentsCounterRefused() throws IOException {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        // parent type, its counter, child type, the child's reference, the child's number, how far below the counter a child stays
+        String[][] counters = {{"conversation", "last_sequence", "message", "conversation_id", "sequence", "0"},
+                {"assistant", "last_revision", "assistant_revision", "assistant_id", "number", "0"},
+                {"settings", "last_revision", "settings_revision", "settings_id", "number", "0"},
+                {"memory", "revision", "memory_revision", "memory_id", "revision", "1"}};
+        for (String[] c : counters) {
+            List<String> lines = new ArrayList<>(file.lines().toList());
+            int parentLine = -1;
+            String parentId = null;
+            int childLine = -1;
+            for (int i = 0; i < lines.size() && childLine < 0; i++) {
+                var record = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(lines.get(i));
+                var row = (com.fasterxml.jackson.databind.node.ObjectNode) record.get("row");
+                if (row == null) {
+                    continue;
+                }
+                if (parentId == null && c[0].equals(record.get("type").asText()) && row.path(c[1]).asLong() >= 2) {
+                    parentId = row.get("id").asText();
+                    row.put(c[1], 1);
+                    lines.set(i, json.writeValueAsString(record));
+                    parentLine = i + 1;
+                } else if (parentId != null && c[2].equals(record.get("type").asText()) && parentId.equals(row.path(c[3]).asText())
+                        && row.get(c[4]).asLong() > 1 - Long.parseLong(c[5])) {
+                    childLine = i + 1;
+                }
+            }
+            assertThat(parentLine).as(c[0]).isPositive();
+            assertThat(childLine).as(c[2]).isPositive();
+            byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+                    .as(c[2])
+                    .isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + childLine + ": " + c[2] + "." + c[4]);
+        }
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("two asset lines of one file naming one blob key (in any ASCII case) with other content are refused naming the second's"
+            + " line and asset.blob_key: they would share bytes only one of them describes")
+    void blobKeyTwiceInTheFileNeedsOneContent() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.asset.Asset first = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "a.txt",
+                "text/plain"), new ByteArrayInputStream("first".getBytes(StandardCharsets.UTF_8)));
+        dev.atlas.asset.Asset second = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "b.txt",
+                "text/plain"), new ByteArrayInputStream("second, longer".getBytes(StandardCharsets.UTF_8)));
+        String file = text(export(acme, ExportScope.tenant()));
+        // Keys no stored row names, so that only the file's two lines meet.
+        String renamed = file.replace("\"blob_key\":\"" + first.blobKey() + "\"", "\"blob_key\":\"fresh/k\"")
+                .replace("\"blob_key\":\"" + second.blobKey() + "\"", "\"blob_key\":\"FRESH/K\"");
+        assertThat(renamed).isNotEqualTo(file);
+        int line = Math.max(lineOf(file, first.blobKey()), lineOf(file, second.blobKey()));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, renamed.getBytes(StandardCharsets.UTF_8))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": asset.blob_key");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
     // ---- erase -------------------------------------------------------------------------------

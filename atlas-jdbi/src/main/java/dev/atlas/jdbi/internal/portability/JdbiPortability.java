@@ -251,6 +251,15 @@ public final class JdbiPortability implements Portability {
         final Map<UUID, Link> relink = new LinkedHashMap<>();
         /** Per table and unique key (see {@link PortableSchema#UNIQUE}): the keys the file's new rows hold, with where. */
         final Map<String, Map<List<Object>, String>> keys = new HashMap<>();
+        /** Per table, the ids of the input (so far). */
+        final Map<String, Set<UUID>> seen = new HashMap<>();
+        /** Per table, the ids of the input already stored in this tenant: the rest are new. */
+        final Map<String, Set<UUID>> stored = new HashMap<>();
+
+        /** Whether {@code id} of {@code table} is a row this import adds: no stored row can refer to it yet. */
+        boolean isNew(String table, Object id) {
+            return seen.getOrDefault(table, Set.of()).contains(id) && !stored.getOrDefault(table, Set.of()).contains(id);
+        }
     }
 
     /** Reads records one by one with their line numbers. */
@@ -335,7 +344,7 @@ public final class JdbiPortability implements Portability {
 
     private Plan validate(Path spool) throws IOException {
         Plan plan = new Plan();
-        Map<String, Set<UUID>> seen = new HashMap<>();
+        Map<String, Set<UUID>> seen = plan.seen;
         // table -> id -> where it was referenced first, for references not (yet) seen in the file.
         Map<String, Map<UUID, String>> unresolved = new HashMap<>();
         Map<String, Map<UUID, String>> deferred = new HashMap<>();
@@ -343,7 +352,9 @@ public final class JdbiPortability implements Portability {
         List<Integer> chunkIndex = new ArrayList<>();
         List<String> chunkWhere = new ArrayList<>();
         VectorRows vectors = new VectorRows();
+        Counters counters = new Counters();
         List<Located> assets = new ArrayList<>();
+        Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
             header(r);
             while (true) {
@@ -363,8 +374,9 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                counters.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
-                    checkSharedBlobKey(assets);
+                    checkSharedBlobKey(assets, blobKeys);
                 }
                 if (table.table().equals("assets")) {
                     assets.add(new Located(row, where));
@@ -395,7 +407,7 @@ public final class JdbiPortability implements Portability {
                 chunkWhere.add(where);
             }
             compareExisting(chunk, chunkIndex, chunkWhere, plan);
-            checkSharedBlobKey(assets);
+            checkSharedBlobKey(assets, blobKeys);
         }
         for (Map.Entry<String, Map<UUID, String>> e : deferred.entrySet()) {
             Set<UUID> inFile = seen.getOrDefault(e.getKey(), Set.of());
@@ -406,6 +418,44 @@ public final class JdbiPortability implements Portability {
             checkExist(e.getKey(), e.getValue());
         }
         return plan;
+    }
+
+    /**
+     * A numbered child within its parent's counter: the API numbers the next message, revision or
+     * memory revision from the parent's counter, so one numbered beyond it would make that append,
+     * publish or patch fail on the unique number. Checked against the parent's row in the file
+     * (where an export puts it, before its children).
+     */
+    private static final class Counters {
+        /** Parent table, its counter, child table, the child's reference, its number, how far below the counter a child stays. */
+        private record Counter(String parent, String counter, String child, String ref, String number, long gap) {}
+
+        private static final List<Counter> ALL = List.of(
+                new Counter("conversations", "last_sequence", "messages", "conversation_id", "sequence", 0),
+                new Counter("assistants", "last_revision", "assistant_revisions", "assistant_id", "number", 0),
+                new Counter("settings", "last_revision", "settings_revisions", "settings_id", "number", 0),
+                // A memory at revision r keeps its replaced contents as revisions 1 .. r-1.
+                new Counter("memories", "revision", "memory_revisions", "memory_id", "revision", 1));
+
+        private final Map<String, Map<UUID, Long>> values = new HashMap<>();
+
+        void check(Parsed row, String where) {
+            Table t = row.table();
+            Object[] v = row.values();
+            for (Counter c : ALL) {
+                if (t.table().equals(c.parent())) {
+                    values.computeIfAbsent(c.parent(), k -> new HashMap<>()).put((UUID) v[t.index("id")], (Long) v[t.index(c.counter())]);
+                } else if (t.table().equals(c.child())) {
+                    Long counter = values.getOrDefault(c.parent(), Map.of()).get((UUID) v[t.index(c.ref())]);
+                    long number = (Long) v[t.index(c.number())];
+                    if (counter != null && number > counter - c.gap()) {
+                        throw new InvalidInputException(where + t.type() + "." + c.number(), "is " + number + ", beyond its "
+                                + PortableSchema.byTable(c.parent()).type() + "'s " + c.counter() + " " + counter
+                                + (c.gap() > 0 ? " (less " + c.gap() + ")" : "") + ": the next number the API gives would clash with it");
+                    }
+                }
+            }
+        }
     }
 
     /**
@@ -464,7 +514,7 @@ public final class JdbiPortability implements Portability {
      * another tenant is purging: otherwise a file could name another tenant's key and read its
      * bytes, live or erased but not yet deleted. One query per {@link PortabilitySql#BLOB_KEYS} asset rows.
      */
-    private void checkSharedBlobKey(List<Located> assets) {
+    private void checkSharedBlobKey(List<Located> assets, Map<String, Object[]> inFile) {
         if (assets.isEmpty()) {
             return;
         }
@@ -482,7 +532,13 @@ public final class JdbiPortability implements Portability {
             Object[] v = a.row().values();
             Object sha256 = v[t.index("sha256")];
             Object size = v[t.index("size_bytes")];
-            for (Object[] found : stored.getOrDefault(lowerKey(a.row()), List.of())) {
+            // The file's own earlier rows naming the key count as stored ones: the two would share the bytes.
+            Object[] earlier = inFile.putIfAbsent(lowerKey(a.row()), new Object[] {null, sha256, size});
+            List<Object[]> named = new ArrayList<>(stored.getOrDefault(lowerKey(a.row()), List.of()));
+            if (earlier != null) {
+                named.add(earlier);
+            }
+            for (Object[] found : named) {
                 if (!sha256.equals(found[1]) || !size.equals(found[2])) {
                     throw new InvalidInputException(a.where() + t.type() + ".blob_key", "names the bytes of another asset, whose sha256 and"
                             + " size differ: a copy shares an asset's bytes only with its content");
@@ -547,6 +603,9 @@ public final class JdbiPortability implements Portability {
                         + " already exists in this tenant with a different " + col.name());
             }
             plan.skip.set(indexes.get(i));
+            if (table.byId()) {
+                plan.stored.computeIfAbsent(table.table(), k -> new HashSet<>()).add((UUID) row.values()[table.index("id")]);
+            }
             plan.unchanged.merge(table.type(), 1L, Long::sum);
         }
         checkUnique(table, fresh, plan);
@@ -564,8 +623,14 @@ public final class JdbiPortability implements Portability {
         if (fresh.isEmpty()) {
             return;
         }
-        for (PortableSchema.Unique u : PortableSchema.UNIQUE.getOrDefault(table.table(), List.of())) {
+        List<PortableSchema.Unique> uniques = new ArrayList<>(PortableSchema.UNIQUE.getOrDefault(table.table(), List.of()));
+        if (!table.byId()) {
+            // A row without an id (a memory's tag, a vector model) given twice: the key is its own, new to this tenant.
+            uniques.add(new PortableSchema.Unique(table.key(), table.key().get(table.key().size() - 1), List.of(), null));
+        }
+        for (PortableSchema.Unique u : uniques) {
             Map<List<Object>, String> inFile = plan.keys.computeIfAbsent(table.table() + " " + u.columns(), k -> new HashMap<>());
+            String parent = table.column(u.columns().get(0)).ref();
             Map<List<Object>, String> wanted = new LinkedHashMap<>();
             for (Located r : fresh) {
                 List<Object> key = uniqueKey(table, u, r.row().values());
@@ -578,7 +643,13 @@ public final class JdbiPortability implements Portability {
                             + " " + key + " as the " + table.type() + " of " + first.substring(0, first.length() - 2)
                             + " does: they are unique");
                 }
+                if (parent != null && plan.isNew(parent, key.get(0))) {
+                    continue; // under a parent this import adds (a new conversation's messages): nothing stored holds the key
+                }
                 wanted.put(key, r.where());
+            }
+            if (u.columns().equals(table.key())) {
+                continue; // fresh rows: existing() found none stored
             }
             List<List<Object>> keys = new ArrayList<>(wanted.keySet());
             Dialect d = db.dialect();

@@ -116,6 +116,10 @@ public final class PortableSchema {
         return c(name, Kind.LONG, false).min(0);
     }
 
+    private static Column tokens(String name) {
+        return c(name, Kind.LONG, false).range(0, dev.atlas.Limits.MAX_TOKEN_COUNT);
+    }
+
     private static Column reqLong(String name, double min) {
         return c(name, Kind.LONG, true).min(min);
     }
@@ -135,8 +139,9 @@ public final class PortableSchema {
     private static final String[] RUN = {"pending", "queued", "processing", "completed", "failed", "cancelled"};
 
     private static List<Column> usage() {
-        return List.of(count("input_tokens"), count("output_tokens"), count("reasoning_tokens"), count("cached_tokens"),
-                count("cache_write_tokens"));
+        // Usage.of refuses counts beyond MAX_TOKEN_COUNT.
+        return List.of(tokens("input_tokens"), tokens("output_tokens"), tokens("reasoning_tokens"), tokens("cached_tokens"),
+                tokens("cache_write_tokens"));
     }
 
     private static List<Column> cols(Object... parts) {
@@ -177,7 +182,7 @@ public final class PortableSchema {
             t("assistant", "assistants", "id", cols(id(), req("slug"), req("name"), text("description"), c("is_active", Kind.BOOL, true),
                     c("is_public", Kind.BOOL, true), text("owner_type"), text("owner_id"), text("default_model"),
                     c("temperature", Kind.DEC2, false).range(0, 2), c("top_p", Kind.DEC2, false).range(0, 1),
-                    c("max_output_tokens", Kind.LONG, false).min(1), json("tools"), json("metadata"), reqLong("last_revision", 0),
+                    c("max_output_tokens", Kind.LONG, false).range(1, dev.atlas.assistant.AssistantSpec.MAX_OUTPUT_TOKENS), json("tools"), json("metadata"), reqLong("last_revision", 0),
                     id("current_revision_id").deferredRef("assistant_revisions"), reqTime("created_at"), reqTime("updated_at"),
                     time("deleted_at"))),
             t("assistant_revision", "assistant_revisions", "assistant_id, number", cols(id(), reqId("assistant_id").ref("assistants"),

@@ -89,9 +89,4 @@ final class TextRules {
             throw new InvalidInputException(field, problem);
         }
     }
-
-    /** Whether {@code column} has a rule: the contract checks every text column was considered. */
-    static boolean has(String column) {
-        return RULES.containsKey(column);
-    }
 }
