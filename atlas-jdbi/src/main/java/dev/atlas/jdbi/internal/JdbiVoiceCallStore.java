@@ -223,7 +223,8 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         }
         return db.write(h -> {
             Instant now = db.now();
-            return sql.on(h, q.completeStale).bind("now", now).bind("cutoff", Check.cutoff(now, olderThan)).update();
+            // Rounded up, not truncated: started_at < cutoff stays exact for an age finer than a microsecond.
+            return sql.on(h, q.completeStale).bind("now", now).bind("cutoff", Check.ceilMicros(Check.cutoff(now, olderThan))).update();
         });
     }
 }

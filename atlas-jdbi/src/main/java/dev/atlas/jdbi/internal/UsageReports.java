@@ -43,8 +43,8 @@ public final class UsageReports {
         }
         // Times are stored in whole microseconds and bound truncated: the next whole microsecond
         // keeps [from, to) exact for bounds finer than that (T+1ns excludes a row at T as from, includes it as to).
-        Instant lower = ceilMicros(from);
-        Instant upper = ceilMicros(to);
+        Instant lower = Check.ceilMicros(from);
+        Instant upper = Check.ceilMicros(to);
         UsageSql q = db.statements(UsageSql.class, UsageSql::new);
         Sql sql = tenant == null ? Sql.crossTenant(db) : new Sql(db, new TenantId(tenant));
         boolean day = group == UsageGroup.DAY;
@@ -79,10 +79,5 @@ public final class UsageReports {
         // Sorted here because the databases order NULLs and collate text differently.
         rows.sort(Comparator.comparing(UsageRow::group, Comparator.nullsLast(Comparator.naturalOrder())));
         return Collections.unmodifiableList(rows);
-    }
-
-    private static Instant ceilMicros(Instant t) {
-        Instant down = t.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-        return down.equals(t) ? t : down.plusNanos(1000);
     }
 }

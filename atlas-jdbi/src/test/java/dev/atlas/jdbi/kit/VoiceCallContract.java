@@ -152,6 +152,20 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("completeStale with an age finer than a microsecond is exact: a call started 1µs ago is older than 1ns and 999ns, not than 1µs")
+    void completeStaleBelowMicroseconds() {
+        VoiceCall v = calls.start(call("rt_fine"));
+        clock.advanceMicros(1);
+        assertThat(calls.completeStale(Duration.ofNanos(1000))).isZero();
+        assertThat(calls.completeStale(Duration.ofNanos(999))).isEqualTo(1);
+        assertThat(calls.require(v.id()).status()).isEqualTo(VoiceCallStatus.COMPLETED);
+        VoiceCall w = calls.start(call("rt_fine2"));
+        clock.advanceMicros(1);
+        assertThat(calls.completeStale(Duration.ofNanos(1))).isEqualTo(1);
+        assertThat(calls.require(w.id()).status()).isEqualTo(VoiceCallStatus.COMPLETED);
+    }
+
+    @Test
     @DisplayName("bad input is rejected naming the field and nothing is written")
     void badInput() {
         VoiceCall v = calls.start(call("rt_bad"));
