@@ -258,6 +258,40 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a call started while retention purges its conversation is either purged with it or refused with NotFoundException on conversationId; never a storage error")
+    void startRacingConversationPurge() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                acme.conversations().archive(c.id());
+                clock.advanceMicros(2);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var purge = pool.submit(() -> {
+                    start.await();
+                    return acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+                });
+                String session = "rt_purge_" + i;
+                var started = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return calls.start(call(session).conversation(c.id()));
+                    } catch (NotFoundException e) {
+                        assertThat(e.field()).contains("conversationId");
+                        return e;
+                    }
+                });
+                purge.get();
+                assertThat(started.get()).as("round %d", i).isInstanceOfAny(VoiceCall.class, NotFoundException.class);
+                assertThat(acme.conversations().get(c.id())).isEmpty();
+                assertThat(calls.bySession(session)).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("start with another tenant's or an unknown conversation or execution names the field, with the same message for both")
     void foreignIdsNameTheField() {
         Tenant globex = atlas.tenant("globex");
