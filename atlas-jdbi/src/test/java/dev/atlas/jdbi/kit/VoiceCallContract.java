@@ -292,6 +292,28 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a cursor of one voice call listing handed to another (list, byConversation, bySession) is InvalidInputException on cursor, not a page in another order")
+    void cursorOfAnotherListingIsRefused() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        for (int i = 0; i < 3; i++) {
+            calls.start(call("rt_same").conversation(c.id()));
+            clock.advanceMicros(1);
+        }
+        String recent = calls.list(VoiceCallQuery.all().limit(1)).nextCursor().orElseThrow();
+        String byConversation = calls.byConversation(c.id(), 1, null).nextCursor().orElseThrow();
+        String bySession = calls.bySession("rt_same", 1, null).nextCursor().orElseThrow();
+        assertField("cursor", () -> calls.bySession("rt_same", 10, recent));
+        assertField("cursor", () -> calls.byConversation(c.id(), 10, recent));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().after(bySession)));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().after(byConversation)));
+        assertField("cursor", () -> calls.bySession("rt_same", 10, byConversation));
+        assertField("cursor", () -> calls.byConversation(c.id(), 10, bySession));
+        assertThat(calls.list(VoiceCallQuery.all().after(recent)).items()).hasSize(2);
+        assertThat(calls.byConversation(c.id(), 10, byConversation).items()).hasSize(2);
+        assertThat(calls.bySession("rt_same", 10, bySession).items()).hasSize(2);
+    }
+
+    @Test
     @DisplayName("start with another tenant's or an unknown conversation or execution names the field, with the same message for both")
     void foreignIdsNameTheField() {
         Tenant globex = atlas.tenant("globex");
