@@ -189,6 +189,19 @@ public final class Check {
     }
 
     /**
+     * {@code value} rounded up to the next whole microsecond: for microsecond-precision rows,
+     * {@code t >= value} and {@code t < value} hold exactly when they hold for this bound, where
+     * the truncated bound the databases would use is off for a value finer than that.
+     *
+     * @param value the value
+     * @return the bound
+     */
+    public static Instant ceilMicros(Instant value) {
+        Instant down = value.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        return down.equals(value) ? value : down.plusNanos(1000);
+    }
+
+    /**
      * An unmodifiable copy of a JSON object read back or returned by a store. Unlike
      * {@link Map#copyOf} it keeps {@code null} values, which are legal JSON.
      *

@@ -18,6 +18,8 @@ final class GraphSql {
 
     final Statement upsertNode;
     final Statement findNode;
+    final Statement nodeIdShared;
+    final Statement nodeIdForDelete;
     final Statement deleteEdgesOf;
     final Statement deleteNode;
     final Statement upsertEdge;
@@ -33,6 +35,11 @@ final class GraphSql {
                 + " updated_at) VALUES (:t, :id, :key, :label, :type, :metadata, :now, :now) ON CONFLICT (tenant_id, node_key) DO UPDATE"
                 + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = excluded.updated_at");
         findNode = c.sql("graph.findNode", "SELECT " + NODE_COLUMNS + " FROM <p>graph_nodes n WHERE n.tenant_id = :t AND n.node_key = :key");
+        // On PostgreSQL an edge's upsert share-locks its two nodes and a node's delete locks it for update, so
+        // neither can slip an edge in or the node out between the other's check and write (a foreign key error).
+        String nodeId = "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key";
+        nodeIdShared = c.sql("graph.nodeIdShared", nodeId + c.dialect().forShare());
+        nodeIdForDelete = c.sql("graph.nodeIdForDelete", nodeId + c.dialect().forUpdate());
         deleteEdgesOf = c.sql("graph.deleteEdgesOf", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id = :id OR target_id = :id)");
         deleteNode = c.sql("graph.deleteNode", "DELETE FROM <p>graph_nodes WHERE tenant_id = :t AND id = :id");
         upsertEdge = c.sql("graph.upsertEdge", "INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata,"

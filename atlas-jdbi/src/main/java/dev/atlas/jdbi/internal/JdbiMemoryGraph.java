@@ -16,6 +16,7 @@ import dev.atlas.graph.NewGraphNode;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
@@ -73,11 +74,16 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         return findNode(h, key).map(GraphNode::id).orElseThrow(() -> new NotFoundException("graph node", key, field));
     }
 
+    private UUID lockedNodeId(Handle h, Statement statement, String key, String field) {
+        return sql.on(h, statement).bind("key", key).optional(sql.uuidColumn())
+                .orElseThrow(() -> new NotFoundException("graph node", key, field));
+    }
+
     @Override
     public void deleteNode(String key) {
         Check.key("key", key);
         db.write(h -> {
-            UUID id = requireNodeId(h, key, "key");
+            UUID id = lockedNodeId(h, q.nodeIdForDelete, key, "key");
             sql.on(h, q.deleteEdgesOf).bind("id", id).update();
             sql.on(h, q.deleteNode).bind("id", id).update();
             return null;
@@ -90,8 +96,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         JsonDoc metadata = Json.write("metadata", edge.metadata());
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            UUID source = requireNodeId(h, edge.sourceKey(), null);
-            UUID target = requireNodeId(h, edge.targetKey(), null);
+            UUID source = lockedNodeId(h, q.nodeIdShared, edge.sourceKey(), "sourceKey");
+            UUID target = lockedNodeId(h, q.nodeIdShared, edge.targetKey(), "targetKey");
             sql.on(h, q.upsertEdge).bind("id", id).bind("source", source).bind("target", target).bind("type", edge.type())
                     .bind("weight", edge.weight()).bind("metadata", metadata).bind("now", db.now()).update();
             return sql.on(h, q.findEdge).bind("source", source).bind("target", target).bind("type", edge.type()).one(edges);

@@ -179,23 +179,24 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     @Override
     public Page<VoiceCall> byConversation(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
-        return page(q.byConversation, q.byConversationAfter, conversationId, limit, cursor);
+        return page("voiceCallsByConversation", q.byConversation, q.byConversationAfter, conversationId, limit, cursor);
     }
 
     @Override
     public Page<VoiceCall> bySession(String sessionId, int limit, String cursor) {
         Check.key("sessionId", sessionId);
-        return page(q.bySession, q.bySessionAfter, sessionId, limit, cursor);
+        return page("voiceCallsBySession", q.bySession, q.bySessionAfter, sessionId, limit, cursor);
     }
 
-    private Page<VoiceCall> page(Statement first, Statement next, Object key, int limit, String cursor) {
+    /** {@code listing} names the cursor: each listing's cursor is refused by the others, whose rows and order differ. */
+    private Page<VoiceCall> page(String listing, Statement first, Statement next, Object key, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = cursor == null ? null : Cursor.decode(cursor, "voiceCalls", 2);
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 2);
         List<VoiceCall> rows = db.read(h -> {
             Sql.Call call = sql.on(h, after == null ? first : next).bind("key", key).bind("limit", limit + 1);
             return (after == null ? call : call.bind("at", after.instant(0)).bind("after", after.uuid(1))).list(calls);
         });
-        return Cursor.page(rows, limit, c -> Cursor.encode("voiceCalls", c.startedAt(), c.id()));
+        return Cursor.page(rows, limit, c -> Cursor.encode(listing, c.startedAt(), c.id()));
     }
 
     @Override
@@ -223,7 +224,8 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
         }
         return db.write(h -> {
             Instant now = db.now();
-            return sql.on(h, q.completeStale).bind("now", now).bind("cutoff", Check.cutoff(now, olderThan)).update();
+            // Rounded up, not truncated: started_at < cutoff stays exact for an age finer than a microsecond.
+            return sql.on(h, q.completeStale).bind("now", now).bind("cutoff", Check.ceilMicros(Check.cutoff(now, olderThan))).update();
         });
     }
 }

@@ -41,6 +41,10 @@ public final class UsageReports {
         if (!from.isBefore(to)) {
             throw new InvalidInputException("to", "must be after from (" + from + "), was " + to);
         }
+        // Times are stored in whole microseconds and bound truncated: the next whole microsecond
+        // keeps [from, to) exact for bounds finer than that (T+1ns excludes a row at T as from, includes it as to).
+        Instant lower = Check.ceilMicros(from);
+        Instant upper = Check.ceilMicros(to);
         UsageSql q = db.statements(UsageSql.class, UsageSql::new);
         Sql sql = tenant == null ? Sql.crossTenant(db) : new Sql(db, new TenantId(tenant));
         boolean day = group == UsageGroup.DAY;
@@ -48,7 +52,7 @@ public final class UsageReports {
         String separator = group == UsageGroup.MODEL ? "/" : ":";
         Dialect d = db.dialect();
         List<UsageRow> rows = new ArrayList<>(db.read(h -> sql.on(h, q.of(group, tenant == null))
-                .bind("from", from).bind("to", to).bind("limit", maxRows + 1).list((rs, ctx) -> {
+                .bind("from", lower).bind("to", upper).bind("limit", maxRows + 1).list((rs, ctx) -> {
                     String key;
                     if (day) {
                         Instant start = d.instant(rs, "k1");

@@ -35,8 +35,11 @@ final class VoiceCallSql {
 
     VoiceCallSql(Catalogue c) {
         this.c = c;
-        liveConversation = c.sql("voice.liveConversation", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        execution = c.sql("voice.execution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id");
+        // Share-locked on PostgreSQL: a retention purge cannot remove the row between this check and the
+        // insert (which would fail on the foreign key); the purge waits, or the start sees the row gone.
+        liveConversation = c.sql("voice.liveConversation", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
+                + c.dialect().forShare());
+        execution = c.sql("voice.execution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id" + c.dialect().forShare());
         insert = c.sql("voice.insert", "INSERT INTO <p>voice_calls (tenant_id, id, session_id, conversation_id, execution_id, owner_type,"
                 + " owner_id, agent, provider, model, status, transcript, metadata, started_at, created_at, updated_at) VALUES (:t, :id,"
                 + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata, :now, :now, :now)"

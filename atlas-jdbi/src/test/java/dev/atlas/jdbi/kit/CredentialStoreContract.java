@@ -233,6 +233,22 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("credential names differing only in case or Unicode normalization are distinct credentials, each with its own secret")
+    void namesDifferingInCaseOrNormalization() {
+        List<String> names = List.of("openai", "OpenAI", "caf\u00e9", "cafe\u0301");
+        for (String name : names) {
+            store.upsert(ALICE, name, "secret of " + name);
+        }
+        for (String name : names) {
+            assertThat(store.get(ALICE, name).orElseThrow().reveal()).isEqualTo("secret of " + name);
+        }
+        assertThat(store.list(ALICE)).extracting(CredentialInfo::name).containsExactlyInAnyOrderElementsOf(names);
+        store.delete(ALICE, "OpenAI");
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("secret of openai");
+        assertThat(store.get(ALICE, "OpenAI")).isEmpty();
+    }
+
+    @Test
     @DisplayName("the plaintext appears nowhere in the database: not in any column of any table, nor in the files")
     void plaintextNotStored() throws Exception {
         store.upsert(ALICE, "openai", PLAINTEXT);

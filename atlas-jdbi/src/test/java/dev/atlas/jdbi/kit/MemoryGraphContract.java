@@ -77,6 +77,53 @@ public abstract class MemoryGraphContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an edge naming a missing node is a NotFoundException naming sourceKey or targetKey, whichever is missing, and nothing is written")
+    void edgeToMissingNodeNamesTheField() {
+        nodes("a");
+        assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("a", "knows", "ghost")))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("targetKey"));
+        assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("ghost", "knows", "a")))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("sourceKey"));
+        other.upsertNode(NewGraphNode.of("theirs"));
+        assertThatThrownBy(() -> graph.upsertEdge(NewGraphEdge.of("a", "knows", "theirs")))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("targetKey"));
+        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an edge upserted while one of its nodes is deleted: either the edge is written and deleted with the node, or NotFoundException; never a storage error or a dangling edge")
+    void edgeRacingNodeDelete() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 25; i++) {
+                String a = "a" + i;
+                String b = "b" + i;
+                nodes(a, b);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var delete = pool.submit(() -> {
+                    start.await();
+                    graph.deleteNode(b);
+                    return null;
+                });
+                var upsert = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return graph.upsertEdge(NewGraphEdge.of(a, "knows", b));
+                    } catch (NotFoundException e) {
+                        return e;
+                    }
+                });
+                delete.get();
+                assertThat(upsert.get()).as("round %d", i).isInstanceOfAny(dev.atlas.graph.GraphEdge.class, NotFoundException.class);
+                assertThat(graph.getNode(b)).isEmpty();
+                assertThat(graph.neighbours(a, Direction.BOTH, null)).as("round %d", i).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     @DisplayName("neighbours follow direction and edge type, heaviest edge first")
     void neighbours() {
         nodes("me", "x", "y", "z");

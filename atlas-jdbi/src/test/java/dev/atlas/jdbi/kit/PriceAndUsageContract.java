@@ -334,6 +334,27 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("report bounds finer than a microsecond are exact: an execution created at T is outside [T+1ns, …) and inside [… , T+1ns)")
+    void reportBoundsBelowMicroseconds() {
+        standardPrices();
+        Instant t = clock.instant();
+        run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1000, 0), false);
+        assertThat(acme.executions().require(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0).id()).createdAt())
+                .isEqualTo(t);
+        Instant dayBefore = t.minus(java.time.Duration.ofDays(1));
+        Instant dayAfter = t.plus(java.time.Duration.ofDays(1));
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, t.plusNanos(1), dayAfter)).isEmpty();
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, t.plusNanos(999), dayAfter)).isEmpty();
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, t, dayAfter)).singleElement()
+                .satisfies(r -> assertThat(r.executions()).isEqualTo(1));
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, dayBefore, t.plusNanos(1))).singleElement()
+                .satisfies(r -> assertThat(r.executions()).isEqualTo(1));
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, dayBefore, t)).isEmpty();
+        assertThat(atlas.usageReport(UsageGroup.TENANT, t.plusNanos(1), dayAfter)).isEmpty();
+        assertThat(atlas.usageReport(UsageGroup.TENANT, dayBefore, t.plusNanos(1))).hasSize(1);
+    }
+
+    @Test
     @DisplayName("a report over 500 executions of odd costs equals the exact sum of their stored costs, to the last pico-unit")
     void reportSumsManyRowsExactly() {
         prices.create(ModelPrice.of("openai", "gpt-4o", "2.500001", "10.000003", JAN).cached("0.000007"));

@@ -152,6 +152,20 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("completeStale with an age finer than a microsecond is exact: a call started 1µs ago is older than 1ns and 999ns, not than 1µs")
+    void completeStaleBelowMicroseconds() {
+        VoiceCall v = calls.start(call("rt_fine"));
+        clock.advanceMicros(1);
+        assertThat(calls.completeStale(Duration.ofNanos(1000))).isZero();
+        assertThat(calls.completeStale(Duration.ofNanos(999))).isEqualTo(1);
+        assertThat(calls.require(v.id()).status()).isEqualTo(VoiceCallStatus.COMPLETED);
+        VoiceCall w = calls.start(call("rt_fine2"));
+        clock.advanceMicros(1);
+        assertThat(calls.completeStale(Duration.ofNanos(1))).isEqualTo(1);
+        assertThat(calls.require(w.id()).status()).isEqualTo(VoiceCallStatus.COMPLETED);
+    }
+
+    @Test
     @DisplayName("bad input is rejected naming the field and nothing is written")
     void badInput() {
         VoiceCall v = calls.start(call("rt_bad"));
@@ -241,6 +255,62 @@ public abstract class VoiceCallContract extends AtlasContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    @DisplayName("a call started while retention purges its conversation is either purged with it or refused with NotFoundException on conversationId; never a storage error")
+    void startRacingConversationPurge() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                acme.conversations().archive(c.id());
+                clock.advanceMicros(2);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var purge = pool.submit(() -> {
+                    start.await();
+                    return acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+                });
+                String session = "rt_purge_" + i;
+                var started = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return calls.start(call(session).conversation(c.id()));
+                    } catch (NotFoundException e) {
+                        assertThat(e.field()).contains("conversationId");
+                        return e;
+                    }
+                });
+                purge.get();
+                assertThat(started.get()).as("round %d", i).isInstanceOfAny(VoiceCall.class, NotFoundException.class);
+                assertThat(acme.conversations().get(c.id())).isEmpty();
+                assertThat(calls.bySession(session)).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("a cursor of one voice call listing handed to another (list, byConversation, bySession) is InvalidInputException on cursor, not a page in another order")
+    void cursorOfAnotherListingIsRefused() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        for (int i = 0; i < 3; i++) {
+            calls.start(call("rt_same").conversation(c.id()));
+            clock.advanceMicros(1);
+        }
+        String recent = calls.list(VoiceCallQuery.all().limit(1)).nextCursor().orElseThrow();
+        String byConversation = calls.byConversation(c.id(), 1, null).nextCursor().orElseThrow();
+        String bySession = calls.bySession("rt_same", 1, null).nextCursor().orElseThrow();
+        assertField("cursor", () -> calls.bySession("rt_same", 10, recent));
+        assertField("cursor", () -> calls.byConversation(c.id(), 10, recent));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().after(bySession)));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().after(byConversation)));
+        assertField("cursor", () -> calls.bySession("rt_same", 10, byConversation));
+        assertField("cursor", () -> calls.byConversation(c.id(), 10, bySession));
+        assertThat(calls.list(VoiceCallQuery.all().after(recent)).items()).hasSize(2);
+        assertThat(calls.byConversation(c.id(), 10, byConversation).items()).hasSize(2);
+        assertThat(calls.bySession("rt_same", 10, bySession).items()).hasSize(2);
     }
 
     @Test
