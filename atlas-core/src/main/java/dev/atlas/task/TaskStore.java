@@ -255,7 +255,7 @@ public interface TaskStore {
     // ---- recurring tasks (seed 004 scheduling) -------------------------------------------
 
     /**
-     * Registers a recurring task. Each occurrence (UTC) is enqueued as a normal task by
+     * Registers a recurring task. Each occurrence (an instant; a cron schedule may name its time zone, see {@link Cron}) is enqueued as a normal task by
      * {@link #enqueueScheduled()} (which every {@link TaskWorker} calls at each poll) with
      * {@code runAfter} set to the occurrence. Each occurrence is enqueued exactly once however
      * many workers and Atlas instances share the database: the call that moves the schedule's

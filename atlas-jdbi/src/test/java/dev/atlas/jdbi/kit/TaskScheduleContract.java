@@ -114,6 +114,49 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a 02:30 daily cron schedule in Europe/Berlin fires exactly once on each DST change day: at 03:30 CEST when 02:30 does not exist, at the first 02:30 when it occurs twice")
+    void cronInTimeZoneAcrossDst() {
+        clock.set(Instant.parse("2026-03-27T12:00:00Z"));
+        TaskSchedule spring = store.schedule(NewSchedule.cron("nightly", "CRON_TZ=Europe/Berlin 30 2 * * *", NewTask.of("nightly", Map.of())));
+        assertThat(spring).returns("CRON_TZ=Europe/Berlin 30 2 * * *", TaskSchedule::cron)
+                .returns(Instant.parse("2026-03-28T01:30:00Z"), TaskSchedule::nextRunAt);
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-03-31T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-03-28T01:30:00Z"),  // 02:30 CET
+                Instant.parse("2026-03-29T01:30:00Z"),  // 02:30 does not exist: 03:30 CEST, once
+                Instant.parse("2026-03-30T00:30:00Z"),  // 02:30 CEST
+                Instant.parse("2026-03-31T00:30:00Z"));
+        store.deleteSchedule("nightly");
+
+        clock.set(Instant.parse("2026-10-23T12:00:00Z"));
+        store.schedule(NewSchedule.cron("nightly", "CRON_TZ=Europe/Berlin 30 2 * * *", NewTask.of("autumn", Map.of())));
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-10-27T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-10-24T00:30:00Z"),  // 02:30 CEST
+                Instant.parse("2026-10-25T00:30:00Z"),  // 02:30 occurs twice: the first, once
+                Instant.parse("2026-10-26T01:30:00Z"),  // 02:30 CET
+                Instant.parse("2026-10-27T01:30:00Z"));
+
+        clock.set(Instant.parse("2026-03-01T10:15:30Z"));
+        assertThat(Cron.parse("CRON_TZ=America/New_York 0 9 * * 1-5").next(Instant.parse("2026-03-06T15:00:00Z")))
+                .isEqualTo(Instant.parse("2026-03-09T13:00:00Z"));  // Monday 09:00 EDT, the day after the US change
+        assertThat(Cron.parse("CRON_TZ=Asia/Kolkata */30 * * * *").next(Instant.parse("2026-03-01T00:10:00Z")))
+                .isEqualTo(Instant.parse("2026-03-01T00:30:00Z"));  // +05:30: minutes :00 and :30 local are :30 and :00 UTC
+        assertThat(Cron.parse("CRON_TZ=UTC 0 0 * * *").next(Instant.parse("2026-03-01T00:00:00Z"))).isEqualTo(Instant.parse("2026-03-02T00:00:00Z"));
+        assertField(() -> Cron.parse("CRON_TZ=Mars/Olympus_Mons 0 0 * * *"), "cron");
+        assertField(() -> Cron.parse("CRON_TZ= 0 0 * * *"), "cron");
+        assertField(() -> Cron.parse("CRON_TZ=Europe/Berlin"), "cron");
+    }
+
+    /** Calls enqueueScheduled every {@code step} until {@code until}; the occurrences of the tasks it enqueued, in order. */
+    private List<Instant> fireEvery(Duration step, Instant until) {
+        List<Instant> fired = new java.util.ArrayList<>();
+        while (clock.instant().isBefore(until)) {
+            advance(step);
+            store.enqueueScheduled().forEach(t -> fired.add(t.runAfter()));
+        }
+        return fired;
+    }
+
+    @Test
     @DisplayName("cron evaluates each field, steps, lists and ranges in UTC; day-of-month OR day-of-week when both are restricted; 7 is Sunday")
     void cronEvaluation() {
         Instant from = Instant.parse("2026-03-01T10:15:30Z"); // a Sunday
