@@ -839,6 +839,59 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> store.release(null), "claim");
     }
 
+    @Test
+    @DisplayName("two Atlas instances on one database, 2 workers each, leases that sometimes run out mid-task: each task is completed by exactly one holder, every stale holder gets LeaseLostException")
+    void twoInstancesRacingExpiringLeases() throws Exception {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            batch.add(NewTask.of("race", Map.of("i", i)).maxAttempts(NewTask.MAX_ATTEMPTS));
+        }
+        List<UUID> ids = store.createAll(batch).stream().map(Task::id).toList();
+        TaskStore second = reopen(b -> b.clock(clock)).tenant("acme").tasks();
+        ConcurrentHashMap<UUID, AtomicInteger> completions = new ConcurrentHashMap<>();
+        AtomicInteger lost = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                TaskStore mine = w % 2 == 0 ? store : second;
+                int worker = w;
+                workers.add(pool.submit(() -> {
+                    int n = 0;
+                    while (true) {
+                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
+                        Duration lease = (n++ + worker) % 3 == 0 ? Duration.ofNanos(1_000) : Duration.ofMinutes(5);
+                        var claim = mine.claim(lease);
+                        if (claim.isEmpty()) {
+                            if (ids.stream().allMatch(id -> completions.containsKey(id))) {
+                                return null;
+                            }
+                            Thread.onSpinWait();
+                            continue;
+                        }
+                        try {
+                            if (n % 5 == 0) {
+                                mine.heartbeat(claim.get());
+                            }
+                            mine.complete(claim.get(), Map.of("by", worker));
+                            completions.computeIfAbsent(claim.get().taskId(), k -> new AtomicInteger()).incrementAndGet();
+                        } catch (LeaseLostException e) {
+                            lost.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : workers) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(completions.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(completions.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        assertThat(store.list(TaskQuery.withStatus(TaskStatus.COMPLETED).limit(1000)).items()).hasSize(300);
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
