@@ -319,6 +319,9 @@ public interface TaskStore {
      * {@link Limits#MAX_PAGE_SIZE} schedules per call) and moves each schedule to its next
      * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
      * exactly one call. "Now" is this Atlas instance's clock, as for {@link NewTask#runAfter()}.
+     * A due schedule this version cannot evaluate (a stored cron it refuses, a payload it cannot
+     * read: written by an import, another tool or a later version) is paused, with a warning
+     * logged, so that it never stalls the tenant's other schedules.
      *
      * @return the tasks enqueued by this call
      */

@@ -33,6 +33,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Recurring tasks (seed 004 scheduling): interval and cron schedules, each occurrence enqueued exactly once. */
@@ -144,6 +145,44 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertField(() -> Cron.parse("CRON_TZ=Mars/Olympus_Mons 0 0 * * *"), "cron");
         assertField(() -> Cron.parse("CRON_TZ= 0 0 * * *"), "cron");
         assertField(() -> Cron.parse("CRON_TZ=Europe/Berlin"), "cron");
+    }
+
+    @Test
+    @DisplayName("a schedule row this version cannot evaluate (a cron it refuses, a payload it cannot read) is paused by enqueueScheduled, and the tenant's other schedules still fire")
+    void unreadableScheduleDoesNotStallOthers() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        store.schedule(NewSchedule.cron("bad-cron", "* * * * *", NewTask.of("bad", Map.of())));
+        store.schedule(NewSchedule.cron("bad-payload", "* * * * *", NewTask.of("bad", Map.of())));
+        store.schedule(NewSchedule.cron("bad-zone", "CRON_TZ=Europe/Berlin * * * * *", NewTask.of("bad", Map.of())));
+        // As an import, another tool or a later version could have written them.
+        rawUpdate("UPDATE atlas_task_schedules SET cron = 'every minute' WHERE name = 'bad-cron'");
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'bad-payload'");
+        rawUpdate("UPDATE atlas_task_schedules SET cron = 'CRON_TZ=Mars/Olympus * * * * *' WHERE name = 'bad-zone'");
+        advance(Duration.ofSeconds(150));
+
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start));
+        assertThat(store.getSchedule("bad-cron").orElseThrow().paused()).isTrue();
+        assertThat(store.getSchedule("bad-zone").orElseThrow().paused()).isTrue();
+        assertThat(rawBoolean("SELECT paused FROM atlas_task_schedules WHERE name = 'bad-payload'")).isTrue();
+        assertThat(store.getSchedule("good").orElseThrow().paused()).isFalse();
+        advance(MINUTE);
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start.plus(Duration.ofMinutes(3))));
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    private void rawUpdate(String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate(sql)).isEqualTo(1);
+        }
+    }
+
+    private boolean rawBoolean(String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getBoolean(1);
+        }
     }
 
     /** Calls enqueueScheduled every {@code step} until {@code until}; the occurrences of the tasks it enqueued, in order. */
