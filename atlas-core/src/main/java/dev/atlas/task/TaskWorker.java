@@ -22,6 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
+import dev.atlas.NotFoundException;
 import dev.atlas.Limits;
 
 /**
@@ -33,7 +34,8 @@ import dev.atlas.Limits;
  * ({@link TaskStore#enqueueScheduled()}; each occurrence once, however many workers poll).
  *
  * <p>When a heartbeat finds the lease lost ({@link LeaseLostException}: the task was cancelled, or
- * its lease ran out and another worker claimed it) the handler's thread is interrupted, so a
+ * its lease ran out and another worker claimed it) or the task gone ({@link NotFoundException}:
+ * deleted with its owner or conversation) the handler's thread is interrupted, so a
  * handler that waits or checks {@link Thread#isInterrupted()} stops; nothing is written for that
  * run. Handler failures, lost leases and storage errors are logged through SLF4J (logger
  * {@code dev.atlas.task.TaskWorker}).
@@ -214,6 +216,10 @@ public final class TaskWorker implements AutoCloseable {
             } catch (LeaseLostException e) {
                 log.warn("Task {} ({}) lost its lease while running: {}; interrupting its handler", task.id(), task.kind(), e.getMessage());
                 run.loseLease();
+            } catch (NotFoundException e) {
+                // Deleted while it ran (its owner or conversation erased, or purged): no outcome can be recorded.
+                log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
+                run.loseLease();
             } catch (RuntimeException e) {
                 // Storage down: keep trying; if the lease runs out meanwhile, the next heartbeat reports it lost.
                 log.warn("Heartbeat for task {} ({}) failed; retrying", task.id(), task.kind(), e);
@@ -254,6 +260,8 @@ public final class TaskWorker implements AutoCloseable {
             }
         } catch (LeaseLostException e) {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
+        } catch (NotFoundException e) {
+            log.warn("Task {} ({}) finished but was deleted meanwhile; its outcome is dropped", task.id(), task.kind());
         } catch (RuntimeException e) {
             // Storage down: the lease expires and the task is retried.
             log.error("Recording the outcome of task {} ({}) failed; it is retried when its lease expires", task.id(), task.kind(), e);

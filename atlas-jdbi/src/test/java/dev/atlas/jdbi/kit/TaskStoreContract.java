@@ -892,6 +892,35 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.list(TaskQuery.withStatus(TaskStatus.COMPLETED).limit(1000)).items()).hasSize(300);
     }
 
+    @Test
+    @DisplayName("TaskWorker interrupts a handler whose task was deleted while it ran (its owner erased) and writes nothing for it")
+    void workerInterruptsHandlerOfDeletedTask() throws Exception {
+        Task t = store.create(NewTask.of("slow", Map.of()).owner(ALICE));
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    started.countDown();
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(1))
+                .start();
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(atlas.tenant("acme").portability().eraseOwner(ALICE, false).counts()).containsEntry("tasks", 1L);
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("handler interrupted once its task was gone").isTrue();
+        } finally {
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(store.get(t.id())).isEmpty();
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
