@@ -921,6 +921,40 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.get(t.id())).isEmpty();
     }
 
+    @Test
+    @DisplayName("a clean TaskWorker.close with tasks in flight: every task ran at most once, none is left running, failed or claimed; the rest are pending and run once by the next worker")
+    void cleanCloseWithTasksInFlight() throws Exception {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            batch.add(NewTask.of("work", Map.of("i", i)).maxAttempts(1));
+        }
+        List<UUID> ids = store.createAll(batch).stream().map(Task::id).toList();
+        ConcurrentHashMap<UUID, AtomicInteger> runs = new ConcurrentHashMap<>();
+        CountDownLatch some = new CountDownLatch(10);
+        TaskWorker.Handler handler = task -> {
+            runs.computeIfAbsent(task.id(), k -> new AtomicInteger()).incrementAndGet();
+            some.countDown();
+            Thread.sleep(5);
+            return Map.of();
+        };
+        TaskWorker first = TaskWorker.builder(store).handler("work", handler).concurrency(4).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(some.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.close(Duration.ofSeconds(30))).isTrue();
+        List<Task> after = store.list(TaskQuery.all().limit(1000)).items();
+        assertThat(after).allSatisfy(t -> assertThat(t.status()).isIn(TaskStatus.COMPLETED, TaskStatus.PENDING));
+        assertThat(after).filteredOn(t -> t.status() == TaskStatus.PENDING).allSatisfy(t -> assertThat(runs).doesNotContainKey(t.id()));
+        assertThat(after).filteredOn(t -> t.status() == TaskStatus.COMPLETED).allSatisfy(t -> assertThat(runs).containsKey(t.id()));
+
+        TaskWorker second = TaskWorker.builder(store).handler("work", handler).concurrency(4).pollInterval(Duration.ofMillis(10)).start();
+        try {
+            await(() -> store.list(TaskQuery.withStatus(TaskStatus.COMPLETED).limit(1000)).items().size() == ids.size());
+        } finally {
+            assertThat(second.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(runs.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
