@@ -132,7 +132,15 @@ public final class Cron {
      * @return the next occurrence, or {@code null} if none within 30 years
      */
     public Instant next(Instant after) {
-        LocalDateTime t = LocalDateTime.ofInstant(after, zone).truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
+        LocalDateTime local = LocalDateTime.ofInstant(after, zone);
+        // Just after clocks jumped forward, wall-clock times the jump skipped still fire after
+        // "after" (each as far after the jump as it was after its start): read the clock as it was before.
+        java.time.zone.ZoneOffsetTransition jump = zone.getRules().previousTransition(after.plusNanos(1));
+        if (jump != null && jump.isGap()) {
+            LocalDateTime before = LocalDateTime.ofInstant(after, jump.getOffsetBefore());
+            local = before.isBefore(local) ? before : local;
+        }
+        LocalDateTime t = local.truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
         LocalDateTime end = t.plusYears(SEARCH_YEARS);
         // A skipped wall-clock time fires after the change, possibly later than a real one just
         // after it; the search goes on until the wall clock reaches the skipped time's instant.

@@ -136,6 +136,15 @@ public abstract class TaskScheduleContract extends AtlasContract {
                 Instant.parse("2026-10-26T01:30:00Z"),  // 02:30 CET
                 Instant.parse("2026-10-27T01:30:00Z"));
 
+        // Two wall-clock times the change skips fire once each, as far after the change as they were after 02:00.
+        clock.set(Instant.parse("2026-03-28T12:00:00Z"));
+        store.schedule(NewSchedule.cron("twice", "CRON_TZ=Europe/Berlin 0,30 2 * * *", NewTask.of("twice", Map.of())));
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-03-30T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-03-29T01:00:00Z"), Instant.parse("2026-03-29T01:30:00Z"),
+                Instant.parse("2026-03-30T00:00:00Z"), Instant.parse("2026-03-30T00:30:00Z"));
+        assertThat(Cron.parse("CRON_TZ=Europe/Berlin 0,30 2 * * *").next(Instant.parse("2026-03-29T01:00:00Z")))
+                .isEqualTo(Instant.parse("2026-03-29T01:30:00Z"));
+
         clock.set(Instant.parse("2026-03-01T10:15:30Z"));
         assertThat(Cron.parse("CRON_TZ=America/New_York 0 9 * * 1-5").next(Instant.parse("2026-03-06T15:00:00Z")))
                 .isEqualTo(Instant.parse("2026-03-09T13:00:00Z"));  // Monday 09:00 EDT, the day after the US change
