@@ -429,7 +429,8 @@ public final class TaskWorker implements AutoCloseable {
          * @return how often to poll
          */
         public Builder pollInterval(Duration pollInterval) {
-            if (pollInterval == null || pollInterval.toMillis() < 10 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
+            // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
+            if (pollInterval == null || pollInterval.compareTo(Duration.ofMillis(10)) < 0 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
                 throw new ConfigurationException("pollInterval must be between 10 ms and 1 hour, was " + pollInterval);
             }
             this.pollInterval = pollInterval;
@@ -443,7 +444,7 @@ public final class TaskWorker implements AutoCloseable {
          * @return how long the claim holds before another worker may take the task
          */
         public Builder lease(Duration lease) {
-            if (lease == null || lease.toMillis() < 1000 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
+            if (lease == null || lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
                 throw new ConfigurationException("lease must be between 1 second and 1 day, was " + lease);
             }
             this.lease = lease;

@@ -955,6 +955,20 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
     }
 
+    @Test
+    @DisplayName("TaskWorker settings refuse durations too large for milliseconds with ConfigurationException naming the setting, never ArithmeticException")
+    void workerRefusesOverflowingDurations() {
+        Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
+        for (Duration d : List.of(huge, Duration.ofSeconds(Long.MIN_VALUE))) {
+            assertThatThrownBy(() -> TaskWorker.builder(store).pollInterval(d))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("pollInterval");
+            assertThatThrownBy(() -> TaskWorker.builder(store).lease(d))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("lease");
+        }
+        TaskWorker idle = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(idle.close(huge)).isTrue();
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
