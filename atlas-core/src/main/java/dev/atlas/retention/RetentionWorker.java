@@ -30,6 +30,8 @@ import dev.atlas.task.TaskWorker;
  */
 public final class RetentionWorker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RetentionWorker.class);
+    /** Longest {@code every} and {@code initialDelay} accepted. */
+    public static final Duration MAX_DELAY = Duration.ofDays(366);
 
     private final Retention retention;
     private final RetentionPolicy policy;
@@ -84,9 +86,16 @@ public final class RetentionWorker implements AutoCloseable {
      * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
      */
     public boolean close(Duration timeout) {
+        Check.notNull("timeout", timeout);
         scheduler.shutdown();
+        long millis;
         try {
-            return scheduler.awaitTermination(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+            millis = Math.max(0, timeout.toMillis());
+        } catch (ArithmeticException e) {
+            millis = timeout.isNegative() ? 0 : Long.MAX_VALUE;
+        }
+        try {
+            return scheduler.awaitTermination(millis, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -116,7 +125,7 @@ public final class RetentionWorker implements AutoCloseable {
         /**
          * Time between the end of one run and the start of the next (10 minutes unless given).
          *
-         * @param every the delay between runs, at least 1 ms
+         * @param every the delay between runs, 1 ms to {@link RetentionWorker#MAX_DELAY}
          * @return this builder
          */
         public Builder every(Duration every) {
@@ -127,13 +136,13 @@ public final class RetentionWorker implements AutoCloseable {
         /**
          * Time before the first run (none unless given).
          *
-         * @param delay the delay before the first run, zero or more
+         * @param delay the delay before the first run, zero to {@link RetentionWorker#MAX_DELAY}
          * @return this builder
          */
         public Builder initialDelay(Duration delay) {
             Check.notNull("initialDelay", delay);
-            if (delay.isNegative()) {
-                throw new InvalidInputException("initialDelay", "must not be negative, was " + delay);
+            if (delay.isNegative() || delay.compareTo(MAX_DELAY) > 0) {
+                throw new InvalidInputException("initialDelay", "must be between zero and " + MAX_DELAY + ", was " + delay);
             }
             this.initialDelay = delay;
             return this;
@@ -177,8 +186,9 @@ public final class RetentionWorker implements AutoCloseable {
 
         private static Duration positive(String field, Duration d) {
             Check.notNull(field, d);
-            if (d.isNegative() || d.isZero() || d.toMillis() == 0) {
-                throw new InvalidInputException(field, "must be at least 1 ms, was " + d);
+            // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
+            if (d.compareTo(Duration.ofMillis(1)) < 0 || d.compareTo(MAX_DELAY) > 0) {
+                throw new InvalidInputException(field, "must be between 1 ms and " + MAX_DELAY + ", was " + d);
             }
             return d;
         }

@@ -3,14 +3,24 @@ package dev.atlas.task;
 import dev.atlas.InvalidInputException;
 import dev.atlas.internal.Check;
 
+import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.BitSet;
 
 /**
- * A 5-field cron expression, evaluated in UTC: {@code minute hour day-of-month month day-of-week}.
+ * A 5-field cron expression, evaluated in UTC unless it names a time zone:
+ * {@code [CRON_TZ=zone] minute hour day-of-month month day-of-week}.
+ *
+ * <p><b>Time zones.</b> With a leading {@code CRON_TZ=} and a {@link ZoneId} ({@code Europe/Berlin},
+ * {@code America/New_York}, {@code +05:30}) the fields match the wall clock of that zone. Each
+ * matching wall-clock time fires once: one that a daylight-saving change skips fires at the same
+ * distance after the change ({@code 02:30} on the day Berlin's clocks jump from 02:00 to 03:00 fires
+ * at 03:30), and one that occurs twice when the clocks go back fires at its first occurrence only.
  *
  * <p>Each field is {@code *}, a number, a range {@code a-b}, a step {@code *}{@code /n},
  * {@code a-b/n} or {@code a/n} (from {@code a} to the field's end), or a comma-separated list of
@@ -32,7 +42,10 @@ public final class Cron {
     // No 5-field expression that fires at all waits longer than this (29 February on a given weekday: 28 years).
     private static final int SEARCH_YEARS = 30;
 
+    private static final String ZONE_PREFIX = "CRON_TZ=";
+
     private final String expression;
+    private final ZoneId zone;
     private final BitSet minutes;
     private final BitSet hours;
     private final BitSet days;
@@ -41,8 +54,9 @@ public final class Cron {
     private final boolean anyDay;
     private final boolean anyWeekday;
 
-    private Cron(String expression, String[] f) {
+    private Cron(String expression, ZoneId zone, String[] f) {
         this.expression = expression;
+        this.zone = zone;
         this.minutes = field(f[0], 0, 59, "minute");
         this.hours = field(f[1], 0, 23, "hour");
         this.days = field(f[2], 1, 31, "day-of-month");
@@ -66,19 +80,43 @@ public final class Cron {
     public static Cron parse(String expression) {
         String text = Check.required(FIELD, expression, MAX_LENGTH).trim();
         String[] f = text.split("\\s+");
+        ZoneId zone = ZoneOffset.UTC;
+        String prefix = "";
+        if (f[0].startsWith(ZONE_PREFIX)) {
+            zone = zone(f[0].substring(ZONE_PREFIX.length()));
+            prefix = ZONE_PREFIX + zone.getId() + " ";
+            f = java.util.Arrays.copyOfRange(f, 1, f.length);
+        }
         if (f.length != 5) {
             throw new InvalidInputException(FIELD, "needs 5 fields (minute hour day-of-month month day-of-week), has " + f.length
                     + ": '" + text + "'");
         }
-        Cron cron = new Cron(String.join(" ", f), f);
+        Cron cron = new Cron(prefix + String.join(" ", f), zone, f);
         if (cron.next(Instant.EPOCH) == null) {
             throw new InvalidInputException(FIELD, "never fires: '" + text + "'");
         }
         return cron;
     }
 
+    private static ZoneId zone(String id) {
+        try {
+            return ZoneId.of(id);
+        } catch (DateTimeException e) {
+            throw new InvalidInputException(FIELD, "'" + ZONE_PREFIX + id + "' names no time zone (use an id such as Europe/Berlin)");
+        }
+    }
+
     /**
-     * The expression, its fields separated by single spaces.
+     * The time zone whose wall clock the fields match: UTC unless the expression starts with {@code CRON_TZ=}.
+     *
+     * @return the zone
+     */
+    public ZoneId zone() {
+        return zone;
+    }
+
+    /**
+     * The expression, its fields separated by single spaces (after {@code CRON_TZ=zone} when it names one).
      *
      * @return the expression
      */
@@ -87,15 +125,31 @@ public final class Cron {
     }
 
     /**
-     * The first minute matching the expression strictly after {@code after}, in UTC.
+     * The first occurrence strictly after {@code after}: a minute matching the expression on the
+     * wall clock of {@link #zone()} (see the class comment for daylight-saving changes).
      *
      * @param after the instant to search from
      * @return the next occurrence, or {@code null} if none within 30 years
      */
     public Instant next(Instant after) {
-        LocalDateTime t = LocalDateTime.ofInstant(after, ZoneOffset.UTC).truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
+        LocalDateTime local = LocalDateTime.ofInstant(after, zone);
+        // Just after clocks jumped forward, wall-clock times the jump skipped still fire after
+        // "after" (each as far after the jump as it was after its start): read the clock as it was before.
+        java.time.zone.ZoneOffsetTransition jump = zone.getRules().previousTransition(after.plusNanos(1));
+        if (jump != null && jump.isGap()) {
+            LocalDateTime before = LocalDateTime.ofInstant(after, jump.getOffsetBefore());
+            local = before.isBefore(local) ? before : local;
+        }
+        LocalDateTime t = local.truncatedTo(ChronoUnit.MINUTES).plusMinutes(1);
         LocalDateTime end = t.plusYears(SEARCH_YEARS);
+        // A skipped wall-clock time fires after the change, possibly later than a real one just
+        // after it; the search goes on until the wall clock reaches the skipped time's instant.
+        Instant skipped = null;
+        LocalDateTime skippedAt = null;
         while (t.isBefore(end)) {
+            if (skippedAt != null && !t.isBefore(skippedAt)) {
+                return skipped;
+            }
             if (!months.get(t.getMonthValue())) {
                 t = t.withDayOfMonth(1).withHour(0).withMinute(0).plusMonths(1);
             } else if (!dayMatches(t)) {
@@ -105,10 +159,22 @@ public final class Cron {
             } else if (!minutes.get(t.getMinute())) {
                 t = t.plusMinutes(1);
             } else {
-                return t.toInstant(ZoneOffset.UTC);
+                // The earlier offset where the wall clock shows t twice; shifted past the change where it never does.
+                ZonedDateTime at = ZonedDateTime.ofLocal(t, zone, null);
+                Instant instant = at.toInstant();
+                if (instant.isAfter(after)) {
+                    if (at.toLocalDateTime().equals(t)) {
+                        return skipped != null && skipped.isBefore(instant) ? skipped : instant;
+                    }
+                    if (skipped == null || instant.isBefore(skipped)) {
+                        skipped = instant;
+                        skippedAt = at.toLocalDateTime();
+                    }
+                }
+                t = t.plusMinutes(1);
             }
         }
-        return null;
+        return skipped;
     }
 
     private boolean dayMatches(LocalDateTime t) {

@@ -9,7 +9,7 @@ import java.time.Instant;
 
 /**
  * A recurring task to register with {@link TaskStore#schedule(NewSchedule)}: each occurrence of a
- * fixed interval or of a {@link Cron} expression (UTC) enqueues {@code task} as a normal task.
+ * fixed interval or of a {@link Cron} expression (UTC, or the zone it names) enqueues {@code task} as a normal task.
  *
  * <pre>{@code
  * tasks.schedule(NewSchedule.every("digest", Duration.ofHours(1), NewTask.of("digest", Map.of())));
@@ -75,10 +75,11 @@ public record NewSchedule(String name, NewTask task, @Nullable Duration interval
     }
 
     /**
-     * A schedule enqueueing {@code task} at each occurrence of {@code expression} (UTC).
+     * A schedule enqueueing {@code task} at each occurrence of {@code expression}, in UTC unless it
+     * starts with {@code CRON_TZ=zone} ({@code "CRON_TZ=Europe/Berlin 30 2 * * *"}; see {@link Cron}).
      *
      * @param name       unique among the tenant's schedules
-     * @param expression a 5-field cron expression ({@link Cron})
+     * @param expression a 5-field cron expression, optionally after {@code CRON_TZ=zone} ({@link Cron})
      * @param task       what each occurrence enqueues
      * @return the schedule to register
      * @throws InvalidInputException naming {@code cron} for a malformed expression

@@ -19,7 +19,7 @@ import java.util.UUID;
  * @param owner       the owner of each task it enqueues, or {@code null}
  * @param maxAttempts the attempts each task it enqueues allows
  * @param interval    the fixed interval, or {@code null} for a cron schedule
- * @param cron        the cron expression (UTC), or {@code null} for an interval schedule
+ * @param cron        the cron expression (UTC unless it starts with {@code CRON_TZ=zone}: {@link Cron}), or {@code null} for an interval schedule
  * @param paused      whether occurrences are skipped until {@link TaskStore#resumeSchedule resumed}
  * @param nextRunAt   the next occurrence to enqueue
  * @param lastRunAt   the last occurrence enqueued, or {@code null} if none yet

@@ -255,7 +255,7 @@ public interface TaskStore {
     // ---- recurring tasks (seed 004 scheduling) -------------------------------------------
 
     /**
-     * Registers a recurring task. Each occurrence (UTC) is enqueued as a normal task by
+     * Registers a recurring task. Each occurrence (an instant; a cron schedule may name its time zone, see {@link Cron}) is enqueued as a normal task by
      * {@link #enqueueScheduled()} (which every {@link TaskWorker} calls at each poll) with
      * {@code runAfter} set to the occurrence. Each occurrence is enqueued exactly once however
      * many workers and Atlas instances share the database: the call that moves the schedule's
@@ -319,6 +319,9 @@ public interface TaskStore {
      * {@link Limits#MAX_PAGE_SIZE} schedules per call) and moves each schedule to its next
      * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
      * exactly one call. "Now" is this Atlas instance's clock, as for {@link NewTask#runAfter()}.
+     * A due schedule this version cannot evaluate (a stored cron it refuses, a payload it cannot
+     * read: written by an import, another tool or a later version) is paused, with a warning
+     * logged, so that it never stalls the tenant's other schedules.
      *
      * @return the tasks enqueued by this call
      */

@@ -22,6 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
+import dev.atlas.NotFoundException;
 import dev.atlas.Limits;
 
 /**
@@ -33,7 +34,8 @@ import dev.atlas.Limits;
  * ({@link TaskStore#enqueueScheduled()}; each occurrence once, however many workers poll).
  *
  * <p>When a heartbeat finds the lease lost ({@link LeaseLostException}: the task was cancelled, or
- * its lease ran out and another worker claimed it) the handler's thread is interrupted, so a
+ * its lease ran out and another worker claimed it) or the task gone ({@link NotFoundException}:
+ * deleted with its owner or conversation) the handler's thread is interrupted, so a
  * handler that waits or checks {@link Thread#isInterrupted()} stops; nothing is written for that
  * run. Handler failures, lost leases and storage errors are logged through SLF4J (logger
  * {@code dev.atlas.task.TaskWorker}).
@@ -214,6 +216,10 @@ public final class TaskWorker implements AutoCloseable {
             } catch (LeaseLostException e) {
                 log.warn("Task {} ({}) lost its lease while running: {}; interrupting its handler", task.id(), task.kind(), e.getMessage());
                 run.loseLease();
+            } catch (NotFoundException e) {
+                // Deleted while it ran (its owner or conversation erased, or purged): no outcome can be recorded.
+                log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
+                run.loseLease();
             } catch (RuntimeException e) {
                 // Storage down: keep trying; if the lease runs out meanwhile, the next heartbeat reports it lost.
                 log.warn("Heartbeat for task {} ({}) failed; retrying", task.id(), task.kind(), e);
@@ -254,6 +260,8 @@ public final class TaskWorker implements AutoCloseable {
             }
         } catch (LeaseLostException e) {
             log.warn("Task {} ({}) finished but its lease was lost: {}", task.id(), task.kind(), e.getMessage());
+        } catch (NotFoundException e) {
+            log.warn("Task {} ({}) finished but was deleted meanwhile; its outcome is dropped", task.id(), task.kind());
         } catch (RuntimeException e) {
             // Storage down: the lease expires and the task is retried.
             log.error("Recording the outcome of task {} ({}) failed; it is retried when its lease expires", task.id(), task.kind(), e);
@@ -421,7 +429,8 @@ public final class TaskWorker implements AutoCloseable {
          * @return how often to poll
          */
         public Builder pollInterval(Duration pollInterval) {
-            if (pollInterval == null || pollInterval.toMillis() < 10 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
+            // compareTo, not toMillis: a duration beyond a long of milliseconds must be refused, not overflow.
+            if (pollInterval == null || pollInterval.compareTo(Duration.ofMillis(10)) < 0 || pollInterval.compareTo(Duration.ofHours(1)) > 0) {
                 throw new ConfigurationException("pollInterval must be between 10 ms and 1 hour, was " + pollInterval);
             }
             this.pollInterval = pollInterval;
@@ -435,7 +444,7 @@ public final class TaskWorker implements AutoCloseable {
          * @return how long the claim holds before another worker may take the task
          */
         public Builder lease(Duration lease) {
-            if (lease == null || lease.toMillis() < 1000 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
+            if (lease == null || lease.compareTo(Duration.ofSeconds(1)) < 0 || lease.compareTo(TaskStore.MAX_LEASE) > 0) {
                 throw new ConfigurationException("lease must be between 1 second and 1 day, was " + lease);
             }
             this.lease = lease;

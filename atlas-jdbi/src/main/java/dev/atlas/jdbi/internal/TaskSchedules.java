@@ -5,6 +5,7 @@ import dev.atlas.Ids;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
+import dev.atlas.UnreadableRowException;
 import dev.atlas.internal.Check;
 import dev.atlas.task.Cron;
 import dev.atlas.task.NewSchedule;
@@ -27,12 +28,16 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * Recurring tasks of one tenant, for {@link JdbiTaskStore}: a schedule row holds the next
  * occurrence; {@link #enqueueScheduled} reads the due ones, then in one write moves each past its
  * occurrence with a guarded update and enqueues the tasks of those it moved.
  */
 final class TaskSchedules {
+    private static final Logger LOG = LoggerFactory.getLogger(TaskSchedules.class);
     private final Db db;
     private final Sql sql;
     private final ScheduleSql q;
@@ -125,9 +130,19 @@ final class TaskSchedules {
         }
     }
 
+    /** A due schedule as read, or why it cannot be read ({@code schedule} null). */
+    private record Due(UUID id, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
+
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
-        List<TaskSchedule> due = db.read(h -> sql.on(h, q.due).bind("now", db.now()).bind("limit", Limits.MAX_PAGE_SIZE).list(schedules));
+        Dialect d = db.dialect();
+        List<Due> due = db.read(h -> sql.on(h, q.due).bind("now", db.now()).bind("limit", Limits.MAX_PAGE_SIZE).list((rs, ctx) -> {
+            try {
+                return new Due(d.uuid(rs, "id"), schedules.map(rs, ctx), "");
+            } catch (UnreadableRowException e) {
+                return new Due(d.uuid(rs, "id"), null, e.why());
+            }
+        }));
         if (due.isEmpty()) {
             return List.of();
         }
@@ -135,8 +150,27 @@ final class TaskSchedules {
             Instant now = db.now();
             List<NewTask> fired = new ArrayList<>();
             List<JsonDoc> payloads = new ArrayList<>();
-            for (TaskSchedule s : due) {
-                int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next(s, now))
+            for (Due row : due) {
+                TaskSchedule s = row.schedule();
+                Instant next = null;
+                String why = row.why();
+                if (s != null) {
+                    try {
+                        next = next(s, now);
+                    } catch (RuntimeException e) {
+                        why = String.valueOf(e.getMessage());
+                    }
+                }
+                if (s == null || next == null) {
+                    // A row this version cannot evaluate (written by an import, another tool or a later
+                    // version) would fail this call at every poll and stall every other schedule:
+                    // pause it, which an operator sees and undoes with resumeSchedule once it is fixed.
+                    if (sql.on(h, q.pauseUnreadable).bind("id", row.id()).bind("now", now).update() == 1) {
+                        LOG.warn("Paused task schedule {}: this version cannot evaluate it: {}", row.id(), why);
+                    }
+                    continue;
+                }
+                int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next)
                         .bind("now", now).update();
                 if (moved == 1) {
                     fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt()));

@@ -329,6 +329,29 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("RetentionWorker refuses durations too large for milliseconds with InvalidInputException naming the setting, never ArithmeticException; close takes any timeout")
+    void workerRefusesOverflowingDurations() {
+        Tenant acme = atlas.tenant("acme");
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY);
+        Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
+        for (String field : List.of("every", "initialDelay", "lease")) {
+            assertThatThrownBy(() -> {
+                RetentionWorker.Builder b = RetentionWorker.builder(acme.retention(), policy);
+                switch (field) {
+                    case "every" -> b.every(huge);
+                    case "initialDelay" -> b.initialDelay(huge);
+                    default -> b.lease(huge);
+                }
+                b.build().close(Duration.ZERO);
+            }).as(field).isExactlyInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(field);
+        }
+        RetentionWorker worker = RetentionWorker.builder(acme.retention(), policy).initialDelay(Duration.ofDays(1)).build();
+        assertThat(worker.close(huge)).isTrue();
+        assertThat(worker.close(Duration.ofSeconds(Long.MIN_VALUE))).isTrue();
+    }
+
+    @Test
     @DisplayName("two workers on one database purge every row exactly once between them")
     void twoWorkers() throws InterruptedException {
         Tenant acme = atlas.tenant("acme");

@@ -33,6 +33,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Recurring tasks (seed 004 scheduling): interval and cron schedules, each occurrence enqueued exactly once. */
@@ -111,6 +112,96 @@ public abstract class TaskScheduleContract extends AtlasContract {
         clock.set(Instant.parse("2026-03-01T10:31:00Z"));
         assertThat(store.enqueueScheduled()).extracting(Task::runAfter).containsExactly(Instant.parse("2026-03-01T10:30:00Z"));
         assertThat(store.getSchedule("quarterly").orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-03-01T10:45:00Z"));
+    }
+
+    @Test
+    @DisplayName("a 02:30 daily cron schedule in Europe/Berlin fires exactly once on each DST change day: at 03:30 CEST when 02:30 does not exist, at the first 02:30 when it occurs twice")
+    void cronInTimeZoneAcrossDst() {
+        clock.set(Instant.parse("2026-03-27T12:00:00Z"));
+        TaskSchedule spring = store.schedule(NewSchedule.cron("nightly", "CRON_TZ=Europe/Berlin 30 2 * * *", NewTask.of("nightly", Map.of())));
+        assertThat(spring).returns("CRON_TZ=Europe/Berlin 30 2 * * *", TaskSchedule::cron)
+                .returns(Instant.parse("2026-03-28T01:30:00Z"), TaskSchedule::nextRunAt);
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-03-31T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-03-28T01:30:00Z"),  // 02:30 CET
+                Instant.parse("2026-03-29T01:30:00Z"),  // 02:30 does not exist: 03:30 CEST, once
+                Instant.parse("2026-03-30T00:30:00Z"),  // 02:30 CEST
+                Instant.parse("2026-03-31T00:30:00Z"));
+        store.deleteSchedule("nightly");
+
+        clock.set(Instant.parse("2026-10-23T12:00:00Z"));
+        store.schedule(NewSchedule.cron("nightly", "CRON_TZ=Europe/Berlin 30 2 * * *", NewTask.of("autumn", Map.of())));
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-10-27T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-10-24T00:30:00Z"),  // 02:30 CEST
+                Instant.parse("2026-10-25T00:30:00Z"),  // 02:30 occurs twice: the first, once
+                Instant.parse("2026-10-26T01:30:00Z"),  // 02:30 CET
+                Instant.parse("2026-10-27T01:30:00Z"));
+
+        // Two wall-clock times the change skips fire once each, as far after the change as they were after 02:00.
+        clock.set(Instant.parse("2026-03-28T12:00:00Z"));
+        store.schedule(NewSchedule.cron("twice", "CRON_TZ=Europe/Berlin 0,30 2 * * *", NewTask.of("twice", Map.of())));
+        assertThat(fireEvery(Duration.ofMinutes(15), Instant.parse("2026-03-30T12:00:00Z"))).containsExactly(
+                Instant.parse("2026-03-29T01:00:00Z"), Instant.parse("2026-03-29T01:30:00Z"),
+                Instant.parse("2026-03-30T00:00:00Z"), Instant.parse("2026-03-30T00:30:00Z"));
+        assertThat(Cron.parse("CRON_TZ=Europe/Berlin 0,30 2 * * *").next(Instant.parse("2026-03-29T01:00:00Z")))
+                .isEqualTo(Instant.parse("2026-03-29T01:30:00Z"));
+
+        clock.set(Instant.parse("2026-03-01T10:15:30Z"));
+        assertThat(Cron.parse("CRON_TZ=America/New_York 0 9 * * 1-5").next(Instant.parse("2026-03-06T15:00:00Z")))
+                .isEqualTo(Instant.parse("2026-03-09T13:00:00Z"));  // Monday 09:00 EDT, the day after the US change
+        assertThat(Cron.parse("CRON_TZ=Asia/Kolkata */30 * * * *").next(Instant.parse("2026-03-01T00:10:00Z")))
+                .isEqualTo(Instant.parse("2026-03-01T00:30:00Z"));  // +05:30: minutes :00 and :30 local are :30 and :00 UTC
+        assertThat(Cron.parse("CRON_TZ=UTC 0 0 * * *").next(Instant.parse("2026-03-01T00:00:00Z"))).isEqualTo(Instant.parse("2026-03-02T00:00:00Z"));
+        assertField(() -> Cron.parse("CRON_TZ=Mars/Olympus_Mons 0 0 * * *"), "cron");
+        assertField(() -> Cron.parse("CRON_TZ= 0 0 * * *"), "cron");
+        assertField(() -> Cron.parse("CRON_TZ=Europe/Berlin"), "cron");
+    }
+
+    @Test
+    @DisplayName("a schedule row this version cannot evaluate (a cron it refuses, a payload it cannot read) is paused by enqueueScheduled, and the tenant's other schedules still fire")
+    void unreadableScheduleDoesNotStallOthers() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        store.schedule(NewSchedule.cron("bad-cron", "* * * * *", NewTask.of("bad", Map.of())));
+        store.schedule(NewSchedule.cron("bad-payload", "* * * * *", NewTask.of("bad", Map.of())));
+        store.schedule(NewSchedule.cron("bad-zone", "CRON_TZ=Europe/Berlin * * * * *", NewTask.of("bad", Map.of())));
+        // As an import, another tool or a later version could have written them.
+        rawUpdate("UPDATE atlas_task_schedules SET cron = 'every minute' WHERE name = 'bad-cron'");
+        rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'bad-payload'");
+        rawUpdate("UPDATE atlas_task_schedules SET cron = 'CRON_TZ=Mars/Olympus * * * * *' WHERE name = 'bad-zone'");
+        advance(Duration.ofSeconds(150));
+
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start));
+        assertThat(store.getSchedule("bad-cron").orElseThrow().paused()).isTrue();
+        assertThat(store.getSchedule("bad-zone").orElseThrow().paused()).isTrue();
+        assertThat(rawBoolean("SELECT paused FROM atlas_task_schedules WHERE name = 'bad-payload'")).isTrue();
+        assertThat(store.getSchedule("good").orElseThrow().paused()).isFalse();
+        advance(MINUTE);
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start.plus(Duration.ofMinutes(3))));
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    private void rawUpdate(String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate(sql)).isEqualTo(1);
+        }
+    }
+
+    private boolean rawBoolean(String sql) throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery(sql)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getBoolean(1);
+        }
+    }
+
+    /** Calls enqueueScheduled every {@code step} until {@code until}; the occurrences of the tasks it enqueued, in order. */
+    private List<Instant> fireEvery(Duration step, Instant until) {
+        List<Instant> fired = new java.util.ArrayList<>();
+        while (clock.instant().isBefore(until)) {
+            advance(step);
+            store.enqueueScheduled().forEach(t -> fired.add(t.runAfter()));
+        }
+        return fired;
     }
 
     @Test

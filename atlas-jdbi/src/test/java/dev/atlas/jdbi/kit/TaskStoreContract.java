@@ -839,6 +839,136 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> store.release(null), "claim");
     }
 
+    @Test
+    @DisplayName("two Atlas instances on one database, 2 workers each, leases that sometimes run out mid-task: each task is completed by exactly one holder, every stale holder gets LeaseLostException")
+    void twoInstancesRacingExpiringLeases() throws Exception {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            batch.add(NewTask.of("race", Map.of("i", i)).maxAttempts(NewTask.MAX_ATTEMPTS));
+        }
+        List<UUID> ids = store.createAll(batch).stream().map(Task::id).toList();
+        TaskStore second = reopen(b -> b.clock(clock)).tenant("acme").tasks();
+        ConcurrentHashMap<UUID, AtomicInteger> completions = new ConcurrentHashMap<>();
+        AtomicInteger lost = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                TaskStore mine = w % 2 == 0 ? store : second;
+                int worker = w;
+                workers.add(pool.submit(() -> {
+                    int n = 0;
+                    while (true) {
+                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
+                        Duration lease = (n++ + worker) % 3 == 0 ? Duration.ofNanos(1_000) : Duration.ofMinutes(5);
+                        var claim = mine.claim(lease);
+                        if (claim.isEmpty()) {
+                            if (ids.stream().allMatch(id -> completions.containsKey(id))) {
+                                return null;
+                            }
+                            Thread.onSpinWait();
+                            continue;
+                        }
+                        try {
+                            if (n % 5 == 0) {
+                                mine.heartbeat(claim.get());
+                            }
+                            mine.complete(claim.get(), Map.of("by", worker));
+                            completions.computeIfAbsent(claim.get().taskId(), k -> new AtomicInteger()).incrementAndGet();
+                        } catch (LeaseLostException e) {
+                            lost.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            for (Future<?> f : workers) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(completions.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(completions.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        assertThat(store.list(TaskQuery.withStatus(TaskStatus.COMPLETED).limit(1000)).items()).hasSize(300);
+    }
+
+    @Test
+    @DisplayName("TaskWorker interrupts a handler whose task was deleted while it ran (its owner erased) and writes nothing for it")
+    void workerInterruptsHandlerOfDeletedTask() throws Exception {
+        Task t = store.create(NewTask.of("slow", Map.of()).owner(ALICE));
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch interrupted = new CountDownLatch(1);
+        TaskWorker worker = TaskWorker.builder(store)
+                .handler("slow", task -> {
+                    started.countDown();
+                    try {
+                        new CountDownLatch(1).await();
+                    } catch (InterruptedException e) {
+                        interrupted.countDown();
+                        throw e;
+                    }
+                    return Map.of();
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(1))
+                .start();
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(atlas.tenant("acme").portability().eraseOwner(ALICE, false).counts()).containsEntry("tasks", 1L);
+            assertThat(interrupted.await(30, TimeUnit.SECONDS)).as("handler interrupted once its task was gone").isTrue();
+        } finally {
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(store.get(t.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a clean TaskWorker.close with tasks in flight: every task ran at most once, none is left running, failed or claimed; the rest are pending and run once by the next worker")
+    void cleanCloseWithTasksInFlight() throws Exception {
+        List<NewTask> batch = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            batch.add(NewTask.of("work", Map.of("i", i)).maxAttempts(1));
+        }
+        List<UUID> ids = store.createAll(batch).stream().map(Task::id).toList();
+        ConcurrentHashMap<UUID, AtomicInteger> runs = new ConcurrentHashMap<>();
+        CountDownLatch some = new CountDownLatch(10);
+        TaskWorker.Handler handler = task -> {
+            runs.computeIfAbsent(task.id(), k -> new AtomicInteger()).incrementAndGet();
+            some.countDown();
+            Thread.sleep(5);
+            return Map.of();
+        };
+        TaskWorker first = TaskWorker.builder(store).handler("work", handler).concurrency(4).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(some.await(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(first.close(Duration.ofSeconds(30))).isTrue();
+        List<Task> after = store.list(TaskQuery.all().limit(1000)).items();
+        assertThat(after).allSatisfy(t -> assertThat(t.status()).isIn(TaskStatus.COMPLETED, TaskStatus.PENDING));
+        assertThat(after).filteredOn(t -> t.status() == TaskStatus.PENDING).allSatisfy(t -> assertThat(runs).doesNotContainKey(t.id()));
+        assertThat(after).filteredOn(t -> t.status() == TaskStatus.COMPLETED).allSatisfy(t -> assertThat(runs).containsKey(t.id()));
+
+        TaskWorker second = TaskWorker.builder(store).handler("work", handler).concurrency(4).pollInterval(Duration.ofMillis(10)).start();
+        try {
+            await(() -> store.list(TaskQuery.withStatus(TaskStatus.COMPLETED).limit(1000)).items().size() == ids.size());
+        } finally {
+            assertThat(second.close(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(runs.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    }
+
+    @Test
+    @DisplayName("TaskWorker settings refuse durations too large for milliseconds with ConfigurationException naming the setting, never ArithmeticException")
+    void workerRefusesOverflowingDurations() {
+        Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
+        for (Duration d : List.of(huge, Duration.ofSeconds(Long.MIN_VALUE))) {
+            assertThatThrownBy(() -> TaskWorker.builder(store).pollInterval(d))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("pollInterval");
+            assertThatThrownBy(() -> TaskWorker.builder(store).lease(d))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("lease");
+        }
+        TaskWorker idle = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+        assertThat(idle.close(huge)).isTrue();
+    }
+
     private Instant databaseNow() {
         try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
             if (atlas.databaseKind() == DatabaseKind.POSTGRESQL) {
