@@ -674,7 +674,9 @@ public final class JdbiConversationStore implements ConversationStore {
         return db.write(h -> {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
-            Message current = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).one(messages);
+            // Retention may have purged it while this call waited for the conversation's lock.
+            Message current = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
+                    .orElseThrow(() -> new NotFoundException("message", messageId));
             if (!current.isDeleted()) {
                 return current;
             }

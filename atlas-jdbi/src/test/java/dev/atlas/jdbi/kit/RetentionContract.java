@@ -466,10 +466,8 @@ public abstract class RetentionContract extends AtlasContract {
             try {
                 restored = restore.get(60, java.util.concurrent.TimeUnit.SECONDS);
             } catch (java.util.concurrent.ExecutionException e) {
-                // The restore waited for the batch and found the message gone. It should be NotFoundException;
-                // restoreMessage's read after its conversation lock reports IllegalStateException today
-                // (JdbiConversationStore, not retention's: reported to its owner).
-                assertThat(e.getCause()).as("a refused restore").isInstanceOfAny(NotFoundException.class, IllegalStateException.class);
+                // The restore waited for the batch and found the message gone.
+                assertThat(e.getCause()).as("a refused restore").isInstanceOf(NotFoundException.class);
                 assertThat(query("SELECT COUNT(*) FROM atlas_messages WHERE id = '" + kept.id() + "'")).isZero();
                 assertThat(report.count("messages.deleted")).isEqualTo(2);
                 assertNoOrphans();
