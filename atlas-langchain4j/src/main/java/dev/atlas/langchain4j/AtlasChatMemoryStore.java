@@ -271,12 +271,16 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 byte[] bytes = Base64.getDecoder().decode(image.base64Data());
                 images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
             }
+            if (!images.isEmpty()) {
+                // The JSON must refer to the images' real ids: mapped with placeholders, it would name
+                // no asset and a read could not put the image back.
+                mapped = Messages.map(message, images, PLACEHOLDER);
+                m = mapped.row();
+            }
             if (mapped.json() != null) {
                 jsonAsset = tenant.assets().create(NewAsset.of(AssetType.JSON, "langchain4j-message.json", "application/json"),
                         mapped.json().getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
-            }
-            if (!images.isEmpty() || jsonAsset != null) {
-                m = Messages.map(message, images, jsonAsset == null ? PLACEHOLDER : jsonAsset).row();
+                m = mapped.row(jsonAsset);
             }
             if (message instanceof AiMessage ai) {
                 Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);

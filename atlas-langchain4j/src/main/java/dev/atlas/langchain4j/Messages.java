@@ -55,7 +55,15 @@ final class Messages {
     }
 
     /** A message as a row, and the JSON to keep as an asset when it does not fit the row's metadata (else {@code null}). */
-    record Mapped(NewMessage row, String json) {}
+    record Mapped(NewMessage row, String json) {
+        /** The row referring to {@code jsonAsset} as the asset holding {@link #json}. */
+        @SuppressWarnings("unchecked")
+        NewMessage row(UUID jsonAsset) {
+            Map<String, Object> extra = new LinkedHashMap<>((Map<String, Object>) row.metadata().get(KEY));
+            extra.put("jsonAsset", jsonAsset.toString());
+            return row.metadata(Map.of(KEY, extra));
+        }
+    }
 
     // Room left in a row's metadata for what the store adds (the executionId of a response).
     private static final int METADATA_MARGIN = 4096;

@@ -1053,4 +1053,29 @@ public abstract class LangChain4jAdapterContract {
                 .as("each user message and answer stored exactly once").containsExactlyInAnyOrderElementsOf(added);
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shared")).isEqualTo(memory.get("shared").messages());
     }
+
+    @Test
+    @DisplayName("A user message with an image whose JSON is too large for the row's metadata (300 KB of text) round-trips with the image's exact bytes, from the writing store and a fresh one")
+    void imageInAMessageKeptAsJsonAssetRoundTrips() throws java.sql.SQLException {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        byte[] png = new byte[40_000];
+        new java.util.Random(13).nextBytes(png);
+        String base64 = java.util.Base64.getEncoder().encodeToString(png);
+        UserMessage big = UserMessage.from(TextContent.from("describe this in the light of: " + "context ".repeat(40_000)),
+                ImageContent.from(base64, "image/png"));
+        List<ChatMessage> messages = List.of(big, AiMessage.from("Done."));
+        store.updateMessages("big-photo", messages);
+
+        for (AtlasChatMemoryStore reader : List.of(store, AtlasChatMemoryStore.of(tenant))) {
+            List<ChatMessage> read = reader.getMessages("big-photo");
+            assertThat(read).isEqualTo(messages);
+            ImageContent image = (ImageContent) ((UserMessage) read.get(0)).contents().get(1);
+            assertThat(image.image().url()).isNull();
+            assertThat(image.image().base64Data()).isEqualTo(base64);
+        }
+        Message row = tenant.conversations().messages(tenant.conversations().requireByKey("big-photo").id(), 0, 10).get(0);
+        assertThat(tenant.assets().forMessage(row.id())).extracting(a -> a.asset().mimeType())
+                .containsExactlyInAnyOrder("image/png", "application/json");
+        assertThat(liveAssets()).isEqualTo(2);
+    }
 }
