@@ -1078,4 +1078,30 @@ public abstract class LangChain4jAdapterContract {
                 .containsExactlyInAnyOrder("image/png", "application/json");
         assertThat(liveAssets()).isEqualTo(2);
     }
+
+    @Test
+    @DisplayName("24 callers each read one memory, the window then moves on, and each updates with its own read plus a new message: no exception, every message stored exactly once")
+    void manyCallersReadingOneMemoryAreEachRecognised() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("busy", List.of(UserMessage.from("u1"), AiMessage.from("a1")));
+        List<List<ChatMessage>> reads = new ArrayList<>();
+        for (int i = 0; i < 24; i++) {
+            reads.add(new ArrayList<>(store.getMessages("busy")));
+        }
+        for (int i = 0; i < reads.size(); i++) {
+            // Another writer's window drops everything the callers read (a window of one).
+            store.updateMessages("busy", List.of(UserMessage.from("other " + i)));
+            List<ChatMessage> mine = reads.get(i);
+            mine.add(UserMessage.from("caller " + i));
+            store.updateMessages("busy", mine);
+            assertThat(store.getMessages("busy")).as("caller %d", i).isEqualTo(mine);
+        }
+        List<String> expected = new ArrayList<>(List.of("u1", "a1"));
+        for (int i = 0; i < reads.size(); i++) {
+            expected.add("other " + i);
+            expected.add("caller " + i);
+        }
+        assertThat(tenant.conversations().messages(store.conversation("busy").orElseThrow().id(), 0, 1000))
+                .extracting(Message::content).containsExactlyElementsOf(expected);
+    }
 }
