@@ -166,7 +166,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         String key = key(memoryId);
-        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = lock(key);
         lock.lock();
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
@@ -246,7 +246,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     @Override
     public void deleteMessages(Object memoryId) {
         String key = key(memoryId);
-        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = lock(key);
         lock.lock();
         try {
             conversations.getByKey(key).ifPresent(c -> {
@@ -256,6 +256,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The write lock of a memory of this tenant. Striped by tenant and key, so tenants sharing a
+     * memory id (most use "default") do not queue on one lock held across blob I/O. Not by Atlas
+     * instance: a Tenant names none, and its view's identity changes once Atlas stops caching views,
+     * which would let two writers of one memory in this JVM race; two databases with one tenant id
+     * and memory id only share a stripe, as any two memories may.
+     */
+    private ReentrantLock lock(String key) {
+        return LOCKS[Math.floorMod(31 * tenant.id().hashCode() + key.hashCode(), LOCK_STRIPES)];
     }
 
     /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */

@@ -1104,4 +1104,61 @@ public abstract class LangChain4jAdapterContract {
         assertThat(tenant.conversations().messages(store.conversation("busy").orElseThrow().id(), 0, 1000))
                 .extracting(Message::content).containsExactlyElementsOf(expected);
     }
+
+    @Test
+    @DisplayName("Two tenants writing the same memory id (\"default\") do not wait on each other: one held up in blob I/O does not stop the other")
+    void tenantsDoNotShareAMemoryIdsWriteLock(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        atlas.close();
+        database.cleanup();
+        dev.atlas.asset.BlobStore local = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+        atlas = database.open(b -> b.blobStore(new dev.atlas.asset.BlobStore() {
+            @Override
+            public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+                entered.countDown();
+                try {
+                    release.await(1, TimeUnit.MINUTES);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return local.put(key, content);
+            }
+
+            @Override
+            public java.io.InputStream open(String key) throws java.io.IOException {
+                return local.open(key);
+            }
+
+            @Override
+            public boolean delete(String key) throws java.io.IOException {
+                return local.delete(key);
+            }
+
+            @Override
+            public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
+                return local.list(prefix);
+            }
+        }));
+        tenant = atlas.tenant("acme");
+        // Of 64 stripes, "acme" and "globex" with "default" land on different ones (chance would share one).
+        Tenant other = atlas.tenant("globex");
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<?> slow = pool.submit(() -> AtlasChatMemoryStore.of(tenant).updateMessages("default", List.of(photo("look", 4))));
+            assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
+            Future<?> fast = pool.submit(() -> AtlasChatMemoryStore.of(other).updateMessages("default", List.of(UserMessage.from("hi"))));
+            try {
+                fast.get(1, TimeUnit.MINUTES);
+            } finally {
+                release.countDown();
+            }
+            slow.get(1, TimeUnit.MINUTES);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).hasSize(1);
+    }
 }
