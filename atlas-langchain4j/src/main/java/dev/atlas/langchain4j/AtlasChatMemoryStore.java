@@ -81,11 +81,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
     private final RecentMessages recent = new RecentMessages();
-    private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
+    private final AssetCache assetTexts;
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
+        this.assetTexts = new AssetCache(tenant);
         this.newConversation = Limits.requireNonNull("newConversation", newConversation);
     }
 
