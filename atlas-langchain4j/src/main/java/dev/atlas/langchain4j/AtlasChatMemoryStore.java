@@ -1,5 +1,6 @@
 package dev.atlas.langchain4j;
 
+import dev.atlas.AtlasException;
 import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
@@ -65,6 +66,7 @@ import java.util.function.Function;
  * caller drops it.
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatMemoryStore.class);
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
@@ -193,6 +195,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
             List<Long> sequences = new ArrayList<>(messages.size());
+            List<Runnable> completions = new ArrayList<>();
             // The response whose tool calls the results that follow it answer: its sequence, and its
             // execution once known.
             Long roundSequence = null;
@@ -210,7 +213,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                         }
                         answers = round;
                     }
-                    Message row = append(c.id(), m, prepared.get(i), answers);
+                    Message row = append(c.id(), m, prepared.get(i), answers, completions);
                     kept = row.sequence();
                     recent.put(c.id(), kept, m);
                     if (asksForTools(m)) {
@@ -239,6 +242,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 conversations.updateMetadata(c.id(), metadata);
             }
             Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
+            // Last, once the rows and the window are stored: a failure here must not fail the turn,
+            // whose retry would then append the messages again.
+            completions.forEach(Runnable::run);
         } finally {
             lock.unlock();
         }
@@ -270,8 +276,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         return LOCKS[Math.floorMod(31 * tenant.id().hashCode() + key.hashCode(), LOCK_STRIPES)];
     }
 
-    /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */
-    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers) {
+    /**
+     * Appends a new message; for a tool result, adds to {@code completions} the completion of its
+     * call in {@code answers}, the execution of the response it follows.
+     */
+    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers, List<Runnable> completions) {
         NewMessage m = mapped.row();
         List<UUID> images = new ArrayList<>();
         List<Image> inline = Messages.inlineImages(message);
@@ -324,26 +333,45 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             throw e;
         }
         for (int i = 0; i < images.size(); i++) {
-            tenant.assets().attach(stored.id(), images.get(i), Map.of());
+            attach(stored, images.get(i));
             // The text given is the asset's exact encoding (see Messages.inlineImages): reads need no blob.
             assetTexts.put(images.get(i), inline.get(i).base64Data());
         }
         if (jsonAsset != null) {
-            tenant.assets().attach(stored.id(), jsonAsset, Map.of());
+            attach(stored, jsonAsset);
             assetTexts.put(jsonAsset, mapped.json());
         }
         if (message instanceof ToolExecutionResultMessage result) {
             ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
-                if (Boolean.TRUE.equals(result.isError())) {
-                    call.fail(text.isEmpty() ? "tool error" : text);
-                } else {
-                    call.complete(text);
-                }
+                completions.add(() -> {
+                    try {
+                        if (Boolean.TRUE.equals(result.isError())) {
+                            call.fail(text.isEmpty() ? "tool error" : text);
+                        } else {
+                            call.complete(text);
+                        }
+                    } catch (AtlasException e) {
+                        // The sweep may have closed a long call already; the message itself is stored.
+                        LOG.warn("tool call {} of conversation {} not completed: {}", call.id(), conversationId, e.toString());
+                    }
+                });
             }
         }
         return stored;
+    }
+
+    /**
+     * Attaches an asset to its committed message. Best effort: the message's metadata names the
+     * asset, which is all a read needs; failing here would fail a turn whose message is stored.
+     */
+    private void attach(Message stored, UUID asset) {
+        try {
+            tenant.assets().attach(stored.id(), asset, Map.of());
+        } catch (AtlasException e) {
+            LOG.warn("asset {} not attached to message {}: {}", asset, stored.id(), e.toString());
+        }
     }
 
     private static boolean asksForTools(ChatMessage m) {

@@ -1161,4 +1161,27 @@ public abstract class LangChain4jAdapterContract {
         assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).hasSize(1);
     }
+
+    @Test
+    @DisplayName("A tool result whose call the sweep already closed is stored once: the turn does not fail, and the next update does not append it again")
+    void toolResultOfASweptCallIsStoredOnce() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("long-1").name("crawl").arguments("{}").build()));
+        dev.langchain4j.model.chat.ChatModel model = answering(asks);
+        List<ChatMessage> window = new ArrayList<>(List.of(UserMessage.from("crawl the site")));
+        store.updateMessages("swept", window);
+        model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(window).modelName("m").build());
+        window.add(asks);
+        store.updateMessages("swept", window);
+        // The tool ran so long that start-up maintenance elsewhere closed its call as interrupted.
+        assertThat(tenant.executions().sweepInterrupted(java.time.Duration.ZERO).toString()).isNotEmpty();
+        window.add(ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(0), "crawled"));
+        store.updateMessages("swept", window);
+        window.add(AiMessage.from("Crawled."));
+        store.updateMessages("swept", window);
+
+        assertThat(store.getMessages("swept")).isEqualTo(window);
+        assertThat(tenant.conversations().messages(store.conversation("swept").orElseThrow().id(), 0, 100))
+                .extracting(Message::content).containsExactly("crawl the site", "", "crawled", "Crawled.");
+    }
 }
