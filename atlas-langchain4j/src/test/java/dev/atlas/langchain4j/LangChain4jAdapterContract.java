@@ -1184,4 +1184,25 @@ public abstract class LangChain4jAdapterContract {
         assertThat(tenant.conversations().messages(store.conversation("swept").orElseThrow().id(), 0, 100))
                 .extracting(Message::content).containsExactly("crawl the site", "", "crawled", "Crawled.");
     }
+
+    @Test
+    @DisplayName("Tool arguments too long for a tool call (valid JSON over 1 MiB, or text whose escaping passes it) are recorded cut short as {\"unparsed\": ...}; the execution completes")
+    void listenerRecordsToolArgumentsTooLongForACall() {
+        String json = "{\"content\":\"" + "x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH) + "\"}";
+        String quotes = "\"".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - 10);
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().id("j1").name("write").arguments(json).build(),
+                ToolExecutionRequest.builder().id("q1").name("write").arguments(quotes).build()));
+        answering(asks).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).as("%s", e).isNotEqualTo(ExecutionStatus.FAILED);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.toolCalls()).hasSize(2).allSatisfy(c -> {
+            assertThat(c.arguments().length()).isLessThanOrEqualTo(dev.atlas.Limits.MAX_CONTENT_LENGTH);
+            com.fasterxml.jackson.databind.JsonNode node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(c.arguments());
+            String original = c.providerCallId().equals("j1") ? json : quotes;
+            assertThat(original).startsWith(node.get("unparsed").asText());
+            assertThat(node.get("unparsed").asText().length()).isGreaterThan(dev.atlas.Limits.MAX_CONTENT_LENGTH / 3);
+        });
+    }
 }
