@@ -507,7 +507,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try (java.io.InputStream in = tenant.assets().open(assetId)) {
             return in.readAllBytes();
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read asset " + assetId, e);
+            throw new dev.atlas.StorageException("asset " + assetId + " of a stored message could not be read: " + e.getMessage(), null, true, e);
         }
     }
 

@@ -43,6 +43,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -1203,6 +1204,31 @@ public abstract class LangChain4jAdapterContract {
             String original = c.providerCallId().equals("j1") ? json : quotes;
             assertThat(original).startsWith(node.get("unparsed").asText());
             assertThat(node.get("unparsed").asText().length()).isGreaterThan(dev.atlas.Limits.MAX_CONTENT_LENGTH / 3);
+        });
+    }
+
+    @Test
+    @DisplayName("A stored message whose adapter fields are corrupt (an asset id that is no UUID, an image reference that is none, an asset that is not JSON) fails the read with UnreadableRowException naming the field")
+    void corruptAdapterFieldsAreReportedAsUnreadableRows() {
+        UUID notJson = tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.JSON, "m.json", "application/json"),
+                "{\"type\":\"USER\",".getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
+        String imageJson = dev.langchain4j.data.message.ChatMessageSerializer.messageToJson(
+                UserMessage.from(ImageContent.from(java.net.URI.create("atlas-asset:nope"))));
+        Map<String, Map<String, Object>> corrupt = Map.of(
+                "jsonAsset", Map.of("jsonAsset", "nope"),
+                "assets", Map.of("json", imageJson, "assets", List.of("nope")),
+                "notJson", Map.of("jsonAsset", notJson.toString()));
+        corrupt.forEach((name, fields) -> {
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+            store.updateMessages(name, List.of(UserMessage.from("fine")));
+            Conversation c = store.conversation(name).orElseThrow();
+            Message row = tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.of(Role.USER, "x")
+                    .metadata(Map.of("langchain4j", fields)));
+            tenant.conversations().updateMetadata(c.id(), Map.of("langchain4j", Map.of("window", List.of(List.of(1, row.sequence())))));
+            String field = name.equals("notJson") ? "json" : name;
+            assertThatThrownBy(() -> AtlasChatMemoryStore.of(tenant).getMessages(name)).as(name)
+                    .isInstanceOf(dev.atlas.UnreadableRowException.class)
+                    .hasMessageContaining(row.id().toString()).hasMessageContaining("langchain4j." + field);
         });
     }
 }
