@@ -55,15 +55,17 @@ import java.util.function.Function;
  * exactly. {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
  *
- * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
- * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
- * The store caches the text of such assets it wrote or read (at most 32 MiB for all stores of the
- * JVM, least recently used out), so reading or updating a window does not read them again.
+ * <p>An inline image of a user message or of a tool result is kept as an Atlas asset, written once
+ * with its message; so is the JSON of a message too large for a row's metadata (a PDF, a tool call
+ * carrying a file). Stores cache the text of such assets they wrote or read (at most 32 MiB for the
+ * JVM, per tenant and asset, least recently used out), so reading or updating a window does not
+ * read them again. Conversation retention does not delete these assets; they only lose their
+ * attachment to the deleted message.
  *
- * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
- * processes writing one memory id at the same instant both append their messages and the later
- * window wins, as LangChain4j's own stores behave. The store keeps no message alive once its
- * caller drops it.
+ * <p>Thread-safe. Writes to one memory id of a tenant are serialised within this JVM, across
+ * stores; two processes writing one memory id at the same instant both append their messages and
+ * the later window wins, as LangChain4j's own stores behave. The store keeps no message instance
+ * alive once its caller drops it (the asset cache may keep its images' text until evicted).
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatMemoryStore.class);
