@@ -1,47 +1,56 @@
 package dev.atlas.langchain4j;
 
+import dev.atlas.Tenant;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.WeakHashMap;
 import java.util.function.Function;
 
 /**
- * The text of assets a store wrote or read lately (an image's base64, a large message's JSON), so a
+ * The text of assets stores read or wrote lately (an image's base64, a large message's JSON), so a
  * window's assets are not read from the blob store (and decoded again) on every read and every
  * update. An asset's bytes never change, so an entry never goes stale.
  *
- * <p>One least-recently-used table for the whole JVM, bounded by total size, so an app with a store
- * per tenant (thousands of them) holds no more than one store would. Each cache sees only its own
- * entries (the key carries the cache), and a store serves one tenant: an entry is only ever found by
- * the store that wrote or read it through its tenant's asset store.
+ * <p>One least-recently-used table for the whole JVM, bounded by total size ({@link #MAX_CHARS}), so
+ * an app with a store per tenant (thousands of them) holds no more than one store would. Entries are
+ * keyed by tenant (its Atlas view and id) and asset id, so every store of a tenant, including stores
+ * built per request, shares them, while a tenant never finds another's, nor one database's tenant
+ * another database's: what is not cached is loaded through the tenant's own asset store.
  */
 final class AssetCache {
-    /** About 32 MiB of text (mostly base64 and JSON: one byte per character). */
-    static final long DEFAULT_CHARS = 32L << 20;
+    /** About 32 MiB of text (mostly base64 and JSON: one byte per character), for the whole JVM. */
+    static final long MAX_CHARS = 32L << 20;
 
-    /** An entry of one cache: the owner is a token of that cache, compared by identity. */
-    private record Key(Object owner, UUID assetId) {}
+    /** {@code scope} is a token of the tenant view (compared by identity), standing for its Atlas. */
+    private record Key(Object scope, String tenantId, UUID assetId) {}
 
     private static final Object LOCK = new Object();
     private static final LinkedHashMap<Key, String> SHARED = new LinkedHashMap<>(16, 0.75f, true);
+    // Atlas caches one view per tenant id, so stores built from atlas.tenant(id) share a token. Weak,
+    // and a token, not the view: entries must not keep a closed Atlas alive.
+    private static final Map<Tenant, Object> SCOPES = new WeakHashMap<>();
     private static long chars;
 
-    private final long maxChars;
-    // Not the cache itself: an entry outliving its store must not keep the store (and its tenant) alive.
-    private final Object owner = new Object();
+    private final Object scope;
+    private final String tenantId;
 
-    AssetCache(long maxChars) {
-        this.maxChars = maxChars;
+    AssetCache(Tenant tenant) {
+        synchronized (LOCK) {
+            this.scope = SCOPES.computeIfAbsent(tenant, t -> new Object());
+        }
+        this.tenantId = tenant.id();
     }
 
     void put(UUID assetId, String text) {
-        if (text.length() > maxChars) {
+        if (text.length() > MAX_CHARS) {
             return;
         }
         synchronized (LOCK) {
-            String old = SHARED.put(new Key(owner, assetId), text);
+            String old = SHARED.put(new Key(scope, tenantId, assetId), text);
             chars += text.length() - (old == null ? 0 : old.length());
-            for (var it = SHARED.entrySet().iterator(); chars > maxChars && it.hasNext(); ) {
+            for (var it = SHARED.entrySet().iterator(); chars > MAX_CHARS && it.hasNext(); ) {
                 Map.Entry<Key, String> eldest = it.next();
                 chars -= eldest.getValue().length();
                 it.remove();
@@ -52,7 +61,7 @@ final class AssetCache {
     /** The cached text, or {@code load}'s, which is then cached. */
     String get(UUID assetId, Function<UUID, String> load) {
         synchronized (LOCK) {
-            String cached = SHARED.get(new Key(owner, assetId));
+            String cached = SHARED.get(new Key(scope, tenantId, assetId));
             if (cached != null) {
                 return cached;
             }

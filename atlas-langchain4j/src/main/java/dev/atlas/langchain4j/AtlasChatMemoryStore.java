@@ -1,5 +1,6 @@
 package dev.atlas.langchain4j;
 
+import dev.atlas.AtlasException;
 import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
@@ -54,17 +55,20 @@ import java.util.function.Function;
  * exactly. {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
  *
- * <p>An inline image of a user message is kept as an Atlas asset, written once with its message;
- * so is the JSON of a message too large for a row's metadata (a PDF, a tool call carrying a file).
- * The store caches the text of such assets it wrote or read (at most 32 MiB for all stores of the
- * JVM, least recently used out), so reading or updating a window does not read them again.
+ * <p>An inline image of a user message or of a tool result is kept as an Atlas asset, written once
+ * with its message; so is the JSON of a message too large for a row's metadata (a PDF, a tool call
+ * carrying a file). Stores cache the text of such assets they wrote or read (at most 32 MiB for the
+ * JVM, per tenant and asset, least recently used out), so reading or updating a window does not
+ * read them again. Conversation retention does not delete these assets; they only lose their
+ * attachment to the deleted message.
  *
- * <p>Thread-safe. Writes to one memory id are serialised within this JVM, across stores; two
- * processes writing one memory id at the same instant both append their messages and the later
- * window wins, as LangChain4j's own stores behave. The store keeps no message alive once its
- * caller drops it.
+ * <p>Thread-safe. Writes to one memory id of a tenant are serialised within this JVM, across
+ * stores; two processes writing one memory id at the same instant both append their messages and
+ * the later window wins, as LangChain4j's own stores behave. The store keeps no message instance
+ * alive once its caller drops it (the asset cache may keep its images' text until evicted).
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatMemoryStore.class);
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
@@ -81,11 +85,12 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
     private final RecentMessages recent = new RecentMessages();
-    private final AssetCache assetTexts = new AssetCache(AssetCache.DEFAULT_CHARS);
+    private final AssetCache assetTexts;
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
+        this.assetTexts = new AssetCache(tenant);
         this.newConversation = Limits.requireNonNull("newConversation", newConversation);
     }
 
@@ -166,7 +171,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
         }
         String key = key(memoryId);
-        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = lock(key);
         lock.lock();
         try {
             Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
@@ -192,6 +197,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
             }
             List<Long> sequences = new ArrayList<>(messages.size());
+            List<Runnable> completions = new ArrayList<>();
             // The response whose tool calls the results that follow it answer: its sequence, and its
             // execution once known.
             Long roundSequence = null;
@@ -209,7 +215,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                         }
                         answers = round;
                     }
-                    Message row = append(c.id(), m, prepared.get(i), answers);
+                    Message row = append(c.id(), m, prepared.get(i), answers, completions);
                     kept = row.sequence();
                     recent.put(c.id(), kept, m);
                     if (asksForTools(m)) {
@@ -238,6 +244,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 conversations.updateMetadata(c.id(), metadata);
             }
             Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
+            // Last, once the rows and the window are stored: a failure here must not fail the turn,
+            // whose retry would then append the messages again.
+            completions.forEach(Runnable::run);
         } finally {
             lock.unlock();
         }
@@ -246,7 +255,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     @Override
     public void deleteMessages(Object memoryId) {
         String key = key(memoryId);
-        ReentrantLock lock = LOCKS[Math.floorMod(key.hashCode(), LOCK_STRIPES)];
+        ReentrantLock lock = lock(key);
         lock.lock();
         try {
             conversations.getByKey(key).ifPresent(c -> {
@@ -258,8 +267,22 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
     }
 
-    /** Appends a new message; a tool result completes its call in {@code answers}, the execution of the response it follows. */
-    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers) {
+    /**
+     * The write lock of a memory of this tenant. Striped by tenant and key, so tenants sharing a
+     * memory id (most use "default") do not queue on one lock held across blob I/O. Not by Atlas
+     * instance: a Tenant names none, and its view's identity changes once Atlas stops caching views,
+     * which would let two writers of one memory in this JVM race; two databases with one tenant id
+     * and memory id only share a stripe, as any two memories may.
+     */
+    private ReentrantLock lock(String key) {
+        return LOCKS[Math.floorMod(31 * tenant.id().hashCode() + key.hashCode(), LOCK_STRIPES)];
+    }
+
+    /**
+     * Appends a new message; for a tool result, adds to {@code completions} the completion of its
+     * call in {@code answers}, the execution of the response it follows.
+     */
+    private Message append(UUID conversationId, ChatMessage message, Messages.Mapped mapped, UUID answers, List<Runnable> completions) {
         NewMessage m = mapped.row();
         List<UUID> images = new ArrayList<>();
         List<Image> inline = Messages.inlineImages(message);
@@ -271,12 +294,16 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 byte[] bytes = Base64.getDecoder().decode(image.base64Data());
                 images.add(tenant.assets().create(NewAsset.of(AssetType.IMAGE, "langchain4j-image", image.mimeType()), bytes).id());
             }
+            if (!images.isEmpty()) {
+                // The JSON must refer to the images' real ids: mapped with placeholders, it would name
+                // no asset and a read could not put the image back.
+                mapped = Messages.map(message, images, PLACEHOLDER);
+                m = mapped.row();
+            }
             if (mapped.json() != null) {
                 jsonAsset = tenant.assets().create(NewAsset.of(AssetType.JSON, "langchain4j-message.json", "application/json"),
                         mapped.json().getBytes(java.nio.charset.StandardCharsets.UTF_8)).id();
-            }
-            if (!images.isEmpty() || jsonAsset != null) {
-                m = Messages.map(message, images, jsonAsset == null ? PLACEHOLDER : jsonAsset).row();
+                m = mapped.row(jsonAsset);
             }
             if (message instanceof AiMessage ai) {
                 Correlation.Produced p = Correlation.takeProduced(tenant.id(), conversationId, ai);
@@ -308,26 +335,45 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             throw e;
         }
         for (int i = 0; i < images.size(); i++) {
-            tenant.assets().attach(stored.id(), images.get(i), Map.of());
+            attach(stored, images.get(i));
             // The text given is the asset's exact encoding (see Messages.inlineImages): reads need no blob.
             assetTexts.put(images.get(i), inline.get(i).base64Data());
         }
         if (jsonAsset != null) {
-            tenant.assets().attach(stored.id(), jsonAsset, Map.of());
+            attach(stored, jsonAsset);
             assetTexts.put(jsonAsset, mapped.json());
         }
         if (message instanceof ToolExecutionResultMessage result) {
             ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
-                if (Boolean.TRUE.equals(result.isError())) {
-                    call.fail(text.isEmpty() ? "tool error" : text);
-                } else {
-                    call.complete(text);
-                }
+                completions.add(() -> {
+                    try {
+                        if (Boolean.TRUE.equals(result.isError())) {
+                            call.fail(text.isEmpty() ? "tool error" : text);
+                        } else {
+                            call.complete(text);
+                        }
+                    } catch (AtlasException e) {
+                        // The sweep may have closed a long call already; the message itself is stored.
+                        LOG.warn("tool call {} of conversation {} not completed: {}", call.id(), conversationId, e.toString());
+                    }
+                });
             }
         }
         return stored;
+    }
+
+    /**
+     * Attaches an asset to its committed message. Best effort: the message's metadata names the
+     * asset, which is all a read needs; failing here would fail a turn whose message is stored.
+     */
+    private void attach(Message stored, UUID asset) {
+        try {
+            tenant.assets().attach(stored.id(), asset, Map.of());
+        } catch (AtlasException e) {
+            LOG.warn("asset {} not attached to message {}: {}", asset, stored.id(), e.toString());
+        }
     }
 
     private static boolean asksForTools(ChatMessage m) {
@@ -463,7 +509,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         try (java.io.InputStream in = tenant.assets().open(assetId)) {
             return in.readAllBytes();
         } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot read asset " + assetId, e);
+            throw new dev.atlas.StorageException("asset " + assetId + " of a stored message could not be read: " + e.getMessage(), null, true, e);
         }
     }
 

@@ -64,6 +64,9 @@ public final class AtlasChatModelListener implements ChatModelListener {
 
     private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
     private static final ObjectMapper JSON = new ObjectMapper();
+    // Atlas refuses arguments with anything after the document ("" "), which readTree alone accepts.
+    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT =
+            JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Tenant tenant;
     private final ExecutionRecorder recorder;
@@ -176,7 +179,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
             return "{}";
         }
         try {
-            JSON.readTree(raw);
+            ONE_DOCUMENT.readTree(raw);
             // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
             if (!raw.contains("\\u0000") && Messages.storable(raw) == raw) {
                 return raw;
@@ -184,10 +187,34 @@ public final class AtlasChatModelListener implements ChatModelListener {
         } catch (JsonProcessingException e) {
             // kept as text below
         }
-        try {
-            return JSON.writeValueAsString(Map.of("unparsed", Messages.storable(raw)));
-        } catch (JsonProcessingException impossible) {
-            throw new IllegalStateException(impossible);
+        return unparsed(raw);
+    }
+
+    /**
+     * {@code raw} as {@code {"unparsed": ...}}, cut short until its serialised form fits a tool call
+     * (escaping can double a text's length, or sextuple it).
+     */
+    private static String unparsed(String raw) {
+        int max = Limits.MAX_CONTENT_LENGTH;
+        int keep = Math.min(raw.length(), max - 32);
+        while (true) {
+            Map<String, Object> doc = new java.util.LinkedHashMap<>();
+            // storable replaces a surrogate pair the cut splits, so the text stays valid.
+            doc.put("unparsed", Messages.storable(raw.substring(0, keep)));
+            if (keep < raw.length()) {
+                doc.put("truncated", true);
+            }
+            String out;
+            try {
+                out = JSON.writeValueAsString(doc);
+            } catch (JsonProcessingException impossible) {
+                throw new IllegalStateException(impossible);
+            }
+            if (out.length() <= max) {
+                return out;
+            }
+            // In proportion, so a text whose escaping doubles it keeps about half, not next to nothing.
+            keep = (int) Math.min(keep - 1L, (long) keep * (max - 64) / out.length());
         }
     }
 

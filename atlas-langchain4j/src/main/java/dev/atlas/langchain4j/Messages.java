@@ -55,7 +55,15 @@ final class Messages {
     }
 
     /** A message as a row, and the JSON to keep as an asset when it does not fit the row's metadata (else {@code null}). */
-    record Mapped(NewMessage row, String json) {}
+    record Mapped(NewMessage row, String json) {
+        /** The row referring to {@code jsonAsset} as the asset holding {@link #json}. */
+        @SuppressWarnings("unchecked")
+        NewMessage row(UUID jsonAsset) {
+            Map<String, Object> extra = new LinkedHashMap<>((Map<String, Object>) row.metadata().get(KEY));
+            extra.put("jsonAsset", jsonAsset.toString());
+            return row.metadata(Map.of(KEY, extra));
+        }
+    }
 
     // Room left in a row's metadata for what the store adds (the executionId of a response).
     private static final int METADATA_MARGIN = 4096;
@@ -198,11 +206,16 @@ final class Messages {
         Map<?, ?> fields = extra instanceof Map<?, ?> map ? map : Map.of();
         Object json = fields.get("json");
         if (!(json instanceof String) && fields.get("jsonAsset") instanceof String id) {
-            json = assetText.apply(UUID.fromString(id));
+            json = assetText.apply(uuid(row, "jsonAsset", id));
         }
         if (json instanceof String s) {
-            ChatMessage message = ChatMessageDeserializer.messageFromJson(s);
-            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(message, assets, assetBase64) : message;
+            ChatMessage message;
+            try {
+                message = ChatMessageDeserializer.messageFromJson(s);
+            } catch (RuntimeException e) {
+                throw unreadable(row, "json", "is not a LangChain4j message: " + e.getMessage(), e);
+            }
+            return fields.get("assets") instanceof List<?> assets && !assets.isEmpty() ? withInlineImages(row, message, assets, assetBase64) : message;
         }
         return rebuild(row.role(), row.content(), fields);
     }
@@ -274,7 +287,19 @@ final class Messages {
         return withContents(message, contents);
     }
 
-    private static ChatMessage withInlineImages(ChatMessage message, List<?> assets, Function<UUID, String> assetBase64) {
+    private static UUID uuid(Message row, String field, String value) {
+        try {
+            return UUID.fromString(value);
+        } catch (IllegalArgumentException e) {
+            throw unreadable(row, field, "'" + value + "' is not an asset id", e);
+        }
+    }
+
+    private static dev.atlas.UnreadableRowException unreadable(Message row, String field, String why, Throwable cause) {
+        return new dev.atlas.UnreadableRowException("messages", row.id().toString(), KEY + "." + field + " " + why, cause);
+    }
+
+    private static ChatMessage withInlineImages(Message row, ChatMessage message, List<?> assets, Function<UUID, String> assetBase64) {
         if (!(message instanceof UserMessage) && !(message instanceof ToolExecutionResultMessage)) {
             return message;
         }
@@ -284,7 +309,7 @@ final class Messages {
             String ref = url == null ? null : url.toString();
             if (ref != null && ref.startsWith(ASSET_SCHEME) && assets.contains(ref.substring(ASSET_SCHEME.length()))) {
                 ImageContent ic = (ImageContent) c;
-                String base64 = assetBase64.apply(UUID.fromString(ref.substring(ASSET_SCHEME.length())));
+                String base64 = assetBase64.apply(uuid(row, "assets", ref.substring(ASSET_SCHEME.length())));
                 Image image = Image.builder().base64Data(base64)
                         .mimeType(ic.image().mimeType()).revisedPrompt(ic.image().revisedPrompt()).build();
                 contents.add(ImageContent.from(image, ic.detailLevel()));

@@ -2,10 +2,10 @@ package dev.atlas.langchain4j;
 
 import dev.langchain4j.data.message.ChatMessage;
 
+import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,41 +13,43 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The message instances a store recently handed out or was given, per conversation, by sequence.
- * Held weakly: an instance matters only while a caller holds it (a caller can hand back only what it
- * holds), so the store never keeps a message, or its images, alive for a pooled thread or an idle
- * conversation. Matched by identity, so a new message equal to an old one is never taken for it, and
- * instances of one conversation never count for another. Bounded in conversations, sequences each,
- * and instances per sequence (callers racing on one memory each hold their own read of a message).
+ * The message instances a store handed out or was given, per conversation, by sequence, for as long
+ * as a caller holds them. Held weakly: an instance matters only while a caller holds it (a caller can
+ * hand back only what it holds), so the store never keeps a message, or its images, alive for a
+ * pooled thread or an idle conversation. Matched by identity, so a new message equal to an old one is
+ * never taken for it, and instances of one conversation never count for another.
+ *
+ * <p>Not bounded by count, on purpose: any bound would forget an instance a caller still holds on a
+ * busy memory, and its update would then store the message twice or be refused. An entry goes when
+ * its instance is collected (purged through a reference queue), so the table is as large as what
+ * callers hold, plus a few references per message not yet purged.
  */
 final class RecentMessages {
-    private static final int CONVERSATIONS = 1024;
-    private static final int PER_CONVERSATION = 512;
-    private static final int PER_SEQUENCE = 16;
+    /** A weak reference that knows where it is filed, so a collected one can be removed. */
+    private static final class Ref extends WeakReference<ChatMessage> {
+        final UUID conversationId;
+        final long sequence;
 
-    private final Map<UUID, TreeMap<Long, List<WeakReference<ChatMessage>>>> byConversation = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, TreeMap<Long, List<WeakReference<ChatMessage>>>> eldest) {
-            return size() > CONVERSATIONS;
+        Ref(ChatMessage message, ReferenceQueue<ChatMessage> queue, UUID conversationId, long sequence) {
+            super(message, queue);
+            this.conversationId = conversationId;
+            this.sequence = sequence;
         }
-    };
+    }
+
+    private final ReferenceQueue<ChatMessage> collected = new ReferenceQueue<>();
+    private final Map<UUID, TreeMap<Long, List<Ref>>> byConversation = new HashMap<>();
 
     synchronized void put(UUID conversationId, long sequence, ChatMessage message) {
-        TreeMap<Long, List<WeakReference<ChatMessage>>> m = byConversation.computeIfAbsent(conversationId, k -> new TreeMap<>());
-        List<WeakReference<ChatMessage>> instances = m.computeIfAbsent(sequence, k -> new ArrayList<>(2));
-        instances.removeIf(r -> r.get() == null);
-        for (WeakReference<ChatMessage> r : instances) {
+        purge();
+        List<Ref> instances = byConversation.computeIfAbsent(conversationId, k -> new TreeMap<>())
+                .computeIfAbsent(sequence, k -> new ArrayList<>(2));
+        for (Ref r : instances) {
             if (r.get() == message) {
                 return;
             }
         }
-        instances.add(new WeakReference<>(message));
-        if (instances.size() > PER_SEQUENCE) {
-            instances.remove(0);
-        }
-        while (m.size() > PER_CONVERSATION) {
-            m.pollFirstEntry();
-        }
+        instances.add(new Ref(message, collected, conversationId, sequence));
     }
 
     /**
@@ -55,23 +57,18 @@ final class RecentMessages {
      * not in {@code used}; {@code null} otherwise.
      */
     synchronized Long find(UUID conversationId, ChatMessage message, long after, Set<Long> used) {
-        TreeMap<Long, List<WeakReference<ChatMessage>>> m = byConversation.get(conversationId);
+        purge();
+        TreeMap<Long, List<Ref>> m = byConversation.get(conversationId);
         if (m == null) {
             return null;
         }
-        for (Iterator<Map.Entry<Long, List<WeakReference<ChatMessage>>>> it = m.tailMap(after, false).entrySet().iterator(); it.hasNext(); ) {
-            Map.Entry<Long, List<WeakReference<ChatMessage>>> e = it.next();
-            List<WeakReference<ChatMessage>> instances = e.getValue();
-            instances.removeIf(r -> r.get() == null);
-            if (instances.isEmpty()) {
-                it.remove();
+        for (Map.Entry<Long, List<Ref>> e : m.tailMap(after, false).entrySet()) {
+            if (used.contains(e.getKey())) {
                 continue;
             }
-            if (!used.contains(e.getKey())) {
-                for (WeakReference<ChatMessage> r : instances) {
-                    if (r.get() == message) {
-                        return e.getKey();
-                    }
+            for (Ref r : e.getValue()) {
+                if (r.get() == message) {
+                    return e.getKey();
                 }
             }
         }
@@ -79,6 +76,25 @@ final class RecentMessages {
     }
 
     synchronized void forget(UUID conversationId) {
+        purge();
         byConversation.remove(conversationId);
+    }
+
+    /** Drops the references whose instances were collected, and what they leave empty. */
+    private void purge() {
+        for (Ref r; (r = (Ref) collected.poll()) != null; ) {
+            TreeMap<Long, List<Ref>> m = byConversation.get(r.conversationId);
+            List<Ref> instances = m == null ? null : m.get(r.sequence);
+            if (instances == null) {
+                continue;
+            }
+            instances.remove(r);
+            if (instances.isEmpty()) {
+                m.remove(r.sequence);
+                if (m.isEmpty()) {
+                    byConversation.remove(r.conversationId);
+                }
+            }
+        }
     }
 }
