@@ -67,7 +67,7 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("""
                 Database:        PostgreSQL %s
-                Schema version:  17 (up to date)
+                Schema version:  18 (up to date)
                 Tenants:         acme, globex
                 """.formatted(url));
         assertThat(info.out()).contains("\natlas_conversations            4\n", "\natlas_executions               3\n");

@@ -80,7 +80,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  17 (up to date)
+                Schema version:  18 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
