@@ -50,6 +50,9 @@ import dev.atlas.Limits;
  * }</pre>
  */
 public final class TaskWorker implements AutoCloseable {
+    /** How long close() waits, after interrupting handlers, for them to record the interruption. */
+    private static final Duration INTERRUPT_GRACE = Duration.ofSeconds(1);
+
     /** How long {@link #close()} waits for running handlers. */
     public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
@@ -236,8 +239,12 @@ public final class TaskWorker implements AutoCloseable {
                     return;
                 }
                 if (abandoning) {
-                    // close() ran out of time and interrupted it: not the task's failure.
-                    giveBack(current.get(), "was interrupted by close(): " + e);
+                    // close() ran out of time and interrupted it. The handler did run, and may have
+                    // done its side effects, so the attempt counts: maxAttempts bounds how often a
+                    // handler runs, shutdowns included. With attempts left the task is retried.
+                    log.warn("Task {} ({}) attempt {} of {} was interrupted by close()", task.id(), task.kind(), task.attempts(),
+                            task.maxAttempts());
+                    store.fail(current.get(), storable("interrupted by TaskWorker.close(): " + e));
                     return;
                 }
                 log.warn("Task {} ({}) attempt {} of {} failed", task.id(), task.kind(), task.attempts(), task.maxAttempts(), e);
@@ -297,10 +304,13 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Stops claiming and waits up to {@code timeout} for running handlers to finish and report
-     * their outcome. Handlers still running then are interrupted and their heartbeats stop. One
-     * that ends by throwing (as an interrupted wait does) gives its task back to the queue
-     * ({@link TaskStore#release}): pending at once, the attempt not counted, so a shutdown never
-     * uses up a task's attempts. One that ignores the interrupt keeps its claim: its task goes to
+     * their outcome. Claimed tasks the pool never started are given back unrun
+     * ({@link TaskStore#release}: pending at once, the attempt not counted). Handlers still running
+     * are interrupted and their heartbeats stop; this call then waits up to one more second for
+     * them to end. One that ends by throwing (as an interrupted wait does) records a failed
+     * attempt: the handler ran, so the attempt counts, and the task is retried if it has attempts
+     * left ({@code maxAttempts} bounds how often a handler runs, shutdowns included). One that
+     * ignores the interrupt keeps its claim: its task goes to
      * another worker once the lease runs out (whatever such a handler reports later is rejected
      * with {@link LeaseLostException} if that happened). Calling it again waits again.
      *
@@ -337,6 +347,13 @@ public final class TaskWorker implements AutoCloseable {
                     }
                 }
                 log.warn("TaskWorker closed before its running handlers finished (waited {}); they were interrupted", timeout);
+                // A grace period for interrupted handlers to record the interruption, so that an
+                // application closing Atlas right after this call does not cut those writes off.
+                try {
+                    pool.awaitTermination(INTERRUPT_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
             scheduler.shutdownNow();
         }

@@ -792,10 +792,12 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("TaskWorker.close that times out and interrupts a handler gives its task back unrun: pending at once, the attempt uncounted, so a task of 1 attempt is not lost to a shutdown")
-    void workerCloseGivesInterruptedTaskBack() throws Exception {
-        Task t = store.create(NewTask.of("slow", Map.of("n", 1)).maxAttempts(1));
-        CountDownLatch started = new CountDownLatch(1);
+    @DisplayName("TaskWorker.close that times out and interrupts a handler records the attempt as failed by close() before it returns:"
+            + " with attempts left the task is retried, with none it is failed, so maxAttempts bounds how often a handler runs")
+    void workerCloseCountsTheInterruptedAttempt() throws Exception {
+        Task once = store.create(NewTask.of("slow", Map.of("n", 1)).maxAttempts(1));
+        Task twice = store.create(NewTask.of("slow", Map.of("n", 2)).maxAttempts(2));
+        CountDownLatch started = new CountDownLatch(2);
         AtomicInteger runs = new AtomicInteger();
         TaskWorker worker = TaskWorker.builder(store)
                 .handler("slow", task -> {
@@ -804,20 +806,20 @@ public abstract class TaskStoreContract extends AtlasContract {
                     new CountDownLatch(1).await();
                     return Map.of();
                 })
+                .concurrency(2)
                 .pollInterval(Duration.ofMillis(10))
                 .start();
         assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(worker.close(Duration.ofMillis(100))).isFalse();
-        await(() -> store.get(t.id()).orElseThrow().status() != TaskStatus.RUNNING);
 
-        Task back = store.get(t.id()).orElseThrow();
-        assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
-                .returns(null, Task::leaseExpiresAt).returns(null, Task::error).returns(null, Task::finishedAt);
-        assertThat(back.runAfter()).isBeforeOrEqualTo(clock.instant());
-        ClaimedTask again = store.claim(LEASE).orElseThrow();
-        assertThat(again.task().attempts()).isEqualTo(1);
-        assertThat(store.complete(again, Map.of("done", true)).status()).isEqualTo(TaskStatus.COMPLETED);
-        assertThat(runs.get()).isEqualTo(1);
+        // Read at once: close() returned only after the interrupted handlers recorded their attempts.
+        Task failed = store.get(once.id()).orElseThrow();
+        assertThat(failed).returns(TaskStatus.FAILED, Task::status).returns(1, Task::attempts).returns(null, Task::claimId);
+        assertThat(failed.error()).startsWith("interrupted by TaskWorker.close(): ");
+        Task retried = store.get(twice.id()).orElseThrow();
+        assertThat(retried).returns(TaskStatus.PENDING, Task::status).returns(1, Task::attempts).returns(null, Task::claimId);
+        assertThat(retried.error()).startsWith("interrupted by TaskWorker.close(): ");
+        assertThat(runs.get()).isEqualTo(2);
     }
 
     @Test
