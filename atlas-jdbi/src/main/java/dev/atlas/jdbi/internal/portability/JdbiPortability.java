@@ -656,10 +656,13 @@ public final class JdbiPortability implements Portability {
             for (int from = 0; from < keys.size(); from += UNIQUE_LOOKUP) {
                 List<List<Object>> part = keys.subList(from, Math.min(keys.size(), from + UNIQUE_LOOKUP));
                 List<Object[]> held = db.read(h -> {
-                    Sql.Call call = sql.on(h, q.holding(table, u, part.size(), d));
-                    for (int i = 0; i < part.size(); i++) {
+                    // Always UNIQUE_LOOKUP slots, the last key repeated in the unused ones: one statement
+                    // text per unique key, not one per batch size, in the bounded statement caches.
+                    Sql.Call call = sql.on(h, q.holding(table, u, UNIQUE_LOOKUP, d));
+                    for (int i = 0; i < UNIQUE_LOOKUP; i++) {
+                        List<Object> key = part.get(Math.min(i, part.size() - 1));
                         for (int j = 0; j < u.columns().size(); j++) {
-                            call.bind("u" + i + "_" + j, Codec.bindable(table.column(u.columns().get(j)), part.get(i).get(j), d));
+                            call.bind("u" + i + "_" + j, Codec.bindable(table.column(u.columns().get(j)), key.get(j), d));
                         }
                     }
                     return call.list((rs, ctx) -> Codec.read(table, rs, d));
