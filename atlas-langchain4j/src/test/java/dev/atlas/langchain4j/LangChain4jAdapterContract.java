@@ -414,18 +414,28 @@ public abstract class LangChain4jAdapterContract {
         }
     }
 
-    /** Counts what reaches the real blob store, so a test can tell which image bytes were written or read again. */
+    /**
+     * Counts what reaches the real blob store, so a test can tell which image bytes were written or
+     * read again; {@code beforePut} runs first on every put (a test holds a write up in blob I/O with it).
+     */
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
         final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
         private final dev.atlas.asset.BlobStore delegate;
+        private final Runnable beforePut;
 
         CountingBlobStore(java.nio.file.Path dir) {
+            this(dir, () -> {});
+        }
+
+        CountingBlobStore(java.nio.file.Path dir, Runnable beforePut) {
             this.delegate = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+            this.beforePut = beforePut;
         }
 
         @Override
         public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+            beforePut.run();
             puts.incrementAndGet();
             return delegate.put(key, content);
         }
@@ -1120,34 +1130,14 @@ public abstract class LangChain4jAdapterContract {
         CountDownLatch release = new CountDownLatch(1);
         atlas.close();
         database.cleanup();
-        dev.atlas.asset.BlobStore local = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
-        atlas = database.open(b -> b.blobStore(new dev.atlas.asset.BlobStore() {
-            @Override
-            public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
-                entered.countDown();
-                try {
-                    release.await(1, TimeUnit.MINUTES);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return local.put(key, content);
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> {
+            entered.countDown();
+            try {
+                release.await(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-
-            @Override
-            public java.io.InputStream open(String key) throws java.io.IOException {
-                return local.open(key);
-            }
-
-            @Override
-            public boolean delete(String key) throws java.io.IOException {
-                return local.delete(key);
-            }
-
-            @Override
-            public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
-                return local.list(prefix);
-            }
-        }));
+        })));
         tenant = atlas.tenant("acme");
         // Of 64 stripes, "acme" and "globex" with "default" land on different ones (chance would share one).
         Tenant other = atlas.tenant("globex");
