@@ -156,6 +156,22 @@ public interface AssetStore {
     AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata);
 
     /**
+     * Attaches the asset to a message as a part of it (an image inline in the message, the
+     * message's own content kept as a file): the attachment carries {@link AttachedAsset#PART}.
+     * When retention hard-deletes the message, or purges its conversation, the asset goes too, row
+     * and bytes, with its attachments to any other message. (An erase of the conversation or of
+     * its owner takes every asset attached only to their messages, parts or not.) Attach uploads,
+     * which outlive the message, with {@link #attach}.
+     *
+     * @param messageId the message's id
+     * @param assetId the asset's id
+     * @return the attachedAsset
+     */
+    default AttachedAsset attachPart(UUID messageId, UUID assetId) {
+        return attach(messageId, assetId, Map.of(AttachedAsset.PART, true));
+    }
+
+    /**
      * The message's live assets, in attachment order.
      *
      * @param messageId the message's id

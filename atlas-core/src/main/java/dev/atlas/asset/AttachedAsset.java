@@ -12,4 +12,12 @@ import java.util.UUID;
  * @param attachmentMetadata JSON-compatible data of this attachment (not of the asset); empty when none
  * @param attachedAt when it was attached
  */
-public record AttachedAsset(UUID messageId, Asset asset, Map<String, Object> attachmentMetadata, Instant attachedAt) {}
+public record AttachedAsset(UUID messageId, Asset asset, Map<String, Object> attachmentMetadata, Instant attachedAt) {
+    /**
+     * The attachment metadata key that makes the asset part of its message when its value is
+     * {@code true} (see {@link AssetStore#attachPart}): retention deletes the asset, row and bytes,
+     * when it deletes the message, as it deletes an execution's assets with its conversation. An
+     * asset attached without it is an upload that outlives the message.
+     */
+    public static final String PART = "atlas.part";
+}

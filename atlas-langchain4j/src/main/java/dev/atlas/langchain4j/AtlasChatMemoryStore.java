@@ -59,8 +59,10 @@ import java.util.function.Function;
  * with its message; so is the JSON of a message too large for a row's metadata (a PDF, a tool call
  * carrying a file). Stores cache the text of such assets they wrote or read (at most 32 MiB for the
  * JVM, per tenant and asset, least recently used out), so reading or updating a window does not
- * read them again. Conversation retention does not delete these assets; they only lose their
- * attachment to the deleted message.
+ * read them again. Each is attached to its message as a part of it
+ * ({@link dev.atlas.asset.AssetStore#attachPart}), so it goes, row and bytes, when retention
+ * hard-deletes the message or purges the conversation (after {@link #deleteMessages}, say), and
+ * when the conversation or its owner is erased.
  *
  * <p>Thread-safe. Writes to one memory id of a tenant are serialised within this JVM, across
  * stores; two processes writing one memory id at the same instant both append their messages and
@@ -365,12 +367,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     }
 
     /**
-     * Attaches an asset to its committed message. Best effort: the message's metadata names the
-     * asset, which is all a read needs; failing here would fail a turn whose message is stored.
+     * Attaches an asset to its committed message, as a part of it. Best effort: the message's
+     * metadata names the asset, which is all a read needs; failing here would fail a turn whose
+     * message is stored (the asset then outlives the message, as an upload would).
      */
     private void attach(Message stored, UUID asset) {
         try {
-            tenant.assets().attach(stored.id(), asset, Map.of());
+            // As a part: the asset is the message's own content, so retention and erase take it with the message.
+            tenant.assets().attachPart(stored.id(), asset);
         } catch (AtlasException e) {
             LOG.warn("asset {} not attached to message {}: {}", asset, stored.id(), e.toString());
         }

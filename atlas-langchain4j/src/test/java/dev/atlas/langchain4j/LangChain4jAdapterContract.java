@@ -625,6 +625,123 @@ public abstract class LangChain4jAdapterContract {
                 .as("the key now belongs to the new conversation").isInstanceOf(ConflictException.class).hasMessageContaining("externalKey");
     }
 
+    /** A memory holding each kind of asset the store writes: an inline image, a message's JSON too large for metadata, a tool output too large for a column. */
+    private static List<ChatMessage> messagesWithAssets(int seed) {
+        byte[] pdf = new byte[300_000];
+        new java.util.Random(seed).nextBytes(pdf);
+        AiMessage asks = AiMessage.from(ToolExecutionRequest.builder().id("f" + seed).name("fetch").arguments("{}").build());
+        return List.of(photo("what is this? " + seed, seed),
+                UserMessage.from(TextContent.from("and this pdf " + seed),
+                        dev.langchain4j.data.message.PdfFileContent.from(java.util.Base64.getEncoder().encodeToString(pdf), "application/pdf")),
+                asks,
+                ToolExecutionResultMessage.from("f" + seed, "fetch", ("page " + seed + "\n").repeat(200_000)),
+                AiMessage.from("Done " + seed + "."));
+    }
+
+    /** The ids of the assets attached to the messages of memory {@code memoryId} of {@code t}. */
+    private static List<UUID> assetsOf(Tenant t, Object memoryId) {
+        UUID c = t.conversations().requireByKey(String.valueOf(memoryId)).id();
+        return t.conversations().messages(c, 0, 100).stream()
+                .flatMap(m -> t.assets().forMessage(m.id()).stream()).map(a -> a.asset().id()).toList();
+    }
+
+    private long assetRows(List<UUID> ids) throws java.sql.SQLException {
+        long n = 0;
+        try (java.sql.Connection c = database.dataSource().getConnection();
+             java.sql.PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM atlas_assets WHERE CAST(id AS TEXT) = ?")) {
+            for (UUID id : ids) {
+                ps.setString(1, id.toString());
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    n += rs.getLong(1);
+                }
+            }
+        }
+        return n;
+    }
+
+    private static long blobFiles(java.nio.file.Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(dir)) {
+            return files.filter(java.nio.file.Files::isRegularFile).count();
+        }
+    }
+
+    /**
+     * Memory "gone" of tenant acme, whose assets must go, beside memory "kept" of acme and memory
+     * "gone" of globex, whose assets must stay; returns the assets of acme's "gone".
+     */
+    private List<UUID> threeMemoriesWithAssets(java.nio.file.Path dir, MutableClockHolder clock) throws java.io.IOException {
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.clock(clock.clock).blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore.of(tenant).updateMessages("gone", messagesWithAssets(1));
+        AtlasChatMemoryStore.of(tenant).updateMessages("kept", messagesWithAssets(2));
+        AtlasChatMemoryStore.of(atlas.tenant("globex")).updateMessages("gone", messagesWithAssets(3));
+        List<UUID> gone = assetsOf(tenant, "gone");
+        assertThat(gone).as("an image, a message's JSON and a tool output's JSON").hasSize(3);
+        assertThat(blobFiles(dir)).isEqualTo(9);
+        return gone;
+    }
+
+    /** The assets of the memories that stay are all there, bytes and all, and read back exactly. */
+    private void othersKeepTheirAssets(java.nio.file.Path dir) throws java.io.IOException, java.sql.SQLException {
+        assertThat(assetRows(assetsOf(tenant, "kept"))).isEqualTo(3);
+        assertThat(assetRows(assetsOf(atlas.tenant("globex"), "gone"))).isEqualTo(3);
+        assertThat(blobFiles(dir)).isEqualTo(6);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("kept")).isEqualTo(messagesWithAssets(2));
+        assertThat(AtlasChatMemoryStore.of(atlas.tenant("globex")).getMessages("gone")).isEqualTo(messagesWithAssets(3));
+    }
+
+    /** A mutable clock for one test's Atlas. */
+    private static final class MutableClockHolder {
+        final dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(Instant.parse("2026-03-01T10:15:30Z"));
+
+        void advance(java.time.Duration d) {
+            clock.set(clock.instant().plus(d));
+        }
+    }
+
+    @Test
+    @DisplayName("deleteMessages then retention's purge of the deleted conversation removes its images and JSON assets, rows and bytes; other memories and tenants keep theirs")
+    void retentionPurgeRemovesTheStoresAssets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        MutableClockHolder clock = new MutableClockHolder();
+        List<UUID> gone = threeMemoriesWithAssets(dir, clock);
+        AtlasChatMemoryStore.of(tenant).deleteMessages("gone");
+        clock.advance(java.time.Duration.ofDays(31));
+        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(30)));
+
+        assertThat(assetRows(gone)).isZero();
+        othersKeepTheirAssets(dir);
+    }
+
+    @Test
+    @DisplayName("retention's hard delete of old messages removes their images and JSON assets, rows and bytes; other memories and tenants keep theirs")
+    void retentionHardDeleteOfMessagesRemovesTheirAssets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        MutableClockHolder clock = new MutableClockHolder();
+        List<UUID> gone = threeMemoriesWithAssets(dir, clock);
+        UUID c = tenant.conversations().requireByKey("gone").id();
+        for (Message m : tenant.conversations().messages(c, 0, 100)) {
+            tenant.conversations().deleteMessage(m.id());
+        }
+        clock.advance(java.time.Duration.ofDays(31));
+        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(30)));
+
+        assertThat(tenant.conversations().messages(c, 0, 100)).isEmpty();
+        assertThat(assetRows(gone)).isZero();
+        othersKeepTheirAssets(dir);
+    }
+
+    @Test
+    @DisplayName("erasing the memory's conversation removes its images and JSON assets, rows and bytes; other memories and tenants keep theirs")
+    void eraseRemovesTheStoresAssets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        List<UUID> gone = threeMemoriesWithAssets(dir, new MutableClockHolder());
+        tenant.portability().eraseConversation(tenant.conversations().requireByKey("gone").id(), false);
+
+        assertThat(assetRows(gone)).isZero();
+        othersKeepTheirAssets(dir);
+    }
+
     @Test
     @DisplayName("The listener records each model call with its own timings, usage, finish reason, tool calls, cost, and links the answer")
     void listenerRecordsExecutions() {

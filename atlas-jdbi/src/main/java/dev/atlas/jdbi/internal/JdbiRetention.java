@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
+import dev.atlas.asset.AttachedAsset;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.RetentionPlan.ChildTable;
@@ -102,6 +103,8 @@ public final class JdbiRetention implements Retention {
     }
 
     private static final String LEASE = "retention";
+    /** Part assets deleted per statement: a batch of long conversations may carry many. */
+    private static final int PARTS_CHUNK = 500;
 
     @Override
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
@@ -270,11 +273,12 @@ public final class JdbiRetention implements Retention {
         void hardDeleteMessages(Instant cutoff) {
             if (policy.dryRun()) {
                 countPages(RetentionSql.HARD_DELETABLE + " AND NOT " + RetentionSql.purgedConversation(policy, "m.conversation_id"), "m.id",
-                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", null);
+                        with(cutoff), RetentionPlan.MESSAGE_CHILDREN, "messages", page -> countParts(RetentionPlan.MESSAGE_ATTACHMENTS, page));
                 return;
             }
             purge("messages", RetentionSql.HARD_DELETABLE + RetentionSql.NEWEST_FIRST, with(cutoff), RetentionPlan.MESSAGE_CHILDREN, null, null,
-                    new Guard(q.lockConversationsOfMessages(), RetentionSql.HARD_DELETABLE + " AND m.id IN (<ids>)" + db.dialect().forUpdate()));
+                    new Guard(q.lockConversationsOfMessages(), RetentionSql.HARD_DELETABLE + " AND m.id IN (<ids>)" + db.dialect().forUpdate()),
+                    RetentionPlan.MESSAGE_ATTACHMENTS);
         }
 
         void dropMemories() {
@@ -305,6 +309,7 @@ public final class JdbiRetention implements Retention {
                                 .one(Sql.LONG)));
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
+                        countParts(RetentionPlan.CONVERSATION_ATTACHMENTS, ids);
                         add("conversations.deleted", ids.size());
                     }
                 });
@@ -326,6 +331,7 @@ public final class JdbiRetention implements Retention {
                 }
                 List<UUID> ids = withDescendants(h, roots);
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
+                deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
                 deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                 // One statement for the whole tree: the parent_conversation_id foreign key is
@@ -414,12 +420,15 @@ public final class JdbiRetention implements Retention {
          */
         private void purge(String table, String select, Map<String, Object> binds, List<ChildTable> children,
                            @Nullable String blobKeys, @Nullable String unlink) {
-            purge(table, select, binds, children, blobKeys, unlink, null);
+            purge(table, select, binds, children, blobKeys, unlink, null, null);
         }
 
-        /** {@link #purge}, each batch taking {@code guard}'s parent locks first (see {@link #batches(String, String, Map, Work, Guard)}). */
+        /**
+         * {@link #purge}, each batch taking {@code guard}'s parent locks first (see {@link #batches(String, String, Map, Work, Guard)})
+         * and deleting the assets that are parts of its rows, found by {@code attachments} (see {@link #deleteParts}).
+         */
         private void purge(String table, String select, Map<String, Object> binds, List<ChildTable> children,
-                           @Nullable String blobKeys, @Nullable String unlink, @Nullable Guard guard) {
+                           @Nullable String blobKeys, @Nullable String unlink, @Nullable Guard guard, @Nullable String attachments) {
             String keysName = "retention.blobKeys." + table;
             if (policy.dryRun()) {
                 countPages(select, "id", binds, children, table, blobKeys == null ? null : page -> countBlobs(keysName, blobKeys, page));
@@ -432,9 +441,59 @@ public final class JdbiRetention implements Retention {
                 if (unlink != null) {
                     call(h, "retention.unlink." + table, unlink, binds, ids).update();
                 }
+                if (attachments != null) {
+                    deleteParts(h, attachments, ids, keys);
+                }
                 deleteChildren(h, children, ids);
                 delete(h, table, ids);
             }, guard);
+        }
+
+        // ---- assets that are parts of messages ------------------------------------------------
+
+        /**
+         * The assets attached to the parents {@code ids} as parts of their messages ({@link AttachedAsset#PART}),
+         * each once. The mark is read here, not in SQL: neither database's JSON operators are used
+         * anywhere else, and a batch's attachments are few.
+         */
+        private List<UUID> parts(Handle h, String attachments, List<UUID> ids) {
+            Dialect d = db.dialect();
+            Set<UUID> parts = new java.util.LinkedHashSet<>();
+            for (UUID[] part : call(h, "retention.attachments", attachments, binds, ids).list((rs, ctx) ->
+                    new UUID[] {Boolean.TRUE.equals(Json.readMap(rs.getString("metadata")).get(AttachedAsset.PART)) ? d.uuid(rs, "asset_id") : null})) {
+                if (part[0] != null) {
+                    parts.add(part[0]);
+                }
+            }
+            return new ArrayList<>(parts);
+        }
+
+        /**
+         * Deletes the assets that are parts of the parents {@code ids} (an image inline in a message,
+         * a message kept as a file), with their vectors and every attachment, claiming their blob
+         * keys into {@code keys}: they go with their message, as an execution's assets go with its
+         * conversation. Runs before the parents' own attachments are deleted, which name them.
+         */
+        private void deleteParts(Handle h, String attachments, List<UUID> ids, List<String> keys) {
+            List<UUID> parts = parts(h, attachments, ids);
+            for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
+                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
+                List<String> claimed = call(h, "retention.partBlobKeys", RetentionSql.ASSET_BLOB_KEYS, binds, chunk).list(Sql.STRING);
+                BlobReaper.recordPurged(sql, h, claimed, db.now());
+                keys.addAll(claimed);
+                deleteChildren(h, RetentionPlan.ASSET_CHILDREN, chunk);
+                delete(h, "assets", chunk);
+            }
+        }
+
+        /** What {@link #deleteParts} would delete: the part assets and their bytes (a dry run). */
+        private void countParts(String attachments, List<UUID> ids) {
+            List<UUID> parts = db.read(h -> parts(h, attachments, ids));
+            for (int i = 0; i < parts.size(); i += PARTS_CHUNK) {
+                List<UUID> chunk = parts.subList(i, Math.min(parts.size(), i + PARTS_CHUNK));
+                add("assets.deleted", chunk.size());
+                countBlobs("retention.partBlobKeys", RetentionSql.ASSET_BLOB_KEYS, chunk);
+            }
         }
 
         // ---- blobs ---------------------------------------------------------------------------

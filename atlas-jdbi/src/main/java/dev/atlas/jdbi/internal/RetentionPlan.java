@@ -41,7 +41,8 @@ public final class RetentionPlan {
      * Deleted, in this order, before the conversations (and their descendant tool threads)
      * themselves when a conversation is purged: children before parents. Assets a user uploaded
      * (no execution) lose their attachments to the purged messages but stay; they belong to
-     * their owner and are deleted through {@code AssetStore}.
+     * their owner and are deleted through {@code AssetStore}. Assets attached as parts of the
+     * messages ({@link #CONVERSATION_ATTACHMENTS}) go before these, in {@code JdbiRetention}.
      */
     public static final List<ChildTable> CONVERSATION_CHILDREN = List.of(
             new ChildTable("vectors", "(conversation_id IN (<ids>) OR (target_type = 'asset' AND target_id IN (" + EXECUTION_ASSETS + ")))"),
@@ -78,6 +79,16 @@ public final class RetentionPlan {
             ChildTable.byColumn("assets", "execution_id"),
             ChildTable.byColumn("execution_tool_calls", "execution_id"),
             ChildTable.byColumn("execution_steps", "execution_id"));
+
+    /**
+     * The attachments (asset id and attachment metadata) of the messages of the conversations
+     * being purged; those marked {@code AttachedAsset.PART} name assets that go with them.
+     */
+    static final String CONVERSATION_ATTACHMENTS = "SELECT asset_id, metadata FROM <p>message_assets WHERE tenant_id = :t AND message_id IN"
+            + " (SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>))";
+
+    /** The attachments of the messages being hard-deleted; see {@link #CONVERSATION_ATTACHMENTS}. */
+    static final String MESSAGE_ATTACHMENTS = "SELECT asset_id, metadata FROM <p>message_assets WHERE tenant_id = :t AND message_id IN (<ids>)";
 
     /** Deleted, in this order, before a long-deleted asset row is removed (its bytes go after the commit). */
     public static final List<ChildTable> ASSET_CHILDREN = List.of(
