@@ -23,6 +23,17 @@ public interface Tenant {
     String id();
 
     /**
+     * The Atlas that handed out this view. Every view of one Atlas instance returns the same
+     * object and views of two instances different ones, even for one tenant id: state an
+     * integration keeps per tenant within the JVM (a lock, a cache) is keyed by it too, so two
+     * databases' tenants that share an id share none of it. Compare it by identity; holding it in a
+     * static structure keeps that Atlas alive, so hold it weakly there.
+     *
+     * @return the Atlas instance this view belongs to
+     */
+    Atlas atlas();
+
+    /**
      * Conversations and messages of this tenant.
      *
      * @return the conversationStore

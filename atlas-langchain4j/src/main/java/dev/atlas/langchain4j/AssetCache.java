@@ -15,22 +15,23 @@ import java.util.function.Function;
  *
  * <p>One least-recently-used table for the whole JVM, bounded by total size ({@link #MAX_CHARS}), so
  * an app with a store per tenant (thousands of them) holds no more than one store would. Entries are
- * keyed by tenant (its Atlas view and id) and asset id, so every store of a tenant, including stores
- * built per request, shares them, while a tenant never finds another's, nor one database's tenant
- * another database's: what is not cached is loaded through the tenant's own asset store.
+ * keyed by tenant (its Atlas instance and id) and asset id, so every store of a tenant, including
+ * stores built per request, shares them, while a tenant never finds another's, nor one Atlas
+ * instance's (one database's) tenant another's with the same id: what is not cached is loaded
+ * through the tenant's own asset store.
  */
 final class AssetCache {
     /** About 32 MiB of text (mostly base64 and JSON: one byte per character), for the whole JVM. */
     static final long MAX_CHARS = 32L << 20;
 
-    /** {@code scope} is a token of the tenant view (compared by identity), standing for its Atlas. */
+    /** {@code scope} is a token of the tenant's Atlas instance (compared by identity). */
     private record Key(Object scope, String tenantId, UUID assetId) {}
 
     private static final Object LOCK = new Object();
     private static final LinkedHashMap<Key, String> SHARED = new LinkedHashMap<>(16, 0.75f, true);
-    // Atlas caches one view per tenant id, so stores built from atlas.tenant(id) share a token. Weak,
-    // and a token, not the view: entries must not keep a closed Atlas alive.
-    private static final Map<Tenant, Object> SCOPES = new WeakHashMap<>();
+    // Of the Atlas, not of the view: every view of a tenant, cached by Atlas or not, shares the token.
+    // Weak, and a token, not the Atlas: entries must not keep a closed Atlas alive.
+    private static final Map<dev.atlas.Atlas, Object> SCOPES = new WeakHashMap<>();
     private static long chars;
 
     private final Object scope;
@@ -38,7 +39,7 @@ final class AssetCache {
 
     AssetCache(Tenant tenant) {
         synchronized (LOCK) {
-            this.scope = SCOPES.computeIfAbsent(tenant, t -> new Object());
+            this.scope = SCOPES.computeIfAbsent(tenant.atlas(), a -> new Object());
         }
         this.tenantId = tenant.id();
     }

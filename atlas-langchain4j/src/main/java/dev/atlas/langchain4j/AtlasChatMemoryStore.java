@@ -65,7 +65,7 @@ import java.util.function.Function;
  * when the conversation or its owner is erased.
  *
  * <p>Thread-safe. Writes to one memory id of a tenant are serialised within this JVM, across
- * stores; two processes writing one memory id at the same instant both append their messages and
+ * the stores of one Atlas instance (two instances, on two databases, never wait on each other); two processes writing one memory id at the same instant both append their messages and
  * the later window wins, as LangChain4j's own stores behave. The store keeps no message instance
  * alive once its caller drops it (the asset cache may keep its images' text until evicted).
  */
@@ -74,24 +74,22 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final int LOCK_STRIPES = 64;
     private static final int PAGE = Limits.MAX_PAGE_SIZE;
     private static final UUID PLACEHOLDER = new UUID(0, 0);
-    // Shared by every store in the JVM, so stores an app builds per request still take turns on a memory id.
-    private static final ReentrantLock[] LOCKS = new ReentrantLock[LOCK_STRIPES];
-
-    static {
-        for (int i = 0; i < LOCK_STRIPES; i++) {
-            LOCKS[i] = new ReentrantLock();
-        }
-    }
+    // One set of stripes per Atlas instance, shared by every store of it in the JVM, so stores an app
+    // builds per request still take turns on a memory id, while another Atlas (another database)
+    // with the same tenant and memory id never waits on them. Weak: a closed Atlas is not kept.
+    private static final Map<dev.atlas.Atlas, ReentrantLock[]> LOCKS = new java.util.WeakHashMap<>();
 
     private final Tenant tenant;
     private final ConversationStore conversations;
     private final Function<Object, NewConversation> newConversation;
     private final RecentMessages recent = new RecentMessages();
     private final AssetCache assetTexts;
+    private final ReentrantLock[] locks;
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
+        this.locks = stripes(tenant.atlas());
         this.assetTexts = new AssetCache(tenant);
         this.newConversation = Limits.requireNonNull("newConversation", newConversation);
     }
@@ -269,15 +267,27 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         }
     }
 
+    /** The write lock stripes of {@code atlas}'s memories. */
+    private static ReentrantLock[] stripes(dev.atlas.Atlas atlas) {
+        synchronized (LOCKS) {
+            return LOCKS.computeIfAbsent(Limits.requireNonNull("tenant.atlas()", atlas), a -> {
+                ReentrantLock[] stripes = new ReentrantLock[LOCK_STRIPES];
+                for (int i = 0; i < LOCK_STRIPES; i++) {
+                    stripes[i] = new ReentrantLock();
+                }
+                return stripes;
+            });
+        }
+    }
+
     /**
-     * The write lock of a memory of this tenant. Striped by tenant and key, so tenants sharing a
-     * memory id (most use "default") do not queue on one lock held across blob I/O. Not by Atlas
-     * instance: a Tenant names none, and its view's identity changes once Atlas stops caching views,
-     * which would let two writers of one memory in this JVM race; two databases with one tenant id
-     * and memory id only share a stripe, as any two memories may.
+     * The write lock of a memory of this tenant. Among its Atlas instance's stripes (not its
+     * view's: a view's identity changes once Atlas stops caching views, which would let two
+     * writers of one memory in this JVM race), by tenant and key, so tenants sharing a memory id
+     * (most use "default") do not queue on one lock held across blob I/O.
      */
     private ReentrantLock lock(String key) {
-        return LOCKS[Math.floorMod(31 * tenant.id().hashCode() + key.hashCode(), LOCK_STRIPES)];
+        return locks[Math.floorMod(31 * tenant.id().hashCode() + key.hashCode(), LOCK_STRIPES)];
     }
 
     /**

@@ -69,6 +69,9 @@ public abstract class LangChain4jAdapterContract {
         this.database = database;
     }
 
+    /** Another database of the same kind, for a second Atlas instance beside the test's. */
+    protected abstract TestDatabase anotherDatabase();
+
     @BeforeEach
     void open() {
         atlas = database.open();
@@ -1275,6 +1278,44 @@ public abstract class LangChain4jAdapterContract {
         }
         assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("Two Atlas instances on different databases, one tenant id and memory id (\"acme\", \"default\"): a write held up in one's blob I/O does not stop the other's")
+    void atlasInstancesDoNotShareAMemoryIdsWriteLock(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        CountDownLatch entered = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> {
+            entered.countDown();
+            try {
+                release.await(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        })));
+        tenant = atlas.tenant("acme");
+        TestDatabase secondDatabase = anotherDatabase();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            Future<?> slow = pool.submit(() -> AtlasChatMemoryStore.of(tenant).updateMessages("default", List.of(photo("look", 4))));
+            assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
+            Future<?> fast = pool.submit(() -> AtlasChatMemoryStore.of(other).updateMessages("default", List.of(UserMessage.from("hi"))));
+            try {
+                fast.get(1, TimeUnit.MINUTES);
+            } finally {
+                release.countDown();
+            }
+            slow.get(1, TimeUnit.MINUTES);
+            assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).containsExactly(photo("look", 4));
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+            secondDatabase.cleanup();
+        }
     }
 
     @Test

@@ -6,4 +6,9 @@ class PostgresLangChain4jAdapterTest extends LangChain4jAdapterContract {
     PostgresLangChain4jAdapterTest() {
         super(new PostgresTestDatabase());
     }
+
+    @Override
+    protected dev.atlas.jdbi.kit.TestDatabase anotherDatabase() {
+        return new PostgresTestDatabase();
+    }
 }

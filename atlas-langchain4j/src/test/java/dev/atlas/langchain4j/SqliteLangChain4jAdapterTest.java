@@ -6,4 +6,9 @@ class SqliteLangChain4jAdapterTest extends LangChain4jAdapterContract {
     SqliteLangChain4jAdapterTest() {
         super(new SqliteTestDatabase());
     }
+
+    @Override
+    protected dev.atlas.jdbi.kit.TestDatabase anotherDatabase() {
+        return new SqliteTestDatabase();
+    }
 }

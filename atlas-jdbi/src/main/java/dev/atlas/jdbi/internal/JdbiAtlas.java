@@ -46,7 +46,7 @@ public final class JdbiAtlas implements Atlas {
         if (cached != null) {
             return cached;
         }
-        Tenant created = new JdbiTenant(db, tenantId, config.historyLimit(), config.credentialKeys(), blobs,
+        Tenant created = new JdbiTenant(this, db, tenantId, config.historyLimit(), config.credentialKeys(), blobs,
                 new PgVectorIndex.Settings(config.pgvectorEfSearch(), config.pgvectorM(), config.pgvectorEfConstruction()),
                 config.executionListeners());
         if (tenants.size() < 10_000) {

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.Atlas;
 import dev.atlas.Tenant;
 import dev.atlas.asset.AssetStore;
 import dev.atlas.asset.BlobStore;
@@ -22,6 +23,7 @@ import dev.atlas.voice.VoiceCallStore;
  * applications use a few of the fourteen (a first message needs the conversation store only).
  */
 public final class JdbiTenant implements Tenant {
+    private final Atlas atlas;
     private final String id;
     private final Lazy<ConversationStore> conversations;
     private final Lazy<AssistantStore> assistants;
@@ -39,13 +41,15 @@ public final class JdbiTenant implements Tenant {
     private final Lazy<dev.atlas.portability.Portability> portability;
 
     /** {@code credentialKeys} may be null: credential calls then fail with a ConfigurationException. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector) {
-        this(db, id, historyLimit, credentialKeys, blobs, pgvector, java.util.List.of());
+    public JdbiTenant(Atlas atlas, Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs,
+                      PgVectorIndex.Settings pgvector) {
+        this(atlas, db, id, historyLimit, credentialKeys, blobs, pgvector, java.util.List.of());
     }
 
     /** With the application's execution listeners, called after each commit. */
-    public JdbiTenant(Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs, PgVectorIndex.Settings pgvector,
-                      java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
+    public JdbiTenant(Atlas atlas, Db db, String id, int historyLimit, CredentialKeys credentialKeys, BlobStore blobs,
+                      PgVectorIndex.Settings pgvector, java.util.List<dev.atlas.execution.ExecutionListener> executionListeners) {
+        this.atlas = atlas;
         this.id = id;
         this.conversations = new Lazy<>(() -> new JdbiConversationStore(db, id, historyLimit));
         this.assistants = new Lazy<>(() -> new JdbiAssistantStore(db, id));
@@ -66,6 +70,11 @@ public final class JdbiTenant implements Tenant {
     @Override
     public String id() {
         return id;
+    }
+
+    @Override
+    public Atlas atlas() {
+        return atlas;
     }
 
     @Override
