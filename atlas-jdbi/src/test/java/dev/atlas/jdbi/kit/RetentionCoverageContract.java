@@ -9,6 +9,7 @@ import dev.atlas.retention.RetentionWorker;
 import dev.atlas.Tenant;
 import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetType;
+import dev.atlas.asset.AttachedAsset;
 import dev.atlas.asset.LocalDirectoryBlobStore;
 import dev.atlas.asset.NewAsset;
 import dev.atlas.conversation.NewConversation;
@@ -219,6 +220,38 @@ public abstract class RetentionCoverageContract extends AtlasContract {
 
         assertThat(counts).containsEntry("asset_blobs.deleted", 2L).containsEntry("assets.deleted", 2L)
                 .containsEntry("conversations.deleted", 2L).containsEntry("message_assets.deleted", 2L);
+        assertThat(acme.assets().get(upload.id())).isPresent();
+    }
+
+    @Test
+    @DisplayName("an asset attached as a part of a message goes with it, row, attachments and bytes, when retention hard-deletes the message"
+            + " or purges its conversation; an upload attached beside it stays; a dry run counts the same")
+    void partsOfMessagesGoWithThem() {
+        Tenant acme = atlas.tenant("acme");
+        var convo = acme.conversations().create(NewConversation.of(Owner.user("u"), "a"));
+        var deleted = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("a photo"));
+        var kept = acme.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("another photo"));
+        Asset photo = acme.assets().store(NewAsset.of(AssetType.IMAGE, "photo.png", "image/png"), "photo".getBytes(StandardCharsets.UTF_8));
+        Asset other = acme.assets().store(NewAsset.of(AssetType.IMAGE, "other.png", "image/png"), "other".getBytes(StandardCharsets.UTF_8));
+        Asset upload = acme.assets().store(NewAsset.of(AssetType.DOCUMENT, "up.pdf", "application/pdf"), "upload".getBytes(StandardCharsets.UTF_8));
+        assertThat(acme.assets().attachPart(deleted.id(), photo.id()).attachmentMetadata()).isEqualTo(Map.of(AttachedAsset.PART, true));
+        acme.assets().attachPart(kept.id(), other.id());
+        acme.assets().attach(deleted.id(), upload.id(), Map.of());
+        acme.assets().attach(kept.id(), upload.id(), Map.of());
+        acme.conversations().deleteMessage(deleted.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().hardDeleteAfter(DAY), List.of(photo), List.of(other, upload)))
+                .containsEntry("messages.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L)
+                .containsEntry("message_assets.deleted", 2L);
+        assertThat(acme.assets().get(photo.id())).isEmpty();
+        assertThat(acme.assets().forMessage(kept.id())).extracting(a -> a.asset().id()).containsExactly(other.id(), upload.id());
+
+        acme.conversations().archive(convo.id());
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        assertThat(dryRunMatchesRun(acme, RetentionPolicy.none().purgeArchivedAfter(DAY), List.of(other), List.of(upload)))
+                .containsEntry("conversations.deleted", 1L).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L)
+                .containsEntry("message_assets.deleted", 2L);
         assertThat(acme.assets().get(upload.id())).isPresent();
     }
 
