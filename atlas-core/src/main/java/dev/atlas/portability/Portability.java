@@ -52,6 +52,12 @@ public interface Portability {
      * key, a message's sequence) a stored row of this tenant holds, the import fails with
      * {@link dev.atlas.ConflictException} naming {@code line N: type.field}, also before any write.
      *
+     * <p>An import is not one transaction. Should another writer take such a unique key after the
+     * check, the import fails at the transaction holding that line with
+     * {@link dev.atlas.ConflictException} naming {@code line N: type.field}; the rows of the
+     * transactions before it stay imported (whole rows, each with its parents), and importing the
+     * same input again once the key is free resumes: those rows are skipped as unchanged.
+     *
      * <p>An imported asset row keeps its blob key (the bytes are not in the file). Where two rows,
      * of this or another tenant, name one key (in any ASCII case) they share the bytes: a purge or
      * erase of one deletes them only when it removed the last row naming them.
@@ -59,7 +65,7 @@ public interface Portability {
      * @param in JSON Lines as {@link #exportTo} writes them; read to the end, not closed
      * @return rows inserted and rows skipped as already present, per type
      * @throws dev.atlas.InvalidInputException when a line is invalid, before any write
-     * @throws dev.atlas.ConflictException when a line clashes with a stored row, before any write
+     * @throws dev.atlas.ConflictException when a line clashes with a stored row, before any write (or, for a key taken since the check, at its transaction)
      * @throws java.io.UncheckedIOException when reading {@code in} fails
      */
     ImportReport importFrom(InputStream in);

@@ -773,6 +773,52 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a unique key another writer takes after the import checked it fails the import at the batch holding it with a"
+            + " ConflictException naming line, type and column and what stays imported; once the key is free, importing the same file"
+            + " again resumes: the rows already imported are unchanged, the rest imported, and the tenant exports the file back")
+    void keyTakenWhileImportingLeavesAResumableImport() {
+        Tenant src = atlas.tenant("src");
+        dev.atlas.conversation.Conversation c = src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE));
+        for (int i = 0; i < 1_100; i++) {
+            src.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("m" + i));
+        }
+        src.tasks().schedule(dev.atlas.task.NewSchedule.every("digest", java.time.Duration.ofHours(2), dev.atlas.task.NewTask.of("digest", Map.of())));
+        byte[] file = export(src, ExportScope.tenant());
+        // 1 conversation, 1,100 messages and their 1,100 created events, then the schedule: the first batch (2,000 rows) ends in the events.
+        int line = lineOf(text(file), "\"type\":\"task_schedule\"");
+        int secondBatch = 2 + 2_000;
+        Tenant dst = atlas.tenant("dst");
+        Tenant competitor = reopen(b -> b).tenant("dst");
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        // Once the first batch is committed, another writer (another Atlas on the database) takes the schedule's name.
+        db.beforeEachWrite(h -> {
+            if (writes.incrementAndGet() == 2) {
+                competitor.tasks().schedule(dev.atlas.task.NewSchedule.every("digest", java.time.Duration.ofHours(3),
+                        dev.atlas.task.NewTask.of("other", Map.of())));
+            }
+        });
+        Throwable failed;
+        try {
+            failed = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, file));
+        } finally {
+            db.beforeEachWrite(h -> {});
+        }
+
+        assertThat(failed).isExactlyInstanceOf(ConflictException.class)
+                .hasMessageContaining("rows before line " + secondBatch + " are imported")
+                .hasMessageContaining("import the same file again")
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": task_schedule.name");
+        assertThat(dst.conversations().messages(c.id(), 0, 1_000)).hasSize(1_000);
+        assertThat(dst.conversations().messages(c.id(), 1_000, 1_000)).hasSize(100);
+        competitor.tasks().deleteSchedule("digest");
+        ImportReport resumed = importBytes(dst, file);
+        assertThat(resumed.unchanged()).containsExactlyInAnyOrderEntriesOf(Map.of("conversation", 1L, "message", 1_100L, "message_event", 899L));
+        assertThat(resumed.imported()).containsExactlyInAnyOrderEntriesOf(Map.of("message_event", 201L, "task_schedule", 1L));
+        assertThat(text(export(dst, ExportScope.tenant()))).isEqualTo(text(file));
+    }
+
+    @Test
     @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
             + " line, type and column, and nothing is written")
     void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {

@@ -58,8 +58,9 @@ import java.util.function.IntFunction;
  * a temporary file and reads it twice: the first pass validates every record, checks every
  * reference and compares every id that already exists, so nothing is written unless the whole
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
- * rows per transaction. Erase deletes table by table, children first, {@link #BATCH} rows per
- * transaction, with the conditions {@link Scope} shares with export.
+ * rows per transaction (a key another writer takes between the passes stops it resumable, see
+ * {@link #takenSinceChecked}). Erase deletes table by table, children first, {@link #BATCH} rows
+ * per transaction, with the conditions {@link Scope} shares with export.
  */
 public final class JdbiPortability implements Portability {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
@@ -744,6 +745,7 @@ public final class JdbiPortability implements Portability {
         Map<String, Long> imported = new LinkedHashMap<>();
         Map<UUID, Link> links = new LinkedHashMap<>(plan.relink);
         List<Parsed> batch = new ArrayList<>(BATCH);
+        List<String> wheres = new ArrayList<>(BATCH);
         try (Reader r = new Reader(spool)) {
             header(r);
             for (JsonNode record = r.next(); record != null; record = r.next()) {
@@ -752,13 +754,15 @@ public final class JdbiPortability implements Portability {
                 }
                 String where = r.where();
                 batch.add(Codec.parse(tableOf(record, where), record, where));
+                wheres.add(where);
                 if (batch.size() >= BATCH) {
-                    insert(batch, links, imported);
+                    insert(batch, wheres, links, imported);
                     batch.clear();
+                    wheres.clear();
                 }
             }
         }
-        insert(batch, links, imported);
+        insert(batch, wheres, links, imported);
         if (!links.isEmpty()) {
             db.write(h -> {
                 link(h, links, true);
@@ -768,7 +772,7 @@ public final class JdbiPortability implements Portability {
         return new ImportReport(imported, plan.unchanged);
     }
 
-    private void insert(List<Parsed> batch, Map<UUID, Link> links, Map<String, Long> imported) {
+    private void insert(List<Parsed> batch, List<String> wheres, Map<UUID, Link> links, Map<String, Long> imported) {
         if (batch.isEmpty() && links.isEmpty()) {
             return;
         }
@@ -792,11 +796,42 @@ public final class JdbiPortability implements Portability {
             });
         } catch (StorageException e) {
             if (isUniqueViolation(e)) {
-                throw new ConflictException("input", "a row conflicts with a stored row on a unique key other than its id: " + e.getMessage());
+                throw takenSinceChecked(batch, wheres, e);
             }
             throw e;
         }
         counts.forEach((k, v) -> imported.merge(k, v, Long::sum));
+    }
+
+    /**
+     * A unique key another writer took after the first pass checked it: the batch rolled back, and
+     * the batches before it stay committed. Undoing them would delete rows others may already use,
+     * and one transaction for the whole import would hold SQLite's only write lock for its whole
+     * length, so the import is left resumable instead: the rows before the batch are whole rows
+     * with their parents, and importing the same file again skips them as unchanged. The clashing
+     * line and column are found by checking the batch's keys again.
+     */
+    private ConflictException takenSinceChecked(List<Parsed> batch, List<String> wheres, StorageException e) {
+        String first = wheres.isEmpty() ? "the last batch" : wheres.get(0).substring(0, wheres.get(0).length() - 2);
+        String resume = "; it was taken after the import checked it, and rows before " + first + " are imported: once the key is"
+                + " free, import the same file again to resume (rows already imported are skipped as unchanged)";
+        Map<Table, List<Located>> byTable = new LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            byTable.computeIfAbsent(batch.get(i).table(), t -> new ArrayList<>()).add(new Located(batch.get(i), wheres.get(i)));
+        }
+        for (Map.Entry<Table, List<Located>> t : byTable.entrySet()) {
+            try {
+                checkUnique(t.getKey(), t.getValue(), new Plan());
+            } catch (ConflictException clash) {
+                ConflictException out = new ConflictException(clash.field(), clash.getMessage().substring(clash.field().length() + 2) + resume);
+                out.initCause(e);
+                return out;
+            }
+        }
+        ConflictException out = new ConflictException("input", "a row from " + first + " on conflicts with a stored row on a unique key: "
+                + e.getMessage() + resume);
+        out.initCause(e);
+        return out;
     }
 
     private static boolean isUniqueViolation(StorageException e) {
