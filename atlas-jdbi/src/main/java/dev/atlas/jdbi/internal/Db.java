@@ -127,6 +127,24 @@ public final class Db {
         }
     }
 
+    /**
+     * Takes {@code h}'s connection out of the pool for good, for a connection left in a state that
+     * cannot be undone (a transaction that would not end). HikariCP evicts it; under any pool its
+     * physical connection is closed (which rolls back what is open), so another pool's validation
+     * finds it closed before handing it out. Best effort: the caller is already reporting a failure.
+     */
+    public void discard(Handle h) {
+        Connection c = h.getConnection();
+        try {
+            if (dataSource instanceof com.zaxxer.hikari.HikariDataSource hikari) {
+                hikari.evictConnection(c); // a no-op for a connection it did not hand out (a test's wrapper)
+            }
+            c.unwrap(Connection.class).close();
+        } catch (SQLException | RuntimeException ignored) {
+            // nothing more to do for a connection that cannot even be closed
+        }
+    }
+
     private static void closeQuietly(Handle h) {
         try {
             h.close();

@@ -163,14 +163,32 @@ public final class JdbiPortability implements Portability {
             h.control("BEGIN DEFERRED");
             try {
                 reads.run();
+                h.control("COMMIT");
                 done = true;
             } finally {
-                h.control(done ? "COMMIT" : "ROLLBACK");
+                if (!done) {
+                    rollbackOrDiscard(h);
+                }
             }
         } catch (java.sql.SQLException e) {
             throw new StorageException("export: the read transaction failed: " + e.getMessage(), e.getSQLState(), false, e);
         }
         return null;
+    }
+
+    /**
+     * Ends the export's read transaction after its reads or its COMMIT failed. Should even ROLLBACK
+     * fail, the transaction may still be open, and the pool would hand out a connection holding its
+     * WAL snapshot forever (no checkpoint could pass it): the connection is discarded instead. The
+     * failure being reported is the reads' or COMMIT's, not this one.
+     */
+    private void rollbackOrDiscard(Handle h) {
+        try {
+            h.control("ROLLBACK");
+        } catch (java.sql.SQLException | RuntimeException e) {
+            LOG.warn("export: could not end its read transaction, discarding the connection: {}", e.toString());
+            db.discard(h);
+        }
     }
 
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
