@@ -53,7 +53,10 @@ public interface StepHandle {
 
     /**
      * processing → completed with the answer (or {@code null}), the model's reasoning (or
-     * {@code null}) and the step's usage ({@code null} when unknown).
+     * {@code null}) and the step's usage ({@code null} when unknown). While the execution has no
+     * usage of its own (see {@link ExecutionHandle#usage}) its usage is the steps' sum: a step whose
+     * usage would take that sum's cost past what an execution can store fails with
+     * {@link dev.atlas.InvalidInputException} on {@code usage} and stays processing.
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}
