@@ -274,14 +274,50 @@ public final class Db {
         return read(work);
     }
 
-    /** Runs read-only {@code work} in one transaction, for reads that need one consistent snapshot. */
+    /**
+     * Runs read-only {@code work} on one snapshot: all its statements see the same committed state,
+     * so a read of several statements never shows half of a write committed meanwhile.
+     *
+     * <p>PostgreSQL: a REPEATABLE READ, READ ONLY transaction (READ COMMITTED, the default, takes a
+     * snapshot per statement). {@code SET TRANSACTION} as the transaction's first statement costs
+     * one round trip and ends with it, so nothing is left to reset on the pooled connection
+     * ({@code setTransactionIsolation} costs a round trip to set and another to reset). SQLite: a
+     * deferred transaction, whose WAL snapshot is fixed at its first read and which takes no lock a
+     * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
+     */
     public <T> T readConsistent(HandleCallback<T> work) {
-        if (dialect == Dialect.SQLITE) {
-            // An SQLite transaction here would take the write lock (IMMEDIATE mode); readers see
-            // committed state per statement, and callers order their statements to tolerate that.
-            return read(work);
+        if (dialect == Dialect.POSTGRESQL) {
+            return read(h -> h.inTransaction(t -> {
+                control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                return work.withHandle(t);
+            }));
         }
-        return read(h -> h.inTransaction(work));
+        return read(h -> {
+            control(h, "BEGIN DEFERRED");
+            boolean done = false;
+            try {
+                T value = work.withHandle(h);
+                done = true;
+                return value;
+            } finally {
+                try {
+                    control(h, done ? "COMMIT" : "ROLLBACK");
+                } catch (SqlFailure e) {
+                    if (done) {
+                        throw e;
+                    }
+                    // the work's own failure is the one to report
+                }
+            }
+        });
+    }
+
+    private static void control(Handle h, String sql) {
+        try {
+            h.control(sql);
+        } catch (SQLException e) {
+            throw new SqlFailure(sql + " failed: " + e.getMessage(), e);
+        }
     }
 
     public static AtlasException translate(SqlFailure e) {

@@ -304,9 +304,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Optional<ExecutionTree> tree(UUID executionId) {
         Check.notNull("executionId", executionId);
+        // Three statements on one snapshot: a write committed between them (a sweep failing the
+        // execution, its steps and calls together) is seen whole or not at all.
         return db.readConsistent(h -> find(h, executionId).map(e -> {
-            // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
-            // no calls yet rather than calls whose step is missing.
             Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
             List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
             return new ExecutionTree(e, steps, calls.getOrDefault(null, List.of()));
@@ -368,7 +368,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     public List<MessageWithTools> historyWithTools(UUID conversationId, int limit) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        return db.read(h -> {
+        // Messages, then calls, then steps: on one snapshot, or a step could show a state its calls do not.
+        return db.readConsistent(h -> {
             List<Message> messages = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
                     .list(Rows.message(db.dialect()));
             if (messages.isEmpty()) {

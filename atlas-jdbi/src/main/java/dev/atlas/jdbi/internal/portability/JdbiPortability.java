@@ -126,14 +126,17 @@ public final class JdbiPortability implements Portability {
             g.writeStringField("type", HEADER_TYPE);
             g.writeNumberField("version", VERSION);
             g.writeEndObject();
-            db.readConsistent(h -> snapshot(h, () -> {
+            // One snapshot: otherwise rows written between two tables' reads would be half in the
+            // file (a message without its conversation) and the file would not import.
+            db.readConsistent(h -> {
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
                         counts.put(table.type(), n);
                     }
                 }
-            }));
+                return null;
+            });
             g.writeRaw('\n');
             g.flush();
         } catch (IOException e) {
@@ -142,34 +145,6 @@ public final class JdbiPortability implements Portability {
             throw e;
         }
         return new ExportReport(counts);
-    }
-
-    /**
-     * Runs {@code reads} on one snapshot: otherwise rows written between two tables' reads would be
-     * half in the file (a message without its conversation) and the file would not import. On
-     * PostgreSQL readConsistent's transaction is one once it is REPEATABLE READ (READ COMMITTED
-     * takes a snapshot per statement); on SQLite a deferred transaction is (WAL fixes its snapshot
-     * at the first read and takes no lock a writer waits for).
-     */
-    private Object snapshot(Handle h, Runnable reads) {
-        boolean done = false;
-        try {
-            if (db.dialect() == Dialect.POSTGRESQL) {
-                h.control("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                reads.run();
-                return null;
-            }
-            h.control("BEGIN DEFERRED");
-            try {
-                reads.run();
-                done = true;
-            } finally {
-                h.control(done ? "COMMIT" : "ROLLBACK");
-            }
-        } catch (java.sql.SQLException e) {
-            throw new StorageException("export: the read transaction failed: " + e.getMessage(), e.getSQLState(), false, e);
-        }
-        return null;
     }
 
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
