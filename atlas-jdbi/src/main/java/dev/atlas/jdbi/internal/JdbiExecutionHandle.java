@@ -267,6 +267,9 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 String current = sql.on(h, status).bind("id", rowId).optional(Sql.STRING)
                         .orElseThrow(() -> new NotFoundException(entity, rowId));
                 ExecutionStatus.of(current).checkMoveTo(target);
+                if (close == q.finishStep || close == q.failStep) {
+                    throw recorder.notProcessing(id); // the step could move: its execution no longer runs
+                }
                 return null;
             }
             // Read back only for listeners, inside the transaction, so they get exactly what was committed.

@@ -246,6 +246,30 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a step left open is not closed after its execution finished (its usage would be missing from the execution's): ConflictException on executionId, the step unchanged; a tool call's late result is still stored")
+    void noStepClosingAfterFinish() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        Execution done = h.complete();
+        assertThatThrownBy(() -> step.finish("late", null, FinishReason.STOP, Usage.of(10, 5)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+        assertThatThrownBy(() -> step.fail("late"))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+        // A tool runs after the model call that asked for it; its result may come after that call's execution ended.
+        call.complete("late result");
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.execution()).isEqualTo(done);
+        assertThat(t.steps()).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(ExecutionStatus.PROCESSING);
+            assertThat(st.usage()).isEqualTo(Usage.NONE);
+            assertThat(st.content()).isNull();
+        });
+        assertThat(t.toolCalls()).singleElement().satisfies(c -> assertThat(c.result()).isEqualTo("late result"));
+        assertThat(recorder.sweepInterrupted(Duration.ofDays(1))).isEqualTo(new SweepResult(0, 1, 0));
+    }
+
+    @Test
     @DisplayName("usage and the first-token time, stored when the execution finishes, are refused after it finished instead of being dropped")
     void usageAfterFinishIsRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
