@@ -42,6 +42,11 @@ public interface ExecutionHandle {
      * execution's usage is the sum of its steps' usage. Once the execution finished through this
      * handle it fails with {@link dev.atlas.ConflictException} on {@code executionId}.
      *
+     * <p>An execution stores a cost of at most 9,223,372.036854775807 currency units (2<sup>63</sup>-1
+     * pico-units). Usage whose cost at the price valid at the execution's creation is larger fails
+     * with {@link dev.atlas.InvalidInputException} on {@code usage} and is not kept (the usage set
+     * before stays): Atlas never stores such a cost as unknown, which reports would count as zero.
+     *
      * @param usage the token counts
      */
     void usage(Usage usage);
@@ -87,14 +92,18 @@ public interface ExecutionHandle {
     Message reply(StepHandle step, NewMessage message);
 
     /**
-     * processing → completed; stores usage, cost (from the price valid at creation), timing.
+     * processing → completed; stores usage, cost (from the price valid at creation), timing. When
+     * the cost does not fit (see {@link #usage}; a price added since can make it so) it fails with
+     * {@link dev.atlas.InvalidInputException} on {@code usage}, writes nothing and leaves the
+     * execution processing: set a smaller usage, or cancel.
      *
      * @return the execution
      */
     Execution complete();
 
     /**
-     * processing → failed with {@code error}; stores usage and cost so far.
+     * processing → failed with {@code error}; stores usage and cost so far, refused like
+     * {@link #complete} when the cost does not fit.
      *
      * @param error why it failed
      * @return the execution

@@ -45,6 +45,10 @@ public interface StepHandle {
 
     /**
      * processing → completed with the provider's answer ({@code null} when the step only asked for tools).
+     * Once the execution is no longer processing it fails with {@link dev.atlas.ConflictException} on
+     * {@code executionId} and the step stays open (the execution's usage was summed from its steps
+     * when it finished; the sweep fails the step as interrupted). A tool call's result, unlike a step,
+     * may still be recorded after its execution ended.
      *
      * @param content the content, or {@code null}
      * @param finishReason why the model stopped
@@ -53,7 +57,11 @@ public interface StepHandle {
 
     /**
      * processing → completed with the answer (or {@code null}), the model's reasoning (or
-     * {@code null}) and the step's usage ({@code null} when unknown).
+     * {@code null}) and the step's usage ({@code null} when unknown); refused like
+     * {@link #finish(String, FinishReason)} once the execution is no longer processing. While the execution has no
+     * usage of its own (see {@link ExecutionHandle#usage}) its usage is the steps' sum: a step whose
+     * usage would take that sum's cost past what an execution can store fails with
+     * {@link dev.atlas.InvalidInputException} on {@code usage} and stays processing.
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}
@@ -63,7 +71,8 @@ public interface StepHandle {
     void finish(@Nullable String content, @Nullable String reasoning, FinishReason finishReason, @Nullable Usage usage);
 
     /**
-     * processing → failed.
+     * processing → failed; refused like {@link #finish(String, FinishReason)} once the execution is
+     * no longer processing.
      *
      * @param error why it failed
      */

@@ -9,6 +9,7 @@ import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.HandleCallback;
 import dev.atlas.jdbi.internal.sql.SqlFailure;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
@@ -292,14 +293,61 @@ public final class Db {
         return read(work);
     }
 
-    /** Runs read-only {@code work} in one transaction, for reads that need one consistent snapshot. */
+    /**
+     * Runs read-only {@code work} on one snapshot: all its statements see the same committed state,
+     * so a read of several statements never shows half of a write committed meanwhile.
+     *
+     * <p>PostgreSQL: a REPEATABLE READ, READ ONLY transaction (READ COMMITTED, the default, takes a
+     * snapshot per statement). {@code SET TRANSACTION} as the transaction's first statement costs
+     * one round trip and ends with it, so nothing is left to reset on the pooled connection
+     * ({@code setTransactionIsolation} costs a round trip to set and another to reset). SQLite: a
+     * deferred transaction, whose WAL snapshot is fixed at its first read and which takes no lock a
+     * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
+     */
     public <T> T readConsistent(HandleCallback<T> work) {
-        if (dialect == Dialect.SQLITE) {
-            // An SQLite transaction here would take the write lock (IMMEDIATE mode); readers see
-            // committed state per statement, and callers order their statements to tolerate that.
-            return read(work);
+        if (dialect == Dialect.POSTGRESQL) {
+            return read(h -> h.inTransaction(t -> {
+                control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                return work.withHandle(t);
+            }));
         }
-        return read(h -> h.inTransaction(work));
+        return read(h -> {
+            control(h, "BEGIN DEFERRED");
+            boolean committed = false;
+            try {
+                T value = work.withHandle(h);
+                control(h, "COMMIT");
+                committed = true;
+                return value;
+            } finally {
+                if (!committed) {
+                    rollbackOrDiscard(h);
+                }
+            }
+        });
+    }
+
+    /**
+     * Ends a read transaction whose work or COMMIT failed. Should even ROLLBACK fail, the
+     * transaction may still be open, and the pool would hand out a connection holding its WAL
+     * snapshot for good (no checkpoint could pass it), so the connection is discarded. The failure
+     * reported is the work's or COMMIT's, not this one.
+     */
+    private void rollbackOrDiscard(Handle h) {
+        try {
+            control(h, "ROLLBACK");
+        } catch (RuntimeException e) {
+            LoggerFactory.getLogger(Db.class).warn("could not end a read transaction, discarding its connection: {}", e.toString());
+            discard(h);
+        }
+    }
+
+    private static void control(Handle h, String sql) {
+        try {
+            h.control(sql);
+        } catch (SQLException e) {
+            throw new SqlFailure(sql + " failed: " + e.getMessage(), e);
+        }
     }
 
     public static AtlasException translate(SqlFailure e) {

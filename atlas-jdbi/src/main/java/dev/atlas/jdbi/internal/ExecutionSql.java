@@ -11,8 +11,7 @@ final class ExecutionSql {
     private static final String E = "SELECT " + ExecutionRows.EXECUTION_COLUMNS + " FROM <p>executions WHERE tenant_id = :t";
     private static final String STEPS = "SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps WHERE tenant_id = :t";
     private static final String CALLS = "SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t";
-    private static final String CLOSE_WHERE = " completed_at = :now, duration_ms = :duration, updated_at = :now"
-            + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
+    private static final String CLOSE_SET = " completed_at = :now, duration_ms = :duration, updated_at = :now";
 
     private final Catalogue c;
     final Statement conversationExists;
@@ -51,6 +50,12 @@ final class ExecutionSql {
     ExecutionSql(Catalogue c) {
         this.c = c;
         String share = c.dialect().forShare();
+        String closeWhere = CLOSE_SET + " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
+        // A step closes only while its execution runs: the execution's usage and cost were summed
+        // from its steps when it finished. (A tool call's result may come after its model call's
+        // execution ended, as the LangChain4j adapter records them; it carries no usage.)
+        String closeStepWhere = closeWhere + " AND EXISTS (SELECT 1 FROM <p>executions x WHERE x.tenant_id = :t"
+                + " AND x.id = execution_id AND x.status = 'processing'" + share + ")";
         conversationExists = c.sql("executions.conversationExists",
                 "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisionExists = c.sql("executions.revisionExists", "SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
@@ -112,12 +117,12 @@ final class ExecutionSql {
                 + " :name, :type, :arguments, :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
         finishStep = c.sql("executions.finishStep", "UPDATE <p>execution_steps SET status = 'completed', content = :content,"
                 + " reasoning = :reasoning, finish_reason = :finishReason, input_tokens = :input, output_tokens = :output,"
-                + " reasoning_tokens = :reasoningTokens, cached_tokens = :cached, cache_write_tokens = :cacheWrite," + CLOSE_WHERE);
+                + " reasoning_tokens = :reasoningTokens, cached_tokens = :cached, cache_write_tokens = :cacheWrite," + closeStepWhere);
         failStep = c.sql("executions.failStep", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
-                + " finish_reason = 'error'," + CLOSE_WHERE);
+                + " finish_reason = 'error'," + closeStepWhere);
         completeToolCall = c.sql("executions.completeToolCall", "UPDATE <p>execution_tool_calls SET status = 'completed',"
-                + " result = :result," + CLOSE_WHERE);
-        failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + CLOSE_WHERE);
+                + " result = :result," + closeWhere);
+        failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");

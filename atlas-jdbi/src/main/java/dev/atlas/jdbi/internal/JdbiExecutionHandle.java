@@ -57,6 +57,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     /** Orders the inserts of this handle's tool calls outside a step, as a step's lock does for its calls. */
     private final ReentrantLock outsideStepLock = new ReentrantLock();
     private volatile Usage usage;
+    /** Tokens of the steps finished through this handle: while few, no price can make their sum's cost overflow. */
+    private final java.util.concurrent.atomic.AtomicLong stepTokens = new java.util.concurrent.atomic.AtomicLong();
     private volatile Long firstTokenMs;
     private volatile boolean finished;
     /** Orders {@link #usage} and {@link #firstToken} against the finish that stores them. */
@@ -116,6 +118,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         Check.notNull("usage", usage);
         locked(finishLock, () -> {
             requireUnfinished();
+            recorder.checkCost(execution, usage, "the usage");
             this.usage = usage;
             return null;
         });
@@ -264,6 +267,9 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 String current = sql.on(h, status).bind("id", rowId).optional(Sql.STRING)
                         .orElseThrow(() -> new NotFoundException(entity, rowId));
                 ExecutionStatus.of(current).checkMoveTo(target);
+                if (close == q.finishStep || close == q.failStep) {
+                    throw recorder.notProcessing(id); // the step could move: its execution no longer runs
+                }
                 return null;
             }
             // Read back only for listeners, inside the transaction, so they get exactly what was committed.
@@ -402,11 +408,19 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Check.optional("reasoning", reasoning, Limits.MAX_CONTENT_LENGTH);
             Check.notNull("finishReason", finishReason);
             Usage u = usage == null ? Usage.NONE : usage;
+            long tokens = u.totalTokens();
+            // Without usage set on the execution its cost is the steps' sum's: refuse the step that
+            // would take it past what can be stored, rather than the finish. Steps finished through
+            // another handle are not counted here; the finish catches those.
+            if (tokens > 0 && JdbiExecutionHandle.this.usage == null && stepTokens.get() + tokens > JdbiExecutionRecorder.ALWAYS_FITS) {
+                recorder.checkStepCost(execution, u);
+            }
             stepFinished(close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
                     c -> c.bind("content", content).bind("reasoning", reasoning).bind("finishReason", finishReason.toString())
                             .bind("input", u.inputTokens()).bind("output", u.outputTokens()).bind("reasoningTokens", u.reasoningTokens())
                             .bind("cached", u.cachedTokens()).bind("cacheWrite", u.cacheWriteTokens()),
                     recorder::storedStep));
+            stepTokens.addAndGet(tokens);
         }
 
         @Override

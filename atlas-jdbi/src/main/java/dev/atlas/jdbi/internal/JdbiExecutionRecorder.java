@@ -59,7 +59,10 @@ import java.util.function.ToIntFunction;
 /** {@link ExecutionRecorder} on the statement layer: every statement runs through the tenant-bound {@link Sql} runner. */
 public final class JdbiExecutionRecorder implements ExecutionRecorder {
     static final String INTERRUPTED = "interrupted";
+    /** The largest cost the cost_pico column holds: 9,223,372.036854775807 currency units. */
     private static final BigInteger MAX_PICO = BigInteger.valueOf(Long.MAX_VALUE);
+    /** Up to this many tokens no price (at most {@link Limits#MAX_PRICE_PER_MILLION}) reaches {@link #MAX_PICO}: no look-up needed. */
+    static final long ALWAYS_FITS = Long.MAX_VALUE / ModelPrice.micros(Limits.MAX_PRICE_PER_MILLION);
 
     final Db db;
     final String tenant;
@@ -232,13 +235,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             Instant now = db.now();
             Usage usage = explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
-            Long cost = null;
-            Optional<ModelPrice> price = JdbiPriceStore.priceAt(sql, h, prices, x.provider(), x.model(), x.createdAt());
-            if (price.isPresent()) {
-                BigInteger pico = price.get().costPico(usage);
-                // Beyond about 9.2 million currency units the cost does not fit the column: leave it unknown.
-                cost = pico.compareTo(MAX_PICO) <= 0 ? pico.longValueExact() : null;
-            }
+            Long cost = costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage");
             Long duration = x.startedAt() == null ? null : Math.max(0, Duration.between(x.startedAt(), now).toMillis());
             Optional<Execution> done = sql.on(h, q.finish).bind("id", x.id()).bind("status", target.toString())
                     .bind("input", usage.inputTokens()).bind("output", usage.outputTokens()).bind("reasoning", usage.reasoningTokens())
@@ -256,6 +253,42 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return e;
     }
 
+    /**
+     * The cost of {@code usage} at the price valid at {@code x}'s creation, or null when no price is
+     * known. A cost the column cannot hold is refused on "usage" rather than stored as null, which
+     * reports would count as zero: a wrong figure, not an unknown one.
+     */
+    private Long costPico(Handle h, Execution x, Usage usage, String what) {
+        Optional<ModelPrice> price = JdbiPriceStore.priceAt(sql, h, prices, x.provider(), x.model(), x.createdAt());
+        if (price.isEmpty()) {
+            return null;
+        }
+        BigInteger pico = price.get().costPico(usage);
+        if (pico.compareTo(MAX_PICO) > 0) {
+            throw new InvalidInputException("usage", what + " of execution " + x.id() + " costs " + ModelPrice.fromPico(pico).toPlainString()
+                    + " at the price of " + x.provider() + "/" + x.model() + " valid from " + price.get().validFrom() + ", more than the "
+                    + ModelPrice.fromPico(MAX_PICO).toPlainString() + " one execution can store; record the work as several executions");
+        }
+        return pico.longValueExact();
+    }
+
+    /**
+     * Refuses {@code usage} whose cost at {@code x}'s price would not fit, before it is kept: a
+     * look-up only for usage large enough that some price could overflow. The finish checks again
+     * (a price may be added after this), in the transaction that stores the cost.
+     */
+    void checkCost(Execution x, Usage usage, String what) {
+        if (usage.totalTokens() > ALWAYS_FITS) {
+            db.read(h -> costPico(h, x, usage, what));
+        }
+    }
+
+    /** {@link #checkCost} for a step about to add {@code usage} to the steps' sum. */
+    void checkStepCost(Execution x, Usage usage) {
+        db.read(h -> costPico(h, x, sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage),
+                "the steps' usage"));
+    }
+
     // ---- reads --------------------------------------------------------------------------
 
     @Override
@@ -271,9 +304,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Optional<ExecutionTree> tree(UUID executionId) {
         Check.notNull("executionId", executionId);
+        // Three statements on one snapshot: a write committed between them (a sweep failing the
+        // execution, its steps and calls together) is seen whole or not at all.
         return db.readConsistent(h -> find(h, executionId).map(e -> {
-            // Tool calls before steps: on SQLite (no snapshot) a step committed in between then has
-            // no calls yet rather than calls whose step is missing.
             Map<UUID, List<ToolCall>> calls = byStep(sql.on(h, q.executionCalls).bind("execution", executionId).list(toolCalls));
             List<ExecutionStep> steps = sql.on(h, q.executionSteps).bind("execution", executionId).list(stepWith(calls));
             return new ExecutionTree(e, steps, calls.getOrDefault(null, List.of()));
@@ -335,7 +368,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     public List<MessageWithTools> historyWithTools(UUID conversationId, int limit) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        return db.read(h -> {
+        // Messages, then calls, then steps: on one snapshot, or a step could show a state its calls do not.
+        return db.readConsistent(h -> {
             List<Message> messages = sql.on(h, q.history).bind("conversation", conversationId).bind("limit", limit)
                     .list(Rows.message(db.dialect()));
             if (messages.isEmpty()) {

@@ -246,6 +246,30 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a step left open is not closed after its execution finished (its usage would be missing from the execution's): ConflictException on executionId, the step unchanged; a tool call's late result is still stored")
+    void noStepClosingAfterFinish() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        Execution done = h.complete();
+        assertThatThrownBy(() -> step.finish("late", null, FinishReason.STOP, Usage.of(10, 5)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+        assertThatThrownBy(() -> step.fail("late"))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+        // A tool runs after the model call that asked for it; its result may come after that call's execution ended.
+        call.complete("late result");
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.execution()).isEqualTo(done);
+        assertThat(t.steps()).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(ExecutionStatus.PROCESSING);
+            assertThat(st.usage()).isEqualTo(Usage.NONE);
+            assertThat(st.content()).isNull();
+        });
+        assertThat(t.toolCalls()).singleElement().satisfies(c -> assertThat(c.result()).isEqualTo("late result"));
+        assertThat(recorder.sweepInterrupted(Duration.ofDays(1))).isEqualTo(new SweepResult(0, 1, 0));
+    }
+
+    @Test
     @DisplayName("usage and the first-token time, stored when the execution finishes, are refused after it finished instead of being dropped")
     void usageAfterFinishIsRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -615,6 +639,98 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         // Conversation check and insert; step insert; tool-call insert and completion; step finish;
         // completion: the steps' usage, the price, the guarded update returning the row.
         assertThat(counted.statements()).isEqualTo(9);
+    }
+
+    /**
+     * Rounds of: an execution in {@code c} with a step holding an open tool call, an open call
+     * outside the step and a reply linked to the step; then one sweep that fails the execution, the
+     * step and both calls in one transaction. Two readers meanwhile read the latest execution and
+     * return a description of any read that mixes the states before and after a sweep.
+     */
+    private void sweepWhileReading(Conversation c, java.util.function.Function<UUID, String> torn) throws Exception {
+        java.util.concurrent.atomic.AtomicReference<UUID> current = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicReference<String> first = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            List<java.util.concurrent.Future<?>> readers = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                readers.add(pool.submit(() -> {
+                    while (!done.get()) {
+                        UUID id = current.get();
+                        if (id == null) {
+                            Thread.onSpinWait();
+                            continue;
+                        }
+                        String t = torn.apply(id);
+                        reads.incrementAndGet();
+                        if (t != null) {
+                            first.compareAndSet(null, t);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            try {
+                for (int i = 0; i < 150 && first.get() == null; i++) {
+                    ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+                    StepHandle step = h.step();
+                    step.toolCall("in_" + i, "lookup", "{}");
+                    h.toolCall(NewToolCall.of("out_" + i, "search", "{}"));
+                    h.reply(step, "calling lookup " + i);
+                    current.set(h.id());
+                    clock.advanceMicros(1);
+                    assertThat(recorder.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                }
+            } finally {
+                done.set(true);
+                for (var f : readers) {
+                    f.get();
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(reads.get()).isPositive();
+        assertThat(first.get()).as("a read mixing two committed states").isNull();
+    }
+
+    private static String mixed(String what, List<ExecutionStatus> statuses) {
+        return statuses.stream().distinct().count() > 1 ? what + " " + statuses : null;
+    }
+
+    @Test
+    @DisplayName("tree() is one committed state: a sweep committed while it reads never shows a processing execution with interrupted steps or calls")
+    void treeIsOneSnapshot() throws Exception {
+        sweepWhileReading(convo(), id -> {
+            ExecutionTree t = recorder.tree(id).orElseThrow();
+            List<ExecutionStatus> statuses = new ArrayList<>();
+            statuses.add(t.execution().status());
+            t.steps().forEach(st -> statuses.add(st.status()));
+            t.toolCalls().forEach(tc -> statuses.add(tc.status()));
+            return mixed("execution, step and tool calls", statuses);
+        });
+    }
+
+    @Test
+    @DisplayName("historyWithTools() is one committed state: a sweep committed while it reads never shows an interrupted step with processing calls")
+    void historyWithToolsIsOneSnapshot() throws Exception {
+        Conversation c = convo();
+        sweepWhileReading(c, id -> {
+            for (MessageWithTools m : recorder.historyWithTools(c.id(), 2)) {
+                for (var st : m.toolSteps()) {
+                    List<ExecutionStatus> statuses = new ArrayList<>();
+                    statuses.add(st.status());
+                    st.toolCalls().forEach(tc -> statuses.add(tc.status()));
+                    String t = mixed("step and its tool calls", statuses);
+                    if (t != null) {
+                        return t;
+                    }
+                }
+            }
+            return null;
+        });
     }
 
     @Test

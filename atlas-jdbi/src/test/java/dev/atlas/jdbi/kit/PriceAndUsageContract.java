@@ -109,6 +109,75 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.NONE, false).cost(), "0");
     }
 
+    // An execution stores at most 2^63 - 1 pico-units: 9,223,372.036854775807 currency units.
+    // input 9,223,371 × 1,000,000 + output 10^12 × 0.000001 + cached 36,854,775,807 × 0.000001 per million
+    // = 9,223,371,000,000,000,000 + 1,000,000,000,000 + 36,854,775,807 pico = 9,223,372,036,854,775,807 pico.
+    private static final Usage AT_LIMIT = new Usage(9_223_371L, 1_000_000_000_000L, null, 36_854_775_807L, null);
+    private static final Usage OVER_LIMIT = AT_LIMIT.cached(36_854_775_808L);
+
+    private void limitPrice(Instant from) {
+        prices.create(ModelPrice.of("big", "model", "1000000", "0.000001", from).cached("0.000001"));
+    }
+
+    @Test
+    @DisplayName("a cost of exactly 2^63-1 pico-units (9223372.036854775807) is stored and read back exactly, in the execution and the report")
+    void costAtTheStorableLimit() {
+        limitPrice(JAN);
+        Execution e = run(acme, ExecutionSpec.text("big", "model"), AT_LIMIT, false);
+        cost(e.cost(), "9223372.036854775807");
+        Execution stored = acme.executions().require(e.id());
+        cost(stored.cost(), "9223372.036854775807");
+        assertThat(stored.usage()).isEqualTo(AT_LIMIT);
+        UsageRow r = acme.executions().usageReport(UsageGroup.MODEL, JAN, clock.instant().plusSeconds(1)).get(0);
+        row(r, "big/model", 1, 0, 9_223_371L, 1_000_000_000_000L, "9223372.036854775807");
+        assertThat(r.cachedTokens()).isEqualTo(36_854_775_807L);
+    }
+
+    @Test
+    @DisplayName("usage costing one pico-unit more than an execution can store is refused naming 'usage' where it is set; nothing is written and the handle stays usable")
+    void costBeyondTheStorableLimitIsRefused() {
+        limitPrice(JAN);
+        ExecutionHandle h = acme.executions().start(ExecutionSpec.text("big", "model"));
+        assertField("usage", () -> h.usage(OVER_LIMIT));
+        Execution open = acme.executions().require(h.id());
+        assertThat(open.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.PROCESSING);
+        assertThat(open.cost()).isNull();
+        // The refused usage was not kept: completing stores the usage set before it (none here).
+        h.usage(AT_LIMIT);
+        cost(h.complete().cost(), "9223372.036854775807");
+
+        // A step's usage is summed into the execution's: the step that would take it past the limit is refused.
+        ExecutionHandle steps = acme.executions().start(ExecutionSpec.text("big", "model"));
+        dev.atlas.execution.StepHandle first = steps.step();
+        first.finish("a", null, dev.atlas.execution.FinishReason.STOP, AT_LIMIT);
+        dev.atlas.execution.StepHandle second = steps.step();
+        assertField("usage", () -> second.finish("b", null, dev.atlas.execution.FinishReason.STOP, new Usage(null, null, null, 1L, null)));
+        dev.atlas.execution.ExecutionStep stillOpen = acme.executions().tree(steps.id()).orElseThrow().steps().get(1);
+        assertThat(stillOpen.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.PROCESSING);
+        second.finish("b", null, dev.atlas.execution.FinishReason.STOP, Usage.NONE);
+        Execution summed = steps.complete();
+        cost(summed.cost(), "9223372.036854775807");
+        assertThat(summed.usage()).isEqualTo(AT_LIMIT);
+    }
+
+    @Test
+    @DisplayName("a price added afterwards that makes the set usage overflow refuses the finish naming 'usage'; nothing is written and a smaller usage completes")
+    void costOverflowFromALaterPriceIsRefusedAtFinish() {
+        ExecutionHandle h = acme.executions().start(ExecutionSpec.text("big", "model"));
+        h.usage(OVER_LIMIT); // no price yet: the cost is unknown, not wrong
+        limitPrice(JAN); // back-dated: it applies to the running execution
+        assertField("usage", h::complete);
+        assertField("usage", () -> h.fail("provider error"));
+        Execution open = acme.executions().require(h.id());
+        assertThat(open.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.PROCESSING);
+        assertThat(open.usage()).isEqualTo(Usage.NONE);
+        assertThat(open.cost()).isNull();
+        h.usage(AT_LIMIT);
+        cost(h.complete().cost(), "9223372.036854775807");
+        assertThat(acme.executions().usageReport(UsageGroup.MODEL, JAN, clock.instant().plusSeconds(1)).get(0).cost().toPlainString())
+                .isEqualTo("9223372.036854775807");
+    }
+
     @Test
     @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
     void duplicatePrice() {

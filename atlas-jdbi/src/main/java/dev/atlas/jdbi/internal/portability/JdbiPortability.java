@@ -127,14 +127,17 @@ public final class JdbiPortability implements Portability {
             g.writeStringField("type", HEADER_TYPE);
             g.writeNumberField("version", VERSION);
             g.writeEndObject();
-            db.readConsistent(h -> snapshot(h, () -> {
+            // One snapshot: otherwise rows written between two tables' reads would be half in the
+            // file (a message without its conversation) and the file would not import.
+            db.readConsistent(h -> {
                 for (Table table : PortableSchema.TABLES) {
                     long n = exportTable(h, table, scope, g);
                     if (n > 0) {
                         counts.put(table.type(), n);
                     }
                 }
-            }));
+                return null;
+            });
             g.writeRaw('\n');
             g.flush();
         } catch (IOException e) {
@@ -143,52 +146,6 @@ public final class JdbiPortability implements Portability {
             throw e;
         }
         return new ExportReport(counts);
-    }
-
-    /**
-     * Runs {@code reads} on one snapshot: otherwise rows written between two tables' reads would be
-     * half in the file (a message without its conversation) and the file would not import. On
-     * PostgreSQL readConsistent's transaction is one once it is REPEATABLE READ (READ COMMITTED
-     * takes a snapshot per statement); on SQLite a deferred transaction is (WAL fixes its snapshot
-     * at the first read and takes no lock a writer waits for).
-     */
-    private Object snapshot(Handle h, Runnable reads) {
-        boolean done = false;
-        try {
-            if (db.dialect() == Dialect.POSTGRESQL) {
-                h.control("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                reads.run();
-                return null;
-            }
-            h.control("BEGIN DEFERRED");
-            try {
-                reads.run();
-                h.control("COMMIT");
-                done = true;
-            } finally {
-                if (!done) {
-                    rollbackOrDiscard(h);
-                }
-            }
-        } catch (java.sql.SQLException e) {
-            throw new StorageException("export: the read transaction failed: " + e.getMessage(), e.getSQLState(), false, e);
-        }
-        return null;
-    }
-
-    /**
-     * Ends the export's read transaction after its reads or its COMMIT failed. Should even ROLLBACK
-     * fail, the transaction may still be open, and the pool would hand out a connection holding its
-     * WAL snapshot forever (no checkpoint could pass it): the connection is discarded instead. The
-     * failure being reported is the reads' or COMMIT's, not this one.
-     */
-    private void rollbackOrDiscard(Handle h) {
-        try {
-            h.control("ROLLBACK");
-        } catch (java.sql.SQLException | RuntimeException e) {
-            LOG.warn("export: could not end its read transaction, discarding the connection: {}", e.toString());
-            db.discard(h);
-        }
     }
 
     private long exportTable(Handle h, Table table, Scope scope, JsonGenerator g) {
