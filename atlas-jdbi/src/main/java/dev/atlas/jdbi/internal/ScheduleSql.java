@@ -18,7 +18,6 @@ final class ScheduleSql {
     final Statement delete;
     final Statement due;
     final Statement advance;
-    final Statement pauseUnreadable;
 
     ScheduleSql(Catalogue c) {
         insert = c.sql("task_schedules.insert", "INSERT INTO <p>task_schedules (" + COLUMNS + ") VALUES (:t, :id, :name, :kind, :payload,"
@@ -38,7 +37,5 @@ final class ScheduleSql {
         // read the same occurrence matches no row once the first has moved it on.
         advance = c.sql("task_schedules.advance", "UPDATE <p>task_schedules SET next_run_at = :next, last_run_at = :occurrence,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
-        pauseUnreadable = c.sql("task_schedules.pauseUnreadable", "UPDATE <p>task_schedules SET paused = TRUE, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id AND NOT paused");
     }
 }

@@ -26,7 +26,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,14 +40,18 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskSchedules {
     private static final Logger LOG = LoggerFactory.getLogger(TaskSchedules.class);
+    /** Rows (id and reason) already warned about in this process: a skipped row is due again at every poll. */
+    private static final Set<String> UNREADABLE_WARNED = ConcurrentHashMap.newKeySet();
     private final Db db;
     private final Sql sql;
     private final ScheduleSql q;
     private final JdbiTaskStore tasks;
     private final RowMapper<TaskSchedule> schedules;
+    private final String tenant;
 
-    TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks) {
+    TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks, String tenant) {
         this.db = db;
+        this.tenant = tenant;
         this.sql = sql;
         this.q = db.statements(ScheduleSql.class, ScheduleSql::new);
         this.tasks = tasks;
@@ -136,40 +142,47 @@ final class TaskSchedules {
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
         Dialect d = db.dialect();
-        List<Due> due = db.read(h -> sql.on(h, q.due).bind("now", db.now()).bind("limit", Limits.MAX_PAGE_SIZE).list((rs, ctx) -> {
+        Instant read = db.now();
+        List<Due> due = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", Limits.MAX_PAGE_SIZE).list((rs, ctx) -> {
             try {
                 return new Due(d.uuid(rs, "id"), schedules.map(rs, ctx), "");
             } catch (UnreadableRowException e) {
                 return new Due(d.uuid(rs, "id"), null, e.why());
             }
         }));
-        if (due.isEmpty()) {
+        List<TaskSchedule> runnable = new ArrayList<>(due.size());
+        for (Due row : due) {
+            String why = row.why();
+            if (row.schedule() != null) {
+                try {
+                    if (row.schedule().cron() != null) {
+                        Cron.parse(row.schedule().cron());
+                    }
+                    runnable.add(row.schedule());
+                    continue;
+                } catch (RuntimeException e) {
+                    why = String.valueOf(e.getMessage());
+                }
+            }
+            // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
+            // pausing or moving it would destroy that node's schedule, and failing here would stall
+            // every other schedule. It is left exactly as stored and skipped, with one warning.
+            if (UNREADABLE_WARNED.size() > 10_000) {
+                UNREADABLE_WARNED.clear();  // bounded: at worst a row is warned about again
+            }
+            if (UNREADABLE_WARNED.add(row.id() + " " + why)) {
+                LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, why);
+            }
+        }
+        if (runnable.isEmpty()) {
             return List.of();
         }
         return db.write(h -> {
             Instant now = db.now();
             List<NewTask> fired = new ArrayList<>();
             List<JsonDoc> payloads = new ArrayList<>();
-            for (Due row : due) {
-                TaskSchedule s = row.schedule();
-                Instant next = null;
-                String why = row.why();
-                if (s != null) {
-                    try {
-                        next = next(s, now);
-                    } catch (RuntimeException e) {
-                        why = String.valueOf(e.getMessage());
-                    }
-                }
-                if (s == null || next == null) {
-                    // A row this version cannot evaluate (written by an import, another tool or a later
-                    // version) would fail this call at every poll and stall every other schedule:
-                    // pause it, which an operator sees and undoes with resumeSchedule once it is fixed.
-                    if (sql.on(h, q.pauseUnreadable).bind("id", row.id()).bind("now", now).update() == 1) {
-                        LOG.warn("Paused task schedule {}: this version cannot evaluate it: {}", row.id(), why);
-                    }
-                    continue;
-                }
+            for (TaskSchedule s : runnable) {
+                Instant next = next(s, now);
                 int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next)
                         .bind("now", now).update();
                 if (moved == 1) {

@@ -154,6 +154,26 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("complete(claim, null) and completeAsOperator(id, null) store no result: the column stays NULL as before completion and result() reads back empty; an empty map stores {} and reads back empty")
+    void completeWithoutResult() throws SQLException {
+        Task t = task("a");
+        assertThat(rawColumn(t.id(), "result")).isNull();
+        Task done = store.complete(store.claim(LEASE).orElseThrow(), null);
+        assertThat(done).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of(), Task::result);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done);
+        assertThat(rawColumn(t.id(), "result")).isNull();
+
+        Task byHand = store.completeAsOperator(task("b").id(), null);
+        assertThat(byHand.result()).isEqualTo(Map.of());
+        assertThat(rawColumn(byHand.id(), "result")).isNull();
+
+        Task empty = task("c");
+        assertThat(store.complete(store.claim(LEASE).orElseThrow(), Map.of()).result()).isEqualTo(Map.of());
+        assertThat(rawColumn(empty.id(), "result")).isEqualTo("{}");
+        assertThat(store.get(empty.id()).orElseThrow().result()).isEqualTo(Map.of());
+    }
+
+    @Test
     @DisplayName("complete, fail and heartbeat by a worker that does not hold the lease are rejected and change nothing")
     void nonHolderRejected() {
         task("a");
