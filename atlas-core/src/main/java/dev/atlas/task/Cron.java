@@ -142,10 +142,13 @@ public final class Cron {
      * The first occurrence strictly after {@code after}: a minute matching the expression on the
      * wall clock of {@link #zone()} (see the class comment for daylight-saving changes).
      *
-     * @param after the instant to search from
+     * @param after the instant to search from, within {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
      * @return the next occurrence, or {@code null} if none within 30 years
+     * @throws InvalidInputException naming {@code after} when it is null or outside that range
      */
     public @Nullable Instant next(Instant after) {
+        Check.notNull("after", after);
+        Check.instant("after", after);
         Instant next = firstPassNext(after);
         Instant repeated = everyHour ? secondPass(after, next) : null;
         return repeated != null ? repeated : next;

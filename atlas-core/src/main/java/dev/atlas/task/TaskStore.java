@@ -306,6 +306,8 @@ public interface TaskStore {
      * @param name the schedule's name
      * @return the schedule, running
      * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     * @throws UnreadableRowException when this version cannot evaluate the stored schedule (a cron
+     *         or payload written by a newer version); the row is left as stored
      */
     TaskSchedule resumeSchedule(String name);
 

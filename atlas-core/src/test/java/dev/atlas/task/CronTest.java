@@ -78,4 +78,17 @@ class CronTest {
         assertThat(Cron.parse("CRON_TZ=Europe/Berlin */30 * 24 10 *").next(Instant.parse("2026-10-24T21:40:00Z")))
                 .isEqualTo(Instant.parse("2027-10-23T22:00:00Z"));
     }
+
+    @Test
+    @DisplayName("next refuses an instant outside 0001-9999 with InvalidInputException naming after, never a raw DateTimeException")
+    void nextOutsideStorableRange() {
+        Cron cron = Cron.parse("CRON_TZ=Europe/Berlin * * * * *");
+        for (Instant bad : List.of(Instant.MAX, Instant.MIN, dev.atlas.Limits.MAX_INSTANT.plusSeconds(1))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> cron.next(bad)).isInstanceOf(dev.atlas.InvalidInputException.class)
+                    .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("after"));
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> cron.next(null)).isInstanceOf(dev.atlas.InvalidInputException.class)
+                .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("after"));
+        assertThat(Cron.parse("* * * * *").next(dev.atlas.Limits.MIN_INSTANT)).isEqualTo(Instant.parse("0001-01-01T00:01:00Z"));
+    }
 }

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
@@ -156,12 +157,12 @@ final class TaskSchedules {
             if (row.schedule() != null) {
                 try {
                     if (row.schedule().cron() != null) {
-                        Cron.parse(row.schedule().cron());
+                        cron(row.schedule());
                     }
                     runnable.add(row.schedule());
                     continue;
-                } catch (RuntimeException e) {
-                    why = String.valueOf(e.getMessage());
+                } catch (UnreadableRowException e) {
+                    why = e.why();
                 }
             }
             // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
@@ -198,15 +199,26 @@ final class TaskSchedules {
     static Instant next(TaskSchedule s, Instant now) {
         Instant from = s.nextRunAt().isAfter(now) ? s.nextRunAt() : now;
         if (s.cron() != null) {
-            Instant next = Cron.parse(s.cron()).next(from);
+            Instant next = cron(s).next(from);
             if (next == null) {
                 throw new IllegalStateException("schedule " + s.name() + ": cron '" + s.cron() + "' has no occurrence after " + from);
             }
             return next;
         }
-        long step = s.interval().toNanos() / 1_000;
-        long behind = ChronoUnit.MICROS.between(s.nextRunAt(), from);
-        return s.nextRunAt().plus(Math.multiplyExact(Math.floorDiv(behind, step) + 1, step), ChronoUnit.MICROS);
+        // Durations, not a count of microseconds: from 0001-01-01 (accepted as startAt) to now is
+        // more nanoseconds than a long holds, and ChronoUnit.MICROS.between counts nanoseconds.
+        Duration step = s.interval();
+        long steps = Duration.between(s.nextRunAt(), from).dividedBy(step);
+        return s.nextRunAt().plus(step.multipliedBy(steps + 1));
+    }
+
+    /** The stored cron, parsed; a row this version cannot evaluate is unreadable, never an input error of the caller. */
+    private static Cron cron(TaskSchedule s) {
+        try {
+            return Cron.parse(s.cron());
+        } catch (InvalidInputException e) {
+            throw new UnreadableRowException("task_schedules", s.id().toString(), String.valueOf(e.getMessage()), e);
+        }
     }
 
     private NotFoundException missing(String name) {

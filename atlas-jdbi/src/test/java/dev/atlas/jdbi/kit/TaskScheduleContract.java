@@ -104,6 +104,19 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an interval schedule started at the earliest accepted instant (0001-01-01, 1 s) fires once for it and moves to the first second after now, without an arithmetic overflow stalling the tenant's other schedules")
+    void intervalFromDistantPast() {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("ancient", Duration.ofSeconds(1), NewTask.of("ancient", Map.of())).startingAt(dev.atlas.Limits.MIN_INSTANT));
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter)
+                .containsExactly(tuple("ancient", dev.atlas.Limits.MIN_INSTANT), tuple("good", start));
+        assertThat(store.getSchedule("ancient").orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-03-01T10:15:31Z"));
+        store.pauseSchedule("good");
+        assertThat(store.resumeSchedule("good").nextRunAt()).isEqualTo(start.plus(MINUTE));
+    }
+
+    @Test
     @DisplayName("a cron schedule fires at its UTC minutes: '*/15 * * * *' from 10:15:30 fires at 10:30:00, then 10:45:00")
     void cronSchedule() {
         TaskSchedule s = store.schedule(NewSchedule.cron("quarterly", "*/15  *  * * *", NewTask.of("q", Map.of())));
@@ -206,6 +219,20 @@ public abstract class TaskScheduleContract extends AtlasContract {
         }
         assertThat(tasksOf("bad")).isEmpty();
         assertThat(store.getSchedule("good").orElseThrow().paused()).isFalse();
+    }
+
+    @Test
+    @DisplayName("resuming a paused schedule whose stored cron this version cannot evaluate throws UnreadableRowException naming the row (not InvalidInputException for an argument never passed) and leaves it as stored")
+    void resumeUnreadableSchedule() throws java.sql.SQLException {
+        TaskSchedule s = store.schedule(NewSchedule.cron("newer", "* * * * *", NewTask.of("newer", Map.of())));
+        store.pauseSchedule("newer");
+        rawUpdate("UPDATE atlas_task_schedules SET cron = '@hourly' WHERE name = 'newer'");
+        List<String> stored = rawRow("newer");
+        advance(Duration.ofHours(1));
+        assertThatThrownBy(() -> store.resumeSchedule("newer")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(s.id().toString()))
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).table()).isEqualTo("task_schedules"));
+        assertThat(rawRow("newer")).isEqualTo(stored);
     }
 
     /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
