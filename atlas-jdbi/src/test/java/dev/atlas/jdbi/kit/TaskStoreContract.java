@@ -978,6 +978,24 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("TaskWorker refuses a handler kind no task can have (over 255 characters, a NUL, an unpaired surrogate) with ConfigurationException naming kind when configured, not a claim that fails at every poll")
+    void workerRefusesUnstorableKinds() {
+        for (String kind : List.of("k".repeat(256), "a\u0000b", "a\uD800")) {
+            assertThatThrownBy(() -> store.create(NewTask.of(kind, Map.of()))).isInstanceOf(InvalidInputException.class);
+            assertThatThrownBy(() -> TaskWorker.builder(store).handler(kind, task -> Map.of()))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("kind");
+        }
+        String longest = "k".repeat(255);
+        store.create(NewTask.of(longest, Map.of()));
+        TaskWorker worker = TaskWorker.builder(store).handler(longest, task -> Map.of("done", true)).pollInterval(Duration.ofMillis(10)).start();
+        try {
+            await(() -> store.list(TaskQuery.withStatus(TaskStatus.COMPLETED)).items().size() == 1);
+        } finally {
+            worker.close();
+        }
+    }
+
+    @Test
     @DisplayName("TaskWorker settings refuse durations too large for milliseconds with ConfigurationException naming the setting, never ArithmeticException")
     void workerRefusesOverflowingDurations() {
         Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
