@@ -137,43 +137,55 @@ final class TaskSchedules {
         }
     }
 
-    /** A due schedule as read, or why it cannot be read ({@code schedule} null). */
-    private record Due(UUID id, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
+    /** A due schedule as read, or why this version cannot evaluate it ({@code schedule} null). */
+    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
 
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
         Dialect d = db.dialect();
         Instant read = db.now();
-        List<Due> due = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", Limits.MAX_PAGE_SIZE).list((rs, ctx) -> {
+        RowMapper<Due> dueRow = (rs, ctx) -> {
+            UUID id = d.uuid(rs, "id");
+            Instant at = d.instant(rs, "next_run_at");
             try {
-                return new Due(d.uuid(rs, "id"), schedules.map(rs, ctx), "");
+                TaskSchedule s = schedules.map(rs, ctx);
+                if (s.cron() != null) {
+                    cron(s);
+                }
+                return new Due(id, at, s, "");
             } catch (UnreadableRowException e) {
-                return new Due(d.uuid(rs, "id"), null, e.why());
+                return new Due(id, at, null, e.why());
             }
-        }));
-        List<TaskSchedule> runnable = new ArrayList<>(due.size());
-        for (Due row : due) {
-            String why = row.why();
-            if (row.schedule() != null) {
-                try {
-                    if (row.schedule().cron() != null) {
-                        cron(row.schedule());
+        };
+        int limit = Limits.MAX_PAGE_SIZE;
+        List<TaskSchedule> runnable = new ArrayList<>();
+        List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
+        while (true) {
+            for (Due row : page) {
+                if (row.schedule() != null) {
+                    if (runnable.size() < limit) {
+                        runnable.add(row.schedule());
                     }
-                    runnable.add(row.schedule());
                     continue;
-                } catch (UnreadableRowException e) {
-                    why = e.why();
+                }
+                // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
+                // pausing or moving it would destroy that node's schedule, and failing here would
+                // stall every other schedule. It is left exactly as stored and skipped, with one warning.
+                if (UNREADABLE_WARNED.size() > 10_000) {
+                    UNREADABLE_WARNED.clear();  // bounded: at worst a row is warned about again
+                }
+                if (UNREADABLE_WARNED.add(row.id() + " " + row.why())) {
+                    LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why());
                 }
             }
-            // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
-            // pausing or moving it would destroy that node's schedule, and failing here would stall
-            // every other schedule. It is left exactly as stored and skipped, with one warning.
-            if (UNREADABLE_WARNED.size() > 10_000) {
-                UNREADABLE_WARNED.clear();  // bounded: at worst a row is warned about again
+            // Skipped rows stay due and sort first: read on past them while pages are full, so that
+            // no number of them starves the tenant's other schedules.
+            if (page.size() < limit || runnable.size() >= limit) {
+                break;
             }
-            if (UNREADABLE_WARNED.add(row.id() + " " + why)) {
-                LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, why);
-            }
+            Due last = page.get(page.size() - 1);
+            page = db.read(h -> sql.on(h, q.dueAfter).bind("now", read).bind("afterAt", last.nextRunAt()).bind("afterId", last.id())
+                    .bind("limit", limit).list(dueRow));
         }
         if (runnable.isEmpty()) {
             return List.of();

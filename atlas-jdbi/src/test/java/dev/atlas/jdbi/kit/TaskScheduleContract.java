@@ -222,6 +222,23 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a full page (1,000) of skipped unreadable schedules due before a readable one does not starve it: enqueueScheduled reads on past them and fires it")
+    void skippedRowsDoNotStarveOthers() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            store.schedule(NewSchedule.every(String.format("bad-%04d", i), MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        }
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name LIKE 'bad-%'"))
+                    .isEqualTo(dev.atlas.Limits.MAX_PAGE_SIZE);
+        }
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start.plusSeconds(1)));
+        advance(MINUTE);
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start.plusSeconds(1)));
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    @Test
     @DisplayName("resuming a paused schedule whose stored cron this version cannot evaluate throws UnreadableRowException naming the row (not InvalidInputException for an argument never passed) and leaves it as stored")
     void resumeUnreadableSchedule() throws java.sql.SQLException {
         TaskSchedule s = store.schedule(NewSchedule.cron("newer", "* * * * *", NewTask.of("newer", Map.of())));
