@@ -10,17 +10,29 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
+import java.time.zone.ZoneOffsetTransition;
+import java.time.zone.ZoneRules;
 import java.util.BitSet;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A 5-field cron expression, evaluated in UTC unless it names a time zone:
  * {@code [CRON_TZ=zone] minute hour day-of-month month day-of-week}.
  *
  * <p><b>Time zones.</b> With a leading {@code CRON_TZ=} and a {@link ZoneId} ({@code Europe/Berlin},
- * {@code America/New_York}, {@code +05:30}) the fields match the wall clock of that zone. Each
- * matching wall-clock time fires once: one that a daylight-saving change skips fires at the same
- * distance after the change ({@code 02:30} on the day Berlin's clocks jump from 02:00 to 03:00 fires
- * at 03:30), and one that occurs twice when the clocks go back fires at its first occurrence only.
+ * {@code America/New_York}, {@code +05:30}) the fields match the wall clock of that zone. Across
+ * daylight-saving changes (the rule of cronie):
+ * <ul>
+ * <li>A wall-clock time that a change skips fires once, at the same distance after the change
+ * ({@code 02:30} on the day Berlin's clocks jump from 02:00 to 03:00 fires at 03:30).</li>
+ * <li>When the clocks go back and an hour occurs twice, an expression whose hour field matches
+ * every hour ({@code *}, {@code 0-23}: it fires at least hourly) keeps its cadence in real time
+ * and fires in both passes of the repeated hour ({@code CRON_TZ=Europe/Berlin *}{@code /15 * * * *}
+ * fires every 15 real minutes, also from 02:00 to 03:00 CEST and again from 02:00 to 03:00 CET).
+ * An expression with specific hours fires only in the first pass ({@code 30 2 * * *} fires
+ * once that day, at 02:30 CEST).</li>
+ * </ul>
  *
  * <p>Each field is {@code *}, a number, a range {@code a-b}, a step {@code *}{@code /n},
  * {@code a-b/n} or {@code a/n} (from {@code a} to the field's end), or a comma-separated list of
@@ -53,6 +65,7 @@ public final class Cron {
     private final BitSet weekdays;
     private final boolean anyDay;
     private final boolean anyWeekday;
+    private final boolean everyHour;
 
     private Cron(String expression, ZoneId zone, String[] f) {
         this.expression = expression;
@@ -68,6 +81,7 @@ public final class Cron {
         this.weekdays = w;
         this.anyDay = f[2].startsWith("*");
         this.anyWeekday = f[4].startsWith("*");
+        this.everyHour = hours.cardinality() == 24;
     }
 
     /**
@@ -128,14 +142,62 @@ public final class Cron {
      * The first occurrence strictly after {@code after}: a minute matching the expression on the
      * wall clock of {@link #zone()} (see the class comment for daylight-saving changes).
      *
-     * @param after the instant to search from
+     * @param after the instant to search from, within {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
      * @return the next occurrence, or {@code null} if none within 30 years
+     * @throws InvalidInputException naming {@code after} when it is null or outside that range
      */
-    public Instant next(Instant after) {
+    public @Nullable Instant next(Instant after) {
+        Check.notNull("after", after);
+        Check.instant("after", after);
+        Instant next = firstPassNext(after);
+        Instant repeated = everyHour ? secondPass(after, next) : null;
+        return repeated != null ? repeated : next;
+    }
+
+    /**
+     * The first match after {@code after} in the second pass of a repeated hour before {@code limit}, or
+     * null: cronie's rule for an expression that fires at least hourly, which keeps its real-time
+     * cadence there instead of leaving the hour out.
+     */
+    private @Nullable Instant secondPass(Instant after, @Nullable Instant limit) {
+        if (limit == null) {
+            // Every wall-clock time of a second pass occurs in a first pass too, at most an hour or two earlier.
+            return null;
+        }
+        ZoneRules rules = zone.getRules();
+        ZoneOffsetTransition change = rules.previousTransition(after.plusNanos(1));
+        if (change == null || !change.isOverlap() || !after.isBefore(change.getInstant().plus(change.getDuration().negated()))) {
+            change = rules.nextTransition(after);
+        }
+        for (; change != null && change.getInstant().isBefore(limit); change = rules.nextTransition(change.getInstant())) {
+            if (!change.isOverlap()) {
+                continue;
+            }
+            // The second pass shows the wall-clock times from dateTimeAfter up to dateTimeBefore, at the later offset.
+            LocalDateTime start = change.getDateTimeAfter();
+            LocalDateTime minute = start.truncatedTo(ChronoUnit.MINUTES);
+            for (LocalDateTime t = minute.isBefore(start) ? minute.plusMinutes(1) : minute; t.isBefore(change.getDateTimeBefore()); t = t.plusMinutes(1)) {
+                Instant instant = t.toInstant(change.getOffsetAfter());
+                if (!instant.isBefore(limit)) {
+                    return null;
+                }
+                if (instant.isAfter(after) && matches(t)) {
+                    return instant;
+                }
+            }
+        }
+        return null;
+    }
+
+    private boolean matches(LocalDateTime t) {
+        return months.get(t.getMonthValue()) && dayMatches(t) && hours.get(t.getHour()) && minutes.get(t.getMinute());
+    }
+
+    private @Nullable Instant firstPassNext(Instant after) {
         LocalDateTime local = LocalDateTime.ofInstant(after, zone);
         // Just after clocks jumped forward, wall-clock times the jump skipped still fire after
         // "after" (each as far after the jump as it was after its start): read the clock as it was before.
-        java.time.zone.ZoneOffsetTransition jump = zone.getRules().previousTransition(after.plusNanos(1));
+        ZoneOffsetTransition jump = zone.getRules().previousTransition(after.plusNanos(1));
         if (jump != null && jump.isGap()) {
             LocalDateTime before = LocalDateTime.ofInstant(after, jump.getOffsetBefore());
             local = before.isBefore(local) ? before : local;

@@ -171,12 +171,15 @@ public interface TaskStore {
 
     /**
      * Marks the task completed with {@code result}; only for the current lease holder, else {@link LeaseLostException}.
+     * {@code null} stores no result, as {@link #completeAsOperator} does: {@link Task#result()} then
+     * reads back empty, as on a task never completed (an empty map reads back empty too).
      *
      * @param claim the claim returned by {@link TaskStore#claim}
-     * @param result the result
+     * @param result what to store as {@link Task#result()}; {@code null} for none
      * @return the task
+     * @throws dev.atlas.InvalidInputException naming {@code result} when it cannot be stored as JSON
      */
-    Task complete(ClaimedTask claim, Map<String, ?> result);
+    Task complete(ClaimedTask claim, @Nullable Map<String, ?> result);
 
     /**
      * Records a failed attempt: with attempts left the task goes back to pending, claimable after
@@ -303,6 +306,8 @@ public interface TaskStore {
      * @param name the schedule's name
      * @return the schedule, running
      * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     * @throws UnreadableRowException when this version cannot evaluate the stored schedule (a cron
+     *         or payload written by a newer version); the row is left as stored
      */
     TaskSchedule resumeSchedule(String name);
 
@@ -320,8 +325,10 @@ public interface TaskStore {
      * occurrence. Safe to call from any number of workers at once: each occurrence is enqueued by
      * exactly one call. "Now" is this Atlas instance's clock, as for {@link NewTask#runAfter()}.
      * A due schedule this version cannot evaluate (a stored cron it refuses, a payload it cannot
-     * read: written by an import, another tool or a later version) is paused, with a warning
-     * logged, so that it never stalls the tenant's other schedules.
+     * read: written by an import, another tool or a newer version during a rolling upgrade) is
+     * skipped and left exactly as stored (neither paused nor moved, so the node that wrote it keeps
+     * running it), with a warning logged once per row and process; the tenant's other schedules fire
+     * as usual.
      *
      * @return the tasks enqueued by this call
      */

@@ -411,13 +411,20 @@ public final class TaskWorker implements AutoCloseable {
         /**
          * Runs tasks of {@code kind} with {@code handler}.
          *
-         * @param kind the kind
+         * @param kind the kind, as {@link NewTask#kind()} accepts it (at most {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters of storable text)
          * @param handler runs a task of this kind
          * @return runs a task of this kind
+         * @throws ConfigurationException when {@code kind} is blank, not a storable kind, or already has a handler
          */
         public Builder handler(String kind, Handler handler) {
             if (kind == null || kind.isBlank() || handler == null) {
                 throw new ConfigurationException("handler needs a non-blank kind and a handler");
+            }
+            try {
+                // A kind no task can have would only surface as a claim refused at every poll.
+                dev.atlas.internal.Check.key("kind", kind);
+            } catch (InvalidInputException e) {
+                throw new ConfigurationException("handler kind is not a kind a task can have: " + e.getMessage(), e);
             }
             if (handlers.putIfAbsent(kind, handler) != null) {
                 throw new ConfigurationException("a handler for kind '" + kind + "' is already registered");

@@ -59,7 +59,7 @@ public final class JdbiTaskStore implements TaskStore {
         this.tenant = tenant;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(TaskSql.class, TaskSql::new);
-        this.schedules = new TaskSchedules(db, sql, this);
+        this.schedules = new TaskSchedules(db, sql, this, tenant);
         Dialect d = db.dialect();
         this.tasks = Rows.guard("tasks", "id", (rs, ctx) -> new Task(d.uuid(rs, "id"), rs.getString("tenant_id"), rs.getString("kind"),
                 json(rs, "payload"), d.uuid(rs, "conversation_id"), d.uuid(rs, "message_id"), Rows.owner(rs, "owner_type", "owner_id"),
@@ -238,8 +238,13 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task complete(ClaimedTask claim, Map<String, ?> result) {
         checkClaim(claim);
-        JsonDoc doc = Json.write("result", Check.metadata("result", result));
+        JsonDoc doc = result(result);
         return held(q.complete, claim, (c, now) -> c.bind("result", doc));
+    }
+
+    /** No result stays SQL NULL, as on a task never completed, rather than becoming an empty document. */
+    private static @org.jspecify.annotations.Nullable JsonDoc result(@org.jspecify.annotations.Nullable Map<String, ?> result) {
+        return result == null ? null : Json.write("result", Check.metadata("result", result));
     }
 
     @Override
@@ -291,7 +296,7 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Task completeAsOperator(UUID taskId, Map<String, ?> result) {
         Check.notNull("taskId", taskId);
-        JsonDoc doc = Json.write("result", Check.metadata("result", result));
+        JsonDoc doc = result(result);
         return finishUnheld(taskId, TaskStatus.COMPLETED, h -> sql.on(h, q.completeUnheld).bind("result", doc));
     }
 

@@ -17,8 +17,8 @@ final class ScheduleSql {
     final Statement resume;
     final Statement delete;
     final Statement due;
+    final Statement dueAfter;
     final Statement advance;
-    final Statement pauseUnreadable;
 
     ScheduleSql(Catalogue c) {
         insert = c.sql("task_schedules.insert", "INSERT INTO <p>task_schedules (" + COLUMNS + ") VALUES (:t, :id, :name, :kind, :payload,"
@@ -34,11 +34,11 @@ final class ScheduleSql {
                 + " WHERE tenant_id = :t AND id = :id AND paused RETURNING " + COLUMNS);
         delete = c.sql("task_schedules.delete", "DELETE FROM <p>task_schedules WHERE tenant_id = :t AND name = :name");
         due = c.sql("task_schedules.due", S + " AND NOT paused AND next_run_at <= :now ORDER BY next_run_at, id LIMIT :limit");
+        dueAfter = c.sql("task_schedules.dueAfter", S + " AND NOT paused AND next_run_at <= :now AND (next_run_at > :afterAt"
+                + " OR (next_run_at = :afterAt AND id > :afterId)) ORDER BY next_run_at, id LIMIT :limit");
         // The guard on the occurrence read is what makes it fire once: a concurrent caller that
         // read the same occurrence matches no row once the first has moved it on.
         advance = c.sql("task_schedules.advance", "UPDATE <p>task_schedules SET next_run_at = :next, last_run_at = :occurrence,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
-        pauseUnreadable = c.sql("task_schedules.pauseUnreadable", "UPDATE <p>task_schedules SET paused = TRUE, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id AND NOT paused");
     }
 }

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConflictException;
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
@@ -26,7 +27,9 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,14 +41,18 @@ import org.slf4j.LoggerFactory;
  */
 final class TaskSchedules {
     private static final Logger LOG = LoggerFactory.getLogger(TaskSchedules.class);
+    /** Rows (id and reason) already warned about in this process: a skipped row is due again at every poll. */
+    private static final Set<String> UNREADABLE_WARNED = ConcurrentHashMap.newKeySet();
     private final Db db;
     private final Sql sql;
     private final ScheduleSql q;
     private final JdbiTaskStore tasks;
     private final RowMapper<TaskSchedule> schedules;
+    private final String tenant;
 
-    TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks) {
+    TaskSchedules(Db db, Sql sql, JdbiTaskStore tasks, String tenant) {
         this.db = db;
+        this.tenant = tenant;
         this.sql = sql;
         this.q = db.statements(ScheduleSql.class, ScheduleSql::new);
         this.tasks = tasks;
@@ -130,46 +137,65 @@ final class TaskSchedules {
         }
     }
 
-    /** A due schedule as read, or why it cannot be read ({@code schedule} null). */
-    private record Due(UUID id, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
+    /** A due schedule as read, or why this version cannot evaluate it ({@code schedule} null). */
+    private record Due(UUID id, Instant nextRunAt, @org.jspecify.annotations.Nullable TaskSchedule schedule, String why) {}
 
     List<Task> enqueueScheduled() {
         // The read runs outside a write transaction, so an idle poll never takes SQLite's write lock.
         Dialect d = db.dialect();
-        List<Due> due = db.read(h -> sql.on(h, q.due).bind("now", db.now()).bind("limit", Limits.MAX_PAGE_SIZE).list((rs, ctx) -> {
+        Instant read = db.now();
+        RowMapper<Due> dueRow = (rs, ctx) -> {
+            UUID id = d.uuid(rs, "id");
+            Instant at = d.instant(rs, "next_run_at");
             try {
-                return new Due(d.uuid(rs, "id"), schedules.map(rs, ctx), "");
+                TaskSchedule s = schedules.map(rs, ctx);
+                if (s.cron() != null) {
+                    cron(s);
+                }
+                return new Due(id, at, s, "");
             } catch (UnreadableRowException e) {
-                return new Due(d.uuid(rs, "id"), null, e.why());
+                return new Due(id, at, null, e.why());
             }
-        }));
-        if (due.isEmpty()) {
+        };
+        int limit = Limits.MAX_PAGE_SIZE;
+        List<TaskSchedule> runnable = new ArrayList<>();
+        List<Due> page = db.read(h -> sql.on(h, q.due).bind("now", read).bind("limit", limit).list(dueRow));
+        while (true) {
+            for (Due row : page) {
+                if (row.schedule() != null) {
+                    if (runnable.size() < limit) {
+                        runnable.add(row.schedule());
+                    }
+                    continue;
+                }
+                // A row this version cannot evaluate may be a newer node's during a rolling upgrade:
+                // pausing or moving it would destroy that node's schedule, and failing here would
+                // stall every other schedule. It is left exactly as stored and skipped, with one warning.
+                if (UNREADABLE_WARNED.size() > 10_000) {
+                    UNREADABLE_WARNED.clear();  // bounded: at worst a row is warned about again
+                }
+                if (UNREADABLE_WARNED.add(row.id() + " " + row.why())) {
+                    LOG.warn("Skipping task schedule {} of tenant {}: this version cannot evaluate it: {}", row.id(), tenant, row.why());
+                }
+            }
+            // Skipped rows stay due and sort first: read on past them while pages are full, so that
+            // no number of them starves the tenant's other schedules.
+            if (page.size() < limit || runnable.size() >= limit) {
+                break;
+            }
+            Due last = page.get(page.size() - 1);
+            page = db.read(h -> sql.on(h, q.dueAfter).bind("now", read).bind("afterAt", last.nextRunAt()).bind("afterId", last.id())
+                    .bind("limit", limit).list(dueRow));
+        }
+        if (runnable.isEmpty()) {
             return List.of();
         }
         return db.write(h -> {
             Instant now = db.now();
             List<NewTask> fired = new ArrayList<>();
             List<JsonDoc> payloads = new ArrayList<>();
-            for (Due row : due) {
-                TaskSchedule s = row.schedule();
-                Instant next = null;
-                String why = row.why();
-                if (s != null) {
-                    try {
-                        next = next(s, now);
-                    } catch (RuntimeException e) {
-                        why = String.valueOf(e.getMessage());
-                    }
-                }
-                if (s == null || next == null) {
-                    // A row this version cannot evaluate (written by an import, another tool or a later
-                    // version) would fail this call at every poll and stall every other schedule:
-                    // pause it, which an operator sees and undoes with resumeSchedule once it is fixed.
-                    if (sql.on(h, q.pauseUnreadable).bind("id", row.id()).bind("now", now).update() == 1) {
-                        LOG.warn("Paused task schedule {}: this version cannot evaluate it: {}", row.id(), why);
-                    }
-                    continue;
-                }
+            for (TaskSchedule s : runnable) {
+                Instant next = next(s, now);
                 int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next)
                         .bind("now", now).update();
                 if (moved == 1) {
@@ -185,15 +211,26 @@ final class TaskSchedules {
     static Instant next(TaskSchedule s, Instant now) {
         Instant from = s.nextRunAt().isAfter(now) ? s.nextRunAt() : now;
         if (s.cron() != null) {
-            Instant next = Cron.parse(s.cron()).next(from);
+            Instant next = cron(s).next(from);
             if (next == null) {
                 throw new IllegalStateException("schedule " + s.name() + ": cron '" + s.cron() + "' has no occurrence after " + from);
             }
             return next;
         }
-        long step = s.interval().toNanos() / 1_000;
-        long behind = ChronoUnit.MICROS.between(s.nextRunAt(), from);
-        return s.nextRunAt().plus(Math.multiplyExact(Math.floorDiv(behind, step) + 1, step), ChronoUnit.MICROS);
+        // Durations, not a count of microseconds: from 0001-01-01 (accepted as startAt) to now is
+        // more nanoseconds than a long holds, and ChronoUnit.MICROS.between counts nanoseconds.
+        Duration step = s.interval();
+        long steps = Duration.between(s.nextRunAt(), from).dividedBy(step);
+        return s.nextRunAt().plus(step.multipliedBy(steps + 1));
+    }
+
+    /** The stored cron, parsed; a row this version cannot evaluate is unreadable, never an input error of the caller. */
+    private static Cron cron(TaskSchedule s) {
+        try {
+            return Cron.parse(s.cron());
+        } catch (InvalidInputException e) {
+            throw new UnreadableRowException("task_schedules", s.id().toString(), String.valueOf(e.getMessage()), e);
+        }
     }
 
     private NotFoundException missing(String name) {

@@ -104,6 +104,19 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an interval schedule started at the earliest accepted instant (0001-01-01, 1 s) fires once for it and moves to the first second after now, without an arithmetic overflow stalling the tenant's other schedules")
+    void intervalFromDistantPast() {
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("ancient", Duration.ofSeconds(1), NewTask.of("ancient", Map.of())).startingAt(dev.atlas.Limits.MIN_INSTANT));
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter)
+                .containsExactly(tuple("ancient", dev.atlas.Limits.MIN_INSTANT), tuple("good", start));
+        assertThat(store.getSchedule("ancient").orElseThrow().nextRunAt()).isEqualTo(Instant.parse("2026-03-01T10:15:31Z"));
+        store.pauseSchedule("good");
+        assertThat(store.resumeSchedule("good").nextRunAt()).isEqualTo(start.plus(MINUTE));
+    }
+
+    @Test
     @DisplayName("a cron schedule fires at its UTC minutes: '*/15 * * * *' from 10:15:30 fires at 10:30:00, then 10:45:00")
     void cronSchedule() {
         TaskSchedule s = store.schedule(NewSchedule.cron("quarterly", "*/15  *  * * *", NewTask.of("q", Map.of())));
@@ -157,27 +170,116 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a schedule row this version cannot evaluate (a cron it refuses, a payload it cannot read) is paused by enqueueScheduled, and the tenant's other schedules still fire")
-    void unreadableScheduleDoesNotStallOthers() throws java.sql.SQLException {
+    @DisplayName("'CRON_TZ=Europe/Berlin */15 * * * *' fires every 15 real minutes through both passes of the hour repeated when clocks go back, each once, polled every minute")
+    void subHourlyCronThroughRepeatedHour() {
+        clock.set(Instant.parse("2026-10-24T23:50:00Z"));
+        store.schedule(NewSchedule.cron("quarter", "CRON_TZ=Europe/Berlin */15 * * * *", NewTask.of("quarter", Map.of())));
+        List<Instant> expected = new ArrayList<>();
+        for (Instant t = Instant.parse("2026-10-25T00:00:00Z"); !t.isAfter(Instant.parse("2026-10-25T02:30:00Z")); t = t.plusSeconds(900)) {
+            expected.add(t);  // 02:00 CEST = 00:00Z ... 02:45 CEST, 02:00 CET = 01:00Z ... 02:45 CET, 03:00 CET = 02:00Z ...
+        }
+        assertThat(fireEvery(MINUTE, Instant.parse("2026-10-25T02:30:00Z"))).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    @DisplayName("a schedule row this version cannot evaluate (newer cron syntax, an unknown zone, a payload it cannot read) is skipped at every poll, left byte-for-byte as stored (not paused), warned about once, and the tenant's other schedules still fire")
+    void unreadableScheduleIsSkippedAndLeftAsStored() throws java.sql.SQLException {
         Instant start = clock.instant();
         store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start));
-        store.schedule(NewSchedule.cron("bad-cron", "* * * * *", NewTask.of("bad", Map.of())));
-        store.schedule(NewSchedule.cron("bad-payload", "* * * * *", NewTask.of("bad", Map.of())));
-        store.schedule(NewSchedule.cron("bad-zone", "CRON_TZ=Europe/Berlin * * * * *", NewTask.of("bad", Map.of())));
-        // As an import, another tool or a later version could have written them.
-        rawUpdate("UPDATE atlas_task_schedules SET cron = 'every minute' WHERE name = 'bad-cron'");
+        List<String> bad = List.of("bad-cron", "bad-macro", "bad-payload", "bad-zone");
+        for (String name : bad) {
+            store.schedule(NewSchedule.cron(name, "* * * * *", NewTask.of("bad", Map.of())));
+        }
+        // As a newer node in a rolling upgrade, an import or another tool could have written them.
+        rawUpdate("UPDATE atlas_task_schedules SET cron = '0 9 * * MON-FRI' WHERE name = 'bad-cron'");
+        rawUpdate("UPDATE atlas_task_schedules SET cron = '@hourly' WHERE name = 'bad-macro'");
         rawUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name = 'bad-payload'");
         rawUpdate("UPDATE atlas_task_schedules SET cron = 'CRON_TZ=Mars/Olympus * * * * *' WHERE name = 'bad-zone'");
+        Map<String, List<String>> stored = new java.util.LinkedHashMap<>();
+        for (String name : bad) {
+            stored.put(name, rawRow(name));
+        }
         advance(Duration.ofSeconds(150));
 
-        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start));
-        assertThat(store.getSchedule("bad-cron").orElseThrow().paused()).isTrue();
-        assertThat(store.getSchedule("bad-zone").orElseThrow().paused()).isTrue();
-        assertThat(rawBoolean("SELECT paused FROM atlas_task_schedules WHERE name = 'bad-payload'")).isTrue();
-        assertThat(store.getSchedule("good").orElseThrow().paused()).isFalse();
-        advance(MINUTE);
-        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start.plus(Duration.ofMinutes(3))));
+        List<Task> fired = new ArrayList<>();
+        String warnings = capturingStandardError(() -> {
+            fired.addAll(store.enqueueScheduled());
+            advance(MINUTE);
+            fired.addAll(store.enqueueScheduled());
+            advance(MINUTE);
+            fired.addAll(store.enqueueScheduled());
+        });
+        assertThat(fired).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start),
+                tuple("good", start.plus(Duration.ofMinutes(3))), tuple("good", start.plus(Duration.ofMinutes(4))));
+        for (String name : bad) {
+            assertThat(rawRow(name)).as(name).isEqualTo(stored.get(name));
+            assertThat(rawBoolean("SELECT paused FROM atlas_task_schedules WHERE name = '" + name + "'")).as(name).isFalse();
+            String id = stored.get(name).get(1);
+            assertThat(warnings.split(id, -1)).as("warnings naming " + name + " in:\n" + warnings).hasSize(2);
+        }
         assertThat(tasksOf("bad")).isEmpty();
+        assertThat(store.getSchedule("good").orElseThrow().paused()).isFalse();
+    }
+
+    @Test
+    @DisplayName("a full page (1,000) of skipped unreadable schedules due before a readable one does not starve it: enqueueScheduled reads on past them and fires it")
+    void skippedRowsDoNotStarveOthers() throws java.sql.SQLException {
+        Instant start = clock.instant();
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            store.schedule(NewSchedule.every(String.format("bad-%04d", i), MINUTE, NewTask.of("bad", Map.of())).startingAt(start));
+        }
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+            assertThat(st.executeUpdate("UPDATE atlas_task_schedules SET payload = '[1]' WHERE name LIKE 'bad-%'"))
+                    .isEqualTo(dev.atlas.Limits.MAX_PAGE_SIZE);
+        }
+        store.schedule(NewSchedule.every("good", MINUTE, NewTask.of("good", Map.of())).startingAt(start.plusSeconds(1)));
+        advance(MINUTE);
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactly(tuple("good", start.plusSeconds(1)));
+        assertThat(tasksOf("bad")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("resuming a paused schedule whose stored cron this version cannot evaluate throws UnreadableRowException naming the row (not InvalidInputException for an argument never passed) and leaves it as stored")
+    void resumeUnreadableSchedule() throws java.sql.SQLException {
+        TaskSchedule s = store.schedule(NewSchedule.cron("newer", "* * * * *", NewTask.of("newer", Map.of())));
+        store.pauseSchedule("newer");
+        rawUpdate("UPDATE atlas_task_schedules SET cron = '@hourly' WHERE name = 'newer'");
+        List<String> stored = rawRow("newer");
+        advance(Duration.ofHours(1));
+        assertThatThrownBy(() -> store.resumeSchedule("newer")).isInstanceOf(dev.atlas.UnreadableRowException.class)
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).rowId()).isEqualTo(s.id().toString()))
+                .satisfies(e -> assertThat(((dev.atlas.UnreadableRowException) e).table()).isEqualTo("task_schedules"));
+        assertThat(rawRow("newer")).isEqualTo(stored);
+    }
+
+    /** Runs {@code body}, returning what it wrote to standard error (where slf4j-simple logs). */
+    private static String capturingStandardError(Runnable body) {
+        java.io.PrintStream original = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            body.run();
+        } finally {
+            System.setErr(original);
+        }
+        String text = captured.toString(java.nio.charset.StandardCharsets.UTF_8);
+        original.print(text);
+        return text;
+    }
+
+    /** Every column of the schedule row as the driver reads it as text, in {@code SELECT *} order. */
+    private List<String> rawRow(String name) throws java.sql.SQLException {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT tenant_id, id, name, kind, payload, owner_type, owner_id, max_attempts,"
+                     + " interval_micros, cron, paused, next_run_at, last_run_at, created_at, updated_at FROM atlas_task_schedules WHERE name = '"
+                     + name + "'")) {
+            assertThat(rs.next()).isTrue();
+            List<String> row = new ArrayList<>();
+            for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                row.add(rs.getString(i));
+            }
+            return row;
+        }
     }
 
     private void rawUpdate(String sql) throws java.sql.SQLException {

@@ -154,6 +154,26 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("complete(claim, null) and completeAsOperator(id, null) store no result: the column stays NULL as before completion and result() reads back empty; an empty map stores {} and reads back empty")
+    void completeWithoutResult() throws SQLException {
+        Task t = task("a");
+        assertThat(rawColumn(t.id(), "result")).isNull();
+        Task done = store.complete(store.claim(LEASE).orElseThrow(), null);
+        assertThat(done).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of(), Task::result);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done);
+        assertThat(rawColumn(t.id(), "result")).isNull();
+
+        Task byHand = store.completeAsOperator(task("b").id(), null);
+        assertThat(byHand.result()).isEqualTo(Map.of());
+        assertThat(rawColumn(byHand.id(), "result")).isNull();
+
+        Task empty = task("c");
+        assertThat(store.complete(store.claim(LEASE).orElseThrow(), Map.of()).result()).isEqualTo(Map.of());
+        assertThat(rawColumn(empty.id(), "result")).isEqualTo("{}");
+        assertThat(store.get(empty.id()).orElseThrow().result()).isEqualTo(Map.of());
+    }
+
+    @Test
     @DisplayName("complete, fail and heartbeat by a worker that does not hold the lease are rejected and change nothing")
     void nonHolderRejected() {
         task("a");
@@ -955,6 +975,24 @@ public abstract class TaskStoreContract extends AtlasContract {
         }
         assertThat(runs.keySet()).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(runs.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+    }
+
+    @Test
+    @DisplayName("TaskWorker refuses a handler kind no task can have (over 255 characters, a NUL, an unpaired surrogate) with ConfigurationException naming kind when configured, not a claim that fails at every poll")
+    void workerRefusesUnstorableKinds() {
+        for (String kind : List.of("k".repeat(256), "a\u0000b", "a\uD800")) {
+            assertThatThrownBy(() -> store.create(NewTask.of(kind, Map.of()))).isInstanceOf(InvalidInputException.class);
+            assertThatThrownBy(() -> TaskWorker.builder(store).handler(kind, task -> Map.of()))
+                    .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("kind");
+        }
+        String longest = "k".repeat(255);
+        store.create(NewTask.of(longest, Map.of()));
+        TaskWorker worker = TaskWorker.builder(store).handler(longest, task -> Map.of("done", true)).pollInterval(Duration.ofMillis(10)).start();
+        try {
+            await(() -> store.list(TaskQuery.withStatus(TaskStatus.COMPLETED)).items().size() == 1);
+        } finally {
+            worker.close();
+        }
     }
 
     @Test
