@@ -118,8 +118,9 @@ final class Viewer implements AutoCloseable {
                 }
                 h.add("Set-Cookie", COOKIE + "=" + given + "; Path=/; HttpOnly; SameSite=Strict");
                 if (!path.startsWith("/api/")) {
-                    // Out of the address bar and history once the cookie is set.
-                    h.set("Location", path);
+                    // Out of the address bar and history once the cookie is set. Only to a page of
+                    // the viewer: a path like //host/ would be another site.
+                    h.set("Location", STATIC.containsKey(path) ? path : "/");
                     send(ex, 303, null, new byte[0]);
                     return;
                 }

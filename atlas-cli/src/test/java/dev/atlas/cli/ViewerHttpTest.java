@@ -276,4 +276,14 @@ class ViewerHttpTest {
             }
         }
     }
+
+    @Test
+    void theTokenRedirectStaysOnTheViewer() throws Exception {
+        int port = viewer.base.getPort();
+        for (String path : new String[] {"////attacker.example/x", "/%2F%2Fattacker.example", "/nope"}) {
+            String r = rawGet(viewer, path + "?token=" + viewer.token, "127.0.0.1:" + port);
+            assertThat(r).as(path).startsWith("HTTP/1.1 303 ").containsIgnoringCase("\r\nLocation: /\r\n");
+        }
+        assertThat(rawGet(viewer, "/app.css?token=" + viewer.token, "127.0.0.1:" + port)).containsIgnoringCase("\r\nLocation: /app.css\r\n");
+    }
 }
