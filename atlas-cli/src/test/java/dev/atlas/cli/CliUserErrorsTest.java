@@ -154,4 +154,26 @@ class CliUserErrorsTest {
         assertThat(replaced.exitCode()).isZero();
         assertThat(java.nio.file.Files.readString(existing)).startsWith("{\"type\":\"atlas-export\"");
     }
+
+    @Test
+    void importOfAHostileFileFailsNamingTheLineAndWritesNothing() throws Exception {
+        String header = "{\"type\":\"atlas-export\",\"version\":1}\n";
+        java.util.Map<String, String> files = new java.util.LinkedHashMap<>();
+        files.put("deep", header + "{\"a\":".repeat(5000) + "1" + "}".repeat(5000) + "\n");
+        files.put("huge", header + "{\"type\":\"conversation\",\"x\":\"" + "a".repeat(21_000_000) + "\"}\n");
+        files.put("long-number", header + "{\"type\":\"conversation\",\"x\":" + "9".repeat(5000) + "}\n");
+        Path target = dir.resolve("hostile-import.db");
+        for (var e : files.entrySet()) {
+            Path input = dir.resolve(e.getKey() + ".jsonl");
+            java.nio.file.Files.writeString(input, e.getValue());
+            Cli.Result r = Cli.run("--db", target.toString(), "--tenant", "acme", "import", "--input", input.toString());
+            assertThat(r.exitCode()).as(e.getKey()).isEqualTo(1);
+            assertThat(r.out()).as(e.getKey()).isEmpty();
+            assertThat(r.err()).as(e.getKey()).startsWith("importing into tenant acme ...\natlas: line 2: is not JSON: ")
+                    .containsAnyOf("nesting depth", "String value length", "Number value length").endsWith(")\n");
+            assertThat(r.err().lines().count()).as(e.getKey()).isEqualTo(2);
+        }
+        Cli.Result info = Cli.run("--db", target.toString(), "--tenant", "acme", "conversations", "list");
+        assertThat(info.out()).isEqualTo("No conversations.\n");
+    }
 }
