@@ -2,6 +2,7 @@ package dev.atlas.cli;
 
 import dev.atlas.AtlasException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.internal.Redaction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -74,20 +75,22 @@ public final class AtlasCli implements Callable<Integer> {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.registerConverter(UUID.class, AtlasCli::uuid);
-        cli.setParameterExceptionHandler(AtlasCli::usageError);
+        cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             String option = ex instanceof InvalidInputException bad ? OPTION_OF_FIELD.get(bad.field()) : null;
             if (option != null && (option.equals("--tenant") || commandLine.getCommandSpec().findOption(option) != null)) {
                 // The library refused a value given on the command line: a usage error, named by its option.
-                err.println("atlas: " + option + ex.getMessage().substring(((InvalidInputException) ex).field().length()));
+                err.println("atlas: " + option + root.shown(ex.getMessage().substring(((InvalidInputException) ex).field().length())));
                 err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
                 err.flush();
                 return USAGE;
             }
-            err.println("atlas: " + message(ex));
+            err.println("atlas: " + root.shown(message(ex)));
             if (root.verbose) {
-                ex.printStackTrace(err);
+                java.io.StringWriter trace = new java.io.StringWriter();
+                ex.printStackTrace(new PrintWriter(trace));
+                err.print(Text.safe(root.redacted(trace.toString())));
             }
             err.flush();
             return FAILED;
@@ -114,10 +117,33 @@ public final class AtlasCli implements Callable<Integer> {
         return tenant == null ? dev.atlas.Atlas.DEFAULT_TENANT : tenant;
     }
 
-    private static int usageError(ParameterException ex, String[] args) {
+    /**
+     * {@code text} fit for stderr: the database's secrets masked (drivers quote the URL they were
+     * given, password included) and, since messages quote stored text and input files, on one
+     * line with control characters shown as codes.
+     */
+    String shown(String text) {
+        return Text.oneLine(redacted(text));
+    }
+
+    /** {@code text} with the password of {@code --db} (user-info or parameter) and of {@code --password-env} masked. */
+    String redacted(String text) {
+        java.util.List<String> secrets = new java.util.ArrayList<>(Redaction.secretsOf(db));
+        Redaction.UserInfo userInfo = Redaction.userInfo(db);
+        if (userInfo != null) {
+            secrets.add(userInfo.password());
+        }
+        String password = passwordEnv == null ? null : System.getenv(passwordEnv);
+        if (password != null) {
+            secrets.add(password);
+        }
+        return Redaction.text(text, secrets);
+    }
+
+    private static int usageError(AtlasCli root, ParameterException ex) {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
-        err.println("atlas: " + ex.getMessage());
+        err.println("atlas: " + root.shown(ex.getMessage()));
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;

@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
+import dev.atlas.internal.Redaction;
 import dev.atlas.migrations.AtlasMigrations;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationInfoService;
@@ -57,7 +58,14 @@ final class Database {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
                 throw new CliException("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
-            this.jdbcUrl = db;
+            // As the library does: user and password written in the URL are passed as credentials,
+            // so the driver never sees (nor quotes in an error) a password as part of a host name.
+            Redaction.UserInfo userInfo = Redaction.userInfo(db);
+            this.jdbcUrl = userInfo == null ? db : userInfo.urlWithout();
+            if (userInfo != null) {
+                user = user != null ? user : userInfo.user();
+                password = password != null ? password : userInfo.password();
+            }
             this.sqliteFile = null;
             this.urlFile = db.startsWith("jdbc:sqlite:") ? urlFile(db) : null;
         } else {
@@ -80,16 +88,16 @@ final class Database {
         return prefix;
     }
 
-    /** What to show for the database: the file, or the URL without its query string (where a password may be). */
+    /** What to show for the database: the file, or the URL as given without its query string and its password masked. */
     String describe() {
         if (sqliteFile != null) {
             return "SQLite " + sqliteFile.toAbsolutePath().normalize();
         }
-        return (isSqlite() ? "SQLite " : "PostgreSQL ") + redact(jdbcUrl);
+        return (isSqlite() ? "SQLite " : "PostgreSQL ") + redact(given);
     }
 
     private static String redact(String url) {
-        return url.replaceFirst("\\?.*", "");
+        return Redaction.url(url).replaceFirst("\\?.*", "");
     }
 
     /** Opens Atlas for a command that reads or changes data: the schema must exist and be current. */
@@ -159,8 +167,13 @@ final class Database {
         if (file != null && !Files.isRegularFile(file)) {
             // The driver would create an empty file on connect: only 'migrate' may create a database.
             throw new CliException("no SQLite database at " + file.toAbsolutePath().normalize()
-                    + " (run 'atlas --db " + given + " migrate' to create one)");
+                    + " (run 'atlas --db " + Redaction.url(given) + " migrate' to create one)");
         }
+    }
+
+    /** The SQLite file of the database, or null for PostgreSQL and in-memory SQLite. */
+    Path file() {
+        return sqliteFile != null ? sqliteFile : urlFile;
     }
 
     /** Whether the database may hold data: always for a PostgreSQL URL or an in-memory SQLite one, for a file when it exists. */

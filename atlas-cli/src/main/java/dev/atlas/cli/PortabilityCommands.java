@@ -45,6 +45,9 @@ final class PortabilityCommands {
                 description = "File to write ('-' for standard output). Written whole or not at all.")
         String output;
 
+        @Option(names = "--force", description = "Replace <file> when it exists (never the database being exported).")
+        boolean force;
+
         @Option(names = "--owner", paramLabel = "<type:id>", description = "Export only this owner's rows, e.g. user:42.")
         String owner;
 
@@ -60,7 +63,7 @@ final class PortabilityCommands {
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
             if (!"-".equals(output)) {
-                writable(output);
+                writable(output, force, db);
             }
             Progress progress = new Progress(spec.commandLine().getErr());
             ExportReport report;
@@ -144,14 +147,30 @@ final class PortabilityCommands {
         }
     }
 
-    /** Fails before the database is opened when {@code output} cannot be written where it names. */
-    private static void writable(String output) {
+    /**
+     * Fails before the database is opened when {@code output} cannot be written where it names,
+     * exists without {@code force}, or is the database itself (the rename at the end would put
+     * the export in its place).
+     */
+    private static void writable(String output, boolean force, Database db) throws IOException {
         Path target = Path.of(output).toAbsolutePath();
         if (Files.isDirectory(target)) {
             throw new CliException("cannot write " + output + ": is a directory");
         }
         if (!Files.isDirectory(target.getParent())) {
             throw new CliException("cannot write " + output + ": no directory " + target.getParent());
+        }
+        if (Files.exists(target)) {
+            Path file = db.file();
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                Path part = file == null ? null : Path.of(file + suffix);
+                if (part != null && Files.exists(part) && Files.isSameFile(part, target)) {
+                    throw new CliException("cannot write " + output + ": it is the database being exported");
+                }
+            }
+            if (!force) {
+                throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
+            }
         }
     }
 

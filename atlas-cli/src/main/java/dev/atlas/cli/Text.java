@@ -12,7 +12,8 @@ final class Text {
 
     /**
      * The text with every control character except newline and tab shown as {@code \\uXXXX}, so
-     * stored content cannot move the cursor, recolour or retitle the user's terminal.
+     * stored content cannot move the cursor, recolour or retitle the user's terminal, nor (with
+     * the bidirectional embeddings, overrides and isolates) reorder what follows it on the line.
      */
     static String safe(String s) {
         if (s == null) {
@@ -21,8 +22,7 @@ final class Text {
         StringBuilder b = null;
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
-            boolean control = (ch < 0x20 && ch != '\n' && ch != '\t') || (ch >= 0x7f && ch <= 0x9f) || ch == '\u2028' || ch == '\u2029';
-            if (control) {
+            if (isControl(ch) || ch == '\u2028' || ch == '\u2029') {
                 if (b == null) {
                     b = new StringBuilder(s.length() + 16).append(s, 0, i);
                 }
@@ -32,6 +32,30 @@ final class Text {
             }
         }
         return b == null ? s : b.toString();
+    }
+
+    /** C0 and C1 controls, DEL, and the bidirectional controls U+202A..U+202E and U+2066..U+2069. */
+    private static boolean isControl(char ch) {
+        return (ch < 0x20 && ch != '\n' && ch != '\t') || (ch >= 0x7f && ch <= 0x9f) || (ch >= '\u202a' && ch <= '\u202e')
+                || (ch >= '\u2066' && ch <= '\u2069');
+    }
+
+    /**
+     * JSON text with the controls JSON leaves raw (DEL, C1, bidirectional, line and paragraph
+     * separators) written as {@code \\uXXXX} escapes: the same JSON value, safe on a terminal.
+     * JSON's own structure is ASCII, so such characters only occur inside strings.
+     */
+    static String jsonSafe(String json) {
+        StringBuilder b = new StringBuilder(json.length());
+        for (int i = 0; i < json.length(); i++) {
+            char ch = json.charAt(i);
+            if (ch >= 0x7f && (isControl(ch) || ch == '\u2028' || ch == '\u2029')) {
+                b.append(String.format("\\u%04x", (int) ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.toString();
     }
 
     /** {@link #safe} on one line: newlines and tabs shown as {@code \n} and {@code \t}. */

@@ -71,7 +71,7 @@ final class UsageCommand implements Callable<Integer> {
         switch (format) {
             case table -> out.print(table(group, rows));
             case csv -> out.print(csv(group, rows));
-            case json -> out.println(json(group, start, end, rows));
+            case json -> out.println(Text.jsonSafe(json(group, start, end, rows)));
         }
         out.flush();
         return AtlasCli.OK;
@@ -129,17 +129,19 @@ final class UsageCommand implements Callable<Integer> {
 
     /**
      * RFC 4180 quoting; a cell a spreadsheet would run as a formula (=, +, -, @) gets a leading
-     * apostrophe, since group names (agents, owners) are stored text.
+     * apostrophe, and control characters are shown as codes ({@link Text#safe}), since group
+     * names (agents, owners) are stored text and the CSV may well be read on a terminal.
      */
     static String csvCell(String value) {
         if (value == null) {
             return "";
         }
-        String v = value;
+        String shown = Text.safe(value);
+        String v = shown;
         if (!v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0) {
             v = "'" + v;
         }
-        if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") || !v.equals(value)) {
+        if (v.contains(",") || v.contains("\"") || v.contains("\n") || v.contains("\r") || !v.equals(shown)) {
             v = "\"" + v.replace("\"", "\"\"") + "\"";
         }
         return v;

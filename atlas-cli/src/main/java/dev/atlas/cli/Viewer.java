@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.atlas.Atlas;
-import dev.atlas.AtlasException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 
@@ -34,6 +33,8 @@ import java.util.concurrent.Executors;
 final class Viewer implements AutoCloseable {
     static final String COOKIE = "atlas_viewer";
     static final String CSP = "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+    /** For asset bytes: nothing loads, nothing runs, and the document is of a unique origin of its own. */
+    static final String ASSET_CSP = "default-src 'none'; sandbox";
     private static final Map<String, String> STATIC = Map.of(
             "/", "index.html", "/index.html", "index.html", "/app.js", "app.js", "/app.css", "app.css", "/favicon.svg", "favicon.svg");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -91,6 +92,15 @@ final class Viewer implements AutoCloseable {
             h.set("X-Frame-Options", "DENY");
             h.set("Referrer-Policy", "no-referrer");
             h.set("Cache-Control", "no-store");
+            // Other sites may not embed the viewer's responses (images, JSON) even without reading them.
+            h.set("Cross-Origin-Resource-Policy", "same-origin");
+            if (!hostAllowed(ex.getRequestHeaders().getFirst("Host"))) {
+                // DNS rebinding: a page of another site whose name now resolves to this machine
+                // still names its own host. Refused before the token is even looked at.
+                send(ex, 403, "text/plain; charset=utf-8", ("Forbidden: this viewer answers requests for " + String.join(" and ", hostNames())
+                        + " only.\n").getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             String method = ex.getRequestMethod();
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 h.set("Allow", "GET, HEAD");
@@ -108,8 +118,9 @@ final class Viewer implements AutoCloseable {
                 }
                 h.add("Set-Cookie", COOKIE + "=" + given + "; Path=/; HttpOnly; SameSite=Strict");
                 if (!path.startsWith("/api/")) {
-                    // Out of the address bar and history once the cookie is set.
-                    h.set("Location", path);
+                    // Out of the address bar and history once the cookie is set. Only to a page of
+                    // the viewer: a path like //host/ would be another site.
+                    h.set("Location", STATIC.containsKey(path) ? path : "/");
                     send(ex, 303, null, new byte[0]);
                     return;
                 }
@@ -133,6 +144,9 @@ final class Viewer implements AutoCloseable {
             if (parts.size() == 2 && parts.get(0).equals("assets")) {
                 ViewerApi.Bytes bytes = api.assetBytes(parts.get(1), query);
                 ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
+                // Stored bytes, even opened on their own (an SVG, HTML under an image type), run no
+                // script and are not of the viewer's origin.
+                ex.getResponseHeaders().set("Content-Security-Policy", ASSET_CSP);
                 send(ex, 200, bytes.mimeType(), bytes.content());
                 return;
             }
@@ -148,10 +162,11 @@ final class Viewer implements AutoCloseable {
             json(ex, 404, Map.of("error", e.getMessage()));
         } catch (InvalidInputException | IllegalArgumentException e) {
             json(ex, 400, Map.of("error", e.getMessage()));
-        } catch (AtlasException e) {
-            json(ex, 500, Map.of("error", e.getMessage()));
         } catch (java.sql.SQLException | RuntimeException e) {
-            json(ex, 500, Map.of("error", AtlasCli.message(e)));
+            // The database's own words (table names, SQL, driver details) go to the operator's
+            // terminal, not to whoever sent the request.
+            System.err.println("atlas serve: GET /api/" + Text.oneLine(path) + " failed: " + Text.oneLine(AtlasCli.message(e)));
+            json(ex, 500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
         }
     }
 
@@ -188,6 +203,54 @@ final class Viewer implements AutoCloseable {
                 out.write(body);
             }
         }
+    }
+
+    /** The names a request may give in its Host header: the bound address and, on loopback, localhost. */
+    private List<String> hostNames() {
+        InetSocketAddress a = server.getAddress();
+        String host = a.getAddress().getHostAddress();
+        List<String> names = new java.util.ArrayList<>(List.of((host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort()));
+        if (a.getAddress().isLoopbackAddress()) {
+            names.add("localhost:" + a.getPort());
+        }
+        return names;
+    }
+
+    /**
+     * Whether {@code host} names this viewer. Bound to loopback, only loopback addresses and
+     * {@code localhost} do; bound elsewhere (the operator chose to expose it) the machine's
+     * names are not known, so the token alone guards it.
+     */
+    private boolean hostAllowed(String host) {
+        InetSocketAddress a = server.getAddress();
+        if (!a.getAddress().isLoopbackAddress()) {
+            return true;
+        }
+        if (host == null || host.isEmpty()) {
+            return false;
+        }
+        String name = host.toLowerCase(java.util.Locale.ROOT);
+        String port = ":" + a.getPort();
+        if (name.endsWith(port)) {
+            name = name.substring(0, name.length() - port.length());
+        }
+        if (name.equals("localhost")) {
+            return true;
+        }
+        if (name.startsWith("[") && name.endsWith("]")) {
+            return name.equals("[::1]") || name.equals("[0:0:0:0:0:0:0:1]");
+        }
+        // A dotted IPv4 loopback literal (127.x.y.z), checked without any name lookup.
+        String[] octets = name.split("\\.", -1);
+        if (octets.length != 4 || !octets[0].equals("127")) {
+            return false;
+        }
+        for (String o : octets) {
+            if (o.isEmpty() || o.length() > 3 || !o.chars().allMatch(Character::isDigit) || Integer.parseInt(o) > 255) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */

@@ -75,4 +75,14 @@ class CliPostgresTest {
         assertThat(migrate.out()).isEqualTo("PostgreSQL " + url + " is up to date at schema version 18\n");
         assertThat(migrate.exitCode()).isZero();
     }
+
+    @Test
+    void credentialsInTheUrlAreUsedAndNeverPrinted() {
+        String withUserInfo = url.replace("//", "//postgres:s3cret-pw@");
+        Cli.Result info = Cli.run("--db", withUserInfo, "info");
+        assertThat(info.err()).isEmpty();
+        assertThat(info.exitCode()).isZero();
+        assertThat(info.out()).startsWith("Database:        PostgreSQL " + url.replace("//", "//postgres:****@") + "\n"
+                + "Schema version:  18 (up to date)\n").doesNotContain("s3cret-pw");
+    }
 }

@@ -26,6 +26,7 @@ class ViewerBrowserTest {
     static ViewerProcess viewer;
     static Chromium browser;
     static Fixture f;
+    static HostileFixture h;
 
     @BeforeAll
     static void start() throws Exception {
@@ -37,6 +38,7 @@ class ViewerBrowserTest {
         Files.createDirectories(SHOTS);
         Path db = dir.resolve("viewer.db");
         f = ViewerProcess.recentFixture(db);
+        h = new HostileFixture().populate(b -> b.sqlite(db));
         viewer = ViewerProcess.start(f, db);
         browser = Chromium.start();
     }
@@ -138,5 +140,51 @@ class ViewerBrowserTest {
                         + f.t0.plus(java.time.Duration.ofDays(1)).toString().substring(0, 10) + " openai/gpt-mini: $0.0003, 1 calls");
         assertThat(browser.text()).contains("Cost by day and model", "openai/gpt-test", "openai/gpt-mini", "$0.00098", "$0.0003");
         screenshot("usage");
+    }
+
+    /** Nothing stored became an element, an event handler or a javascript: link. */
+    private static void assertNoHostileElements() throws Exception {
+        assertNoInjectedMarkupRan();
+        assertThat(browser.evaluate("document.querySelectorAll('#app iframe, #app [onload], #app [onmouseover], #app [onerror], "
+                + "a[href^=\"javascript\" i], #app svg:not(#usage-chart)').length").asInt()).isZero();
+    }
+
+    @Test
+    void everyHostileFieldOfEveryViewStaysText() throws Exception {
+        browser.open(viewer.url("#/?t=" + HostileFixture.TENANT), "list");
+        assertThat(browser.evaluate("document.querySelector('#conversations tbody td.title').textContent").asText())
+                .isEqualTo(HostileFixture.TITLE);
+        assertThat(browser.text()).contains(HostileFixture.AGENT.replace(HostileFixture.TERM, ""));
+        assertNoHostileElements();
+
+        browser.open(viewer.url("#/c/" + h.conversation + "?t=" + HostileFixture.TENANT), "transcript");
+        assertThat(browser.evaluate("document.querySelector('h1').textContent").asText()).isEqualTo(HostileFixture.TITLE);
+        assertThat(browser.evaluate("[...document.querySelectorAll('.msg .content')].map(p => p.textContent).join('|')").asText())
+                .isEqualTo(HostileFixture.CONTENT + "|" + HostileFixture.CONTENT);
+        assertThat(browser.evaluate("[...document.querySelectorAll('.toolcall')].map(p => p.textContent).join('|')").asText())
+                .contains("tool " + HostileFixture.TOOL, "arguments: " + HostileFixture.ARGUMENTS, "result: " + HostileFixture.RESULT);
+        assertThat(browser.evaluate("[...document.querySelectorAll('.attachment a')].map(a => a.textContent + ' ' + a.getAttribute('href')).join('|')")
+                .asText()).isEqualTo(HostileFixture.FILENAME + " /api/assets/" + h.svgAsset + "?tenant=mallory|page" + HostileFixture.TERM
+                        + ".html /api/assets/" + h.htmlAsset + "?tenant=mallory");
+        // An SVG is never an <img> of the page (it is a download), so its script has no way in.
+        assertThat(browser.evaluate("document.querySelectorAll('.attachment img').length").asInt()).isZero();
+        assertNoHostileElements();
+        screenshot("hostile-transcript");
+
+        for (java.util.UUID e : new java.util.UUID[] {h.execution, h.failedExecution}) {
+            browser.open(viewer.url("#/e/" + e + "?t=" + HostileFixture.TENANT), "waterfall");
+            assertThat(browser.evaluate("document.querySelector('h1').textContent").asText()).isEqualTo("Execution openai/" + HostileFixture.MODEL);
+            assertNoHostileElements();
+        }
+        assertThat(browser.evaluate("[...document.querySelectorAll('.error')].map(p => p.textContent).join('|')").asText())
+                .isEqualTo(HostileFixture.ERROR + "|" + HostileFixture.ERROR);
+
+        browser.open(viewer.url("#/executions?t=" + HostileFixture.TENANT + "&conversation=" + h.conversation), "executions");
+        assertThat(browser.text()).contains("openai/" + HostileFixture.MODEL);
+        assertNoHostileElements();
+
+        browser.open(viewer.url("#/usage?t=" + HostileFixture.TENANT), "usage");
+        assertThat(browser.evaluate("document.querySelector('#usage-table td').textContent").asText()).isEqualTo("openai/" + HostileFixture.MODEL);
+        assertNoHostileElements();
     }
 }

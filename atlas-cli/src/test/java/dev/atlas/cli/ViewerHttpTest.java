@@ -21,6 +21,7 @@ class ViewerHttpTest {
     static Path dir;
     static ViewerProcess viewer;
     static Fixture f;
+    static HostileFixture h;
     static final HttpClient http = HttpClient.newHttpClient();
     static final ObjectMapper json = new ObjectMapper();
 
@@ -28,6 +29,7 @@ class ViewerHttpTest {
     static void start() {
         Path db = dir.resolve("viewer.db");
         f = ViewerProcess.recentFixture(db);
+        h = new HostileFixture().populate(b -> b.sqlite(db));
         viewer = ViewerProcess.start(f, db);
     }
 
@@ -201,5 +203,87 @@ class ViewerHttpTest {
             assertThat(refused.statusCode()).isEqualTo(403);
             assertThat(refused.body()).isEqualTo("{\"error\":\"this viewer shows tenant acme only\"}");
         }
+    }
+
+    /** A raw HTTP/1.1 GET with the given Host header (HttpClient will not send a foreign one). */
+    private static String rawGet(ViewerProcess v, String path, String host) throws Exception {
+        try (java.net.Socket s = new java.net.Socket(v.base.getHost(), v.base.getPort())) {
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + Viewer.COOKIE + "=" + v.token
+                    + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void aRequestNamingAnotherHostIsRefusedAgainstDnsRebinding() throws Exception {
+        int port = viewer.base.getPort();
+        for (String host : new String[] {"attacker.example:" + port, "attacker.example", "127.0.0.1.attacker.example:" + port, ""}) {
+            String r = rawGet(viewer, "/api/meta", host);
+            assertThat(r).as(host).startsWith("HTTP/1.1 403 ").contains("\r\n\r\nForbidden: this viewer answers requests for 127.0.0.1:" + port
+                    + " and localhost:" + port + " only.\n").doesNotContain("acme", "tenants");
+        }
+        for (String host : new String[] {"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST:" + port, "[::1]:" + port, "127.0.0.1"}) {
+            assertThat(rawGet(viewer, "/api/meta", host)).as(host).startsWith("HTTP/1.1 200 ").contains("\"acme\"");
+        }
+    }
+
+    @Test
+    void hostileAssetsAreDownloadsThatCannotRunInTheViewersOrigin() throws Exception {
+        for (java.util.UUID asset : new java.util.UUID[] {h.svgAsset, h.htmlAsset, h.fakePngAsset}) {
+            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/assets/" + asset + "?tenant=mallory"))
+                    .header("Cookie", Viewer.COOKIE + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(r.statusCode()).isEqualTo(200);
+            boolean png = asset.equals(h.fakePngAsset);
+            assertThat(r.headers().firstValue("Content-Type")).hasValue(png ? "image/png" : "application/octet-stream");
+            assertThat(r.headers().firstValue("Content-Disposition")).hasValue(png ? "inline" : "attachment");
+            assertThat(r.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
+            // Even opened on its own, stored bytes run in a sandbox: no script, no access to the viewer's origin.
+            assertThat(r.headers().firstValue("Content-Security-Policy")).hasValue("default-src 'none'; sandbox");
+            assertThat(r.headers().firstValue("Cross-Origin-Resource-Policy")).hasValue("same-origin");
+        }
+    }
+
+    @Test
+    void aDatabaseFailureIsA500ThatDoesNotQuoteTheDatabase() throws Exception {
+        Path db = dir.resolve("failing.db");
+        Fixture fx = ViewerProcess.recentFixture(db);
+        try (ViewerProcess v = ViewerProcess.start(fx, db)) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE atlas_executions RENAME TO atlas_executions_gone");
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(v.base + "/api/executions?tenant=acme"))
+                    .header("Cookie", Viewer.COOKIE + "=" + v.token).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(500);
+            assertThat(r.body()).isEqualTo("{\"error\":\"internal error: the viewer's log (where 'atlas serve' runs) has the details\"}");
+            assertThat(java.nio.file.Files.readString(v.errFile)).contains("GET /api/executions failed: ", "atlas_executions");
+        }
+    }
+
+    @Test
+    void aPinnedViewerAnswersOtherTenantsIdsWithNotFound() throws Exception {
+        try (ViewerProcess pinned = ViewerProcess.start(f, dir.resolve("viewer.db"), "--tenant", "acme")) {
+            String cookie = Viewer.COOKIE + "=" + pinned.token;
+            for (String path : new String[] {"/api/conversations/" + f.globex, "/api/conversations/" + h.conversation,
+                    "/api/executions/" + h.execution, "/api/assets/" + h.svgAsset, "/api/executions?conversation=" + h.conversation}) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(pinned.base + path)).header("Cookie", cookie).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(r.body()).as(path).doesNotContain("Globex", "pwned", "mallory");
+                assertThat(r.statusCode()).as(path).isIn(404, 200);
+                if (r.statusCode() == 200) {
+                    assertThat(json.readTree(r.body()).get("items")).as(path).isEmpty();
+                }
+            }
+        }
+    }
+
+    @Test
+    void theTokenRedirectStaysOnTheViewer() throws Exception {
+        int port = viewer.base.getPort();
+        for (String path : new String[] {"////attacker.example/x", "/%2F%2Fattacker.example", "/nope"}) {
+            String r = rawGet(viewer, path + "?token=" + viewer.token, "127.0.0.1:" + port);
+            assertThat(r).as(path).startsWith("HTTP/1.1 303 ").containsIgnoringCase("\r\nLocation: /\r\n");
+        }
+        assertThat(rawGet(viewer, "/app.css?token=" + viewer.token, "127.0.0.1:" + port)).containsIgnoringCase("\r\nLocation: /app.css\r\n");
     }
 }

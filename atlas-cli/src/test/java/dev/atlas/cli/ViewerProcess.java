@@ -19,11 +19,14 @@ final class ViewerProcess implements AutoCloseable {
     final Fixture fixture;
     final URI base;
     final String token;
+    /** Where the viewer's stderr (its log) goes. */
+    final Path errFile;
     private final Process process;
 
-    private ViewerProcess(Fixture fixture, Process process, String url) {
+    private ViewerProcess(Fixture fixture, Process process, String url, Path errFile) {
         this.fixture = fixture;
         this.process = process;
+        this.errFile = errFile;
         int q = url.indexOf("/?token=");
         this.base = URI.create(url.substring(0, q));
         this.token = url.substring(q + "/?token=".length());
@@ -39,9 +42,10 @@ final class ViewerProcess implements AutoCloseable {
         List<String> args = new ArrayList<>(List.of("--db", db.toString()));
         args.addAll(List.of(extra));
         args.addAll(List.of("serve", "--port", "0"));
+        Path errFile = db.resolveSibling("serve-" + System.nanoTime() + ".err");
         try {
             Process p = new ProcessBuilder(Cli.command(args.toArray(String[]::new)))
-                    .redirectError(db.resolveSibling("serve-" + System.nanoTime() + ".err").toFile())
+                    .redirectError(errFile.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -63,7 +67,7 @@ final class ViewerProcess implements AutoCloseable {
             drain.setDaemon(true);
             drain.start();
             String url = first.substring("Atlas viewer on ".length(), first.indexOf(' ', "Atlas viewer on ".length()));
-            return new ViewerProcess(fixture, p, url);
+            return new ViewerProcess(fixture, p, url, errFile);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
