@@ -168,7 +168,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            if (read != null && read.key().equals(key) && read.conversation() != null) {
+            // Only a list built from that read may be diffed against it: a hand-built list is matched by
+            // content against the end of the window, which must then be the current one, not a read this
+            // thread made some time ago (messages stored since would be appended a second time).
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.window(), messages)) {
                 try {
                     save(read.conversation(), messages, read.window(), true);
                     return;
@@ -179,8 +182,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
-            // The caller read an absent conversation: what others stored since stays, none of it is evicted.
-            boolean sawAll = read == null || !read.key().equals(key);
+            // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
+            boolean sawAll = read == null || !read.key().equals(key) || !read.window().messages().isEmpty();
             save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
@@ -195,6 +198,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastRead.remove();
         }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
+    }
+
+    /** Whether {@code messages} hold one of the messages {@code read} handed out (by the Atlas id it carried). */
+    private static boolean handedOut(Window read, List<Message> messages) {
+        Set<UUID> ids = new HashSet<>();
+        read.messages().forEach(m -> ids.add(m.id()));
+        for (Message m : messages) {
+            if (ids.contains(SpringMessages.uuid(m, SpringMessages.MESSAGE_ID))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What one read handed out, for the save that follows it on the same thread. */
@@ -530,9 +545,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     private static String key(String conversationId) {
-        if (conversationId == null || conversationId.isBlank()) {
-            throw new InvalidInputException("conversationId", "must not be blank");
-        }
-        return conversationId;
+        // Spring AI's id is the conversation's external key: refused here under the name the caller knows.
+        return Limits.requireKey("conversationId", conversationId);
     }
 }
