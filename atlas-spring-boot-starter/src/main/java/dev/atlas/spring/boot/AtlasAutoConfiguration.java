@@ -91,7 +91,7 @@ public class AtlasAutoConfiguration {
             log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
         }
         if (properties.getDataDirectory() != null) {
-            builder.dataDirectory(properties.getDataDirectory());
+            builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
         }
         CredentialKeys keys = credentialKeys(properties.getCredentialKeys());
         if (keys != null) {
@@ -102,6 +102,11 @@ public class AtlasAutoConfiguration {
             return builder.build();
         } catch (ConfigurationException e) {
             String named = asProperties(e.getMessage());
+            String source = properties.getUrl() != null ? "atlas.url" : properties.getSqlitePath() != null ? "atlas.sqlite-path" : null;
+            if (source != null && (named.startsWith("could not open") || named.startsWith("cannot create SQLite file"))) {
+                // The pool Atlas opens for that property failed: say which setting to fix, not only the file or URL.
+                named = source + ": " + named;
+            }
             if (named.equals(e.getMessage())) {
                 throw e;
             }
@@ -141,9 +146,31 @@ public class AtlasAutoConfiguration {
                 // The message must not echo the value: it is key material.
                 throw new ConfigurationException("atlas.credential-keys." + e.getKey() + " is not valid Base64");
             }
-            keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
+            try {
+                keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
+            } catch (ConfigurationException | InvalidInputException bad) {
+                // The key's length or id, never its bytes, named as the property the application set.
+                throw new ConfigurationException("atlas.credential-keys." + e.getKey() + ": " + bad.getMessage());
+            }
         }
         return keys;
+    }
+
+    /**
+     * {@code directory} when it is, or can become, a directory: a regular file on its path would
+     * otherwise surface only when the first asset is stored, as an I/O error naming no setting.
+     */
+    static Path requireDirectory(Path directory) {
+        for (Path p = directory.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.exists(p)) {
+                if (!java.nio.file.Files.isDirectory(p)) {
+                    throw new ConfigurationException("atlas.data-directory " + directory + " cannot be a directory: " + p
+                            + " is a file");
+                }
+                return directory;
+            }
+        }
+        return directory;
     }
 
     /** The application's SQLite pool gets Atlas's settings before it opens (see {@link AtlasSqlitePoolSettings}). */
