@@ -14,6 +14,9 @@ import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import org.springframework.ai.content.Media;
 import org.springframework.ai.chat.memory.ChatMemoryRepository;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -149,7 +152,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(new Read(key, conversation.orElse(null), read));
-        return read.messages().stream().map(SpringMessages::toSpring).toList();
+        return read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes)).toList();
     }
 
     @Override
@@ -161,6 +164,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i) == null) {
                 throw new InvalidInputException("messages[" + i + "]", "must not be null");
+            }
+            List<Media> media = SpringMessages.media(messages.get(i));
+            for (int j = 0; j < media.size(); j++) {
+                Object data = media.get(j) == null ? null : media.get(j).getData();
+                if (!(data instanceof String) && !(data instanceof byte[])) {
+                    throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
+                            "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
+                }
             }
         }
         Read read = lastRead.get();
@@ -391,10 +402,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
         }
         List<NewMessage> appends = new ArrayList<>();
+        Map<Integer, List<UUID>> assetsOf = new HashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
                 NewMessage m = link(messages.get(i), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
+                List<Media> media = SpringMessages.media(messages.get(i));
+                if (!media.isEmpty()) {
+                    List<UUID> assets = new ArrayList<>();
+                    m = SpringMessages.withMedia(m, describe(media, assets));
+                    assetsOf.put(appends.size(), assets);
+                }
                 appends.add(m);
             } else {
                 rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
@@ -416,8 +434,68 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
         metadata.put(WINDOW, marker.json(null));
         appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+        List<dev.atlas.conversation.Message> appended = new ArrayList<>();
         for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
-            store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE)));
+            appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
+        }
+        // Attached, the media bytes go with the message when retention purges its conversation.
+        assetsOf.forEach((index, assets) -> assets.forEach(a -> tenant.assets().attach(appended.get(index).id(), a, Map.of())));
+    }
+
+    /**
+     * Descriptions of {@code media} for the message's metadata: a URL as it is, bytes stored as an
+     * asset first (ids added to {@code assets}), so what the message says is in the same append.
+     */
+    private List<Map<String, Object>> describe(List<Media> media, List<UUID> assets) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Media m : media) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            String mime = m.getMimeType().toString();
+            d.put("mimeType", mime);
+            if (m.getId() != null) {
+                d.put("id", m.getId());
+            }
+            if (m.getName() != null) {
+                d.put("name", m.getName());
+            }
+            if (m.getData() instanceof String url) {
+                d.put("url", url);
+            } else {
+                AssetType type = assetType(m.getMimeType());
+                NewAsset asset;
+                try {
+                    asset = NewAsset.of(type, m.getName(), mime);
+                } catch (InvalidInputException unusableName) {
+                    asset = NewAsset.of(type, "media", mime);
+                }
+                UUID id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
+                assets.add(id);
+                d.put("asset", id.toString());
+            }
+            out.add(d);
+        }
+        return out;
+    }
+
+    private static AssetType assetType(org.springframework.util.MimeType mime) {
+        return switch (mime.getType()) {
+            case "image" -> AssetType.IMAGE;
+            case "audio" -> AssetType.AUDIO;
+            case "video" -> AssetType.VIDEO;
+            case "text" -> AssetType.TEXT;
+            default -> "json".equals(mime.getSubtype()) ? AssetType.JSON
+                    : "pdf".equals(mime.getSubtype()) ? AssetType.DOCUMENT : AssetType.FILE;
+        };
+    }
+
+    /** The bytes of a media asset, or null when it is gone (deleted, purged by retention). */
+    private byte[] assetBytes(UUID asset) {
+        try (java.io.InputStream in = tenant.assets().open(asset)) {
+            return in.readAllBytes();
+        } catch (NotFoundException gone) {
+            return null;
+        } catch (java.io.IOException e) {
+            throw new dev.atlas.StorageException("could not read media asset " + asset + ": " + e.getMessage(), null, true, e);
         }
     }
 

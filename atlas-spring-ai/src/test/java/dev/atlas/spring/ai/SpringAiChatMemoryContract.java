@@ -389,6 +389,36 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("media round-trip through MessageWindowChatMemory: a URL as given, bytes byte for byte in an asset attached to the message")
+    void mediaRoundTrip() {
+        byte[] jpeg = {(byte) 0xff, (byte) 0xd8, 0, 1, 2, (byte) 0x80, 'J', 'F'};
+        UserMessage look = UserMessage.builder().text("what is on these?").media(List.of(
+                new org.springframework.ai.content.Media(org.springframework.util.MimeTypeUtils.IMAGE_PNG,
+                        java.net.URI.create("https://example.com/a%20cat.png?size=2")),
+                org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_JPEG)
+                        .data(jpeg).name("photo.jpg").id("m-1").build())).build();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("media", look);
+        memory.add("media", new AssistantMessage("two cats"));
+
+        List<Message> back = repository.findByConversationId("media");
+        assertThat(shapes(back)).containsExactly("USER[what is on these?]", "ASSISTANT[two cats][]");
+        List<org.springframework.ai.content.Media> media = ((UserMessage) back.get(0)).getMedia();
+        assertThat(media).hasSize(2);
+        assertThat(media.get(0).getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_PNG);
+        assertThat(media.get(0).getData()).isEqualTo("https://example.com/a%20cat.png?size=2");
+        assertThat(media.get(1).getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_JPEG);
+        assertThat(media.get(1).getName()).isEqualTo("photo.jpg");
+        assertThat(media.get(1).getId()).isEqualTo("m-1");
+        assertThat(media.get(1).getData()).isEqualTo(jpeg);
+        // The second add handed the user message back with its media: recognised, not appended again.
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("media").id(), 0, 10);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::content).containsExactly("what is on these?", "two cats");
+        assertThat(tenant.assets().forMessage(rows.get(0).id())).singleElement()
+                .satisfies(a -> assertThat(a.asset().mimeType()).isEqualTo("image/jpeg"));
+    }
+
+    @Test
     @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
     void idsAndDelete() {
         repository.saveAll("a", List.of(new UserMessage("x")));
