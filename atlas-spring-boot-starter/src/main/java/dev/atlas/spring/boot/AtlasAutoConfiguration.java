@@ -179,8 +179,8 @@ public class AtlasAutoConfiguration {
     @ConditionalOnProperty(name = "atlas.configure-sqlite-pool", havingValue = "true", matchIfMissing = true)
     static class AtlasSqlitePoolConfiguration {
         @Bean
-        static BeanPostProcessor atlasSqlitePoolSettings() {
-            return new AtlasSqlitePoolSettings();
+        static BeanPostProcessor atlasSqlitePoolSettings(org.springframework.core.env.Environment environment) {
+            return new AtlasSqlitePoolSettings(environment);
         }
     }
 

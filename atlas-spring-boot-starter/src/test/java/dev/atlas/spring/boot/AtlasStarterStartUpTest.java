@@ -95,6 +95,22 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("with atlas.sqlite-path Atlas has its own pool and leaves the application's SQLite pool as configured (no WAL)")
+    void ownPoolLeavesTheApplicationsSqlitePoolAlone() {
+        Path app = dir.resolve("app.db");
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=jdbc:sqlite:" + app, "spring.flyway.enabled=false", "spring.liquibase.enabled=false",
+                        "atlas.sqlitePath=" + dir.resolve("own.db"))
+                .run()) {
+            ctx.getBean(Atlas.class).conversations().create(NewConversation.of(Owner.user("1")));
+            var jdbc = new org.springframework.jdbc.core.JdbcTemplate(ctx.getBean(javax.sql.DataSource.class));
+            assertThat(jdbc.queryForObject("PRAGMA journal_mode", String.class)).isEqualTo("delete");
+            assertThat(((com.zaxxer.hikari.HikariDataSource) ctx.getBean(javax.sql.DataSource.class)).getJdbcUrl())
+                    .isEqualTo("jdbc:sqlite:" + app);
+        }
+    }
+
+    @Test
     @DisplayName("two contexts on one SQLite file in one JVM (a devtools restart overlapping the old context) share it; a third sees both")
     void twoContextsOnOneFile() {
         Path file = dir.resolve("shared.db");
