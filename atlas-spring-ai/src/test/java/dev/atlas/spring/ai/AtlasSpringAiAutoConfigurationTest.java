@@ -59,6 +59,27 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("an app that already adds MessageChatMemoryAdvisor itself (as Spring AI's guides do) stores and sends each message once")
+    void appsOwnMemoryAdvisorIsNotDoubled() {
+        runner().run(context -> {
+            ChatMemory memory = context.getBean(ChatMemory.class);
+            ScriptedChatModel model = (ScriptedChatModel) context.getBean(ChatModel.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class)
+                    .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(memory).build()).build();
+            for (String q : new String[] {"hello", "again"}) {
+                chat.prompt().user(q).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "own")).call().content();
+                chat.prompt().user(q).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "own")).stream().content().blockLast();
+            }
+            Tenant tenant = context.getBean(Tenant.class);
+            var rows = tenant.conversations().messages(tenant.conversations().requireByKey("own").id(), 0, 100);
+            assertThat(rows).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hello", "echo: hello", "hello", "echo: hello", "again", "echo: again", "again", "echo: again");
+            assertThat(model.prompts().get(model.prompts().size() - 1)).extracting(org.springframework.ai.chat.messages.Message::getText)
+                    .containsExactly("hello", "echo: hello", "hello", "echo: hello", "again", "echo: again", "again");
+        });
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
