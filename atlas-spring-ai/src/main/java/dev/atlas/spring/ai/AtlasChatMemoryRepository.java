@@ -488,14 +488,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         };
     }
 
-    /** The bytes of a media asset, or null when it is gone (deleted, purged by retention). */
+    /**
+     * The bytes of a media asset, or null when it is gone (deleted, purged by retention) or its blob
+     * cannot be read here (a local blob store on another instance): one unreadable image must not
+     * make the whole conversation unreadable, so it is left out, with a warning.
+     */
     private byte[] assetBytes(UUID asset) {
         try (java.io.InputStream in = tenant.assets().open(asset)) {
             return in.readAllBytes();
         } catch (NotFoundException gone) {
             return null;
-        } catch (java.io.IOException e) {
-            throw new dev.atlas.StorageException("could not read media asset " + asset + ": " + e.getMessage(), null, true, e);
+        } catch (dev.atlas.StorageException | java.io.IOException e) {
+            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                    "media asset " + asset + " left out of the chat memory: its bytes cannot be read: " + e.getMessage());
+            return null;
         }
     }
 
