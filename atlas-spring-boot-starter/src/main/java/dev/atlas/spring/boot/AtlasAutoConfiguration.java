@@ -5,6 +5,7 @@ import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
+import dev.atlas.asset.BlobStore;
 import dev.atlas.execution.ExecutionListener;
 import dev.atlas.credential.CredentialKeys;
 import org.slf4j.Logger;
@@ -34,8 +35,9 @@ import javax.sql.DataSource;
 
 /**
  * Atlas in a Spring Boot application: an {@link Atlas} bean on the application's DataSource (or
- * on {@code atlas.url} / {@code atlas.sqlite-path}), a {@link Tenant} bean for
- * {@code atlas.tenant}, and a health indicator when Actuator is present.
+ * on {@code atlas.url} / {@code atlas.sqlite-path}), with the application's {@link BlobStore} bean
+ * for asset bytes when it has one, a {@link Tenant} bean for {@code atlas.tenant}, and a health
+ * indicator when Actuator is present.
  *
  * <p>The Atlas bean {@linkplain DependsOnDatabaseInitialization depends on database
  * initialisation}: the application's own Flyway, Liquibase or {@code schema.sql} runs first,
@@ -59,7 +61,8 @@ public class AtlasAutoConfiguration {
     @ConditionalOnMissingBean
     @DependsOnDatabaseInitialization
     public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
-                       ObjectProvider<ExecutionListener> executionListeners, ListableBeanFactory beanFactory) {
+                       ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
+                       ListableBeanFactory beanFactory) {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -92,6 +95,11 @@ public class AtlasAutoConfiguration {
         }
         if (properties.getDataDirectory() != null) {
             builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
+        }
+        // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
+        BlobStore store = blobStore.getIfUnique();
+        if (store != null) {
+            builder.blobStore(store);
         }
         CredentialKeys keys = credentialKeys(properties.getCredentialKeys());
         if (keys != null) {

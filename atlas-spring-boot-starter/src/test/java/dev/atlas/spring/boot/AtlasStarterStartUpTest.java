@@ -110,6 +110,32 @@ class AtlasStarterStartUpTest {
         }
     }
 
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class WithBlobStore {
+        @Bean
+        dev.atlas.asset.BlobStore sharedBlobs() {
+            return new dev.atlas.asset.LocalDirectoryBlobStore(ownDir.resolve("shared-blobs"));
+        }
+    }
+
+    @Test
+    @DisplayName("a BlobStore bean (an S3 store shared by every instance, say) holds Atlas's asset bytes")
+    void blobStoreBeanIsUsed() throws Exception {
+        try (ConfigurableApplicationContext ctx = start(WithBlobStore.class, "atlas.sqlite-path=" + dir.resolve("blobs.db"))) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            var asset = tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+                    new byte[] {1, 2, 3});
+            try (var in = tenant.assets().open(asset.id())) {
+                assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+            }
+        }
+        try (var files = Files.walk(ownDir.resolve("shared-blobs"))) {
+            assertThat(files.filter(Files::isRegularFile).map(p -> p.toFile().length())).contains(3L);
+        }
+        assertThat(dir.resolve("blobs.db-assets")).doesNotExist();
+    }
+
     @Test
     @DisplayName("two contexts on one SQLite file in one JVM (a devtools restart overlapping the old context) share it; a third sees both")
     void twoContextsOnOneFile() {
