@@ -91,6 +91,21 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a switch set to neither true nor false fails start-up naming it, instead of silently switching the advisors off")
+    void unknownSwitchValuesFailStartUp() {
+        for (String property : new String[] {"atlas.spring-ai.advisors", "atlas.spring-ai.tool-loop-advisor", "atlas.migrate"}) {
+            runner().withPropertyValues(property + "=maybe").run(context -> {
+                assertThat(context).hasFailed();
+                Throwable t = context.getStartupFailure();
+                while (t != null && !(t instanceof org.springframework.boot.context.properties.bind.BindException)) {
+                    t = t.getCause();
+                }
+                assertThat(t).as(property).isNotNull().hasMessage("Failed to bind properties under '" + property + "' to boolean");
+            });
+        }
+    }
+
+    @Test
     void badSpringAiPropertiesFailStartUpNamingTheProperty() {
         String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
                 {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},
