@@ -67,6 +67,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * step; the tool response message that answers it is linked to the same step, so
  * {@code executions().historyWithTools} replays that round once, from these messages.
  *
+ * <p>Media of user and assistant messages read back equal: a URL as given, bytes in an asset of
+ * the tenant (in Atlas's blob store) attached to the message.
+ *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
  */

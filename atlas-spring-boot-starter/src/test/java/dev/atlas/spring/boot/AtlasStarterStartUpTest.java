@@ -65,6 +65,19 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("an atlas.url nobody answers fails start-up naming atlas.url, with the password masked")
+    void unreachableUrlIsNamedAsTheProperty() {
+        Throwable t = failureOfStart(App.class, "atlas.url=jdbc:postgresql://127.0.0.1:1/app?password=hunter2", "atlas.username=app",
+                "atlas.password=s3cret-pw");
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("atlas.url: could not open a connection pool for jdbc:postgresql://127.0.0.1:1/app?password=****")
+                .hasMessageContaining("Connection to 127.0.0.1:1 refused");
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            assertThat(c.getMessage()).doesNotContain("hunter2").doesNotContain("s3cret-pw");
+        }
+    }
+
+    @Test
     @DisplayName("an atlas.data-directory under a regular file fails start-up naming the property, not at the first asset")
     void dataDirectoryUnderAFileIsNamedAsTheProperty() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
