@@ -80,6 +80,25 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("an app that also adds recordingAdvisor.advisors() itself gets each call recorded once, each round one step")
+    void recordingAdvisorsAddedTwiceRecordOnce() {
+        runner().run(context -> {
+            AtlasRecordingAdvisor recording = context.getBean(AtlasRecordingAdvisor.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultAdvisors(recording.advisors()).build();
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rec")).call().content();
+            chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rec")).stream().content().blockLast();
+            Tenant tenant = context.getBean(Tenant.class);
+            var executions = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items();
+            assertThat(executions).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.usage().inputTokens()).isEqualTo(100L);
+                assertThat(e.usage().outputTokens()).isEqualTo(20L);
+                assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).hasSize(1);
+            });
+        });
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
