@@ -14,6 +14,9 @@ import dev.atlas.conversation.MessageStatus;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import org.springframework.ai.content.Media;
 import org.springframework.ai.chat.memory.ChatMemoryRepository;
 import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
@@ -63,6 +66,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * assistant message produced under {@link AtlasRecordingAdvisor} is linked to its execution and
  * step; the tool response message that answers it is linked to the same step, so
  * {@code executions().historyWithTools} replays that round once, from these messages.
+ *
+ * <p>Media of user and assistant messages read back equal: a URL as given, bytes in an asset of
+ * the tenant (in Atlas's blob store) attached to the message.
  *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
@@ -149,7 +155,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
         lastRead.set(new Read(key, conversation.orElse(null), read));
-        return read.messages().stream().map(SpringMessages::toSpring).toList();
+        return read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes)).toList();
     }
 
     @Override
@@ -162,13 +168,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             if (messages.get(i) == null) {
                 throw new InvalidInputException("messages[" + i + "]", "must not be null");
             }
+            List<Media> media = SpringMessages.media(messages.get(i));
+            for (int j = 0; j < media.size(); j++) {
+                Object data = media.get(j) == null ? null : media.get(j).getData();
+                if (!(data instanceof String) && !(data instanceof byte[])) {
+                    throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
+                            "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
+                }
+            }
         }
         Read read = lastRead.get();
         lastRead.remove();
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
-            if (read != null && read.key().equals(key) && read.conversation() != null) {
+            // Only a list built from that read may be diffed against it: a hand-built list is matched by
+            // content against the end of the window, which must then be the current one, not a read this
+            // thread made some time ago (messages stored since would be appended a second time).
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.window(), messages)) {
                 try {
                     save(read.conversation(), messages, read.window(), true);
                     return;
@@ -179,8 +196,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
-            // The caller read an absent conversation: what others stored since stays, none of it is evicted.
-            boolean sawAll = read == null || !read.key().equals(key);
+            // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
+            boolean sawAll = read == null || !read.key().equals(key) || !read.window().messages().isEmpty();
             save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
@@ -195,6 +212,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastRead.remove();
         }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
+    }
+
+    /** Whether {@code messages} hold one of the messages {@code read} handed out (by the Atlas id it carried). */
+    private static boolean handedOut(Window read, List<Message> messages) {
+        Set<UUID> ids = new HashSet<>();
+        read.messages().forEach(m -> ids.add(m.id()));
+        for (Message m : messages) {
+            if (ids.contains(SpringMessages.uuid(m, SpringMessages.MESSAGE_ID))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** What one read handed out, for the save that follows it on the same thread. */
@@ -376,10 +405,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
         }
         List<NewMessage> appends = new ArrayList<>();
+        Map<Integer, List<UUID>> assetsOf = new HashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
                 NewMessage m = link(messages.get(i), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
+                List<Media> media = SpringMessages.media(messages.get(i));
+                if (!media.isEmpty()) {
+                    List<UUID> assets = new ArrayList<>();
+                    m = SpringMessages.withMedia(m, describe(media, assets));
+                    assetsOf.put(appends.size(), assets);
+                }
                 appends.add(m);
             } else {
                 rememberCalls(callOwner, stored[i].metadata(), stored[i].executionId(), stored[i].stepId());
@@ -401,8 +437,74 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
         metadata.put(WINDOW, marker.json(null));
         appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+        List<dev.atlas.conversation.Message> appended = new ArrayList<>();
         for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
-            store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE)));
+            appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
+        }
+        // Attached, the media bytes go with the message when retention purges its conversation.
+        assetsOf.forEach((index, assets) -> assets.forEach(a -> tenant.assets().attach(appended.get(index).id(), a, Map.of())));
+    }
+
+    /**
+     * Descriptions of {@code media} for the message's metadata: a URL as it is, bytes stored as an
+     * asset first (ids added to {@code assets}), so what the message says is in the same append.
+     */
+    private List<Map<String, Object>> describe(List<Media> media, List<UUID> assets) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Media m : media) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            String mime = m.getMimeType().toString();
+            d.put("mimeType", mime);
+            if (m.getId() != null) {
+                d.put("id", m.getId());
+            }
+            if (m.getName() != null) {
+                d.put("name", m.getName());
+            }
+            if (m.getData() instanceof String url) {
+                d.put("url", url);
+            } else {
+                AssetType type = assetType(m.getMimeType());
+                NewAsset asset;
+                try {
+                    asset = NewAsset.of(type, m.getName(), mime);
+                } catch (InvalidInputException unusableName) {
+                    asset = NewAsset.of(type, "media", mime);
+                }
+                UUID id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
+                assets.add(id);
+                d.put("asset", id.toString());
+            }
+            out.add(d);
+        }
+        return out;
+    }
+
+    private static AssetType assetType(org.springframework.util.MimeType mime) {
+        return switch (mime.getType()) {
+            case "image" -> AssetType.IMAGE;
+            case "audio" -> AssetType.AUDIO;
+            case "video" -> AssetType.VIDEO;
+            case "text" -> AssetType.TEXT;
+            default -> "json".equals(mime.getSubtype()) ? AssetType.JSON
+                    : "pdf".equals(mime.getSubtype()) ? AssetType.DOCUMENT : AssetType.FILE;
+        };
+    }
+
+    /**
+     * The bytes of a media asset, or null when it is gone (deleted, purged by retention) or its blob
+     * cannot be read here (a local blob store on another instance): one unreadable image must not
+     * make the whole conversation unreadable, so it is left out, with a warning.
+     */
+    private byte[] assetBytes(UUID asset) {
+        try (java.io.InputStream in = tenant.assets().open(asset)) {
+            return in.readAllBytes();
+        } catch (NotFoundException gone) {
+            return null;
+        } catch (dev.atlas.StorageException | java.io.IOException e) {
+            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                    "media asset " + asset + " left out of the chat memory: its bytes cannot be read: " + e.getMessage());
+            return null;
         }
     }
 
@@ -530,9 +632,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     private static String key(String conversationId) {
-        if (conversationId == null || conversationId.isBlank()) {
-            throw new InvalidInputException("conversationId", "must not be blank");
-        }
-        return conversationId;
+        // Spring AI's id is the conversation's external key: refused here under the name the caller knows.
+        return Limits.requireKey("conversationId", conversationId);
     }
 }

@@ -48,7 +48,7 @@ import java.util.UUID;
  * ({@link #MODEL_CALL_ORDER}, just before the model), records each round trip. Between them sit
  * {@code ToolCallAdvisor} (whose loop passes through the inner advisor once per round) and
  * {@code MessageChatMemoryAdvisor}. Register both ({@link #advisors()}); the Spring Boot
- * auto-configuration does. Without a {@code ToolCallAdvisor} a model that runs tools internally
+ * auto-configuration does. Registered twice on one client, they still record each call once. Without a {@code ToolCallAdvisor} a model that runs tools internally
  * is one round, so its tool calls are not seen.
  *
  * <p>Streamed calls are recorded alike, as {@code stream} executions: each round is aggregated
@@ -67,6 +67,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     public static final int MODEL_CALL_ORDER = Ordered.LOWEST_PRECEDENCE - 100;
 
     static final String RUN = "atlas_execution_run";
+    /** Set on a round's request once a {@link ModelCalls} advisor records it: a second copy inside passes it on. */
+    static final String ROUND = "atlas_round_recorded";
 
     private final Tenant tenant;
     private final AtlasChatMemoryRepository conversations;
@@ -111,6 +113,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
 
     @Override
     public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
+        if (request.context().get(RUN) instanceof Run) {
+            // Registered twice (the auto-configuration's and the application's own): the outer copy records.
+            return chain.nextCall(request);
+        }
         Run run = new Run();
         ChatClientResponse response;
         try {
@@ -125,6 +131,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
 
     @Override
     public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+        if (request.context().get(RUN) instanceof Run) {
+            return chain.nextStream(request);
+        }
         return Flux.defer(() -> {
             Run run = new Run();
             run.stream = true;
@@ -233,6 +242,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
 
         @Override
         public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
+            if (Boolean.TRUE.equals(request.context().get(ROUND))) {
+                return chain.nextCall(request);
+            }
+            request = request.mutate().context(ROUND, true).build();
             Run run = request.context().get(RUN) instanceof Run r ? r : null;
             boolean own = run == null;
             if (own) {
@@ -272,7 +285,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         }
 
         @Override
-        public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
+        public Flux<ChatClientResponse> adviseStream(ChatClientRequest given, StreamAdvisorChain chain) {
+            if (Boolean.TRUE.equals(given.context().get(ROUND))) {
+                return chain.nextStream(given);
+            }
+            ChatClientRequest request = given.mutate().context(ROUND, true).build();
             return Flux.defer(() -> {
                 Run found = request.context().get(RUN) instanceof Run r ? r : null;
                 boolean own = found == null;

@@ -12,6 +12,9 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.SystemMessage;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.messages.UserMessage;
+import org.springframework.ai.content.Media;
+import org.springframework.ai.content.MediaContent;
+import org.springframework.util.MimeType;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -19,11 +22,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
  * exact. Spring AI's own metadata is kept where it is JSON (strings, numbers, booleans, maps and
- * lists of those); other values (media, provider objects) are not stored.
+ * lists of those); other values (provider objects) are not stored. Media are described in the
+ * message's metadata (mime type, name, id, and the URL or the id of the asset holding the bytes).
  */
 final class SpringMessages {
     /** Metadata key carrying the Atlas message id of a message read from the repository. */
@@ -35,6 +40,8 @@ final class SpringMessages {
 
     /** The Atlas message metadata key under which the Spring AI form is kept. */
     static final String KEY = "spring_ai";
+    /** Key, in the Spring AI form, of the message's media descriptions. */
+    static final String MEDIA = "media";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -101,9 +108,36 @@ final class SpringMessages {
         return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
     }
 
-    /** The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata. */
+    /** The media of a user or assistant message; none for other messages. */
+    static List<Media> media(Message m) {
+        return m instanceof MediaContent c && c.getMedia() != null ? c.getMedia() : List.of();
+    }
+
+    /** {@code out} with {@code media} (descriptions: mime type, name, id, url or asset) in its Spring AI metadata. */
     @SuppressWarnings("unchecked")
+    static NewMessage withMedia(NewMessage out, List<Map<String, Object>> media) {
+        Map<String, Object> metadata = new LinkedHashMap<>(out.metadata());
+        Map<String, Object> spring = metadata.get(KEY) instanceof Map<?, ?> s
+                ? new LinkedHashMap<>((Map<String, Object>) s) : new LinkedHashMap<>();
+        spring.put(MEDIA, media);
+        metadata.put(KEY, spring);
+        return out.metadata(metadata);
+    }
+
+    /**
+     * The Spring AI message for a stored Atlas message, without the bytes of its media: for
+     * comparing what a message says, where media play no part.
+     */
     static Message toSpring(dev.atlas.conversation.Message stored) {
+        return toSpring(stored, null);
+    }
+
+    /**
+     * The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata;
+     * media bytes come from {@code assetBytes} (null: no media; a null result: the asset is gone).
+     */
+    @SuppressWarnings("unchecked")
+    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, byte[]> assetBytes) {
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {
@@ -117,8 +151,31 @@ final class SpringMessages {
             meta.put(STEP_ID, stored.stepId().toString());
         }
         String text = Boolean.TRUE.equals(spring.get("nullText")) ? null : stored.content();
+        List<Media> media = new ArrayList<>();
+        if (assetBytes != null && spring.get(MEDIA) instanceof List<?> described) {
+            for (Object o : described) {
+                Map<String, Object> d = (Map<String, Object>) o;
+                Media.Builder b = Media.builder().mimeType(MimeType.valueOf((String) d.get("mimeType")));
+                if (d.get("id") != null) {
+                    b.id((String) d.get("id"));
+                }
+                if (d.get("name") != null) {
+                    b.name((String) d.get("name"));
+                }
+                if (d.get("url") instanceof String url) {
+                    b.data(url);
+                } else {
+                    byte[] bytes = assetBytes.apply(UUID.fromString((String) d.get("asset")));
+                    if (bytes == null) {
+                        continue;
+                    }
+                    b.data(bytes);
+                }
+                media.add(b.build());
+            }
+        }
         return switch (stored.role()) {
-            case USER -> UserMessage.builder().text(text).metadata(meta).build();
+            case USER -> UserMessage.builder().text(text).media(media).metadata(meta).build();
             case SYSTEM -> SystemMessage.builder().text(text).metadata(meta).build();
             case ASSISTANT -> {
                 List<AssistantMessage.ToolCall> calls = new ArrayList<>();
@@ -129,7 +186,7 @@ final class SpringMessages {
                                 (String) c.get("name"), (String) c.get("arguments")));
                     }
                 }
-                yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).build();
+                yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
             case TOOL -> {
                 List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>();

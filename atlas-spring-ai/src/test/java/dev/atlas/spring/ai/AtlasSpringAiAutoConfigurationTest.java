@@ -59,6 +59,46 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("an app that already adds MessageChatMemoryAdvisor itself (as Spring AI's guides do) stores and sends each message once")
+    void appsOwnMemoryAdvisorIsNotDoubled() {
+        runner().run(context -> {
+            ChatMemory memory = context.getBean(ChatMemory.class);
+            ScriptedChatModel model = (ScriptedChatModel) context.getBean(ChatModel.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class)
+                    .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(memory).build()).build();
+            for (String q : new String[] {"hello", "again"}) {
+                chat.prompt().user(q).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "own")).call().content();
+                chat.prompt().user(q).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "own")).stream().content().blockLast();
+            }
+            Tenant tenant = context.getBean(Tenant.class);
+            var rows = tenant.conversations().messages(tenant.conversations().requireByKey("own").id(), 0, 100);
+            assertThat(rows).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hello", "echo: hello", "hello", "echo: hello", "again", "echo: again", "again", "echo: again");
+            assertThat(model.prompts().get(model.prompts().size() - 1)).extracting(org.springframework.ai.chat.messages.Message::getText)
+                    .containsExactly("hello", "echo: hello", "hello", "echo: hello", "again", "echo: again", "again");
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("an app that also adds recordingAdvisor.advisors() itself gets each call recorded once, each round one step")
+    void recordingAdvisorsAddedTwiceRecordOnce() {
+        runner().run(context -> {
+            AtlasRecordingAdvisor recording = context.getBean(AtlasRecordingAdvisor.class);
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultAdvisors(recording.advisors()).build();
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rec")).call().content();
+            chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rec")).stream().content().blockLast();
+            Tenant tenant = context.getBean(Tenant.class);
+            var executions = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items();
+            assertThat(executions).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.usage().inputTokens()).isEqualTo(100L);
+                assertThat(e.usage().outputTokens()).isEqualTo(20L);
+                assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).hasSize(1);
+            });
+        });
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
@@ -67,6 +107,21 @@ class AtlasSpringAiAutoConfigurationTest {
                     assertThat(context).doesNotHaveBean(ChatClientCustomizer.class);
                     assertThat(context).hasSingleBean(AtlasRecordingAdvisor.class);
                 });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a switch set to neither true nor false fails start-up naming it, instead of silently switching the advisors off")
+    void unknownSwitchValuesFailStartUp() {
+        for (String property : new String[] {"atlas.spring-ai.advisors", "atlas.spring-ai.tool-loop-advisor", "atlas.migrate"}) {
+            runner().withPropertyValues(property + "=maybe").run(context -> {
+                assertThat(context).hasFailed();
+                Throwable t = context.getStartupFailure();
+                while (t != null && !(t instanceof org.springframework.boot.context.properties.bind.BindException)) {
+                    t = t.getCause();
+                }
+                assertThat(t).as(property).isNotNull().hasMessage("Failed to bind properties under '" + property + "' to boolean");
+            });
+        }
     }
 
     @Test

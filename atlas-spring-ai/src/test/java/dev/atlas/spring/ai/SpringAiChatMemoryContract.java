@@ -331,6 +331,94 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("conversation ids with odd characters round-trip; a blank, too long or unstorable one is refused naming conversationId, nothing written")
+    void conversationIds() {
+        List<String> odd = List.of("  padded  ", "ü/é?&%20#\"'", "\uD83D\uDE00", "a\nb", "'; DROP TABLE x; --", "x".repeat(255));
+        for (String id : odd) {
+            repository.saveAll(id, List.of(new UserMessage("hi " + id)));
+            assertThat(repository.findByConversationId(id)).extracting(Message::getText).containsExactly("hi " + id);
+        }
+        assertThat(repository.findConversationIds()).containsExactlyInAnyOrderElementsOf(odd);
+        for (String bad : new String[] {"", " ", "x".repeat(256), "a\u0000b"}) {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> repository.saveAll(bad, List.of(new UserMessage("x"))), () -> repository.findByConversationId(bad),
+                    () -> repository.deleteByConversationId(bad))) {
+                assertThatThrownBy(call).as("id of %d chars", bad.length()).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                        e -> assertThat(e.field()).isEqualTo("conversationId"));
+            }
+        }
+        assertThat(repository.findConversationIds()).hasSize(odd.size());
+    }
+
+    @Test
+    @DisplayName("a hand-built list saved long after a read on the same thread is diffed against the current window: nothing appended twice")
+    void handBuiltListAfterAnOlderReadOnTheSameThread() throws Exception {
+        repository.saveAll("k", List.of(new UserMessage("u1")));
+        assertThat(repository.findByConversationId("k")).hasSize(1);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            other.submit(() -> repository.saveAll("k", List.of(new UserMessage("u1"), new AssistantMessage("a1")))).get(30, TimeUnit.SECONDS);
+        } finally {
+            other.shutdown();
+        }
+        repository.saveAll("k", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2")));
+        assertThat(shapes(repository.findByConversationId("k"))).containsExactly("USER[u1]", "ASSISTANT[a1][]", "USER[u2]");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("k").id(), 0, 100))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("u1", "a1", "u2");
+    }
+
+    @Test
+    @DisplayName("two tenants on one key never see each other's conversation, ids or messages through the repository")
+    void tenantsAreIsolated() {
+        AtlasChatMemoryRepository other = AtlasChatMemoryRepository.of(atlas.tenant("globex"), Owner.user("42"), "support");
+        repository.saveAll("same", List.of(new UserMessage("acme secret")));
+        other.saveAll("same", List.of(new UserMessage("globex secret")));
+        assertThat(shapes(repository.findByConversationId("same"))).containsExactly("USER[acme secret]");
+        assertThat(shapes(other.findByConversationId("same"))).containsExactly("USER[globex secret]");
+        // A message read from acme (carrying its Atlas id) handed to globex is a new message there, not a link to acme's row.
+        List<Message> acme = repository.findByConversationId("same");
+        List<Message> globex = new ArrayList<>(other.findByConversationId("same"));
+        globex.add(acme.get(0));
+        other.saveAll("same", globex);
+        assertThat(shapes(other.findByConversationId("same"))).containsExactly("USER[globex secret]", "USER[acme secret]");
+        assertThat(shapes(repository.findByConversationId("same"))).containsExactly("USER[acme secret]");
+        repository.deleteByConversationId("same");
+        assertThat(repository.findConversationIds()).isEmpty();
+        assertThat(other.findConversationIds()).containsExactly("same");
+        assertThat(shapes(other.findByConversationId("same"))).containsExactly("USER[globex secret]", "USER[acme secret]");
+    }
+
+    @Test
+    @DisplayName("media round-trip through MessageWindowChatMemory: a URL as given, bytes byte for byte in an asset attached to the message")
+    void mediaRoundTrip() {
+        byte[] jpeg = {(byte) 0xff, (byte) 0xd8, 0, 1, 2, (byte) 0x80, 'J', 'F'};
+        UserMessage look = UserMessage.builder().text("what is on these?").media(List.of(
+                new org.springframework.ai.content.Media(org.springframework.util.MimeTypeUtils.IMAGE_PNG,
+                        java.net.URI.create("https://example.com/a%20cat.png?size=2")),
+                org.springframework.ai.content.Media.builder().mimeType(org.springframework.util.MimeTypeUtils.IMAGE_JPEG)
+                        .data(jpeg).name("photo.jpg").id("m-1").build())).build();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("media", look);
+        memory.add("media", new AssistantMessage("two cats"));
+
+        List<Message> back = repository.findByConversationId("media");
+        assertThat(shapes(back)).containsExactly("USER[what is on these?]", "ASSISTANT[two cats][]");
+        List<org.springframework.ai.content.Media> media = ((UserMessage) back.get(0)).getMedia();
+        assertThat(media).hasSize(2);
+        assertThat(media.get(0).getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_PNG);
+        assertThat(media.get(0).getData()).isEqualTo("https://example.com/a%20cat.png?size=2");
+        assertThat(media.get(1).getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_JPEG);
+        assertThat(media.get(1).getName()).isEqualTo("photo.jpg");
+        assertThat(media.get(1).getId()).isEqualTo("m-1");
+        assertThat(media.get(1).getData()).isEqualTo(jpeg);
+        // The second add handed the user message back with its media: recognised, not appended again.
+        List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(tenant.conversations().requireByKey("media").id(), 0, 10);
+        assertThat(rows).extracting(dev.atlas.conversation.Message::content).containsExactly("what is on these?", "two cats");
+        assertThat(tenant.assets().forMessage(rows.get(0).id())).singleElement()
+                .satisfies(a -> assertThat(a.asset().mimeType()).isEqualTo("image/jpeg"));
+    }
+
+    @Test
     @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
     void idsAndDelete() {
         repository.saveAll("a", List.of(new UserMessage("x")));

@@ -5,6 +5,7 @@ import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.Tenant;
+import dev.atlas.asset.BlobStore;
 import dev.atlas.execution.ExecutionListener;
 import dev.atlas.credential.CredentialKeys;
 import org.slf4j.Logger;
@@ -34,8 +35,9 @@ import javax.sql.DataSource;
 
 /**
  * Atlas in a Spring Boot application: an {@link Atlas} bean on the application's DataSource (or
- * on {@code atlas.url} / {@code atlas.sqlite-path}), a {@link Tenant} bean for
- * {@code atlas.tenant}, and a health indicator when Actuator is present.
+ * on {@code atlas.url} / {@code atlas.sqlite-path}), with the application's {@link BlobStore} bean
+ * for asset bytes when it has one, a {@link Tenant} bean for {@code atlas.tenant}, and a health
+ * indicator when Actuator is present.
  *
  * <p>The Atlas bean {@linkplain DependsOnDatabaseInitialization depends on database
  * initialisation}: the application's own Flyway, Liquibase or {@code schema.sql} runs first,
@@ -59,7 +61,8 @@ public class AtlasAutoConfiguration {
     @ConditionalOnMissingBean
     @DependsOnDatabaseInitialization
     public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
-                       ObjectProvider<ExecutionListener> executionListeners, ListableBeanFactory beanFactory) {
+                       ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
+                       ListableBeanFactory beanFactory) {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -91,7 +94,12 @@ public class AtlasAutoConfiguration {
             log.info("Atlas found no DataSource and no atlas.url: using SQLite file {}", DEFAULT_SQLITE.toAbsolutePath());
         }
         if (properties.getDataDirectory() != null) {
-            builder.dataDirectory(properties.getDataDirectory());
+            builder.dataDirectory(requireDirectory(properties.getDataDirectory()));
+        }
+        // The application's store (S3, say) for asset bytes, shared by all its instances; Atlas never closes it.
+        BlobStore store = blobStore.getIfUnique();
+        if (store != null) {
+            builder.blobStore(store);
         }
         CredentialKeys keys = credentialKeys(properties.getCredentialKeys());
         if (keys != null) {
@@ -102,6 +110,11 @@ public class AtlasAutoConfiguration {
             return builder.build();
         } catch (ConfigurationException e) {
             String named = asProperties(e.getMessage());
+            String source = properties.getUrl() != null ? "atlas.url" : properties.getSqlitePath() != null ? "atlas.sqlite-path" : null;
+            if (source != null && (named.startsWith("could not open") || named.startsWith("cannot create SQLite file"))) {
+                // The pool Atlas opens for that property failed: say which setting to fix, not only the file or URL.
+                named = source + ": " + named;
+            }
             if (named.equals(e.getMessage())) {
                 throw e;
             }
@@ -141,9 +154,31 @@ public class AtlasAutoConfiguration {
                 // The message must not echo the value: it is key material.
                 throw new ConfigurationException("atlas.credential-keys." + e.getKey() + " is not valid Base64");
             }
-            keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
+            try {
+                keys = keys == null ? CredentialKeys.of(e.getKey(), key) : keys.with(e.getKey(), key);
+            } catch (ConfigurationException | InvalidInputException bad) {
+                // The key's length or id, never its bytes, named as the property the application set.
+                throw new ConfigurationException("atlas.credential-keys." + e.getKey() + ": " + bad.getMessage());
+            }
         }
         return keys;
+    }
+
+    /**
+     * {@code directory} when it is, or can become, a directory: a regular file on its path would
+     * otherwise surface only when the first asset is stored, as an I/O error naming no setting.
+     */
+    static Path requireDirectory(Path directory) {
+        for (Path p = directory.toAbsolutePath(); p != null; p = p.getParent()) {
+            if (java.nio.file.Files.exists(p)) {
+                if (!java.nio.file.Files.isDirectory(p)) {
+                    throw new ConfigurationException("atlas.data-directory " + directory + " cannot be a directory: " + p
+                            + " is a file");
+                }
+                return directory;
+            }
+        }
+        return directory;
     }
 
     /** The application's SQLite pool gets Atlas's settings before it opens (see {@link AtlasSqlitePoolSettings}). */
@@ -152,8 +187,8 @@ public class AtlasAutoConfiguration {
     @ConditionalOnProperty(name = "atlas.configure-sqlite-pool", havingValue = "true", matchIfMissing = true)
     static class AtlasSqlitePoolConfiguration {
         @Bean
-        static BeanPostProcessor atlasSqlitePoolSettings() {
-            return new AtlasSqlitePoolSettings();
+        static BeanPostProcessor atlasSqlitePoolSettings(org.springframework.core.env.Environment environment) {
+            return new AtlasSqlitePoolSettings(environment);
         }
     }
 

@@ -45,7 +45,8 @@ public class AtlasProperties {
     /**
      * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
      * Atlas's SQLite settings (WAL, busy timeout, foreign keys, immediate transactions) before
-     * it opens. Atlas refuses an SQLite pool that is not in WAL mode.
+     * it opens (not when {@code atlas.url} or {@code atlas.sqlite-path} gives Atlas a pool of its
+     * own). Atlas refuses an SQLite pool that is not in WAL mode.
      */
     private boolean configureSqlitePool = true;
 

@@ -5,20 +5,41 @@ import dev.atlas.jdbi.JdbiAtlasFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.core.env.Environment;
 
 /**
  * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys,
  * immediate write transactions) before it opens its first connection, so Atlas can share it:
  * a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in rollback-journal
  * mode, where readers block the writer, and Atlas refuses it. Settings the URL already names
- * are kept as given.
+ * are kept as given. Pools are left alone when Atlas has its own ({@code atlas.url} or
+ * {@code atlas.sqlite-path}).
  */
 final class AtlasSqlitePoolSettings implements BeanPostProcessor {
     private static final Logger log = LoggerFactory.getLogger(AtlasSqlitePoolSettings.class);
+    private final Environment environment;
+    private Boolean ownPool;
+
+    AtlasSqlitePoolSettings(Environment environment) {
+        this.environment = environment;
+    }
+
+    /**
+     * With {@code atlas.url} or {@code atlas.sqlite-path} Atlas opens its own pool and never uses the
+     * application's: WAL is a lasting property of the file, not Atlas's to switch on there.
+     */
+    private boolean ownPool() {
+        if (ownPool == null) {
+            Binder binder = Binder.get(environment);
+            ownPool = binder.bind("atlas.url", String.class).isBound() || binder.bind("atlas.sqlite-path", String.class).isBound();
+        }
+        return ownPool;
+    }
 
     @Override
     public Object postProcessBeforeInitialization(Object bean, String beanName) {
-        if (bean instanceof HikariDataSource pool && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
+        if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
             String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
             if (!url.equals(pool.getJdbcUrl())) {

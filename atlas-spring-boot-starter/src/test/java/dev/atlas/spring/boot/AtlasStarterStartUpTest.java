@@ -1,0 +1,229 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.Atlas;
+import dev.atlas.ConfigurationException;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import jakarta.annotation.PreDestroy;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** Start-up and shutdown of the starter on its own SQLite pool, as an application meets them. */
+class AtlasStarterStartUpTest {
+    @TempDir
+    Path dir;
+    @TempDir
+    static Path ownDir;
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    private static ConfigurableApplicationContext start(Class<?> app, String... properties) {
+        return new SpringApplicationBuilder(app).web(WebApplicationType.NONE)
+                .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration")
+                .properties(properties).run();
+    }
+
+    /** The Atlas exception that stopped start-up (Spring wraps it in bean creation exceptions). */
+    private static Throwable failureOfStart(Class<?> app, String... properties) {
+        Throwable t = catchThrowable(() -> start(app, properties).close());
+        assertThat(t).as("start-up must fail").isNotNull();
+        while (t != null && !(t instanceof dev.atlas.AtlasException)) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    @Test
+    @DisplayName("an atlas.sqlite-path Atlas cannot open fails start-up with a ConfigurationException naming the property and the file")
+    void unopenableSqlitePathIsNamedAsTheProperty() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain-file"), "x");
+        Path db = file.resolve("atlas.db");
+        Throwable t = failureOfStart(App.class, "atlas.sqlite-path=" + db);
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("atlas.sqlite-path: could not open a connection pool for " + db + ": ");
+    }
+
+    @Test
+    @DisplayName("an atlas.url nobody answers fails start-up naming atlas.url, with the password masked")
+    void unreachableUrlIsNamedAsTheProperty() {
+        Throwable t = failureOfStart(App.class, "atlas.url=jdbc:postgresql://127.0.0.1:1/app?password=hunter2", "atlas.username=app",
+                "atlas.password=s3cret-pw");
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessageStartingWith("atlas.url: could not open a connection pool for jdbc:postgresql://127.0.0.1:1/app?password=****")
+                .hasMessageContaining("Connection to 127.0.0.1:1 refused");
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            assertThat(c.getMessage()).doesNotContain("hunter2").doesNotContain("s3cret-pw");
+        }
+    }
+
+    @Test
+    @DisplayName("an atlas.data-directory under a regular file fails start-up naming the property, not at the first asset")
+    void dataDirectoryUnderAFileIsNamedAsTheProperty() throws Exception {
+        Path file = Files.writeString(dir.resolve("plain-file"), "x");
+        Throwable t = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.data-directory=" + file.resolve("blobs"));
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.data-directory " + file.resolve("blobs") + " cannot be a directory: " + file + " is a file");
+    }
+
+    @Test
+    @DisplayName("a credential key of the wrong length fails start-up naming atlas.credential-keys.<id>, never the key")
+    void shortCredentialKeyIsNamedAsTheProperty() {
+        Throwable t = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"),
+                "atlas.credential-keys.k1=AAAAAAAAAAAAAAAAAAAAAA==");
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.credential-keys.k1: credential key 'k1' must be 32 bytes (AES-256), was 16 bytes");
+    }
+
+    @Test
+    @DisplayName("relaxed property names bind: atlas.sqlitePath, atlas.table_prefix")
+    void relaxedNames() {
+        Path file = dir.resolve("relaxed.db");
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlitePath=" + file, "atlas.table_prefix=rx_")) {
+            Atlas atlas = ctx.getBean(Atlas.class);
+            atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            assertThat(atlas.config().sqliteFile()).isEqualTo(file);
+            assertThat(atlas.config().tablePrefix()).isEqualTo("rx_");
+        }
+    }
+
+    @Test
+    @DisplayName("with atlas.sqlite-path Atlas has its own pool and leaves the application's SQLite pool as configured (no WAL)")
+    void ownPoolLeavesTheApplicationsSqlitePoolAlone() {
+        Path app = dir.resolve("app.db");
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=jdbc:sqlite:" + app, "spring.flyway.enabled=false", "spring.liquibase.enabled=false",
+                        "atlas.sqlitePath=" + dir.resolve("own.db"))
+                .run()) {
+            ctx.getBean(Atlas.class).conversations().create(NewConversation.of(Owner.user("1")));
+            var jdbc = new org.springframework.jdbc.core.JdbcTemplate(ctx.getBean(javax.sql.DataSource.class));
+            assertThat(jdbc.queryForObject("PRAGMA journal_mode", String.class)).isEqualTo("delete");
+            assertThat(((com.zaxxer.hikari.HikariDataSource) ctx.getBean(javax.sql.DataSource.class)).getJdbcUrl())
+                    .isEqualTo("jdbc:sqlite:" + app);
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class WithBlobStore {
+        @Bean
+        dev.atlas.asset.BlobStore sharedBlobs() {
+            return new dev.atlas.asset.LocalDirectoryBlobStore(ownDir.resolve("shared-blobs"));
+        }
+    }
+
+    @Test
+    @DisplayName("a BlobStore bean (an S3 store shared by every instance, say) holds Atlas's asset bytes")
+    void blobStoreBeanIsUsed() throws Exception {
+        try (ConfigurableApplicationContext ctx = start(WithBlobStore.class, "atlas.sqlite-path=" + dir.resolve("blobs.db"))) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            var asset = tenant.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"),
+                    new byte[] {1, 2, 3});
+            try (var in = tenant.assets().open(asset.id())) {
+                assertThat(in.readAllBytes()).containsExactly(1, 2, 3);
+            }
+        }
+        try (var files = Files.walk(ownDir.resolve("shared-blobs"))) {
+            assertThat(files.filter(Files::isRegularFile).map(p -> p.toFile().length())).contains(3L);
+        }
+        assertThat(dir.resolve("blobs.db-assets")).doesNotExist();
+    }
+
+    @Test
+    @DisplayName("two contexts on one SQLite file in one JVM (a devtools restart overlapping the old context) share it; a third sees both")
+    void twoContextsOnOneFile() {
+        Path file = dir.resolve("shared.db");
+        ConfigurableApplicationContext first = start(App.class, "atlas.sqlite-path=" + file);
+        ConfigurableApplicationContext second = start(App.class, "atlas.sqlite-path=" + file);
+        Conversation c = first.getBean(Atlas.class).conversations().create(NewConversation.of(Owner.user("1")));
+        second.getBean(Atlas.class).conversations().append(c.id(), NewMessage.user("from the second"));
+        first.close();
+        assertThat(second.getBean(Atlas.class).conversations().history(c.id())).hasSize(1);
+        second.close();
+        try (ConfigurableApplicationContext third = start(App.class, "atlas.sqlite-path=" + file)) {
+            assertThat(third.getBean(Atlas.class).conversations().history(c.id())).hasSize(1);
+        }
+    }
+
+    static final List<String> SHUTDOWN = new ArrayList<>();
+
+    /** A bean that writes through Atlas when the context closes. */
+    static class Farewell {
+        private final Tenant tenant;
+
+        Farewell(Tenant tenant) {
+            this.tenant = tenant;
+        }
+
+        @PreDestroy
+        void bye() {
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("1")));
+            tenant.conversations().append(c.id(), NewMessage.user("bye"));
+            SHUTDOWN.add(c.id().toString());
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class WithFarewell {
+        @Bean
+        Farewell farewell(Tenant tenant) {
+            return new Farewell(tenant);
+        }
+    }
+
+    @Test
+    @DisplayName("a bean that writes through Tenant in @PreDestroy runs before Atlas closes; the context closes cleanly")
+    void beansUsingAtlasCloseFirst() {
+        SHUTDOWN.clear();
+        Path file = dir.resolve("farewell.db");
+        start(WithFarewell.class, "atlas.sqlite-path=" + file).close();
+        assertThat(SHUTDOWN).hasSize(1);
+        try (Atlas atlas = Atlas.sqlite(file)) {
+            assertThat(atlas.conversations().history(java.util.UUID.fromString(SHUTDOWN.get(0)))).hasSize(1);
+        }
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class OwnAtlas {
+        static Atlas made;
+
+        @Bean
+        Atlas myAtlas() {
+            made = Atlas.sqlite(ownDir.resolve("own.db"));
+            return made;
+        }
+    }
+
+    @Test
+    @DisplayName("an application's own Atlas bean wins; the Tenant bean is on it")
+    void ownAtlasBeanWins() {
+        try (ConfigurableApplicationContext ctx = start(OwnAtlas.class, "atlas.tenant=t1")) {
+            assertThat(ctx.getBean(Atlas.class)).isSameAs(OwnAtlas.made);
+            assertThat(ctx.getBeansOfType(Atlas.class)).hasSize(1);
+            assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("t1");
+        }
+        assertThat(ownDir.resolve("own.db")).exists();
+    }
+}
