@@ -1011,6 +1011,31 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.list(ConversationQuery.all().after(conversationsCursor)).items()).hasSize(1);
     }
 
+    @Test
+    @DisplayName("a cursor edited to hold a time outside 0001..9999 is refused naming cursor by every listing, not a"
+            + " driver or arithmetic error")
+    void tamperedCursorTimeIsRefused() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("v0"));
+        String id = UUID.randomUUID().toString();
+        for (String micros : List.of(Long.toString(Long.MIN_VALUE), Long.toString(Long.MAX_VALUE), "-62135596800000001",
+                "253402300800000000")) {
+            assertField(() -> store.list(ConversationQuery.all().after(forgedCursor("conversations", micros, id))), "cursor");
+            assertField(() -> store.toolThreads(c.id(), 10, forgedCursor("toolThreads", micros, id)), "cursor");
+            assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after(forgedCursor("messageEvents", micros, id))),
+                    "cursor");
+        }
+        // the bounds themselves are positions a real page could hand out
+        assertThat(store.list(ConversationQuery.all().after(forgedCursor("conversations", "253402300799999999", id))).items())
+                .containsExactly(store.require(c.id()));
+    }
+
+    /** A cursor in Atlas's current layout, as a caller who decoded and edited one would write it. */
+    private static String forgedCursor(String listing, String... parts) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001f" + listing + "\u001f"
+                + String.join("\u001f", parts)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private static void assertNotFound(Executable call, String field) {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         try {
