@@ -310,18 +310,31 @@ public final class JdbiConversationStore implements ConversationStore {
                 Instant now = db.now();
                 // Taking the next sequence first also row-locks the conversation on PostgreSQL,
                 // which orders concurrent appends (and idempotent replays) to it.
-                long seq = advanceSequence(h, conversationId, 1, now, autoTitle);
-                if (m.clientId() != null) {
-                    Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
-                            .bind("clientId", m.clientId()).optional(messages);
-                    if (existing.isPresent()) {
-                        throw new Replay(List.of(sameOrConflict(existing.get(), m, "clientId")));
-                    }
+                long seq;
+                try {
+                    seq = advanceSequence(h, conversationId, 1, now, autoTitle);
+                } catch (ConflictException closed) {
+                    // A replay writes nothing and closed is final, so a re-send after the close
+                    // still gets the message it stored; only a new message is refused.
+                    replayIfStored(h, conversationId, m);
+                    throw closed;
                 }
+                replayIfStored(h, conversationId, m);
                 return insertMessage(h, id, conversationId, seq, m, metadata, now);
             });
         } catch (Replay r) {
             return r.messages.get(0);
+        }
+    }
+
+    /** Throws {@link Replay} with the message stored under {@code m}'s client id, if any (a conflict if it differs). */
+    private void replayIfStored(Handle h, UUID conversationId, NewMessage m) {
+        if (m.clientId() != null) {
+            Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
+                    .bind("clientId", m.clientId()).optional(messages);
+            if (existing.isPresent()) {
+                throw new Replay(List.of(sameOrConflict(existing.get(), m, "clientId")));
+            }
         }
     }
 
@@ -419,7 +432,12 @@ public final class JdbiConversationStore implements ConversationStore {
      */
     private Map<Integer, Message> storedByClientId(Handle h, UUID conversationId, List<NewMessage> all, Map<String, Integer> keyed,
                                                    Instant now) {
-        advanceSequence(h, conversationId, 0, now, null);
+        try {
+            advanceSequence(h, conversationId, 0, now, null);
+        } catch (ConflictException closed) {
+            // Closed is final, so no append can store these keys meanwhile: look them up without
+            // the lock; re-sent ones come back, and new ones are refused when they take sequences.
+        }
         Where keys = new Where().in("client_message_id", "key", List.copyOf(keyed.keySet()));
         Statement lookup = mq.catalogue.render("messages.byClientIds", MessageSql.SELECT
                 + " WHERE tenant_id = :t AND conversation_id = :conversation" + keys);

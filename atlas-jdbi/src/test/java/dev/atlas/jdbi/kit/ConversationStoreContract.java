@@ -470,6 +470,30 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a re-send after the conversation was closed returns the stored message (append and appendAll); other"
+            + " content under the client id is still a conflict on it, and a new message is refused on conversationId")
+    void resendToClosedConversationReturnsStoredMessage() {
+        Conversation c = convo();
+        Message first = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        Message second = store.append(c.id(), NewMessage.user("And order 5678?").clientId("c-2"));
+        store.close(c.id());
+        Conversation closed = store.require(c.id());
+
+        assertThat(store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"))).isEqualTo(first);
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1"),
+                NewMessage.user("And order 5678?").clientId("c-2")))).containsExactly(first, second);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("Something else").clientId("c-1")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("New question").clientId("c-3")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1"),
+                NewMessage.user("New question").clientId("c-3"))))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        assertThat(store.require(c.id())).isEqualTo(closed);
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(first, second);
+    }
+
+    @Test
     @DisplayName("a retried response becomes the active sibling; siblings can be listed and switched")
     void retrySiblings() {
         Conversation c = convo();
