@@ -333,17 +333,30 @@ public final class JdbiConversationStore implements ConversationStore {
             Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
                     .bind("clientId", m.clientId()).optional(messages);
             if (existing.isPresent()) {
-                throw new Replay(List.of(sameOrConflict(existing.get(), m, "clientId")));
+                throw new Replay(List.of(sameOrConflict(h, existing.get(), m, "clientId")));
             }
         }
     }
 
-    private static Message sameOrConflict(Message stored, NewMessage m, String field) {
-        if (stored.role() != m.role() || stored.contentType() != m.contentType() || !stored.content().equals(m.content())) {
+    private Message sameOrConflict(Handle h, Message stored, NewMessage m, String field) {
+        if (stored.role() != m.role() || stored.contentType() != m.contentType()
+                || !stored.content().equals(m.content()) && !sentAsEdited(h, stored, m.content())) {
             throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
                     + " with a different role or content");
         }
         return stored;
+    }
+
+    /**
+     * Whether {@code stored} was edited since it was sent with {@code content}: a re-send of the
+     * original text is the same send, whatever edits came after it.
+     */
+    private boolean sentAsEdited(Handle h, Message stored, String content) {
+        if (stored.editedAt() == null) {
+            return false;
+        }
+        return sql.on(h, mq.firstEdit).bind("message", stored.id()).optional(events)
+                .map(e -> content.equals(e.details().get("previousContent"))).orElse(false);
     }
 
     @Override
@@ -442,10 +455,11 @@ public final class JdbiConversationStore implements ConversationStore {
         Statement lookup = mq.catalogue.render("messages.byClientIds", MessageSql.SELECT
                 + " WHERE tenant_id = :t AND conversation_id = :conversation" + keys);
         Map<Integer, Message> stored = new TreeMap<>();
-        keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).forEach(messages, e -> {
+        // Listed first: checking an edited one runs another statement, not while these are read.
+        for (Message e : keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).list(messages)) {
             int i = keyed.get(e.clientId());
-            stored.put(i, sameOrConflict(e, all.get(i), "messages[" + i + "].clientId"));
-        });
+            stored.put(i, sameOrConflict(h, e, all.get(i), "messages[" + i + "].clientId"));
+        }
         return stored;
     }
 

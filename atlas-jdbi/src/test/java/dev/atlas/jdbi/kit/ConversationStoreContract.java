@@ -470,6 +470,27 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a re-send of what was first sent returns the stored message even after an edit (append and appendAll);"
+            + " an intermediate edit's text or other content under the client id is a conflict on it")
+    void resendAfterEditReturnsStoredMessage() {
+        Conversation c = convo();
+        Message first = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        store.edit(first.id(), "Where is order 1235?");
+        Message edited = store.edit(first.id(), "Where is order 1236?");
+
+        assertThat(store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"))).isEqualTo(edited);
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1")))).containsExactly(edited);
+        for (String other : List.of("Where is order 1235?", "Something else")) {
+            assertThatThrownBy(() -> store.append(c.id(), NewMessage.user(other).clientId("c-1")))
+                    .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        }
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("Where is order 1234?").clientId("c-1")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(edited);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
     @DisplayName("a re-send after the conversation was closed returns the stored message (append and appendAll); other"
             + " content under the client id is still a conflict on it, and a new message is refused on conversationId")
     void resendToClosedConversationReturnsStoredMessage() {
