@@ -201,7 +201,8 @@ public interface ConversationStore {
      * Appends a message at the next sequence, in constant time whatever the conversation's
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
      * a repeat returns the stored message, and a repeat with different role or content throws
-     * {@link ConflictException}. A message with a parent becomes the active sibling; the others
+     * {@link ConflictException} on {@code clientId}. A repeat of what was first sent is still
+     * returned after the conversation was closed or the message edited. A message with a parent becomes the active sibling; the others
      * answering the same parent with the same role are deactivated in the same transaction. A
      * parent is refused with {@link ConflictException} on {@code parentId} when {@link #canRetry}
      * would say false: an active user message already follows it. An execution and step, when

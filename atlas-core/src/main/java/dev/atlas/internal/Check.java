@@ -240,12 +240,16 @@ public final class Check {
             return Map.of();
         }
         Map<String, Object> copy = new LinkedHashMap<>();
-        for (Map.Entry<String, ?> e : value.entrySet()) {
+        // Read as Map<?, ?>: raw types, Groovy or Kotlin can hand over other keys under this type.
+        for (Map.Entry<?, ?> e : value.entrySet()) {
             if (e.getKey() == null) {
                 throw new InvalidInputException(field, "keys must not be null");
             }
-            text(field + " key", e.getKey(), Limits.MAX_KEY_LENGTH);
-            copy.put(e.getKey(), e.getValue());
+            if (!(e.getKey() instanceof String key)) {
+                throw new InvalidInputException(field + " key", "must be a String, was a " + e.getKey().getClass().getName());
+            }
+            text(field + " key", key, Limits.MAX_KEY_LENGTH);
+            copy.put(key, e.getValue());
         }
         return Collections.unmodifiableMap(copy);
     }

@@ -310,14 +310,16 @@ public final class JdbiConversationStore implements ConversationStore {
                 Instant now = db.now();
                 // Taking the next sequence first also row-locks the conversation on PostgreSQL,
                 // which orders concurrent appends (and idempotent replays) to it.
-                long seq = advanceSequence(h, conversationId, 1, now, autoTitle);
-                if (m.clientId() != null) {
-                    Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
-                            .bind("clientId", m.clientId()).optional(messages);
-                    if (existing.isPresent()) {
-                        throw new Replay(List.of(sameOrConflict(existing.get(), m, "clientId")));
-                    }
+                long seq;
+                try {
+                    seq = advanceSequence(h, conversationId, 1, now, autoTitle);
+                } catch (ConflictException closed) {
+                    // A replay writes nothing and closed is final, so a re-send after the close
+                    // still gets the message it stored; only a new message is refused.
+                    replayIfStored(h, conversationId, m);
+                    throw closed;
                 }
+                replayIfStored(h, conversationId, m);
                 return insertMessage(h, id, conversationId, seq, m, metadata, now);
             });
         } catch (Replay r) {
@@ -325,12 +327,36 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    private static Message sameOrConflict(Message stored, NewMessage m, String field) {
-        if (stored.role() != m.role() || stored.contentType() != m.contentType() || !stored.content().equals(m.content())) {
+    /** Throws {@link Replay} with the message stored under {@code m}'s client id, if any (a conflict if it differs). */
+    private void replayIfStored(Handle h, UUID conversationId, NewMessage m) {
+        if (m.clientId() != null) {
+            Optional<Message> existing = sql.on(h, mq.byClientId).bind("conversation", conversationId)
+                    .bind("clientId", m.clientId()).optional(messages);
+            if (existing.isPresent()) {
+                throw new Replay(List.of(sameOrConflict(h, existing.get(), m, "clientId")));
+            }
+        }
+    }
+
+    private Message sameOrConflict(Handle h, Message stored, NewMessage m, String field) {
+        if (stored.role() != m.role() || stored.contentType() != m.contentType()
+                || !stored.content().equals(m.content()) && !sentAsEdited(h, stored, m.content())) {
             throw new ConflictException(field, "'" + m.clientId() + "' was already used for message " + stored.id()
                     + " with a different role or content");
         }
         return stored;
+    }
+
+    /**
+     * Whether {@code stored} was edited since it was sent with {@code content}: a re-send of the
+     * original text is the same send, whatever edits came after it.
+     */
+    private boolean sentAsEdited(Handle h, Message stored, String content) {
+        if (stored.editedAt() == null) {
+            return false;
+        }
+        return sql.on(h, mq.firstEdit).bind("message", stored.id()).optional(events)
+                .map(e -> content.equals(e.details().get("previousContent"))).orElse(false);
     }
 
     @Override
@@ -419,15 +445,21 @@ public final class JdbiConversationStore implements ConversationStore {
      */
     private Map<Integer, Message> storedByClientId(Handle h, UUID conversationId, List<NewMessage> all, Map<String, Integer> keyed,
                                                    Instant now) {
-        advanceSequence(h, conversationId, 0, now, null);
+        try {
+            advanceSequence(h, conversationId, 0, now, null);
+        } catch (ConflictException closed) {
+            // Closed is final, so no append can store these keys meanwhile: look them up without
+            // the lock; re-sent ones come back, and new ones are refused when they take sequences.
+        }
         Where keys = new Where().in("client_message_id", "key", List.copyOf(keyed.keySet()));
         Statement lookup = mq.catalogue.render("messages.byClientIds", MessageSql.SELECT
                 + " WHERE tenant_id = :t AND conversation_id = :conversation" + keys);
         Map<Integer, Message> stored = new TreeMap<>();
-        keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).forEach(messages, e -> {
+        // Listed first: checking an edited one runs another statement, not while these are read.
+        for (Message e : keys.bindTo(sql.on(h, lookup)).bind("conversation", conversationId).list(messages)) {
             int i = keyed.get(e.clientId());
-            stored.put(i, sameOrConflict(e, all.get(i), "messages[" + i + "].clientId"));
-        });
+            stored.put(i, sameOrConflict(h, e, all.get(i), "messages[" + i + "].clientId"));
+        }
         return stored;
     }
 

@@ -470,6 +470,51 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a re-send of what was first sent returns the stored message even after an edit (append and appendAll);"
+            + " an intermediate edit's text or other content under the client id is a conflict on it")
+    void resendAfterEditReturnsStoredMessage() {
+        Conversation c = convo();
+        Message first = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        store.edit(first.id(), "Where is order 1235?");
+        Message edited = store.edit(first.id(), "Where is order 1236?");
+
+        assertThat(store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"))).isEqualTo(edited);
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1")))).containsExactly(edited);
+        for (String other : List.of("Where is order 1235?", "Something else")) {
+            assertThatThrownBy(() -> store.append(c.id(), NewMessage.user(other).clientId("c-1")))
+                    .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        }
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("Where is order 1234?").clientId("c-1")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(edited);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a re-send after the conversation was closed returns the stored message (append and appendAll); other"
+            + " content under the client id is still a conflict on it, and a new message is refused on conversationId")
+    void resendToClosedConversationReturnsStoredMessage() {
+        Conversation c = convo();
+        Message first = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        Message second = store.append(c.id(), NewMessage.user("And order 5678?").clientId("c-2"));
+        store.close(c.id());
+        Conversation closed = store.require(c.id());
+
+        assertThat(store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"))).isEqualTo(first);
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1"),
+                NewMessage.user("And order 5678?").clientId("c-2")))).containsExactly(first, second);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("Something else").clientId("c-1")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("New question").clientId("c-3")))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("Where is order 1234?").clientId("c-1"),
+                NewMessage.user("New question").clientId("c-3"))))
+                .isInstanceOf(ConflictException.class).extracting(e -> ((ConflictException) e).field()).isEqualTo("conversationId");
+        assertThat(store.require(c.id())).isEqualTo(closed);
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(first, second);
+    }
+
+    @Test
     @DisplayName("a retried response becomes the active sibling; siblings can be listed and switched")
     void retrySiblings() {
         Conversation c = convo();
@@ -1009,6 +1054,31 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertField(() -> store.list(ConversationQuery.all().after(eventsCursor)), "cursor");
         assertThat(store.events(MessageEventQuery.forMessage(m.id()).after(eventsCursor)).items()).hasSize(1);
         assertThat(store.list(ConversationQuery.all().after(conversationsCursor)).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a cursor edited to hold a time outside 0001..9999 is refused naming cursor by every listing, not a"
+            + " driver or arithmetic error")
+    void tamperedCursorTimeIsRefused() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("v0"));
+        String id = UUID.randomUUID().toString();
+        for (String micros : List.of(Long.toString(Long.MIN_VALUE), Long.toString(Long.MAX_VALUE), "-62135596800000001",
+                "253402300800000000")) {
+            assertField(() -> store.list(ConversationQuery.all().after(forgedCursor("conversations", micros, id))), "cursor");
+            assertField(() -> store.toolThreads(c.id(), 10, forgedCursor("toolThreads", micros, id)), "cursor");
+            assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after(forgedCursor("messageEvents", micros, id))),
+                    "cursor");
+        }
+        // the bounds themselves are positions a real page could hand out
+        assertThat(store.list(ConversationQuery.all().after(forgedCursor("conversations", "253402300799999999", id))).items())
+                .containsExactly(store.require(c.id()));
+    }
+
+    /** A cursor in Atlas's current layout, as a caller who decoded and edited one would write it. */
+    private static String forgedCursor(String listing, String... parts) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001f" + listing + "\u001f"
+                + String.join("\u001f", parts)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static void assertNotFound(Executable call, String field) {

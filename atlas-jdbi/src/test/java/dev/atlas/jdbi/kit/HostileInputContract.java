@@ -222,6 +222,8 @@ public abstract class HostileInputContract extends AtlasContract {
             JsonInput.refused("NUL in a value", Map.of("k", "a\u0000b")),
             JsonInput.refused("lone surrogate in a value", Map.of("k", "\uD800")),
             new JsonInput("NUL in a key", Map.of("a\u0000b", 1), JsonInput.Verdict.REFUSED_KEY, null),
+            // What raw types, Groovy or Kotlin can pass as a Map<String, ?>: refused, not a ClassCastException.
+            new JsonInput("an Integer key", integerKey(), JsonInput.Verdict.REFUSED_KEY, null),
             JsonInput.refused("200 levels deep", Map.of("k", nested(199))),
             // Values are serialised by Jackson (Check.metadata): a bean without properties is the empty object.
             new JsonInput("a bean without properties", Map.of("k", new Object()), JsonInput.Verdict.STORED, Map.of("k", Map.of())),
@@ -245,6 +247,11 @@ public abstract class HostileInputContract extends AtlasContract {
     static final int[] HOSTILE_INTS = {Integer.MIN_VALUE, -1, 0, Integer.MAX_VALUE};
     static final Duration[] HOSTILE_DURATIONS = {Duration.ofSeconds(-1), Duration.ofSeconds(Long.MAX_VALUE), Duration.ofSeconds(Long.MIN_VALUE), null};
     static final Instant[] HOSTILE_INSTANTS = {Instant.MIN, Instant.MAX, Instant.EPOCH, Instant.parse("0000-12-31T23:59:59Z")};
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, ?> integerKey() {
+        return (Map<String, ?>) (Map<?, ?>) Map.of(1, "one");
+    }
 
     /** {@code depth} nested lists around a leaf. */
     private static Object nested(int depth) {

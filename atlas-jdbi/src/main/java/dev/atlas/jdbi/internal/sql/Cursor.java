@@ -82,7 +82,13 @@ public final class Cursor {
 
     public Instant instant(int i) {
         long micros = number(i);
-        return Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        Instant t = Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+        // Every stored time is within these bounds, so an edited cursor outside them is refused here
+        // rather than failing as an overflow when SQLite binds it or as a range error on PostgreSQL.
+        if (t.isBefore(dev.atlas.Limits.MIN_INSTANT) || t.isAfter(dev.atlas.Limits.MAX_INSTANT)) {
+            throw refused();
+        }
+        return t;
     }
 
     /**
