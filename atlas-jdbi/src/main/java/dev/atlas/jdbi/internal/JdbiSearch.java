@@ -91,7 +91,7 @@ public final class JdbiSearch implements Search {
             Where ids = new Where().in("id", "id", best.stream().map(x -> UUID.fromString(x.id())).toList());
             ids.bindTo(sql.on(h, q.contents(table, ids)))
                     .forEach((rs, ctx) -> Map.entry(rs.getString("id"), rs.getString("content")), e -> contents.put(e.getKey(), e.getValue()));
-            return best.stream().filter(x -> contents.containsKey(x.id())) // absent: deleted since (SQLite reads per statement)
+            return best.stream().filter(x -> contents.containsKey(x.id())) // a guard: both reads share one snapshot (readConsistent)
                     .map(x -> new SearchHit(query.target(), UUID.fromString(x.id()), x.conversation() == null ? null
                             : UUID.fromString(x.conversation()), x.score(), TextRanking.snippet(contents.get(x.id()), phrases))).toList();
         });
