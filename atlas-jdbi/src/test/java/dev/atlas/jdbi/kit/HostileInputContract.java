@@ -758,15 +758,21 @@ public abstract class HostileInputContract extends AtlasContract {
             cases.add(Case.reject("usage cache-write tokens " + n, "usage.cacheWriteTokens", () -> Usage.of(1, 1).cacheWrite(n)));
         }
         // The most expensive usage at the most expensive price overflows the cost column: stored with an unknown cost.
-        cases.add(Case.acceptAfter("usage at the limits", () -> {
+        cases.add(Case.acceptAfter("usage at the limits", () -> rec.start(ExecutionSpec.text("unpriced", "max")), e -> {
+            long max = Limits.MAX_TOKEN_COUNT;
+            e.usage(new Usage(max, max, max, max, max));
+            return e.complete();
+        }, r -> rec.require(((Execution) r).id()).usage().inputTokens(), Limits.MAX_TOKEN_COUNT));
+        // At the dearest price the cost exceeds what cost_pico holds: refused rather than stored as "no price".
+        cases.add(Case.rejectAfter("usage at the limits at the dearest price", "usage", () -> {
             acme.prices().create(new ModelPrice("dear", "max", Limits.MAX_PRICE_PER_MILLION,
                     Limits.MAX_PRICE_PER_MILLION, null, null, Instant.EPOCH));
             return rec.start(ExecutionSpec.text("dear", "max"));
         }, e -> {
             long max = Limits.MAX_TOKEN_COUNT;
             e.usage(new Usage(max, max, max, max, max));
-            return e.complete();
-        }, r -> rec.require(((Execution) r).id()).usage().inputTokens(), Limits.MAX_TOKEN_COUNT));
+            return null;
+        }));
         cases.add(Case.read("usage report after the overflow", () -> rec.usageReport(UsageGroup.MODEL, Instant.EPOCH, Instant.now().plusSeconds(60))));
         cases.add(Case.rejectAfter("null usage", "usage", () -> rec.start(spec()), e -> {
             e.usage(null);
