@@ -233,6 +233,33 @@ public abstract class SpringAiChatMemoryContract {
                 readFirstTextValue(memory), "answer", "again");
     }
 
+    @Test
+    @DisplayName("a save after the read list itself was collected (its messages kept) is checked against that read: leaving out a middle message is refused, nothing appended")
+    void saveAfterReadListCollected() {
+        repository.saveAll("dropped", List.of(new UserMessage("q1"), new AssistantMessage("a1"), new UserMessage("q2")));
+        List<Message> kept = new ArrayList<>();
+        java.lang.ref.WeakReference<List<Message>> list = readInto(repository, "dropped", kept);
+        for (int i = 0; i < 100 && list.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(list.get()).as("the list the read returned").isNull();
+        kept.add(new AssistantMessage("a2"));
+
+        assertThatThrownBy(() -> repository.saveAll("dropped", kept)).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("messages").hasMessageContaining("leaves out stored message");
+        Conversation c = tenant.conversations().requireByKey("dropped");
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("q1", "a1", "q2");
+    }
+
+    private static java.lang.ref.WeakReference<List<Message>> readInto(AtlasChatMemoryRepository repo, String id, List<Message> into) {
+        List<Message> read = repo.findByConversationId(id);
+        // The middle message left out: only the oldest may go, so the save must know what was read.
+        into.add(read.get(0));
+        into.add(read.get(2));
+        return new java.lang.ref.WeakReference<>(read);
+    }
+
     private static java.lang.ref.WeakReference<String> readFirstText(ChatMemory memory, String conversationId) {
         // A read as the memory advisor makes before the model call; the call then throws, so no save follows.
         String text = memory.get(conversationId).get(0).getText();
