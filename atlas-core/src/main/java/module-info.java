@@ -31,7 +31,7 @@ module dev.atlas.core {
 
     // Not API: helpers for the implementation only. Other modules use the public checks
     // (AtlasConfig.checkTablePrefix, Limits.require...).
-    exports dev.atlas.internal to dev.atlas.jdbi;
+    exports dev.atlas.internal to dev.atlas.jdbi, dev.atlas.migrations;
 
     uses dev.atlas.spi.AtlasFactory;
 }

@@ -22,8 +22,11 @@ public final class Redaction {
     public static final String MASK = "****";
 
     private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/@?#\\s]*)@");
+    // The value ends at the next parameter or space; punctuation before a space (the ": " of
+    // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i)([?&;][a-z0-9_.-]*(?:password|passwd|pwd|secret|token|key)=)([^&;#\\s]*)");
+            "(?i)([?&;][a-z0-9_.-]*(?:password|passwd|pwd|secret|token|key)=)([^&;#\\s]*?)"
+                    + "(?=[&;#\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
 
     private Redaction() {}
 

@@ -3,6 +3,7 @@ package dev.atlas.migrations;
 import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
 import dev.atlas.StorageException;
+import dev.atlas.internal.Redaction;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.output.MigrateResult;
@@ -10,6 +11,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 import javax.sql.DataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -53,9 +55,37 @@ public final class AtlasMigrations {
                 }
                 throw new ConfigurationException("Atlas supports SQLite and PostgreSQL; the data source is " + product);
             } catch (SQLException e) {
-                throw new StorageException("could not connect to detect the database: " + e.getMessage(), e.getSQLState(),
-                        e.getSQLState() != null && e.getSQLState().startsWith("08"), e);
+                // Drivers quote the URL, password included ("No suitable driver found for jdbc:...?password=...").
+                List<String> secrets = new ArrayList<>();
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    secrets.addAll(Redaction.secretsOf(t.getMessage()));
+                }
+                throw new StorageException("could not connect to detect the database: " + Redaction.text(e.getMessage(), secrets),
+                        e.getSQLState(), e.getSQLState() != null && e.getSQLState().startsWith("08"), scrubbed(e, secrets));
             }
+        }
+
+        /**
+         * {@code e} itself when no message in its cause chain quotes a secret; otherwise a copy of the
+         * chain with masked messages and the original stack traces, so a stack trace in the logs does
+         * not print the driver's message as a cause.
+         */
+        private static Throwable scrubbed(Throwable e, List<String> secrets) {
+            if (e == null) {
+                return null;
+            }
+            boolean mentions = false;
+            for (Throwable t = e; t != null && !mentions; t = t.getCause()) {
+                String m = String.valueOf(t.getMessage());
+                mentions = !Redaction.text(m, secrets).equals(m);
+            }
+            if (!mentions) {
+                return e;
+            }
+            RuntimeException copy = new RuntimeException(e.getClass().getName() + ": " + Redaction.text(e.getMessage(), secrets),
+                    scrubbed(e.getCause(), secrets));
+            copy.setStackTrace(e.getStackTrace());
+            return copy;
         }
     }
 

@@ -22,14 +22,18 @@ import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 
+import java.lang.ref.WeakReference;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.RandomAccess;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
@@ -154,8 +158,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Window read = conversation.map(this::load).orElse(Window.EMPTY);
         // ChatMemory implementations read, then save on the same thread: the save diffs against this
         // read instead of reading again. Messages appended meanwhile by other callers stay in the window.
-        lastRead.set(new Read(key, conversation.orElse(null), read));
-        return read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes)).toList();
+        lastRead.set(Read.of(key, conversation.orElse(null), read));
+        return new Handed(read.messages().stream().map(m -> SpringMessages.toSpring(m, this::assetBytes)).toList(), read);
     }
 
     @Override
@@ -185,9 +189,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // Only a list built from that read may be diffed against it: a hand-built list is matched by
             // content against the end of the window, which must then be the current one, not a read this
             // thread made some time ago (messages stored since would be appended a second time).
-            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.window(), messages)) {
+            if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.ids(), messages)) {
                 try {
-                    save(read.conversation(), messages, read.window(), true);
+                    save(read.conversation(), messages, window(read), true);
                     return;
                 } catch (NotFoundException deleted) {
                     // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
@@ -197,7 +201,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             Conversation conversation = tenant.conversations().ensure(key, NewConversation.of(owner, agent));
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
-            boolean sawAll = read == null || !read.key().equals(key) || !read.window().messages().isEmpty();
+            boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
             save(conversation, messages, current, sawAll);
         } finally {
             lock.unlock();
@@ -214,10 +218,8 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
     }
 
-    /** Whether {@code messages} hold one of the messages {@code read} handed out (by the Atlas id it carried). */
-    private static boolean handedOut(Window read, List<Message> messages) {
-        Set<UUID> ids = new HashSet<>();
-        read.messages().forEach(m -> ids.add(m.id()));
+    /** Whether {@code messages} hold one of the messages a read handed out (by the Atlas id it carried). */
+    private static boolean handedOut(Set<UUID> ids, List<Message> messages) {
         for (Message m : messages) {
             if (ids.contains(SpringMessages.uuid(m, SpringMessages.MESSAGE_ID))) {
                 return true;
@@ -226,8 +228,55 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         return false;
     }
 
-    /** What one read handed out, for the save that follows it on the same thread. */
-    private record Read(String key, Conversation conversation, Window window) {
+    /**
+     * What one read handed out, for the save that follows it on the same thread. The window itself is
+     * held weakly: the list handed out keeps it alive while the caller holds it, so a read with no
+     * save (the model call threw) pins no messages on a pooled thread. When it is gone at the save,
+     * the same messages are read again by id.
+     */
+    private record Read(String key, Conversation conversation, Set<UUID> ids, Marker marker, long last,
+                        WeakReference<Window> window) {
+        static Read of(String key, Conversation conversation, Window window) {
+            Set<UUID> ids = new LinkedHashSet<>();
+            window.messages().forEach(m -> ids.add(m.id()));
+            return new Read(key, conversation, ids, window.marker(), window.last(), new WeakReference<>(window));
+        }
+    }
+
+    /** The list a read returns; it holds the read's window so that the thread need not. */
+    private static final class Handed extends AbstractList<Message> implements RandomAccess {
+        private final List<Message> messages;
+        @SuppressWarnings({"unused", "FieldCanBeLocal"})
+        private final Window window;
+
+        Handed(List<Message> messages, Window window) {
+            this.messages = messages;
+            this.window = window;
+        }
+
+        @Override
+        public Message get(int index) {
+            return messages.get(index);
+        }
+
+        @Override
+        public int size() {
+            return messages.size();
+        }
+    }
+
+    /** The window {@code read} handed out: still held by the caller's list, else the same messages read again. */
+    private Window window(Read read) {
+        Window held = read.window().get();
+        if (held != null) {
+            return held;
+        }
+        List<dev.atlas.conversation.Message> out = new ArrayList<>();
+        for (UUID id : read.ids()) {
+            tenant.conversations().getMessage(id).ifPresent(out::add);
+        }
+        out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
+        return new Window(out, read.marker(), read.last());
     }
 
     /**

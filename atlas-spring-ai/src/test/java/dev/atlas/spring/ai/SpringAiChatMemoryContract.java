@@ -218,6 +218,60 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a read with no save (the model call failed) keeps nothing on the thread once the caller drops what it read")
+    void readWithoutSaveRetainsNothing() {
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(20).build();
+        memory.add("pinned", List.of(new UserMessage("question " + java.util.UUID.randomUUID()), new AssistantMessage("answer")));
+        java.lang.ref.WeakReference<String> read = readFirstText(memory, "pinned");
+        for (int i = 0; i < 100 && read.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(read.get()).as("text of a read message, after the caller dropped the read").isNull();
+        // The repository still works on this thread afterwards.
+        memory.add("pinned", List.of(new UserMessage("again")));
+        assertThat(memory.get("pinned")).extracting(Message::getText).containsExactly(
+                readFirstTextValue(memory), "answer", "again");
+    }
+
+    @Test
+    @DisplayName("a save after the read list itself was collected (its messages kept) is checked against that read: leaving out a middle message is refused, nothing appended")
+    void saveAfterReadListCollected() {
+        repository.saveAll("dropped", List.of(new UserMessage("q1"), new AssistantMessage("a1"), new UserMessage("q2")));
+        List<Message> kept = new ArrayList<>();
+        java.lang.ref.WeakReference<List<Message>> list = readInto(repository, "dropped", kept);
+        for (int i = 0; i < 100 && list.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(list.get()).as("the list the read returned").isNull();
+        kept.add(new AssistantMessage("a2"));
+
+        assertThatThrownBy(() -> repository.saveAll("dropped", kept)).isInstanceOf(ConflictException.class)
+                .hasMessageContaining("messages").hasMessageContaining("leaves out stored message");
+        Conversation c = tenant.conversations().requireByKey("dropped");
+        assertThat(tenant.conversations().messages(c.id(), 0, 100)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("q1", "a1", "q2");
+    }
+
+    private static java.lang.ref.WeakReference<List<Message>> readInto(AtlasChatMemoryRepository repo, String id, List<Message> into) {
+        List<Message> read = repo.findByConversationId(id);
+        // The middle message left out: only the oldest may go, so the save must know what was read.
+        into.add(read.get(0));
+        into.add(read.get(2));
+        return new java.lang.ref.WeakReference<>(read);
+    }
+
+    private static java.lang.ref.WeakReference<String> readFirstText(ChatMemory memory, String conversationId) {
+        // A read as the memory advisor makes before the model call; the call then throws, so no save follows.
+        String text = memory.get(conversationId).get(0).getText();
+        assertThat(text).startsWith("question ");
+        return new java.lang.ref.WeakReference<>(text);
+    }
+
+    private static String readFirstTextValue(ChatMemory memory) {
+        return memory.get("pinned").get(0).getText();
+    }
+
+    @Test
     @DisplayName("a conversation the repository never saved to reads as its newest 20 messages (the window), not its whole history")
     void foreignConversationReadsTail() {
         Conversation c = tenant.conversations().ensure("foreign", NewConversation.of(Owner.user("42"), "support"));
