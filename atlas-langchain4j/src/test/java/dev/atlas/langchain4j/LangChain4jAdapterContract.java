@@ -50,6 +50,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -1246,43 +1247,29 @@ public abstract class LangChain4jAdapterContract {
     @Test
     @DisplayName("Two tenants writing the same memory id (\"default\") do not wait on each other: one held up in blob I/O does not stop the other")
     void tenantsDoNotShareAMemoryIdsWriteLock(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        CountDownLatch entered = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        atlas.close();
-        database.cleanup();
-        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> {
-            entered.countDown();
-            try {
-                release.await(1, TimeUnit.MINUTES);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        })));
-        tenant = atlas.tenant("acme");
         // Of 64 stripes, "acme" and "globex" with "default" land on different ones (chance would share one).
-        Tenant other = atlas.tenant("globex");
-        ExecutorService pool = Executors.newFixedThreadPool(2);
-        try {
-            Future<?> slow = pool.submit(() -> AtlasChatMemoryStore.of(tenant).updateMessages("default", List.of(photo("look", 4))));
-            assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
-            Future<?> fast = pool.submit(() -> AtlasChatMemoryStore.of(other).updateMessages("default", List.of(UserMessage.from("hi"))));
-            try {
-                fast.get(1, TimeUnit.MINUTES);
-            } finally {
-                release.countDown();
-            }
-            slow.get(1, TimeUnit.MINUTES);
-        } finally {
-            release.countDown();
-            pool.shutdownNow();
-        }
-        assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
+        writeWhileAnotherIsHeldUp(dir, () -> atlas.tenant("globex"));
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).hasSize(1);
     }
 
     @Test
     @DisplayName("Two Atlas instances on different databases, one tenant id and memory id (\"acme\", \"default\"): a write held up in one's blob I/O does not stop the other's")
     void atlasInstancesDoNotShareAMemoryIdsWriteLock(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            writeWhileAnotherIsHeldUp(dir, () -> second.tenant("acme"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).containsExactly(photo("look", 4));
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    /**
+     * Reopens {@link #tenant} ("acme") on a blob store that holds its first write up, starts an image
+     * write to memory "default" there, and checks that {@code other}'s write to "default" completes
+     * meanwhile (a shared lock would leave it waiting for the release, and the get times out).
+     */
+    private void writeWhileAnotherIsHeldUp(java.nio.file.Path dir, Supplier<Tenant> other) throws Exception {
         CountDownLatch entered = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         atlas.close();
@@ -1296,26 +1283,23 @@ public abstract class LangChain4jAdapterContract {
             }
         })));
         tenant = atlas.tenant("acme");
-        TestDatabase secondDatabase = anotherDatabase();
+        Tenant second = other.get();
         ExecutorService pool = Executors.newFixedThreadPool(2);
-        try (Atlas second = secondDatabase.open()) {
-            Tenant other = second.tenant("acme");
+        try {
             Future<?> slow = pool.submit(() -> AtlasChatMemoryStore.of(tenant).updateMessages("default", List.of(photo("look", 4))));
             assertThat(entered.await(1, TimeUnit.MINUTES)).isTrue();
-            Future<?> fast = pool.submit(() -> AtlasChatMemoryStore.of(other).updateMessages("default", List.of(UserMessage.from("hi"))));
+            Future<?> fast = pool.submit(() -> AtlasChatMemoryStore.of(second).updateMessages("default", List.of(UserMessage.from("hi"))));
             try {
                 fast.get(1, TimeUnit.MINUTES);
             } finally {
                 release.countDown();
             }
             slow.get(1, TimeUnit.MINUTES);
-            assertThat(AtlasChatMemoryStore.of(other).getMessages("default")).containsExactly(UserMessage.from("hi"));
-            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("default")).containsExactly(photo("look", 4));
         } finally {
             release.countDown();
             pool.shutdownNow();
-            secondDatabase.cleanup();
         }
+        assertThat(AtlasChatMemoryStore.of(second).getMessages("default")).containsExactly(UserMessage.from("hi"));
     }
 
     @Test

@@ -1852,7 +1852,9 @@ public abstract class HostileInputContract extends AtlasContract {
             "putVector memory dimension 2 ", "putVector message dimension 2 ", "putAssetVector dimension 2 ", "similar dimension 2 ",
             "putVector memory dimension 4 ", "putVector message dimension 4 ", "putAssetVector dimension 4 ", "similar dimension 4 ",
             // embed reads the row's text first: the embedder's vector exists only after that read.
-            "embed dimension ", "embed with an embedder returning null");
+            "embed dimension ", "embed with an embedder returning null",
+            // A cost beyond cost_pico: only the price, read first, makes the usage too dear.
+            "usage at the limits at the dearest price");
 
     /** Whether {@code k} is refused by validation alone, before any SQL (see {@link #REFUSED_AFTER_SQL}). */
     protected static boolean refusedBeforeSql(Case k) {
