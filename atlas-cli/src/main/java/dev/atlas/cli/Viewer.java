@@ -142,12 +142,28 @@ final class Viewer implements AutoCloseable {
         List<String> parts = List.of(path.split("/", -1));
         try {
             if (parts.size() == 2 && parts.get(0).equals("assets")) {
-                ViewerApi.Bytes bytes = api.assetBytes(parts.get(1), query);
-                ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
-                // Stored bytes, even opened on their own (an SVG, HTML under an image type), run no
-                // script and are not of the viewer's origin.
-                ex.getResponseHeaders().set("Content-Security-Policy", ASSET_CSP);
-                send(ex, 200, bytes.mimeType(), bytes.content());
+                boolean head = ex.getRequestMethod().equals("HEAD");
+                ViewerApi.Bytes bytes = api.assetBytes(parts.get(1), query, head);
+                try (InputStream in = bytes.content()) {
+                    ex.getResponseHeaders().set("Content-Disposition", bytes.inline() ? "inline" : "attachment");
+                    // Stored bytes, even opened on their own (an SVG, HTML under an image type), run no
+                    // script and are not of the viewer's origin.
+                    ex.getResponseHeaders().set("Content-Security-Policy", ASSET_CSP);
+                    ex.getResponseHeaders().set("Content-Type", bytes.mimeType());
+                    if (head || bytes.size() == 0) {
+                        if (head) {
+                            ex.getResponseHeaders().set("Content-Length", Long.toString(bytes.size()));
+                        }
+                        ex.sendResponseHeaders(200, -1);
+                        return;
+                    }
+                    ex.sendResponseHeaders(200, bytes.size());
+                    try (OutputStream out = ex.getResponseBody()) {
+                        // Bytes the blob store holds beyond the recorded size are not sent; fewer
+                        // end the response short, which the client sees as a broken download.
+                        copy(in, out, bytes.size());
+                    }
+                }
                 return;
             }
             Object body = api.route(parts, query);
@@ -167,6 +183,18 @@ final class Viewer implements AutoCloseable {
             // terminal, not to whoever sent the request.
             System.err.println("atlas serve: GET /api/" + Text.oneLine(path) + " failed: " + Text.oneLine(AtlasCli.message(e)));
             json(ex, 500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
+        }
+    }
+
+    private static void copy(InputStream in, OutputStream out, long size) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        for (long left = size; left > 0; ) {
+            int n = in.read(buffer, 0, (int) Math.min(buffer.length, left));
+            if (n < 0) {
+                throw new IOException("the asset's stored bytes end " + left + " bytes short of its recorded size");
+            }
+            out.write(buffer, 0, n);
+            left -= n;
         }
     }
 

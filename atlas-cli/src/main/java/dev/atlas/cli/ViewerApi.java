@@ -18,9 +18,7 @@ import dev.atlas.execution.Usage;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
 
-import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -61,7 +59,8 @@ final class ViewerApi {
         }
     }
 
-    record Bytes(String mimeType, boolean inline, byte[] content) {}
+    /** An asset to send: its type, whether a browser may show it, its size, and its bytes, to be read once and closed. */
+    record Bytes(String mimeType, boolean inline, long size, InputStream content) {}
 
     /** The body for {@code /api/<parts>}, or null for no such endpoint. */
     Object route(List<String> parts, Map<String, String> q) throws SQLException {
@@ -391,16 +390,14 @@ final class ViewerApi {
 
     // ---- assets -------------------------------------------------------------------------
 
-    Bytes assetBytes(String idText, Map<String, String> q) {
+    Bytes assetBytes(String idText, Map<String, String> q, boolean head) {
         Tenant tenant = tenant(q);
         UUID id = id(idText);
         Asset asset = tenant.assets().get(id).orElseThrow(() -> new NotFoundException("asset", id));
-        try (InputStream in = tenant.assets().open(id)) {
-            boolean inline = INLINE_IMAGES.contains(asset.mimeType());
-            return new Bytes(inline ? asset.mimeType() : "application/octet-stream", inline, in.readAllBytes());
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not read asset " + id, e);
-        }
+        boolean inline = INLINE_IMAGES.contains(asset.mimeType());
+        // Streamed, never read whole: an asset may be far larger than the viewer's heap.
+        return new Bytes(inline ? asset.mimeType() : "application/octet-stream", inline, asset.sizeBytes(),
+                head ? InputStream.nullInputStream() : tenant.assets().open(id));
     }
 
     // ---- helpers ------------------------------------------------------------------------

@@ -29,9 +29,16 @@ final class Cli {
     }
 
     static List<String> command(String... args) {
+        return command(List.of(), args);
+    }
+
+    /** The command with extra JVM options (a heap limit, say) before the jar. */
+    static List<String> command(List<String> jvmOptions, String... args) {
         // C1-only JIT and the serial collector: these processes live a second or two, so start-up
         // dominates (about 3x faster under load here); the jar and its behaviour are unchanged.
-        List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar().toString()));
+        List<String> command = new ArrayList<>(List.of(java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar().toString()));
         command.addAll(List.of(args));
         return command;
     }

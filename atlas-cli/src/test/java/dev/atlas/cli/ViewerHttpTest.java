@@ -179,6 +179,68 @@ class ViewerHttpTest {
     }
 
     @Test
+    void anAssetLargerThanTheViewersHeapIsStreamedByteExact() throws Exception {
+        Path big = dir.resolve("big");
+        java.nio.file.Files.createDirectories(big);
+        Path db = big.resolve("big.db");
+        Fixture fixture = ViewerProcess.recentFixture(db);
+        int size = 96 << 20;
+        java.security.MessageDigest stored = java.security.MessageDigest.getInstance("SHA-256");
+        java.util.UUID id;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(db).build()) {
+            // Bytes that do not compress and are never all in memory here either.
+            java.util.Random random = new java.util.Random(7);
+            java.io.InputStream content = new java.io.InputStream() {
+                int left = size;
+
+                @Override
+                public int read() {
+                    byte[] one = new byte[1];
+                    return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                    if (left == 0) {
+                        return -1;
+                    }
+                    byte[] chunk = new byte[Math.min(len, left)];
+                    random.nextBytes(chunk);
+                    stored.update(chunk);
+                    System.arraycopy(chunk, 0, b, off, chunk.length);
+                    left -= chunk.length;
+                    return chunk.length;
+                }
+            };
+            id = atlas.tenant("acme").assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "dump.bin",
+                    "application/octet-stream"), content).id();
+        }
+        try (ViewerProcess small = ViewerProcess.start(java.util.List.of("-Xmx32m"), fixture, db)) {
+            HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(URI.create(small.base + "/api/assets/" + id + "?tenant=acme"))
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Cookie", Viewer.COOKIE + "=" + small.token).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(head.statusCode()).isEqualTo(200);
+            assertThat(head.headers().firstValue("Content-Length")).hasValue(Integer.toString(size));
+            assertThat(head.body()).isEmpty();
+            HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(small.base + "/api/assets/" + id + "?tenant=acme"))
+                    .header("Cookie", Viewer.COOKIE + "=" + small.token).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(size));
+            java.security.MessageDigest served = java.security.MessageDigest.getInstance("SHA-256");
+            long length = 0;
+            try (java.io.InputStream in = r.body()) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    served.update(buffer, 0, n);
+                    length += n;
+                }
+            }
+            assertThat(length).isEqualTo(size);
+            assertThat(served.digest()).isEqualTo(stored.digest());
+        }
+    }
+
+    @Test
     void anotherTenantsIdsAreNotFoundAndWritesAreRefused() throws Exception {
         HttpResponse<String> r = get("/api/conversations/" + f.globex + "?tenant=acme", Viewer.COOKIE + "=" + viewer.token);
         assertThat(r.statusCode()).isEqualTo(404);

@@ -39,12 +39,17 @@ final class ViewerProcess implements AutoCloseable {
 
     /** Starts the viewer and returns once it printed its URL (it listens before printing). */
     static ViewerProcess start(Fixture fixture, Path db, String... extra) {
+        return start(List.of(), fixture, db, extra);
+    }
+
+    /** {@link #start(Fixture, Path, String...)} with extra JVM options for the viewer's process. */
+    static ViewerProcess start(List<String> jvmOptions, Fixture fixture, Path db, String... extra) {
         List<String> args = new ArrayList<>(List.of("--db", db.toString()));
         args.addAll(List.of(extra));
         args.addAll(List.of("serve", "--port", "0"));
         Path errFile = db.resolveSibling("serve-" + System.nanoTime() + ".err");
         try {
-            Process p = new ProcessBuilder(Cli.command(args.toArray(String[]::new)))
+            Process p = new ProcessBuilder(Cli.command(jvmOptions, args.toArray(String[]::new)))
                     .redirectError(errFile.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
