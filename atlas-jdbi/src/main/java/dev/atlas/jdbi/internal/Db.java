@@ -72,13 +72,29 @@ public final class Db {
      */
     Handle open() {
         Connection c;
+        boolean reset = false;
         try {
             c = dataSource.getConnection();
         } catch (SQLException e) {
             throw new SqlFailure("could not get a connection: " + e.getMessage(), e, true);
         }
+        try {
+            if (!c.getAutoCommit()) {
+                // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would
+                // all join one transaction nobody commits. Each borrow runs in auto-commit mode and
+                // the connection goes back as the pool configured it.
+                c.setAutoCommit(true);
+                reset = true;
+            }
+        } catch (SQLException e) {
+            closeQuietly(new Handle(c));
+            throw new SqlFailure("could not switch a pooled connection to auto-commit: " + e.getMessage(), e, true);
+        }
         UnaryOperator<Connection> decorator = connectionDecorator;
         Handle h = new Handle(decorator == null ? c : decorator.apply(c));
+        if (reset) {
+            h.addCleanable(() -> c.setAutoCommit(false));
+        }
         if (dialect == Dialect.POSTGRESQL && decorator == null) {
             shareStatements(h, c);
         }

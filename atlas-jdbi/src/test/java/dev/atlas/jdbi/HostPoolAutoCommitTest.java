@@ -1,0 +1,85 @@
+package dev.atlas.jdbi;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.atlas.Atlas;
+import dev.atlas.Owner;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Properties;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * An application's pool configured with auto-commit off (common advice for Hibernate, and
+ * Spring Boot's {@code spring.datasource.hikari.auto-commit=false}) shared with Atlas.
+ */
+class HostPoolAutoCommitTest {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("on a host pool with auto-commit off, every write is committed (seen from another connection), multi-statement reads work, and no connection goes back to the pool inside a transaction")
+    void writesCommitOnAPoolWithAutoCommitOff(String dialect) throws Exception {
+        String url;
+        Properties login = new Properties();
+        if (dialect.equals("SQLite")) {
+            url = "jdbc:sqlite:" + dir.resolve("host.db") + "?journal_mode=WAL";
+        } else {
+            url = PostgresTestDatabase.createDatabase("autocommit_" + ProcessHandle.current().pid());
+            login.setProperty("user", "postgres");
+            login.setProperty("password", "postgres");
+        }
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setDataSourceProperties(login);
+        hc.setAutoCommit(false);
+        hc.setMaximumPoolSize(2);
+        try (HikariDataSource host = new HikariDataSource(hc); Atlas atlas = Atlas.builder().dataSource(host).build()) {
+            Conversation c = atlas.conversations().create(NewConversation.of(Owner.user("u1")));
+            atlas.conversations().append(c.id(), NewMessage.user("hello"));
+            String answer = atlas.executions().record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
+            assertThat(answer).isEqualTo("hi");
+            UUID execution = atlas.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0).id();
+            assertThat(atlas.executions().tree(execution)).isPresent();
+            assertThat(atlas.executions().historyWithTools(c.id(), 10)).hasSize(1);
+
+            try (Connection other = DriverManager.getConnection(url, login); Statement s = other.createStatement()) {
+                assertThat(count(s, "SELECT count(*) FROM atlas_conversations")).isEqualTo(1);
+                assertThat(count(s, "SELECT count(*) FROM atlas_messages")).isEqualTo(1);
+                assertThat(count(s, "SELECT count(*) FROM atlas_executions")).isEqualTo(1);
+                if (dialect.equals("PostgreSQL")) {
+                    assertThat(count(s, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"))
+                            .isZero();
+                }
+            }
+            // The application still gets its pool as configured.
+            try (Connection own = host.getConnection()) {
+                assertThat(own.getAutoCommit()).isFalse();
+            }
+        }
+    }
+
+    private static long count(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
