@@ -20,6 +20,7 @@ final class ExecutionSql {
     final Statement find;
     final Statement finish;
     final Statement stepUsage;
+    final Statement lockProcessing;
     final Statement queue;
     final Statement resume;
     final Statement cancel;
@@ -68,6 +69,10 @@ final class ExecutionSql {
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
                 + " error = :error, completed_at = :now, duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :firstToken),"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
+        // Taken before the steps are summed: a step closing meanwhile (it holds the execution FOR
+        // SHARE) then either commits first and is counted, or waits and finds the execution done.
+        lockProcessing = c.sql("executions.lockProcessing", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id"
+                + " AND status = 'processing'" + c.dialect().forUpdate());
         stepUsage = c.sql("executions.stepUsage", "SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens,"
                 + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
                 + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");

@@ -233,6 +233,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         Execution e = db.write(h -> {
             Instant now = db.now();
+            if (explicitUsage == null && db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
+                sql.on(h, q.lockProcessing).bind("id", x.id()).exists();
+            }
             Usage usage = explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
             Long cost = costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage");

@@ -270,6 +270,58 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a step finishing while its execution completes from the steps' sum is refused (ConflictException on executionId), never completed but left out of the execution's usage")
+    void stepFinishRacingComplete() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> completer = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch summed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
+        // The completing thread stops right after it summed the steps, until the step's finish has
+        // returned or (when the finish waits for the completion's lock) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == completer.get() && name.equals("executions.stepUsage")) {
+                summed.countDown();
+                try {
+                    stepTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<Execution> completed = CompletableFuture.supplyAsync(() -> {
+                completer.set(Thread.currentThread());
+                return h.complete();
+            });
+            summed.await();
+            CompletableFuture<Throwable> finished = CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.finish("answer", null, FinishReason.STOP, Usage.of(100, 20));
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    stepTried.countDown();
+                }
+            });
+            Execution done = completed.get();
+            assertThat(finished.get()).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+            assertThat(done.usage()).isEqualTo(Usage.NONE);
+        } finally {
+            db.statementListener(null);
+        }
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.execution().status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(t.execution().usage()).isEqualTo(Usage.NONE);
+        assertThat(t.steps()).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(ExecutionStatus.PROCESSING);
+            assertThat(st.usage()).isEqualTo(Usage.NONE);
+        });
+    }
+
+    @Test
     @DisplayName("usage and the first-token time, stored when the execution finishes, are refused after it finished instead of being dropped")
     void usageAfterFinishIsRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -626,7 +678,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     // ---- reads --------------------------------------------------------------------------
 
     @Test
-    @DisplayName("record() of a conversation's execution with one step and one tool call runs nine statements, each counted")
+    @DisplayName("record() of a conversation's execution with one step and one tool call runs nine statements on SQLite and ten on PostgreSQL, each counted")
     void recordQueryCount() {
         Conversation c = convo();
         StatementCounter.Counted<Object> counted = StatementCounter.count(atlas, () -> recorder.record(
@@ -637,8 +689,11 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                     return null;
                 }));
         // Conversation check and insert; step insert; tool-call insert and completion; step finish;
-        // completion: the steps' usage, the price, the guarded update returning the row.
-        assertThat(counted.statements()).isEqualTo(9);
+        // completion: the steps' usage, the price, the guarded update returning the row. PostgreSQL
+        // locks the execution before summing its steps, in a statement of its own: the sum then
+        // reads with a snapshot taken after any step that was closing has committed.
+        boolean postgres = ((JdbiAtlas) atlas).db().dialect() == Dialect.POSTGRESQL;
+        assertThat(counted.statements()).isEqualTo(postgres ? 10 : 9);
     }
 
     /**
