@@ -330,6 +330,9 @@ public final class JdbiRetention implements Retention {
                     return candidates.size();
                 }
                 List<UUID> ids = withDescendants(h, roots);
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    call(h, "retention.lockExecutions", q.lockExecutions(), binds, ids).list(sql.uuidColumn());
+                }
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());

@@ -218,6 +218,15 @@ final class RetentionSql {
                 + " WHERE tenant_id = :t AND id IN (<ids>)) ORDER BY id" + c.dialect().forUpdate();
     }
 
+    /**
+     * Locks the executions of the conversations bound as {@code <ids>}, in id order (PostgreSQL
+     * only), before their steps are deleted: a step closing takes its execution's share lock and
+     * then the step's row, so deleting the steps first and the execution last would deadlock with it.
+     */
+    String lockExecutions() {
+        return RetentionPlan.EXECUTIONS + " ORDER BY id" + c.dialect().forUpdate();
+    }
+
     /** Locks the conversations bound as {@code <ids>}, in id order (PostgreSQL only). */
     String lock() {
         return "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();

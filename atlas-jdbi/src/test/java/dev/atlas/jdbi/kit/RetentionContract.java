@@ -320,6 +320,62 @@ public abstract class RetentionContract extends AtlasContract {
         purgeRacing(true);
     }
 
+    @Test
+    @DisplayName("a purge racing the step finish of an execution still running in the purged conversation neither deadlocks nor fails: the tree is gone and the finish is refused")
+    void purgeRacingStepFinish() throws Exception {
+        Conversation c = conversations.create(NewConversation.of(ALICE));
+        conversations.append(c.id(), NewMessage.user("hello"));
+        dev.atlas.execution.ExecutionHandle running = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(c.id()));
+        dev.atlas.execution.StepHandle step = running.step();
+        conversations.archive(c.id());
+        advance(Duration.ofDays(91));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        CountDownLatch stepsDeleted = new CountDownLatch(1);
+        CountDownLatch finishReturned = new CountDownLatch(1);
+        // The purge stops after deleting the steps until the finish has returned or, when the
+        // finish waits for one of the purge's locks, for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("retention.delete.execution_steps")) {
+                stepsDeleted.countDown();
+                try {
+                    finishReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        RetentionReport report;
+        Throwable refused;
+        try {
+            java.util.concurrent.CompletableFuture<RetentionReport> purge = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
+            stepsDeleted.await();
+            java.util.concurrent.CompletableFuture<Throwable> finish = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.finish("late", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(10, 5));
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    finishReturned.countDown();
+                }
+            });
+            report = purge.get();
+            refused = finish.get();
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L)
+                .containsEntry("conversations.deleted", 1L);
+        // The step went with its conversation.
+        assertThat(refused).isInstanceOfSatisfying(NotFoundException.class, e -> {
+            assertThat(e.entity()).isEqualTo("step");
+            assertThat(e.id()).isEqualTo(step.id());
+        });
+        assertThat(acme.executions().get(running.id())).isEmpty();
+    }
+
     /**
      * 240 archived conversations, each with one message (and, for {@code intoToolThreads}, a tool
      * thread with one message); four writers append once to every other conversation (or its
