@@ -172,10 +172,28 @@ public interface Atlas extends AutoCloseable {
     /**
      * Shorthand for {@code defaultTenant().tasks()}.
      *
-     * @return the tasks to create
+     * @return the default tenant's task store
      */
     default TaskStore tasks() {
         return defaultTenant().tasks();
+    }
+
+    /**
+     * Shorthand for {@code defaultTenant().settings()}.
+     *
+     * @return the default tenant's settings documents
+     */
+    default dev.atlas.assistant.SettingsStore settings() {
+        return defaultTenant().settings();
+    }
+
+    /**
+     * Shorthand for {@code defaultTenant().portability()}.
+     *
+     * @return the default tenant's export, import and erase
+     */
+    default dev.atlas.portability.Portability portability() {
+        return defaultTenant().portability();
     }
 
     /**
