@@ -221,7 +221,7 @@ public interface Atlas extends AutoCloseable {
      * ({@link AtlasConfig#withoutSecrets()}): no password, the JDBC URL's secrets masked, and
      * credential keys that show their ids only.
      *
-     * @return the configuration to open
+     * @return this instance's settings, without secrets
      */
     AtlasConfig config();
 
