@@ -1425,4 +1425,21 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
         assertThat(store.messages(c.id(), 0, 100)).containsExactly(sent);
     }
+
+    @Test
+    @DisplayName("README: history() without a limit is the last 50 active, delivered messages (the builder's default historyLimit), oldest first")
+    void historyDefaultsToFifty() {
+        Conversation c = convo();
+        List<NewMessage> batch = new ArrayList<>();
+        for (int i = 1; i <= 55; i++) {
+            batch.add(i % 2 == 1 ? NewMessage.user("q" + i) : NewMessage.assistant("a" + i));
+        }
+        store.appendAll(c.id(), batch);
+        store.append(c.id(), NewMessage.user("still queued").status(MessageStatus.QUEUED));
+        assertThat(atlas.config().historyLimit()).isEqualTo(50);
+        List<Message> history = store.history(c.id());
+        assertThat(history).extracting(Message::sequence).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(6, 55).boxed().toList());
+        assertThat(history.get(0).content()).isEqualTo("a6");
+    }
 }
