@@ -3,6 +3,7 @@ package dev.atlas.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atlas.Atlas;
+import dev.atlas.Limits;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
 import picocli.CommandLine.Command;
@@ -18,7 +19,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,8 +58,10 @@ final class UsageCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, tenant; was '" + by + "'");
         }
-        Instant start = from == null ? Instant.parse("2000-01-01T00:00:00Z") : instant("--from", from);
-        Instant end = to == null ? Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1) : instant("--to", to);
+        // All time means every instant Atlas stores, not up to this host's clock: an application
+        // server whose clock runs ahead stamps calls this host would otherwise leave out.
+        Instant start = from == null ? Limits.MIN_INSTANT : instant("--from", from);
+        Instant end = to == null ? Limits.MAX_INSTANT : instant("--to", to);
         if (!start.isBefore(end)) {
             throw new ParameterException(spec.commandLine(), "--to must be after --from");
         }
