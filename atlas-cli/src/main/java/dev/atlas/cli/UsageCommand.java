@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "usage", mixinStandardHelpOptions = true,
-        description = {"Executions, failures, tokens and cost grouped by day, model, provider, agent, conversation, owner or tenant.",
+        description = {"Executions, failures, tokens and cost grouped by day, model, provider, agent, conversation, owner, project or tenant.",
                 "With --tenant: that tenant's executions; without: every tenant's."})
 final class UsageCommand implements Callable<Integer> {
     enum Format { table, csv, json }
@@ -38,7 +38,7 @@ final class UsageCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--by", defaultValue = "model", description = "Group by: day, model, provider, agent, conversation, owner or tenant (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--by", defaultValue = "model", description = "Group by: day, model, provider, agent, conversation, owner, project or tenant (default: ${DEFAULT-VALUE}).")
     String by;
 
     @Option(names = "--from", paramLabel = "<date|instant>", description = "Executions created at or after this (e.g. 2026-01-01); default: all time.")
@@ -56,7 +56,7 @@ final class UsageCommand implements Callable<Integer> {
         try {
             group = UsageGroup.of(by.toLowerCase(Locale.ROOT));
         } catch (RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, tenant; was '" + by + "'");
+            throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, project, tenant; was '" + by + "'");
         }
         // All time means every instant Atlas stores, not up to this host's clock: an application
         // server whose clock runs ahead stamps calls this host would otherwise leave out.

@@ -93,6 +93,10 @@ class CliSqliteTest {
         Cli.Result r = Cli.run("--db", skewed.toString(), "--tenant", "t", "usage", "--by", "tenant", "--format", "csv");
         assertOk(r, "tenant,executions,failures,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost\n"
                 + "t,2,0,0,0,0,0,0,0\n");
+        // --by project (ExecutionSpec.project): calls without a project form the empty group.
+        assertOk(Cli.run("--db", skewed.toString(), "--tenant", "t", "usage", "--by", "project", "--format", "csv"),
+                "project,executions,failures,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost\n"
+                + ",2,0,0,0,0,0,0,0\n");
     }
 
     @Test
