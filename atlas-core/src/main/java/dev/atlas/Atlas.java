@@ -25,7 +25,7 @@ import dev.atlas.task.TaskStore;
  * }
  * }</pre>
  *
- * The implementation lives in {@code atlas-jdbi}, which must be on the class path.
+ * The implementation lives in {@code atlas-jdbi}, which must be on the class path (or the module path).
  */
 public interface Atlas extends AutoCloseable {
 
@@ -36,7 +36,7 @@ public interface Atlas extends AutoCloseable {
      * Opens (creating if needed) an SQLite database file with default settings, migrated.
      *
      * @param file the SQLite file
-     * @return the new value
+     * @return the open instance, to close on shutdown
      */
     static Atlas sqlite(Path file) {
         return builder().sqlite(file).build();
@@ -54,8 +54,8 @@ public interface Atlas extends AutoCloseable {
     /**
      * A view of {@code tenantId}'s data; cheap, so call it per request.
      *
-     * @param tenantId the tenant it belongs to
-     * @return the tenant id
+     * @param tenantId the tenant's id, 1 to {@link Limits#MAX_TENANT_LENGTH} characters
+     * @return the view whose every call reads and writes only that tenant's rows
      */
     Tenant tenant(String tenantId);
 
@@ -172,10 +172,28 @@ public interface Atlas extends AutoCloseable {
     /**
      * Shorthand for {@code defaultTenant().tasks()}.
      *
-     * @return the tasks to create
+     * @return the default tenant's task store
      */
     default TaskStore tasks() {
         return defaultTenant().tasks();
+    }
+
+    /**
+     * Shorthand for {@code defaultTenant().settings()}.
+     *
+     * @return the default tenant's settings documents
+     */
+    default dev.atlas.assistant.SettingsStore settings() {
+        return defaultTenant().settings();
+    }
+
+    /**
+     * Shorthand for {@code defaultTenant().portability()}.
+     *
+     * @return the default tenant's export, import and erase
+     */
+    default dev.atlas.portability.Portability portability() {
+        return defaultTenant().portability();
     }
 
     /**
@@ -203,7 +221,7 @@ public interface Atlas extends AutoCloseable {
      * ({@link AtlasConfig#withoutSecrets()}): no password, the JDBC URL's secrets masked, and
      * credential keys that show their ids only.
      *
-     * @return the configuration to open
+     * @return this instance's settings, without secrets
      */
     AtlasConfig config();
 

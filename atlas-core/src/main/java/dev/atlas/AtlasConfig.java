@@ -452,7 +452,7 @@ public final class AtlasConfig {
     /**
      * The data source the application supplied, if any.
      *
-     * @return the DataSource, or empty when there is none (an id of another tenant is absent)
+     * @return the application's DataSource, or empty when Atlas opens its own pool
      */
     public Optional<DataSource> suppliedDataSource() {
         return Optional.ofNullable(dataSource);

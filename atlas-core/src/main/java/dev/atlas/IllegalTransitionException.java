@@ -16,9 +16,9 @@ public class IllegalTransitionException extends AtlasException {
      * Creates the exception.
      *
      * @param field the input field to name in the exception
-     * @param from inclusive lower bound of the creation time
-     * @param to exclusive upper bound of the creation time
-     * @param allowed the allowed
+     * @param from the state it was in
+     * @param to the state it was asked to move to
+     * @param allowed the states allowed from {@code from}, as the message should list them
      */
     public IllegalTransitionException(String field, Object from, Object to, String allowed) {
         super(field + ": cannot change from " + from + " to " + to + "; allowed from " + from + ": " + allowed);
@@ -37,18 +37,18 @@ public class IllegalTransitionException extends AtlasException {
     }
 
     /**
-     * Inclusive lower bound of the creation time.
+     * The state it was in.
      *
-     * @return inclusive lower bound of the creation time
+     * @return the state it was in, as text
      */
     public String from() {
         return from;
     }
 
     /**
-     * Exclusive upper bound of the creation time.
+     * The state it was asked to move to.
      *
-     * @return exclusive upper bound of the creation time
+     * @return the requested state, as text
      */
     public String to() {
         return to;

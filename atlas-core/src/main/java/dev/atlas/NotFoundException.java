@@ -62,7 +62,7 @@ public class NotFoundException extends AtlasException {
     /**
      * The argument field that carried the id, when the id came in a write's input.
      *
-     * @return the String, or empty when there is none (an id of another tenant is absent)
+     * @return the field's name, or empty when the id was looked up directly
      */
     public Optional<String> field() {
         return Optional.ofNullable(field);

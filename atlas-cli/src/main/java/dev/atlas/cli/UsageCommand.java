@@ -3,6 +3,7 @@ package dev.atlas.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atlas.Atlas;
+import dev.atlas.Limits;
 import dev.atlas.execution.UsageGroup;
 import dev.atlas.execution.UsageRow;
 import picocli.CommandLine.Command;
@@ -18,7 +19,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +27,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "usage", mixinStandardHelpOptions = true,
-        description = {"Executions, failures, tokens and cost grouped by day, model, provider, agent, conversation, owner or tenant.",
+        description = {"Executions, failures, tokens and cost grouped by day, model, provider, agent, conversation, owner, project or tenant.",
                 "With --tenant: that tenant's executions; without: every tenant's."})
 final class UsageCommand implements Callable<Integer> {
     enum Format { table, csv, json }
@@ -38,7 +38,7 @@ final class UsageCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--by", defaultValue = "model", description = "Group by: day, model, provider, agent, conversation, owner or tenant (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--by", defaultValue = "model", description = "Group by: day, model, provider, agent, conversation, owner, project or tenant (default: ${DEFAULT-VALUE}).")
     String by;
 
     @Option(names = "--from", paramLabel = "<date|instant>", description = "Executions created at or after this (e.g. 2026-01-01); default: all time.")
@@ -56,10 +56,12 @@ final class UsageCommand implements Callable<Integer> {
         try {
             group = UsageGroup.of(by.toLowerCase(Locale.ROOT));
         } catch (RuntimeException e) {
-            throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, tenant; was '" + by + "'");
+            throw new ParameterException(spec.commandLine(), "--by must be one of day, model, provider, agent, conversation, owner, project, tenant; was '" + by + "'");
         }
-        Instant start = from == null ? Instant.parse("2000-01-01T00:00:00Z") : instant("--from", from);
-        Instant end = to == null ? Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1) : instant("--to", to);
+        // All time means every instant Atlas stores, not up to this host's clock: an application
+        // server whose clock runs ahead stamps calls this host would otherwise leave out.
+        Instant start = from == null ? Limits.MIN_INSTANT : instant("--from", from);
+        Instant end = to == null ? Limits.MAX_INSTANT : instant("--to", to);
         if (!start.isBefore(end)) {
             throw new ParameterException(spec.commandLine(), "--to must be after --from");
         }

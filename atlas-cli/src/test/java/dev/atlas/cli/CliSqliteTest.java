@@ -75,6 +75,30 @@ class CliSqliteTest {
         assertThat(list.out()).doesNotContain("Where is order");
     }
 
+    /**
+     * docs/cli.md: without --from and --to the period is all time. It ended one second after the
+     * CLI host's clock, so a call stamped by an application server whose clock runs ahead was left
+     * out, and it began in 2000.
+     */
+    @Test
+    void usageWithoutAPeriodCoversAllTime() {
+        Path skewed = dir.resolve("skewed.db");
+        Fixture.MovableClock clock = new Fixture.MovableClock(Instant.parse("1999-12-31T23:00:00Z"));
+        try (dev.atlas.Atlas a = dev.atlas.Atlas.builder().sqlite(skewed).clock(clock).build()) {
+            var spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o");
+            a.tenant("t").executions().record(spec, exec -> null);
+            clock.at(java.time.Duration.ofDays(365L * 40));
+            a.tenant("t").executions().record(spec, exec -> null);
+        }
+        Cli.Result r = Cli.run("--db", skewed.toString(), "--tenant", "t", "usage", "--by", "tenant", "--format", "csv");
+        assertOk(r, "tenant,executions,failures,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost\n"
+                + "t,2,0,0,0,0,0,0,0\n");
+        // --by project (ExecutionSpec.project): calls without a project form the empty group.
+        assertOk(Cli.run("--db", skewed.toString(), "--tenant", "t", "usage", "--by", "project", "--format", "csv"),
+                "project,executions,failures,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cache_write_tokens,cost\n"
+                + ",2,0,0,0,0,0,0,0\n");
+    }
+
     @Test
     void infoShowsSchemaVersionTenantsAndRowsPerTable() {
         Cli.Result r = atlas("info");

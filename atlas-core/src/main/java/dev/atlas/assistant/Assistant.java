@@ -288,7 +288,7 @@ public final class Assistant {
     /**
      * The revision in use, or empty before the first publish.
      *
-     * @return the UUID, or empty when there is none (an id of another tenant is absent)
+     * @return the current revision's id, or empty before the first publish
      */
     public Optional<UUID> currentRevision() {
         return Optional.ofNullable(currentRevisionId);

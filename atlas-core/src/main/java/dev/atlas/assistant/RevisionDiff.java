@@ -45,9 +45,9 @@ public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<
     /**
      * Compares {@code from} with {@code to}; pure, no database access.
      *
-     * @param from inclusive lower bound of the creation time
-     * @param to exclusive upper bound of the creation time
-     * @return the new value
+     * @param from the older revision
+     * @param to the newer revision
+     * @return the top-level settings keys added, removed and changed from {@code from} to {@code to}, and whether the prompt changed
      */
     public static RevisionDiff between(AssistantRevision from, AssistantRevision to) {
         Map<String, Object> a = from.settings();

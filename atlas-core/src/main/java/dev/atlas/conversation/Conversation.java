@@ -298,7 +298,7 @@ public final class Conversation {
     /**
      * The title, or empty when there is none.
      *
-     * @return the String, or empty when there is none (an id of another tenant is absent)
+     * @return the title, or empty when it has none
      */
     public Optional<String> titleIfSet() {
         return Optional.ofNullable(title);

@@ -42,8 +42,8 @@ public enum ConversationStatus {
     /**
      * Whether this status may move to {@code target}.
      *
-     * @param target what kind of item to search
-     * @return whether this status may move to {
+     * @param target the status to move to
+     * @return whether this status may move to {@code target}
      */
     public boolean canMoveTo(ConversationStatus target) {
         return next().contains(target);
@@ -52,7 +52,7 @@ public enum ConversationStatus {
     /**
      * Throws {@link dev.atlas.IllegalTransitionException} unless this status may move to {@code target}.
      *
-     * @param target what kind of item to search
+     * @param target the status to move to
      */
     public void checkMoveTo(ConversationStatus target) {
         if (!canMoveTo(target)) {

@@ -210,7 +210,7 @@ public interface ConversationStore {
      * user message titles an untitled conversation.
      *
      * @param conversationId the conversation's id
-     * @param message what went wrong
+     * @param message the message to append
      * @return the message
      */
     Message append(UUID conversationId, NewMessage message);

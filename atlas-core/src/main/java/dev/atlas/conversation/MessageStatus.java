@@ -44,8 +44,8 @@ public enum MessageStatus {
     /**
      * Whether a message in this state may move to {@code target}.
      *
-     * @param target what kind of item to search
-     * @return whether a message in this state may move to {
+     * @param target the status to move to
+     * @return whether a message in this state may move to {@code target}
      */
     public boolean canMoveTo(MessageStatus target) {
         return next().contains(target);
@@ -54,7 +54,7 @@ public enum MessageStatus {
     /**
      * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
      *
-     * @param target what kind of item to search
+     * @param target the status to move to
      */
     public void checkMoveTo(MessageStatus target) {
         if (!canMoveTo(target)) {

@@ -86,7 +86,7 @@ public interface ExecutionHandle {
      * Like {@link #reply(StepHandle, String)} for a message with more settings (parent, client id…).
      *
      * @param step the step
-     * @param message what went wrong
+     * @param message the assistant message to append (its execution and step are set to this one)
      * @return the message
      */
     Message reply(StepHandle step, NewMessage message);

@@ -48,8 +48,8 @@ public enum ExecutionStatus {
     /**
      * Whether this status may move to {@code target}.
      *
-     * @param target what kind of item to search
-     * @return whether this status may move to {
+     * @param target the status to move to
+     * @return whether this status may move to {@code target}
      */
     public boolean canMoveTo(ExecutionStatus target) {
         return next().contains(target);
@@ -58,7 +58,7 @@ public enum ExecutionStatus {
     /**
      * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
      *
-     * @param target what kind of item to search
+     * @param target the status to move to
      */
     public void checkMoveTo(ExecutionStatus target) {
         if (!canMoveTo(target)) {
@@ -78,8 +78,8 @@ public enum ExecutionStatus {
     /**
      * The states that may move to {@code target}.
      *
-     * @param target what kind of item to search
-     * @return inclusive lower bound of the creation time
+     * @param target the status to move to
+     * @return the statuses from which {@code target} may be reached
      */
     public static Set<ExecutionStatus> from(ExecutionStatus target) {
         Set<ExecutionStatus> from = EnumSet.noneOf(ExecutionStatus.class);

@@ -11,7 +11,7 @@ import dev.atlas.Owner;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What to enqueue with {@link TaskStore#enqueue(NewTask)}.
+ * What to enqueue with {@link TaskStore#create(NewTask)}.
  *
  * <pre>{@code
  * NewTask.of("summarize", Map.of("url", "https://example.com")).forMessage(convo.id(), msg.id()).maxAttempts(5)

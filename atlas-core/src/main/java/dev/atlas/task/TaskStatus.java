@@ -56,8 +56,8 @@ public enum TaskStatus {
     /**
      * Whether this status may move to {@code target}.
      *
-     * @param target what kind of item to search
-     * @return whether this status may move to {
+     * @param target the status to move to
+     * @return whether this status may move to {@code target}
      */
     public boolean canMoveTo(TaskStatus target) {
         return next().contains(target);
@@ -66,7 +66,7 @@ public enum TaskStatus {
     /**
      * Throws {@link IllegalTransitionException} unless this state may move to {@code target}.
      *
-     * @param target what kind of item to search
+     * @param target the status to move to
      */
     public void checkMoveTo(TaskStatus target) {
         if (!canMoveTo(target)) {

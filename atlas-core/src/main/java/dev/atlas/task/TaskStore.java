@@ -146,7 +146,7 @@ public interface TaskStore {
      * Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment.
      *
      * @param lease how long the claim holds before another worker may take the task
-     * @return the ClaimedTask, or empty when there is none (an id of another tenant is absent)
+     * @return the claimed task, or empty when none is due
      */
     Optional<ClaimedTask> claim(Duration lease);
 
@@ -155,7 +155,7 @@ public interface TaskStore {
      *
      * @param lease how long the claim holds before another worker may take the task
      * @param kinds only tasks of these kinds
-     * @return the ClaimedTask, or empty when there is none (an id of another tenant is absent)
+     * @return the claimed task, or empty when none is due
      */
     Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);
 

@@ -70,6 +70,12 @@ class AtlasBuilderTest {
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(1);
             assertThat(tenant.memories().list(dev.atlas.memory.MemoryQuery.all()).items()).hasSize(1);
             assertThat(atlas.tenant("other").executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+            // The README's "atlas.conversations(), atlas.executions(), atlas.memories() …": every store of a tenant view.
+            var plain = atlas.settings().create("plain-chat", "Plain chat", Owner.user("1"));
+            assertThat(tenant.settings().get(plain.id())).contains(plain);
+            var out = new java.io.ByteArrayOutputStream();
+            assertThat(atlas.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant()).exported())
+                    .containsEntry("conversation", 1L).containsEntry("settings", 1L);
         }
     }
 

@@ -1398,4 +1398,48 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> other.activate(a1.id())).isInstanceOf(NotFoundException.class);
         assertThat(store.getMessage(a1.id()).orElseThrow().active()).isFalse();
     }
+
+    @Test
+    @DisplayName("README 'Fails gracefully': the four failures it shows read exactly as shown, and nothing is written")
+    void readmeFailuresReadAsShown() {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("Where is order 1234?").clientId("c-1"));
+        assertThat(sent.status()).isEqualTo(MessageStatus.DELIVERED);
+
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("a\u0000b")))
+                .isInstanceOf(InvalidInputException.class)
+                .hasToString("dev.atlas.InvalidInputException: content: contains a NUL character (U+0000) at index 1,"
+                        + " which databases cannot store");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("Where is order 4321?").clientId("c-1")))
+                .isInstanceOf(ConflictException.class)
+                .hasToString("dev.atlas.ConflictException: clientId: 'c-1' was already used for message " + sent.id()
+                        + " with a different role or content");
+        assertThatThrownBy(() -> store.updateStatus(sent.id(), MessageStatus.QUEUED, null))
+                .isInstanceOf(IllegalTransitionException.class)
+                .hasToString("dev.atlas.IllegalTransitionException: status: cannot change from delivered to queued;"
+                        + " allowed from delivered: none (final)");
+        assertThatThrownBy(() -> dev.atlas.Atlas.builder().dataSource(database.dataSource()).tablePrefix("Atlas-").build())
+                .isInstanceOf(dev.atlas.ConfigurationException.class)
+                .hasToString("dev.atlas.ConfigurationException: tablePrefix 'Atlas-' is invalid: use 1 to 30 characters of"
+                        + " lowercase letters, digits and underscores, starting with a letter (for example 'atlas_')");
+
+        assertThat(store.messages(c.id(), 0, 100)).containsExactly(sent);
+    }
+
+    @Test
+    @DisplayName("README: history() without a limit is the last 50 active, delivered messages (the builder's default historyLimit), oldest first")
+    void historyDefaultsToFifty() {
+        Conversation c = convo();
+        List<NewMessage> batch = new ArrayList<>();
+        for (int i = 1; i <= 55; i++) {
+            batch.add(i % 2 == 1 ? NewMessage.user("q" + i) : NewMessage.assistant("a" + i));
+        }
+        store.appendAll(c.id(), batch);
+        store.append(c.id(), NewMessage.user("still queued").status(MessageStatus.QUEUED));
+        assertThat(atlas.config().historyLimit()).isEqualTo(50);
+        List<Message> history = store.history(c.id());
+        assertThat(history).extracting(Message::sequence).containsExactlyElementsOf(
+                java.util.stream.LongStream.rangeClosed(6, 55).boxed().toList());
+        assertThat(history.get(0).content()).isEqualTo("a6");
+    }
 }

@@ -98,7 +98,7 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("delete removes one credential and reports whether there was one")
+    @DisplayName("delete removes one credential; deleting a missing one is a NotFoundException naming name")
     void delete() {
         store.upsert(ALICE, "openai", PLAINTEXT);
         store.upsert(ALICE, "github", PLAINTEXT);

@@ -238,6 +238,23 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("as the docs say: 3 attempts by default; the retry backoff is 1 s doubling per attempt, at most 5 minutes")
+    void defaultAttemptsAndBackoffAsDocumented() {
+        assertThat(store.create(NewTask.of("default", Map.of())).maxAttempts()).isEqualTo(3);
+        store.create(NewTask.of("retried", Map.of()).maxAttempts(12));
+        List<Long> waits = new ArrayList<>();
+        for (int attempt = 1; attempt <= 11; attempt++) {
+            ClaimedTask c = store.claim(LEASE, Set.of("retried")).orElseThrow();
+            assertThat(c.task().attempts()).isEqualTo(attempt);
+            Task retried = store.fail(c, "HTTP 503");
+            assertThat(retried.status()).isEqualTo(TaskStatus.PENDING);
+            waits.add(Duration.between(clock.instant(), retried.runAfter()).toSeconds());
+            clock.set(retried.runAfter());
+        }
+        assertThat(waits).containsExactly(1L, 2L, 4L, 8L, 16L, 32L, 64L, 128L, 256L, 300L, 300L);
+    }
+
+    @Test
     @DisplayName("a failed attempt with no attempts left fails the task for good")
     void failExhausted() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(2));
