@@ -557,6 +557,34 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("equal semantic scores are ordered by id (as text): the k returned are the smallest ids, in order, whatever the"
+            + " scan order, with or without a filter")
+    void semanticTiesByIdOrder() {
+        // Identical vectors (one text embedded twice) score exactly alike. Without an order among
+        // them, which k rows came back depended on the scan order: the cache's heap on SQLite, the
+        // plan on PostgreSQL (which another tenant's row count can change).
+        List<UUID> same = new ArrayList<>();
+        for (int i = 0; i < 45; i++) {
+            UUID id = memories.create(NewMemory.fact(i % 3 == 0 ? BOB : ALICE, "same " + i)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, MODEL, new float[] {3, 4, 0});
+            same.add(id);
+        }
+        for (int i = 0; i < 5; i++) {
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "far " + i)).id(), MODEL, new float[] {0, 0, 1});
+        }
+        List<UUID> byId = same.stream().sorted(Comparator.comparing(UUID::toString)).toList();
+        for (int k : new int[] {1, 5, 44, 45, 46}) {
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0.6f, 0.8f, 0}).k(k));
+            assertThat(ids(hits).subList(0, Math.min(k, 45))).as("k=" + k).containsExactlyElementsOf(byId.subList(0, Math.min(k, 45)));
+            assertThat(hits.subList(0, Math.min(k, 45))).allSatisfy(h -> assertThat(h.score()).isEqualTo(hits.get(0).score()));
+        }
+        List<UUID> bobs = byId.stream().filter(id -> memories.get(id).orElseThrow().owner().equals(BOB)).toList();
+        List<SearchHit> filtered = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {3, 4, 0}).k(4)
+                .filter(SearchFilter.none().owner(BOB)));
+        assertThat(ids(filtered)).containsExactlyElementsOf(bobs.subList(0, 4));
+    }
+
+    @Test
     @DisplayName("semantic search over memories applies filters and hides deleted and expired memories")
     void semanticMemories() {
         Memory close = memories.create(NewMemory.preference(ALICE, "a"));
