@@ -452,6 +452,25 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
+            + " restore hide and bring back its messages with the same score")
+    void emojiModifierRunsAndConversationRestore() {
+        Conversation c = convo(ALICE);
+        Message run = conversations.append(c.id(), NewMessage.user("great \uD83D\uDC4D\uD83C\uDFFD\uD83D\uDC4D job"));
+        Message apart = conversations.append(c.id(), NewMessage.user("\uD83D\uDC4D first, then later \uD83D\uDC4D again"));
+        // The modifier is dropped in stored text, so the query's run is the phrase "thumbs thumbs".
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83C\uDFFD\uD83D\uDC4D")))).containsExactly(run.id());
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83D\uDC4D")))).containsExactly(run.id());
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83C\uDFFD")))).containsExactlyInAnyOrder(run.id(), apart.id());
+        List<SearchHit> before = search.text(TextQuery.messages("great job"));
+        assertThat(ids(before)).containsExactly(run.id());
+        conversations.delete(c.id());
+        assertThat(search.text(TextQuery.messages("great job"))).isEmpty();
+        conversations.restore(c.id());
+        assertThat(search.text(TextQuery.messages("great job"))).isEqualTo(before);
+    }
+
+    @Test
     @DisplayName("rows written before migration V8 are indexed when Atlas opens; rows left without a search column are indexed before their tenant's next search")
     void indexesRowsWrittenBeforeV8() throws SQLException {
         DataSource ds = database.dataSource();
