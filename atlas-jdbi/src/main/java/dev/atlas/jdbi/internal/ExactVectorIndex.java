@@ -199,7 +199,17 @@ public final class ExactVectorIndex implements VectorIndex {
             dot += unitQuery[i] * x;
             norm += x * x;
         }
-        return norm == 0 ? 0 : dot / Math.sqrt(norm);
+        return norm == 0 ? 0 : clamp(dot / Math.sqrt(norm));
+    }
+
+    /**
+     * A computed cosine cut to [-1, 1], the range {@link SearchHit#score} promises: the query's
+     * float32 unit scaling leaves its length off 1 by up to ~1e-7, so a vector queried with itself
+     * computed to just above 1 about half the time. Every scoring path (streamed, cached, pgvector)
+     * clamps alike, so their scores stay equal.
+     */
+    static double clamp(double cosine) {
+        return Math.max(-1.0, Math.min(1.0, cosine));
     }
 
     /**

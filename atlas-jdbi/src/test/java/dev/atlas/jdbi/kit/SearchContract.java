@@ -604,6 +604,32 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("semantic scores stay within [-1, 1]: a vector queried with itself scores at most 1, with its negation at least -1")
+    void semanticScoresWithinRange() {
+        // The query is scaled to unit length in float32, so the computed cosine of a vector with
+        // itself came out above 1 (by up to ~4e-8) for about half of all vectors.
+        Random random = new Random(11);
+        List<float[]> vectors = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            float[] v = randomVector(random, 24);
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "v " + i)).id(), MODEL, v);
+            vectors.add(v);
+        }
+        for (float[] v : vectors) {
+            float[] negated = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                negated[i] = -v[i];
+            }
+            for (float[] q : List.of(v, negated)) {
+                List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, q).k(20));
+                assertThat(hits).hasSize(20).allSatisfy(h -> assertThat(h.score()).isBetween(-1.0, 1.0));
+            }
+            List<SearchHit> self = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, v).k(1));
+            assertThat(self.get(0).score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        }
+    }
+
+    @Test
     @DisplayName("semantic search over memories applies filters and hides deleted and expired memories")
     void semanticMemories() {
         Memory close = memories.create(NewMemory.preference(ALICE, "a"));
