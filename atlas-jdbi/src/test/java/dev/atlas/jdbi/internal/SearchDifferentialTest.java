@@ -11,6 +11,7 @@ import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.jdbi.kit.SqliteTestDatabase;
 import dev.atlas.memory.MemoryPatch;
 import dev.atlas.memory.NewMemory;
+import dev.atlas.search.SearchFilter;
 import dev.atlas.search.SearchHit;
 import dev.atlas.search.SearchTarget;
 import dev.atlas.search.SemanticQuery;
@@ -56,7 +57,8 @@ class SearchDifferentialTest {
             "C++", "C#", "node.js", "getUserName", "user_id", "the", "a", "an", "and", "or", "not", "near", "NEAR", "AND", "OR", "NOT",
             "of", "to", "in", "is", "shipping", "delay", "delayed", "invoice", "Invoice#7", "soft\u00ADhyphen", "zero\u200Bwidth",
             "tab\tbed", "line\nbreak", "supercalifragilisticexpialidocious", "a".repeat(70), "x".repeat(65) + "tail",
-            "ü".repeat(70), "z9".repeat(40)};
+            "ü".repeat(70), "z9".repeat(40), "1234567890".repeat(7), "deadbeef", "xff", "x0", "0x", "ﾃｽﾄ", "ａｄａ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+            "Ꭰ", "ꭰ", "ǈ", "ﬀ", "ŉ", "İ̇", "\u0130\u0307", "ǰ", "ΐ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "𐐀𐐨", "🇩🇪", "1️⃣", "🏴\uDB40\uDC67\uDB40\uDC62\uDB40\uDC7F"};
     private static final String[] SEPARATORS = {" ", " ", " ", " ", ", ", ". ", "-", "'", "@", "/", "_", " — ", "…", " (", ") ", "\n",
             "\t", "; ", "!", "?", ":", "\"", " * ", " & ", " | "};
     private static final String[] OPERATORS = {"\"", "*", "NEAR(", "NEAR/2", " OR ", " AND ", " NOT ", "-", ":", "^", "&", "|", "!",
@@ -67,6 +69,8 @@ class SearchDifferentialTest {
     /** The same history on both databases: per key, each database's id, and the content and liveness it should have. */
     private static final Map<String, Doc> DOCS = new LinkedHashMap<>();
     private static final List<String> QUERIES = new ArrayList<>();
+    /** Per database, tenant a's two conversations. */
+    private static final UUID[][] CONVERSATIONS = new UUID[2][2];
 
     /** One message or memory of tenant "a", by its key. */
     static final class Doc {
@@ -98,7 +102,7 @@ class SearchDifferentialTest {
         texts.add("!!! ??? -- ... ***");                               // no words at all
         texts.add("order");
         Atlas[] both = {sqlite, postgres};
-        UUID[][] convs = new UUID[2][2];
+        UUID[][] convs = CONVERSATIONS;
         for (int d = 0; d < 2; d++) {
             var conversations = both[d].tenant("a").conversations();
             convs[d][0] = conversations.create(NewConversation.of(OWNER)).id();
@@ -156,7 +160,7 @@ class SearchDifferentialTest {
             }
         }
         Random q = new Random(7);
-        for (int i = 0; i < 90; i++) {
+        for (int i = 0; i < 60; i++) {
             QUERIES.add(query(q));
         }
         QUERIES.addAll(List.of("", " ", "!!!", "\"\"", "*", "NEAR(order, refund)", "order*", "ord*", "\"order refund\"", "order -refund",
@@ -252,7 +256,8 @@ class SearchDifferentialTest {
         List<String> joined = phrases.stream().map(p -> String.join(" ", p)).toList();
         List<SearchHit> hits = new ArrayList<>();
         for (Doc doc : DOCS.values()) {
-            if (doc.live && doc.target == q.target()) {
+            UUID only = q.filter().conversationId();
+            if (doc.live && doc.target == q.target() && (only == null || only.equals(doc.conversations[d]))) {
                 double score = TextRanking.score(SearchText.index(doc.content), joined);
                 if (score > 0) {
                     hits.add(new SearchHit(doc.target, doc.ids[d], doc.conversations[d], score, TextRanking.snippet(doc.content, phrases)));
@@ -276,14 +281,20 @@ class SearchDifferentialTest {
         return lines(hits.subList(0, Math.min(q.k(), hits.size())), d);
     }
 
-    private static List<TextQuery> textQueries() {
+    /** The text queries on database {@code d}; every fifth message query is limited to the second conversation. */
+    private static List<TextQuery> textQueries(int d) {
         List<TextQuery> out = new ArrayList<>();
         int[] limits = {1, 3, 20, 1000};
         for (int i = 0; i < QUERIES.size(); i++) {
-            out.add(TextQuery.messages(QUERIES.get(i)).limit(limits[i % limits.length]));
+            TextQuery messages = TextQuery.messages(QUERIES.get(i)).limit(limits[i % limits.length]);
+            out.add(i % 5 == 0 ? messages.filter(SearchFilter.none().conversation(CONVERSATIONS[d][1])) : messages);
             out.add(TextQuery.memories(QUERIES.get(i)).limit(limits[(i + 1) % limits.length]));
         }
         return out;
+    }
+
+    private static String label(TextQuery q) {
+        return "text " + q.target() + " " + q.limit() + (q.filter().conversationId() == null ? "" : " conv1") + " [" + q.text() + "]";
     }
 
     private static List<SemanticQuery> semanticQueries() {
@@ -301,8 +312,8 @@ class SearchDifferentialTest {
     private static Map<String, List<String>> answers(int d) {
         Atlas atlas = d == 0 ? sqlite : postgres;
         Map<String, List<String>> out = new LinkedHashMap<>();
-        for (TextQuery q : textQueries()) {
-            out.put("text " + q.target() + " " + q.limit() + " [" + q.text() + "]", lines(atlas.tenant("a").search().text(q), d));
+        for (TextQuery q : textQueries(d)) {
+            out.put(label(q), lines(atlas.tenant("a").search().text(q), d));
         }
         for (SemanticQuery q : semanticQueries()) {
             out.put("similar " + q.target() + " " + q.k() + " " + java.util.Arrays.toString(q.vector()),
@@ -313,8 +324,8 @@ class SearchDifferentialTest {
 
     private static Map<String, List<String>> expected(int d) {
         Map<String, List<String>> out = new LinkedHashMap<>();
-        for (TextQuery q : textQueries()) {
-            out.put("text " + q.target() + " " + q.limit() + " [" + q.text() + "]", expectedText(q, d));
+        for (TextQuery q : textQueries(d)) {
+            out.put(label(q), expectedText(q, d));
         }
         for (SemanticQuery q : semanticQueries()) {
             out.put("similar " + q.target() + " " + q.k() + " " + java.util.Arrays.toString(q.vector()), expectedSimilar(q, d));
@@ -373,13 +384,13 @@ class SearchDifferentialTest {
                 }
                 List<UUID> ids = b.conversations().appendAll(conv[d], page).stream().map(m -> m.id()).toList();
                 if (batch == 0) {
-                    for (int i = 0; i < 60; i++) {
+                    for (int i = 0; i < 30; i++) {
                         b.search().upsertVector(SearchTarget.MESSAGE, ids.get(i), MODEL, embed(page.get(i).content()));
                         vectored.get(d).add(ids.get(i));
                     }
                 }
             }
-            for (int i = 0; i < 60; i++) {
+            for (int i = 0; i < 30; i++) {
                 String t = texts.get(i % texts.size());
                 UUID id = b.memories().create(NewMemory.fact(OWNER, t)).id();
                 mems.get(d).add(id);
