@@ -471,6 +471,39 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a restored message, and the messages of a restored conversation, come back to text and semantic search with the"
+            + " same hits and scores; a memory update is searchable by its new words at once, not its old ones")
+    void restoredAndUpdatedRowsAreSearchable() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("parcel returned to sender"));
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 2, 3});
+        TextQuery text = TextQuery.messages("parcel sender");
+        SemanticQuery near = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 2, 2});
+        List<SearchHit> textBefore = search.text(text);
+        List<SearchHit> nearBefore = search.similar(near);
+        assertThat(ids(textBefore)).containsExactly(m.id());
+        assertThat(ids(nearBefore)).containsExactly(m.id());
+        conversations.deleteMessage(m.id());
+        assertThat(search.text(text)).isEmpty();
+        assertThat(search.similar(near)).isEmpty();
+        conversations.restoreMessage(m.id());
+        assertThat(search.text(text)).isEqualTo(textBefore);
+        assertThat(search.similar(near)).isEqualTo(nearBefore);
+        conversations.delete(c.id());
+        assertThat(search.text(text)).isEmpty();
+        assertThat(search.similar(near)).isEmpty();
+        conversations.restore(c.id());
+        assertThat(search.text(text)).isEqualTo(textBefore);
+        assertThat(search.similar(near)).isEqualTo(nearBefore);
+
+        Memory mem = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        memories.update(mem.id(), MemoryPatch.content("likes black coffee"));
+        assertThat(search.text(TextQuery.memories("green tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("black coffee"))).singleElement()
+                .satisfies(h -> assertThat(h.snippet()).isEqualTo("likes [black] [coffee]"));
+    }
+
+    @Test
     @DisplayName("rows written before migration V8 are indexed when Atlas opens; rows left without a search column are indexed before their tenant's next search")
     void indexesRowsWrittenBeforeV8() throws SQLException {
         DataSource ds = database.dataSource();
