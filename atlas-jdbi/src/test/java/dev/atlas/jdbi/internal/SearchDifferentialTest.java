@@ -367,7 +367,7 @@ class SearchDifferentialTest {
     void anotherTenantChangesNothing() {
         Map<String, List<String>> before0 = answers(0);
         Map<String, List<String>> before1 = answers(1);
-        List<String> texts = DOCS.values().stream().map(doc -> doc.content).filter(t -> t.length() < 3000).distinct().toList();
+        List<String> texts = DOCS.values().stream().map(doc -> doc.content).filter(t -> t.length() < 400).distinct().toList();
         Atlas[] both = {sqlite, postgres};
         List<List<UUID>> vectored = List.of(new ArrayList<>(), new ArrayList<>());
         UUID[] conv = new UUID[2];
