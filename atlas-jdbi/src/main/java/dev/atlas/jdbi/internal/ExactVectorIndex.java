@@ -21,6 +21,15 @@ import java.util.UUID;
  */
 public final class ExactVectorIndex implements VectorIndex {
 
+    /**
+     * Bound on how far {@link VectorCache.Entry#rank} may be from {@link VectorCache.Entry#score}:
+     * both sum exact products in double, so they differ by rounding only (below 1e-11 at 16,384
+     * dimensions); the margin is far above that and far below any meaningful difference.
+     */
+    private static final double RANK_SLACK = 1e-9;
+    /** More rows tied with the last of the best than this: SQL lists the candidates instead of an IN list. */
+    private static final int MAX_NEAR_TIES = 1000;
+
     private final @Nullable VectorCache cache;
 
     /** {@code cache}: the vectors held in memory (SQLite), or null to stream every candidate's bytes per query. */
@@ -54,31 +63,55 @@ public final class ExactVectorIndex implements VectorIndex {
             return top.hits(target);
         }
         int n = e.ids.length;
-        double[] scores = new double[n];
+        double[] ranks = new double[n];
         for (int i = 0; i < n; i++) {
-            scores[i] = e.rank(query, i);
+            ranks[i] = e.rank(query, i);
         }
-        // The best rows by score, checked against liveness and filters in SQL; enough of them pass
+        // The best rows by rank, checked against liveness and filters in SQL; enough of them pass
         // for most queries. Otherwise SQL lists the candidates (ids only) and the cache scores them.
-        int[] best = best(scores, Math.min(n, Math.max(32, 4 * k)));
-        Where ids = new Where().in("v.target_id", "c", java.util.Arrays.stream(best).mapToObj(i -> UUID.fromString(e.ids[i])).toList());
-        java.util.Map<String, String> live = new java.util.HashMap<>();
-        ids.bindTo(c.call(sql, h, "search.nearest.verify", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
-                        + c.fromWhere() + ids))
-                .forEach((rs, ctx) -> {
-                    live.put(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2));
-                    return null;
-                }, x -> { });
-        int accepted = 0;
+        int[] best = best(ranks, Math.min(n, Math.max(32, 4 * k)));
+        // Rows within RANK_SLACK of the last of those join them: rank and score may differ in the
+        // last bits, and among equal scores the smaller id wins, wherever the row fell in the heap.
+        List<Integer> checked = new ArrayList<>(best.length);
         for (int i : best) {
-            String conv = live.get(e.ids[i]);
-            if (conv != null && accepted < k) {
-                top.add(e.score(query, i), e.ids[i], conv.isEmpty() ? null : conv);
-                accepted++;
+            checked.add(i);
+        }
+        if (best.length < n) {
+            boolean[] in = new boolean[n];
+            for (int i : best) {
+                in[i] = true;
+            }
+            double floor = ranks[best[best.length - 1]] - RANK_SLACK;
+            for (int i = 0; i < n && checked.size() <= best.length + MAX_NEAR_TIES; i++) {
+                if (!in[i] && ranks[i] >= floor) {
+                    checked.add(i);
+                }
             }
         }
-        if (accepted == k || best.length == n) {
-            return top.hits(target);
+        if (checked.size() <= best.length + MAX_NEAR_TIES) {
+            Where ids = new Where().in("v.target_id", "c", checked.stream().map(i -> UUID.fromString(e.ids[i])).toList());
+            java.util.Map<String, String> live = new java.util.HashMap<>();
+            ids.bindTo(c.call(sql, h, "search.nearest.verify", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv "
+                            + c.fromWhere() + ids))
+                    .forEach((rs, ctx) -> {
+                        live.put(rs.getString(1), rs.getString(2) == null ? "" : rs.getString(2));
+                        return null;
+                    }, x -> { });
+            int liveInBest = 0;
+            for (int i : best) {
+                liveInBest += live.containsKey(e.ids[i]) ? 1 : 0;
+            }
+            // Exact when k of the best pass: every row left out ranks below the last of the best by
+            // more than RANK_SLACK, so it scores below the k-th hit.
+            if (liveInBest >= k || checked.size() == n) {
+                for (int i : checked) {
+                    String conv = live.get(e.ids[i]);
+                    if (conv != null) {
+                        top.add(e.score(query, i), e.ids[i], conv.isEmpty() ? null : conv);
+                    }
+                }
+                return top.hits(target);
+            }
         }
         TopK all = new TopK(k);
         java.util.Map<String, Integer> positions = e.positions();
@@ -166,10 +199,24 @@ public final class ExactVectorIndex implements VectorIndex {
             dot += unitQuery[i] * x;
             norm += x * x;
         }
-        return norm == 0 ? 0 : dot / Math.sqrt(norm);
+        return norm == 0 ? 0 : clamp(dot / Math.sqrt(norm));
     }
 
-    /** A min-heap of the best k scores seen so far, in parallel primitive/reference arrays. */
+    /**
+     * A computed cosine cut to [-1, 1], the range {@link SearchHit#score} promises: the query's
+     * float32 unit scaling leaves its length off 1 by up to ~1e-7, so a vector queried with itself
+     * computed to just above 1 about half the time. Every scoring path (streamed, cached, pgvector)
+     * clamps alike, so their scores stay equal.
+     */
+    static double clamp(double cosine) {
+        return Math.max(-1.0, Math.min(1.0, cosine));
+    }
+
+    /**
+     * A min-heap of the best k rows seen so far, in parallel primitive/reference arrays: by score,
+     * equal scores by id as text (PostgreSQL's uuid order too), so the answer never depends on the
+     * order rows were scanned in, which differs between databases and plans.
+     */
     static final class TopK {
         private final double[] scores;
         private final String[] ids;
@@ -182,8 +229,9 @@ public final class ExactVectorIndex implements VectorIndex {
             conversations = new String[k];
         }
 
+        /** Whether a row of {@code score} may enter (a tie with the worst kept may, if its id is smaller). */
         boolean accepts(double score) {
-            return size < scores.length || score > scores[0];
+            return size < scores.length || score >= scores[0];
         }
 
         void add(double score, String id, String conversation) {
@@ -193,7 +241,7 @@ public final class ExactVectorIndex implements VectorIndex {
                 ids[i] = id;
                 conversations[i] = conversation;
                 siftUp(i);
-            } else {
+            } else if (worse(0, score, id)) {
                 scores[0] = score;
                 ids[0] = id;
                 conversations[0] = conversation;
@@ -201,10 +249,19 @@ public final class ExactVectorIndex implements VectorIndex {
             }
         }
 
+        /** Whether entry {@code i} ranks below (score, id): a lower score, or the same score and a larger id. */
+        private boolean worse(int i, double score, String id) {
+            return scores[i] < score || (scores[i] == score && ids[i].compareTo(id) > 0);
+        }
+
+        private boolean worse(int i, int j) {
+            return worse(i, scores[j], ids[j]);
+        }
+
         private void siftUp(int i) {
             while (i > 0) {
                 int parent = (i - 1) >>> 1;
-                if (scores[parent] <= scores[i]) {
+                if (!worse(i, parent)) {
                     return;
                 }
                 swap(i, parent);
@@ -217,10 +274,10 @@ public final class ExactVectorIndex implements VectorIndex {
                 int l = 2 * i + 1;
                 int r = l + 1;
                 int min = i;
-                if (l < size && scores[l] < scores[min]) {
+                if (l < size && worse(l, min)) {
                     min = l;
                 }
-                if (r < size && scores[r] < scores[min]) {
+                if (r < size && worse(r, min)) {
                     min = r;
                 }
                 if (min == i) {

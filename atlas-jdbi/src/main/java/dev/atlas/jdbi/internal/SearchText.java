@@ -82,7 +82,8 @@ public final class SearchText {
         int start = 0;
         for (int i = 0; i <= query.length() && left > 0; ) {
             int cp = i < query.length() ? query.codePointAt(i) : ' ';
-            if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0)) {
+            if (Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+                    || (kind(cp) == Kind.SEPARATOR && JOINERS.indexOf(cp) < 0 && !skinTone(cp))) {
                 if (i > start) {
                     List<String> terms = words(query.substring(start, i), left).stream().map(Word::term).toList();
                     if (!terms.isEmpty()) {
@@ -95,6 +96,15 @@ public final class SearchText {
             i += Character.charCount(cp);
         }
         return phrases;
+    }
+
+    /**
+     * Emoji skin-tone modifiers (U+1F3FB..U+1F3FF): symbols, so they separate words and are
+     * dropped from stored text, but inside a query they keep an emoji run one phrase, as stored
+     * text has it ("👍🏽👍" is the words 👍 👍, next to each other).
+     */
+    private static boolean skinTone(int cp) {
+        return cp >= 0x1F3FB && cp <= 0x1F3FF;
     }
 
     /** How many terms a search column value holds. */

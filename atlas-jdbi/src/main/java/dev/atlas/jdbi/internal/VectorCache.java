@@ -88,7 +88,7 @@ final class VectorCache {
             for (; j < d; j++, at++) {
                 s0 += unitQuery[j] * (double) data[at];
             }
-            return (s0 + s1 + s2 + s3) / norm;
+            return ExactVectorIndex.clamp((s0 + s1 + s2 + s3) / norm);
         }
 
         /**
@@ -104,7 +104,7 @@ final class VectorCache {
             for (int j = 0, at = i * dimension; j < unitQuery.length; j++, at++) {
                 dot += unitQuery[j] * (double) data[at];
             }
-            return dot / norm;
+            return ExactVectorIndex.clamp(dot / norm);
         }
     }
 

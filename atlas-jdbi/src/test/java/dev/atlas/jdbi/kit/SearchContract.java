@@ -452,6 +452,58 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
+            + " restore hide and bring back its messages with the same score")
+    void emojiModifierRunsAndConversationRestore() {
+        Conversation c = convo(ALICE);
+        Message run = conversations.append(c.id(), NewMessage.user("great \uD83D\uDC4D\uD83C\uDFFD\uD83D\uDC4D job"));
+        Message apart = conversations.append(c.id(), NewMessage.user("\uD83D\uDC4D first, then later \uD83D\uDC4D again"));
+        // The modifier is dropped in stored text, so the query's run is the phrase "thumbs thumbs".
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83C\uDFFD\uD83D\uDC4D")))).containsExactly(run.id());
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83D\uDC4D")))).containsExactly(run.id());
+        assertThat(ids(search.text(TextQuery.messages("\uD83D\uDC4D\uD83C\uDFFD")))).containsExactlyInAnyOrder(run.id(), apart.id());
+        List<SearchHit> before = search.text(TextQuery.messages("great job"));
+        assertThat(ids(before)).containsExactly(run.id());
+        conversations.delete(c.id());
+        assertThat(search.text(TextQuery.messages("great job"))).isEmpty();
+        conversations.restore(c.id());
+        assertThat(search.text(TextQuery.messages("great job"))).isEqualTo(before);
+    }
+
+    @Test
+    @DisplayName("a restored message, and the messages of a restored conversation, come back to text and semantic search with the"
+            + " same hits and scores; a memory update is searchable by its new words at once, not its old ones")
+    void restoredAndUpdatedRowsAreSearchable() {
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("parcel returned to sender"));
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 2, 3});
+        TextQuery text = TextQuery.messages("parcel sender");
+        SemanticQuery near = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 2, 2});
+        List<SearchHit> textBefore = search.text(text);
+        List<SearchHit> nearBefore = search.similar(near);
+        assertThat(ids(textBefore)).containsExactly(m.id());
+        assertThat(ids(nearBefore)).containsExactly(m.id());
+        conversations.deleteMessage(m.id());
+        assertThat(search.text(text)).isEmpty();
+        assertThat(search.similar(near)).isEmpty();
+        conversations.restoreMessage(m.id());
+        assertThat(search.text(text)).isEqualTo(textBefore);
+        assertThat(search.similar(near)).isEqualTo(nearBefore);
+        conversations.delete(c.id());
+        assertThat(search.text(text)).isEmpty();
+        assertThat(search.similar(near)).isEmpty();
+        conversations.restore(c.id());
+        assertThat(search.text(text)).isEqualTo(textBefore);
+        assertThat(search.similar(near)).isEqualTo(nearBefore);
+
+        Memory mem = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        memories.update(mem.id(), MemoryPatch.content("likes black coffee"));
+        assertThat(search.text(TextQuery.memories("green tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("black coffee"))).singleElement()
+                .satisfies(h -> assertThat(h.snippet()).isEqualTo("likes [black] [coffee]"));
+    }
+
+    @Test
     @DisplayName("rows written before migration V8 are indexed when Atlas opens; rows left without a search column are indexed before their tenant's next search")
     void indexesRowsWrittenBeforeV8() throws SQLException {
         DataSource ds = database.dataSource();
@@ -554,6 +606,60 @@ public abstract class SearchContract extends AtlasContract {
             assertThat(hits.get(0).score()).isCloseTo(cosine(q, vectors.get(order.get(0))), org.assertj.core.data.Offset.offset(1e-5));
         }
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, randomVector(random, dim)).k(1000))).hasSize(300);
+    }
+
+    @Test
+    @DisplayName("equal semantic scores are ordered by id (as text): the k returned are the smallest ids, in order, whatever the"
+            + " scan order, with or without a filter")
+    void semanticTiesByIdOrder() {
+        // Identical vectors (one text embedded twice) score exactly alike. Without an order among
+        // them, which k rows came back depended on the scan order: the cache's heap on SQLite, the
+        // plan on PostgreSQL (which another tenant's row count can change).
+        List<UUID> same = new ArrayList<>();
+        for (int i = 0; i < 45; i++) {
+            UUID id = memories.create(NewMemory.fact(i % 3 == 0 ? BOB : ALICE, "same " + i)).id();
+            search.upsertVector(SearchTarget.MEMORY, id, MODEL, new float[] {3, 4, 0});
+            same.add(id);
+        }
+        for (int i = 0; i < 5; i++) {
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "far " + i)).id(), MODEL, new float[] {0, 0, 1});
+        }
+        List<UUID> byId = same.stream().sorted(Comparator.comparing(UUID::toString)).toList();
+        for (int k : new int[] {1, 5, 44, 45, 46}) {
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0.6f, 0.8f, 0}).k(k));
+            assertThat(ids(hits).subList(0, Math.min(k, 45))).as("k=" + k).containsExactlyElementsOf(byId.subList(0, Math.min(k, 45)));
+            assertThat(hits.subList(0, Math.min(k, 45))).allSatisfy(h -> assertThat(h.score()).isEqualTo(hits.get(0).score()));
+        }
+        List<UUID> bobs = byId.stream().filter(id -> memories.get(id).orElseThrow().owner().equals(BOB)).toList();
+        List<SearchHit> filtered = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {3, 4, 0}).k(4)
+                .filter(SearchFilter.none().owner(BOB)));
+        assertThat(ids(filtered)).containsExactlyElementsOf(bobs.subList(0, 4));
+    }
+
+    @Test
+    @DisplayName("semantic scores stay within [-1, 1]: a vector queried with itself scores at most 1, with its negation at least -1")
+    void semanticScoresWithinRange() {
+        // The query is scaled to unit length in float32, so the computed cosine of a vector with
+        // itself came out above 1 (by up to ~4e-8) for about half of all vectors.
+        Random random = new Random(11);
+        List<float[]> vectors = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            float[] v = randomVector(random, 24);
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "v " + i)).id(), MODEL, v);
+            vectors.add(v);
+        }
+        for (float[] v : vectors) {
+            float[] negated = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                negated[i] = -v[i];
+            }
+            for (float[] q : List.of(v, negated)) {
+                List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, q).k(20));
+                assertThat(hits).hasSize(20).allSatisfy(h -> assertThat(h.score()).isBetween(-1.0, 1.0));
+            }
+            List<SearchHit> self = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, v).k(1));
+            assertThat(self.get(0).score()).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
+        }
     }
 
     @Test
