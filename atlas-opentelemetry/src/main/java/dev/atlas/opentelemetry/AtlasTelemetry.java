@@ -215,10 +215,11 @@ public final class AtlasTelemetry implements ExecutionListener {
             if (step.finishReason() != null) {
                 reasons.add(step.finishReason().toString());
             }
-            for (ToolCall call : step.toolCalls()) {
-                if (call.status().isFinal()) {
-                    emitToolCall(inside, tenantId, call);
-                }
+        }
+        // Every call, those outside any step (a voice session's) included, as the live export saw them finish.
+        for (ToolCall call : tree.toolCalls()) {
+            if (call.status().isFinal()) {
+                emitToolCall(inside, tenantId, call);
             }
         }
         end(span, e, reasons);

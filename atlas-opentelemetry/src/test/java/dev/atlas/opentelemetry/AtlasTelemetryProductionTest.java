@@ -125,6 +125,32 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
+    @DisplayName("replay exports a tool call made outside any step (a voice session's) as the live export did")
+    void replayIncludesToolCallsOutsideSteps() {
+        Instant from = clock.instant();
+        ExecutionHandle voice = acme.executions().start(ExecutionSpec.of(dev.atlas.execution.ExecutionType.VOICE, "openai", "gpt-realtime"));
+        clock.advanceMillis(10);
+        StepHandle.ToolCallHandle call = voice.toolCall(new dev.atlas.execution.NewToolCall("call_7", "book_table",
+                dev.atlas.execution.ToolCallType.LOCAL, "{}"));
+        clock.advanceMillis(15);
+        call.complete("{}");
+        clock.advanceMillis(5);
+        voice.complete();
+        SpanData liveTool = sdk.span("execute_tool book_table");
+        SpanData liveCall = sdk.span("generate_content gpt-realtime");
+        assertThat(liveTool.getParentSpanId()).isEqualTo(liveCall.getSpanId());
+
+        try (Sdk backfill = new Sdk()) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(acme, from, clock.instant().plusSeconds(1))).isEqualTo(1);
+            SpanData tool = backfill.span("execute_tool book_table");
+            assertThat(tool.getParentSpanId()).isEqualTo(backfill.span("generate_content gpt-realtime").getSpanId());
+            assertThat(tool.getAttributes()).isEqualTo(liveTool.getAttributes());
+            assertThat(tool.getStartEpochNanos()).isEqualTo(liveTool.getStartEpochNanos());
+            assertThat(tool.getEndEpochNanos()).isEqualTo(liveTool.getEndEpochNanos());
+        }
+    }
+
+    @Test
     @DisplayName("token metrics and span costs equal what the usage report sums from the stored executions, failed ones included")
     void metricsEqualTheUsageReport() {
         Instant from = clock.instant();
