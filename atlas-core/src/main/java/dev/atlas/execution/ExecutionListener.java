@@ -17,9 +17,10 @@ package dev.atlas.execution;
  *       the recording and the other listeners go on as if it had returned.</li>
  * </ul>
  * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
- * heavy work to another thread. {@link ExecutionRecorder#create}, {@link ExecutionRecorder#queue} and
- * {@link ExecutionRecorder#sweepInterrupted} fire nothing. Every method has an empty default;
- * implement what you need.
+ * heavy work to another thread. {@link ExecutionRecorder#create} and {@link ExecutionRecorder#queue}
+ * fire nothing; {@link ExecutionRecorder#sweepInterrupted} fires {@link #failed} for each execution
+ * it failed (pending ones included: their {@code startedAt} is null), and nothing for the steps and
+ * tool calls it closed. Every method has an empty default; implement what you need.
  */
 public interface ExecutionListener {
 
@@ -56,7 +57,8 @@ public interface ExecutionListener {
     default void completed(String tenantId, Execution execution) {}
 
     /**
-     * An execution failed (the body threw, or {@link ExecutionHandle#fail(String)}).
+     * An execution failed (the body threw, {@link ExecutionHandle#fail(String)}, or
+     * {@link ExecutionRecorder#sweepInterrupted} found it left open).
      *
      * @param tenantId  the tenant the execution belongs to
      * @param execution the execution as stored, now failed, with its error

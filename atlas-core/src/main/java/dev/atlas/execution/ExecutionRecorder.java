@@ -164,7 +164,8 @@ public interface ExecutionRecorder {
      * Moves this tenant's executions, steps and tool calls still pending or processing and created
      * more than {@code olderThan} ago to failed with error {@code "interrupted"}: run it at start-up
      * to close what a crashed process left open. Queued executions are left to their queue; a queued
-     * tool call is failed only once its execution is over (nothing can start it then).
+     * tool call is failed only once its execution is over (nothing can start it then). Each
+     * execution it fails is passed to the {@link ExecutionListener}s' {@code failed} after the commit.
      *
      * @param olderThan only items older than this
      * @return the sweepResult

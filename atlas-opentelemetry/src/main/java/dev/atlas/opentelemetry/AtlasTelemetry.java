@@ -52,8 +52,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * attributes are listed in {@code docs/opentelemetry.md}; cost is {@code atlas.cost}, in the
  * currency of the tenant's price table.
  *
- * <p>Thread-safe. It keeps the span of each running execution until it finishes; an execution
- * that is never finished in this process (the process died; the sweep fails it later) leaves its
+ * <p>Thread-safe. It keeps the span of each running execution until it finishes, is cancelled or
+ * is failed by {@link dev.atlas.execution.ExecutionRecorder#sweepInterrupted}; an execution that
+ * is never finished in this process (the process died; another process sweeps it later) leaves its
  * span unexported here, and {@link #replay} exports it once stored as failed.
  */
 public final class AtlasTelemetry implements ExecutionListener {
@@ -138,6 +139,10 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void failed(String tenantId, Execution execution) {
+        // The sweep fails pending executions too: one that never started made no call, so no span and no metrics.
+        if (!running.containsKey(execution.id()) && execution.startedAt() == null) {
+            return;
+        }
         finish(tenantId, execution);
         recordMetrics(execution);
     }
@@ -210,10 +215,11 @@ public final class AtlasTelemetry implements ExecutionListener {
             if (step.finishReason() != null) {
                 reasons.add(step.finishReason().toString());
             }
-            for (ToolCall call : step.toolCalls()) {
-                if (call.status().isFinal()) {
-                    emitToolCall(inside, tenantId, call);
-                }
+        }
+        // Every call, those outside any step (a voice session's) included, as the live export saw them finish.
+        for (ToolCall call : tree.toolCalls()) {
+            if (call.status().isFinal()) {
+                emitToolCall(inside, tenantId, call);
             }
         }
         end(span, e, reasons);

@@ -31,6 +31,8 @@ final class ExecutionSql {
     final Statement toolCall;
     final Statement history;
     final Statement sweepExecutions;
+    /** {@link #sweepExecutions} returning the swept rows, for the listeners. */
+    final Statement sweepExecutionsReturning;
     final Statement sweepSteps;
     final Statement sweepCalls;
     final Statement insertStep;
@@ -88,8 +90,10 @@ final class ExecutionSql {
                 + " AND conversation_id = :conversation AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'"
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
-        sweepExecutions = c.sql("executions.sweep", "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff");
+        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
+                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff";
+        sweepExecutions = c.sql("executions.sweep", sweep);
+        sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         // A step or tool call still open under a finished execution can never finish either.
         String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";

@@ -433,12 +433,28 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         if (olderThan.isNegative()) {
             throw new InvalidInputException("olderThan", "must not be negative, was " + olderThan);
         }
-        return db.write(h -> {
+        List<Execution> swept = new ArrayList<>();
+        SweepResult result = db.write(h -> {
+            swept.clear();
             Instant now = db.now();
             Instant cutoff = Check.cutoff(now, olderThan);
+            int executions;
+            if (events.active()) {
+                // The listeners hear each swept execution as failed, so a span or timer opened when it
+                // started in this process is closed rather than kept open forever.
+                swept.addAll(sql.on(h, q.sweepExecutionsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
+                        .list(this.executions));
+                executions = swept.size();
+            } else {
+                executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
+            }
             ToIntFunction<Statement> sweep = s -> sql.on(h, s).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
-            return new SweepResult(sweep.applyAsInt(q.sweepExecutions), sweep.applyAsInt(q.sweepSteps), sweep.applyAsInt(q.sweepCalls));
+            return new SweepResult(executions, sweep.applyAsInt(q.sweepSteps), sweep.applyAsInt(q.sweepCalls));
         });
+        for (Execution e : swept) {
+            events.fire("failed", l -> l.failed(tenant, e));
+        }
+        return result;
     }
 
     @Override

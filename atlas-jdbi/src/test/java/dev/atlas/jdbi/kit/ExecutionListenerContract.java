@@ -282,6 +282,34 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the sweep is heard as failed for each execution it failed, as stored and committed, and only in its tenant")
+    void sweepIsHeardAsFailed() {
+        var recorder = atlas.tenant("acme").executions();
+        ExecutionHandle stale = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle foreign = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(2 * 3_600_000L);
+        ExecutionHandle fresh = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        heard.events.clear();
+        int thrownBefore = throwing.calls;
+
+        assertThat(recorder.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isEqualTo(2);
+
+        assertThat(heard.names()).containsExactly("failed", "failed");
+        assertThat(heard.events).extracting(Event::tenantId).containsOnly("acme");
+        assertThat(heard.events).extracting(Event::committedStatus).containsOnly("failed");
+        assertThat(heard.events).extracting(Event::record)
+                .containsExactlyInAnyOrder(recorder.require(stale.id()), recorder.require(pending.id()));
+        assertThat(recorder.require(stale.id()).error()).isEqualTo("interrupted");
+        assertThat(recorder.require(fresh.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(atlas.tenant("globex").executions().require(foreign.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(throwing.calls - thrownBefore).isEqualTo(2);
+        heard.events.clear();
+        assertThat(recorder.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isZero();
+        assertThat(heard.events).isEmpty();
+    }
+
+    @Test
     @DisplayName("writes that are refused or rolled back are not heard")
     void refusedWritesAreNotHeard() {
         var acme = atlas.tenant("acme");
