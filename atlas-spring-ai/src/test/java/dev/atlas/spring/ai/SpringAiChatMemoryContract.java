@@ -616,6 +616,58 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(blobFiles(dir)).isZero();
     }
 
+    /**
+     * {@code target}, except that while {@code failing} is set, preparing a statement that writes a
+     * message's attachment fails as a broken connection would.
+     */
+    private static javax.sql.DataSource failingAttachments(javax.sql.DataSource target, java.util.concurrent.atomic.AtomicBoolean failing) {
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(target, method, args);
+                    if (!"getConnection".equals(method.getName())) {
+                        return result;
+                    }
+                    java.sql.Connection connection = (java.sql.Connection) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                            new Class<?>[] {java.sql.Connection.class}, (c, m, a) -> {
+                                if ("unwrap".equals(m.getName()) && a[0] == java.sql.Connection.class) {
+                                    return c;
+                                }
+                                if (m.getName().startsWith("prepare") && failing.get() && a[0] instanceof String sql
+                                        && sql.toLowerCase(java.util.Locale.ROOT).matches("(?s)\\s*(insert into|update)\\s+\\S*message_assets\\b.*")) {
+                                    throw new java.sql.SQLException("connection reset");
+                                }
+                                return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
+    @DisplayName("an attach that fails after the append (messages stored) deletes the media asset: the save succeeds, the message reads back without it, no live asset is left")
+    void failedAttachLeavesNoLiveAsset(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        try (Atlas faulty = Atlas.builder().dataSource(failingAttachments(database().dataSource(), failing))
+                .blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)).build()) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(faulty.tenant("acme"), Owner.user("42"), "support");
+            failing.set(true);
+            repo.saveAll("attach", List.of(photo("a cat?", 6), new AssistantMessage("A cat.")));
+            failing.set(false);
+
+            assertThat(repo.findByConversationId("attach")).extracting(Message::getText).containsExactly("a cat?", "A cat.");
+            assertThat(((UserMessage) repo.findByConversationId("attach").get(0)).getMedia()).isEmpty();
+            assertThat(assetRows("deleted_at IS NULL")).isZero();
+            assertThat(assetRows("1 = 1")).isEqualTo(1);
+        }
+    }
+
     @Test
     @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
     void idsAndDelete() {
