@@ -288,6 +288,38 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    @Test
+    @DisplayName("a save after the read window was collected, the window keeping a system message over 1000 sequences back: read again exactly, nothing appended twice")
+    void saveAfterWindowCollectedWithAFarSystemMessage() {
+        List<Message> start = new ArrayList<>(List.of(new SystemMessage("be brief")));
+        for (int i = 0; i < 1101; i++) {
+            start.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        repository.saveAll("far", start);
+        // Keep the system message and the newest three: the window is then sequences 1 and 1100 to 1103.
+        List<Message> read = repository.findByConversationId("far");
+        assertThat(shapes(read)).isEqualTo(shapes(start));
+        List<Message> next = new ArrayList<>(List.of(read.get(0)));
+        next.addAll(read.subList(1099, 1102));
+        next.add(new UserMessage("new 1"));
+        repository.saveAll("far", next);
+
+        List<Message> kept = new ArrayList<>();
+        java.lang.ref.WeakReference<List<Message>> list = readAllInto(repository, "far", kept);
+        for (int i = 0; i < 100 && list.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(list.get()).as("the list the read returned").isNull();
+        assertThat(shapes(kept)).isEqualTo(shapes(next));
+        kept.add(new AssistantMessage("new 2"));
+        repository.saveAll("far", kept);
+
+        assertThat(shapes(repository.findByConversationId("far"))).containsExactly("SYSTEM[be brief]",
+                "USER[u1098]", "ASSISTANT[a1099][]", "USER[u1100]", "USER[new 1]", "ASSISTANT[new 2][]");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("far").id(), 1099, 100))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("u1098", "a1099", "u1100", "new 1", "new 2");
+    }
+
     private static java.lang.ref.WeakReference<List<Message>> readAllInto(AtlasChatMemoryRepository repo, String id, List<Message> into) {
         List<Message> read = repo.findByConversationId(id);
         into.addAll(read);
