@@ -72,7 +72,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code executions().historyWithTools} replays that round once, from these messages.
  *
  * <p>Media of user and assistant messages read back equal: a URL as given, bytes in an asset of
- * the tenant (in Atlas's blob store) attached to the message.
+ * the tenant (in Atlas's blob store) attached to the message as a
+ * {@linkplain dev.atlas.asset.AssetStore#attachPart part} of it, so retention's hard delete of the
+ * message, or purge of its conversation, deletes the bytes too. A save that is refused deletes the
+ * assets it wrote.
  *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
@@ -232,14 +235,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * What one read handed out, for the save that follows it on the same thread. The window itself is
      * held weakly: the list handed out keeps it alive while the caller holds it, so a read with no
      * save (the model call threw) pins no messages on a pooled thread. When it is gone at the save,
-     * the same messages are read again by id.
+     * the same messages are read again, by their {@code sequences} (ascending).
      */
-    private record Read(String key, Conversation conversation, Set<UUID> ids, Marker marker, long last,
+    private record Read(String key, Conversation conversation, Set<UUID> ids, long[] sequences, Marker marker, long last,
                         WeakReference<Window> window) {
         static Read of(String key, Conversation conversation, Window window) {
             Set<UUID> ids = new LinkedHashSet<>();
             window.messages().forEach(m -> ids.add(m.id()));
-            return new Read(key, conversation, ids, window.marker(), window.last(), new WeakReference<>(window));
+            long[] sequences = window.messages().stream().mapToLong(dev.atlas.conversation.Message::sequence).sorted().toArray();
+            return new Read(key, conversation, ids, sequences, window.marker(), window.last(), new WeakReference<>(window));
         }
     }
 
@@ -271,11 +275,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (held != null) {
             return held;
         }
+        // Sequences are unique in a conversation: one page per span of up to MAX_PAGE_SIZE sequences
+        // (one for a whole window, plus one per system message kept from further back), not one query
+        // per message under the key's lock. Messages deleted since are gone, as from getMessage.
+        long[] sequences = read.sequences();
         List<dev.atlas.conversation.Message> out = new ArrayList<>();
-        for (UUID id : read.ids()) {
-            tenant.conversations().getMessage(id).ifPresent(out::add);
+        for (int i = 0; i < sequences.length; ) {
+            int j = i;
+            while (j + 1 < sequences.length && sequences[j + 1] - sequences[i] < Limits.MAX_PAGE_SIZE) {
+                j++;
+            }
+            for (dev.atlas.conversation.Message m : tenant.conversations().messages(read.conversation().id(), sequences[i] - 1,
+                    (int) (sequences[j] - sequences[i] + 1))) {
+                if (read.ids().contains(m.id())) {
+                    out.add(m);
+                }
+            }
+            i = j + 1;
         }
-        out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
         return new Window(out, read.marker(), read.last());
     }
 
@@ -454,16 +471,14 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
         }
         List<NewMessage> appends = new ArrayList<>();
-        Map<Integer, List<UUID>> assetsOf = new HashMap<>();
+        Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
                 NewMessage m = link(messages.get(i), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {
-                    List<UUID> assets = new ArrayList<>();
-                    m = SpringMessages.withMedia(m, describe(media, assets));
-                    assetsOf.put(appends.size(), assets);
+                    mediaOf.put(appends.size(), media);
                 }
                 appends.add(m);
             } else {
@@ -481,17 +496,67 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             return;
         }
-        // The marker rides on the last appended message: written in the append's transaction.
-        int lastIndex = appends.size() - 1;
-        Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
-        metadata.put(WINDOW, marker.json(null));
-        appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+        Map<Integer, List<UUID>> assetsOf = new HashMap<>();
+        List<UUID> created = new ArrayList<>();
         List<dev.atlas.conversation.Message> appended = new ArrayList<>();
-        for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
-            appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
+        try {
+            // Media bytes are written only once every message is built, just before the append that names them.
+            for (Map.Entry<Integer, List<Media>> e : mediaOf.entrySet()) {
+                List<UUID> assets = new ArrayList<>();
+                try {
+                    appends.set(e.getKey(), SpringMessages.withMedia(appends.get(e.getKey()), describe(e.getValue(), assets)));
+                } finally {
+                    created.addAll(assets);
+                }
+                assetsOf.put(e.getKey(), assets);
+            }
+            // The marker rides on the last appended message: written in the append's transaction.
+            int lastIndex = appends.size() - 1;
+            Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
+            metadata.put(WINDOW, marker.json(null));
+            appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+            for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
+                appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
+            }
+        } catch (RuntimeException e) {
+            // Assets of refused messages are named by nothing: left live, nothing would ever delete them.
+            // (A batch before the one that failed, in a save of more than MAX_PAGE_SIZE, is stored: its assets are attached.)
+            for (Map.Entry<Integer, List<UUID>> x : assetsOf.entrySet()) {
+                if (x.getKey() < appended.size()) {
+                    x.getValue().forEach(a -> attachPart(appended.get(x.getKey()), a));
+                    created.removeAll(x.getValue());
+                }
+            }
+            created.forEach(a -> discard(a, e));
+            throw e;
         }
-        // Attached, the media bytes go with the message when retention purges its conversation.
-        assetsOf.forEach((index, assets) -> assets.forEach(a -> tenant.assets().attach(appended.get(index).id(), a, Map.of())));
+        // As parts of their message: retention's hard delete of the message or purge of its conversation
+        // then deletes them, rows and bytes (a plain attachment is an upload, which outlives the message).
+        assetsOf.forEach((index, assets) -> assets.forEach(a -> attachPart(appended.get(index), a)));
+    }
+
+    /** Soft-deletes an asset nothing will refer to (retention purges its bytes); a failure is added to {@code cause}. */
+    private void discard(UUID asset, RuntimeException cause) {
+        try {
+            tenant.assets().delete(asset);
+        } catch (RuntimeException d) {
+            cause.addSuppressed(d);
+        }
+    }
+
+    /**
+     * Attaches a media asset to its committed message. The messages are stored, so a failure does not
+     * fail the save: the asset is deleted instead (unattached, no purge of the message would take it),
+     * and the message then reads back without that media, as one whose bytes are gone does.
+     */
+    private void attachPart(dev.atlas.conversation.Message message, UUID asset) {
+        try {
+            tenant.assets().attachPart(message.id(), asset);
+        } catch (RuntimeException e) {
+            discard(asset, e);
+            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                    "media asset " + asset + " of message " + message.id() + " not attached, deleted: " + e, e);
+        }
     }
 
     /**

@@ -252,6 +252,80 @@ public abstract class SpringAiChatMemoryContract {
                 .containsExactly("q1", "a1", "q2");
     }
 
+    @Test
+    @DisplayName("a save after the read window was collected (as MessageWindowChatMemory drops it) reads that window again in one statement, not one per message")
+    void saveAfterWindowCollectedReadsItInOneStatement() {
+        CountingDataSource counting = new CountingDataSource(database().dataSource());
+        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support").window(50);
+            List<Message> start = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                start.add(i % 2 == 0 ? new UserMessage("q" + i) : new AssistantMessage("a" + i));
+            }
+            repo.saveAll("held", start);
+            repo.saveAll("dropped", start);
+
+            List<Message> read = repo.findByConversationId("held");
+            List<Message> next = new ArrayList<>(read.subList(1, 50));
+            next.add(new UserMessage("q50"));
+            counting.reset();
+            repo.saveAll("held", next);
+            long held = counting.statements();
+            assertThat(read).hasSize(50);
+
+            List<Message> kept = new ArrayList<>();
+            java.lang.ref.WeakReference<List<Message>> list = readAllInto(repo, "dropped", kept);
+            for (int i = 0; i < 100 && list.get() != null; i++) {
+                System.gc();
+            }
+            assertThat(list.get()).as("the list the read returned").isNull();
+            kept.remove(0);
+            kept.add(new UserMessage("q50"));
+            counting.reset();
+            repo.saveAll("dropped", kept);
+            assertThat(counting.statements()).isEqualTo(held + 1);
+            assertThat(shapes(repo.findByConversationId("dropped"))).hasSize(50).isEqualTo(shapes(repo.findByConversationId("held")));
+        }
+    }
+
+    @Test
+    @DisplayName("a save after the read window was collected, the window keeping a system message over 1000 sequences back: read again exactly, nothing appended twice")
+    void saveAfterWindowCollectedWithAFarSystemMessage() {
+        List<Message> start = new ArrayList<>(List.of(new SystemMessage("be brief")));
+        for (int i = 0; i < 1101; i++) {
+            start.add(i % 2 == 0 ? new UserMessage("u" + i) : new AssistantMessage("a" + i));
+        }
+        repository.saveAll("far", start);
+        // Keep the system message and the newest three: the window is then sequences 1 and 1100 to 1103.
+        List<Message> read = repository.findByConversationId("far");
+        assertThat(shapes(read)).isEqualTo(shapes(start));
+        List<Message> next = new ArrayList<>(List.of(read.get(0)));
+        next.addAll(read.subList(1099, 1102));
+        next.add(new UserMessage("new 1"));
+        repository.saveAll("far", next);
+
+        List<Message> kept = new ArrayList<>();
+        java.lang.ref.WeakReference<List<Message>> list = readAllInto(repository, "far", kept);
+        for (int i = 0; i < 100 && list.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(list.get()).as("the list the read returned").isNull();
+        assertThat(shapes(kept)).isEqualTo(shapes(next));
+        kept.add(new AssistantMessage("new 2"));
+        repository.saveAll("far", kept);
+
+        assertThat(shapes(repository.findByConversationId("far"))).containsExactly("SYSTEM[be brief]",
+                "USER[u1098]", "ASSISTANT[a1099][]", "USER[u1100]", "USER[new 1]", "ASSISTANT[new 2][]");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("far").id(), 1099, 100))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("u1098", "a1099", "u1100", "new 1", "new 2");
+    }
+
+    private static java.lang.ref.WeakReference<List<Message>> readAllInto(AtlasChatMemoryRepository repo, String id, List<Message> into) {
+        List<Message> read = repo.findByConversationId(id);
+        into.addAll(read);
+        return new java.lang.ref.WeakReference<>(read);
+    }
+
     private static java.lang.ref.WeakReference<List<Message>> readInto(AtlasChatMemoryRepository repo, String id, List<Message> into) {
         List<Message> read = repo.findByConversationId(id);
         // The middle message left out: only the oldest may go, so the save must know what was read.
@@ -470,6 +544,160 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(rows).extracting(dev.atlas.conversation.Message::content).containsExactly("what is on these?", "two cats");
         assertThat(tenant.assets().forMessage(rows.get(0).id())).singleElement()
                 .satisfies(a -> assertThat(a.asset().mimeType()).isEqualTo("image/jpeg"));
+    }
+
+    /** Reopens Atlas on a fresh database with a blob directory the test can count and a clock it can move. */
+    private dev.atlas.jdbi.kit.MutableClock reopenWithBlobs(java.nio.file.Path dir) {
+        atlas.close();
+        database().cleanup();
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(Instant.parse("2026-03-01T10:15:30Z"));
+        atlas = database().open(b -> b.clock(clock).blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)));
+        tenant = atlas.tenant("acme");
+        repository = AtlasChatMemoryRepository.of(tenant, Owner.user("42"), "support");
+        return clock;
+    }
+
+    private static byte[] png(int seed) {
+        byte[] bytes = new byte[300];
+        new java.util.Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static UserMessage photo(String text, int seed) {
+        return UserMessage.builder().text(text).media(List.of(org.springframework.ai.content.Media.builder()
+                .mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG).data(png(seed)).name("photo.png").build())).build();
+    }
+
+    private static byte[] firstMedia(List<Message> messages) {
+        return (byte[]) ((UserMessage) messages.get(0)).getMedia().get(0).getData();
+    }
+
+    /** The assets attached to the messages of {@code tenant}'s conversation {@code key}. */
+    private static List<java.util.UUID> mediaAssets(Tenant tenant, String key) {
+        List<java.util.UUID> out = new ArrayList<>();
+        for (dev.atlas.conversation.Message m : tenant.conversations().messages(tenant.conversations().requireByKey(key).id(), 0, 100)) {
+            tenant.assets().forMessage(m.id()).forEach(a -> out.add(a.asset().id()));
+        }
+        return out;
+    }
+
+    /** Asset rows (soft-deleted ones included) matching {@code where}. */
+    private long assetRows(String where) throws java.sql.SQLException {
+        try (java.sql.Connection c = database().dataSource().getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private long assetRows(List<java.util.UUID> ids) throws java.sql.SQLException {
+        long n = 0;
+        for (java.util.UUID id : ids) {
+            n += assetRows("CAST(id AS TEXT) = '" + id + "'");
+        }
+        return n;
+    }
+
+    private static long blobFiles(java.nio.file.Path dir) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(dir)) {
+            return files.filter(java.nio.file.Files::isRegularFile).count();
+        }
+    }
+
+    @Test
+    @DisplayName("deleteByConversationId then retention's purge removes the conversation's media assets, rows and bytes; other conversations and tenants keep theirs")
+    void retentionPurgeRemovesMediaAssets(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        AtlasChatMemoryRepository globex = AtlasChatMemoryRepository.of(atlas.tenant("globex"), Owner.user("42"), "support");
+        repository.saveAll("gone", List.of(photo("a cat?", 1), new AssistantMessage("A cat.")));
+        repository.saveAll("kept", List.of(photo("a dog?", 2)));
+        globex.saveAll("gone", List.of(photo("a bird?", 3)));
+        List<java.util.UUID> gone = mediaAssets(tenant, "gone");
+        assertThat(gone).hasSize(1);
+        assertThat(blobFiles(dir)).isEqualTo(3);
+
+        repository.deleteByConversationId("gone");
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(31)));
+        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().hardDeleteAfter(java.time.Duration.ofDays(30)));
+
+        assertThat(assetRows(gone)).isZero();
+        assertThat(blobFiles(dir)).isEqualTo(2);
+        assertThat(firstMedia(repository.findByConversationId("kept"))).isEqualTo(png(2));
+        assertThat(firstMedia(globex.findByConversationId("gone"))).isEqualTo(png(3));
+    }
+
+    @Test
+    @DisplayName("a refused save (closed conversation, content over the limit) leaves no live media asset; retention's purge of deleted assets then leaves no row and no bytes")
+    void refusedSaveLeavesNoMediaAsset(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        repository.saveAll("closed", List.of(new UserMessage("hi")));
+        tenant.conversations().close(tenant.conversations().requireByKey("closed").id());
+        assertThatThrownBy(() -> repository.saveAll("closed", List.of(new UserMessage("hi"), photo("and this?", 4))))
+                .isInstanceOf(ConflictException.class);
+        // The photo's asset is written, then the message after it is refused.
+        assertThatThrownBy(() -> repository.saveAll("long", List.of(photo("and this?", 5),
+                new UserMessage("x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1)))))
+                .isInstanceOf(dev.atlas.InvalidInputException.class);
+        assertThat(assetRows("deleted_at IS NULL")).isZero();
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("closed").id(), 0, 10))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
+
+        clock.set(clock.instant().plus(java.time.Duration.ofDays(2)));
+        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(java.time.Duration.ofDays(1)));
+        assertThat(assetRows("1 = 1")).isZero();
+        assertThat(blobFiles(dir)).isZero();
+    }
+
+    /**
+     * {@code target}, except that while {@code failing} is set, preparing a statement that writes a
+     * message's attachment fails as a broken connection would.
+     */
+    private static javax.sql.DataSource failingAttachments(javax.sql.DataSource target, java.util.concurrent.atomic.AtomicBoolean failing) {
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (proxy, method, args) -> {
+                    Object result = invoke(target, method, args);
+                    if (!"getConnection".equals(method.getName())) {
+                        return result;
+                    }
+                    java.sql.Connection connection = (java.sql.Connection) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(SpringAiChatMemoryContract.class.getClassLoader(),
+                            new Class<?>[] {java.sql.Connection.class}, (c, m, a) -> {
+                                if ("unwrap".equals(m.getName()) && a[0] == java.sql.Connection.class) {
+                                    return c;
+                                }
+                                if (m.getName().startsWith("prepare") && failing.get() && a[0] instanceof String sql
+                                        && sql.toLowerCase(java.util.Locale.ROOT).matches("(?s)\\s*(insert into|update)\\s+\\S*message_assets\\b.*")) {
+                                    throw new java.sql.SQLException("connection reset");
+                                }
+                                return invoke(connection, m, a);
+                            });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method method, Object[] args) throws Throwable {
+        try {
+            return method.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
+    @DisplayName("an attach that fails after the append (messages stored) deletes the media asset: the save succeeds, the message reads back without it, no live asset is left")
+    void failedAttachLeavesNoLiveAsset(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
+        try (Atlas faulty = Atlas.builder().dataSource(failingAttachments(database().dataSource(), failing))
+                .blobStore(new dev.atlas.asset.LocalDirectoryBlobStore(dir)).build()) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(faulty.tenant("acme"), Owner.user("42"), "support");
+            failing.set(true);
+            repo.saveAll("attach", List.of(photo("a cat?", 6), new AssistantMessage("A cat.")));
+            failing.set(false);
+
+            assertThat(repo.findByConversationId("attach")).extracting(Message::getText).containsExactly("a cat?", "A cat.");
+            assertThat(((UserMessage) repo.findByConversationId("attach").get(0)).getMedia()).isEmpty();
+            assertThat(assetRows("deleted_at IS NULL")).isZero();
+            assertThat(assetRows("1 = 1")).isEqualTo(1);
+        }
     }
 
     @Test
