@@ -1,0 +1,288 @@
+package dev.atlas.jdbi.reliability;
+
+import dev.atlas.Atlas;
+import dev.atlas.AtlasBuilder;
+import dev.atlas.Owner;
+import dev.atlas.conversation.ConversationStore;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import javax.sql.DataSource;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
+import java.util.stream.LongStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several Atlas instances (threads here, processes in {@link ConcurrentProcessesTest}) opening one
+ * database at the same instant, as replicas of one application do at a deployment.
+ */
+class ConcurrentStartTest {
+    private static final int INSTANCES = 4;
+
+    @TempDir
+    Path dir;
+
+    /** Builds {@code n} instances released together; returns each build's Atlas or the exception it threw. */
+    private static List<Object> race(int n, IntFunction<AtlasBuilder> builder) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        try {
+            CountDownLatch ready = new CountDownLatch(n);
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<Object>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int index = i;
+                futures.add(pool.submit(() -> {
+                    AtlasBuilder b = builder.apply(index);
+                    ready.countDown();
+                    go.await();
+                    try {
+                        return b.build();
+                    } catch (Throwable t) {
+                        return t;
+                    }
+                }));
+            }
+            ready.await();
+            go.countDown();
+            List<Object> outcomes = new ArrayList<>();
+            for (Future<Object> f : futures) {
+                outcomes.add(f.get(120, TimeUnit.SECONDS));
+            }
+            return outcomes;
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static List<Atlas> allBuilt(List<Object> outcomes) {
+        List<Atlas> built = new ArrayList<>();
+        List<Throwable> failed = new ArrayList<>();
+        for (Object o : outcomes) {
+            if (o instanceof Atlas a) {
+                built.add(a);
+            } else {
+                failed.add((Throwable) o);
+            }
+        }
+        if (!failed.isEmpty()) {
+            built.forEach(Atlas::close);
+            AssertionError e = new AssertionError(failed.size() + " of " + outcomes.size() + " builds failed: " + failed.get(0));
+            failed.forEach(e::addSuppressed);
+            throw e;
+        }
+        return built;
+    }
+
+    /** Every instance appends to one shared conversation; each reads all messages back, numbered 1..n. */
+    private static void allWork(List<Atlas> instances) {
+        ConversationStore first = instances.get(0).tenant("t").conversations();
+        UUID conversation = first.create(NewConversation.of(Owner.user("1"), "race")).id();
+        for (int i = 0; i < instances.size(); i++) {
+            instances.get(i).tenant("t").conversations().append(conversation, NewMessage.user("from " + i).clientId("c" + i));
+        }
+        for (Atlas atlas : instances) {
+            List<Message> all = atlas.tenant("t").conversations().messages(conversation, 0, 100);
+            assertThat(all).extracting(Message::sequence).containsExactlyElementsOf(LongStream.rangeClosed(1, instances.size()).boxed().toList());
+        }
+    }
+
+    static List<List<String>> rows(String url, String sql) throws Exception {
+        try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery(sql)) {
+            List<List<String>> rows = new ArrayList<>();
+            int n = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                List<String> row = new ArrayList<>();
+                for (int i = 1; i <= n; i++) {
+                    row.add(rs.getString(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        }
+    }
+
+    private static List<List<String>> history(String url, String prefix) throws Exception {
+        return rows(url, "SELECT version, type, success FROM " + prefix + "schema_history ORDER BY installed_rank");
+    }
+
+    private static List<List<String>> expectedHistory(boolean baseline) {
+        List<List<String>> expected = new ArrayList<>();
+        if (baseline) {
+            expected.add(List.of("0", "BASELINE", "1"));
+        }
+        for (int v = 1; v <= 18; v++) {
+            expected.add(List.of(Integer.toString(v), "SQL", "1"));
+        }
+        return expected;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"atlas_", "app_"})
+    @DisplayName("SQLite: instances built at once on a new file all open; the schema is migrated once")
+    void sqliteNewFile(String prefix) throws Exception {
+        Path file = dir.resolve("new.db");
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().sqlite(file).tablePrefix(prefix)));
+        try {
+            List<List<String>> h = history("jdbc:sqlite:" + file, prefix);
+            assertThat(h.stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("true", "1"))).toList()).isEqualTo(expectedHistory(false));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"atlas_", "app_"})
+    @DisplayName("SQLite: instances built at once on a file holding the host's tables all open; migrated once")
+    void sqliteHostFile(String prefix) throws Exception {
+        Path file = dir.resolve("host.db");
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE host_orders (id INTEGER PRIMARY KEY)");
+        }
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().sqlite(file).tablePrefix(prefix)));
+        try {
+            List<List<String>> h = history("jdbc:sqlite:" + file, prefix);
+            assertThat(h.stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("true", "1"))).toList()).isEqualTo(expectedHistory(true));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"atlas_", "app_"})
+    @DisplayName("PostgreSQL: instances built at once on an empty database all open; the schema is migrated once")
+    void postgresEmpty(String prefix) throws Exception {
+        String url = PostgresTestDatabase.createDatabase("race_" + prefix + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000);
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").tablePrefix(prefix).maxPoolSize(3)));
+        try {
+            List<List<String>> h = history(url, prefix);
+            assertThat(h.stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList()).isEqualTo(expectedHistory(false));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"atlas_", "app_"})
+    @DisplayName("PostgreSQL: instances built at once on a database holding the host's tables all open; migrated once")
+    void postgresHost(String prefix) throws Exception {
+        String url = PostgresTestDatabase.createDatabase("racehost_" + prefix + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000);
+        try (Connection c = DriverManager.getConnection(url, "postgres", "postgres"); Statement st = c.createStatement()) {
+            st.executeUpdate("CREATE TABLE host_orders (id INTEGER PRIMARY KEY)");
+        }
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").tablePrefix(prefix).maxPoolSize(3)));
+        try {
+            List<List<String>> h = history(url, prefix);
+            assertThat(h.stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList()).isEqualTo(expectedHistory(true));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
+
+    @Test
+    @DisplayName("PostgreSQL: another instance migrating while one is between Flyway's history check and its schema check: both open")
+    void postgresMigratedMidway() throws Exception {
+        String name = "midway_" + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000;
+        String url = PostgresTestDatabase.createDatabase(name);
+        DataSource plain = PostgresTestDatabase.server().getDatabase("postgres", name);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        AtomicBoolean fired = new AtomicBoolean();
+        AtomicReference<Future<Atlas>> second = new AtomicReference<>();
+        // Flyway asks whether Atlas's history table exists, and then whether the schema is empty (the
+        // query joining pg_depend). Right before the second question, another instance starts: it
+        // either migrates the whole schema or waits for this one; the test goes on once it is done
+        // or waiting for a lock.
+        DataSource hooked = hook(plain, sql -> {
+            if (sql.contains("pg_catalog.pg_depend") && fired.compareAndSet(false, true)) {
+                second.set(other.submit(() -> Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(3).build()));
+                while (!second.get().isDone() && !waitingForAdvisoryLock(plain)) {
+                    Thread.sleep(10);
+                }
+            }
+        });
+        try (Atlas first = Atlas.builder().dataSource(hooked).build(); Atlas other2 = second.get().get(60, TimeUnit.SECONDS)) {
+            assertThat(fired).isTrue();
+            assertThat(history(url, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList())
+                    .isEqualTo(expectedHistory(false));
+            allWork(List.of(first, other2));
+        } finally {
+            other.shutdownNow();
+        }
+    }
+
+    private static boolean waitingForAdvisoryLock(DataSource ds) throws Exception {
+        try (Connection c = ds.getConnection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")) {
+            return rs.next() && rs.getLong(1) > 0;
+        }
+    }
+
+    interface SqlHook {
+        void before(String sql) throws Exception;
+    }
+
+    /** {@code target} whose connections call {@code hook} before preparing each statement. */
+    private static DataSource hook(DataSource target, SqlHook hook) {
+        return (DataSource) Proxy.newProxyInstance(ConcurrentStartTest.class.getClassLoader(), new Class<?>[] {DataSource.class}, (p, m, args) -> {
+            Object result = invoke(target, m, args);
+            if (!(result instanceof Connection c)) {
+                return result;
+            }
+            return Proxy.newProxyInstance(ConcurrentStartTest.class.getClassLoader(), new Class<?>[] {Connection.class}, (p2, m2, a2) -> {
+                if (m2.getName().equals("prepareStatement") && a2 != null && a2[0] instanceof String sql) {
+                    hook.before(sql);
+                }
+                return invoke(c, m2, a2);
+            });
+        });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    @DisplayName("PostgreSQL: an instance with a pool of one or two connections opens an empty database")
+    void postgresSmallPool(int poolSize) throws Exception {
+        String url = PostgresTestDatabase.createDatabase("small_" + poolSize + "_" + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000);
+        try (Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(poolSize).build()) {
+            assertThat(history(url, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList())
+                    .isEqualTo(expectedHistory(false));
+            allWork(List.of(atlas));
+        }
+    }
+}
