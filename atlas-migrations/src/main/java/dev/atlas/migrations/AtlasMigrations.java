@@ -10,6 +10,7 @@ import org.flywaydb.core.api.output.MigrateResult;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,6 +89,9 @@ public final class AtlasMigrations {
             return copy;
         }
     }
+
+    /** First key of Atlas's migration lock on PostgreSQL ("ATLS"); the second is the history table name's hash. */
+    private static final int LOCK_SPACE = 0x41544C53;
 
     private static final boolean SLF4J_PRESENT = present("org.slf4j.LoggerFactory");
 
@@ -176,7 +180,45 @@ public final class AtlasMigrations {
             }
         }
         dialect = d;
+        if (d == Dialect.POSTGRESQL) {
+            return migrateLocked(scripts == null ? -1 : scripts.get(scripts.size() - 1).version());
+        }
         return FlywayRun.migrate(this);
+    }
+
+    /**
+     * Flyway on PostgreSQL under a transaction-level advisory lock of this prefix, then only if
+     * the database is still behind once the lock is held. Flyway locks its migrations but not its
+     * first look at the database: an instance that found no history table and then a schema no
+     * longer empty (another instance's history table) tried to baseline it and failed, so replicas
+     * starting together on an empty database failed. Waiting here also lets them open with one
+     * {@code SELECT} once the first has migrated, instead of each starting Flyway. The lock goes
+     * with the transaction, so a pooled connection never keeps it; Flyway uses two more
+     * connections of the data source meanwhile.
+     */
+    private int migrateLocked(long bundled) {
+        try (Connection c = dataSource.getConnection()) {
+            boolean autoCommit = c.getAutoCommit();
+            c.setAutoCommit(false);
+            try {
+                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
+                    // The two-key form: Flyway's own lock uses the one-key (bigint) form, a separate space.
+                    ps.setInt(1, LOCK_SPACE);
+                    ps.setInt(2, (prefix + "schema_history").hashCode());
+                    ps.execute();
+                }
+                if (bundled >= 0 && UpToDate.check(c, Dialect.POSTGRESQL, prefix, bundled)) {
+                    return 0;
+                }
+                return FlywayRun.migrate(this);
+            } finally {
+                c.rollback();
+                c.setAutoCommit(autoCommit);
+            }
+        } catch (SQLException e) {
+            throw new StorageException("Atlas's migrations failed: could not take the migration lock: " + e.getMessage(),
+                    e.getSQLState(), false, e);
+        }
     }
 
     /**

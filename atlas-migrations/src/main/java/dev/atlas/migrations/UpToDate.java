@@ -20,6 +20,15 @@ final class UpToDate {
     /** Whether the history's latest row is a successful run of version {@code bundled}, the newest bundled one. */
     static boolean check(DataSource dataSource, AtlasMigrations.Dialect dialect, String prefix, long bundled) {
         try (Connection c = dataSource.getConnection()) {
+            return check(c, dialect, prefix, bundled);
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** {@link #check(DataSource, AtlasMigrations.Dialect, String, long)} on a connection the caller holds. */
+    static boolean check(Connection c, AtlasMigrations.Dialect dialect, String prefix, long bundled) {
+        try {
             String table = historyTable(c, dialect, prefix);
             if (table == null) {
                 return false;
