@@ -17,13 +17,22 @@ import org.junit.jupiter.params.provider.ValueSource;
 import javax.sql.DataSource;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -283,6 +292,86 @@ class ConcurrentStartTest {
             assertThat(history(url, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList())
                     .isEqualTo(expectedHistory(false));
             allWork(List.of(atlas));
+        }
+    }
+
+    @Test
+    @DisplayName("SQLite: three processes started together on a new file all open, share one conversation, and claim each task once")
+    void sqliteProcesses() throws Exception {
+        Path file = dir.resolve("shared.db");
+        int n = 3;
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> children = new ArrayList<>();
+        List<BufferedReader> outs = new ArrayList<>();
+        List<Writer> ins = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+                if (Runtime.version().feature() >= 24) {
+                    command.add("--enable-native-access=ALL-UNNAMED");
+                }
+                command.addAll(List.of(StartChild.class.getName(), file.toString(), "p" + i));
+                Process child = new ProcessBuilder(command).redirectError(dir.resolve("child" + i + ".err").toFile()).start();
+                children.add(child);
+                outs.add(new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)));
+                ins.add(new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8));
+            }
+            for (BufferedReader out : outs) {
+                assertThat(out.readLine()).isEqualTo("READY");
+            }
+            tell(ins, "OPEN");
+            for (BufferedReader out : outs) {
+                assertThat(out.readLine()).isEqualTo("OPENED");
+            }
+            tell(ins, "GO");
+            Set<String> conversationIds = new HashSet<>();
+            Map<UUID, Long> acked = new HashMap<>();
+            List<UUID> claimed = new ArrayList<>();
+            for (BufferedReader out : outs) {
+                for (String line = out.readLine(); !"DONE".equals(line); line = out.readLine()) {
+                    assertThat(line).as("a child's line").isNotNull().doesNotStartWith("FAILED");
+                    String[] f = line.split(" ");
+                    switch (f[0]) {
+                        case "CONV" -> conversationIds.add(f[1]);
+                        case "ACK" -> {
+                            assertThat(f[3]).as("a retried append returns the stored message").isEqualTo(f[1]);
+                            assertThat(f[4]).isEqualTo(f[2]);
+                            assertThat(acked.put(UUID.fromString(f[1]), Long.parseLong(f[2]))).isNull();
+                        }
+                        case "CLAIMED" -> claimed.add(UUID.fromString(f[1]));
+                        default -> throw new AssertionError("unexpected line from a child: " + line);
+                    }
+                }
+            }
+            for (Process child : children) {
+                assertThat(child.waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(child.exitValue()).isZero();
+            }
+            assertThat(conversationIds).hasSize(1);
+            assertThat(claimed).doesNotHaveDuplicates().hasSize(n * StartChild.TASKS);
+            assertThat(history("jdbc:sqlite:" + file, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("true", "1"))).toList())
+                    .isEqualTo(expectedHistory(false));
+            try (Atlas atlas = Atlas.sqlite(file)) {
+                UUID conversation = UUID.fromString(conversationIds.iterator().next());
+                List<Message> all = atlas.tenant("t").conversations().messages(conversation, 0, 1000);
+                assertThat(all).extracting(Message::sequence)
+                        .containsExactlyElementsOf(LongStream.rangeClosed(1, (long) n * StartChild.APPENDS).boxed().toList());
+                Map<UUID, Long> stored = new HashMap<>();
+                all.forEach(m -> stored.put(m.id(), m.sequence()));
+                assertThat(stored).isEqualTo(acked);
+                assertThat(atlas.tenant("t").tasks().list(dev.atlas.task.TaskQuery.all().limit(1000)).items())
+                        .hasSize(n * StartChild.TASKS)
+                        .allSatisfy(t -> assertThat(t.status()).isEqualTo(dev.atlas.task.TaskStatus.COMPLETED));
+            }
+        } finally {
+            children.forEach(Process::destroyForcibly);
+        }
+    }
+
+    private static void tell(List<Writer> children, String word) throws Exception {
+        for (Writer w : children) {
+            w.write(word + "\n");
+            w.flush();
         }
     }
 }
