@@ -183,7 +183,39 @@ public final class AtlasMigrations {
         if (d == Dialect.POSTGRESQL) {
             return migrateLocked(scripts == null ? -1 : scripts.get(scripts.size() - 1).version());
         }
-        return FlywayRun.migrate(this);
+        return migrateRetryingLostRaces();
+    }
+
+    /**
+     * Flyway on SQLite, run again when it lost a race to another migrator. Flyway's SQLite support
+     * has no lock; on a pool whose transactions begin DEFERRED (a host's pool; Atlas's own begins
+     * IMMEDIATE), a migration that read the history before another process committed one fails
+     * with SQLITE_BUSY and is rolled back whole, so replicas upgrading one file together failed.
+     * It runs again only while the history has grown since the failed attempt started, which
+     * proves another migrator committed (each retry is paid for by one of its migrations, so this
+     * ends); a file locked for other reasons fails as before.
+     */
+    private int migrateRetryingLostRaces() {
+        while (true) {
+            long before = UpToDate.lastRank(dataSource, Dialect.SQLITE, prefix);
+            try {
+                return FlywayRun.migrate(this);
+            } catch (StorageException e) {
+                if (!sqliteBusy(e) || UpToDate.lastRank(dataSource, Dialect.SQLITE, prefix) <= before) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** Whether SQLite reported SQLITE_BUSY (primary result code 5, any extended code such as BUSY_SNAPSHOT). */
+    private static boolean sqliteBusy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && (sql.getErrorCode() & 0xff) == 5) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -53,6 +53,25 @@ final class UpToDate {
     }
 
     /**
+     * The highest {@code installed_rank} in Atlas's history table; 0 when it has no row, -1 when it
+     * does not exist or cannot be read. It only grows: a migrator that commits adds a row.
+     */
+    static long lastRank(DataSource dataSource, AtlasMigrations.Dialect dialect, String prefix) {
+        try (Connection c = dataSource.getConnection()) {
+            String table = historyTable(c, dialect, prefix);
+            if (table == null) {
+                return -1;
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(installed_rank), 0) FROM " + table);
+                 ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (SQLException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
      * The history table exactly where Flyway keeps it (the connection's current schema on
      * PostgreSQL, {@code main} on SQLite), quoted; {@code null} when it does not exist there.
      */

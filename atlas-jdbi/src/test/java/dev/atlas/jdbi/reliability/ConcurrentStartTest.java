@@ -374,4 +374,48 @@ class ConcurrentStartTest {
             w.flush();
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @DisplayName("SQLite: instances built at once on a file at V5 (an upgrade) all open; each newer version is applied once")
+    void sqliteUpgrade(boolean hostPool) throws Exception {
+        Path file = dir.resolve("old.db");
+        org.sqlite.SQLiteDataSource plain = new org.sqlite.SQLiteDataSource();
+        plain.setUrl("jdbc:sqlite:" + file);
+        plain.setJournalMode("WAL");
+        org.flywaydb.core.Flyway.configure().configuration(dev.atlas.migrations.AtlasMigrations.of(plain).flyway().getConfiguration())
+                .target("5").load().migrate();
+        // A host's own pool: WAL, but the driver's defaults otherwise (deferred transactions, its busy timeout).
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> hostPool ? Atlas.builder().dataSource(plain) : Atlas.builder().sqlite(file)));
+        try {
+            assertThat(history("jdbc:sqlite:" + file, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("true", "1"))).toList())
+                    .isEqualTo(expectedHistory(false));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @DisplayName("SQLite on the host's pool: instances built at once on a new file, or on one holding the host's tables, all open; migrated once")
+    void sqliteHostPool(boolean hostTables) throws Exception {
+        Path file = dir.resolve("hostpool.db");
+        org.sqlite.SQLiteDataSource plain = new org.sqlite.SQLiteDataSource();
+        plain.setUrl("jdbc:sqlite:" + file);
+        plain.setJournalMode("WAL");
+        if (hostTables) {
+            try (Connection c = plain.getConnection(); Statement st = c.createStatement()) {
+                st.executeUpdate("CREATE TABLE host_orders (id INTEGER PRIMARY KEY)");
+            }
+        }
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().dataSource(plain)));
+        try {
+            assertThat(history("jdbc:sqlite:" + file, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("true", "1"))).toList())
+                    .isEqualTo(expectedHistory(hostTables));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
+        }
+    }
 }
