@@ -418,4 +418,24 @@ class ConcurrentStartTest {
             built.forEach(Atlas::close);
         }
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "directory", "under a file"})
+    @DisplayName("a SQLite path that is no database (a text file, a directory, a path under a file) fails at build with a ConfigurationException naming it, and is left as it was")
+    void notADatabase(String kind) throws Exception {
+        Path path = switch (kind) {
+            case "text" -> java.nio.file.Files.writeString(dir.resolve("notes.db"), "meeting notes, not a database\n".repeat(200));
+            case "directory" -> java.nio.file.Files.createDirectories(dir.resolve("folder.db"));
+            default -> java.nio.file.Files.writeString(dir.resolve("plain.txt"), "x").resolve("inside.db");
+        };
+        String before = java.nio.file.Files.isRegularFile(path) ? java.nio.file.Files.readString(path) : null;
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Atlas.sqlite(path))
+                .isInstanceOf(dev.atlas.ConfigurationException.class)
+                .hasMessageContaining(path.toString())
+                .hasMessageContaining(kind.equals("text") ? "not a database" : "nable to open");
+        if (before != null) {
+            assertThat(java.nio.file.Files.readString(path)).isEqualTo(before);
+        }
+        assertThat(java.nio.file.Files.exists(dir.resolve("notes.db-wal"))).isFalse();
+    }
 }
