@@ -162,6 +162,12 @@ public final class AtlasMigrations {
      * version, a database newer than this jar, an existing database without Atlas's history)
      * goes through Flyway. The up-to-date check trusts the recorded history:
      * {@code flyway().validate()} still compares checksums on demand.
+     *
+     * <p>Several instances may call this at once on one database (replicas starting together): on
+     * PostgreSQL they take turns under an advisory lock and the later ones find the database
+     * current; migrating then holds three connections of the data source at once (the lock and
+     * Flyway's two). On SQLite a new file is migrated under the write lock, and a Flyway run that
+     * lost a race to another migrator ({@code SQLITE_BUSY} after the history grew) runs again.
      */
     public int migrate() {
         Dialect d = dialect != null ? dialect : Dialect.detect(dataSource);
