@@ -183,6 +183,11 @@ public final class AtlasMigrations {
                 if (applied >= 0) {
                     return applied;
                 }
+                // The file was new at the first look: another process may have migrated it while
+                // this one waited for the write lock, and then it is current without Flyway.
+                if (UpToDate.check(dataSource, d, prefix, scripts.get(scripts.size() - 1).version())) {
+                    return 0;
+                }
             }
         }
         dialect = d;
