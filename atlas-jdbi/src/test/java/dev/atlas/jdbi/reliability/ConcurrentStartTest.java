@@ -440,4 +440,57 @@ class ConcurrentStartTest {
         }
         assertThat(java.nio.file.Files.exists(dir.resolve("notes.db-wal"))).isFalse();
     }
+
+    @Test
+    @DisplayName("SQLite: a retention purge in one instance while another appends to the archived conversations on the same file loses no acknowledged message")
+    void sqlitePurgeWhileAnotherInstanceAppends() throws Exception {
+        Path file = dir.resolve("purge.db");
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        int total = 120;
+        try (Atlas writer = Atlas.builder().sqlite(file).clock(clock).build();
+             Atlas purger = Atlas.builder().sqlite(file).clock(clock).build()) {
+            ConversationStore conversations = writer.tenant("t").conversations();
+            List<UUID> archived = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                UUID id = conversations.create(NewConversation.of(Owner.user("1"), "old")).id();
+                conversations.append(id, NewMessage.user("old " + i));
+                conversations.archive(id);
+                archived.add(id);
+            }
+            clock.set(clock.instant().plus(java.time.Duration.ofDays(10)));
+            Map<UUID, UUID> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+            CountDownLatch firstAppend = new CountDownLatch(1);
+            ExecutorService pool = Executors.newSingleThreadExecutor();
+            try {
+                // Every other conversation gets an append, in purge (id) order, while the purge runs.
+                Future<Integer> appends = pool.submit(() -> {
+                    int refused = 0;
+                    for (int i = 0; i < total; i += 2) {
+                        try {
+                            acknowledged.put(archived.get(i), conversations.append(archived.get(i), NewMessage.user("new " + i)).id());
+                        } catch (dev.atlas.NotFoundException purgedFirst) {
+                            refused++;
+                        } finally {
+                            firstAppend.countDown();
+                        }
+                    }
+                    return refused;
+                });
+                firstAppend.await();
+                dev.atlas.retention.RetentionReport report = purger.tenant("t").retention()
+                        .runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(java.time.Duration.ofDays(1)).batchSize(10));
+                int refused = appends.get(60, TimeUnit.SECONDS);
+                Set<UUID> remaining = new HashSet<>();
+                archived.forEach(id -> purger.tenant("t").conversations().get(id).ifPresent(c -> remaining.add(c.id())));
+                assertThat(remaining).as("exactly the conversations with an acknowledged append survive")
+                        .containsExactlyInAnyOrderElementsOf(acknowledged.keySet());
+                acknowledged.forEach((conversation, message) ->
+                        assertThat(purger.tenant("t").conversations().getMessage(message)).as("acknowledged message %s", message).isPresent());
+                assertThat(acknowledged.size() + refused).isEqualTo(total / 2);
+                assertThat(report.count("conversations.deleted")).isEqualTo(total - remaining.size());
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
 }
