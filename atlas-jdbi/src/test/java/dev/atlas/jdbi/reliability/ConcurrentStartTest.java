@@ -298,10 +298,10 @@ class ConcurrentStartTest {
     }
 
     @Test
-    @DisplayName("SQLite: three processes started together on a new file all open, share one conversation, and claim each task once")
+    @DisplayName("SQLite: two processes (a web and a worker process) started together on a new file both open, share one conversation, and claim each task once")
     void sqliteProcesses() throws Exception {
         Path file = dir.resolve("shared.db");
-        int n = 3;
+        int n = 2;
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<Process> children = new ArrayList<>();
         List<BufferedReader> outs = new ArrayList<>();
@@ -491,6 +491,24 @@ class ConcurrentStartTest {
             } finally {
                 pool.shutdown();
             }
+        }
+    }
+
+    @Test
+    @DisplayName("PostgreSQL: instances built at once on a database at V5 (an upgrade) all open; each newer version is applied once")
+    void postgresUpgrade() throws Exception {
+        String name = "upgrade_" + ProcessHandle.current().pid() + "_" + System.nanoTime() % 100000;
+        String url = PostgresTestDatabase.createDatabase(name);
+        DataSource plain = PostgresTestDatabase.server().getDatabase("postgres", name);
+        org.flywaydb.core.Flyway.configure().configuration(dev.atlas.migrations.AtlasMigrations.of(plain).flyway().getConfiguration())
+                .target("5").load().migrate();
+        List<Atlas> built = allBuilt(race(INSTANCES, i -> Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(3)));
+        try {
+            assertThat(history(url, "atlas_").stream().map(r -> List.of(r.get(0), r.get(1), r.get(2).replace("t", "1"))).toList())
+                    .isEqualTo(expectedHistory(false));
+            allWork(built);
+        } finally {
+            built.forEach(Atlas::close);
         }
     }
 }
