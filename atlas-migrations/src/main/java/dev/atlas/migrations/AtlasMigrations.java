@@ -202,9 +202,9 @@ public final class AtlasMigrations {
      * has no lock; on a pool whose transactions begin DEFERRED (a host's pool; Atlas's own begins
      * IMMEDIATE), a migration that read the history before another process committed one fails
      * with SQLITE_BUSY and is rolled back whole, so replicas upgrading one file together failed.
-     * It runs again only while the history has grown since the failed attempt started, which
-     * proves another migrator committed (each retry is paid for by one of its migrations, so this
-     * ends); a file locked for other reasons fails as before.
+     * It runs again only while the history has grown during the failed attempt (a migrator
+     * committed, usually another one), so every retry is paid for by a committed migration and
+     * the retries end; a file locked for other reasons fails as before.
      */
     private int migrateRetryingLostRaces() {
         while (true) {
@@ -255,12 +255,21 @@ public final class AtlasMigrations {
                 }
                 return FlywayRun.migrate(this);
             } finally {
-                c.rollback();
-                c.setAutoCommit(autoCommit);
+                release(c, autoCommit);
             }
         } catch (SQLException e) {
             throw new StorageException("Atlas's migrations failed: could not take the migration lock: " + e.getMessage(),
-                    e.getSQLState(), false, e);
+                    e.getSQLState(), e.getSQLState() != null && e.getSQLState().startsWith("08"), e);
+        }
+    }
+
+    /** Ends the lock's transaction; a connection that cannot is broken, and its session's lock went with it. */
+    private static void release(Connection c, boolean autoCommit) {
+        try {
+            c.rollback();
+            c.setAutoCommit(autoCommit);
+        } catch (SQLException ignored) {
+            // Nothing was written on this connection; the migration's own outcome is what the caller needs.
         }
     }
 
