@@ -48,6 +48,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             "foreign_keys", "true",
             "transaction_mode", "IMMEDIATE");
 
+    /** Connections migrating PostgreSQL holds at once: Atlas's migration lock and Flyway's two. */
+    private static final int MIGRATION_CONNECTIONS = 3;
+
     /** For {@link java.util.ServiceLoader}, which needs a public no-argument constructor. */
     public JdbiAtlasFactory() {
     }
@@ -66,13 +69,23 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             Dialect dialect = detect(dataSource);
             Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
                     ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
-            AtlasMigrations migrations = AtlasMigrations.of(dataSource)
-                    .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
-                    .tablePrefix(config.tablePrefix());
-            if (config.migrate()) {
-                migrations.migrate();
-            } else {
-                migrations.requireCurrent();
+            // Migrating PostgreSQL takes three connections at once (Atlas's migration lock and Flyway's
+            // two); a smaller pool of Atlas's own would wait for itself until the pool's timeout.
+            HikariDataSource migrationPool = owned != null && dialect == Dialect.POSTGRESQL
+                    && owned.getMaximumPoolSize() < MIGRATION_CONNECTIONS ? createPool(config, MIGRATION_CONNECTIONS, "atlas-migrations") : null;
+            try {
+                AtlasMigrations migrations = AtlasMigrations.of(migrationPool != null ? migrationPool : dataSource)
+                        .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
+                        .tablePrefix(config.tablePrefix());
+                if (config.migrate()) {
+                    migrations.migrate();
+                } else {
+                    migrations.requireCurrent();
+                }
+            } finally {
+                if (migrationPool != null) {
+                    migrationPool.close();
+                }
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
             sqliteSettings.ifPresent(install -> install.accept(db));
@@ -147,6 +160,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     private static HikariDataSource createPool(AtlasConfig config) {
+        return createPool(config, config.maxPoolSize(), "atlas");
+    }
+
+    private static HikariDataSource createPool(AtlasConfig config, int maxPoolSize, String name) {
         String url = config.sqliteFile() != null ? "jdbc:sqlite:" + config.sqliteFile().toAbsolutePath() : config.jdbcUrl();
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
@@ -157,8 +174,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             sqliteFileOf(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
         }
         HikariConfig hc = new HikariConfig();
-        hc.setPoolName("atlas");
-        hc.setMaximumPoolSize(config.maxPoolSize());
+        hc.setPoolName(name);
+        hc.setMaximumPoolSize(maxPoolSize);
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);

@@ -20,6 +20,15 @@ final class UpToDate {
     /** Whether the history's latest row is a successful run of version {@code bundled}, the newest bundled one. */
     static boolean check(DataSource dataSource, AtlasMigrations.Dialect dialect, String prefix, long bundled) {
         try (Connection c = dataSource.getConnection()) {
+            return check(c, dialect, prefix, bundled);
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** {@link #check(DataSource, AtlasMigrations.Dialect, String, long)} on a connection the caller holds. */
+    static boolean check(Connection c, AtlasMigrations.Dialect dialect, String prefix, long bundled) {
+        try {
             String table = historyTable(c, dialect, prefix);
             if (table == null) {
                 return false;
@@ -40,6 +49,25 @@ final class UpToDate {
             }
         } catch (SQLException | RuntimeException e) {
             return false;
+        }
+    }
+
+    /**
+     * The highest {@code installed_rank} in Atlas's history table; 0 when it has no row, -1 when it
+     * does not exist or cannot be read. It only grows: a migrator that commits adds a row.
+     */
+    static long lastRank(DataSource dataSource, AtlasMigrations.Dialect dialect, String prefix) {
+        try (Connection c = dataSource.getConnection()) {
+            String table = historyTable(c, dialect, prefix);
+            if (table == null) {
+                return -1;
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(installed_rank), 0) FROM " + table);
+                 ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : -1;
+            }
+        } catch (SQLException | RuntimeException e) {
+            return -1;
         }
     }
 

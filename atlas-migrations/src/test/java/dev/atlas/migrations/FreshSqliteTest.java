@@ -140,14 +140,57 @@ class FreshSqliteTest {
         assertThat(rows(sqlite(file), "SELECT count(*) FROM atlas_schema_history")).containsExactly(List.of(Long.toString(newestCount())));
     }
 
+    @Test
+    @DisplayName("migrators racing on a new file: one applies the scripts, the others find it current with the history check; none loads Flyway")
+    void racersLoadNoFlyway(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("race.db");
+        List<String> loaded = child(file, Racers.class);
+        assertThat(loaded).as("class loading of the child").anyMatch(l -> l.contains("dev.atlas.migrations.FreshSqlite "));
+        assertThat(loaded).noneMatch(l -> l.contains("org.flywaydb"));
+        assertThat(loaded).filteredOn(l -> l.startsWith("APPLIED ")).containsExactlyInAnyOrder(
+                "APPLIED " + newestCount(), "APPLIED 0", "APPLIED 0", "APPLIED 0");
+        assertThat(rows(sqlite(file), "SELECT count(*) FROM atlas_schema_history")).containsExactly(List.of(Long.toString(newestCount())));
+    }
+
+    /** Four threads migrating one new file, released together; prints what each {@code migrate()} returned. */
+    public static final class Racers {
+        public static void main(String[] args) throws Exception {
+            DataSource ds = sqlite(Path.of(args[0]));
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            List<String> results = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int i = 0; i < 4; i++) {
+                Thread t = new Thread(() -> {
+                    try {
+                        go.await();
+                        results.add("APPLIED " + AtlasMigrations.of(ds).dialect(AtlasMigrations.Dialect.SQLITE).migrate());
+                    } catch (Throwable e) {
+                        results.add("FAILED " + e);
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            go.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+            results.forEach(System.out::println);
+        }
+    }
+
     private static List<String> child(Path file) throws Exception {
+        return child(file, Child.class);
+    }
+
+    private static List<String> child(Path file, Class<?> main) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Path out = file.resolveSibling("classes.txt");
         List<String> command = new ArrayList<>(List.of(java, "-verbose:class"));
         if (Runtime.version().feature() >= 24) {
             command.add("--enable-native-access=ALL-UNNAMED");
         }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName(), file.toString()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName(), file.toString()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         List<String> lines = Files.readAllLines(out, StandardCharsets.UTF_8);
