@@ -48,8 +48,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             "foreign_keys", "true",
             "transaction_mode", "IMMEDIATE");
 
-    /** Connections migrating PostgreSQL holds at once: Atlas's migration lock and Flyway's two. */
-    private static final int MIGRATION_CONNECTIONS = 3;
+    /** Connections Flyway holds at once while it migrates PostgreSQL. */
+    private static final int MIGRATION_CONNECTIONS = 2;
 
     /** For {@link java.util.ServiceLoader}, which needs a public no-argument constructor. */
     public JdbiAtlasFactory() {
@@ -69,8 +69,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             Dialect dialect = detect(dataSource);
             Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
                     ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
-            // Migrating PostgreSQL takes three connections at once (Atlas's migration lock and Flyway's
-            // two); a smaller pool of Atlas's own would wait for itself until the pool's timeout.
+            // Migrating PostgreSQL takes two connections at once; a pool of one of Atlas's own would
+            // wait for itself until the pool's timeout.
             HikariDataSource migrationPool = owned != null && dialect == Dialect.POSTGRESQL
                     && owned.getMaximumPoolSize() < MIGRATION_CONNECTIONS ? createPool(config, MIGRATION_CONNECTIONS, "atlas-migrations") : null;
             try {

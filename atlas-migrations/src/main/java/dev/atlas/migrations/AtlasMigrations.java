@@ -10,7 +10,6 @@ import org.flywaydb.core.api.output.MigrateResult;
 
 import javax.sql.DataSource;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,9 +89,6 @@ public final class AtlasMigrations {
         }
     }
 
-    /** First key of Atlas's migration lock on PostgreSQL ("ATLS"); the second is the history table name's hash. */
-    private static final int LOCK_SPACE = 0x41544C53;
-
     private static final boolean SLF4J_PRESENT = present("org.slf4j.LoggerFactory");
 
     private final DataSource dataSource;
@@ -163,11 +159,10 @@ public final class AtlasMigrations {
      * goes through Flyway. The up-to-date check trusts the recorded history:
      * {@code flyway().validate()} still compares checksums on demand.
      *
-     * <p>Several instances may call this at once on one database (replicas starting together): on
-     * PostgreSQL they take turns under an advisory lock and the later ones find the database
-     * current; migrating then holds three connections of the data source at once (the lock and
-     * Flyway's two). On SQLite a new file is migrated under the write lock, and a Flyway run that
-     * lost a race to another migrator ({@code SQLITE_BUSY} after the history grew) runs again.
+     * <p>Several instances may call this at once on one database (replicas starting together): a
+     * new SQLite file is migrated under the write lock, and a Flyway run that lost a race to another
+     * migrator (its attempt failed while the history grew) runs again. Migrating PostgreSQL holds
+     * two connections of the data source at once.
      */
     public int migrate() {
         Dialect d = dialect != null ? dialect : Dialect.detect(dataSource);
@@ -191,28 +186,29 @@ public final class AtlasMigrations {
             }
         }
         dialect = d;
-        if (d == Dialect.POSTGRESQL) {
-            return migrateLocked(scripts == null ? -1 : scripts.get(scripts.size() - 1).version());
-        }
-        return migrateRetryingLostRaces();
+        return migrateRetryingLostRaces(d);
     }
 
     /**
-     * Flyway on SQLite, run again when it lost a race to another migrator. Flyway's SQLite support
-     * has no lock; on a pool whose transactions begin DEFERRED (a host's pool; Atlas's own begins
-     * IMMEDIATE), a migration that read the history before another process committed one fails
-     * with SQLITE_BUSY and is rolled back whole, so replicas upgrading one file together failed.
-     * It runs again only while the history has grown during the failed attempt (a migrator
-     * committed, usually another one), so every retry is paid for by a committed migration and
-     * the retries end; a file locked for other reasons fails as before.
+     * Flyway, run again when it lost a race to another migrator. Flyway locks its migrations but
+     * not its first look at the database: on PostgreSQL an instance that found no history table
+     * and then a schema no longer empty (another instance had just created its history table)
+     * tried to baseline it and failed. Flyway's SQLite support has no lock at all; on a pool whose
+     * transactions begin DEFERRED (a host's pool; Atlas's own begins IMMEDIATE), a migration that
+     * read the history before another process committed one fails with SQLITE_BUSY. Either failed
+     * attempt is rolled back whole (PostgreSQL's DDL is transactional). It runs again only while
+     * the history has grown during the failed attempt (a migrator committed, usually another one),
+     * so every retry is paid for by another migrator's progress and the retries end; a failure of
+     * this migrator's own making fails as before. No extra connection is held, so a pool that
+     * could migrate alone still can.
      */
-    private int migrateRetryingLostRaces() {
+    private int migrateRetryingLostRaces(Dialect d) {
         while (true) {
-            long before = UpToDate.lastRank(dataSource, Dialect.SQLITE, prefix);
+            long before = UpToDate.lastRank(dataSource, d, prefix);
             try {
                 return FlywayRun.migrate(this);
             } catch (StorageException e) {
-                if (!sqliteBusy(e) || UpToDate.lastRank(dataSource, Dialect.SQLITE, prefix) <= before) {
+                if (d == Dialect.SQLITE && !sqliteBusy(e) || UpToDate.lastRank(dataSource, d, prefix) <= before) {
                     throw e;
                 }
             }
@@ -229,49 +225,6 @@ public final class AtlasMigrations {
         return false;
     }
 
-    /**
-     * Flyway on PostgreSQL under a transaction-level advisory lock of this prefix, then only if
-     * the database is still behind once the lock is held. Flyway locks its migrations but not its
-     * first look at the database: an instance that found no history table and then a schema no
-     * longer empty (another instance's history table) tried to baseline it and failed, so replicas
-     * starting together on an empty database failed. Waiting here also lets them open with one
-     * {@code SELECT} once the first has migrated, instead of each starting Flyway. The lock goes
-     * with the transaction, so a pooled connection never keeps it; Flyway uses two more
-     * connections of the data source meanwhile.
-     */
-    private int migrateLocked(long bundled) {
-        try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(?, ?)")) {
-                    // The two-key form: Flyway's own lock uses the one-key (bigint) form, a separate space.
-                    ps.setInt(1, LOCK_SPACE);
-                    ps.setInt(2, (prefix + "schema_history").hashCode());
-                    ps.execute();
-                }
-                if (bundled >= 0 && UpToDate.check(c, Dialect.POSTGRESQL, prefix, bundled)) {
-                    return 0;
-                }
-                return FlywayRun.migrate(this);
-            } finally {
-                release(c, autoCommit);
-            }
-        } catch (SQLException e) {
-            throw new StorageException("Atlas's migrations failed: could not take the migration lock: " + e.getMessage(),
-                    e.getSQLState(), e.getSQLState() != null && e.getSQLState().startsWith("08"), e);
-        }
-    }
-
-    /** Ends the lock's transaction; a connection that cannot is broken, and its session's lock went with it. */
-    private static void release(Connection c, boolean autoCommit) {
-        try {
-            c.rollback();
-            c.setAutoCommit(autoCommit);
-        } catch (SQLException ignored) {
-            // Nothing was written on this connection; the migration's own outcome is what the caller needs.
-        }
-    }
 
     /**
      * Fails with a {@link ConfigurationException} unless every bundled migration has run
