@@ -76,6 +76,53 @@ class HostPoolAutoCommitTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @DisplayName("PostgreSQL: a data source bound to the application's open transaction (as Spring's TransactionAwareDataSourceProxy is) is not committed by Atlas: the application's rollback undoes its own pending row and Atlas's write")
+    void aConnectionInTheApplicationsTransactionIsNotCommitted() throws Exception {
+        String url = PostgresTestDatabase.createDatabase("bound_" + ProcessHandle.current().pid());
+        Properties login = new Properties();
+        login.setProperty("user", "postgres");
+        login.setProperty("password", "postgres");
+        try (Atlas migrated = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").build()) {
+            migrated.conversations().list(dev.atlas.conversation.ConversationQuery.all());
+        }
+        try (Connection app = DriverManager.getConnection(url, login)) {
+            try (Statement s = app.createStatement()) {
+                s.execute("CREATE TABLE app_orders (id int)");
+            }
+            app.setAutoCommit(false);
+            try (Statement s = app.createStatement()) {
+                s.execute("INSERT INTO app_orders VALUES (1)");
+            }
+            // Every getConnection() inside the application's transaction gives its connection; close() leaves it open.
+            Connection bound = (Connection) java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(), new Class<?>[] {Connection.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("close")) {
+                            return null;
+                        }
+                        try {
+                            return method.invoke(app, args);
+                        } catch (java.lang.reflect.InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            javax.sql.DataSource boundSource = new org.postgresql.ds.PGSimpleDataSource() {
+                @Override
+                public Connection getConnection() {
+                    return bound;
+                }
+            };
+            try (Atlas atlas = Atlas.builder().dataSource(boundSource).migrate(false).build()) {
+                atlas.conversations().create(NewConversation.of(Owner.user("u1")));
+            }
+            app.rollback();
+        }
+        try (Connection other = DriverManager.getConnection(url, login); Statement s = other.createStatement()) {
+            assertThat(count(s, "SELECT count(*) FROM app_orders")).isZero();
+            assertThat(count(s, "SELECT count(*) FROM atlas_conversations")).isZero();
+        }
+    }
+
     private static long count(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();

@@ -198,9 +198,10 @@ public final class AtlasMigrations {
      * read the history before another process committed one fails with SQLITE_BUSY. Either failed
      * attempt is rolled back whole (PostgreSQL's DDL is transactional). It runs again only while
      * the history has grown during the failed attempt (a migrator committed, usually another one),
-     * so every retry is paid for by another migrator's progress and the retries end; a failure of
-     * this migrator's own making fails as before. No extra connection is held, so a pool that
-     * could migrate alone still can.
+     * so the retries end (the history cannot grow past the bundled versions). A failure of this
+     * migrator's own making (a version that cannot apply) is retried at most once, when versions
+     * before it committed in the failed attempt, and then fails as before. No extra connection is
+     * held, so a pool that could migrate alone still can.
      */
     private int migrateRetryingLostRaces(Dialect d) {
         while (true) {

@@ -79,10 +79,12 @@ public final class Db {
             throw new SqlFailure("could not get a connection: " + e.getMessage(), e, true);
         }
         try {
-            if (!c.getAutoCommit()) {
-                // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would
-                // all join one transaction nobody commits. Each borrow runs in auto-commit mode and
-                // the connection goes back as the pool configured it.
+            // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would all
+            // join one transaction nobody commits. Each borrow runs in auto-commit mode and the
+            // connection goes back as the pool configured it. A connection already inside the
+            // application's transaction (a data source bound to it) is left as it is: switching
+            // would commit the application's pending work, so Atlas's writes join that transaction.
+            if (!c.getAutoCommit() && !(dialect == Dialect.POSTGRESQL && PgSessions.inTransaction(c))) {
                 c.setAutoCommit(true);
                 reset = true;
             }
@@ -93,7 +95,15 @@ public final class Db {
         UnaryOperator<Connection> decorator = connectionDecorator;
         Handle h = new Handle(decorator == null ? c : decorator.apply(c));
         if (reset) {
-            h.addCleanable(() -> c.setAutoCommit(false));
+            h.addCleanable(() -> {
+                try {
+                    c.setAutoCommit(false);
+                } catch (SQLException e) {
+                    // Atlas's work on it is done (committed or rolled back); a connection that
+                    // cannot go back as configured leaves the pool instead of failing that work.
+                    discard(h);
+                }
+            });
         }
         if (dialect == Dialect.POSTGRESQL && decorator == null) {
             shareStatements(h, c);
