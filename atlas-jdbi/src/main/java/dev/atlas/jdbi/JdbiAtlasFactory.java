@@ -202,12 +202,39 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         if (config.password() != null) {
             hc.setPassword(config.password().reveal());
         }
-        try {
-            return new HikariDataSource(hc);
-        } catch (RuntimeException e) {
-            throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
-                    + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
+        long giveUp = System.nanoTime() + SQLITE_BUSY_AT_OPEN.toNanos();
+        while (true) {
+            try {
+                return new HikariDataSource(hc);
+            } catch (RuntimeException e) {
+                // Switching a file to WAL needs it to itself, and SQLite answers SQLITE_BUSY at
+                // once rather than waiting while another process (an instance starting beside
+                // this one) has it open mid-migration: try again for a while.
+                if (driver != Drivers.SQLITE || !sqliteBusy(e) || System.nanoTime() > giveUp) {
+                    throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
+                            + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new ConfigurationException("interrupted while opening a connection pool for " + describe(config), e);
+                }
+            }
         }
+    }
+
+    /** How long opening a pool on a SQLite file another process holds is tried again. */
+    private static final java.time.Duration SQLITE_BUSY_AT_OPEN = java.time.Duration.ofSeconds(10);
+
+    /** Whether SQLite reported SQLITE_BUSY (primary result code 5) somewhere in {@code e}'s causes. */
+    private static boolean sqliteBusy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.sql.SQLException sql && (sql.getErrorCode() & 0xff) == 5) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -196,23 +196,45 @@ public final class AtlasMigrations {
      * tried to baseline it and failed. Flyway's SQLite support has no lock at all; on a pool whose
      * transactions begin DEFERRED (a host's pool; Atlas's own begins IMMEDIATE), a migration that
      * read the history before another process committed one fails with SQLITE_BUSY. Either failed
-     * attempt is rolled back whole (PostgreSQL's DDL is transactional). It runs again only while
-     * the history has grown during the failed attempt (a migrator committed, usually another one),
-     * so the retries end (the history cannot grow past the bundled versions). A failure of this
+     * attempt is rolled back whole (PostgreSQL's DDL is transactional). It runs again while the
+     * history has grown during the failed attempt (a migrator committed, usually another one), so
+     * the retries end (the history cannot grow past the bundled versions); on SQLite also, for
+     * about ten seconds, after an SQLITE_BUSY that came before the other migrator committed. A failure of this
      * migrator's own making (a version that cannot apply) is retried at most once, when versions
      * before it committed in the failed attempt, and then fails as before. No extra connection is
      * held, so a pool that could migrate alone still can.
      */
     private int migrateRetryingLostRaces(Dialect d) {
+        int busyRetries = 0;
         while (true) {
             long before = UpToDate.lastRank(dataSource, d, prefix);
             try {
                 return FlywayRun.migrate(this);
             } catch (StorageException e) {
-                if (d == Dialect.SQLITE && !sqliteBusy(e) || UpToDate.lastRank(dataSource, d, prefix) <= before) {
+                if (d == Dialect.SQLITE) {
+                    // SQLITE_BUSY can also come at once, before the other migrator committed
+                    // anything (a DEFERRED transaction cannot wait to upgrade its read lock): a
+                    // few more attempts, a moment apart, let that migrator finish.
+                    if (!sqliteBusy(e) || UpToDate.lastRank(dataSource, d, prefix) <= before && ++busyRetries > SQLITE_BUSY_RETRIES) {
+                        throw e;
+                    }
+                    pause();
+                } else if (UpToDate.lastRank(dataSource, d, prefix) <= before) {
                     throw e;
                 }
             }
+        }
+    }
+
+    /** Attempts after an SQLITE_BUSY that no committed migration paid for, {@link #pause} apart: about 10 s in all. */
+    private static final int SQLITE_BUSY_RETRIES = 100;
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("Atlas's migrations were interrupted while another instance migrated", null, false, e);
         }
     }
 
