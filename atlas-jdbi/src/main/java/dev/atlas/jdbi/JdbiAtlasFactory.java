@@ -210,7 +210,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 // Switching a file to WAL needs it to itself, and SQLite answers SQLITE_BUSY at
                 // once rather than waiting while another process (an instance starting beside
                 // this one) has it open mid-migration: try again for a while.
-                if (driver != Drivers.SQLITE || !sqliteBusy(e) || System.nanoTime() > giveUp) {
+                if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
                     throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
                             + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
                 }
@@ -226,16 +226,6 @@ public final class JdbiAtlasFactory implements AtlasFactory {
 
     /** How long opening a pool on a SQLite file another process holds is tried again. */
     private static final java.time.Duration SQLITE_BUSY_AT_OPEN = java.time.Duration.ofSeconds(10);
-
-    /** Whether SQLite reported SQLITE_BUSY (primary result code 5) somewhere in {@code e}'s causes. */
-    private static boolean sqliteBusy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.sql.SQLException sql && (sql.getErrorCode() & 0xff) == 5) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /**
      * Creates a missing SQLite database file readable by its owner only (0600, like the blob

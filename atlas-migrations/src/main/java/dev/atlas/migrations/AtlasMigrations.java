@@ -215,7 +215,7 @@ public final class AtlasMigrations {
                     // SQLITE_BUSY can also come at once, before the other migrator committed
                     // anything (a DEFERRED transaction cannot wait to upgrade its read lock): a
                     // few more attempts, a moment apart, let that migrator finish.
-                    if (!sqliteBusy(e) || UpToDate.lastRank(dataSource, d, prefix) <= before && ++busyRetries > SQLITE_BUSY_RETRIES) {
+                    if (!dev.atlas.internal.SqliteErrors.busy(e) || UpToDate.lastRank(dataSource, d, prefix) <= before && ++busyRetries > SQLITE_BUSY_RETRIES) {
                         throw e;
                     }
                     pause();
@@ -236,16 +236,6 @@ public final class AtlasMigrations {
             Thread.currentThread().interrupt();
             throw new StorageException("Atlas's migrations were interrupted while another instance migrated", null, false, e);
         }
-    }
-
-    /** Whether SQLite reported SQLITE_BUSY (primary result code 5, any extended code such as BUSY_SNAPSHOT). */
-    private static boolean sqliteBusy(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SQLException sql && (sql.getErrorCode() & 0xff) == 5) {
-                return true;
-            }
-        }
-        return false;
     }
 
 
