@@ -53,7 +53,7 @@ class PostgresCitusReadinessTest {
                 + " WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname LIKE 'atlas\\_%'"
                 + " AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped)"));
         Set<String> expectedTenant = new TreeSet<>(TenantTables.TENANT);
-        expectedTenant.removeAll(Set.of("search_keys", "search_fts"));
+        expectedTenant.removeAll(Set.of("search_keys", "search_fts", "vector_sets"));
         assertThat(withTenant).isEqualTo(expectedTenant);
         assertThat(without).isEqualTo(new TreeSet<>(TenantTables.REFERENCE));
     }

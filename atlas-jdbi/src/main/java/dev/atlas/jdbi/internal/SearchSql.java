@@ -30,7 +30,7 @@ final class SearchSql {
     final Statement dimension;
     final Statement upsertVector;
     final Statement deleteVector;
-    final Statement vectorCount;
+    final Statement vectorSet;
     final Statement vectorLoad;
     /** Per table of {@link #TEXT_TABLES}: whether a row lacks its search column, a batch of such rows, and writing one. */
     final Map<String, Statement> anyPending;
@@ -67,11 +67,11 @@ final class SearchSql {
                 + " dimension = excluded.dimension, conversation_id = excluded.conversation_id, updated_at = excluded.updated_at");
         deleteVector = c.sql("search.deleteVector", "DELETE FROM <p>vectors WHERE tenant_id = :t AND model = :model"
                 + " AND target_type = :type AND target_id = :id");
-        // No dimension condition: the unique key (tenant_id, model, target_type, target_id) then
-        // answers the count from the index alone, without reading a row (the cache's staleness check).
-        String ofModel = " FROM <p>vectors WHERE tenant_id = :t AND model = :model AND target_type = :type";
-        vectorCount = c.sql("search.vectorCount", "SELECT COUNT(*)" + ofModel);
-        vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector" + ofModel);
+        // SQLite only (V19): the count and version its triggers keep per (tenant, model, type).
+        vectorSet = c.sql("search.vectorSet", "SELECT vectors, version FROM <p>vector_sets WHERE tenant_id = :t AND model = :model"
+                + " AND target_type = :type");
+        vectorLoad = c.sql("search.vectorLoad", "SELECT target_id, vector FROM <p>vectors WHERE tenant_id = :t AND model = :model"
+                + " AND target_type = :type");
         anyPending = perTable(table -> c.sql("search.anyPending." + table, "SELECT 1 FROM <p>" + table + " WHERE tenant_id = :t"
                 + " AND search_text IS NULL LIMIT 1"));
         pendingBatch = perTable(table -> c.sql("search.pendingBatch." + table, "SELECT id, content FROM <p>" + table

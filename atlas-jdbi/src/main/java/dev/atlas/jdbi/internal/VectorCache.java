@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Consistency: a store or delete through this Atlas invalidates the (tenant, model) after its
  * transaction commits, and a load that overlapped such a write is not kept (a generation number
- * per key). Rows inserted or deleted elsewhere (another process, bulk SQL) are noticed by the
- * count of the model's vectors, checked on every query; a vector replaced in place by another
- * process is seen after the next write through this instance or a restart. The cache only ranks:
- * liveness and filters are always checked in SQL for the rows returned.
+ * per key). Writes made elsewhere (another process, an older Atlas, bulk SQL) are noticed by the
+ * version that V19's triggers raise on every insert, update and delete of a vector, read with
+ * the set's size on every query (one primary-key lookup). The cache only ranks: liveness and
+ * filters are always checked in SQL for the rows returned.
  */
 final class VectorCache {
     /** Default budget; {@code -Datlas.vectors.cacheMegabytes=N} changes it, 0 turns the cache off. */
@@ -37,16 +37,17 @@ final class VectorCache {
         final float[] data;
         final double[] norms;
         final int dimension;
-        final long count;
+        /** The set's version (V19) when it was loaded. */
+        final long version;
         final long bytes;
         private volatile @Nullable Map<String, Integer> positions;
 
-        Entry(String[] ids, float[] data, double[] norms, int dimension, long count) {
+        Entry(String[] ids, float[] data, double[] norms, int dimension, long version) {
             this.ids = ids;
             this.data = data;
             this.norms = norms;
             this.dimension = dimension;
-            this.count = count;
+            this.version = version;
             this.bytes = 4L * data.length + 8L * norms.length + 96L * ids.length;
         }
 
@@ -127,7 +128,7 @@ final class VectorCache {
 
     /**
      * The cached vectors of (tenant, model, type) with {@code dimension}, loaded when missing or
-     * when the stored count differs; null when they do not fit the budget.
+     * when the stored version differs; null when they do not fit the budget.
      */
     @Nullable Entry get(Sql sql, Handle h, SearchSql q, String model, String type, int dimension) {
         if (budgetBytes <= 0) {
@@ -135,7 +136,11 @@ final class VectorCache {
         }
         String tenant = sql.tenant().value();
         String key = model(tenant, model) + '\u0000' + type;
-        long count = sql.on(h, q.vectorCount).bind("model", model).bind("type", type).one(Sql.LONG);
+        long[] set = sql.on(h, q.vectorSet).bind("model", model).bind("type", type)
+                .optional((rs, ctx) -> new long[] {rs.getLong(1), rs.getLong(2)}).orElse(new long[] {0, 0});
+        // A size hint only (the load grows past it): bulk SQL on vector_sets must not break a search.
+        long count = Math.max(0, set[0]);
+        long version = set[1];
         if (count * dimension * 4L > budgetBytes) {
             return null;
         }
@@ -143,16 +148,14 @@ final class VectorCache {
         synchronized (this) {
             e = entries.get(key);
         }
-        if (e != null && e.count == count && e.dimension == dimension) {
+        if (e != null && e.version == version && e.dimension == dimension) {
             return e;
         }
         long generation = generation(tenant, model).get();
         List<String> ids = new ArrayList<>((int) count);
-        long[] rows = {0};
         float[][] data = {new float[(int) (count * dimension)]};
         double[][] norms = {new double[(int) count]};
         sql.on(h, q.vectorLoad).bind("model", model).bind("type", type).fetchSize(1000).forEach((rs, ctx) -> {
-            rows[0]++;
             byte[] bytes = rs.getBytes(2);
             int i = ids.size();
             if (bytes.length != dimension * 4) {
@@ -174,7 +177,7 @@ final class VectorCache {
         }, x -> { });
         int n = ids.size();
         e = new Entry(ids.toArray(new String[0]), java.util.Arrays.copyOf(data[0], n * dimension),
-                java.util.Arrays.copyOf(norms[0], n), dimension, rows[0]);
+                java.util.Arrays.copyOf(norms[0], n), dimension, version);
         if (e.bytes > budgetBytes) {
             return e; // used for this query only
         }

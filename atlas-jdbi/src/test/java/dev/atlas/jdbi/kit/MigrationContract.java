@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Migrations apply once, are a no-op the second time, validate, and coexist with a host's Flyway. */
 public abstract class MigrationContract {
-    private final TestDatabase database;
+    protected final TestDatabase database;
 
     protected MigrationContract(TestDatabase database) {
         this.database = database;

@@ -262,6 +262,31 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("semantic search follows vectors another Atlas on the same database replaced in place, or deleted and"
+            + " stored again with the count unchanged (SQLite: two processes on one file)")
+    void searchFollowsAnotherInstancesVectorWrites() {
+        Search theirs = reopen(b -> b.clock(clock)).tenant("acme").search();
+        List<Memory> m = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            m.add(memories.create(NewMemory.fact(ALICE, "m" + i)));
+            if (i < 5) {
+                search.upsertVector(SearchTarget.MEMORY, m.get(i).id(), MODEL, new float[] {1, i / 10f});
+            }
+        }
+        SemanticQuery q = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).k(2);
+        assertThat(ids(search.similar(q))).containsExactly(m.get(0).id(), m.get(1).id());
+
+        theirs.upsertVector(SearchTarget.MEMORY, m.get(0).id(), MODEL, new float[] {0, 1});
+        assertThat(ids(search.similar(q))).containsExactly(m.get(1).id(), m.get(2).id());
+
+        theirs.deleteVector(SearchTarget.MEMORY, m.get(1).id(), MODEL);
+        theirs.upsertVector(SearchTarget.MEMORY, m.get(5).id(), MODEL, new float[] {1, 0});
+        List<SearchHit> hits = search.similar(q);
+        assertThat(ids(hits)).containsExactly(m.get(5).id(), m.get(2).id());
+        assertThat(hits.get(0).score()).isEqualTo(1.0);
+    }
+
+    @Test
     @DisplayName("the full-text index follows message edits, message deletes and conversation deletes")
     void followsMessageChanges() {
         Conversation c = convo(ALICE);

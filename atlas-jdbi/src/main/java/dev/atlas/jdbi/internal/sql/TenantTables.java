@@ -19,8 +19,9 @@ public final class TenantTables {
             "vector_models", "vectors",
             "assistants", "assistant_revisions", "credentials", "tasks",
             "settings", "settings_revisions", "leases", "task_schedules",
-            // SQLite only: the full-text keys and index (PostgreSQL indexes the rows themselves).
-            "search_keys", "search_fts");
+            // SQLite only: the full-text keys and index (PostgreSQL indexes the rows themselves), and the
+            // vector set versions its vector cache checks (V19).
+            "search_keys", "search_fts", "vector_sets");
 
     /** Tables without a tenant: reference tables on Citus (one copy on every node). */
     public static final Set<String> REFERENCE = Set.of("installation", "schema_history");
