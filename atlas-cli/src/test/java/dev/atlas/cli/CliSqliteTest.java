@@ -104,7 +104,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  18 (up to date)
+                Schema version:  19 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -134,6 +134,7 @@ class CliSqliteTest {
                 atlas_task_schedules           0
                 atlas_tasks                    0
                 atlas_vector_models            0
+                atlas_vector_sets              0
                 atlas_vectors                  0
                 atlas_voice_calls              0
                 """.formatted(db.toAbsolutePath().normalize()));
@@ -259,11 +260,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 18 migrations, schema version 18\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 19 migrations, schema version 19\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 18\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 19\n");
         assertThat(again.exitCode()).isZero();
     }
 
