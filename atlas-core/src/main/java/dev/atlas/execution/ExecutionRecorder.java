@@ -161,8 +161,9 @@ public interface ExecutionRecorder {
     // ---- maintenance and reports --------------------------------------------------------
 
     /**
-     * Moves this tenant's executions, steps and tool calls still pending or processing and created
-     * more than {@code olderThan} ago to failed with error {@code "interrupted"}: run it at start-up
+     * Moves this tenant's executions, steps and tool calls still pending or processing and started
+     * (an execution never started: created) more than {@code olderThan} ago to failed with error
+     * {@code "interrupted"}; a queued execution resumed later counts from its resume. Run it at start-up
      * to close what a crashed process left open. Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). Each
      * execution it fails is passed to the {@link ExecutionListener}s' {@code failed} after the commit.

@@ -90,8 +90,10 @@ final class ExecutionSql {
                 + " AND conversation_id = :conversation AND is_active = TRUE AND deleted_at IS NULL AND status = 'delivered'"
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
+        // Aged from the start: a queued execution resumed after hours in its queue has just begun.
         String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing') AND created_at < :cutoff";
+                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         // A step or tool call still open under a finished execution can never finish either.

@@ -29,6 +29,7 @@ import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Transition;
 import dev.atlas.jdbi.internal.sql.Where;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.RowMapper;
 
@@ -278,8 +279,17 @@ public final class JdbiConversationStore implements ConversationStore {
                 throw new ConflictException("externalKey", "another live conversation holds external key " + takenKey.get()
                         + "; delete it or give this one up before restoring " + conversationId);
             }
-            return sql.on(h, cq.restore).bind("id", conversationId).bind("now", db.now()).optional(conversations)
-                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+            try {
+                return sql.on(h, cq.restore).bind("id", conversationId).bind("now", db.now()).optional(conversations)
+                        .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+            } catch (SqlFailure e) {
+                // PostgreSQL: a concurrent restore or ensure took the key after the check above.
+                if (JdbiAssistantStore.isUniqueViolation(e)) {
+                    throw new ConflictException("externalKey", "another live conversation took its external key while " + conversationId
+                            + " was being restored; delete it or give this one up before restoring");
+                }
+                throw e;
+            }
         });
     }
 
@@ -729,6 +739,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("messageId", messageId);
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         return db.write(h -> {
+            lockConversationOf(h, messageId);
             Message current = requireMessage(h, messageId);
             Instant now = db.now();
             Message updated = sql.on(h, mq.setMetadata).bind("id", messageId).bind("metadata", doc).bind("now", now).one(messages);
@@ -749,6 +760,7 @@ public final class JdbiConversationStore implements ConversationStore {
         JsonDoc doc = Json.write("details", Check.metadata("details", details));
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
+            lockConversationOf(h, messageId);
             UUID conversationId = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
                     .orElseThrow(() -> new NotFoundException("message", messageId)).conversationId();
             Instant now = db.now();
@@ -778,6 +790,7 @@ public final class JdbiConversationStore implements ConversationStore {
             throw new InvalidInputException("failureReason", "is only allowed with status failed, status is " + status);
         }
         return db.write(h -> {
+            lockConversationOf(h, messageId);
             Message current = requireMessage(h, messageId);
             current.status().checkMoveTo(status);
             Instant now = db.now();
@@ -792,6 +805,20 @@ public final class JdbiConversationStore implements ConversationStore {
             recordEvent(h, current.conversationId(), messageId, MessageEventType.STATUS_CHANGED, details, now);
             return updated;
         });
+    }
+
+    /**
+     * PostgreSQL: row-locks the message's conversation, as appends, activations and retention
+     * do, so a write that reads the message and then changes it sees the last committed change
+     * (two edits each record the content they replaced; a status change is checked against the
+     * status it moves from) and waits for a purge instead of meeting its deletes. Nothing to lock
+     * (a deleted conversation, another tenant's id) leaves the caller's own lookup to refuse.
+     * SQLite's single writer already orders these writes.
+     */
+    private void lockConversationOf(Handle h, UUID messageId) {
+        if (!db.dialect().forUpdate().isEmpty()) {
+            sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING);
+        }
     }
 
     @Override
@@ -825,6 +852,7 @@ public final class JdbiConversationStore implements ConversationStore {
         Check.notNull("content", content);
         Check.text("content", content, Limits.MAX_CONTENT_LENGTH);
         return db.write(h -> {
+            lockConversationOf(h, messageId);
             Message current = requireMessage(h, messageId);
             if (current.contentType() == ContentType.JSON) {
                 Json.validate("content", content);
@@ -841,6 +869,7 @@ public final class JdbiConversationStore implements ConversationStore {
     public void deleteMessage(UUID messageId) {
         Check.notNull("messageId", messageId);
         db.write(h -> {
+            lockConversationOf(h, messageId);
             Message current = requireMessage(h, messageId);
             Instant now = db.now();
             sql.on(h, mq.delete).bind("id", messageId).bind("now", now).update();

@@ -335,6 +335,7 @@ public final class JdbiRetention implements Retention {
                 }
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
+                call(h, "retention.keepOneActive", RetentionSql.DETACH_KEEPING_ONE_ACTIVE, binds, ids).update();
                 add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
                 deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                 // One statement for the whole tree: the parent_conversation_id foreign key is
@@ -402,9 +403,29 @@ public final class JdbiRetention implements Retention {
 
         // ---- detached executions, finished tasks, deleted assets ----------------------------
 
+        /**
+         * Messages may name an execution that has no conversation (an application links them
+         * itself): they keep their content and lose the link, as in the conversation purge.
+         */
         void purgeDetachedExecutions(Instant cutoff) {
-            purge("executions", RetentionSql.detachedExecutions("cutoff"), with(cutoff), RetentionPlan.EXECUTION_CHILDREN,
-                    RetentionSql.EXECUTION_BLOB_KEYS, RetentionSql.UNLINK_VOICE_CALLS);
+            Map<String, Object> b = with(cutoff);
+            String select = RetentionSql.detachedExecutions("cutoff");
+            if (policy.dryRun()) {
+                countPages(select, "id", b, RetentionPlan.EXECUTION_CHILDREN, "executions", page -> {
+                    add("messages.detached", db.read(h -> call(h, "retention.countDetachedFromExecutions",
+                            RetentionSql.COUNT_DETACHED_FROM_EXECUTIONS, b, page).one(Sql.LONG)));
+                    countBlobs("retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, page);
+                });
+                return;
+            }
+            batches("retention.select.executions", select, b, (h, ids, keys) -> {
+                claimBlobs(h, "retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, ids, keys);
+                call(h, "retention.unlink.executions", RetentionSql.UNLINK_VOICE_CALLS, b, ids).update();
+                call(h, "retention.keepOneActiveOfExecutions", RetentionSql.DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE, b, ids).update();
+                add("messages.detached", call(h, "retention.detachFromExecutions", RetentionSql.DETACH_FROM_EXECUTIONS, b, ids).update());
+                deleteChildren(h, RetentionPlan.EXECUTION_CHILDREN, ids);
+                delete(h, "executions", ids);
+            }, null);
         }
 
         void purgeFinishedTasks(Instant cutoff) {

@@ -76,6 +76,112 @@ public abstract class ConversationStoreContract extends AtlasContract {
         return store.create(NewConversation.of(ALICE, "support"));
     }
 
+    // ---- races between two writers --------------------------------------------------------
+
+    /** How a call of {@link #race} ended: its result, or what it threw. */
+    private record Outcome<T>(T value, Throwable error) {}
+
+    /**
+     * Runs {@code first} until it has run the statement {@code pauseAfter} and holds it there,
+     * then starts {@code second}; {@code first} goes on once {@code second} returned or, when
+     * {@code second} waits for one of {@code first}'s locks, after two seconds. On PostgreSQL this
+     * puts {@code second} between {@code first}'s write and its commit; SQLite's single writer
+     * makes {@code second} wait for the commit.
+     */
+    private <A, B> List<Outcome<?>> race(String pauseAfter, Callable<A> first, Callable<B> second) throws Exception {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        CountDownLatch paused = new CountDownLatch(1);
+        CountDownLatch secondDone = new CountDownLatch(1);
+        db.statementListener((name, jdbc) -> {
+            if (name.equals(pauseAfter) && paused.getCount() == 1) {
+                paused.countDown();
+                try {
+                    secondDone.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Outcome<?>> a = pool.submit(() -> outcome(first));
+            paused.await();
+            Future<Outcome<?>> b = pool.submit(() -> {
+                try {
+                    return outcome(second);
+                } finally {
+                    secondDone.countDown();
+                }
+            });
+            return List.of(a.get(), b.get());
+        } finally {
+            db.statementListener(null);
+            pool.shutdownNow();
+        }
+    }
+
+    private static Outcome<?> outcome(Callable<?> call) {
+        try {
+            return new Outcome<>(call.call(), null);
+        } catch (Throwable e) {
+            return new Outcome<>(null, e);
+        }
+    }
+
+    @Test
+    @DisplayName("two edits racing: the later one's audit event records the content it replaced (the earlier edit's), not the original")
+    void racingEditsRecordWhatTheyReplaced() throws Exception {
+        Message m = store.append(convo().id(), NewMessage.assistant("C0"));
+        List<Outcome<?>> r = race("messages.edit", () -> store.edit(m.id(), "CA"), () -> store.edit(m.id(), "CB"));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat(store.getMessage(m.id()).orElseThrow().content()).isEqualTo("CB");
+        assertThat(store.events(m.id()).items()).filteredOn(e -> e.type() == MessageEventType.EDITED)
+                .extracting(e -> e.details().get("previousContent")).containsExactlyInAnyOrder("C0", "CA");
+    }
+
+    @Test
+    @DisplayName("two metadata updates racing: the later one's audit event records the metadata it replaced")
+    void racingMetadataUpdatesRecordWhatTheyReplaced() throws Exception {
+        Message m = store.append(convo().id(), NewMessage.assistant("x").metadata(Map.of("v", 0)));
+        List<Outcome<?>> r = race("messages.setMetadata", () -> store.updateMessageMetadata(m.id(), Map.of("v", 1)),
+                () -> store.updateMessageMetadata(m.id(), Map.of("v", 2)));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat(store.getMessage(m.id()).orElseThrow().metadata()).isEqualTo(Map.of("v", 2));
+        assertThat(store.events(m.id()).items()).filteredOn(e -> e.type() == MessageEventType.METADATA_UPDATED)
+                .extracting(e -> e.details().get("previousMetadata")).containsExactlyInAnyOrder(Map.of("v", 0), Map.of("v", 1));
+    }
+
+    @Test
+    @DisplayName("a status change racing another is refused by the status rule (delivered is final), typed and naming status;"
+            + " one status_changed event is kept")
+    void racingStatusChangesAreRefusedTyped() throws Exception {
+        Message m = store.append(convo().id(), NewMessage.assistant("x").status(MessageStatus.PROCESSING));
+        List<Outcome<?>> r = race("messages.moveTo.delivered", () -> store.updateStatus(m.id(), MessageStatus.DELIVERED, null),
+                () -> store.updateStatus(m.id(), MessageStatus.FAILED, "timeout"));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.field()).isEqualTo("status"));
+        assertThat(store.getMessage(m.id()).orElseThrow().status()).isEqualTo(MessageStatus.DELIVERED);
+        assertThat(store.events(m.id()).items()).filteredOn(e -> e.type() == MessageEventType.STATUS_CHANGED).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("restoring a conversation whose external key another restore is taking is a ConflictException on externalKey")
+    void racingRestoresOfOneKeyConflict() throws Exception {
+        Conversation c1 = store.ensure("k-1", NewConversation.of(ALICE, "support"));
+        store.delete(c1.id());
+        Conversation c2 = store.ensure("k-1", NewConversation.of(ALICE, "support"));
+        store.delete(c2.id());
+        List<Outcome<?>> r = race("conversations.restore", () -> store.restore(c2.id()), () -> store.restore(c1.id()));
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("externalKey"));
+        assertThat(store.getByKey("k-1").orElseThrow().id()).isEqualTo(c2.id());
+        assertThat(store.get(c1.id())).isEmpty();
+    }
+
     // ---- conversations ------------------------------------------------------------------
 
     @Test

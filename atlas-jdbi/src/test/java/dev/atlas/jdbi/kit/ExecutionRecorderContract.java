@@ -989,6 +989,26 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
     }
 
+    @Test
+    @DisplayName("the sweep measures a running execution's age from its start, not its creation: one that waited in a queue"
+            + " for hours and was just resumed is left running, and its steps go on")
+    void sweepSparesAResumedExecution() {
+        Execution queued = recorder.queue(recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id());
+        advance(Duration.ofHours(2).toMillis());
+        ExecutionHandle resumed = recorder.resume(queued.id());
+        advance(Duration.ofMinutes(5).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+        assertThat(recorder.require(queued.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        resumed.step().finish("ok", null, FinishReason.STOP, Usage.of(1, 1));
+        resumed.complete();
+        assertThat(recorder.require(queued.id()).status()).isEqualTo(ExecutionStatus.COMPLETED);
+        // Still swept once it has run longer than the limit since it started.
+        ExecutionHandle stuck = recorder.resume(recorder.queue(recorder.create(ExecutionSpec.text("openai", "gpt-4o")).id()).id());
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 0, 0));
+        assertThat(recorder.require(stuck.id()).status()).isEqualTo(ExecutionStatus.FAILED);
+    }
+
     // ---- bad input and isolation --------------------------------------------------------
 
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {

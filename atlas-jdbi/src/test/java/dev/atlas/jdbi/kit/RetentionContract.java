@@ -97,6 +97,60 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("purging a conversation unlinks another conversation's group of answers from its execution and keeps one of"
+            + " them active (the last), so the one-active-answer rule holds and retention goes on; a dry run counts the same")
+    void purgeKeepsOneActiveAnswerWhenDetachingAGroup() {
+        Conversation a = conversations.create(NewConversation.of(ALICE));
+        Conversation b = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(a.id()));
+        Message u = conversations.append(b.id(), NewMessage.user("hi"));
+        Message r1 = conversations.append(b.id(), NewMessage.assistant("part 1").parent(u.id()).execution(x.id(), null));
+        Message r2 = conversations.append(b.id(), NewMessage.assistant("part 2").parent(u.id()).execution(x.id(), null));
+        x.complete();
+        conversations.archive(a.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1));
+        assertThat(retention.runRetention(policy.dryRun(true)).counts()).containsEntry("messages.detached", 2L)
+                .containsEntry("conversations.deleted", 1L);
+        assertThat(retention.runRetention(policy).counts()).containsEntry("messages.detached", 2L)
+                .containsEntry("conversations.deleted", 1L).containsEntry("executions.deleted", 1L);
+        Message first = conversations.getMessage(r1.id()).orElseThrow();
+        Message last = conversations.getMessage(r2.id()).orElseThrow();
+        assertThat(List.of(first.active(), last.active())).containsExactly(false, true);
+        assertThat(first.executionId()).isNull();
+        assertThat(last.executionId()).isNull();
+        assertThat(first.content()).isEqualTo("part 1");
+        Message r3 = conversations.append(b.id(), NewMessage.assistant("part 3").parent(u.id()));
+        assertThat(conversations.siblings(r3.id())).filteredOn(Message::active).extracting(Message::id).containsExactly(r3.id());
+    }
+
+    @Test
+    @DisplayName("purging a finished execution without a conversation unlinks the messages that name it or its step (they keep"
+            + " their content) instead of failing every run on the foreign key; a dry run counts the same")
+    void detachedExecutionPurgeUnlinksItsMessages() {
+        Conversation b = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        dev.atlas.execution.StepHandle step = x.step();
+        Message u = conversations.append(b.id(), NewMessage.user("hi"));
+        Message r1 = conversations.append(b.id(), NewMessage.assistant("part 1").parent(u.id()).execution(x.id(), step.id()));
+        Message r2 = conversations.append(b.id(), NewMessage.assistant("part 2").parent(u.id()).execution(x.id(), null));
+        step.finish("done", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(1, 1));
+        x.complete();
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1));
+        assertThat(retention.runRetention(policy.dryRun(true)).counts()).containsEntry("messages.detached", 2L)
+                .containsEntry("executions.deleted", 1L);
+        assertThat(retention.runRetention(policy).counts()).containsEntry("messages.detached", 2L)
+                .containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L);
+        Message first = conversations.getMessage(r1.id()).orElseThrow();
+        Message last = conversations.getMessage(r2.id()).orElseThrow();
+        assertThat(List.of(first.executionId() == null, first.stepId() == null, last.executionId() == null)).containsExactly(true, true, true);
+        assertThat(List.of(first.active(), last.active())).containsExactly(false, true);
+        assertThat(List.of(first.content(), last.content())).containsExactly("part 1", "part 2");
+    }
+
+    @Test
     @DisplayName("a policy with no rules does nothing and reports nothing")
     void nothing() {
         conversationWithEverything(acme);
