@@ -66,6 +66,22 @@ public final class RetentionPlan {
      */
     static final String DETACHED_MESSAGES = "execution_id IN (" + EXECUTIONS + ") AND conversation_id NOT IN (<ids>)";
 
+    /**
+     * Run before the messages matching {@code detached} (a condition on {@code messages}) lose
+     * their execution: the answers of one execution to one parent are active together, but once
+     * unlinked each is its own group, and only one answer without an execution may be active per
+     * (conversation, parent, role) (the index of V15). So an active one becomes inactive when a
+     * later answer of its group is active, or when an answer already unlinked (an earlier batch)
+     * is: the last of each group stays active, whatever order the batches unlink them in.
+     */
+    public static String keepOneActive(String detached) {
+        return "UPDATE <p>messages SET is_active = FALSE WHERE tenant_id = :t AND " + detached + " AND is_active = TRUE"
+                + " AND parent_id IS NOT NULL AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM <p>messages o WHERE o.tenant_id = :t"
+                + " AND o.conversation_id = <p>messages.conversation_id AND o.parent_id = <p>messages.parent_id"
+                + " AND o.role = <p>messages.role AND o.is_active = TRUE AND o.deleted_at IS NULL AND o.id <> <p>messages.id"
+                + " AND (o.execution_id IS NULL OR o.execution_id = <p>messages.execution_id AND o.sequence > <p>messages.sequence))";
+    }
+
     /** Assets produced by the executions whose ids are bound as {@code <ids>}. */
     static final String ASSETS_OF_EXECUTIONS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
 

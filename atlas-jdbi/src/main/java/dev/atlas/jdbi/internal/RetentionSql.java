@@ -126,28 +126,14 @@ final class RetentionSql {
     static final String DETACH = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
             + RetentionPlan.DETACHED_MESSAGES;
     static final String COUNT_DETACHED = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_MESSAGES;
-    static final String DETACH_KEEPING_ONE_ACTIVE = keepOneActive(RetentionPlan.DETACHED_MESSAGES);
+    static final String DETACH_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(RetentionPlan.DETACHED_MESSAGES);
     /** Messages of any conversation that name an execution being purged (bound as {@code <ids>}). */
     static final String MESSAGES_OF_EXECUTIONS = "execution_id IN (<ids>)";
     static final String DETACH_FROM_EXECUTIONS = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
             + MESSAGES_OF_EXECUTIONS;
     static final String COUNT_DETACHED_FROM_EXECUTIONS = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND "
             + MESSAGES_OF_EXECUTIONS;
-    static final String DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE = keepOneActive(MESSAGES_OF_EXECUTIONS);
-
-    /**
-     * Run before the messages matching {@code detached} lose their execution: the answers of one
-     * execution to one parent are active together, but once unlinked each is its own group, and
-     * only one answer without an execution may be active per (conversation, parent, role) (the
-     * index of V15). So every active one but the last of each group becomes inactive.
-     */
-    private static String keepOneActive(String detached) {
-        return "UPDATE <p>messages SET is_active = FALSE WHERE tenant_id = :t AND " + detached + " AND is_active = TRUE"
-                + " AND parent_id IS NOT NULL AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM <p>messages o WHERE o.tenant_id = :t"
-                + " AND o.conversation_id = <p>messages.conversation_id AND o.parent_id = <p>messages.parent_id"
-                + " AND o.role = <p>messages.role AND o.execution_id = <p>messages.execution_id AND o.is_active = TRUE"
-                + " AND o.deleted_at IS NULL AND o.sequence > <p>messages.sequence)";
-    }
+    static final String DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(MESSAGES_OF_EXECUTIONS);
 
     /** Deletes the rows of {@code table} whose ids are bound as {@code <ids>}. */
     static String delete(String table) {

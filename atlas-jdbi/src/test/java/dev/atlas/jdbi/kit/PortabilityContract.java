@@ -1317,6 +1317,33 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("erasing a conversation whose execution wrote a group of answers into another conversation unlinks them and keeps"
+            + " the last one active (one active answer per parent and role); a dry run counts the same")
+    void eraseConversationUnlinksAGroupOfAnswersElsewhere() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.conversation.ConversationStore cs = acme.conversations();
+        UUID a = cs.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID b = cs.create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(a));
+        UUID u = cs.append(b, dev.atlas.conversation.NewMessage.user("hi")).id();
+        UUID r1 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 1").parent(u).execution(x.id(), null)).id();
+        UUID r2 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 2").parent(u).execution(x.id(), null)).id();
+        x.complete();
+        assertThat(acme.portability().eraseConversation(a, true).counts()).containsEntry("messages_unlinked", 2L)
+                .containsEntry("executions", 1L);
+        assertThat(acme.portability().eraseConversation(a, false).counts()).containsEntry("messages_unlinked", 2L)
+                .containsEntry("executions", 1L);
+        dev.atlas.conversation.Message first = cs.getMessage(r1).orElseThrow();
+        dev.atlas.conversation.Message last = cs.getMessage(r2).orElseThrow();
+        assertThat(List.of(first.active(), last.active())).containsExactly(false, true);
+        assertThat(List.of(first.executionId() == null, last.executionId() == null)).containsExactly(true, true);
+        UUID r3 = cs.append(b, dev.atlas.conversation.NewMessage.assistant("part 3").parent(u)).id();
+        assertThat(cs.siblings(r3)).filteredOn(dev.atlas.conversation.Message::active).extracting(dev.atlas.conversation.Message::id)
+                .containsExactly(r3);
+    }
+
+    @Test
     @DisplayName("erasing a conversation keeps voice calls outside it on its executions, without the link (voice_calls_unlinked, a dry run the same); its own go; other tenants untouched")
     void eraseConversationUnlinksVoiceCallsElsewhere() {
         Tenant acme = atlas.tenant("acme");

@@ -33,6 +33,8 @@ import dev.atlas.jdbi.internal.sql.Handle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import org.jspecify.annotations.Nullable;
+
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -894,8 +896,9 @@ public final class JdbiPortability implements Portability {
             detachOrCount(counts, "executions_unlinked", scope, dryRun, q.countAssistantExecutionsElsewhere,
                     q.assistantExecutionsElsewhere, q::unlinkExecutionAssistant);
         }
+        // Answers of one execution are active together; unlinked, only the last of each group stays active.
         detachOrCount(counts, "messages_unlinked", scope, dryRun, q.countLinksElsewhere.get(scope.kind), q.linksElsewhere.get(scope.kind),
-                q::unlinkExecution);
+                q::keepOneActive, q::unlinkExecution);
         detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
                 q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
         for (String table : ERASE_ORDER) {
@@ -919,19 +922,28 @@ public final class JdbiPortability implements Portability {
     /** Rows outside the scope that keep their history but lose their link into it: counted in a dry run, cleared otherwise. */
     private void detachOrCount(Map<String, Long> counts, String name, Scope scope, boolean dryRun, Statement count, Statement select,
             IntFunction<Statement> clear) {
-        long n = dryRun ? db.read(h -> call(h, count, scope).one(Sql.LONG)) : detach(scope, select, clear);
+        detachOrCount(counts, name, scope, dryRun, count, select, null, clear);
+    }
+
+    /** {@link #detachOrCount}, running {@code before} on each batch's rows ahead of {@code clear}. */
+    private void detachOrCount(Map<String, Long> counts, String name, Scope scope, boolean dryRun, Statement count, Statement select,
+            @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
+        long n = dryRun ? db.read(h -> call(h, count, scope).one(Sql.LONG)) : detach(scope, select, before, clear);
         if (n > 0) {
             counts.put(name, n);
         }
     }
 
-    private long detach(Scope scope, Statement select, IntFunction<Statement> clear) {
+    private long detach(Scope scope, Statement select, @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long total = 0;
         while (true) {
             int n = db.write(h -> {
                 List<UUID> ids = call(h, select, scope).bind("limit", BATCH).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
+                }
+                if (before != null) {
+                    InList.bind(sql.on(h, before.apply(ids.size())), "ids", ids).update();
                 }
                 Statement update = clear.apply(ids.size());
                 Sql.Call call = InList.bind(sql.on(h, update), "ids", ids);

@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal.portability;
 
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.InList;
+import dev.atlas.jdbi.internal.RetentionPlan;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Table;
 import dev.atlas.jdbi.internal.sql.Catalogue;
@@ -200,6 +201,11 @@ public final class PortabilitySql {
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
     Statement unlinkExecution(int n) {
         return updateIds("unlinkExecution", "messages", "execution_id = NULL, step_id = NULL, updated_at = :now", n);
+    }
+
+    /** Run before {@link #unlinkExecution}: keeps one active answer per group ({@link RetentionPlan#keepOneActive}). */
+    Statement keepOneActive(int n) {
+        return c.render("portability.keepOneActive", RetentionPlan.keepOneActive("id IN (" + InList.marks("ids", n) + ")"));
     }
 
     /** Clears the assistant and revision of {@code n} conversations whose assistant is erased with its owner. */
