@@ -49,7 +49,9 @@ final class ConversationSql {
         byKey = c.sql("conversations.byKey", SELECT + " WHERE tenant_id = :t AND external_key = :key AND deleted_at IS NULL");
         assistantExists = c.sql("conversations.assistantExists", "SELECT 1 FROM <p>assistants" + LIVE_BY_ID);
         revisionAssistant = c.sql("conversations.revisionAssistant",
-                "SELECT assistant_id FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
+                // A deleted assistant's revisions stay readable but start nothing new, as the assistant itself.
+                "SELECT r.assistant_id FROM <p>assistant_revisions r JOIN <p>assistants a ON a.tenant_id = :t AND a.id = r.assistant_id"
+                        + " AND a.deleted_at IS NULL WHERE r.tenant_id = :t AND r.id = :id");
         toolCallExists = c.sql("conversations.toolCallExists", "SELECT 1 FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         String insertText = "INSERT INTO <p>conversations (tenant_id, id, owner_type, owner_id, agent, assistant_id, type,"
                 + " parent_conversation_id, parent_tool_call_id, title, status, metadata, last_sequence, activity_at,"

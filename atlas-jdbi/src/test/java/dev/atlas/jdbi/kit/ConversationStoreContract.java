@@ -76,6 +76,21 @@ public abstract class ConversationStoreContract extends AtlasContract {
         return store.create(NewConversation.of(ALICE, "support"));
     }
 
+    @Test
+    @DisplayName("a new conversation naming a revision of a deleted assistant is refused like one naming the deleted assistant"
+            + " (NotFoundException on assistantRevisionId), and nothing is created")
+    void revisionOfADeletedAssistantIsRefused() {
+        dev.atlas.assistant.AssistantStore assistants = atlas.tenant("acme").assistants();
+        UUID a = assistants.create(AssistantSpec.of("gone-bot", "Gone")).id();
+        UUID revision = assistants.publish(a, dev.atlas.assistant.NewRevision.of("prompt", Map.of())).id();
+        assistants.delete(a);
+        assertThatThrownBy(() -> store.create(NewConversation.of(ALICE).assistantRevision(revision)))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("assistantRevisionId"));
+        assertThatThrownBy(() -> store.create(NewConversation.of(ALICE).assistant(a)))
+                .isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("assistantId"));
+        assertThat(store.list(ConversationQuery.all()).items()).isEmpty();
+    }
+
     // ---- races between two writers --------------------------------------------------------
 
     /** How a call of {@link #race} ended: its result, or what it threw. */
