@@ -75,7 +75,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * the tenant (in Atlas's blob store) attached to the message as a
  * {@linkplain dev.atlas.asset.AssetStore#attachPart part} of it, so retention's hard delete of the
  * message, or purge of its conversation, deletes the bytes too. A save that is refused deletes the
- * assets it wrote.
+ * assets it wrote. Reads do not read the bytes: a medium read from here loads them on its first
+ * {@code getData()} (when the model uses it) and keeps them.
  *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
@@ -177,6 +178,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             List<Media> media = SpringMessages.media(messages.get(i));
             for (int j = 0; j < media.size(); j++) {
+                // Media read from Atlas are known good: asking for their data would read the bytes.
+                if (media.get(j) instanceof SpringMessages.AssetMedia) {
+                    continue;
+                }
                 Object data = media.get(j) == null ? null : media.get(j).getData();
                 if (!(data instanceof String) && !(data instanceof byte[])) {
                     throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
@@ -606,20 +611,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
-     * The bytes of a media asset, or null when it is gone (deleted, purged by retention) or its blob
-     * cannot be read here (a local blob store on another instance): one unreadable image must not
-     * make the whole conversation unreadable, so it is left out, with a warning.
+     * How to read a media asset's bytes when they are used, or null when the asset is gone (deleted,
+     * purged by retention): one removed image must not make the whole conversation unreadable, so it
+     * is left out. Only the asset's row is read here, not its bytes. Bytes that cannot be read when
+     * used (removed since, or a local blob store on another instance) fail the use with
+     * {@link IllegalStateException} naming the asset: sending the model a message without the image
+     * it was about would be a silent lie.
      */
-    private byte[] assetBytes(UUID asset) {
-        try (java.io.InputStream in = tenant.assets().open(asset)) {
-            return in.readAllBytes();
-        } catch (NotFoundException gone) {
-            return null;
-        } catch (dev.atlas.StorageException | java.io.IOException e) {
-            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
-                    "media asset " + asset + " left out of the chat memory: its bytes cannot be read: " + e.getMessage());
+    private java.util.function.Supplier<byte[]> assetBytes(UUID asset) {
+        if (tenant.assets().get(asset).isEmpty()) {
             return null;
         }
+        return () -> {
+            try (java.io.InputStream in = tenant.assets().open(asset)) {
+                return in.readAllBytes();
+            } catch (NotFoundException | dev.atlas.StorageException | java.io.IOException e) {
+                throw new IllegalStateException("media asset " + asset + " of the chat memory cannot be read: " + e.getMessage(), e);
+            }
+        };
     }
 
     /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */

@@ -546,6 +546,70 @@ public abstract class SpringAiChatMemoryContract {
                 .satisfies(a -> assertThat(a.asset().mimeType()).isEqualTo("image/jpeg"));
     }
 
+    /** A blob store in {@code dir} that counts the opens of stored bytes. */
+    private static final class CountingBlobs implements dev.atlas.asset.BlobStore {
+        final dev.atlas.asset.LocalDirectoryBlobStore local;
+        final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingBlobs(java.nio.file.Path dir) {
+            local = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+        }
+
+        @Override
+        public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+            return local.put(key, content);
+        }
+
+        @Override
+        public java.io.InputStream open(String key) throws java.io.IOException {
+            opens.incrementAndGet();
+            return local.open(key);
+        }
+
+        @Override
+        public boolean delete(String key) throws java.io.IOException {
+            return local.delete(key);
+        }
+
+        @Override
+        public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
+            return local.list(prefix);
+        }
+    }
+
+    @Test
+    @DisplayName("media bytes are not read when messages are only listed (a turn reads the memory three times); read once, byte-exact, when the model uses them")
+    void mediaBytesAreReadOnlyWhenUsed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        CountingBlobs blobs = new CountingBlobs(dir);
+        try (Atlas counted = database().open(b -> b.blobStore(blobs))) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support");
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).build();
+            memory.add("lazy", photo("a cat?", 7));
+            memory.add("lazy", new AssistantMessage("A cat."));
+            blobs.opens.set(0);
+
+            // A turn as MessageChatMemoryAdvisor makes it: get (the prompt), add(user), add(reply): three reads, two saves.
+            memory.get("lazy");
+            memory.add("lazy", new UserMessage("and this one?"));
+            memory.add("lazy", new AssistantMessage("Also a cat."));
+            List<Message> listed = memory.get("lazy");
+            assertThat(blobs.opens.get()).isZero();
+
+            org.springframework.ai.content.Media media = ((UserMessage) listed.get(0)).getMedia().get(0);
+            assertThat(media.getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_PNG);
+            assertThat(media.getName()).isEqualTo("photo.png");
+            assertThat(blobs.opens.get()).isZero();
+            assertThat(media.getData()).isEqualTo(png(7));
+            assertThat(media.getDataAsByteArray()).isEqualTo(png(7));
+            assertThat(blobs.opens.get()).isEqualTo(1);
+
+            // Saving the used list back stores nothing twice and reads nothing more.
+            memory.add("lazy", new UserMessage("thanks"));
+            assertThat(counted.tenant("acme").conversations().messages(repo.conversation("lazy").orElseThrow().id(), 0, 100)).hasSize(5);
+            assertThat(blobs.opens.get()).isEqualTo(1);
+        }
+    }
+
     /** Reopens Atlas on a fresh database with a blob directory the test can count and a clock it can move. */
     private dev.atlas.jdbi.kit.MutableClock reopenWithBlobs(java.nio.file.Path dir) {
         atlas.close();
