@@ -373,6 +373,55 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
+    void markerFoundBehindMoreThanAWindowOfForeignAppends() {
+        CountingDataSource counting = new CountingDataSource(database().dataSource());
+        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+            Tenant t = counted.tenant("acme");
+            Conversation c = t.conversations().ensure("behind", NewConversation.of(Owner.user("42"), "support"));
+            // 2,500 messages of history from before the memory: reading them all would take three pages.
+            for (int batch = 0; batch < 3; batch++) {
+                List<NewMessage> history = new ArrayList<>();
+                for (int i = 0; i < (batch < 2 ? 1000 : 500); i++) {
+                    history.add(i % 2 == 0 ? NewMessage.user("old u" + i) : NewMessage.assistant("old a" + i));
+                }
+                t.conversations().appendAll(c.id(), history);
+            }
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(t, Owner.user("42"), "support").window(4);
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).maxMessages(4).build();
+            InMemoryChatMemoryRepository seeded = new InMemoryChatMemoryRepository();
+            seeded.saveAll("behind", repo.findByConversationId("behind"));
+            ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(seeded).maxMessages(4).build();
+            List<Message> said = List.of(new SystemMessage("be brief"), new UserMessage("u1"), new AssistantMessage("a1"),
+                    new UserMessage("u2"), new AssistantMessage("a2"), new UserMessage("u3"), new AssistantMessage("a3"));
+            for (Message m : said) {
+                memory.add("behind", m);
+                reference.add("behind", m);
+            }
+            assertThat(shapes(memory.get("behind"))).isEqualTo(shapes(reference.get("behind")))
+                    .containsExactly("SYSTEM[be brief]", "ASSISTANT[a2][]", "USER[u3]", "ASSISTANT[a3][]");
+
+            // Another part of the application appends 6 messages (more than the window of 4) through Atlas.
+            List<NewMessage> behind = new ArrayList<>();
+            for (int i = 1; i <= 6; i++) {
+                behind.add(NewMessage.user("behind " + i));
+            }
+            t.conversations().appendAll(c.id(), behind);
+
+            counting.reset();
+            List<String> read = shapes(repo.findByConversationId("behind"));
+            List<String> expected = new ArrayList<>(shapes(reference.get("behind")));
+            for (int i = 1; i <= 6; i++) {
+                expected.add("USER[behind " + i + "]");
+            }
+            assertThat(read).isEqualTo(expected);
+            // The conversation by key, its newest 4 messages, then the 16 before them (where the marker is):
+            // the 2,500 older messages are never read (a page holds at most 1,000).
+            assertThat(counting.statements()).isEqualTo(3);
+        }
+    }
+
+    @Test
     @DisplayName("streamed calls: one stream execution per call, a step per round, messages linked, tool rounds kept once")
     void streaming() {
         ChatClient client = client(new ScriptedChatModel(), repository, 20, true);
