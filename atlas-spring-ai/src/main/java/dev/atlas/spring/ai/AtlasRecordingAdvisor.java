@@ -148,6 +148,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final class Run {
         ExecutionHandle execution;
         boolean stream;
+        /** The usage of the rounds recorded so far (the steps' sum) and what the chunks of a round that failed reported. */
+        Usage recorded = Usage.NONE;
+        volatile Usage cut = Usage.NONE;
         // Calls awaiting results by provider call id, in request order: a provider that sends no ids
         // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
         final Map<String, java.util.ArrayDeque<StepHandle.ToolCallHandle>> pending = new LinkedHashMap<>();
@@ -224,6 +227,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 call.fail("interrupted: " + e);
             }
             pending.clear();
+            if (!cut.isEmpty()) {
+                // A failed step stores no usage: the tokens a broken stream reported are billed all the same.
+                try {
+                    execution.usage(recorded.plus(cut));
+                } catch (RuntimeException refused) {
+                    e.addSuppressed(refused);
+                }
+            }
             execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
@@ -301,8 +312,12 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 }
                 run.results(request.prompt().getInstructions());
                 AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
+                AtomicReference<Usage> streamed = new AtomicReference<>(Usage.NONE);
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
                     ChatResponse chat = chunk.chatResponse();
+                    if (chat != null) {
+                        streamed.set(latest(streamed.get(), chat));
+                    }
                     if (run.execution == null) {
                         String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
                         run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
@@ -330,6 +345,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                         step.set(run.unknownModelStep(request));
                     }
                     step.get().fail(String.valueOf(e.getMessage()));
+                    run.cut = streamed.get();
                     if (own) {
                         run.fail(e);
                     }
@@ -353,7 +369,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (id != null && !id.isBlank()) {
                 run.execution.providerResponseId(id);
             }
-            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage(chat));
+            Usage usage = usage(chat);
+            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage);
+            run.recorded = run.recorded.plus(usage);
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
                 g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
@@ -411,6 +429,21 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         } catch (InvalidInputException e) {
             return Usage.NONE;
         }
+    }
+
+    /**
+     * The usage a stream reported up to {@code chunk}: as Spring AI's aggregator counts it, the
+     * latest positive count of each kind (providers report running totals, some only at the end).
+     */
+    static Usage latest(Usage before, ChatResponse chunk) {
+        org.springframework.ai.chat.metadata.Usage u = chunk.getMetadata() == null ? null : chunk.getMetadata().getUsage();
+        if (u == null) {
+            return before;
+        }
+        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? Long.valueOf(u.getPromptTokens()) : before.inputTokens();
+        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? Long.valueOf(u.getCompletionTokens())
+                : before.outputTokens();
+        return new Usage(in, out, null, null, null);
     }
 
     static UUID executionOf(Message m) {

@@ -78,7 +78,7 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     /** A ChatClient wired as the Boot auto-configuration wires it. */
-    private ChatClient client(ScriptedChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
+    private ChatClient client(org.springframework.ai.chat.model.ChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).maxMessages(window).build();
         ChatClient.Builder b = ChatClient.builder(model)
                 .defaultTools(new OrderTools())
@@ -913,6 +913,63 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(streams.get(0).error()).isEqualTo("provider down");
             assertThat(streams.get(0).model()).isEqualTo(model == null ? "unknown" : model);
         }
+    }
+
+    @Test
+    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one)")
+    void errorMidStreamKeepsTheUsageSoFar() {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                if (!(in.get(in.size() - 1) instanceof ToolResponseMessage)) {
+                    return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(scripted.call(prompt)));
+                }
+                // As Anthropic streams: the prompt tokens first, the output tokens so far later, then the connection drops.
+                return reactor.core.publisher.Flux.just(chunk("Sta", 150, 0), chunk("tus", 150, 7))
+                        .concatWith(reactor.core.publisher.Flux.error(new IllegalStateException("connection reset")));
+            }
+
+            private org.springframework.ai.chat.model.ChatResponse chunk(String text, int in, int out) {
+                return new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(in, out)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThatThrownBy(() -> client.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
+
+        Conversation c = tenant.conversations().requireByKey("cut");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).hasSize(1);
+        Execution e = executions.get(0);
+        assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("connection reset");
+        assertThat(e.usage().inputTokens()).isEqualTo(100L + 150L);
+        assertThat(e.usage().outputTokens()).isEqualTo(20L + 7L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.status()).containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED,
+                dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(tree.toolCalls()).extracting(t -> t.status() + "=" + t.result())
+                .containsExactly("completed=\"order 7 packed\"", "completed=\"order 8 shipped\"");
     }
 
     @Test
