@@ -973,6 +973,55 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is failed as cancelled, its step too (none left processing), with the usage reported so far")
+    void cancelledStreamClosesItsStep() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new UnsupportedOperationException("streams only");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.just(chunk("Hel", 150, 0), chunk("lo", 150, 3), chunk("!", 150, 5));
+            }
+
+            private org.springframework.ai.chat.model.ChatResponse chunk(String text, int in, int out) {
+                return new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(in, out)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThat(client.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
+                .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
+
+        Conversation c = tenant.conversations().requireByKey("gone");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).hasSize(1);
+        Execution e = executions.get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("the stream was cancelled");
+        assertThat(e.usage().inputTokens()).isEqualTo(150L);
+        assertThat(e.usage().outputTokens()).isNull();
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).singleElement().satisfies(step -> {
+            assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(step.error()).isEqualTo("the stream was cancelled");
+        });
+    }
+
+    @Test
     @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
     void toolCallsWithoutIds() {
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
