@@ -399,7 +399,7 @@ public abstract class SpringAiChatMemoryContract {
                 reference.add("behind", m);
             }
             assertThat(shapes(memory.get("behind"))).isEqualTo(shapes(reference.get("behind")))
-                    .containsExactly("SYSTEM[be brief]", "ASSISTANT[a2][]", "USER[u3]", "ASSISTANT[a3][]");
+                    .startsWith("SYSTEM[be brief]").endsWith("USER[u3]", "ASSISTANT[a3][]"); // 1.1 keeps a2 too, 2.0 does not
 
             // Another part of the application appends 6 messages (more than the window of 4) through Atlas.
             List<NewMessage> behind = new ArrayList<>();
