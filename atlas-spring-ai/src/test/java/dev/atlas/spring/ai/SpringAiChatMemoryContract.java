@@ -1022,6 +1022,69 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
+    void concurrentStreams() throws Exception {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.stream(prompt).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String key = "streams-" + t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 4; i++) {
+                        String text = client.prompt().user(turn(i)).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key))
+                                .stream().content().collectList().block(java.time.Duration.ofMinutes(2)).stream().reduce("", String::concat);
+                        assertThat(text).isNotBlank();
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < 8; t++) {
+            Conversation c = tenant.conversations().requireByKey("streams-" + t);
+            assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(2 * 4 + 2 * 2);
+            List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items();
+            assertThat(executions).hasSize(4).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+                assertThat(e.usage().inputTokens()).isEqualTo(100L * tree.steps().size());
+                assertThat(tree.steps()).allSatisfy(s -> assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+                assertThat(tree.toolCalls()).allSatisfy(x -> assertThat(x.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+            });
+            assertThat(executions.stream().mapToInt(e -> tenant.executions().tree(e.id()).orElseThrow().steps().size()).sum()).isEqualTo(6);
+        }
+    }
+
+    @Test
     @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
     void toolCallsWithoutIds() {
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
