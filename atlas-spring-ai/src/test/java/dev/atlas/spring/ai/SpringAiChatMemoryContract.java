@@ -656,6 +656,13 @@ public abstract class SpringAiChatMemoryContract {
             memory.add("lazy", new UserMessage("thanks"));
             assertThat(counted.tenant("acme").conversations().messages(repo.conversation("lazy").orElseThrow().id(), 0, 100)).hasSize(5);
             assertThat(blobs.opens.get()).isEqualTo(1);
+
+            // An asset deleted between the read and the use: the use fails naming it, rather than send the message without it.
+            org.springframework.ai.content.Media unused = ((UserMessage) memory.get("lazy").get(0)).getMedia().get(0);
+            java.util.UUID asset = mediaAssets(counted.tenant("acme"), "lazy").get(0);
+            counted.tenant("acme").assets().delete(asset);
+            assertThatThrownBy(unused::getData).isInstanceOf(IllegalStateException.class).hasMessageContaining(asset.toString());
+            assertThat(((UserMessage) memory.get("lazy").get(0)).getMedia()).isEmpty();
         }
     }
 
