@@ -91,7 +91,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     public static final int DEFAULT_MAX_RUNNING_SPANS = 10_000;
 
     /** The span of an execution in progress and the finish reasons of its steps so far. */
-    private record Running(Span span, Context context, List<String> finishReasons) {}
+    private record Running(Span span, Context context, List<String> finishReasons, Instant start) {}
 
     private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning) {
         this.maxRunning = maxRunning;
@@ -146,7 +146,8 @@ public final class AtlasTelemetry implements ExecutionListener {
     public void started(String tenantId, Execution execution) {
         Context parent = Context.current();
         Span span = startSpan(parent, tenantId, execution);
-        Running r = new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>()));
+        Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();
+        Running r = new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>()), start);
         List<Map.Entry<UUID, Running>> evicted = new ArrayList<>();
         synchronized (running) {
             running.put(execution.id(), r);
@@ -156,9 +157,9 @@ public final class AtlasTelemetry implements ExecutionListener {
             }
         }
         // Outside the lock: ending a span may export synchronously.
-        Instant at = execution.startedAt() != null ? execution.startedAt() : execution.updatedAt();
         for (Map.Entry<UUID, Running> e : evicted) {
-            evict(e.getKey(), e.getValue(), at);
+            // Never before its own start (two starts on other threads may be put in either order).
+            evict(e.getKey(), e.getValue(), start.isBefore(e.getValue().start()) ? e.getValue().start() : start);
         }
     }
 
