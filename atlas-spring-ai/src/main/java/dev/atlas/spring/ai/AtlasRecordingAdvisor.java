@@ -152,7 +152,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         ExecutionHandle execution;
         boolean stream;
         /** The usage of the rounds recorded so far (the steps' sum). */
-        Usage recorded = Usage.NONE;
+        volatile Usage recorded = Usage.NONE;
         /**
          * The step of the round being streamed and the usage its chunks reported so far: a stream cancelled
          * by its subscriber is heard here (outermost) before the inner advisor, so the run closes them.
