@@ -1092,6 +1092,44 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a model asking for a tool the application does not have: the call fails, the execution is failed with the round's usage, the tool call failed, no step left processing")
+    void unknownToolFailsTheCall() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_x", "function", "launch_rocket", "{}"))).build())),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(40, 9)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThatThrownBy(() -> say(client, "rocket", "launch it")).hasMessageContaining("launch_rocket");
+
+        Conversation c = tenant.conversations().requireByKey("rocket");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.usage().inputTokens()).isEqualTo(40L);
+        assertThat(e.usage().outputTokens()).isEqualTo(9L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.status()).containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tree.toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.name()).isEqualTo("launch_rocket");
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        });
+    }
+
+    @Test
     @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
     void toolCallsWithoutIds() {
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
