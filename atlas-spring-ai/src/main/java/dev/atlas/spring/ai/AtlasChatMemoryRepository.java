@@ -543,11 +543,18 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (!(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
             // Once per conversation: a marker in the conversation says a read must look further back for
             // the newest message marker when others appended more than a window, and bounds that search.
-            Conversation now = store.require(conversation.id());
-            if (!(now.metadata().get(WINDOW) instanceof Map<?, ?>)) {
-                Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
-                metadata.put(WINDOW, marker.json(appended.get(appended.size() - 1).sequence()));
-                store.updateMetadata(conversation.id(), metadata);
+            // The messages are stored: a failure here must not fail the save (a retry would append them
+            // again). The marker is on the last message still; the next save tries again.
+            try {
+                Conversation now = store.require(conversation.id());
+                if (!(now.metadata().get(WINDOW) instanceof Map<?, ?>)) {
+                    Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
+                    metadata.put(WINDOW, marker.json(appended.get(appended.size() - 1).sequence()));
+                    store.updateMetadata(conversation.id(), metadata);
+                }
+            } catch (RuntimeException e) {
+                System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                        "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
             }
         }
     }

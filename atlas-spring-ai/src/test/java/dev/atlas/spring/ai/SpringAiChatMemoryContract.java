@@ -422,6 +422,22 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a first save whose window marker no longer fits in the conversation's metadata still succeeds: the messages are stored once and read back")
+    void firstSaveWithFullConversationMetadata() {
+        // Metadata of the application, a few characters under the limit: the marker cannot be added to it.
+        String filler = "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 20);
+        tenant.conversations().ensure("full", NewConversation.of(Owner.user("42"), "support").metadata(java.util.Map.of("big", filler)));
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("full", new UserMessage("u1"));
+        memory.add("full", new AssistantMessage("a1"));
+        assertThat(shapes(memory.get("full"))).containsExactly("USER[u1]", "ASSISTANT[a1][]");
+        Conversation c = tenant.conversations().requireByKey("full");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("u1", "a1");
+        assertThat(c.metadata()).containsOnlyKeys("big");
+    }
+
+    @Test
     @DisplayName("streamed calls: one stream execution per call, a step per round, messages linked, tool rounds kept once")
     void streaming() {
         ChatClient client = client(new ScriptedChatModel(), repository, 20, true);
