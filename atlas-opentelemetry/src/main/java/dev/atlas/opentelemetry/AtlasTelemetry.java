@@ -27,11 +27,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Atlas executions as OpenTelemetry spans and metrics, following the GenAI semantic conventions.
@@ -55,7 +55,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safe. It keeps the span of each running execution until it finishes, is cancelled or
  * is failed by {@link dev.atlas.execution.ExecutionRecorder#sweepInterrupted}; an execution that
  * is never finished in this process (the process died; another process sweeps it later) leaves its
- * span unexported here, and {@link #replay} exports it once stored as failed.
+ * span unexported here, and {@link #replay} exports it once stored as failed. Executions another
+ * node finishes are not heard here: at most {@link #create(OpenTelemetry, int) maxRunningSpans}
+ * spans stay open, the oldest beyond it ended as evicted.
  */
 public final class AtlasTelemetry implements ExecutionListener {
     /** The instrumentation scope of the spans and metrics. */
@@ -69,7 +71,9 @@ public final class AtlasTelemetry implements ExecutionListener {
     private final Tracer tracer;
     private final LongHistogram tokenUsage;
     private final DoubleHistogram operationDuration;
-    private final Map<UUID, Running> running = new ConcurrentHashMap<>();
+    /** Running executions' spans, oldest started first; guarded by itself. */
+    private final Map<UUID, Running> running = new LinkedHashMap<>();
+    private final int maxRunning;
     /**
      * The span contexts of recently finished executions: a tool call may finish after its
      * execution (LangChain4j's tool calls complete when their results are stored) and must still
@@ -83,11 +87,14 @@ public final class AtlasTelemetry implements ExecutionListener {
                 }
             });
     private static final int FINISHED_KEPT = 10_000;
+    /** The default cap on spans of running executions. */
+    public static final int DEFAULT_MAX_RUNNING_SPANS = 10_000;
 
     /** The span of an execution in progress and the finish reasons of its steps so far. */
-    private record Running(Span span, Context context, List<String> finishReasons) {}
+    private record Running(Span span, Context context, List<String> finishReasons, Instant start) {}
 
-    private AtlasTelemetry(OpenTelemetry openTelemetry) {
+    private AtlasTelemetry(OpenTelemetry openTelemetry, int maxRunning) {
+        this.maxRunning = maxRunning;
         this.tracer = openTelemetry.getTracer(SCOPE);
         Meter meter = openTelemetry.getMeter(SCOPE);
         this.tokenUsage = meter.histogramBuilder("gen_ai.client.token.usage").ofLongs()
@@ -104,7 +111,33 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     /** Exports through {@code openTelemetry}'s tracer and meter providers. */
     public static AtlasTelemetry create(OpenTelemetry openTelemetry) {
-        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry));
+        return new AtlasTelemetry(Limits.requireNonNull("openTelemetry", openTelemetry), DEFAULT_MAX_RUNNING_SPANS);
+    }
+
+    /**
+     * Exports through {@code openTelemetry}'s tracer and meter providers, keeping at most
+     * {@code maxRunningSpans} spans of running executions (default {@value #DEFAULT_MAX_RUNNING_SPANS}).
+     * An execution finished by another node (its sweep, a cancel there), or whose finish was refused
+     * here because another node finished it first, is never heard by this listener: beyond the cap
+     * the oldest running span is ended, marked {@code atlas.span.evicted}, so such spans cannot
+     * accumulate. Set it above the number of executions this process runs at once.
+     *
+     * @throws InvalidInputException naming {@code openTelemetry} when it is null, or
+     *         {@code maxRunningSpans} when it is below 1
+     */
+    public static AtlasTelemetry create(OpenTelemetry openTelemetry, int maxRunningSpans) {
+        Limits.requireNonNull("openTelemetry", openTelemetry);
+        if (maxRunningSpans < 1) {
+            throw new InvalidInputException("maxRunningSpans", "must be at least 1, was " + maxRunningSpans);
+        }
+        return new AtlasTelemetry(openTelemetry, maxRunningSpans);
+    }
+
+    /** How many spans of running executions are open here now (at most the cap given to {@link #create(OpenTelemetry, int)}). */
+    public int runningSpans() {
+        synchronized (running) {
+            return running.size();
+        }
     }
 
     // ---- live export --------------------------------------------------------------------
@@ -113,12 +146,51 @@ public final class AtlasTelemetry implements ExecutionListener {
     public void started(String tenantId, Execution execution) {
         Context parent = Context.current();
         Span span = startSpan(parent, tenantId, execution);
-        running.put(execution.id(), new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>())));
+        Instant start = execution.startedAt() != null ? execution.startedAt() : execution.createdAt();
+        Running r = new Running(span, parent.with(span), Collections.synchronizedList(new ArrayList<>()), start);
+        List<Map.Entry<UUID, Running>> evicted = new ArrayList<>();
+        synchronized (running) {
+            running.put(execution.id(), r);
+            for (var it = running.entrySet().iterator(); running.size() > maxRunning && it.hasNext(); ) {
+                evicted.add(it.next());
+                it.remove();
+            }
+        }
+        // Outside the lock: ending a span may export synchronously.
+        for (Map.Entry<UUID, Running> e : evicted) {
+            // Never before its own start (two starts on other threads may be put in either order).
+            evict(e.getKey(), e.getValue(), start.isBefore(e.getValue().start()) ? e.getValue().start() : start);
+        }
+    }
+
+    /**
+     * Ends the span of an execution this listener stopped waiting for: its outcome is unknown here
+     * (most likely another node finished it), so the status stays UNSET and no metric is recorded;
+     * it ends at {@code at}, the last moment it was known running. A finish heard later still
+     * exports a complete span of its own, as for an execution started in another process.
+     */
+    private void evict(UUID id, Running r, Instant at) {
+        r.span().setAttribute(GenAi.ATLAS_EXECUTION_STATUS, ExecutionStatus.PROCESSING.toString());
+        r.span().setAttribute(GenAi.ATLAS_SPAN_EVICTED, true);
+        r.span().end(at);
+        finished.put(id, Context.root().with(Span.wrap(r.span().getSpanContext())));
+    }
+
+    private Running running(UUID id) {
+        synchronized (running) {
+            return running.get(id);
+        }
+    }
+
+    private Running removeRunning(UUID id) {
+        synchronized (running) {
+            return running.remove(id);
+        }
     }
 
     @Override
     public void stepFinished(String tenantId, ExecutionStep step) {
-        Running r = running.get(step.executionId());
+        Running r = running(step.executionId());
         if (r != null && step.finishReason() != null) {
             r.finishReasons().add(step.finishReason().toString());
         }
@@ -126,7 +198,7 @@ public final class AtlasTelemetry implements ExecutionListener {
 
     @Override
     public void toolCallFinished(String tenantId, ToolCall toolCall) {
-        Running r = running.get(toolCall.executionId());
+        Running r = running(toolCall.executionId());
         Context parent = r != null ? r.context() : finished.get(toolCall.executionId());
         emitToolCall(parent != null ? parent : Context.current(), tenantId, toolCall);
     }
@@ -140,7 +212,7 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void failed(String tenantId, Execution execution) {
         // The sweep fails pending executions too: one that never started made no call, so no span and no metrics.
-        if (!running.containsKey(execution.id()) && execution.startedAt() == null) {
+        if (running(execution.id()) == null && execution.startedAt() == null) {
             return;
         }
         finish(tenantId, execution);
@@ -150,13 +222,13 @@ public final class AtlasTelemetry implements ExecutionListener {
     @Override
     public void cancelled(String tenantId, Execution execution) {
         // A cancelled execution that never started (pending or queued) made no call: no span.
-        if (running.containsKey(execution.id()) || execution.startedAt() != null) {
+        if (running(execution.id()) != null || execution.startedAt() != null) {
             finish(tenantId, execution);
         }
     }
 
     private void finish(String tenantId, Execution execution) {
-        Running r = running.remove(execution.id());
+        Running r = removeRunning(execution.id());
         Span span = r != null ? r.span() : startSpan(Context.current(), tenantId, execution);
         List<String> reasons = r != null ? List.copyOf(r.finishReasons()) : List.of();
         end(span, execution, reasons);

@@ -42,6 +42,8 @@ final class GenAi {
     static final AttributeKey<String> ATLAS_EXECUTION_STATUS = AttributeKey.stringKey("atlas.execution.status");
     static final AttributeKey<Double> ATLAS_COST = AttributeKey.doubleKey("atlas.cost");
     static final AttributeKey<String> ATLAS_TOOL_CALL_ID = AttributeKey.stringKey("atlas.tool_call.id");
+    /** On a span ended because too many executions were running here: its outcome is unknown. */
+    static final AttributeKey<Boolean> ATLAS_SPAN_EVICTED = AttributeKey.booleanKey("atlas.span.evicted");
 
     static final String EXECUTE_TOOL = "execute_tool";
     /** The conventions' value when the error has no more specific type. */

@@ -51,6 +51,7 @@ import java.util.concurrent.Executors;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * What a production user of {@link AtlasTelemetry} relies on beyond the happy path: spans closed by
@@ -380,5 +381,56 @@ class AtlasTelemetryProductionTest {
         }
         assertThat(sdk.metric("gen_ai.client.operation.duration").getHistogramData().getPoints()).hasSize(1);
         assertThat(sdk.metric("gen_ai.client.token.usage").getHistogramData().getPoints()).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("executions another node finishes are never heard here: the running spans stay at the cap, the oldest ended as evicted at the start of the one that pushed it out")
+    void runningSpansAreBoundedWhenAnotherNodeFinishesTheExecutions() {
+        AttributeKey<Boolean> evicted = AttributeKey.booleanKey("atlas.span.evicted");
+        try (Sdk node = new Sdk()) {
+            AtlasTelemetry capped = AtlasTelemetry.create(node.otel, 3);
+            try (Atlas a = Atlas.builder().sqlite(dir.resolve("nodes.db")).clock(clock).executionListener(capped).build();
+                 Atlas b = Atlas.builder().sqlite(dir.resolve("nodes.db")).clock(clock).build()) {
+                List<ExecutionHandle> started = new ArrayList<>();
+                List<Instant> startedAt = new ArrayList<>();
+                for (int i = 0; i < 5; i++) {
+                    startedAt.add(clock.instant());
+                    started.add(a.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o")));
+                    clock.advanceMillis(10);
+                }
+                // Node b fails them all (its sweep); node a's listener hears none of it, and a's own complete is refused.
+                clock.advanceMillis(Duration.ofHours(2).toMillis());
+                assertThat(b.tenant("acme").executions().sweepInterrupted(Duration.ofHours(1)).executions()).isEqualTo(5);
+                for (ExecutionHandle h : started) {
+                    assertThatThrownBy(h::complete).isInstanceOf(dev.atlas.AtlasException.class);
+                }
+                assertThat(capped.runningSpans()).isEqualTo(3);
+
+                List<SpanData> ended = node.spans.getFinishedSpanItems();
+                assertThat(ended).hasSize(2);
+                for (int i = 0; i < 2; i++) {
+                    SpanData s = ended.get(i);
+                    assertThat(s.getAttributes().get(EXECUTION_ID)).isEqualTo(started.get(i).id().toString());
+                    assertThat(s.getStartEpochNanos()).isEqualTo(nanos(startedAt.get(i)));
+                    // Ended when the execution that pushed it out started: the last moment this node knew it running.
+                    assertThat(s.getEndEpochNanos()).isEqualTo(nanos(startedAt.get(i + 3)));
+                    assertThat(s.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+                    assertThat(s.getAttributes().get(evicted)).isTrue();
+                    assertThat(s.getAttributes().get(STATUS)).isEqualTo("processing");
+                    assertThat(s.getAttributes().get(ERROR_TYPE)).isNull();
+                }
+                assertThat(node.metrics.collectAllMetrics()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aCapBelowOneIsRefusedNamingIt() {
+        assertThatThrownBy(() -> AtlasTelemetry.create(sdk.otel, 0))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("maxRunningSpans"));
+    }
+
+    private static long nanos(Instant t) {
+        return java.util.concurrent.TimeUnit.SECONDS.toNanos(t.getEpochSecond()) + t.getNano();
     }
 }

@@ -54,8 +54,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>The window.</b> What the memory keeps is recorded as a <i>window marker</i>
  * ({@value #WINDOW}: the first sequence of the window, the system messages kept from before it
  * and those dropped after it) in the metadata of the last message a save appends, so it is written
- * in the same transaction; a save that only evicts puts it in the conversation's metadata. Reading
- * takes the newest {@linkplain #window(int) window} messages and the newest marker among them, so
+ * in the same transaction; a save that only evicts puts it in the conversation's metadata, as does
+ * the first save to a conversation. Reading takes the newest {@linkplain #window(int) window}
+ * messages and the newest marker among them (looking further back, never past the conversation's
+ * marker, when more than a window was appended through the Atlas API since the last save), so
  * {@link #findByConversationId} returns exactly the list last saved, as Spring AI's
  * {@code InMemoryChatMemoryRepository} does (plus messages appended since by others), while the
  * full transcript stays in Atlas. A conversation this repository never saved to (created through
@@ -75,7 +77,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * the tenant (in Atlas's blob store) attached to the message as a
  * {@linkplain dev.atlas.asset.AssetStore#attachPart part} of it, so retention's hard delete of the
  * message, or purge of its conversation, deletes the bytes too. A save that is refused deletes the
- * assets it wrote.
+ * assets it wrote. Reads do not read the bytes: a medium read from here loads them on its first
+ * {@code getData()} (when the model uses it) and keeps them.
  *
  * <p>{@link #deleteByConversationId} soft-deletes the conversation, which frees its key: the next
  * save starts a new conversation. Thread-safe; saves to one key are serialised in this process.
@@ -177,6 +180,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             }
             List<Media> media = SpringMessages.media(messages.get(i));
             for (int j = 0; j < media.size(); j++) {
+                // Media read from Atlas are known good: asking for their data would read the bytes.
+                if (media.get(j) instanceof SpringMessages.AssetMedia) {
+                    continue;
+                }
                 Object data = media.get(j) == null ? null : media.get(j).getData();
                 if (!(data instanceof String) && !(data instanceof byte[])) {
                     throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
@@ -533,6 +540,23 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // As parts of their message: retention's hard delete of the message or purge of its conversation
         // then deletes them, rows and bytes (a plain attachment is an upload, which outlives the message).
         assetsOf.forEach((index, assets) -> assets.forEach(a -> attachPart(appended.get(index), a)));
+        if (!(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
+            // Once per conversation: a marker in the conversation says a read must look further back for
+            // the newest message marker when others appended more than a window, and bounds that search.
+            // The messages are stored: a failure here must not fail the save (a retry would append them
+            // again). The marker is on the last message still; the next save tries again.
+            try {
+                Conversation now = store.require(conversation.id());
+                if (!(now.metadata().get(WINDOW) instanceof Map<?, ?>)) {
+                    Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
+                    metadata.put(WINDOW, marker.json(appended.get(appended.size() - 1).sequence()));
+                    store.updateMetadata(conversation.id(), metadata);
+                }
+            } catch (RuntimeException e) {
+                System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                        "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
+            }
+        }
     }
 
     /** Soft-deletes an asset nothing will refer to (retention purges its bytes); a failure is added to {@code cause}. */
@@ -606,20 +630,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
-     * The bytes of a media asset, or null when it is gone (deleted, purged by retention) or its blob
-     * cannot be read here (a local blob store on another instance): one unreadable image must not
-     * make the whole conversation unreadable, so it is left out, with a warning.
+     * How to read a media asset's bytes when they are used, or null when the asset is gone (deleted,
+     * purged by retention): one removed image must not make the whole conversation unreadable, so it
+     * is left out. Only the asset's row is read here, not its bytes. Bytes that cannot be read when
+     * used (removed since, or a local blob store on another instance) fail the use with
+     * {@link IllegalStateException} naming the asset: sending the model a message without the image
+     * it was about would be a silent lie.
      */
-    private byte[] assetBytes(UUID asset) {
-        try (java.io.InputStream in = tenant.assets().open(asset)) {
-            return in.readAllBytes();
-        } catch (NotFoundException gone) {
-            return null;
-        } catch (dev.atlas.StorageException | java.io.IOException e) {
-            System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
-                    "media asset " + asset + " left out of the chat memory: its bytes cannot be read: " + e.getMessage());
+    private java.util.function.Supplier<byte[]> assetBytes(UUID asset) {
+        if (tenant.assets().get(asset).isEmpty()) {
             return null;
         }
+        return () -> {
+            try (java.io.InputStream in = tenant.assets().open(asset)) {
+                return in.readAllBytes();
+            } catch (NotFoundException | dev.atlas.StorageException | java.io.IOException e) {
+                throw new IllegalStateException("media asset " + asset + " of the chat memory cannot be read: " + e.getMessage(), e);
+            }
+        };
     }
 
     /** Key of the latest message with tool calls in a save's call map (not a provider id: it has a NUL). */
@@ -696,14 +724,24 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private Window load(Conversation conversation) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> tail = store.history(conversation.id(), window);
-        Marker marker = Marker.parse(conversation.metadata().get(WINDOW), 0);
-        for (int i = tail.size() - 1; i >= 0; i--) {
-            Marker m = Marker.parse(tail.get(i).metadata().get(WINDOW), tail.get(i).sequence());
-            if (m != null) {
-                if (marker == null || m.at() > marker.at()) {
-                    marker = m;
+        Marker saved = Marker.parse(conversation.metadata().get(WINDOW), 0);
+        Marker marker = newestMarker(tail, saved);
+        if (marker == saved && saved != null && tail.size() == window) {
+            // No marker among the newest messages: more than a window was appended since the last save
+            // through the Atlas API. The conversation's marker (every saved-to conversation has one)
+            // bounds the search back; pages grow so that a few foreign messages cost few rows, many
+            // few statements. The messages read become part of the tail, not read again below.
+            int size = Math.max(window, 16);
+            while (marker == saved && tail.get(0).sequence() > saved.at() + 1) {
+                List<dev.atlas.conversation.Message> page = store.historyBefore(conversation.id(), tail.get(0).sequence(), size);
+                List<dev.atlas.conversation.Message> longer = new ArrayList<>(page);
+                longer.addAll(tail);
+                tail = longer;
+                marker = newestMarker(page, saved);
+                if (page.size() < size) {
+                    break;
                 }
-                break;
+                size = Math.min(Limits.MAX_PAGE_SIZE, size * 4);
             }
         }
         long last = Math.max(conversation.lastSequence(), tail.isEmpty() ? 0 : tail.get(tail.size() - 1).sequence());
@@ -738,6 +776,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
         out.sort(Comparator.comparingLong(dev.atlas.conversation.Message::sequence));
         return new Window(out, marker, last);
+    }
+
+    /**
+     * The newest marker on {@code messages} (ascending), or {@code saved}, the conversation's, when
+     * it is newer or none is there.
+     */
+    private static Marker newestMarker(List<dev.atlas.conversation.Message> messages, Marker saved) {
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            Marker m = Marker.parse(messages.get(i).metadata().get(WINDOW), messages.get(i).sequence());
+            if (m != null) {
+                return saved == null || m.at() > saved.at() ? m : saved;
+            }
+        }
+        return saved;
     }
 
     /** What {@link ConversationStore#history} returns: the active, delivered messages. */

@@ -53,7 +53,10 @@ import java.util.UUID;
  *
  * <p>Streamed calls are recorded alike, as {@code stream} executions: each round is aggregated
  * from its chunks and the time to the first chunk is kept; every chunk carries the ids, so the
- * message {@code MessageChatMemoryAdvisor} aggregates is linked too.
+ * message {@code MessageChatMemoryAdvisor} aggregates is linked too. A stream that fails or is
+ * cancelled by its subscriber mid-round fails its step and the execution, whose usage then
+ * includes what the round's chunks reported so far (the latest count of each kind, as Spring AI's
+ * aggregator counts them): those tokens are billed.
  *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
@@ -148,6 +151,39 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final class Run {
         ExecutionHandle execution;
         boolean stream;
+        /** The usage of the rounds recorded so far (the steps' sum). */
+        volatile Usage recorded = Usage.NONE;
+        /**
+         * The step of the round being streamed and the usage its chunks reported so far: a stream cancelled
+         * by its subscriber is heard here (outermost) before the inner advisor, so the run closes them.
+         */
+        volatile StepHandle open;
+        volatile Usage cut = Usage.NONE;
+        /** What the chunks of rounds that failed reported: a failed step stores no usage, yet those tokens are billed. */
+        volatile Usage lost = Usage.NONE;
+
+        /** A streamed round failed: its step fails now (an advisor may retry it), its reported usage is kept. */
+        void roundFailed(StepHandle step, Throwable e) {
+            open = null;
+            lost = lost.plus(cut);
+            cut = Usage.NONE;
+            step.fail(String.valueOf(e.getMessage()));
+        }
+
+        /** Sets the execution's usage when rounds that failed reported some: else it is the steps' sum. */
+        private void keepLostUsage(Throwable cause) {
+            Usage unrecorded = lost.plus(cut);
+            if (!unrecorded.isEmpty()) {
+                try {
+                    execution.usage(recorded.plus(unrecorded));
+                } catch (RuntimeException refused) {
+                    if (cause == null) {
+                        throw refused;
+                    }
+                    cause.addSuppressed(refused);
+                }
+            }
+        }
         // Calls awaiting results by provider call id, in request order: a provider that sends no ids
         // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
         final Map<String, java.util.ArrayDeque<StepHandle.ToolCallHandle>> pending = new LinkedHashMap<>();
@@ -213,6 +249,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 call.fail("no result was sent back to the model");
             }
             pending.clear();
+            keepLostUsage(null);
             execution.complete();
         }
 
@@ -224,6 +261,16 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 call.fail("interrupted: " + e);
             }
             pending.clear();
+            StepHandle step = open;
+            if (step != null) {
+                // A stream cancelled by its subscriber: heard here before the round's own advisor.
+                try {
+                    roundFailed(step, e);
+                } catch (RuntimeException closed) {
+                    e.addSuppressed(closed);
+                }
+            }
+            keepLostUsage(e);
             execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
@@ -301,12 +348,18 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 }
                 run.results(request.prompt().getInstructions());
                 AtomicReference<StepHandle> step = new AtomicReference<>(run.execution == null ? null : run.execution.step());
+                run.open = step.get();
+                run.cut = Usage.NONE;
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
                     ChatResponse chat = chunk.chatResponse();
+                    if (chat != null) {
+                        run.cut = latest(run.cut, chat);
+                    }
                     if (run.execution == null) {
                         String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
                         run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
                         step.set(run.execution.step());
+                        run.open = step.get();
                     }
                     run.execution.firstToken();
                     if (chat != null) {
@@ -319,6 +372,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                     return chunk;
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
+                    run.open = null;
+                    run.cut = Usage.NONE;
                     if (step.get() != null) {
                         record(run, step.get(), aggregated.chatResponse());
                     }
@@ -326,12 +381,17 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                         run.complete();
                     }
                 }).doOnError(e -> {
-                    if (step.get() == null) {
-                        step.set(run.unknownModelStep(request));
+                    // No open step but one made: the round was recorded, what failed came after it.
+                    StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
+                    if (failing != null) {
+                        run.roundFailed(failing, e);
                     }
-                    step.get().fail(String.valueOf(e.getMessage()));
                     if (own) {
                         run.fail(e);
+                    }
+                }).doOnCancel(() -> {
+                    if (own) {
+                        run.fail(new java.util.concurrent.CancellationException("the stream was cancelled"));
                     }
                 });
             });
@@ -353,7 +413,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             if (id != null && !id.isBlank()) {
                 run.execution.providerResponseId(id);
             }
-            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage(chat));
+            Usage usage = usage(chat);
+            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage);
+            run.recorded = run.recorded.plus(usage);
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
                 g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
@@ -411,6 +473,21 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         } catch (InvalidInputException e) {
             return Usage.NONE;
         }
+    }
+
+    /**
+     * The usage a stream reported up to {@code chunk}: as Spring AI's aggregator counts it, the
+     * latest positive count of each kind (providers report running totals, some only at the end).
+     */
+    static Usage latest(Usage before, ChatResponse chunk) {
+        org.springframework.ai.chat.metadata.Usage u = chunk.getMetadata() == null ? null : chunk.getMetadata().getUsage();
+        if (u == null) {
+            return before;
+        }
+        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? Long.valueOf(u.getPromptTokens()) : before.inputTokens();
+        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? Long.valueOf(u.getCompletionTokens())
+                : before.outputTokens();
+        return new Usage(in, out, null, null, null);
     }
 
     static UUID executionOf(Message m) {

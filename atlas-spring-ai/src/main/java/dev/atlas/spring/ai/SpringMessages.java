@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
@@ -134,10 +135,11 @@ final class SpringMessages {
 
     /**
      * The Spring AI message for a stored Atlas message, carrying its Atlas ids in its metadata;
-     * media bytes come from {@code assetBytes} (null: no media; a null result: the asset is gone).
+     * the bytes of a media asset are read by what {@code assetBytes} gives for it, when the media's
+     * data is first asked for (null: no media; a null result: the asset is gone, left out).
      */
     @SuppressWarnings("unchecked")
-    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, byte[]> assetBytes) {
+    static Message toSpring(dev.atlas.conversation.Message stored, Function<UUID, Supplier<byte[]>> assetBytes) {
         Map<String, Object> spring = stored.metadata().get(KEY) instanceof Map<?, ?> s ? (Map<String, Object>) s : Map.of();
         Map<String, Object> meta = new LinkedHashMap<>();
         if (spring.get("metadata") instanceof Map<?, ?> m) {
@@ -155,22 +157,22 @@ final class SpringMessages {
         if (assetBytes != null && spring.get(MEDIA) instanceof List<?> described) {
             for (Object o : described) {
                 Map<String, Object> d = (Map<String, Object>) o;
-                Media.Builder b = Media.builder().mimeType(MimeType.valueOf((String) d.get("mimeType")));
+                MimeType mime = MimeType.valueOf((String) d.get("mimeType"));
+                if (d.get("asset") instanceof String asset) {
+                    Supplier<byte[]> bytes = assetBytes.apply(UUID.fromString(asset));
+                    if (bytes != null) {
+                        media.add(new AssetMedia(mime, UUID.fromString(asset), (String) d.get("id"), (String) d.get("name"), bytes));
+                    }
+                    continue;
+                }
+                Media.Builder b = Media.builder().mimeType(mime);
                 if (d.get("id") != null) {
                     b.id((String) d.get("id"));
                 }
                 if (d.get("name") != null) {
                     b.name((String) d.get("name"));
                 }
-                if (d.get("url") instanceof String url) {
-                    b.data(url);
-                } else {
-                    byte[] bytes = assetBytes.apply(UUID.fromString((String) d.get("asset")));
-                    if (bytes == null) {
-                        continue;
-                    }
-                    b.data(bytes);
-                }
+                b.data((String) d.get("url"));
                 media.add(b.build());
             }
         }
@@ -199,6 +201,63 @@ final class SpringMessages {
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
         };
+    }
+
+    /**
+     * Media whose bytes are those of an Atlas asset, read on the first {@link #getData()} (by the
+     * model, when it builds its request) and kept: listing a conversation, as chat memory does three
+     * times a turn, reads no bytes. Spring AI's own {@code Media} from a {@code Resource} reads it at
+     * once, so the laziness lives here; to a provider it is media with {@code byte[]} data.
+     */
+    static final class AssetMedia extends Media {
+        private final UUID asset;
+        private final String id;
+        private final String name;
+        private final Supplier<byte[]> load;
+        private volatile byte[] bytes;
+
+        AssetMedia(MimeType mimeType, UUID asset, String id, String name, Supplier<byte[]> load) {
+            super(mimeType, java.net.URI.create("urn:atlas:asset:" + asset));
+            this.asset = asset;
+            this.id = id;
+            this.name = name;
+            this.load = load;
+        }
+
+        /** The asset holding the bytes. */
+        UUID asset() {
+            return asset;
+        }
+
+        @Override
+        public Object getData() {
+            return getDataAsByteArray();
+        }
+
+        @Override
+        public byte[] getDataAsByteArray() {
+            byte[] b = bytes;
+            if (b == null) {
+                synchronized (this) {
+                    b = bytes;
+                    if (b == null) {
+                        b = load.get();
+                        bytes = b;
+                    }
+                }
+            }
+            return b;
+        }
+
+        @Override
+        public String getId() {
+            return id;
+        }
+
+        @Override
+        public String getName() {
+            return name != null ? name : super.getName();
+        }
     }
 
     /** Whether {@code given} says the same as {@code stored} (type, text, tool calls, tool responses). */

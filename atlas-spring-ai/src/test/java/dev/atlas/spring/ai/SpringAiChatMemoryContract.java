@@ -78,7 +78,7 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     /** A ChatClient wired as the Boot auto-configuration wires it. */
-    private ChatClient client(ScriptedChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
+    private ChatClient client(org.springframework.ai.chat.model.ChatModel model, ChatMemoryRepository memoryRepository, int window, boolean record) {
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(memoryRepository).maxMessages(window).build();
         ChatClient.Builder b = ChatClient.builder(model)
                 .defaultTools(new OrderTools())
@@ -373,6 +373,71 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
+    void markerFoundBehindMoreThanAWindowOfForeignAppends() {
+        CountingDataSource counting = new CountingDataSource(database().dataSource());
+        try (Atlas counted = Atlas.builder().dataSource(counting.dataSource()).build()) {
+            Tenant t = counted.tenant("acme");
+            Conversation c = t.conversations().ensure("behind", NewConversation.of(Owner.user("42"), "support"));
+            // 2,500 messages of history from before the memory: reading them all would take three pages.
+            for (int batch = 0; batch < 3; batch++) {
+                List<NewMessage> history = new ArrayList<>();
+                for (int i = 0; i < (batch < 2 ? 1000 : 500); i++) {
+                    history.add(i % 2 == 0 ? NewMessage.user("old u" + i) : NewMessage.assistant("old a" + i));
+                }
+                t.conversations().appendAll(c.id(), history);
+            }
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(t, Owner.user("42"), "support").window(4);
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).maxMessages(4).build();
+            InMemoryChatMemoryRepository seeded = new InMemoryChatMemoryRepository();
+            seeded.saveAll("behind", repo.findByConversationId("behind"));
+            ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(seeded).maxMessages(4).build();
+            List<Message> said = List.of(new SystemMessage("be brief"), new UserMessage("u1"), new AssistantMessage("a1"),
+                    new UserMessage("u2"), new AssistantMessage("a2"), new UserMessage("u3"), new AssistantMessage("a3"));
+            for (Message m : said) {
+                memory.add("behind", m);
+                reference.add("behind", m);
+            }
+            assertThat(shapes(memory.get("behind"))).isEqualTo(shapes(reference.get("behind")))
+                    .startsWith("SYSTEM[be brief]").endsWith("USER[u3]", "ASSISTANT[a3][]"); // 1.1 keeps a2 too, 2.0 does not
+
+            // Another part of the application appends 6 messages (more than the window of 4) through Atlas.
+            List<NewMessage> behind = new ArrayList<>();
+            for (int i = 1; i <= 6; i++) {
+                behind.add(NewMessage.user("behind " + i));
+            }
+            t.conversations().appendAll(c.id(), behind);
+
+            counting.reset();
+            List<String> read = shapes(repo.findByConversationId("behind"));
+            List<String> expected = new ArrayList<>(shapes(reference.get("behind")));
+            for (int i = 1; i <= 6; i++) {
+                expected.add("USER[behind " + i + "]");
+            }
+            assertThat(read).isEqualTo(expected);
+            // The conversation by key, its newest 4 messages, then the 16 before them (where the marker is):
+            // the 2,500 older messages are never read (a page holds at most 1,000).
+            assertThat(counting.statements()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    @DisplayName("a first save whose window marker no longer fits in the conversation's metadata still succeeds: the messages are stored once and read back")
+    void firstSaveWithFullConversationMetadata() {
+        // Metadata of the application, a few characters under the limit: the marker cannot be added to it.
+        String filler = "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 20);
+        tenant.conversations().ensure("full", NewConversation.of(Owner.user("42"), "support").metadata(java.util.Map.of("big", filler)));
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        memory.add("full", new UserMessage("u1"));
+        memory.add("full", new AssistantMessage("a1"));
+        assertThat(shapes(memory.get("full"))).containsExactly("USER[u1]", "ASSISTANT[a1][]");
+        Conversation c = tenant.conversations().requireByKey("full");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("u1", "a1");
+        assertThat(c.metadata()).containsOnlyKeys("big");
+    }
+
+    @Test
     @DisplayName("streamed calls: one stream execution per call, a step per round, messages linked, tool rounds kept once")
     void streaming() {
         ChatClient client = client(new ScriptedChatModel(), repository, 20, true);
@@ -544,6 +609,77 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(rows).extracting(dev.atlas.conversation.Message::content).containsExactly("what is on these?", "two cats");
         assertThat(tenant.assets().forMessage(rows.get(0).id())).singleElement()
                 .satisfies(a -> assertThat(a.asset().mimeType()).isEqualTo("image/jpeg"));
+    }
+
+    /** A blob store in {@code dir} that counts the opens of stored bytes. */
+    private static final class CountingBlobs implements dev.atlas.asset.BlobStore {
+        final dev.atlas.asset.LocalDirectoryBlobStore local;
+        final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingBlobs(java.nio.file.Path dir) {
+            local = new dev.atlas.asset.LocalDirectoryBlobStore(dir);
+        }
+
+        @Override
+        public dev.atlas.asset.StoredBlob put(String key, java.io.InputStream content) throws java.io.IOException {
+            return local.put(key, content);
+        }
+
+        @Override
+        public java.io.InputStream open(String key) throws java.io.IOException {
+            opens.incrementAndGet();
+            return local.open(key);
+        }
+
+        @Override
+        public boolean delete(String key) throws java.io.IOException {
+            return local.delete(key);
+        }
+
+        @Override
+        public List<dev.atlas.asset.BlobInfo> list(String prefix) throws java.io.IOException {
+            return local.list(prefix);
+        }
+    }
+
+    @Test
+    @DisplayName("media bytes are not read when messages are only listed (a turn reads the memory three times); read once, byte-exact, when the model uses them")
+    void mediaBytesAreReadOnlyWhenUsed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        CountingBlobs blobs = new CountingBlobs(dir);
+        try (Atlas counted = database().open(b -> b.blobStore(blobs))) {
+            AtlasChatMemoryRepository repo = AtlasChatMemoryRepository.of(counted.tenant("acme"), Owner.user("42"), "support");
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repo).build();
+            memory.add("lazy", photo("a cat?", 7));
+            memory.add("lazy", new AssistantMessage("A cat."));
+            blobs.opens.set(0);
+
+            // A turn as MessageChatMemoryAdvisor makes it: get (the prompt), add(user), add(reply): three reads, two saves.
+            memory.get("lazy");
+            memory.add("lazy", new UserMessage("and this one?"));
+            memory.add("lazy", new AssistantMessage("Also a cat."));
+            List<Message> listed = memory.get("lazy");
+            assertThat(blobs.opens.get()).isZero();
+
+            org.springframework.ai.content.Media media = ((UserMessage) listed.get(0)).getMedia().get(0);
+            assertThat(media.getMimeType()).isEqualTo(org.springframework.util.MimeTypeUtils.IMAGE_PNG);
+            assertThat(media.getName()).isEqualTo("photo.png");
+            assertThat(blobs.opens.get()).isZero();
+            assertThat(media.getData()).isEqualTo(png(7));
+            assertThat(media.getDataAsByteArray()).isEqualTo(png(7));
+            assertThat(blobs.opens.get()).isEqualTo(1);
+
+            // Saving the used list back stores nothing twice and reads nothing more.
+            memory.add("lazy", new UserMessage("thanks"));
+            assertThat(counted.tenant("acme").conversations().messages(repo.conversation("lazy").orElseThrow().id(), 0, 100)).hasSize(5);
+            assertThat(blobs.opens.get()).isEqualTo(1);
+
+            // An asset deleted between the read and the use: the use fails naming it, rather than send the message without it.
+            org.springframework.ai.content.Media unused = ((UserMessage) memory.get("lazy").get(0)).getMedia().get(0);
+            java.util.UUID asset = mediaAssets(counted.tenant("acme"), "lazy").get(0);
+            counted.tenant("acme").assets().delete(asset);
+            assertThatThrownBy(unused::getData).isInstanceOf(IllegalStateException.class).hasMessageContaining(asset.toString());
+            assertThat(((UserMessage) memory.get("lazy").get(0)).getMedia()).isEmpty();
+        }
     }
 
     /** Reopens Atlas on a fresh database with a blob directory the test can count and a clock it can move. */
@@ -800,6 +936,213 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(streams.get(0).error()).isEqualTo("provider down");
             assertThat(streams.get(0).model()).isEqualTo(model == null ? "unknown" : model);
         }
+    }
+
+    @Test
+    @DisplayName("a model that fails mid-stream, in the round after a tool call: the execution is failed with the error and the usage so far (the finished round's and the chunks' of the failed one)")
+    void errorMidStreamKeepsTheUsageSoFar() {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                if (!(in.get(in.size() - 1) instanceof ToolResponseMessage)) {
+                    return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(scripted.call(prompt)));
+                }
+                // As Anthropic streams: the prompt tokens first, the output tokens so far later, then the connection drops.
+                return reactor.core.publisher.Flux.just(chunk("Sta", 150, 0), chunk("tus", 150, 7))
+                        .concatWith(reactor.core.publisher.Flux.error(new IllegalStateException("connection reset")));
+            }
+
+            private org.springframework.ai.chat.model.ChatResponse chunk(String text, int in, int out) {
+                return new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(in, out)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThatThrownBy(() -> client.prompt().user("where is order 7?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "cut"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(2))).hasMessageContaining("connection reset");
+
+        Conversation c = tenant.conversations().requireByKey("cut");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).hasSize(1);
+        Execution e = executions.get(0);
+        assertThat(e.type()).isEqualTo(dev.atlas.execution.ExecutionType.STREAM);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("connection reset");
+        assertThat(e.usage().inputTokens()).isEqualTo(100L + 150L);
+        assertThat(e.usage().outputTokens()).isEqualTo(20L + 7L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.status()).containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED,
+                dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(tree.toolCalls()).extracting(t -> t.status() + "=" + t.result())
+                .containsExactly("completed=\"order 7 packed\"", "completed=\"order 8 shipped\"");
+    }
+
+    @Test
+    @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is failed as cancelled, its step too (none left processing), with the usage reported so far")
+    void cancelledStreamClosesItsStep() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new UnsupportedOperationException("streams only");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.just(chunk("Hel", 150, 0), chunk("lo", 150, 3), chunk("!", 150, 5));
+            }
+
+            private org.springframework.ai.chat.model.ChatResponse chunk(String text, int in, int out) {
+                return new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(in, out)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThat(client.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
+                .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
+
+        Conversation c = tenant.conversations().requireByKey("gone");
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items();
+        assertThat(executions).hasSize(1);
+        Execution e = executions.get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("the stream was cancelled");
+        assertThat(e.usage().inputTokens()).isEqualTo(150L);
+        assertThat(e.usage().outputTokens()).isNull();
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).singleElement().satisfies(step -> {
+            assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(step.error()).isEqualTo("the stream was cancelled");
+        });
+    }
+
+    @Test
+    @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
+    void concurrentStreams() throws Exception {
+        ScriptedChatModel scripted = new ScriptedChatModel();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.call(prompt);
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return scripted.stream(prompt).subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return scripted.getDefaultOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return scripted.getOptions();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            CountDownLatch go = new CountDownLatch(1);
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String key = "streams-" + t;
+                done.add(pool.submit(() -> {
+                    go.await();
+                    for (int i = 0; i < 4; i++) {
+                        String text = client.prompt().user(turn(i)).advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key))
+                                .stream().content().collectList().block(java.time.Duration.ofMinutes(2)).stream().reduce("", String::concat);
+                        assertThat(text).isNotBlank();
+                    }
+                    return null;
+                }));
+            }
+            go.countDown();
+            for (Future<?> f : done) {
+                f.get(5, TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        for (int t = 0; t < 8; t++) {
+            Conversation c = tenant.conversations().requireByKey("streams-" + t);
+            assertThat(tenant.conversations().messages(c.id(), 0, 100)).hasSize(2 * 4 + 2 * 2);
+            List<Execution> executions = tenant.executions().list(ExecutionQuery.all().conversation(c.id()).limit(100)).items();
+            assertThat(executions).hasSize(4).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+                assertThat(e.usage().inputTokens()).isEqualTo(100L * tree.steps().size());
+                assertThat(tree.steps()).allSatisfy(s -> assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+                assertThat(tree.toolCalls()).allSatisfy(x -> assertThat(x.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+            });
+            assertThat(executions.stream().mapToInt(e -> tenant.executions().tree(e.id()).orElseThrow().steps().size()).sum()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    @DisplayName("a model asking for a tool the application does not have: the call fails, the execution is failed with the round's usage, the tool call failed, no step left processing")
+    void unknownToolFailsTheCall() {
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_x", "function", "launch_rocket", "{}"))).build())),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(40, 9)).build());
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+        ChatClient client = client(model, repository, 20, true);
+        assertThatThrownBy(() -> say(client, "rocket", "launch it")).hasMessageContaining("launch_rocket");
+
+        Conversation c = tenant.conversations().requireByKey("rocket");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.usage().inputTokens()).isEqualTo(40L);
+        assertThat(e.usage().outputTokens()).isEqualTo(9L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.steps()).extracting(s -> s.status()).containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tree.toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.name()).isEqualTo("launch_rocket");
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        });
     }
 
     @Test
