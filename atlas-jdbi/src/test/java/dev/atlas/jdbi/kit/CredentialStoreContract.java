@@ -365,4 +365,17 @@ public abstract class CredentialStoreContract extends AtlasContract {
         assertThat(store.list(Owner.user("42"))).extracting(CredentialInfo::name)
                 .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
     }
+
+    @Test
+    @DisplayName("an empty secret and one of exactly 65,536 UTF-16 units of 4-byte characters round-trip; one unit more is an InvalidInputException naming secret and the stored secret stays")
+    void secretLengthBounds() {
+        store.upsert(ALICE, "empty", "");
+        assertThat(store.get(ALICE, "empty").orElseThrow().reveal()).isEmpty();
+        String max = "\uD83D\uDE00".repeat(CredentialStore.MAX_SECRET_LENGTH / 2);
+        store.upsert(ALICE, "big", max);
+        assertThat(store.get(ALICE, "big").orElseThrow().reveal()).isEqualTo(max);
+        assertThatThrownBy(() -> store.upsert(ALICE, "big", max + "x")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("secret"));
+        assertThat(store.get(ALICE, "big").orElseThrow().reveal()).isEqualTo(max);
+    }
 }
