@@ -639,4 +639,47 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(store.revisions(a.id())).containsExactly(r);
         assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(1);
     }
+
+    @Test
+    @DisplayName("publishes racing a delete: every publish before it gets its own number 1..n, every one after it is NotFoundException, and the kept history is exactly the successful ones")
+    void publishesRacingDelete() throws Exception {
+        Assistant a = bot();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(4);
+        List<Future<List<Integer>>> futures = new ArrayList<>();
+        try {
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    List<Integer> numbers = new ArrayList<>();
+                    for (int i = 0; i < 30; i++) {
+                        try {
+                            numbers.add(store.publish(a.id(), NewRevision.of("t" + thread + " i" + i, Map.of("i", i))).number());
+                        } catch (NotFoundException gone) {
+                            // deleted: no later publish of this thread may succeed either
+                        }
+                        if (i == 2) {
+                            started.countDown();
+                        }
+                    }
+                    return numbers;
+                }));
+            }
+            started.await();
+            store.delete(a.id());
+            List<Integer> all = new ArrayList<>();
+            for (Future<List<Integer>> f : futures) {
+                List<Integer> mine = f.get();
+                assertThat(mine).isSorted();
+                all.addAll(mine);
+            }
+            Collections.sort(all);
+            assertThat(all).containsExactlyElementsOf(IntStream.rangeClosed(1, all.size()).boxed().toList());
+            assertThat(store.revisions(a.id())).extracting(AssistantRevision::number).containsExactlyElementsOf(all);
+            assertThat(store.get(a.id())).isEmpty();
+            assertThatThrownBy(() -> store.publish(a.id(), rev("late", Map.of()))).isInstanceOf(NotFoundException.class);
+        } finally {
+            pool.shutdown();
+        }
+    }
 }

@@ -270,4 +270,32 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.revisions(s.id())).containsExactly(last);
         assertThat(store.currentRevision(s.id())).contains(last);
     }
+
+    @Test
+    @DisplayName("6 concurrent creates of one slug: exactly one document, every other call a ConflictException naming slug")
+    void concurrentCreateOfOneSlug() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<String>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                results.add(pool.submit(() -> {
+                    try {
+                        store.create("same", "Same", ALICE);
+                        return "created";
+                    } catch (ConflictException e) {
+                        return "conflict:" + e.field();
+                    }
+                }));
+            }
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> f : results) {
+                outcomes.add(f.get());
+            }
+            assertThat(outcomes).filteredOn("created"::equals).hasSize(1);
+            assertThat(outcomes).filteredOn(o -> !o.equals("created")).hasSize(5).allMatch("conflict:slug"::equals);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(store.list(null, 10, null).items()).extracting(Settings::slug).containsExactly("same");
+    }
 }
