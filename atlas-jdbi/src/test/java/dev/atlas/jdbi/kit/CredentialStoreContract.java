@@ -378,4 +378,20 @@ public abstract class CredentialStoreContract extends AtlasContract {
                 e -> assertThat(e.field()).isEqualTo("secret"));
         assertThat(store.get(ALICE, "big").orElseThrow().reveal()).isEqualTo(max);
     }
+
+    @Test
+    @DisplayName("during a rolling rotation an instance still on the old primary keeps writing old-key rows: reEncrypt run again moves exactly those, and returns 0 once none is left; the old instance cannot read moved rows")
+    void rollingRotation() {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        assertThat(r.reEncrypt()).isEqualTo(1);
+        assertThat(store.upsert(BOB, "openai", "written by the old instance").keyId()).isEqualTo("k1");
+        assertThat(store.upsert(ALICE, "openai", "replaced by the old instance").keyId()).isEqualTo("k1");
+        assertThat(r.reEncrypt()).isEqualTo(2);
+        assertThat(r.reEncrypt()).isZero();
+        assertThat(r.list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k2");
+        assertThat(r.get(BOB, "openai").orElseThrow().reveal()).isEqualTo("written by the old instance");
+        assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
+    }
 }
