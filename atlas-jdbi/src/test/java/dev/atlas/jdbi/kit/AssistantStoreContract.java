@@ -682,4 +682,18 @@ public abstract class AssistantStoreContract extends AtlasContract {
             pool.shutdown();
         }
     }
+
+    @Test
+    @DisplayName("a system prompt of exactly 1,048,576 UTF-16 units of 4-byte characters round-trips byte-exact, also through a rollback; one unit more is an InvalidInputException naming systemPrompt")
+    void hugePrompt() {
+        Assistant a = bot();
+        String prompt = "\uD83D\uDE00".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH / 2);
+        AssistantRevision r = store.publish(a.id(), NewRevision.of(prompt, Map.of()));
+        store.publish(a.id(), NewRevision.of("short", Map.of()));
+        AssistantRevision back = store.rollback(a.id(), 1, BOB);
+        assertThat(store.getRevision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(store.currentRevision(a.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(back.systemPrompt()).isEqualTo(prompt);
+        assertField(() -> NewRevision.of(prompt + "x", Map.of()), "systemPrompt");
+    }
 }
