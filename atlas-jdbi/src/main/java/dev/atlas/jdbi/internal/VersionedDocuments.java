@@ -170,7 +170,7 @@ final class VersionedDocuments<R> {
         }
         if (known(h, doc).orElse(0) == 1) {
             throw new ConflictException("number", noun + " " + doc + " has used every revision number up to " + Integer.MAX_VALUE
-                    + "; its history is complete, create a new " + noun + " to publish more");
+                    + "; its history is complete: create a new one to publish more");
         }
         throw new NotFoundException(noun, doc);
     }
