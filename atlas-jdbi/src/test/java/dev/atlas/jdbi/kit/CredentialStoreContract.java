@@ -394,4 +394,46 @@ public abstract class CredentialStoreContract extends AtlasContract {
         assertThat(r.get(BOB, "openai").orElseThrow().reveal()).isEqualTo("written by the old instance");
         assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
     }
+
+    @Test
+    @DisplayName("two reEncrypt calls racing over 300 rows move each row exactly once (their counts add up to 300), and 8 concurrent upserts of one name leave one credential holding one of the written secrets")
+    void concurrentReEncryptAndUpsert() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            store.upsert(Owner.user("u" + i), "openai", PLAINTEXT + i);
+        }
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> moves = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                moves.add(pool.submit(r::reEncrypt));
+            }
+            int moved = 0;
+            for (java.util.concurrent.Future<Integer> f : moves) {
+                moved += f.get();
+            }
+            assertThat(moved).isEqualTo(300);
+            assertThat(r.reEncrypt()).isZero();
+
+            List<String> written = new ArrayList<>();
+            List<java.util.concurrent.Future<CredentialInfo>> puts = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String secret = "sk-thread-" + t;
+                written.add(secret);
+                puts.add(pool.submit(() -> r.upsert(BOB, "shared", secret)));
+            }
+            for (java.util.concurrent.Future<CredentialInfo> f : puts) {
+                assertThat(f.get().keyId()).isEqualTo("k2");
+            }
+            assertThat(r.list(BOB)).extracting(CredentialInfo::name).containsExactly("shared");
+            assertThat(written).contains(r.get(BOB, "shared").orElseThrow().reveal());
+        } finally {
+            pool.shutdown();
+        }
+        for (int i = 0; i < 300; i += 29) {
+            assertThat(r.get(Owner.user("u" + i), "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT + i);
+            assertThat(r.list(Owner.user("u" + i))).extracting(CredentialInfo::keyId).containsExactly("k2");
+        }
+    }
 }
