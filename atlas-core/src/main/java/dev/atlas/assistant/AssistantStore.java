@@ -105,7 +105,9 @@ public interface AssistantStore {
     Assistant update(UUID assistantId, AssistantSpec spec);
 
     /**
-     * Soft-deletes the assistant; its slug becomes free. Revisions stay readable by id.
+     * Soft-deletes the assistant; its slug becomes free. Its history stays readable: by revision
+     * id, by number, {@link #revisions} and {@link #diff}; {@link #currentRevision} is then empty and
+     * {@code publish}/{@code rollback} fail with {@link NotFoundException}.
      *
      * @param assistantId the assistant's id
      */
@@ -118,11 +120,14 @@ public interface AssistantStore {
      * @param assistantId the assistant's id
      * @param revision the revision to publish
      * @return the assistantRevision
+     * @throws NotFoundException when there is no live assistant with this id
+     * @throws ConflictException (field {@code number}) when the assistant already has revision
+     *         {@link Integer#MAX_VALUE}, the last number there is; nothing is written
      */
     AssistantRevision publish(UUID assistantId, NewRevision revision);
 
     /**
-     * The revision of this assistant with this number.
+     * The revision of this assistant with this number (also after the assistant's soft delete).
      *
      * @param assistantId the assistant's id
      * @param number the revision number
@@ -168,10 +173,11 @@ public interface AssistantStore {
     Optional<AssistantRevision> currentRevision(UUID assistantId);
 
     /**
-     * The whole history, oldest first.
+     * The whole history, oldest first (also after the assistant's soft delete).
      *
      * @param assistantId the assistant's id
      * @return the matching items, in order
+     * @throws NotFoundException when this tenant never had an assistant with this id
      */
     List<AssistantRevision> revisions(UUID assistantId);
 
@@ -186,7 +192,8 @@ public interface AssistantStore {
     }
 
     /**
-     * Which settings keys were added, removed or changed from revision {@code fromNumber} to {@code toNumber}, and whether the prompt changed.
+     * Which settings keys were added, removed or changed from revision {@code fromNumber} to {@code toNumber}, and whether the prompt changed
+     * (also after the assistant's soft delete).
      *
      * @param assistantId the assistant's id
      * @param fromNumber the older revision number
@@ -204,6 +211,7 @@ public interface AssistantStore {
      * @param toNumber the newer revision number
      * @param author who did it, or {@code null}
      * @return the assistantRevision
+     * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author);
 

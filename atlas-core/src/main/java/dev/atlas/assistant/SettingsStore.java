@@ -81,7 +81,8 @@ public interface SettingsStore {
     Page<Settings> list(@Nullable Owner owner, int limit, @Nullable String cursor);
 
     /**
-     * Soft-deletes it; its slug becomes free, its revisions stay readable by {@link #getRevision(UUID, int)}.
+     * Soft-deletes it; its slug becomes free, its history stays readable by {@link #getRevision(UUID, int)}
+     * and {@link #revisions}.
      *
      * @param settingsId its id
      * @throws NotFoundException when there is no live document with this id
@@ -97,6 +98,8 @@ public interface SettingsStore {
      * @param author who publishes, or {@code null}
      * @return the new current revision
      * @throws NotFoundException when there is no live document with this id
+     * @throws ConflictException (field {@code number}) when the document already has revision
+     *         {@link Integer#MAX_VALUE}, the last number there is; nothing is written
      */
     SettingsRevision publish(UUID settingsId, @Nullable Map<String, ?> values, @Nullable String label, @Nullable Owner author);
 
@@ -118,11 +121,11 @@ public interface SettingsStore {
     Optional<SettingsRevision> currentRevision(UUID settingsId);
 
     /**
-     * The whole history, oldest first; {@link NotFoundException} for an unknown id.
+     * The whole history, oldest first, also after a soft delete; {@link NotFoundException} for an unknown id.
      *
-     * @param settingsId the live document's id
+     * @param settingsId the document's id
      * @return every revision, oldest first
-     * @throws NotFoundException when there is no live document with this id
+     * @throws NotFoundException when this tenant never had a document with this id
      */
     List<SettingsRevision> revisions(UUID settingsId);
 
@@ -136,6 +139,7 @@ public interface SettingsStore {
      * @param author     who rolls back, or {@code null}
      * @return the new {@link RevisionKind#ROLLBACK} revision, now current
      * @throws NotFoundException when the document or the revision does not exist
+     * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author);
 }

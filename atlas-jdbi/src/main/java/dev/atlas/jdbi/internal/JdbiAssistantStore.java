@@ -227,7 +227,7 @@ public final class JdbiAssistantStore implements AssistantStore {
     public List<AssistantRevision> revisions(UUID assistantId) {
         Check.notNull("assistantId", assistantId);
         return db.readConsistent(h -> {
-            require(h, assistantId);
+            revisions.requireKnown(h, assistantId);
             return revisions.all(h, assistantId);
         });
     }
@@ -238,7 +238,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
         return db.read(h -> {
-            require(h, assistantId);
+            revisions.requireKnown(h, assistantId);
             return RevisionDiff.between(revisions.requireNumber(h, assistantId, fromNumber), revisions.requireNumber(h, assistantId, toNumber));
         });
     }

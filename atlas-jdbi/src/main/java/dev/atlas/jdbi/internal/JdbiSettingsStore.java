@@ -134,7 +134,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     public List<SettingsRevision> revisions(UUID settingsId) {
         Check.notNull("settingsId", settingsId);
         return db.readConsistent(h -> {
-            find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
+            revisions.requireKnown(h, settingsId);
             return revisions.all(h, settingsId);
         });
     }

@@ -36,6 +36,7 @@ final class VersionedDocuments<R> {
     /** The statements of one document table and its revisions table, declared in the aggregate's catalogue. */
     static final class Statements {
         final Statement slugHolder;
+        final Statement known;
         final Statement bump;
         final Statement insert;
         final Statement copy;
@@ -61,9 +62,15 @@ final class VersionedDocuments<R> {
                     + ", b.number AS rolled_back_to_number FROM <p>" + revs + " r LEFT JOIN <p>" + revs
                     + " b ON b.tenant_id = r.tenant_id AND b.id = r.rolled_back_to WHERE r.tenant_id = :t";
             slugHolder = c.sql(docs + ".slugHolder", "SELECT id FROM <p>" + docs + " WHERE tenant_id = :t AND slug = :slug AND deleted_at IS NULL");
-            // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes.
+            // 1 for a live document, 0 for a deleted one, no row for one the tenant never had.
+            known = c.sql(docs + ".known", "SELECT CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END FROM <p>" + docs
+                    + " WHERE tenant_id = :t AND id = :doc");
+            // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes. Numbers
+            // are int columns: the counter stops at Integer.MAX_VALUE instead of overflowing, which
+            // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
             bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
-                    + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL RETURNING last_revision");
+                    + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
+                    + " RETURNING last_revision");
             insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now) RETURNING " + cols + ", 0 AS rolled_back_to_number");
@@ -157,8 +164,30 @@ final class VersionedDocuments<R> {
     }
 
     private int bump(Handle h, UUID doc, Instant now) {
-        return sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(Sql.INT)
-                .orElseThrow(() -> new NotFoundException(noun, doc));
+        Optional<Integer> n = sql.on(h, q.bump).bind("doc", doc).bind("now", now).optional(Sql.INT);
+        if (n.isPresent()) {
+            return n.get();
+        }
+        if (known(h, doc).orElse(0) == 1) {
+            throw new ConflictException("number", noun + " " + doc + " has used every revision number up to " + Integer.MAX_VALUE
+                    + "; its history is complete: create a new one to publish more");
+        }
+        throw new NotFoundException(noun, doc);
+    }
+
+    /** 1 for a live document, 0 for a deleted one, empty when the tenant has no such document. */
+    private Optional<Integer> known(Handle h, UUID doc) {
+        return sql.on(h, q.known).bind("doc", doc).optional(Sql.INT);
+    }
+
+    /**
+     * Fails with {@link NotFoundException} unless the tenant has (or had, before a delete) the
+     * document: a deleted document's history stays readable, as its revisions do by id.
+     */
+    void requireKnown(Handle h, UUID doc) {
+        if (known(h, doc).isEmpty()) {
+            throw new NotFoundException(noun, doc);
+        }
     }
 
     private Sql.Call authored(Sql.Call call, UUID rev, UUID doc, int n, String label, Owner author, Instant now) {

@@ -552,4 +552,148 @@ public abstract class AssistantStoreContract extends AtlasContract {
         } while (cursor != null);
         assertThat(paged).containsExactlyElementsOf(expected);
     }
+
+    // ---- probes: limits, deleted assistants, hostile settings ----------------------------
+
+    /** Sets a document's revision counter directly, as after two billion publishes. */
+    static void setLastRevision(dev.atlas.Atlas atlas, String table, UUID id, int n) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.write(h -> AdHoc.on(db, h, "UPDATE <p>" + table + " SET last_revision = :n WHERE tenant_id = 'acme' AND id = :id")
+                .bind("n", n).bind("id", id).update());
+    }
+
+    @Test
+    @DisplayName("revision number Integer.MAX_VALUE is published and read back; past it publish and rollback fail with ConflictException naming number, on both databases, and write nothing")
+    void revisionNumbersExhausted() {
+        Assistant a = bot();
+        AssistantRevision r1 = store.publish(a.id(), rev("p1", Map.of()));
+        setLastRevision(atlas, "assistants", a.id(), Integer.MAX_VALUE - 1);
+        clock.advanceMicros(5);
+        AssistantRevision last = store.publish(a.id(), rev("last", Map.of("n", 1)));
+        assertThat(last.number()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(store.getRevision(a.id(), Integer.MAX_VALUE)).contains(last);
+        assertThat(store.currentRevision(a.id())).contains(last);
+        Assistant before = store.get(a.id()).orElseThrow();
+        clock.advanceMicros(5);
+        List<Executable> calls = List.of(() -> store.publish(a.id(), rev("over", Map.of())), () -> store.rollback(a.id(), 1, BOB),
+                () -> store.rollback(a.id(), r1.id(), BOB));
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOfSatisfying(ConflictException.class,
+                    e -> assertThat(e.field()).isEqualTo("number"));
+        }
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(before);
+        assertThat(store.revisions(a.id())).containsExactly(r1, last);
+    }
+
+    @Test
+    @DisplayName("a deleted assistant's revisions stay readable through every revision read (by id, by number, history, diff); it has no current revision and takes no new ones; a new assistant with its slug starts at 1")
+    void revisionsAfterDelete() {
+        Assistant a = bot();
+        AssistantRevision r1 = store.publish(a.id(), rev("p1", Map.of("tone", "warm")));
+        AssistantRevision r2 = store.publish(a.id(), rev("p2", Map.of("tone", "dry", "extra", 1)));
+        AssistantRevision r3 = store.rollback(a.id(), 1, BOB);
+        RevisionDiff diff = store.diff(a.id(), 1, 2);
+        store.delete(a.id());
+
+        assertThat(store.getRevision(r2.id())).contains(r2);
+        assertThat(store.getRevision(a.id(), 3)).contains(r3);
+        assertThat(store.revisions(a.id())).containsExactly(r1, r2, r3);
+        assertThat(store.diff(a.id(), 1, 2)).isEqualTo(diff);
+        assertThatThrownBy(() -> store.diff(a.id(), 1, 4)).isInstanceOf(NotFoundException.class);
+        assertThat(store.currentRevision(a.id())).isEmpty();
+        assertThatThrownBy(() -> store.rollback(a.id(), 1, BOB)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.rollback(a.id(), r1.id(), BOB)).isInstanceOf(NotFoundException.class);
+
+        Assistant again = store.create(AssistantSpec.of("support-bot", "Second life"));
+        AssistantRevision fresh = store.publish(again.id(), rev("new", Map.of()));
+        assertThat(fresh.number()).isEqualTo(1);
+        assertThat(store.revisions(again.id())).containsExactly(fresh);
+        assertThat(store.revisions(a.id())).containsExactly(r1, r2, r3);
+
+        assertThat(other.getRevision(a.id(), 1)).isEmpty();
+        assertThat(other.getRevision(r1.id())).isEmpty();
+        assertThatThrownBy(() -> other.revisions(a.id())).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.diff(a.id(), 1, 2)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.revisions(UUID.randomUUID())).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
+    @DisplayName("settings of exactly the 262,144-character JSON limit round-trip; one more character, a self-containing map, NaN or a NUL is an InvalidInputException naming settings and nothing is written")
+    void hugeAndInvalidSettings() {
+        Assistant a = bot();
+        // {"k":"…"} is the value plus 8 characters.
+        Map<String, Object> biggest = Map.of("k", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 8));
+        AssistantRevision r = store.publish(a.id(), NewRevision.of("p", biggest));
+        assertThat(store.getRevision(r.id()).orElseThrow().settings()).isEqualTo(biggest);
+
+        Map<String, Object> self = new java.util.HashMap<>();
+        self.put("self", self);
+        List<Executable> bad = List.of(
+                () -> store.publish(a.id(), NewRevision.of("p", Map.of("k", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 7)))),
+                () -> store.publish(a.id(), NewRevision.of("p", self)),
+                () -> store.publish(a.id(), NewRevision.of("p", Map.of("t", Double.NaN))),
+                () -> store.publish(a.id(), NewRevision.of("p", Map.of("nul", "a\u0000b"))));
+        for (Executable call : bad) {
+            assertField(call, "settings");
+        }
+        assertThat(store.revisions(a.id())).containsExactly(r);
+        assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("publishes racing a delete: every publish before it gets its own number 1..n, every one after it is NotFoundException, and the kept history is exactly the successful ones")
+    void publishesRacingDelete() throws Exception {
+        Assistant a = bot();
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(4);
+        List<Future<List<Integer>>> futures = new ArrayList<>();
+        try {
+            for (int t = 0; t < 4; t++) {
+                int thread = t;
+                futures.add(pool.submit(() -> {
+                    List<Integer> numbers = new ArrayList<>();
+                    for (int i = 0; i < 30; i++) {
+                        try {
+                            numbers.add(store.publish(a.id(), NewRevision.of("t" + thread + " i" + i, Map.of("i", i))).number());
+                        } catch (NotFoundException gone) {
+                            // deleted: no later publish of this thread may succeed either
+                        }
+                        if (i == 2) {
+                            started.countDown();
+                        }
+                    }
+                    return numbers;
+                }));
+            }
+            started.await();
+            store.delete(a.id());
+            List<Integer> all = new ArrayList<>();
+            for (Future<List<Integer>> f : futures) {
+                List<Integer> mine = f.get();
+                assertThat(mine).isSorted();
+                all.addAll(mine);
+            }
+            Collections.sort(all);
+            assertThat(all).containsExactlyElementsOf(IntStream.rangeClosed(1, all.size()).boxed().toList());
+            assertThat(store.revisions(a.id())).extracting(AssistantRevision::number).containsExactlyElementsOf(all);
+            assertThat(store.get(a.id())).isEmpty();
+            assertThatThrownBy(() -> store.publish(a.id(), rev("late", Map.of()))).isInstanceOf(NotFoundException.class);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    @DisplayName("a system prompt of exactly 1,048,576 UTF-16 units of 4-byte characters round-trips byte-exact, also through a rollback; one unit more is an InvalidInputException naming systemPrompt")
+    void hugePrompt() {
+        Assistant a = bot();
+        String prompt = "\uD83D\uDE00".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH / 2);
+        AssistantRevision r = store.publish(a.id(), NewRevision.of(prompt, Map.of()));
+        store.publish(a.id(), NewRevision.of("short", Map.of()));
+        AssistantRevision back = store.rollback(a.id(), 1, BOB);
+        assertThat(store.getRevision(r.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(store.currentRevision(a.id()).orElseThrow().systemPrompt()).isEqualTo(prompt);
+        assertThat(back.systemPrompt()).isEqualTo(prompt);
+        assertField(() -> NewRevision.of(prompt + "x", Map.of()), "systemPrompt");
+    }
 }

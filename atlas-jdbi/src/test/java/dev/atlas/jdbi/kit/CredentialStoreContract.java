@@ -365,4 +365,75 @@ public abstract class CredentialStoreContract extends AtlasContract {
         assertThat(store.list(Owner.user("42"))).extracting(CredentialInfo::name)
                 .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
     }
+
+    @Test
+    @DisplayName("an empty secret and one of exactly 65,536 UTF-16 units of 4-byte characters round-trip; one unit more is an InvalidInputException naming secret and the stored secret stays")
+    void secretLengthBounds() {
+        store.upsert(ALICE, "empty", "");
+        assertThat(store.get(ALICE, "empty").orElseThrow().reveal()).isEmpty();
+        String max = "\uD83D\uDE00".repeat(CredentialStore.MAX_SECRET_LENGTH / 2);
+        store.upsert(ALICE, "big", max);
+        assertThat(store.get(ALICE, "big").orElseThrow().reveal()).isEqualTo(max);
+        assertThatThrownBy(() -> store.upsert(ALICE, "big", max + "x")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                e -> assertThat(e.field()).isEqualTo("secret"));
+        assertThat(store.get(ALICE, "big").orElseThrow().reveal()).isEqualTo(max);
+    }
+
+    @Test
+    @DisplayName("during a rolling rotation an instance still on the old primary keeps writing old-key rows: reEncrypt run again moves exactly those, and returns 0 once none is left; the old instance cannot read moved rows")
+    void rollingRotation() {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        assertThat(r.reEncrypt()).isEqualTo(1);
+        assertThat(store.upsert(BOB, "openai", "written by the old instance").keyId()).isEqualTo("k1");
+        assertThat(store.upsert(ALICE, "openai", "replaced by the old instance").keyId()).isEqualTo("k1");
+        assertThat(r.reEncrypt()).isEqualTo(2);
+        assertThat(r.reEncrypt()).isZero();
+        assertThat(r.list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k2");
+        assertThat(r.get(BOB, "openai").orElseThrow().reveal()).isEqualTo("written by the old instance");
+        assertThatThrownBy(() -> store.get(ALICE, "openai")).isInstanceOf(CredentialDecryptionException.class);
+    }
+
+    @Test
+    @DisplayName("two reEncrypt calls racing over 300 rows move each row exactly once (their counts add up to 300), and 8 concurrent upserts of one name leave one credential holding one of the written secrets")
+    void concurrentReEncryptAndUpsert() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            store.upsert(Owner.user("u" + i), "openai", PLAINTEXT + i);
+        }
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            List<java.util.concurrent.Future<Integer>> moves = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                moves.add(pool.submit(r::reEncrypt));
+            }
+            int moved = 0;
+            for (java.util.concurrent.Future<Integer> f : moves) {
+                moved += f.get();
+            }
+            assertThat(moved).isEqualTo(300);
+            assertThat(r.reEncrypt()).isZero();
+
+            List<String> written = new ArrayList<>();
+            List<java.util.concurrent.Future<CredentialInfo>> puts = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                String secret = "sk-thread-" + t;
+                written.add(secret);
+                puts.add(pool.submit(() -> r.upsert(BOB, "shared", secret)));
+            }
+            for (java.util.concurrent.Future<CredentialInfo> f : puts) {
+                assertThat(f.get().keyId()).isEqualTo("k2");
+            }
+            assertThat(r.list(BOB)).extracting(CredentialInfo::name).containsExactly("shared");
+            assertThat(written).contains(r.get(BOB, "shared").orElseThrow().reveal());
+        } finally {
+            pool.shutdown();
+        }
+        for (int i = 0; i < 300; i += 29) {
+            assertThat(r.get(Owner.user("u" + i), "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT + i);
+            assertThat(r.list(Owner.user("u" + i))).extracting(CredentialInfo::keyId).containsExactly("k2");
+        }
+    }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -496,5 +497,47 @@ public abstract class PriceAndUsageContract extends AtlasContract {
                 Instant.parse("2026-03-03T00:00:00Z"));
         assertThat(all).extracting(UsageRow::group).containsExactly("cli", "web", null);
         assertThat(all.get(1).executions()).isEqualTo(3);
+    }
+
+    @Test
+    @DisplayName("a price applies from its validFrom inclusive: an execution created 1µs before it is billed at the old price, one created at it at the new price, and a report across the change sums both exactly")
+    void priceChangeMidPeriod() {
+        Instant change = Instant.parse("2026-03-01T12:00:00Z");
+        prices.create(ModelPrice.of("openai", "gpt-4o", "2.50", "10.00", JAN));
+        prices.create(ModelPrice.of("openai", "gpt-4o", "1.25", "5.00", change));
+        clock.set(change.minusNanos(1000));
+        Execution before = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 1_000_000), false);
+        clock.set(change);
+        Execution at = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 1_000_000), false);
+        cost(before.cost(), "12.5");
+        cost(at.cost(), "6.25");
+        assertThat(prices.get("openai", "gpt-4o", change.minusNanos(1000)).orElseThrow().inputPerMillion()).isEqualByComparingTo("2.50");
+        assertThat(prices.get("openai", "gpt-4o", change).orElseThrow().inputPerMillion()).isEqualByComparingTo("1.25");
+        List<UsageRow> rows = acme.executions().usageReport(UsageGroup.MODEL, JAN, change.plusSeconds(1));
+        assertThat(rows).hasSize(1);
+        row(rows.get(0), "openai/gpt-4o", 2, 0, 2_000_000, 2_000_000, "18.75");
+    }
+
+    @Test
+    @DisplayName("a local day in UTC+14 or UTC-12 is reported exactly by its instant bounds (first microsecond in, the next day's first out); DAY keys stay UTC dates")
+    void localDayInExtremeZones() {
+        Map<String, List<String>> utcDays = Map.of("Pacific/Kiritimati", List.of("2026-02-28", "2026-03-01"),
+                "Etc/GMT+12", List.of("2026-03-01", "2026-03-02"));
+        for (Map.Entry<String, List<String>> zone : utcDays.entrySet()) {
+            Tenant t = atlas.tenant(zone.getKey().equals("Etc/GMT+12") ? "baker" : "kiritimati");
+            java.time.ZoneId z = java.time.ZoneId.of(zone.getKey());
+            Instant start = java.time.LocalDate.of(2026, 3, 1).atStartOfDay(z).toInstant();
+            Instant end = java.time.LocalDate.of(2026, 3, 2).atStartOfDay(z).toInstant();
+            for (Instant at : List.of(start.minusNanos(1000), start, end.minusNanos(1000), end)) {
+                clock.set(at);
+                run(t, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 0), false);
+            }
+            List<UsageRow> provider = t.executions().usageReport(UsageGroup.PROVIDER, start, end);
+            assertThat(provider).hasSize(1);
+            row(provider.get(0), "openai", 2, 0, 2, 0, "0");
+            List<UsageRow> days = t.executions().usageReport(UsageGroup.DAY, start, end);
+            assertThat(days).extracting(UsageRow::group).containsExactlyElementsOf(zone.getValue());
+            assertThat(days).extracting(UsageRow::executions).containsExactly(1L, 1L);
+        }
     }
 }

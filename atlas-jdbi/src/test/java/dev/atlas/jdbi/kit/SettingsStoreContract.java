@@ -240,4 +240,62 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.list(null, 2, store.list(null, 2, null).nextCursor().orElseThrow()).items()).extracting(Settings::slug)
                 .containsExactly("a_d", "aa");
     }
+
+    @Test
+    @DisplayName("deleted settings keep their whole history readable (by number and as a list), have no current revision, and take none; another tenant sees none of it")
+    void revisionsAfterDelete() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "gpt-4o"), null, null);
+        SettingsRevision v2 = store.rollback(s.id(), 1, BOB);
+        store.delete(s.id());
+        assertThat(store.getRevision(s.id(), 2)).contains(v2);
+        assertThat(store.revisions(s.id())).containsExactly(v1, v2);
+        assertThat(store.currentRevision(s.id())).isEmpty();
+        assertThatThrownBy(() -> store.rollback(s.id(), 1, BOB)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.revisions(s.id())).isInstanceOf(NotFoundException.class);
+        assertThat(other.getRevision(s.id(), 1)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("settings revision Integer.MAX_VALUE is the last: the next publish or rollback is a ConflictException naming number and writes nothing")
+    void revisionNumbersExhausted() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        AssistantStoreContract.setLastRevision(atlas, "settings", s.id(), Integer.MAX_VALUE - 1);
+        SettingsRevision last = store.publish(s.id(), Map.of("v", 1), null, null);
+        assertThat(last.number()).isEqualTo(Integer.MAX_VALUE);
+        assertThatThrownBy(() -> store.publish(s.id(), Map.of("v", 2), null, null)).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("number"));
+        assertThatThrownBy(() -> store.rollback(s.id(), Integer.MAX_VALUE, null)).isInstanceOfSatisfying(ConflictException.class,
+                e -> assertThat(e.field()).isEqualTo("number"));
+        assertThat(store.revisions(s.id())).containsExactly(last);
+        assertThat(store.currentRevision(s.id())).contains(last);
+    }
+
+    @Test
+    @DisplayName("6 concurrent creates of one slug: exactly one document, every other call a ConflictException naming slug")
+    void concurrentCreateOfOneSlug() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<Future<String>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < 6; i++) {
+                results.add(pool.submit(() -> {
+                    try {
+                        store.create("same", "Same", ALICE);
+                        return "created";
+                    } catch (ConflictException e) {
+                        return "conflict:" + e.field();
+                    }
+                }));
+            }
+            List<String> outcomes = new ArrayList<>();
+            for (Future<String> f : results) {
+                outcomes.add(f.get());
+            }
+            assertThat(outcomes).filteredOn("created"::equals).hasSize(1);
+            assertThat(outcomes).filteredOn(o -> !o.equals("created")).hasSize(5).allMatch("conflict:slug"::equals);
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(store.list(null, 10, null).items()).extracting(Settings::slug).containsExactly("same");
+    }
 }
