@@ -165,7 +165,9 @@ public final class JdbiMemoryStore implements MemoryStore {
         JsonDoc metadata = patch.metadata() == null ? null : Json.write("metadata", patch.metadata());
         return db.write(h -> {
             Memory current = find(h, q.findForUpdate, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
-            Instant now = db.now();
+            // An instance whose clock runs behind the last writer's must not move updatedAt back
+            // (before createdAt, even): the row is locked, so its stamp is the floor.
+            Instant now = latest(db.now(), current.updatedAt());
             boolean contentChanged = patch.content() != null && !patch.content().equals(current.content());
             if (contentChanged) {
                 sql.on(h, q.insertRevision).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
@@ -188,6 +190,10 @@ public final class JdbiMemoryStore implements MemoryStore {
             // An update may set an expiry in the past: the memory is then gone for readers, as documented.
             return find(h, q.findAny, memoryId).orElseThrow();
         });
+    }
+
+    private static Instant latest(Instant a, Instant b) {
+        return a.isBefore(b) ? b : a;
     }
 
     @Override
