@@ -447,4 +447,52 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(ids(other.list(MemoryQuery.all()))).containsExactly(theirs.id());
         assertThat(ids(memories.list(MemoryQuery.all()))).doesNotContain(theirs.id()).hasSize(4);
     }
+
+    @Test
+    @DisplayName("retention dropping an expired memory while an instance whose clock is behind updates it: the update is refused or purged with the memory; never a storage error or a half-purged memory")
+    void purgeRacingLaggingUpdate() throws Exception {
+        Memory m = memories.create(NewMemory.fact(ALICE, "v1").expiresAt(clock.instant().plusSeconds(60)));
+        MemoryStore lagging = reopen(b -> b.clock(new MutableClock(clock.instant()))).tenant("acme").memories();
+        clock.set(clock.instant().plusSeconds(120));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.CountDownLatch childrenDeleted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch updateReturned = new java.util.concurrent.CountDownLatch(1);
+        // The purge stops after deleting the memory's revisions until the update has returned or,
+        // when the update waits for one of the purge's locks, for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("retention.delete.memory_revisions")) {
+                childrenDeleted.countDown();
+                try {
+                    updateReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        dev.atlas.retention.RetentionReport report;
+        Object updated;
+        try {
+            var purge = java.util.concurrent.CompletableFuture.supplyAsync(() -> atlas.tenant("acme").retention()
+                    .runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)));
+            childrenDeleted.await();
+            var update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return (Object) lagging.update(m.id(), MemoryPatch.content("v2").tags("late"));
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    updateReturned.countDown();
+                }
+            });
+            report = purge.get();
+            updated = update.get();
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(updated).isInstanceOf(NotFoundException.class);
+        assertThat(report.counts()).containsEntry("memories.deleted", 1L);
+        assertThat(lagging.get(m.id())).isEmpty();
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)
+                .dryRun(true)).counts()).isEmpty();
+    }
 }
