@@ -90,18 +90,36 @@ final class GraphSql {
     }
 
     private static String walk(Direction direction, String typeFilter, Dialect dialect) {
+        String outgoing = "SELECT e.target_id, w.depth + 1 FROM walk w CROSS JOIN <p>graph_edges e WHERE e.tenant_id = :t AND e.source_id = w.node_id";
+        String incoming = "SELECT e.source_id, w.depth + 1 FROM walk w CROSS JOIN <p>graph_edges e" + byTarget(dialect)
+                + " WHERE e.tenant_id = :t AND e.target_id = w.node_id";
+        String depth = " AND w.depth < :maxDepth" + typeFilter;
+        // SQLite: CROSS JOIN keeps the walk's row outside, so each step looks its edges up by
+        // index (left to itself SQLite scanned every edge of the tenant per step: seconds for a
+        // depth-10 walk over a few thousand edges); BOTH is two recursive selects (SQLite 3.34+),
+        // one per index, since SQLite answers an OR of the two columns by scanning. PostgreSQL
+        // plans the OR form well and allows one recursive reference only.
         String step = switch (direction) {
-            case OUTGOING -> "SELECT e.target_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.source_id = w.node_id";
-            case INCOMING -> "SELECT e.source_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.target_id = w.node_id";
-            case BOTH -> "SELECT CASE WHEN e.source_id = w.node_id THEN e.target_id ELSE e.source_id END, w.depth + 1 FROM walk w"
-                    + " JOIN <p>graph_edges e ON e.tenant_id = :t AND (e.source_id = w.node_id OR e.target_id = w.node_id)";
+            case OUTGOING -> outgoing + depth;
+            case INCOMING -> incoming + depth;
+            case BOTH -> dialect == Dialect.SQLITE ? outgoing + depth + " UNION " + incoming + depth
+                    : "SELECT CASE WHEN e.source_id = w.node_id THEN e.target_id ELSE e.source_id END, w.depth + 1 FROM walk w"
+                    + " CROSS JOIN <p>graph_edges e WHERE e.tenant_id = :t AND (e.source_id = w.node_id OR e.target_id = w.node_id)" + depth;
         };
         // UNION (not UNION ALL) drops repeated (node, depth) pairs, so each level holds each node
         // at most once and cycles cannot blow up the walk before the depth bound ends it.
         return "WITH RECURSIVE walk (node_id, depth) AS (SELECT id, 0 FROM <p>graph_nodes WHERE tenant_id = :t AND id = :start"
-                + " UNION " + step + " WHERE w.depth < :maxDepth" + typeFilter + ")"
+                + " UNION " + step + ")"
                 + " SELECT " + NODE_COLUMNS + ", r.depth AS depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk GROUP BY node_id) r"
-                + " JOIN <p>graph_nodes n ON n.tenant_id = :t AND n.id = r.node_id"
-                + " WHERE r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
+                + " CROSS JOIN <p>graph_nodes n WHERE n.tenant_id = :t AND n.id = r.node_id"
+                + " AND r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
+    }
+
+    /**
+     * SQLite answers a lookup by target from the tenant's whole range of the (covering) unique
+     * index unless told to use the target index (V3's {@code graph_edges_target}).
+     */
+    private static String byTarget(Dialect dialect) {
+        return dialect == Dialect.SQLITE ? " INDEXED BY <p>graph_edges_target" : "";
     }
 }
