@@ -91,4 +91,43 @@ class SqliteGraphQueryPlanTest {
                     .noneSatisfy(p -> assertThat(p).matches("(SCAN n|SEARCH n .*\\(tenant_id=\\?\\)).*"));
         }
     }
+
+    @Test
+    @DisplayName("neighbour pages and a node's delete find the node's edges by (tenant, source) or (tenant, target), never by scanning the tenant's edges")
+    void neighboursUseIndexes() throws SQLException {
+        MemoryGraph graph = atlas.tenant("acme").graph();
+        graph.upsertNode(NewGraphNode.of("a"));
+        graph.upsertNode(NewGraphNode.of("b"));
+        graph.upsertNode(NewGraphNode.of("c"));
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "a"));
+        Db db = ((JdbiAtlas) atlas).db();
+        Map<String, String> seen = new TreeMap<>();
+        db.statementListener((name, jdbc) -> {
+            if (name.startsWith("graph.neighbours") || name.startsWith("graph.deleteEdges")) {
+                seen.put(name, jdbc);
+            }
+        });
+        try {
+            for (Direction d : Direction.values()) {
+                for (String type : new String[] {null, "r"}) {
+                    String cursor = graph.neighbours("a", d, type, 1, null).nextCursor().orElse(null);
+                    if (cursor != null) {
+                        graph.neighbours("a", d, type, 1, cursor);
+                    }
+                }
+            }
+            graph.deleteNode("a");
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(seen).containsKeys("graph.deleteEdgesFrom", "graph.deleteEdgesTo", "graph.neighbours.both", "graph.neighbours.both.typed.after",
+                "graph.neighbours.incoming", "graph.neighbours.outgoing.typed");
+        for (Map.Entry<String, String> s : seen.entrySet()) {
+            List<String> plan = plan(s.getValue());
+            assertThat(plan).as(s.getKey() + ": " + plan)
+                    .anySatisfy(p -> assertThat(p).matches("SEARCH (e|atlas_graph_edges) .*\\(tenant_id=\\? AND (source|target)_id=\\?.*\\)"))
+                    .noneSatisfy(p -> assertThat(p).matches("(SCAN (e|atlas_graph_edges)|SEARCH (e|atlas_graph_edges) .*\\(tenant_id=\\?\\)).*"));
+        }
+    }
 }

@@ -27,7 +27,8 @@ final class GraphSql {
     final Statement findNode;
     final Statement nodeIdShared;
     final Statement nodeIdForDelete;
-    final Statement deleteEdgesOf;
+    final Statement deleteEdgesFrom;
+    final Statement deleteEdgesTo;
     final Statement deleteNode;
     final Statement upsertEdge;
     final Statement findEdge;
@@ -47,7 +48,9 @@ final class GraphSql {
         String nodeId = "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key";
         nodeIdShared = c.sql("graph.nodeIdShared", nodeId + c.dialect().forShare());
         nodeIdForDelete = c.sql("graph.nodeIdForDelete", nodeId + c.dialect().forUpdate());
-        deleteEdgesOf = c.sql("graph.deleteEdgesOf", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id = :id OR target_id = :id)");
+        // Two statements, one per index: SQLite answers the OR of both columns by scanning the tenant's edges.
+        deleteEdgesFrom = c.sql("graph.deleteEdgesFrom", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND source_id = :id");
+        deleteEdgesTo = c.sql("graph.deleteEdgesTo", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND target_id = :id");
         deleteNode = c.sql("graph.deleteNode", "DELETE FROM <p>graph_nodes WHERE tenant_id = :t AND id = :id");
         upsertEdge = c.sql("graph.upsertEdge", "INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata,"
                 + " created_at, updated_at) VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
