@@ -397,4 +397,25 @@ public abstract class MemoryGraphContract extends AtlasContract {
         GraphEdge negativeZero = graph.upsertEdge(NewGraphEdge.of("a", "r", "a").weight(-0.0));
         assertThat(graph.neighbours("a", Direction.OUTGOING, null).get(0).edge()).isEqualTo(negativeZero);
     }
+
+    @Test
+    @DisplayName("a BOTH traversal follows edges either way, with and without a type filter, each node at its shortest depth")
+    void traverseBothWays() {
+        nodes("a", "b", "c", "d", "e", "f");
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("d", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("d", "x", "e"));
+        graph.upsertEdge(NewGraphEdge.of("f", "x", "a"));
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "a"));
+        assertThat(graph.traverse("a", Direction.BOTH, null, 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("b@1", "f@1", "c@2", "d@3", "e@4");
+        assertThat(graph.traverse("a", Direction.BOTH, "r", 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("b@1", "c@2", "d@3");
+        assertThat(graph.traverse("b", Direction.INCOMING, "r", 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("a@1", "c@1", "d@2");
+        assertThat(graph.traverse("e", Direction.INCOMING, "r", 10, 100)).isEmpty();
+        assertThat(graph.traverse("e", Direction.BOTH, null, 2, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("d@1", "c@2");
+    }
 }
