@@ -151,10 +151,14 @@ public final class JdbiMemoryStore implements MemoryStore {
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and(query.includeGlobal() ? "(agent = :agent OR agent IS NULL)" : "agent = :agent", "agent", query.agent())
                 .and("kind = :kind", "kind", query.kind() == null ? null : query.kind().value())
-                .and(MemorySql.TAG_FILTER, "tag", query.tag())
                 .and("id < :after", "after", after);
-        List<Memory> rows = db.read(h -> withTags(h, where.bindTo(sql.on(h, q.list(where.toString())))
-                .bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper)));
+        List<Memory> rows = db.read(h -> {
+            Sql.Call call = where.bindTo(sql.on(h, query.tag() == null ? q.list(where.toString()) : q.listTagged(where.toString())));
+            if (query.tag() != null) {
+                call.bind("tag", query.tag());
+            }
+            return withTags(h, call.bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper));
+        });
         return Cursor.page(rows, query.limit(), m -> Cursor.encode("memories", m.id()));
     }
 
