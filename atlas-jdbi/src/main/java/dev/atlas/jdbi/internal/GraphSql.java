@@ -13,6 +13,13 @@ final class GraphSql {
             + " n.metadata AS n_metadata, n.created_at AS n_created, n.updated_at AS n_updated";
     static final String EDGE_COLUMNS = "e.id AS e_id, s.node_key AS e_source, t.node_key AS e_target, e.type AS e_type,"
             + " e.weight AS e_weight, e.metadata AS e_metadata, e.created_at AS e_created, e.updated_at AS e_updated";
+    /**
+     * An upsert's new updated_at: an instance whose clock runs behind the last writer's keeps the
+     * stored stamp rather than moving it back (before created_at, even). Instants compare as
+     * stored on both databases (microseconds on SQLite, timestamptz on PostgreSQL); the stored
+     * row's column is qualified by the table's name (a bare name is ambiguous with excluded's on PostgreSQL).
+     */
+    private static final String LATEST = "CASE WHEN excluded.updated_at > %1$s.updated_at THEN excluded.updated_at ELSE %1$s.updated_at END";
     private static final String EDGE_FROM = "<p>graph_edges e JOIN <p>graph_nodes s ON s.tenant_id = e.tenant_id AND s.id = e.source_id"
             + " JOIN <p>graph_nodes t ON t.tenant_id = e.tenant_id AND t.id = e.target_id";
 
@@ -20,7 +27,8 @@ final class GraphSql {
     final Statement findNode;
     final Statement nodeIdShared;
     final Statement nodeIdForDelete;
-    final Statement deleteEdgesOf;
+    final Statement deleteEdgesFrom;
+    final Statement deleteEdgesTo;
     final Statement deleteNode;
     final Statement upsertEdge;
     final Statement findEdge;
@@ -33,19 +41,21 @@ final class GraphSql {
     GraphSql(Catalogue c) {
         upsertNode = c.sql("graph.upsertNode", "INSERT INTO <p>graph_nodes (tenant_id, id, node_key, label, type, metadata, created_at,"
                 + " updated_at) VALUES (:t, :id, :key, :label, :type, :metadata, :now, :now) ON CONFLICT (tenant_id, node_key) DO UPDATE"
-                + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = excluded.updated_at");
+                + " SET label = excluded.label, type = excluded.type, metadata = excluded.metadata, updated_at = " + LATEST.formatted("<p>graph_nodes"));
         findNode = c.sql("graph.findNode", "SELECT " + NODE_COLUMNS + " FROM <p>graph_nodes n WHERE n.tenant_id = :t AND n.node_key = :key");
         // On PostgreSQL an edge's upsert share-locks its two nodes and a node's delete locks it for update, so
         // neither can slip an edge in or the node out between the other's check and write (a foreign key error).
         String nodeId = "SELECT id FROM <p>graph_nodes WHERE tenant_id = :t AND node_key = :key";
         nodeIdShared = c.sql("graph.nodeIdShared", nodeId + c.dialect().forShare());
         nodeIdForDelete = c.sql("graph.nodeIdForDelete", nodeId + c.dialect().forUpdate());
-        deleteEdgesOf = c.sql("graph.deleteEdgesOf", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND (source_id = :id OR target_id = :id)");
+        // Two statements, one per index: SQLite answers the OR of both columns by scanning the tenant's edges.
+        deleteEdgesFrom = c.sql("graph.deleteEdgesFrom", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND source_id = :id");
+        deleteEdgesTo = c.sql("graph.deleteEdgesTo", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND target_id = :id");
         deleteNode = c.sql("graph.deleteNode", "DELETE FROM <p>graph_nodes WHERE tenant_id = :t AND id = :id");
         upsertEdge = c.sql("graph.upsertEdge", "INSERT INTO <p>graph_edges (tenant_id, id, source_id, target_id, type, weight, metadata,"
                 + " created_at, updated_at) VALUES (:t, :id, :source, :target, :type, :weight, :metadata, :now, :now)"
                 + " ON CONFLICT (tenant_id, source_id, target_id, type) DO UPDATE SET weight = excluded.weight,"
-                + " metadata = excluded.metadata, updated_at = excluded.updated_at");
+                + " metadata = excluded.metadata, updated_at = " + LATEST.formatted("<p>graph_edges"));
         findEdge = c.sql("graph.findEdge", "SELECT " + EDGE_COLUMNS + " FROM " + EDGE_FROM
                 + " WHERE e.tenant_id = :t AND e.source_id = :source AND e.target_id = :target AND e.type = :type");
         deleteEdge = c.sql("graph.deleteEdge", "DELETE FROM <p>graph_edges WHERE tenant_id = :t AND type = :type"
@@ -83,18 +93,36 @@ final class GraphSql {
     }
 
     private static String walk(Direction direction, String typeFilter, Dialect dialect) {
+        String outgoing = "SELECT e.target_id, w.depth + 1 FROM walk w CROSS JOIN <p>graph_edges e WHERE e.tenant_id = :t AND e.source_id = w.node_id";
+        String incoming = "SELECT e.source_id, w.depth + 1 FROM walk w CROSS JOIN <p>graph_edges e" + byTarget(dialect)
+                + " WHERE e.tenant_id = :t AND e.target_id = w.node_id";
+        String depth = " AND w.depth < :maxDepth" + typeFilter;
+        // SQLite: CROSS JOIN keeps the walk's row outside, so each step looks its edges up by
+        // index (left to itself SQLite scanned every edge of the tenant per step: seconds for a
+        // depth-10 walk over a few thousand edges); BOTH is two recursive selects (SQLite 3.34+),
+        // one per index, since SQLite answers an OR of the two columns by scanning. PostgreSQL
+        // plans the OR form well and allows one recursive reference only.
         String step = switch (direction) {
-            case OUTGOING -> "SELECT e.target_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.source_id = w.node_id";
-            case INCOMING -> "SELECT e.source_id, w.depth + 1 FROM walk w JOIN <p>graph_edges e ON e.tenant_id = :t AND e.target_id = w.node_id";
-            case BOTH -> "SELECT CASE WHEN e.source_id = w.node_id THEN e.target_id ELSE e.source_id END, w.depth + 1 FROM walk w"
-                    + " JOIN <p>graph_edges e ON e.tenant_id = :t AND (e.source_id = w.node_id OR e.target_id = w.node_id)";
+            case OUTGOING -> outgoing + depth;
+            case INCOMING -> incoming + depth;
+            case BOTH -> dialect == Dialect.SQLITE ? outgoing + depth + " UNION " + incoming + depth
+                    : "SELECT CASE WHEN e.source_id = w.node_id THEN e.target_id ELSE e.source_id END, w.depth + 1 FROM walk w"
+                    + " CROSS JOIN <p>graph_edges e WHERE e.tenant_id = :t AND (e.source_id = w.node_id OR e.target_id = w.node_id)" + depth;
         };
         // UNION (not UNION ALL) drops repeated (node, depth) pairs, so each level holds each node
         // at most once and cycles cannot blow up the walk before the depth bound ends it.
         return "WITH RECURSIVE walk (node_id, depth) AS (SELECT id, 0 FROM <p>graph_nodes WHERE tenant_id = :t AND id = :start"
-                + " UNION " + step + " WHERE w.depth < :maxDepth" + typeFilter + ")"
+                + " UNION " + step + ")"
                 + " SELECT " + NODE_COLUMNS + ", r.depth AS depth FROM (SELECT node_id, MIN(depth) AS depth FROM walk GROUP BY node_id) r"
-                + " JOIN <p>graph_nodes n ON n.tenant_id = :t AND n.id = r.node_id"
-                + " WHERE r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
+                + " CROSS JOIN <p>graph_nodes n WHERE n.tenant_id = :t AND n.id = r.node_id"
+                + " AND r.node_id <> :start ORDER BY r.depth, " + dialect.binary("n.node_key") + " LIMIT :limit";
+    }
+
+    /**
+     * SQLite answers a lookup by target from the tenant's whole range of the (covering) unique
+     * index unless told to use the target index (V3's {@code graph_edges_target}).
+     */
+    private static String byTarget(Dialect dialect) {
+        return dialect == Dialect.SQLITE ? " INDEXED BY <p>graph_edges_target" : "";
     }
 }

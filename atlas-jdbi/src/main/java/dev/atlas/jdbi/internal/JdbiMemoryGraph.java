@@ -84,7 +84,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.key("key", key);
         db.write(h -> {
             UUID id = lockedNodeId(h, q.nodeIdForDelete, key, "key");
-            sql.on(h, q.deleteEdgesOf).bind("id", id).update();
+            sql.on(h, q.deleteEdgesFrom).bind("id", id).update();
+            sql.on(h, q.deleteEdgesTo).bind("id", id).update();
             sql.on(h, q.deleteNode).bind("id", id).update();
             return null;
         });

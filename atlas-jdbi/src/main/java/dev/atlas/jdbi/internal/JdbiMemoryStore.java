@@ -151,10 +151,14 @@ public final class JdbiMemoryStore implements MemoryStore {
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and(query.includeGlobal() ? "(agent = :agent OR agent IS NULL)" : "agent = :agent", "agent", query.agent())
                 .and("kind = :kind", "kind", query.kind() == null ? null : query.kind().value())
-                .and(MemorySql.TAG_FILTER, "tag", query.tag())
                 .and("id < :after", "after", after);
-        List<Memory> rows = db.read(h -> withTags(h, where.bindTo(sql.on(h, q.list(where.toString())))
-                .bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper)));
+        List<Memory> rows = db.read(h -> {
+            Sql.Call call = where.bindTo(sql.on(h, query.tag() == null ? q.list(where.toString()) : q.listTagged(where.toString())));
+            if (query.tag() != null) {
+                call.bind("tag", query.tag());
+            }
+            return withTags(h, call.bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper));
+        });
         return Cursor.page(rows, query.limit(), m -> Cursor.encode("memories", m.id()));
     }
 
@@ -165,7 +169,9 @@ public final class JdbiMemoryStore implements MemoryStore {
         JsonDoc metadata = patch.metadata() == null ? null : Json.write("metadata", patch.metadata());
         return db.write(h -> {
             Memory current = find(h, q.findForUpdate, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
-            Instant now = db.now();
+            // An instance whose clock runs behind the last writer's must not move updatedAt back
+            // (before createdAt, even): the row is locked, so its stamp is the floor.
+            Instant now = latest(db.now(), current.updatedAt());
             boolean contentChanged = patch.content() != null && !patch.content().equals(current.content());
             if (contentChanged) {
                 sql.on(h, q.insertRevision).bind("id", Ids.next(db.clock())).bind("m", memoryId).bind("revision", current.revision())
@@ -188,6 +194,10 @@ public final class JdbiMemoryStore implements MemoryStore {
             // An update may set an expiry in the past: the memory is then gone for readers, as documented.
             return find(h, q.findAny, memoryId).orElseThrow();
         });
+    }
+
+    private static Instant latest(Instant a, Instant b) {
+        return a.isBefore(b) ? b : a;
     }
 
     @Override

@@ -282,7 +282,15 @@ public final class JdbiRetention implements Retention {
         }
 
         void dropMemories() {
-            purge("memories", RetentionSql.memories(policy), binds, RetentionPlan.MEMORY_CHILDREN, null, null);
+            // On PostgreSQL an update holds its memory's row lock while it adds a revision and tags:
+            // each batch locks its memories first and checks the rule again under the locks, so such
+            // a write is either waited for and purged with the memory, or finds the memory gone
+            // (deleting the children first, it could commit a revision the memory's delete then
+            // tripped over as a foreign key error).
+            String select = RetentionSql.memories(policy);
+            purge("memories", select, binds, RetentionPlan.MEMORY_CHILDREN, null, null,
+                    new Guard("SELECT id FROM <p>memories WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + db.dialect().forUpdate(),
+                            select + " AND id IN (<ids>)"), null);
         }
 
         // ---- purge conversations -----------------------------------------------------------

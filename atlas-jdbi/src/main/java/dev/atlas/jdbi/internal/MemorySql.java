@@ -11,8 +11,15 @@ final class MemorySql {
     static final String VISIBLE = "deleted_at IS NULL AND (expires_at IS NULL OR expires_at > :now)";
     /** The listing's optional filters, rendered per call after {@link #LIST}. */
     static final String LIST = "SELECT " + COLUMNS + " FROM <p>memories m WHERE tenant_id = :t AND " + VISIBLE;
-    static final String TAG_FILTER = "EXISTS (SELECT 1 FROM <p>memory_tags g WHERE g.tenant_id = m.tenant_id AND g.memory_id = m.id"
-            + " AND g.tag = :tag)";
+    /**
+     * The listing with a tag: driven by the tag index (tenant_id, tag, memory_id), newest first, each
+     * memory then read by key. As an EXISTS per memory, SQLite walked every memory of the tenant,
+     * so a rare tag cost a scan of the whole tenant. Binds :tag; the filters that follow are
+     * unambiguous (memory_tags has no other column of theirs).
+     */
+    static final String TAGGED = "SELECT " + java.util.Arrays.stream(COLUMNS.split(",\\s*")).map(c -> "m." + c + " AS " + c)
+            .collect(java.util.stream.Collectors.joining(", ")) + " FROM <p>memory_tags g CROSS JOIN <p>memories m"
+            + " WHERE g.tenant_id = :t AND g.tag = :tag AND m.tenant_id = g.tenant_id AND m.id = g.memory_id AND " + VISIBLE;
 
     final Catalogue catalogue;
     final Statement insert;
@@ -70,5 +77,9 @@ final class MemorySql {
 
     Statement list(String where) {
         return catalogue.render("memories.list", LIST + where + " ORDER BY id DESC LIMIT :limit");
+    }
+
+    Statement listTagged(String where) {
+        return catalogue.render("memories.listTagged", TAGGED + where + " ORDER BY g.memory_id DESC LIMIT :limit");
     }
 }

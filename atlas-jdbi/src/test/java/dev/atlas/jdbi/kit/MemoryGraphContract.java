@@ -237,4 +237,185 @@ public abstract class MemoryGraphContract extends AtlasContract {
                 .containsExactly("A", "B", "a-c", "a_d", "aa", "ab", "b", "\uFF21", "\uD83D\uDE00");
         assertThat(graph.traverse("start", Direction.OUTGOING, null, 1, 3)).extracting(r -> r.node().key()).containsExactly("A", "B", "a-c");
     }
+
+    // ---- probes of a demanding user (clock skew, loops, depth, edited cursors, bounds) ----------
+
+    @Test
+    @DisplayName("upserts from a second instance whose clock runs an hour behind keep createdAt and never move updatedAt back")
+    void laggingClockUpserts() {
+        GraphNode a = graph.upsertNode(NewGraphNode.of("a"));
+        graph.upsertNode(NewGraphNode.of("b"));
+        GraphEdge e = graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        java.time.Instant t = a.createdAt();
+        MemoryGraph lagging = reopen(x -> x.clock(new MutableClock(t.minus(java.time.Duration.ofHours(1))))).tenant("acme").graph();
+        GraphNode a2 = lagging.upsertNode(NewGraphNode.of("a").label("late"));
+        assertThat(a2.label()).isEqualTo("late");
+        assertThat(a2.createdAt()).isEqualTo(t);
+        assertThat(a2.updatedAt()).isEqualTo(t);
+        GraphEdge e2 = lagging.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(0.3));
+        assertThat(e2.weight()).isEqualTo(0.3);
+        assertThat(e2.createdAt()).isEqualTo(e.createdAt());
+        assertThat(e2.updatedAt()).isEqualTo(e.updatedAt());
+        assertThat(graph.getNode("a")).contains(a2);
+        clock.advanceMicros(3);
+        assertThat(graph.upsertNode(NewGraphNode.of("a")).updatedAt()).isEqualTo(t.plusNanos(3_000));
+    }
+
+    @Test
+    @DisplayName("a self-loop is one outgoing and one incoming neighbour; traversal never reports the start, even through a loop or a cycle back to it")
+    void selfLoops() {
+        nodes("s", "t");
+        graph.upsertEdge(NewGraphEdge.of("s", "self", "s").weight(0.25));
+        assertThat(keys(graph.neighbours("s", Direction.OUTGOING, null))).containsExactly("s");
+        assertThat(keys(graph.neighbours("s", Direction.INCOMING, null))).containsExactly("s");
+        assertThat(keys(graph.neighbours("s", Direction.BOTH, null))).containsExactly("s", "s");
+        for (Direction d : Direction.values()) {
+            assertThat(graph.traverse("s", d, null, 10, 100)).as(d.name()).isEmpty();
+        }
+        graph.upsertEdge(NewGraphEdge.of("s", "r", "t"));
+        graph.upsertEdge(NewGraphEdge.of("t", "r", "s"));
+        graph.upsertEdge(NewGraphEdge.of("s", "r", "t"));
+        assertThat(graph.neighbours("s", Direction.OUTGOING, "r")).hasSize(1);
+        assertThat(graph.traverse("s", Direction.BOTH, null, 10, 100)).extracting(r -> r.node().key() + "@" + r.depth()).containsExactly("t@1");
+    }
+
+    @Test
+    @DisplayName("a chain longer than the depth bound: traversal returns exactly maxDepth nodes at depths 1..maxDepth; depth and limit outside their bounds are refused by name")
+    void deepChain() {
+        int n = 40;
+        for (int i = 0; i < n; i++) {
+            graph.upsertNode(NewGraphNode.of(String.format("n%02d", i)));
+            if (i > 0) {
+                graph.upsertEdge(NewGraphEdge.of(String.format("n%02d", i - 1), "next", String.format("n%02d", i)));
+            }
+        }
+        List<GraphReach> out = graph.traverse("n00", Direction.OUTGOING, "next", dev.atlas.Limits.MAX_GRAPH_DEPTH, dev.atlas.Limits.MAX_PAGE_SIZE);
+        assertThat(out).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("n01@1", "n02@2", "n03@3", "n04@4", "n05@5", "n06@6", "n07@7", "n08@8", "n09@9", "n10@10");
+        assertThat(graph.traverse("n39", Direction.INCOMING, null, 3, 2)).extracting(r -> r.node().key()).containsExactly("n38", "n37");
+        assertThat(graph.traverse("n20", Direction.BOTH, null, 1, 10)).extracting(r -> r.node().key()).containsExactly("n19", "n21");
+        assertThat(graph.traverse("n00", Direction.OUTGOING, "other", 10, 10)).isEmpty();
+        for (int depth : new int[] {0, -1, Integer.MIN_VALUE, dev.atlas.Limits.MAX_GRAPH_DEPTH + 1, Integer.MAX_VALUE}) {
+            invalid("maxDepth", () -> graph.traverse("n00", Direction.OUTGOING, null, depth, 10));
+        }
+        for (int limit : new int[] {0, -1, dev.atlas.Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
+            invalid("limit", () -> graph.traverse("n00", Direction.OUTGOING, null, 1, limit));
+            invalid("limit", () -> graph.neighbours("n00", Direction.OUTGOING, null, limit, null));
+        }
+    }
+
+    @Test
+    @DisplayName("a node deleted with its edges and upserted again comes back as a new node without any of its old edges")
+    void deleteThenRestore() {
+        nodes("a", "b", "c");
+        GraphNode before = graph.getNode("b").orElseThrow();
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("b", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("b", "self", "b"));
+        graph.deleteNode("b");
+        GraphNode restored = graph.upsertNode(NewGraphNode.of("b").label("again"));
+        assertThat(restored.id()).isNotEqualTo(before.id());
+        assertThat(graph.neighbours("b", Direction.BOTH, null)).isEmpty();
+        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
+        assertThat(graph.neighbours("c", Direction.BOTH, null)).isEmpty();
+        assertThat(graph.traverse("a", Direction.BOTH, null, 10, 100)).isEmpty();
+        assertThatThrownBy(() -> graph.deleteEdge("a", "r", "b")).isInstanceOf(NotFoundException.class);
+        GraphEdge relinked = graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        assertThat(relinked.targetKey()).isEqualTo("b");
+        assertThat(keys(graph.neighbours("a", Direction.OUTGOING, null))).containsExactly("b");
+    }
+
+    @Test
+    @DisplayName("a neighbours cursor edited by hand (NaN or infinite weight, unknown direction, a bad id, another listing's) is refused naming cursor")
+    void editedNeighbourCursors() {
+        nodes("hub", "a", "b", "c");
+        for (String k : List.of("a", "b", "c")) {
+            graph.upsertEdge(NewGraphEdge.of("hub", "r", k));
+        }
+        String cursor = graph.neighbours("hub", Direction.BOTH, null, 1, null).nextCursor().orElseThrow();
+        String raw = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+        String[] parts = raw.split("\u001f", -1);
+        assertThat(parts).hasSize(5);
+        java.util.function.Function<String[], String> enc = p -> java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(String.join("\u001f", p).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        java.util.function.BiFunction<Integer, String, String> with = (i, v) -> {
+            String[] copy = parts.clone();
+            copy[i] = v;
+            return enc.apply(copy);
+        };
+        for (String edited : List.of(with.apply(2, "NaN"), with.apply(2, "Infinity"), with.apply(2, "-Infinity"), with.apply(2, "1e400"),
+                with.apply(2, "x"), with.apply(4, "2"), with.apply(4, "-1"), with.apply(4, "99999999999999999999"), with.apply(3, "not-a-uuid"),
+                with.apply(1, "memories"), enc.apply(java.util.Arrays.copyOf(parts, 4)))) {
+            invalid("cursor", () -> graph.neighbours("hub", Direction.BOTH, null, 1, edited));
+        }
+        List<String> seen = new java.util.ArrayList<>(keys(graph.neighbours("hub", Direction.BOTH, null, 1, null).items()));
+        seen.addAll(keys(graph.neighbours("hub", Direction.BOTH, null, 10, cursor).items()));
+        assertThat(seen).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    @DisplayName("concurrent upserts of one node key and of one edge leave one node and one edge, every caller seeing the same id")
+    void concurrentUpserts() throws Exception {
+        nodes("a", "b");
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<java.util.UUID>> ids = new java.util.ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                int n = i;
+                ids.add(pool.submit(() -> graph.upsertNode(NewGraphNode.of("k").label("v" + n)).id()));
+                ids.add(pool.submit(() -> graph.upsertEdge(NewGraphEdge.of("a", "r", "b").weight(n)).id()));
+            }
+            java.util.Set<java.util.UUID> nodeIds = new java.util.HashSet<>();
+            java.util.Set<java.util.UUID> edgeIds = new java.util.HashSet<>();
+            for (int i = 0; i < ids.size(); i++) {
+                (i % 2 == 0 ? nodeIds : edgeIds).add(ids.get(i).get());
+            }
+            assertThat(nodeIds).containsExactly(graph.getNode("k").orElseThrow().id());
+            assertThat(edgeIds).hasSize(1);
+            assertThat(graph.neighbours("a", Direction.OUTGOING, null)).extracting(x -> x.edge().id()).containsExactlyElementsOf(edgeIds);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("NUL or an unpaired surrogate in a key, type, label or metadata is refused naming that field; nothing is written")
+    void hostileGraphText() {
+        nodes("a");
+        invalid("key", () -> graph.upsertNode(NewGraphNode.of("a\u0000b")));
+        invalid("key", () -> graph.upsertNode(NewGraphNode.of("\uD800")));
+        invalid("label", () -> graph.upsertNode(NewGraphNode.of("b").label("x\u0000")));
+        invalid("type", () -> graph.upsertNode(NewGraphNode.of("b").type("\uDC00")));
+        invalid("metadata", () -> graph.upsertNode(NewGraphNode.of("b").metadata(Map.of("s", "a\u0000b"))));
+        invalid("metadata", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "a").metadata(Map.of("n", Double.NaN))));
+        invalid("type", () -> graph.upsertEdge(NewGraphEdge.of("a", "r\u0000", "a")));
+        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "a").weight(Double.NaN)));
+        invalid("weight", () -> graph.upsertEdge(NewGraphEdge.of("a", "r", "a").weight(Double.NEGATIVE_INFINITY)));
+        invalid("key", () -> graph.getNode("a\u0000"));
+        assertThat(graph.getNode("b")).isEmpty();
+        assertThat(graph.neighbours("a", Direction.BOTH, null)).isEmpty();
+        GraphEdge negativeZero = graph.upsertEdge(NewGraphEdge.of("a", "r", "a").weight(-0.0));
+        assertThat(graph.neighbours("a", Direction.OUTGOING, null).get(0).edge()).isEqualTo(negativeZero);
+    }
+
+    @Test
+    @DisplayName("a BOTH traversal follows edges either way, with and without a type filter, each node at its shortest depth")
+    void traverseBothWays() {
+        nodes("a", "b", "c", "d", "e", "f");
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("c", "r", "b"));
+        graph.upsertEdge(NewGraphEdge.of("d", "r", "c"));
+        graph.upsertEdge(NewGraphEdge.of("d", "x", "e"));
+        graph.upsertEdge(NewGraphEdge.of("f", "x", "a"));
+        graph.upsertEdge(NewGraphEdge.of("a", "r", "a"));
+        assertThat(graph.traverse("a", Direction.BOTH, null, 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("b@1", "f@1", "c@2", "d@3", "e@4");
+        assertThat(graph.traverse("a", Direction.BOTH, "r", 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("b@1", "c@2", "d@3");
+        assertThat(graph.traverse("b", Direction.INCOMING, "r", 10, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("a@1", "c@1", "d@2");
+        assertThat(graph.traverse("e", Direction.INCOMING, "r", 10, 100)).isEmpty();
+        assertThat(graph.traverse("e", Direction.BOTH, null, 2, 100)).extracting(r -> r.node().key() + "@" + r.depth())
+                .containsExactly("d@1", "c@2");
+    }
 }

@@ -353,4 +353,146 @@ public abstract class MemoryStoreContract extends AtlasContract {
         assertThat(updated.tags()).containsExactly("B", "b", "\uFF21", "\uD83D\uDE00");
         assertThat(memories.require(m.id())).isEqualTo(updated);
     }
+
+    // ---- probes of a demanding user (clock skew, races, edited cursors, bounds) -----------------
+
+    @Test
+    @DisplayName("an update from a second instance whose clock runs an hour behind never moves updatedAt back, nor stamps the revision before the content it replaced was written")
+    void laggingClockUpdate() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "v1"));
+        Instant created = m.createdAt();
+        MemoryStore lagging = reopen(b -> b.clock(new MutableClock(created.minus(Duration.ofHours(1))))).tenant("acme").memories();
+        Memory v2 = lagging.update(m.id(), MemoryPatch.content("v2"));
+        assertThat(v2.revision()).isEqualTo(2);
+        assertThat(v2.createdAt()).isEqualTo(created);
+        assertThat(v2.updatedAt()).isEqualTo(created);
+        assertThat(memories.require(m.id())).isEqualTo(v2);
+        assertThat(lagging.revisions(m.id())).extracting(MemoryRevision::replacedAt).containsExactly(created);
+        clock.advanceMicros(7);
+        assertThat(memories.update(m.id(), MemoryPatch.none().importance(0.2)).updatedAt()).isEqualTo(created.plusNanos(7_000));
+        assertThat(lagging.update(m.id(), MemoryPatch.none().tags("x")).updatedAt()).isEqualTo(created.plusNanos(7_000));
+    }
+
+    @Test
+    @DisplayName("a listing cursor edited by hand, or taken from another listing, is refused naming cursor; limits outside 1..1000 are refused naming limit")
+    void editedCursorsAndLimits() {
+        for (int i = 0; i < 3; i++) {
+            memories.create(NewMemory.fact(ALICE, "f" + i));
+            clock.advanceMicros(1);
+        }
+        String cursor = memories.list(MemoryQuery.all().limit(1)).nextCursor().orElseThrow();
+        String raw = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+        java.util.function.Function<String, String> enc = r -> java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(r.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        for (String edited : List.of("x", cursor + "A", enc.apply(raw.replace("memories", "neighbours")),
+                enc.apply(raw + "\u001fextra"), enc.apply(raw.replaceAll("[0-9a-f]{4}$", "zzzz")),
+                "\u0000", " ")) {
+            invalid("cursor", () -> memories.list(MemoryQuery.all().after(edited)));
+        }
+        for (int limit : new int[] {0, -1, Integer.MIN_VALUE, dev.atlas.Limits.MAX_PAGE_SIZE + 1, Integer.MAX_VALUE}) {
+            invalid("limit", () -> memories.list(MemoryQuery.all().limit(limit)));
+        }
+        assertThat(memories.list(MemoryQuery.all().limit(dev.atlas.Limits.MAX_PAGE_SIZE)).items()).hasSize(3);
+        // Another tenant's cursor is only a position: it lists this tenant's rows, never the other's.
+        assertThat(other.list(MemoryQuery.all().after(cursor)).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("NUL or an unpaired surrogate in content, on create or update, is refused naming content and nothing changes; the longest content round-trips")
+    void hostileContent() {
+        for (String bad : List.of("a\u0000b", "\uD800", "x\uDC00y", "")) {
+            invalid("content", () -> memories.create(NewMemory.fact(ALICE, bad)));
+        }
+        Memory m = memories.create(NewMemory.fact(ALICE, "ok"));
+        for (String bad : List.of("a\u0000b", "\uD800", " ")) {
+            invalid("content", () -> memories.update(m.id(), MemoryPatch.content(bad)));
+        }
+        invalid("content", () -> memories.create(NewMemory.fact(ALICE, "a".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1))));
+        assertThat(memories.require(m.id())).isEqualTo(m);
+        String longest = "word ".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH / 5 - 1) + "\uD83D\uDE00z";
+        Memory big = memories.create(NewMemory.fact(ALICE, longest));
+        assertThat(memories.require(big.id()).content()).isEqualTo(longest);
+        assertThat(memories.list(MemoryQuery.all()).items()).extracting(Memory::id).containsExactly(big.id(), m.id());
+    }
+
+    @Test
+    @DisplayName("metadata that is not JSON (NaN, Infinity, NUL or an unpaired surrogate in a string or key) is refused naming metadata (or metadata key) on create and update; nothing is written")
+    void hostileMetadata() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "ok").metadata(Map.of("k", "v")));
+        List<Map<String, Object>> bad = List.of(Map.of("n", Double.NaN), Map.of("n", Double.POSITIVE_INFINITY), Map.of("f", Float.NEGATIVE_INFINITY),
+                Map.of("s", "a\u0000b"), Map.of("s", "\uD800"), Map.of("l", List.of("\uDC00")));
+        for (Map<String, Object> md : bad) {
+            invalid("metadata", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(md)));
+            invalid("metadata", () -> memories.update(m.id(), MemoryPatch.none().metadata(md)));
+        }
+        invalid("metadata key", () -> memories.create(NewMemory.fact(ALICE, "x").metadata(Map.of("a\u0000", 1))));
+        invalid("metadata key", () -> memories.update(m.id(), MemoryPatch.none().metadata(Map.of("\uD800", 1))));
+        assertThat(memories.list(MemoryQuery.all()).items()).containsExactly(m);
+    }
+
+    @Test
+    @DisplayName("listings never cross owners, agents or tenants: each scope sees exactly its own memories")
+    void scopesDoNotLeak() {
+        Memory aliceGlobal = memories.create(NewMemory.fact(ALICE, "alice global"));
+        Memory aliceSupport = memories.create(NewMemory.fact(ALICE, "alice support").agent("support"));
+        Memory bobSupport = memories.create(NewMemory.fact(BOB, "bob support").agent("support"));
+        Memory sameIdOtherType = memories.create(NewMemory.fact(Owner.of("team", "alice"), "team alice"));
+        Memory theirs = other.create(NewMemory.fact(ALICE, "globex alice").agent("support"));
+        assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE)))).containsExactlyInAnyOrder(aliceGlobal.id(), aliceSupport.id());
+        assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agent("support")))).containsExactlyInAnyOrder(aliceGlobal.id(), aliceSupport.id());
+        assertThat(ids(memories.list(MemoryQuery.forOwner(ALICE).agentOnly("support")))).containsExactly(aliceSupport.id());
+        assertThat(ids(memories.list(MemoryQuery.all().agentOnly("support")))).containsExactlyInAnyOrder(aliceSupport.id(), bobSupport.id());
+        assertThat(ids(memories.list(MemoryQuery.forOwner(Owner.of("team", "alice"))))).containsExactly(sameIdOtherType.id());
+        assertThat(ids(memories.list(MemoryQuery.forOwner(BOB).agent("sales")))).isEmpty();
+        assertThat(ids(other.list(MemoryQuery.all()))).containsExactly(theirs.id());
+        assertThat(ids(memories.list(MemoryQuery.all()))).doesNotContain(theirs.id()).hasSize(4);
+    }
+
+    @Test
+    @DisplayName("retention dropping an expired memory while an instance whose clock is behind updates it: the update is refused or purged with the memory; never a storage error or a half-purged memory")
+    void purgeRacingLaggingUpdate() throws Exception {
+        Memory m = memories.create(NewMemory.fact(ALICE, "v1").expiresAt(clock.instant().plusSeconds(60)));
+        MemoryStore lagging = reopen(b -> b.clock(new MutableClock(clock.instant()))).tenant("acme").memories();
+        clock.set(clock.instant().plusSeconds(120));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.CountDownLatch childrenDeleted = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch updateReturned = new java.util.concurrent.CountDownLatch(1);
+        // The purge stops after deleting the memory's revisions until the update has returned or,
+        // when the update waits for one of the purge's locks, for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("retention.delete.memory_revisions")) {
+                childrenDeleted.countDown();
+                try {
+                    updateReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        dev.atlas.retention.RetentionReport report;
+        Object updated;
+        try {
+            var purge = java.util.concurrent.CompletableFuture.supplyAsync(() -> atlas.tenant("acme").retention()
+                    .runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)));
+            childrenDeleted.await();
+            var update = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return (Object) lagging.update(m.id(), MemoryPatch.content("v2").tags("late"));
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    updateReturned.countDown();
+                }
+            });
+            report = purge.get();
+            updated = update.get();
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(updated).isInstanceOf(NotFoundException.class);
+        assertThat(report.counts()).containsEntry("memories.deleted", 1L);
+        assertThat(lagging.get(m.id())).isEmpty();
+        assertThat(atlas.tenant("acme").retention().runRetention(dev.atlas.retention.RetentionPolicy.none().dropExpiredMemories(true)
+                .dryRun(true)).counts()).isEmpty();
+    }
 }
