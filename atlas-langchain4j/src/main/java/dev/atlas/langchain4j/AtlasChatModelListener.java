@@ -57,10 +57,27 @@ import java.util.UUID;
  *
  * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
  * and {@code onResponse} on the streaming thread; state travels in the context's attributes.
+ * A call LangChain4j drops with neither a response nor an error (a streaming model throwing before
+ * it streams, which LangChain4j reports to no listener; a cancelled stream) is failed with
+ * {@link #ABANDONED} once its context is garbage collected, so no execution stays processing.
  */
 public final class AtlasChatModelListener implements ChatModelListener {
     /** Listener attribute naming the chat memory a call belongs to, when the thread cannot tell. */
     public static final String MEMORY_ID = "atlas.memoryId";
+
+    /**
+     * The error of a call that ended with neither a response nor an error: LangChain4j called
+     * {@code onRequest}, then dropped the call's context without calling {@code onResponse} or
+     * {@code onError} (a streaming model throwing before it streams, a cancelled stream).
+     */
+    public static final String ABANDONED =
+            "the model call ended with neither a response nor an error (cancelled, or the model failed before it streamed)";
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatModelListener.class);
+    // StreamingChatModel.chat calls onRequest, then doChat without a catch, and a cancelled stream
+    // calls nothing more: such a call's context (its attributes map) is dropped with no word to any
+    // listener. Its execution is failed once that map is collected, instead of staying processing.
+    private static final java.lang.ref.Cleaner DROPPED_CALLS = java.lang.ref.Cleaner.create();
 
     private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -90,8 +107,38 @@ public final class AtlasChatModelListener implements ChatModelListener {
         return new AtlasChatModelListener(tenant, Limits.requireKey("provider", provider), agent);
     }
 
-    /** A running call, carried from onRequest to onResponse or onError in the attributes map. */
-    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model) {}
+    /**
+     * A running call, carried from onRequest to onResponse or onError in the attributes map;
+     * {@code ended} is set by whichever of them, or of the cleaner of a dropped call, comes first.
+     */
+    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model,
+                           java.util.concurrent.atomic.AtomicBoolean ended, java.lang.ref.Cleaner.Cleanable dropped) {
+        /** Whether this caller ends the call; unregisters its cleaner. */
+        boolean end() {
+            if (!ended.compareAndSet(false, true)) {
+                return false;
+            }
+            dropped.clean();
+            return true;
+        }
+    }
+
+    /** Fails a call whose context was dropped unended; refers to nothing of that context. */
+    private record Dropped(ExecutionHandle execution, StepHandle step, java.util.concurrent.atomic.AtomicBoolean ended) implements Runnable {
+        @Override
+        public void run() {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                step.fail(ABANDONED);
+                execution.fail(ABANDONED);
+            } catch (RuntimeException e) {
+                // Atlas closed meanwhile, or the sweep closed it: executions().sweepInterrupted covers the rest.
+                LOG.warn("execution {} of a dropped model call not failed: {}", execution.id(), e.toString());
+            }
+        }
+    }
 
     @Override
     public void onRequest(ChatModelRequestContext context) {
@@ -106,12 +153,15 @@ public final class AtlasChatModelListener implements ChatModelListener {
             spec = spec.conversation(conversationId);
         }
         ExecutionHandle execution = recorder.start(spec);
-        context.attributes().put(RUNNING, new Running(execution, execution.step(), conversationId, model));
+        StepHandle step = execution.step();
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        java.lang.ref.Cleaner.Cleanable dropped = DROPPED_CALLS.register(context.attributes(), new Dropped(execution, step, ended));
+        context.attributes().put(RUNNING, new Running(execution, step, conversationId, model, ended, dropped));
     }
 
     @Override
     public void onResponse(ChatModelResponseContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
             return;
         }
         try {
@@ -156,7 +206,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
 
     @Override
     public void onError(ChatModelErrorContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
             return;
         }
         Throwable error = context.error();
