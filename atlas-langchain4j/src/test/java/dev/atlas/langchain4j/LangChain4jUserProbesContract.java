@@ -228,4 +228,72 @@ public abstract class LangChain4jUserProbesContract {
             assertThat(e.conversationId()).isEqualTo(store.conversation("m" + i).orElseThrow().id());
         });
     }
+
+    /** A JSON array nested {@code depth} deep around {@code 1}. */
+    private static String nested(int depth) {
+        return "[".repeat(depth) + "1" + "]".repeat(depth);
+    }
+
+    /** Arguments with non-ASCII text, a NUL escape, an emoji, a lone surrogate escape and deep nesting. */
+    private static final String ODD_ARGUMENTS = "{\"q\":\"caf\u00e9 \u65e5\u672c \\u0000 \uD83D\uDE00 \\ud800\",\"deep\":" + nested(5000) + "}";
+
+    @Test
+    @DisplayName("Tool requests and results round-trip exactly through the store: ids and names with non-ASCII text, a NUL, blank or 300 characters; arguments with escapes and 5000-deep nesting")
+    void toolRoundsWithOddIdsAndArgumentsRoundTripExactly() {
+        String longId = "call_" + "x".repeat(295);
+        List<ToolExecutionRequest> requests = List.of(
+                ToolExecutionRequest.builder().id("call_\u00e9\u0000\uD83D\uDE00").name("look_up").arguments(ODD_ARGUMENTS).build(),
+                ToolExecutionRequest.builder().id("").name("blank_id").arguments("{}").build(),
+                ToolExecutionRequest.builder().id(longId).name("n".repeat(300)).arguments("not json \u0000").build());
+        List<ChatMessage> messages = List.of(
+                UserMessage.from("go"),
+                AiMessage.from(requests),
+                ToolExecutionResultMessage.from(requests.get(0), "found \u00e9"),
+                ToolExecutionResultMessage.from(requests.get(1), "ok"),
+                ToolExecutionResultMessage.builder().id(longId).toolName("n".repeat(300)).text("x\u0000y").isError(true).build(),
+                AiMessage.from("done"));
+        AtlasChatMemoryStore.of(tenant).updateMessages(7L, messages);
+        List<ChatMessage> read = AtlasChatMemoryStore.of(tenant).getMessages("7");
+        assertThat(read).isEqualTo(messages);
+        assertThat(((AiMessage) read.get(1)).toolExecutionRequests()).extracting(ToolExecutionRequest::id, ToolExecutionRequest::arguments)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("call_\u00e9\u0000\uD83D\uDE00", ODD_ARGUMENTS),
+                        org.assertj.core.groups.Tuple.tuple("", "{}"), org.assertj.core.groups.Tuple.tuple(longId, "not json \u0000"));
+        assertThat(((ToolExecutionResultMessage) read.get(2)).id()).isEqualTo("call_\u00e9\u0000\uD83D\uDE00");
+    }
+
+    @Test
+    @DisplayName("A response asking for tools with odd ids and names (blank, with a NUL, 300 characters) and arguments (5000 or 999 deep) is recorded completed, each call with a storable copy")
+    void listenerRecordsToolCallsWithOddIdsAndNames() {
+        String deep999 = "{\"a\":" + nested(998) + "}";
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().id("").name("blank_id").arguments(deep999).build(),
+                ToolExecutionRequest.builder().id("c\u0000").name("nul\u0000name").arguments(ODD_ARGUMENTS).build(),
+                ToolExecutionRequest.builder().id("i".repeat(300)).name("n".repeat(300)).arguments("{}").build(),
+                ToolExecutionRequest.builder().id(" ").name(" ").arguments("{}").build()));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(asks).modelName("m").tokenUsage(new TokenUsage(3, 4)).build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        assertThat(model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build()).aiMessage()).isEqualTo(asks);
+        Execution e = executions().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(e.error()).isNull();
+        assertThat(e.usage().outputTokens()).isEqualTo(4L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.toolCalls()).extracting(c -> c.providerCallId(), c -> c.name()).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(null, "blank_id"),
+                org.assertj.core.groups.Tuple.tuple("c\uFFFD", "nul\uFFFDname"),
+                org.assertj.core.groups.Tuple.tuple("i".repeat(255), "n".repeat(255)),
+                org.assertj.core.groups.Tuple.tuple(null, "unnamed"));
+        assertThat(tree.toolCalls().get(0).arguments()).isIn(deep999, "{\"unparsed\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(deep999) + "}");
+        assertThat(tree.toolCalls().get(1).arguments()).startsWith("{\"unparsed\":\"{\\\"q\\\":");
+    }
 }
