@@ -181,7 +181,10 @@ public final class AtlasChatModelListener implements ChatModelListener {
         AiMessage ai = response.aiMessage();
         if (ai.hasToolExecutionRequests()) {
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
-                StepHandle.ToolCallHandle call = run.step().toolCall(NewToolCall.of(r.id(), r.name(), arguments(r.arguments())));
+                // A model may send any id or name (an OpenAI-compatible server's blank id): recorded
+                // as a storable key rather than failing a call the model answered.
+                String name = key(r.name());
+                StepHandle.ToolCallHandle call = toolCall(run.step(), key(r.id()), name == null ? "unnamed" : name, r.arguments());
                 if (run.conversationId() != null) {
                     Correlation.park(tenant.id(), run.conversationId(), run.execution().id(), r.id(), r.name(), call);
                 }
@@ -221,6 +224,33 @@ public final class AtlasChatModelListener implements ChatModelListener {
             return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
         }
         return Correlation.boundConversation(tenant.id(), messages);
+    }
+
+    /**
+     * Records a tool call with its arguments as sent when Atlas stores them as JSON, else as
+     * {@link #unparsed}: valid JSON Atlas refuses (nested deeper than {@link Limits#MAX_JSON_DEPTH},
+     * a number a double does not hold exactly) must not fail a call the model answered.
+     */
+    private static StepHandle.ToolCallHandle toolCall(StepHandle step, String id, String name, String raw) {
+        String arguments = arguments(raw);
+        try {
+            return step.toolCall(NewToolCall.of(id, name, arguments));
+        } catch (dev.atlas.InvalidInputException e) {
+            if (!"arguments".equals(e.field()) || raw == null || !arguments.equals(raw)) {
+                throw e;
+            }
+            return step.toolCall(NewToolCall.of(id, name, unparsed(raw)));
+        }
+    }
+
+    /** {@code raw} as a key Atlas stores (U+FFFD for a NUL, at most 255 characters), or null when blank. */
+    private static String key(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        // Cut first: storable then replaces a surrogate pair the cut splits.
+        String cut = Messages.storable(raw.length() > Limits.MAX_KEY_LENGTH ? raw.substring(0, Limits.MAX_KEY_LENGTH) : raw);
+        return cut.isBlank() ? null : cut;
     }
 
     /** The arguments as a JSON document: Atlas stores JSON, and a model may send anything. */
