@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -299,5 +300,137 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tree.toolCalls().get(0).arguments()).isEqualTo("{\"unparsed\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(deep999) + "}");
         assertThat(tree.toolCalls().get(4).arguments()).isEqualTo("{\"lat\":48.85661400000000000001}");
         assertThat(tree.toolCalls().get(1).arguments()).startsWith("{\"unparsed\":\"{\\\"q\\\":");
+    }
+
+    public interface SyncAssistant {
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    /** The model's answer to {@code request}: three lookups at once, then a summary of their results. */
+    private static AiMessage threeLookupsThenDone(ChatRequest request) {
+        ChatMessage last = request.messages().get(request.messages().size() - 1);
+        if (last instanceof ToolExecutionResultMessage) {
+            return AiMessage.from("done");
+        }
+        List<ToolExecutionRequest> asks = new ArrayList<>();
+        for (int order : new int[] {2, 4, 6}) {
+            asks.add(ToolExecutionRequest.builder().id("c" + order).name("lookup").arguments("{\"order\":\"" + order + "\"}").build());
+        }
+        return AiMessage.from(asks);
+    }
+
+    /** Both calls of a turn with three tools run at once are in {@code key}'s conversation, each tool call completed with its own result. */
+    private void assertThreeLookupsRecorded(String key) {
+        Conversation c = tenant.conversations().requireByKey(key);
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> {
+            assertThat(e.conversationId()).isEqualTo(c.id());
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("c2", ExecutionStatus.COMPLETED, "order 2 shipped"),
+                        org.assertj.core.groups.Tuple.tuple("c4", ExecutionStatus.COMPLETED, "order 4 shipped"),
+                        org.assertj.core.groups.Tuple.tuple("c6", ExecutionStatus.COMPLETED, "order 6 shipped"));
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 20);
+        assertThat(rows).extracting(Message::content).containsExactly("check 2 4 6", "", "order 2 shipped", "order 4 shipped", "order 6 shipped", "done");
+        assertThat(rows.get(5).executionId()).isEqualTo(executions.get(1).id());
+    }
+
+    @Test
+    @DisplayName("AiServices running three tools concurrently: both calls in the conversation, each tool call completed with its own result")
+    void toolsExecutedConcurrently() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(threeLookupsThenDone(request)).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
+        assertThat(assistant.chat("conc", "check 2 4 6")).isEqualTo("done");
+        assertThreeLookupsRecorded("conc");
+    }
+
+    @Test
+    @DisplayName("A streaming AiService running three tools concurrently, answers on the provider's thread: both calls in the conversation, each tool call completed")
+    void streamingToolsExecutedConcurrently() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            AiMessage answer = threeLookupsThenDone(request);
+            new Thread(() -> {
+                // As providers stream: each tool call as it completes (concurrent AiServices start it then), then the response.
+                for (int i = 0; i < answer.toolExecutionRequests().size(); i++) {
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(i, answer.toolExecutionRequests().get(i)));
+                }
+                handler.onCompleteResponse(ChatResponse.builder().aiMessage(answer).modelName("m").build());
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("sconc", "check 2 4 6").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
+        assertThreeLookupsRecorded("sconc");
+    }
+
+    @Test
+    @DisplayName("Audio, video and PDF contents of a user message round-trip exactly, by base64 and by URL")
+    void audioVideoAndPdfContentsRoundTrip() {
+        byte[] bytes = new byte[200_000];
+        new java.util.Random(7).nextBytes(bytes);
+        String base64 = Base64.getEncoder().encodeToString(bytes);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(List.of(TextContent.from("listen"), AudioContent.from(base64, "audio/wav"))),
+                AiMessage.from("heard"),
+                UserMessage.from(List.of(TextContent.from("watch"), VideoContent.from(Video.builder().base64Data(base64).mimeType("video/mp4").build()),
+                        AudioContent.from(Audio.builder().url("https://example.com/a.mp3").mimeType("audio/mpeg").build()))),
+                UserMessage.from(List.of(PdfFileContent.from(PdfFile.builder().base64Data(base64).mimeType("application/pdf").build()),
+                        PdfFileContent.from(java.net.URI.create("https://example.com/x.pdf")))));
+        AtlasChatMemoryStore.of(tenant).updateMessages(java.util.UUID.fromString("00000000-0000-0000-0000-000000000042"), messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("00000000-0000-0000-0000-000000000042")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("00000000-0000-0000-0000-000000000042");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("listen", "heard", "watch", "");
+    }
+
+    @Test
+    @DisplayName("ChatMemory.clear() then the same memory id again through AiServices: a new conversation, the old one soft-deleted with its rows, the calls in the new one")
+    void clearThenReuseTheMemoryId() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("n=" + request.messages().size())).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        dev.langchain4j.memory.chat.ChatMemoryProvider memory = AtlasChatMemory.provider(tenant, 20);
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(memory).build();
+        assertThat(assistant.chat(99, "one")).isEqualTo("n=1");
+        assertThat(assistant.chat(99, "two")).isEqualTo("n=3");
+        UUID old = tenant.conversations().requireByKey("99").id();
+        memory.get(99).clear();
+        assertThat(assistant.chat(99, "three")).isEqualTo("n=1");
+        Conversation fresh = tenant.conversations().requireByKey("99");
+        assertThat(fresh.id()).isNotEqualTo(old);
+        assertThat(tenant.conversations().messages(fresh.id(), 0, 10)).extracting(Message::content).containsExactly("three", "n=1");
+        assertThat(tenant.conversations().get(old)).isEmpty();
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::conversationId).containsExactly(old, old, fresh.id());
     }
 }
