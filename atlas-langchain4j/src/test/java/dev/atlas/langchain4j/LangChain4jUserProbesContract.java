@@ -139,9 +139,19 @@ public abstract class LangChain4jUserProbesContract {
                 .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
         assertThatThrownBy(() -> assistant.chat("t", "Hi").onPartialResponse(t -> { }).onCompleteResponse(r -> { }).onError(e -> { }).start())
                 .isInstanceOf(IllegalArgumentException.class);
+        collectUntilNoneProcessing();
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("t").id());
+        });
+    }
+
+    /** Collects garbage until no execution is processing, or gives up. */
+    private void collectUntilNoneProcessing() {
         // Bounded: System.gc() is a hint, so each attempt also allocates garbage; the call's state
         // is dropped with the handler, and an execution still processing after all attempts is kept forever.
-        for (int i = 0; i < 200 && executions().get(0).status() == ExecutionStatus.PROCESSING; i++) {
+        for (int i = 0; i < 200 && executions().stream().anyMatch(e -> e.status() == ExecutionStatus.PROCESSING); i++) {
             System.gc();
             byte[][] garbage = new byte[8][];
             for (int j = 0; j < garbage.length; j++) {
@@ -155,11 +165,52 @@ public abstract class LangChain4jUserProbesContract {
                 throw new AssertionError(e);
             }
         }
+    }
+
+    @Test
+    @DisplayName("A stream the app cancels (the provider then calls nothing more) leaves no execution processing: it is failed once the call is dropped")
+    void cancelledStreamLeavesNoRunningExecution() throws Exception {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) ->
+                new Thread(() -> {
+                    java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+                    dev.langchain4j.model.chat.response.StreamingHandle handle = new dev.langchain4j.model.chat.response.StreamingHandle() {
+                        @Override
+                        public void cancel() {
+                            cancelled.set(true);
+                        }
+
+                        @Override
+                        public boolean isCancelled() {
+                            return cancelled.get();
+                        }
+                    };
+                    for (int i = 0; i < 100 && !handle.isCancelled(); i++) {
+                        handler.onPartialResponse(new dev.langchain4j.model.chat.response.PartialResponse("t" + i),
+                                new dev.langchain4j.model.chat.response.PartialResponseContext(handle));
+                    }
+                    // As providers do once cancelled: close the stream, call the handler no more.
+                    stopped.complete(null);
+                }, "provider-callback").start());
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        List<String> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        assistant.chat("c", "Hi").onPartialResponseWithContext((partial, context) -> {
+            tokens.add(partial.text());
+            if (tokens.size() == 3) {
+                context.streamingHandle().cancel();
+            }
+        }).onCompleteResponse(r -> { }).onError(e -> { }).start();
+        stopped.get(30, TimeUnit.SECONDS);
+        assertThat(tokens).containsExactly("t0", "t1", "t2");
+        collectUntilNoneProcessing();
         assertThat(executions()).singleElement().satisfies(e -> {
             assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
             assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
-            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("t").id());
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("c").id());
         });
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("c").id(), 0, 10))
+                .extracting(Message::content).containsExactly("Hi");
     }
 
     @Test
@@ -432,5 +483,105 @@ public abstract class LangChain4jUserProbesContract {
         List<Execution> executions = new ArrayList<>(executions());
         java.util.Collections.reverse(executions);
         assertThat(executions).extracting(Execution::conversationId).containsExactly(old, old, fresh.id());
+    }
+
+    public interface OrdersAgent {
+        @dev.langchain4j.service.SystemMessage("You help with orders.")
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    public interface PoetAgent {
+        @dev.langchain4j.service.SystemMessage("You write poems.")
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    @Test
+    @DisplayName("Two AiServices with their own system messages sharing one store and memory id: the window equals InMemoryChatMemoryStore's after every turn, every message added stored once")
+    void twoAiServicesWithTheirOwnSystemMessagesShareAMemory() {
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("n=" + request.messages().size())).modelName("m").build();
+            }
+        };
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, dev.langchain4j.memory.chat.ChatMemoryProvider> window =
+                backing -> id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id).maxMessages(4).chatMemoryStore(backing).build();
+        OrdersAgent orders = AiServices.builder(OrdersAgent.class).chatModel(model).chatMemoryProvider(window.apply(store)).build();
+        PoetAgent poet = AiServices.builder(PoetAgent.class).chatModel(model).chatMemoryProvider(window.apply(store)).build();
+        OrdersAgent ordersRef = AiServices.builder(OrdersAgent.class).chatModel(model).chatMemoryProvider(window.apply(reference)).build();
+        PoetAgent poetRef = AiServices.builder(PoetAgent.class).chatModel(model).chatMemoryProvider(window.apply(reference)).build();
+        for (int turn = 0; turn < 6; turn++) {
+            String text = "turn " + turn;
+            if (turn % 2 == 0) {
+                assertThat(orders.chat("shared", text)).isEqualTo(ordersRef.chat("shared", text));
+            } else {
+                assertThat(poet.chat("shared", text)).isEqualTo(poetRef.chat("shared", text));
+            }
+            assertThat(store.getMessages("shared")).as("turn %d", turn).isEqualTo(reference.getMessages("shared"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shared")).isEqualTo(reference.getMessages("shared"));
+        }
+        Conversation c = tenant.conversations().requireByKey("shared");
+        List<String> rows = tenant.conversations().messages(c.id(), 0, 100).stream().map(Message::content).toList();
+        List<String> expected = new ArrayList<>();
+        for (int turn = 0; turn < 6; turn++) {
+            expected.add(turn % 2 == 0 ? "You help with orders." : "You write poems.");
+            expected.add("turn " + turn);
+            expected.add(null); // the model's answer, "n=" and the size of its request
+        }
+        assertThat(rows).hasSize(18);
+        for (int i = 0; i < 18; i++) {
+            if (expected.get(i) != null) {
+                assertThat(rows.get(i)).as("row %d", i).isEqualTo(expected.get(i));
+            } else {
+                assertThat(rows.get(i)).as("row %d", i).startsWith("n=");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("An AiService without chat memory (tools in a temporary memory): each tool call is completed, or failed, with the result the next request carries")
+    void toolCallsOfAnAiServiceWithoutChatMemoryAreCompleted() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        List<ToolExecutionResultMessage> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                if (last instanceof ToolExecutionResultMessage) {
+                    request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance)
+                            .map(ToolExecutionResultMessage.class::cast).forEach(results::add);
+                    return ChatResponse.builder().aiMessage(AiMessage.from("done")).modelName("m").build();
+                }
+                return ChatResponse.builder().aiMessage(AiMessage.from(List.of(
+                        ToolExecutionRequest.builder().id("c4").name("lookup").arguments("{\"order\":\"4\"}").build(),
+                        ToolExecutionRequest.builder().id("c3").name("lookup").arguments("{\"order\":\"3\"}").build()))).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        interface Stateless {
+            String chat(String text);
+        }
+        Stateless assistant = AiServices.builder(Stateless.class).chatModel(model)
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        assertThat(assistant.chat("check 4 and 3")).isEqualTo("done");
+        assertThat(results).extracting(ToolExecutionResultMessage::id).containsExactly("c4", "c3");
+
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> {
+            assertThat(e.conversationId()).isNull();
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result(), t -> t.error())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("c4", ExecutionStatus.COMPLETED, "order 4 shipped", null),
+                        org.assertj.core.groups.Tuple.tuple("c3", ExecutionStatus.FAILED, null, results.get(1).text()));
     }
 }
