@@ -53,7 +53,9 @@ import java.util.UUID;
  * {@code ToolExecutionResultMessage}, so their timing spans the tool's run. A result completes a call
  * of the response it follows in the memory (by call id, or for providers that send none, by tool name
  * in request order), never a call of an earlier response the app abandoned. The answer the store
- * then saves is linked to the execution (see {@link AtlasChatMemoryStore}).
+ * then saves is linked to the execution (see {@link AtlasChatMemoryStore}). Without an Atlas memory
+ * ({@code AiServices} without chat memory, say), a call is completed when a later request carries
+ * its result after the very response recorded here.
  *
  * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
  * and {@code onResponse} on the streaming thread; state travels in the context's attributes.
@@ -143,6 +145,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
     @Override
     public void onRequest(ChatModelRequestContext context) {
         ChatRequest request = context.chatRequest();
+        completeAnswered(request.messages());
         UUID conversationId = conversation(context.attributes(), request.messages());
         String model = request.modelName() == null ? "unknown" : request.modelName();
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
@@ -185,9 +188,8 @@ public final class AtlasChatModelListener implements ChatModelListener {
                 // as a storable key rather than failing a call the model answered.
                 String name = key(r.name());
                 StepHandle.ToolCallHandle call = toolCall(run.step(), key(r.id()), name == null ? "unnamed" : name, r.arguments());
-                if (run.conversationId() != null) {
-                    Correlation.park(tenant.id(), run.conversationId(), run.execution().id(), r.id(), r.name(), call);
-                }
+                // Parked also without a conversation: the next request may carry the result.
+                Correlation.park(tenant.id(), run.conversationId(), ai, run.execution().id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
@@ -216,6 +218,27 @@ public final class AtlasChatModelListener implements ChatModelListener {
         String message = error.getClass().getName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
         run.step().fail(message);
         run.execution().fail(message);
+    }
+
+    /**
+     * Completes (or fails, for {@code isError}) the tool calls whose results {@code messages} carry
+     * after the response that asked for them: the results of an app or AI service whose memory is
+     * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
+     */
+    private void completeAnswered(List<ChatMessage> messages) {
+        for (Correlation.Answer a : Correlation.answeredIn(tenant.id(), messages)) {
+            String text = Messages.columnText(a.result());
+            try {
+                if (Boolean.TRUE.equals(a.result().isError())) {
+                    a.call().fail(text.isEmpty() ? "tool error" : text);
+                } else {
+                    a.call().complete(text);
+                }
+            } catch (dev.atlas.AtlasException e) {
+                // The sweep may have closed a long call already; the new call is still recorded.
+                LOG.warn("tool call {} not completed: {}", a.call().id(), e.toString());
+            }
+        }
     }
 
     private UUID conversation(Map<Object, Object> attributes, List<ChatMessage> messages) {

@@ -168,6 +168,11 @@ final class Messages {
         return true;
     }
 
+    /** The text of {@code message} as its row's content column holds it. */
+    static String columnText(ChatMessage message) {
+        return storable(text(message));
+    }
+
     static NewMessage toAtlas(ChatMessage message) {
         Role role = role(message);
         String content = text(message);
