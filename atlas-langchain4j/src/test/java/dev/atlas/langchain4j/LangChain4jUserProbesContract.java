@@ -584,4 +584,84 @@ public abstract class LangChain4jUserProbesContract {
                         org.assertj.core.groups.Tuple.tuple("c4", ExecutionStatus.COMPLETED, "order 4 shipped", null),
                         org.assertj.core.groups.Tuple.tuple("c3", ExecutionStatus.FAILED, null, results.get(1).text()));
     }
+
+    /** Tokens as a quarter of the characters (a tool request counts its name and arguments), as estimators roughly do. */
+    private static final dev.langchain4j.model.TokenCountEstimator QUARTER = new dev.langchain4j.model.TokenCountEstimator() {
+        @Override
+        public int estimateTokenCountInText(String text) {
+            return text == null ? 0 : 1 + text.length() / 4;
+        }
+
+        @Override
+        public int estimateTokenCountInMessage(ChatMessage m) {
+            if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                return ai.toolExecutionRequests().stream().mapToInt(r -> estimateTokenCountInText(r.name() + r.arguments())).sum();
+            }
+            return estimateTokenCountInText(m instanceof ToolExecutionResultMessage t ? t.text()
+                    : m instanceof UserMessage u ? u.singleText() : m instanceof AiMessage a ? a.text()
+                    : ((dev.langchain4j.data.message.SystemMessage) m).text());
+        }
+
+        @Override
+        public int estimateTokenCountInMessages(Iterable<ChatMessage> messages) {
+            int n = 0;
+            for (ChatMessage m : messages) {
+                n += estimateTokenCountInMessage(m);
+            }
+            return n;
+        }
+    };
+
+    @Test
+    @DisplayName("TokenWindowChatMemory (evicting tool requests with their results) over the store: after every turn of 30 with tools the window equals InMemoryChatMemoryStore's, by this store and a fresh one")
+    void tokenWindowMatchesLangChain4jsInMemoryStore() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, Assistant> assistant = backing ->
+                AiServices.builder(Assistant.class)
+                        .chatModel(new dev.atlas.examples.langchain4j.scripted.ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))))
+                        .chatMemoryProvider(id -> dev.langchain4j.memory.chat.TokenWindowChatMemory.builder().id(id)
+                                .maxTokens(40, QUARTER).chatMemoryStore(backing).build())
+                        .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        Assistant atlasBacked = assistant.apply(store);
+        Assistant inMemory = assistant.apply(reference);
+        for (int turn = 0; turn < 30; turn++) {
+            String text = turn % 3 == 0 ? "where is order " + turn : "hello " + turn;
+            assertThat(atlasBacked.chat("tw", text)).isEqualTo(inMemory.chat("tw", text));
+            assertThat(store.getMessages("tw")).as("turn %d", turn).isEqualTo(reference.getMessages("tw"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("tw")).isEqualTo(reference.getMessages("tw"));
+        }
+        // Eviction hides nothing in Atlas: every turn's user message is in the history, in order.
+        Conversation c = tenant.conversations().requireByKey("tw");
+        assertThat(tenant.conversations().messages(c.id(), 0, 1000).stream()
+                .filter(m -> m.role() == dev.atlas.conversation.Role.USER).map(Message::content).toList())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 30)
+                        .mapToObj(t -> t % 3 == 0 ? "where is order " + t : "hello " + t).toList());
+    }
+
+    @Test
+    @DisplayName("The listener's MEMORY_ID naming a memory only another tenant has: the call is recorded without a conversation, nothing in the other tenant")
+    void memoryIdAttributeOfAnotherTenantTiesNothing() {
+        Tenant other = atlas.tenant("other");
+        AtlasChatMemoryStore.of(other).updateMessages("secret", List.of(UserMessage.from("theirs")));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("ok")).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "secret").build());
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.conversationId()).isNull();
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(other.executions().list(ExecutionQuery.all()).items()).isEmpty();
+    }
 }
