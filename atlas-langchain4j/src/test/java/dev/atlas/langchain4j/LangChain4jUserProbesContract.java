@@ -664,4 +664,85 @@ public abstract class LangChain4jUserProbesContract {
         });
         assertThat(other.executions().list(ExecutionQuery.all()).items()).isEmpty();
     }
+
+    public interface StatelessAssistant {
+        String chat(String text);
+    }
+
+    @Test
+    @DisplayName("A provider reusing one tool call id in every round (call_0), two rounds in one turn, with and without chat memory: each round's call completed with its own result")
+    void toolCallIdReusedInEveryRound() {
+        for (boolean withMemory : new boolean[] {true, false}) {
+            AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    long rounds = request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance).count();
+                    AiMessage answer = rounds == 2 ? AiMessage.from("done")
+                            : AiMessage.from(ToolExecutionRequest.builder().id("call_0").name("lookup")
+                                    .arguments("{\"order\":\"" + (rounds == 0 ? 2 : 4) + "\"}").build());
+                    return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            String answer = withMemory
+                    ? AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                            .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build().chat("reuse", "check 2 then 4")
+                    : AiServices.builder(StatelessAssistant.class).chatModel(model)
+                            .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build().chat("check 2 then 4");
+            assertThat(answer).isEqualTo("done");
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(6);
+        for (int turn = 0; turn < 2; turn++) {
+            for (int round = 0; round < 2; round++) {
+                assertThat(tenant.executions().tree(executions.get(3 * turn + round).id()).orElseThrow().toolCalls())
+                        .as("turn %d round %d", turn, round)
+                        .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple("call_0", ExecutionStatus.COMPLETED,
+                                "order " + (round == 0 ? 2 : 4) + " shipped"));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A streaming turn whose second call fails midway after a tool round: the first call completed with its tool call, the second failed, nothing processing")
+    void streamFailingAfterAToolRound() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            boolean answered = request.messages().get(request.messages().size() - 1) instanceof ToolExecutionResultMessage;
+            new Thread(() -> {
+                if (answered) {
+                    handler.onPartialResponse("The ord");
+                    handler.onError(new IllegalStateException("stream cut"));
+                } else {
+                    ToolExecutionRequest ask = ToolExecutionRequest.builder().id("c2").name("lookup").arguments("{\"order\":\"2\"}").build();
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(0, ask));
+                    handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from(ask)).modelName("m")
+                            .tokenUsage(new TokenUsage(7, 3)).build());
+                }
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("sf", "where is order 2").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThatThrownBy(() -> done.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("stream cut");
+        Conversation c = tenant.conversations().requireByKey("sf");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status, Execution::conversationId)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.COMPLETED, c.id()),
+                        org.assertj.core.groups.Tuple.tuple(ExecutionStatus.FAILED, c.id()));
+        assertThat(executions.get(1).error()).isEqualTo("java.lang.IllegalStateException: stream cut");
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.status(), t -> t.result()).containsExactly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.COMPLETED, "order 2 shipped"));
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content)
+                .containsExactly("where is order 2", "", "order 2 shipped");
+    }
 }
