@@ -745,4 +745,20 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content)
                 .containsExactly("where is order 2", "", "order 2 shipped");
     }
+
+    @Test
+    @DisplayName("Attributes of messages round-trip as LangChain4j's JSON gives them back: strings, ints, doubles, booleans, lists and maps exactly; a small Long as an Integer")
+    void messageAttributesRoundTripAsJsonTypes() {
+        java.util.Map<String, Object> jsonTyped = java.util.Map.of("signature", "abc", "score", 0.5, "count", 3, "ok", true,
+                "tags", List.of("a", "b"), "nested", java.util.Map.of("k", "v"));
+        List<ChatMessage> messages = List.of(
+                UserMessage.builder().contents(List.of(TextContent.from("hi"))).attributes(jsonTyped).build(),
+                AiMessage.builder().text("yo").attributes(jsonTyped).build(),
+                AiMessage.builder().text("long").attributes(java.util.Map.of("n", 5L)).build());
+        AtlasChatMemoryStore.of(tenant).updateMessages("attrs", messages);
+        List<ChatMessage> read = AtlasChatMemoryStore.of(tenant).getMessages("attrs");
+        assertThat(read.subList(0, 2)).isEqualTo(messages.subList(0, 2));
+        // As with LangChain4j's own persistent stores (ChatMessageDeserializer): JSON has one number type.
+        assertThat(((AiMessage) read.get(2)).attributes()).isEqualTo(java.util.Map.of("n", 5));
+    }
 }
