@@ -252,7 +252,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
     /**
      * Records a tool call with its arguments as sent when Atlas stores them as JSON, else as
      * {@link #unparsed}: valid JSON Atlas refuses (nested deeper than {@link Limits#MAX_JSON_DEPTH},
-     * a number a double does not hold exactly) must not fail a call the model answered.
+     * say) must not fail a call the model answered.
      */
     private static StepHandle.ToolCallHandle toolCall(StepHandle step, String id, String name, String raw) {
         String arguments = arguments(raw);

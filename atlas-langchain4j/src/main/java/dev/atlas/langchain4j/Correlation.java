@@ -21,7 +21,8 @@ import java.util.UUID;
  * and the last message it holds, and the listener ties a model call to that conversation when the
  * request carries that very message. In the other direction the listener notes the response it just
  * recorded, so the store can link the stored {@code AiMessage} to its execution, and it parks the
- * tool calls the model asked for until the store sees their results.
+ * tool calls the model asked for until the store sees their results (or, without an Atlas memory,
+ * a later request carries them after that very response).
  *
  * <p>The per-thread notes hold their message weakly: a pooled thread keeps nothing alive (an image,
  * a long answer) once its caller dropped it, and a note whose message is gone ties nothing.

@@ -761,4 +761,29 @@ public abstract class LangChain4jUserProbesContract {
         // As with LangChain4j's own persistent stores (ChatMessageDeserializer): JSON has one number type.
         assertThat(((AiMessage) read.get(2)).attributes()).isEqualTo(java.util.Map.of("n", 5));
     }
+
+    @Test
+    @DisplayName("A provider error whose message is a 100,000-character HTML page with a NUL (a proxy's 502) is recorded failed, with a storable copy cut at 65,536 characters")
+    void hugeProviderErrorIsRecordedFailed() {
+        String page = "<html>\u0000" + "x".repeat(100_000);
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                throw new dev.langchain4j.exception.HttpException(502, page);
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        assertThatThrownBy(() -> model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build()))
+                .isInstanceOf(dev.langchain4j.exception.HttpException.class);
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            String whole = ("dev.langchain4j.exception.HttpException: " + page).replace('\u0000', '\uFFFD');
+            assertThat(e.error()).isEqualTo(whole.substring(0, dev.atlas.Limits.MAX_REASON_LENGTH));
+        });
+    }
 }
