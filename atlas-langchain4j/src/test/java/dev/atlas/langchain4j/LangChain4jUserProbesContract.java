@@ -786,4 +786,32 @@ public abstract class LangChain4jUserProbesContract {
             assertThat(e.error()).isEqualTo(whole.substring(0, dev.atlas.Limits.MAX_REASON_LENGTH));
         });
     }
+
+    @Test
+    @DisplayName("A streaming AiService whose memory is LangChain4j's own (not Atlas's): its tool call is completed with the result the next request carries")
+    void streamingToolCallWithLangChain4jsOwnMemoryIsCompleted() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            boolean answered = request.messages().get(request.messages().size() - 1) instanceof ToolExecutionResultMessage;
+            ToolExecutionRequest ask = ToolExecutionRequest.builder().id("c6").name("lookup").arguments("{\"order\":\"6\"}").build();
+            new Thread(() -> {
+                if (!answered) {
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(0, ask));
+                }
+                handler.onCompleteResponse(ChatResponse.builder().aiMessage(answered ? AiMessage.from("done") : AiMessage.from(ask)).modelName("m").build());
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.withMaxMessages(10))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("own", "where is order 6").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> assertThat(e.conversationId()).isNull());
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("c6", ExecutionStatus.COMPLETED, "order 6 shipped"));
+    }
 }
