@@ -53,14 +53,33 @@ import java.util.UUID;
  * {@code ToolExecutionResultMessage}, so their timing spans the tool's run. A result completes a call
  * of the response it follows in the memory (by call id, or for providers that send none, by tool name
  * in request order), never a call of an earlier response the app abandoned. The answer the store
- * then saves is linked to the execution (see {@link AtlasChatMemoryStore}).
+ * then saves is linked to the execution (see {@link AtlasChatMemoryStore}). Without an Atlas memory
+ * ({@code AiServices} without chat memory, say), a call is completed when a later request carries
+ * its result after the very response recorded here.
  *
  * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
  * and {@code onResponse} on the streaming thread; state travels in the context's attributes.
+ * A call LangChain4j drops with neither a response nor an error (a streaming model throwing before
+ * it streams, which LangChain4j reports to no listener; a cancelled stream) is failed with
+ * {@link #ABANDONED} once its context is garbage collected, so no execution stays processing.
  */
 public final class AtlasChatModelListener implements ChatModelListener {
     /** Listener attribute naming the chat memory a call belongs to, when the thread cannot tell. */
     public static final String MEMORY_ID = "atlas.memoryId";
+
+    /**
+     * The error of a call that ended with neither a response nor an error: LangChain4j called
+     * {@code onRequest}, then dropped the call's context without calling {@code onResponse} or
+     * {@code onError} (a streaming model throwing before it streams, a cancelled stream).
+     */
+    public static final String ABANDONED =
+            "the model call ended with neither a response nor an error (cancelled, or the model failed before it streamed)";
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatModelListener.class);
+    // StreamingChatModel.chat calls onRequest, then doChat without a catch, and a cancelled stream
+    // calls nothing more: such a call's context (its attributes map) is dropped with no word to any
+    // listener. Its execution is failed once that map is collected, instead of staying processing.
+    private static final java.lang.ref.Cleaner DROPPED_CALLS = java.lang.ref.Cleaner.create();
 
     private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -90,12 +109,43 @@ public final class AtlasChatModelListener implements ChatModelListener {
         return new AtlasChatModelListener(tenant, Limits.requireKey("provider", provider), agent);
     }
 
-    /** A running call, carried from onRequest to onResponse or onError in the attributes map. */
-    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model) {}
+    /**
+     * A running call, carried from onRequest to onResponse or onError in the attributes map;
+     * {@code ended} is set by whichever of them, or of the cleaner of a dropped call, comes first.
+     */
+    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model,
+                           java.util.concurrent.atomic.AtomicBoolean ended, java.lang.ref.Cleaner.Cleanable dropped) {
+        /** Whether this caller ends the call; unregisters its cleaner. */
+        boolean end() {
+            if (!ended.compareAndSet(false, true)) {
+                return false;
+            }
+            dropped.clean();
+            return true;
+        }
+    }
+
+    /** Fails a call whose context was dropped unended; refers to nothing of that context. */
+    private record Dropped(ExecutionHandle execution, StepHandle step, java.util.concurrent.atomic.AtomicBoolean ended) implements Runnable {
+        @Override
+        public void run() {
+            if (!ended.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                step.fail(ABANDONED);
+                execution.fail(ABANDONED);
+            } catch (RuntimeException e) {
+                // Atlas closed meanwhile, or the sweep closed it: executions().sweepInterrupted covers the rest.
+                LOG.warn("execution {} of a dropped model call not failed: {}", execution.id(), e.toString());
+            }
+        }
+    }
 
     @Override
     public void onRequest(ChatModelRequestContext context) {
         ChatRequest request = context.chatRequest();
+        completeAnswered(request.messages());
         UUID conversationId = conversation(context.attributes(), request.messages());
         String model = request.modelName() == null ? "unknown" : request.modelName();
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
@@ -106,12 +156,15 @@ public final class AtlasChatModelListener implements ChatModelListener {
             spec = spec.conversation(conversationId);
         }
         ExecutionHandle execution = recorder.start(spec);
-        context.attributes().put(RUNNING, new Running(execution, execution.step(), conversationId, model));
+        StepHandle step = execution.step();
+        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+        java.lang.ref.Cleaner.Cleanable dropped = DROPPED_CALLS.register(context.attributes(), new Dropped(execution, step, ended));
+        context.attributes().put(RUNNING, new Running(execution, step, conversationId, model, ended, dropped));
     }
 
     @Override
     public void onResponse(ChatModelResponseContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
             return;
         }
         try {
@@ -131,10 +184,12 @@ public final class AtlasChatModelListener implements ChatModelListener {
         AiMessage ai = response.aiMessage();
         if (ai.hasToolExecutionRequests()) {
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
-                StepHandle.ToolCallHandle call = run.step().toolCall(NewToolCall.of(r.id(), r.name(), arguments(r.arguments())));
-                if (run.conversationId() != null) {
-                    Correlation.park(tenant.id(), run.conversationId(), run.execution().id(), r.id(), r.name(), call);
-                }
+                // A model may send any id or name (an OpenAI-compatible server's blank id): recorded
+                // as a storable key rather than failing a call the model answered.
+                String name = key(r.name());
+                StepHandle.ToolCallHandle call = toolCall(run.step(), key(r.id()), name == null ? "unnamed" : name, r.arguments());
+                // Parked also without a conversation: the next request may carry the result.
+                Correlation.park(tenant.id(), run.conversationId(), ai, run.execution().id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
@@ -156,7 +211,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
 
     @Override
     public void onError(ChatModelErrorContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run)) {
+        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
             return;
         }
         Throwable error = context.error();
@@ -165,12 +220,60 @@ public final class AtlasChatModelListener implements ChatModelListener {
         run.execution().fail(message);
     }
 
+    /**
+     * Completes (or fails, for {@code isError}) the tool calls whose results {@code messages} carry
+     * after the response that asked for them: the results of an app or AI service whose memory is
+     * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
+     */
+    private void completeAnswered(List<ChatMessage> messages) {
+        for (Correlation.Answer a : Correlation.answeredIn(tenant.id(), messages)) {
+            String text = Messages.columnText(a.result());
+            try {
+                if (Boolean.TRUE.equals(a.result().isError())) {
+                    a.call().fail(text.isEmpty() ? "tool error" : text);
+                } else {
+                    a.call().complete(text);
+                }
+            } catch (dev.atlas.AtlasException e) {
+                // The sweep may have closed a long call already; the new call is still recorded.
+                LOG.warn("tool call {} not completed: {}", a.call().id(), e.toString());
+            }
+        }
+    }
+
     private UUID conversation(Map<Object, Object> attributes, List<ChatMessage> messages) {
         Object memoryId = attributes.get(MEMORY_ID);
         if (memoryId != null) {
             return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
         }
         return Correlation.boundConversation(tenant.id(), messages);
+    }
+
+    /**
+     * Records a tool call with its arguments as sent when Atlas stores them as JSON, else as
+     * {@link #unparsed}: valid JSON Atlas refuses (nested deeper than {@link Limits#MAX_JSON_DEPTH},
+     * say) must not fail a call the model answered.
+     */
+    private static StepHandle.ToolCallHandle toolCall(StepHandle step, String id, String name, String raw) {
+        String arguments = arguments(raw);
+        try {
+            return step.toolCall(NewToolCall.of(id, name, arguments));
+        } catch (dev.atlas.InvalidInputException e) {
+            if (!"arguments".equals(e.field()) || raw == null || !arguments.equals(raw)) {
+                throw e;
+            }
+            return step.toolCall(NewToolCall.of(id, name, unparsed(raw)));
+        }
+    }
+
+    /** {@code raw} as a key Atlas stores (U+FFFD for a NUL, at most 255 characters), or null when blank. */
+    private static String key(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        // Cut first: storable then replaces a surrogate pair the cut splits.
+        String cut = Messages.storable(raw.length() > Limits.MAX_KEY_LENGTH ? raw.substring(0, Limits.MAX_KEY_LENGTH) : raw);
+        return cut.isBlank() ? null : cut;
     }
 
     /** The arguments as a JSON document: Atlas stores JSON, and a model may send anything. */

@@ -3,6 +3,7 @@ package dev.atlas.langchain4j;
 import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
 
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import java.util.UUID;
  * and the last message it holds, and the listener ties a model call to that conversation when the
  * request carries that very message. In the other direction the listener notes the response it just
  * recorded, so the store can link the stored {@code AiMessage} to its execution, and it parks the
- * tool calls the model asked for until the store sees their results.
+ * tool calls the model asked for until the store sees their results (or, without an Atlas memory,
+ * a later request carries them after that very response).
  *
  * <p>The per-thread notes hold their message weakly: a pooled thread keeps nothing alive (an image,
  * a long answer) once its caller dropped it, and a note whose message is gone ties nothing.
@@ -44,8 +46,14 @@ final class Correlation {
     /** A tool call the model asked for, waiting for its result. */
     private record Call(String id, String name, ToolCallHandle handle) {}
 
-    /** The tool calls of one model response (one execution), in request order. */
-    private record Round(String tenant, UUID conversationId, List<Call> calls) {}
+    /**
+     * The tool calls of one model response (one execution), in request order; {@code asked} is
+     * that response, held weakly; {@code conversationId} is null for a call tied to none.
+     */
+    private record Round(String tenant, UUID conversationId, WeakReference<AiMessage> asked, List<Call> calls) {}
+
+    /** A parked call and the result that answers it. */
+    record Answer(ToolCallHandle call, ToolExecutionResultMessage result) {}
 
     // Rounds whose results were not all seen yet, by execution; bounded so calls whose result never
     // comes (an app that stops the loop) cannot grow it without end. The sweep closes those rows.
@@ -107,12 +115,50 @@ final class Correlation {
         return null;
     }
 
-    /** Parks a tool call of the response recorded as {@code executionId}, after the ones parked before it. */
-    static void park(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName, ToolCallHandle call) {
+    /**
+     * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
+     * {@code conversationId}, or none when null), after the ones parked before it.
+     */
+    static void park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
+                     ToolCallHandle call) {
         synchronized (PENDING) {
-            PENDING.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new ArrayList<>()))
+            PENDING.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
                     .calls().add(new Call(toolCallId, toolName, call));
         }
+    }
+
+    /**
+     * The parked calls the tool results of a request answer, removed: the results that follow a
+     * response recorded by {@code tenant}'s listener, that very instance (as an app without an
+     * Atlas memory, or {@code AiServices} without chat memory, sends it back with the results).
+     * A response read back from a store is another instance, and matches nothing here.
+     */
+    static List<Answer> answeredIn(String tenant, List<ChatMessage> messages) {
+        List<Answer> out = new ArrayList<>();
+        if (messages.stream().noneMatch(ToolExecutionResultMessage.class::isInstance)) {
+            return out;
+        }
+        synchronized (PENDING) {
+            for (int i = 0; i < messages.size() && !PENDING.isEmpty(); i++) {
+                if (!(messages.get(i) instanceof AiMessage ai) || !ai.hasToolExecutionRequests()) {
+                    continue;
+                }
+                Map.Entry<UUID, Round> asked = null;
+                for (Map.Entry<UUID, Round> e : PENDING.entrySet()) {
+                    if (e.getValue().asked().get() == ai && e.getValue().tenant().equals(tenant)) {
+                        asked = e;
+                        break;
+                    }
+                }
+                for (int j = i + 1; asked != null && j < messages.size() && messages.get(j) instanceof ToolExecutionResultMessage result; j++) {
+                    ToolCallHandle call = take(asked.getKey(), asked.getValue(), result.id(), result.toolName());
+                    if (call != null) {
+                        out.add(new Answer(call, result));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -127,7 +173,7 @@ final class Correlation {
         synchronized (PENDING) {
             if (executionId != null) {
                 Round round = PENDING.get(executionId);
-                ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !round.conversationId().equals(conversationId)
+                ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !conversationId.equals(round.conversationId())
                         ? null : take(executionId, round, toolCallId, toolName);
                 if (call != null || toolCallId == null) {
                     return call;
@@ -136,7 +182,7 @@ final class Correlation {
             List<Map.Entry<UUID, Round>> rounds = new ArrayList<>(PENDING.entrySet());
             for (int i = rounds.size() - 1; i >= 0; i--) {
                 Round round = rounds.get(i).getValue();
-                if (round.tenant().equals(tenant) && round.conversationId().equals(conversationId)) {
+                if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
                     ToolCallHandle call = take(rounds.get(i).getKey(), round, toolCallId, toolName);
                     if (call != null) {
                         return call;

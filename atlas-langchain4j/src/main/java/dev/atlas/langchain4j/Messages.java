@@ -158,6 +158,21 @@ final class Messages {
         return n == text.length() ? text : text.substring(0, n);
     }
 
+    /** Whether every text of the small fields is stored as is. */
+    private static boolean storable(Map<String, Object> fields) {
+        for (Object v : fields.values()) {
+            if (v instanceof String text && (storable(text) != text)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The text of {@code message} as its row's content column holds it. */
+    static String columnText(ChatMessage message) {
+        return storable(text(message));
+    }
+
     static NewMessage toAtlas(ChatMessage message) {
         Role role = role(message);
         String content = text(message);
@@ -174,7 +189,8 @@ final class Messages {
         String column = storable(content);
         // A text the column cannot hold as is (a tool's NUL byte, an emoji cut in half, more than
         // the column's limit) gets a storable copy there; the message itself is kept exactly as JSON.
-        if (column != content || !exact(message, rebuild(role, content, extra))) {
+        // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL).
+        if (column != content || !storable(extra) || !exact(message, rebuild(role, content, extra))) {
             extra.clear();
             extra.put("json", ChatMessageSerializer.messageToJson(message));
         }

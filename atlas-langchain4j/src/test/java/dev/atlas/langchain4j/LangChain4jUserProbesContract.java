@@ -1,0 +1,817 @@
+package dev.atlas.langchain4j;
+
+import dev.atlas.Atlas;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.execution.Execution;
+import dev.atlas.execution.ExecutionQuery;
+import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionTree;
+import dev.atlas.jdbi.kit.TestDatabase;
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.data.audio.Audio;
+import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.AudioContent;
+import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.PdfFileContent;
+import dev.langchain4j.data.message.TextContent;
+import dev.langchain4j.data.message.ToolExecutionResultMessage;
+import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.data.message.VideoContent;
+import dev.langchain4j.data.pdf.PdfFile;
+import dev.langchain4j.data.video.Video;
+import dev.langchain4j.model.chat.ChatModel;
+import dev.langchain4j.model.chat.ChatRequestOptions;
+import dev.langchain4j.model.chat.StreamingChatModel;
+import dev.langchain4j.model.chat.listener.ChatModelListener;
+import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.output.TokenUsage;
+import dev.langchain4j.service.AiServices;
+import dev.langchain4j.service.MemoryId;
+import dev.langchain4j.service.TokenStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The adapter used as a demanding LangChain4j user would: streaming failures, concurrent
+ * listeners, tool rounds with unusual ids and arguments, non-text contents, memory ids of every
+ * kind. Real LangChain4j throughout; the models are fakes of its interfaces.
+ */
+public abstract class LangChain4jUserProbesContract {
+    private final TestDatabase database;
+    protected Atlas atlas;
+    protected Tenant tenant;
+
+    protected LangChain4jUserProbesContract(TestDatabase database) {
+        this.database = database;
+    }
+
+    @BeforeEach
+    void open() {
+        atlas = database.open();
+        tenant = atlas.tenant("acme");
+    }
+
+    @AfterEach
+    void close() {
+        atlas.close();
+        database.cleanup();
+    }
+
+    public interface StreamingAssistant {
+        TokenStream chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    /** A streaming model whose doChat is {@code body}, recorded by {@code listener}. */
+    private static StreamingChatModel streaming(ChatModelListener listener,
+                                                java.util.function.BiConsumer<ChatRequest, StreamingChatResponseHandler> body) {
+        return new StreamingChatModel() {
+            @Override
+            public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+                body.accept(request, handler);
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    private List<Execution> executions() {
+        return tenant.executions().list(ExecutionQuery.all()).items();
+    }
+
+    @Test
+    @DisplayName("A stream failing after some tokens: its execution failed with the error, in its conversation, nothing left processing; only the user message stored")
+    void streamFailingMidwayIsRecordedFailed() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) ->
+                new Thread(() -> {
+                    handler.onPartialResponse("Hel");
+                    handler.onPartialResponse("lo");
+                    handler.onError(new java.io.UncheckedIOException(new java.io.IOException("connection reset")));
+                }, "provider-callback").start());
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("s", "Hi").onPartialResponse(t -> { }).onCompleteResponse(done::complete).onError(done::completeExceptionally).start();
+        assertThatThrownBy(() -> done.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("connection reset");
+
+        Conversation c = tenant.conversations().requireByKey("s");
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.conversationId()).isEqualTo(c.id());
+            assertThat(e.error()).isEqualTo("java.io.UncheckedIOException: java.io.IOException: connection reset");
+            // LangChain4j hands a listener's onError no partial response, so no usage so far is known.
+            assertThat(e.usage().inputTokens()).isNull();
+            assertThat(e.usage().outputTokens()).isNull();
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tree.steps()).singleElement().satisfies(s -> assertThat(s.status()).isEqualTo(ExecutionStatus.FAILED));
+        });
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("Hi");
+    }
+
+    @Test
+    @DisplayName("A streaming model that throws before streaming (LangChain4j then calls no listener) leaves no execution processing: it is failed once the call is dropped")
+    void streamingModelThrowingBeforeItStreamsLeavesNoRunningExecution() {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            throw new IllegalArgumentException("temperature is not supported");
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        assertThatThrownBy(() -> assistant.chat("t", "Hi").onPartialResponse(t -> { }).onCompleteResponse(r -> { }).onError(e -> { }).start())
+                .isInstanceOf(IllegalArgumentException.class);
+        collectUntilNoneProcessing();
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("t").id());
+        });
+    }
+
+    /** Collects garbage until no execution is processing, or gives up. */
+    private void collectUntilNoneProcessing() {
+        // Bounded: System.gc() is a hint, so each attempt also allocates garbage; the call's state
+        // is dropped with the handler, and an execution still processing after all attempts is kept forever.
+        for (int i = 0; i < 200 && executions().stream().anyMatch(e -> e.status() == ExecutionStatus.PROCESSING); i++) {
+            System.gc();
+            byte[][] garbage = new byte[8][];
+            for (int j = 0; j < garbage.length; j++) {
+                garbage[j] = new byte[1 << 20];
+            }
+            assertThat(garbage[7]).hasSize(1 << 20);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A stream the app cancels (the provider then calls nothing more) leaves no execution processing: it is failed once the call is dropped")
+    void cancelledStreamLeavesNoRunningExecution() throws Exception {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) ->
+                new Thread(() -> {
+                    java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+                    dev.langchain4j.model.chat.response.StreamingHandle handle = new dev.langchain4j.model.chat.response.StreamingHandle() {
+                        @Override
+                        public void cancel() {
+                            cancelled.set(true);
+                        }
+
+                        @Override
+                        public boolean isCancelled() {
+                            return cancelled.get();
+                        }
+                    };
+                    for (int i = 0; i < 100 && !handle.isCancelled(); i++) {
+                        handler.onPartialResponse(new dev.langchain4j.model.chat.response.PartialResponse("t" + i),
+                                new dev.langchain4j.model.chat.response.PartialResponseContext(handle));
+                    }
+                    // As providers do once cancelled: close the stream, call the handler no more.
+                    stopped.complete(null);
+                }, "provider-callback").start());
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        List<String> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        assistant.chat("c", "Hi").onPartialResponseWithContext((partial, context) -> {
+            tokens.add(partial.text());
+            if (tokens.size() == 3) {
+                context.streamingHandle().cancel();
+            }
+        }).onCompleteResponse(r -> { }).onError(e -> { }).start();
+        stopped.get(30, TimeUnit.SECONDS);
+        assertThat(tokens).containsExactly("t0", "t1", "t2");
+        collectUntilNoneProcessing();
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("c").id());
+        });
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("c").id(), 0, 10))
+                .extracting(Message::content).containsExactly("Hi");
+    }
+
+    @Test
+    @DisplayName("Many calls at once on 16 threads, streamed answers arriving on one other thread: each execution has its own conversation and usage")
+    void concurrentCallsEachKeepTheirOwnConversationAndUsage() throws Exception {
+        int n = 40;
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        for (int i = 0; i < n; i++) {
+            store.updateMessages("m" + i, List.of(UserMessage.from("hello " + i)));
+        }
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ExecutorService callbacks = Executors.newSingleThreadExecutor();
+        StreamingChatModel streamingModel = streaming(listener, (request, handler) -> callbacks.execute(() -> {
+            int i = Integer.parseInt(((UserMessage) request.messages().get(0)).singleText().substring(6));
+            handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from("s" + i)).modelName("m")
+                    .tokenUsage(new TokenUsage(1000 + i, i)).build());
+        }));
+        ChatModel syncModel = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                int i = Integer.parseInt(((UserMessage) request.messages().get(0)).singleText().substring(6));
+                return ChatResponse.builder().aiMessage(AiMessage.from("c" + i)).modelName("m").tokenUsage(new TokenUsage(2000 + i, i)).build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        // Java 17: platform threads, more than the cores, so calls interleave on every thread.
+        ExecutorService threads = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int k = 0; k < n; k++) {
+                int i = k;
+                all.add(threads.submit(() -> {
+                    // Read by the store on this thread: the calls are tied by the messages it handed out.
+                    List<ChatMessage> messages = AtlasChatMemoryStore.of(tenant).getMessages("m" + i);
+                    syncModel.chat(ChatRequest.builder().messages(messages).modelName("m").build());
+                    CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+                    streamingModel.chat(ChatRequest.builder().messages(messages).modelName("m").build(), new StreamingChatResponseHandler() {
+                        @Override
+                        public void onCompleteResponse(ChatResponse r) {
+                            done.complete(r);
+                        }
+
+                        @Override
+                        public void onError(Throwable e) {
+                            done.completeExceptionally(e);
+                        }
+                    });
+                    return done.get(60, TimeUnit.SECONDS);
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+        } finally {
+            threads.shutdown();
+            callbacks.shutdown();
+        }
+        List<Execution> executions = tenant.executions().list(ExecutionQuery.all().limit(500)).items();
+        assertThat(executions).hasSize(2 * n).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            long i = e.usage().outputTokens();
+            assertThat(e.usage().inputTokens()).isIn(1000 + i, 2000 + i);
+            assertThat(e.conversationId()).isEqualTo(store.conversation("m" + i).orElseThrow().id());
+        });
+    }
+
+    /** A JSON array nested {@code depth} deep around {@code 1}. */
+    private static String nested(int depth) {
+        return "[".repeat(depth) + "1" + "]".repeat(depth);
+    }
+
+    /** Arguments with non-ASCII text, a NUL escape, an emoji, a lone surrogate escape and deep nesting. */
+    private static final String ODD_ARGUMENTS = "{\"q\":\"caf\u00e9 \u65e5\u672c \\u0000 \uD83D\uDE00 \\ud800\",\"deep\":" + nested(5000) + "}";
+
+    @Test
+    @DisplayName("Tool requests and results round-trip exactly through the store: ids and names with non-ASCII text, a NUL, blank or 300 characters; arguments with escapes and 5000-deep nesting")
+    void toolRoundsWithOddIdsAndArgumentsRoundTripExactly() {
+        String longId = "call_" + "x".repeat(295);
+        List<ToolExecutionRequest> requests = List.of(
+                ToolExecutionRequest.builder().id("call_\u00e9\u0000\uD83D\uDE00").name("look_up").arguments(ODD_ARGUMENTS).build(),
+                ToolExecutionRequest.builder().id("").name("blank_id").arguments("{}").build(),
+                ToolExecutionRequest.builder().id(longId).name("n".repeat(300)).arguments("not json \u0000").build());
+        List<ChatMessage> messages = List.of(
+                UserMessage.from("go"),
+                AiMessage.from(requests),
+                ToolExecutionResultMessage.from(requests.get(0), "found \u00e9"),
+                ToolExecutionResultMessage.from(requests.get(1), "ok"),
+                ToolExecutionResultMessage.builder().id(longId).toolName("n".repeat(300)).text("x\u0000y").isError(true).build(),
+                AiMessage.from("done"));
+        AtlasChatMemoryStore.of(tenant).updateMessages(7L, messages);
+        List<ChatMessage> read = AtlasChatMemoryStore.of(tenant).getMessages("7");
+        assertThat(read).isEqualTo(messages);
+        assertThat(((AiMessage) read.get(1)).toolExecutionRequests()).extracting(ToolExecutionRequest::id, ToolExecutionRequest::arguments)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("call_\u00e9\u0000\uD83D\uDE00", ODD_ARGUMENTS),
+                        org.assertj.core.groups.Tuple.tuple("", "{}"), org.assertj.core.groups.Tuple.tuple(longId, "not json \u0000"));
+        assertThat(((ToolExecutionResultMessage) read.get(2)).id()).isEqualTo("call_\u00e9\u0000\uD83D\uDE00");
+    }
+
+    @Test
+    @DisplayName("A response asking for tools with odd ids and names (blank, with a NUL, 300 characters) and arguments (5000 or 999 deep) is recorded completed, each call with a storable copy")
+    void listenerRecordsToolCallsWithOddIdsAndNames() {
+        String deep999 = "{\"a\":" + nested(998) + "}";
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().id("").name("blank_id").arguments(deep999).build(),
+                ToolExecutionRequest.builder().id("c\u0000").name("nul\u0000name").arguments(ODD_ARGUMENTS).build(),
+                ToolExecutionRequest.builder().id("i".repeat(300)).name("n".repeat(300)).arguments("{}").build(),
+                ToolExecutionRequest.builder().id(" ").name(" ").arguments("{}").build(),
+                ToolExecutionRequest.builder().id("geo").name("locate").arguments("{\"lat\":48.85661400000000000001}").build()));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(asks).modelName("m").tokenUsage(new TokenUsage(3, 4)).build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        assertThat(model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build()).aiMessage()).isEqualTo(asks);
+        Execution e = executions().get(0);
+        assertThat(e.error()).isNull();
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(e.usage().outputTokens()).isEqualTo(4L);
+        ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+        assertThat(tree.toolCalls()).extracting(c -> c.providerCallId(), c -> c.name()).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(null, "blank_id"),
+                org.assertj.core.groups.Tuple.tuple("c\uFFFD", "nul\uFFFDname"),
+                org.assertj.core.groups.Tuple.tuple("i".repeat(255), "n".repeat(255)),
+                org.assertj.core.groups.Tuple.tuple(null, "unnamed"),
+                org.assertj.core.groups.Tuple.tuple("geo", "locate"));
+        // Valid JSON Atlas does not store as JSON (deeper than 64) is kept as text; what it stores stays byte-exact.
+        assertThat(tree.toolCalls().get(0).arguments()).isEqualTo("{\"unparsed\":" + com.fasterxml.jackson.databind.node.TextNode.valueOf(deep999) + "}");
+        assertThat(tree.toolCalls().get(4).arguments()).isEqualTo("{\"lat\":48.85661400000000000001}");
+        assertThat(tree.toolCalls().get(1).arguments()).startsWith("{\"unparsed\":\"{\\\"q\\\":");
+    }
+
+    public interface SyncAssistant {
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    /** The model's answer to {@code request}: three lookups at once, then a summary of their results. */
+    private static AiMessage threeLookupsThenDone(ChatRequest request) {
+        ChatMessage last = request.messages().get(request.messages().size() - 1);
+        if (last instanceof ToolExecutionResultMessage) {
+            return AiMessage.from("done");
+        }
+        List<ToolExecutionRequest> asks = new ArrayList<>();
+        for (int order : new int[] {2, 4, 6}) {
+            asks.add(ToolExecutionRequest.builder().id("c" + order).name("lookup").arguments("{\"order\":\"" + order + "\"}").build());
+        }
+        return AiMessage.from(asks);
+    }
+
+    /** Both calls of a turn with three tools run at once are in {@code key}'s conversation, each tool call completed with its own result. */
+    private void assertThreeLookupsRecorded(String key) {
+        Conversation c = tenant.conversations().requireByKey(key);
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> {
+            assertThat(e.conversationId()).isEqualTo(c.id());
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                .containsExactlyInAnyOrder(
+                        org.assertj.core.groups.Tuple.tuple("c2", ExecutionStatus.COMPLETED, "order 2 shipped"),
+                        org.assertj.core.groups.Tuple.tuple("c4", ExecutionStatus.COMPLETED, "order 4 shipped"),
+                        org.assertj.core.groups.Tuple.tuple("c6", ExecutionStatus.COMPLETED, "order 6 shipped"));
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 20);
+        assertThat(rows).extracting(Message::content).containsExactly("check 2 4 6", "", "order 2 shipped", "order 4 shipped", "order 6 shipped", "done");
+        assertThat(rows.get(5).executionId()).isEqualTo(executions.get(1).id());
+    }
+
+    @Test
+    @DisplayName("AiServices running three tools concurrently: both calls in the conversation, each tool call completed with its own result")
+    void toolsExecutedConcurrently() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(threeLookupsThenDone(request)).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
+        assertThat(assistant.chat("conc", "check 2 4 6")).isEqualTo("done");
+        assertThreeLookupsRecorded("conc");
+    }
+
+    @Test
+    @DisplayName("A streaming AiService running three tools concurrently, answers on the provider's thread: both calls in the conversation, each tool call completed")
+    void streamingToolsExecutedConcurrently() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            AiMessage answer = threeLookupsThenDone(request);
+            new Thread(() -> {
+                // As providers stream: each tool call as it completes (concurrent AiServices start it then), then the response.
+                for (int i = 0; i < answer.toolExecutionRequests().size(); i++) {
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(i, answer.toolExecutionRequests().get(i)));
+                }
+                handler.onCompleteResponse(ChatResponse.builder().aiMessage(answer).modelName("m").build());
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("sconc", "check 2 4 6").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
+        assertThreeLookupsRecorded("sconc");
+    }
+
+    @Test
+    @DisplayName("Audio, video and PDF contents of a user message round-trip exactly, by base64 and by URL")
+    void audioVideoAndPdfContentsRoundTrip() {
+        byte[] bytes = new byte[200_000];
+        new java.util.Random(7).nextBytes(bytes);
+        String base64 = Base64.getEncoder().encodeToString(bytes);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(List.of(TextContent.from("listen"), AudioContent.from(base64, "audio/wav"))),
+                AiMessage.from("heard"),
+                UserMessage.from(List.of(TextContent.from("watch"), VideoContent.from(Video.builder().base64Data(base64).mimeType("video/mp4").build()),
+                        AudioContent.from(Audio.builder().url("https://example.com/a.mp3").mimeType("audio/mpeg").build()))),
+                UserMessage.from(List.of(PdfFileContent.from(PdfFile.builder().base64Data(base64).mimeType("application/pdf").build()),
+                        PdfFileContent.from(java.net.URI.create("https://example.com/x.pdf")))));
+        AtlasChatMemoryStore.of(tenant).updateMessages(java.util.UUID.fromString("00000000-0000-0000-0000-000000000042"), messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("00000000-0000-0000-0000-000000000042")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("00000000-0000-0000-0000-000000000042");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("listen", "heard", "watch", "");
+    }
+
+    @Test
+    @DisplayName("ChatMemory.clear() then the same memory id again through AiServices: a new conversation, the old one soft-deleted with its rows, the calls in the new one")
+    void clearThenReuseTheMemoryId() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("n=" + request.messages().size())).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        dev.langchain4j.memory.chat.ChatMemoryProvider memory = AtlasChatMemory.provider(tenant, 20);
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(memory).build();
+        assertThat(assistant.chat(99, "one")).isEqualTo("n=1");
+        assertThat(assistant.chat(99, "two")).isEqualTo("n=3");
+        UUID old = tenant.conversations().requireByKey("99").id();
+        memory.get(99).clear();
+        assertThat(assistant.chat(99, "three")).isEqualTo("n=1");
+        Conversation fresh = tenant.conversations().requireByKey("99");
+        assertThat(fresh.id()).isNotEqualTo(old);
+        assertThat(tenant.conversations().messages(fresh.id(), 0, 10)).extracting(Message::content).containsExactly("three", "n=1");
+        assertThat(tenant.conversations().get(old)).isEmpty();
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::conversationId).containsExactly(old, old, fresh.id());
+    }
+
+    public interface OrdersAgent {
+        @dev.langchain4j.service.SystemMessage("You help with orders.")
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    public interface PoetAgent {
+        @dev.langchain4j.service.SystemMessage("You write poems.")
+        String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
+    }
+
+    @Test
+    @DisplayName("Two AiServices with their own system messages sharing one store and memory id: the window equals InMemoryChatMemoryStore's after every turn, every message added stored once")
+    void twoAiServicesWithTheirOwnSystemMessagesShareAMemory() {
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("n=" + request.messages().size())).modelName("m").build();
+            }
+        };
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, dev.langchain4j.memory.chat.ChatMemoryProvider> window =
+                backing -> id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id).maxMessages(4).chatMemoryStore(backing).build();
+        OrdersAgent orders = AiServices.builder(OrdersAgent.class).chatModel(model).chatMemoryProvider(window.apply(store)).build();
+        PoetAgent poet = AiServices.builder(PoetAgent.class).chatModel(model).chatMemoryProvider(window.apply(store)).build();
+        OrdersAgent ordersRef = AiServices.builder(OrdersAgent.class).chatModel(model).chatMemoryProvider(window.apply(reference)).build();
+        PoetAgent poetRef = AiServices.builder(PoetAgent.class).chatModel(model).chatMemoryProvider(window.apply(reference)).build();
+        for (int turn = 0; turn < 6; turn++) {
+            String text = "turn " + turn;
+            if (turn % 2 == 0) {
+                assertThat(orders.chat("shared", text)).isEqualTo(ordersRef.chat("shared", text));
+            } else {
+                assertThat(poet.chat("shared", text)).isEqualTo(poetRef.chat("shared", text));
+            }
+            assertThat(store.getMessages("shared")).as("turn %d", turn).isEqualTo(reference.getMessages("shared"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("shared")).isEqualTo(reference.getMessages("shared"));
+        }
+        Conversation c = tenant.conversations().requireByKey("shared");
+        List<String> rows = tenant.conversations().messages(c.id(), 0, 100).stream().map(Message::content).toList();
+        List<String> expected = new ArrayList<>();
+        for (int turn = 0; turn < 6; turn++) {
+            expected.add(turn % 2 == 0 ? "You help with orders." : "You write poems.");
+            expected.add("turn " + turn);
+            expected.add(null); // the model's answer, "n=" and the size of its request
+        }
+        assertThat(rows).hasSize(18);
+        for (int i = 0; i < 18; i++) {
+            if (expected.get(i) != null) {
+                assertThat(rows.get(i)).as("row %d", i).isEqualTo(expected.get(i));
+            } else {
+                assertThat(rows.get(i)).as("row %d", i).startsWith("n=");
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("An AiService without chat memory (tools in a temporary memory): each tool call is completed, or failed, with the result the next request carries")
+    void toolCallsOfAnAiServiceWithoutChatMemoryAreCompleted() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        List<ToolExecutionResultMessage> results = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                if (last instanceof ToolExecutionResultMessage) {
+                    request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance)
+                            .map(ToolExecutionResultMessage.class::cast).forEach(results::add);
+                    return ChatResponse.builder().aiMessage(AiMessage.from("done")).modelName("m").build();
+                }
+                return ChatResponse.builder().aiMessage(AiMessage.from(List.of(
+                        ToolExecutionRequest.builder().id("c4").name("lookup").arguments("{\"order\":\"4\"}").build(),
+                        ToolExecutionRequest.builder().id("c3").name("lookup").arguments("{\"order\":\"3\"}").build()))).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        interface Stateless {
+            String chat(String text);
+        }
+        Stateless assistant = AiServices.builder(Stateless.class).chatModel(model)
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        assertThat(assistant.chat("check 4 and 3")).isEqualTo("done");
+        assertThat(results).extracting(ToolExecutionResultMessage::id).containsExactly("c4", "c3");
+
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> {
+            assertThat(e.conversationId()).isNull();
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result(), t -> t.error())
+                .containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("c4", ExecutionStatus.COMPLETED, "order 4 shipped", null),
+                        org.assertj.core.groups.Tuple.tuple("c3", ExecutionStatus.FAILED, null, results.get(1).text()));
+    }
+
+    /** Tokens as a quarter of the characters (a tool request counts its name and arguments), as estimators roughly do. */
+    private static final dev.langchain4j.model.TokenCountEstimator QUARTER = new dev.langchain4j.model.TokenCountEstimator() {
+        @Override
+        public int estimateTokenCountInText(String text) {
+            return text == null ? 0 : 1 + text.length() / 4;
+        }
+
+        @Override
+        public int estimateTokenCountInMessage(ChatMessage m) {
+            if (m instanceof AiMessage ai && ai.hasToolExecutionRequests()) {
+                return ai.toolExecutionRequests().stream().mapToInt(r -> estimateTokenCountInText(r.name() + r.arguments())).sum();
+            }
+            return estimateTokenCountInText(m instanceof ToolExecutionResultMessage t ? t.text()
+                    : m instanceof UserMessage u ? u.singleText() : m instanceof AiMessage a ? a.text()
+                    : ((dev.langchain4j.data.message.SystemMessage) m).text());
+        }
+
+        @Override
+        public int estimateTokenCountInMessages(Iterable<ChatMessage> messages) {
+            int n = 0;
+            for (ChatMessage m : messages) {
+                n += estimateTokenCountInMessage(m);
+            }
+            return n;
+        }
+    };
+
+    @Test
+    @DisplayName("TokenWindowChatMemory (evicting tool requests with their results) over the store: after every turn of 30 with tools the window equals InMemoryChatMemoryStore's, by this store and a fresh one")
+    void tokenWindowMatchesLangChain4jsInMemoryStore() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, Assistant> assistant = backing ->
+                AiServices.builder(Assistant.class)
+                        .chatModel(new dev.atlas.examples.langchain4j.scripted.ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant))))
+                        .chatMemoryProvider(id -> dev.langchain4j.memory.chat.TokenWindowChatMemory.builder().id(id)
+                                .maxTokens(40, QUARTER).chatMemoryStore(backing).build())
+                        .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        Assistant atlasBacked = assistant.apply(store);
+        Assistant inMemory = assistant.apply(reference);
+        for (int turn = 0; turn < 30; turn++) {
+            String text = turn % 3 == 0 ? "where is order " + turn : "hello " + turn;
+            assertThat(atlasBacked.chat("tw", text)).isEqualTo(inMemory.chat("tw", text));
+            assertThat(store.getMessages("tw")).as("turn %d", turn).isEqualTo(reference.getMessages("tw"));
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("tw")).isEqualTo(reference.getMessages("tw"));
+        }
+        // Eviction hides nothing in Atlas: every turn's user message is in the history, in order.
+        Conversation c = tenant.conversations().requireByKey("tw");
+        assertThat(tenant.conversations().messages(c.id(), 0, 1000).stream()
+                .filter(m -> m.role() == dev.atlas.conversation.Role.USER).map(Message::content).toList())
+                .containsExactlyElementsOf(java.util.stream.IntStream.range(0, 30)
+                        .mapToObj(t -> t % 3 == 0 ? "where is order " + t : "hello " + t).toList());
+    }
+
+    @Test
+    @DisplayName("The listener's MEMORY_ID naming a memory only another tenant has: the call is recorded without a conversation, nothing in the other tenant")
+    void memoryIdAttributeOfAnotherTenantTiesNothing() {
+        Tenant other = atlas.tenant("other");
+        AtlasChatMemoryStore.of(other).updateMessages("secret", List.of(UserMessage.from("theirs")));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("ok")).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.MEMORY_ID, "secret").build());
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.conversationId()).isNull();
+            assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        });
+        assertThat(other.executions().list(ExecutionQuery.all()).items()).isEmpty();
+    }
+
+    public interface StatelessAssistant {
+        String chat(String text);
+    }
+
+    @Test
+    @DisplayName("A provider reusing one tool call id in every round (call_0), two rounds in one turn, with and without chat memory: each round's call completed with its own result")
+    void toolCallIdReusedInEveryRound() {
+        for (boolean withMemory : new boolean[] {true, false}) {
+            AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    long rounds = request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance).count();
+                    AiMessage answer = rounds == 2 ? AiMessage.from("done")
+                            : AiMessage.from(ToolExecutionRequest.builder().id("call_0").name("lookup")
+                                    .arguments("{\"order\":\"" + (rounds == 0 ? 2 : 4) + "\"}").build());
+                    return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            String answer = withMemory
+                    ? AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
+                            .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build().chat("reuse", "check 2 then 4")
+                    : AiServices.builder(StatelessAssistant.class).chatModel(model)
+                            .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build().chat("check 2 then 4");
+            assertThat(answer).isEqualTo("done");
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(6);
+        for (int turn = 0; turn < 2; turn++) {
+            for (int round = 0; round < 2; round++) {
+                assertThat(tenant.executions().tree(executions.get(3 * turn + round).id()).orElseThrow().toolCalls())
+                        .as("turn %d round %d", turn, round)
+                        .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                        .containsExactly(org.assertj.core.groups.Tuple.tuple("call_0", ExecutionStatus.COMPLETED,
+                                "order " + (round == 0 ? 2 : 4) + " shipped"));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A streaming turn whose second call fails midway after a tool round: the first call completed with its tool call, the second failed, nothing processing")
+    void streamFailingAfterAToolRound() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            boolean answered = request.messages().get(request.messages().size() - 1) instanceof ToolExecutionResultMessage;
+            new Thread(() -> {
+                if (answered) {
+                    handler.onPartialResponse("The ord");
+                    handler.onError(new IllegalStateException("stream cut"));
+                } else {
+                    ToolExecutionRequest ask = ToolExecutionRequest.builder().id("c2").name("lookup").arguments("{\"order\":\"2\"}").build();
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(0, ask));
+                    handler.onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from(ask)).modelName("m")
+                            .tokenUsage(new TokenUsage(7, 3)).build());
+                }
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("sf", "where is order 2").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThatThrownBy(() -> done.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("stream cut");
+        Conversation c = tenant.conversations().requireByKey("sf");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status, Execution::conversationId)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.COMPLETED, c.id()),
+                        org.assertj.core.groups.Tuple.tuple(ExecutionStatus.FAILED, c.id()));
+        assertThat(executions.get(1).error()).isEqualTo("java.lang.IllegalStateException: stream cut");
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.status(), t -> t.result()).containsExactly(org.assertj.core.groups.Tuple.tuple(ExecutionStatus.COMPLETED, "order 2 shipped"));
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content)
+                .containsExactly("where is order 2", "", "order 2 shipped");
+    }
+
+    @Test
+    @DisplayName("Attributes of messages round-trip as LangChain4j's JSON gives them back: strings, ints, doubles, booleans, lists and maps exactly; a small Long as an Integer")
+    void messageAttributesRoundTripAsJsonTypes() {
+        java.util.Map<String, Object> jsonTyped = java.util.Map.of("signature", "abc", "score", 0.5, "count", 3, "ok", true,
+                "tags", List.of("a", "b"), "nested", java.util.Map.of("k", "v"));
+        List<ChatMessage> messages = List.of(
+                UserMessage.builder().contents(List.of(TextContent.from("hi"))).attributes(jsonTyped).build(),
+                AiMessage.builder().text("yo").attributes(jsonTyped).build(),
+                AiMessage.builder().text("long").attributes(java.util.Map.of("n", 5L)).build());
+        AtlasChatMemoryStore.of(tenant).updateMessages("attrs", messages);
+        List<ChatMessage> read = AtlasChatMemoryStore.of(tenant).getMessages("attrs");
+        assertThat(read.subList(0, 2)).isEqualTo(messages.subList(0, 2));
+        // As with LangChain4j's own persistent stores (ChatMessageDeserializer): JSON has one number type.
+        assertThat(((AiMessage) read.get(2)).attributes()).isEqualTo(java.util.Map.of("n", 5));
+    }
+
+    @Test
+    @DisplayName("A provider error whose message is a 100,000-character HTML page with a NUL (a proxy's 502) is recorded failed, with a storable copy cut at 65,536 characters")
+    void hugeProviderErrorIsRecordedFailed() {
+        String page = "<html>\u0000" + "x".repeat(100_000);
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                throw new dev.langchain4j.exception.HttpException(502, page);
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        assertThatThrownBy(() -> model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build()))
+                .isInstanceOf(dev.langchain4j.exception.HttpException.class);
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            String whole = ("dev.langchain4j.exception.HttpException: " + page).replace('\u0000', '\uFFFD');
+            assertThat(e.error()).isEqualTo(whole.substring(0, dev.atlas.Limits.MAX_REASON_LENGTH));
+        });
+    }
+
+    @Test
+    @DisplayName("A streaming AiService whose memory is LangChain4j's own (not Atlas's): its tool call is completed with the result the next request carries")
+    void streamingToolCallWithLangChain4jsOwnMemoryIsCompleted() throws Exception {
+        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+            boolean answered = request.messages().get(request.messages().size() - 1) instanceof ToolExecutionResultMessage;
+            ToolExecutionRequest ask = ToolExecutionRequest.builder().id("c6").name("lookup").arguments("{\"order\":\"6\"}").build();
+            new Thread(() -> {
+                if (!answered) {
+                    handler.onCompleteToolCall(new dev.langchain4j.model.chat.response.CompleteToolCall(0, ask));
+                }
+                handler.onCompleteResponse(ChatResponse.builder().aiMessage(answered ? AiMessage.from("done") : AiMessage.from(ask)).modelName("m").build());
+            }, "provider-callback").start();
+        });
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.withMaxMessages(10))
+                .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("own", "where is order 6").onPartialResponse(t -> { }).onCompleteResponse(done::complete)
+                .onError(done::completeExceptionally).start();
+        assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).hasSize(2).allSatisfy(e -> assertThat(e.conversationId()).isNull());
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("c6", ExecutionStatus.COMPLETED, "order 6 shipped"));
+    }
+}
