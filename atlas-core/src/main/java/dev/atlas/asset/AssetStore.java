@@ -26,7 +26,10 @@ public interface AssetStore {
     /**
      * Streams {@code content} into blob storage and records the asset. The stream is read to its
      * end but not closed. A failing stream or blob store throws {@link dev.atlas.StorageException}
-     * and leaves neither row nor blob.
+     * and leaves neither row nor blob; when {@code content} itself threw (an upload cut off), the
+     * exception's cause is the very exception it threw, so the caller can tell it from a failing
+     * blob store. An execution or tool call purged while the bytes were written is a
+     * {@link dev.atlas.NotFoundException} naming it, as if it had been gone before the call.
      *
      * @param asset the asset to store
      * @param content the content

@@ -19,6 +19,7 @@ final class AssetSql {
     final Statement purgedIntent;
     final Statement insert;
     final Statement executionOwner;
+    final Statement lockExecution;
     final Statement toolCallExecution;
     final Statement keyRecorded;
     final Statement keyHolders;
@@ -51,6 +52,8 @@ final class AssetSql {
                 + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now)");
         executionOwner = c.sql("assets.executionOwner", "SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN <p>conversations c"
                 + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
+        // Share-locked on PostgreSQL: a purge of the execution waits for the asset row, or the upload sees the execution gone.
+        lockExecution = c.sql("assets.lockExecution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :e" + c.dialect().forShare());
         toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         keyRecorded = c.sql("assets.keyRecorded", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key");
         keyHolders = c.crossTenant("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is"

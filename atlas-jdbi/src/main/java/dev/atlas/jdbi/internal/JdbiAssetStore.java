@@ -115,25 +115,38 @@ public final class JdbiAssetStore implements AssetStore {
         String key = keyPrefix() + "/" + id;
         // The intent commits before any byte is written, so whatever happens next (a crash, a
         // failed row) leaves a blob that cleanupOrphanBlobs can prove is this store's orphan.
-        Owner owner = db.write(h -> {
-            Owner o = checkReferences(h, na);
+        db.write(h -> {
+            checkReferences(h, na);
             sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
-            return o;
+            return null;
         });
         StoredBlob blob;
+        WatchedStream watched = new WatchedStream(content);
         try {
-            blob = blobs.put(key, content);
+            blob = blobs.put(key, watched);
         } catch (Error e) {
             abandon(key, e);
             throw e;
         } catch (IOException | RuntimeException e) {
-            StorageException failure = blobFailure("write " + key, e);
+            // The caller's own stream failing (an upload cut off) is not the blob store's fault:
+            // say so, and hand back the caller's exception itself as the cause.
+            Exception own = watched.failure;
+            StorageException failure = own != null && causedBy(e, own)
+                    ? new StorageException("reading the asset's content stream failed: " + own.getMessage(), null, false, own)
+                    : blobFailure("write " + key, e);
             abandon(key, failure);
             throw failure;
         }
         try {
             return db.write(h -> {
                 Instant now = db.now();
+                // Checked again, under a share lock on PostgreSQL (SQLite's single writer already
+                // excludes a purge): the execution may have been purged while the bytes were written,
+                // and the caller should hear NotFoundException on executionId, not a foreign key error.
+                if (na.executionId() != null && !sql.on(h, q.lockExecution).bind("e", na.executionId()).exists()) {
+                    throw new NotFoundException("execution", na.executionId(), "executionId");
+                }
+                Owner current = checkReferences(h, na);
                 // Taking the intent is what entitles this row to the bytes: once cleanup has
                 // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
                 int taken = sql.on(h, q.takeIntent).bind("key", key).update();
@@ -141,12 +154,81 @@ public final class JdbiAssetStore implements AssetStore {
                     throw new StorageException("blob " + key + " was removed by cleanupOrphanBlobs before its asset row was written (the"
                             + " upload took longer than the cleanup's minAge); store the asset again", null, false, null);
                 }
-                return insert(h, na, owner, id, blob, metadata, now);
+                return insert(h, na, current, id, blob, metadata, now);
             });
         } catch (RuntimeException | Error e) {
             abandon(key, e);
             throw e;
         }
+    }
+
+    /** Whether {@code failure} is {@code cause} or was caused by it. */
+    private static boolean causedBy(Throwable failure, Throwable cause) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t == cause) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The caller's content stream, remembering the first exception it threw. */
+    private static final class WatchedStream extends java.io.FilterInputStream {
+        volatile Exception failure;
+
+        WatchedStream(InputStream in) {
+            super(in);
+        }
+
+        private void seen(Exception e) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return in.read(b, off, len);
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return in.skip(n);
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public int available() throws IOException {
+            try {
+                return in.available();
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        /** The stream is the caller's: {@link AssetStore#create} reads it to its end but does not close it. */
+        @Override
+        public void close() {}
     }
 
     private Asset insert(Handle h, NewAsset na, Owner owner, UUID id, StoredBlob blob, JsonDoc metadata, Instant now) {

@@ -753,6 +753,164 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
     }
 
+    // ---- adversarial probes: a demanding user of the public API -----------------------------
+
+    private static Map<String, Object> nested(int depth) {
+        Map<String, Object> m = Map.of("leaf", 1);
+        for (int i = 0; i < depth; i++) {
+            m = Map.of("n", m);
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata before any intent or byte is written")
+    void hostileMetadataIsRefusedBeforeAnyWrite() {
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uD800"))) {
+            assertField("metadata", () -> assets.create(png().metadata(bad), new byte[] {1}));
+        }
+        assertThat(blobs.puts).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(rows("assets")).isZero();
+    }
+
+    @Test
+    @DisplayName("a zero-byte asset is stored, sized 0 with the SHA-256 of nothing, and opens empty")
+    void zeroByteAsset() throws Exception {
+        Asset a = assets.create(NewAsset.of(AssetType.FILE, "empty.bin", "application/octet-stream"), new byte[0]);
+        assertThat(a.sizeBytes()).isZero();
+        assertThat(a.sha256()).isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assertThat(assets.require(a.id())).isEqualTo(a);
+        assertOpens(assets, a.id(), new byte[0]);
+    }
+
+    @Test
+    @DisplayName("attaching another tenant's asset to my message fails exactly as an unknown asset does; their message with my asset exactly as an unknown message; nothing is written")
+    void crossTenantAttachRevealsNothing() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation theirConversation = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        Message theirMessage = globex.conversations().append(theirConversation.id(), NewMessage.user("hi"));
+        Asset theirAsset = globex.assets().create(png(), new byte[] {1});
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message mine = acme.conversations().append(c.id(), NewMessage.user("hello"));
+        Asset myAsset = assets.create(png(), new byte[] {2});
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirAsset.id(), unknown)) {
+            assertThatThrownBy(() -> assets.attach(mine.id(), id, Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("asset " + id + " not found");
+            assertThatThrownBy(() -> assets.attachPart(mine.id(), id)).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("asset " + id + " not found");
+        }
+        for (UUID id : List.of(theirMessage.id(), unknown)) {
+            assertThatThrownBy(() -> assets.attach(id, myAsset.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("message " + id + " not found");
+        }
+        assertThat(rows("message_assets")).isZero();
+    }
+
+    @Test
+    @DisplayName("an upload whose execution is purged while its bytes are written fails with NotFoundException on executionId, as if the execution had been gone before; no row, blob or intent is left")
+    void createRacingPurgeOfItsExecution() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
+        exec.complete();
+        acme.conversations().archive(c.id());
+        clock.advanceMicros(2);
+        blobs.afterPut = () -> acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+        NotFoundException e = refusal(NotFoundException.class, () -> assets.create(png().execution(exec.id(), null), new byte[] {1, 2, 3}));
+        assertThat(e.field()).contains("executionId");
+        assertThat(e.getMessage()).isEqualTo("executionId: execution " + exec.id() + " not found");
+        assertThat(acme.conversations().get(c.id())).isEmpty();
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a content stream that throws midway is reported as the caller's stream failing, not the blob store: a StorageException whose cause is the stream's own exception, naming no blob key; nothing is left")
+    void callersStreamFailureIsTheCause() throws Exception {
+        IOException reset = new IOException("connection reset by upload client");
+        InputStream broken = new InputStream() {
+            int n;
+
+            @Override
+            public int read() throws IOException {
+                if (n++ >= 5000) {
+                    throw reset;
+                }
+                return 1;
+            }
+        };
+        StorageException e = refusal(StorageException.class, () -> assets.create(png(), broken));
+        assertThat(e.getCause()).isSameAs(reset);
+        assertThat(e.isRetryable()).isFalse();
+        assertThat(e.getMessage()).isEqualTo("reading the asset's content stream failed: connection reset by upload client");
+        IllegalStateException own = new IllegalStateException("decryption failed");
+        InputStream failing = new InputStream() {
+            @Override
+            public int read() {
+                throw own;
+            }
+        };
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), failing)).getCause()).isSameAs(own);
+        blobs.failPut = true;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ");
+        blobs.failPut = false;
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a 20 MiB stream of non-repeating bytes is read back byte-exact with its size and SHA-256")
+    void largeStreamRoundTrip() throws Exception {
+        long size = 20L * 1024 * 1024 + 3;
+        MessageDigest expected = MessageDigest.getInstance("SHA-256");
+        Asset a = assets.create(png(), new java.security.DigestInputStream(generated(size, 99), expected));
+        assertThat(a.sizeBytes()).isEqualTo(size);
+        assertThat(a.sha256()).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+        try (InputStream in = assets.open(a.id()); InputStream want = generated(size, 99)) {
+            byte[] x = new byte[65536];
+            byte[] y = new byte[65536];
+            long at = 0;
+            int n;
+            while ((n = in.readNBytes(x, 0, x.length)) > 0) {
+                assertThat(want.readNBytes(y, 0, n)).isEqualTo(n);
+                assertThat(java.util.Arrays.equals(x, 0, n, y, 0, n)).as("bytes at %d", at).isTrue();
+                at += n;
+            }
+            assertThat(at).isEqualTo(size);
+            assertThat(want.read()).isEqualTo(-1);
+        }
+    }
+
+    /** {@code size} pseudo-random bytes from {@code seed}, generated as read: never held in memory. */
+    private static InputStream generated(long size, long seed) {
+        return new InputStream() {
+            long at;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at == size) {
+                    return -1;
+                }
+                int n = (int) Math.min(len, size - at);
+                for (int i = 0; i < n; i++, at++) {
+                    // A byte of each position alone, so any read sizes give the same sequence.
+                    long x = (at + seed) * 0x9E3779B97F4A7C15L;
+                    b[off + i] = (byte) ((x ^ (x >>> 29)) >>> 56);
+                }
+                return n;
+            }
+        };
+    }
+
     /** Delegates to a real store, counting calls and failing puts on demand. */
     public static final class FlakyBlobStore implements BlobStore {
         private final BlobStore delegate;
