@@ -140,13 +140,8 @@ public final class JdbiAssetStore implements AssetStore {
         try {
             return db.write(h -> {
                 Instant now = db.now();
-                // Checked again, under a share lock on PostgreSQL (SQLite's single writer already
-                // excludes a purge): the execution may have been purged while the bytes were written,
-                // and the caller should hear NotFoundException on executionId, not a foreign key error.
-                if (na.executionId() != null && !sql.on(h, q.lockExecution).bind("e", na.executionId()).exists()) {
-                    throw new NotFoundException("execution", na.executionId(), "executionId");
-                }
-                Owner current = checkReferences(h, na);
+                // Checked again: the execution may have been purged while the bytes were written.
+                Owner current = lockedReferences(h, na);
                 // Taking the intent is what entitles this row to the bytes: once cleanup has
                 // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
                 int taken = sql.on(h, q.takeIntent).bind("key", key).update();
@@ -291,7 +286,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            Owner owner = checkReferences(h, na);
+            Owner owner = lockedReferences(h, na);
             if (q.keyLock != null) {
                 sql.on(h, q.keyLock).bind("lock", keyLock(lowerKey)).exists();
             }
@@ -320,6 +315,19 @@ public final class JdbiAssetStore implements AssetStore {
     /** The PostgreSQL advisory lock of a key: 64 bits of its lower-cased SHA-256. */
     private static long keyLock(String lowerKey) {
         return java.nio.ByteBuffer.wrap(HexFormat.of().parseHex(sha256("atlas blob key " + lowerKey).substring(0, 16))).getLong();
+    }
+
+    /**
+     * {@link #checkReferences} in the transaction that inserts the row, with the execution
+     * share-locked on PostgreSQL (SQLite's single writer already excludes a purge): a purge that
+     * commits first is a NotFoundException on executionId, not a foreign key error; one that comes
+     * later waits for the row and purges it with the execution.
+     */
+    private Owner lockedReferences(Handle h, NewAsset na) {
+        if (na.executionId() != null && !sql.on(h, q.lockExecution).bind("e", na.executionId()).exists()) {
+            throw new NotFoundException("execution", na.executionId(), "executionId");
+        }
+        return checkReferences(h, na);
     }
 
     /**
