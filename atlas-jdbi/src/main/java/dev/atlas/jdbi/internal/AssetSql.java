@@ -26,6 +26,10 @@ final class AssetSql {
     /** PostgreSQL only: serialises registrations of one key; SQLite's single writer already does. */
     final @Nullable Statement keyLock;
     final Statement get;
+    final Statement getForShare;
+    final Statement lockAny;
+    final Statement attachedAnywhere;
+    final Statement purge;
     final Statement byExecution;
     final Statement delete;
     final Statement deleteVectors;
@@ -62,6 +66,11 @@ final class AssetSql {
                         + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.
+        getForShare = c.sql("assets.getForShare", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + c.dialect().forShare());
+        lockAny = c.sql("assets.lockAny", "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id = :id" + c.dialect().forUpdate());
+        attachedAnywhere = c.sql("assets.attachedAnywhere", "SELECT 1 FROM <p>message_assets WHERE tenant_id = :t AND asset_id = :id");
+        purge = c.sql("assets.purge", "DELETE FROM <p>assets WHERE tenant_id = :t AND id = :id");
         byExecution = c.sql("assets.byExecution", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id");
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");

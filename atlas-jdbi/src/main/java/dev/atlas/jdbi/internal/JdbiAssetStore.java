@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  * (table {@code blob_intents}, V7), never by what it finds in the blob store.
  */
 public final class JdbiAssetStore implements AssetStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JdbiAssetStore.class);
+
     private final Db db;
     private final String tenant;
     private final Sql sql;
@@ -423,6 +425,28 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     @Override
+    public void discard(UUID assetId) {
+        Check.notNull("assetId", assetId);
+        List<String> keys = db.write(h -> {
+            // Locked first: an attach of this asset (which share-locks it) then waits and finds it
+            // gone, or has committed and its attachment is seen below.
+            String key = sql.on(h, q.lockAny).bind("id", assetId).optional(Sql.STRING)
+                    .orElseThrow(() -> new NotFoundException("asset", assetId));
+            if (sql.on(h, q.attachedAnywhere).bind("id", assetId).exists()) {
+                throw new dev.atlas.ConflictException("assetId", "asset " + assetId + " is attached to a message, so something may"
+                        + " refer to it; delete it instead, and retention's purge of deleted assets removes it");
+            }
+            sql.on(h, q.deleteVectors).bind("id", assetId).update();
+            sql.on(h, q.purge).bind("id", assetId).update();
+            // As retention's purge does: the claimed intent outlives the bytes until they are gone.
+            BlobReaper.recordPurged(sql, h, List.of(key), db.now());
+            return List.of(key);
+        });
+        BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
+                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString()));
+    }
+
+    @Override
     public AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata) {
         Check.notNull("messageId", messageId);
         Check.notNull("assetId", assetId);
@@ -431,7 +455,8 @@ public final class JdbiAssetStore implements AssetStore {
             if (!sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
             }
-            Asset asset = find(h, assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
+            Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)
+                    .orElseThrow(() -> new NotFoundException("asset", assetId));
             Instant now = db.now();
             int updated = sql.on(h, q.updateAttachment).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).update();
             if (updated == 0) {

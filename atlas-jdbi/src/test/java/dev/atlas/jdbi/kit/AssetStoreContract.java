@@ -884,6 +884,114 @@ public abstract class AssetStoreContract extends AtlasContract {
         }
     }
 
+    // ---- discard: an asset nothing ever referred to goes at once, row and bytes -------------
+
+    @Test
+    @DisplayName("discard removes a never-attached asset (live or already soft-deleted) at once, row, vectors and bytes; an attached one is a ConflictException on assetId and stays; another tenant's fails exactly as an unknown id")
+    void discardRemovesANeverAttachedAssetAtOnce() throws Exception {
+        Asset live = assets.create(png(), "live".getBytes(StandardCharsets.UTF_8));
+        Asset deleted = assets.create(png(), "deleted".getBytes(StandardCharsets.UTF_8));
+        Asset attached = assets.create(png(), "attached".getBytes(StandardCharsets.UTF_8));
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see attached"));
+        assets.attach(m.id(), attached.id(), Map.of());
+        acme.search().upsertAssetVector(live.id(), null, "m", new float[] {1, 0});
+        assets.delete(deleted.id());
+        Asset theirs = atlas.tenant("globex").assets().create(png(), "theirs".getBytes(StandardCharsets.UTF_8));
+
+        assets.discard(live.id());
+        assets.discard(deleted.id());
+
+        assertThat(assets.get(live.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(attached.blobKey(), theirs.blobKey());
+        assertThat(rows("assets")).isEqualTo(2);
+        assertThat(rows("vectors")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        for (UUID id : List.of(live.id(), theirs.id(), UUID.randomUUID())) {
+            assertThatThrownBy(() -> assets.discard(id)).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + id + " not found");
+        }
+        dev.atlas.ConflictException refused = refusal(dev.atlas.ConflictException.class, () -> assets.discard(attached.id()));
+        assertThat(refused.field()).isEqualTo("assetId");
+        assertOpens(assets, attached.id(), "attached".getBytes(StandardCharsets.UTF_8));
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(attached.id());
+        assertOpens(atlas.tenant("globex").assets(), theirs.id(), "theirs".getBytes(StandardCharsets.UTF_8));
+        clock.advanceMicros(2);
+        Map<String, Long> purged = acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .purgeDeletedAssetsAfter(Duration.ofNanos(1000))).counts();
+        assertThat(purged.getOrDefault("assets.deleted", 0L)).isZero();
+        assertThat(purged.getOrDefault("asset_blobs.deleted", 0L)).isZero();
+    }
+
+    @Test
+    @DisplayName("bytes a discard could not delete are removed by the next orphan cleanup, whatever its minAge; the discard itself succeeds")
+    void discardLeftoversAreCleanedUp() throws Exception {
+        Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
+        blobs.failDelete = true;
+        assets.discard(a.id());
+        blobs.failDelete = false;
+        assertThat(assets.get(a.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(a.blobKey());
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(a.blobKey());
+        assertThat(allBlobs()).isEmpty();
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
+    @DisplayName("open racing a discard (the row read, the bytes not yet opened) is a NotFoundException, as for an asset gone before the call")
+    void openRacingDiscard() {
+        Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
+        blobs.beforeOpen = () -> assets.discard(a.id());
+        assertThatThrownBy(() -> assets.open(a.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+    }
+
+    @Test
+    @DisplayName("attach racing discard of one asset: either the attach wins (the discard is a ConflictException on assetId, the bytes stay) or the discard wins (the attach is NotFoundException on the asset, no attachment, no bytes); never a storage error")
+    void attachRacingDiscard() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see attached"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var attach = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return (Object) assets.attach(m.id(), a.id(), Map.of());
+                    } catch (NotFoundException e) {
+                        assertThat(e).hasMessage("asset " + a.id() + " not found");
+                        return e;
+                    }
+                });
+                var discard = pool.submit(() -> {
+                    start.await();
+                    try {
+                        assets.discard(a.id());
+                        return (Object) "discarded";
+                    } catch (dev.atlas.ConflictException e) {
+                        assertThat(e.field()).isEqualTo("assetId");
+                        return e;
+                    }
+                });
+                Object attached = attach.get();
+                Object discarded = discard.get();
+                boolean keys = allBlobs().stream().anyMatch(b -> b.key().equals(a.blobKey()));
+                if (attached instanceof AttachedAsset) {
+                    assertThat(discarded).as("round %d", i).isInstanceOf(dev.atlas.ConflictException.class);
+                    assertThat(keys).isTrue();
+                    assertThat(assets.get(a.id())).contains(a);
+                } else {
+                    assertThat(discarded).as("round %d", i).isEqualTo("discarded");
+                    assertThat(keys).isFalse();
+                    assertThat(assets.get(a.id())).isEmpty();
+                }
+            }
+            assertThat(rows("message_assets")).isEqualTo(assets.forMessage(m.id()).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** {@code size} pseudo-random bytes from {@code seed}, generated as read: never held in memory. */
     private static InputStream generated(long size, long seed) {
         return new InputStream() {
