@@ -530,9 +530,13 @@ public abstract class VoiceCallContract extends AtlasContract {
     @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata; a summary with NUL or a lone surrogate on summary; nothing is written")
     void hostileMetadataAndSummary() {
         VoiceCall v = calls.start(call("rt_meta"));
-        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uDC00x"))) {
-            assertField("metadata", () -> calls.start(call("rt_bad").metadata(bad)));
+        Map<String, Object> cycle = new java.util.HashMap<>();
+        cycle.put("self", cycle);
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uDC00x"),
+                cycle, Map.of("nan", Double.NaN), Map.of("inf", Double.POSITIVE_INFINITY), Map.of("\u0000", 1))) {
+            assertField(bad.containsKey("\u0000") ? "metadata key" : "metadata", () -> calls.start(call("rt_bad").metadata(bad)));
         }
+        assertThat(calls.completeStale(Duration.ofSeconds(Long.MAX_VALUE))).isZero();
         assertField("summary", () -> calls.summarize(v.id(), "a\u0000b"));
         assertField("summary", () -> calls.summarize(v.id(), "\uD83D"));
         assertField("summary", () -> calls.summarize(v.id(), "x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1)));
