@@ -34,7 +34,6 @@ final class AssetSql {
     final Statement delete;
     final Statement deleteVectors;
     final Statement liveMessage;
-    final Statement updateAttachment;
     final Statement insertAttachment;
     final Statement attachedAt;
     final Statement forMessage;
@@ -78,10 +77,12 @@ final class AssetSql {
         // A message is reachable only while its conversation is live (as MessageSql reads it).
         liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages m JOIN <p>conversations c ON c.tenant_id = m.tenant_id"
                 + " AND c.id = m.conversation_id WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
-        updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
-                + " AND message_id = :m AND asset_id = :a");
+        // One statement: two attaches of one pair at once both succeed (an update, then an insert,
+        // let both insert on PostgreSQL, and the second failed on the unique key). The first
+        // attachment's id and time stay, so the attachment order does not change.
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
-                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now)");
+                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now) ON CONFLICT (tenant_id, message_id, asset_id)"
+                + " DO UPDATE SET metadata = excluded.metadata");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
         forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
                 + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"

@@ -458,11 +458,8 @@ public final class JdbiAssetStore implements AssetStore {
             Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)
                     .orElseThrow(() -> new NotFoundException("asset", assetId));
             Instant now = db.now();
-            int updated = sql.on(h, q.updateAttachment).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).update();
-            if (updated == 0) {
-                sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
-                        .bind("metadata", metadata).bind("now", now).update();
-            }
+            sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
+                    .bind("metadata", metadata).bind("now", now).update();
             Instant attachedAt = sql.on(h, q.attachedAt).bind("m", messageId).bind("a", assetId)
                     .one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
             return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);

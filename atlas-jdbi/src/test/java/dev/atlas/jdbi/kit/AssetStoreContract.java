@@ -43,6 +43,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -987,6 +988,34 @@ public abstract class AssetStoreContract extends AtlasContract {
                 }
             }
             assertThat(rows("message_assets")).isEqualTo(assets.forMessage(m.id()).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("attach is idempotent under concurrency too: two attaches of one asset to one message at the same moment both succeed, leaving one attachment with one writer's metadata")
+    void concurrentAttachesOfOnePair() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Message m = acme.conversations().append(c.id(), NewMessage.user("photo " + i));
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<AttachedAsset>> attaches = new ArrayList<>();
+                for (String who : List.of("first", "second")) {
+                    attaches.add(pool.submit(() -> {
+                        start.await();
+                        return assets.attach(m.id(), a.id(), Map.of("by", who));
+                    }));
+                }
+                for (var f : attaches) {
+                    assertThat(f.get().asset().id()).isEqualTo(a.id());
+                }
+                assertThat(assets.forMessage(m.id())).singleElement()
+                        .satisfies(x -> assertThat(x.attachmentMetadata().get("by")).isIn("first", "second"));
+            }
         } finally {
             pool.shutdownNow();
         }
