@@ -34,6 +34,7 @@ final class AssetSql {
     final Statement delete;
     final Statement deleteVectors;
     final Statement liveMessage;
+    final Statement lockLiveMessage;
     final Statement insertAttachment;
     final Statement attachedAt;
     final Statement forMessage;
@@ -77,6 +78,13 @@ final class AssetSql {
         // A message is reachable only while its conversation is live (as MessageSql reads it).
         liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages m JOIN <p>conversations c ON c.tenant_id = m.tenant_id"
                 + " AND c.id = m.conversation_id WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
+        // For attach: share-locks the message's conversation on PostgreSQL, before any message row
+        // (retention's purge locks the conversation, then deletes attachments, then messages): the
+        // purge then waits for the attachment and deletes it, or is waited for and the message is
+        // gone. Otherwise an attachment slipping in between the purge's two deletes made it fail.
+        lockLiveMessage = c.sql("assets.lockLiveMessage", "SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.deleted_at IS NULL"
+                + " AND c.id = (SELECT m.conversation_id FROM <p>messages m WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL)"
+                + c.dialect().forShare());
         // One statement: two attaches of one pair at once both succeed (an update, then an insert,
         // let both insert on PostgreSQL, and the second failed on the unique key). The first
         // attachment's id and time stay, so the attachment order does not change.

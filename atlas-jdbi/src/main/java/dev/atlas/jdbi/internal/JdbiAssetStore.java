@@ -452,7 +452,7 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("assetId", assetId);
         JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
         return db.write(h -> {
-            if (!sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+            if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
             }
             Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)

@@ -1021,6 +1021,42 @@ public abstract class AssetStoreContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("attach racing retention's purge of the message's conversation either attaches (and the purge then takes the attachment) or is NotFoundException on the message; never a storage error")
+    void attachRacingConversationPurge() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                Message m = acme.conversations().append(c.id(), NewMessage.user("photo " + i));
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                acme.conversations().archive(c.id());
+                clock.advanceMicros(2);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var purge = pool.submit(() -> {
+                    start.await();
+                    return acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+                });
+                var attach = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return (Object) assets.attach(m.id(), a.id(), Map.of());
+                    } catch (NotFoundException e) {
+                        assertThat(e).hasMessage("message " + m.id() + " not found");
+                        return e;
+                    }
+                });
+                purge.get();
+                assertThat(attach.get()).as("round %d", i).isInstanceOfAny(AttachedAsset.class, NotFoundException.class);
+                assertThat(acme.conversations().get(c.id())).isEmpty();
+                assertThat(assets.get(a.id())).contains(a);
+            }
+            assertThat(rows("message_assets")).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** {@code size} pseudo-random bytes from {@code seed}, generated as read: never held in memory. */
     private static InputStream generated(long size, long seed) {
         return new InputStream() {
