@@ -134,7 +134,8 @@ public final class JdbiAssetStore implements AssetStore {
             // say so, and hand back the caller's exception itself as the cause.
             Exception own = watched.failure;
             StorageException failure = own != null && causedBy(e, own)
-                    ? new StorageException("reading the asset's content stream failed: " + own.getMessage(), null, false, own)
+                    ? new StorageException("reading the asset's content stream failed: "
+                            + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
                     : blobFailure("write " + key, e);
             abandon(key, failure);
             throw failure;
