@@ -26,7 +26,10 @@ public interface AssetStore {
     /**
      * Streams {@code content} into blob storage and records the asset. The stream is read to its
      * end but not closed. A failing stream or blob store throws {@link dev.atlas.StorageException}
-     * and leaves neither row nor blob.
+     * and leaves neither row nor blob; when {@code content} itself threw (an upload cut off), the
+     * exception's cause is the very exception it threw, so the caller can tell it from a failing
+     * blob store. An execution or tool call purged while the bytes were written is a
+     * {@link dev.atlas.NotFoundException} naming it, as if it had been gone before the call.
      *
      * @param asset the asset to store
      * @param content the content
@@ -139,11 +142,35 @@ public interface AssetStore {
     List<Asset> byExecution(UUID executionId);
 
     /**
-     * Soft-deletes the asset; its bytes stay until purged by the application.
+     * Soft-deletes the asset; its bytes stay until purged by the application (retention's
+     * {@link dev.atlas.retention.RetentionPolicy#purgeDeletedAssetsAfter}). To remove at once an
+     * asset nothing ever referred to, use {@link #discard}.
      *
      * @param assetId the asset's id
      */
     void delete(UUID assetId);
+
+    /**
+     * Removes at once an asset that was never attached to a message, live or already
+     * soft-deleted: its row, its vectors and its bytes, as retention's purge of a deleted asset
+     * would, without waiting for it. Meant for an asset stored for something that then failed
+     * (a message refused after its media was stored), which nothing can refer to. An asset
+     * attached to any message (through {@link #attach} or {@link #attachPart}, the message live
+     * or deleted) is a {@link dev.atlas.ConflictException} on {@code assetId} and is left as it
+     * is: {@link #delete} it and let retention purge it. An unknown id, or another tenant's, is a
+     * {@link dev.atlas.NotFoundException}.
+     *
+     * <p>The row goes in one transaction, which an {@link #attach} of the asset waits for (or
+     * which waits for it): the attach then finds no asset, or the discard finds the attachment.
+     * The bytes are deleted after the commit, unless another asset row (an imported copy) still
+     * names them; bytes the blob store fails to delete are removed by the next
+     * {@link #cleanupOrphanBlobs}, whatever its {@code minAge}, and the discard still succeeds.
+     * An {@link #open} racing it is a {@link dev.atlas.NotFoundException}; a stream opened
+     * before keeps what the blob store gives it (on a POSIX file system, the whole content).
+     *
+     * @param assetId the asset's id
+     */
+    void discard(UUID assetId);
 
     /**
      * Attaches the asset to a message (idempotent: attaching again replaces the attachment metadata).

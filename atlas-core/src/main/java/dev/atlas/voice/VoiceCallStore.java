@@ -29,6 +29,15 @@ public interface VoiceCallStore {
 
     /**
      * Replaces the transcript of an active call with {@code transcript} (the whole list so far).
+     * A finished call is a {@link dev.atlas.ConflictException} on {@code callId}. The transcript
+     * as JSON ({@code [{"role":…,"content":…},…]}, control characters escaped) is at most
+     * {@link Limits#MAX_CONTENT_LENGTH} characters; a longer one is an
+     * {@link InvalidInputException} on {@code transcript} and the saved one stays.
+     *
+     * <p>Repeating a checkpoint (a retry after a timeout) is harmless. Checkpoints of one call
+     * from several writers at once each land whole, never mixed, and the last to commit wins, even
+     * when it is the older, shorter list: keep one writer per call, and finish with
+     * {@link #complete} and the final list.
      *
      * @param callId the voice call's id
      * @param transcript the turns so far, replacing the stored ones
@@ -37,7 +46,9 @@ public interface VoiceCallStore {
     VoiceCall checkpoint(UUID callId, List<VoiceTurn> transcript);
 
     /**
-     * active → completed with the final transcript; records the completion time and duration.
+     * active → completed with the final transcript; records the completion time and duration
+     * (0, never negative, when Atlas's clock stepped back since the start). A call that already
+     * finished is an {@link dev.atlas.IllegalTransitionException} on {@code status}.
      *
      * @param callId the voice call's id
      * @param transcript the turns so far, replacing the stored ones

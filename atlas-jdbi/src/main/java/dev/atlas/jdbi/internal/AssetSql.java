@@ -19,17 +19,22 @@ final class AssetSql {
     final Statement purgedIntent;
     final Statement insert;
     final Statement executionOwner;
+    final Statement lockExecution;
     final Statement toolCallExecution;
     final Statement keyRecorded;
     final Statement keyHolders;
     /** PostgreSQL only: serialises registrations of one key; SQLite's single writer already does. */
     final @Nullable Statement keyLock;
     final Statement get;
+    final Statement getForShare;
+    final Statement lockAny;
+    final Statement attachedAnywhere;
+    final Statement purge;
     final Statement byExecution;
     final Statement delete;
     final Statement deleteVectors;
     final Statement liveMessage;
-    final Statement updateAttachment;
+    final Statement lockLiveMessage;
     final Statement insertAttachment;
     final Statement attachedAt;
     final Statement forMessage;
@@ -51,6 +56,8 @@ final class AssetSql {
                 + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now)");
         executionOwner = c.sql("assets.executionOwner", "SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN <p>conversations c"
                 + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
+        // Share-locked on PostgreSQL: a purge of the execution waits for the asset row, or the upload sees the execution gone.
+        lockExecution = c.sql("assets.lockExecution", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :e" + c.dialect().forShare());
         toolCallExecution = c.sql("assets.toolCallExecution", "SELECT execution_id FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         keyRecorded = c.sql("assets.keyRecorded", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND blob_key = :key");
         keyHolders = c.crossTenant("assets.keyHolders", "AssetStore.register: a registered blob key belongs to one tenant, so it is"
@@ -59,6 +66,11 @@ final class AssetSql {
                         + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
         keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.
+        getForShare = c.sql("assets.getForShare", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + c.dialect().forShare());
+        lockAny = c.sql("assets.lockAny", "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id = :id" + c.dialect().forUpdate());
+        attachedAnywhere = c.sql("assets.attachedAnywhere", "SELECT 1 FROM <p>message_assets WHERE tenant_id = :t AND asset_id = :id");
+        purge = c.sql("assets.purge", "DELETE FROM <p>assets WHERE tenant_id = :t AND id = :id");
         byExecution = c.sql("assets.byExecution", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id");
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
@@ -66,10 +78,19 @@ final class AssetSql {
         // A message is reachable only while its conversation is live (as MessageSql reads it).
         liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages m JOIN <p>conversations c ON c.tenant_id = m.tenant_id"
                 + " AND c.id = m.conversation_id WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
-        updateAttachment = c.sql("assets.updateAttachment", "UPDATE <p>message_assets SET metadata = :metadata WHERE tenant_id = :t"
-                + " AND message_id = :m AND asset_id = :a");
+        // For attach: share-locks the message's conversation on PostgreSQL, before any message row
+        // (retention's purge locks the conversation, then deletes attachments, then messages): the
+        // purge then waits for the attachment and deletes it, or is waited for and the message is
+        // gone. Otherwise an attachment slipping in between the purge's two deletes made it fail.
+        lockLiveMessage = c.sql("assets.lockLiveMessage", "SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.deleted_at IS NULL"
+                + " AND c.id = (SELECT m.conversation_id FROM <p>messages m WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL)"
+                + c.dialect().forShare());
+        // One statement: two attaches of one pair at once both succeed (an update, then an insert,
+        // let both insert on PostgreSQL, and the second failed on the unique key). The first
+        // attachment's id and time stay, so the attachment order does not change.
         insertAttachment = c.sql("assets.insertAttachment", "INSERT INTO <p>message_assets (tenant_id, id, message_id, asset_id, metadata,"
-                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now)");
+                + " created_at) VALUES (:t, :id, :m, :a, :metadata, :now) ON CONFLICT (tenant_id, message_id, asset_id)"
+                + " DO UPDATE SET metadata = excluded.metadata");
         attachedAt = c.sql("assets.attachedAt", "SELECT created_at FROM <p>message_assets WHERE tenant_id = :t AND message_id = :m AND asset_id = :a");
         forMessage = c.sql("assets.forMessage", "SELECT ma.message_id, ma.metadata AS attachment_metadata, ma.created_at AS attached_at, a."
                 + COLUMNS.replace(", ", ", a.") + " FROM <p>message_assets ma JOIN <p>assets a ON a.tenant_id = ma.tenant_id AND a.id = ma.asset_id"

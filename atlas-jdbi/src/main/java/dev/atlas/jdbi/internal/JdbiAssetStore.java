@@ -43,6 +43,8 @@ import java.util.regex.Pattern;
  * (table {@code blob_intents}, V7), never by what it finds in the blob store.
  */
 public final class JdbiAssetStore implements AssetStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(JdbiAssetStore.class);
+
     private final Db db;
     private final String tenant;
     private final Sql sql;
@@ -115,25 +117,34 @@ public final class JdbiAssetStore implements AssetStore {
         String key = keyPrefix() + "/" + id;
         // The intent commits before any byte is written, so whatever happens next (a crash, a
         // failed row) leaves a blob that cleanupOrphanBlobs can prove is this store's orphan.
-        Owner owner = db.write(h -> {
-            Owner o = checkReferences(h, na);
+        db.write(h -> {
+            checkReferences(h, na);
             sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
-            return o;
+            return null;
         });
         StoredBlob blob;
+        WatchedStream watched = new WatchedStream(content);
         try {
-            blob = blobs.put(key, content);
+            blob = blobs.put(key, watched);
         } catch (Error e) {
             abandon(key, e);
             throw e;
         } catch (IOException | RuntimeException e) {
-            StorageException failure = blobFailure("write " + key, e);
+            // The caller's own stream failing (an upload cut off) is not the blob store's fault:
+            // say so, and hand back the caller's exception itself as the cause.
+            Exception own = watched.failure;
+            StorageException failure = own != null && causedBy(e, own)
+                    ? new StorageException("reading the asset's content stream failed: "
+                            + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
+                    : blobFailure("write " + key, e);
             abandon(key, failure);
             throw failure;
         }
         try {
             return db.write(h -> {
                 Instant now = db.now();
+                // Checked again: the execution may have been purged while the bytes were written.
+                Owner current = lockedReferences(h, na);
                 // Taking the intent is what entitles this row to the bytes: once cleanup has
                 // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
                 int taken = sql.on(h, q.takeIntent).bind("key", key).update();
@@ -141,12 +152,81 @@ public final class JdbiAssetStore implements AssetStore {
                     throw new StorageException("blob " + key + " was removed by cleanupOrphanBlobs before its asset row was written (the"
                             + " upload took longer than the cleanup's minAge); store the asset again", null, false, null);
                 }
-                return insert(h, na, owner, id, blob, metadata, now);
+                return insert(h, na, current, id, blob, metadata, now);
             });
         } catch (RuntimeException | Error e) {
             abandon(key, e);
             throw e;
         }
+    }
+
+    /** Whether {@code failure} is {@code cause} or was caused by it. */
+    private static boolean causedBy(Throwable failure, Throwable cause) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t == cause) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The caller's content stream, remembering the first exception it threw. */
+    private static final class WatchedStream extends java.io.FilterInputStream {
+        volatile Exception failure;
+
+        WatchedStream(InputStream in) {
+            super(in);
+        }
+
+        private void seen(Exception e) {
+            if (failure == null) {
+                failure = e;
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            try {
+                return super.read();
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            try {
+                return in.read(b, off, len);
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            try {
+                return in.skip(n);
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public int available() throws IOException {
+            try {
+                return in.available();
+            } catch (IOException | RuntimeException e) {
+                seen(e);
+                throw e;
+            }
+        }
+
+        /** The stream is the caller's: {@link AssetStore#create} reads it to its end but does not close it. */
+        @Override
+        public void close() {}
     }
 
     private Asset insert(Handle h, NewAsset na, Owner owner, UUID id, StoredBlob blob, JsonDoc metadata, Instant now) {
@@ -209,7 +289,7 @@ public final class JdbiAssetStore implements AssetStore {
         }
         UUID id = Ids.next(db.clock());
         return db.write(h -> {
-            Owner owner = checkReferences(h, na);
+            Owner owner = lockedReferences(h, na);
             if (q.keyLock != null) {
                 sql.on(h, q.keyLock).bind("lock", keyLock(lowerKey)).exists();
             }
@@ -238,6 +318,19 @@ public final class JdbiAssetStore implements AssetStore {
     /** The PostgreSQL advisory lock of a key: 64 bits of its lower-cased SHA-256. */
     private static long keyLock(String lowerKey) {
         return java.nio.ByteBuffer.wrap(HexFormat.of().parseHex(sha256("atlas blob key " + lowerKey).substring(0, 16))).getLong();
+    }
+
+    /**
+     * {@link #checkReferences} in the transaction that inserts the row, with the execution
+     * share-locked on PostgreSQL (SQLite's single writer already excludes a purge): a purge that
+     * commits first is a NotFoundException on executionId, not a foreign key error; one that comes
+     * later waits for the row and purges it with the execution.
+     */
+    private Owner lockedReferences(Handle h, NewAsset na) {
+        if (na.executionId() != null && !sql.on(h, q.lockExecution).bind("e", na.executionId()).exists()) {
+            throw new NotFoundException("execution", na.executionId(), "executionId");
+        }
+        return checkReferences(h, na);
     }
 
     /**
@@ -333,21 +426,41 @@ public final class JdbiAssetStore implements AssetStore {
     }
 
     @Override
+    public void discard(UUID assetId) {
+        Check.notNull("assetId", assetId);
+        List<String> keys = db.write(h -> {
+            // Locked first: an attach of this asset (which share-locks it) then waits and finds it
+            // gone, or has committed and its attachment is seen below.
+            String key = sql.on(h, q.lockAny).bind("id", assetId).optional(Sql.STRING)
+                    .orElseThrow(() -> new NotFoundException("asset", assetId));
+            if (sql.on(h, q.attachedAnywhere).bind("id", assetId).exists()) {
+                throw new dev.atlas.ConflictException("assetId", "asset " + assetId + " is attached to a message, so something may"
+                        + " refer to it; delete it instead, and retention's purge of deleted assets removes it");
+            }
+            sql.on(h, q.deleteVectors).bind("id", assetId).update();
+            sql.on(h, q.purge).bind("id", assetId).update();
+            // As retention's purge does: the claimed intent outlives the bytes until they are gone.
+            BlobReaper.recordPurged(sql, h, List.of(key), db.now());
+            return List.of(key);
+        });
+        BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
+                LOG.warn("could not delete discarded asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString()));
+    }
+
+    @Override
     public AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata) {
         Check.notNull("messageId", messageId);
         Check.notNull("assetId", assetId);
         JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
         return db.write(h -> {
-            if (!sql.on(h, q.liveMessage).bind("id", messageId).exists()) {
+            if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
             }
-            Asset asset = find(h, assetId).orElseThrow(() -> new NotFoundException("asset", assetId));
+            Asset asset = sql.on(h, q.getForShare).bind("id", assetId).optional(assets)
+                    .orElseThrow(() -> new NotFoundException("asset", assetId));
             Instant now = db.now();
-            int updated = sql.on(h, q.updateAttachment).bind("m", messageId).bind("a", assetId).bind("metadata", metadata).update();
-            if (updated == 0) {
-                sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
-                        .bind("metadata", metadata).bind("now", now).update();
-            }
+            sql.on(h, q.insertAttachment).bind("id", Ids.next(db.clock())).bind("m", messageId).bind("a", assetId)
+                    .bind("metadata", metadata).bind("now", now).update();
             Instant attachedAt = sql.on(h, q.attachedAt).bind("m", messageId).bind("a", assetId)
                     .one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
             return new AttachedAsset(messageId, asset, Json.readMap(metadata.text()), attachedAt);

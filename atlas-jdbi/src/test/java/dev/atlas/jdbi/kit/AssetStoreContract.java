@@ -43,6 +43,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
@@ -751,6 +752,336 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThatThrownBy(() -> search.upsertAssetVector(deleted.id(), null, "m", new float[] {1, 0}))
                 .isInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).field()).contains("assetId"));
         assertThat(search.similar(query)).extracting(SearchHit::id).containsExactly(kept.id());
+    }
+
+    // ---- adversarial probes: a demanding user of the public API -----------------------------
+
+    private static Map<String, Object> nested(int depth) {
+        Map<String, Object> m = Map.of("leaf", 1);
+        for (int i = 0; i < depth; i++) {
+            m = Map.of("n", m);
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata before any intent or byte is written")
+    void hostileMetadataIsRefusedBeforeAnyWrite() {
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uD800"))) {
+            assertField("metadata", () -> assets.create(png().metadata(bad), new byte[] {1}));
+        }
+        assertThat(blobs.puts).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(rows("assets")).isZero();
+    }
+
+    @Test
+    @DisplayName("a zero-byte asset is stored, sized 0 with the SHA-256 of nothing, and opens empty")
+    void zeroByteAsset() throws Exception {
+        Asset a = assets.create(NewAsset.of(AssetType.FILE, "empty.bin", "application/octet-stream"), new byte[0]);
+        assertThat(a.sizeBytes()).isZero();
+        assertThat(a.sha256()).isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assertThat(assets.require(a.id())).isEqualTo(a);
+        assertOpens(assets, a.id(), new byte[0]);
+    }
+
+    @Test
+    @DisplayName("attaching another tenant's asset to my message fails exactly as an unknown asset does; their message with my asset exactly as an unknown message; nothing is written")
+    void crossTenantAttachRevealsNothing() {
+        Tenant globex = atlas.tenant("globex");
+        Conversation theirConversation = globex.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
+        Message theirMessage = globex.conversations().append(theirConversation.id(), NewMessage.user("hi"));
+        Asset theirAsset = globex.assets().create(png(), new byte[] {1});
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message mine = acme.conversations().append(c.id(), NewMessage.user("hello"));
+        Asset myAsset = assets.create(png(), new byte[] {2});
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirAsset.id(), unknown)) {
+            assertThatThrownBy(() -> assets.attach(mine.id(), id, Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("asset " + id + " not found");
+            assertThatThrownBy(() -> assets.attachPart(mine.id(), id)).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("asset " + id + " not found");
+        }
+        for (UUID id : List.of(theirMessage.id(), unknown)) {
+            assertThatThrownBy(() -> assets.attach(id, myAsset.id(), Map.of())).isExactlyInstanceOf(NotFoundException.class)
+                    .hasMessage("message " + id + " not found");
+        }
+        assertThat(rows("message_assets")).isZero();
+    }
+
+    @Test
+    @DisplayName("an upload whose execution is purged while its bytes are written fails with NotFoundException on executionId, as if the execution had been gone before; no row, blob or intent is left")
+    void createRacingPurgeOfItsExecution() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(c.id()));
+        exec.complete();
+        acme.conversations().archive(c.id());
+        clock.advanceMicros(2);
+        blobs.afterPut = () -> acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+        NotFoundException e = refusal(NotFoundException.class, () -> assets.create(png().execution(exec.id(), null), new byte[] {1, 2, 3}));
+        assertThat(e.field()).contains("executionId");
+        assertThat(e.getMessage()).isEqualTo("executionId: execution " + exec.id() + " not found");
+        assertThat(acme.conversations().get(c.id())).isEmpty();
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a content stream that throws midway is reported as the caller's stream failing, not the blob store: a StorageException whose cause is the stream's own exception, naming no blob key; nothing is left")
+    void callersStreamFailureIsTheCause() throws Exception {
+        IOException reset = new IOException("connection reset by upload client");
+        InputStream broken = new InputStream() {
+            int n;
+
+            @Override
+            public int read() throws IOException {
+                if (n++ >= 5000) {
+                    throw reset;
+                }
+                return 1;
+            }
+        };
+        StorageException e = refusal(StorageException.class, () -> assets.create(png(), broken));
+        assertThat(e.getCause()).isSameAs(reset);
+        assertThat(e.isRetryable()).isFalse();
+        assertThat(e.getMessage()).isEqualTo("reading the asset's content stream failed: connection reset by upload client");
+        IllegalStateException own = new IllegalStateException("decryption failed");
+        InputStream failing = new InputStream() {
+            @Override
+            public int read() {
+                throw own;
+            }
+        };
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), failing)).getCause()).isSameAs(own);
+        blobs.failPut = true;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), new byte[] {1})).getMessage()).startsWith("blob store failed to write ");
+        blobs.failPut = false;
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a 20 MiB stream of non-repeating bytes is read back byte-exact with its size and SHA-256")
+    void largeStreamRoundTrip() throws Exception {
+        long size = 20L * 1024 * 1024 + 3;
+        MessageDigest expected = MessageDigest.getInstance("SHA-256");
+        Asset a = assets.create(png(), new java.security.DigestInputStream(generated(size, 99), expected));
+        assertThat(a.sizeBytes()).isEqualTo(size);
+        assertThat(a.sha256()).isEqualTo(HexFormat.of().formatHex(expected.digest()));
+        try (InputStream in = assets.open(a.id()); InputStream want = generated(size, 99)) {
+            byte[] x = new byte[65536];
+            byte[] y = new byte[65536];
+            long at = 0;
+            int n;
+            while ((n = in.readNBytes(x, 0, x.length)) > 0) {
+                assertThat(want.readNBytes(y, 0, n)).isEqualTo(n);
+                assertThat(java.util.Arrays.equals(x, 0, n, y, 0, n)).as("bytes at %d", at).isTrue();
+                at += n;
+            }
+            assertThat(at).isEqualTo(size);
+            assertThat(want.read()).isEqualTo(-1);
+        }
+    }
+
+    // ---- discard: an asset nothing ever referred to goes at once, row and bytes -------------
+
+    @Test
+    @DisplayName("discard removes a never-attached asset (live or already soft-deleted) at once, row, vectors and bytes; an attached one is a ConflictException on assetId and stays; another tenant's fails exactly as an unknown id")
+    void discardRemovesANeverAttachedAssetAtOnce() throws Exception {
+        Asset live = assets.create(png(), "live".getBytes(StandardCharsets.UTF_8));
+        Asset deleted = assets.create(png(), "deleted".getBytes(StandardCharsets.UTF_8));
+        Asset attached = assets.create(png(), "attached".getBytes(StandardCharsets.UTF_8));
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see attached"));
+        assets.attach(m.id(), attached.id(), Map.of());
+        acme.search().upsertAssetVector(live.id(), null, "m", new float[] {1, 0});
+        assets.delete(deleted.id());
+        Asset theirs = atlas.tenant("globex").assets().create(png(), "theirs".getBytes(StandardCharsets.UTF_8));
+
+        assets.discard(live.id());
+        assets.discard(deleted.id());
+
+        assertThat(assets.get(live.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactlyInAnyOrder(attached.blobKey(), theirs.blobKey());
+        assertThat(rows("assets")).isEqualTo(2);
+        assertThat(rows("vectors")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        for (UUID id : List.of(live.id(), theirs.id(), UUID.randomUUID())) {
+            assertThatThrownBy(() -> assets.discard(id)).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + id + " not found");
+        }
+        dev.atlas.ConflictException refused = refusal(dev.atlas.ConflictException.class, () -> assets.discard(attached.id()));
+        assertThat(refused.field()).isEqualTo("assetId");
+        assertOpens(assets, attached.id(), "attached".getBytes(StandardCharsets.UTF_8));
+        assertThat(assets.forMessage(m.id())).extracting(x -> x.asset().id()).containsExactly(attached.id());
+        assertOpens(atlas.tenant("globex").assets(), theirs.id(), "theirs".getBytes(StandardCharsets.UTF_8));
+        clock.advanceMicros(2);
+        Map<String, Long> purged = acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()
+                .purgeDeletedAssetsAfter(Duration.ofNanos(1000))).counts();
+        assertThat(purged.getOrDefault("assets.deleted", 0L)).isZero();
+        assertThat(purged.getOrDefault("asset_blobs.deleted", 0L)).isZero();
+    }
+
+    @Test
+    @DisplayName("bytes a discard could not delete are removed by the next orphan cleanup, whatever its minAge; the discard itself succeeds")
+    void discardLeftoversAreCleanedUp() throws Exception {
+        Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
+        blobs.failDelete = true;
+        assets.discard(a.id());
+        blobs.failDelete = false;
+        assertThat(assets.get(a.id())).isEmpty();
+        assertThat(allBlobs()).extracting(BlobInfo::key).containsExactly(a.blobKey());
+        assertThat(assets.cleanupOrphanBlobs(Duration.ofDays(365)).removedKeys()).containsExactly(a.blobKey());
+        assertThat(allBlobs()).isEmpty();
+        assertThat(rows("blob_intents")).isZero();
+    }
+
+    @Test
+    @DisplayName("open racing a discard (the row read, the bytes not yet opened) is a NotFoundException, as for an asset gone before the call")
+    void openRacingDiscard() {
+        Asset a = assets.create(png(), "bytes".getBytes(StandardCharsets.UTF_8));
+        blobs.beforeOpen = () -> assets.discard(a.id());
+        assertThatThrownBy(() -> assets.open(a.id())).isExactlyInstanceOf(NotFoundException.class).hasMessage("asset " + a.id() + " not found");
+    }
+
+    @Test
+    @DisplayName("attach racing discard of one asset: either the attach wins (the discard is a ConflictException on assetId, the bytes stay) or the discard wins (the attach is NotFoundException on the asset, no attachment, no bytes); never a storage error")
+    void attachRacingDiscard() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(c.id(), NewMessage.user("see attached"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var attach = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return (Object) assets.attach(m.id(), a.id(), Map.of());
+                    } catch (NotFoundException e) {
+                        assertThat(e).hasMessage("asset " + a.id() + " not found");
+                        return e;
+                    }
+                });
+                var discard = pool.submit(() -> {
+                    start.await();
+                    try {
+                        assets.discard(a.id());
+                        return (Object) "discarded";
+                    } catch (dev.atlas.ConflictException e) {
+                        assertThat(e.field()).isEqualTo("assetId");
+                        return e;
+                    }
+                });
+                Object attached = attach.get();
+                Object discarded = discard.get();
+                boolean keys = allBlobs().stream().anyMatch(b -> b.key().equals(a.blobKey()));
+                if (attached instanceof AttachedAsset) {
+                    assertThat(discarded).as("round %d", i).isInstanceOf(dev.atlas.ConflictException.class);
+                    assertThat(keys).isTrue();
+                    assertThat(assets.get(a.id())).contains(a);
+                } else {
+                    assertThat(discarded).as("round %d", i).isEqualTo("discarded");
+                    assertThat(keys).isFalse();
+                    assertThat(assets.get(a.id())).isEmpty();
+                }
+            }
+            assertThat(rows("message_assets")).isEqualTo(assets.forMessage(m.id()).size());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("attach is idempotent under concurrency too: two attaches of one asset to one message at the same moment both succeed, leaving one attachment with one writer's metadata")
+    void concurrentAttachesOfOnePair() throws Exception {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 15; i++) {
+                Message m = acme.conversations().append(c.id(), NewMessage.user("photo " + i));
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                List<java.util.concurrent.Future<AttachedAsset>> attaches = new ArrayList<>();
+                for (String who : List.of("first", "second")) {
+                    attaches.add(pool.submit(() -> {
+                        start.await();
+                        return assets.attach(m.id(), a.id(), Map.of("by", who));
+                    }));
+                }
+                for (var f : attaches) {
+                    assertThat(f.get().asset().id()).isEqualTo(a.id());
+                }
+                assertThat(assets.forMessage(m.id())).singleElement()
+                        .satisfies(x -> assertThat(x.attachmentMetadata().get("by")).isIn("first", "second"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("attach racing retention's purge of the message's conversation either attaches (and the purge then takes the attachment) or is NotFoundException on the message; never a storage error")
+    void attachRacingConversationPurge() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 20; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                Message m = acme.conversations().append(c.id(), NewMessage.user("photo " + i));
+                Asset a = assets.create(png(), new byte[] {(byte) i});
+                acme.conversations().archive(c.id());
+                clock.advanceMicros(2);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var purge = pool.submit(() -> {
+                    start.await();
+                    return acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+                });
+                var attach = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return (Object) assets.attach(m.id(), a.id(), Map.of());
+                    } catch (NotFoundException e) {
+                        assertThat(e).hasMessage("message " + m.id() + " not found");
+                        return e;
+                    }
+                });
+                purge.get();
+                assertThat(attach.get()).as("round %d", i).isInstanceOfAny(AttachedAsset.class, NotFoundException.class);
+                assertThat(acme.conversations().get(c.id())).isEmpty();
+                assertThat(assets.get(a.id())).contains(a);
+            }
+            assertThat(rows("message_assets")).isZero();
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** {@code size} pseudo-random bytes from {@code seed}, generated as read: never held in memory. */
+    private static InputStream generated(long size, long seed) {
+        return new InputStream() {
+            long at;
+
+            @Override
+            public int read() {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) {
+                if (at == size) {
+                    return -1;
+                }
+                int n = (int) Math.min(len, size - at);
+                for (int i = 0; i < n; i++, at++) {
+                    // A byte of each position alone, so any read sizes give the same sequence.
+                    long x = (at + seed) * 0x9E3779B97F4A7C15L;
+                    b[off + i] = (byte) ((x ^ (x >>> 29)) >>> 56);
+                }
+                return n;
+            }
+        };
     }
 
     /** Delegates to a real store, counting calls and failing puts on demand. */

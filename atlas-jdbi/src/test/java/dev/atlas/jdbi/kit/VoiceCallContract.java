@@ -515,4 +515,161 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThat(ids(calls.list(VoiceCallQuery.all().agent("sales")))).isEmpty();
         assertThat(ids(globex.voiceCalls().list(VoiceCallQuery.all()))).containsExactly(theirs.id());
     }
+
+    // ---- adversarial probes: a demanding user of the public API -----------------------------
+
+    private static Map<String, Object> nested(int depth) {
+        Map<String, Object> m = Map.of("leaf", 1);
+        for (int i = 0; i < depth; i++) {
+            m = Map.of("n", m);
+        }
+        return m;
+    }
+
+    @Test
+    @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata; a summary with NUL or a lone surrogate on summary; nothing is written")
+    void hostileMetadataAndSummary() {
+        VoiceCall v = calls.start(call("rt_meta"));
+        Map<String, Object> cycle = new java.util.HashMap<>();
+        cycle.put("self", cycle);
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uDC00x"),
+                cycle, Map.of("nan", Double.NaN), Map.of("inf", Double.POSITIVE_INFINITY), Map.of("\u0000", 1))) {
+            assertField(bad.containsKey("\u0000") ? "metadata key" : "metadata", () -> calls.start(call("rt_bad").metadata(bad)));
+        }
+        assertThat(calls.completeStale(Duration.ofSeconds(Long.MAX_VALUE))).isZero();
+        assertField("summary", () -> calls.summarize(v.id(), "a\u0000b"));
+        assertField("summary", () -> calls.summarize(v.id(), "\uD83D"));
+        assertField("summary", () -> calls.summarize(v.id(), "x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1)));
+        assertThat(rows()).isEqualTo(1);
+        assertThat(calls.require(v.id())).isEqualTo(v);
+    }
+
+    @Test
+    @DisplayName("a transcript whose JSON would exceed the content limit (turns that escape to six characters each) is InvalidInputException on transcript; the saved one stays")
+    void transcriptOverTheLimitAsJson() {
+        VoiceCall v = calls.checkpoint(calls.start(call("rt_big")).id(), List.of(VoiceTurn.user("kept")));
+        String controls = "\u0001".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH / 4);
+        assertField("transcript", () -> calls.checkpoint(v.id(), List.of(VoiceTurn.user(controls))));
+        assertField("transcript", () -> calls.complete(v.id(), List.of(VoiceTurn.user(controls))));
+        assertThat(calls.require(v.id())).isEqualTo(v);
+    }
+
+    @Test
+    @DisplayName("a clock that stepped back between start and complete records a duration of 0, never a negative one")
+    void clockSteppedBack() {
+        VoiceCall v = calls.start(call("rt_clock"));
+        clock.set(clock.instant().minusSeconds(30));
+        VoiceCall done = calls.complete(v.id(), List.of());
+        assertThat(done.durationMs()).isZero();
+        assertThat(done.completedAt()).isEqualTo(clock.instant());
+    }
+
+    @Test
+    @DisplayName("every write to another tenant's call fails with the exact message an unknown id gets")
+    void foreignCallWritesRevealNothing() {
+        VoiceCall theirs = atlas.tenant("globex").voiceCalls().start(call("rt_theirs"));
+        UUID unknown = UUID.randomUUID();
+        for (UUID id : List.of(theirs.id(), unknown)) {
+            String expected = "voice call " + id + " not found";
+            assertThatThrownBy(() -> calls.checkpoint(id, List.of())).isExactlyInstanceOf(NotFoundException.class).hasMessage(expected);
+            assertThatThrownBy(() -> calls.complete(id, List.of())).isExactlyInstanceOf(NotFoundException.class).hasMessage(expected);
+            assertThatThrownBy(() -> calls.fail(id)).isExactlyInstanceOf(NotFoundException.class).hasMessage(expected);
+            assertThatThrownBy(() -> calls.summarize(id, "s")).isExactlyInstanceOf(NotFoundException.class).hasMessage(expected);
+            assertThatThrownBy(() -> calls.require(id)).isExactlyInstanceOf(NotFoundException.class).hasMessage(expected);
+        }
+        assertThat(atlas.tenant("globex").voiceCalls().require(theirs.id())).isEqualTo(theirs);
+    }
+
+    @Test
+    @DisplayName("hand-edited cursors (time out of range, bad id, extra part, not base64, another listing's name) are InvalidInputException on cursor")
+    void editedCursors() {
+        for (int i = 0; i < 3; i++) {
+            calls.start(call("rt_cur"));
+            clock.advanceMicros(1);
+        }
+        String good = calls.bySession("rt_cur", 1, null).nextCursor().orElseThrow();
+        String raw = new String(java.util.Base64.getUrlDecoder().decode(good), java.nio.charset.StandardCharsets.UTF_8);
+        String[] parts = raw.split("\u001f", -1);
+        java.util.function.Function<String, String> enc = t -> java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(t.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String sep = "\u001f";
+        List<String> edited = List.of(
+                enc.apply(parts[0] + sep + parts[1] + sep + Long.MAX_VALUE + sep + parts[3]),
+                enc.apply(parts[0] + sep + parts[1] + sep + "-99999999999999999" + sep + parts[3]),
+                enc.apply(parts[0] + sep + parts[1] + sep + parts[2] + sep + "not-a-uuid"),
+                enc.apply(raw + sep + "extra"),
+                enc.apply(parts[0] + sep + "voiceCalls" + sep + parts[2] + sep + parts[3]),
+                good + "!!", "", " ", "x".repeat(5000));
+        for (String cursor : edited) {
+            assertThatThrownBy(() -> calls.bySession("rt_cur", 1, cursor)).as(cursor).isInstanceOfSatisfying(InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("cursor"));
+        }
+        assertThat(calls.bySession("rt_cur", 10, good).items()).hasSize(2);
+    }
+
+    @Test
+    @DisplayName("checkpoints racing a purge of the call's conversation either land or are NotFoundException naming the call; never a storage error, and nothing of the call is left")
+    void checkpointsRacingConversationPurge() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 10; i++) {
+                Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                VoiceCall v = calls.start(call("rt_pc_" + i).conversation(c.id()));
+                acme.conversations().archive(c.id());
+                clock.advanceMicros(2);
+                var start = new java.util.concurrent.CyclicBarrier(2);
+                var purge = pool.submit(() -> {
+                    start.await();
+                    return acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeArchivedAfter(Duration.ofNanos(1000)));
+                });
+                var writes = pool.submit(() -> {
+                    start.await();
+                    int landed = 0;
+                    for (int n = 0; n < 10; n++) {
+                        try {
+                            calls.checkpoint(v.id(), List.of(VoiceTurn.user("turn " + n)));
+                            landed++;
+                        } catch (NotFoundException e) {
+                            assertThat(e).hasMessage("voice call " + v.id() + " not found");
+                        }
+                    }
+                    return landed;
+                });
+                purge.get();
+                writes.get();
+                assertThat(calls.get(v.id())).isEmpty();
+                assertThat(calls.bySession("rt_pc_" + i)).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("concurrent checkpoints of one call: the stored transcript is exactly one writer's whole list, never a mix")
+    void concurrentCheckpointsNeverMix() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            VoiceCall v = calls.start(call("rt_mix"));
+            List<VoiceTurn> a = List.of(VoiceTurn.user("a1"), VoiceTurn.assistant("a2"), VoiceTurn.user("a3"));
+            List<VoiceTurn> b = List.of(VoiceTurn.user("b1"));
+            var start = new java.util.concurrent.CyclicBarrier(2);
+            List<java.util.concurrent.Future<?>> writers = new ArrayList<>();
+            for (List<VoiceTurn> turns : List.of(a, b)) {
+                writers.add(pool.submit(() -> {
+                    start.await();
+                    for (int n = 0; n < 25; n++) {
+                        calls.checkpoint(v.id(), turns);
+                    }
+                    return null;
+                }));
+            }
+            for (var w : writers) {
+                w.get();
+            }
+            assertThat(calls.require(v.id()).transcript()).isIn(a, b);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
 }
