@@ -345,6 +345,7 @@ public final class JdbiRetention implements Retention {
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 call(h, "retention.keepOneActive", RetentionSql.DETACH_KEEPING_ONE_ACTIVE, binds, ids).update();
                 add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
+                call(h, "retention.detachVoiceCalls", RetentionSql.DETACH_VOICE_CALLS, binds, ids).update();
                 deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                 // One statement for the whole tree: the parent_conversation_id foreign key is
                 // checked at the end of the statement on both databases.

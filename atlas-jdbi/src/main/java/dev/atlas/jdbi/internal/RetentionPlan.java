@@ -49,7 +49,7 @@ public final class RetentionPlan {
             ChildTable.byColumn("message_events", "conversation_id"),
             new ChildTable("message_assets", "(message_id IN (SELECT id FROM <p>messages WHERE tenant_id = :t AND conversation_id IN (<ids>))"
                     + " OR asset_id IN (" + EXECUTION_ASSETS + "))"),
-            new ChildTable("voice_calls", "(conversation_id IN (<ids>) OR execution_id IN (" + EXECUTIONS + "))"),
+            ChildTable.byColumn("voice_calls", "conversation_id"),
             ChildTable.byColumn("messages", "conversation_id"),
             new ChildTable("assets", "execution_id IN (" + EXECUTIONS + ")"),
             new ChildTable("execution_tool_calls", "execution_id IN (" + EXECUTIONS + ")"),
@@ -81,6 +81,14 @@ public final class RetentionPlan {
                 + " AND o.role = <p>messages.role AND o.is_active = TRUE AND o.deleted_at IS NULL AND o.id <> <p>messages.id"
                 + " AND (o.execution_id IS NULL OR o.execution_id = <p>messages.execution_id AND o.sequence > <p>messages.sequence))";
     }
+
+    /**
+     * Voice calls outside the conversations being purged (or in none) that name one of their
+     * executions: they belong to their own conversation and keep their row, losing the link, as
+     * erasing the conversation does. Cleared before {@link #CONVERSATION_CHILDREN} are deleted.
+     */
+    static final String DETACHED_VOICE_CALLS = "execution_id IN (" + EXECUTIONS + ")"
+            + " AND (conversation_id IS NULL OR conversation_id NOT IN (<ids>))";
 
     /** Assets produced by the executions whose ids are bound as {@code <ids>}. */
     static final String ASSETS_OF_EXECUTIONS = "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";

@@ -37,6 +37,7 @@ final class RetentionSql {
             }
         }
         c.sql("retention.detach", withIds(DETACH, 1));
+        c.sql("retention.detachVoiceCalls", withIds(DETACH_VOICE_CALLS, 1));
         c.sql("retention.keepOneActive", withIds(DETACH_KEEPING_ONE_ACTIVE, 1));
         c.sql("retention.detachFromExecutions", withIds(DETACH_FROM_EXECUTIONS, 1));
         c.sql("retention.keepOneActiveOfExecutions", withIds(DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE, 1));
@@ -101,6 +102,8 @@ final class RetentionSql {
 
     static final String EXECUTION_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND execution_id IN (<ids>)";
     /** A voice call outlives the execution it pointed at: keep the call, drop the link. */
+    static final String DETACH_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND "
+            + RetentionPlan.DETACHED_VOICE_CALLS;
     static final String UNLINK_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND execution_id IN (<ids>)";
     static final String FINISHED_TASKS = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
             + " AND finished_at < :cutoff";

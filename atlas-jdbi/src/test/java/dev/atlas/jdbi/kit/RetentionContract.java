@@ -126,6 +126,35 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("purging a conversation keeps the voice calls of other conversations (and of none) that name its execution,"
+            + " without the link, as erasing it does; its own voice calls go")
+    void purgeKeepsOtherConversationsVoiceCallsOnItsExecution() {
+        Conversation a = conversations.create(NewConversation.of(ALICE));
+        Conversation b = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(b.id()));
+        dev.atlas.voice.VoiceCallStore voice = acme.voiceCalls();
+        UUID inA = voice.start(dev.atlas.voice.NewVoiceCall.of("a-call", "openai", "gpt-realtime").conversation(a.id())
+                .execution(x.id())).id();
+        UUID inNone = voice.start(dev.atlas.voice.NewVoiceCall.of("loose-call", "openai", "gpt-realtime").execution(x.id())).id();
+        UUID inB = voice.start(dev.atlas.voice.NewVoiceCall.of("b-call", "openai", "gpt-realtime").conversation(b.id())
+                .execution(x.id())).id();
+        x.complete();
+        conversations.archive(b.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1));
+        assertThat(retention.runRetention(policy.dryRun(true)).counts()).containsEntry("voice_calls.deleted", 1L);
+        assertThat(retention.runRetention(policy).counts()).containsEntry("voice_calls.deleted", 1L)
+                .containsEntry("executions.deleted", 1L);
+        assertThat(voice.get(inB)).isEmpty();
+        for (UUID kept : List.of(inA, inNone)) {
+            dev.atlas.voice.VoiceCall call = voice.get(kept).orElseThrow();
+            assertThat(call.executionId()).isNull();
+        }
+        assertThat(voice.get(inA).orElseThrow().conversationId()).isEqualTo(a.id());
+    }
+
+    @Test
     @DisplayName("purging a finished execution without a conversation unlinks the messages that name it or its step (they keep"
             + " their content) instead of failing every run on the foreign key; a dry run counts the same")
     void detachedExecutionPurgeUnlinksItsMessages() {
