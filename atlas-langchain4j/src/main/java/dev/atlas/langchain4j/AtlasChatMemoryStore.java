@@ -333,13 +333,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             stored = conversations.append(conversationId, m);
         } catch (RuntimeException e) {
-            // The message was refused: its assets would be ones nothing refers to.
+            // The message was refused: its assets would be ones nothing refers to; discard frees their bytes at once.
             if (jsonAsset != null) {
                 images.add(jsonAsset);
             }
             for (UUID asset : images) {
                 try {
-                    tenant.assets().delete(asset);
+                    tenant.assets().discard(asset);
                 } catch (RuntimeException d) {
                     e.addSuppressed(d);
                 }

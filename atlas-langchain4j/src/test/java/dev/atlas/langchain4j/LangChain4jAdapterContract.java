@@ -402,7 +402,7 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("an inline image of a message the conversation refuses (closed) leaves no live asset behind")
+    @DisplayName("an inline image of a message the conversation refuses (closed) leaves no asset row behind (discarded at once)")
     void refusedMessageLeavesNoImageAsset() throws java.sql.SQLException {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
         store.updateMessages("closed", List.of(UserMessage.from("hi")));
@@ -412,7 +412,7 @@ public abstract class LangChain4jAdapterContract {
         assertThatThrownBy(() -> store.updateMessages("closed", List.of(UserMessage.from("hi"), photo)))
                 .isInstanceOf(dev.atlas.ConflictException.class);
         try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.Statement st = c.createStatement();
-             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets WHERE deleted_at IS NULL")) {
+             java.sql.ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM atlas_assets")) {
             rs.next();
             assertThat(rs.getLong(1)).isZero();
         }

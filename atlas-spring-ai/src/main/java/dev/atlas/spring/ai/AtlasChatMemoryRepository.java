@@ -559,10 +559,13 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
-    /** Soft-deletes an asset nothing will refer to (retention purges its bytes); a failure is added to {@code cause}. */
+    /**
+     * Removes an asset nothing will refer to, row and bytes at once ({@code AssetStore.discard}:
+     * an attachment that did commit makes it refuse, and the asset stays); a failure is added to {@code cause}.
+     */
     private void discard(UUID asset, RuntimeException cause) {
         try {
-            tenant.assets().delete(asset);
+            tenant.assets().discard(asset);
         } catch (RuntimeException d) {
             cause.addSuppressed(d);
         }

@@ -763,9 +763,9 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("a refused save (closed conversation, content over the limit) leaves no live media asset; retention's purge of deleted assets then leaves no row and no bytes")
+    @DisplayName("a refused save (closed conversation, content over the limit) leaves no media asset: no row and no bytes, at once")
     void refusedSaveLeavesNoMediaAsset(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        dev.atlas.jdbi.kit.MutableClock clock = reopenWithBlobs(dir);
+        reopenWithBlobs(dir);
         repository.saveAll("closed", List.of(new UserMessage("hi")));
         tenant.conversations().close(tenant.conversations().requireByKey("closed").id());
         assertThatThrownBy(() -> repository.saveAll("closed", List.of(new UserMessage("hi"), photo("and this?", 4))))
@@ -774,14 +774,10 @@ public abstract class SpringAiChatMemoryContract {
         assertThatThrownBy(() -> repository.saveAll("long", List.of(photo("and this?", 5),
                 new UserMessage("x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1)))))
                 .isInstanceOf(dev.atlas.InvalidInputException.class);
-        assertThat(assetRows("deleted_at IS NULL")).isZero();
-        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("closed").id(), 0, 10))
-                .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
-
-        clock.set(clock.instant().plus(java.time.Duration.ofDays(2)));
-        tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(java.time.Duration.ofDays(1)));
         assertThat(assetRows("1 = 1")).isZero();
         assertThat(blobFiles(dir)).isZero();
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("closed").id(), 0, 10))
+                .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
     /**
@@ -819,7 +815,7 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
-    @DisplayName("an attach that fails after the append (messages stored) deletes the media asset: the save succeeds, the message reads back without it, no live asset is left")
+    @DisplayName("an attach that fails after the append (messages stored) discards the media asset: the save succeeds, the message reads back without it, no asset row and no bytes are left")
     void failedAttachLeavesNoLiveAsset(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
         java.util.concurrent.atomic.AtomicBoolean failing = new java.util.concurrent.atomic.AtomicBoolean();
         try (Atlas faulty = Atlas.builder().dataSource(failingAttachments(database().dataSource(), failing))
@@ -831,8 +827,8 @@ public abstract class SpringAiChatMemoryContract {
 
             assertThat(repo.findByConversationId("attach")).extracting(Message::getText).containsExactly("a cat?", "A cat.");
             assertThat(((UserMessage) repo.findByConversationId("attach").get(0)).getMedia()).isEmpty();
-            assertThat(assetRows("deleted_at IS NULL")).isZero();
-            assertThat(assetRows("1 = 1")).isEqualTo(1);
+            assertThat(assetRows("1 = 1")).isZero();
+            assertThat(blobFiles(dir)).isZero();
         }
     }
 
