@@ -756,18 +756,10 @@ public abstract class AssetStoreContract extends AtlasContract {
 
     // ---- adversarial probes: a demanding user of the public API -----------------------------
 
-    private static Map<String, Object> nested(int depth) {
-        Map<String, Object> m = Map.of("leaf", 1);
-        for (int i = 0; i < depth; i++) {
-            m = Map.of("n", m);
-        }
-        return m;
-    }
-
     @Test
     @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata before any intent or byte is written")
     void hostileMetadataIsRefusedBeforeAnyWrite() {
-        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uD800"))) {
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(StoredJsonContract.nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uD800"))) {
             assertField("metadata", () -> assets.create(png().metadata(bad), new byte[] {1}));
         }
         assertThat(blobs.puts).isZero();

@@ -67,7 +67,8 @@ public abstract class StoredJsonContract extends AtlasContract {
                 new BigInteger("-" + "1".repeat(1200)), Double.NaN, Double.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY);
     }
 
-    private static Map<String, Object> nested(int depth) {
+    /** A map {@code depth} objects deep (the kit's hostile-input contracts use it too). */
+    static Map<String, Object> nested(int depth) {
         Map<String, Object> doc = Map.of("leaf", 1);
         for (int i = 1; i < depth; i++) {
             doc = Map.of("d", doc);

@@ -518,21 +518,13 @@ public abstract class VoiceCallContract extends AtlasContract {
 
     // ---- adversarial probes: a demanding user of the public API -----------------------------
 
-    private static Map<String, Object> nested(int depth) {
-        Map<String, Object> m = Map.of("leaf", 1);
-        for (int i = 0; i < depth; i++) {
-            m = Map.of("n", m);
-        }
-        return m;
-    }
-
     @Test
     @DisplayName("metadata nested beyond the JSON depth limit, or holding NUL or a lone surrogate, is InvalidInputException on metadata; a summary with NUL or a lone surrogate on summary; nothing is written")
     void hostileMetadataAndSummary() {
         VoiceCall v = calls.start(call("rt_meta"));
         Map<String, Object> cycle = new java.util.HashMap<>();
         cycle.put("self", cycle);
-        for (Map<String, Object> bad : List.<Map<String, Object>>of(nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uDC00x"),
+        for (Map<String, Object> bad : List.<Map<String, Object>>of(StoredJsonContract.nested(10_000), Map.of("k", "nul\u0000"), Map.of("k", "\uDC00x"),
                 cycle, Map.of("nan", Double.NaN), Map.of("inf", Double.POSITIVE_INFINITY), Map.of("\u0000", 1))) {
             assertField(bad.containsKey("\u0000") ? "metadata key" : "metadata", () -> calls.start(call("rt_bad").metadata(bad)));
         }
