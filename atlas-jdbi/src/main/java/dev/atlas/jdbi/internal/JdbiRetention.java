@@ -340,6 +340,7 @@ public final class JdbiRetention implements Retention {
                 List<UUID> ids = withDescendants(h, roots);
                 if (!db.dialect().forUpdate().isEmpty()) {
                     call(h, "retention.lockExecutions", q.lockExecutions(), binds, ids).list(sql.uuidColumn());
+                    call(h, "retention.lockExecutionAssets", q.lockAssetsOf(RetentionPlan.EXECUTIONS), binds, ids).list(sql.uuidColumn());
                 }
                 claimBlobs(h, "retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids, keys);
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
@@ -422,12 +423,18 @@ public final class JdbiRetention implements Retention {
             if (policy.dryRun()) {
                 countPages(select, "id", b, RetentionPlan.EXECUTION_CHILDREN, "executions", page -> {
                     add("messages.detached", db.read(h -> call(h, "retention.countDetachedFromExecutions",
-                            RetentionSql.COUNT_DETACHED_FROM_EXECUTIONS, b, page).one(Sql.LONG)));
+                            RetentionSql.countDetachedFromExecutions(policy), b, page).one(Sql.LONG)));
                     countBlobs("retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, page);
                 });
                 return;
             }
             batches("retention.select.executions", select, b, (h, ids, keys) -> {
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    // An append or upload naming one of them share-locks it: it commits first (and its
+                    // row is unlinked or deleted below) or waits and then finds no execution.
+                    call(h, "retention.lockDetachedExecutions", q.lockExecutionsById(), b, ids).list(sql.uuidColumn());
+                    call(h, "retention.lockDetachedAssets", q.lockAssetsOf("<ids>"), b, ids).list(sql.uuidColumn());
+                }
                 claimBlobs(h, "retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, ids, keys);
                 call(h, "retention.unlink.executions", RetentionSql.UNLINK_VOICE_CALLS, b, ids).update();
                 call(h, "retention.keepOneActiveOfExecutions", RetentionSql.DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE, b, ids).update();

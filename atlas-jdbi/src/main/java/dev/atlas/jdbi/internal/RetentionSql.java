@@ -134,8 +134,30 @@ final class RetentionSql {
     static final String MESSAGES_OF_EXECUTIONS = "execution_id IN (<ids>)";
     static final String DETACH_FROM_EXECUTIONS = "UPDATE <p>messages SET execution_id = NULL, step_id = NULL WHERE tenant_id = :t AND "
             + MESSAGES_OF_EXECUTIONS;
-    static final String COUNT_DETACHED_FROM_EXECUTIONS = "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND "
-            + MESSAGES_OF_EXECUTIONS;
+    /**
+     * What the real run unlinks, counted by a dry run: the rules before it delete the messages of
+     * purged conversations and the hard-deletable ones, so those are not unlinked.
+     */
+    static String countDetachedFromExecutions(RetentionPolicy p) {
+        return "SELECT COUNT(*) FROM <p>messages WHERE tenant_id = :t AND " + MESSAGES_OF_EXECUTIONS
+                + (purges(p) ? " AND NOT " + purgedConversation(p, "<p>messages.conversation_id") : "")
+                + (p.hardDeleteAfter() == null ? "" : " AND id NOT IN (" + HARD_DELETABLE.replace(":cutoff", ":deletedCutoff") + ")");
+    }
+
+    /** Locks the executions bound as {@code <ids>}, in id order, then nothing else (PostgreSQL only). */
+    String lockExecutionsById() {
+        return "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (<ids>) ORDER BY id" + c.dialect().forUpdate();
+    }
+
+    /**
+     * Locks the assets the executions {@code executions} (a query over {@code <ids>}) produced, in
+     * id order (PostgreSQL only): an attach share-locks its asset, so one racing the purge either
+     * commits first (its attachment is then deleted with the asset) or finds no asset.
+     */
+    String lockAssetsOf(String executions) {
+        return "SELECT id FROM <p>assets WHERE tenant_id = :t AND execution_id IN (" + executions + ") ORDER BY id"
+                + c.dialect().forUpdate();
+    }
     static final String DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE = RetentionPlan.keepOneActive(MESSAGES_OF_EXECUTIONS);
 
     /** Deletes the rows of {@code table} whose ids are bound as {@code <ids>}. */

@@ -180,6 +180,24 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a dry run counts as detached only the messages the real run unlinks: not those of a conversation the same run"
+            + " purges (found by this stop's review)")
+    void dryRunDetachedCountMatchesTheRealRun() {
+        Conversation b = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        Message u = conversations.append(b.id(), NewMessage.user("hi"));
+        conversations.append(b.id(), NewMessage.assistant("answer").parent(u.id()).execution(x.id(), null));
+        x.complete();
+        conversations.archive(b.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1))
+                .purgeDetachedExecutionsAfter(Duration.ofDays(1));
+        Map<String, Long> dry = retention.runRetention(policy.dryRun(true)).counts();
+        Map<String, Long> real = retention.runRetention(policy).counts();
+        assertThat(dry).isEqualTo(real).doesNotContainKey("messages.detached").containsEntry("executions.deleted", 1L);
+    }
+
+    @Test
     @DisplayName("a policy with no rules does nothing and reports nothing")
     void nothing() {
         conversationWithEverything(acme);

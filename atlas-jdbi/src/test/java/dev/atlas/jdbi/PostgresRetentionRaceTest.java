@@ -1,0 +1,162 @@
+package dev.atlas.jdbi;
+
+import dev.atlas.NotFoundException;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.Message;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
+import dev.atlas.execution.ExecutionHandle;
+import dev.atlas.execution.ExecutionSpec;
+import dev.atlas.execution.FinishReason;
+import dev.atlas.execution.StepHandle;
+import dev.atlas.execution.Usage;
+import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import dev.atlas.retention.RetentionPolicy;
+import dev.atlas.retention.RetentionReport;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Retention purges racing writes that name what they purge, with the interleaving forced: another
+ * connection holds a row lock the purge needs late, so the purge has taken its own locks and
+ * deleted part of its rows when the racing write starts. PostgreSQL only: SQLite's single writer
+ * cannot interleave them. (Found by this stop's review.)
+ */
+class PostgresRetentionRaceTest extends AtlasContract {
+    PostgresRetentionRaceTest() {
+        super(new PostgresTestDatabase());
+    }
+
+    private record Outcome(Object purge, Object racer) {}
+
+    /**
+     * Holds {@code lockSql} (bound to {@code held}) on another connection, runs {@code purge} until
+     * it waits for that lock, runs {@code racer} until it returns or waits for a lock too, then
+     * lets the purge go on; each outcome is its result or what it threw.
+     */
+    private Outcome race(String lockSql, UUID held, Callable<Object> purge, Callable<Object> racer) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try (Connection hold = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            hold.setAutoCommit(false);
+            try (PreparedStatement ps = hold.prepareStatement(lockSql)) {
+                ps.setObject(1, held);
+                ps.executeQuery().close();
+            }
+            Future<Object> p = pool.submit(() -> outcome(purge));
+            awaitLockWaiters(probe, 1, p);
+            Future<Object> r = pool.submit(() -> outcome(racer));
+            awaitLockWaiters(probe, 2, r);
+            hold.rollback();
+            return new Outcome(p.get(60, TimeUnit.SECONDS), r.get(60, TimeUnit.SECONDS));
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Object outcome(Callable<Object> call) {
+        try {
+            return call.call();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    /** Until {@code n} sessions wait for a lock, or {@code done} finished (it did not need to wait). */
+    private static void awaitLockWaiters(Connection probe, int n, Future<?> done) throws Exception {
+        for (int i = 0; i < 3000 && !done.isDone(); i++) {
+            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) >= n) {
+                    return;
+                }
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    private static NewAsset png() {
+        return NewAsset.of(AssetType.IMAGE, "chart.png", "image/png");
+    }
+
+    @Test
+    @DisplayName("an attach of an asset made by an execution of the conversation being purged, into another conversation, waits"
+            + " for the purge and finds no asset (before: the purge failed on the attachment's foreign key)")
+    void attachRacingPurgeOfTheAssetsConversation() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation a = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message m = acme.conversations().append(a.id(), NewMessage.user("look at this"));
+        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message held = acme.conversations().append(b.id(), NewMessage.user("draw"));
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image").conversation(b.id()));
+        UUID x = acme.assets().create(png().execution(exec.id(), null), new byte[] {1, 2, 3}).id();
+        exec.complete();
+        acme.conversations().archive(b.id());
+        clock.advanceMicros(Duration.ofDays(2).toNanos() / 1000);
+        Outcome out = race("SELECT 1 FROM atlas_messages WHERE id = ? FOR KEY SHARE", held.id(),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1))),
+                () -> acme.assets().attach(m.id(), x, Map.of()));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("conversations.deleted", 1L).containsEntry("assets.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.id()).isEqualTo(x));
+        assertThat(acme.assets().get(x)).isEmpty();
+    }
+
+    @Test
+    @DisplayName("an append naming a detached execution being purged waits for the purge and is refused NotFoundException on"
+            + " executionId (before: the purge failed on the message's foreign key)")
+    void appendRacingDetachedExecutionPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        Conversation b = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        Message u = acme.conversations().append(b.id(), NewMessage.user("hi"));
+        ExecutionHandle x = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = x.step();
+        step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
+        x.complete();
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_execution_steps WHERE id = ? FOR KEY SHARE", step.id(),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                () -> acme.conversations().append(b.id(), NewMessage.assistant("late").parent(u.id()).execution(x.id(), null)));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("executions.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("executionId"));
+        assertThat(acme.conversations().history(b.id())).extracting(Message::content).containsExactly("hi");
+    }
+
+    @Test
+    @DisplayName("an upload naming a detached execution being purged waits for the purge and is refused NotFoundException on"
+            + " executionId (before: the purge failed on the asset's foreign key)")
+    void uploadRacingDetachedExecutionPurge() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        ExecutionHandle y = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = y.step();
+        step.finish("done", null, FinishReason.STOP, Usage.of(1, 1));
+        y.complete();
+        clock.advanceMicros(5_000_000L);
+        Outcome out = race("SELECT 1 FROM atlas_execution_steps WHERE id = ? FOR KEY SHARE", step.id(),
+                () -> acme.retention().runRetention(RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofSeconds(1))),
+                () -> acme.assets().create(png().execution(y.id(), null), new byte[] {4, 5}));
+        assertThat(out.purge()).isInstanceOfSatisfying(RetentionReport.class, r -> assertThat(r.counts())
+                .containsEntry("executions.deleted", 1L));
+        assertThat(out.racer()).isInstanceOfSatisfying(NotFoundException.class, e -> assertThat(e.field()).contains("executionId"));
+    }
+}
