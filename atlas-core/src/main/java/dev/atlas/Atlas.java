@@ -54,7 +54,9 @@ public interface Atlas extends AutoCloseable {
     /**
      * A view of {@code tenantId}'s data; cheap, so call it per request.
      *
-     * @param tenantId the tenant's id, 1 to {@link Limits#MAX_TENANT_LENGTH} characters
+     * @param tenantId the tenant's id, 1 to {@link Limits#MAX_TENANT_LENGTH} characters, without
+     *        control characters or white space at either end ({@link InvalidInputException} naming
+     *        {@code tenantId} otherwise)
      * @return the view whose every call reads and writes only that tenant's rows
      */
     Tenant tenant(String tenantId);

@@ -3,6 +3,7 @@ package dev.atlas.execution;
 import org.jspecify.annotations.Nullable;
 
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -10,6 +11,7 @@ import java.util.Objects;
  */
 public final class UsageRow {
     private final @Nullable String group;
+    private final List<String> parts;
     private final long executions;
     private final long failures;
     private final long inputTokens;
@@ -22,7 +24,7 @@ public final class UsageRow {
     /**
      * Creates the value; every argument is as its accessor returns it.
      *
-     * @param group the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one
+     * @param group the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
      * @param executions how many executions
      * @param failures how many of them failed
      * @param cost exact sum of the known costs (executions without a price count as zero)
@@ -42,7 +44,37 @@ public final class UsageRow {
             long cachedTokens,
             long cacheWriteTokens,
             BigDecimal cost) {
+        this(group, group == null ? List.of() : List.of(group), executions, failures, inputTokens, outputTokens, reasoningTokens,
+                cachedTokens, cacheWriteTokens, cost);
+    }
+
+    /**
+     * Creates the value with the group's parts; every argument is as its accessor returns it.
+     *
+     * @param group the group's key, see {@link #group()}
+     * @param parts the group's parts, see {@link #parts()}
+     * @param executions how many executions
+     * @param failures how many of them failed
+     * @param inputTokens input tokens
+     * @param outputTokens output tokens
+     * @param reasoningTokens the reasoning tokens
+     * @param cachedTokens the cached tokens
+     * @param cacheWriteTokens the cache write tokens
+     * @param cost exact sum of the known costs (executions without a price count as zero)
+     */
+    public UsageRow(
+            @Nullable String group,
+            List<String> parts,
+            long executions,
+            long failures,
+            long inputTokens,
+            long outputTokens,
+            long reasoningTokens,
+            long cachedTokens,
+            long cacheWriteTokens,
+            BigDecimal cost) {
         this.group = group;
+        this.parts = List.copyOf(parts);
         this.executions = executions;
         this.failures = failures;
         this.inputTokens = inputTokens;
@@ -56,10 +88,20 @@ public final class UsageRow {
     /**
      * The group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one.
      *
-     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one
+     * @return the group's key: an ISO date ({@code 2026-03-01}, UTC) for DAY, the provider, {@code provider/model} for MODEL, the agent, the conversation id, {@code type:id} for OWNER, the tenant id; {@code null} for executions without one. In a MODEL key a {@code /} (and {@code %}) in the provider is written {@code %2F} ({@code %25}), in an OWNER key a {@code :} (and {@code %}) in the owner type {@code %3A} ({@code %25}), so distinct groups never share a key; {@link #parts()} has the parts as stored
      */
     public @Nullable String group() {
         return group;
+    }
+
+    /**
+     * The group's parts as stored, unescaped: {@code [provider, model]} for MODEL, {@code [type, id]}
+     * for OWNER, the one key for the other groupings; empty when {@link #group()} is {@code null}.
+     *
+     * @return the group's parts, unmodifiable
+     */
+    public List<String> parts() {
+        return parts;
     }
 
     /**
@@ -144,6 +186,7 @@ public final class UsageRow {
         }
         return true
             && Objects.equals(group, that.group)
+            && parts.equals(that.parts)
             && executions == that.executions
             && failures == that.failures
             && inputTokens == that.inputTokens
@@ -156,11 +199,11 @@ public final class UsageRow {
 
     @Override
     public int hashCode() {
-        return Objects.hash(group, executions, failures, inputTokens, outputTokens, reasoningTokens, cachedTokens, cacheWriteTokens, cost);
+        return Objects.hash(group, parts, executions, failures, inputTokens, outputTokens, reasoningTokens, cachedTokens, cacheWriteTokens, cost);
     }
 
     @Override
     public String toString() {
-        return "UsageRow[group=" + group + ", executions=" + executions + ", failures=" + failures + ", inputTokens=" + inputTokens + ", outputTokens=" + outputTokens + ", reasoningTokens=" + reasoningTokens + ", cachedTokens=" + cachedTokens + ", cacheWriteTokens=" + cacheWriteTokens + ", cost=" + cost + "]";
+        return "UsageRow[group=" + group + ", parts=" + parts + ", executions=" + executions + ", failures=" + failures + ", inputTokens=" + inputTokens + ", outputTokens=" + outputTokens + ", reasoningTokens=" + reasoningTokens + ", cachedTokens=" + cachedTokens + ", cacheWriteTokens=" + cacheWriteTokens + ", cost=" + cost + "]";
     }
 }

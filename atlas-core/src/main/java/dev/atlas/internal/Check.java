@@ -55,6 +55,33 @@ public final class Check {
     }
 
     /**
+     * A tenant id: required storable text of 1 to {@link Limits#MAX_TENANT_LENGTH} characters, with
+     * no control character and no white space at either end. Every row and statement carries it, so
+     * {@code "acme "} would be a second tenant beside {@code "acme"} that no one meant to create.
+     *
+     * @param field the input field to name in the exception
+     * @param value the value, or {@code null}
+     * @return the tenant id
+     */
+    public static String tenantId(String field, @Nullable String value) {
+        required(field, value, Limits.MAX_TENANT_LENGTH);
+        if (edgeSpace(value.codePointAt(0)) || edgeSpace(value.codePointBefore(value.length()))) {
+            throw new InvalidInputException(field, "must not start or end with white space");
+        }
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                throw new InvalidInputException(field, "contains a control character (U+" + String.format("%04X", (int) value.charAt(i))
+                        + ") at index " + i);
+            }
+        }
+        return value;
+    }
+
+    private static boolean edgeSpace(int codePoint) {
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
+    }
+
+    /**
      * Optional storable text; {@code null} passes, blank is kept as given.
      *
      * @param field the input field to name in the exception

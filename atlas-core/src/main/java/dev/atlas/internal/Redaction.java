@@ -41,7 +41,68 @@ public final class Redaction {
             return null;
         }
         String out = USER_INFO.matcher(url).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK + "@"));
-        return SECRET_PARAM.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+        StringBuilder masked = new StringBuilder(out.length());
+        int done = 0;
+        for (int[] value : secretParams(out)) {
+            masked.append(out, done, value[0]).append(MASK);
+            done = value[1];
+        }
+        return masked.append(out, done, out.length()).toString();
+    }
+
+    /** The start and end of each secret parameter value in {@code s}, with the closing brackets and quotes that are its own. */
+    private static List<int[]> secretParams(String s) {
+        List<int[]> values = new ArrayList<>();
+        Matcher m = SECRET_PARAM.matcher(s);
+        int from = 0;
+        while (from <= s.length() && m.find(from)) {
+            int end = m.end(2);
+            while (end < s.length() && CLOSERS.indexOf(s.charAt(end)) >= 0 && !closesText(s, m.start(2), end)) {
+                end++;
+            }
+            values.add(new int[] {m.start(2), end});
+            from = Math.max(end, m.end());
+        }
+        return values;
+    }
+
+    private static final String CLOSERS = ")]>'\"";
+    private static final String OPENERS = "([<'\"";
+
+    /**
+     * Whether the bracket or quote at {@code at}, right after a secret value starting at
+     * {@code start}, closes one the text opened before the value ({@code (url ...password=x)}):
+     * it stays. One the value opened itself, or that nothing opened, is the password's own
+     * (a driver quoting an unknown secret would otherwise leave its last character in the log).
+     */
+    private static boolean closesText(String s, int start, int at) {
+        char close = s.charAt(at);
+        char open = OPENERS.charAt(CLOSERS.indexOf(close));
+        if (open == close) {
+            return count(s, close, 0, start) % 2 == 1 && count(s, close, start, at) % 2 == 0;
+        }
+        return unclosed(s, open, close, start, at) == 0 && unclosed(s, open, close, 0, start) > 0;
+    }
+
+    private static int count(String s, char c, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) {
+            n += s.charAt(i) == c ? 1 : 0;
+        }
+        return n;
+    }
+
+    private static int unclosed(String s, char open, char close, int from, int to) {
+        int depth = 0;
+        for (int i = from; i < to; i++) {
+            char c = s.charAt(i);
+            if (c == open) {
+                depth++;
+            } else if (c == close && depth > 0) {
+                depth--;
+            }
+        }
+        return depth;
     }
 
     /**
@@ -90,9 +151,8 @@ public final class Redaction {
         while (u.find()) {
             secrets.add(u.group(2));
         }
-        Matcher p = SECRET_PARAM.matcher(url);
-        while (p.find()) {
-            secrets.add(p.group(2));
+        for (int[] value : secretParams(url)) {
+            secrets.add(url.substring(value[0], value[1]));
         }
         return secrets;
     }

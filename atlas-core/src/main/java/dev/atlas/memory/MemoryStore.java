@@ -4,9 +4,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Long-term memories of one tenant: facts, preferences, summaries and app-defined kinds, owned
@@ -87,4 +90,18 @@ public interface MemoryStore {
      * @return the matching items, in order
      */
     List<MemoryRevision> revisions(UUID memoryId);
+
+    /**
+     * One page of a memory's previous contents, oldest first: {@link #revisions(UUID)} a page at a
+     * time, for a memory edited more often than one list should hold.
+     *
+     * @param memoryId the memory's id
+     * @param limit page size, 1 to {@link Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link Page#nextCursor()} of the previous page of this memory's revisions, or {@code null} for the first
+     * @return one page of results and the cursor of the next
+     * @throws NotFoundException when this tenant has no such memory (deleted, expired or another tenant's)
+     * @throws InvalidInputException naming {@code limit} or {@code cursor} when the limit is out of range or the cursor was
+     *         not returned by this listing
+     */
+    Page<MemoryRevision> revisions(UUID memoryId, int limit, @Nullable String cursor);
 }

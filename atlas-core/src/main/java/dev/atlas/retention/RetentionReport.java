@@ -9,7 +9,8 @@ import dev.atlas.conversation.ConversationStore;
  * {@code "<table>.<action>"} without the table prefix, for example {@code "messages.soft_deleted"},
  * {@code "messages.deleted"}, {@code "conversations.archived"}, {@code "conversations.deleted"},
  * {@code "conversations.skipped"}, {@code "message_events.deleted"}, {@code "vectors.deleted"},
- * {@code "memories.deleted"}. A table with nothing to do is absent.
+ * {@code "memories.deleted"}, {@code "messages.detached"} and {@code "voice_calls.unlinked"} (rows
+ * kept without the link to an execution the run purged). A table with nothing to do is absent.
  *
  * <p>A report holds counts only, never the ids of the rows, so its size does not grow with the
  * data; a dry run likewise reads the rows it counts a batch at a time. To see which

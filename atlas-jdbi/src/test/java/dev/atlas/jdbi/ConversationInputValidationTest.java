@@ -2,6 +2,7 @@ package dev.atlas.jdbi;
 
 import dev.atlas.Limits;
 import dev.atlas.Owner;
+import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.conversation.ConversationQuery;
 import dev.atlas.conversation.ConversationStore;
@@ -118,6 +119,21 @@ class ConversationInputValidationTest extends RefusedBeforeSql {
         refused("tenantId", () -> atlas.tenant("a\u0000b"));
         refused("tenantId", () -> atlas.tenant("x".repeat(129)));
         assertThat(atlas.defaultTenant().id()).isEqualTo("default");
+    }
+
+    @Test
+    @DisplayName("a tenant id with white space at either end or a control character is refused naming tenantId, so"
+            + " \"acme \" never becomes a second tenant beside \"acme\"; white space inside and 128 characters are kept")
+    void tenantIdWithEdgeSpaceOrControlCharacter() {
+        for (String bad : List.of(" acme", "acme ", "acme\t", "\nacme", "\u00A0acme", "acme\u3000", "ac\u0001me", "ac\u007Fme",
+                "ac\u0085me", "ac\nme", "", "a\u0000b", "x".repeat(129))) {
+            refused("tenantId", () -> atlas.tenant(bad));
+        }
+        for (String good : List.of("acme corp", "x".repeat(128), "\u00E9t\u00E9")) {
+            Tenant t = atlas.tenant(good);
+            assertThat(t.conversations().require(t.conversations().create(NewConversation.of(Owner.user("1"))).id()).tenantId())
+                    .isEqualTo(good);
+        }
     }
 
     @Test

@@ -129,4 +129,35 @@ class SearchParityTest {
         assertThat(onSqlite.values().stream().filter(v -> !v.isEmpty()).count()).isGreaterThan(onSqlite.size() / 2);
         assertThat(onSqlite.values().stream().filter(v -> v.size() == 20).count()).isGreaterThan(10);
     }
+
+    @Test
+    @DisplayName("queries with operators, quotes, punctuation, case, accents, CJK, emoji, blanks and the longest allowed text give"
+            + " the same rows, order, scores and snippets on both databases")
+    void sameAnswersForHostileQueries() {
+        List<String> queries = new ArrayList<>(List.of("order OR refund", "order -refund", "-order", "NOT order", "order AND NOT refund",
+                "refund*", "ref*", "*", "\"café order\"", "\"order", "order\"", "'order'", "(order)", "order:*", "order & refund",
+                "order | refund", "order <-> refund", "NEAR(order refund)", "{order}", "^order", "order^2", "%", "_", "\\",
+                "Café", "CAFE", "cafe", "café", "naive", "naïve", "NAÏVE", "STRASSE", "straße", "Straße", "ß", "ss", "東京", "東",
+                "タワー", "東京タワー", "москва", "МОСКВА", "ελλάδα", "ΕΛΛΆΔΑ", "ΣΊΣΥΦΟΣ", "σίσυφος", "σισυφος", "🙂", "😀", "😀😀",
+                "x-ray", "x ray", "xray", "e-mail", "email", "user@example.com", "example.com", "don't", "dont", "don", "C++", "C#", "C",
+                "node.js", "node", "js", "getUserName", "getusername", "user_id", "user", "id", "ǅemal", "Ǆemal", "ﬁle", "file", "FILE",
+                "İstanbul", "istanbul", "ISTANBUL", "4.2", "42", "4", "1234", "Invoice#7", "invoice 7", "7", "the", "a", "and of",
+                "", "   ", "\t\n", ".", "...", "-", "'", "\"", "\"\"", "e\u0301", "cafe\u0301", "\u202Eorder", "or\u200Bder",
+                "order".repeat(200), "order ".repeat(166), "x".repeat(dev.atlas.Limits.MAX_QUERY_LENGTH)));
+        Map<String, List<String>> differ = new LinkedHashMap<>();
+        long found = 0;
+        for (String text : queries) {
+            for (TextQuery q : List.of(TextQuery.messages(text).limit(1000), TextQuery.memories(text).limit(1000))) {
+                List<String> a = answer(sqlite, KEYS_SQLITE, q);
+                List<String> b = answer(postgres, KEYS_POSTGRES, q);
+                found += a.isEmpty() ? 0 : 1;
+                if (!a.equals(b)) {
+                    differ.put(q.target() + ": " + text, a);
+                    differ.put(q.target() + ": " + text + " [postgres]", b);
+                }
+            }
+        }
+        assertThat(differ).isEmpty();
+        assertThat(found).isGreaterThan(queries.size());
+    }
 }

@@ -5,7 +5,6 @@ import dev.atlas.AtlasConfig;
 import dev.atlas.AtlasClosedException;
 import dev.atlas.StorageException;
 import dev.atlas.DatabaseKind;
-import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.asset.LocalDirectoryBlobStore;
@@ -37,7 +36,7 @@ public final class JdbiAtlas implements Atlas {
 
     @Override
     public Tenant tenant(String tenantId) {
-        Check.required("tenantId", tenantId, Limits.MAX_TENANT_LENGTH);
+        Check.tenantId("tenantId", tenantId);
         if (closed.get()) {
             throw new AtlasClosedException();
         }

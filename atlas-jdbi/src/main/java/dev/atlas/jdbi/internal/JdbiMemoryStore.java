@@ -213,9 +213,29 @@ public final class JdbiMemoryStore implements MemoryStore {
         Check.notNull("memoryId", memoryId);
         return db.read(h -> {
             find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
-            return List.copyOf(sql.on(h, q.revisions).bind("m", memoryId)
-                    .list((rs, ctx) -> new MemoryRevision(db.dialect().uuid(rs, "memory_id"), rs.getInt("revision"),
-                            rs.getString("content"), db.dialect().instant(rs, "replaced_at"))));
+            return List.copyOf(sql.on(h, q.revisions).bind("m", memoryId).list(this::revision));
         });
+    }
+
+    private MemoryRevision revision(java.sql.ResultSet rs, @org.jspecify.annotations.Nullable Object ctx) throws java.sql.SQLException {
+        return new MemoryRevision(db.dialect().uuid(rs, "memory_id"), rs.getInt("revision"), rs.getString("content"),
+                db.dialect().instant(rs, "replaced_at"));
+    }
+
+    private static final String REVISIONS = "memoryRevisions";
+
+    @Override
+    public Page<MemoryRevision> revisions(UUID memoryId, int limit, String cursor) {
+        Check.notNull("memoryId", memoryId);
+        Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
+        long after = cursor == null ? 0 : Cursor.decode(cursor, REVISIONS, 1).number(0);
+        if (after < 1 && cursor != null || after > Integer.MAX_VALUE) {
+            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
+        }
+        List<MemoryRevision> rows = db.read(h -> {
+            find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
+            return sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after).bind("limit", limit + 1).list(this::revision);
+        });
+        return Cursor.page(rows, limit, r -> Cursor.encode(REVISIONS, r.revision()));
     }
 }

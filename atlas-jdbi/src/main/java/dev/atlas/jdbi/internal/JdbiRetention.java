@@ -315,6 +315,8 @@ public final class JdbiRetention implements Retention {
                     if (!ids.isEmpty()) {
                         add("messages.detached", db.read(h -> call(h, "retention.countDetached", RetentionSql.COUNT_DETACHED, binds, ids)
                                 .one(Sql.LONG)));
+                        add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCalls",
+                                RetentionSql.countUnlinkedVoiceCalls(policy), binds, ids).one(Sql.LONG)));
                         countChildren(RetentionPlan.CONVERSATION_CHILDREN, ids, false);
                         countBlobs("retention.purgedBlobKeys", RetentionPlan.PURGED_BLOB_KEYS, ids);
                         countParts(RetentionPlan.CONVERSATION_ATTACHMENTS, ids);
@@ -346,6 +348,8 @@ public final class JdbiRetention implements Retention {
                 deleteParts(h, RetentionPlan.CONVERSATION_ATTACHMENTS, ids, keys);
                 call(h, "retention.keepOneActive", RetentionSql.DETACH_KEEPING_ONE_ACTIVE, binds, ids).update();
                 add("messages.detached", call(h, "retention.detach", RetentionSql.DETACH, binds, ids).update());
+                add("voice_calls.unlinked", call(h, "retention.countUnlinkedVoiceCalls", RetentionSql.countUnlinkedVoiceCalls(policy),
+                        binds, ids).one(Sql.LONG));
                 call(h, "retention.detachVoiceCalls", RetentionSql.DETACH_VOICE_CALLS, binds, ids).update();
                 deleteChildren(h, RetentionPlan.CONVERSATION_CHILDREN, ids);
                 // One statement for the whole tree: the parent_conversation_id foreign key is
@@ -424,6 +428,8 @@ public final class JdbiRetention implements Retention {
                 countPages(select, "id", b, RetentionPlan.EXECUTION_CHILDREN, "executions", page -> {
                     add("messages.detached", db.read(h -> call(h, "retention.countDetachedFromExecutions",
                             RetentionSql.countDetachedFromExecutions(policy), b, page).one(Sql.LONG)));
+                    add("voice_calls.unlinked", db.read(h -> call(h, "retention.countUnlinkedVoiceCallsOfExecutions",
+                            RetentionSql.countUnlinkedVoiceCallsOfExecutions(policy), b, page).one(Sql.LONG)));
                     countBlobs("retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, page);
                 });
                 return;
@@ -436,7 +442,7 @@ public final class JdbiRetention implements Retention {
                     call(h, "retention.lockDetachedAssets", q.lockAssetsOf("<ids>"), b, ids).list(sql.uuidColumn());
                 }
                 claimBlobs(h, "retention.blobKeys.executions", RetentionSql.EXECUTION_BLOB_KEYS, ids, keys);
-                call(h, "retention.unlink.executions", RetentionSql.UNLINK_VOICE_CALLS, b, ids).update();
+                add("voice_calls.unlinked", call(h, "retention.unlink.executions", RetentionSql.UNLINK_VOICE_CALLS, b, ids).update());
                 call(h, "retention.keepOneActiveOfExecutions", RetentionSql.DETACH_FROM_EXECUTIONS_KEEPING_ONE_ACTIVE, b, ids).update();
                 add("messages.detached", call(h, "retention.detachFromExecutions", RetentionSql.DETACH_FROM_EXECUTIONS, b, ids).update());
                 deleteChildren(h, RetentionPlan.EXECUTION_CHILDREN, ids);

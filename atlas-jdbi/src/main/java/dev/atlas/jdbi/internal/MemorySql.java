@@ -36,6 +36,7 @@ final class MemorySql {
     final Statement update;
     final Statement delete;
     final Statement revisions;
+    final Statement revisionsPage;
 
     MemorySql(Catalogue c) {
         catalogue = c;
@@ -67,6 +68,8 @@ final class MemorySql {
                 + " AND " + VISIBLE);
         revisions = c.sql("memories.revisions", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
                 + " WHERE tenant_id = :t AND memory_id = :m ORDER BY revision");
+        revisionsPage = c.sql("memories.revisionsPage", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
+                + " WHERE tenant_id = :t AND memory_id = :m AND revision > :after ORDER BY revision LIMIT :limit");
     }
 
     /** The tags of the memories {@code where} selects (an IN list of ids). */

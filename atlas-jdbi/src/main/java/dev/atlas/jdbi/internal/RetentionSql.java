@@ -105,6 +105,25 @@ final class RetentionSql {
     static final String DETACH_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND "
             + RetentionPlan.DETACHED_VOICE_CALLS;
     static final String UNLINK_VOICE_CALLS = "UPDATE <p>voice_calls SET execution_id = NULL WHERE tenant_id = :t AND execution_id IN (<ids>)";
+
+    /**
+     * The voice calls a conversation purge keeps without their execution, reported as
+     * {@code voice_calls.unlinked}: not those of a conversation the same run purges (in another
+     * batch), which go with it and are counted as deleted there, whichever batch comes first.
+     */
+    static String countUnlinkedVoiceCalls(RetentionPolicy p) {
+        return "SELECT COUNT(*) FROM <p>voice_calls WHERE tenant_id = :t AND " + RetentionPlan.DETACHED_VOICE_CALLS
+                + " AND (conversation_id IS NULL OR NOT " + purgedConversation(p, "<p>voice_calls.conversation_id") + ")";
+    }
+
+    /**
+     * What the detached-execution purge unlinks, counted by a dry run: the conversation purge
+     * before it deletes the voice calls of purged conversations.
+     */
+    static String countUnlinkedVoiceCallsOfExecutions(RetentionPolicy p) {
+        return "SELECT COUNT(*) FROM <p>voice_calls WHERE tenant_id = :t AND execution_id IN (<ids>)" + (purges(p)
+                ? " AND (conversation_id IS NULL OR NOT " + purgedConversation(p, "<p>voice_calls.conversation_id") + ")" : "");
+    }
     static final String FINISHED_TASKS = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND status IN ('completed', 'failed', 'cancelled')"
             + " AND finished_at < :cutoff";
     static final String ASSET_BLOB_KEYS = "SELECT blob_key FROM <p>assets WHERE tenant_id = :t AND id IN (<ids>)";

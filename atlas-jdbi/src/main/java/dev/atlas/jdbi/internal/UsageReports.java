@@ -54,20 +54,25 @@ public final class UsageReports {
         List<UsageRow> rows = new ArrayList<>(db.read(h -> sql.on(h, q.of(group, tenant == null))
                 .bind("from", lower).bind("to", upper).bind("limit", maxRows + 1).list((rs, ctx) -> {
                     String key;
+                    List<String> parts;
                     if (day) {
                         Instant start = d.instant(rs, "k1");
                         key = start == null ? null : LocalDate.ofInstant(start, ZoneOffset.UTC).toString();
+                        parts = key == null ? List.of() : List.of(key);
                     } else if (pair) {
                         String a = rs.getString("k1");
-                        key = a == null ? null : a + separator + rs.getString("k2");
+                        String b = rs.getString("k2");
+                        key = a == null ? null : escape(a, separator) + separator + b;
+                        parts = a == null ? List.of() : List.of(a, b);
                     } else {
                         key = rs.getString("k1");
+                        parts = key == null ? List.of() : List.of(key);
                     }
                     String high = rs.getString("cost_high");
                     BigInteger cost = high == null ? BigInteger.ZERO : new java.math.BigDecimal(high).toBigIntegerExact()
                             .multiply(BigInteger.valueOf(UsageSql.COST_SPLIT))
                             .add(new java.math.BigDecimal(rs.getString("cost_low")).toBigIntegerExact());
-                    return new UsageRow(key, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
+                    return new UsageRow(key, parts, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
                             rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"), rs.getLong("cached_tokens"),
                             rs.getLong("cache_write_tokens"),
                             ModelPrice.fromPico(cost));
@@ -76,8 +81,28 @@ public final class UsageReports {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
                     + maxRows + " rows; report a shorter period");
         }
-        // Sorted here because the databases order NULLs and collate text differently.
-        rows.sort(Comparator.comparing(UsageRow::group, Comparator.nullsLast(Comparator.naturalOrder())));
+        // Sorted here because the databases order NULLs and collate text differently; by the parts,
+        // so a provider's models stay together whatever its name holds.
+        rows.sort(Comparator.comparing((UsageRow r) -> r.parts().isEmpty()).thenComparing(UsageRow::parts, UsageReports::compareParts));
         return Collections.unmodifiableList(rows);
+    }
+
+    private static int compareParts(List<String> a, List<String> b) {
+        for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
+            int c = a.get(i).compareTo(b.get(i));
+            if (c != 0) {
+                return c;
+            }
+        }
+        return Integer.compare(a.size(), b.size());
+    }
+
+    /**
+     * The first part of a two-part key with its {@code %} and {@code separator} percent-encoded,
+     * so the first separator in the key is the one between the parts: {@code a/b} + {@code c}
+     * and {@code a} + {@code b/c} stay two keys. Names without either character are unchanged.
+     */
+    static String escape(String part, String separator) {
+        return part.replace("%", "%25").replace(separator, separator.equals("/") ? "%2F" : "%3A");
     }
 }

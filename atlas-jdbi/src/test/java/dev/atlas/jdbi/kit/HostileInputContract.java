@@ -331,6 +331,17 @@ public abstract class HostileInputContract extends AtlasContract {
         return text(field, value, max, false);
     }
 
+    /** A tenant id: named, and neither white space at either end nor any control character (they would make look-alike tenants). */
+    static Expect tenant(String value) {
+        boolean clean = value != null && !value.isEmpty() && value.chars().noneMatch(Character::isISOControl)
+                && !edgeSpace(value.codePointAt(0)) && !edgeSpace(value.codePointBefore(value.length()));
+        return clean ? named("tenantId", value, Limits.MAX_TENANT_LENGTH) : Expect.invalid("tenantId");
+    }
+
+    private static boolean edgeSpace(int codePoint) {
+        return Character.isWhitespace(codePoint) || Character.isSpaceChar(codePoint);
+    }
+
     /** Free text where blank is a value: at most {@code max}. */
     static Expect free(String field, String value, int max) {
         return text(field, value, max, true);
@@ -597,7 +608,7 @@ public abstract class HostileInputContract extends AtlasContract {
                     r -> store.getMessage(((Message) r).id()).orElseThrow().failureReason(), h));
             cases.add(Case.expect("edit " + tag, free("content", h, Limits.MAX_CONTENT_LENGTH), () -> store.edit(queued.id(), h),
                     r -> store.getMessage(queued.id()).orElseThrow().content(), h));
-            cases.add(Case.expect("tenant " + tag, named("tenantId", h, Limits.MAX_TENANT_LENGTH),
+            cases.add(Case.expect("tenant " + tag, tenant(h),
                     () -> atlas.tenant(h).conversations().create(NewConversation.of(Owner.user("1"))),
                     r -> atlas.tenant(h).conversations().require(((Conversation) r).id()).tenantId(), h));
         }

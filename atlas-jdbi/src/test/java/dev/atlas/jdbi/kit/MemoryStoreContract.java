@@ -146,6 +146,45 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("revisions page oldest first, byte-exact, in pages of the limit whose cursors end on the last page; a bad"
+            + " cursor or limit is refused naming the field, another tenant's memory is not found")
+    void revisionsInPages() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "r1 \u00E9\uD83D\uDE00"));
+        for (String content : List.of("r2 'quoted'", "r3 \u4E2D\u6587", "r4", "r5", "r6")) {
+            clock.set(clock.instant().plusSeconds(1));
+            memories.update(m.id(), MemoryPatch.content(content));
+        }
+        List<MemoryRevision> all = memories.revisions(m.id());
+        assertThat(all).extracting(MemoryRevision::content).containsExactly("r1 \u00E9\uD83D\uDE00", "r2 'quoted'", "r3 \u4E2D\u6587", "r4", "r5");
+        List<List<Integer>> pages = new ArrayList<>();
+        List<MemoryRevision> seen = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<MemoryRevision> page = memories.revisions(m.id(), 2, cursor);
+            pages.add(page.items().stream().map(MemoryRevision::revision).toList());
+            seen.addAll(page.items());
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(pages).containsExactly(List.of(1, 2), List.of(3, 4), List.of(5));
+        assertThat(seen).isEqualTo(all);
+        assertThat(memories.revisions(m.id(), 5, null).nextCursor()).isEmpty();
+        String second = memories.revisions(m.id(), 2, null).nextCursor().orElseThrow();
+        memories.create(NewMemory.fact(ALICE, "another"));
+        String listCursor = memories.list(MemoryQuery.all().limit(1)).nextCursor().orElseThrow();
+        for (String bad : List.of("garbage", "", listCursor, "x".repeat(2_000))) {
+            assertThat(catchThrowableOfType(InvalidInputException.class, () -> memories.revisions(m.id(), 2, bad)).field())
+                    .as(bad).isEqualTo("cursor");
+        }
+        for (int limit : new int[] {0, -1, 1001}) {
+            assertThat(catchThrowableOfType(InvalidInputException.class, () -> memories.revisions(m.id(), limit, null)).field())
+                    .isEqualTo("limit");
+        }
+        assertThatThrownBy(() -> other.revisions(m.id(), 2, null)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> other.revisions(m.id(), 2, second)).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> memories.revisions(null, 2, null)).isInstanceOf(InvalidInputException.class);
+    }
+
+    @Test
     @DisplayName("a patch without a content change updates tags, metadata, importance and expiry but adds no revision")
     void patchWithoutContent() {
         Memory m = memories.create(NewMemory.fact(ALICE, "same").tags("a"));

@@ -330,6 +330,25 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("groups whose parts contain the separator stay apart: providers a/b + model c and a + b/c are two MODEL rows,"
+            + " owners a:b + c and a + b:c two OWNER rows, each with its own totals and its parts readable as given")
+    void reportKeysNeverCollide() {
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        run(acme, ExecutionSpec.text("a/b", "c").owner(Owner.of("a:b", "c")), Usage.of(10, 1), false);
+        run(acme, ExecutionSpec.text("a", "b/c").owner(Owner.of("a", "b:c")), Usage.of(20, 2), false);
+        run(acme, ExecutionSpec.text("a", "b/c").owner(Owner.of("a", "b:c")), Usage.of(20, 2), true);
+        List<UsageRow> models = report(UsageGroup.MODEL);
+        assertThat(models).extracting(UsageRow::parts).containsExactly(List.of("a", "b/c"), List.of("a/b", "c"));
+        row(models.get(0), "a/b/c", 2, 1, 40, 4, "0");
+        row(models.get(1), "a%2Fb/c", 1, 0, 10, 1, "0");
+        List<UsageRow> owners = report(UsageGroup.OWNER);
+        assertThat(owners).extracting(UsageRow::parts).containsExactly(List.of("a", "b:c"), List.of("a:b", "c"));
+        row(owners.get(0), "a:b:c", 2, 1, 40, 4, "0");
+        row(owners.get(1), "a%3Ab:c", 1, 0, 10, 1, "0");
+        assertThat(report(UsageGroup.PROVIDER)).extracting(UsageRow::parts).containsExactly(List.of("a"), List.of("a/b"));
+    }
+
+    @Test
     @DisplayName("a report over an empty range is empty and a reversed range is rejected")
     void reportRange() {
         reportData();

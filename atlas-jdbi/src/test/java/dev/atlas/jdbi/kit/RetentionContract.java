@@ -155,6 +155,38 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("retention reports the voice calls it keeps without their purged execution as voice_calls.unlinked (erase's"
+            + " voice_calls_unlinked), not those a purged conversation takes with it; a dry run reports the same counts")
+    void purgeCountsUnlinkedVoiceCalls() {
+        dev.atlas.voice.VoiceCallStore voice = acme.voiceCalls();
+        Conversation p = conversations.create(NewConversation.of(ALICE));
+        Conversation a = conversations.create(NewConversation.of(ALICE));
+        Conversation c = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.execution.ExecutionHandle x = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(p.id()));
+        dev.atlas.execution.ExecutionHandle y = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o"));
+        voice.start(dev.atlas.voice.NewVoiceCall.of("p-x", "openai", "rt").conversation(p.id()).execution(x.id()));
+        UUID ax = voice.start(dev.atlas.voice.NewVoiceCall.of("a-x", "openai", "rt").conversation(a.id()).execution(x.id())).id();
+        UUID nx = voice.start(dev.atlas.voice.NewVoiceCall.of("none-x", "openai", "rt").execution(x.id())).id();
+        voice.start(dev.atlas.voice.NewVoiceCall.of("c-x", "openai", "rt").conversation(c.id()).execution(x.id()));
+        UUID ay = voice.start(dev.atlas.voice.NewVoiceCall.of("a-y", "openai", "rt").conversation(a.id()).execution(y.id())).id();
+        voice.start(dev.atlas.voice.NewVoiceCall.of("c-y", "openai", "rt").conversation(c.id()).execution(y.id()));
+        x.complete();
+        y.complete();
+        conversations.archive(p.id());
+        conversations.archive(c.id());
+        advance(Duration.ofDays(3));
+        RetentionPolicy policy = RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(1)).purgeDetachedExecutionsAfter(Duration.ofDays(1));
+        Map<String, Long> dry = retention.runRetention(policy.dryRun(true)).counts();
+        Map<String, Long> real = retention.runRetention(policy).counts();
+        assertThat(real).containsEntry("voice_calls.unlinked", 3L).containsEntry("voice_calls.deleted", 3L)
+                .containsEntry("conversations.deleted", 2L).containsEntry("executions.deleted", 2L);
+        assertThat(dry).isEqualTo(real);
+        assertThat(List.of(ax, nx, ay).stream().map(id -> voice.get(id).orElseThrow().executionId() == null).toList())
+                .containsExactly(true, true, true);
+    }
+
+    @Test
     @DisplayName("purging a finished execution without a conversation unlinks the messages that name it or its step (they keep"
             + " their content) instead of failing every run on the foreign key; a dry run counts the same")
     void detachedExecutionPurgeUnlinksItsMessages() {

@@ -5,7 +5,7 @@ import dev.atlas.internal.Check;
 /** The tenant a {@link Sql} runner is bound to: a validated tenant id, never null or blank. */
 public record TenantId(String value) {
     public TenantId {
-        Check.key("tenantId", value);
+        Check.tenantId("tenantId", value);
     }
 
     @Override
