@@ -1141,6 +1141,87 @@ public abstract class SpringAiChatMemoryContract {
         });
     }
 
+    /** A tool that always throws, beside {@link OrderTools}. */
+    public static class RefundTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Refunds an order")
+        public String refund(int order) {
+            throw new IllegalStateException("refunds are closed for order " + order);
+        }
+    }
+
+    /** A model asking for a refund (which throws) and a lookup in one round, then answering with what the tools said. */
+    private static org.springframework.ai.chat.model.ChatModel refundThenLookup(List<List<Message>> prompts) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out = in.get(in.size() - 1) instanceof ToolResponseMessage
+                        ? new AssistantMessage("done")
+                        : AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_r", "function", "refund", "{\"order\":7}"),
+                                new AssistantMessage.ToolCall("call_l", "function", "lookup", "{\"order\":8}"))).build();
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a tool that throws: its call is recorded as failed with the error, the other call of the round as completed,"
+            + " and the model still gets Spring AI's error text as the tool's result")
+    void throwingToolIsRecordedAsFailed() {
+        List<List<Message>> prompts = new ArrayList<>();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "refund", "refund 7, and where is 8?")).isEqualTo("done");
+
+        // The conversation is Spring AI's: the failing tool's result is the exception's message.
+        ToolResponseMessage sent = (ToolResponseMessage) prompts.get(1).get(prompts.get(1).size() - 1);
+        assertThat(sent.getResponses()).extracting(ToolResponseMessage.ToolResponse::responseData)
+                .containsExactly("refunds are closed for order 7", "\"order 8 shipped\"");
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::name).containsExactly("refund", "lookup");
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(calls.get(0).error()).isEqualTo("refunds are closed for order 7");
+        assertThat(calls.get(1).result()).isEqualTo("\"order 8 shipped\"");
+        assertThat(calls.get(1).error()).isNull();
+    }
+
+    @Test
+    @DisplayName("a tool that throws under a tool-calling manager configured to rethrow: the call fails, and the tool call is failed with the tool's error")
+    void throwingToolRethrownIsRecordedWithItsError() {
+        List<List<Message>> prompts = new ArrayList<>();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ToolCallingManager rethrowing = ToolCallingManager.builder().toolExecutionExceptionProcessor(
+                new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(rethrowing, false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThatThrownBy(() -> say(client, "refund", "refund 7, and where is 8?"))
+                .hasMessage("refunds are closed for order 7");
+
+        assertThat(prompts).hasSize(1);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(calls.get(0).error()).isEqualTo("refunds are closed for order 7");
+        // The lookup never ran: the round was cut short by the refund's error.
+        assertThat(calls.get(1).error()).isEqualTo("interrupted: " + new org.springframework.ai.tool.execution.ToolExecutionException(
+                null, new IllegalStateException("refunds are closed for order 7")));
+    }
+
     @Test
     @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
     void toolCallsWithoutIds() {
