@@ -39,6 +39,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -435,6 +436,56 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
                 .containsExactly("u1", "a1");
         assertThat(c.metadata()).containsOnlyKeys("big");
+    }
+
+    @Test
+    @DisplayName("a save that only drops messages while the application updates the conversation's metadata between the save's read"
+            + " and its write: the application's key is kept, and the shorter window reads back")
+    void dropOnlySaveKeepsAConcurrentMetadataUpdate() {
+        repository.saveAll("meta", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+        UUID id = tenant.conversations().requireByKey("meta").id();
+        List<Message> read = repository.findByConversationId("meta");
+        // The application's write runs right after the save has read the conversation, before the save writes.
+        java.util.concurrent.atomic.AtomicBoolean interleaved = new java.util.concurrent.atomic.AtomicBoolean();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("conversations.byId") && interleaved.compareAndSet(false, true)) {
+                java.util.Map<String, Object> metadata = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+                metadata.put("app", "concurrent");
+                tenant.conversations().updateMetadata(id, metadata);
+            }
+        });
+        try {
+            repository.saveAll("meta", read.subList(2, 4));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(interleaved).isTrue();
+        assertThat(tenant.conversations().require(id).metadata()).containsEntry("app", "concurrent")
+                .containsOnlyKeys("app", AtlasChatMemoryRepository.WINDOW);
+        assertThat(shapes(repository.findByConversationId("meta"))).containsExactly("USER[u2]", "ASSISTANT[a2][]");
+    }
+
+    @Test
+    @DisplayName("a save that only drops messages when the conversation's metadata has no room for the window marker is not refused:"
+            + " the metadata is untouched, the drop is recorded by the next save that appends")
+    void dropOnlySaveWithFullConversationMetadata() {
+        String filler = "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 20);
+        tenant.conversations().ensure("full", NewConversation.of(Owner.user("42"), "support").metadata(java.util.Map.of("big", filler)));
+        repository.saveAll("full", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+        Conversation before = tenant.conversations().requireByKey("full");
+
+        repository.saveAll("full", repository.findByConversationId("full").subList(2, 4));
+        assertThat(tenant.conversations().requireByKey("full")).isEqualTo(before);
+        // Nothing recorded the drop: the window is still the one saved before.
+        assertThat(shapes(repository.findByConversationId("full")))
+                .containsExactly("USER[u1]", "ASSISTANT[a1][]", "USER[u2]", "ASSISTANT[a2][]");
+
+        List<Message> window = new ArrayList<>(repository.findByConversationId("full").subList(2, 4));
+        window.add(new UserMessage("u3"));
+        repository.saveAll("full", window);
+        assertThat(shapes(repository.findByConversationId("full"))).containsExactly("USER[u2]", "ASSISTANT[a2][]", "USER[u3]");
+        assertThat(tenant.conversations().messages(before.id(), 0, 10)).hasSize(5);
     }
 
     @Test
