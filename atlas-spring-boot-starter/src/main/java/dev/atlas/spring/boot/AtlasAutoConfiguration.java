@@ -71,6 +71,11 @@ public class AtlasAutoConfiguration {
         if (properties.getUrl() != null && properties.getSqlitePath() != null) {
             throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
         }
+        if (properties.getUrl() == null && (properties.getUsername() != null || properties.getPassword() != null)) {
+            // Ignored, they would leave the application wondering why its credentials are not used.
+            throw new ConfigurationException("atlas.username and atlas.password apply to atlas.url only, which is not set:"
+                    + " set atlas.url, or remove them");
+        }
         if (properties.getUrl() != null) {
             builder.jdbcUrl(properties.getUrl());
             if (properties.getUsername() != null || properties.getPassword() != null) {
@@ -125,7 +130,9 @@ public class AtlasAutoConfiguration {
 
     /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */
     static String asProperties(String message) {
-        String out = message;
+        // The migrations' own wording for a schema behind this Atlas, with migrate(false).
+        String out = message.replace("migrate is off and ", "atlas.migrate is false and ")
+                .replace(", or open Atlas with migrate(true)", ", or set atlas.migrate=true");
         for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
                 {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
             // A name after a dot is a method in advice the message quotes (AtlasMigrations.of(ds).tablePrefix(...)), not a setting.
