@@ -66,8 +66,10 @@ public class AtlasAutoConfiguration {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
-                .historyLimit(properties.getHistoryLimit())
-                .maxPoolSize(properties.getMaxPoolSize());
+                .historyLimit(properties.getHistoryLimit());
+        if (properties.getMaxPoolSize() != null) {
+            builder.maxPoolSize(properties.getMaxPoolSize());
+        }
         if (properties.getUrl() != null && properties.getSqlitePath() != null) {
             throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
         }
@@ -86,6 +88,11 @@ public class AtlasAutoConfiguration {
             builder.sqlite(properties.getSqlitePath());
             log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
         } else if (dataSource.getIfUnique() != null) {
+            if (properties.getMaxPoolSize() != null) {
+                // Ignored, it would leave the application believing it sized the pool Atlas uses.
+                throw new ConfigurationException("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas"
+                        + " runs on the application's DataSource: size that pool instead, or remove atlas.max-pool-size");
+            }
             builder.dataSource(dataSource.getIfUnique());
             log.info("Atlas uses the application's DataSource");
         } else if (beanFactory.getBeanNamesForType(DataSource.class, false, false).length > 0) {

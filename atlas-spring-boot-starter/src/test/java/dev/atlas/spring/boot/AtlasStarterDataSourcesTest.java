@@ -111,6 +111,15 @@ class AtlasStarterDataSourcesTest {
     }
 
     @Test
+    @DisplayName("atlas.max-pool-size when Atlas runs on the application's DataSource fails start-up naming it, instead of being ignored")
+    void maxPoolSizeOnTheApplicationsDataSourceIsRefused() {
+        Throwable t = catchThrowable(() -> start(OneDataSource.class, "atlas.max-pool-size=50").close());
+        assertThat(Throwables.getRootCause(t)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas runs on the"
+                        + " application's DataSource: size that pool instead, or remove atlas.max-pool-size");
+    }
+
+    @Test
     void badAtlasPropertiesAreNamedAsPropertiesAtStartUp() {
         Throwable tenant = catchThrowable(() -> start(OneDataSource.class, "atlas.tenant= ").close());
         assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
