@@ -1217,6 +1217,11 @@ public abstract class SpringAiChatMemoryContract {
 
             @Override
             public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            /** Where Spring AI 2.0's ChatClient reads the options it attaches tools to (absent on 1.1). */
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
                 return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
             }
         };
