@@ -140,6 +140,27 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("without a ToolCallingManager bean, the tool loop's manager uses the application's ToolExecutionExceptionProcessor:"
+            + " one that rethrows fails the call, and the tool call is recorded failed with the tool's error")
+    void applicationsToolExecutionExceptionProcessorIsUsed() {
+        runner().withBean(org.springframework.ai.tool.execution.ToolExecutionExceptionProcessor.class,
+                () -> new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new ArchivedOrders()).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> chat.prompt().user("where is order 4?")
+                    .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rethrown")).call().content())
+                    .hasMessage("order 5 is archived");
+            Tenant tenant = context.getBean(Tenant.class);
+            var execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0);
+            assertThat(execution.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            // The lookup of order 4 ran, but its result never reached the model: the round was cut short.
+            assertThat(tenant.executions().tree(execution.id()).orElseThrow().toolCalls())
+                    .extracting(dev.atlas.execution.ToolCall::error).containsExactly("interrupted: "
+                            + new org.springframework.ai.tool.execution.ToolExecutionException(null, new IllegalStateException("order 5 is archived")),
+                            "order 5 is archived");
+        });
+    }
+
+    @Test
     @org.junit.jupiter.api.DisplayName("a switch set to neither true nor false fails start-up naming it, instead of silently switching the advisors off")
     void unknownSwitchValuesFailStartUp() {
         for (String property : new String[] {"atlas.spring-ai.advisors", "atlas.spring-ai.tool-loop-advisor", "atlas.migrate"}) {
