@@ -147,14 +147,20 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         });
     }
 
-    /** Told by the tool loop ({@link ToolFailureRecorder}) of a tool that threw while the call's tools ran. */
-    interface ToolFailures {
+    /** Told by the tool loop ({@link ToolFailureRecorder}) how the call's tools ran, as they run. */
+    interface ToolOutcomes {
         /** The call {@code callId} (may be null: some providers send none) of tool {@code name} threw {@code error}. */
         void toolFailed(String callId, String name, String error);
+
+        /**
+         * The results of a round's tools, as the loop sends them on: to the model's next round, or
+         * straight back to the caller when the tools return directly (no next round would tell them).
+         */
+        void toolResults(List<Message> history);
     }
 
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
-    private final class Run implements ToolFailures {
+    private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
         boolean stream;
         /** The usage of the rounds recorded so far (the steps' sum). */
@@ -248,8 +254,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             return execution.step();
         }
 
+        @Override
+        public synchronized void toolResults(List<Message> history) {
+            results(history.isEmpty() ? List.of() : List.of(history.get(history.size() - 1)));
+        }
+
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
-        void results(List<Message> instructions) {
+        synchronized void results(List<Message> instructions) {
             if (pending.isEmpty()) {
                 return;
             }

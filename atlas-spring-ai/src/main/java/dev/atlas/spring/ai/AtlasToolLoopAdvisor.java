@@ -60,7 +60,7 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
      * {@link ToolFailureRecorder}, so that a tool that throws is recorded as a failed tool call.
      */
     private ToolCallAdvisor loopFor(ChatClientRequest request) {
-        return request.context().get(AtlasRecordingAdvisor.RUN) instanceof AtlasRecordingAdvisor.ToolFailures run
+        return request.context().get(AtlasRecordingAdvisor.RUN) instanceof AtlasRecordingAdvisor.ToolOutcomes run
                 ? loop(new ToolFailureRecorder(toolCallingManager, run)) : loop;
     }
 

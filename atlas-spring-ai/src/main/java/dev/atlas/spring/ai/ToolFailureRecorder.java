@@ -21,7 +21,8 @@ import java.util.function.Supplier;
 /**
  * The tool-calling manager of one recorded call: runs the application's manager with each tool
  * callback of the prompt wrapped, so a tool that throws is told to the call's {@link AtlasRecordingAdvisor}
- * run as a failed tool call, with its error. The exception itself goes on unchanged: Spring AI's
+ * run as a failed tool call, with its error; the results are told as soon as the tools ran (a
+ * {@code returnDirect} round has no next model round that would carry them). The exception itself goes on unchanged: Spring AI's
  * {@code ToolExecutionExceptionProcessor} still turns it into the result the model gets (or rethrows
  * it, when configured to), so the conversation is what it would be without Atlas.
  *
@@ -33,9 +34,9 @@ import java.util.function.Supplier;
  */
 final class ToolFailureRecorder implements ToolCallingManager {
     private final ToolCallingManager delegate;
-    private final AtlasRecordingAdvisor.ToolFailures failures;
+    private final AtlasRecordingAdvisor.ToolOutcomes failures;
 
-    ToolFailureRecorder(ToolCallingManager delegate, AtlasRecordingAdvisor.ToolFailures failures) {
+    ToolFailureRecorder(ToolCallingManager delegate, AtlasRecordingAdvisor.ToolOutcomes failures) {
         this.delegate = delegate;
         this.failures = failures;
     }
@@ -48,7 +49,7 @@ final class ToolFailureRecorder implements ToolCallingManager {
     @Override
     public ToolExecutionResult executeToolCalls(Prompt prompt, ChatResponse chatResponse) {
         if (!(prompt.getOptions() instanceof ToolCallingChatOptions options) || options.getToolCallbacks() == null) {
-            return delegate.executeToolCalls(prompt, chatResponse);
+            return told(delegate.executeToolCalls(prompt, chatResponse));
         }
         // The calls the manager runs: those of the first generation asking for tools, in order.
         List<AssistantMessage.ToolCall> calls = chatResponse == null ? List.of() : chatResponse.getResults().stream()
@@ -68,7 +69,15 @@ final class ToolFailureRecorder implements ToolCallingManager {
                         throw e.getCause();
                     }
                 });
-        return delegate.executeToolCalls(new Prompt(prompt.getInstructions(), seen), chatResponse);
+        return told(delegate.executeToolCalls(new Prompt(prompt.getInstructions(), seen), chatResponse));
+    }
+
+    /** The results are told now: a round whose tools return directly has no next round to tell them. */
+    private ToolExecutionResult told(ToolExecutionResult result) {
+        if (result != null && result.conversationHistory() != null) {
+            failures.toolResults(result.conversationHistory());
+        }
+        return result;
     }
 
     /** The text recorded for a tool's exception: its message (what Spring AI's default processor sends the model). */

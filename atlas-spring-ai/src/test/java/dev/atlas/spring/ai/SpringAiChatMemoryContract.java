@@ -1253,6 +1253,52 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(calls.get(1).error()).isNull();
     }
 
+    /** A tool whose result goes straight back to the caller, not to the model. */
+    public static class TicketTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Opens a ticket", returnDirect = true)
+        public String ticket(int order) {
+            return "ticket for order " + order;
+        }
+    }
+
+    @Test
+    @DisplayName("a returnDirect tool: its result goes to the caller without another model round, and its call is recorded completed with that result")
+    void returnDirectToolIsRecordedCompleted() {
+        List<List<Message>> prompts = new ArrayList<>();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}"))).build())));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new TicketTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "ticket", "open a ticket for 3")).isEqualTo("\"ticket for order 3\"");
+
+        assertThat(prompts).hasSize(1);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(t.result()).isEqualTo("\"ticket for order 3\"");
+            assertThat(t.error()).isNull();
+        });
+    }
+
     @Test
     @DisplayName("a tool that throws under a tool-calling manager configured to rethrow: the call fails, and the tool call is failed with the tool's error")
     void throwingToolRethrownIsRecordedWithItsError() {
