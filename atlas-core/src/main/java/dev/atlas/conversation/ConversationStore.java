@@ -156,6 +156,20 @@ public interface ConversationStore {
     Conversation updateMetadata(UUID conversationId, Map<String, ?> metadata);
 
     /**
+     * Replaces the metadata document if it still is {@code expected}: a read-modify-write that
+     * loses no concurrent change. Read the conversation, change a copy of its
+     * {@link Conversation#metadata()} and pass both; on {@link ConflictException} another write
+     * came between the read and this one: read again and retry.
+     *
+     * @param conversationId the conversation's id
+     * @param expected the metadata document as read (compared as JSON values)
+     * @param metadata JSON-compatible application data, the new document
+     * @return the conversation
+     * @throws ConflictException naming {@code metadata} when the stored document is no longer {@code expected}
+     */
+    Conversation updateMetadata(UUID conversationId, Map<String, ?> expected, Map<String, ?> metadata);
+
+    /**
      * open → archived. Records the archive time.
      *
      * @param conversationId the conversation's id

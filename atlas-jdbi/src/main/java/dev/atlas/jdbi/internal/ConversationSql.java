@@ -36,6 +36,8 @@ final class ConversationSql {
     final Statement setTitle;
     final Statement setSummary;
     final Statement setMetadata;
+    /** The live conversation, row-locked on PostgreSQL (SQLite's write transaction holds the database): for read-compare-write. */
+    final Statement byIdForUpdate;
     final Map<ConversationStatus, Statement> moveTo = new EnumMap<>(ConversationStatus.class);
     final Statement delete;
     final Statement keyTakenByLive;
@@ -68,6 +70,7 @@ final class ConversationSql {
         setTitle = c.sql("conversations.setTitle", set("title = :value"));
         setSummary = c.sql("conversations.setSummary", set("summary = :value"));
         setMetadata = c.sql("conversations.setMetadata", set("metadata = :value"));
+        byIdForUpdate = c.sql("conversations.byIdForUpdate", SELECT + LIVE_BY_ID + c.dialect().forUpdate());
         for (ConversationStatus target : ConversationStatus.values()) {
             String from = Stream.of(ConversationStatus.values()).filter(s -> s.canMoveTo(target))
                     .map(s -> "'" + s + "'").collect(Collectors.joining(", "));

@@ -230,6 +230,24 @@ public final class JdbiConversationStore implements ConversationStore {
         return updateConversation(conversationId, cq.setMetadata, doc);
     }
 
+    @Override
+    public Conversation updateMetadata(UUID conversationId, Map<String, ?> expected, Map<String, ?> metadata) {
+        Check.notNull("conversationId", conversationId);
+        Check.notNull("expected", expected);
+        // Compared as read back, not as text: key order and number forms differ between what was
+        // given and what a database stores (jsonb reorders keys).
+        Map<String, Object> was = Json.readMap(Json.write("expected", Check.metadata("expected", expected)).text());
+        JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
+        return db.write(h -> {
+            Conversation current = sql.on(h, cq.byIdForUpdate).bind("id", conversationId).optional(conversations)
+                    .orElseThrow(() -> new NotFoundException("conversation", conversationId));
+            if (!current.metadata().equals(was)) {
+                throw new ConflictException("metadata", "was changed since it was read: read the conversation again and retry");
+            }
+            return sql.on(h, cq.setMetadata).bind("id", conversationId).bind("value", doc).bind("now", db.now()).one(conversations);
+        });
+    }
+
     private Conversation updateConversation(UUID conversationId, Statement update, Object value) {
         Check.notNull("conversationId", conversationId);
         return db.write(h -> sql.on(h, update).bind("id", conversationId).bind("value", value).bind("now", db.now())

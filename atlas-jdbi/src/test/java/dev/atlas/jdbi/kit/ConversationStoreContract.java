@@ -350,6 +350,46 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conditional metadata update applies over the document as read, values of every JSON kind compared as read back")
+    void conditionalMetadataUpdateAppliesOverTheDocumentAsRead() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("z", 1.5);
+        doc.put("big", new java.math.BigInteger("123456789012345678901234567890"));
+        doc.put("n", 7);
+        doc.put("text", "café \u2603 \"quoted\"");
+        doc.put("list", List.of(1, "two", Map.of("three", true)));
+        doc.put("none", null);
+        doc.put("empty", Map.of());
+        Conversation c = store.updateMetadata(convo().id(), doc);
+        Map<String, Object> read = store.require(c.id()).metadata();
+        Map<String, Object> changed = new LinkedHashMap<>(read);
+        changed.put("mine", "x");
+        clock.advanceMicros(5);
+        Conversation updated = store.updateMetadata(c.id(), read, changed);
+        assertThat(updated.metadata()).isEqualTo(changed);
+        assertThat(updated.updatedAt()).isEqualTo(clock.instant());
+        assertThat(store.require(c.id())).isEqualTo(updated);
+    }
+
+    @Test
+    @DisplayName("a conditional metadata update after another write is refused with ConflictException on metadata; the other write is kept")
+    void conditionalMetadataUpdateRefusedAfterAnotherWrite() {
+        Conversation c = store.updateMetadata(convo().id(), Map.of("a", 1));
+        Map<String, Object> read = store.require(c.id()).metadata();
+        Conversation theirs = store.updateMetadata(c.id(), Map.of("a", 1, "theirs", "kept"));
+        assertThatThrownBy(() -> store.updateMetadata(c.id(), read, Map.of("a", 1, "mine", "lost")))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+        assertThat(store.require(c.id())).isEqualTo(theirs);
+        assertThatThrownBy(() -> store.updateMetadata(c.id(), null, Map.of()))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("expected"));
+        assertThatThrownBy(() -> other.updateMetadata(c.id(), theirs.metadata(), Map.of()))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> store.updateMetadata(UUID.randomUUID(), Map.of(), Map.of()))
+                .isInstanceOf(NotFoundException.class);
+        assertThat(store.require(c.id())).isEqualTo(theirs);
+    }
+
+    @Test
     @DisplayName("status moves open → archived → closed, and closed is final")
     void statusMachine() {
         Conversation c = convo();

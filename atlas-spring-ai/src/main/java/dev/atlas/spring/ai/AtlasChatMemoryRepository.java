@@ -55,7 +55,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * ({@value #WINDOW}: the first sequence of the window, the system messages kept from before it
  * and those dropped after it) in the metadata of the last message a save appends, so it is written
  * in the same transaction; a save that only evicts puts it in the conversation's metadata, as does
- * the first save to a conversation. Reading takes the newest {@linkplain #window(int) window}
+ * the first save to a conversation (a conditional update: a key the application writes meanwhile
+ * is kept; when the application's metadata leaves no room for the marker, the save still succeeds
+ * and an eviction-only save's drop is recorded by the next save that appends). Reading takes the newest {@linkplain #window(int) window}
  * messages and the newest marker among them (looking further back, never past the conversation's
  * marker, when more than a window was appended through the Atlas API since the last save), so
  * {@link #findByConversationId} returns exactly the list last saved, as Spring AI's
@@ -496,10 +498,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (appends.isEmpty()) {
             boolean changed = current.marker() == null ? !evicted.isEmpty() || broughtBack : !marker.sameWindow(current.marker());
             if (changed) {
-                Conversation now = store.require(conversation.id());
-                Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
-                metadata.put(WINDOW, marker.json(Math.max(last, now.lastSequence())));
-                store.updateMetadata(conversation.id(), metadata);
+                try {
+                    long known = last;
+                    putMarker(conversation.id(), now -> marker.json(Math.max(known, now.lastSequence())));
+                } catch (InvalidInputException full) {
+                    if (!"metadata".equals(full.field())) {
+                        throw full;
+                    }
+                    // The application's metadata leaves no room for the marker: Atlas's bookkeeping must not
+                    // refuse the user's save. Nothing is lost (no message is deleted); the drop is recorded on
+                    // the last message of the next save that appends, and reads return the old window until then.
+                    System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
+                            "window of conversation " + conversation.id() + " not recorded: its metadata has no room for the marker ("
+                                    + full.getMessage() + "); the next save that appends records it", full);
+                }
             }
             return;
         }
@@ -546,15 +558,39 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // The messages are stored: a failure here must not fail the save (a retry would append them
             // again). The marker is on the last message still; the next save tries again.
             try {
-                Conversation now = store.require(conversation.id());
-                if (!(now.metadata().get(WINDOW) instanceof Map<?, ?>)) {
-                    Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
-                    metadata.put(WINDOW, marker.json(appended.get(appended.size() - 1).sequence()));
-                    store.updateMetadata(conversation.id(), metadata);
-                }
+                long at = appended.get(appended.size() - 1).sequence();
+                putMarker(conversation.id(), now -> now.metadata().get(WINDOW) instanceof Map<?, ?> ? null : marker.json(at));
             } catch (RuntimeException e) {
                 System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
                         "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
+            }
+        }
+    }
+
+    /**
+     * Sets the conversation's marker to what {@code marker} makes of the conversation as read (null:
+     * leave it), keeping every other key: a conditional update, read again when the application
+     * changed the metadata in between, so its change is never overwritten.
+     */
+    private void putMarker(UUID conversationId, java.util.function.Function<Conversation, Map<String, Object>> marker) {
+        ConversationStore store = tenant.conversations();
+        for (int attempt = 1; ; attempt++) {
+            Conversation now = store.require(conversationId);
+            Map<String, Object> value = marker.apply(now);
+            if (value == null) {
+                return;
+            }
+            Map<String, Object> metadata = new LinkedHashMap<>(now.metadata());
+            metadata.put(WINDOW, value);
+            try {
+                store.updateMetadata(conversationId, now.metadata(), metadata);
+                return;
+            } catch (ConflictException changedMeanwhile) {
+                // Another writer came between the read and the write: read again (a writer that never
+                // stops gets the save refused rather than spun on forever).
+                if (attempt == 16) {
+                    throw changedMeanwhile;
+                }
             }
         }
     }

@@ -147,8 +147,20 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         });
     }
 
+    /** Told by the tool loop ({@link ToolFailureRecorder}) how the call's tools ran, as they run. */
+    interface ToolOutcomes {
+        /** The call {@code callId} (may be null: some providers send none) of tool {@code name} threw {@code error}. */
+        void toolFailed(String callId, String name, String error);
+
+        /**
+         * The results of a round's tools, as the loop sends them on: to the model's next round, or
+         * straight back to the caller when the tools return directly (no next round would tell them).
+         */
+        void toolResults(List<Message> history);
+    }
+
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
-    private final class Run {
+    private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
         boolean stream;
         /** The usage of the rounds recorded so far (the steps' sum). */
@@ -186,14 +198,36 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         }
         // Calls awaiting results by provider call id, in request order: a provider that sends no ids
         // (or repeats one) gets its results matched one each, in the order the tool loop sends them.
-        final Map<String, java.util.ArrayDeque<StepHandle.ToolCallHandle>> pending = new LinkedHashMap<>();
+        final Map<String, java.util.ArrayDeque<Awaited>> pending = new LinkedHashMap<>();
 
-        void await(String callId, StepHandle.ToolCallHandle call) {
-            pending.computeIfAbsent(String.valueOf(callId), k -> new java.util.ArrayDeque<>()).addLast(call);
+        void await(AssistantMessage.ToolCall call, StepHandle.ToolCallHandle handle) {
+            pending.computeIfAbsent(String.valueOf(call.id()), k -> new java.util.ArrayDeque<>()).addLast(new Awaited(call.name(), handle));
         }
 
         private List<StepHandle.ToolCallHandle> awaiting() {
-            return pending.values().stream().flatMap(java.util.Collection::stream).toList();
+            return pending.values().stream().flatMap(java.util.Collection::stream).map(Awaited::handle).toList();
+        }
+
+        /**
+         * The tool threw: the call fails now, with the error, whatever result the tool loop then sends
+         * the model (Spring AI's exception processor sends the error text as the tool's result).
+         */
+        @Override
+        public synchronized void toolFailed(String callId, String name, String error) {
+            java.util.ArrayDeque<Awaited> calls = pending.get(String.valueOf(callId));
+            if (calls == null) {
+                return;
+            }
+            // Calls sharing an id (none sent): the first of this tool's awaiting ones, as the loop runs them in order.
+            Awaited call = calls.stream().filter(a -> java.util.Objects.equals(a.name(), name)).findFirst().orElse(null);
+            if (call == null) {
+                return;
+            }
+            calls.remove(call);
+            if (calls.isEmpty()) {
+                pending.remove(String.valueOf(callId));
+            }
+            call.handle().fail(error);
         }
 
         void start(ChatClientRequest request, String model) {
@@ -220,21 +254,26 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             return execution.step();
         }
 
+        @Override
+        public synchronized void toolResults(List<Message> history) {
+            results(history.isEmpty() ? List.of() : List.of(history.get(history.size() - 1)));
+        }
+
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
-        void results(List<Message> instructions) {
+        synchronized void results(List<Message> instructions) {
             if (pending.isEmpty()) {
                 return;
             }
             for (Message m : instructions) {
                 if (m instanceof ToolResponseMessage tool) {
                     for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                        java.util.ArrayDeque<StepHandle.ToolCallHandle> calls = pending.get(String.valueOf(r.id()));
-                        StepHandle.ToolCallHandle call = calls == null ? null : calls.pollFirst();
+                        java.util.ArrayDeque<Awaited> calls = pending.get(String.valueOf(r.id()));
+                        Awaited call = calls == null ? null : calls.pollFirst();
                         if (calls != null && calls.isEmpty()) {
                             pending.remove(String.valueOf(r.id()));
                         }
                         if (call != null) {
-                            call.complete(r.responseData() == null ? "" : r.responseData());
+                            call.handle().complete(r.responseData() == null ? "" : r.responseData());
                         }
                     }
                 }
@@ -406,7 +445,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             AssistantMessage out = first.getOutput();
             for (Generation g : chat.getResults()) {
                 for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
-                    run.await(call.id(), step.toolCall(toolCall(call)));
+                    run.await(call, step.toolCall(toolCall(call)));
                 }
             }
             String id = chat.getMetadata() == null ? null : chat.getMetadata().getId();
@@ -421,6 +460,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
             }
         }
+    }
+
+    /** A tool call awaiting its result, and the tool it names. */
+    private record Awaited(String name, StepHandle.ToolCallHandle handle) {
     }
 
     private static NewToolCall toolCall(AssistantMessage.ToolCall call) {

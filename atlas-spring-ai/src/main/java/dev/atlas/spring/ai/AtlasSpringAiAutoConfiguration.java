@@ -10,7 +10,11 @@ import org.springframework.ai.chat.client.advisor.api.Advisor;
 import org.springframework.ai.chat.memory.ChatMemory;
 import org.springframework.ai.chat.memory.ChatMemoryRepository;
 import org.springframework.ai.chat.model.ChatModel;
+import org.springframework.ai.model.tool.DefaultToolCallingManager;
 import org.springframework.ai.model.tool.ToolCallingManager;
+import org.springframework.ai.tool.execution.ToolExecutionExceptionProcessor;
+import org.springframework.ai.tool.resolution.ToolCallbackResolver;
+import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -97,6 +101,9 @@ public class AtlasSpringAiAutoConfiguration {
         @Bean
         ChatClientCustomizer atlasChatClientCustomizer(AtlasRecordingAdvisor recording, ObjectProvider<ChatMemory> chatMemory,
                                                        ObjectProvider<ToolCallingManager> toolCallingManager,
+                                                       ObjectProvider<ToolExecutionExceptionProcessor> exceptionProcessor,
+                                                       ObjectProvider<ToolCallbackResolver> toolCallbackResolver,
+                                                       ObjectProvider<ObservationRegistry> observationRegistry,
                                                        AtlasSpringAiProperties properties) {
             return builder -> {
                 List<Advisor> advisors = new ArrayList<>(recording.advisors());
@@ -105,7 +112,15 @@ public class AtlasSpringAiAutoConfiguration {
                     advisors.add(new ConversationScopedAdvisor(MessageChatMemoryAdvisor.builder(memory).build()));
                 }
                 if (properties.isToolLoopAdvisor()) {
-                    ToolCallingManager manager = toolCallingManager.getIfUnique(() -> ToolCallingManager.builder().build());
+                    ToolCallingManager manager = toolCallingManager.getIfUnique(() -> {
+                        // No manager bean (Spring AI's tool auto-configuration is absent): one built as it would
+                        // build it, from the application's beans, so that a processor set to rethrow still does.
+                        DefaultToolCallingManager.Builder b = ToolCallingManager.builder();
+                        exceptionProcessor.ifUnique(b::toolExecutionExceptionProcessor);
+                        toolCallbackResolver.ifUnique(b::toolCallbackResolver);
+                        observationRegistry.ifUnique(b::observationRegistry);
+                        return b.build();
+                    });
                     advisors.add(AtlasToolLoopAdvisor.of(manager, memory == null));
                 }
                 builder.defaultAdvisors(advisors);

@@ -38,13 +38,30 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
      */
     private static final String TOOL_ADVISOR = "org.springframework.ai.chat.client.advisor.api.ToolAdvisor";
 
+    private final ToolCallingManager toolCallingManager;
+    private final boolean conversationHistory;
     private final ToolCallAdvisor loop;
     /** What the chain holds: this, or the proxy marking it on 2.0. The loop continues the chain after it. */
     private Advisor registered = this;
 
     private AtlasToolLoopAdvisor(ToolCallingManager toolCallingManager, boolean conversationHistory) {
-        this.loop = ToolCallAdvisor.builder().toolCallingManager(toolCallingManager).advisorOrder(ORDER)
+        this.toolCallingManager = toolCallingManager;
+        this.conversationHistory = conversationHistory;
+        this.loop = loop(toolCallingManager);
+    }
+
+    private ToolCallAdvisor loop(ToolCallingManager manager) {
+        return ToolCallAdvisor.builder().toolCallingManager(manager).advisorOrder(ORDER)
                 .conversationHistoryEnabled(conversationHistory).build();
+    }
+
+    /**
+     * The loop for one call: under {@link AtlasRecordingAdvisor} its tools run through a
+     * {@link ToolFailureRecorder}, so that a tool that throws is recorded as a failed tool call.
+     */
+    private ToolCallAdvisor loopFor(ChatClientRequest request) {
+        return request.context().get(AtlasRecordingAdvisor.RUN) instanceof AtlasRecordingAdvisor.ToolOutcomes run
+                ? loop(new ToolFailureRecorder(toolCallingManager, run)) : loop;
     }
 
     /**
@@ -92,6 +109,7 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
         if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
             return chain.nextCall(request);
         }
+        ToolCallAdvisor loop = loopFor(request);
         return loop.adviseCall(request, new CallAdvisorChain() {
             @Override
             public ChatClientResponse nextCall(ChatClientRequest next) {
@@ -121,6 +139,7 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
         if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
             return chain.nextStream(request);
         }
+        ToolCallAdvisor loop = loopFor(request);
         return loop.adviseStream(request, new StreamAdvisorChain() {
             @Override
             public Flux<ChatClientResponse> nextStream(ChatClientRequest next) {

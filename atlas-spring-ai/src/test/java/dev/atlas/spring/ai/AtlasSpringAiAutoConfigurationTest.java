@@ -109,6 +109,57 @@ class AtlasSpringAiAutoConfigurationTest {
                 });
     }
 
+    /** The scripted model's {@code lookup}, failing for odd orders. */
+    public static class ArchivedOrders {
+        @org.springframework.ai.tool.annotation.Tool(name = "lookup", description = "Looks up the status of an order")
+        public String lookup(int order) {
+            if (order % 2 == 1) {
+                throw new IllegalStateException("order " + order + " is archived");
+            }
+            return "order " + order + " shipped";
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a streamed call through Boot's ChatClient whose tool throws for one of two calls: that call is recorded failed"
+            + " with the tool's error, the other completed, and the model answers from Spring AI's error text")
+    void streamedThrowingToolThroughBootIsRecordedAsFailed() {
+        runner().run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new ArchivedOrders()).build();
+            String answer = String.join("", chat.prompt().user("where is order 4?")
+                    .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "archived")).stream().content().collectList().block());
+            assertThat(answer).isEqualTo("Status: \"order 4 shipped\" order 5 is archived");
+            Tenant tenant = context.getBean(Tenant.class);
+            var execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0);
+            assertThat(execution.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            var calls = tenant.executions().tree(execution.id()).orElseThrow().toolCalls();
+            assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                    .containsExactly(dev.atlas.execution.ExecutionStatus.COMPLETED, dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(calls).extracting(dev.atlas.execution.ToolCall::error).containsExactly(null, "order 5 is archived");
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("without a ToolCallingManager bean, the tool loop's manager uses the application's ToolExecutionExceptionProcessor:"
+            + " one that rethrows fails the call, and the tool call is recorded failed with the tool's error")
+    void applicationsToolExecutionExceptionProcessorIsUsed() {
+        runner().withBean(org.springframework.ai.tool.execution.ToolExecutionExceptionProcessor.class,
+                () -> new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).defaultTools(new ArchivedOrders()).build();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> chat.prompt().user("where is order 4?")
+                    .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "rethrown")).call().content())
+                    .hasMessage("order 5 is archived");
+            Tenant tenant = context.getBean(Tenant.class);
+            var execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0);
+            assertThat(execution.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            // The lookup of order 4 ran, but its result never reached the model: the round was cut short.
+            assertThat(tenant.executions().tree(execution.id()).orElseThrow().toolCalls())
+                    .extracting(dev.atlas.execution.ToolCall::error).containsExactly("interrupted: "
+                            + new org.springframework.ai.tool.execution.ToolExecutionException(null, new IllegalStateException("order 5 is archived")),
+                            "order 5 is archived");
+        });
+    }
+
     @Test
     @org.junit.jupiter.api.DisplayName("a switch set to neither true nor false fails start-up naming it, instead of silently switching the advisors off")
     void unknownSwitchValuesFailStartUp() {

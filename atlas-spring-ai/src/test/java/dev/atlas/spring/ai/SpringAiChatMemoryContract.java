@@ -39,6 +39,7 @@ import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -435,6 +436,56 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
                 .containsExactly("u1", "a1");
         assertThat(c.metadata()).containsOnlyKeys("big");
+    }
+
+    @Test
+    @DisplayName("a save that only drops messages while the application updates the conversation's metadata between the save's read"
+            + " and its write: the application's key is kept, and the shorter window reads back")
+    void dropOnlySaveKeepsAConcurrentMetadataUpdate() {
+        repository.saveAll("meta", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+        UUID id = tenant.conversations().requireByKey("meta").id();
+        List<Message> read = repository.findByConversationId("meta");
+        // The application's write runs right after the save has read the conversation, before the save writes.
+        java.util.concurrent.atomic.AtomicBoolean interleaved = new java.util.concurrent.atomic.AtomicBoolean();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("conversations.byId") && interleaved.compareAndSet(false, true)) {
+                java.util.Map<String, Object> metadata = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+                metadata.put("app", "concurrent");
+                tenant.conversations().updateMetadata(id, metadata);
+            }
+        });
+        try {
+            repository.saveAll("meta", read.subList(2, 4));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(interleaved).isTrue();
+        assertThat(tenant.conversations().require(id).metadata()).containsEntry("app", "concurrent")
+                .containsOnlyKeys("app", AtlasChatMemoryRepository.WINDOW);
+        assertThat(shapes(repository.findByConversationId("meta"))).containsExactly("USER[u2]", "ASSISTANT[a2][]");
+    }
+
+    @Test
+    @DisplayName("a save that only drops messages when the conversation's metadata has no room for the window marker is not refused:"
+            + " the metadata is untouched, the drop is recorded by the next save that appends")
+    void dropOnlySaveWithFullConversationMetadata() {
+        String filler = "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH - 20);
+        tenant.conversations().ensure("full", NewConversation.of(Owner.user("42"), "support").metadata(java.util.Map.of("big", filler)));
+        repository.saveAll("full", List.of(new UserMessage("u1"), new AssistantMessage("a1"), new UserMessage("u2"), new AssistantMessage("a2")));
+        Conversation before = tenant.conversations().requireByKey("full");
+
+        repository.saveAll("full", repository.findByConversationId("full").subList(2, 4));
+        assertThat(tenant.conversations().requireByKey("full")).isEqualTo(before);
+        // Nothing recorded the drop: the window is still the one saved before.
+        assertThat(shapes(repository.findByConversationId("full")))
+                .containsExactly("USER[u1]", "ASSISTANT[a1][]", "USER[u2]", "ASSISTANT[a2][]");
+
+        List<Message> window = new ArrayList<>(repository.findByConversationId("full").subList(2, 4));
+        window.add(new UserMessage("u3"));
+        repository.saveAll("full", window);
+        assertThat(shapes(repository.findByConversationId("full"))).containsExactly("USER[u2]", "ASSISTANT[a2][]", "USER[u3]");
+        assertThat(tenant.conversations().messages(before.id(), 0, 10)).hasSize(5);
     }
 
     @Test
@@ -1139,6 +1190,138 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(t.name()).isEqualTo("launch_rocket");
             assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
         });
+    }
+
+    /** A tool that always throws, beside {@link OrderTools}. */
+    public static class RefundTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Refunds an order")
+        public String refund(int order) {
+            throw new IllegalStateException("refunds are closed for order " + order);
+        }
+    }
+
+    /** A model asking for a refund (which throws) and a lookup in one round, then answering with what the tools said. */
+    private static org.springframework.ai.chat.model.ChatModel refundThenLookup(List<List<Message>> prompts) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out = in.get(in.size() - 1) instanceof ToolResponseMessage
+                        ? new AssistantMessage("done")
+                        : AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_r", "function", "refund", "{\"order\":7}"),
+                                new AssistantMessage.ToolCall("call_l", "function", "lookup", "{\"order\":8}"))).build();
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            /** Where Spring AI 2.0's ChatClient reads the options it attaches tools to (absent on 1.1). */
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a tool that throws: its call is recorded as failed with the error, the other call of the round as completed,"
+            + " and the model still gets Spring AI's error text as the tool's result")
+    void throwingToolIsRecordedAsFailed() {
+        List<List<Message>> prompts = new ArrayList<>();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "refund", "refund 7, and where is 8?")).isEqualTo("done");
+
+        // The conversation is Spring AI's: the failing tool's result is the exception's message.
+        ToolResponseMessage sent = (ToolResponseMessage) prompts.get(1).get(prompts.get(1).size() - 1);
+        assertThat(sent.getResponses()).extracting(ToolResponseMessage.ToolResponse::responseData)
+                .containsExactly("refunds are closed for order 7", "\"order 8 shipped\"");
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::name).containsExactly("refund", "lookup");
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(calls.get(0).error()).isEqualTo("refunds are closed for order 7");
+        assertThat(calls.get(1).result()).isEqualTo("\"order 8 shipped\"");
+        assertThat(calls.get(1).error()).isNull();
+    }
+
+    /** A tool whose result goes straight back to the caller, not to the model. */
+    public static class TicketTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Opens a ticket", returnDirect = true)
+        public String ticket(int order) {
+            return "ticket for order " + order;
+        }
+    }
+
+    @Test
+    @DisplayName("a returnDirect tool: its result goes to the caller without another model round, and its call is recorded completed with that result")
+    void returnDirectToolIsRecordedCompleted() {
+        List<List<Message>> prompts = new ArrayList<>();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}"))).build())));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new TicketTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "ticket", "open a ticket for 3")).isEqualTo("\"ticket for order 3\"");
+
+        assertThat(prompts).hasSize(1);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(t.result()).isEqualTo("\"ticket for order 3\"");
+            assertThat(t.error()).isNull();
+        });
+    }
+
+    @Test
+    @DisplayName("a tool that throws under a tool-calling manager configured to rethrow: the call fails, and the tool call is failed with the tool's error")
+    void throwingToolRethrownIsRecordedWithItsError() {
+        List<List<Message>> prompts = new ArrayList<>();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ToolCallingManager rethrowing = ToolCallingManager.builder().toolExecutionExceptionProcessor(
+                new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(rethrowing, false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThatThrownBy(() -> say(client, "refund", "refund 7, and where is 8?"))
+                .hasMessage("refunds are closed for order 7");
+
+        assertThat(prompts).hasSize(1);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+        assertThat(calls).extracting(dev.atlas.execution.ToolCall::status)
+                .containsExactly(dev.atlas.execution.ExecutionStatus.FAILED, dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(calls.get(0).error()).isEqualTo("refunds are closed for order 7");
+        // The lookup never ran: the round was cut short by the refund's error.
+        assertThat(calls.get(1).error()).isEqualTo("interrupted: " + new org.springframework.ai.tool.execution.ToolExecutionException(
+                null, new IllegalStateException("refunds are closed for order 7")));
     }
 
     @Test

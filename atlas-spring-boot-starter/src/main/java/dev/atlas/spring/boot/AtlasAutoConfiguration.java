@@ -66,10 +66,17 @@ public class AtlasAutoConfiguration {
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
-                .historyLimit(properties.getHistoryLimit())
-                .maxPoolSize(properties.getMaxPoolSize());
+                .historyLimit(properties.getHistoryLimit());
+        if (properties.getMaxPoolSize() != null) {
+            builder.maxPoolSize(properties.getMaxPoolSize());
+        }
         if (properties.getUrl() != null && properties.getSqlitePath() != null) {
             throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
+        }
+        if (properties.getUrl() == null && (properties.getUsername() != null || properties.getPassword() != null)) {
+            // Ignored, they would leave the application wondering why its credentials are not used.
+            throw new ConfigurationException("atlas.username and atlas.password apply to atlas.url only, which is not set:"
+                    + " set atlas.url, or remove them");
         }
         if (properties.getUrl() != null) {
             builder.jdbcUrl(properties.getUrl());
@@ -81,6 +88,11 @@ public class AtlasAutoConfiguration {
             builder.sqlite(properties.getSqlitePath());
             log.info("Atlas uses its own pool on SQLite file {}", properties.getSqlitePath().toAbsolutePath());
         } else if (dataSource.getIfUnique() != null) {
+            if (properties.getMaxPoolSize() != null) {
+                // Ignored, it would leave the application believing it sized the pool Atlas uses.
+                throw new ConfigurationException("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas"
+                        + " runs on the application's DataSource: size that pool instead, or remove atlas.max-pool-size");
+            }
             builder.dataSource(dataSource.getIfUnique());
             log.info("Atlas uses the application's DataSource");
         } else if (beanFactory.getBeanNamesForType(DataSource.class, false, false).length > 0) {
@@ -125,7 +137,9 @@ public class AtlasAutoConfiguration {
 
     /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */
     static String asProperties(String message) {
-        String out = message;
+        // The migrations' own wording for a schema behind this Atlas, with migrate(false).
+        String out = message.replace("migrate is off and ", "atlas.migrate is false and ")
+                .replace(", or open Atlas with migrate(true)", ", or set atlas.migrate=true");
         for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
                 {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
             // A name after a dot is a method in advice the message quotes (AtlasMigrations.of(ds).tablePrefix(...)), not a setting.

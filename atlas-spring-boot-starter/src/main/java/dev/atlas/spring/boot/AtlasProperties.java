@@ -39,8 +39,11 @@ public class AtlasProperties {
     /** Default number of messages {@code history()} returns. */
     private int historyLimit = 50;
 
-    /** Largest pool size when Atlas owns the pool (atlas.url or atlas.sqlite-path). */
-    private int maxPoolSize = 10;
+    /**
+     * Largest pool size when Atlas owns the pool (atlas.url, atlas.sqlite-path, or the default
+     * SQLite file); 10 when not set. Refused when Atlas runs on the application's DataSource.
+     */
+    private Integer maxPoolSize;
 
     /**
      * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
@@ -76,8 +79,8 @@ public class AtlasProperties {
     public void setMigrate(boolean migrate) { this.migrate = migrate; }
     public int getHistoryLimit() { return historyLimit; }
     public void setHistoryLimit(int historyLimit) { this.historyLimit = historyLimit; }
-    public int getMaxPoolSize() { return maxPoolSize; }
-    public void setMaxPoolSize(int maxPoolSize) { this.maxPoolSize = maxPoolSize; }
+    public Integer getMaxPoolSize() { return maxPoolSize; }
+    public void setMaxPoolSize(Integer maxPoolSize) { this.maxPoolSize = maxPoolSize; }
     public boolean isConfigureSqlitePool() { return configureSqlitePool; }
     public void setConfigureSqlitePool(boolean configureSqlitePool) { this.configureSqlitePool = configureSqlitePool; }
     public String getTenant() { return tenant; }

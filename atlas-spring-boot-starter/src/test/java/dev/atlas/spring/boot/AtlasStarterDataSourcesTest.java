@@ -5,6 +5,7 @@ import dev.atlas.ConfigurationException;
 import dev.atlas.Owner;
 import dev.atlas.conversation.NewConversation;
 import org.assertj.core.util.Throwables;
+import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.SpringBootConfiguration;
@@ -110,6 +111,15 @@ class AtlasStarterDataSourcesTest {
     }
 
     @Test
+    @DisplayName("atlas.max-pool-size when Atlas runs on the application's DataSource fails start-up naming it, instead of being ignored")
+    void maxPoolSizeOnTheApplicationsDataSourceIsRefused() {
+        Throwable t = catchThrowable(() -> start(OneDataSource.class, "atlas.max-pool-size=50").close());
+        assertThat(Throwables.getRootCause(t)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas runs on the"
+                        + " application's DataSource: size that pool instead, or remove atlas.max-pool-size");
+    }
+
+    @Test
     void badAtlasPropertiesAreNamedAsPropertiesAtStartUp() {
         Throwable tenant = catchThrowable(() -> start(OneDataSource.class, "atlas.tenant= ").close());
         assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
@@ -130,10 +140,12 @@ class AtlasStarterDataSourcesTest {
     }
 
     @Test
+    @DisplayName("atlas.migrate=false on an unmigrated database stops start-up naming atlas.migrate, with the advice intact")
     void migrateOffOnAnUnmigratedDatabaseStopsStartUpWithTheAdviceIntact() {
         Throwable off = catchThrowable(() -> start(UnmigratedDataSource.class, "atlas.migrate=false").close());
         assertThat(Throwables.getRootCause(off)).isInstanceOf(ConfigurationException.class)
-                .hasMessageContaining("migrate is off and the database (prefix atlas_) has no Atlas tables")
-                .hasMessageContaining("AtlasMigrations.of(dataSource).tablePrefix(\"atlas_\").migrate()");
+                .hasMessageStartingWith("atlas.migrate is false and the database (prefix atlas_) has no Atlas tables")
+                .hasMessageContaining("AtlasMigrations.of(dataSource).tablePrefix(\"atlas_\").migrate()")
+                .hasMessageEndingWith(", or set atlas.migrate=true");
     }
 }

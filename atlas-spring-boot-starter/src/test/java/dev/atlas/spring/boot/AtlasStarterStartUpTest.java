@@ -78,6 +78,14 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("atlas.username or atlas.password without atlas.url fails start-up naming them, instead of being ignored")
+    void credentialsWithoutUrlAreRefused() {
+        Throwable t = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.username=app", "atlas.password=s3cret-pw");
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.username and atlas.password apply to atlas.url only, which is not set: set atlas.url, or remove them");
+    }
+
+    @Test
     @DisplayName("an atlas.data-directory under a regular file fails start-up naming the property, not at the first asset")
     void dataDirectoryUnderAFileIsNamedAsTheProperty() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
