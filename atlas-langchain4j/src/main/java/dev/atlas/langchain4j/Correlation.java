@@ -30,8 +30,12 @@ import java.util.UUID;
 final class Correlation {
     private Correlation() {}
 
-    /** The conversation a thread's memory last touched and the newest message of its window. */
-    record Bound(String tenant, UUID conversationId, WeakReference<ChatMessage> lastMessage) {}
+    /**
+     * The conversation a thread's memory last touched and the newest message of its window; its
+     * Atlas instance weakly, so a listener recording for many tenants takes the tenant only from a
+     * memory of its own Atlas, and a pooled thread keeps no closed Atlas alive.
+     */
+    record Bound(String tenant, WeakReference<dev.atlas.Atlas> atlas, UUID conversationId, WeakReference<ChatMessage> lastMessage) {}
 
     /** The response the listener recorded last on a thread. */
     record Produced(String tenant, UUID conversationId, WeakReference<AiMessage> message, UUID executionId, UUID stepId) {
@@ -65,12 +69,24 @@ final class Correlation {
         }
     };
 
-    static void bind(String tenant, UUID conversationId, ChatMessage lastMessage) {
+    static void bind(dev.atlas.Tenant tenant, UUID conversationId, ChatMessage lastMessage) {
         if (lastMessage == null) {
             BOUND.remove();
         } else {
-            BOUND.set(new Bound(tenant, conversationId, new WeakReference<>(lastMessage)));
+            BOUND.set(new Bound(tenant.id(), new WeakReference<>(tenant.atlas()), conversationId, new WeakReference<>(lastMessage)));
         }
+    }
+
+    /**
+     * The tenant (of {@code atlas}) whose memory last touched this thread, when {@code messages}
+     * contain that memory's newest message, this very instance; else null.
+     */
+    static String boundTenant(dev.atlas.Atlas atlas, List<ChatMessage> messages) {
+        Bound bound = BOUND.get();
+        if (bound == null || bound.atlas().get() != atlas) {
+            return null;
+        }
+        return boundConversation(bound.tenant(), messages) == null ? null : bound.tenant();
     }
 
     /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
