@@ -53,7 +53,8 @@ import java.util.function.Function;
  * on the calling thread, in this order: the listener attribute {@link #TENANT_ID}; the
  * {@linkplain Builder#tenantResolver resolver}'s answer; the tenant of the {@link AtlasChatMemoryStore}
  * (of the same Atlas) whose memory the request continues (see below). A call none of them names is
- * recorded in no tenant: Atlas never guesses a tenant.
+ * recorded in no tenant: Atlas never guesses a tenant. {@code AiServices} caches each chat memory by
+ * memory id, so give each tenant its own AI service (or memory ids unique across tenants).
  *
  * <p><b>Which conversation.</b> LangChain4j gives a listener no memory id. A call is tied to a
  * conversation when the request's {@linkplain dev.langchain4j.model.chat.ChatRequestOptions listener
@@ -118,6 +119,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private static final java.lang.ref.Cleaner DROPPED_CALLS = java.lang.ref.Cleaner.create();
 
     private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
+    // Escaped as JSON (6 characters for a control character) it still fits a step's metadata.
+    private static final int MAX_PARTIAL = 32_768;
     private static final ObjectMapper JSON = new ObjectMapper();
     // Atlas refuses arguments with anything after the document ("" "), which readTree alone accepts.
     private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT =
@@ -132,6 +135,10 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final Clock clock;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
+    // The call onRequest just started on this thread, for streaming(model)'s doChat, which
+    // StreamingChatModel.chat runs right after the listeners on the same thread. Weak: the thread
+    // of a model not wrapped keeps nothing.
+    private final ThreadLocal<java.lang.ref.WeakReference<Call>> starting = new ThreadLocal<>();
 
     private AtlasChatModelListener(Builder b) {
         this.fixedTenant = b.tenant;
@@ -283,6 +290,11 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         final Instant started;
         final AtomicBoolean ended = new AtomicBoolean();
         volatile java.lang.ref.Cleaner.Cleanable dropped;
+        // Set only through streaming(model): when the stream last sent anything, and its text so far.
+        volatile Instant lastEvent;
+        private final StringBuilder partial = new StringBuilder();
+        private boolean streamed;
+        private boolean cut;
 
         Call(Tenant tenant, ExecutionHandle execution, StepHandle step, UUID conversationId, String model, Instant started) {
             this.tenant = tenant;
@@ -291,6 +303,54 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             this.conversationId = conversationId;
             this.model = model;
             this.started = started;
+            this.lastEvent = started;
+        }
+
+        AtlasChatModelListener listener() {
+            return AtlasChatModelListener.this;
+        }
+
+        /** A streamed fragment arrived, with {@code text} when it is answer text. */
+        void streamed(String text) {
+            lastEvent = clock.instant();
+            synchronized (this) {
+                if (!streamed) {
+                    streamed = true;
+                    try {
+                        execution.firstToken();
+                    } catch (RuntimeException e) {
+                        // Ended meanwhile (abandoned): the stream goes on for the app regardless.
+                        LOG.debug("first token of execution {} not recorded: {}", execution.id(), e.toString());
+                    }
+                }
+                if (text != null && !cut) {
+                    int room = MAX_PARTIAL - partial.length();
+                    cut = text.length() > room;
+                    partial.append(text, 0, Math.min(room, text.length()));
+                }
+            }
+        }
+
+        /** Keeps the text streamed before the call failed on its step, as {@code partialContent}. */
+        void keepPartial() {
+            Map<String, Object> kept;
+            synchronized (this) {
+                if (partial.length() == 0) {
+                    return;
+                }
+                kept = new java.util.LinkedHashMap<>();
+                // storable also replaces a surrogate pair the cut split.
+                kept.put("partialContent", Messages.storable(partial.toString()));
+                if (cut) {
+                    kept.put("partialContentTruncated", true);
+                }
+            }
+            try {
+                step.metadata(kept);
+            } catch (RuntimeException e) {
+                // The failure itself matters more than the text before it.
+                LOG.warn("partial content of execution {} not kept: {}", execution.id(), e.toString());
+            }
         }
 
         /** Whether this caller ends the call (the first to try); unregisters it. */
@@ -312,6 +372,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 return false;
             }
             try {
+                keepPartial();
                 step.fail(ABANDONED);
                 execution.fail(ABANDONED);
             } catch (RuntimeException e) {
@@ -324,6 +385,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     @Override
     public void onRequest(ChatModelRequestContext context) {
+        starting.remove();
         failAbandoned();
         ChatRequest request = context.chatRequest();
         Tenant tenant = tenant(context);
@@ -343,6 +405,145 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
         running.add(call);
         context.attributes().put(RUNNING, call);
+        starting.set(new java.lang.ref.WeakReference<>(call));
+    }
+
+    /**
+     * {@code model} with this listener (added to its own listeners when missing) and what it streams
+     * recorded too: the time to the first fragment (text, thinking or tool call) as the execution's
+     * time to first token; the answer text streamed before a failure (up to 32,768 characters) in the
+     * failed step's metadata as {@code partialContent} (with {@code partialContentTruncated}
+     * when cut); and {@link Builder#abandonAfter} counted from the last fragment rather than from
+     * the start. A plain listener sees none of that: LangChain4j hands listeners no fragments.
+     * Usage is recorded only with the complete response either way: LangChain4j's streaming
+     * handlers get no token usage before it.
+     *
+     * @param model a LangChain4j streaming model implementing {@code doChat}, as its 1.x models do
+     * @return the model to give {@code AiServices} (or call) instead of {@code model}
+     */
+    public dev.langchain4j.model.chat.StreamingChatModel streaming(dev.langchain4j.model.chat.StreamingChatModel model) {
+        return new Streaming(Limits.requireNonNull("model", model));
+    }
+
+    /** A model whose doChat hands the provider a {@link Tap} on the call this listener just started. */
+    private final class Streaming implements dev.langchain4j.model.chat.StreamingChatModel {
+        private final dev.langchain4j.model.chat.StreamingChatModel model;
+
+        Streaming(dev.langchain4j.model.chat.StreamingChatModel model) {
+            this.model = model;
+        }
+
+        @Override
+        public void doChat(ChatRequest request, dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+            java.lang.ref.WeakReference<Call> started = starting.get();
+            starting.remove();
+            Call call = started == null ? null : started.get();
+            model.doChat(request, call == null || call.listener() != AtlasChatModelListener.this ? handler : new Tap(handler, call));
+        }
+
+        @Override
+        public List<ChatModelListener> listeners() {
+            List<ChatModelListener> own = model.listeners();
+            if (own != null && own.contains(AtlasChatModelListener.this)) {
+                return own;
+            }
+            List<ChatModelListener> all = new java.util.ArrayList<>(own == null ? List.of() : own);
+            all.add(AtlasChatModelListener.this);
+            return all;
+        }
+
+        @Override
+        public dev.langchain4j.model.chat.request.ChatRequestParameters defaultRequestParameters() {
+            return model.defaultRequestParameters();
+        }
+
+        @Override
+        public ModelProvider provider() {
+            return model.provider();
+        }
+
+        @Override
+        public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
+            return model.supportedCapabilities();
+        }
+
+        @Override
+        public String toString() {
+            return "Recorded[" + model + "]";
+        }
+    }
+
+    /** Passes every event on unchanged, noting the fragments on the call. */
+    private record Tap(dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler, Call call)
+            implements dev.langchain4j.model.chat.response.StreamingChatResponseHandler {
+        private void note(String text) {
+            try {
+                call.streamed(text);
+            } catch (RuntimeException e) {
+                // Never break the app's stream for a note.
+                LOG.warn("streamed fragment of execution {} not noted: {}", call.execution.id(), e.toString());
+            }
+        }
+
+        @Override
+        public void onPartialResponse(String partialResponse) {
+            note(partialResponse);
+            handler.onPartialResponse(partialResponse);
+        }
+
+        @Override
+        public void onPartialResponse(dev.langchain4j.model.chat.response.PartialResponse partialResponse,
+                                      dev.langchain4j.model.chat.response.PartialResponseContext context) {
+            note(partialResponse.text());
+            handler.onPartialResponse(partialResponse, context);
+        }
+
+        @Override
+        public void onPartialThinking(dev.langchain4j.model.chat.response.PartialThinking partialThinking) {
+            note(null);
+            handler.onPartialThinking(partialThinking);
+        }
+
+        @Override
+        public void onPartialThinking(dev.langchain4j.model.chat.response.PartialThinking partialThinking,
+                                      dev.langchain4j.model.chat.response.PartialThinkingContext context) {
+            note(null);
+            handler.onPartialThinking(partialThinking, context);
+        }
+
+        @Override
+        public void onPartialToolCall(dev.langchain4j.model.chat.response.PartialToolCall partialToolCall) {
+            note(null);
+            handler.onPartialToolCall(partialToolCall);
+        }
+
+        @Override
+        public void onPartialToolCall(dev.langchain4j.model.chat.response.PartialToolCall partialToolCall,
+                                      dev.langchain4j.model.chat.response.PartialToolCallContext context) {
+            note(null);
+            handler.onPartialToolCall(partialToolCall, context);
+        }
+
+        @Override
+        public void onCompleteToolCall(dev.langchain4j.model.chat.response.CompleteToolCall completeToolCall) {
+            note(null);
+            handler.onCompleteToolCall(completeToolCall);
+        }
+
+        @Override
+        public void onUnmappedRawEvent(Object event) {
+            handler.onUnmappedRawEvent(event);
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse completeResponse) {
+            handler.onCompleteResponse(completeResponse);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            handler.onError(error);
+        }
     }
 
     /**
@@ -359,7 +560,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         Instant before = clock.instant().minus(abandonAfter);
         int failed = 0;
         for (Call c : running) {
-            if (c.started.isBefore(before) && c.abandon()) {
+            if (c.lastEvent.isBefore(before) && c.abandon()) {
                 failed++;
             }
         }
@@ -443,6 +644,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         }
         Throwable error = context.error();
         String message = error.getClass().getName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
+        run.keepPartial();
         run.step.fail(message);
         run.execution.fail(message);
     }

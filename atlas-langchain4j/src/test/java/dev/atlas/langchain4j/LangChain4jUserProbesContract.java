@@ -970,4 +970,78 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tenant.executions().tree(id).orElseThrow().steps()).singleElement()
                 .satisfies(s -> assertThat(s.status()).isEqualTo(ExecutionStatus.FAILED));
     }
+
+    @Test
+    @DisplayName("A stream failing midway through a model wrapped by listener.streaming(...): the app still gets every token; the failed step keeps the text streamed so far, the execution its time to first token, and no usage (LangChain4j gives none before the end)")
+    void wrappedStreamFailingMidwayKeepsWhatWasStreamed() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) ->
+                new Thread(() -> {
+                    handler.onPartialResponse("Hel");
+                    handler.onPartialResponse(new dev.langchain4j.model.chat.response.PartialResponse("lo"),
+                            new dev.langchain4j.model.chat.response.PartialResponseContext(new dev.langchain4j.model.chat.response.StreamingHandle() {
+                                @Override
+                                public void cancel() {
+                                }
+
+                                @Override
+                                public boolean isCancelled() {
+                                    return false;
+                                }
+                            }));
+                    handler.onError(new java.io.UncheckedIOException(new java.io.IOException("connection reset")));
+                }, "provider-callback").start()));
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        List<String> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("w", "Hi").onPartialResponse(tokens::add).onCompleteResponse(done::complete).onError(done::completeExceptionally).start();
+        assertThatThrownBy(() -> done.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("connection reset");
+
+        assertThat(tokens).containsExactly("Hel", "lo");
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo("java.io.UncheckedIOException: java.io.IOException: connection reset");
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("w").id());
+            assertThat(e.firstTokenMs()).isNotNull();
+            assertThat(e.usage().inputTokens()).isNull();
+            assertThat(e.usage().outputTokens()).isNull();
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
+                assertThat(s.status()).isEqualTo(ExecutionStatus.FAILED);
+                assertThat(s.metadata()).isEqualTo(java.util.Map.of("partialContent", "Hello"));
+            });
+        });
+    }
+
+    @Test
+    @DisplayName("Through listener.streaming(...), abandonAfter counts from the stream's last fragment, not from its start")
+    void wrappedStreamIsAbandonedAfterItsLastFragment() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        java.time.Instant t0 = clock.instant();
+        atlas.close();
+        atlas = database.open(b -> b.clock(clock));
+        tenant = atlas.tenant("acme");
+        List<StreamingChatResponseHandler> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(tenant).provider("openai")
+                .abandonAfter(java.time.Duration.ofMinutes(10)).clock(clock).build();
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) -> pending.add(handler)));
+        model.chat("slow", new StreamingChatResponseHandler() {
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+            }
+
+            @Override
+            public void onError(Throwable e) {
+            }
+        });
+        clock.set(t0.plus(java.time.Duration.ofMinutes(9)));
+        pending.get(0).onPartialThinking(new dev.langchain4j.model.chat.response.PartialThinking("hmm"));
+        clock.set(t0.plus(java.time.Duration.ofMinutes(19)));
+        assertThat(listener.failAbandoned()).isZero();
+        java.time.Instant late = t0.plus(java.time.Duration.ofMinutes(19)).plusNanos(1000);
+        clock.set(late);
+        assertThat(listener.failAbandoned()).isEqualTo(1);
+        assertAbandonedAt(executions().get(0).id(), late);
+    }
+
 }
