@@ -415,7 +415,9 @@ public abstract class LangChain4jUserProbesContract {
     @Test
     @DisplayName("A streaming AiService running three tools concurrently, answers on the provider's thread: both calls in the conversation, each tool call completed")
     void streamingToolsExecutedConcurrently() throws Exception {
-        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+        // Through listener.streaming(...), which must pass every tool call event on unchanged.
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) -> {
             AiMessage answer = threeLookupsThenDone(request);
             new Thread(() -> {
                 // As providers stream: each tool call as it completes (concurrent AiServices start it then), then the response.
@@ -424,7 +426,7 @@ public abstract class LangChain4jUserProbesContract {
                 }
                 handler.onCompleteResponse(ChatResponse.builder().aiMessage(answer).modelName("m").build());
             }, "provider-callback").start();
-        });
+        }));
         StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
                 .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
                 .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
@@ -433,6 +435,11 @@ public abstract class LangChain4jUserProbesContract {
                 .onError(done::completeExceptionally).start();
         assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
         assertThreeLookupsRecorded("sconc");
+        // The tool round streamed its calls (a first token); the answer streamed no fragment.
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions.get(0).firstTokenMs()).isNotNull();
+        assertThat(executions.get(1).firstTokenMs()).isNull();
     }
 
     @Test
@@ -1044,4 +1051,39 @@ public abstract class LangChain4jUserProbesContract {
         assertAbandonedAt(executions().get(0).id(), late);
     }
 
+    @Test
+    @DisplayName("RAG with storeRetrievedContentInChatMemory(false): the model gets the augmented user message, the memory the original; every call is still in the conversation and each answer linked to its execution")
+    void ragWithoutStoringRetrievedContentIsStillInTheConversation() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                seen.add(((UserMessage) request.messages().get(request.messages().size() - 1)).singleText());
+                return ChatResponse.builder().aiMessage(AiMessage.from("answer " + seen.size())).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10))
+                .contentRetriever(query -> List.of(dev.langchain4j.rag.content.Content.from("Order 1 shipped on Monday.")))
+                .storeRetrievedContentInChatMemory(false).build();
+        assertThat(assistant.chat("rag", "where is order 1")).isEqualTo("answer 1");
+        assertThat(assistant.chat("rag", "and order 2")).isEqualTo("answer 2");
+
+        assertThat(seen).allMatch(text -> text.contains("Order 1 shipped on Monday."));
+        Conversation c = tenant.conversations().requireByKey("rag");
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 20);
+        assertThat(rows).extracting(Message::content)
+                .containsExactly("You help with orders.", "where is order 1", "answer 1", "and order 2", "answer 2");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::conversationId).containsExactly(c.id(), c.id());
+        assertThat(rows.get(2).executionId()).isEqualTo(executions.get(0).id());
+        assertThat(rows.get(4).executionId()).isEqualTo(executions.get(1).id());
+    }
 }
