@@ -93,7 +93,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     /**
      * Listener attribute naming (a {@code String}) the tenant a call is recorded in, for a listener
-     * built with {@link #builder(Atlas)}; ignored by a listener built with a tenant.
+     * built with {@link #builder(Atlas)}. A listener built with a tenant records a call naming
+     * another tenant nowhere (its {@code onRequest} fails with {@link InvalidInputException} on this
+     * attribute, which LangChain4j logs).
      */
     public static final String TENANT_ID = "atlas.tenantId";
 
@@ -651,15 +653,20 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     /** The tenant a call is recorded in (see the class comment); refused when nothing names one. */
     private Tenant tenant(ChatModelRequestContext context) {
+        Object named = context.attributes().get(TENANT_ID);
+        if (named != null && !(named instanceof String)) {
+            throw new InvalidInputException(TENANT_ID, "must be a String tenant id, was a " + named.getClass().getName());
+        }
         if (fixedTenant != null) {
+            // Recorded nowhere rather than in the wrong tenant.
+            if (named != null && !named.equals(fixedTenant.id())) {
+                throw new InvalidInputException(TENANT_ID, "names tenant " + named + " but this listener records into tenant "
+                        + fixedTenant.id() + " only (use builder(atlas) for many tenants); the call is not recorded");
+            }
             return fixedTenant;
         }
-        Object named = context.attributes().get(TENANT_ID);
         if (named != null) {
-            if (!(named instanceof String id)) {
-                throw new InvalidInputException(TENANT_ID, "must be a String tenant id, was a " + named.getClass().getName());
-            }
-            return atlas.tenant(id);
+            return atlas.tenant((String) named);
         }
         String resolved = tenantResolver == null ? null : tenantResolver.apply(context);
         if (resolved == null) {

@@ -917,6 +917,19 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     @Test
+    @DisplayName("A listener of one tenant given a call whose TENANT_ID names another records it nowhere, rather than in the wrong tenant")
+    void singleTenantListenerRefusesACallOfAnotherTenant() {
+        ChatModel model = answering(AtlasChatModelListener.of(tenant, "openai", null), request -> new TokenUsage(1, 1));
+        model.chat(ChatRequest.builder().messages(UserMessage.from("a")).build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, "globex").build());
+        model.chat(ChatRequest.builder().messages(UserMessage.from("b")).build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, "acme").build());
+
+        assertThat(atlas.tenant("globex").executions().list(ExecutionQuery.all()).items()).isEmpty();
+        assertThat(executions()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("A call with neither response nor error past abandonAfter is failed ABANDONED at the next request, at failAbandoned() or at close(), at that moment; a late answer does not revive it")
     void callsOutlivingTheBoundAreFailedAbandoned() {
         dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
