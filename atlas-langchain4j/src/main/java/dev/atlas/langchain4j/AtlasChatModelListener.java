@@ -289,10 +289,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         final StepHandle step;
         final UUID conversationId;
         final String model;
-        final Instant started;
         final AtomicBoolean ended = new AtomicBoolean();
         volatile java.lang.ref.Cleaner.Cleanable dropped;
-        // Set only through streaming(model): when the stream last sent anything, and its text so far.
+        // When the call started or, through streaming(model), last sent a fragment; and its text so far.
         volatile Instant lastEvent;
         private final StringBuilder partial = new StringBuilder();
         private boolean streamed;
@@ -304,7 +303,6 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             this.step = step;
             this.conversationId = conversationId;
             this.model = model;
-            this.started = started;
             this.lastEvent = started;
         }
 

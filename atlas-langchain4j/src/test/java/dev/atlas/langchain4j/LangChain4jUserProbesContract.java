@@ -1034,7 +1034,7 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     @Test
-    @DisplayName("Through listener.streaming(...), abandonAfter counts from the stream's last fragment, not from its start")
+    @DisplayName("Through listener.streaming(...), abandonAfter counts from the stream's last fragment, not from its start; the abandoned step keeps the text streamed, the execution its time to first token")
     void wrappedStreamIsAbandonedAfterItsLastFragment() {
         dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
         java.time.Instant t0 = clock.instant();
@@ -1055,13 +1055,17 @@ public abstract class LangChain4jUserProbesContract {
             }
         });
         clock.set(t0.plus(java.time.Duration.ofMinutes(9)));
+        pending.get(0).onPartialResponse("Hal");
         pending.get(0).onPartialThinking(new dev.langchain4j.model.chat.response.PartialThinking("hmm"));
         clock.set(t0.plus(java.time.Duration.ofMinutes(19)));
         assertThat(listener.failAbandoned()).isZero();
         java.time.Instant late = t0.plus(java.time.Duration.ofMinutes(19)).plusNanos(1000);
         clock.set(late);
         assertThat(listener.failAbandoned()).isEqualTo(1);
-        assertAbandonedAt(executions().get(0).id(), late);
+        Execution e = executions().get(0);
+        assertAbandonedAt(e.id(), late);
+        assertThat(e.firstTokenMs()).isEqualTo(java.time.Duration.ofMinutes(9).toMillis());
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps().get(0).metadata()).isEqualTo(java.util.Map.of("partialContent", "Hal"));
     }
 
     @Test
