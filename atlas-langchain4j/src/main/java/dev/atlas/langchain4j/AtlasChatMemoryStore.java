@@ -158,7 +158,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             // from the window: they are then recognised rather than stored twice.
             recent.put(c.id(), s.sequence(), s.message());
         }
-        Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
+        Correlation.bind(tenant, c.id(), messages);
         return messages;
     }
 
@@ -243,7 +243,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 metadata.put(Messages.KEY, ours);
                 conversations.updateMetadata(c.id(), metadata);
             }
-            Correlation.bind(tenant.id(), c.id(), messages.isEmpty() ? null : messages.get(messages.size() - 1));
+            Correlation.bind(tenant, c.id(), messages);
             // Last, once the rows and the window are stored: a failure here must not fail the turn,
             // whose retry would then append the messages again.
             completions.forEach(Runnable::run);

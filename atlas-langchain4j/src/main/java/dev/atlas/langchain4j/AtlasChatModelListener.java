@@ -2,11 +2,12 @@ package dev.atlas.langchain4j;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.Atlas;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.conversation.Conversation;
 import dev.atlas.execution.ExecutionHandle;
-import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.NewToolCall;
@@ -24,10 +25,17 @@ import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.TokenUsage;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
 /**
  * A LangChain4j {@link ChatModelListener} that records every model call as an Atlas execution:
@@ -38,6 +46,15 @@ import java.util.UUID;
  * the provider's response id and usage land on the execution, and its cost is computed from the
  * tenant's {@linkplain Tenant#prices() price table} when a price is set for that provider and model.
  * The responding model is kept in the execution's metadata ({@code responseModel}) when it differs.
+ *
+ * <p><b>Which tenant.</b> A listener built with a {@link Tenant} ({@link #of(Tenant)},
+ * {@link #builder(Tenant)}) records every call into it. One built with an {@link Atlas}
+ * ({@link #builder(Atlas)}) serves many tenants and picks each call's tenant in {@code onRequest},
+ * on the calling thread, in this order: the listener attribute {@link #TENANT_ID}; the
+ * {@linkplain Builder#tenantResolver resolver}'s answer; the tenant of the {@link AtlasChatMemoryStore}
+ * (of the same Atlas) whose memory the request continues (see below). A call none of them names is
+ * recorded in no tenant: Atlas never guesses a tenant. {@code AiServices} caches each chat memory by
+ * memory id, so give each tenant its own AI service (or memory ids unique across tenants).
  *
  * <p><b>Which conversation.</b> LangChain4j gives a listener no memory id. A call is tied to a
  * conversation when the request's {@linkplain dev.langchain4j.model.chat.ChatRequestOptions listener
@@ -59,21 +76,43 @@ import java.util.UUID;
  *
  * <p>Streaming models work the same way: LangChain4j calls {@code onRequest} on the calling thread
  * and {@code onResponse} on the streaming thread; state travels in the context's attributes.
- * A call LangChain4j drops with neither a response nor an error (a streaming model throwing before
- * it streams, which LangChain4j reports to no listener; a cancelled stream) is failed with
- * {@link #ABANDONED} once its context is garbage collected, so no execution stays processing.
+ * A stream failing midway is failed with its error and no usage: LangChain4j's
+ * {@link ChatModelErrorContext} carries no partial response, and its streaming handlers are given
+ * text, thinking and tool-call fragments but never token usage before the complete response.
+ *
+ * <p><b>Abandoned calls.</b> A call LangChain4j drops with neither a response nor an error (a
+ * streaming model throwing before it streams, which LangChain4j reports to no listener; a cancelled
+ * stream) is failed with {@link #ABANDONED}, at the earliest of: its context being garbage collected;
+ * the next request through this listener, or {@link #failAbandoned()}, once it has run longer than
+ * {@link Builder#abandonAfter} (default {@link #DEFAULT_ABANDON_AFTER}); {@link #close()}. So no
+ * execution stays processing, and none for much longer than the bound.
  */
-public final class AtlasChatModelListener implements ChatModelListener {
+public final class AtlasChatModelListener implements ChatModelListener, AutoCloseable {
     /** Listener attribute naming the chat memory a call belongs to, when the thread cannot tell. */
     public static final String MEMORY_ID = "atlas.memoryId";
 
     /**
+     * Listener attribute naming (a {@code String}) the tenant a call is recorded in, for a listener
+     * built with {@link #builder(Atlas)}. A listener built with a tenant records a call naming
+     * another tenant nowhere (its {@code onRequest} fails with {@link InvalidInputException} on this
+     * attribute, which LangChain4j logs).
+     */
+    public static final String TENANT_ID = "atlas.tenantId";
+
+    /**
      * The error of a call that ended with neither a response nor an error: LangChain4j called
      * {@code onRequest}, then dropped the call's context without calling {@code onResponse} or
-     * {@code onError} (a streaming model throwing before it streams, a cancelled stream).
+     * {@code onError} (a streaming model throwing before it streams, a cancelled stream), or the
+     * call outlived {@link Builder#abandonAfter}, or the listener was closed while it ran.
      */
     public static final String ABANDONED =
             "the model call ended with neither a response nor an error (cancelled, or the model failed before it streamed)";
+
+    /**
+     * How long a call may run before it counts as abandoned, unless {@link Builder#abandonAfter}
+     * says otherwise: one hour, well above an HTTP client's usual timeout and a long stream.
+     */
+    public static final Duration DEFAULT_ABANDON_AFTER = Duration.ofHours(1);
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatModelListener.class);
     // StreamingChatModel.chat calls onRequest, then doChat without a catch, and a cancelled stream
@@ -82,71 +121,276 @@ public final class AtlasChatModelListener implements ChatModelListener {
     private static final java.lang.ref.Cleaner DROPPED_CALLS = java.lang.ref.Cleaner.create();
 
     private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
+    // Escaped as JSON (6 characters for a control character) it still fits a step's metadata.
+    private static final int MAX_PARTIAL = 32_768;
     private static final ObjectMapper JSON = new ObjectMapper();
     // Atlas refuses arguments with anything after the document ("" "), which readTree alone accepts.
     private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT =
             JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private final Tenant tenant;
-    private final ExecutionRecorder recorder;
+    private final Tenant fixedTenant;
+    private final Atlas atlas;
+    private final Function<ChatModelRequestContext, String> tenantResolver;
     private final String provider;
     private final String agent;
+    private final Duration abandonAfter;
+    private final Clock clock;
+    // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
+    private final Set<Call> running = ConcurrentHashMap.newKeySet();
+    // The call onRequest just started on this thread, for streaming(model)'s doChat, which
+    // StreamingChatModel.chat runs right after the listeners on the same thread. Weak: the thread
+    // of a model not wrapped keeps nothing.
+    private final ThreadLocal<java.lang.ref.WeakReference<Call>> starting = new ThreadLocal<>();
 
-    private AtlasChatModelListener(Tenant tenant, String provider, String agent) {
-        this.tenant = Limits.requireNonNull("tenant", tenant);
-        this.recorder = tenant.executions();
-        this.provider = provider == null ? null : Limits.requireKey("provider", provider);
-        this.agent = agent == null ? null : Limits.requireKey("agent", agent);
+    private AtlasChatModelListener(Builder b) {
+        this.fixedTenant = b.tenant;
+        this.atlas = b.tenant != null ? b.tenant.atlas() : b.atlas;
+        this.tenantResolver = b.tenantResolver;
+        this.provider = b.provider;
+        this.agent = b.agent;
+        this.abandonAfter = b.abandonAfter;
+        this.clock = b.clock;
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
     public static AtlasChatModelListener of(Tenant tenant) {
-        return new AtlasChatModelListener(tenant, null, null);
+        return builder(tenant).build();
     }
 
     /** Like {@link #of(Tenant)} with a fixed provider name (matching the price table) and an agent key (may be null). */
     public static AtlasChatModelListener of(Tenant tenant, String provider, String agent) {
-        return new AtlasChatModelListener(tenant, Limits.requireKey("provider", provider), agent);
+        return builder(tenant).provider(Limits.requireNonNull("provider", provider)).agent(agent).build();
     }
 
     /**
-     * A running call, carried from onRequest to onResponse or onError in the attributes map;
-     * {@code ended} is set by whichever of them, or of the cleaner of a dropped call, comes first.
+     * A listener recording every call into {@code tenant}.
+     *
+     * @param tenant the tenant every call is recorded in
+     * @return a builder
      */
-    private record Running(ExecutionHandle execution, StepHandle step, UUID conversationId, String model,
-                           java.util.concurrent.atomic.AtomicBoolean ended, java.lang.ref.Cleaner.Cleanable dropped) {
-        /** Whether this caller ends the call; unregisters its cleaner. */
+    public static Builder builder(Tenant tenant) {
+        return new Builder(Limits.requireNonNull("tenant", tenant), null);
+    }
+
+    /**
+     * A listener for an application serving many tenants from one JVM: each call is recorded in the
+     * tenant of {@code atlas} named by the listener attribute {@link #TENANT_ID}, else by the
+     * {@linkplain Builder#tenantResolver resolver}, else by the Atlas memory the call continues;
+     * a call none of them names is recorded nowhere (logged by LangChain4j as the listener's error).
+     *
+     * @param atlas the Atlas whose tenants the calls are recorded in
+     * @return a builder
+     */
+    public static Builder builder(Atlas atlas) {
+        return new Builder(null, Limits.requireNonNull("atlas", atlas));
+    }
+
+    /** Options of an {@link AtlasChatModelListener}; {@link #build()} makes it. */
+    public static final class Builder {
+        private final Tenant tenant;
+        private final Atlas atlas;
+        private Function<ChatModelRequestContext, String> tenantResolver;
+        private String provider;
+        private String agent;
+        private Duration abandonAfter = DEFAULT_ABANDON_AFTER;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(Tenant tenant, Atlas atlas) {
+            this.tenant = tenant;
+            this.atlas = atlas;
+        }
+
+        /**
+         * The provider name every call is recorded with (matching the price table), instead of the
+         * name of the model's {@link ModelProvider} ({@code openai}, {@code anthropic}, ...).
+         *
+         * @param provider a key, 1 to 255 characters
+         * @return this builder
+         */
+        public Builder provider(String provider) {
+            this.provider = Limits.requireKey("provider", provider);
+            return this;
+        }
+
+        /**
+         * The agent key every call is recorded with.
+         *
+         * @param agent a key, or null for none
+         * @return this builder
+         */
+        public Builder agent(String agent) {
+            this.agent = agent == null ? null : Limits.requireKey("agent", agent);
+            return this;
+        }
+
+        /**
+         * Names each call's tenant id, for a listener built with {@link #builder(Atlas)}: called in
+         * {@code onRequest} on the thread that calls the model (the app's request thread, where
+         * its tenant context lives), only when the call has no {@link #TENANT_ID} attribute. It may
+         * return null: the tenant of the Atlas memory the call continues is then taken, if any.
+         *
+         * @param tenantResolver the call's tenant id, or null when it cannot tell
+         * @return this builder
+         * @throws InvalidInputException on {@code tenantResolver} for a listener built with a tenant
+         */
+        public Builder tenantResolver(Function<ChatModelRequestContext, String> tenantResolver) {
+            if (tenant != null) {
+                throw new InvalidInputException("tenantResolver", "is for a listener built with an Atlas (builder(atlas)); this one records into tenant " + tenant.id());
+            }
+            this.tenantResolver = Limits.requireNonNull("tenantResolver", tenantResolver);
+            return this;
+        }
+
+        /**
+         * How long a call may go without a response or an error before it is failed with
+         * {@link #ABANDONED} (by the next request through the listener or by
+         * {@link AtlasChatModelListener#failAbandoned()}). Choose it above the longest call the
+         * models make, a whole stream included: the listener sees no tokens, and a response that
+         * arrives after its call was failed is not recorded.
+         *
+         * @param abandonAfter a positive duration (default {@link #DEFAULT_ABANDON_AFTER})
+         * @return this builder
+         */
+        public Builder abandonAfter(Duration abandonAfter) {
+            Limits.requireNonNull("abandonAfter", abandonAfter);
+            if (abandonAfter.isNegative() || abandonAfter.isZero()) {
+                throw new InvalidInputException("abandonAfter", "must be positive, was " + abandonAfter);
+            }
+            this.abandonAfter = abandonAfter;
+            return this;
+        }
+
+        /**
+         * The clock {@link #abandonAfter} is measured with (default: system UTC); the executions'
+         * own timestamps come from Atlas's clock.
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Limits.requireNonNull("clock", clock);
+            return this;
+        }
+
+        /** @return the listener */
+        public AtlasChatModelListener build() {
+            return new AtlasChatModelListener(this);
+        }
+    }
+
+    /**
+     * A running call, carried from onRequest to onResponse or onError in the attributes map and
+     * held by the listener until it ends; refers to nothing of the call's context, so the context
+     * can be collected (the cleaner's trigger) while the call is in flight.
+     */
+    private final class Call {
+        final Tenant tenant;
+        final ExecutionHandle execution;
+        final StepHandle step;
+        final UUID conversationId;
+        final String model;
+        final AtomicBoolean ended = new AtomicBoolean();
+        volatile java.lang.ref.Cleaner.Cleanable dropped;
+        // When the call started or, through streaming(model), last sent a fragment; and its text so far.
+        volatile Instant lastEvent;
+        private final StringBuilder partial = new StringBuilder();
+        private boolean streamed;
+        private boolean cut;
+
+        Call(Tenant tenant, ExecutionHandle execution, StepHandle step, UUID conversationId, String model, Instant started) {
+            this.tenant = tenant;
+            this.execution = execution;
+            this.step = step;
+            this.conversationId = conversationId;
+            this.model = model;
+            this.lastEvent = started;
+        }
+
+        AtlasChatModelListener listener() {
+            return AtlasChatModelListener.this;
+        }
+
+        /** A streamed fragment arrived, with {@code text} when it is answer text. */
+        void streamed(String text) {
+            lastEvent = clock.instant();
+            synchronized (this) {
+                if (!streamed) {
+                    streamed = true;
+                    try {
+                        execution.firstToken();
+                    } catch (RuntimeException e) {
+                        // Ended meanwhile (abandoned): the stream goes on for the app regardless.
+                        LOG.debug("first token of execution {} not recorded: {}", execution.id(), e.toString());
+                    }
+                }
+                if (text != null && !cut) {
+                    int room = MAX_PARTIAL - partial.length();
+                    cut = text.length() > room;
+                    partial.append(text, 0, Math.min(room, text.length()));
+                }
+            }
+        }
+
+        /** Keeps the text streamed before the call failed on its step, as {@code partialContent}. */
+        void keepPartial() {
+            Map<String, Object> kept;
+            synchronized (this) {
+                if (partial.length() == 0) {
+                    return;
+                }
+                kept = new java.util.LinkedHashMap<>();
+                // storable also replaces a surrogate pair the cut split.
+                kept.put("partialContent", Messages.storable(partial.toString()));
+                if (cut) {
+                    kept.put("partialContentTruncated", true);
+                }
+            }
+            try {
+                step.metadata(kept);
+            } catch (RuntimeException e) {
+                // The failure itself matters more than the text before it.
+                LOG.warn("partial content of execution {} not kept: {}", execution.id(), e.toString());
+            }
+        }
+
+        /** Whether this caller ends the call (the first to try); unregisters it. */
         boolean end() {
             if (!ended.compareAndSet(false, true)) {
                 return false;
             }
-            dropped.clean();
+            running.remove(this);
+            java.lang.ref.Cleaner.Cleanable d = dropped;
+            if (d != null) {
+                d.clean();
+            }
             return true;
         }
-    }
 
-    /** Fails a call whose context was dropped unended; refers to nothing of that context. */
-    private record Dropped(ExecutionHandle execution, StepHandle step, java.util.concurrent.atomic.AtomicBoolean ended) implements Runnable {
-        @Override
-        public void run() {
-            if (!ended.compareAndSet(false, true)) {
-                return;
+        /** Fails the call with {@link #ABANDONED} unless it ended already; whether it did. */
+        boolean abandon() {
+            if (!end()) {
+                return false;
             }
             try {
+                keepPartial();
                 step.fail(ABANDONED);
                 execution.fail(ABANDONED);
             } catch (RuntimeException e) {
                 // Atlas closed meanwhile, or the sweep closed it: executions().sweepInterrupted covers the rest.
-                LOG.warn("execution {} of a dropped model call not failed: {}", execution.id(), e.toString());
+                LOG.warn("execution {} of an abandoned model call not failed: {}", execution.id(), e.toString());
             }
+            return true;
         }
     }
 
     @Override
     public void onRequest(ChatModelRequestContext context) {
+        starting.remove();
+        failAbandoned();
         ChatRequest request = context.chatRequest();
-        completeAnswered(request.messages());
-        UUID conversationId = conversation(context.attributes(), request.messages());
+        Tenant tenant = tenant(context);
+        completeAnswered(tenant, request.messages());
+        UUID conversationId = conversation(tenant, context.attributes(), request.messages());
         String model = request.modelName() == null ? "unknown" : request.modelName();
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
         if (agent != null) {
@@ -155,16 +399,190 @@ public final class AtlasChatModelListener implements ChatModelListener {
         if (conversationId != null) {
             spec = spec.conversation(conversationId);
         }
-        ExecutionHandle execution = recorder.start(spec);
-        StepHandle step = execution.step();
-        java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
-        java.lang.ref.Cleaner.Cleanable dropped = DROPPED_CALLS.register(context.attributes(), new Dropped(execution, step, ended));
-        context.attributes().put(RUNNING, new Running(execution, step, conversationId, model, ended, dropped));
+        Instant started = clock.instant();
+        ExecutionHandle execution = tenant.executions().start(spec);
+        Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
+        call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
+        running.add(call);
+        context.attributes().put(RUNNING, call);
+        starting.set(new java.lang.ref.WeakReference<>(call));
+    }
+
+    /**
+     * {@code model} with this listener (added to its own listeners when missing) and what it streams
+     * recorded too: the time to the first fragment (text, thinking or tool call) as the execution's
+     * time to first token; the answer text streamed before a failure (up to 32,768 characters) in the
+     * failed step's metadata as {@code partialContent} (with {@code partialContentTruncated}
+     * when cut); and {@link Builder#abandonAfter} counted from the last fragment rather than from
+     * the start. A plain listener sees none of that: LangChain4j hands listeners no fragments.
+     * Usage is recorded only with the complete response either way: LangChain4j's streaming
+     * handlers get no token usage before it.
+     *
+     * @param model a LangChain4j streaming model implementing {@code doChat}, as its 1.x models do
+     * @return the model to give {@code AiServices} (or call) instead of {@code model}
+     */
+    public dev.langchain4j.model.chat.StreamingChatModel streaming(dev.langchain4j.model.chat.StreamingChatModel model) {
+        return new Streaming(Limits.requireNonNull("model", model));
+    }
+
+    /** A model whose doChat hands the provider a {@link Tap} on the call this listener just started. */
+    private final class Streaming implements dev.langchain4j.model.chat.StreamingChatModel {
+        private final dev.langchain4j.model.chat.StreamingChatModel model;
+
+        Streaming(dev.langchain4j.model.chat.StreamingChatModel model) {
+            this.model = model;
+        }
+
+        @Override
+        public void doChat(ChatRequest request, dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+            java.lang.ref.WeakReference<Call> started = starting.get();
+            starting.remove();
+            Call call = started == null ? null : started.get();
+            model.doChat(request, call == null || call.listener() != AtlasChatModelListener.this ? handler : new Tap(handler, call));
+        }
+
+        @Override
+        public List<ChatModelListener> listeners() {
+            List<ChatModelListener> own = model.listeners();
+            if (own != null && own.contains(AtlasChatModelListener.this)) {
+                return own;
+            }
+            List<ChatModelListener> all = new java.util.ArrayList<>(own == null ? List.of() : own);
+            all.add(AtlasChatModelListener.this);
+            return all;
+        }
+
+        @Override
+        public dev.langchain4j.model.chat.request.ChatRequestParameters defaultRequestParameters() {
+            return model.defaultRequestParameters();
+        }
+
+        @Override
+        public ModelProvider provider() {
+            return model.provider();
+        }
+
+        @Override
+        public Set<dev.langchain4j.model.chat.Capability> supportedCapabilities() {
+            return model.supportedCapabilities();
+        }
+
+        @Override
+        public String toString() {
+            return "Recorded[" + model + "]";
+        }
+    }
+
+    /** Passes every event on unchanged, noting the fragments on the call. */
+    private record Tap(dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler, Call call)
+            implements dev.langchain4j.model.chat.response.StreamingChatResponseHandler {
+        private void note(String text) {
+            try {
+                call.streamed(text);
+            } catch (RuntimeException e) {
+                // Never break the app's stream for a note.
+                LOG.warn("streamed fragment of execution {} not noted: {}", call.execution.id(), e.toString());
+            }
+        }
+
+        @Override
+        public void onPartialResponse(String partialResponse) {
+            note(partialResponse);
+            handler.onPartialResponse(partialResponse);
+        }
+
+        @Override
+        public void onPartialResponse(dev.langchain4j.model.chat.response.PartialResponse partialResponse,
+                                      dev.langchain4j.model.chat.response.PartialResponseContext context) {
+            note(partialResponse.text());
+            handler.onPartialResponse(partialResponse, context);
+        }
+
+        @Override
+        public void onPartialThinking(dev.langchain4j.model.chat.response.PartialThinking partialThinking) {
+            note(null);
+            handler.onPartialThinking(partialThinking);
+        }
+
+        @Override
+        public void onPartialThinking(dev.langchain4j.model.chat.response.PartialThinking partialThinking,
+                                      dev.langchain4j.model.chat.response.PartialThinkingContext context) {
+            note(null);
+            handler.onPartialThinking(partialThinking, context);
+        }
+
+        @Override
+        public void onPartialToolCall(dev.langchain4j.model.chat.response.PartialToolCall partialToolCall) {
+            note(null);
+            handler.onPartialToolCall(partialToolCall);
+        }
+
+        @Override
+        public void onPartialToolCall(dev.langchain4j.model.chat.response.PartialToolCall partialToolCall,
+                                      dev.langchain4j.model.chat.response.PartialToolCallContext context) {
+            note(null);
+            handler.onPartialToolCall(partialToolCall, context);
+        }
+
+        @Override
+        public void onCompleteToolCall(dev.langchain4j.model.chat.response.CompleteToolCall completeToolCall) {
+            note(null);
+            handler.onCompleteToolCall(completeToolCall);
+        }
+
+        @Override
+        public void onUnmappedRawEvent(Object event) {
+            handler.onUnmappedRawEvent(event);
+        }
+
+        @Override
+        public void onCompleteResponse(ChatResponse completeResponse) {
+            handler.onCompleteResponse(completeResponse);
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            handler.onError(error);
+        }
+    }
+
+    /**
+     * Fails with {@link #ABANDONED} the calls through this listener that have had neither a response
+     * nor an error for longer than {@link Builder#abandonAfter}. The listener does this at every
+     * request; call it on a schedule where calls are rare and the bound must hold anyway.
+     *
+     * @return how many calls it failed
+     */
+    public int failAbandoned() {
+        if (running.isEmpty()) {
+            return 0;
+        }
+        Instant before = clock.instant().minus(abandonAfter);
+        int failed = 0;
+        for (Call c : running) {
+            if (c.lastEvent.isBefore(before) && c.abandon()) {
+                failed++;
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Fails with {@link #ABANDONED} every call through this listener still waiting for a response
+     * or an error; for shutting down, after the models it listens to stopped and before Atlas is
+     * closed. A Spring bean's close is called by the container. Calls made afterwards are still
+     * recorded.
+     */
+    @Override
+    public void close() {
+        for (Call c : running) {
+            c.abandon();
+        }
     }
 
     @Override
     public void onResponse(ChatModelResponseContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
+        if (!(context.attributes().remove(RUNNING) instanceof Call run) || !ended(run)) {
             return;
         }
         try {
@@ -172,7 +590,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
         } catch (RuntimeException e) {
             // Never leave the call processing because recording its response failed.
             try {
-                run.execution().fail("recording the response failed: " + e);
+                run.execution.fail("recording the response failed: " + e);
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -180,44 +598,83 @@ public final class AtlasChatModelListener implements ChatModelListener {
         }
     }
 
-    private void record(Running run, ChatResponse response) {
+    /** Ends {@code run} for its response or error; false (logged) when it was failed as abandoned already. */
+    private static boolean ended(Call run) {
+        if (run.end()) {
+            return true;
+        }
+        LOG.warn("model call of execution {} ended after it was failed as abandoned; its outcome is not recorded", run.execution.id());
+        return false;
+    }
+
+    private void record(Call run, ChatResponse response) {
         AiMessage ai = response.aiMessage();
+        String tenantId = run.tenant.id();
         if (ai.hasToolExecutionRequests()) {
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
                 // A model may send any id or name (an OpenAI-compatible server's blank id): recorded
                 // as a storable key rather than failing a call the model answered.
                 String name = key(r.name());
-                StepHandle.ToolCallHandle call = toolCall(run.step(), key(r.id()), name == null ? "unnamed" : name, r.arguments());
+                StepHandle.ToolCallHandle call = toolCall(run.step, key(r.id()), name == null ? "unnamed" : name, r.arguments());
                 // Parked also without a conversation: the next request may carry the result.
-                Correlation.park(tenant.id(), run.conversationId(), ai, run.execution().id(), r.id(), r.name(), call);
+                Correlation.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
         // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
-        run.step().finish(ai.text() == null ? null : Messages.storable(ai.text()),
+        run.step.finish(ai.text() == null ? null : Messages.storable(ai.text()),
                 ai.thinking() == null ? null : Messages.storable(ai.thinking()), finishReason(response, ai), usage);
-        run.execution().usage(usage);
+        run.execution.usage(usage);
         if (response.id() != null) {
-            run.execution().providerResponseId(response.id());
+            run.execution.providerResponseId(response.id());
         }
-        if (response.modelName() != null && !response.modelName().equals(run.model())) {
-            run.execution().metadata(Map.of("responseModel", response.modelName()));
+        if (response.modelName() != null && !response.modelName().equals(run.model)) {
+            run.execution.metadata(Map.of("responseModel", response.modelName()));
         }
-        run.execution().complete();
-        if (run.conversationId() != null) {
-            Correlation.produced(new Correlation.Produced(tenant.id(), run.conversationId(), ai, run.execution().id(), run.step().id()));
+        run.execution.complete();
+        if (run.conversationId != null) {
+            Correlation.produced(new Correlation.Produced(tenantId, run.conversationId, ai, run.execution.id(), run.step.id()));
         }
     }
 
     @Override
     public void onError(ChatModelErrorContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Running run) || !run.end()) {
+        if (!(context.attributes().remove(RUNNING) instanceof Call run) || !ended(run)) {
             return;
         }
         Throwable error = context.error();
         String message = error.getClass().getName() + (error.getMessage() == null ? "" : ": " + error.getMessage());
-        run.step().fail(message);
-        run.execution().fail(message);
+        run.keepPartial();
+        run.step.fail(message);
+        run.execution.fail(message);
+    }
+
+    /** The tenant a call is recorded in (see the class comment); refused when nothing names one. */
+    private Tenant tenant(ChatModelRequestContext context) {
+        Object named = context.attributes().get(TENANT_ID);
+        if (named != null && !(named instanceof String)) {
+            throw new InvalidInputException(TENANT_ID, "must be a String tenant id, was a " + named.getClass().getName());
+        }
+        if (fixedTenant != null) {
+            // Recorded nowhere rather than in the wrong tenant.
+            if (named != null && !named.equals(fixedTenant.id())) {
+                throw new InvalidInputException(TENANT_ID, "names tenant " + named + " but this listener records into tenant "
+                        + fixedTenant.id() + " only (use builder(atlas) for many tenants); the call is not recorded");
+            }
+            return fixedTenant;
+        }
+        if (named != null) {
+            return atlas.tenant((String) named);
+        }
+        String resolved = tenantResolver == null ? null : tenantResolver.apply(context);
+        if (resolved == null) {
+            resolved = Correlation.boundTenant(atlas, context.chatRequest().messages());
+        }
+        if (resolved == null) {
+            throw new InvalidInputException("tenant", "no tenant for this model call: give the listener attribute " + TENANT_ID
+                    + ", a tenantResolver that names one, or call the model with an Atlas chat memory; the call is not recorded");
+        }
+        return atlas.tenant(resolved);
     }
 
     /**
@@ -225,7 +682,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
      * after the response that asked for them: the results of an app or AI service whose memory is
      * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
      */
-    private void completeAnswered(List<ChatMessage> messages) {
+    private static void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
         for (Correlation.Answer a : Correlation.answeredIn(tenant.id(), messages)) {
             String text = Messages.columnText(a.result());
             try {
@@ -241,7 +698,7 @@ public final class AtlasChatModelListener implements ChatModelListener {
         }
     }
 
-    private UUID conversation(Map<Object, Object> attributes, List<ChatMessage> messages) {
+    private static UUID conversation(Tenant tenant, Map<Object, Object> attributes, List<ChatMessage> messages) {
         Object memoryId = attributes.get(MEMORY_ID);
         if (memoryId != null) {
             return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
@@ -360,6 +817,6 @@ public final class AtlasChatModelListener implements ChatModelListener {
 
     @Override
     public String toString() {
-        return "AtlasChatModelListener[" + tenant.id() + "]";
+        return "AtlasChatModelListener[" + (fixedTenant != null ? fixedTenant.id() : "per call") + "]";
     }
 }

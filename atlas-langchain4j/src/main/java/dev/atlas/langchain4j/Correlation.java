@@ -30,8 +30,17 @@ import java.util.UUID;
 final class Correlation {
     private Correlation() {}
 
-    /** The conversation a thread's memory last touched and the newest message of its window. */
-    record Bound(String tenant, UUID conversationId, WeakReference<ChatMessage> lastMessage) {}
+    /**
+     * The conversation a thread's memory last touched and the newest message of its window; its
+     * Atlas instance weakly, so a listener recording for many tenants takes the tenant only from a
+     * memory of its own Atlas, and a pooled thread keeps no closed Atlas alive.
+     */
+    record Bound(String tenant, WeakReference<dev.atlas.Atlas> atlas, UUID conversationId, WeakReference<ChatMessage> lastMessage,
+                 List<WeakReference<ChatMessage>> lastCopies, List<WeakReference<ChatMessage>> previousCopies) {}
+
+    // Reads in one turn hand out a few copies of a message (AiServices reads the memory, then adds
+    // to it, which reads it again): enough to tie the turn, bounded should a caller read in a loop.
+    private static final int MAX_COPIES = 8;
 
     /** The response the listener recorded last on a thread. */
     record Produced(String tenant, UUID conversationId, WeakReference<AiMessage> message, UUID executionId, UUID stepId) {
@@ -65,12 +74,47 @@ final class Correlation {
         }
     };
 
-    static void bind(String tenant, UUID conversationId, ChatMessage lastMessage) {
-        if (lastMessage == null) {
+    /** Notes that {@code tenant}'s memory of {@code conversationId} holds {@code window} now. */
+    static void bind(dev.atlas.Tenant tenant, UUID conversationId, List<ChatMessage> window) {
+        int n = window.size();
+        if (n == 0) {
             BOUND.remove();
-        } else {
-            BOUND.set(new Bound(tenant, conversationId, new WeakReference<>(lastMessage)));
+            return;
         }
+        ChatMessage last = window.get(n - 1);
+        ChatMessage previous = n > 1 ? window.get(n - 2) : null;
+        // The copies of this memory's newest message the thread was handed before: still its newest
+        // (read again), or now the one before a new message (the turn's user message added).
+        Bound old = BOUND.get();
+        List<WeakReference<ChatMessage>> earlier = List.of();
+        ChatMessage oldLast = old == null ? null : old.lastMessage().get();
+        if (oldLast != null && old.conversationId().equals(conversationId) && old.tenant().equals(tenant.id())
+                && old.atlas().get() == tenant.atlas()) {
+            earlier = new ArrayList<>(old.lastCopies());
+            earlier.add(old.lastMessage());
+        }
+        List<WeakReference<ChatMessage>> lastCopies = oldLast != null && oldLast != last && oldLast.equals(last) ? recent(earlier) : List.of();
+        List<WeakReference<ChatMessage>> previousCopies = new ArrayList<>(previous != null && oldLast != null && oldLast.equals(previous) ? recent(earlier) : List.of());
+        if (previous != null) {
+            previousCopies.add(new WeakReference<>(previous));
+        }
+        BOUND.set(new Bound(tenant.id(), new WeakReference<>(tenant.atlas()), conversationId, new WeakReference<>(last), lastCopies, previousCopies));
+    }
+
+    private static List<WeakReference<ChatMessage>> recent(List<WeakReference<ChatMessage>> copies) {
+        return copies.size() <= MAX_COPIES ? copies : copies.subList(copies.size() - MAX_COPIES, copies.size());
+    }
+
+    /**
+     * The tenant (of {@code atlas}) whose memory last touched this thread, when {@code messages}
+     * contain that memory's newest message, this very instance; else null.
+     */
+    static String boundTenant(dev.atlas.Atlas atlas, List<ChatMessage> messages) {
+        Bound bound = BOUND.get();
+        if (bound == null || bound.atlas().get() != atlas) {
+            return null;
+        }
+        return boundConversation(bound.tenant(), messages) == null ? null : bound.tenant();
     }
 
     /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
@@ -88,6 +132,19 @@ final class Correlation {
         for (int i = messages.size() - 1; i >= 0; i--) {
             if (messages.get(i) == last) {
                 return bound.conversationId();
+            }
+        }
+        // Retrieval augmentation with storeRetrievedContentInChatMemory(false): AiServices sends the
+        // memory with its newest message, a user message, swapped for the augmented copy. The
+        // message before it, one of the copies the memory handed this thread, then followed by one user
+        // message only, ties the call.
+        int n = messages.size();
+        if (last instanceof dev.langchain4j.data.message.UserMessage && n >= 2 && messages.get(n - 1) instanceof dev.langchain4j.data.message.UserMessage) {
+            ChatMessage before = messages.get(n - 2);
+            for (WeakReference<ChatMessage> copy : bound.previousCopies()) {
+                if (copy.get() == before) {
+                    return bound.conversationId();
+                }
             }
         }
         return null;

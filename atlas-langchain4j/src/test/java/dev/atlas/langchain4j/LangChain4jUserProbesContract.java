@@ -415,7 +415,9 @@ public abstract class LangChain4jUserProbesContract {
     @Test
     @DisplayName("A streaming AiService running three tools concurrently, answers on the provider's thread: both calls in the conversation, each tool call completed")
     void streamingToolsExecutedConcurrently() throws Exception {
-        StreamingChatModel model = streaming(AtlasChatModelListener.of(tenant, "openai", null), (request, handler) -> {
+        // Through listener.streaming(...), which must pass every tool call event on unchanged.
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) -> {
             AiMessage answer = threeLookupsThenDone(request);
             new Thread(() -> {
                 // As providers stream: each tool call as it completes (concurrent AiServices start it then), then the response.
@@ -424,7 +426,7 @@ public abstract class LangChain4jUserProbesContract {
                 }
                 handler.onCompleteResponse(ChatResponse.builder().aiMessage(answer).modelName("m").build());
             }, "provider-callback").start();
-        });
+        }));
         StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
                 .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20))
                 .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).executeToolsConcurrently().build();
@@ -433,6 +435,11 @@ public abstract class LangChain4jUserProbesContract {
                 .onError(done::completeExceptionally).start();
         assertThat(done.get(30, TimeUnit.SECONDS).aiMessage().text()).isEqualTo("done");
         assertThreeLookupsRecorded("sconc");
+        // The tool round streamed its calls (a first token); the answer streamed no fragment.
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions.get(0).firstTokenMs()).isNotNull();
+        assertThat(executions.get(1).firstTokenMs()).isNull();
     }
 
     @Test
@@ -813,5 +820,287 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
                 .extracting(t -> t.providerCallId(), t -> t.status(), t -> t.result())
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("c6", ExecutionStatus.COMPLETED, "order 6 shipped"));
+    }
+
+    /** A chat model answering "ok" with {@code usage(request)} as its token usage, recorded by {@code listener}. */
+    private static ChatModel answering(ChatModelListener listener, java.util.function.Function<ChatRequest, TokenUsage> usage) {
+        return new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(AiMessage.from("ok")).modelName("m").tokenUsage(usage.apply(request)).build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    /** The output token counts of {@code t}'s executions, which the scripted models set per call. */
+    private static List<Long> outputTokens(Tenant t) {
+        return t.executions().list(ExecutionQuery.all()).items().stream().map(e -> e.usage().outputTokens()).sorted().toList();
+    }
+
+    @Test
+    @DisplayName("One listener for many tenants, on 8 threads: each call lands in the tenant the app's resolver names, in that tenant's conversation of its memory id; equal memory ids in two tenants never cross")
+    void multiTenantListenerRecordsEachCallInItsOwnTenant() throws Exception {
+        ThreadLocal<String> current = new ThreadLocal<>();
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(atlas).tenantResolver(context -> current.get()).provider("openai").build();
+        // The output token count names the call: tenant (0 or 100) plus its number.
+        ChatModel model = answering(listener, request -> {
+            String[] text = ((UserMessage) request.messages().get(request.messages().size() - 1)).singleText().split(" ");
+            return new TokenUsage(1, (text[0].equals("acme") ? 0 : 100) + Integer.parseInt(text[1]));
+        });
+        java.util.Map<String, SyncAssistant> assistants = new java.util.HashMap<>();
+        for (String t : List.of("acme", "globex")) {
+            assistants.put(t, AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(AtlasChatMemory.provider(atlas.tenant(t), 10)).build());
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (int k = 0; k < 20; k++) {
+                String t = k % 2 == 0 ? "acme" : "globex";
+                int i = k / 2;
+                all.add(threads.submit(() -> {
+                    current.set(t);
+                    try {
+                        return assistants.get(t).chat("u" + i % 3, t + " " + i);
+                    } finally {
+                        current.remove();
+                    }
+                }));
+            }
+            for (Future<?> f : all) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        for (String t : List.of("acme", "globex")) {
+            Tenant view = atlas.tenant(t);
+            long base = t.equals("acme") ? 0 : 100;
+            assertThat(outputTokens(view)).containsExactlyElementsOf(java.util.stream.LongStream.range(base, base + 10).boxed().toList());
+            for (Execution e : view.executions().list(ExecutionQuery.all()).items()) {
+                String key = "u" + (e.usage().outputTokens() - base) % 3;
+                assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isEqualTo(view.conversations().requireByKey(key).id());
+            }
+            for (int u = 0; u < 3; u++) {
+                assertThat(view.conversations().messages(view.conversations().requireByKey("u" + u).id(), 0, 100))
+                        .extracting(Message::content).allMatch(c -> c.equals("ok") || c.startsWith(t + " "));
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("A listener for many tenants without a resolver's answer: the tenant of the listener attribute, else of the Atlas memory the call continues; a call with neither is recorded in no tenant")
+    void multiTenantListenerFallsBackToTheAttributeThenTheMemory() {
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(atlas).provider("openai").build();
+        ChatModel model = answering(listener, request -> new TokenUsage(1, request.messages().size()));
+        SyncAssistant globex = AiServices.builder(SyncAssistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(atlas.tenant("globex"), 10)).build();
+        globex.chat("u", "hi");
+        model.chat(ChatRequest.builder().messages(UserMessage.from("a"), UserMessage.from("b")).build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, "acme").build());
+        model.chat(ChatRequest.builder().messages(UserMessage.from("a"), UserMessage.from("b"), UserMessage.from("c")).build());
+
+        assertThat(atlas.tenant("globex").executions().list(ExecutionQuery.all()).items()).singleElement().satisfies(e -> {
+            assertThat(e.usage().outputTokens()).isEqualTo(1L);
+            assertThat(e.conversationId()).isEqualTo(atlas.tenant("globex").conversations().requireByKey("u").id());
+        });
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.usage().outputTokens()).isEqualTo(2L);
+            assertThat(e.conversationId()).isNull();
+        });
+        assertThat(atlas.defaultTenant().executions().list(ExecutionQuery.all()).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("A listener of one tenant given a call whose TENANT_ID names another records it nowhere, rather than in the wrong tenant")
+    void singleTenantListenerRefusesACallOfAnotherTenant() {
+        ChatModel model = answering(AtlasChatModelListener.of(tenant, "openai", null), request -> new TokenUsage(1, 1));
+        model.chat(ChatRequest.builder().messages(UserMessage.from("a")).build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, "globex").build());
+        model.chat(ChatRequest.builder().messages(UserMessage.from("b")).build(),
+                ChatRequestOptions.builder().addListenerAttribute(AtlasChatModelListener.TENANT_ID, "acme").build());
+
+        assertThat(atlas.tenant("globex").executions().list(ExecutionQuery.all()).items()).isEmpty();
+        assertThat(executions()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("A call with neither response nor error past abandonAfter is failed ABANDONED at the next request, at failAbandoned() or at close(), at that moment; a late answer does not revive it")
+    void callsOutlivingTheBoundAreFailedAbandoned() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        java.time.Instant t0 = clock.instant();
+        atlas.close();
+        atlas = database.open(b -> b.clock(clock));
+        tenant = atlas.tenant("acme");
+        // Holding each call's handler keeps its context reachable: only the bound can end these calls.
+        List<StreamingChatResponseHandler> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(tenant).provider("openai")
+                .abandonAfter(java.time.Duration.ofMinutes(10)).clock(clock).build();
+        StreamingChatModel model = streaming(listener, (request, handler) -> pending.add(handler));
+        StreamingChatResponseHandler ignore = new StreamingChatResponseHandler() {
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+            }
+
+            @Override
+            public void onError(Throwable e) {
+            }
+        };
+        model.chat("first", ignore);
+        UUID first = executions().get(0).id();
+        clock.set(t0.plus(java.time.Duration.ofMinutes(10)));
+        model.chat("second", ignore);
+        UUID second = executions().get(0).id();
+        assertThat(tenant.executions().require(first).status()).isEqualTo(ExecutionStatus.PROCESSING);
+
+        java.time.Instant t1 = t0.plus(java.time.Duration.ofMinutes(10)).plusNanos(1000);
+        clock.set(t1);
+        model.chat("third", ignore);
+        UUID third = executions().get(0).id();
+        assertAbandonedAt(first, t1);
+        assertThat(tenant.executions().require(second).status()).isEqualTo(ExecutionStatus.PROCESSING);
+
+        pending.get(0).onCompleteResponse(ChatResponse.builder().aiMessage(AiMessage.from("late")).modelName("m").tokenUsage(new TokenUsage(5, 6)).build());
+        assertAbandonedAt(first, t1);
+        assertThat(tenant.executions().require(first).usage().outputTokens()).isNull();
+
+        java.time.Instant t2 = t0.plus(java.time.Duration.ofMinutes(20)).plusNanos(1000);
+        clock.set(t2);
+        assertThat(listener.failAbandoned()).isEqualTo(1);
+        assertAbandonedAt(second, t2);
+        assertThat(tenant.executions().require(third).status()).isEqualTo(ExecutionStatus.PROCESSING);
+
+        java.time.Instant t3 = t2.plusSeconds(1);
+        clock.set(t3);
+        listener.close();
+        assertAbandonedAt(third, t3);
+        assertThat(executions()).hasSize(3);
+    }
+
+    private void assertAbandonedAt(UUID id, java.time.Instant at) {
+        Execution e = tenant.executions().require(id);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
+        assertThat(e.completedAt()).isEqualTo(at);
+        assertThat(tenant.executions().tree(id).orElseThrow().steps()).singleElement()
+                .satisfies(s -> assertThat(s.status()).isEqualTo(ExecutionStatus.FAILED));
+    }
+
+    @Test
+    @DisplayName("A stream failing midway through a model wrapped by listener.streaming(...): the app still gets every token; the failed step keeps the text streamed so far, the execution its time to first token, and no usage (LangChain4j gives none before the end)")
+    void wrappedStreamFailingMidwayKeepsWhatWasStreamed() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) ->
+                new Thread(() -> {
+                    handler.onPartialResponse("Hel");
+                    handler.onPartialResponse(new dev.langchain4j.model.chat.response.PartialResponse("lo"),
+                            new dev.langchain4j.model.chat.response.PartialResponseContext(new dev.langchain4j.model.chat.response.StreamingHandle() {
+                                @Override
+                                public void cancel() {
+                                }
+
+                                @Override
+                                public boolean isCancelled() {
+                                    return false;
+                                }
+                            }));
+                    handler.onError(new java.io.UncheckedIOException(new java.io.IOException("connection reset")));
+                }, "provider-callback").start()));
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        List<String> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        assistant.chat("w", "Hi").onPartialResponse(tokens::add).onCompleteResponse(done::complete).onError(done::completeExceptionally).start();
+        assertThatThrownBy(() -> done.get(30, TimeUnit.SECONDS)).hasRootCauseMessage("connection reset");
+
+        assertThat(tokens).containsExactly("Hel", "lo");
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo("java.io.UncheckedIOException: java.io.IOException: connection reset");
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey("w").id());
+            assertThat(e.firstTokenMs()).isNotNull();
+            assertThat(e.usage().inputTokens()).isNull();
+            assertThat(e.usage().outputTokens()).isNull();
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
+                assertThat(s.status()).isEqualTo(ExecutionStatus.FAILED);
+                assertThat(s.metadata()).isEqualTo(java.util.Map.of("partialContent", "Hello"));
+            });
+        });
+    }
+
+    @Test
+    @DisplayName("Through listener.streaming(...), abandonAfter counts from the stream's last fragment, not from its start; the abandoned step keeps the text streamed, the execution its time to first token")
+    void wrappedStreamIsAbandonedAfterItsLastFragment() {
+        dev.atlas.jdbi.kit.MutableClock clock = new dev.atlas.jdbi.kit.MutableClock(java.time.Instant.parse("2026-03-01T10:00:00Z"));
+        java.time.Instant t0 = clock.instant();
+        atlas.close();
+        atlas = database.open(b -> b.clock(clock));
+        tenant = atlas.tenant("acme");
+        List<StreamingChatResponseHandler> pending = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(tenant).provider("openai")
+                .abandonAfter(java.time.Duration.ofMinutes(10)).clock(clock).build();
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) -> pending.add(handler)));
+        model.chat("slow", new StreamingChatResponseHandler() {
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+            }
+
+            @Override
+            public void onError(Throwable e) {
+            }
+        });
+        clock.set(t0.plus(java.time.Duration.ofMinutes(9)));
+        pending.get(0).onPartialResponse("Hal");
+        pending.get(0).onPartialThinking(new dev.langchain4j.model.chat.response.PartialThinking("hmm"));
+        clock.set(t0.plus(java.time.Duration.ofMinutes(19)));
+        assertThat(listener.failAbandoned()).isZero();
+        java.time.Instant late = t0.plus(java.time.Duration.ofMinutes(19)).plusNanos(1000);
+        clock.set(late);
+        assertThat(listener.failAbandoned()).isEqualTo(1);
+        Execution e = executions().get(0);
+        assertAbandonedAt(e.id(), late);
+        assertThat(e.firstTokenMs()).isEqualTo(java.time.Duration.ofMinutes(9).toMillis());
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps().get(0).metadata()).isEqualTo(java.util.Map.of("partialContent", "Hal"));
+    }
+
+    @Test
+    @DisplayName("RAG with storeRetrievedContentInChatMemory(false): the model gets the augmented user message, the memory the original; every call is still in the conversation and each answer linked to its execution")
+    void ragWithoutStoringRetrievedContentIsStillInTheConversation() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                seen.add(((UserMessage) request.messages().get(request.messages().size() - 1)).singleText());
+                return ChatResponse.builder().aiMessage(AiMessage.from("answer " + seen.size())).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        Assistant assistant = AiServices.builder(Assistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10))
+                .contentRetriever(query -> List.of(dev.langchain4j.rag.content.Content.from("Order 1 shipped on Monday.")))
+                .storeRetrievedContentInChatMemory(false).build();
+        assertThat(assistant.chat("rag", "where is order 1")).isEqualTo("answer 1");
+        assertThat(assistant.chat("rag", "and order 2")).isEqualTo("answer 2");
+
+        assertThat(seen).allMatch(text -> text.contains("Order 1 shipped on Monday."));
+        Conversation c = tenant.conversations().requireByKey("rag");
+        List<Message> rows = tenant.conversations().messages(c.id(), 0, 20);
+        assertThat(rows).extracting(Message::content)
+                .containsExactly("You help with orders.", "where is order 1", "answer 1", "and order 2", "answer 2");
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::conversationId).containsExactly(c.id(), c.id());
+        assertThat(rows.get(2).executionId()).isEqualTo(executions.get(0).id());
+        assertThat(rows.get(4).executionId()).isEqualTo(executions.get(1).id());
     }
 }
