@@ -218,8 +218,10 @@ public interface ConversationStore {
      * {@link ConflictException} on {@code clientId}. A repeat of what was first sent is still
      * returned after the conversation was closed or the message edited. A message with a parent becomes the active sibling; the others
      * answering the same parent with the same role are deactivated in the same transaction. A
-     * parent is refused with {@link ConflictException} on {@code parentId} when {@link #canRetry}
-     * would say false: an active user message already follows it. An execution and step, when
+     * regeneration (a parent that already has an answer of this role) is refused with
+     * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an
+     * active user message already follows the parent. A first answer is accepted even then: a
+     * question answered late follows the messages sent meanwhile. An execution and step, when
      * given, must exist in this tenant and the step must belong to the execution. The first
      * user message titles an untitled conversation.
      *
@@ -345,10 +347,10 @@ public interface ConversationStore {
     /**
      * Whether a response to this message's parent may still be regenerated: no active user
      * message follows the parent (for a message without parent: follows the message). The same
-     * rule decides whether {@link #append} accepts the parent.
+     * rule decides whether {@link #append} accepts a regeneration (a first answer is always accepted).
      *
      * @param messageId the message's id
-     * @return whether a response to this message's parent may still be regenerated: no active user message follows the parent (for a message without parent: follows the message). The same rule decides whether {
+     * @return whether a response to this message's parent may still be regenerated
      */
     boolean canRetry(UUID messageId);
 

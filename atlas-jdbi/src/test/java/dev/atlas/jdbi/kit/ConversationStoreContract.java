@@ -1092,6 +1092,17 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.canRetry(a2.id())).isTrue();
         store.append(c.id(), NewMessage.assistant("A2'").parent(q2.id()));
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Q1", "A1", "Q2", "A2'");
+
+        // A first answer is not a regeneration: a question answered late (the user asked again
+        // meanwhile) is accepted, in the order it came, though canRetry of Q3 says false.
+        Message q3 = store.append(c.id(), NewMessage.user("Q3"));
+        store.append(c.id(), NewMessage.user("Q4"));
+        assertThat(store.canRetry(q3.id())).isFalse();
+        store.append(c.id(), NewMessage.assistant("A3").parent(q3.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("Q1", "A1", "Q2", "A2'", "Q3", "Q4", "A3");
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("A3'").parent(q3.id())))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
     }
 
     @Test
