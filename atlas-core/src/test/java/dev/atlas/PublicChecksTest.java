@@ -47,4 +47,15 @@ class PublicChecksTest {
                             + " and underscores, starting with a letter (for example 'atlas_')");
         }
     }
+
+    @Test
+    void badEventNamesAreQuotedPrintably() {
+        // A name holding a NUL or a terminal escape must not carry it into logs through the message.
+        assertThatThrownBy(() -> dev.atlas.conversation.MessageEventType.app("a\u0000b\u001b[31m"))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("type"))
+                .hasMessageStartingWith("type: app event name 'a\\u0000b\\u001b[31m' must be");
+        assertThatThrownBy(() -> dev.atlas.conversation.MessageEventType.of("x\u2028y"))
+                .isInstanceOf(InvalidInputException.class)
+                .hasMessageStartingWith("type: 'x\\u2028y' is not a message event type");
+    }
 }

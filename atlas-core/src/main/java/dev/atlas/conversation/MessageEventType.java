@@ -59,8 +59,20 @@ public final class MessageEventType {
         return new MessageEventType(APP_PREFIX + name);
     }
 
+    // Messages end up in logs and terminals: control, format and separator characters are shown as escapes.
     private static String abbreviate(String s) {
-        return s.length() <= 80 ? s : s.substring(0, 80) + "…";
+        String cut = s.length() <= 80 ? s : s.substring(0, 80) + "…";
+        StringBuilder b = new StringBuilder(cut.length());
+        cut.chars().forEach(c -> {
+            int type = Character.getType(c);
+            if (type == Character.CONTROL || type == Character.FORMAT || type == Character.LINE_SEPARATOR
+                    || type == Character.PARAGRAPH_SEPARATOR || type == Character.SURROGATE) {
+                b.append(String.format("\\u%04x", c));
+            } else {
+                b.append((char) c);
+            }
+        });
+        return b.toString();
     }
 
     /**
