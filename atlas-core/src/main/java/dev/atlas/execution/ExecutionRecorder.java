@@ -54,11 +54,14 @@ public interface ExecutionRecorder {
      * The asynchronous form for clients that return a {@link CompletableFuture}: the returned
      * future completes after the execution is stored completed (with the body's value) or failed
      * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}).
+     * Arguments are checked, and the execution is created, before this returns: a bad spec or a
+     * failed start throws here, as {@link #start} does, and the body is not called.
      *
      * @param spec the description of what to create
      * @param body the body
      * @param <T> the value's type
-     * @return the completableFuture
+     * @return the future of the body's value, completed once the execution is stored finished
+     * @throws dev.atlas.InvalidInputException when {@code spec} or {@code body} is invalid
      */
     <T> CompletableFuture<T> recordAsync(ExecutionSpec spec, Function<ExecutionHandle, CompletableFuture<T>> body);
 
