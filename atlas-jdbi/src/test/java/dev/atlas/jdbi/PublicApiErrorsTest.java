@@ -104,6 +104,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "VoiceCallStore.summarize.summary",
             "VoiceCallStore.byConversation.cursor",
             "VoiceCallStore.bySession.cursor",
+            "MemoryStore.revisions.cursor",
             "MemoryGraph.neighbours.edgeType",
             "MemoryGraph.neighbours.cursor",
             "MemoryGraph.traverse.edgeType",
