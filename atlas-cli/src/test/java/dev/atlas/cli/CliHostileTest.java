@@ -68,7 +68,7 @@ class CliHostileTest {
         boolean found = false;
         for (String line : export.out().split("\n")) {
             com.fasterxml.jackson.databind.JsonNode row = json.readTree(line);
-            found |= HostileFixture.AGENT.equals(row.path("agent").asText(null));
+            found |= HostileFixture.AGENT.equals(row.path("row").path("agent").asText(null));
         }
         assertThat(found).as("a row reads back with the stored agent").isTrue();
     }

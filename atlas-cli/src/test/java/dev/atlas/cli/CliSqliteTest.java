@@ -299,11 +299,6 @@ class CliSqliteTest {
                 + " migrate' to create one)\n");
         assertThat(missing.out()).isEmpty();
 
-        Cli.Result badPrefix = atlas("--table-prefix", "Bad", "info");
-        assertThat(badPrefix.exitCode()).isEqualTo(1);
-        assertThat(badPrefix.err()).isEqualTo("atlas: --table-prefix must be 1 to 30 lowercase letters, digits or underscores,"
-                + " starting with a letter, was 'Bad'\n");
-
         String unknown = "01a23783-0040-71d1-bdf9-358135efdc3d";
         Cli.Result notFound = atlas("--tenant", "acme", "executions", "show", unknown);
         assertThat(notFound.exitCode()).isEqualTo(1);
