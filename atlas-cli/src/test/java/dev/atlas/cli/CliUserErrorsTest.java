@@ -50,6 +50,15 @@ class CliUserErrorsTest {
         assertThat(fresh).doesNotExist();
     }
 
+    /** The JDK's file-system exceptions carry only the file name; messages say why instead (as root, permissions cannot be denied here). */
+    @Test
+    void fileErrorsSayWhy() {
+        assertThat(PortabilityCommands.why(new java.nio.file.AccessDeniedException("/data/export.jsonl"))).isEqualTo("permission denied");
+        assertThat(PortabilityCommands.why(new java.nio.file.NoSuchFileException("/data/export.jsonl"))).isEqualTo("no such file or directory");
+        assertThat(PortabilityCommands.why(new java.nio.file.FileSystemException("/data", null, "Read-only file system")))
+                .isEqualTo("Read-only file system");
+    }
+
     @Test
     void exportIntoAMissingDirectoryNamesTheFile() {
         Path output = dir.resolve("no-such-dir").resolve("out.jsonl");

@@ -162,13 +162,14 @@ class ViewerBrowserTest {
                     if (!/[\u202a-\u202e\u2066-\u2069]/.test(n.data)) continue;
                     let node = n, ok = false;
                     while (node.parentElement) {
-                      const p = node.parentElement, style = getComputedStyle(p);
-                      if (style.unicodeBidi === 'isolate' || style.unicodeBidi === 'isolate-override' || style.unicodeBidi === 'plaintext') { ok = true; break; }
+                      const p = node.parentElement, style = getComputedStyle(p), inline = style.display.startsWith('inline');
+                      // Blocks (a div is unicode-bidi: isolate too) isolate only from what is outside them.
+                      if (inline && ['isolate', 'isolate-override', 'plaintext'].includes(style.unicodeBidi)) { ok = true; break; }
                       const siblings = [...p.childNodes];
                       const followed = siblings.slice(siblings.indexOf(node) + 1).some((x) => x.textContent !== ''
                         && (x.nodeType === 3 || getComputedStyle(x).display.startsWith('inline')));
                       if (followed) break;
-                      if (!style.display.startsWith('inline')) { ok = true; break; }
+                      if (!inline) { ok = true; break; }
                       node = p;
                     }
                     if (!ok) bad.push(n.parentElement.tagName + ': ' + n.parentElement.parentElement.textContent);
