@@ -31,8 +31,17 @@ public final class AtlasCli implements Callable<Integer> {
     static final int USAGE = 2;
 
     /** Fields the library checks that only ever hold a command-line value, and the option that gave it. */
-    private static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.of(
-            "tenantId", "--tenant", "status", "--status", "cursor", "--after");
+    private static final java.util.Map<String, String> OPTION_OF_FIELD = java.util.Map.ofEntries(
+            java.util.Map.entry("tenantId", "--tenant"), java.util.Map.entry("status", "--status"),
+            java.util.Map.entry("cursor", "--after"), java.util.Map.entry("text", "--search"),
+            java.util.Map.entry("agent", "--agent"), java.util.Map.entry("model", "--model"),
+            java.util.Map.entry("owner.type", "--owner"), java.util.Map.entry("owner.id", "--owner"),
+            java.util.Map.entry("from", "--from"), java.util.Map.entry("to", "--to"),
+            java.util.Map.entry("deleteMessagesAfter", "--delete-messages-after"),
+            java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
+            java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
+            java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
+            java.util.Map.entry("batchSize", "--batch-size"));
 
     @Spec
     CommandSpec spec;
@@ -55,7 +64,8 @@ public final class AtlasCli implements Callable<Integer> {
             description = "Directory of Atlas's files beside the database (asset bytes); by default the one the library derives.")
     java.nio.file.Path dataDir;
 
-    @Option(names = {"-t", "--tenant"}, description = "Tenant whose data the command reads or changes (default: ${DEFAULT-VALUE} where a command needs one).")
+    @Option(names = {"-t", "--tenant"},
+            description = "Tenant whose data the command reads or changes (default: default; usage, retention run and serve without it cover every tenant).")
     String tenant;
 
     @Option(names = {"-v", "--verbose"}, description = "Print stack traces of failures.")
@@ -75,6 +85,8 @@ public final class AtlasCli implements Callable<Integer> {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.registerConverter(UUID.class, AtlasCli::uuid);
+        // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default).
+        withVersion(cli, new Version());
         cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
@@ -98,6 +110,11 @@ public final class AtlasCli implements Callable<Integer> {
         return cli;
     }
 
+    private static void withVersion(CommandLine cli, Version version) {
+        cli.getCommandSpec().versionProvider(version);
+        cli.getSubcommands().values().forEach(sub -> withVersion(sub, version));
+    }
+
     @Override
     public Integer call() {
         throw new ParameterException(spec.commandLine(), "a command is required (migrate, info, conversations, executions, usage, retention, export, import, serve)");
@@ -109,7 +126,11 @@ public final class AtlasCli implements Callable<Integer> {
             throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
         }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
-        return new Database(db, user, password, tablePrefix, dataDir);
+        try {
+            return new Database(db, user, password, tablePrefix, dataDir);
+        } catch (Database.BadOption e) {
+            throw new ParameterException(asking, e.getMessage());
+        }
     }
 
     /** The tenant the command works on: {@code --tenant}, else {@code default}. */

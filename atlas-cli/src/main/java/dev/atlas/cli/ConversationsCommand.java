@@ -77,6 +77,25 @@ final class ConversationsCommand implements Callable<Integer> {
             if (limit < 1 || limit > 100) {
                 throw new ParameterException(spec.commandLine(), "--limit must be between 1 and 100, was " + limit);
             }
+            if (search != null) {
+                // The search lists conversations by best hit, not through the filtered, paged listing.
+                java.util.List<String> given = new ArrayList<>();
+                if (after != null) {
+                    given.add("--after");
+                }
+                if (agent != null) {
+                    given.add("--agent");
+                }
+                if (owner != null) {
+                    given.add("--owner");
+                }
+                if (status != null) {
+                    given.add("--status");
+                }
+                if (!given.isEmpty()) {
+                    throw new ParameterException(spec.commandLine(), "--search cannot be combined with " + String.join(", ", given));
+                }
+            }
             AtlasCli root = parent.root;
             PrintWriter out = spec.commandLine().getOut();
             try (Atlas atlas = root.database(spec.commandLine()).open()) {

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.logging.Logger;
@@ -51,12 +52,12 @@ final class Database {
         try {
             AtlasConfig.checkTablePrefix(prefix);
         } catch (ConfigurationException e) {
-            throw new CliException("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
+            throw new BadOption("--table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter, was '"
                     + prefix + "'");
         }
         if (db.startsWith("jdbc:")) {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
-                throw new CliException("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
+                throw new BadOption("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
@@ -78,6 +79,13 @@ final class Database {
         this.password = password;
         this.prefix = prefix;
         this.dataDir = dataDir;
+    }
+
+    /** A value of {@code --db} or {@code --table-prefix} that cannot be right: the command line is wrong. */
+    static final class BadOption extends RuntimeException {
+        BadOption(String message) {
+            super(message);
+        }
     }
 
     boolean isSqlite() {
@@ -108,7 +116,15 @@ final class Database {
 
     /** Opens Atlas and applies pending migrations (creating an SQLite file if missing). */
     Atlas openAndMigrate() {
-        return builder().migrate(true).build();
+        try {
+            return builder().migrate(true).build();
+        } catch (ConfigurationException e) {
+            // The library's message quotes the JDK's, which for a denied file is only the file's name again.
+            if (e.getCause() instanceof java.io.IOException io && file() != null) {
+                throw new CliException("cannot create SQLite file " + file() + " (--db): " + PortabilityCommands.why(io), e);
+            }
+            throw e;
+        }
     }
 
     private AtlasBuilder builder() {
@@ -238,7 +254,7 @@ final class Database {
             DatabaseMetaData meta = c.getMetaData();
             for (String table : tables(c)) {
                 boolean hasTenant = false;
-                try (ResultSet cols = meta.getColumns(null, null, table, null)) {
+                try (ResultSet cols = meta.getColumns(null, c.getSchema(), table, null)) {
                     while (cols.next()) {
                         hasTenant |= "tenant_id".equalsIgnoreCase(cols.getString("COLUMN_NAME"));
                     }
@@ -255,13 +271,25 @@ final class Database {
         return new ArrayList<>(tenants);
     }
 
+    /**
+     * Atlas's tables, without the prefix, as its migrations create them (full-text index internals
+     * and Flyway's history left out). Matched exactly: another installation's prefix may start
+     * with this one ({@code atlas_v2_} beside {@code atlas_}), and applications name tables too.
+     */
+    static final Set<String> TABLES = Set.of("assets", "assistant_revisions", "assistants", "blob_intents", "conversations",
+            "credentials", "execution_steps", "execution_tool_calls", "executions", "graph_edges", "graph_nodes", "installation",
+            "leases", "memories", "memory_revisions", "memory_tags", "message_assets", "message_events", "messages", "model_prices",
+            "search_keys", "settings", "settings_revisions", "task_schedules", "tasks", "vector_models", "vector_sets", "vectors",
+            "voice_calls");
+
+    /** Atlas's tables in the connection's current schema (PostgreSQL's search path may name another than public). */
     private List<String> tables(Connection c) throws SQLException {
         List<String> names = new ArrayList<>();
-        try (ResultSet rs = c.getMetaData().getTables(null, null, "%", new String[]{"TABLE"})) {
+        String schema = c.getSchema();
+        try (ResultSet rs = c.getMetaData().getTables(null, schema, "%", new String[]{"TABLE"})) {
             while (rs.next()) {
                 String name = rs.getString("TABLE_NAME").toLowerCase(Locale.ROOT);
-                if (name.startsWith(prefix) && !name.contains("_fts") && !name.equals(prefix + "schema_history")
-                        && (rs.getString("TABLE_SCHEM") == null || "public".equals(rs.getString("TABLE_SCHEM")))) {
+                if (name.startsWith(prefix) && TABLES.contains(name.substring(prefix.length())) && !names.contains(name)) {
                     names.add(name);
                 }
             }

@@ -5,6 +5,7 @@ import dev.atlas.Owner;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
 import dev.atlas.portability.ImportReport;
+import dev.atlas.jdbi.internal.portability.JdbiPortability;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -63,22 +64,29 @@ final class PortabilityCommands {
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
             if (!"-".equals(output)) {
-                writable(output, force, db);
+                writable(spec, output, force, db);
             }
-            Progress progress = new Progress(spec.commandLine().getErr());
+            // Data on stdout: progress as whole lines, so a line rewritten in place is never left for the data to follow.
+            Progress progress = "-".equals(output) ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
             ExportReport report;
             try (Atlas atlas = db.open()) {
                 progress.step("exporting tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
                 if ("-".equals(output)) {
-                    OutputStream out = new BufferedOutputStream(System.out);
+                    // The same JSON with the controls JSON allows raw escaped, since stdout is often a terminal.
+                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(System.out));
                     report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
-                    out.flush();
+                    out.finish();
                     progress.done();
                     return AtlasCli.OK;
                 }
                 Path target = Path.of(output).toAbsolutePath();
                 // A temporary sibling renamed at the end, so a failed export never leaves half a file under the name.
-                Path tmp = Files.createTempFile(target.getParent(), ".atlas-export-", ".tmp");
+                Path tmp;
+                try {
+                    tmp = Files.createTempFile(target.getParent(), ".atlas-export-", ".tmp");
+                } catch (IOException e) {
+                    throw new CliException("cannot write --output " + output + ": " + why(e));
+                }
                 try {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
@@ -116,12 +124,14 @@ final class PortabilityCommands {
             Database db = root.database(spec.commandLine());
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
-            // The input is opened first: a wrong file name must not leave a new, empty database behind.
-            try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input);
-                 Atlas atlas = db.openAndMigrate()) {
-                progress.step("importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
-                report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
-                progress.done();
+            // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
+            try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
+                header(in);
+                try (Atlas atlas = db.openAndMigrate()) {
+                    progress.step("importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
+                    report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
+                    progress.done();
+                }
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
@@ -129,6 +139,32 @@ final class PortabilityCommands {
             print(out, report.imported());
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /** Reads the header line and goes back to the start, failing as the library would on a file that is not an export. */
+        private static void header(InputStream in) throws IOException {
+            int max = 64 * 1024;
+            in.mark(max + 1);
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            for (int b = in.read(); b != -1 && b != '\n' && line.size() <= max; b = in.read()) {
+                line.write(b);
+            }
+            in.reset();
+            com.fasterxml.jackson.databind.JsonNode h = null;
+            if (line.size() > 0 && line.size() <= max) {
+                try {
+                    h = new com.fasterxml.jackson.databind.ObjectMapper().readTree(line.toByteArray());
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new CliException("line 1: is not JSON: " + e.getOriginalMessage());
+                }
+            }
+            if (h == null || !JdbiPortability.HEADER_TYPE.equals(h.path("type").asText(null))) {
+                throw new CliException("line 1: type: must be the header {\"type\":\"" + JdbiPortability.HEADER_TYPE
+                        + "\",\"version\":" + JdbiPortability.VERSION + "}");
+            }
+            if (h.path("version").asInt(-1) != JdbiPortability.VERSION) {
+                throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was " + h.get("version"));
+            }
         }
 
         private static InputStream open(String file) {
@@ -142,18 +178,29 @@ final class PortabilityCommands {
             try {
                 return new BufferedInputStream(Files.newInputStream(path));
             } catch (IOException e) {
-                throw new CliException("cannot read " + file + ": " + e.getMessage());
+                throw new CliException("cannot read --input " + file + ": " + why(e));
             }
         }
     }
 
     /**
      * Fails before the database is opened when {@code output} cannot be written where it names,
-     * exists without {@code force}, or is the database itself (the rename at the end would put
-     * the export in its place).
+     * exists without {@code force}, or is the database or one of its -wal, -shm or -journal files
+     * (the rename at the end would put the export in its place). Those are refused by name too:
+     * SQLite creates and removes them as it works, so whether one exists now says nothing.
      */
-    private static void writable(String output, boolean force, Database db) throws IOException {
-        Path target = Path.of(output).toAbsolutePath();
+    private static void writable(CommandSpec spec, String output, boolean force, Database db) throws IOException {
+        Path target = Path.of(output).toAbsolutePath().normalize();
+        Path file = db.file();
+        if (file != null) {
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                Path part = Path.of(file.toAbsolutePath().normalize() + suffix);
+                if (part.equals(target) || (Files.exists(part) && Files.exists(target) && Files.isSameFile(part, target))) {
+                    throw new ParameterException(spec.commandLine(), "--output must not name the database being exported"
+                            + " (nor its -wal, -shm or -journal file), was " + output);
+                }
+            }
+        }
         if (Files.isDirectory(target)) {
             throw new CliException("cannot write " + output + ": is a directory");
         }
@@ -161,17 +208,24 @@ final class PortabilityCommands {
             throw new CliException("cannot write " + output + ": no directory " + target.getParent());
         }
         if (Files.exists(target)) {
-            Path file = db.file();
-            for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
-                Path part = file == null ? null : Path.of(file + suffix);
-                if (part != null && Files.exists(part) && Files.isSameFile(part, target)) {
-                    throw new CliException("cannot write " + output + ": it is the database being exported");
-                }
-            }
             if (!force) {
                 throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
             }
         }
+    }
+
+    /** Why a file operation failed, in words: the JDK's file-system exceptions carry only the file name as message. */
+    static String why(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private static Owner owner(CommandSpec spec, String value) {

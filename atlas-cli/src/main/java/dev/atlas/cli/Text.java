@@ -63,9 +63,16 @@ final class Text {
         return safe(s).replace("\n", "\\n").replace("\t", "\\t");
     }
 
-    /** At most {@code max} characters, with an ellipsis when cut. */
+    /** At most {@code max} characters, with an ellipsis when cut; never between the halves of a surrogate pair. */
     static String cut(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max - 1) + "…";
+        if (s.length() <= max) {
+            return s;
+        }
+        int end = max - 1;
+        if (Character.isLowSurrogate(s.charAt(end)) && Character.isHighSurrogate(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end) + "…";
     }
 
     static String time(Instant t) {

@@ -59,6 +59,21 @@ class CliHostileTest {
     }
 
     @Test
+    void exportToStandardOutputEscapesEveryControlAndStaysTheSameJson() throws Exception {
+        Cli.Result export = atlas("export", "-o", "-");
+        assertThat(export.exitCode()).isZero();
+        assertNoRawControls(export);
+        assertThat(export.out()).contains("[2J\\u009b31m\\u202e");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        boolean found = false;
+        for (String line : export.out().split("\n")) {
+            com.fasterxml.jackson.databind.JsonNode row = json.readTree(line);
+            found |= HostileFixture.AGENT.equals(row.path("row").path("agent").asText(null));
+        }
+        assertThat(found).as("a row reads back with the stored agent").isTrue();
+    }
+
+    @Test
     void usageAsJsonEscapesEveryControl() throws Exception {
         Cli.Result json = atlas("usage", "--by", "agent", "--format", "json");
         assertThat(json.exitCode()).isZero();

@@ -77,6 +77,23 @@ class CliPostgresTest {
     }
 
     @Test
+    void atlasInAnotherSchemaIsReadThere() throws Exception {
+        try (Connection c = server.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+            s.execute("CREATE DATABASE atlas_schema");
+        }
+        String base = "jdbc:postgresql://localhost:" + server.getPort() + "/atlas_schema";
+        try (Connection c = java.sql.DriverManager.getConnection(base, "postgres", "postgres"); Statement s = c.createStatement()) {
+            s.execute("CREATE SCHEMA app3");
+        }
+        String inApp3 = base + "?currentSchema=app3";
+        new HostileFixture().populate(b -> b.jdbcUrl(inApp3).credentials("postgres", "postgres"));
+        // Nothing in public: the tables are only where the URL's currentSchema puts them.
+        Database app3 = new Database(inApp3, "postgres", "postgres", "atlas_", null);
+        assertThat(app3.tenants()).containsExactly(HostileFixture.TENANT);
+        assertThat(app3.tableRows()).containsEntry("atlas_conversations", 1L);
+    }
+
+    @Test
     void credentialsInTheUrlAreUsedAndNeverPrinted() {
         String withUserInfo = url.replace("//", "//postgres:s3cret-pw@");
         Cli.Result info = Cli.run("--db", withUserInfo, "info");

@@ -32,7 +32,7 @@ class CliUserErrorsTest {
     }
 
     @Test
-    void importOfAMissingFileFailsBeforeCreatingTheDatabase() {
+    void importOfAMissingFileFailsBeforeCreatingTheDatabase() throws Exception {
         Path fresh = dir.resolve("import-target.db");
         Path input = dir.resolve("no-such-export.jsonl");
         Cli.Result r = Cli.run("--db", fresh.toString(), "import", "--input", input.toString());
@@ -40,6 +40,23 @@ class CliUserErrorsTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("atlas: cannot read " + input + ": no such file\n");
         assertThat(fresh).doesNotExist();
+
+        // A file that is not an export is refused on its first line, before the database is created.
+        Path notAnExport = dir.resolve("not-an-export.jsonl");
+        java.nio.file.Files.writeString(notAnExport, "{\"rows\":[]}\n");
+        Cli.Result bad = Cli.run("--db", fresh.toString(), "import", "--input", notAnExport.toString());
+        assertThat(bad.err()).isEqualTo("atlas: line 1: type: must be the header {\"type\":\"atlas-export\",\"version\":1}\n");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(fresh).doesNotExist();
+    }
+
+    /** The JDK's file-system exceptions carry only the file name; messages say why instead (as root, permissions cannot be denied here). */
+    @Test
+    void fileErrorsSayWhy() {
+        assertThat(PortabilityCommands.why(new java.nio.file.AccessDeniedException("/data/export.jsonl"))).isEqualTo("permission denied");
+        assertThat(PortabilityCommands.why(new java.nio.file.NoSuchFileException("/data/export.jsonl"))).isEqualTo("no such file or directory");
+        assertThat(PortabilityCommands.why(new java.nio.file.FileSystemException("/data", null, "Read-only file system")))
+                .isEqualTo("Read-only file system");
     }
 
     @Test
@@ -67,6 +84,61 @@ class CliUserErrorsTest {
         assertThat(tenant.err()).isEqualTo("atlas: --tenant: must not be blank\n"
                 + "Try 'atlas conversations list --help' for more information.\n");
         assertThat(tenant.exitCode()).isEqualTo(2);
+
+        // Values the library refuses, named by the option that gave them rather than the library's field.
+        String[][] cases = {
+                {"conversations list", "--search", "x".repeat(1001), "--search: is 1001 characters; at most 1000 are allowed"},
+                {"conversations list", "--agent", "a".repeat(300), "--agent: is 300 characters; at most 255 are allowed"},
+                {"conversations list", "--owner", "user:" + "u".repeat(300), "--owner: is 300 characters; at most 255 are allowed"},
+                {"usage", "--from", "0000-01-01",
+                        "--from: must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, was 0000-01-01T00:00:00Z"},
+                {"retention run", "--archive-idle-after", "1000000d", "--archive-idle-after: must be at most 1000 years, was PT24000000H"},
+        };
+        for (String[] c : cases) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--db", db.toString()));
+            args.addAll(java.util.List.of(c[0].split(" ")));
+            args.addAll(java.util.List.of(c[1], c[2]));
+            Cli.Result r = Cli.run(args.toArray(String[]::new));
+            assertThat(r.err()).as(c[1]).isEqualTo("atlas: " + c[3] + "\nTry 'atlas " + c[0] + " --help' for more information.\n");
+            assertThat(r.exitCode()).as(c[1]).isEqualTo(2);
+        }
+
+        // --search is a different listing (by best hit): filters it would silently drop are refused.
+        Cli.Result searchAndStatus = Cli.run("--db", db.toString(), "conversations", "list", "--search", "order", "--status", "open",
+                "--agent", "support");
+        assertThat(searchAndStatus.err()).isEqualTo("atlas: --search cannot be combined with --agent, --status\n"
+                + "Try 'atlas conversations list --help' for more information.\n");
+        assertThat(searchAndStatus.exitCode()).isEqualTo(2);
+
+        Cli.Result prefix = Cli.run("--db", db.toString(), "--table-prefix", "Bad", "info");
+        assertThat(prefix.err()).isEqualTo("atlas: --table-prefix must be 1 to 30 lowercase letters, digits or underscores, starting with a letter,"
+                + " was 'Bad'\nTry 'atlas info --help' for more information.\n");
+        assertThat(prefix.exitCode()).isEqualTo(2);
+        Cli.Result mysql = Cli.run("--db", "jdbc:mysql://localhost/atlas", "info");
+        assertThat(mysql.err()).isEqualTo("atlas: --db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was jdbc:mysql://localhost/atlas\n"
+                + "Try 'atlas info --help' for more information.\n");
+        assertThat(mysql.exitCode()).isEqualTo(2);
+    }
+
+    @Test
+    void onlyThisInstallationsTablesAreRead() throws Exception {
+        // Another installation's tables share the default prefix's first letters (atlas_v2_*), and an
+        // application table starts with it too: neither is Atlas's, so neither is counted nor asked for tenants.
+        Path shared = dir.resolve("shared.db");
+        Database database = new Database(shared.toString(), null, null, "atlas_", null);
+        database.openAndMigrate().close();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + shared);
+             java.sql.Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE atlas_v2_conversations (tenant_id TEXT, id TEXT)");
+            s.execute("INSERT INTO atlas_v2_conversations VALUES ('foreign', 'x')");
+            s.execute("CREATE TABLE atlas_notes (tenant_id TEXT)");
+            s.execute("INSERT INTO atlas_notes VALUES ('notes-tenant')");
+        }
+        assertThat(database.tenants()).isEmpty();
+        assertThat(database.tableRows()).containsEntry("atlas_conversations", 0L)
+                .doesNotContainKeys("atlas_v2_conversations", "atlas_notes", "atlas_schema_history");
+        assertThat(new Database(shared.toString(), null, null, "atlas_v2_", null).tableRows())
+                .containsOnlyKeys("atlas_v2_conversations");
     }
 
     @Test
@@ -138,9 +210,20 @@ class CliUserErrorsTest {
         for (boolean force : new boolean[] {false, true}) {
             Cli.Result r = force ? Cli.run("--db", copy.toString(), "export", "--output", copy.toString(), "--force")
                     : Cli.run("--db", copy.toString(), "export", "--output", copy.toString());
-            assertThat(r.exitCode()).as("force " + force).isEqualTo(1);
+            assertThat(r.exitCode()).as("force " + force).isEqualTo(2);
             assertThat(r.out()).isEmpty();
-            assertThat(r.err()).isEqualTo("atlas: cannot write " + copy + ": it is the database being exported\n");
+            assertThat(r.err()).isEqualTo("atlas: --output must not name the database being exported (nor its -wal, -shm or -journal file), was "
+                    + copy + "\nTry 'atlas export --help' for more information.\n");
+        }
+        // Refused by name, whether or not the file exists at this moment (SQLite creates and removes them as it works).
+        for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
+            Path part = Path.of(copy + suffix);
+            Cli.Result r = Cli.run("--db", copy.toString(), "--tenant", "acme", "export", "-o", part.toString(), "--force");
+            assertThat(r.exitCode()).as(suffix).isEqualTo(2);
+            assertThat(r.out()).isEmpty();
+            assertThat(r.err()).isEqualTo("atlas: --output must not name the database being exported (nor its -wal, -shm or -journal file), was "
+                    + part + "\nTry 'atlas export --help' for more information.\n");
+            assertThat(part).doesNotExist();
         }
         assertThat(Cli.run("--db", copy.toString(), "info").exitCode()).isZero();
 

@@ -149,6 +149,35 @@ class ViewerBrowserTest {
                 + "a[href^=\"javascript\" i], #app svg:not(#usage-chart)').length").asInt()).isZero();
     }
 
+    /**
+     * Every text with a bidirectional control (the fixture's U+202E) is isolated, or nothing
+     * follows it in its paragraph: an override must not reverse the trusted text after it.
+     */
+    private static void assertBidiControlsAreIsolated() throws Exception {
+        assertThat(browser.evaluate("""
+                (() => {
+                  const bad = [];
+                  const walker = document.createTreeWalker(document.getElementById('app'), NodeFilter.SHOW_TEXT);
+                  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                    if (!/[\u202a-\u202e\u2066-\u2069]/.test(n.data)) continue;
+                    let node = n, ok = false;
+                    while (node.parentElement) {
+                      const p = node.parentElement, style = getComputedStyle(p), inline = style.display.startsWith('inline');
+                      // Blocks (a div is unicode-bidi: isolate too) isolate only from what is outside them.
+                      if (inline && ['isolate', 'isolate-override', 'plaintext'].includes(style.unicodeBidi)) { ok = true; break; }
+                      const siblings = [...p.childNodes];
+                      const followed = siblings.slice(siblings.indexOf(node) + 1).some((x) => x.textContent !== ''
+                        && (x.nodeType === 3 || getComputedStyle(x).display.startsWith('inline')));
+                      if (followed) break;
+                      if (!inline) { ok = true; break; }
+                      node = p;
+                    }
+                    if (!ok) bad.push(n.parentElement.tagName + ': ' + n.parentElement.parentElement.textContent);
+                  }
+                  return bad.join(' | ');
+                })()""").asText()).isEmpty();
+    }
+
     @Test
     void everyHostileFieldOfEveryViewStaysText() throws Exception {
         browser.open(viewer.url("#/?t=" + HostileFixture.TENANT), "list");
@@ -156,6 +185,7 @@ class ViewerBrowserTest {
                 .isEqualTo(HostileFixture.TITLE);
         assertThat(browser.text()).contains(HostileFixture.AGENT.replace(HostileFixture.TERM, ""));
         assertNoHostileElements();
+        assertBidiControlsAreIsolated();
 
         browser.open(viewer.url("#/c/" + h.conversation + "?t=" + HostileFixture.TENANT), "transcript");
         assertThat(browser.evaluate("document.querySelector('h1').textContent").asText()).isEqualTo(HostileFixture.TITLE);
@@ -169,12 +199,17 @@ class ViewerBrowserTest {
         // An SVG is never an <img> of the page (it is a download), so its script has no way in.
         assertThat(browser.evaluate("document.querySelectorAll('.attachment img').length").asInt()).isZero();
         assertNoHostileElements();
+        assertBidiControlsAreIsolated();
+        // The meta line's trusted words follow the owner and the agent, in their own isolates.
+        assertThat(browser.evaluate("[...document.querySelectorAll('.meta bdi')].map(b => b.textContent).join('|')").asText())
+                .contains("<u>" + HostileFixture.TERM + "|" + HostileFixture.AGENT);
         screenshot("hostile-transcript");
 
         for (java.util.UUID e : new java.util.UUID[] {h.execution, h.failedExecution}) {
             browser.open(viewer.url("#/e/" + e + "?t=" + HostileFixture.TENANT), "waterfall");
             assertThat(browser.evaluate("document.querySelector('h1').textContent").asText()).isEqualTo("Execution openai/" + HostileFixture.MODEL);
             assertNoHostileElements();
+            assertBidiControlsAreIsolated();
         }
         assertThat(browser.evaluate("[...document.querySelectorAll('.error')].map(p => p.textContent).join('|')").asText())
                 .isEqualTo(HostileFixture.ERROR + "|" + HostileFixture.ERROR);
@@ -182,6 +217,7 @@ class ViewerBrowserTest {
         browser.open(viewer.url("#/executions?t=" + HostileFixture.TENANT + "&conversation=" + h.conversation), "executions");
         assertThat(browser.text()).contains("openai/" + HostileFixture.MODEL);
         assertNoHostileElements();
+        assertBidiControlsAreIsolated();
 
         browser.open(viewer.url("#/usage?t=" + HostileFixture.TENANT), "usage");
         assertThat(browser.evaluate("document.querySelector('#usage-table td').textContent").asText()).isEqualTo("openai/" + HostileFixture.MODEL);

@@ -29,6 +29,12 @@ function svg(tag, attrs, ...children) {
   return node;
 }
 
+// Stored text is isolated: a right-to-left override (U+202E) or embedding in it must not reorder the
+// trusted text that follows it on the line (statuses, counts, labels).
+function iso(text) {
+  return el('bdi', {}, text);
+}
+
 function link(route, text, params) {
   return el('a', { href: href(route, params) }, text);
 }
@@ -94,12 +100,12 @@ async function conversationList(params) {
   const table = data.items.length
     ? el('table', { id: 'conversations' }, el('thead', {}, el('tr', {}, el('th', {}, 'Title'), el('th', {}, 'Agent'), el('th', {}, 'Owner'),
         el('th', {}, 'Status'), el('th', { class: 'num' }, 'Messages'), el('th', {}, 'Last activity'))), el('tbody', {}, rows))
-    : el('p', { class: 'muted' }, q ? 'No conversation has a message with every word of “' + q + '”.' : 'No conversations.');
+    : el('p', { class: 'muted' }, q ? ['No conversation has a message with every word of “', iso(q), '”.'] : 'No conversations.');
   const pager = el('div', { class: 'more' },
     after ? link('/', 'Newest', {}) : null, ' ',
     data.next ? el('a', { href: href('/', { after: data.next }), id: 'next-page' }, 'Older conversations →') : null);
-  show('list', el('h1', {}, q ? 'Conversations matching “' + q + '”' : 'Conversations'),
-    el('div', { class: 'meta' }, 'Tenant ' + data.tenant), form, table, pager);
+  show('list', el('h1', {}, q ? ['Conversations matching “', iso(q), '”'] : 'Conversations'),
+    el('div', { class: 'meta' }, 'Tenant ', iso(data.tenant)), form, table, pager);
 }
 
 // Long texts start folded so one huge message does not bury the rest of the transcript.
@@ -125,21 +131,21 @@ function messageNode(m) {
   } else if (!m.active) {
     badges.push(el('span', { class: 'badge replaced' }, 'inactive'));
   }
-  if (m.status !== 'delivered') badges.push(el('span', { class: 'badge failed' }, m.status + (m.failureReason ? ': ' + m.failureReason : '')));
+  if (m.status !== 'delivered') badges.push(el('span', { class: 'badge failed' }, m.status, m.failureReason ? [': ', iso(m.failureReason)] : null));
   const head = el('div', { class: 'head' },
     el('span', { class: 'role' }, m.role), el('span', {}, '#' + m.sequence), el('span', {}, fmtTime(m.createdAt)),
-    m.author ? el('span', {}, 'by ' + m.author) : null, ...badges,
+    m.author ? el('span', {}, 'by ', iso(m.author)) : null, ...badges,
     m.executionId ? link('/e/' + encodeURIComponent(m.executionId), 'execution') : null);
   const calls = m.toolCalls.map((c) => el('div', { class: 'toolcall' },
-    el('div', {}, el('strong', {}, 'tool ' + c.name), ' ', el('span', { class: 'muted' }, c.status + ' · ' + fmtMs(c.durationMs))),
+    el('div', {}, el('strong', {}, 'tool ', iso(c.name)), ' ', el('span', { class: 'muted' }, c.status + ' · ' + fmtMs(c.durationMs))),
     el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')),
     c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
-    ...c.threads.map((t) => el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), t.title || t.id), ' (' + t.messages + ' messages)'))));
+    ...c.threads.map((t) => el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), iso(t.title || t.id)), ' (' + t.messages + ' messages)'))));
   const attachments = m.attachments.map((a) => {
     const url = '/api/assets/' + encodeURIComponent(a.assetId) + (state.tenant ? '?tenant=' + encodeURIComponent(state.tenant) : '');
     return el('div', { class: 'attachment' },
-      el('span', {}, 'attached: '), el('a', { href: url }, a.filename), ' (' + a.mimeType + ', ' + fmtInt(a.sizeBytes) + ' bytes)',
-      a.caption ? el('span', { class: 'muted' }, ' — ' + a.caption) : null,
+      el('span', {}, 'attached: '), el('a', { href: url }, iso(a.filename)), ' (', iso(a.mimeType), ', ' + fmtInt(a.sizeBytes) + ' bytes)',
+      a.caption ? el('span', { class: 'muted' }, ' — ', iso(a.caption)) : null,
       a.image ? el('img', { src: url, alt: a.description || a.filename }) : null);
   });
   return el('div', { class: 'msg role-' + m.role + (m.active ? '' : ' inactive'), 'data-sequence': m.sequence },
@@ -151,13 +157,13 @@ async function transcript(id, params) {
   const data = await api('conversations/' + encodeURIComponent(id), after ? { after } : {});
   const c = data.conversation;
   const parts = [el('h1', {}, c.title || '(untitled)'),
-    el('div', { class: 'meta' }, c.type + ' conversation of ' + c.owner + ' · agent ' + (c.agent || '–') + ' · ' + c.status + ' · '
+    el('div', { class: 'meta' }, c.type + ' conversation of ', iso(c.owner), ' · agent ', iso(c.agent || '–'), ' · ' + c.status + ' · '
       + fmtInt(c.messages) + ' messages · created ' + fmtTime(c.createdAt) + ' · ',
       link('/executions', 'executions', { conversation: c.id }))];
   if (c.parentConversationId) parts.push(el('div', { class: 'meta' }, 'Tool thread of ', link('/c/' + encodeURIComponent(c.parentConversationId), 'its parent conversation')));
   if (after) parts.push(el('div', { class: 'more' }, link('/c/' + encodeURIComponent(id), '← first messages')));
   parts.push(el('div', { id: 'transcript' }, data.messages.map(messageNode)));
-  for (const t of data.otherThreads) parts.push(el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), t.title || t.id)));
+  for (const t of data.otherThreads) parts.push(el('div', {}, 'tool thread: ', link('/c/' + encodeURIComponent(t.id), iso(t.title || t.id))));
   if (data.next !== null) parts.push(el('div', { class: 'more' }, link('/c/' + encodeURIComponent(id), 'Later messages →', { after: data.next })));
   show('transcript', ...parts);
 }
@@ -192,13 +198,13 @@ async function waterfall(id) {
     return el('div', { class: 'wf-row ' + kind, title },
       el('div', { class: 'wf-label' }, label), el('div', { class: 'wf-track' }, bar), el('div', { class: 'wf-info' }, info));
   };
-  const rows = [row('execution', e.type + ' ' + e.provider + '/' + e.model, 0, e.durationMs,
+  const rows = [row('execution', [e.type + ' ', iso(e.provider + '/' + e.model)], 0, e.durationMs,
     fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · ' + fmtCost(e.cost), e.status)];
   for (const s of data.steps) {
     rows.push(row('step', 'step ' + s.sequence + ' · ' + (s.finishReason || s.status), s.offsetMs, s.durationMs,
       '+' + fmtMs(s.offsetMs) + ' · ' + fmtMs(s.durationMs) + ' · ' + tokens(s.usage), s.content || ''));
     for (const c of s.toolCalls) {
-      rows.push(row('tool', 'tool ' + c.name + ' (' + c.status + ')', c.offsetMs, c.durationMs,
+      rows.push(row('tool', ['tool ', iso(c.name), ' (' + c.status + ')'], c.offsetMs, c.durationMs,
         '+' + fmtMs(c.offsetMs) + ' · ' + fmtMs(c.durationMs), c.arguments || ''));
     }
   }
@@ -207,11 +213,11 @@ async function waterfall(id) {
       el('span', {}, tokens(s.usage))),
     s.content ? el('pre', { class: 'content' }, s.content) : null, truncatedNote(s, 'content'),
     s.error ? el('div', { class: 'error' }, s.error) : null,
-    ...s.toolCalls.map((c) => el('div', { class: 'toolcall' }, el('strong', {}, 'tool ' + c.name), ' ' + c.status,
+    ...s.toolCalls.map((c) => el('div', { class: 'toolcall' }, el('strong', {}, 'tool ', iso(c.name)), ' ' + c.status,
       el('div', { class: 'io' }, 'arguments: ' + (c.arguments || '')), c.result !== null ? el('div', { class: 'io' }, 'result: ' + c.result) : null,
       c.error ? el('div', { class: 'error' }, c.error) : null))));
   show('waterfall', el('h1', {}, 'Execution ' + e.provider + '/' + e.model),
-    el('div', { class: 'meta' }, e.type + ' · ' + e.status + ' · agent ' + (e.agent || '–') + ' · started ' + fmtTime(e.startedAt) + ' · '
+    el('div', { class: 'meta' }, e.type + ' · ' + e.status + ' · agent ', iso(e.agent || '–'), ' · started ' + fmtTime(e.startedAt) + ' · '
       + fmtMs(e.durationMs) + ' · ' + tokens(e.usage) + ' · cost ' + fmtCost(e.cost) + ' ',
       e.conversationId ? link('/c/' + encodeURIComponent(e.conversationId), 'conversation') : null),
     e.error ? el('div', { class: 'error' }, e.error) : null,
@@ -249,7 +255,7 @@ async function usage(params) {
   const legend = el('div', { class: 'legend' }, data.models.map((m) => {
     const swatch = el('span', { class: 'swatch' });
     swatch.style.background = color(m);
-    return el('span', {}, swatch, m);
+    return el('span', {}, swatch, iso(m));
   }));
   const rows = data.byModel.map((r) => el('tr', {}, el('td', {}, r.group), el('td', { class: 'num' }, fmtInt(r.executions)),
     el('td', { class: 'num' }, fmtInt(r.failures)), el('td', { class: 'num' }, fmtInt(r.inputTokens)), el('td', { class: 'num' }, fmtInt(r.outputTokens)),
