@@ -102,6 +102,9 @@ public final class JdbiTaskStore implements TaskStore {
 
     /** Inserts {@code all} as pending tasks in one batch, in the caller's transaction. */
     List<Task> insert(Handle h, List<NewTask> all, List<JsonDoc> payloads, Instant now) {
+        for (NewTask t : all) {
+            requireMessageOf(h, t.conversationId(), t.messageId());
+        }
         List<Task> out = new ArrayList<>(all.size());
         Sql.Call batch = sql.on(h, q.insert);
         for (int i = 0; i < all.size(); i++) {
@@ -117,6 +120,19 @@ public final class JdbiTaskStore implements TaskStore {
         }
         batch.batch();
         return List.copyOf(out);
+    }
+
+    /** A task's message is a live message of this tenant, and of the task's conversation. */
+    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+        if (messageId == null) {
+            return;
+        }
+        UUID in = sql.on(h, q.messageConversation).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
+                .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
+        if (!in.equals(conversationId)) {
+            throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
+                    + conversationId);
+        }
     }
 
     @Override

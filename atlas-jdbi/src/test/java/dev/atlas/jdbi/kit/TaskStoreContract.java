@@ -93,8 +93,9 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("an enqueued task reads back pending with every field as written")
     void enqueueAndGet() {
-        UUID conversation = UUID.randomUUID();
-        UUID message = UUID.randomUUID();
+        dev.atlas.conversation.ConversationStore conversations = atlas.tenant("acme").conversations();
+        UUID conversation = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID message = conversations.append(conversation, dev.atlas.conversation.NewMessage.user("hi")).id();
         Task t = store.create(NewTask.of("summarize", Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))))
                 .forMessage(conversation, message).owner(ALICE).maxAttempts(5));
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
@@ -1087,5 +1088,29 @@ public abstract class TaskStoreContract extends AtlasContract {
 
     private static void assertField(Executable call, String field) {
         AssistantStoreContract.assertField(call, field);
+    }
+
+    @Test
+    @DisplayName("a task's message must be a live message of the task's conversation in this tenant, checked in create and createAll, nothing written otherwise")
+    void taskMessageIsChecked() {
+        dev.atlas.conversation.ConversationStore acme = atlas.tenant("acme").conversations();
+        dev.atlas.conversation.ConversationStore globex = atlas.tenant("globex").conversations();
+        UUID c1 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID c2 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID m2 = acme.append(c2, dev.atlas.conversation.NewMessage.user("x")).id();
+        UUID theirs = globex.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirMessage = globex.append(theirs, dev.atlas.conversation.NewMessage.user("secret")).id();
+        UUID unknown = UUID.randomUUID();
+        for (NewTask bad : List.of(NewTask.of("k", Map.of()).forMessage(c1, unknown), NewTask.of("k", Map.of()).forMessage(theirs, theirMessage))) {
+            assertThatThrownBy(() -> store.create(bad)).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+            assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), bad))).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+        }
+        assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), NewTask.of("k", Map.of()).forMessage(c1, m2))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("messageId"));
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+        assertThat(store.create(NewTask.of("k", Map.of()).forMessage(c2, m2)).messageId()).isEqualTo(m2);
     }
 }
