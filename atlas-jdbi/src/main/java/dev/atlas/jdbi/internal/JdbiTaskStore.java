@@ -154,7 +154,9 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "tasks", 2);
+        String listing = Cursor.scoped("tasks", query.statuses(), query.kind(), query.conversationId(),
+                query.owner() == null ? null : query.owner().type(), query.owner() == null ? null : query.owner().id());
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()
                 .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
                 .and("kind = :kind", "kind", query.kind())
@@ -166,7 +168,7 @@ public final class JdbiTaskStore implements TaskStore {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);
         });
-        return Cursor.page(rows, query.limit(), t -> Cursor.encode("tasks", t.createdAt(), t.id()));
+        return Cursor.page(rows, query.limit(), t -> Cursor.encode(listing, t.createdAt(), t.id()));
     }
 
     // ---- claims --------------------------------------------------------------------------

@@ -1113,4 +1113,34 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.list(TaskQuery.all()).items()).isEmpty();
         assertThat(store.create(NewTask.of("k", Map.of()).forMessage(c2, m2)).messageId()).isEqualTo(m2);
     }
+
+    @Test
+    @DisplayName("a cursor of a listing under one filter is refused naming cursor under another (tasks, executions, tool calls, memories, settings, assistants)")
+    void cursorOfAnotherFilterIsRefused() {
+        dev.atlas.Tenant acme = atlas.tenant("acme");
+        for (int i = 0; i < 2; i++) {
+            store.create(NewTask.of("a", Map.of()));
+            acme.executions().start(dev.atlas.execution.ExecutionSpec.text("p", "m")).toolCall(dev.atlas.execution.NewToolCall.of("c" + i, "lookup", "{}"));
+            acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "fact " + i));
+            acme.settings().create("s" + i, "S", ALICE);
+            acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("slug-" + i, "A").owner(ALICE));
+        }
+        String tasks = store.list(TaskQuery.all().kind("a").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> store.list(TaskQuery.all().kind("b").after(tasks)), "cursor");
+        assertField(() -> store.list(TaskQuery.all().statuses(Set.of(TaskStatus.PENDING, TaskStatus.RUNNING)).kind("a").after(tasks)), "cursor");
+        assertThat(store.list(TaskQuery.all().kind("a").after(tasks)).items()).hasSize(1);
+        String running = store.list(TaskQuery.all().statuses(Set.of(TaskStatus.PENDING, TaskStatus.RUNNING)).limit(1)).nextCursor().orElseThrow();
+        assertThat(store.list(TaskQuery.all().statuses(Set.of(TaskStatus.RUNNING, TaskStatus.PENDING)).after(running)).items()).hasSize(1);
+        String executions = acme.executions().list(dev.atlas.execution.ExecutionQuery.all().provider("p").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.executions().list(dev.atlas.execution.ExecutionQuery.all().provider("q").after(executions)), "cursor");
+        String toolCalls = acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().name("lookup").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().name("search").after(toolCalls)), "cursor");
+        String memories = acme.memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("bob")).after(memories)), "cursor");
+        String settings = acme.settings().list(ALICE, 1, null).nextCursor().orElseThrow();
+        assertField(() -> acme.settings().list(Owner.user("bob"), 10, settings), "cursor");
+        String assistants = acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(Owner.user("bob")).after(assistants)), "cursor");
+        assertThat(acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).after(assistants)).items()).hasSize(1);
+    }
 }

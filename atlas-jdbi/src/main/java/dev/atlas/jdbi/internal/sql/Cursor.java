@@ -31,6 +31,7 @@ public final class Cursor {
     private static final String UNNAMED = "v1";
     private static final char SEPARATOR = '\u001f';
     private static final char ESCAPE = '\\';
+    private static final String SCOPE = "#";
     /**
      * Cursors Atlas hands out stay below this: the longest is a 255-character key of 3-byte
      * characters (765 bytes, about 1,050 in base64); a longer one was not ours.
@@ -55,6 +56,35 @@ public final class Cursor {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.toString().getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * The name of {@code listing} bound to its filter values ({@code null}s, strings, numbers, UUIDs,
+     * collections in any order): a cursor of it is refused by the same listing under another
+     * filter, whose rows differ, instead of being read as a position among them. The name is the
+     * listing's, then {@code #} and a short digest of the values (a check, not a secret).
+     */
+    public static String scoped(String listing, Object... filter) {
+        StringBuilder raw = new StringBuilder();
+        for (Object value : filter) {
+            raw.append(SEPARATOR);
+            if (value == null) {
+                raw.append(ESCAPE).append('0'); // no escaped text reads so
+            } else if (value instanceof java.util.Collection<?> values) {
+                // Sorted: a Set's iteration order differs between JVMs, the cursor must not. The
+                // markers \c and \e (like \0) are never part of escaped text, so no two filters read alike.
+                raw.append(ESCAPE).append('c');
+                values.stream().map(String::valueOf).sorted().forEach(v -> escape(raw.append(ESCAPE).append('e'), v));
+            } else {
+                escape(raw, String.valueOf(value));
+            }
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(raw.toString().getBytes(StandardCharsets.UTF_8));
+            return listing + SCOPE + Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
     /** Decodes {@code cursor} of {@code listing}, whose keys have {@code size} parts. */
     public static Cursor decode(String cursor, String listing, int size) {
         Check.text("cursor", cursor, MAX_LENGTH);
@@ -72,7 +102,9 @@ public final class Cursor {
                 parts.replaceAll(Cursor::unescape);
             }
             boolean named = version.equals(VERSION) || version.equals(UNESCAPED);
-            boolean ours = named ? !parts.isEmpty() && parts.remove(0).equals(listing) : version.equals(UNNAMED);
+            // v2 and v1 cursors were handed out before filters were bound: they are read by the listing under any filter.
+            String name = version.equals(VERSION) ? listing : listing.split(SCOPE, 2)[0];
+            boolean ours = named ? !parts.isEmpty() && parts.remove(0).equals(name) : version.equals(UNNAMED);
             if (!ours || parts.size() != size) {
                 throw refused();
             }
