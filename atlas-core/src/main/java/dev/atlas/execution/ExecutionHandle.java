@@ -65,7 +65,8 @@ public interface ExecutionHandle {
     void providerResponseId(String providerResponseId);
 
     /**
-     * Replaces the execution's metadata.
+     * Replaces the execution's metadata. Once the execution finished through this handle it fails
+     * with {@link dev.atlas.ConflictException} on {@code executionId}, like {@link #usage}.
      *
      * @param metadata JSON-compatible application data
      */
@@ -74,7 +75,9 @@ public interface ExecutionHandle {
     /**
      * Appends an assistant message to the execution's conversation, linked to this execution and
      * {@code step}, in one call. Fails with {@link dev.atlas.InvalidInputException} when the
-     * execution has no conversation.
+     * execution has no conversation, and with {@link dev.atlas.ConflictException} on
+     * {@code executionId} once the execution finished through this handle, so reply before
+     * {@link #complete()}.
      *
      * @param step the step
      * @param content the content

@@ -110,6 +110,15 @@ class StatementLayerTest {
         // A cursor handed out before listings were named (v1) still reads.
         String v1 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v1\u001f" + id).getBytes(UTF_8));
         assertThat(Cursor.decode(v1, "things", 1).uuid(0)).isEqualTo(id);
+        // v3 escapes: any text round-trips, the separator and the escape character included.
+        for (String text : new String[] {"a\u001fb", "\\", "\\s", "\\\u001f\\", "\u001f", ""}) {
+            assertThat(Cursor.decode(Cursor.encode("th\u001fings", text), "th\u001fings", 1).string(0)).as(text).isEqualTo(text);
+        }
+        // A v2 cursor (unescaped), handed out before, still reads.
+        String v2 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001fthings\u001fa\\s").getBytes(UTF_8));
+        assertThat(Cursor.decode(v2, "things", 1).string(0)).isEqualTo("a\\s");
+        String badEscape = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v3\u001fthings\u001fa\\x").getBytes(UTF_8));
+        assertThatThrownBy(() -> Cursor.decode(badEscape, "things", 1)).isInstanceOf(InvalidInputException.class);
         String otherListing = Cursor.encode("others", at, id, "slug:with:colons", 42L);
         for (String bad : new String[] {"", "not base64!", Cursor.encode("things", at, id), otherListing, "djE", "djI",
                 "x".repeat(Cursor.MAX_LENGTH + 1)}) {

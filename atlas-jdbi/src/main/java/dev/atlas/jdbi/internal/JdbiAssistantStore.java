@@ -152,12 +152,14 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.notNull("query", query);
         Owner owner = query.owner();
         Owner viewer = query.visibleTo();
+        String listing = Cursor.scoped("assistants", owner == null ? null : owner.type(), owner == null ? null : owner.id(), query.isPublic(),
+                viewer == null ? null : viewer.type(), viewer == null ? null : viewer.id());
         Where where = new Where()
                 .and("a.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
                 .and("a.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
                 .and("a.is_public = :isPublic", "isPublic", query.isPublic())
                 .and(viewer != null, "(a.is_public = TRUE OR (a.owner_type = :viewerType AND a.owner_id = :viewerId))")
-                .and(db.dialect().binary("a.slug") + " > :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), "assistants", 1).string(0));
+                .and(db.dialect().binary("a.slug") + " > :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).string(0));
         List<Assistant> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             if (viewer != null) {
@@ -165,7 +167,7 @@ public final class JdbiAssistantStore implements AssistantStore {
             }
             return call.list(assistants);
         });
-        return Cursor.page(rows, query.limit(), a -> Cursor.encode("assistants", a.slug()));
+        return Cursor.page(rows, query.limit(), a -> Cursor.encode(listing, a.slug()));
     }
 
     @Override

@@ -146,6 +146,14 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
+    /** A finished execution's record is final, as its steps and tool calls are: no new reply or metadata. */
+    private void requireUnfinished(String what) {
+        if (finished) {
+            throw new ConflictException("executionId", "execution " + id + " has finished; " + what
+                    + " can only be recorded while it runs, so record it before complete, fail or cancel");
+        }
+    }
+
     @Override
     public void providerResponseId(String providerResponseId) {
         Check.key("providerResponseId", providerResponseId);
@@ -154,7 +162,13 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public void metadata(Map<String, ?> metadata) {
-        update(q.metadata, Json.write("metadata", Check.metadata("metadata", metadata)));
+        JsonDoc value = Json.write("metadata", Check.metadata("metadata", metadata));
+        // Under the finish lock: a metadata write racing complete() lands before it or is refused.
+        locked(finishLock, () -> {
+            requireUnfinished("its metadata");
+            update(q.metadata, value);
+            return null;
+        });
     }
 
     private void update(Statement statement, Object value) {
@@ -182,7 +196,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         if (execution.conversationId() == null) {
             throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to reply in");
         }
-        return recorder.conversations.append(execution.conversationId(), message.execution(id, s.id()));
+        NewMessage linked = message.execution(id, s.id());
+        return locked(finishLock, () -> {
+            requireUnfinished("a reply");
+            return recorder.conversations.append(execution.conversationId(), linked);
+        });
     }
 
     @Override

@@ -333,6 +333,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Page<Execution> list(ExecutionQuery query) {
         Check.notNull("query", query);
+        String listing = Cursor.scoped("executions", query.conversationId(), query.agent(), query.provider(), query.model(), query.type(),
+                query.status(), query.from(), query.to(), query.owner() == null ? null : query.owner().type(),
+                query.owner() == null ? null : query.owner().id(), query.project());
         Where where = new Where()
                 .and("conversation_id = :conversation", "conversation", query.conversationId())
                 .and("agent = :agent", "agent", query.agent())
@@ -346,16 +349,17 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("project = :project", "project", query.project())
                 // Ids are UUIDv7, so id order is creation order (text order on SQLite, uuid order on PostgreSQL).
-                .and("id < :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), "executions", 1).uuid(0));
+                .and("id < :after", "after", query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).uuid(0));
         List<Execution> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1)
                 .list(executions));
-        return Cursor.page(rows, query.limit(), e -> Cursor.encode("executions", e.id()));
+        return Cursor.page(rows, query.limit(), e -> Cursor.encode(listing, e.id()));
     }
 
     @Override
     public Page<ToolCall> toolCalls(ToolCallQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "toolCalls", 2);
+        String listing = Cursor.scoped("toolCalls", query.name(), query.status());
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()
                 .and("name = :name", "name", query.name())
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
@@ -364,7 +368,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             Sql.Call call = where.bindTo(sql.on(h, q.toolCalls(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1))).list(toolCalls);
         });
-        return Cursor.page(rows, query.limit(), c -> Cursor.encode("toolCalls", c.startedAt(), c.id()));
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode(listing, c.startedAt(), c.id()));
     }
 
     @Override

@@ -123,7 +123,8 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.notNull("direction", direction);
         Check.optionalKey("edgeType", edgeType);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = cursor == null ? null : Cursor.decode(cursor, "neighbours", 3);
+        String listing = Cursor.scoped("neighbours", key, direction, edgeType);
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 3);
         double weight = after == null ? 0 : weight(after);
         List<Row> rows = db.read(h -> {
             UUID id = requireNodeId(h, key, null);
@@ -138,7 +139,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
             return call.list((rs, ctx) -> new Row(new GraphNeighbour(nodes.map(rs, ctx), edges.map(rs, ctx)), rs.getInt("dir")));
         });
         // The cursor keeps the weight's exact bits (Double.toString round-trips), the edge id and the direction.
-        Page<Row> page = Cursor.page(rows, limit, r -> Cursor.encode("neighbours", Double.toString(r.neighbour().edge().weight()),
+        Page<Row> page = Cursor.page(rows, limit, r -> Cursor.encode(listing, Double.toString(r.neighbour().edge().weight()),
                 r.neighbour().edge().id(), r.dir()));
         return new Page<>(page.items().stream().map(Row::neighbour).toList(), page.nextCursor());
     }

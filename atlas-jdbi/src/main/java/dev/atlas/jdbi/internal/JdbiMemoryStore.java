@@ -145,7 +145,10 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Page<Memory> list(MemoryQuery query) {
         Check.notNull("query", query);
-        UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "memories", 1).uuid(0);
+        String listing = Cursor.scoped("memories", query.owner() == null ? null : query.owner().type(),
+                query.owner() == null ? null : query.owner().id(), query.agent(), query.includeGlobal(),
+                query.kind() == null ? null : query.kind().value(), query.tag());
+        UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).uuid(0);
         Where where = new Where()
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
@@ -159,7 +162,7 @@ public final class JdbiMemoryStore implements MemoryStore {
             }
             return withTags(h, call.bind("now", db.now()).bind("limit", query.limit() + 1).list(mapper));
         });
-        return Cursor.page(rows, query.limit(), m -> Cursor.encode("memories", m.id()));
+        return Cursor.page(rows, query.limit(), m -> Cursor.encode(listing, m.id()));
     }
 
     @Override
@@ -228,7 +231,8 @@ public final class JdbiMemoryStore implements MemoryStore {
     public Page<MemoryRevision> revisions(UUID memoryId, int limit, String cursor) {
         Check.notNull("memoryId", memoryId);
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
-        long after = cursor == null ? 0 : Cursor.decode(cursor, REVISIONS, 1).number(0);
+        String listing = Cursor.scoped(REVISIONS, memoryId);
+        long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0);
         if (after < 1 && cursor != null || after > Integer.MAX_VALUE) {
             throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
         }
@@ -236,6 +240,6 @@ public final class JdbiMemoryStore implements MemoryStore {
             find(h, q.find, memoryId).orElseThrow(() -> new NotFoundException("memory", memoryId));
             return sql.on(h, q.revisionsPage).bind("m", memoryId).bind("after", after).bind("limit", limit + 1).list(this::revision);
         });
-        return Cursor.page(rows, limit, r -> Cursor.encode(REVISIONS, r.revision()));
+        return Cursor.page(rows, limit, r -> Cursor.encode(listing, r.revision()));
     }
 }

@@ -93,12 +93,13 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public Page<Settings> list(Owner owner, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        String listing = Cursor.scoped("settings", owner == null ? null : owner.type(), owner == null ? null : owner.id());
         Where where = new Where()
                 .and("s.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
                 .and("s.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())
-                .and(db.dialect().binary("s.slug") + " > :after", "after", cursor == null ? null : Cursor.decode(cursor, "settings", 1).string(0));
+                .and(db.dialect().binary("s.slug") + " > :after", "after", cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0));
         List<Settings> rows = db.read(h -> where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", limit + 1).list(settings));
-        return Cursor.page(rows, limit, x -> Cursor.encode("settings", x.slug()));
+        return Cursor.page(rows, limit, x -> Cursor.encode(listing, x.slug()));
     }
 
     @Override

@@ -102,6 +102,9 @@ public final class JdbiTaskStore implements TaskStore {
 
     /** Inserts {@code all} as pending tasks in one batch, in the caller's transaction. */
     List<Task> insert(Handle h, List<NewTask> all, List<JsonDoc> payloads, Instant now) {
+        for (NewTask t : all) {
+            requireMessageOf(h, t.conversationId(), t.messageId());
+        }
         List<Task> out = new ArrayList<>(all.size());
         Sql.Call batch = sql.on(h, q.insert);
         for (int i = 0; i < all.size(); i++) {
@@ -117,6 +120,19 @@ public final class JdbiTaskStore implements TaskStore {
         }
         batch.batch();
         return List.copyOf(out);
+    }
+
+    /** A task's message is a live message of this tenant, and of the task's conversation. */
+    private void requireMessageOf(Handle h, UUID conversationId, UUID messageId) {
+        if (messageId == null) {
+            return;
+        }
+        UUID in = sql.on(h, q.messageConversation).bind("id", messageId).optional((rs, ctx) -> db.dialect().uuid(rs, "conversation_id"))
+                .orElseThrow(() -> new NotFoundException("message", messageId, "messageId"));
+        if (!in.equals(conversationId)) {
+            throw new InvalidInputException("messageId", "message " + messageId + " belongs to another conversation than conversationId "
+                    + conversationId);
+        }
     }
 
     @Override
@@ -138,7 +154,9 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "tasks", 2);
+        String listing = Cursor.scoped("tasks", query.statuses(), query.kind(), query.conversationId(),
+                query.owner() == null ? null : query.owner().type(), query.owner() == null ? null : query.owner().id());
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()
                 .in("status", "status", query.statuses().isEmpty() ? null : query.statuses().stream().map(TaskStatus::toString).toList())
                 .and("kind = :kind", "kind", query.kind())
@@ -150,7 +168,7 @@ public final class JdbiTaskStore implements TaskStore {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1))).list(tasks);
         });
-        return Cursor.page(rows, query.limit(), t -> Cursor.encode("tasks", t.createdAt(), t.id()));
+        return Cursor.page(rows, query.limit(), t -> Cursor.encode(listing, t.createdAt(), t.id()));
     }
 
     // ---- claims --------------------------------------------------------------------------

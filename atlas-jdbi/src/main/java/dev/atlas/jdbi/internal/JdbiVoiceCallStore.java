@@ -189,8 +189,9 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     }
 
     /** {@code listing} names the cursor: each listing's cursor is refused by the others, whose rows and order differ. */
-    private Page<VoiceCall> page(String listing, Statement first, Statement next, Object key, int limit, String cursor) {
+    private Page<VoiceCall> page(String name, Statement first, Statement next, Object key, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
+        String listing = Cursor.scoped(name, key);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 2);
         List<VoiceCall> rows = db.read(h -> {
             Sql.Call call = sql.on(h, after == null ? first : next).bind("key", key).bind("limit", limit + 1);
@@ -202,7 +203,9 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     @Override
     public Page<VoiceCall> list(VoiceCallQuery query) {
         Check.notNull("query", query);
-        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), "voiceCalls", 2);
+        String listing = Cursor.scoped("voiceCalls", query.status(), query.owner() == null ? null : query.owner().type(),
+                query.owner() == null ? null : query.owner().id(), query.agent());
+        Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
@@ -213,7 +216,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
             Sql.Call call = where.bindTo(sql.on(h, q.list(where.toString()))).bind("limit", query.limit() + 1);
             return (after == null ? call : call.bind("after", after.uuid(1))).list(calls);
         });
-        return Cursor.page(rows, query.limit(), c -> Cursor.encode("voiceCalls", c.startedAt(), c.id()));
+        return Cursor.page(rows, query.limit(), c -> Cursor.encode(listing, c.startedAt(), c.id()));
     }
 
     @Override

@@ -17,6 +17,7 @@ final class TaskSql {
     private final Catalogue c;
     private final String pick;
     final Statement insert;
+    final Statement messageConversation;
     final Statement byId;
     final Statement sweep;
     final Statement pickAny;
@@ -37,6 +38,12 @@ final class TaskSql {
         insert = c.sql("tasks.insert", "INSERT INTO <p>tasks (tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id,"
                 + " status, attempts, max_attempts, run_after, created_at, updated_at) VALUES (:t, :id, :kind, :payload, :conversation,"
                 + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now)");
+        // Share-locked on PostgreSQL (SQLite's single writer already excludes it): an erase or
+        // delete of the message that commits first makes this a NotFoundException, one that comes
+        // later waits for the task and takes it along with its conversation.
+        messageConversation = c.sql("tasks.messageConversation", "SELECT m.conversation_id FROM <p>messages m JOIN <p>conversations x"
+                + " ON x.tenant_id = m.tenant_id AND x.id = m.conversation_id WHERE m.tenant_id = :t AND m.id = :id"
+                + " AND m.deleted_at IS NULL AND x.deleted_at IS NULL" + d.forShare());
         byId = c.sql("tasks.byId", T + " AND id = :id");
         // A running task whose worker vanished with no attempts left fails at the first claim after
         // its lease ran out; SKIP LOCKED keeps concurrent sweeps from waiting on each other.

@@ -246,6 +246,24 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("reply and metadata are refused once the execution finished, like usage: ConflictException on executionId, nothing written")
+    void noReplyOrMetadataAfterFinish() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));
+        for (boolean complete : new boolean[] {true, false}) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).metadata(Map.of("k", 1)));
+            StepHandle step = h.step();
+            step.finish("x", FinishReason.STOP);
+            Execution done = complete ? h.complete() : h.fail("gave up");
+            assertThatThrownBy(() -> h.reply(step, "late"))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+            assertThatThrownBy(() -> h.metadata(Map.of("late", true)))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+            assertThat(recorder.require(h.id())).isEqualTo(done);
+        }
+        assertThat(acme.conversations().history(c.id())).isEmpty();
+    }
+
+    @Test
     @DisplayName("a step left open is not closed after its execution finished (its usage would be missing from the execution's): ConflictException on executionId, the step unchanged; a tool call's late result is still stored")
     void noStepClosingAfterFinish() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

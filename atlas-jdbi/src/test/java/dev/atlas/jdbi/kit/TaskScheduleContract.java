@@ -526,4 +526,45 @@ public abstract class TaskScheduleContract extends AtlasContract {
         } while (cursor != null);
         assertThat(paged).containsExactlyElementsOf(expected);
     }
+
+    @Test
+    @DisplayName("a schedule name holding the cursor's separator, a backslash or an escape-like text pages through with the cursors Atlas returned")
+    void namesWithCursorSeparatorPageThrough() {
+        List<String> names = List.of("a\u001fb", "a\\", "a\\u", "a\\\u001f", "b\u001f", "\u001fx", "\u20ac".repeat(255));
+        for (String name : names) {
+            store.schedule(NewSchedule.every(name, MINUTE, NewTask.of("k", Map.of())));
+        }
+        List<String> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            Page<TaskSchedule> page = store.schedules(1, cursor);
+            page.items().forEach(s -> paged.add(s.name()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        assertThat(paged).containsExactlyElementsOf(names.stream().sorted().toList());
+    }
+
+    @Test
+    @DisplayName("an edited cursor whose text part holds NUL or is not UTF-8 is refused naming cursor on every listing keyed by text, before SQL")
+    void editedTextCursorIsRefused() {
+        store.schedule(NewSchedule.every("z", MINUTE, NewTask.of("k", Map.of())));
+        var acme = atlas.tenant("acme");
+        acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("slug-a", "A"));
+        acme.settings().create("s", "S", ALICE);
+        for (String listing : List.of("schedules", "assistants", "settings")) {
+            for (byte[] part : List.of("a\u0000b".getBytes(java.nio.charset.StandardCharsets.UTF_8), new byte[] {'a', (byte) 0xC3, 'b'},
+                    new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80})) {
+                java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
+                raw.writeBytes(("v2\u001f" + listing + "\u001f").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                raw.writeBytes(part);
+                String cursor = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(raw.toByteArray());
+                Executable call = switch (listing) {
+                    case "schedules" -> () -> store.schedules(10, cursor);
+                    case "assistants" -> () -> acme.assistants().list(10, cursor);
+                    default -> () -> acme.settings().list(null, 10, cursor);
+                };
+                assertField(call, "cursor");
+            }
+        }
+    }
 }

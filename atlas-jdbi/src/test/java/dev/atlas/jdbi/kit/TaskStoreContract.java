@@ -93,8 +93,9 @@ public abstract class TaskStoreContract extends AtlasContract {
     @Test
     @DisplayName("an enqueued task reads back pending with every field as written")
     void enqueueAndGet() {
-        UUID conversation = UUID.randomUUID();
-        UUID message = UUID.randomUUID();
+        dev.atlas.conversation.ConversationStore conversations = atlas.tenant("acme").conversations();
+        UUID conversation = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID message = conversations.append(conversation, dev.atlas.conversation.NewMessage.user("hi")).id();
         Task t = store.create(NewTask.of("summarize", Map.of("url", "https://example.com", "deep", Map.of("a", List.of(1, 2))))
                 .forMessage(conversation, message).owner(ALICE).maxAttempts(5));
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
@@ -1087,5 +1088,59 @@ public abstract class TaskStoreContract extends AtlasContract {
 
     private static void assertField(Executable call, String field) {
         AssistantStoreContract.assertField(call, field);
+    }
+
+    @Test
+    @DisplayName("a task's message must be a live message of the task's conversation in this tenant, checked in create and createAll, nothing written otherwise")
+    void taskMessageIsChecked() {
+        dev.atlas.conversation.ConversationStore acme = atlas.tenant("acme").conversations();
+        dev.atlas.conversation.ConversationStore globex = atlas.tenant("globex").conversations();
+        UUID c1 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID c2 = acme.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID m2 = acme.append(c2, dev.atlas.conversation.NewMessage.user("x")).id();
+        UUID theirs = globex.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID theirMessage = globex.append(theirs, dev.atlas.conversation.NewMessage.user("secret")).id();
+        UUID unknown = UUID.randomUUID();
+        for (NewTask bad : List.of(NewTask.of("k", Map.of()).forMessage(c1, unknown), NewTask.of("k", Map.of()).forMessage(theirs, theirMessage))) {
+            assertThatThrownBy(() -> store.create(bad)).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+            assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), bad))).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).field()).contains("messageId"));
+        }
+        assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("ok", Map.of()), NewTask.of("k", Map.of()).forMessage(c1, m2))))
+                .isExactlyInstanceOf(InvalidInputException.class)
+                .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("messageId"));
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
+        assertThat(store.create(NewTask.of("k", Map.of()).forMessage(c2, m2)).messageId()).isEqualTo(m2);
+    }
+
+    @Test
+    @DisplayName("a cursor of a listing under one filter is refused naming cursor under another (tasks, executions, tool calls, memories, settings, assistants)")
+    void cursorOfAnotherFilterIsRefused() {
+        dev.atlas.Tenant acme = atlas.tenant("acme");
+        for (int i = 0; i < 2; i++) {
+            store.create(NewTask.of("a", Map.of()));
+            acme.executions().start(dev.atlas.execution.ExecutionSpec.text("p", "m")).toolCall(dev.atlas.execution.NewToolCall.of("c" + i, "lookup", "{}"));
+            acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "fact " + i));
+            acme.settings().create("s" + i, "S", ALICE);
+            acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("slug-" + i, "A").owner(ALICE));
+        }
+        String tasks = store.list(TaskQuery.all().kind("a").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> store.list(TaskQuery.all().kind("b").after(tasks)), "cursor");
+        assertField(() -> store.list(TaskQuery.all().statuses(Set.of(TaskStatus.PENDING, TaskStatus.RUNNING)).kind("a").after(tasks)), "cursor");
+        assertThat(store.list(TaskQuery.all().kind("a").after(tasks)).items()).hasSize(1);
+        String running = store.list(TaskQuery.all().statuses(Set.of(TaskStatus.PENDING, TaskStatus.RUNNING)).limit(1)).nextCursor().orElseThrow();
+        assertThat(store.list(TaskQuery.all().statuses(Set.of(TaskStatus.RUNNING, TaskStatus.PENDING)).after(running)).items()).hasSize(1);
+        String executions = acme.executions().list(dev.atlas.execution.ExecutionQuery.all().provider("p").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.executions().list(dev.atlas.execution.ExecutionQuery.all().provider("q").after(executions)), "cursor");
+        String toolCalls = acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().name("lookup").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.executions().toolCalls(dev.atlas.execution.ToolCallQuery.all().name("search").after(toolCalls)), "cursor");
+        String memories = acme.memories().list(dev.atlas.memory.MemoryQuery.forOwner(ALICE).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.memories().list(dev.atlas.memory.MemoryQuery.forOwner(Owner.user("bob")).after(memories)), "cursor");
+        String settings = acme.settings().list(ALICE, 1, null).nextCursor().orElseThrow();
+        assertField(() -> acme.settings().list(Owner.user("bob"), 10, settings), "cursor");
+        String assistants = acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(Owner.user("bob")).after(assistants)), "cursor");
+        assertThat(acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).after(assistants)).items()).hasSize(1);
     }
 }

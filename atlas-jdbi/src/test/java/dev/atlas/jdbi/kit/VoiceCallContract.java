@@ -311,6 +311,11 @@ public abstract class VoiceCallContract extends AtlasContract {
         assertThat(calls.list(VoiceCallQuery.all().after(recent)).items()).hasSize(2);
         assertThat(calls.byConversation(c.id(), 10, byConversation).items()).hasSize(2);
         assertThat(calls.bySession("rt_same", 10, bySession).items()).hasSize(2);
+        // The same listing under another filter: its rows differ, so the cursor is no position among them.
+        Conversation other = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        assertField("cursor", () -> calls.bySession("rt_other", 10, bySession));
+        assertField("cursor", () -> calls.byConversation(other.id(), 10, byConversation));
+        assertField("cursor", () -> calls.list(VoiceCallQuery.all().agent("sales").after(recent)));
     }
 
     @Test

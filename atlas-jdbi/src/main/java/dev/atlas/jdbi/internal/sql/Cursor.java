@@ -4,6 +4,9 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Page;
 import dev.atlas.internal.Check;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,17 +17,26 @@ import java.util.function.Function;
 
 /**
  * The one keyset cursor of every listing: the listing's name and the sort key of the last row
- * seen, as opaque, versioned text ({@code v2}, the name and the parts, separated by a unit
- * separator, base64url). A cursor that was not returned by a page of the same listing is refused
+ * seen, as opaque, versioned text ({@code v3}, the name and the parts, separated by a unit
+ * separator, base64url). In {@code v3} the name and each part are escaped (a backslash as two,
+ * the separator as {@code \s}), so any text, a key holding the separator
+ * included, round-trips. A cursor that was not returned by a page of the same listing is refused
  * with an {@link InvalidInputException} naming {@code cursor}, rather than quietly read as a
- * position in another order. {@code v1} cursors (no name, handed out before) are still read.
+ * position in another order; so is one that is not UTF-8 or holds NUL, which no stored key does.
+ * {@code v2} (unescaped) and {@code v1} (no name) cursors, handed out before, are still read.
  */
 public final class Cursor {
-    private static final String VERSION = "v2";
+    private static final String VERSION = "v3";
+    private static final String UNESCAPED = "v2";
     private static final String UNNAMED = "v1";
     private static final char SEPARATOR = '\u001f';
-    /** Cursors Atlas hands out stay far below this; a longer one was not ours. */
-    public static final int MAX_LENGTH = 1_000;
+    private static final char ESCAPE = '\\';
+    private static final String SCOPE = "#";
+    /**
+     * Cursors Atlas hands out stay below this: the longest is a 255-character key of 3-byte
+     * characters (765 bytes, about 1,050 in base64); a longer one was not ours.
+     */
+    public static final int MAX_LENGTH = 2_000;
 
     private final List<String> parts;
 
@@ -34,30 +46,107 @@ public final class Cursor {
 
     /** A cursor of {@code listing} for the given sort-key parts (strings, numbers, UUIDs, instants as microseconds). */
     public static String encode(String listing, Object... parts) {
-        StringBuilder raw = new StringBuilder(VERSION).append(SEPARATOR).append(listing);
+        StringBuilder raw = new StringBuilder(VERSION).append(SEPARATOR);
+        escape(raw, listing);
         for (Object part : parts) {
             String text = part instanceof Instant t ? Long.toString(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
                     t.getNano() / 1_000)) : String.valueOf(part);
-            raw.append(SEPARATOR).append(text);
+            escape(raw.append(SEPARATOR), text);
         }
         return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The name of {@code listing} bound to its filter values ({@code null}s, strings, numbers, UUIDs,
+     * collections in any order): a cursor of it is refused by the same listing under another
+     * filter, whose rows differ, instead of being read as a position among them. The name is the
+     * listing's, then {@code #} and a short digest of the values (a check, not a secret).
+     */
+    public static String scoped(String listing, Object... filter) {
+        StringBuilder raw = new StringBuilder();
+        for (Object value : filter) {
+            raw.append(SEPARATOR);
+            if (value == null) {
+                raw.append(ESCAPE).append('0'); // no escaped text reads so
+            } else if (value instanceof java.util.Collection<?> values) {
+                // Sorted: a Set's iteration order differs between JVMs, the cursor must not. The
+                // markers \c and \e (like \0) are never part of escaped text, so no two filters read alike.
+                raw.append(ESCAPE).append('c');
+                values.stream().map(String::valueOf).sorted().forEach(v -> escape(raw.append(ESCAPE).append('e'), v));
+            } else {
+                escape(raw, String.valueOf(value));
+            }
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(raw.toString().getBytes(StandardCharsets.UTF_8));
+            return listing + SCOPE + Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     /** Decodes {@code cursor} of {@code listing}, whose keys have {@code size} parts. */
     public static Cursor decode(String cursor, String listing, int size) {
         Check.text("cursor", cursor, MAX_LENGTH);
         try {
-            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            // Strict: malformed UTF-8 is refused, not read as U+FFFD and compared with stored keys.
+            String raw = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(Base64.getUrlDecoder().decode(cursor))).toString();
+            // No stored key holds NUL (PostgreSQL cannot store it), so a cursor with one was edited.
+            if (raw.indexOf('\u0000') >= 0) {
+                throw refused();
+            }
             List<String> parts = new ArrayList<>(List.of(raw.split(String.valueOf(SEPARATOR), -1)));
             String version = parts.remove(0);
-            boolean ours = version.equals(VERSION) ? !parts.isEmpty() && parts.remove(0).equals(listing) : version.equals(UNNAMED);
+            if (version.equals(VERSION)) {
+                parts.replaceAll(Cursor::unescape);
+            }
+            boolean named = version.equals(VERSION) || version.equals(UNESCAPED);
+            // v2 and v1 cursors were handed out before filters were bound: they are read by the listing under any filter.
+            String name = version.equals(VERSION) ? listing : listing.split(SCOPE, 2)[0];
+            boolean ours = named ? !parts.isEmpty() && parts.remove(0).equals(name) : version.equals(UNNAMED);
             if (!ours || parts.size() != size) {
                 throw refused();
             }
             return new Cursor(parts);
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | CharacterCodingException e) {
             throw refused();
         }
+    }
+
+    private static void escape(StringBuilder out, String text) {
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c == ESCAPE) {
+                out.append(ESCAPE).append(ESCAPE);
+            } else if (c == SEPARATOR) {
+                out.append(ESCAPE).append('s');
+            } else {
+                out.append(c);
+            }
+        }
+    }
+
+    private static String unescape(String text) {
+        if (text.indexOf(ESCAPE) < 0) {
+            return text;
+        }
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if (c != ESCAPE) {
+                out.append(c);
+            } else if (i + 1 < n && text.charAt(i + 1) == ESCAPE) {
+                out.append(ESCAPE);
+                i++;
+            } else if (i + 1 < n && text.charAt(i + 1) == 's') {
+                out.append(SEPARATOR);
+                i++;
+            } else {
+                throw refused();
+            }
+        }
+        return out.toString();
     }
 
     public String string(int i) {
