@@ -178,7 +178,9 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
-        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), "conversations", 2);
+        String listing = Cursor.scoped("conversations", q.owner() == null ? null : q.owner().type(),
+                q.owner() == null ? null : q.owner().id(), q.agent(), q.status(), q.includeDeleted());
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
         Where where = new Where()
                 .and(ConversationSql.OWNER_TYPE, "ownerType", q.owner() == null ? null : q.owner().type())
                 .and(ConversationSql.OWNER_ID, "ownerId", q.owner() == null ? null : q.owner().id())
@@ -192,18 +194,19 @@ public final class JdbiConversationStore implements ConversationStore {
             Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);
             return (after == null ? call : call.bind("afterId", after.uuid(1))).list(conversations);
         });
-        return Cursor.page(rows, q.limit(), c -> Cursor.encode("conversations", c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
+        return Cursor.page(rows, q.limit(), c -> Cursor.encode(listing, c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
     }
 
     @Override
     public Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        Cursor after = cursor == null ? null : Cursor.decode(cursor, "toolThreads", 2);
+        String listing = Cursor.scoped("toolThreads", conversationId);
+        Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 2);
         List<Conversation> rows = db.read(h -> (after == null ? sql.on(h, cq.toolThreads)
                 : sql.on(h, cq.toolThreadsAfter).bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1)))
                 .bind("parent", conversationId).bind("limit", limit + 1).list(conversations));
-        return Cursor.page(rows, limit, c -> Cursor.encode("toolThreads", c.createdAt(), c.id()));
+        return Cursor.page(rows, limit, c -> Cursor.encode(listing, c.createdAt(), c.id()));
     }
 
     @Override
@@ -899,7 +902,8 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<MessageEvent> events(MessageEventQuery q) {
         Check.notNull("query", q);
-        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), "messageEvents", 2);
+        String listing = Cursor.scoped("messageEvents", q.messageId());
+        Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
         // Both parts read now: a cursor is refused before the message is looked up.
         Instant afterAt = after == null ? null : after.instant(0);
         UUID afterId = after == null ? null : after.uuid(1);
@@ -913,6 +917,6 @@ public final class JdbiConversationStore implements ConversationStore {
                     : sql.on(h, mq.eventsAfter).bind("afterAt", afterAt).bind("afterId", afterId))
                     .bind("message", q.messageId()).bind("limit", q.limit() + 1).list(events);
         });
-        return Cursor.page(rows, q.limit(), e -> Cursor.encode("messageEvents", e.createdAt(), e.id()));
+        return Cursor.page(rows, q.limit(), e -> Cursor.encode(listing, e.createdAt(), e.id()));
     }
 }

@@ -1229,6 +1229,39 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a cursor of conversations, tool threads or events under one filter (agent, owner, status, deleted, parent,"
+            + " message) is refused naming cursor under another, whose rows differ; the same filter reads on")
+    void cursorOfAnotherFilterIsRefused() {
+        Conversation a = convo();
+        Conversation b = convo();
+        convo();
+        String support = store.list(ConversationQuery.all().agent("support").limit(1)).nextCursor().orElseThrow();
+        assertField(() -> store.list(ConversationQuery.all().agent("sales").after(support)), "cursor");
+        assertField(() -> store.list(ConversationQuery.all().after(support)), "cursor");
+        assertField(() -> store.list(ConversationQuery.all().agent("support").owner(Owner.user("bob")).after(support)), "cursor");
+        assertField(() -> store.list(ConversationQuery.all().agent("support").includeDeleted(true).after(support)), "cursor");
+        assertField(() -> store.list(ConversationQuery.all().agent("support").status(ConversationStatus.ARCHIVED).after(support)),
+                "cursor");
+        assertThat(store.list(ConversationQuery.all().agent("support").after(support)).items()).hasSize(2);
+
+        for (int i = 0; i < 2; i++) {
+            store.create(NewConversation.toolThread(ALICE, "writer", a.id(), toolCallIn(a)));
+        }
+        store.create(NewConversation.toolThread(ALICE, "writer", b.id(), toolCallIn(b)));
+        String threads = store.toolThreads(a.id(), 1, null).nextCursor().orElseThrow();
+        assertField(() -> store.toolThreads(b.id(), 1, threads), "cursor");
+        assertThat(store.toolThreads(a.id(), 1, threads).items()).hasSize(1);
+
+        Message m = store.append(a.id(), NewMessage.user("v0"));
+        store.edit(m.id(), "v1");
+        Message n = store.append(b.id(), NewMessage.user("w0"));
+        store.edit(n.id(), "w1");
+        String events = store.events(MessageEventQuery.forMessage(m.id()).limit(1)).nextCursor().orElseThrow();
+        assertField(() -> store.events(MessageEventQuery.forMessage(n.id()).after(events)), "cursor");
+        assertThat(store.events(MessageEventQuery.forMessage(m.id()).after(events)).items()).hasSize(1);
+    }
+
+    @Test
     @DisplayName("a cursor edited to hold a time outside 0001..9999 is refused naming cursor by every listing, not a"
             + " driver or arithmetic error")
     void tamperedCursorTimeIsRefused() {
