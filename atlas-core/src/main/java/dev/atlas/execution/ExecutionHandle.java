@@ -58,7 +58,8 @@ public interface ExecutionHandle {
     void firstToken();
 
     /**
-     * Records the provider's id for the response.
+     * Records the provider's id for the response. Once the execution finished through this handle
+     * it fails with {@link dev.atlas.ConflictException} on {@code executionId}, like {@link #usage}.
      *
      * @param providerResponseId the provider response id
      */

@@ -157,7 +157,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public void providerResponseId(String providerResponseId) {
         Check.key("providerResponseId", providerResponseId);
-        update(q.providerResponseId, providerResponseId);
+        locked(finishLock, () -> {
+            requireUnfinished("its provider response id");
+            update(q.providerResponseId, providerResponseId);
+            return null;
+        });
     }
 
     @Override

@@ -246,8 +246,8 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("reply and metadata are refused once the execution finished, like usage: ConflictException on executionId, nothing written")
-    void noReplyOrMetadataAfterFinish() {
+    @DisplayName("reply, metadata and the provider response id are refused once the execution finished, like usage: ConflictException on executionId, nothing written")
+    void noReplyMetadataOrResponseIdAfterFinish() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));
         for (boolean complete : new boolean[] {true, false}) {
             ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).metadata(Map.of("k", 1)));
@@ -257,6 +257,8 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             assertThatThrownBy(() -> h.reply(step, "late"))
                     .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
             assertThatThrownBy(() -> h.metadata(Map.of("late", true)))
+                    .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
+            assertThatThrownBy(() -> h.providerResponseId("resp-late"))
                     .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("executionId"));
             assertThat(recorder.require(h.id())).isEqualTo(done);
         }
