@@ -31,7 +31,13 @@ import java.util.concurrent.Executors;
  * and images from anywhere but itself.
  */
 final class Viewer implements AutoCloseable {
-    static final String COOKIE = "atlas_viewer";
+    /**
+     * The sign-in cookie's name on {@code port}. A browser sends a host's cookies to every port
+     * of it, so each viewer's name carries its port: two viewers on one machine keep their own.
+     */
+    static String cookieName(int port) {
+        return "atlas_viewer_" + port;
+    }
     static final String CSP = "default-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
     /** For asset bytes: nothing loads, nothing runs, and the document is of a unique origin of its own. */
     static final String ASSET_CSP = "default-src 'none'; sandbox";
@@ -116,7 +122,7 @@ final class Viewer implements AutoCloseable {
                     unauthorized(ex);
                     return;
                 }
-                h.add("Set-Cookie", COOKIE + "=" + given + "; Path=/; HttpOnly; SameSite=Strict");
+                h.add("Set-Cookie", cookieName(server.getAddress().getPort()) + "=" + given + "; Path=/; HttpOnly; SameSite=Strict");
                 if (!path.startsWith("/api/")) {
                     // Out of the address bar and history once the cookie is set. Only to a page of
                     // the viewer: a path like //host/ would be another site.
@@ -124,7 +130,7 @@ final class Viewer implements AutoCloseable {
                     send(ex, 303, null, new byte[0]);
                     return;
                 }
-            } else if (!matches(cookie(ex)) && !matches(bearer(ex))) {
+            } else if (!matches(cookie(ex, cookieName(server.getAddress().getPort()))) && !matches(bearer(ex))) {
                 unauthorized(ex);
                 return;
             }
@@ -286,12 +292,12 @@ final class Viewer implements AutoCloseable {
         return candidate != null && MessageDigest.isEqual(token, candidate.getBytes(StandardCharsets.US_ASCII));
     }
 
-    private static String cookie(HttpExchange ex) {
+    private static String cookie(HttpExchange ex, String name) {
         for (String header : ex.getRequestHeaders().getOrDefault("Cookie", List.of())) {
             for (String part : header.split(";")) {
                 String p = part.trim();
-                if (p.startsWith(COOKIE + "=")) {
-                    return p.substring(COOKIE.length() + 1);
+                if (p.startsWith(name + "=")) {
+                    return p.substring(name.length() + 1);
                 }
             }
         }

@@ -47,7 +47,7 @@ class ViewerHttpTest {
     }
 
     private static JsonNode api(String pathAndQuery) throws Exception {
-        HttpResponse<String> r = get(pathAndQuery, Viewer.COOKIE + "=" + viewer.token);
+        HttpResponse<String> r = get(pathAndQuery, viewer.cookie + "=" + viewer.token);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
         return json.readTree(r.body());
@@ -61,7 +61,29 @@ class ViewerHttpTest {
             assertThat(r.body()).as(path).doesNotContain("acme", "order");
         }
         assertThat(get("/?token=wrong", null).statusCode()).isEqualTo(401);
-        assertThat(get("/api/meta", Viewer.COOKIE + "=wrong").statusCode()).isEqualTo(401);
+        assertThat(get("/api/meta", viewer.cookie + "=wrong").statusCode()).isEqualTo(401);
+    }
+
+    /**
+     * A browser sends a host's cookies to every port of it, so two viewers on one machine must
+     * not share a cookie name: the second sign-in would replace the first's token and the first
+     * viewer would answer 401 from then on.
+     */
+    @Test
+    void twoViewersOnOneHostKeepTheirOwnSignIn() throws Exception {
+        HttpClient browser = HttpClient.newBuilder().cookieHandler(new java.net.CookieManager(null, java.net.CookiePolicy.ACCEPT_ALL)).build();
+        try (ViewerProcess second = ViewerProcess.start(f, dir.resolve("viewer.db"))) {
+            for (ViewerProcess v : new ViewerProcess[] {viewer, second}) {
+                HttpResponse<String> signIn = browser.send(HttpRequest.newBuilder(URI.create(v.base + "/?token=" + v.token)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(signIn.statusCode()).isEqualTo(303);
+            }
+            for (ViewerProcess v : new ViewerProcess[] {viewer, second}) {
+                HttpResponse<String> meta = browser.send(HttpRequest.newBuilder(URI.create(v.base + "/api/meta")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(meta.statusCode()).as(v.base.toString()).isEqualTo(200);
+            }
+        }
     }
 
     @Test
@@ -69,8 +91,8 @@ class ViewerHttpTest {
         HttpResponse<String> r = get("/?token=" + viewer.token, null);
         assertThat(r.statusCode()).isEqualTo(303);
         assertThat(r.headers().firstValue("Location")).hasValue("/");
-        assertThat(r.headers().firstValue("Set-Cookie")).hasValue(Viewer.COOKIE + "=" + viewer.token + "; Path=/; HttpOnly; SameSite=Strict");
-        HttpResponse<String> page = get("/", Viewer.COOKIE + "=" + viewer.token);
+        assertThat(r.headers().firstValue("Set-Cookie")).hasValue(viewer.cookie + "=" + viewer.token + "; Path=/; HttpOnly; SameSite=Strict");
+        HttpResponse<String> page = get("/", viewer.cookie + "=" + viewer.token);
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("Content-Security-Policy")).get().asString().startsWith("default-src 'self';");
         assertThat(page.headers().firstValue("X-Content-Type-Options")).hasValue("nosniff");
@@ -128,7 +150,7 @@ class ViewerHttpTest {
 
     @Test
     void hostileContentIsReturnedAsExactJsonDataAndHugeMessagesAreCut() throws Exception {
-        HttpResponse<String> raw = get("/api/conversations/" + f.hostile + "?tenant=acme", Viewer.COOKIE + "=" + viewer.token);
+        HttpResponse<String> raw = get("/api/conversations/" + f.hostile + "?tenant=acme", viewer.cookie + "=" + viewer.token);
         // Control characters are JSON escapes; the markup is a JSON string served as JSON, never as HTML.
         assertThat(raw.body()).contains("\\u001B[31mred").doesNotContain("\u001b");
         assertThat(raw.headers().firstValue("Content-Type")).hasValue("application/json; charset=utf-8");
@@ -172,7 +194,7 @@ class ViewerHttpTest {
     @Test
     void assetBytesAreServedAsTheStoredImage() throws Exception {
         HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/assets/" + f.asset + "?tenant=acme"))
-                .header("Cookie", Viewer.COOKIE + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
+                .header("Cookie", viewer.cookie + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue("image/png");
         assertThat(r.body()).isEqualTo(Fixture.PNG);
@@ -217,13 +239,13 @@ class ViewerHttpTest {
         }
         try (ViewerProcess small = ViewerProcess.start(java.util.List.of("-Xmx32m"), fixture, db)) {
             HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(URI.create(small.base + "/api/assets/" + id + "?tenant=acme"))
-                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Cookie", Viewer.COOKIE + "=" + small.token).build(),
+                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).header("Cookie", small.cookie + "=" + small.token).build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(head.statusCode()).isEqualTo(200);
             assertThat(head.headers().firstValue("Content-Length")).hasValue(Integer.toString(size));
             assertThat(head.body()).isEmpty();
             HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(URI.create(small.base + "/api/assets/" + id + "?tenant=acme"))
-                    .header("Cookie", Viewer.COOKIE + "=" + small.token).build(), HttpResponse.BodyHandlers.ofInputStream());
+                    .header("Cookie", small.cookie + "=" + small.token).build(), HttpResponse.BodyHandlers.ofInputStream());
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.headers().firstValue("Content-Length")).hasValue(Integer.toString(size));
             java.security.MessageDigest served = java.security.MessageDigest.getInstance("SHA-256");
@@ -242,21 +264,21 @@ class ViewerHttpTest {
 
     @Test
     void anotherTenantsIdsAreNotFoundAndWritesAreRefused() throws Exception {
-        HttpResponse<String> r = get("/api/conversations/" + f.globex + "?tenant=acme", Viewer.COOKIE + "=" + viewer.token);
+        HttpResponse<String> r = get("/api/conversations/" + f.globex + "?tenant=acme", viewer.cookie + "=" + viewer.token);
         assertThat(r.statusCode()).isEqualTo(404);
         assertThat(json.readTree(r.body()).get("error").asText()).isEqualTo("conversation " + f.globex + " not found");
         HttpResponse<String> post = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/conversations?tenant=acme"))
-                .header("Cookie", Viewer.COOKIE + "=" + viewer.token).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                .header("Cookie", viewer.cookie + "=" + viewer.token).POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(post.statusCode()).isEqualTo(405);
-        assertThat(get("/api/conversations/not-an-id?tenant=acme", Viewer.COOKIE + "=" + viewer.token).statusCode()).isEqualTo(400);
+        assertThat(get("/api/conversations/not-an-id?tenant=acme", viewer.cookie + "=" + viewer.token).statusCode()).isEqualTo(400);
     }
 
     @Test
     void aPinnedViewerRefusesOtherTenants() throws Exception {
         Path db = dir.resolve("viewer.db");
         try (ViewerProcess pinned = ViewerProcess.start(f, db, "--tenant", "acme")) {
-            String cookie = Viewer.COOKIE + "=" + pinned.token;
+            String cookie = pinned.cookie + "=" + pinned.token;
             HttpResponse<String> meta = http.send(HttpRequest.newBuilder(URI.create(pinned.base + "/api/meta")).header("Cookie", cookie).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(json.readTree(meta.body()).get("tenants").toString()).isEqualTo("[\"acme\"]");
@@ -270,7 +292,7 @@ class ViewerHttpTest {
     /** A raw HTTP/1.1 GET with the given Host header (HttpClient will not send a foreign one). */
     private static String rawGet(ViewerProcess v, String path, String host) throws Exception {
         try (java.net.Socket s = new java.net.Socket(v.base.getHost(), v.base.getPort())) {
-            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + Viewer.COOKIE + "=" + v.token
+            s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nCookie: " + v.cookie + "=" + v.token
                     + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
@@ -293,7 +315,7 @@ class ViewerHttpTest {
     void hostileAssetsAreDownloadsThatCannotRunInTheViewersOrigin() throws Exception {
         for (java.util.UUID asset : new java.util.UUID[] {h.svgAsset, h.htmlAsset, h.fakePngAsset}) {
             HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(viewer.base + "/api/assets/" + asset + "?tenant=mallory"))
-                    .header("Cookie", Viewer.COOKIE + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
+                    .header("Cookie", viewer.cookie + "=" + viewer.token).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.statusCode()).isEqualTo(200);
             boolean png = asset.equals(h.fakePngAsset);
             assertThat(r.headers().firstValue("Content-Type")).hasValue(png ? "image/png" : "application/octet-stream");
@@ -315,7 +337,7 @@ class ViewerHttpTest {
                 s.execute("ALTER TABLE atlas_executions RENAME TO atlas_executions_gone");
             }
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(v.base + "/api/executions?tenant=acme"))
-                    .header("Cookie", Viewer.COOKIE + "=" + v.token).build(), HttpResponse.BodyHandlers.ofString());
+                    .header("Cookie", v.cookie + "=" + v.token).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(500);
             assertThat(r.body()).isEqualTo("{\"error\":\"internal error: the viewer's log (where 'atlas serve' runs) has the details\"}");
             assertThat(java.nio.file.Files.readString(v.errFile)).contains("GET /api/executions failed: ", "atlas_executions");
@@ -325,7 +347,7 @@ class ViewerHttpTest {
     @Test
     void aPinnedViewerAnswersOtherTenantsIdsWithNotFound() throws Exception {
         try (ViewerProcess pinned = ViewerProcess.start(f, dir.resolve("viewer.db"), "--tenant", "acme")) {
-            String cookie = Viewer.COOKIE + "=" + pinned.token;
+            String cookie = pinned.cookie + "=" + pinned.token;
             for (String path : new String[] {"/api/conversations/" + f.globex, "/api/conversations/" + h.conversation,
                     "/api/executions/" + h.execution, "/api/assets/" + h.svgAsset, "/api/executions?conversation=" + h.conversation}) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(pinned.base + path)).header("Cookie", cookie).build(),

@@ -19,6 +19,8 @@ final class ViewerProcess implements AutoCloseable {
     final Fixture fixture;
     final URI base;
     final String token;
+    /** The name of this viewer's sign-in cookie. */
+    final String cookie;
     /** Where the viewer's stderr (its log) goes. */
     final Path errFile;
     private final Process process;
@@ -30,6 +32,7 @@ final class ViewerProcess implements AutoCloseable {
         int q = url.indexOf("/?token=");
         this.base = URI.create(url.substring(0, q));
         this.token = url.substring(q + "/?token=".length());
+        this.cookie = Viewer.cookieName(base.getPort());
     }
 
     static Fixture recentFixture(Path db) {
