@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
@@ -46,29 +47,29 @@ public final class AtlasCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--db", paramLabel = "<jdbc-url|sqlite-file>",
+    @Option(scope = ScopeType.INHERIT, names = "--db", paramLabel = "<jdbc-url|sqlite-file>",
             description = "The database: a jdbc:sqlite: or jdbc:postgresql: URL, or the path of an SQLite file.")
     String db;
 
-    @Option(names = {"-u", "--user"}, description = "Database user (PostgreSQL).")
+    @Option(scope = ScopeType.INHERIT, names = {"-u", "--user"}, description = "Database user (PostgreSQL).")
     String user;
 
-    @Option(names = "--password-env", paramLabel = "<variable>", defaultValue = "ATLAS_DB_PASSWORD",
+    @Option(scope = ScopeType.INHERIT, names = "--password-env", paramLabel = "<variable>", defaultValue = "ATLAS_DB_PASSWORD",
             description = "Environment variable holding the database password (default: ${DEFAULT-VALUE}).")
     String passwordEnv;
 
-    @Option(names = "--table-prefix", defaultValue = "atlas_", description = "Prefix of Atlas's tables (default: ${DEFAULT-VALUE}).")
+    @Option(scope = ScopeType.INHERIT, names = "--table-prefix", defaultValue = "atlas_", description = "Prefix of Atlas's tables (default: ${DEFAULT-VALUE}).")
     String tablePrefix;
 
-    @Option(names = "--data-dir", paramLabel = "<dir>",
+    @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "<dir>",
             description = "Directory of Atlas's files beside the database (asset bytes); by default the one the library derives.")
     java.nio.file.Path dataDir;
 
-    @Option(names = {"-t", "--tenant"},
+    @Option(scope = ScopeType.INHERIT, names = {"-t", "--tenant"},
             description = "Tenant whose data the command reads or changes (default: default; usage, retention run and serve without it cover every tenant).")
     String tenant;
 
-    @Option(names = {"-v", "--verbose"}, description = "Print stack traces of failures.")
+    @Option(scope = ScopeType.INHERIT, names = {"-v", "--verbose"}, description = "Print stack traces of failures.")
     boolean verbose;
 
     public static void main(String[] args) {

@@ -20,6 +20,25 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", db.toString(), "migrate").exitCode()).isZero();
     }
 
+    /**
+     * Users write {@code atlas info --db x} as often as {@code atlas --db x info}: the global
+     * options are accepted after the command too (they were "Unknown options", exit 2), and a
+     * default applied to a later command does not undo a value given before it.
+     */
+    @Test
+    void globalOptionsAlsoFollowTheCommand() {
+        Path prefixed = dir.resolve("prefixed.db");
+        assertThat(Cli.run("migrate", "--db", prefixed.toString(), "--table-prefix", "my_").exitCode()).isZero();
+        Cli.Result before = Cli.run("--db", prefixed.toString(), "--table-prefix", "my_", "info");
+        assertThat(before.exitCode()).as(before.err()).isZero();
+        assertThat(before.out()).contains("my_conversations").doesNotContain("atlas_");
+        Cli.Result after = Cli.run("info", "--db", prefixed.toString(), "--table-prefix", "my_");
+        assertThat(after).isEqualTo(before);
+        assertThat(Cli.run("--table-prefix", "my_", "info", "--db", prefixed.toString())).isEqualTo(before);
+        Cli.Result nested = Cli.run("conversations", "list", "--db", db.toString(), "-t", "acme");
+        assertThat(nested).isEqualTo(new Cli.Result(0, "No conversations.\n", ""));
+    }
+
     @Test
     void readCommandsOnAMissingSqliteUrlCreateNoFile() {
         Path missing = dir.resolve("missing-url.db");
