@@ -74,6 +74,13 @@ final class Database {
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
             this.urlFile = null;
         }
+        if (this.sqliteFile == null && this.urlFile == null && db.startsWith("jdbc:sqlite:") && !isResource(db)) {
+            throw new BadOption("--db names an in-memory SQLite database, which is gone when the command exits; give a file");
+        }
+        Path file = this.sqliteFile != null ? this.sqliteFile : this.urlFile;
+        if (file != null && Files.isDirectory(file)) {
+            throw new BadOption("--db names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
+        }
         this.given = db;
         this.user = user;
         this.password = password;
@@ -148,10 +155,19 @@ final class Database {
         String version = current == null || "0".equals(current.getVersion().getVersion()) ? null : current.getVersion().getVersion();
         MigrationInfo[] pending = info.pending();
         String latest = pending.length > 0 ? pending[pending.length - 1].getVersion().getVersion() : version;
-        return new SchemaState(version, latest, pending.length);
+        // The newest migration this jar bundles: a database migrated by a newer Atlas is ahead of it.
+        String known = java.util.Arrays.stream(info.all()).filter(m -> m.getVersion() != null && m.getState().isResolved())
+                .reduce((a, b) -> b).map(m -> m.getVersion().getVersion()).orElse(null);
+        boolean newer = current != null && !current.getState().isResolved();
+        return new SchemaState(version, latest, pending.length, newer ? known : null);
     }
 
-    record SchemaState(String version, String latest, int pending) {}
+    /**
+     * Schema state: the applied version, the latest the database will have after {@code migrate},
+     * how many migrations are pending, and, when the database was migrated by a newer Atlas, the
+     * newest version this one knows (else null).
+     */
+    record SchemaState(String version, String latest, int pending, String newerThan) {}
 
     /** Flyway's view of Atlas's history; a database Flyway cannot read is one line naming it, not Flyway's report. */
     private MigrationInfoService info() {
@@ -214,6 +230,10 @@ final class Database {
             return null;
         }
         return Path.of(rest);
+    }
+
+    private static boolean isResource(String url) {
+        return url.startsWith("jdbc:sqlite::resource:");
     }
 
     /** How many Atlas migrations the history table records as applied (the baseline left out). */

@@ -33,7 +33,8 @@ final class InfoCommand implements Callable<Integer> {
             return AtlasCli.OK;
         }
         out.printf("Schema version:  %s%s%n", schema.version(),
-                schema.pending() == 0 ? " (up to date)" : " (" + schema.pending() + " pending, latest " + schema.latest() + ")");
+                schema.newerThan() != null ? " (newer than this atlas, which knows up to " + schema.newerThan() + ")"
+                        : schema.pending() == 0 ? " (up to date)" : " (" + schema.pending() + " pending, latest " + schema.latest() + ")");
         List<String> tenants = db.tenants();
         out.printf("Tenants:         %s%n", tenants.isEmpty() ? "none" : String.join(", ", tenants.stream().map(Text::oneLine).toList()));
         out.println();

@@ -27,9 +27,13 @@ final class MigrateCommand implements Callable<Integer> {
         int before = db.exists() ? db.appliedMigrations() : 0;
         try (Atlas atlas = db.openAndMigrate()) {
             int applied = db.appliedMigrations() - before;
-            String version = db.schema().version();
+            Database.SchemaState schema = db.schema();
+            String version = schema.version();
             progress.done();
-            if (applied == 0) {
+            if (applied == 0 && schema.newerThan() != null) {
+                out.printf("%s is at schema version %s, newer than this atlas (%s): nothing to apply%n", db.describe(), version,
+                        schema.newerThan());
+            } else if (applied == 0) {
                 out.printf("%s is up to date at schema version %s%n", db.describe(), version);
             } else {
                 out.printf("Migrated %s: applied %d migration%s, schema version %s%n", db.describe(), applied,

@@ -45,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
         Database db = root.database(spec.commandLine());
         PrintWriter out = spec.commandLine().getOut();
         CountDownLatch stopped = new CountDownLatch(1);
-        try (Atlas atlas = db.open(); Viewer viewer = Viewer.start(atlas, db, root.tenant, address, port)) {
+        try (Atlas atlas = db.open(); Viewer viewer = listen(atlas, db, address)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 viewer.close();
                 stopped.countDown();
@@ -60,5 +60,16 @@ final class ServeCommand implements Callable<Integer> {
             stopped.await();
         }
         return AtlasCli.OK;
+    }
+
+    private Viewer listen(Atlas atlas, Database db, InetAddress address) throws java.io.IOException {
+        try {
+            return Viewer.start(atlas, db, root.tenant, address, port);
+        } catch (java.net.BindException e) {
+            String where = (address.getHostAddress().contains(":") ? "[" + address.getHostAddress() + "]" : address.getHostAddress()) + ":" + port;
+            boolean inUse = e.getMessage() != null && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("in use");
+            throw new CliException("cannot listen on " + where + ": " + (inUse ? "the port is in use; choose another --port (0 picks a free one)"
+                    : "--bind is not an address of this machine (" + e.getMessage() + ")"), e);
+        }
     }
 }

@@ -39,6 +39,61 @@ class CliUserErrorsTest {
         assertThat(nested).isEqualTo(new Cli.Result(0, "No conversations.\n", ""));
     }
 
+    /** An in-memory database is gone when the command exits: "up to date at schema version null" said nothing true. */
+    @Test
+    void anInMemoryDatabaseIsAUsageError() {
+        for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {
+            Cli.Result r = Cli.run("--db", url, "migrate");
+            assertThat(r).as(url).isEqualTo(new Cli.Result(2, "", "atlas: --db names an in-memory SQLite database, which is gone"
+                    + " when the command exits; give a file\nTry 'atlas migrate --help' for more information.\n"));
+        }
+    }
+
+    @Test
+    void aDirectoryAsTheDatabaseIsAUsageError() {
+        Path directory = dir.resolve("a-directory");
+        assertThat(directory.toFile().mkdir()).isTrue();
+        for (String given : new String[] {directory.toString(), "jdbc:sqlite:" + directory}) {
+            for (String command : new String[] {"info", "migrate"}) {
+                Cli.Result r = Cli.run("--db", given, command);
+                assertThat(r).as(given + " " + command).isEqualTo(new Cli.Result(2, "", "atlas: --db names a directory, not an SQLite file: "
+                        + directory.toAbsolutePath().normalize() + "\nTry 'atlas " + command + " --help' for more information.\n"));
+            }
+        }
+    }
+
+    /** A database migrated by a newer Atlas opens (rolling upgrades); the CLI says it is newer instead of "up to date". */
+    @Test
+    void aNewerSchemaIsNamedAsNewer() throws Exception {
+        Path newer = dir.resolve("newer.db");
+        assertThat(Cli.run("--db", newer.toString(), "migrate").exitCode()).isZero();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + newer);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("INSERT INTO atlas_schema_history SELECT installed_rank + 1, '99', 'future', type, 'V99__future.sql',"
+                    + " checksum, installed_by, installed_on, execution_time, success FROM atlas_schema_history"
+                    + " WHERE installed_rank = (SELECT max(installed_rank) FROM atlas_schema_history)");
+        }
+        Cli.Result info = Cli.run("--db", newer.toString(), "info");
+        assertThat(info.exitCode()).isZero();
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 19)\n");
+        assertThat(info.err()).isEmpty();
+        Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
+        assertThat(migrate.exitCode()).isZero();
+        assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
+                + " this atlas (19): nothing to apply\n");
+        assertThat(migrate.err()).doesNotContain("WARN", "flyway");
+    }
+
+    @Test
+    void servingOnAPortInUseSaysSo() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            int port = taken.getLocalPort();
+            Cli.Result r = Cli.run("--db", db.toString(), "serve", "--port", Integer.toString(port));
+            assertThat(r).isEqualTo(new Cli.Result(1, "", "atlas: cannot listen on 127.0.0.1:" + port + ": the port is in use;"
+                    + " choose another --port (0 picks a free one)\n"));
+        }
+    }
+
     @Test
     void readCommandsOnAMissingSqliteUrlCreateNoFile() {
         Path missing = dir.resolve("missing-url.db");
