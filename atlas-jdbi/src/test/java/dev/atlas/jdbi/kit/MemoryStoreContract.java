@@ -131,6 +131,20 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("tags are exact strings on both databases: no case folding, no trimming")
+    void tagsAreExact() {
+        Memory upper = memories.create(NewMemory.fact(ALICE, "upper").tags("Urgent", "urgent ", "straße"));
+        Memory lower = memories.create(NewMemory.fact(ALICE, "lower").tags("urgent"));
+        assertThat(memories.require(upper.id())).isEqualTo(upper);
+        assertThat(upper.tags()).containsExactly("Urgent", "straße", "urgent "); // Memory.tags(): code-unit order
+        assertThat(ids(memories.list(MemoryQuery.all().tag("urgent")))).containsExactly(lower.id());
+        assertThat(ids(memories.list(MemoryQuery.all().tag("Urgent")))).containsExactly(upper.id());
+        assertThat(ids(memories.list(MemoryQuery.all().tag("urgent ")))).containsExactly(upper.id());
+        assertThat(ids(memories.list(MemoryQuery.all().tag("STRASSE")))).isEmpty();
+        assertThat(ids(memories.list(MemoryQuery.all().tag("Straße")))).isEmpty();
+    }
+
+    @Test
     @DisplayName("a content change bumps the revision and keeps the previous content in the trail")
     void revisionTrail() {
         Memory m = memories.create(NewMemory.fact(ALICE, "v1"));
