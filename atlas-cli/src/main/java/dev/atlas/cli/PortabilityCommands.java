@@ -127,10 +127,22 @@ final class PortabilityCommands {
             // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
             try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
                 header(in);
+                // A failed import writes nothing; a database it created for that is removed again, so no
+                // empty database is left behind to be mistaken for a result.
+                Path created = db.file() != null && !Files.exists(db.file()) ? db.file() : null;
+                Path createdAssets = null;
+                boolean imported = false;
                 try (Atlas atlas = db.openAndMigrate()) {
+                    Path assets = atlas.config().assetDirectory();
+                    createdAssets = created != null && !Files.exists(assets) ? assets : null;
                     progress.step("importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
                     report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
                     progress.done();
+                    imported = true;
+                } finally {
+                    if (!imported && created != null) {
+                        remove(created, createdAssets);
+                    }
                 }
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -139,6 +151,24 @@ final class PortabilityCommands {
             print(out, report.imported());
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /** Deletes a database this command created, its SQLite side files and its new asset directory; best effort. */
+        private static void remove(Path database, Path assets) {
+            try {
+                for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
+                    Files.deleteIfExists(database.resolveSibling(database.getFileName() + suffix));
+                }
+                if (assets != null && Files.isDirectory(assets)) {
+                    try (java.util.stream.Stream<Path> walk = Files.walk(assets)) {
+                        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                            Files.deleteIfExists(p);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                // The import's own failure is what the user needs to see; a leftover file is harmless.
+            }
         }
 
         /** Reads the header line and goes back to the start, failing as the library would on a file that is not an export. */

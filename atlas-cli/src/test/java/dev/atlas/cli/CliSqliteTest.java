@@ -70,9 +70,8 @@ class CliSqliteTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("importing into tenant acme ...\n"
                 + "atlas: line 2: is not JSON: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n");
-        Cli.Result list = Cli.run("--db", fresh.toString(), "--tenant", "acme", "conversations", "list");
-        assertThat(list.exitCode()).isZero();
-        assertThat(list.out()).doesNotContain("Where is order");
+        // The database the import created is removed with its failure (CliUserErrorsTest pins the side files).
+        assertThat(fresh).doesNotExist();
     }
 
     /**

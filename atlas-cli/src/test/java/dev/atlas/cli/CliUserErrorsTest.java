@@ -329,7 +329,15 @@ class CliUserErrorsTest {
             assertThat(r.err()).as(e.getKey()).startsWith("importing into tenant acme ...\natlas: line 2: is not JSON: ")
                     .containsAnyOf("nesting depth", "String value length", "Number value length").endsWith(")\n");
             assertThat(r.err().lines().count()).as(e.getKey()).isEqualTo(2);
+            // The import created the database, so its failure removes it again: no empty database is left to mistake for a result.
+            for (String suffix : new String[] {"", "-wal", "-shm", "-journal", "-assets"}) {
+                assertThat(dir.resolve(target.getFileName() + suffix)).as(e.getKey() + suffix).doesNotExist();
+            }
         }
+        // A database that existed before a failed import is kept, unchanged.
+        assertThat(Cli.run("--db", target.toString(), "migrate").exitCode()).isZero();
+        Path input = dir.resolve("deep.jsonl");
+        assertThat(Cli.run("--db", target.toString(), "--tenant", "acme", "import", "--input", input.toString()).exitCode()).isEqualTo(1);
         Cli.Result info = Cli.run("--db", target.toString(), "--tenant", "acme", "conversations", "list");
         assertThat(info.out()).isEqualTo("No conversations.\n");
     }
