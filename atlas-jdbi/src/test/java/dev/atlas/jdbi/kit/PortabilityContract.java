@@ -1445,6 +1445,43 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThatThrownBy(() -> acme.portability().eraseConversation(UUID.randomUUID(), true)).isExactlyInstanceOf(NotFoundException.class);
     }
 
+    @Test
+    @DisplayName("an append (from another Atlas on the database) landing while an erase runs, after the erase deleted the"
+            + " conversation's messages, is refused with NotFoundException; the erase completes, counts exactly the messages it"
+            + " deleted and leaves no row of the conversation (eraseConversation and eraseOwner alike)")
+    void eraseRacingAnAppendHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (boolean byOwner : new boolean[] {false, true}) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user(byOwner ? "owner-erased" : "conversation-erased");
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            for (int i = 0; i < 3; i++) {
+                acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("m" + i));
+            }
+            String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
+            java.util.concurrent.atomic.AtomicReference<Object> late = new java.util.concurrent.atomic.AtomicReference<>();
+            // Once the erase's messages are gone and before its conversations go, the other instance appends.
+            db.beforeEachWrite(h -> {
+                if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
+                    late.set(org.assertj.core.api.Assertions.catchThrowable(() -> late.set(
+                            other.conversations().append(c, dev.atlas.conversation.NewMessage.user("late")))));
+                }
+            });
+            EraseReport report;
+            try {
+                report = byOwner ? acme.portability().eraseOwner(owner, false) : acme.portability().eraseConversation(c, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            assertThat(late.get()).as(byOwner ? "owner" : "conversation").isExactlyInstanceOf(NotFoundException.class);
+            assertThat(report.counts()).as(byOwner ? "owner" : "conversation")
+                    .containsEntry("messages", 3L).containsEntry("conversations", 1L);
+            assertThat(count(messagesOfC, idParam(c))).isZero();
+            assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ?", idParam(c))).isZero();
+        }
+    }
+
     static void sameRows(Map<String, List<String>> actual, Map<String, List<String>> expected) {
         assertThat(actual.keySet()).isEqualTo(expected.keySet());
         for (String table : expected.keySet()) {

@@ -886,6 +886,11 @@ public final class JdbiPortability implements Portability {
 
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
+        if (!dryRun) {
+            // Appends need a live conversation: soft-deleted first (waiting for an append in flight), the conversations take
+            // no message while their rows go batch by batch, so a late append is refused instead of failing the erase half-way.
+            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+        }
         if (scope.kind == Scope.Kind.OWNER) {
             detachOrCount(counts, "messages_detached", scope, dryRun, q.countAuthoredElsewhere, q.authoredElsewhere, q::detachAuthor);
             detachOrCount(counts, "executions_detached", scope, dryRun, q.countExecutionsElsewhere, q.executionsElsewhere,
