@@ -1445,6 +1445,92 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThatThrownBy(() -> acme.portability().eraseConversation(UUID.randomUUID(), true)).isExactlyInstanceOf(NotFoundException.class);
     }
 
+    @Test
+    @DisplayName("an append (from another Atlas on the database) landing while an erase runs, after the erase deleted the"
+            + " conversation's messages, is refused with NotFoundException; the erase completes, counts exactly the messages it"
+            + " deleted and leaves no row of the conversation (eraseConversation and eraseOwner alike)")
+    void eraseRacingAnAppendHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (boolean byOwner : new boolean[] {false, true}) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user(byOwner ? "owner-erased" : "conversation-erased");
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            for (int i = 0; i < 3; i++) {
+                acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("m" + i));
+            }
+            String messagesOfC = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id = ?";
+            java.util.concurrent.atomic.AtomicReference<Object> late = new java.util.concurrent.atomic.AtomicReference<>();
+            // Once the erase's messages are gone and before its conversations go, the other instance appends.
+            db.beforeEachWrite(h -> {
+                if (late.get() == null && count(messagesOfC, idParam(c)) == 0) {
+                    late.set(org.assertj.core.api.Assertions.catchThrowable(() -> late.set(
+                            other.conversations().append(c, dev.atlas.conversation.NewMessage.user("late")))));
+                }
+            });
+            EraseReport report;
+            try {
+                report = byOwner ? acme.portability().eraseOwner(owner, false) : acme.portability().eraseConversation(c, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            assertThat(late.get()).as(byOwner ? "owner" : "conversation").isExactlyInstanceOf(NotFoundException.class);
+            assertThat(report.counts()).as(byOwner ? "owner" : "conversation")
+                    .containsEntry("messages", 3L).containsEntry("conversations", 1L);
+            assertThat(count(messagesOfC, idParam(c))).isZero();
+            assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ?", idParam(c))).isZero();
+        }
+    }
+
+    @Test
+    @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
+            + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"
+            + " is written and the other tenant is untouched")
+    void handEditedFilesRefusedNamingLineAndField() {
+        Tenant victim = atlas.tenant("victim");
+        UUID theirs = victim.conversations().create(dev.atlas.conversation.NewConversation.of(BOB)).id();
+        victim.conversations().append(theirs, dev.atlas.conversation.NewMessage.user("private"));
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("again"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int conv = lineOf(file, "\"type\":\"conversation\"");
+        int hello = lineOf(file, "\"content\":\"hello\"");
+        int again = lineOf(file, "\"content\":\"again\"");
+        String helloId = file.lines().toList().get(hello - 1).replaceFirst(".*\"row\":\\{\"id\":\"([^\"]*)\".*", "$1");
+        Map<String, byte[]> cases = new TreeMap<>();
+        cases.put("line " + hello + ": message.tenant_id", replaceLine(file, "\"content\":\"hello\"", "\"row\":{", "\"row\":{\"tenant_id\":\"victim\",")
+                .getBytes(StandardCharsets.UTF_8));
+        cases.put("line " + hello + ": message.conversation_id", relink(file, hello, "conversation_id", theirs).getBytes(StandardCharsets.UTF_8));
+        cases.put("line " + again + ": message.id", replaceLine(file, "\"content\":\"again\"", "\"id\":\"", "\"id\":\"" + helloId + "\",\"_\":\"")
+                .replaceAll(",\"_\":\"[^\"]*\"", "").getBytes(StandardCharsets.UTF_8));
+        for (String number : List.of("1e400", "0.1000000000000000000001", "12345678901234567890.5", "-1E-400")) {
+            cases.put("line " + conv + ": conversation.metadata " + number, replaceLine(file, "\"type\":\"conversation\"", "\"metadata\":{}",
+                    "\"metadata\":{\"n\":" + number + "}").getBytes(StandardCharsets.UTF_8));
+        }
+        byte[] utf8 = file.getBytes(StandardCharsets.UTF_8);
+        String marker = "\"content\":\"hello\"";
+        int at = file.indexOf(marker) + marker.length() - 2; // inside the word hello
+        byte[] bad = utf8.clone();
+        bad[at] = (byte) 0xC3; // a lead byte followed by an ASCII letter
+        cases.put("line " + hello, bad);
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Tenant beta = atlas.tenant("beta");
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> actual = new TreeMap<>();
+        for (Map.Entry<String, byte[]> e : cases.entrySet()) {
+            String field = e.getKey().contains(" conversation.metadata ") ? e.getKey().substring(0, e.getKey().lastIndexOf(' ')) : e.getKey();
+            expected.put(e.getKey(), "InvalidInputException " + field);
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue()));
+            actual.put(e.getKey(), x == null ? "imported" : x.getClass().getSimpleName()
+                    + (x instanceof InvalidInputException a ? " " + a.field() : x instanceof ConflictException a ? " " + a.field() : ": " + x.getMessage()));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(victim.conversations().messages(theirs, 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("private");
+    }
+
     static void sameRows(Map<String, List<String>> actual, Map<String, List<String>> expected) {
         assertThat(actual.keySet()).isEqualTo(expected.keySet());
         for (String table : expected.keySet()) {

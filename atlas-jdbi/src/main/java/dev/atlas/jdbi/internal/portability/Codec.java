@@ -157,7 +157,7 @@ final class Codec {
             values[i] = v;
             bind[i] = v;
             if (c.kind() == PortableSchema.Kind.JSONB) {
-                String stored = Json.write(field, toObject(node, field)).text();
+                String stored = Json.write(field, node).text();
                 bind[i] = stored;
                 values[i] = sortedJson(stored);
             }
@@ -232,14 +232,6 @@ final class Codec {
                 }
             }
             default -> { }
-        }
-    }
-
-    private static Object toObject(JsonNode node, String field) {
-        try {
-            return Json.mapper().treeToValue(node, Object.class);
-        } catch (IOException e) {
-            throw new InvalidInputException(field, "is not a JSON value: " + e.getMessage());
         }
     }
 

@@ -247,7 +247,11 @@ public final class JdbiPortability implements Portability {
          * garbage. Here, not in the outer class, so that opening Atlas does not build Jackson's mapper.
          */
         private static final com.fasterxml.jackson.databind.ObjectReader RECORD = Json.mapper().reader()
-                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+                .without(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                // Fractions exactly as written (1.0 stays 1.0): Json.write then refuses what a double cannot hold, as the API
+                // does, instead of the file's 1E-400 or 0.1000000000000000000001 being rounded into the database silently.
+                .with(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+                .without(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES);
 
         /**
          * Json's limits, but for the two levels of the record around a row's values ({"row":{"metadata":…}}): a
@@ -886,6 +890,11 @@ public final class JdbiPortability implements Portability {
 
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
+        if (!dryRun) {
+            // Appends need a live conversation: soft-deleted first (waiting for an append in flight), the conversations take
+            // no message while their rows go batch by batch, so a late append is refused instead of failing the erase half-way.
+            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+        }
         if (scope.kind == Scope.Kind.OWNER) {
             detachOrCount(counts, "messages_detached", scope, dryRun, q.countAuthoredElsewhere, q.authoredElsewhere, q::detachAuthor);
             detachOrCount(counts, "executions_detached", scope, dryRun, q.countExecutionsElsewhere, q.executionsElsewhere,

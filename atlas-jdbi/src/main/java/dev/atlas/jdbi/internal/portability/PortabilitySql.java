@@ -36,6 +36,8 @@ public final class PortabilitySql {
     private final Map<String, Statement> byKey = new HashMap<>();
     private final Map<Scope.Kind, Map<String, Statement>> export = new EnumMap<>(Scope.Kind.class);
     private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
+    /** Soft-deletes the scope's conversations, so that no append lands in them while erase deletes their rows. */
+    final Map<Scope.Kind, Statement> closeForErase = new EnumMap<>(Scope.Kind.class);
     /** Per scope kind: messages outside the scope linked to its executions. */
     final Map<Scope.Kind, Statement> countLinksElsewhere = new EnumMap<>(Scope.Kind.class);
     final Map<Scope.Kind, Statement> linksElsewhere = new EnumMap<>(Scope.Kind.class);
@@ -119,6 +121,9 @@ public final class PortabilitySql {
                         "SELECT DISTINCT ma.asset_id FROM <p>message_assets ma WHERE ma.tenant_id = :t AND ma.message_id IN (" + inScope + ")"
                                 + " AND NOT EXISTS (SELECT 1 FROM <p>message_assets o WHERE o.tenant_id = :t AND o.asset_id = ma.asset_id"
                                 + " AND o.message_id NOT IN (" + inScope + "))"));
+                closeForErase.put(kind, c.sql("portability.closeForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
+                        "UPDATE <p>conversations SET deleted_at = :now WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
+                                + scope.conversations() + ")"));
             }
         }
     }
