@@ -225,8 +225,8 @@ public final class JdbiTaskStore implements TaskStore {
 
     private static void checkLease(Duration lease) {
         Check.notNull("lease", lease);
-        if (lease.compareTo(MAX_LEASE) > 0 || lease.compareTo(Duration.ofNanos(1_000)) < 0) {
-            throw new InvalidInputException("lease", "must be between 1 microsecond and " + MAX_LEASE + ", was " + lease);
+        if (lease.compareTo(MAX_LEASE) > 0 || lease.compareTo(MIN_LEASE) < 0) {
+            throw new InvalidInputException("lease", "must be between " + MIN_LEASE + " and " + MAX_LEASE + ", was " + lease);
         }
     }
 

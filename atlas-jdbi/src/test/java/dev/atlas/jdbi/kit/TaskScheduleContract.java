@@ -339,6 +339,35 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule never holds an occurrence after Limits.MAX_INSTANT: one whose first would is refused naming cron or interval; one whose next would fires its last occurrence and is paused there, resume refused with ConflictException; the tenant's other schedules go on")
+    void occurrencesEndAtMaxInstant() {
+        Instant max = dev.atlas.Limits.MAX_INSTANT;
+        clock.set(max.minus(Duration.ofMinutes(2)));
+        store.schedule(NewSchedule.cron("yearly", "58 23 31 12 *", NewTask.of("yearly", Map.of())));
+        store.schedule(NewSchedule.every("last", Duration.ofSeconds(150), NewTask.of("last", Map.of())).startingAt(max.minusSeconds(100)));
+        store.schedule(NewSchedule.every("other", Duration.ofSeconds(1), NewTask.of("other", Map.of())).startingAt(clock.instant()));
+        clock.set(max.minusSeconds(30));
+        assertField(() -> store.schedule(NewSchedule.cron("minutely", "* * * * *", NewTask.of("m", Map.of()))), "cron");
+        assertField(() -> store.schedule(NewSchedule.every("late", MINUTE, NewTask.of("late", Map.of()))), "interval");
+        assertThat(store.getSchedule("minutely")).isEmpty();
+        assertThat(store.getSchedule("late")).isEmpty();
+        clock.set(max.minusSeconds(60));
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactlyInAnyOrder(
+                tuple("yearly", Instant.parse("9999-12-31T23:58:00Z")), tuple("last", max.minusSeconds(100)),
+                tuple("other", max.minus(Duration.ofMinutes(2))));
+        assertThat(store.getSchedule("yearly").orElseThrow()).returns(true, TaskSchedule::paused)
+                .returns(Instant.parse("9999-12-31T23:58:00Z"), TaskSchedule::nextRunAt).returns(Instant.parse("9999-12-31T23:58:00Z"), TaskSchedule::lastRunAt);
+        assertThat(store.getSchedule("last").orElseThrow()).returns(true, TaskSchedule::paused)
+                .returns(max.minusSeconds(100), TaskSchedule::nextRunAt).returns(max.minusSeconds(100), TaskSchedule::lastRunAt);
+        assertThat(store.getSchedule("other").orElseThrow()).returns(false, TaskSchedule::paused)
+                .returns(max.minusSeconds(59), TaskSchedule::nextRunAt);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        assertThatThrownBy(() -> store.resumeSchedule("last")).isInstanceOf(ConflictException.class)
+                .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));
+        assertThat(store.getSchedule("last").orElseThrow().paused()).isTrue();
+    }
+
+    @Test
     @DisplayName("schedules list by name, page by cursor; pause skips occurrences, resume continues after now, delete keeps enqueued tasks")
     void listPauseResumeDelete() {
         NewTask task = NewTask.of("k", Map.of());

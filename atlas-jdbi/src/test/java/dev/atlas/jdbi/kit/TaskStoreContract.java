@@ -50,8 +50,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 public abstract class TaskStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Duration LEASE = Duration.ofSeconds(30);
-    /** A lease that has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
-    private static final Duration SHORT = Duration.ofMillis(1);
+    /** The shortest lease: it has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
+    private static final Duration SHORT = TaskStore.MIN_LEASE;
 
     protected TaskStore store;
     protected TaskStore other;
@@ -813,6 +813,40 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a lease shorter than TaskStore.MIN_LEASE (1 s: one that runs out before the claim returns lets a second worker take the task at once) or longer than MAX_LEASE is refused naming lease, on claim and heartbeat, with nothing claimed")
+    void leaseBounds() {
+        Task t = task("a");
+        for (Duration bad : List.of(Duration.ofNanos(1_000), Duration.ofMillis(1), TaskStore.MIN_LEASE.minusNanos(1_000),
+                Duration.ofDays(365_000), TaskStore.MAX_LEASE.plusNanos(1_000))) {
+            assertField(() -> store.claim(bad), "lease");
+            assertField(() -> store.claim(bad, Set.of("a")), "lease");
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        ClaimedTask c = store.claim(TaskStore.MIN_LEASE).orElseThrow();
+        assertThat(c.leaseDuration()).isEqualTo(TaskStore.MIN_LEASE);
+        assertField(() -> store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), Duration.ofNanos(1_000))), "lease");
+        assertThat(store.get(t.id()).orElseThrow().leaseExpiresAt()).isEqualTo(c.leaseExpiresAt());
+        assertThat(store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), TaskStore.MAX_LEASE)).leaseDuration())
+                .isEqualTo(TaskStore.MAX_LEASE);
+    }
+
+    @Test
+    @DisplayName("a worker whose lease ran out and whose task another worker took is refused on complete, fail, release and heartbeat; the new holder's result stands")
+    void staleHolderCannotOverwriteNewOwner() {
+        Task t = task("a");
+        ClaimedTask first = store.claim(LEASE).orElseThrow();
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        ClaimedTask second = store.claim(LEASE).orElseThrow();
+        Task done = store.complete(second, Map.of("by", "second"));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable stale : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(() -> store.complete(first, Map.of("by", "first")), () -> store.fail(first, "late"),
+                () -> store.release(first), () -> store.heartbeat(first))) {
+            assertThatThrownBy(stale).isInstanceOf(LeaseLostException.class).hasMessageContaining("completed");
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done).returns(Map.of("by", "second"), Task::result);
+    }
+
+    @Test
     @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
     void backoffBounded() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
@@ -899,15 +933,17 @@ public abstract class TaskStoreContract extends AtlasContract {
                 workers.add(pool.submit(() -> {
                     int n = 0;
                     while (true) {
-                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
-                        Duration lease = (n++ + worker) % 3 == 0 ? Duration.ofNanos(1_000) : Duration.ofMinutes(5);
-                        var claim = mine.claim(lease);
+                        var claim = mine.claim(Duration.ofMinutes(5));
                         if (claim.isEmpty()) {
                             if (ids.stream().allMatch(id -> completions.containsKey(id))) {
                                 return null;
                             }
                             Thread.onSpinWait();
                             continue;
+                        }
+                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
+                        if ((n++ + worker) % 3 == 0) {
+                            expireLease(claim.get());
                         }
                         try {
                             if (n % 5 == 0) {
@@ -1047,6 +1083,18 @@ public abstract class TaskStoreContract extends AtlasContract {
     /** Waits until the database's own clock reads {@code t} or later, so a lease ending at {@code t} has expired. */
     private void awaitDatabaseClockPast(Instant t) {
         await(() -> !databaseNow().isBefore(t));
+    }
+
+    /** Ends a lease as if its time had run out (a lease cannot be shorter than {@link TaskStore#MIN_LEASE}). */
+    private void expireLease(ClaimedTask claim) throws SQLException {
+        String past = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? "now() - INTERVAL '1 hour'" : "lease_expires_at - 3600000000";
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            if (atlas.databaseKind() != DatabaseKind.POSTGRESQL) {
+                s.execute("PRAGMA busy_timeout = 30000");
+            }
+            s.executeUpdate("UPDATE atlas_tasks SET lease_expires_at = " + past + " WHERE id = '" + claim.taskId() + "' AND claim_id = '"
+                    + claim.claimId() + "'");
+        }
     }
 
     private void setPayload(UUID id, String json) throws SQLException {
