@@ -847,6 +847,62 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("cancel racing the holder's complete on another thread: exactly one wins, the other gets IllegalTransitionException or LeaseLostException, and the stored task is the winner's")
+    void cancelRacingComplete() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 10; i++) {
+                Task t = task("race");
+                ClaimedTask c = store.claim(LEASE).orElseThrow();
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                Future<Object> cancel = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.cancel(t.id());
+                    } catch (IllegalTransitionException e) {
+                        return e;
+                    }
+                });
+                Future<Object> complete = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.complete(c, Map.of("by", "worker"));
+                    } catch (LeaseLostException e) {
+                        return e;
+                    }
+                });
+                Object cancelled = cancel.get(30, TimeUnit.SECONDS);
+                Object completed = complete.get(30, TimeUnit.SECONDS);
+                assertThat(cancelled instanceof Task ^ completed instanceof Task).as("exactly one of cancel and complete wins").isTrue();
+                Task stored = store.get(t.id()).orElseThrow();
+                assertThat(stored).isEqualTo(cancelled instanceof Task ? cancelled : completed);
+                assertThat(stored.status()).isEqualTo(cancelled instanceof Task ? TaskStatus.CANCELLED : TaskStatus.COMPLETED);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("a result the store cannot keep (NUL, deeper than the nesting limit, an invalid number) is refused naming result; the claim still holds and completes with a good one")
+    void unstorableResultKeepsTheClaim() {
+        Task t = task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Map<String, Object> deep = Map.of("leaf", 1);
+        for (int i = 0; i < 200; i++) {
+            deep = Map.of("n", deep);
+        }
+        Map<String, Object> tooDeep = deep;
+        assertField(() -> store.complete(c, Map.of("nul", "a\u0000b")), "result");
+        assertField(() -> store.complete(c, tooDeep), "result");
+        assertField(() -> store.complete(c, Map.of("nan", Double.NaN)), "result");
+        assertField(() -> store.completeAsOperator(t.id(), Map.of("nul", "a\u0000b")), "result");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
+        assertThat(store.complete(c, Map.of("ok", "\u00e9\uD83D\uDE00")).result()).isEqualTo(Map.of("ok", "\u00e9\uD83D\uDE00"));
+        assertThat(store.get(t.id()).orElseThrow().result()).isEqualTo(Map.of("ok", "\u00e9\uD83D\uDE00"));
+    }
+
+    @Test
     @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
     void backoffBounded() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
