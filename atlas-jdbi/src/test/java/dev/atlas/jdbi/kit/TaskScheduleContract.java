@@ -423,6 +423,42 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two instances whose clocks disagree by an hour fire each occurrence once: the one ahead fires early and moves the schedule past its own now, the one behind then finds nothing due; once both clocks pass the next occurrence, racing calls enqueue it once")
+    void skewedInstancesFireOnce() throws Exception {
+        MutableClock aheadClock = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        TaskStore ahead = reopen(b -> b.clock(aheadClock)).tenant("acme").tasks();
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("skew", MINUTE, NewTask.of("skew", Map.of())).startingAt(start));
+        assertThat(ahead.enqueueScheduled()).extracting(Task::runAfter).containsExactly(start);
+        Instant next = start.plus(Duration.ofMinutes(61));
+        assertThat(store.getSchedule("skew").orElseThrow().nextRunAt()).isEqualTo(next);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        clock.set(next);
+        // Still ahead, but not past the occurrence after next: whichever call wins, nothing else is due for either.
+        aheadClock.set(next.plusSeconds(30));
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<Task>> a = pool.submit(() -> {
+                go.await();
+                return ahead.enqueueScheduled();
+            });
+            Future<List<Task>> b = pool.submit(() -> {
+                go.await();
+                return store.enqueueScheduled();
+            });
+            go.countDown();
+            List<Task> fired = new ArrayList<>(a.get(60, TimeUnit.SECONDS));
+            fired.addAll(b.get(60, TimeUnit.SECONDS));
+            assertThat(fired).extracting(Task::runAfter).containsExactly(next);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(tasksOf("skew")).extracting(Task::runAfter).containsExactlyInAnyOrder(start, next);
+        assertThat(store.getSchedule("skew").orElseThrow().nextRunAt()).isEqualTo(next.plus(MINUTE));
+    }
+
+    @Test
     @DisplayName("8 threads on two Atlas instances firing 5 schedules through 12 occurrences enqueue each occurrence exactly once")
     void exactlyOnceAcrossWorkersAndInstances() throws Exception {
         Atlas second = reopen(b -> b.clock(clock));
