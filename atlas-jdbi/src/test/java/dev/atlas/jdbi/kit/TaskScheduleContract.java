@@ -459,6 +459,29 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule's payload, owner and maxAttempts reach every task it fires exactly as registered: control characters, astral code points, numbers beyond long and double, keys in any order")
+    void firedTasksCarryThePayloadExactly() {
+        Map<String, Object> payload = new java.util.LinkedHashMap<>();
+        payload.put("zeta", "\u0001\u001f\u007f\t\n\"\\");
+        payload.put("a", "\uD83D\uDE00 \u00e9");
+        payload.put("big", new java.math.BigInteger("123456789012345678901234567890123456789"));
+        payload.put("maxLong", Long.MAX_VALUE);
+        payload.put("list", List.of(Map.of("y", 1, "x", List.of()), "s"));
+        TaskSchedule s = store.schedule(NewSchedule.every("exact", MINUTE, NewTask.of("exact", payload).owner(ALICE).maxAttempts(7))
+                .startingAt(clock.instant()));
+        Task fired = store.enqueueScheduled().get(0);
+        Task read = store.get(fired.id()).orElseThrow();
+        assertThat(read).isEqualTo(fired).returns(ALICE, Task::owner).returns(7, Task::maxAttempts);
+        assertThat(read.payload()).isEqualTo(s.payload()).isEqualTo(store.getSchedule("exact").orElseThrow().payload());
+        assertThat(List.copyOf(read.payload().keySet())).isEqualTo(List.copyOf(s.payload().keySet()));
+        assertThat(new java.math.BigDecimal(String.valueOf(read.payload().get("big"))))
+                .isEqualTo(new java.math.BigDecimal("123456789012345678901234567890123456789"));
+        assertThat(read.payload().get("zeta")).isEqualTo("\u0001\u001f\u007f\t\n\"\\");
+        assertThat(read.payload().get("a")).isEqualTo("\uD83D\uDE00 \u00e9");
+        assertThat(String.valueOf(read.payload().get("maxLong"))).isEqualTo(String.valueOf(Long.MAX_VALUE));
+    }
+
+    @Test
     @DisplayName("8 threads on two Atlas instances firing 5 schedules through 12 occurrences enqueue each occurrence exactly once")
     void exactlyOnceAcrossWorkersAndInstances() throws Exception {
         Atlas second = reopen(b -> b.clock(clock));
