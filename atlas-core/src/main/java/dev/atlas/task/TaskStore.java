@@ -160,7 +160,7 @@ public interface TaskStore {
      * Claims the next due task of one of {@code kinds}.
      *
      * @param lease how long the claim holds before another worker may take the task, {@link #MIN_LEASE} to {@link #MAX_LEASE}
-     * @param kinds only tasks of these kinds
+     * @param kinds only tasks of these kinds, 1 to {@link Limits#MAX_PAGE_SIZE} of them
      * @return the claimed task, or empty when none is due
      */
     Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);

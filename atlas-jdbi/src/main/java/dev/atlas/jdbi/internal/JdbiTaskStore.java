@@ -186,6 +186,10 @@ public final class JdbiTaskStore implements TaskStore {
         if (kinds.isEmpty()) {
             throw new InvalidInputException("kinds", "must name at least one kind");
         }
+        // Each kind is a bind parameter: past PostgreSQL's 65,535 the statement would fail as a storage error.
+        if (kinds.size() > Limits.MAX_PAGE_SIZE) {
+            throw new InvalidInputException("kinds", "names " + kinds.size() + " kinds; at most " + Limits.MAX_PAGE_SIZE);
+        }
         List<String> kindList = Check.list("kinds", new ArrayList<>(kinds));
         kindList.forEach(k -> Check.key("kinds", k));
         return claim(lease, new Where().in("kind", "kind", kindList));

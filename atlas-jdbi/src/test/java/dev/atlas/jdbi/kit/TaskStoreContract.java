@@ -903,6 +903,25 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("claim by kinds takes at most Limits.MAX_PAGE_SIZE kinds: more (70,000: past PostgreSQL's 65,535 bind parameters) is refused naming kinds before any statement, exactly that many claims")
+    void claimKindsBounded() {
+        Task t = task("k0");
+        Set<String> many = new java.util.HashSet<>();
+        for (int i = 0; i < 70_000; i++) {
+            many.add("k" + i);
+        }
+        assertField(() -> store.claim(LEASE, many), "kinds");
+        Set<String> oneTooMany = new java.util.HashSet<>();
+        for (int i = 0; i <= dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            oneTooMany.add("k" + i);
+        }
+        assertField(() -> store.claim(LEASE, oneTooMany), "kinds");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        oneTooMany.remove("k" + dev.atlas.Limits.MAX_PAGE_SIZE);
+        assertThat(store.claim(LEASE, oneTooMany).orElseThrow().taskId()).isEqualTo(t.id());
+    }
+
+    @Test
     @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
     void backoffBounded() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
