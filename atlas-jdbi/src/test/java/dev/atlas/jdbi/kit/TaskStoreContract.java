@@ -922,6 +922,17 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("TaskWorker takes at most Limits.MAX_PAGE_SIZE handlers: the next is a ConfigurationException at build time, not a claim refused at every poll")
+    void workerHandlersBounded() {
+        TaskWorker.Builder builder = TaskWorker.builder(store);
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            builder.handler("k" + i, task -> Map.of());
+        }
+        assertThatThrownBy(() -> builder.handler("one-more", task -> Map.of()))
+                .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("1000");
+    }
+
+    @Test
     @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
     void backoffBounded() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
