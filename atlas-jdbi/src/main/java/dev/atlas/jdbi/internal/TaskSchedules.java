@@ -127,7 +127,9 @@ final class TaskSchedules {
                 return s;
             }
             Instant now = db.now();
-            Instant next = s.nextRunAt().isAfter(now) ? s.nextRunAt() : next(s, now);
+            // A schedule that ended rests on its last occurrence, already fired: never the next one, whatever this clock says.
+            boolean ended = s.nextRunAt().equals(s.lastRunAt());
+            Instant next = s.nextRunAt().isAfter(now) && !ended ? s.nextRunAt() : next(s, now);
             if (next == null) {
                 throw new ConflictException("name", "schedule '" + name + "' has no occurrence after now up to " + Limits.MAX_INSTANT);
             }

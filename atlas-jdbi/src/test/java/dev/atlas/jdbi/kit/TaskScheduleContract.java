@@ -365,6 +365,10 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThatThrownBy(() -> store.resumeSchedule("last")).isInstanceOf(ConflictException.class)
                 .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));
         assertThat(store.getSchedule("last").orElseThrow().paused()).isTrue();
+        // Not even from an instance whose clock is behind the fired last occurrence: resuming would fire it again.
+        clock.set(max.minus(Duration.ofMinutes(10)));
+        assertThatThrownBy(() -> store.resumeSchedule("last")).isInstanceOf(ConflictException.class);
+        assertThat(store.getSchedule("last").orElseThrow().paused()).isTrue();
     }
 
     @Test
