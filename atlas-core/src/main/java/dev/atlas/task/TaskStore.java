@@ -271,7 +271,7 @@ public interface TaskStore {
      * {@code nextRunAt} past an occurrence (a guarded update on its old value) enqueues its task in
      * the same transaction. Occurrences missed while no worker ran collapse into one task, for the
      * earliest of them; the schedule then continues with its first occurrence after now. No
-     * occurrence lies after {@link Limits#MAX_INSTANT}: a schedule whose next one would fires its
+     * occurrence lies after {@link Limits#MAX_INSTANT}: a schedule whose next occurrence would fall after it fires its
      * last and stays paused on it.
      *
      * @param schedule the interval or cron schedule
