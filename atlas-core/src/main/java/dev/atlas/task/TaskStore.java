@@ -53,6 +53,12 @@ import dev.atlas.NotFoundException;
  * }</pre>
  */
 public interface TaskStore {
+    /**
+     * Shortest lease one claim or heartbeat may ask for: a lease that runs out before the worker
+     * has even read its claim would let a second worker take the task at once.
+     */
+    Duration MIN_LEASE = Duration.ofSeconds(1);
+
     /** Longest lease one claim or heartbeat may ask for. */
     Duration MAX_LEASE = Duration.ofDays(1);
 
@@ -145,7 +151,7 @@ public interface TaskStore {
     /**
      * Claims the next due task of any kind, oldest {@code runAfter} first; see the class comment.
      *
-     * @param lease how long the claim holds before another worker may take the task
+     * @param lease how long the claim holds before another worker may take the task, {@link #MIN_LEASE} to {@link #MAX_LEASE}
      * @return the claimed task, or empty when none is due
      */
     Optional<ClaimedTask> claim(Duration lease);
@@ -153,8 +159,8 @@ public interface TaskStore {
     /**
      * Claims the next due task of one of {@code kinds}.
      *
-     * @param lease how long the claim holds before another worker may take the task
-     * @param kinds only tasks of these kinds
+     * @param lease how long the claim holds before another worker may take the task, {@link #MIN_LEASE} to {@link #MAX_LEASE}
+     * @param kinds only tasks of these kinds, 1 to {@link Limits#MAX_PAGE_SIZE} of them
      * @return the claimed task, or empty when none is due
      */
     Optional<ClaimedTask> claim(Duration lease, Set<String> kinds);
@@ -264,10 +270,13 @@ public interface TaskStore {
      * many workers and Atlas instances share the database: the call that moves the schedule's
      * {@code nextRunAt} past an occurrence (a guarded update on its old value) enqueues its task in
      * the same transaction. Occurrences missed while no worker ran collapse into one task, for the
-     * earliest of them; the schedule then continues with its first occurrence after now.
+     * earliest of them; the schedule then continues with its first occurrence after now. No
+     * occurrence lies after {@link Limits#MAX_INSTANT}: a schedule whose next occurrence would fall after it fires its
+     * last and stays paused on it.
      *
      * @param schedule the interval or cron schedule
      * @return the stored schedule
+     * @throws dev.atlas.InvalidInputException naming {@code cron} or {@code interval} when the first occurrence would fall after {@link Limits#MAX_INSTANT}
      * @throws dev.atlas.ConflictException naming {@code name} when the tenant has a schedule of that name
      */
     TaskSchedule schedule(NewSchedule schedule);
@@ -306,6 +315,7 @@ public interface TaskStore {
      * @param name the schedule's name
      * @return the schedule, running
      * @throws NotFoundException naming {@code name} when this tenant has no such schedule
+     * @throws dev.atlas.ConflictException naming {@code name} when no occurrence after now falls up to {@link Limits#MAX_INSTANT}
      * @throws UnreadableRowException when this version cannot evaluate the stored schedule (a cron
      *         or payload written by a newer version); the row is left as stored
      */

@@ -414,7 +414,8 @@ public final class TaskWorker implements AutoCloseable {
          * @param kind the kind, as {@link NewTask#kind()} accepts it (at most {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters of storable text)
          * @param handler runs a task of this kind
          * @return runs a task of this kind
-         * @throws ConfigurationException when {@code kind} is blank, not a storable kind, or already has a handler
+         * @throws ConfigurationException when {@code kind} is blank, not a storable kind, or already has a handler, or the
+         *         worker already runs {@link dev.atlas.Limits#MAX_PAGE_SIZE} kinds
          */
         public Builder handler(String kind, Handler handler) {
             if (kind == null || kind.isBlank() || handler == null) {
@@ -425,6 +426,10 @@ public final class TaskWorker implements AutoCloseable {
                 dev.atlas.internal.Check.key("kind", kind);
             } catch (InvalidInputException e) {
                 throw new ConfigurationException("handler kind is not a kind a task can have: " + e.getMessage(), e);
+            }
+            if (handlers.size() >= dev.atlas.Limits.MAX_PAGE_SIZE && !handlers.containsKey(kind)) {
+                // Its kinds go to every claim, which takes at most this many.
+                throw new ConfigurationException("a worker runs at most " + dev.atlas.Limits.MAX_PAGE_SIZE + " kinds");
             }
             if (handlers.putIfAbsent(kind, handler) != null) {
                 throw new ConfigurationException("a handler for kind '" + kind + "' is already registered");

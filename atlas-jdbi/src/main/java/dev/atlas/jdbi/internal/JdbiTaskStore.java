@@ -186,6 +186,10 @@ public final class JdbiTaskStore implements TaskStore {
         if (kinds.isEmpty()) {
             throw new InvalidInputException("kinds", "must name at least one kind");
         }
+        // Each kind is a bind parameter: past PostgreSQL's 65,535 the statement would fail as a storage error.
+        if (kinds.size() > Limits.MAX_PAGE_SIZE) {
+            throw new InvalidInputException("kinds", "names " + kinds.size() + " kinds; at most " + Limits.MAX_PAGE_SIZE);
+        }
         List<String> kindList = Check.list("kinds", new ArrayList<>(kinds));
         kindList.forEach(k -> Check.key("kinds", k));
         return claim(lease, new Where().in("kind", "kind", kindList));
@@ -225,8 +229,8 @@ public final class JdbiTaskStore implements TaskStore {
 
     private static void checkLease(Duration lease) {
         Check.notNull("lease", lease);
-        if (lease.compareTo(MAX_LEASE) > 0 || lease.compareTo(Duration.ofNanos(1_000)) < 0) {
-            throw new InvalidInputException("lease", "must be between 1 microsecond and " + MAX_LEASE + ", was " + lease);
+        if (lease.compareTo(MAX_LEASE) > 0 || lease.compareTo(MIN_LEASE) < 0) {
+            throw new InvalidInputException("lease", "must be between " + MIN_LEASE + " and " + MAX_LEASE + ", was " + lease);
         }
     }
 

@@ -19,6 +19,7 @@ final class ScheduleSql {
     final Statement due;
     final Statement dueAfter;
     final Statement advance;
+    final Statement end;
 
     ScheduleSql(Catalogue c) {
         insert = c.sql("task_schedules.insert", "INSERT INTO <p>task_schedules (" + COLUMNS + ") VALUES (:t, :id, :name, :kind, :payload,"
@@ -40,5 +41,9 @@ final class ScheduleSql {
         // read the same occurrence matches no row once the first has moved it on.
         advance = c.sql("task_schedules.advance", "UPDATE <p>task_schedules SET next_run_at = :next, last_run_at = :occurrence,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
+        // A schedule with no occurrence left before Limits.MAX_INSTANT fires its last one and rests
+        // paused on it, under the same guard as advance.
+        end = c.sql("task_schedules.end", "UPDATE <p>task_schedules SET paused = TRUE, last_run_at = :occurrence, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
     }
 }

@@ -75,6 +75,10 @@ final class TaskSchedules {
         return db.write(h -> {
             Instant now = db.now();
             Instant first = s.cron() != null ? s.cron().next(now) : s.startAt() != null ? s.startAt() : now.plus(s.interval());
+            if (first == null || first.isAfter(Limits.MAX_INSTANT)) {
+                throw new InvalidInputException(s.cron() != null ? "cron" : "interval", "the first occurrence after now falls after "
+                        + Limits.MAX_INSTANT);
+            }
             try {
                 return sql.on(h, q.insert).bind("id", id).bind("name", s.name()).bind("kind", s.task().kind()).bind("payload", payload)
                         .bind("ownerType", s.task().owner() == null ? null : s.task().owner().type())
@@ -123,7 +127,12 @@ final class TaskSchedules {
                 return s;
             }
             Instant now = db.now();
-            Instant next = s.nextRunAt().isAfter(now) ? s.nextRunAt() : next(s, now);
+            // A schedule that ended rests on its last occurrence, already fired: never the next one, whatever this clock says.
+            boolean ended = s.nextRunAt().equals(s.lastRunAt());
+            Instant next = s.nextRunAt().isAfter(now) && !ended ? s.nextRunAt() : next(s, now);
+            if (next == null) {
+                throw new ConflictException("name", "schedule '" + name + "' has no occurrence after now up to " + Limits.MAX_INSTANT);
+            }
             // Matching only a paused row: a concurrent resume leaves this one with nothing to do.
             return sql.on(h, q.resume).bind("id", s.id()).bind("next", next).bind("now", now).optional(schedules)
                     .orElseGet(() -> find(h, name).orElseThrow(() -> missing(name)));
@@ -196,8 +205,8 @@ final class TaskSchedules {
             List<JsonDoc> payloads = new ArrayList<>();
             for (TaskSchedule s : runnable) {
                 Instant next = next(s, now);
-                int moved = sql.on(h, q.advance).bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("next", next)
-                        .bind("now", now).update();
+                Sql.Call move = next == null ? sql.on(h, q.end) : sql.on(h, q.advance).bind("next", next);
+                int moved = move.bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("now", now).update();
                 if (moved == 1) {
                     fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt()));
                     payloads.add(Json.write("payload", s.payload()));
@@ -207,21 +216,23 @@ final class TaskSchedules {
         });
     }
 
-    /** The schedule's first occurrence after both its pending one and {@code now}: missed occurrences collapse. */
-    static Instant next(TaskSchedule s, Instant now) {
+    /**
+     * The schedule's first occurrence after both its pending one and {@code now}: missed occurrences collapse.
+     * Null when there is none up to {@link Limits#MAX_INSTANT}: no stored instant lies beyond what callers may pass.
+     */
+    static @org.jspecify.annotations.Nullable Instant next(TaskSchedule s, Instant now) {
         Instant from = s.nextRunAt().isAfter(now) ? s.nextRunAt() : now;
+        Instant next;
         if (s.cron() != null) {
-            Instant next = cron(s).next(from);
-            if (next == null) {
-                throw new IllegalStateException("schedule " + s.name() + ": cron '" + s.cron() + "' has no occurrence after " + from);
-            }
-            return next;
+            next = cron(s).next(from);
+        } else {
+            // Durations, not a count of microseconds: from 0001-01-01 (accepted as startAt) to now is
+            // more nanoseconds than a long holds, and ChronoUnit.MICROS.between counts nanoseconds.
+            Duration step = s.interval();
+            long steps = Duration.between(s.nextRunAt(), from).dividedBy(step);
+            next = s.nextRunAt().plus(step.multipliedBy(steps + 1));
         }
-        // Durations, not a count of microseconds: from 0001-01-01 (accepted as startAt) to now is
-        // more nanoseconds than a long holds, and ChronoUnit.MICROS.between counts nanoseconds.
-        Duration step = s.interval();
-        long steps = Duration.between(s.nextRunAt(), from).dividedBy(step);
-        return s.nextRunAt().plus(step.multipliedBy(steps + 1));
+        return next == null || next.isAfter(Limits.MAX_INSTANT) ? null : next;
     }
 
     /** The stored cron, parsed; a row this version cannot evaluate is unreadable, never an input error of the caller. */

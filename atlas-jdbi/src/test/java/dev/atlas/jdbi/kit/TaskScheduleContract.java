@@ -339,6 +339,39 @@ public abstract class TaskScheduleContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a schedule never holds an occurrence after Limits.MAX_INSTANT: one whose first would is refused naming cron or interval; one whose next would fires its last occurrence and is paused there, resume refused with ConflictException; the tenant's other schedules go on")
+    void occurrencesEndAtMaxInstant() {
+        Instant max = dev.atlas.Limits.MAX_INSTANT;
+        clock.set(max.minus(Duration.ofMinutes(2)));
+        store.schedule(NewSchedule.cron("yearly", "58 23 31 12 *", NewTask.of("yearly", Map.of())));
+        store.schedule(NewSchedule.every("last", Duration.ofSeconds(150), NewTask.of("last", Map.of())).startingAt(max.minusSeconds(100)));
+        store.schedule(NewSchedule.every("other", Duration.ofSeconds(1), NewTask.of("other", Map.of())).startingAt(clock.instant()));
+        clock.set(max.minusSeconds(30));
+        assertField(() -> store.schedule(NewSchedule.cron("minutely", "* * * * *", NewTask.of("m", Map.of()))), "cron");
+        assertField(() -> store.schedule(NewSchedule.every("late", MINUTE, NewTask.of("late", Map.of()))), "interval");
+        assertThat(store.getSchedule("minutely")).isEmpty();
+        assertThat(store.getSchedule("late")).isEmpty();
+        clock.set(max.minusSeconds(60));
+        assertThat(store.enqueueScheduled()).extracting(Task::kind, Task::runAfter).containsExactlyInAnyOrder(
+                tuple("yearly", Instant.parse("9999-12-31T23:58:00Z")), tuple("last", max.minusSeconds(100)),
+                tuple("other", max.minus(Duration.ofMinutes(2))));
+        assertThat(store.getSchedule("yearly").orElseThrow()).returns(true, TaskSchedule::paused)
+                .returns(Instant.parse("9999-12-31T23:58:00Z"), TaskSchedule::nextRunAt).returns(Instant.parse("9999-12-31T23:58:00Z"), TaskSchedule::lastRunAt);
+        assertThat(store.getSchedule("last").orElseThrow()).returns(true, TaskSchedule::paused)
+                .returns(max.minusSeconds(100), TaskSchedule::nextRunAt).returns(max.minusSeconds(100), TaskSchedule::lastRunAt);
+        assertThat(store.getSchedule("other").orElseThrow()).returns(false, TaskSchedule::paused)
+                .returns(max.minusSeconds(59), TaskSchedule::nextRunAt);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        assertThatThrownBy(() -> store.resumeSchedule("last")).isInstanceOf(ConflictException.class)
+                .satisfies(e -> assertThat(((ConflictException) e).field()).isEqualTo("name"));
+        assertThat(store.getSchedule("last").orElseThrow().paused()).isTrue();
+        // Not even from an instance whose clock is behind the fired last occurrence: resuming would fire it again.
+        clock.set(max.minus(Duration.ofMinutes(10)));
+        assertThatThrownBy(() -> store.resumeSchedule("last")).isInstanceOf(ConflictException.class);
+        assertThat(store.getSchedule("last").orElseThrow().paused()).isTrue();
+    }
+
+    @Test
     @DisplayName("schedules list by name, page by cursor; pause skips occurrences, resume continues after now, delete keeps enqueued tasks")
     void listPauseResumeDelete() {
         NewTask task = NewTask.of("k", Map.of());
@@ -391,6 +424,65 @@ public abstract class TaskScheduleContract extends AtlasContract {
         assertThat(store.getSchedule("s").orElseThrow().id()).isEqualTo(mine.id());
         assertThat(other.getSchedule("s").orElseThrow().id()).isEqualTo(theirs.id());
         assertThat(other.list(TaskQuery.all()).items()).extracting(Task::kind).containsExactly("theirs");
+    }
+
+    @Test
+    @DisplayName("two instances whose clocks disagree by an hour fire each occurrence once: the one ahead fires early and moves the schedule past its own now, the one behind then finds nothing due; once both clocks pass the next occurrence, racing calls enqueue it once")
+    void skewedInstancesFireOnce() throws Exception {
+        MutableClock aheadClock = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        TaskStore ahead = reopen(b -> b.clock(aheadClock)).tenant("acme").tasks();
+        Instant start = clock.instant();
+        store.schedule(NewSchedule.every("skew", MINUTE, NewTask.of("skew", Map.of())).startingAt(start));
+        assertThat(ahead.enqueueScheduled()).extracting(Task::runAfter).containsExactly(start);
+        Instant next = start.plus(Duration.ofMinutes(61));
+        assertThat(store.getSchedule("skew").orElseThrow().nextRunAt()).isEqualTo(next);
+        assertThat(store.enqueueScheduled()).isEmpty();
+        clock.set(next);
+        // Still ahead, but not past the occurrence after next: whichever call wins, nothing else is due for either.
+        aheadClock.set(next.plusSeconds(30));
+        CountDownLatch go = new CountDownLatch(1);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<List<Task>> a = pool.submit(() -> {
+                go.await();
+                return ahead.enqueueScheduled();
+            });
+            Future<List<Task>> b = pool.submit(() -> {
+                go.await();
+                return store.enqueueScheduled();
+            });
+            go.countDown();
+            List<Task> fired = new ArrayList<>(a.get(60, TimeUnit.SECONDS));
+            fired.addAll(b.get(60, TimeUnit.SECONDS));
+            assertThat(fired).extracting(Task::runAfter).containsExactly(next);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(tasksOf("skew")).extracting(Task::runAfter).containsExactlyInAnyOrder(start, next);
+        assertThat(store.getSchedule("skew").orElseThrow().nextRunAt()).isEqualTo(next.plus(MINUTE));
+    }
+
+    @Test
+    @DisplayName("a schedule's payload, owner and maxAttempts reach every task it fires exactly as registered: control characters, astral code points, numbers beyond long and double, keys in any order")
+    void firedTasksCarryThePayloadExactly() {
+        Map<String, Object> payload = new java.util.LinkedHashMap<>();
+        payload.put("zeta", "\u0001\u001f\u007f\t\n\"\\");
+        payload.put("a", "\uD83D\uDE00 \u00e9");
+        payload.put("big", new java.math.BigInteger("123456789012345678901234567890123456789"));
+        payload.put("maxLong", Long.MAX_VALUE);
+        payload.put("list", List.of(Map.of("y", 1, "x", List.of()), "s"));
+        TaskSchedule s = store.schedule(NewSchedule.every("exact", MINUTE, NewTask.of("exact", payload).owner(ALICE).maxAttempts(7))
+                .startingAt(clock.instant()));
+        Task fired = store.enqueueScheduled().get(0);
+        Task read = store.get(fired.id()).orElseThrow();
+        assertThat(read).isEqualTo(fired).returns(ALICE, Task::owner).returns(7, Task::maxAttempts);
+        assertThat(read.payload()).isEqualTo(s.payload()).isEqualTo(store.getSchedule("exact").orElseThrow().payload());
+        assertThat(List.copyOf(read.payload().keySet())).isEqualTo(List.copyOf(s.payload().keySet()));
+        assertThat(new java.math.BigDecimal(String.valueOf(read.payload().get("big"))))
+                .isEqualTo(new java.math.BigDecimal("123456789012345678901234567890123456789"));
+        assertThat(read.payload().get("zeta")).isEqualTo("\u0001\u001f\u007f\t\n\"\\");
+        assertThat(read.payload().get("a")).isEqualTo("\uD83D\uDE00 \u00e9");
+        assertThat(String.valueOf(read.payload().get("maxLong"))).isEqualTo(String.valueOf(Long.MAX_VALUE));
     }
 
     @Test

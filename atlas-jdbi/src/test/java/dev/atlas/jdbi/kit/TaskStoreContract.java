@@ -50,8 +50,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 public abstract class TaskStoreContract extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
     private static final Duration LEASE = Duration.ofSeconds(30);
-    /** A lease that has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
-    private static final Duration SHORT = Duration.ofMillis(1);
+    /** The shortest lease: it has run out by the time the test looks again (see {@link #awaitDatabaseClockPast}). */
+    private static final Duration SHORT = TaskStore.MIN_LEASE;
 
     protected TaskStore store;
     protected TaskStore other;
@@ -813,6 +813,126 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a lease shorter than TaskStore.MIN_LEASE (1 s: one that runs out before the claim returns lets a second worker take the task at once) or longer than MAX_LEASE is refused naming lease, on claim and heartbeat, with nothing claimed")
+    void leaseBounds() {
+        Task t = task("a");
+        for (Duration bad : List.of(Duration.ofNanos(1_000), Duration.ofMillis(1), TaskStore.MIN_LEASE.minusNanos(1_000),
+                Duration.ofDays(365_000), TaskStore.MAX_LEASE.plusNanos(1_000))) {
+            assertField(() -> store.claim(bad), "lease");
+            assertField(() -> store.claim(bad, Set.of("a")), "lease");
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        ClaimedTask c = store.claim(TaskStore.MIN_LEASE).orElseThrow();
+        assertThat(c.leaseDuration()).isEqualTo(TaskStore.MIN_LEASE);
+        assertField(() -> store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), Duration.ofNanos(1_000))), "lease");
+        assertThat(store.get(t.id()).orElseThrow().leaseExpiresAt()).isEqualTo(c.leaseExpiresAt());
+        assertThat(store.heartbeat(new ClaimedTask(c.task(), c.claimId(), c.leaseExpiresAt(), TaskStore.MAX_LEASE)).leaseDuration())
+                .isEqualTo(TaskStore.MAX_LEASE);
+    }
+
+    @Test
+    @DisplayName("a worker whose lease ran out and whose task another worker took is refused on complete, fail, release and heartbeat; the new holder's result stands")
+    void staleHolderCannotOverwriteNewOwner() {
+        Task t = task("a");
+        ClaimedTask first = store.claim(LEASE).orElseThrow();
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        ClaimedTask second = store.claim(LEASE).orElseThrow();
+        Task done = store.complete(second, Map.of("by", "second"));
+        for (org.assertj.core.api.ThrowableAssert.ThrowingCallable stale : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(() -> store.complete(first, Map.of("by", "first")), () -> store.fail(first, "late"),
+                () -> store.release(first), () -> store.heartbeat(first))) {
+            assertThatThrownBy(stale).isInstanceOf(LeaseLostException.class).hasMessageContaining("completed");
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(done).returns(Map.of("by", "second"), Task::result);
+    }
+
+    @Test
+    @DisplayName("cancel racing the holder's complete on another thread: exactly one wins, the other gets IllegalTransitionException or LeaseLostException, and the stored task is the winner's")
+    void cancelRacingComplete() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int i = 0; i < 10; i++) {
+                Task t = task("race");
+                ClaimedTask c = store.claim(LEASE).orElseThrow();
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                Future<Object> cancel = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.cancel(t.id());
+                    } catch (IllegalTransitionException e) {
+                        return e;
+                    }
+                });
+                Future<Object> complete = pool.submit(() -> {
+                    start.await();
+                    try {
+                        return store.complete(c, Map.of("by", "worker"));
+                    } catch (LeaseLostException e) {
+                        return e;
+                    }
+                });
+                Object cancelled = cancel.get(30, TimeUnit.SECONDS);
+                Object completed = complete.get(30, TimeUnit.SECONDS);
+                assertThat(cancelled instanceof Task ^ completed instanceof Task).as("exactly one of cancel and complete wins").isTrue();
+                Task stored = store.get(t.id()).orElseThrow();
+                assertThat(stored).isEqualTo(cancelled instanceof Task ? cancelled : completed);
+                assertThat(stored.status()).isEqualTo(cancelled instanceof Task ? TaskStatus.CANCELLED : TaskStatus.COMPLETED);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("a result the store cannot keep (NUL, deeper than the nesting limit, an invalid number) is refused naming result; the claim still holds and completes with a good one")
+    void unstorableResultKeepsTheClaim() {
+        Task t = task("a");
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Map<String, Object> deep = Map.of("leaf", 1);
+        for (int i = 0; i < 200; i++) {
+            deep = Map.of("n", deep);
+        }
+        Map<String, Object> tooDeep = deep;
+        assertField(() -> store.complete(c, Map.of("nul", "a\u0000b")), "result");
+        assertField(() -> store.complete(c, tooDeep), "result");
+        assertField(() -> store.complete(c, Map.of("nan", Double.NaN)), "result");
+        assertField(() -> store.completeAsOperator(t.id(), Map.of("nul", "a\u0000b")), "result");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
+        assertThat(store.complete(c, Map.of("ok", "\u00e9\uD83D\uDE00")).result()).isEqualTo(Map.of("ok", "\u00e9\uD83D\uDE00"));
+        assertThat(store.get(t.id()).orElseThrow().result()).isEqualTo(Map.of("ok", "\u00e9\uD83D\uDE00"));
+    }
+
+    @Test
+    @DisplayName("claim by kinds takes at most Limits.MAX_PAGE_SIZE kinds: more (70,000: past PostgreSQL's 65,535 bind parameters) is refused naming kinds before any statement, exactly that many claims")
+    void claimKindsBounded() {
+        Task t = task("k0");
+        Set<String> many = new java.util.HashSet<>();
+        for (int i = 0; i < 70_000; i++) {
+            many.add("k" + i);
+        }
+        assertField(() -> store.claim(LEASE, many), "kinds");
+        Set<String> oneTooMany = new java.util.HashSet<>();
+        for (int i = 0; i <= dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            oneTooMany.add("k" + i);
+        }
+        assertField(() -> store.claim(LEASE, oneTooMany), "kinds");
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        oneTooMany.remove("k" + dev.atlas.Limits.MAX_PAGE_SIZE);
+        assertThat(store.claim(LEASE, oneTooMany).orElseThrow().taskId()).isEqualTo(t.id());
+    }
+
+    @Test
+    @DisplayName("TaskWorker takes at most Limits.MAX_PAGE_SIZE handlers: the next is a ConfigurationException at build time, not a claim refused at every poll")
+    void workerHandlersBounded() {
+        TaskWorker.Builder builder = TaskWorker.builder(store);
+        for (int i = 0; i < dev.atlas.Limits.MAX_PAGE_SIZE; i++) {
+            builder.handler("k" + i, task -> Map.of());
+        }
+        assertThatThrownBy(() -> builder.handler("one-more", task -> Map.of()))
+                .isExactlyInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining("1000");
+    }
+
+    @Test
     @DisplayName("the backoff after a failed attempt never overflows: attempt 100 of 100 still waits at most 5 minutes")
     void backoffBounded() {
         Task t = store.create(NewTask.of("a", Map.of()).maxAttempts(NewTask.MAX_ATTEMPTS));
@@ -899,15 +1019,17 @@ public abstract class TaskStoreContract extends AtlasContract {
                 workers.add(pool.submit(() -> {
                     int n = 0;
                     while (true) {
-                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
-                        Duration lease = (n++ + worker) % 3 == 0 ? Duration.ofNanos(1_000) : Duration.ofMinutes(5);
-                        var claim = mine.claim(lease);
+                        var claim = mine.claim(Duration.ofMinutes(5));
                         if (claim.isEmpty()) {
                             if (ids.stream().allMatch(id -> completions.containsKey(id))) {
                                 return null;
                             }
                             Thread.onSpinWait();
                             continue;
+                        }
+                        // Every third claim's lease runs out before the worker reports: another may take the task meanwhile.
+                        if ((n++ + worker) % 3 == 0) {
+                            expireLease(claim.get());
                         }
                         try {
                             if (n % 5 == 0) {
@@ -1047,6 +1169,18 @@ public abstract class TaskStoreContract extends AtlasContract {
     /** Waits until the database's own clock reads {@code t} or later, so a lease ending at {@code t} has expired. */
     private void awaitDatabaseClockPast(Instant t) {
         await(() -> !databaseNow().isBefore(t));
+    }
+
+    /** Ends a lease as if its time had run out (a lease cannot be shorter than {@link TaskStore#MIN_LEASE}). */
+    private void expireLease(ClaimedTask claim) throws SQLException {
+        String past = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? "now() - INTERVAL '1 hour'" : "lease_expires_at - 3600000000";
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            if (atlas.databaseKind() != DatabaseKind.POSTGRESQL) {
+                s.execute("PRAGMA busy_timeout = 30000");
+            }
+            s.executeUpdate("UPDATE atlas_tasks SET lease_expires_at = " + past + " WHERE id = '" + claim.taskId() + "' AND claim_id = '"
+                    + claim.claimId() + "'");
+        }
     }
 
     private void setPayload(UUID id, String json) throws SQLException {
