@@ -179,9 +179,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            if (url.contains(":memory:") || url.contains("mode=memory")) {
-                // Each connection to an in-memory SQLite database is a database of its own: keep
-                // exactly one, forever, or a second connection would see no tables at all.
+            if (config.sqliteFile() == null && sqliteFileOf(config.jdbcUrl()).isEmpty()) {
+                // Each connection to an in-memory SQLite database (and to the temporary one an empty
+                // path names, jdbc:sqlite:) is a database of its own: keep exactly one, forever, or
+                // a second connection would see no tables at all.
                 hc.setMaximumPoolSize(1);
                 hc.setMinimumIdle(1);
                 hc.setMaxLifetime(0);

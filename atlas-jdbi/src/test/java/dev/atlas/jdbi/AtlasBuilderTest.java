@@ -60,6 +60,17 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("jdbc:sqlite: with an empty path (SQLite's private temporary database) is one database: every call sees the migrated tables")
+    void emptySqlitePathIsOneDatabase() {
+        try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite:").build()) {
+            var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            for (int i = 0; i < 12; i++) {
+                assertThat(atlas.conversations().require(convo.id()).id()).isEqualTo(convo.id());
+            }
+        }
+    }
+
+    @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
