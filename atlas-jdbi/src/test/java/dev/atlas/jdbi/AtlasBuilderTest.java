@@ -71,6 +71,43 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("PostgreSQL: close() while a write is mid-transaction waits for it: the write commits, then later calls fail with AtlasClosedException")
+    void closeWaitsForAWriteInFlight() throws Exception {
+        String url = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_inflight_" + ProcessHandle.current().pid());
+        Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").build();
+        var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+        var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        var inside = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            var write = writer.submit(() -> db.write(h -> {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return "committed";
+            }));
+            inside.await();
+            Thread closer = new Thread(atlas::close, "closer");
+            closer.start();
+            while (closer.getState() == Thread.State.NEW || closer.getState() == Thread.State.RUNNABLE) {
+                Thread.onSpinWait(); // until close() waits for something
+            }
+            assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+            release.countDown();
+            assertThat(write.get()).isEqualTo("committed");
+            closer.join();
+            assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+        } finally {
+            release.countDown();
+            writer.shutdown();
+        }
+    }
+
+    @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
