@@ -107,6 +107,65 @@ class AtlasBuilderTest {
         }
     }
 
+    private static java.util.Set<String> poolThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("atlas")).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
+    @DisplayName("an SQLite path under a file, a directory, a file that is no database, or an unknown PostgreSQL database is a ConfigurationException naming it, and leaves no pool thread behind")
+    void unopenableDatabases() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain"), "x");
+        Path junk = Files.writeString(dir.resolve("junk.db"), "not an SQLite database, only text long enough to fill a header page");
+        String unknown = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("unknown_" + ProcessHandle.current().pid())
+                .replaceFirst("/[^/?]+\\?", "/no_such_database?");
+        var before = poolThreads();
+        assertThatThrownBy(() -> Atlas.sqlite(plain.resolve("a.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(plain.resolve("a.db").toString()).hasMessageContaining("SQLITE_CANTOPEN");
+        assertThatThrownBy(() -> Atlas.sqlite(dir)).isInstanceOf(ConfigurationException.class).hasMessageContaining("SQLITE_CANTOPEN");
+        assertThatThrownBy(() -> Atlas.sqlite(junk)).isInstanceOf(ConfigurationException.class).hasMessageContaining("SQLITE_NOTADB");
+        assertThatThrownBy(() -> Atlas.builder().jdbcUrl(unknown).credentials("postgres", "postgres").build())
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("no_such_database");
+        assertThat(poolThreads()).isEqualTo(before);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("tenant ids are exact: ids differing in case (Turkish dotted/dotless i too) or Unicode normalization are separate tenants, up to the maximum length")
+    void tenantIdsAreExact(String dialect) {
+        String[] ids = {"Acme", "acme", "ACME", "I", "i", "\u0131", "\u0130", "\u00e9", "e\u0301",
+                "a".repeat(dev.atlas.Limits.MAX_TENANT_LENGTH), "\ud83d\ude00"};
+        try (Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve("tenants.db"))
+                : Atlas.builder().jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("tenants_" + ProcessHandle.current().pid()))
+                        .credentials("postgres", "postgres").build()) {
+            for (String id : ids) {
+                atlas.tenant(id).conversations().create(NewConversation.of(Owner.user("1")).title(id));
+            }
+            for (String id : ids) {
+                assertThat(atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items())
+                        .as(id).extracting(c -> c.title()).containsExactly(id);
+            }
+            assertThatThrownBy(() -> atlas.tenant("a".repeat(dev.atlas.Limits.MAX_TENANT_LENGTH + 1)))
+                    .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessageContaining("tenantId");
+        }
+    }
+
+    @Test
+    @DisplayName("after close(), stores obtained before fail with AtlasClosedException, even a retention run with nothing to do; closing twice does nothing")
+    void storesFailTypedAfterClose() {
+        Atlas atlas = Atlas.sqlite(dir.resolve("closed.db"));
+        var tenant = atlas.tenant("acme");
+        var convo = tenant.conversations().create(NewConversation.of(Owner.user("1")));
+        atlas.close();
+        atlas.close();
+        assertThatThrownBy(() -> tenant.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> tenant.tasks().claim(java.time.Duration.ofSeconds(5))).isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()))
+                .isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> atlas.usageReport(dev.atlas.execution.UsageGroup.TENANT, java.time.Instant.EPOCH, java.time.Instant.now()))
+                .isInstanceOf(AtlasClosedException.class);
+    }
+
     @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
