@@ -167,6 +167,27 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("one SQLite file opened as an absolute path, a relative one and a symlink is one database with one asset directory: each instance reads the others' rows and asset bytes")
+    void oneFileSpelledThreeWays() throws Exception {
+        Path abs = dir.resolve("shared.db").toAbsolutePath();
+        Path link = Files.createSymbolicLink(dir.resolve("link.db"), abs);
+        Path relative = Path.of("").toAbsolutePath().relativize(abs);
+        try (Atlas a = Atlas.sqlite(abs); Atlas b = Atlas.sqlite(relative); Atlas c = Atlas.sqlite(link)) {
+            var convo = a.conversations().create(NewConversation.of(Owner.user("1")));
+            b.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("from b"));
+            c.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("from c"));
+            assertThat(a.conversations().history(convo.id())).extracting(m -> m.content()).containsExactly("from b", "from c");
+            var viaLink = c.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"), "png".getBytes());
+            var viaRelative = b.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "b.png", "image/png"), "b".getBytes());
+            try (var in = a.assets().open(viaLink.id()); var in2 = c.assets().open(viaRelative.id())) {
+                assertThat(in.readAllBytes()).isEqualTo("png".getBytes());
+                assertThat(in2.readAllBytes()).isEqualTo("b".getBytes());
+            }
+            assertThat(c.config().assetDirectory()).isEqualTo(a.config().assetDirectory()).isEqualTo(b.config().assetDirectory());
+        }
+    }
+
+    @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {
