@@ -70,11 +70,13 @@ class AtlasBuilderTest {
         }
     }
 
-    @Test
-    @DisplayName("PostgreSQL: close() while a write is mid-transaction waits for it: the write commits, then later calls fail with AtlasClosedException")
-    void closeWaitsForAWriteInFlight() throws Exception {
-        String url = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_inflight_" + ProcessHandle.current().pid());
-        Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").build();
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("close() while a write is mid-transaction waits for it: the write commits, then later calls fail with AtlasClosedException")
+    void closeWaitsForAWriteInFlight(String dialect) throws Exception {
+        Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve("inflight.db")) : Atlas.builder()
+                .jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_inflight_" + ProcessHandle.current().pid()))
+                .credentials("postgres", "postgres").build();
         var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
         var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         var inside = new java.util.concurrent.CountDownLatch(1);
@@ -184,6 +186,70 @@ class AtlasBuilderTest {
                 assertThat(in2.readAllBytes()).isEqualTo("b".getBytes());
             }
             assertThat(c.config().assetDirectory()).isEqualTo(a.config().assetDirectory()).isEqualTo(b.config().assetDirectory());
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("under a tr-TR locale in Pacific/Kiritimati and an ar-EG locale in America/St_Johns, opening, writing, reading times back, searching 'Istanbul' and exporting behave as in UTC with ASCII digits")
+    void exoticDefaultLocaleAndZone(String dialect) throws Exception {
+        java.util.Locale locale = java.util.Locale.getDefault();
+        java.util.TimeZone zone = java.util.TimeZone.getDefault();
+        try {
+            String[][] settings = {{"tr-TR", "Pacific/Kiritimati"}, {"ar-EG", "America/St_Johns"}};
+            for (String[] setting : settings) {
+                java.util.Locale.setDefault(java.util.Locale.forLanguageTag(setting[0]));
+                java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone(setting[1]));
+                String name = "locale_" + setting[0].replace('-', '_').toLowerCase(java.util.Locale.ROOT) + "_" + ProcessHandle.current().pid();
+                java.time.Instant start = java.time.Instant.now();
+                try (Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve(name + ".db"))
+                        : Atlas.builder().jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase(name)).credentials("postgres", "postgres").build()) {
+                    var tenant = atlas.tenant("\u0130stanbul");
+                    var convo = tenant.conversations().create(NewConversation.of(Owner.user("1")).title("ILIK"));
+                    tenant.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("Istanbul 123"));
+                    assertThat(tenant.search().text(dev.atlas.search.TextQuery.messages("istanbul"))).hasSize(1);
+                    var stored = tenant.conversations().require(convo.id());
+                    assertThat(stored.createdAt()).isEqualTo(convo.createdAt()).isBetween(start.minusSeconds(1), java.time.Instant.now());
+                    var out = new java.io.ByteArrayOutputStream();
+                    tenant.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+                    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("\"ILIK\"").doesNotContainPattern("[\\u0660-\\u0669]");
+                }
+            }
+        } finally {
+            java.util.Locale.setDefault(locale);
+            java.util.TimeZone.setDefault(zone);
+        }
+    }
+
+    @Test
+    @DisplayName("tenant views used from many threads at once: each tenant sees exactly its own rows")
+    void tenantViewsFromManyThreads() throws Exception {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("threads.db"))) {
+            var threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+            var start = new java.util.concurrent.CountDownLatch(1);
+            var work = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            try {
+                for (int i = 0; i < 64; i++) {
+                    String id = (i % 2 == 0 ? "T" : "t") + (i % 8);
+                    work.add(threads.submit(() -> {
+                        start.await();
+                        atlas.tenant(id).conversations().create(NewConversation.of(Owner.user("1")).title(id));
+                        return atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items();
+                    }));
+                }
+                start.countDown();
+                for (var f : work) {
+                    f.get();
+                }
+            } finally {
+                threads.shutdown();
+            }
+            for (int i = 0; i < 8; i++) {
+                String id = (i % 2 == 0 ? "T" : "t") + i;
+                assertThat(atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items())
+                        .as(id).hasSize(8).allSatisfy(c -> assertThat(c.title()).isEqualTo(id));
+                assertThat(atlas.tenant(id)).isSameAs(atlas.tenant(id));
+            }
         }
     }
 
