@@ -253,6 +253,58 @@ class AtlasBuilderTest {
         }
     }
 
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("close() racing 8 threads of appends and reads: every call succeeds or fails with AtlasClosedException, and every append that returned is stored")
+    void closeRacingManyThreads(String dialect) throws Exception {
+        Path file = dir.resolve("race.db");
+        String url = dialect.equals("SQLite") ? null : dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_race_" + ProcessHandle.current().pid());
+        java.util.function.Supplier<Atlas> open = () -> url == null ? Atlas.sqlite(file)
+                : Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").build();
+        Atlas atlas = open.get();
+        var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+        var threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+        var started = new java.util.concurrent.CountDownLatch(8);
+        var appended = new java.util.concurrent.atomic.AtomicInteger();
+        var unexpected = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
+        try {
+            for (int t = 0; t < 8; t++) {
+                int n = t;
+                threads.submit(() -> {
+                    started.countDown();
+                    for (int i = 0; ; i++) {
+                        try {
+                            if (n % 2 == 0) {
+                                atlas.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("m"));
+                                appended.incrementAndGet();
+                            } else {
+                                atlas.conversations().history(convo.id());
+                            }
+                        } catch (AtlasClosedException closed) {
+                            return;
+                        } catch (Throwable other) {
+                            unexpected.add(other);
+                            return;
+                        }
+                    }
+                });
+            }
+            started.await();
+            while (appended.get() < 20 && unexpected.isEmpty()) {
+                Thread.onSpinWait();
+            }
+            atlas.close();
+            threads.shutdown();
+            assertThat(threads.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(unexpected).isEmpty();
+        try (Atlas again = open.get()) {
+            assertThat(again.conversations().require(convo.id()).lastSequence()).isEqualTo(appended.get());
+        }
+    }
+
     @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
