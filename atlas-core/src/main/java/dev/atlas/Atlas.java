@@ -56,7 +56,9 @@ public interface Atlas extends AutoCloseable {
      *
      * @param tenantId the tenant's id, 1 to {@link Limits#MAX_TENANT_LENGTH} characters, without
      *        control characters or white space at either end ({@link InvalidInputException} naming
-     *        {@code tenantId} otherwise)
+     *        {@code tenantId} otherwise); compared exactly, char by char on both databases:
+     *        {@code "Acme"} and {@code "acme"}, or an accented letter composed and decomposed, are
+     *        different tenants that share nothing, so normalize ids before calling if yours may vary
      * @return the view whose every call reads and writes only that tenant's rows
      */
     Tenant tenant(String tenantId);
@@ -227,7 +229,11 @@ public interface Atlas extends AutoCloseable {
      */
     AtlasConfig config();
 
-    /** Releases the connection pool if Atlas created it; a pool the application supplied is left open. */
+    /**
+     * Releases the connection pool if Atlas created it; a pool the application supplied is left open.
+     * Calls made after {@code close()} begins fail with {@link AtlasClosedException}; calls already
+     * running finish first (a write in progress commits), for up to 30 seconds. Closing twice does nothing.
+     */
     @Override
     void close();
 }

@@ -433,7 +433,8 @@ public final class AtlasConfig {
 
     /**
      * Where the default blob store keeps asset bytes: {@code <dataDirectory>/assets} when a data
-     * directory is set; otherwise {@code <file name>-assets} beside an SQLite file, and
+     * directory is set; otherwise {@code <file name>-assets} beside an SQLite file (its real path,
+     * symlinks resolved, so every spelling of one file shares one directory), and
      * {@code ./atlas-data/assets} (relative to the working directory) for a JDBC URL or data source.
      *
      * @return the path
@@ -444,7 +445,17 @@ public final class AtlasConfig {
         }
         if (sqliteFile != null) {
             Path abs = sqliteFile.toAbsolutePath();
-            return abs.resolveSibling(abs.getFileName() + "-assets");
+            Path spelled = abs.resolveSibling(abs.getFileName() + "-assets");
+            Path real;
+            try {
+                real = abs.toRealPath();
+            } catch (java.io.IOException e) {
+                return spelled; // not created yet: no other spelling can have stored anything
+            }
+            Path resolved = real.resolveSibling(real.getFileName() + "-assets");
+            // Earlier versions named it after a symlink's own name: assets already stored there stay there.
+            return !resolved.equals(spelled) && java.nio.file.Files.isDirectory(spelled) && !java.nio.file.Files.isDirectory(resolved)
+                    ? spelled : resolved;
         }
         return Path.of("atlas-data", "assets");
     }

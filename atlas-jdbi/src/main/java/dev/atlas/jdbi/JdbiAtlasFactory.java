@@ -9,6 +9,7 @@ import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.Drivers;
 import dev.atlas.jdbi.internal.JdbiAtlas;
+import dev.atlas.jdbi.internal.PgSessions;
 import dev.atlas.jdbi.internal.SearchBackfill;
 import dev.atlas.jdbi.internal.SqliteSettings;
 import dev.atlas.internal.Redaction;
@@ -67,8 +68,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         try {
             Dialect dialect = detect(dataSource);
-            Optional<java.util.function.Consumer<Db>> sqliteSettings = config.dataSource() != null && dialect == Dialect.SQLITE
-                    ? SqliteSettings.forSuppliedPool(dataSource) : Optional.empty();
+            Optional<java.util.function.Consumer<Db>> suppliedPoolSettings = config.dataSource() == null ? Optional.empty()
+                    : dialect == Dialect.SQLITE ? SqliteSettings.forSuppliedPool(dataSource) : PgSessions.forSuppliedPool(dataSource);
             // Migrating PostgreSQL takes two connections at once; a pool of one of Atlas's own would
             // wait for itself until the pool's timeout.
             HikariDataSource migrationPool = owned != null && dialect == Dialect.POSTGRESQL
@@ -88,7 +89,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 }
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
-            sqliteSettings.ifPresent(install -> install.accept(db));
+            suppliedPoolSettings.ifPresent(install -> install.accept(db));
             if (owned != null && owned.getMaximumPoolSize() > 1) {
                 // One connection stays with the writer; readers share the rest (an in-memory database has only one).
                 db.holdWriteConnection();
@@ -179,9 +180,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            if (url.contains(":memory:") || url.contains("mode=memory")) {
-                // Each connection to an in-memory SQLite database is a database of its own: keep
-                // exactly one, forever, or a second connection would see no tables at all.
+            if (config.sqliteFile() == null && sqliteFileOf(config.jdbcUrl()).isEmpty()) {
+                // Each connection to an in-memory SQLite database (and to the temporary one an empty
+                // path names, jdbc:sqlite:) is a database of its own: keep exactly one, forever, or
+                // a second connection would see no tables at all.
                 hc.setMaximumPoolSize(1);
                 hc.setMinimumIdle(1);
                 hc.setMaxLifetime(0);

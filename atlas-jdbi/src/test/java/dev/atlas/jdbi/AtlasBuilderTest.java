@@ -60,6 +60,252 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("jdbc:sqlite: with an empty path (SQLite's private temporary database) is one database: every call sees the migrated tables")
+    void emptySqlitePathIsOneDatabase() {
+        try (Atlas atlas = Atlas.builder().jdbcUrl("jdbc:sqlite:").build()) {
+            var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            for (int i = 0; i < 12; i++) {
+                assertThat(atlas.conversations().require(convo.id()).id()).isEqualTo(convo.id());
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("close() while a write is mid-transaction waits for it: the write commits, then later calls fail with AtlasClosedException")
+    void closeWaitsForAWriteInFlight(String dialect) throws Exception {
+        Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve("inflight.db")) : Atlas.builder()
+                .jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_inflight_" + ProcessHandle.current().pid()))
+                .credentials("postgres", "postgres").build();
+        var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+        var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        var inside = new java.util.concurrent.CountDownLatch(1);
+        var release = new java.util.concurrent.CountDownLatch(1);
+        var writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            var write = writer.submit(() -> db.write(h -> {
+                inside.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return "committed";
+            }));
+            inside.await();
+            Thread closer = new Thread(atlas::close, "closer");
+            closer.start();
+            while (closer.getState() == Thread.State.NEW || closer.getState() == Thread.State.RUNNABLE) {
+                Thread.onSpinWait(); // until close() waits for something
+            }
+            assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+            release.countDown();
+            assertThat(write.get()).isEqualTo("committed");
+            closer.join();
+            assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+        } finally {
+            release.countDown();
+            writer.shutdown();
+        }
+    }
+
+    private static java.util.Set<String> poolThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("atlas")).collect(java.util.stream.Collectors.toSet());
+    }
+
+    @Test
+    @DisplayName("an SQLite path under a file, a directory, a file that is no database, or an unknown PostgreSQL database is a ConfigurationException naming it, and leaves no pool thread behind")
+    void unopenableDatabases() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain"), "x");
+        Path junk = Files.writeString(dir.resolve("junk.db"), "not an SQLite database, only text long enough to fill a header page");
+        String unknown = dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("unknown_" + ProcessHandle.current().pid())
+                .replaceFirst("/[^/?]+\\?", "/no_such_database?");
+        var before = poolThreads();
+        assertThatThrownBy(() -> Atlas.sqlite(plain.resolve("a.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessageContaining(plain.resolve("a.db").toString()).hasMessageContaining("SQLITE_CANTOPEN");
+        assertThatThrownBy(() -> Atlas.sqlite(dir)).isInstanceOf(ConfigurationException.class).hasMessageContaining("SQLITE_CANTOPEN");
+        assertThatThrownBy(() -> Atlas.sqlite(junk)).isInstanceOf(ConfigurationException.class).hasMessageContaining("SQLITE_NOTADB");
+        assertThatThrownBy(() -> Atlas.builder().jdbcUrl(unknown).credentials("postgres", "postgres").build())
+                .isInstanceOf(ConfigurationException.class).hasMessageContaining("no_such_database");
+        assertThat(poolThreads()).isEqualTo(before);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("tenant ids are exact: ids differing in case (Turkish dotted/dotless i too) or Unicode normalization are separate tenants, up to the maximum length")
+    void tenantIdsAreExact(String dialect) {
+        String[] ids = {"Acme", "acme", "ACME", "I", "i", "\u0131", "\u0130", "\u00e9", "e\u0301",
+                "a".repeat(dev.atlas.Limits.MAX_TENANT_LENGTH), "\ud83d\ude00"};
+        try (Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve("tenants.db"))
+                : Atlas.builder().jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("tenants_" + ProcessHandle.current().pid()))
+                        .credentials("postgres", "postgres").build()) {
+            for (String id : ids) {
+                atlas.tenant(id).conversations().create(NewConversation.of(Owner.user("1")).title(id));
+            }
+            for (String id : ids) {
+                assertThat(atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items())
+                        .as(id).extracting(c -> c.title()).containsExactly(id);
+            }
+            assertThatThrownBy(() -> atlas.tenant("a".repeat(dev.atlas.Limits.MAX_TENANT_LENGTH + 1)))
+                    .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessageContaining("tenantId");
+        }
+    }
+
+    @Test
+    @DisplayName("after close(), stores obtained before fail with AtlasClosedException, even a retention run with nothing to do; closing twice does nothing")
+    void storesFailTypedAfterClose() {
+        Atlas atlas = Atlas.sqlite(dir.resolve("closed.db"));
+        var tenant = atlas.tenant("acme");
+        var convo = tenant.conversations().create(NewConversation.of(Owner.user("1")));
+        atlas.close();
+        atlas.close();
+        assertThatThrownBy(() -> tenant.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> tenant.tasks().claim(java.time.Duration.ofSeconds(5))).isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> tenant.retention().runRetention(dev.atlas.retention.RetentionPolicy.none()))
+                .isInstanceOf(AtlasClosedException.class);
+        assertThatThrownBy(() -> atlas.usageReport(dev.atlas.execution.UsageGroup.TENANT, java.time.Instant.EPOCH, java.time.Instant.now()))
+                .isInstanceOf(AtlasClosedException.class);
+    }
+
+    @Test
+    @DisplayName("one SQLite file opened as an absolute path, a relative one and a symlink is one database with one asset directory: each instance reads the others' rows and asset bytes")
+    void oneFileSpelledThreeWays() throws Exception {
+        Path abs = dir.resolve("shared.db").toAbsolutePath();
+        Path link = Files.createSymbolicLink(dir.resolve("link.db"), abs);
+        Path relative = Path.of("").toAbsolutePath().relativize(abs);
+        try (Atlas a = Atlas.sqlite(abs); Atlas b = Atlas.sqlite(relative); Atlas c = Atlas.sqlite(link)) {
+            var convo = a.conversations().create(NewConversation.of(Owner.user("1")));
+            b.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("from b"));
+            c.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("from c"));
+            assertThat(a.conversations().history(convo.id())).extracting(m -> m.content()).containsExactly("from b", "from c");
+            var viaLink = c.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "a.png", "image/png"), "png".getBytes());
+            var viaRelative = b.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.IMAGE, "b.png", "image/png"), "b".getBytes());
+            try (var in = a.assets().open(viaLink.id()); var in2 = c.assets().open(viaRelative.id())) {
+                assertThat(in.readAllBytes()).isEqualTo("png".getBytes());
+                assertThat(in2.readAllBytes()).isEqualTo("b".getBytes());
+            }
+            assertThat(c.config().assetDirectory()).isEqualTo(a.config().assetDirectory()).isEqualTo(b.config().assetDirectory());
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("under a tr-TR locale in Pacific/Kiritimati and an ar-EG locale in America/St_Johns, opening, writing, reading times back, searching 'Istanbul' and exporting behave as in UTC with ASCII digits")
+    void exoticDefaultLocaleAndZone(String dialect) throws Exception {
+        java.util.Locale locale = java.util.Locale.getDefault();
+        java.util.TimeZone zone = java.util.TimeZone.getDefault();
+        try {
+            String[][] settings = {{"tr-TR", "Pacific/Kiritimati"}, {"ar-EG", "America/St_Johns"}};
+            for (String[] setting : settings) {
+                java.util.Locale.setDefault(java.util.Locale.forLanguageTag(setting[0]));
+                java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone(setting[1]));
+                String name = "locale_" + setting[0].replace('-', '_').toLowerCase(java.util.Locale.ROOT) + "_" + ProcessHandle.current().pid();
+                java.time.Instant start = java.time.Instant.now();
+                try (Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve(name + ".db"))
+                        : Atlas.builder().jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase(name)).credentials("postgres", "postgres").build()) {
+                    var tenant = atlas.tenant("\u0130stanbul");
+                    var convo = tenant.conversations().create(NewConversation.of(Owner.user("1")).title("ILIK"));
+                    tenant.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("Istanbul 123"));
+                    assertThat(tenant.search().text(dev.atlas.search.TextQuery.messages("istanbul"))).hasSize(1);
+                    var stored = tenant.conversations().require(convo.id());
+                    assertThat(stored.createdAt()).isEqualTo(convo.createdAt()).isBetween(start.minusSeconds(1), java.time.Instant.now());
+                    var out = new java.io.ByteArrayOutputStream();
+                    tenant.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+                    assertThat(out.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("\"ILIK\"").doesNotContainPattern("[\\u0660-\\u0669]");
+                }
+            }
+        } finally {
+            java.util.Locale.setDefault(locale);
+            java.util.TimeZone.setDefault(zone);
+        }
+    }
+
+    @Test
+    @DisplayName("tenant views used from many threads at once: each tenant sees exactly its own rows")
+    void tenantViewsFromManyThreads() throws Exception {
+        try (Atlas atlas = Atlas.sqlite(dir.resolve("threads.db"))) {
+            var threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+            var start = new java.util.concurrent.CountDownLatch(1);
+            var work = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            try {
+                for (int i = 0; i < 64; i++) {
+                    String id = (i % 2 == 0 ? "T" : "t") + (i % 8);
+                    work.add(threads.submit(() -> {
+                        start.await();
+                        atlas.tenant(id).conversations().create(NewConversation.of(Owner.user("1")).title(id));
+                        return atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items();
+                    }));
+                }
+                start.countDown();
+                for (var f : work) {
+                    f.get();
+                }
+            } finally {
+                threads.shutdown();
+            }
+            for (int i = 0; i < 8; i++) {
+                String id = (i % 2 == 0 ? "T" : "t") + i;
+                assertThat(atlas.tenant(id).conversations().list(dev.atlas.conversation.ConversationQuery.all()).items())
+                        .as(id).hasSize(8).allSatisfy(c -> assertThat(c.title()).isEqualTo(id));
+                assertThat(atlas.tenant(id)).isSameAs(atlas.tenant(id));
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("close() racing 8 threads of appends and reads: every call succeeds or fails with AtlasClosedException, and every append that returned is stored")
+    void closeRacingManyThreads(String dialect) throws Exception {
+        Path file = dir.resolve("race.db");
+        String url = dialect.equals("SQLite") ? null : dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_race_" + ProcessHandle.current().pid());
+        java.util.function.Supplier<Atlas> open = () -> url == null ? Atlas.sqlite(file)
+                : Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").build();
+        Atlas atlas = open.get();
+        var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+        var threads = java.util.concurrent.Executors.newFixedThreadPool(8);
+        var started = new java.util.concurrent.CountDownLatch(8);
+        var appended = new java.util.concurrent.atomic.AtomicInteger();
+        var unexpected = new java.util.concurrent.ConcurrentLinkedQueue<Throwable>();
+        try {
+            for (int t = 0; t < 8; t++) {
+                int n = t;
+                threads.submit(() -> {
+                    started.countDown();
+                    for (int i = 0; ; i++) {
+                        try {
+                            if (n % 2 == 0) {
+                                atlas.conversations().append(convo.id(), dev.atlas.conversation.NewMessage.user("m"));
+                                appended.incrementAndGet();
+                            } else {
+                                atlas.conversations().history(convo.id());
+                            }
+                        } catch (AtlasClosedException closed) {
+                            return;
+                        } catch (Throwable other) {
+                            unexpected.add(other);
+                            return;
+                        }
+                    }
+                });
+            }
+            started.await();
+            while (appended.get() < 20 && unexpected.isEmpty()) {
+                Thread.onSpinWait();
+            }
+            atlas.close();
+            threads.shutdown();
+            assertThat(threads.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        } finally {
+            threads.shutdownNow();
+        }
+        assertThat(unexpected).isEmpty();
+        try (Atlas again = open.get()) {
+            assertThat(again.conversations().require(convo.id()).lastSequence()).isEqualTo(appended.get());
+        }
+    }
+
+    @Test
     @DisplayName("the shorthands on Atlas are the default tenant's stores")
     void defaultTenantShorthands() {
         try (Atlas atlas = Atlas.sqlite(dir.resolve("shorthand.db"))) {

@@ -123,6 +123,41 @@ class HostPoolAutoCommitTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @DisplayName("PostgreSQL: on a host pool whose connections default to SERIALIZABLE, concurrent appends to one conversation all succeed (Atlas writes at READ COMMITTED, as its row locks expect) and the pool's connections keep SERIALIZABLE")
+    void serializableHostPoolWritesAtReadCommitted() throws Exception {
+        String url = PostgresTestDatabase.createDatabase("serializable_" + ProcessHandle.current().pid());
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setTransactionIsolation("TRANSACTION_SERIALIZABLE");
+        hc.setMaximumPoolSize(6);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try (HikariDataSource host = new HikariDataSource(hc); Atlas atlas = Atlas.builder().dataSource(host).build()) {
+            Conversation c = atlas.conversations().create(NewConversation.of(Owner.user("u1")));
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<?>> appends = new java.util.ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                int n = i;
+                appends.add(threads.submit(() -> {
+                    start.await();
+                    return atlas.conversations().append(c.id(), NewMessage.user("m" + n));
+                }));
+            }
+            start.countDown();
+            for (var f : appends) {
+                f.get();
+            }
+            assertThat(atlas.conversations().require(c.id()).lastSequence()).isEqualTo(48);
+            try (Connection own = host.getConnection()) {
+                assertThat(own.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
     private static long count(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();

@@ -208,9 +208,54 @@ public final class Db {
         return id;
     }
 
-    /** After this, every call fails fast instead of reporting a (retryable) pool error. */
+    /** How long {@link #close} waits for calls in flight before their connections are closed under them. */
+    static final java.time.Duration CLOSE_GRACE = java.time.Duration.ofSeconds(30);
+
+    /** Calls between {@link #enter} and {@link #exit}; guarded by itself for close's wait. */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+
+    private void enter() {
+        inFlight.incrementAndGet();
+        if (closed) {
+            exit();
+            throw new AtlasClosedException();
+        }
+    }
+
+    private void exit() {
+        if (inFlight.decrementAndGet() == 0 && closed) {
+            synchronized (inFlight) {
+                inFlight.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * After this, every call fails fast instead of reporting a (retryable) pool error. Calls
+     * already running finish first (up to {@link #CLOSE_GRACE}): closing the pool under them
+     * would fail a write that was about to commit.
+     */
     public void close() {
         closed = true;
+        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        boolean interrupted = false;
+        synchronized (inFlight) {
+            while (inFlight.get() > 0 && !interrupted) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), CLOSE_GRACE);
+                    break;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(inFlight, left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         if (combiner != null) {
             combiner.close();
         }
@@ -270,7 +315,15 @@ public final class Db {
      * each call in its own savepoint); a failing call rolls back only its own work.
      */
     public <T> T write(HandleCallback<T> work) {
-        checkOpen();
+        enter();
+        try {
+            return writeOpen(work);
+        } finally {
+            exit();
+        }
+    }
+
+    private <T> T writeOpen(HandleCallback<T> work) {
         try {
             if (combiner != null) {
                 return combiner.write(work);
@@ -301,13 +354,15 @@ public final class Db {
 
     /** Runs read-only {@code work} on a pooled connection without a transaction. */
     public <T> T read(HandleCallback<T> work) {
-        checkOpen();
+        enter();
         try (Handle h = open()) {
             return work.withHandle(h);
         } catch (AtlasException e) {
             throw e;
         } catch (SqlFailure e) {
             throw translate(e);
+        } finally {
+            exit();
         }
     }
 

@@ -72,6 +72,7 @@ public final class JdbiRetention implements Retention {
     @Override
     public RetentionReport runRetention(RetentionPolicy policy) {
         Check.notNull("policy", policy);
+        db.checkOpen();
         Instant now = db.now();
         Run run = new Run(policy, now);
         if (policy.archiveIdleAfter() != null) {

@@ -1,13 +1,19 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.ConfigurationException;
+import dev.atlas.jdbi.internal.sql.Handle;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 import org.postgresql.core.BaseConnection;
 import org.postgresql.core.TransactionState;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
 
 /** What pgjdbc knows of a connection's session without a round trip; loaded only for PostgreSQL, whose driver is optional. */
-final class PgSessions {
+public final class PgSessions {
     private PgSessions() {}
 
     /**
@@ -21,6 +27,43 @@ final class PgSessions {
             return c.isWrapperFor(BaseConnection.class) && c.unwrap(BaseConnection.class).getTransactionState() != TransactionState.IDLE;
         } catch (SQLException | RuntimeException | LinkageError e) {
             return false;
+        }
+    }
+
+    /**
+     * For a supplied pool whose connections default to another isolation level than READ
+     * COMMITTED: what makes Atlas's write transactions run at READ COMMITTED. Atlas orders its
+     * writers with row locks, which READ COMMITTED waits on; under REPEATABLE READ or SERIALIZABLE
+     * the same writes fail with serialization errors whenever two touch one row. Each write sets
+     * the level on its connection and puts the pool's back (two statements per write, for such
+     * pools only); a connection inside the application's transaction keeps the application's.
+     */
+    public static Optional<Consumer<Db>> forSuppliedPool(DataSource dataSource) {
+        int level;
+        try (Connection c = dataSource.getConnection()) {
+            level = c.getTransactionIsolation();
+        } catch (SQLException e) {
+            throw new ConfigurationException("could not read the transaction isolation of the supplied DataSource: " + e.getMessage(), e);
+        }
+        if (level == Connection.TRANSACTION_READ_COMMITTED) {
+            return Optional.empty();
+        }
+        return Optional.of(db -> db.beforeEachWrite(PgSessions::readCommitted));
+    }
+
+    private static void readCommitted(Handle handle) {
+        Connection c = handle.getConnection();
+        if (inTransaction(c)) {
+            return;
+        }
+        try {
+            int level = c.getTransactionIsolation();
+            if (level != Connection.TRANSACTION_READ_COMMITTED) {
+                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+                handle.addCleanable(() -> c.setTransactionIsolation(level));
+            }
+        } catch (SQLException e) {
+            throw new SqlFailure("could not switch a pooled connection to READ COMMITTED: " + e.getMessage(), e, true);
         }
     }
 }
