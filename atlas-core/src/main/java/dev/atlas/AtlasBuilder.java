@@ -90,12 +90,16 @@ public final class AtlasBuilder {
 
     /**
      * User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}.
+     * A blank user, or one holding NUL, is reported by {@link #config()}.
      *
      * @param username the database user, or {@code null}
      * @param password the database password, or {@code null}
      * @return a copy with this change
      */
     public AtlasBuilder credentials(@Nullable String username, @Nullable String password) {
+        // A blank user would reach the server as a login of no one, failing with a driver message far from this call.
+        accept("username", username != null && (username.isBlank() || username.indexOf('\u0000') >= 0)
+                ? "username must be a database user name: not blank, no NUL (null for none)" : null);
         this.username = username;
         this.password = password == null ? null : Secret.of(password);
         return this;

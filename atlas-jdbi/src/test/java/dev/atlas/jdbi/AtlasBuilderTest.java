@@ -338,6 +338,19 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("a blank or NUL-holding database user is refused when configured, naming username; null means none, and a later valid call clears it")
+    void blankUsernameRefused() {
+        for (String bad : new String[] {"", " ", "\t", "app\u0000"}) {
+            assertThatThrownBy(() -> Atlas.builder().jdbcUrl("jdbc:postgresql://localhost/app").credentials(bad, "pw").config())
+                    .isInstanceOf(ConfigurationException.class)
+                    .hasMessageContaining("username must be a database user name: not blank, no NUL (null for none)");
+        }
+        assertThat(Atlas.builder().jdbcUrl("jdbc:postgresql://localhost/app").credentials(" ", "pw").credentials("app", "pw").config()
+                .username()).isEqualTo("app");
+        assertThat(Atlas.builder().jdbcUrl("jdbc:postgresql://localhost/app").credentials(null, null).config().username()).isNull();
+    }
+
+    @Test
     @DisplayName("building without a database, or with two, fails and says what to set")
     void exactlyOneSource() {
         assertThatThrownBy(() -> Atlas.builder().build()).isInstanceOf(ConfigurationException.class)
