@@ -189,6 +189,10 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 hc.setMaxLifetime(0);
                 hc.setIdleTimeout(0);
             }
+        } else {
+            // Atlas orders its writers with row locks, which READ COMMITTED waits on; a database or
+            // role whose default is SERIALIZABLE would fail the same writes with serialization errors.
+            hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         }
         Redaction.UserInfo userInfo = Redaction.userInfo(url);
         if (userInfo != null) {

@@ -158,6 +158,36 @@ class HostPoolAutoCommitTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @DisplayName("PostgreSQL: on a database whose default isolation is SERIALIZABLE (ALTER DATABASE ... SET), Atlas's own pool writes at READ COMMITTED, so concurrent appends to one conversation all succeed")
+    void serializableDatabaseDefaultOwnedPoolWritesAtReadCommitted() throws Exception {
+        String url = PostgresTestDatabase.createDatabase("serializable_default_" + ProcessHandle.current().pid());
+        String name = url.replaceFirst("^jdbc:postgresql://[^/]+/([^?]+).*$", "$1");
+        try (Connection admin = java.sql.DriverManager.getConnection(url, "postgres", "postgres"); Statement s = admin.createStatement()) {
+            s.execute("ALTER DATABASE " + name + " SET default_transaction_isolation = 'serializable'");
+        }
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try (Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(6).build()) {
+            Conversation c = atlas.conversations().create(NewConversation.of(Owner.user("u1")));
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<?>> appends = new java.util.ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                int n = i;
+                appends.add(threads.submit(() -> {
+                    start.await();
+                    return atlas.conversations().append(c.id(), NewMessage.user("m" + n));
+                }));
+            }
+            start.countDown();
+            for (var f : appends) {
+                f.get();
+            }
+            assertThat(atlas.conversations().require(c.id()).lastSequence()).isEqualTo(48);
+        } finally {
+            threads.shutdown();
+        }
+    }
+
     private static long count(Statement s, String sql) throws SQLException {
         try (ResultSet rs = s.executeQuery(sql)) {
             rs.next();

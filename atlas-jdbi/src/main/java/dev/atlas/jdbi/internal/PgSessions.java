@@ -48,22 +48,31 @@ public final class PgSessions {
         if (level == Connection.TRANSACTION_READ_COMMITTED) {
             return Optional.empty();
         }
-        return Optional.of(db -> db.beforeEachWrite(PgSessions::readCommitted));
+        return Optional.of(db -> db.beforeEachWrite(h -> readCommitted(db, h, level)));
     }
 
-    private static void readCommitted(Handle handle) {
+    /**
+     * The pool's level is the one read at start-up (its connections are put back at it), so no
+     * round trip asks each connection for it again.
+     */
+    private static void readCommitted(Db db, Handle handle, int poolLevel) {
         Connection c = handle.getConnection();
         if (inTransaction(c)) {
             return;
         }
         try {
-            int level = c.getTransactionIsolation();
-            if (level != Connection.TRANSACTION_READ_COMMITTED) {
-                c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-                handle.addCleanable(() -> c.setTransactionIsolation(level));
-            }
+            c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         } catch (SQLException e) {
             throw new SqlFailure("could not switch a pooled connection to READ COMMITTED: " + e.getMessage(), e, true);
         }
+        handle.addCleanable(() -> {
+            try {
+                c.setTransactionIsolation(poolLevel);
+            } catch (SQLException e) {
+                // The write is committed by now: a connection that cannot go back to the pool's level
+                // leaves the pool, rather than the committed write being reported as a retryable failure.
+                db.discard(handle);
+            }
+        });
     }
 }
