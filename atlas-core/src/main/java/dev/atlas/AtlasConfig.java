@@ -434,7 +434,8 @@ public final class AtlasConfig {
     /**
      * Where the default blob store keeps asset bytes: {@code <dataDirectory>/assets} when a data
      * directory is set; otherwise {@code <file name>-assets} beside an SQLite file (its real path,
-     * symlinks resolved, so every spelling of one file shares one directory), and
+     * symlinks resolved, so every spelling of one file shares one directory; a directory named after
+     * a symlink, as earlier versions did, is kept while it exists), and
      * {@code ./atlas-data/assets} (relative to the working directory) for a JDBC URL or data source.
      *
      * @return the path
@@ -453,9 +454,15 @@ public final class AtlasConfig {
                 return spelled; // not created yet: no other spelling can have stored anything
             }
             Path resolved = real.resolveSibling(real.getFileName() + "-assets");
-            // Earlier versions named it after a symlink's own name: assets already stored there stay there.
-            return !resolved.equals(spelled) && java.nio.file.Files.isDirectory(spelled) && !java.nio.file.Files.isDirectory(resolved)
-                    ? spelled : resolved;
+            // Earlier versions named it after a symlink's own name: an installation that has that directory
+            // keeps it, whatever another spelling created since, so no stored bytes ever become unreachable.
+            // (A relative or ".." spelling of the real directory is that directory: resolved, as every other spelling.)
+            try {
+                return java.nio.file.Files.isDirectory(spelled)
+                        && !(java.nio.file.Files.isDirectory(resolved) && java.nio.file.Files.isSameFile(spelled, resolved)) ? spelled : resolved;
+            } catch (java.io.IOException e) {
+                return spelled;
+            }
         }
         return Path.of("atlas-data", "assets");
     }

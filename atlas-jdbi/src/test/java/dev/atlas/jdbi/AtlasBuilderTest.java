@@ -189,6 +189,34 @@ class AtlasBuilderTest {
         }
     }
 
+    /**
+     * Before, the asset directory was named after a symlink's own name. An installation that opened
+     * its file through a link keeps reading the bytes stored there, also once an instance opened on
+     * the real path has created the real-path directory (which used to win and hide them).
+     */
+    @Test
+    void assetsStoredUnderAnOldSymlinkDirectoryStayReadable() throws Exception {
+        Path real = dir.resolve("kept.db").toAbsolutePath();
+        Path link = Files.createSymbolicLink(dir.resolve("kept-link.db"), real);
+        try (Atlas first = Atlas.sqlite(real)) {
+            first.conversations().create(NewConversation.of(Owner.user("1")));
+        }
+        Files.createDirectories(dir.resolve("kept-link.db-assets")); // where an earlier version put the link's assets
+        java.util.UUID stored;
+        try (Atlas viaLink = Atlas.sqlite(link)) {
+            stored = viaLink.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "old.bin", "application/octet-stream"),
+                    "old bytes".getBytes()).id();
+        }
+        try (Atlas viaReal = Atlas.sqlite(real)) {
+            viaReal.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "new.bin", "application/octet-stream"),
+                    "new bytes".getBytes());
+        }
+        assertThat(dir.resolve("kept.db-assets")).isDirectory();
+        try (Atlas viaLink = Atlas.sqlite(link); var in = viaLink.assets().open(stored)) {
+            assertThat(in.readAllBytes()).isEqualTo("old bytes".getBytes());
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
     @DisplayName("under a tr-TR locale in Pacific/Kiritimati and an ar-EG locale in America/St_Johns, opening, writing, reading times back, searching 'Istanbul' and exporting behave as in UTC with ASCII digits")
