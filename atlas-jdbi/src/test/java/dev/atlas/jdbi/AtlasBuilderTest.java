@@ -74,9 +74,22 @@ class AtlasBuilderTest {
     @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
     @DisplayName("close() while a write is mid-transaction waits for it: the write commits, then later calls fail with AtlasClosedException")
     void closeWaitsForAWriteInFlight(String dialect) throws Exception {
-        Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve("inflight.db")) : Atlas.builder()
-                .jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase("close_inflight_" + ProcessHandle.current().pid()))
+        closeWaits(dialect, false);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"SQLite", "PostgreSQL"})
+    @DisplayName("close() from an interrupted thread (an executor shutting down) still waits for the write in flight, and keeps the thread's interrupt")
+    void interruptedCloseStillWaits(String dialect) throws Exception {
+        closeWaits(dialect, true);
+    }
+
+    private void closeWaits(String dialect, boolean interruptedCloser) throws Exception {
+        String name = "close_inflight_" + (interruptedCloser ? "interrupted_" : "") + ProcessHandle.current().pid();
+        Atlas atlas = dialect.equals("SQLite") ? Atlas.sqlite(dir.resolve(name + ".db")) : Atlas.builder()
+                .jdbcUrl(dev.atlas.jdbi.kit.PostgresTestDatabase.createDatabase(name))
                 .credentials("postgres", "postgres").build();
+        var keptInterrupt = new java.util.concurrent.atomic.AtomicBoolean();
         var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
         var db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         var inside = new java.util.concurrent.CountDownLatch(1);
@@ -93,15 +106,23 @@ class AtlasBuilderTest {
                 return "committed";
             }));
             inside.await();
-            Thread closer = new Thread(atlas::close, "closer");
+            Thread closer = new Thread(() -> {
+                if (interruptedCloser) {
+                    Thread.currentThread().interrupt();
+                }
+                atlas.close();
+                keptInterrupt.set(Thread.currentThread().isInterrupted());
+            }, "closer");
             closer.start();
             while (closer.getState() == Thread.State.NEW || closer.getState() == Thread.State.RUNNABLE) {
                 Thread.onSpinWait(); // until close() waits for something
             }
+            assertThat(closer.isAlive()).as("close() waits for the write in flight").isTrue();
             assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
             release.countDown();
             assertThat(write.get()).isEqualTo("committed");
             closer.join();
+            assertThat(keptInterrupt.get()).isEqualTo(interruptedCloser);
             assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
         } finally {
             release.countDown();

@@ -240,7 +240,9 @@ public final class Db {
         long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
         boolean interrupted = false;
         synchronized (inFlight) {
-            while (inFlight.get() > 0 && !interrupted) {
+            // An interrupt (an executor shutting down) does not cut the wait short: closing the pool
+            // under a write is what this wait prevents. The interrupt is kept for the caller.
+            while (inFlight.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), CLOSE_GRACE);
