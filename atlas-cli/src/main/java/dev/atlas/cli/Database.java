@@ -156,10 +156,13 @@ final class Database {
         MigrationInfo[] pending = info.pending();
         String latest = pending.length > 0 ? pending[pending.length - 1].getVersion().getVersion() : version;
         // The newest migration this jar bundles: a database migrated by a newer Atlas is ahead of it.
-        String known = java.util.Arrays.stream(info.all()).filter(m -> m.getVersion() != null && m.getState().isResolved())
-                .reduce((a, b) -> b).map(m -> m.getVersion().getVersion()).orElse(null);
-        boolean newer = current != null && !current.getState().isResolved();
-        return new SchemaState(version, latest, pending.length, newer ? known : null);
+        org.flywaydb.core.api.MigrationVersion known = java.util.Arrays.stream(info.all())
+                .filter(m -> m.getVersion() != null && m.getState().isResolved()).map(MigrationInfo::getVersion)
+                .max(Comparable::compareTo).orElse(null);
+        // Newer only when above every version this jar bundles: an applied one it has no script for
+        // below that (a renamed script) is not.
+        boolean newer = current != null && known != null && current.getVersion().compareTo(known) > 0;
+        return new SchemaState(version, latest, pending.length, newer ? known.getVersion() : null);
     }
 
     /**

@@ -67,9 +67,10 @@ final class ServeCommand implements Callable<Integer> {
             return Viewer.start(atlas, db, root.tenant, address, port);
         } catch (java.net.BindException e) {
             String where = (address.getHostAddress().contains(":") ? "[" + address.getHostAddress() + "]" : address.getHostAddress()) + ":" + port;
-            boolean inUse = e.getMessage() != null && e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("in use");
-            throw new CliException("cannot listen on " + where + ": " + (inUse ? "the port is in use; choose another --port (0 picks a free one)"
-                    : "--bind is not an address of this machine (" + e.getMessage() + ")"), e);
+            String why = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+            throw new CliException("cannot listen on " + where + ": " + (why.contains("in use") ? "the port is in use; choose another --port (0 picks a free one)"
+                    : why.contains("assign requested address") ? "--bind is not an address of this machine"
+                    : e.getMessage()), e);
         }
     }
 }

@@ -82,6 +82,17 @@ class CliUserErrorsTest {
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
                 + " this atlas (19): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
+
+        // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
+        Path missing = dir.resolve("missing-script.db");
+        assertThat(Cli.run("--db", missing.toString(), "migrate").exitCode()).isZero();
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '18.5', description = 'renamed', script = 'V18_5__renamed.sql'"
+                    + " WHERE version = '19'");
+        }
+        Cli.Result behind = Cli.run("--db", missing.toString(), "info");
+        assertThat(behind.out()).contains("Schema version:  18.5 (1 pending, latest 19)\n");
     }
 
     @Test
