@@ -118,10 +118,18 @@ class AtlasBuilderTest {
                 Thread.onSpinWait(); // until close() waits for something
             }
             assertThat(closer.isAlive()).as("close() waits for the write in flight").isTrue();
+            // A second close (a shutdown hook beside try-with-resources) returns only once the first has finished.
+            Thread second = new Thread(atlas::close, "second closer");
+            second.start();
+            while (second.getState() == Thread.State.NEW || second.getState() == Thread.State.RUNNABLE) {
+                Thread.onSpinWait();
+            }
+            assertThat(second.isAlive()).as("the second close() waits for the first").isTrue();
             assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
             release.countDown();
             assertThat(write.get()).isEqualTo("committed");
             closer.join();
+            second.join();
             assertThat(keptInterrupt.get()).isEqualTo(interruptedCloser);
             assertThatThrownBy(() -> atlas.conversations().get(convo.id())).isInstanceOf(AtlasClosedException.class);
         } finally {

@@ -25,6 +25,7 @@ public final class JdbiAtlas implements Atlas {
     private final AutoCloseable ownedPool;
     private final ConcurrentMap<String, Tenant> tenants = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final java.util.concurrent.CountDownLatch closeDone = new java.util.concurrent.CountDownLatch(1);
     private final BlobStore blobs;
 
     public JdbiAtlas(AtlasConfig config, Db db, AutoCloseable ownedPool) {
@@ -80,15 +81,32 @@ public final class JdbiAtlas implements Atlas {
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            // A second close (a shutdown hook beside try-with-resources) returns once the first has
+            // finished, so the JVM does not halt under the writes the first one waits for.
+            boolean interrupted = false;
+            while (closeDone.getCount() > 0) {
+                try {
+                    closeDone.await();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             return;
         }
-        db.close();
-        if (ownedPool != null) {
-            try {
-                ownedPool.close();
-            } catch (Exception e) {
-                throw new StorageException("closing the connection pool failed: " + e.getMessage(), null, false, e);
+        try {
+            db.close();
+            if (ownedPool != null) {
+                try {
+                    ownedPool.close();
+                } catch (Exception e) {
+                    throw new StorageException("closing the connection pool failed: " + e.getMessage(), null, false, e);
+                }
             }
+        } finally {
+            closeDone.countDown();
         }
     }
 
