@@ -232,7 +232,8 @@ public interface Atlas extends AutoCloseable {
     /**
      * Releases the connection pool if Atlas created it; a pool the application supplied is left open.
      * Calls made after {@code close()} begins fail with {@link AtlasClosedException}; calls already
-     * running finish first (a write in progress commits), for up to 30 seconds. Closing again does nothing more; a concurrent second close returns once the first has finished.
+     * running finish first (a write in progress commits), for up to 30 seconds. Closing again does
+     * nothing more; a concurrent second close returns once the first has finished.
      */
     @Override
     void close();
