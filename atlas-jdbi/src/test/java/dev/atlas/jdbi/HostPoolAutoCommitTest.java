@@ -133,28 +133,11 @@ class HostPoolAutoCommitTest {
         hc.setPassword("postgres");
         hc.setTransactionIsolation("TRANSACTION_SERIALIZABLE");
         hc.setMaximumPoolSize(6);
-        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
         try (HikariDataSource host = new HikariDataSource(hc); Atlas atlas = Atlas.builder().dataSource(host).build()) {
-            Conversation c = atlas.conversations().create(NewConversation.of(Owner.user("u1")));
-            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
-            java.util.List<java.util.concurrent.Future<?>> appends = new java.util.ArrayList<>();
-            for (int i = 0; i < 48; i++) {
-                int n = i;
-                appends.add(threads.submit(() -> {
-                    start.await();
-                    return atlas.conversations().append(c.id(), NewMessage.user("m" + n));
-                }));
-            }
-            start.countDown();
-            for (var f : appends) {
-                f.get();
-            }
-            assertThat(atlas.conversations().require(c.id()).lastSequence()).isEqualTo(48);
+            appendConcurrentlyToOneConversation(atlas);
             try (Connection own = host.getConnection()) {
                 assertThat(own.getTransactionIsolation()).isEqualTo(Connection.TRANSACTION_SERIALIZABLE);
             }
-        } finally {
-            threads.shutdown();
         }
     }
 
@@ -166,8 +149,15 @@ class HostPoolAutoCommitTest {
         try (Connection admin = java.sql.DriverManager.getConnection(url, "postgres", "postgres"); Statement s = admin.createStatement()) {
             s.execute("ALTER DATABASE " + name + " SET default_transaction_isolation = 'serializable'");
         }
-        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
         try (Atlas atlas = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres").maxPoolSize(6).build()) {
+            appendConcurrentlyToOneConversation(atlas);
+        }
+    }
+
+    /** 48 appends to one conversation from 6 threads released at once: each must succeed, numbered 1..48. */
+    private static void appendConcurrentlyToOneConversation(Atlas atlas) throws Exception {
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
             Conversation c = atlas.conversations().create(NewConversation.of(Owner.user("u1")));
             java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
             java.util.List<java.util.concurrent.Future<?>> appends = new java.util.ArrayList<>();
