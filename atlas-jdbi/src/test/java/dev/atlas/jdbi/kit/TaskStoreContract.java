@@ -192,8 +192,7 @@ public abstract class TaskStoreContract extends AtlasContract {
         Task t = task("a");
         ClaimedTask first = store.claim(LEASE).orElseThrow();
         assertThat(store.claim(LEASE)).isEmpty();
-        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
-        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        shortenAndOutlive(first);
         ClaimedTask second = store.claim(LEASE).orElseThrow();
         assertThat(second.taskId()).isEqualTo(t.id());
         assertThat(second.claimId()).isNotEqualTo(first.claimId());
@@ -669,8 +668,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     void laggingClockClaimsExpiredLease() {
         Task t = task("a");
         ClaimedTask held = store.claim(LEASE).orElseThrow();
-        ClaimedTask shortened = store.heartbeat(new ClaimedTask(held.task(), held.claimId(), held.leaseExpiresAt(), SHORT));
-        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        shortenAndOutlive(held);
         MutableClock behind = new MutableClock(clock.instant().minus(Duration.ofHours(1)));
         ClaimedTask taken = reopen(b -> b.clock(behind)).tenant("acme").tasks().claim(LEASE).orElseThrow();
         assertThat(taken.taskId()).isEqualTo(t.id());
@@ -835,8 +833,7 @@ public abstract class TaskStoreContract extends AtlasContract {
     void staleHolderCannotOverwriteNewOwner() {
         Task t = task("a");
         ClaimedTask first = store.claim(LEASE).orElseThrow();
-        ClaimedTask shortened = store.heartbeat(new ClaimedTask(first.task(), first.claimId(), first.leaseExpiresAt(), SHORT));
-        awaitDatabaseClockPast(shortened.leaseExpiresAt());
+        shortenAndOutlive(first);
         ClaimedTask second = store.claim(LEASE).orElseThrow();
         Task done = store.complete(second, Map.of("by", "second"));
         for (org.assertj.core.api.ThrowableAssert.ThrowingCallable stale : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(() -> store.complete(first, Map.of("by", "first")), () -> store.fail(first, "late"),
@@ -1169,6 +1166,12 @@ public abstract class TaskStoreContract extends AtlasContract {
     /** Waits until the database's own clock reads {@code t} or later, so a lease ending at {@code t} has expired. */
     private void awaitDatabaseClockPast(Instant t) {
         await(() -> !databaseNow().isBefore(t));
+    }
+
+    /** Shortens a held lease to {@link #SHORT} through the public API and waits until it has run out. */
+    private void shortenAndOutlive(ClaimedTask claim) {
+        ClaimedTask shortened = store.heartbeat(new ClaimedTask(claim.task(), claim.claimId(), claim.leaseExpiresAt(), SHORT));
+        awaitDatabaseClockPast(shortened.leaseExpiresAt());
     }
 
     /** Ends a lease as if its time had run out (a lease cannot be shorter than {@link TaskStore#MIN_LEASE}). */
