@@ -1482,6 +1482,64 @@ public abstract class PortabilityContract extends AtlasContract {
         }
     }
 
+    /** What a late write did: "accepted", or the exception's class with the entity and id a NotFoundException names. */
+    static String outcome(Runnable write) {
+        Throwable x = org.assertj.core.api.Assertions.catchThrowable(write::run);
+        return x == null ? "accepted" : x instanceof NotFoundException n ? "NotFoundException " + n.entity() + " " + n.id()
+                : x.getClass().getSimpleName() + ": " + x.getMessage();
+    }
+
+    @Test
+    @DisplayName("a running execution (of another Atlas on the database) that writes a step, a tool call, a step's metadata and end, and complete()"
+            + " once the erase has deleted any row of it is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
+            + " the erase completes and leaves no row of the execution (eraseConversation, eraseOwner, and an owner's execution without a"
+            + " conversation alike)")
+    void eraseRacingARunningExecutionHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        for (String kind : List.of("conversation", "owner", "owner without conversation")) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("running-" + kind.replace(' ', '-'));
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("go"));
+            dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").owner(owner);
+            dev.atlas.execution.ExecutionHandle run = other.executions().start(kind.endsWith("without conversation") ? spec : spec.conversation(c));
+            UUID e = run.id();
+            dev.atlas.execution.StepHandle done = run.step();
+            done.toolCall("call-1", "lookup", "{}").complete("found");
+            done.finish("thinking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+            dev.atlas.execution.StepHandle open = run.step();
+            open.toolCall("call-2", "lookup", "{}");
+            String rowsOfE = "SELECT (SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?)"
+                    + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
+                    + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
+            Map<String, String> late = new TreeMap<>();
+            // Once the erase has deleted any row of the execution, and before it ends, the running execution writes on.
+            db.beforeEachWrite(h -> {
+                if (late.isEmpty() && count(rowsOfE, idParam(e), idParam(e), idParam(e)) < 5) {
+                    late.put("a step", outcome(run::step));
+                    late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
+                    late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
+                    late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                    late.put("complete", outcome(run::complete));
+                }
+            });
+            EraseReport report;
+            try {
+                report = kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            String gone = "NotFoundException execution " + e;
+            assertThat(late).as(kind).isEqualTo(Map.of("a step", gone, "a tool call", gone,
+                    "the step's metadata", "NotFoundException step " + open.id(), "the step's end", "NotFoundException step " + open.id(),
+                    "complete", gone));
+            assertThat(report.counts()).as(kind).containsEntry("executions", 1L).containsEntry("execution_steps", 2L)
+                    .containsEntry("execution_tool_calls", 2L).containsEntry("conversations", 1L);
+            assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind).isZero();
+        }
+    }
+
     @Test
     @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
             + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"

@@ -911,6 +911,12 @@ public final class JdbiPortability implements Portability {
         detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
                 q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
         for (String table : ERASE_ORDER) {
+            if (!dryRun && EXECUTION_TABLES.contains(table)) {
+                if (table.equals("executions")) {
+                    deleteExecutions(scope, counts);
+                }
+                continue;
+            }
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
             if (n > 0) {
@@ -962,6 +968,50 @@ public final class JdbiPortability implements Portability {
             if (n == 0) {
                 return total;
             }
+        }
+    }
+
+    /** Deleted together by {@link #deleteExecutions}, not table by table. */
+    private static final List<String> EXECUTION_TABLES = List.of("execution_tool_calls", "execution_steps", "executions");
+    /** Executions per transaction of {@link #deleteExecutions}: each takes all its steps and tool calls along. */
+    private static final int EXECUTION_BATCH = 100;
+
+    /**
+     * Deletes the scope's executions with their tool calls and steps, a batch of executions per
+     * transaction. A running execution keeps recording while the erase runs (its conversation's
+     * soft delete stops only replies): table by table, a step or tool call recorded after its
+     * table was emptied failed the erase on a foreign key. Locked first on PostgreSQL (a step or
+     * tool call being inserted holds its execution FOR SHARE): such a write commits first and is
+     * deleted here, or waits and finds no execution (SQLite's single writer orders them anyway).
+     */
+    private void deleteExecutions(Scope scope, Map<String, Long> counts) {
+        String select = "SELECT x.id FROM <p>executions x WHERE x.tenant_id = :t AND " + scope.condition("executions", false)
+                + " LIMIT " + EXECUTION_BATCH;
+        Map<String, Long> batch = new LinkedHashMap<>();
+        while (true) {
+            int n = db.write(h -> {
+                batch.clear();
+                List<UUID> ids = call(h, q.render("portability.erase.executions", select), scope).list(sql.uuidColumn());
+                if (ids.isEmpty()) {
+                    return 0;
+                }
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    InList.bind(sql.on(h, q.lockExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
+                }
+                for (String child : List.of("execution_tool_calls", "execution_steps")) {
+                    batch.put(child, (long) InList.bind(sql.on(h, q.deleteOfExecutions(child, ids.size())), "ids", ids).update());
+                }
+                batch.put("executions", (long) InList.bind(sql.on(h, q.deleteByIds("executions", ids.size())), "ids", ids).update());
+                return ids.size();
+            });
+            if (n == 0) {
+                return;
+            }
+            batch.forEach((table, rows) -> {
+                if (rows > 0) {
+                    counts.merge(table, rows, Long::sum);
+                }
+            });
         }
     }
 

@@ -198,6 +198,18 @@ public final class PortabilitySql {
         return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 
+    /** Locks {@code n} executions, in id order (PostgreSQL only): a step or tool call being recorded holds its execution FOR SHARE. */
+    Statement lockExecutions(int n) {
+        return c.render("portability.lock.executions", "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
+                + ") ORDER BY id" + c.dialect().forUpdate());
+    }
+
+    /** Deletes the rows of {@code table} (steps or tool calls) of {@code n} executions. */
+    Statement deleteOfExecutions(String table, int n) {
+        return c.render("portability.deleteOfExecutions." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND execution_id IN ("
+                + InList.marks("ids", n) + ")");
+    }
+
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
         return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = :now", n);
