@@ -31,6 +31,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -1490,53 +1491,70 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a running execution (of another Atlas on the database) that writes a step, a tool call, a step's metadata and end, and complete()"
-            + " once the erase has deleted any row of it is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
-            + " the erase completes and leaves no row of the execution (eraseConversation, eraseOwner, and an owner's execution without a"
-            + " conversation alike)")
+    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, and"
+            + " complete() before any one write of an erase: while its execution row is there every write is accepted and erased with the"
+            + " rest, once it is gone each is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
+            + " every erase completes and leaves no row of the execution (eraseConversation, eraseOwner, an owner's execution without a"
+            + " conversation)")
     void eraseRacingARunningExecutionHalfErasesNothing() {
         Tenant other = reopen(b -> b).tenant("acme");
         dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfE = "SELECT (" + executionRow + ")"
+                + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
+                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
         for (String kind : List.of("conversation", "owner", "owner without conversation")) {
-            Tenant acme = atlas.tenant("acme");
-            Owner owner = Owner.user("running-" + kind.replace(' ', '-'));
-            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
-            acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("go"));
-            dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").owner(owner);
-            dev.atlas.execution.ExecutionHandle run = other.executions().start(kind.endsWith("without conversation") ? spec : spec.conversation(c));
-            UUID e = run.id();
-            dev.atlas.execution.StepHandle done = run.step();
-            done.toolCall("call-1", "lookup", "{}").complete("found");
-            done.finish("thinking", dev.atlas.execution.FinishReason.TOOL_CALLS);
-            dev.atlas.execution.StepHandle open = run.step();
-            open.toolCall("call-2", "lookup", "{}");
-            String rowsOfE = "SELECT (SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?)"
-                    + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
-                    + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
-            Map<String, String> late = new TreeMap<>();
-            // Once the erase has deleted any row of the execution, and before it ends, the running execution writes on.
-            db.beforeEachWrite(h -> {
-                if (late.isEmpty() && count(rowsOfE, idParam(e), idParam(e), idParam(e)) < 5) {
-                    late.put("a step", outcome(run::step));
-                    late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
-                    late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
-                    late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
-                    late.put("complete", outcome(run::complete));
+            Set<Boolean> seen = new java.util.HashSet<>();
+            for (int k = 1; ; k++) {
+                Tenant acme = atlas.tenant("acme");
+                Owner owner = Owner.user("running-" + kind.replace(' ', '-') + "-" + k);
+                UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("go"));
+                dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").owner(owner);
+                dev.atlas.execution.ExecutionHandle run = other.executions().start(kind.endsWith("without conversation") ? spec : spec.conversation(c));
+                UUID e = run.id();
+                dev.atlas.execution.StepHandle done = run.step();
+                done.toolCall("call-1", "lookup", "{}").complete("found");
+                done.finish("thinking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+                dev.atlas.execution.StepHandle open = run.step();
+                open.toolCall("call-2", "lookup", "{}");
+                Map<String, String> late = new TreeMap<>();
+                boolean[] present = new boolean[1];
+                java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+                int at = k;
+                // Before the erase's k-th write, the running execution writes on.
+                db.beforeEachWrite(h -> {
+                    if (writes.incrementAndGet() == at) {
+                        present[0] = count(executionRow, idParam(e)) == 1;
+                        late.put("a step", outcome(run::step));
+                        late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
+                        late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
+                        late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                        late.put("complete", outcome(run::complete));
+                    }
+                });
+                EraseReport report;
+                try {
+                    report = kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false);
+                } finally {
+                    db.beforeEachWrite(h -> {});
                 }
-            });
-            EraseReport report;
-            try {
-                report = kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false);
-            } finally {
-                db.beforeEachWrite(h -> {});
+                if (late.isEmpty()) {
+                    break; // k is past the erase's last write
+                }
+                seen.add(present[0]);
+                String gone = "NotFoundException execution " + e;
+                String stepGone = "NotFoundException step " + open.id();
+                assertThat(late).as(kind + ", before write " + k).isEqualTo(present[0]
+                        ? Map.of("a step", "accepted", "a tool call", "accepted", "the step's metadata", "accepted", "the step's end", "accepted",
+                                "complete", "accepted")
+                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone, "complete", gone));
+                assertThat(report.counts()).as(kind + ", before write " + k).containsEntry("executions", 1L)
+                        .containsEntry("execution_steps", present[0] ? 3L : 2L).containsEntry("execution_tool_calls", present[0] ? 3L : 2L)
+                        .containsEntry("conversations", 1L);
+                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
             }
-            String gone = "NotFoundException execution " + e;
-            assertThat(late).as(kind).isEqualTo(Map.of("a step", gone, "a tool call", gone,
-                    "the step's metadata", "NotFoundException step " + open.id(), "the step's end", "NotFoundException step " + open.id(),
-                    "complete", gone));
-            assertThat(report.counts()).as(kind).containsEntry("executions", 1L).containsEntry("execution_steps", 2L)
-                    .containsEntry("execution_tool_calls", 2L).containsEntry("conversations", 1L);
-            assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind).isZero();
+            assertThat(seen).as(kind).containsExactlyInAnyOrder(true, false);
         }
     }
 
