@@ -1560,6 +1560,49 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a new conversation of the owner (with two messages, from another Atlas on the database) created before any one write"
+            + " of eraseOwner is erased whole with the owner's other conversation: the erase completes, its report counts both, and no"
+            + " conversation or message of the owner is left")
+    void eraseOwnerRacingANewConversationErasesItWhole() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String conversationsOf = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?";
+        String messagesOf = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id IN"
+                + " (SELECT id FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?)";
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("new-conversation-" + k);
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("old"));
+            List<String> late = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            // Before the erase's k-th write, the owner starts a new conversation elsewhere.
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    late.add(outcome(() -> {
+                        UUID fresh = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 1"));
+                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 2"));
+                    }));
+                }
+            });
+            EraseReport report;
+            try {
+                report = acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break; // k is past the erase's last write
+            }
+            assertThat(late).as("before write " + k).containsExactly("accepted");
+            assertThat(report.counts()).as("before write " + k).containsEntry("conversations", 2L).containsEntry("messages", 3L);
+            assertThat(count(conversationsOf, owner.id()) + count(messagesOf, owner.id())).as("before write " + k).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
             + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"
             + " is written and the other tenant is untouched")

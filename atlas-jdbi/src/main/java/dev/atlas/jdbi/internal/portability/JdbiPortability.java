@@ -867,8 +867,7 @@ public final class JdbiPortability implements Portability {
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {
         db.checkOpen();
         Check.notNull("owner", owner);
-        Scope scope = Scope.owner(owner);
-        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+        return erase(Scope.owner(owner), dryRun);
     }
 
     @Override
@@ -876,8 +875,7 @@ public final class JdbiPortability implements Portability {
         db.checkOpen();
         Check.notNull("conversationId", conversationId);
         requireConversation(conversationId);
-        Scope scope = Scope.conversation(conversationId);
-        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+        return erase(Scope.conversation(conversationId), dryRun);
     }
 
     /**
@@ -888,13 +886,38 @@ public final class JdbiPortability implements Portability {
         return db.read(h -> call(h, q.exclusiveUploads(scope), scope).list(sql.uuidColumn()));
     }
 
+    /** Passes an erase makes before giving up on a scope that keeps getting new conversations. */
+    static final int ERASE_PASSES = 10;
+
+    /**
+     * A dry run counts the scope as it stands. A real erase soft-deletes the scope's conversations
+     * first (waiting for an append in flight), so they take no message while their rows go batch
+     * by batch and a late append is refused instead of failing the erase half-way; it then deletes
+     * only what it closed ({@link Scope#closed}). A conversation created (or restored) in the scope
+     * meanwhile is left whole by that pass, and the erase closes it and runs again, so every
+     * conversation of the scope created before the erase returns is erased whole.
+     */
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        if (!dryRun) {
-            // Appends need a live conversation: soft-deleted first (waiting for an append in flight), the conversations take
-            // no message while their rows go batch by batch, so a late append is refused instead of failing the erase half-way.
-            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+        if (dryRun) {
+            erasePass(scope.withUploads(exclusiveUploads(scope)), true, counts);
+            return new EraseReport(true, counts);
         }
+        for (int pass = 1; ; pass++) {
+            List<UUID> uploads = exclusiveUploads(scope);
+            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+            erasePass(scope.withUploads(uploads).closed(), false, counts);
+            if (!db.read(h -> call(h, q.liveInScope.get(scope.kind), scope).exists())) {
+                return new EraseReport(false, counts);
+            }
+            if (pass == ERASE_PASSES) {
+                throw new ConflictException(scope.kind == Scope.Kind.OWNER ? "owner" : "conversationId", "new conversations kept arriving"
+                        + " in the scope during " + ERASE_PASSES + " passes of the erase; what it had closed is erased, erase again to finish");
+            }
+        }
+    }
+
+    private void erasePass(Scope scope, boolean dryRun, Map<String, Long> counts) {
         if (scope.kind == Scope.Kind.OWNER) {
             detachOrCount(counts, "messages_detached", scope, dryRun, q.countAuthoredElsewhere, q.authoredElsewhere, q::detachAuthor);
             detachOrCount(counts, "executions_detached", scope, dryRun, q.countExecutionsElsewhere, q.executionsElsewhere,
@@ -930,7 +953,6 @@ public final class JdbiPortability implements Portability {
                 }
             }
         }
-        return new EraseReport(dryRun, counts);
     }
 
     /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
@@ -945,7 +967,7 @@ public final class JdbiPortability implements Portability {
             @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long n = dryRun ? db.read(h -> call(h, count, scope).one(Sql.LONG)) : detach(scope, select, before, clear);
         if (n > 0) {
-            counts.put(name, n);
+            counts.merge(name, n, Long::sum);
         }
     }
 
