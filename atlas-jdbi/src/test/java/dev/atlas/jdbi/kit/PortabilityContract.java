@@ -1603,6 +1603,61 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("voice calls (from another Atlas on the database) racing eraseConversation, before any one write of it: the call in the"
+            + " conversation takes its transcript until the erase has closed the conversation, then is NotFoundException (voice call); a"
+            + " call started elsewhere naming the conversation's execution is accepted while that execution is there and kept unlinked"
+            + " (voice_calls_unlinked), NotFoundException (execution) once it is gone; every erase completes")
+    void eraseRacingVoiceCallsHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        String liveConversation = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ? AND deleted_at IS NULL";
+        Set<String> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("voice-" + k);
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            UUID e = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c)).complete().id();
+            UUID call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-" + k, "openai", "realtime").conversation(c).execution(e)).id();
+            Map<String, String> late = new TreeMap<>();
+            UUID[] elsewhere = new UUID[1];
+            boolean[] state = new boolean[2];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    state[0] = count(liveConversation, idParam(c)) == 1;
+                    state[1] = count(executionRow, idParam(e)) == 1;
+                    late.put("checkpoint", outcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
+                    late.put("start elsewhere", outcome(() -> elsewhere[0] = other.voiceCalls().start(
+                            dev.atlas.voice.NewVoiceCall.of("s-" + at, "openai", "realtime").execution(e)).id()));
+                    late.put("complete", outcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
+                }
+            });
+            EraseReport report;
+            try {
+                report = acme.portability().eraseConversation(c, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(state[0] + "/" + state[1]);
+            String callGone = "NotFoundException voice call " + call;
+            assertThat(late).as("before write " + k).isEqualTo(Map.of("checkpoint", state[0] ? "accepted" : callGone,
+                    "complete", state[0] ? "accepted" : callGone,
+                    "start elsewhere", state[1] ? "accepted" : "NotFoundException execution " + e));
+            assertThat(report.counts()).as("before write " + k).containsEntry("voice_calls", 1L).containsEntry("executions", 1L);
+            if (state[1]) {
+                assertThat(report.counts()).as("before write " + k).containsEntry("voice_calls_unlinked", 1L);
+                assertThat(acme.voiceCalls().get(elsewhere[0]).orElseThrow().executionId()).as("before write " + k).isNull();
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrder("true/true", "false/true", "false/false");
+    }
+
+    @Test
     @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
             + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"
             + " is written and the other tenant is untouched")

@@ -1005,6 +1005,8 @@ public final class JdbiPortability implements Portability {
      * table was emptied failed the erase on a foreign key. Locked first on PostgreSQL (a step or
      * tool call being inserted holds its execution FOR SHARE): such a write commits first and is
      * deleted here, or waits and finds no execution (SQLite's single writer orders them anyway).
+     * Messages and voice calls outside the scope that name one (written since the erase unlinked
+     * the others) lose the link here.
      */
     private void deleteExecutions(Scope scope, Map<String, Long> counts) {
         String select = "SELECT x.id FROM <p>executions x WHERE x.tenant_id = :t AND " + scope.condition("executions", false)
@@ -1020,6 +1022,12 @@ public final class JdbiPortability implements Portability {
                 if (!db.dialect().forUpdate().isEmpty()) {
                     InList.bind(sql.on(h, q.lockExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
                 }
+                // A message or voice call written elsewhere naming one of them since the erase unlinked the others keeps its row.
+                InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
+                batch.put("messages_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("messages", ids.size())), "ids", ids)
+                        .bind("now", db.now()).update());
+                batch.put("voice_calls_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("voice_calls", ids.size())), "ids", ids)
+                        .update());
                 for (String child : List.of("execution_tool_calls", "execution_steps")) {
                     batch.put(child, (long) InList.bind(sql.on(h, q.deleteOfExecutions(child, ids.size())), "ids", ids).update());
                 }

@@ -227,6 +227,22 @@ public final class PortabilitySql {
                 + InList.marks("ids", n) + ")");
     }
 
+    /**
+     * Clears the link to {@code n} executions about to be deleted from the rows of {@code table}
+     * (messages, voice calls) that still name one: written elsewhere after the erase unlinked the
+     * others (see {@code JdbiPortability#deleteExecutions}).
+     */
+    Statement unlinkOfExecutions(String table, int n) {
+        String set = table.equals("messages") ? "execution_id = NULL, step_id = NULL, updated_at = :now" : "execution_id = NULL";
+        return c.render("portability.unlinkOfExecutions." + table, "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t"
+                + " AND execution_id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Run before {@link #unlinkOfExecutions} on messages: keeps one active answer per group ({@link RetentionPlan#keepOneActive}). */
+    Statement keepOneActiveOfExecutions(int n) {
+        return c.render("portability.keepOneActiveOfExecutions", RetentionPlan.keepOneActive("execution_id IN (" + InList.marks("ids", n) + ")"));
+    }
+
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
         return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = :now", n);
