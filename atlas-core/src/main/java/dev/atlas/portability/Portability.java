@@ -80,6 +80,12 @@ public interface Portability {
      * any tenant) still names stay, and {@code asset_blobs} counts only the bytes deleted. With
      * {@code dryRun} nothing changes and the same counts are returned.
      *
+     * <p>The owner's conversations are soft-deleted first, so appends racing the erase are refused
+     * ({@link dev.atlas.NotFoundException}); a conversation the owner starts while the erase runs is
+     * erased whole too (the erase closes it and runs again). Should new ones keep arriving through
+     * ten such passes, the erase stops with {@link dev.atlas.ConflictException} on {@code owner},
+     * having erased what it had closed; erase again to finish.
+     *
      * @param owner  whose data is erased
      * @param dryRun {@code true} to count without deleting
      * @return rows deleted (or that would be) per table

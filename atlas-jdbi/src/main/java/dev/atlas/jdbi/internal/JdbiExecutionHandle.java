@@ -98,7 +98,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Integer sequence = sql.on(h, q.insertStep).bind("id", stepId).bind("execution", id).bind("now", t)
                     .optional(Sql.INT).orElse(null);
             if (sequence == null) {
-                throw recorder.notProcessing(id);
+                throw recorder.notRecording(h, id);
             }
             return new Step(stepId, sequence, t);
         }));
@@ -269,7 +269,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     .bind("status", call.initialStatus().toString()).bind("metadata", metadata).bind("now", t)
                     .optional(Sql.INT).orElse(null);
             if (index == null) {
-                throw recorder.notProcessing(id);
+                throw recorder.notRecording(h, id);
             }
             return new Call(callId, t);
         }));
@@ -311,12 +311,12 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
-    /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
-    private void setMetadata(Statement statement, String table, UUID rowId, Map<String, ?> metadata) {
+    /** A step or tool call of a live handle is gone only when its execution was erased or purged meanwhile. */
+    private void setMetadata(Statement statement, String entity, UUID rowId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
-        if (n != 1) {
-            throw new StorageException(table + " row " + rowId + " vanished while its metadata was written", null, false, null);
+        if (n == 0) {
+            throw new NotFoundException(entity, rowId);
         }
     }
 
@@ -369,7 +369,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public void metadata(Map<String, ?> metadata) {
-            setMetadata(q.toolCallMetadata, "execution_tool_calls", callId, metadata);
+            setMetadata(q.toolCallMetadata, "tool call", callId, metadata);
         }
 
         @Override
@@ -455,7 +455,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public void metadata(Map<String, ?> metadata) {
-            setMetadata(q.stepMetadata, "execution_steps", stepId, metadata);
+            setMetadata(q.stepMetadata, "step", stepId, metadata);
         }
 
         @Override

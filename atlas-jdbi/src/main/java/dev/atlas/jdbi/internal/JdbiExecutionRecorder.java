@@ -479,6 +479,11 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         return sql.on(h, q.toolCall).bind("id", callId).one(toolCalls);
     }
 
+    /** Why a step or tool call of {@code executionId} could not be inserted: the execution is gone (erased, purged) or no longer runs. */
+    dev.atlas.AtlasException notRecording(Handle h, UUID executionId) {
+        return find(h, executionId).isEmpty() ? new NotFoundException("execution", executionId) : notProcessing(executionId);
+    }
+
     ConflictException notProcessing(UUID executionId) {
         return new ConflictException("executionId", "execution " + executionId + " is not processing; steps and tool calls can only"
                 + " be recorded while it runs");

@@ -31,6 +31,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.Stream;
@@ -1480,6 +1481,180 @@ public abstract class PortabilityContract extends AtlasContract {
             assertThat(count(messagesOfC, idParam(c))).isZero();
             assertThat(count("SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ?", idParam(c))).isZero();
         }
+    }
+
+    /** What a late write did: "accepted", or the exception's class with the entity and id a NotFoundException names. */
+    static String outcome(Runnable write) {
+        Throwable x = org.assertj.core.api.Assertions.catchThrowable(write::run);
+        return x == null ? "accepted" : x instanceof NotFoundException n ? "NotFoundException " + n.entity() + " " + n.id()
+                : x.getClass().getSimpleName() + ": " + x.getMessage();
+    }
+
+    @Test
+    @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, and"
+            + " complete() before any one write of an erase: while its execution row is there every write is accepted and erased with the"
+            + " rest, once it is gone each is refused with NotFoundException naming the execution (the step's metadata and end: the step);"
+            + " every erase completes and leaves no row of the execution (eraseConversation; eraseOwner of an execution without a"
+            + " conversation)")
+    void eraseRacingARunningExecutionHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfE = "SELECT (" + executionRow + ")"
+                + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
+                + " + (SELECT COUNT(*) FROM atlas_execution_tool_calls WHERE tenant_id = 'acme' AND execution_id = ?)";
+        // An owner's erase deletes the executions of its conversations as eraseConversation does; the one without a conversation is its own.
+        for (String kind : List.of("conversation", "owner without conversation")) {
+            Set<Boolean> seen = new java.util.HashSet<>();
+            for (int k = 1; ; k++) {
+                Tenant acme = atlas.tenant("acme");
+                Owner owner = Owner.user("running-" + kind.replace(' ', '-') + "-" + k);
+                UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("go"));
+                dev.atlas.execution.ExecutionSpec spec = dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").owner(owner);
+                dev.atlas.execution.ExecutionHandle run = other.executions().start(kind.endsWith("without conversation") ? spec : spec.conversation(c));
+                UUID e = run.id();
+                dev.atlas.execution.StepHandle done = run.step();
+                done.toolCall("call-1", "lookup", "{}").complete("found");
+                done.finish("thinking", dev.atlas.execution.FinishReason.TOOL_CALLS);
+                dev.atlas.execution.StepHandle open = run.step();
+                open.toolCall("call-2", "lookup", "{}");
+                Map<String, String> late = new TreeMap<>();
+                boolean[] present = new boolean[1];
+                java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+                int at = k;
+                // Before the erase's k-th write, the running execution writes on.
+                db.beforeEachWrite(h -> {
+                    if (writes.incrementAndGet() == at) {
+                        present[0] = count(executionRow, idParam(e)) == 1;
+                        late.put("a step", outcome(run::step));
+                        late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
+                        late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
+                        late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                        late.put("complete", outcome(run::complete));
+                    }
+                });
+                EraseReport report;
+                try {
+                    report = kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false);
+                } finally {
+                    db.beforeEachWrite(h -> {});
+                }
+                if (late.isEmpty()) {
+                    break; // k is past the erase's last write
+                }
+                seen.add(present[0]);
+                String gone = "NotFoundException execution " + e;
+                String stepGone = "NotFoundException step " + open.id();
+                assertThat(late).as(kind + ", before write " + k).isEqualTo(present[0]
+                        ? Map.of("a step", "accepted", "a tool call", "accepted", "the step's metadata", "accepted", "the step's end", "accepted",
+                                "complete", "accepted")
+                        : Map.of("a step", gone, "a tool call", gone, "the step's metadata", stepGone, "the step's end", stepGone, "complete", gone));
+                assertThat(report.counts()).as(kind + ", before write " + k).containsEntry("executions", 1L)
+                        .containsEntry("execution_steps", present[0] ? 3L : 2L).containsEntry("execution_tool_calls", present[0] ? 3L : 2L)
+                        .containsEntry("conversations", 1L);
+                assertThat(count(rowsOfE, idParam(e), idParam(e), idParam(e))).as(kind + ", before write " + k).isZero();
+            }
+            assertThat(seen).as(kind).containsExactlyInAnyOrder(true, false);
+        }
+    }
+
+    @Test
+    @DisplayName("a new conversation of the owner (with two messages, from another Atlas on the database) created before any one write"
+            + " of eraseOwner is erased whole with the owner's other conversation: the erase completes, its report counts both, and no"
+            + " conversation or message of the owner is left")
+    void eraseOwnerRacingANewConversationErasesItWhole() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String conversationsOf = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?";
+        String messagesOf = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id IN"
+                + " (SELECT id FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?)";
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("new-conversation-" + k);
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("old"));
+            List<String> late = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            // Before the erase's k-th write, the owner starts a new conversation elsewhere.
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    late.add(outcome(() -> {
+                        UUID fresh = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 1"));
+                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 2"));
+                    }));
+                }
+            });
+            EraseReport report;
+            try {
+                report = acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break; // k is past the erase's last write
+            }
+            assertThat(late).as("before write " + k).containsExactly("accepted");
+            assertThat(report.counts()).as("before write " + k).containsEntry("conversations", 2L).containsEntry("messages", 3L);
+            assertThat(count(conversationsOf, owner.id()) + count(messagesOf, owner.id())).as("before write " + k).isZero();
+        }
+    }
+
+    @Test
+    @DisplayName("voice calls (from another Atlas on the database) racing eraseConversation, before any one write of it: the call in the"
+            + " conversation takes its transcript until the erase has closed the conversation, then is NotFoundException (voice call); a"
+            + " call started elsewhere naming the conversation's execution is accepted while that execution is there and kept unlinked"
+            + " (voice_calls_unlinked), NotFoundException (execution) once it is gone; every erase completes")
+    void eraseRacingVoiceCallsHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
+        String liveConversation = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ? AND deleted_at IS NULL";
+        Set<String> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("voice-" + k);
+            UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+            UUID e = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c)).complete().id();
+            UUID call = acme.voiceCalls().start(dev.atlas.voice.NewVoiceCall.of("s-" + k, "openai", "realtime").conversation(c).execution(e)).id();
+            Map<String, String> late = new TreeMap<>();
+            UUID[] elsewhere = new UUID[1];
+            boolean[] state = new boolean[2];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    state[0] = count(liveConversation, idParam(c)) == 1;
+                    state[1] = count(executionRow, idParam(e)) == 1;
+                    late.put("checkpoint", outcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
+                    late.put("start elsewhere", outcome(() -> elsewhere[0] = other.voiceCalls().start(
+                            dev.atlas.voice.NewVoiceCall.of("s-" + at, "openai", "realtime").execution(e)).id()));
+                    late.put("complete", outcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
+                }
+            });
+            EraseReport report;
+            try {
+                report = acme.portability().eraseConversation(c, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(state[0] + "/" + state[1]);
+            String callGone = "NotFoundException voice call " + call;
+            assertThat(late).as("before write " + k).isEqualTo(Map.of("checkpoint", state[0] ? "accepted" : callGone,
+                    "complete", state[0] ? "accepted" : callGone,
+                    "start elsewhere", state[1] ? "accepted" : "NotFoundException execution " + e));
+            assertThat(report.counts()).as("before write " + k).containsEntry("voice_calls", 1L).containsEntry("executions", 1L);
+            if (state[1]) {
+                assertThat(report.counts()).as("before write " + k).containsEntry("voice_calls_unlinked", 1L);
+                assertThat(acme.voiceCalls().get(elsewhere[0]).orElseThrow().executionId()).as("before write " + k).isNull();
+            }
+        }
+        assertThat(seen).containsExactlyInAnyOrder("true/true", "false/true", "false/false");
     }
 
     @Test

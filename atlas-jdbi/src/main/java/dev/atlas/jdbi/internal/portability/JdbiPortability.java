@@ -867,8 +867,7 @@ public final class JdbiPortability implements Portability {
     public EraseReport eraseOwner(Owner owner, boolean dryRun) {
         db.checkOpen();
         Check.notNull("owner", owner);
-        Scope scope = Scope.owner(owner);
-        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+        return erase(Scope.owner(owner), dryRun);
     }
 
     @Override
@@ -876,8 +875,7 @@ public final class JdbiPortability implements Portability {
         db.checkOpen();
         Check.notNull("conversationId", conversationId);
         requireConversation(conversationId);
-        Scope scope = Scope.conversation(conversationId);
-        return erase(scope.withUploads(exclusiveUploads(scope)), dryRun);
+        return erase(Scope.conversation(conversationId), dryRun);
     }
 
     /**
@@ -888,13 +886,38 @@ public final class JdbiPortability implements Portability {
         return db.read(h -> call(h, q.exclusiveUploads(scope), scope).list(sql.uuidColumn()));
     }
 
+    /** Passes an erase makes before giving up on a scope that keeps getting new conversations. */
+    static final int ERASE_PASSES = 10;
+
+    /**
+     * A dry run counts the scope as it stands. A real erase soft-deletes the scope's conversations
+     * first (waiting for an append in flight), so they take no message while their rows go batch
+     * by batch and a late append is refused instead of failing the erase half-way; it then deletes
+     * only what it closed ({@link Scope#closed}). A conversation created (or restored) in the scope
+     * meanwhile is left whole by that pass, and the erase closes it and runs again, so every
+     * conversation of the scope created before the erase returns is erased whole.
+     */
     private EraseReport erase(Scope scope, boolean dryRun) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        if (!dryRun) {
-            // Appends need a live conversation: soft-deleted first (waiting for an append in flight), the conversations take
-            // no message while their rows go batch by batch, so a late append is refused instead of failing the erase half-way.
-            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+        if (dryRun) {
+            erasePass(scope.withUploads(exclusiveUploads(scope)), true, counts);
+            return new EraseReport(true, counts);
         }
+        for (int pass = 1; ; pass++) {
+            List<UUID> uploads = exclusiveUploads(scope);
+            db.write(h -> call(h, q.closeForErase.get(scope.kind), scope).bind("now", db.now()).update());
+            erasePass(scope.withUploads(uploads).closed(), false, counts);
+            if (!db.read(h -> call(h, q.liveInScope.get(scope.kind), scope).exists())) {
+                return new EraseReport(false, counts);
+            }
+            if (pass == ERASE_PASSES) {
+                throw new ConflictException(scope.kind == Scope.Kind.OWNER ? "owner" : "conversationId", "new conversations kept arriving"
+                        + " in the scope during " + ERASE_PASSES + " passes of the erase; what it had closed is erased, erase again to finish");
+            }
+        }
+    }
+
+    private void erasePass(Scope scope, boolean dryRun, Map<String, Long> counts) {
         if (scope.kind == Scope.Kind.OWNER) {
             detachOrCount(counts, "messages_detached", scope, dryRun, q.countAuthoredElsewhere, q.authoredElsewhere, q::detachAuthor);
             detachOrCount(counts, "executions_detached", scope, dryRun, q.countExecutionsElsewhere, q.executionsElsewhere,
@@ -911,6 +934,12 @@ public final class JdbiPortability implements Portability {
         detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
                 q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
         for (String table : ERASE_ORDER) {
+            if (!dryRun && EXECUTION_TABLES.contains(table)) {
+                if (table.equals("executions")) {
+                    deleteExecutions(scope, counts);
+                }
+                continue;
+            }
             String condition = scope.condition(table, false);
             long n = dryRun ? countRows(table, condition, scope) : deleteRows(table, condition, scope, counts);
             if (n > 0) {
@@ -924,7 +953,6 @@ public final class JdbiPortability implements Portability {
                 }
             }
         }
-        return new EraseReport(dryRun, counts);
     }
 
     /** Batch by batch: a detached row no longer matches {@code select}, so each batch reads the next. */
@@ -939,7 +967,7 @@ public final class JdbiPortability implements Portability {
             @Nullable IntFunction<Statement> before, IntFunction<Statement> clear) {
         long n = dryRun ? db.read(h -> call(h, count, scope).one(Sql.LONG)) : detach(scope, select, before, clear);
         if (n > 0) {
-            counts.put(name, n);
+            counts.merge(name, n, Long::sum);
         }
     }
 
@@ -962,6 +990,58 @@ public final class JdbiPortability implements Portability {
             if (n == 0) {
                 return total;
             }
+        }
+    }
+
+    /** Deleted together by {@link #deleteExecutions}, not table by table. */
+    private static final List<String> EXECUTION_TABLES = List.of("execution_tool_calls", "execution_steps", "executions");
+    /** Executions per transaction of {@link #deleteExecutions}: each takes all its steps and tool calls along. */
+    private static final int EXECUTION_BATCH = 100;
+
+    /**
+     * Deletes the scope's executions with their tool calls and steps, a batch of executions per
+     * transaction. A running execution keeps recording while the erase runs (its conversation's
+     * soft delete stops only replies): table by table, a step or tool call recorded after its
+     * table was emptied failed the erase on a foreign key. Locked first on PostgreSQL (a step or
+     * tool call being inserted holds its execution FOR SHARE): such a write commits first and is
+     * deleted here, or waits and finds no execution (SQLite's single writer orders them anyway).
+     * Messages and voice calls outside the scope that name one (written since the erase unlinked
+     * the others) lose the link here.
+     */
+    private void deleteExecutions(Scope scope, Map<String, Long> counts) {
+        String select = "SELECT x.id FROM <p>executions x WHERE x.tenant_id = :t AND " + scope.condition("executions", false)
+                + " LIMIT " + EXECUTION_BATCH;
+        Map<String, Long> batch = new LinkedHashMap<>();
+        while (true) {
+            int n = db.write(h -> {
+                batch.clear();
+                List<UUID> ids = call(h, q.render("portability.erase.executions", select), scope).list(sql.uuidColumn());
+                if (ids.isEmpty()) {
+                    return 0;
+                }
+                if (!db.dialect().forUpdate().isEmpty()) {
+                    InList.bind(sql.on(h, q.lockExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
+                }
+                // A message or voice call written elsewhere naming one of them since the erase unlinked the others keeps its row.
+                InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
+                batch.put("messages_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("messages", ids.size())), "ids", ids)
+                        .bind("now", db.now()).update());
+                batch.put("voice_calls_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("voice_calls", ids.size())), "ids", ids)
+                        .update());
+                for (String child : List.of("execution_tool_calls", "execution_steps")) {
+                    batch.put(child, (long) InList.bind(sql.on(h, q.deleteOfExecutions(child, ids.size())), "ids", ids).update());
+                }
+                batch.put("executions", (long) InList.bind(sql.on(h, q.deleteByIds("executions", ids.size())), "ids", ids).update());
+                return ids.size();
+            });
+            if (n == 0) {
+                return;
+            }
+            batch.forEach((table, rows) -> {
+                if (rows > 0) {
+                    counts.merge(table, rows, Long::sum);
+                }
+            });
         }
     }
 

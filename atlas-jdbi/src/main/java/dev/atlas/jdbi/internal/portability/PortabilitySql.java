@@ -38,6 +38,8 @@ public final class PortabilitySql {
     private final Map<Scope.Kind, Statement> exclusiveUploads = new EnumMap<>(Scope.Kind.class);
     /** Soft-deletes the scope's conversations, so that no append lands in them while erase deletes their rows. */
     final Map<Scope.Kind, Statement> closeForErase = new EnumMap<>(Scope.Kind.class);
+    /** Whether the scope has a live conversation (one created or restored since the erase closed the others). */
+    final Map<Scope.Kind, Statement> liveInScope = new EnumMap<>(Scope.Kind.class);
     /** Per scope kind: messages outside the scope linked to its executions. */
     final Map<Scope.Kind, Statement> countLinksElsewhere = new EnumMap<>(Scope.Kind.class);
     final Map<Scope.Kind, Statement> linksElsewhere = new EnumMap<>(Scope.Kind.class);
@@ -59,26 +61,39 @@ public final class PortabilitySql {
                 "SELECT lower(blob_key), sha256, size_bytes FROM <p>assets WHERE lower(blob_key) IN (" + keys + ")"
                         + " UNION ALL SELECT lower(blob_key), NULL, NULL FROM <p>blob_intents WHERE lower(blob_key) IN (" + keys + ")"
                         + " AND tenant_id <> :tenant");
-        String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).authoredElsewhere();
-        countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere);
-        authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + " ORDER BY id LIMIT :limit");
-        String executions = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).executionsElsewhere();
-        countExecutionsElsewhere = c.sql("portability.countExecutionsElsewhere", "SELECT COUNT(*)" + executions);
-        executionsElsewhere = c.sql("portability.executionsElsewhere", "SELECT id" + executions + " ORDER BY id LIMIT :limit");
-        String onAssistant = " FROM <p>conversations WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).assistantConversationsElsewhere();
-        countAssistantConversationsElsewhere = c.sql("portability.countAssistantConversationsElsewhere", "SELECT COUNT(*)" + onAssistant);
-        assistantConversationsElsewhere = c.sql("portability.assistantConversationsElsewhere", "SELECT id" + onAssistant + " ORDER BY id LIMIT :limit");
-        String onRevision = " FROM <p>executions WHERE tenant_id = :t AND " + Scope.template(Scope.Kind.OWNER).assistantExecutionsElsewhere();
-        countAssistantExecutionsElsewhere = c.sql("portability.countAssistantExecutionsElsewhere", "SELECT COUNT(*)" + onRevision);
-        assistantExecutionsElsewhere = c.sql("portability.assistantExecutionsElsewhere", "SELECT id" + onRevision + " ORDER BY id LIMIT :limit");
+        // Counted by a dry run over the scope as it stands; cleared by a real run over what it closed (Scope#closed).
+        Scope owner = Scope.template(Scope.Kind.OWNER);
+        Scope closedOwner = owner.closed();
+        String elsewhere = " FROM <p>messages WHERE tenant_id = :t AND ";
+        countAuthoredElsewhere = c.sql("portability.countAuthoredElsewhere", "SELECT COUNT(*)" + elsewhere + owner.authoredElsewhere());
+        authoredElsewhere = c.sql("portability.authoredElsewhere", "SELECT id" + elsewhere + closedOwner.authoredElsewhere()
+                + " ORDER BY id LIMIT :limit");
+        String executions = " FROM <p>executions WHERE tenant_id = :t AND ";
+        countExecutionsElsewhere = c.sql("portability.countExecutionsElsewhere", "SELECT COUNT(*)" + executions + owner.executionsElsewhere());
+        executionsElsewhere = c.sql("portability.executionsElsewhere", "SELECT id" + executions + closedOwner.executionsElsewhere()
+                + " ORDER BY id LIMIT :limit");
+        String onAssistant = " FROM <p>conversations WHERE tenant_id = :t AND ";
+        countAssistantConversationsElsewhere = c.sql("portability.countAssistantConversationsElsewhere", "SELECT COUNT(*)" + onAssistant
+                + owner.assistantConversationsElsewhere());
+        assistantConversationsElsewhere = c.sql("portability.assistantConversationsElsewhere", "SELECT id" + onAssistant
+                + closedOwner.assistantConversationsElsewhere() + " ORDER BY id LIMIT :limit");
+        String onRevision = " FROM <p>executions WHERE tenant_id = :t AND ";
+        countAssistantExecutionsElsewhere = c.sql("portability.countAssistantExecutionsElsewhere", "SELECT COUNT(*)" + onRevision
+                + owner.assistantExecutionsElsewhere());
+        assistantExecutionsElsewhere = c.sql("portability.assistantExecutionsElsewhere", "SELECT id" + onRevision
+                + closedOwner.assistantExecutionsElsewhere() + " ORDER BY id LIMIT :limit");
         for (Scope.Kind kind : List.of(Scope.Kind.OWNER, Scope.Kind.CONVERSATION)) {
-            String links = " FROM <p>messages WHERE tenant_id = :t AND " + Scope.template(kind).executionLinksElsewhere();
-            countLinksElsewhere.put(kind, c.sql("portability.countLinksElsewhere." + kind, "SELECT COUNT(*)" + links));
-            linksElsewhere.put(kind, c.sql("portability.linksElsewhere." + kind, "SELECT id" + links + " ORDER BY id LIMIT :limit"));
-            String calls = " FROM <p>voice_calls WHERE tenant_id = :t AND " + Scope.template(kind).voiceCallLinksElsewhere();
-            countVoiceCallLinksElsewhere.put(kind, c.sql("portability.countVoiceCallLinksElsewhere." + kind, "SELECT COUNT(*)" + calls));
-            voiceCallLinksElsewhere.put(kind, c.sql("portability.voiceCallLinksElsewhere." + kind, "SELECT id" + calls
+            Scope scope = Scope.template(kind);
+            String links = " FROM <p>messages WHERE tenant_id = :t AND ";
+            countLinksElsewhere.put(kind, c.sql("portability.countLinksElsewhere." + kind, "SELECT COUNT(*)" + links
+                    + scope.executionLinksElsewhere()));
+            linksElsewhere.put(kind, c.sql("portability.linksElsewhere." + kind, "SELECT id" + links + scope.closed().executionLinksElsewhere()
                     + " ORDER BY id LIMIT :limit"));
+            String calls = " FROM <p>voice_calls WHERE tenant_id = :t AND ";
+            countVoiceCallLinksElsewhere.put(kind, c.sql("portability.countVoiceCallLinksElsewhere." + kind, "SELECT COUNT(*)" + calls
+                    + scope.voiceCallLinksElsewhere()));
+            voiceCallLinksElsewhere.put(kind, c.sql("portability.voiceCallLinksElsewhere." + kind, "SELECT id" + calls
+                    + scope.closed().voiceCallLinksElsewhere() + " ORDER BY id LIMIT :limit"));
         }
         for (Table table : PortableSchema.TABLES) {
             for (Column col : table.columns()) {
@@ -124,6 +139,8 @@ public final class PortabilitySql {
                 closeForErase.put(kind, c.sql("portability.closeForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "UPDATE <p>conversations SET deleted_at = :now WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
                                 + scope.conversations() + ")"));
+                liveInScope.put(kind, c.sql("portability.liveInScope." + kind.name().toLowerCase(java.util.Locale.ROOT),
+                        "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN (" + scope.conversations() + ")"));
             }
         }
     }
@@ -196,6 +213,34 @@ public final class PortabilitySql {
     /** Deletes the rows of {@code table} among {@code n} ids. */
     Statement deleteByIds(String table, int n) {
         return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Locks {@code n} executions, in id order (PostgreSQL only): a step or tool call being recorded holds its execution FOR SHARE. */
+    Statement lockExecutions(int n) {
+        return c.render("portability.lock.executions", "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
+                + ") ORDER BY id" + c.dialect().forUpdate());
+    }
+
+    /** Deletes the rows of {@code table} (steps or tool calls) of {@code n} executions. */
+    Statement deleteOfExecutions(String table, int n) {
+        return c.render("portability.deleteOfExecutions." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND execution_id IN ("
+                + InList.marks("ids", n) + ")");
+    }
+
+    /**
+     * Clears the link to {@code n} executions about to be deleted from the rows of {@code table}
+     * (messages, voice calls) that still name one: written elsewhere after the erase unlinked the
+     * others (see {@code JdbiPortability#deleteExecutions}).
+     */
+    Statement unlinkOfExecutions(String table, int n) {
+        String set = table.equals("messages") ? "execution_id = NULL, step_id = NULL, updated_at = :now" : "execution_id = NULL";
+        return c.render("portability.unlinkOfExecutions." + table, "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t"
+                + " AND execution_id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Run before {@link #unlinkOfExecutions} on messages: keeps one active answer per group ({@link RetentionPlan#keepOneActive}). */
+    Statement keepOneActiveOfExecutions(int n) {
+        return c.render("portability.keepOneActiveOfExecutions", RetentionPlan.keepOneActive("execution_id IN (" + InList.marks("ids", n) + ")"));
     }
 
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */

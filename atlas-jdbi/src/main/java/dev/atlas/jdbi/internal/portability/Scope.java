@@ -26,12 +26,19 @@ final class Scope {
     final UUID conversation;
     /** Assets uploaded to the scope's messages that also go (see {@link #uploads}); null means "those attached to its messages". */
     private final List<UUID> uploads;
+    /** Only the conversations an erase has closed (soft-deleted): see {@link #closed}. */
+    private final boolean closedOnly;
 
     private Scope(Kind kind, Owner owner, UUID conversation, List<UUID> uploads) {
+        this(kind, owner, conversation, uploads, false);
+    }
+
+    private Scope(Kind kind, Owner owner, UUID conversation, List<UUID> uploads, boolean closedOnly) {
         this.kind = kind;
         this.owner = owner;
         this.conversation = conversation;
         this.uploads = uploads;
+        this.closedOnly = closedOnly;
     }
 
     static Scope tenant() {
@@ -53,7 +60,17 @@ final class Scope {
 
     /** The same scope, with uploaded assets limited to {@code ids} (erase takes only those no other conversation uses). */
     Scope withUploads(List<UUID> ids) {
-        return new Scope(kind, owner, conversation, List.copyOf(ids));
+        return new Scope(kind, owner, conversation, List.copyOf(ids), closedOnly);
+    }
+
+    /**
+     * The same scope without the conversations that are live (not soft-deleted), and without what
+     * hangs off them: what an erase deletes once it has closed the scope's conversations. One
+     * created or restored since (an owner's new conversation) takes appends, so deleting its rows
+     * meanwhile failed the erase on a foreign key; the erase closes it and runs again.
+     */
+    Scope closed() {
+        return new Scope(kind, owner, conversation, uploads, true);
     }
 
     boolean isTenant() {
@@ -83,15 +100,16 @@ final class Scope {
     }
 
     private String roots() {
-        return kind == Kind.OWNER
+        return (kind == Kind.OWNER
                 ? "SELECT r.id FROM <p>conversations r WHERE r.tenant_id = :t AND r.owner_type = :ot AND r.owner_id = :oi"
-                : "SELECT r.id FROM <p>conversations r WHERE r.tenant_id = :t AND r.id = :cid";
+                : "SELECT r.id FROM <p>conversations r WHERE r.tenant_id = :t AND r.id = :cid") + (closedOnly ? " AND r.deleted_at IS NOT NULL" : "");
     }
 
     /** The scope's conversations and every tool thread below them. */
     String conversations() {
         return "WITH RECURSIVE tree (id) AS (" + roots() + " UNION SELECT c.id FROM <p>conversations c JOIN tree"
-                + " ON c.tenant_id = :t AND c.parent_conversation_id = tree.id) SELECT id FROM tree";
+                + " ON c.tenant_id = :t AND c.parent_conversation_id = tree.id" + (closedOnly ? " AND c.deleted_at IS NOT NULL" : "")
+                + ") SELECT id FROM tree";
     }
 
     private String messages() {
