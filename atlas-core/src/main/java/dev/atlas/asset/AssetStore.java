@@ -214,8 +214,9 @@ public interface AssetStore {
      * sharing the blob directory (a restored backup, a staging clone) and any file Atlas did not
      * write. A {@link #create} still running when its intent is taken fails instead of recording an
      * asset without bytes, so choose {@code minAge} well above the longest upload. Temporary files
-     * of uploads that never finished, older than {@code minAge} by the blob store's clock, are
-     * removed too ({@link BlobStore#removeAbandonedTemporaryFiles}).
+     * of this tenant's uploads that never finished, older than {@code minAge} by the blob store's
+     * clock, are removed too ({@link BlobStore#removeAbandonedTemporaryFiles(String, java.time.Instant)});
+     * other tenants' are neither removed nor counted.
      *
      * @param minAge the minimum age
      * @return the orphanCleanup
