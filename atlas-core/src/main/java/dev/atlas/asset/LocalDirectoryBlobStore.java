@@ -87,10 +87,11 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     private Path tmpDir(String keyPrefix) throws IOException {
         Path tmp = root.resolve(TMP);
         if (!keyPrefix.isEmpty()) {
-            if (!keyPrefix.endsWith("/")) {
+            String directory = keyPrefix.substring(0, keyPrefix.length() - 1);
+            if (!keyPrefix.endsWith("/") || !KEY.matcher(directory).matches() || directory.startsWith(TMP)) {
                 throw new InvalidInputException("keyPrefix", "'" + keyPrefix + "' is not a key directory: whole segments ending in /");
             }
-            tmp = tmp.resolve(checkKey(keyPrefix.substring(0, keyPrefix.length() - 1)));
+            tmp = tmp.resolve(directory);
         }
         if (!insideRoot(tmp)) {
             throw new FileSystemException(tmp.toString(), null, "a symbolic link out of the blob directory: not this store's to write or clean");
