@@ -11,7 +11,7 @@ import java.util.UUID;
  * Generated and uploaded files of one tenant, from {@code atlas.tenant("acme").assets()}. Bytes go
  * to the configured {@link BlobStore}; the row records size, SHA-256 and links.
  *
- * <p>{@link #store} first records the blob key as pending (an intent, committed on its own),
+ * <p>{@link #create} first records the blob key as pending (an intent, committed on its own),
  * then writes the blob (streamed to a temporary file, then moved into place), then inserts the
  * row and removes the intent in one transaction; if the row cannot be written the blob is
  * deleted. A blob left behind by a crash in between still has its intent, and
@@ -144,7 +144,8 @@ public interface AssetStore {
     /**
      * Soft-deletes the asset; its bytes stay until purged by the application (retention's
      * {@link dev.atlas.retention.RetentionPolicy#purgeDeletedAssetsAfter}). To remove at once an
-     * asset nothing ever referred to, use {@link #discard}.
+     * asset nothing ever referred to, use {@link #discard}. An unknown id, another tenant's, or an
+     * asset already deleted is a {@link dev.atlas.NotFoundException}.
      *
      * @param assetId the asset's id
      */
@@ -207,14 +208,15 @@ public interface AssetStore {
     List<AttachedAsset> forMessage(UUID messageId);
 
     /**
-     * Removes this tenant's orphan blobs and reports them: those whose {@link #store} recorded an
+     * Removes this tenant's orphan blobs and reports them: those whose {@link #create} recorded an
      * intent at least {@code minAge} ago (by Atlas's clock) and never inserted the asset row.
      * Blobs Atlas has no intent for are left alone, whatever their age: those of another database
      * sharing the blob directory (a restored backup, a staging clone) and any file Atlas did not
-     * write. A {@link #store} still running when its intent is taken fails instead of recording an
+     * write. A {@link #create} still running when its intent is taken fails instead of recording an
      * asset without bytes, so choose {@code minAge} well above the longest upload. Temporary files
-     * of uploads that never finished, older than {@code minAge} by the blob store's clock, are
-     * removed too ({@link BlobStore#removeAbandonedTemporaryFiles}).
+     * of this tenant's uploads that never finished, older than {@code minAge} by the blob store's
+     * clock, are removed too ({@link BlobStore#removeAbandonedTemporaryFiles(String, java.time.Instant)});
+     * other tenants' are neither removed nor counted.
      *
      * @param minAge the minimum age
      * @return the orphanCleanup

@@ -63,4 +63,20 @@ public interface BlobStore {
     default int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
         return 0;
     }
+
+    /**
+     * Like {@link #removeAbandonedTemporaryFiles(Instant)}, but only for {@link #put} calls to keys
+     * below {@code keyPrefix} (whole segments, ending in {@code /}). Atlas calls this one, with the
+     * prefix of one tenant's keys, so one tenant's cleanup neither removes nor counts another
+     * tenant's uploads. The default removes every temporary file: override it in a store that
+     * leaves such files.
+     *
+     * @param keyPrefix the keys' common prefix, ending in {@code /}
+     * @param olderThan only items older than this
+     * @return how many temporary files were removed
+     * @throws IOException when the storage fails
+     */
+    default int removeAbandonedTemporaryFiles(String keyPrefix, Instant olderThan) throws IOException {
+        return removeAbandonedTemporaryFiles(olderThan);
+    }
 }

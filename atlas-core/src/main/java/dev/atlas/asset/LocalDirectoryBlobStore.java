@@ -30,8 +30,9 @@ import java.util.stream.Stream;
 
 /**
  * Blobs as files under one directory, created on first write. {@link #put} streams into a
- * temporary file in {@code <root>/.tmp}, forces it to disk, then moves it into place atomically,
- * so a crash never leaves a half-written blob under a real key.
+ * temporary file in {@code <root>/.tmp}, below the directory of its key there (so each tenant's
+ * uploads have their own), forces it to disk, then moves it into place atomically, so a crash
+ * never leaves a half-written blob under a real key.
  *
  * <p>Keys are not always Atlas's own ({@link AssetStore#register} takes the caller's), so a key
  * whose path leads through a symbolic link out of the directory (or into a dangling link) is
@@ -79,9 +80,19 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         return file;
     }
 
-    /** The directory of {@link #put}'s temporary files, which {@link #removeAbandonedTemporaryFiles} empties. */
-    private Path tmpDir() throws IOException {
+    /**
+     * The directory of the temporary files of {@link #put}s to keys below {@code keyPrefix} ({@code ""}
+     * or whole segments ending in {@code /}), which {@link #removeAbandonedTemporaryFiles} empties.
+     */
+    private Path tmpDir(String keyPrefix) throws IOException {
         Path tmp = root.resolve(TMP);
+        if (!keyPrefix.isEmpty()) {
+            String directory = keyPrefix.substring(0, keyPrefix.length() - 1);
+            if (!keyPrefix.endsWith("/") || !KEY.matcher(directory).matches() || directory.startsWith(TMP)) {
+                throw new InvalidInputException("keyPrefix", "'" + keyPrefix + "' is not a key directory: whole segments ending in /");
+            }
+            tmp = tmp.resolve(directory);
+        }
         if (!insideRoot(tmp)) {
             throw new FileSystemException(tmp.toString(), null, "a symbolic link out of the blob directory: not this store's to write or clean");
         }
@@ -108,7 +119,8 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     public StoredBlob put(String key, InputStream content) throws IOException {
         Path target = file(key);
         Check.notNull("content", content);
-        Path tmpDir = tmpDir();
+        int slash = key.lastIndexOf('/');
+        Path tmpDir = tmpDir(slash < 0 ? "" : key.substring(0, slash + 1));
         Files.createDirectories(tmpDir);
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(tmpDir, "put-", ".part");
@@ -189,15 +201,24 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         return out;
     }
 
+    /** Every temporary file, any key's (files of earlier versions, directly in {@code .tmp}, included). */
     @Override
     public int removeAbandonedTemporaryFiles(Instant olderThan) throws IOException {
+        return removeAbandonedTemporaryFiles("", olderThan);
+    }
+
+    /** Only the temporary files of puts to keys below {@code keyPrefix}. */
+    @Override
+    public int removeAbandonedTemporaryFiles(String keyPrefix, Instant olderThan) throws IOException {
+        Check.notNull("keyPrefix", keyPrefix);
         Check.notNull("olderThan", olderThan);
-        Path tmpDir = tmpDir();
+        Path tmpDir = tmpDir(keyPrefix);
         if (!Files.isDirectory(tmpDir)) {
             return 0;
         }
         int removed = 0;
-        try (Stream<Path> files = Files.list(tmpDir)) {
+        // Links below it are not followed: what they point at is not this store's to delete.
+        try (Stream<Path> files = Files.walk(tmpDir.toRealPath())) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 try {
                     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -208,9 +208,10 @@ public interface AssistantStore {
      * {@link AssistantRevision#rolledBackToId()}; the log thus shows who rolled back and when.
      *
      * @param assistantId the assistant's id
-     * @param toNumber the newer revision number
+     * @param toNumber number of the earlier revision whose content becomes current
      * @param author who did it, or {@code null}
-     * @return the assistantRevision
+     * @return the new current revision
+     * @throws NotFoundException when there is no live assistant with this id, or it has no revision {@code toNumber}
      * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author);

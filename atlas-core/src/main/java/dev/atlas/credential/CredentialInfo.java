@@ -11,7 +11,8 @@ import dev.atlas.Owner;
  * @param name its name, unique per owner
  * @param keyId id of the {@link CredentialKeys} key its ciphertext was written with
  * @param createdAt when it was first stored
- * @param updatedAt when its value was last stored (equal to {@code createdAt} until replaced)
+ * @param updatedAt when its value was last stored (equal to {@code createdAt} until replaced by an
+ *        upsert; {@link CredentialStore#reEncrypt()} keeps it)
  */
 public record CredentialInfo(Owner owner, String name, String keyId, Instant createdAt, Instant updatedAt) {
 }

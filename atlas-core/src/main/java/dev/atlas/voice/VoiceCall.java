@@ -43,12 +43,12 @@ public final class VoiceCall {
      * @param provider the provider key
      * @param model the model key
      * @param status the status
-     * @param transcript the turns so far, replacing the stored ones
+     * @param transcript the turns as last saved, oldest first
      * @param summary the summary, or {@code null}
-     * @param durationMs the duration ms, or {@code null}
+     * @param durationMs how long the call ran in milliseconds, or {@code null}
      * @param metadata JSON-compatible application data
-     * @param startedAt the started at
-     * @param completedAt the completed at, or {@code null}
+     * @param startedAt when the call started
+     * @param completedAt when the call finished, or {@code null}
      * @param createdAt when it was created
      * @param updatedAt when it was last changed
      */
@@ -159,7 +159,7 @@ public final class VoiceCall {
     /**
      * The provider key.
      *
-     * @return the provider key, or {@code null}
+     * @return the provider key
      */
     public String provider() {
         return provider;
@@ -168,7 +168,7 @@ public final class VoiceCall {
     /**
      * The model key.
      *
-     * @return the model key, or {@code null}
+     * @return the model key
      */
     public String model() {
         return model;
@@ -177,16 +177,16 @@ public final class VoiceCall {
     /**
      * The status.
      *
-     * @return the status, or {@code null}
+     * @return the status
      */
     public VoiceCallStatus status() {
         return status;
     }
 
     /**
-     * The turns so far, replacing the stored ones.
+     * The transcript as last saved, oldest turn first; empty until the first checkpoint.
      *
-     * @return the turns so far, replacing the stored ones, or {@code null}
+     * @return the turns, never {@code null}
      */
     public List<VoiceTurn> transcript() {
         return transcript;
@@ -202,9 +202,11 @@ public final class VoiceCall {
     }
 
     /**
-     * The duration ms, or {@code null}.
+     * How long the call ran, in milliseconds, from its start to {@link VoiceCallStore#complete} or
+     * {@link VoiceCallStore#fail}; {@code null} while it is active and for a call that
+     * {@link VoiceCallStore#completeStale} finished, whose real end is unknown.
      *
-     * @return the duration ms, or {@code null}
+     * @return the duration in milliseconds, or {@code null}
      */
     public @Nullable Long durationMs() {
         return durationMs;
@@ -213,25 +215,25 @@ public final class VoiceCall {
     /**
      * JSON-compatible application data.
      *
-     * @return JSON-compatible application data, or {@code null}
+     * @return JSON-compatible application data, empty when none
      */
     public Map<String, Object> metadata() {
         return metadata;
     }
 
     /**
-     * The started at.
+     * When the call started.
      *
-     * @return the started at, or {@code null}
+     * @return when the call started
      */
     public Instant startedAt() {
         return startedAt;
     }
 
     /**
-     * The completed at.
+     * When the call finished (completed or failed).
      *
-     * @return the completed at, or {@code null}
+     * @return when the call finished, or {@code null} while it is active
      */
     public @Nullable Instant completedAt() {
         return completedAt;

@@ -57,7 +57,9 @@ public interface VoiceCallStore {
     VoiceCall complete(UUID callId, List<VoiceTurn> transcript);
 
     /**
-     * active → failed; the transcript so far is kept.
+     * active → failed; the transcript so far is kept, and the duration recorded as for
+     * {@link #complete}. A call that already finished is an
+     * {@link dev.atlas.IllegalTransitionException} on {@code status}.
      *
      * @param callId the voice call's id
      * @return the voiceCall
@@ -65,7 +67,8 @@ public interface VoiceCallStore {
     VoiceCall fail(UUID callId);
 
     /**
-     * Sets the summary (any status); {@code null} clears it.
+     * Sets the summary (any status); {@code null} clears it. An unknown id, or another tenant's, is
+     * a {@link dev.atlas.NotFoundException}.
      *
      * @param callId the voice call's id
      * @param summary the summary, or {@code null}

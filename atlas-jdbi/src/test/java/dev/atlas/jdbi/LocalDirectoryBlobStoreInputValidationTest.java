@@ -34,6 +34,15 @@ class LocalDirectoryBlobStoreInputValidationTest {
         assertThat(catchThrowableOfType(() -> store.delete(null), InvalidInputException.class).field()).isEqualTo("key");
         assertThat(catchThrowableOfType(() -> store.list(null), InvalidInputException.class).field()).isEqualTo("prefix");
         assertThat(catchThrowableOfType(() -> store.removeAbandonedTemporaryFiles(null), InvalidInputException.class).field()).isEqualTo("olderThan");
+        java.time.Instant now = java.time.Instant.now();
+        for (String prefix : new String[] {"a", "a/b", "../a/", "/a/", "a//", ".tmp/", "/"}) {
+            assertThat(catchThrowableOfType(() -> store.removeAbandonedTemporaryFiles(prefix, now), InvalidInputException.class).field())
+                    .as("removeAbandonedTemporaryFiles " + prefix).isEqualTo("keyPrefix");
+        }
+        assertThat(catchThrowableOfType(() -> store.removeAbandonedTemporaryFiles(null, now), InvalidInputException.class).field())
+                .isEqualTo("keyPrefix");
+        assertThat(catchThrowableOfType(() -> store.removeAbandonedTemporaryFiles("a/", null), InvalidInputException.class).field())
+                .isEqualTo("olderThan");
         assertThat(catchThrowableOfType(() -> new LocalDirectoryBlobStore(null), InvalidInputException.class).field()).isEqualTo("root");
         assertThat(store.root().resolve("k")).doesNotExist();
     }

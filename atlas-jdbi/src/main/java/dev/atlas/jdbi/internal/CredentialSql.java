@@ -29,7 +29,8 @@ final class CredentialSql {
                 + " AND key_id <> :primary";
         staleBatch = c.sql("credentials.staleBatch", stale + " ORDER BY id LIMIT :limit");
         staleBatchAfter = c.sql("credentials.staleBatchAfter", stale + " AND id > :after ORDER BY id LIMIT :limit");
-        reseal = c.sql("credentials.reseal", "UPDATE <p>credentials SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND key_id = :oldKey AND nonce = :oldNonce");
+        // updated_at stays: it tells when the value was last stored, and re-encryption keeps the value.
+        reseal = c.sql("credentials.reseal", "UPDATE <p>credentials SET key_id = :keyId, nonce = :nonce, ciphertext = :ciphertext"
+                + " WHERE tenant_id = :t AND id = :id AND key_id = :oldKey AND nonce = :oldNonce");
     }
 }

@@ -491,7 +491,7 @@ public final class JdbiAssetStore implements AssetStore {
         int temporary;
         try {
             // A temporary file's age can only come from the blob store's own clock.
-            temporary = blobs.removeAbandonedTemporaryFiles(Check.cutoff(Instant.now(), minAge));
+            temporary = blobs.removeAbandonedTemporaryFiles(keyPrefix() + "/", Check.cutoff(Instant.now(), minAge));
         } catch (IOException | RuntimeException e) {
             throw blobFailure("remove abandoned temporary files", e);
         }

@@ -126,7 +126,7 @@ public final class JdbiCredentialStore implements CredentialStore {
                     Row r = batch.get(i);
                     Sealed s = resealed.get(i);
                     n += sql.on(h, q.reseal).bind("id", r.id()).bind("keyId", s.keyId()).bind("nonce", s.nonce())
-                            .bind("ciphertext", s.ciphertext()).bind("now", db.now())
+                            .bind("ciphertext", s.ciphertext())
                             .bind("oldKey", r.sealed().keyId()).bind("oldNonce", r.sealed().nonce())
                             .update();
                 }

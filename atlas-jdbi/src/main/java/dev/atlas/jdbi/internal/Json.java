@@ -66,12 +66,15 @@ public final class Json {
 
         /**
          * Reads what {@link #MAPPER} wrote, token by token, to rewrite its numbers. Numbers of any
-         * length are tokenised here so the refusal can say what was wrong with them.
+         * length are tokenised here so the refusal can say what was wrong with them. Duplicate
+         * keys are refused: a nested map keyed by both {@code 1} and {@code "1"} writes one key
+         * twice, and every reader (jsonb, Jackson) would keep only one of the two values.
          */
         static final JsonFactory CANONICAL = JsonFactory.builder()
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
                         .maxNumberLength(Limits.MAX_METADATA_LENGTH).build())
                 .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
     }
 

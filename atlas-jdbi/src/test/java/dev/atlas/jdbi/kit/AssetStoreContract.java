@@ -315,11 +315,10 @@ public abstract class AssetStoreContract extends AtlasContract {
     @Test
     @DisplayName("temporary files of uploads a crash interrupted are removed once older than minAge; an Error leaves none")
     void abandonedTemporaryFiles() throws Exception {
-        assets.create(png(), "x".getBytes(StandardCharsets.UTF_8));
         Path tmp = dir.resolve("blobs").resolve(".tmp");
-        Path crashed = Files.writeString(tmp.resolve("put-crashed.part"), "half an upload");
-        Files.setLastModifiedTime(crashed, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
-        Path running = Files.writeString(tmp.resolve("put-running.part"), "an upload in progress");
+        Path mine = temporaryFilesOf(assets.create(png(), "x".getBytes(StandardCharsets.UTF_8)));
+        Path crashed = crashedUpload(mine);
+        Path running = Files.writeString(mine.resolve("put-running.part"), "an upload in progress");
 
         OrphanCleanup cleanup = assets.cleanupOrphanBlobs(Duration.ofHours(1));
 
@@ -342,11 +341,43 @@ public abstract class AssetStoreContract extends AtlasContract {
             }
         };
         assertThatThrownBy(() -> assets.create(png(), dying)).isSameAs(stopped);
-        try (Stream<Path> files = Files.list(tmp)) {
-            assertThat(files).isEmpty();
+        try (Stream<Path> files = Files.walk(tmp)) {
+            assertThat(files.filter(Files::isRegularFile)).isEmpty();
         }
         assertThat(rows("assets")).isEqualTo(1);
         assertThat(rows("blob_intents")).isZero();
+    }
+
+    /** Where {@link LocalDirectoryBlobStore} keeps the temporary files of puts beside {@code asset}'s key. */
+    private Path temporaryFilesOf(Asset asset) throws IOException {
+        String key = asset.blobKey();
+        return Files.createDirectories(dir.resolve("blobs").resolve(".tmp").resolve(key.substring(0, key.lastIndexOf('/'))));
+    }
+
+    /** A temporary file as a crash two hours ago left it. */
+    private static Path crashedUpload(Path temporaryFiles) throws IOException {
+        Path crashed = Files.writeString(temporaryFiles.resolve("put-crashed.part"), "half an upload");
+        Files.setLastModifiedTime(crashed, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofHours(2))));
+        return crashed;
+    }
+
+    @Test
+    @DisplayName("a tenant's cleanupOrphanBlobs removes and counts only its own uploads' temporary files: another tenant's, even abandoned or in progress with minAge 0, stay and are not counted")
+    void temporaryFilesOfAnotherTenantAreLeftAlone() throws Exception {
+        AssetStore globex = atlas.tenant("globex").assets();
+        Path theirs = temporaryFilesOf(globex.create(png(), "theirs".getBytes(StandardCharsets.UTF_8)));
+        Path theirCrash = crashedUpload(theirs);
+        Path theirUpload = Files.writeString(theirs.resolve("put-running.part"), "an upload in progress");
+        Path myCrash = crashedUpload(temporaryFilesOf(assets.create(png(), "mine".getBytes(StandardCharsets.UTF_8))));
+
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO)).isEqualTo(new OrphanCleanup(List.of(), 1));
+        assertThat(myCrash).doesNotExist();
+        assertThat(theirCrash).exists();
+        assertThat(theirUpload).exists();
+
+        assertThat(globex.cleanupOrphanBlobs(Duration.ofHours(1))).isEqualTo(new OrphanCleanup(List.of(), 1));
+        assertThat(theirCrash).doesNotExist();
+        assertThat(theirUpload).exists();
     }
 
     @Test
@@ -1141,6 +1172,11 @@ public abstract class AssetStoreContract extends AtlasContract {
         @Override
         public int removeAbandonedTemporaryFiles(java.time.Instant olderThan) throws IOException {
             return delegate.removeAbandonedTemporaryFiles(olderThan);
+        }
+
+        @Override
+        public int removeAbandonedTemporaryFiles(String keyPrefix, java.time.Instant olderThan) throws IOException {
+            return delegate.removeAbandonedTemporaryFiles(keyPrefix, olderThan);
         }
     }
 

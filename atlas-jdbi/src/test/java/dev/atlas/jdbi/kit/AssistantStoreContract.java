@@ -641,6 +641,51 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("settings whose nested keys would write one JSON key twice (1 and \"1\") are refused naming settings, and nothing is published: JSON would keep only one of the values")
+    void settingsKeysCollidingAsJsonAreRefused() {
+        Assistant a = bot();
+        Map<Object, Object> nested = new java.util.LinkedHashMap<>();
+        nested.put(1, "one as a number");
+        nested.put("1", "one as a string");
+        assertField(() -> store.publish(a.id(), NewRevision.of("p", Map.of("limits", nested))), "settings");
+        assertThatThrownBy(() -> store.publish(a.id(), NewRevision.of("p", Map.of("limits", nested)))).hasMessageContaining("'1'");
+        assertField(() -> store.create(AssistantSpec.of("colliding", "Colliding").metadata(Map.of("m", nested))), "metadata");
+        assertThat(store.revisions(a.id())).isEmpty();
+        assertThat(store.getBySlug("colliding")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("two Atlas instances on one database publishing to one assistant at once get distinct numbers 1..n without gaps, and every revision reads back as published")
+    void concurrentPublishFromTwoInstances() throws Exception {
+        Assistant a = bot();
+        AssistantStore second = reopen(b -> b).tenant("acme").assistants();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<List<AssistantRevision>>> futures = new ArrayList<>();
+            for (AssistantStore s : List.of(store, second)) {
+                futures.add(pool.submit(() -> {
+                    List<AssistantRevision> mine = new ArrayList<>();
+                    for (int i = 0; i < 25; i++) {
+                        mine.add(s.publish(a.id(), NewRevision.of((s == store ? "first " : "second ") + i, Map.of("i", i))));
+                    }
+                    return mine;
+                }));
+            }
+            List<AssistantRevision> all = new ArrayList<>();
+            for (Future<List<AssistantRevision>> f : futures) {
+                all.addAll(f.get());
+            }
+            assertThat(all).extracting(AssistantRevision::number).containsExactlyInAnyOrderElementsOf(IntStream.rangeClosed(1, 50).boxed().toList());
+            for (AssistantRevision r : all) {
+                assertThat(store.getRevision(a.id(), r.number()).orElseThrow()).isEqualTo(r);
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(50);
+    }
+
+    @Test
     @DisplayName("publishes racing a delete: every publish before it gets its own number 1..n, every one after it is NotFoundException, and the kept history is exactly the successful ones")
     void publishesRacingDelete() throws Exception {
         Assistant a = bot();

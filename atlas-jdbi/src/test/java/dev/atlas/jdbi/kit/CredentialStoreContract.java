@@ -186,6 +186,18 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("reEncrypt changes the key id but not updatedAt: the value was not replaced, so updatedAt stays equal to createdAt as documented")
+    void reEncryptKeepsUpdatedAt() {
+        CredentialInfo stored = store.upsert(ALICE, "openai", PLAINTEXT);
+        clock.advanceMicros(5_000_000);
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        CredentialStore r = rotated.tenant("acme").credentials();
+        assertThat(r.reEncrypt()).isEqualTo(1);
+        assertThat(r.list(ALICE)).containsExactly(new CredentialInfo(ALICE, "openai", "k2", stored.createdAt(), stored.createdAt()));
+        assertThat(r.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+    }
+
+    @Test
     @DisplayName("reEncrypt stops with CredentialDecryptionException at a tampered row instead of re-encrypting garbage")
     void reEncryptTampered() throws SQLException {
         store.upsert(ALICE, "openai", PLAINTEXT);

@@ -152,6 +152,20 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("durationMs is empty while active, the time to the end for a failed call, and stays empty for a call completeStale finished")
+    void durationOfEveryEnd() {
+        VoiceCall failing = calls.start(call("rt_fails"));
+        VoiceCall stale = calls.start(call("rt_stale"));
+        assertThat(failing.durationMs()).isNull();
+        clock.advanceMicros(2_000_000);
+        assertThat(calls.fail(failing.id()).durationMs()).isEqualTo(2_000);
+        assertThat(calls.completeStale(Duration.ofSeconds(1))).isEqualTo(1);
+        VoiceCall swept = calls.get(stale.id()).orElseThrow();
+        assertThat(swept.completedAt()).isEqualTo(clock.instant());
+        assertThat(swept.durationMs()).isNull();
+    }
+
+    @Test
     @DisplayName("completeStale with an age finer than a microsecond is exact: a call started 1µs ago is older than 1ns and 999ns, not than 1µs")
     void completeStaleBelowMicroseconds() {
         VoiceCall v = calls.start(call("rt_fine"));
