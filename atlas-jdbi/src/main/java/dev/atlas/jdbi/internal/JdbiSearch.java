@@ -131,7 +131,7 @@ public final class JdbiSearch implements Search {
         Check.notNull("target", target);
         Check.notNull("id", id);
         if (target == SearchTarget.ASSET) {
-            throw new InvalidInputException("target", "asset vectors are stored with putAssetVector(assetId, conversationId, model, vector)");
+            throw new InvalidInputException("target", "asset vectors are stored with upsertAssetVector(assetId, conversationId, model, vector)");
         }
         store(target, id, null, model, vector);
     }
@@ -194,7 +194,7 @@ public final class JdbiSearch implements Search {
                     .orElseThrow(() -> new NotFoundException("message", id));
             case MEMORY -> sql.on(h, q.memoryContent).bind("id", id).bind("now", db.now()).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("memory", id));
-            case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call putAssetVector");
+            case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         });
         // The embedder (often a network call) runs outside any transaction.
         upsertVector(target, id, model, embedder.embed(content));

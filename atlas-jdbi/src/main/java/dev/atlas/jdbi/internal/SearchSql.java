@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.Where;
@@ -177,8 +178,9 @@ final class SearchSql {
         }
         String row = target == SearchTarget.ASSET ? "v" : "x";
         and.add(row + ".conversation_id = :fConversation", "fConversation", f.conversationId());
-        and.add(row + ".created_at >= :fFrom", "fFrom", f.from());
-        and.add(row + ".created_at < :fTo", "fTo", f.to());
+        // Rows hold microseconds; a finer bound would be truncated when bound, so it is rounded up instead.
+        and.add(row + ".created_at >= :fFrom", "fFrom", f.from() == null ? null : Check.ceilMicros(f.from()));
+        and.add(row + ".created_at < :fTo", "fTo", f.to() == null ? null : Check.ceilMicros(f.to()));
         return sql.toString();
     }
 

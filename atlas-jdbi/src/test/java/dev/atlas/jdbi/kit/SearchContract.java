@@ -180,6 +180,24 @@ public abstract class SearchContract extends AtlasContract {
                 .containsExactlyInAnyOrder(a2.id(), b1.id());
     }
 
+
+    @Test
+    @DisplayName("a time range bound finer than a microsecond is exact: a row stored at T is before T + 500 ns, for full-text and"
+            + " semantic search")
+    void subMicrosecondTimeBounds() {
+        // Rows are stored at microsecond precision; a bound bound as is was truncated, so a row
+        // at T passed 'from T + 500 ns' and failed 'before T + 500 ns'.
+        Memory m = memories.create(NewMemory.fact(ALICE, "refund policy"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Instant justAfter = m.createdAt().plusNanos(500);
+        SearchFilter fromJustAfter = SearchFilter.none().between(justAfter, null);
+        SearchFilter beforeJustAfter = SearchFilter.none().between(null, justAfter);
+        assertThat(search.text(TextQuery.memories("refund").filter(fromJustAfter))).isEmpty();
+        assertThat(ids(search.text(TextQuery.memories("refund").filter(beforeJustAfter)))).containsExactly(m.id());
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(fromJustAfter))).isEmpty();
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(beforeJustAfter))))
+                .containsExactly(m.id());
+    }
     @Test
     @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
             + " with the same exact result lists on every database")
@@ -812,6 +830,11 @@ public abstract class SearchContract extends AtlasContract {
         invalid("vector", () -> SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.NaN}));
         invalid("model", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), "", new float[] {1}));
         invalid("target", () -> search.upsertVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}));
+        // The way out named is the current method, not its deprecated alias (removed in 1.0).
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}))
+                .hasMessage("target: asset vectors are stored with upsertAssetVector(assetId, conversationId, model, vector)");
+        assertThatThrownBy(() -> search.embed(SearchTarget.ASSET, m.id(), MODEL, text -> new float[] {1, 2, 3}))
+                .hasMessage("target: Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 2, 3}))).isEmpty();
