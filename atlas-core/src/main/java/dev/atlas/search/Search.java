@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import org.jspecify.annotations.Nullable;
@@ -87,11 +88,16 @@ public interface Search {
 
     /**
      * Embeds the current content of a message or memory with {@code embedder} and stores it.
+     * The embedder runs outside any transaction; the vector is stored only if the content is
+     * still the one embedded.
      *
      * @param target what kind of item to search
      * @param id the id Atlas assigned
      * @param model the model key
      * @param embedder the application's embedding function
+     * @throws ConflictException naming {@code id} when the content changed while the embedder ran
+     *                           (nothing is stored; embed again)
+     * @throws InvalidInputException naming {@code target} for {@link SearchTarget#ASSET} (Atlas holds no text for assets)
      */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
@@ -133,16 +134,17 @@ public final class JdbiSearch implements Search {
         if (target == SearchTarget.ASSET) {
             throw new InvalidInputException("target", "asset vectors are stored with upsertAssetVector(assetId, conversationId, model, vector)");
         }
-        store(target, id, null, model, vector);
+        store(target, id, null, model, vector, null);
     }
 
     @Override
     public void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
         Check.notNull("assetId", assetId);
-        store(SearchTarget.ASSET, assetId, conversationId, model, vector);
+        store(SearchTarget.ASSET, assetId, conversationId, model, vector, null);
     }
 
-    private void store(SearchTarget target, UUID id, UUID assetConversation, String model, float[] vector) {
+    /** {@code embedded}: the content an {@link Embedder} was given, which must still be current, or null for a vector given as is. */
+    private void store(SearchTarget target, UUID id, UUID assetConversation, String model, float[] vector, String embedded) {
         VectorCheck.model("model", model);
         float[] copy = VectorCheck.checked("vector", vector).clone();
         byte[] bytes = Vectors.encode(copy);
@@ -168,6 +170,11 @@ public final class JdbiSearch implements Search {
                     yield assetConversation;
                 }
             };
+            if (embedded != null && !embedded.equals(sql.on(h, target == SearchTarget.MESSAGE ? q.messageContentShared
+                    : q.memoryContentShared).bind("id", id).optional(Sql.STRING).orElse(null))) {
+                // The embedder ran outside any transaction: an edit meanwhile would leave a vector of the old text.
+                throw new ConflictException("id", target + " " + id + " changed while it was being embedded; embed it again");
+            }
             sql.on(h, q.insertModel).bind("model", model).bind("dim", copy.length).bind("now", now).update();
             int dimension = dimension(h, model);
             if (dimension != copy.length) {
@@ -196,8 +203,8 @@ public final class JdbiSearch implements Search {
                     .orElseThrow(() -> new NotFoundException("memory", id));
             case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         });
-        // The embedder (often a network call) runs outside any transaction.
-        upsertVector(target, id, model, embedder.embed(content));
+        // The embedder (often a network call) runs outside any transaction; the write checks the content is still this.
+        store(target, id, null, model, embedder.embed(content), content);
     }
 
     @Override

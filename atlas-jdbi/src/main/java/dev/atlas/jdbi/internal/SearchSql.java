@@ -27,6 +27,9 @@ final class SearchSql {
     final Statement conversationLive;
     final Statement messageContent;
     final Statement memoryContent;
+    /** The content as of the embedding's write, share-locked (PostgreSQL) so an edit waits for the vector's commit. */
+    final Statement messageContentShared;
+    final Statement memoryContentShared;
     final Statement insertModel;
     final Statement dimension;
     final Statement upsertVector;
@@ -59,6 +62,10 @@ final class SearchSql {
                 + " AND deleted_at IS NULL");
         memoryContent = c.sql("search.memoryContent", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
                 + MemorySql.VISIBLE);
+        messageContentShared = c.sql("search.messageContentShared", "SELECT content FROM <p>messages WHERE tenant_id = :t AND id = :id"
+                + c.dialect().forShare());
+        memoryContentShared = c.sql("search.memoryContentShared", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id"
+                + c.dialect().forShare());
         insertModel = c.sql("search.insertModel", "INSERT INTO <p>vector_models (tenant_id, model, dimension, created_at)"
                 + " VALUES (:t, :model, :dim, :now) ON CONFLICT (tenant_id, model) DO NOTHING");
         dimension = c.sql("search.dimension", "SELECT dimension FROM <p>vector_models WHERE tenant_id = :t AND model = :model");

@@ -814,6 +814,37 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("embed refuses with ConflictException naming id, storing nothing, when the content changed while the embedder ran:"
+            + " the vector would describe the old content")
+    void embedRacingContentChange() {
+        // The embedder runs outside any transaction (often a network call); an update meanwhile
+        // deleted the memory's vectors, and the message's edit stamp preceded the vector's, so a
+        // vector of the old text was stored afterwards and answered for the new one.
+        Memory m = memories.create(NewMemory.fact(ALICE, "old text"));
+        Throwable memoryRace = org.assertj.core.api.Assertions.catchThrowable(() -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> {
+            memories.update(m.id(), MemoryPatch.content("new text"));
+            return new float[] {1, 0};
+        }));
+        assertThat(memoryRace).isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(((dev.atlas.ConflictException) memoryRace).field()).isEqualTo("id");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("old text"));
+        Throwable messageRace = org.assertj.core.api.Assertions.catchThrowable(() -> search.embed(SearchTarget.MESSAGE, msg.id(), MODEL, text -> {
+            clock.advanceMicros(1);
+            conversations.edit(msg.id(), "new text");
+            clock.advanceMicros(1);
+            return new float[] {1, 0};
+        }));
+        assertThat(messageRace).isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(((dev.atlas.ConflictException) messageRace).field()).isEqualTo("id");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0}))).isEmpty();
+        // Unchanged content: stored.
+        search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> new float[] {1, 0});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("wrong dimension, NaN, infinite and zero vectors are rejected naming the field, and nothing is stored")
     void badVectors() {
         Memory m = memories.create(NewMemory.fact(ALICE, "x"));
