@@ -385,6 +385,47 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).hasSize(1);
     }
 
+    @Test
+    @DisplayName("another tenant's rows change nothing in a tenant's answers: same rows, order, score bits, snippets and conversations,"
+            + " full-text and semantic, whatever the other tenant stores (same words, same model, another dimension)")
+    void otherTenantsRowsChangeNothing() {
+        Conversation c = convo(ALICE);
+        Random random = new Random(1);
+        for (int i = 0; i < 30; i++) {
+            String text = "alpha " + "filler ".repeat(random.nextInt(40)) + (i % 2 == 0 ? "beta alpha" : "gamma") + " end";
+            Memory m = memories.create(NewMemory.fact(ALICE, text).tags("t" + (i % 3)));
+            conversations.append(c.id(), NewMessage.user(text));
+            // Every fifth vector ties, so the k returned among equals is tested too.
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, i % 5 == 0 ? new float[] {1, 1, 0} : randomVector(random, 3));
+        }
+        List<TextQuery> texts = List.of(TextQuery.memories("alpha").limit(10), TextQuery.memories("alpha beta"),
+                TextQuery.messages("alpha").limit(7), TextQuery.messages("beta alpha"),
+                TextQuery.memories("alpha").filter(SearchFilter.none().tag("t1")).limit(3));
+        List<SemanticQuery> vectors = List.of(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(3),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(25),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0, 0, 1}).k(1000),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(2).filter(SearchFilter.none().tag("t0")));
+        List<List<String>> before = answers(texts, vectors);
+        var globex = atlas.tenant("globex");
+        Conversation g = globex.conversations().create(NewConversation.of(ALICE));
+        for (int i = 0; i < 200; i++) {
+            String text = "alpha beta alpha gamma " + "alpha ".repeat(i % 7);
+            Memory m = globex.memories().create(NewMemory.fact(ALICE, text).tags("t0", "t1"));
+            globex.conversations().append(g.id(), NewMessage.user(text));
+            other.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 1, 0});
+        }
+        UUID hooli = atlas.tenant("hooli").memories().create(NewMemory.fact(ALICE, "alpha")).id();
+        atlas.tenant("hooli").search().upsertVector(SearchTarget.MEMORY, hooli, MODEL, new float[] {1, 1, 0, 0});
+        assertThat(answers(texts, vectors)).isEqualTo(before);
+    }
+
+    private List<List<String>> answers(List<TextQuery> texts, List<SemanticQuery> vectors) {
+        List<List<String>> out = new ArrayList<>();
+        Stream.concat(texts.stream().map(search::text), vectors.stream().map(search::similar)).forEach(hits -> out.add(hits.stream()
+                .map(h -> h.id() + " " + Double.doubleToRawLongBits(h.score()) + " " + h.conversationId() + " " + h.snippet()).toList()));
+        return out;
+    }
+
     /** One corpus for {@link #sameMatchesOnEveryDatabase}: mixed scripts, addresses, numbers, code and punctuation. */
     private static final Map<String, String> CORPUS = corpus();
 
