@@ -170,7 +170,7 @@ public final class JdbiSearch implements Search {
                     yield assetConversation;
                 }
             };
-            if (embedded != null && !embedded.equals(sql.on(h, target == SearchTarget.MESSAGE ? q.messageContentShared
+            if (embedded != null && !embedded.equals(sql.on(h, target == SearchTarget.MESSAGE ? q.messageContent
                     : q.memoryContentShared).bind("id", id).optional(Sql.STRING).orElse(null))) {
                 // The embedder ran outside any transaction: an edit meanwhile would leave a vector of the old text.
                 throw new ConflictException("id", target + " " + id + " changed while it was being embedded; embed it again");

@@ -27,8 +27,13 @@ final class SearchSql {
     final Statement conversationLive;
     final Statement messageContent;
     final Statement memoryContent;
-    /** The content as of the embedding's write, share-locked (PostgreSQL) so an edit waits for the vector's commit. */
-    final Statement messageContentShared;
+    /**
+     * A memory's content as of an embedding's write, share-locked on PostgreSQL so an update waits
+     * for the vector's commit and then deletes it. Memories only: updates and retention lock the
+     * memory before its vectors, as this does; purges delete a message's vectors before the
+     * message, so locking the message here could deadlock with them (a message's vector older
+     * than its edit is ignored anyway).
+     */
     final Statement memoryContentShared;
     final Statement insertModel;
     final Statement dimension;
@@ -62,8 +67,6 @@ final class SearchSql {
                 + " AND deleted_at IS NULL");
         memoryContent = c.sql("search.memoryContent", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
                 + MemorySql.VISIBLE);
-        messageContentShared = c.sql("search.messageContentShared", "SELECT content FROM <p>messages WHERE tenant_id = :t AND id = :id"
-                + c.dialect().forShare());
         memoryContentShared = c.sql("search.memoryContentShared", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id"
                 + c.dialect().forShare());
         insertModel = c.sql("search.insertModel", "INSERT INTO <p>vector_models (tenant_id, model, dimension, created_at)"
