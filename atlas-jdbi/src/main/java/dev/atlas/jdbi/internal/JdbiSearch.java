@@ -152,8 +152,18 @@ public final class JdbiSearch implements Search {
         db.write(h -> {
             Instant now = db.now();
             UUID conversation = switch (target) {
-                case MESSAGE -> sql.on(h, q.messageConversation).bind("id", id).optional(sql.uuidColumn())
-                        .orElseThrow(() -> new NotFoundException("message", id));
+                case MESSAGE -> {
+                    Dialect d = db.dialect();
+                    Object[] m = sql.on(h, q.messageConversation).bind("id", id)
+                            .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
+                            .orElseThrow(() -> new NotFoundException("message", id));
+                    // A vector older than the message's edit is ignored as stale: stamped by a clock
+                    // behind the editor's, this one, stored after the edit, would be too.
+                    if (m[1] instanceof Instant edited && edited.isAfter(now)) {
+                        now = edited;
+                    }
+                    yield (UUID) m[0];
+                }
                 case MEMORY -> {
                     if (!sql.on(h, q.memoryVisible).bind("id", id).bind("now", now).exists()) {
                         throw new NotFoundException("memory", id);

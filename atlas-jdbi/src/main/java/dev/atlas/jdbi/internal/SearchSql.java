@@ -52,7 +52,7 @@ final class SearchSql {
 
     SearchSql(Catalogue c) {
         catalogue = c;
-        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id FROM <p>messages m JOIN <p>conversations c"
+        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
         memoryVisible = c.sql("search.memoryVisible", "SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND "

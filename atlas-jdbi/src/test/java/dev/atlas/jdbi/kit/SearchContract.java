@@ -815,6 +815,22 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message's vector stored after its edit counts even from an instance whose clock runs behind the editor's")
+    void vectorFromLaggingClockAfterEdit() {
+        // A vector older than the message's edit is ignored as stale; "older" was judged by the
+        // writing instance's own clock, so a vector stored after the edit by an instance an hour
+        // behind was ignored until some other instance stored it again.
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        clock.advanceMicros(1);
+        conversations.edit(m.id(), "after");
+        Search lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1))))).tenant("acme").search();
+        lagging.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+        assertThat(ids(lagging.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
