@@ -22,18 +22,21 @@ import org.jspecify.annotations.Nullable;
 public interface Search {
 
     /**
-     * Ranked full-text search, best first.
+     * Ranked full-text search, best first (equal scores by id); one list of at most
+     * {@code query.limit()} hits, not a page: there is no cursor.
      *
-     * @param query the query: filters, limit and cursor
+     * @param query the query: text, target, filter and limit
      * @return the matching items, in order
      */
     List<SearchHit> text(TextQuery query);
 
     /**
-     * The {@code k} most similar items, most similar first.
+     * The {@code k} most similar items, most similar first (equal scores by id); fewer when fewer
+     * qualify, and none when the model has no vectors in this tenant yet.
      *
-     * @param query the query: filters, limit and cursor
+     * @param query the query: target, model, vector, filter and k
      * @return the matching items, in order
+     * @throws InvalidInputException naming {@code vector} when its dimension is not the model's in this tenant
      */
     List<SearchHit> similar(SemanticQuery query);
 
