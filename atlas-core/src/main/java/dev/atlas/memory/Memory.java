@@ -34,7 +34,7 @@ public final class Memory {
      * Creates the value; every argument is as its accessor returns it.
      *
      * @param agent the agent this memory is scoped to, or {@code null} for every agent of the owner
-     * @param tags distinct tags in alphabetical order
+     * @param tags distinct tags in code point order
      * @param importance 0.0 (trivia) to 1.0 (essential)
      * @param conversationId provenance: the conversation it was observed in, or {@code null}
      * @param messageId provenance: the message that produced it, or {@code null}
@@ -127,7 +127,7 @@ public final class Memory {
     /**
      * The kind.
      *
-     * @return the kind, or {@code null}
+     * @return the kind
      */
     public MemoryKind kind() {
         return kind;
@@ -136,16 +136,16 @@ public final class Memory {
     /**
      * The content.
      *
-     * @return the content, or {@code null}
+     * @return the content
      */
     public String content() {
         return content;
     }
 
     /**
-     * Distinct tags in alphabetical order.
+     * Distinct tags, exactly as given (case kept), in code point order: {@code "Urgent"} before {@code "apple"}.
      *
-     * @return distinct tags in alphabetical order
+     * @return distinct tags in code point order
      */
     public List<String> tags() {
         return tags;
@@ -154,7 +154,7 @@ public final class Memory {
     /**
      * JSON-compatible application data.
      *
-     * @return JSON-compatible application data, or {@code null}
+     * @return JSON-compatible application data; empty when none was given
      */
     public Map<String, Object> metadata() {
         return metadata;

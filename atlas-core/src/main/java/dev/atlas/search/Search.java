@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.atlas.Atlas;
+import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import org.jspecify.annotations.Nullable;
@@ -21,18 +22,21 @@ import org.jspecify.annotations.Nullable;
 public interface Search {
 
     /**
-     * Ranked full-text search, best first.
+     * Ranked full-text search, best first (equal scores by id); one list of at most
+     * {@code query.limit()} hits, not a page: there is no cursor.
      *
-     * @param query the query: filters, limit and cursor
+     * @param query the query: text, target, filter and limit
      * @return the matching items, in order
      */
     List<SearchHit> text(TextQuery query);
 
     /**
-     * The {@code k} most similar items, most similar first.
+     * The {@code k} most similar items, most similar first (equal scores by id); fewer when fewer
+     * qualify, and none when the model has no vectors in this tenant yet.
      *
-     * @param query the query: filters, limit and cursor
+     * @param query the query: target, model, vector, filter and k
      * @return the matching items, in order
+     * @throws InvalidInputException naming {@code vector} when its dimension is not the model's in this tenant
      */
     List<SearchHit> similar(SemanticQuery query);
 
@@ -87,11 +91,16 @@ public interface Search {
 
     /**
      * Embeds the current content of a message or memory with {@code embedder} and stores it.
+     * The embedder runs outside any transaction; the vector is stored only if the content is
+     * still the one embedded.
      *
      * @param target what kind of item to search
      * @param id the id Atlas assigned
      * @param model the model key
      * @param embedder the application's embedding function
+     * @throws ConflictException naming {@code id} when the content changed while the embedder ran
+     *                           (nothing is stored; embed again)
+     * @throws InvalidInputException naming {@code target} for {@link SearchTarget#ASSET} (Atlas holds no text for assets)
      */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
 

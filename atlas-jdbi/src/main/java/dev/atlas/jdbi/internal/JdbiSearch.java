@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.ConflictException;
 import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
@@ -131,18 +132,19 @@ public final class JdbiSearch implements Search {
         Check.notNull("target", target);
         Check.notNull("id", id);
         if (target == SearchTarget.ASSET) {
-            throw new InvalidInputException("target", "asset vectors are stored with putAssetVector(assetId, conversationId, model, vector)");
+            throw new InvalidInputException("target", "asset vectors are stored with upsertAssetVector(assetId, conversationId, model, vector)");
         }
-        store(target, id, null, model, vector);
+        store(target, id, null, model, vector, null);
     }
 
     @Override
     public void upsertAssetVector(UUID assetId, UUID conversationId, String model, float[] vector) {
         Check.notNull("assetId", assetId);
-        store(SearchTarget.ASSET, assetId, conversationId, model, vector);
+        store(SearchTarget.ASSET, assetId, conversationId, model, vector, null);
     }
 
-    private void store(SearchTarget target, UUID id, UUID assetConversation, String model, float[] vector) {
+    /** {@code embedded}: the content an {@link Embedder} was given, which must still be current, or null for a vector given as is. */
+    private void store(SearchTarget target, UUID id, UUID assetConversation, String model, float[] vector, String embedded) {
         VectorCheck.model("model", model);
         float[] copy = VectorCheck.checked("vector", vector).clone();
         byte[] bytes = Vectors.encode(copy);
@@ -150,8 +152,18 @@ public final class JdbiSearch implements Search {
         db.write(h -> {
             Instant now = db.now();
             UUID conversation = switch (target) {
-                case MESSAGE -> sql.on(h, q.messageConversation).bind("id", id).optional(sql.uuidColumn())
-                        .orElseThrow(() -> new NotFoundException("message", id));
+                case MESSAGE -> {
+                    Dialect d = db.dialect();
+                    Object[] m = sql.on(h, q.messageConversation).bind("id", id)
+                            .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
+                            .orElseThrow(() -> new NotFoundException("message", id));
+                    // A vector older than the message's edit is ignored as stale: stamped by a clock
+                    // behind the editor's, this one, stored after the edit, would be too.
+                    if (m[1] instanceof Instant edited && edited.isAfter(now)) {
+                        now = edited;
+                    }
+                    yield (UUID) m[0];
+                }
                 case MEMORY -> {
                     if (!sql.on(h, q.memoryVisible).bind("id", id).bind("now", now).exists()) {
                         throw new NotFoundException("memory", id);
@@ -168,6 +180,11 @@ public final class JdbiSearch implements Search {
                     yield assetConversation;
                 }
             };
+            if (embedded != null && !embedded.equals(sql.on(h, target == SearchTarget.MESSAGE ? q.messageContent
+                    : q.memoryContentShared).bind("id", id).optional(Sql.STRING).orElse(null))) {
+                // The embedder ran outside any transaction: an edit meanwhile would leave a vector of the old text.
+                throw new ConflictException("id", target + " " + id + " changed while it was being embedded; embed it again");
+            }
             sql.on(h, q.insertModel).bind("model", model).bind("dim", copy.length).bind("now", now).update();
             int dimension = dimension(h, model);
             if (dimension != copy.length) {
@@ -194,10 +211,10 @@ public final class JdbiSearch implements Search {
                     .orElseThrow(() -> new NotFoundException("message", id));
             case MEMORY -> sql.on(h, q.memoryContent).bind("id", id).bind("now", db.now()).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("memory", id));
-            case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call putAssetVector");
+            case ASSET -> throw new InvalidInputException("target", "Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         });
-        // The embedder (often a network call) runs outside any transaction.
-        upsertVector(target, id, model, embedder.embed(content));
+        // The embedder (often a network call) runs outside any transaction; the write checks the content is still this.
+        store(target, id, null, model, embedder.embed(content), content);
     }
 
     @Override

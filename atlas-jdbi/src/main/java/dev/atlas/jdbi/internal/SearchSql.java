@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.Where;
@@ -26,6 +27,14 @@ final class SearchSql {
     final Statement conversationLive;
     final Statement messageContent;
     final Statement memoryContent;
+    /**
+     * A memory's content as of an embedding's write, share-locked on PostgreSQL so an update waits
+     * for the vector's commit and then deletes it. Memories only: updates and retention lock the
+     * memory before its vectors, as this does; purges delete a message's vectors before the
+     * message, so locking the message here could deadlock with them (a message's vector older
+     * than its edit is ignored anyway).
+     */
+    final Statement memoryContentShared;
     final Statement insertModel;
     final Statement dimension;
     final Statement upsertVector;
@@ -43,7 +52,7 @@ final class SearchSql {
 
     SearchSql(Catalogue c) {
         catalogue = c;
-        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id FROM <p>messages m JOIN <p>conversations c"
+        messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
         memoryVisible = c.sql("search.memoryVisible", "SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
@@ -58,6 +67,8 @@ final class SearchSql {
                 + " AND deleted_at IS NULL");
         memoryContent = c.sql("search.memoryContent", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
                 + MemorySql.VISIBLE);
+        memoryContentShared = c.sql("search.memoryContentShared", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id"
+                + c.dialect().forShare());
         insertModel = c.sql("search.insertModel", "INSERT INTO <p>vector_models (tenant_id, model, dimension, created_at)"
                 + " VALUES (:t, :model, :dim, :now) ON CONFLICT (tenant_id, model) DO NOTHING");
         dimension = c.sql("search.dimension", "SELECT dimension FROM <p>vector_models WHERE tenant_id = :t AND model = :model");
@@ -177,8 +188,9 @@ final class SearchSql {
         }
         String row = target == SearchTarget.ASSET ? "v" : "x";
         and.add(row + ".conversation_id = :fConversation", "fConversation", f.conversationId());
-        and.add(row + ".created_at >= :fFrom", "fFrom", f.from());
-        and.add(row + ".created_at < :fTo", "fTo", f.to());
+        // Rows hold microseconds; a finer bound would be truncated when bound, so it is rounded up instead.
+        and.add(row + ".created_at >= :fFrom", "fFrom", f.from() == null ? null : Check.ceilMicros(f.from()));
+        and.add(row + ".created_at < :fTo", "fTo", f.to() == null ? null : Check.ceilMicros(f.to()));
         return sql.toString();
     }
 

@@ -136,7 +136,7 @@ public abstract class MemoryStoreContract extends AtlasContract {
         Memory upper = memories.create(NewMemory.fact(ALICE, "upper").tags("Urgent", "urgent ", "straße"));
         Memory lower = memories.create(NewMemory.fact(ALICE, "lower").tags("urgent"));
         assertThat(memories.require(upper.id())).isEqualTo(upper);
-        assertThat(upper.tags()).containsExactly("Urgent", "straße", "urgent "); // Memory.tags(): code-unit order
+        assertThat(upper.tags()).containsExactly("Urgent", "straße", "urgent "); // Memory.tags(): code point order
         assertThat(ids(memories.list(MemoryQuery.all().tag("urgent")))).containsExactly(lower.id());
         assertThat(ids(memories.list(MemoryQuery.all().tag("Urgent")))).containsExactly(upper.id());
         assertThat(ids(memories.list(MemoryQuery.all().tag("urgent ")))).containsExactly(upper.id());

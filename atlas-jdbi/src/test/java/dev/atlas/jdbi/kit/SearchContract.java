@@ -180,6 +180,24 @@ public abstract class SearchContract extends AtlasContract {
                 .containsExactlyInAnyOrder(a2.id(), b1.id());
     }
 
+
+    @Test
+    @DisplayName("a time range bound finer than a microsecond is exact: a row stored at T is before T + 500 ns, for full-text and"
+            + " semantic search")
+    void subMicrosecondTimeBounds() {
+        // Rows are stored at microsecond precision; a bound bound as is was truncated, so a row
+        // at T passed 'from T + 500 ns' and failed 'before T + 500 ns'.
+        Memory m = memories.create(NewMemory.fact(ALICE, "refund policy"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Instant justAfter = m.createdAt().plusNanos(500);
+        SearchFilter fromJustAfter = SearchFilter.none().between(justAfter, null);
+        SearchFilter beforeJustAfter = SearchFilter.none().between(null, justAfter);
+        assertThat(search.text(TextQuery.memories("refund").filter(fromJustAfter))).isEmpty();
+        assertThat(ids(search.text(TextQuery.memories("refund").filter(beforeJustAfter)))).containsExactly(m.id());
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(fromJustAfter))).isEmpty();
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(beforeJustAfter))))
+                .containsExactly(m.id());
+    }
     @Test
     @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
             + " with the same exact result lists on every database")
@@ -365,6 +383,47 @@ public abstract class SearchContract extends AtlasContract {
         assertThatThrownBy(() -> other.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> new float[] {1, 0, 0}))
                 .isInstanceOf(NotFoundException.class);
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0, 0}))).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("another tenant's rows change nothing in a tenant's answers: same rows, order, score bits, snippets and conversations,"
+            + " full-text and semantic, whatever the other tenant stores (same words, same model, another dimension)")
+    void otherTenantsRowsChangeNothing() {
+        Conversation c = convo(ALICE);
+        Random random = new Random(1);
+        for (int i = 0; i < 30; i++) {
+            String text = "alpha " + "filler ".repeat(random.nextInt(40)) + (i % 2 == 0 ? "beta alpha" : "gamma") + " end";
+            Memory m = memories.create(NewMemory.fact(ALICE, text).tags("t" + (i % 3)));
+            conversations.append(c.id(), NewMessage.user(text));
+            // Every fifth vector ties, so the k returned among equals is tested too.
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, i % 5 == 0 ? new float[] {1, 1, 0} : randomVector(random, 3));
+        }
+        List<TextQuery> texts = List.of(TextQuery.memories("alpha").limit(10), TextQuery.memories("alpha beta"),
+                TextQuery.messages("alpha").limit(7), TextQuery.messages("beta alpha"),
+                TextQuery.memories("alpha").filter(SearchFilter.none().tag("t1")).limit(3));
+        List<SemanticQuery> vectors = List.of(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(3),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(25),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0, 0, 1}).k(1000),
+                SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 1, 0}).k(2).filter(SearchFilter.none().tag("t0")));
+        List<List<String>> before = answers(texts, vectors);
+        var globex = atlas.tenant("globex");
+        Conversation g = globex.conversations().create(NewConversation.of(ALICE));
+        for (int i = 0; i < 200; i++) {
+            String text = "alpha beta alpha gamma " + "alpha ".repeat(i % 7);
+            Memory m = globex.memories().create(NewMemory.fact(ALICE, text).tags("t0", "t1"));
+            globex.conversations().append(g.id(), NewMessage.user(text));
+            other.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 1, 0});
+        }
+        UUID hooli = atlas.tenant("hooli").memories().create(NewMemory.fact(ALICE, "alpha")).id();
+        atlas.tenant("hooli").search().upsertVector(SearchTarget.MEMORY, hooli, MODEL, new float[] {1, 1, 0, 0});
+        assertThat(answers(texts, vectors)).isEqualTo(before);
+    }
+
+    private List<List<String>> answers(List<TextQuery> texts, List<SemanticQuery> vectors) {
+        List<List<String>> out = new ArrayList<>();
+        Stream.concat(texts.stream().map(search::text), vectors.stream().map(search::similar)).forEach(hits -> out.add(hits.stream()
+                .map(h -> h.id() + " " + Double.doubleToRawLongBits(h.score()) + " " + h.conversationId() + " " + h.snippet()).toList()));
+        return out;
     }
 
     /** One corpus for {@link #sameMatchesOnEveryDatabase}: mixed scripts, addresses, numbers, code and punctuation. */
@@ -756,6 +815,22 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message's vector stored after its edit counts even from an instance whose clock runs behind the editor's")
+    void vectorFromLaggingClockAfterEdit() {
+        // A vector older than the message's edit is ignored as stale; "older" was judged by the
+        // writing instance's own clock, so a vector stored after the edit by an instance an hour
+        // behind was ignored until some other instance stored it again.
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        clock.advanceMicros(1);
+        conversations.edit(m.id(), "after");
+        Search lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1))))).tenant("acme").search();
+        lagging.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+        assertThat(ids(lagging.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
@@ -796,6 +871,37 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("embed refuses with ConflictException naming id, storing nothing, when the content changed while the embedder ran:"
+            + " the vector would describe the old content")
+    void embedRacingContentChange() {
+        // The embedder runs outside any transaction (often a network call); an update meanwhile
+        // deleted the memory's vectors, and the message's edit stamp preceded the vector's, so a
+        // vector of the old text was stored afterwards and answered for the new one.
+        Memory m = memories.create(NewMemory.fact(ALICE, "old text"));
+        Throwable memoryRace = org.assertj.core.api.Assertions.catchThrowable(() -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> {
+            memories.update(m.id(), MemoryPatch.content("new text"));
+            return new float[] {1, 0};
+        }));
+        assertThat(memoryRace).isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(((dev.atlas.ConflictException) memoryRace).field()).isEqualTo("id");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("old text"));
+        Throwable messageRace = org.assertj.core.api.Assertions.catchThrowable(() -> search.embed(SearchTarget.MESSAGE, msg.id(), MODEL, text -> {
+            clock.advanceMicros(1);
+            conversations.edit(msg.id(), "new text");
+            clock.advanceMicros(1);
+            return new float[] {1, 0};
+        }));
+        assertThat(messageRace).isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(((dev.atlas.ConflictException) messageRace).field()).isEqualTo("id");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0}))).isEmpty();
+        // Unchanged content: stored.
+        search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> new float[] {1, 0});
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("wrong dimension, NaN, infinite and zero vectors are rejected naming the field, and nothing is stored")
     void badVectors() {
         Memory m = memories.create(NewMemory.fact(ALICE, "x"));
@@ -812,6 +918,11 @@ public abstract class SearchContract extends AtlasContract {
         invalid("vector", () -> SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.NaN}));
         invalid("model", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), "", new float[] {1}));
         invalid("target", () -> search.upsertVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}));
+        // The way out named is the current method, not its deprecated alias (removed in 1.0).
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.ASSET, m.id(), MODEL, new float[] {1, 2, 3}))
+                .hasMessage("target: asset vectors are stored with upsertAssetVector(assetId, conversationId, model, vector)");
+        assertThatThrownBy(() -> search.embed(SearchTarget.ASSET, m.id(), MODEL, text -> new float[] {1, 2, 3}))
+                .hasMessage("target: Atlas holds no text for assets; embed it yourself and call upsertAssetVector");
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 2, 3}))).isEmpty();
