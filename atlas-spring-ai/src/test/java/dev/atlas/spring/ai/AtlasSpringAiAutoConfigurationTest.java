@@ -176,6 +176,19 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a misspelt atlas.spring-ai.* property fails start-up naming it and the setting meant; the right ones start")
+    void misspeltSpringAiPropertyIsNamed() {
+        runner().withPropertyValues("atlas.spring-ai.ownr-id=support").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("atlas.spring-ai.ownr-id is not an Atlas setting (did you mean atlas.spring-ai.owner-id?)");
+        });
+        runner().withPropertyValues("atlas.spring-ai.owner-id=support", "atlas.spring-ai.toolLoopAdvisor=true", "atlas.spring-ai.agent=desk")
+                .run(context -> assertThat(context).hasNotFailed());
+    }
+
+    @Test
     void badSpringAiPropertiesFailStartUpNamingTheProperty() {
         String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
                 {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},
