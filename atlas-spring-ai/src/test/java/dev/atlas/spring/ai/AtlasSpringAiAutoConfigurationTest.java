@@ -99,6 +99,54 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a tenant's own memory and recording advisors on a client from Boot's builder (a multi-tenant app):"
+            + " every call lands in that tenant, nothing in atlas.tenant's")
+    void tenantsOwnAdvisorsOnBootsBuilderRecordInThatTenant() {
+        runner().run(context -> {
+            Tenant acme = context.getBean(dev.atlas.Atlas.class).tenant("acme");
+            AtlasChatMemoryRepository repository = AtlasChatMemoryRepository.of(acme, dev.atlas.Owner.of("app", "spring-ai"), null);
+            ChatMemory memory = org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+            ChatClient chat = context.getBean(ChatClient.Builder.class).clone()
+                    .defaultAdvisors(AtlasRecordingAdvisor.of(acme, repository, "scripted", null).advisors())
+                    .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(memory).build()).build();
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "user-42:chat-7")).call().content();
+            chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "user-42:chat-7")).stream().content().blockLast();
+            Tenant byDefault = context.getBean(Tenant.class);
+            assertThat(byDefault.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
+            assertThat(byDefault.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+            var conversation = acme.conversations().requireByKey("user-42:chat-7");
+            assertThat(acme.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hello", "echo: hello", "again", "echo: again");
+            assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isEqualTo(conversation.id());
+            });
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a conversation id Atlas cannot store (a NUL, 10,000 characters) is refused naming conversationId, called or"
+            + " streamed, with nothing written")
+    void hostileConversationIdsAreRefusedNamingTheField() {
+        runner().run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+            String[][] cases = {{"user\u000042", "conversationId: contains a NUL character (U+0000) at index 4, which databases cannot store"},
+                    {"x".repeat(10_000), "conversationId: is 10000 characters; at most 255 are allowed"}};
+            for (String[] c : cases) {
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
+                        .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).call().content()))
+                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
+                        .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).stream().content().blockLast()))
+                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+            }
+            Tenant tenant = context.getBean(Tenant.class);
+            assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+        });
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
