@@ -18,6 +18,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -144,6 +145,65 @@ class AtlasSpringAiAutoConfigurationTest {
             assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
             assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
         });
+    }
+
+    /** A model that answers only once the test lets it, so that the context can close while a call waits on it. */
+    static final class HeldModel implements ChatModel {
+        final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                    new org.springframework.ai.chat.messages.AssistantMessage("late"))));
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a call still waiting on its model when the context closes is failed, execution and step, before Atlas"
+            + " closes: nothing is left processing")
+    void callInFlightAtShutdownIsFailed() throws Exception {
+        Path file = dir.resolve("held.db");
+        HeldModel model = new HeldModel();
+        java.util.concurrent.CompletableFuture<String> call = new java.util.concurrent.CompletableFuture<>();
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(AtlasAutoConfiguration.class, AtlasSpringAiAutoConfiguration.class,
+                        ChatMemoryAutoConfiguration.class, ChatClientAutoConfiguration.class))
+                .withPropertyValues("atlas.sqlite-path=" + file)
+                .withBean(ChatModel.class, () -> model)
+                .run(context -> {
+                    ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+                    Thread caller = new Thread(() -> {
+                        try {
+                            call.complete(chat.prompt().user("hi").options(org.springframework.ai.chat.prompt.ChatOptions.builder().model("m1").build())
+                                    .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "held")).call().content());
+                        } catch (Throwable t) {
+                            call.completeExceptionally(t);
+                        }
+                    });
+                    caller.start();
+                    model.entered.await();
+                    context.close();
+                    model.release.countDown();
+                    caller.join();
+                });
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(file)) {
+            var execution = atlas.executions().list(dev.atlas.execution.ExecutionQuery.all()).items();
+            assertThat(execution).singleElement().satisfies(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                assertThat(atlas.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(step -> {
+                    assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                    assertThat(step.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                });
+            });
+        }
     }
 
     @Test
