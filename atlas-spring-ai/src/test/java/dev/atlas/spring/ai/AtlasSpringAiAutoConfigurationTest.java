@@ -163,6 +163,16 @@ class AtlasSpringAiAutoConfigurationTest {
             return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
                     new org.springframework.ai.chat.messages.AssistantMessage("late"))));
         }
+
+        @Override
+        public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+            return getOptions();
+        }
+
+        /** The model named before the call (Spring AI 2.0 reads it here): the execution starts before the model answers. */
+        public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+            return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m1").build();
+        }
     }
 
     @Test
@@ -181,8 +191,7 @@ class AtlasSpringAiAutoConfigurationTest {
                     ChatClient chat = context.getBean(ChatClient.Builder.class).build();
                     Thread caller = new Thread(() -> {
                         try {
-                            call.complete(chat.prompt().user("hi").options(org.springframework.ai.chat.prompt.ChatOptions.builder().model("m1").build())
-                                    .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "held")).call().content());
+                            call.complete(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "held")).call().content());
                         } catch (Throwable t) {
                             call.completeExceptionally(t);
                         }
