@@ -62,12 +62,17 @@ import java.util.UUID;
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
  * assistant message before the chat memory stores it.
+ *
+ * <p>{@link #close()} fails the calls still in flight ({@link #SHUT_DOWN}), which would otherwise
+ * stay processing once Atlas closes; the Spring Boot bean is closed with the context, before Atlas.
  */
-public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
+public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, AutoCloseable {
     /** Outermost: before every Spring AI advisor, whose defaults start at {@code HIGHEST_PRECEDENCE + 300}. */
     public static final int ORDER = Ordered.HIGHEST_PRECEDENCE + 100;
     /** Innermost: after every Spring AI advisor, just before the model call ({@code LOWEST_PRECEDENCE}). */
     public static final int MODEL_CALL_ORDER = Ordered.LOWEST_PRECEDENCE - 100;
+    /** The error of a call {@link #close()} found in flight: its execution and open step fail with it. */
+    public static final String SHUT_DOWN = "the application shut down during the call";
 
     static final String RUN = "atlas_execution_run";
     /** Set on a round's request once a {@link ModelCalls} advisor records it: a second copy inside passes it on. */
@@ -78,6 +83,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     private final String provider;
     private final String agent;
     private final ModelCalls modelCalls = new ModelCalls();
+    /** The calls with an execution not yet ended, for {@link #close()}. */
+    private final java.util.Set<Run> running = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         this.tenant = dev.atlas.Limits.requireNonNull("tenant", tenant);
@@ -107,6 +114,23 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     @Override
     public String getName() {
         return "AtlasRecordingAdvisor";
+    }
+
+    /**
+     * Fails every call in flight, its open step, its awaited tool calls and its execution, with
+     * {@link #SHUT_DOWN}: call it while Atlas is still open. What those calls do afterwards is not
+     * recorded (an answer arriving later still reaches its caller). Closing again does nothing more.
+     */
+    @Override
+    public void close() {
+        for (Run run : running) {
+            try {
+                run.fail(new IllegalStateException(SHUT_DOWN));
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                        .warn("could not fail execution {} at shutdown", run.execution.id(), e);
+            }
+        }
     }
 
     @Override
@@ -162,6 +186,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
     private final class Run implements ToolOutcomes {
         ExecutionHandle execution;
+        /** Completed or failed, by its caller or by {@link #close()}: whichever comes second records nothing. */
+        final java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
         boolean stream;
         /** The usage of the rounds recorded so far (the steps' sum). */
         volatile Usage recorded = Usage.NONE;
@@ -241,6 +267,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 spec = spec.conversation(c.id());
             }
             execution = tenant.executions().start(spec);
+            running.add(this);
         }
 
         /**
@@ -281,9 +308,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         }
 
         void complete() {
-            if (execution == null) {
+            if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
+            running.remove(this);
             for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("no result was sent back to the model");
             }
@@ -293,9 +321,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
         }
 
         void fail(Throwable e) {
-            if (execution == null) {
+            if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
             }
+            running.remove(this);
             for (StepHandle.ToolCallHandle call : awaiting()) {
                 call.fail("interrupted: " + e);
             }
@@ -343,10 +372,15 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
             }
             run.results(request.prompt().getInstructions());
             StepHandle step = run.execution == null ? null : run.execution.step();
+            run.open = step; // for close(): a call waiting on its model has this step open
             ChatClientResponse response;
             try {
                 response = chain.nextCall(request);
             } catch (RuntimeException | Error e) {
+                run.open = null;
+                if (run.ended.get()) {
+                    throw e;
+                }
                 if (step == null) {
                     step = run.unknownModelStep(request);
                 }
@@ -355,6 +389,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                     run.fail(e);
                 }
                 throw e;
+            }
+            run.open = null;
+            if (run.ended.get()) {
+                return response;
             }
             ChatResponse chat = response.chatResponse();
             if (run.execution == null) {
@@ -390,6 +428,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                 run.open = step.get();
                 run.cut = Usage.NONE;
                 Flux<ChatClientResponse> chunks = chain.nextStream(request).map(chunk -> {
+                    if (run.ended.get()) {
+                        return chunk;
+                    }
                     ChatResponse chat = chunk.chatResponse();
                     if (chat != null) {
                         run.cut = latest(run.cut, chat);
@@ -411,6 +452,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                     return chunk;
                 });
                 return new ChatClientMessageAggregator().aggregateChatClientResponse(chunks, aggregated -> {
+                    if (run.ended.get()) {
+                        return;
+                    }
                     run.open = null;
                     run.cut = Usage.NONE;
                     if (step.get() != null) {
@@ -420,6 +464,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor {
                         run.complete();
                     }
                 }).doOnError(e -> {
+                    if (run.ended.get()) {
+                        return;
+                    }
                     // No open step but one made: the round was recorded, what failed came after it.
                     StepHandle failing = run.open != null ? run.open : step.get() == null ? run.unknownModelStep(request) : null;
                     if (failing != null) {

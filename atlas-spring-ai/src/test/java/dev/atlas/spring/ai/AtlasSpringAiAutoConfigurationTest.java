@@ -18,6 +18,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -99,6 +100,122 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a tenant's own memory and recording advisors on a client from Boot's builder (a multi-tenant app):"
+            + " every call lands in that tenant, nothing in atlas.tenant's")
+    void tenantsOwnAdvisorsOnBootsBuilderRecordInThatTenant() {
+        runner().run(context -> {
+            Tenant acme = context.getBean(dev.atlas.Atlas.class).tenant("acme");
+            AtlasChatMemoryRepository repository = AtlasChatMemoryRepository.of(acme, dev.atlas.Owner.of("app", "spring-ai"), null);
+            ChatMemory memory = org.springframework.ai.chat.memory.MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+            ChatClient chat = context.getBean(ChatClient.Builder.class).clone()
+                    .defaultAdvisors(AtlasRecordingAdvisor.of(acme, repository, "scripted", null).advisors())
+                    .defaultAdvisors(org.springframework.ai.chat.client.advisor.MessageChatMemoryAdvisor.builder(memory).build()).build();
+            chat.prompt().user("hello").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "user-42:chat-7")).call().content();
+            chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "user-42:chat-7")).stream().content().blockLast();
+            Tenant byDefault = context.getBean(Tenant.class);
+            assertThat(byDefault.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
+            assertThat(byDefault.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+            var conversation = acme.conversations().requireByKey("user-42:chat-7");
+            assertThat(acme.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hello", "echo: hello", "again", "echo: again");
+            assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isEqualTo(conversation.id());
+            });
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a conversation id Atlas cannot store (a NUL, 10,000 characters) is refused naming conversationId, called or"
+            + " streamed, with nothing written")
+    void hostileConversationIdsAreRefusedNamingTheField() {
+        runner().run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+            String[][] cases = {{"user\u000042", "conversationId: contains a NUL character (U+0000) at index 4, which databases cannot store"},
+                    {"x".repeat(10_000), "conversationId: is 10000 characters; at most 255 are allowed"}};
+            for (String[] c : cases) {
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
+                        .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).call().content()))
+                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> chat.prompt().user("hi")
+                        .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, c[0])).stream().content().blockLast()))
+                        .isInstanceOf(dev.atlas.InvalidInputException.class).hasMessage(c[1]);
+            }
+            Tenant tenant = context.getBean(Tenant.class);
+            assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items()).isEmpty();
+        });
+    }
+
+    /** A model that answers only once the test lets it, so that the context can close while a call waits on it. */
+    static final class HeldModel implements ChatModel {
+        final java.util.concurrent.CountDownLatch entered = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+
+        @Override
+        public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+            entered.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                    new org.springframework.ai.chat.messages.AssistantMessage("late"))));
+        }
+
+        @Override
+        public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+            return getOptions();
+        }
+
+        /** The model named before the call (Spring AI 2.0 reads it here): the execution starts before the model answers. */
+        public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+            return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m1").build();
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a call still waiting on its model when the context closes is failed, execution and step, before Atlas"
+            + " closes: nothing is left processing")
+    void callInFlightAtShutdownIsFailed() throws Exception {
+        Path file = dir.resolve("held.db");
+        HeldModel model = new HeldModel();
+        java.util.concurrent.CompletableFuture<String> call = new java.util.concurrent.CompletableFuture<>();
+        new ApplicationContextRunner()
+                .withConfiguration(AutoConfigurations.of(AtlasAutoConfiguration.class, AtlasSpringAiAutoConfiguration.class,
+                        ChatMemoryAutoConfiguration.class, ChatClientAutoConfiguration.class))
+                .withPropertyValues("atlas.sqlite-path=" + file)
+                .withBean(ChatModel.class, () -> model)
+                .run(context -> {
+                    ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+                    Thread caller = new Thread(() -> {
+                        try {
+                            call.complete(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "held")).call().content());
+                        } catch (Throwable t) {
+                            call.completeExceptionally(t);
+                        }
+                    });
+                    caller.start();
+                    model.entered.await();
+                    context.close();
+                    model.release.countDown();
+                    caller.join();
+                });
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(file)) {
+            var execution = atlas.executions().list(dev.atlas.execution.ExecutionQuery.all()).items();
+            assertThat(execution).singleElement().satisfies(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                assertThat(atlas.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(step -> {
+                    assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                    assertThat(step.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+                });
+            });
+        }
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
@@ -173,6 +290,19 @@ class AtlasSpringAiAutoConfigurationTest {
                 assertThat(t).as(property).isNotNull().hasMessage("Failed to bind properties under '" + property + "' to boolean");
             });
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("a misspelt atlas.spring-ai.* property fails start-up naming it and the setting meant; the right ones start")
+    void misspeltSpringAiPropertyIsNamed() {
+        runner().withPropertyValues("atlas.spring-ai.ownr-id=support").run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("atlas.spring-ai.ownr-id is not an Atlas setting (did you mean atlas.spring-ai.owner-id?)");
+        });
+        runner().withPropertyValues("atlas.spring-ai.owner-id=support", "atlas.spring-ai.toolLoopAdvisor=true", "atlas.spring-ai.agent=desk")
+                .run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test

@@ -1092,6 +1092,59 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("close() while a stream is mid-round fails its step and execution (shut down, with the usage so far); the rest of the answer still reaches the caller and records nothing")
+    void closeFailsAStreamInFlight() throws Exception {
+        reactor.core.publisher.Sinks.Many<org.springframework.ai.chat.model.ChatResponse> chunks =
+                reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer();
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new UnsupportedOperationException("streams only");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return chunks.asFlux();
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+        java.util.function.BiFunction<String, Integer, org.springframework.ai.chat.model.ChatResponse> chunk = (text, out) ->
+                new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(150, out)).build());
+        java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        reactor.core.Disposable subscription = client(model, repository, 20, true).prompt().user("hi")
+                .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "closing")).stream().content()
+                .subscribe(received::add, done::completeExceptionally, () -> done.complete(null));
+        chunks.tryEmitNext(chunk.apply("Hel", 3));
+        assertThat(received.poll(2, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo("Hel");
+        recording.close();
+        chunks.tryEmitNext(chunk.apply("lo", 5));
+        chunks.tryEmitComplete();
+        done.get(2, java.util.concurrent.TimeUnit.MINUTES);
+        assertThat(received).containsExactly("lo");
+        subscription.dispose();
+        recording.close();
+
+        Conversation c = tenant.conversations().requireByKey("closing");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+            assertThat(e.usage().inputTokens()).isEqualTo(150L);
+            assertThat(e.usage().outputTokens()).isEqualTo(3L);
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(step -> {
+                assertThat(step.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+                assertThat(step.error()).isEqualTo(AtlasRecordingAdvisor.SHUT_DOWN);
+            });
+        });
+    }
+
+    @Test
     @DisplayName("8 conversations streamed at once, each answer on a scheduler thread, with tool rounds: every execution completed with its rounds and usage, every conversation whole")
     void concurrentStreams() throws Exception {
         ScriptedChatModel scripted = new ScriptedChatModel();

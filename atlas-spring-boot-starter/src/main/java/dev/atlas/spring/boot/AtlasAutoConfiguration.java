@@ -62,7 +62,8 @@ public class AtlasAutoConfiguration {
     @DependsOnDatabaseInitialization
     public Atlas atlas(AtlasProperties properties, ObjectProvider<DataSource> dataSource,
                        ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
-                       ListableBeanFactory beanFactory) {
+                       ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
+        AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())

@@ -104,6 +104,34 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("a misspelt atlas.* property fails start-up naming it and the setting meant, instead of Atlas silently using its default file")
+    void misspeltPropertyIsNamed() {
+        Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
+        boolean existedBefore = Files.exists(fallback);
+        Throwable t = failureOfStart(App.class, "atlas.sqlite-pth=" + dir.resolve("typo.db"), "atlas.tennant=acme",
+                "atlas.credential-keys.k1=" + java.util.Base64.getEncoder().encodeToString(new byte[32]));
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-pth is not an Atlas setting (did you mean atlas.sqlite-path?);"
+                        + " atlas.tennant is not an Atlas setting (did you mean atlas.tenant?)");
+        assertThat(Files.exists(fallback)).isEqualTo(existedBefore);
+        assertThat(dir.resolve("typo.db")).doesNotExist();
+        Throwable nested = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("n.db"), "atlas.tenant.id=acme");
+        assertThat(nested).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant.id is not an Atlas setting (did you mean atlas.tenant?)");
+    }
+
+    @Test
+    @DisplayName("atlas.* system properties that are not Spring settings (Atlas's -Datlas.vectors.exact, its benchmarks') do not stop start-up")
+    void atlasSystemPropertiesOutsideSpringAreLeftAlone() {
+        System.setProperty("atlas.bench.probe", "1");
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("sys.db"))) {
+            assertThat(ctx.getBean(Atlas.class).config().sqliteFile()).isEqualTo(dir.resolve("sys.db"));
+        } finally {
+            System.clearProperty("atlas.bench.probe");
+        }
+    }
+
+    @Test
     @DisplayName("relaxed property names bind: atlas.sqlitePath, atlas.table_prefix")
     void relaxedNames() {
         Path file = dir.resolve("relaxed.db");

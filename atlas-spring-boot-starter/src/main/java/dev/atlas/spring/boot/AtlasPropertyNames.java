@@ -1,0 +1,136 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.ConfigurationException;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.context.properties.source.IterableConfigurationPropertySource;
+import org.springframework.boot.json.JsonParserFactory;
+import org.springframework.core.env.Environment;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Refuses {@code atlas.*} names no Atlas module declares: Boot ignores an unknown name, so a
+ * misspelt {@code atlas.sqlite-path} would put the data in the default file, where nobody looks.
+ * The names known are those of every {@code spring-configuration-metadata.json} on the class
+ * path (the starter's, {@code atlas-spring-ai}'s), so the IDE's completion and this check agree.
+ * Environment variables and system properties are not checked: other software's {@code ATLAS_*}
+ * variables read as {@code atlas.*} names too, and Atlas's own switches outside Spring
+ * ({@code -Datlas.vectors.exact}) and its benchmarks' ({@code -Datlas.bench.*}) are system properties.
+ */
+final class AtlasPropertyNames {
+    private static final ConfigurationPropertyName ATLAS = ConfigurationPropertyName.of("atlas");
+    private static final String METADATA = "META-INF/spring-configuration-metadata.json";
+
+    private AtlasPropertyNames() {
+    }
+
+    static void refuseUnknown(Environment environment, ClassLoader loader) {
+        Map<ConfigurationPropertyName, Boolean> known = known(loader);
+        if (known.isEmpty()) {
+            return; // metadata stripped from the jars (a shaded build): nothing to check against
+        }
+        Set<String> unknown = new TreeSet<>();
+        for (ConfigurationPropertySource source : ConfigurationPropertySources.get(environment)) {
+            if (source instanceof IterableConfigurationPropertySource names
+                    && !(source.getUnderlyingSource() instanceof SystemEnvironmentPropertySource)
+                    && !(source.getUnderlyingSource() instanceof PropertySource<?> p
+                            && StandardEnvironment.SYSTEM_PROPERTIES_PROPERTY_SOURCE_NAME.equals(p.getName()))) {
+                names.stream().filter(ATLAS::isAncestorOf).filter(name -> !isKnown(name, known)).forEach(name -> unknown.add(name.toString()));
+            }
+        }
+        if (!unknown.isEmpty()) {
+            List<String> problems = new ArrayList<>();
+            for (String name : unknown) {
+                String meant = closest(ConfigurationPropertyName.of(name), known.keySet());
+                problems.add(name + " is not an Atlas setting" + (meant == null ? "" : " (did you mean " + meant + "?)"));
+            }
+            throw new ConfigurationException(String.join("; ", problems));
+        }
+    }
+
+    /** A name equal to a known one (in any relaxed form), or under a known map ({@code atlas.credential-keys.<id>}). */
+    private static boolean isKnown(ConfigurationPropertyName name, Map<ConfigurationPropertyName, Boolean> known) {
+        for (Map.Entry<ConfigurationPropertyName, Boolean> k : known.entrySet()) {
+            if (k.getKey().equals(name) || (k.getValue() && k.getKey().isAncestorOf(name))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The known name under which {@code name} sits, else the nearest by edit distance, if near enough to be a slip. */
+    private static String closest(ConfigurationPropertyName name, Set<ConfigurationPropertyName> known) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (ConfigurationPropertyName k : known) {
+            if (k.isAncestorOf(name)) {
+                return k.toString();
+            }
+            int d = distance(name.toString(), k.toString());
+            if (d < bestDistance) {
+                best = k.toString();
+                bestDistance = d;
+            }
+        }
+        return bestDistance <= 3 ? best : null;
+    }
+
+    private static int distance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
+    }
+
+    /** The {@code atlas.*} names the metadata declares, each with whether it is a map (whose keys are the application's). */
+    private static Map<ConfigurationPropertyName, Boolean> known(ClassLoader loader) {
+        Map<ConfigurationPropertyName, Boolean> known = new LinkedHashMap<>();
+        try {
+            Enumeration<URL> files = loader.getResources(METADATA);
+            while (files.hasMoreElements()) {
+                String json;
+                try (InputStream in = files.nextElement().openStream()) {
+                    json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                }
+                Object properties = JsonParserFactory.getJsonParser().parseMap(json).get("properties");
+                if (properties instanceof List<?> list) {
+                    for (Object p : list) {
+                        if (p instanceof Map<?, ?> property && property.get("name") instanceof String name && name.startsWith("atlas.")) {
+                            known.put(ConfigurationPropertyName.of(name),
+                                    String.valueOf(property.get("type")).startsWith("java.util.Map<"));
+                        }
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + METADATA, e);
+        }
+        return known;
+    }
+}
