@@ -138,10 +138,12 @@ final class ExecutionSql {
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        // Only while processing: a finished record is final, whichever handle or process finished it.
+        String whileRunning = " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
         providerResponseId = c.sql("executions.providerResponseId", "UPDATE <p>executions SET provider_response_id = :value,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id");
+                + " updated_at = :now" + whileRunning);
+        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = :now" + whileRunning);
         String setMetadata = " SET metadata = :value, updated_at = :now WHERE tenant_id = :t AND id = :id";
-        metadata = c.sql("executions.metadata", "UPDATE <p>executions" + setMetadata);
         stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps" + setMetadata);
         toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls" + setMetadata);
     }

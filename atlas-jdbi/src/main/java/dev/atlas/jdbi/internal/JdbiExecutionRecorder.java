@@ -6,7 +6,6 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
-import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
@@ -69,13 +68,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     final Sql sql;
     final ExecutionSql q;
     private final PriceSql prices;
-    final ConversationStore conversations;
+    final JdbiConversationStore conversations;
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
     final ExecutionEvents events;
 
     /** {@code listeners} hear every stored change after its commit (see {@link ExecutionEvents}). */
-    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations, List<ExecutionListener> listeners) {
+    public JdbiExecutionRecorder(Db db, String tenant, JdbiConversationStore conversations, List<ExecutionListener> listeners) {
         this.events = new ExecutionEvents(listeners);
         this.db = db;
         this.tenant = tenant;

@@ -265,6 +265,38 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(acme.conversations().history(c.id())).isEmpty();
     }
 
+
+    @Test
+    @DisplayName("reply, metadata and the provider response id are refused once another Atlas on the same database cancelled or swept the execution: ConflictException on executionId, the record unchanged, no message")
+    void noReplyMetadataOrResponseIdAfterAFinishElsewhere() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));
+        ExecutionRecorder elsewhere = reopen(b -> b).tenant("acme").executions();
+        for (boolean cancel : new boolean[] {true, false}) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).metadata(Map.of("k", 1)));
+            StepHandle step = h.step();
+            Execution ended;
+            if (cancel) {
+                ended = elsewhere.cancel(h.id());
+            } else {
+                assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                ended = elsewhere.require(h.id());
+            }
+            assertThatThrownBy(() -> h.providerResponseId("resp-late")).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThatThrownBy(() -> h.metadata(Map.of("late", true))).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThatThrownBy(() -> h.reply(step, "late")).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThat(recorder.require(h.id())).isEqualTo(ended);
+        }
+        assertThat(acme.conversations().history(c.id())).isEmpty();
+    }
     @Test
     @DisplayName("a step left open is not closed after its execution finished (its usage would be missing from the execution's): ConflictException on executionId, the step unchanged; a tool call's late result is still stored")
     void noStepClosingAfterFinish() {
