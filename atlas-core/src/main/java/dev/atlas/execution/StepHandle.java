@@ -60,8 +60,9 @@ public interface StepHandle {
      * {@code null}) and the step's usage ({@code null} when unknown); refused like
      * {@link #finish(String, FinishReason)} once the execution is no longer processing. While the execution has no
      * usage of its own (see {@link ExecutionHandle#usage}) its usage is the steps' sum: a step whose
-     * usage would take that sum's cost past what an execution can store fails with
-     * {@link dev.atlas.InvalidInputException} on {@code usage} and stays processing.
+     * usage would take that sum's cost past what an execution can store, or a count of the sum past
+     * {@link dev.atlas.Limits#MAX_TOKEN_COUNT}, fails with {@link dev.atlas.InvalidInputException}
+     * on {@code usage} and stays processing.
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}

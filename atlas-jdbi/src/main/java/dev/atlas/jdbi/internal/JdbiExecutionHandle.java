@@ -319,12 +319,12 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
-    /** Steps and tool calls of a live handle always exist in this tenant; one row changes or the write is a bug. */
-    private void setMetadata(Statement statement, String table, UUID rowId, Map<String, ?> metadata) {
+    /** A handle outlives its rows when retention purges the finished execution: then the row is not found. */
+    private void setMetadata(Statement statement, String entity, UUID rowId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
-        if (n != 1) {
-            throw new StorageException(table + " row " + rowId + " vanished while its metadata was written", null, false, null);
+        if (n == 0) {
+            throw new NotFoundException(entity, rowId);
         }
     }
 
@@ -377,7 +377,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public void metadata(Map<String, ?> metadata) {
-            setMetadata(q.toolCallMetadata, "execution_tool_calls", callId, metadata);
+            setMetadata(q.toolCallMetadata, "tool call", callId, metadata);
         }
 
         @Override
@@ -438,7 +438,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Check.optional("reasoning", reasoning, Limits.MAX_CONTENT_LENGTH);
             Check.notNull("finishReason", finishReason);
             Usage u = usage == null ? Usage.NONE : usage;
-            long tokens = u.totalTokens();
+            // Reasoning tokens too: not billed, but summed into the execution's usage, which has a limit per kind.
+            long tokens = u.totalTokens() + (u.reasoningTokens() == null ? 0 : u.reasoningTokens());
             // Without usage set on the execution its cost is the steps' sum's: refuse the step that
             // would take it past what can be stored, rather than the finish. Steps finished through
             // another handle are not counted here; the finish catches those.
@@ -463,7 +464,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public void metadata(Map<String, ?> metadata) {
-            setMetadata(q.stepMetadata, "execution_steps", stepId, metadata);
+            setMetadata(q.stepMetadata, "step", stepId, metadata);
         }
 
         @Override

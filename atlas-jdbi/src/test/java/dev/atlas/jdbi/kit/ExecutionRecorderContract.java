@@ -1169,4 +1169,93 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(globex.executions().list(ExecutionQuery.all().owner(alice)).items()).isEmpty();
         assertThat(globex.executions().list(ExecutionQuery.all().project("web")).items()).isEmpty();
     }
+
+    // ---- finishing once, reused ids, text and token limits --------------------------------
+
+    @Test
+    @DisplayName("a handle finishes once: a second complete(), or fail() or cancel() after it, is an IllegalTransitionException and the stored execution stays as completed")
+    void handleFinishesOnce() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        h.usage(Usage.of(10, 2));
+        Execution done = h.complete();
+        assertThatThrownBy(h::complete).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> h.fail("late")).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(h::cancel).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThat(recorder.require(h.id())).isEqualTo(done);
+        // Two threads finishing one handle at once: one wins, the other is refused.
+        ExecutionHandle raced = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        CompletableFuture<Object> a = CompletableFuture.supplyAsync(() -> { try { return raced.complete(); } catch (RuntimeException e) { return e; } });
+        CompletableFuture<Object> b = CompletableFuture.supplyAsync(() -> { try { return raced.fail("x"); } catch (RuntimeException e) { return e; } });
+        List<Object> outcomes = List.of(a.get(), b.get());
+        assertThat(outcomes).filteredOn(o -> o instanceof Execution).singleElement()
+                .satisfies(o -> assertThat(recorder.require(raced.id())).isEqualTo(o));
+        assertThat(outcomes).filteredOn(o -> o instanceof IllegalTransitionException).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a provider call id reused within a step and across steps is kept as given: each call its own row, read back in index order")
+    void reusedProviderCallIds() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle first = h.step();
+        first.toolCall("call_0", "a", "{}").complete("ra");
+        first.toolCall("call_0", "b", "{}").complete("rb");
+        first.finish(null, FinishReason.TOOL_CALLS);
+        StepHandle second = h.step();
+        second.toolCall("call_0", "c", "{}").complete("rc");
+        second.finish("done", FinishReason.STOP);
+        h.complete();
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::name, ToolCall::result, ToolCall::index)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", "ra", 0), org.assertj.core.groups.Tuple.tuple("b", "rb", 1));
+        assertThat(t.steps().get(1).toolCalls()).extracting(ToolCall::name, ToolCall::providerCallId).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("c", "call_0"));
+    }
+
+    @Test
+    @DisplayName("a tool result with NUL, a lone surrogate or over the content limit is refused naming 'result', the call stays processing; the largest allowed result and astral characters come back exact")
+    void toolResultText() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "read", "{}");
+        for (String bad : new String[] {"a\u0000b", "x\uD800", "\uDC00y", "z".repeat(10 * 1024 * 1024)}) {
+            assertThatThrownBy(() -> call.complete(bad)).isInstanceOfSatisfying(InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("result"));
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls().get(0).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        String max = "\uD83D\uDE00" + "r".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - 2);
+        call.complete(max);
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls().get(0).result()).isEqualTo(max);
+    }
+
+    @Test
+    @DisplayName("step and tool call metadata written after retention purged the execution is a NotFoundException naming the row, not a StorageException")
+    void metadataAfterPurge() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "read", "{}");
+        step.finish("x", FinishReason.STOP);
+        h.complete();
+        advance(Duration.ofDays(2).toMillis());
+        acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
+        assertThat(recorder.get(h.id())).isEmpty();
+        assertThatThrownBy(() -> step.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
+                e -> assertThat(e.getMessage()).contains(step.id().toString()));
+        assertThatThrownBy(() -> call.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
+                e -> assertThat(e.getMessage()).contains(call.id().toString()));
+        assertThatThrownBy(() -> call.complete("late")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> h.metadata(Map.of("k", 1))).isInstanceOf(ConflictException.class);
+    }
+
+    @Test
+    @DisplayName("steps whose reasoning tokens together pass the token limit are refused at the step naming 'usage', so complete() still succeeds")
+    void stepReasoningTokensOverTheLimit() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        long half = dev.atlas.Limits.MAX_TOKEN_COUNT / 2 + 1;
+        StepHandle first = h.step();
+        first.finish("a", null, FinishReason.STOP, new Usage(null, null, half, null, null));
+        StepHandle second = h.step();
+        assertThatThrownBy(() -> second.finish("b", null, FinishReason.STOP, new Usage(null, null, half, null, null)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+        assertThat(h.complete().usage()).isEqualTo(new Usage(null, null, half, null, null));
+    }
 }
