@@ -43,10 +43,10 @@ public interface ExecutionRecorder {
      *
      * @param spec the description of what to create
      * @param body the body
-     * @param <T> the value's type
-     * @param <E> the value's type
-     * @return the t
-     * @throws E when the storage fails
+     * @param <T> the type of the body's value
+     * @param <E> the checked exception the body may throw
+     * @return the body's value, once the execution is stored completed
+     * @throws E the body's own exception, rethrown after the execution is stored failed
      */
     <T, E extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, E> body) throws E;
 
