@@ -351,8 +351,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("model = :model", "model", query.model())
                 .and("type = :type", "type", query.type() == null ? null : query.type().toString())
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
-                .and("created_at >= :from", "from", query.from())
-                .and("created_at < :to", "to", query.to())
+                // Rounded up as the report's bounds are: the databases would truncate a bound finer than the stored microseconds.
+                .and("created_at >= :from", "from", query.from() == null ? null : Check.ceilMicros(query.from()))
+                .and("created_at < :to", "to", query.to() == null ? null : Check.ceilMicros(query.to()))
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("project = :project", "project", query.project())

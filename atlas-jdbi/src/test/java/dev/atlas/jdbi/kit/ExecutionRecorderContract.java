@@ -1005,6 +1005,17 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThatThrownBy(() -> recorder.list(ExecutionQuery.all().after("not-a-cursor"))).isInstanceOf(InvalidInputException.class);
     }
 
+    @Test
+    @DisplayName("list bounds finer than a microsecond are exact, as the usage report's: an execution created at T is outside [T+1ns, …) and inside [… , T+1ns)")
+    void listBoundsFinerThanAMicrosecond() {
+        Execution e = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Instant t = e.createdAt();
+        assertThat(recorder.list(ExecutionQuery.all().between(t.plusNanos(1), t.plusSeconds(1))).items()).isEmpty();
+        assertThat(recorder.list(ExecutionQuery.all().between(t.minusSeconds(1), t.plusNanos(1))).items()).containsExactly(e);
+        assertThat(recorder.list(ExecutionQuery.all().between(t, t.plusNanos(1))).items()).containsExactly(e);
+        assertThat(recorder.list(ExecutionQuery.all().between(t.minusSeconds(1), t)).items()).isEmpty();
+    }
+
     // ---- recovery -----------------------------------------------------------------------
 
     @Test
