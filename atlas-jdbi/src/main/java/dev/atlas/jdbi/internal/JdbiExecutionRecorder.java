@@ -450,7 +450,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         SweepResult result = db.write(h -> {
             swept.clear();
             Instant now = db.now();
-            Instant cutoff = Check.cutoff(now, olderThan);
+            Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
             int executions;
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it

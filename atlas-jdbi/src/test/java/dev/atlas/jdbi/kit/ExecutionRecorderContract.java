@@ -1072,6 +1072,16 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.require(stuck.id()).status()).isEqualTo(ExecutionStatus.FAILED);
     }
 
+    @Test
+    @DisplayName("the sweep's age finer than a microsecond is exact: an execution started 1µs ago is older than 500ns and swept, one started now is not")
+    void sweepAgeFinerThanAMicrosecond() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        assertThat(recorder.sweepInterrupted(Duration.ofNanos(500))).isEqualTo(new SweepResult(0, 0, 0));
+        clock.advanceMicros(1);
+        assertThat(recorder.sweepInterrupted(Duration.ofNanos(500))).isEqualTo(new SweepResult(1, 0, 0));
+        assertThat(recorder.require(h.id()).status()).isEqualTo(ExecutionStatus.FAILED);
+    }
+
     // ---- bad input and isolation --------------------------------------------------------
 
     private static void assertField(String field, org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
