@@ -562,6 +562,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a running tool call of a finished execution (a framework records the result after the model call ended) is left alone by a sweep of another Atlas until it is older than the age: its result is then stored")
+    void sweepSparesAYoungToolCallOfAFinishedExecution() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle running = step.toolCall("c1", "lookup", "{}");
+        step.finish(null, FinishReason.TOOL_CALLS);
+        h.complete();
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        advance(60_000);
+        assertThat(elsewhere.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+        running.complete("found");
+        assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).singleElement()
+                .returns(ExecutionStatus.COMPLETED, ToolCall::status).returns("found", ToolCall::result);
+        // One that outlived the age is interrupted, as any other.
+        StepHandle.ToolCallHandle stuck = recorder.start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("c2", "lookup", "{}");
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(elsewhere.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 1));
+        assertThatThrownBy(() -> stuck.complete("late")).isInstanceOf(IllegalTransitionException.class);
+    }
+
+    @Test
     @DisplayName("toolCalls lists calls of one tool across executions, newest first, by status too, paged with each call once")
     void toolCallsByName() {
         List<UUID> searches = new ArrayList<>();
