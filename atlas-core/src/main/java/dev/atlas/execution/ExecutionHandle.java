@@ -110,7 +110,7 @@ public interface ExecutionHandle {
      * processing → failed with {@code error}; stores usage and cost so far, refused like
      * {@link #complete} when the cost does not fit.
      *
-     * @param error why it failed
+     * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
      * @return the execution
      */
     Execution fail(String error);

@@ -75,7 +75,8 @@ public interface StepHandle {
      * processing → failed; refused like {@link #finish(String, FinishReason)} once the execution is
      * no longer processing.
      *
-     * @param error why it failed
+     * @param error why it failed: any text (often an exception's message); NUL and unpaired surrogates
+     *        are stored as U+FFFD and it is cut at {@link dev.atlas.Limits#MAX_REASON_LENGTH} characters
      */
     void fail(String error);
 
@@ -106,14 +107,16 @@ public interface StepHandle {
         /**
          * processing → completed with the result sent back to the model.
          *
-         * @param result the result
+         * @param result the result, kept exactly: at most {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}
+         *        characters of valid Unicode without NUL, else {@link dev.atlas.InvalidInputException}
+         *        on {@code result} and the call stays processing
          */
         void complete(String result);
 
         /**
          * processing → failed.
          *
-         * @param error why it failed
+         * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
          */
         void fail(String error);
 
