@@ -124,7 +124,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         CompletableFuture<T> call;
         try {
             call = Check.notNull("body result", body.apply(handle));
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Throwable, not RuntimeException: Kotlin or @SneakyThrows bodies throw checked exceptions undeclared.
             recordFailure(handle, e);
             return CompletableFuture.failedFuture(e);
         }

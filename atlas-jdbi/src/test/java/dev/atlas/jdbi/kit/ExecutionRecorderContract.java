@@ -194,6 +194,23 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("recordAsync whose body throws a checked exception before returning its future (Kotlin, @SneakyThrows) stores the execution failed and returns that exception in the future, as for a runtime exception")
+    void recordAsyncBodyThrowingChecked() {
+        IOException io = new IOException("connection reset");
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> sneaky(io));
+        assertThat(f).isCompletedExceptionally();
+        assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isSameAs(io);
+        Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("connection reset");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T, X extends Throwable> T sneaky(Throwable t) throws X {
+        throw (X) t;
+    }
+
+    @Test
     @DisplayName("start and complete without a lambda; finishing twice is an illegal transition")
     void explicitHandle() {
         ExecutionHandle h = recorder.start(ExecutionSpec.of(ExecutionType.EMBED, "openai", "text-embedding-3-small"));
