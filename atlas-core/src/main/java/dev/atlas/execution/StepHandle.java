@@ -24,7 +24,8 @@ public interface StepHandle {
 
     /**
      * Records a tool call the model asked for with the next index in this step, in status
-     * processing, or queued when {@link NewToolCall#queued()} says so.
+     * processing, or queued when {@link NewToolCall#queued()} says so. Fails with
+     * {@link dev.atlas.ConflictException} on {@code executionId} unless the execution is processing.
      *
      * @param call the call
      * @return the toolCallHandle
