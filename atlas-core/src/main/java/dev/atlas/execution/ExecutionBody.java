@@ -14,8 +14,8 @@ public interface ExecutionBody<T, E extends Exception> {
      * Does the provider call, recording steps on {@code execution}; its result is returned to the caller.
      *
      * @param execution the execution
-     * @return the t
-     * @throws E when the storage fails
+     * @return the value {@code record} returns
+     * @throws E the body's own checked exception; {@code record} stores the execution failed and rethrows it
      */
     T run(ExecutionHandle execution) throws E;
 }

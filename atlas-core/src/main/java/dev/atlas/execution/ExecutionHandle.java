@@ -58,16 +58,18 @@ public interface ExecutionHandle {
     void firstToken();
 
     /**
-     * Records the provider's id for the response. Once the execution finished through this handle
-     * it fails with {@link dev.atlas.ConflictException} on {@code executionId}, like {@link #usage}.
+     * Records the provider's id for the response. Once the execution is no longer processing
+     * (finished through this handle, cancelled through the recorder, swept, or ended by another
+     * process on the same database) it fails with {@link dev.atlas.ConflictException} on
+     * {@code executionId} and changes nothing.
      *
      * @param providerResponseId the provider response id
      */
     void providerResponseId(String providerResponseId);
 
     /**
-     * Replaces the execution's metadata. Once the execution finished through this handle it fails
-     * with {@link dev.atlas.ConflictException} on {@code executionId}, like {@link #usage}.
+     * Replaces the execution's metadata; refused like {@link #providerResponseId} once the
+     * execution is no longer processing.
      *
      * @param metadata JSON-compatible application data
      */
@@ -76,9 +78,8 @@ public interface ExecutionHandle {
     /**
      * Appends an assistant message to the execution's conversation, linked to this execution and
      * {@code step}, in one call. Fails with {@link dev.atlas.InvalidInputException} when the
-     * execution has no conversation, and with {@link dev.atlas.ConflictException} on
-     * {@code executionId} once the execution finished through this handle, so reply before
-     * {@link #complete()}.
+     * execution has no conversation, and like {@link #providerResponseId} once the execution is
+     * no longer processing, so reply before {@link #complete()}.
      *
      * @param step the step
      * @param content the content
@@ -109,7 +110,7 @@ public interface ExecutionHandle {
      * processing → failed with {@code error}; stores usage and cost so far, refused like
      * {@link #complete} when the cost does not fit.
      *
-     * @param error why it failed
+     * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
      * @return the execution
      */
     Execution fail(String error);

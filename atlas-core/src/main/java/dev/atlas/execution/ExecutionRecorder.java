@@ -43,10 +43,10 @@ public interface ExecutionRecorder {
      *
      * @param spec the description of what to create
      * @param body the body
-     * @param <T> the value's type
-     * @param <E> the value's type
-     * @return the t
-     * @throws E when the storage fails
+     * @param <T> the type of the body's value
+     * @param <E> the checked exception the body may throw
+     * @return the body's value, once the execution is stored completed
+     * @throws E the body's own exception, rethrown after the execution is stored failed
      */
     <T, E extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, E> body) throws E;
 
@@ -167,7 +167,9 @@ public interface ExecutionRecorder {
      * Moves this tenant's executions, steps and tool calls still pending or processing and started
      * (an execution never started: created) more than {@code olderThan} ago to failed with error
      * {@code "interrupted"}; a queued execution resumed later counts from its resume. Run it at start-up
-     * to close what a crashed process left open. Queued executions are left to their queue; a queued
+     * to close what a crashed process left open. A step still open under a finished execution is
+     * failed whatever its age (it can no longer finish), a running tool call only by its age (its
+     * result may come after its execution ended). Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). Each
      * execution it fails is passed to the {@link ExecutionListener}s' {@code failed} after the commit.
      *

@@ -12,10 +12,10 @@ import java.util.Optional;
 public interface PriceStore {
     /**
      * Adds a price valid from {@code price.validFrom()}; throws {@link dev.atlas.ConflictException}
-     * when that provider and model already has a price from that instant.
+     * on {@code validFrom} when that provider and model already has a price from that instant.
      *
      * @param price the price
-     * @return the modelPrice
+     * @return the price as stored: {@code validFrom} truncated to whole microseconds, as {@link #list} reads it back
      */
     ModelPrice create(ModelPrice price);
 
@@ -35,7 +35,7 @@ public interface PriceStore {
      * @param provider the provider key
      * @param model the model key
      * @param at the instant the price must be valid at
-     * @return the ModelPrice, or empty when there is none (an id of another tenant is absent)
+     * @return the price, or empty when this tenant has none valid at {@code at} (another tenant's prices never apply)
      */
     Optional<ModelPrice> get(String provider, String model, Instant at);
 

@@ -24,7 +24,8 @@ public interface StepHandle {
 
     /**
      * Records a tool call the model asked for with the next index in this step, in status
-     * processing, or queued when {@link NewToolCall#queued()} says so.
+     * processing, or queued when {@link NewToolCall#queued()} says so. Fails with
+     * {@link dev.atlas.ConflictException} on {@code executionId} unless the execution is processing.
      *
      * @param call the call
      * @return the toolCallHandle
@@ -60,8 +61,9 @@ public interface StepHandle {
      * {@code null}) and the step's usage ({@code null} when unknown); refused like
      * {@link #finish(String, FinishReason)} once the execution is no longer processing. While the execution has no
      * usage of its own (see {@link ExecutionHandle#usage}) its usage is the steps' sum: a step whose
-     * usage would take that sum's cost past what an execution can store fails with
-     * {@link dev.atlas.InvalidInputException} on {@code usage} and stays processing.
+     * usage would take that sum's cost past what an execution can store, or a count of the sum past
+     * {@link dev.atlas.Limits#MAX_TOKEN_COUNT}, fails with {@link dev.atlas.InvalidInputException}
+     * on {@code usage} and stays processing.
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}
@@ -74,7 +76,8 @@ public interface StepHandle {
      * processing → failed; refused like {@link #finish(String, FinishReason)} once the execution is
      * no longer processing.
      *
-     * @param error why it failed
+     * @param error why it failed: any text (often an exception's message); NUL and unpaired surrogates
+     *        are stored as U+FFFD and it is cut at {@link dev.atlas.Limits#MAX_REASON_LENGTH} characters
      */
     void fail(String error);
 
@@ -105,14 +108,16 @@ public interface StepHandle {
         /**
          * processing → completed with the result sent back to the model.
          *
-         * @param result the result
+         * @param result the result, kept exactly: at most {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}
+         *        characters of valid Unicode without NUL, else {@link dev.atlas.InvalidInputException}
+         *        on {@code result} and the call stays processing
          */
         void complete(String result);
 
         /**
          * processing → failed.
          *
-         * @param error why it failed
+         * @param error why it failed, stored as {@link StepHandle#fail(String)} stores it
          */
         void fail(String error);
 

@@ -89,7 +89,9 @@ public record Usage(@Nullable Long inputTokens, @Nullable Long outputTokens, @Nu
      * Field-wise sum; a field stays {@code null} only when it is {@code null} on both sides.
      *
      * @param other the other usage
-     * @return a copy with this change
+     * @return the sum
+     * @throws InvalidInputException naming the field (as {@code usage.inputTokens}) when a
+     *         sum passes {@link Limits#MAX_TOKEN_COUNT}
      */
     public Usage plus(Usage other) {
         return new Usage(add(inputTokens, other.inputTokens), add(outputTokens, other.outputTokens),

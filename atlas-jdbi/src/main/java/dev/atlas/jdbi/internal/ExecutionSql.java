@@ -96,16 +96,18 @@ final class ExecutionSql {
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
-        // A step or tool call still open under a finished execution can never finish either.
+        // A step still open under a finished execution can never finish either.
         String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
         sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
                 + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND (created_at < :cutoff" + orphaned + ")");
-        // A queued tool call waits by design, like a queued execution, until its execution is over.
+        // A running tool call may report its result after its execution ended (a framework's tool
+        // runs after the model call that asked for it), so it is failed by its age alone, counted
+        // from its start; a queued one waits by design, like a queued execution, until its execution is over.
         sweepCalls = c.sql("executions.sweepToolCalls", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
                 + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
-                + " AND (created_at < :cutoff" + orphaned + ")) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
+                + " AND started_at < :cutoff) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
 
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
         // steps. Each computes its number (last committed + 1) inside the insert and returns it,
@@ -138,10 +140,12 @@ final class ExecutionSql {
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
+        // Only while processing: a finished record is final, whichever handle or process finished it.
+        String whileRunning = " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
         providerResponseId = c.sql("executions.providerResponseId", "UPDATE <p>executions SET provider_response_id = :value,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id");
+                + " updated_at = :now" + whileRunning);
+        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = :now" + whileRunning);
         String setMetadata = " SET metadata = :value, updated_at = :now WHERE tenant_id = :t AND id = :id";
-        metadata = c.sql("executions.metadata", "UPDATE <p>executions" + setMetadata);
         stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps" + setMetadata);
         toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls" + setMetadata);
     }

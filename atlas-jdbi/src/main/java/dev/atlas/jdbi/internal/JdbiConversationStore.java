@@ -21,6 +21,7 @@ import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
 import dev.atlas.conversation.SiblingGroup;
 import dev.atlas.conversation.SiblingGroups;
+import dev.atlas.execution.ExecutionStatus;
 import dev.atlas.internal.Check;
 import dev.atlas.internal.Titles;
 import dev.atlas.jdbi.internal.sql.Cursor;
@@ -328,6 +329,19 @@ public final class JdbiConversationStore implements ConversationStore {
 
     @Override
     public Message append(UUID conversationId, NewMessage m) {
+        return append(conversationId, m, false);
+    }
+
+    /**
+     * An execution's reply: {@link #append} that also requires the linked execution to be
+     * processing, checked under its lock in the insert's transaction, so an execution finished by
+     * another handle or process takes no late reply.
+     */
+    Message reply(UUID conversationId, NewMessage m) {
+        return append(conversationId, m, true);
+    }
+
+    private Message append(UUID conversationId, NewMessage m, boolean whileRunning) {
         Check.notNull("conversationId", conversationId);
         Check.notNull("message", m);
         if (m.contentType() == ContentType.JSON) {
@@ -351,7 +365,7 @@ public final class JdbiConversationStore implements ConversationStore {
                     throw closed;
                 }
                 replayIfStored(h, conversationId, m);
-                return insertMessage(h, id, conversationId, seq, m, metadata, now);
+                return insertMessage(h, id, conversationId, seq, m, metadata, now, whileRunning);
             });
         } catch (Replay r) {
             return r.messages.get(0);
@@ -446,7 +460,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (int i : fresh) {
                     // Links and parents are checked message by message, after the earlier ones are
                     // stored, so the list behaves exactly like k appends in a row.
-                    out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), metadata[i], now);
+                    out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), metadata[i], now, false);
                 }
                 // A later answer to the same parent switched the active sibling after an earlier
                 // message of the list was built or looked up: return that one as it is now stored.
@@ -510,8 +524,9 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     /** Checks the links of {@code m}, deactivates the siblings it replaces, and stores it with its {@code created} event. */
-    private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now) {
-        requireExecutionLinks(h, m);
+    private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now,
+                                  boolean whileRunning) {
+        requireExecutionLinks(h, m, whileRunning);
         if (m.parentId() != null) {
             requireAnswerableParent(h, conversationId, m);
             // The execution's earlier answers come back with it when another group was shown meanwhile.
@@ -535,15 +550,23 @@ public final class JdbiConversationStore implements ConversationStore {
                 m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
     }
 
-    /** The execution and step a message links to exist in this tenant, and the step is the execution's. */
-    private void requireExecutionLinks(Handle h, NewMessage m) {
+    /**
+     * The execution and step a message links to exist in this tenant, and the step is the
+     * execution's; {@code whileRunning}: the execution is processing.
+     */
+    private void requireExecutionLinks(Handle h, NewMessage m, boolean whileRunning) {
         if (m.executionId() == null) {
             return;
         }
-        // One round trip for both: the step is joined within the execution's tenant.
-        Optional<UUID> stepExecution = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
-                .optional((rs, ctx) -> Optional.ofNullable(db.dialect().uuid(rs, "execution_id")))
+        // One round trip for all: the step is joined within the execution's tenant.
+        Map.Entry<String, Optional<UUID>> link = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
+                .optional((rs, ctx) -> Map.entry(rs.getString("status"), Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))))
                 .orElseThrow(() -> new NotFoundException("execution", m.executionId(), "executionId"));
+        if (whileRunning && !ExecutionStatus.PROCESSING.toString().equals(link.getKey())) {
+            throw new ConflictException("executionId", "execution " + m.executionId() + " is " + link.getKey()
+                    + "; a reply can only be recorded while it runs, so record it before complete, fail or cancel");
+        }
+        Optional<UUID> stepExecution = link.getValue();
         if (m.stepId() == null) {
             return;
         }

@@ -159,7 +159,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         Check.key("providerResponseId", providerResponseId);
         locked(finishLock, () -> {
             requireUnfinished("its provider response id");
-            update(q.providerResponseId, providerResponseId);
+            update(q.providerResponseId, providerResponseId, "its provider response id");
             return null;
         });
     }
@@ -170,15 +170,23 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         // Under the finish lock: a metadata write racing complete() lands before it or is refused.
         locked(finishLock, () -> {
             requireUnfinished("its metadata");
-            update(q.metadata, value);
+            update(q.metadata, value, "its metadata");
             return null;
         });
     }
 
-    private void update(Statement statement, Object value) {
-        int n = db.write(h -> sql.on(h, statement).bind("id", id).bind("value", value).bind("now", db.now()).update());
-        if (n == 0) {
-            throw new NotFoundException("execution", id);
+    /** Writes {@code value} with {@code statement}, which changes the execution only while it is processing. */
+    private void update(Statement statement, Object value, String what) {
+        ExecutionStatus ended = db.write(h -> {
+            if (sql.on(h, statement).bind("id", id).bind("value", value).bind("now", db.now()).update() == 1) {
+                return null;
+            }
+            return recorder.find(h, id).orElseThrow(() -> new NotFoundException("execution", id)).status();
+        });
+        if (ended != null) {
+            finished = true; // ended elsewhere (cancelled through the store, swept, another process): refuse later usage too
+            throw new ConflictException("executionId", "execution " + id + " is " + ended + "; " + what
+                    + " can only be recorded while it runs, so record it before complete, fail or cancel");
         }
     }
 
@@ -203,7 +211,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         NewMessage linked = message.execution(id, s.id());
         return locked(finishLock, () -> {
             requireUnfinished("a reply");
-            return recorder.conversations.append(execution.conversationId(), linked);
+            return recorder.conversations.reply(execution.conversationId(), linked);
         });
     }
 
@@ -311,7 +319,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         }
     }
 
-    /** A step or tool call of a live handle is gone only when its execution was erased or purged meanwhile. */
+    /** A handle outlives its rows when its execution is erased, or purged by retention once finished: then the row is not found. */
     private void setMetadata(Statement statement, String entity, UUID rowId, Map<String, ?> metadata) {
         JsonDoc doc = Json.write("metadata", Check.metadata("metadata", metadata));
         int n = db.write(h -> sql.on(h, statement).bind("value", doc).bind("now", db.now()).bind("id", rowId).update());
@@ -430,7 +438,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Check.optional("reasoning", reasoning, Limits.MAX_CONTENT_LENGTH);
             Check.notNull("finishReason", finishReason);
             Usage u = usage == null ? Usage.NONE : usage;
-            long tokens = u.totalTokens();
+            // Reasoning tokens too: not billed, but summed into the execution's usage, which has a limit per kind.
+            long tokens = u.totalTokens() + (u.reasoningTokens() == null ? 0 : u.reasoningTokens());
             // Without usage set on the execution its cost is the steps' sum's: refuse the step that
             // would take it past what can be stored, rather than the finish. Steps finished through
             // another handle are not counted here; the finish catches those.

@@ -6,7 +6,6 @@ import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Page;
-import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.Message;
 import dev.atlas.conversation.Role;
 import dev.atlas.execution.Execution;
@@ -69,13 +68,13 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     final Sql sql;
     final ExecutionSql q;
     private final PriceSql prices;
-    final ConversationStore conversations;
+    final JdbiConversationStore conversations;
     private final RowMapper<Execution> executions;
     final RowMapper<ToolCall> toolCalls;
     final ExecutionEvents events;
 
     /** {@code listeners} hear every stored change after its commit (see {@link ExecutionEvents}). */
-    public JdbiExecutionRecorder(Db db, String tenant, ConversationStore conversations, List<ExecutionListener> listeners) {
+    public JdbiExecutionRecorder(Db db, String tenant, JdbiConversationStore conversations, List<ExecutionListener> listeners) {
         this.events = new ExecutionEvents(listeners);
         this.db = db;
         this.tenant = tenant;
@@ -125,7 +124,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         CompletableFuture<T> call;
         try {
             call = Check.notNull("body result", body.apply(handle));
-        } catch (RuntimeException | Error e) {
+        } catch (Throwable e) {
+            // Throwable, not RuntimeException: Kotlin or @SneakyThrows bodies throw checked exceptions undeclared.
             recordFailure(handle, e);
             return CompletableFuture.failedFuture(e);
         }
@@ -288,8 +288,17 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     /** {@link #checkCost} for a step about to add {@code usage} to the steps' sum. */
     void checkStepCost(Execution x, Usage usage) {
-        db.read(h -> costPico(h, x, sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage),
-                "the steps' usage"));
+        db.read(h -> {
+            Usage sum;
+            try {
+                sum = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage);
+            } catch (InvalidInputException tooMany) {
+                // The finish stores the sum as the execution's usage: past the token limit it could never complete.
+                throw new InvalidInputException("usage", "the steps' usage of execution " + x.id() + " would pass the limit of "
+                        + Limits.MAX_TOKEN_COUNT + " tokens of one kind (" + tooMany.getMessage() + "); record the work as several executions");
+            }
+            return costPico(h, x, sum, "the steps' usage");
+        });
     }
 
     // ---- reads --------------------------------------------------------------------------
@@ -343,8 +352,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("model = :model", "model", query.model())
                 .and("type = :type", "type", query.type() == null ? null : query.type().toString())
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
-                .and("created_at >= :from", "from", query.from())
-                .and("created_at < :to", "to", query.to())
+                // Rounded up as the report's bounds are: the databases would truncate a bound finer than the stored microseconds.
+                .and("created_at >= :from", "from", query.from() == null ? null : Check.ceilMicros(query.from()))
+                .and("created_at < :to", "to", query.to() == null ? null : Check.ceilMicros(query.to()))
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("project = :project", "project", query.project())
@@ -441,7 +451,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         SweepResult result = db.write(h -> {
             swept.clear();
             Instant now = db.now();
-            Instant cutoff = Check.cutoff(now, olderThan);
+            Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
             int executions;
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it

@@ -25,7 +25,7 @@ import dev.atlas.voice.VoiceCallStore;
 public final class JdbiTenant implements Tenant {
     private final Atlas atlas;
     private final String id;
-    private final Lazy<ConversationStore> conversations;
+    private final Lazy<JdbiConversationStore> conversations;
     private final Lazy<AssistantStore> assistants;
     private final Lazy<dev.atlas.assistant.SettingsStore> settings;
     private final Lazy<CredentialStore> credentials;
@@ -56,7 +56,7 @@ public final class JdbiTenant implements Tenant {
         this.settings = new Lazy<>(() -> new JdbiSettingsStore(db, id));
         this.credentials = new Lazy<>(() -> new JdbiCredentialStore(db, id, credentialKeys));
         this.tasks = new Lazy<>(() -> new JdbiTaskStore(db, id));
-        this.executions = new Lazy<>(() -> new JdbiExecutionRecorder(db, id, conversations(), executionListeners));
+        this.executions = new Lazy<>(() -> new JdbiExecutionRecorder(db, id, conversations.get(), executionListeners));
         this.prices = new Lazy<>(() -> new JdbiPriceStore(db, id));
         this.assets = new Lazy<>(() -> new JdbiAssetStore(db, id, blobs));
         this.voiceCalls = new Lazy<>(() -> new JdbiVoiceCallStore(db, id));

@@ -108,8 +108,9 @@ final class MessageSql {
         // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.
         sequence = c.sql("messages.sequence", "SELECT sequence FROM <p>messages WHERE tenant_id = :t AND id = :id");
         // Share-locks the execution (PostgreSQL): a retention purge of it then either waits for the
-        // append, and unlinks the message, or goes first, and the append finds no execution.
-        executionOfStep = c.sql("messages.executionOfStep", "SELECT s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
+        // append, and unlinks the message, or goes first, and the append finds no execution; a
+        // finish likewise waits for a reply, or goes first and the reply reads the final status.
+        executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
                 + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution"
                 + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF e"));
         parent = c.sql("messages.parent", "SELECT conversation_id, sequence FROM <p>messages" + LIVE_BY_ID);

@@ -194,6 +194,23 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("recordAsync whose body throws a checked exception before returning its future (Kotlin, @SneakyThrows) stores the execution failed and returns that exception in the future, as for a runtime exception")
+    void recordAsyncBodyThrowingChecked() {
+        IOException io = new IOException("connection reset");
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> sneaky(io));
+        assertThat(f).isCompletedExceptionally();
+        assertThatThrownBy(f::get).isInstanceOf(ExecutionException.class).cause().isSameAs(io);
+        Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("connection reset");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T, X extends Throwable> T sneaky(Throwable t) throws X {
+        throw (X) t;
+    }
+
+    @Test
     @DisplayName("start and complete without a lambda; finishing twice is an illegal transition")
     void explicitHandle() {
         ExecutionHandle h = recorder.start(ExecutionSpec.of(ExecutionType.EMBED, "openai", "text-embedding-3-small"));
@@ -265,6 +282,38 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(acme.conversations().history(c.id())).isEmpty();
     }
 
+
+    @Test
+    @DisplayName("reply, metadata and the provider response id are refused once another Atlas on the same database cancelled or swept the execution: ConflictException on executionId, the record unchanged, no message")
+    void noReplyMetadataOrResponseIdAfterAFinishElsewhere() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));
+        ExecutionRecorder elsewhere = reopen(b -> b).tenant("acme").executions();
+        for (boolean cancel : new boolean[] {true, false}) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()).metadata(Map.of("k", 1)));
+            StepHandle step = h.step();
+            Execution ended;
+            if (cancel) {
+                ended = elsewhere.cancel(h.id());
+            } else {
+                assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                ended = elsewhere.require(h.id());
+            }
+            assertThatThrownBy(() -> h.providerResponseId("resp-late")).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThatThrownBy(() -> h.metadata(Map.of("late", true))).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThatThrownBy(() -> h.reply(step, "late")).isInstanceOfSatisfying(ConflictException.class, e -> {
+                assertThat(e.field()).isEqualTo("executionId");
+                assertThat(e.getMessage()).contains(h.id().toString());
+            });
+            assertThat(recorder.require(h.id())).isEqualTo(ended);
+        }
+        assertThat(acme.conversations().history(c.id())).isEmpty();
+    }
     @Test
     @DisplayName("a step left open is not closed after its execution finished (its usage would be missing from the execution's): ConflictException on executionId, the step unchanged; a tool call's late result is still stored")
     void noStepClosingAfterFinish() {
@@ -527,6 +576,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 .returns(ExecutionStatus.FAILED, dev.atlas.execution.ToolCall::status)
                 .returns("interrupted", dev.atlas.execution.ToolCall::error);
         assertThat(waiting.id()).isNotEqualTo(orphan.id());
+    }
+
+    @Test
+    @DisplayName("a running tool call of a finished execution (a framework records the result after the model call ended) is left alone by a sweep of another Atlas until it is older than the age: its result is then stored")
+    void sweepSparesAYoungToolCallOfAFinishedExecution() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle running = step.toolCall("c1", "lookup", "{}");
+        step.finish(null, FinishReason.TOOL_CALLS);
+        h.complete();
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        advance(60_000);
+        assertThat(elsewhere.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(0, 0, 0));
+        running.complete("found");
+        assertThat(recorder.tree(h.id()).orElseThrow().toolCalls()).singleElement()
+                .returns(ExecutionStatus.COMPLETED, ToolCall::status).returns("found", ToolCall::result);
+        // One that outlived the age is interrupted, as any other.
+        StepHandle.ToolCallHandle stuck = recorder.start(ExecutionSpec.text("openai", "gpt-4o")).step().toolCall("c2", "lookup", "{}");
+        advance(Duration.ofHours(2).toMillis());
+        assertThat(elsewhere.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 1, 1));
+        assertThatThrownBy(() -> stuck.complete("late")).isInstanceOf(IllegalTransitionException.class);
     }
 
     @Test
@@ -973,6 +1043,17 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThatThrownBy(() -> recorder.list(ExecutionQuery.all().after("not-a-cursor"))).isInstanceOf(InvalidInputException.class);
     }
 
+    @Test
+    @DisplayName("list bounds finer than a microsecond are exact, as the usage report's: an execution created at T is outside [T+1ns, …) and inside [… , T+1ns)")
+    void listBoundsFinerThanAMicrosecond() {
+        Execution e = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Instant t = e.createdAt();
+        assertThat(recorder.list(ExecutionQuery.all().between(t.plusNanos(1), t.plusSeconds(1))).items()).isEmpty();
+        assertThat(recorder.list(ExecutionQuery.all().between(t.minusSeconds(1), t.plusNanos(1))).items()).containsExactly(e);
+        assertThat(recorder.list(ExecutionQuery.all().between(t, t.plusNanos(1))).items()).containsExactly(e);
+        assertThat(recorder.list(ExecutionQuery.all().between(t.minusSeconds(1), t)).items()).isEmpty();
+    }
+
     // ---- recovery -----------------------------------------------------------------------
 
     @Test
@@ -1027,6 +1108,16 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         advance(Duration.ofHours(2).toMillis());
         assertThat(recorder.sweepInterrupted(Duration.ofHours(1))).isEqualTo(new SweepResult(1, 0, 0));
         assertThat(recorder.require(stuck.id()).status()).isEqualTo(ExecutionStatus.FAILED);
+    }
+
+    @Test
+    @DisplayName("the sweep's age finer than a microsecond is exact: an execution started 1µs ago is older than 500ns and swept, one started now is not")
+    void sweepAgeFinerThanAMicrosecond() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        assertThat(recorder.sweepInterrupted(Duration.ofNanos(500))).isEqualTo(new SweepResult(0, 0, 0));
+        clock.advanceMicros(1);
+        assertThat(recorder.sweepInterrupted(Duration.ofNanos(500))).isEqualTo(new SweepResult(1, 0, 0));
+        assertThat(recorder.require(h.id()).status()).isEqualTo(ExecutionStatus.FAILED);
     }
 
     // ---- bad input and isolation --------------------------------------------------------
@@ -1136,5 +1227,94 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 e -> assertThat(e.field()).isEqualTo("project"));
         assertThat(globex.executions().list(ExecutionQuery.all().owner(alice)).items()).isEmpty();
         assertThat(globex.executions().list(ExecutionQuery.all().project("web")).items()).isEmpty();
+    }
+
+    // ---- finishing once, reused ids, text and token limits --------------------------------
+
+    @Test
+    @DisplayName("a handle finishes once: a second complete(), or fail() or cancel() after it, is an IllegalTransitionException and the stored execution stays as completed")
+    void handleFinishesOnce() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        h.usage(Usage.of(10, 2));
+        Execution done = h.complete();
+        assertThatThrownBy(h::complete).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(() -> h.fail("late")).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(h::cancel).isExactlyInstanceOf(IllegalTransitionException.class);
+        assertThat(recorder.require(h.id())).isEqualTo(done);
+        // Two threads finishing one handle at once: one wins, the other is refused.
+        ExecutionHandle raced = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        CompletableFuture<Object> a = CompletableFuture.supplyAsync(() -> { try { return raced.complete(); } catch (RuntimeException e) { return e; } });
+        CompletableFuture<Object> b = CompletableFuture.supplyAsync(() -> { try { return raced.fail("x"); } catch (RuntimeException e) { return e; } });
+        List<Object> outcomes = List.of(a.get(), b.get());
+        assertThat(outcomes).filteredOn(o -> o instanceof Execution).singleElement()
+                .satisfies(o -> assertThat(recorder.require(raced.id())).isEqualTo(o));
+        assertThat(outcomes).filteredOn(o -> o instanceof IllegalTransitionException).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a provider call id reused within a step and across steps is kept as given: each call its own row, read back in index order")
+    void reusedProviderCallIds() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle first = h.step();
+        first.toolCall("call_0", "a", "{}").complete("ra");
+        first.toolCall("call_0", "b", "{}").complete("rb");
+        first.finish(null, FinishReason.TOOL_CALLS);
+        StepHandle second = h.step();
+        second.toolCall("call_0", "c", "{}").complete("rc");
+        second.finish("done", FinishReason.STOP);
+        h.complete();
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::name, ToolCall::result, ToolCall::index)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("a", "ra", 0), org.assertj.core.groups.Tuple.tuple("b", "rb", 1));
+        assertThat(t.steps().get(1).toolCalls()).extracting(ToolCall::name, ToolCall::providerCallId).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("c", "call_0"));
+    }
+
+    @Test
+    @DisplayName("a tool result with NUL, a lone surrogate or over the content limit is refused naming 'result', the call stays processing; the largest allowed result and astral characters come back exact")
+    void toolResultText() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "read", "{}");
+        for (String bad : new String[] {"a\u0000b", "x\uD800", "\uDC00y", "z".repeat(10 * 1024 * 1024)}) {
+            assertThatThrownBy(() -> call.complete(bad)).isInstanceOfSatisfying(InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("result"));
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls().get(0).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        String max = "\uD83D\uDE00" + "r".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - 2);
+        call.complete(max);
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls().get(0).result()).isEqualTo(max);
+    }
+
+    @Test
+    @DisplayName("step and tool call metadata written after retention purged the execution is a NotFoundException naming the row, not a StorageException")
+    void metadataAfterPurge() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "read", "{}");
+        step.finish("x", FinishReason.STOP);
+        h.complete();
+        advance(Duration.ofDays(2).toMillis());
+        acme.retention().runRetention(dev.atlas.retention.RetentionPolicy.none().purgeDetachedExecutionsAfter(Duration.ofDays(1)));
+        assertThat(recorder.get(h.id())).isEmpty();
+        assertThatThrownBy(() -> step.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
+                e -> assertThat(e.getMessage()).contains(step.id().toString()));
+        assertThatThrownBy(() -> call.metadata(Map.of("k", 1))).isInstanceOfSatisfying(NotFoundException.class,
+                e -> assertThat(e.getMessage()).contains(call.id().toString()));
+        assertThatThrownBy(() -> call.complete("late")).isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> h.metadata(Map.of("k", 1))).isInstanceOf(ConflictException.class);
+    }
+
+    @Test
+    @DisplayName("steps whose reasoning tokens together pass the token limit are refused at the step naming 'usage', so complete() still succeeds")
+    void stepReasoningTokensOverTheLimit() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        long half = dev.atlas.Limits.MAX_TOKEN_COUNT / 2 + 1;
+        StepHandle first = h.step();
+        first.finish("a", null, FinishReason.STOP, new Usage(null, null, half, null, null));
+        StepHandle second = h.step();
+        assertThatThrownBy(() -> second.finish("b", null, FinishReason.STOP, new Usage(null, null, half, null, null)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+        assertThat(h.complete().usage()).isEqualTo(new Usage(null, null, half, null, null));
     }
 }
