@@ -1,6 +1,7 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.ConfigurationException;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -25,8 +26,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * Refuses {@code atlas.*} names no Atlas module declares: Boot ignores an unknown name, so a
- * misspelt {@code atlas.sqlite-path} would put the data in the default file, where nobody looks.
+ * Refuses {@code atlas.*} names no Atlas module declares but that are near one: Boot ignores an
+ * unknown name, so a misspelt {@code atlas.sqlite-path} would put the data in the default file,
+ * where nobody looks. A name near none is only logged (WARN): it is likely another library's.
  * The names known are those of every {@code spring-configuration-metadata.json} on the class
  * path (the starter's, {@code atlas-spring-ai}'s), so the IDE's completion and this check agree.
  * Environment variables and system properties are not checked: other software's {@code ATLAS_*}
@@ -54,13 +56,20 @@ final class AtlasPropertyNames {
                 names.stream().filter(ATLAS::isAncestorOf).filter(name -> !isKnown(name, known)).forEach(name -> unknown.add(name.toString()));
             }
         }
-        if (!unknown.isEmpty()) {
-            List<String> problems = new ArrayList<>();
-            for (String name : unknown) {
-                String meant = closest(ConfigurationPropertyName.of(name), known.keySet());
-                problems.add(name + " is not an Atlas setting" + (meant == null ? "" : " (did you mean " + meant + "?)"));
+        List<String> slips = new ArrayList<>();
+        for (String name : unknown) {
+            String meant = closest(ConfigurationPropertyName.of(name), known.keySet());
+            if (meant != null) {
+                slips.add(name + " is not an Atlas setting (did you mean " + meant + "?)");
+            } else {
+                // Far from every Atlas name: more likely another library's key under the same
+                // prefix (Apache Atlas clients use atlas.rest.address) than a slip; refusing it
+                // would stop an application that worked before it added Atlas.
+                LoggerFactory.getLogger(AtlasPropertyNames.class).warn("{} is not an Atlas setting; Atlas ignores it", name);
             }
-            throw new ConfigurationException(String.join("; ", problems));
+        }
+        if (!slips.isEmpty()) {
+            throw new ConfigurationException(String.join("; ", slips));
         }
     }
 

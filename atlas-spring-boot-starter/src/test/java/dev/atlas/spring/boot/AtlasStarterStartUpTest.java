@@ -121,6 +121,15 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("an atlas.* key near no Atlas setting (an Apache Atlas client's atlas.rest.address) does not stop start-up")
+    void foreignAtlasKeysDoNotStopStartUp() {
+        try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("foreign.db"),
+                "atlas.rest.address=http://localhost:21000")) {
+            assertThat(ctx.getBean(Atlas.class).config().sqliteFile()).isEqualTo(dir.resolve("foreign.db"));
+        }
+    }
+
+    @Test
     @DisplayName("atlas.* system properties that are not Spring settings (Atlas's -Datlas.vectors.exact, its benchmarks') do not stop start-up")
     void atlasSystemPropertiesOutsideSpringAreLeftAlone() {
         System.setProperty("atlas.bench.probe", "1");
