@@ -72,7 +72,8 @@ public interface MemoryStore {
      *
      * @param memoryId the memory's id
      * @param patch the changes
-     * @return the memory
+     * @return the memory as stored (expired at once when the patch set a past {@code expiresAt})
+     * @throws NotFoundException when this tenant has no such memory (deleted, expired or another tenant's)
      */
     Memory update(UUID memoryId, MemoryPatch patch);
 
@@ -80,6 +81,7 @@ public interface MemoryStore {
      * Soft-deletes the memory: it disappears from reads and search at once.
      *
      * @param memoryId the memory's id
+     * @throws NotFoundException when this tenant has no such memory (already deleted, expired or another tenant's)
      */
     void delete(UUID memoryId);
 
@@ -88,6 +90,7 @@ public interface MemoryStore {
      *
      * @param memoryId the memory's id
      * @return the matching items, in order
+     * @throws NotFoundException when this tenant has no such memory (deleted, expired or another tenant's)
      */
     List<MemoryRevision> revisions(UUID memoryId);
 

@@ -11,7 +11,8 @@ import dev.atlas.conversation.Role;
  * marks; each CJK or Thai character and each emoji is a word of its own); a result contains
  * every word. Words joined by {@code . , @ / _ - '} (or by nothing, as in CJK) must also follow
  * each other in the result, so {@code ada@example.com}, {@code 2.5.1} or {@code 中文} match as
- * written. Matching ignores case, not accents, and is the same on every database. Any string is
+ * written. Matching ignores case (words are lower-cased, not case-folded: {@code ß} is not {@code ss},
+ * nor a final {@code ς} a {@code σ}), not accents, and is the same on every database. Any string is
  * accepted: quotes, operators and other punctuation are separators, never query syntax.
  *
  * <pre>{@code

@@ -63,8 +63,10 @@ final class SearchSql {
                 + c.dialect().forShare());
         conversationLive = c.sql("search.conversationLive", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
-        messageContent = c.sql("search.messageContent", "SELECT content FROM <p>messages WHERE tenant_id = :t AND id = :id"
-                + " AND deleted_at IS NULL");
+        // Live in a live conversation, as the vector's write requires: the embedder is not called for a message it would refuse.
+        messageContent = c.sql("search.messageContent", "SELECT m.content FROM <p>messages m JOIN <p>conversations c"
+                + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
+                + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
         memoryContent = c.sql("search.memoryContent", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
                 + MemorySql.VISIBLE);
         memoryContentShared = c.sql("search.memoryContentShared", "SELECT content FROM <p>memories WHERE tenant_id = :t AND id = :id"

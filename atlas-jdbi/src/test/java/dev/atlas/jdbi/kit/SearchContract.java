@@ -815,6 +815,21 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("embed of a message whose conversation is deleted is NotFoundException without calling the embedder")
+    void embedNeverCallsTheEmbedderForAHiddenMessage() {
+        // The embedder is often a billed network call; the message was refused only after it.
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("hello"));
+        conversations.delete(c.id());
+        List<String> seen = new ArrayList<>();
+        assertThatThrownBy(() -> search.embed(SearchTarget.MESSAGE, m.id(), MODEL, text -> {
+            seen.add(text);
+            return new float[] {1, 0};
+        })).isInstanceOf(NotFoundException.class).hasMessage("message " + m.id() + " not found");
+        assertThat(seen).isEmpty();
+    }
+
+    @Test
     @DisplayName("a message's vector stored after its edit counts even from an instance whose clock runs behind the editor's")
     void vectorFromLaggingClockAfterEdit() {
         // A vector older than the message's edit is ignored as stale; "older" was judged by the
