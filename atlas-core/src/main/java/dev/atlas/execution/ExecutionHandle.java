@@ -116,7 +116,9 @@ public interface ExecutionHandle {
     Execution fail(String error);
 
     /**
-     * → cancelled.
+     * processing → cancelled; stores usage (set, or the finished steps' sum), cost and timing like
+     * {@link #fail}, since the tokens spent are billed all the same. When that cost does not fit
+     * (see {@link #usage}) it is cancelled without usage and cost, so a cancel always ends the run.
      *
      * @return the execution
      */

@@ -232,7 +232,14 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public Execution cancel() {
-        return finishing(() -> recorder.cancel(id));
+        // The tokens spent before the cancel are billed all the same: stored with their cost, as fail stores them.
+        return finishing(() -> {
+            try {
+                return recorder.finish(execution, ExecutionStatus.CANCELLED, null, usage, firstTokenMs);
+            } catch (InvalidInputException unstorable) {
+                return recorder.cancel(id); // the way out a refused cost points to: cancelled without the usage
+            }
+        });
     }
 
     /**

@@ -227,8 +227,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     /**
-     * processing → completed or failed, in one transaction: usage (explicit, or the steps' sum),
-     * exact cost from the price valid at creation, timing.
+     * processing → completed, failed or cancelled, in one transaction: usage (explicit, or the
+     * steps' sum), exact cost from the price valid at creation, timing.
      */
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         Execution e = db.write(h -> {
@@ -248,10 +248,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             return Transition.apply(done, () -> find(h, x.id()), () -> new NotFoundException("execution", x.id()),
                     current -> current.status().checkMoveTo(target));
         });
-        if (target == ExecutionStatus.COMPLETED) {
-            events.fire("completed", l -> l.completed(tenant, e));
-        } else {
-            events.fire("failed", l -> l.failed(tenant, e));
+        switch (target) {
+            case COMPLETED -> events.fire("completed", l -> l.completed(tenant, e));
+            case CANCELLED -> events.fire("cancelled", l -> l.cancelled(tenant, e));
+            default -> events.fire("failed", l -> l.failed(tenant, e));
         }
         return e;
     }

@@ -110,6 +110,39 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         cost(run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.NONE, false).cost(), "0");
     }
 
+    @Test
+    @DisplayName("a run cancelled through its handle keeps the tokens it spent (the usage set, else its finished steps') with their cost, and reports count them")
+    void cancelKeepsUsageAndCost() {
+        standardPrices();
+        ExecutionHandle set = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        set.usage(Usage.of(1000, 100));
+        Execution stopped = set.cancel();
+        assertThat(stopped.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+        assertThat(stopped.usage()).isEqualTo(Usage.of(1000, 100));
+        cost(stopped.cost(), "0.0035");
+        assertThat(acme.executions().require(set.id())).isEqualTo(stopped);
+
+        ExecutionHandle looped = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        looped.step().finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(300, 0));
+        looped.step();
+        Execution halfway = looped.cancel();
+        assertThat(halfway.usage()).isEqualTo(Usage.of(300, 0));
+        cost(halfway.cost(), "0.00075");
+
+        UsageRow row = acme.executions().usageReport(UsageGroup.MODEL, JAN, clock.instant().plusSeconds(1)).get(0);
+        assertThat(row.inputTokens()).isEqualTo(1300);
+        cost(row.cost(), "0.00425");
+
+        // Usage whose cost cannot be stored does not block the way out: cancelled without it.
+        ExecutionHandle tooCostly = acme.executions().start(ExecutionSpec.text("big", "model"));
+        tooCostly.usage(OVER_LIMIT);
+        limitPrice(JAN);
+        Execution out = tooCostly.cancel();
+        assertThat(out.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+        assertThat(out.usage()).isEqualTo(Usage.NONE);
+        assertThat(out.cost()).isNull();
+    }
+
     // An execution stores at most 2^63 - 1 pico-units: 9,223,372.036854775807 currency units.
     // input 9,223,371 × 1,000,000 + output 10^12 × 0.000001 + cached 36,854,775,807 × 0.000001 per million
     // = 9,223,371,000,000,000,000 + 1,000,000,000,000 + 36,854,775,807 pico = 9,223,372,036,854,775,807 pico.
