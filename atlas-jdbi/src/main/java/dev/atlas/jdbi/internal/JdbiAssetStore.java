@@ -488,10 +488,11 @@ public final class JdbiAssetStore implements AssetStore {
         if (minAge.isNegative()) {
             throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
         }
+        String ownFiles = keyPrefix() + "/"; // read outside the try: a closed Atlas is not a blob failure
         int temporary;
         try {
             // A temporary file's age can only come from the blob store's own clock.
-            temporary = blobs.removeAbandonedTemporaryFiles(keyPrefix() + "/", Check.cutoff(Instant.now(), minAge));
+            temporary = blobs.removeAbandonedTemporaryFiles(ownFiles, Check.cutoff(Instant.now(), minAge));
         } catch (IOException | RuntimeException e) {
             throw blobFailure("remove abandoned temporary files", e);
         }
