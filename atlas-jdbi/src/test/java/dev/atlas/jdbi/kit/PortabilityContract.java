@@ -823,6 +823,66 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two imports of one file into one tenant, the second (another Atlas on the database) running whole before any one"
+            + " write of the first: the second imports what the first has not stored, the first fails with ConflictException at the"
+            + " transaction meeting the second's rows; no row twice, no raw driver error, the tenant exports the file back and"
+            + " importing it again changes nothing")
+    void concurrentImportsOfOneFileImportItOnce() {
+        Tenant src = atlas.tenant("src");
+        PortabilityFixture.populate(src, BOB, "b", true, clock);
+        PortabilityFixture.populate(src, ALICE, "a", false, clock);
+        // Long enough for two transactions of rows (2,000 rows each: a message and its event are two).
+        UUID longOne = src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        for (int i = 0; i < 1_000; i++) {
+            src.conversations().append(longOne, dev.atlas.conversation.NewMessage.user("m" + i));
+        }
+        byte[] file = export(src, ExportScope.tenant());
+        dev.atlas.Atlas otherAtlas = reopen(b -> b);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Map<String, String> outcomes = new TreeMap<>();
+        for (int k = 1; ; k++) {
+            String tenant = "dst" + k;
+            Tenant first = atlas.tenant(tenant);
+            Tenant second = otherAtlas.tenant(tenant);
+            List<String> competitor = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    competitor.add(importOutcome(() -> importBytes(second, file)));
+                }
+            });
+            String mine;
+            try {
+                mine = importOutcome(() -> importBytes(first, file));
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (competitor.isEmpty()) {
+                break;
+            }
+            outcomes.put("before write " + k, "first: " + mine + "; second: " + competitor.get(0));
+            assertThat(text(export(first, ExportScope.tenant()))).as("before write " + k).isEqualTo(text(file));
+            assertThat(importBytes(first, file).imported()).as("before write " + k).isEmpty();
+        }
+        // The first import's first transaction, or the one after the other import's, meets rows the other import stored.
+        assertThat(outcomes).isEqualTo(Map.of("before write 1", "first: ConflictException; second: imported",
+                "before write 2", "first: ConflictException; second: partly imported"));
+    }
+
+    /** "imported", "partly imported", "unchanged" (nothing imported), or the exception's class. */
+    static String importOutcome(java.util.function.Supplier<ImportReport> run) {
+        try {
+            ImportReport r = run.get();
+            return r.imported().isEmpty() ? "unchanged" : r.unchanged().isEmpty() ? "imported" : "partly imported";
+        } catch (ConflictException e) {
+            return "ConflictException";
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+    }
+
+    @Test
     @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
             + " line, type and column, and nothing is written")
     void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {
