@@ -1718,6 +1718,46 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an update of the owner's memory (from another Atlas on the database) before any one write of eraseOwner: accepted"
+            + " while the memory is there and erased with it, NotFoundException (memory) once it is gone; every erase completes and"
+            + " leaves no memory, revision or tag of the owner")
+    void eraseOwnerRacingAMemoryUpdateHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String memoryRow = "SELECT COUNT(*) FROM atlas_memories WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfM = "SELECT (" + memoryRow + ") + (SELECT COUNT(*) FROM atlas_memory_revisions WHERE tenant_id = 'acme' AND memory_id = ?)"
+                + " + (SELECT COUNT(*) FROM atlas_memory_tags WHERE tenant_id = 'acme' AND memory_id = ?)";
+        Set<Boolean> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("memory-" + k);
+            UUID m = acme.memories().create(dev.atlas.memory.NewMemory.fact(owner, "likes tea").tags("drinks")).id();
+            List<String> late = new ArrayList<>();
+            boolean[] present = new boolean[1];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    present[0] = count(memoryRow, idParam(m)) == 1;
+                    late.add(outcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
+                }
+            });
+            try {
+                acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(present[0]);
+            assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException memory " + m);
+            assertThat(count(rowsOfM, idParam(m), idParam(m), idParam(m))).as("before write " + k).isZero();
+        }
+        assertThat(seen).containsExactlyInAnyOrder(true, false);
+    }
+
+    @Test
     @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
             + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"
             + " is written and the other tenant is untouched")
