@@ -61,8 +61,9 @@ import java.util.function.IntFunction;
  * reference and compares every id that already exists, so nothing is written unless the whole
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
  * rows per transaction (a key another writer takes between the passes stops it resumable, see
- * {@link #takenSinceChecked}). Erase deletes table by table, children first, {@link #BATCH} rows
- * per transaction, with the conditions {@link Scope} shares with export.
+ * {@link #takenSinceChecked}). Erase soft-deletes the scope's conversations, then deletes table by
+ * table, children first, {@link #BATCH} rows per transaction (executions and memories with their
+ * children, see {@link Family}), with the conditions {@link Scope} shares with export.
  */
 public final class JdbiPortability implements Portability {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
