@@ -1758,6 +1758,47 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a publish of the owner's assistant (from another Atlas on the database) before any one write of eraseOwner: accepted"
+            + " while the assistant is there and erased with it, NotFoundException (assistant) once it is gone; every erase completes"
+            + " and leaves no assistant or revision of the owner")
+    void eraseOwnerRacingAPublishHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String assistantRow = "SELECT COUNT(*) FROM atlas_assistants WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfA = "SELECT (" + assistantRow + ") + (SELECT COUNT(*) FROM atlas_assistant_revisions WHERE tenant_id = 'acme'"
+                + " AND assistant_id = ?)";
+        Set<Boolean> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("assistant-" + k);
+            UUID a = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot-" + k, "Bot").owner(owner)).id();
+            acme.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v1", Map.of()));
+            List<String> late = new ArrayList<>();
+            boolean[] present = new boolean[1];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    present[0] = count(assistantRow, idParam(a)) == 1;
+                    late.add(outcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
+                }
+            });
+            try {
+                acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(present[0]);
+            assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException assistant " + a);
+            assertThat(count(rowsOfA, idParam(a), idParam(a))).as("before write " + k).isZero();
+        }
+        assertThat(seen).containsExactlyInAnyOrder(true, false);
+    }
+
+    @Test
     @DisplayName("a hand-edited file (a row carrying a tenant_id, a message in another tenant's conversation, an id twice, a line of"
             + " invalid UTF-8, metadata numbers a double cannot hold exactly) is an InvalidInputException naming line and field; nothing"
             + " is written and the other tenant is untouched")

@@ -62,8 +62,8 @@ import java.util.function.IntFunction;
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
  * rows per transaction (a key another writer takes between the passes stops it resumable, see
  * {@link #takenSinceChecked}). Erase soft-deletes the scope's conversations, then deletes table by
- * table, children first, {@link #BATCH} rows per transaction (executions and memories with their
- * children, see {@link Family}), with the conditions {@link Scope} shares with export.
+ * table, children first, {@link #BATCH} rows per transaction (executions, memories, assistants
+ * and settings with their children, see {@link Family}), with the conditions {@link Scope} shares with export.
  */
 public final class JdbiPortability implements Portability {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
@@ -1003,8 +1003,9 @@ public final class JdbiPortability implements Portability {
      *
      * @param children the child tables, deleted in this order, found by {@code column}
      * @param unlinked rows outside the scope that may name a parent and keep their row without the link, counted under the name given
+     * @param current  whether the parent points at its current revision (a child), cleared first
      */
-    private record Family(String parent, String column, List<String> children, Map<String, String> unlinked) {
+    private record Family(String parent, String column, List<String> children, Map<String, String> unlinked, boolean current) {
         List<String> tables() {
             List<String> all = new ArrayList<>(children);
             all.add(parent);
@@ -1015,15 +1016,17 @@ public final class JdbiPortability implements Portability {
     /** {@link Family families} of {@link #ERASE_ORDER}, whose tables appear there children first. */
     private static final List<Family> FAMILIES = List.of(
             new Family("executions", "execution_id", List.of("execution_tool_calls", "execution_steps"),
-                    Map.of("messages", "messages_unlinked", "voice_calls", "voice_calls_unlinked")),
-            new Family("memories", "memory_id", List.of("memory_tags", "memory_revisions"), Map.of()));
+                    Map.of("messages", "messages_unlinked", "voice_calls", "voice_calls_unlinked"), false),
+            new Family("memories", "memory_id", List.of("memory_tags", "memory_revisions"), Map.of(), false),
+            new Family("assistants", "assistant_id", List.of("assistant_revisions"), Map.of(), true),
+            new Family("settings", "settings_id", List.of("settings_revisions"), Map.of(), true));
     /** Parents per transaction of {@link #deleteFamily}: each takes all its children along. */
     private static final int FAMILY_BATCH = 100;
 
     /**
      * Deletes the scope's rows of {@code f.parent()} with their children. Locked first on
      * PostgreSQL (a step or tool call being inserted holds its execution FOR SHARE, a memory update
-     * its memory's row lock): such a write commits first and is deleted here, or waits and finds
+     * its memory's row lock, a publish its assistant's or settings'): such a write commits first and is deleted here, or waits and finds
      * no parent (SQLite's single writer orders them anyway). For executions, messages and voice
      * calls outside the scope that name one (written since the erase unlinked the others) lose
      * the link here.
@@ -1049,6 +1052,10 @@ public final class JdbiPortability implements Portability {
                     Sql.Call unlink = InList.bind(sql.on(h, q.unlinkOfExecutions(table, ids.size())), "ids", ids);
                     batch.put(name, (long) (table.equals("messages") ? unlink.bind("now", db.now()) : unlink).update());
                 });
+                if (f.current()) {
+                    InList.bind(sql.on(h, q.clearCurrentRevision(f.parent(), ids.size())), "ids", ids).update();
+                }
+                // All revisions of a parent in one statement: a rollback revision's link to an earlier one is checked at its end.
                 for (String child : f.children()) {
                     batch.put(child, (long) InList.bind(sql.on(h, q.deleteByParent(child, f.column(), ids.size())), "ids", ids).update());
                 }
@@ -1072,17 +1079,9 @@ public final class JdbiPortability implements Portability {
     }
 
     private long deleteRows(String table, String condition, Scope scope, Map<String, Long> counts) {
-        if (table.equals("assistant_revisions") || table.equals("settings_revisions")) {
-            // Assistants and settings point at their current revision: unlink them before their revisions go.
-            String owner = table.equals("assistant_revisions") ? "assistants" : "settings";
-            db.write(h -> call(h, q.render("portability.erase.unlink." + owner, "UPDATE <p>" + owner + " SET current_revision_id = NULL"
-                    + " WHERE tenant_id = :t AND " + scope.condition(owner, false)), scope).update());
-        }
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
             case "messages" -> " ORDER BY x.sequence DESC";
-            // A rollback revision points at an earlier one.
-            case "assistant_revisions", "settings_revisions" -> " ORDER BY x.number DESC";
             default -> "";
         };
         // A tool thread's parent goes only once the thread is gone.

@@ -221,6 +221,12 @@ public final class PortabilitySql {
                 + ") ORDER BY id" + c.dialect().forUpdate());
     }
 
+    /** Clears the current revision of {@code n} assistants or settings, before their revisions go. */
+    Statement clearCurrentRevision(String table, int n) {
+        return c.render("portability.clearCurrentRevision." + table, "UPDATE <p>" + table + " SET current_revision_id = NULL WHERE tenant_id = :t"
+                + " AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
     /** Deletes the rows of {@code table} whose {@code column} names one of {@code n} parents. */
     Statement deleteByParent(String table, String column, int n) {
         return c.render("portability.deleteByParent." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND " + column + " IN ("
