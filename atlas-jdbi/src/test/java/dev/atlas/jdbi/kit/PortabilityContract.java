@@ -823,6 +823,66 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two imports of one file into one tenant, the second (another Atlas on the database) running whole before any one"
+            + " write of the first: the second imports what the first has not stored, the first fails with ConflictException at the"
+            + " transaction meeting the second's rows; no row twice, no raw driver error, the tenant exports the file back and"
+            + " importing it again changes nothing")
+    void concurrentImportsOfOneFileImportItOnce() {
+        Tenant src = atlas.tenant("src");
+        PortabilityFixture.populate(src, BOB, "b", true, clock);
+        PortabilityFixture.populate(src, ALICE, "a", false, clock);
+        // Long enough for two transactions of rows (2,000 rows each: a message and its event are two).
+        UUID longOne = src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        for (int i = 0; i < 1_000; i++) {
+            src.conversations().append(longOne, dev.atlas.conversation.NewMessage.user("m" + i));
+        }
+        byte[] file = export(src, ExportScope.tenant());
+        dev.atlas.Atlas otherAtlas = reopen(b -> b);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        Map<String, String> outcomes = new TreeMap<>();
+        for (int k = 1; ; k++) {
+            String tenant = "dst" + k;
+            Tenant first = atlas.tenant(tenant);
+            Tenant second = otherAtlas.tenant(tenant);
+            List<String> competitor = new ArrayList<>();
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    competitor.add(importOutcome(() -> importBytes(second, file)));
+                }
+            });
+            String mine;
+            try {
+                mine = importOutcome(() -> importBytes(first, file));
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (competitor.isEmpty()) {
+                break;
+            }
+            outcomes.put("before write " + k, "first: " + mine + "; second: " + competitor.get(0));
+            assertThat(text(export(first, ExportScope.tenant()))).as("before write " + k).isEqualTo(text(file));
+            assertThat(importBytes(first, file).imported()).as("before write " + k).isEmpty();
+        }
+        // The first import's first transaction, or the one after the other import's, meets rows the other import stored.
+        assertThat(outcomes).isEqualTo(Map.of("before write 1", "first: ConflictException; second: imported",
+                "before write 2", "first: ConflictException; second: partly imported"));
+    }
+
+    /** "imported", "partly imported", "unchanged" (nothing imported), or the exception's class. */
+    static String importOutcome(java.util.function.Supplier<ImportReport> run) {
+        try {
+            ImportReport r = run.get();
+            return r.imported().isEmpty() ? "unchanged" : r.unchanged().isEmpty() ? "imported" : "partly imported";
+        } catch (ConflictException e) {
+            return "ConflictException";
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+    }
+
+    @Test
     @DisplayName("two new rows of one file sharing a unique key other than their ids are an InvalidInputException naming the second's"
             + " line, type and column, and nothing is written")
     void secondaryKeyClashWithinTheFileRefusedBeforeAnyWrite() {
@@ -1655,6 +1715,87 @@ public abstract class PortabilityContract extends AtlasContract {
             }
         }
         assertThat(seen).containsExactlyInAnyOrder("true/true", "false/true", "false/false");
+    }
+
+    @Test
+    @DisplayName("an update of the owner's memory (from another Atlas on the database) before any one write of eraseOwner: accepted"
+            + " while the memory is there and erased with it, NotFoundException (memory) once it is gone; every erase completes and"
+            + " leaves no memory, revision or tag of the owner")
+    void eraseOwnerRacingAMemoryUpdateHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String memoryRow = "SELECT COUNT(*) FROM atlas_memories WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfM = "SELECT (" + memoryRow + ") + (SELECT COUNT(*) FROM atlas_memory_revisions WHERE tenant_id = 'acme' AND memory_id = ?)"
+                + " + (SELECT COUNT(*) FROM atlas_memory_tags WHERE tenant_id = 'acme' AND memory_id = ?)";
+        Set<Boolean> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("memory-" + k);
+            UUID m = acme.memories().create(dev.atlas.memory.NewMemory.fact(owner, "likes tea").tags("drinks")).id();
+            List<String> late = new ArrayList<>();
+            boolean[] present = new boolean[1];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    present[0] = count(memoryRow, idParam(m)) == 1;
+                    late.add(outcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
+                }
+            });
+            try {
+                acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(present[0]);
+            assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException memory " + m);
+            assertThat(count(rowsOfM, idParam(m), idParam(m), idParam(m))).as("before write " + k).isZero();
+        }
+        assertThat(seen).containsExactlyInAnyOrder(true, false);
+    }
+
+    @Test
+    @DisplayName("a publish of the owner's assistant (from another Atlas on the database) before any one write of eraseOwner: accepted"
+            + " while the assistant is there and erased with it, NotFoundException (assistant) once it is gone; every erase completes"
+            + " and leaves no assistant or revision of the owner")
+    void eraseOwnerRacingAPublishHalfErasesNothing() {
+        Tenant other = reopen(b -> b).tenant("acme");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String assistantRow = "SELECT COUNT(*) FROM atlas_assistants WHERE tenant_id = 'acme' AND id = ?";
+        String rowsOfA = "SELECT (" + assistantRow + ") + (SELECT COUNT(*) FROM atlas_assistant_revisions WHERE tenant_id = 'acme'"
+                + " AND assistant_id = ?)";
+        Set<Boolean> seen = new java.util.HashSet<>();
+        for (int k = 1; ; k++) {
+            Tenant acme = atlas.tenant("acme");
+            Owner owner = Owner.user("assistant-" + k);
+            UUID a = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot-" + k, "Bot").owner(owner)).id();
+            acme.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v1", Map.of()));
+            List<String> late = new ArrayList<>();
+            boolean[] present = new boolean[1];
+            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+            int at = k;
+            db.beforeEachWrite(h -> {
+                if (writes.incrementAndGet() == at) {
+                    present[0] = count(assistantRow, idParam(a)) == 1;
+                    late.add(outcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
+                }
+            });
+            try {
+                acme.portability().eraseOwner(owner, false);
+            } finally {
+                db.beforeEachWrite(h -> {});
+            }
+            if (late.isEmpty()) {
+                break;
+            }
+            seen.add(present[0]);
+            assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException assistant " + a);
+            assertThat(count(rowsOfA, idParam(a), idParam(a))).as("before write " + k).isZero();
+        }
+        assertThat(seen).containsExactlyInAnyOrder(true, false);
     }
 
     @Test

@@ -509,6 +509,73 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(acme.executions().get(running.id())).isEmpty();
     }
 
+    @Test
+    @DisplayName("a purge racing an execution still running in the purged conversation that records a new step, a tool call and a"
+            + " reply while the purge is between deleting the steps and committing: the purge completes, the step and tool call are"
+            + " refused NotFoundException naming the execution, the reply NotFoundException naming the conversation; nothing is left")
+    void purgeRacingARunningExecutionsNewWrites() throws Exception {
+        Conversation c = conversations.create(NewConversation.of(ALICE));
+        dev.atlas.conversation.Message hello = conversations.append(c.id(), NewMessage.user("hello"));
+        dev.atlas.execution.ExecutionHandle running = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o")
+                .conversation(c.id()));
+        dev.atlas.execution.StepHandle step = running.step();
+        conversations.archive(c.id());
+        advance(Duration.ofDays(91));
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        CountDownLatch stepsDeleted = new CountDownLatch(1);
+        CountDownLatch writesReturned = new CountDownLatch(1);
+        // The purge stops after deleting the steps until the late writes have returned or, when they wait for the purge's
+        // locks (PostgreSQL) or its write transaction (SQLite), for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("retention.delete.execution_steps") && stepsDeleted.getCount() > 0) {
+                stepsDeleted.countDown();
+                try {
+                    writesReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        RetentionReport report;
+        Map<String, String> late = new java.util.TreeMap<>();
+        try {
+            java.util.concurrent.CompletableFuture<RetentionReport> purge = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
+            stepsDeleted.await();
+            java.util.concurrent.CompletableFuture<Void> writes = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    late.put("step", lateOutcome(running::step));
+                    late.put("tool call", lateOutcome(() -> running.toolCall(dev.atlas.execution.NewToolCall.of("c1", "lookup", "{}"))));
+                    late.put("reply", lateOutcome(() -> conversations.append(c.id(), NewMessage.assistant("late").parent(hello.id())
+                            .execution(running.id(), step.id()))));
+                } finally {
+                    writesReturned.countDown();
+                }
+            });
+            report = purge.get();
+            writes.get();
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L)
+                .containsEntry("conversations.deleted", 1L).doesNotContainKey("execution_tool_calls.deleted");
+        assertThat(late).isEqualTo(Map.of("step", "NotFoundException execution " + running.id(),
+                "tool call", "NotFoundException execution " + running.id(), "reply", "NotFoundException conversation " + c.id()));
+        assertThat(acme.executions().get(running.id())).isEmpty();
+        assertThat(conversations.get(c.id())).isEmpty();
+    }
+
+    private static String lateOutcome(Runnable write) {
+        try {
+            write.run();
+            return "accepted";
+        } catch (NotFoundException e) {
+            return "NotFoundException " + e.entity() + " " + e.id();
+        } catch (RuntimeException e) {
+            return e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+    }
+
     /**
      * 240 archived conversations, each with one message (and, for {@code intoToolThreads}, a tool
      * thread with one message); four writers append once to every other conversation (or its

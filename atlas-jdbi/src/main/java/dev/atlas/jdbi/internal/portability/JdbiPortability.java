@@ -61,8 +61,9 @@ import java.util.function.IntFunction;
  * reference and compares every id that already exists, so nothing is written unless the whole
  * input is acceptable; the second inserts the new rows with plain JDBC batches, {@link #BATCH}
  * rows per transaction (a key another writer takes between the passes stops it resumable, see
- * {@link #takenSinceChecked}). Erase deletes table by table, children first, {@link #BATCH} rows
- * per transaction, with the conditions {@link Scope} shares with export.
+ * {@link #takenSinceChecked}). Erase soft-deletes the scope's conversations, then deletes table by
+ * table, children first, {@link #BATCH} rows per transaction (executions, memories, assistants
+ * and settings with their children, see {@link Family}), with the conditions {@link Scope} shares with export.
  */
 public final class JdbiPortability implements Portability {
     private static final Logger LOG = LoggerFactory.getLogger(JdbiPortability.class);
@@ -934,9 +935,10 @@ public final class JdbiPortability implements Portability {
         detachOrCount(counts, "voice_calls_unlinked", scope, dryRun, q.countVoiceCallLinksElsewhere.get(scope.kind),
                 q.voiceCallLinksElsewhere.get(scope.kind), q::unlinkVoiceCall);
         for (String table : ERASE_ORDER) {
-            if (!dryRun && EXECUTION_TABLES.contains(table)) {
-                if (table.equals("executions")) {
-                    deleteExecutions(scope, counts);
+            Family family = dryRun ? null : FAMILIES.stream().filter(f -> f.tables().contains(table)).findFirst().orElse(null);
+            if (family != null) {
+                if (table.equals(family.parent())) {
+                    deleteFamily(family, scope, counts);
                 }
                 continue;
             }
@@ -993,45 +995,71 @@ public final class JdbiPortability implements Portability {
         }
     }
 
-    /** Deleted together by {@link #deleteExecutions}, not table by table. */
-    private static final List<String> EXECUTION_TABLES = List.of("execution_tool_calls", "execution_steps", "executions");
-    /** Executions per transaction of {@link #deleteExecutions}: each takes all its steps and tool calls along. */
-    private static final int EXECUTION_BATCH = 100;
+    /**
+     * A parent table deleted with its children, a batch of parents per transaction, rather than
+     * table by table: a writer adds children while the erase runs (a running execution its steps
+     * and tool calls; an update of an owner's memory a revision and tags), and table by table a
+     * child added after its table was emptied failed the parent's delete on a foreign key.
+     *
+     * @param children the child tables, deleted in this order, found by {@code column}
+     * @param unlinked rows outside the scope that may name a parent and keep their row without the link, counted under the name given
+     * @param current  whether the parent points at its current revision (a child), cleared first
+     */
+    private record Family(String parent, String column, List<String> children, Map<String, String> unlinked, boolean current) {
+        List<String> tables() {
+            List<String> all = new ArrayList<>(children);
+            all.add(parent);
+            return all;
+        }
+    }
+
+    /** {@link Family families} of {@link #ERASE_ORDER}, whose tables appear there children first. */
+    private static final List<Family> FAMILIES = List.of(
+            new Family("executions", "execution_id", List.of("execution_tool_calls", "execution_steps"),
+                    Map.of("messages", "messages_unlinked", "voice_calls", "voice_calls_unlinked"), false),
+            new Family("memories", "memory_id", List.of("memory_tags", "memory_revisions"), Map.of(), false),
+            new Family("assistants", "assistant_id", List.of("assistant_revisions"), Map.of(), true),
+            new Family("settings", "settings_id", List.of("settings_revisions"), Map.of(), true));
+    /** Parents per transaction of {@link #deleteFamily}: each takes all its children along. */
+    private static final int FAMILY_BATCH = 100;
 
     /**
-     * Deletes the scope's executions with their tool calls and steps, a batch of executions per
-     * transaction. A running execution keeps recording while the erase runs (its conversation's
-     * soft delete stops only replies): table by table, a step or tool call recorded after its
-     * table was emptied failed the erase on a foreign key. Locked first on PostgreSQL (a step or
-     * tool call being inserted holds its execution FOR SHARE): such a write commits first and is
-     * deleted here, or waits and finds no execution (SQLite's single writer orders them anyway).
-     * Messages and voice calls outside the scope that name one (written since the erase unlinked
-     * the others) lose the link here.
+     * Deletes the scope's rows of {@code f.parent()} with their children. Locked first on
+     * PostgreSQL (a step or tool call being inserted holds its execution FOR SHARE, a memory update
+     * its memory's row lock, a publish its assistant's or settings'): such a write commits first and is deleted here, or waits and finds
+     * no parent (SQLite's single writer orders them anyway). For executions, messages and voice
+     * calls outside the scope that name one (written since the erase unlinked the others) lose
+     * the link here.
      */
-    private void deleteExecutions(Scope scope, Map<String, Long> counts) {
-        String select = "SELECT x.id FROM <p>executions x WHERE x.tenant_id = :t AND " + scope.condition("executions", false)
-                + " LIMIT " + EXECUTION_BATCH;
+    private void deleteFamily(Family f, Scope scope, Map<String, Long> counts) {
+        String select = "SELECT x.id FROM <p>" + f.parent() + " x WHERE x.tenant_id = :t AND " + scope.condition(f.parent(), false)
+                + " LIMIT " + FAMILY_BATCH;
         Map<String, Long> batch = new LinkedHashMap<>();
         while (true) {
             int n = db.write(h -> {
                 batch.clear();
-                List<UUID> ids = call(h, q.render("portability.erase.executions", select), scope).list(sql.uuidColumn());
+                List<UUID> ids = call(h, q.render("portability.erase." + f.parent(), select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (!db.dialect().forUpdate().isEmpty()) {
-                    InList.bind(sql.on(h, q.lockExecutions(ids.size())), "ids", ids).list(sql.uuidColumn());
+                    InList.bind(sql.on(h, q.lockByIds(f.parent(), ids.size())), "ids", ids).list(sql.uuidColumn());
                 }
-                // A message or voice call written elsewhere naming one of them since the erase unlinked the others keeps its row.
-                InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
-                batch.put("messages_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("messages", ids.size())), "ids", ids)
-                        .bind("now", db.now()).update());
-                batch.put("voice_calls_unlinked", (long) InList.bind(sql.on(h, q.unlinkOfExecutions("voice_calls", ids.size())), "ids", ids)
-                        .update());
-                for (String child : List.of("execution_tool_calls", "execution_steps")) {
-                    batch.put(child, (long) InList.bind(sql.on(h, q.deleteOfExecutions(child, ids.size())), "ids", ids).update());
+                if (f.unlinked().containsKey("messages")) {
+                    InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
                 }
-                batch.put("executions", (long) InList.bind(sql.on(h, q.deleteByIds("executions", ids.size())), "ids", ids).update());
+                f.unlinked().forEach((table, name) -> {
+                    Sql.Call unlink = InList.bind(sql.on(h, q.unlinkOfExecutions(table, ids.size())), "ids", ids);
+                    batch.put(name, (long) (table.equals("messages") ? unlink.bind("now", db.now()) : unlink).update());
+                });
+                if (f.current()) {
+                    InList.bind(sql.on(h, q.clearCurrentRevision(f.parent(), ids.size())), "ids", ids).update();
+                }
+                // All revisions of a parent in one statement: a rollback revision's link to an earlier one is checked at its end.
+                for (String child : f.children()) {
+                    batch.put(child, (long) InList.bind(sql.on(h, q.deleteByParent(child, f.column(), ids.size())), "ids", ids).update());
+                }
+                batch.put(f.parent(), (long) InList.bind(sql.on(h, q.deleteByIds(f.parent(), ids.size())), "ids", ids).update());
                 return ids.size();
             });
             if (n == 0) {
@@ -1051,22 +1079,9 @@ public final class JdbiPortability implements Portability {
     }
 
     private long deleteRows(String table, String condition, Scope scope, Map<String, Long> counts) {
-        if (table.equals("memory_tags")) {
-            // No id column; an owner's tags are few.
-            return db.write(h -> call(h, q.render("portability.erase.memory_tags", "DELETE FROM <p>memory_tags WHERE tenant_id = :t AND "
-                    + condition), scope).update());
-        }
-        if (table.equals("assistant_revisions") || table.equals("settings_revisions")) {
-            // Assistants and settings point at their current revision: unlink them before their revisions go.
-            String owner = table.equals("assistant_revisions") ? "assistants" : "settings";
-            db.write(h -> call(h, q.render("portability.erase.unlink." + owner, "UPDATE <p>" + owner + " SET current_revision_id = NULL"
-                    + " WHERE tenant_id = :t AND " + scope.condition(owner, false)), scope).update());
-        }
         String order = switch (table) {
             // Retry replies point at earlier messages of their conversation: the latest go first.
             case "messages" -> " ORDER BY x.sequence DESC";
-            // A rollback revision points at an earlier one.
-            case "assistant_revisions", "settings_revisions" -> " ORDER BY x.number DESC";
             default -> "";
         };
         // A tool thread's parent goes only once the thread is gone.

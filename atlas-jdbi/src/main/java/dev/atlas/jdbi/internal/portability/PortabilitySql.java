@@ -215,15 +215,21 @@ public final class PortabilitySql {
         return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 
-    /** Locks {@code n} executions, in id order (PostgreSQL only): a step or tool call being recorded holds its execution FOR SHARE. */
-    Statement lockExecutions(int n) {
-        return c.render("portability.lock.executions", "SELECT id FROM <p>executions WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
+    /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
+    Statement lockByIds(String table, int n) {
+        return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)
                 + ") ORDER BY id" + c.dialect().forUpdate());
     }
 
-    /** Deletes the rows of {@code table} (steps or tool calls) of {@code n} executions. */
-    Statement deleteOfExecutions(String table, int n) {
-        return c.render("portability.deleteOfExecutions." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND execution_id IN ("
+    /** Clears the current revision of {@code n} assistants or settings, before their revisions go. */
+    Statement clearCurrentRevision(String table, int n) {
+        return c.render("portability.clearCurrentRevision." + table, "UPDATE <p>" + table + " SET current_revision_id = NULL WHERE tenant_id = :t"
+                + " AND id IN (" + InList.marks("ids", n) + ")");
+    }
+
+    /** Deletes the rows of {@code table} whose {@code column} names one of {@code n} parents. */
+    Statement deleteByParent(String table, String column, int n) {
+        return c.render("portability.deleteByParent." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND " + column + " IN ("
                 + InList.marks("ids", n) + ")");
     }
 
