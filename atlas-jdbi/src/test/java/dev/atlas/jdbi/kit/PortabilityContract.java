@@ -31,6 +31,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -838,29 +839,19 @@ public abstract class PortabilityContract extends AtlasContract {
         }
         byte[] file = export(src, ExportScope.tenant());
         dev.atlas.Atlas otherAtlas = reopen(b -> b);
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         Map<String, String> outcomes = new TreeMap<>();
         for (int k = 1; ; k++) {
             String tenant = "dst" + k;
             Tenant first = atlas.tenant(tenant);
             Tenant second = otherAtlas.tenant(tenant);
             List<String> competitor = new ArrayList<>();
-            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-            int at = k;
-            db.beforeEachWrite(h -> {
-                if (writes.incrementAndGet() == at) {
-                    competitor.add(importOutcome(() -> importBytes(second, file)));
-                }
-            });
-            String mine;
-            try {
-                mine = importOutcome(() -> importBytes(first, file));
-            } finally {
-                db.beforeEachWrite(h -> {});
+            Optional<String> raced = withLateWrite(k, () -> {
+                competitor.add(importOutcome(() -> importBytes(second, file)));
+            }, () -> importOutcome(() -> importBytes(first, file)));
+            if (raced.isEmpty()) {
+                break; // k is past the last write
             }
-            if (competitor.isEmpty()) {
-                break;
-            }
+            String mine = raced.get();
             outcomes.put("before write " + k, "first: " + mine + "; second: " + competitor.get(0));
             assertThat(text(export(first, ExportScope.tenant()))).as("before write " + k).isEqualTo(text(file));
             assertThat(importBytes(first, file).imported()).as("before write " + k).isEmpty();
@@ -1543,6 +1534,29 @@ public abstract class PortabilityContract extends AtlasContract {
         }
     }
 
+    /**
+     * Runs {@code action} with {@code late} run just before its {@code k}-th write on this Atlas's
+     * database (as another instance would land there); empty when it made fewer than k writes.
+     */
+    private <T> Optional<T> withLateWrite(int k, Runnable late, java.util.function.Supplier<T> action) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
+        boolean[] ran = new boolean[1];
+        db.beforeEachWrite(h -> {
+            if (writes.incrementAndGet() == k) {
+                ran[0] = true;
+                late.run();
+            }
+        });
+        T result;
+        try {
+            result = action.get();
+        } finally {
+            db.beforeEachWrite(h -> {});
+        }
+        return ran[0] ? Optional.of(result) : Optional.empty();
+    }
+
     /** What a late write did: "accepted", or the exception's class with the entity and id a NotFoundException names. */
     static String outcome(Runnable write) {
         Throwable x = org.assertj.core.api.Assertions.catchThrowable(write::run);
@@ -1558,7 +1572,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " conversation)")
     void eraseRacingARunningExecutionHalfErasesNothing() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfE = "SELECT (" + executionRow + ")"
                 + " + (SELECT COUNT(*) FROM atlas_execution_steps WHERE tenant_id = 'acme' AND execution_id = ?)"
@@ -1581,28 +1594,19 @@ public abstract class PortabilityContract extends AtlasContract {
                 open.toolCall("call-2", "lookup", "{}");
                 Map<String, String> late = new TreeMap<>();
                 boolean[] present = new boolean[1];
-                java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-                int at = k;
                 // Before the erase's k-th write, the running execution writes on.
-                db.beforeEachWrite(h -> {
-                    if (writes.incrementAndGet() == at) {
-                        present[0] = count(executionRow, idParam(e)) == 1;
-                        late.put("a step", outcome(run::step));
-                        late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
-                        late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
-                        late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
-                        late.put("complete", outcome(run::complete));
-                    }
-                });
-                EraseReport report;
-                try {
-                    report = kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false);
-                } finally {
-                    db.beforeEachWrite(h -> {});
+                Optional<EraseReport> raced = withLateWrite(k, () -> {
+                    present[0] = count(executionRow, idParam(e)) == 1;
+                    late.put("a step", outcome(run::step));
+                    late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
+                    late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
+                    late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                    late.put("complete", outcome(run::complete));
+                }, () -> kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false));
+                if (raced.isEmpty()) {
+                    break; // k is past the last write
                 }
-                if (late.isEmpty()) {
-                    break; // k is past the erase's last write
-                }
+                EraseReport report = raced.get();
                 seen.add(present[0]);
                 String gone = "NotFoundException execution " + e;
                 String stepGone = "NotFoundException step " + open.id();
@@ -1625,7 +1629,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " conversation or message of the owner is left")
     void eraseOwnerRacingANewConversationErasesItWhole() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String conversationsOf = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?";
         String messagesOf = "SELECT COUNT(*) FROM atlas_messages WHERE tenant_id = 'acme' AND conversation_id IN"
                 + " (SELECT id FROM atlas_conversations WHERE tenant_id = 'acme' AND owner_id = ?)";
@@ -1635,27 +1638,18 @@ public abstract class PortabilityContract extends AtlasContract {
             UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
             acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("old"));
             List<String> late = new ArrayList<>();
-            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-            int at = k;
             // Before the erase's k-th write, the owner starts a new conversation elsewhere.
-            db.beforeEachWrite(h -> {
-                if (writes.incrementAndGet() == at) {
-                    late.add(outcome(() -> {
-                        UUID fresh = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
-                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 1"));
-                        other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 2"));
-                    }));
-                }
-            });
-            EraseReport report;
-            try {
-                report = acme.portability().eraseOwner(owner, false);
-            } finally {
-                db.beforeEachWrite(h -> {});
+            Optional<EraseReport> raced = withLateWrite(k, () -> {
+                late.add(outcome(() -> {
+                    UUID fresh = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
+                    other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 1"));
+                    other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 2"));
+                }));
+            }, () -> acme.portability().eraseOwner(owner, false));
+            if (raced.isEmpty()) {
+                break; // k is past the last write
             }
-            if (late.isEmpty()) {
-                break; // k is past the erase's last write
-            }
+            EraseReport report = raced.get();
             assertThat(late).as("before write " + k).containsExactly("accepted");
             assertThat(report.counts()).as("before write " + k).containsEntry("conversations", 2L).containsEntry("messages", 3L);
             assertThat(count(conversationsOf, owner.id()) + count(messagesOf, owner.id())).as("before write " + k).isZero();
@@ -1669,7 +1663,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " (voice_calls_unlinked), NotFoundException (execution) once it is gone; every erase completes")
     void eraseRacingVoiceCallsHalfErasesNothing() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String executionRow = "SELECT COUNT(*) FROM atlas_executions WHERE tenant_id = 'acme' AND id = ?";
         String liveConversation = "SELECT COUNT(*) FROM atlas_conversations WHERE tenant_id = 'acme' AND id = ? AND deleted_at IS NULL";
         Set<String> seen = new java.util.HashSet<>();
@@ -1682,27 +1675,19 @@ public abstract class PortabilityContract extends AtlasContract {
             Map<String, String> late = new TreeMap<>();
             UUID[] elsewhere = new UUID[1];
             boolean[] state = new boolean[2];
-            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
             int at = k;
-            db.beforeEachWrite(h -> {
-                if (writes.incrementAndGet() == at) {
-                    state[0] = count(liveConversation, idParam(c)) == 1;
-                    state[1] = count(executionRow, idParam(e)) == 1;
-                    late.put("checkpoint", outcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
-                    late.put("start elsewhere", outcome(() -> elsewhere[0] = other.voiceCalls().start(
-                            dev.atlas.voice.NewVoiceCall.of("s-" + at, "openai", "realtime").execution(e)).id()));
-                    late.put("complete", outcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
-                }
-            });
-            EraseReport report;
-            try {
-                report = acme.portability().eraseConversation(c, false);
-            } finally {
-                db.beforeEachWrite(h -> {});
+            Optional<EraseReport> raced = withLateWrite(k, () -> {
+                state[0] = count(liveConversation, idParam(c)) == 1;
+                state[1] = count(executionRow, idParam(e)) == 1;
+                late.put("checkpoint", outcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
+                late.put("start elsewhere", outcome(() -> elsewhere[0] = other.voiceCalls().start(
+                        dev.atlas.voice.NewVoiceCall.of("s-" + at, "openai", "realtime").execution(e)).id()));
+                late.put("complete", outcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
+            }, () -> acme.portability().eraseConversation(c, false));
+            if (raced.isEmpty()) {
+                break; // k is past the last write
             }
-            if (late.isEmpty()) {
-                break;
-            }
+            EraseReport report = raced.get();
             seen.add(state[0] + "/" + state[1]);
             String callGone = "NotFoundException voice call " + call;
             assertThat(late).as("before write " + k).isEqualTo(Map.of("checkpoint", state[0] ? "accepted" : callGone,
@@ -1723,7 +1708,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " leaves no memory, revision or tag of the owner")
     void eraseOwnerRacingAMemoryUpdateHalfErasesNothing() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String memoryRow = "SELECT COUNT(*) FROM atlas_memories WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfM = "SELECT (" + memoryRow + ") + (SELECT COUNT(*) FROM atlas_memory_revisions WHERE tenant_id = 'acme' AND memory_id = ?)"
                 + " + (SELECT COUNT(*) FROM atlas_memory_tags WHERE tenant_id = 'acme' AND memory_id = ?)";
@@ -1734,21 +1718,11 @@ public abstract class PortabilityContract extends AtlasContract {
             UUID m = acme.memories().create(dev.atlas.memory.NewMemory.fact(owner, "likes tea").tags("drinks")).id();
             List<String> late = new ArrayList<>();
             boolean[] present = new boolean[1];
-            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-            int at = k;
-            db.beforeEachWrite(h -> {
-                if (writes.incrementAndGet() == at) {
-                    present[0] = count(memoryRow, idParam(m)) == 1;
-                    late.add(outcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
-                }
-            });
-            try {
-                acme.portability().eraseOwner(owner, false);
-            } finally {
-                db.beforeEachWrite(h -> {});
-            }
-            if (late.isEmpty()) {
-                break;
+            if (withLateWrite(k, () -> {
+                present[0] = count(memoryRow, idParam(m)) == 1;
+                late.add(outcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
+            }, () -> acme.portability().eraseOwner(owner, false)).isEmpty()) {
+                break; // k is past the last write
             }
             seen.add(present[0]);
             assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException memory " + m);
@@ -1763,7 +1737,6 @@ public abstract class PortabilityContract extends AtlasContract {
             + " and leaves no assistant or revision of the owner")
     void eraseOwnerRacingAPublishHalfErasesNothing() {
         Tenant other = reopen(b -> b).tenant("acme");
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
         String assistantRow = "SELECT COUNT(*) FROM atlas_assistants WHERE tenant_id = 'acme' AND id = ?";
         String rowsOfA = "SELECT (" + assistantRow + ") + (SELECT COUNT(*) FROM atlas_assistant_revisions WHERE tenant_id = 'acme'"
                 + " AND assistant_id = ?)";
@@ -1775,21 +1748,11 @@ public abstract class PortabilityContract extends AtlasContract {
             acme.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v1", Map.of()));
             List<String> late = new ArrayList<>();
             boolean[] present = new boolean[1];
-            java.util.concurrent.atomic.AtomicInteger writes = new java.util.concurrent.atomic.AtomicInteger();
-            int at = k;
-            db.beforeEachWrite(h -> {
-                if (writes.incrementAndGet() == at) {
-                    present[0] = count(assistantRow, idParam(a)) == 1;
-                    late.add(outcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
-                }
-            });
-            try {
-                acme.portability().eraseOwner(owner, false);
-            } finally {
-                db.beforeEachWrite(h -> {});
-            }
-            if (late.isEmpty()) {
-                break;
+            if (withLateWrite(k, () -> {
+                present[0] = count(assistantRow, idParam(a)) == 1;
+                late.add(outcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
+            }, () -> acme.portability().eraseOwner(owner, false)).isEmpty()) {
+                break; // k is past the last write
             }
             seen.add(present[0]);
             assertThat(late).as("before write " + k).containsExactly(present[0] ? "accepted" : "NotFoundException assistant " + a);
