@@ -68,4 +68,11 @@ public abstract class AtlasContract {
         recorders.add(StatementRecorder.attach(a));
         return a;
     }
+
+    /** What a late write did: "accepted", or the exception's class with the entity and id a NotFoundException names. */
+    protected static String lateOutcome(Runnable write) {
+        Throwable x = org.assertj.core.api.Assertions.catchThrowable(write::run);
+        return x == null ? "accepted" : x instanceof dev.atlas.NotFoundException n ? "NotFoundException " + n.entity() + " " + n.id()
+                : x.getClass().getSimpleName() + ": " + x.getMessage();
+    }
 }

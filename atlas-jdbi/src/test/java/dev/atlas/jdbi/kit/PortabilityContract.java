@@ -1557,13 +1557,6 @@ public abstract class PortabilityContract extends AtlasContract {
         return ran[0] ? Optional.of(result) : Optional.empty();
     }
 
-    /** What a late write did: "accepted", or the exception's class with the entity and id a NotFoundException names. */
-    static String outcome(Runnable write) {
-        Throwable x = org.assertj.core.api.Assertions.catchThrowable(write::run);
-        return x == null ? "accepted" : x instanceof NotFoundException n ? "NotFoundException " + n.entity() + " " + n.id()
-                : x.getClass().getSimpleName() + ": " + x.getMessage();
-    }
-
     @Test
     @DisplayName("a running execution (of another Atlas on the database) writing a step, a tool call, a step's metadata and end, and"
             + " complete() before any one write of an erase: while its execution row is there every write is accepted and erased with the"
@@ -1597,11 +1590,11 @@ public abstract class PortabilityContract extends AtlasContract {
                 // Before the erase's k-th write, the running execution writes on.
                 Optional<EraseReport> raced = withLateWrite(k, () -> {
                     present[0] = count(executionRow, idParam(e)) == 1;
-                    late.put("a step", outcome(run::step));
-                    late.put("a tool call", outcome(() -> open.toolCall("call-3", "lookup", "{}")));
-                    late.put("the step's metadata", outcome(() -> open.metadata(Map.of("k", "v"))));
-                    late.put("the step's end", outcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
-                    late.put("complete", outcome(run::complete));
+                    late.put("a step", lateOutcome(run::step));
+                    late.put("a tool call", lateOutcome(() -> open.toolCall("call-3", "lookup", "{}")));
+                    late.put("the step's metadata", lateOutcome(() -> open.metadata(Map.of("k", "v"))));
+                    late.put("the step's end", lateOutcome(() -> open.finish("answer", dev.atlas.execution.FinishReason.STOP)));
+                    late.put("complete", lateOutcome(run::complete));
                 }, () -> kind.equals("conversation") ? acme.portability().eraseConversation(c, false) : acme.portability().eraseOwner(owner, false));
                 if (raced.isEmpty()) {
                     break; // k is past the last write
@@ -1640,7 +1633,7 @@ public abstract class PortabilityContract extends AtlasContract {
             List<String> late = new ArrayList<>();
             // Before the erase's k-th write, the owner starts a new conversation elsewhere.
             Optional<EraseReport> raced = withLateWrite(k, () -> {
-                late.add(outcome(() -> {
+                late.add(lateOutcome(() -> {
                     UUID fresh = other.conversations().create(dev.atlas.conversation.NewConversation.of(owner)).id();
                     other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 1"));
                     other.conversations().append(fresh, dev.atlas.conversation.NewMessage.user("new 2"));
@@ -1679,10 +1672,10 @@ public abstract class PortabilityContract extends AtlasContract {
             Optional<EraseReport> raced = withLateWrite(k, () -> {
                 state[0] = count(liveConversation, idParam(c)) == 1;
                 state[1] = count(executionRow, idParam(e)) == 1;
-                late.put("checkpoint", outcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
-                late.put("start elsewhere", outcome(() -> elsewhere[0] = other.voiceCalls().start(
+                late.put("checkpoint", lateOutcome(() -> other.voiceCalls().checkpoint(call, List.of(dev.atlas.voice.VoiceTurn.user("hi")))));
+                late.put("start elsewhere", lateOutcome(() -> elsewhere[0] = other.voiceCalls().start(
                         dev.atlas.voice.NewVoiceCall.of("s-" + at, "openai", "realtime").execution(e)).id()));
-                late.put("complete", outcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
+                late.put("complete", lateOutcome(() -> other.voiceCalls().complete(call, List.of(dev.atlas.voice.VoiceTurn.user("bye")))));
             }, () -> acme.portability().eraseConversation(c, false));
             if (raced.isEmpty()) {
                 break; // k is past the last write
@@ -1720,7 +1713,7 @@ public abstract class PortabilityContract extends AtlasContract {
             boolean[] present = new boolean[1];
             if (withLateWrite(k, () -> {
                 present[0] = count(memoryRow, idParam(m)) == 1;
-                late.add(outcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
+                late.add(lateOutcome(() -> other.memories().update(m, dev.atlas.memory.MemoryPatch.content("likes coffee"))));
             }, () -> acme.portability().eraseOwner(owner, false)).isEmpty()) {
                 break; // k is past the last write
             }
@@ -1750,7 +1743,7 @@ public abstract class PortabilityContract extends AtlasContract {
             boolean[] present = new boolean[1];
             if (withLateWrite(k, () -> {
                 present[0] = count(assistantRow, idParam(a)) == 1;
-                late.add(outcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
+                late.add(lateOutcome(() -> other.assistants().publish(a, dev.atlas.assistant.NewRevision.of("v2", Map.of()))));
             }, () -> acme.portability().eraseOwner(owner, false)).isEmpty()) {
                 break; // k is past the last write
             }

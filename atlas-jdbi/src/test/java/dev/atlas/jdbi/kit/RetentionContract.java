@@ -463,49 +463,13 @@ public abstract class RetentionContract extends AtlasContract {
         dev.atlas.execution.StepHandle step = running.step();
         conversations.archive(c.id());
         advance(Duration.ofDays(91));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-        CountDownLatch stepsDeleted = new CountDownLatch(1);
-        CountDownLatch finishReturned = new CountDownLatch(1);
-        // The purge stops after deleting the steps until the finish has returned or, when the
-        // finish waits for one of the purge's locks, for two seconds.
-        db.statementListener((name, jdbc) -> {
-            if (name.equals("retention.delete.execution_steps")) {
-                stepsDeleted.countDown();
-                try {
-                    finishReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
-        RetentionReport report;
-        Throwable refused;
-        try {
-            java.util.concurrent.CompletableFuture<RetentionReport> purge = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
-            stepsDeleted.await();
-            java.util.concurrent.CompletableFuture<Throwable> finish = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try {
-                    step.finish("late", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(10, 5));
-                    return null;
-                } catch (RuntimeException e) {
-                    return e;
-                } finally {
-                    finishReturned.countDown();
-                }
-            });
-            report = purge.get();
-            refused = finish.get();
-        } finally {
-            db.statementListener(null);
-        }
+        Map<String, String> late = new java.util.TreeMap<>();
+        RetentionReport report = purgePausedAfterSteps(() -> late.put("finish", lateOutcome(() -> step.finish("late", null,
+                dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(10, 5)))));
         assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L)
                 .containsEntry("conversations.deleted", 1L);
         // The step went with its conversation.
-        assertThat(refused).isInstanceOfSatisfying(NotFoundException.class, e -> {
-            assertThat(e.entity()).isEqualTo("step");
-            assertThat(e.id()).isEqualTo(step.id());
-        });
+        assertThat(late).isEqualTo(Map.of("finish", "NotFoundException step " + step.id()));
         assertThat(acme.executions().get(running.id())).isEmpty();
     }
 
@@ -521,42 +485,13 @@ public abstract class RetentionContract extends AtlasContract {
         dev.atlas.execution.StepHandle step = running.step();
         conversations.archive(c.id());
         advance(Duration.ofDays(91));
-        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
-        CountDownLatch stepsDeleted = new CountDownLatch(1);
-        CountDownLatch writesReturned = new CountDownLatch(1);
-        // The purge stops after deleting the steps until the late writes have returned or, when they wait for the purge's
-        // locks (PostgreSQL) or its write transaction (SQLite), for two seconds.
-        db.statementListener((name, jdbc) -> {
-            if (name.equals("retention.delete.execution_steps") && stepsDeleted.getCount() > 0) {
-                stepsDeleted.countDown();
-                try {
-                    writesReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        });
-        RetentionReport report;
         Map<String, String> late = new java.util.TreeMap<>();
-        try {
-            java.util.concurrent.CompletableFuture<RetentionReport> purge = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
-            stepsDeleted.await();
-            java.util.concurrent.CompletableFuture<Void> writes = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                try {
-                    late.put("step", lateOutcome(running::step));
-                    late.put("tool call", lateOutcome(() -> running.toolCall(dev.atlas.execution.NewToolCall.of("c1", "lookup", "{}"))));
-                    late.put("reply", lateOutcome(() -> conversations.append(c.id(), NewMessage.assistant("late").parent(hello.id())
-                            .execution(running.id(), step.id()))));
-                } finally {
-                    writesReturned.countDown();
-                }
-            });
-            report = purge.get();
-            writes.get();
-        } finally {
-            db.statementListener(null);
-        }
+        RetentionReport report = purgePausedAfterSteps(() -> {
+            late.put("step", lateOutcome(running::step));
+            late.put("tool call", lateOutcome(() -> running.toolCall(dev.atlas.execution.NewToolCall.of("c1", "lookup", "{}"))));
+            late.put("reply", lateOutcome(() -> conversations.append(c.id(), NewMessage.assistant("late").parent(hello.id())
+                    .execution(running.id(), step.id()))));
+        });
         assertThat(report.counts()).containsEntry("executions.deleted", 1L).containsEntry("execution_steps.deleted", 1L)
                 .containsEntry("conversations.deleted", 1L).doesNotContainKey("execution_tool_calls.deleted");
         assertThat(late).isEqualTo(Map.of("step", "NotFoundException execution " + running.id(),
@@ -565,14 +500,41 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(conversations.get(c.id())).isEmpty();
     }
 
-    private static String lateOutcome(Runnable write) {
+    /**
+     * Runs a purge of conversations archived over 90 days that stops after deleting the execution
+     * steps until {@code late} (run on another thread) has returned or, when it waits for the
+     * purge's locks (PostgreSQL) or its write transaction (SQLite), for two seconds.
+     */
+    private RetentionReport purgePausedAfterSteps(Runnable late) throws Exception {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        CountDownLatch stepsDeleted = new CountDownLatch(1);
+        CountDownLatch lateReturned = new CountDownLatch(1);
+        db.statementListener((name, jdbc) -> {
+            if (name.equals("retention.delete.execution_steps") && stepsDeleted.getCount() > 0) {
+                stepsDeleted.countDown();
+                try {
+                    lateReturned.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
         try {
-            write.run();
-            return "accepted";
-        } catch (NotFoundException e) {
-            return "NotFoundException " + e.entity() + " " + e.id();
-        } catch (RuntimeException e) {
-            return e.getClass().getSimpleName() + ": " + e.getMessage();
+            java.util.concurrent.CompletableFuture<RetentionReport> purge = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> retention.runRetention(RetentionPolicy.none().purgeArchivedAfter(Duration.ofDays(90))));
+            stepsDeleted.await();
+            java.util.concurrent.CompletableFuture<Void> writes = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    late.run();
+                } finally {
+                    lateReturned.countDown();
+                }
+            });
+            RetentionReport report = purge.get();
+            writes.get();
+            return report;
+        } finally {
+            db.statementListener(null);
         }
     }
 
