@@ -1045,33 +1045,8 @@ public abstract class SpringAiChatMemoryContract {
     @Test
     @DisplayName("a stream the caller cancels mid-round (a client gone): the execution is failed as cancelled, its step too (none left processing), with the usage reported so far")
     void cancelledStreamClosesItsStep() {
-        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
-            @Override
-            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
-                throw new UnsupportedOperationException("streams only");
-            }
-
-            @Override
-            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
-                return reactor.core.publisher.Flux.just(chunk("Hel", 150, 0), chunk("lo", 150, 3), chunk("!", 150, 5));
-            }
-
-            private org.springframework.ai.chat.model.ChatResponse chunk(String text, int in, int out) {
-                return new org.springframework.ai.chat.model.ChatResponse(
-                        List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
-                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
-                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(in, out)).build());
-            }
-
-            @Override
-            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
-                return getOptions();
-            }
-
-            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
-                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
-            }
-        };
+        org.springframework.ai.chat.model.ChatModel model = streamingOnly(prompt -> reactor.core.publisher.Flux.just(
+                scriptedChunk("Hel", 0), scriptedChunk("lo", 3), scriptedChunk("!", 5)));
         ChatClient client = client(model, repository, 20, true);
         assertThat(client.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "gone"))
                 .stream().content().take(1).collectList().block(java.time.Duration.ofMinutes(2))).containsExactly("Hel");
@@ -1096,35 +1071,16 @@ public abstract class SpringAiChatMemoryContract {
     void closeFailsAStreamInFlight() throws Exception {
         reactor.core.publisher.Sinks.Many<org.springframework.ai.chat.model.ChatResponse> chunks =
                 reactor.core.publisher.Sinks.many().unicast().onBackpressureBuffer();
-        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
-            @Override
-            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
-                throw new UnsupportedOperationException("streams only");
-            }
-
-            @Override
-            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
-                return chunks.asFlux();
-            }
-
-            @Override
-            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
-                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
-            }
-        };
-        java.util.function.BiFunction<String, Integer, org.springframework.ai.chat.model.ChatResponse> chunk = (text, out) ->
-                new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
-                        org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
-                                .usage(new org.springframework.ai.chat.metadata.DefaultUsage(150, out)).build());
+        org.springframework.ai.chat.model.ChatModel model = streamingOnly(prompt -> chunks.asFlux());
         java.util.concurrent.BlockingQueue<String> received = new java.util.concurrent.LinkedBlockingQueue<>();
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
         reactor.core.Disposable subscription = client(model, repository, 20, true).prompt().user("hi")
                 .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "closing")).stream().content()
                 .subscribe(received::add, done::completeExceptionally, () -> done.complete(null));
-        chunks.tryEmitNext(chunk.apply("Hel", 3));
+        chunks.tryEmitNext(scriptedChunk("Hel", 3));
         assertThat(received.poll(2, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo("Hel");
         recording.close();
-        chunks.tryEmitNext(chunk.apply("lo", 5));
+        chunks.tryEmitNext(scriptedChunk("lo", 5));
         chunks.tryEmitComplete();
         done.get(2, java.util.concurrent.TimeUnit.MINUTES);
         assertThat(received).containsExactly("lo");
@@ -1473,5 +1429,33 @@ public abstract class SpringAiChatMemoryContract {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** A model of "scripted-1" that only streams, answering each prompt with {@code stream}. */
+    static org.springframework.ai.chat.model.ChatModel streamingOnly(java.util.function.Function<org.springframework.ai.chat.prompt.Prompt,
+            reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse>> stream) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                throw new UnsupportedOperationException("streams only");
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return stream.apply(prompt);
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1").build();
+            }
+        };
+    }
+
+    /** One streamed chunk of "scripted-1": its text, 150 input tokens and {@code out} output tokens so far. */
+    static org.springframework.ai.chat.model.ChatResponse scriptedChunk(String text, int out) {
+        return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1")
+                        .usage(new org.springframework.ai.chat.metadata.DefaultUsage(150, out)).build());
     }
 }
