@@ -65,21 +65,52 @@ class PostgresEraseRaceTest extends AtlasContract {
                 ps.executeUpdate();
             }
             CompletableFuture<EraseReport> erase = CompletableFuture.supplyAsync(() -> acme.portability().eraseConversation(c, false));
-            for (int i = 0; i < 3000 && !erase.isDone(); i++) {
-                try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
-                     ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    if (rs.getInt(1) >= 1) {
-                        break;
-                    }
-                }
-                Thread.sleep(10);
-            }
+            awaitLockWaitOrDone(probe, erase);
             writer.commit();
             EraseReport report = erase.get(60, TimeUnit.SECONDS);
             assertThat(report.counts()).containsEntry("executions", 1L).containsEntry("execution_steps", 2L).containsEntry("conversations", 1L);
             assertThat(count(probe, "SELECT COUNT(*) FROM atlas_execution_steps WHERE execution_id = ?", run.id())).isZero();
             assertThat(count(probe, "SELECT COUNT(*) FROM atlas_executions WHERE id = ?", run.id())).isZero();
+        }
+    }
+
+    @Test
+    @DisplayName("an execution started while an erase's soft-delete of its conversation is still uncommitted waits for it and is"
+            + " refused NotFoundException (conversation), so no execution lands in a conversation being erased (before: it read the"
+            + " last committed, live row and was stored)")
+    void executionStartWaitsForTheErasesSoftDelete() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("alice"))).id();
+        try (Connection eraser = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            eraser.setAutoCommit(false);
+            // What an erase's first transaction does: soft-delete the scope's conversations.
+            try (PreparedStatement ps = eraser.prepareStatement("UPDATE atlas_conversations SET deleted_at = now()"
+                    + " WHERE tenant_id = 'acme' AND id = ?")) {
+                ps.setObject(1, c);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            CompletableFuture<ExecutionHandle> start = CompletableFuture.supplyAsync(
+                    () -> acme.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c)));
+            awaitLockWaitOrDone(probe, start);
+            eraser.commit();
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> start.get(60, TimeUnit.SECONDS)))
+                    .hasCauseInstanceOf(dev.atlas.NotFoundException.class).cause()
+                    .satisfies(e -> assertThat(((dev.atlas.NotFoundException) e).entity()).isEqualTo("conversation"));
+            assertThat(count(probe, "SELECT COUNT(*) FROM atlas_executions WHERE conversation_id = ?", c)).isZero();
+        }
+    }
+
+    /** Waits (up to 30 s) until a session waits on a row lock, or {@code call} has finished without waiting. */
+    private static void awaitLockWaitOrDone(Connection probe, CompletableFuture<?> call) throws Exception {
+        for (int i = 0; i < 3000 && !call.isDone(); i++) {
+            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+                 ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getInt(1) >= 1) {
+                    return;
+                }
+            }
+            Thread.sleep(10);
         }
     }
 }

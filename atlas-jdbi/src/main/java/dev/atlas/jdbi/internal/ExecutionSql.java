@@ -15,6 +15,7 @@ final class ExecutionSql {
 
     private final Catalogue c;
     final Statement conversationExists;
+    final Statement conversationLiveForInsert;
     final Statement revisionExists;
     final Statement insert;
     final Statement find;
@@ -61,6 +62,11 @@ final class ExecutionSql {
                 + " AND x.id = execution_id AND x.status = 'processing'" + share + ")";
         conversationExists = c.sql("executions.conversationExists",
                 "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        // Share-locked on PostgreSQL for a new execution: an erase's or purge's soft-delete of the
+        // conversation waits for the insert to commit (and takes the execution with the rest), or
+        // the insert waits for it and finds the conversation gone.
+        conversationLiveForInsert = c.sql("executions.conversationLiveForInsert",
+                "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + share);
         revisionExists = c.sql("executions.revisionExists", "SELECT 1 FROM <p>assistant_revisions WHERE tenant_id = :t AND id = :id");
         insert = c.sql("executions.insert", "INSERT INTO <p>executions (tenant_id, id, conversation_id, assistant_revision_id, type,"
                 + " provider, model, agent, status, metadata, started_at, created_at, updated_at, owner_type, owner_id, project)"
