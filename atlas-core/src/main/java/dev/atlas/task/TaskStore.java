@@ -209,8 +209,9 @@ public interface TaskStore {
     Task fail(ClaimedTask claim, String error, @Nullable Instant retryAt);
 
     /**
-     * Gives a held task back without a result, as if it had not been claimed: pending and
-     * claimable at once, the attempt this claim counted no longer counted, the lease cleared.
+     * Gives a held task back without a result, as if it had not been claimed: pending with its
+     * {@code runAfter} as before the claim, so claimable at once by any worker whatever this
+     * instance's clock says, the attempt this claim counted no longer counted, the lease cleared.
      * For a worker that stops before it could run or finish the task through no fault of the task
      * (a shutdown: {@link TaskWorker#close(Duration)} does this for the handlers it interrupts), so
      * that a shutdown never uses up a task's attempts. Only for the current lease holder, else

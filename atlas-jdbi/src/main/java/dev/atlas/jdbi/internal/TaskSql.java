@@ -69,8 +69,10 @@ final class TaskSql {
                 + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
                 + " error = :error" + RELEASE + ", updated_at = :now" + HELD);
         // As if never claimed: the attempt the claim counted is given back, and a first attempt's start with it.
+        // run_after stays as it was when the task was claimed (due then): the releasing instance's clock,
+        // perhaps ahead of the others', must not hold the task back from them.
         release = c.sql("tasks.release", "UPDATE <p>tasks SET status = 'pending', attempts = attempts - 1,"
-                + " started_at = CASE WHEN attempts = 1 THEN NULL ELSE started_at END, run_after = :now" + RELEASE
+                + " started_at = CASE WHEN attempts = 1 THEN NULL ELSE started_at END" + RELEASE
                 + ", updated_at = :now" + HELD);
         // Clearing the claim is what locks a running holder out: every holder write matches on its claim id.
         String unheld = RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"

@@ -3,6 +3,7 @@ package dev.atlas.jdbi.kit;
 import dev.atlas.Atlas;
 import dev.atlas.DatabaseKind;
 import dev.atlas.IllegalTransitionException;
+import dev.atlas.Limits;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.NotFoundException;
@@ -676,6 +677,20 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.complete(held, Map.of())).isInstanceOf(LeaseLostException.class);
     }
 
+    @Test
+    @DisplayName("a task released by an instance whose clock runs an hour ahead is claimable at once by the others: release keeps the task's runAfter as before the claim")
+    void releaseUnderClockSkewIsClaimableAtOnce() {
+        Task t = task("a");
+        MutableClock ahead = new MutableClock(clock.instant().plus(Duration.ofHours(1)));
+        TaskStore skewed = reopen(b -> b.clock(ahead)).tenant("acme").tasks();
+        ClaimedTask held = skewed.claim(LEASE).orElseThrow();
+        assertThat(skewed.release(held)).returns(TaskStatus.PENDING, Task::status).returns(t.runAfter(), Task::runAfter)
+                .returns(ahead.instant(), Task::updatedAt);
+        ClaimedTask again = store.claim(LEASE).orElseThrow();
+        assertThat(again.taskId()).isEqualTo(t.id());
+        assertThat(again.task().attempts()).isEqualTo(1);
+    }
+
     // ---- unreadable rows (issue 11 item 1) ---------------------------------------------------
 
     @Test
@@ -986,7 +1001,7 @@ public abstract class TaskStoreContract extends AtlasContract {
         clock.advanceMicros(7);
         Task back = store.release(c);
         assertThat(back).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(null, Task::claimId)
-                .returns(null, Task::leaseExpiresAt).returns(null, Task::startedAt).returns(clock.instant(), Task::runAfter)
+                .returns(null, Task::leaseExpiresAt).returns(null, Task::startedAt).returns(t.runAfter(), Task::runAfter)
                 .returns(clock.instant(), Task::updatedAt);
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(back);
         assertThatThrownBy(() -> store.release(c)).isInstanceOf(LeaseLostException.class);
