@@ -3,7 +3,6 @@ package dev.atlas.jdbi.kit;
 import dev.atlas.Atlas;
 import dev.atlas.DatabaseKind;
 import dev.atlas.IllegalTransitionException;
-import dev.atlas.Limits;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.NotFoundException;
@@ -1294,5 +1293,28 @@ public abstract class TaskStoreContract extends AtlasContract {
         String assistants = acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).limit(1)).nextCursor().orElseThrow();
         assertField(() -> acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(Owner.user("bob")).after(assistants)), "cursor");
         assertThat(acme.assistants().list(dev.atlas.assistant.AssistantQuery.visibleTo(ALICE).after(assistants)).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("after its conversation is erased, a task (pending or held) is NotFoundException on every call, the old holder's included, and nothing of it lists")
+    void tasksOfAnErasedConversationAreNotFound() {
+        var conversations = atlas.tenant("acme").conversations();
+        UUID conversation = conversations.create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID message = conversations.append(conversation, dev.atlas.conversation.NewMessage.user("hi")).id();
+        Task pending = store.create(NewTask.of("a", Map.of()).forMessage(conversation, message));
+        Task running = store.create(NewTask.of("b", Map.of()).forConversation(conversation));
+        ClaimedTask held = store.claim(LEASE, Set.of("b")).orElseThrow();
+        atlas.tenant("acme").portability().eraseConversation(conversation, false);
+        assertThat(store.get(pending.id())).isEmpty();
+        assertThat(store.get(running.id())).isEmpty();
+        assertThat(store.forConversation(conversation).items()).isEmpty();
+        for (Executable e : List.<Executable>of(() -> store.cancel(pending.id()), () -> store.completeAsOperator(pending.id(), Map.of()),
+                () -> store.failAsOperator(pending.id(), "x"), () -> store.complete(held, Map.of()), () -> store.fail(held, "x"),
+                () -> store.heartbeat(held), () -> store.release(held), () -> store.fail(held, "x", clock.instant()))) {
+            assertThatThrownBy(e::execute).isInstanceOf(NotFoundException.class);
+        }
+        assertThatThrownBy(() -> store.create(NewTask.of("a", Map.of()).forMessage(conversation, message))).isInstanceOf(NotFoundException.class)
+                .hasMessageContaining("messageId");
+        assertThat(store.list(TaskQuery.all()).items()).isEmpty();
     }
 }
