@@ -294,6 +294,7 @@ public final class JdbiTaskStore implements TaskStore {
     private static void checkClaim(ClaimedTask claim) {
         Check.notNull("claim", claim);
         Check.notNull("claim.task", claim.task());
+        Check.notNull("claim.taskId", claim.taskId());
         Check.notNull("claim.claimId", claim.claimId());
     }
 

@@ -1317,4 +1317,24 @@ public abstract class TaskStoreContract extends AtlasContract {
                 .hasMessageContaining("messageId");
         assertThat(store.list(TaskQuery.all()).items()).isEmpty();
     }
+
+    @Test
+    @DisplayName("a ClaimedTask the caller built around a task with no id is refused naming claim.taskId on complete, fail, heartbeat and release, before any statement (not a NotFoundException for task null)")
+    void claimWithoutTaskIdRefused() {
+        Task t = task("a");
+        ClaimedTask held = store.claim(LEASE).orElseThrow();
+        Task h = held.task();
+        Task noId = new Task(null, h.tenantId(), h.kind(), h.payload(), h.conversationId(), h.messageId(), h.owner(), h.status(), h.attempts(),
+                h.maxAttempts(), h.result(), h.error(), h.runAfter(), h.claimId(), h.leaseExpiresAt(), h.createdAt(), h.updatedAt(),
+                h.startedAt(), h.finishedAt());
+        ClaimedTask forged = new ClaimedTask(noId, held.claimId(), held.leaseExpiresAt(), held.leaseDuration());
+        for (Executable e : List.<Executable>of(() -> store.complete(forged, Map.of()), () -> store.fail(forged, "x"),
+                () -> store.fail(forged, "x", clock.instant()), () -> store.heartbeat(forged), () -> store.release(forged))) {
+            assertThat(StatementCounter.count(atlas, () -> {
+                assertField(e, "claim.taskId");
+                return null;
+            }).statements()).isZero();
+        }
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(held.task());
+    }
 }
