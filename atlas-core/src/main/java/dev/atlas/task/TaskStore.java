@@ -212,9 +212,10 @@ public interface TaskStore {
      * Gives a held task back without a result, as if it had not been claimed: pending with its
      * {@code runAfter} as before the claim, so claimable at once by any worker whatever this
      * instance's clock says, the attempt this claim counted no longer counted, the lease cleared.
-     * For a worker that stops before it could run or finish the task through no fault of the task
-     * (a shutdown: {@link TaskWorker#close(Duration)} does this for the handlers it interrupts), so
-     * that a shutdown never uses up a task's attempts. Only for the current lease holder, else
+     * For a worker that stops before it could run the task through no fault of the task (a
+     * shutdown: {@link TaskWorker#close(Duration)} does this for claims its pool never started; a
+     * handler it interrupts did run, so that attempt is recorded as failed), so that a shutdown
+     * never uses up an attempt of a task that never ran. Only for the current lease holder, else
      * {@link LeaseLostException}.
      *
      * @param claim the claim returned by {@link TaskStore#claim}

@@ -60,7 +60,7 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
-     * exception fails the attempt (unless {@link #close(Duration)} interrupted the handler: the task is then given back), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
+     * exception fails the attempt (one that {@link #close(Duration)} interrupted too: the handler ran), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
      * {@link #close(Duration)} runs out of time.
      */
     @FunctionalInterface
