@@ -116,7 +116,9 @@ final class ExecutionSql {
                 + " AND started_at < :cutoff) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
 
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
-        // steps. Each computes its number (last committed + 1) inside the insert and returns it,
+        // steps; a step's tool calls only while the step is processing too (its stepFinished event
+        // reported its calls: the round is over), both rows share-locked on PostgreSQL so a finish
+        // committing meanwhile makes the insert find nothing. Each computes its number (last committed + 1) inside the insert and returns it,
         // so numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
         String whileProcessing = " FROM <p>executions x WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share;
         insertStep = c.sql("executions.insertStep", "INSERT INTO <p>execution_steps (tenant_id, id, execution_id, sequence, status,"
@@ -127,7 +129,9 @@ final class ExecutionSql {
                 + " provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at, updated_at)"
                 + " SELECT :t, :id, :execution, :step, :providerCallId, (SELECT COALESCE(MAX(c.call_index), -1) + 1"
                 + " FROM <p>execution_tool_calls c WHERE c.tenant_id = x.tenant_id AND c.step_id = :step), :name, :type, :arguments,"
-                + " :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
+                + " :status, :metadata, :now, :now, :now FROM <p>executions x JOIN <p>execution_steps st ON st.tenant_id = x.tenant_id"
+                + " AND st.execution_id = x.id AND st.id = :step AND st.status = 'processing'"
+                + " WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share + " RETURNING call_index");
         // Outside a step: numbered among the execution's calls without a step (seed 002 voice sessions).
         insertToolCallOutsideStep = c.sql("executions.insertToolCallOutsideStep", "INSERT INTO <p>execution_tool_calls (tenant_id, id,"
                 + " execution_id, step_id, provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at,"
@@ -143,7 +147,8 @@ final class ExecutionSql {
                 + " result = :result," + closeWhere);
         failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
+                + " WHERE x.tenant_id = :t AND x.id = execution_id AND x.status = 'processing'" + share + ")");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         // Only while processing: a finished record is final, whichever handle or process finished it.

@@ -562,6 +562,65 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool call is refused on a step that already finished or failed while its execution runs: ConflictException on stepId naming the step and execution, nothing written, the step's calls unchanged")
+    void noToolCallOnAFinishedStep() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle finished = h.step();
+        finished.toolCall("c1", "lookup", "{}");
+        finished.finish(null, FinishReason.TOOL_CALLS);
+        StepHandle failed = h.step();
+        failed.fail("provider error");
+        for (StepHandle step : List.of(finished, failed)) {
+            for (NewToolCall call : List.of(NewToolCall.of("late", "lookup", "{}"), NewToolCall.of("late", "lookup", "{}").queued())) {
+                assertThatThrownBy(() -> step.toolCall(call)).isInstanceOfSatisfying(ConflictException.class, e -> {
+                    assertThat(e.field()).isEqualTo("stepId");
+                    assertThat(e.getMessage()).contains(step.id().toString()).contains(h.id().toString());
+                });
+            }
+        }
+        assertThat(rows("execution_tool_calls")).isEqualTo(1);
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::providerCallId).containsExactly("c1");
+        assertThat(t.steps().get(1).toolCalls()).isEmpty();
+        // The execution still runs: a new step takes tool calls as before.
+        assertThat(h.step().toolCall("c2", "lookup", "{}")).isNotNull();
+    }
+
+    @Test
+    @DisplayName("a queued tool call cannot start once its execution is no longer processing (completed, or cancelled or swept by another Atlas): ConflictException on executionId naming it, the call stays queued")
+    void queuedToolCallDoesNotStartAfterItsExecutionEnded() {
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        for (String end : List.of("complete", "cancel", "sweep")) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
+            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", "render", "{}").queued());
+            step.finish(null, FinishReason.TOOL_CALLS);
+            switch (end) {
+                case "complete" -> h.complete();
+                case "cancel" -> elsewhere.cancel(h.id());
+                default -> {
+                    advance(1);
+                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                }
+            }
+            ExecutionTree before = recorder.tree(h.id()).orElseThrow();
+            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
+                if (end.equals("sweep")) { // the sweep failed the queued calls of an execution it ended
+                    assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                            e -> assertThat(e.from()).isEqualTo("failed"));
+                    continue;
+                }
+                assertThatThrownBy(call::start).isInstanceOfSatisfying(ConflictException.class, e -> {
+                    assertThat(e.field()).isEqualTo("executionId");
+                    assertThat(e.getMessage()).contains(h.id().toString());
+                });
+            }
+            assertThat(recorder.tree(h.id()).orElseThrow()).isEqualTo(before);
+        }
+    }
+
+    @Test
     @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
     void sweepAndQueuedToolCalls() {
         ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
