@@ -587,6 +587,55 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool call recorded while its step's finish is being committed is refused (ConflictException on stepId), never stored under the finished step")
+    void toolCallRacingStepFinish() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> finisher = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch tried = new java.util.concurrent.CountDownLatch(1);
+        // The finishing thread stops after its update of the step, before the commit, until the
+        // tool call returned or (when the insert waits for the finish's lock) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == finisher.get() && name.equals("executions.finishStep")) {
+                closed.countDown();
+                try {
+                    tried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<Void> finished = CompletableFuture.runAsync(() -> {
+                finisher.set(Thread.currentThread());
+                step.finish("answer", FinishReason.STOP);
+            });
+            closed.await();
+            CompletableFuture<Throwable> call = CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.toolCall("late", "lookup", "{}");
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    tried.countDown();
+                }
+            });
+            finished.get();
+            assertThat(call.get()).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("stepId"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps()).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(st.toolCalls()).isEmpty();
+        });
+        assertThat(rows("execution_tool_calls")).isZero();
+    }
+
+    @Test
     @DisplayName("a queued tool call cannot start once its execution is no longer processing (completed, or cancelled or swept by another Atlas): ConflictException on executionId naming it, the call stays queued")
     void queuedToolCallDoesNotStartAfterItsExecutionEnded() {
         ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
