@@ -670,6 +670,35 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a clock stepping back during a run (NTP, or another Atlas whose clock is behind) never stores a completion before the start: executions, steps and tool calls ended by their handles, by cancel or by the sweep complete at their start, with duration 0")
+    void clockSteppingBackNeverEndsBeforeTheStart() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        StepHandle open = h.step();
+        advance(-5_000);
+        call.complete("ok");
+        step.finish("done", FinishReason.STOP);
+        h.complete();
+        ExecutionHandle cancelled = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(-5_000);
+        recorder.cancel(cancelled.id());
+        assertThat(recorder.sweepInterrupted(Duration.ofDays(1)).steps()).isEqualTo(1); // the step left open under the completed run
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        for (Execution e : List.of(t.execution(), recorder.require(cancelled.id()))) {
+            assertThat(e.completedAt()).isEqualTo(e.startedAt());
+        }
+        assertThat(t.execution().durationMs()).isZero();
+        assertThat(t.steps()).allSatisfy(st -> assertThat(st.completedAt()).isEqualTo(st.startedAt()));
+        assertThat(t.steps().get(0).durationMs()).isZero();
+        assertThat(t.steps().get(1).id()).isEqualTo(open.id());
+        assertThat(t.steps().get(0).toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.completedAt()).isEqualTo(c.startedAt());
+            assertThat(c.durationMs()).isZero();
+        });
+    }
+
+    @Test
     @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
     void sweepAndQueuedToolCalls() {
         ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
