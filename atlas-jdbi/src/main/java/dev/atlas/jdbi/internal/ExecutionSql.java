@@ -123,8 +123,9 @@ final class ExecutionSql {
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
         // steps; a step's tool calls only while the step is processing too (its stepFinished event
         // reported its calls: the round is over), both rows share-locked on PostgreSQL so a finish
-        // committing meanwhile makes the insert find nothing. Each computes its number (last committed + 1) inside the insert and returns it,
-        // so numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
+        // committing meanwhile makes the insert find nothing. Each computes its number (last
+        // committed + 1) inside the insert and returns it, so numbers stay 1..n (steps) and 0..n-1
+        // (tool calls of a step) whatever failed before.
         String whileProcessing = " FROM <p>executions x WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share;
         insertStep = c.sql("executions.insertStep", "INSERT INTO <p>execution_steps (tenant_id, id, execution_id, sequence, status,"
                 + " started_at, created_at, updated_at) SELECT :t, :id, :execution, (SELECT COALESCE(MAX(s.sequence), 0) + 1"
