@@ -38,8 +38,14 @@ public interface ExecutionRecorder {
      * steps, tool calls and usage through the handle, then completes it when the body returns. When
      * the body throws, the execution is marked failed with the exception's message and the very
      * same exception instance is rethrown (checked exceptions included; if recording the failure
-     * fails too, that error is added as suppressed). A body that finishes the execution itself
-     * (for example {@link ExecutionHandle#cancel()}) is left as it is.
+     * fails too, that error is added as suppressed). When the complete after the body is refused (a
+     * cost that does not fit, see {@link ExecutionHandle#complete()}), the execution is failed
+     * with that refusal's message and the refusal is thrown instead of the body's value. Ending a
+     * run failed never leaves it processing: a usage whose cost cannot be stored is dropped then,
+     * as {@link ExecutionHandle#cancel()} drops it (failed without usage and cost). A body that
+     * finishes the execution itself (for example {@link ExecutionHandle#cancel()}) is left as it
+     * is; one ended elsewhere meanwhile (cancelled, swept) makes the complete, and so this call,
+     * fail with {@link dev.atlas.IllegalTransitionException}.
      *
      * @param spec the description of what to create
      * @param body the body
@@ -53,7 +59,8 @@ public interface ExecutionRecorder {
     /**
      * The asynchronous form for clients that return a {@link CompletableFuture}: the returned
      * future completes after the execution is stored completed (with the body's value) or failed
-     * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}).
+     * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}),
+     * or failed with the refusal of the complete, ending the execution as {@link #record} does.
      * Arguments are checked, and the execution is created, before this returns: a bad spec or a
      * failed start throws here, as {@link #start} does, and the body is not called.
      *

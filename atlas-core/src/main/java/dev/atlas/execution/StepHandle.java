@@ -25,7 +25,9 @@ public interface StepHandle {
     /**
      * Records a tool call the model asked for with the next index in this step, in status
      * processing, or queued when {@link NewToolCall#queued()} says so. Fails with
-     * {@link dev.atlas.ConflictException} on {@code executionId} unless the execution is processing.
+     * {@link dev.atlas.ConflictException} on {@code executionId} unless the execution is processing,
+     * and on {@code stepId} once this step finished or failed (its round, as the
+     * {@link ExecutionListener#stepFinished} event reported it, is over); nothing is written.
      *
      * @param call the call
      * @return the toolCallHandle
@@ -101,7 +103,9 @@ public interface StepHandle {
 
         /**
          * queued → processing: a queued call starts running now; its duration counts from here.
-         * {@link dev.atlas.IllegalTransitionException} unless it is queued.
+         * {@link dev.atlas.IllegalTransitionException} unless it is queued;
+         * {@link dev.atlas.ConflictException} on {@code executionId}, the call left queued, once its
+         * execution is no longer processing (the sweep fails such a call).
          */
         void start();
 

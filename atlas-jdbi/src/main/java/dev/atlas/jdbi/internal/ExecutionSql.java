@@ -11,7 +11,12 @@ final class ExecutionSql {
     private static final String E = "SELECT " + ExecutionRows.EXECUTION_COLUMNS + " FROM <p>executions WHERE tenant_id = :t";
     private static final String STEPS = "SELECT " + ExecutionRows.STEP_COLUMNS + " FROM <p>execution_steps WHERE tenant_id = :t";
     private static final String CALLS = "SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t";
-    private static final String CLOSE_SET = " completed_at = :now, duration_ms = :duration, updated_at = :now";
+    /**
+     * The end time of a row ending now: never before its start, which a clock stepping back (NTP,
+     * or another Atlas whose clock is behind) would store, as the durations are clamped to 0.
+     */
+    private static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
+    private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = :now";
 
     private final Catalogue c;
     final Statement conversationExists;
@@ -75,7 +80,7 @@ final class ExecutionSql {
         find = c.sql("executions.find", E + " AND id = :id");
         finish = c.sql("executions.finish", "UPDATE <p>executions SET status = :status, input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
-                + " error = :error, completed_at = :now, duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :firstToken),"
+                + " error = :error, completed_at = " + ENDED + ", duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :firstToken),"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         // Taken before the steps are summed: a step closing meanwhile (it holds the execution FOR
         // SHARE) then either commits first and is counted, or waits and finds the execution done.
@@ -86,7 +91,7 @@ final class ExecutionSql {
                 + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");
         queue = move(c, "executions.queue", ExecutionStatus.QUEUED, "");
         resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = :now");
-        cancel = move(c, "executions.cancel", ExecutionStatus.CANCELLED, ", completed_at = :now");
+        cancel = move(c, "executions.cancel", ExecutionStatus.CANCELLED, ", completed_at = " + ENDED);
         executionCalls = c.sql("executions.toolCalls", CALLS + " AND execution_id = :execution ORDER BY call_index");
         executionSteps = c.sql("executions.steps", STEPS + " AND execution_id = :execution ORDER BY sequence");
         step = c.sql("executions.step", STEPS + " AND id = :id");
@@ -97,7 +102,7 @@ final class ExecutionSql {
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
         // Aged from the start: a queued execution resumed after hours in its queue has just begun.
-        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = :now,"
+        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + ENDED + ","
                 + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
@@ -106,18 +111,21 @@ final class ExecutionSql {
         String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
         sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
-                + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND (created_at < :cutoff" + orphaned + ")");
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
         sweepCalls = c.sql("executions.sweepToolCalls", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
-                + " completed_at = :now, updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
                 + " AND started_at < :cutoff) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
 
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
-        // steps. Each computes its number (last committed + 1) inside the insert and returns it,
-        // so numbers stay 1..n (steps) and 0..n-1 (tool calls of a step) whatever failed before.
+        // steps; a step's tool calls only while the step is processing too (its stepFinished event
+        // reported its calls: the round is over), both rows share-locked on PostgreSQL so a finish
+        // committing meanwhile makes the insert find nothing. Each computes its number (last
+        // committed + 1) inside the insert and returns it, so numbers stay 1..n (steps) and 0..n-1
+        // (tool calls of a step) whatever failed before.
         String whileProcessing = " FROM <p>executions x WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share;
         insertStep = c.sql("executions.insertStep", "INSERT INTO <p>execution_steps (tenant_id, id, execution_id, sequence, status,"
                 + " started_at, created_at, updated_at) SELECT :t, :id, :execution, (SELECT COALESCE(MAX(s.sequence), 0) + 1"
@@ -127,7 +135,9 @@ final class ExecutionSql {
                 + " provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at, updated_at)"
                 + " SELECT :t, :id, :execution, :step, :providerCallId, (SELECT COALESCE(MAX(c.call_index), -1) + 1"
                 + " FROM <p>execution_tool_calls c WHERE c.tenant_id = x.tenant_id AND c.step_id = :step), :name, :type, :arguments,"
-                + " :status, :metadata, :now, :now, :now" + whileProcessing + " RETURNING call_index");
+                + " :status, :metadata, :now, :now, :now FROM <p>executions x JOIN <p>execution_steps st ON st.tenant_id = x.tenant_id"
+                + " AND st.execution_id = x.id AND st.id = :step AND st.status = 'processing'"
+                + " WHERE x.tenant_id = :t AND x.id = :execution AND x.status = 'processing'" + share + " RETURNING call_index");
         // Outside a step: numbered among the execution's calls without a step (seed 002 voice sessions).
         insertToolCallOutsideStep = c.sql("executions.insertToolCallOutsideStep", "INSERT INTO <p>execution_tool_calls (tenant_id, id,"
                 + " execution_id, step_id, provider_call_id, call_index, name, type, arguments, status, metadata, started_at, created_at,"
@@ -143,7 +153,8 @@ final class ExecutionSql {
                 + " result = :result," + closeWhere);
         failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued'");
+                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
+                + " WHERE x.tenant_id = :t AND x.id = execution_id AND x.status = 'processing'" + share + ")");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         // Only while processing: a finished record is final, whichever handle or process finished it.

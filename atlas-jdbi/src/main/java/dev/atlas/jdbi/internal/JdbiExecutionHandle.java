@@ -233,11 +233,24 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public Execution cancel() {
         // The tokens spent before the cancel are billed all the same: stored with their cost, as fail stores them.
+        return ending(ExecutionStatus.CANCELLED, null);
+    }
+
+    /**
+     * {@link #fail} for record and recordAsync, which end the run themselves: like {@link #cancel},
+     * a usage whose cost cannot be stored is dropped rather than leaving the run processing.
+     */
+    Execution failEndingTheRun(String error) {
+        return ending(ExecutionStatus.FAILED, ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH));
+    }
+
+    /** Finishes with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
+    private Execution ending(ExecutionStatus target, String error) {
         return finishing(() -> {
             try {
-                return recorder.finish(execution, ExecutionStatus.CANCELLED, null, usage, firstTokenMs);
+                return recorder.finish(execution, target, error, usage, firstTokenMs);
             } catch (InvalidInputException unstorable) {
-                return recorder.cancel(id); // the way out a refused cost points to: cancelled without the usage
+                return recorder.finish(execution, target, error, usage, firstTokenMs, false);
             }
         });
     }
@@ -284,7 +297,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     .bind("status", call.initialStatus().toString()).bind("metadata", metadata).bind("now", t)
                     .optional(Sql.INT).orElse(null);
             if (index == null) {
-                throw recorder.notRecording(h, id);
+                throw recorder.notRecording(h, id, stepId);
             }
             return new Call(callId, t);
         }));
@@ -358,7 +371,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                     String current = sql.on(h, q.toolCallStatus).bind("id", callId).optional(Sql.STRING)
                             .orElseThrow(() -> new NotFoundException("tool call", callId));
                     ExecutionStatus.of(current).checkMoveTo(ExecutionStatus.PROCESSING);
-                    // Only a row changed between the update and the read can get here.
+                    // Still queued: its execution no longer runs (nothing can start the call then; the sweep fails it).
+                    if (recorder.find(h, id).filter(x -> x.status() == ExecutionStatus.PROCESSING).isEmpty()) {
+                        throw recorder.notRecording(h, id);
+                    }
+                    // Only a row changed between the update and the reads can get here.
                     throw new StorageException("tool call " + callId + " changed while being started", null, true, null);
                 }
                 callStarted = now;

@@ -92,25 +92,26 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     public <T, X extends Exception> T record(ExecutionSpec spec, ExecutionBody<T, X> body) throws X {
         Check.notNull("body", body);
         JdbiExecutionHandle handle = (JdbiExecutionHandle) start(spec);
-        T result;
         try {
-            result = body.run(handle);
+            T result = body.run(handle);
+            if (!handle.isFinished()) {
+                handle.complete();
+            }
+            return result;
         } catch (Throwable e) {
+            // Also when the complete was refused (a cost that cannot be stored): nobody else would end the run.
             // Precise rethrow: the compiler knows e can only be an X, an unchecked exception or an error here.
             recordFailure(handle, e);
             throw e;
         }
-        if (!handle.isFinished()) {
-            handle.complete();
-        }
-        return result;
     }
 
+    /** Ends {@code handle} failed with {@code cause}'s message unless it ended already; an error doing so is suppressed in {@code cause}. */
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
                 String m = cause.getMessage();
-                handle.fail(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
             }
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
@@ -131,20 +132,20 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
         CompletableFuture<T> recorded = new CompletableFuture<>();
         call.whenComplete((value, error) -> {
-            if (error != null) {
-                Throwable cause = unwrap(error);
-                recordFailure(handle, cause);
-                recorded.completeExceptionally(cause);
-                return;
-            }
-            try {
-                if (!handle.isFinished()) {
-                    handle.complete();
+            Throwable failure = error == null ? null : unwrap(error);
+            if (failure == null) {
+                try {
+                    if (!handle.isFinished()) {
+                        handle.complete();
+                    }
+                    recorded.complete(value);
+                    return;
+                } catch (Throwable refused) {
+                    failure = refused; // ended failed below, as record ends a run whose complete was refused
                 }
-                recorded.complete(value);
-            } catch (RuntimeException e) {
-                recorded.completeExceptionally(e);
             }
+            recordFailure(handle, failure);
+            recorded.completeExceptionally(failure);
         });
         return recorded;
     }
@@ -231,14 +232,22 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * steps' sum), exact cost from the price valid at creation, timing.
      */
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+        return finish(x, target, error, explicitUsage, firstTokenMs, true);
+    }
+
+    /**
+     * {@link #finish(Execution, ExecutionStatus, String, Usage, Long)}, or with {@code costed}
+     * false without usage and cost: the way to end a run whose usage's cost cannot be stored.
+     */
+    Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs, boolean costed) {
         Execution e = db.write(h -> {
             Instant now = db.now();
-            if (explicitUsage == null && db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
+            if (costed && explicitUsage == null && db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
                 sql.on(h, q.lockProcessing).bind("id", x.id()).exists();
             }
-            Usage usage = explicitUsage != null ? explicitUsage
+            Usage usage = !costed ? Usage.NONE : explicitUsage != null ? explicitUsage
                     : sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
-            Long cost = costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage");
+            Long cost = costed ? costPico(h, x, usage, explicitUsage != null ? "the usage" : "the steps' usage") : null;
             Long duration = x.startedAt() == null ? null : Math.max(0, Duration.between(x.startedAt(), now).toMillis());
             Optional<Execution> done = sql.on(h, q.finish).bind("id", x.id()).bind("status", target.toString())
                     .bind("input", usage.inputTokens()).bind("output", usage.outputTokens()).bind("reasoning", usage.reasoningTokens())
@@ -491,11 +500,27 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     /** Why a step or tool call of {@code executionId} could not be inserted: the execution is gone (erased, purged) or no longer runs. */
     dev.atlas.AtlasException notRecording(Handle h, UUID executionId) {
-        return find(h, executionId).isEmpty() ? new NotFoundException("execution", executionId) : notProcessing(executionId);
+        return notRecording(h, executionId, null);
+    }
+
+    /**
+     * {@link #notRecording(Handle, UUID)} for a tool call of step {@code stepId} (null: outside a
+     * step): when the execution still runs, it is the step that finished.
+     */
+    dev.atlas.AtlasException notRecording(Handle h, UUID executionId, UUID stepId) {
+        Optional<Execution> x = find(h, executionId);
+        if (x.isEmpty()) {
+            return new NotFoundException("execution", executionId);
+        }
+        if (stepId == null || x.get().status() != ExecutionStatus.PROCESSING) {
+            return notProcessing(executionId);
+        }
+        return new ConflictException("stepId", "step " + stepId + " of execution " + executionId + " has finished; its tool calls"
+                + " can only be recorded before its finish or fail, so record them first or start a new step");
     }
 
     ConflictException notProcessing(UUID executionId) {
         return new ConflictException("executionId", "execution " + executionId + " is not processing; steps and tool calls can only"
-                + " be recorded while it runs");
+                + " be recorded or started while it runs");
     }
 }

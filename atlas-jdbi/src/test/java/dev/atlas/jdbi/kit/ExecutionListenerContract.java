@@ -259,6 +259,23 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a record whose automatic complete() is refused (its cost cannot be stored) is heard once as failed, as stored, after started")
+    void refusedCompleteIsHeardAsFailed() {
+        var acme = atlas.tenant("acme");
+        var recorder = acme.executions();
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("big", "model"), exec -> {
+            exec.usage(new Usage(9_223_373L, 0L, null, null, null)); // 9,223,373 × 1,000,000 per million: past 2^63-1 pico-units
+            acme.prices().create(ModelPrice.of("big", "model", "1000000", "0", Instant.parse("2026-01-01T00:00:00Z")));
+            return "answer";
+        })).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+        assertThat(heard.names()).containsExactly("started", "failed");
+        Execution failed = (Execution) heard.events.get(1).record();
+        assertThat(failed).isEqualTo(recorder.require(failed.id()));
+        assertThat(failed.status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(heard.events.get(1).committedStatus()).isEqualTo("failed");
+    }
+
+    @Test
     @DisplayName("resume is heard as started and cancel as cancelled; create and queue are not heard")
     void resumeAndCancelAreHeard() {
         var recorder = atlas.tenant("acme").executions();

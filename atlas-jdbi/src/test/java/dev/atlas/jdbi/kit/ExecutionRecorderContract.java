@@ -562,6 +562,143 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a tool call is refused on a step that already finished or failed while its execution runs: ConflictException on stepId naming the step and execution, nothing written, the step's calls unchanged")
+    void noToolCallOnAFinishedStep() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle finished = h.step();
+        finished.toolCall("c1", "lookup", "{}");
+        finished.finish(null, FinishReason.TOOL_CALLS);
+        StepHandle failed = h.step();
+        failed.fail("provider error");
+        for (StepHandle step : List.of(finished, failed)) {
+            for (NewToolCall call : List.of(NewToolCall.of("late", "lookup", "{}"), NewToolCall.of("late", "lookup", "{}").queued())) {
+                assertThatThrownBy(() -> step.toolCall(call)).isInstanceOfSatisfying(ConflictException.class, e -> {
+                    assertThat(e.field()).isEqualTo("stepId");
+                    assertThat(e.getMessage()).contains(step.id().toString()).contains(h.id().toString());
+                });
+            }
+        }
+        assertThat(rows("execution_tool_calls")).isEqualTo(1);
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::providerCallId).containsExactly("c1");
+        assertThat(t.steps().get(1).toolCalls()).isEmpty();
+        // The execution still runs: a new step takes tool calls as before.
+        assertThat(h.step().toolCall("c2", "lookup", "{}")).isNotNull();
+    }
+
+    @Test
+    @DisplayName("a tool call recorded while its step's finish is being committed is refused (ConflictException on stepId), never stored under the finished step")
+    void toolCallRacingStepFinish() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> finisher = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch tried = new java.util.concurrent.CountDownLatch(1);
+        // The finishing thread stops after its update of the step, before the commit, until the
+        // tool call returned or (when the insert waits for the finish's lock) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == finisher.get() && name.equals("executions.finishStep")) {
+                closed.countDown();
+                try {
+                    tried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<Void> finished = CompletableFuture.runAsync(() -> {
+                finisher.set(Thread.currentThread());
+                step.finish("answer", FinishReason.STOP);
+            });
+            closed.await();
+            CompletableFuture<Throwable> call = CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.toolCall("late", "lookup", "{}");
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    tried.countDown();
+                }
+            });
+            finished.get();
+            assertThat(call.get()).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("stepId"));
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps()).singleElement().satisfies(st -> {
+            assertThat(st.status()).isEqualTo(ExecutionStatus.COMPLETED);
+            assertThat(st.toolCalls()).isEmpty();
+        });
+        assertThat(rows("execution_tool_calls")).isZero();
+    }
+
+    @Test
+    @DisplayName("a queued tool call cannot start once its execution is no longer processing (completed, or cancelled or swept by another Atlas): ConflictException on executionId naming it, the call stays queued")
+    void queuedToolCallDoesNotStartAfterItsExecutionEnded() {
+        ExecutionRecorder elsewhere = reopen(b -> b.clock(clock)).tenant("acme").executions();
+        for (String end : List.of("complete", "cancel", "sweep")) {
+            ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            StepHandle step = h.step();
+            StepHandle.ToolCallHandle inStep = step.toolCall(NewToolCall.of("c1", "render", "{}").queued());
+            StepHandle.ToolCallHandle outside = h.toolCall(NewToolCall.of("c2", "render", "{}").queued());
+            step.finish(null, FinishReason.TOOL_CALLS);
+            switch (end) {
+                case "complete" -> h.complete();
+                case "cancel" -> elsewhere.cancel(h.id());
+                default -> {
+                    advance(1);
+                    assertThat(elsewhere.sweepInterrupted(Duration.ZERO).executions()).isEqualTo(1);
+                }
+            }
+            ExecutionTree before = recorder.tree(h.id()).orElseThrow();
+            for (StepHandle.ToolCallHandle call : List.of(inStep, outside)) {
+                if (end.equals("sweep")) { // the sweep failed the queued calls of an execution it ended
+                    assertThatThrownBy(call::start).isInstanceOfSatisfying(IllegalTransitionException.class,
+                            e -> assertThat(e.from()).isEqualTo("failed"));
+                    continue;
+                }
+                assertThatThrownBy(call::start).isInstanceOfSatisfying(ConflictException.class, e -> {
+                    assertThat(e.field()).isEqualTo("executionId");
+                    assertThat(e.getMessage()).contains(h.id().toString());
+                });
+            }
+            assertThat(recorder.tree(h.id()).orElseThrow()).isEqualTo(before);
+        }
+    }
+
+    @Test
+    @DisplayName("a clock stepping back during a run (NTP, or another Atlas whose clock is behind) never stores a completion before the start: executions, steps and tool calls ended by their handles, by cancel or by the sweep complete at their start, with duration 0")
+    void clockSteppingBackNeverEndsBeforeTheStart() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        StepHandle open = h.step();
+        advance(-5_000);
+        call.complete("ok");
+        step.finish("done", FinishReason.STOP);
+        h.complete();
+        ExecutionHandle cancelled = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(-5_000);
+        recorder.cancel(cancelled.id());
+        assertThat(recorder.sweepInterrupted(Duration.ofDays(1)).steps()).isEqualTo(1); // the step left open under the completed run
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        for (Execution e : List.of(t.execution(), recorder.require(cancelled.id()))) {
+            assertThat(e.completedAt()).isEqualTo(e.startedAt());
+        }
+        assertThat(t.execution().durationMs()).isZero();
+        assertThat(t.steps()).allSatisfy(st -> assertThat(st.completedAt()).isEqualTo(st.startedAt()));
+        assertThat(t.steps().get(0).durationMs()).isZero();
+        assertThat(t.steps().get(1).id()).isEqualTo(open.id());
+        assertThat(t.steps().get(0).toolCalls()).singleElement().satisfies(c -> {
+            assertThat(c.completedAt()).isEqualTo(c.startedAt());
+            assertThat(c.durationMs()).isZero();
+        });
+    }
+
+    @Test
     @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
     void sweepAndQueuedToolCalls() {
         ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

@@ -213,6 +213,59 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("record and recordAsync whose automatic complete() is refused (a later price makes the usage's cost unstorable) end the execution failed, without usage or cost, with the refusal's message; that very exception reaches the caller or the future")
+    void recordWhoseCompleteIsRefusedEndsFailed() {
+        java.util.List<java.util.UUID> ids = new java.util.ArrayList<>();
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() ->
+                acme.executions().record(ExecutionSpec.text("big", "model"), exec -> {
+                    ids.add(exec.id());
+                    exec.usage(OVER_LIMIT); // no price yet: the cost is unknown, not wrong
+                    limitPrice(JAN); // back-dated: it applies to the running execution
+                    return "answer";
+                }));
+        java.util.concurrent.CompletableFuture<String> future = acme.executions().recordAsync(ExecutionSpec.text("big", "other"), exec -> {
+            ids.add(exec.id());
+            exec.usage(OVER_LIMIT);
+            prices.create(ModelPrice.of("big", "other", "1000000", "0.000001", JAN).cached("0.000001"));
+            return java.util.concurrent.CompletableFuture.completedFuture("answer");
+        });
+        Throwable inFuture = org.assertj.core.api.Assertions.catchThrowable(future::join).getCause();
+        for (Throwable refusal : List.of(thrown, inFuture)) {
+            assertThat(refusal).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+            assertThat(refusal.getSuppressed()).isEmpty();
+        }
+        for (int i = 0; i < 2; i++) {
+            Execution e = acme.executions().require(ids.get(i));
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(List.of(thrown, inFuture).get(i).getMessage());
+            assertThat(e.usage()).isEqualTo(Usage.NONE);
+            assertThat(e.cost()).isNull();
+            assertThat(e.completedAt()).isNotNull();
+        }
+    }
+
+    @Test
+    @DisplayName("a record body that throws while its usage's cost cannot be stored still ends the execution failed with its message, without usage or cost; the body's exception reaches the caller with nothing suppressed")
+    void recordWhoseFailureCannotBeCostedEndsFailed() {
+        java.io.IOException boom = new java.io.IOException("provider timed out");
+        java.util.UUID[] id = new java.util.UUID[1];
+        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() ->
+                acme.executions().record(ExecutionSpec.text("big", "model"), exec -> {
+                    id[0] = exec.id();
+                    exec.usage(OVER_LIMIT);
+                    limitPrice(JAN);
+                    throw boom;
+                }));
+        assertThat(thrown).isSameAs(boom);
+        assertThat(boom.getSuppressed()).isEmpty();
+        Execution e = acme.executions().require(id[0]);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo("provider timed out");
+        assertThat(e.usage()).isEqualTo(Usage.NONE);
+        assertThat(e.cost()).isNull();
+    }
+
+    @Test
     @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
     void duplicatePrice() {
         standardPrices();
