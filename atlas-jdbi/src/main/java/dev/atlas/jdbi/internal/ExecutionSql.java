@@ -13,9 +13,10 @@ final class ExecutionSql {
     private static final String CALLS = "SELECT " + ExecutionRows.TOOL_CALL_COLUMNS + " FROM <p>execution_tool_calls WHERE tenant_id = :t";
     /**
      * The end time of a row ending now: never before its start, which a clock stepping back (NTP,
-     * or another Atlas whose clock is behind) would store, as the durations are clamped to 0.
+     * or another Atlas whose clock is behind) would store, as the durations are clamped to 0. Voice
+     * calls end the same way.
      */
-    private static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
+    static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
     private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = :now";
 
     private final Catalogue c;

@@ -46,7 +46,7 @@ final class VoiceCallSql {
                 + " RETURNING " + COLUMNS);
         checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS);
-        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = :now, duration_ms = :duration, updated_at = :now";
+        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = " + ExecutionSql.ENDED + ", duration_ms = :duration, updated_at = :now";
         String active = " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS;
         complete = c.sql("voice.complete", finish + ", transcript = :transcript" + active);
         fail = c.sql("voice.fail", finish + active);

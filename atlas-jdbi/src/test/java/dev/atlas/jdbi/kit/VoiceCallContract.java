@@ -566,13 +566,18 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("a clock that stepped back between start and complete records a duration of 0, never a negative one")
+    @DisplayName("a clock that stepped back between start and end records a duration of 0 and an end at the start, never before it")
     void clockSteppedBack() {
         VoiceCall v = calls.start(call("rt_clock"));
+        VoiceCall failing = calls.start(call("rt_clock_fail"));
         clock.set(clock.instant().minusSeconds(30));
         VoiceCall done = calls.complete(v.id(), List.of());
         assertThat(done.durationMs()).isZero();
-        assertThat(done.completedAt()).isEqualTo(clock.instant());
+        assertThat(done.completedAt()).isEqualTo(v.startedAt());
+        assertThat(calls.require(v.id()).completedAt()).isEqualTo(v.startedAt());
+        VoiceCall failed = calls.fail(failing.id());
+        assertThat(failed.durationMs()).isZero();
+        assertThat(calls.require(failing.id()).completedAt()).isEqualTo(failing.startedAt());
     }
 
     @Test
