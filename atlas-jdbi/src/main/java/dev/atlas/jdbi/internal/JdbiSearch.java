@@ -157,6 +157,9 @@ public final class JdbiSearch implements Search {
                     Object[] m = sql.on(h, q.messageConversation).bind("id", id)
                             .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
                             .orElseThrow(() -> new NotFoundException("message", id));
+                    if (!sql.on(h, q.conversationLive).bind("id", m[0]).exists()) { // locked: see SearchSql
+                        throw new NotFoundException("message", id);
+                    }
                     // A vector older than the message's edit is ignored as stale: stamped by a clock
                     // behind the editor's, this one, stored after the edit, would be too.
                     if (m[1] instanceof Instant edited && edited.isAfter(now)) {

@@ -55,14 +55,18 @@ final class SearchSql {
         messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
+        // The checks of a vector's write share-lock the row they check (on PostgreSQL): vectors have
+        // no foreign key, so a delete, erase or purge of that row, which removes its vectors in the
+        // transaction that locks it, cannot pass between the check and the vector's insert; it
+        // waits for the vector's commit and deletes it, or the check waits and finds the row gone.
         memoryVisible = c.sql("search.memoryVisible", "SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
-                + MemorySql.VISIBLE);
-        // Locked so a concurrent delete of the asset, which removes its vectors in its own
-        // transaction, cannot pass between this check and the vector's insert.
+                + MemorySql.VISIBLE + c.dialect().forShare());
         assetLive = c.sql("search.assetLive", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
                 + c.dialect().forShare());
+        // A message's vector locks its conversation, not the message: erase and purge lock (or
+        // soft-delete) the conversation before they delete vectors, so the order is the same.
         conversationLive = c.sql("search.conversationLive", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
-                + " AND deleted_at IS NULL");
+                + " AND deleted_at IS NULL" + c.dialect().forShare());
         // Live in a live conversation, as the vector's write requires: the embedder is not called for a message it would refuse.
         messageContent = c.sql("search.messageContent", "SELECT m.content FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"

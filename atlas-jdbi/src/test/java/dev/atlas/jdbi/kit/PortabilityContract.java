@@ -1464,6 +1464,38 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a vector embedded while its owner is erased (the embedder runs the erase) is refused NotFoundException naming the"
+            + " memory, message or conversation it names, and no vector outlives the erase (vectors have no foreign key)")
+    void vectorWrittenDuringTheEraseIsRefused() {
+        Tenant acme = atlas.tenant("acme");
+        UUID memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea")).id();
+        UUID conversation = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID message = acme.conversations().append(conversation, dev.atlas.conversation.NewMessage.user("hello")).id();
+        UUID bobsAsset = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "b.txt", "text/plain").owner(BOB),
+                new byte[] {1}).id();
+        acme.search().upsertVector(dev.atlas.search.SearchTarget.MEMORY, memory, "emb", new float[] {1, 0});
+        dev.atlas.search.Embedder erasing = text -> {
+            acme.portability().eraseOwner(ALICE, false);
+            return new float[] {0, 1};
+        };
+        for (var target : List.of(dev.atlas.search.SearchTarget.MEMORY, dev.atlas.search.SearchTarget.MESSAGE)) {
+            UUID id = target == dev.atlas.search.SearchTarget.MEMORY ? memory : message;
+            assertThatThrownBy(() -> acme.search().embed(target, id, "emb", erasing)).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).entity()).isEqualTo(target.toString()));
+            if (target == dev.atlas.search.SearchTarget.MEMORY) { // recreate what the first erase took, for the second
+                memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea")).id();
+                conversation = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+                message = acme.conversations().append(conversation, dev.atlas.conversation.NewMessage.user("hello")).id();
+            }
+        }
+        UUID erased = conversation;
+        assertThatThrownBy(() -> acme.search().upsertAssetVector(bobsAsset, erased, "emb", new float[] {1, 1}))
+                .isExactlyInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).entity()).isEqualTo("conversation"));
+        assertThat(count("SELECT COUNT(*) FROM atlas_vectors WHERE tenant_id = 'acme'")).isZero();
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
+    }
+
+    @Test
     @DisplayName("erasing a conversation deletes its tool threads, executions, assets (rows and bytes), vectors, voice calls and tasks, and nothing else")
     void eraseConversation() {
         Tenant acme = atlas.tenant("acme");

@@ -859,7 +859,13 @@ public final class JdbiPortability implements Portability {
 
     // ---- erase ---------------------------------------------------------------------------------
 
-    /** Tables in the order erase deletes them: every row before the rows it references. */
+    /**
+     * Tables in the order erase deletes them: every row before the rows it references. Vectors
+     * have no foreign key: those of memories and assets also go in the transaction that locks and
+     * deletes their rows, since one written meanwhile (its write share-locks the row) is newer
+     * than the first sweep; those of messages need not, their writes share-lock the conversation,
+     * which the erase closed before this sweep.
+     */
     static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
             "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
             "credentials", "conversations", "assistant_revisions", "assistants", "task_schedules", "settings_revisions", "settings");
@@ -1045,6 +1051,9 @@ public final class JdbiPortability implements Portability {
                 if (!db.dialect().forUpdate().isEmpty()) {
                     InList.bind(sql.on(h, q.lockByIds(f.parent(), ids.size())), "ids", ids).list(sql.uuidColumn());
                 }
+                if (f.parent().equals("memories")) {
+                    batch.put("vectors", (long) InList.bind(sql.on(h, q.deleteVectorsOf("memory", ids.size())), "ids", ids).update());
+                }
                 if (f.unlinked().containsKey("messages")) {
                     InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
                 }
@@ -1092,19 +1101,28 @@ public final class JdbiPortability implements Portability {
         long total = 0;
         while (true) {
             List<String> keys = new ArrayList<>();
+            long[] vectors = {0};
             int n = db.write(h -> {
                 keys.clear();
+                vectors[0] = 0;
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (table.equals("assets")) {
+                    if (!db.dialect().forUpdate().isEmpty()) {
+                        InList.bind(sql.on(h, q.lockByIds(table, ids.size())), "ids", ids).list(sql.uuidColumn());
+                    }
+                    vectors[0] += InList.bind(sql.on(h, q.deleteVectorsOf("asset", ids.size())), "ids", ids).update();
                     keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
                     BlobReaper.recordPurged(sql, h, keys, db.now());
                 }
                 return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
+            if (vectors[0] > 0) {
+                counts.merge("vectors", vectors[0], Long::sum);
+            }
             long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
                     LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size();
             if (deleted > 0) {
