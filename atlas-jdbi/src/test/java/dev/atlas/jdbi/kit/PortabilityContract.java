@@ -1464,6 +1464,39 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an execution still running when its owner is erased is deleted without any listener callback (none has a stored end"
+            + " to report), and its handle's complete is then NotFoundException (execution), as Portability#eraseOwner documents")
+    void erasedRunningExecutionFiresNoListenerEvent() {
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Tenant acme = reopen(b -> configure(b).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("started");
+            }
+
+            @Override
+            public void completed(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("completed");
+            }
+
+            @Override
+            public void failed(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("failed");
+            }
+
+            @Override
+            public void cancelled(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("cancelled");
+            }
+        })).tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle run = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c));
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsEntry("executions", 1L);
+        assertThat(lateOutcome(run::complete)).isEqualTo("NotFoundException execution " + run.id());
+        assertThat(heard).containsExactly("started");
+    }
+
+    @Test
     @DisplayName("a vector embedded while its owner is erased (the embedder runs the erase) is refused NotFoundException naming the"
             + " memory, message or conversation it names, and no vector outlives the erase (vectors have no foreign key)")
     void vectorWrittenDuringTheEraseIsRefused() {
