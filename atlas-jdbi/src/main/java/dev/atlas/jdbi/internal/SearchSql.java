@@ -178,6 +178,10 @@ final class SearchSql {
             sql.append(" AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
         } else if (target == SearchTarget.MEMORY) {
             and.add("x.deleted_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > :now)", "now", now);
+        } else {
+            // An asset's vector belongs to the conversation it was stored with (purged with it): hidden while that is deleted, as its messages are.
+            sql.append(" AND (v.conversation_id IS NULL OR EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = v.tenant_id"
+                    + " AND c.id = v.conversation_id AND c.deleted_at IS NULL))");
         }
         and.add(owner + ".owner_type = :fOwnerType", "fOwnerType", f.owner() == null ? null : f.owner().type());
         and.add(owner + ".owner_id = :fOwnerId", "fOwnerId", f.owner() == null ? null : f.owner().id());
