@@ -522,9 +522,39 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export carries only vectors whose target it carries, so its file imports alone now that import refuses a vector"
+            + " without its target: another owner's asset vector stored with the owner's conversation, and a vector whose target is gone,"
+            + " are left out")
+    void exportLeavesOutVectorsWithoutTheirTarget() throws SQLException {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> ids = PortabilityFixture.twoOwners(acme);
+        UUID alices = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "notes.txt", "text/plain").owner(ALICE),
+                "notes".getBytes(StandardCharsets.UTF_8)).id();
+        acme.search().upsertAssetVector(alices, ids.get("bobConversation"), "emb", new float[] {0.5f, 0.5f});
+        UUID gone = UUID.randomUUID();
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO atlas_vectors"
+                + " SELECT tenant_id, ?, 'memory', ?, model, dimension, vector, NULL, created_at, updated_at FROM atlas_vectors"
+                + " WHERE tenant_id = 'acme' AND target_id = ?")) {
+            ps.setObject(1, idParam(UUID.randomUUID()));
+            ps.setObject(2, idParam(gone));
+            ps.setObject(3, idParam(alices));
+            assertThat(ps.executeUpdate()).isEqualTo(1); // what a write racing an erase could leave before vector writes locked their row
+        }
+        String bobs = text(export(acme, ExportScope.owner(BOB)));
+        assertThat(bobs).doesNotContain(alices.toString());
+        importBytes(atlas.tenant("bob-alone"), bobs.getBytes(StandardCharsets.UTF_8));
+        String all = text(export(acme, ExportScope.tenant()));
+        assertThat(all).contains(alices.toString()).doesNotContain(gone.toString());
+        importBytes(atlas.tenant("copy"), all.getBytes(StandardCharsets.UTF_8));
+        assertThat(atlas.tenant("copy").search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.ASSET, "emb",
+                new float[] {1, 1}))).extracting(dev.atlas.search.SearchHit::id).containsExactly(alices);
+    }
+
+    @Test
     @DisplayName("an imported vector must be what upsertVector accepts (4 bytes per dimension, finite, not zero, the model's dimension,"
-            + " a model the file or tenant holds): else InvalidInputException naming line, type and column, and nothing is written,"
-            + " even after more rows than one write batch")
+            + " a model the file or tenant holds, a target of its type the file or tenant holds (before: any target id was stored, an"
+            + " orphan vector)): else InvalidInputException naming line, type and column, and nothing is written, even after more rows"
+            + " than one write batch")
     void badVectorsRefusedBeforeAnyWrite() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.memory.Memory memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
@@ -548,6 +578,11 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("other dimension than the model|dimension", file.replace(good, vector(1, 2, 3, 4))
                 .replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"emb\",\"dimension\":4,\"vector\""));
         cases.put("unknown model|model", file.replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"other\",\"dimension\":3,\"vector\""));
+        // upsertVector refuses a target that does not exist: vectors have no foreign key to refuse it on insert.
+        String target = "\"target_type\":\"memory\",\"target_id\":\"" + memory.id() + "\"";
+        assertThat(file).contains(target);
+        cases.put("unknown target|target_id", file.replace(target, "\"target_type\":\"memory\",\"target_id\":\"" + UUID.randomUUID() + "\""));
+        cases.put("target of another type|target_id", file.replace(target, "\"target_type\":\"message\",\"target_id\":\"" + memory.id() + "\""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {

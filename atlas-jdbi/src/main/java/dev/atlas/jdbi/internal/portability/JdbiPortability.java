@@ -357,6 +357,11 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                if (table.table().equals("vectors")) {
+                    // upsertVector refuses a target that does not exist, and vectors have no foreign key to refuse it on insert.
+                    deferred.computeIfAbsent(VectorRows.TARGETS.get((String) row.values()[table.index("target_type")]), k -> new LinkedHashMap<>())
+                            .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
+                }
                 counters.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
@@ -448,6 +453,8 @@ public final class JdbiPortability implements Portability {
      */
     private final class VectorRows {
         private static final Table MODELS = PortableSchema.byType("vector_model");
+        /** The table of each target type a vector may point at. */
+        static final Map<String, String> TARGETS = Map.of("message", "messages", "memory", "memories", "asset", "assets");
         /** Dimension per model: the file's vector_model rows, then the tenant's (0: neither has it). */
         private final Map<String, Integer> dimensions = new HashMap<>();
 
