@@ -206,6 +206,33 @@ abstract class PostgresEraseRaces extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message vector written while a purge holds the message's conversation locked and has deleted the message waits and"
+            + " is refused NotFoundException (message) (before: it had read the message before the lock and stored a vector of a purged message)")
+    void messageVectorWaitsForAPurgeOfTheMessage() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(NewConversation.of(Owner.user("alice"))).id();
+        UUID message = acme.conversations().append(c, NewMessage.user("hello")).id();
+        try (Connection purger = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
+            purger.setAutoCommit(false);
+            // What a purge's batch of messages does: locks their conversations, then deletes the messages (with their vectors).
+            lockRow(purger, "conversations", c, "FOR UPDATE");
+            for (String sql : List.of("DELETE FROM atlas_message_events WHERE tenant_id = 'acme' AND message_id = ?",
+                    "DELETE FROM atlas_messages WHERE tenant_id = 'acme' AND id = ?")) {
+                try (PreparedStatement ps = purger.prepareStatement(sql)) {
+                    ps.setObject(1, message);
+                    ps.executeUpdate();
+                }
+            }
+            CompletableFuture<Void> put = CompletableFuture.runAsync(
+                    () -> acme.search().upsertVector(SearchTarget.MESSAGE, message, "emb", new float[] {0, 1}));
+            awaitLockWaitOrDone(probe, put);
+            purger.commit();
+            assertNotFound(failure(put), "message");
+            assertThat(count(probe, "SELECT COUNT(*) FROM atlas_vectors WHERE target_id = ?", message)).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("an asset's vector still uncommitted when eraseOwner deletes the owner's asset (its write share-locks the asset) is"
             + " deleted with the asset (before: the erase had swept vectors before the assets and left it behind)")
     void eraseWaitsForAnAssetVectorInFlightAndDeletesIt() throws Exception {
