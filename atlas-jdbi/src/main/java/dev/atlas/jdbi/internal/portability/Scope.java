@@ -259,7 +259,7 @@ final class Scope {
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
-            // A vector without its target (none refuses it: no foreign key) is not exported: its import would be refused.
+            // A vector whose target is gone (no foreign key refused that) is not exported: its import would be refused.
             return forExport && table.equals("vectors") ? "(" + vectorTargets() + ")" : ALL;
         }
         return switch (table) {
