@@ -86,6 +86,14 @@ public interface Portability {
      * ten such passes, the erase stops with {@link dev.atlas.ConflictException} on {@code owner},
      * having erased what it had closed; erase again to finish.
      *
+     * <p>Executions still running are deleted like the rest, and no
+     * {@link dev.atlas.execution.ExecutionListener} hears of it: listeners receive records as
+     * stored, and an erased execution has no stored end to report (sending the erased data to an
+     * exporter as it is erased would also defeat the erase). Their handles' later writes
+     * ({@code complete}, {@code fail}, a step) fail with {@link dev.atlas.NotFoundException}
+     * ({@code execution}): an application that counts calls in flight from {@code started} should
+     * count them down where it ends the call (or when {@code complete} fails), not only in the listener.
+     *
      * @param owner  whose data is erased
      * @param dryRun {@code true} to count without deleting
      * @return rows deleted (or that would be) per table
@@ -96,7 +104,8 @@ public interface Portability {
      * Deletes one conversation with everything hanging off it: its tool threads, messages and
      * their events, executions with steps and tool calls, the assets those produced or only its
      * messages carry (rows and blob bytes), vectors, voice calls and tasks. Unknown ids (or another
-     * tenant's) fail with {@link dev.atlas.NotFoundException}.
+     * tenant's) fail with {@link dev.atlas.NotFoundException}. Running executions go as with
+     * {@link #eraseOwner}: no listener hears of them.
      *
      * @param conversationId the conversation to erase
      * @param dryRun         {@code true} to count without deleting

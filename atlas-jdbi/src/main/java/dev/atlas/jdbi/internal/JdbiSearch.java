@@ -153,10 +153,12 @@ public final class JdbiSearch implements Search {
             Instant now = db.now();
             UUID conversation = switch (target) {
                 case MESSAGE -> {
-                    Dialect d = db.dialect();
-                    Object[] m = sql.on(h, q.messageConversation).bind("id", id)
-                            .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
-                            .orElseThrow(() -> new NotFoundException("message", id));
+                    Object[] m = message(h, id);
+                    // Locked (see SearchSql), then read again: a purge or erase that locked the conversation first has committed now.
+                    if (!sql.on(h, q.conversationLive).bind("id", m[0]).exists()) {
+                        throw new NotFoundException("message", id);
+                    }
+                    m = message(h, id);
                     // A vector older than the message's edit is ignored as stale: stamped by a clock
                     // behind the editor's, this one, stored after the edit, would be too.
                     if (m[1] instanceof Instant edited && edited.isAfter(now)) {
@@ -198,6 +200,14 @@ public final class JdbiSearch implements Search {
         });
         idx.changed(sql.tenant().value(), model);
         idx.committed(model, copy.length);
+    }
+
+    /** The live message's conversation and edit time; NotFoundException unless it and its conversation are live. */
+    private Object[] message(Handle h, UUID id) {
+        Dialect d = db.dialect();
+        return sql.on(h, q.messageConversation).bind("id", id)
+                .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
+                .orElseThrow(() -> new NotFoundException("message", id));
     }
 
     @Override

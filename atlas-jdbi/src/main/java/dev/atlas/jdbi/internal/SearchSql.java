@@ -55,14 +55,18 @@ final class SearchSql {
         messageConversation = c.sql("search.messageConversation", "SELECT m.conversation_id, m.edited_at FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
                 + " WHERE m.tenant_id = :t AND m.id = :id AND m.deleted_at IS NULL AND c.deleted_at IS NULL");
+        // The checks of a vector's write share-lock the row they check (on PostgreSQL): vectors have
+        // no foreign key, so a delete, erase or purge of that row, which removes its vectors in the
+        // transaction that locks it, cannot pass between the check and the vector's insert; it
+        // waits for the vector's commit and deletes it, or the check waits and finds the row gone.
         memoryVisible = c.sql("search.memoryVisible", "SELECT id FROM <p>memories WHERE tenant_id = :t AND id = :id AND "
-                + MemorySql.VISIBLE);
-        // Locked so a concurrent delete of the asset, which removes its vectors in its own
-        // transaction, cannot pass between this check and the vector's insert.
+                + MemorySql.VISIBLE + c.dialect().forShare());
         assetLive = c.sql("search.assetLive", "SELECT 1 FROM <p>assets WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL"
                 + c.dialect().forShare());
+        // A message's vector locks its conversation, not the message: erase and purge lock (or
+        // soft-delete) the conversation before they delete vectors, so the order is the same.
         conversationLive = c.sql("search.conversationLive", "SELECT id FROM <p>conversations WHERE tenant_id = :t AND id = :id"
-                + " AND deleted_at IS NULL");
+                + " AND deleted_at IS NULL" + c.dialect().forShare());
         // Live in a live conversation, as the vector's write requires: the embedder is not called for a message it would refuse.
         messageContent = c.sql("search.messageContent", "SELECT m.content FROM <p>messages m JOIN <p>conversations c"
                 + " ON c.tenant_id = m.tenant_id AND c.id = m.conversation_id"
@@ -174,6 +178,10 @@ final class SearchSql {
             sql.append(" AND x.deleted_at IS NULL AND c.deleted_at IS NULL");
         } else if (target == SearchTarget.MEMORY) {
             and.add("x.deleted_at IS NULL AND (x.expires_at IS NULL OR x.expires_at > :now)", "now", now);
+        } else {
+            // An asset's vector belongs to the conversation it was stored with (purged with it): hidden while that is deleted, as its messages are.
+            sql.append(" AND (v.conversation_id IS NULL OR EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = v.tenant_id"
+                    + " AND c.id = v.conversation_id AND c.deleted_at IS NULL))");
         }
         and.add(owner + ".owner_type = :fOwnerType", "fOwnerType", f.owner() == null ? null : f.owner().type());
         and.add(owner + ".owner_id = :fOwnerId", "fOwnerId", f.owner() == null ? null : f.owner().id());

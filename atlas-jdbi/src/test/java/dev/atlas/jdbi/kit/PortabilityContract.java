@@ -522,9 +522,39 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export carries only vectors whose target it carries, so its file imports alone now that import refuses a vector"
+            + " without its target: another owner's asset vector stored with the owner's conversation, and a vector whose target is gone,"
+            + " are left out")
+    void exportLeavesOutVectorsWithoutTheirTarget() throws SQLException {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> ids = PortabilityFixture.twoOwners(acme);
+        UUID alices = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "notes.txt", "text/plain").owner(ALICE),
+                "notes".getBytes(StandardCharsets.UTF_8)).id();
+        acme.search().upsertAssetVector(alices, ids.get("bobConversation"), "emb", new float[] {0.5f, 0.5f});
+        UUID gone = UUID.randomUUID();
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement("INSERT INTO atlas_vectors"
+                + " SELECT tenant_id, ?, 'memory', ?, model, dimension, vector, NULL, created_at, updated_at FROM atlas_vectors"
+                + " WHERE tenant_id = 'acme' AND target_id = ?")) {
+            ps.setObject(1, idParam(UUID.randomUUID()));
+            ps.setObject(2, idParam(gone));
+            ps.setObject(3, idParam(alices));
+            assertThat(ps.executeUpdate()).isEqualTo(1); // what a write racing an erase could leave before vector writes locked their row
+        }
+        String bobs = text(export(acme, ExportScope.owner(BOB)));
+        assertThat(bobs).doesNotContain(alices.toString());
+        importBytes(atlas.tenant("bob-alone"), bobs.getBytes(StandardCharsets.UTF_8));
+        String all = text(export(acme, ExportScope.tenant()));
+        assertThat(all).contains(alices.toString()).doesNotContain(gone.toString());
+        importBytes(atlas.tenant("copy"), all.getBytes(StandardCharsets.UTF_8));
+        assertThat(atlas.tenant("copy").search().similar(dev.atlas.search.SemanticQuery.of(dev.atlas.search.SearchTarget.ASSET, "emb",
+                new float[] {1, 1}))).extracting(dev.atlas.search.SearchHit::id).containsExactly(alices);
+    }
+
+    @Test
     @DisplayName("an imported vector must be what upsertVector accepts (4 bytes per dimension, finite, not zero, the model's dimension,"
-            + " a model the file or tenant holds): else InvalidInputException naming line, type and column, and nothing is written,"
-            + " even after more rows than one write batch")
+            + " a model the file or tenant holds, a target of its type the file or tenant holds (before: any target id was stored, an"
+            + " orphan vector)): else InvalidInputException naming line, type and column, and nothing is written, even after more rows"
+            + " than one write batch")
     void badVectorsRefusedBeforeAnyWrite() {
         Tenant acme = atlas.tenant("acme");
         dev.atlas.memory.Memory memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea"));
@@ -548,6 +578,11 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("other dimension than the model|dimension", file.replace(good, vector(1, 2, 3, 4))
                 .replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"emb\",\"dimension\":4,\"vector\""));
         cases.put("unknown model|model", file.replace("\"model\":\"emb\",\"dimension\":3,\"vector\"", "\"model\":\"other\",\"dimension\":3,\"vector\""));
+        // upsertVector refuses a target that does not exist: vectors have no foreign key to refuse it on insert.
+        String target = "\"target_type\":\"memory\",\"target_id\":\"" + memory.id() + "\"";
+        assertThat(file).contains(target);
+        cases.put("unknown target|target_id", file.replace(target, "\"target_type\":\"memory\",\"target_id\":\"" + UUID.randomUUID() + "\""));
+        cases.put("target of another type|target_id", file.replace(target, "\"target_type\":\"message\",\"target_id\":\"" + memory.id() + "\""));
         Tenant beta = atlas.tenant("beta");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -1461,6 +1496,71 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(acme.executions().get(ids.get("aliceCall")).orElseThrow().assistantRevisionId()).isNotNull();
         assertThat(acme.executions().get(ids.get("aliceOnBobs")).orElseThrow().assistantRevisionId()).isNull();
         sameRows(rows(database.dataSource(), "globex"), globexRows);
+    }
+
+    @Test
+    @DisplayName("an execution still running when its owner is erased is deleted without any listener callback (none has a stored end"
+            + " to report), and its handle's complete is then NotFoundException (execution), as Portability#eraseOwner documents")
+    void erasedRunningExecutionFiresNoListenerEvent() {
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Tenant acme = reopen(b -> configure(b).executionListener(new dev.atlas.execution.ExecutionListener() {
+            @Override
+            public void started(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("started");
+            }
+
+            @Override
+            public void completed(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("completed");
+            }
+
+            @Override
+            public void failed(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("failed");
+            }
+
+            @Override
+            public void cancelled(String tenantId, dev.atlas.execution.Execution e) {
+                heard.add("cancelled");
+            }
+        })).tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        dev.atlas.execution.ExecutionHandle run = acme.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c));
+        assertThat(acme.portability().eraseOwner(ALICE, false).counts()).containsEntry("executions", 1L);
+        assertThat(lateOutcome(run::complete)).isEqualTo("NotFoundException execution " + run.id());
+        assertThat(heard).containsExactly("started");
+    }
+
+    @Test
+    @DisplayName("a vector embedded while its owner is erased (the embedder runs the erase) is refused NotFoundException naming the"
+            + " memory, message or conversation it names, and no vector outlives the erase (vectors have no foreign key)")
+    void vectorWrittenDuringTheEraseIsRefused() {
+        Tenant acme = atlas.tenant("acme");
+        UUID memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea")).id();
+        UUID conversation = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        UUID message = acme.conversations().append(conversation, dev.atlas.conversation.NewMessage.user("hello")).id();
+        UUID bobsAsset = acme.assets().store(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, "b.txt", "text/plain").owner(BOB),
+                new byte[] {1}).id();
+        acme.search().upsertVector(dev.atlas.search.SearchTarget.MEMORY, memory, "emb", new float[] {1, 0});
+        dev.atlas.search.Embedder erasing = text -> {
+            acme.portability().eraseOwner(ALICE, false);
+            return new float[] {0, 1};
+        };
+        for (var target : List.of(dev.atlas.search.SearchTarget.MEMORY, dev.atlas.search.SearchTarget.MESSAGE)) {
+            UUID id = target == dev.atlas.search.SearchTarget.MEMORY ? memory : message;
+            assertThatThrownBy(() -> acme.search().embed(target, id, "emb", erasing)).isExactlyInstanceOf(NotFoundException.class)
+                    .satisfies(e -> assertThat(((NotFoundException) e).entity()).isEqualTo(target.toString()));
+            if (target == dev.atlas.search.SearchTarget.MEMORY) { // recreate what the first erase took, for the second
+                memory = acme.memories().create(dev.atlas.memory.NewMemory.fact(ALICE, "likes tea")).id();
+                conversation = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+                message = acme.conversations().append(conversation, dev.atlas.conversation.NewMessage.user("hello")).id();
+            }
+        }
+        UUID erased = conversation;
+        assertThatThrownBy(() -> acme.search().upsertAssetVector(bobsAsset, erased, "emb", new float[] {1, 1}))
+                .isExactlyInstanceOf(NotFoundException.class).satisfies(e -> assertThat(((NotFoundException) e).entity()).isEqualTo("conversation"));
+        assertThat(count("SELECT COUNT(*) FROM atlas_vectors WHERE tenant_id = 'acme'")).isZero();
+        assertThat(acme.portability().eraseOwner(ALICE, true).counts()).isEmpty();
     }
 
     @Test

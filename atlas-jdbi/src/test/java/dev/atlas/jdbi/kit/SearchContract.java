@@ -861,6 +861,26 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an asset vector stored with a conversation is hidden while that conversation is deleted, as its messages are (before:"
+            + " it was returned naming the deleted conversation, even to a filter on it), and comes back when it is restored")
+    void assetVectorsOfADeletedConversationAreHidden() {
+        Conversation c = convo(ALICE);
+        UUID inC = asset();
+        UUID loose = asset();
+        search.upsertAssetVector(inC, c.id(), MODEL, new float[] {1, 1});
+        search.upsertAssetVector(loose, null, MODEL, new float[] {1, 2});
+        SemanticQuery all = SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1});
+        SemanticQuery inConversation = all.filter(SearchFilter.none().conversation(c.id()));
+        List<SearchHit> before = search.similar(all);
+        assertThat(ids(before)).containsExactly(inC, loose);
+        conversations.delete(c.id());
+        assertThat(ids(search.similar(all))).containsExactly(loose);
+        assertThat(search.similar(inConversation)).isEmpty();
+        conversations.restore(c.id());
+        assertThat(search.similar(all)).isEqualTo(before);
+    }
+
+    @Test
     @DisplayName("storing again replaces a vector; deleteVector deletes it; an Embedder is called with the stored content")
     void replaceRemoveEmbed() {
         Memory m = memories.create(NewMemory.fact(ALICE, "hello"));

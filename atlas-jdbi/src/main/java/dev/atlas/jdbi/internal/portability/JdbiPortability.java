@@ -357,6 +357,11 @@ public final class JdbiPortability implements Portability {
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
                 vectors.check(row, where);
+                if (table.table().equals("vectors")) {
+                    // upsertVector refuses a target that does not exist, and vectors have no foreign key to refuse it on insert.
+                    deferred.computeIfAbsent(VectorRows.TARGETS.get((String) row.values()[table.index("target_type")]), k -> new LinkedHashMap<>())
+                            .putIfAbsent((UUID) row.values()[table.index("target_id")], where + table.type() + ".target_id");
+                }
                 counters.check(row, where);
                 if (!assets.isEmpty() && (table != assets.get(0).row().table() || assets.size() >= PortabilitySql.BLOB_KEYS)) {
                     checkSharedBlobKey(assets, blobKeys);
@@ -448,6 +453,8 @@ public final class JdbiPortability implements Portability {
      */
     private final class VectorRows {
         private static final Table MODELS = PortableSchema.byType("vector_model");
+        /** The table of each target type a vector may point at. */
+        static final Map<String, String> TARGETS = Map.of("message", "messages", "memory", "memories", "asset", "assets");
         /** Dimension per model: the file's vector_model rows, then the tenant's (0: neither has it). */
         private final Map<String, Integer> dimensions = new HashMap<>();
 
@@ -859,7 +866,13 @@ public final class JdbiPortability implements Portability {
 
     // ---- erase ---------------------------------------------------------------------------------
 
-    /** Tables in the order erase deletes them: every row before the rows it references. */
+    /**
+     * Tables in the order erase deletes them: every row before the rows it references. Vectors
+     * have no foreign key: those of memories and assets also go in the transaction that locks and
+     * deletes their rows, since one written meanwhile (its write share-locks the row) is newer
+     * than the first sweep; those of messages need not, their writes share-lock the conversation,
+     * which the erase closed before this sweep.
+     */
     static final List<String> ERASE_ORDER = List.of("vectors", "message_events", "message_assets", "voice_calls", "messages", "assets",
             "execution_tool_calls", "execution_steps", "executions", "tasks", "memory_tags", "memory_revisions", "memories",
             "credentials", "conversations", "assistant_revisions", "assistants", "task_schedules", "settings_revisions", "settings");
@@ -1045,6 +1058,9 @@ public final class JdbiPortability implements Portability {
                 if (!db.dialect().forUpdate().isEmpty()) {
                     InList.bind(sql.on(h, q.lockByIds(f.parent(), ids.size())), "ids", ids).list(sql.uuidColumn());
                 }
+                if (f.parent().equals("memories")) {
+                    batch.put("vectors", (long) InList.bind(sql.on(h, q.deleteVectorsOf("memory", ids.size())), "ids", ids).update());
+                }
                 if (f.unlinked().containsKey("messages")) {
                     InList.bind(sql.on(h, q.keepOneActiveOfExecutions(ids.size())), "ids", ids).update();
                 }
@@ -1092,19 +1108,28 @@ public final class JdbiPortability implements Portability {
         long total = 0;
         while (true) {
             List<String> keys = new ArrayList<>();
+            long[] vectors = {0};
             int n = db.write(h -> {
                 keys.clear();
+                vectors[0] = 0;
                 List<UUID> ids = call(h, q.render("portability.erase." + table, select), scope).list(sql.uuidColumn());
                 if (ids.isEmpty()) {
                     return 0;
                 }
                 if (table.equals("assets")) {
+                    if (!db.dialect().forUpdate().isEmpty()) {
+                        InList.bind(sql.on(h, q.lockByIds(table, ids.size())), "ids", ids).list(sql.uuidColumn());
+                    }
+                    vectors[0] += InList.bind(sql.on(h, q.deleteVectorsOf("asset", ids.size())), "ids", ids).update();
                     keys.addAll(InList.bind(sql.on(h, q.byIds("blobKeys", "blob_key", "assets", ids.size())), "ids", ids).list(Sql.STRING));
                     BlobReaper.recordPurged(sql, h, keys, db.now());
                 }
                 return InList.bind(sql.on(h, q.deleteByIds(table, ids.size())), "ids", ids).update();
             });
             total += n;
+            if (vectors[0] > 0) {
+                counts.merge("vectors", vectors[0], Long::sum);
+            }
             long deleted = BlobReaper.deleteUnnamed(sql, blobs, keys, (key, e) ->
                     LOG.warn("could not delete erased asset blob {}; cleanupOrphanBlobs will retry: {}", key, e.toString())).size();
             if (deleted > 0) {

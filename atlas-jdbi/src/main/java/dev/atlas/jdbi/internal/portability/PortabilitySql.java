@@ -215,6 +215,16 @@ public final class PortabilitySql {
         return c.render("portability.delete." + table, "DELETE FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n) + ")");
     }
 
+    /**
+     * Deletes the vectors of {@code n} rows of {@code type} (memory, asset): vectors have no
+     * foreign key, so they go in the transaction that locked and deletes their rows. A vector write
+     * share-locks its row, so one in flight commits first and is deleted here, or waits and finds no row.
+     */
+    Statement deleteVectorsOf(String type, int n) {
+        return c.render("portability.deleteVectorsOf." + type, "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = '" + type
+                + "' AND target_id IN (" + InList.marks("ids", n) + ")");
+    }
+
     /** Locks {@code n} rows of {@code table}, in id order (PostgreSQL only): writers adding children hold their parent's row lock. */
     Statement lockByIds(String table, int n) {
         return c.render("portability.lock." + table, "SELECT id FROM <p>" + table + " WHERE tenant_id = :t AND id IN (" + InList.marks("ids", n)

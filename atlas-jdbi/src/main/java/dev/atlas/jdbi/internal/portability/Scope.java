@@ -247,10 +247,20 @@ final class Scope {
         return forExport ? "(" + ownerMatch() + " OR id IN (" + referencedAssistants() + "))" : ownerMatch();
     }
 
+    /** Vectors whose target is one of the scope's messages, assets or memories (for a tenant, any of its own). */
+    private String vectorTargets() {
+        String messages = isTenant() ? "SELECT m.id FROM <p>messages m WHERE m.tenant_id = :t" : messages();
+        String assets = "SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t" + (isTenant() ? "" : " AND " + assets());
+        String memories = "SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t" + (isTenant() ? "" : " AND " + memories());
+        return "(target_type = 'message' AND target_id IN (" + messages + ")) OR (target_type = 'asset' AND target_id IN (" + assets
+                + ")) OR (target_type = 'memory' AND target_id IN (" + memories + "))";
+    }
+
     /** The rows of {@code table} in scope; {@code forExport} keeps only attachments whose both ends are exported. */
     String condition(String table, boolean forExport) {
         if (isTenant()) {
-            return ALL;
+            // A vector whose target is gone (no foreign key refused that) is not exported: its import would be refused.
+            return forExport && table.equals("vectors") ? "(" + vectorTargets() + ")" : ALL;
         }
         return switch (table) {
             case "conversations" -> "id IN (" + conversations() + ")";
@@ -266,11 +276,9 @@ final class Scope {
             case "memories" -> memories();
             case "memory_tags", "memory_revisions" -> "memory_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
                     + memories() + ")";
-            case "vectors" -> "(conversation_id IN (" + conversations() + ")"
-                    + " OR (target_type = 'message' AND target_id IN (" + messages() + "))"
-                    + " OR (target_type = 'asset' AND target_id IN (SELECT a.id FROM <p>assets a WHERE a.tenant_id = :t AND " + assets() + "))"
-                    + " OR (target_type = 'memory' AND target_id IN (SELECT mm.id FROM <p>memories mm WHERE mm.tenant_id = :t AND "
-                    + memories() + ")))";
+            // An erase also takes another owner's asset vectors stored with the scope's conversations; an export takes only
+            // vectors whose target it carries, so its file imports alone.
+            case "vectors" -> "(" + (forExport ? "" : "conversation_id IN (" + conversations() + ") OR ") + vectorTargets() + ")";
             case "vector_models" -> "model IN (SELECT v.model FROM <p>vectors v WHERE v.tenant_id = :t AND " + condition("vectors", forExport) + ")";
             case "tasks" -> "(conversation_id IN (" + conversations() + ") OR " + ownerMatch() + ")";
             case "credentials", "settings" -> ownerMatch();
