@@ -107,11 +107,16 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             if (e instanceof ConfigurationException && !mentionsSecret(e, secrets(config))) {
                 throw e;
             }
-            throw new ConfigurationException(Redaction.text("could not open Atlas on " + describe(config) + ": " + e.getMessage(),
-                    secrets(config)), scrubbed(e, secrets(config)));
+            throw new ConfigurationException("could not open Atlas on " + describe(config) + ": "
+                    + Redaction.text(e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
         }
     }
 
+    /**
+     * The database as the application named it, its URL's secrets masked. Never scrubbed of literal
+     * secrets as the driver's text is: a password that is also a word of the URL ({@code postgres})
+     * would mask the scheme, user or database, and the gaps would tell the password.
+     */
     private static String describe(AtlasConfig config) {
         if (config.sqliteFile() != null) {
             return config.sqliteFile().toString();
@@ -217,8 +222,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 // once rather than waiting while another process (an instance starting beside
                 // this one) has it open mid-migration: try again for a while.
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
-                    throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
-                            + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
+                    throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
+                            + Redaction.text(e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
                 }
                 try {
                     Thread.sleep(100);
