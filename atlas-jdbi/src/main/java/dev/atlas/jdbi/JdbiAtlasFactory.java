@@ -49,6 +49,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             "foreign_keys", "true",
             "transaction_mode", "IMMEDIATE");
 
+    /** Idle connections Atlas's own pool keeps open, beyond SQLite's held write connection. */
+    static final int MIN_IDLE = 2;
+
     /** Connections Flyway holds at once while it migrates PostgreSQL. */
     private static final int MIGRATION_CONNECTIONS = 2;
 
@@ -182,6 +185,11 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(name);
         hc.setMaximumPoolSize(maxPoolSize);
+        // HikariCP's minimumIdle defaults to the maximum, so every instance would open all its
+        // connections at start (a fleet of replicas taking a PostgreSQL server's connection slots
+        // before any load). Two stay ready (a write and a read, or a migration's two); the pool grows
+        // to maxPoolSize under load and retires what it added after HikariCP's 10 idle minutes.
+        hc.setMinimumIdle(Math.min(maxPoolSize, MIN_IDLE));
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
