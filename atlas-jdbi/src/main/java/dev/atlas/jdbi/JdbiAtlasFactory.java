@@ -173,7 +173,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     private static HikariDataSource createPool(AtlasConfig config, int maxPoolSize, String name) {
-        String url = config.sqliteFile() != null ? "jdbc:sqlite:" + config.sqliteFile().toAbsolutePath() : config.jdbcUrl();
+        String url = config.sqliteFile() != null ? sqliteUrl(config.sqliteFile().toAbsolutePath()) : config.jdbcUrl();
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
@@ -241,6 +241,21 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 }
             }
         }
+    }
+
+    /**
+     * The {@code jdbc:sqlite:} URL of {@code file}. A '?' in a plain path starts the driver's
+     * settings, so the data went to another file ({@code a?b/agent.db} became {@code a?b/agent.db=}):
+     * such a path is given as an SQLite URI, percent-encoded. Others stay plain paths, which the
+     * driver takes as written ('#', '%', spaces and all).
+     */
+    static String sqliteUrl(Path file) {
+        String path = file.toString();
+        if (path.indexOf('?') < 0) {
+            return "jdbc:sqlite:" + path;
+        }
+        String uriPath = path.replace("%", "%25").replace("?", "%3F").replace("#", "%23");
+        return "jdbc:sqlite:file:" + (uriPath.startsWith("/") ? "" : "/") + uriPath.replace('\\', '/');
     }
 
     /** How long opening a pool on a SQLite file another process holds is tried again. */
