@@ -232,8 +232,10 @@ public interface Atlas extends AutoCloseable {
     /**
      * Releases the connection pool if Atlas created it; a pool the application supplied is left open.
      * Calls made after {@code close()} begins fail with {@link AtlasClosedException}; calls already
-     * running finish first (a write in progress commits), for up to 30 seconds. Closing again does
-     * nothing more; a concurrent second close returns once the first has finished.
+     * running finish first (a write in progress commits), for up to
+     * {@link AtlasBuilder#closeTimeout(java.time.Duration) closeTimeout} (30 seconds unless set);
+     * calls still running then fail with a {@link StorageException}, rolled back. Closing again
+     * does nothing more; a concurrent second close returns once the first has finished.
      */
     @Override
     void close();

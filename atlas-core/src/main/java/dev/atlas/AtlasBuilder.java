@@ -4,6 +4,7 @@ import dev.atlas.spi.AtlasFactory;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -47,6 +48,7 @@ public final class AtlasBuilder {
     private int pgvectorEfSearch = 100;
     private int pgvectorM = AtlasConfig.DEFAULT_PGVECTOR_M;
     private int pgvectorEfConstruction = AtlasConfig.DEFAULT_PGVECTOR_EF_CONSTRUCTION;
+    private Duration closeTimeout = AtlasConfig.DEFAULT_CLOSE_TIMEOUT;
     private final List<dev.atlas.execution.ExecutionListener> executionListeners = new ArrayList<>();
     /** Invalid values given to setters, by setting name; a later valid call clears its entry. */
     private final Map<String, String> problems = new LinkedHashMap<>();
@@ -260,6 +262,24 @@ public final class AtlasBuilder {
     }
 
     /**
+     * How long {@link Atlas#close()} waits for calls already running (a write in progress commits)
+     * before it closes its connections under them: 0 (do not wait) to 1 hour, default 30 seconds.
+     * Calls still running then fail with a {@link StorageException}, their transactions rolled
+     * back, and a warning says how many there were. Keep it within the time the platform gives the
+     * application to stop (Spring's {@code spring.lifecycle.timeout-per-shutdown-phase}, a
+     * container's grace period), or the process is killed mid-wait.
+     *
+     * @param closeTimeout the longest wait
+     * @return this builder
+     */
+    public AtlasBuilder closeTimeout(Duration closeTimeout) {
+        if (accept("closeTimeout", AtlasConfig.closeTimeoutProblem(closeTimeout))) {
+            this.closeTimeout = closeTimeout;
+        }
+        return this;
+    }
+
+    /**
      * Adds a listener that hears every execution, step and tool call the recorder stores, after
      * each commit (see {@link dev.atlas.execution.ExecutionListener} for the guarantees). May be
      * called several times; listeners run in the order added. A {@code null} listener is reported
@@ -293,7 +313,7 @@ public final class AtlasBuilder {
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,
-                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM, pgvectorEfConstruction);
+                credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM, pgvectorEfConstruction, closeTimeout);
     }
 
     /**

@@ -8,6 +8,7 @@ import org.jspecify.annotations.Nullable;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +40,7 @@ public final class AtlasConfig {
     private final int pgvectorM;
     private final int pgvectorEfConstruction;
     private final List<dev.atlas.execution.ExecutionListener> executionListeners;
+    private final Duration closeTimeout;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -60,6 +62,7 @@ public final class AtlasConfig {
      * @param executionListeners listeners of stored executions, in the order they run
      * @param pgvectorM connections per node ({@code m}) of the HNSW indexes Atlas builds with pgvector
      * @param pgvectorEfConstruction candidate list size while building them ({@code ef_construction})
+     * @param closeTimeout how long {@link Atlas#close()} waits for calls in flight, 0 to 1 hour
      * @throws ConfigurationException naming every invalid setting
      */
     public AtlasConfig(
@@ -79,7 +82,8 @@ public final class AtlasConfig {
             int pgvectorEfSearch,
             List<dev.atlas.execution.ExecutionListener> executionListeners,
             int pgvectorM,
-            int pgvectorEfConstruction) {
+            int pgvectorEfConstruction,
+            Duration closeTimeout) {
         List<String> problems = new ArrayList<>();
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1) {
@@ -96,6 +100,7 @@ public final class AtlasConfig {
         addIfBad(problems, maxPoolSizeProblem(maxPoolSize));
         addIfBad(problems, pgvectorEfSearchProblem(pgvectorEfSearch));
         addIfBad(problems, pgvectorIndexProblem(pgvectorM, pgvectorEfConstruction));
+        addIfBad(problems, closeTimeoutProblem(closeTimeout));
         // Not contains(null): immutable lists throw on it.
         if (executionListeners == null || executionListeners.stream().anyMatch(Objects::isNull)) {
             problems.add("executionListeners must not be null nor contain null");
@@ -119,6 +124,38 @@ public final class AtlasConfig {
         this.pgvectorM = pgvectorM;
         this.pgvectorEfConstruction = pgvectorEfConstruction;
         this.executionListeners = List.copyOf(executionListeners);
+        this.closeTimeout = closeTimeout;
+    }
+
+    /**
+     * The settings with the default close timeout ({@link #DEFAULT_CLOSE_TIMEOUT}).
+     *
+     * @param sqliteFile SQLite database file Atlas opens and pools itself, or {@code null}
+     * @param jdbcUrl JDBC URL Atlas opens and pools itself (SQLite or PostgreSQL), or {@code null}
+     * @param username user for {@code jdbcUrl}, or {@code null}
+     * @param password password for {@code jdbcUrl}, or {@code null}
+     * @param dataSource an application-owned pool, or {@code null}; Atlas never closes it
+     * @param tablePrefix prefix of every Atlas table, {@code atlas_} by default
+     * @param migrate whether to run pending migrations when building
+     * @param clock source of every timestamp Atlas writes
+     * @param historyLimit default number of messages {@link ConversationStore#history(java.util.UUID)} returns
+     * @param maxPoolSize connections in the pool Atlas creates
+     * @param credentialKeys keys for {@link CredentialStore}, or {@code null} when credentials are not used
+     * @param blobStore where asset bytes go, or {@code null} for the default directory
+     * @param dataDirectory directory for files Atlas keeps beside the database, or {@code null} for the default
+     * @param pgvectorEfSearch HNSW candidate list size ({@code hnsw.ef_search}) of semantic searches on PostgreSQL with pgvector
+     * @param executionListeners listeners of stored executions, in the order they run
+     * @param pgvectorM connections per node ({@code m}) of the HNSW indexes Atlas builds with pgvector
+     * @param pgvectorEfConstruction candidate list size while building them ({@code ef_construction})
+     * @throws ConfigurationException naming every invalid setting
+     */
+    public AtlasConfig(@Nullable Path sqliteFile, @Nullable String jdbcUrl, @Nullable String username, @Nullable Secret password,
+                       @Nullable DataSource dataSource, String tablePrefix, boolean migrate, Clock clock, int historyLimit,
+                       int maxPoolSize, @Nullable CredentialKeys credentialKeys, dev.atlas.asset.@Nullable BlobStore blobStore,
+                       @Nullable Path dataDirectory, int pgvectorEfSearch, List<dev.atlas.execution.ExecutionListener> executionListeners,
+                       int pgvectorM, int pgvectorEfConstruction) {
+        this(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys,
+                blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM, pgvectorEfConstruction, DEFAULT_CLOSE_TIMEOUT);
     }
 
     /**
@@ -330,6 +367,36 @@ public final class AtlasConfig {
         return executionListeners;
     }
 
+    /**
+     * How long {@link Atlas#close()} waits for calls already running before it closes the pool
+     * under them (see {@link AtlasBuilder#closeTimeout(Duration)}).
+     *
+     * @return 0 (do not wait) to 1 hour; {@link #DEFAULT_CLOSE_TIMEOUT} unless set
+     */
+    public Duration closeTimeout() {
+        return closeTimeout;
+    }
+
+    /** The close timeout when none is set: 30 seconds, the default grace of Spring's and Kubernetes' shutdowns. */
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    /** The longest close timeout: a shutdown that waits longer is a hang, not a grace. */
+    static final Duration MAX_CLOSE_TIMEOUT = Duration.ofHours(1);
+
+    static final String CLOSE_TIMEOUT_NULL = "closeTimeout must not be null: pass a java.time.Duration, for example Duration.ofSeconds(30)";
+
+    static @Nullable String closeTimeoutProblem(@Nullable Duration closeTimeout) {
+        if (closeTimeout == null) {
+            return CLOSE_TIMEOUT_NULL;
+        }
+        if (closeTimeout.isNegative() || closeTimeout.compareTo(MAX_CLOSE_TIMEOUT) > 0) {
+            return "closeTimeout must be between 0 (do not wait) and 1 hour, was "
+                    + new java.math.BigDecimal(closeTimeout.getSeconds()).add(java.math.BigDecimal.valueOf(closeTimeout.getNano(), 9))
+                            .stripTrailingZeros().toPlainString() + " s";
+        }
+        return null;
+    }
+
     static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
 
     static String sourceProblem(int sources) {
@@ -428,7 +495,7 @@ public final class AtlasConfig {
     public AtlasConfig withoutSecrets() {
         return new AtlasConfig(sqliteFile, dev.atlas.internal.Redaction.url(jdbcUrl), username, null, dataSource, tablePrefix, migrate, clock,
                 historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch, executionListeners, pgvectorM,
-                pgvectorEfConstruction);
+                pgvectorEfConstruction, closeTimeout);
     }
 
     /**
@@ -483,7 +550,7 @@ public final class AtlasConfig {
                 + ", dataSource=" + (dataSource == null ? null : dataSource.getClass().getName()) + ", tablePrefix=" + tablePrefix
                 + ", migrate=" + migrate + ", historyLimit=" + historyLimit + ", maxPoolSize=" + maxPoolSize
                 + ", credentialKeys=" + credentialKeys // CredentialKeys prints ids only
-                + ", blobStore=" + blobStore + ", dataDirectory=" + dataDirectory + "]";
+                + ", blobStore=" + blobStore + ", dataDirectory=" + dataDirectory + ", closeTimeout=" + closeTimeout + "]";
     }
 
     @Override
@@ -511,12 +578,13 @@ public final class AtlasConfig {
             && pgvectorEfSearch == that.pgvectorEfSearch
             && pgvectorM == that.pgvectorM
             && pgvectorEfConstruction == that.pgvectorEfConstruction
-            && executionListeners.equals(that.executionListeners);
+            && executionListeners.equals(that.executionListeners)
+            && closeTimeout.equals(that.closeTimeout);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize, credentialKeys, blobStore, dataDirectory, pgvectorEfSearch,
-                executionListeners, pgvectorM, pgvectorEfConstruction);
+                executionListeners, pgvectorM, pgvectorEfConstruction, closeTimeout);
     }
 }

@@ -13,9 +13,12 @@ import java.util.regex.Pattern;
  * Not public API.
  *
  * <p>A URL carries secrets in two places: the user-info ({@code //user:password@host}) and
- * query parameters whose name says so ({@code password}, {@code sslpassword}, {@code key},
- * {@code hexkey}, tokens, secrets). Both are replaced by {@link #MASK}; everything else stays, so
- * a redacted URL still tells an operator which database was meant.
+ * parameters whose whole name says so, in any case: one ending in {@code password}, {@code passwd},
+ * {@code secret} or {@code token} ({@code sslpassword}, {@code client_secret}, {@code accessToken}),
+ * {@code pwd}, SQLCipher's {@code key} and {@code hexkey}, and API keys ({@code apikey},
+ * {@code api_key}, {@code access-key}). Both are replaced by {@link #MASK}; everything else stays,
+ * so a redacted URL still tells an operator which database was meant: scheme, user, hosts, ports,
+ * database, and parameters such as {@code sslkey} (a file's path) or {@code ApplicationName}.
  */
 public final class Redaction {
     /** What replaces a secret in redacted text. */
@@ -25,7 +28,7 @@ public final class Redaction {
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(
-            "(?i)([?&;][a-z0-9_.-]*(?:password|passwd|pwd|secret|token|key)=)([^&;#\\s]*?)"
+            "(?i)([?&;](?:[a-z0-9_.-]*(?:password|passwd|secret|token)|pwd|key|hexkey|apikey|[a-z0-9]*[_.-]key)=)([^&;#\\s]*?)"
                     + "(?=[&;#\\s]|$|[:,.)'\"\\]>]+\\s|[)'\"\\]>]+$)");
 
     private Redaction() {}
@@ -133,7 +136,11 @@ public final class Redaction {
 
     private static String decode(String s) {
         // URLDecoder reads '+' as a space (form encoding); in a URL's user-info it is a plain '+'.
-        return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            return java.net.URLDecoder.decode(s.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException notEncoded) {
+            return s; // a bare '%': taken as written
+        }
     }
 
     /**
@@ -149,12 +156,28 @@ public final class Redaction {
         }
         Matcher u = USER_INFO.matcher(url);
         while (u.find()) {
-            secrets.add(u.group(2));
+            addWithDecoded(secrets, u.group(2), decode(u.group(2)));
         }
         for (int[] value : secretParams(url)) {
-            secrets.add(url.substring(value[0], value[1]));
+            String secret = url.substring(value[0], value[1]);
+            String decoded;
+            try {
+                // As the PostgreSQL driver reads a parameter: form decoding, '+' a space.
+                decoded = java.net.URLDecoder.decode(secret, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException notEncoded) {
+                decoded = secret;
+            }
+            addWithDecoded(secrets, secret, decoded);
         }
         return secrets;
+    }
+
+    /** A secret as written and, when it differs, as the driver decodes it (the form its messages could quote). */
+    private static void addWithDecoded(List<String> secrets, String written, String decoded) {
+        secrets.add(written);
+        if (!decoded.equals(written)) {
+            secrets.add(decoded);
+        }
     }
 
     /**

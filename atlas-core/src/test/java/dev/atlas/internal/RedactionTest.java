@@ -48,4 +48,26 @@ class RedactionTest {
         assertThat(Redaction.url("[url 'jdbc:postgresql://db/app?password=x)']"))
                 .isEqualTo("[url 'jdbc:postgresql://db/app?password=****']");
     }
+    @Test
+    void masksSecretParametersByExactNameAndLeavesEveryOtherParameterReadable() {
+        // A path to a key file, or a parameter whose name merely ends in "key", is not a secret.
+        assertThat(Redaction.url("jdbc:postgresql://db.example.com:5432/orders?sslkey=/etc/pg/client.pk8&sslpassword=kp&sslcert=/etc/pg/c.crt"))
+                .isEqualTo("jdbc:postgresql://db.example.com:5432/orders?sslkey=/etc/pg/client.pk8&sslpassword=****&sslcert=/etc/pg/c.crt");
+        assertThat(Redaction.url("jdbc:postgresql://db/orders?ApplicationName=monkey&turnkey=1&keystore=/k&sslpasswordcallback=com.x.Cb"))
+                .isEqualTo("jdbc:postgresql://db/orders?ApplicationName=monkey&turnkey=1&keystore=/k&sslpasswordcallback=com.x.Cb");
+        assertThat(Redaction.url("jdbc:sqlite:/data/app.db?cipher=sqlcipher&key=s3cr3t&hexkey=abcd&foreign_keys=true"))
+                .isEqualTo("jdbc:sqlite:/data/app.db?cipher=sqlcipher&key=****&hexkey=****&foreign_keys=true");
+        assertThat(Redaction.url("jdbc:x://db/app?Password=a&PWD=b&passwd=c&api_key=d&apiKey=e&client_secret=f&accessToken=g&authToken=h"))
+                .isEqualTo("jdbc:x://db/app?Password=****&PWD=****&passwd=****&api_key=****&apiKey=****&client_secret=****"
+                        + "&accessToken=****&authToken=****");
+        assertThat(Redaction.secretsOf("jdbc:postgresql://db/orders?sslkey=/etc/pg/client.pk8&turnkey=1")).isEmpty();
+    }
+
+    @Test
+    void aSecretIsAlsoKnownPercentDecodedAsTheDriverReadsIt() {
+        assertThat(Redaction.secretsOf("jdbc:postgresql://app:p%3Aw%40rd@db/orders?password=x%26y"))
+                .containsExactly("p%3Aw%40rd", "p:w@rd", "x%26y", "x&y");
+        assertThat(Redaction.text("FATAL: bad password p:w@rd", Redaction.secretsOf("jdbc:postgresql://app:p%3Aw%40rd@db/orders")))
+                .isEqualTo("FATAL: bad password ****");
+    }
 }

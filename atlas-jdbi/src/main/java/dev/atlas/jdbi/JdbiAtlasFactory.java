@@ -49,6 +49,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             "foreign_keys", "true",
             "transaction_mode", "IMMEDIATE");
 
+    /** Idle connections Atlas's own pool keeps open, beyond SQLite's held write connection. */
+    static final int MIN_IDLE = 2;
+
     /** Connections Flyway holds at once while it migrates PostgreSQL. */
     private static final int MIGRATION_CONNECTIONS = 2;
 
@@ -107,11 +110,16 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             if (e instanceof ConfigurationException && !mentionsSecret(e, secrets(config))) {
                 throw e;
             }
-            throw new ConfigurationException(Redaction.text("could not open Atlas on " + describe(config) + ": " + e.getMessage(),
-                    secrets(config)), scrubbed(e, secrets(config)));
+            throw new ConfigurationException("could not open Atlas on " + describe(config) + ": "
+                    + Redaction.text(e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
         }
     }
 
+    /**
+     * The database as the application named it, its URL's secrets masked. Never scrubbed of literal
+     * secrets as the driver's text is: a password that is also a word of the URL ({@code postgres})
+     * would mask the scheme, user or database, and the gaps would tell the password.
+     */
     private static String describe(AtlasConfig config) {
         if (config.sqliteFile() != null) {
             return config.sqliteFile().toString();
@@ -165,7 +173,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     private static HikariDataSource createPool(AtlasConfig config, int maxPoolSize, String name) {
-        String url = config.sqliteFile() != null ? "jdbc:sqlite:" + config.sqliteFile().toAbsolutePath() : config.jdbcUrl();
+        String url = config.sqliteFile() != null ? sqliteUrl(config.sqliteFile().toAbsolutePath()) : config.jdbcUrl();
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
         String driverClass = driver.requireDriverClass();
@@ -177,6 +185,11 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(name);
         hc.setMaximumPoolSize(maxPoolSize);
+        // HikariCP's minimumIdle defaults to the maximum, so every instance would open all its
+        // connections at start (a fleet of replicas taking a PostgreSQL server's connection slots
+        // before any load). Two stay ready (a write and a read, or a migration's two); the pool grows
+        // to maxPoolSize under load and retires what it added after HikariCP's 10 idle minutes.
+        hc.setMinimumIdle(Math.min(maxPoolSize, MIN_IDLE));
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
@@ -217,8 +230,8 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 // once rather than waiting while another process (an instance starting beside
                 // this one) has it open mid-migration: try again for a while.
                 if (driver != Drivers.SQLITE || !dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
-                    throw new ConfigurationException(Redaction.text("could not open a connection pool for " + describe(config) + ": "
-                            + e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
+                    throw new ConfigurationException("could not open a connection pool for " + describe(config) + ": "
+                            + Redaction.text(e.getMessage(), secrets(config)), scrubbed(e, secrets(config)));
                 }
                 try {
                     Thread.sleep(100);
@@ -228,6 +241,21 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 }
             }
         }
+    }
+
+    /**
+     * The {@code jdbc:sqlite:} URL of {@code file}. A '?' in a plain path starts the driver's
+     * settings, so the data went to another file ({@code a?b/agent.db} became {@code a?b/agent.db=}):
+     * such a path is given as an SQLite URI, percent-encoded. Others stay plain paths, which the
+     * driver takes as written ('#', '%', spaces and all).
+     */
+    static String sqliteUrl(Path file) {
+        String path = file.toString();
+        if (path.indexOf('?') < 0) {
+            return "jdbc:sqlite:" + path;
+        }
+        String uriPath = path.replace("%", "%25").replace("?", "%3F").replace("#", "%23");
+        return "jdbc:sqlite:file:" + (uriPath.startsWith("/") ? "" : "/") + uriPath.replace('\\', '/');
     }
 
     /** How long opening a pool on a SQLite file another process holds is tried again. */

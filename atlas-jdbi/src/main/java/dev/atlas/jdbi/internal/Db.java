@@ -39,6 +39,8 @@ public final class Db {
     private final WriteCombiner combiner;
     private volatile @Nullable WalCheckpointer checkpointer;
     private volatile boolean closed;
+    /** Why calls still running fail: close() stopped waiting for them (null until then). */
+    private volatile @Nullable String abandoned;
     private volatile String installationId;
     private volatile @Nullable Consumer<Handle> beforeEachWrite;
     private volatile @Nullable Consumer<Handle> onEachConnection;
@@ -208,9 +210,6 @@ public final class Db {
         return id;
     }
 
-    /** How long {@link #close} waits for calls in flight before their connections are closed under them. */
-    static final java.time.Duration CLOSE_GRACE = java.time.Duration.ofSeconds(30);
-
     /** Calls between {@link #enter} and {@link #exit}; guarded by itself for close's wait. */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
@@ -232,12 +231,12 @@ public final class Db {
 
     /**
      * After this, every call fails fast instead of reporting a (retryable) pool error. Calls
-     * already running finish first (up to {@link #CLOSE_GRACE}): closing the pool under them
-     * would fail a write that was about to commit.
+     * already running finish first, for up to {@code grace} (the configured close timeout):
+     * closing the pool under them would fail a write that was about to commit.
      */
-    public void close() {
+    public void close(java.time.Duration grace) {
         closed = true;
-        long deadline = System.nanoTime() + CLOSE_GRACE.toNanos();
+        long deadline = System.nanoTime() + grace.toNanos();
         boolean interrupted = false;
         synchronized (inFlight) {
             // An interrupt (an executor shutting down) does not cut the wait short: closing the pool
@@ -245,7 +244,14 @@ public final class Db {
             while (inFlight.get() > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), CLOSE_GRACE);
+                    LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), grace);
+                    String why = "Atlas was closed with this call still running after its closeTimeout (" + grace
+                            + "): the call was stopped and its transaction rolled back";
+                    abandoned = why;
+                    if (combiner != null) {
+                        // SQLite's driver ignores the pool's abort: the write must not commit after close() returns.
+                        combiner.abandon(why);
+                    }
                     break;
                 }
                 try {
@@ -259,7 +265,7 @@ public final class Db {
             Thread.currentThread().interrupt();
         }
         if (combiner != null) {
-            combiner.close();
+            combiner.close(deadline);
         }
         WalCheckpointer ck = checkpointer;
         if (ck != null) {
@@ -340,6 +346,7 @@ public final class Db {
         } catch (AtlasException e) {
             throw e;
         } catch (SqlFailure e) {
+            refuseIfAbandoned(e);
             SQLException sql = findSql(e);
             Optional<NotFoundException> dangling = sql == null ? Optional.empty() : References.notFound(sql, prefix);
             if (dangling.isPresent()) {
@@ -362,9 +369,23 @@ public final class Db {
         } catch (AtlasException e) {
             throw e;
         } catch (SqlFailure e) {
+            refuseIfAbandoned(e);
             throw translate(e);
         } finally {
             exit();
+        }
+    }
+
+    /**
+     * A call that failed because close() closed the pool under it (PostgreSQL's driver aborts its
+     * connection) says so, not retryable: repeating it would only meet {@link AtlasClosedException}.
+     */
+    private void refuseIfAbandoned(SqlFailure e) {
+        String why = abandoned;
+        if (why != null) {
+            SQLException sql = findSql(e);
+            throw new StorageException(why + ": " + dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage()),
+                    sql == null ? null : sql.getSQLState(), false, e);
         }
     }
 

@@ -97,7 +97,7 @@ public final class JdbiAtlas implements Atlas {
             return;
         }
         try {
-            db.close();
+            db.close(config.closeTimeout());
             if (ownedPool != null) {
                 try {
                     ownedPool.close();

@@ -1,5 +1,7 @@
 package dev.atlas.jdbi.internal;
 
+import dev.atlas.StorageException;
+
 import dev.atlas.jdbi.internal.sql.Handle;
 import dev.atlas.jdbi.internal.sql.HandleCallback;
 import dev.atlas.jdbi.internal.sql.SqlFailure;
@@ -49,6 +51,10 @@ final class WriteCombiner {
     /** Whether to keep the write connection between batches. */
     private volatile boolean hold;
     private boolean closed;
+    /** Why a batch may no longer commit: close() stopped waiting for it; null while open. Guarded by this. */
+    private @Nullable String abandoned;
+    /** Whether the leader is committing now, which {@link #abandon} waits for. Guarded by this. */
+    private boolean committing;
     /** The held write connection; touched only by the leader, or by {@link #close} when none leads. */
     private @Nullable Handle held;
     /** Checkpoints the log off the writers' path while a connection is held; null until {@link #holdConnection}. */
@@ -79,21 +85,26 @@ final class WriteCombiner {
         hold = true;
     }
 
-    /** Closes the held write connection, after the batch running now; later batches borrow per batch. */
-    void close() {
-        release(true);
+    /**
+     * Closes the held write connection after the batch running now, waiting for that batch until
+     * {@code deadlineNanos} ({@link System#nanoTime()}); a batch still running then closes it
+     * itself when it ends (the pool, closed under it, has usually failed it by then). Later
+     * batches borrow per batch.
+     */
+    void close(long deadlineNanos) {
+        release(true, deadlineNanos);
     }
 
-    /** Returns the held write connection after the batch running now; the next batch borrows (and holds) a fresh one. */
-    void releaseConnection() {
-        release(false);
-    }
-
-    private void release(boolean close) {
-        Handle h;
+    /**
+     * From now on no batch commits: one still running rolls back and its calls fail with a
+     * {@link StorageException} saying {@code why}. A COMMIT already under way finishes first
+     * (it is short), so a write either committed before this returns or never does.
+     */
+    void abandon(String why) {
         synchronized (this) {
+            abandoned = why;
             boolean interrupted = false;
-            while (leading) {
+            while (committing) {
                 try {
                     wait();
                 } catch (InterruptedException e) {
@@ -103,7 +114,37 @@ final class WriteCombiner {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
+        }
+    }
+
+    /** Returns the held write connection after the batch running now; the next batch borrows (and holds) a fresh one. */
+    void releaseConnection() {
+        release(false, Long.MAX_VALUE);
+    }
+
+    private void release(boolean close, long deadlineNanos) {
+        Handle h;
+        synchronized (this) {
+            boolean interrupted = false;
             closed |= close;
+            while (leading) {
+                long left = deadlineNanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineNanos - System.nanoTime();
+                if (left <= 0) {
+                    return; // the leader sees closed when its batch ends and closes the held connection
+                }
+                try {
+                    if (left == Long.MAX_VALUE) {
+                        wait();
+                    } else {
+                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
             h = held;
             held = null;
         }
@@ -191,13 +232,22 @@ final class WriteCombiner {
                     batch.add(queue.poll());
                 }
             }
+            Handle orphan = null;
             try {
                 run(batch);
             } finally {
                 synchronized (this) {
                     leading = false;
+                    if (closed) {
+                        // close() stopped waiting for this batch: the held connection is the leader's to close.
+                        orphan = held;
+                        held = null;
+                    }
                     notifyAll();
                 }
+            }
+            if (orphan != null) {
+                closeQuietly(orphan);
             }
         }
     }
@@ -265,7 +315,18 @@ final class WriteCombiner {
                 }
                 // A lone call that failed has nothing to keep; otherwise commit what succeeded.
                 boolean rollback = batch.size() == 1 && batch.get(0).error != null;
-                h.control(rollback ? "ROLLBACK" : "COMMIT");
+                if (rollback) {
+                    h.control("ROLLBACK");
+                } else {
+                    // Two uncontended monitor entries per batch (not per call), so close() can
+                    // tell a COMMIT that may still land from one that never will.
+                    startCommit();
+                    try {
+                        h.control("COMMIT");
+                    } finally {
+                        endCommit();
+                    }
+                }
                 ended = true;
                 if (ck != null && !rollback) {
                     ck.committed(batch.size());
@@ -309,6 +370,18 @@ final class WriteCombiner {
                 p.done = true;
             }
         }
+    }
+
+    private synchronized void startCommit() {
+        if (abandoned != null) {
+            throw new StorageException(abandoned, null, false, null);
+        }
+        committing = true;
+    }
+
+    private synchronized void endCommit() {
+        committing = false;
+        notifyAll();
     }
 
     private static <T> void runAlone(Handle h, Pending<T> p) {

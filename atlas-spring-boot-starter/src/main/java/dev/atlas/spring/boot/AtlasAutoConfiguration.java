@@ -71,6 +71,9 @@ public class AtlasAutoConfiguration {
         if (properties.getMaxPoolSize() != null) {
             builder.maxPoolSize(properties.getMaxPoolSize());
         }
+        if (properties.getCloseTimeout() != null) {
+            builder.closeTimeout(properties.getCloseTimeout());
+        }
         if (properties.getUrl() != null && properties.getSqlitePath() != null) {
             throw new ConfigurationException("set atlas.url or atlas.sqlite-path, not both");
         }
@@ -142,7 +145,7 @@ public class AtlasAutoConfiguration {
         String out = message.replace("migrate is off and ", "atlas.migrate is false and ")
                 .replace(", or open Atlas with migrate(true)", ", or set atlas.migrate=true");
         for (String[] p : new String[][] {{"tablePrefix", "atlas.table-prefix"}, {"historyLimit", "atlas.history-limit"},
-                {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}}) {
+                {"maxPoolSize", "atlas.max-pool-size"}, {"jdbcUrl", "atlas.url"}, {"closeTimeout", "atlas.close-timeout"}}) {
             // A name after a dot is a method in advice the message quotes (AtlasMigrations.of(ds).tablePrefix(...)), not a setting.
             out = out.replaceAll("(?<![.\\w])" + p[0] + "\\b", p[1]);
         }

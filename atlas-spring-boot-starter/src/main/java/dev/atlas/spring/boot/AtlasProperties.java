@@ -3,6 +3,7 @@ package dev.atlas.spring.boot;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -46,6 +47,13 @@ public class AtlasProperties {
     private Integer maxPoolSize;
 
     /**
+     * How long closing Atlas (at shutdown) waits for calls already running, a write in progress
+     * committing, before they are stopped and rolled back: 0 (do not wait) to 1h; 30s when not
+     * set. Keep it within spring.lifecycle.timeout-per-shutdown-phase and the platform's grace period.
+     */
+    private Duration closeTimeout;
+
+    /**
      * Whether the application's own SQLite pool (HikariCP on a {@code jdbc:sqlite:} URL) gets
      * Atlas's SQLite settings (WAL, busy timeout, foreign keys, immediate transactions) before
      * it opens (not when {@code atlas.url} or {@code atlas.sqlite-path} gives Atlas a pool of its
@@ -81,6 +89,8 @@ public class AtlasProperties {
     public void setHistoryLimit(int historyLimit) { this.historyLimit = historyLimit; }
     public Integer getMaxPoolSize() { return maxPoolSize; }
     public void setMaxPoolSize(Integer maxPoolSize) { this.maxPoolSize = maxPoolSize; }
+    public Duration getCloseTimeout() { return closeTimeout; }
+    public void setCloseTimeout(Duration closeTimeout) { this.closeTimeout = closeTimeout; }
     public boolean isConfigureSqlitePool() { return configureSqlitePool; }
     public void setConfigureSqlitePool(boolean configureSqlitePool) { this.configureSqlitePool = configureSqlitePool; }
     public String getTenant() { return tenant; }
@@ -94,6 +104,6 @@ public class AtlasProperties {
     public String toString() {
         // Never the password or the keys: this object may end up in logs or actuator output.
         return "AtlasProperties[url=" + (url == null ? null : "(set)") + ", sqlitePath=" + sqlitePath + ", tablePrefix=" + tablePrefix
-                + ", migrate=" + migrate + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet() + "]";
+                + ", migrate=" + migrate + ", closeTimeout=" + closeTimeout + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet() + "]";
     }
 }

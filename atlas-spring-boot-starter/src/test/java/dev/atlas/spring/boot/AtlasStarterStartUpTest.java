@@ -86,6 +86,31 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("atlas.close-timeout sets how long close() waits for calls in flight (10s, 0, 1h); unset it is 30 s")
+    void closeTimeoutProperty() {
+        for (String[] c : new String[][] {{"10s", "PT10S"}, {"0", "PT0S"}, {"1h", "PT1H"}, {null, "PT30S"}}) {
+            List<String> properties = new ArrayList<>(List.of("atlas.sqlite-path=" + dir.resolve("close.db")));
+            if (c[0] != null) {
+                properties.add("atlas.close-timeout=" + c[0]);
+            }
+            try (ConfigurableApplicationContext ctx = start(App.class, properties.toArray(String[]::new))) {
+                assertThat(ctx.getBean(Atlas.class).config().closeTimeout()).as(c[0]).hasToString(c[1]);
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a negative or longer than 1 hour atlas.close-timeout fails start-up with a ConfigurationException naming the property")
+    void badCloseTimeoutIsNamedAsTheProperty() {
+        assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.close-timeout=-5s"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.close-timeout must be between 0 (do not wait) and 1 hour, was -5 s");
+        assertThat(failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"), "atlas.close-timeout=2h"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.close-timeout must be between 0 (do not wait) and 1 hour, was 7200 s");
+    }
+
+    @Test
     @DisplayName("an atlas.data-directory under a regular file fails start-up naming the property, not at the first asset")
     void dataDirectoryUnderAFileIsNamedAsTheProperty() throws Exception {
         Path file = Files.writeString(dir.resolve("plain-file"), "x");
