@@ -206,6 +206,13 @@ final class Database {
         }
     }
 
+    /** The same SQLite database settings (a URL's parameters, prefix, data directory) on another file. */
+    Database at(Path file) {
+        int query = given.indexOf('?');
+        String db = urlFile == null ? file.toString() : "jdbc:sqlite:" + file + (query < 0 ? "" : given.substring(query));
+        return new Database(db, user, password, prefix, dataDir);
+    }
+
     /** The SQLite file of the database, or null for PostgreSQL and in-memory SQLite. */
     Path file() {
         return sqliteFile != null ? sqliteFile : urlFile;
