@@ -47,6 +47,9 @@ public final class AtlasCli implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The database the command opened, once it did: failures are explained in its terms. */
+    Database database;
+
     @Option(scope = ScopeType.INHERIT, names = "--db", paramLabel = "<jdbc-url|sqlite-file>",
             description = "The database: a jdbc:sqlite: or jdbc:postgresql: URL, or the path of an SQLite file.")
     String db;
@@ -86,8 +89,9 @@ public final class AtlasCli implements Callable<Integer> {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.registerConverter(UUID.class, AtlasCli::uuid);
-        // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default).
-        withVersion(cli, new Version());
+        // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
+        // and every --help ends with the exit codes scripts rely on.
+        everywhere(cli, new Version());
         cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
@@ -99,7 +103,8 @@ public final class AtlasCli implements Callable<Integer> {
                 err.flush();
                 return USAGE;
             }
-            err.println("atlas: " + root.shown(message(ex)));
+            String notWritten = root.database == null ? null : root.database.whyNotWritten(ex);
+            err.println("atlas: " + root.shown(notWritten != null ? notWritten : message(ex)));
             if (root.verbose) {
                 java.io.StringWriter trace = new java.io.StringWriter();
                 ex.printStackTrace(new PrintWriter(trace));
@@ -111,9 +116,20 @@ public final class AtlasCli implements Callable<Integer> {
         return cli;
     }
 
-    private static void withVersion(CommandLine cli, Version version) {
+    private static void everywhere(CommandLine cli, Version version) {
         cli.getCommandSpec().versionProvider(version);
-        cli.getSubcommands().values().forEach(sub -> withVersion(sub, version));
+        cli.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(EXIT_CODES);
+        cli.getSubcommands().values().forEach(sub -> everywhere(sub, version));
+    }
+
+    private static final java.util.Map<String, String> EXIT_CODES = exitCodes();
+
+    private static java.util.Map<String, String> exitCodes() {
+        java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+        codes.put(Integer.toString(OK), "Success.");
+        codes.put(Integer.toString(FAILED), "Failed at run time (a file, the database, the data); why is on stderr.");
+        codes.put(Integer.toString(USAGE), "Wrong command line; what, and a pointer to --help, on stderr.");
+        return codes;
     }
 
     @Override
@@ -128,7 +144,8 @@ public final class AtlasCli implements Callable<Integer> {
         }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
         try {
-            return new Database(db, user, password, tablePrefix, dataDir);
+            database = new Database(db, user, password, tablePrefix, dataDir);
+            return database;
         } catch (Database.BadOption e) {
             throw new ParameterException(asking, e.getMessage());
         }

@@ -123,6 +123,9 @@ final class Database {
 
     /** Opens Atlas and applies pending migrations (creating an SQLite file if missing). */
     Atlas openAndMigrate() {
+        if (file() != null && !Files.notExists(file())) {
+            requireFile();
+        }
         try {
             return builder().migrate(true).build();
         } catch (ConfigurationException e) {
@@ -179,7 +182,7 @@ final class Database {
         } catch (org.flywaydb.core.api.FlywayException e) {
             for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
                 if (t instanceof SQLException sql && sql.getMessage() != null) {
-                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""));
+                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""), e);
                 }
             }
             throw e;
@@ -199,11 +202,37 @@ final class Database {
 
     private void requireFile() {
         Path file = sqliteFile != null ? sqliteFile : urlFile;
-        if (file != null && !Files.isRegularFile(file)) {
-            // The driver would create an empty file on connect: only 'migrate' may create a database.
-            throw new CliException("no SQLite database at " + file.toAbsolutePath().normalize()
-                    + " (run 'atlas --db " + Redaction.url(given) + " migrate' to create one)");
+        if (file == null) {
+            return;
         }
+        Path shown = file.toAbsolutePath().normalize();
+        // access(2) first: a file behind a directory the user may not search is "not a regular file" to stat.
+        if (!Files.isReadable(file) && !Files.notExists(file)) {
+            throw new CliException("cannot read SQLite " + shown + " (--db): permission denied");
+        }
+        if (!Files.isRegularFile(file)) {
+            // The driver would create an empty file on connect: only 'migrate' may create a database.
+            throw new CliException("no SQLite database at " + shown + " (run 'atlas --db " + Redaction.url(given) + " migrate' to create one)");
+        }
+    }
+
+    /**
+     * What SQLite's refusal to write the file means here, or null when {@code failure} is not one:
+     * its message names neither the file nor which permission is missing.
+     */
+    String whyNotWritten(Throwable failure) {
+        Path file = file();
+        for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_READONLY")) {
+                Path shown = file.toAbsolutePath().normalize();
+                String why = !Files.isWritable(shown) ? "permission denied"
+                        : !Files.isWritable(shown.getParent()) ? "its directory " + shown.getParent()
+                                + " is not writable, and SQLite keeps its -wal, -shm and -journal files there"
+                        : sql.getMessage().lines().findFirst().orElse("");
+                return "cannot write SQLite " + shown + " (--db): " + why;
+            }
+        }
+        return null;
     }
 
     /** The same SQLite database settings (a URL's parameters, prefix, data directory) on another file. */
