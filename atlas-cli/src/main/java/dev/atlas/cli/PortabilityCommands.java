@@ -65,19 +65,35 @@ final class PortabilityCommands {
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
-            if (!"-".equals(output)) {
+            // A pipe or a device (>(gzip > f), /dev/stdout, /dev/tty) is written into as '-' is: there is no file to
+            // replace whole, and a rename would put a regular file in the place of the pipe or device.
+            Path named = "-".equals(output) ? null : Path.of(output);
+            boolean stream = named == null || Files.exists(named) && !Files.isRegularFile(named) && !Files.isDirectory(named);
+            if (!stream) {
                 writable(spec, output, force, db);
             }
-            // Data on stdout: progress as whole lines, so a line rewritten in place is never left for the data to follow.
-            Progress progress = "-".equals(output) ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
+            // Data on a stream (stdout, often): progress as whole lines, so a line rewritten in place is never left for the data to follow.
+            Progress progress = stream ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
             ExportReport report;
             try (Atlas atlas = db.open()) {
                 progress.step("exporting tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
-                if ("-".equals(output)) {
-                    // The same JSON with the controls JSON allows raw escaped, since stdout is often a terminal.
-                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(System.out));
-                    report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
-                    out.finish();
+                if (stream) {
+                    OutputStream target;
+                    try {
+                        target = named == null ? System.out : Files.newOutputStream(named, java.nio.file.StandardOpenOption.WRITE);
+                    } catch (IOException e) {
+                        throw new CliException("cannot write --output " + output + ": " + why(e));
+                    }
+                    // The same JSON with the controls JSON allows raw escaped, since a stream is often a terminal.
+                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(target));
+                    try {
+                        report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
+                        out.finish();
+                    } finally {
+                        if (named != null) {
+                            target.close();
+                        }
+                    }
                     progress.done();
                     return AtlasCli.OK;
                 }

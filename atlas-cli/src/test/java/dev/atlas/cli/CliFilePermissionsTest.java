@@ -153,6 +153,38 @@ class CliFilePermissionsTest {
         assertThat(files(dir)).containsExactly("secret.jsonl");
     }
 
+    /**
+     * A pipe or device named by --output ({@code >(gzip > x)}, {@code /dev/stdout}, {@code /dev/null})
+     * is written into as '-' would be; it was refused as an existing file, and with --force the
+     * rename at the end replaced the pipe or device itself with a regular file.
+     */
+    @Test
+    void anExportIntoAPipeOrDeviceWritesIntoItAndNeverReplacesIt() throws Exception {
+        Path fifo = dir.resolve("pipe");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return Files.readAllBytes(fifo);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Cli.Result r = Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", fifo.toString());
+        if (!read.isDone()) {
+            // The export never opened the pipe: open it once so the reader ends instead of waiting for ever.
+            Files.newOutputStream(fifo).close();
+        }
+        assertThat(r).isEqualTo(new Cli.Result(0, "", "exporting tenant acme ...\n"));
+        String stdout = Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", "-").out();
+        assertThat(new String(read.get(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo(stdout);
+        assertThat(Files.isRegularFile(fifo)).isFalse();
+        assertThat(files(dir)).containsExactly("pipe");
+
+        assertThat(Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", "/dev/null"))
+                .isEqualTo(new Cli.Result(0, "", "exporting tenant acme ...\n"));
+        assertThat(Files.isRegularFile(Path.of("/dev/null"))).isFalse();
+    }
+
     /** Exit codes are part of the interface scripts rely on: every --help lists them. */
     @Test
     void helpListsTheExitCodes() {
