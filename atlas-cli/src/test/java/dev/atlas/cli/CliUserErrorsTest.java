@@ -288,6 +288,22 @@ class CliUserErrorsTest {
                 + dir.resolve("secret.db") + "?password=**** migrate' to create one)\n");
     }
 
+    /**
+     * A password with a raw '@' ({@code //bob:hun@ter2@host}) was split at its first '@': the rest
+     * went to the driver as part of the host name and was printed ("UnknownHostException:
+     * ter2@127.0.0.1" under --verbose). It is refused before any connection, the URL not quoted.
+     */
+    @Test
+    void aRawAtSignInTheUrlsPasswordIsAUsageErrorThatNeverPrintsIt() {
+        for (boolean verbose : new boolean[] {false, true}) {
+            String[] args = {"--db", "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/atlas", "info"};
+            Cli.Result r = verbose ? Cli.run("-v", args[0], args[1], args[2]) : Cli.run(args);
+            assertThat(r).as("verbose " + verbose).isEqualTo(new Cli.Result(2, "",
+                    "atlas: --db: the user name or password in the URL holds a raw '@'; write it as %40\n"
+                    + "Try 'atlas info --help' for more information.\n"));
+        }
+    }
+
     @Test
     void exportNeverReplacesTheDatabaseAndReplacesAnotherFileOnlyWithForce() throws Exception {
         Path copy = dir.resolve("export-onto-itself.db");
