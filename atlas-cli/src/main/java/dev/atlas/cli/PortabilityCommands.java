@@ -109,7 +109,7 @@ final class PortabilityCommands {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
                     }
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    publish(tmp, target, force, output);
                 } finally {
                     Files.deleteIfExists(tmp);
                 }
@@ -208,24 +208,6 @@ final class PortabilityCommands {
             }
         }
 
-        /** Puts {@code staged} under {@code target} unless something is there: false when something was. */
-        private static boolean published(Path staged, Path target) throws IOException {
-            try {
-                Files.createLink(target, staged);
-                return true;
-            } catch (FileAlreadyExistsException e) {
-                return false;
-            } catch (UnsupportedOperationException | FileSystemException e) {
-                // No hard links here (some network and FUSE file systems): a move, which checks first, is the next best.
-                try {
-                    Files.move(staged, target);
-                    return true;
-                } catch (FileAlreadyExistsException exists) {
-                    return false;
-                }
-            }
-        }
-
         /** Deletes the staging directory and all in it; best effort, the import's outcome is what the user needs to see. */
         private static void delete(Path dir) {
             try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
@@ -306,6 +288,34 @@ final class PortabilityCommands {
         if (Files.exists(target)) {
             if (!force) {
                 throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
+            }
+        }
+    }
+
+    /** Puts the written export {@code tmp} under {@code target}, the command's {@code output}. */
+    static void publish(Path tmp, Path target, boolean force, String output) throws IOException {
+        if (force) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } else if (!published(tmp, target)) {
+            // Checked before the export too; a file that appeared since (another export to the name) is kept as well.
+            throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
+        }
+    }
+
+    /** Puts {@code file} under {@code target} unless something is there: false when something was. */
+    private static boolean published(Path file, Path target) throws IOException {
+        try {
+            Files.createLink(target, file); // never replaces, unlike a rename
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            // No hard links here (some network and FUSE file systems): a move, which checks first, is the next best.
+            try {
+                Files.move(file, target);
+                return true;
+            } catch (FileAlreadyExistsException exists) {
+                return false;
             }
         }
     }

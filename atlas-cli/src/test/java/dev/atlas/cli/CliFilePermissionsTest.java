@@ -185,6 +185,23 @@ class CliFilePermissionsTest {
         assertThat(Files.isRegularFile(Path.of("/dev/null"))).isFalse();
     }
 
+    /**
+     * Without --force the export refuses a file that appears while it is written (another export
+     * to the same name, say): the check before the export is not enough, the rename at the end
+     * replaced it.
+     */
+    @Test
+    void withoutForceAFileCreatedDuringTheExportIsKept() throws Exception {
+        Path tmp = Files.writeString(dir.resolve(".atlas-export-1.tmp"), "the export\n");
+        Path target = Files.writeString(dir.resolve("out.jsonl"), "another export, written meanwhile\n");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PortabilityCommands.publish(tmp, target, false, "out.jsonl"))
+                .isInstanceOf(CliException.class).hasMessage("cannot write out.jsonl: the file exists (--force replaces it)");
+        assertThat(Files.readString(target)).isEqualTo("another export, written meanwhile\n");
+
+        PortabilityCommands.publish(tmp, target, true, "out.jsonl");
+        assertThat(Files.readString(target)).isEqualTo("the export\n");
+    }
+
     /** Exit codes are part of the interface scripts rely on: every --help lists them. */
     @Test
     void helpListsTheExitCodes() {
