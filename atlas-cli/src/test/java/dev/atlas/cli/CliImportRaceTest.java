@@ -106,4 +106,19 @@ class CliImportRaceTest {
         assertThat(Files.readString(again)).isEqualTo(Files.readString(export));
         assertThat(siblings(target)).containsExactly(target.getFileName().toString());
     }
+
+    /** A new file named by a jdbc:sqlite: URL is built aside with the URL's parameters and put under the name the URL gives. */
+    @Test
+    void anImportIntoANewFileNamedByAUrlKeepsItsParameters() throws Exception {
+        for (String form : new String[] {"jdbc:sqlite:%s?busy_timeout=5000", "jdbc:sqlite:file:%s?busy_timeout=5000"}) {
+            Path target = dir.resolve("by-url-" + form.length() + ".db");
+            String url = String.format(form, target);
+            Cli.Result r = Cli.run("--db", url, "--tenant", "acme", "import", "--input", export.toString());
+            assertThat(r.err()).as(form).isEqualTo("importing into tenant acme ...\n");
+            assertThat(r.exitCode()).as(form).isZero();
+            assertThat(Cli.run("--db", url, "--tenant", "acme", "conversations", "list")).as(form)
+                    .isEqualTo(new Cli.Result(0, acmeConversations, ""));
+            assertThat(siblings(target)).as(form).containsExactly(target.getFileName().toString());
+        }
+    }
 }
