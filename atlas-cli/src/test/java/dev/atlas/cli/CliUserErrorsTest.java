@@ -40,6 +40,17 @@ class CliUserErrorsTest {
     }
 
     /** An in-memory database is gone when the command exits: "up to date at schema version null" said nothing true. */
+    /** A mistyped command or option names what was probably meant; picocli's suggestion was dropped by our handler. */
+    @Test
+    void aMistypedCommandOrOptionSuggestsTheRightOne() {
+        assertThat(Cli.run("--db", db.toString(), "conversations", "lst")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched argument at index 3: 'lst'\nDid you mean: conversations list?\n"
+                        + "Try 'atlas conversations --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "exprot", "-o", "x")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched arguments from index 2: 'exprot', '-o', 'x'\nDid you mean: atlas export or atlas executions?\n"
+                        + "Try 'atlas --help' for more information.\n"));
+    }
+
     @Test
     void anInMemoryDatabaseIsAUsageError() {
         for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {
