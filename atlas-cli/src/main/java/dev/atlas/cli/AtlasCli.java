@@ -183,12 +183,36 @@ public final class AtlasCli implements Callable<Integer> {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println("atlas: " + root.shown(ex.getMessage()));
-        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched) {
-            CommandLine.UnmatchedArgumentException.printSuggestions(unmatched, err);
+        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
+            // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
+            String typed = unmatched.getUnmatched().get(0);
+            java.util.List<String> close = unmatched.getSuggestions().stream().map(s -> s.substring(s.lastIndexOf(' ') + 1))
+                    .filter(s -> distance(typed, s) <= 2).map(s -> cmd.getCommandSpec().qualifiedName() + " " + s).toList();
+            if (!close.isEmpty()) {
+                err.println("Did you mean: " + String.join(" or ", close) + "?");
+            }
         }
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
+    }
+
+    /** Edits (insert, delete, replace) from {@code a} to {@code b}. */
+    private static int distance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     private static UUID uuid(String value) {

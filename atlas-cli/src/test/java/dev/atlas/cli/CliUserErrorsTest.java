@@ -40,15 +40,17 @@ class CliUserErrorsTest {
     }
 
     /** An in-memory database is gone when the command exits: "up to date at schema version null" said nothing true. */
-    /** A mistyped command or option names what was probably meant; picocli's suggestion was dropped by our handler. */
+    /** A mistyped command or option names what was probably meant (picocli's suggestion was dropped by our handler), and only that. */
     @Test
     void aMistypedCommandOrOptionSuggestsTheRightOne() {
         assertThat(Cli.run("--db", db.toString(), "conversations", "lst")).isEqualTo(new Cli.Result(2, "",
-                "atlas: Unmatched argument at index 3: 'lst'\nDid you mean: conversations list?\n"
+                "atlas: Unmatched argument at index 3: 'lst'\nDid you mean: atlas conversations list?\n"
                         + "Try 'atlas conversations --help' for more information.\n"));
         assertThat(Cli.run("--db", db.toString(), "exprot", "-o", "x")).isEqualTo(new Cli.Result(2, "",
-                "atlas: Unmatched arguments from index 2: 'exprot', '-o', 'x'\nDid you mean: atlas export or atlas executions?\n"
+                "atlas: Unmatched arguments from index 2: 'exprot', '-o', 'x'\nDid you mean: atlas export?\n"
                         + "Try 'atlas --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--byy", "day").err()).isEqualTo(
+                "atlas: Unknown options: '--byy', 'day'\nDid you mean: atlas usage --by?\nTry 'atlas usage --help' for more information.\n");
     }
 
     @Test
