@@ -42,7 +42,7 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
-            java.util.Map.entry("batchSize", "--batch-size"));
+            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"));
 
     @Spec
     CommandSpec spec;
@@ -104,7 +104,14 @@ public final class AtlasCli implements Callable<Integer> {
                 return USAGE;
             }
             String notWritten = root.database == null ? null : root.database.whyNotWritten(ex);
-            err.println("atlas: " + root.shown(notWritten != null ? notWritten : message(ex)));
+            String text = notWritten != null ? notWritten : message(ex);
+            String field = ex instanceof dev.atlas.NotFoundException missing ? missing.field().orElse(null) : null;
+            String idOption = field == null ? null : OPTION_OF_FIELD.get(field);
+            if (idOption != null && commandLine.getCommandSpec().findOption(idOption) != null) {
+                // An id the command line gave names nothing: said under its option (still a run-time failure, exit 1).
+                text = idOption + text.substring(field.length());
+            }
+            err.println("atlas: " + root.shown(text));
             if (root.verbose) {
                 java.io.StringWriter trace = new java.io.StringWriter();
                 ex.printStackTrace(new PrintWriter(trace));

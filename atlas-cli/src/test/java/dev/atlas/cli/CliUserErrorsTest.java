@@ -53,6 +53,14 @@ class CliUserErrorsTest {
                 "atlas: Unknown options: '--byy', 'day'\nDid you mean: atlas usage --by?\nTry 'atlas usage --help' for more information.\n");
     }
 
+    /** An id given by an option that names nothing is reported under the option, not the library's field name. */
+    @Test
+    void anExportOfAnUnknownConversationNamesTheOption() {
+        String id = "0190f1e2-8b3c-7def-8123-456789abcdef";
+        assertThat(Cli.run("--db", db.toString(), "export", "--conversation", id, "-o", "-")).isEqualTo(new Cli.Result(1, "",
+                "exporting tenant default ...\natlas: --conversation: conversation " + id + " not found\n"));
+    }
+
     @Test
     void anInMemoryDatabaseIsAUsageError() {
         for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {
