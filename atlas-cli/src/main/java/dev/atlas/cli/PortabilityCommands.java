@@ -184,6 +184,9 @@ final class PortabilityCommands {
             } catch (IOException e) {
                 throw new CliException("cannot create SQLite file " + file + " (--db): " + why(e), e);
             }
+            // Stopped (Ctrl-C, kill), the JVM runs shutdown hooks but no finally blocks: the hook removes the staging too.
+            Thread cleanup = new Thread(() -> delete(staging));
+            Runtime.getRuntime().addShutdownHook(cleanup);
             try {
                 Database aside = db.at(staging.resolve(absolute.getFileName()));
                 ImportReport report = into(aside, in, progress);
@@ -206,6 +209,11 @@ final class PortabilityCommands {
                 }
             } finally {
                 delete(staging);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run: it deletes the same directory
+                }
             }
         }
 

@@ -121,4 +121,14 @@ class CliImportRaceTest {
             assertThat(siblings(target)).as(form).containsExactly(target.getFileName().toString());
         }
     }
+
+    /** Stopped (Ctrl-C, kill) while importing into a new file: neither the file nor the directory it was built in is left. */
+    @Test
+    void anImportStoppedWhileBuildingANewFileLeavesNothing() throws Exception {
+        Path target = dir.resolve("stopped.db");
+        Process p = pausedImport(target);
+        p.destroy(); // SIGTERM: shutdown hooks run, as on Ctrl-C
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(siblings(target)).isEmpty();
+    }
 }
