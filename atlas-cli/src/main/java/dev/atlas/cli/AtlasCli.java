@@ -42,10 +42,13 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
-            java.util.Map.entry("batchSize", "--batch-size"));
+            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"));
 
     @Spec
     CommandSpec spec;
+
+    /** The database the command opened, once it did: failures are explained in its terms. */
+    Database database;
 
     @Option(scope = ScopeType.INHERIT, names = "--db", paramLabel = "<jdbc-url|sqlite-file>",
             description = "The database: a jdbc:sqlite: or jdbc:postgresql: URL, or the path of an SQLite file.")
@@ -86,8 +89,9 @@ public final class AtlasCli implements Callable<Integer> {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
         cli.registerConverter(UUID.class, AtlasCli::uuid);
-        // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default).
-        withVersion(cli, new Version());
+        // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
+        // and every --help ends with the exit codes scripts rely on.
+        everywhere(cli, new Version());
         cli.setParameterExceptionHandler((ex, args) -> usageError(root, ex));
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
@@ -99,7 +103,15 @@ public final class AtlasCli implements Callable<Integer> {
                 err.flush();
                 return USAGE;
             }
-            err.println("atlas: " + root.shown(message(ex)));
+            String notWritten = root.database == null ? null : root.database.whyNotWritten(ex);
+            String text = notWritten != null ? notWritten : message(ex);
+            String field = ex instanceof dev.atlas.NotFoundException missing ? missing.field().orElse(null) : null;
+            String idOption = field == null ? null : OPTION_OF_FIELD.get(field);
+            if (idOption != null && commandLine.getCommandSpec().findOption(idOption) != null) {
+                // An id the command line gave names nothing: said under its option (still a run-time failure, exit 1).
+                text = idOption + text.substring(field.length());
+            }
+            err.println("atlas: " + root.shown(text));
             if (root.verbose) {
                 java.io.StringWriter trace = new java.io.StringWriter();
                 ex.printStackTrace(new PrintWriter(trace));
@@ -111,9 +123,20 @@ public final class AtlasCli implements Callable<Integer> {
         return cli;
     }
 
-    private static void withVersion(CommandLine cli, Version version) {
+    private static void everywhere(CommandLine cli, Version version) {
         cli.getCommandSpec().versionProvider(version);
-        cli.getSubcommands().values().forEach(sub -> withVersion(sub, version));
+        cli.getCommandSpec().usageMessage().exitCodeListHeading("Exit codes:%n").exitCodeList(EXIT_CODES);
+        cli.getSubcommands().values().forEach(sub -> everywhere(sub, version));
+    }
+
+    private static final java.util.Map<String, String> EXIT_CODES = exitCodes();
+
+    private static java.util.Map<String, String> exitCodes() {
+        java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+        codes.put(Integer.toString(OK), "Success.");
+        codes.put(Integer.toString(FAILED), "Failed at run time (a file, the database, the data); why is on stderr.");
+        codes.put(Integer.toString(USAGE), "Wrong command line; what, and a pointer to --help, on stderr.");
+        return codes;
     }
 
     @Override
@@ -128,7 +151,8 @@ public final class AtlasCli implements Callable<Integer> {
         }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
         try {
-            return new Database(db, user, password, tablePrefix, dataDir);
+            database = new Database(db, user, password, tablePrefix, dataDir);
+            return database;
         } catch (Database.BadOption e) {
             throw new ParameterException(asking, e.getMessage());
         }
@@ -166,9 +190,36 @@ public final class AtlasCli implements Callable<Integer> {
         CommandLine cmd = ex.getCommandLine();
         PrintWriter err = cmd.getErr();
         err.println("atlas: " + root.shown(ex.getMessage()));
+        if (ex instanceof CommandLine.UnmatchedArgumentException unmatched && !unmatched.getUnmatched().isEmpty()) {
+            // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
+            String typed = unmatched.getUnmatched().get(0);
+            java.util.List<String> close = unmatched.getSuggestions().stream().map(s -> s.substring(s.lastIndexOf(' ') + 1))
+                    .filter(s -> distance(typed, s) <= 2).map(s -> cmd.getCommandSpec().qualifiedName() + " " + s).toList();
+            if (!close.isEmpty()) {
+                err.println("Did you mean: " + String.join(" or ", close) + "?");
+            }
+        }
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
+    }
+
+    /** Edits (insert, delete, replace) from {@code a} to {@code b}. */
+    private static int distance(String a, String b) {
+        int[] row = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            row[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int above = row[j];
+                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.length()];
     }
 
     private static UUID uuid(String value) {

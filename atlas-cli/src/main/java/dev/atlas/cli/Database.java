@@ -59,6 +59,15 @@ final class Database {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
                 throw new BadOption("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
+            int authority = db.indexOf("//");
+            if (authority >= 0) {
+                String hostPart = db.substring(authority + 2).split("/", 2)[0];
+                if (hostPart.indexOf('@') != hostPart.lastIndexOf('@')) {
+                    // Split at the first '@', the rest of the password would reach the driver as a host name
+                    // and be quoted in its errors; the URL is not echoed here for the same reason.
+                    throw new BadOption("--db: the user name or password in the URL holds a raw '@'; write it as %40");
+                }
+            }
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
             Redaction.UserInfo userInfo = Redaction.userInfo(db);
@@ -123,6 +132,9 @@ final class Database {
 
     /** Opens Atlas and applies pending migrations (creating an SQLite file if missing). */
     Atlas openAndMigrate() {
+        if (file() != null && !Files.notExists(file())) {
+            requireFile();
+        }
         try {
             return builder().migrate(true).build();
         } catch (ConfigurationException e) {
@@ -179,7 +191,7 @@ final class Database {
         } catch (org.flywaydb.core.api.FlywayException e) {
             for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
                 if (t instanceof SQLException sql && sql.getMessage() != null) {
-                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""));
+                    throw new CliException("cannot read " + describe() + ": " + sql.getMessage().lines().findFirst().orElse(""), e);
                 }
             }
             throw e;
@@ -199,11 +211,44 @@ final class Database {
 
     private void requireFile() {
         Path file = sqliteFile != null ? sqliteFile : urlFile;
-        if (file != null && !Files.isRegularFile(file)) {
-            // The driver would create an empty file on connect: only 'migrate' may create a database.
-            throw new CliException("no SQLite database at " + file.toAbsolutePath().normalize()
-                    + " (run 'atlas --db " + Redaction.url(given) + " migrate' to create one)");
+        if (file == null) {
+            return;
         }
+        Path shown = file.toAbsolutePath().normalize();
+        // access(2) first: a file behind a directory the user may not search is "not a regular file" to stat.
+        if (!Files.isReadable(file) && !Files.notExists(file)) {
+            throw new CliException("cannot read SQLite " + shown + " (--db): permission denied");
+        }
+        if (!Files.isRegularFile(file)) {
+            // The driver would create an empty file on connect: only 'migrate' may create a database.
+            throw new CliException("no SQLite database at " + shown + " (run 'atlas --db " + Redaction.url(given) + " migrate' to create one)");
+        }
+    }
+
+    /**
+     * What SQLite's refusal to write the file means here, or null when {@code failure} is not one:
+     * its message names neither the file nor which permission is missing.
+     */
+    String whyNotWritten(Throwable failure) {
+        Path file = file();
+        for (Throwable t = failure; t != null && file != null; t = t.getCause()) {
+            if (t instanceof SQLException sql && sql.getMessage() != null && sql.getMessage().startsWith("[SQLITE_READONLY")) {
+                Path shown = file.toAbsolutePath().normalize();
+                String why = !Files.isWritable(shown) ? "permission denied"
+                        : !Files.isWritable(shown.getParent()) ? "its directory " + shown.getParent()
+                                + " is not writable, and SQLite keeps its -wal, -shm and -journal files there"
+                        : sql.getMessage().lines().findFirst().orElse("");
+                return "cannot write SQLite " + shown + " (--db): " + why;
+            }
+        }
+        return null;
+    }
+
+    /** The same SQLite database settings (a URL's parameters, prefix, data directory) on another file. */
+    Database at(Path file) {
+        int query = given.indexOf('?');
+        String db = urlFile == null ? file.toString() : "jdbc:sqlite:" + file + (query < 0 ? "" : given.substring(query));
+        return new Database(db, user, password, prefix, dataDir);
     }
 
     /** The SQLite file of the database, or null for PostgreSQL and in-memory SQLite. */

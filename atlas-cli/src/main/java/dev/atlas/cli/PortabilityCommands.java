@@ -19,6 +19,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -63,19 +65,35 @@ final class PortabilityCommands {
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
-            if (!"-".equals(output)) {
+            // A pipe or a device (>(gzip > f), /dev/stdout, /dev/tty) is written into as '-' is: there is no file to
+            // replace whole, and a rename would put a regular file in the place of the pipe or device.
+            Path named = "-".equals(output) ? null : Path.of(output);
+            boolean stream = named == null || Files.exists(named) && !Files.isRegularFile(named) && !Files.isDirectory(named);
+            if (!stream) {
                 writable(spec, output, force, db);
             }
-            // Data on stdout: progress as whole lines, so a line rewritten in place is never left for the data to follow.
-            Progress progress = "-".equals(output) ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
+            // Data on a stream (stdout, often): progress as whole lines, so a line rewritten in place is never left for the data to follow.
+            Progress progress = stream ? new Progress(spec.commandLine().getErr(), false) : new Progress(spec.commandLine().getErr());
             ExportReport report;
             try (Atlas atlas = db.open()) {
                 progress.step("exporting tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
-                if ("-".equals(output)) {
-                    // The same JSON with the controls JSON allows raw escaped, since stdout is often a terminal.
-                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(System.out));
-                    report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
-                    out.finish();
+                if (stream) {
+                    OutputStream target;
+                    try {
+                        target = named == null ? System.out : Files.newOutputStream(named, java.nio.file.StandardOpenOption.WRITE);
+                    } catch (IOException e) {
+                        throw new CliException("cannot write --output " + output + ": " + why(e));
+                    }
+                    // The same JSON with the controls JSON allows raw escaped, since a stream is often a terminal.
+                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(target));
+                    try {
+                        report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
+                        out.finish();
+                    } finally {
+                        if (named != null) {
+                            target.close();
+                        }
+                    }
                     progress.done();
                     return AtlasCli.OK;
                 }
@@ -91,7 +109,7 @@ final class PortabilityCommands {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
                     }
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    publish(tmp, target, force, output);
                 } finally {
                     Files.deleteIfExists(tmp);
                 }
@@ -108,7 +126,8 @@ final class PortabilityCommands {
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = {"Reads JSON Lines written by 'atlas export' into the tenant given by --tenant (default: default).",
                     "Everything is validated before the first write; rows already stored with the same values are skipped,",
-                    "so importing a file twice changes nothing. Migrates the schema first when needed."})
+                    "so importing a file twice changes nothing. Migrates the schema first when needed.",
+                    "A new SQLite file appears only when the import succeeds; one another process creates meanwhile is imported into."})
     static final class Import implements Callable<Integer> {
         @ParentCommand
         AtlasCli root;
@@ -127,23 +146,8 @@ final class PortabilityCommands {
             // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
             try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
                 header(in);
-                // A failed import writes nothing; a database it created for that is removed again, so no
-                // empty database is left behind to be mistaken for a result.
-                Path created = db.file() != null && !Files.exists(db.file()) ? db.file() : null;
-                Path createdAssets = null;
-                boolean imported = false;
-                try (Atlas atlas = db.openAndMigrate()) {
-                    Path assets = atlas.config().assetDirectory();
-                    createdAssets = created != null && !Files.exists(assets) ? assets : null;
-                    progress.step("importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
-                    report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
-                    progress.done();
-                    imported = true;
-                } finally {
-                    if (!imported && created != null) {
-                        remove(created, createdAssets);
-                    }
-                }
+                Path file = db.file();
+                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress) : into(db, in, progress);
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
@@ -153,21 +157,74 @@ final class PortabilityCommands {
             return AtlasCli.OK;
         }
 
-        /** Deletes a database this command created, its SQLite side files and its new asset directory; best effort. */
-        private static void remove(Path database, Path assets) {
+        private ImportReport into(Database db, InputStream in, Progress progress) {
+            return into(db, in, progress, "importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
+        }
+
+        private ImportReport into(Database db, InputStream in, Progress progress, String step) {
+            try (Atlas atlas = db.openAndMigrate()) {
+                progress.step(step);
+                ImportReport report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
+                progress.done();
+                return report;
+            }
+        }
+
+        /**
+         * Imports into a new SQLite file built aside, in a private directory beside it, and put under
+         * its name only whole and only if still free (a hard link never replaces). So a failed import
+         * leaves nothing, and never removes a database another process created meanwhile; when one
+         * did, what was staged is imported into it, as an import run after that process would.
+         */
+        private ImportReport intoNewFile(Database db, Path file, InputStream in, Progress progress) throws IOException {
+            Path absolute = file.toAbsolutePath();
+            Path staging;
             try {
-                for (String suffix : new String[] {"", "-wal", "-shm", "-journal"}) {
-                    Files.deleteIfExists(database.resolveSibling(database.getFileName() + suffix));
-                }
-                if (assets != null && Files.isDirectory(assets)) {
-                    try (java.util.stream.Stream<Path> walk = Files.walk(assets)) {
-                        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                            Files.deleteIfExists(p);
-                        }
+                staging = Files.createTempDirectory(absolute.getParent(), "." + absolute.getFileName() + ".import-");
+            } catch (IOException e) {
+                throw new CliException("cannot create SQLite file " + file + " (--db): " + why(e), e);
+            }
+            // Stopped (Ctrl-C, kill), the JVM runs shutdown hooks but no finally blocks: the hook removes the staging too.
+            Thread cleanup = new Thread(() -> delete(staging));
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            try {
+                Database aside = db.at(staging.resolve(absolute.getFileName()));
+                ImportReport report = into(aside, in, progress);
+                Path staged = aside.file();
+                for (String side : new String[] {"-wal", "-shm", "-journal"}) {
+                    if (Files.exists(Path.of(staged + side))) {
+                        // Closing the last connection folds these into the file; one left means the file alone is not the data.
+                        throw new CliException("cannot create SQLite file " + file + " (--db): SQLite left its " + side + " file open");
                     }
                 }
+                if (published(staged, absolute)) {
+                    return report;
+                }
+                Path dump = staging.resolve("staged.jsonl");
+                try (Atlas from = aside.open(); OutputStream out = new BufferedOutputStream(Files.newOutputStream(dump))) {
+                    from.tenant(root.tenantOrDefault()).portability().exportTo(out, ExportScope.tenant());
+                }
+                try (InputStream again = new BufferedInputStream(Files.newInputStream(dump))) {
+                    return into(db, again, progress, Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...");
+                }
+            } finally {
+                delete(staging);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running or has run: it deletes the same directory
+                }
+            }
+        }
+
+        /** Deletes the staging directory and all in it; best effort, the import's outcome is what the user needs to see. */
+        private static void delete(Path dir) {
+            try (java.util.stream.Stream<Path> walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
             } catch (IOException e) {
-                // The import's own failure is what the user needs to see; a leftover file is harmless.
+                // a leftover hidden directory is harmless
             }
         }
 
@@ -240,6 +297,34 @@ final class PortabilityCommands {
         if (Files.exists(target)) {
             if (!force) {
                 throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
+            }
+        }
+    }
+
+    /** Puts the written export {@code tmp} under {@code target}, the command's {@code output}. */
+    static void publish(Path tmp, Path target, boolean force, String output) throws IOException {
+        if (force) {
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } else if (!published(tmp, target)) {
+            // Checked before the export too; a file that appeared since (another export to the name) is kept as well.
+            throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
+        }
+    }
+
+    /** Puts {@code file} under {@code target} unless something is there: false when something was. */
+    private static boolean published(Path file, Path target) throws IOException {
+        try {
+            Files.createLink(target, file); // never replaces, unlike a rename
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            // No hard links here (some network and FUSE file systems): a move, which checks first, is the next best.
+            try {
+                Files.move(file, target);
+                return true;
+            } catch (FileAlreadyExistsException exists) {
+                return false;
             }
         }
     }

@@ -48,11 +48,28 @@ final class Cli {
     }
 
     static Result run(Map<String, String> env, String... args) {
+        return run(command(args), env, args);
+    }
+
+    /**
+     * Runs as a user to whom file permissions apply: as root, without the capabilities that
+     * override them (setpriv drops them from the bounding set, so the JVM never has them).
+     */
+    static Result runAsUser(String... args) {
+        List<String> command = new ArrayList<>();
+        if ("root".equals(System.getProperty("user.name"))) {
+            command.addAll(List.of("setpriv", "--bounding-set=-dac_override,-dac_read_search"));
+        }
+        command.addAll(command(args));
+        return run(command, Map.of(), args);
+    }
+
+    private static Result run(List<String> command, Map<String, String> env, String... args) {
         try {
             Path out = Files.createTempFile("atlas-cli-out", ".txt");
             Path err = Files.createTempFile("atlas-cli-err", ".txt");
             try {
-                ProcessBuilder pb = new ProcessBuilder(command(args)).redirectOutput(out.toFile()).redirectError(err.toFile())
+                ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
                         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
                 pb.environment().putAll(env);
                 Process p = pb.start();

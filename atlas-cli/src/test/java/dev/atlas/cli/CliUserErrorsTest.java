@@ -40,6 +40,27 @@ class CliUserErrorsTest {
     }
 
     /** An in-memory database is gone when the command exits: "up to date at schema version null" said nothing true. */
+    /** A mistyped command or option names what was probably meant (picocli's suggestion was dropped by our handler), and only that. */
+    @Test
+    void aMistypedCommandOrOptionSuggestsTheRightOne() {
+        assertThat(Cli.run("--db", db.toString(), "conversations", "lst")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched argument at index 3: 'lst'\nDid you mean: atlas conversations list?\n"
+                        + "Try 'atlas conversations --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "exprot", "-o", "x")).isEqualTo(new Cli.Result(2, "",
+                "atlas: Unmatched arguments from index 2: 'exprot', '-o', 'x'\nDid you mean: atlas export?\n"
+                        + "Try 'atlas --help' for more information.\n"));
+        assertThat(Cli.run("--db", db.toString(), "usage", "--byy", "day").err()).isEqualTo(
+                "atlas: Unknown options: '--byy', 'day'\nDid you mean: atlas usage --by?\nTry 'atlas usage --help' for more information.\n");
+    }
+
+    /** An id given by an option that names nothing is reported under the option, not the library's field name. */
+    @Test
+    void anExportOfAnUnknownConversationNamesTheOption() {
+        String id = "0190f1e2-8b3c-7def-8123-456789abcdef";
+        assertThat(Cli.run("--db", db.toString(), "export", "--conversation", id, "-o", "-")).isEqualTo(new Cli.Result(1, "",
+                "exporting tenant default ...\natlas: --conversation: conversation " + id + " not found\n"));
+    }
+
     @Test
     void anInMemoryDatabaseIsAUsageError() {
         for (String url : new String[] {"jdbc:sqlite::memory:", "jdbc:sqlite:", "jdbc:sqlite:file:x?mode=memory&cache=shared"}) {
@@ -286,6 +307,22 @@ class CliUserErrorsTest {
         Cli.Result sqlite = Cli.run("--db", "jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2", "info");
         assertThat(sqlite.err()).isEqualTo("atlas: no SQLite database at " + dir.resolve("secret.db") + " (run 'atlas --db jdbc:sqlite:"
                 + dir.resolve("secret.db") + "?password=**** migrate' to create one)\n");
+    }
+
+    /**
+     * A password with a raw '@' ({@code //bob:hun@ter2@host}) was split at its first '@': the rest
+     * went to the driver as part of the host name and was printed ("UnknownHostException:
+     * ter2@127.0.0.1" under --verbose). It is refused before any connection, the URL not quoted.
+     */
+    @Test
+    void aRawAtSignInTheUrlsPasswordIsAUsageErrorThatNeverPrintsIt() {
+        for (boolean verbose : new boolean[] {false, true}) {
+            String[] args = {"--db", "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/atlas", "info"};
+            Cli.Result r = verbose ? Cli.run("-v", args[0], args[1], args[2]) : Cli.run(args);
+            assertThat(r).as("verbose " + verbose).isEqualTo(new Cli.Result(2, "",
+                    "atlas: --db: the user name or password in the URL holds a raw '@'; write it as %40\n"
+                    + "Try 'atlas info --help' for more information.\n"));
+        }
     }
 
     @Test
