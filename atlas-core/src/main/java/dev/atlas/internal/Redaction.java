@@ -24,7 +24,8 @@ public final class Redaction {
     /** What replaces a secret in redacted text. */
     public static final String MASK = "****";
 
-    private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/@?#\\s]*)@");
+    // The password runs to the last '@' before the path: a raw '@' in it is the password's, as a host has none.
+    private static final Pattern USER_INFO = Pattern.compile("(//[^/@?#:\\s]*:)([^/?#\\s]*)@");
     // The value ends at the next parameter or space; punctuation before a space (the ": " of
     // "url: Failed") or a closing quote or bracket at the end belongs to the text around the URL.
     private static final Pattern SECRET_PARAM = Pattern.compile(

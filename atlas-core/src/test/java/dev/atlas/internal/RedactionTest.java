@@ -21,6 +21,14 @@ class RedactionTest {
     }
 
     @Test
+    void aRawAtSignInThePasswordBelongsToThePasswordNotToTheHost() {
+        String url = "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/db";
+        assertThat(Redaction.userInfo(url)).isEqualTo(new Redaction.UserInfo("bob", "hun@ter2", "jdbc:postgresql://127.0.0.1:1/db"));
+        assertThat(Redaction.url(url + ": refused")).isEqualTo("jdbc:postgresql://bob:****@127.0.0.1:1/db: refused");
+        assertThat(Redaction.secretsOf(url)).containsExactly("hun@ter2");
+    }
+
+    @Test
     void masksTheWholeValueInsideAUrl() {
         assertThat(Redaction.url("jdbc:postgresql://db/app?password=a:b.&sslmode=require"))
                 .isEqualTo("jdbc:postgresql://db/app?password=****&sslmode=require");
