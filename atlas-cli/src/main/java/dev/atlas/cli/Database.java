@@ -59,15 +59,6 @@ final class Database {
             if (!db.startsWith("jdbc:sqlite:") && !db.startsWith("jdbc:postgresql:")) {
                 throw new BadOption("--db must be a jdbc:sqlite: or jdbc:postgresql: URL or an SQLite file, was " + redact(db));
             }
-            int authority = db.indexOf("//");
-            if (authority >= 0) {
-                String hostPart = db.substring(authority + 2).split("/", 2)[0];
-                if (hostPart.indexOf('@') != hostPart.lastIndexOf('@')) {
-                    // Split at the first '@', the rest of the password would reach the driver as a host name
-                    // and be quoted in its errors; the URL is not echoed here for the same reason.
-                    throw new BadOption("--db: the user name or password in the URL holds a raw '@'; write it as %40");
-                }
-            }
             // As the library does: user and password written in the URL are passed as credentials,
             // so the driver never sees (nor quotes in an error) a password as part of a host name.
             Redaction.UserInfo userInfo = Redaction.userInfo(db);

@@ -315,13 +315,19 @@ class CliUserErrorsTest {
      * ter2@127.0.0.1" under --verbose). It is refused before any connection, the URL not quoted.
      */
     @Test
-    void aRawAtSignInTheUrlsPasswordIsAUsageErrorThatNeverPrintsIt() {
+    void aRawAtSignInTheUrlsPasswordStaysInThePasswordAndIsNeverPrinted() {
         for (boolean verbose : new boolean[] {false, true}) {
             String[] args = {"--db", "jdbc:postgresql://bob:hun@ter2@127.0.0.1:1/atlas", "info"};
             Cli.Result r = verbose ? Cli.run("-v", args[0], args[1], args[2]) : Cli.run(args);
-            assertThat(r).as("verbose " + verbose).isEqualTo(new Cli.Result(2, "",
-                    "atlas: --db: the user name or password in the URL holds a raw '@'; write it as %40\n"
-                    + "Try 'atlas info --help' for more information.\n"));
+            String refused = "atlas: could not connect to detect the database: Connection to 127.0.0.1:1 refused. Check that the"
+                    + " hostname and port are correct and that the postmaster is accepting TCP/IP connections.\n";
+            assertThat(r.exitCode()).as("verbose " + verbose).isEqualTo(1);
+            assertThat(r.out()).isEmpty();
+            // The whole password is the password: no part of it reaches the driver as a host name, nor the output.
+            assertThat(r.err()).startsWith(refused).doesNotContain("hun").doesNotContain("ter2");
+            if (!verbose) {
+                assertThat(r.err()).isEqualTo(refused);
+            }
         }
     }
 
