@@ -400,7 +400,10 @@ public final class JdbiConversationStore implements ConversationStore {
         if (stored.editedAt() == null) {
             return false;
         }
-        return sql.on(h, mq.firstEdit).bind("message", stored.id()).optional(events)
+        // Edits recorded before the mark existed: the oldest one replaced what was sent.
+        List<MessageEvent> edits = sql.on(h, mq.edits).bind("message", stored.id()).list(events);
+        return edits.stream().filter(e -> Boolean.TRUE.equals(e.details().get("original"))).findFirst()
+                .or(() -> edits.stream().findFirst())
                 .map(e -> content.equals(e.details().get("previousContent"))).orElse(false);
     }
 
@@ -904,7 +907,11 @@ public final class JdbiConversationStore implements ConversationStore {
             Instant now = db.now();
             Message edited = sql.on(h, mq.edit).bind("id", messageId).bind("content", content)
                     .bind("searchText", SearchText.index(content)).bind("now", now).one(messages);
-            recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, Map.of("previousContent", current.content()), now);
+            // Marked under the conversation's lock: a re-send finds what was first sent by this
+            // mark, not by time, which a clock stepped back between edits would reorder.
+            Map<String, Object> details = current.editedAt() == null
+                    ? Map.of("previousContent", current.content(), "original", true) : Map.of("previousContent", current.content());
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, details, now);
             return edited;
         });
     }
