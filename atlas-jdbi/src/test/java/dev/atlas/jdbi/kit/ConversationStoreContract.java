@@ -509,7 +509,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("first"),
                 NewMessage.assistant("second").execution(missing, null))))
                 .isInstanceOf(NotFoundException.class)
-                .extracting(e -> ((NotFoundException) e).field()).isEqualTo(java.util.Optional.of("executionId"));
+                .extracting(e -> ((NotFoundException) e).field()).isEqualTo(java.util.Optional.of("messages[1].executionId"));
         assertThat(store.require(c.id()).lastSequence()).isZero();
         assertThat(store.messages(c.id(), 0, 10)).isEmpty();
     }
@@ -1841,5 +1841,33 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.siblings(a1.id())).extracting(Message::active).containsExactly(false, true);
         store.edit(a2.id(), "a2 edited");
         assertThat(store.requireMessage(a2.id()).content()).isEqualTo("a2 edited");
+    }
+
+    @Test
+    @DisplayName("appendAll names the message whose parent, execution or step is refused (messages[i].parentId ...); nothing is stored")
+    void appendAllNamesTheRefusedMessage() {
+        Conversation c = convo();
+        Conversation d = convo();
+        Message elsewhere = store.append(d.id(), NewMessage.user("elsewhere"));
+        Conversation theirs = other.create(NewConversation.of(BOB));
+        Message theirMessage = other.append(theirs.id(), NewMessage.user("secret"));
+        ExecutionHandle mine = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        UUID stepOfSecond = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()))
+                .step().id();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Map<NewMessage, String> refused = new LinkedHashMap<>();
+        refused.put(NewMessage.assistant("x").parent(theirMessage.id()), "messages[2].parentId");
+        refused.put(NewMessage.assistant("x").parent(elsewhere.id()), "messages[2].parentId");
+        refused.put(NewMessage.assistant("x").execution(UUID.randomUUID(), null), "messages[2].executionId");
+        refused.put(NewMessage.assistant("x").execution(mine.id(), UUID.randomUUID()), "messages[2].stepId");
+        refused.put(NewMessage.assistant("x").execution(mine.id(), stepOfSecond), "messages[2].stepId");
+        for (Map.Entry<NewMessage, String> e : refused.entrySet()) {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> store.appendAll(c.id(),
+                    List.of(NewMessage.assistant("a").parent(q.id()), NewMessage.user("next"), e.getKey())));
+            String field = x instanceof NotFoundException n ? n.field().orElse(null) : x instanceof InvalidInputException i ? i.field() : String.valueOf(x);
+            assertThat(field).as(e.getKey().toString()).isEqualTo(e.getValue());
+            assertThat(x).hasMessageNotContaining("secret");
+        }
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(q);
     }
 }
