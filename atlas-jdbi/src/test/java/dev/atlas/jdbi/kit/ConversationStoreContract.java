@@ -1870,4 +1870,41 @@ public abstract class ConversationStoreContract extends AtlasContract {
         }
         assertThat(store.messages(c.id(), 0, 10)).containsExactly(q);
     }
+
+    @Test
+    @DisplayName("regenerations and activations racing through two Atlas instances: every call succeeds and exactly one answer is"
+            + " active; once the next user turn is stored, a regeneration through the other instance is refused on parentId")
+    void branchingAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message a0 = store.append(c.id(), NewMessage.assistant("a0").parent(q.id()));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Message>> calls = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                ConversationStore s = i % 2 == 0 ? store : second;
+                int n = i;
+                calls.add(switch (i % 3) {
+                    case 0 -> () -> s.append(c.id(), NewMessage.assistant("a" + n).parent(q.id()));
+                    case 1 -> () -> s.append(c.id(), NewMessage.assistant("b" + n).parent(q.id()).clientId("b" + n / 2));
+                    default -> () -> {
+                        List<Message> answers = s.siblings(a0.id());
+                        return s.activate(answers.get(n % answers.size()).id());
+                    };
+                });
+            }
+            for (Future<Message> f : pool.invokeAll(calls)) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.siblings(a0.id())).hasSize(33).filteredOn(Message::active).hasSize(1);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(34);
+        store.append(c.id(), NewMessage.user("next").parent(store.history(c.id(), 1).get(0).id()));
+        assertThatThrownBy(() -> second.append(c.id(), NewMessage.assistant("late").parent(q.id())))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+    }
 }
