@@ -1907,4 +1907,89 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .isInstanceOf(ConflictException.class)
                 .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
     }
+
+    @Test
+    @DisplayName("while a conversation is soft-deleted every write to it or its messages is NotFoundException and changes nothing;"
+            + " restored, all is as before")
+    void deletedConversationRefusesEveryWrite() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q").clientId("q"));
+        Message a = store.append(c.id(), NewMessage.assistant("a").parent(q.id()).status(MessageStatus.PROCESSING));
+        Conversation before = store.require(c.id());
+        List<Message> messagesBefore = store.messages(c.id(), 0, 10);
+        store.delete(c.id());
+        Conversation deleted = store.get(c.id()).orElse(null);
+        assertThat(deleted).isNull();
+        List<Executable> writes = List.of(() -> store.append(c.id(), NewMessage.user("q").clientId("q")),
+                () -> store.append(c.id(), NewMessage.assistant("again").parent(q.id())),
+                () -> store.appendAll(c.id(), List.of(NewMessage.user("x"))), () -> store.updateTitle(c.id(), "t"),
+                () -> store.updateSummary(c.id(), "s"), () -> store.updateMetadata(c.id(), Map.of("a", 1)),
+                () -> store.updateMetadata(c.id(), Map.of(), Map.of("a", 1)), () -> store.archive(c.id()),
+                () -> store.close(c.id()), () -> store.delete(c.id()), () -> store.markAllRead(c.id()),
+                () -> store.activate(q.id()), () -> store.edit(a.id(), "x"), () -> store.markDelivered(a.id()),
+                () -> store.markRead(a.id()), () -> store.deleteMessage(a.id()), () -> store.restoreMessage(a.id()),
+                () -> store.updateMessageMetadata(a.id(), Map.of("a", 1)),
+                () -> store.recordEvent(a.id(), MessageEventType.app("x.y"), Map.of()));
+        for (Executable w : writes) {
+            assertThatThrownBy(w::execute).isInstanceOf(NotFoundException.class);
+        }
+        Conversation restored = store.restore(c.id());
+        assertThat(restored.lastSequence()).isEqualTo(before.lastSequence());
+        assertThat(restored.title()).isEqualTo(before.title());
+        assertThat(restored.status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(store.messages(c.id(), 0, 10)).isEqualTo(messagesBefore);
+        assertThat(store.events(a.id()).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a huge conversation pages back byte-exact: historyBefore windows and messages(after) windows cover every message"
+            + " once, skipping exactly the inactive, undelivered and deleted ones in history")
+    void hugeConversationWindows() {
+        Conversation c = convo();
+        List<NewMessage> batch = new ArrayList<>();
+        int n = 2_400;
+        for (int i = 1; i <= n; i++) {
+            NewMessage m = i % 2 == 1 ? NewMessage.user("q" + i + " 𝄞") : NewMessage.assistant("a" + i + "\n\t");
+            batch.add(i % 97 == 0 ? m.status(MessageStatus.QUEUED) : m);
+            if (batch.size() == Limits.MAX_PAGE_SIZE) {
+                store.appendAll(c.id(), batch);
+                batch.clear();
+            }
+        }
+        store.appendAll(c.id(), batch);
+        List<Message> all = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<Message> page = store.messages(c.id(), after, 333);
+            if (page.isEmpty()) {
+                break;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).sequence();
+        }
+        assertThat(all).extracting(Message::sequence).containsExactlyElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+        for (int i = 0; i < n; i += 101) {
+            store.deleteMessage(all.get(i).id());
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (i % 101 != 0 && (i + 1) % 97 != 0) {
+                expected.add(all.get(i).content());
+            }
+        }
+        List<String> history = new ArrayList<>();
+        long before = Long.MAX_VALUE;
+        while (true) {
+            List<Message> window = store.historyBefore(c.id(), before, 250);
+            if (window.isEmpty()) {
+                break;
+            }
+            List<String> older = new ArrayList<>(window.stream().map(Message::content).toList());
+            older.addAll(history);
+            history = older;
+            before = window.get(0).sequence();
+        }
+        assertThat(history).containsExactlyElementsOf(expected);
+        assertThat(store.history(c.id(), 1000)).extracting(Message::content).containsExactlyElementsOf(expected.subList(expected.size() - 1000, expected.size()));
+    }
 }
