@@ -233,7 +233,8 @@ public interface ConversationStore {
 
     /**
      * Appends several messages in one transaction, at consecutive sequences in list order: all
-     * are stored, or none. Each message follows the rules of {@link #append}; the conversation's
+     * are stored, or none. Each message follows the rules of {@link #append}, and a refusal names
+     * the message's field by its index, for example {@code messages[2].parentId}; the conversation's
      * counter is updated once for the whole list, so k messages cost about one append's commit.
      * Every message is validated before anything is written; a duplicate client id within the
      * list is refused with {@link InvalidInputException} on {@code messages}. A message whose

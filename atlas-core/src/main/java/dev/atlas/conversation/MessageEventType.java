@@ -19,7 +19,10 @@ public final class MessageEventType {
 
     /** Stored as {@code "created"}. */
     public static final MessageEventType CREATED = new MessageEventType("created");
-    /** Stored as {@code "edited"}; details hold {@code previousContent}. */
+    /**
+     * Stored as {@code "edited"}; details hold {@code previousContent}, and on a message's first
+     * edit also {@code original: true} (its previous content is what was sent).
+     */
     public static final MessageEventType EDITED = new MessageEventType("edited");
     /** Stored as {@code "deleted"}. */
     public static final MessageEventType DELETED = new MessageEventType("deleted");

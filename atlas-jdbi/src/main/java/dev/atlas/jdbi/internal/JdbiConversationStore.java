@@ -365,7 +365,7 @@ public final class JdbiConversationStore implements ConversationStore {
                     throw closed;
                 }
                 replayIfStored(h, conversationId, m);
-                return insertMessage(h, id, conversationId, seq, m, metadata, now, whileRunning);
+                return insertMessage(h, id, conversationId, seq, m, "", metadata, now, whileRunning);
             });
         } catch (Replay r) {
             return r.messages.get(0);
@@ -400,7 +400,10 @@ public final class JdbiConversationStore implements ConversationStore {
         if (stored.editedAt() == null) {
             return false;
         }
-        return sql.on(h, mq.firstEdit).bind("message", stored.id()).optional(events)
+        // Edits recorded before the mark existed: the oldest one replaced what was sent.
+        List<MessageEvent> edits = sql.on(h, mq.edits).bind("message", stored.id()).list(events);
+        return edits.stream().filter(e -> Boolean.TRUE.equals(e.details().get("original"))).findFirst()
+                .or(() -> edits.stream().findFirst())
                 .map(e -> content.equals(e.details().get("previousContent"))).orElse(false);
     }
 
@@ -460,7 +463,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (int i : fresh) {
                     // Links and parents are checked message by message, after the earlier ones are
                     // stored, so the list behaves exactly like k appends in a row.
-                    out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), metadata[i], now, false);
+                    out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
                 // A later answer to the same parent switched the active sibling after an earlier
                 // message of the list was built or looked up: return that one as it is now stored.
@@ -523,12 +526,15 @@ public final class JdbiConversationStore implements ConversationStore {
         throw new ConflictException("conversationId", "conversation " + conversationId + " is closed and accepts no messages");
     }
 
-    /** Checks the links of {@code m}, deactivates the siblings it replaces, and stores it with its {@code created} event. */
-    private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, JsonDoc metadata, Instant now,
-                                  boolean whileRunning) {
-        requireExecutionLinks(h, m, whileRunning);
+    /**
+     * Checks the links of {@code m}, deactivates the siblings it replaces, and stores it with its
+     * {@code created} event; a refused link names its field after {@code at} ({@code messages[i].} in a list).
+     */
+    private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, String at, JsonDoc metadata,
+                                  Instant now, boolean whileRunning) {
+        requireExecutionLinks(h, m, at, whileRunning);
         if (m.parentId() != null) {
-            requireAnswerableParent(h, conversationId, m);
+            requireAnswerableParent(h, conversationId, m, at);
             // The execution's earlier answers come back with it when another group was shown meanwhile.
             for (Message rejoined : switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now)) {
                 recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
@@ -554,16 +560,16 @@ public final class JdbiConversationStore implements ConversationStore {
      * The execution and step a message links to exist in this tenant, and the step is the
      * execution's; {@code whileRunning}: the execution is processing.
      */
-    private void requireExecutionLinks(Handle h, NewMessage m, boolean whileRunning) {
+    private void requireExecutionLinks(Handle h, NewMessage m, String at, boolean whileRunning) {
         if (m.executionId() == null) {
             return;
         }
         // One round trip for all: the step is joined within the execution's tenant.
         Map.Entry<String, Optional<UUID>> link = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
                 .optional((rs, ctx) -> Map.entry(rs.getString("status"), Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))))
-                .orElseThrow(() -> new NotFoundException("execution", m.executionId(), "executionId"));
+                .orElseThrow(() -> new NotFoundException("execution", m.executionId(), at + "executionId"));
         if (whileRunning && !ExecutionStatus.PROCESSING.toString().equals(link.getKey())) {
-            throw new ConflictException("executionId", "execution " + m.executionId() + " is " + link.getKey()
+            throw new ConflictException(at + "executionId", "execution " + m.executionId() + " is " + link.getKey()
                     + "; a reply can only be recorded while it runs, so record it before complete, fail or cancel");
         }
         Optional<UUID> stepExecution = link.getValue();
@@ -571,10 +577,10 @@ public final class JdbiConversationStore implements ConversationStore {
             return;
         }
         if (stepExecution.isEmpty()) {
-            throw new NotFoundException("step", m.stepId(), "stepId");
+            throw new NotFoundException("step", m.stepId(), at + "stepId");
         }
         if (!stepExecution.get().equals(m.executionId())) {
-            throw new InvalidInputException("stepId", "step " + m.stepId() + " belongs to execution " + stepExecution.get()
+            throw new InvalidInputException(at + "stepId", "step " + m.stepId() + " belongs to execution " + stepExecution.get()
                     + ", not to executionId " + m.executionId());
         }
     }
@@ -584,18 +590,18 @@ public final class JdbiConversationStore implements ConversationStore {
      * regeneration (the parent already has an answer with this role) is refused once an active
      * user message follows the parent, which is what {@link #canRetry} reports.
      */
-    private void requireAnswerableParent(Handle h, UUID conversationId, NewMessage m) {
+    private void requireAnswerableParent(Handle h, UUID conversationId, NewMessage m, String at) {
         UUID parentId = m.parentId();
         Map.Entry<UUID, Long> parent = sql.on(h, mq.parent).bind("id", parentId)
                 .optional((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")))
-                .orElseThrow(() -> new NotFoundException("message", parentId, "parentId"));
+                .orElseThrow(() -> new NotFoundException("message", parentId, at + "parentId"));
         if (!parent.getKey().equals(conversationId)) {
-            throw new InvalidInputException("parentId", "message " + parentId + " belongs to another conversation");
+            throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
         }
         if (userMessageFollows(h, conversationId, parent.getValue(), parentId)
                 && sql.on(h, mq.answered).bind("conversation", conversationId).bind("parent", parentId)
                         .bind("role", m.role().toString()).exists()) {
-            throw new ConflictException("parentId", "message " + parentId + " is followed by a later user message; regenerating"
+            throw new ConflictException(at + "parentId", "message " + parentId + " is followed by a later user message; regenerating"
                     + " its answer would reorder the history (canRetry is false)");
         }
     }
@@ -904,7 +910,11 @@ public final class JdbiConversationStore implements ConversationStore {
             Instant now = db.now();
             Message edited = sql.on(h, mq.edit).bind("id", messageId).bind("content", content)
                     .bind("searchText", SearchText.index(content)).bind("now", now).one(messages);
-            recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, Map.of("previousContent", current.content()), now);
+            // Marked under the conversation's lock: a re-send finds what was first sent by this
+            // mark, not by time, which a clock stepped back between edits would reorder.
+            Map<String, Object> details = current.editedAt() == null
+                    ? Map.of("previousContent", current.content(), "original", true) : Map.of("previousContent", current.content());
+            recordEvent(h, current.conversationId(), messageId, MessageEventType.EDITED, details, now);
             return edited;
         });
     }

@@ -61,8 +61,8 @@ final class MessageSql {
     final Statement delete;
     final Statement events;
     final Statement eventsAfter;
-    /** The oldest edit of a message: its previous content is what the message was stored with. */
-    final Statement firstEdit;
+    /** A message's edits, oldest first: the first one's previous content is what the message was sent with. */
+    final Statement edits;
 
     MessageSql(Catalogue c) {
         catalogue = c;
@@ -140,6 +140,6 @@ final class MessageSql {
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
         eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");
-        firstEdit = c.sql("messages.firstEdit", events + " AND type = 'edited' ORDER BY created_at, id LIMIT 1");
+        edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 }

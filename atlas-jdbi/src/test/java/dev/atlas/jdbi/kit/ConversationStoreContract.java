@@ -509,7 +509,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.appendAll(c.id(), List.of(NewMessage.user("first"),
                 NewMessage.assistant("second").execution(missing, null))))
                 .isInstanceOf(NotFoundException.class)
-                .extracting(e -> ((NotFoundException) e).field()).isEqualTo(java.util.Optional.of("executionId"));
+                .extracting(e -> ((NotFoundException) e).field()).isEqualTo(java.util.Optional.of("messages[1].executionId"));
         assertThat(store.require(c.id()).lastSequence()).isZero();
         assertThat(store.messages(c.id(), 0, 10)).isEmpty();
     }
@@ -1646,5 +1646,350 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(history).extracting(Message::sequence).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(6, 55).boxed().toList());
         assertThat(history.get(0).content()).isEqualTo("a6");
+    }
+
+    // ---- probes: idempotency across instances, clock steps, foreign ids ----------------------
+
+    @Test
+    @DisplayName("a re-send of what was first sent is returned after two edits even when the clock stepped back between the edits")
+    void resendAfterEditsAcrossAClockStepBack() {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("original").clientId("k"));
+        clock.advanceMicros(10_000_000);
+        store.edit(sent.id(), "first edit");
+        clock.advanceMicros(-5_000_000);
+        store.edit(sent.id(), "second edit");
+        assertThat(store.append(c.id(), NewMessage.user("original").clientId("k")).id()).isEqualTo(sent.id());
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("first edit").clientId("k")))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("second edit");
+        // The trail is listed by time, so the stepped-back second edit comes first; the mark tells the first edit.
+        assertThat(store.events(sent.id()).items()).extracting(MessageEvent::details).containsExactlyInAnyOrder(
+                Map.of("sequence", 1, "role", "user", "status", "delivered"),
+                Map.of("previousContent", "original", "original", true), Map.of("previousContent", "first edit"));
+    }
+
+    @Test
+    @DisplayName("messages keep the append order when the clock steps back between appends")
+    void appendOrderSurvivesAClockStepBack() {
+        Conversation c = convo();
+        Message a = store.append(c.id(), NewMessage.user("a"));
+        clock.advanceMicros(-3_600_000_000L);
+        Message b = store.append(c.id(), NewMessage.assistant("b").parent(a.id()));
+        clock.advanceMicros(-1);
+        Message d = store.append(c.id(), NewMessage.user("d"));
+        assertThat(store.history(c.id(), 10)).extracting(Message::id).containsExactly(a.id(), b.id(), d.id());
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::id).containsExactly(a.id(), b.id(), d.id());
+        assertThat(store.historyBefore(c.id(), 3, 1)).extracting(Message::id).containsExactly(b.id());
+    }
+
+    @Test
+    @DisplayName("one client id sent 16 times at once through two Atlas instances stores one message, returned to every caller")
+    void idempotentAppendsAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Message>> sends = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                ConversationStore s = i % 2 == 0 ? store : second;
+                boolean batch = i % 4 < 2;
+                sends.add(() -> batch ? s.appendAll(c.id(), List.of(NewMessage.user("once").clientId("same"))).get(0)
+                        : s.append(c.id(), NewMessage.user("once").clientId("same")));
+            }
+            Set<UUID> ids = new HashSet<>();
+            for (Future<Message> f : pool.invokeAll(sends)) {
+                ids.add(f.get().id());
+            }
+            assertThat(ids).hasSize(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.messages(c.id(), 0, 100)).hasSize(1);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("a client id is per conversation and per tenant: the same key elsewhere stores a new message")
+    void clientIdScope() {
+        Conversation c = convo();
+        Conversation d = convo();
+        Conversation g = other.create(NewConversation.of(ALICE, "support"));
+        Message m1 = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        Message m2 = store.append(d.id(), NewMessage.user("other text").clientId("k"));
+        Message m3 = other.append(g.id(), NewMessage.user("secret").clientId("k"));
+        assertThat(Set.of(m1.id(), m2.id(), m3.id())).hasSize(3);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("hi").clientId("k")))
+                .isInstanceOf(ConflictException.class)
+                .hasMessageNotContaining("secret")
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+        assertThat(store.append(c.id(), NewMessage.user("hi").clientId("k"))).isEqualTo(m1);
+    }
+
+    @Test
+    @DisplayName("another tenant's message and conversation ids are not found on every message method, naming only the id given")
+    void foreignIdsOnMessageMethods() {
+        Conversation g = other.create(NewConversation.of(ALICE, "support"));
+        Message q = other.append(g.id(), NewMessage.user("secret question"));
+        Message a = other.append(g.id(), NewMessage.assistant("secret answer").parent(q.id()));
+        UUID id = a.id();
+        List<Executable> calls = List.of(() -> store.activate(id), () -> store.siblings(id), () -> store.siblingGroups(id),
+                () -> store.canRetry(id), () -> store.edit(id, "x"), () -> store.deleteMessage(id), () -> store.restoreMessage(id),
+                () -> store.markRead(id), () -> store.markDelivered(id), () -> store.updateMessageMetadata(id, Map.of("a", 1)),
+                () -> store.recordEvent(id, MessageEventType.app("x.y"), Map.of()), () -> store.events(id),
+                () -> store.requireMessage(id), () -> store.history(g.id()), () -> store.messages(g.id(), 0, 10),
+                () -> store.historyBefore(g.id(), 5, 10), () -> store.markAllRead(g.id()), () -> store.unreadCount(g.id()),
+                () -> store.updateTitle(g.id(), "t"), () -> store.archive(g.id()), () -> store.delete(g.id()),
+                () -> store.restore(g.id()));
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOf(NotFoundException.class)
+                    .hasMessageNotContaining("secret").hasMessageNotContaining("globex");
+        }
+        Conversation mine = convo();
+        assertThatThrownBy(() -> store.append(mine.id(), NewMessage.assistant("x").parent(q.id())))
+                .isInstanceOf(NotFoundException.class).hasMessageContaining(q.id().toString());
+        assertThat(other.requireMessage(id)).isEqualTo(a);
+        assertThat(other.history(g.id(), 10)).extracting(Message::content).containsExactly("secret question", "secret answer");
+    }
+
+    @Test
+    @DisplayName("unstorable text is refused naming the field before any write: content, edit, failure reason, metadata keys and values")
+    void unstorableTextRefusedBeforeWrite() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("ok").status(MessageStatus.QUEUED));
+        String nul = "a\u0000b";
+        String lone = "a\ud800b";
+        for (String bad : List.of(nul, lone)) {
+            assertThatThrownBy(() -> NewMessage.user(bad)).isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+            assertThatThrownBy(() -> store.edit(m.id(), bad)).isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+            assertThatThrownBy(() -> store.markFailed(m.id(), bad)).isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("failureReason");
+            assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("x").metadata(Map.of("k", bad)))).isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field().startsWith("metadata")).isEqualTo(true);
+            assertThatThrownBy(() -> store.updateMessageMetadata(m.id(), Map.of(bad, 1))).isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field().startsWith("metadata")).isEqualTo(true);
+            assertThatThrownBy(() -> store.updateMessageMetadata(m.id(), Map.of("k", List.of(Map.of("n", bad)))))
+                    .isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field().startsWith("metadata")).isEqualTo(true);
+            assertThatThrownBy(() -> store.recordEvent(m.id(), MessageEventType.app("x.y"), Map.of("k", bad)))
+                    .isInstanceOf(InvalidInputException.class)
+                    .extracting(e -> ((InvalidInputException) e).field().startsWith("details")).isEqualTo(true);
+        }
+        Object deep = "leaf";
+        for (int i = 0; i < 100; i++) {
+            deep = Map.of("d", deep);
+        }
+        Object tooDeep = deep;
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("x").metadata(Map.of("k", tooDeep)))).isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field().startsWith("metadata")).isEqualTo(true);
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.json(Role.TOOL, "{\"a\":")))
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+        assertThatThrownBy(() -> NewMessage.user("x".repeat(Limits.MAX_CONTENT_LENGTH + 1))).isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(m);
+        assertThat(store.events(m.id()).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("the largest content, JSON with escapes and astral text, reads back byte-exact through every read")
+    void largestContentByteExact() {
+        Conversation c = convo();
+        StringBuilder b = new StringBuilder();
+        while (b.length() < Limits.MAX_CONTENT_LENGTH) {
+            b.append("𝄞 é\t\\'\"\u2028");
+        }
+        String big = b.substring(0, Limits.MAX_CONTENT_LENGTH - 2) + "\r\n";
+        String json = "{\"lone\":\"\\ud800\",\"n\":1.000000000000000000001,\"e\":1E400, \"k\" : [ ] }";
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.json(Role.TOOL, "{\"nul\":\"\\u0000\"}")))
+                .isInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("content");
+        Message m = store.append(c.id(), NewMessage.user(big));
+        Message j = store.append(c.id(), NewMessage.json(Role.TOOL, json));
+        assertThat(store.requireMessage(m.id()).content()).isEqualTo(big);
+        assertThat(store.history(c.id(), 10)).extracting(Message::content).containsExactly(big, json);
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly(big, json);
+        assertThat(store.edit(j.id(), json + " ").content()).isEqualTo(json + " ");
+        assertThat(store.requireMessage(j.id()).content()).isEqualTo(json + " ");
+    }
+
+    @Test
+    @DisplayName("regenerating at every position while the conversation is still at that turn keeps one active answer per parent")
+    void regenerateAndEditAtEveryPosition() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1b.id()));
+        Message q2b = store.append(c.id(), NewMessage.user("q2 edited").parent(a1b.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2b.id()));
+        assertThat(store.canRetry(a1b.id())).isFalse();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.assistant("a1c").parent(q1.id())))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+        assertThat(store.history(c.id(), 10)).extracting(Message::content).containsExactly("q1", "a1b", "q2 edited", "a2");
+        assertThat(store.siblings(q2.id())).extracting(Message::id).containsExactly(q2.id(), q2b.id());
+        SiblingGroups groups = store.siblingGroups(a1.id());
+        assertThat(groups.count()).isEqualTo(2);
+        assertThat(groups.index()).isEqualTo(1);
+        assertThat(store.siblingGroups(a1b.id()).current().active()).isTrue();
+        store.activate(q2.id());
+        assertThat(store.siblings(q2b.id())).extracting(Message::active).containsExactly(true, false);
+        assertThat(store.siblings(a1.id())).extracting(Message::active).containsExactly(false, true);
+        store.edit(a2.id(), "a2 edited");
+        assertThat(store.requireMessage(a2.id()).content()).isEqualTo("a2 edited");
+    }
+
+    @Test
+    @DisplayName("appendAll names the message whose parent, execution or step is refused (messages[i].parentId ...); nothing is stored")
+    void appendAllNamesTheRefusedMessage() {
+        Conversation c = convo();
+        Conversation d = convo();
+        Message elsewhere = store.append(d.id(), NewMessage.user("elsewhere"));
+        Conversation theirs = other.create(NewConversation.of(BOB));
+        Message theirMessage = other.append(theirs.id(), NewMessage.user("secret"));
+        ExecutionHandle mine = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        UUID stepOfSecond = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()))
+                .step().id();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Map<NewMessage, String> refused = new LinkedHashMap<>();
+        refused.put(NewMessage.assistant("x").parent(theirMessage.id()), "messages[2].parentId");
+        refused.put(NewMessage.assistant("x").parent(elsewhere.id()), "messages[2].parentId");
+        refused.put(NewMessage.assistant("x").execution(UUID.randomUUID(), null), "messages[2].executionId");
+        refused.put(NewMessage.assistant("x").execution(mine.id(), UUID.randomUUID()), "messages[2].stepId");
+        refused.put(NewMessage.assistant("x").execution(mine.id(), stepOfSecond), "messages[2].stepId");
+        for (Map.Entry<NewMessage, String> e : refused.entrySet()) {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> store.appendAll(c.id(),
+                    List.of(NewMessage.assistant("a").parent(q.id()), NewMessage.user("next"), e.getKey())));
+            String field = x instanceof NotFoundException n ? n.field().orElse(null) : x instanceof InvalidInputException i ? i.field() : String.valueOf(x);
+            assertThat(field).as(e.getKey().toString()).isEqualTo(e.getValue());
+            assertThat(x).hasMessageNotContaining("secret");
+        }
+        assertThat(store.messages(c.id(), 0, 10)).containsExactly(q);
+    }
+
+    @Test
+    @DisplayName("regenerations and activations racing through two Atlas instances: every call succeeds and exactly one answer is"
+            + " active; once the next user turn is stored, a regeneration through the other instance is refused on parentId")
+    void branchingAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message q = store.append(c.id(), NewMessage.user("q"));
+        Message a0 = store.append(c.id(), NewMessage.assistant("a0").parent(q.id()));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Message>> calls = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                ConversationStore s = i % 2 == 0 ? store : second;
+                int n = i;
+                calls.add(switch (i % 3) {
+                    case 0 -> () -> s.append(c.id(), NewMessage.assistant("a" + n).parent(q.id()));
+                    case 1 -> () -> s.append(c.id(), NewMessage.assistant("b" + n).parent(q.id()).clientId("b" + n / 2));
+                    default -> () -> {
+                        List<Message> answers = s.siblings(a0.id());
+                        return s.activate(answers.get(n % answers.size()).id());
+                    };
+                });
+            }
+            for (Future<Message> f : pool.invokeAll(calls)) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.siblings(a0.id())).hasSize(33).filteredOn(Message::active).hasSize(1);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(34);
+        store.append(c.id(), NewMessage.user("next").parent(store.history(c.id(), 1).get(0).id()));
+        assertThatThrownBy(() -> second.append(c.id(), NewMessage.assistant("late").parent(q.id())))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("parentId");
+    }
+
+    @Test
+    @DisplayName("while a conversation is soft-deleted every write to it or its messages is NotFoundException and changes nothing;"
+            + " restored, all is as before")
+    void deletedConversationRefusesEveryWrite() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("q").clientId("q"));
+        Message a = store.append(c.id(), NewMessage.assistant("a").parent(q.id()).status(MessageStatus.PROCESSING));
+        Conversation before = store.require(c.id());
+        List<Message> messagesBefore = store.messages(c.id(), 0, 10);
+        store.delete(c.id());
+        Conversation deleted = store.get(c.id()).orElse(null);
+        assertThat(deleted).isNull();
+        List<Executable> writes = List.of(() -> store.append(c.id(), NewMessage.user("q").clientId("q")),
+                () -> store.append(c.id(), NewMessage.assistant("again").parent(q.id())),
+                () -> store.appendAll(c.id(), List.of(NewMessage.user("x"))), () -> store.updateTitle(c.id(), "t"),
+                () -> store.updateSummary(c.id(), "s"), () -> store.updateMetadata(c.id(), Map.of("a", 1)),
+                () -> store.updateMetadata(c.id(), Map.of(), Map.of("a", 1)), () -> store.archive(c.id()),
+                () -> store.close(c.id()), () -> store.delete(c.id()), () -> store.markAllRead(c.id()),
+                () -> store.activate(q.id()), () -> store.edit(a.id(), "x"), () -> store.markDelivered(a.id()),
+                () -> store.markRead(a.id()), () -> store.deleteMessage(a.id()), () -> store.restoreMessage(a.id()),
+                () -> store.updateMessageMetadata(a.id(), Map.of("a", 1)),
+                () -> store.recordEvent(a.id(), MessageEventType.app("x.y"), Map.of()));
+        for (Executable w : writes) {
+            assertThatThrownBy(w::execute).isInstanceOf(NotFoundException.class);
+        }
+        Conversation restored = store.restore(c.id());
+        assertThat(restored.lastSequence()).isEqualTo(before.lastSequence());
+        assertThat(restored.title()).isEqualTo(before.title());
+        assertThat(restored.status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(store.messages(c.id(), 0, 10)).isEqualTo(messagesBefore);
+        assertThat(store.events(a.id()).items()).hasSize(1);
+    }
+
+    @Test
+    @DisplayName("a huge conversation pages back byte-exact: historyBefore windows and messages(after) windows cover every message"
+            + " once, skipping exactly the inactive, undelivered and deleted ones in history")
+    void hugeConversationWindows() {
+        Conversation c = convo();
+        List<NewMessage> batch = new ArrayList<>();
+        int n = 2_400;
+        for (int i = 1; i <= n; i++) {
+            NewMessage m = i % 2 == 1 ? NewMessage.user("q" + i + " 𝄞") : NewMessage.assistant("a" + i + "\n\t");
+            batch.add(i % 97 == 0 ? m.status(MessageStatus.QUEUED) : m);
+            if (batch.size() == Limits.MAX_PAGE_SIZE) {
+                store.appendAll(c.id(), batch);
+                batch.clear();
+            }
+        }
+        store.appendAll(c.id(), batch);
+        List<Message> all = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            List<Message> page = store.messages(c.id(), after, 333);
+            if (page.isEmpty()) {
+                break;
+            }
+            all.addAll(page);
+            after = page.get(page.size() - 1).sequence();
+        }
+        assertThat(all).extracting(Message::sequence).containsExactlyElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+        for (int i = 0; i < n; i += 101) {
+            store.deleteMessage(all.get(i).id());
+        }
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            if (i % 101 != 0 && (i + 1) % 97 != 0) {
+                expected.add(all.get(i).content());
+            }
+        }
+        List<String> history = new ArrayList<>();
+        long before = Long.MAX_VALUE;
+        while (true) {
+            List<Message> window = store.historyBefore(c.id(), before, 250);
+            if (window.isEmpty()) {
+                break;
+            }
+            List<String> older = new ArrayList<>(window.stream().map(Message::content).toList());
+            older.addAll(history);
+            history = older;
+            before = window.get(0).sequence();
+        }
+        assertThat(history).containsExactlyElementsOf(expected);
+        assertThat(store.history(c.id(), 1000)).extracting(Message::content).containsExactlyElementsOf(expected.subList(expected.size() - 1000, expected.size()));
     }
 }
