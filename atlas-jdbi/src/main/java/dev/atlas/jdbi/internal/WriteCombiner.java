@@ -103,17 +103,7 @@ final class WriteCombiner {
     void abandon(String why) {
         synchronized (this) {
             abandoned = why;
-            boolean interrupted = false;
-            while (committing) {
-                try {
-                    wait();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            awaitWhile(() -> committing);
         }
     }
 
@@ -220,7 +210,7 @@ final class WriteCombiner {
                         // The call may already be in a running batch, so it cannot be withdrawn:
                         // wait for its outcome and keep the interrupt for the caller.
                         Thread.currentThread().interrupt();
-                        waitUninterruptibly(mine);
+                        awaitWhile(() -> !mine.done && leading);
                     }
                 }
                 if (mine.done) {
@@ -252,9 +242,10 @@ final class WriteCombiner {
         }
     }
 
-    private void waitUninterruptibly(Pending<?> mine) {
+    /** Waits on this monitor (held by the caller) while {@code condition} holds; an interrupt is kept, not acted on. */
+    private void awaitWhile(java.util.function.BooleanSupplier condition) {
         boolean interrupted = false;
-        while (!mine.done && leading) {
+        while (condition.getAsBoolean()) {
             try {
                 wait();
             } catch (InterruptedException e) {

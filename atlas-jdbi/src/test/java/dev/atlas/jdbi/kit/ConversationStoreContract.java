@@ -961,12 +961,17 @@ public abstract class ConversationStoreContract extends AtlasContract {
     @DisplayName("concurrent re-sends of one client id store exactly one message")
     void concurrentIdempotentAppends() throws Exception {
         Conversation c = convo();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 32; i++) {
+            sends.add(() -> store.append(c.id(), NewMessage.user("once").clientId("same")));
+        }
+        assertOneMessageStored(c, sends);
+    }
+
+    /** Runs {@code sends} (re-sends of one client id) 8 at a time: every caller gets the same message, stored once. */
+    private void assertOneMessageStored(Conversation c, List<Callable<Message>> sends) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
-            List<Callable<Message>> sends = new ArrayList<>();
-            for (int i = 0; i < 32; i++) {
-                sends.add(() -> store.append(c.id(), NewMessage.user("once").clientId("same")));
-            }
             Set<UUID> ids = new HashSet<>();
             for (Future<Message> f : pool.invokeAll(sends)) {
                 ids.add(f.get().id());
@@ -976,7 +981,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
             pool.shutdownNow();
         }
         assertThat(store.messages(c.id(), 0, 100)).hasSize(1);
-        assertThat(store.get(c.id()).orElseThrow().lastSequence()).isEqualTo(1);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
     }
 
     // ---- sibling invariant, deleted conversations, foreign ids, paged audit trail ----------
@@ -1689,25 +1694,14 @@ public abstract class ConversationStoreContract extends AtlasContract {
     void idempotentAppendsAcrossInstances() throws Exception {
         Conversation c = convo();
         ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Callable<Message>> sends = new ArrayList<>();
-            for (int i = 0; i < 16; i++) {
-                ConversationStore s = i % 2 == 0 ? store : second;
-                boolean batch = i % 4 < 2;
-                sends.add(() -> batch ? s.appendAll(c.id(), List.of(NewMessage.user("once").clientId("same"))).get(0)
-                        : s.append(c.id(), NewMessage.user("once").clientId("same")));
-            }
-            Set<UUID> ids = new HashSet<>();
-            for (Future<Message> f : pool.invokeAll(sends)) {
-                ids.add(f.get().id());
-            }
-            assertThat(ids).hasSize(1);
-        } finally {
-            pool.shutdownNow();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            boolean batch = i % 4 < 2;
+            sends.add(() -> batch ? s.appendAll(c.id(), List.of(NewMessage.user("once").clientId("same"))).get(0)
+                    : s.append(c.id(), NewMessage.user("once").clientId("same")));
         }
-        assertThat(store.messages(c.id(), 0, 100)).hasSize(1);
-        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertOneMessageStored(c, sends);
     }
 
     @Test
