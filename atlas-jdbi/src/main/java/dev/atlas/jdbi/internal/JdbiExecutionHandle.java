@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiFunction;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -280,16 +281,19 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public ToolCallHandle toolCall(NewToolCall call) {
-        return insertCall(call, null, outsideStepLock);
+        return insertCall(call, null, outsideStepLock, () -> false);
     }
 
-    /** Records a tool call of step {@code stepId}, or outside any step when it is null; {@code lock} orders the numbering. */
-    private ToolCallHandle insertCall(NewToolCall call, UUID stepId, ReentrantLock lock) {
+    /**
+     * Records a tool call of step {@code stepId}, or outside any step when it is null; {@code lock}
+     * orders the numbering, and a step's finish takes it too, so {@code stepEnded} is exact.
+     */
+    private ToolCallHandle insertCall(NewToolCall call, UUID stepId, ReentrantLock lock, BooleanSupplier stepEnded) {
         Check.notNull("call", call);
         String arguments = Json.validate("arguments", call.arguments());
         JsonDoc metadata = Json.write("metadata", call.metadata());
         UUID callId = Ids.next(db.clock());
-        return locked(lock, () -> db.write(h -> {
+        return locked(lock, () -> stepEnded.getAsBoolean() ? refuseLateCall(stepId) : db.write(h -> {
             Instant t = db.now();
             Sql.Call insert = stepId == null ? sql.on(h, q.insertToolCallOutsideStep) : sql.on(h, q.insertToolCall).bind("step", stepId);
             Integer index = insert.bind("id", callId).bind("execution", id).bind("providerCallId", call.providerCallId())
@@ -301,6 +305,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             }
             return new Call(callId, t);
         }));
+    }
+
+    /** Why no tool call can join step {@code stepId} (ended through its handle): the execution's state decides the answer. */
+    private ToolCallHandle refuseLateCall(UUID stepId) {
+        throw db.read(h -> recorder.notRecording(h, id, stepId));
     }
 
     /**
@@ -423,8 +432,10 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         private final UUID stepId;
         private final int sequence;
         private final Instant stepStarted;
-        /** Orders this step's tool-call inserts, as {@link #stepLock} does for steps. */
+        /** Orders this step's tool-call inserts, as {@link #stepLock} does for steps, and its end after them. */
         private final ReentrantLock callLock = new ReentrantLock();
+        /** Set under {@link #callLock} once the step is no longer processing: it takes no more tool calls. */
+        private boolean ended;
 
         Step(UUID stepId, int sequence, Instant stepStarted) {
             this.stepId = stepId;
@@ -448,7 +459,21 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
         @Override
         public ToolCallHandle toolCall(NewToolCall call) {
-            return insertCall(call, stepId, callLock);
+            return insertCall(call, stepId, callLock, () -> ended);
+        }
+
+        /** Ends the step with {@code close}; once it is no longer processing (ended here or before), later tool calls are refused. */
+        private ExecutionStep end(Supplier<ExecutionStep> close) {
+            return locked(callLock, () -> {
+                try {
+                    ExecutionStep step = close.get();
+                    ended = true;
+                    return step;
+                } catch (IllegalTransitionException | ConflictException | NotFoundException over) {
+                    ended = true;
+                    throw over;
+                }
+            });
         }
 
         @Override
@@ -470,11 +495,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             if (tokens > 0 && JdbiExecutionHandle.this.usage == null && stepTokens.get() + tokens > JdbiExecutionRecorder.ALWAYS_FITS) {
                 recorder.checkStepCost(execution, u);
             }
-            stepFinished(close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
+            stepFinished(end(() -> close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
                     c -> c.bind("content", content).bind("reasoning", reasoning).bind("finishReason", finishReason.toString())
                             .bind("input", u.inputTokens()).bind("output", u.outputTokens()).bind("reasoningTokens", u.reasoningTokens())
                             .bind("cached", u.cachedTokens()).bind("cacheWrite", u.cacheWriteTokens()),
-                    recorder::storedStep));
+                    recorder::storedStep)));
             stepTokens.addAndGet(tokens);
         }
 
@@ -482,8 +507,8 @@ final class JdbiExecutionHandle implements ExecutionHandle {
         public void fail(String error) {
             Check.notNull("error", error);
             String e = ExecutionRows.storable(error, Limits.MAX_REASON_LENGTH);
-            stepFinished(close(q.failStep, q.stepStatus, "step", stepId, ExecutionStatus.FAILED, stepStarted, c -> c.bind("error", e),
-                    recorder::storedStep));
+            stepFinished(end(() -> close(q.failStep, q.stepStatus, "step", stepId, ExecutionStatus.FAILED, stepStarted,
+                    c -> c.bind("error", e), recorder::storedStep)));
         }
 
         @Override
