@@ -153,18 +153,18 @@ public final class JdbiSearch implements Search {
             Instant now = db.now();
             UUID conversation = switch (target) {
                 case MESSAGE -> {
-                    Object[] m = message(h, id);
+                    LiveMessage m = message(h, id);
                     // Locked (see SearchSql), then read again: a purge or erase that locked the conversation first has committed now.
-                    if (!sql.on(h, q.conversationLive).bind("id", m[0]).exists()) {
+                    if (!sql.on(h, q.conversationLive).bind("id", m.conversationId()).exists()) {
                         throw new NotFoundException("message", id);
                     }
                     m = message(h, id);
                     // A vector older than the message's edit is ignored as stale: stamped by a clock
                     // behind the editor's, this one, stored after the edit, would be too.
-                    if (m[1] instanceof Instant edited && edited.isAfter(now)) {
-                        now = edited;
+                    if (m.editedAt() != null && m.editedAt().isAfter(now)) {
+                        now = m.editedAt();
                     }
-                    yield (UUID) m[0];
+                    yield m.conversationId();
                 }
                 case MEMORY -> {
                     if (!sql.on(h, q.memoryVisible).bind("id", id).bind("now", now).exists()) {
@@ -202,11 +202,13 @@ public final class JdbiSearch implements Search {
         idx.committed(model, copy.length);
     }
 
+    private record LiveMessage(UUID conversationId, @org.jspecify.annotations.Nullable Instant editedAt) {}
+
     /** The live message's conversation and edit time; NotFoundException unless it and its conversation are live. */
-    private Object[] message(Handle h, UUID id) {
+    private LiveMessage message(Handle h, UUID id) {
         Dialect d = db.dialect();
         return sql.on(h, q.messageConversation).bind("id", id)
-                .optional((rs, ctx) -> new Object[] {d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")})
+                .optional((rs, ctx) -> new LiveMessage(d.uuid(rs, "conversation_id"), d.instant(rs, "edited_at")))
                 .orElseThrow(() -> new NotFoundException("message", id));
     }
 
