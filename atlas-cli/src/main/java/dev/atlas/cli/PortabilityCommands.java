@@ -105,6 +105,9 @@ final class PortabilityCommands {
                 } catch (IOException e) {
                     throw new CliException("cannot write --output " + output + ": " + why(e));
                 }
+                // Stopped (Ctrl-C, kill), the JVM runs shutdown hooks but no finally blocks: the hook removes it too.
+                Thread cleanup = new Thread(() -> deleteQuietly(tmp));
+                Runtime.getRuntime().addShutdownHook(cleanup);
                 try {
                     try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
@@ -112,6 +115,7 @@ final class PortabilityCommands {
                     publish(tmp, target, force, output);
                 } finally {
                     Files.deleteIfExists(tmp);
+                    removeHook(cleanup);
                 }
                 progress.done();
             }
@@ -209,11 +213,7 @@ final class PortabilityCommands {
                 }
             } finally {
                 delete(staging);
-                try {
-                    Runtime.getRuntime().removeShutdownHook(cleanup);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is running or has run: it deletes the same directory
-                }
+                removeHook(cleanup);
             }
         }
 
@@ -298,6 +298,23 @@ final class PortabilityCommands {
             if (!force) {
                 throw new CliException("cannot write " + output + ": the file exists (--force replaces it)");
             }
+        }
+    }
+
+    /** Removes a cleanup hook once its finally block has done the same work. */
+    static void removeHook(Thread cleanup) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running or has run: it deletes the same files
+        }
+    }
+
+    private static void deleteQuietly(Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // a leftover hidden temporary file is harmless
         }
     }
 

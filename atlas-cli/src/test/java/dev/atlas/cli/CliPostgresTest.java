@@ -4,12 +4,17 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -101,5 +106,55 @@ class CliPostgresTest {
         assertThat(info.exitCode()).isZero();
         assertThat(info.out()).startsWith("Database:        PostgreSQL " + url.replace("//", "//postgres:****@") + "\n"
                 + "Schema version:  19 (up to date)\n").doesNotContain("s3cret-pw");
+    }
+
+    /**
+     * Stopped (Ctrl-C, kill) while exporting to a file: neither the file nor its temporary sibling
+     * is left. The test holds a lock on the conversations table so the export waits, mid-way,
+     * with its temporary file created.
+     */
+    @Test
+    void anExportStoppedMidWayLeavesNoFile(@TempDir Path dir) throws Exception {
+        Path target = dir.resolve("acme.jsonl");
+        try (Connection lock = java.sql.DriverManager.getConnection(url, "postgres", "postgres")) {
+            lock.setAutoCommit(false);
+            try (Statement s = lock.createStatement()) {
+                s.execute("LOCK TABLE atlas_conversations IN ACCESS EXCLUSIVE MODE");
+            }
+            ProcessBuilder pb = new ProcessBuilder(Cli.command("--db", url, "--user", "postgres", "--tenant", "acme", "export", "-o", target.toString()))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().put("ATLAS_DB_PASSWORD", "postgres");
+            Process p = pb.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (!(waitingOnALock() && siblings(dir).size() == 1)) {
+                    assertThat(p.isAlive()).as("the export is still waiting for the lock").isTrue();
+                    assertThat(System.nanoTime()).as("the export reached the locked table (waiting on a lock: %s, files: %s)", waitingOnALock(), siblings(dir)).isLessThan(deadline);
+                    Thread.sleep(20);
+                }
+                assertThat(siblings(dir).get(0)).startsWith(".atlas-export-").endsWith(".tmp");
+                p.destroy(); // SIGTERM: shutdown hooks run, as on Ctrl-C
+                assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                p.destroyForcibly();
+                lock.rollback();
+            }
+        }
+        assertThat(siblings(dir)).isEmpty();
+    }
+
+    /** Read on a connection of its own: within a transaction PostgreSQL's activity view stays as first read. */
+    private static boolean waitingOnALock() throws Exception {
+        try (Connection c = java.sql.DriverManager.getConnection(url, "postgres", "postgres"); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'atlas_cli'")) {
+            rs.next();
+            return rs.getInt(1) > 0;
+        }
+    }
+
+    private static java.util.List<String> siblings(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
     }
 }
