@@ -65,6 +65,40 @@ public abstract class MigrationContract {
     }
 
     @Test
+    @DisplayName("instances starting at once on an empty database (replicas of one app) all open; each version is applied once")
+    void concurrentStartsOnAnEmptyDatabase() throws Exception {
+        DataSource ds = database.empty();
+        int instances = 4;
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(instances);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(instances);
+        try {
+            java.util.List<java.util.concurrent.Future<Atlas>> starts = new java.util.ArrayList<>();
+            for (int i = 0; i < instances; i++) {
+                starts.add(pool.submit(() -> {
+                    start.await();
+                    return Atlas.builder().dataSource(ds).build();
+                }));
+            }
+            for (var f : starts) {
+                opened.add(f.get(120, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Flyway flyway = AtlasMigrations.of(ds).flyway();
+        assertThat(flyway.info().pending()).isEmpty();
+        java.util.List<String> versions = java.util.Arrays.stream(flyway.info().applied())
+                .map(m -> m.getVersion().getVersion()).toList();
+        assertThat(versions).doesNotHaveDuplicates().contains(newestBundled(ds));
+        for (int i = 0; i < instances; i++) {
+            var store = opened.get(i).conversations();
+            var c = store.create(NewConversation.of(Owner.user("replica-" + i)));
+            store.append(c.id(), NewMessage.user("written by replica " + i));
+        }
+        assertThat(opened.get(0).conversations().list(ConversationQuery.all()).items()).hasSize(instances);
+    }
+
+    @Test
     @DisplayName("a custom table prefix names every table and Atlas's own history table")
     void customPrefix() throws SQLException {
         try (Atlas atlas = database.open(b -> b.tablePrefix("agent_"))) {
