@@ -174,8 +174,8 @@ public interface ExecutionRecorder {
      * Moves this tenant's executions, steps and tool calls still pending or processing and started
      * (an execution never started: created) more than {@code olderThan} ago to failed with error
      * {@code "interrupted"}; a queued execution resumed later counts from its resume. Run it at start-up
-     * to close what a crashed process left open. A step still open under a finished execution is
-     * failed whatever its age (it can no longer finish), a running tool call only by its age (its
+     * to close what a crashed process left open. A step still open is failed once its execution is
+     * over, whatever its age (it can no longer finish), and never before; a running tool call only by its age (its
      * result may come after its execution ended). Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). Each
      * execution it fails is passed to the {@link ExecutionListener}s' {@code failed} after the commit.

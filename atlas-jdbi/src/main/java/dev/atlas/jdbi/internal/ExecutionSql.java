@@ -108,18 +108,20 @@ final class ExecutionSql {
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
-        // A step still open under a finished execution can never finish either.
-        String orphaned = " OR execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
+        // A step still open under a finished execution can never finish either. A running
+        // execution's steps are left to it whatever their age: a step is never older than its run
+        // but by another instance's clock, and failing it would break a live run.
+        String orphaned = "execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
         sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
                 + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
-                + " AND (created_at < :cutoff" + orphaned + ")");
+                + " AND " + orphaned);
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
         sweepCalls = c.sql("executions.sweepToolCalls", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
                 + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
-                + " AND started_at < :cutoff) OR (status = 'queued' AND (1 = 0" + orphaned + ")))");
+                + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))");
 
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
         // steps nor tool calls. A finished step's refusal is the step handle's, the only way to

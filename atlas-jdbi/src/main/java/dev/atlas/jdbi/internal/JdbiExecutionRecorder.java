@@ -53,7 +53,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
-import java.util.function.ToIntFunction;
 
 /** {@link ExecutionRecorder} on the statement layer: every statement runs through the tenant-bound {@link Sql} runner. */
 public final class JdbiExecutionRecorder implements ExecutionRecorder {
@@ -471,8 +470,9 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             } else {
                 executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
             }
-            ToIntFunction<Statement> sweep = s -> sql.on(h, s).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
-            return new SweepResult(executions, sweep.applyAsInt(q.sweepSteps), sweep.applyAsInt(q.sweepCalls));
+            int steps = sql.on(h, q.sweepSteps).bind("error", INTERRUPTED).bind("now", now).update();
+            return new SweepResult(executions, steps,
+                    sql.on(h, q.sweepCalls).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update());
         });
         for (Execution e : swept) {
             events.fire("failed", l -> l.failed(tenant, e));

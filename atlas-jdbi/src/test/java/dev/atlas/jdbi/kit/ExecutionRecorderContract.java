@@ -699,6 +699,24 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the sweep fails a step only with its execution: a running execution's step stamped early by a clock behind"
+            + " (another instance's) stays open, takes tool calls and finishes")
+    void sweepLeavesTheStepsOfARunningExecution() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        advance(-2 * 3_600_000L); // the step is written by an instance two hours behind
+        StepHandle step = h.step();
+        advance(2 * 3_600_000L + 60_000);
+        SweepResult swept = recorder.sweepInterrupted(Duration.ofHours(1));
+        assertThat(swept).returns(0, SweepResult::executions).returns(0, SweepResult::steps);
+        step.toolCall("c1", "lookup", "{}").complete("ok");
+        step.finish("done", FinishReason.STOP);
+        h.complete();
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps()).singleElement().returns(ExecutionStatus.COMPLETED, dev.atlas.execution.ExecutionStep::status);
+        assertThat(t.toolCalls()).singleElement().returns(ExecutionStatus.COMPLETED, ToolCall::status);
+    }
+
+    @Test
     @DisplayName("the sweep leaves a queued tool call of a running execution alone and fails one whose execution is over")
     void sweepAndQueuedToolCalls() {
         ExecutionHandle running = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
