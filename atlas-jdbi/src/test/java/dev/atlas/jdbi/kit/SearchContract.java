@@ -536,6 +536,28 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a snippet stays short whatever the content: a word, or the text before, between or after words, longer than 64"
+            + " code points is cut to 64 with … where cut (a memory of a few words and 400,000 characters)")
+    void snippetsOfHugeWordsAndGapsStayShort() {
+        // Before, a content of at most 16 words came back whole, however long its words or the text between them.
+        memories.create(NewMemory.fact(ALICE, "!".repeat(100_000) + " jazz " + "y".repeat(200_000) + "?".repeat(100_000)));
+        memories.create(NewMemory.fact(ALICE, "\u4e2d ".repeat(20) + "mid" + "\u00a0-".repeat(100) + "\uD83D\uDE00".repeat(70)
+                + " \u6587".repeat(20)));
+        memories.create(NewMemory.fact(ALICE, "odd" + "\uD835\uDEC1".repeat(70) + "end"));
+        String yWord = "y".repeat(64) + "…";
+        assertThat(search.text(TextQuery.memories("jazz")).get(0).snippet())
+                .isEqualTo("…" + "!".repeat(63) + " [jazz] " + yWord + "?".repeat(64) + "…");
+        assertThat(search.text(TextQuery.memories("jazz " + "y".repeat(64))).get(0).snippet())
+                .isEqualTo("…" + "!".repeat(63) + " [jazz] [" + yWord + "]" + "?".repeat(64) + "…");
+        assertThat(search.text(TextQuery.memories("mid")).get(0).snippet())
+                .isEqualTo("…\u4e2d \u4e2d \u4e2d [mid]" + "\u00a0-".repeat(32) + "…" + "\uD83D\uDE00".repeat(12) + "…");
+        assertThat(search.text(TextQuery.memories("\uD83D\uDE00")).get(0).snippet())
+                .isEqualTo("…\u4e2d \u4e2d mid" + "\u00a0-".repeat(32) + "…" + "[\uD83D\uDE00]".repeat(13) + "…");
+        // Cuts count code points, never splitting a surrogate pair (U+1D6C1, a symbol outside the BMP, separates words).
+        assertThat(search.text(TextQuery.memories("odd")).get(0).snippet()).isEqualTo("[odd]" + "\uD835\uDEC1".repeat(64) + "…end");
+    }
+
+    @Test
     @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
             + " restore hide and bring back its messages with the same score")
     void emojiModifierRunsAndConversationRestore() {
