@@ -991,6 +991,35 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a memory's vector queried with itself, or with twice itself, scores exactly 1.0 and its negation exactly -1.0,"
+            + " for small, huge and tiny components alike")
+    void selfSimilarityIsExactlyOne() {
+        java.util.Random random = new java.util.Random(7);
+        float[][] queries = new float[4][384];
+        for (int i = 0; i < 384; i++) {
+            queries[0][i] = random.nextFloat() - 0.5f;
+            queries[1][i] = (random.nextFloat() - 0.5f) * 3e38f;
+            queries[2][i] = (random.nextFloat() - 0.5f) * 1e-40f; // subnormal floats
+            queries[3][i] = i % 7 == 0 ? 0.1f * i : 0;
+        }
+        for (float[] v : queries) {
+            float[] twice = new float[v.length];
+            float[] negated = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                twice[i] = v == queries[1] ? v[i] / 2 : 2 * v[i]; // halved: twice a huge float overflows
+                negated[i] = -v[i];
+            }
+            String model = "self-" + java.util.Arrays.asList(queries).indexOf(v);
+            for (float[] stored : List.of(v, twice, negated)) {
+                search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "v")).id(), model, stored);
+            }
+            // Before, the query was scaled to float32 unit length first: 0.99999998 for a vector and itself.
+            assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, model, v).k(3)).stream().map(SearchHit::score).toList())
+                    .containsExactly(1.0, 1.0, -1.0);
+        }
+    }
+
+    @Test
     @DisplayName("vectors over 2,000 dimensions (beyond pgvector's HNSW limit) are all stored and found, ranked exactly")
     void vectorsBeyondIndexLimit() {
         Random random = new Random(7);
