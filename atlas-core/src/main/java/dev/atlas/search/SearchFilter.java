@@ -28,7 +28,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code from} (inclusive) and {@code to} (exclusive): creation time of the message or memory (of the vector for assets).</li>
  *   <li>{@code metadata}: messages and memories whose metadata has each given top-level key with exactly the given
  *       string value (a number or a nested object never matches; case and accents count).</li>
- *   <li>{@code tags}: memories carrying every given tag. {@code agent}: the agent of the message or memory.</li>
+ *   <li>{@code tags}: memories carrying every given tag. {@code agent}: the agent of the message or memory; for memories
+ *       only those scoped to that agent, not the owner's global ones (unlike {@code MemoryQuery.agent}): leave it unset to
+ *       include them.</li>
  * </ul>
  *
  * <pre>{@code

@@ -63,9 +63,10 @@ public final class ExactVectorIndex implements VectorIndex {
             return top.hits(target);
         }
         int n = e.ids.length;
+        double qq = Vectors.squaredNorm(query);
         double[] ranks = new double[n];
         for (int i = 0; i < n; i++) {
-            ranks[i] = e.rank(query, i);
+            ranks[i] = e.rank(query, qq, i);
         }
         // The best rows by rank, checked against liveness and filters in SQL; enough of them pass
         // for most queries. Otherwise SQL lists the candidates (ids only) and the cache scores them.
@@ -107,7 +108,7 @@ public final class ExactVectorIndex implements VectorIndex {
                 for (int i : checked) {
                     String conv = live.get(e.ids[i]);
                     if (conv != null) {
-                        top.add(e.score(query, i), e.ids[i], conv.isEmpty() ? null : conv);
+                        top.add(e.score(query, qq, i), e.ids[i], conv.isEmpty() ? null : conv);
                     }
                 }
                 return top.hits(target);
@@ -119,7 +120,7 @@ public final class ExactVectorIndex implements VectorIndex {
                         + c.fromWhere())
                 .fetchSize(1000).forEach((rs, ctx) -> {
                     Integer at = positions.get(rs.getString(1));
-                    double score = at == null ? 0 : e.score(query, at);
+                    double score = at == null ? 0 : e.score(query, qq, at);
                     if (at != null && all.accepts(score)) {
                         all.add(score, rs.getString(1), rs.getString(2));
                     }
@@ -175,12 +176,13 @@ public final class ExactVectorIndex implements VectorIndex {
 
     /** Scores every candidate (with {@code extra} conditions appended) into {@code top}. */
     static void scan(Sql sql, Handle h, Candidates c, float[] query, TopK top, String extra) {
+        double qq = Vectors.squaredNorm(query);
         c.call(sql, h, "search.nearest.exact", "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector "
                         + c.fromWhere() + extra)
                 .fetchSize(1000).forEach((rs, ctx) -> {
                     byte[] bytes = rs.getBytes(3);
                     if (bytes.length == query.length * 4) {
-                        double score = cosine(query, bytes);
+                        double score = cosine(query, qq, bytes);
                         if (top.accepts(score)) {
                             top.add(score, rs.getString(1), rs.getString(2));
                         }
@@ -189,24 +191,28 @@ public final class ExactVectorIndex implements VectorIndex {
                 }, x -> { });
     }
 
-    /** Cosine similarity of a unit-length query and a stored little-endian float32 vector. */
-    static double cosine(float[] unitQuery, byte[] stored) {
+    /**
+     * Cosine similarity of a query ({@code qq}: its {@link Vectors#squaredNorm}) and a stored
+     * little-endian float32 vector: {@code dot / sqrt(qq * xx)}, all in double (a product of two
+     * floats is exact there; squares of huge or subnormal floats neither overflow nor vanish).
+     * For a vector and itself {@code dot}, {@code qq} and {@code xx} are the same sum, so the
+     * score is exactly 1 (the square root of a rounded square is the number itself).
+     */
+    static double cosine(float[] query, double qq, byte[] stored) {
         double dot = 0;
-        double norm = 0;
-        for (int i = 0, offset = 0; i < unitQuery.length; i++, offset += 4) {
-            // double arithmetic: the square of a large float overflows float but not double
+        double xx = 0;
+        for (int i = 0, offset = 0; i < query.length; i++, offset += 4) {
             double x = (float) Vectors.FLOAT.get(stored, offset);
-            dot += unitQuery[i] * x;
-            norm += x * x;
+            dot += query[i] * x;
+            xx += x * x;
         }
-        return norm == 0 ? 0 : clamp(dot / Math.sqrt(norm));
+        return xx == 0 ? 0 : clamp(dot / Math.sqrt(qq * xx));
     }
 
     /**
-     * A computed cosine cut to [-1, 1], the range {@link SearchHit#score} promises: the query's
-     * float32 unit scaling leaves its length off 1 by up to ~1e-7, so a vector queried with itself
-     * computed to just above 1 about half the time. Every scoring path (streamed, cached, pgvector)
-     * clamps alike, so their scores stay equal.
+     * A computed cosine cut to [-1, 1], the range {@link SearchHit#score} promises (rounding can
+     * take two nearly parallel vectors just past it). Every scoring path (streamed, cached,
+     * pgvector) clamps alike, so their scores stay equal.
      */
     static double clamp(double cosine) {
         return Math.max(-1.0, Math.min(1.0, cosine));

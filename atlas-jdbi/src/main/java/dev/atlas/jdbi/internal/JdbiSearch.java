@@ -109,21 +109,21 @@ public final class JdbiSearch implements Search {
     @Override
     public List<SearchHit> similar(SemanticQuery query) {
         Check.notNull("query", query);
-        float[] unit = Vectors.normalise(query.vector());
+        float[] vector = query.vector();
         VectorIndex idx = index(); // chosen before any transaction: choosing may run DDL on its own connection
         return db.readConsistent(h -> {
             int dimension = dimension(h, query.model());
             if (dimension == 0) {
                 return List.of();
             }
-            if (dimension != unit.length) {
-                throw wrongDimension("vector", unit.length, query.model(), dimension);
+            if (dimension != vector.length) {
+                throw wrongDimension("vector", vector.length, query.model(), dimension);
             }
             Map<String, Object> binds = new LinkedHashMap<>(Map.of("model", query.model(), "type", query.target().toString(), "dim", dimension));
             String fromWhere = q.vectorCandidates(query.target(), query.filter(), db.now(), binds);
             String conversation = query.target() == SearchTarget.ASSET ? "v.conversation_id" : "x.conversation_id";
             return idx.nearest(sql, h, query.target(), new VectorIndex.Candidates(q, fromWhere, conversation, binds), query.model(),
-                    unit, query.k());
+                    vector, query.k());
         });
     }
 

@@ -226,8 +226,9 @@ public final class PgVectorIndex implements VectorIndex {
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
-        c.call(sql, h, "search.nearest.hnsw", text).bind("qv", literal(query)).fetchSize(1000).forEach((rs, ctx) -> {
-            double score = ExactVectorIndex.cosine(query, rs.getBytes(3));
+        double qq = Vectors.squaredNorm(query);
+        c.call(sql, h, "search.nearest.hnsw", text).bind("qv", embedding(query)).fetchSize(1000).forEach((rs, ctx) -> {
+            double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
             if (top.accepts(score)) {
                 top.add(score, rs.getString(1), rs.getString(2));
             }

@@ -36,7 +36,8 @@ final class TextRanking {
 
     /**
      * At most {@value #SNIPPET_WORDS} words of {@code content} around the matches, each matched
-     * phrase in one pair of brackets, with "…" where the content was cut.
+     * phrase in one pair of brackets, with "…" where the content was cut; a word or the text
+     * between two words longer than {@value #SNIPPET_SPAN} code points is cut to that.
      */
     static String snippet(String content, List<List<String>> phrases) {
         List<SearchText.Word> words = SearchText.words(content, Integer.MAX_VALUE);
@@ -77,28 +78,47 @@ final class TextRanking {
             }
         }
         int to = Math.min(n, from + SNIPPET_WORDS); // exclusive
-        int begin = from == 0 ? 0 : words.get(from).start();
-        int end = to == n ? content.length() : words.get(to - 1).end();
-        StringBuilder out = new StringBuilder(end - begin + 16);
-        if (begin > 0) {
+        if (n == 0) {
+            return cut(new StringBuilder(), content, 0, content.length(), false).toString();
+        }
+        StringBuilder out = new StringBuilder(128);
+        if (from > 0) {
             out.append('…');
         }
-        int at = begin;
+        // The text before the first word is shown only at the start of the content, by its end.
+        cut(out, content, from == 0 ? 0 : words.get(from).start(), words.get(from).start(), true);
         for (int i = from; i < to; i++) {
             SearchText.Word w = words.get(i);
             if (matched[i] && (i == from || !joined[i - 1])) {
-                out.append(content, at, w.start()).append('[');
-                at = w.start();
+                out.append('[');
             }
+            cut(out, content, w.start(), w.end(), false);
             if (matched[i] && (i == to - 1 || !joined[i])) {
-                out.append(content, at, w.end()).append(']');
-                at = w.end();
+                out.append(']');
+            }
+            if (i + 1 < to || to == n) { // the text up to the next word shown, or the content's end
+                cut(out, content, w.end(), i + 1 < n ? words.get(i + 1).start() : content.length(), false);
             }
         }
-        out.append(content, at, end);
-        if (end < content.length()) {
+        if (to < n) {
             out.append('…');
         }
         return out.toString();
+    }
+
+    /** Longest word, or text between words, a snippet shows whole; longer ones are cut to it with "…". */
+    private static final int SNIPPET_SPAN = 64;
+
+    /**
+     * Appends {@code content[start, end)}, cut to its first (or, with {@code keepEnd}, last)
+     * {@value #SNIPPET_SPAN} code points when longer, so a snippet of huge words or runs of
+     * punctuation stays short and never splits a surrogate pair.
+     */
+    private static StringBuilder cut(StringBuilder out, String content, int start, int end, boolean keepEnd) {
+        if (end - start <= SNIPPET_SPAN || content.codePointCount(start, end) <= SNIPPET_SPAN) {
+            return out.append(content, start, end);
+        }
+        return keepEnd ? out.append('…').append(content, content.offsetByCodePoints(end, -SNIPPET_SPAN), end)
+                : out.append(content, start, content.offsetByCodePoints(start, SNIPPET_SPAN)).append('…');
     }
 }

@@ -31,7 +31,7 @@ final class VectorCache {
     /** Default budget; {@code -Datlas.vectors.cacheMegabytes=N} changes it, 0 turns the cache off. */
     static final long DEFAULT_MEGABYTES = 256;
 
-    /** One cached set: ids as stored, the raw floats row after row, and each row's Euclidean norm. */
+    /** One cached set: ids as stored, the raw floats row after row, and each row's {@link Vectors#squaredNorm}. */
     static final class Entry {
         final String[] ids;
         final float[] data;
@@ -68,7 +68,7 @@ final class VectorCache {
          * The same cosine summed in four independent chains: not bit-identical to {@link #score},
          * but four times the throughput; used to rank, then the hits are scored with {@link #score}.
          */
-        double rank(float[] unitQuery, int i) {
+        double rank(float[] query, double qq, int i) {
             double norm = norms[i];
             if (norm == 0) {
                 return 0;
@@ -77,35 +77,35 @@ final class VectorCache {
             double s1 = 0;
             double s2 = 0;
             double s3 = 0;
-            int d = unitQuery.length;
+            int d = query.length;
             int at = i * dimension;
             int j = 0;
             for (; j + 3 < d; j += 4, at += 4) {
-                s0 += unitQuery[j] * (double) data[at];
-                s1 += unitQuery[j + 1] * (double) data[at + 1];
-                s2 += unitQuery[j + 2] * (double) data[at + 2];
-                s3 += unitQuery[j + 3] * (double) data[at + 3];
+                s0 += query[j] * (double) data[at];
+                s1 += query[j + 1] * (double) data[at + 1];
+                s2 += query[j + 2] * (double) data[at + 2];
+                s3 += query[j + 3] * (double) data[at + 3];
             }
             for (; j < d; j++, at++) {
-                s0 += unitQuery[j] * (double) data[at];
+                s0 += query[j] * (double) data[at];
             }
-            return ExactVectorIndex.clamp((s0 + s1 + s2 + s3) / norm);
+            return ExactVectorIndex.clamp((s0 + s1 + s2 + s3) / Math.sqrt(qq * norm));
         }
 
         /**
-         * Cosine of a unit-length query and row {@code i}, computed exactly as {@link ExactVectorIndex#cosine}
+         * Cosine of a query ({@code qq}: its squared norm) and row {@code i}, computed exactly as {@link ExactVectorIndex#cosine}
          * does from the stored bytes (double sums, same order), so cached and streamed scores are equal.
          */
-        double score(float[] unitQuery, int i) {
+        double score(float[] query, double qq, int i) {
             double norm = norms[i];
             if (norm == 0) {
                 return 0;
             }
             double dot = 0;
-            for (int j = 0, at = i * dimension; j < unitQuery.length; j++, at++) {
-                dot += unitQuery[j] * (double) data[at];
+            for (int j = 0, at = i * dimension; j < query.length; j++, at++) {
+                dot += query[j] * (double) data[at];
             }
-            return ExactVectorIndex.clamp(dot / norm);
+            return ExactVectorIndex.clamp(dot / Math.sqrt(qq * norm));
         }
     }
 
@@ -171,7 +171,7 @@ final class VectorCache {
                 data[0][at] = x;
                 norm += (double) x * x;
             }
-            norms[0][i] = Math.sqrt(norm);
+            norms[0][i] = norm;
             ids.add(rs.getString(1));
             return null;
         }, x -> { });

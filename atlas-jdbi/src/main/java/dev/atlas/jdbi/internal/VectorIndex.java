@@ -27,7 +27,7 @@ public interface VectorIndex {
     /** Called after a transaction that stored or deleted vectors of (tenant, model) committed. */
     default void changed(String tenant, String model) {}
 
-    /** The {@code k} best candidates, best first. {@code query} is already normalised to unit length. */
+    /** The {@code k} best candidates, best first, for the query vector as given (finite, not zero; not scaled). */
     List<SearchHit> nearest(Sql sql, Handle h, SearchTarget target, Candidates candidates, String model, float[] query, int k);
 
     /** A short name for logs and docs: "exact" or "pgvector-hnsw". */

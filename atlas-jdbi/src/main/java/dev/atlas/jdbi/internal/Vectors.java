@@ -26,6 +26,18 @@ public final class Vectors {
         return v;
     }
 
+    /**
+     * The sum of the squares of {@code v}'s components, in double and in index order: the same
+     * sum a score computes for a stored vector, so a vector scored against itself gives exactly 1.
+     */
+    public static double squaredNorm(float[] v) {
+        double sum = 0;
+        for (float x : v) {
+            sum += (double) x * x;
+        }
+        return sum;
+    }
+
     /** {@code v} scaled to unit length, the norm summed in double (the square of a large float overflows float). */
     public static float[] normalise(float[] v) {
         double norm = 0;

@@ -269,11 +269,12 @@ class SearchDifferentialTest {
     }
 
     private static List<String> expectedSimilar(SemanticQuery q, int d) {
-        float[] unit = Vectors.normalise(q.vector());
+        float[] query = q.vector();
+        double qq = Vectors.squaredNorm(query);
         List<SearchHit> hits = new ArrayList<>();
         for (Doc doc : DOCS.values()) {
             if (doc.live && doc.target == q.target() && !SearchText.index(doc.content).isEmpty()) {
-                double score = ExactVectorIndex.cosine(unit, Vectors.encode(embed(doc.content)));
+                double score = ExactVectorIndex.cosine(query, qq, Vectors.encode(embed(doc.content)));
                 hits.add(new SearchHit(doc.target, doc.ids[d], doc.conversations[d], score, null));
             }
         }

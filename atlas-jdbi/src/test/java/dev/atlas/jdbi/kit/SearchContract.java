@@ -536,6 +536,28 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a snippet stays short whatever the content: a word, or the text before, between or after words, longer than 64"
+            + " code points is cut to 64 with … where cut (a memory of a few words and 400,000 characters)")
+    void snippetsOfHugeWordsAndGapsStayShort() {
+        // Before, a content of at most 16 words came back whole, however long its words or the text between them.
+        memories.create(NewMemory.fact(ALICE, "!".repeat(100_000) + " jazz " + "y".repeat(200_000) + "?".repeat(100_000)));
+        memories.create(NewMemory.fact(ALICE, "\u4e2d ".repeat(20) + "mid" + "\u00a0-".repeat(100) + "\uD83D\uDE00".repeat(70)
+                + " \u6587".repeat(20)));
+        memories.create(NewMemory.fact(ALICE, "odd" + "\uD835\uDEC1".repeat(70) + "end"));
+        String yWord = "y".repeat(64) + "…";
+        assertThat(search.text(TextQuery.memories("jazz")).get(0).snippet())
+                .isEqualTo("…" + "!".repeat(63) + " [jazz] " + yWord + "?".repeat(64) + "…");
+        assertThat(search.text(TextQuery.memories("jazz " + "y".repeat(64))).get(0).snippet())
+                .isEqualTo("…" + "!".repeat(63) + " [jazz] [" + yWord + "]" + "?".repeat(64) + "…");
+        assertThat(search.text(TextQuery.memories("mid")).get(0).snippet())
+                .isEqualTo("…\u4e2d \u4e2d \u4e2d [mid]" + "\u00a0-".repeat(32) + "…" + "\uD83D\uDE00".repeat(12) + "…");
+        assertThat(search.text(TextQuery.memories("\uD83D\uDE00")).get(0).snippet())
+                .isEqualTo("…\u4e2d \u4e2d mid" + "\u00a0-".repeat(32) + "…" + "[\uD83D\uDE00]".repeat(13) + "…");
+        // Cuts count code points, never splitting a surrogate pair (U+1D6C1, a symbol outside the BMP, separates words).
+        assertThat(search.text(TextQuery.memories("odd")).get(0).snippet()).isEqualTo("[odd]" + "\uD835\uDEC1".repeat(64) + "…end");
+    }
+
+    @Test
     @DisplayName("an emoji run with skin-tone modifiers is one phrase in a query, as it is in stored text; conversation delete and"
             + " restore hide and bring back its messages with the same score")
     void emojiModifierRunsAndConversationRestore() {
@@ -966,6 +988,35 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 1, 1})).get(0).score())
                 .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
         assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, "unknown-model", new float[] {1, 2}))).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a memory's vector queried with itself, or with twice itself, scores exactly 1.0 and its negation exactly -1.0,"
+            + " for small, huge and tiny components alike")
+    void selfSimilarityIsExactlyOne() {
+        java.util.Random random = new java.util.Random(7);
+        float[][] queries = new float[4][384];
+        for (int i = 0; i < 384; i++) {
+            queries[0][i] = random.nextFloat() - 0.5f;
+            queries[1][i] = (random.nextFloat() - 0.5f) * 3e38f;
+            queries[2][i] = (random.nextFloat() - 0.5f) * 1e-40f; // subnormal floats
+            queries[3][i] = i % 7 == 0 ? 0.1f * i : 0;
+        }
+        for (float[] v : queries) {
+            float[] twice = new float[v.length];
+            float[] negated = new float[v.length];
+            for (int i = 0; i < v.length; i++) {
+                twice[i] = v == queries[1] ? v[i] / 2 : 2 * v[i]; // halved: twice a huge float overflows
+                negated[i] = -v[i];
+            }
+            String model = "self-" + java.util.Arrays.asList(queries).indexOf(v);
+            for (float[] stored : List.of(v, twice, negated)) {
+                search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "v")).id(), model, stored);
+            }
+            // Before, the query was scaled to float32 unit length first: 0.99999998 for a vector and itself.
+            assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, model, v).k(3)).stream().map(SearchHit::score).toList())
+                    .containsExactly(1.0, 1.0, -1.0);
+        }
     }
 
     @Test
