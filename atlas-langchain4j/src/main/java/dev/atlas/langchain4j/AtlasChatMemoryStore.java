@@ -1,7 +1,6 @@
 package dev.atlas.langchain4j;
 
 import dev.atlas.AtlasException;
-import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
@@ -45,10 +44,12 @@ import java.util.function.Function;
  * in constant time); messages the window dropped stay in the conversation's history; and a small
  * marker in the conversation's metadata ({@value Messages#KEY}{@code .window}) records which stored
  * messages form the window. So {@link #getMessages} returns exactly the list LangChain4j last gave,
- * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list that
- * changes a message LangChain4j already stored (anything but dropping messages, appending new ones
- * and putting a new {@link SystemMessage} first) is refused with {@link ConflictException}, before
- * any write: history is never silently rewritten.
+ * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list
+ * that replaces the window ({@code ChatMemory.set}: a compacted memory, compensating tools
+ * rewriting earlier results, an edited or reordered message) is stored the same way: the messages
+ * it shares with the window keep their rows, its new ones are appended, and the marker gives the
+ * list's order. Stored messages are never changed or removed: the history shows the original
+ * messages, then their replacements.
  *
  * <p>Role and text land in Atlas's own columns; tool requests, a tool result's id, name and
  * {@code isError}, and everything else a message carries are kept in its metadata and round-trip
@@ -419,17 +420,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private record Plan(List<Long> kept) {}
 
     /**
-     * Matches the new list against the held window, in the window's order. Kept messages must keep
-     * their order, and every new message must come after the last kept one, except a new system
-     * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
-     * would rewrite history and is refused.
+     * Matches the new list against the held window: each message equal to a held one (not matched
+     * before in this list) keeps that row, wherever the list puts it, so a window LangChain4j
+     * replaces ({@code ChatMemory.set}: compaction, compensating tools) or reorders stores only
+     * its new messages; the window marker gives their order. Anything else is new, appended at the
+     * end of the history: nothing stored is ever changed.
      *
      * <p>A message the window no longer holds but this store recently handed out or was given, the
      * very instance, is kept too, not stored again: callers racing on one memory id hand lists built
      * from older windows (LangChain4j reads, then writes, without a lock). Only when it is newer than
      * every message kept before it in the list. A new message equal to an earlier, evicted one (a
-     * user repeating "ok") is another instance, and so gets a new row, at the end, as a new message
-     * should.
+     * user repeating "ok") is another instance, and so gets a new row, as a new message should.
      */
     private Plan plan(List<Stored> held, UUID conversationId, List<ChatMessage> messages) {
         List<Long> kept = new ArrayList<>(messages.size());
@@ -437,17 +438,18 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         for (Stored s : held) {
             used.add(s.sequence());
         }
+        boolean[] taken = new boolean[held.size()];
         int next = 0;
-        int firstNew = -1;
         long newestKept = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            ChatMessage m = messages.get(i);
+        for (ChatMessage m : messages) {
             Long sequence = null;
-            for (int j = next; j < held.size(); j++) {
-                if (held.get(j).message().equals(m)) {
+            // From where the last match left off, then from the start: linear for a list in the window's order.
+            for (int k = 0; k < held.size() && sequence == null; k++) {
+                int j = (next + k) % held.size();
+                if (!taken[j] && held.get(j).message().equals(m)) {
+                    taken[j] = true;
                     sequence = held.get(j).sequence();
                     next = j + 1;
-                    break;
                 }
             }
             if (sequence == null) {
@@ -456,21 +458,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                     used.add(sequence);
                 }
             }
-            if (sequence == null) {
-                kept.add(null);
-                boolean systemFirst = i == 0 && m instanceof SystemMessage;
-                if (firstNew < 0 && !systemFirst) {
-                    firstNew = i;
-                }
-                continue;
-            }
-            if (firstNew >= 0) {
-                throw new ConflictException("messages[" + firstNew + "]",
-                        "is not stored in this memory but comes before stored message " + i
-                                + "; the store appends and never rewrites history (see AtlasChatMemoryStore)");
-            }
             kept.add(sequence);
-            newestKept = Math.max(newestKept, sequence);
+            if (sequence != null) {
+                newestKept = Math.max(newestKept, sequence);
+            }
         }
         return new Plan(kept);
     }

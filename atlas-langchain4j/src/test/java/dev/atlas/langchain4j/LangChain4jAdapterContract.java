@@ -237,18 +237,41 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("Changing a stored message is refused with ConflictException naming it, before any write")
-    void editOfEarlierHistoryIsRefused() {
+    @DisplayName("ChatMemory.set replaces the window as LangChain4j's store does (compaction, an edited or reordered message); history is only appended to, each new message stored once")
+    void setReplacesTheWindowAndAppendsOnlyNewMessages() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
-        store.updateMessages("e", List.of(UserMessage.from("u1"), AiMessage.from("a1")));
-        assertThatThrownBy(() -> store.updateMessages("e", List.of(UserMessage.from("u1 edited"), AiMessage.from("a1"))))
-                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[0]");
-        assertThat(store.getMessages("e")).containsExactly(UserMessage.from("u1"), AiMessage.from("a1"));
-        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(2);
-        // Dropping messages from the window and appending new ones is not an edit.
-        store.updateMessages("e", List.of(AiMessage.from("a1"), UserMessage.from("u2")));
-        assertThat(store.getMessages("e")).containsExactly(AiMessage.from("a1"), UserMessage.from("u2"));
-        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(3);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ChatMemory a = MessageWindowChatMemory.builder().id("e").maxMessages(10).chatMemoryStore(store).build();
+        ChatMemory b = MessageWindowChatMemory.builder().id("e").maxMessages(10).chatMemoryStore(reference).build();
+        List<ChatMessage> turns = List.of(SystemMessage.from("be brief"), UserMessage.from("u1"), AiMessage.from("a1"),
+                UserMessage.from("u2"), AiMessage.from("a2"));
+        turns.forEach(m -> {
+            a.add(m);
+            b.add(m);
+        });
+        List<List<ChatMessage>> sets = List.of(
+                // Compaction: a summary in place of the first turn, the last turn kept.
+                List.of(SystemMessage.from("be brief"), UserMessage.from("summary: u1/a1"), UserMessage.from("u2"), AiMessage.from("a2")),
+                // An earlier message edited, one after it kept.
+                List.of(UserMessage.from("u2 edited"), AiMessage.from("a2")),
+                // Reordered.
+                List.of(AiMessage.from("a2"), UserMessage.from("u2 edited")),
+                // Back to a window that ends with a new message.
+                List.of(UserMessage.from("u2 edited"), AiMessage.from("a2"), UserMessage.from("u3")));
+        for (List<ChatMessage> set : sets) {
+            a.set(set);
+            b.set(set);
+            assertThat(store.getMessages("e")).isEqualTo(reference.getMessages("e")).isEqualTo(set);
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("e")).isEqualTo(set);
+        }
+        // Nothing edited or deleted: the rows are every distinct message given, in the order first given.
+        UUID id = store.conversation("e").orElseThrow().id();
+        assertThat(tenant.conversations().messages(id, 0, 100)).extracting(Message::content)
+                .containsExactly("be brief", "u1", "a1", "u2", "a2", "summary: u1/a1", "u2 edited", "u3");
+        assertThat(tenant.conversations().messages(id, 0, 100)).allSatisfy(m -> assertThat(m.editedAt()).isNull());
+        // A message given twice in one list is two messages.
+        store.updateMessages("twice", List.of(UserMessage.from("ok"), UserMessage.from("ok")));
+        assertThat(store.getMessages("twice")).containsExactly(UserMessage.from("ok"), UserMessage.from("ok"));
     }
 
     @Test

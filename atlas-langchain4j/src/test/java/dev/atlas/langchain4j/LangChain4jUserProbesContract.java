@@ -646,6 +646,73 @@ public abstract class LangChain4jUserProbesContract {
                         .mapToObj(t -> t % 3 == 0 ? "where is order " + t : "hello " + t).toList());
     }
 
+    /** A booking that a failed payment rolls back (LangChain4j's compensating tools). */
+    public static final class BookingTools {
+        final List<String> cancelled = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @dev.langchain4j.agent.tool.Tool("books a seat")
+        public String book(String seat) {
+            return "booked " + seat;
+        }
+
+        @dev.langchain4j.agent.tool.Tool("pays for the booking")
+        public String pay(String seat) {
+            throw new IllegalStateException("card declined for " + seat);
+        }
+
+        @dev.langchain4j.agent.tool.CompensateFor("book")
+        public void cancel(String seat) {
+            cancelled.add(seat);
+        }
+    }
+
+    @Test
+    @DisplayName("AiServices with compensating tools (compensateOnToolErrors) rewrites earlier tool results in the memory: the turn succeeds and the window equals InMemoryChatMemoryStore's, the old result kept in the history")
+    void compensatingToolsRewriteTheMemory() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                long results = request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance).count();
+                // Booked in the first round, paid in the second: the booking's result is in the memory when the payment fails.
+                AiMessage answer = results > 1 ? AiMessage.from("sorry, rolled back")
+                        : AiMessage.from(ToolExecutionRequest.builder().id("c" + (results + 1)).name(results == 0 ? "book" : "pay")
+                                .arguments("{\"seat\":\"12A\"}").build());
+                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        List<BookingTools> tools = new ArrayList<>();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, SyncAssistant> assistant = backing -> {
+            BookingTools t = new BookingTools();
+            tools.add(t);
+            return AiServices.builder(SyncAssistant.class).chatModel(model)
+                    .chatMemoryProvider(id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id).maxMessages(20)
+                            .chatMemoryStore(backing).build())
+                    .tools(t).compensateOnToolErrors(true).build();
+        };
+        assertThat(assistant.apply(store).chat("trip", "book 12A")).isEqualTo("sorry, rolled back");
+        assertThat(assistant.apply(reference).chat("trip", "book 12A")).isEqualTo("sorry, rolled back");
+        assertThat(tools.get(0).cancelled).containsExactly("12A");
+        List<ChatMessage> expected = reference.getMessages("trip");
+        assertThat(expected).anySatisfy(m -> assertThat(m).isInstanceOf(ToolExecutionResultMessage.class)
+                .extracting(r -> ((ToolExecutionResultMessage) r).id()).isEqualTo("c1"));
+        assertThat(store.getMessages("trip")).isEqualTo(expected);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("trip")).isEqualTo(expected);
+        // The history keeps what the tool returned first, and the rolled-back result after it.
+        Conversation c = tenant.conversations().requireByKey("trip");
+        List<String> toolRows = tenant.conversations().messages(c.id(), 0, 100).stream()
+                .filter(m -> m.role() == dev.atlas.conversation.Role.TOOL).map(Message::content).toList();
+        assertThat(toolRows).first().isEqualTo("booked 12A");
+        assertThat(toolRows).hasSize(1 + (int) expected.stream().filter(ToolExecutionResultMessage.class::isInstance).count());
+    }
+
     @Test
     @DisplayName("The listener's MEMORY_ID naming a memory only another tenant has: the call is recorded without a conversation, nothing in the other tenant")
     void memoryIdAttributeOfAnotherTenantTiesNothing() {
