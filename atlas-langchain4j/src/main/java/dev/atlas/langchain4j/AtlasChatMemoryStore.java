@@ -175,10 +175,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         ReentrantLock lock = lock(key);
         lock.lock();
         try {
-            Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
-            Window before = Window.parse(window(c));
-            List<Stored> held = read(c, before);
-            Plan plan = plan(held, c.id(), messages);
+            // Created only once the list is known to be storable: a refused list leaves nothing behind.
+            Conversation existing = conversations.getByKey(key).orElse(null);
+            Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
+            List<Stored> held = existing == null ? List.of() : read(existing, before);
+            Plan plan = plan(held, existing == null ? null : existing.id(), messages);
             // Every new message is mapped (and so validated) before the first one is written; kept
             // messages, and their images, are not looked at again.
             List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
@@ -189,8 +190,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 // Assets are checked with placeholder references of the same size as the real ones.
                 List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
-                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER));
+                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
             }
+            // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
+            Conversation c = existing != null ? existing : conversations.ensure(key, newConversation.apply(memoryId));
             Map<Long, UUID> heldRounds = new java.util.HashMap<>();
             for (Stored s : held) {
                 if (asksForTools(s.message())) {
@@ -310,7 +313,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             if (!images.isEmpty()) {
                 // The JSON must refer to the images' real ids: mapped with placeholders, it would name
                 // no asset and a read could not put the image back.
-                mapped = Messages.map(message, images, PLACEHOLDER);
+                mapped = Messages.map(message, images, PLACEHOLDER, "message");
                 m = mapped.row();
             }
             if (mapped.json() != null) {
