@@ -870,6 +870,84 @@ public abstract class LangChain4jUserProbesContract {
         }
     }
 
+    /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
+    public static final class AnthropicShapedUsage extends TokenUsage {
+        private final Integer cacheCreation;
+        private final Integer cacheRead;
+
+        AnthropicShapedUsage(Integer input, Integer output, Integer cacheCreation, Integer cacheRead) {
+            super(input, output);
+            this.cacheCreation = cacheCreation;
+            this.cacheRead = cacheRead;
+        }
+
+        public Integer cacheCreationInputTokens() {
+            return cacheCreation;
+        }
+
+        public Integer cacheReadInputTokens() {
+            return cacheRead;
+        }
+    }
+
+    /** The shape of LangChain4j's OpenAiTokenUsage (langchain4j-open-ai): input includes the cached tokens, output the reasoning. */
+    public static final class OpenAiShapedUsage extends TokenUsage {
+        public record InputTokensDetails(Integer cachedTokens) {}
+
+        public record OutputTokensDetails(Integer reasoningTokens) {}
+
+        private final InputTokensDetails in;
+        private final OutputTokensDetails out;
+
+        OpenAiShapedUsage(Integer input, Integer output, Integer cached, Integer reasoning) {
+            super(input, output);
+            this.in = new InputTokensDetails(cached);
+            this.out = new OutputTokensDetails(reasoning);
+        }
+
+        public InputTokensDetails inputTokensDetails() {
+            return in;
+        }
+
+        public OutputTokensDetails outputTokensDetails() {
+            return out;
+        }
+    }
+
+    @Test
+    @DisplayName("Prompt-cache and reasoning tokens of LangChain4j's Anthropic and OpenAI usage are recorded (input without the cached tokens, as Atlas bills it) and priced; a negative count is unknown, the call still completed")
+    void providerTokenDetailsAreRecordedAndPriced() {
+        tenant.prices().set(dev.atlas.execution.ModelPrice.of("p", "m", "3", "15", java.time.Instant.parse("2020-01-01T00:00:00Z"))
+                .cached("0.3").cacheWrite("3.75"));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "p", null);
+        List<TokenUsage> usages = List.of(new AnthropicShapedUsage(100, 50, 2000, 8000), new OpenAiShapedUsage(10_000, 500, 8000, 200),
+                new TokenUsage(-1, 7));
+        for (TokenUsage u : usages) {
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    return ChatResponse.builder().aiMessage(AiMessage.from("ok")).modelName("m").tokenUsage(u).build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status).containsOnly(ExecutionStatus.COMPLETED);
+        assertThat(executions).extracting(Execution::usage).containsExactly(
+                new dev.atlas.execution.Usage(100L, 50L, null, 8000L, 2000L),
+                new dev.atlas.execution.Usage(2000L, 500L, 200L, 8000L, null),
+                new dev.atlas.execution.Usage(null, 7L, null, null, null));
+        // 100*3 + 50*15 + 8000*0.3 + 2000*3.75 = 10950 per million; 2000*3 + 500*15 + 8000*0.3 = 15900 per million.
+        assertThat(executions.get(0).cost()).isEqualByComparingTo("0.01095");
+        assertThat(executions.get(1).cost()).isEqualByComparingTo("0.0159");
+    }
+
     @Test
     @DisplayName("A provider error whose message is a 100,000-character HTML page with a NUL (a proxy's 502) is recorded failed, with a storable copy cut at 65,536 characters")
     void hugeProviderErrorIsRecordedFailed() {
