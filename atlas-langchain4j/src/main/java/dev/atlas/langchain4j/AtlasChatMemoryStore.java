@@ -423,11 +423,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private record Plan(List<Long> kept) {}
 
     /**
-     * Matches the new list against the held window: each message equal to a held one (not matched
-     * before in this list) keeps that row, wherever the list puts it, so a window LangChain4j
-     * replaces ({@code ChatMemory.set}: compaction, compensating tools) or reorders stores only
-     * its new messages; the window marker gives their order. Anything else is new, appended at the
-     * end of the history: nothing stored is ever changed.
+     * Matches the new list against the held window: the messages equal to held ones, in the
+     * window's order, keep their rows, wherever new messages come between them, so a window
+     * LangChain4j replaces ({@code ChatMemory.set}: compaction, compensating tools) stores only its
+     * new messages; the window marker gives their order. Anything else is new, appended at the end
+     * of the history: nothing stored is ever changed.
      *
      * <p>A message the window no longer holds but this store recently handed out or was given, the
      * very instance, is kept too, not stored again: callers racing on one memory id hand lists built
@@ -441,16 +441,14 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         for (Stored s : held) {
             used.add(s.sequence());
         }
-        boolean[] taken = new boolean[held.size()];
         int next = 0;
         long newestKept = 0;
         for (ChatMessage m : messages) {
             Long sequence = null;
-            // From where the last match left off, then from the start: linear for a list in the window's order.
-            for (int k = 0; k < held.size() && sequence == null; k++) {
-                int j = (next + k) % held.size();
-                if (!taken[j] && held.get(j).message().equals(m)) {
-                    taken[j] = true;
+            // In the window's order only: a message equal to one the list put before it is a new
+            // message repeating it (a user's second "ok" as the window drops the first), not that one.
+            for (int j = next; j < held.size() && sequence == null; j++) {
+                if (held.get(j).message().equals(m)) {
                     sequence = held.get(j).sequence();
                     next = j + 1;
                 }
