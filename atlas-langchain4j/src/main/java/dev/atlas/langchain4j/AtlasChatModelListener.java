@@ -391,7 +391,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         Tenant tenant = tenant(context);
         completeAnswered(tenant, request.messages());
         UUID conversationId = conversation(tenant, context.attributes(), request.messages());
-        String model = request.modelName() == null ? "unknown" : request.modelName();
+        // A model name or response id a key cannot hold (an OpenAI-compatible server's blank one) is
+        // recorded as a storable copy, or none, rather than leaving the call unrecorded.
+        String model = key(request.modelName()) == null ? "unknown" : key(request.modelName());
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
         if (agent != null) {
             spec = spec.agent(agent);
@@ -625,11 +627,13 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         run.step.finish(ai.text() == null ? null : Messages.storable(ai.text()),
                 ai.thinking() == null ? null : Messages.storable(ai.thinking()), finishReason(response, ai), usage);
         run.execution.usage(usage);
-        if (response.id() != null) {
-            run.execution.providerResponseId(response.id());
+        String responseId = key(response.id());
+        if (responseId != null) {
+            run.execution.providerResponseId(responseId);
         }
-        if (response.modelName() != null && !response.modelName().equals(run.model)) {
-            run.execution.metadata(Map.of("responseModel", response.modelName()));
+        String responseModel = key(response.modelName());
+        if (responseModel != null && !responseModel.equals(run.model)) {
+            run.execution.metadata(Map.of("responseModel", responseModel));
         }
         run.execution.complete();
         if (run.conversationId != null) {

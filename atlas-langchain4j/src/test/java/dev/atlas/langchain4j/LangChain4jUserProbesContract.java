@@ -949,6 +949,38 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     @Test
+    @DisplayName("Odd response ids and model names from an OpenAI-compatible server (blank, 300 characters, a NUL) do not fail a call that answered: recorded completed, with a storable copy or none")
+    void oddResponseIdsAndModelNamesAreRecorded() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "local", null);
+        String longId = "r".repeat(300);
+        List<String[]> cases = List.of(new String[] {"", "", "m"}, new String[] {" ", "  ", "m\u0000x"},
+                new String[] {longId, "m", "m".repeat(300)}, new String[] {"a\u0000b", "m", " "});
+        for (String[] c : cases) {
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    return ChatResponse.builder().aiMessage(AiMessage.from("ok")).id(c[0]).modelName(c[2])
+                            .tokenUsage(new TokenUsage(1, 1)).build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName(c[1]).build());
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED,
+                ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(executions).extracting(Execution::providerResponseId).containsExactly(null, null, "r".repeat(255), "a\uFFFDb");
+        assertThat(executions).extracting(Execution::model).containsExactly("unknown", "unknown", "m", "m");
+        assertThat(executions).extracting(e -> e.metadata().get("responseModel"))
+                .containsExactly("m", "m\uFFFDx", "m".repeat(255), null);
+    }
+
+    @Test
     @DisplayName("A provider error whose message is a 100,000-character HTML page with a NUL (a proxy's 502) is recorded failed, with a storable copy cut at 65,536 characters")
     void hugeProviderErrorIsRecordedFailed() {
         String page = "<html>\u0000" + "x".repeat(100_000);
