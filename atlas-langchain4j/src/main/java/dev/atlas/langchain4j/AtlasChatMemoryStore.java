@@ -1,6 +1,7 @@
 package dev.atlas.langchain4j;
 
 import dev.atlas.AtlasException;
+import dev.atlas.ConflictException;
 import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
@@ -241,11 +242,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             Window after = Window.of(sequences);
             if (!after.sameAs(before)) {
-                Map<String, Object> metadata = new LinkedHashMap<>(c.metadata());
-                Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
-                ours.put("window", after.stored());
-                metadata.put(Messages.KEY, ours);
-                conversations.updateMetadata(c.id(), metadata);
+                storeWindow(c, after);
             }
             Correlation.bind(tenant, c.id(), messages);
             // Last, once the rows and the window are stored: a failure here must not fail the turn,
@@ -268,6 +265,30 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             });
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Puts the window marker into the conversation's metadata, keeping whatever else is there:
+     * compare-and-set, re-read when the app (or another process) wrote the metadata since it was
+     * read, so its write is not lost.
+     */
+    private void storeWindow(Conversation c, Window window) {
+        Map<String, Object> read = c.metadata();
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Object> metadata = new LinkedHashMap<>(read);
+            Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
+            ours.put("window", window.stored());
+            metadata.put(Messages.KEY, ours);
+            try {
+                conversations.updateMetadata(c.id(), read, metadata);
+                return;
+            } catch (ConflictException e) {
+                if (attempt == 10) {
+                    throw e;
+                }
+                read = conversations.require(c.id()).metadata();
+            }
         }
     }
 

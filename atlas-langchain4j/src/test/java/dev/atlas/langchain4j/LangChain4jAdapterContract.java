@@ -444,6 +444,30 @@ public abstract class LangChain4jAdapterContract {
      * Counts what reaches the real blob store, so a test can tell which image bytes were written or
      * read again; {@code beforePut} runs first on every put (a test holds a write up in blob I/O with it).
      */
+    @Test
+    @DisplayName("The app's own conversation metadata, written while a turn stores its messages, is kept beside the window marker")
+    void appMetadataWrittenDuringATurnIsKept(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.concurrent.atomic.AtomicReference<Runnable> duringPut = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> duringPut.getAndSet(() -> {}).run())));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("meta", List.of(UserMessage.from("hi")));
+        UUID id = store.conversation("meta").orElseThrow().id();
+        // The app tags the conversation while the next turn writes its photo.
+        duringPut.set(() -> {
+            Map<String, Object> tagged = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+            tagged.put("topic", "pets");
+            tenant.conversations().updateMetadata(id, tagged);
+        });
+        List<ChatMessage> turn = List.of(UserMessage.from("hi"), photo("a cat?", 1));
+        store.updateMessages("meta", turn);
+        assertThat(tenant.conversations().require(id).metadata()).containsEntry("topic", "pets");
+        assertThat(store.getMessages("meta")).isEqualTo(turn);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("meta")).isEqualTo(turn);
+    }
+
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
         final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
