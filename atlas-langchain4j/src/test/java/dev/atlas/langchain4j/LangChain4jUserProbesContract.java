@@ -859,6 +859,11 @@ public abstract class LangChain4jUserProbesContract {
                     .isEqualTo(dev.langchain4j.data.message.ChatMessageSerializer.messageToJson(messages.get(i)));
             assertThat(read.get(i)).as("message %d", i).isEqualTo(messages.get(i));
         }
+        // A CustomMessage (provider-specific content) round-trips too.
+        List<ChatMessage> custom = List.of(new dev.langchain4j.data.message.CustomMessage(java.util.Map.of("role", "developer",
+                "content", "x\u0000y", "n", 1)), UserMessage.from("after"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("custom", custom);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("custom")).isEqualTo(custom);
         // JSON cannot give back a map key with an unpaired surrogate (the parser refuses it): such a
         // message is refused before any write, rather than stored and unreadable for every later read.
         for (java.util.Map<String, Object> attributes : List.<java.util.Map<String, Object>>of(java.util.Map.of("\uD83D", "v"),
