@@ -194,7 +194,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
             }
             // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
-            Conversation c = existing != null ? existing : conversations.ensure(key, newConversation.apply(memoryId));
+            Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
             Map<Long, UUID> heldRounds = new java.util.HashMap<>();
             for (Stored s : held) {
                 if (asksForTools(s.message())) {
@@ -290,6 +290,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 read = conversations.require(c.id()).metadata();
             }
         }
+    }
+
+    /** The new conversation the app's function gives for {@code memoryId}, refused by the name the app gave that function. */
+    private NewConversation newConversation(Object memoryId) {
+        NewConversation nc = newConversation.apply(memoryId);
+        if (nc == null) {
+            throw new dev.atlas.InvalidInputException("newConversation", "returned null for memory id " + key(memoryId));
+        }
+        return nc;
     }
 
     /** The write lock stripes of {@code atlas}'s memories. */
