@@ -468,6 +468,18 @@ public abstract class LangChain4jAdapterContract {
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("meta")).isEqualTo(turn);
     }
 
+    @Test
+    @DisplayName("A conversation written under the memory id's key through Atlas itself has no window marker: LangChain4j's memory starts empty and its turns are appended after that history")
+    void conversationWrittenOutsideTheStoreStartsAnEmptyMemory() {
+        UUID id = tenant.conversations().ensure("imported", dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"))).id();
+        tenant.conversations().append(id, dev.atlas.conversation.NewMessage.of(Role.USER, "from the web client"));
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        assertThat(store.getMessages("imported")).isEmpty();
+        store.updateMessages("imported", List.of(UserMessage.from("hi")));
+        assertThat(store.getMessages("imported")).containsExactly(UserMessage.from("hi"));
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("from the web client", "hi");
+    }
+
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
         final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
