@@ -16,7 +16,6 @@ import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
@@ -47,9 +46,9 @@ import java.util.function.Function;
  * messages form the window. So {@link #getMessages} returns exactly the list LangChain4j last gave,
  * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list
  * that replaces the window ({@code ChatMemory.set}: a compacted memory, compensating tools
- * rewriting earlier results, an edited or reordered message) is stored the same way: the messages
- * it shares with the window keep their rows, its new ones are appended, and the marker gives the
- * list's order. Stored messages are never changed or removed: the history shows the original
+ * rewriting earlier results, an edited message) is stored the same way: the messages it shares
+ * with the window, in the window's order, keep their rows, the others are appended, and the marker
+ * gives the list's order. Stored messages are never changed or removed: the history shows the original
  * messages, then their replacements.
  *
  * <p>Role and text land in Atlas's own columns; tool requests, a tool result's id, name and
