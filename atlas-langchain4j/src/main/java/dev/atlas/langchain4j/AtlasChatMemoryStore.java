@@ -279,13 +279,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
             ours.put("window", window.stored());
             metadata.put(Messages.KEY, ours);
+            if (attempt == 10) {
+                // The messages are stored: failing the turn now would have its retry append them again.
+                conversations.updateMetadata(c.id(), metadata);
+                return;
+            }
             try {
                 conversations.updateMetadata(c.id(), read, metadata);
                 return;
             } catch (ConflictException e) {
-                if (attempt == 10) {
-                    throw e;
-                }
                 read = conversations.require(c.id()).metadata();
             }
         }
