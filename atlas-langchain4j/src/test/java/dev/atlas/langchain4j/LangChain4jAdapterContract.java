@@ -480,6 +480,41 @@ public abstract class LangChain4jAdapterContract {
         assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("from the web client", "hi");
     }
 
+    @Test
+    @DisplayName("Two Atlas instances on one database, two callers each, on one memory id: no turn fails, one conversation, every message stored exactly once, both read the same window")
+    void twoAtlasInstancesOnOneMemory() throws Exception {
+        try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
+            List<Tenant> tenants = List.of(tenant, other.tenant("acme"));
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> turns = new ArrayList<>();
+                for (int caller = 0; caller < 4; caller++) {
+                    int c = caller;
+                    ChatMemory memory = MessageWindowChatMemory.builder().id("both").maxMessages(6)
+                            .chatMemoryStore(AtlasChatMemoryStore.of(tenants.get(c % 2))).build();
+                    turns.add(pool.submit(() -> {
+                        for (int t = 0; t < 10; t++) {
+                            memory.add(UserMessage.from("u" + c + "-" + t));
+                            memory.add(AiMessage.from("a" + c + "-" + t));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : turns) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            List<Conversation> conversations = tenant.conversations().list(ConversationQuery.all()).items();
+            assertThat(conversations).hasSize(1);
+            List<String> stored = tenant.conversations().messages(conversations.get(0).id(), 0, 1000).stream().map(Message::content).toList();
+            assertThat(stored).hasSize(80).doesNotHaveDuplicates();
+            assertThat(AtlasChatMemoryStore.of(tenants.get(1)).getMessages("both")).isEqualTo(AtlasChatMemoryStore.of(tenant).getMessages("both"))
+                    .hasSizeBetween(1, 6);
+        }
+    }
+
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
         final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
