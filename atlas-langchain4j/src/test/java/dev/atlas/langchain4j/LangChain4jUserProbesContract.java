@@ -667,7 +667,7 @@ public abstract class LangChain4jUserProbesContract {
     }
 
     @Test
-    @DisplayName("AiServices with compensating tools (compensateOnToolErrors) rewrites earlier tool results in the memory: the turn succeeds and the window equals InMemoryChatMemoryStore's, the old result kept in the history")
+    @DisplayName("AiServices with compensating tools (compensateOnToolErrors) rewrites earlier tool results in the memory, with a provider reusing one call id: the turn succeeds, the window equals InMemoryChatMemoryStore's, the old result kept in the history, each tool call its own outcome")
     void compensatingToolsRewriteTheMemory() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
         dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
@@ -678,7 +678,7 @@ public abstract class LangChain4jUserProbesContract {
                 long results = request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance).count();
                 // Booked in the first round, paid in the second: the booking's result is in the memory when the payment fails.
                 AiMessage answer = results > 1 ? AiMessage.from("sorry, rolled back")
-                        : AiMessage.from(ToolExecutionRequest.builder().id("c" + (results + 1)).name(results == 0 ? "book" : "pay")
+                        : AiMessage.from(ToolExecutionRequest.builder().id("call_0").name(results == 0 ? "book" : "pay")
                                 .arguments("{\"seat\":\"12A\"}").build());
                 return ChatResponse.builder().aiMessage(answer).modelName("m").build();
             }
@@ -702,7 +702,7 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tools.get(0).cancelled).containsExactly("12A");
         List<ChatMessage> expected = reference.getMessages("trip");
         assertThat(expected).anySatisfy(m -> assertThat(m).isInstanceOf(ToolExecutionResultMessage.class)
-                .extracting(r -> ((ToolExecutionResultMessage) r).id()).isEqualTo("c1"));
+                .extracting(r -> ((ToolExecutionResultMessage) r).toolName()).isEqualTo("book"));
         assertThat(store.getMessages("trip")).isEqualTo(expected);
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("trip")).isEqualTo(expected);
         // The history keeps what the tool returned first, and the rolled-back result after it.
@@ -711,6 +711,15 @@ public abstract class LangChain4jUserProbesContract {
                 .filter(m -> m.role() == dev.atlas.conversation.Role.TOOL).map(Message::content).toList();
         assertThat(toolRows).first().isEqualTo("booked 12A");
         assertThat(toolRows).hasSize(1 + (int) expected.stream().filter(ToolExecutionResultMessage.class::isInstance).count());
+        // Each tool call keeps its own outcome: the booking completed, the payment failed with its error.
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.name(), t -> t.status(), t -> t.result())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("book", ExecutionStatus.COMPLETED, "booked 12A"));
+        assertThat(tenant.executions().tree(executions.get(1).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.name(), t -> t.status())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("pay", ExecutionStatus.FAILED));
     }
 
     @Test
