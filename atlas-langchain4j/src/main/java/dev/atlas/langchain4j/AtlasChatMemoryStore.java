@@ -16,7 +16,6 @@ import dev.atlas.execution.StepHandle.ToolCallHandle;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.store.memory.chat.ChatMemoryStore;
 
@@ -45,10 +44,12 @@ import java.util.function.Function;
  * in constant time); messages the window dropped stay in the conversation's history; and a small
  * marker in the conversation's metadata ({@value Messages#KEY}{@code .window}) records which stored
  * messages form the window. So {@link #getMessages} returns exactly the list LangChain4j last gave,
- * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list that
- * changes a message LangChain4j already stored (anything but dropping messages, appending new ones
- * and putting a new {@link SystemMessage} first) is refused with {@link ConflictException}, before
- * any write: history is never silently rewritten.
+ * as its {@code InMemoryChatMemoryStore} would, while Atlas keeps the whole transcript. A list
+ * that replaces the window ({@code ChatMemory.set}: a compacted memory, compensating tools
+ * rewriting earlier results, an edited message) is stored the same way: the messages it shares
+ * with the window, in the window's order, keep their rows, the others are appended, and the marker
+ * gives the list's order. Stored messages are never changed or removed: the history shows the original
+ * messages, then their replacements.
  *
  * <p>Role and text land in Atlas's own columns; tool requests, a tool result's id, name and
  * {@code isError}, and everything else a message carries are kept in its metadata and round-trip
@@ -174,10 +175,11 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         ReentrantLock lock = lock(key);
         lock.lock();
         try {
-            Conversation c = conversations.ensure(key, newConversation.apply(memoryId));
-            Window before = Window.parse(window(c));
-            List<Stored> held = read(c, before);
-            Plan plan = plan(held, c.id(), messages);
+            // Created only once the list is known to be storable: a refused list leaves nothing behind.
+            Conversation existing = conversations.getByKey(key).orElse(null);
+            Window before = existing == null ? Window.EMPTY : Window.parse(window(existing));
+            List<Stored> held = existing == null ? List.of() : read(existing, before);
+            Plan plan = plan(held, existing == null ? null : existing.id(), messages);
             // Every new message is mapped (and so validated) before the first one is written; kept
             // messages, and their images, are not looked at again.
             List<Messages.Mapped> prepared = new ArrayList<>(messages.size());
@@ -188,8 +190,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                 }
                 // Assets are checked with placeholder references of the same size as the real ones.
                 List<UUID> placeholders = Messages.inlineImages(messages.get(i)).stream().map(x -> PLACEHOLDER).toList();
-                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER));
+                prepared.add(Messages.map(messages.get(i), placeholders, PLACEHOLDER, "messages[" + i + "]"));
             }
+            // Another process may have created it meanwhile: then this list, all new to it, is appended and its window wins.
+            Conversation c = existing != null ? existing : conversations.ensure(key, newConversation(memoryId));
             Map<Long, UUID> heldRounds = new java.util.HashMap<>();
             for (Stored s : held) {
                 if (asksForTools(s.message())) {
@@ -237,11 +241,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             }
             Window after = Window.of(sequences);
             if (!after.sameAs(before)) {
-                Map<String, Object> metadata = new LinkedHashMap<>(c.metadata());
-                Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
-                ours.put("window", after.stored());
-                metadata.put(Messages.KEY, ours);
-                conversations.updateMetadata(c.id(), metadata);
+                storeWindow(c, after);
             }
             Correlation.bind(tenant, c.id(), messages);
             // Last, once the rows and the window are stored: a failure here must not fail the turn,
@@ -265,6 +265,41 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Puts the window marker into the conversation's metadata, keeping whatever else is there:
+     * compare-and-set, re-read when the app (or another process) wrote the metadata since it was
+     * read, so its write is not lost.
+     */
+    private void storeWindow(Conversation c, Window window) {
+        Map<String, Object> read = c.metadata();
+        for (int attempt = 1; ; attempt++) {
+            Map<String, Object> metadata = new LinkedHashMap<>(read);
+            Map<String, Object> ours = metadata.get(Messages.KEY) instanceof Map<?, ?> m ? copy(m) : new LinkedHashMap<>();
+            ours.put("window", window.stored());
+            metadata.put(Messages.KEY, ours);
+            if (attempt == 10) {
+                // The messages are stored: failing the turn now would have its retry append them again.
+                conversations.updateMetadata(c.id(), metadata);
+                return;
+            }
+            try {
+                conversations.updateMetadata(c.id(), read, metadata);
+                return;
+            } catch (ConflictException e) {
+                read = conversations.require(c.id()).metadata();
+            }
+        }
+    }
+
+    /** The new conversation the app's function gives for {@code memoryId}, refused by the name the app gave that function. */
+    private NewConversation newConversation(Object memoryId) {
+        NewConversation nc = newConversation.apply(memoryId);
+        if (nc == null) {
+            throw new dev.atlas.InvalidInputException("newConversation", "returned null for memory id " + key(memoryId));
+        }
+        return nc;
     }
 
     /** The write lock stripes of {@code atlas}'s memories. */
@@ -309,7 +344,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             if (!images.isEmpty()) {
                 // The JSON must refer to the images' real ids: mapped with placeholders, it would name
                 // no asset and a read could not put the image back.
-                mapped = Messages.map(message, images, PLACEHOLDER);
+                mapped = Messages.map(message, images, PLACEHOLDER, "message");
                 m = mapped.row();
             }
             if (mapped.json() != null) {
@@ -419,17 +454,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private record Plan(List<Long> kept) {}
 
     /**
-     * Matches the new list against the held window, in the window's order. Kept messages must keep
-     * their order, and every new message must come after the last kept one, except a new system
-     * message placed first (LangChain4j's {@code alwaysKeepSystemMessageFirst}); anything else
-     * would rewrite history and is refused.
+     * Matches the new list against the held window: the messages equal to held ones, in the
+     * window's order, keep their rows, wherever new messages come between them, so a window
+     * LangChain4j replaces ({@code ChatMemory.set}: compaction, compensating tools) stores only its
+     * new messages; the window marker gives their order. Anything else is new, appended at the end
+     * of the history: nothing stored is ever changed.
      *
      * <p>A message the window no longer holds but this store recently handed out or was given, the
      * very instance, is kept too, not stored again: callers racing on one memory id hand lists built
      * from older windows (LangChain4j reads, then writes, without a lock). Only when it is newer than
      * every message kept before it in the list. A new message equal to an earlier, evicted one (a
-     * user repeating "ok") is another instance, and so gets a new row, at the end, as a new message
-     * should.
+     * user repeating "ok") is another instance, and so gets a new row, as a new message should.
      */
     private Plan plan(List<Stored> held, UUID conversationId, List<ChatMessage> messages) {
         List<Long> kept = new ArrayList<>(messages.size());
@@ -438,16 +473,15 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             used.add(s.sequence());
         }
         int next = 0;
-        int firstNew = -1;
         long newestKept = 0;
-        for (int i = 0; i < messages.size(); i++) {
-            ChatMessage m = messages.get(i);
+        for (ChatMessage m : messages) {
             Long sequence = null;
-            for (int j = next; j < held.size(); j++) {
+            // In the window's order only: a message equal to one the list put before it is a new
+            // message repeating it (a user's second "ok" as the window drops the first), not that one.
+            for (int j = next; j < held.size() && sequence == null; j++) {
                 if (held.get(j).message().equals(m)) {
                     sequence = held.get(j).sequence();
                     next = j + 1;
-                    break;
                 }
             }
             if (sequence == null) {
@@ -456,21 +490,10 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
                     used.add(sequence);
                 }
             }
-            if (sequence == null) {
-                kept.add(null);
-                boolean systemFirst = i == 0 && m instanceof SystemMessage;
-                if (firstNew < 0 && !systemFirst) {
-                    firstNew = i;
-                }
-                continue;
-            }
-            if (firstNew >= 0) {
-                throw new ConflictException("messages[" + firstNew + "]",
-                        "is not stored in this memory but comes before stored message " + i
-                                + "; the store appends and never rewrites history (see AtlasChatMemoryStore)");
-            }
             kept.add(sequence);
-            newestKept = Math.max(newestKept, sequence);
+            if (sequence != null) {
+                newestKept = Math.max(newestKept, sequence);
+            }
         }
         return new Plan(kept);
     }

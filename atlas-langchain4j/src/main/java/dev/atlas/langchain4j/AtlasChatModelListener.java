@@ -391,7 +391,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         Tenant tenant = tenant(context);
         completeAnswered(tenant, request.messages());
         UUID conversationId = conversation(tenant, context.attributes(), request.messages());
-        String model = request.modelName() == null ? "unknown" : request.modelName();
+        // A model name or response id a key cannot hold (an OpenAI-compatible server's blank one) is
+        // recorded as a storable copy, or none, rather than leaving the call unrecorded.
+        String model = key(request.modelName()) == null ? "unknown" : key(request.modelName());
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
         if (agent != null) {
             spec = spec.agent(agent);
@@ -625,11 +627,13 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         run.step.finish(ai.text() == null ? null : Messages.storable(ai.text()),
                 ai.thinking() == null ? null : Messages.storable(ai.thinking()), finishReason(response, ai), usage);
         run.execution.usage(usage);
-        if (response.id() != null) {
-            run.execution.providerResponseId(response.id());
+        String responseId = key(response.id());
+        if (responseId != null) {
+            run.execution.providerResponseId(responseId);
         }
-        if (response.modelName() != null && !response.modelName().equals(run.model)) {
-            run.execution.metadata(Map.of("responseModel", response.modelName()));
+        String responseModel = key(response.modelName());
+        if (responseModel != null && !responseModel.equals(run.model)) {
+            run.execution.metadata(Map.of("responseModel", responseModel));
         }
         run.execution.complete();
         if (run.conversationId != null) {
@@ -778,15 +782,59 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         }
     }
 
+    /**
+     * The usage as Atlas bills it. Providers' subclasses of {@link TokenUsage} carry prompt-cache and
+     * reasoning counts; their modules are not dependencies, so they are read by their accessors'
+     * names: Anthropic's {@code cacheReadInputTokens()} and {@code cacheCreationInputTokens()} (its
+     * input count excludes them, as Atlas's does) and OpenAI's {@code inputTokensDetails().cachedTokens()}
+     * (included in its input count, so taken out of it) and {@code outputTokensDetails().reasoningTokens()}.
+     * A count Atlas cannot hold (a provider's negative one) is unknown rather than failing the call's record.
+     */
     static Usage usage(TokenUsage u) {
         if (u == null) {
             return Usage.NONE;
         }
-        return new Usage(toLong(u.inputTokenCount()), toLong(u.outputTokenCount()), null, null, null);
+        Long input = count(u.inputTokenCount());
+        Long cacheRead = count(accessor(u, "cacheReadInputTokens"));
+        Long cacheWrite = count(accessor(u, "cacheCreationInputTokens"));
+        Long cached = count(accessor(accessor(u, "inputTokensDetails"), "cachedTokens"));
+        if (cached != null && cacheRead == null) {
+            cacheRead = cached;
+            input = input == null ? null : Math.max(0, input - cached);
+        }
+        return new Usage(input, count(u.outputTokenCount()), count(accessor(accessor(u, "outputTokensDetails"), "reasoningTokens")),
+                cacheRead, cacheWrite);
     }
 
-    private static Long toLong(Integer i) {
-        return i == null ? null : i.longValue();
+    private static Long count(Object n) {
+        return n instanceof Number c && c.longValue() >= 0 && c.longValue() <= Limits.MAX_TOKEN_COUNT ? c.longValue() : null;
+    }
+
+    /** The public no-argument method {@code name} of {@code target}'s class, by name; null when it has none. */
+    private static final ClassValue<Map<String, java.util.Optional<java.lang.reflect.Method>>> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Map<String, java.util.Optional<java.lang.reflect.Method>> computeValue(Class<?> type) {
+            return new ConcurrentHashMap<>();
+        }
+    };
+
+    private static Object accessor(Object target, String name) {
+        if (target == null) {
+            return null;
+        }
+        java.util.Optional<java.lang.reflect.Method> method = ACCESSORS.get(target.getClass()).computeIfAbsent(name, n -> {
+            try {
+                java.lang.reflect.Method m = target.getClass().getMethod(n);
+                return m.getParameterCount() == 0 && m.trySetAccessible() ? java.util.Optional.of(m) : java.util.Optional.empty();
+            } catch (NoSuchMethodException | SecurityException none) {
+                return java.util.Optional.empty();
+            }
+        });
+        try {
+            return method.isPresent() ? method.get().invoke(target) : null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static FinishReason finishReason(ChatResponse response, AiMessage ai) {

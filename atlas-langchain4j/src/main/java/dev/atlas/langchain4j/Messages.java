@@ -76,16 +76,31 @@ final class Messages {
      * to store there.
      */
     @SuppressWarnings("unchecked")
-    static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset) {
+    static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset, String field) {
         NewMessage m = toAtlas(message, imageAssets);
         if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json
                 && (storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
             small.remove("json");
             small.put("jsonAsset", jsonAsset.toString());
-            return new Mapped(m.metadata(Map.of(KEY, small)), escapeUnpairedSurrogates(json));
+            String escaped = escapeUnpairedSurrogates(json);
+            if (escaped != json && !readsBack(json, escaped)) {
+                // Stored, it would make every later read of the memory fail.
+                throw new dev.atlas.InvalidInputException(field, "has a map key with an unpaired surrogate (in its attributes),"
+                        + " which JSON cannot give back; nothing was stored");
+            }
+            return new Mapped(m.metadata(Map.of(KEY, small)), escaped);
         }
         return new Mapped(m, null);
+    }
+
+    /** Whether {@code escaped} reads back as the message {@code json} describes: a parser refuses an unpaired surrogate in a key. */
+    private static boolean readsBack(String json, String escaped) {
+        try {
+            return ChatMessageSerializer.messageToJson(ChatMessageDeserializer.messageFromJson(escaped)).equals(json);
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** The JSON with unpaired surrogates (inside its strings) as {@code \\uXXXX} escapes, which UTF-8 bytes keep and a parser restores. */

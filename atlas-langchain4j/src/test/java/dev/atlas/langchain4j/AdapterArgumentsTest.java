@@ -37,6 +37,14 @@ class AdapterArgumentsTest {
             assertNamed("memoryId", () -> store.updateMessages("x".repeat(256), hi));
             assertNamed("memoryId", () -> store.updateMessages(" ", hi));
             assertNamed("memoryId", () -> store.getMessages(" "));
+            assertNamed("memoryId", () -> store.updateMessages("a\u0000b", hi));
+            assertNamed("memoryId", () -> store.updateMessages("a\uD800", hi));
+            assertNamed("memoryId", () -> store.deleteMessages("a\u0000b"));
+            assertNamed("memoryId", () -> store.updateMessages(new Object(), hi));
+            // The store's own factory may fail: nothing is written.
+            AtlasChatMemoryStore failing = AtlasChatMemoryStore.of(tenant, id -> null);
+            assertNamed("newConversation", () -> failing.updateMessages("f", hi));
+            assertNamed("messages[0]", () -> store.updateMessages("ok", java.util.Arrays.asList((dev.langchain4j.data.message.ChatMessage) null)));
             assertThat(tenant.conversations().list(dev.atlas.conversation.ConversationQuery.all()).items()).isEmpty();
         }
     }

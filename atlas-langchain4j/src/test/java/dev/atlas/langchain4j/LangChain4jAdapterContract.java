@@ -237,18 +237,40 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("Changing a stored message is refused with ConflictException naming it, before any write")
-    void editOfEarlierHistoryIsRefused() {
+    @DisplayName("ChatMemory.set replaces the window as LangChain4j's store does (compaction, an edited message); history is only appended to, each new message stored once")
+    void setReplacesTheWindowAndAppendsOnlyNewMessages() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
-        store.updateMessages("e", List.of(UserMessage.from("u1"), AiMessage.from("a1")));
-        assertThatThrownBy(() -> store.updateMessages("e", List.of(UserMessage.from("u1 edited"), AiMessage.from("a1"))))
-                .isInstanceOf(ConflictException.class).hasMessageContaining("messages[0]");
-        assertThat(store.getMessages("e")).containsExactly(UserMessage.from("u1"), AiMessage.from("a1"));
-        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(2);
-        // Dropping messages from the window and appending new ones is not an edit.
-        store.updateMessages("e", List.of(AiMessage.from("a1"), UserMessage.from("u2")));
-        assertThat(store.getMessages("e")).containsExactly(AiMessage.from("a1"), UserMessage.from("u2"));
-        assertThat(tenant.conversations().messages(store.conversation("e").orElseThrow().id(), 0, 100)).hasSize(3);
+        InMemoryChatMemoryStore reference = new InMemoryChatMemoryStore();
+        ChatMemory a = MessageWindowChatMemory.builder().id("e").maxMessages(10).chatMemoryStore(store).build();
+        ChatMemory b = MessageWindowChatMemory.builder().id("e").maxMessages(10).chatMemoryStore(reference).build();
+        List<ChatMessage> turns = List.of(SystemMessage.from("be brief"), UserMessage.from("u1"), AiMessage.from("a1"),
+                UserMessage.from("u2"), AiMessage.from("a2"));
+        turns.forEach(m -> {
+            a.add(m);
+            b.add(m);
+        });
+        List<List<ChatMessage>> sets = List.of(
+                // Compaction: a summary in place of the first turn, the last turn kept.
+                List.of(SystemMessage.from("be brief"), UserMessage.from("summary: u1/a1"), UserMessage.from("u2"), AiMessage.from("a2")),
+                // An earlier message edited, one after it kept.
+                List.of(UserMessage.from("u2 edited"), AiMessage.from("a2")),
+                // A new message equal to one the window drops ("u2 edited" again, at the end): a new message.
+                List.of(AiMessage.from("a2"), UserMessage.from("u2 edited")),
+                List.of(AiMessage.from("a2"), UserMessage.from("u2 edited"), UserMessage.from("u3")));
+        for (List<ChatMessage> set : sets) {
+            a.set(set);
+            b.set(set);
+            assertThat(store.getMessages("e")).isEqualTo(reference.getMessages("e")).isEqualTo(set);
+            assertThat(AtlasChatMemoryStore.of(tenant).getMessages("e")).isEqualTo(set);
+        }
+        // Nothing edited or deleted: the rows are the messages given, each once, in the order given.
+        UUID id = store.conversation("e").orElseThrow().id();
+        assertThat(tenant.conversations().messages(id, 0, 100)).extracting(Message::content)
+                .containsExactly("be brief", "u1", "a1", "u2", "a2", "summary: u1/a1", "u2 edited", "u2 edited", "u3");
+        assertThat(tenant.conversations().messages(id, 0, 100)).allSatisfy(m -> assertThat(m.editedAt()).isNull());
+        // A message given twice in one list is two messages.
+        store.updateMessages("twice", List.of(UserMessage.from("ok"), UserMessage.from("ok")));
+        assertThat(store.getMessages("twice")).containsExactly(UserMessage.from("ok"), UserMessage.from("ok"));
     }
 
     @Test
@@ -422,6 +444,77 @@ public abstract class LangChain4jAdapterContract {
      * Counts what reaches the real blob store, so a test can tell which image bytes were written or
      * read again; {@code beforePut} runs first on every put (a test holds a write up in blob I/O with it).
      */
+    @Test
+    @DisplayName("The app's own conversation metadata, written while a turn stores its messages, is kept beside the window marker")
+    void appMetadataWrittenDuringATurnIsKept(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        java.util.concurrent.atomic.AtomicReference<Runnable> duringPut = new java.util.concurrent.atomic.AtomicReference<>(() -> {});
+        atlas.close();
+        database.cleanup();
+        atlas = database.open(b -> b.blobStore(new CountingBlobStore(dir, () -> duringPut.getAndSet(() -> {}).run())));
+        tenant = atlas.tenant("acme");
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("meta", List.of(UserMessage.from("hi")));
+        UUID id = store.conversation("meta").orElseThrow().id();
+        // The app tags the conversation while the next turn writes its photo.
+        duringPut.set(() -> {
+            Map<String, Object> tagged = new java.util.LinkedHashMap<>(tenant.conversations().require(id).metadata());
+            tagged.put("topic", "pets");
+            tenant.conversations().updateMetadata(id, tagged);
+        });
+        List<ChatMessage> turn = List.of(UserMessage.from("hi"), photo("a cat?", 1));
+        store.updateMessages("meta", turn);
+        assertThat(tenant.conversations().require(id).metadata()).containsEntry("topic", "pets");
+        assertThat(store.getMessages("meta")).isEqualTo(turn);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("meta")).isEqualTo(turn);
+    }
+
+    @Test
+    @DisplayName("A conversation written under the memory id's key through Atlas itself has no window marker: LangChain4j's memory starts empty and its turns are appended after that history")
+    void conversationWrittenOutsideTheStoreStartsAnEmptyMemory() {
+        UUID id = tenant.conversations().ensure("imported", dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"))).id();
+        tenant.conversations().append(id, dev.atlas.conversation.NewMessage.of(Role.USER, "from the web client"));
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        assertThat(store.getMessages("imported")).isEmpty();
+        store.updateMessages("imported", List.of(UserMessage.from("hi")));
+        assertThat(store.getMessages("imported")).containsExactly(UserMessage.from("hi"));
+        assertThat(tenant.conversations().messages(id, 0, 10)).extracting(Message::content).containsExactly("from the web client", "hi");
+    }
+
+    @Test
+    @DisplayName("Two Atlas instances on one database, two callers each, on one memory id: no turn fails, one conversation, every message stored exactly once, both read the same window")
+    void twoAtlasInstancesOnOneMemory() throws Exception {
+        try (Atlas other = Atlas.builder().dataSource(database.dataSource()).build()) {
+            List<Tenant> tenants = List.of(tenant, other.tenant("acme"));
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<?>> turns = new ArrayList<>();
+                for (int caller = 0; caller < 4; caller++) {
+                    int c = caller;
+                    ChatMemory memory = MessageWindowChatMemory.builder().id("both").maxMessages(6)
+                            .chatMemoryStore(AtlasChatMemoryStore.of(tenants.get(c % 2))).build();
+                    turns.add(pool.submit(() -> {
+                        for (int t = 0; t < 10; t++) {
+                            memory.add(UserMessage.from("u" + c + "-" + t));
+                            memory.add(AiMessage.from("a" + c + "-" + t));
+                        }
+                        return null;
+                    }));
+                }
+                for (Future<?> f : turns) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            List<Conversation> conversations = tenant.conversations().list(ConversationQuery.all()).items();
+            assertThat(conversations).hasSize(1);
+            List<String> stored = tenant.conversations().messages(conversations.get(0).id(), 0, 1000).stream().map(Message::content).toList();
+            assertThat(stored).hasSize(80).doesNotHaveDuplicates();
+            assertThat(AtlasChatMemoryStore.of(tenants.get(1)).getMessages("both")).isEqualTo(AtlasChatMemoryStore.of(tenant).getMessages("both"))
+                    .hasSizeBetween(1, 6);
+        }
+    }
+
     private static final class CountingBlobStore implements dev.atlas.asset.BlobStore {
         final java.util.concurrent.atomic.AtomicInteger puts = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();

@@ -646,6 +646,82 @@ public abstract class LangChain4jUserProbesContract {
                         .mapToObj(t -> t % 3 == 0 ? "where is order " + t : "hello " + t).toList());
     }
 
+    /** A booking that a failed payment rolls back (LangChain4j's compensating tools). */
+    public static final class BookingTools {
+        final List<String> cancelled = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        @dev.langchain4j.agent.tool.Tool("books a seat")
+        public String book(String seat) {
+            return "booked " + seat;
+        }
+
+        @dev.langchain4j.agent.tool.Tool("pays for the booking")
+        public String pay(String seat) {
+            throw new IllegalStateException("card declined for " + seat);
+        }
+
+        @dev.langchain4j.agent.tool.CompensateFor("book")
+        public void cancel(String seat) {
+            cancelled.add(seat);
+        }
+    }
+
+    @Test
+    @DisplayName("AiServices with compensating tools (compensateOnToolErrors) rewrites earlier tool results in the memory, with a provider reusing one call id: the turn succeeds, the window equals InMemoryChatMemoryStore's, the old result kept in the history, each tool call its own outcome")
+    void compensatingToolsRewriteTheMemory() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                long results = request.messages().stream().filter(ToolExecutionResultMessage.class::isInstance).count();
+                // Booked in the first round, paid in the second: the booking's result is in the memory when the payment fails.
+                AiMessage answer = results > 1 ? AiMessage.from("sorry, rolled back")
+                        : AiMessage.from(ToolExecutionRequest.builder().id("call_0").name(results == 0 ? "book" : "pay")
+                                .arguments("{\"seat\":\"12A\"}").build());
+                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        List<BookingTools> tools = new ArrayList<>();
+        java.util.function.Function<dev.langchain4j.store.memory.chat.ChatMemoryStore, SyncAssistant> assistant = backing -> {
+            BookingTools t = new BookingTools();
+            tools.add(t);
+            return AiServices.builder(SyncAssistant.class).chatModel(model)
+                    .chatMemoryProvider(id -> dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id).maxMessages(20)
+                            .chatMemoryStore(backing).build())
+                    .tools(t).compensateOnToolErrors(true).build();
+        };
+        assertThat(assistant.apply(store).chat("trip", "book 12A")).isEqualTo("sorry, rolled back");
+        assertThat(assistant.apply(reference).chat("trip", "book 12A")).isEqualTo("sorry, rolled back");
+        assertThat(tools.get(0).cancelled).containsExactly("12A");
+        List<ChatMessage> expected = reference.getMessages("trip");
+        assertThat(expected).anySatisfy(m -> assertThat(m).isInstanceOf(ToolExecutionResultMessage.class)
+                .extracting(r -> ((ToolExecutionResultMessage) r).toolName()).isEqualTo("book"));
+        assertThat(store.getMessages("trip")).isEqualTo(expected);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("trip")).isEqualTo(expected);
+        // The history keeps what the tool returned first, and the rolled-back result after it.
+        Conversation c = tenant.conversations().requireByKey("trip");
+        List<String> toolRows = tenant.conversations().messages(c.id(), 0, 100).stream()
+                .filter(m -> m.role() == dev.atlas.conversation.Role.TOOL).map(Message::content).toList();
+        assertThat(toolRows).first().isEqualTo("booked 12A");
+        assertThat(toolRows).hasSize(1 + (int) expected.stream().filter(ToolExecutionResultMessage.class::isInstance).count());
+        // Each tool call keeps its own outcome: the booking completed, the payment failed with its error.
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(tenant.executions().tree(executions.get(0).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.name(), t -> t.status(), t -> t.result())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("book", ExecutionStatus.COMPLETED, "booked 12A"));
+        assertThat(tenant.executions().tree(executions.get(1).id()).orElseThrow().toolCalls())
+                .extracting(t -> t.name(), t -> t.status())
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("pay", ExecutionStatus.FAILED));
+    }
+
     @Test
     @DisplayName("The listener's MEMORY_ID naming a memory only another tenant has: the call is recorded without a conversation, nothing in the other tenant")
     void memoryIdAttributeOfAnotherTenantTiesNothing() {
@@ -767,6 +843,155 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(read.subList(0, 2)).isEqualTo(messages.subList(0, 2));
         // As with LangChain4j's own persistent stores (ChatMessageDeserializer): JSON has one number type.
         assertThat(((AiMessage) read.get(2)).attributes()).isEqualTo(java.util.Map.of("n", 5));
+    }
+
+    @Test
+    @DisplayName("Texts a database may alter (CR LF, BOM, U+2028, noncharacters, trailing blanks, a lone surrogate, combining marks, NUL) in every message kind and field round-trip byte-exact")
+    void oddTextsRoundTripByteExact() {
+        List<String> texts = List.of("a\r\nb\r", "\uFEFFbom", "line\u2028sep\u2029", "\uFFFF\uFFFE\uFDD0", "trailing  \t\n", "\uD83D",
+                "e\u0301\u0301", "nul\u0000in", "\\u0000 escaped", "{\"json\": true}", "' OR 1=1; --", " ", "\uD83D\uDE00\uD83D");
+        List<ChatMessage> messages = new ArrayList<>();
+        for (String t : texts) {
+            messages.add(dev.langchain4j.data.message.SystemMessage.from(t.isBlank() ? "s" + t : t));
+            messages.add(UserMessage.from(t, t.isBlank() ? "u" + t : t));
+            messages.add(UserMessage.from(TextContent.from("x"), TextContent.from(t)));
+            messages.add(AiMessage.builder().text(t).thinking(t).toolExecutionRequests(List.of(
+                    ToolExecutionRequest.builder().id(t).name(t).arguments(t).build())).build());
+            messages.add(AiMessage.builder().text(t).attributes(java.util.Map.of("k", t, "nested", java.util.Map.of(t.contains("\uD83D") ? "k" : t, t))).build());
+            messages.add(ToolExecutionResultMessage.builder().id(t).toolName(t).text(t).isError(false).build());
+        }
+        AtlasChatMemoryStore.of(tenant).updateMessages("odd", messages);
+        List<ChatMessage> read = AtlasChatMemoryStore.of(tenant).getMessages("odd");
+        assertThat(read).hasSize(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            assertThat(dev.langchain4j.data.message.ChatMessageSerializer.messageToJson(read.get(i))).as("message %d", i)
+                    .isEqualTo(dev.langchain4j.data.message.ChatMessageSerializer.messageToJson(messages.get(i)));
+            assertThat(read.get(i)).as("message %d", i).isEqualTo(messages.get(i));
+        }
+        // A CustomMessage (provider-specific content) round-trips too.
+        List<ChatMessage> custom = List.of(new dev.langchain4j.data.message.CustomMessage(java.util.Map.of("role", "developer",
+                "content", "x\u0000y", "n", 1)), UserMessage.from("after"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("custom", custom);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("custom")).isEqualTo(custom);
+        // JSON cannot give back a map key with an unpaired surrogate (the parser refuses it): such a
+        // message is refused before any write, rather than stored and unreadable for every later read.
+        for (java.util.Map<String, Object> attributes : List.<java.util.Map<String, Object>>of(java.util.Map.of("\uD83D", "v"),
+                java.util.Map.of("k", java.util.Map.of("a\uDE00", 1)))) {
+            List<ChatMessage> bad = List.of(UserMessage.from("fine"), AiMessage.builder().text("x").attributes(attributes).build());
+            assertThatThrownBy(() -> AtlasChatMemoryStore.of(tenant).updateMessages("bad-key", bad))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[1]"));
+            assertThat(tenant.conversations().getByKey("bad-key")).isEmpty();
+        }
+    }
+
+    /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
+    public static final class AnthropicShapedUsage extends TokenUsage {
+        private final Integer cacheCreation;
+        private final Integer cacheRead;
+
+        AnthropicShapedUsage(Integer input, Integer output, Integer cacheCreation, Integer cacheRead) {
+            super(input, output);
+            this.cacheCreation = cacheCreation;
+            this.cacheRead = cacheRead;
+        }
+
+        public Integer cacheCreationInputTokens() {
+            return cacheCreation;
+        }
+
+        public Integer cacheReadInputTokens() {
+            return cacheRead;
+        }
+    }
+
+    /** The shape of LangChain4j's OpenAiTokenUsage (langchain4j-open-ai): input includes the cached tokens, output the reasoning. */
+    public static final class OpenAiShapedUsage extends TokenUsage {
+        public record InputTokensDetails(Integer cachedTokens) {}
+
+        public record OutputTokensDetails(Integer reasoningTokens) {}
+
+        private final InputTokensDetails in;
+        private final OutputTokensDetails out;
+
+        OpenAiShapedUsage(Integer input, Integer output, Integer cached, Integer reasoning) {
+            super(input, output);
+            this.in = new InputTokensDetails(cached);
+            this.out = new OutputTokensDetails(reasoning);
+        }
+
+        public InputTokensDetails inputTokensDetails() {
+            return in;
+        }
+
+        public OutputTokensDetails outputTokensDetails() {
+            return out;
+        }
+    }
+
+    @Test
+    @DisplayName("Prompt-cache and reasoning tokens of LangChain4j's Anthropic and OpenAI usage are recorded (input without the cached tokens, as Atlas bills it) and priced; a negative count is unknown, the call still completed")
+    void providerTokenDetailsAreRecordedAndPriced() {
+        tenant.prices().set(dev.atlas.execution.ModelPrice.of("p", "m", "3", "15", java.time.Instant.parse("2020-01-01T00:00:00Z"))
+                .cached("0.3").cacheWrite("3.75"));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "p", null);
+        List<TokenUsage> usages = List.of(new AnthropicShapedUsage(100, 50, 2000, 8000), new OpenAiShapedUsage(10_000, 500, 8000, 200),
+                new TokenUsage(-1, 7));
+        for (TokenUsage u : usages) {
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    return ChatResponse.builder().aiMessage(AiMessage.from("ok")).modelName("m").tokenUsage(u).build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status).containsOnly(ExecutionStatus.COMPLETED);
+        assertThat(executions).extracting(Execution::usage).containsExactly(
+                new dev.atlas.execution.Usage(100L, 50L, null, 8000L, 2000L),
+                new dev.atlas.execution.Usage(2000L, 500L, 200L, 8000L, null),
+                new dev.atlas.execution.Usage(null, 7L, null, null, null));
+        // 100*3 + 50*15 + 8000*0.3 + 2000*3.75 = 10950 per million; 2000*3 + 500*15 + 8000*0.3 = 15900 per million.
+        assertThat(executions.get(0).cost()).isEqualByComparingTo("0.01095");
+        assertThat(executions.get(1).cost()).isEqualByComparingTo("0.0159");
+    }
+
+    @Test
+    @DisplayName("Odd response ids and model names from an OpenAI-compatible server (blank, 300 characters, a NUL) do not fail a call that answered: recorded completed, with a storable copy or none")
+    void oddResponseIdsAndModelNamesAreRecorded() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "local", null);
+        String longId = "r".repeat(300);
+        List<String[]> cases = List.of(new String[] {"", "", "m"}, new String[] {" ", "  ", "m\u0000x"},
+                new String[] {longId, "m", "m".repeat(300)}, new String[] {"a\u0000b", "m", " "});
+        for (String[] c : cases) {
+            ChatModel model = new ChatModel() {
+                @Override
+                public ChatResponse doChat(ChatRequest request) {
+                    return ChatResponse.builder().aiMessage(AiMessage.from("ok")).id(c[0]).modelName(c[2])
+                            .tokenUsage(new TokenUsage(1, 1)).build();
+                }
+
+                @Override
+                public List<ChatModelListener> listeners() {
+                    return List.of(listener);
+                }
+            };
+            model.chat(ChatRequest.builder().messages(UserMessage.from("hi")).modelName(c[1]).build());
+        }
+        List<Execution> executions = new ArrayList<>(executions());
+        java.util.Collections.reverse(executions);
+        assertThat(executions).extracting(Execution::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED,
+                ExecutionStatus.COMPLETED, ExecutionStatus.COMPLETED);
+        assertThat(executions).extracting(Execution::providerResponseId).containsExactly(null, null, "r".repeat(255), "a\uFFFDb");
+        assertThat(executions).extracting(Execution::model).containsExactly("unknown", "unknown", "m", "m");
+        assertThat(executions).extracting(e -> e.metadata().get("responseModel"))
+                .containsExactly("m", "m\uFFFDx", "m".repeat(255), null);
     }
 
     @Test
