@@ -186,12 +186,20 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 if (media.get(j) instanceof SpringMessages.AssetMedia) {
                     continue;
                 }
+                String field = "messages[" + i + "].media[" + j + "]";
                 Object data = media.get(j) == null ? null : media.get(j).getData();
                 if (!(data instanceof String) && !(data instanceof byte[])) {
-                    throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
-                            "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
+                    throw new InvalidInputException(field, "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
                 }
+                SpringMessages.storable(field, data instanceof String url ? url : null);
+                SpringMessages.storable(field, media.get(j).getId());
+                SpringMessages.storable(field, media.get(j).getName());
             }
+        }
+        // Every message converted and checked before the conversation is ensured: a refused save writes nothing.
+        List<NewMessage> converted = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            converted.add(SpringMessages.checked(i, messages.get(i)));
         }
         Read read = lastRead.get();
         lastRead.remove();
@@ -203,7 +211,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // thread made some time ago (messages stored since would be appended a second time).
             if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.ids(), messages)) {
                 try {
-                    save(read.conversation(), messages, window(read), true);
+                    save(read.conversation(), messages, converted, window(read), true);
                     return;
                 } catch (NotFoundException deleted) {
                     // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
@@ -214,7 +222,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
             boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
-            save(conversation, messages, current, sawAll);
+            save(conversation, messages, converted, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -359,7 +367,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, Window current, boolean sawAll) {
+    private void save(Conversation conversation, List<Message> messages, List<NewMessage> converted, Window current, boolean sawAll) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
@@ -483,7 +491,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
-                NewMessage m = link(messages.get(i), callOwner);
+                NewMessage m = link(messages.get(i), converted.get(i), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {
@@ -696,8 +704,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private record Link(UUID execution, UUID step) {
     }
 
-    private static NewMessage link(Message message, Map<String, Link> callOwner) {
-        NewMessage out = SpringMessages.toAtlas(message);
+    private static NewMessage link(Message message, NewMessage out, Map<String, Link> callOwner) {
         UUID execution = SpringMessages.uuid(message, SpringMessages.EXECUTION_ID);
         UUID step = SpringMessages.uuid(message, SpringMessages.STEP_ID);
         if (message instanceof ToolResponseMessage tool && execution == null) {

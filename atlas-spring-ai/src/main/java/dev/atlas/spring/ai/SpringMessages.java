@@ -3,6 +3,8 @@ package dev.atlas.spring.ai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.conversation.ContentType;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
@@ -107,6 +109,81 @@ final class SpringMessages {
             }
         }
         return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
+    }
+
+    /**
+     * The Atlas message for {@code messages[i]}, or {@link InvalidInputException} naming
+     * {@code messages[i]} and the part Atlas cannot store ({@code text}, {@code metadata},
+     * {@code toolCalls}, {@code responses}): checked before a save writes anything, so a refused
+     * save creates no conversation. The store checks again as it writes.
+     */
+    static NewMessage checked(int i, Message m) {
+        String at = "messages[" + i + "]";
+        if (m instanceof ToolResponseMessage tool) {
+            for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
+                storable(at + ".responses", r.id());
+                storable(at + ".responses", r.name());
+                storable(at + ".responses", r.responseData());
+            }
+        } else if (m instanceof AssistantMessage a && a.hasToolCalls()) {
+            for (AssistantMessage.ToolCall c : a.getToolCalls()) {
+                storable(at + ".toolCalls", c.id());
+                storable(at + ".toolCalls", c.type());
+                storable(at + ".toolCalls", c.name());
+                storable(at + ".toolCalls", c.arguments());
+            }
+        }
+        NewMessage out;
+        try {
+            out = toAtlas(m);
+        } catch (InvalidInputException e) {
+            String part = "content".equals(e.field()) ? (m instanceof ToolResponseMessage ? "responses" : "text") : e.field();
+            throw new InvalidInputException(at + "." + part, e.getMessage().substring(e.field().length() + 2));
+        }
+        json(at + ".metadata", out.metadata(), 1);
+        if (write(out.metadata()).length() > Limits.MAX_METADATA_LENGTH) {
+            throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH + " characters as JSON");
+        }
+        return out;
+    }
+
+    /** Checks the strings (keys too) and the nesting of a JSON value at {@code depth} (the document itself is 1). */
+    private static void json(String field, Object value, int depth) {
+        if (value instanceof Map<?, ?> || value instanceof List<?>) {
+            if (depth > Limits.MAX_JSON_DEPTH) {
+                throw new InvalidInputException(field, "nests deeper than " + Limits.MAX_JSON_DEPTH + " levels");
+            }
+            if (value instanceof Map<?, ?> map) {
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    storable(field, (String) e.getKey());
+                    json(field, e.getValue(), depth + 1);
+                }
+            } else {
+                for (Object o : (List<?>) value) {
+                    json(field, o, depth + 1);
+                }
+            }
+        } else if (value instanceof String s) {
+            storable(field, s);
+        }
+    }
+
+    /** Refuses text a database cannot store: a NUL, or an unpaired surrogate (as Atlas refuses them). */
+    static void storable(String field, String text) {
+        if (text == null) {
+            return;
+        }
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
+            if (c == 0) {
+                throw new InvalidInputException(field, "contains a NUL character (U+0000) at index " + k + ", which databases cannot store");
+            }
+            if (Character.isHighSurrogate(c) && k + 1 < text.length() && Character.isLowSurrogate(text.charAt(k + 1))) {
+                k++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidInputException(field, "contains an unpaired UTF-16 surrogate at index " + k + "; text must be valid Unicode");
+            }
+        }
     }
 
     /** The media of a user or assistant message; none for other messages. */

@@ -884,6 +884,73 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a message Atlas cannot store (NUL, lone surrogate, too long, too deep) is refused naming messages[i] and its part"
+            + " before anything is written: no conversation is created, no id listed, an existing one gets nothing")
+    void unstorableMessageRefusedBeforeAnyWrite() {
+        // Message metadata is {spring_ai: {metadata: <the message's>}}: the message's map is 3 levels deep.
+        java.util.Map<String, Object> deepest = nested(dev.atlas.Limits.MAX_JSON_DEPTH - 3);
+        java.util.Map<String, Object> deep = nested(dev.atlas.Limits.MAX_JSON_DEPTH - 2);
+        repository.saveAll("deepest", List.of(UserMessage.builder().text("m").metadata(deepest).build()));
+        assertThat(repository.findByConversationId("deepest").get(0).getMetadata()).containsEntry("k", deepest.get("k"));
+        repository.deleteByConversationId("deepest");
+        ToolResponseMessage nulResponse = ToolResponseMessage.builder()
+                .responses(List.of(new ToolResponseMessage.ToolResponse("c1", "lookup", "ok\u0000"))).build();
+        AssistantMessage nulArguments = AssistantMessage.builder().content("")
+                .toolCalls(List.of(new AssistantMessage.ToolCall("c1", "function", "lookup", "{\"q\":\"\u0000\"}"))).build();
+        Object[][] cases = {
+                {List.of(new UserMessage("fine"), new UserMessage("a\u0000b")), "messages[1].text",
+                        "contains a NUL character (U+0000) at index 1, which databases cannot store"},
+                {List.of(new AssistantMessage("a\uD800")), "messages[0].text", "contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
+                {List.of(new UserMessage("x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1))), "messages[0].text",
+                        "is 1048577 characters; at most 1048576 are allowed"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("note", "\u0000")).build()), "messages[0].metadata",
+                        "contains a NUL character (U+0000) at index 0, which databases cannot store"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("k\uDC00", "v")).build()), "messages[0].metadata",
+                        "contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
+                {List.of(UserMessage.builder().text("m").metadata(deep).build()), "messages[0].metadata",
+                        "nests deeper than " + dev.atlas.Limits.MAX_JSON_DEPTH + " levels"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("big", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH))).build()),
+                        "messages[0].metadata", "is more than " + dev.atlas.Limits.MAX_METADATA_LENGTH + " characters as JSON"},
+                {List.of(new UserMessage("q"), nulArguments), "messages[1].toolCalls",
+                        "contains a NUL character (U+0000) at index 6, which databases cannot store"},
+                {List.of(new UserMessage("q"), nulResponse), "messages[1].responses",
+                        "contains a NUL character (U+0000) at index 2, which databases cannot store"},
+                {List.of(UserMessage.builder().text("look").media(List.of(new org.springframework.ai.content.Media(
+                        org.springframework.util.MimeTypeUtils.IMAGE_PNG, java.net.URI.create("https://example.com/a.png")))).build(),
+                        UserMessage.builder().text("look").media(List.of(org.springframework.ai.content.Media.builder()
+                                .mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG).data("https://example.com/\u0000.png").build())).build()),
+                        "messages[1].media[0]", "contains a NUL character (U+0000) at index 20, which databases cannot store"}};
+        repository.saveAll("existing", List.of(new UserMessage("kept")));
+        for (Object[] c : cases) {
+            @SuppressWarnings("unchecked")
+            List<Message> messages = (List<Message>) c[0];
+            for (String key : new String[] {"fresh", "existing"}) {
+                assertThatThrownBy(() -> repository.saveAll(key, messages)).as("%s into %s", c[1], key)
+                        .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                            assertThat(e.field()).isEqualTo(c[1]);
+                            assertThat(e.getMessage()).isEqualTo(c[1] + ": " + c[2]);
+                        });
+            }
+            assertThat(repository.findConversationIds()).as((String) c[1]).containsExactly("existing");
+            assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("existing").id(), 0, 10))
+                    .extracting(dev.atlas.conversation.Message::content).containsExactly("kept");
+        }
+    }
+
+    /** A map with {@code levels} maps nested below it, each under "k". */
+    private static java.util.Map<String, Object> nested(int levels) {
+        java.util.Map<String, Object> top = new java.util.HashMap<>();
+        java.util.Map<String, Object> inner = top;
+        for (int d = 0; d < levels; d++) {
+            java.util.Map<String, Object> next = new java.util.HashMap<>();
+            inner.put("k", next);
+            inner = next;
+        }
+        return top;
+    }
+
+    @Test
     @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
     void idsAndDelete() {
         repository.saveAll("a", List.of(new UserMessage("x")));
