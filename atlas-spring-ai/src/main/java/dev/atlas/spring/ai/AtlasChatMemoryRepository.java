@@ -67,7 +67,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
- * naming {@code messages[i]}: earlier history is never rewritten silently.
+ * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
+ * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
+ * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
+ * anything is written.
  *
  * <p>Tool calls ({@link AssistantMessage#getToolCalls()}) and tool responses
  * ({@link ToolResponseMessage}, one message with all responses of a round) round-trip exactly. An

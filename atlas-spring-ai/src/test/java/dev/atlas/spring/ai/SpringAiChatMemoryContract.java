@@ -1304,6 +1304,56 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a call whose options turn internal tool execution off (Spring AI's user-controlled tool execution) gets the model's"
+            + " tool calls back unrun, as without the tool loop advisor; the round is recorded with its calls")
+    void userControlledToolExecutionIsLeftToTheCaller() {
+        ScriptedChatModel model = new ScriptedChatModel();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new OrderTools() {
+                    @Override
+                    public String lookup(int order) {
+                        ran.add("lookup " + order);
+                        return super.lookup(order);
+                    }
+                })
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        // Built by reflection: the switch is Spring AI 1.1's; 2.0 has none (its ChatClient's tool advisor always runs tools).
+        var builder = org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1");
+        java.lang.reflect.Method off;
+        try {
+            off = org.springframework.ai.model.tool.ToolCallingChatOptions.Builder.class.getMethod("internalToolExecutionEnabled", Boolean.class);
+        } catch (NoSuchMethodException spring2) {
+            assertThat(org.springframework.ai.model.tool.ToolCallingChatOptions.class.getMethods())
+                    .extracting(java.lang.reflect.Method::getName).doesNotContain("getInternalToolExecutionEnabled");
+            return;
+        }
+        for (boolean stream : new boolean[] {false, true}) {
+            String key = stream ? "manual-stream" : "manual";
+            ChatClient.ChatClientRequestSpec spec;
+            try {
+                Object own = ((org.springframework.ai.model.tool.ToolCallingChatOptions.Builder) off.invoke(builder, false)).build();
+                spec = (ChatClient.ChatClientRequestSpec) ChatClient.ChatClientRequestSpec.class
+                        .getMethod("options", org.springframework.ai.chat.prompt.ChatOptions.class).invoke(client.prompt(), own);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+            spec = spec.user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key));
+            org.springframework.ai.chat.model.ChatResponse response = stream
+                    ? spec.stream().chatResponse().blockLast(java.time.Duration.ofMinutes(1)) : spec.call().chatResponse();
+            assertThat(response.getResult().getOutput().getToolCalls()).as(key).extracting(AssistantMessage.ToolCall::name)
+                    .containsExactly("lookup", "lookup");
+            assertThat(shapes(memory.get(key))).as(key).hasSize(2).element(1).asString().startsWith("ASSISTANT[][ToolCall[");
+        }
+        assertThat(ran).isEmpty();
+        assertThat(model.prompts()).hasSize(2);
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e ->
+                assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(dev.atlas.execution.ToolCall::name)
+                        .containsExactly("lookup", "lookup"));
+    }
+
+    @Test
     @DisplayName("a tool that throws: its call is recorded as failed with the error, the other call of the round as completed,"
             + " and the model still gets Spring AI's error text as the tool's result")
     void throwingToolIsRecordedAsFailed() {
