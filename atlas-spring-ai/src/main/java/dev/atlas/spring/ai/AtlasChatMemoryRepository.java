@@ -23,7 +23,6 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 
 import java.lang.ref.WeakReference;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -33,7 +32,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.RandomAccess;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
@@ -267,25 +265,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
-    /** The list a read returns; it holds the read's window so that the thread need not. */
-    private static final class Handed extends AbstractList<Message> implements RandomAccess {
-        private final List<Message> messages;
+    /**
+     * The list a read returns, the caller's to change (as Spring AI's own repositories return it);
+     * it holds the read's window so that the thread need not.
+     */
+    private static final class Handed extends ArrayList<Message> {
         @SuppressWarnings({"unused", "FieldCanBeLocal"})
-        private final Window window;
+        private final transient Window window;
 
         Handed(List<Message> messages, Window window) {
-            this.messages = messages;
+            super(messages);
             this.window = window;
-        }
-
-        @Override
-        public Message get(int index) {
-            return messages.get(index);
-        }
-
-        @Override
-        public int size() {
-            return messages.size();
         }
     }
 

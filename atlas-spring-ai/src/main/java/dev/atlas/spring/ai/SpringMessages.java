@@ -30,7 +30,8 @@ import java.util.function.Supplier;
 /**
  * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
  * exact. Spring AI's own metadata is kept where it is JSON (strings, numbers, booleans, maps and
- * lists of those); other values (provider objects) are not stored. Media are described in the
+ * lists of those; numbers read back as JSON numbers read: Integer, Long or BigInteger, Double);
+ * other values (provider objects, NaN, a decimal no double holds exactly) are not stored. Media are described in the
  * message's metadata (mime type, name, id, and the URL or the id of the asset holding the bytes).
  */
 final class SpringMessages {
@@ -371,8 +372,19 @@ final class SpringMessages {
 
     private static boolean isJson(Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
-                || v instanceof Double) {
-            return v == null || !(v instanceof Double d) || Double.isFinite(d);
+                || v instanceof Short || v instanceof Byte) {
+            return true;
+        }
+        if (v instanceof Double || v instanceof Float) {
+            return Double.isFinite(((Number) v).doubleValue());
+        }
+        if (v instanceof java.math.BigInteger i) {
+            return i.abs().toString().length() <= Limits.MAX_JSON_NUMBER_LENGTH;
+        }
+        if (v instanceof java.math.BigDecimal d) {
+            // Atlas reads fractions back as doubles and refuses one a double does not hold exactly.
+            double read = d.doubleValue();
+            return Double.isFinite(read) && java.math.BigDecimal.valueOf(read).compareTo(d) == 0;
         }
         if (v instanceof Map<?, ?> m) {
             return m.keySet().stream().allMatch(String.class::isInstance) && m.values().stream().allMatch(SpringMessages::isJson);

@@ -595,6 +595,56 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("the list a read returns is the caller's to change, as Spring AI's in-memory and JDBC repositories return it:"
+            + " add to it, drop its oldest, save it back")
+    void readListIsTheCallersToChange() {
+        repository.saveAll("mine", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        reference.saveAll("mine", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        for (ChatMemoryRepository r : List.of(repository, reference)) {
+            List<Message> history = r.findByConversationId("mine");
+            history.add(new UserMessage("u2"));
+            history.remove(0);
+            r.saveAll("mine", history);
+            history = r.findByConversationId("mine");
+            history.addAll(List.of(new AssistantMessage("a2"), new UserMessage("u3")));
+            r.saveAll("mine", history);
+        }
+        assertThat(shapes(repository.findByConversationId("mine"))).containsExactlyElementsOf(shapes(reference.findByConversationId("mine")))
+                .containsExactly("ASSISTANT[a1][]", "USER[u2]", "ASSISTANT[a2][]", "USER[u3]");
+    }
+
+    @Test
+    @DisplayName("message metadata: JSON values round-trip, numbers of every Java type too (read back as JSON numbers read:"
+            + " Integer, Long or BigInteger, Double); values JSON cannot hold exactly (provider objects, NaN, an inexact decimal) are left out")
+    void metadataRoundTrip() {
+        java.util.Map<String, Object> given = new java.util.LinkedHashMap<>();
+        given.put("text", "ok");
+        given.put("flag", true);
+        given.put("int", 7);
+        given.put("long", 5_000_000_000L);
+        given.put("double", 2.5);
+        given.put("float", 1.5f);
+        given.put("short", (short) 3);
+        given.put("byte", (byte) -1);
+        given.put("bigInteger", java.math.BigInteger.TEN.pow(30));
+        given.put("bigDecimal", new BigDecimal("0.25"));
+        given.put("nested", java.util.Map.of("list", List.of(1, "two", 3.5f)));
+        given.put("inexact", new BigDecimal("0.1000000000000000000001"));
+        given.put("nan", Float.NaN);
+        given.put("object", new Object());
+        repository.saveAll("meta", List.of(UserMessage.builder().text("m").metadata(given).build()));
+        java.util.Map<String, Object> back = new java.util.LinkedHashMap<>(repository.findByConversationId("meta").get(0).getMetadata());
+        back.remove(SpringMessages.MESSAGE_ID);
+        back.remove("messageType");
+        java.util.Map<String, Object> expected = new java.util.HashMap<>(java.util.Map.of("text", "ok", "flag", true, "int", 7,
+                "long", 5_000_000_000L, "double", 2.5, "float", 1.5, "short", 3, "byte", -1,
+                "bigInteger", java.math.BigInteger.TEN.pow(30), "bigDecimal", 0.25));
+        expected.put("nested", java.util.Map.of("list", List.of(1, "two", 3.5)));
+        assertThat(back).isEqualTo(expected);
+    }
+
+    @Test
     @DisplayName("a hand-built list saved long after a read on the same thread is diffed against the current window: nothing appended twice")
     void handBuiltListAfterAnOlderReadOnTheSameThread() throws Exception {
         repository.saveAll("k", List.of(new UserMessage("u1")));
