@@ -540,10 +540,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     return FinishReason.STOP;
                 case "tool_calls", "tool_use", "function_call":
                     return FinishReason.TOOL_CALLS;
-                case "length", "max_tokens":
+                case "length", "max_tokens", "model_length":
                     return FinishReason.LENGTH;
-                case "content_filter":
+                // OpenAI/Azure; Bedrock; Anthropic; Gemini's safety, recitation and policy stops.
+                case "content_filter", "content_filtered", "guardrail_intervened", "refusal", "safety", "recitation",
+                     "blocklist", "prohibited_content", "spii", "image_safety":
                     return FinishReason.CONTENT_FILTER;
+                case "error", "malformed_function_call":
+                    return FinishReason.ERROR;
                 default:
                     break;
             }
