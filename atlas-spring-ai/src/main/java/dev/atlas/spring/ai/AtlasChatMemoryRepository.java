@@ -197,13 +197,16 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 SpringMessages.storable(field, media.get(j).getName());
             }
         }
-        // Every message converted and checked before the conversation is ensured: a refused save writes nothing.
-        List<NewMessage> converted = new ArrayList<>(messages.size());
-        for (int i = 0; i < messages.size(); i++) {
-            converted.add(SpringMessages.checked(i, messages.get(i)));
-        }
         Read read = lastRead.get();
         lastRead.remove();
+        // Every message converted and checked before the conversation is ensured: a refused save writes
+        // nothing. Those this thread's read handed out are stored already (null here, converted if ever needed).
+        Set<UUID> handed = read != null && read.key().equals(key) ? read.ids() : Set.of();
+        List<NewMessage> converted = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
+            converted.add(id != null && handed.contains(id) ? null : SpringMessages.checked(i, messages.get(i)));
+        }
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
@@ -484,7 +487,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
-                NewMessage m = link(messages.get(i), converted.get(i), callOwner);
+                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : SpringMessages.checked(i, messages.get(i)), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {
