@@ -269,12 +269,10 @@ final class SpringMessages {
                 yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
             case TOOL -> {
-                List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>();
-                if (stored.contentType() == ContentType.JSON) {
-                    for (Map<String, Object> r : read(stored.content())) {
-                        responses.add(new ToolResponseMessage.ToolResponse((String) r.get("id"), (String) r.get("name"),
-                                (String) r.get("responseData")));
-                    }
+                List<ToolResponseMessage.ToolResponse> responses = stored.contentType() == ContentType.JSON ? responses(stored.content()) : null;
+                if (responses == null) {
+                    // Not written by this adapter (the Atlas API, another framework): its content is the one response.
+                    responses = List.of(new ToolResponseMessage.ToolResponse(null, null, stored.content()));
                 }
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
@@ -403,12 +401,26 @@ final class SpringMessages {
         }
     }
 
-    private static List<Map<String, Object>> read(String json) {
+    private static final java.util.Set<String> RESPONSE_FIELDS = java.util.Set.of("id", "name", "responseData");
+
+    /** The tool responses this adapter wrote as {@code json}, or null when it is JSON of another shape. */
+    private static List<ToolResponseMessage.ToolResponse> responses(String json) {
+        List<Object> list;
         try {
-            return JSON.readValue(json, new TypeReference<>() {
+            list = JSON.readValue(json, new TypeReference<>() {
             });
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored tool responses are not the JSON this adapter writes", e);
+        } catch (JsonProcessingException notAList) {
+            return null;
         }
+        List<ToolResponseMessage.ToolResponse> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> r) || !RESPONSE_FIELDS.containsAll(r.keySet()) || !(r.get("id") == null || r.get("id") instanceof String)
+                    || !(r.get("name") == null || r.get("name") instanceof String)
+                    || !(r.get("responseData") == null || r.get("responseData") instanceof String)) {
+                return null;
+            }
+            out.add(new ToolResponseMessage.ToolResponse((String) r.get("id"), (String) r.get("name"), (String) r.get("responseData")));
+        }
+        return out;
     }
 }

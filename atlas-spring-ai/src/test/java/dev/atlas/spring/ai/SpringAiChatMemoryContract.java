@@ -374,6 +374,22 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("tool messages written through the Atlas API (text, a JSON object, JSON of another shape) read as one tool response"
+            + " holding the content, instead of making the whole conversation unreadable; this adapter's own read back exactly")
+    void foreignToolMessagesRead() {
+        Conversation c = tenant.conversations().ensure("foreign-tools", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather?"), NewMessage.tool("sunny"),
+                NewMessage.json(Role.TOOL, "{\"temperature\":20}"), NewMessage.json(Role.TOOL, "[1,{\"id\":5}]"), NewMessage.json(Role.TOOL, "[{\"id\":\"x\",\"rows\":2}]"),
+                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]")));
+        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly("USER[weather?]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=sunny]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData={\"temperature\":20}]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=[1,{\"id\":5}]]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=[{\"id\":\"x\",\"rows\":2}]]]",
+                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
+    }
+
+    @Test
     @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
     void markerFoundBehindMoreThanAWindowOfForeignAppends() {
         CountingDataSource counting = new CountingDataSource(database().dataSource());
