@@ -104,11 +104,16 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
         if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions options)) {
             return false;
         }
+        boolean off;
         try {
-            return INTERNAL_EXECUTION == null || !Boolean.FALSE.equals(INTERNAL_EXECUTION.invoke(options));
+            off = INTERNAL_EXECUTION != null && Boolean.FALSE.equals(INTERNAL_EXECUTION.invoke(options));
         } catch (ReflectiveOperationException e) {
-            return true;
+            off = false;
         }
+        if (off && request.context().get(AtlasRecordingAdvisor.RUN) instanceof AtlasRecordingAdvisor.ToolOutcomes run) {
+            run.toolsLeftToCaller();
+        }
+        return !off;
     }
 
     /** {@code ToolCallingChatOptions.getInternalToolExecutionEnabled()} on Spring AI 1.1; 2.0 has no such switch. */

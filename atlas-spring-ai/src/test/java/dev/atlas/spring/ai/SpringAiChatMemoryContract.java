@@ -1414,9 +1414,11 @@ public abstract class SpringAiChatMemoryContract {
         }
         assertThat(ran).isEmpty();
         assertThat(model.prompts()).hasSize(2);
-        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e ->
-                assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(dev.atlas.execution.ToolCall::name)
-                        .containsExactly("lookup", "lookup"));
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(dev.atlas.execution.ToolCall::name,
+                    dev.atlas.execution.ToolCall::error).containsOnly(org.assertj.core.groups.Tuple.tuple("lookup", AtlasRecordingAdvisor.LEFT_TO_CALLER));
+        });
     }
 
     @Test
