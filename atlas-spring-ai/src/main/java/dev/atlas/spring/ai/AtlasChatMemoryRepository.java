@@ -23,7 +23,6 @@ import org.springframework.ai.chat.messages.Message;
 import org.springframework.ai.chat.messages.ToolResponseMessage;
 
 import java.lang.ref.WeakReference;
-import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -33,7 +32,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.RandomAccess;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
@@ -67,7 +65,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A list that changes a stored message (other text, tool calls or responses), reorders stored
  * messages, or places a stored message after a new one is refused with {@link ConflictException}
- * naming {@code messages[i]}: earlier history is never rewritten silently.
+ * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
+ * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
+ * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
+ * anything is written.
  *
  * <p>Tool calls ({@link AssistantMessage#getToolCalls()}) and tool responses
  * ({@link ToolResponseMessage}, one message with all responses of a round) round-trip exactly. An
@@ -186,15 +187,26 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 if (media.get(j) instanceof SpringMessages.AssetMedia) {
                     continue;
                 }
+                String field = "messages[" + i + "].media[" + j + "]";
                 Object data = media.get(j) == null ? null : media.get(j).getData();
                 if (!(data instanceof String) && !(data instanceof byte[])) {
-                    throw new InvalidInputException("messages[" + i + "].media[" + j + "]",
-                            "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
+                    throw new InvalidInputException(field, "must hold a URL or bytes, was " + (data == null ? "null" : data.getClass().getName()));
                 }
+                SpringMessages.storable(field, data instanceof String url ? url : null);
+                SpringMessages.storable(field, media.get(j).getId());
+                SpringMessages.storable(field, media.get(j).getName());
             }
         }
         Read read = lastRead.get();
         lastRead.remove();
+        // Every message converted and checked before the conversation is ensured: a refused save writes
+        // nothing. Those this thread's read handed out are stored already (null here, converted if ever needed).
+        Set<UUID> handed = read != null && read.key().equals(key) ? read.ids() : Set.of();
+        List<NewMessage> converted = new ArrayList<>(messages.size());
+        for (int i = 0; i < messages.size(); i++) {
+            UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
+            converted.add(id != null && handed.contains(id) ? null : SpringMessages.checked(i, messages.get(i)));
+        }
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
         try {
@@ -203,7 +215,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             // thread made some time ago (messages stored since would be appended a second time).
             if (read != null && read.key().equals(key) && read.conversation() != null && handedOut(read.ids(), messages)) {
                 try {
-                    save(read.conversation(), messages, window(read), true);
+                    save(read.conversation(), messages, converted, window(read), true);
                     return;
                 } catch (NotFoundException deleted) {
                     // Deleted since the read (deleteByConversationId frees the key): the list goes to a new conversation.
@@ -214,7 +226,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             Window current = conversation.lastSequence() == 0 ? Window.EMPTY : load(conversation);
             // The caller read an absent (or empty) conversation: what others stored since stays, none of it is evicted.
             boolean sawAll = read == null || !read.key().equals(key) || !read.ids().isEmpty();
-            save(conversation, messages, current, sawAll);
+            save(conversation, messages, converted, current, sawAll);
         } finally {
             lock.unlock();
         }
@@ -256,25 +268,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
-    /** The list a read returns; it holds the read's window so that the thread need not. */
-    private static final class Handed extends AbstractList<Message> implements RandomAccess {
-        private final List<Message> messages;
+    /**
+     * The list a read returns, the caller's to change (as Spring AI's own repositories return it);
+     * it holds the read's window so that the thread need not.
+     */
+    private static final class Handed extends ArrayList<Message> {
         @SuppressWarnings({"unused", "FieldCanBeLocal"})
-        private final Window window;
+        private final transient Window window;
 
         Handed(List<Message> messages, Window window) {
-            this.messages = messages;
+            super(messages);
             this.window = window;
-        }
-
-        @Override
-        public Message get(int index) {
-            return messages.get(index);
-        }
-
-        @Override
-        public int size() {
-            return messages.size();
         }
     }
 
@@ -359,7 +363,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
 
     // ---- saving -------------------------------------------------------------------------
 
-    private void save(Conversation conversation, List<Message> messages, Window current, boolean sawAll) {
+    private void save(Conversation conversation, List<Message> messages, List<NewMessage> converted, Window current, boolean sawAll) {
         ConversationStore store = tenant.conversations();
         List<dev.atlas.conversation.Message> window = current.messages();
         Map<UUID, dev.atlas.conversation.Message> inWindow = new HashMap<>();
@@ -483,7 +487,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
-                NewMessage m = link(messages.get(i), callOwner);
+                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : SpringMessages.checked(i, messages.get(i)), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {
@@ -696,8 +700,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private record Link(UUID execution, UUID step) {
     }
 
-    private static NewMessage link(Message message, Map<String, Link> callOwner) {
-        NewMessage out = SpringMessages.toAtlas(message);
+    private static NewMessage link(Message message, NewMessage out, Map<String, Link> callOwner) {
         UUID execution = SpringMessages.uuid(message, SpringMessages.EXECUTION_ID);
         UUID step = SpringMessages.uuid(message, SpringMessages.STEP_ID);
         if (message instanceof ToolResponseMessage tool && execution == null) {

@@ -74,6 +74,12 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     /** The error of a call {@link #close()} found in flight: its execution and open step fail with it. */
     public static final String SHUT_DOWN = "the application shut down during the call";
 
+    /**
+     * The error of a tool call the model asked for in a call that turned internal tool execution off
+     * (Spring AI 1.1): the call's caller got it to run; no result reached the model in this call.
+     */
+    public static final String LEFT_TO_CALLER = "left to the caller: the call turned internal tool execution off";
+
     static final String RUN = "atlas_execution_run";
     /** Set on a round's request once a {@link ModelCalls} advisor records it: a second copy inside passes it on. */
     static final String ROUND = "atlas_round_recorded";
@@ -181,6 +187,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
          * straight back to the caller when the tools return directly (no next round would tell them).
          */
         void toolResults(List<Message> history);
+
+        /** The call turned internal tool execution off: its tool calls go back to the caller, unrun. */
+        void toolsLeftToCaller();
     }
 
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
@@ -199,6 +208,13 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         volatile Usage cut = Usage.NONE;
         /** What the chunks of rounds that failed reported: a failed step stores no usage, yet those tokens are billed. */
         volatile Usage lost = Usage.NONE;
+        /** Tool calls go back to the caller ({@link ToolOutcomes#toolsLeftToCaller}). */
+        volatile boolean leftToCaller;
+
+        @Override
+        public void toolsLeftToCaller() {
+            leftToCaller = true;
+        }
 
         /** A streamed round failed: its step fails now (an advisor may retry it), its reported usage is kept. */
         void roundFailed(StepHandle step, Throwable e) {
@@ -313,7 +329,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             running.remove(this);
             for (StepHandle.ToolCallHandle call : awaiting()) {
-                call.fail("no result was sent back to the model");
+                call.fail(leftToCaller ? LEFT_TO_CALLER : "no result was sent back to the model");
             }
             pending.clear();
             keepLostUsage(null);
@@ -540,10 +556,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     return FinishReason.STOP;
                 case "tool_calls", "tool_use", "function_call":
                     return FinishReason.TOOL_CALLS;
-                case "length", "max_tokens":
+                case "length", "max_tokens", "model_length":
                     return FinishReason.LENGTH;
-                case "content_filter":
+                // OpenAI/Azure; Bedrock; Anthropic; Gemini's safety, recitation and policy stops.
+                case "content_filter", "content_filtered", "guardrail_intervened", "refusal", "safety", "recitation",
+                     "blocklist", "prohibited_content", "spii", "image_safety":
                     return FinishReason.CONTENT_FILTER;
+                case "error", "malformed_function_call":
+                    return FinishReason.ERROR;
                 default:
                     break;
             }

@@ -21,7 +21,8 @@ import java.util.List;
  * Spring AI's {@link ToolCallAdvisor} (the tool loop run in the advisor chain, so every round trip
  * passes through {@link AtlasRecordingAdvisor#modelCalls()} and the chat memory) that lets calls
  * without tool options through unchanged instead of refusing them, so it can be registered on
- * every {@code ChatClient}. Works on Spring AI 1.1 and 2.0: it wraps {@code ToolCallAdvisor.builder()}
+ * every {@code ChatClient}; a call whose options turn internal tool execution off gets the model's
+ * tool calls back unrun, as it would without this advisor (Spring AI 1.1; 2.0 has no such option). Works on Spring AI 1.1 and 2.0: it wraps {@code ToolCallAdvisor.builder()}
  * (the constructors differ between the lines) and sits just outside the chat memory advisor's
  * default order, which moved from {@code HIGHEST_PRECEDENCE + 1000} (1.1) to {@code + 200} (2.0).
  */
@@ -94,6 +95,38 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
         return advisor.registered;
     }
 
+    /**
+     * Whether the loop runs the call's tools: not without tool options, nor when the call turned
+     * internal tool execution off (Spring AI's user-controlled tool execution: the caller gets the
+     * model's tool calls back and runs them itself), which {@code ToolCallAdvisor} would override.
+     */
+    private static boolean loops(ChatClientRequest request) {
+        if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions options)) {
+            return false;
+        }
+        boolean off;
+        try {
+            off = INTERNAL_EXECUTION != null && Boolean.FALSE.equals(INTERNAL_EXECUTION.invoke(options));
+        } catch (ReflectiveOperationException e) {
+            off = false;
+        }
+        if (off && request.context().get(AtlasRecordingAdvisor.RUN) instanceof AtlasRecordingAdvisor.ToolOutcomes run) {
+            run.toolsLeftToCaller();
+        }
+        return !off;
+    }
+
+    /** {@code ToolCallingChatOptions.getInternalToolExecutionEnabled()} on Spring AI 1.1; 2.0 has no such switch. */
+    private static final java.lang.reflect.Method INTERNAL_EXECUTION = internalExecution();
+
+    private static java.lang.reflect.Method internalExecution() {
+        try {
+            return ToolCallingChatOptions.class.getMethod("getInternalToolExecutionEnabled");
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
     @Override
     public String getName() {
         return "AtlasToolLoopAdvisor";
@@ -106,7 +139,7 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
 
     @Override
     public ChatClientResponse adviseCall(ChatClientRequest request, CallAdvisorChain chain) {
-        if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
+        if (!loops(request)) {
             return chain.nextCall(request);
         }
         ToolCallAdvisor loop = loopFor(request);
@@ -136,7 +169,7 @@ public final class AtlasToolLoopAdvisor implements CallAdvisor, StreamAdvisor {
 
     @Override
     public Flux<ChatClientResponse> adviseStream(ChatClientRequest request, StreamAdvisorChain chain) {
-        if (!(request.prompt().getOptions() instanceof ToolCallingChatOptions)) {
+        if (!loops(request)) {
             return chain.nextStream(request);
         }
         ToolCallAdvisor loop = loopFor(request);

@@ -3,6 +3,8 @@ package dev.atlas.spring.ai;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.conversation.ContentType;
 import dev.atlas.conversation.NewMessage;
 import dev.atlas.conversation.Role;
@@ -28,7 +30,8 @@ import java.util.function.Supplier;
 /**
  * Converts Spring AI messages to Atlas messages and back, keeping tool calls and tool responses
  * exact. Spring AI's own metadata is kept where it is JSON (strings, numbers, booleans, maps and
- * lists of those); other values (provider objects) are not stored. Media are described in the
+ * lists of those; numbers read back as JSON numbers read: Integer, Long or BigInteger, Double);
+ * other values (provider objects, NaN, a decimal no double holds exactly) are not stored. Media are described in the
  * message's metadata (mime type, name, id, and the URL or the id of the asset holding the bytes).
  */
 final class SpringMessages {
@@ -107,6 +110,81 @@ final class SpringMessages {
             }
         }
         return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
+    }
+
+    /**
+     * The Atlas message for {@code messages[i]}, or {@link InvalidInputException} naming
+     * {@code messages[i]} and the part Atlas cannot store ({@code text}, {@code metadata},
+     * {@code toolCalls}, {@code responses}): checked before a save writes anything, so a refused
+     * save creates no conversation. The store checks again as it writes.
+     */
+    static NewMessage checked(int i, Message m) {
+        String at = "messages[" + i + "]";
+        if (m instanceof ToolResponseMessage tool) {
+            for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
+                storable(at + ".responses", r.id());
+                storable(at + ".responses", r.name());
+                storable(at + ".responses", r.responseData());
+            }
+        } else if (m instanceof AssistantMessage a && a.hasToolCalls()) {
+            for (AssistantMessage.ToolCall c : a.getToolCalls()) {
+                storable(at + ".toolCalls", c.id());
+                storable(at + ".toolCalls", c.type());
+                storable(at + ".toolCalls", c.name());
+                storable(at + ".toolCalls", c.arguments());
+            }
+        }
+        NewMessage out;
+        try {
+            out = toAtlas(m);
+        } catch (InvalidInputException e) {
+            String part = "content".equals(e.field()) ? (m instanceof ToolResponseMessage ? "responses" : "text") : e.field();
+            throw new InvalidInputException(at + "." + part, e.getMessage().substring(e.field().length() + 2));
+        }
+        json(at + ".metadata", out.metadata(), 1);
+        if (write(out.metadata()).length() > Limits.MAX_METADATA_LENGTH) {
+            throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH + " characters as JSON");
+        }
+        return out;
+    }
+
+    /** Checks the strings (keys too) and the nesting of a JSON value at {@code depth} (the document itself is 1). */
+    private static void json(String field, Object value, int depth) {
+        if (value instanceof Map<?, ?> || value instanceof List<?>) {
+            if (depth > Limits.MAX_JSON_DEPTH) {
+                throw new InvalidInputException(field, "nests deeper than " + Limits.MAX_JSON_DEPTH + " levels");
+            }
+            if (value instanceof Map<?, ?> map) {
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    storable(field, (String) e.getKey());
+                    json(field, e.getValue(), depth + 1);
+                }
+            } else {
+                for (Object o : (List<?>) value) {
+                    json(field, o, depth + 1);
+                }
+            }
+        } else if (value instanceof String s) {
+            storable(field, s);
+        }
+    }
+
+    /** Refuses text a database cannot store: a NUL, or an unpaired surrogate (as Atlas refuses them). */
+    static void storable(String field, String text) {
+        if (text == null) {
+            return;
+        }
+        for (int k = 0; k < text.length(); k++) {
+            char c = text.charAt(k);
+            if (c == 0) {
+                throw new InvalidInputException(field, "contains a NUL character (U+0000) at index " + k + ", which databases cannot store");
+            }
+            if (Character.isHighSurrogate(c) && k + 1 < text.length() && Character.isLowSurrogate(text.charAt(k + 1))) {
+                k++;
+            } else if (Character.isSurrogate(c)) {
+                throw new InvalidInputException(field, "contains an unpaired UTF-16 surrogate at index " + k + "; text must be valid Unicode");
+            }
+        }
     }
 
     /** The media of a user or assistant message; none for other messages. */
@@ -191,12 +269,10 @@ final class SpringMessages {
                 yield AssistantMessage.builder().content(text).properties(meta).toolCalls(calls).media(media).build();
             }
             case TOOL -> {
-                List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>();
-                if (stored.contentType() == ContentType.JSON) {
-                    for (Map<String, Object> r : read(stored.content())) {
-                        responses.add(new ToolResponseMessage.ToolResponse((String) r.get("id"), (String) r.get("name"),
-                                (String) r.get("responseData")));
-                    }
+                List<ToolResponseMessage.ToolResponse> responses = stored.contentType() == ContentType.JSON ? responses(stored.content()) : null;
+                if (responses == null) {
+                    // Not written by this adapter (the Atlas API, another framework): its content is the one response.
+                    responses = List.of(new ToolResponseMessage.ToolResponse(null, null, stored.content()));
                 }
                 yield ToolResponseMessage.builder().responses(responses).metadata(meta).build();
             }
@@ -294,8 +370,19 @@ final class SpringMessages {
 
     private static boolean isJson(Object v) {
         if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer || v instanceof Long
-                || v instanceof Double) {
-            return v == null || !(v instanceof Double d) || Double.isFinite(d);
+                || v instanceof Short || v instanceof Byte) {
+            return true;
+        }
+        if (v instanceof Double || v instanceof Float) {
+            return Double.isFinite(((Number) v).doubleValue());
+        }
+        if (v instanceof java.math.BigInteger i) {
+            return i.abs().toString().length() <= Limits.MAX_JSON_NUMBER_LENGTH;
+        }
+        if (v instanceof java.math.BigDecimal d) {
+            // Atlas reads fractions back as doubles and refuses one a double does not hold exactly.
+            double read = d.doubleValue();
+            return Double.isFinite(read) && java.math.BigDecimal.valueOf(read).compareTo(d) == 0;
         }
         if (v instanceof Map<?, ?> m) {
             return m.keySet().stream().allMatch(String.class::isInstance) && m.values().stream().allMatch(SpringMessages::isJson);
@@ -314,12 +401,26 @@ final class SpringMessages {
         }
     }
 
-    private static List<Map<String, Object>> read(String json) {
+    private static final java.util.Set<String> RESPONSE_FIELDS = java.util.Set.of("id", "name", "responseData");
+
+    /** The tool responses this adapter wrote as {@code json}, or null when it is JSON of another shape. */
+    private static List<ToolResponseMessage.ToolResponse> responses(String json) {
+        List<Object> list;
         try {
-            return JSON.readValue(json, new TypeReference<>() {
+            list = JSON.readValue(json, new TypeReference<>() {
             });
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("stored tool responses are not the JSON this adapter writes", e);
+        } catch (JsonProcessingException notAList) {
+            return null;
         }
+        List<ToolResponseMessage.ToolResponse> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> r) || !RESPONSE_FIELDS.containsAll(r.keySet()) || !(r.get("id") == null || r.get("id") instanceof String)
+                    || !(r.get("name") == null || r.get("name") instanceof String)
+                    || !(r.get("responseData") == null || r.get("responseData") instanceof String)) {
+                return null;
+            }
+            out.add(new ToolResponseMessage.ToolResponse((String) r.get("id"), (String) r.get("name"), (String) r.get("responseData")));
+        }
+        return out;
     }
 }

@@ -374,6 +374,22 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("tool messages written through the Atlas API (text, a JSON object, JSON of another shape) read as one tool response"
+            + " holding the content, instead of making the whole conversation unreadable; this adapter's own read back exactly")
+    void foreignToolMessagesRead() {
+        Conversation c = tenant.conversations().ensure("foreign-tools", NewConversation.of(Owner.user("42"), "support"));
+        tenant.conversations().appendAll(c.id(), List.of(NewMessage.user("weather?"), NewMessage.tool("sunny"),
+                NewMessage.json(Role.TOOL, "{\"temperature\":20}"), NewMessage.json(Role.TOOL, "[1,{\"id\":5}]"), NewMessage.json(Role.TOOL, "[{\"id\":\"x\",\"rows\":2}]"),
+                NewMessage.json(Role.TOOL, "[{\"id\":\"c1\",\"name\":\"f\",\"responseData\":\"ok\"}]")));
+        assertThat(shapes(repository.findByConversationId("foreign-tools"))).containsExactly("USER[weather?]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=sunny]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData={\"temperature\":20}]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=[1,{\"id\":5}]]]",
+                "TOOL[ToolResponse[id=null, name=null, responseData=[{\"id\":\"x\",\"rows\":2}]]]",
+                "TOOL[ToolResponse[id=c1, name=f, responseData=ok]]");
+    }
+
+    @Test
     @DisplayName("more messages than the window appended through the Atlas API behind the repository's back: the kept system message still reads, in 3 statements, not a read of the whole conversation")
     void markerFoundBehindMoreThanAWindowOfForeignAppends() {
         CountingDataSource counting = new CountingDataSource(database().dataSource());
@@ -592,6 +608,56 @@ public abstract class SpringAiChatMemoryContract {
             }
         }
         assertThat(repository.findConversationIds()).hasSize(odd.size());
+    }
+
+    @Test
+    @DisplayName("the list a read returns is the caller's to change, as Spring AI's in-memory and JDBC repositories return it:"
+            + " add to it, drop its oldest, save it back")
+    void readListIsTheCallersToChange() {
+        repository.saveAll("mine", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        InMemoryChatMemoryRepository reference = new InMemoryChatMemoryRepository();
+        reference.saveAll("mine", List.of(new UserMessage("u1"), new AssistantMessage("a1")));
+        for (ChatMemoryRepository r : List.of(repository, reference)) {
+            List<Message> history = r.findByConversationId("mine");
+            history.add(new UserMessage("u2"));
+            history.remove(0);
+            r.saveAll("mine", history);
+            history = r.findByConversationId("mine");
+            history.addAll(List.of(new AssistantMessage("a2"), new UserMessage("u3")));
+            r.saveAll("mine", history);
+        }
+        assertThat(shapes(repository.findByConversationId("mine"))).containsExactlyElementsOf(shapes(reference.findByConversationId("mine")))
+                .containsExactly("ASSISTANT[a1][]", "USER[u2]", "ASSISTANT[a2][]", "USER[u3]");
+    }
+
+    @Test
+    @DisplayName("message metadata: JSON values round-trip, numbers of every Java type too (read back as JSON numbers read:"
+            + " Integer, Long or BigInteger, Double); values JSON cannot hold exactly (provider objects, NaN, an inexact decimal) are left out")
+    void metadataRoundTrip() {
+        java.util.Map<String, Object> given = new java.util.LinkedHashMap<>();
+        given.put("text", "ok");
+        given.put("flag", true);
+        given.put("int", 7);
+        given.put("long", 5_000_000_000L);
+        given.put("double", 2.5);
+        given.put("float", 1.5f);
+        given.put("short", (short) 3);
+        given.put("byte", (byte) -1);
+        given.put("bigInteger", java.math.BigInteger.TEN.pow(30));
+        given.put("bigDecimal", new BigDecimal("0.25"));
+        given.put("nested", java.util.Map.of("list", List.of(1, "two", 3.5f)));
+        given.put("inexact", new BigDecimal("0.1000000000000000000001"));
+        given.put("nan", Float.NaN);
+        given.put("object", new Object());
+        repository.saveAll("meta", List.of(UserMessage.builder().text("m").metadata(given).build()));
+        java.util.Map<String, Object> back = new java.util.LinkedHashMap<>(repository.findByConversationId("meta").get(0).getMetadata());
+        back.remove(SpringMessages.MESSAGE_ID);
+        back.remove("messageType");
+        java.util.Map<String, Object> expected = new java.util.HashMap<>(java.util.Map.of("text", "ok", "flag", true, "int", 7,
+                "long", 5_000_000_000L, "double", 2.5, "float", 1.5, "short", 3, "byte", -1,
+                "bigInteger", java.math.BigInteger.TEN.pow(30), "bigDecimal", 0.25));
+        expected.put("nested", java.util.Map.of("list", List.of(1, "two", 3.5)));
+        assertThat(back).isEqualTo(expected);
     }
 
     @Test
@@ -881,6 +947,73 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(assetRows("1 = 1")).isZero();
             assertThat(blobFiles(dir)).isZero();
         }
+    }
+
+    @Test
+    @DisplayName("a message Atlas cannot store (NUL, lone surrogate, too long, too deep) is refused naming messages[i] and its part"
+            + " before anything is written: no conversation is created, no id listed, an existing one gets nothing")
+    void unstorableMessageRefusedBeforeAnyWrite() {
+        // Message metadata is {spring_ai: {metadata: <the message's>}}: the message's map is 3 levels deep.
+        java.util.Map<String, Object> deepest = nested(dev.atlas.Limits.MAX_JSON_DEPTH - 3);
+        java.util.Map<String, Object> deep = nested(dev.atlas.Limits.MAX_JSON_DEPTH - 2);
+        repository.saveAll("deepest", List.of(UserMessage.builder().text("m").metadata(deepest).build()));
+        assertThat(repository.findByConversationId("deepest").get(0).getMetadata()).containsEntry("k", deepest.get("k"));
+        repository.deleteByConversationId("deepest");
+        ToolResponseMessage nulResponse = ToolResponseMessage.builder()
+                .responses(List.of(new ToolResponseMessage.ToolResponse("c1", "lookup", "ok\u0000"))).build();
+        AssistantMessage nulArguments = AssistantMessage.builder().content("")
+                .toolCalls(List.of(new AssistantMessage.ToolCall("c1", "function", "lookup", "{\"q\":\"\u0000\"}"))).build();
+        Object[][] cases = {
+                {List.of(new UserMessage("fine"), new UserMessage("a\u0000b")), "messages[1].text",
+                        "contains a NUL character (U+0000) at index 1, which databases cannot store"},
+                {List.of(new AssistantMessage("a\uD800")), "messages[0].text", "contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
+                {List.of(new UserMessage("x".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 1))), "messages[0].text",
+                        "is 1048577 characters; at most 1048576 are allowed"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("note", "\u0000")).build()), "messages[0].metadata",
+                        "contains a NUL character (U+0000) at index 0, which databases cannot store"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("k\uDC00", "v")).build()), "messages[0].metadata",
+                        "contains an unpaired UTF-16 surrogate at index 1; text must be valid Unicode"},
+                {List.of(UserMessage.builder().text("m").metadata(deep).build()), "messages[0].metadata",
+                        "nests deeper than " + dev.atlas.Limits.MAX_JSON_DEPTH + " levels"},
+                {List.of(UserMessage.builder().text("m").metadata(java.util.Map.of("big", "x".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH))).build()),
+                        "messages[0].metadata", "is more than " + dev.atlas.Limits.MAX_METADATA_LENGTH + " characters as JSON"},
+                {List.of(new UserMessage("q"), nulArguments), "messages[1].toolCalls",
+                        "contains a NUL character (U+0000) at index 6, which databases cannot store"},
+                {List.of(new UserMessage("q"), nulResponse), "messages[1].responses",
+                        "contains a NUL character (U+0000) at index 2, which databases cannot store"},
+                {List.of(UserMessage.builder().text("look").media(List.of(new org.springframework.ai.content.Media(
+                        org.springframework.util.MimeTypeUtils.IMAGE_PNG, java.net.URI.create("https://example.com/a.png")))).build(),
+                        UserMessage.builder().text("look").media(List.of(org.springframework.ai.content.Media.builder()
+                                .mimeType(org.springframework.util.MimeTypeUtils.IMAGE_PNG).data("https://example.com/\u0000.png").build())).build()),
+                        "messages[1].media[0]", "contains a NUL character (U+0000) at index 20, which databases cannot store"}};
+        repository.saveAll("existing", List.of(new UserMessage("kept")));
+        for (Object[] c : cases) {
+            @SuppressWarnings("unchecked")
+            List<Message> messages = (List<Message>) c[0];
+            for (String key : new String[] {"fresh", "existing"}) {
+                assertThatThrownBy(() -> repository.saveAll(key, messages)).as("%s into %s", c[1], key)
+                        .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                            assertThat(e.field()).isEqualTo(c[1]);
+                            assertThat(e.getMessage()).isEqualTo(c[1] + ": " + c[2]);
+                        });
+            }
+            assertThat(repository.findConversationIds()).as((String) c[1]).containsExactly("existing");
+            assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+            assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("existing").id(), 0, 10))
+                    .extracting(dev.atlas.conversation.Message::content).containsExactly("kept");
+        }
+    }
+
+    /** A map with {@code levels} maps nested below it, each under "k". */
+    private static java.util.Map<String, Object> nested(int levels) {
+        java.util.Map<String, Object> top = new java.util.HashMap<>();
+        java.util.Map<String, Object> inner = top;
+        for (int d = 0; d < levels; d++) {
+            java.util.Map<String, Object> next = new java.util.HashMap<>();
+            inner.put("k", next);
+            inner = next;
+        }
+        return top;
     }
 
     @Test
@@ -1234,6 +1367,58 @@ public abstract class SpringAiChatMemoryContract {
                 return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
             }
         };
+    }
+
+    @Test
+    @DisplayName("a call whose options turn internal tool execution off (Spring AI's user-controlled tool execution) gets the model's"
+            + " tool calls back unrun, as without the tool loop advisor; the round is recorded with its calls")
+    void userControlledToolExecutionIsLeftToTheCaller() {
+        ScriptedChatModel model = new ScriptedChatModel();
+        List<String> ran = java.util.Collections.synchronizedList(new ArrayList<>());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model).defaultTools(new OrderTools() {
+                    @Override
+                    public String lookup(int order) {
+                        ran.add("lookup " + order);
+                        return super.lookup(order);
+                    }
+                })
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        // Built by reflection: the switch is Spring AI 1.1's; 2.0 has none (its ChatClient's tool advisor always runs tools).
+        var builder = org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("scripted-1");
+        java.lang.reflect.Method off;
+        try {
+            off = org.springframework.ai.model.tool.ToolCallingChatOptions.Builder.class.getMethod("internalToolExecutionEnabled", Boolean.class);
+        } catch (NoSuchMethodException spring2) {
+            assertThat(org.springframework.ai.model.tool.ToolCallingChatOptions.class.getMethods())
+                    .extracting(java.lang.reflect.Method::getName).doesNotContain("getInternalToolExecutionEnabled");
+            return;
+        }
+        for (boolean stream : new boolean[] {false, true}) {
+            String key = stream ? "manual-stream" : "manual";
+            ChatClient.ChatClientRequestSpec spec;
+            try {
+                Object own = ((org.springframework.ai.model.tool.ToolCallingChatOptions.Builder) off.invoke(builder, false)).build();
+                spec = (ChatClient.ChatClientRequestSpec) ChatClient.ChatClientRequestSpec.class
+                        .getMethod("options", org.springframework.ai.chat.prompt.ChatOptions.class).invoke(client.prompt(), own);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+            spec = spec.user("where is order 4?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key));
+            org.springframework.ai.chat.model.ChatResponse response = stream
+                    ? spec.stream().chatResponse().blockLast(java.time.Duration.ofMinutes(1)) : spec.call().chatResponse();
+            assertThat(response.getResult().getOutput().getToolCalls()).as(key).extracting(AssistantMessage.ToolCall::name)
+                    .containsExactly("lookup", "lookup");
+            assertThat(shapes(memory.get(key))).as(key).hasSize(2).element(1).asString().startsWith("ASSISTANT[][ToolCall[");
+        }
+        assertThat(ran).isEmpty();
+        assertThat(model.prompts()).hasSize(2);
+        assertThat(tenant.executions().list(ExecutionQuery.all()).items()).hasSize(2).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(dev.atlas.execution.ToolCall::name,
+                    dev.atlas.execution.ToolCall::error).containsOnly(org.assertj.core.groups.Tuple.tuple("lookup", AtlasRecordingAdvisor.LEFT_TO_CALLER));
+        });
     }
 
     @Test
