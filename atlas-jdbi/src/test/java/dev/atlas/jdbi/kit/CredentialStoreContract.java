@@ -110,6 +110,31 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a JVM whose crypto provider lacks AES-GCM fails upsert, get and reEncrypt with ConfigurationException saying so (never an"
+            + " IllegalStateException, nor a CredentialDecryptionException blaming the data), and upsert writes nothing")
+    void jvmWithoutAesGcm() {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        java.security.Provider sunJce = java.security.Security.getProvider("SunJCE");
+        assertThat(sunJce).isNotNull();
+        int position = Arrays.asList(java.security.Security.getProviders()).indexOf(sunJce) + 1;
+        java.security.Security.removeProvider(sunJce.getName());
+        try {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> store.upsert(BOB, "openai", PLAINTEXT), () -> store.get(ALICE, "openai"),
+                    () -> rotated.tenant("acme").credentials().reEncrypt())) {
+                assertThatThrownBy(call).isExactlyInstanceOf(ConfigurationException.class).hasMessageContaining("AES/GCM/NoPadding")
+                        .hasMessageNotContaining(PLAINTEXT);
+            }
+        } finally {
+            java.security.Security.insertProviderAt(sunJce, position);
+        }
+        assertThat(store.list(BOB)).isEmpty();
+        assertThat(store.list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k1");
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
+    }
+
+    @Test
     @DisplayName("every write uses a fresh 12-byte nonce, so the same secret never encrypts alike")
     void freshNonce() throws SQLException {
         store.upsert(ALICE, "a", PLAINTEXT);
