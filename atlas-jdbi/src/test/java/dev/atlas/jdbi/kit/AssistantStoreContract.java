@@ -741,6 +741,37 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("revisions are immutable as documented: the settings (nested maps and lists included) and metadata a store returns refuse"
+            + " changes, so no caller can alter what a later diff or equals sees")
+    void returnedDocumentsAreUnmodifiable() {
+        Assistant a = store.create(AssistantSpec.of("support-bot", "Support bot").metadata(Map.of("team", Map.of("name", "care"))));
+        Map<String, Object> settings = Map.of("tone", "warm", "deep", Map.of("list", List.of(1, Map.of("k", "v"))));
+        AssistantRevision published = store.publish(a.id(), rev("p", settings));
+        List<AssistantRevision> reads = List.of(published, store.getRevision(a.id(), 1).orElseThrow(),
+                store.getRevision(published.id()).orElseThrow(), store.currentRevision(a.id()).orElseThrow(), store.revisions(a.id()).get(0),
+                store.rollback(a.id(), 1, BOB));
+        for (AssistantRevision r : reads) {
+            assertUnmodifiable(r.settings());
+            assertThat(r.settings()).isEqualTo(settings);
+        }
+        for (Assistant read : List.of(a, store.get(a.id()).orElseThrow(), store.list(10, null).items().get(0))) {
+            assertUnmodifiable(read.metadata());
+        }
+    }
+
+    /** The map and every map and list within it refuse changes. */
+    @SuppressWarnings("unchecked")
+    static void assertUnmodifiable(Object json) {
+        if (json instanceof Map<?, ?> m) {
+            assertThatThrownBy(() -> ((Map<String, Object>) m).put("added", 1)).isInstanceOf(UnsupportedOperationException.class);
+            m.values().forEach(AssistantStoreContract::assertUnmodifiable);
+        } else if (json instanceof List<?> l) {
+            assertThatThrownBy(() -> ((List<Object>) l).add(1)).isInstanceOf(UnsupportedOperationException.class);
+            l.forEach(AssistantStoreContract::assertUnmodifiable);
+        }
+    }
+
+    @Test
     @DisplayName("publishes racing a delete: every publish before it gets its own number 1..n, every one after it is NotFoundException, and the kept history is exactly the successful ones")
     void publishesRacingDelete() throws Exception {
         Assistant a = bot();

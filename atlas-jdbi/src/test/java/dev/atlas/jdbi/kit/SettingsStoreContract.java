@@ -100,6 +100,19 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("settings revisions are immutable as documented: their values (nested maps and lists included) refuse changes")
+    void returnedValuesAreUnmodifiable() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        Map<String, Object> values = Map.of("model", "gpt-4o", "deep", Map.of("list", List.of(1, Map.of("k", "v"))));
+        SettingsRevision published = store.publish(s.id(), values, null, null);
+        for (SettingsRevision r : List.of(published, store.getRevision(s.id(), 1).orElseThrow(), store.currentRevision(s.id()).orElseThrow(),
+                store.revisions(s.id()).get(0), store.rollback(s.id(), 1, BOB))) {
+            AssistantStoreContract.assertUnmodifiable(r.values());
+            assertThat(r.values()).isEqualTo(values);
+        }
+    }
+
+    @Test
     @DisplayName("publishing numbers revisions 1, 2, 3, moves the current pointer, and values read back exactly")
     void publish() {
         Settings s = store.create("plain-chat", "Plain chat", ALICE);
