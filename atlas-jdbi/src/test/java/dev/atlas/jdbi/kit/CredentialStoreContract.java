@@ -98,6 +98,23 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a Secret handed to a JSON serialiser (Jackson as is, or as Spring Boot configures it) or to Java serialization never"
+            + " yields its plaintext; CredentialInfo has no value to show")
+    void secretsAreNotSerialised() throws Exception {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Secret secret = store.require(ALICE, "openai");
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThatThrownBy(() -> plain.writeValueAsString(secret)).hasMessageNotContaining(PLAINTEXT);
+        com.fasterxml.jackson.databind.ObjectMapper lenient = new com.fasterxml.jackson.databind.ObjectMapper()
+                .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
+        assertThat(lenient.writeValueAsString(java.util.Map.of("secret", secret))).isEqualTo("{\"secret\":{}}");
+        assertThat(lenient.writeValueAsString(store.list(ALICE))).doesNotContain(PLAINTEXT).contains("openai");
+        assertThatThrownBy(() -> new java.io.ObjectOutputStream(java.io.OutputStream.nullOutputStream()).writeObject(secret))
+                .isInstanceOf(java.io.NotSerializableException.class).hasMessageNotContaining(PLAINTEXT);
+    }
+
+    @Test
     @DisplayName("delete removes one credential; deleting a missing one is a NotFoundException naming name")
     void delete() {
         store.upsert(ALICE, "openai", PLAINTEXT);
