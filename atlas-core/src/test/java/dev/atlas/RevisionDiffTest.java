@@ -32,4 +32,20 @@ class RevisionDiffTest {
         assertThat(d.isEmpty()).isFalse();
         assertThat(RevisionDiff.between(rev(1, "p", Map.of()), rev(2, "p", Map.of())).isEmpty()).isTrue();
     }
+    @Test
+    @DisplayName("RevisionDiff refuses null parts with InvalidInputException naming them, as its Javadoc says, never a NullPointerException")
+    void nullPartsAreRefused() {
+        java.util.Set<String> none = java.util.Set.of();
+        java.util.Set<String> withNull = new java.util.HashSet<>(java.util.Collections.singleton(null));
+        java.util.List<org.assertj.core.api.ThrowableAssert.ThrowingCallable> calls = java.util.List.of(
+                () -> new RevisionDiff(1, 2, null, none, none, false), () -> new RevisionDiff(1, 2, none, null, none, false),
+                () -> new RevisionDiff(1, 2, none, none, withNull, false), () -> RevisionDiff.between(null, rev(1, "p", Map.of())),
+                () -> RevisionDiff.between(rev(1, "p", Map.of()), null));
+        java.util.List<String> fields = java.util.List.of("added", "removed", "changed", "from", "to");
+        for (int i = 0; i < calls.size(); i++) {
+            String field = fields.get(i);
+            org.assertj.core.api.Assertions.assertThatThrownBy(calls.get(i))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo(field));
+        }
+    }
 }

@@ -96,7 +96,7 @@ public final class Assistant {
         this.topP = topP;
         this.maxOutputTokens = maxOutputTokens;
         this.tools = tools;
-        this.metadata = metadata;
+        this.metadata = JsonValues.frozen(metadata);
         this.currentRevisionId = currentRevisionId;
         this.currentRevisionNumber = currentRevisionNumber;
         this.lastRevisionNumber = lastRevisionNumber;

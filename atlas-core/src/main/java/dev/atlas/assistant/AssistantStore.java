@@ -122,7 +122,9 @@ public interface AssistantStore {
      * @return the assistantRevision
      * @throws NotFoundException when there is no live assistant with this id
      * @throws ConflictException (field {@code number}) when the assistant already has revision
-     *         {@link Integer#MAX_VALUE}, the last number there is; nothing is written
+     *         {@link Integer#MAX_VALUE}, the last number there is; (field {@code expectedRevision})
+     *         when {@link NewRevision#expectedRevision(int)} was given and the latest revision is
+     *         another one; nothing is written
      */
     AssistantRevision publish(UUID assistantId, NewRevision revision);
 

@@ -1,5 +1,7 @@
 package dev.atlas.assistant;
 
+import dev.atlas.internal.Check;
+
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -28,9 +30,19 @@ public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<
      * @param promptChanged whether the system prompts differ
      */
     public RevisionDiff {
-        added = Set.copyOf(added);
-        removed = Set.copyOf(removed);
-        changed = Set.copyOf(changed);
+        added = keys("added", added);
+        removed = keys("removed", removed);
+        changed = keys("changed", changed);
+    }
+
+    private static Set<String> keys(String field, Set<String> keys) {
+        Check.notNull(field, keys);
+        for (String key : keys) { // not contains(null): immutable sets throw on it
+            if (key == null) {
+                throw new dev.atlas.InvalidInputException(field, "must not contain null");
+            }
+        }
+        return Set.copyOf(keys);
     }
 
     /**
@@ -50,6 +62,8 @@ public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<
      * @return the top-level settings keys added, removed and changed from {@code from} to {@code to}, and whether the prompt changed
      */
     public static RevisionDiff between(AssistantRevision from, AssistantRevision to) {
+        Check.notNull("from", from);
+        Check.notNull("to", to);
         Map<String, Object> a = from.settings();
         Map<String, Object> b = to.settings();
         Set<String> added = new TreeSet<>();

@@ -104,6 +104,25 @@ public interface SettingsStore {
     SettingsRevision publish(UUID settingsId, @Nullable Map<String, ?> values, @Nullable String label, @Nullable Owner author);
 
     /**
+     * Like {@link #publish(UUID, Map, String, Owner)}, but only while the document's latest revision
+     * ({@link Settings#lastRevisionNumber()}, which is also the current one) is {@code expectedRevision}:
+     * optimistic concurrency for an editor that must not silently replace a revision someone else
+     * published meanwhile.
+     *
+     * @param settingsId the live document to publish to
+     * @param values JSON-compatible settings; {@code null} for none
+     * @param label  a short label, or {@code null}
+     * @param author who publishes, or {@code null}
+     * @param expectedRevision the latest revision number the editor saw, {@code 0} for none yet
+     * @return the new current revision
+     * @throws ConflictException (field {@code expectedRevision}) when the latest revision is another one;
+     *         nothing is written
+     * @throws NotFoundException when there is no live document with this id
+     */
+    SettingsRevision publish(UUID settingsId, @Nullable Map<String, ?> values, @Nullable String label, @Nullable Owner author,
+                             int expectedRevision);
+
+    /**
      * The revision with this number, also after a soft delete.
      *
      * @param settingsId the document's id

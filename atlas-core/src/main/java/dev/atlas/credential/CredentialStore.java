@@ -17,7 +17,9 @@ import dev.atlas.NotFoundException;
  * Each write uses a fresh random 96-bit nonce; tenant, owner, name and key id are bound as
  * associated data, so a ciphertext copied to another row fails to decrypt. Obtain it from
  * {@link Tenant#credentials()}; without configured keys every call fails with
- * {@link ConfigurationException}.
+ * {@link ConfigurationException}, and so does a call that needs the cipher on a JVM whose crypto
+ * providers lack AES-GCM (a {@link CredentialDecryptionException} always means the stored data or
+ * the key, never the JVM).
  *
  * <pre>{@code
  * CredentialStore creds = atlas.tenant("acme").credentials();

@@ -17,7 +17,12 @@ import dev.atlas.InvalidInputException;
  * shows it, so a secret that ends up in a log line or an exception message stays hidden; call
  * {@link #reveal()} where it is used. {@link #equals} compares in constant time and
  * {@link #hashCode()} is a keyed hash (the key is random per JVM), so neither tells anything
- * about the plaintext.
+ * about the plaintext. It is not {@link java.io.Serializable}, and JSON serialisers find no property
+ * to write, so it cannot leave through a session or a response by accident.
+ *
+ * <p>The plaintext is a {@code String}, which the JVM cannot wipe: there is no {@code close()} or
+ * zeroing, since it would promise what it cannot do. Keep a {@code Secret} no longer than the call
+ * that uses it and fetch it again from {@link CredentialStore} next time.
  */
 public final class Secret {
     private static final byte[] HASH_KEY = new byte[32];

@@ -1,5 +1,6 @@
 package dev.atlas.internal;
 
+import dev.atlas.ConfigurationException;
 import dev.atlas.CredentialDecryptionException;
 import dev.atlas.credential.CredentialKeys;
 
@@ -22,6 +23,7 @@ public final class CredentialCipher {
     /** AES-GCM nonce length in bytes. */
     public static final int NONCE_BYTES = 12;
     private static final int TAG_BITS = 128;
+    private static final String TRANSFORMATION = "AES/GCM/NoPadding";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CredentialKeys keys;
@@ -67,14 +69,32 @@ public final class CredentialCipher {
         String keyId = keys.primaryId();
         byte[] nonce = new byte[NONCE_BYTES];
         RANDOM.nextBytes(nonce);
+        Cipher c = cipher(Cipher.ENCRYPT_MODE, KeyAccess.key(keys, keyId).orElseThrow(), nonce);
+        c.updateAAD(aad(tenant, ownerType, ownerId, name, keyId));
         try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.ENCRYPT_MODE, KeyAccess.key(keys, keyId).orElseThrow(), new GCMParameterSpec(TAG_BITS, nonce));
-            c.updateAAD(aad(tenant, ownerType, ownerId, name, keyId));
             return new Sealed(keyId, nonce, c.doFinal(plaintext.getBytes(StandardCharsets.UTF_8)));
         } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES-GCM is unavailable in this JVM", e);
+            throw unavailable(e);
         }
+    }
+
+    /**
+     * A cipher set up for {@code mode}. Failing here is the JVM's doing (no AES-GCM provider, or a
+     * policy refusing 256-bit keys), never the stored data's: the nonce length is checked before.
+     */
+    private static Cipher cipher(int mode, SecretKey key, byte[] nonce) {
+        try {
+            Cipher c = Cipher.getInstance(TRANSFORMATION);
+            c.init(mode, key, new GCMParameterSpec(TAG_BITS, nonce));
+            return c;
+        } catch (GeneralSecurityException e) {
+            throw unavailable(e);
+        }
+    }
+
+    private static ConfigurationException unavailable(GeneralSecurityException e) {
+        return new ConfigurationException("credentials need " + TRANSFORMATION + " with 256-bit keys, which this JVM's crypto"
+                + " providers do not offer (" + e + "); use a Java runtime with the standard SunJCE provider", e);
     }
 
     /**
@@ -97,10 +117,9 @@ public final class CredentialCipher {
                 || sealed.ciphertext().length < TAG_BITS / 8) {
             throw new CredentialDecryptionException(credential + " has a malformed nonce or ciphertext");
         }
+        Cipher c = cipher(Cipher.DECRYPT_MODE, key, sealed.nonce());
+        c.updateAAD(aad(tenant, ownerType, ownerId, name, sealed.keyId()));
         try {
-            Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-            c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, sealed.nonce()));
-            c.updateAAD(aad(tenant, ownerType, ownerId, name, sealed.keyId()));
             return new String(c.doFinal(sealed.ciphertext()), StandardCharsets.UTF_8);
         } catch (AEADBadTagException e) {
             throw new CredentialDecryptionException(credential + " failed authentication: the stored ciphertext was"

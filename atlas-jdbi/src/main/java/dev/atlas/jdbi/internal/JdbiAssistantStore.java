@@ -203,7 +203,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Map<String, Object> content = new HashMap<>();
         content.put("system_prompt", revision.systemPrompt());
         content.put("settings", Json.write("settings", revision.settings()));
-        return db.write(h -> revisions.publish(h, assistantId, content, revision.label(), revision.author()));
+        return db.write(h -> revisions.publish(h, assistantId, content, revision.label(), revision.author(), revision.expectedRevision()));
     }
 
     @Override

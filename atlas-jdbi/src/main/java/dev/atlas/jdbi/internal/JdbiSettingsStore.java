@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
+import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -112,10 +113,23 @@ public final class JdbiSettingsStore implements SettingsStore {
 
     @Override
     public SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author) {
+        return publishFrom(settingsId, values, label, author, null);
+    }
+
+    @Override
+    public SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author, int expectedRevision) {
+        if (expectedRevision < 0) {
+            throw new InvalidInputException("expectedRevision", "must be 0 (no revision yet) or more, was " + expectedRevision);
+        }
+        return publishFrom(settingsId, values, label, author, expectedRevision);
+    }
+
+    /** Publishes, from revision {@code expected} only when it is given. */
+    private SettingsRevision publishFrom(UUID settingsId, Map<String, ?> values, String label, Owner author, Integer expected) {
         Check.notNull("settingsId", settingsId);
         JsonDoc doc = Json.write("values", Check.metadata("values", values));
         Check.optionalNonBlank("label", label, Limits.MAX_TITLE_LENGTH);
-        return db.write(h -> revisions.publish(h, settingsId, Map.of("value", doc), label, author));
+        return db.write(h -> revisions.publish(h, settingsId, Map.of("value", doc), label, author, expected));
     }
 
     @Override

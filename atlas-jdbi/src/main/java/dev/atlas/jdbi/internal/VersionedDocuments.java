@@ -38,6 +38,8 @@ final class VersionedDocuments<R> {
         final Statement slugHolder;
         final Statement known;
         final Statement bump;
+        final Statement bumpFrom;
+        final Statement last;
         final Statement insert;
         final Statement copy;
         final Statement setCurrent;
@@ -71,6 +73,12 @@ final class VersionedDocuments<R> {
             bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
                     + " RETURNING last_revision");
+            // The same, only from an expected number: under the row lock (PostgreSQL) or the write lock
+            // (SQLite) a concurrent publish that got there first leaves no row to bump.
+            bumpFrom = c.sql(revs + ".bumpFrom", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = :now"
+                    + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
+                    + " AND last_revision = :expected RETURNING last_revision");
+            last = c.sql(docs + ".last", "SELECT last_revision FROM <p>" + docs + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL");
             insert = c.sql(revs + ".insert", "INSERT INTO <p>" + revs + " (" + cols + ") VALUES (:t, :id, :doc, :number, '"
                     + RevisionKind.PUBLISHED + "', NULL, " + this.content.stream().map(s -> ":" + s).collect(Collectors.joining(", "))
                     + ", :label, :authorType, :authorId, :now) RETURNING " + cols + ", 0 AS rolled_back_to_number");
@@ -132,11 +140,14 @@ final class VersionedDocuments<R> {
         }
     }
 
-    /** Appends a published revision with {@code content} (column to value) and makes it current, in the caller's transaction. */
-    R publish(Handle h, UUID doc, Map<String, Object> content, String label, Owner author) {
+    /**
+     * Appends a published revision with {@code content} (column to value) and makes it current, in
+     * the caller's transaction; when {@code expected} is given, only while the latest revision has that number.
+     */
+    R publish(Handle h, UUID doc, Map<String, Object> content, String label, Owner author, Integer expected) {
         UUID rev = dev.atlas.Ids.next(db.clock());
         Instant now = db.now();
-        int n = bump(h, doc, now);
+        int n = expected == null ? bump(h, doc, now) : bumpFrom(h, doc, now, expected);
         Sql.Call insert = authored(sql.on(h, q.insert), rev, doc, n, label, author, now);
         for (String column : q.content) {
             insert.bind(column, content.get(column));
@@ -169,10 +180,27 @@ final class VersionedDocuments<R> {
             return n.get();
         }
         if (known(h, doc).orElse(0) == 1) {
-            throw new ConflictException("number", noun + " " + doc + " has used every revision number up to " + Integer.MAX_VALUE
-                    + "; its history is complete: create a new one to publish more");
+            throw exhausted(doc);
         }
         throw new NotFoundException(noun, doc);
+    }
+
+    private int bumpFrom(Handle h, UUID doc, Instant now, int expected) {
+        Optional<Integer> n = sql.on(h, q.bumpFrom).bind("doc", doc).bind("now", now).bind("expected", expected).optional(Sql.INT);
+        if (n.isPresent()) {
+            return n.get();
+        }
+        int last = sql.on(h, q.last).bind("doc", doc).optional(Sql.INT).orElseThrow(() -> new NotFoundException(noun, doc));
+        if (last != expected) {
+            throw new ConflictException("expectedRevision", noun + " " + doc + " is at revision " + last + ", not " + expected
+                    + ": another revision was published meanwhile; read it and publish again");
+        }
+        throw exhausted(doc);
+    }
+
+    private ConflictException exhausted(UUID doc) {
+        return new ConflictException("number", noun + " " + doc + " has used every revision number up to " + Integer.MAX_VALUE
+                + "; its history is complete: create a new one to publish more");
     }
 
     /** 1 for a live document, 0 for a deleted one, empty when the tenant has no such document. */

@@ -575,7 +575,8 @@ public abstract class AssistantStoreContract extends AtlasContract {
         assertThat(store.currentRevision(a.id())).contains(last);
         Assistant before = store.get(a.id()).orElseThrow();
         clock.advanceMicros(5);
-        List<Executable> calls = List.of(() -> store.publish(a.id(), rev("over", Map.of())), () -> store.rollback(a.id(), 1, BOB),
+        List<Executable> calls = List.of(() -> store.publish(a.id(), rev("over", Map.of())),
+                () -> store.publish(a.id(), rev("over", Map.of()).expectedRevision(Integer.MAX_VALUE)), () -> store.rollback(a.id(), 1, BOB),
                 () -> store.rollback(a.id(), r1.id(), BOB));
         for (Executable call : calls) {
             assertThatThrownBy(call::execute).isInstanceOfSatisfying(ConflictException.class,
@@ -683,6 +684,91 @@ public abstract class AssistantStoreContract extends AtlasContract {
             pool.shutdown();
         }
         assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(50);
+    }
+
+    @Test
+    @DisplayName("publish with expectedRevision applies only while the assistant's latest revision is that number (0 before the first):"
+            + " a stale one is a ConflictException naming expectedRevision and the number it is at, writing nothing; of 8 publishes from"
+            + " two instances expecting the same revision exactly one wins")
+    void publishExpectingARevision() throws Exception {
+        Assistant a = bot();
+        assertThat(store.publish(a.id(), rev("one", Map.of()).expectedRevision(0)).number()).isEqualTo(1);
+        assertThatThrownBy(() -> store.publish(a.id(), rev("stale", Map.of("x", 1)).expectedRevision(0)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"))
+                .hasMessageContaining("is at revision 1, not 0");
+        assertThat(store.revisions(a.id())).extracting(AssistantRevision::systemPrompt).containsExactly("one");
+        assertThat(store.get(a.id()).orElseThrow().lastRevisionNumber()).isEqualTo(1);
+
+        AssistantStore second = reopen(b -> b).tenant("acme").assistants();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                AssistantStore s = t % 2 == 0 ? store : second;
+                String prompt = "edit " + t;
+                futures.add(pool.submit(() -> {
+                    try {
+                        outcomes.add("published " + s.publish(a.id(), rev(prompt, Map.of()).expectedRevision(1)).number());
+                    } catch (ConflictException e) {
+                        outcomes.add("conflict " + e.field());
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(outcomes).containsExactlyInAnyOrder("published 2", "conflict expectedRevision", "conflict expectedRevision",
+                "conflict expectedRevision", "conflict expectedRevision", "conflict expectedRevision", "conflict expectedRevision",
+                "conflict expectedRevision");
+        assertThat(store.revisions(a.id())).extracting(AssistantRevision::number).containsExactly(1, 2);
+
+        // A rollback moves the latest number too; an expectation is checked against it.
+        store.rollback(a.id(), 1, BOB);
+        assertThatThrownBy(() -> store.publish(a.id(), rev("stale", Map.of()).expectedRevision(2))).isInstanceOf(ConflictException.class);
+        assertThat(store.publish(a.id(), rev("four", Map.of()).expectedRevision(3)).number()).isEqualTo(4);
+
+        assertField(() -> NewRevision.of("p", Map.of()).expectedRevision(-1), "expectedRevision");
+        assertThat(NewRevision.of("p", Map.of()).expectedRevision()).isNull();
+        Assistant foreign = other.create(AssistantSpec.of("foreign-bot", "Foreign"));
+        assertThatThrownBy(() -> store.publish(foreign.id(), rev("x", Map.of()).expectedRevision(0))).isInstanceOf(NotFoundException.class);
+        store.delete(a.id());
+        assertThatThrownBy(() -> store.publish(a.id(), rev("x", Map.of()).expectedRevision(4))).isInstanceOf(NotFoundException.class);
+        assertThat(other.revisions(foreign.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("revisions are immutable as documented: the settings (nested maps and lists included) and metadata a store returns refuse"
+            + " changes, so no caller can alter what a later diff or equals sees")
+    void returnedDocumentsAreUnmodifiable() {
+        Assistant a = store.create(AssistantSpec.of("support-bot", "Support bot").metadata(Map.of("team", Map.of("name", "care"))));
+        Map<String, Object> settings = Map.of("tone", "warm", "deep", Map.of("list", List.of(1, Map.of("k", "v"))));
+        AssistantRevision published = store.publish(a.id(), rev("p", settings));
+        List<AssistantRevision> reads = List.of(published, store.getRevision(a.id(), 1).orElseThrow(),
+                store.getRevision(published.id()).orElseThrow(), store.currentRevision(a.id()).orElseThrow(), store.revisions(a.id()).get(0),
+                store.rollback(a.id(), 1, BOB));
+        for (AssistantRevision r : reads) {
+            assertUnmodifiable(r.settings());
+            assertThat(r.settings()).isEqualTo(settings);
+        }
+        for (Assistant read : List.of(a, store.get(a.id()).orElseThrow(), store.list(10, null).items().get(0))) {
+            assertUnmodifiable(read.metadata());
+        }
+    }
+
+    /** The map and every map and list within it refuse changes. */
+    @SuppressWarnings("unchecked")
+    static void assertUnmodifiable(Object json) {
+        if (json instanceof Map<?, ?> m) {
+            assertThatThrownBy(() -> ((Map<String, Object>) m).put("added", 1)).isInstanceOf(UnsupportedOperationException.class);
+            m.values().forEach(AssistantStoreContract::assertUnmodifiable);
+        } else if (json instanceof List<?> l) {
+            assertThatThrownBy(() -> ((List<Object>) l).add(1)).isInstanceOf(UnsupportedOperationException.class);
+            l.forEach(AssistantStoreContract::assertUnmodifiable);
+        }
     }
 
     @Test

@@ -98,6 +98,23 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a Secret handed to a JSON serialiser (Jackson as is, or as Spring Boot configures it) or to Java serialization never"
+            + " yields its plaintext; CredentialInfo has no value to show")
+    void secretsAreNotSerialised() throws Exception {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Secret secret = store.require(ALICE, "openai");
+        com.fasterxml.jackson.databind.ObjectMapper plain = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThatThrownBy(() -> plain.writeValueAsString(secret)).hasMessageNotContaining(PLAINTEXT);
+        com.fasterxml.jackson.databind.ObjectMapper lenient = new com.fasterxml.jackson.databind.ObjectMapper()
+                .disable(com.fasterxml.jackson.databind.SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
+        assertThat(lenient.writeValueAsString(java.util.Map.of("secret", secret))).isEqualTo("{\"secret\":{}}");
+        assertThat(lenient.writeValueAsString(store.list(ALICE))).doesNotContain(PLAINTEXT).contains("openai");
+        assertThatThrownBy(() -> new java.io.ObjectOutputStream(java.io.OutputStream.nullOutputStream()).writeObject(secret))
+                .isInstanceOf(java.io.NotSerializableException.class).hasMessageNotContaining(PLAINTEXT);
+    }
+
+    @Test
     @DisplayName("delete removes one credential; deleting a missing one is a NotFoundException naming name")
     void delete() {
         store.upsert(ALICE, "openai", PLAINTEXT);
@@ -107,6 +124,31 @@ public abstract class CredentialStoreContract extends AtlasContract {
                 .hasMessage("name: credential openai not found");
         assertThat(store.get(ALICE, "openai")).isEmpty();
         assertThat(store.get(ALICE, "github")).isPresent();
+    }
+
+    @Test
+    @DisplayName("a JVM whose crypto provider lacks AES-GCM fails upsert, get and reEncrypt with ConfigurationException saying so (never an"
+            + " IllegalStateException, nor a CredentialDecryptionException blaming the data), and upsert writes nothing")
+    void jvmWithoutAesGcm() {
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        Atlas rotated = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)));
+        java.security.Provider sunJce = java.security.Security.getProvider("SunJCE");
+        assertThat(sunJce).isNotNull();
+        int position = Arrays.asList(java.security.Security.getProviders()).indexOf(sunJce) + 1;
+        java.security.Security.removeProvider(sunJce.getName());
+        try {
+            for (org.assertj.core.api.ThrowableAssert.ThrowingCallable call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+                    () -> store.upsert(BOB, "openai", PLAINTEXT), () -> store.get(ALICE, "openai"),
+                    () -> rotated.tenant("acme").credentials().reEncrypt())) {
+                assertThatThrownBy(call).isExactlyInstanceOf(ConfigurationException.class).hasMessageContaining("AES/GCM/NoPadding")
+                        .hasMessageNotContaining(PLAINTEXT);
+            }
+        } finally {
+            java.security.Security.insertProviderAt(sunJce, position);
+        }
+        assertThat(store.list(BOB)).isEmpty();
+        assertThat(store.list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k1");
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo(PLAINTEXT);
     }
 
     @Test

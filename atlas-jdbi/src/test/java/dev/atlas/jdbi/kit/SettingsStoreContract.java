@@ -58,6 +58,61 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("publish with an expected revision applies only while the latest revision is that number (0 before the first): a stale"
+            + " one is a ConflictException naming expectedRevision, nothing written; of 6 publishes from two instances expecting the same"
+            + " revision exactly one wins; a negative one is an InvalidInputException before any write")
+    void publishExpectingARevision() throws Exception {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        assertThat(store.publish(s.id(), Map.of("model", "a"), "v1", ALICE, 0).number()).isEqualTo(1);
+        assertThatThrownBy(() -> store.publish(s.id(), Map.of("model", "stale"), null, BOB, 0))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"))
+                .hasMessageContaining("is at revision 1, not 0");
+        assertThatThrownBy(() -> store.publish(s.id(), Map.of(), null, BOB, -1))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"));
+        SettingsStore second = reopen(b -> b).tenant("acme").settings();
+        ExecutorService pool = Executors.newFixedThreadPool(6);
+        List<String> outcomes = java.util.Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                SettingsStore writer = t % 2 == 0 ? store : second;
+                String model = "m" + t;
+                futures.add(pool.submit(() -> {
+                    try {
+                        outcomes.add("published " + writer.publish(s.id(), Map.of("model", model), null, null, 1).number());
+                    } catch (ConflictException e) {
+                        outcomes.add("conflict " + e.field());
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(outcomes).containsExactlyInAnyOrder("published 2", "conflict expectedRevision", "conflict expectedRevision",
+                "conflict expectedRevision", "conflict expectedRevision", "conflict expectedRevision");
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2);
+        Settings foreign = other.create("plain-chat", "Theirs", null);
+        assertThatThrownBy(() -> store.publish(foreign.id(), Map.of(), null, null, 0)).isInstanceOf(NotFoundException.class);
+        assertThat(other.revisions(foreign.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("settings revisions are immutable as documented: their values (nested maps and lists included) refuse changes")
+    void returnedValuesAreUnmodifiable() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        Map<String, Object> values = Map.of("model", "gpt-4o", "deep", Map.of("list", List.of(1, Map.of("k", "v"))));
+        SettingsRevision published = store.publish(s.id(), values, null, null);
+        for (SettingsRevision r : List.of(published, store.getRevision(s.id(), 1).orElseThrow(), store.currentRevision(s.id()).orElseThrow(),
+                store.revisions(s.id()).get(0), store.rollback(s.id(), 1, BOB))) {
+            AssistantStoreContract.assertUnmodifiable(r.values());
+            assertThat(r.values()).isEqualTo(values);
+        }
+    }
+
+    @Test
     @DisplayName("publishing numbers revisions 1, 2, 3, moves the current pointer, and values read back exactly")
     void publish() {
         Settings s = store.create("plain-chat", "Plain chat", ALICE);

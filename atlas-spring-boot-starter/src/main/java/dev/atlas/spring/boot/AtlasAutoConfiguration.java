@@ -117,7 +117,7 @@ public class AtlasAutoConfiguration {
         if (store != null) {
             builder.blobStore(store);
         }
-        CredentialKeys keys = credentialKeys(properties.getCredentialKeys());
+        CredentialKeys keys = credentialKeys(properties.getCredentialKeys(), properties.getCredentialPrimaryKey());
         if (keys != null) {
             builder.credentialKeys(keys);
         }
@@ -162,7 +162,18 @@ public class AtlasAutoConfiguration {
         }
     }
 
-    static CredentialKeys credentialKeys(Map<String, String> encoded) {
+    static CredentialKeys credentialKeys(Map<String, String> encoded, String primary) {
+        if (primary != null && !encoded.containsKey(primary)) {
+            throw new ConfigurationException("atlas.credential-primary-key: credential key id '" + primary + "' is not among "
+                    + new java.util.TreeSet<>(encoded.keySet()));
+        }
+        if (primary == null && encoded.size() > 1) {
+            // Spring merges the map from every property source (environment variables first, in
+            // no fixed order): "the first entry" could be any of the keys.
+            throw new ConfigurationException("atlas.credential-primary-key is required with several atlas.credential-keys ("
+                    + new java.util.TreeSet<>(encoded.keySet()) + "): name the key new credentials are encrypted with"
+                    + " (the order of property sources is not reliable)");
+        }
         CredentialKeys keys = null;
         for (Map.Entry<String, String> e : encoded.entrySet()) {
             byte[] key;
@@ -179,7 +190,7 @@ public class AtlasAutoConfiguration {
                 throw new ConfigurationException("atlas.credential-keys." + e.getKey() + ": " + bad.getMessage());
             }
         }
-        return keys;
+        return keys == null || primary == null ? keys : keys.primary(primary);
     }
 
     /**

@@ -68,10 +68,18 @@ public class AtlasProperties {
     private Path dataDirectory;
 
     /**
-     * AES-256 keys for the credential store, by key id, each as 32 bytes in Base64. The first
-     * entry is the primary key new secrets are encrypted with. Keep them out of source control.
+     * AES-256 keys for the credential store, by key id, each as 32 bytes in Base64. Keep them out
+     * of source control. With several keys (during a rotation), name the primary in
+     * atlas.credential-primary-key.
      */
     private Map<String, String> credentialKeys = new LinkedHashMap<>();
+
+    /**
+     * Id of the atlas.credential-keys entry new credentials are encrypted with; required with
+     * several keys (the order Spring lists keys from several property sources is not reliable),
+     * optional with one.
+     */
+    private String credentialPrimaryKey;
 
     public String getUrl() { return url; }
     public void setUrl(String url) { this.url = url; }
@@ -99,11 +107,14 @@ public class AtlasProperties {
     public void setDataDirectory(Path dataDirectory) { this.dataDirectory = dataDirectory; }
     public Map<String, String> getCredentialKeys() { return credentialKeys; }
     public void setCredentialKeys(Map<String, String> credentialKeys) { this.credentialKeys = credentialKeys; }
+    public String getCredentialPrimaryKey() { return credentialPrimaryKey; }
+    public void setCredentialPrimaryKey(String credentialPrimaryKey) { this.credentialPrimaryKey = credentialPrimaryKey; }
 
     @Override
     public String toString() {
         // Never the password or the keys: this object may end up in logs or actuator output.
         return "AtlasProperties[url=" + (url == null ? null : "(set)") + ", sqlitePath=" + sqlitePath + ", tablePrefix=" + tablePrefix
-                + ", migrate=" + migrate + ", closeTimeout=" + closeTimeout + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet() + "]";
+                + ", migrate=" + migrate + ", closeTimeout=" + closeTimeout + ", tenant=" + tenant + ", credentialKeys=" + credentialKeys.keySet()
+                + ", credentialPrimaryKey=" + credentialPrimaryKey + "]";
     }
 }

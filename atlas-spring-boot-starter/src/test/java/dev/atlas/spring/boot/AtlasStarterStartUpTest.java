@@ -129,6 +129,41 @@ class AtlasStarterStartUpTest {
     }
 
     @Test
+    @DisplayName("with several credential keys the primary is atlas.credential-primary-key, whatever order the property sources (an"
+            + " environment variable's, say) list the keys in; several keys without it, or a primary that is not among them, fail"
+            + " start-up naming the property and never a key")
+    void credentialPrimaryKeyIsExplicit() {
+        String oldKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        String newKey = java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(new byte[] {7}, 32));
+        // The new key arrives from a source Spring consults first (a system property here, an
+        // environment variable in production), the old one from the application's own properties.
+        System.setProperty("atlas.credential-keys.k-old", oldKey);
+        try {
+            try (ConfigurableApplicationContext ctx = start(App.class, "atlas.sqlite-path=" + dir.resolve("a.db"),
+                    "atlas.credential-keys.k-new=" + newKey, "atlas.credential-primary-key=k-new")) {
+                assertThat(ctx.getBean(Atlas.class).config().credentialKeys().primaryId()).isEqualTo("k-new");
+                assertThat(ctx.getBean(Tenant.class).credentials().upsert(Owner.user("1"), "openai", "sk").keyId()).isEqualTo("k-new");
+            }
+            Throwable unnamed = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.credential-keys.k-new=" + newKey);
+            assertThat(unnamed).isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.credential-primary-key is required with several atlas.credential-keys ([k-new, k-old]): name the key"
+                            + " new credentials are encrypted with (the order of property sources is not reliable)");
+            Throwable unknown = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("c.db"), "atlas.credential-keys.k-new=" + newKey,
+                    "atlas.credential-primary-key=k-neu");
+            assertThat(unknown).isInstanceOf(ConfigurationException.class)
+                    .hasMessage("atlas.credential-primary-key: credential key id 'k-neu' is not among [k-new, k-old]");
+            for (Throwable t : List.of(unnamed, unknown)) {
+                assertThat(t.getMessage()).doesNotContain(oldKey).doesNotContain(newKey);
+            }
+        } finally {
+            System.clearProperty("atlas.credential-keys.k-old");
+        }
+        Throwable withoutKeys = failureOfStart(App.class, "atlas.sqlite-path=" + dir.resolve("d.db"), "atlas.credential-primary-key=k1");
+        assertThat(withoutKeys).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.credential-primary-key: credential key id 'k1' is not among []");
+    }
+
+    @Test
     @DisplayName("a misspelt atlas.* property fails start-up naming it and the setting meant, instead of Atlas silently using its default file")
     void misspeltPropertyIsNamed() {
         Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
