@@ -1063,6 +1063,33 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a header whose version is anything but the integer 1 (\"1\", 1.0, true, 2, 2^32+1, null, missing) is refused naming line 1: version,"
+            + " and nothing is written")
+    void headerVersionOtherThanTheInteger1Refused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        String header = "{\"type\":\"atlas-export\",\"version\":1}";
+        assertThat(file).startsWith(header + "\n");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        for (String version : List.of("\"1\"", "1.0", "1.5", "true", "2", "0", "4294967297", "null", "[1]", "{}")) {
+            String edited = "{\"type\":\"atlas-export\",\"version\":" + version + "}" + file.substring(header.length());
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, edited.getBytes(StandardCharsets.UTF_8)));
+            expected.put(version, "InvalidInputException line 1: version");
+            actual.put(version, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        Throwable missing = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                ("{\"type\":\"atlas-export\"}" + file.substring(header.length())).getBytes(StandardCharsets.UTF_8)));
+        expected.put("missing", "InvalidInputException line 1: version");
+        actual.put("missing", missing == null ? "imported" : missing.getClass().getSimpleName()
+                + (missing instanceof InvalidInputException a ? " " + a.field() : ""));
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
     @DisplayName("a file cut off inside its last record, or holding garbage, is an InvalidInputException naming the line, and nothing is written")
     void truncatedOrGarbledFileRefused() {
         Tenant acme = populated();

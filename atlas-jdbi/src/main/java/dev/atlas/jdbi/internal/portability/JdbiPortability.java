@@ -319,7 +319,9 @@ public final class JdbiPortability implements Portability {
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
         }
-        if (h.path("version").asInt(-1) != VERSION) {
+        // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
+        JsonNode version = h.get("version");
+        if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
             throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + h.get("version"));
         }
         r.index = -1;
