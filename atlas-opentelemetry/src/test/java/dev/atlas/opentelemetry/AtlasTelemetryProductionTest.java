@@ -152,13 +152,19 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
-    @DisplayName("token metrics and span costs equal what the usage report sums from the stored executions, failed ones included")
+    @DisplayName("token metrics and span costs equal what the usage report sums from the stored executions, failed and cancelled ones included;"
+            + " a cancelled run records no duration")
     void metricsEqualTheUsageReport() {
         Instant from = clock.instant();
         record(Usage.of(1200, 30).cached(800).reasoning(10), null);
         record(Usage.of(7, 3).cacheWrite(500), null);
         record(Usage.of(99, 1), "provider said 500");
         record(Usage.of(123_456, 7_890).cached(1).cacheWrite(2).reasoning(3), null);
+        // Stopped by the user mid-stream: the tokens spent are stored and billed (the usage report counts them).
+        ExecutionHandle stopped = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMillis(25);
+        stopped.usage(Usage.of(40_000, 600).cached(5));
+        stopped.cancel();
         Instant to = clock.instant().plusSeconds(1);
 
         List<UsageRow> report = acme.executions().usageReport(UsageGroup.MODEL, from, to);
@@ -174,7 +180,7 @@ class AtlasTelemetryProductionTest {
         assertThat((long) output.getSum()).isEqualTo(row.outputTokens());
 
         List<HistogramPointData> durations = List.copyOf(sdk.metric("gen_ai.client.operation.duration").getHistogramData().getPoints());
-        assertThat(durations.stream().mapToLong(HistogramPointData::getCount).sum()).isEqualTo(row.executions());
+        assertThat(durations.stream().mapToLong(HistogramPointData::getCount).sum()).isEqualTo(row.executions() - 1);
         assertThat(point(durations, common.toBuilder().put("error.type", "_OTHER").build()).getCount()).isEqualTo(row.failures());
 
         BigDecimal spanCosts = BigDecimal.ZERO;
