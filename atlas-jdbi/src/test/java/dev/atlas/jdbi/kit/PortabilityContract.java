@@ -1090,6 +1090,36 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("JSON Lines means one record per line: a record split over lines, or two records on one line, is refused naming that line,"
+            + " and nothing is written; blank lines between records are accepted")
+    void oneRecordPerLine() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("again"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int hello = lineOf(file, "\"content\":\"hello\"");
+        Map<String, String> cases = new TreeMap<>(); // name := input, expected: refused naming line `hello`
+        cases.put("split after its type", replaceLine(file, "\"content\":\"hello\"", "\"row\":{", "\n\"row\":{"));
+        cases.put("split before its end", replaceLine(file, "\"content\":\"hello\"", "\"content\":\"hello\"", "\"content\":\"hello\"\n"));
+        cases.put("joined with the next", replaceLine(file, "\"content\":\"hello\"", "}}", "}}\u0001").replace("\u0001\n", ""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> actual = new TreeMap<>();
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(file);
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8)));
+            expected.put(e.getKey(), "InvalidInputException line " + hello);
+            actual.put(e.getKey(), x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        importBytes(beta, file.replace("\n", "\n\n").getBytes(StandardCharsets.UTF_8));
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+    }
+
+    @Test
     @DisplayName("a file cut off inside its last record, or holding garbage, is an InvalidInputException naming the line, and nothing is written")
     void truncatedOrGarbledFileRefused() {
         Tenant acme = populated();
