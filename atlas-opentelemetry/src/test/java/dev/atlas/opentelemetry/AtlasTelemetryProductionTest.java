@@ -126,6 +126,37 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
+    @DisplayName("the tool call a stale run was waiting on, failed by the sweep, is an ERROR tool span inside the execution's span,"
+            + " as replay exports it")
+    void sweepExportsTheToolCallItFailed() {
+        ExecutionHandle stale = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = stale.step();
+        clock.advanceMillis(10);
+        step.toolCall("call_7", "charge_card", "{}"); // the process dies while the tool runs
+        clock.advanceMillis(Duration.ofHours(2).toMillis());
+
+        assertThat(acme.executions().sweepInterrupted(Duration.ofHours(1)).toolCalls()).isEqualTo(1);
+
+        SpanData chat = spanOf(stale.id());
+        SpanData tool = sdk.span("execute_tool charge_card");
+        assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
+        assertThat(tool.getTraceId()).isEqualTo(chat.getTraceId());
+        assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(tool.getAttributes().get(ERROR_TYPE)).isEqualTo("_OTHER");
+        assertThat(tool.getEndEpochNanos() - tool.getStartEpochNanos()).isEqualTo(Duration.ofHours(2).toNanos());
+
+        Sdk backfill = new Sdk();
+        try (backfill) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(acme, clock.instant().minusSeconds(86_400), clock.instant())).isEqualTo(1);
+            SpanData replayed = backfill.span("execute_tool charge_card");
+            assertThat(replayed.getAttributes()).isEqualTo(tool.getAttributes());
+            assertThat(replayed.getStatus()).isEqualTo(tool.getStatus());
+            assertThat(replayed.getStartEpochNanos()).isEqualTo(tool.getStartEpochNanos());
+            assertThat(replayed.getEndEpochNanos()).isEqualTo(tool.getEndEpochNanos());
+        }
+    }
+
+    @Test
     @DisplayName("replay exports a tool call made outside any step (a voice session's) as the live export did")
     void replayIncludesToolCallsOutsideSteps() {
         Instant from = clock.instant();
