@@ -428,6 +428,34 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation export of a tool thread clears its parent links (the parent is not in the file): it imports alone, and"
+            + " re-imported where it came from changes nothing")
+    void toolThreadExportImportsAlone() {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> ids = PortabilityFixture.twoOwners(acme);
+        var thread = acme.conversations().create(dev.atlas.conversation.NewConversation.toolThread(BOB, "helper",
+                ids.get("bobConversation"), ids.get("bobToolCall")));
+        acme.conversations().append(thread.id(), dev.atlas.conversation.NewMessage.user("the helper's work"));
+        byte[] file = export(acme, ExportScope.conversation(thread.id()));
+        assertThat(text(file)).doesNotContain(ids.get("bobConversation").toString());
+
+        Tenant gamma = atlas.tenant("gamma");
+        importBytes(gamma, file);
+        var copy = gamma.conversations().require(thread.id());
+        assertThat(copy.parentConversationId()).isNull();
+        assertThat(copy.parentToolCallId()).isNull();
+        assertThat(gamma.conversations().messages(thread.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("the helper's work");
+        assertThat(export(gamma, ExportScope.tenant())).isEqualTo(file);
+
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        ImportReport again = acme.portability().importFrom(new ByteArrayInputStream(file));
+        assertThat(again.imported()).isEmpty();
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(acme.conversations().require(thread.id()).parentConversationId()).isEqualTo(ids.get("bobConversation"));
+    }
+
+    @Test
     @DisplayName("an owner's export clears their asset's link to another owner's execution and tool call; the asset imports alone")
     void ownerExportClearsAssetLinksElsewhere() {
         Map<String, UUID> ids = null;
