@@ -157,6 +157,41 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
+    @DisplayName("error.type follows the stored status, not the error column: a replayed completed execution imported with an error text"
+            + " has none, a failed one imported without an error text has _OTHER")
+    void errorTypeFollowsTheStatus() {
+        Instant from = clock.instant();
+        ExecutionHandle ok = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMillis(10);
+        ok.complete();
+        ExecutionHandle bad = acme.executions().start(ExecutionSpec.text("anthropic", "claude-sonnet-4"));
+        clock.advanceMillis(10);
+        bad.fail("provider said 500");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        acme.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        // A migration script's file: a completed call that kept a warning in error, a failed one without a message.
+        String file = out.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .map(l -> !l.startsWith("{\"type\":\"execution\"") ? l : l.replace("\"error\":\"provider said 500\",", "")
+                        .replace("\"model\":\"gpt-4o\",", "\"error\":\"retried once\",\"model\":\"gpt-4o\","))
+                .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+        assertThat(file).contains("retried once").doesNotContain("provider said 500");
+        Tenant copy = atlas.tenant("copy");
+        copy.portability().importFrom(new java.io.ByteArrayInputStream(file.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
+        try (Sdk backfill = new Sdk()) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(copy, from, clock.instant().plusSeconds(1))).isEqualTo(2);
+            SpanData completed = backfill.span("chat gpt-4o");
+            SpanData failed = backfill.span("chat claude-sonnet-4");
+            assertThat(completed.getAttributes().get(STATUS)).isEqualTo("completed");
+            assertThat(completed.getAttributes().get(ERROR_TYPE)).isNull();
+            assertThat(completed.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+            assertThat(failed.getAttributes().get(STATUS)).isEqualTo("failed");
+            assertThat(failed.getAttributes().get(ERROR_TYPE)).isEqualTo("_OTHER");
+            assertThat(failed.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        }
+    }
+
+    @Test
     @DisplayName("replay exports a tool call made outside any step (a voice session's) as the live export did")
     void replayIncludesToolCallsOutsideSteps() {
         Instant from = clock.instant();
