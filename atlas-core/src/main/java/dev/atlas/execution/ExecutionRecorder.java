@@ -177,8 +177,9 @@ public interface ExecutionRecorder {
      * to close what a crashed process left open. A step still open is failed once its execution is
      * over, whatever its age (it can no longer finish), and never before; a running tool call only by its age (its
      * result may come after its execution ended). Queued executions are left to their queue; a queued
-     * tool call is failed only once its execution is over (nothing can start it then). Each
-     * execution it fails is passed to the {@link ExecutionListener}s' {@code failed} after the commit.
+     * tool call is failed only once its execution is over (nothing can start it then). After the
+     * commit, each tool call it fails is passed to the {@link ExecutionListener}s' {@code toolCallFinished},
+     * then each execution it fails to their {@code failed}.
      *
      * @param olderThan only items older than this
      * @return the sweepResult

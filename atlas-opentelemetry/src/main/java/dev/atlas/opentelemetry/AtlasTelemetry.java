@@ -48,7 +48,8 @@ import java.util.UUID;
  * execution. Each tool call is an {@link SpanKind#INTERNAL} span {@code execute_tool
  * {gen_ai.tool.name}} under it, with the tool call's stored start and end. A completed or failed
  * execution also records {@code gen_ai.client.token.usage} (by {@code gen_ai.token.type}
- * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds). The
+ * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds); one
+ * cancelled after it started records its (billed) tokens but no duration. The
  * attributes are listed in {@code docs/opentelemetry.md}; cost is {@code atlas.cost}, in the
  * currency of the tenant's price table.
  *
@@ -224,6 +225,9 @@ public final class AtlasTelemetry implements ExecutionListener {
         // A cancelled execution that never started (pending or queued) made no call: no span.
         if (running(execution.id()) != null || execution.startedAt() != null) {
             finish(tenantId, execution);
+            // The tokens spent before the cancel are stored and billed: the conventions count billable tokens. No
+            // duration: the time to a cancel is the user's, not the operation's.
+            recordTokens(execution, tokenAttributes(execution));
         }
     }
 
@@ -341,25 +345,33 @@ public final class AtlasTelemetry implements ExecutionListener {
         span.end(call.completedAt() != null ? call.completedAt() : call.startedAt());
     }
 
-    private void recordMetrics(Execution e) {
-        AttributesBuilder common = Attributes.builder()
+    private static AttributesBuilder tokenAttributes(Execution e) {
+        return Attributes.builder()
                 .put(GenAi.OPERATION_NAME, GenAi.operation(e.type()))
                 .put(GenAi.PROVIDER_NAME, e.provider())
                 .put(GenAi.REQUEST_MODEL, e.model())
                 .put(GenAi.RESPONSE_MODEL, e.model());
-        Long input = GenAi.inputTokens(e.usage());
-        if (input != null) {
-            tokenUsage.record(input, common.build().toBuilder().put(GenAi.TOKEN_TYPE, "input").build());
-        }
-        if (e.usage().outputTokens() != null) {
-            tokenUsage.record(e.usage().outputTokens(), common.build().toBuilder().put(GenAi.TOKEN_TYPE, "output").build());
-        }
+    }
+
+    private void recordMetrics(Execution e) {
+        AttributesBuilder common = tokenAttributes(e);
+        recordTokens(e, common);
         if (e.startedAt() != null && e.completedAt() != null) {
             if (e.status() == ExecutionStatus.FAILED) {
                 common.put(GenAi.ERROR_TYPE, GenAi.OTHER_ERROR);
             }
             double seconds = Duration.between(e.startedAt(), e.completedAt()).toNanos() / 1e9;
             operationDuration.record(seconds, common.build());
+        }
+    }
+
+    private void recordTokens(Execution e, AttributesBuilder common) {
+        Long input = GenAi.inputTokens(e.usage());
+        if (input != null) {
+            tokenUsage.record(input, common.build().toBuilder().put(GenAi.TOKEN_TYPE, "input").build());
+        }
+        if (e.usage().outputTokens() != null) {
+            tokenUsage.record(e.usage().outputTokens(), common.build().toBuilder().put(GenAi.TOKEN_TYPE, "output").build());
         }
     }
 }

@@ -116,7 +116,8 @@ final class GenAi {
         if (e.cost() != null) {
             b.put(ATLAS_COST, e.cost().doubleValue());
         }
-        if (e.error() != null) {
+        // By the status, as the span status and the duration metric: an imported completed row may keep an error text.
+        if (e.status() == dev.atlas.execution.ExecutionStatus.FAILED) {
             b.put(ERROR_TYPE, OTHER_ERROR);
         }
         return b.build();

@@ -126,6 +126,72 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
+    @DisplayName("the tool call a stale run was waiting on, failed by the sweep, is an ERROR tool span inside the execution's span,"
+            + " as replay exports it")
+    void sweepExportsTheToolCallItFailed() {
+        ExecutionHandle stale = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = stale.step();
+        clock.advanceMillis(10);
+        step.toolCall("call_7", "charge_card", "{}"); // the process dies while the tool runs
+        clock.advanceMillis(Duration.ofHours(2).toMillis());
+
+        assertThat(acme.executions().sweepInterrupted(Duration.ofHours(1)).toolCalls()).isEqualTo(1);
+
+        SpanData chat = spanOf(stale.id());
+        SpanData tool = sdk.span("execute_tool charge_card");
+        assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
+        assertThat(tool.getTraceId()).isEqualTo(chat.getTraceId());
+        assertThat(tool.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        assertThat(tool.getAttributes().get(ERROR_TYPE)).isEqualTo("_OTHER");
+        assertThat(tool.getEndEpochNanos() - tool.getStartEpochNanos()).isEqualTo(Duration.ofHours(2).toNanos());
+
+        Sdk backfill = new Sdk();
+        try (backfill) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(acme, clock.instant().minusSeconds(86_400), clock.instant())).isEqualTo(1);
+            SpanData replayed = backfill.span("execute_tool charge_card");
+            assertThat(replayed.getAttributes()).isEqualTo(tool.getAttributes());
+            assertThat(replayed.getStatus()).isEqualTo(tool.getStatus());
+            assertThat(replayed.getStartEpochNanos()).isEqualTo(tool.getStartEpochNanos());
+            assertThat(replayed.getEndEpochNanos()).isEqualTo(tool.getEndEpochNanos());
+        }
+    }
+
+    @Test
+    @DisplayName("error.type follows the stored status, not the error column: a replayed completed execution imported with an error text"
+            + " has none, a failed one imported without an error text has _OTHER")
+    void errorTypeFollowsTheStatus() {
+        Instant from = clock.instant();
+        ExecutionHandle ok = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMillis(10);
+        ok.complete();
+        ExecutionHandle bad = acme.executions().start(ExecutionSpec.text("anthropic", "claude-sonnet-4"));
+        clock.advanceMillis(10);
+        bad.fail("provider said 500");
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        acme.portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        // A migration script's file: a completed call that kept a warning in error, a failed one without a message.
+        String file = out.toString(java.nio.charset.StandardCharsets.UTF_8).lines()
+                .map(l -> !l.startsWith("{\"type\":\"execution\"") ? l : l.replace("\"error\":\"provider said 500\",", "")
+                        .replace("\"model\":\"gpt-4o\",", "\"error\":\"retried once\",\"model\":\"gpt-4o\","))
+                .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+        assertThat(file).contains("retried once").doesNotContain("provider said 500");
+        Tenant copy = atlas.tenant("copy");
+        copy.portability().importFrom(new java.io.ByteArrayInputStream(file.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+
+        try (Sdk backfill = new Sdk()) {
+            assertThat(AtlasTelemetry.create(backfill.otel).replay(copy, from, clock.instant().plusSeconds(1))).isEqualTo(2);
+            SpanData completed = backfill.span("chat gpt-4o");
+            SpanData failed = backfill.span("chat claude-sonnet-4");
+            assertThat(completed.getAttributes().get(STATUS)).isEqualTo("completed");
+            assertThat(completed.getAttributes().get(ERROR_TYPE)).isNull();
+            assertThat(completed.getStatus().getStatusCode()).isEqualTo(StatusCode.UNSET);
+            assertThat(failed.getAttributes().get(STATUS)).isEqualTo("failed");
+            assertThat(failed.getAttributes().get(ERROR_TYPE)).isEqualTo("_OTHER");
+            assertThat(failed.getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
+        }
+    }
+
+    @Test
     @DisplayName("replay exports a tool call made outside any step (a voice session's) as the live export did")
     void replayIncludesToolCallsOutsideSteps() {
         Instant from = clock.instant();
@@ -152,13 +218,19 @@ class AtlasTelemetryProductionTest {
     }
 
     @Test
-    @DisplayName("token metrics and span costs equal what the usage report sums from the stored executions, failed ones included")
+    @DisplayName("token metrics and span costs equal what the usage report sums from the stored executions, failed and cancelled ones included;"
+            + " a cancelled run records no duration")
     void metricsEqualTheUsageReport() {
         Instant from = clock.instant();
         record(Usage.of(1200, 30).cached(800).reasoning(10), null);
         record(Usage.of(7, 3).cacheWrite(500), null);
         record(Usage.of(99, 1), "provider said 500");
         record(Usage.of(123_456, 7_890).cached(1).cacheWrite(2).reasoning(3), null);
+        // Stopped by the user mid-stream: the tokens spent are stored and billed (the usage report counts them).
+        ExecutionHandle stopped = acme.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMillis(25);
+        stopped.usage(Usage.of(40_000, 600).cached(5));
+        stopped.cancel();
         Instant to = clock.instant().plusSeconds(1);
 
         List<UsageRow> report = acme.executions().usageReport(UsageGroup.MODEL, from, to);
@@ -174,7 +246,7 @@ class AtlasTelemetryProductionTest {
         assertThat((long) output.getSum()).isEqualTo(row.outputTokens());
 
         List<HistogramPointData> durations = List.copyOf(sdk.metric("gen_ai.client.operation.duration").getHistogramData().getPoints());
-        assertThat(durations.stream().mapToLong(HistogramPointData::getCount).sum()).isEqualTo(row.executions());
+        assertThat(durations.stream().mapToLong(HistogramPointData::getCount).sum()).isEqualTo(row.executions() - 1);
         assertThat(point(durations, common.toBuilder().put("error.type", "_OTHER").build()).getCount()).isEqualTo(row.failures());
 
         BigDecimal spanCosts = BigDecimal.ZERO;

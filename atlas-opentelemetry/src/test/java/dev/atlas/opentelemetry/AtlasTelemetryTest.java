@@ -391,4 +391,36 @@ class AtlasTelemetryTest {
         assertThat(tool.getStartEpochNanos()).isEqualTo(nanos(T0));
         assertThat(tool.getEndEpochNanos()).isEqualTo(nanos(T0.plusMillis(50)));
     }
+
+    @Test
+    @DisplayName("with no SDK installed (the API's no-op, GlobalOpenTelemetry unset) every event and a replay run without error,"
+            + " store the same and keep no span open")
+    void noSdkInstalled() {
+        io.opentelemetry.api.GlobalOpenTelemetry.resetForTest();
+        for (io.opentelemetry.api.OpenTelemetry otel : List.of(io.opentelemetry.api.OpenTelemetry.noop(),
+                io.opentelemetry.api.GlobalOpenTelemetry.get())) {
+            AtlasTelemetry noop = AtlasTelemetry.create(otel);
+            try (Atlas other = Atlas.builder().sqlite(dir.resolve("noop-" + System.identityHashCode(otel) + ".db")).clock(clock)
+                    .executionListener(noop).build()) {
+                Tenant t = other.tenant("acme");
+                Conversation c = t.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+                UUID done = t.executions().record(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+                    StepHandle step = exec.step();
+                    step.toolCall("call_1", "lookup_order", "{}").fail("no such order");
+                    step.finish(null, FinishReason.TOOL_CALLS);
+                    exec.usage(Usage.of(10, 2));
+                    return exec.id();
+                });
+                var failed = t.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+                failed.fail("provider said 500");
+                var cancelled = t.executions().start(ExecutionSpec.text("openai", "gpt-4o"));
+                cancelled.usage(Usage.of(5, 1));
+                cancelled.cancel();
+                assertThat(noop.runningSpans()).isZero();
+                assertThat(noop.replay(t, T0.minusSeconds(1), T0.plusSeconds(1))).isEqualTo(3);
+                assertThat(t.executions().require(done).usage().inputTokens()).isEqualTo(10L);
+            }
+        }
+        io.opentelemetry.api.GlobalOpenTelemetry.resetForTest();
+    }
 }

@@ -42,6 +42,8 @@ final class ExecutionSql {
     final Statement sweepExecutionsReturning;
     final Statement sweepSteps;
     final Statement sweepCalls;
+    /** {@link #sweepCalls} returning the swept rows, for the listeners. */
+    final Statement sweepCallsReturning;
     final Statement insertStep;
     final Statement insertToolCall;
     final Statement insertToolCallOutsideStep;
@@ -119,9 +121,11 @@ final class ExecutionSql {
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
-        sweepCalls = c.sql("executions.sweepToolCalls", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
+        String sweepToolCalls = "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
                 + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
-                + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))");
+                + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))";
+        sweepCalls = c.sql("executions.sweepToolCalls", sweepToolCalls);
+        sweepCallsReturning = c.sql("executions.sweepToolCallsReturning", sweepToolCalls + " RETURNING " + ExecutionRows.TOOL_CALL_COLUMNS);
 
         // Inserted only while the execution is processing: a swept or cancelled run takes no new
         // steps nor tool calls. A finished step's refusal is the step handle's, the only way to

@@ -456,8 +456,10 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             throw new InvalidInputException("olderThan", "must not be negative, was " + olderThan);
         }
         List<Execution> swept = new ArrayList<>();
+        List<ToolCall> sweptCalls = new ArrayList<>();
         SweepResult result = db.write(h -> {
             swept.clear();
+            sweptCalls.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
             int executions;
@@ -471,9 +473,19 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 executions = sql.on(h, q.sweepExecutions).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update();
             }
             int steps = sql.on(h, q.sweepSteps).bind("error", INTERRUPTED).bind("now", now).update();
-            return new SweepResult(executions, steps,
-                    sql.on(h, q.sweepCalls).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update());
+            if (!events.active()) {
+                return new SweepResult(executions, steps,
+                        sql.on(h, q.sweepCalls).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff).update());
+            }
+            // The tool call a run was waiting on is what its trace most needs to show.
+            sweptCalls.addAll(sql.on(h, q.sweepCallsReturning).bind("error", INTERRUPTED).bind("now", now).bind("cutoff", cutoff)
+                    .list(toolCalls));
+            return new SweepResult(executions, steps, sweptCalls.size());
         });
+        // Tool calls first: their executions are still running for the listeners, so a call nests inside its run.
+        for (ToolCall c : sweptCalls) {
+            events.fire("toolCallFinished", l -> l.toolCallFinished(tenant, c));
+        }
         for (Execution e : swept) {
             events.fire("failed", l -> l.failed(tenant, e));
         }

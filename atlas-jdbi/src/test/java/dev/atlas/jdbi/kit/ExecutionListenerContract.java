@@ -299,10 +299,12 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("the sweep is heard as failed for each execution it failed, as stored and committed, and only in its tenant")
+    @DisplayName("the sweep is heard as toolCallFinished for each tool call it failed, then as failed for each execution it failed,"
+            + " as stored and committed, and only in its tenant")
     void sweepIsHeardAsFailed() {
         var recorder = atlas.tenant("acme").executions();
         ExecutionHandle stale = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        stale.step().toolCall("call_1", "charge_card", "{}"); // the process dies while the tool runs
         Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
         ExecutionHandle foreign = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-4o"));
         advance(2 * 3_600_000L);
@@ -310,17 +312,20 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         heard.events.clear();
         int thrownBefore = throwing.calls;
 
-        assertThat(recorder.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isEqualTo(2);
+        dev.atlas.execution.SweepResult swept = recorder.sweepInterrupted(java.time.Duration.ofHours(1));
+        assertThat(swept.executions()).isEqualTo(2);
+        assertThat(swept.toolCalls()).isEqualTo(1);
 
-        assertThat(heard.names()).containsExactly("failed", "failed");
+        assertThat(heard.names()).containsExactly("toolCallFinished", "failed", "failed");
         assertThat(heard.events).extracting(Event::tenantId).containsOnly("acme");
         assertThat(heard.events).extracting(Event::committedStatus).containsOnly("failed");
-        assertThat(heard.events).extracting(Event::record)
+        assertThat(heard.events.get(0).record()).isEqualTo(recorder.tree(stale.id()).orElseThrow().toolCalls().get(0));
+        assertThat(heard.events.subList(1, 3)).extracting(Event::record)
                 .containsExactlyInAnyOrder(recorder.require(stale.id()), recorder.require(pending.id()));
         assertThat(recorder.require(stale.id()).error()).isEqualTo("interrupted");
         assertThat(recorder.require(fresh.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
         assertThat(atlas.tenant("globex").executions().require(foreign.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
-        assertThat(throwing.calls - thrownBefore).isEqualTo(2);
+        assertThat(throwing.calls - thrownBefore).isEqualTo(3);
         heard.events.clear();
         assertThat(recorder.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isZero();
         assertThat(heard.events).isEmpty();

@@ -428,6 +428,34 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conversation export of a tool thread clears its parent links (the parent is not in the file): it imports alone, and"
+            + " re-imported where it came from changes nothing")
+    void toolThreadExportImportsAlone() {
+        Tenant acme = atlas.tenant("acme");
+        Map<String, UUID> ids = PortabilityFixture.twoOwners(acme);
+        var thread = acme.conversations().create(dev.atlas.conversation.NewConversation.toolThread(BOB, "helper",
+                ids.get("bobConversation"), ids.get("bobToolCall")));
+        acme.conversations().append(thread.id(), dev.atlas.conversation.NewMessage.user("the helper's work"));
+        byte[] file = export(acme, ExportScope.conversation(thread.id()));
+        assertThat(text(file)).doesNotContain(ids.get("bobConversation").toString());
+
+        Tenant gamma = atlas.tenant("gamma");
+        importBytes(gamma, file);
+        var copy = gamma.conversations().require(thread.id());
+        assertThat(copy.parentConversationId()).isNull();
+        assertThat(copy.parentToolCallId()).isNull();
+        assertThat(gamma.conversations().messages(thread.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                .containsExactly("the helper's work");
+        assertThat(export(gamma, ExportScope.tenant())).isEqualTo(file);
+
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        ImportReport again = acme.portability().importFrom(new ByteArrayInputStream(file));
+        assertThat(again.imported()).isEmpty();
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        assertThat(acme.conversations().require(thread.id()).parentConversationId()).isEqualTo(ids.get("bobConversation"));
+    }
+
+    @Test
     @DisplayName("an owner's export clears their asset's link to another owner's execution and tool call; the asset imports alone")
     void ownerExportClearsAssetLinksElsewhere() {
         Map<String, UUID> ids = null;
@@ -1060,6 +1088,63 @@ public abstract class PortabilityContract extends AtlasContract {
             importBytes(t, v.getValue());
             assertThat(text(export(t, ExportScope.tenant()))).as(v.getKey()).isEqualTo(file);
         }
+    }
+
+    @Test
+    @DisplayName("a header whose version is anything but the integer 1 (\"1\", 1.0, true, 2, 2^32+1, null, missing) is refused naming line 1: version,"
+            + " and nothing is written")
+    void headerVersionOtherThanTheInteger1Refused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        String header = "{\"type\":\"atlas-export\",\"version\":1}";
+        assertThat(file).startsWith(header + "\n");
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        for (String version : List.of("\"1\"", "1.0", "1.5", "true", "2", "0", "4294967297", "null", "[1]", "{}")) {
+            String edited = "{\"type\":\"atlas-export\",\"version\":" + version + "}" + file.substring(header.length());
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, edited.getBytes(StandardCharsets.UTF_8)));
+            expected.put(version, "InvalidInputException line 1: version");
+            actual.put(version, x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        Throwable missing = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta,
+                ("{\"type\":\"atlas-export\"}" + file.substring(header.length())).getBytes(StandardCharsets.UTF_8)));
+        expected.put("missing", "InvalidInputException line 1: version");
+        actual.put("missing", missing == null ? "imported" : missing.getClass().getSimpleName()
+                + (missing instanceof InvalidInputException a ? " " + a.field() : ""));
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("JSON Lines means one record per line: a record split over lines, or two records on one line, is refused naming that line,"
+            + " and nothing is written; blank lines between records are accepted")
+    void oneRecordPerLine() {
+        Tenant acme = atlas.tenant("acme");
+        UUID c = acme.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id();
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        acme.conversations().append(c, dev.atlas.conversation.NewMessage.user("again"));
+        String file = text(export(acme, ExportScope.tenant()));
+        int hello = lineOf(file, "\"content\":\"hello\"");
+        Map<String, String> cases = new TreeMap<>(); // name := input, expected: refused naming line `hello`
+        cases.put("split after its type", replaceLine(file, "\"content\":\"hello\"", "\"row\":{", "\n\"row\":{"));
+        cases.put("split before its end", replaceLine(file, "\"content\":\"hello\"", "\"content\":\"hello\"", "\"content\":\"hello\"\n"));
+        cases.put("joined with the next", replaceLine(file, "\"content\":\"hello\"", "}}", "}}\u0001").replace("\u0001\n", ""));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> actual = new TreeMap<>();
+        for (Map.Entry<String, String> e : cases.entrySet()) {
+            assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(file);
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8)));
+            expected.put(e.getKey(), "InvalidInputException line " + hello);
+            actual.put(e.getKey(), x == null ? "imported" : x.getClass().getSimpleName() + (x instanceof InvalidInputException a ? " " + a.field() : ""));
+        }
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+        importBytes(beta, file.replace("\n", "\n\n").getBytes(StandardCharsets.UTF_8));
+        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
     }
 
     @Test

@@ -29,6 +29,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -250,6 +251,31 @@ public abstract class RetentionContract extends AtlasContract {
         assertThat(conversations.require(idle1.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
         assertThat(conversations.require(idle2.id()).archivedAt()).isEqualTo(clock.instant());
         assertThat(conversations.require(fresh.id()).status()).isEqualTo(ConversationStatus.OPEN);
+    }
+
+    @Test
+    @DisplayName("cut-offs are exact to the microsecond whatever the JVM's time zone (a DST night in Chatham, opened there):"
+            + " idle one microsecond past the limit is archived, exactly at it is not; a dry run agrees")
+    void cutoffExactInAnyTimeZone() {
+        java.util.TimeZone saved = java.util.TimeZone.getDefault();
+        try {
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("Pacific/Chatham"));
+            Tenant t = reopen(b -> b.clock(clock)).tenant("acme");
+            clock.set(Instant.parse("2026-04-04T13:30:00.000001Z")); // the night Chatham leaves daylight saving time
+            Conversation past = t.conversations().create(NewConversation.of(ALICE));
+            clock.set(clock.instant().plusNanos(1_000));
+            Conversation at = t.conversations().create(NewConversation.of(ALICE));
+            clock.set(clock.instant().plus(Duration.ofDays(30)));
+            java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("America/St_Johns"));
+            RetentionPolicy policy = RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30));
+            assertThat(t.retention().runRetention(policy.dryRun(true)).counts()).isEqualTo(Map.of("conversations.archived", 1L));
+            assertThat(t.retention().runRetention(policy).counts()).isEqualTo(Map.of("conversations.archived", 1L));
+            assertThat(t.conversations().require(past.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+            assertThat(t.conversations().require(past.id()).archivedAt()).isEqualTo(Instant.parse("2026-05-04T13:30:00.000002Z"));
+            assertThat(t.conversations().require(at.id()).status()).isEqualTo(ConversationStatus.OPEN);
+        } finally {
+            java.util.TimeZone.setDefault(saved);
+        }
     }
 
     @Test

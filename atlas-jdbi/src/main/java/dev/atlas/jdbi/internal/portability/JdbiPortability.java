@@ -266,6 +266,8 @@ public final class JdbiPortability implements Portability {
         final JsonParser p;
         int index = -1;
         int line;
+        /** The line the last record ended on. */
+        private int endLine;
 
         Reader(Path file) throws IOException {
             p = FACTORY.createParser(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
@@ -283,8 +285,17 @@ public final class JdbiPortability implements Portability {
             if (t != JsonToken.START_OBJECT) {
                 throw new InvalidInputException("line " + line, "is not a JSON object");
             }
+            // JSON Lines: otherwise "line N" in an error could name a line holding two records, or half of one.
+            if (line == endLine) {
+                throw new InvalidInputException("line " + line, "holds a second record; write one JSON object per line");
+            }
             index++;
-            return RECORD.readTree(p);
+            JsonNode record = RECORD.readTree(p);
+            endLine = p.currentLocation().getLineNr();
+            if (endLine != line) {
+                throw new InvalidInputException("line " + line, "is not a whole record; write one JSON object per line");
+            }
+            return record;
         }
 
         String where() {
@@ -319,7 +330,9 @@ public final class JdbiPortability implements Portability {
         if (h == null || !HEADER_TYPE.equals(h.path("type").asText(null))) {
             throw new InvalidInputException("line 1: type", "must be the header {\"type\":\"" + HEADER_TYPE + "\",\"version\":" + VERSION + "}");
         }
-        if (h.path("version").asInt(-1) != VERSION) {
+        // Exactly the integer: asInt would also take "1", 1.5, true and 2^32+1 (truncated) as version 1.
+        JsonNode version = h.get("version");
+        if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != VERSION) {
             throw new InvalidInputException("line 1: version", "must be " + VERSION + ", was " + h.get("version"));
         }
         r.index = -1;
