@@ -13,7 +13,9 @@ import java.util.List;
  */
 public interface BlobStore {
     /**
-     * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new.
+     * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new,
+     * and of puts racing to one key at most one may land (a key that exists is a
+     * {@link java.nio.file.FileAlreadyExistsException}).
      *
      * @param key the key
      * @param content the content

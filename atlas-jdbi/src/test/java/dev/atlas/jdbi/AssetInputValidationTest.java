@@ -38,6 +38,13 @@ class AssetInputValidationTest extends RefusedBeforeSql {
         AssetStore assets = freshTenant().assets();
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, "a\u0000.png", "image/png"));
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, " ", "image/png"));
+        // A filename is the file's own name, served back (Content-Disposition, a download's name):
+        // no path in it, and no control character that would split a header.
+        for (String filename : new String[] {"../../etc/passwd", "/etc/passwd", "a/b.png", "C:\\Windows\\win.ini", "..\\x.png", "..", ".",
+                "a\r\nSet-Cookie: x=y.png", "tab\there.png", "bell\u0007.png", "del\u007f.png", "nel\u0085.png"}) {
+            refused("filename", () -> NewAsset.of(AssetType.IMAGE, filename, "image/png"));
+            refused("filename", () -> new NewAsset(AssetType.IMAGE, filename, null, null, null, null, null, null, Map.of()));
+        }
         refused("type", () -> AssetType.of("picture"));
         refused("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
         refused("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));
