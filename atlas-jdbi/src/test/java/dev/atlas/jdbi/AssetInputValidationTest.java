@@ -39,9 +39,9 @@ class AssetInputValidationTest extends RefusedBeforeSql {
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, "a\u0000.png", "image/png"));
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, " ", "image/png"));
         // A filename is the file's own name, served back (Content-Disposition, a download's name):
-        // no path in it, and no control character that would split a header.
+        // no path in it, and no line break that would split a header.
         for (String filename : new String[] {"../../etc/passwd", "/etc/passwd", "a/b.png", "C:\\Windows\\win.ini", "..\\x.png", "..", ".",
-                "a\r\nSet-Cookie: x=y.png", "tab\there.png", "bell\u0007.png", "del\u007f.png", "nel\u0085.png"}) {
+                "a\r\nSet-Cookie: x=y.png", "cr\r.png", "lf\n.png"}) {
             refused("filename", () -> NewAsset.of(AssetType.IMAGE, filename, "image/png"));
             refused("filename", () -> new NewAsset(AssetType.IMAGE, filename, null, null, null, null, null, null, Map.of()));
         }

@@ -886,6 +886,17 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a file's own name is kept exactly as given, whatever its script, spaces or dots, Windows device names and controls other than CR and LF included (Atlas never makes a file of it)")
+    void filenamesRoundTripExactly() throws Exception {
+        for (String filename : new String[] {"Ünïcödé 报告 (final) v2.PDF", "CON", "nul.txt", "...", ".env", "a..b", " leading and trailing ",
+                "emoji \uD83D\uDE00.png", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
+            Asset a = assets.create(NewAsset.of(AssetType.FILE, filename, null), new byte[] {1});
+            assertThat(a.filename()).isEqualTo(filename);
+            assertThat(assets.require(a.id()).filename()).as(filename).isEqualTo(filename);
+        }
+    }
+
+    @Test
     @DisplayName("a 20 MiB stream of non-repeating bytes is read back byte-exact with its size and SHA-256")
     void largeStreamRoundTrip() throws Exception {
         long size = 20L * 1024 * 1024 + 3;
