@@ -113,6 +113,11 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("asset", na);
         Check.notNull("content", content);
         JsonDoc metadata = Json.write("metadata", na.metadata());
+        // One running call, upload included: Atlas.close() waits for it (up to its closeTimeout).
+        return db.running(() -> upload(na, content, metadata));
+    }
+
+    private Asset upload(NewAsset na, InputStream content, JsonDoc metadata) {
         UUID id = Ids.next(db.clock());
         String key = keyPrefix() + "/" + id;
         // The intent commits before any byte is written, so whatever happens next (a crash, a
@@ -154,6 +159,15 @@ public final class JdbiAssetStore implements AssetStore {
                 }
                 return insert(h, na, current, id, blob, metadata, now);
             });
+        } catch (dev.atlas.AtlasClosedException e) {
+            // Closed (its closeTimeout over) before the row's transaction began: nothing names the
+            // bytes, so they go now; the intent stays for cleanupOrphanBlobs, which finds them gone.
+            try {
+                blobs.delete(key);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         } catch (RuntimeException | Error e) {
             abandon(key, e);
             throw e;
@@ -269,6 +283,10 @@ public final class JdbiAssetStore implements AssetStore {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is where Atlas keeps the bytes it stores itself; register keys of your own");
         }
         JsonDoc metadata = Json.write("metadata", na.metadata());
+        return db.running(() -> registerRead(na, blobKey, lowerKey, metadata));
+    }
+
+    private Asset registerRead(NewAsset na, String blobKey, String lowerKey, JsonDoc metadata) {
         db.read(h -> {
             checkReferences(h, na);
             checkKeyFree(h, blobKey, lowerKey);
@@ -428,6 +446,13 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public void discard(UUID assetId) {
         Check.notNull("assetId", assetId);
+        db.running(() -> {
+            discardRunning(assetId);
+            return null;
+        });
+    }
+
+    private void discardRunning(UUID assetId) {
         List<String> keys = db.write(h -> {
             // Locked first: an attach of this asset (which share-locks it) then waits and finds it
             // gone, or has committed and its attachment is seen below.
@@ -488,6 +513,10 @@ public final class JdbiAssetStore implements AssetStore {
         if (minAge.isNegative()) {
             throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
         }
+        return db.running(() -> cleanup(minAge));
+    }
+
+    private OrphanCleanup cleanup(Duration minAge) {
         String ownFiles = keyPrefix() + "/"; // read outside the try: a closed Atlas is not a blob failure
         int temporary;
         try {

@@ -1248,6 +1248,83 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertOpens(globex.assets(), theirs.id(), theirBytes);
     }
 
+    // ---- close during an upload -------------------------------------------------------------
+
+    /** {@code bytes} as a stream that, on its first read, says so on {@code reading} and waits for {@code release}. */
+    private static InputStream heldAtFirstRead(byte[] bytes, java.util.concurrent.CountDownLatch reading,
+            java.util.concurrent.CountDownLatch release) {
+        return new java.io.FilterInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (reading.getCount() > 0) {
+                    reading.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return super.read(b, off, len);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("Atlas.close() during an upload waits for it as for any running call: the asset is recorded whole, its intent gone, and the next instance opens it")
+    void closeWaitsForAnUploadInProgress() throws Exception {
+        byte[] bytes = new byte[200_000];
+        new Random(7).nextBytes(bytes);
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Asset> upload = pool.submit(() -> assets.create(png(), heldAtFirstRead(bytes, reading, release)));
+            reading.await();
+            Thread closer = new Thread(atlas::close);
+            closer.start();
+            // Released once close() is waiting for running calls (or, wrongly, has already returned).
+            while (closer.isAlive() && closer.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+            Asset a = upload.get();
+            closer.join();
+            Atlas next = reopen(b -> b.blobStore(blobs).clock(clock));
+            assertThat(next.tenant("acme").assets().require(a.id())).isEqualTo(a);
+            assertOpens(next.tenant("acme").assets(), a.id(), bytes);
+            assertThat(AdHoc.count(next, "blob_intents")).isZero();
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("an upload still running when close()'s timeout ends fails with AtlasClosedException and leaves no bytes and no row; the next cleanup finds nothing to remove")
+    void uploadOutlastingCloseTimeoutLeavesNothing() throws Exception {
+        Atlas short_ = reopen(b -> b.blobStore(blobs).clock(clock).closeTimeout(Duration.ZERO));
+        AssetStore store = short_.tenant("acme").assets();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Asset> upload = pool.submit(() -> store.create(png(), heldAtFirstRead(new byte[50_000], reading, release)));
+            reading.await();
+            short_.close();
+            release.countDown();
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(upload::get);
+            assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class);
+            assertThat(failure.getCause()).isInstanceOf(dev.atlas.AtlasClosedException.class);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertThat(allBlobs()).isEmpty();
+        assertThat(rows("assets")).isZero();
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(rows("blob_intents")).isZero();
+    }
+
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
         try (InputStream in = store.open(id)) {
             assertThat(in.readAllBytes()).isEqualTo(expected);
