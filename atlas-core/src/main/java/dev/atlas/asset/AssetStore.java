@@ -179,6 +179,8 @@ public interface AssetStore {
 
     /**
      * Attaches the asset to a message (idempotent: attaching again replaces the attachment metadata).
+     * The key {@link AttachedAsset#PART}, when present, is {@code true} or {@code false}; any other
+     * value is an {@link dev.atlas.InvalidInputException} on {@code attachmentMetadata}.
      *
      * @param messageId the message's id
      * @param assetId the asset's id

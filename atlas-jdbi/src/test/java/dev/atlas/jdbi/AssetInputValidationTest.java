@@ -55,6 +55,14 @@ class AssetInputValidationTest extends RefusedBeforeSql {
             }
         })), new byte[] {1}));
         refused("minAge", () -> assets.cleanupOrphanBlobs(Duration.ofSeconds(-1)));
+        // atlas.part decides whether retention deletes the asset with its message: only a boolean says.
+        for (Object notABoolean : new Object[] {"true", 1, "yes", Map.of()}) {
+            refused("attachmentMetadata", () -> assets.attach(UUID.randomUUID(), UUID.randomUUID(), Map.of("atlas.part", notABoolean)));
+        }
+        java.util.Map<String, Object> nullPart = new java.util.HashMap<>();
+        nullPart.put("atlas.part", null);
+        refused("attachmentMetadata", () -> assets.attach(UUID.randomUUID(), UUID.randomUUID(), nullPart));
+        assertThat(AdHoc.count(atlas, "message_assets")).isZero();
         assertThat(AdHoc.count(atlas, "assets")).isZero();
         assertThat(blobs.list("")).isEmpty();
         assertThat(blobs.puts).isZero();

@@ -476,7 +476,13 @@ public final class JdbiAssetStore implements AssetStore {
     public AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata) {
         Check.notNull("messageId", messageId);
         Check.notNull("assetId", assetId);
-        JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
+        Map<String, Object> checked = Check.metadata("attachmentMetadata", attachmentMetadata);
+        // It decides whether retention deletes the asset with the message: "true" or 1 must not silently mean no.
+        if (checked.containsKey(AttachedAsset.PART) && !(checked.get(AttachedAsset.PART) instanceof Boolean)) {
+            throw new InvalidInputException("attachmentMetadata", "'" + AttachedAsset.PART + "' is true (the asset is part of the message)"
+                    + " or false, was " + checked.get(AttachedAsset.PART));
+        }
+        JsonDoc metadata = Json.write("attachmentMetadata", checked);
         return db.write(h -> {
             if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
