@@ -585,7 +585,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("register refuses, naming blobKey, every key the blob store could not take or that could alias another: empty, NUL, too long, a segment the store refuses, a trailing dot, Atlas's layout in another case; a directory is not a blob")
+    @DisplayName("register refuses, naming blobKey, every key the blob store could not take or that could alias another: empty, NUL, too long, a segment the store refuses, a trailing dot, a Windows device name, Atlas's layout in another case; a directory is not a blob")
     void registerRefusesHostileKeys() throws Exception {
         external("ok/file.txt", "fine".getBytes(StandardCharsets.UTF_8));
         Files.createDirectories(dir.resolve("blobs").resolve("a/b/c/d/e/f/g/h"));
@@ -597,7 +597,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         long before = rows("assets");
         for (String key : List.of("", "ok/\u0000file.txt", "ok/" + "x".repeat(1_000), "a/b/c/d/e/f/g/h/i.txt", ".hidden/x.txt", "s".repeat(200),
                 "ok/file.txt.", "ok./file.txt", "ok/caf\u00e9.txt", "C:/ok/file.txt", "~/ok", atlasOwn.blobKey().toUpperCase(java.util.Locale.ROOT),
-                ".TMP/x", ".Tmp")) {
+                ".TMP/x", ".Tmp", "con", "NUL.txt", "ok/aux.tar.gz", "com1/x", "LPT9")) {
             assertThat(refusal(InvalidInputException.class, () -> assets.register(png(), key)).field()).as(key).isEqualTo("blobKey");
         }
         assertThat(refusal(NotFoundException.class, () -> assets.register(png(), "ok")).field()).contains("blobKey");
