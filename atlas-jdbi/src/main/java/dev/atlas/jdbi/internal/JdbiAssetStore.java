@@ -128,9 +128,11 @@ public final class JdbiAssetStore implements AssetStore {
             return null;
         });
         StoredBlob blob;
+        String misreport;
         WatchedStream watched = new WatchedStream(content);
         try {
             blob = blobs.put(key, watched);
+            misreport = misreport(blob, watched);
         } catch (Error e) {
             abandon(key, e);
             throw e;
@@ -142,6 +144,11 @@ public final class JdbiAssetStore implements AssetStore {
                     ? new StorageException("reading the asset's content stream failed: "
                             + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
                     : blobFailure("write " + key, e);
+            abandon(key, failure);
+            throw failure;
+        }
+        if (misreport != null) {
+            StorageException failure = new StorageException("blob store's put of " + key + " returned " + misreport, null, false, null);
             abandon(key, failure);
             throw failure;
         }
@@ -174,6 +181,21 @@ public final class JdbiAssetStore implements AssetStore {
         }
     }
 
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+    /**
+     * What is wrong with what a blob store's put reports, when it cannot be true of the bytes it was given: the
+     * content not read to its end, another byte count, or no lowercase hex SHA-256 (an ETag). The
+     * row would otherwise record it as the asset's size and hash. {@code null} when nothing is.
+     */
+    private static String misreport(StoredBlob blob, WatchedStream content) throws IOException {
+        return blob == null ? "nothing"
+                : content.read() != -1 ? "before reading the content to its end"
+                : blob.sizeBytes() != content.count ? "a size of " + blob.sizeBytes() + " bytes for the " + content.count + " it was given"
+                : blob.sha256() == null || !SHA256_HEX.matcher(blob.sha256()).matches() ? "'" + blob.sha256() + "' as the SHA-256 (64 lowercase hex digits)"
+                : null;
+    }
+
     /** Whether {@code failure} is {@code cause} or was caused by it. */
     private static boolean causedBy(Throwable failure, Throwable cause) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -187,6 +209,8 @@ public final class JdbiAssetStore implements AssetStore {
     /** The caller's content stream, remembering the first exception it threw. */
     private static final class WatchedStream extends java.io.FilterInputStream {
         volatile Exception failure;
+        /** Bytes read or skipped so far. */
+        long count;
 
         WatchedStream(InputStream in) {
             super(in);
@@ -201,7 +225,11 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public int read() throws IOException {
             try {
-                return super.read();
+                int b = in.read();
+                if (b >= 0) {
+                    count++;
+                }
+                return b;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;
@@ -211,7 +239,11 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             try {
-                return in.read(b, off, len);
+                int n = in.read(b, off, len);
+                if (n > 0) {
+                    count += n;
+                }
+                return n;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;
@@ -221,7 +253,9 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public long skip(long n) throws IOException {
             try {
-                return in.skip(n);
+                long skipped = in.skip(n);
+                count += Math.max(0, skipped);
+                return skipped;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;

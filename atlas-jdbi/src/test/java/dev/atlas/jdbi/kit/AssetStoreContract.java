@@ -1132,6 +1132,10 @@ public abstract class AssetStoreContract extends AtlasContract {
         /** Runs once when the next open starts: the asset row has been read, the bytes not yet. */
         volatile Runnable beforeOpen;
         volatile int deletes;
+        /** When set, put reads and stores only this many bytes of the content (a store with a bug). */
+        volatile int shortRead = -1;
+        /** When set, put reports this instead of what it stored (a store that reports an ETag, say). */
+        volatile java.util.function.UnaryOperator<StoredBlob> misreport;
 
         /** Delegates to {@code delegate}. */
         public FlakyBlobStore(BlobStore delegate) {
@@ -1143,7 +1147,11 @@ public abstract class AssetStoreContract extends AtlasContract {
             if (failPut) {
                 throw new IOException("disk full");
             }
-            StoredBlob b = delegate.put(key, content);
+            StoredBlob b = delegate.put(key, shortRead < 0 ? content : new ByteArrayInputStream(content.readNBytes(shortRead)));
+            java.util.function.UnaryOperator<StoredBlob> lie = misreport;
+            if (lie != null) {
+                b = lie.apply(b);
+            }
             puts++;
             Runnable hook = afterPut;
             if (hook != null) {
@@ -1246,6 +1254,31 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(gamma.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
         assertThat(globex.assets().get(theirs.id())).contains(theirs);
         assertOpens(globex.assets(), theirs.id(), theirBytes);
+    }
+
+    @Test
+    @DisplayName("a blob store whose put leaves content unread, or reports a size other than the bytes it was given or no lowercase hex SHA-256 (an MD5 ETag), fails create with a StorageException: no row, no bytes, no intent")
+    void blobStoreMisreportingItsPutIsRefused() throws Exception {
+        byte[] bytes = new byte[1000];
+        new Random(3).nextBytes(bytes);
+        List<java.util.function.UnaryOperator<StoredBlob>> lies = List.of(
+                b -> new StoredBlob(b.key(), b.sizeBytes(), "d41d8cd98f00b204e9800998ecf8427e"),
+                b -> new StoredBlob(b.key(), b.sizeBytes(), b.sha256().toUpperCase(java.util.Locale.ROOT)),
+                b -> new StoredBlob(b.key(), b.sizeBytes() + 1, b.sha256()),
+                b -> new StoredBlob(b.key(), 0, b.sha256()));
+        for (java.util.function.UnaryOperator<StoredBlob> lie : lies) {
+            blobs.misreport = lie;
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
+        }
+        blobs.misreport = null;
+        blobs.shortRead = 10;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
+        blobs.shortRead = -1;
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        Asset honest = assets.create(png(), bytes);
+        assertThat(honest.sha256()).isEqualTo(sha256(bytes));
     }
 
     // ---- close during an upload -------------------------------------------------------------
