@@ -177,13 +177,21 @@ public final class LocalDirectoryBlobStore implements BlobStore {
     private static void publish(Path tmp, Path target) throws IOException {
         try {
             Files.createLink(target, tmp);
-            Files.delete(tmp);
-            return;
         } catch (FileAlreadyExistsException e) {
             throw e;
         } catch (UnsupportedOperationException | FileSystemException noHardLinks) {
-            // FAT, some network shares: fall through to the rename
+            renameIfAbsent(tmp, target); // FAT, some network shares
+            return;
         }
+        try {
+            Files.delete(tmp);
+        } catch (IOException leftover) {
+            // The blob is in place: the temporary name is only a second link to it, which
+            // removeAbandonedTemporaryFiles removes later. The put succeeded.
+        }
+    }
+
+    private static void renameIfAbsent(Path tmp, Path target) throws IOException {
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             throw new FileAlreadyExistsException(target.toString());
         }
