@@ -31,6 +31,10 @@ public interface AssetStore {
      * blob store. An execution or tool call purged while the bytes were written is a
      * {@link dev.atlas.NotFoundException} naming it, as if it had been gone before the call.
      *
+     * <p>The whole call, upload included, is a running call for {@link dev.atlas.Atlas#close()}:
+     * close waits for it (up to {@link dev.atlas.AtlasBuilder#closeTimeout}), and one still
+     * running then fails with {@link dev.atlas.AtlasClosedException}, leaving no row and no bytes.
+     *
      * @param asset the asset to store
      * @param content the content
      * @return the asset
@@ -175,6 +179,8 @@ public interface AssetStore {
 
     /**
      * Attaches the asset to a message (idempotent: attaching again replaces the attachment metadata).
+     * The key {@link AttachedAsset#PART}, when present, is {@code true} or {@code false}; any other
+     * value is an {@link dev.atlas.InvalidInputException} on {@code attachmentMetadata}.
      *
      * @param messageId the message's id
      * @param assetId the asset's id

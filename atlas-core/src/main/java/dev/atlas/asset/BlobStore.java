@@ -13,7 +13,12 @@ import java.util.List;
  */
 public interface BlobStore {
     /**
-     * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new.
+     * Streams {@code content} (not closed) to {@code key}, replacing nothing: the key must be new,
+     * and of puts racing to one key at most one may land (a key that exists is a
+     * {@link java.nio.file.FileAlreadyExistsException}). It reads {@code content} to its end and
+     * returns the number of bytes and their lowercase hex SHA-256 (not an ETag): an
+     * {@link AssetStore#create} whose put does not is a {@link dev.atlas.StorageException}, its
+     * bytes deleted.
      *
      * @param key the key
      * @param content the content

@@ -32,7 +32,12 @@ import java.util.stream.Stream;
  * Blobs as files under one directory, created on first write. {@link #put} streams into a
  * temporary file in {@code <root>/.tmp}, below the directory of its key there (so each tenant's
  * uploads have their own), forces it to disk, then moves it into place atomically, so a crash
- * never leaves a half-written blob under a real key.
+ * never leaves a half-written blob under a real key. A put never replaces: of puts racing to one
+ * key exactly one lands and the others fail with {@link FileAlreadyExistsException}.
+ *
+ * <p>Keys are portable: a segment naming a Windows device ({@code CON}, {@code NUL.txt},
+ * {@code com1} …, any case) or ending in {@code .} is an {@link InvalidInputException} on
+ * {@code key} on every OS, so the directory opens the same files wherever it is copied.
  *
  * <p>Keys are not always Atlas's own ({@link AssetStore#register} takes the caller's), so a key
  * whose path leads through a symbolic link out of the directory (or into a dangling link) is
@@ -63,10 +68,21 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         return root;
     }
 
+    /**
+     * A segment Windows opens as something else: a device (CON, NUL.txt …, any case, any
+     * extension) or, with its trailing dot dropped, another file. Refused on every OS, so a blob
+     * directory can be copied to any OS and open the same files.
+     */
+    private static final Pattern NOT_PORTABLE = Pattern.compile("(?i)(?:^|/)(?:(?:con|prn|aux|nul|com[1-9]|lpt[1-9])(?:\\.[^/]*)?|[^/]*\\.)(?:/|$)");
+
     static String checkKey(String key) {
         Check.notNull("key", key);
         if (!KEY.matcher(key).matches() || key.startsWith(TMP)) {
             throw new InvalidInputException("key", "'" + key + "' is not a blob key: use / separated segments of letters, digits, . _ -");
+        }
+        if (NOT_PORTABLE.matcher(key).find()) {
+            throw new InvalidInputException("key", "'" + key + "' is not a portable blob key: a segment names a Windows device"
+                    + " (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension) or ends in '.'");
         }
         return key;
     }
@@ -138,14 +154,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }
-            if (Files.exists(target)) {
-                throw new FileAlreadyExistsException(target.toString());
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target);
-            }
+            publish(tmp, target);
         } catch (Throwable t) {
             // An Error (a thread stopped mid-upload, out of memory) too: only a crash leaves the
             // file, and removeAbandonedTemporaryFiles takes care of that.
@@ -157,6 +166,40 @@ public final class LocalDirectoryBlobStore implements BlobStore {
             throw t;
         }
         return new StoredBlob(key, size, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    /**
+     * Gives {@code tmp} the name {@code target} unless that exists. A hard link is created only
+     * when the name is free, in one step, so of two puts racing to one key exactly one lands
+     * (a rename would silently replace the first's bytes). Where the file system has no hard
+     * links, a check then an atomic rename, which two racing puts can still both pass.
+     */
+    private static void publish(Path tmp, Path target) throws IOException {
+        try {
+            Files.createLink(target, tmp);
+        } catch (FileAlreadyExistsException e) {
+            throw e;
+        } catch (UnsupportedOperationException | FileSystemException noHardLinks) {
+            renameIfAbsent(tmp, target); // FAT, some network shares
+            return;
+        }
+        try {
+            Files.delete(tmp);
+        } catch (IOException leftover) {
+            // The blob is in place: the temporary name is only a second link to it, which
+            // removeAbandonedTemporaryFiles removes later. The put succeeded.
+        }
+    }
+
+    private static void renameIfAbsent(Path tmp, Path target) throws IOException {
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new FileAlreadyExistsException(target.toString());
+        }
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(tmp, target);
+        }
     }
 
     @Override

@@ -36,7 +36,7 @@ public final class NewAsset {
      * Creates the value; every argument is as its accessor returns it.
      *
      * @param type the type
-     * @param filename the filename
+     * @param filename the file's own name (see {@link #of(AssetType, String, String)})
      * @param mimeType the mime type
      * @param owner the owner
      * @param agent the agent
@@ -56,7 +56,7 @@ public final class NewAsset {
             @Nullable String description,
             Map<String, Object> metadata) {
         Check.notNull("type", type);
-        Check.key("filename", filename);
+        checkFilename(filename);
         Check.optionalKey("mimeType", mimeType);
         if (mimeType != null && !MIME_TYPE.matcher(mimeType).matches()) {
             // Applications serve it back as Content-Type: a CR LF here would be a header injection.
@@ -79,6 +79,22 @@ public final class NewAsset {
         this.toolCallId = toolCallId;
         this.description = description;
         this.metadata = metadata;
+    }
+
+    /**
+     * A file's own name, as applications serve it back (a download's name, Content-Disposition):
+     * no directory in it, so it cannot lead a download out of its folder, and no line break,
+     * which would split a header. Anything else (Unicode, spaces, a Windows device name, other
+     * control characters, which a display escapes) is kept as given.
+     */
+    private static void checkFilename(String filename) {
+        Check.key("filename", filename);
+        if (filename.equals(".") || filename.equals("..") || filename.indexOf('/') >= 0 || filename.indexOf('\\') >= 0) {
+            throw new dev.atlas.InvalidInputException("filename", "is a path, not a file's name: no / or \\, not . or ..");
+        }
+        if (filename.indexOf('\r') >= 0 || filename.indexOf('\n') >= 0) {
+            throw new dev.atlas.InvalidInputException("filename", "contains a line break (CR or LF), which would split a header it is served in");
+        }
     }
 
     /**
@@ -166,7 +182,8 @@ public final class NewAsset {
      * Creates a {@code NewAsset} from {@code type}, {@code filename}, {@code mimeType}.
      *
      * @param type the type
-     * @param filename the filename
+     * @param filename the file's own name, kept as given: 1 to {@link Limits#MAX_KEY_LENGTH}
+     *     characters, not blank, no {@code /} or {@code \}, not {@code .} or {@code ..}, no CR or LF
      * @param mimeType {@code type/subtype} with optional {@code ;name=value} parameters, or {@code null}
      * @return the new value
      */

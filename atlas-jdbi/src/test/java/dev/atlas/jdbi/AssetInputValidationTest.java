@@ -38,6 +38,13 @@ class AssetInputValidationTest extends RefusedBeforeSql {
         AssetStore assets = freshTenant().assets();
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, "a\u0000.png", "image/png"));
         refused("filename", () -> NewAsset.of(AssetType.IMAGE, " ", "image/png"));
+        // A filename is the file's own name, served back (Content-Disposition, a download's name):
+        // no path in it, and no line break that would split a header.
+        for (String filename : new String[] {"../../etc/passwd", "/etc/passwd", "a/b.png", "C:\\Windows\\win.ini", "..\\x.png", "..", ".",
+                "a\r\nSet-Cookie: x=y.png", "cr\r.png", "lf\n.png"}) {
+            refused("filename", () -> NewAsset.of(AssetType.IMAGE, filename, "image/png"));
+            refused("filename", () -> new NewAsset(AssetType.IMAGE, filename, null, null, null, null, null, null, Map.of()));
+        }
         refused("type", () -> AssetType.of("picture"));
         refused("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
         refused("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));
@@ -48,6 +55,14 @@ class AssetInputValidationTest extends RefusedBeforeSql {
             }
         })), new byte[] {1}));
         refused("minAge", () -> assets.cleanupOrphanBlobs(Duration.ofSeconds(-1)));
+        // atlas.part decides whether retention deletes the asset with its message: only a boolean says.
+        for (Object notABoolean : new Object[] {"true", 1, "yes", Map.of()}) {
+            refused("attachmentMetadata", () -> assets.attach(UUID.randomUUID(), UUID.randomUUID(), Map.of("atlas.part", notABoolean)));
+        }
+        java.util.Map<String, Object> nullPart = new java.util.HashMap<>();
+        nullPart.put("atlas.part", null);
+        refused("attachmentMetadata", () -> assets.attach(UUID.randomUUID(), UUID.randomUUID(), nullPart));
+        assertThat(AdHoc.count(atlas, "message_assets")).isZero();
         assertThat(AdHoc.count(atlas, "assets")).isZero();
         assertThat(blobs.list("")).isEmpty();
         assertThat(blobs.puts).isZero();

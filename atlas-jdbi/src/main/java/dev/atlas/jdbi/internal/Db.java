@@ -213,9 +213,13 @@ public final class Db {
     /** Calls between {@link #enter} and {@link #exit}; guarded by itself for close's wait. */
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
+    /** Set on a thread inside {@link #running}: its own statements still run while close() waits for it. */
+    private final ThreadLocal<Boolean> runningHere = new ThreadLocal<>();
+
     private void enter() {
         inFlight.incrementAndGet();
-        if (closed) {
+        // Read only once closed: the thread-local costs the open path nothing.
+        if (closed && (abandoned != null || runningHere.get() == null)) {
             exit();
             throw new AtlasClosedException();
         }
@@ -290,6 +294,26 @@ public final class Db {
     public long backgroundCheckpoints() {
         WalCheckpointer ck = checkpointer;
         return ck == null ? 0 : ck.checkpoints();
+    }
+
+    /**
+     * Runs a call of several transactions with work between them (an upload streamed to the blob
+     * store) as one running call: {@link #close} waits for all of it, as for a single write.
+     */
+    public <T> T running(java.util.function.Supplier<T> call) {
+        enter();
+        boolean outermost = runningHere.get() == null;
+        if (outermost) {
+            runningHere.set(Boolean.TRUE);
+        }
+        try {
+            return call.get();
+        } finally {
+            if (outermost) {
+                runningHere.remove();
+            }
+            exit();
+        }
     }
 
     /** Fails with {@link AtlasClosedException} once {@link #close} ran; for calls that do work before their first statement. */

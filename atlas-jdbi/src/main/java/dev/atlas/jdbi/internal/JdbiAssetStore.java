@@ -113,6 +113,11 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("asset", na);
         Check.notNull("content", content);
         JsonDoc metadata = Json.write("metadata", na.metadata());
+        // One running call, upload included: Atlas.close() waits for it (up to its closeTimeout).
+        return db.running(() -> upload(na, content, metadata));
+    }
+
+    private Asset upload(NewAsset na, InputStream content, JsonDoc metadata) {
         UUID id = Ids.next(db.clock());
         String key = keyPrefix() + "/" + id;
         // The intent commits before any byte is written, so whatever happens next (a crash, a
@@ -123,9 +128,11 @@ public final class JdbiAssetStore implements AssetStore {
             return null;
         });
         StoredBlob blob;
+        String misreport;
         WatchedStream watched = new WatchedStream(content);
         try {
             blob = blobs.put(key, watched);
+            misreport = misreport(blob, watched);
         } catch (Error e) {
             abandon(key, e);
             throw e;
@@ -137,6 +144,11 @@ public final class JdbiAssetStore implements AssetStore {
                     ? new StorageException("reading the asset's content stream failed: "
                             + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own)
                     : blobFailure("write " + key, e);
+            abandon(key, failure);
+            throw failure;
+        }
+        if (misreport != null) {
+            StorageException failure = new StorageException("blob store's put of " + key + " returned " + misreport, null, false, null);
             abandon(key, failure);
             throw failure;
         }
@@ -154,10 +166,34 @@ public final class JdbiAssetStore implements AssetStore {
                 }
                 return insert(h, na, current, id, blob, metadata, now);
             });
+        } catch (dev.atlas.AtlasClosedException e) {
+            // Closed (its closeTimeout over) before the row's transaction began: nothing names the
+            // bytes, so they go now; the intent stays for cleanupOrphanBlobs, which finds them gone.
+            try {
+                blobs.delete(key);
+            } catch (IOException | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
         } catch (RuntimeException | Error e) {
             abandon(key, e);
             throw e;
         }
+    }
+
+    private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+
+    /**
+     * What is wrong with what a blob store's put reports, when it cannot be true of the bytes it was given: the
+     * content not read to its end, another byte count, or no lowercase hex SHA-256 (an ETag). The
+     * row would otherwise record it as the asset's size and hash. {@code null} when nothing is.
+     */
+    private static String misreport(StoredBlob blob, WatchedStream content) throws IOException {
+        return blob == null ? "nothing"
+                : content.read() != -1 ? "before reading the content to its end"
+                : blob.sizeBytes() != content.count ? "a size of " + blob.sizeBytes() + " bytes for the " + content.count + " it was given"
+                : blob.sha256() == null || !SHA256_HEX.matcher(blob.sha256()).matches() ? "'" + blob.sha256() + "' as the SHA-256 (64 lowercase hex digits)"
+                : null;
     }
 
     /** Whether {@code failure} is {@code cause} or was caused by it. */
@@ -173,6 +209,8 @@ public final class JdbiAssetStore implements AssetStore {
     /** The caller's content stream, remembering the first exception it threw. */
     private static final class WatchedStream extends java.io.FilterInputStream {
         volatile Exception failure;
+        /** Bytes read or skipped so far. */
+        long count;
 
         WatchedStream(InputStream in) {
             super(in);
@@ -187,7 +225,11 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public int read() throws IOException {
             try {
-                return super.read();
+                int b = in.read();
+                if (b >= 0) {
+                    count++;
+                }
+                return b;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;
@@ -197,7 +239,11 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public int read(byte[] b, int off, int len) throws IOException {
             try {
-                return in.read(b, off, len);
+                int n = in.read(b, off, len);
+                if (n > 0) {
+                    count += n;
+                }
+                return n;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;
@@ -207,7 +253,9 @@ public final class JdbiAssetStore implements AssetStore {
         @Override
         public long skip(long n) throws IOException {
             try {
-                return in.skip(n);
+                long skipped = in.skip(n);
+                count += Math.max(0, skipped);
+                return skipped;
             } catch (IOException | RuntimeException e) {
                 seen(e);
                 throw e;
@@ -269,6 +317,10 @@ public final class JdbiAssetStore implements AssetStore {
             throw new InvalidInputException("blobKey", "'" + blobKey + "' is where Atlas keeps the bytes it stores itself; register keys of your own");
         }
         JsonDoc metadata = Json.write("metadata", na.metadata());
+        return db.running(() -> registerRead(na, blobKey, lowerKey, metadata));
+    }
+
+    private Asset registerRead(NewAsset na, String blobKey, String lowerKey, JsonDoc metadata) {
         db.read(h -> {
             checkReferences(h, na);
             checkKeyFree(h, blobKey, lowerKey);
@@ -428,6 +480,13 @@ public final class JdbiAssetStore implements AssetStore {
     @Override
     public void discard(UUID assetId) {
         Check.notNull("assetId", assetId);
+        db.running(() -> {
+            discardRunning(assetId);
+            return null;
+        });
+    }
+
+    private void discardRunning(UUID assetId) {
         List<String> keys = db.write(h -> {
             // Locked first: an attach of this asset (which share-locks it) then waits and finds it
             // gone, or has committed and its attachment is seen below.
@@ -451,7 +510,13 @@ public final class JdbiAssetStore implements AssetStore {
     public AttachedAsset attach(UUID messageId, UUID assetId, Map<String, ?> attachmentMetadata) {
         Check.notNull("messageId", messageId);
         Check.notNull("assetId", assetId);
-        JsonDoc metadata = Json.write("attachmentMetadata", Check.metadata("attachmentMetadata", attachmentMetadata));
+        Map<String, Object> checked = Check.metadata("attachmentMetadata", attachmentMetadata);
+        // It decides whether retention deletes the asset with the message: "true" or 1 must not silently mean no.
+        if (checked.containsKey(AttachedAsset.PART) && !(checked.get(AttachedAsset.PART) instanceof Boolean)) {
+            throw new InvalidInputException("attachmentMetadata", "'" + AttachedAsset.PART + "' is true (the asset is part of the message)"
+                    + " or false, was " + checked.get(AttachedAsset.PART));
+        }
+        JsonDoc metadata = Json.write("attachmentMetadata", checked);
         return db.write(h -> {
             if (!sql.on(h, q.lockLiveMessage).bind("id", messageId).exists()) {
                 throw new NotFoundException("message", messageId);
@@ -488,6 +553,10 @@ public final class JdbiAssetStore implements AssetStore {
         if (minAge.isNegative()) {
             throw new InvalidInputException("minAge", "must not be negative, was " + minAge);
         }
+        return db.running(() -> cleanup(minAge));
+    }
+
+    private OrphanCleanup cleanup(Duration minAge) {
         String ownFiles = keyPrefix() + "/"; // read outside the try: a closed Atlas is not a blob failure
         int temporary;
         try {

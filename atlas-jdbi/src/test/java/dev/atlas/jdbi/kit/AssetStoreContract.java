@@ -585,7 +585,7 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("register refuses, naming blobKey, every key the blob store could not take or that could alias another: empty, NUL, too long, a segment the store refuses, a trailing dot, Atlas's layout in another case; a directory is not a blob")
+    @DisplayName("register refuses, naming blobKey, every key the blob store could not take or that could alias another: empty, NUL, too long, a segment the store refuses, a trailing dot, a Windows device name, Atlas's layout in another case; a directory is not a blob")
     void registerRefusesHostileKeys() throws Exception {
         external("ok/file.txt", "fine".getBytes(StandardCharsets.UTF_8));
         Files.createDirectories(dir.resolve("blobs").resolve("a/b/c/d/e/f/g/h"));
@@ -597,7 +597,7 @@ public abstract class AssetStoreContract extends AtlasContract {
         long before = rows("assets");
         for (String key : List.of("", "ok/\u0000file.txt", "ok/" + "x".repeat(1_000), "a/b/c/d/e/f/g/h/i.txt", ".hidden/x.txt", "s".repeat(200),
                 "ok/file.txt.", "ok./file.txt", "ok/caf\u00e9.txt", "C:/ok/file.txt", "~/ok", atlasOwn.blobKey().toUpperCase(java.util.Locale.ROOT),
-                ".TMP/x", ".Tmp")) {
+                ".TMP/x", ".Tmp", "con", "NUL.txt", "ok/aux.tar.gz", "com1/x", "LPT9")) {
             assertThat(refusal(InvalidInputException.class, () -> assets.register(png(), key)).field()).as(key).isEqualTo("blobKey");
         }
         assertThat(refusal(NotFoundException.class, () -> assets.register(png(), "ok")).field()).contains("blobKey");
@@ -886,6 +886,17 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a file's own name is kept exactly as given, whatever its script, spaces or dots, Windows device names and controls other than CR and LF included (Atlas never makes a file of it)")
+    void filenamesRoundTripExactly() throws Exception {
+        for (String filename : new String[] {"Ünïcödé 报告 (final) v2.PDF", "CON", "nul.txt", "...", ".env", "a..b", " leading and trailing ",
+                "emoji \uD83D\uDE00.png", "quote\"s;and=semis.txt", "%2e%2e%2fetc", "C:evil.png", "tab\tand \u001b[2J escape", "x".repeat(255)}) {
+            Asset a = assets.create(NewAsset.of(AssetType.FILE, filename, null), new byte[] {1});
+            assertThat(a.filename()).isEqualTo(filename);
+            assertThat(assets.require(a.id()).filename()).as(filename).isEqualTo(filename);
+        }
+    }
+
+    @Test
     @DisplayName("a 20 MiB stream of non-repeating bytes is read back byte-exact with its size and SHA-256")
     void largeStreamRoundTrip() throws Exception {
         long size = 20L * 1024 * 1024 + 3;
@@ -1121,6 +1132,10 @@ public abstract class AssetStoreContract extends AtlasContract {
         /** Runs once when the next open starts: the asset row has been read, the bytes not yet. */
         volatile Runnable beforeOpen;
         volatile int deletes;
+        /** When set, put reads and stores only this many bytes of the content (a store with a bug). */
+        volatile int shortRead = -1;
+        /** When set, put reports this instead of what it stored (a store that reports an ETag, say). */
+        volatile java.util.function.UnaryOperator<StoredBlob> misreport;
 
         /** Delegates to {@code delegate}. */
         public FlakyBlobStore(BlobStore delegate) {
@@ -1132,7 +1147,11 @@ public abstract class AssetStoreContract extends AtlasContract {
             if (failPut) {
                 throw new IOException("disk full");
             }
-            StoredBlob b = delegate.put(key, content);
+            StoredBlob b = delegate.put(key, shortRead < 0 ? content : new ByteArrayInputStream(content.readNBytes(shortRead)));
+            java.util.function.UnaryOperator<StoredBlob> lie = misreport;
+            if (lie != null) {
+                b = lie.apply(b);
+            }
             puts++;
             Runnable hook = afterPut;
             if (hook != null) {
@@ -1235,6 +1254,108 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(gamma.assets().cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
         assertThat(globex.assets().get(theirs.id())).contains(theirs);
         assertOpens(globex.assets(), theirs.id(), theirBytes);
+    }
+
+    @Test
+    @DisplayName("a blob store whose put leaves content unread, or reports a size other than the bytes it was given or no lowercase hex SHA-256 (an MD5 ETag), fails create with a StorageException: no row, no bytes, no intent")
+    void blobStoreMisreportingItsPutIsRefused() throws Exception {
+        byte[] bytes = new byte[1000];
+        new Random(3).nextBytes(bytes);
+        List<java.util.function.UnaryOperator<StoredBlob>> lies = List.of(
+                b -> new StoredBlob(b.key(), b.sizeBytes(), "d41d8cd98f00b204e9800998ecf8427e"),
+                b -> new StoredBlob(b.key(), b.sizeBytes(), b.sha256().toUpperCase(java.util.Locale.ROOT)),
+                b -> new StoredBlob(b.key(), b.sizeBytes() + 1, b.sha256()),
+                b -> new StoredBlob(b.key(), 0, b.sha256()));
+        for (java.util.function.UnaryOperator<StoredBlob> lie : lies) {
+            blobs.misreport = lie;
+            assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
+        }
+        blobs.misreport = null;
+        blobs.shortRead = 10;
+        assertThat(refusal(StorageException.class, () -> assets.create(png(), bytes)).getMessage()).startsWith("blob store's put of ");
+        blobs.shortRead = -1;
+        assertThat(rows("assets")).isZero();
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEmpty();
+        Asset honest = assets.create(png(), bytes);
+        assertThat(honest.sha256()).isEqualTo(sha256(bytes));
+    }
+
+    // ---- close during an upload -------------------------------------------------------------
+
+    /** {@code bytes} as a stream that, on its first read, says so on {@code reading} and waits for {@code release}. */
+    private static InputStream heldAtFirstRead(byte[] bytes, java.util.concurrent.CountDownLatch reading,
+            java.util.concurrent.CountDownLatch release) {
+        return new java.io.FilterInputStream(new ByteArrayInputStream(bytes)) {
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (reading.getCount() > 0) {
+                    reading.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new java.io.InterruptedIOException();
+                    }
+                }
+                return super.read(b, off, len);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("Atlas.close() during an upload waits for it as for any running call: the asset is recorded whole, its intent gone, and the next instance opens it")
+    void closeWaitsForAnUploadInProgress() throws Exception {
+        byte[] bytes = new byte[200_000];
+        new Random(7).nextBytes(bytes);
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Asset> upload = pool.submit(() -> assets.create(png(), heldAtFirstRead(bytes, reading, release)));
+            reading.await();
+            Thread closer = new Thread(atlas::close);
+            closer.start();
+            // Released once close() is waiting for running calls (or, wrongly, has already returned).
+            while (closer.isAlive() && closer.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+            Asset a = upload.get();
+            closer.join();
+            Atlas next = reopen(b -> b.blobStore(blobs).clock(clock));
+            assertThat(next.tenant("acme").assets().require(a.id())).isEqualTo(a);
+            assertOpens(next.tenant("acme").assets(), a.id(), bytes);
+            assertThat(AdHoc.count(next, "blob_intents")).isZero();
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    @DisplayName("an upload still running when close()'s timeout ends fails with AtlasClosedException and leaves no bytes and no row; the next cleanup finds nothing to remove")
+    void uploadOutlastingCloseTimeoutLeavesNothing() throws Exception {
+        Atlas short_ = reopen(b -> b.blobStore(blobs).clock(clock).closeTimeout(Duration.ZERO));
+        AssetStore store = short_.tenant("acme").assets();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Asset> upload = pool.submit(() -> store.create(png(), heldAtFirstRead(new byte[50_000], reading, release)));
+            reading.await();
+            short_.close();
+            release.countDown();
+            Throwable failure = org.assertj.core.api.Assertions.catchThrowable(upload::get);
+            assertThat(failure).isInstanceOf(java.util.concurrent.ExecutionException.class);
+            assertThat(failure.getCause()).isInstanceOf(dev.atlas.AtlasClosedException.class);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        assertThat(allBlobs()).isEmpty();
+        assertThat(rows("assets")).isZero();
+        assertThat(assets.cleanupOrphanBlobs(Duration.ZERO).removedKeys()).isEmpty();
+        assertThat(rows("blob_intents")).isZero();
     }
 
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {

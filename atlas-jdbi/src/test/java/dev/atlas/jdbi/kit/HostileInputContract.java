@@ -326,6 +326,13 @@ public abstract class HostileInputContract extends AtlasContract {
         return text(field, value, Limits.MAX_KEY_LENGTH, false);
     }
 
+    /** An asset's filename: a key that is a file's own name, no path ({@code /}, {@code \\}, {@code .}, {@code ..}) and no CR or LF. */
+    static Expect filename(String value) {
+        boolean path = value.equals(".") || value.equals("..") || value.contains("/") || value.contains("\\")
+                || value.contains("\r") || value.contains("\n");
+        return key("filename", value).orElse(path ? Expect.invalid("filename") : Expect.ACCEPTED);
+    }
+
     /** Text that must say something: non-blank, at most {@code max}. */
     static Expect named(String field, String value, int max) {
         return text(field, value, max, false);
@@ -933,7 +940,7 @@ public abstract class HostileInputContract extends AtlasContract {
         byte[] png = {(byte) 0x89, 'P', 'N', 'G'};
         for (String h : HOSTILE_SHORT) {
             String tag = tag(h);
-            cases.add(Case.expect("asset filename " + tag, key("filename", h), () -> assets.create(NewAsset.of(AssetType.FILE, h, null), png),
+            cases.add(Case.expect("asset filename " + tag, filename(h), () -> assets.create(NewAsset.of(AssetType.FILE, h, null), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().filename(), h));
             cases.add(Case.expect("asset mimeType " + tag, form("mimeType", h, MIME_TYPE), () -> assets.create(NewAsset.of(AssetType.FILE, "f", h), png),
                     r -> assets.get(((Asset) r).id()).orElseThrow().mimeType(), h));
