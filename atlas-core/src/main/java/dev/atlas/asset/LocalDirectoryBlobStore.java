@@ -35,9 +35,11 @@ import java.util.stream.Stream;
  * never leaves a half-written blob under a real key. A put never replaces: of puts racing to one
  * key exactly one lands and the others fail with {@link FileAlreadyExistsException}.
  *
- * <p>Keys are portable: a segment naming a Windows device ({@code CON}, {@code NUL.txt},
- * {@code com1} …, any case) or ending in {@code .} is an {@link InvalidInputException} on
- * {@code key} on every OS, so the directory opens the same files wherever it is copied.
+ * <p>New keys are portable: a put to a key with a segment naming a Windows device ({@code CON},
+ * {@code NUL.txt}, {@code com1} …, any case) or ending in {@code .} is an
+ * {@link InvalidInputException} on {@code key} on every OS, so the directory opens the same files
+ * wherever it is copied. Open and delete still take such keys: a blob stored under one before
+ * (or placed there by the application, on an OS where it is a plain name) stays readable.
  *
  * <p>Keys are not always Atlas's own ({@link AssetStore#register} takes the caller's), so a key
  * whose path leads through a symbolic link out of the directory (or into a dangling link) is
@@ -80,6 +82,15 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         if (!KEY.matcher(key).matches() || key.startsWith(TMP)) {
             throw new InvalidInputException("key", "'" + key + "' is not a blob key: use / separated segments of letters, digits, . _ -");
         }
+        return key;
+    }
+
+    /**
+     * {@link #checkKey}, and portable: for keys about to be written only, so a blob an earlier
+     * version stored under such a key still opens and deletes.
+     */
+    static String checkNewKey(String key) {
+        checkKey(key);
         if (NOT_PORTABLE.matcher(key).find()) {
             throw new InvalidInputException("key", "'" + key + "' is not a portable blob key: a segment names a Windows device"
                     + " (CON, PRN, AUX, NUL, COM1-9, LPT1-9, with any extension) or ends in '.'");
@@ -133,7 +144,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
 
     @Override
     public StoredBlob put(String key, InputStream content) throws IOException {
-        Path target = file(key);
+        Path target = file(checkNewKey(key));
         Check.notNull("content", content);
         int slash = key.lastIndexOf('/');
         Path tmpDir = tmpDir(slash < 0 ? "" : key.substring(0, slash + 1));
