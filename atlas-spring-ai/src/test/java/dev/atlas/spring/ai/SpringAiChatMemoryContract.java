@@ -1103,6 +1103,79 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    /** A tool whose result is longer than a column. */
+    public static class DumpTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Dumps everything")
+        public String dump() {
+            return "d".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 10);
+        }
+    }
+
+    @Test
+    @DisplayName("a tool result longer than a column reaches the model whole and is recorded cut at the column's limit; the call completes")
+    void overLongToolResultIsRecordedCut() {
+        List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out;
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage t) {
+                    seen.add(t.getResponses().get(0).responseData().length());
+                    out = new AssistantMessage("done");
+                } else {
+                    out = AssistantMessage.builder().content("").toolCalls(List.of(new AssistantMessage.ToolCall("d1", "function", "dump", "{}"))).build();
+                }
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatClient client = ChatClient.builder(model).defaultTools(new DumpTools())
+                .defaultAdvisors(AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "dump", "dump it")).isEqualTo("done");
+        // The tool's String as Spring AI sends it: a JSON string, quotes included.
+        assertThat(seen).containsExactly(dev.atlas.Limits.MAX_CONTENT_LENGTH + 12);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(t.result()).isEqualTo("\"" + "d".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - 1));
+        });
+    }
+
+    @Test
+    @DisplayName("with the chat memory on, an answer it cannot store is refused by the memory as any list is (messages[1].text, nothing of"
+            + " the answer written): the call fails with that error, the execution is failed with it and its step holds the cleaned copy")
+    void unstorableAnswerRefusedByTheMemory() {
+        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
+                List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))),
+                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("m").build());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(answering(answer)).defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+                .defaultAdvisors(recording.advisors()).build();
+        String refused = "messages[1].text: contains a NUL character (U+0000) at index 1, which databases cannot store";
+        assertThatThrownBy(() -> say(client, "mem", "hi")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                x -> assertThat(x.getMessage()).isEqualTo(refused));
+        Conversation c = tenant.conversations().requireByKey("mem");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo(refused);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
+            assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(s.content()).isEqualTo("a\uFFFDb");
+        });
+    }
+
     private static com.fasterxml.jackson.databind.JsonNode tree(String json) {
         try {
             return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
