@@ -58,6 +58,12 @@ import java.util.UUID;
  * includes what the round's chunks reported so far (the latest count of each kind, as Spring AI's
  * aggregator counts them): those tokens are billed.
  *
+ * <p>What the model returns never fails the call through the recording: text, keys and tool
+ * arguments Atlas cannot store as sent (a NUL, an unpaired surrogate, too long, arguments that are
+ * no storable JSON) are recorded as cleaned copies (U+FFFD, cut; arguments as
+ * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The chat memory, which
+ * stores messages exactly, still refuses such an answer.
+ *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
