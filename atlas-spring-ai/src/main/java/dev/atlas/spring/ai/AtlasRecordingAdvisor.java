@@ -58,6 +58,12 @@ import java.util.UUID;
  * includes what the round's chunks reported so far (the latest count of each kind, as Spring AI's
  * aggregator counts them): those tokens are billed.
  *
+ * <p>What the model returns never fails the call through the recording: text, keys and tool
+ * arguments Atlas cannot store as sent (a NUL, an unpaired surrogate, too long, arguments that are
+ * no storable JSON) are recorded as cleaned copies (U+FFFD, cut; arguments as
+ * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The chat memory, which
+ * stores messages exactly, still refuses such an answer.
+ *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
@@ -316,7 +322,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                             pending.remove(String.valueOf(r.id()));
                         }
                         if (call != null) {
-                            call.handle().complete(r.responseData() == null ? "" : r.responseData());
+                            call.handle().complete(r.responseData() == null ? "" : storable(r.responseData()));
                         }
                     }
                 }
@@ -413,8 +419,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             ChatResponse chat = response.chatResponse();
             if (run.execution == null) {
                 // The prompt named no model: take the one the provider reports (timing starts here).
-                String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
-                run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
+                run.start(request, reported(chat));
                 step = run.execution.step();
             }
             record(run, step, chat);
@@ -452,8 +457,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                         run.cut = latest(run.cut, chat);
                     }
                     if (run.execution == null) {
-                        String reported = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel();
-                        run.start(request, reported == null || reported.isBlank() ? "unknown" : reported);
+                        run.start(request, reported(chat));
                         step.set(run.execution.step());
                         run.open = step.get();
                     }
@@ -508,15 +512,16 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             AssistantMessage out = first.getOutput();
             for (Generation g : chat.getResults()) {
                 for (AssistantMessage.ToolCall call : g.getOutput().getToolCalls()) {
-                    run.await(call, step.toolCall(toolCall(call)));
+                    run.await(call, toolCall(step, call));
                 }
             }
-            String id = chat.getMetadata() == null ? null : chat.getMetadata().getId();
-            if (id != null && !id.isBlank()) {
+            String id = key(chat.getMetadata() == null ? null : chat.getMetadata().getId());
+            if (id != null) {
                 run.execution.providerResponseId(id);
             }
             Usage usage = usage(chat);
-            step.finish(out.getText() == null ? "" : out.getText(), null, finishReason(first), usage);
+            // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
+            step.finish(out.getText() == null ? "" : storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
@@ -529,23 +534,113 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     private record Awaited(String name, StepHandle.ToolCallHandle handle) {
     }
 
-    private static NewToolCall toolCall(AssistantMessage.ToolCall call) {
-        String args = call.arguments() == null || call.arguments().isBlank() ? "{}" : call.arguments();
-        NewToolCall c = NewToolCall.of(call.id(), call.name(), args);
-        if (!isJson(args)) {
-            // A model may send arguments that are not JSON; keep them, as a JSON string.
-            c = NewToolCall.of(call.id(), call.name(), SpringMessages.write(args));
-        }
-        return c;
+    /** The model the response reports, as a key Atlas stores; {@code unknown} when it reports none. */
+    private static String reported(ChatResponse chat) {
+        String model = key(chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel());
+        return model == null ? "unknown" : model;
     }
 
-    private static boolean isJson(String text) {
+    /**
+     * Records {@code call} with what the model sent, as storable copies where Atlas cannot store it as
+     * sent: the recording must not fail a call the model answered. Arguments Atlas does not store as
+     * JSON (not one JSON document, a NUL escape, too deep, too long) are kept as {@link #unparsed}.
+     */
+    private static StepHandle.ToolCallHandle toolCall(StepHandle step, AssistantMessage.ToolCall call) {
+        String name = key(call.name());
+        String id = key(call.id());
+        String raw = call.arguments();
+        String arguments = arguments(raw);
         try {
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
-            return true;
-        } catch (java.io.IOException e) {
-            return false;
+            return step.toolCall(NewToolCall.of(id, name == null ? "unnamed" : name, arguments));
+        } catch (InvalidInputException e) {
+            if (!"arguments".equals(e.field()) || raw == null || !arguments.equals(raw)) {
+                throw e;
+            }
+            return step.toolCall(NewToolCall.of(id, name == null ? "unnamed" : name, unparsed(raw)));
         }
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT = new com.fasterxml.jackson.databind.ObjectMapper()
+            .reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    /** The arguments as sent when they are one storable JSON document, {@code {}} when none, else {@link #unparsed}. */
+    private static String arguments(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return "{}";
+        }
+        try {
+            ONE_DOCUMENT.readTree(raw);
+            // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
+            if (!raw.contains("\\u0000") && storable(raw) == raw) {
+                return raw;
+            }
+        } catch (java.io.IOException e) {
+            // kept as text below
+        }
+        return unparsed(raw);
+    }
+
+    /**
+     * {@code raw} as {@code {"unparsed": ...}} (as the LangChain4j adapter stores it): a storable copy,
+     * cut short with {@code "truncated": true} until its JSON fits a tool call.
+     */
+    private static String unparsed(String raw) {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        int keep = Math.min(raw.length(), max - 32);
+        while (true) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            // storable replaces a surrogate pair the cut splits, so the text stays valid.
+            doc.put("unparsed", storable(raw.substring(0, keep)));
+            if (keep < raw.length()) {
+                doc.put("truncated", true);
+            }
+            String out = SpringMessages.write(doc);
+            if (out.length() <= max) {
+                return out;
+            }
+            // In proportion: a text whose escaping doubles its length keeps about half, not next to nothing.
+            keep = (int) Math.min(keep - 1L, (long) keep * (max - 64) / out.length());
+        }
+    }
+
+    /** {@code raw} as a key Atlas stores (U+FFFD for a NUL or unpaired surrogate, at most 255 characters), or null when blank. */
+    static String key(String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        // Cut first: storable then replaces a surrogate pair the cut splits.
+        String cut = storable(raw.length() > dev.atlas.Limits.MAX_KEY_LENGTH ? raw.substring(0, dev.atlas.Limits.MAX_KEY_LENGTH) : raw);
+        return cut.isBlank() ? null : cut;
+    }
+
+    /**
+     * {@code text} itself when a text column can hold it; otherwise a copy with each NUL and
+     * unpaired surrogate replaced by U+FFFD, cut at {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}.
+     */
+    static String storable(String text) {
+        int n = Math.min(text.length(), dev.atlas.Limits.MAX_CONTENT_LENGTH);
+        StringBuilder out = null;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1));
+            boolean bad = !pair && (c == 0 || Character.isSurrogate(c));
+            if (bad && out == null) {
+                out = new StringBuilder(n).append(text, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+                if (pair) {
+                    out.append(text.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        if (out != null) {
+            return out.toString();
+        }
+        return n == text.length() ? text : text.substring(0, n);
     }
 
     private static FinishReason finishReason(Generation g) {

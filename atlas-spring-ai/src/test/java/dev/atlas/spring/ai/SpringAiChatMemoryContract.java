@@ -1004,6 +1004,186 @@ public abstract class SpringAiChatMemoryContract {
         }
     }
 
+    /** A model (naming none in its options) that answers every call and stream with {@code answer}. */
+    private static org.springframework.ai.chat.model.ChatModel answering(org.springframework.ai.chat.model.ChatResponse answer) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return answer;
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.just(answer);
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("an answer Atlas cannot store as is (NUL, lone surrogate, longer than a column; a model name and response id with a NUL,"
+            + " longer than a key) reaches the caller unchanged, call and stream; the recording keeps a cleaned copy")
+    void unstorableAnswerIsRecordedCleaned() {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        String text = "a\u0000b\uD800c" + "z".repeat(max);
+        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
+                List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage(text))),
+                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().id("r\u0000" + "y".repeat(300))
+                        .model("m\u0000" + "x".repeat(300)).build());
+        ChatClient client = ChatClient.builder(answering(answer)).defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "odd", "hi")).isEqualTo(text);
+        assertThat(String.join("", client.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "odd-stream"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(1)))).isEqualTo(text);
+        for (String key : new String[] {"odd", "odd-stream"}) {
+            List<Execution> executions = tenant.executions()
+                    .list(ExecutionQuery.all().conversation(tenant.conversations().requireByKey(key).id())).items();
+            assertThat(executions).as(key).singleElement().satisfies(e -> {
+                assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(e.model()).isEqualTo("m\uFFFD" + "x".repeat(253));
+                assertThat(e.providerResponseId()).isEqualTo("r\uFFFD" + "y".repeat(253));
+                assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement()
+                        .satisfies(s -> assertThat(s.content()).isEqualTo("a\uFFFDb\uFFFDc" + "z".repeat(max - 5)));
+            });
+        }
+    }
+
+    @Test
+    @DisplayName("tool calls Atlas cannot store as sent (NUL, lone surrogate, blank or long id and name; arguments not JSON, with a NUL escape,"
+            + " too deep, too long) are recorded as storable copies, arguments as {\"unparsed\": ...}: the call fails only for Spring AI's reason")
+    void unstorableToolCallsAreRecordedCleaned() {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        String deep = "[".repeat(dev.atlas.Limits.MAX_JSON_DEPTH + 1) + "]".repeat(dev.atlas.Limits.MAX_JSON_DEPTH + 1);
+        String escaped = "{\"q\":\"\\u0000\"}";
+        String longArgs = "\"" + "x".repeat(max) + "\"";
+        AssistantMessage asks = AssistantMessage.builder().content("").toolCalls(List.of(
+                new AssistantMessage.ToolCall("c\u0000", "function", "launch_rocket", "{\"q\":\"\u0000\"}"),
+                new AssistantMessage.ToolCall("i".repeat(300), "function", " ", deep),
+                new AssistantMessage.ToolCall("c3", "function", "look\uD800", escaped),
+                new AssistantMessage.ToolCall("c4", "function", "n".repeat(300), longArgs),
+                new AssistantMessage.ToolCall("c5", "function", "plain", "not json"))).build();
+        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
+                List.of(new org.springframework.ai.chat.model.Generation(asks)),
+                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1").build());
+        ChatClient client = ChatClient.builder(answering(answer)).defaultTools(new OrderTools())
+                .defaultAdvisors(AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        // Spring AI's tool loop refuses the unknown tool; nothing of Atlas's fails the call.
+        assertThatThrownBy(() -> say(client, "tools", "go")).isNotInstanceOf(dev.atlas.AtlasException.class)
+                .hasMessageContaining("launch_rocket");
+        assertThatThrownBy(() -> client.prompt().user("go").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "tools-stream"))
+                .stream().content().blockLast(java.time.Duration.ofMinutes(1))).isNotInstanceOf(dev.atlas.AtlasException.class)
+                .hasMessageContaining("launch_rocket");
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (String key : new String[] {"tools", "tools-stream"}) {
+            Execution e = tenant.executions().list(ExecutionQuery.all().conversation(tenant.conversations().requireByKey(key).id()))
+                    .items().get(0);
+            List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
+            assertThat(calls).as(key).extracting(dev.atlas.execution.ToolCall::providerCallId)
+                    .containsExactly("c\uFFFD", "i".repeat(255), "c3", "c4", "c5");
+            assertThat(calls).extracting(dev.atlas.execution.ToolCall::name)
+                    .containsExactly("launch_rocket", "unnamed", "look\uFFFD", "n".repeat(255), "plain");
+            assertThat(calls.subList(0, 3)).extracting(t -> tree(t.arguments())).containsExactly(
+                    json.createObjectNode().put("unparsed", "{\"q\":\"\uFFFD\"}"),
+                    json.createObjectNode().put("unparsed", deep),
+                    json.createObjectNode().put("unparsed", escaped));
+            com.fasterxml.jackson.databind.JsonNode cut = tree(calls.get(3).arguments());
+            assertThat(calls.get(3).arguments().length()).isLessThanOrEqualTo(max);
+            assertThat(cut.get("truncated").asBoolean()).isTrue();
+            assertThat(longArgs).startsWith(cut.get("unparsed").asText());
+            assertThat(cut.get("unparsed").asText().length()).isGreaterThan(max - 100);
+            assertThat(tree(calls.get(4).arguments())).isEqualTo(json.createObjectNode().put("unparsed", "not json"));
+        }
+    }
+
+    /** A tool whose result is longer than a column. */
+    public static class DumpTools {
+        @org.springframework.ai.tool.annotation.Tool(description = "Dumps everything")
+        public String dump() {
+            return "d".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH + 10);
+        }
+    }
+
+    @Test
+    @DisplayName("a tool result longer than a column reaches the model whole and is recorded cut at the column's limit; the call completes")
+    void overLongToolResultIsRecordedCut() {
+        List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out;
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage t) {
+                    seen.add(t.getResponses().get(0).responseData().length());
+                    out = new AssistantMessage("done");
+                } else {
+                    out = AssistantMessage.builder().content("").toolCalls(List.of(new AssistantMessage.ToolCall("d1", "function", "dump", "{}"))).build();
+                }
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatClient client = ChatClient.builder(model).defaultTools(new DumpTools())
+                .defaultAdvisors(AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "dump", "dump it")).isEqualTo("done");
+        // The tool's String as Spring AI sends it: a JSON string, quotes included.
+        assertThat(seen).containsExactly(dev.atlas.Limits.MAX_CONTENT_LENGTH + 12);
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).singleElement().satisfies(t -> {
+            assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(t.result()).isEqualTo("\"" + "d".repeat(dev.atlas.Limits.MAX_CONTENT_LENGTH - 1));
+        });
+    }
+
+    @Test
+    @DisplayName("with the chat memory on, an answer it cannot store is refused by the memory as any list is (messages[1].text, nothing of"
+            + " the answer written): the call fails with that error, the execution is failed with it and its step holds the cleaned copy")
+    void unstorableAnswerRefusedByTheMemory() {
+        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
+                List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))),
+                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("m").build());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(answering(answer)).defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+                .defaultAdvisors(recording.advisors()).build();
+        String refused = "messages[1].text: contains a NUL character (U+0000) at index 1, which databases cannot store";
+        assertThatThrownBy(() -> say(client, "mem", "hi")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
+                x -> assertThat(x.getMessage()).isEqualTo(refused));
+        Conversation c = tenant.conversations().requireByKey("mem");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(e.error()).isEqualTo(refused);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
+            assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            assertThat(s.content()).isEqualTo("a\uFFFDb");
+        });
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode tree(String json) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(json, e);
+        }
+    }
+
     /** A map with {@code levels} maps nested below it, each under "k". */
     private static java.util.Map<String, Object> nested(int levels) {
         java.util.Map<String, Object> top = new java.util.HashMap<>();
