@@ -189,7 +189,8 @@ class PortabilityRoundTripTest {
         for (int i = 0; i < bytes.length; i++) {
             bytes[i] = (byte) i;
         }
-        dev.atlas.asset.Asset asset = src.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT, odd + ".bin",
+        dev.atlas.asset.Asset asset = src.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.DOCUMENT,
+                odd.replace("\\", "") + ".bin", // a file's own name: no \ (NewAsset refuses paths)
                 "application/octet-stream"), new ByteArrayInputStream(bytes));
         byte[] a = export(first);
 
