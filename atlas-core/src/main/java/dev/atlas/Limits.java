@@ -104,4 +104,39 @@ public final class Limits {
     public static int requirePositive(String field, int value, int max) {
         return Check.positive(field, value, max);
     }
+
+    /**
+     * {@code text} as a content field can hold it: {@code text} itself when it can, otherwise a
+     * copy with each NUL and unpaired surrogate replaced by U+FFFD and cut at
+     * {@link #MAX_CONTENT_LENGTH}. For modules that record what a provider sent, which must be
+     * kept rather than refused.
+     *
+     * @param text the text
+     * @return the text, or its storable copy
+     */
+    public static String storable(String text) {
+        int n = Math.min(text.length(), MAX_CONTENT_LENGTH);
+        StringBuilder out = null;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1));
+            boolean bad = !pair && (c == 0 || Character.isSurrogate(c));
+            if (bad && out == null) {
+                out = new StringBuilder(n).append(text, 0, i);
+            }
+            if (out != null) {
+                out.append(bad ? '\uFFFD' : c);
+                if (pair) {
+                    out.append(text.charAt(i + 1));
+                }
+            }
+            if (pair) {
+                i++;
+            }
+        }
+        if (out != null) {
+            return out.toString();
+        }
+        return n == text.length() ? text : text.substring(0, n);
+    }
 }

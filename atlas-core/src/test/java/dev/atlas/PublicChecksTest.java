@@ -37,6 +37,18 @@ class PublicChecksTest {
     }
 
     @Test
+    void storableKeepsStorableTextAndMendsTheRest() {
+        String fine = "caf\u00e9 \uD83D\uDE00 \u2028 \uFFFD";
+        assertThat(Limits.storable(fine)).isSameAs(fine);
+        assertThat(Limits.storable("a\u0000b\uD800c\uDC00d\uD83D")).isEqualTo("a\uFFFDb\uFFFDc\uFFFDd\uFFFD");
+        String huge = "x".repeat(Limits.MAX_CONTENT_LENGTH + 5);
+        assertThat(Limits.storable(huge)).hasSize(Limits.MAX_CONTENT_LENGTH);
+        // A pair cut in two at the limit: its high half is mended, never left unpaired.
+        String cut = "x".repeat(Limits.MAX_CONTENT_LENGTH - 1) + "\uD83D\uDE00";
+        assertThat(Limits.storable(cut)).hasSize(Limits.MAX_CONTENT_LENGTH).endsWith("x\uFFFD");
+    }
+
+    @Test
     void checkTablePrefixIsTheBuildersRule() {
         assertThat(AtlasConfig.checkTablePrefix("atlas_")).isEqualTo("atlas_");
         assertThat(AtlasConfig.checkTablePrefix("a" + "b".repeat(29))).hasSize(30);

@@ -340,7 +340,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 }
                 kept = new java.util.LinkedHashMap<>();
                 // storable also replaces a surrogate pair the cut split.
-                kept.put("partialContent", Messages.storable(partial.toString()));
+                kept.put("partialContent", dev.atlas.Limits.storable(partial.toString()));
                 if (cut) {
                     kept.put("partialContentTruncated", true);
                 }
@@ -624,8 +624,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         }
         Usage usage = usage(response.tokenUsage());
         // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
-        run.step.finish(ai.text() == null ? null : Messages.storable(ai.text()),
-                ai.thinking() == null ? null : Messages.storable(ai.thinking()), finishReason(response, ai), usage);
+        run.step.finish(ai.text() == null ? null : dev.atlas.Limits.storable(ai.text()),
+                ai.thinking() == null ? null : dev.atlas.Limits.storable(ai.thinking()), finishReason(response, ai), usage);
         run.execution.usage(usage);
         String responseId = key(response.id());
         if (responseId != null) {
@@ -733,7 +733,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             return null;
         }
         // Cut first: storable then replaces a surrogate pair the cut splits.
-        String cut = Messages.storable(raw.length() > Limits.MAX_KEY_LENGTH ? raw.substring(0, Limits.MAX_KEY_LENGTH) : raw);
+        String cut = dev.atlas.Limits.storable(raw.length() > Limits.MAX_KEY_LENGTH ? raw.substring(0, Limits.MAX_KEY_LENGTH) : raw);
         return cut.isBlank() ? null : cut;
     }
 
@@ -745,7 +745,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         try {
             ONE_DOCUMENT.readTree(raw);
             // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
-            if (!raw.contains("\\u0000") && Messages.storable(raw) == raw) {
+            if (!raw.contains("\\u0000") && dev.atlas.Limits.storable(raw) == raw) {
                 return raw;
             }
         } catch (JsonProcessingException e) {
@@ -764,7 +764,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         while (true) {
             Map<String, Object> doc = new java.util.LinkedHashMap<>();
             // storable replaces a surrogate pair the cut splits, so the text stays valid.
-            doc.put("unparsed", Messages.storable(raw.substring(0, keep)));
+            doc.put("unparsed", dev.atlas.Limits.storable(raw.substring(0, keep)));
             if (keep < raw.length()) {
                 doc.put("truncated", true);
             }

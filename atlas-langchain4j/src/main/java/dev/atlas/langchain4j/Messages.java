@@ -79,7 +79,7 @@ final class Messages {
     static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset, String field) {
         NewMessage m = toAtlas(message, imageAssets);
         if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json
-                && (storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
+                && (dev.atlas.Limits.storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
             small.remove("json");
             small.put("jsonAsset", jsonAsset.toString());
@@ -143,40 +143,11 @@ final class Messages {
         }
     }
 
-    /**
-     * {@code text} itself when a text column can hold it; otherwise a copy with each NUL and
-     * unpaired surrogate replaced by U+FFFD, cut at {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}.
-     */
-    static String storable(String text) {
-        int n = Math.min(text.length(), dev.atlas.Limits.MAX_CONTENT_LENGTH);
-        StringBuilder out = null;
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1));
-            boolean bad = !pair && (c == 0 || Character.isSurrogate(c));
-            if (bad && out == null) {
-                out = new StringBuilder(n).append(text, 0, i);
-            }
-            if (out != null) {
-                out.append(bad ? '\uFFFD' : c);
-                if (pair) {
-                    out.append(text.charAt(i + 1));
-                }
-            }
-            if (pair) {
-                i++;
-            }
-        }
-        if (out != null) {
-            return out.toString();
-        }
-        return n == text.length() ? text : text.substring(0, n);
-    }
 
     /** Whether every text of the small fields is stored as is. */
     private static boolean storable(Map<String, Object> fields) {
         for (Object v : fields.values()) {
-            if (v instanceof String text && (storable(text) != text)) {
+            if (v instanceof String text && (dev.atlas.Limits.storable(text) != text)) {
                 return false;
             }
         }
@@ -185,7 +156,7 @@ final class Messages {
 
     /** The text of {@code message} as its row's content column holds it. */
     static String columnText(ChatMessage message) {
-        return storable(text(message));
+        return dev.atlas.Limits.storable(text(message));
     }
 
     static NewMessage toAtlas(ChatMessage message) {
@@ -201,7 +172,7 @@ final class Messages {
         } else if (message instanceof UserMessage user && user.name() != null) {
             extra.put("name", user.name());
         }
-        String column = storable(content);
+        String column = dev.atlas.Limits.storable(content);
         // A text the column cannot hold as is (a tool's NUL byte, an emoji cut in half, more than
         // the column's limit) gets a storable copy there; the message itself is kept exactly as JSON.
         // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL).

@@ -322,7 +322,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                             pending.remove(String.valueOf(r.id()));
                         }
                         if (call != null) {
-                            call.handle().complete(r.responseData() == null ? "" : storable(r.responseData()));
+                            call.handle().complete(r.responseData() == null ? "" : dev.atlas.Limits.storable(r.responseData()));
                         }
                     }
                 }
@@ -521,7 +521,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             }
             Usage usage = usage(chat);
             // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
-            step.finish(out.getText() == null ? "" : storable(out.getText()), null, finishReason(first), usage);
+            step.finish(out.getText() == null ? "" : dev.atlas.Limits.storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
@@ -571,7 +571,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         try {
             ONE_DOCUMENT.readTree(raw);
             // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
-            if (!raw.contains("\\u0000") && storable(raw) == raw) {
+            if (!raw.contains("\\u0000") && dev.atlas.Limits.storable(raw) == raw) {
                 return raw;
             }
         } catch (java.io.IOException e) {
@@ -590,7 +590,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         while (true) {
             Map<String, Object> doc = new LinkedHashMap<>();
             // storable replaces a surrogate pair the cut splits, so the text stays valid.
-            doc.put("unparsed", storable(raw.substring(0, keep)));
+            doc.put("unparsed", dev.atlas.Limits.storable(raw.substring(0, keep)));
             if (keep < raw.length()) {
                 doc.put("truncated", true);
             }
@@ -609,39 +609,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             return null;
         }
         // Cut first: storable then replaces a surrogate pair the cut splits.
-        String cut = storable(raw.length() > dev.atlas.Limits.MAX_KEY_LENGTH ? raw.substring(0, dev.atlas.Limits.MAX_KEY_LENGTH) : raw);
+        String cut = dev.atlas.Limits.storable(raw.length() > dev.atlas.Limits.MAX_KEY_LENGTH ? raw.substring(0, dev.atlas.Limits.MAX_KEY_LENGTH) : raw);
         return cut.isBlank() ? null : cut;
     }
 
-    /**
-     * {@code text} itself when a text column can hold it; otherwise a copy with each NUL and
-     * unpaired surrogate replaced by U+FFFD, cut at {@link dev.atlas.Limits#MAX_CONTENT_LENGTH}.
-     */
-    static String storable(String text) {
-        int n = Math.min(text.length(), dev.atlas.Limits.MAX_CONTENT_LENGTH);
-        StringBuilder out = null;
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            boolean pair = Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(text.charAt(i + 1));
-            boolean bad = !pair && (c == 0 || Character.isSurrogate(c));
-            if (bad && out == null) {
-                out = new StringBuilder(n).append(text, 0, i);
-            }
-            if (out != null) {
-                out.append(bad ? '\uFFFD' : c);
-                if (pair) {
-                    out.append(text.charAt(i + 1));
-                }
-            }
-            if (pair) {
-                i++;
-            }
-        }
-        if (out != null) {
-            return out.toString();
-        }
-        return n == text.length() ? text : text.substring(0, n);
-    }
 
     private static FinishReason finishReason(Generation g) {
         String reason = g.getMetadata() == null ? null : g.getMetadata().getFinishReason();
