@@ -139,4 +139,21 @@ public final class Limits {
         }
         return n == text.length() ? text : text.substring(0, n);
     }
+
+    /**
+     * {@code raw} as a key field can hold it: cut to {@link #MAX_KEY_LENGTH}, then
+     * {@linkplain #storable(String) made storable} (so a surrogate pair the cut splits is mended),
+     * or {@code null} when it is blank. For ids and names a provider sends, which must be kept
+     * rather than refused.
+     *
+     * @param raw the key as sent, or {@code null}
+     * @return the storable key, or {@code null} when {@code raw} is null or blank
+     */
+    public static @Nullable String storableKey(@Nullable String raw) {
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        String cut = storable(raw.length() > MAX_KEY_LENGTH ? raw.substring(0, MAX_KEY_LENGTH) : raw);
+        return cut.isBlank() ? null : cut;
+    }
 }

@@ -49,6 +49,18 @@ class PublicChecksTest {
     }
 
     @Test
+    void storableKeyCutsMendsAndDropsBlankKeys() {
+        assertThat(Limits.storableKey("gpt-4o")).isEqualTo("gpt-4o");
+        assertThat(Limits.storableKey(null)).isNull();
+        assertThat(Limits.storableKey(" \t")).isNull();
+        assertThat(Limits.storableKey("a\u0000b")).isEqualTo("a\uFFFDb");
+        assertThat(Limits.storableKey("k".repeat(300))).isEqualTo("k".repeat(Limits.MAX_KEY_LENGTH));
+        // A pair the cut splits: its high half is mended.
+        assertThat(Limits.storableKey("k".repeat(Limits.MAX_KEY_LENGTH - 1) + "\uD83D\uDE00"))
+                .isEqualTo("k".repeat(Limits.MAX_KEY_LENGTH - 1) + "\uFFFD");
+    }
+
+    @Test
     void checkTablePrefixIsTheBuildersRule() {
         assertThat(AtlasConfig.checkTablePrefix("atlas_")).isEqualTo("atlas_");
         assertThat(AtlasConfig.checkTablePrefix("a" + "b".repeat(29))).hasSize(30);

@@ -340,7 +340,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 }
                 kept = new java.util.LinkedHashMap<>();
                 // storable also replaces a surrogate pair the cut split.
-                kept.put("partialContent", dev.atlas.Limits.storable(partial.toString()));
+                kept.put("partialContent", Limits.storable(partial.toString()));
                 if (cut) {
                     kept.put("partialContentTruncated", true);
                 }
@@ -393,7 +393,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         UUID conversationId = conversation(tenant, context.attributes(), request.messages());
         // A model name or response id a key cannot hold (an OpenAI-compatible server's blank one) is
         // recorded as a storable copy, or none, rather than leaving the call unrecorded.
-        String model = key(request.modelName()) == null ? "unknown" : key(request.modelName());
+        String requested = Limits.storableKey(request.modelName());
+        String model = requested == null ? "unknown" : requested;
         ExecutionSpec spec = ExecutionSpec.text(provider != null ? provider : providerName(context.modelProvider()), model);
         if (agent != null) {
             spec = spec.agent(agent);
@@ -616,22 +617,22 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             for (ToolExecutionRequest r : ai.toolExecutionRequests()) {
                 // A model may send any id or name (an OpenAI-compatible server's blank id): recorded
                 // as a storable key rather than failing a call the model answered.
-                String name = key(r.name());
-                StepHandle.ToolCallHandle call = toolCall(run.step, key(r.id()), name == null ? "unnamed" : name, r.arguments());
+                String name = Limits.storableKey(r.name());
+                StepHandle.ToolCallHandle call = toolCall(run.step, Limits.storableKey(r.id()), name == null ? "unnamed" : name, r.arguments());
                 // Parked also without a conversation: the next request may carry the result.
                 Correlation.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
         // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
-        run.step.finish(ai.text() == null ? null : dev.atlas.Limits.storable(ai.text()),
-                ai.thinking() == null ? null : dev.atlas.Limits.storable(ai.thinking()), finishReason(response, ai), usage);
+        run.step.finish(ai.text() == null ? null : Limits.storable(ai.text()),
+                ai.thinking() == null ? null : Limits.storable(ai.thinking()), finishReason(response, ai), usage);
         run.execution.usage(usage);
-        String responseId = key(response.id());
+        String responseId = Limits.storableKey(response.id());
         if (responseId != null) {
             run.execution.providerResponseId(responseId);
         }
-        String responseModel = key(response.modelName());
+        String responseModel = Limits.storableKey(response.modelName());
         if (responseModel != null && !responseModel.equals(run.model)) {
             run.execution.metadata(Map.of("responseModel", responseModel));
         }
@@ -727,16 +728,6 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         }
     }
 
-    /** {@code raw} as a key Atlas stores (U+FFFD for a NUL, at most 255 characters), or null when blank. */
-    private static String key(String raw) {
-        if (raw == null || raw.isBlank()) {
-            return null;
-        }
-        // Cut first: storable then replaces a surrogate pair the cut splits.
-        String cut = dev.atlas.Limits.storable(raw.length() > Limits.MAX_KEY_LENGTH ? raw.substring(0, Limits.MAX_KEY_LENGTH) : raw);
-        return cut.isBlank() ? null : cut;
-    }
-
     /** The arguments as a JSON document: Atlas stores JSON, and a model may send anything. */
     private static String arguments(String raw) {
         if (raw == null || raw.isBlank()) {
@@ -745,7 +736,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         try {
             ONE_DOCUMENT.readTree(raw);
             // A NUL escape parses, but no database stores it in a JSON column: kept as text instead.
-            if (!raw.contains("\\u0000") && dev.atlas.Limits.storable(raw) == raw) {
+            if (!raw.contains("\\u0000") && Limits.storable(raw) == raw) {
                 return raw;
             }
         } catch (JsonProcessingException e) {
@@ -764,7 +755,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         while (true) {
             Map<String, Object> doc = new java.util.LinkedHashMap<>();
             // storable replaces a surrogate pair the cut splits, so the text stays valid.
-            doc.put("unparsed", dev.atlas.Limits.storable(raw.substring(0, keep)));
+            doc.put("unparsed", Limits.storable(raw.substring(0, keep)));
             if (keep < raw.length()) {
                 doc.put("truncated", true);
             }

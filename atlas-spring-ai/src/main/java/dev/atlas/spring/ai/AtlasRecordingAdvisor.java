@@ -515,7 +515,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                     run.await(call, toolCall(step, call));
                 }
             }
-            String id = key(chat.getMetadata() == null ? null : chat.getMetadata().getId());
+            String id = dev.atlas.Limits.storableKey(chat.getMetadata() == null ? null : chat.getMetadata().getId());
             if (id != null) {
                 run.execution.providerResponseId(id);
             }
@@ -536,7 +536,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     /** The model the response reports, as a key Atlas stores; {@code unknown} when it reports none. */
     private static String reported(ChatResponse chat) {
-        String model = key(chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel());
+        String model = dev.atlas.Limits.storableKey(chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getModel());
         return model == null ? "unknown" : model;
     }
 
@@ -546,8 +546,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
      * JSON (not one JSON document, a NUL escape, too deep, too long) are kept as {@link #unparsed}.
      */
     private static StepHandle.ToolCallHandle toolCall(StepHandle step, AssistantMessage.ToolCall call) {
-        String name = key(call.name());
-        String id = key(call.id());
+        String name = dev.atlas.Limits.storableKey(call.name());
+        String id = dev.atlas.Limits.storableKey(call.id());
         String raw = call.arguments();
         String arguments = arguments(raw);
         try {
@@ -601,16 +601,6 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             // In proportion: a text whose escaping doubles its length keeps about half, not next to nothing.
             keep = (int) Math.min(keep - 1L, (long) keep * (max - 64) / out.length());
         }
-    }
-
-    /** {@code raw} as a key Atlas stores (U+FFFD for a NUL or unpaired surrogate, at most 255 characters), or null when blank. */
-    static String key(String raw) {
-        if (raw == null || raw.isBlank()) {
-            return null;
-        }
-        // Cut first: storable then replaces a surrogate pair the cut splits.
-        String cut = dev.atlas.Limits.storable(raw.length() > dev.atlas.Limits.MAX_KEY_LENGTH ? raw.substring(0, dev.atlas.Limits.MAX_KEY_LENGTH) : raw);
-        return cut.isBlank() ? null : cut;
     }
 
 
