@@ -62,13 +62,39 @@ public interface Portability {
      * of this or another tenant, name one key (in any ASCII case) they share the bytes: a purge or
      * erase of one deletes them only when it removed the last row naming them.
      *
+     * <p>A credential is stored only if it can be read in this tenant: with {@code credentialKeys}
+     * configured, one that does not decrypt for this tenant (exported from another tenant, sealed
+     * with a key not configured here, or changed) fails with {@link dev.atlas.InvalidInputException}
+     * naming {@code line N: credential.ciphertext} (without keys, credentials are taken as written,
+     * unchecked). Credentials exported from another tenant import with
+     * {@link ImportOptions#resealCredentialsFrom(String)}.
+     *
      * @param in JSON Lines as {@link #exportTo} writes them; read to the end, not closed
      * @return rows inserted and rows skipped as already present, per type
      * @throws dev.atlas.InvalidInputException when a line is invalid, before any write
      * @throws dev.atlas.ConflictException when a line clashes with a stored row, before any write (or, for a key taken since the check, at its transaction)
      * @throws java.io.UncheckedIOException when reading {@code in} fails
      */
-    ImportReport importFrom(InputStream in);
+    default ImportReport importFrom(InputStream in) {
+        return importFrom(in, ImportOptions.defaults());
+    }
+
+    /**
+     * {@link #importFrom(InputStream)} with {@code options}: with
+     * {@link ImportOptions#resealCredentialsFrom(String)}, the file's credentials are decrypted as
+     * sealed for that tenant and sealed again for this one (a new nonce, the primary key), so they
+     * read here with the same secrets; a credential already stored with the same secret is
+     * unchanged.
+     *
+     * @param in      JSON Lines as {@link #exportTo} writes them; read to the end, not closed
+     * @param options how credentials are taken
+     * @return rows inserted and rows skipped as already present, per type
+     * @throws dev.atlas.InvalidInputException when a line is invalid, before any write
+     * @throws dev.atlas.ConfigurationException when the options reseal credentials and no credential keys are configured
+     * @throws dev.atlas.ConflictException when a line clashes with a stored row, before any write (or, for a key taken since the check, at its transaction)
+     * @throws java.io.UncheckedIOException when reading {@code in} fails
+     */
+    ImportReport importFrom(InputStream in, ImportOptions options);
 
     /**
      * Deletes everything of {@code owner} in this tenant (its conversations with their tool threads,

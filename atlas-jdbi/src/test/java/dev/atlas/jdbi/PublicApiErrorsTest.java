@@ -252,6 +252,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(boolean.class, () -> false);
         samples.put(java.io.OutputStream.class, java.io.ByteArrayOutputStream::new);
         samples.put(dev.atlas.portability.ExportScope.class, dev.atlas.portability.ExportScope::tenant);
+        samples.put(dev.atlas.portability.ImportOptions.class, dev.atlas.portability.ImportOptions::defaults);
         if (type.isEnum()) {
             return type.getEnumConstants()[0];
         }

@@ -64,7 +64,7 @@ public final class JdbiTenant implements Tenant {
         this.graph = new Lazy<>(() -> new JdbiMemoryGraph(db, id));
         this.search = new Lazy<>(() -> new JdbiSearch(db, id, pgvector));
         this.retention = new Lazy<>(() -> new JdbiRetention(db, id, blobs));
-        this.portability = new Lazy<>(() -> new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs));
+        this.portability = new Lazy<>(() -> new dev.atlas.jdbi.internal.portability.JdbiPortability(db, id, blobs, credentialKeys));
     }
 
     @Override

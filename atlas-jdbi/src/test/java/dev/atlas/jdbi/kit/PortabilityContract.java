@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
@@ -12,6 +13,7 @@ import dev.atlas.credential.CredentialKeys;
 import dev.atlas.portability.EraseReport;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportOptions;
 import dev.atlas.portability.ImportReport;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -68,6 +70,20 @@ public abstract class PortabilityContract extends AtlasContract {
 
     static ImportReport importBytes(Tenant t, byte[] file) {
         return t.portability().importFrom(new ByteArrayInputStream(file));
+    }
+
+    /** Imports {@code file}, exported from tenant {@code from}, into {@code t}: its credentials resealed for {@code t}. */
+    static ImportReport importBytes(Tenant t, byte[] file, String from) {
+        return t.portability().importFrom(new ByteArrayInputStream(file), ImportOptions.defaults().resealCredentialsFrom(from));
+    }
+
+    /** An export without its credential lines, whose seals differ once resealed for another tenant. */
+    static String unsealed(byte[] file) {
+        return unsealed(text(file));
+    }
+
+    static String unsealed(String file) {
+        return file.lines().filter(l -> !l.startsWith("{\"type\":\"credential\",")).map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
     }
 
     static String text(byte[] b) {
@@ -146,7 +162,8 @@ public abstract class PortabilityContract extends AtlasContract {
     // ---- export and import ---------------------------------------------------------------------
 
     @Test
-    @DisplayName("a tenant's export imports into an empty tenant (whose ids collide with the first's) and exports back byte-identical")
+    @DisplayName("a tenant's export imports into an empty tenant (whose ids collide with the first's) and exports back byte-identical"
+            + " but for its credentials, resealed for the new tenant")
     void roundTripIntoAnotherTenant() {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
@@ -162,11 +179,13 @@ public abstract class PortabilityContract extends AtlasContract {
         Map<String, List<String>> acmeBefore = rows(database.dataSource(), "acme");
 
         Tenant beta = atlas.tenant("beta");
-        ImportReport report = importBytes(beta, file);
+        ImportReport report = importBytes(beta, file, "acme");
 
         assertThat(report.imported()).isEqualTo(counts.exported());
         assertThat(report.unchanged()).isEmpty();
-        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(text(file));
+        assertThat(text(export(beta, ExportScope.tenant())).lines().filter(l -> !l.startsWith("{\"type\":\"credential\",")))
+                .containsExactlyElementsOf(text(file).lines().filter(l -> !l.startsWith("{\"type\":\"credential\",")).toList());
+        assertThat(beta.credentials().require(BOB, "github").reveal()).isEqualTo("secret of b");
         assertThat(rows(database.dataSource(), "acme")).isEqualTo(acmeBefore);
         // What Atlas derives on write is derived on import too: the imported text is searchable.
         assertThat(beta.search().text(dev.atlas.search.TextQuery.messages("shipped").limit(50))).hasSize(
@@ -179,14 +198,105 @@ public abstract class PortabilityContract extends AtlasContract {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
         Tenant beta = atlas.tenant("beta");
-        ImportReport first = importBytes(beta, file);
+        ImportReport first = importBytes(beta, file, "acme");
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
-        ImportReport again = importBytes(beta, file);
+        ImportReport again = importBytes(beta, file, "acme");
 
         assertThat(again.imported()).isEmpty();
         assertThat(again.unchanged()).isEqualTo(first.imported());
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    /** The field an import names for the first credential of {@code file}: its line's ciphertext. */
+    private static String firstCredentialField(String file) {
+        List<String> lines = file.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("{\"type\":\"credential\",")) {
+                return "line " + (i + 1) + ": credential.ciphertext";
+            }
+        }
+        throw new AssertionError("no credential line");
+    }
+
+    @Test
+    @DisplayName("credentials exported from another tenant are refused naming line N: credential.ciphertext, nothing written;"
+            + " resealed on request they read back with the same secrets, and a second import changes nothing")
+    void credentialsOfAnotherTenantAreResealedOnlyOnRequest() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        Tenant beta = atlas.tenant("beta");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        assertThatThrownBy(() -> importBytes(beta, file.getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo(firstCredentialField(file)))
+                .hasMessageContaining("ImportOptions.resealCredentialsFrom");
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        ImportOptions fromAcme = ImportOptions.defaults().resealCredentialsFrom("acme");
+        ImportReport first = beta.portability().importFrom(new ByteArrayInputStream(file.getBytes(StandardCharsets.UTF_8)), fromAcme);
+        assertThat(first.imported()).containsEntry("credential", 2L);
+        assertThat(beta.credentials().require(ALICE, "github").reveal()).isEqualTo("secret of a");
+        assertThat(beta.credentials().require(BOB, "github").reveal()).isEqualTo("secret of b");
+        // Every other line exports back as it was; the credentials' seals are new (this tenant's, a new nonce).
+        String back = text(export(beta, ExportScope.tenant()));
+        assertThat(back.lines().filter(l -> !l.contains("\"type\":\"credential\"")).toList())
+                .isEqualTo(file.lines().filter(l -> !l.contains("\"type\":\"credential\"")).toList());
+        assertThat(back.lines().filter(l -> l.contains("\"type\":\"credential\"")).toList())
+                .hasSize(2).doesNotContainAnyElementsOf(file.lines().toList());
+
+        String afterFirst = DatabaseDigest.of(database.dataSource(), PREFIX);
+        ImportReport again = beta.portability().importFrom(new ByteArrayInputStream(file.getBytes(StandardCharsets.UTF_8)), fromAcme);
+        assertThat(again.imported()).isEmpty();
+        assertThat(again.unchanged()).isEqualTo(first.imported());
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(afterFirst);
+    }
+
+    @Test
+    @DisplayName("a credential that does not open (changed ciphertext, unknown key id, resealed from the wrong tenant) is refused"
+            + " naming its line, nothing written")
+    void credentialThatDoesNotOpenIsRefused() {
+        Tenant acme = populated();
+        String file = text(export(acme, ExportScope.tenant()));
+        String field = firstCredentialField(file);
+        Tenant beta = atlas.tenant("beta");
+        ImportOptions fromAcme = ImportOptions.defaults().resealCredentialsFrom("acme");
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        Map<String, String> actual = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        Map<String, String> files = new TreeMap<>();
+        files.put("unknown key id", replaceLine(file, "\"type\":\"credential\"", "\"key_id\":\"k1\"", "\"key_id\":\"k9\""));
+        files.put("changed ciphertext", replaceLine(file, "\"type\":\"credential\"", "\"ciphertext\":\"", "\"ciphertext\":\"AAAA"));
+        files.put("another owner", replaceLine(file, "\"type\":\"credential\"", "\"owner_id\":\"", "\"owner_id\":\"x"));
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Throwable x = org.assertj.core.api.Assertions.catchThrowable(() -> beta.portability()
+                    .importFrom(new ByteArrayInputStream(f.getValue().getBytes(StandardCharsets.UTF_8)), fromAcme));
+            actual.put(f.getKey(), x instanceof InvalidInputException e ? e.field() : String.valueOf(x));
+            expected.put(f.getKey(), field);
+        }
+        Throwable wrongTenant = org.assertj.core.api.Assertions.catchThrowable(() -> beta.portability()
+                .importFrom(new ByteArrayInputStream(file.getBytes(StandardCharsets.UTF_8)), ImportOptions.defaults().resealCredentialsFrom("globex")));
+        actual.put("resealed from the wrong tenant", wrongTenant instanceof InvalidInputException e ? e.field() : String.valueOf(wrongTenant));
+        expected.put("resealed from the wrong tenant", field);
+        assertThat(actual).isEqualTo(expected);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
+    @DisplayName("without credential keys an import takes credentials as written (it cannot open them), and resealing is a"
+            + " ConfigurationException before anything is read")
+    void credentialsWithoutKeys() {
+        Tenant acme = populated();
+        byte[] file = export(acme, ExportScope.tenant());
+        Atlas keyless = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir)));
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+        assertThatThrownBy(() -> keyless.tenant("beta").portability().importFrom(new ByteArrayInputStream(file),
+                ImportOptions.defaults().resealCredentialsFrom("acme"))).isInstanceOf(dev.atlas.ConfigurationException.class);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+
+        assertThat(importBytes(keyless.tenant("acme"), file).unchanged()).containsEntry("credential", 2L);
+        assertThat(importBytes(keyless.tenant("beta"), file).imported()).containsEntry("credential", 2L);
+        assertThat(text(export(keyless.tenant("beta"), ExportScope.tenant()))).isEqualTo(text(file));
     }
 
     private static String replaceLine(String file, String contains, String from, String to) {
@@ -216,7 +326,7 @@ public abstract class PortabilityContract extends AtlasContract {
         Tenant acme = populated();
         String file = text(export(acme, ExportScope.tenant()));
         Tenant beta = atlas.tenant("beta");
-        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8), "acme");
         // A new conversation first, then a known message with other content.
         String fresh = "{\"type\":\"conversation\",\"row\":{\"id\":\"" + UUID.randomUUID() + "\",\"owner_type\":\"user\",\"owner_id\":\"carol\","
                 + "\"type\":\"user\"}}";
@@ -227,7 +337,7 @@ public abstract class PortabilityContract extends AtlasContract {
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         int line = lineOf(input, "It sank.");
 
-        assertThatThrownBy(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8)))
+        assertThatThrownBy(() -> importBytes(beta, input.getBytes(StandardCharsets.UTF_8), "acme"))
                 .isExactlyInstanceOf(ConflictException.class)
                 .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": message.content");
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
@@ -256,7 +366,7 @@ public abstract class PortabilityContract extends AtlasContract {
             // The helper fields above would be unknown columns themselves: drop them so the named field is the only fault.
             input = input.replaceAll(",\"(sequence_|created_|conv_)\":(\"[^\"]*\"|[0-9]+)", "");
             String in = input;
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8), "acme")))
                     .as(c.getKey())
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getKey());
@@ -277,7 +387,7 @@ public abstract class PortabilityContract extends AtlasContract {
             String type = "\"type\":\"" + link[0] + "\"";
             int line = lineOf(file, type);
             String in = relink(file, line, link[1], UUID.randomUUID());
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8))))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in.getBytes(StandardCharsets.UTF_8), "acme")))
                     .as(link[0] + "." + link[1])
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + link[0] + "." + link[1]);
@@ -305,13 +415,13 @@ public abstract class PortabilityContract extends AtlasContract {
         long events = count("SELECT COUNT(*) FROM atlas_message_events e JOIN atlas_conversations c ON c.tenant_id = e.tenant_id"
                 + " AND c.id = e.conversation_id WHERE e.tenant_id = 'acme' AND c.owner_id = 'alice'");
         Tenant gamma = atlas.tenant("gamma");
-        ImportReport imported = importBytes(gamma, alice);
+        ImportReport imported = importBytes(gamma, alice, "acme");
         assertThat(imported.imported()).containsExactlyInAnyOrderEntriesOf(Map.ofEntries(entry("conversation", 2L), entry("message", 6L),
                 entry("message_event", events), entry("execution", 1L), entry("execution_step", 1L), entry("tool_call", 1L),
                 entry("asset", 2L), entry("message_asset", 1L), entry("memory", 1L), entry("memory_tag", 2L), entry("memory_revision", 1L),
                 entry("vector", 3L), entry("vector_model", 1L), entry("assistant", 1L), entry("assistant_revision", 3L),
                 entry("credential", 1L), entry("task", 2L), entry("voice_call", 1L), entry("task_schedule", 1L), entry("settings", 1L), entry("settings_revision", 3L)));
-        assertThat(text(export(gamma, ExportScope.tenant()))).isEqualTo(text(alice));
+        assertThat(unsealed(export(gamma, ExportScope.tenant()))).isEqualTo(unsealed(alice));
 
         UUID conversation = acme.conversations().list(dev.atlas.conversation.ConversationQuery.forOwner(ALICE).limit(10)).items().stream()
                 .filter(c -> c.parentConversationId() == null).findFirst().orElseThrow().id();
@@ -761,7 +871,7 @@ public abstract class PortabilityContract extends AtlasContract {
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
         for (Map.Entry<String, String> e : cases.entrySet()) {
             assertThat(e.getValue()).as(e.getKey()).isNotEqualTo(file);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8))))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, e.getValue().getBytes(StandardCharsets.UTF_8), "acme")))
                     .as(e.getKey())
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(x -> ((InvalidInputException) x).field()).isEqualTo("line " + line);
@@ -820,7 +930,7 @@ public abstract class PortabilityContract extends AtlasContract {
             Map<String, List<String>> before = rows(database.dataSource(), tenant);
             String type = c.getKey().substring(0, c.getKey().indexOf('.'));
             int line = lineOf(file, "\"type\":\"" + type + "\"");
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, file.getBytes(StandardCharsets.UTF_8))))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, file.getBytes(StandardCharsets.UTF_8), "src")))
                     .as(c.getKey())
                     .isExactlyInstanceOf(ConflictException.class)
                     .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
@@ -828,13 +938,13 @@ public abstract class PortabilityContract extends AtlasContract {
         }
         // Under a stored parent: the file imported once, then a second message with a stored one's sequence.
         Tenant again = atlas.tenant("again");
-        importBytes(again, file.getBytes(StandardCharsets.UTF_8));
+        importBytes(again, file.getBytes(StandardCharsets.UTF_8), "src");
         int line = lineOf(file, "\"type\":\"message\"");
         List<String> lines = new ArrayList<>(file.lines().toList());
         lines.add(line, lines.get(line - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\""));
         Map<String, List<String>> before = rows(database.dataSource(), "again");
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(again,
-                (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8))))
+                (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8), "src")))
                 .isExactlyInstanceOf(ConflictException.class)
                 .extracting(e -> ((ConflictException) e).field()).isEqualTo("line " + (line + 1) + ": message.sequence");
         assertThat(rows(database.dataSource(), "again")).isEqualTo(before);
@@ -901,7 +1011,7 @@ public abstract class PortabilityContract extends AtlasContract {
             src.conversations().append(longOne, dev.atlas.conversation.NewMessage.user("m" + i));
         }
         byte[] file = export(src, ExportScope.tenant());
-        dev.atlas.Atlas otherAtlas = reopen(b -> b);
+        dev.atlas.Atlas otherAtlas = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", new byte[32])));
         Map<String, String> outcomes = new TreeMap<>();
         for (int k = 1; ; k++) {
             String tenant = "dst" + k;
@@ -909,15 +1019,15 @@ public abstract class PortabilityContract extends AtlasContract {
             Tenant second = otherAtlas.tenant(tenant);
             List<String> competitor = new ArrayList<>();
             Optional<String> raced = withLateWrite(k, () -> {
-                competitor.add(importOutcome(() -> importBytes(second, file)));
-            }, () -> importOutcome(() -> importBytes(first, file)));
+                competitor.add(importOutcome(() -> importBytes(second, file, "src")));
+            }, () -> importOutcome(() -> importBytes(first, file, "src")));
             if (raced.isEmpty()) {
                 break; // k is past the last write
             }
             String mine = raced.get();
             outcomes.put("before write " + k, "first: " + mine + "; second: " + competitor.get(0));
-            assertThat(text(export(first, ExportScope.tenant()))).as("before write " + k).isEqualTo(text(file));
-            assertThat(importBytes(first, file).imported()).as("before write " + k).isEmpty();
+            assertThat(unsealed(export(first, ExportScope.tenant()))).as("before write " + k).isEqualTo(unsealed(file));
+            assertThat(importBytes(first, file, "src").imported()).as("before write " + k).isEmpty();
         }
         // The first import's first transaction, or the one after the other import's, meets rows the other import stored.
         assertThat(outcomes).isEqualTo(Map.of("before write 1", "first: ConflictException; second: imported",
@@ -958,7 +1068,7 @@ public abstract class PortabilityContract extends AtlasContract {
             String copy = lines.get(line - 1).replaceFirst("\"id\":\"[^\"]*\"", "\"id\":\"" + UUID.randomUUID() + "\"");
             lines.add(line, copy);
             byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, in)))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(dst, in, "src")))
                     .as(key)
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + (line + 1) + ": " + key);
@@ -972,7 +1082,7 @@ public abstract class PortabilityContract extends AtlasContract {
         String file = text(export(naturalKeys(atlas.tenant("src")), ExportScope.tenant()));
         Tenant dst = atlas.tenant("dst");
         dst.assistants().delete(dst.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Old bot")).id());
-        ImportReport report = importBytes(dst, file.getBytes(StandardCharsets.UTF_8));
+        ImportReport report = importBytes(dst, file.getBytes(StandardCharsets.UTF_8), "src");
         assertThat(report.imported("assistant")).isEqualTo(1);
         assertThat(dst.assistants().getBySlug("bot").orElseThrow().name()).isEqualTo("Bot");
     }
@@ -1008,7 +1118,7 @@ public abstract class PortabilityContract extends AtlasContract {
             }
             assertThat(line).as(c.getKey()).isPositive();
             byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in, "acme")))
                     .as(c.getKey())
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + line + ": " + c.getKey());
@@ -1068,10 +1178,10 @@ public abstract class PortabilityContract extends AtlasContract {
         shouting = replaceLine(shouting, "\"type\":\"conversation\"", "\"status\":\"open\"", "\"status\":\"Open\"");
         assertThat(shouting).contains("IMAGE").contains("\"Text\"").contains("ASSISTANT").contains("\"Open\"");
         Tenant beta = atlas.tenant("beta");
-        importBytes(beta, shouting.getBytes(StandardCharsets.UTF_8));
-        assertThat(text(export(beta, ExportScope.tenant()))).isEqualTo(file);
+        importBytes(beta, shouting.getBytes(StandardCharsets.UTF_8), "acme");
+        assertThat(unsealed(export(beta, ExportScope.tenant()))).isEqualTo(unsealed(file));
         // And the canonical file is then a no-op.
-        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8)).imported()).isEmpty();
+        assertThat(importBytes(beta, file.getBytes(StandardCharsets.UTF_8), "acme").imported()).isEmpty();
     }
 
     @Test
@@ -1085,8 +1195,8 @@ public abstract class PortabilityContract extends AtlasContract {
         variants.put("no final newline", file.substring(0, file.length() - 1).getBytes(StandardCharsets.UTF_8));
         for (Map.Entry<String, byte[]> v : variants.entrySet()) {
             Tenant t = atlas.tenant("t-" + v.getKey().replace(' ', '-'));
-            importBytes(t, v.getValue());
-            assertThat(text(export(t, ExportScope.tenant()))).as(v.getKey()).isEqualTo(file);
+            importBytes(t, v.getValue(), "acme");
+            assertThat(unsealed(export(t, ExportScope.tenant()))).as(v.getKey()).isEqualTo(unsealed(file));
         }
     }
 
@@ -1160,7 +1270,7 @@ public abstract class PortabilityContract extends AtlasContract {
         cases.put("garbage line", new String[] {file + "garbage\n", "line " + (last + 1)});
         cases.put("binary", new String[] {"\u0001\u0002PK\u0003", "line 1"});
         for (Map.Entry<String, String[]> c : cases.entrySet()) {
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue()[0].getBytes(StandardCharsets.UTF_8))))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, c.getValue()[0].getBytes(StandardCharsets.UTF_8), "acme")))
                     .as(c.getKey())
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo(c.getValue()[1]);
@@ -1285,7 +1395,7 @@ public abstract class PortabilityContract extends AtlasContract {
             assertThat(parentLine).as(c[0]).isPositive();
             assertThat(childLine).as(c[2]).isPositive();
             byte[] in = (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8);
-            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in)))
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> importBytes(beta, in, "acme")))
                     .as(c[2])
                     .isExactlyInstanceOf(InvalidInputException.class)
                     .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("line " + childLine + ": " + c[2] + "." + c[4]);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.MinimalPrettyPrinter;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.atlas.ConfigurationException;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
@@ -27,6 +28,7 @@ import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.portability.EraseReport;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportOptions;
 import dev.atlas.portability.ImportReport;
 import dev.atlas.portability.Portability;
 import dev.atlas.jdbi.internal.sql.Handle;
@@ -78,12 +80,19 @@ public final class JdbiPortability implements Portability {
     private final Sql sql;
     private final PortabilitySql q;
     private final BlobStore blobs;
+    private final dev.atlas.internal.@Nullable CredentialCipher cipher;
 
-    public JdbiPortability(Db db, String tenant, BlobStore blobs) {
+    /** {@code keys} may be null: credentials then import only as written, into the tenant they were exported from. */
+    public JdbiPortability(Db db, String tenant, BlobStore blobs, dev.atlas.credential.@Nullable CredentialKeys keys) {
         this.db = db;
         this.sql = new Sql(db, new TenantId(tenant));
         this.q = db.statements(PortabilitySql.class, PortabilitySql::new);
         this.blobs = blobs;
+        this.cipher = keys == null ? null : new dev.atlas.internal.CredentialCipher(keys);
+    }
+
+    private String tenant() {
+        return java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value();
     }
 
     /** A call of {@code statement} with those of the scope's values it names. */
@@ -200,14 +209,19 @@ public final class JdbiPortability implements Portability {
     // ---- import --------------------------------------------------------------------------------
 
     @Override
-    public ImportReport importFrom(InputStream in) {
+    public ImportReport importFrom(InputStream in, ImportOptions options) {
         db.checkOpen();
         Check.notNull("in", in);
+        Check.notNull("options", options);
+        if (options.credentialsFrom() != null && cipher == null) {
+            throw new ConfigurationException("resealing imported credentials needs the credential keys they were sealed with:"
+                    + " build Atlas with .credentialKeys(...)");
+        }
         Path spool = null;
         try {
             spool = Files.createTempFile("atlas-import", ".jsonl");
             Files.copy(in, spool, StandardCopyOption.REPLACE_EXISTING);
-            Plan plan = validate(spool);
+            Plan plan = validate(spool, options);
             return write(spool, plan);
         } catch (IOException e) {
             throw new UncheckedIOException("import: reading the input failed", e);
@@ -225,6 +239,8 @@ public final class JdbiPortability implements Portability {
     /** What the first pass learnt: records to skip (already present, identical) and how many of each. */
     private static final class Plan {
         final BitSet skip = new BitSet();
+        /** Set once the header is read. */
+        ImportedCredentials credentials;
         final Map<String, Long> unchanged = new LinkedHashMap<>();
         /** Rows (assistants, settings) whose current revision is still to be linked (their row matched but for a pending link). */
         final Map<UUID, Link> relink = new LinkedHashMap<>();
@@ -338,7 +354,7 @@ public final class JdbiPortability implements Portability {
         r.index = -1;
     }
 
-    private Plan validate(Path spool) throws IOException {
+    private Plan validate(Path spool, ImportOptions options) throws IOException {
         Plan plan = new Plan();
         Map<String, Set<UUID>> seen = plan.seen;
         // table -> id -> where it was referenced first, for references not (yet) seen in the file.
@@ -353,6 +369,7 @@ public final class JdbiPortability implements Portability {
         Map<String, Object[]> blobKeys = new HashMap<>();
         try (Reader r = new Reader(spool)) {
             header(r);
+            plan.credentials = new ImportedCredentials(cipher, tenant(), options.credentialsFrom());
             while (true) {
                 JsonNode record;
                 try {
@@ -369,6 +386,9 @@ public final class JdbiPortability implements Portability {
                 Table table = tableOf(record, where);
                 Parsed row = Codec.parse(table, record, where);
                 Codec.checkRow(row, where);
+                if (table.table().equals("credentials")) {
+                    plan.credentials.check(row, where);
+                }
                 vectors.check(row, where);
                 if (table.table().equals("vectors")) {
                     // upsertVector refuses a target that does not exist, and vectors have no foreign key to refuse it on insert.
@@ -525,7 +545,7 @@ public final class JdbiPortability implements Portability {
         Map<String, List<Object[]>> stored = new HashMap<>();
         db.read(h -> {
             Sql.Call call = sql.on(h, q.blobKeyContent)
-                    .bind("tenant", java.util.Objects.requireNonNull(sql.tenant(), "a tenant-bound runner").value());
+                    .bind("tenant", tenant());
             for (int i = 0; i < PortabilitySql.BLOB_KEYS; i++) {
                 call.bind("lowerKey" + i, i < assets.size() ? lowerKey(assets.get(i).row()) : null);
             }
@@ -596,6 +616,10 @@ public final class JdbiPortability implements Portability {
                 if (row.values()[c] == null && Scope.DETACHABLE.contains(table.table() + "." + col.name())) {
                     // An owner's or a conversation's export leaves out links to rows outside it: the stored link stays.
                     continue;
+                }
+                if (ImportedCredentials.SEALED.contains(col.name()) && table.table().equals("credentials")
+                        && plan.credentials.sameSecret(have, row)) {
+                    continue; // resealed by an earlier import of this file: the same credential
                 }
                 if (col.deferred() && have[c] == null) {
                     // An earlier import stopped before linking the current revision: link it now.
@@ -755,7 +779,8 @@ public final class JdbiPortability implements Portability {
                     continue;
                 }
                 String where = r.where();
-                batch.add(Codec.parse(tableOf(record, where), record, where));
+                Parsed row = Codec.parse(tableOf(record, where), record, where);
+                batch.add(row.table().table().equals("credentials") ? plan.credentials.sealedHere(row, where) : row);
                 wheres.add(where);
                 if (batch.size() >= BATCH) {
                     insert(batch, wheres, links, imported);
