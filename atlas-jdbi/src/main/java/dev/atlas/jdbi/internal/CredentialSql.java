@@ -20,7 +20,10 @@ final class CredentialSql {
         upsert = c.sql("credentials.upsert", "INSERT INTO <p>credentials (tenant_id, id, owner_type, owner_id, name, key_id, nonce,"
                 + " ciphertext, created_at, updated_at) VALUES (:t, :id, :ownerType, :ownerId, :name, :keyId, :nonce, :ciphertext, :now, :now)"
                 + " ON CONFLICT (tenant_id, owner_type, owner_id, name) DO UPDATE SET key_id = excluded.key_id,"
-                + " nonce = excluded.nonce, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at RETURNING " + INFO);
+                + " nonce = excluded.nonce, ciphertext = excluded.ciphertext,"
+                // An instance whose clock lags must not move updated_at back (before created_at, or an earlier update).
+                + " updated_at = CASE WHEN excluded.updated_at > <p>credentials.updated_at THEN excluded.updated_at"
+                + " ELSE <p>credentials.updated_at END RETURNING " + INFO);
         sealed = c.sql("credentials.sealed", "SELECT key_id, nonce, ciphertext FROM <p>credentials" + BY_NAME);
         list = c.sql("credentials.list", "SELECT " + INFO + " FROM <p>credentials"
                 + " WHERE tenant_id = :t AND owner_type = :ownerType AND owner_id = :ownerId ORDER BY " + c.dialect().binary("name"));

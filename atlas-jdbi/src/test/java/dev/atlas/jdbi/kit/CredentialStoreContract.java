@@ -66,6 +66,22 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a replacement written by an instance whose clock lags keeps the value and never moves updatedAt back"
+            + " (before createdAt or the last update)")
+    void replacementFromALaggingClock() {
+        CredentialInfo first = store.upsert(ALICE, "openai", PLAINTEXT);
+        java.time.Instant t0 = clock.instant();
+        clock.set(t0.minusSeconds(3600));
+        CredentialInfo replaced = store.upsert(ALICE, "openai", "sk-from-the-past");
+        assertThat(replaced.createdAt()).isEqualTo(first.createdAt());
+        assertThat(replaced.updatedAt()).isEqualTo(t0);
+        assertThat(store.list(ALICE)).singleElement().returns(t0, CredentialInfo::updatedAt);
+        assertThat(store.get(ALICE, "openai").orElseThrow().reveal()).isEqualTo("sk-from-the-past");
+        clock.set(t0.plusSeconds(5));
+        assertThat(store.upsert(ALICE, "openai", "sk-now").updatedAt()).isEqualTo(t0.plusSeconds(5));
+    }
+
+    @Test
     @DisplayName("a stored secret reads back unchanged; put again replaces it; a missing one is empty")
     void roundTrip() {
         CredentialInfo info = store.upsert(ALICE, "openai", PLAINTEXT);
