@@ -31,8 +31,9 @@ import java.util.stream.Stream;
 /**
  * Blobs as files under one directory, created on first write. {@link #put} streams into a
  * temporary file in {@code <root>/.tmp}, below the directory of its key there (so each tenant's
- * uploads have their own), forces it to disk, then moves it into place atomically, so a crash
- * never leaves a half-written blob under a real key. A put never replaces: of puts racing to one
+ * uploads have their own), forces it to disk, then moves it into place atomically and forces the
+ * directory holding the new name (and any it created), so a crash never leaves a half-written blob
+ * under a real key, and a put that returned survives a power loss as the row naming it does. A put never replaces: of puts racing to one
  * key exactly one lands and the others fail with {@link FileAlreadyExistsException}.
  *
  * <p>New keys are portable: a put to a key with a segment naming a Windows device ({@code CON},
@@ -149,6 +150,7 @@ public final class LocalDirectoryBlobStore implements BlobStore {
         int slash = key.lastIndexOf('/');
         Path tmpDir = tmpDir(slash < 0 ? "" : key.substring(0, slash + 1));
         Files.createDirectories(tmpDir);
+        Path created = firstMissing(target.getParent());
         Files.createDirectories(target.getParent());
         Path tmp = Files.createTempFile(tmpDir, "put-", ".part");
         MessageDigest sha;
@@ -166,6 +168,15 @@ public final class LocalDirectoryBlobStore implements BlobStore {
                 ch.force(true);
             }
             publish(tmp, target);
+            // The row naming the key commits after this returns: the new name (and any directory
+            // made for it) must survive a power loss as the bytes do, or the row outlives its blob.
+            Path last = created == null ? target.getParent() : created.getParent();
+            for (Path dir = target.getParent(); dir != null; dir = dir.getParent()) {
+                syncDirectory(dir);
+                if (dir.equals(last)) {
+                    break;
+                }
+            }
         } catch (Throwable t) {
             // An Error (a thread stopped mid-upload, out of memory) too: only a crash leaves the
             // file, and removeAbandonedTemporaryFiles takes care of that.
@@ -177,6 +188,24 @@ public final class LocalDirectoryBlobStore implements BlobStore {
             throw t;
         }
         return new StoredBlob(key, size, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    /** The highest directory of {@code dir}'s path (itself included) that does not exist yet, or null. */
+    private static Path firstMissing(Path dir) {
+        Path missing = null;
+        for (Path d = dir; d != null && !Files.isDirectory(d); d = d.getParent()) {
+            missing = d;
+        }
+        return missing;
+    }
+
+    /** Forces a directory's entries to disk. Some platforms (Windows) cannot open a directory for this: there it is skipped. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException unsupported) {
+            // Not a failure of the put: the bytes are in place, only their name's durability is the platform's.
+        }
     }
 
     /**
