@@ -283,6 +283,25 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export taken before a key rotation imports again unchanged: its credentials hold the secrets the re-encrypted rows hold")
+    void exportFromBeforeAKeyRotationImportsUnchanged() {
+        Tenant acme = populated();
+        byte[] file = export(acme, ExportScope.tenant());
+        byte[] k2 = new byte[32];
+        java.util.Arrays.fill(k2, (byte) 7);
+        Atlas rotated = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))
+                .credentialKeys(CredentialKeys.of("k2", k2).with("k1", new byte[32])));
+        assertThat(rotated.tenant("acme").credentials().reEncrypt()).isEqualTo(2);
+        String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
+
+        ImportReport again = importBytes(rotated.tenant("acme"), file);
+
+        assertThat(again.imported()).isEmpty();
+        assertThat(again.unchanged()).containsEntry("credential", 2L);
+        assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
+    }
+
+    @Test
     @DisplayName("without credential keys an import takes credentials as written (it cannot open them), and resealing is a"
             + " ConfigurationException before anything is read")
     void credentialsWithoutKeys() {

@@ -46,9 +46,12 @@ final class ImportedCredentials {
         open(row.values(), sealedFor, where);
     }
 
-    /** Whether a stored row and a file row differing in {@link #SEALED} columns hold one secret (an earlier reseal of this file). */
+    /**
+     * Whether a stored row and a file row differing in {@link #SEALED} columns hold one secret: an
+     * earlier reseal of this file, or the stored row re-encrypted under a new key since the export.
+     */
     boolean sameSecret(Object[] stored, Parsed row) {
-        if (cipher == null || !resealing()) {
+        if (cipher == null) {
             return false;
         }
         try {

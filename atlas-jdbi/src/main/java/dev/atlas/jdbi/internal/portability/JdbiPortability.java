@@ -82,7 +82,7 @@ public final class JdbiPortability implements Portability {
     private final BlobStore blobs;
     private final dev.atlas.internal.@Nullable CredentialCipher cipher;
 
-    /** {@code keys} may be null: credentials then import only as written, into the tenant they were exported from. */
+    /** {@code keys} may be null: credentials are then imported as written, unchecked. */
     public JdbiPortability(Db db, String tenant, BlobStore blobs, dev.atlas.credential.@Nullable CredentialKeys keys) {
         this.db = db;
         this.sql = new Sql(db, new TenantId(tenant));
@@ -239,7 +239,7 @@ public final class JdbiPortability implements Portability {
     /** What the first pass learnt: records to skip (already present, identical) and how many of each. */
     private static final class Plan {
         final BitSet skip = new BitSet();
-        /** Set once the header is read. */
+        /** Made once the header is read. */
         ImportedCredentials credentials;
         final Map<String, Long> unchanged = new LinkedHashMap<>();
         /** Rows (assistants, settings) whose current revision is still to be linked (their row matched but for a pending link). */
@@ -619,7 +619,7 @@ public final class JdbiPortability implements Portability {
                 }
                 if (ImportedCredentials.SEALED.contains(col.name()) && table.table().equals("credentials")
                         && plan.credentials.sameSecret(have, row)) {
-                    continue; // resealed by an earlier import of this file: the same credential
+                    continue; // the same credential under another seal (resealed by an earlier import, or re-encrypted since)
                 }
                 if (col.deferred() && have[c] == null) {
                     // An earlier import stopped before linking the current revision: link it now.
