@@ -68,7 +68,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
  * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
  * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
- * anything is written.
+ * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and
+ * tool results tagged by {@link AtlasRecordingAdvisor} with their execution and step): the call
+ * must not fail for what the provider returned, so those are stored as cleaned copies (U+FFFD for
+ * NUL and unpaired surrogates, cut to fit, metadata entries too deep or too large left out).
  *
  * <p>Tool calls ({@link AssistantMessage#getToolCalls()}) and tool responses
  * ({@link ToolResponseMessage}, one message with all responses of a round) round-trip exactly. An
@@ -205,7 +208,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         List<NewMessage> converted = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
-            converted.add(id != null && handed.contains(id) ? null : SpringMessages.checked(i, messages.get(i)));
+            converted.add(id != null && handed.contains(id) ? null : convert(i, messages.get(i)));
         }
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
@@ -240,6 +243,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastRead.remove();
         }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
+    }
+
+    /**
+     * The Atlas message for {@code messages[i]}: what a recorded call's model or tool loop sent is
+     * stored as a cleaned copy (the call must not fail for what the provider returned), anything
+     * else exactly or refused naming its part.
+     */
+    private static NewMessage convert(int i, Message message) {
+        return SpringMessages.recorded(message) ? SpringMessages.cleaned(i, message) : SpringMessages.checked(i, message);
     }
 
     /** Whether {@code messages} hold one of the messages a read handed out (by the Atlas id it carried). */
@@ -487,7 +499,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
-                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : SpringMessages.checked(i, messages.get(i)), callOwner);
+                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : convert(i, messages.get(i)), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {

@@ -61,8 +61,9 @@ import java.util.UUID;
  * <p>What the model returns never fails the call through the recording: text, keys and tool
  * arguments Atlas cannot store as sent (a NUL, an unpaired surrogate, too long, arguments that are
  * no storable JSON) are recorded as cleaned copies (U+FFFD, cut; arguments as
- * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The chat memory, which
- * stores messages exactly, still refuses such an answer.
+ * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The assistant messages it
+ * records, and the tool results {@link AtlasToolLoopAdvisor} sends on, carry the execution and step
+ * ids, by which {@link AtlasChatMemoryRepository} stores them as cleaned copies too.
  *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
@@ -214,6 +215,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         volatile Usage cut = Usage.NONE;
         /** What the chunks of rounds that failed reported: a failed step stores no usage, yet those tokens are billed. */
         volatile Usage lost = Usage.NONE;
+        /** The step of the latest round recorded: the one whose tool calls the tool loop runs next. */
+        volatile StepHandle asked;
         /** Tool calls go back to the caller ({@link ToolOutcomes#toolsLeftToCaller}). */
         volatile boolean leftToCaller;
 
@@ -305,7 +308,15 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         @Override
         public synchronized void toolResults(List<Message> history) {
-            results(history.isEmpty() ? List.of() : List.of(history.get(history.size() - 1)));
+            Message last = history.isEmpty() ? null : history.get(history.size() - 1);
+            StepHandle step = asked;
+            if (last instanceof ToolResponseMessage && execution != null && step != null) {
+                // Tagged as the round's, as the answer asking for the tools is: the chat memory stores both
+                // as cleaned copies where Atlas cannot store them as sent, instead of failing the call.
+                last.getMetadata().put(SpringMessages.EXECUTION_ID, execution.id().toString());
+                last.getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
+            }
+            results(last == null ? List.of() : List.of(last));
         }
 
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
@@ -523,6 +534,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
             step.finish(out.getText() == null ? "" : dev.atlas.Limits.storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
+            run.asked = step;
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
                 g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());

@@ -82,15 +82,7 @@ final class SpringMessages {
         }
         NewMessage out;
         if (m instanceof ToolResponseMessage tool) {
-            List<Map<String, Object>> responses = new ArrayList<>();
-            for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                Map<String, Object> one = new LinkedHashMap<>();
-                one.put("id", r.id());
-                one.put("name", r.name());
-                one.put("responseData", r.responseData());
-                responses.add(one);
-            }
-            out = NewMessage.json(Role.TOOL, write(responses));
+            out = NewMessage.json(Role.TOOL, responsesJson(tool.getResponses()));
         } else {
             if (m.getText() == null) {
                 spring.put("nullText", true);
@@ -110,6 +102,19 @@ final class SpringMessages {
             }
         }
         return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
+    }
+
+    /** The content of the tool message holding {@code responses}. */
+    private static String responsesJson(List<ToolResponseMessage.ToolResponse> responses) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (ToolResponseMessage.ToolResponse r : responses) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("id", r.id());
+            one.put("name", r.name());
+            one.put("responseData", r.responseData());
+            out.add(one);
+        }
+        return write(out);
     }
 
     /**
@@ -146,6 +151,156 @@ final class SpringMessages {
             throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH + " characters as JSON");
         }
         return out;
+    }
+
+    /**
+     * Whether {@code m} is what a recorded call's model or tool loop sent: an assistant message or
+     * tool response carrying the execution and step ids {@link AtlasRecordingAdvisor} tags them with.
+     */
+    static boolean recorded(Message m) {
+        return (m instanceof AssistantMessage || m instanceof ToolResponseMessage)
+                && uuid(m, EXECUTION_ID) != null && uuid(m, STEP_ID) != null;
+    }
+
+    /** Room left in a message's metadata for the window marker a save adds to its last message. */
+    static final int MARKER_ROOM = 16_384;
+
+    /**
+     * The Atlas message for {@code messages[i]}, what the model or the tool loop sent
+     * ({@link #recorded}), as a copy Atlas can store, as the recording keeps it: text, tool call
+     * fields, tool responses and metadata strings (keys too) {@linkplain Limits#storable made storable};
+     * metadata entries nested too deep left out, then the largest entries until the metadata fits
+     * (with room for the window marker), then the longest tool arguments cut; tool results cut until
+     * their JSON fits a message. Refusing it would fail a call the model answered.
+     */
+    static NewMessage cleaned(int i, Message m) {
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : m.getMetadata().entrySet()) {
+            Object value = clean(e.getValue(), 4);
+            if (value != TOO_DEEP) {
+                metadata.put(Limits.storable(e.getKey()), value);
+            }
+        }
+        if (m instanceof ToolResponseMessage tool) {
+            List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>(tool.getResponses().stream()
+                    .map(r -> new ToolResponseMessage.ToolResponse(text(r.id()), text(r.name()), text(r.responseData()))).toList());
+            while (true) {
+                int over = responsesJson(responses).length() - Limits.MAX_CONTENT_LENGTH;
+                if (over <= 0) {
+                    break;
+                }
+                // Each character cut shortens the JSON by one at least: one cut of the longest result does, unless it is shorter.
+                int longest = longest(responses.stream().map(ToolResponseMessage.ToolResponse::responseData).toList());
+                ToolResponseMessage.ToolResponse r = responses.get(longest);
+                if (length(r.responseData()) == 0) {
+                    break;
+                }
+                responses.set(longest, new ToolResponseMessage.ToolResponse(r.id(), r.name(), cut(r.responseData(), over)));
+            }
+            return checked(i, fit(metadata, md -> ToolResponseMessage.builder().responses(responses).metadata(md).build()));
+        }
+        if (!(m instanceof AssistantMessage a)) {
+            return checked(i, m);
+        }
+        List<AssistantMessage.ToolCall> calls = new ArrayList<>(a.getToolCalls().stream()
+                .map(c -> new AssistantMessage.ToolCall(text(c.id()), text(c.type()), text(c.name()), text(c.arguments()))).toList());
+        java.util.function.Function<Map<String, Object>, Message> build = md -> AssistantMessage.builder().content(text(a.getText()))
+                .properties(md).toolCalls(calls).media(media(a)).build();
+        Message copy = fit(metadata, build);
+        while (true) {
+            int over = write(toAtlas(copy).metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
+            if (over <= 0 || calls.isEmpty()) {
+                return checked(i, copy);
+            }
+            int longest = longest(calls.stream().map(AssistantMessage.ToolCall::arguments).toList());
+            AssistantMessage.ToolCall c = calls.get(longest);
+            if (c.arguments() == null || c.arguments().isEmpty()) {
+                return checked(i, copy);
+            }
+            calls.set(longest, new AssistantMessage.ToolCall(c.id(), c.type(), c.name(), cut(c.arguments(), over)));
+            copy = build.apply(copy.getMetadata());
+        }
+    }
+
+    /** The message {@code build} makes of {@code metadata} less its largest entries, until its metadata fits. */
+    private static Message fit(Map<String, Object> metadata, java.util.function.Function<Map<String, Object>, Message> build) {
+        Message copy = build.apply(metadata);
+        while (write(toAtlas(copy).metadata()).length() > Limits.MAX_METADATA_LENGTH - MARKER_ROOM) {
+            String largest = null;
+            int size = -1;
+            for (Map.Entry<String, Object> e : jsonMetadata(metadata).entrySet()) {
+                int n = write(e.getValue()).length();
+                if (n > size) {
+                    largest = e.getKey();
+                    size = n;
+                }
+            }
+            if (largest == null) {
+                return copy;
+            }
+            metadata.remove(largest);
+            copy = build.apply(metadata);
+        }
+        return copy;
+    }
+
+    private static final Object TOO_DEEP = new Object();
+
+    /** {@code value} at {@code depth} with its strings and keys made storable, or {@link #TOO_DEEP}. */
+    private static Object clean(Object value, int depth) {
+        if (value instanceof String s) {
+            return Limits.storable(s);
+        }
+        if (!(value instanceof Map<?, ?>) && !(value instanceof List<?>)) {
+            return value;
+        }
+        if (depth > Limits.MAX_JSON_DEPTH) {
+            return TOO_DEEP;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                Object v = clean(e.getValue(), depth + 1);
+                if (v == TOO_DEEP) {
+                    return TOO_DEEP;
+                }
+                out.put(e.getKey() instanceof String k ? Limits.storable(k) : e.getKey(), v);
+            }
+            return out;
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object o : (List<?>) value) {
+            Object v = clean(o, depth + 1);
+            if (v == TOO_DEEP) {
+                return TOO_DEEP;
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    private static String text(String s) {
+        return s == null ? null : Limits.storable(s);
+    }
+
+    /** {@code s} less its last {@code n} characters (a surrogate pair the cut splits mended). */
+    private static String cut(String s, int n) {
+        return Limits.storable(s.substring(0, Math.max(0, s.length() - n)));
+    }
+
+    /** The index of the longest of {@code texts} (null counts as empty). */
+    private static int longest(List<String> texts) {
+        int at = 0;
+        for (int k = 1; k < texts.size(); k++) {
+            if (length(texts.get(k)) > length(texts.get(at))) {
+                at = k;
+            }
+        }
+        return at;
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     /** Checks the strings (keys too) and the nesting of a JSON value at {@code depth} (the document itself is 1). */

@@ -1152,28 +1152,115 @@ public abstract class SpringAiChatMemoryContract {
         });
     }
 
+    /**
+     * A model (naming model {@code m}) that calls {@code dump} with a call id holding a NUL, arguments holding a lone
+     * surrogate and metadata a database cannot store, then answers {@code answer}; {@code seen} gets the length of each
+     * tool result it is sent.
+     */
+    private static org.springframework.ai.chat.model.ChatModel dumping(String answer, List<Integer> seen) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out;
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage t) {
+                    seen.add(t.getResponses().get(0).responseData().length());
+                    out = new AssistantMessage(answer);
+                } else {
+                    java.util.Map<String, Object> odd = new java.util.LinkedHashMap<>();
+                    odd.put("note", "n\u0000");
+                    odd.put("k\uDC00", "v");
+                    odd.put("deep", nested(dev.atlas.Limits.MAX_JSON_DEPTH));
+                    odd.put("id", "i".repeat(300));
+                    out = AssistantMessage.builder().content("").properties(odd)
+                            .toolCalls(List.of(new AssistantMessage.ToolCall("c\u0000", "function", "dump", "{\"x\":\"\uD800\"}"))).build();
+                }
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(call(prompt)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
     @Test
-    @DisplayName("with the chat memory on, an answer it cannot store is refused by the memory as any list is (messages[1].text, nothing of"
-            + " the answer written): the call fails with that error, the execution is failed with it and its step holds the cleaned copy")
-    void unstorableAnswerRefusedByTheMemory() {
-        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
-                List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))),
-                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("m").build());
+    @DisplayName("with the chat memory on, what the model and the tool loop send that Atlas cannot store as sent (NUL, lone surrogate,"
+            + " too long, too deep: text, metadata, tool calls, a tool result over 1 MiB) does not fail the call, stream or call:"
+            + " the caller and the model get it unchanged, the memory keeps a cleaned copy linked to the completed execution")
+    void unstorableAnswerIsKeptCleanedByTheMemory() {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        String answer = "done\u0000\uD800" + "z".repeat(max);
+        List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
-        ChatClient client = ChatClient.builder(answering(answer)).defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+        ChatClient client = ChatClient.builder(dumping(answer, seen)).defaultTools(new DumpTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
                 .defaultAdvisors(recording.advisors()).build();
-        String refused = "messages[1].text: contains a NUL character (U+0000) at index 1, which databases cannot store";
-        assertThatThrownBy(() -> say(client, "mem", "hi")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
-                x -> assertThat(x.getMessage()).isEqualTo(refused));
-        Conversation c = tenant.conversations().requireByKey("mem");
-        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
-        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
-        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
-        assertThat(e.error()).isEqualTo(refused);
-        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
-            assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
-            assertThat(s.content()).isEqualTo("a\uFFFDb");
-        });
+        assertThat(say(client, "mem", "dump it")).isEqualTo(answer);
+        assertThat(String.join("", client.prompt().user("dump it").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "mem-stream"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(1)))).isEqualTo(answer);
+        // The model got the tool's whole result (a JSON string, quotes included) in the round after it.
+        assertThat(seen).containsExactly(max + 12, max + 12);
+
+        String envelope = SpringMessages.write(List.of(java.util.Map.of("id", "c\uFFFD", "name", "dump", "responseData", "")));
+        String cutResult = "\"" + "d".repeat(max - envelope.length() - 2);
+        for (String key : new String[] {"mem", "mem-stream"}) {
+            Conversation c = tenant.conversations().requireByKey(key);
+            Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+            assertThat(e.status()).as(key).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            List<Message> read = repository.findByConversationId(key);
+            assertThat(shapes(read)).as(key).containsExactly("USER[dump it]",
+                    "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("c\uFFFD", "function", "dump", "{\"x\":\"\uFFFD\"}")),
+                    "TOOL" + List.of(new ToolResponseMessage.ToolResponse("c\uFFFD", "dump", cutResult)),
+                    "ASSISTANT[done\uFFFD\uFFFD" + "z".repeat(max - 6) + "][]");
+            assertThat(read.get(1).getMetadata()).containsEntry("note", "n\uFFFD").containsEntry("k\uFFFD", "v")
+                    .containsEntry("id", "i".repeat(300)).doesNotContainKey("deep");
+            List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+            assertThat(rows.get(2).content()).hasSize(max);
+            assertThat(rows.subList(1, 4)).extracting(dev.atlas.conversation.Message::stepId)
+                    .containsExactly(tree.steps().get(0).id(), tree.steps().get(0).id(), tree.steps().get(1).id());
+        }
+
+        // PromptChatMemoryAdvisor (Spring AI 1.1; 2.0 has none) stores the answer's text alike.
+        org.springframework.ai.chat.client.advisor.api.Advisor prompting = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(repository).build());
+        if (prompting != null) {
+            ChatClient plain = ChatClient.builder(answering(new org.springframework.ai.chat.model.ChatResponse(
+                            List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))))))
+                    .defaultAdvisors(prompting).defaultAdvisors(recording.advisors()).build();
+            assertThat(say(plain, "prompted", "hi")).isEqualTo("a\u0000b");
+            assertThat(shapes(repository.findByConversationId("prompted"))).containsExactly("USER[hi]", "ASSISTANT[a\uFFFDb][]");
+        }
+
+        // What the application itself saves is refused as before, naming the message and its part; nothing is written.
+        assertThatThrownBy(() -> memory.add("mem", new AssistantMessage("a\u0000b")))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, x -> assertThat(x.field()).isEqualTo("messages[4].text"));
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("mem").id(), 0, 10)).hasSize(4);
+    }
+
+    /** Spring AI 1.1's {@code PromptChatMemoryAdvisor} on {@code memory}; null on 2.0, which has none. */
+    private static org.springframework.ai.chat.client.advisor.api.Advisor promptChatMemoryAdvisor(ChatMemory memory) {
+        try {
+            Object builder = Class.forName("org.springframework.ai.chat.client.advisor.PromptChatMemoryAdvisor")
+                    .getMethod("builder", ChatMemory.class).invoke(null, memory);
+            return (org.springframework.ai.chat.client.advisor.api.Advisor) builder.getClass().getMethod("build").invoke(builder);
+        } catch (ClassNotFoundException e) {
+            return null;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static com.fasterxml.jackson.databind.JsonNode tree(String json) {
