@@ -169,9 +169,9 @@ final class SpringMessages {
      * The Atlas message for {@code messages[i]}, what the model or the tool loop sent
      * ({@link #recorded}), as a copy Atlas can store, as the recording keeps it: text, tool call
      * fields, tool responses and metadata strings (keys too) {@linkplain Limits#storable made storable};
-     * metadata entries nested too deep left out, then the largest entries until the metadata fits
-     * (with room for the window marker), then the longest tool arguments cut; tool results cut until
-     * their JSON fits a message. Refusing it would fail a call the model answered.
+     * metadata entries nested too deep left out; then, until the metadata fits with room for the
+     * window marker, the largest part reduced first (a metadata entry left out, or the longest tool
+     * arguments cut); tool results cut until their JSON fits a message. Refusing it would fail a call the model answered.
      */
     static NewMessage cleaned(int i, Message m) {
         Map<String, Object> metadata = new LinkedHashMap<>();
@@ -197,37 +197,33 @@ final class SpringMessages {
                 }
                 responses.set(longest, new ToolResponseMessage.ToolResponse(r.id(), r.name(), cut(r.responseData(), over)));
             }
-            return checked(i, fit(metadata, md -> ToolResponseMessage.builder().responses(responses).metadata(md).build()));
+            return checked(i, fit(metadata, List.of(), md -> ToolResponseMessage.builder().responses(responses).metadata(md).build()));
         }
         if (!(m instanceof AssistantMessage a)) {
             return checked(i, m);
         }
         List<AssistantMessage.ToolCall> calls = new ArrayList<>(a.getToolCalls().stream()
                 .map(c -> new AssistantMessage.ToolCall(text(c.id()), text(c.type()), text(c.name()), text(c.arguments()))).toList());
-        java.util.function.Function<Map<String, Object>, Message> build = md -> AssistantMessage.builder().content(text(a.getText()))
-                .properties(md).toolCalls(calls).media(media(a)).build();
-        Message copy = fit(metadata, build);
-        while (true) {
-            int over = write(toAtlas(copy).metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
-            if (over <= 0 || calls.isEmpty()) {
-                return checked(i, copy);
-            }
-            int longest = longest(calls.stream().map(AssistantMessage.ToolCall::arguments).toList());
-            AssistantMessage.ToolCall c = calls.get(longest);
-            if (c.arguments() == null || c.arguments().isEmpty()) {
-                return checked(i, copy);
-            }
-            calls.set(longest, new AssistantMessage.ToolCall(c.id(), c.type(), c.name(), cut(c.arguments(), over)));
-            copy = build.apply(copy.getMetadata());
-        }
+        return checked(i, fit(metadata, calls, md -> AssistantMessage.builder().content(text(a.getText()))
+                .properties(md).toolCalls(calls).media(media(a)).build()));
     }
 
-    /** The message {@code build} makes of {@code metadata} less its largest entries, until its metadata fits. */
-    private static Message fit(Map<String, Object> metadata, java.util.function.Function<Map<String, Object>, Message> build) {
-        Message copy = build.apply(metadata);
-        while (write(toAtlas(copy).metadata()).length() > Limits.MAX_METADATA_LENGTH - MARKER_ROOM) {
+    /**
+     * The message {@code build} makes of {@code metadata} and {@code calls} (both changed here) once
+     * its metadata fits, with room for the window marker: the largest part goes first, until it
+     * fits: the largest metadata entry is left out, or the longest tool arguments, when longer, are
+     * cut (not below that entry's size).
+     */
+    private static Message fit(Map<String, Object> metadata, List<AssistantMessage.ToolCall> calls,
+            java.util.function.Function<Map<String, Object>, Message> build) {
+        while (true) {
+            Message copy = build.apply(metadata);
+            int over = write(toAtlas(copy).metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
+            if (over <= 0) {
+                return copy;
+            }
             String largest = null;
-            int size = -1;
+            int size = 0;
             for (Map.Entry<String, Object> e : jsonMetadata(metadata).entrySet()) {
                 int n = write(e.getValue()).length();
                 if (n > size) {
@@ -235,13 +231,18 @@ final class SpringMessages {
                     size = n;
                 }
             }
-            if (largest == null) {
+            int longest = longest(calls.stream().map(AssistantMessage.ToolCall::arguments).toList());
+            AssistantMessage.ToolCall c = calls.isEmpty() ? null : calls.get(longest);
+            if (c != null && length(c.arguments()) > size) {
+                // Each character cut shortens the JSON by one at least; not below the largest entry, which goes next.
+                String cut = Limits.storable(c.arguments().substring(0, Math.max(c.arguments().length() - over, size)));
+                calls.set(longest, new AssistantMessage.ToolCall(c.id(), c.type(), c.name(), cut));
+            } else if (largest != null) {
+                metadata.remove(largest);
+            } else {
                 return copy;
             }
-            metadata.remove(largest);
-            copy = build.apply(metadata);
         }
-        return copy;
     }
 
     private static final Object TOO_DEEP = new Object();

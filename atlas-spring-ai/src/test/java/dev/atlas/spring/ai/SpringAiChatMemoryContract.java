@@ -1158,6 +1158,17 @@ public abstract class SpringAiChatMemoryContract {
      * tool result it is sent.
      */
     private static org.springframework.ai.chat.model.ChatModel dumping(String answer, List<Integer> seen) {
+        java.util.Map<String, Object> odd = new java.util.LinkedHashMap<>();
+        odd.put("note", "n\u0000");
+        odd.put("k\uDC00", "v");
+        odd.put("deep", nested(dev.atlas.Limits.MAX_JSON_DEPTH));
+        odd.put("id", "i".repeat(300));
+        return dumping(answer, seen, odd, new AssistantMessage.ToolCall("c\u0000", "function", "dump", "{\"x\":\"\uD800\"}"));
+    }
+
+    /** A model (naming model {@code m}) that asks for {@code call} in a message with {@code metadata}, then answers {@code answer}. */
+    private static org.springframework.ai.chat.model.ChatModel dumping(String answer, List<Integer> seen,
+            java.util.Map<String, Object> metadata, AssistantMessage.ToolCall call) {
         return new org.springframework.ai.chat.model.ChatModel() {
             @Override
             public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
@@ -1167,13 +1178,7 @@ public abstract class SpringAiChatMemoryContract {
                     seen.add(t.getResponses().get(0).responseData().length());
                     out = new AssistantMessage(answer);
                 } else {
-                    java.util.Map<String, Object> odd = new java.util.LinkedHashMap<>();
-                    odd.put("note", "n\u0000");
-                    odd.put("k\uDC00", "v");
-                    odd.put("deep", nested(dev.atlas.Limits.MAX_JSON_DEPTH));
-                    odd.put("id", "i".repeat(300));
-                    out = AssistantMessage.builder().content("").properties(odd)
-                            .toolCalls(List.of(new AssistantMessage.ToolCall("c\u0000", "function", "dump", "{\"x\":\"\uD800\"}"))).build();
+                    out = AssistantMessage.builder().content("").properties(metadata).toolCalls(List.of(call)).build();
                 }
                 return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
             }
@@ -1248,6 +1253,32 @@ public abstract class SpringAiChatMemoryContract {
         assertThatThrownBy(() -> memory.add("mem", new AssistantMessage("a\u0000b")))
                 .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, x -> assertThat(x.field()).isEqualTo("messages[4].text"));
         assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("mem").id(), 0, 10)).hasSize(4);
+    }
+
+    @Test
+    @DisplayName("with the chat memory on, an answer whose metadata and tool arguments are larger than message metadata holds: the"
+            + " memory leaves out the largest metadata entry, then cuts the arguments until it fits with room for the window marker")
+    void oversizedAnswerMetadataIsKeptCut() {
+        int budget = dev.atlas.Limits.MAX_METADATA_LENGTH - SpringMessages.MARKER_ROOM;
+        String arguments = "{\"x\":\"" + "a".repeat(budget) + "\"}";
+        java.util.Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+        metadata.put("big", "b".repeat(budget));
+        metadata.put("small", "s");
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(dumping("done", new ArrayList<>(), metadata,
+                        new AssistantMessage.ToolCall("c1", "function", "dump", arguments))).defaultTools(new DumpTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "big", "dump it")).isEqualTo("done");
+        AssistantMessage asked = (AssistantMessage) repository.findByConversationId("big").get(1);
+        assertThat(asked.getMetadata()).containsEntry("small", "s").doesNotContainKey("big");
+        String kept = asked.getToolCalls().get(0).arguments();
+        assertThat(arguments).startsWith(kept);
+        java.util.Map<String, Object> row = new java.util.LinkedHashMap<>(tenant.conversations()
+                .messages(tenant.conversations().requireByKey("big").id(), 0, 10).get(1).metadata());
+        row.remove(AtlasChatMemoryRepository.WINDOW);
+        assertThat(SpringMessages.write(row)).hasSize(budget);
     }
 
     /** Spring AI 1.1's {@code PromptChatMemoryAdvisor} on {@code memory}; null on 2.0, which has none. */
