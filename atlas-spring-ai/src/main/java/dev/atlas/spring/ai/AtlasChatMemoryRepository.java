@@ -534,6 +534,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<UUID>> assetsOf = new HashMap<>();
         List<UUID> created = new ArrayList<>();
         List<dev.atlas.conversation.Message> appended = new ArrayList<>();
+        boolean markerOnConversation = false;
         try {
             // Media bytes are written only once every message is built, just before the append that names them.
             for (Map.Entry<Integer, List<Media>> e : mediaOf.entrySet()) {
@@ -545,11 +546,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
                 assetsOf.put(e.getKey(), assets);
             }
-            // The marker rides on the last appended message: written in the append's transaction.
+            // The marker rides on the last appended message: written in the append's transaction. A message
+            // whose metadata leaves it no room (the application's, at Atlas's limit) is stored as given,
+            // and the marker goes to the conversation's metadata after the append instead.
             int lastIndex = appends.size() - 1;
             Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
             metadata.put(WINDOW, marker.json(null));
-            appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+            if (SpringMessages.write(metadata).length() <= Limits.MAX_METADATA_LENGTH) {
+                appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+            } else {
+                markerOnConversation = true;
+            }
             for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
                 appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
             }
@@ -568,14 +575,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // As parts of their message: retention's hard delete of the message or purge of its conversation
         // then deletes them, rows and bytes (a plain attachment is an upload, which outlives the message).
         assetsOf.forEach((index, assets) -> assets.forEach(a -> attachPart(appended.get(index), a)));
-        if (!(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
+        if (markerOnConversation || !(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
             // Once per conversation: a marker in the conversation says a read must look further back for
             // the newest message marker when others appended more than a window, and bounds that search.
             // The messages are stored: a failure here must not fail the save (a retry would append them
             // again). The marker is on the last message still; the next save tries again.
             try {
                 long at = appended.get(appended.size() - 1).sequence();
-                putMarker(conversation.id(), now -> now.metadata().get(WINDOW) instanceof Map<?, ?> ? null : marker.json(at));
+                boolean always = markerOnConversation;
+                putMarker(conversation.id(), now -> !always && now.metadata().get(WINDOW) instanceof Map<?, ?> ? null : marker.json(at));
             } catch (RuntimeException e) {
                 System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
                         "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
@@ -645,18 +653,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private List<Map<String, Object>> describe(List<Media> media, List<UUID> assets) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Media m : media) {
-            Map<String, Object> d = new LinkedHashMap<>();
-            String mime = m.getMimeType().toString();
-            d.put("mimeType", mime);
-            if (m.getId() != null) {
-                d.put("id", m.getId());
-            }
-            if (m.getName() != null) {
-                d.put("name", m.getName());
-            }
-            if (m.getData() instanceof String url) {
-                d.put("url", url);
-            } else {
+            UUID id = null;
+            if (!(m.getData() instanceof String)) {
+                String mime = m.getMimeType().toString();
                 AssetType type = assetType(m.getMimeType());
                 NewAsset asset;
                 try {
@@ -664,11 +663,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 } catch (InvalidInputException unusableName) {
                     asset = NewAsset.of(type, "media", mime);
                 }
-                UUID id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
+                id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
                 assets.add(id);
-                d.put("asset", id.toString());
             }
-            out.add(d);
+            out.add(SpringMessages.description(m, id));
         }
         return out;
     }

@@ -150,7 +150,37 @@ final class SpringMessages {
         if (write(out.metadata()).length() > Limits.MAX_METADATA_LENGTH) {
             throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH + " characters as JSON");
         }
+        List<Media> media = media(m);
+        if (!media.isEmpty()) {
+            // The media's descriptions join the metadata when the save writes them: checked now, before any asset is.
+            List<Map<String, Object>> described = new ArrayList<>();
+            for (Media d : media) {
+                described.add(description(d, d instanceof AssetMedia a ? a.asset() : d.getData() instanceof String ? null : new UUID(0, 0)));
+            }
+            if (write(withMedia(out, described).metadata()).length() > Limits.MAX_METADATA_LENGTH) {
+                throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH
+                        + " characters as JSON with the descriptions of its media");
+            }
+        }
         return out;
+    }
+
+    /** How the message's metadata describes {@code m}: mime type, id, name, and its URL or the {@code asset} holding its bytes. */
+    static Map<String, Object> description(Media m, UUID asset) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("mimeType", m.getMimeType().toString());
+        if (m.getId() != null) {
+            d.put("id", m.getId());
+        }
+        if (m.getName() != null) {
+            d.put("name", m.getName());
+        }
+        if (asset == null) {
+            d.put("url", m.getData());
+        } else {
+            d.put("asset", asset.toString());
+        }
+        return d;
     }
 
     /**

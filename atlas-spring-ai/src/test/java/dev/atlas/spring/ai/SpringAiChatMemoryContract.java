@@ -897,6 +897,43 @@ public abstract class SpringAiChatMemoryContract {
                 .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
+    /** A user message whose stored metadata is {@code length} characters as JSON. */
+    private static UserMessage withMetadataOf(int length, String text) {
+        int empty = SpringMessages.write(SpringMessages.checked(0, UserMessage.builder().text(text)
+                .metadata(java.util.Map.of("big", "")).build()).metadata()).length();
+        return UserMessage.builder().text(text).metadata(java.util.Map.of("big", "x".repeat(length - empty))).build();
+    }
+
+    @Test
+    @DisplayName("a message whose metadata is at Atlas's limit (262,144 characters as JSON) is stored and reads back, although the"
+            + " window marker has no room in it; the window stays right over the next saves")
+    void metadataAtTheLimitIsStored() {
+        UserMessage full = withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH, "full");
+        repository.saveAll("limit", List.of(full));
+        assertThat(repository.findByConversationId("limit")).singleElement()
+                .satisfies(m -> assertThat(m.getMetadata()).containsEntry("big", full.getMetadata().get("big")));
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(2).build();
+        memory.add("limit", new AssistantMessage("a1"));
+        memory.add("limit", withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH, "full again"));
+        assertThat(shapes(memory.get("limit"))).containsExactly("ASSISTANT[a1][]", "USER[full again]");
+        memory.add("limit", new AssistantMessage("a2"));
+        assertThat(shapes(memory.get("limit"))).containsExactly("USER[full again]", "ASSISTANT[a2][]");
+    }
+
+    @Test
+    @DisplayName("a message whose metadata fits only without its media's description is refused naming messages[i].metadata"
+            + " before anything is written: no conversation, no asset")
+    void mediaDescriptionOverTheMetadataLimitRefusedBeforeAnyWrite(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        reopenWithBlobs(dir);
+        UserMessage full = withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH - 20, "look");
+        UserMessage message = UserMessage.builder().text("look").metadata(full.getMetadata()).media(photo("look", 1).getMedia()).build();
+        assertThatThrownBy(() -> repository.saveAll("described", List.of(message)))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0].metadata"));
+        assertThat(repository.findConversationIds()).isEmpty();
+        assertThat(assetRows("1 = 1")).isZero();
+        assertThat(blobFiles(dir)).isZero();
+    }
+
     /**
      * {@code target}, except that while {@code failing} is set, preparing a statement that writes a
      * message's attachment fails as a broken connection would.
