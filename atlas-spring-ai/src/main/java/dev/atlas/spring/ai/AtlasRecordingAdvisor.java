@@ -433,7 +433,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.start(request, reported(chat));
                 step = run.execution.step();
             }
-            record(run, step, chat);
+            record(run, step, chat, usage(chat));
             if (own) {
                 run.complete();
             }
@@ -487,9 +487,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                         return;
                     }
                     run.open = null;
+                    Usage streamed = run.cut;
                     run.cut = Usage.NONE;
                     if (step.get() != null) {
-                        record(run, step.get(), aggregated.chatResponse());
+                        record(run, step.get(), aggregated.chatResponse(), streamed);
                     }
                     if (own) {
                         run.complete();
@@ -514,9 +515,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             });
         }
 
-        private void record(Run run, StepHandle step, ChatResponse chat) {
+        private void record(Run run, StepHandle step, ChatResponse chat, Usage usage) {
             if (chat == null || chat.getResults().isEmpty()) {
-                step.finish("", null, FinishReason.STOP, Usage.NONE);
+                step.finish("", null, FinishReason.STOP, usage);
+                run.recorded = run.recorded.plus(usage);
                 return;
             }
             Generation first = chat.getResult();
@@ -530,7 +532,6 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (id != null) {
                 run.execution.providerResponseId(id);
             }
-            Usage usage = usage(chat);
             // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
             step.finish(out.getText() == null ? "" : dev.atlas.Limits.storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
@@ -639,33 +640,111 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         return g.getOutput().hasToolCalls() ? FinishReason.TOOL_CALLS : FinishReason.STOP;
     }
 
+    /**
+     * The usage as Atlas bills it. Spring AI's {@code Usage} carries prompt and completion counts;
+     * the prompt-cache and reasoning counts are in the provider's native usage
+     * ({@code getNativeUsage()}), read by its accessors' names since the provider modules are not
+     * dependencies: {@code cacheReadInputTokens()} with {@code cacheCreationInputTokens()} (Anthropic)
+     * or {@code cacheWriteInputTokens()} (Bedrock), not part of the prompt count; else
+     * {@code promptTokensDetails().cachedTokens()} (OpenAI), {@code promptCacheHitTokens()}
+     * (DeepSeek) or {@code cachedContentTokenCount()} (Gemini), part of the prompt count, so taken
+     * out of it; and {@code completionTokenDetails()} or {@code completionTokensDetails()}
+     * {@code .reasoningTokens()} (OpenAI), part of the output. Optional results are unwrapped. A
+     * count Atlas cannot hold (negative, too large) is unknown rather than failing the record.
+     */
     static Usage usage(ChatResponse chat) {
-        org.springframework.ai.chat.metadata.Usage u = chat.getMetadata() == null ? null : chat.getMetadata().getUsage();
+        org.springframework.ai.chat.metadata.Usage u = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getUsage();
         if (u == null) {
             return Usage.NONE;
         }
-        Integer in = u.getPromptTokens();
-        Integer out = u.getCompletionTokens();
+        Long in = count(u.getPromptTokens());
+        Object reported = u.getNativeUsage();
+        Long reasoning = count(accessor(accessor(reported, "completionTokenDetails"), "reasoningTokens"));
+        if (reasoning == null) {
+            reasoning = count(accessor(accessor(reported, "completionTokensDetails"), "reasoningTokens"));
+        }
+        Long cacheRead = count(accessor(reported, "cacheReadInputTokens"));
+        Long cacheWrite = count(accessor(reported, "cacheCreationInputTokens"));
+        if (cacheWrite == null) {
+            cacheWrite = count(accessor(reported, "cacheWriteInputTokens"));
+        }
+        if (cacheRead == null) {
+            Long cached = count(accessor(accessor(reported, "promptTokensDetails"), "cachedTokens"));
+            if (cached == null) {
+                cached = count(accessor(reported, "promptCacheHitTokens"));
+            }
+            if (cached == null) {
+                cached = count(accessor(reported, "cachedContentTokenCount"));
+            }
+            if (cached != null) {
+                cacheRead = cached;
+                in = in == null ? null : Math.max(0, in - cached);
+            }
+        }
+        return new Usage(in, count(u.getCompletionTokens()), reasoning, cacheRead, cacheWrite);
+    }
+
+    private static Long count(Object n) {
+        return n instanceof Number c && c.longValue() >= 0 && c.longValue() <= dev.atlas.Limits.MAX_TOKEN_COUNT ? c.longValue() : null;
+    }
+
+    /** Public no-argument methods by class and name, looked up once. */
+    private static final ClassValue<Map<String, java.util.Optional<java.lang.reflect.Method>>> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Map<String, java.util.Optional<java.lang.reflect.Method>> computeValue(Class<?> type) {
+            return new java.util.concurrent.ConcurrentHashMap<>();
+        }
+    };
+
+    /** What {@code target}'s public no-argument method {@code name} returns (an Optional unwrapped); null when none. */
+    private static Object accessor(Object target, String name) {
+        if (target == null) {
+            return null;
+        }
+        java.util.Optional<java.lang.reflect.Method> method = ACCESSORS.get(target.getClass()).computeIfAbsent(name, n -> {
+            try {
+                java.lang.reflect.Method m = target.getClass().getMethod(n);
+                return m.trySetAccessible() ? java.util.Optional.of(m) : java.util.Optional.empty();
+            } catch (NoSuchMethodException | SecurityException none) {
+                return java.util.Optional.empty();
+            }
+        });
         try {
-            return new Usage(in == null ? null : in.longValue(), out == null ? null : out.longValue(), null, null, null);
-        } catch (InvalidInputException e) {
-            return Usage.NONE;
+            Object value = method.isPresent() ? method.get().invoke(target) : null;
+            if (value instanceof java.util.Optional<?> o) {
+                return o.orElse(null);
+            }
+            if (value instanceof java.util.OptionalLong o) {
+                return o.isPresent() ? o.getAsLong() : null;
+            }
+            if (value instanceof java.util.OptionalInt o) {
+                return o.isPresent() ? o.getAsInt() : null;
+            }
+            return value;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
         }
     }
 
     /**
      * The usage a stream reported up to {@code chunk}: as Spring AI's aggregator counts it, the
      * latest positive count of each kind (providers report running totals, some only at the end).
+     * Kept here, not taken from the aggregated response, whose usage has no native counts.
      */
     static Usage latest(Usage before, ChatResponse chunk) {
         org.springframework.ai.chat.metadata.Usage u = chunk.getMetadata() == null ? null : chunk.getMetadata().getUsage();
         if (u == null) {
             return before;
         }
-        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? Long.valueOf(u.getPromptTokens()) : before.inputTokens();
-        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? Long.valueOf(u.getCompletionTokens())
-                : before.outputTokens();
-        return new Usage(in, out, null, null, null);
+        Usage now = usage(chunk);
+        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? now.inputTokens() : before.inputTokens();
+        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? now.outputTokens() : before.outputTokens();
+        return new Usage(in, out, positive(now.reasoningTokens(), before.reasoningTokens()), positive(now.cachedTokens(), before.cachedTokens()),
+                positive(now.cacheWriteTokens(), before.cacheWriteTokens()));
+    }
+
+    private static Long positive(Long now, Long before) {
+        return now != null && now > 0 ? now : before;
     }
 
     static UUID executionOf(Message m) {
