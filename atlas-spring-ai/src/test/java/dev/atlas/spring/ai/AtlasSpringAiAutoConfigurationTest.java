@@ -216,6 +216,45 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("zero glue: an answer with a NUL reaches the caller unchanged, called and streamed, and the chat memory"
+            + " keeps a cleaned copy; the executions complete")
+    void unstorableAnswerThroughBootIsKeptCleaned() {
+        ChatModel nul = new ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        new org.springframework.ai.chat.messages.AssistantMessage("a\u0000b"))));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.just(call(prompt));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        runner().withBean("nulModel", ChatModel.class, () -> nul, d -> d.setPrimary(true)).run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+            assertThat(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "nul")).call().content()).isEqualTo("a\u0000b");
+            assertThat(String.join("", chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "nul"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1)))).isEqualTo("a\u0000b");
+            Tenant tenant = context.getBean(Tenant.class);
+            var conversation = tenant.conversations().requireByKey("nul");
+            assertThat(tenant.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hi", "a\uFFFDb", "again", "a\uFFFDb");
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().conversation(conversation.id())).items())
+                    .hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+        });
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")
