@@ -135,6 +135,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks);
     }
 
+    /** The tenant whose conversations this repository keeps. */
+    Tenant tenant() {
+        return tenant;
+    }
+
     /** The Atlas conversation behind a Spring AI conversation id, if it exists. */
     public Optional<Conversation> conversation(String conversationId) {
         return tenant.conversations().getByKey(key(conversationId));

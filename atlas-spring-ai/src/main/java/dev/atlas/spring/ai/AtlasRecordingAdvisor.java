@@ -101,6 +101,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         this.tenant = dev.atlas.Limits.requireNonNull("tenant", tenant);
+        if (conversations != null && !conversations.tenant().id().equals(tenant.id())) {
+            // Else every call naming a conversation would fail: its conversation is in the other tenant.
+            throw new InvalidInputException("conversations", "is the chat memory of tenant " + conversations.tenant().id()
+                    + ", not of " + tenant.id());
+        }
         this.conversations = conversations;
         this.provider = dev.atlas.Limits.requireKey("provider", provider);
         this.agent = agent == null ? null : dev.atlas.Limits.requireKey("agent", agent);
@@ -108,7 +113,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     /**
      * Records calls on {@code tenant} under {@code provider} (for example {@code "openai"}), in the
-     * conversations of {@code conversations} (may be null: executions then have no conversation).
+     * conversations of {@code conversations} (may be null: executions then have no conversation),
+     * which must be {@code tenant}'s: another tenant's is refused, naming {@code conversations}.
      */
     public static AtlasRecordingAdvisor of(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         return new AtlasRecordingAdvisor(tenant, conversations, provider, agent);

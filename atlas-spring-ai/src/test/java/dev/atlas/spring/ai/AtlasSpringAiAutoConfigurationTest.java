@@ -255,6 +255,26 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's fails start-up naming both,"
+            + " instead of failing every chat")
+    void repositoryBeanOfAnotherTenantFailsStartUp() {
+        runner().withUserConfiguration(OtherTenantsMemory.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("the AtlasChatMemoryRepository bean is the chat memory of tenant other, not of the Tenant bean's default");
+        });
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class OtherTenantsMemory {
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository otherMemory(dev.atlas.Atlas atlas) {
+            return AtlasChatMemoryRepository.of(atlas.tenant("other"), dev.atlas.Owner.of("app", "x"), null);
+        }
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")

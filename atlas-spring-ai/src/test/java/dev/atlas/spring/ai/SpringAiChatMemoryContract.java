@@ -1356,6 +1356,18 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a recording advisor given another tenant's chat memory is refused at construction naming conversations, not at"
+            + " the first call, which would fail")
+    void recordingOnAnotherTenantsMemoryIsRefused() {
+        assertThatThrownBy(() -> AtlasRecordingAdvisor.of(atlas.tenant("other"), repository, "scripted", null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                    assertThat(e.field()).isEqualTo("conversations");
+                    assertThat(e.getMessage()).isEqualTo("conversations: is the chat memory of tenant acme, not of other");
+                });
+        assertThat(AtlasRecordingAdvisor.of(atlas.tenant("acme"), repository, "scripted", null)).isNotNull();
+    }
+
+    @Test
     @DisplayName("findConversationIds lists keys; delete frees the key for a new conversation")
     void idsAndDelete() {
         repository.saveAll("a", List.of(new UserMessage("x")));
