@@ -256,7 +256,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
      * else exactly or refused naming its part.
      */
     private static NewMessage convert(int i, Message message) {
-        return SpringMessages.recorded(message) ? SpringMessages.cleaned(i, message) : SpringMessages.checked(i, message);
+        if (!SpringMessages.recorded(message)) {
+            return SpringMessages.checked(i, message);
+        }
+        try {
+            return SpringMessages.checked(i, message);
+        } catch (InvalidInputException unstorable) {
+            // Copied only when needed: most answers are stored exactly, at no extra cost.
+            return SpringMessages.cleaned(i, message);
+        }
     }
 
     /** Whether {@code messages} hold one of the messages a read handed out (by the Atlas id it carried). */
