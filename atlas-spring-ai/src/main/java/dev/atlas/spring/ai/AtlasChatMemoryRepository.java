@@ -52,7 +52,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>The window.</b> What the memory keeps is recorded as a <i>window marker</i>
  * ({@value #WINDOW}: the first sequence of the window, the system messages kept from before it
  * and those dropped after it) in the metadata of the last message a save appends, so it is written
- * in the same transaction; a save that only evicts puts it in the conversation's metadata, as does
+ * in the same transaction (when that message's metadata, at Atlas's limit, leaves it no room, in the
+ * conversation's metadata after the append); a save that only evicts puts it in the conversation's metadata, as does
  * the first save to a conversation (a conditional update: a key the application writes meanwhile
  * is kept; when the application's metadata leaves no room for the marker, the save still succeeds
  * and an eviction-only save's drop is recorded by the next save that appends). Reading takes the newest {@linkplain #window(int) window}
