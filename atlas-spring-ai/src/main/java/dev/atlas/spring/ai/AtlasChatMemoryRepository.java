@@ -52,7 +52,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p><b>The window.</b> What the memory keeps is recorded as a <i>window marker</i>
  * ({@value #WINDOW}: the first sequence of the window, the system messages kept from before it
  * and those dropped after it) in the metadata of the last message a save appends, so it is written
- * in the same transaction; a save that only evicts puts it in the conversation's metadata, as does
+ * in the same transaction (when that message's metadata, at Atlas's limit, leaves it no room, in the
+ * conversation's metadata after the append); a save that only evicts puts it in the conversation's metadata, as does
  * the first save to a conversation (a conditional update: a key the application writes meanwhile
  * is kept; when the application's metadata leaves no room for the marker, the save still succeeds
  * and an eviction-only save's drop is recorded by the next save that appends). Reading takes the newest {@linkplain #window(int) window}
@@ -68,7 +69,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * naming {@code messages[i]}: earlier history is never rewritten silently. A message Atlas cannot
  * store is refused with {@link InvalidInputException} naming {@code messages[i]} and its part
  * ({@code text}, {@code metadata}, {@code toolCalls}, {@code responses}, {@code media[j]}) before
- * anything is written.
+ * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and
+ * tool results tagged by {@link AtlasRecordingAdvisor} with their execution and step): the call
+ * must not fail for what the provider returned, so those are stored as cleaned copies (U+FFFD for
+ * NUL and unpaired surrogates, cut to fit, metadata entries too deep or too large left out).
  *
  * <p>Tool calls ({@link AssistantMessage#getToolCalls()}) and tool responses
  * ({@link ToolResponseMessage}, one message with all responses of a round) round-trip exactly. An
@@ -130,6 +134,11 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             throw new InvalidInputException("window", "must be between 1 and " + Limits.MAX_PAGE_SIZE + ", was " + messages);
         }
         return new AtlasChatMemoryRepository(tenant, owner, agent, messages, locks);
+    }
+
+    /** The tenant whose conversations this repository keeps. */
+    Tenant tenant() {
+        return tenant;
     }
 
     /** The Atlas conversation behind a Spring AI conversation id, if it exists. */
@@ -205,7 +214,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         List<NewMessage> converted = new ArrayList<>(messages.size());
         for (int i = 0; i < messages.size(); i++) {
             UUID id = SpringMessages.uuid(messages.get(i), SpringMessages.MESSAGE_ID);
-            converted.add(id != null && handed.contains(id) ? null : SpringMessages.checked(i, messages.get(i)));
+            converted.add(id != null && handed.contains(id) ? null : convert(i, messages.get(i)));
         }
         ReentrantLock lock = locks[Math.floorMod(key.hashCode(), locks.length)];
         lock.lock();
@@ -240,6 +249,23 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastRead.remove();
         }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
+    }
+
+    /**
+     * The Atlas message for {@code messages[i]}: what a recorded call's model or tool loop sent is
+     * stored as a cleaned copy (the call must not fail for what the provider returned), anything
+     * else exactly or refused naming its part.
+     */
+    private static NewMessage convert(int i, Message message) {
+        if (!SpringMessages.recorded(message)) {
+            return SpringMessages.checked(i, message);
+        }
+        try {
+            return SpringMessages.checked(i, message);
+        } catch (InvalidInputException unstorable) {
+            // Copied only when needed: most answers are stored exactly, at no extra cost.
+            return SpringMessages.cleaned(i, message);
+        }
     }
 
     /** Whether {@code messages} hold one of the messages a read handed out (by the Atlas id it carried). */
@@ -487,7 +513,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<Media>> mediaOf = new LinkedHashMap<>();
         for (int i = 0; i < messages.size(); i++) {
             if (stored[i] == null) {
-                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : SpringMessages.checked(i, messages.get(i)), callOwner);
+                NewMessage m = link(messages.get(i), converted.get(i) != null ? converted.get(i) : convert(i, messages.get(i)), callOwner);
                 rememberCalls(callOwner, m.metadata(), m.executionId(), m.stepId());
                 List<Media> media = SpringMessages.media(messages.get(i));
                 if (!media.isEmpty()) {
@@ -522,6 +548,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         Map<Integer, List<UUID>> assetsOf = new HashMap<>();
         List<UUID> created = new ArrayList<>();
         List<dev.atlas.conversation.Message> appended = new ArrayList<>();
+        boolean markerOnConversation = false;
         try {
             // Media bytes are written only once every message is built, just before the append that names them.
             for (Map.Entry<Integer, List<Media>> e : mediaOf.entrySet()) {
@@ -533,11 +560,17 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 }
                 assetsOf.put(e.getKey(), assets);
             }
-            // The marker rides on the last appended message: written in the append's transaction.
+            // The marker rides on the last appended message: written in the append's transaction. A message
+            // whose metadata leaves it no room (the application's, at Atlas's limit) is stored as given,
+            // and the marker goes to the conversation's metadata after the append instead.
             int lastIndex = appends.size() - 1;
             Map<String, Object> metadata = new LinkedHashMap<>(appends.get(lastIndex).metadata());
             metadata.put(WINDOW, marker.json(null));
-            appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+            if (SpringMessages.write(metadata).length() <= Limits.MAX_METADATA_LENGTH) {
+                appends.set(lastIndex, appends.get(lastIndex).metadata(metadata));
+            } else {
+                markerOnConversation = true;
+            }
             for (int i = 0; i < appends.size(); i += Limits.MAX_PAGE_SIZE) {
                 appended.addAll(store.appendAll(conversation.id(), appends.subList(i, Math.min(appends.size(), i + Limits.MAX_PAGE_SIZE))));
             }
@@ -556,14 +589,15 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         // As parts of their message: retention's hard delete of the message or purge of its conversation
         // then deletes them, rows and bytes (a plain attachment is an upload, which outlives the message).
         assetsOf.forEach((index, assets) -> assets.forEach(a -> attachPart(appended.get(index), a)));
-        if (!(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
+        if (markerOnConversation || !(conversation.metadata().get(WINDOW) instanceof Map<?, ?>)) {
             // Once per conversation: a marker in the conversation says a read must look further back for
             // the newest message marker when others appended more than a window, and bounds that search.
             // The messages are stored: a failure here must not fail the save (a retry would append them
             // again). The marker is on the last message still; the next save tries again.
             try {
                 long at = appended.get(appended.size() - 1).sequence();
-                putMarker(conversation.id(), now -> now.metadata().get(WINDOW) instanceof Map<?, ?> ? null : marker.json(at));
+                boolean always = markerOnConversation;
+                putMarker(conversation.id(), now -> !always && now.metadata().get(WINDOW) instanceof Map<?, ?> ? null : marker.json(at));
             } catch (RuntimeException e) {
                 System.getLogger(AtlasChatMemoryRepository.class.getName()).log(System.Logger.Level.WARNING,
                         "window marker of conversation " + conversation.id() + " not written to its metadata: " + e, e);
@@ -633,18 +667,9 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     private List<Map<String, Object>> describe(List<Media> media, List<UUID> assets) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Media m : media) {
-            Map<String, Object> d = new LinkedHashMap<>();
-            String mime = m.getMimeType().toString();
-            d.put("mimeType", mime);
-            if (m.getId() != null) {
-                d.put("id", m.getId());
-            }
-            if (m.getName() != null) {
-                d.put("name", m.getName());
-            }
-            if (m.getData() instanceof String url) {
-                d.put("url", url);
-            } else {
+            UUID id = null;
+            if (!(m.getData() instanceof String)) {
+                String mime = m.getMimeType().toString();
                 AssetType type = assetType(m.getMimeType());
                 NewAsset asset;
                 try {
@@ -652,11 +677,10 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
                 } catch (InvalidInputException unusableName) {
                     asset = NewAsset.of(type, "media", mime);
                 }
-                UUID id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
+                id = tenant.assets().create(asset.owner(owner), (byte[]) m.getData()).id();
                 assets.add(id);
-                d.put("asset", id.toString());
             }
-            out.add(d);
+            out.add(SpringMessages.description(m, id));
         }
         return out;
     }

@@ -61,8 +61,9 @@ import java.util.UUID;
  * <p>What the model returns never fails the call through the recording: text, keys and tool
  * arguments Atlas cannot store as sent (a NUL, an unpaired surrogate, too long, arguments that are
  * no storable JSON) are recorded as cleaned copies (U+FFFD, cut; arguments as
- * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The chat memory, which
- * stores messages exactly, still refuses such an answer.
+ * {@code {"unparsed": ...}}), and the caller gets the answer unchanged. The assistant messages it
+ * records, and the tool results {@link AtlasToolLoopAdvisor} sends on, carry the execution and step
+ * ids, by which {@link AtlasChatMemoryRepository} stores them as cleaned copies too.
  *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
@@ -100,6 +101,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     private AtlasRecordingAdvisor(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         this.tenant = dev.atlas.Limits.requireNonNull("tenant", tenant);
+        if (conversations != null && !conversations.tenant().id().equals(tenant.id())) {
+            // Else every call naming a conversation would fail: its conversation is in the other tenant.
+            throw new InvalidInputException("conversations", "is the chat memory of tenant " + conversations.tenant().id()
+                    + ", not of " + tenant.id());
+        }
         this.conversations = conversations;
         this.provider = dev.atlas.Limits.requireKey("provider", provider);
         this.agent = agent == null ? null : dev.atlas.Limits.requireKey("agent", agent);
@@ -107,7 +113,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
     /**
      * Records calls on {@code tenant} under {@code provider} (for example {@code "openai"}), in the
-     * conversations of {@code conversations} (may be null: executions then have no conversation).
+     * conversations of {@code conversations} (may be null: executions then have no conversation),
+     * which must be {@code tenant}'s: another tenant's is refused, naming {@code conversations}.
      */
     public static AtlasRecordingAdvisor of(Tenant tenant, AtlasChatMemoryRepository conversations, String provider, String agent) {
         return new AtlasRecordingAdvisor(tenant, conversations, provider, agent);
@@ -214,6 +221,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         volatile Usage cut = Usage.NONE;
         /** What the chunks of rounds that failed reported: a failed step stores no usage, yet those tokens are billed. */
         volatile Usage lost = Usage.NONE;
+        /** The step of the latest round recorded: the one whose tool calls the tool loop runs next. */
+        volatile StepHandle asked;
         /** Tool calls go back to the caller ({@link ToolOutcomes#toolsLeftToCaller}). */
         volatile boolean leftToCaller;
 
@@ -305,7 +314,15 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         @Override
         public synchronized void toolResults(List<Message> history) {
-            results(history.isEmpty() ? List.of() : List.of(history.get(history.size() - 1)));
+            Message last = history.isEmpty() ? null : history.get(history.size() - 1);
+            StepHandle step = asked;
+            if (last instanceof ToolResponseMessage && execution != null && step != null) {
+                // Tagged as the round's, as the answer asking for the tools is: the chat memory stores both
+                // as cleaned copies where Atlas cannot store them as sent, instead of failing the call.
+                last.getMetadata().put(SpringMessages.EXECUTION_ID, execution.id().toString());
+                last.getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
+            }
+            results(last == null ? List.of() : List.of(last));
         }
 
         /** Completes the calls answered by tool responses in the prompt the model is about to get. */
@@ -422,7 +439,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 run.start(request, reported(chat));
                 step = run.execution.step();
             }
-            record(run, step, chat);
+            record(run, step, chat, usage(chat));
             if (own) {
                 run.complete();
             }
@@ -476,9 +493,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                         return;
                     }
                     run.open = null;
+                    Usage streamed = run.cut;
                     run.cut = Usage.NONE;
                     if (step.get() != null) {
-                        record(run, step.get(), aggregated.chatResponse());
+                        record(run, step.get(), aggregated.chatResponse(), streamed);
                     }
                     if (own) {
                         run.complete();
@@ -503,9 +521,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             });
         }
 
-        private void record(Run run, StepHandle step, ChatResponse chat) {
+        private void record(Run run, StepHandle step, ChatResponse chat, Usage usage) {
             if (chat == null || chat.getResults().isEmpty()) {
-                step.finish("", null, FinishReason.STOP, Usage.NONE);
+                step.finish("", null, FinishReason.STOP, usage);
+                run.recorded = run.recorded.plus(usage);
                 return;
             }
             Generation first = chat.getResult();
@@ -519,10 +538,10 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (id != null) {
                 run.execution.providerResponseId(id);
             }
-            Usage usage = usage(chat);
             // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
             step.finish(out.getText() == null ? "" : dev.atlas.Limits.storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
+            run.asked = step;
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());
                 g.getOutput().getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
@@ -627,33 +646,111 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         return g.getOutput().hasToolCalls() ? FinishReason.TOOL_CALLS : FinishReason.STOP;
     }
 
+    /**
+     * The usage as Atlas bills it. Spring AI's {@code Usage} carries prompt and completion counts;
+     * the prompt-cache and reasoning counts are in the provider's native usage
+     * ({@code getNativeUsage()}), read by its accessors' names since the provider modules are not
+     * dependencies: {@code cacheReadInputTokens()} with {@code cacheCreationInputTokens()} (Anthropic)
+     * or {@code cacheWriteInputTokens()} (Bedrock), not part of the prompt count; else
+     * {@code promptTokensDetails().cachedTokens()} (OpenAI), {@code promptCacheHitTokens()}
+     * (DeepSeek) or {@code cachedContentTokenCount()} (Gemini), part of the prompt count, so taken
+     * out of it; and {@code completionTokenDetails()} or {@code completionTokensDetails()}
+     * {@code .reasoningTokens()} (OpenAI), part of the output. Optional results are unwrapped. A
+     * count Atlas cannot hold (negative, too large) is unknown rather than failing the record.
+     */
     static Usage usage(ChatResponse chat) {
-        org.springframework.ai.chat.metadata.Usage u = chat.getMetadata() == null ? null : chat.getMetadata().getUsage();
+        org.springframework.ai.chat.metadata.Usage u = chat == null || chat.getMetadata() == null ? null : chat.getMetadata().getUsage();
         if (u == null) {
             return Usage.NONE;
         }
-        Integer in = u.getPromptTokens();
-        Integer out = u.getCompletionTokens();
+        Long in = count(u.getPromptTokens());
+        Object reported = u.getNativeUsage();
+        Long reasoning = count(accessor(accessor(reported, "completionTokenDetails"), "reasoningTokens"));
+        if (reasoning == null) {
+            reasoning = count(accessor(accessor(reported, "completionTokensDetails"), "reasoningTokens"));
+        }
+        Long cacheRead = count(accessor(reported, "cacheReadInputTokens"));
+        Long cacheWrite = count(accessor(reported, "cacheCreationInputTokens"));
+        if (cacheWrite == null) {
+            cacheWrite = count(accessor(reported, "cacheWriteInputTokens"));
+        }
+        if (cacheRead == null) {
+            Long cached = count(accessor(accessor(reported, "promptTokensDetails"), "cachedTokens"));
+            if (cached == null) {
+                cached = count(accessor(reported, "promptCacheHitTokens"));
+            }
+            if (cached == null) {
+                cached = count(accessor(reported, "cachedContentTokenCount"));
+            }
+            if (cached != null) {
+                cacheRead = cached;
+                in = in == null ? null : Math.max(0, in - cached);
+            }
+        }
+        return new Usage(in, count(u.getCompletionTokens()), reasoning, cacheRead, cacheWrite);
+    }
+
+    private static Long count(Object n) {
+        return n instanceof Number c && c.longValue() >= 0 && c.longValue() <= dev.atlas.Limits.MAX_TOKEN_COUNT ? c.longValue() : null;
+    }
+
+    /** Public no-argument methods by class and name, looked up once. */
+    private static final ClassValue<Map<String, java.util.Optional<java.lang.reflect.Method>>> ACCESSORS = new ClassValue<>() {
+        @Override
+        protected Map<String, java.util.Optional<java.lang.reflect.Method>> computeValue(Class<?> type) {
+            return new java.util.concurrent.ConcurrentHashMap<>();
+        }
+    };
+
+    /** What {@code target}'s public no-argument method {@code name} returns (an Optional unwrapped); null when none. */
+    private static Object accessor(Object target, String name) {
+        if (target == null) {
+            return null;
+        }
+        java.util.Optional<java.lang.reflect.Method> method = ACCESSORS.get(target.getClass()).computeIfAbsent(name, n -> {
+            try {
+                java.lang.reflect.Method m = target.getClass().getMethod(n);
+                return m.trySetAccessible() ? java.util.Optional.of(m) : java.util.Optional.empty();
+            } catch (NoSuchMethodException | SecurityException none) {
+                return java.util.Optional.empty();
+            }
+        });
         try {
-            return new Usage(in == null ? null : in.longValue(), out == null ? null : out.longValue(), null, null, null);
-        } catch (InvalidInputException e) {
-            return Usage.NONE;
+            Object value = method.isPresent() ? method.get().invoke(target) : null;
+            if (value instanceof java.util.Optional<?> o) {
+                return o.orElse(null);
+            }
+            if (value instanceof java.util.OptionalLong o) {
+                return o.isPresent() ? o.getAsLong() : null;
+            }
+            if (value instanceof java.util.OptionalInt o) {
+                return o.isPresent() ? o.getAsInt() : null;
+            }
+            return value;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
         }
     }
 
     /**
      * The usage a stream reported up to {@code chunk}: as Spring AI's aggregator counts it, the
      * latest positive count of each kind (providers report running totals, some only at the end).
+     * Kept here, not taken from the aggregated response, whose usage has no native counts.
      */
     static Usage latest(Usage before, ChatResponse chunk) {
         org.springframework.ai.chat.metadata.Usage u = chunk.getMetadata() == null ? null : chunk.getMetadata().getUsage();
         if (u == null) {
             return before;
         }
-        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? Long.valueOf(u.getPromptTokens()) : before.inputTokens();
-        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? Long.valueOf(u.getCompletionTokens())
-                : before.outputTokens();
-        return new Usage(in, out, null, null, null);
+        Usage now = usage(chunk);
+        Long in = u.getPromptTokens() != null && u.getPromptTokens() > 0 ? now.inputTokens() : before.inputTokens();
+        Long out = u.getCompletionTokens() != null && u.getCompletionTokens() > 0 ? now.outputTokens() : before.outputTokens();
+        return new Usage(in, out, positive(now.reasoningTokens(), before.reasoningTokens()), positive(now.cachedTokens(), before.cachedTokens()),
+                positive(now.cacheWriteTokens(), before.cacheWriteTokens()));
+    }
+
+    private static Long positive(Long now, Long before) {
+        return now != null && now > 0 ? now : before;
     }
 
     static UUID executionOf(Message m) {

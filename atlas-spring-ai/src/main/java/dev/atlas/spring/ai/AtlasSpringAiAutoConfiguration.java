@@ -68,6 +68,11 @@ public class AtlasSpringAiAutoConfiguration {
         try {
             return AtlasRecordingAdvisor.of(tenant, repository.getIfUnique(), provider, properties.getAgent());
         } catch (InvalidInputException e) {
+            if ("conversations".equals(e.field())) {
+                // The application's own repository bean, not a property: every chat would fail on it.
+                throw new ConfigurationException("the AtlasChatMemoryRepository bean is the chat memory of tenant "
+                        + repository.getIfUnique().tenant().id() + ", not of the Tenant bean's " + tenant.id());
+            }
             throw asProperty(e);
         }
     }

@@ -82,15 +82,7 @@ final class SpringMessages {
         }
         NewMessage out;
         if (m instanceof ToolResponseMessage tool) {
-            List<Map<String, Object>> responses = new ArrayList<>();
-            for (ToolResponseMessage.ToolResponse r : tool.getResponses()) {
-                Map<String, Object> one = new LinkedHashMap<>();
-                one.put("id", r.id());
-                one.put("name", r.name());
-                one.put("responseData", r.responseData());
-                responses.add(one);
-            }
-            out = NewMessage.json(Role.TOOL, write(responses));
+            out = NewMessage.json(Role.TOOL, responsesJson(tool.getResponses()));
         } else {
             if (m.getText() == null) {
                 spring.put("nullText", true);
@@ -110,6 +102,19 @@ final class SpringMessages {
             }
         }
         return spring.isEmpty() ? out : out.metadata(Map.of(KEY, spring));
+    }
+
+    /** The content of the tool message holding {@code responses}. */
+    private static String responsesJson(List<ToolResponseMessage.ToolResponse> responses) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (ToolResponseMessage.ToolResponse r : responses) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("id", r.id());
+            one.put("name", r.name());
+            one.put("responseData", r.responseData());
+            out.add(one);
+        }
+        return write(out);
     }
 
     /**
@@ -145,7 +150,188 @@ final class SpringMessages {
         if (write(out.metadata()).length() > Limits.MAX_METADATA_LENGTH) {
             throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH + " characters as JSON");
         }
+        List<Media> media = media(m);
+        if (!media.isEmpty()) {
+            // The media's descriptions join the metadata when the save writes them: checked now, before any asset is.
+            List<Map<String, Object>> described = new ArrayList<>();
+            for (Media d : media) {
+                described.add(description(d, d instanceof AssetMedia a ? a.asset() : d.getData() instanceof String ? null : new UUID(0, 0)));
+            }
+            if (write(withMedia(out, described).metadata()).length() > Limits.MAX_METADATA_LENGTH) {
+                throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH
+                        + " characters as JSON with the descriptions of its media");
+            }
+        }
         return out;
+    }
+
+    /** How the message's metadata describes {@code m}: mime type, id, name, and its URL or the {@code asset} holding its bytes. */
+    static Map<String, Object> description(Media m, UUID asset) {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("mimeType", m.getMimeType().toString());
+        if (m.getId() != null) {
+            d.put("id", m.getId());
+        }
+        if (m.getName() != null) {
+            d.put("name", m.getName());
+        }
+        if (asset == null) {
+            d.put("url", m.getData());
+        } else {
+            d.put("asset", asset.toString());
+        }
+        return d;
+    }
+
+    /**
+     * Whether {@code m} is what a recorded call's model or tool loop sent: an assistant message or
+     * tool response carrying the execution and step ids {@link AtlasRecordingAdvisor} tags them with.
+     */
+    static boolean recorded(Message m) {
+        return (m instanceof AssistantMessage || m instanceof ToolResponseMessage)
+                && uuid(m, EXECUTION_ID) != null && uuid(m, STEP_ID) != null;
+    }
+
+    /** Room left in a message's metadata for the window marker a save adds to its last message. */
+    static final int MARKER_ROOM = 16_384;
+
+    /**
+     * The Atlas message for {@code messages[i]}, what the model or the tool loop sent
+     * ({@link #recorded}), as a copy Atlas can store, as the recording keeps it: text, tool call
+     * fields, tool responses and metadata strings (keys too) {@linkplain Limits#storable made storable};
+     * metadata entries nested too deep left out; then, until the metadata fits with room for the
+     * window marker, the largest part reduced first (a metadata entry left out, or the longest tool
+     * arguments cut); tool results cut until their JSON fits a message. Refusing it would fail a call the model answered.
+     */
+    static NewMessage cleaned(int i, Message m) {
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : m.getMetadata().entrySet()) {
+            Object value = clean(e.getValue(), 4);
+            if (value != TOO_DEEP) {
+                metadata.put(Limits.storable(e.getKey()), value);
+            }
+        }
+        if (m instanceof ToolResponseMessage tool) {
+            List<ToolResponseMessage.ToolResponse> responses = new ArrayList<>(tool.getResponses().stream()
+                    .map(r -> new ToolResponseMessage.ToolResponse(text(r.id()), text(r.name()), text(r.responseData()))).toList());
+            while (true) {
+                int over = responsesJson(responses).length() - Limits.MAX_CONTENT_LENGTH;
+                if (over <= 0) {
+                    break;
+                }
+                // Each character cut shortens the JSON by one at least: one cut of the longest result does, unless it is shorter.
+                int longest = longest(responses.stream().map(ToolResponseMessage.ToolResponse::responseData).toList());
+                ToolResponseMessage.ToolResponse r = responses.get(longest);
+                if (length(r.responseData()) == 0) {
+                    break;
+                }
+                responses.set(longest, new ToolResponseMessage.ToolResponse(r.id(), r.name(), cut(r.responseData(), over)));
+            }
+            return checked(i, fit(metadata, List.of(), md -> ToolResponseMessage.builder().responses(responses).metadata(md).build()));
+        }
+        if (!(m instanceof AssistantMessage a)) {
+            return checked(i, m);
+        }
+        List<AssistantMessage.ToolCall> calls = new ArrayList<>(a.getToolCalls().stream()
+                .map(c -> new AssistantMessage.ToolCall(text(c.id()), text(c.type()), text(c.name()), text(c.arguments()))).toList());
+        return checked(i, fit(metadata, calls, md -> AssistantMessage.builder().content(text(a.getText()))
+                .properties(md).toolCalls(calls).media(media(a)).build()));
+    }
+
+    /**
+     * The message {@code build} makes of {@code metadata} and {@code calls} (both changed here) once
+     * its metadata fits, with room for the window marker: the largest part goes first, until it
+     * fits: the largest metadata entry is left out, or the longest tool arguments, when longer, are
+     * cut (not below that entry's size).
+     */
+    private static Message fit(Map<String, Object> metadata, List<AssistantMessage.ToolCall> calls,
+            java.util.function.Function<Map<String, Object>, Message> build) {
+        while (true) {
+            Message copy = build.apply(metadata);
+            int over = write(toAtlas(copy).metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
+            if (over <= 0) {
+                return copy;
+            }
+            String largest = null;
+            int size = 0;
+            for (Map.Entry<String, Object> e : jsonMetadata(metadata).entrySet()) {
+                int n = write(e.getValue()).length();
+                if (n > size) {
+                    largest = e.getKey();
+                    size = n;
+                }
+            }
+            int longest = longest(calls.stream().map(AssistantMessage.ToolCall::arguments).toList());
+            AssistantMessage.ToolCall c = calls.isEmpty() ? null : calls.get(longest);
+            if (c != null && length(c.arguments()) > size) {
+                // Each character cut shortens the JSON by one at least; not below the largest entry, which goes next.
+                String cut = Limits.storable(c.arguments().substring(0, Math.max(c.arguments().length() - over, size)));
+                calls.set(longest, new AssistantMessage.ToolCall(c.id(), c.type(), c.name(), cut));
+            } else if (largest != null) {
+                metadata.remove(largest);
+            } else {
+                return copy;
+            }
+        }
+    }
+
+    private static final Object TOO_DEEP = new Object();
+
+    /** {@code value} at {@code depth} with its strings and keys made storable, or {@link #TOO_DEEP}. */
+    private static Object clean(Object value, int depth) {
+        if (value instanceof String s) {
+            return Limits.storable(s);
+        }
+        if (!(value instanceof Map<?, ?>) && !(value instanceof List<?>)) {
+            return value;
+        }
+        if (depth > Limits.MAX_JSON_DEPTH) {
+            return TOO_DEEP;
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> out = new LinkedHashMap<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                Object v = clean(e.getValue(), depth + 1);
+                if (v == TOO_DEEP) {
+                    return TOO_DEEP;
+                }
+                out.put(e.getKey() instanceof String k ? Limits.storable(k) : e.getKey(), v);
+            }
+            return out;
+        }
+        List<Object> out = new ArrayList<>();
+        for (Object o : (List<?>) value) {
+            Object v = clean(o, depth + 1);
+            if (v == TOO_DEEP) {
+                return TOO_DEEP;
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    private static String text(String s) {
+        return s == null ? null : Limits.storable(s);
+    }
+
+    /** {@code s} less its last {@code n} characters (a surrogate pair the cut splits mended). */
+    private static String cut(String s, int n) {
+        return Limits.storable(s.substring(0, Math.max(0, s.length() - n)));
+    }
+
+    /** The index of the longest of {@code texts} (null counts as empty). */
+    private static int longest(List<String> texts) {
+        int at = 0;
+        for (int k = 1; k < texts.size(); k++) {
+            if (length(texts.get(k)) > length(texts.get(at))) {
+                at = k;
+            }
+        }
+        return at;
+    }
+
+    private static int length(String s) {
+        return s == null ? 0 : s.length();
     }
 
     /** Checks the strings (keys too) and the nesting of a JSON value at {@code depth} (the document itself is 1). */

@@ -216,6 +216,65 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("zero glue: an answer with a NUL reaches the caller unchanged, called and streamed, and the chat memory"
+            + " keeps a cleaned copy; the executions complete")
+    void unstorableAnswerThroughBootIsKeptCleaned() {
+        ChatModel nul = new ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        new org.springframework.ai.chat.messages.AssistantMessage("a\u0000b"))));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.just(call(prompt));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        runner().withBean("nulModel", ChatModel.class, () -> nul, d -> d.setPrimary(true)).run(context -> {
+            ChatClient chat = context.getBean(ChatClient.Builder.class).build();
+            assertThat(chat.prompt().user("hi").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "nul")).call().content()).isEqualTo("a\u0000b");
+            assertThat(String.join("", chat.prompt().user("again").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "nul"))
+                    .stream().content().collectList().block(java.time.Duration.ofMinutes(1)))).isEqualTo("a\u0000b");
+            Tenant tenant = context.getBean(Tenant.class);
+            var conversation = tenant.conversations().requireByKey("nul");
+            assertThat(tenant.conversations().messages(conversation.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("hi", "a\uFFFDb", "again", "a\uFFFDb");
+            assertThat(tenant.executions().list(dev.atlas.execution.ExecutionQuery.all().conversation(conversation.id())).items())
+                    .hasSize(2).allSatisfy(e -> assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED));
+        });
+    }
+
+    @Test
+    @org.junit.jupiter.api.DisplayName("an AtlasChatMemoryRepository bean of another tenant than the Tenant bean's fails start-up naming both,"
+            + " instead of failing every chat")
+    void repositoryBeanOfAnotherTenantFailsStartUp() {
+        runner().withUserConfiguration(OtherTenantsMemory.class).run(context -> {
+            assertThat(context).hasFailed();
+            assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                    .isInstanceOf(dev.atlas.ConfigurationException.class)
+                    .hasMessage("the AtlasChatMemoryRepository bean is the chat memory of tenant other, not of the Tenant bean's default");
+        });
+    }
+
+    @org.springframework.context.annotation.Configuration(proxyBeanMethods = false)
+    static class OtherTenantsMemory {
+        @org.springframework.context.annotation.Bean
+        AtlasChatMemoryRepository otherMemory(dev.atlas.Atlas atlas) {
+            return AtlasChatMemoryRepository.of(atlas.tenant("other"), dev.atlas.Owner.of("app", "x"), null);
+        }
+    }
+
+    @Test
     void theApplicationsOwnRepositoryWinsAndAdvisorsCanBeOff() {
         runner().withBean(ChatMemoryRepository.class, InMemoryChatMemoryRepository::new)
                 .withPropertyValues("atlas.spring-ai.advisors=false")

@@ -897,6 +897,47 @@ public abstract class SpringAiChatMemoryContract {
                 .extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
     }
 
+    /** A user message whose stored metadata is {@code length} characters as JSON. */
+    private static UserMessage withMetadataOf(int length, String text) {
+        int empty = SpringMessages.write(SpringMessages.checked(0, UserMessage.builder().text(text)
+                .metadata(java.util.Map.of("big", "")).build()).metadata()).length();
+        return UserMessage.builder().text(text).metadata(java.util.Map.of("big", "x".repeat(length - empty))).build();
+    }
+
+    @Test
+    @DisplayName("a message whose metadata is at Atlas's limit (262,144 characters as JSON) is stored and reads back, although the"
+            + " window marker has no room in it; the window stays right over the next saves")
+    void metadataAtTheLimitIsStored() {
+        UserMessage full = withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH, "full");
+        repository.saveAll("limit", List.of(full));
+        assertThat(repository.findByConversationId("limit")).singleElement()
+                .satisfies(m -> assertThat(m.getMetadata()).containsEntry("big", full.getMetadata().get("big")));
+        // Turn by turn as Spring AI's in-memory repository (whose window rules differ between 1.1 and 2.0).
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).maxMessages(2).build();
+        ChatMemory reference = MessageWindowChatMemory.builder().chatMemoryRepository(new InMemoryChatMemoryRepository()).maxMessages(2).build();
+        reference.add("limit", full);
+        for (Message next : List.of(new AssistantMessage("a1"), withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH, "full again"),
+                new AssistantMessage("a2"), new UserMessage("u3"))) {
+            memory.add("limit", next);
+            reference.add("limit", next);
+            assertThat(shapes(memory.get("limit"))).as(next.getText()).isEqualTo(shapes(reference.get("limit")));
+        }
+    }
+
+    @Test
+    @DisplayName("a message whose metadata fits only without its media's description is refused naming messages[i].metadata"
+            + " before anything is written: no conversation, no asset")
+    void mediaDescriptionOverTheMetadataLimitRefusedBeforeAnyWrite(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        reopenWithBlobs(dir);
+        UserMessage full = withMetadataOf(dev.atlas.Limits.MAX_METADATA_LENGTH - 20, "look");
+        UserMessage message = UserMessage.builder().text("look").metadata(full.getMetadata()).media(photo("look", 1).getMedia()).build();
+        assertThatThrownBy(() -> repository.saveAll("described", List.of(message)))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0].metadata"));
+        assertThat(repository.findConversationIds()).isEmpty();
+        assertThat(assetRows("1 = 1")).isZero();
+        assertThat(blobFiles(dir)).isZero();
+    }
+
     /**
      * {@code target}, except that while {@code failing} is set, preparing a statement that writes a
      * message's attachment fails as a broken connection would.
@@ -1152,28 +1193,146 @@ public abstract class SpringAiChatMemoryContract {
         });
     }
 
+    /**
+     * A model (naming model {@code m}) that calls {@code dump} with a call id holding a NUL, arguments holding a lone
+     * surrogate and metadata a database cannot store, then answers {@code answer}; {@code seen} gets the length of each
+     * tool result it is sent.
+     */
+    private static org.springframework.ai.chat.model.ChatModel dumping(String answer, List<Integer> seen) {
+        java.util.Map<String, Object> odd = new java.util.LinkedHashMap<>();
+        odd.put("note", "n\u0000");
+        odd.put("k\uDC00", "v");
+        odd.put("deep", nested(dev.atlas.Limits.MAX_JSON_DEPTH));
+        odd.put("id", "i".repeat(300));
+        return dumping(answer, seen, odd, new AssistantMessage.ToolCall("c\u0000", "function", "dump", "{\"x\":\"\uD800\"}"));
+    }
+
+    /** A model (naming model {@code m}) that asks for {@code call} in a message with {@code metadata}, then answers {@code answer}. */
+    private static org.springframework.ai.chat.model.ChatModel dumping(String answer, List<Integer> seen,
+            java.util.Map<String, Object> metadata, AssistantMessage.ToolCall call) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                List<Message> in = prompt.getInstructions();
+                AssistantMessage out;
+                if (in.get(in.size() - 1) instanceof ToolResponseMessage t) {
+                    seen.add(t.getResponses().get(0).responseData().length());
+                    out = new AssistantMessage(answer);
+                } else {
+                    out = AssistantMessage.builder().content("").properties(metadata).toolCalls(List.of(call)).build();
+                }
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(out)));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(call(prompt)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
     @Test
-    @DisplayName("with the chat memory on, an answer it cannot store is refused by the memory as any list is (messages[1].text, nothing of"
-            + " the answer written): the call fails with that error, the execution is failed with it and its step holds the cleaned copy")
-    void unstorableAnswerRefusedByTheMemory() {
-        org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
-                List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))),
-                org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("m").build());
+    @DisplayName("with the chat memory on, what the model and the tool loop send that Atlas cannot store as sent (NUL, lone surrogate,"
+            + " too long, too deep: text, metadata, tool calls, a tool result over 1 MiB) does not fail the call, stream or call:"
+            + " the caller and the model get it unchanged, the memory keeps a cleaned copy linked to the completed execution")
+    void unstorableAnswerIsKeptCleanedByTheMemory() {
+        int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
+        String answer = "done\u0000\uD800" + "z".repeat(max);
+        List<Integer> seen = java.util.Collections.synchronizedList(new ArrayList<>());
         ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
-        ChatClient client = ChatClient.builder(answering(answer)).defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build())
+        ChatClient client = ChatClient.builder(dumping(answer, seen)).defaultTools(new DumpTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
                 .defaultAdvisors(recording.advisors()).build();
-        String refused = "messages[1].text: contains a NUL character (U+0000) at index 1, which databases cannot store";
-        assertThatThrownBy(() -> say(client, "mem", "hi")).isInstanceOfSatisfying(dev.atlas.InvalidInputException.class,
-                x -> assertThat(x.getMessage()).isEqualTo(refused));
-        Conversation c = tenant.conversations().requireByKey("mem");
-        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::content).containsExactly("hi");
-        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
-        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
-        assertThat(e.error()).isEqualTo(refused);
-        assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement().satisfies(s -> {
-            assertThat(s.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
-            assertThat(s.content()).isEqualTo("a\uFFFDb");
-        });
+        assertThat(say(client, "mem", "dump it")).isEqualTo(answer);
+        assertThat(String.join("", client.prompt().user("dump it").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "mem-stream"))
+                .stream().content().collectList().block(java.time.Duration.ofMinutes(1)))).isEqualTo(answer);
+        // The model got the tool's whole result (a JSON string, quotes included) in the round after it.
+        assertThat(seen).containsExactly(max + 12, max + 12);
+
+        String envelope = SpringMessages.write(List.of(java.util.Map.of("id", "c\uFFFD", "name", "dump", "responseData", "")));
+        String cutResult = "\"" + "d".repeat(max - envelope.length() - 2);
+        for (String key : new String[] {"mem", "mem-stream"}) {
+            Conversation c = tenant.conversations().requireByKey(key);
+            Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+            assertThat(e.status()).as(key).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            List<Message> read = repository.findByConversationId(key);
+            assertThat(shapes(read)).as(key).containsExactly("USER[dump it]",
+                    "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("c\uFFFD", "function", "dump", "{\"x\":\"\uFFFD\"}")),
+                    "TOOL" + List.of(new ToolResponseMessage.ToolResponse("c\uFFFD", "dump", cutResult)),
+                    "ASSISTANT[done\uFFFD\uFFFD" + "z".repeat(max - 6) + "][]");
+            assertThat(read.get(1).getMetadata()).containsEntry("note", "n\uFFFD").containsEntry("k\uFFFD", "v")
+                    .containsEntry("id", "i".repeat(300)).doesNotContainKey("deep");
+            List<dev.atlas.conversation.Message> rows = tenant.conversations().messages(c.id(), 0, 10);
+            assertThat(rows.get(2).content()).hasSize(max);
+            assertThat(rows.subList(1, 4)).extracting(dev.atlas.conversation.Message::stepId)
+                    .containsExactly(tree.steps().get(0).id(), tree.steps().get(0).id(), tree.steps().get(1).id());
+        }
+
+        // PromptChatMemoryAdvisor (Spring AI 1.1; 2.0 has none) stores the answer's text alike.
+        org.springframework.ai.chat.client.advisor.api.Advisor prompting = promptChatMemoryAdvisor(
+                MessageWindowChatMemory.builder().chatMemoryRepository(repository).build());
+        if (prompting != null) {
+            ChatClient plain = ChatClient.builder(answering(new org.springframework.ai.chat.model.ChatResponse(
+                            List.of(new org.springframework.ai.chat.model.Generation(new AssistantMessage("a\u0000b"))))))
+                    .defaultAdvisors(prompting).defaultAdvisors(recording.advisors()).build();
+            assertThat(say(plain, "prompted", "hi")).isEqualTo("a\u0000b");
+            assertThat(shapes(repository.findByConversationId("prompted"))).containsExactly("USER[hi]", "ASSISTANT[a\uFFFDb][]");
+        }
+
+        // What the application itself saves is refused as before, naming the message and its part; nothing is written.
+        assertThatThrownBy(() -> memory.add("mem", new AssistantMessage("a\u0000b")))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, x -> assertThat(x.field()).isEqualTo("messages[4].text"));
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("mem").id(), 0, 10)).hasSize(4);
+    }
+
+    @Test
+    @DisplayName("with the chat memory on, an answer whose metadata and tool arguments are larger than message metadata holds: the"
+            + " memory leaves out the largest metadata entry, then cuts the arguments until it fits with room for the window marker")
+    void oversizedAnswerMetadataIsKeptCut() {
+        int budget = dev.atlas.Limits.MAX_METADATA_LENGTH - SpringMessages.MARKER_ROOM;
+        String arguments = "{\"x\":\"" + "a".repeat(budget) + "\"}";
+        java.util.Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+        metadata.put("big", "b".repeat(budget));
+        metadata.put("small", "s");
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(dumping("done", new ArrayList<>(), metadata,
+                        new AssistantMessage.ToolCall("c1", "function", "dump", arguments))).defaultTools(new DumpTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(),
+                        AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThat(say(client, "big", "dump it")).isEqualTo("done");
+        AssistantMessage asked = (AssistantMessage) repository.findByConversationId("big").get(1);
+        assertThat(asked.getMetadata()).containsEntry("small", "s").doesNotContainKey("big");
+        String kept = asked.getToolCalls().get(0).arguments();
+        assertThat(arguments).startsWith(kept);
+        java.util.Map<String, Object> row = new java.util.LinkedHashMap<>(tenant.conversations()
+                .messages(tenant.conversations().requireByKey("big").id(), 0, 10).get(1).metadata());
+        row.remove(AtlasChatMemoryRepository.WINDOW);
+        assertThat(SpringMessages.write(row)).hasSize(budget);
+    }
+
+    /** Spring AI 1.1's {@code PromptChatMemoryAdvisor} on {@code memory}; null on 2.0, which has none. */
+    private static org.springframework.ai.chat.client.advisor.api.Advisor promptChatMemoryAdvisor(ChatMemory memory) {
+        try {
+            Object builder = Class.forName("org.springframework.ai.chat.client.advisor.PromptChatMemoryAdvisor")
+                    .getMethod("builder", ChatMemory.class).invoke(null, memory);
+            return (org.springframework.ai.chat.client.advisor.api.Advisor) builder.getClass().getMethod("build").invoke(builder);
+        } catch (ClassNotFoundException e) {
+            return null;
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static com.fasterxml.jackson.databind.JsonNode tree(String json) {
@@ -1194,6 +1353,18 @@ public abstract class SpringAiChatMemoryContract {
             inner = next;
         }
         return top;
+    }
+
+    @Test
+    @DisplayName("a recording advisor given another tenant's chat memory is refused at construction naming conversations, not at"
+            + " the first call, which would fail")
+    void recordingOnAnotherTenantsMemoryIsRefused() {
+        assertThatThrownBy(() -> AtlasRecordingAdvisor.of(atlas.tenant("other"), repository, "scripted", null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                    assertThat(e.field()).isEqualTo("conversations");
+                    assertThat(e.getMessage()).isEqualTo("conversations: is the chat memory of tenant acme, not of other");
+                });
+        assertThat(AtlasRecordingAdvisor.of(atlas.tenant("acme"), repository, "scripted", null)).isNotNull();
     }
 
     @Test
