@@ -1838,6 +1838,45 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("editing an answered question hides the old question's answers with it, and switching back shows them again")
+    void editedQuestionTakesItsAnswersAlong() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message tool = store.append(c.id(), NewMessage.tool("t2").parent(a2.id()));
+        Message a2more = store.append(c.id(), NewMessage.assistant("a2 after tool").parent(tool.id()));
+
+        Message q2b = store.append(c.id(), NewMessage.user("q2 edited").parent(a1.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited");
+        assertThat(store.requireMessage(a2more.id()).active()).isFalse();
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2b.id()));
+        assertThat(a2b.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+
+        // A late first answer to the hidden question is stored hidden, with it.
+        Message late = store.append(c.id(), NewMessage.assistant("late").parent(tool.id()).clientId("late"));
+        assertThat(late.active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+
+        // Back to q2: its branch returns, showing the latest answer of each turn below it.
+        Message back = store.activate(q2.id());
+        assertThat(back.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "t2", "late");
+        assertThat(store.requireMessage(a2b.id()).active()).isFalse();
+        assertThat(store.siblings(a2more.id())).extracting(Message::active).containsExactly(false, true);
+        assertThat(store.events(a2.id()).items()).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
+
+        // Switching at q1's answer hides everything below a1.
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        assertThat(a1b.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
+        store.activate(a1.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+    }
+
+    @Test
     @DisplayName("appendAll names the message whose parent, execution or step is refused (messages[i].parentId ...); nothing is stored")
     void appendAllNamesTheRefusedMessage() {
         Conversation c = convo();
