@@ -1856,24 +1856,63 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
 
         // A late first answer to the hidden question is stored hidden, with it.
-        Message late = store.append(c.id(), NewMessage.assistant("late").parent(tool.id()).clientId("late"));
+        Message late = store.append(c.id(), NewMessage.assistant("late").parent(a2more.id()).clientId("late"));
         assertThat(late.active()).isFalse();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
 
         // Back to q2: its branch returns, showing the latest answer of each turn below it.
         Message back = store.activate(q2.id());
         assertThat(back.active()).isTrue();
-        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2", "a2", "t2", "late");
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("q1", "a1", "q2", "a2", "t2", "a2 after tool", "late");
         assertThat(store.requireMessage(a2b.id()).active()).isFalse();
-        assertThat(store.siblings(a2more.id())).extracting(Message::active).containsExactly(false, true);
+        assertThat(store.requireMessage(q2b.id()).active()).isFalse();
+        assertThat(store.append(c.id(), NewMessage.assistant("late").parent(a2more.id()).clientId("late"))).isEqualTo(
+                store.requireMessage(late.id()));
         assertThat(store.events(a2.id()).items()).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
 
-        // Switching at q1's answer hides everything below a1.
-        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
-        assertThat(a1b.active()).isTrue();
-        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b");
-        store.activate(a1.id());
+        // Activating an answer of a hidden branch shows the branch leading to it.
+        assertThat(store.activate(a2b.id()).active()).isTrue();
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+        assertThat(store.requireMessage(late.id()).active()).isFalse();
+    }
+
+    @Test
+    @DisplayName("switching to an older answer hides the turns that followed the other answer; switching back shows them")
+    void switchingAnAnswerHidesWhatFollowedIt() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1b.id()));
+        store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+
+        store.activate(a1.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1");
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::active).containsExactly(true, true, false, false, false);
+        // The hidden turn no longer follows in the history, so a1 may be regenerated again.
+        assertThat(store.canRetry(a1.id())).isTrue();
+
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2", "a2");
+        assertThat(store.canRetry(a1.id())).isFalse();
+        List<Message> both = appendAllBranches(c, q2);
+        assertThat(both).extracting(Message::active).containsExactly(false, true);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2 again", "a2 again");
+
+        // One list answering q2 again and then editing it returns the first answer hidden, as stored.
+        store.activate(q2.id());
+        List<Message> list = store.appendAll(c.id(), List.of(NewMessage.assistant("a2 third").parent(q2.id()),
+                NewMessage.user("q2 third").parent(a1b.id())));
+        assertThat(list).extracting(Message::active).containsExactly(false, true);
+        assertThat(list.get(0)).isEqualTo(store.requireMessage(list.get(0).id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2 third");
+    }
+
+    /** An edit of q2 in one call; then in another a first answer to the now hidden q2 and one to the edit. */
+    private List<Message> appendAllBranches(Conversation c, Message q2) {
+        Message edited = store.appendAll(c.id(), List.of(NewMessage.user("q2 again").parent(q2.parentId()))).get(0);
+        return store.appendAll(c.id(), List.of(NewMessage.tool("t").parent(q2.id()), NewMessage.assistant("a2 again").parent(edited.id())));
     }
 
     @Test
