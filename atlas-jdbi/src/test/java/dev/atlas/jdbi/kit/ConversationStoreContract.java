@@ -1909,6 +1909,21 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2 third");
     }
 
+    @Test
+    @DisplayName("a deleted answer restored after its question was replaced by an edit comes back hidden with that question")
+    void restoredAnswerOfAHiddenQuestionStaysHidden() {
+        Conversation c = convo();
+        Message greeting = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("q").parent(greeting.id()));
+        Message a = store.append(c.id(), NewMessage.assistant("a").parent(q.id()));
+        store.deleteMessage(a.id());
+        store.append(c.id(), NewMessage.user("q edited").parent(greeting.id()));
+        assertThat(store.restoreMessage(a.id()).active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q edited");
+        store.activate(q.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q", "a");
+    }
+
     /** An edit of q2 in one call; then in another a first answer to the now hidden q2 and one to the edit. */
     private List<Message> appendAllBranches(Conversation c, Message q2) {
         Message edited = store.appendAll(c.id(), List.of(NewMessage.user("q2 again").parent(q2.parentId()))).get(0);
