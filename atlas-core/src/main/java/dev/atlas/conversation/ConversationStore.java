@@ -438,8 +438,8 @@ public interface ConversationStore {
     /**
      * Brings back a soft-deleted message, recording a {@code restored} event. Restoring never
      * switches the branch a conversation shows: the message comes back with the active flag it had,
-     * except that when a sibling of another {@link SiblingGroup} is active now it comes back
-     * inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
+     * except that when a sibling of another {@link SiblingGroup} is active now, or the message it
+     * answers is inactive, it comes back inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
      * it unchanged.
      *
      * @param messageId the message's id

@@ -912,8 +912,9 @@ public final class JdbiConversationStore implements ConversationStore {
             if (!current.isDeleted()) {
                 return current;
             }
-            boolean active = current.active() && (current.parentId() == null
-                    || !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
+            // Under a hidden (inactive) parent it stays hidden with the parent's branch.
+            boolean active = current.active() && (current.parentId() == null || parentShown(h, current.parentId())
+                    && !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
                             .bind("execution", current.executionId()))
                     .bind("conversation", current.conversationId()).bind("parent", current.parentId())
                     .bind("role", current.role().toString()).bind("id", messageId).exists());
@@ -922,6 +923,11 @@ public final class JdbiConversationStore implements ConversationStore {
             recordEvent(h, current.conversationId(), messageId, MessageEventType.RESTORED, Map.of("active", active), now);
             return restored;
         });
+    }
+
+    /** Whether the message is active, or deleted (a deleted parent hides nothing, as it does not for its live answers). */
+    private boolean parentShown(Handle h, UUID parentId) {
+        return sql.on(h, mq.parent).bind("id", parentId).optional((rs, ctx) -> rs.getBoolean("is_active")).orElse(true);
     }
 
     @Override
