@@ -1924,6 +1924,68 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q", "a");
     }
 
+    @Test
+    @DisplayName("edits, answers and switches racing from two instances keep the tree: an active message's parent is active, one answer per turn")
+    void racingBranchSwitchesKeepTheTree() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message hello = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("q").parent(hello.id()));
+        store.append(c.id(), NewMessage.assistant("a").parent(q.id()));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Object>> calls = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                ConversationStore s = i % 2 == 0 ? store : second;
+                int n = i;
+                calls.add(switch (i % 3) {
+                    case 0 -> () -> {
+                        Message edit = s.append(c.id(), NewMessage.user("q" + n).parent(hello.id()));
+                        return answer(s, c, edit, "a" + n);
+                    };
+                    case 1 -> () -> {
+                        List<Message> edits = s.siblings(q.id());
+                        return answer(s, c, edits.get(n % edits.size()), "r" + n);
+                    };
+                    default -> () -> {
+                        List<Message> edits = s.siblings(q.id());
+                        return s.activate(edits.get(n % edits.size()).id());
+                    };
+                });
+            }
+            for (Future<Object> f : pool.invokeAll(calls)) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Message> all = store.messages(c.id(), 0, 1000);
+        Map<UUID, Message> byId = new LinkedHashMap<>();
+        all.forEach(m -> byId.put(m.id(), m));
+        Map<List<Object>, Integer> activePerTurn = new LinkedHashMap<>();
+        for (Message m : all) {
+            if (m.active() && m.parentId() != null) {
+                assertThat(byId.get(m.parentId()).active()).as("parent of active #" + m.sequence()).isTrue();
+                activePerTurn.merge(List.of(m.parentId(), m.role()), 1, Integer::sum);
+            }
+        }
+        assertThat(activePerTurn.values()).containsOnly(1);
+        List<Message> history = store.history(c.id(), 1000);
+        assertThat(history).extracting(Message::role).containsExactly(Role.ASSISTANT, Role.USER, Role.ASSISTANT);
+        assertThat(history.get(1).parentId()).isEqualTo(hello.id());
+        assertThat(history.get(2).parentId()).isEqualTo(history.get(1).id());
+    }
+
+    /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */
+    private static Object answer(ConversationStore s, Conversation c, Message question, String text) {
+        try {
+            return s.append(c.id(), NewMessage.assistant(text).parent(question.id()));
+        } catch (ConflictException laterEditShown) {
+            assertThat(laterEditShown.field()).isEqualTo("parentId");
+            return laterEditShown;
+        }
+    }
+
     /** An edit of q2 in one call; then in another a first answer to the now hidden q2 and one to the edit. */
     private List<Message> appendAllBranches(Conversation c, Message q2) {
         Message edited = store.appendAll(c.id(), List.of(NewMessage.user("q2 again").parent(q2.parentId()))).get(0);
