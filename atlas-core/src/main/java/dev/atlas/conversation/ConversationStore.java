@@ -222,7 +222,8 @@ public interface ConversationStore {
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
      * a repeat returns the stored message, and a repeat with different role or content throws
      * {@link ConflictException} on {@code clientId}. A repeat of what was first sent is still
-     * returned after the conversation was closed or the message edited. A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
+     * returned after the conversation was closed or the message edited, and after the message was
+     * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
      * answering the same parent with the same role are deactivated in the same transaction. A
      * regeneration (a parent that already has an answer of this role) is refused with
      * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an

@@ -1976,6 +1976,23 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(history.get(2).parentId()).isEqualTo(history.get(1).id());
     }
 
+    @Test
+    @DisplayName("a re-send of a message deleted since returns it as stored, deleted, and stores nothing; appendAll alike")
+    void resendOfADeletedMessageReturnsItDeleted() {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        Message again = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        assertThat(again.id()).isEqualTo(sent.id());
+        assertThat(again.deletedAt()).isNotNull();
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("hi").clientId("k")))).containsExactly(again);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("other").clientId("k")))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+    }
+
     /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */
     private static Object answer(ConversationStore s, Conversation c, Message question, String text) {
         try {
