@@ -1993,6 +1993,31 @@ public abstract class ConversationStoreContract extends AtlasContract {
                 .extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
     }
 
+    @Test
+    @DisplayName("a branch shown again shows the latest sibling group of each turn whole; activating a hidden group shows its path")
+    void hiddenSiblingGroupsComeBackWhole() {
+        Conversation c = convo();
+        Message hello = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("plan my trip").parent(hello.id()));
+        UUID run1 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message a1 = store.append(c.id(), NewMessage.assistant("flights").parent(q.id()).execution(run1, null));
+        store.append(c.id(), NewMessage.assistant("fly").parent(q.id()).execution(run1, null));
+        UUID run2 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        store.append(c.id(), NewMessage.assistant("trains").parent(q.id()).execution(run2, null));
+        store.append(c.id(), NewMessage.assistant("take the train").parent(q.id()).execution(run2, null));
+        store.activate(a1.id());
+        Message edit = store.append(c.id(), NewMessage.user("plan my holiday").parent(hello.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my holiday");
+
+        store.activate(q.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my trip", "trains", "take the train");
+        store.activate(edit.id());
+        assertThat(store.activate(a1.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my trip", "flights", "fly");
+        assertThat(store.siblingGroups(a1.id()).groups()).extracting(SiblingGroup::active).containsExactly(true, false);
+        assertThat(store.requireMessage(edit.id()).active()).isFalse();
+    }
+
     /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */
     private static Object answer(ConversationStore s, Conversation c, Message question, String text) {
         try {
