@@ -807,7 +807,7 @@ public final class JdbiConversationStore implements ConversationStore {
     }
 
     /** A message as the branch structure sees it. */
-    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active, long sequence) {}
+    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active) {}
 
     /**
      * After the active answer of a message at {@code sequence} changed: every message below it
@@ -820,7 +820,7 @@ public final class JdbiConversationStore implements ConversationStore {
     private void showBranches(Handle h, UUID conversationId, long sequence, Set<UUID> pinned, Set<UUID> shownNow, Instant now) {
         List<Node> tail = sql.on(h, mq.tail).bind("conversation", conversationId).bind("after", sequence)
                 .list((rs, ctx) -> new Node(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"), rs.getString("role"),
-                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active"), rs.getLong("sequence")));
+                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
         if (tail.isEmpty()) {
             return;
         }

@@ -148,7 +148,7 @@ final class MessageSql {
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
         eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");
-        tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active, sequence FROM <p>messages"
+        tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active FROM <p>messages"
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after AND deleted_at IS NULL"
                 + " ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
