@@ -222,7 +222,7 @@ final class ConversationsCommand implements Callable<Integer> {
                 }
                 if (e.branches() > 1) {
                     head.append("  [retry branch ").append(e.branch()).append(" of ").append(e.branches())
-                            .append(m.active() ? ", active]" : ", replaced by #" + e.activeSequence() + "]");
+                            .append(m.active() ? ", active]" : e.activeSequence() == 0 ? ", hidden]" : ", replaced by #" + e.activeSequence() + "]");
                 } else if (!m.active()) {
                     head.append("  [inactive]");
                 }

@@ -181,6 +181,25 @@ class CliSqliteTest {
     }
 
     @Test
+    void aTurnOfAHiddenBranchIsMarkedHiddenNotReplacedByNothing(@TempDir Path tmp) {
+        Path file = tmp.resolve("branches.db");
+        String id;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(file).build()) {
+            var store = atlas.tenant("acme").conversations();
+            var c = store.create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("u"), "support"));
+            var hello = store.append(c.id(), dev.atlas.conversation.NewMessage.assistant("hello"));
+            var q = store.append(c.id(), dev.atlas.conversation.NewMessage.user("q").parent(hello.id()));
+            store.append(c.id(), dev.atlas.conversation.NewMessage.assistant("a").parent(q.id()));
+            store.append(c.id(), dev.atlas.conversation.NewMessage.assistant("b").parent(q.id()));
+            store.append(c.id(), dev.atlas.conversation.NewMessage.user("q edited").parent(hello.id()));
+            id = c.id().toString();
+        }
+        Cli.Result r = Cli.run("--db", file.toString(), "--tenant", "acme", "conversations", "show", id);
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).contains("[retry branch 1 of 2, hidden]", "[retry branch 2 of 2, hidden]").doesNotContain("#0");
+    }
+
+    @Test
     void terminalEscapesInStoredTextArePrintedAsVisibleCodes() {
         assertOk(atlas("--tenant", "acme", "conversations", "show", f.hostile.toString(), "--limit", "1"), Expected.of("""
                 Conversation {hostile}: <script>window.pwned=1</script><img src=x onerror="window.pwned=2">…

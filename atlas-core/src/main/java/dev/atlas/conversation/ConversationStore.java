@@ -31,6 +31,12 @@ import org.jspecify.annotations.Nullable;
  * <p>Among the messages answering one parent with one role (retry siblings) at most one is
  * active, under any concurrency: the database enforces it with a unique index, and
  * {@link #append} and {@link #activate} serialise on the conversation.
+ *
+ * <p>Branches form a tree through {@link NewMessage#parent(UUID) parents}: a message is active only
+ * while the message it answers is. When a sibling replaces another, everything answering the
+ * replaced one (recursively) becomes inactive too, and leaves {@link #history}; when its branch
+ * is switched back to, each turn below shows its latest answer (sibling group) again. An answer
+ * to an inactive message is stored inactive.
  */
 public interface ConversationStore {
 
@@ -216,7 +222,8 @@ public interface ConversationStore {
      * length. With a {@linkplain NewMessage#clientId(String) client id} the call is idempotent:
      * a repeat returns the stored message, and a repeat with different role or content throws
      * {@link ConflictException} on {@code clientId}. A repeat of what was first sent is still
-     * returned after the conversation was closed or the message edited. A message with a parent becomes the active sibling; the others
+     * returned after the conversation was closed or the message edited, and after the message was
+     * deleted (with its {@link Message#deletedAt()}; nothing is stored again). A message with a parent becomes the active sibling (stored inactive while its parent is inactive); the others
      * answering the same parent with the same role are deactivated in the same transaction. A
      * regeneration (a parent that already has an answer of this role) is refused with
      * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an
@@ -338,7 +345,10 @@ public interface ConversationStore {
     /**
      * Makes this message's {@link SiblingGroup} the active answer: every non-deleted message of the
      * same execution answering the same parent becomes active, and the other siblings inactive.
-     * Each message that becomes active records an {@code activated} event.
+     * A message of a hidden branch is shown with the inactive messages leading to it; what
+     * answered the replaced siblings is hidden with them, and what answers the shown ones comes
+     * back (see the tree rule above). Each message that becomes active records an
+     * {@code activated} event.
      *
      * @param messageId the message's id
      * @return the message
@@ -429,8 +439,8 @@ public interface ConversationStore {
     /**
      * Brings back a soft-deleted message, recording a {@code restored} event. Restoring never
      * switches the branch a conversation shows: the message comes back with the active flag it had,
-     * except that when a sibling of another {@link SiblingGroup} is active now it comes back
-     * inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
+     * except that when a sibling of another {@link SiblingGroup} is active now, or the message it
+     * answers is inactive, it comes back inactive (call {@link #activate} to show it). Restoring a message that is not deleted returns
      * it unchanged.
      *
      * @param messageId the message's id

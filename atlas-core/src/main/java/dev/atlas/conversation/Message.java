@@ -10,7 +10,8 @@ import java.util.UUID;
 
 /**
  * A stored message. {@code sequence} is unique within its conversation, starts at 1 and has
- * no gaps. {@code active} is false for retry siblings that were replaced.
+ * no gaps. {@code active} is false for retry siblings that were replaced and for what answers them (a
+ * hidden branch, see {@link ConversationStore}).
  */
 public final class Message {
     private final UUID id;

@@ -127,7 +127,7 @@ function messageNode(m) {
   if (m.branches > 1) {
     badges.push(el('span', { class: 'badge' }, 'retry branch ' + m.branch + ' of ' + m.branches));
     badges.push(m.active ? el('span', { class: 'badge active' }, 'active')
-      : el('span', { class: 'badge replaced' }, 'replaced by #' + m.activeSequence));
+      : el('span', { class: 'badge replaced' }, m.activeSequence ? 'replaced by #' + m.activeSequence : 'hidden'));
   } else if (!m.active) {
     badges.push(el('span', { class: 'badge replaced' }, 'inactive'));
   }

@@ -37,10 +37,13 @@ import dev.atlas.jdbi.internal.sql.RowMapper;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -465,10 +468,10 @@ public final class JdbiConversationStore implements ConversationStore {
                     // stored, so the list behaves exactly like k appends in a row.
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
-                // A later answer to the same parent switched the active sibling after an earlier
-                // message of the list was built or looked up: return that one as it is now stored.
+                // A later answer switched a branch after an earlier message of the list was built or
+                // looked up (its sibling, or an ancestor): return that one as it is now stored.
                 for (int j = 0; j < k; j++) {
-                    if (answeredLater(out, fresh, j)) {
+                    if (switchedLater(out, fresh, j)) {
                         out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
                     }
                 }
@@ -479,10 +482,9 @@ public final class JdbiConversationStore implements ConversationStore {
         }
     }
 
-    /** Whether a message inserted after {@code out[j]} answers the same parent with the same role. */
-    private static boolean answeredLater(Message[] out, List<Integer> fresh, int j) {
-        Message m = out[j];
-        return m.parentId() != null && fresh.stream().anyMatch(i -> i > j && m.parentId().equals(out[i].parentId()) && m.role() == out[i].role());
+    /** Whether {@code out[j]} answers a message and a message inserted after it does too: that may have switched its branch. */
+    private static boolean switchedLater(Message[] out, List<Integer> fresh, int j) {
+        return out[j].parentId() != null && fresh.stream().anyMatch(i -> i > j && out[i].parentId() != null);
     }
 
     /**
@@ -533,14 +535,23 @@ public final class JdbiConversationStore implements ConversationStore {
     private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, String at, JsonDoc metadata,
                                   Instant now, boolean whileRunning) {
         requireExecutionLinks(h, m, at, whileRunning);
+        // An answer to a message of a hidden branch is stored hidden with it: it shows when that branch is switched back to.
+        boolean active = true;
         if (m.parentId() != null) {
-            requireAnswerableParent(h, conversationId, m, at);
-            // The execution's earlier answers come back with it when another group was shown meanwhile.
-            for (Message rejoined : switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now)) {
-                recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
+            Parent parent = requireAnswerableParent(h, conversationId, m, at);
+            active = parent.active();
+            if (active) {
+                // The execution's earlier answers come back with it when another group was shown meanwhile.
+                Switch s = switchGroup(h, conversationId, m.parentId(), m.role(), m.executionId(), now);
+                for (Message rejoined : s.activated()) {
+                    recordEvent(h, conversationId, rejoined.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                }
+                if (s.changed()) {
+                    showBranches(h, conversationId, parent.sequence(), Set.of(), ids(s.activated()), now);
+                }
             }
         }
-        sql.on(h, mq.insert).bind("id", id).bind("conversation", conversationId).bind("sequence", seq)
+        sql.on(h, mq.insert).bind("id", id).bind("conversation", conversationId).bind("sequence", seq).bind("active", active)
                 .bind("role", m.role().toString()).bind("contentType", m.contentType().toString()).bind("content", m.content())
                 .bind("status", m.status().toString()).bind("failureReason", m.failureReason()).bind("clientId", m.clientId())
                 .bind("authorType", m.author() == null ? null : m.author().type())
@@ -552,7 +563,7 @@ public final class JdbiConversationStore implements ConversationStore {
         recordEvent(h, conversationId, id, MessageEventType.CREATED.toString(),
                 new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"), now);
         return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
-                m.failureReason(), true, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
+                m.failureReason(), active, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
                 m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
     }
 
@@ -590,21 +601,24 @@ public final class JdbiConversationStore implements ConversationStore {
      * regeneration (the parent already has an answer with this role) is refused once an active
      * user message follows the parent, which is what {@link #canRetry} reports.
      */
-    private void requireAnswerableParent(Handle h, UUID conversationId, NewMessage m, String at) {
+    private Parent requireAnswerableParent(Handle h, UUID conversationId, NewMessage m, String at) {
         UUID parentId = m.parentId();
-        Map.Entry<UUID, Long> parent = sql.on(h, mq.parent).bind("id", parentId)
-                .optional((rs, ctx) -> Map.entry(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence")))
+        Parent parent = sql.on(h, mq.parent).bind("id", parentId)
+                .optional((rs, ctx) -> new Parent(db.dialect().uuid(rs, "conversation_id"), rs.getLong("sequence"), rs.getBoolean("is_active")))
                 .orElseThrow(() -> new NotFoundException("message", parentId, at + "parentId"));
-        if (!parent.getKey().equals(conversationId)) {
+        if (!parent.conversationId().equals(conversationId)) {
             throw new InvalidInputException(at + "parentId", "message " + parentId + " belongs to another conversation");
         }
-        if (userMessageFollows(h, conversationId, parent.getValue(), parentId)
+        if (userMessageFollows(h, conversationId, parent.sequence(), parentId)
                 && sql.on(h, mq.answered).bind("conversation", conversationId).bind("parent", parentId)
                         .bind("role", m.role().toString()).exists()) {
             throw new ConflictException(at + "parentId", "message " + parentId + " is followed by a later user message; regenerating"
                     + " its answer would reorder the history (canRetry is false)");
         }
+        return parent;
     }
+
+    private record Parent(UUID conversationId, long sequence, boolean active) {}
 
     /**
      * The retry rule, in one place: whether an active user message follows the parent (at
@@ -726,20 +740,45 @@ public final class JdbiConversationStore implements ConversationStore {
             sql.on(h, mq.lockConversationOf).bind("id", messageId).optional(Sql.STRING)
                     .orElseThrow(() -> new NotFoundException("message", messageId));
             Message self = requireMessage(h, messageId);
-            boolean single = self.parentId() == null || self.executionId() == null;
-            if (single && self.active()) {
-                return self;
+            // A message of a hidden branch shows with the answers leading to it: its hidden
+            // ancestors are switched to first, top down (an inactive message is hidden).
+            List<Message> path = new ArrayList<>(List.of(self));
+            for (Message up = self; up.parentId() != null; ) {
+                up = findMessage(h, up.parentId()).orElse(null);
+                if (up == null || up.active()) {
+                    break;
+                }
+                path.add(0, up);
             }
             Instant now = db.now();
-            List<Message> activated = self.parentId() == null ? List.of()
-                    : switchGroup(h, self.conversationId(), self.parentId(), self.role(), self.executionId(), now);
-            if (single) {
-                activated = List.of(sql.on(h, mq.activate).bind("id", messageId).bind("now", now).one(messages));
+            Set<UUID> shownNow = new HashSet<>();
+            boolean changed = false;
+            for (Message m : path) {
+                boolean single = m.parentId() == null || m.executionId() == null;
+                if (single && m.active()) {
+                    continue;
+                }
+                List<Message> activated = List.of();
+                if (m.parentId() != null) {
+                    Switch s = switchGroup(h, m.conversationId(), m.parentId(), m.role(), m.executionId(), now);
+                    activated = s.activated();
+                    changed |= s.changed();
+                }
+                if (single) {
+                    activated = List.of(sql.on(h, mq.activate).bind("id", m.id()).bind("now", now).one(messages));
+                    changed = true;
+                }
+                for (Message a : activated) {
+                    shownNow.add(a.id());
+                    recordEvent(h, m.conversationId(), a.id(), MessageEventType.ACTIVATED, Map.of(), now);
+                }
             }
-            for (Message m : activated) {
-                recordEvent(h, self.conversationId(), m.id(), MessageEventType.ACTIVATED, Map.of(), now);
+            Message top = path.get(0);
+            if (changed && top.parentId() != null) {
+                long from = sql.on(h, mq.sequence).bind("id", top.parentId()).one(Sql.LONG);
+                showBranches(h, self.conversationId(), from, ids(path), shownNow, now);
             }
-            return activated.stream().filter(m -> m.id().equals(messageId)).findFirst().orElse(self);
+            return requireMessage(h, messageId);
         });
     }
 
@@ -748,17 +787,118 @@ public final class JdbiConversationStore implements ConversationStore {
      * inactive and the group's inactive messages active (returned). Without an execution every
      * sibling becomes inactive, for the caller's single message to take their place.
      */
-    private List<Message> switchGroup(Handle h, UUID conversationId, UUID parentId, Role role, UUID execution, Instant now) {
+    private Switch switchGroup(Handle h, UUID conversationId, UUID parentId, Role role, UUID execution, Instant now) {
         if (execution == null) {
-            sql.on(h, mq.deactivateSiblings).bind("conversation", conversationId).bind("parent", parentId)
+            int hidden = sql.on(h, mq.deactivateSiblings).bind("conversation", conversationId).bind("parent", parentId)
                     .bind("role", role.toString()).bind("now", now).update();
-            return List.of();
+            return new Switch(hidden, List.of());
         }
-        sql.on(h, mq.deactivateOtherGroups).bind("conversation", conversationId).bind("parent", parentId)
+        int hidden = sql.on(h, mq.deactivateOtherGroups).bind("conversation", conversationId).bind("parent", parentId)
                 .bind("role", role.toString()).bind("execution", execution).bind("now", now).update();
-        return sql.on(h, mq.activateGroup).bind("conversation", conversationId).bind("parent", parentId)
-                .bind("role", role.toString()).bind("execution", execution).bind("now", now).list(messages);
+        return new Switch(hidden, sql.on(h, mq.activateGroup).bind("conversation", conversationId).bind("parent", parentId)
+                .bind("role", role.toString()).bind("execution", execution).bind("now", now).list(messages));
     }
+
+    /** What {@link #switchGroup} did: how many siblings it hid, and the messages it made active. */
+    private record Switch(int hidden, List<Message> activated) {
+        boolean changed() {
+            return hidden > 0 || !activated.isEmpty();
+        }
+    }
+
+    /** A message as the branch structure sees it. */
+    private record Node(UUID id, UUID parent, String role, UUID execution, boolean active) {}
+
+    /**
+     * After the active answer of a message at {@code sequence} changed: every message below it
+     * (reached through parents) shows only while its parent shows. A turn whose parent was shown
+     * keeps its active answer; a turn whose parent comes back shows its latest answer (a sibling
+     * group, when an execution wrote it), or the one in {@code pinned}; a turn under a hidden
+     * parent is hidden. The message at {@code sequence} itself shows. Answers that come back
+     * record an {@code activated} event.
+     */
+    private void showBranches(Handle h, UUID conversationId, long sequence, Set<UUID> pinned, Set<UUID> shownNow, Instant now) {
+        List<Node> tail = sql.on(h, mq.tail).bind("conversation", conversationId).bind("after", sequence)
+                .list((rs, ctx) -> new Node(db.dialect().uuid(rs, "id"), db.dialect().uuid(rs, "parent_id"), rs.getString("role"),
+                        db.dialect().uuid(rs, "execution_id"), rs.getBoolean("is_active")));
+        if (tail.isEmpty()) {
+            return;
+        }
+        Map<UUID, Node> byId = new HashMap<>();
+        Map<List<Object>, List<Node>> turns = new HashMap<>();
+        for (Node n : tail) {
+            byId.put(n.id(), n);
+            if (n.parent() != null) {
+                turns.computeIfAbsent(List.of(n.parent(), n.role()), k -> new ArrayList<>()).add(n);
+            }
+        }
+        // Parents come before their answers, so one pass in sequence order decides every message below.
+        Map<UUID, Boolean> shown = new HashMap<>();
+        Map<List<Object>, Set<UUID>> chosen = new HashMap<>();
+        List<UUID> hide = new ArrayList<>();
+        List<UUID> show = new ArrayList<>();
+        for (Node n : tail) {
+            Node parent = n.parent() == null ? null : byId.get(n.parent());
+            if (parent == null) {
+                // Answers the message at sequence (the caller switched that turn) or an earlier one: it keeps its flag.
+                shown.put(n.id(), n.active());
+                continue;
+            }
+            boolean visible;
+            if (!shown.get(parent.id())) {
+                visible = false;
+            } else {
+                boolean parentWasShown = parent.active() && !shownNow.contains(parent.id());
+                List<Object> turn = List.of(n.parent(), n.role());
+                visible = chosen.computeIfAbsent(turn, k -> choose(turns.get(k), pinned, parentWasShown)).contains(n.id());
+            }
+            shown.put(n.id(), visible);
+            if (visible != n.active()) {
+                (visible ? show : hide).add(n.id());
+            }
+        }
+        // Hidden first: the one-active-answer index never sees two active answers of one turn.
+        setActive(h, conversationId, hide, false, now);
+        setActive(h, conversationId, show, true, now);
+        for (UUID id : show) {
+            recordEvent(h, conversationId, id, MessageEventType.ACTIVATED, Map.of(), now);
+        }
+    }
+
+    private static Set<UUID> ids(List<Message> list) {
+        Set<UUID> ids = new HashSet<>();
+        list.forEach(m -> ids.add(m.id()));
+        return ids;
+    }
+
+    /** The answers of one turn that show: the pinned one's group, else the active ones while the parent stayed shown, else the latest group. */
+    private static Set<UUID> choose(List<Node> turn, Set<UUID> pinned, boolean parentWasShown) {
+        Node pick = turn.stream().filter(n -> pinned.contains(n.id())).findFirst()
+                .orElse(parentWasShown ? null : turn.get(turn.size() - 1));
+        if (pick == null) {
+            Set<UUID> active = new HashSet<>();
+            turn.stream().filter(Node::active).forEach(n -> active.add(n.id()));
+            return active;
+        }
+        Set<UUID> group = new HashSet<>();
+        for (Node n : turn) {
+            if (n.id().equals(pick.id()) || pick.execution() != null && pick.execution().equals(n.execution())) {
+                group.add(n.id());
+            }
+        }
+        return group;
+    }
+
+    private void setActive(Handle h, UUID conversationId, List<UUID> ids, boolean active, Instant now) {
+        for (int from = 0; from < ids.size(); from += SET_ACTIVE_CHUNK) {
+            List<UUID> chunk = ids.subList(from, Math.min(ids.size(), from + SET_ACTIVE_CHUNK));
+            InList.bind(sql.on(h, mq.setActive(chunk.size(), active)), "ids", chunk).bind("conversation", conversationId)
+                    .bind("now", now).update();
+        }
+    }
+
+    /** Ids per statement: well below both databases' bound-parameter limits. */
+    private static final int SET_ACTIVE_CHUNK = 500;
 
     @Override
     public Message restoreMessage(UUID messageId) {
@@ -772,8 +912,9 @@ public final class JdbiConversationStore implements ConversationStore {
             if (!current.isDeleted()) {
                 return current;
             }
-            boolean active = current.active() && (current.parentId() == null
-                    || !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
+            // Under a hidden (inactive) parent it stays hidden with the parent's branch.
+            boolean active = current.active() && (current.parentId() == null || parentShown(h, current.parentId())
+                    && !(current.executionId() == null ? sql.on(h, mq.siblingActive) : sql.on(h, mq.otherGroupActive)
                             .bind("execution", current.executionId()))
                     .bind("conversation", current.conversationId()).bind("parent", current.parentId())
                     .bind("role", current.role().toString()).bind("id", messageId).exists());
@@ -782,6 +923,11 @@ public final class JdbiConversationStore implements ConversationStore {
             recordEvent(h, current.conversationId(), messageId, MessageEventType.RESTORED, Map.of("active", active), now);
             return restored;
         });
+    }
+
+    /** Whether the message is active, or deleted (a deleted parent hides nothing, as it does not for its live answers). */
+    private boolean parentShown(Handle h, UUID parentId) {
+        return sql.on(h, mq.parent).bind("id", parentId).optional((rs, ctx) -> rs.getBoolean("is_active")).orElse(true);
     }
 
     @Override

@@ -63,13 +63,21 @@ final class MessageSql {
     final Statement eventsAfter;
     /** A message's edits, oldest first: the first one's previous content is what the message was sent with. */
     final Statement edits;
+    /** The branch structure after a sequence: what a switch of the active answer may show or hide below it. */
+    final Statement tail;
+
+    /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
+    Statement setActive(int n, boolean active) {
+        return catalogue.render("messages.setActive", "UPDATE <p>messages SET is_active = " + (active ? "TRUE" : "FALSE")
+                + ", updated_at = :now WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
+    }
 
     MessageSql(Catalogue c) {
         catalogue = c;
         insert = c.sql("messages.insert", "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
                 + " status, failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
                 + " step_id, metadata, created_at, updated_at, search_text) VALUES (:t, :id, :conversation, :sequence, :role,"
-                + " :contentType, :content, :status, :failureReason, TRUE, :clientId, :authorType, :authorId, :agent, :parent,"
+                + " :contentType, :content, :status, :failureReason, :active, :clientId, :authorType, :authorId, :agent, :parent,"
                 + " :execution, :step, :metadata, :now, :now, :searchText)");
         insertEvent = c.sql("messages.insertEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, :now)");
@@ -113,7 +121,7 @@ final class MessageSql {
         executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
                 + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution"
                 + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF e"));
-        parent = c.sql("messages.parent", "SELECT conversation_id, sequence FROM <p>messages" + LIVE_BY_ID);
+        parent = c.sql("messages.parent", "SELECT conversation_id, sequence, is_active FROM <p>messages" + LIVE_BY_ID);
         answered = c.sql("messages.answered", "SELECT 1 FROM <p>messages" + SIBLINGS + " AND deleted_at IS NULL LIMIT 1");
         String follows = "SELECT 1 FROM <p>messages WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :sequence"
                 + " AND role = 'user' AND is_active = TRUE AND deleted_at IS NULL";
@@ -140,6 +148,9 @@ final class MessageSql {
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
         eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");
+        tail = c.sql("messages.tail", "SELECT id, parent_id, role, execution_id, is_active FROM <p>messages"
+                + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after AND deleted_at IS NULL"
+                + " ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
     }
 }

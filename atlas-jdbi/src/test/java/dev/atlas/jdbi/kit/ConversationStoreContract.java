@@ -1838,6 +1838,203 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("editing an answered question hides the old question's answers with it, and switching back shows them again")
+    void editedQuestionTakesItsAnswersAlong() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1.id()));
+        Message a2 = store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+        Message tool = store.append(c.id(), NewMessage.tool("t2").parent(a2.id()));
+        Message a2more = store.append(c.id(), NewMessage.assistant("a2 after tool").parent(tool.id()));
+
+        Message q2b = store.append(c.id(), NewMessage.user("q2 edited").parent(a1.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited");
+        assertThat(store.requireMessage(a2more.id()).active()).isFalse();
+        Message a2b = store.append(c.id(), NewMessage.assistant("a2b").parent(q2b.id()));
+        assertThat(a2b.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+
+        // A late first answer to the hidden question is stored hidden, with it.
+        Message late = store.append(c.id(), NewMessage.assistant("late").parent(a2more.id()).clientId("late"));
+        assertThat(late.active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+
+        // Back to q2: its branch returns, showing the latest answer of each turn below it.
+        Message back = store.activate(q2.id());
+        assertThat(back.active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content)
+                .containsExactly("q1", "a1", "q2", "a2", "t2", "a2 after tool", "late");
+        assertThat(store.requireMessage(a2b.id()).active()).isFalse();
+        assertThat(store.requireMessage(q2b.id()).active()).isFalse();
+        assertThat(store.append(c.id(), NewMessage.assistant("late").parent(a2more.id()).clientId("late"))).isEqualTo(
+                store.requireMessage(late.id()));
+        assertThat(store.events(a2.id()).items()).extracting(MessageEvent::type).contains(MessageEventType.ACTIVATED);
+
+        // Activating an answer of a hidden branch shows the branch leading to it.
+        assertThat(store.activate(a2b.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1", "q2 edited", "a2b");
+        assertThat(store.requireMessage(late.id()).active()).isFalse();
+    }
+
+    @Test
+    @DisplayName("switching to an older answer hides the turns that followed the other answer; switching back shows them")
+    void switchingAnAnswerHidesWhatFollowedIt() {
+        Conversation c = convo();
+        Message q1 = store.append(c.id(), NewMessage.user("q1"));
+        Message a1 = store.append(c.id(), NewMessage.assistant("a1").parent(q1.id()));
+        Message a1b = store.append(c.id(), NewMessage.assistant("a1b").parent(q1.id()));
+        Message q2 = store.append(c.id(), NewMessage.user("q2").parent(a1b.id()));
+        store.append(c.id(), NewMessage.assistant("a2").parent(q2.id()));
+
+        store.activate(a1.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1");
+        assertThat(store.messages(c.id(), 0, 10)).extracting(Message::active).containsExactly(true, true, false, false, false);
+        // The hidden turn no longer follows in the history, so a1 may be regenerated again.
+        assertThat(store.canRetry(a1.id())).isTrue();
+
+        store.activate(a1b.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2", "a2");
+        assertThat(store.canRetry(a1.id())).isFalse();
+        List<Message> both = appendAllBranches(c, q2);
+        assertThat(both).extracting(Message::active).containsExactly(false, true);
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2 again", "a2 again");
+
+        // One list answering q2 again and then editing it returns the first answer hidden, as stored.
+        store.activate(q2.id());
+        List<Message> list = store.appendAll(c.id(), List.of(NewMessage.assistant("a2 third").parent(q2.id()),
+                NewMessage.user("q2 third").parent(a1b.id())));
+        assertThat(list).extracting(Message::active).containsExactly(false, true);
+        assertThat(list.get(0)).isEqualTo(store.requireMessage(list.get(0).id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("q1", "a1b", "q2 third");
+    }
+
+    @Test
+    @DisplayName("a deleted answer restored after its question was replaced by an edit comes back hidden with that question")
+    void restoredAnswerOfAHiddenQuestionStaysHidden() {
+        Conversation c = convo();
+        Message greeting = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("q").parent(greeting.id()));
+        Message a = store.append(c.id(), NewMessage.assistant("a").parent(q.id()));
+        store.deleteMessage(a.id());
+        store.append(c.id(), NewMessage.user("q edited").parent(greeting.id()));
+        assertThat(store.restoreMessage(a.id()).active()).isFalse();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q edited");
+        store.activate(q.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "q", "a");
+    }
+
+    @Test
+    @DisplayName("edits, answers and switches racing from two instances keep the tree: an active message's parent is active, one answer per turn")
+    void racingBranchSwitchesKeepTheTree() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        Message hello = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("q").parent(hello.id()));
+        store.append(c.id(), NewMessage.assistant("a").parent(q.id()));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Callable<Object>> calls = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                ConversationStore s = i % 2 == 0 ? store : second;
+                int n = i;
+                calls.add(switch (i % 3) {
+                    case 0 -> () -> {
+                        Message edit = s.append(c.id(), NewMessage.user("q" + n).parent(hello.id()));
+                        return answer(s, c, edit, "a" + n);
+                    };
+                    case 1 -> () -> {
+                        List<Message> edits = s.siblings(q.id());
+                        return answer(s, c, edits.get(n % edits.size()), "r" + n);
+                    };
+                    default -> () -> {
+                        List<Message> edits = s.siblings(q.id());
+                        return s.activate(edits.get(n % edits.size()).id());
+                    };
+                });
+            }
+            for (Future<Object> f : pool.invokeAll(calls)) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        List<Message> all = store.messages(c.id(), 0, 1000);
+        Map<UUID, Message> byId = new LinkedHashMap<>();
+        all.forEach(m -> byId.put(m.id(), m));
+        Map<List<Object>, Integer> activePerTurn = new LinkedHashMap<>();
+        for (Message m : all) {
+            if (m.active() && m.parentId() != null) {
+                assertThat(byId.get(m.parentId()).active()).as("parent of active #" + m.sequence()).isTrue();
+                activePerTurn.merge(List.of(m.parentId(), m.role()), 1, Integer::sum);
+            }
+        }
+        assertThat(activePerTurn.values()).containsOnly(1);
+        List<Message> history = store.history(c.id(), 1000);
+        assertThat(history).extracting(Message::role).containsExactly(Role.ASSISTANT, Role.USER, Role.ASSISTANT);
+        assertThat(history.get(1).parentId()).isEqualTo(hello.id());
+        assertThat(history.get(2).parentId()).isEqualTo(history.get(1).id());
+    }
+
+    @Test
+    @DisplayName("a re-send of a message deleted since returns it as stored, deleted, and stores nothing; appendAll alike")
+    void resendOfADeletedMessageReturnsItDeleted() {
+        Conversation c = convo();
+        Message sent = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        store.deleteMessage(sent.id());
+        Message again = store.append(c.id(), NewMessage.user("hi").clientId("k"));
+        assertThat(again.id()).isEqualTo(sent.id());
+        assertThat(again.deletedAt()).isNotNull();
+        assertThat(store.appendAll(c.id(), List.of(NewMessage.user("hi").clientId("k")))).containsExactly(again);
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(1);
+        assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+        assertThatThrownBy(() -> store.append(c.id(), NewMessage.user("other").clientId("k")))
+                .isInstanceOf(ConflictException.class)
+                .extracting(e -> ((ConflictException) e).field()).isEqualTo("clientId");
+    }
+
+    @Test
+    @DisplayName("a branch shown again shows the latest sibling group of each turn whole; activating a hidden group shows its path")
+    void hiddenSiblingGroupsComeBackWhole() {
+        Conversation c = convo();
+        Message hello = store.append(c.id(), NewMessage.assistant("hello"));
+        Message q = store.append(c.id(), NewMessage.user("plan my trip").parent(hello.id()));
+        UUID run1 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        Message a1 = store.append(c.id(), NewMessage.assistant("flights").parent(q.id()).execution(run1, null));
+        store.append(c.id(), NewMessage.assistant("fly").parent(q.id()).execution(run1, null));
+        UUID run2 = atlas.tenant("acme").executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id())).id();
+        store.append(c.id(), NewMessage.assistant("trains").parent(q.id()).execution(run2, null));
+        store.append(c.id(), NewMessage.assistant("take the train").parent(q.id()).execution(run2, null));
+        store.activate(a1.id());
+        Message edit = store.append(c.id(), NewMessage.user("plan my holiday").parent(hello.id()));
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my holiday");
+
+        store.activate(q.id());
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my trip", "trains", "take the train");
+        store.activate(edit.id());
+        assertThat(store.activate(a1.id()).active()).isTrue();
+        assertThat(store.history(c.id())).extracting(Message::content).containsExactly("hello", "plan my trip", "flights", "fly");
+        assertThat(store.siblingGroups(a1.id()).groups()).extracting(SiblingGroup::active).containsExactly(true, false);
+        assertThat(store.requireMessage(edit.id()).active()).isFalse();
+    }
+
+    /** Answers {@code question}, or is refused naming parentId: regenerating once a later edit is shown, as canRetry says. */
+    private static Object answer(ConversationStore s, Conversation c, Message question, String text) {
+        try {
+            return s.append(c.id(), NewMessage.assistant(text).parent(question.id()));
+        } catch (ConflictException laterEditShown) {
+            assertThat(laterEditShown.field()).isEqualTo("parentId");
+            return laterEditShown;
+        }
+    }
+
+    /** An edit of q2 in one call; then in another a first answer to the now hidden q2 and one to the edit. */
+    private List<Message> appendAllBranches(Conversation c, Message q2) {
+        Message edited = store.appendAll(c.id(), List.of(NewMessage.user("q2 again").parent(q2.parentId()))).get(0);
+        return store.appendAll(c.id(), List.of(NewMessage.tool("t").parent(q2.id()), NewMessage.assistant("a2 again").parent(edited.id())));
+    }
+
+    @Test
     @DisplayName("appendAll names the message whose parent, execution or step is refused (messages[i].parentId ...); nothing is stored")
     void appendAllNamesTheRefusedMessage() {
         Conversation c = convo();
