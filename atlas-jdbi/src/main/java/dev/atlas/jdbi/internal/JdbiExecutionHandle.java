@@ -290,7 +290,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      */
     private ToolCallHandle insertCall(NewToolCall call, UUID stepId, ReentrantLock lock, BooleanSupplier stepEnded) {
         Check.notNull("call", call);
-        String arguments = Json.validate("arguments", call.arguments());
+        String arguments = Json.validateJsonb("arguments", call.arguments());
         JsonDoc metadata = Json.write("metadata", call.metadata());
         UUID callId = Ids.next(db.clock());
         return locked(lock, () -> stepEnded.getAsBoolean() ? refuseLateCall(stepId) : db.write(h -> {

@@ -1472,4 +1472,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
                 .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
         assertThat(h.complete().usage()).isEqualTo(new Usage(null, null, half, null, null));
     }
+
+    @Test
+    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
+    void argumentsJsonbCannotHoldAreRefused() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        long before = rows("execution_tool_calls");
+        for (String bad : List.of("{\"lone\":\"\\ud800\"}", "[\"\\udc00x\"]", "{\"\\ud800\\u0041\":1}", "{\"n\":1e131072}",
+                "[-9.9e131072]", "[1e-16384]", "[1.5e-16383]", "[0e-16384]", "[1e2147483648]", "[1e-2147483649]")) {
+            assertThatThrownBy(() -> step.toolCall("c", "n", bad)).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
+            assertThatThrownBy(() -> h.toolCall(NewToolCall.of("c", "n", bad))).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
+        }
+        assertThat(rows("execution_tool_calls")).isEqualTo(before);
+        List<String> held = List.of("{\"pair\":\"\\ud83d\\ude00\",\"\\udbff\\udfff\":0}", "[1e131071, -9.9E+131071, 1e-16383, 0e200000]",
+                "[0.5e-16382, 1E-1, 123456789012345678901234567890]");
+        for (String json : held) {
+            step.toolCall("c", "n", json);
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls()).extracting(ToolCall::arguments)
+                .containsExactlyElementsOf(held);
+    }
 }
