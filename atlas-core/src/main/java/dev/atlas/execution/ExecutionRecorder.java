@@ -105,7 +105,9 @@ public interface ExecutionRecorder {
     ExecutionHandle resume(UUID executionId);
 
     /**
-     * pending, queued or processing → cancelled.
+     * pending, queued or processing → cancelled. A processing execution ends as
+     * {@link ExecutionHandle#cancel()} ends it: with its finished steps' usage, their cost and its
+     * duration (the tokens were spent all the same; a cost that cannot be stored is left out with its usage).
      *
      * @param executionId the execution's id
      * @return the execution
@@ -179,7 +181,8 @@ public interface ExecutionRecorder {
      * result may come after its execution ended). Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). After the
      * commit, each tool call it fails is passed to the {@link ExecutionListener}s' {@code toolCallFinished},
-     * then each execution it fails to their {@code failed}.
+     * then each execution it fails to their {@code failed}. A failed run keeps its finished steps'
+     * usage with its cost, as a finish stores them (what its open step spent is unknown).
      *
      * @param olderThan only items older than this
      * @return the sweepResult

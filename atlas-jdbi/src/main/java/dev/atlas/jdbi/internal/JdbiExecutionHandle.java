@@ -247,13 +247,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     /** Finishes with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
     private Execution ending(ExecutionStatus target, String error) {
-        return finishing(() -> {
-            try {
-                return recorder.finish(execution, target, error, usage, firstTokenMs);
-            } catch (InvalidInputException unstorable) {
-                return recorder.finish(execution, target, error, usage, firstTokenMs, false);
-            }
-        });
+        return finishing(() -> recorder.ending(execution, target, error, usage, firstTokenMs));
     }
 
     /**

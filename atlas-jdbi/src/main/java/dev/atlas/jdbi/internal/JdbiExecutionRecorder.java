@@ -214,9 +214,32 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public Execution cancel(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.CANCELLED, q.cancel);
+        Check.notNull("executionId", executionId);
+        // A waiting execution never ran: it is cancelled as it is. A running one has spent tokens:
+        // it ends as a cancel through its handle does, with its finished steps' usage, cost and duration.
+        Execution[] running = new Execution[1];
+        Execution e = db.write(h -> {
+            Optional<Execution> moved = sql.on(h, q.cancel).bind("id", executionId).bind("now", db.now()).optional(executions);
+            if (moved.isEmpty()) {
+                running[0] = find(h, executionId).filter(x -> x.status() == ExecutionStatus.PROCESSING).orElse(null);
+            }
+            return running[0] != null ? null : Transition.apply(moved, () -> find(h, executionId),
+                    () -> new NotFoundException("execution", executionId), current -> current.status().checkMoveTo(ExecutionStatus.CANCELLED));
+        });
+        if (running[0] != null) {
+            return ending(running[0], ExecutionStatus.CANCELLED, null, null, null);
+        }
         events.fire("cancelled", l -> l.cancelled(tenant, e));
         return e;
+    }
+
+    /** {@link #finish} with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
+    Execution ending(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+        try {
+            return finish(x, target, error, explicitUsage, firstTokenMs);
+        } catch (InvalidInputException unstorable) {
+            return finish(x, target, error, explicitUsage, firstTokenMs, false);
+        }
     }
 
     private Execution move(UUID executionId, ExecutionStatus target, Statement statement) {
@@ -462,6 +485,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             sweptCalls.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
+            keepStepsUsage(h, cutoff);
             int executions;
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it
@@ -490,6 +514,28 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             events.fire("failed", l -> l.failed(tenant, e));
         }
         return result;
+    }
+
+    /**
+     * Stores on each run about to be swept its finished steps' usage with its cost, as a finish
+     * does: the tokens of a crashed run were spent all the same. A cost that cannot be stored is
+     * left out with its usage, as a cancel leaves it out.
+     */
+    private void keepStepsUsage(Handle h, Instant cutoff) {
+        for (Execution x : sql.on(h, q.sweepRunsWithSteps).bind("cutoff", cutoff).list(executions)) {
+            Usage usage;
+            Long cost;
+            try {
+                usage = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
+                cost = costPico(h, x, usage, "the steps' usage");
+            } catch (InvalidInputException unstorable) {
+                usage = Usage.NONE;
+                cost = null;
+            }
+            sql.on(h, q.sweptUsage).bind("id", x.id()).bind("input", usage.inputTokens()).bind("output", usage.outputTokens())
+                    .bind("reasoning", usage.reasoningTokens()).bind("cached", usage.cachedTokens())
+                    .bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost).update();
+        }
     }
 
     @Override
