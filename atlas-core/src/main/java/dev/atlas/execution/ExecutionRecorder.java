@@ -38,7 +38,8 @@ public interface ExecutionRecorder {
      * steps, tool calls and usage through the handle, then completes it when the body returns. When
      * the body throws, the execution is marked failed with the exception's message and the very
      * same exception instance is rethrown (checked exceptions included; if recording the failure
-     * fails too, that error is added as suppressed). When the complete after the body is refused (a
+     * fails too, that error is added as suppressed); a {@link java.util.concurrent.CancellationException}
+     * (the call was stopped, not failed) marks it cancelled instead. When the complete after the body is refused (a
      * cost that does not fit, see {@link ExecutionHandle#complete()}), the execution is failed
      * with that refusal's message and the refusal is thrown instead of the body's value. Ending a
      * run failed never leaves it processing: a usage whose cost cannot be stored is dropped then,
@@ -61,6 +62,8 @@ public interface ExecutionRecorder {
      * future completes after the execution is stored completed (with the body's value) or failed
      * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}),
      * or failed with the refusal of the complete, ending the execution as {@link #record} does.
+     * A body future that is cancelled ends the execution cancelled; cancelling the returned future
+     * cancels the body's future, and so the execution.
      * Arguments are checked, and the execution is created, before this returns: a bad spec or a
      * failed start throws here, as {@link #start} does, and the body is not called.
      *

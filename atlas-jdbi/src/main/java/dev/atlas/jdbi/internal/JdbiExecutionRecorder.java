@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -105,12 +106,20 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
     }
 
-    /** Ends {@code handle} failed with {@code cause}'s message unless it ended already; an error doing so is suppressed in {@code cause}. */
+    /**
+     * Ends {@code handle} failed with {@code cause}'s message, or cancelled when the cause is a
+     * {@link CancellationException} (the call was stopped, it did not fail), unless it ended
+     * already; an error doing so is suppressed in {@code cause}.
+     */
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
                 String m = cause.getMessage();
-                handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                if (cause instanceof CancellationException) {
+                    handle.cancel();
+                } else {
+                    handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                }
             }
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
@@ -130,6 +139,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<T> recorded = new CompletableFuture<>();
+        // A caller cancelling the returned future stops the call too, which then ends the execution cancelled.
+        recorded.whenComplete((value, error) -> {
+            if (recorded.isCancelled()) {
+                call.cancel(true);
+            }
+        });
         call.whenComplete((value, error) -> {
             Throwable failure = error == null ? null : unwrap(error);
             if (failure == null) {

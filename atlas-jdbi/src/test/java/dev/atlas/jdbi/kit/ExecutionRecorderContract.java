@@ -205,6 +205,40 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(e.error()).isEqualTo("connection reset");
     }
 
+    @Test
+    @DisplayName("a call that is cancelled is recorded cancelled, not failed, with its finished steps' usage: a body future cancelled, the future recordAsync returned cancelled by the caller (which cancels the body's future), a record body throwing CancellationException")
+    void cancelledCallsAreRecordedCancelled() {
+        CompletableFuture<String> call = new CompletableFuture<>();
+        UUID[] ids = new UUID[3];
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[0] = exec.id();
+            exec.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            return call;
+        });
+        call.cancel(true);
+        assertThat(f).isCancelled();
+        Execution first = recorder.require(ids[0]);
+        assertThat(first.status()).isEqualTo(ExecutionStatus.CANCELLED);
+        assertThat(first.error()).isNull();
+        assertThat(first.usage()).isEqualTo(Usage.of(100, 10));
+
+        CompletableFuture<String> stream = new CompletableFuture<>();
+        CompletableFuture<String> g = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[1] = exec.id();
+            return stream;
+        });
+        assertThat(g.cancel(true)).isTrue();
+        assertThat(stream).isCancelled();
+        assertThat(recorder.require(ids[1]).status()).isEqualTo(ExecutionStatus.CANCELLED);
+
+        java.util.concurrent.CancellationException stop = new java.util.concurrent.CancellationException("user pressed stop");
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[2] = exec.id();
+            throw stop;
+        })).isSameAs(stop);
+        assertThat(recorder.require(ids[2]).status()).isEqualTo(ExecutionStatus.CANCELLED);
+    }
+
     @SuppressWarnings("unchecked")
     private static <T, X extends Throwable> T sneaky(Throwable t) throws X {
         throw (X) t;
