@@ -256,7 +256,7 @@ public final class Cron {
             int slash = part.indexOf('/');
             if (slash >= 0) {
                 range = part.substring(0, slash);
-                step = number(part.substring(slash + 1), 1, max - min + 1, name, text);
+                step = number(part.substring(slash + 1), 1, max - min + 1, name + " step", text);
             }
             int lo;
             int hi;

@@ -91,4 +91,15 @@ class CronTest {
                 .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("after"));
         assertThat(Cron.parse("* * * * *").next(dev.atlas.Limits.MIN_INSTANT)).isEqualTo(Instant.parse("0001-01-01T00:01:00Z"));
     }
+
+    @Test
+    @DisplayName("a step outside its range is refused naming cron and calling it a step ('*/0', '0/61'), not a value of the field")
+    void badStepNamedAsStep() {
+        for (String[] bad : new String[][] {{"*/0 * * * *", "minute step 0 is outside 1-60"}, {"0/61 * * * *", "minute step 61 is outside 1-60"},
+                {"* */25 * * *", "hour step 25 is outside 1-24"}}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Cron.parse(bad[0])).isInstanceOf(dev.atlas.InvalidInputException.class)
+                    .hasMessageContaining(bad[1])
+                    .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("cron"));
+        }
+    }
 }
