@@ -43,6 +43,7 @@ final class ExecutionSql {
     final Statement sweepSteps;
     /** The runs a sweep is about to fail that have finished steps, locked: their tokens are kept. */
     final Statement sweepRunsWithSteps;
+    final Statement sweepLockRuns;
     final Statement sweptUsage;
     final Statement sweepCalls;
     /** {@link #sweepCalls} returning the swept rows, for the listeners. */
@@ -115,10 +116,13 @@ final class ExecutionSql {
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
-        // Locked before their steps are summed, as a finish locks its run: a step closing meanwhile is counted or refused.
-        sweepRunsWithSteps = c.sql("executions.sweepRunsWithSteps", E + " AND status = 'processing'"
-                + " AND COALESCE(started_at, created_at) < :cutoff AND EXISTS (SELECT 1 FROM <p>execution_steps s WHERE s.tenant_id = :t"
-                + " AND s.execution_id = <p>executions.id AND s.status = 'completed')" + c.dialect().forUpdate());
+        // Every run about to be swept is locked before the steps are summed, as a finish locks its
+        // run: a step closing meanwhile (it holds its run FOR SHARE) is counted, or finds the run failed.
+        String sweptRuns = " AND status = 'processing' AND COALESCE(started_at, created_at) < :cutoff";
+        sweepLockRuns = c.sql("executions.sweepLockRuns", "SELECT id FROM <p>executions WHERE tenant_id = :t" + sweptRuns
+                + c.dialect().forUpdate());
+        sweepRunsWithSteps = c.sql("executions.sweepRunsWithSteps", E + sweptRuns + " AND EXISTS (SELECT 1 FROM <p>execution_steps s"
+                + " WHERE s.tenant_id = :t AND s.execution_id = <p>executions.id AND s.status = 'completed')");
         sweptUsage = c.sql("executions.sweptUsage", "UPDATE <p>executions SET input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost"
                 + " WHERE tenant_id = :t AND id = :id AND status = 'processing'");

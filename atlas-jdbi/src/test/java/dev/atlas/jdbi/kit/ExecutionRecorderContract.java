@@ -20,6 +20,7 @@ import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.ExecutionType;
 import dev.atlas.execution.FinishReason;
@@ -881,6 +882,56 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         ExecutionTree seen = reopen(b -> b).tenant("acme").executions().tree(h.id()).orElseThrow();
         assertThat(seen.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
         assertThat(seen.toolCalls()).extracting(t -> t.status()).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+    }
+
+    @Test
+    @DisplayName("a first step finishing while the sweep fails its run is refused (IllegalTransitionException: the sweep failed the step with its run), never completed and left out of the swept run's usage")
+    void stepFinishRacingSweep() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        clock.advanceMicros(120_000_000);
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> sweeper = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
+        // The sweeping thread stops just before it looks for runs with finished steps, until the
+        // step's finish has returned or (when the finish waits for the sweep's lock) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunsWithSteps")) {
+                reading.countDown();
+                try {
+                    stepTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<SweepResult> swept = CompletableFuture.supplyAsync(() -> {
+                sweeper.set(Thread.currentThread());
+                return recorder.sweepInterrupted(Duration.ofMinutes(1));
+            });
+            reading.await();
+            CompletableFuture<Throwable> finished = CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.finish("answer", null, FinishReason.STOP, Usage.of(100, 20));
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    stepTried.countDown();
+                }
+            });
+            assertThat(swept.get().executions()).isEqualTo(1);
+            // The sweep failed the open step with its run: the finish finds the step itself final.
+            assertThat(finished.get()).isInstanceOf(IllegalTransitionException.class);
+        } finally {
+            db.statementListener(null);
+        }
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.execution().status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(t.execution().usage()).isEqualTo(Usage.NONE);
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.FAILED);
     }
 
     @Test
