@@ -235,9 +235,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         Execution[] running = new Execution[1];
         Execution e = db.write(h -> {
             Optional<Execution> moved = sql.on(h, q.cancel).bind("id", executionId).bind("now", db.now()).optional(executions);
-            if (moved.isEmpty()) {
-                running[0] = find(h, executionId).filter(x -> x.status() == ExecutionStatus.PROCESSING).orElse(null);
-            }
+            // Set on every run of this block: a write retried after a busy database starts over.
+            running[0] = moved.isPresent() ? null : find(h, executionId).filter(x -> x.status() == ExecutionStatus.PROCESSING).orElse(null);
             return running[0] != null ? null : Transition.apply(moved, () -> find(h, executionId),
                     () -> new NotFoundException("execution", executionId), current -> current.status().checkMoveTo(ExecutionStatus.CANCELLED));
         });
