@@ -119,8 +119,9 @@ final class ExecutionSql {
         // Every run about to be swept is locked before the steps are summed, as a finish locks its
         // run: a step closing meanwhile (it holds its run FOR SHARE) is counted, or finds the run failed.
         String sweptRuns = " AND status = 'processing' AND COALESCE(started_at, created_at) < :cutoff";
+        // In id order: two instances sweeping at start-up take the locks in one order, never deadlocking.
         sweepLockRuns = c.sql("executions.sweepLockRuns", "SELECT id FROM <p>executions WHERE tenant_id = :t" + sweptRuns
-                + c.dialect().forUpdate());
+                + " ORDER BY id" + c.dialect().forUpdate());
         sweepRunsWithSteps = c.sql("executions.sweepRunsWithSteps", E + sweptRuns + " AND EXISTS (SELECT 1 FROM <p>execution_steps s"
                 + " WHERE s.tenant_id = :t AND s.execution_id = <p>executions.id AND s.status = 'completed')");
         sweptUsage = c.sql("executions.sweptUsage", "UPDATE <p>executions SET input_tokens = :input, output_tokens = :output,"
