@@ -198,6 +198,9 @@ public final class Json {
      */
     public static String validateJsonb(String field, String text) {
         validate(field, text);
+        if (!mayExceedJsonb(text)) {
+            return text; // the common case on the recording path: no second parse
+        }
         try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 if (t == JsonToken.FIELD_NAME || t == JsonToken.VALUE_STRING) {
@@ -213,6 +216,24 @@ public final class Json {
             throw new InvalidInputException(field, "is not valid JSON: " + firstLine(e.getMessage()));
         }
         return text;
+    }
+
+    /**
+     * Whether {@code text} may hold what jsonb refuses: a {@code \\u} escape (perhaps of a surrogate),
+     * or an exponent after a digit. Without an exponent a number has at most
+     * {@link Limits#MAX_JSON_NUMBER_LENGTH} characters, far within numeric's range.
+     */
+    private static boolean mayExceedJsonb(String text) {
+        if (text.contains("\\u")) {
+            return true;
+        }
+        for (int i = 1, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if ((c == 'e' || c == 'E') && text.charAt(i - 1) >= '0' && text.charAt(i - 1) <= '9') {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean unpairedSurrogate(String s) {
