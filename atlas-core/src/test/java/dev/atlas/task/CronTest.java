@@ -102,4 +102,14 @@ class CronTest {
                     .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("cron"));
         }
     }
+
+    @Test
+    @DisplayName("next never returns an instant it would itself refuse: past Limits.MAX_INSTANT there is no occurrence (null), so iterating occurrences ends cleanly")
+    void noOccurrenceAfterMaxInstant() {
+        assertThat(Cron.parse("0 0 1 1 *").next(Instant.parse("9999-06-01T00:00:00Z"))).isNull();
+        assertThat(Cron.parse("CRON_TZ=Pacific/Kiritimati 0 0 31 12 *").next(Instant.parse("9999-06-01T00:00:00Z")))
+                .isEqualTo(Instant.parse("9999-12-30T10:00:00Z"));
+        assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:58:00Z"))).isEqualTo(Instant.parse("9999-12-31T23:59:00Z"));
+        assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:59:00Z"))).isNull();
+    }
 }
