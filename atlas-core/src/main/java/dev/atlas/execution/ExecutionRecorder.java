@@ -38,7 +38,8 @@ public interface ExecutionRecorder {
      * steps, tool calls and usage through the handle, then completes it when the body returns. When
      * the body throws, the execution is marked failed with the exception's message and the very
      * same exception instance is rethrown (checked exceptions included; if recording the failure
-     * fails too, that error is added as suppressed). When the complete after the body is refused (a
+     * fails too, that error is added as suppressed); a {@link java.util.concurrent.CancellationException}
+     * (the call was stopped, not failed) marks it cancelled instead. When the complete after the body is refused (a
      * cost that does not fit, see {@link ExecutionHandle#complete()}), the execution is failed
      * with that refusal's message and the refusal is thrown instead of the body's value. Ending a
      * run failed never leaves it processing: a usage whose cost cannot be stored is dropped then,
@@ -61,6 +62,8 @@ public interface ExecutionRecorder {
      * future completes after the execution is stored completed (with the body's value) or failed
      * (with the body's exception, unwrapped from {@link java.util.concurrent.CompletionException}),
      * or failed with the refusal of the complete, ending the execution as {@link #record} does.
+     * A body future that is cancelled ends the execution cancelled; cancelling the returned future
+     * cancels the body's future, and so the execution.
      * Arguments are checked, and the execution is created, before this returns: a bad spec or a
      * failed start throws here, as {@link #start} does, and the body is not called.
      *
@@ -105,7 +108,9 @@ public interface ExecutionRecorder {
     ExecutionHandle resume(UUID executionId);
 
     /**
-     * pending, queued or processing → cancelled.
+     * pending, queued or processing → cancelled. A processing execution ends as
+     * {@link ExecutionHandle#cancel()} ends it: with its finished steps' usage, their cost and its
+     * duration (the tokens were spent all the same; a cost that cannot be stored is left out with its usage).
      *
      * @param executionId the execution's id
      * @return the execution
@@ -179,7 +184,8 @@ public interface ExecutionRecorder {
      * result may come after its execution ended). Queued executions are left to their queue; a queued
      * tool call is failed only once its execution is over (nothing can start it then). After the
      * commit, each tool call it fails is passed to the {@link ExecutionListener}s' {@code toolCallFinished},
-     * then each execution it fails to their {@code failed}.
+     * then each execution it fails to their {@code failed}. A failed run keeps its finished steps'
+     * usage with its cost, as a finish stores them (what its open step spent is unknown).
      *
      * @param olderThan only items older than this
      * @return the sweepResult

@@ -143,7 +143,7 @@ public final class Cron {
      * wall clock of {@link #zone()} (see the class comment for daylight-saving changes).
      *
      * @param after the instant to search from, within {@link dev.atlas.Limits#MIN_INSTANT} to {@link dev.atlas.Limits#MAX_INSTANT}
-     * @return the next occurrence, or {@code null} if none within 30 years
+     * @return the next occurrence, or {@code null} if none within 30 years or up to {@link dev.atlas.Limits#MAX_INSTANT}
      * @throws InvalidInputException naming {@code after} when it is null or outside that range
      */
     public @Nullable Instant next(Instant after) {
@@ -151,7 +151,9 @@ public final class Cron {
         Check.instant("after", after);
         Instant next = firstPassNext(after);
         Instant repeated = everyHour ? secondPass(after, next) : null;
-        return repeated != null ? repeated : next;
+        Instant found = repeated != null ? repeated : next;
+        // Never an instant next itself would refuse: iterating occurrences ends with null, not an exception.
+        return found == null || found.isAfter(dev.atlas.Limits.MAX_INSTANT) ? null : found;
     }
 
     /**
@@ -256,7 +258,7 @@ public final class Cron {
             int slash = part.indexOf('/');
             if (slash >= 0) {
                 range = part.substring(0, slash);
-                step = number(part.substring(slash + 1), 1, max - min + 1, name, text);
+                step = number(part.substring(slash + 1), 1, max - min + 1, name + " step", text);
             }
             int lo;
             int hi;

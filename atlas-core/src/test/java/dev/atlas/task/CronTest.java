@@ -91,4 +91,25 @@ class CronTest {
                 .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("after"));
         assertThat(Cron.parse("* * * * *").next(dev.atlas.Limits.MIN_INSTANT)).isEqualTo(Instant.parse("0001-01-01T00:01:00Z"));
     }
+
+    @Test
+    @DisplayName("a step outside its range is refused naming cron and calling it a step ('*/0', '0/61'), not a value of the field")
+    void badStepNamedAsStep() {
+        for (String[] bad : new String[][] {{"*/0 * * * *", "minute step 0 is outside 1-60"}, {"0/61 * * * *", "minute step 61 is outside 1-60"},
+                {"* */25 * * *", "hour step 25 is outside 1-24"}}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> Cron.parse(bad[0])).isInstanceOf(dev.atlas.InvalidInputException.class)
+                    .hasMessageContaining(bad[1])
+                    .satisfies(e -> assertThat(((dev.atlas.InvalidInputException) e).field()).isEqualTo("cron"));
+        }
+    }
+
+    @Test
+    @DisplayName("next never returns an instant it would itself refuse: past Limits.MAX_INSTANT there is no occurrence (null), so iterating occurrences ends cleanly")
+    void noOccurrenceAfterMaxInstant() {
+        assertThat(Cron.parse("0 0 1 1 *").next(Instant.parse("9999-06-01T00:00:00Z"))).isNull();
+        assertThat(Cron.parse("CRON_TZ=Pacific/Kiritimati 0 0 31 12 *").next(Instant.parse("9999-06-01T00:00:00Z")))
+                .isEqualTo(Instant.parse("9999-12-30T10:00:00Z"));
+        assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:58:00Z"))).isEqualTo(Instant.parse("9999-12-31T23:59:00Z"));
+        assertThat(Cron.parse("59 23 31 12 *").next(Instant.parse("9999-12-31T23:59:00Z"))).isNull();
+    }
 }

@@ -1141,10 +1141,11 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
-    @DisplayName("A response whose text or tool arguments a column cannot hold as is (a NUL) is recorded completed, with a storable copy")
+    @DisplayName("A response whose text or tool arguments a column cannot hold as is (a NUL; JSON beyond PostgreSQL jsonb) is recorded completed, with a storable copy")
     void listenerRecordsResponsesTheColumnsCannotHoldAsIs() {
         AiMessage odd = AiMessage.builder().text("a\u0000b").thinking("c\uD83D")
-                .toolExecutionRequests(List.of(ToolExecutionRequest.builder().id("n1").name("read").arguments("{\"path\":\"x\\u0000y\"}").build()))
+                .toolExecutionRequests(List.of(ToolExecutionRequest.builder().id("n1").name("read").arguments("{\"path\":\"x\\u0000y\"}").build(),
+                        ToolExecutionRequest.builder().id("n2").name("read").arguments("{\"q\":\"\\ud800\",\"n\":1e131072}").build()))
                 .build();
         answering(odd).chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).modelName("m").build());
         Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
@@ -1152,10 +1153,11 @@ public abstract class LangChain4jAdapterContract {
         ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
         assertThat(tree.steps().get(0).content()).isEqualTo("a\uFFFDb");
         assertThat(tree.steps().get(0).reasoning()).isEqualTo("c\uFFFD");
-        assertThat(tree.toolCalls()).singleElement().satisfies(c -> {
+        assertThat(tree.toolCalls()).hasSize(2).first().satisfies(c -> {
             assertThat(c.name()).isEqualTo("read");
             assertThat(c.arguments()).isEqualTo("{\"unparsed\":\"{\\\"path\\\":\\\"x\\\\u0000y\\\"}\"}");
         });
+        assertThat(tree.toolCalls().get(1).arguments()).isEqualTo("{\"unparsed\":\"{\\\"q\\\":\\\"\\\\ud800\\\",\\\"n\\\":1e131072}\"}");
     }
 
     @Test

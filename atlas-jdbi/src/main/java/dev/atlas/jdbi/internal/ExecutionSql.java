@@ -41,6 +41,10 @@ final class ExecutionSql {
     /** {@link #sweepExecutions} returning the swept rows, for the listeners. */
     final Statement sweepExecutionsReturning;
     final Statement sweepSteps;
+    /** The runs a sweep is about to fail that have finished steps, locked: their tokens are kept. */
+    final Statement sweepRunsWithSteps;
+    final Statement sweepLockRuns;
+    final Statement sweptUsage;
     final Statement sweepCalls;
     /** {@link #sweepCalls} returning the swept rows, for the listeners. */
     final Statement sweepCallsReturning;
@@ -94,7 +98,9 @@ final class ExecutionSql {
                 + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");
         queue = move(c, "executions.queue", ExecutionStatus.QUEUED, "");
         resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = :now");
-        cancel = move(c, "executions.cancel", ExecutionStatus.CANCELLED, ", completed_at = " + ENDED);
+        // Waiting executions only: a processing one is finished with its usage (JdbiExecutionRecorder.cancel).
+        cancel = c.sql("executions.cancel", "UPDATE <p>executions SET status = 'cancelled', updated_at = :now, completed_at = " + ENDED
+                + " WHERE tenant_id = :t AND id = :id AND status IN ('pending', 'queued') RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         executionCalls = c.sql("executions.toolCalls", CALLS + " AND execution_id = :execution ORDER BY call_index");
         executionSteps = c.sql("executions.steps", STEPS + " AND execution_id = :execution ORDER BY sequence");
         step = c.sql("executions.step", STEPS + " AND id = :id");
@@ -110,6 +116,17 @@ final class ExecutionSql {
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
+        // Every run about to be swept is locked before the steps are summed, as a finish locks its
+        // run: a step closing meanwhile (it holds its run FOR SHARE) is counted, or finds the run failed.
+        String sweptRuns = " AND status = 'processing' AND COALESCE(started_at, created_at) < :cutoff";
+        // In id order: two instances sweeping at start-up take the locks in one order, never deadlocking.
+        sweepLockRuns = c.sql("executions.sweepLockRuns", "SELECT id FROM <p>executions WHERE tenant_id = :t" + sweptRuns
+                + " ORDER BY id" + c.dialect().forUpdate());
+        sweepRunsWithSteps = c.sql("executions.sweepRunsWithSteps", E + sweptRuns + " AND EXISTS (SELECT 1 FROM <p>execution_steps s"
+                + " WHERE s.tenant_id = :t AND s.execution_id = <p>executions.id AND s.status = 'completed')");
+        sweptUsage = c.sql("executions.sweptUsage", "UPDATE <p>executions SET input_tokens = :input, output_tokens = :output,"
+                + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost"
+                + " WHERE tenant_id = :t AND id = :id AND status = 'processing'");
         // A step still open under a finished execution can never finish either. A running
         // execution's steps are left to it whatever their age: a step is never older than its run
         // but by another instance's clock, and failing it would break a live run.

@@ -247,13 +247,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     /** Finishes with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
     private Execution ending(ExecutionStatus target, String error) {
-        return finishing(() -> {
-            try {
-                return recorder.finish(execution, target, error, usage, firstTokenMs);
-            } catch (InvalidInputException unstorable) {
-                return recorder.finish(execution, target, error, usage, firstTokenMs, false);
-            }
-        });
+        return finishing(() -> recorder.ending(execution, target, error, usage, firstTokenMs));
     }
 
     /**
@@ -290,7 +284,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      */
     private ToolCallHandle insertCall(NewToolCall call, UUID stepId, ReentrantLock lock, BooleanSupplier stepEnded) {
         Check.notNull("call", call);
-        String arguments = Json.validate("arguments", call.arguments());
+        String arguments = Json.validateJsonb("arguments", call.arguments());
         JsonDoc metadata = Json.write("metadata", call.metadata());
         UUID callId = Ids.next(db.clock());
         return locked(lock, () -> stepEnded.getAsBoolean() ? refuseLateCall(stepId) : db.write(h -> {

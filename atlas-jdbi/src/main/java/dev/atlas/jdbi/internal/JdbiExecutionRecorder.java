@@ -49,6 +49,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -105,12 +106,20 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
     }
 
-    /** Ends {@code handle} failed with {@code cause}'s message unless it ended already; an error doing so is suppressed in {@code cause}. */
+    /**
+     * Ends {@code handle} failed with {@code cause}'s message, or cancelled when the cause is a
+     * {@link CancellationException} (the call was stopped, it did not fail), unless it ended
+     * already; an error doing so is suppressed in {@code cause}.
+     */
     private static void recordFailure(JdbiExecutionHandle handle, Throwable cause) {
         try {
             if (!handle.isFinished()) {
                 String m = cause.getMessage();
-                handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                if (cause instanceof CancellationException) {
+                    handle.cancel();
+                } else {
+                    handle.failEndingTheRun(m == null || m.isBlank() ? cause.getClass().getName() : m);
+                }
             }
         } catch (RuntimeException e) {
             cause.addSuppressed(e);
@@ -130,6 +139,12 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             return CompletableFuture.failedFuture(e);
         }
         CompletableFuture<T> recorded = new CompletableFuture<>();
+        // A caller cancelling the returned future stops the call too, which then ends the execution cancelled.
+        recorded.whenComplete((value, error) -> {
+            if (recorded.isCancelled()) {
+                call.cancel(true);
+            }
+        });
         call.whenComplete((value, error) -> {
             Throwable failure = error == null ? null : unwrap(error);
             if (failure == null) {
@@ -214,9 +229,31 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     @Override
     public Execution cancel(UUID executionId) {
-        Execution e = move(executionId, ExecutionStatus.CANCELLED, q.cancel);
+        Check.notNull("executionId", executionId);
+        // A waiting execution never ran: it is cancelled as it is. A running one has spent tokens:
+        // it ends as a cancel through its handle does, with its finished steps' usage, cost and duration.
+        Execution[] running = new Execution[1];
+        Execution e = db.write(h -> {
+            Optional<Execution> moved = sql.on(h, q.cancel).bind("id", executionId).bind("now", db.now()).optional(executions);
+            // Set on every run of this block: a write retried after a busy database starts over.
+            running[0] = moved.isPresent() ? null : find(h, executionId).filter(x -> x.status() == ExecutionStatus.PROCESSING).orElse(null);
+            return running[0] != null ? null : Transition.apply(moved, () -> find(h, executionId),
+                    () -> new NotFoundException("execution", executionId), current -> current.status().checkMoveTo(ExecutionStatus.CANCELLED));
+        });
+        if (running[0] != null) {
+            return ending(running[0], ExecutionStatus.CANCELLED, null, null, null);
+        }
         events.fire("cancelled", l -> l.cancelled(tenant, e));
         return e;
+    }
+
+    /** {@link #finish} with the usage and its cost or, when that cost does not fit, without them: always ends the run. */
+    Execution ending(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
+        try {
+            return finish(x, target, error, explicitUsage, firstTokenMs);
+        } catch (InvalidInputException unstorable) {
+            return finish(x, target, error, explicitUsage, firstTokenMs, false);
+        }
     }
 
     private Execution move(UUID executionId, ExecutionStatus target, Statement statement) {
@@ -462,6 +499,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             sweptCalls.clear();
             Instant now = db.now();
             Instant cutoff = Check.ceilMicros(Check.cutoff(now, olderThan)); // a finer age would be truncated by the binding
+            keepStepsUsage(h, cutoff);
             int executions;
             if (events.active()) {
                 // The listeners hear each swept execution as failed, so a span or timer opened when it
@@ -490,6 +528,31 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             events.fire("failed", l -> l.failed(tenant, e));
         }
         return result;
+    }
+
+    /**
+     * Stores on each run about to be swept its finished steps' usage with its cost, as a finish
+     * does: the tokens of a crashed run were spent all the same. A cost that cannot be stored is
+     * left out with its usage, as a cancel leaves it out.
+     */
+    private void keepStepsUsage(Handle h, Instant cutoff) {
+        if (db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
+            sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
+        }
+        for (Execution x : sql.on(h, q.sweepRunsWithSteps).bind("cutoff", cutoff).list(executions)) {
+            Usage usage;
+            Long cost;
+            try {
+                usage = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs));
+                cost = costPico(h, x, usage, "the steps' usage");
+            } catch (InvalidInputException unstorable) {
+                usage = Usage.NONE;
+                cost = null;
+            }
+            sql.on(h, q.sweptUsage).bind("id", x.id()).bind("input", usage.inputTokens()).bind("output", usage.outputTokens())
+                    .bind("reasoning", usage.reasoningTokens()).bind("cached", usage.cachedTokens())
+                    .bind("cacheWrite", usage.cacheWriteTokens()).bind("cost", cost).update();
+        }
     }
 
     @Override

@@ -190,6 +190,77 @@ public final class Json {
         return text;
     }
 
+    /**
+     * {@link #validate}, for JSON text stored in a column PostgreSQL checks as jsonb (tool call
+     * arguments): also refuses what jsonb cannot hold, so both databases take the same documents.
+     * jsonb refuses an escaped unpaired surrogate, and a number with more than 131,072 digits
+     * before the decimal point or more than 16,383 after it as written ({@code 1.5e-16383}: numeric's limits).
+     */
+    public static String validateJsonb(String field, String text) {
+        validate(field, text);
+        if (!mayExceedJsonb(text)) {
+            return text; // the common case on the recording path: no second parse
+        }
+        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
+            for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
+                if (t == JsonToken.FIELD_NAME || t == JsonToken.VALUE_STRING) {
+                    if (unpairedSurrogate(p.getText())) {
+                        throw new InvalidInputException(field, "contains an escaped unpaired surrogate ("
+                                + (t == JsonToken.FIELD_NAME ? "a key" : "a string") + "), which jsonb cannot store");
+                    }
+                } else if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                    checkNumeric(field, p.getText());
+                }
+            }
+        } catch (IOException e) {
+            throw new InvalidInputException(field, "is not valid JSON: " + firstLine(e.getMessage()));
+        }
+        return text;
+    }
+
+    /**
+     * Whether {@code text} may hold what jsonb refuses: a {@code \\u} escape (perhaps of a surrogate),
+     * or an exponent after a digit. Without an exponent a number has at most
+     * {@link Limits#MAX_JSON_NUMBER_LENGTH} characters, far within numeric's range.
+     */
+    private static boolean mayExceedJsonb(String text) {
+        if (text.contains("\\u")) {
+            return true;
+        }
+        for (int i = 1, n = text.length(); i < n; i++) {
+            char c = text.charAt(i);
+            if ((c == 'e' || c == 'E') && text.charAt(i - 1) >= '0' && text.charAt(i - 1) <= '9') {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean unpairedSurrogate(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void checkNumeric(String field, String number) {
+        BigDecimal n;
+        try {
+            n = new BigDecimal(number);
+        } catch (NumberFormatException e) {
+            n = null; // an exponent past int's range
+        }
+        if (n == null || n.scale() > 16_383 || (n.signum() != 0 && (long) n.precision() - n.scale() > 131_072)) {
+            throw new InvalidInputException(field, "has the number " + (number.length() > 40 ? number.substring(0, 40) + "…" : number)
+                    + ", outside what jsonb can store (at most 131072 digits before the decimal point and 16383 after it)");
+        }
+    }
+
     static JsonDoc checked(String field, String text, int max) {
         Check.text(field, text, max);
         checkNoNulEscape(field, text);

@@ -20,6 +20,7 @@ import dev.atlas.execution.ExecutionQuery;
 import dev.atlas.execution.ExecutionRecorder;
 import dev.atlas.execution.ExecutionSpec;
 import dev.atlas.execution.ExecutionStatus;
+import dev.atlas.execution.ExecutionStep;
 import dev.atlas.execution.ExecutionTree;
 import dev.atlas.execution.ExecutionType;
 import dev.atlas.execution.FinishReason;
@@ -203,6 +204,40 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         Execution e = recorder.list(ExecutionQuery.all()).items().get(0);
         assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
         assertThat(e.error()).isEqualTo("connection reset");
+    }
+
+    @Test
+    @DisplayName("a call that is cancelled is recorded cancelled, not failed, with its finished steps' usage: a body future cancelled, the future recordAsync returned cancelled by the caller (which cancels the body's future), a record body throwing CancellationException")
+    void cancelledCallsAreRecordedCancelled() {
+        CompletableFuture<String> call = new CompletableFuture<>();
+        UUID[] ids = new UUID[3];
+        CompletableFuture<String> f = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[0] = exec.id();
+            exec.step().finish(null, null, FinishReason.TOOL_CALLS, Usage.of(100, 10));
+            return call;
+        });
+        call.cancel(true);
+        assertThat(f).isCancelled();
+        Execution first = recorder.require(ids[0]);
+        assertThat(first.status()).isEqualTo(ExecutionStatus.CANCELLED);
+        assertThat(first.error()).isNull();
+        assertThat(first.usage()).isEqualTo(Usage.of(100, 10));
+
+        CompletableFuture<String> stream = new CompletableFuture<>();
+        CompletableFuture<String> g = recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[1] = exec.id();
+            return stream;
+        });
+        assertThat(g.cancel(true)).isTrue();
+        assertThat(stream).isCancelled();
+        assertThat(recorder.require(ids[1]).status()).isEqualTo(ExecutionStatus.CANCELLED);
+
+        java.util.concurrent.CancellationException stop = new java.util.concurrent.CancellationException("user pressed stop");
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            ids[2] = exec.id();
+            throw stop;
+        })).isSameAs(stop);
+        assertThat(recorder.require(ids[2]).status()).isEqualTo(ExecutionStatus.CANCELLED);
     }
 
     @SuppressWarnings("unchecked")
@@ -850,6 +885,56 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a first step finishing while the sweep fails its run is refused (IllegalTransitionException: the sweep failed the step with its run), never completed and left out of the swept run's usage")
+    void stepFinishRacingSweep() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        clock.advanceMicros(120_000_000);
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> sweeper = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch stepTried = new java.util.concurrent.CountDownLatch(1);
+        // The sweeping thread stops just before it looks for runs with finished steps, until the
+        // step's finish has returned or (when the finish waits for the sweep's lock) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == sweeper.get() && name.equals("executions.sweepRunsWithSteps")) {
+                reading.countDown();
+                try {
+                    stepTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<SweepResult> swept = CompletableFuture.supplyAsync(() -> {
+                sweeper.set(Thread.currentThread());
+                return recorder.sweepInterrupted(Duration.ofMinutes(1));
+            });
+            reading.await();
+            CompletableFuture<Throwable> finished = CompletableFuture.supplyAsync(() -> {
+                try {
+                    step.finish("answer", null, FinishReason.STOP, Usage.of(100, 20));
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                } finally {
+                    stepTried.countDown();
+                }
+            });
+            assertThat(swept.get().executions()).isEqualTo(1);
+            // The sweep failed the open step with its run: the finish finds the step itself final.
+            assertThat(finished.get()).isInstanceOf(IllegalTransitionException.class);
+        } finally {
+            db.statementListener(null);
+        }
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.execution().status()).isEqualTo(ExecutionStatus.FAILED);
+        assertThat(t.execution().usage()).isEqualTo(Usage.NONE);
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.FAILED);
+    }
+
+    @Test
     @DisplayName("concurrent tool calls of one step and concurrent steps get distinct indexes and sequence numbers")
     void concurrentRecording() throws Exception {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -1471,5 +1556,28 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThatThrownBy(() -> second.finish("b", null, FinishReason.STOP, new Usage(null, null, half, null, null)))
                 .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
         assertThat(h.complete().usage()).isEqualTo(new Usage(null, null, half, null, null));
+    }
+
+    @Test
+    @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
+    void argumentsJsonbCannotHoldAreRefused() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        long before = rows("execution_tool_calls");
+        for (String bad : List.of("{\"lone\":\"\\ud800\"}", "[\"\\udc00x\"]", "{\"\\ud800\\u0041\":1}", "{\"n\":1e131072}",
+                "[-9.9e131072]", "[1e-16384]", "[1.5e-16383]", "[0e-16384]", "[1e2147483648]", "[1e-2147483649]")) {
+            assertThatThrownBy(() -> step.toolCall("c", "n", bad)).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
+            assertThatThrownBy(() -> h.toolCall(NewToolCall.of("c", "n", bad))).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("arguments"));
+        }
+        assertThat(rows("execution_tool_calls")).isEqualTo(before);
+        List<String> held = List.of("{\"pair\":\"\\ud83d\\ude00\",\"\\udbff\\udfff\":0}", "[1e131071, -9.9E+131071, 1e-16383, 0e200000]",
+                "[0.5e-16382, 1E-1, 123456789012345678901234567890]");
+        for (String json : held) {
+            step.toolCall("c", "n", json);
+        }
+        assertThat(recorder.tree(h.id()).orElseThrow().steps().get(0).toolCalls()).extracting(ToolCall::arguments)
+                .containsExactlyElementsOf(held);
     }
 }

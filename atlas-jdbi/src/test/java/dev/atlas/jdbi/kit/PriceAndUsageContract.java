@@ -19,6 +19,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -141,6 +142,46 @@ public abstract class PriceAndUsageContract extends AtlasContract {
         assertThat(out.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
         assertThat(out.usage()).isEqualTo(Usage.NONE);
         assertThat(out.cost()).isNull();
+    }
+
+    @Test
+    @DisplayName("a run cancelled through the store, or swept as interrupted, keeps its finished steps' tokens with their cost and duration, as a cancel through its handle does; one that never ran stays without usage and cost")
+    void storeCancelAndSweepKeepTheStepsUsageAndCost() {
+        standardPrices();
+        var executions = acme.executions();
+        ExecutionHandle cancelled = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        cancelled.step().finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(1000, 100));
+        cancelled.step();
+        clock.advanceMicros(2_000_000);
+        Execution byStore = executions.cancel(cancelled.id());
+        assertThat(byStore.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.CANCELLED);
+        assertThat(byStore.usage()).isEqualTo(Usage.of(1000, 100));
+        cost(byStore.cost(), "0.0035");
+        assertThat(byStore.durationMs()).isEqualTo(2000L);
+        assertThat(executions.require(cancelled.id())).isEqualTo(byStore);
+        assertThatThrownBy(cancelled::complete).isInstanceOf(dev.atlas.IllegalTransitionException.class);
+
+        ExecutionHandle crashed = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        crashed.step().finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(300, 0));
+        crashed.step().finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, Usage.of(0, 10).cached(200));
+        crashed.step();
+        ExecutionHandle bare = executions.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution waiting = executions.create(ExecutionSpec.text("openai", "gpt-4o"));
+        clock.advanceMicros(120_000_000);
+        assertThat(executions.sweepInterrupted(Duration.ofMinutes(1)).executions()).isEqualTo(3);
+        Execution swept = executions.require(crashed.id());
+        assertThat(swept.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.FAILED);
+        assertThat(swept.error()).isEqualTo("interrupted");
+        assertThat(swept.usage()).isEqualTo(new Usage(300L, 10L, null, 200L, null));
+        cost(swept.cost(), "0.0011");
+        assertThat(executions.require(bare.id()).usage()).isEqualTo(Usage.NONE);
+        assertThat(executions.require(bare.id()).cost()).isNull();
+        assertThat(executions.require(waiting.id()).usage()).isEqualTo(Usage.NONE);
+        assertThat(executions.require(waiting.id()).cost()).isNull();
+
+        UsageRow row = executions.usageReport(UsageGroup.MODEL, JAN, clock.instant().plusSeconds(1)).get(0);
+        assertThat(row.inputTokens()).isEqualTo(1300);
+        cost(row.cost(), "0.0046");
     }
 
     // An execution stores at most 2^63 - 1 pico-units: 9,223,372.036854775807 currency units.

@@ -1098,7 +1098,7 @@ public abstract class SpringAiChatMemoryContract {
 
     @Test
     @DisplayName("tool calls Atlas cannot store as sent (NUL, lone surrogate, blank or long id and name; arguments not JSON, with a NUL escape,"
-            + " too deep, too long) are recorded as storable copies, arguments as {\"unparsed\": ...}: the call fails only for Spring AI's reason")
+            + " too deep, too long, beyond jsonb) are recorded as storable copies, arguments as {\"unparsed\": ...}: the call fails only for Spring AI's reason")
     void unstorableToolCallsAreRecordedCleaned() {
         int max = dev.atlas.Limits.MAX_CONTENT_LENGTH;
         String deep = "[".repeat(dev.atlas.Limits.MAX_JSON_DEPTH + 1) + "]".repeat(dev.atlas.Limits.MAX_JSON_DEPTH + 1);
@@ -1109,7 +1109,9 @@ public abstract class SpringAiChatMemoryContract {
                 new AssistantMessage.ToolCall("i".repeat(300), "function", " ", deep),
                 new AssistantMessage.ToolCall("c3", "function", "look\uD800", escaped),
                 new AssistantMessage.ToolCall("c4", "function", "n".repeat(300), longArgs),
-                new AssistantMessage.ToolCall("c5", "function", "plain", "not json"))).build();
+                new AssistantMessage.ToolCall("c5", "function", "plain", "not json"),
+                // Valid JSON that PostgreSQL's jsonb cannot hold: refused by Atlas on both databases, so kept as unparsed.
+                new AssistantMessage.ToolCall("c6", "function", "plain", "{\"q\":\"\\ud800\",\"n\":1e131072}"))).build();
         org.springframework.ai.chat.model.ChatResponse answer = new org.springframework.ai.chat.model.ChatResponse(
                 List.of(new org.springframework.ai.chat.model.Generation(asks)),
                 org.springframework.ai.chat.metadata.ChatResponseMetadata.builder().model("scripted-1").build());
@@ -1128,9 +1130,9 @@ public abstract class SpringAiChatMemoryContract {
                     .items().get(0);
             List<dev.atlas.execution.ToolCall> calls = tenant.executions().tree(e.id()).orElseThrow().toolCalls();
             assertThat(calls).as(key).extracting(dev.atlas.execution.ToolCall::providerCallId)
-                    .containsExactly("c\uFFFD", "i".repeat(255), "c3", "c4", "c5");
+                    .containsExactly("c\uFFFD", "i".repeat(255), "c3", "c4", "c5", "c6");
             assertThat(calls).extracting(dev.atlas.execution.ToolCall::name)
-                    .containsExactly("launch_rocket", "unnamed", "look\uFFFD", "n".repeat(255), "plain");
+                    .containsExactly("launch_rocket", "unnamed", "look\uFFFD", "n".repeat(255), "plain", "plain");
             assertThat(calls.subList(0, 3)).extracting(t -> tree(t.arguments())).containsExactly(
                     json.createObjectNode().put("unparsed", "{\"q\":\"\uFFFD\"}"),
                     json.createObjectNode().put("unparsed", deep),
@@ -1141,6 +1143,7 @@ public abstract class SpringAiChatMemoryContract {
             assertThat(longArgs).startsWith(cut.get("unparsed").asText());
             assertThat(cut.get("unparsed").asText().length()).isGreaterThan(max - 100);
             assertThat(tree(calls.get(4).arguments())).isEqualTo(json.createObjectNode().put("unparsed", "not json"));
+            assertThat(tree(calls.get(5).arguments())).isEqualTo(json.createObjectNode().put("unparsed", "{\"q\":\"\\ud800\",\"n\":1e131072}"));
         }
     }
 

@@ -262,8 +262,8 @@ final class Codec {
                 return s;
             }
             case JSONTEXT -> {
-                // As the API takes tool arguments: one JSON document within Json's limits, no \u0000 (jsonb refuses it on insert).
-                return Json.validate(field, Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH));
+                // As the API takes tool arguments: one JSON document within Json's limits that jsonb can hold (its CHECK on insert).
+                return Json.validateJsonb(field, Check.text(field, textual(node, field), Limits.MAX_CONTENT_LENGTH));
             }
             case LONG -> {
                 if (!node.isIntegralNumber() || !node.canConvertToLong()) {
