@@ -54,7 +54,7 @@ import java.util.UUID;
  * <p>Streamed calls are recorded alike, as {@code stream} executions: each round is aggregated
  * from its chunks and the time to the first chunk is kept; every chunk carries the ids, so the
  * message {@code MessageChatMemoryAdvisor} aggregates is linked too. A stream that fails or is
- * cancelled by its subscriber mid-round fails its step and the execution, whose usage then
+ * cancelled by its subscriber mid-round fails its step and fails (or, cancelled, cancels) the execution, whose usage then
  * includes what the round's chunks reported so far (the latest count of each kind, as Spring AI's
  * aggregator counts them): those tokens are billed.
  *
@@ -378,7 +378,12 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 }
             }
             keepLostUsage(e);
-            execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
+            if (e instanceof java.util.concurrent.CancellationException) {
+                // Its subscriber stopped the stream: cancelled, as ExecutionRecorder.record records a cancelled call.
+                execution.cancel();
+            } else {
+                execution.fail(String.valueOf(e.getMessage() == null ? e.toString() : e.getMessage()));
+            }
         }
     }
 
