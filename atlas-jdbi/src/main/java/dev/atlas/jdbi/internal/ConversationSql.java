@@ -12,6 +12,8 @@ import java.util.stream.Stream;
 /** The conversation store's statements on conversations (messages: {@link MessageSql}). */
 final class ConversationSql {
     static final String SELECT = "SELECT " + Rows.CONVERSATION_COLUMNS + " FROM <p>conversations";
+    /** {@link #SELECT} with the listing's ordering column, which its cursor holds. */
+    static final String LIST_SELECT = "SELECT " + Rows.CONVERSATION_COLUMNS + ", activity_at FROM <p>conversations";
     private static final String LIVE_BY_ID = " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
     private static final String RETURNING = " RETURNING " + Rows.CONVERSATION_COLUMNS;
     /** Optional filters of {@link #list}, added by {@code Where}. */

@@ -192,13 +192,15 @@ public final class JdbiConversationStore implements ConversationStore {
                 .and(ConversationSql.STATUS, "status", q.status() == null ? null : q.status().toString())
                 .and(!q.includeDeleted(), ConversationSql.LIVE)
                 .and(ConversationSql.LIST_AFTER, "afterAt", after == null ? null : after.instant(0));
-        Statement list = cq.catalogue.render("conversations.list", ConversationSql.SELECT + " WHERE tenant_id = :t" + where
-                + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
-        List<Conversation> rows = db.read(h -> {
+        Statement list = cq.catalogue.render("conversations.list", ConversationSql.LIST_SELECT + " WHERE tenant_id = :t" + where + " ORDER BY activity_at DESC, id DESC LIMIT :limit");
+        // The cursor holds the ordering column itself: an imported row's activity_at need not be its last message's time.
+        List<Map.Entry<Conversation, Instant>> rows = db.read(h -> {
             Sql.Call call = where.bindTo(sql.on(h, list)).bind("limit", q.limit() + 1);
-            return (after == null ? call : call.bind("afterId", after.uuid(1))).list(conversations);
+            return (after == null ? call : call.bind("afterId", after.uuid(1)))
+                    .list((rs, ctx) -> Map.entry(conversations.map(rs, ctx), db.dialect().instant(rs, "activity_at")));
         });
-        return Cursor.page(rows, q.limit(), c -> Cursor.encode(listing, c.lastMessageAt() != null ? c.lastMessageAt() : c.createdAt(), c.id()));
+        Page<Map.Entry<Conversation, Instant>> page = Cursor.page(rows, q.limit(), e -> Cursor.encode(listing, e.getValue(), e.getKey().id()));
+        return new Page<>(page.items().stream().map(Map.Entry::getKey).toList(), page.nextCursor());
     }
 
     @Override

@@ -208,6 +208,37 @@ public abstract class PortabilityContract extends AtlasContract {
         assertThat(DatabaseDigest.of(database.dataSource(), PREFIX)).isEqualTo(digest);
     }
 
+    @Test
+    @DisplayName("conversations a migration file gives an activity_at other than their last message's time page in activity"
+            + " order, each exactly once")
+    void importedActivityOrderPagesWhole() {
+        Tenant src = atlas.tenant("src");
+        List<UUID> created = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            clock.advanceMicros(1_000_000);
+            created.add(src.conversations().create(dev.atlas.conversation.NewConversation.of(ALICE)).id());
+        }
+        String file = text(export(src, ExportScope.conversation(created.get(0))))
+                + text(export(src, ExportScope.conversation(created.get(1)))).lines().skip(1).map(l -> l + "\n").collect(java.util.stream.Collectors.joining())
+                + text(export(src, ExportScope.conversation(created.get(2)))).lines().skip(1).map(l -> l + "\n").collect(java.util.stream.Collectors.joining());
+        // The oldest conversation was active last: activity order is the reverse of creation order.
+        for (int i = 0; i < 3; i++) {
+            file = file.replaceFirst("(\"id\":\"" + created.get(i) + "\".*?\"activity_at\":\")[^\"]+", "$1" + "2027-01-0" + (3 - i) + "T00:00:00Z");
+        }
+        Tenant dst = atlas.tenant("dst");
+        assertThat(importBytes(dst, file.getBytes(StandardCharsets.UTF_8)).imported()).containsEntry("conversation", 3L);
+
+        List<UUID> paged = new ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<dev.atlas.conversation.Conversation> page = dst.conversations()
+                    .list(dev.atlas.conversation.ConversationQuery.all().limit(1).after(cursor));
+            page.items().forEach(c -> paged.add(c.id()));
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null && paged.size() < 10);
+        assertThat(paged).containsExactly(created.get(0), created.get(1), created.get(2));
+    }
+
     /** The field an import names for the first credential of {@code file}: its line's ciphertext. */
     private static String firstCredentialField(String file) {
         List<String> lines = file.lines().toList();
