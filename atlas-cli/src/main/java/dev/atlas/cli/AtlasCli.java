@@ -223,11 +223,22 @@ public final class AtlasCli implements Callable<Integer> {
     }
 
     private static UUID uuid(String value) {
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException e) {
+        UUID id = id(value);
+        if (id == null) {
             throw new CommandLine.TypeConversionException("not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + value + "'");
         }
+        return id;
+    }
+
+    private static final java.util.regex.Pattern CANONICAL_UUID =
+            java.util.regex.Pattern.compile("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
+
+    /**
+     * The id {@code value} writes in the canonical 8-4-4-4-12 hex form, else null. Not
+     * {@code UUID.fromString} alone: it also reads '1-1-1-1-1', so a typo would look up another id.
+     */
+    static UUID id(String value) {
+        return value != null && CANONICAL_UUID.matcher(value).matches() ? UUID.fromString(value) : null;
     }
 
     /** One line saying what went wrong, without the exception class for Atlas's own (their messages name the field). */

@@ -98,11 +98,11 @@ final class ViewerApi {
     }
 
     private static UUID id(String s) {
-        try {
-            return UUID.fromString(s);
-        } catch (IllegalArgumentException e) {
+        UUID id = AtlasCli.id(s);
+        if (id == null) {
             throw new IllegalArgumentException("not an id: " + Text.oneLine(Text.cut(s, 60)));
         }
+        return id;
     }
 
     private static int limit(Map<String, String> q, int dflt, int max) {
