@@ -137,8 +137,11 @@ final class ViewerApi {
         String search = q.get("q");
         List<Conversation> items;
         String next = null;
+        String notice = null;
         if (search != null && !search.isBlank()) {
-            items = ConversationsCommand.search(tenant, search, limit);
+            ConversationsCommand.Found found = ConversationsCommand.search(tenant, search, limit);
+            items = found.items();
+            notice = found.maybeMore() ? ConversationsCommand.MAYBE_MORE : null;
         } else {
             String after = q.get("after");
             Page<Conversation> page = tenant.conversations().list(ConversationQuery.all().limit(limit)
@@ -154,6 +157,9 @@ final class ViewerApi {
         m.put("tenant", tenant.id());
         m.put("items", list);
         m.put("next", next);
+        if (notice != null) {
+            m.put("notice", notice);
+        }
         return m;
     }
 
