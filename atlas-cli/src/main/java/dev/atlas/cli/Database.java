@@ -81,6 +81,9 @@ final class Database {
         if (file != null && Files.isDirectory(file)) {
             throw new BadOption("--db names a directory, not an SQLite file: " + file.toAbsolutePath().normalize());
         }
+        if (dataDir != null && Files.exists(dataDir) && !Files.isDirectory(dataDir)) {
+            throw new BadOption("--data-dir names a file, not a directory: " + dataDir);
+        }
         this.given = db;
         this.user = user;
         this.password = password;

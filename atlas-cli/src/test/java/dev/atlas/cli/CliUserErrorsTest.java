@@ -337,6 +337,22 @@ class CliUserErrorsTest {
         assertThat(r.exitCode()).isEqualTo(1);
     }
 
+    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors. */
+    @Test
+    void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
+        Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
+        assertThat(bind.err()).isEqualTo("atlas: --bind must be an address of this machine, was ''\n"
+                + "Try 'atlas serve --help' for more information.\n");
+        assertThat(bind.exitCode()).isEqualTo(2);
+        assertThat(bind.out()).isEmpty();
+        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir.txt"), "x");
+        Cli.Result dataDir = Cli.run("--db", db.toString(), "--data-dir", file.toString(), "info");
+        assertThat(dataDir.err()).isEqualTo("atlas: --data-dir names a file, not a directory: " + file + "\n"
+                + "Try 'atlas info --help' for more information.\n");
+        assertThat(dataDir.exitCode()).isEqualTo(2);
+        assertThat(dataDir.out()).isEmpty();
+    }
+
     @Test
     void aNegativeSequenceIsAUsageError() {
         Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");
