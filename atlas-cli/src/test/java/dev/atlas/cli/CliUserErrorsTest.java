@@ -353,6 +353,26 @@ class CliUserErrorsTest {
         assertThat(dataDir.out()).isEmpty();
     }
 
+    /**
+     * A jdbc:sqlite:file: URL is a URI: SQLite decodes %20 (and takes a 'localhost' authority as
+     * none, which the CLI now does too; not tested here, as the library then creates a 'localhost/'
+     * directory in the working directory). The CLI read the path raw, so every command but migrate and import said "no SQLite
+     * database at .../a%20b.db" for the database SQLite opens ('a b.db').
+     */
+    @Test
+    void aFileUriNamesTheFileSqliteOpens() throws Exception {
+        Path sub = java.nio.file.Files.createDirectories(dir.resolve("uri"));
+        assertThat(Cli.run("--db", sub.resolve("a b.db").toString(), "migrate").exitCode()).isZero();
+        for (String url : new String[] {"jdbc:sqlite:file:" + sub + "/a%20b.db", "jdbc:sqlite:file://" + sub + "/a%20b.db?mode=ro"}) {
+            Cli.Result list = Cli.run("--db", url, "conversations", "list");
+            assertThat(list.err()).as(url).isEmpty();
+            assertThat(list.out()).as(url).isEqualTo("No conversations.\n");
+            assertThat(list.exitCode()).as(url).isZero();
+        }
+        // (The library's own JdbiAtlasFactory.sqliteFileOf still reads such a URL raw when it opens it, and leaves an
+        // empty 'a%20b.db', or a 'localhost/...' directory tree, beside: reported to the lead, not the CLI's to fix.)
+    }
+
     @Test
     void aNegativeSequenceIsAUsageError() {
         Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");
