@@ -354,7 +354,6 @@ final class PortabilityCommands {
         }
     }
 
-    /** Why a file operation failed, in words: the JDK's file-system exceptions carry only the file name as message. */
     /** A blank file name is not the current directory: a usage error. */
     private static void fileName(CommandSpec spec, String option, String value) {
         if (value.isBlank()) {
@@ -413,6 +412,7 @@ final class PortabilityCommands {
         }
     }
 
+    /** Why a file operation failed, in words: the JDK's file-system exceptions carry only the file name as message. */
     static String why(IOException e) {
         if (e instanceof java.nio.file.AccessDeniedException) {
             return "permission denied";
