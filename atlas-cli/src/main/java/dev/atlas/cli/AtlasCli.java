@@ -12,6 +12,7 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 
@@ -76,6 +77,11 @@ public final class AtlasCli implements Callable<Integer> {
     boolean verbose;
 
     public static void main(String[] args) {
+        // UTF-8 whatever the locale: with none set (LC_ALL=C) the JVM's streams are ASCII and every
+        // other stored character would print as '?', in CSV and JSON too. (Arguments are decoded by
+        // the JVM before main, in the locale's charset: docs/cli.md says to use a UTF-8 locale for them.)
+        System.setOut(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8));
+        System.setErr(new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(run(args));
     }
 
@@ -88,6 +94,8 @@ public final class AtlasCli implements Callable<Integer> {
     static CommandLine commandLine() {
         AtlasCli root = new AtlasCli();
         CommandLine cli = new CommandLine(root);
+        cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
+        cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
         cli.registerConverter(UUID.class, AtlasCli::uuid);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
@@ -223,11 +231,22 @@ public final class AtlasCli implements Callable<Integer> {
     }
 
     private static UUID uuid(String value) {
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException e) {
+        UUID id = id(value);
+        if (id == null) {
             throw new CommandLine.TypeConversionException("not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + value + "'");
         }
+        return id;
+    }
+
+    private static final java.util.regex.Pattern CANONICAL_UUID =
+            java.util.regex.Pattern.compile("\\p{XDigit}{8}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{4}-\\p{XDigit}{12}");
+
+    /**
+     * The id {@code value} writes in the canonical 8-4-4-4-12 hex form, else null. Not
+     * {@code UUID.fromString} alone: it also reads '1-1-1-1-1', so a typo would look up another id.
+     */
+    static UUID id(String value) {
+        return value != null && CANONICAL_UUID.matcher(value).matches() ? UUID.fromString(value) : null;
     }
 
     /** One line saying what went wrong, without the exception class for Atlas's own (their messages name the field). */

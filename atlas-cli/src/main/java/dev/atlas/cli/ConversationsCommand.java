@@ -1,6 +1,7 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.Tenant;
@@ -102,8 +103,11 @@ final class ConversationsCommand implements Callable<Integer> {
                 Tenant tenant = atlas.tenant(root.tenantOrDefault());
                 java.util.List<Conversation> items;
                 Optional<String> next = Optional.empty();
+                boolean maybeMore = false;
                 if (search != null) {
-                    items = search(tenant, search, limit);
+                    Found found = search(tenant, search, limit);
+                    items = found.items();
+                    maybeMore = found.maybeMore();
                 } else {
                     ConversationQuery q = ConversationQuery.all().limit(limit).after(after).agent(agent)
                             .status(status == null ? null : ConversationStatus.of(status));
@@ -127,6 +131,9 @@ final class ConversationsCommand implements Callable<Integer> {
                     out.print(Text.table(rows, new boolean[]{false, false, true, false, false, false, false}));
                 }
                 next.ifPresent(cursor -> out.println("More: atlas ... conversations list --after " + cursor));
+                if (maybeMore) {
+                    out.println(MAYBE_MORE);
+                }
             }
             out.flush();
             return AtlasCli.OK;
@@ -141,10 +148,20 @@ final class ConversationsCommand implements Callable<Integer> {
         }
     }
 
-    /** Conversations with a message matching the words, in the order of their best hit. */
-    static java.util.List<Conversation> search(Tenant tenant, String words, int limit) {
+    /**
+     * Conversations with a message matching the words, in the order of their best hit, and
+     * whether there may be more: the search is by message, one page of the best hits (the
+     * library has no next page), so a few busy conversations can fill it.
+     */
+    record Found(java.util.List<Conversation> items, boolean maybeMore) {}
+
+    static final String MAYBE_MORE = "Only the " + Limits.MAX_PAGE_SIZE
+            + " best-matching messages were searched: other conversations may match (add words to narrow it).";
+
+    static Found search(Tenant tenant, String words, int limit) {
         Set<UUID> ids = new LinkedHashSet<>();
-        for (SearchHit hit : tenant.search().text(TextQuery.messages(words).limit(100))) {
+        java.util.List<SearchHit> hits = tenant.search().text(TextQuery.messages(words).limit(Limits.MAX_PAGE_SIZE));
+        for (SearchHit hit : hits) {
             if (hit.conversationId() != null && ids.size() < limit) {
                 ids.add(hit.conversationId());
             }
@@ -153,7 +170,7 @@ final class ConversationsCommand implements Callable<Integer> {
         for (UUID id : ids) {
             tenant.conversations().get(id).ifPresent(found::add);
         }
-        return found;
+        return new Found(found, hits.size() == Limits.MAX_PAGE_SIZE && ids.size() < limit);
     }
 
     @Command(name = "show", mixinStandardHelpOptions = true,

@@ -62,6 +62,7 @@ final class PortabilityCommands {
             if (owner != null && conversation != null) {
                 throw new ParameterException(spec.commandLine(), "--owner and --conversation cannot be combined");
             }
+            fileName(spec, "--output", output);
             ExportScope scope = conversation != null ? ExportScope.conversation(conversation)
                     : owner != null ? ExportScope.owner(owner(spec, owner)) : ExportScope.tenant();
             Database db = root.database(spec.commandLine());
@@ -85,10 +86,13 @@ final class PortabilityCommands {
                         throw new CliException("cannot write --output " + output + ": " + why(e));
                     }
                     // The same JSON with the controls JSON allows raw escaped, since a stream is often a terminal.
-                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(target));
+                    Recording written = new Recording(target);
+                    TerminalSafeJson out = new TerminalSafeJson(new BufferedOutputStream(written));
                     try {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
                         out.finish();
+                    } catch (IOException | RuntimeException e) {
+                        throw written.explained(output, e);
                     } finally {
                         if (named != null) {
                             target.close();
@@ -109,8 +113,11 @@ final class PortabilityCommands {
                 Thread cleanup = new Thread(() -> deleteQuietly(tmp));
                 Runtime.getRuntime().addShutdownHook(cleanup);
                 try {
-                    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+                    Recording written = new Recording(Files.newOutputStream(tmp));
+                    try (OutputStream out = new BufferedOutputStream(written)) {
                         report = atlas.tenant(root.tenantOrDefault()).portability().exportTo(out, scope);
+                    } catch (IOException | RuntimeException e) {
+                        throw written.explained(output, e);
                     }
                     publish(tmp, target, force, output);
                 } finally {
@@ -144,6 +151,7 @@ final class PortabilityCommands {
 
         @Override
         public Integer call() throws Exception {
+            fileName(spec, "--input", input);
             Database db = root.database(spec.commandLine());
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
@@ -343,6 +351,64 @@ final class PortabilityCommands {
             } catch (FileAlreadyExistsException exists) {
                 return false;
             }
+        }
+    }
+
+    /** A blank file name is not the current directory: a usage error. */
+    private static void fileName(CommandSpec spec, String option, String value) {
+        if (value.isBlank()) {
+            throw new ParameterException(spec.commandLine(), option + " must be a file name or '-', was '" + value + "'");
+        }
+    }
+
+    /**
+     * The output's own write failure, kept: the library reports it wrapped ("writing the output
+     * failed"), and the user needs the file and the system's reason (a full disk).
+     */
+    static final class Recording extends java.io.FilterOutputStream {
+        private IOException failure;
+
+        Recording(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw failed(e);
+            }
+        }
+
+        private IOException failed(IOException e) {
+            if (failure == null) {
+                failure = e;
+            }
+            return e;
+        }
+
+        /** What to throw for {@code e}: said as a failure to write {@code output} when writing it failed. */
+        Exception explained(String output, Exception e) {
+            return failure == null ? e : new CliException("cannot write --output " + output + ": " + why(failure), e);
         }
     }
 

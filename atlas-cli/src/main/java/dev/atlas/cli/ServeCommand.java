@@ -38,6 +38,10 @@ final class ServeCommand implements Callable<Integer> {
         }
         InetAddress address;
         try {
+            // getByName("") is the loopback address: an empty --bind (an unset variable, say) is a mistake, not the default.
+            if (bind.isBlank()) {
+                throw new UnknownHostException(bind);
+            }
             address = InetAddress.getByName(bind);
         } catch (UnknownHostException e) {
             throw new ParameterException(spec.commandLine(), "--bind must be an address of this machine, was '" + bind + "'");

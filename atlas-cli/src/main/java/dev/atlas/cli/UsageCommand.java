@@ -80,11 +80,18 @@ final class UsageCommand implements Callable<Integer> {
     }
 
     private Instant instant(String option, String value) {
+        Instant instant;
         try {
-            return value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
+            instant = value.length() == 10 ? LocalDate.parse(value).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(value);
         } catch (DateTimeParseException e) {
             throw new ParameterException(spec.commandLine(), option + " must be a date (2026-01-31) or an instant (2026-01-31T12:00:00Z), was '" + value + "'");
         }
+        // Checked here, before --from and --to are compared: a year past 9999 is out of range, not "--to must be after --from".
+        if (instant.isBefore(Limits.MIN_INSTANT) || instant.isAfter(Limits.MAX_INSTANT)) {
+            throw new ParameterException(spec.commandLine(), option + ": must be between " + Limits.MIN_INSTANT + " and " + Limits.MAX_INSTANT
+                    + ", was " + instant);
+        }
+        return instant;
     }
 
     private static String table(UsageGroup group, List<UsageRow> rows) {

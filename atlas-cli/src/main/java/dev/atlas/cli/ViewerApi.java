@@ -98,11 +98,11 @@ final class ViewerApi {
     }
 
     private static UUID id(String s) {
-        try {
-            return UUID.fromString(s);
-        } catch (IllegalArgumentException e) {
+        UUID id = AtlasCli.id(s);
+        if (id == null) {
             throw new IllegalArgumentException("not an id: " + Text.oneLine(Text.cut(s, 60)));
         }
+        return id;
     }
 
     private static int limit(Map<String, String> q, int dflt, int max) {
@@ -137,8 +137,11 @@ final class ViewerApi {
         String search = q.get("q");
         List<Conversation> items;
         String next = null;
+        String notice = null;
         if (search != null && !search.isBlank()) {
-            items = ConversationsCommand.search(tenant, search, limit);
+            ConversationsCommand.Found found = ConversationsCommand.search(tenant, search, limit);
+            items = found.items();
+            notice = found.maybeMore() ? ConversationsCommand.MAYBE_MORE : null;
         } else {
             String after = q.get("after");
             Page<Conversation> page = tenant.conversations().list(ConversationQuery.all().limit(limit)
@@ -154,6 +157,9 @@ final class ViewerApi {
         m.put("tenant", tenant.id());
         m.put("items", list);
         m.put("next", next);
+        if (notice != null) {
+            m.put("notice", notice);
+        }
         return m;
     }
 

@@ -50,6 +50,34 @@ class CliHostileTest {
         assertThat(tree.out()).contains("  error: <img src=x onerror=\"window.pwned=10\">" + HostileFixture.TERM_SHOWN + "\n");
     }
 
+    /**
+     * Output is UTF-8 whatever the locale: with none set (LC_ALL=C, common in containers and cron)
+     * the JVM's stdout was ASCII, and every other character became '?', in tables, transcripts,
+     * usage CSV and JSON (data files then wrong for good). (The arguments are another matter: the
+     * JVM decodes them in the locale's charset before main runs; docs/cli.md says so.)
+     */
+    @Test
+    void outputIsUtf8WhateverTheLocale() {
+        Path plain = dir.resolve("utf8.db");
+        String agent = "Zürich-bot 日本 😀";
+        java.util.UUID id;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(plain).build()) {
+            dev.atlas.Tenant t = atlas.tenant("acme");
+            id = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("42"), agent).title("café")).id();
+            t.conversations().append(id, dev.atlas.conversation.NewMessage.user("naïve 𝄞"));
+            dev.atlas.execution.ExecutionHandle e = t.executions().start(dev.atlas.execution.ExecutionSpec.text("openai", "gpt").agent(agent));
+            e.step().finish("ok", null, dev.atlas.execution.FinishReason.STOP, dev.atlas.execution.Usage.of(1, 1));
+            e.complete();
+        }
+        java.util.Map<String, String> noLocale = java.util.Map.of("LC_ALL", "C", "LANG", "C");
+        Cli.Result csv = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "csv");
+        assertThat(csv.out()).contains("\n" + agent + ",1,0,1,1,0,0,0,0\n");
+        Cli.Result json = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "usage", "--by", "agent", "--format", "json");
+        assertThat(json.out()).contains("\"group\" : \"" + agent + "\"");
+        Cli.Result show = Cli.run(noLocale, "--db", plain.toString(), "-t", "acme", "conversations", "show", id.toString());
+        assertThat(show.out()).startsWith("Conversation " + id + ": café\n").contains("   naïve 𝄞\n");
+    }
+
     @Test
     void usageAsCsvShowsControlsAsCodes() {
         Cli.Result csv = atlas("usage", "--by", "agent", "--format", "csv");

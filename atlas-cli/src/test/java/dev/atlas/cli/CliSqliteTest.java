@@ -167,6 +167,40 @@ class CliSqliteTest {
                 """, f));
     }
 
+    /**
+     * --search lists conversations from the best-matching messages: it looked at the first 100
+     * hits only, so a conversation with 150 matching messages hid every other match (here the
+     * older one, whose long message ranks lower), silently. Now the library's whole page (1000 hits) is read, and when even that
+     * is full and --limit is not reached, a note says the list may be incomplete.
+     */
+    @Test
+    void searchFindsEveryConversationBehindABusyOneOrSaysItMayNot() {
+        Path busy = dir.resolve("busy.db");
+        java.util.UUID older;
+        java.util.UUID crowded;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(busy).build()) {
+            dev.atlas.Tenant t = atlas.tenant("acme");
+            older = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("1"), "x").title("older")).id();
+            t.conversations().append(older, dev.atlas.conversation.NewMessage.user("banana " + "and many other words ".repeat(50)));
+            crowded = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("1"), "x").title("crowded")).id();
+            for (int i = 0; i < 1001; i++) {
+                t.conversations().append(crowded, dev.atlas.conversation.NewMessage.user(i < 150 ? "apple banana " + i : "apple " + i));
+            }
+        }
+        Cli.Result banana = Cli.run("--db", busy.toString(), "-t", "acme", "conversations", "list", "--search", "banana");
+        assertThat(banana.exitCode()).isZero();
+        assertThat(banana.out().lines().skip(1).map(l -> l.substring(0, 36)).sorted().toList())
+                .isEqualTo(java.util.stream.Stream.of(older, crowded).map(Object::toString).sorted().toList());
+
+        Cli.Result apple = Cli.run("--db", busy.toString(), "-t", "acme", "conversations", "list", "--search", "apple");
+        assertThat(apple.exitCode()).isZero();
+        assertThat(apple.err()).isEmpty();
+        String[] lines = apple.out().split("\n");
+        assertThat(lines).hasSize(3);
+        assertThat(lines[1]).startsWith(crowded.toString());
+        assertThat(lines[2]).isEqualTo("Only the 1000 best-matching messages were searched: other conversations may match (add words to narrow it).");
+    }
+
     @Test
     void anotherTenantsConversationsAreNotListed() {
         assertOk(atlas("--tenant", "acme", "conversations", "list", "--search", "Globex"), "No conversations.\n");

@@ -258,6 +258,121 @@ class CliUserErrorsTest {
         }
     }
 
+    /**
+     * An id is a UUID in its canonical form (8-4-4-4-12 hex digits). The JDK's parser also took
+     * '1-1-1-1-1' (as 00000001-0001-0001-0001-000000000001): a typo became "not found", exit 1.
+     */
+    @Test
+    void aMalformedIdIsAUsageErrorNotANotFound() {
+        String[][] cases = {
+                {"conversations show", "", "positional parameter at index 0 (<id>)"},
+                {"executions show", "", "positional parameter at index 0 (<id>)"},
+                {"executions list", "--conversation", "option '--conversation'"},
+                {"export", "--conversation", "option '--conversation'"},
+        };
+        for (String bad : new String[] {"1-1-1-1-1", "0190f1e2-8b3c-7def-8123-456789abcdef0", "+190f1e2-8b3c-7def-8123-456789abcdef"}) {
+            for (String[] c : cases) {
+                java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--db", db.toString()));
+                args.addAll(java.util.List.of(c[0].split(" ")));
+                if (!c[1].isEmpty()) {
+                    args.add(c[1]);
+                }
+                args.add(bad);
+                if (c[0].equals("export")) {
+                    args.addAll(java.util.List.of("--output", "-"));
+                }
+                Cli.Result r = Cli.run(args.toArray(String[]::new));
+                assertThat(r.err()).as(c[0] + " " + bad).isEqualTo("atlas: Invalid value for " + c[2]
+                        + ": not an id (a UUID such as 0190f1e2-8b3c-7def-8123-456789abcdef): '" + bad + "'\n"
+                        + "Try 'atlas " + c[0] + " --help' for more information.\n");
+                assertThat(r.exitCode()).as(c[0] + " " + bad).isEqualTo(2);
+                assertThat(r.out()).isEmpty();
+            }
+        }
+        // Upper-case hex is the same id.
+        Cli.Result upper = Cli.run("--db", db.toString(), "conversations", "show", "0190F1E2-8B3C-7DEF-8123-456789ABCDEF");
+        assertThat(upper.err()).isEqualTo("atlas: conversation 0190f1e2-8b3c-7def-8123-456789abcdef not found\n");
+        assertThat(upper.exitCode()).isEqualTo(1);
+    }
+
+    /** A date past 9999 (or before 0001) is out of range, named by its option; it is not "--to must be after --from". */
+    @Test
+    void aDateOutsideTheStorableYearsIsNamedAsOutOfRange() {
+        String range = "must be between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z, was ";
+        String[][] cases = {
+                {"--from", "+10000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z"},
+                {"--to", "0000-06-01", "0000-06-01T00:00:00Z"},
+                {"--to", "-0001-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"},
+        };
+        for (String[] c : cases) {
+            Cli.Result r = Cli.run("--db", db.toString(), "usage", c[0], c[1]);
+            assertThat(r.err()).as(c[1]).isEqualTo("atlas: " + c[0] + ": " + range + c[2] + "\nTry 'atlas usage --help' for more information.\n");
+            assertThat(r.exitCode()).isEqualTo(2);
+        }
+    }
+
+    /** An empty file name is not the current directory: a usage error, named by its option. */
+    @Test
+    void anEmptyOutputOrInputIsAUsageError() {
+        Cli.Result export = Cli.run("--db", db.toString(), "export", "--output", "");
+        assertThat(export.err()).isEqualTo("atlas: --output must be a file name or '-', was ''\n"
+                + "Try 'atlas export --help' for more information.\n");
+        assertThat(export.exitCode()).isEqualTo(2);
+        Path fresh = dir.resolve("fresh-for-empty-input.db");
+        Cli.Result imported = Cli.run("--db", fresh.toString(), "import", "--input", " ");
+        assertThat(imported.err()).isEqualTo("atlas: --input must be a file name or '-', was ' '\n"
+                + "Try 'atlas import --help' for more information.\n");
+        assertThat(imported.exitCode()).isEqualTo(2);
+        assertThat(fresh).doesNotExist();
+    }
+
+    /**
+     * A full disk (here /dev/full, which refuses every write with ENOSPC) is named with its
+     * option and the system's reason; it was "UncheckedIOException: export: writing the output failed".
+     */
+    @Test
+    void anExportOntoAFullDiskSaysSo() {
+        Cli.Result r = Cli.run("--db", db.toString(), "export", "--output", "/dev/full");
+        assertThat(r.err()).isEqualTo("exporting tenant default ...\natlas: cannot write --output /dev/full: No space left on device\n");
+        assertThat(r.exitCode()).isEqualTo(1);
+    }
+
+    /** A blank --bind was the loopback default in disguise, and a --data-dir that is a file was taken as one: usage errors. */
+    @Test
+    void aBlankBindOrAFileAsDataDirIsAUsageError() throws Exception {
+        Cli.Result bind = Cli.run("--db", db.toString(), "serve", "--bind", "");
+        assertThat(bind.err()).isEqualTo("atlas: --bind must be an address of this machine, was ''\n"
+                + "Try 'atlas serve --help' for more information.\n");
+        assertThat(bind.exitCode()).isEqualTo(2);
+        assertThat(bind.out()).isEmpty();
+        Path file = java.nio.file.Files.writeString(dir.resolve("not-a-dir.txt"), "x");
+        Cli.Result dataDir = Cli.run("--db", db.toString(), "--data-dir", file.toString(), "info");
+        assertThat(dataDir.err()).isEqualTo("atlas: --data-dir names a file, not a directory: " + file + "\n"
+                + "Try 'atlas info --help' for more information.\n");
+        assertThat(dataDir.exitCode()).isEqualTo(2);
+        assertThat(dataDir.out()).isEmpty();
+    }
+
+    /**
+     * A jdbc:sqlite:file: URL is a URI: SQLite decodes %20 (and takes a 'localhost' authority as
+     * none, which the CLI now does too; not tested here, as the library then creates a 'localhost/'
+     * directory in the working directory). The CLI read the path raw, so every command but migrate and import said "no SQLite
+     * database at .../a%20b.db" for the database SQLite opens ('a b.db').
+     */
+    @Test
+    void aFileUriNamesTheFileSqliteOpens() throws Exception {
+        Path sub = java.nio.file.Files.createDirectories(dir.resolve("uri"));
+        assertThat(Cli.run("--db", sub.resolve("a b.db").toString(), "migrate").exitCode()).isZero();
+        for (String url : new String[] {"jdbc:sqlite:file:" + sub + "/a%20b.db", "jdbc:sqlite:file://" + sub + "/a%20b.db?mode=ro"}) {
+            Cli.Result list = Cli.run("--db", url, "conversations", "list");
+            assertThat(list.err()).as(url).isEmpty();
+            assertThat(list.out()).as(url).isEqualTo("No conversations.\n");
+            assertThat(list.exitCode()).as(url).isZero();
+        }
+        // (The library's own JdbiAtlasFactory.sqliteFileOf still reads such a URL raw when it opens it, and leaves an
+        // empty 'a%20b.db', or a 'localhost/...' directory tree, beside: reported to the lead, not the CLI's to fix.)
+    }
+
     @Test
     void aNegativeSequenceIsAUsageError() {
         Cli.Result r = Cli.run("--db", db.toString(), "conversations", "show", "0190f1e2-8b3c-7def-8123-456789abcdef", "--after", "-5");

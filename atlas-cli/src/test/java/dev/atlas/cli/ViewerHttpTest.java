@@ -274,6 +274,17 @@ class ViewerHttpTest {
         assertThat(get("/api/conversations/not-an-id?tenant=acme", viewer.cookie + "=" + viewer.token).statusCode()).isEqualTo(400);
     }
 
+    /** An id is a canonical UUID: '1-1-1-1-1' (which the JDK reads as 00000001-0001-...) is a 400, not a lookup. */
+    @Test
+    void aMalformedIdIs400() throws Exception {
+        for (String path : new String[] {"/api/conversations/1-1-1-1-1?tenant=acme", "/api/executions/1-1-1-1-1?tenant=acme",
+                "/api/assets/1-1-1-1-1?tenant=acme", "/api/executions?tenant=acme&conversation=1-1-1-1-1"}) {
+            HttpResponse<String> r = get(path, viewer.cookie + "=" + viewer.token);
+            assertThat(r.statusCode()).as(path).isEqualTo(400);
+            assertThat(r.body()).as(path).isEqualTo("{\"error\":\"not an id: 1-1-1-1-1\"}");
+        }
+    }
+
     @Test
     void aPinnedViewerRefusesOtherTenants() throws Exception {
         Path db = dir.resolve("viewer.db");

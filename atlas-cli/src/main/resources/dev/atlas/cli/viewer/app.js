@@ -105,7 +105,8 @@ async function conversationList(params) {
     after ? link('/', 'Newest', {}) : null, ' ',
     data.next ? el('a', { href: href('/', { after: data.next }), id: 'next-page' }, 'Older conversations →') : null);
   show('list', el('h1', {}, q ? ['Conversations matching “', iso(q), '”'] : 'Conversations'),
-    el('div', { class: 'meta' }, 'Tenant ', iso(data.tenant)), form, table, pager);
+    el('div', { class: 'meta' }, 'Tenant ', iso(data.tenant)), form, table,
+    data.notice ? el('p', { class: 'muted', id: 'search-notice' }, data.notice) : null, pager);
 }
 
 // Long texts start folded so one huge message does not bury the rest of the transcript.
