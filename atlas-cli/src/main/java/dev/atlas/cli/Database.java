@@ -68,7 +68,7 @@ final class Database {
                 password = password != null ? password : userInfo.password();
             }
             this.sqliteFile = null;
-            this.urlFile = db.startsWith("jdbc:sqlite:") ? urlFile(db) : null;
+            this.urlFile = db.startsWith("jdbc:sqlite:") ? dev.atlas.jdbi.internal.Drivers.sqliteFile(db).orElse(null) : null;
         } else {
             this.sqliteFile = Path.of(db);
             this.jdbcUrl = "jdbc:sqlite:" + sqliteFile;
@@ -254,55 +254,6 @@ final class Database {
     boolean exists() {
         Path file = sqliteFile != null ? sqliteFile : urlFile;
         return file == null || Files.isRegularFile(file);
-    }
-
-    /** The file of a {@code jdbc:sqlite:} URL ({@code jdbc:sqlite:path}, {@code jdbc:sqlite:file:path?...}); null for in-memory databases. */
-    private static Path urlFile(String url) {
-        String rest = url.substring("jdbc:sqlite:".length());
-        int query = rest.indexOf('?');
-        String params = query < 0 ? "" : rest.substring(query + 1);
-        rest = query < 0 ? rest : rest.substring(0, query);
-        boolean uri = rest.startsWith("file:");
-        if (uri) {
-            rest = rest.substring("file:".length());
-            if (rest.startsWith("//")) {
-                // An authority: SQLite accepts none or 'localhost' (file:///p, file://localhost/p).
-                rest = rest.substring(2);
-                if (rest.regionMatches(true, 0, "localhost/", 0, "localhost/".length())) {
-                    rest = rest.substring("localhost".length());
-                }
-            }
-        }
-        if (rest.isEmpty() || rest.equals(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory")) {
-            return null;
-        }
-        // SQLite decodes %HH in a file: URI's path ('a%20b.db' is the file 'a b.db'); a plain name is taken as written.
-        return Path.of(uri ? percentDecoded(rest) : rest);
-    }
-
-    /** {@code s} with each %HH replaced by its byte, read as UTF-8; a '%' not followed by two hex digits stays. */
-    private static String percentDecoded(String s) {
-        if (s.indexOf('%') < 0) {
-            return s;
-        }
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        for (int i = 0; i < s.length(); ) {
-            int hi = s.charAt(i) == '%' && i + 2 < s.length() ? hex(s.charAt(i + 1)) : -1;
-            int lo = hi < 0 ? -1 : hex(s.charAt(i + 2));
-            if (lo >= 0) {
-                bytes.write(hi * 16 + lo);
-                i += 3;
-            } else {
-                int cp = s.codePointAt(i);
-                bytes.writeBytes(new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                i += Character.charCount(cp);
-            }
-        }
-        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    private static int hex(char c) {
-        return "0123456789abcdef".indexOf(Character.toLowerCase(c));
     }
 
     private static boolean isResource(String url) {

@@ -180,7 +180,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         if (config.sqliteFile() != null) {
             createOwnerOnly(config.sqliteFile().toAbsolutePath());
         } else if (driver == Drivers.SQLITE) {
-            sqliteFileOf(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
+            Drivers.sqliteFile(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
         }
         HikariConfig hc = new HikariConfig();
         hc.setPoolName(name);
@@ -193,7 +193,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         hc.setDriverClassName(driverClass);
         if (driver == Drivers.SQLITE) {
             url = withSqliteDefaults(url);
-            if (config.sqliteFile() == null && sqliteFileOf(config.jdbcUrl()).isEmpty()) {
+            if (config.sqliteFile() == null && Drivers.sqliteFile(config.jdbcUrl()).isEmpty()) {
                 // Each connection to an in-memory SQLite database (and to the temporary one an empty
                 // path names, jdbc:sqlite:) is a database of its own: keep exactly one, forever, or
                 // a second connection would see no tables at all.
@@ -285,26 +285,6 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         } catch (IOException e) {
             throw new ConfigurationException("cannot create SQLite file " + file + ": " + e.getMessage(), e);
         }
-    }
-
-    /** The database file a {@code jdbc:sqlite:} URL names, or empty for an in-memory or resource database. */
-    static Optional<Path> sqliteFileOf(String url) {
-        String rest = url.substring("jdbc:sqlite:".length());
-        int q = rest.indexOf('?');
-        String params = q < 0 ? "" : rest.substring(q + 1);
-        if (q >= 0) {
-            rest = rest.substring(0, q);
-        }
-        if (rest.startsWith("file:")) {
-            rest = rest.substring("file:".length());
-            if (rest.startsWith("//")) {
-                rest = rest.substring(2);
-            }
-        }
-        if (rest.isEmpty() || rest.startsWith(":memory:") || rest.startsWith(":resource:") || params.contains("mode=memory")) {
-            return Optional.empty();
-        }
-        return Optional.of(Path.of(rest));
     }
 
     /**

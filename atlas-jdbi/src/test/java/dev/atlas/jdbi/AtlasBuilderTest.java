@@ -587,6 +587,30 @@ class AtlasBuilderTest {
         }
     }
 
+    @Test
+    @DisplayName("a file: URL names the file SQLite opens: %HH decoded, a localhost authority dropped; that file is owner-only"
+            + " and no stray file is made under the encoded name")
+    void sqliteFileUrlsAreDecodedAsSqliteDecodesThem() throws Exception {
+        Path spaced = dir.resolve("a b é.db");
+        String encoded = dir.toAbsolutePath().toUri().getRawPath() + "a%20b%20%C3%A9.db";
+        Path local = dir.resolve("local.db");
+        try (Atlas a = Atlas.builder().jdbcUrl("jdbc:sqlite:file:" + encoded).build();
+             Atlas b = Atlas.builder().jdbcUrl("jdbc:sqlite:file://localhost" + local.toAbsolutePath().toUri().getRawPath()).build()) {
+            for (Atlas atlas : new Atlas[] {a, b}) {
+                atlas.conversations().create(NewConversation.of(Owner.user("1")));
+            }
+            for (Path db : new Path[] {spaced, local}) {
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(db)))
+                        .as(db.toString()).isEqualTo("rw-------");
+            }
+            try (var listing = Files.list(dir)) {
+                assertThat(listing.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".db")).sorted().toList())
+                        .containsExactly("a b é.db", "local.db");
+            }
+            assertThat(Path.of("localhost")).doesNotExist();
+        }
+    }
+
     // ---- a host-supplied SQLite pool gets Atlas's settings or is refused (issue 11.6) ------
 
     private static HikariDataSource hostPool(Path file, String params) {
