@@ -536,9 +536,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
      * left out with its usage, as a cancel leaves it out.
      */
     private void keepStepsUsage(Handle h, Instant cutoff) {
-        if (db.dialect() == Dialect.POSTGRESQL) { // SQLite's writers are serialised already
-            sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
-        }
+        // Locks the runs where the dialect has row locks (on SQLite the write transaction serialises them already).
+        sql.on(h, q.sweepLockRuns).bind("cutoff", cutoff).list(sql.uuidColumn());
         for (Execution x : sql.on(h, q.sweepRunsWithSteps).bind("cutoff", cutoff).list(executions)) {
             Usage usage;
             Long cost;
