@@ -36,7 +36,7 @@ final class AppendVsRawJdbc implements Benchmark {
                 + " the same three statements through Atlas's configured Jdbi without Atlas's logic, and the raw JDBC statements"
                 + " inside a Jdbi transaction. A fifth side is the ceiling (issue 17): raw JDBC on one connection held for the whole run,"
                 + " the three statements prepared once (on SQLite with explicit BEGIN IMMEDIATE / COMMIT). The five sides run interleaved call by call (rotating order) for "
-                + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a warm-up; throughput = calls / time spent in that side's calls.");
+                + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a warm-up (then, on PostgreSQL, ANALYZE, as autovacuum has run on any database in use: plans cached while the tables were empty would otherwise slow every side alike); throughput = calls / time spent in that side's calls.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.openOwnPool("bench_append");
                  RawJdbc.Held heldRaw = new RawJdbc(db.dataSource(), db.dialect(), "bench").held()) {
@@ -63,6 +63,7 @@ final class AppendVsRawJdbc implements Benchmark {
                 List<Side> sides = List.of(atlas, jdbc, jdbi, handle, held);
                 List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend, handleAppend, heldAppend);
                 Side.interleave(sides, ops, p.roundMillis() * sides.size(), false);
+                db.analyze();
                 Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
                 double ratio = atlas.throughput() / jdbc.throughput();
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(), "raw JDBC append", jdbc.throughput(),

@@ -59,7 +59,7 @@ final class RecordExecution implements Benchmark {
                 + " transactions) through Atlas's configured Jdbi without Atlas's logic, and the raw per-call JDBC statements inside"
                 + " Jdbi transactions. The five sides run interleaved call by call (rotating order) for "
                 + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a " + WARMUP_MILLIS / 1000
-                + " s warm-up of all of them, on the same settings (on SQLite Atlas on its own pool and file, as an application opens it, its WAL checkpoints on a background thread; the raw sides on the benchmark's pool on another file, with SQLite's default checkpoints); throughput = executions / time spent in that side's calls."
+                + " s warm-up of all of them (then, on PostgreSQL, ANALYZE, as autovacuum has run on any database in use), on the same settings (on SQLite Atlas on its own pool and file, as an application opens it, its WAL checkpoints on a background thread; the raw sides on the benchmark's pool on another file, with SQLite's default checkpoints); throughput = executions / time spent in that side's calls."
                 + " Transactions and statements per execution are counted on the JDBC connections (commits, prepared statements)"
                 + " in a separate untimed pass.");
         for (BenchDatabase database : env.databases()) {
@@ -100,6 +100,7 @@ final class RecordExecution implements Benchmark {
                         n -> rawInJdbi.recordPerCall(inJdbiConversation, RAW_IN_JDBI),
                         n -> raw.recordAtOnce(atOnceConversation, AT_ONCE));
                 AppendVsRawJdbc.Side.interleave(sides, ops, Math.max(WARMUP_MILLIS, p.roundMillis() * sides.size()), false);
+                db.analyze();
                 AppendVsRawJdbc.Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
 
                 double ratio = atlas.throughput() / perCall.throughput();

@@ -88,7 +88,7 @@ final class StatementIdioms implements Benchmark {
         Profile p = env.profile();
         Section s = new Section(this, "The three statements of a plain append in four idioms on Atlas's own pool and Jdbi, plus the"
                 + " held-connection ceiling; interleaved call by call (rotating order) for " + (p.roundMillis() * p.rounds() * 6 / 1000.0)
-                + " s after a warm-up; throughput = calls / time spent in that side's calls. Decides issue 14's question: SqlObject"
+                + " s after a warm-up (then, on PostgreSQL, ANALYZE, as autovacuum has run on any database in use); throughput = calls / time spent in that side's calls. Decides issue 14's question: SqlObject"
                 + " interfaces as the statement catalogue, or the plain-JDBC runner.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.open("bench_idioms");
@@ -137,6 +137,7 @@ final class StatementIdioms implements Benchmark {
                         new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side(), new AppendVsRawJdbc.Side());
                 List<LongConsumer> ops = List.of(rawSide, runnerSide, fluentSide, sqlObjectSide, heldSide, rawInTransactionSide);
                 AppendVsRawJdbc.Side.interleave(sides, ops, p.roundMillis() * sides.size(), false);
+                db.analyze();
                 AppendVsRawJdbc.Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
                 String[] names = {"raw JDBC, pool checkout per call", "statement runner", "Jdbi fluent", "Jdbi SqlObject",
                         "raw JDBC, held connection, prepared once", "raw JDBC statements inside a Jdbi transaction"};
