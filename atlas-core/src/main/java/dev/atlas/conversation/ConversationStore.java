@@ -168,7 +168,7 @@ public interface ConversationStore {
      * came between the read and this one: read again and retry.
      *
      * @param conversationId the conversation's id
-     * @param expected the metadata document as read (compared as JSON values)
+     * @param expected the metadata document as read (compared as JSON values: numbers by value, so 1 matches a stored 1.0)
      * @param metadata JSON-compatible application data, the new document
      * @return the conversation
      * @throws ConflictException naming {@code metadata} when the stored document is no longer {@code expected}

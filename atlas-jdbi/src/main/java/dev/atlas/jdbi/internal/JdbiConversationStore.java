@@ -250,7 +250,7 @@ public final class JdbiConversationStore implements ConversationStore {
         return db.write(h -> {
             Conversation current = sql.on(h, cq.byIdForUpdate).bind("id", conversationId).optional(conversations)
                     .orElseThrow(() -> new NotFoundException("conversation", conversationId));
-            if (!current.metadata().equals(was)) {
+            if (!Json.sameValue(current.metadata(), was)) {
                 throw new ConflictException("metadata", "was changed since it was read: read the conversation again and retry");
             }
             return sql.on(h, cq.setMetadata).bind("id", conversationId).bind("value", doc).bind("now", db.now()).one(conversations);

@@ -283,6 +283,44 @@ public final class Json {
     }
 
     /**
+     * Whether two read JSON values are the same JSON value: objects with the same keys and values,
+     * arrays element by element, numbers by value ({@code 1}, {@code 1.0} and {@code 1e0} are one
+     * number, as in jsonb), anything else by {@code equals}.
+     */
+    public static boolean sameValue(Object a, Object b) {
+        if (a instanceof Number x && b instanceof Number y) {
+            try {
+                return new BigDecimal(x.toString()).compareTo(new BigDecimal(y.toString())) == 0;
+            } catch (NumberFormatException notFinite) {
+                return x.equals(y);
+            }
+        }
+        if (a instanceof Map<?, ?> x && b instanceof Map<?, ?> y) {
+            if (x.size() != y.size()) {
+                return false;
+            }
+            for (Map.Entry<?, ?> e : x.entrySet()) {
+                if (!y.containsKey(e.getKey()) || !sameValue(e.getValue(), y.get(e.getKey()))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        if (a instanceof List<?> x && b instanceof List<?> y) {
+            if (x.size() != y.size()) {
+                return false;
+            }
+            for (int k = 0; k < x.size(); k++) {
+                if (!sameValue(x.get(k), y.get(k))) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        return java.util.Objects.equals(a, b);
+    }
+
+    /**
      * Parses a stored JSON object. A document that does not parse within the limits fails with
      * {@link UnreadableRowException}; row mappers wrapped by {@link Rows#guard} add the table and row.
      */

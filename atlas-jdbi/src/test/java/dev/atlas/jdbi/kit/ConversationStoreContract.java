@@ -372,6 +372,22 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a conditional metadata update compares numbers as JSON values: 1, 1.0 and 1e0 expected match a stored 1.0 (and 1);"
+            + " 1.5 does not")
+    void conditionalMetadataUpdateComparesNumbersByValue() {
+        Conversation c = store.updateMetadata(convo().id(), Map.of("n", 1.0, "list", List.of(2.50, Map.of("big", 1e19))));
+        Conversation after = store.updateMetadata(c.id(), Map.of("n", 1, "list", List.of(2.5, Map.of("big", new java.math.BigInteger("10000000000000000000")))),
+                Map.of("n", 2));
+        assertThat(after.metadata()).isEqualTo(Map.of("n", 2));
+        assertThat(store.updateMetadata(c.id(), Map.of("n", 2.0), Map.of("n", 3)).metadata()).isEqualTo(Map.of("n", 3));
+        assertThatThrownBy(() -> store.updateMetadata(c.id(), Map.of("n", 3.5), Map.of("n", 4)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+        assertThatThrownBy(() -> store.updateMetadata(c.id(), Map.of("n", "3"), Map.of("n", 4)))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("metadata"));
+        assertThat(store.require(c.id()).metadata()).isEqualTo(Map.of("n", 3));
+    }
+
+    @Test
     @DisplayName("a conditional metadata update after another write is refused with ConflictException on metadata; the other write is kept")
     void conditionalMetadataUpdateRefusedAfterAnotherWrite() {
         Conversation c = store.updateMetadata(convo().id(), Map.of("a", 1));
