@@ -60,7 +60,8 @@ class PostgresStatementCacheTest {
             try {
                 Object result = m.invoke(target, args);
                 if (m.getName().equals("prepareStatement")) {
-                    if (((String) args[0]).startsWith("INSERT INTO atlas_messages ")) {
+                    // The statement that inserts the message: on its own, or inside the one statement of a plain append.
+                    if (((String) args[0]).contains("INSERT INTO atlas_messages (")) {
                         insertsPrepared.incrementAndGet();
                     }
                     prepared.add((PreparedStatement) result);

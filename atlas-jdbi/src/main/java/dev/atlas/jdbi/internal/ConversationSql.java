@@ -93,10 +93,18 @@ final class ConversationSql {
                 + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL LIMIT 1");
         restore = c.sql("conversations.restore", "UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id" + RETURNING);
-        advanceSequence = c.sql("conversations.advanceSequence", "UPDATE <p>conversations SET last_sequence = last_sequence + :count,"
+        advanceSequence = c.sql("conversations.advanceSequence", advanceSequence(":id"));
+    }
+
+    /**
+     * Takes the next {@code :count} sequences of the open, live conversation {@code idParam} (also
+     * its activity time and, if it has none, {@code :title}) and returns the last one taken.
+     */
+    static String advanceSequence(String idParam) {
+        return "UPDATE <p>conversations SET last_sequence = last_sequence + :count,"
                 + " last_message_at = :now, activity_at = :now, updated_at = :now, title = COALESCE(title, :title),"
                 + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
-                + LIVE_BY_ID + " AND status <> 'closed' RETURNING last_sequence");
+                + LIVE_BY_ID.replace(":id", idParam) + " AND status <> 'closed' RETURNING last_sequence";
     }
 
     private static String set(String assignment) {

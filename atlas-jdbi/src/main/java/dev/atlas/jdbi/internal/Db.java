@@ -355,7 +355,26 @@ public final class Db {
         }
     }
 
+    /**
+     * {@link #write} for work that is one statement: PostgreSQL runs it in auto-commit mode, where a
+     * single statement is atomic and commits with its reply, saving the round trips of BEGIN and
+     * COMMIT. Inside the application's transaction (a connection bound to it) it joins that
+     * transaction, as {@link #write} does. SQLite: {@link #write}.
+     */
+    public <T> T writeOneStatement(HandleCallback<T> work) {
+        enter();
+        try {
+            return writeOpen(work, false);
+        } finally {
+            exit();
+        }
+    }
+
     private <T> T writeOpen(HandleCallback<T> work) {
+        return writeOpen(work, true);
+    }
+
+    private <T> T writeOpen(HandleCallback<T> work, boolean transaction) {
         try {
             if (combiner != null) {
                 return combiner.write(work);
@@ -365,7 +384,7 @@ public final class Db {
                 if (hook != null) {
                     hook.accept(h);
                 }
-                return h.inTransaction(work);
+                return transaction ? h.inTransaction(work) : work.withHandle(h);
             }
         } catch (AtlasException e) {
             throw e;

@@ -355,6 +355,14 @@ public final class JdbiConversationStore implements ConversationStore {
         JsonDoc metadata = Json.write("metadata", m.metadata());
         String autoTitle = m.role() == Role.USER && m.contentType() == ContentType.TEXT ? Titles.fromMessage(m.content()) : null;
         UUID id = Ids.next(db.clock());
+        if (mq.appendPlain != null && !whileRunning && m.clientId() == null && m.parentId() == null && m.executionId() == null
+                && m.stepId() == null) {
+            Optional<Message> appended = appendPlain(id, conversationId, m, metadata, autoTitle);
+            if (appended.isPresent()) {
+                return appended.get();
+            }
+            // Nothing written: the full path below says why (not found, or closed).
+        }
         try {
             return db.write(h -> {
                 Instant now = db.now();
@@ -375,6 +383,27 @@ public final class JdbiConversationStore implements ConversationStore {
         } catch (Replay r) {
             return r.messages.get(0);
         }
+    }
+
+    /** {@link MessageSql#appendPlain}: the message as stored, or empty when nothing was written. */
+    private Optional<Message> appendPlain(UUID id, UUID conversationId, NewMessage m, JsonDoc metadata, String autoTitle) {
+        UUID eventId = Ids.next(db.clock());
+        return db.writeOneStatement(h -> {
+            Instant now = db.now();
+            return sql.on(h, mq.appendPlain).bind("conversation", conversationId).bind("count", 1).bind("now", now)
+                    .bind("title", autoTitle).bind("id", id).bind("role", m.role().toString())
+                    .bind("contentType", m.contentType().toString()).bind("content", m.content()).bind("status", m.status().toString())
+                    .bind("failureReason", m.failureReason()).bind("authorType", m.author() == null ? null : m.author().type())
+                    .bind("authorId", m.author() == null ? null : m.author().id()).bind("agent", m.agent()).bind("metadata", metadata)
+                    .bind("searchText", SearchText.index(m.content())).bind("eventId", eventId).optional(Sql.LONG)
+                    .map(seq -> stored(id, conversationId, seq, m, true, metadata, now));
+        });
+    }
+
+    private Message stored(UUID id, UUID conversationId, long seq, NewMessage m, boolean active, JsonDoc metadata, Instant now) {
+        return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
+                m.failureReason(), active, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
+                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
     }
 
     /** Throws {@link Replay} with the message stored under {@code m}'s client id, if any (a conflict if it differs). */
@@ -564,9 +593,7 @@ public final class JdbiConversationStore implements ConversationStore {
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
         recordEvent(h, conversationId, id, MessageEventType.CREATED.toString(),
                 new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"), now);
-        return new Message(id, tenant, conversationId, seq, m.role(), m.contentType(), m.content(), m.status(),
-                m.failureReason(), active, m.clientId(), m.author(), m.agent(), m.parentId(), m.executionId(), m.stepId(),
-                m.metadata().isEmpty() ? Map.of() : Json.readMap(metadata.text()), null, null, now, now, null);
+        return stored(id, conversationId, seq, m, active, metadata, now);
     }
 
     /**

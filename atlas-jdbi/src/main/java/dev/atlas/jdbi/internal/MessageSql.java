@@ -3,6 +3,7 @@ package dev.atlas.jdbi.internal;
 import dev.atlas.conversation.MessageStatus;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import org.jspecify.annotations.Nullable;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -28,8 +29,20 @@ final class MessageSql {
             + " AND role = :role";
     static final String EVENTS_AFTER = "(created_at > :afterAt OR (created_at = :afterAt AND id > :afterId))";
 
+    private static final String INSERT_COLUMNS = "tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+            + " failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id, step_id, metadata,"
+            + " created_at, updated_at, search_text";
+
     final Catalogue catalogue;
     final Statement insert;
+    /**
+     * PostgreSQL only, null on SQLite: {@link #insert} of a message with no client id, parent or
+     * execution link, with its counter update and created event, in one statement. It commits in
+     * one round trip instead of four (BEGIN with the counter, the message, the event, COMMIT), and
+     * holds the conversation's row lock for one statement. No row back: nothing was written, the
+     * conversation is missing, deleted or closed.
+     */
+    final @Nullable Statement appendPlain;
     final Statement insertEvent;
     final Statement byClientId;
     final Statement byId;
@@ -74,11 +87,17 @@ final class MessageSql {
 
     MessageSql(Catalogue c) {
         catalogue = c;
-        insert = c.sql("messages.insert", "INSERT INTO <p>messages (tenant_id, id, conversation_id, sequence, role, content_type, content,"
-                + " status, failure_reason, is_active, client_message_id, author_type, author_id, agent, parent_id, execution_id,"
-                + " step_id, metadata, created_at, updated_at, search_text) VALUES (:t, :id, :conversation, :sequence, :role,"
-                + " :contentType, :content, :status, :failureReason, :active, :clientId, :authorType, :authorId, :agent, :parent,"
-                + " :execution, :step, :metadata, :now, :now, :searchText)");
+        insert = c.sql("messages.insert", "INSERT INTO <p>messages (" + INSERT_COLUMNS + ") VALUES (:t, :id, :conversation,"
+                + " :sequence, :role, :contentType, :content, :status, :failureReason, :active, :clientId, :authorType, :authorId,"
+                + " :agent, :parent, :execution, :step, :metadata, :now, :now, :searchText)");
+        // Data-modifying WITH is PostgreSQL's; the created event's details are the ones recordEvent writes.
+        appendPlain = c.dialect() != Dialect.POSTGRESQL ? null : c.sql("messages.appendPlain", "WITH s AS ("
+                + ConversationSql.advanceSequence(":conversation") + "), m AS (INSERT INTO <p>messages (" + INSERT_COLUMNS + ")"
+                + " SELECT :t, :id, :conversation, s.last_sequence, :role, :contentType, :content, :status, :failureReason, TRUE, NULL,"
+                + " :authorType, :authorId, :agent, NULL, NULL, NULL, :metadata, :now, :now, :searchText FROM s RETURNING sequence),"
+                + " e AS (INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
+                + " SELECT :t, :eventId, :conversation, :id, 'created', jsonb_build_object('sequence', m.sequence, 'role', CAST(:role AS text),"
+                + " 'status', CAST(:status AS text)), :now FROM m) SELECT last_sequence FROM s");
         insertEvent = c.sql("messages.insertEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, :now)");
         byClientId = c.sql("messages.byClientId", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"

@@ -9,8 +9,8 @@ import java.util.regex.Pattern;
 /**
  * Whether a statement carries the tenant: for each reference to a tenant table (after FROM, JOIN,
  * INTO or UPDATE) the statement has one tenant_id comparison ({@code tenant_id = :t},
- * {@code x.tenant_id = y.tenant_id}, {@code tenant_id IN (...)}) or, for an INSERT, tenant_id among
- * the inserted columns. This keeps one tenant's call off another tenant's rows and lets Citus route
+ * {@code x.tenant_id = y.tenant_id}, {@code tenant_id IN (...)}) or, for each INSERT, tenant_id among
+ * its inserted columns. This keeps one tenant's call off another tenant's rows and lets Citus route
  * a statement to one shard.
  *
  * <p>A count, not a parser: it cannot tell which reference a predicate belongs to, but a statement
@@ -39,8 +39,10 @@ public final class TenantPredicate {
         // Each side counts: x.tenant_id = y.tenant_id ties two references to each other.
         int predicates = count(LEFT, s) + count(RIGHT, s);
         Matcher insert = INSERT_COLUMNS.matcher(s);
-        if (insert.find() && insert.group(1).matches(".*\\btenant_id\\b.*")) {
-            predicates++;
+        while (insert.find()) {
+            if (insert.group(1).matches(".*\\btenant_id\\b.*")) {
+                predicates++;
+            }
         }
         return predicates >= references ? null : references + " tenant table reference(s), " + predicates + " tenant predicate(s)";
     }
