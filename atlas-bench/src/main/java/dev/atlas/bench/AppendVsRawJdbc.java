@@ -4,6 +4,7 @@ import dev.atlas.Owner;
 import dev.atlas.conversation.ConversationStore;
 import dev.atlas.conversation.NewConversation;
 import dev.atlas.conversation.NewMessage;
+import dev.atlas.jdbi.internal.Dialect;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -35,11 +36,15 @@ final class AppendVsRawJdbc implements Benchmark {
                 + " \"created\" audit-event insert, with the same settings (on SQLite Atlas runs on its own pool and file, as an application opens it, so its write connection is held, its statements prepared once and its WAL checkpoints run on a background thread; the raw sides use the benchmark's pool on another file, with SQLite's default checkpoints on the committing connection). Two diagnostic sides split the gap:"
                 + " the same three statements through Atlas's configured Jdbi without Atlas's logic, and the raw JDBC statements"
                 + " inside a Jdbi transaction. A fifth side is the ceiling (issue 17): raw JDBC on one connection held for the whole run,"
-                + " the three statements prepared once (on SQLite with explicit BEGIN IMMEDIATE / COMMIT). The five sides run interleaved call by call (rotating order) for "
-                + (p.roundMillis() * p.rounds() * 5 / 1000.0) + " s after a warm-up (then, on PostgreSQL, ANALYZE, as autovacuum has run on any database in use: plans cached while the tables were empty would otherwise slow every side alike); throughput = calls / time spent in that side's calls.");
+                + " the three statements prepared once (on SQLite with explicit BEGIN IMMEDIATE / COMMIT); on PostgreSQL a sixth side holds"
+                + " a connection too and sends the append as one statement in auto-commit mode (a data-modifying WITH, one round trip), as"
+                + " Atlas does for a plain message there, and the ceiling is the faster of the two. The sides run interleaved call by call"
+                + " (rotating order) for " + (p.roundMillis() * p.rounds() / 1000.0) + " s per side after a warm-up (then, on PostgreSQL, ANALYZE, as autovacuum has run on any database in use: plans cached while the tables were empty would otherwise slow every side alike); throughput = calls / time spent in that side's calls.");
         for (BenchDatabase database : env.databases()) {
             try (BenchDatabase.Opened db = database.openOwnPool("bench_append");
-                 RawJdbc.Held heldRaw = new RawJdbc(db.dataSource(), db.dialect(), "bench").held()) {
+                 RawJdbc.Held heldRaw = new RawJdbc(db.dataSource(), db.dialect(), "bench").held();
+                 RawJdbc.Held heldOne = db.dialect() == Dialect.POSTGRESQL
+                         ? new RawJdbc(db.dataSource(), db.dialect(), "bench").heldOneStatement() : null) {
                 ConversationStore store = db.atlas().tenant("bench").conversations();
                 ConversationStore rawStore = db.rawAtlas().tenant("bench").conversations();
                 UUID atlasConversation = store.create(NewConversation.of(Owner.user("atlas"))).id();
@@ -47,6 +52,7 @@ final class AppendVsRawJdbc implements Benchmark {
                 UUID jdbiConversation = rawStore.create(NewConversation.of(Owner.user("jdbi"))).id();
                 UUID handleConversation = rawStore.create(NewConversation.of(Owner.user("handle"))).id();
                 UUID heldConversation = rawStore.create(NewConversation.of(Owner.user("held"))).id();
+                UUID heldOneConversation = rawStore.create(NewConversation.of(Owner.user("held-one"))).id();
                 RawJdbc raw = new RawJdbc(db.dataSource(), db.dialect(), "bench");
                 PlainJdbi plain = new PlainJdbi(db, "bench");
                 LongConsumer atlasAppend = n -> store.append(atlasConversation, NewMessage.user(Messages.content(n)));
@@ -60,8 +66,13 @@ final class AppendVsRawJdbc implements Benchmark {
                 Side jdbi = new Side();
                 Side handle = new Side();
                 Side held = new Side();
-                List<Side> sides = List.of(atlas, jdbc, jdbi, handle, held);
-                List<LongConsumer> ops = List.of(atlasAppend, rawAppend, jdbiAppend, handleAppend, heldAppend);
+                Side heldOneSide = new Side();
+                List<Side> sides = new java.util.ArrayList<>(List.of(atlas, jdbc, jdbi, handle, held));
+                List<LongConsumer> ops = new java.util.ArrayList<>(List.of(atlasAppend, rawAppend, jdbiAppend, handleAppend, heldAppend));
+                if (heldOne != null) {
+                    sides.add(heldOneSide);
+                    ops.add(n -> heldOne.append(heldOneConversation, "user", Messages.content(n)));
+                }
                 Side.interleave(sides, ops, p.roundMillis() * sides.size(), false);
                 db.analyze();
                 Side.interleave(sides, ops, p.roundMillis() * p.rounds() * sides.size(), true);
@@ -76,17 +87,26 @@ final class AppendVsRawJdbc implements Benchmark {
                                 + Fmt.num(handle.latency.medianMillis()) + " ms"));
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(),
                         "diagnostic: same 3 statements through Atlas's Jdbi", jdbi.throughput(), "cost of Atlas's own logic over Jdbi"));
-                double ceiling = atlas.throughput() / held.throughput();
+                // The ceiling is the faster way raw JDBC can write these rows: on PostgreSQL also one statement.
+                double ceilingThroughput = heldOne == null ? held.throughput() : Math.max(held.throughput(), heldOneSide.throughput());
+                double ceiling = atlas.throughput() / ceilingThroughput;
+                if (heldOne != null) {
+                    s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(),
+                            "ceiling: raw JDBC on one held connection, the append as one statement (auto-commit)", heldOneSide.throughput(),
+                            "medians: Atlas " + Fmt.num(atlas.latency.medianMillis()) + " ms, raw held one statement "
+                                    + Fmt.num(heldOneSide.latency.medianMillis()) + " ms; Atlas sends a plain append as this one statement too"));
+                }
                 s.figure(Figure.throughput(database.label(), "Atlas append", atlas.throughput(),
                         "ceiling: raw JDBC on one held connection, statements prepared once", held.throughput(),
                         "medians: Atlas " + Fmt.num(atlas.latency.medianMillis()) + " ms, raw held " + Fmt.num(held.latency.medianMillis())
                                 + " ms (" + Fmt.ratio(held.latency.medianMillis() / atlas.latency.medianMillis()) + ")" + (database.label().equals("SQLite")
                                 ? "; explicit BEGIN IMMEDIATE / COMMIT" : "")));
                 s.target(new TargetCheck(database.label(), "Atlas >= " + TARGET + "x raw JDBC throughput", Fmt.ratio(ratio), ratio >= TARGET));
-                s.target(new TargetCheck(database.label(), "Atlas >= 0.9x the held-connection ceiling (issue 17)", Fmt.ratio(ceiling),
+                s.target(new TargetCheck(database.label(), "Atlas >= 0.9x the held-connection ceiling (issue 17; the faster of the held sides)", Fmt.ratio(ceiling),
                         ceiling >= 0.9));
                 s.note(database.label() + ": " + sameRows(db, atlasConversation, rawConversation, jdbiConversation, handleConversation)
-                        + "; held connection " + java.util.Arrays.toString(counts(db, heldConversation)));
+                        + "; held connection " + java.util.Arrays.toString(counts(db, heldConversation))
+                        + (heldOne == null ? "" : "; held, one statement " + java.util.Arrays.toString(counts(db, heldOneConversation))));
                 Env.log("%s append: Atlas %.0f/s, raw %.0f/s, %.2fx", database.label(), atlas.throughput(), jdbc.throughput(), ratio);
             }
         }

@@ -29,6 +29,16 @@ final class RawJdbc {
     private static final String INSERT_MESSAGE = "INSERT INTO " + PREFIX + "messages (tenant_id, id, conversation_id, sequence, role,"
             + " content_type, content, status, is_active, metadata, created_at, updated_at, search_text)"
             + " VALUES (?, ?, ?, ?, ?, 'text', ?, 'delivered', TRUE, ?, ?, ?, ?)";
+    /**
+     * PostgreSQL: the same rows in one statement (data-modifying WITH) in auto-commit mode, one round
+     * trip in all, as Atlas sends a plain append there; SQLite has no data-modifying WITH.
+     */
+    private static final String APPEND_ONE_STATEMENT = "WITH s AS (" + NEXT_SEQUENCE + "), m AS (INSERT INTO " + PREFIX + "messages (tenant_id, id, conversation_id, sequence, role,"
+            + " content_type, content, status, is_active, metadata, created_at, updated_at, search_text)"
+            + " SELECT ?, ?, ?, s.last_sequence, ?, 'text', ?, 'delivered', TRUE, ?, ?, ?, ? FROM s RETURNING sequence),"
+            + " e AS (INSERT INTO " + PREFIX + "message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
+            + " SELECT ?, ?, ?, ?, 'created', jsonb_build_object('sequence', m.sequence, 'role', CAST(? AS text), 'status', 'delivered'), ?"
+            + " FROM m) SELECT last_sequence FROM s";
     static final String INSERT_EVENT = "INSERT INTO " + PREFIX + "message_events (tenant_id, id, conversation_id, message_id,"
             + " type, details, created_at) VALUES (?, ?, ?, ?, 'created', ?, ?)";
 
@@ -158,7 +168,15 @@ final class RawJdbc {
 
     /** Raw JDBC on one held connection with the three statements prepared once: the real ceiling of an append. */
     Held held() throws SQLException {
-        return new Held(dataSource.getConnection());
+        return new Held(dataSource.getConnection(), false);
+    }
+
+    /** PostgreSQL: {@link #held()} sending the append as one statement in auto-commit mode ({@link #APPEND_ONE_STATEMENT}). */
+    Held heldOneStatement() throws SQLException {
+        if (dialect != Dialect.POSTGRESQL) {
+            throw new IllegalStateException("SQLite has no data-modifying WITH");
+        }
+        return new Held(dataSource.getConnection(), true);
     }
 
     /**
@@ -175,10 +193,13 @@ final class RawJdbc {
         private final PreparedStatement commit;
         private final PreparedStatement rollback;
 
-        private Held(Connection c) throws SQLException {
+        private final PreparedStatement one;
+
+        private Held(Connection c, boolean oneStatement) throws SQLException {
             this.c = c;
             boolean sqlite = dialect == Dialect.SQLITE;
-            c.setAutoCommit(sqlite);
+            c.setAutoCommit(sqlite || oneStatement);
+            one = oneStatement ? c.prepareStatement(APPEND_ONE_STATEMENT) : null;
             next = c.prepareStatement(NEXT_SEQUENCE);
             message = c.prepareStatement(INSERT_MESSAGE);
             event = c.prepareStatement(INSERT_EVENT);
@@ -188,6 +209,9 @@ final class RawJdbc {
         }
 
         long append(UUID conversationId, String role, String content) {
+            if (one != null) {
+                return appendOneStatement(conversationId, role, content);
+            }
             try {
                 if (begin != null) {
                     begin.execute();
@@ -229,6 +253,43 @@ final class RawJdbc {
                 }
             } catch (SQLException e) {
                 throw new IllegalStateException("raw held append failed", e);
+            }
+        }
+
+        private long appendOneStatement(UUID conversationId, String role, String content) {
+            UUID id = Ids.next();
+            Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            String title = "user".equals(role) ? (content.length() > 80 ? content.substring(0, 80) : content) : null;
+            try {
+                dialect.bindInstant(one, 1, now);
+                dialect.bindInstant(one, 2, now);
+                dialect.bindInstant(one, 3, now);
+                one.setString(4, title);
+                one.setString(5, tenant);
+                dialect.bindUuid(one, 6, conversationId);
+                one.setString(7, tenant);
+                dialect.bindUuid(one, 8, id);
+                dialect.bindUuid(one, 9, conversationId);
+                one.setString(10, role);
+                one.setString(11, content);
+                dialect.bindJson(one, 12, "{}");
+                dialect.bindInstant(one, 13, now);
+                dialect.bindInstant(one, 14, now);
+                one.setString(15, SearchText.index(content));
+                one.setString(16, tenant);
+                dialect.bindUuid(one, 17, Ids.next());
+                dialect.bindUuid(one, 18, conversationId);
+                dialect.bindUuid(one, 19, id);
+                one.setString(20, role);
+                dialect.bindInstant(one, 21, now);
+                try (ResultSet rs = one.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new IllegalStateException("no open conversation " + conversationId);
+                    }
+                    return rs.getLong(1);
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("raw held one-statement append failed", e);
             }
         }
 
