@@ -355,8 +355,7 @@ public final class JdbiConversationStore implements ConversationStore {
         JsonDoc metadata = Json.write("metadata", m.metadata());
         String autoTitle = m.role() == Role.USER && m.contentType() == ContentType.TEXT ? Titles.fromMessage(m.content()) : null;
         UUID id = Ids.next(db.clock());
-        if (mq.appendPlain != null && !whileRunning && m.clientId() == null && m.parentId() == null && m.executionId() == null
-                && m.stepId() == null) {
+        if (!whileRunning && plain(m)) {
             Optional<Message> appended = appendPlain(id, conversationId, m, metadata, autoTitle);
             if (appended.isPresent()) {
                 return appended.get();
@@ -383,6 +382,11 @@ public final class JdbiConversationStore implements ConversationStore {
         } catch (Replay r) {
             return r.messages.get(0);
         }
+    }
+
+    /** Whether {@code m} can be appended by {@link MessageSql#appendPlain} (PostgreSQL): nothing to look up first. */
+    private boolean plain(NewMessage m) {
+        return mq.appendPlain != null && m.clientId() == null && m.parentId() == null && m.executionId() == null && m.stepId() == null;
     }
 
     /** {@link MessageSql#appendPlain}: the message as stored, or empty when nothing was written. */
@@ -471,6 +475,15 @@ public final class JdbiConversationStore implements ConversationStore {
                 }
             }
             ids[i] = Ids.next(db.clock());
+        }
+        NewMessage only = all.get(0);
+        if (k == 1 && plain(only)) {
+            // A chat memory's usual call: one new message.
+            Optional<Message> appended = appendPlain(ids[0], conversationId, only, metadata[0],
+                    only.role() == Role.USER && only.contentType() == ContentType.TEXT ? Titles.fromMessage(only.content()) : null);
+            if (appended.isPresent()) {
+                return List.of(appended.get());
+            }
         }
         try {
             return db.write(h -> {
