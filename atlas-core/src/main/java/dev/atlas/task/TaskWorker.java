@@ -84,7 +84,7 @@ public final class TaskWorker implements AutoCloseable {
     private final ScheduledFuture<?> polling;
     private final ReentrantLock pollLock = new ReentrantLock();
     private volatile boolean closed;
-    /** Set by close() once it stops waiting: handlers it interrupts give their tasks back instead of failing them. */
+    /** Set by close() once it stops waiting: handlers it interrupts record their attempt as interrupted by close(). */
     private volatile boolean abandoning;
 
     private TaskWorker(Builder b) {
