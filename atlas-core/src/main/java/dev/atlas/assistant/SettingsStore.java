@@ -149,6 +149,19 @@ public interface SettingsStore {
     List<SettingsRevision> revisions(UUID settingsId);
 
     /**
+     * Which top-level keys were added, removed or changed from revision {@code fromNumber} to
+     * {@code toNumber}, as {@link AssistantStore#diff} compares settings ({@link RevisionDiff#promptChanged()}
+     * is always {@code false}); also after a soft delete.
+     *
+     * @param settingsId the document's id
+     * @param fromNumber the older revision number, 1 or more
+     * @param toNumber   the newer revision number, 1 or more
+     * @return the differences
+     * @throws NotFoundException for an unknown document (or another tenant's), or a number it has no revision of
+     */
+    RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber);
+
+    /**
      * Makes the values of revision {@code toNumber} current again by appending a revision of kind
      * {@link RevisionKind#ROLLBACK} that copies them; {@link NotFoundException} when there is no
      * such revision.

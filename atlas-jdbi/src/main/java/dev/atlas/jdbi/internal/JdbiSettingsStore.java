@@ -7,6 +7,7 @@ import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.assistant.Settings;
 import dev.atlas.assistant.SettingsRevision;
@@ -151,6 +152,17 @@ public final class JdbiSettingsStore implements SettingsStore {
         return db.readConsistent(h -> {
             revisions.requireKnown(h, settingsId);
             return revisions.all(h, settingsId);
+        });
+    }
+
+    @Override
+    public RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber) {
+        Check.notNull("settingsId", settingsId);
+        Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
+        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
+        return db.read(h -> {
+            revisions.requireKnown(h, settingsId);
+            return RevisionDiff.between(revisions.requireNumber(h, settingsId, fromNumber), revisions.requireNumber(h, settingsId, toNumber));
         });
     }
 
