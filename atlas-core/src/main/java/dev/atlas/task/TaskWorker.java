@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.atlas.AtlasClosedException;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
@@ -38,7 +39,8 @@ import dev.atlas.Limits;
  * deleted with its owner or conversation) the handler's thread is interrupted, so a
  * handler that waits or checks {@link Thread#isInterrupted()} stops; nothing is written for that
  * run. Handler failures, lost leases and storage errors are logged through SLF4J (logger
- * {@code dev.atlas.task.TaskWorker}).
+ * {@code dev.atlas.task.TaskWorker}). Close the worker before Atlas: a poll that finds Atlas
+ * closed ({@link dev.atlas.AtlasClosedException}) stops polling with one warning.
  *
  * <pre>{@code
  * try (TaskWorker worker = TaskWorker.builder(atlas.tenant("acme").tasks())
@@ -86,6 +88,8 @@ public final class TaskWorker implements AutoCloseable {
     private volatile boolean closed;
     /** Set by close() once it stops waiting: handlers it interrupts record their attempt as interrupted by close(). */
     private volatile boolean abandoning;
+    /** Set by a poll that found Atlas closed: later polls do nothing. */
+    private volatile boolean atlasClosed;
 
     private TaskWorker(Builder b) {
         this.store = b.store;
@@ -108,6 +112,9 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     private void poll() {
+        if (atlasClosed) {
+            return;
+        }
         // Held for the whole poll so close() can wait until no claim is between store and pool.
         pollLock.lock();
         try {
@@ -121,6 +128,9 @@ public final class TaskWorker implements AutoCloseable {
         try {
             // Recurring tasks become ordinary tasks here; each occurrence once, whichever worker gets it.
             store.enqueueScheduled();
+        } catch (AtlasClosedException e) {
+            stopPolling();
+            return;
         } catch (RuntimeException e) {
             log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
         }
@@ -128,6 +138,10 @@ public final class TaskWorker implements AutoCloseable {
             Optional<ClaimedTask> claim;
             try {
                 claim = store.claim(lease, handlers.keySet());
+            } catch (AtlasClosedException e) {
+                slots.release();
+                stopPolling();
+                return;
             } catch (RuntimeException e) {
                 // Storage hiccup: try again on the next tick rather than kill the schedule.
                 log.warn("Claiming a task failed; retrying at the next poll", e);
@@ -146,6 +160,17 @@ public final class TaskWorker implements AutoCloseable {
                 slots.release();
                 return;
             }
+        }
+    }
+
+    /**
+     * Atlas fails every call once closed, for good: polling on would log a failed claim at every
+     * tick until the application closed the worker too. Handlers still running are left to finish.
+     */
+    private void stopPolling() {
+        if (!atlasClosed) {
+            atlasClosed = true;
+            log.warn("Atlas was closed; this TaskWorker stops polling (close the worker before Atlas)");
         }
     }
 

@@ -647,6 +647,21 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertField(() -> idle.close(Duration.ofSeconds(-1)), "timeout");
     }
 
+    @Test
+    @DisplayName("a worker left running after Atlas closes stops polling with one warning, instead of a failed claim logged every poll")
+    void workerStopsPollingOnceAtlasIsClosed() throws Exception {
+        try (LogCapture logs = LogCapture.start()) {
+            TaskWorker worker = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+            atlas.close();
+            await(() -> logs.text().contains("Atlas was closed; this TaskWorker stops polling"));
+            Thread.sleep(300); // some thirty poll intervals: a worker still polling would log its failures now
+            String text = logs.text();
+            assertThat(text.split("Atlas was closed; this TaskWorker stops polling", -1)).hasSize(2);
+            assertThat(text).doesNotContain("Claiming a task failed").doesNotContain("Enqueueing scheduled tasks failed");
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+    }
+
     // ---- one clock for leases (issue 10 item 2) --------------------------------------------
 
     @Test
