@@ -174,4 +174,18 @@ public interface SettingsStore {
      * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author);
+
+    /**
+     * {@link #rollback(UUID, int, Owner)} only while the latest revision is {@code expectedRevision},
+     * as {@link #publish(UUID, Map, String, Owner, int)} guards a publish.
+     *
+     * @param settingsId       the live document to roll back
+     * @param toNumber         number of the earlier revision whose values become current
+     * @param author           who rolls back, or {@code null}
+     * @param expectedRevision the latest revision number the caller saw, 0 or more
+     * @return the new {@link RevisionKind#ROLLBACK} revision, now current
+     * @throws ConflictException (field {@code expectedRevision}) when the latest revision is another, nothing written
+     * @throws dev.atlas.InvalidInputException (field {@code expectedRevision}) when it is negative
+     */
+    SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author, int expectedRevision);
 }

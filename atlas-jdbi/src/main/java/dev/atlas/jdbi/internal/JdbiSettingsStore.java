@@ -1,7 +1,6 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
-import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
@@ -119,10 +118,7 @@ public final class JdbiSettingsStore implements SettingsStore {
 
     @Override
     public SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author, int expectedRevision) {
-        if (expectedRevision < 0) {
-            throw new InvalidInputException("expectedRevision", "must be 0 (no revision yet) or more, was " + expectedRevision);
-        }
-        return publishFrom(settingsId, values, label, author, expectedRevision);
+        return publishFrom(settingsId, values, label, author, VersionedDocuments.checkExpected(expectedRevision));
     }
 
     /** Publishes, from revision {@code expected} only when it is given. */
@@ -168,8 +164,17 @@ public final class JdbiSettingsStore implements SettingsStore {
 
     @Override
     public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author) {
+        return rollbackFrom(settingsId, toNumber, author, null);
+    }
+
+    @Override
+    public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author, int expectedRevision) {
+        return rollbackFrom(settingsId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
+    }
+
+    private SettingsRevision rollbackFrom(UUID settingsId, int toNumber, Owner author, Integer expected) {
         Check.notNull("settingsId", settingsId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author));
+        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author, expected));
     }
 }

@@ -209,6 +209,28 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rollback with an expected revision applies only while the latest revision is that number: a stale one is a"
+            + " ConflictException naming expectedRevision, nothing written; a negative one is refused before any write")
+    void rollbackExpectingARevision() {
+        Settings s = store.create("guarded", "Guarded", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "a"), "v1", ALICE);
+        store.publish(s.id(), Map.of("model", "b"), "v2", ALICE);
+        assertThat(store.rollback(s.id(), 1, BOB, 2)).returns(3, SettingsRevision::number).returns(v1.values(), SettingsRevision::values)
+                .returns(RevisionKind.ROLLBACK, SettingsRevision::kind);
+        assertThatThrownBy(() -> store.rollback(s.id(), 2, BOB, 2))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"))
+                .hasMessageContaining("is at revision 3, not 2");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.rollback(s.id(), 1, BOB, -1)).field())
+                .isEqualTo("expectedRevision");
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
+        assertThat(store.currentRevision(s.id()).orElseThrow().number()).isEqualTo(3);
+        Settings theirs = other.create("guarded", "Theirs", null);
+        other.publish(theirs.id(), Map.of(), null, null);
+        assertThatThrownBy(() -> store.rollback(theirs.id(), 1, BOB, 1)).isInstanceOf(NotFoundException.class);
+        assertThat(other.revisions(theirs.id())).hasSize(1);
+    }
+
+    @Test
     @DisplayName("statements run: publish 3 and rollback 4, as for assistants; create 2")
     void statementCounts() {
         StatementCounter.Counted<Settings> created = StatementCounter.count(atlas, () -> store.create("counted", "Counted", ALICE));
