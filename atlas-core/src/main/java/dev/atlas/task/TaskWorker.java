@@ -62,7 +62,8 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
-     * exception fails the attempt (one that {@link #close(Duration)} interrupted too: the handler ran), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
+     * exception, or an {@link Error} other than a {@link VirtualMachineError} (a
+     * {@link StackOverflowError} counts as thrown), fails the attempt (one that {@link #close(Duration)} interrupted too: the handler ran), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
      * {@link #close(Duration)} runs out of time.
      */
     @FunctionalInterface
@@ -257,7 +258,13 @@ public final class TaskWorker implements AutoCloseable {
             Map<String, ?> result;
             try {
                 result = handlers.get(task.kind()).run(task);
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
+                // An Error from the handler (AssertionError, StackOverflowError, a class that failed to
+                // load) fails the attempt like an exception; only a JVM in trouble (out of memory, an
+                // internal error) goes on up, leaving the task to its lease.
+                if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                    throw (Error) e;
+                }
                 heartbeat.cancel(false);
                 if (run.finish()) {
                     log.info("Task {} ({}) handler stopped after its lease was lost: {}", task.id(), task.kind(), e.toString());
@@ -306,7 +313,7 @@ public final class TaskWorker implements AutoCloseable {
         }
     }
 
-    static String describe(Exception e) {
+    static String describe(Throwable e) {
         return storable(e.toString());
     }
 
