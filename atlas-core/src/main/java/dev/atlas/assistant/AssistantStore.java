@@ -228,4 +228,31 @@ public interface AssistantStore {
      * @return the assistantRevision
      */
     AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author);
+
+    /**
+     * {@link #rollback(UUID, int, Owner)} only while the assistant's latest revision is
+     * {@code expectedRevision}, as {@link NewRevision#expectedRevision(int)} guards a publish: an
+     * editor that showed revision 5 never rolls back over a revision 6 published meanwhile.
+     *
+     * @param assistantId the assistant's id
+     * @param toNumber number of the earlier revision whose content becomes current
+     * @param author who did it, or {@code null}
+     * @param expectedRevision the latest revision number the caller saw, 0 or more
+     * @return the new current revision
+     * @throws ConflictException (field {@code expectedRevision}) when the latest revision is another, nothing written
+     * @throws dev.atlas.InvalidInputException (field {@code expectedRevision}) when it is negative
+     */
+    AssistantRevision rollback(UUID assistantId, int toNumber, @Nullable Owner author, int expectedRevision);
+
+    /**
+     * {@link #rollback(UUID, UUID, Owner)} only while the assistant's latest revision is
+     * {@code expectedRevision}, as {@link #rollback(UUID, int, Owner, int)}.
+     *
+     * @param assistantId the assistant's id
+     * @param toRevisionId the earlier revision to copy
+     * @param author who did it, or {@code null}
+     * @param expectedRevision the latest revision number the caller saw, 0 or more
+     * @return the new current revision
+     */
+    AssistantRevision rollback(UUID assistantId, UUID toRevisionId, @Nullable Owner author, int expectedRevision);
 }

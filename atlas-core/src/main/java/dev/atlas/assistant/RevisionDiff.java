@@ -8,7 +8,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What differs between two revisions of one assistant, comparing top-level settings keys.
+ * What differs between two revisions of one assistant (or of one settings document), comparing
+ * top-level settings keys.
  * A key whose value differs in any way (including nested content or JSON type) is "changed".
  *
  * @param fromNumber    the older side of the comparison as asked
@@ -64,8 +65,24 @@ public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<
     public static RevisionDiff between(AssistantRevision from, AssistantRevision to) {
         Check.notNull("from", from);
         Check.notNull("to", to);
-        Map<String, Object> a = from.settings();
-        Map<String, Object> b = to.settings();
+        return between(from.number(), from.settings(), to.number(), to.settings(), !from.systemPrompt().equals(to.systemPrompt()));
+    }
+
+    /**
+     * Compares the values of two settings revisions as {@link SettingsStore#diff} does; pure, no
+     * database access. Settings have no prompt, so {@link #promptChanged()} is {@code false}.
+     *
+     * @param from the older revision
+     * @param to the newer revision
+     * @return the top-level keys added, removed and changed from {@code from} to {@code to}
+     */
+    public static RevisionDiff between(SettingsRevision from, SettingsRevision to) {
+        Check.notNull("from", from);
+        Check.notNull("to", to);
+        return between(from.number(), from.values(), to.number(), to.values(), false);
+    }
+
+    private static RevisionDiff between(int fromNumber, Map<String, Object> a, int toNumber, Map<String, Object> b, boolean promptChanged) {
         Set<String> added = new TreeSet<>();
         Set<String> removed = new TreeSet<>();
         Set<String> changed = new TreeSet<>();
@@ -81,6 +98,6 @@ public record RevisionDiff(int fromNumber, int toNumber, Set<String> added, Set<
                 removed.add(k);
             }
         }
-        return new RevisionDiff(from.number(), to.number(), added, removed, changed, !from.systemPrompt().equals(to.systemPrompt()));
+        return new RevisionDiff(fromNumber, toNumber, added, removed, changed, promptChanged);
     }
 }

@@ -149,6 +149,19 @@ public interface SettingsStore {
     List<SettingsRevision> revisions(UUID settingsId);
 
     /**
+     * Which top-level keys were added, removed or changed from revision {@code fromNumber} to
+     * {@code toNumber}, as {@link AssistantStore#diff} compares settings ({@link RevisionDiff#promptChanged()}
+     * is always {@code false}); also after a soft delete.
+     *
+     * @param settingsId the document's id
+     * @param fromNumber the older revision number, 1 or more
+     * @param toNumber   the newer revision number, 1 or more
+     * @return the differences
+     * @throws NotFoundException for an unknown document (or another tenant's), or a number it has no revision of
+     */
+    RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber);
+
+    /**
      * Makes the values of revision {@code toNumber} current again by appending a revision of kind
      * {@link RevisionKind#ROLLBACK} that copies them; {@link NotFoundException} when there is no
      * such revision.
@@ -161,4 +174,18 @@ public interface SettingsStore {
      * @throws ConflictException (field {@code number}) when no revision number is left, as for {@link #publish}
      */
     SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author);
+
+    /**
+     * {@link #rollback(UUID, int, Owner)} only while the latest revision is {@code expectedRevision},
+     * as {@link #publish(UUID, Map, String, Owner, int)} guards a publish.
+     *
+     * @param settingsId       the live document to roll back
+     * @param toNumber         number of the earlier revision whose values become current
+     * @param author           who rolls back, or {@code null}
+     * @param expectedRevision the latest revision number the caller saw, 0 or more
+     * @return the new {@link RevisionKind#ROLLBACK} revision, now current
+     * @throws ConflictException (field {@code expectedRevision}) when the latest revision is another, nothing written
+     * @throws dev.atlas.InvalidInputException (field {@code expectedRevision}) when it is negative
+     */
+    SettingsRevision rollback(UUID settingsId, int toNumber, @Nullable Owner author, int expectedRevision);
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
+import dev.atlas.AtlasClosedException;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
@@ -38,7 +39,8 @@ import dev.atlas.Limits;
  * deleted with its owner or conversation) the handler's thread is interrupted, so a
  * handler that waits or checks {@link Thread#isInterrupted()} stops; nothing is written for that
  * run. Handler failures, lost leases and storage errors are logged through SLF4J (logger
- * {@code dev.atlas.task.TaskWorker}).
+ * {@code dev.atlas.task.TaskWorker}). Close the worker before Atlas: a poll that finds Atlas
+ * closed ({@link dev.atlas.AtlasClosedException}) stops polling with one warning.
  *
  * <pre>{@code
  * try (TaskWorker worker = TaskWorker.builder(atlas.tenant("acme").tasks())
@@ -60,7 +62,8 @@ public final class TaskWorker implements AutoCloseable {
 
     /**
      * Runs one task; the returned map (or an empty one for null) becomes the task's result. A thrown
-     * exception fails the attempt (one that {@link #close(Duration)} interrupted too: the handler ran), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
+     * exception, or an {@link Error} other than a {@link VirtualMachineError} (a
+     * {@link StackOverflowError} counts as thrown), fails the attempt (one that {@link #close(Duration)} interrupted too: the handler ran), and so does a result the store refuses (its error names {@code result}). The thread is interrupted when the lease is lost or when
      * {@link #close(Duration)} runs out of time.
      */
     @FunctionalInterface
@@ -84,8 +87,10 @@ public final class TaskWorker implements AutoCloseable {
     private final ScheduledFuture<?> polling;
     private final ReentrantLock pollLock = new ReentrantLock();
     private volatile boolean closed;
-    /** Set by close() once it stops waiting: handlers it interrupts give their tasks back instead of failing them. */
+    /** Set by close() once it stops waiting: handlers it interrupts record their attempt as interrupted by close(). */
     private volatile boolean abandoning;
+    /** Set by a poll that found Atlas closed: later polls do nothing. */
+    private volatile boolean atlasClosed;
 
     private TaskWorker(Builder b) {
         this.store = b.store;
@@ -108,6 +113,9 @@ public final class TaskWorker implements AutoCloseable {
     }
 
     private void poll() {
+        if (atlasClosed) {
+            return;
+        }
         // Held for the whole poll so close() can wait until no claim is between store and pool.
         pollLock.lock();
         try {
@@ -121,6 +129,9 @@ public final class TaskWorker implements AutoCloseable {
         try {
             // Recurring tasks become ordinary tasks here; each occurrence once, whichever worker gets it.
             store.enqueueScheduled();
+        } catch (AtlasClosedException e) {
+            stopPolling();
+            return;
         } catch (RuntimeException e) {
             log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
         }
@@ -128,6 +139,10 @@ public final class TaskWorker implements AutoCloseable {
             Optional<ClaimedTask> claim;
             try {
                 claim = store.claim(lease, handlers.keySet());
+            } catch (AtlasClosedException e) {
+                slots.release();
+                stopPolling();
+                return;
             } catch (RuntimeException e) {
                 // Storage hiccup: try again on the next tick rather than kill the schedule.
                 log.warn("Claiming a task failed; retrying at the next poll", e);
@@ -146,6 +161,17 @@ public final class TaskWorker implements AutoCloseable {
                 slots.release();
                 return;
             }
+        }
+    }
+
+    /**
+     * Atlas fails every call once closed, for good: polling on would log a failed claim at every
+     * tick until the application closed the worker too. Handlers still running are left to finish.
+     */
+    private void stopPolling() {
+        if (!atlasClosed) {
+            atlasClosed = true;
+            log.warn("Atlas was closed; this TaskWorker stops polling (close the worker before Atlas)");
         }
     }
 
@@ -232,7 +258,13 @@ public final class TaskWorker implements AutoCloseable {
             Map<String, ?> result;
             try {
                 result = handlers.get(task.kind()).run(task);
-            } catch (Exception e) {
+            } catch (Exception | Error e) {
+                // An Error from the handler (AssertionError, StackOverflowError, a class that failed to
+                // load) fails the attempt like an exception; only a JVM in trouble (out of memory, an
+                // internal error) goes on up, leaving the task to its lease.
+                if (e instanceof VirtualMachineError && !(e instanceof StackOverflowError)) {
+                    throw (Error) e;
+                }
                 heartbeat.cancel(false);
                 if (run.finish()) {
                     log.info("Task {} ({}) handler stopped after its lease was lost: {}", task.id(), task.kind(), e.toString());
@@ -281,7 +313,7 @@ public final class TaskWorker implements AutoCloseable {
         }
     }
 
-    static String describe(Exception e) {
+    static String describe(Throwable e) {
         return storable(e.toString());
     }
 

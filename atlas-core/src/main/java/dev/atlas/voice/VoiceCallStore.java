@@ -20,7 +20,11 @@ import java.util.UUID;
  */
 public interface VoiceCallStore {
     /**
-     * Starts a call in status active with an empty transcript.
+     * Starts a call in status active with an empty transcript. An unknown conversation or
+     * execution, or another tenant's, is a {@link dev.atlas.NotFoundException} naming
+     * {@code conversationId} or {@code executionId}. The execution need not be of the call's
+     * conversation: a call may record its usage on another conversation's execution, or on one of
+     * none; when that execution is erased or purged the call stays, with {@code executionId} cleared.
      *
      * @param call the call
      * @return the voiceCall

@@ -247,17 +247,35 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author) {
+        return rollbackFrom(assistantId, toNumber, author, null);
+    }
+
+    @Override
+    public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author, int expectedRevision) {
+        return rollbackFrom(assistantId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
+    }
+
+    private AssistantRevision rollbackFrom(UUID assistantId, int toNumber, Owner author, Integer expected) {
         Check.notNull("assistantId", assistantId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, assistantId, toNumber, author));
+        return db.write(h -> revisions.rollback(h, assistantId, toNumber, author, expected));
     }
 
     @Override
     public AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author) {
+        return rollbackFrom(assistantId, toRevisionId, author, null);
+    }
+
+    @Override
+    public AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author, int expectedRevision) {
+        return rollbackFrom(assistantId, toRevisionId, author, VersionedDocuments.checkExpected(expectedRevision));
+    }
+
+    private AssistantRevision rollbackFrom(UUID assistantId, UUID toRevisionId, Owner author, Integer expected) {
         Check.notNull("assistantId", assistantId);
         Check.notNull("toRevisionId", toRevisionId);
         return db.write(h -> revisions.rollback(h, assistantId, t -> revisions.byIdOf(t, assistantId, toRevisionId),
-                () -> new NotFoundException("assistant revision", toRevisionId), author));
+                () -> new NotFoundException("assistant revision", toRevisionId), author, expected));
     }
 
     /** Whether {@code e} is a unique-index violation, on either database. */

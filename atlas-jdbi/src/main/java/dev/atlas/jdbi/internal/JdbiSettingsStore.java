@@ -1,12 +1,12 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
-import dev.atlas.InvalidInputException;
 import dev.atlas.Limits;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
 import dev.atlas.assistant.AssistantSpec;
+import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.assistant.Settings;
 import dev.atlas.assistant.SettingsRevision;
@@ -118,10 +118,7 @@ public final class JdbiSettingsStore implements SettingsStore {
 
     @Override
     public SettingsRevision publish(UUID settingsId, Map<String, ?> values, String label, Owner author, int expectedRevision) {
-        if (expectedRevision < 0) {
-            throw new InvalidInputException("expectedRevision", "must be 0 (no revision yet) or more, was " + expectedRevision);
-        }
-        return publishFrom(settingsId, values, label, author, expectedRevision);
+        return publishFrom(settingsId, values, label, author, VersionedDocuments.checkExpected(expectedRevision));
     }
 
     /** Publishes, from revision {@code expected} only when it is given. */
@@ -155,9 +152,29 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
+    public RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber) {
+        Check.notNull("settingsId", settingsId);
+        Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
+        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
+        return db.read(h -> {
+            revisions.requireKnown(h, settingsId);
+            return RevisionDiff.between(revisions.requireNumber(h, settingsId, fromNumber), revisions.requireNumber(h, settingsId, toNumber));
+        });
+    }
+
+    @Override
     public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author) {
+        return rollbackFrom(settingsId, toNumber, author, null);
+    }
+
+    @Override
+    public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author, int expectedRevision) {
+        return rollbackFrom(settingsId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
+    }
+
+    private SettingsRevision rollbackFrom(UUID settingsId, int toNumber, Owner author, Integer expected) {
         Check.notNull("settingsId", settingsId);
         Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author));
+        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author, expected));
     }
 }

@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.assistant.RevisionKind;
@@ -157,11 +158,15 @@ final class VersionedDocuments<R> {
         return r;
     }
 
-    /** Appends a copy of the revision {@code target} finds (or {@code missing}) and makes it current. */
-    R rollback(Handle h, UUID doc, Function<Handle, Optional<R>> target, Supplier<NotFoundException> missing, Owner author) {
+    /**
+     * Appends a copy of the revision {@code target} finds (or {@code missing}) and makes it current;
+     * when {@code expected} is given, only while the latest revision has that number.
+     */
+    R rollback(Handle h, UUID doc, Function<Handle, Optional<R>> target, Supplier<NotFoundException> missing, Owner author,
+               Integer expected) {
         UUID rev = dev.atlas.Ids.next(db.clock());
         Instant now = db.now();
-        int n = bump(h, doc, now);
+        int n = expected == null ? bump(h, doc, now) : bumpFrom(h, doc, now, expected);
         R to = target.apply(h).orElseThrow(missing);
         R r = authored(sql.on(h, q.copy), rev, doc, n, "rollback to " + number.applyAsInt(to), author, now)
                 .bind("back", id.apply(to)).bind("backNumber", number.applyAsInt(to)).one(mapper);
@@ -169,9 +174,17 @@ final class VersionedDocuments<R> {
         return r;
     }
 
-    /** Appends a copy of revision {@code number} of {@code doc} and makes it current. */
-    R rollback(Handle h, UUID doc, int number, Owner author) {
-        return rollback(h, doc, t -> byNumber(t, doc, number), () -> missing(doc, number), author);
+    /** Appends a copy of revision {@code number} of {@code doc} and makes it current, from revision {@code expected} when given. */
+    R rollback(Handle h, UUID doc, int number, Owner author, Integer expected) {
+        return rollback(h, doc, t -> byNumber(t, doc, number), () -> missing(doc, number), author, expected);
+    }
+
+    /** Refuses a negative expected revision number before any write. */
+    static int checkExpected(int expected) {
+        if (expected < 0) {
+            throw new InvalidInputException("expectedRevision", "must be 0 (no revision yet) or more, was " + expected);
+        }
+        return expected;
     }
 
     private int bump(Handle h, UUID doc, Instant now) {
@@ -193,7 +206,7 @@ final class VersionedDocuments<R> {
         int last = sql.on(h, q.last).bind("doc", doc).optional(Sql.INT).orElseThrow(() -> new NotFoundException(noun, doc));
         if (last != expected) {
             throw new ConflictException("expectedRevision", noun + " " + doc + " is at revision " + last + ", not " + expected
-                    + ": another revision was published meanwhile; read it and publish again");
+                    + ": another revision was published or rolled back meanwhile; read it and try again");
         }
         throw exhausted(doc);
     }

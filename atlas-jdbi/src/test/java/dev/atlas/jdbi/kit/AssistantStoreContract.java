@@ -741,6 +741,60 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rollback with an expected revision applies only while the latest revision is that number, by number or by id: a stale"
+            + " one is a ConflictException naming expectedRevision, nothing written; of 8 rollbacks from two instances expecting the same"
+            + " revision exactly one wins; a negative one is refused before any write")
+    void rollbackExpectingARevision() throws Exception {
+        Assistant a = bot();
+        AssistantRevision one = store.publish(a.id(), rev("one", Map.of("tone", "warm")));
+        store.publish(a.id(), rev("two", Map.of("tone", "cold")));
+        AssistantRevision back = store.rollback(a.id(), 1, BOB, 2);
+        assertThat(back).returns(3, AssistantRevision::number).returns(RevisionKind.ROLLBACK, AssistantRevision::kind)
+                .returns(one.id(), AssistantRevision::rolledBackToId).returns("one", AssistantRevision::systemPrompt);
+        assertThatThrownBy(() -> store.rollback(a.id(), 2, BOB, 2))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"))
+                .hasMessageContaining("is at revision 3, not 2");
+        assertThatThrownBy(() -> store.rollback(a.id(), one.id(), BOB, 2))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"));
+        assertField(() -> store.rollback(a.id(), 1, BOB, -1), "expectedRevision");
+        assertField(() -> store.rollback(a.id(), one.id(), BOB, -1), "expectedRevision");
+        assertThatThrownBy(() -> store.rollback(a.id(), 9, BOB, 3)).isInstanceOf(NotFoundException.class);
+        assertThat(store.revisions(a.id())).extracting(AssistantRevision::number).containsExactly(1, 2, 3);
+        assertThat(store.rollback(a.id(), store.getRevision(a.id(), 2).orElseThrow().id(), BOB, 3))
+                .returns(4, AssistantRevision::number).returns("two", AssistantRevision::systemPrompt);
+
+        AssistantStore second = reopen(b -> b).tenant("acme").assistants();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                AssistantStore s = t % 2 == 0 ? store : second;
+                futures.add(pool.submit(() -> {
+                    try {
+                        outcomes.add("rolled back " + s.rollback(a.id(), 1, null, 4).number());
+                    } catch (ConflictException e) {
+                        outcomes.add("conflict " + e.field());
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(outcomes).containsExactlyInAnyOrder("rolled back 5", "conflict expectedRevision", "conflict expectedRevision",
+                "conflict expectedRevision", "conflict expectedRevision", "conflict expectedRevision", "conflict expectedRevision",
+                "conflict expectedRevision");
+        assertThat(store.currentRevision(a.id()).orElseThrow()).returns(5, AssistantRevision::number).returns("one", AssistantRevision::systemPrompt);
+        Assistant foreign = other.create(AssistantSpec.of("foreign-bot", "Foreign"));
+        other.publish(foreign.id(), rev("theirs", Map.of()));
+        assertThatThrownBy(() -> store.rollback(foreign.id(), 1, BOB, 1)).isInstanceOf(NotFoundException.class);
+        assertThat(other.revisions(foreign.id())).hasSize(1);
+    }
+
+    @Test
     @DisplayName("revisions are immutable as documented: the settings (nested maps and lists included) and metadata a store returns refuse"
             + " changes, so no caller can alter what a later diff or equals sees")
     void returnedDocumentsAreUnmodifiable() {

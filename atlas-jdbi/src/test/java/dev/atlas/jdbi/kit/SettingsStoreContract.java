@@ -1,9 +1,11 @@
 package dev.atlas.jdbi.kit;
 
 import dev.atlas.ConflictException;
+import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
 import dev.atlas.Page;
+import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
 import dev.atlas.assistant.Settings;
 import dev.atlas.assistant.SettingsRevision;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -23,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /** Settings that need no assistant (seed 001), versioned like assistants, on every database. */
 public abstract class SettingsStoreContract extends AtlasContract {
@@ -175,6 +179,55 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
         assertThatThrownBy(() -> store.rollback(s.id(), 9, BOB)).isInstanceOf(NotFoundException.class);
         assertThat(store.revisions(s.id())).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("diff compares two revisions' top-level values as assistant diff does (also after delete); bad numbers, unknown"
+            + " revisions and another tenant's document are refused naming the field")
+    void diff() {
+        Settings s = store.create("diffed", "Diffed", ALICE);
+        store.publish(s.id(), Map.of("model", "gpt-4o", "temperature", 0.7, "nested", Map.of("a", List.of(1, 2))), "v1", ALICE);
+        store.publish(s.id(), Map.of("model", "gpt-4o", "top_p", 0.9, "nested", Map.of("a", List.of(1, 3))), "v2", ALICE);
+        store.rollback(s.id(), 1, BOB);
+        assertThat(store.diff(s.id(), 1, 2)).isEqualTo(new RevisionDiff(1, 2, Set.of("top_p"), Set.of("temperature"), Set.of("nested"), false));
+        assertThat(store.diff(s.id(), 2, 1)).isEqualTo(new RevisionDiff(2, 1, Set.of("temperature"), Set.of("top_p"), Set.of("nested"), false));
+        assertThat(store.diff(s.id(), 1, 3).isEmpty()).isTrue();
+        assertThat(store.diff(s.id(), 2, 3)).isEqualTo(RevisionDiff.between(store.getRevision(s.id(), 2).orElseThrow(),
+                store.getRevision(s.id(), 3).orElseThrow()));
+        NotFoundException missing = catchThrowableOfType(NotFoundException.class, () -> store.diff(s.id(), 1, 4));
+        assertThat(missing.entity()).isEqualTo("settings revision");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.diff(s.id(), 0, 1)).field()).contains("fromNumber");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.diff(s.id(), 1, -1)).field()).contains("toNumber");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.diff(null, 1, 1)).field()).contains("settingsId");
+        Settings theirs = other.create("theirs", "Theirs", ALICE);
+        other.publish(theirs.id(), Map.of("a", 1), null, null);
+        for (UUID id : List.of(theirs.id(), UUID.randomUUID())) {
+            assertThat(catchThrowableOfType(NotFoundException.class, () -> store.diff(id, 1, 1)).entity()).isEqualTo("settings");
+        }
+        store.delete(s.id());
+        assertThat(store.diff(s.id(), 1, 2).changed()).containsExactly("nested");
+    }
+
+    @Test
+    @DisplayName("rollback with an expected revision applies only while the latest revision is that number: a stale one is a"
+            + " ConflictException naming expectedRevision, nothing written; a negative one is refused before any write")
+    void rollbackExpectingARevision() {
+        Settings s = store.create("guarded", "Guarded", ALICE);
+        SettingsRevision v1 = store.publish(s.id(), Map.of("model", "a"), "v1", ALICE);
+        store.publish(s.id(), Map.of("model", "b"), "v2", ALICE);
+        assertThat(store.rollback(s.id(), 1, BOB, 2)).returns(3, SettingsRevision::number).returns(v1.values(), SettingsRevision::values)
+                .returns(RevisionKind.ROLLBACK, SettingsRevision::kind);
+        assertThatThrownBy(() -> store.rollback(s.id(), 2, BOB, 2))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedRevision"))
+                .hasMessageContaining("is at revision 3, not 2");
+        assertThat(catchThrowableOfType(InvalidInputException.class, () -> store.rollback(s.id(), 1, BOB, -1)).field())
+                .isEqualTo("expectedRevision");
+        assertThat(store.revisions(s.id())).extracting(SettingsRevision::number).containsExactly(1, 2, 3);
+        assertThat(store.currentRevision(s.id()).orElseThrow().number()).isEqualTo(3);
+        Settings theirs = other.create("guarded", "Theirs", null);
+        other.publish(theirs.id(), Map.of(), null, null);
+        assertThatThrownBy(() -> store.rollback(theirs.id(), 1, BOB, 1)).isInstanceOf(NotFoundException.class);
+        assertThat(other.revisions(theirs.id())).hasSize(1);
     }
 
     @Test

@@ -421,6 +421,36 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(runs.get()).isEqualTo(1);
     }
 
+    @Test
+    @DisplayName("TaskWorker fails the attempt with the text of an Error a handler throws (AssertionError, StackOverflowError, a class that"
+            + " failed to load) as for an exception, and retries it with backoff, instead of leaving the task running until its lease expires")
+    void workerHandlerError() {
+        UUID asserting = store.create(NewTask.of("assert", Map.of()).maxAttempts(1)).id();
+        UUID overflowing = store.create(NewTask.of("overflow", Map.of()).maxAttempts(2)).id();
+        java.util.concurrent.atomic.AtomicInteger overflowRuns = new java.util.concurrent.atomic.AtomicInteger();
+        try (LogCapture logs = LogCapture.start();
+             TaskWorker worker = TaskWorker.builder(store)
+                .handler("assert", t -> {
+                    throw new AssertionError("invariant broken");
+                })
+                .handler("overflow", t -> {
+                    overflowRuns.incrementAndGet();
+                    throw new StackOverflowError("too deep");
+                })
+                .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(30))
+                .start()) {
+            await(() -> store.get(asserting).orElseThrow().status() == TaskStatus.FAILED);
+            await(() -> store.get(overflowing).orElseThrow().status() == TaskStatus.PENDING);
+            assertThat(logs.text()).contains("java.lang.AssertionError: invariant broken");
+        }
+        assertThat(store.get(asserting).orElseThrow()).returns("java.lang.AssertionError: invariant broken", Task::error)
+                .returns(1, Task::attempts);
+        Task retried = store.get(overflowing).orElseThrow();
+        assertThat(retried).returns("java.lang.StackOverflowError: too deep", Task::error).returns(1, Task::attempts)
+                .returns(null, Task::claimId);
+        assertThat(overflowRuns.get()).isEqualTo(1);
+    }
+
     // ---- listing (seed 003 pending promises) and operator completion ------------------------
 
     @Test
@@ -645,6 +675,21 @@ public abstract class TaskStoreContract extends AtlasContract {
         TaskWorker idle = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
         assertThat(idle.close(Duration.ofSeconds(30))).isTrue();
         assertField(() -> idle.close(Duration.ofSeconds(-1)), "timeout");
+    }
+
+    @Test
+    @DisplayName("a worker left running after Atlas closes stops polling with one warning, instead of a failed claim logged every poll")
+    void workerStopsPollingOnceAtlasIsClosed() throws Exception {
+        try (LogCapture logs = LogCapture.start()) {
+            TaskWorker worker = TaskWorker.builder(store).handler("none", task -> Map.of()).pollInterval(Duration.ofMillis(10)).start();
+            atlas.close();
+            await(() -> logs.text().contains("Atlas was closed; this TaskWorker stops polling"));
+            Thread.sleep(300); // some thirty poll intervals: a worker still polling would log its failures now
+            String text = logs.text();
+            assertThat(text.split("Atlas was closed; this TaskWorker stops polling", -1)).hasSize(2);
+            assertThat(text).doesNotContain("Claiming a task failed").doesNotContain("Enqueueing scheduled tasks failed");
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
     }
 
     // ---- one clock for leases (issue 10 item 2) --------------------------------------------
