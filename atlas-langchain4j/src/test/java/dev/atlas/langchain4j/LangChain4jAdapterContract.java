@@ -901,6 +901,46 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Two Atlas listeners on one model (two Atlas instances, one tenant id, the memory in the first): each records every call, completed; the second in no conversation, as the memory is not its own")
+    void twoAtlasListenersOnOneModelEachRecordEveryCall() {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            Assistant assistant = AiServices.builder(Assistant.class)
+                    .chatModel(new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant), AtlasChatModelListener.of(other))))
+                    .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new OrderTools()).build();
+            assertThat(assistant.chat("u", "where is order 4")).isEqualTo("done: order 4 shipped");
+
+            Conversation c = tenant.conversations().requireByKey("u");
+            List<Execution> mine = tenant.executions().list(ExecutionQuery.all()).items();
+            assertThat(mine).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isEqualTo(c.id());
+            });
+            List<Execution> theirs = other.executions().list(ExecutionQuery.all()).items();
+            assertThat(theirs).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isNull();
+            });
+            assertThat(theirs).extracting(Execution::usage).containsExactlyInAnyOrderElementsOf(mine.stream().map(Execution::usage).toList());
+            assertThat(other.conversations().getByKey("u")).isEmpty();
+            assertThat(toolCallsOf(tenant)).singleElement().satisfies(t -> {
+                assertThat(t.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(t.result()).isEqualTo("order 4 shipped");
+            });
+            // Its result went to the first Atlas's memory only, which hands out copies: the second never sees it.
+            assertThat(toolCallsOf(other)).singleElement().satisfies(t -> assertThat(t.status()).isEqualTo(ExecutionStatus.PROCESSING));
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    private static List<ToolCall> toolCallsOf(Tenant t) {
+        return t.executions().list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> t.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();
+    }
+
+    @Test
     @DisplayName("A direct model call is tied to a memory by the MEMORY_ID attribute, and not by a thread that touched another memory")
     void listenerTiesCallsByAttributeOrNotAtAll() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
