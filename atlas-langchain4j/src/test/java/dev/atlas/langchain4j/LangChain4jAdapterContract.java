@@ -930,6 +930,18 @@ public abstract class LangChain4jAdapterContract {
             });
             // Its result went to the first Atlas's memory only, which hands out copies: the second never sees it.
             assertThat(toolCallsOf(other)).singleElement().satisfies(t -> assertThat(t.status()).isEqualTo(ExecutionStatus.PROCESSING));
+
+            // With LangChain4j's own memory, which hands the very response back with its result, each completes its own call.
+            Assistant plain = AiServices.builder(Assistant.class)
+                    .chatModel(new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant), AtlasChatModelListener.of(other))))
+                    .chatMemoryProvider(id -> MessageWindowChatMemory.withMaxMessages(20)).tools(new OrderTools()).build();
+            assertThat(plain.chat("v", "where is order 6")).isEqualTo("done: order 6 shipped");
+            for (Tenant t : List.of(tenant, other)) {
+                assertThat(toolCallsOf(t)).filteredOn(call -> call.providerCallId().equals("call-6")).singleElement().satisfies(call -> {
+                    assertThat(call.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                    assertThat(call.result()).isEqualTo("order 6 shipped");
+                });
+            }
         } finally {
             secondDatabase.cleanup();
         }
