@@ -132,9 +132,10 @@ final class Messages {
 
     private static boolean tooLarge(Map<String, Object> metadata, String json) {
         // Escaping at most sextuples a character: most messages are far below the limit.
-        if (json.length() < (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6) {
-            return false;
-        }
+        return json.length() >= (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6 && tooLarge(metadata);
+    }
+
+    private static boolean tooLarge(Map<String, Object> metadata) {
         try {
             // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
             return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
@@ -143,6 +144,15 @@ final class Messages {
         }
     }
 
+
+    /** Whether the small fields would make a row's metadata too large (a provider's huge tool call id, say). */
+    private static boolean fieldsTooLarge(Map<String, Object> fields) {
+        long length = 0;
+        for (Object v : fields.values()) {
+            length += v instanceof String text ? text.length() : 0;
+        }
+        return length >= (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6 && tooLarge(Map.of(KEY, fields));
+    }
 
     /** Whether every text of the small fields is stored as is. */
     private static boolean storable(Map<String, Object> fields) {
@@ -175,8 +185,9 @@ final class Messages {
         String column = dev.atlas.Limits.storable(content);
         // A text the column cannot hold as is (a tool's NUL byte, an emoji cut in half, more than
         // the column's limit) gets a storable copy there; the message itself is kept exactly as JSON.
-        // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL).
-        if (column != content || !storable(extra) || !exact(message, rebuild(role, content, extra))) {
+        // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL),
+        // or more than it holds: that JSON then goes to an asset (see map).
+        if (column != content || !storable(extra) || fieldsTooLarge(extra) || !exact(message, rebuild(role, content, extra))) {
             extra.clear();
             extra.put("json", ChatMessageSerializer.messageToJson(message));
         }

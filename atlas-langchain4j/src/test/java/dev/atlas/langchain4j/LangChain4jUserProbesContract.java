@@ -884,6 +884,24 @@ public abstract class LangChain4jUserProbesContract {
         }
     }
 
+    @Test
+    @DisplayName("A tool result whose id or tool name, or a user message whose name, is too large for a row's metadata (300,000 characters, or 50,000 control characters JSON escapes six-fold) is stored and round-trips exactly")
+    void smallFieldsTooLargeForMetadataRoundTrip() {
+        String big = "i".repeat(300_000);
+        String escaped = "\u0001".repeat(50_000);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(big, "hi"),
+                UserMessage.from(escaped, "hi"),
+                AiMessage.from(ToolExecutionRequest.builder().id(big).name("f").arguments("{}").build()),
+                ToolExecutionResultMessage.from(big, "f", "r"),
+                ToolExecutionResultMessage.from("1", escaped, "r"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("big-fields", messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("big-fields")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("big-fields");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content)
+                .containsExactly("hi", "hi", "", "r", "r");
+    }
+
     /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
     public static final class AnthropicShapedUsage extends TokenUsage {
         private final Integer cacheCreation;
