@@ -902,6 +902,46 @@ public abstract class LangChain4jUserProbesContract {
                 .containsExactly("hi", "hi", "", "r", "r");
     }
 
+    /** An app's subclass of a LangChain4j message, with state of its own. */
+    static final class TaggedUserMessage extends UserMessage {
+        final String tag;
+
+        TaggedUserMessage(String text, String tag) {
+            super(text);
+            this.tag = tag;
+        }
+    }
+
+    /** An app's own message class. */
+    record AppMessage(String text) implements ChatMessage {
+        @Override
+        public dev.langchain4j.data.message.ChatMessageType type() {
+            return dev.langchain4j.data.message.ChatMessageType.USER;
+        }
+    }
+
+    @Test
+    @DisplayName("A message of the app's own class, or of a subclass of LangChain4j's, is refused naming messages[i] before any write (stored, every later read of the memory failed); the memory stays readable")
+    void messagesOfOtherClassesAreRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        store.updateMessages("own", List.of(hi));
+        for (ChatMessage odd : List.of(new TaggedUserMessage("tagged", "t"), new AppMessage("mine"),
+                new UserMessage("plain subclass") { })) {
+            assertThatThrownBy(() -> store.updateMessages("own", List.of(hi, odd)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                        assertThat(e.field()).isEqualTo("messages[1]");
+                        assertThat(e.getMessage()).contains(odd.getClass().getName());
+                    });
+            assertThatThrownBy(() -> store.updateMessages("fresh", List.of(odd)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0]"));
+        }
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("own")).containsExactly(hi);
+        Conversation c = tenant.conversations().requireByKey("own");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+    }
+
     /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
     public static final class AnthropicShapedUsage extends TokenUsage {
         private final Integer cacheCreation;
