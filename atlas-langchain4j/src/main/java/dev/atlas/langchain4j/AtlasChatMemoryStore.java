@@ -53,8 +53,9 @@ import java.util.function.Function;
  *
  * <p>Role and text land in Atlas's own columns; tool requests, a tool result's id, name and
  * {@code isError}, and everything else a message carries are kept in its metadata and round-trip
- * exactly. A message of another class than LangChain4j's own (an app's subclass or its own
- * {@code ChatMessage}) could not be given back and is refused with
+ * exactly. A message of another class than LangChain4j's own, or holding such a content (an app's
+ * subclass or its own {@code ChatMessage} or {@code Content}), or with attributes LangChain4j's JSON
+ * cannot write, could not be given back and is refused with
  * {@link dev.atlas.InvalidInputException} naming {@code messages[i]}, before any write.
  * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
@@ -174,12 +175,13 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             if (m == null) {
                 throw new dev.atlas.InvalidInputException("messages[" + i + "]", "must not be null");
             }
-            if (m.type() == null || m.getClass() != m.type().messageClass()) {
+            String foreign = Messages.foreignClass(m);
+            if (foreign != null) {
                 // Kept as LangChain4j's JSON, which names no class: stored, it would read back as another
                 // class, or (with fields of its own) not at all, failing every later read of the memory.
-                throw new dev.atlas.InvalidInputException("messages[" + i + "]", "is a " + m.getClass().getName()
-                        + "; a store gives back LangChain4j's own message classes only (SystemMessage, UserMessage, AiMessage,"
-                        + " ToolExecutionResultMessage, CustomMessage); nothing was stored");
+                throw new dev.atlas.InvalidInputException("messages[" + i + "]", "is or holds a " + foreign
+                        + "; a store gives back LangChain4j's own message and content classes only (SystemMessage, UserMessage,"
+                        + " AiMessage, ToolExecutionResultMessage, CustomMessage; TextContent, ImageContent, ...); nothing was stored");
             }
         }
         String key = key(memoryId);

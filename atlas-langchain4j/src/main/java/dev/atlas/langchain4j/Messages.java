@@ -77,7 +77,16 @@ final class Messages {
      */
     @SuppressWarnings("unchecked")
     static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset, String field) {
-        NewMessage m = toAtlas(message, imageAssets);
+        NewMessage m;
+        try {
+            m = toAtlas(message, imageAssets);
+        } catch (dev.atlas.AtlasException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // LangChain4j's serializer refuses what Jackson cannot write (an Instant, a bare Object in its attributes).
+            throw new dev.atlas.InvalidInputException(field, "cannot be written as LangChain4j's JSON (" + e.getMessage()
+                    + "); nothing was stored");
+        }
         if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json
                 && (dev.atlas.Limits.storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
@@ -92,6 +101,22 @@ final class Messages {
             return new Mapped(m.metadata(Map.of(KEY, small)), escaped);
         }
         return new Mapped(m, null);
+    }
+
+    /**
+     * The class of {@code message}, or of one of its contents, that is not LangChain4j's own for its
+     * type (an app's subclass, or its own implementation); {@code null} when there is none.
+     */
+    static String foreignClass(ChatMessage message) {
+        if (message.type() == null || message.getClass() != message.type().messageClass()) {
+            return message.getClass().getName();
+        }
+        for (Content c : contents(message)) {
+            if (c == null || c.type() == null || c.getClass() != c.type().getContentClass()) {
+                return c == null ? "null content" : c.getClass().getName();
+            }
+        }
+        return null;
     }
 
     /** Whether {@code escaped} reads back as the message {@code json} describes: a parser refuses an unpaired surrogate in a key. */

@@ -14,6 +14,7 @@ import dev.langchain4j.data.audio.Audio;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.AudioContent;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.CustomMessage;
 import dev.langchain4j.data.message.PdfFileContent;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
@@ -934,6 +935,38 @@ public abstract class LangChain4jUserProbesContract {
                         assertThat(e.getMessage()).contains(odd.getClass().getName());
                     });
             assertThatThrownBy(() -> store.updateMessages("fresh", List.of(odd)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0]"));
+        }
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("own")).containsExactly(hi);
+        Conversation c = tenant.conversations().requireByKey("own");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+    }
+
+    /** An app's own content class. */
+    record AppContent(String text) implements dev.langchain4j.data.message.Content {
+        @Override
+        public dev.langchain4j.data.message.ContentType type() {
+            return dev.langchain4j.data.message.ContentType.TEXT;
+        }
+    }
+
+    @Test
+    @DisplayName("A content of the app's own class or a subclass of LangChain4j's (stored, every later read failed), and attributes LangChain4j's JSON cannot write (an Instant, a bare Object), are refused naming messages[i] before any write")
+    void contentsOfOtherClassesAndUnwritableAttributesAreRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        store.updateMessages("own", List.of(hi));
+        List<ChatMessage> odd = List.of(
+                UserMessage.from(List.of(TextContent.from("a"), new AppContent("b"))),
+                UserMessage.from(List.of(new TextContent("sub") { })),
+                ToolExecutionResultMessage.builder().id("1").toolName("f").contents(List.of(new AppContent("b"))).build(),
+                AiMessage.builder().text("x").attributes(java.util.Map.of("at", java.time.Instant.EPOCH)).build(),
+                CustomMessage.from(java.util.Map.of("o", new Object())));
+        for (ChatMessage m : odd) {
+            assertThatThrownBy(() -> store.updateMessages("own", List.of(hi, m)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[1]"));
+            assertThatThrownBy(() -> store.updateMessages("fresh", List.of(m)))
                     .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0]"));
         }
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("own")).containsExactly(hi);
