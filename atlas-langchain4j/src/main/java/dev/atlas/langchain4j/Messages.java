@@ -6,8 +6,6 @@ import dev.atlas.conversation.Role;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.ChatMessageDeserializer;
-import dev.langchain4j.data.message.ChatMessageSerializer;
 import dev.langchain4j.data.message.Content;
 import dev.langchain4j.data.message.CustomMessage;
 import dev.langchain4j.data.message.ImageContent;
@@ -119,10 +117,40 @@ final class Messages {
         return null;
     }
 
+    /**
+     * LangChain4j's own message JSON (its mapper's mix-ins), read without Jackson's default read
+     * limits, which writing does not apply: a 16 MB PDF's base64 (over 20 million characters) or an
+     * attribute's 1,500-digit number would be written, then fail every later read of the memory.
+     */
+    private static final com.fasterxml.jackson.databind.ObjectMapper CODEC = codec();
+
+    private static com.fasterxml.jackson.databind.ObjectMapper codec() {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = dev.langchain4j.data.message.JacksonChatMessageJsonCodec.chatMessageJsonMapperBuilder().build();
+        mapper.getFactory().setStreamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE).build());
+        return mapper;
+    }
+
+    static String toJson(ChatMessage message) {
+        try {
+            return CODEC.writeValueAsString(message);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
+    }
+
+    static ChatMessage fromJson(String json) {
+        try {
+            return CODEC.readValue(json, ChatMessage.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
+    }
+
     /** Whether {@code escaped} reads back as the message {@code json} describes: a parser refuses an unpaired surrogate in a key. */
     private static boolean readsBack(String json, String escaped) {
         try {
-            return ChatMessageSerializer.messageToJson(ChatMessageDeserializer.messageFromJson(escaped)).equals(json);
+            return toJson(fromJson(escaped)).equals(json);
         } catch (RuntimeException e) {
             return false;
         }
@@ -214,7 +242,7 @@ final class Messages {
         // or more than it holds: that JSON then goes to an asset (see map).
         if (column != content || !storable(extra) || fieldsTooLarge(extra) || !exact(message, rebuild(role, content, extra))) {
             extra.clear();
-            extra.put("json", ChatMessageSerializer.messageToJson(message));
+            extra.put("json", toJson(message));
         }
         NewMessage m = message instanceof CustomMessage
                 ? NewMessage.json(role, "{}")
@@ -249,7 +277,7 @@ final class Messages {
         if (json instanceof String s) {
             ChatMessage message;
             try {
-                message = ChatMessageDeserializer.messageFromJson(s);
+                message = fromJson(s);
             } catch (RuntimeException e) {
                 throw unreadable(row, "json", "is not a LangChain4j message: " + e.getMessage(), e);
             }

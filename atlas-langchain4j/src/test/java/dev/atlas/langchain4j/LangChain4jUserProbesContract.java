@@ -975,6 +975,21 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
     }
 
+    @Test
+    @DisplayName("Messages whose LangChain4j JSON passes Jackson's default read limits (a 16 MB PDF: over 20 million characters of base64; a 1,500-digit number in an attribute) are stored and read back exactly, by the writing store and a fresh one")
+    void messagesBeyondJacksonsDefaultReadLimitsRoundTrip() {
+        byte[] pdf = new byte[16 << 20];
+        new java.util.Random(7).nextBytes(pdf);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(TextContent.from("summarise this"), PdfFileContent.from(PdfFile.builder()
+                        .base64Data(Base64.getEncoder().encodeToString(pdf)).mimeType("application/pdf").build())),
+                AiMessage.builder().text("big").attributes(java.util.Map.of("n", new java.math.BigInteger("9".repeat(1500)))).build());
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("large", messages);
+        assertThat(store.getMessages("large")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("large")).isEqualTo(messages);
+    }
+
     /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
     public static final class AnthropicShapedUsage extends TokenUsage {
         private final Integer cacheCreation;
