@@ -990,6 +990,33 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(AtlasChatMemoryStore.of(tenant).getMessages("large")).isEqualTo(messages);
     }
 
+    @Test
+    @DisplayName("A memory whose conversation the app archived is reopened by its next write; one the app closed is read as before, but refuses writes (ConflictException on conversationId, nothing stored) until deleteMessages frees the id")
+    void archivedAndClosedConversations() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        AiMessage hello = AiMessage.from("hello");
+        for (String id : List.of("archived", "closed")) {
+            store.updateMessages(id, List.of(hi));
+        }
+        Conversation archived = tenant.conversations().archive(tenant.conversations().requireByKey("archived").id());
+        store.updateMessages("archived", List.of(hi, hello));
+        assertThat(store.getMessages("archived")).containsExactly(hi, hello);
+        assertThat(tenant.conversations().require(archived.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.OPEN);
+
+        Conversation closed = tenant.conversations().close(tenant.conversations().requireByKey("closed").id());
+        assertThat(store.getMessages("closed")).containsExactly(hi);
+        assertThatThrownBy(() -> store.updateMessages("closed", List.of(hi, hello)))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("conversationId"));
+        assertThat(store.getMessages("closed")).containsExactly(hi);
+        assertThat(tenant.conversations().messages(closed.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        // Closed is final: deleteMessages (ChatMemory.clear()) frees the id, and the next write starts a new conversation.
+        store.deleteMessages("closed");
+        store.updateMessages("closed", List.of(hi, hello));
+        assertThat(store.getMessages("closed")).containsExactly(hi, hello);
+        assertThat(tenant.conversations().requireByKey("closed").id()).isNotEqualTo(closed.id());
+    }
+
     /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
     public static final class AnthropicShapedUsage extends TokenUsage {
         private final Integer cacheCreation;
