@@ -1017,6 +1017,62 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tenant.conversations().requireByKey("closed").id()).isNotEqualTo(closed.id());
     }
 
+    @Test
+    @DisplayName("Random window operations (adds of repeated texts, changed system messages, tool rounds, ChatMemory.set with picked, repeated and new messages, clear) on MessageWindowChatMemory: after every one the window equals InMemoryChatMemoryStore's, read by the writing store and a fresh one")
+    void randomWindowOperationsMatchInMemoryStore() {
+        String[] words = {"ok", "yes", "hi"};
+        for (int seed = 1; seed <= 12; seed++) {
+            java.util.Random random = new java.util.Random(seed);
+            String id = "random-" + seed;
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+            dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+            int max = 1 + random.nextInt(6);
+            dev.langchain4j.memory.ChatMemory atlasMemory = dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id)
+                    .maxMessages(max).chatMemoryStore(store).build();
+            dev.langchain4j.memory.ChatMemory referenceMemory = dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id)
+                    .maxMessages(max).chatMemoryStore(reference).build();
+            for (int step = 0; step < 40; step++) {
+                int op = random.nextInt(9);
+                String w = words[random.nextInt(words.length)];
+                List<ChatMessage> add = new ArrayList<>();
+                switch (op) {
+                    case 0, 1, 2 -> add.add(UserMessage.from(w));
+                    case 3, 4 -> add.add(AiMessage.from(w));
+                    case 5 -> add.add(dev.langchain4j.data.message.SystemMessage.from("system " + random.nextInt(2)));
+                    case 6 -> {
+                        String call = "call " + random.nextInt(2);
+                        add.add(AiMessage.from(ToolExecutionRequest.builder().id(call).name("f").arguments("{}").build()));
+                        add.add(ToolExecutionResultMessage.from(call, "f", w));
+                    }
+                    case 7 -> {
+                        List<ChatMessage> held = store.getMessages(id);
+                        List<ChatMessage> heldReference = reference.getMessages(id);
+                        List<ChatMessage> set = new ArrayList<>();
+                        List<ChatMessage> setReference = new ArrayList<>();
+                        for (int n = random.nextInt(held.size() + 2); n > 0; n--) {
+                            int i = held.isEmpty() ? -1 : random.nextInt(held.size() + 1) - 1;
+                            set.add(i < 0 ? UserMessage.from(w) : held.get(i));
+                            setReference.add(i < 0 ? UserMessage.from(w) : heldReference.get(i));
+                        }
+                        atlasMemory.set(set);
+                        referenceMemory.set(setReference);
+                    }
+                    default -> {
+                        atlasMemory.clear();
+                        referenceMemory.clear();
+                    }
+                }
+                for (ChatMessage m : add) {
+                    atlasMemory.add(m);
+                    referenceMemory.add(m);
+                }
+                assertThat(store.getMessages(id)).as("seed %d step %d", seed, step).isEqualTo(reference.getMessages(id));
+                assertThat(AtlasChatMemoryStore.of(tenant).getMessages(id)).as("fresh, seed %d step %d", seed, step)
+                        .isEqualTo(reference.getMessages(id));
+            }
+        }
+    }
+
     /** The shape of LangChain4j's AnthropicTokenUsage (langchain4j-anthropic): input excludes the cache tokens. */
     public static final class AnthropicShapedUsage extends TokenUsage {
         private final Integer cacheCreation;
