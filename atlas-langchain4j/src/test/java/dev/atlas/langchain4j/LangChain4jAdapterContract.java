@@ -947,6 +947,52 @@ public abstract class LangChain4jAdapterContract {
         }
     }
 
+    @Test
+    @DisplayName("Two Atlas listeners each wrapping a streaming model (two Atlas instances, one tenant id): a stream failing midway is failed in both, each with the text streamed and its time to first token")
+    void twoWrappingListenersEachRecordAFailingStream() throws Exception {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            dev.langchain4j.model.chat.StreamingChatModel provider = new dev.langchain4j.model.chat.StreamingChatModel() {
+                @Override
+                public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                                   dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                    new Thread(() -> {
+                        handler.onPartialResponse("Hel");
+                        handler.onPartialResponse("lo");
+                        handler.onError(new IllegalStateException("reset"));
+                    }, "provider-callback").start();
+                }
+            };
+            dev.langchain4j.model.chat.StreamingChatModel model = AtlasChatModelListener.of(other)
+                    .streaming(AtlasChatModelListener.of(tenant).streaming(provider));
+            java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+            model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).build(),
+                    new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+                        @Override
+                        public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                            failed.complete(null);
+                        }
+
+                        @Override
+                        public void onError(Throwable error) {
+                            failed.complete(error);
+                        }
+                    });
+            assertThat(failed.get(30, TimeUnit.SECONDS)).hasMessage("reset");
+            for (Tenant t : List.of(tenant, other)) {
+                assertThat(t.executions().list(ExecutionQuery.all()).items()).singleElement().satisfies(e -> {
+                    assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+                    assertThat(e.error()).isEqualTo("java.lang.IllegalStateException: reset");
+                    assertThat(e.firstTokenMs()).isNotNull();
+                    assertThat(t.executions().tree(e.id()).orElseThrow().steps().get(0).metadata()).containsEntry("partialContent", "Hello");
+                });
+            }
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
     private static List<ToolCall> toolCallsOf(Tenant t) {
         return t.executions().list(ExecutionQuery.all()).items().stream()
                 .flatMap(e -> t.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();
