@@ -53,7 +53,11 @@ import java.util.function.Function;
  *
  * <p>Role and text land in Atlas's own columns; tool requests, a tool result's id, name and
  * {@code isError}, and everything else a message carries are kept in its metadata and round-trip
- * exactly. {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
+ * exactly. A message of another class than LangChain4j's own, or holding such a content (an app's
+ * subclass or its own {@code ChatMessage} or {@code Content}), or with attributes LangChain4j's JSON
+ * cannot write, could not be given back and is refused with
+ * {@link dev.atlas.InvalidInputException} naming {@code messages[i]}, before any write.
+ * {@link #deleteMessages} soft-deletes the conversation, which frees its key: the next
  * write under the same memory id starts a new conversation.
  *
  * <p>An inline image of a user message or of a tool result is kept as an Atlas asset, written once
@@ -167,8 +171,17 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     public void updateMessages(Object memoryId, List<ChatMessage> messages) {
         Limits.requireNonNull("messages", messages);
         for (int i = 0; i < messages.size(); i++) {
-            if (messages.get(i) == null) {
+            ChatMessage m = messages.get(i);
+            if (m == null) {
                 throw new dev.atlas.InvalidInputException("messages[" + i + "]", "must not be null");
+            }
+            String foreign = Messages.foreignClass(m);
+            if (foreign != null) {
+                // Kept as LangChain4j's JSON, which names no class: stored, it would read back as another
+                // class, or (with fields of its own) not at all, failing every later read of the memory.
+                throw new dev.atlas.InvalidInputException("messages[" + i + "]", "is or holds a " + foreign
+                        + "; a store gives back LangChain4j's own message and content classes only (SystemMessage, UserMessage,"
+                        + " AiMessage, ToolExecutionResultMessage, CustomMessage; TextContent, ImageContent, ...); nothing was stored");
             }
         }
         String key = key(memoryId);

@@ -120,7 +120,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     // listener. Its execution is failed once that map is collected, instead of staying processing.
     private static final java.lang.ref.Cleaner DROPPED_CALLS = java.lang.ref.Cleaner.create();
 
-    private static final String RUNNING = AtlasChatModelListener.class.getName() + ".running";
+    // This listener's own key: LangChain4j hands every listener of a model one attributes map per
+    // call, and another Atlas listener on the model (another Atlas, another tenant) keeps its call there too.
+    private final String runningKey = AtlasChatModelListener.class.getName() + ".running@" + UUID.randomUUID();
     // Escaped as JSON (6 characters for a control character) it still fits a step's metadata.
     private static final int MAX_PARTIAL = 32_768;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -407,7 +409,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
         call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
         running.add(call);
-        context.attributes().put(RUNNING, call);
+        context.attributes().put(runningKey, call);
         starting.set(new java.lang.ref.WeakReference<>(call));
     }
 
@@ -585,7 +587,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     @Override
     public void onResponse(ChatModelResponseContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Call run) || !ended(run)) {
+        if (!(context.attributes().remove(runningKey) instanceof Call run) || !ended(run)) {
             return;
         }
         try {
@@ -644,7 +646,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
     @Override
     public void onError(ChatModelErrorContext context) {
-        if (!(context.attributes().remove(RUNNING) instanceof Call run) || !ended(run)) {
+        if (!(context.attributes().remove(runningKey) instanceof Call run) || !ended(run)) {
             return;
         }
         Throwable error = context.error();
@@ -708,7 +710,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         if (memoryId != null) {
             return tenant.conversations().getByKey(AtlasChatMemoryStore.key(memoryId)).map(Conversation::id).orElse(null);
         }
-        return Correlation.boundConversation(tenant.id(), messages);
+        return Correlation.boundConversation(tenant, messages);
     }
 
     /**

@@ -114,18 +114,24 @@ final class Correlation {
         if (bound == null || bound.atlas().get() != atlas) {
             return null;
         }
-        return boundConversation(bound.tenant(), messages) == null ? null : bound.tenant();
+        return boundConversation(atlas, bound.tenant(), messages) == null ? null : bound.tenant();
     }
 
     /** The conversation of {@code tenant} whose newest message, this very instance, {@code messages} contain. */
-    static UUID boundConversation(String tenant, List<ChatMessage> messages) {
+    static UUID boundConversation(dev.atlas.Tenant tenant, List<ChatMessage> messages) {
+        return boundConversation(tenant.atlas(), tenant.id(), messages);
+    }
+
+    private static UUID boundConversation(dev.atlas.Atlas atlas, String tenant, List<ChatMessage> messages) {
         Bound bound = BOUND.get();
         ChatMessage last = bound == null ? null : bound.lastMessage().get();
         if (last == null) {
             BOUND.remove();
             return null;
         }
-        if (!bound.tenant().equals(tenant)) {
+        // A tenant id names a tenant of one Atlas only: another Atlas (another database) with the same
+        // tenant id has no such conversation.
+        if (!bound.tenant().equals(tenant) || bound.atlas().get() != atlas) {
             return null;
         }
         // Newest first: the memory's newest message is the request's last or close to it.

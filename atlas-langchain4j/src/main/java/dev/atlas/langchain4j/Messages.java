@@ -6,8 +6,6 @@ import dev.atlas.conversation.Role;
 import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.ChatMessage;
-import dev.langchain4j.data.message.ChatMessageDeserializer;
-import dev.langchain4j.data.message.ChatMessageSerializer;
 import dev.langchain4j.data.message.Content;
 import dev.langchain4j.data.message.CustomMessage;
 import dev.langchain4j.data.message.ImageContent;
@@ -77,7 +75,16 @@ final class Messages {
      */
     @SuppressWarnings("unchecked")
     static Mapped map(ChatMessage message, List<UUID> imageAssets, UUID jsonAsset, String field) {
-        NewMessage m = toAtlas(message, imageAssets);
+        NewMessage m;
+        try {
+            m = toAtlas(message, imageAssets);
+        } catch (dev.atlas.AtlasException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // LangChain4j's serializer refuses what Jackson cannot write (an Instant, a bare Object in its attributes).
+            throw new dev.atlas.InvalidInputException(field, "cannot be written as LangChain4j's JSON (" + e.getMessage()
+                    + "); nothing was stored");
+        }
         if (m.metadata().get(KEY) instanceof Map<?, ?> extra && extra.get("json") instanceof String json
                 && (dev.atlas.Limits.storable(json) != json || json.contains("\\u0000") || tooLarge(m.metadata(), json))) {
             Map<String, Object> small = new LinkedHashMap<>((Map<String, Object>) extra);
@@ -94,10 +101,56 @@ final class Messages {
         return new Mapped(m, null);
     }
 
+    /**
+     * The class of {@code message}, or of one of its contents, that is not LangChain4j's own for its
+     * type (an app's subclass, or its own implementation); {@code null} when there is none.
+     */
+    static String foreignClass(ChatMessage message) {
+        if (message.type() == null || message.getClass() != message.type().messageClass()) {
+            return message.getClass().getName();
+        }
+        for (Content c : contents(message)) {
+            if (c == null || c.type() == null || c.getClass() != c.type().getContentClass()) {
+                return c == null ? "null content" : c.getClass().getName();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * LangChain4j's own message JSON (its mapper's mix-ins), read without Jackson's default read
+     * limits, which writing does not apply: a 16 MB PDF's base64 (over 20 million characters) or an
+     * attribute's 1,500-digit number would be written, then fail every later read of the memory.
+     */
+    private static final com.fasterxml.jackson.databind.ObjectMapper CODEC = codec();
+
+    private static com.fasterxml.jackson.databind.ObjectMapper codec() {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = dev.langchain4j.data.message.JacksonChatMessageJsonCodec.chatMessageJsonMapperBuilder().build();
+        mapper.getFactory().setStreamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                .maxStringLength(Integer.MAX_VALUE).maxNumberLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE).build());
+        return mapper;
+    }
+
+    static String toJson(ChatMessage message) {
+        try {
+            return CODEC.writeValueAsString(message);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
+    }
+
+    static ChatMessage fromJson(String json) {
+        try {
+            return CODEC.readValue(json, ChatMessage.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException(e.getOriginalMessage(), e);
+        }
+    }
+
     /** Whether {@code escaped} reads back as the message {@code json} describes: a parser refuses an unpaired surrogate in a key. */
     private static boolean readsBack(String json, String escaped) {
         try {
-            return ChatMessageSerializer.messageToJson(ChatMessageDeserializer.messageFromJson(escaped)).equals(json);
+            return toJson(fromJson(escaped)).equals(json);
         } catch (RuntimeException e) {
             return false;
         }
@@ -132,9 +185,10 @@ final class Messages {
 
     private static boolean tooLarge(Map<String, Object> metadata, String json) {
         // Escaping at most sextuples a character: most messages are far below the limit.
-        if (json.length() < (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6) {
-            return false;
-        }
+        return json.length() >= (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6 && tooLarge(metadata);
+    }
+
+    private static boolean tooLarge(Map<String, Object> metadata) {
         try {
             // Serialised as Atlas serialises metadata (Jackson, non-ASCII as is), so lengths agree.
             return JSON.writeValueAsString(metadata).length() > dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN;
@@ -143,6 +197,15 @@ final class Messages {
         }
     }
 
+
+    /** Whether the small fields would make a row's metadata too large (a provider's huge tool call id, say). */
+    private static boolean fieldsTooLarge(Map<String, Object> fields) {
+        long length = 0;
+        for (Object v : fields.values()) {
+            length += v instanceof String text ? text.length() : 0;
+        }
+        return length >= (dev.atlas.Limits.MAX_METADATA_LENGTH - METADATA_MARGIN) / 6 && tooLarge(Map.of(KEY, fields));
+    }
 
     /** Whether every text of the small fields is stored as is. */
     private static boolean storable(Map<String, Object> fields) {
@@ -175,10 +238,11 @@ final class Messages {
         String column = dev.atlas.Limits.storable(content);
         // A text the column cannot hold as is (a tool's NUL byte, an emoji cut in half, more than
         // the column's limit) gets a storable copy there; the message itself is kept exactly as JSON.
-        // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL).
-        if (column != content || !storable(extra) || !exact(message, rebuild(role, content, extra))) {
+        // So is one whose small fields (a tool call id, a user name) hold what metadata cannot (a NUL),
+        // or more than it holds: that JSON then goes to an asset (see map).
+        if (column != content || !storable(extra) || fieldsTooLarge(extra) || !exact(message, rebuild(role, content, extra))) {
             extra.clear();
-            extra.put("json", ChatMessageSerializer.messageToJson(message));
+            extra.put("json", toJson(message));
         }
         NewMessage m = message instanceof CustomMessage
                 ? NewMessage.json(role, "{}")
@@ -213,7 +277,7 @@ final class Messages {
         if (json instanceof String s) {
             ChatMessage message;
             try {
-                message = ChatMessageDeserializer.messageFromJson(s);
+                message = fromJson(s);
             } catch (RuntimeException e) {
                 throw unreadable(row, "json", "is not a LangChain4j message: " + e.getMessage(), e);
             }

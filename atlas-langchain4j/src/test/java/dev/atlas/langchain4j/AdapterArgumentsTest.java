@@ -41,6 +41,9 @@ class AdapterArgumentsTest {
             assertNamed("memoryId", () -> store.updateMessages("a\uD800", hi));
             assertNamed("memoryId", () -> store.deleteMessages("a\u0000b"));
             assertNamed("memoryId", () -> store.updateMessages(new Object(), hi));
+            assertNamed("memoryId", () -> store.updateMessages(null, hi));
+            assertNamed("memoryId", () -> store.getMessages(null));
+            assertNamed("memoryId", () -> store.updateMessages("\r\n", hi));
             // The store's own factory may fail: nothing is written.
             AtlasChatMemoryStore failing = AtlasChatMemoryStore.of(tenant, id -> null);
             assertNamed("newConversation", () -> failing.updateMessages("f", hi));

@@ -901,6 +901,104 @@ public abstract class LangChain4jAdapterContract {
     }
 
     @Test
+    @DisplayName("Two Atlas listeners on one model (two Atlas instances, one tenant id, the memory in the first): each records every call, completed; the second in no conversation, as the memory is not its own")
+    void twoAtlasListenersOnOneModelEachRecordEveryCall() {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            Assistant assistant = AiServices.builder(Assistant.class)
+                    .chatModel(new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant), AtlasChatModelListener.of(other))))
+                    .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new OrderTools()).build();
+            assertThat(assistant.chat("u", "where is order 4")).isEqualTo("done: order 4 shipped");
+
+            Conversation c = tenant.conversations().requireByKey("u");
+            List<Execution> mine = tenant.executions().list(ExecutionQuery.all()).items();
+            assertThat(mine).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isEqualTo(c.id());
+            });
+            List<Execution> theirs = other.executions().list(ExecutionQuery.all()).items();
+            assertThat(theirs).hasSize(2).allSatisfy(e -> {
+                assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(e.conversationId()).isNull();
+            });
+            assertThat(theirs).extracting(Execution::usage).containsExactlyInAnyOrderElementsOf(mine.stream().map(Execution::usage).toList());
+            assertThat(other.conversations().getByKey("u")).isEmpty();
+            assertThat(toolCallsOf(tenant)).singleElement().satisfies(t -> {
+                assertThat(t.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(t.result()).isEqualTo("order 4 shipped");
+            });
+            // Its result went to the first Atlas's memory only, which hands out copies: the second never sees it.
+            assertThat(toolCallsOf(other)).singleElement().satisfies(t -> assertThat(t.status()).isEqualTo(ExecutionStatus.PROCESSING));
+
+            // With LangChain4j's own memory, which hands the very response back with its result, each completes its own call.
+            Assistant plain = AiServices.builder(Assistant.class)
+                    .chatModel(new ScriptedChatModel(List.of(AtlasChatModelListener.of(tenant), AtlasChatModelListener.of(other))))
+                    .chatMemoryProvider(id -> MessageWindowChatMemory.withMaxMessages(20)).tools(new OrderTools()).build();
+            assertThat(plain.chat("v", "where is order 6")).isEqualTo("done: order 6 shipped");
+            for (Tenant t : List.of(tenant, other)) {
+                assertThat(toolCallsOf(t)).filteredOn(call -> call.providerCallId().equals("call-6")).singleElement().satisfies(call -> {
+                    assertThat(call.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                    assertThat(call.result()).isEqualTo("order 6 shipped");
+                });
+            }
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    @Test
+    @DisplayName("Two Atlas listeners each wrapping a streaming model (two Atlas instances, one tenant id): a stream failing midway is failed in both, each with the text streamed and its time to first token")
+    void twoWrappingListenersEachRecordAFailingStream() throws Exception {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            dev.langchain4j.model.chat.StreamingChatModel provider = new dev.langchain4j.model.chat.StreamingChatModel() {
+                @Override
+                public void doChat(dev.langchain4j.model.chat.request.ChatRequest request,
+                                   dev.langchain4j.model.chat.response.StreamingChatResponseHandler handler) {
+                    new Thread(() -> {
+                        handler.onPartialResponse("Hel");
+                        handler.onPartialResponse("lo");
+                        handler.onError(new IllegalStateException("reset"));
+                    }, "provider-callback").start();
+                }
+            };
+            dev.langchain4j.model.chat.StreamingChatModel model = AtlasChatModelListener.of(other)
+                    .streaming(AtlasChatModelListener.of(tenant).streaming(provider));
+            java.util.concurrent.CompletableFuture<Throwable> failed = new java.util.concurrent.CompletableFuture<>();
+            model.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("hi")).build(),
+                    new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+                        @Override
+                        public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                            failed.complete(null);
+                        }
+
+                        @Override
+                        public void onError(Throwable error) {
+                            failed.complete(error);
+                        }
+                    });
+            assertThat(failed.get(30, TimeUnit.SECONDS)).hasMessage("reset");
+            for (Tenant t : List.of(tenant, other)) {
+                assertThat(t.executions().list(ExecutionQuery.all()).items()).singleElement().satisfies(e -> {
+                    assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+                    assertThat(e.error()).isEqualTo("java.lang.IllegalStateException: reset");
+                    assertThat(e.firstTokenMs()).isNotNull();
+                    assertThat(t.executions().tree(e.id()).orElseThrow().steps().get(0).metadata()).containsEntry("partialContent", "Hello");
+                });
+            }
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    private static List<ToolCall> toolCallsOf(Tenant t) {
+        return t.executions().list(ExecutionQuery.all()).items().stream()
+                .flatMap(e -> t.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();
+    }
+
+    @Test
     @DisplayName("A direct model call is tied to a memory by the MEMORY_ID attribute, and not by a thread that touched another memory")
     void listenerTiesCallsByAttributeOrNotAtAll() {
         AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);

@@ -14,6 +14,7 @@ import dev.langchain4j.data.audio.Audio;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.data.message.AudioContent;
 import dev.langchain4j.data.message.ChatMessage;
+import dev.langchain4j.data.message.CustomMessage;
 import dev.langchain4j.data.message.PdfFileContent;
 import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
@@ -881,6 +882,194 @@ public abstract class LangChain4jUserProbesContract {
             assertThatThrownBy(() -> AtlasChatMemoryStore.of(tenant).updateMessages("bad-key", bad))
                     .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[1]"));
             assertThat(tenant.conversations().getByKey("bad-key")).isEmpty();
+        }
+    }
+
+    @Test
+    @DisplayName("A tool result whose id or tool name, or a user message whose name, is too large for a row's metadata (300,000 characters, or 50,000 control characters JSON escapes six-fold) is stored and round-trips exactly")
+    void smallFieldsTooLargeForMetadataRoundTrip() {
+        String big = "i".repeat(300_000);
+        String escaped = "\u0001".repeat(50_000);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(big, "hi"),
+                UserMessage.from(escaped, "hi"),
+                AiMessage.from(ToolExecutionRequest.builder().id(big).name("f").arguments("{}").build()),
+                ToolExecutionResultMessage.from(big, "f", "r"),
+                ToolExecutionResultMessage.from("1", escaped, "r"));
+        AtlasChatMemoryStore.of(tenant).updateMessages("big-fields", messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("big-fields")).isEqualTo(messages);
+        Conversation c = tenant.conversations().requireByKey("big-fields");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content)
+                .containsExactly("hi", "hi", "", "r", "r");
+    }
+
+    /** An app's subclass of a LangChain4j message, with state of its own. */
+    static final class TaggedUserMessage extends UserMessage {
+        final String tag;
+
+        TaggedUserMessage(String text, String tag) {
+            super(text);
+            this.tag = tag;
+        }
+    }
+
+    /** An app's own message class. */
+    record AppMessage(String text) implements ChatMessage {
+        @Override
+        public dev.langchain4j.data.message.ChatMessageType type() {
+            return dev.langchain4j.data.message.ChatMessageType.USER;
+        }
+    }
+
+    @Test
+    @DisplayName("A message of the app's own class, or of a subclass of LangChain4j's, is refused naming messages[i] before any write (stored, every later read of the memory failed); the memory stays readable")
+    void messagesOfOtherClassesAreRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        store.updateMessages("own", List.of(hi));
+        for (ChatMessage odd : List.of(new TaggedUserMessage("tagged", "t"), new AppMessage("mine"),
+                new UserMessage("plain subclass") { })) {
+            assertThatThrownBy(() -> store.updateMessages("own", List.of(hi, odd)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> {
+                        assertThat(e.field()).isEqualTo("messages[1]");
+                        assertThat(e.getMessage()).contains(odd.getClass().getName());
+                    });
+            assertThatThrownBy(() -> store.updateMessages("fresh", List.of(odd)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0]"));
+        }
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("own")).containsExactly(hi);
+        Conversation c = tenant.conversations().requireByKey("own");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+    }
+
+    /** An app's own content class. */
+    record AppContent(String text) implements dev.langchain4j.data.message.Content {
+        @Override
+        public dev.langchain4j.data.message.ContentType type() {
+            return dev.langchain4j.data.message.ContentType.TEXT;
+        }
+    }
+
+    @Test
+    @DisplayName("A content of the app's own class or a subclass of LangChain4j's (stored, every later read failed), and attributes LangChain4j's JSON cannot write (an Instant, a bare Object), are refused naming messages[i] before any write")
+    void contentsOfOtherClassesAndUnwritableAttributesAreRefused() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        store.updateMessages("own", List.of(hi));
+        List<ChatMessage> odd = List.of(
+                UserMessage.from(List.of(TextContent.from("a"), new AppContent("b"))),
+                UserMessage.from(List.of(new TextContent("sub") { })),
+                ToolExecutionResultMessage.builder().id("1").toolName("f").contents(List.of(new AppContent("b"))).build(),
+                AiMessage.builder().text("x").attributes(java.util.Map.of("at", java.time.Instant.EPOCH)).build(),
+                CustomMessage.from(java.util.Map.of("o", new Object())));
+        for (ChatMessage m : odd) {
+            assertThatThrownBy(() -> store.updateMessages("own", List.of(hi, m)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[1]"));
+            assertThatThrownBy(() -> store.updateMessages("fresh", List.of(m)))
+                    .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("messages[0]"));
+        }
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("own")).containsExactly(hi);
+        Conversation c = tenant.conversations().requireByKey("own");
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        assertThat(tenant.conversations().getByKey("fresh")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("Messages whose LangChain4j JSON passes Jackson's default read limits (a 16 MB PDF: over 20 million characters of base64; a 1,500-digit number in an attribute) are stored and read back exactly, by the writing store and a fresh one")
+    void messagesBeyondJacksonsDefaultReadLimitsRoundTrip() {
+        byte[] pdf = new byte[16 << 20];
+        new java.util.Random(7).nextBytes(pdf);
+        List<ChatMessage> messages = List.of(
+                UserMessage.from(TextContent.from("summarise this"), PdfFileContent.from(PdfFile.builder()
+                        .base64Data(Base64.getEncoder().encodeToString(pdf)).mimeType("application/pdf").build())),
+                AiMessage.builder().text("big").attributes(java.util.Map.of("n", new java.math.BigInteger("9".repeat(1500)))).build());
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        store.updateMessages("large", messages);
+        assertThat(store.getMessages("large")).isEqualTo(messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("large")).isEqualTo(messages);
+    }
+
+    @Test
+    @DisplayName("A memory whose conversation the app archived is reopened by its next write; one the app closed is read as before, but refuses writes (ConflictException on conversationId, nothing stored) until deleteMessages frees the id")
+    void archivedAndClosedConversations() {
+        AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+        UserMessage hi = UserMessage.from("hi");
+        AiMessage hello = AiMessage.from("hello");
+        for (String id : List.of("archived", "closed")) {
+            store.updateMessages(id, List.of(hi));
+        }
+        Conversation archived = tenant.conversations().archive(tenant.conversations().requireByKey("archived").id());
+        store.updateMessages("archived", List.of(hi, hello));
+        assertThat(store.getMessages("archived")).containsExactly(hi, hello);
+        assertThat(tenant.conversations().require(archived.id()).status()).isEqualTo(dev.atlas.conversation.ConversationStatus.OPEN);
+
+        Conversation closed = tenant.conversations().close(tenant.conversations().requireByKey("closed").id());
+        assertThat(store.getMessages("closed")).containsExactly(hi);
+        assertThatThrownBy(() -> store.updateMessages("closed", List.of(hi, hello)))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("conversationId"));
+        assertThat(store.getMessages("closed")).containsExactly(hi);
+        assertThat(tenant.conversations().messages(closed.id(), 0, 10)).extracting(Message::content).containsExactly("hi");
+        // Closed is final: deleteMessages (ChatMemory.clear()) frees the id, and the next write starts a new conversation.
+        store.deleteMessages("closed");
+        store.updateMessages("closed", List.of(hi, hello));
+        assertThat(store.getMessages("closed")).containsExactly(hi, hello);
+        assertThat(tenant.conversations().requireByKey("closed").id()).isNotEqualTo(closed.id());
+    }
+
+    @Test
+    @DisplayName("Random window operations (adds of repeated texts, changed system messages, tool rounds, ChatMemory.set with picked, repeated and new messages, clear) on MessageWindowChatMemory: after every one the window equals InMemoryChatMemoryStore's, read by the writing store and a fresh one")
+    void randomWindowOperationsMatchInMemoryStore() {
+        String[] words = {"ok", "yes", "hi"};
+        for (int seed = 1; seed <= 12; seed++) {
+            java.util.Random random = new java.util.Random(seed);
+            String id = "random-" + seed;
+            AtlasChatMemoryStore store = AtlasChatMemoryStore.of(tenant);
+            dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore reference = new dev.langchain4j.store.memory.chat.InMemoryChatMemoryStore();
+            int max = 1 + random.nextInt(6);
+            dev.langchain4j.memory.ChatMemory atlasMemory = dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id)
+                    .maxMessages(max).chatMemoryStore(store).build();
+            dev.langchain4j.memory.ChatMemory referenceMemory = dev.langchain4j.memory.chat.MessageWindowChatMemory.builder().id(id)
+                    .maxMessages(max).chatMemoryStore(reference).build();
+            for (int step = 0; step < 40; step++) {
+                int op = random.nextInt(9);
+                String w = words[random.nextInt(words.length)];
+                List<ChatMessage> add = new ArrayList<>();
+                switch (op) {
+                    case 0, 1, 2 -> add.add(UserMessage.from(w));
+                    case 3, 4 -> add.add(AiMessage.from(w));
+                    case 5 -> add.add(dev.langchain4j.data.message.SystemMessage.from("system " + random.nextInt(2)));
+                    case 6 -> {
+                        String call = "call " + random.nextInt(2);
+                        add.add(AiMessage.from(ToolExecutionRequest.builder().id(call).name("f").arguments("{}").build()));
+                        add.add(ToolExecutionResultMessage.from(call, "f", w));
+                    }
+                    case 7 -> {
+                        List<ChatMessage> held = store.getMessages(id);
+                        List<ChatMessage> heldReference = reference.getMessages(id);
+                        List<ChatMessage> set = new ArrayList<>();
+                        List<ChatMessage> setReference = new ArrayList<>();
+                        for (int n = random.nextInt(held.size() + 2); n > 0; n--) {
+                            int i = held.isEmpty() ? -1 : random.nextInt(held.size() + 1) - 1;
+                            set.add(i < 0 ? UserMessage.from(w) : held.get(i));
+                            setReference.add(i < 0 ? UserMessage.from(w) : heldReference.get(i));
+                        }
+                        atlasMemory.set(set);
+                        referenceMemory.set(setReference);
+                    }
+                    default -> {
+                        atlasMemory.clear();
+                        referenceMemory.clear();
+                    }
+                }
+                for (ChatMessage m : add) {
+                    atlasMemory.add(m);
+                    referenceMemory.add(m);
+                }
+                assertThat(store.getMessages(id)).as("seed %d step %d", seed, step).isEqualTo(reference.getMessages(id));
+                assertThat(AtlasChatMemoryStore.of(tenant).getMessages(id)).as("fresh, seed %d step %d", seed, step)
+                        .isEqualTo(reference.getMessages(id));
+            }
         }
     }
 
