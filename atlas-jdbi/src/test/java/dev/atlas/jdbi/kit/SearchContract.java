@@ -743,6 +743,31 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("equal semantic scores are ordered by id whatever order the vectors were stored in: the k returned are the"
+            + " smallest ids, the same on every database and index")
+    void semanticTiesStoredInReverseIdOrder() {
+        // Vectors stored in id order lie in id order in the table, so a scan that kept ties in
+        // table order looked right; stored newest id first, it returned the largest ids (pgvector:
+        // the index's LIMIT k kept whichever tied rows it met first).
+        List<UUID> byId = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byId.add(memories.create(NewMemory.fact(ALICE, "twin " + i)).id());
+        }
+        byId.sort(Comparator.comparing(UUID::toString));
+        for (int i = byId.size() - 1; i >= 0; i--) {
+            search.upsertVector(SearchTarget.MEMORY, byId.get(i), MODEL, new float[] {3, 4, 0});
+        }
+        for (int i = 0; i < 5; i++) {
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "far " + i)).id(), MODEL, new float[] {0, 0, 1});
+        }
+        for (int k : new int[] {1, 3, 10, 39, 40}) {
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0.6f, 0.8f, 0}).k(k));
+            assertThat(ids(hits)).as("k=" + k).containsExactlyElementsOf(byId.subList(0, k));
+            assertThat(hits).allSatisfy(h -> assertThat(h.score()).isEqualTo(1.0));
+        }
+    }
+
+    @Test
     @DisplayName("semantic scores stay within [-1, 1]: a vector queried with itself scores at most 1, with its negation at least -1")
     void semanticScoresWithinRange() {
         // The query is scaled to unit length in float32, so the computed cosine of a vector with
