@@ -893,6 +893,30 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message's vector of its old text never answers after an edit: not when the edit comes from an instance whose clock"
+            + " runs behind the vector's writer, nor in the vector's own microsecond")
+    void editFromLaggingClockLeavesNoStaleVector() {
+        // A vector counted unless older than the edit, by the two writers' clocks: an edit stamped
+        // an hour behind (or in the same microsecond) left the old text's vector answering.
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        clock.advanceMicros(1);
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        ConversationStore lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1)))))
+                .tenant("acme").conversations();
+        lagging.edit(m.id(), "after");
+        SemanticQuery query = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0});
+        assertThat(search.similar(query)).isEmpty();
+        Message n = conversations.append(c.id(), NewMessage.user("one"));
+        search.upsertVector(SearchTarget.MESSAGE, n.id(), MODEL, new float[] {1, 0});
+        conversations.edit(n.id(), "two");
+        assertThat(search.similar(query)).isEmpty();
+        // A vector stored after the edit counts, whichever instance stores it.
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
+        assertThat(ids(search.similar(query))).containsExactly(m.id());
+    }
+
+    @Test
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
