@@ -917,6 +917,25 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an asset vector naming another tenant's, a deleted or an unknown conversation is NotFoundException on conversationId,"
+            + " revealing nothing, and stores nothing")
+    void assetVectorOfForeignConversation() {
+        UUID mine = asset();
+        Conversation gone = convo(ALICE);
+        conversations.delete(gone.id());
+        UUID theirs = atlas.tenant("globex").conversations().create(NewConversation.of(ALICE, "support")).id();
+        for (UUID conversation : List.of(theirs, gone.id(), UUID.randomUUID())) {
+            assertThatThrownBy(() -> search.upsertAssetVector(mine, conversation, MODEL, new float[] {1, 0}))
+                    .isInstanceOfSatisfying(NotFoundException.class, e -> {
+                        assertThat(e.field()).contains("conversationId");
+                        assertThat(e.getMessage()).isEqualTo("conversationId: conversation " + conversation + " not found");
+                    });
+        }
+        assertThat(search.dimension(MODEL)).isZero();
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}))).isEmpty();
+    }
+
+    @Test
     @DisplayName("asset vectors are filtered by the conversation they were stored with")
     void assetVectors() {
         Conversation c = convo(ALICE);
