@@ -337,6 +337,30 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("updates and deletes from a second instance whose clock runs an hour behind are seen by the next search of the first:"
+            + " never the old text, its snippet or its vector")
+    void laggingInstanceChangesAreSeenAtOnce() {
+        Atlas lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1)))));
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("parcel lost in Lyon"));
+        search.text(TextQuery.memories("tea")); // the first instance has searched (and cached) before the changes
+        search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}));
+        lagging.tenant("acme").memories().update(m.id(), MemoryPatch.content("likes black coffee"));
+        lagging.tenant("acme").conversations().edit(msg.id(), "parcel found in Paris");
+        assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("coffee"))).extracting(SearchHit::snippet).containsExactly("likes black [coffee]");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+        assertThat(search.text(TextQuery.messages("Lyon"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("parcel"))).extracting(SearchHit::snippet).containsExactly("[parcel] found in Paris");
+        lagging.tenant("acme").memories().delete(m.id());
+        lagging.tenant("acme").conversations().deleteMessage(msg.id());
+        assertThat(search.text(TextQuery.memories("coffee"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("parcel"))).isEmpty();
+    }
+
+    @Test
     @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error")
     void hostileQueries() {
         Conversation c = convo(ALICE);
