@@ -678,6 +678,28 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isZero();
     }
 
+    @Test
+    @DisplayName("a content change by a writer that does not know the search column (an Atlas before V8 during a rolling upgrade,"
+            + " plain SQL) is searched by its new words, never its old ones")
+    void contentChangedWithoutSearchColumnIsReindexed() throws SQLException {
+        // Such a write kept the row's previous search column: the old words found the row, the new ones did not.
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("parcel lost in Lyon"));
+        Message same = conversations.append(c.id(), NewMessage.user("hello!"));
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        try (Connection conn = database.dataSource().getConnection()) {
+            insert(conn, pg, "UPDATE atlas_memories SET content = ? WHERE tenant_id = 'acme' AND id = ?", "likes black coffee", m.id());
+            insert(conn, pg, "UPDATE atlas_messages SET content = ? WHERE tenant_id = 'acme' AND id = ?", "parcel found in Paris", msg.id());
+        }
+        conversations.edit(same.id(), "hello?"); // Atlas's own write, same terms: found as before
+        assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("coffee"))).extracting(SearchHit::snippet).containsExactly("likes black [coffee]");
+        assertThat(search.text(TextQuery.messages("Lyon"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("Paris"))).extracting(SearchHit::snippet).containsExactly("parcel found in [Paris]");
+        assertThat(search.text(TextQuery.messages("hello"))).extracting(SearchHit::snippet).containsExactly("[hello]?");
+    }
+
     private static void insert(Connection c, boolean pg, String sql, Object... values) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < values.length; i++) {
