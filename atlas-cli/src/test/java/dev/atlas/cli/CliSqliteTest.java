@@ -103,7 +103,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  19 (up to date)
+                Schema version:  20 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS

@@ -109,11 +109,11 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", missing.toString(), "migrate").exitCode()).isZero();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '18.5', description = 'renamed', script = 'V18_5__renamed.sql'"
-                    + " WHERE version = '19'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '19.5', description = 'renamed', script = 'V19_5__renamed.sql'"
+                    + " WHERE version = '20'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  18.5 (1 pending, latest 19)\n");
+        assertThat(behind.out()).contains("Schema version:  19.5 (1 pending, latest 20)\n");
     }
 
     @Test
