@@ -421,7 +421,8 @@ public interface ConversationStore {
     long unreadCount(UUID conversationId);
 
     /**
-     * Replaces the content, keeping the previous content in the audit trail.
+     * Replaces the content, keeping the previous content in the audit trail. The message's
+     * vectors are deleted with the old content (store new ones for the new text).
      *
      * @param messageId the message's id
      * @param content the content

@@ -73,7 +73,7 @@ public interface Search {
      * @param conversationId the conversation's id, or {@code null}
      * @param model the model key
      * @param vector the embedding
-     * @throws NotFoundException for an unknown, deleted or other tenant's asset or conversation
+     * @throws NotFoundException naming {@code assetId} or {@code conversationId} for an unknown, deleted or other tenant's asset or conversation
      */
     void upsertAssetVector(UUID assetId, @Nullable UUID conversationId, String model, float[] vector);
 

@@ -59,6 +59,44 @@ class PgvectorSearchTest extends SearchContract {
     }
 
     @Test
+    @DisplayName("rows the index scan gives up before reaching are still found: another tenant's (or a filter's) many nearer"
+            + " vectors never hide a tenant's own, nor change its answer")
+    void nearerRowsOfOthersHideNothing() throws SQLException {
+        // One HNSW index serves every tenant of a model; an iterative scan stops after
+        // hnsw.max_scan_tuples index rows (20,000 by default), so a tenant whose rows lay behind
+        // that many nearer rows of other tenants (or rows its filter rejects) got fewer than k
+        // hits, none at all here. The limit is lowered and sequential scans and sorts are off (so the
+        // planner orders by the index) so that a few hundred rows play the part of tens of thousands.
+        Memory mine = memories.create(NewMemory.fact(Owner.user("alice"), "mine"));
+        Memory bobs = memories.create(NewMemory.fact(Owner.user("bob"), "bob's"));
+        search.upsertVector(SearchTarget.MEMORY, mine.id(), "pgv-crowd", new float[] {0, 1, 0, 0});
+        search.upsertVector(SearchTarget.MEMORY, bobs.id(), "pgv-crowd", new float[] {0, 0, 1, 0});
+        dev.atlas.memory.MemoryStore theirs = atlas.tenant("globex").memories();
+        for (int i = 0; i < 150; i++) {
+            UUID id = theirs.create(NewMemory.fact(Owner.user("alice"), "theirs " + i)).id();
+            other.upsertVector(SearchTarget.MEMORY, id, "pgv-crowd", new float[] {1, i / 1000f, 0, 0});
+            UUID own = memories.create(NewMemory.fact(Owner.user("alice"), "near " + i)).id();
+            search.upsertVector(SearchTarget.MEMORY, own, "pgv-crowd", new float[] {1, 0, i / 1000f, 0});
+        }
+        try (Connection c = database.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET hnsw.max_scan_tuples = 50");
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET enable_seqscan = off");
+            s.execute("ALTER DATABASE " + c.getCatalog() + " SET enable_sort = off");
+            s.execute("ANALYZE atlas_vectors");
+        }
+        dev.atlas.search.Search fresh = reopen(b -> b).tenant("acme").search(); // new sessions take the settings
+        SemanticQuery query = SemanticQuery.of(SearchTarget.MEMORY, "pgv-crowd", new float[] {1, 0, 0, 0});
+        List<SearchHit> byOwner = fresh.similar(query.k(3).filter(dev.atlas.search.SearchFilter.none().owner(Owner.user("bob"))));
+        assertThat(ids(byOwner)).containsExactly(bobs.id());
+        assertThat(byOwner.get(0).score()).isEqualTo(0.0);
+        Memory lone = atlas.tenant("initech").memories().create(NewMemory.fact(Owner.user("alice"), "lone"));
+        atlas.tenant("initech").search().upsertVector(SearchTarget.MEMORY, lone.id(), "pgv-crowd", new float[] {-1, 0, 0, 0});
+        List<SearchHit> alone = reopen(b -> b).tenant("initech").search().similar(query.k(2));
+        assertThat(ids(alone)).containsExactly(lone.id());
+        assertThat(alone.get(0).score()).isEqualTo(-1.0);
+    }
+
+    @Test
     @DisplayName("each (model, dimension) gets its own valid HNSW index with the configured m and ef_construction, even for models whose"
             + " names hashed alike before")
     void indexNamesDoNotCollide() throws SQLException {
@@ -99,7 +137,9 @@ class PgvectorSearchTest extends SearchContract {
                     + " '{}'::jsonb, 0.5, 1, now(), now() FROM generate_series(1, " + bulk + ") g");
             s.executeUpdate("INSERT INTO atlas_vectors (tenant_id, id, target_type, target_id, model, dimension, vector, created_at,"
                     + " updated_at, embedding) SELECT 'acme', md5('v' || g)::uuid, 'memory', md5(g::text)::uuid, 'pgv-scan', 4,"
-                    + " decode('000080bf000000000000000000000000', 'hex'), now(), now(),"
+                    // Distinct stored vectors (-1, 1 + g ulp, 0, 0): equal scores at the k-th hit would make the search exact.
+                    + " decode('000080bf' || lpad(to_hex(g % 256), 2, '0') || lpad(to_hex(g / 256), 2, '0') || '803f0000000000000000', 'hex'),"
+                    + " now(), now(),"
                     + " ('[' || (-1 - random()) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ',' || (random() - 0.5) || ']')::vector"
                     + " FROM generate_series(1, " + bulk + ") g");
         }

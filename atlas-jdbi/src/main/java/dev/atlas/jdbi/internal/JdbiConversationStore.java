@@ -1098,6 +1098,9 @@ public final class JdbiConversationStore implements ConversationStore {
             Instant now = db.now();
             Message edited = sql.on(h, mq.edit).bind("id", messageId).bind("content", content)
                     .bind("searchText", SearchText.index(content)).bind("now", now).one(messages);
+            // Its vectors describe the old text. Told apart by time (stored before the edit), they
+            // answered when this instance's clock ran behind their writer's, or shared its microsecond.
+            sql.on(h, mq.deleteVectors).bind("id", messageId).update();
             // Marked under the conversation's lock: a re-send finds what was first sent by this
             // mark, not by time, which a clock stepped back between edits would reorder.
             Map<String, Object> details = current.editedAt() == null

@@ -177,7 +177,7 @@ public final class JdbiSearch implements Search {
                         throw new NotFoundException("asset", id, "assetId");
                     }
                     if (assetConversation != null && !sql.on(h, q.conversationLive).bind("id", assetConversation).exists()) {
-                        throw new NotFoundException("conversation", assetConversation);
+                        throw new NotFoundException("conversation", assetConversation, "conversationId");
                     }
                     yield assetConversation;
                 }

@@ -71,6 +71,8 @@ final class MessageSql {
     final Statement markAllRead;
     final Statement unread;
     final Statement edit;
+    /** An edit's removal of the message's vectors: they describe the old text. */
+    final Statement deleteVectors;
     final Statement delete;
     final Statement events;
     final Statement eventsAfter;
@@ -163,6 +165,8 @@ final class MessageSql {
         unread = c.sql("messages.unread", "SELECT COUNT(*) FROM <p>messages" + unreadActive);
         edit = c.sql("messages.edit", "UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = :now,"
                 + " updated_at = :now WHERE tenant_id = :t AND id = :id" + RETURNING);
+        deleteVectors = c.sql("messages.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'message'"
+                + " AND target_id = :id");
         delete = c.sql("messages.delete", "UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id");
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");

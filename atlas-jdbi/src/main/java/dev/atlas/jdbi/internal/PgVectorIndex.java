@@ -36,6 +36,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *       statement (one snapshot), takes every candidate row that has none (stored in exact mode,
  *       bulk-inserted, or not yet back-filled); all are scored exactly from the stored bytes in
  *       double precision and merged. No vector is invisible.</li>
+ *   <li>The index is asked for k + 1 rows: fewer (a tenant's rows hidden behind other tenants'
+ *       nearer ones past {@code hnsw.max_scan_tuples}, or a filter rejecting them), or a tie between
+ *       the k-th and the next, and the search runs exactly instead.</li>
  *   <li>Vectors stored before pgvector was installed get their embedding on a background thread
  *       started when Atlas first uses the index, tenant by tenant, 500 rows per transaction;
  *       searches meanwhile score them exactly.</li>
@@ -217,25 +220,43 @@ public final class PgVectorIndex implements VectorIndex {
         // reject many index hits still return k rows in distance order. set_config accepts the
         // names on older versions too, where they are inert.
         sql.on(h, q.settings).bind("ef", String.valueOf(Math.min(1000, Math.max(settings.efSearch(), 2 * k)))).one(Sql.STRING);
-        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector " + c.fromWhere();
+        String columns = "SELECT v.target_id AS target_id, " + c.conversationExpr() + " AS conv, v.vector AS vector, %d AS unembedded "
+                + c.fromWhere();
         // The model literal repeats the bound filter so the planner can prove the partial index applies.
         // One statement, so one snapshot: a row back-filled meanwhile is in exactly one branch.
-        String text = "(" + columns + " AND v.model = " + quote(model) + " AND v.dimension = " + d + " AND v.embedding IS NOT NULL"
-                + " ORDER BY (v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + "))) LIMIT " + k + ")"
-                + " UNION ALL (" + columns + " AND v.embedding IS NULL)";
+        String text = "(" + columns.formatted(0) + " AND v.model = " + quote(model) + " AND v.dimension = " + d
+                + " AND v.embedding IS NOT NULL ORDER BY (v.embedding::vector(" + d + ") <=> CAST(:qv AS vector(" + d + "))) LIMIT "
+                + (k + 1) + ") UNION ALL (" + columns.formatted(1) + " AND v.embedding IS NULL)";
         // The index only ranks; scores are computed in double from the stored bytes, as exact
         // search does, so both indexes report the same score for the same pair of vectors.
         ExactVectorIndex.TopK top = new ExactVectorIndex.TopK(k);
+        List<Ranked> ranked = new java.util.ArrayList<>(k + 1); // the index's rows
         double qq = Vectors.squaredNorm(query);
         c.call(sql, h, "search.nearest.hnsw", text).bind("qv", embedding(query)).fetchSize(1000).forEach((rs, ctx) -> {
             double score = ExactVectorIndex.cosine(query, qq, rs.getBytes(3));
-            if (top.accepts(score)) {
+            if (rs.getInt(4) == 0) {
+                ranked.add(new Ranked(score, rs.getString(1), rs.getString(2)));
+            } else if (top.accepts(score)) {
                 top.add(score, rs.getString(1), rs.getString(2));
             }
             return null;
         }, x -> { });
+        ranked.sort(java.util.Comparator.comparingDouble(Ranked::score).reversed().thenComparing(Ranked::id));
+        // Exact instead when the index's k + 1 rows cannot settle the answer: fewer came back (the
+        // tenant and filter have no more, or the scan gave up after hnsw.max_scan_tuples nearer rows
+        // of other tenants or rejected by the filter, which would hide this tenant's rows), or the
+        // k-th ties with the next (tied rows beyond the LIMIT, in whatever order the index met
+        // them, would decide which ids come back; among equal scores the smaller ids must).
+        if (ranked.size() <= k || ranked.get(k - 1).score() == ranked.get(k).score()) {
+            return EXACT.nearest(sql, h, target, c, model, query, k);
+        }
+        for (Ranked r : ranked.subList(0, k)) {
+            top.add(r.score(), r.id(), r.conversation());
+        }
         return top.hits(target);
     }
+
+    private record Ranked(double score, String id, String conversation) {}
 
     /** 64 bits of SHA-256 over model and dimension, in hex: distinct models get distinct index names. */
     static String indexKey(String model, int dimension) {

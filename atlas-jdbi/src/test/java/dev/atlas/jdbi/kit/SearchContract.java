@@ -337,6 +337,30 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("updates and deletes from a second instance whose clock runs an hour behind are seen by the next search of the first:"
+            + " never the old text, its snippet or its vector")
+    void laggingInstanceChangesAreSeenAtOnce() {
+        Atlas lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1)))));
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 0});
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("parcel lost in Lyon"));
+        search.text(TextQuery.memories("tea")); // the first instance has searched (and cached) before the changes
+        search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}));
+        lagging.tenant("acme").memories().update(m.id(), MemoryPatch.content("likes black coffee"));
+        lagging.tenant("acme").conversations().edit(msg.id(), "parcel found in Paris");
+        assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("coffee"))).extracting(SearchHit::snippet).containsExactly("likes black [coffee]");
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}))).isEmpty();
+        assertThat(search.text(TextQuery.messages("Lyon"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("parcel"))).extracting(SearchHit::snippet).containsExactly("[parcel] found in Paris");
+        lagging.tenant("acme").memories().delete(m.id());
+        lagging.tenant("acme").conversations().deleteMessage(msg.id());
+        assertThat(search.text(TextQuery.memories("coffee"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("parcel"))).isEmpty();
+    }
+
+    @Test
     @DisplayName("any query string is safe: quotes, operators and punctuation never cause an error")
     void hostileQueries() {
         Conversation c = convo(ALICE);
@@ -654,6 +678,28 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isZero();
     }
 
+    @Test
+    @DisplayName("a content change by a writer that does not know the search column (an Atlas before V8 during a rolling upgrade,"
+            + " plain SQL) is searched by its new words, never its old ones")
+    void contentChangedWithoutSearchColumnIsReindexed() throws SQLException {
+        // Such a write kept the row's previous search column: the old words found the row, the new ones did not.
+        Memory m = memories.create(NewMemory.fact(ALICE, "likes green tea"));
+        Conversation c = convo(ALICE);
+        Message msg = conversations.append(c.id(), NewMessage.user("parcel lost in Lyon"));
+        Message same = conversations.append(c.id(), NewMessage.user("hello!"));
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        try (Connection conn = database.dataSource().getConnection()) {
+            insert(conn, pg, "UPDATE atlas_memories SET content = ? WHERE tenant_id = 'acme' AND id = ?", "likes black coffee", m.id());
+            insert(conn, pg, "UPDATE atlas_messages SET content = ? WHERE tenant_id = 'acme' AND id = ?", "parcel found in Paris", msg.id());
+        }
+        conversations.edit(same.id(), "hello?"); // Atlas's own write, same terms: found as before
+        assertThat(search.text(TextQuery.memories("tea"))).isEmpty();
+        assertThat(search.text(TextQuery.memories("coffee"))).extracting(SearchHit::snippet).containsExactly("likes black [coffee]");
+        assertThat(search.text(TextQuery.messages("Lyon"))).isEmpty();
+        assertThat(search.text(TextQuery.messages("Paris"))).extracting(SearchHit::snippet).containsExactly("parcel found in [Paris]");
+        assertThat(search.text(TextQuery.messages("hello"))).extracting(SearchHit::snippet).containsExactly("[hello]?");
+    }
+
     private static void insert(Connection c, boolean pg, String sql, Object... values) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < values.length; i++) {
@@ -740,6 +786,31 @@ public abstract class SearchContract extends AtlasContract {
         List<SearchHit> filtered = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {3, 4, 0}).k(4)
                 .filter(SearchFilter.none().owner(BOB)));
         assertThat(ids(filtered)).containsExactlyElementsOf(bobs.subList(0, 4));
+    }
+
+    @Test
+    @DisplayName("equal semantic scores are ordered by id whatever order the vectors were stored in: the k returned are the"
+            + " smallest ids, the same on every database and index")
+    void semanticTiesStoredInReverseIdOrder() {
+        // Vectors stored in id order lie in id order in the table, so a scan that kept ties in
+        // table order looked right; stored newest id first, it returned the largest ids (pgvector:
+        // the index's LIMIT k kept whichever tied rows it met first).
+        List<UUID> byId = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            byId.add(memories.create(NewMemory.fact(ALICE, "twin " + i)).id());
+        }
+        byId.sort(Comparator.comparing(UUID::toString));
+        for (int i = byId.size() - 1; i >= 0; i--) {
+            search.upsertVector(SearchTarget.MEMORY, byId.get(i), MODEL, new float[] {3, 4, 0});
+        }
+        for (int i = 0; i < 5; i++) {
+            search.upsertVector(SearchTarget.MEMORY, memories.create(NewMemory.fact(ALICE, "far " + i)).id(), MODEL, new float[] {0, 0, 1});
+        }
+        for (int k : new int[] {1, 3, 10, 39, 40}) {
+            List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {0.6f, 0.8f, 0}).k(k));
+            assertThat(ids(hits)).as("k=" + k).containsExactlyElementsOf(byId.subList(0, k));
+            assertThat(hits).allSatisfy(h -> assertThat(h.score()).isEqualTo(1.0));
+        }
     }
 
     @Test
@@ -865,6 +936,49 @@ public abstract class SearchContract extends AtlasContract {
         lagging.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
         assertThat(ids(lagging.similar(SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0})))).containsExactly(m.id());
+    }
+
+    @Test
+    @DisplayName("a message's vector of its old text never answers after an edit: not when the edit comes from an instance whose clock"
+            + " runs behind the vector's writer, nor in the vector's own microsecond")
+    void editFromLaggingClockLeavesNoStaleVector() {
+        // A vector counted unless older than the edit, by the two writers' clocks: an edit stamped
+        // an hour behind (or in the same microsecond) left the old text's vector answering.
+        Conversation c = convo(ALICE);
+        Message m = conversations.append(c.id(), NewMessage.user("before"));
+        clock.advanceMicros(1);
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {1, 0});
+        ConversationStore lagging = reopen(b -> b.clock(new MutableClock(clock.instant().minus(java.time.Duration.ofHours(1)))))
+                .tenant("acme").conversations();
+        lagging.edit(m.id(), "after");
+        SemanticQuery query = SemanticQuery.of(SearchTarget.MESSAGE, MODEL, new float[] {1, 0});
+        assertThat(search.similar(query)).isEmpty();
+        Message n = conversations.append(c.id(), NewMessage.user("one"));
+        search.upsertVector(SearchTarget.MESSAGE, n.id(), MODEL, new float[] {1, 0});
+        conversations.edit(n.id(), "two");
+        assertThat(search.similar(query)).isEmpty();
+        // A vector stored after the edit counts, whichever instance stores it.
+        search.upsertVector(SearchTarget.MESSAGE, m.id(), MODEL, new float[] {0, 1});
+        assertThat(ids(search.similar(query))).containsExactly(m.id());
+    }
+
+    @Test
+    @DisplayName("an asset vector naming another tenant's, a deleted or an unknown conversation is NotFoundException on conversationId,"
+            + " revealing nothing, and stores nothing")
+    void assetVectorOfForeignConversation() {
+        UUID mine = asset();
+        Conversation gone = convo(ALICE);
+        conversations.delete(gone.id());
+        UUID theirs = atlas.tenant("globex").conversations().create(NewConversation.of(ALICE, "support")).id();
+        for (UUID conversation : List.of(theirs, gone.id(), UUID.randomUUID())) {
+            assertThatThrownBy(() -> search.upsertAssetVector(mine, conversation, MODEL, new float[] {1, 0}))
+                    .isInstanceOfSatisfying(NotFoundException.class, e -> {
+                        assertThat(e.field()).contains("conversationId");
+                        assertThat(e.getMessage()).isEqualTo("conversationId: conversation " + conversation + " not found");
+                    });
+        }
+        assertThat(search.dimension(MODEL)).isZero();
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.ASSET, MODEL, new float[] {1, 0}))).isEmpty();
     }
 
     @Test
