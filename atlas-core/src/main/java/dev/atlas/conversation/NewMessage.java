@@ -322,7 +322,8 @@ public final class NewMessage {
     }
 
     /**
-     * Links the message to the execution (and optionally the step) that produced it.
+     * Links the message to the execution (and optionally the step) that produced it: an execution
+     * of the message's conversation, or of none (see {@link ConversationStore#append}).
      *
      * @param executionId the execution that produced it
      * @param stepId the execution step that produced it, or {@code null}
