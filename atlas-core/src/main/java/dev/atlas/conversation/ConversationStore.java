@@ -229,10 +229,7 @@ public interface ConversationStore {
      * {@link ConflictException} on {@code parentId} when {@link #canRetry} would say false: an
      * active user message already follows the parent. A first answer is accepted even then: a
      * question answered late follows the messages sent meanwhile. An execution and step, when
-     * given, must exist in this tenant and the step must belong to the execution; an execution of
-     * another conversation is refused with {@link dev.atlas.InvalidInputException} on
-     * {@code executionId} (its tool rounds would be replayed in this history), one without a
-     * conversation may be linked from any. The first
+     * given, must exist in this tenant and the step must belong to the execution. The first
      * user message titles an untitled conversation.
      *
      * @param conversationId the conversation's id

@@ -322,8 +322,7 @@ public final class NewMessage {
     }
 
     /**
-     * Links the message to the execution (and optionally the step) that produced it: an execution
-     * of the message's conversation, or of none (see {@link ConversationStore#append}).
+     * Links the message to the execution (and optionally the step) that produced it.
      *
      * @param executionId the execution that produced it
      * @param stepId the execution step that produced it, or {@code null}

@@ -578,7 +578,7 @@ public final class JdbiConversationStore implements ConversationStore {
      */
     private Message insertMessage(Handle h, UUID id, UUID conversationId, long seq, NewMessage m, String at, JsonDoc metadata,
                                   Instant now, boolean whileRunning) {
-        requireExecutionLinks(h, conversationId, m, at, whileRunning);
+        requireExecutionLinks(h, m, at, whileRunning);
         // An answer to a message of a hidden branch is stored hidden with it: it shows when that branch is switched back to.
         boolean active = true;
         if (m.parentId() != null) {
@@ -613,25 +613,19 @@ public final class JdbiConversationStore implements ConversationStore {
      * The execution and step a message links to exist in this tenant, and the step is the
      * execution's; {@code whileRunning}: the execution is processing.
      */
-    private void requireExecutionLinks(Handle h, UUID conversationId, NewMessage m, String at, boolean whileRunning) {
+    private void requireExecutionLinks(Handle h, NewMessage m, String at, boolean whileRunning) {
         if (m.executionId() == null) {
             return;
         }
         // One round trip for all: the step is joined within the execution's tenant.
-        ExecutionLink link = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
-                .optional((rs, ctx) -> new ExecutionLink(rs.getString("status"), db.dialect().uuid(rs, "conversation_id"),
-                        Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))))
+        Map.Entry<String, Optional<UUID>> link = sql.on(h, mq.executionOfStep).bind("execution", m.executionId()).bind("step", m.stepId())
+                .optional((rs, ctx) -> Map.entry(rs.getString("status"), Optional.ofNullable(db.dialect().uuid(rs, "execution_id"))))
                 .orElseThrow(() -> new NotFoundException("execution", m.executionId(), at + "executionId"));
-        // historyWithTools replays a linked execution's tool calls and results: another conversation's would leak into this one.
-        if (link.conversationId() != null && !link.conversationId().equals(conversationId)) {
-            throw new InvalidInputException(at + "executionId", "execution " + m.executionId()
-                    + " belongs to another conversation; link a message only to an execution of its own conversation or of none");
-        }
-        if (whileRunning && !ExecutionStatus.PROCESSING.toString().equals(link.status())) {
-            throw new ConflictException(at + "executionId", "execution " + m.executionId() + " is " + link.status()
+        if (whileRunning && !ExecutionStatus.PROCESSING.toString().equals(link.getKey())) {
+            throw new ConflictException(at + "executionId", "execution " + m.executionId() + " is " + link.getKey()
                     + "; a reply can only be recorded while it runs, so record it before complete, fail or cancel");
         }
-        Optional<UUID> stepExecution = link.stepExecution();
+        Optional<UUID> stepExecution = link.getValue();
         if (m.stepId() == null) {
             return;
         }
@@ -643,9 +637,6 @@ public final class JdbiConversationStore implements ConversationStore {
                     + ", not to executionId " + m.executionId());
         }
     }
-
-    /** An execution a message links to: its status, its conversation (or null) and the execution of the linked step, if any. */
-    private record ExecutionLink(String status, UUID conversationId, Optional<UUID> stepExecution) {}
 
     /**
      * The parent exists in this conversation, and answering it again is still allowed: a

@@ -137,7 +137,7 @@ final class MessageSql {
         // Share-locks the execution (PostgreSQL): a retention purge of it then either waits for the
         // append, and unlinks the message, or goes first, and the append finds no execution; a
         // finish likewise waits for a reply, or goes first and the reply reads the final status.
-        executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, e.conversation_id, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
+        executionOfStep = c.sql("messages.executionOfStep", "SELECT e.status, s.execution_id FROM <p>executions e LEFT JOIN <p>execution_steps s"
                 + " ON s.tenant_id = e.tenant_id AND s.id = :step WHERE e.tenant_id = :t AND e.id = :execution"
                 + (c.dialect().forShare().isEmpty() ? "" : " FOR SHARE OF e"));
         parent = c.sql("messages.parent", "SELECT conversation_id, sequence, is_active FROM <p>messages" + LIVE_BY_ID);

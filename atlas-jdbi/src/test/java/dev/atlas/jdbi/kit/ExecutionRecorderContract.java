@@ -1394,33 +1394,6 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
     }
 
-
-    @Test
-    @DisplayName("a message linked to an execution of another conversation (bob's tool results in alice's history) is refused naming executionId,"
-            + " in append and appendAll, and nothing is written; an execution without a conversation may be linked from any")
-    void messagesLinkOnlyToTheirConversationsExecutions() {
-        Conversation alice = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
-        Conversation bob = acme.conversations().create(NewConversation.of(Owner.user("bob"), "support"));
-        ExecutionHandle bobs = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(bob.id()));
-        StepHandle step = bobs.step();
-        step.toolCall("c1", "read_inbox", "{}").complete("bob's private mail");
-        step.finish(null, FinishReason.TOOL_CALLS);
-
-        assertField("executionId", () -> acme.conversations().append(alice.id(), NewMessage.assistant("x").execution(bobs.id(), step.id())));
-        assertField("executionId", () -> acme.conversations().append(alice.id(), NewMessage.assistant("x").execution(bobs.id(), null)));
-        assertField("messages[1].executionId", () -> acme.conversations().appendAll(alice.id(),
-                List.of(NewMessage.user("hi"), NewMessage.assistant("x").execution(bobs.id(), step.id()))));
-        assertThat(acme.conversations().history(alice.id())).isEmpty();
-        assertThat(recorder.historyWithTools(alice.id(), 10)).isEmpty();
-
-        ExecutionHandle loose = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
-        StepHandle looseStep = loose.step();
-        looseStep.finish("summary", FinishReason.STOP);
-        Message linked = acme.conversations().append(alice.id(), NewMessage.assistant("summary").execution(loose.id(), looseStep.id()));
-        assertThat(linked.executionId()).isEqualTo(loose.id());
-        Message own = bobs.reply(step, "done");
-        assertThat(own.conversationId()).isEqualTo(bob.id());
-    }
     // ---- seed capabilities (issue 15) ---------------------------------------------------
 
     @Test
