@@ -89,6 +89,8 @@ public interface ExecutionHandle {
 
     /**
      * Like {@link #reply(StepHandle, String)} for a message with more settings (parent, client id…).
+     * A retry with the same client id returns the stored reply; that client id on a reply of another
+     * execution or step fails with {@link dev.atlas.ConflictException} on {@code clientId}, nothing written.
      *
      * @param step the step
      * @param message the assistant message to append (its execution and step are set to this one)

@@ -13,8 +13,9 @@ package dev.atlas.execution;
  *   <li>it receives the records <b>as stored</b> (the values a read returns right after), with the id
  *       of the tenant they belong to;</li>
  *   <li>a write that failed or rolled back calls nothing;</li>
- *   <li>an exception thrown by a listener is logged (SLF4J, warn, with the exception) and swallowed:
- *       the recording and the other listeners go on as if it had returned.</li>
+ *   <li>an exception thrown by a listener, or its stack overflowing, is logged (SLF4J, warn, with the
+ *       exception) and swallowed: the recording and the other listeners go on as if it had returned
+ *       (only the JVM's own failures, such as {@link OutOfMemoryError}, propagate).</li>
  * </ul>
  * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
  * heavy work to another thread. {@link ExecutionRecorder#create} and {@link ExecutionRecorder#queue}

@@ -26,13 +26,16 @@ final class ExecutionEvents {
         return !listeners.isEmpty();
     }
 
-    /** Runs {@code event} on every listener; one that throws is logged and the others still run. */
+    /** Runs {@code event} on every listener; one that throws (its stack overflowing included) is logged and the others still run. */
     void fire(String event, Consumer<ExecutionListener> call) {
         for (ExecutionListener l : listeners) {
             try {
                 call.accept(l);
+            } catch (StackOverflowError e) {
+                // The listener's own recursion: its frames are unwound here, so it is a listener bug like any other.
+                LOG.warn("execution listener {} failed on {}", l, event, e);
             } catch (VirtualMachineError e) {
-                throw e;
+                throw e; // out of memory, an internal error: the JVM itself is in trouble
             } catch (Throwable e) {
                 // The data is committed: a failing observer must not turn a stored write into an error.
                 LOG.warn("execution listener {} failed on {}", l, event, e);

@@ -210,10 +210,17 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             throw new InvalidInputException("conversationId", "execution " + id + " has no conversation to reply in");
         }
         NewMessage linked = message.execution(id, s.id());
-        return locked(finishLock, () -> {
+        Message stored = locked(finishLock, () -> {
             requireUnfinished("a reply");
             return recorder.conversations.reply(execution.conversationId(), linked);
         });
+        // A clientId already used returns its message unchanged (nothing written): a reply of another
+        // execution or step is not this one's, so this reply was not recorded.
+        if (!id.equals(stored.executionId()) || !s.id().equals(stored.stepId())) {
+            throw new ConflictException("clientId", "'" + message.clientId() + "' was already used for message " + stored.id()
+                    + ", a reply of another execution or step; use a new clientId for this reply");
+        }
+        return stored;
     }
 
     @Override

@@ -241,6 +241,82 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(throwing.calls).isEqualTo(6);
     }
 
+    /** Recurses until its stack overflows on every event: a listener bug (a cyclic toString, say), not a broken JVM. */
+    private static final class Overflowing implements ExecutionListener {
+        final java.util.concurrent.atomic.AtomicInteger overflows = new java.util.concurrent.atomic.AtomicInteger();
+
+        private static long depth(long n) {
+            return depth(n + 1) + 1;
+        }
+
+        private void boom() {
+            try {
+                depth(0);
+            } catch (StackOverflowError e) {
+                overflows.incrementAndGet();
+                throw e;
+            }
+        }
+
+        @Override
+        public void started(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void stepFinished(String tenantId, ExecutionStep step) {
+            boom();
+        }
+
+        @Override
+        public void toolCallFinished(String tenantId, ToolCall toolCall) {
+            boom();
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void failed(String tenantId, Execution execution) {
+            boom();
+        }
+
+        @Override
+        public void cancelled(String tenantId, Execution execution) {
+            boom();
+        }
+    }
+
+    @Test
+    @DisplayName("a listener whose stack overflows on every event is logged like any listener that throws: the body runs, the call returns"
+            + " its value (or the body's own exception), the rows are stored and the next listener hears all")
+    void overflowingListenerDoesNotBreakRecording() throws Exception {
+        Overflowing overflowing = new Overflowing();
+        Recording after = new Recording();
+        var recorder = reopen(b -> b.clock(clock).executionListener(overflowing).executionListener(after)).tenant("acme").executions();
+        String answer = recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            StepHandle step = exec.step();
+            step.toolCall("call_1", "lookup", "{}").complete("{}");
+            step.finish("done", FinishReason.STOP);
+            return "done";
+        });
+        assertThat(answer).isEqualTo("done");
+        IOException boom = new IOException("provider timed out");
+        assertThatThrownBy(() -> recorder.record(ExecutionSpec.text("openai", "gpt-4o"), exec -> {
+            throw boom;
+        })).isSameAs(boom);
+        assertThat(recorder.recordAsync(ExecutionSpec.text("openai", "gpt-4o"),
+                exec -> java.util.concurrent.CompletableFuture.completedFuture("later")).get()).isEqualTo("later");
+
+        assertThat(recorder.list(dev.atlas.execution.ExecutionQuery.all()).items()).extracting(Execution::status)
+                .containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.FAILED, ExecutionStatus.COMPLETED);
+        assertThat(after.names()).containsExactly("started", "toolCallFinished", "stepFinished", "completed", "started", "failed",
+                "started", "completed");
+        assertThat(overflowing.overflows.get()).isEqualTo(8);
+    }
+
     @Test
     @DisplayName("a body that throws is heard as failed with the stored error; the caller gets its own exception")
     void failedExecutionIsHeard() {

@@ -298,6 +298,27 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a reply retried with its clientId returns the stored reply; the same clientId and content from another execution or step"
+            + " is a ConflictException on clientId, never a reply linked elsewhere, and nothing is written")
+    void replyClientIdIsBoundToItsExecutionAndStep() {
+        Conversation c = convo();
+        ExecutionHandle first = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle step = first.step();
+        Message stored = first.reply(step, NewMessage.assistant("It shipped.").clientId("turn-5"));
+        assertThat(first.reply(step, NewMessage.assistant("It shipped.").clientId("turn-5"))).isEqualTo(stored);
+
+        StepHandle later = first.step();
+        assertThatThrownBy(() -> first.reply(later, NewMessage.assistant("It shipped.").clientId("turn-5")))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
+        ExecutionHandle retry = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle retryStep = retry.step();
+        assertThatThrownBy(() -> retry.reply(retryStep, NewMessage.assistant("It shipped.").clientId("turn-5")))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientId"));
+        assertThat(acme.conversations().history(c.id())).containsExactly(stored);
+        assertThat(retry.reply(retryStep, NewMessage.assistant("It shipped.").clientId("turn-5b")).executionId()).isEqualTo(retry.id());
+    }
+
+    @Test
     @DisplayName("reply, metadata and the provider response id are refused once the execution finished, like usage: ConflictException on executionId, nothing written")
     void noReplyMetadataOrResponseIdAfterFinish() {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("u")));

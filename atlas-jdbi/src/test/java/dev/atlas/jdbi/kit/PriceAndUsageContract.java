@@ -307,6 +307,26 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a price with an extreme exponent (1e2147483647, 1e-2147483647, -1e2147483647, 1e999999) is refused naming its field with a short message; nothing is stored")
+    void pricesWithExtremeExponentsAreRefused() {
+        for (String hostile : List.of("1e2147483647", "1e-2147483647", "-1e2147483647", "1e999999", "1e-999999")) {
+            assertThatThrownBy(() -> ModelPrice.of("openai", "gpt-4o", hostile, "1", JAN))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> {
+                        assertThat(e.field()).isEqualTo("inputPerMillion");
+                        assertThat(e.getMessage()).hasSizeLessThan(300);
+                    });
+            assertThatThrownBy(() -> new ModelPrice("openai", "gpt-4o", BigDecimal.ONE, BigDecimal.ONE, new BigDecimal(hostile), null, JAN))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> {
+                        assertThat(e.field()).isEqualTo("cachedPerMillion");
+                        assertThat(e.getMessage()).hasSizeLessThan(300);
+                    });
+        }
+        // Ordinary refusals still show the value as written.
+        assertThatThrownBy(() -> ModelPrice.of("openai", "gpt-4o", "0.0000001", "1", JAN)).hasMessageContaining("0.0000001");
+        assertThat(prices.get("openai", "gpt-4o", JAN)).isEmpty();
+    }
+
+    @Test
     @DisplayName("adding a second price for the same instant is a conflict; history is never rewritten")
     void duplicatePrice() {
         standardPrices();
