@@ -86,7 +86,7 @@ public final class Db {
             // connection goes back as the pool configured it. A connection already inside the
             // application's transaction (a data source bound to it) is left as it is: switching
             // would commit the application's pending work, so Atlas's writes join that transaction.
-            if (!c.getAutoCommit() && !(dialect == Dialect.POSTGRESQL && PgSessions.inTransaction(c))) {
+            if (!c.getAutoCommit() && !inApplicationTransaction(c)) {
                 c.setAutoCommit(true);
                 reset = true;
             }
@@ -120,6 +120,26 @@ public final class Db {
             }
         }
         return h;
+    }
+
+    /**
+     * Set for a supplied PostgreSQL pool whose connections come in auto-commit mode: one handed out
+     * with auto-commit off was switched by the application's transaction manager (Spring's
+     * {@code DataSourceTransactionManager} through a {@code TransactionAwareDataSourceProxy}), even
+     * before that transaction ran a statement, when pgjdbc still reports it idle.
+     */
+    private volatile boolean autoCommitOffIsApplications;
+
+    public void autoCommitOffIsApplications() {
+        this.autoCommitOffIsApplications = true;
+    }
+
+    /**
+     * Whether {@code c} (auto-commit off) belongs to the application's open transaction, which
+     * Atlas's statements join: PostgreSQL only (a shared SQLite file has one writer).
+     */
+    boolean inApplicationTransaction(Connection c) {
+        return dialect == Dialect.POSTGRESQL && (autoCommitOffIsApplications || PgSessions.inTransaction(c));
     }
 
     /**
