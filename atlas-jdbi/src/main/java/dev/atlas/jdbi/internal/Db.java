@@ -404,7 +404,9 @@ public final class Db {
                 if (hook != null) {
                     hook.accept(h);
                 }
-                return transaction ? h.inTransaction(work) : work.withHandle(h);
+                // Inside the application's transaction (auto-commit left off) even one statement
+                // runs under inTransaction's savepoint: its failure must not abort that transaction.
+                return transaction || !autoCommit(h) ? h.inTransaction(work) : work.withHandle(h);
             }
         } catch (AtlasException e) {
             throw e;
@@ -416,6 +418,14 @@ public final class Db {
                 throw dangling.get();
             }
             throw translate(e);
+        }
+    }
+
+    private static boolean autoCommit(Handle h) {
+        try {
+            return h.getConnection().getAutoCommit();
+        } catch (SQLException e) {
+            throw new SqlFailure("could not read a connection's auto-commit mode: " + e.getMessage(), e, true);
         }
     }
 
@@ -473,10 +483,16 @@ public final class Db {
      */
     public <T> T readConsistent(HandleCallback<T> work) {
         if (dialect == Dialect.POSTGRESQL) {
-            return read(h -> h.inTransaction(t -> {
-                control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                return work.withHandle(t);
-            }));
+            return read(h -> {
+                if (!autoCommit(h)) {
+                    // The application's transaction: its snapshot rules, and it must stay writable.
+                    return work.withHandle(h);
+                }
+                return h.inTransaction(t -> {
+                    control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                    return work.withHandle(t);
+                });
+            });
         }
         return read(h -> {
             control(h, "BEGIN DEFERRED");

@@ -114,4 +114,32 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
             assertThat(before).isNotNull();
         }
     }
+
+    @ParameterizedTest(name = "app row first: {0}")
+    @CsvSource({"false", "true"})
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: a read of several statements (an execution's tree) inside @Transactional work reads in the application's transaction and leaves it writable: the application's rows and Atlas's write commit")
+    void consistentReadInsideBoundTransaction(boolean appRowFirst) {
+        BoundApp.autoCommit = true;
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
+            java.util.UUID execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0).id();
+            tx.executeWithoutResult(status -> {
+                if (appRowFirst) {
+                    jdbc.update("INSERT INTO app_orders VALUES (1)");
+                }
+                assertThat(tenant.executions().tree(execution)).isPresent();
+                tenant.conversations().append(c.id(), NewMessage.user("inside"));
+                jdbc.update("INSERT INTO app_orders VALUES (2)");
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isEqualTo(appRowFirst ? 2 : 1);
+            assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).containsExactly("inside");
+        }
+    }
 }
