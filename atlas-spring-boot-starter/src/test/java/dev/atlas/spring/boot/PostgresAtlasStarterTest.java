@@ -142,4 +142,32 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
             assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).containsExactly("inside");
         }
     }
+
+    @ParameterizedTest(name = "pool auto-commit: {0}")
+    @CsvSource({"true", "false"})
+    @DisplayName("the application's plain DataSource: Atlas's writes inside @Transactional work that rolls back (create, a plain append, an append with a client id) are kept, as the README says, also on a pool with auto-commit off; the application's row is rolled back")
+    void plainDataSourceKeepsAtlasWritesOnRollback(boolean poolAutoCommit) {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false",
+                "spring.datasource.hikari.auto-commit=" + poolAutoCommit)) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tx.executeWithoutResult(status -> {
+                jdbc.update("INSERT INTO app_orders VALUES (1)");
+                tenant.conversations().append(c.id(), NewMessage.user("plain"));
+                tenant.conversations().append(c.id(), NewMessage.user("with id").clientId("c-1"));
+                tenant.conversations().create(NewConversation.of(Owner.user("42")));
+                status.setRollbackOnly();
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+            assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("plain", "with id");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_conversations", Integer.class)).isEqualTo(2);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                    Integer.class)).isZero();
+        }
+    }
 }
