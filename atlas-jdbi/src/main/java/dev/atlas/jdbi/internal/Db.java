@@ -123,7 +123,7 @@ public final class Db {
     }
 
     /**
-     * Set for a supplied PostgreSQL pool whose connections come in auto-commit mode: one handed out
+     * Set for a supplied pool whose connections come in auto-commit mode: one handed out
      * with auto-commit off was switched by the application's transaction manager (Spring's
      * {@code DataSourceTransactionManager} through a {@code TransactionAwareDataSourceProxy}), even
      * before that transaction ran a statement, when pgjdbc still reports it idle.
@@ -136,10 +136,10 @@ public final class Db {
 
     /**
      * Whether {@code c} (auto-commit off) belongs to the application's open transaction, which
-     * Atlas's statements join: PostgreSQL only (a shared SQLite file has one writer).
+     * Atlas's statements join; switching it to auto-commit would commit the application's work.
      */
     boolean inApplicationTransaction(Connection c) {
-        return dialect == Dialect.POSTGRESQL && (autoCommitOffIsApplications || PgSessions.inTransaction(c));
+        return autoCommitOffIsApplications || (dialect == Dialect.POSTGRESQL && PgSessions.inTransaction(c));
     }
 
     /**
@@ -397,6 +397,18 @@ public final class Db {
     private <T> T writeOpen(HandleCallback<T> work, boolean transaction) {
         try {
             if (combiner != null) {
+                if (autoCommitOffIsApplications && !(dataSource instanceof com.zaxxer.hikari.HikariDataSource)) {
+                    // A wrapper that may hand this thread the application's transaction (Spring's
+                    // TransactionAwareDataSourceProxy): the write joins it here, under a savepoint; the
+                    // combiner would commit it, or run it on another caller's connection.
+                    Handle h = open();
+                    if (!autoCommit(h)) {
+                        try (h) {
+                            return h.inTransaction(work);
+                        }
+                    }
+                    h.close();
+                }
                 return combiner.write(work);
             }
             try (Handle h = open()) {
@@ -482,19 +494,20 @@ public final class Db {
      * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
      */
     public <T> T readConsistent(HandleCallback<T> work) {
-        if (dialect == Dialect.POSTGRESQL) {
-            return read(h -> {
-                if (!autoCommit(h)) {
-                    // The application's transaction: its snapshot rules, and it must stay writable.
-                    return work.withHandle(h);
-                }
-                return h.inTransaction(t -> {
-                    control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-                    return work.withHandle(t);
-                });
-            });
-        }
         return read(h -> {
+            if (!autoCommit(h)) {
+                // The application's transaction: its snapshot rules, and it must stay writable.
+                return work.withHandle(h);
+            }
+            return dialect == Dialect.POSTGRESQL ? h.inTransaction(t -> {
+                control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+                return work.withHandle(t);
+            }) : readDeferred(h, work);
+        });
+    }
+
+    private <T> T readDeferred(Handle h, HandleCallback<T> work) {
+        {
             control(h, "BEGIN DEFERRED");
             boolean committed = false;
             try {
@@ -507,7 +520,7 @@ public final class Db {
                     rollbackOrDiscard(h);
                 }
             }
-        });
+        }
     }
 
     /**
