@@ -45,6 +45,17 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @EnableAutoConfiguration
     static class BoundApp {
         static volatile boolean autoCommit = true;
+        static final java.util.List<java.util.UUID> COMPLETED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Bean
+        dev.atlas.execution.ExecutionListener completedExecutions() {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void completed(String tenantId, dev.atlas.execution.Execution execution) {
+                    COMPLETED.add(execution.id());
+                }
+            };
+        }
 
         @Bean
         DataSource dataSource(org.springframework.core.env.Environment env) {
@@ -174,6 +185,27 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
             assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_conversations", Integer.class)).isEqualTo(2);
             assertThat(jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
                     Integer.class)).isZero();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: an execution recorded inside @Transactional work that rolls back is heard by the ExecutionListener beans when record returns, and is not stored after the rollback (README)")
+    void listenersHearJoinedWritesBeforeTheApplicationsCommit() {
+        BoundApp.autoCommit = true;
+        BoundApp.COMPLETED.clear();
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tx.executeWithoutResult(status -> {
+                tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
+                assertThat(BoundApp.COMPLETED).hasSize(1);
+                status.setRollbackOnly();
+            });
+            assertThat(BoundApp.COMPLETED).hasSize(1);
+            assertThat(tenant.executions().get(BoundApp.COMPLETED.get(0))).isEmpty();
         }
     }
 }
