@@ -177,8 +177,14 @@ public final class Handle implements AutoCloseable {
         }
     }
 
-    private <T> T inSavepoint(HandleCallback<T> work) throws SQLException {
-        java.sql.Savepoint savepoint = connection.setSavepoint();
+    /** The application's transaction: its state, not the connection, decides (an aborted one is no retry's cure). */
+    private <T> T inSavepoint(HandleCallback<T> work) {
+        java.sql.Savepoint savepoint;
+        try {
+            savepoint = connection.setSavepoint();
+        } catch (SQLException e) {
+            throw new SqlFailure("could not set a savepoint in the application's transaction: " + e.getMessage(), e);
+        }
         boolean done = false;
         try {
             T value = work.withHandle(this);
@@ -186,7 +192,11 @@ public final class Handle implements AutoCloseable {
             return value;
         } finally {
             if (done) {
-                connection.releaseSavepoint(savepoint);
+                try {
+                    connection.releaseSavepoint(savepoint);
+                } catch (SQLException e) {
+                    throw new SqlFailure("could not release a savepoint in the application's transaction: " + e.getMessage(), e);
+                }
             } else {
                 try {
                     connection.rollback(savepoint);
