@@ -85,8 +85,9 @@ class SqliteAtlasStarterTest extends AtlasStarterContract {
             tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
             java.util.UUID execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0).id();
             tx.executeWithoutResult(status -> {
-                jdbc.update("INSERT INTO app_orders VALUES (1)");
+                // Atlas's write first, then the application's row, then Atlas again.
                 tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("plain"));
+                jdbc.update("INSERT INTO app_orders VALUES (1)");
                 tenant.conversations().append(c.id(), dev.atlas.conversation.NewMessage.user("with id").clientId("c-1"));
                 status.setRollbackOnly();
             });
