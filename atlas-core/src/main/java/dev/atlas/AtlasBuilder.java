@@ -92,7 +92,8 @@ public final class AtlasBuilder {
 
     /**
      * User and password for {@link #jdbcUrl(String)}; either may be null. The password is kept as a {@link Secret}.
-     * A blank user, or one holding NUL, is reported by {@link #config()}.
+     * A blank user, or one holding NUL, is reported by {@link #config()}, as are credentials given with
+     * {@link #sqlite(Path)} or {@link #dataSource(DataSource)}, which could not use them.
      *
      * @param username the database user, or {@code null}
      * @param password the database password, or {@code null}
@@ -310,6 +311,9 @@ public final class AtlasBuilder {
         int sources = (sqliteFile != null ? 1 : 0) + (jdbcUrl != null ? 1 : 0) + (dataSource != null ? 1 : 0);
         if (sources != 1 && !(sources == 0 && sourceSetterFailed)) {
             all.add(AtlasConfig.sourceProblem(sources));
+        }
+        if (sources == 1 && jdbcUrl == null && (username != null || password != null)) {
+            all.add(AtlasConfig.CREDENTIALS_WITHOUT_URL);
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,

@@ -91,6 +91,9 @@ public final class AtlasConfig {
         }
         if (jdbcUrl != null) {
             addIfBad(problems, jdbcUrlProblem(jdbcUrl));
+        } else if ((username != null || password != null) && sources == 1) {
+            // Ignored, they would leave the application wondering why its credentials are not used.
+            problems.add(CREDENTIALS_WITHOUT_URL);
         }
         addIfBad(problems, prefixProblem(tablePrefix));
         if (clock == null) {
@@ -398,6 +401,9 @@ public final class AtlasConfig {
     }
 
     static final String CLOCK_PROBLEM = "clock must not be null: pass a java.time.Clock, for example Clock.systemUTC()";
+
+    static final String CREDENTIALS_WITHOUT_URL = "credentials(user, password) apply to jdbcUrl(String) only: a SQLite file has no"
+            + " users, and a DataSource logs in with its own settings";
 
     static String sourceProblem(int sources) {
         return "exactly one of sqlite(Path), jdbcUrl(String) or dataSource(DataSource) must be set, " + sources + " were";

@@ -93,6 +93,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             }
             Db db = new Db(dataSource, dialect, config.tablePrefix(), config.clock());
             suppliedPoolSettings.ifPresent(install -> install.accept(db));
+            if (config.dataSource() != null && dialect == Dialect.SQLITE && SqliteSettings.defaultsToAutoCommit(dataSource)) {
+                db.autoCommitOffIsApplications();
+            }
             if (owned != null && owned.getMaximumPoolSize() > 1) {
                 // One connection stays with the writer; readers share the rest (an in-memory database has only one).
                 db.holdWriteConnection();

@@ -23,6 +23,19 @@ class AtlasBuilderTest {
     Path dir;
 
     @Test
+    @DisplayName("credentials with sqlite(Path) or dataSource(DataSource), where Atlas cannot use them, are reported by config() with the other problems instead of being ignored; null credentials are no setting")
+    void credentialsWithoutAJdbcUrlAreRefused() {
+        String expected = "credentials(user, password) apply to jdbcUrl(String) only: a SQLite file has no users, and a"
+                + " DataSource logs in with its own settings";
+        assertThatThrownBy(() -> Atlas.builder().sqlite(dir.resolve("c.db")).credentials("app", "pw").historyLimit(0).config())
+                .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining(expected)
+                .hasMessageContaining("historyLimit must be between 1 and 1000, was 0").hasMessageNotContaining("pw");
+        assertThatThrownBy(() -> Atlas.builder().dataSource(new org.sqlite.SQLiteDataSource()).credentials(null, "pw").config())
+                .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(expected);
+        assertThat(Atlas.builder().sqlite(dir.resolve("c.db")).credentials(null, null).config().username()).isNull();
+    }
+
+    @Test
     @DisplayName("Atlas.sqlite opens a new file in a new directory, migrated and ready")
     void sqliteOneCall() {
         Path file = dir.resolve("nested/dir/agent.db");

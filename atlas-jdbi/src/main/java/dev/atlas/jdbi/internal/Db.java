@@ -86,7 +86,7 @@ public final class Db {
             // connection goes back as the pool configured it. A connection already inside the
             // application's transaction (a data source bound to it) is left as it is: switching
             // would commit the application's pending work, so Atlas's writes join that transaction.
-            if (!c.getAutoCommit() && !(dialect == Dialect.POSTGRESQL && PgSessions.inTransaction(c))) {
+            if (!c.getAutoCommit() && !inApplicationTransaction(c)) {
                 c.setAutoCommit(true);
                 reset = true;
             }
@@ -120,6 +120,26 @@ public final class Db {
             }
         }
         return h;
+    }
+
+    /**
+     * Set for a supplied pool whose connections come in auto-commit mode: one handed out
+     * with auto-commit off was switched by the application's transaction manager (Spring's
+     * {@code DataSourceTransactionManager} through a {@code TransactionAwareDataSourceProxy}), even
+     * before that transaction ran a statement, when pgjdbc still reports it idle.
+     */
+    private volatile boolean autoCommitOffIsApplications;
+
+    public void autoCommitOffIsApplications() {
+        this.autoCommitOffIsApplications = true;
+    }
+
+    /**
+     * Whether {@code c} (auto-commit off) belongs to the application's open transaction, which
+     * Atlas's statements join; switching it to auto-commit would commit the application's work.
+     */
+    boolean inApplicationTransaction(Connection c) {
+        return autoCommitOffIsApplications || (dialect == Dialect.POSTGRESQL && PgSessions.inTransaction(c));
     }
 
     /**
@@ -377,6 +397,18 @@ public final class Db {
     private <T> T writeOpen(HandleCallback<T> work, boolean transaction) {
         try {
             if (combiner != null) {
+                if (autoCommitOffIsApplications && !(dataSource instanceof com.zaxxer.hikari.HikariDataSource)) {
+                    // A wrapper that may hand this thread the application's transaction (Spring's
+                    // TransactionAwareDataSourceProxy): the write joins it here, under a savepoint; the
+                    // combiner would commit it, or run it on another caller's connection.
+                    Handle h = open();
+                    if (!autoCommit(h)) {
+                        try (h) {
+                            return h.inTransaction(work);
+                        }
+                    }
+                    h.close();
+                }
                 return combiner.write(work);
             }
             try (Handle h = open()) {
@@ -384,7 +416,9 @@ public final class Db {
                 if (hook != null) {
                     hook.accept(h);
                 }
-                return transaction ? h.inTransaction(work) : work.withHandle(h);
+                // Inside the application's transaction (auto-commit left off) even one statement
+                // runs under inTransaction's savepoint: its failure must not abort that transaction.
+                return transaction || !autoCommit(h) ? h.inTransaction(work) : work.withHandle(h);
             }
         } catch (AtlasException e) {
             throw e;
@@ -396,6 +430,14 @@ public final class Db {
                 throw dangling.get();
             }
             throw translate(e);
+        }
+    }
+
+    private static boolean autoCommit(Handle h) {
+        try {
+            return h.getConnection().getAutoCommit();
+        } catch (SQLException e) {
+            throw new SqlFailure("could not read a connection's auto-commit mode: " + e.getMessage(), e, true);
         }
     }
 
@@ -452,13 +494,20 @@ public final class Db {
      * writer waits for (a JDBC transaction would be IMMEDIATE here and queue behind the writer).
      */
     public <T> T readConsistent(HandleCallback<T> work) {
-        if (dialect == Dialect.POSTGRESQL) {
-            return read(h -> h.inTransaction(t -> {
+        return read(h -> {
+            if (!autoCommit(h)) {
+                // The application's transaction: its snapshot rules, and it must stay writable.
+                return work.withHandle(h);
+            }
+            return dialect == Dialect.POSTGRESQL ? h.inTransaction(t -> {
                 control(t, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
                 return work.withHandle(t);
-            }));
-        }
-        return read(h -> {
+            }) : readDeferred(h, work);
+        });
+    }
+
+    private <T> T readDeferred(Handle h, HandleCallback<T> work) {
+        {
             control(h, "BEGIN DEFERRED");
             boolean committed = false;
             try {
@@ -471,7 +520,7 @@ public final class Db {
                     rollbackOrDiscard(h);
                 }
             }
-        });
+        }
     }
 
     /**

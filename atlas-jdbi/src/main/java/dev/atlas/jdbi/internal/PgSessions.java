@@ -40,15 +40,24 @@ public final class PgSessions {
      */
     public static Optional<Consumer<Db>> forSuppliedPool(DataSource dataSource) {
         int level;
+        boolean autoCommit;
         try (Connection c = dataSource.getConnection()) {
             level = c.getTransactionIsolation();
+            autoCommit = c.getAutoCommit();
         } catch (SQLException e) {
             throw new ConfigurationException("could not read the transaction isolation of the supplied DataSource: " + e.getMessage(), e);
         }
-        if (level == Connection.TRANSACTION_READ_COMMITTED) {
+        if (level == Connection.TRANSACTION_READ_COMMITTED && !autoCommit) {
             return Optional.empty();
         }
-        return Optional.of(db -> db.beforeEachWrite(h -> readCommitted(db, h, level)));
+        return Optional.of(db -> {
+            if (autoCommit) {
+                db.autoCommitOffIsApplications();
+            }
+            if (level != Connection.TRANSACTION_READ_COMMITTED) {
+                db.beforeEachWrite(h -> readCommitted(db, h, level));
+            }
+        });
     }
 
     /**
@@ -57,8 +66,12 @@ public final class PgSessions {
      */
     private static void readCommitted(Db db, Handle handle, int poolLevel) {
         Connection c = handle.getConnection();
-        if (inTransaction(c)) {
-            return;
+        try {
+            if (!c.getAutoCommit() && db.inApplicationTransaction(c)) {
+                return;
+            }
+        } catch (SQLException e) {
+            throw new SqlFailure("could not read a pooled connection's auto-commit mode: " + e.getMessage(), e, true);
         }
         try {
             c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);

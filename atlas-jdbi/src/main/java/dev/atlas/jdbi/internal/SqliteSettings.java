@@ -34,6 +34,15 @@ public final class SqliteSettings {
 
     private SqliteSettings() {}
 
+    /** Whether the supplied pool hands out connections in auto-commit mode (JDBC's default). */
+    public static boolean defaultsToAutoCommit(DataSource dataSource) {
+        try (Connection c = dataSource.getConnection()) {
+            return c.getAutoCommit();
+        } catch (SQLException e) {
+            throw new ConfigurationException("could not read the auto-commit mode of the supplied DataSource: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Checks a supplied SQLite pool (refusing it when its database is not in WAL mode) and
      * returns what installs the missing per-connection settings on a {@link Db}; a pool whose

@@ -331,4 +331,40 @@ class AtlasStarterStartUpTest {
         }
         assertThat(ownDir.resolve("own.db")).exists();
     }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class Telemetry {
+        static final io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter SPANS = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+
+        @org.springframework.context.annotation.Bean
+        dev.atlas.opentelemetry.AtlasTelemetry atlasTelemetry() {
+            io.opentelemetry.sdk.OpenTelemetrySdk sdk = io.opentelemetry.sdk.OpenTelemetrySdk.builder()
+                    .setTracerProvider(io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+                            .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(SPANS)).build())
+                    .build();
+            return dev.atlas.opentelemetry.AtlasTelemetry.create(sdk);
+        }
+    }
+
+    @Test
+    @DisplayName("an AtlasTelemetry bean is all the OpenTelemetry export needs (docs/opentelemetry.md): a recorded execution with a tool call is exported as its span and the tool's child span")
+    void atlasTelemetryBeanExportsSpans() {
+        Telemetry.SPANS.reset();
+        try (ConfigurableApplicationContext ctx = start(Telemetry.class, "atlas.sqlite-path=" + dir.resolve("otel.db"))) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            dev.atlas.conversation.Conversation c = tenant.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("42")));
+            tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> {
+                dev.atlas.execution.StepHandle step = exec.step();
+                step.toolCall("call-1", "lookup", "{\"q\":\"x\"}").complete("found");
+                step.finish(null, null, dev.atlas.execution.FinishReason.TOOL_CALLS, dev.atlas.execution.Usage.of(10, 5));
+                return "done";
+            });
+        }
+        List<io.opentelemetry.sdk.trace.data.SpanData> spans = Telemetry.SPANS.getFinishedSpanItems();
+        assertThat(spans).extracting(io.opentelemetry.sdk.trace.data.SpanData::getName).containsExactlyInAnyOrder("execute_tool lookup", "chat gpt-4o");
+        io.opentelemetry.sdk.trace.data.SpanData chat = spans.stream().filter(s -> s.getName().equals("chat gpt-4o")).findFirst().orElseThrow();
+        io.opentelemetry.sdk.trace.data.SpanData tool = spans.stream().filter(s -> s.getName().equals("execute_tool lookup")).findFirst().orElseThrow();
+        assertThat(tool.getParentSpanId()).isEqualTo(chat.getSpanId());
+    }
 }

@@ -1,9 +1,31 @@
 package dev.atlas.spring.boot;
 
+import com.zaxxer.hikari.HikariDataSource;
+import dev.atlas.Owner;
+import dev.atlas.Tenant;
+import dev.atlas.conversation.Conversation;
+import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.jdbc.core.JdbcTemplate;
+import org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 class PostgresAtlasStarterTest extends AtlasStarterContract {
     private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -16,5 +38,174 @@ class PostgresAtlasStarterTest extends AtlasStarterContract {
     @Override
     protected List<String> credentials() {
         return List.of("spring.datasource.username=postgres", "spring.datasource.password=postgres");
+    }
+
+    /** An application whose DataSource bean hands out the connection bound to its transaction. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class BoundApp {
+        static volatile boolean autoCommit = true;
+        static final java.util.List<java.util.UUID> COMPLETED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Bean
+        dev.atlas.execution.ExecutionListener completedExecutions() {
+            return new dev.atlas.execution.ExecutionListener() {
+                @Override
+                public void completed(String tenantId, dev.atlas.execution.Execution execution) {
+                    COMPLETED.add(execution.id());
+                }
+            };
+        }
+
+        @Bean
+        DataSource dataSource(org.springframework.core.env.Environment env) {
+            HikariDataSource pool = new HikariDataSource();
+            pool.setJdbcUrl(env.getProperty("spring.datasource.url"));
+            pool.setUsername("postgres");
+            pool.setPassword("postgres");
+            pool.setAutoCommit(autoCommit);
+            return new TransactionAwareDataSourceProxy(pool);
+        }
+    }
+
+    @ParameterizedTest(name = "app row first: {0}, pool auto-commit: {1}")
+    @CsvSource({"false,true", "true,true", "true,false", "false,false"})
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: Atlas's writes inside @Transactional work (create, a plain append, an append with a client id) roll back with it, also when Atlas's write is the transaction's first statement; on a pool with auto-commit off a transaction is recognised from its first statement only, so Atlas's writes before it are kept (README)")
+    void boundDataSourceRollsBackWithTheApplication(boolean appRowFirst, boolean poolAutoCommit) {
+        BoundApp.autoCommit = poolAutoCommit;
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation kept = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tx.executeWithoutResult(status -> {
+                if (appRowFirst) {
+                    jdbc.update("INSERT INTO app_orders VALUES (1)");
+                }
+                tenant.conversations().append(kept.id(), NewMessage.user("plain"));
+                tenant.conversations().append(kept.id(), NewMessage.user("with id").clientId("c-1"));
+                tenant.conversations().create(NewConversation.of(Owner.user("42")));
+                jdbc.update("INSERT INTO app_orders VALUES (2)");
+                status.setRollbackOnly();
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+            if (!appRowFirst && !poolAutoCommit) {
+                assertThat(tenant.conversations().history(kept.id())).extracting(dev.atlas.conversation.Message::content)
+                        .containsExactly("plain", "with id");
+                assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_conversations", Integer.class)).isEqualTo(2);
+                return;
+            }
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_messages", Integer.class)).isZero();
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_conversations", Integer.class)).isOne();
+            assertThat(tenant.conversations().history(kept.id())).isEmpty();
+            // The conversation's sequence was rolled back too: the next append is number 1.
+            assertThat(tenant.conversations().append(kept.id(), NewMessage.user("after")).sequence()).isEqualTo(1);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: an Atlas write refused inside @Transactional work (a client id re-sent with other content) leaves nothing of itself in the application's transaction, which still commits its own row and Atlas's earlier write; the sequence has no gap")
+    void refusedWriteInsideBoundTransactionLeavesNothing() {
+        BoundApp.autoCommit = true;
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            java.time.Instant before = tenant.conversations().get(c.id()).orElseThrow().updatedAt();
+            tx.executeWithoutResult(status -> {
+                tenant.conversations().append(c.id(), NewMessage.user("first").clientId("c-1"));
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> tenant.conversations().append(c.id(), NewMessage.user("other").clientId("c-1")))
+                        .isInstanceOf(dev.atlas.ConflictException.class);
+                jdbc.update("INSERT INTO app_orders VALUES (1)");
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isOne();
+            assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).containsExactly("first");
+            assertThat(tenant.conversations().append(c.id(), NewMessage.user("next")).sequence()).isEqualTo(2);
+            assertThat(before).isNotNull();
+        }
+    }
+
+    @ParameterizedTest(name = "app row first: {0}")
+    @CsvSource({"false", "true"})
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: a read of several statements (an execution's tree) inside @Transactional work reads in the application's transaction and leaves it writable: the application's rows and Atlas's write commit")
+    void consistentReadInsideBoundTransaction(boolean appRowFirst) {
+        BoundApp.autoCommit = true;
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
+            java.util.UUID execution = tenant.executions().list(dev.atlas.execution.ExecutionQuery.all()).items().get(0).id();
+            tx.executeWithoutResult(status -> {
+                if (appRowFirst) {
+                    jdbc.update("INSERT INTO app_orders VALUES (1)");
+                }
+                assertThat(tenant.executions().tree(execution)).isPresent();
+                tenant.conversations().append(c.id(), NewMessage.user("inside"));
+                jdbc.update("INSERT INTO app_orders VALUES (2)");
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isEqualTo(appRowFirst ? 2 : 1);
+            assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content).containsExactly("inside");
+        }
+    }
+
+    @ParameterizedTest(name = "pool auto-commit: {0}")
+    @CsvSource({"true", "false"})
+    @DisplayName("the application's plain DataSource: Atlas's writes inside @Transactional work that rolls back (create, a plain append, an append with a client id) are kept, as the README says, also on a pool with auto-commit off; the application's row is rolled back")
+    void plainDataSourceKeepsAtlasWritesOnRollback(boolean poolAutoCommit) {
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = start(url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false",
+                "spring.datasource.hikari.auto-commit=" + poolAutoCommit)) {
+            JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            tx.executeWithoutResult(status -> jdbc.execute("CREATE TABLE app_orders (id int)"));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tx.executeWithoutResult(status -> {
+                jdbc.update("INSERT INTO app_orders VALUES (1)");
+                tenant.conversations().append(c.id(), NewMessage.user("plain"));
+                tenant.conversations().append(c.id(), NewMessage.user("with id").clientId("c-1"));
+                tenant.conversations().create(NewConversation.of(Owner.user("42")));
+                status.setRollbackOnly();
+            });
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM app_orders", Integer.class)).isZero();
+            assertThat(tenant.conversations().history(c.id())).extracting(dev.atlas.conversation.Message::content)
+                    .containsExactly("plain", "with id");
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM atlas_conversations", Integer.class)).isEqualTo(2);
+            assertThat(jdbc.queryForObject("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+                    Integer.class)).isZero();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    @DisplayName("a TransactionAwareDataSourceProxy DataSource bean: an execution recorded inside @Transactional work that rolls back is heard by the ExecutionListener beans when record returns, and is not stored after the rollback (README)")
+    void listenersHearJoinedWritesBeforeTheApplicationsCommit() {
+        BoundApp.autoCommit = true;
+        BoundApp.COMPLETED.clear();
+        String url = freshDatabase();
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(BoundApp.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=" + url, "spring.liquibase.enabled=false", "spring.flyway.enabled=false").run()) {
+            TransactionTemplate tx = new TransactionTemplate(ctx.getBean(PlatformTransactionManager.class));
+            Tenant tenant = ctx.getBean(Tenant.class);
+            Conversation c = tenant.conversations().create(NewConversation.of(Owner.user("42")));
+            tx.executeWithoutResult(status -> {
+                tenant.executions().record(dev.atlas.execution.ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()), exec -> "hi");
+                assertThat(BoundApp.COMPLETED).hasSize(1);
+                status.setRollbackOnly();
+            });
+            assertThat(BoundApp.COMPLETED).hasSize(1);
+            assertThat(tenant.executions().get(BoundApp.COMPLETED.get(0))).isEmpty();
+        }
     }
 }

@@ -142,14 +142,16 @@ public final class Handle implements AutoCloseable {
 
     /**
      * Runs {@code work} in one transaction on this connection and commits it; any failure rolls it
-     * back. Inside a transaction already open on this handle, {@code work} joins it.
+     * back. Inside a transaction already open on this handle (the application's), {@code work}
+     * joins it under a savepoint: a failing call takes back only its own statements and leaves
+     * that transaction usable, as a refused call writes nothing.
      */
     public <T> T inTransaction(HandleCallback<T> work) {
         boolean autoCommit;
         try {
             autoCommit = connection.getAutoCommit();
             if (!autoCommit) {
-                return work.withHandle(this);
+                return inSavepoint(work);
             }
             connection.setAutoCommit(false);
         } catch (SQLException e) {
@@ -171,6 +173,36 @@ public final class Handle implements AutoCloseable {
                 connection.setAutoCommit(true);
             } catch (SQLException ignored) {
                 // the pool resets auto-commit (or discards the broken connection) on return
+            }
+        }
+    }
+
+    /** The application's transaction: its state, not the connection, decides (an aborted one is no retry's cure). */
+    private <T> T inSavepoint(HandleCallback<T> work) {
+        java.sql.Savepoint savepoint;
+        try {
+            savepoint = connection.setSavepoint();
+        } catch (SQLException e) {
+            throw new SqlFailure("could not set a savepoint in the application's transaction: " + e.getMessage(), e);
+        }
+        boolean done = false;
+        try {
+            T value = work.withHandle(this);
+            done = true;
+            return value;
+        } finally {
+            if (done) {
+                try {
+                    connection.releaseSavepoint(savepoint);
+                } catch (SQLException e) {
+                    throw new SqlFailure("could not release a savepoint in the application's transaction: " + e.getMessage(), e);
+                }
+            } else {
+                try {
+                    connection.rollback(savepoint);
+                } catch (SQLException | RuntimeException ignored) {
+                    // the work's own failure is the one to report
+                }
             }
         }
     }
