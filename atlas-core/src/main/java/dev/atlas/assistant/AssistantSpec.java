@@ -374,10 +374,10 @@ public final class AssistantSpec {
         }
         BigDecimal stripped = value.stripTrailingZeros();
         if (stripped.scale() > 2) {
-            throw new InvalidInputException(field, "has more than two decimal places: " + value.toPlainString());
+            throw new InvalidInputException(field, "has more than two decimal places: " + Check.shown(value));
         }
         if (value.signum() < 0 || value.compareTo(max) > 0) {
-            throw new InvalidInputException(field, "must be between 0 and " + max + ", was " + value.toPlainString());
+            throw new InvalidInputException(field, "must be between 0 and " + max + ", was " + Check.shown(value));
         }
         return value.setScale(2, RoundingMode.UNNECESSARY);
     }

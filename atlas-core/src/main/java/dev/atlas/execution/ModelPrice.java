@@ -59,21 +59,16 @@ public record ModelPrice(
 
     private static BigDecimal price(String field, BigDecimal value) {
         if (value.signum() < 0) {
-            throw new InvalidInputException(field, "must not be negative, was " + shown(value));
+            throw new InvalidInputException(field, "must not be negative, was " + Check.shown(value));
         }
         if (value.compareTo(Limits.MAX_PRICE_PER_MILLION) > 0) {
-            throw new InvalidInputException(field, "must be at most " + Limits.MAX_PRICE_PER_MILLION + ", was " + shown(value));
+            throw new InvalidInputException(field, "must be at most " + Limits.MAX_PRICE_PER_MILLION + ", was " + Check.shown(value));
         }
         BigDecimal stripped = value.stripTrailingZeros();
         if (stripped.scale() > Limits.MAX_PRICE_SCALE) {
-            throw new InvalidInputException(field, "has more than " + Limits.MAX_PRICE_SCALE + " decimal places: " + shown(value));
+            throw new InvalidInputException(field, "has more than " + Limits.MAX_PRICE_SCALE + " decimal places: " + Check.shown(value));
         }
         return stripped.scale() < 0 ? stripped.setScale(0) : stripped;
-    }
-
-    /** {@code value} for a message: plain when short, else in E notation (1e2147483647 has no plain form to allocate). */
-    private static String shown(BigDecimal value) {
-        return Math.abs((long) value.scale()) <= 100 ? value.toPlainString() : value.toString();
     }
 
     /**

@@ -22,6 +22,14 @@ public final class Check {
     private Check() {}
 
     /**
+     * {@code value} for an error message: plain when its exponent is modest, else in E notation
+     * (the plain form of 1e2147483647 cannot even be allocated, and 1e-999999's is a megabyte).
+     */
+    public static String shown(java.math.BigDecimal value) {
+        return Math.abs((long) value.scale()) <= 100 ? value.toPlainString() : value.toString();
+    }
+
+    /**
      * Returns {@code value}, refusing {@code null} with {@link InvalidInputException} naming {@code field}.
      *
      * @param <T> the value's type

@@ -50,6 +50,12 @@ class AssistantInputValidationTest extends RefusedBeforeSql {
         refused("temperature", () -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("-0.01")));
         refused("temperature", () -> AssistantSpec.of("ok", "x").temperature(new BigDecimal("0.123")));
         refused("topP", () -> AssistantSpec.of("ok", "x").topP(new BigDecimal("1.01")));
+        // Extreme exponents have no plain form worth writing out (1e2147483647's would not even allocate): refused, briefly.
+        for (String extreme : List.of("1e2147483647", "1e-2147483647", "-1e999999", "1e-999999")) {
+            assertThat(refused("temperature", () -> AssistantSpec.of("ok", "x").temperature(new BigDecimal(extreme))).getMessage())
+                    .hasSizeLessThan(300);
+            assertThat(refused("topP", () -> AssistantSpec.of("ok", "x").topP(new BigDecimal(extreme))).getMessage()).hasSizeLessThan(300);
+        }
         refused("maxOutputTokens", () -> AssistantSpec.of("ok", "x").maxOutputTokens(0));
         refused("maxOutputTokens", () -> AssistantSpec.of("ok", "x").maxOutputTokens(-5));
         refused("tools", () -> AssistantSpec.of("ok", "x").tools(List.of("a", "a")));
