@@ -24,6 +24,9 @@ public final class Check {
     /**
      * {@code value} for an error message: plain when its exponent is modest, else in E notation
      * (the plain form of 1e2147483647 cannot even be allocated, and 1e-999999's is a megabyte).
+     *
+     * @param value the number
+     * @return its text, at most about 120 characters for any scale
      */
     public static String shown(java.math.BigDecimal value) {
         return Math.abs((long) value.scale()) <= 100 ? value.toPlainString() : value.toString();
