@@ -26,7 +26,7 @@ public final class Check {
      * (the plain form of 1e2147483647 cannot even be allocated, and 1e-999999's is a megabyte).
      *
      * @param value the number
-     * @return its text, at most about 120 characters for any scale
+     * @return its text, in E notation when its scale is beyond ±100
      */
     public static String shown(java.math.BigDecimal value) {
         return Math.abs((long) value.scale()) <= 100 ? value.toPlainString() : value.toString();
