@@ -795,7 +795,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     // With an own live asset, so the conversation is what gets refused.
                     UUID ownAsset = w.pickOwn("asset", t.id());
                     if (ownAsset != null) {
-                        likeUnknown("asset vector with a conversation", "NotFoundException conversation", foreignConversation, c -> {
+                        likeUnknown("asset vector with a conversation", "NotFoundException conversation conversationId", foreignConversation, c -> {
                             s.upsertAssetVector(ownAsset, c, "iso", vector(t.id(), w.random));
                             return null;
                         });
