@@ -507,18 +507,16 @@ public final class Db {
     }
 
     private <T> T readDeferred(Handle h, HandleCallback<T> work) {
-        {
-            control(h, "BEGIN DEFERRED");
-            boolean committed = false;
-            try {
-                T value = work.withHandle(h);
-                control(h, "COMMIT");
-                committed = true;
-                return value;
-            } finally {
-                if (!committed) {
-                    rollbackOrDiscard(h);
-                }
+        control(h, "BEGIN DEFERRED");
+        boolean committed = false;
+        try {
+            T value = work.withHandle(h);
+            control(h, "COMMIT");
+            committed = true;
+            return value;
+        } finally {
+            if (!committed) {
+                rollbackOrDiscard(h);
             }
         }
     }
