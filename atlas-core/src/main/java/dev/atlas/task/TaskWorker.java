@@ -132,7 +132,9 @@ public final class TaskWorker implements AutoCloseable {
         } catch (AtlasClosedException e) {
             stopPolling();
             return;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // An Error too (a class that failed to load, an assertion): a scheduled job that throws is
+            // never run again, so the worker would stop polling without a word.
             log.warn("Enqueueing scheduled tasks failed; retrying at the next poll", e);
         }
         while (!closed && slots.tryAcquire()) {
@@ -143,8 +145,8 @@ public final class TaskWorker implements AutoCloseable {
                 slots.release();
                 stopPolling();
                 return;
-            } catch (RuntimeException e) {
-                // Storage hiccup: try again on the next tick rather than kill the schedule.
+            } catch (RuntimeException | Error e) {
+                // Storage hiccup (or an Error, as above): try again on the next tick rather than kill the schedule.
                 log.warn("Claiming a task failed; retrying at the next poll", e);
                 slots.release();
                 return;
@@ -249,8 +251,10 @@ public final class TaskWorker implements AutoCloseable {
                 // Deleted while it ran (its owner or conversation erased, or purged): no outcome can be recorded.
                 log.warn("Task {} ({}) was deleted while running; interrupting its handler", task.id(), task.kind());
                 run.loseLease();
-            } catch (RuntimeException e) {
-                // Storage down: keep trying; if the lease runs out meanwhile, the next heartbeat reports it lost.
+            } catch (RuntimeException | Error e) {
+                // Storage down (or an Error: a job that throws is never run again, and the lease would
+                // run out under a live handler): keep trying; if the lease runs out meanwhile, the next
+                // heartbeat reports it lost.
                 log.warn("Heartbeat for task {} ({}) failed; retrying", task.id(), task.kind(), e);
             }
         }, every, every, TimeUnit.MILLISECONDS);

@@ -679,6 +679,48 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an Error thrown by the store in a poll or a heartbeat is logged and the worker goes on (a scheduled job that throws is"
+            + " never run again): the task is still claimed, kept alive and completed")
+    void workerSurvivesErrorsFromTheStore() throws Exception {
+        UUID task = store.create(NewTask.of("work", Map.of())).id();
+        AtomicInteger claims = new AtomicInteger();
+        AtomicInteger heartbeats = new AtomicInteger();
+        // The real store, failing its first claim and its first heartbeat as a broken class path or an assertion would.
+        TaskStore failingOnce = (TaskStore) java.lang.reflect.Proxy.newProxyInstance(TaskStore.class.getClassLoader(),
+                new Class<?>[] {TaskStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("claim") && claims.getAndIncrement() == 0) {
+                        throw new NoClassDefFoundError("first claim");
+                    }
+                    if (method.getName().equals("heartbeat") && heartbeats.getAndIncrement() == 0) {
+                        throw new AssertionError("first heartbeat");
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        try (LogCapture logs = LogCapture.start();
+             TaskWorker worker = TaskWorker.builder(failingOnce)
+                     .handler("work", t -> {
+                         // Runs until a heartbeat after the failed one went through.
+                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                         while (heartbeats.get() < 2 && System.nanoTime() < deadline) {
+                             Thread.onSpinWait();
+                             Thread.yield();
+                         }
+                         return Map.of("heartbeats", heartbeats.get() >= 2);
+                     })
+                     .pollInterval(Duration.ofMillis(10)).lease(Duration.ofSeconds(1))
+                     .start()) {
+            await(() -> store.get(task).orElseThrow().status() == TaskStatus.COMPLETED);
+            assertThat(logs.text()).contains("first claim").contains("first heartbeat");
+        }
+        assertThat(store.get(task).orElseThrow().result()).isEqualTo(Map.of("heartbeats", true));
+        assertThat(claims.get()).isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     @DisplayName("a worker left running after Atlas closes stops polling with one warning, instead of a failed claim logged every poll")
     void workerStopsPollingOnceAtlasIsClosed() throws Exception {
         try (LogCapture logs = LogCapture.start()) {
