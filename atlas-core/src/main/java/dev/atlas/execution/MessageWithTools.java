@@ -16,6 +16,12 @@ import java.util.List;
  * for the whole loop (linked to its last step) carries every round; a reply per step carries its
  * own round. Empty for messages not linked to an execution.
  *
+ * <p>Only rounds a provider accepts again are attached: the step completed and each of its calls
+ * completed with a result. A failed step, or a call failed, cancelled or still running, is left
+ * out (the execution's {@code tree} keeps it for audit and cost). The rounds of an execution of
+ * another conversation are never attached, even to a message linked to it; an execution of no
+ * conversation counts as this one's.
+ *
  * @param message   the stored message
  * @param toolSteps the tool-calling steps before it, oldest first, each with its tool calls in index order
  */

@@ -205,6 +205,13 @@ final class ExecutionSql {
         return c.render("executions.listToolCalls", CALLS + where + " ORDER BY started_at DESC, id DESC LIMIT :limit");
     }
 
+    /**
+     * Limits {@link #stepsOf}/{@link #toolCallsOf} to executions of {@code :conversation} or of none:
+     * a message may link to another conversation's execution, whose rounds must not reach this history.
+     */
+    static final String OF_CONVERSATION = "execution_id IN (SELECT id FROM <p>executions WHERE tenant_id = :t"
+            + " AND (conversation_id IS NULL OR conversation_id = :conversation))";
+
     /** The steps of the executions in {@code where} (an IN list), in sequence order. */
     Statement stepsOf(String where) {
         return c.render("executions.stepsOf", STEPS + where + " ORDER BY sequence");

@@ -451,7 +451,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     roundsAsMessages.add(m.stepId());
                 }
             }
-            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, executionIds);
+            Map<UUID, List<ExecutionStep>> stepsByExecution = executionIds.isEmpty() ? Map.of() : steps(h, conversationId, executionIds);
             Map<UUID, Integer> replayedUpTo = new HashMap<>();
             List<MessageWithTools> out = new ArrayList<>(messages.size());
             for (Message m : messages) {
@@ -461,7 +461,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     int from = replayedUpTo.getOrDefault(m.executionId(), 0);
                     int upTo = all.stream().filter(st -> st.id().equals(m.stepId())).mapToInt(ExecutionStep::sequence).findFirst()
                             .orElse(all.isEmpty() ? 0 : all.get(all.size() - 1).sequence());
-                    rounds = all.stream().filter(st -> st.sequence() > from && st.sequence() <= upTo && !st.toolCalls().isEmpty()
+                    rounds = all.stream().filter(st -> st.sequence() > from && st.sequence() <= upTo && replayable(st)
                             && !roundsAsMessages.contains(st.id())).toList();
                     replayedUpTo.put(m.executionId(), Math.max(from, upTo));
                 }
@@ -472,11 +472,23 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     }
 
     /**
-     * Every step of {@code executionIds} with its tool calls, in sequence order per execution: two
-     * statements whatever the number of executions, steps or calls.
+     * A round a provider accepts again: the model's turn was answered (the step completed) and each
+     * of its calls got a result back. A failed call's error may never have reached the model
+     * (a direct return, an interrupted loop), so it cannot stand in for the result.
      */
-    private Map<UUID, List<ExecutionStep>> steps(Handle h, Set<UUID> executionIds) {
-        Where in = new Where().in("execution_id", "e", new ArrayList<>(executionIds));
+    private static boolean replayable(ExecutionStep step) {
+        return step.status() == ExecutionStatus.COMPLETED && !step.toolCalls().isEmpty()
+                && step.toolCalls().stream().allMatch(c -> c.status() == ExecutionStatus.COMPLETED);
+    }
+
+    /**
+     * Every step of {@code executionIds} that belong to {@code conversationId} or to no conversation,
+     * with its tool calls, in sequence order per execution: two statements whatever the number of
+     * executions, steps or calls.
+     */
+    private Map<UUID, List<ExecutionStep>> steps(Handle h, UUID conversationId, Set<UUID> executionIds) {
+        Where in = new Where().in("execution_id", "e", new ArrayList<>(executionIds))
+                .and(ExecutionSql.OF_CONVERSATION, "conversation", conversationId);
         Map<UUID, List<ToolCall>> callsByStep = byStep(in.bindTo(sql.on(h, q.toolCallsOf(in.toString()))).list(toolCalls));
         Map<UUID, List<ExecutionStep>> byExecution = new HashMap<>();
         in.bindTo(sql.on(h, q.stepsOf(in.toString()))).forEach(stepWith(callsByStep),

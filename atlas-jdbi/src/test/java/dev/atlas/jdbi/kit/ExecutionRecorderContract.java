@@ -1267,6 +1267,66 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("historyWithTools never attaches the tool rounds of another conversation's execution, even when a message links to it")
+    void historyWithToolsKeepsOtherConversationsRoundsOut() {
+        Conversation alices = convo();
+        Conversation bobs = convo();
+        ExecutionHandle theirs = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(alices.id()));
+        StepHandle secret = theirs.step();
+        secret.toolCall("call_a", "lookup_card", "{\"user\":\"alice\"}").complete("alice's card ends 4242");
+        secret.finish("", FinishReason.TOOL_CALLS);
+        theirs.complete();
+        ExecutionHandle loose = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle round = loose.step();
+        round.toolCall("call_n", "weather", "{}").complete("sunny");
+        round.finish("", FinishReason.TOOL_CALLS);
+        loose.complete();
+        acme.conversations().append(bobs.id(), NewMessage.assistant("linked to alice's run").execution(theirs.id(), secret.id()));
+        acme.conversations().append(bobs.id(), NewMessage.assistant("linked to a run of no conversation").execution(loose.id(), round.id()));
+
+        List<MessageWithTools> history = recorder.historyWithTools(bobs.id(), 50);
+
+        assertThat(history).extracting(m -> m.message().content())
+                .containsExactly("linked to alice's run", "linked to a run of no conversation");
+        assertThat(history.get(0).message().executionId()).isEqualTo(theirs.id());
+        assertThat(history.get(0).toolSteps()).isEmpty();
+        assertThat(history.get(1).toolCalls()).extracting(ToolCall::result).containsExactly("sunny");
+    }
+
+    @Test
+    @DisplayName("historyWithTools attaches only complete rounds: a failed step, a failed, cancelled or unfinished call would make the request unreplayable")
+    void historyWithToolsAttachesOnlyCompleteRounds() {
+        Conversation c = convo();
+        acme.conversations().append(c.id(), NewMessage.user("book me a table"));
+        ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle failedCall = exec.step();
+        failedCall.toolCall("call_1", "find", "{}").complete("found 3");
+        failedCall.toolCall("call_2", "book", "{}").fail("timeout");
+        failedCall.finish("", FinishReason.TOOL_CALLS);
+        StepHandle unfinished = exec.step();
+        unfinished.toolCall("call_3", "book", "{}");
+        unfinished.finish("", FinishReason.TOOL_CALLS);
+        StepHandle failedStep = exec.step();
+        failedStep.toolCall("call_4", "book", "{}").complete("booked?");
+        failedStep.fail("rate limited");
+        StepHandle complete = exec.step();
+        complete.toolCall("call_5", "book", "{\"retry\":true}").complete("booked 19:00");
+        complete.finish("retrying", FinishReason.TOOL_CALLS);
+        StepHandle last = exec.step();
+        last.finish("Booked for 19:00.", FinishReason.STOP);
+        exec.reply(last, "Booked for 19:00.");
+
+        List<MessageWithTools> history = recorder.historyWithTools(c.id(), 50);
+
+        assertThat(history).extracting(m -> m.message().content()).containsExactly("book me a table", "Booked for 19:00.");
+        assertThat(history.get(1).toolSteps()).extracting(ExecutionStep::sequence).containsExactly(complete.sequence());
+        assertThat(history.get(1).toolCalls()).extracting(ToolCall::providerCallId, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("call_5", "booked 19:00"));
+        // The execution keeps every round, for audit and cost.
+        assertThat(recorder.tree(exec.id()).orElseThrow().toolCalls()).hasSize(5);
+    }
+
+    @Test
     @DisplayName("list filters by conversation, agent, provider, model, type, status and time range, newest first, keyset-paginated")
     void listFiltersAndPages() {
         Conversation c = convo();
