@@ -2,7 +2,6 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.AtlasException;
 import dev.atlas.AtlasClosedException;
-import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.StorageException;
 import dev.atlas.jdbi.internal.sql.Handle;
@@ -547,12 +546,6 @@ public final class Db {
     public static AtlasException translate(SqlFailure e) {
         SQLException sql = findSql(e);
         String state = sql == null ? null : sql.getSQLState();
-        if ("54000".equals(state) && String.valueOf(sql.getMessage()).contains("tsvector")) {
-            // PostgreSQL's full-text index holds at most 1 MB of lexemes and positions per row, so a
-            // content within MAX_CONTENT_LENGTH made of many distinct words can exceed it on insert.
-            // That is bad input, not a storage failure (the transaction has rolled back).
-            return new InvalidInputException("content", "has too many distinct words for PostgreSQL's full-text index: " + sql.getMessage());
-        }
         boolean retryable = isRetryable(sql, e);
         // A driver or pool message can quote the JDBC URL (connection failures do): mask its secrets.
         String message = dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage());

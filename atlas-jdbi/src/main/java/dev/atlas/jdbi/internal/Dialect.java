@@ -116,18 +116,23 @@ public enum Dialect {
         return "<p>" + table + " " + alias;
     }
 
-    /** The match condition for {@link #textFrom}: rows holding every term of {@link #textQuery}. */
+    /**
+     * The match condition for {@link #textFrom}: the tenant's rows holding every term of
+     * {@link #textQuery}. Both indexes hold the row's tenant as a term (migration V21), asked for
+     * with the words, so the index reads this tenant's matches only, never another's.
+     */
     public String textMatch(String alias) {
         if (this == SQLITE) {
-            return "<p>search_fts MATCH :q AND <p>search_fts.tenant_id = :t";
+            return "<p>search_fts MATCH ('\"x0' || lower(hex(:t)) || '\" ' || :q)";
         }
-        return "to_tsvector('simple'::regconfig, " + alias + ".search_text) @@ plainto_tsquery('simple'::regconfig, :q)";
+        return "array_append(string_to_array(" + alias + ".search_text, ' '), ':' || " + alias + ".tenant_id)"
+                + " @> array_append(string_to_array(:q, ' '), ':' || :t)";
     }
 
     /**
      * The bound query for {@link SearchText} terms (lower-case ASCII letters and digits, so never
-     * query syntax): each quoted as an FTS5 string on SQLite, space-separated for plainto_tsquery
-     * on PostgreSQL. Both mean "every term".
+     * query syntax): each quoted as an FTS5 string on SQLite, space-separated on PostgreSQL (split
+     * into the array the index holds). Both mean "every term".
      */
     public String textQuery(java.util.List<String> terms) {
         if (this == SQLITE) {

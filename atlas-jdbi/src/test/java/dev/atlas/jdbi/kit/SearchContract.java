@@ -410,6 +410,65 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("the full-text index answers a tenant's words with that tenant's rows only, never reading a larger tenant's matches")
+    void indexReadsOnlyTheTenantsMatches() {
+        var globex = atlas.tenant("globex").conversations();
+        Conversation big = globex.create(NewConversation.of(ALICE));
+        List<NewMessage> theirs = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            theirs.add(NewMessage.user("where is my order " + i));
+        }
+        globex.appendAll(big.id(), theirs);
+        atlas.tenant("globex").memories().create(NewMemory.fact(ALICE, "order history"));
+        Conversation c = convo(ALICE);
+        for (int i = 0; i < 3; i++) {
+            conversations.append(c.id(), NewMessage.user("my order " + i));
+        }
+        conversations.append(c.id(), NewMessage.user("no match here"));
+        memories.create(NewMemory.fact(ALICE, "order by phone"));
+
+        assertThat(indexMatches("acme", "messages", "message", "order")).isEqualTo(3);
+        assertThat(indexMatches("acme", "memories", "memory", "order")).isEqualTo(1);
+        assertThat(indexMatches("globex", "messages", "message", "order")).isEqualTo(200);
+        assertThat(indexMatches("initech", "messages", "message", "order")).isZero();
+        assertThat(search.text(TextQuery.messages("order").limit(50))).hasSize(3);
+        assertThat(other.text(TextQuery.messages("order").limit(50))).hasSize(50);
+    }
+
+    /** Rows the full-text index condition alone (no tenant filter beside it) returns for {@code tenant}'s search of {@code word}. */
+    private long indexMatches(String tenant, String table, String targetType, String word) {
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        String sql = "SELECT COUNT(*) FROM " + db.dialect().textFrom(table, "x", targetType) + " WHERE " + db.dialect().textMatch("x");
+        // The tenant is bound by hand (the runner binds :t only beside a tenant filter, which this count leaves out on purpose).
+        String unfiltered = sql.replaceAll(":t\\b", ":tenant");
+        return db.read(h -> AdHoc.on(db, h, unfiltered).bind("tenant", tenant).bind("q", db.dialect().textQuery(List.of(word)))
+                .one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+    }
+
+    @Test
+    @DisplayName("tenant ids that look like words, query syntax or the index's own tenant term find their own rows by their words only")
+    void tenantIdsOfEveryShape() {
+        List<String> tenants = List.of("order", "x0", "x06f72646572", "acme corp", "q\"uote's :t -- \u00fc\u00f1\u00ee", "\ud83d\ude00".repeat(64),
+                "a" + "b".repeat(127), "OR", "NEAR", "*");
+        Map<String, UUID> found = new LinkedHashMap<>();
+        for (String t : tenants) {
+            ConversationStore store = atlas.tenant(t).conversations();
+            Conversation c = store.create(NewConversation.of(ALICE));
+            found.put(t, store.append(c.id(), NewMessage.user("an order placed")).id());
+            store.append(c.id(), NewMessage.user("nothing to see"));
+            atlas.tenant(t).memories().create(NewMemory.fact(ALICE, "prefers email"));
+        }
+        for (String t : tenants) {
+            Search s = atlas.tenant(t).search();
+            assertThat(ids(s.text(TextQuery.messages("order")))).as(t).containsExactly(found.get(t));
+            assertThat(ids(s.text(TextQuery.messages("nothing")))).as(t).hasSize(1).doesNotContain(found.get(t));
+            assertThat(s.text(TextQuery.memories("email"))).as(t).hasSize(1);
+            // The index's spelling of tenant "order" on SQLite is never a word's: searching it finds nothing.
+            assertThat(s.text(TextQuery.messages("x06f72646572"))).as(t).isEmpty();
+        }
+    }
+
+    @Test
     @DisplayName("another tenant's rows change nothing in a tenant's answers: same rows, order, score bits, snippets and conversations,"
             + " full-text and semantic, whatever the other tenant stores (same words, same model, another dimension)")
     void otherTenantsRowsChangeNothing() {
@@ -676,6 +735,53 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isEqualTo(1);
         assertThat(ids(other.text(TextQuery.messages("pending words")))).containsExactly(theirs.id());
         assertThat(count("SELECT COUNT(*) FROM atlas_messages WHERE search_text IS NULL")).isZero();
+    }
+
+    @Test
+    @DisplayName("rows indexed before migration V21 (the index without tenant terms) are found by their own tenant only after it, and stay in step with edits and deletes")
+    void rowsIndexedBeforeV21() throws SQLException {
+        DataSource ds = database.dataSource();
+        Flyway v20 = Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("old_").flyway().getConfiguration())
+                .target("20").load();
+        v20.migrate();
+        boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
+        Map<String, UUID> messages = new LinkedHashMap<>();
+        try (Connection c = ds.getConnection()) {
+            for (String tenant : List.of("acme", "globex")) {
+                UUID conversation = UUID.randomUUID();
+                insert(c, pg, "INSERT INTO old_conversations (tenant_id, id, owner_type, owner_id, type, status, metadata, last_sequence,"
+                        + " activity_at, created_at, updated_at) VALUES (?, ?, 'user', 'alice', 'user', 'open', ?, 2, ?, ?, ?)",
+                        tenant, conversation, "{}", clock.instant(), clock.instant(), clock.instant());
+                String message = "INSERT INTO old_messages (tenant_id, id, conversation_id, sequence, role, content_type, content, status,"
+                        + " is_active, metadata, created_at, updated_at, search_text, deleted_at)"
+                        + " VALUES (?, ?, ?, ?, 'user', 'text', ?, 'delivered', ?, ?, ?, ?, ?, ?)";
+                UUID live = UUID.randomUUID();
+                insert(c, pg, message, tenant, live, conversation, 1L, "Parcel lost in Lyon", true, "{}", clock.instant(), clock.instant(),
+                        "parcel lost in lyon", null);
+                insert(c, pg, message, tenant, UUID.randomUUID(), conversation, 2L, "Parcel found", true, "{}", clock.instant(), clock.instant(),
+                        "parcel found", clock.instant());
+                insert(c, pg, "INSERT INTO old_memories (tenant_id, id, owner_type, owner_id, kind, content, metadata, importance, revision,"
+                        + " created_at, updated_at, search_text) VALUES (?, ?, 'user', 'alice', 'fact', ?, ?, 0.5, 1, ?, ?, ?)",
+                        tenant, UUID.randomUUID(), "Likes green tea", "{}", clock.instant(), clock.instant(), "likes green tea");
+                messages.put(tenant, live);
+            }
+        }
+        Atlas upgraded = reopen(b -> b.tablePrefix("old_").clock(clock));
+        for (String tenant : messages.keySet()) {
+            Search s = upgraded.tenant(tenant).search();
+            assertThat(ids(s.text(TextQuery.messages("parcel")))).as(tenant).containsExactly(messages.get(tenant));
+            assertThat(s.text(TextQuery.memories("green tea"))).as(tenant).extracting(SearchHit::snippet).containsExactly("Likes [green] [tea]");
+        }
+        upgraded.tenant("acme").conversations().edit(messages.get("acme"), "Parcel delivered in Paris");
+        upgraded.tenant("globex").conversations().deleteMessage(messages.get("globex"));
+        assertThat(ids(upgraded.tenant("acme").search().text(TextQuery.messages("paris")))).containsExactly(messages.get("acme"));
+        assertThat(upgraded.tenant("acme").search().text(TextQuery.messages("lyon"))).isEmpty();
+        assertThat(upgraded.tenant("globex").search().text(TextQuery.messages("parcel"))).isEmpty();
+        if (!pg) {
+            // Each index row keeps its key: two memories and the acme message (globex's was deleted).
+            assertThat(count("SELECT COUNT(*) FROM old_search_keys")).isEqualTo(3);
+            assertThat(count("SELECT COUNT(*) FROM old_search_keys k JOIN old_search_fts f ON f.rowid = k.fts_rowid")).isEqualTo(3);
+        }
     }
 
     @Test
