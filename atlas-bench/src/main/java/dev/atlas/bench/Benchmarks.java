@@ -20,6 +20,7 @@ public final class Benchmarks {
                 new ChatMemoryTurn(),
                 new StatementIdioms(),
                 new SemanticSearchCache(),
-                new PgvectorRecall());
+                new PgvectorRecall(),
+                new TextSearchNeighbours());
     }
 }
