@@ -127,8 +127,12 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private static final int MAX_PARTIAL = 32_768;
     private static final ObjectMapper JSON = new ObjectMapper();
     // Atlas refuses arguments with anything after the document ("" "), which readTree alone accepts.
-    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT =
-            JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    // Without Jackson's default read limits: a number of 1,001 digits or more is JSON the model sent,
+    // kept as sent (Atlas refuses only what jsonb cannot hold), not taken for text.
+    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT = new ObjectMapper(
+            com.fasterxml.jackson.core.JsonFactory.builder().streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxNumberLength(Integer.MAX_VALUE).maxStringLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE).build()).build())
+            .reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Tenant fixedTenant;
     private final Atlas atlas;

@@ -354,6 +354,41 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(tree.toolCalls().get(1).arguments()).startsWith("{\"unparsed\":\"{\\\"q\\\":");
     }
 
+    @Test
+    @DisplayName("Tool arguments with numbers of 1,500 digits (integer and fraction) are recorded byte-exact, as the model sent them; 20,000 fraction digits (beyond jsonb) as unparsed text; the store gives all back exactly")
+    void toolArgumentsWithHugeNumbersAreRecordedByteExact() {
+        String digits = "9".repeat(1500);
+        String integer = "{\"n\":" + digits + "}";
+        String fraction = "{\"x\":0." + "1".repeat(1500) + ",\"y\":-" + digits + "." + digits + "}";
+        String beyondJsonb = "[0." + "1".repeat(20_000) + "]";
+        AiMessage asks = AiMessage.from(List.of(
+                ToolExecutionRequest.builder().id("big").name("count").arguments(integer).build(),
+                ToolExecutionRequest.builder().id("frac").name("measure").arguments(fraction).build(),
+                ToolExecutionRequest.builder().id("far").name("measure").arguments(beyondJsonb).build()));
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                return ChatResponse.builder().aiMessage(asks).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        model.chat(ChatRequest.builder().messages(UserMessage.from("count")).modelName("m").build());
+        Execution e = executions().get(0);
+        assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED);
+        assertThat(tenant.executions().tree(e.id()).orElseThrow().toolCalls()).extracting(c -> c.arguments())
+                .containsExactly(integer, fraction, "{\"unparsed\":\"" + beyondJsonb + "\"}");
+
+        List<ChatMessage> messages = List.of(UserMessage.from("count"), asks,
+                ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(0), digits));
+        AtlasChatMemoryStore.of(tenant).updateMessages("huge", messages);
+        assertThat(AtlasChatMemoryStore.of(tenant).getMessages("huge")).isEqualTo(messages);
+    }
+
     public interface SyncAssistant {
         String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
     }
