@@ -141,6 +141,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final String agent;
     private final Duration abandonAfter;
     private final Clock clock;
+    // This Atlas's tool rounds waiting for their results, shared with its other listeners and found
+    // by its memory stores; held here so they live as long as a listener that could complete them.
+    private final Correlation.Pending pending;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     // The call onRequest just started on this thread, for streaming(model)'s doChat, which
@@ -156,6 +159,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.agent = b.agent;
         this.abandonAfter = b.abandonAfter;
         this.clock = b.clock;
+        this.pending = Correlation.pending(atlas);
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -202,6 +206,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         private Clock clock = Clock.systemUTC();
 
         private Builder(Tenant tenant, Atlas atlas) {
+            LangChain4jVersion.require();
             this.tenant = tenant;
             this.atlas = atlas;
         }
@@ -409,7 +414,14 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             spec = spec.conversation(conversationId);
         }
         Instant started = clock.instant();
-        ExecutionHandle execution = tenant.executions().start(spec);
+        ExecutionHandle execution;
+        try {
+            execution = tenant.executions().start(spec);
+        } catch (dev.atlas.AtlasClosedException e) {
+            // No round of a closed Atlas can be completed: release them (their handles reach its pool).
+            pending.clear();
+            throw e;
+        }
         Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
         call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
         running.add(call);
@@ -626,7 +638,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 String name = Limits.storableKey(r.name());
                 StepHandle.ToolCallHandle call = toolCall(run.step, Limits.storableKey(r.id()), name == null ? "unnamed" : name, r.arguments());
                 // Parked also without a conversation: the next request may carry the result.
-                Correlation.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
+                pending.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
@@ -693,8 +705,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * after the response that asked for them: the results of an app or AI service whose memory is
      * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
      */
-    private static void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
-        for (Correlation.Answer a : Correlation.answeredIn(tenant.id(), messages)) {
+    private void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
+        for (Correlation.Answer a : pending.answeredIn(tenant.id(), messages)) {
             String text = Messages.columnText(a.result());
             try {
                 if (Boolean.TRUE.equals(a.result().isError())) {
