@@ -558,7 +558,14 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
         @Override
         public void onCompleteResponse(ChatResponse completeResponse) {
-            handler.onCompleteResponse(completeResponse);
+            try {
+                handler.onCompleteResponse(completeResponse);
+            } catch (dev.atlas.AtlasException e) {
+                // AiServices stores the answer in its memory here, and a failure (Atlas closed meanwhile)
+                // reaches the provider's thread, which LangChain4j's providers log and ignore: the app's
+                // stream would never end. It ends with that error instead.
+                handler.onError(e);
+            }
         }
 
         @Override
