@@ -515,6 +515,118 @@ public abstract class LangChain4jUserProbesContract {
         assertThat(all.stream().map(Execution::conversationId).distinct()).hasSize(120);
     }
 
+    /** Tools failing oddly: a 2-million-character message with a NUL and a lone surrogate, no message at all. */
+    public static final class FailingTools {
+        static final String MESSAGE = "disk \u0000 \uD800 full " + "e".repeat(2_000_000);
+
+        @dev.langchain4j.agent.tool.Tool("Fails loudly")
+        public String loud() {
+            throw new IllegalStateException(MESSAGE);
+        }
+
+        @dev.langchain4j.agent.tool.Tool("Fails silently")
+        public String silent() {
+            throw new IllegalStateException();
+        }
+    }
+
+    @Test
+    @DisplayName("Tools throwing a 2-million-character message with a NUL and a lone surrogate, or no message: the memory keeps LangChain4j's error results byte-exact, each tool call failed with a storable copy of its result")
+    void toolsFailingOddlyThroughAiServices() {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                AiMessage answer = last instanceof ToolExecutionResultMessage
+                        ? AiMessage.from("both failed")
+                        : AiMessage.from(List.of(ToolExecutionRequest.builder().id("l").name("loud").arguments("{}").build(),
+                                ToolExecutionRequest.builder().id("s").name("silent").arguments("{}").build()));
+                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 20)).tools(new FailingTools()).build();
+        assertThat(assistant.chat("fail", "try both")).isEqualTo("both failed");
+
+        List<ChatMessage> memory = AtlasChatMemoryStore.of(tenant).getMessages("fail");
+        assertThat(memory).hasSize(5);
+        ToolExecutionResultMessage loud = (ToolExecutionResultMessage) memory.get(2);
+        ToolExecutionResultMessage silent = (ToolExecutionResultMessage) memory.get(3);
+        assertThat(loud.text()).isEqualTo(FailingTools.MESSAGE);
+        assertThat(loud.isError()).isTrue();
+        assertThat(silent.isError()).isTrue();
+        // LangChain4j's default error handler sends the exception's class name when it has no message.
+        assertThat(silent.text()).isEqualTo("java.lang.IllegalStateException");
+        List<dev.atlas.execution.ToolCall> calls = executions().stream()
+                .flatMap(e -> tenant.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();
+        assertThat(calls).extracting(c -> c.status()).containsExactly(ExecutionStatus.FAILED, ExecutionStatus.FAILED);
+        assertThat(calls.get(0).error()).isEqualTo(dev.atlas.Limits.storable(FailingTools.MESSAGE)
+                .substring(0, dev.atlas.Limits.MAX_REASON_LENGTH));
+        assertThat(calls.get(1).error()).isEqualTo("java.lang.IllegalStateException");
+        assertThat(calls).extracting(c -> c.result()).containsOnlyNulls();
+    }
+
+    @Test
+    @DisplayName("Two tenants, one listener built with the Atlas (tenant taken from the memory), equal memory ids and equal tool call ids on 8 threads: each tool call completed with its own tenant's result")
+    void toolRoundsOfTwoTenantsWithEqualIdsStayApart() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.builder(atlas).provider("openai").build();
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                ChatMessage last = request.messages().get(request.messages().size() - 1);
+                AiMessage answer = last instanceof ToolExecutionResultMessage r ? AiMessage.from("done: " + r.text())
+                        : AiMessage.from(List.of(ToolExecutionRequest.builder().id("call_1").name("lookup")
+                                .arguments("{\"order\":\"" + ((UserMessage) last).singleText() + "\"}").build()));
+                return ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        java.util.Map<String, SyncAssistant> assistants = new java.util.HashMap<>();
+        for (String t : List.of("acme", "globex")) {
+            assistants.put(t, AiServices.builder(SyncAssistant.class).chatModel(model).chatMemoryProvider(AtlasChatMemory.provider(atlas.tenant(t), 10))
+                    .tools(new dev.atlas.examples.langchain4j.scripted.OrderTools()).build());
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> all = new ArrayList<>();
+            for (int k = 0; k < 24; k++) {
+                String t = k % 2 == 0 ? "acme" : "globex";
+                int order = (t.equals("acme") ? 0 : 1000) + 2 * (k / 2);
+                int id = k / 2;
+                all.add(threads.submit(() -> assistants.get(t).chat(id, String.valueOf(order))));
+            }
+            for (int k = 0; k < all.size(); k++) {
+                int order = (k % 2 == 0 ? 0 : 1000) + 2 * (k / 2);
+                assertThat(all.get(k).get(60, TimeUnit.SECONDS)).isEqualTo("done: order " + order + " shipped");
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        for (String t : List.of("acme", "globex")) {
+            Tenant view = atlas.tenant(t);
+            List<dev.atlas.execution.ToolCall> calls = view.executions().list(ExecutionQuery.all()).items().stream()
+                    .flatMap(e -> view.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();
+            assertThat(calls).hasSize(12).allSatisfy(c -> {
+                String order = c.arguments().replaceAll("\\D", "");
+                assertThat(Integer.parseInt(order) >= 1000).isEqualTo(t.equals("globex"));
+                assertThat(c.status()).isEqualTo(ExecutionStatus.COMPLETED);
+                assertThat(c.result()).isEqualTo("order " + order + " shipped");
+            });
+            assertThat(view.executions().list(ExecutionQuery.all()).items()).hasSize(24)
+                    .allSatisfy(e -> assertThat(e.conversationId()).isNotNull());
+        }
+    }
+
     public interface SyncAssistant {
         String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
     }
