@@ -627,6 +627,55 @@ public abstract class LangChain4jUserProbesContract {
         }
     }
 
+    @Test
+    @DisplayName("A stream through streaming(model) the app cancels after 3 fragments: at the listener's close it is failed ABANDONED with the 3 fragments as partialContent and its time to first token; the memory holds the user message only")
+    void wrappedStreamCancelledByTheAppKeepsWhatWasStreamed() throws Exception {
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) ->
+                new Thread(() -> {
+                    java.util.concurrent.atomic.AtomicBoolean cancelled = new java.util.concurrent.atomic.AtomicBoolean();
+                    dev.langchain4j.model.chat.response.StreamingHandle handle = new dev.langchain4j.model.chat.response.StreamingHandle() {
+                        @Override
+                        public void cancel() {
+                            cancelled.set(true);
+                        }
+
+                        @Override
+                        public boolean isCancelled() {
+                            return cancelled.get();
+                        }
+                    };
+                    for (int i = 0; i < 100 && !handle.isCancelled(); i++) {
+                        handler.onPartialResponse(new dev.langchain4j.model.chat.response.PartialResponse("t" + i),
+                                new dev.langchain4j.model.chat.response.PartialResponseContext(handle));
+                    }
+                    stopped.complete(null);
+                }, "provider-callback").start()));
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        List<String> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        assistant.chat("wc", "Hi").onPartialResponseWithContext((partial, context) -> {
+            tokens.add(partial.text());
+            if (tokens.size() == 3) {
+                context.streamingHandle().cancel();
+            }
+        }).onCompleteResponse(r -> { }).onError(e -> { }).start();
+        stopped.get(30, TimeUnit.SECONDS);
+        assertThat(tokens).containsExactly("t0", "t1", "t2");
+        listener.close();
+        assertThat(executions()).singleElement().satisfies(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            assertThat(e.error()).isEqualTo(AtlasChatModelListener.ABANDONED);
+            assertThat(e.firstTokenMs()).isNotNull();
+            assertThat(e.usage().outputTokens()).isNull();
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement()
+                    .satisfies(st -> assertThat(st.metadata()).isEqualTo(java.util.Map.of("partialContent", "t0t1t2")));
+        });
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("wc").id(), 0, 10))
+                .extracting(Message::content).containsExactly("Hi");
+    }
+
     public interface SyncAssistant {
         String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
     }
