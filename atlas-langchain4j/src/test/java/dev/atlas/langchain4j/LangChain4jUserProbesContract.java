@@ -676,6 +676,51 @@ public abstract class LangChain4jUserProbesContract {
                 .extracting(Message::content).containsExactly("Hi");
     }
 
+    @Test
+    @DisplayName("24 streams through one streaming(model) on 8 threads, each failing midway: each execution in its own memory's conversation with its own streamed text as partialContent")
+    void concurrentWrappedStreamsKeepTheirOwnPartialContent() throws Exception {
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        StreamingChatModel model = listener.streaming(streaming(listener, (request, handler) -> {
+            String text = ((UserMessage) request.messages().get(request.messages().size() - 1)).singleText();
+            new Thread(() -> {
+                handler.onPartialResponse(text + "-a");
+                handler.onPartialResponse(text + "-b");
+                handler.onError(new IllegalStateException("reset " + text));
+            }, "provider-callback").start();
+        }));
+        StreamingAssistant assistant = AiServices.builder(StreamingAssistant.class).streamingChatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        List<CompletableFuture<ChatResponse>> ends = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try {
+            List<Future<?>> starts = new ArrayList<>();
+            for (int i = 0; i < 24; i++) {
+                String id = "s" + i;
+                starts.add(threads.submit(() -> {
+                    CompletableFuture<ChatResponse> end = new CompletableFuture<>();
+                    ends.add(end);
+                    assistant.chat(id, id).onPartialResponse(t -> { }).onCompleteResponse(end::complete).onError(end::completeExceptionally).start();
+                }));
+            }
+            for (Future<?> f : starts) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            for (CompletableFuture<ChatResponse> end : ends) {
+                assertThatThrownBy(() -> end.get(60, TimeUnit.SECONDS)).hasRootCauseInstanceOf(IllegalStateException.class);
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+        List<Execution> all = tenant.executions().list(ExecutionQuery.all().limit(100)).items();
+        assertThat(all).hasSize(24).allSatisfy(e -> {
+            assertThat(e.status()).isEqualTo(ExecutionStatus.FAILED);
+            String id = e.error().substring(e.error().lastIndexOf(' ') + 1);
+            assertThat(e.conversationId()).isEqualTo(tenant.conversations().requireByKey(id).id());
+            assertThat(tenant.executions().tree(e.id()).orElseThrow().steps()).singleElement()
+                    .satisfies(st -> assertThat(st.metadata()).isEqualTo(java.util.Map.of("partialContent", id + "-a" + id + "-b")));
+        });
+    }
+
     public interface SyncAssistant {
         String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
     }
