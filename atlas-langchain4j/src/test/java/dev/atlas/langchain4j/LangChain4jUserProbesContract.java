@@ -721,6 +721,43 @@ public abstract class LangChain4jUserProbesContract {
         });
     }
 
+    @Test
+    @DisplayName("Atlas closed while a blocking model call runs: the app's chat fails with AtlasClosedException when AiServices stores the answer; nothing hangs")
+    void atlasClosedDuringABlockingCall() throws Exception {
+        java.util.concurrent.CountDownLatch calling = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        AtlasChatModelListener listener = AtlasChatModelListener.of(tenant, "openai", null);
+        ChatModel model = new ChatModel() {
+            @Override
+            public ChatResponse doChat(ChatRequest request) {
+                calling.countDown();
+                try {
+                    assertThat(closed.await(30, TimeUnit.SECONDS)).isTrue();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                return ChatResponse.builder().aiMessage(AiMessage.from("late")).modelName("m").build();
+            }
+
+            @Override
+            public List<ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+        SyncAssistant assistant = AiServices.builder(SyncAssistant.class).chatModel(model)
+                .chatMemoryProvider(AtlasChatMemory.provider(tenant, 10)).build();
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            Future<String> answer = thread.submit(() -> assistant.chat("b", "Hi"));
+            assertThat(calling.await(30, TimeUnit.SECONDS)).isTrue();
+            atlas.close();
+            closed.countDown();
+            assertThatThrownBy(() -> answer.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(dev.atlas.AtlasClosedException.class);
+        } finally {
+            thread.shutdownNow();
+        }
+    }
+
     public interface SyncAssistant {
         String chat(@MemoryId Object memoryId, @dev.langchain4j.service.UserMessage String text);
     }
