@@ -437,7 +437,11 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * when cut); and {@link Builder#abandonAfter} counted from the last fragment rather than from
      * the start. A plain listener sees none of that: LangChain4j hands listeners no fragments.
      * Usage is recorded only with the complete response either way: LangChain4j's streaming
-     * handlers get no token usage before it.
+     * handlers get no token usage before it. Events reach the app's handler unchanged, except that
+     * an {@link dev.atlas.AtlasException} thrown while the complete response is handled (AiServices
+     * storing the answer in an Atlas memory after Atlas closed) ends the stream with {@code onError}
+     * rather than in the provider's thread, where LangChain4j would ignore it and the app's stream
+     * would never end.
      *
      * @param model a LangChain4j streaming model implementing {@code doChat}, as its 1.x models do
      * @return the model to give {@code AiServices} (or call) instead of {@code model}
