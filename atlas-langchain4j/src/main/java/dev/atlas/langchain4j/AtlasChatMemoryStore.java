@@ -73,6 +73,9 @@ import java.util.function.Function;
  * the stores of one Atlas instance (two instances, on two databases, never wait on each other); two processes writing one memory id at the same instant both append their messages and
  * the later window wins, as LangChain4j's own stores behave. The store keeps no message instance
  * alive once its caller drops it (the asset cache may keep its images' text until evicted).
+ *
+ * <p>Needs LangChain4j 1.19.0 or later: with an older {@code langchain4j-core} the factories (and
+ * {@link AtlasChatModelListener}'s) fail with {@link dev.atlas.ConfigurationException} naming it.
  */
 public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AtlasChatMemoryStore.class);
@@ -92,6 +95,7 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
     private final ReentrantLock[] locks;
 
     private AtlasChatMemoryStore(Tenant tenant, Function<Object, NewConversation> newConversation) {
+        LangChain4jVersion.require();
         this.tenant = Limits.requireNonNull("tenant", tenant);
         this.conversations = tenant.conversations();
         this.locks = stripes(tenant.atlas());
@@ -404,7 +408,9 @@ public final class AtlasChatMemoryStore implements ChatMemoryStore {
             assetTexts.put(jsonAsset, mapped.json());
         }
         if (message instanceof ToolExecutionResultMessage result) {
-            ToolCallHandle call = Correlation.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
+            // Only this Atlas's rounds: another instance with this tenant id has other rows.
+            Correlation.Pending pending = Correlation.pendingIfAny(tenant.atlas());
+            ToolCallHandle call = pending == null ? null : pending.unpark(tenant.id(), conversationId, answers, result.id(), result.toolName());
             if (call != null) {
                 String text = m.content();
                 completions.add(() -> {

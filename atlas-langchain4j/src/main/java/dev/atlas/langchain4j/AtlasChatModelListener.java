@@ -127,8 +127,12 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private static final int MAX_PARTIAL = 32_768;
     private static final ObjectMapper JSON = new ObjectMapper();
     // Atlas refuses arguments with anything after the document ("" "), which readTree alone accepts.
-    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT =
-            JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    // Without Jackson's default read limits: a number of 1,001 digits or more is JSON the model sent,
+    // kept as sent (Atlas refuses only what jsonb cannot hold), not taken for text.
+    private static final com.fasterxml.jackson.databind.ObjectReader ONE_DOCUMENT = new ObjectMapper(
+            com.fasterxml.jackson.core.JsonFactory.builder().streamReadConstraints(com.fasterxml.jackson.core.StreamReadConstraints.builder()
+                    .maxNumberLength(Integer.MAX_VALUE).maxStringLength(Integer.MAX_VALUE).maxNameLength(Integer.MAX_VALUE).build()).build())
+            .reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Tenant fixedTenant;
     private final Atlas atlas;
@@ -137,6 +141,9 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
     private final String agent;
     private final Duration abandonAfter;
     private final Clock clock;
+    // This Atlas's tool rounds waiting for their results, shared with its other listeners and found
+    // by its memory stores; held here so they live as long as a listener that could complete them.
+    private final Correlation.Pending pending;
     // The calls in flight, for the bound and close(); a call leaves it when it ends, however.
     private final Set<Call> running = ConcurrentHashMap.newKeySet();
     // The call onRequest just started on this thread, for streaming(model)'s doChat, which
@@ -152,6 +159,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         this.agent = b.agent;
         this.abandonAfter = b.abandonAfter;
         this.clock = b.clock;
+        this.pending = Correlation.pending(atlas);
     }
 
     /** Records into {@code tenant}, naming the provider after the model's {@link ModelProvider}. */
@@ -198,6 +206,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
         private Clock clock = Clock.systemUTC();
 
         private Builder(Tenant tenant, Atlas atlas) {
+            LangChain4jVersion.require();
             this.tenant = tenant;
             this.atlas = atlas;
         }
@@ -405,7 +414,14 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
             spec = spec.conversation(conversationId);
         }
         Instant started = clock.instant();
-        ExecutionHandle execution = tenant.executions().start(spec);
+        ExecutionHandle execution;
+        try {
+            execution = tenant.executions().start(spec);
+        } catch (dev.atlas.AtlasClosedException e) {
+            // No round of a closed Atlas can be completed: release them (their handles reach its pool).
+            pending.clear();
+            throw e;
+        }
         Call call = new Call(tenant, execution, execution.step(), conversationId, model, started);
         call.dropped = DROPPED_CALLS.register(context.attributes(), call::abandon);
         running.add(call);
@@ -421,7 +437,11 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * when cut); and {@link Builder#abandonAfter} counted from the last fragment rather than from
      * the start. A plain listener sees none of that: LangChain4j hands listeners no fragments.
      * Usage is recorded only with the complete response either way: LangChain4j's streaming
-     * handlers get no token usage before it.
+     * handlers get no token usage before it. Events reach the app's handler unchanged, except that
+     * an {@link dev.atlas.AtlasException} thrown while the complete response is handled (AiServices
+     * storing the answer in an Atlas memory after Atlas closed) ends the stream with {@code onError}
+     * rather than in the provider's thread, where LangChain4j would ignore it and the app's stream
+     * would never end.
      *
      * @param model a LangChain4j streaming model implementing {@code doChat}, as its 1.x models do
      * @return the model to give {@code AiServices} (or call) instead of {@code model}
@@ -542,7 +562,14 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
 
         @Override
         public void onCompleteResponse(ChatResponse completeResponse) {
-            handler.onCompleteResponse(completeResponse);
+            try {
+                handler.onCompleteResponse(completeResponse);
+            } catch (dev.atlas.AtlasException e) {
+                // AiServices stores the answer in its memory here, and a failure (Atlas closed meanwhile)
+                // reaches the provider's thread, which LangChain4j's providers log and ignore: the app's
+                // stream would never end. It ends with that error instead.
+                handler.onError(e);
+            }
         }
 
         @Override
@@ -622,7 +649,7 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
                 String name = Limits.storableKey(r.name());
                 StepHandle.ToolCallHandle call = toolCall(run.step, Limits.storableKey(r.id()), name == null ? "unnamed" : name, r.arguments());
                 // Parked also without a conversation: the next request may carry the result.
-                Correlation.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
+                pending.park(tenantId, run.conversationId, ai, run.execution.id(), r.id(), r.name(), call);
             }
         }
         Usage usage = usage(response.tokenUsage());
@@ -689,8 +716,8 @@ public final class AtlasChatModelListener implements ChatModelListener, AutoClos
      * after the response that asked for them: the results of an app or AI service whose memory is
      * not an {@link AtlasChatMemoryStore} reach Atlas only this way.
      */
-    private static void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
-        for (Correlation.Answer a : Correlation.answeredIn(tenant.id(), messages)) {
+    private void completeAnswered(Tenant tenant, List<ChatMessage> messages) {
+        for (Correlation.Answer a : pending.answeredIn(tenant.id(), messages)) {
             String text = Messages.columnText(a.result());
             try {
                 if (Boolean.TRUE.equals(a.result().isError())) {

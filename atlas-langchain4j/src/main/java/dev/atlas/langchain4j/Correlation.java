@@ -64,15 +64,30 @@ final class Correlation {
     /** A parked call and the result that answers it. */
     record Answer(ToolCallHandle call, ToolExecutionResultMessage result) {}
 
-    // Rounds whose results were not all seen yet, by execution; bounded so calls whose result never
-    // comes (an app that stops the loop) cannot grow it without end. The sweep closes those rows.
-    private static final int MAX_ROUNDS = 10_000;
-    private static final Map<UUID, Round> PENDING = new LinkedHashMap<>(16, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<UUID, Round> eldest) {
-            return size() > MAX_ROUNDS;
+    // Each Atlas instance's pending rounds, held by its listeners only: weakly here, so the rounds
+    // (their handles reach the Atlas's pool) live no longer than a listener that could complete them.
+    private static final Map<dev.atlas.Atlas, WeakReference<Pending>> PENDING = new java.util.WeakHashMap<>();
+
+    /** The pending rounds of {@code atlas}, for a listener of it to hold. */
+    static Pending pending(dev.atlas.Atlas atlas) {
+        synchronized (PENDING) {
+            WeakReference<Pending> ref = PENDING.get(atlas);
+            Pending p = ref == null ? null : ref.get();
+            if (p == null) {
+                p = new Pending();
+                PENDING.put(atlas, new WeakReference<>(p));
+            }
+            return p;
         }
-    };
+    }
+
+    /** The pending rounds of {@code atlas} while a listener of it holds them; else null (no round to complete). */
+    static Pending pendingIfAny(dev.atlas.Atlas atlas) {
+        synchronized (PENDING) {
+            WeakReference<Pending> ref = PENDING.get(atlas);
+            return ref == null ? null : ref.get();
+        }
+    }
 
     /** Notes that {@code tenant}'s memory of {@code conversationId} holds {@code window} now. */
     static void bind(dev.atlas.Tenant tenant, UUID conversationId, List<ChatMessage> window) {
@@ -179,95 +194,118 @@ final class Correlation {
     }
 
     /**
-     * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
-     * {@code conversationId}, or none when null), after the ones parked before it.
+     * The rounds of one Atlas instance whose results were not all seen yet, by execution: a tenant
+     * id names a tenant of one Atlas only, so another instance (another database, or the same
+     * one) with that tenant id never completes them. Bounded so calls whose result never comes (an
+     * app that stops the loop) cannot grow it without end; the sweep closes those rows.
      */
-    static void park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
-                     ToolCallHandle call) {
-        synchronized (PENDING) {
-            PENDING.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
-                    .calls().add(new Call(toolCallId, toolName, call));
-        }
-    }
+    static final class Pending {
+        private static final int MAX_ROUNDS = 10_000;
+        private final Map<UUID, Round> rounds = new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<UUID, Round> eldest) {
+                return size() > MAX_ROUNDS;
+            }
+        };
 
-    /**
-     * The parked calls the tool results of a request answer, removed: the results that follow a
-     * response recorded by {@code tenant}'s listener, that very instance (as an app without an
-     * Atlas memory, or {@code AiServices} without chat memory, sends it back with the results).
-     * A response read back from a store is another instance, and matches nothing here.
-     */
-    static List<Answer> answeredIn(String tenant, List<ChatMessage> messages) {
-        List<Answer> out = new ArrayList<>();
-        if (messages.stream().noneMatch(ToolExecutionResultMessage.class::isInstance)) {
+        /** Drops every round: their Atlas is closed, so none can be completed. */
+        void clear() {
+            synchronized (rounds) {
+                rounds.clear();
+            }
+        }
+
+        /**
+         * Parks a tool call of the response {@code asked}, recorded as {@code executionId} (in
+         * {@code conversationId}, or none when null), after the ones parked before it.
+         */
+        void park(String tenant, UUID conversationId, AiMessage asked, UUID executionId, String toolCallId, String toolName,
+                  ToolCallHandle call) {
+            synchronized (rounds) {
+                rounds.computeIfAbsent(executionId, k -> new Round(tenant, conversationId, new WeakReference<>(asked), new ArrayList<>()))
+                        .calls().add(new Call(toolCallId, toolName, call));
+            }
+        }
+
+        /**
+         * The parked calls the tool results of a request answer, removed: the results that follow a
+         * response recorded by {@code tenant}'s listener, that very instance (as an app without an
+         * Atlas memory, or {@code AiServices} without chat memory, sends it back with the results).
+         * A response read back from a store is another instance, and matches nothing here.
+         */
+        List<Answer> answeredIn(String tenant, List<ChatMessage> messages) {
+            List<Answer> out = new ArrayList<>();
+            if (messages.stream().noneMatch(ToolExecutionResultMessage.class::isInstance)) {
+                return out;
+            }
+            synchronized (rounds) {
+                for (int i = 0; i < messages.size() && !rounds.isEmpty(); i++) {
+                    if (!(messages.get(i) instanceof AiMessage ai) || !ai.hasToolExecutionRequests()) {
+                        continue;
+                    }
+                    Map.Entry<UUID, Round> asked = null;
+                    for (Map.Entry<UUID, Round> e : rounds.entrySet()) {
+                        if (e.getValue().asked().get() == ai && e.getValue().tenant().equals(tenant)) {
+                            asked = e;
+                            break;
+                        }
+                    }
+                    for (int j = i + 1; asked != null && j < messages.size() && messages.get(j) instanceof ToolExecutionResultMessage result; j++) {
+                        ToolCallHandle call = take(asked.getKey(), asked.getValue(), result.id(), result.toolName());
+                        if (call != null) {
+                            out.add(new Answer(call, result));
+                        }
+                    }
+                }
+            }
             return out;
         }
-        synchronized (PENDING) {
-            for (int i = 0; i < messages.size() && !PENDING.isEmpty(); i++) {
-                if (!(messages.get(i) instanceof AiMessage ai) || !ai.hasToolExecutionRequests()) {
-                    continue;
-                }
-                Map.Entry<UUID, Round> asked = null;
-                for (Map.Entry<UUID, Round> e : PENDING.entrySet()) {
-                    if (e.getValue().asked().get() == ai && e.getValue().tenant().equals(tenant)) {
-                        asked = e;
-                        break;
-                    }
-                }
-                for (int j = i + 1; asked != null && j < messages.size() && messages.get(j) instanceof ToolExecutionResultMessage result; j++) {
-                    ToolCallHandle call = take(asked.getKey(), asked.getValue(), result.id(), result.toolName());
-                    if (call != null) {
-                        out.add(new Answer(call, result));
-                    }
-                }
-            }
-        }
-        return out;
-    }
 
-    /**
-     * The parked call a tool result answers, removed: within the round of {@code executionId} (the
-     * response that asked for it, when the store knows it), the call with the result's id, or, for a
-     * result without an id, the first call of the same tool without one; a call of another response
-     * (one the app abandoned, say) never takes such a result. Otherwise (no known round, or a result
-     * with an id whose call is in another round: callers racing on one memory interleave their
-     * rounds) the newest round of the conversation holding a matching call.
-     */
-    static ToolCallHandle unpark(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName) {
-        synchronized (PENDING) {
-            if (executionId != null) {
-                Round round = PENDING.get(executionId);
-                ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !conversationId.equals(round.conversationId())
-                        ? null : take(executionId, round, toolCallId, toolName);
-                if (call != null || toolCallId == null) {
-                    return call;
-                }
-            }
-            List<Map.Entry<UUID, Round>> rounds = new ArrayList<>(PENDING.entrySet());
-            for (int i = rounds.size() - 1; i >= 0; i--) {
-                Round round = rounds.get(i).getValue();
-                if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
-                    ToolCallHandle call = take(rounds.get(i).getKey(), round, toolCallId, toolName);
-                    if (call != null) {
+        /**
+         * The parked call a tool result answers, removed: within the round of {@code executionId} (the
+         * response that asked for it, when the store knows it), the call with the result's id, or, for a
+         * result without an id, the first call of the same tool without one; a call of another response
+         * (one the app abandoned, say) never takes such a result. Otherwise (no known round, or a result
+         * with an id whose call is in another round: callers racing on one memory interleave their
+         * rounds) the newest round of the conversation holding a matching call.
+         */
+        ToolCallHandle unpark(String tenant, UUID conversationId, UUID executionId, String toolCallId, String toolName) {
+            synchronized (rounds) {
+                if (executionId != null) {
+                    Round round = rounds.get(executionId);
+                    ToolCallHandle call = round == null || !round.tenant().equals(tenant) || !conversationId.equals(round.conversationId())
+                            ? null : take(executionId, round, toolCallId, toolName);
+                    if (call != null || toolCallId == null) {
                         return call;
                     }
+                }
+                List<Map.Entry<UUID, Round>> all = new ArrayList<>(rounds.entrySet());
+                for (int i = all.size() - 1; i >= 0; i--) {
+                    Round round = all.get(i).getValue();
+                    if (round.tenant().equals(tenant) && conversationId.equals(round.conversationId())) {
+                        ToolCallHandle call = take(all.get(i).getKey(), round, toolCallId, toolName);
+                        if (call != null) {
+                            return call;
+                        }
+                    }
+                }
+                return null;
+            }
+        }
+
+        private ToolCallHandle take(UUID executionId, Round round, String toolCallId, String toolName) {
+            for (Iterator<Call> it = round.calls().iterator(); it.hasNext(); ) {
+                Call c = it.next();
+                boolean matches = toolCallId != null ? toolCallId.equals(c.id()) : c.id() == null && Objects.equals(toolName, c.name());
+                if (matches) {
+                    it.remove();
+                    if (round.calls().isEmpty()) {
+                        rounds.remove(executionId);
+                    }
+                    return c.handle();
                 }
             }
             return null;
         }
-    }
-
-    private static ToolCallHandle take(UUID executionId, Round round, String toolCallId, String toolName) {
-        for (Iterator<Call> it = round.calls().iterator(); it.hasNext(); ) {
-            Call c = it.next();
-            boolean matches = toolCallId != null ? toolCallId.equals(c.id()) : c.id() == null && Objects.equals(toolName, c.name());
-            if (matches) {
-                it.remove();
-                if (round.calls().isEmpty()) {
-                    PENDING.remove(executionId);
-                }
-                return c.handle();
-            }
-        }
-        return null;
     }
 }

@@ -993,6 +993,83 @@ public abstract class LangChain4jAdapterContract {
         }
     }
 
+    /** A model answering every request with {@code answer}, recorded by {@code listener}. */
+    private static dev.langchain4j.model.chat.ChatModel alwaysAnswering(AiMessage answer, AtlasChatModelListener listener) {
+        return new dev.langchain4j.model.chat.ChatModel() {
+            @Override
+            public dev.langchain4j.model.chat.response.ChatResponse doChat(dev.langchain4j.model.chat.request.ChatRequest request) {
+                return dev.langchain4j.model.chat.response.ChatResponse.builder().aiMessage(answer).modelName("m").build();
+            }
+
+            @Override
+            public List<dev.langchain4j.model.chat.listener.ChatModelListener> listeners() {
+                return List.of(listener);
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("Two Atlas instances with one tenant id never see each other's pending tool rounds: the results of the first's response sent to a model recorded by the second complete nothing in the first")
+    void pendingToolRoundsAreNotSharedBetweenAtlasInstances() {
+        TestDatabase secondDatabase = anotherDatabase();
+        try (Atlas second = secondDatabase.open()) {
+            Tenant other = second.tenant("acme");
+            AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build()));
+            List<ChatMessage> messages = new ArrayList<>(List.of(UserMessage.from("look")));
+            alwaysAnswering(asks, AtlasChatModelListener.of(tenant)).chat(
+                    dev.langchain4j.model.chat.request.ChatRequest.builder().messages(messages).modelName("m").build());
+            // The app falls back to another model (recorded by the second Atlas) with the result of the first's response.
+            messages.add(asks);
+            messages.add(ToolExecutionResultMessage.from(asks.toolExecutionRequests().get(0), "found"));
+            alwaysAnswering(AiMessage.from("done"), AtlasChatModelListener.of(other)).chat(
+                    dev.langchain4j.model.chat.request.ChatRequest.builder().messages(messages).modelName("m").build());
+
+            assertThat(toolCallsOf(tenant)).singleElement().satisfies(t -> {
+                assertThat(t.status()).isEqualTo(ExecutionStatus.PROCESSING);
+                assertThat(t.result()).isNull();
+            });
+            assertThat(other.executions().list(ExecutionQuery.all()).items()).singleElement()
+                    .satisfies(e -> assertThat(e.status()).isEqualTo(ExecutionStatus.COMPLETED));
+            assertThat(toolCallsOf(other)).isEmpty();
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    @Test
+    @DisplayName("A closed Atlas whose model call left a tool round pending is not kept reachable once the app drops it and its listener")
+    void pendingToolRoundsDoNotKeepAClosedAtlasReachable() {
+        TestDatabase secondDatabase = anotherDatabase();
+        try {
+            java.lang.ref.WeakReference<Object> marker = leaveAToolRoundPendingThenClose(secondDatabase);
+            // Bounded: System.gc() is only a hint, so each attempt also allocates garbage.
+            for (int i = 0; i < 100 && marker.get() != null; i++) {
+                System.gc();
+                byte[][] garbage = new byte[8][];
+                for (int j = 0; j < garbage.length; j++) {
+                    garbage[j] = new byte[1 << 20];
+                }
+                assertThat(garbage[7]).hasSize(1 << 20);
+            }
+            assertThat(marker.get()).as("an execution listener of the closed Atlas").isNull();
+        } finally {
+            secondDatabase.cleanup();
+        }
+    }
+
+    /** Opens an Atlas with a marker execution listener, leaves a tool call of its listener pending, closes it; the marker, weakly. */
+    private static java.lang.ref.WeakReference<Object> leaveAToolRoundPendingThenClose(TestDatabase database) {
+        dev.atlas.execution.ExecutionListener marker = new dev.atlas.execution.ExecutionListener() { };
+        Atlas closing = database.open(b -> b.executionListener(marker));
+        Tenant t = closing.tenant("acme");
+        AiMessage asks = AiMessage.from(List.of(ToolExecutionRequest.builder().id("c1").name("lookup").arguments("{}").build()));
+        alwaysAnswering(asks, AtlasChatModelListener.of(t)).chat(
+                dev.langchain4j.model.chat.request.ChatRequest.builder().messages(UserMessage.from("look")).modelName("m").build());
+        assertThat(toolCallsOf(t)).singleElement().satisfies(c -> assertThat(c.status()).isEqualTo(ExecutionStatus.PROCESSING));
+        closing.close();
+        return new java.lang.ref.WeakReference<>(marker);
+    }
+
     private static List<ToolCall> toolCallsOf(Tenant t) {
         return t.executions().list(ExecutionQuery.all()).items().stream()
                 .flatMap(e -> t.executions().tree(e.id()).orElseThrow().toolCalls().stream()).toList();

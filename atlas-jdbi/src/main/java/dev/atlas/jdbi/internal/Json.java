@@ -76,6 +76,16 @@ public final class Json {
                 .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
                 .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
                 .build();
+
+        /**
+         * Parses JSON text kept as given in a column PostgreSQL checks as jsonb (tool call
+         * arguments): numbers of any length as written, which {@link Json#validateJsonb} holds to
+         * numeric's limits instead of Jackson's default 1,000 digits.
+         */
+        static final JsonFactory JSONB_TEXT = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(Limits.MAX_JSON_DEPTH)
+                        .maxNumberLength(Integer.MAX_VALUE).build())
+                .build();
     }
 
     /** The configured mapper (see the class comment for what it guarantees). */
@@ -175,7 +185,11 @@ public final class Json {
 
     /** Validates JSON text given by the caller (kept exactly as given), or fails naming {@code field}. */
     public static String validate(String field, String text) {
-        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
+        return validate(field, text, Mappers.MAPPER.getFactory());
+    }
+
+    private static String validate(String field, String text, JsonFactory factory) {
+        try (JsonParser p = factory.createParser(text)) {
             if (p.nextToken() == null) {
                 throw new InvalidInputException(field, "is empty; a JSON document is required");
             }
@@ -197,11 +211,11 @@ public final class Json {
      * before the decimal point or more than 16,383 after it as written ({@code 1.5e-16383}: numeric's limits).
      */
     public static String validateJsonb(String field, String text) {
-        validate(field, text);
+        validate(field, text, Mappers.JSONB_TEXT);
         if (!mayExceedJsonb(text)) {
             return text; // the common case on the recording path: no second parse
         }
-        try (JsonParser p = Mappers.MAPPER.getFactory().createParser(text)) {
+        try (JsonParser p = Mappers.JSONB_TEXT.createParser(text)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 if (t == JsonToken.FIELD_NAME || t == JsonToken.VALUE_STRING) {
                     if (unpairedSurrogate(p.getText())) {
@@ -220,16 +234,20 @@ public final class Json {
 
     /**
      * Whether {@code text} may hold what jsonb refuses: a {@code \\u} escape (perhaps of a surrogate),
-     * or an exponent after a digit. Without an exponent a number has at most
-     * {@link Limits#MAX_JSON_NUMBER_LENGTH} characters, far within numeric's range.
+     * an exponent after a digit, or a run of more than 16,383 digits. Without them a number is
+     * within numeric's range (at most 16,383 digits on either side of the point).
      */
     private static boolean mayExceedJsonb(String text) {
         if (text.contains("\\u")) {
             return true;
         }
-        for (int i = 1, n = text.length(); i < n; i++) {
+        for (int i = 1, n = text.length(), run = 0; i < n; i++) {
             char c = text.charAt(i);
             if ((c == 'e' || c == 'E') && text.charAt(i - 1) >= '0' && text.charAt(i - 1) <= '9') {
+                return true;
+            }
+            run = c >= '0' && c <= '9' ? run + 1 : 0;
+            if (run > 16_383) {
                 return true;
             }
         }
