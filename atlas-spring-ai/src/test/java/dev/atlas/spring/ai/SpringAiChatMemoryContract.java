@@ -1302,6 +1302,44 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("with the chat memory on, media in the model's answer that Atlas cannot store as sent (a NUL or lone surrogate in"
+            + " a URL, id or name; a URL longer than message metadata holds) are kept as cleaned copies, the too long one left out;"
+            + " the caller gets the answer unchanged")
+    void unstorableMediaInTheAnswerAreKeptCleaned() {
+        org.springframework.util.MimeType png = org.springframework.util.MimeTypeUtils.IMAGE_PNG;
+        String tooLong = "data:image/png;base64," + "A".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH);
+        AssistantMessage answer = AssistantMessage.builder().content("here").media(List.of(
+                org.springframework.ai.content.Media.builder().mimeType(png).data("https://x.test/a\u0000b.png").name("n\uD800").id("i\u0000").build(),
+                org.springframework.ai.content.Media.builder().mimeType(png).data(png(7)).name("p\u0000.png").id("m\uDC00").build(),
+                org.springframework.ai.content.Media.builder().mimeType(png).data(tooLong).name("big").build())).build();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(answering(new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(answer)))))
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build()).defaultAdvisors(recording.advisors()).build();
+
+        org.springframework.ai.chat.model.ChatResponse got = client.prompt().user("draw")
+                .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "drawn")).call().chatResponse();
+        assertThat(got.getResult().getOutput().getMedia()).extracting(org.springframework.ai.content.Media::getData)
+                .containsExactly("https://x.test/a\u0000b.png", png(7), tooLong);
+
+        List<Message> read = repository.findByConversationId("drawn");
+        assertThat(shapes(read)).containsExactly("USER[draw]", "ASSISTANT[here][]");
+        List<org.springframework.ai.content.Media> kept = ((AssistantMessage) read.get(1)).getMedia();
+        assertThat(kept).extracting(org.springframework.ai.content.Media::getName).containsExactly("n\uFFFD", "p\uFFFD.png");
+        assertThat(kept).extracting(org.springframework.ai.content.Media::getId).containsExactly("i\uFFFD", "m\uFFFD");
+        assertThat(kept.get(0).getData()).isEqualTo("https://x.test/a\uFFFDb.png");
+        assertThat(kept.get(1).getData()).isEqualTo(png(7));
+        Conversation c = tenant.conversations().requireByKey("drawn");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement()
+                .extracting(dev.atlas.execution.Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+
+        // The same media saved by the application itself are refused as before, naming the medium; nothing is written.
+        assertThatThrownBy(() -> memory.add("drawn", AssistantMessage.builder().content("mine").media(answer.getMedia()).build()))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, x -> assertThat(x.field()).isEqualTo("messages[2].media[0]"));
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).hasSize(2);
+    }
+
+    @Test
     @DisplayName("with the chat memory on, an answer whose metadata and tool arguments are larger than message metadata holds: the"
             + " memory leaves out the largest metadata entry, then cuts the arguments until it fits with room for the window marker")
     void oversizedAnswerMetadataIsKeptCut() {
