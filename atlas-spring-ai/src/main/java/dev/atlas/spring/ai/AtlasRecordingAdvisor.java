@@ -203,6 +203,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         /** The call turned internal tool execution off: its tool calls go back to the caller, unrun. */
         void toolsLeftToCaller();
+
+        /** The round's tools returned directly: {@code results} go to the caller, and no chat memory is handed them. */
+        void returnedDirectly(ToolResponseMessage results);
     }
 
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
@@ -225,6 +228,29 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         volatile StepHandle asked;
         /** Tool calls go back to the caller ({@link ToolOutcomes#toolsLeftToCaller}). */
         volatile boolean leftToCaller;
+        /** The chat memory's id of the execution's conversation; null when it has none. */
+        volatile String conversation;
+
+        /**
+         * Spring AI's loop returns a {@code returnDirect} round's results to the caller without a next
+         * round, so no chat memory advisor stores them: the memory would end on the answer asking for
+         * the tools, a dangling tool call that providers refuse in the next turn's prompt. They are
+         * appended to the memory when it holds that answer as its latest message (a memory advisor
+         * stored it in this call); never failing the call, whose answer is the caller's already.
+         */
+        @Override
+        public void returnedDirectly(ToolResponseMessage results) {
+            StepHandle step = asked;
+            if (conversations == null || conversation == null || step == null) {
+                return;
+            }
+            try {
+                conversations.keepReturnedDirectly(conversation, step.id(), results);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                        .warn("results of tools that returned directly not kept in conversation {}", conversation, e);
+            }
+        }
 
         @Override
         public void toolsLeftToCaller() {
@@ -296,6 +322,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (key != null && conversations != null) {
                 Conversation c = conversations.ensureConversation(key.toString());
                 spec = spec.conversation(c.id());
+                conversation = key.toString();
             }
             execution = tenant.executions().start(spec);
             running.add(this);

@@ -1887,6 +1887,117 @@ public abstract class SpringAiChatMemoryContract {
         });
     }
 
+    /** A model that asks for the ticket tool on a user message, and answers "ok" otherwise; each prompt it gets is kept. */
+    private static org.springframework.ai.chat.model.ChatModel ticketAsking(List<List<Message>> prompts) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                Message last = prompt.getInstructions().get(prompt.getInstructions().size() - 1);
+                AssistantMessage answer = last.getText() != null && last.getText().startsWith("open")
+                        ? AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}"))).build()
+                        : new AssistantMessage("ok");
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(answer)));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(call(prompt)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a returnDirect tool under the chat memory, by call and by stream: the memory keeps the tool's results after the"
+            + " answer that asked for them (Spring AI's loop hands them to no memory), so the next turn's prompt is no dangling"
+            + " tool call, which providers refuse; without a memory in the chain nothing is added to the conversation")
+    void returnDirectResultsAreKeptByTheMemory() {
+        for (boolean stream : new boolean[] {false, true}) {
+            String key = stream ? "ticket-stream" : "ticket-call";
+            List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+            ChatClient client = ChatClient.builder(ticketAsking(prompts)).defaultTools(new TicketTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(recording.advisors()).build();
+            ChatClient.ChatClientRequestSpec ask = client.prompt().user("open a ticket for 3").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key));
+            String answer = stream ? String.join("", ask.stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : ask.call().content();
+            assertThat(answer).as(key).isEqualTo("\"ticket for order 3\"");
+            assertThat(prompts).as(key).hasSize(1);
+
+            AssistantMessage.ToolCall call = new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}");
+            String tool = "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_t", "ticket", "\"ticket for order 3\""));
+            assertThat(shapes(repository.findByConversationId(key))).as(key).containsExactly("USER[open a ticket for 3]",
+                    "ASSISTANT[]" + List.of(call), tool);
+            Conversation c = tenant.conversations().requireByKey(key);
+            Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+            assertThat(e.status()).as(key).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::stepId)
+                    .containsExactly(null, tree.steps().get(0).id(), tree.steps().get(0).id());
+            assertThat(tree.toolCalls()).singleElement().satisfies(t -> {
+                assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(t.result()).isEqualTo("\"ticket for order 3\"");
+            });
+
+            assertThat(say(client, key, "thanks")).isEqualTo("ok");
+            assertThat(shapes(prompts.get(1))).as(key).containsExactly("USER[open a ticket for 3]", "ASSISTANT[]" + List.of(call), tool, "USER[thanks]");
+        }
+
+        // Recording alone: the conversation of the execution gets no message the application did not store.
+        ChatClient recordingOnly = ChatClient.builder(ticketAsking(new ArrayList<>())).defaultTools(new TicketTools())
+                .defaultAdvisors(AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), true)).defaultAdvisors(recording.advisors()).build();
+        assertThat(say(recordingOnly, "no-memory", "open a ticket for 3")).isEqualTo("\"ticket for order 3\"");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("no-memory").id(), 0, 10)).isEmpty();
+    }
+
+    record Shipment(int order, String status) {
+    }
+
+    @Test
+    @DisplayName("structured output (entity()) through the memory and the recording: the object is returned, the memory keeps the"
+            + " user's text without the format instructions and the model's JSON answer, the execution completes")
+    void structuredOutputThroughMemoryAndRecording() {
+        List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        new AssistantMessage("{\"order\":3,\"status\":\"shipped\"}"))));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model)
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        Shipment got = client.prompt().user("where is 3?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "typed")).call().entity(Shipment.class);
+        assertThat(got).isEqualTo(new Shipment(3, "shipped"));
+        // The model got the format instructions; the memory keeps what the user said.
+        assertThat(prompts.get(0).get(0).getText()).startsWith("where is 3?").contains("JSON");
+        assertThat(shapes(repository.findByConversationId("typed"))).containsExactly("USER[where is 3?]", "ASSISTANT[{\"order\":3,\"status\":\"shipped\"}][]");
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+    }
+
     @Test
     @DisplayName("a tool that throws under a tool-calling manager configured to rethrow: the call fails, and the tool call is failed with the tool's error")
     void throwingToolRethrownIsRecordedWithItsError() {
