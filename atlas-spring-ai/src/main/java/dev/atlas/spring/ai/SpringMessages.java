@@ -217,7 +217,8 @@ final class SpringMessages {
                     continue;
                 }
                 changed = true;
-                kept.add(Media.builder().mimeType(d.getMimeType()).data(url != null ? url : data).id(id).name(name).build());
+                Media.Builder copy = Media.builder().mimeType(d.getMimeType()).id(id).name(name);
+                kept.add((url != null ? copy.data(url) : copy.data((byte[]) data)).build());
             }
         }
         while (!kept.isEmpty() && write(descriptions(kept)).length() > Limits.MAX_METADATA_LENGTH - MARKER_ROOM) {
