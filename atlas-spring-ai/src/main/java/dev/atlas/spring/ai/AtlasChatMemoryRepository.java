@@ -244,12 +244,13 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
     }
 
     /**
-     * Appends {@code results}, of tools that returned directly to the caller, when the latest message
-     * of the conversation is the answer of {@code step} that asked for them: a chat memory advisor
-     * stored it in this call, and Spring AI's tool loop hands the results to no memory. Else (no
-     * memory in the chain, or another turn appended since) nothing is written.
+     * Appends {@code results} of a tool round that Spring AI's loop hands to no memory (tools that
+     * returned directly, a call that failed or was cancelled before the next round) when the latest
+     * message of the conversation is the answer of {@code step} that asked for them: a chat memory
+     * advisor stored it in this call. Else (no memory in the chain, the results stored already, or
+     * another turn appended since) nothing is written.
      */
-    void keepReturnedDirectly(String conversationId, UUID step, ToolResponseMessage results) {
+    void closeToolRound(String conversationId, UUID step, ToolResponseMessage results) {
         List<Message> window = findByConversationId(conversationId);
         if (window.isEmpty() || !step.equals(SpringMessages.uuid(window.get(window.size() - 1), SpringMessages.STEP_ID))) {
             lastRead.remove();

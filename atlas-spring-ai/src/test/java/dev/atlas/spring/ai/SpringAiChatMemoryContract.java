@@ -2024,6 +2024,72 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("a call that fails or is cancelled after the memory stored the answer asking for tools, before their results went on"
+            + " (a tool rethrowing, a stream cancelled while a tool runs): the memory gets the round's results as recorded (the"
+            + " tool's error, interrupted for the others), so the next turn's prompt is no dangling tool call, which providers refuse")
+    void failedToolRoundIsClosedInTheMemory() throws Exception {
+        List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ToolCallingManager rethrowing = ToolCallingManager.builder().toolExecutionExceptionProcessor(
+                new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(rethrowing, false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThatThrownBy(() -> say(client, "refund", "refund 7, and where is 8?")).hasMessage("refunds are closed for order 7");
+
+        String interrupted = "interrupted: " + new org.springframework.ai.tool.execution.ToolExecutionException(
+                null, new IllegalStateException("refunds are closed for order 7"));
+        String asked = "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("call_r", "function", "refund", "{\"order\":7}"),
+                new AssistantMessage.ToolCall("call_l", "function", "lookup", "{\"order\":8}"));
+        String closed = "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_r", "refund", "refunds are closed for order 7"),
+                new ToolResponseMessage.ToolResponse("call_l", "lookup", interrupted));
+        assertThat(shapes(repository.findByConversationId("refund"))).containsExactly("USER[refund 7, and where is 8?]", asked, closed);
+        Conversation c = tenant.conversations().requireByKey("refund");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        UUID step = tenant.executions().tree(e.id()).orElseThrow().steps().get(0).id();
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::stepId).containsExactly(null, step, step);
+
+        assertThatThrownBy(() -> say(client, "refund", "and now?")).hasMessage("refunds are closed for order 7");
+        assertThat(shapes(prompts.get(1))).containsExactly("USER[refund 7, and where is 8?]", asked, closed, "USER[and now?]");
+
+        // A stream cancelled while its tools run: their results went nowhere; the memory gets them as interrupted.
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ChatClient slow = ChatClient.builder(ticketAsking(new ArrayList<>())).defaultTools(new SlowTools(running, release))
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        reactor.core.Disposable subscription = slow.prompt().user("open a ticket for 3").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "slow"))
+                .stream().content().subscribe();
+        try {
+            assertThat(running.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            subscription.dispose();
+        } finally {
+            release.countDown();
+        }
+        String cancelled = "interrupted: " + new java.util.concurrent.CancellationException("the stream was cancelled");
+        assertThat(shapes(repository.findByConversationId("slow"))).containsExactly("USER[open a ticket for 3]",
+                "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}")),
+                "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_t", "ticket", cancelled)));
+    }
+
+    public static class SlowTools {
+        private final CountDownLatch running;
+        private final CountDownLatch release;
+
+        SlowTools(CountDownLatch running, CountDownLatch release) {
+            this.running = running;
+            this.release = release;
+        }
+
+        @org.springframework.ai.tool.annotation.Tool(description = "Opens a ticket, slowly")
+        public String ticket(int order) throws InterruptedException {
+            running.countDown();
+            release.await();
+            return "ticket for order " + order;
+        }
+    }
+
+    @Test
     @DisplayName("two tool calls without ids (as some providers send them) are each recorded with their own result")
     void toolCallsWithoutIds() {
         org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
