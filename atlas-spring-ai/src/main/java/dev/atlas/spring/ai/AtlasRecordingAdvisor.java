@@ -65,6 +65,12 @@ import java.util.UUID;
  * records, and the tool results {@link AtlasToolLoopAdvisor} sends on, carry the execution and step
  * ids, by which {@link AtlasChatMemoryRepository} stores them as cleaned copies too.
  *
+ * <p>A tool round whose results Spring AI's loop hands to no chat memory (tools that return
+ * directly; a call that fails or is cancelled while its tools run) would leave the memory ending on
+ * a tool call without results, which providers refuse in the next turn: when the memory's latest
+ * message is that round's answer, {@link AtlasChatMemoryRepository} gets the results, as sent or
+ * as recorded (the tool's error, else {@code interrupted: ...}).
+ *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
