@@ -42,6 +42,8 @@ public final class AtlasBuilder {
     private Clock clock = Clock.systemUTC();
     private int historyLimit = 50;
     private int maxPoolSize = 10;
+    /** Whether maxPoolSize was set: refused with a DataSource, whose pool Atlas does not size. */
+    private boolean maxPoolSizeSet;
     private CredentialKeys credentialKeys;
     private dev.atlas.asset.BlobStore blobStore;
     private Path dataDirectory;
@@ -175,12 +177,15 @@ public final class AtlasBuilder {
     }
 
     /**
-     * Size of the pool Atlas creates (default 10; ignored with {@link #dataSource(DataSource)}).
+     * Size of the pool Atlas creates for {@link #sqlite(Path)} or {@link #jdbcUrl(String)} (default 10).
+     * With {@link #dataSource(DataSource)} it is reported by {@link #config()}: Atlas does not size the
+     * application's pool, and ignoring the setting would leave the application believing it did.
      *
      * @param maxPoolSize the max pool size
      * @return a copy with this change
      */
     public AtlasBuilder maxPoolSize(int maxPoolSize) {
+        maxPoolSizeSet = true;
         if (accept("maxPoolSize", AtlasConfig.maxPoolSizeProblem(maxPoolSize))) {
             this.maxPoolSize = maxPoolSize;
         }
@@ -299,6 +304,9 @@ public final class AtlasBuilder {
         return this;
     }
 
+    static final String POOL_SIZE_WITH_DATA_SOURCE = "maxPoolSize(int) sizes the pool Atlas creates for sqlite(Path) or jdbcUrl(String):"
+            + " with dataSource(DataSource) Atlas uses the application's pool as it is; size that pool instead, or remove maxPoolSize";
+
     /**
      * The settings as they stand, validated: every invalid setting is reported in one
      * {@link ConfigurationException}.
@@ -314,6 +322,9 @@ public final class AtlasBuilder {
         }
         if (sources == 1 && jdbcUrl == null && (username != null || password != null)) {
             all.add(AtlasConfig.CREDENTIALS_WITHOUT_URL);
+        }
+        if (sources == 1 && dataSource != null && maxPoolSizeSet) {
+            all.add(POOL_SIZE_WITH_DATA_SOURCE);
         }
         AtlasConfig.throwIfAny(all);
         return new AtlasConfig(sqliteFile, jdbcUrl, username, password, dataSource, tablePrefix, migrate, clock, historyLimit, maxPoolSize,

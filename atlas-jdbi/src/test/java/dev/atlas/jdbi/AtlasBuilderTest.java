@@ -36,6 +36,21 @@ class AtlasBuilderTest {
     }
 
     @Test
+    @DisplayName("maxPoolSize(int) with dataSource(DataSource), a pool Atlas does not size, is reported by config() with the other"
+            + " problems instead of being ignored (as the Spring Boot starter refuses atlas.max-pool-size there); the pools Atlas creates take it")
+    void maxPoolSizeWithADataSourceIsRefused() {
+        String expected = "maxPoolSize(int) sizes the pool Atlas creates for sqlite(Path) or jdbcUrl(String): with dataSource(DataSource)"
+                + " Atlas uses the application's pool as it is; size that pool instead, or remove maxPoolSize";
+        assertThatThrownBy(() -> Atlas.builder().dataSource(new org.sqlite.SQLiteDataSource()).maxPoolSize(4).config())
+                .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(expected);
+        assertThatThrownBy(() -> Atlas.builder().maxPoolSize(10).dataSource(new org.sqlite.SQLiteDataSource()).historyLimit(0).config())
+                .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessageContaining(expected)
+                .hasMessageContaining("historyLimit must be between 1 and 1000, was 0");
+        assertThat(Atlas.builder().dataSource(new org.sqlite.SQLiteDataSource()).config().dataSource()).isNotNull();
+        assertThat(Atlas.builder().sqlite(dir.resolve("p.db")).maxPoolSize(4).config().maxPoolSize()).isEqualTo(4);
+    }
+
+    @Test
     @DisplayName("Atlas.sqlite opens a new file in a new directory, migrated and ready")
     void sqliteOneCall() {
         Path file = dir.resolve("nested/dir/agent.db");

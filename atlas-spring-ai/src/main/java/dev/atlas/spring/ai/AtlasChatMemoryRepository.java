@@ -72,7 +72,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * anything is written. Except what a recorded call's model or tool loop sent (assistant messages and
  * tool results tagged by {@link AtlasRecordingAdvisor} with their execution and step): the call
  * must not fail for what the provider returned, so those are stored as cleaned copies (U+FFFD for
- * NUL and unpaired surrogates, cut to fit, metadata entries too deep or too large left out).
+ * NUL and unpaired surrogates, cut to fit, metadata entries too deep or too large left out; media
+ * URLs, ids and names alike, a medium holding neither a URL nor bytes or too large to describe left out).
  *
  * <p>Tool calls ({@link AssistantMessage#getToolCalls()}) and tool responses
  * ({@link ToolResponseMessage}, one message with all responses of a round) round-trip exactly. An
@@ -186,6 +187,7 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         if (messages == null) {
             throw new InvalidInputException("messages", "must not be null");
         }
+        messages = withStorableMedia(messages);
         for (int i = 0; i < messages.size(); i++) {
             if (messages.get(i) == null) {
                 throw new InvalidInputException("messages[" + i + "]", "must not be null");
@@ -241,6 +243,23 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
         }
     }
 
+    /**
+     * Appends {@code results} of a tool round that Spring AI's loop hands to no memory (tools that
+     * returned directly, a call that failed or was cancelled before the next round) when the latest
+     * message of the conversation is the answer of {@code step} that asked for them: a chat memory
+     * advisor stored it in this call. Else (no memory in the chain, the results stored already, or
+     * another turn appended since) nothing is written.
+     */
+    void closeToolRound(String conversationId, UUID step, ToolResponseMessage results) {
+        List<Message> window = findByConversationId(conversationId);
+        if (window.isEmpty() || !step.equals(SpringMessages.uuid(window.get(window.size() - 1), SpringMessages.STEP_ID))) {
+            lastRead.remove();
+            return;
+        }
+        window.add(results);
+        saveAll(conversationId, window);
+    }
+
     @Override
     public void deleteByConversationId(String conversationId) {
         Read read = lastRead.get();
@@ -249,6 +268,19 @@ public final class AtlasChatMemoryRepository implements ChatMemoryRepository {
             lastRead.remove();
         }
         conversation(conversationId).ifPresent(c -> tenant.conversations().delete(c.id()));
+    }
+
+    /** {@code messages} with the media of what a recorded call's model sent made storable ({@link SpringMessages#withStorableMedia}). */
+    private static List<Message> withStorableMedia(List<Message> messages) {
+        List<Message> out = null;
+        for (int i = 0; i < messages.size(); i++) {
+            Message m = messages.get(i) == null ? null : SpringMessages.withStorableMedia(messages.get(i));
+            if (m != messages.get(i)) {
+                out = out == null ? new ArrayList<>(messages) : out;
+                out.set(i, m);
+            }
+        }
+        return out == null ? messages : out;
     }
 
     /**

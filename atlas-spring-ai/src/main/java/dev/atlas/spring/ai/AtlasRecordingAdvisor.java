@@ -65,6 +65,12 @@ import java.util.UUID;
  * records, and the tool results {@link AtlasToolLoopAdvisor} sends on, carry the execution and step
  * ids, by which {@link AtlasChatMemoryRepository} stores them as cleaned copies too.
  *
+ * <p>A tool round whose results Spring AI's loop hands to no chat memory (tools that return
+ * directly; a call that fails or is cancelled while its tools run) would leave the memory ending on
+ * a tool call without results, which providers refuse in the next turn: when the memory's latest
+ * message is that round's answer, {@link AtlasChatMemoryRepository} gets the results, as sent or
+ * as recorded (the tool's error, else {@code interrupted: ...}).
+ *
  * <p>Why an advisor and not a {@code ChatModel} observation handler: observations exist only when
  * the model implementation emits them and do not carry the chat id, while the advisor chain has
  * the call's {@link ChatMemory#CONVERSATION_ID}, sees each round of the tool loop, and holds the
@@ -144,7 +150,8 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
     public void close() {
         for (Run run : running) {
             try {
-                run.fail(new IllegalStateException(SHUT_DOWN));
+                // The call goes on (its tools may still send their results on): its memory is left as it is.
+                run.fail(new IllegalStateException(SHUT_DOWN), false);
             } catch (RuntimeException e) {
                 org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
                         .warn("could not fail execution {} at shutdown", run.execution.id(), e);
@@ -203,6 +210,9 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
 
         /** The call turned internal tool execution off: its tool calls go back to the caller, unrun. */
         void toolsLeftToCaller();
+
+        /** The round's tools returned directly: {@code results} go to the caller, and no chat memory is handed them. */
+        void returnedDirectly(ToolResponseMessage results);
     }
 
     /** One ChatClient call: the execution, its latest step and the tool calls awaiting results. */
@@ -225,6 +235,66 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         volatile StepHandle asked;
         /** Tool calls go back to the caller ({@link ToolOutcomes#toolsLeftToCaller}). */
         volatile boolean leftToCaller;
+        /** The chat memory's id of the execution's conversation; null when it has none. */
+        volatile String conversation;
+
+        /**
+         * Spring AI's loop returns a {@code returnDirect} round's results to the caller without a next
+         * round, so no chat memory advisor stores them: the memory would end on the answer asking for
+         * the tools, a dangling tool call that providers refuse in the next turn's prompt. They are
+         * appended to the memory when it holds that answer as its latest message (a memory advisor
+         * stored it in this call); never failing the call, whose answer is the caller's already.
+         */
+        @Override
+        public void returnedDirectly(ToolResponseMessage results) {
+            closeRound(asked, results);
+        }
+
+        /** The tool calls of the latest round recorded ({@link #asked}), and the error of each that failed. */
+        volatile List<AssistantMessage.ToolCall> roundCalls = List.of();
+        volatile String[] roundErrors = new String[0];
+        /** The results of that round's tools, once the loop sent them on. */
+        volatile ToolResponseMessage roundResults;
+
+        /**
+         * The call failed or was cancelled after the chat memory stored the latest round's answer,
+         * before its tools' results went on to a next round (a tool rethrowing, a stream cancelled
+         * while the tools ran): the memory gets the round's results, as sent or, where none was, as
+         * recorded (the tool's error, else interrupted), so the next turn is no dangling tool call.
+         */
+        private void closeRound(Throwable e) {
+            StepHandle step = asked;
+            List<AssistantMessage.ToolCall> calls = roundCalls;
+            if (step == null || calls.isEmpty()) {
+                return;
+            }
+            ToolResponseMessage results = roundResults;
+            if (results == null) {
+                String[] errors = roundErrors;
+                List<ToolResponseMessage.ToolResponse> responses = new java.util.ArrayList<>();
+                for (int k = 0; k < calls.size(); k++) {
+                    String error = k < errors.length && errors[k] != null ? errors[k] : "interrupted: " + e;
+                    responses.add(new ToolResponseMessage.ToolResponse(calls.get(k).id(), calls.get(k).name(), error));
+                }
+                // Tagged as the round's: linked to its step, and stored as a cleaned copy where it must be.
+                results = ToolResponseMessage.builder().responses(responses).metadata(Map.of(SpringMessages.EXECUTION_ID,
+                        execution.id().toString(), SpringMessages.STEP_ID, step.id().toString())).build();
+            }
+            closeRound(step, results);
+        }
+
+        /** Appends {@code results} when the memory's latest message is {@code step}'s answer; never fails the call. */
+        private void closeRound(StepHandle step, ToolResponseMessage results) {
+            if (conversations == null || conversation == null || step == null) {
+                return;
+            }
+            try {
+                conversations.closeToolRound(conversation, step.id(), results);
+            } catch (RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(AtlasRecordingAdvisor.class)
+                        .warn("tool results of step {} not kept in conversation {}", step.id(), conversation, e);
+            }
+        }
 
         @Override
         public void toolsLeftToCaller() {
@@ -284,6 +354,14 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (calls.isEmpty()) {
                 pending.remove(String.valueOf(callId));
             }
+            List<AssistantMessage.ToolCall> round = roundCalls;
+            String[] errors = roundErrors;
+            for (int k = 0; k < round.size() && k < errors.length; k++) {
+                if (errors[k] == null && java.util.Objects.equals(round.get(k).id(), callId) && java.util.Objects.equals(round.get(k).name(), name)) {
+                    errors[k] = error;
+                    break;
+                }
+            }
             call.handle().fail(error);
         }
 
@@ -296,6 +374,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             if (key != null && conversations != null) {
                 Conversation c = conversations.ensureConversation(key.toString());
                 spec = spec.conversation(c.id());
+                conversation = key.toString();
             }
             execution = tenant.executions().start(spec);
             running.add(this);
@@ -321,6 +400,7 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
                 // as cleaned copies where Atlas cannot store them as sent, instead of failing the call.
                 last.getMetadata().put(SpringMessages.EXECUTION_ID, execution.id().toString());
                 last.getMetadata().put(SpringMessages.STEP_ID, step.id().toString());
+                roundResults = (ToolResponseMessage) last;
             }
             results(last == null ? List.of() : List.of(last));
         }
@@ -360,8 +440,16 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
         }
 
         void fail(Throwable e) {
+            fail(e, true);
+        }
+
+        /** Fails the call; {@code round}: and closes its latest tool round in the memory ({@link #closeRound(Throwable)}). */
+        void fail(Throwable e, boolean round) {
             if (execution == null || !ended.compareAndSet(false, true)) {
                 return;
+            }
+            if (round) {
+                closeRound(e);
             }
             running.remove(this);
             for (StepHandle.ToolCallHandle call : awaiting()) {
@@ -546,6 +634,11 @@ public final class AtlasRecordingAdvisor implements CallAdvisor, StreamAdvisor, 
             // A model may send what a text column cannot hold as is (a NUL): recorded as a storable copy.
             step.finish(out.getText() == null ? "" : dev.atlas.Limits.storable(out.getText()), null, finishReason(first), usage);
             run.recorded = run.recorded.plus(usage);
+            List<AssistantMessage.ToolCall> calls = new java.util.ArrayList<>();
+            chat.getResults().forEach(g -> calls.addAll(g.getOutput().getToolCalls()));
+            run.roundResults = null;
+            run.roundErrors = new String[calls.size()];
+            run.roundCalls = List.copyOf(calls);
             run.asked = step;
             for (Generation g : chat.getResults()) {
                 g.getOutput().getMetadata().put(SpringMessages.EXECUTION_ID, run.execution.id().toString());

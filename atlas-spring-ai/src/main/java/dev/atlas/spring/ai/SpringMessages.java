@@ -153,11 +153,7 @@ final class SpringMessages {
         List<Media> media = media(m);
         if (!media.isEmpty()) {
             // The media's descriptions join the metadata when the save writes them: checked now, before any asset is.
-            List<Map<String, Object>> described = new ArrayList<>();
-            for (Media d : media) {
-                described.add(description(d, d instanceof AssetMedia a ? a.asset() : d.getData() instanceof String ? null : new UUID(0, 0)));
-            }
-            if (write(withMedia(out, described).metadata()).length() > Limits.MAX_METADATA_LENGTH) {
+            if (write(withMedia(out, descriptions(media)).metadata()).length() > Limits.MAX_METADATA_LENGTH) {
                 throw new InvalidInputException(at + ".metadata", "is more than " + Limits.MAX_METADATA_LENGTH
                         + " characters as JSON with the descriptions of its media");
             }
@@ -190,6 +186,62 @@ final class SpringMessages {
     static boolean recorded(Message m) {
         return (m instanceof AssistantMessage || m instanceof ToolResponseMessage)
                 && uuid(m, EXECUTION_ID) != null && uuid(m, STEP_ID) != null;
+    }
+
+    /**
+     * {@code m} with media Atlas can store, when it is what a recorded call's model sent
+     * ({@link #recorded}): each medium's URL, id and name {@linkplain Limits#storable made storable},
+     * a medium holding neither a URL nor bytes left out, then the largest left out while their
+     * descriptions take more than a message's metadata holds with room for the window marker.
+     * Refusing them would fail a call the model answered. Else (or when nothing needs it) {@code m}.
+     */
+    static Message withStorableMedia(Message m) {
+        if (!(m instanceof AssistantMessage a) || media(m).isEmpty() || !recorded(m)) {
+            return m;
+        }
+        boolean changed = false;
+        List<Media> kept = new ArrayList<>();
+        for (Media d : media(m)) {
+            Object data = d == null ? null : d.getData();
+            if (d instanceof AssetMedia) {
+                kept.add(d);
+            } else if (!(data instanceof String) && !(data instanceof byte[])) {
+                changed = true;
+            } else {
+                String url = data instanceof String s ? Limits.storable(s) : null;
+                String id = text(d.getId());
+                String name = text(d.getName());
+                // storable returns its argument when it needs no change.
+                if ((url == null || url == data) && id == d.getId() && name == d.getName()) {
+                    kept.add(d);
+                    continue;
+                }
+                changed = true;
+                Media.Builder copy = Media.builder().mimeType(d.getMimeType()).id(id).name(name);
+                kept.add((url != null ? copy.data(url) : copy.data((byte[]) data)).build());
+            }
+        }
+        while (!kept.isEmpty() && write(descriptions(kept)).length() > Limits.MAX_METADATA_LENGTH - MARKER_ROOM) {
+            int largest = 0;
+            for (int k = 1; k < kept.size(); k++) {
+                if (write(descriptions(List.of(kept.get(k)))).length() > write(descriptions(List.of(kept.get(largest)))).length()) {
+                    largest = k;
+                }
+            }
+            kept.remove(largest);
+            changed = true;
+        }
+        return changed ? AssistantMessage.builder().content(a.getText()).properties(a.getMetadata()).toolCalls(a.getToolCalls())
+                .media(kept).build() : m;
+    }
+
+    /** The descriptions of {@code media} as a save writes them (bytes named by an asset id, a placeholder until written). */
+    private static List<Map<String, Object>> descriptions(List<Media> media) {
+        List<Map<String, Object>> described = new ArrayList<>();
+        for (Media d : media) {
+            described.add(description(d, d instanceof AssetMedia a ? a.asset() : d.getData() instanceof String ? null : new UUID(0, 0)));
+        }
+        return described;
     }
 
     /** Room left in a message's metadata for the window marker a save adds to its last message. */
@@ -248,7 +300,9 @@ final class SpringMessages {
             java.util.function.Function<Map<String, Object>, Message> build) {
         while (true) {
             Message copy = build.apply(metadata);
-            int over = write(toAtlas(copy).metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
+            // The media's descriptions join the metadata as the save writes it (made to fit by withStorableMedia).
+            NewMessage atlas = media(copy).isEmpty() ? toAtlas(copy) : withMedia(toAtlas(copy), descriptions(media(copy)));
+            int over = write(atlas.metadata()).length() - (Limits.MAX_METADATA_LENGTH - MARKER_ROOM);
             if (over <= 0) {
                 return copy;
             }

@@ -1,6 +1,8 @@
 package dev.atlas.spring.ai;
 
 import org.springframework.ai.chat.messages.AssistantMessage;
+import org.springframework.ai.chat.messages.Message;
+import org.springframework.ai.chat.messages.ToolResponseMessage;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.model.ToolContext;
@@ -76,6 +78,10 @@ final class ToolFailureRecorder implements ToolCallingManager {
     private ToolExecutionResult told(ToolExecutionResult result) {
         if (result != null && result.conversationHistory() != null) {
             failures.toolResults(result.conversationHistory());
+            List<Message> history = result.conversationHistory();
+            if (result.returnDirect() && !history.isEmpty() && history.get(history.size() - 1) instanceof ToolResponseMessage results) {
+                failures.returnedDirectly(results);
+            }
         }
         return result;
     }

@@ -1302,6 +1302,44 @@ public abstract class SpringAiChatMemoryContract {
     }
 
     @Test
+    @DisplayName("with the chat memory on, media in the model's answer that Atlas cannot store as sent (a NUL or lone surrogate in"
+            + " a URL, id or name; a URL longer than message metadata holds) are kept as cleaned copies, the too long one left out;"
+            + " the caller gets the answer unchanged")
+    void unstorableMediaInTheAnswerAreKeptCleaned() {
+        org.springframework.util.MimeType png = org.springframework.util.MimeTypeUtils.IMAGE_PNG;
+        String tooLong = "data:image/png;base64," + "A".repeat(dev.atlas.Limits.MAX_METADATA_LENGTH);
+        AssistantMessage answer = AssistantMessage.builder().content("here").media(List.of(
+                org.springframework.ai.content.Media.builder().mimeType(png).data("https://x.test/a\u0000b.png").name("n\uD800").id("i\u0000").build(),
+                org.springframework.ai.content.Media.builder().mimeType(png).data(png(7)).name("p\u0000.png").id("m\uDC00").build(),
+                org.springframework.ai.content.Media.builder().mimeType(png).data(tooLong).name("big").build())).build();
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(answering(new org.springframework.ai.chat.model.ChatResponse(
+                        List.of(new org.springframework.ai.chat.model.Generation(answer)))))
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build()).defaultAdvisors(recording.advisors()).build();
+
+        org.springframework.ai.chat.model.ChatResponse got = client.prompt().user("draw")
+                .advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "drawn")).call().chatResponse();
+        assertThat(got.getResult().getOutput().getMedia()).extracting(org.springframework.ai.content.Media::getData)
+                .containsExactly("https://x.test/a\u0000b.png", png(7), tooLong);
+
+        List<Message> read = repository.findByConversationId("drawn");
+        assertThat(shapes(read)).containsExactly("USER[draw]", "ASSISTANT[here][]");
+        List<org.springframework.ai.content.Media> kept = ((AssistantMessage) read.get(1)).getMedia();
+        assertThat(kept).extracting(org.springframework.ai.content.Media::getName).containsExactly("n\uFFFD", "p\uFFFD.png");
+        assertThat(kept).extracting(org.springframework.ai.content.Media::getId).containsExactly("i\uFFFD", "m\uFFFD");
+        assertThat(kept.get(0).getData()).isEqualTo("https://x.test/a\uFFFDb.png");
+        assertThat(kept.get(1).getData()).isEqualTo(png(7));
+        Conversation c = tenant.conversations().requireByKey("drawn");
+        assertThat(tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items()).singleElement()
+                .extracting(dev.atlas.execution.Execution::status).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+
+        // The same media saved by the application itself are refused as before, naming the medium; nothing is written.
+        assertThatThrownBy(() -> memory.add("drawn", AssistantMessage.builder().content("mine").media(answer.getMedia()).build()))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, x -> assertThat(x.field()).isEqualTo("messages[2].media[0]"));
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).hasSize(2);
+    }
+
+    @Test
     @DisplayName("with the chat memory on, an answer whose metadata and tool arguments are larger than message metadata holds: the"
             + " memory leaves out the largest metadata entry, then cuts the arguments until it fits with room for the window marker")
     void oversizedAnswerMetadataIsKeptCut() {
@@ -1849,6 +1887,117 @@ public abstract class SpringAiChatMemoryContract {
         });
     }
 
+    /** A model that asks for the ticket tool on a user message, and answers "ok" otherwise; each prompt it gets is kept. */
+    private static org.springframework.ai.chat.model.ChatModel ticketAsking(List<List<Message>> prompts) {
+        return new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                Message last = prompt.getInstructions().get(prompt.getInstructions().size() - 1);
+                AssistantMessage answer = last.getText() != null && last.getText().startsWith("open")
+                        ? AssistantMessage.builder().content("").toolCalls(List.of(
+                                new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}"))).build()
+                        : new AssistantMessage("ok");
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(answer)));
+            }
+
+            @Override
+            public reactor.core.publisher.Flux<org.springframework.ai.chat.model.ChatResponse> stream(org.springframework.ai.chat.prompt.Prompt prompt) {
+                return reactor.core.publisher.Flux.defer(() -> reactor.core.publisher.Flux.just(call(prompt)));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+    }
+
+    @Test
+    @DisplayName("a returnDirect tool under the chat memory, by call and by stream: the memory keeps the tool's results after the"
+            + " answer that asked for them (Spring AI's loop hands them to no memory), so the next turn's prompt is no dangling"
+            + " tool call, which providers refuse; without a memory in the chain nothing is added to the conversation")
+    void returnDirectResultsAreKeptByTheMemory() {
+        for (boolean stream : new boolean[] {false, true}) {
+            String key = stream ? "ticket-stream" : "ticket-call";
+            List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+            ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+            ChatClient client = ChatClient.builder(ticketAsking(prompts)).defaultTools(new TicketTools())
+                    .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                    .defaultAdvisors(recording.advisors()).build();
+            ChatClient.ChatClientRequestSpec ask = client.prompt().user("open a ticket for 3").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, key));
+            String answer = stream ? String.join("", ask.stream().content().collectList().block(java.time.Duration.ofMinutes(1))) : ask.call().content();
+            assertThat(answer).as(key).isEqualTo("\"ticket for order 3\"");
+            assertThat(prompts).as(key).hasSize(1);
+
+            AssistantMessage.ToolCall call = new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}");
+            String tool = "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_t", "ticket", "\"ticket for order 3\""));
+            assertThat(shapes(repository.findByConversationId(key))).as(key).containsExactly("USER[open a ticket for 3]",
+                    "ASSISTANT[]" + List.of(call), tool);
+            Conversation c = tenant.conversations().requireByKey(key);
+            Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+            assertThat(e.status()).as(key).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+            ExecutionTree tree = tenant.executions().tree(e.id()).orElseThrow();
+            assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::stepId)
+                    .containsExactly(null, tree.steps().get(0).id(), tree.steps().get(0).id());
+            assertThat(tree.toolCalls()).singleElement().satisfies(t -> {
+                assertThat(t.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+                assertThat(t.result()).isEqualTo("\"ticket for order 3\"");
+            });
+
+            assertThat(say(client, key, "thanks")).isEqualTo("ok");
+            assertThat(shapes(prompts.get(1))).as(key).containsExactly("USER[open a ticket for 3]", "ASSISTANT[]" + List.of(call), tool, "USER[thanks]");
+        }
+
+        // Recording alone: the conversation of the execution gets no message the application did not store.
+        ChatClient recordingOnly = ChatClient.builder(ticketAsking(new ArrayList<>())).defaultTools(new TicketTools())
+                .defaultAdvisors(AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), true)).defaultAdvisors(recording.advisors()).build();
+        assertThat(say(recordingOnly, "no-memory", "open a ticket for 3")).isEqualTo("\"ticket for order 3\"");
+        assertThat(tenant.conversations().messages(tenant.conversations().requireByKey("no-memory").id(), 0, 10)).isEmpty();
+    }
+
+    record Shipment(int order, String status) {
+    }
+
+    @Test
+    @DisplayName("structured output (entity()) through the memory and the recording: the object is returned, the memory keeps the"
+            + " user's text without the format instructions and the model's JSON answer, the execution completes")
+    void structuredOutputThroughMemoryAndRecording() {
+        List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+        org.springframework.ai.chat.model.ChatModel model = new org.springframework.ai.chat.model.ChatModel() {
+            @Override
+            public org.springframework.ai.chat.model.ChatResponse call(org.springframework.ai.chat.prompt.Prompt prompt) {
+                prompts.add(prompt.getInstructions());
+                return new org.springframework.ai.chat.model.ChatResponse(List.of(new org.springframework.ai.chat.model.Generation(
+                        new AssistantMessage("{\"order\":3,\"status\":\"shipped\"}"))));
+            }
+
+            @Override
+            public org.springframework.ai.chat.prompt.ChatOptions getDefaultOptions() {
+                return getOptions();
+            }
+
+            public org.springframework.ai.chat.prompt.ChatOptions getOptions() {
+                return org.springframework.ai.model.tool.ToolCallingChatOptions.builder().model("m").build();
+            }
+        };
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ChatClient client = ChatClient.builder(model)
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        Shipment got = client.prompt().user("where is 3?").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "typed")).call().entity(Shipment.class);
+        assertThat(got).isEqualTo(new Shipment(3, "shipped"));
+        // The model got the format instructions; the memory keeps what the user said.
+        assertThat(prompts.get(0).get(0).getText()).startsWith("where is 3?").contains("JSON");
+        assertThat(shapes(repository.findByConversationId("typed"))).containsExactly("USER[where is 3?]", "ASSISTANT[{\"order\":3,\"status\":\"shipped\"}][]");
+        Execution e = tenant.executions().list(ExecutionQuery.all()).items().get(0);
+        assertThat(e.status()).isEqualTo(dev.atlas.execution.ExecutionStatus.COMPLETED);
+    }
+
     @Test
     @DisplayName("a tool that throws under a tool-calling manager configured to rethrow: the call fails, and the tool call is failed with the tool's error")
     void throwingToolRethrownIsRecordedWithItsError() {
@@ -1872,6 +2021,72 @@ public abstract class SpringAiChatMemoryContract {
         // The lookup never ran: the round was cut short by the refund's error.
         assertThat(calls.get(1).error()).isEqualTo("interrupted: " + new org.springframework.ai.tool.execution.ToolExecutionException(
                 null, new IllegalStateException("refunds are closed for order 7")));
+    }
+
+    @Test
+    @DisplayName("a call that fails or is cancelled after the memory stored the answer asking for tools, before their results went on"
+            + " (a tool rethrowing, a stream cancelled while a tool runs): the memory gets the round's results as recorded (the"
+            + " tool's error, interrupted for the others), so the next turn's prompt is no dangling tool call, which providers refuse")
+    void failedToolRoundIsClosedInTheMemory() throws Exception {
+        List<List<Message>> prompts = java.util.Collections.synchronizedList(new ArrayList<>());
+        ChatMemory memory = MessageWindowChatMemory.builder().chatMemoryRepository(repository).build();
+        ToolCallingManager rethrowing = ToolCallingManager.builder().toolExecutionExceptionProcessor(
+                new org.springframework.ai.tool.execution.DefaultToolExecutionExceptionProcessor(true)).build();
+        ChatClient client = ChatClient.builder(refundThenLookup(prompts)).defaultTools(new OrderTools(), new RefundTools())
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(rethrowing, false))
+                .defaultAdvisors(recording.advisors()).build();
+        assertThatThrownBy(() -> say(client, "refund", "refund 7, and where is 8?")).hasMessage("refunds are closed for order 7");
+
+        String interrupted = "interrupted: " + new org.springframework.ai.tool.execution.ToolExecutionException(
+                null, new IllegalStateException("refunds are closed for order 7"));
+        String asked = "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("call_r", "function", "refund", "{\"order\":7}"),
+                new AssistantMessage.ToolCall("call_l", "function", "lookup", "{\"order\":8}"));
+        String closed = "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_r", "refund", "refunds are closed for order 7"),
+                new ToolResponseMessage.ToolResponse("call_l", "lookup", interrupted));
+        assertThat(shapes(repository.findByConversationId("refund"))).containsExactly("USER[refund 7, and where is 8?]", asked, closed);
+        Conversation c = tenant.conversations().requireByKey("refund");
+        Execution e = tenant.executions().list(ExecutionQuery.all().conversation(c.id())).items().get(0);
+        UUID step = tenant.executions().tree(e.id()).orElseThrow().steps().get(0).id();
+        assertThat(tenant.conversations().messages(c.id(), 0, 10)).extracting(dev.atlas.conversation.Message::stepId).containsExactly(null, step, step);
+
+        assertThatThrownBy(() -> say(client, "refund", "and now?")).hasMessage("refunds are closed for order 7");
+        assertThat(shapes(prompts.get(1))).containsExactly("USER[refund 7, and where is 8?]", asked, closed, "USER[and now?]");
+
+        // A stream cancelled while its tools run: their results went nowhere; the memory gets them as interrupted.
+        CountDownLatch running = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ChatClient slow = ChatClient.builder(ticketAsking(new ArrayList<>())).defaultTools(new SlowTools(running, release))
+                .defaultAdvisors(MessageChatMemoryAdvisor.builder(memory).build(), AtlasToolLoopAdvisor.of(ToolCallingManager.builder().build(), false))
+                .defaultAdvisors(recording.advisors()).build();
+        reactor.core.Disposable subscription = slow.prompt().user("open a ticket for 3").advisors(a -> a.param(ChatMemory.CONVERSATION_ID, "slow"))
+                .stream().content().subscribe();
+        try {
+            assertThat(running.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
+            subscription.dispose();
+        } finally {
+            release.countDown();
+        }
+        String cancelled = "interrupted: " + new java.util.concurrent.CancellationException("the stream was cancelled");
+        assertThat(shapes(repository.findByConversationId("slow"))).containsExactly("USER[open a ticket for 3]",
+                "ASSISTANT[]" + List.of(new AssistantMessage.ToolCall("call_t", "function", "ticket", "{\"order\":3}")),
+                "TOOL" + List.of(new ToolResponseMessage.ToolResponse("call_t", "ticket", cancelled)));
+    }
+
+    public static class SlowTools {
+        private final CountDownLatch running;
+        private final CountDownLatch release;
+
+        SlowTools(CountDownLatch running, CountDownLatch release) {
+            this.running = running;
+            this.release = release;
+        }
+
+        @org.springframework.ai.tool.annotation.Tool(description = "Opens a ticket, slowly")
+        public String ticket(int order) throws InterruptedException {
+            running.countDown();
+            release.await();
+            return "ticket for order " + order;
+        }
     }
 
     @Test
