@@ -974,6 +974,114 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("plain and keyed appends from 8 threads through two Atlas instances: sequences exactly 1..N, each message with"
+            + " one created event naming its sequence")
+    void concurrentPlainAppendsAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 240; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            // Plain (one statement on PostgreSQL) and keyed (a transaction) interleaved, as single and batch calls.
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.assistant("m" + i);
+            boolean batch = i % 4 == 1;
+            sends.add(() -> batch ? s.appendAll(c.id(), List.of(m)).get(0) : s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAll(sends);
+        assertThat(acknowledged).extracting(Message::sequence)
+                .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, 240).boxed().toList());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(240);
+        for (Message m : acknowledged) {
+            assertThat(store.requireMessage(m.id())).isEqualTo(m);
+            assertThat(store.events(m.id()).items()).singleElement().satisfies(e -> {
+                assertThat(e.type()).isEqualTo(MessageEventType.CREATED);
+                assertThat(((Number) e.details().get("sequence")).longValue()).isEqualTo(m.sequence());
+            });
+        }
+    }
+
+    @Test
+    @DisplayName("plain and keyed appends racing a close from another Atlas instance: every acknowledged one is stored at its"
+            + " sequence, every refused one is ConflictException on conversationId and stores nothing")
+    void appendsRacingClose() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 80 ? () -> {
+                second.close(c.id());
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAllRefusing(sends, ConflictException.class, "conversationId");
+        assertStoredExactly(c, acknowledged);
+        assertThat(store.require(c.id()).status()).isEqualTo(ConversationStatus.CLOSED);
+    }
+
+    @Test
+    @DisplayName("plain and keyed appends racing a soft delete from another Atlas instance: every acknowledged one is stored at"
+            + " its sequence (read after restore), every refused one is NotFoundException and stores nothing")
+    void appendsRacingDelete() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 80 ? () -> {
+                second.delete(c.id());
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAllRefusing(sends, NotFoundException.class, null);
+        store.restore(c.id());
+        assertStoredExactly(c, acknowledged);
+    }
+
+    /** Runs {@code calls} 8 at a time and returns what each returned (nulls left out). */
+    private static List<Message> runAll(List<Callable<Message>> calls) throws Exception {
+        return runAllRefusing(calls, null, null);
+    }
+
+    /** {@link #runAll}, where a call may also fail with {@code refusal} naming {@code field} (when given). */
+    private static List<Message> runAllRefusing(List<Callable<Message>> calls, Class<? extends RuntimeException> refusal, String field)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Message> out = new ArrayList<>();
+            for (Future<Message> f : pool.invokeAll(calls)) {
+                try {
+                    if (f.get() != null) {
+                        out.add(f.get());
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(refusal).as("unexpected failure: %s", e.getCause()).isNotNull();
+                    assertThat(e.getCause()).isInstanceOf(refusal);
+                    if (field != null) {
+                        assertThat(((ConflictException) e.getCause()).field()).isEqualTo(field);
+                    }
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The conversation holds exactly {@code acknowledged}, at sequences 1..n, each with its created event. */
+    private void assertStoredExactly(Conversation c, List<Message> acknowledged) {
+        int n = acknowledged.size();
+        assertThat(store.messages(c.id(), 0, Limits.MAX_PAGE_SIZE)).containsExactlyInAnyOrderElementsOf(acknowledged)
+                .extracting(Message::sequence).containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(n);
+        for (Message m : acknowledged) {
+            assertThat(store.events(m.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
+        }
+    }
+
+    @Test
     @DisplayName("concurrent re-sends of one client id store exactly one message")
     void concurrentIdempotentAppends() throws Exception {
         Conversation c = convo();
