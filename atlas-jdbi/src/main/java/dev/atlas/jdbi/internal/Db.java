@@ -280,7 +280,9 @@ public final class Db {
                             + "): the call was stopped and its transaction rolled back";
                     abandoned = why;
                     if (dialect == Dialect.POSTGRESQL) {
-                        autoCommitWrites.forEach(PgSessions::cancel);
+                        synchronized (autoCommitWrites) {
+                            autoCommitWrites.forEach(PgSessions::cancel);
+                        }
                     }
                     if (combiner != null) {
                         // SQLite's driver ignores the pool's abort: the write must not commit after close() returns.
@@ -456,6 +458,13 @@ public final class Db {
             return work.withHandle(h);
         } finally {
             autoCommitWrites.remove(c);
+            if (abandoned != null) {
+                // A cancel close() is sending to this connection must land before it goes back to
+                // the pool, or it would stop the next borrower's statement (a host pool's).
+                synchronized (autoCommitWrites) {
+                    // nothing: entering waits for close() to finish its cancels
+                }
+            }
         }
     }
 
