@@ -604,8 +604,10 @@ public final class JdbiConversationStore implements ConversationStore {
                 .bind("metadata", metadata).bind("now", now).bind("searchText", SearchText.index(m.content()))
                 .update();
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
-        recordEvent(h, conversationId, id, MessageEventType.CREATED.toString(),
-                new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"), now);
+        sql.on(h, mq.insertEvent).bind("id", Ids.next(db.clock())).bind("conversation", conversationId).bind("message", id)
+                .bind("type", MessageEventType.CREATED.toString())
+                .bind("details", new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"))
+                .bind("now", now).update();
         return stored(id, conversationId, seq, m, active, metadata, now);
     }
 
@@ -673,14 +675,15 @@ public final class JdbiConversationStore implements ConversationStore {
                 .bind("conversation", conversationId).bind("sequence", sequence).exists();
     }
 
-    private void recordEvent(Handle h, UUID conversationId, UUID messageId, String type, JsonDoc details, Instant now) {
-        sql.on(h, mq.insertEvent).bind("id", Ids.next(db.clock())).bind("conversation", conversationId).bind("message", messageId)
-                .bind("type", type).bind("details", details).bind("now", now).update();
+    /** Records a later event of a message ({@link MessageSql#insertLaterEvent}) and returns the time it was recorded at. */
+    private Instant recordEvent(Handle h, UUID id, UUID conversationId, UUID messageId, String type, JsonDoc details, Instant now) {
+        return sql.on(h, mq.insertLaterEvent).bind("id", id).bind("conversation", conversationId).bind("message", messageId)
+                .bind("type", type).bind("details", details).bind("now", now).one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
     }
 
     private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details,
                              Instant now) {
-        recordEvent(h, conversationId, messageId, type.toString(), Json.internal(details), now);
+        recordEvent(h, Ids.next(db.clock()), conversationId, messageId, type.toString(), Json.internal(details), now);
     }
 
     @Override
@@ -1001,10 +1004,8 @@ public final class JdbiConversationStore implements ConversationStore {
             lockConversationOf(h, messageId);
             UUID conversationId = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
                     .orElseThrow(() -> new NotFoundException("message", messageId)).conversationId();
-            Instant now = db.now();
-            sql.on(h, mq.insertEvent).bind("id", id).bind("conversation", conversationId).bind("message", messageId)
-                    .bind("type", type.toString()).bind("details", doc).bind("now", now).update();
-            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), now);
+            Instant at = recordEvent(h, id, conversationId, messageId, type.toString(), doc, db.now());
+            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), at);
         });
     }
 

@@ -1814,6 +1814,33 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message's audit trail lists its events in the order they were written when an instance's clock runs an hour"
+            + " behind the one that wrote the earlier events: each later event is recorded 1 µs after the latest, never before it")
+    void auditTrailKeepsWriteOrderAcrossClockSkew() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("question").status(MessageStatus.QUEUED));
+        clock.advanceMicros(10);
+        store.edit(q.id(), "question, edited");
+        Instant latest = clock.instant();
+        ConversationStore behind = reopen(b -> b.clock(new MutableClock(latest.minusSeconds(3600)))).tenant("acme").conversations();
+        behind.edit(q.id(), "question, edited again");
+        behind.updateStatus(q.id(), MessageStatus.DELIVERED, null);
+        behind.updateMessageMetadata(q.id(), Map.of("k", "v"));
+        behind.deleteMessage(q.id());
+        behind.restoreMessage(q.id());
+        MessageEvent app = behind.recordEvent(q.id(), MessageEventType.app("feedback.thumbs_up"), Map.of());
+        List<MessageEvent> trail = store.events(q.id()).items();
+        assertThat(trail).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED, MessageEventType.EDITED,
+                MessageEventType.EDITED, MessageEventType.STATUS_CHANGED, MessageEventType.METADATA_UPDATED, MessageEventType.DELETED,
+                MessageEventType.RESTORED, MessageEventType.app("feedback.thumbs_up"));
+        assertThat(trail.get(2).details()).containsEntry("previousContent", "question, edited");
+        for (int i = 2; i < trail.size(); i++) {
+            assertThat(trail.get(i).createdAt()).isEqualTo(latest.plusNanos(1_000L * (i - 1)));
+        }
+        assertThat(app).isEqualTo(trail.get(trail.size() - 1));
+    }
+
+    @Test
     @DisplayName("messages keep the append order when the clock steps back between appends")
     void appendOrderSurvivesAClockStepBack() {
         Conversation c = convo();
