@@ -1040,6 +1040,35 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertStoredExactly(c, acknowledged);
     }
 
+    @Test
+    @DisplayName("plain and keyed appends racing eraseConversation from another Atlas instance: the erase succeeds, every refused"
+            + " append is NotFoundException, and no message or event of the conversation is left")
+    void appendsRacingErase() throws Exception {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.user("before"));
+        dev.atlas.Atlas second = reopen(b -> b.clock(clock));
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second.tenant("acme").conversations();
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 40 ? () -> {
+                second.tenant("acme").portability().eraseConversation(c.id(), false);
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        runAllRefusing(sends, NotFoundException.class, null);
+        assertThat(store.get(c.id())).isEmpty();
+        try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
+            for (String table : List.of("messages", "message_events", "conversations")) {
+                String column = table.equals("conversations") ? "id" : "conversation_id";
+                try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_" + table + " WHERE " + column + " = '" + c.id() + "'")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as(table).isZero();
+                }
+            }
+        }
+    }
+
     /** Runs {@code calls} 8 at a time and returns what each returned (nulls left out). */
     private static List<Message> runAll(List<Callable<Message>> calls) throws Exception {
         return runAllRefusing(calls, null, null);
