@@ -1069,6 +1069,56 @@ public abstract class ConversationStoreContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("a plain append (one statement on PostgreSQL) stores the same rows as the transaction path: message, created event"
+            + " and conversation (counter, times, auto title, archived reopened), column by column")
+    void plainAppendStoresWhatTheTransactionPathStores() throws Exception {
+        NewMessage first = NewMessage.user("  Where is\t my   order?  ").author(Owner.user("42")).agent("bot")
+                .metadata(Map.of("k", List.of(1, 1.5, "two", Map.of()), "n", Long.MAX_VALUE));
+        NewMessage second = NewMessage.assistant("It shipped").failed("provider timeout");
+        Conversation plain = store.create(NewConversation.of(ALICE, "support"));
+        Conversation batch = store.create(NewConversation.of(ALICE, "support"));
+        store.archive(plain.id());
+        store.archive(batch.id());
+        clock.advanceMicros(5);
+        store.append(plain.id(), first);
+        store.append(plain.id(), second);
+        // Two messages in one call: the transaction path on both databases.
+        store.appendAll(batch.id(), List.of(first, second));
+        try (Connection conn = database.dataSource().getConnection()) {
+            assertThat(rows(conn, "messages", "conversation_id", plain.id(), "sequence", "id", "conversation_id"))
+                    .isEqualTo(rows(conn, "messages", "conversation_id", batch.id(), "sequence", "id", "conversation_id"));
+            assertThat(rows(conn, "message_events", "conversation_id", plain.id(), "created_at, type", "id", "conversation_id", "message_id"))
+                    .isEqualTo(rows(conn, "message_events", "conversation_id", batch.id(), "created_at, type", "id", "conversation_id",
+                            "message_id"));
+            assertThat(rows(conn, "conversations", "id", plain.id(), "id", "id"))
+                    .isEqualTo(rows(conn, "conversations", "id", batch.id(), "id", "id"));
+        }
+        assertThat(store.require(plain.id()).status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(store.require(plain.id()).title()).isEqualTo("Where is my order?");
+    }
+
+    /** Every row of {@code table} whose {@code key} is {@code id}, in {@code order}, as column → value text, without {@code skip}. */
+    private static List<Map<String, String>> rows(Connection conn, String table, String key, UUID id, String order, String... skip)
+            throws SQLException {
+        List<Map<String, String>> out = new ArrayList<>();
+        try (Statement st = conn.createStatement();
+             var rs = st.executeQuery("SELECT * FROM atlas_" + table + " WHERE " + key + " = '" + id + "' ORDER BY " + order)) {
+            var meta = rs.getMetaData();
+            while (rs.next()) {
+                Map<String, String> row = new java.util.TreeMap<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    if (!List.of(skip).contains(meta.getColumnName(i))) {
+                        row.put(meta.getColumnName(i), rs.getString(i));
+                    }
+                }
+                out.add(row);
+            }
+        }
+        assertThat(out).as(table).isNotEmpty();
+        return out;
+    }
+
     /** Runs {@code calls} 8 at a time and returns what each returned (nulls left out). */
     private static List<Message> runAll(List<Callable<Message>> calls) throws Exception {
         return runAllRefusing(calls, null, null);
