@@ -1119,6 +1119,28 @@ public abstract class ConversationStoreContract extends AtlasContract {
         return out;
     }
 
+    @Test
+    @DisplayName("appendAll of content over PostgreSQL's 1 MB full-text limit names the message (messages[1].content) and stores"
+            + " nothing; SQLite, which has no such limit, stores it byte-exact")
+    void appendAllNamesTheMessageOverTheFullTextLimit() {
+        Conversation c = convo();
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; words.length() < Limits.MAX_CONTENT_LENGTH - 20; i++) {
+            words.append(Integer.toString(i, 36)).append("q ");
+        }
+        String distinct = words.toString();
+        List<NewMessage> list = List.of(NewMessage.user("short"), NewMessage.assistant(distinct), NewMessage.user("after"));
+        if (atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL) {
+            assertThatThrownBy(() -> store.appendAll(c.id(), list)).isInstanceOfSatisfying(InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("messages[1].content"));
+            assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+            assertThat(store.require(c.id()).lastSequence()).isZero();
+        } else {
+            assertThat(store.appendAll(c.id(), list).get(1).content()).isEqualTo(distinct);
+            assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("short", distinct, "after");
+        }
+    }
+
     /** Runs {@code calls} 8 at a time and returns what each returned (nulls left out). */
     private static List<Message> runAll(List<Callable<Message>> calls) throws Exception {
         return runAllRefusing(calls, null, null);
