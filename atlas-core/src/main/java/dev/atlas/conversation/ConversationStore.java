@@ -477,7 +477,9 @@ public interface ConversationStore {
 
     /**
      * One page of the message's audit trail, oldest first, at most {@link Limits#MAX_PAGE_SIZE}
-     * events; follow {@link Page#nextCursor()} for the rest. A soft-deleted message keeps its
+     * events; follow {@link Page#nextCursor()} for the rest. Oldest first is the order the events
+     * were written in: an instance whose clock runs behind the one that wrote the message's latest
+     * event records its event 1 µs after that one. A soft-deleted message keeps its
      * trail; a message of a soft-deleted conversation is not found.
      *
      * @param query the query: filters, limit and cursor

@@ -6,6 +6,7 @@ import dev.atlas.ConfigurationException;
 import dev.atlas.Owner;
 import dev.atlas.StorageException;
 import dev.atlas.conversation.NewConversation;
+import dev.atlas.conversation.NewMessage;
 import dev.atlas.jdbi.kit.LogCapture;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import org.junit.jupiter.api.DisplayName;
@@ -107,5 +108,56 @@ class AtlasCloseTest {
         try (Atlas again = builder.closeTimeout(Duration.ofSeconds(30)).build()) {
             assertThat(again.conversations().require(convo.id()).title()).isNull();
         }
+    }
+
+    @ParameterizedTest(name = "client id {0}")
+    @ValueSource(booleans = {false, true})
+    @DisplayName("PostgreSQL: an append waiting for the conversation's row lock when close() gives up on it fails with the closed"
+            + " StorageException, and nothing is stored once the lock is released: a plain append (one auto-commit statement) as one"
+            + " with a client id (a transaction)")
+    void appendAbandonedByCloseStoresNothing(boolean withClientId) throws Exception {
+        String name = "close_append_" + withClientId + "_" + ProcessHandle.current().pid();
+        String url = PostgresTestDatabase.createDatabase(name);
+        var builder = Atlas.builder().jdbcUrl(url).credentials("postgres", "postgres");
+        Atlas atlas = builder.closeTimeout(Duration.ZERO).build();
+        var convo = atlas.conversations().create(NewConversation.of(Owner.user("1")));
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (java.sql.Connection locker = java.sql.DriverManager.getConnection(url, "postgres", "postgres");
+             java.sql.Statement st = locker.createStatement()) {
+            locker.setAutoCommit(false);
+            st.executeQuery("SELECT id FROM atlas_conversations WHERE id = '" + convo.id() + "'::uuid FOR UPDATE").close();
+            Future<?> append = writer.submit(() -> atlas.conversations().append(convo.id(),
+                    withClientId ? NewMessage.user("sent while closing").clientId("c-1") : NewMessage.user("sent while closing")));
+            awaitLockWait(st);
+            atlas.close();
+            Throwable failed = catchThrowable(append::get);
+            assertThat(failed).isInstanceOf(java.util.concurrent.ExecutionException.class).cause().isInstanceOf(StorageException.class)
+                    .hasMessageStartingWith("Atlas was closed with this call still running after its closeTimeout (PT0S)");
+            locker.commit();
+        } finally {
+            writer.shutdown();
+        }
+        try (Atlas again = builder.closeTimeout(Duration.ofSeconds(30)).build()) {
+            // Whatever the abandoned statement did after the lock was released has finished once a new append gets the lock.
+            assertThat(again.conversations().append(convo.id(), NewMessage.user("after")).sequence()).isEqualTo(1);
+            assertThat(again.conversations().messages(convo.id(), 0, 10)).extracting(m -> m.content()).containsExactly("after");
+        }
+    }
+
+    /** Waits until some session of the database waits for a row lock (the append queued behind {@code st}'s transaction). */
+    private static void awaitLockWait(java.sql.Statement st) throws Exception {
+        java.sql.Connection probe = java.sql.DriverManager.getConnection(st.getConnection().getMetaData().getURL(), "postgres", "postgres");
+        try (probe; java.sql.Statement q = probe.createStatement()) {
+            for (int i = 0; i < 6000; i++) {
+                try (java.sql.ResultSet rs = q.executeQuery("SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+                        + " AND wait_event_type = 'Lock'")) {
+                    if (rs.next()) {
+                        return;
+                    }
+                }
+                Thread.sleep(10);
+            }
+        }
+        throw new AssertionError("the append never waited for the lock");
     }
 }

@@ -40,6 +40,13 @@ public final class Db {
     private volatile boolean closed;
     /** Why calls still running fail: close() stopped waiting for them (null until then). */
     private volatile @Nullable String abandoned;
+    /**
+     * Connections running a {@link #writeOneStatement} in auto-commit mode. Its commit is already on
+     * the wire with the statement, so aborting the connection (the pool's close) does not stop it:
+     * a statement waiting for a lock would commit once the lock is released. close() cancels these
+     * when it gives up on them.
+     */
+    private final java.util.Set<Connection> autoCommitWrites = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile String installationId;
     private volatile @Nullable Consumer<Handle> beforeEachWrite;
     private volatile @Nullable Consumer<Handle> onEachConnection;
@@ -271,6 +278,11 @@ public final class Db {
                     String why = "Atlas was closed with this call still running after its closeTimeout (" + grace
                             + "): the call was stopped and its transaction rolled back";
                     abandoned = why;
+                    if (dialect == Dialect.POSTGRESQL) {
+                        synchronized (autoCommitWrites) {
+                            autoCommitWrites.forEach(PgSessions::cancel);
+                        }
+                    }
                     if (combiner != null) {
                         // SQLite's driver ignores the pool's abort: the write must not commit after close() returns.
                         combiner.abandon(why);
@@ -417,7 +429,7 @@ public final class Db {
                 }
                 // Inside the application's transaction (auto-commit left off) even one statement
                 // runs under inTransaction's savepoint: its failure must not abort that transaction.
-                return transaction || !autoCommit(h) ? h.inTransaction(work) : work.withHandle(h);
+                return transaction || !autoCommit(h) ? h.inTransaction(work) : autoCommitted(h, work);
             }
         } catch (AtlasException e) {
             throw e;
@@ -429,6 +441,29 @@ public final class Db {
                 throw dangling.get();
             }
             throw translate(e);
+        }
+    }
+
+    /** Runs one statement in auto-commit mode where close() can cancel it ({@link #autoCommitWrites}). */
+    private <T> T autoCommitted(Handle h, HandleCallback<T> work) {
+        Connection c = h.getConnection();
+        autoCommitWrites.add(c);
+        try {
+            // Registered first: a close() that gives up from now on cancels it; one that gave up before is seen here.
+            String why = abandoned;
+            if (why != null) {
+                throw new StorageException(why, null, false, null);
+            }
+            return work.withHandle(h);
+        } finally {
+            autoCommitWrites.remove(c);
+            if (abandoned != null) {
+                // A cancel close() is sending to this connection must land before it goes back to
+                // the pool, or it would stop the next borrower's statement (a host pool's).
+                synchronized (autoCommitWrites) {
+                    // nothing: entering waits for close() to finish its cancels
+                }
+            }
         }
     }
 

@@ -210,6 +210,11 @@ public enum Dialect {
         return this == POSTGRESQL ? "now()" : "(CAST(ROUND(unixepoch('subsec') * 1000) AS INTEGER) * 1000)";
     }
 
+    /** The timestamp {@code expression} plus one microsecond, the smallest step both databases store. */
+    public String plusOneMicrosecond(String expression) {
+        return this == POSTGRESQL ? "(" + expression + " + INTERVAL '1 microsecond')" : "(" + expression + " + 1)";
+    }
+
     /** {@link #databaseNow()} plus the number of microseconds bound to {@code :param}. */
     public String databaseNowPlusMicros(String param) {
         return this == POSTGRESQL

@@ -485,8 +485,12 @@ public final class JdbiConversationStore implements ConversationStore {
                 return List.of(appended.get());
             }
         }
+        // The message being inserted: a refusal only the database decides (PostgreSQL's full-text
+        // limit on content, reported as "content") names it.
+        int[] inserting = {-1};
         try {
             return db.write(h -> {
+                inserting[0] = -1;
                 Instant now = db.now();
                 Map<Integer, Message> stored = keyed.isEmpty() ? Map.of() : storedByClientId(h, conversationId, all, keyed, now);
                 List<Integer> fresh = new ArrayList<>(k);
@@ -510,6 +514,7 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (int i : fresh) {
                     // Links and parents are checked message by message, after the earlier ones are
                     // stored, so the list behaves exactly like k appends in a row.
+                    inserting[0] = i;
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
                 // A later answer switched a branch after an earlier message of the list was built or
@@ -519,10 +524,16 @@ public final class JdbiConversationStore implements ConversationStore {
                         out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
                     }
                 }
+                inserting[0] = -1;
                 return List.of(out);
             });
         } catch (Replay r) {
             return r.messages;
+        } catch (InvalidInputException e) {
+            if (inserting[0] >= 0 && "content".equals(e.field())) {
+                throw new InvalidInputException("messages[" + inserting[0] + "].content", e.getMessage().substring("content: ".length()));
+            }
+            throw e;
         }
     }
 
@@ -604,8 +615,10 @@ public final class JdbiConversationStore implements ConversationStore {
                 .bind("metadata", metadata).bind("now", now).bind("searchText", SearchText.index(m.content()))
                 .update();
         // Role and status are enum wire names (plain ASCII words), so the details need no escaping.
-        recordEvent(h, conversationId, id, MessageEventType.CREATED.toString(),
-                new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"), now);
+        sql.on(h, mq.insertEvent).bind("id", Ids.next(db.clock())).bind("conversation", conversationId).bind("message", id)
+                .bind("type", MessageEventType.CREATED.toString())
+                .bind("details", new JsonDoc("{\"sequence\":" + seq + ",\"role\":\"" + m.role() + "\",\"status\":\"" + m.status() + "\"}"))
+                .bind("now", now).update();
         return stored(id, conversationId, seq, m, active, metadata, now);
     }
 
@@ -673,14 +686,15 @@ public final class JdbiConversationStore implements ConversationStore {
                 .bind("conversation", conversationId).bind("sequence", sequence).exists();
     }
 
-    private void recordEvent(Handle h, UUID conversationId, UUID messageId, String type, JsonDoc details, Instant now) {
-        sql.on(h, mq.insertEvent).bind("id", Ids.next(db.clock())).bind("conversation", conversationId).bind("message", messageId)
-                .bind("type", type).bind("details", details).bind("now", now).update();
+    /** Records a later event of a message ({@link MessageSql#insertLaterEvent}) and returns the time it was recorded at. */
+    private Instant recordEvent(Handle h, UUID id, UUID conversationId, UUID messageId, String type, JsonDoc details, Instant now) {
+        return sql.on(h, mq.insertLaterEvent).bind("id", id).bind("conversation", conversationId).bind("message", messageId)
+                .bind("type", type).bind("details", details).bind("now", now).one((rs, ctx) -> db.dialect().instant(rs, "created_at"));
     }
 
     private void recordEvent(Handle h, UUID conversationId, UUID messageId, MessageEventType type, Map<String, Object> details,
                              Instant now) {
-        recordEvent(h, conversationId, messageId, type.toString(), Json.internal(details), now);
+        recordEvent(h, Ids.next(db.clock()), conversationId, messageId, type.toString(), Json.internal(details), now);
     }
 
     @Override
@@ -1001,10 +1015,8 @@ public final class JdbiConversationStore implements ConversationStore {
             lockConversationOf(h, messageId);
             UUID conversationId = sql.on(h, mq.byIdWithDeleted).bind("id", messageId).optional(messages)
                     .orElseThrow(() -> new NotFoundException("message", messageId)).conversationId();
-            Instant now = db.now();
-            sql.on(h, mq.insertEvent).bind("id", id).bind("conversation", conversationId).bind("message", messageId)
-                    .bind("type", type.toString()).bind("details", doc).bind("now", now).update();
-            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), now);
+            Instant at = recordEvent(h, id, conversationId, messageId, type.toString(), doc, db.now());
+            return new MessageEvent(id, conversationId, messageId, type, Json.readMap(doc.text()), at);
         });
     }
 

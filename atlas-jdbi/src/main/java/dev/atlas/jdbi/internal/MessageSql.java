@@ -43,7 +43,15 @@ final class MessageSql {
      * conversation is missing, deleted or closed.
      */
     final @Nullable Statement appendPlain;
+    /** A new message's created event, its first: at {@code :now}. */
     final Statement insertEvent;
+    /**
+     * Any later event of a message, returning its time: {@code :now}, or 1 µs after the message's
+     * latest event when that is not earlier (an instance whose clock runs behind the one that wrote
+     * it), so the trail's order by time is the order its events were written in. Its writers hold
+     * the conversation's lock (PostgreSQL) or the write transaction (SQLite).
+     */
+    final Statement insertLaterEvent;
     final Statement byClientId;
     final Statement byId;
     final Statement exists;
@@ -102,6 +110,10 @@ final class MessageSql {
                 + " 'status', CAST(:status AS text)), :now FROM m) SELECT last_sequence FROM s");
         insertEvent = c.sql("messages.insertEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, :now)");
+        String latest = "(SELECT MAX(created_at) FROM <p>message_events WHERE tenant_id = :t AND message_id = :message)";
+        insertLaterEvent = c.sql("messages.insertLaterEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id,"
+                + " type, details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, CASE WHEN " + latest
+                + " >= :now THEN " + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) RETURNING created_at");
         byClientId = c.sql("messages.byClientId", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
                 + " AND client_message_id = :clientId");
         byId = c.sql("messages.byId", SELECT + LIVE_BY_ID);

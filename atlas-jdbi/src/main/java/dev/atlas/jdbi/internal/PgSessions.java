@@ -31,6 +31,19 @@ public final class PgSessions {
     }
 
     /**
+     * Cancels the statement {@code c} is running, if any (a cancel request on another connection;
+     * returns once the server took it). Best effort: a connection that does not unwrap to pgjdbc,
+     * or a failed request, is left as it is.
+     */
+    static void cancel(Connection c) {
+        try {
+            c.unwrap(org.postgresql.PGConnection.class).cancelQuery();
+        } catch (SQLException | RuntimeException | LinkageError ignored) {
+            // nothing more to do: the pool's close still aborts the connection
+        }
+    }
+
+    /**
      * For a supplied pool whose connections default to another isolation level than READ
      * COMMITTED: what makes Atlas's write transactions run at READ COMMITTED. Atlas orders its
      * writers with row locks, which READ COMMITTED waits on; under REPEATABLE READ or SERIALIZABLE

@@ -974,6 +974,215 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("plain and keyed appends from 8 threads through two Atlas instances: sequences exactly 1..N, each message with"
+            + " one created event naming its sequence")
+    void concurrentPlainAppendsAcrossInstances() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 240; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            // Plain (one statement on PostgreSQL) and keyed (a transaction) interleaved, as single and batch calls.
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.assistant("m" + i);
+            boolean batch = i % 4 == 1;
+            sends.add(() -> batch ? s.appendAll(c.id(), List.of(m)).get(0) : s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAll(sends);
+        assertThat(acknowledged).extracting(Message::sequence)
+                .containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, 240).boxed().toList());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(240);
+        for (Message m : acknowledged) {
+            assertThat(store.requireMessage(m.id())).isEqualTo(m);
+            assertThat(store.events(m.id()).items()).singleElement().satisfies(e -> {
+                assertThat(e.type()).isEqualTo(MessageEventType.CREATED);
+                assertThat(((Number) e.details().get("sequence")).longValue()).isEqualTo(m.sequence());
+            });
+        }
+    }
+
+    @Test
+    @DisplayName("plain and keyed appends racing a close from another Atlas instance: every acknowledged one is stored at its"
+            + " sequence, every refused one is ConflictException on conversationId and stores nothing")
+    void appendsRacingClose() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 80 ? () -> {
+                second.close(c.id());
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAllRefusing(sends, ConflictException.class, "conversationId");
+        assertStoredExactly(c, acknowledged);
+        assertThat(store.require(c.id()).status()).isEqualTo(ConversationStatus.CLOSED);
+    }
+
+    @Test
+    @DisplayName("plain and keyed appends racing a soft delete from another Atlas instance: every acknowledged one is stored at"
+            + " its sequence (read after restore), every refused one is NotFoundException and stores nothing")
+    void appendsRacingDelete() throws Exception {
+        Conversation c = convo();
+        ConversationStore second = reopen(b -> b.clock(clock)).tenant("acme").conversations();
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second;
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 80 ? () -> {
+                second.delete(c.id());
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        List<Message> acknowledged = runAllRefusing(sends, NotFoundException.class, null);
+        store.restore(c.id());
+        assertStoredExactly(c, acknowledged);
+    }
+
+    @Test
+    @DisplayName("plain and keyed appends racing eraseConversation from another Atlas instance: the erase succeeds, every refused"
+            + " append is NotFoundException, and no message or event of the conversation is left")
+    void appendsRacingErase() throws Exception {
+        Conversation c = convo();
+        store.append(c.id(), NewMessage.user("before"));
+        dev.atlas.Atlas second = reopen(b -> b.clock(clock));
+        List<Callable<Message>> sends = new ArrayList<>();
+        for (int i = 0; i < 160; i++) {
+            ConversationStore s = i % 2 == 0 ? store : second.tenant("acme").conversations();
+            NewMessage m = i % 3 == 0 ? NewMessage.user("m" + i).clientId("k" + i) : NewMessage.user("m" + i);
+            sends.add(i == 40 ? () -> {
+                second.tenant("acme").portability().eraseConversation(c.id(), false);
+                return null;
+            } : () -> s.append(c.id(), m));
+        }
+        runAllRefusing(sends, NotFoundException.class, null);
+        assertThat(store.get(c.id())).isEmpty();
+        try (Connection conn = database.dataSource().getConnection(); Statement st = conn.createStatement()) {
+            for (String table : List.of("messages", "message_events", "conversations")) {
+                String column = table.equals("conversations") ? "id" : "conversation_id";
+                try (var rs = st.executeQuery("SELECT COUNT(*) FROM atlas_" + table + " WHERE " + column + " = '" + c.id() + "'")) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as(table).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a plain append (one statement on PostgreSQL) stores the same rows as the transaction path: message, created event"
+            + " and conversation (counter, times, auto title, archived reopened), column by column")
+    void plainAppendStoresWhatTheTransactionPathStores() throws Exception {
+        NewMessage first = NewMessage.user("  Where is\t my   order?  ").author(Owner.user("42")).agent("bot")
+                .metadata(Map.of("k", List.of(1, 1.5, "two", Map.of()), "n", Long.MAX_VALUE));
+        NewMessage second = NewMessage.assistant("It shipped").failed("provider timeout");
+        Conversation plain = store.create(NewConversation.of(ALICE, "support"));
+        Conversation batch = store.create(NewConversation.of(ALICE, "support"));
+        store.archive(plain.id());
+        store.archive(batch.id());
+        clock.advanceMicros(5);
+        store.append(plain.id(), first);
+        store.append(plain.id(), second);
+        // Two messages in one call: the transaction path on both databases.
+        store.appendAll(batch.id(), List.of(first, second));
+        try (Connection conn = database.dataSource().getConnection()) {
+            assertThat(rows(conn, "messages", "conversation_id", plain.id(), "sequence", "id", "conversation_id"))
+                    .isEqualTo(rows(conn, "messages", "conversation_id", batch.id(), "sequence", "id", "conversation_id"));
+            assertThat(rows(conn, "message_events", "conversation_id", plain.id(), "created_at, type", "id", "conversation_id", "message_id"))
+                    .isEqualTo(rows(conn, "message_events", "conversation_id", batch.id(), "created_at, type", "id", "conversation_id",
+                            "message_id"));
+            assertThat(rows(conn, "conversations", "id", plain.id(), "id", "id"))
+                    .isEqualTo(rows(conn, "conversations", "id", batch.id(), "id", "id"));
+        }
+        assertThat(store.require(plain.id()).status()).isEqualTo(ConversationStatus.OPEN);
+        assertThat(store.require(plain.id()).title()).isEqualTo("Where is my order?");
+    }
+
+    /** Every row of {@code table} whose {@code key} is {@code id}, in {@code order}, as column → value text, without {@code skip}. */
+    private static List<Map<String, String>> rows(Connection conn, String table, String key, UUID id, String order, String... skip)
+            throws SQLException {
+        List<Map<String, String>> out = new ArrayList<>();
+        try (Statement st = conn.createStatement();
+             var rs = st.executeQuery("SELECT * FROM atlas_" + table + " WHERE " + key + " = '" + id + "' ORDER BY " + order)) {
+            var meta = rs.getMetaData();
+            while (rs.next()) {
+                Map<String, String> row = new java.util.TreeMap<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    if (!List.of(skip).contains(meta.getColumnName(i))) {
+                        row.put(meta.getColumnName(i), rs.getString(i));
+                    }
+                }
+                out.add(row);
+            }
+        }
+        assertThat(out).as(table).isNotEmpty();
+        return out;
+    }
+
+    @Test
+    @DisplayName("appendAll of content over PostgreSQL's 1 MB full-text limit names the message (messages[1].content) and stores"
+            + " nothing; SQLite, which has no such limit, stores it byte-exact")
+    void appendAllNamesTheMessageOverTheFullTextLimit() {
+        Conversation c = convo();
+        StringBuilder words = new StringBuilder();
+        for (int i = 0; words.length() < Limits.MAX_CONTENT_LENGTH - 20; i++) {
+            words.append(Integer.toString(i, 36)).append("q ");
+        }
+        String distinct = words.toString();
+        List<NewMessage> list = List.of(NewMessage.user("short"), NewMessage.assistant(distinct), NewMessage.user("after"));
+        if (atlas.databaseKind() == dev.atlas.DatabaseKind.POSTGRESQL) {
+            assertThatThrownBy(() -> store.appendAll(c.id(), list)).isInstanceOfSatisfying(InvalidInputException.class,
+                    e -> assertThat(e.field()).isEqualTo("messages[1].content"));
+            assertThat(store.messages(c.id(), 0, 10)).isEmpty();
+            assertThat(store.require(c.id()).lastSequence()).isZero();
+        } else {
+            assertThat(store.appendAll(c.id(), list).get(1).content()).isEqualTo(distinct);
+            assertThat(store.messages(c.id(), 0, 10)).extracting(Message::content).containsExactly("short", distinct, "after");
+        }
+    }
+
+    /** Runs {@code calls} 8 at a time and returns what each returned (nulls left out). */
+    private static List<Message> runAll(List<Callable<Message>> calls) throws Exception {
+        return runAllRefusing(calls, null, null);
+    }
+
+    /** {@link #runAll}, where a call may also fail with {@code refusal} naming {@code field} (when given). */
+    private static List<Message> runAllRefusing(List<Callable<Message>> calls, Class<? extends RuntimeException> refusal, String field)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Message> out = new ArrayList<>();
+            for (Future<Message> f : pool.invokeAll(calls)) {
+                try {
+                    if (f.get() != null) {
+                        out.add(f.get());
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertThat(refusal).as("unexpected failure: %s", e.getCause()).isNotNull();
+                    assertThat(e.getCause()).isInstanceOf(refusal);
+                    if (field != null) {
+                        assertThat(((ConflictException) e.getCause()).field()).isEqualTo(field);
+                    }
+                }
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The conversation holds exactly {@code acknowledged}, at sequences 1..n, each with its created event. */
+    private void assertStoredExactly(Conversation c, List<Message> acknowledged) {
+        int n = acknowledged.size();
+        assertThat(store.messages(c.id(), 0, Limits.MAX_PAGE_SIZE)).containsExactlyInAnyOrderElementsOf(acknowledged)
+                .extracting(Message::sequence).containsExactlyInAnyOrderElementsOf(LongStream.rangeClosed(1, n).boxed().toList());
+        assertThat(store.require(c.id()).lastSequence()).isEqualTo(n);
+        for (Message m : acknowledged) {
+            assertThat(store.events(m.id()).items()).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED);
+        }
+    }
+
+    @Test
     @DisplayName("concurrent re-sends of one client id store exactly one message")
     void concurrentIdempotentAppends() throws Exception {
         Conversation c = convo();
@@ -1703,6 +1912,33 @@ public abstract class ConversationStoreContract extends AtlasContract {
         assertThat(store.events(sent.id()).items()).extracting(MessageEvent::details).containsExactlyInAnyOrder(
                 Map.of("sequence", 1, "role", "user", "status", "delivered"),
                 Map.of("previousContent", "original", "original", true), Map.of("previousContent", "first edit"));
+    }
+
+    @Test
+    @DisplayName("a message's audit trail lists its events in the order they were written when an instance's clock runs an hour"
+            + " behind the one that wrote the earlier events: each later event is recorded 1 µs after the latest, never before it")
+    void auditTrailKeepsWriteOrderAcrossClockSkew() {
+        Conversation c = convo();
+        Message q = store.append(c.id(), NewMessage.user("question").status(MessageStatus.QUEUED));
+        clock.advanceMicros(10);
+        store.edit(q.id(), "question, edited");
+        Instant latest = clock.instant();
+        ConversationStore behind = reopen(b -> b.clock(new MutableClock(latest.minusSeconds(3600)))).tenant("acme").conversations();
+        behind.edit(q.id(), "question, edited again");
+        behind.updateStatus(q.id(), MessageStatus.DELIVERED, null);
+        behind.updateMessageMetadata(q.id(), Map.of("k", "v"));
+        behind.deleteMessage(q.id());
+        behind.restoreMessage(q.id());
+        MessageEvent app = behind.recordEvent(q.id(), MessageEventType.app("feedback.thumbs_up"), Map.of());
+        List<MessageEvent> trail = store.events(q.id()).items();
+        assertThat(trail).extracting(MessageEvent::type).containsExactly(MessageEventType.CREATED, MessageEventType.EDITED,
+                MessageEventType.EDITED, MessageEventType.STATUS_CHANGED, MessageEventType.METADATA_UPDATED, MessageEventType.DELETED,
+                MessageEventType.RESTORED, MessageEventType.app("feedback.thumbs_up"));
+        assertThat(trail.get(2).details()).containsEntry("previousContent", "question, edited");
+        for (int i = 2; i < trail.size(); i++) {
+            assertThat(trail.get(i).createdAt()).isEqualTo(latest.plusNanos(1_000L * (i - 1)));
+        }
+        assertThat(app).isEqualTo(trail.get(trail.size() - 1));
     }
 
     @Test
