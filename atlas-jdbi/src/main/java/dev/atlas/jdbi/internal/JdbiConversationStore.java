@@ -485,12 +485,8 @@ public final class JdbiConversationStore implements ConversationStore {
                 return List.of(appended.get());
             }
         }
-        // The message being inserted: a refusal only the database decides (PostgreSQL's full-text
-        // limit on content, reported as "content") names it.
-        int[] inserting = {-1};
         try {
             return db.write(h -> {
-                inserting[0] = -1;
                 Instant now = db.now();
                 Map<Integer, Message> stored = keyed.isEmpty() ? Map.of() : storedByClientId(h, conversationId, all, keyed, now);
                 List<Integer> fresh = new ArrayList<>(k);
@@ -514,7 +510,6 @@ public final class JdbiConversationStore implements ConversationStore {
                 for (int i : fresh) {
                     // Links and parents are checked message by message, after the earlier ones are
                     // stored, so the list behaves exactly like k appends in a row.
-                    inserting[0] = i;
                     out[i] = insertMessage(h, ids[i], conversationId, seq++, all.get(i), "messages[" + i + "].", metadata[i], now, false);
                 }
                 // A later answer switched a branch after an earlier message of the list was built or
@@ -524,16 +519,10 @@ public final class JdbiConversationStore implements ConversationStore {
                         out[j] = sql.on(h, mq.byIdWithDeleted).bind("id", out[j].id()).one(messages);
                     }
                 }
-                inserting[0] = -1;
                 return List.of(out);
             });
         } catch (Replay r) {
             return r.messages;
-        } catch (InvalidInputException e) {
-            if (inserting[0] >= 0 && "content".equals(e.field())) {
-                throw new InvalidInputException("messages[" + inserting[0] + "].content", e.getMessage().substring("content: ".length()));
-            }
-            throw e;
         }
     }
 
