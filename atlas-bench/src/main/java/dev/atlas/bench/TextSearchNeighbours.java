@@ -16,7 +16,7 @@ import java.util.Locale;
 /**
  * A tenant's full-text search beside a much larger tenant whose rows hold the same words, against
  * the same search in a database holding that tenant alone. Multi-tenant isolation is also a
- * matter of cost: before migration V21 the indexes matched every tenant's rows and the tenant
+ * matter of cost: before migration V23 the indexes matched every tenant's rows and the tenant
  * filter came after, so the small tenant's search read all of the large tenant's matches.
  */
 final class TextSearchNeighbours implements Benchmark {

@@ -118,7 +118,7 @@ public enum Dialect {
 
     /**
      * The match condition for {@link #textFrom}: the tenant's rows holding every term of
-     * {@link #textQuery}. Both indexes hold the row's tenant as a term (migration V21), asked for
+     * {@link #textQuery}. Both indexes hold the row's tenant as a term (migration V23), asked for
      * with the words, so the index reads this tenant's matches only, never another's.
      */
     public String textMatch(String alias) {

@@ -1121,7 +1121,7 @@ public abstract class ConversationStoreContract extends AtlasContract {
 
     @Test
     @DisplayName("appendAll of a content of distinct words beyond the 1 MB a PostgreSQL tsvector holds stores it byte-exact on both"
-            + " databases, and search finds it (the index is an array of terms since V21)")
+            + " databases, and search finds it (the index is an array of terms since V23)")
     void appendAllStoresContentBeyondTheOldFullTextLimit() {
         Conversation c = convo();
         StringBuilder words = new StringBuilder();

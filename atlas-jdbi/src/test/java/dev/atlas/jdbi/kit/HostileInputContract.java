@@ -1816,7 +1816,7 @@ public abstract class HostileInputContract extends AtlasContract {
             words.append(Integer.toString(i, 36)).append("q ");
         }
         String distinct = words.toString();
-        // Over the 1 MB a PostgreSQL tsvector holds: stored and searchable on both databases since V21 indexes an array of terms.
+        // Over the 1 MB a PostgreSQL tsvector holds: stored and searchable on both databases since V23 indexes an array of terms.
         Expect tsvector = Expect.ACCEPTED;
         cases.add(Case.expect("memory of " + distinct.length() + " characters of distinct words", tsvector,
                 () -> memories.create(NewMemory.fact(Owner.user("1"), distinct)), r -> memories.require(((Memory) r).id()).content(), distinct));

@@ -738,12 +738,12 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
-    @DisplayName("rows indexed before migration V21 (the index without tenant terms) are found by their own tenant only after it, and stay in step with edits and deletes")
-    void rowsIndexedBeforeV21() throws SQLException {
+    @DisplayName("rows indexed before migration V23 (the index without tenant terms) are found by their own tenant only after it, and stay in step with edits and deletes")
+    void rowsIndexedBeforeV23() throws SQLException {
         DataSource ds = database.dataSource();
-        Flyway v20 = Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("old_").flyway().getConfiguration())
-                .target("20").load();
-        v20.migrate();
+        Flyway v22 = Flyway.configure().configuration(AtlasMigrations.of(ds).tablePrefix("old_").flyway().getConfiguration())
+                .target("22").load();
+        v22.migrate();
         boolean pg = atlas.databaseKind() == DatabaseKind.POSTGRESQL;
         Map<String, UUID> messages = new LinkedHashMap<>();
         try (Connection c = ds.getConnection()) {

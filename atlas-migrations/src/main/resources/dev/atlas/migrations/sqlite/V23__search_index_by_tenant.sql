@@ -1,4 +1,4 @@
--- Atlas V21: the full-text index holds each row's tenant as a term, and a search asks for it
+-- Atlas V23: the full-text index holds each row's tenant as a term, and a search asks for it
 -- with its words, so FTS5 intersects the tenant's rows with the words' instead of matching every
 -- tenant's rows and filtering them afterwards. Before, a small tenant's search for a word common
 -- in a large tenant read all of the large tenant's matches (about 1 s beside 500,000 of them);

@@ -1,4 +1,4 @@
--- Atlas V21: the full-text indexes hold each row's tenant beside its terms, and a search asks for
+-- Atlas V23: the full-text indexes hold each row's tenant beside its terms, and a search asks for
 -- both, so a tenant's search reads its own matches only. Before, the expression index on
 -- to_tsvector(search_text) matched every tenant's rows and the tenant filter came after (a small
 -- tenant's search beside a large one read the large tenant's matches), and a plan that scanned
