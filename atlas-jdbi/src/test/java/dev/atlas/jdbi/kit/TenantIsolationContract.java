@@ -605,6 +605,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("cancel task", "NotFoundException task", foreign, s::cancel);
                     likeUnknown("completeAsOperator", "NotFoundException task", foreign, id -> s.completeAsOperator(id, Map.of("hijack", true)));
                     likeUnknown("failAsOperator", "NotFoundException task", foreign, id -> s.failAsOperator(id, "hijack"));
+                    likeUnknown("requeue", "NotFoundException task", foreign, s::requeue);
                     s.list(dev.atlas.task.TaskQuery.all().kind("shared-kind").limit(1000)).items()
                             .forEach(x -> assertThat(x.tenantId()).as("listed task's tenant").isEqualTo(t.id()));
                     likeUnknown("forConversation", "page of 0", w.pickForeign("conversation", t.id()), s::forConversation);
