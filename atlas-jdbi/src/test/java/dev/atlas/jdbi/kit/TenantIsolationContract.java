@@ -442,6 +442,18 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("get asset", "empty", foreign, s::get);
                     likeUnknown("open asset", "NotFoundException asset", foreign, s::open);
                     likeUnknown("byExecution", "size 0", w.pickForeign("execution", t.id()), s::byExecution);
+                    likeUnknown("byExecution paged", "page of 0", w.pickForeign("execution", t.id()), e -> s.byExecution(e, 1000, null));
+                    if (foreign != null) {
+                        // Another tenant's bytes are never found by their hash, whatever this tenant holds.
+                        String theirHash;
+                        try {
+                            theirHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                                    .digest(w.tenantOf.get(foreign).getBytes(StandardCharsets.UTF_8)));
+                        } catch (java.security.NoSuchAlgorithmException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        assertThat(s.getBySha256(theirHash)).as("another tenant's bytes found by their hash").isEmpty();
+                    }
                     likeUnknown("forMessage", "NotFoundException message", w.pickForeign("message", t.id()), s::forMessage);
                     if (own != null) {
                         likeUnknown("attach to a message", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));

@@ -226,7 +226,7 @@ public final class PortableSchema {
             t("asset", "assets", "id", cols(id(), req("type"), text("mime_type"), req("filename"), req("blob_key"),
                     reqLong("size_bytes", 0), req("sha256"), text("owner_type"), text("owner_id"), text("agent"),
                     id("execution_id").ref("executions"), id("tool_call_id").ref("execution_tool_calls"), text("description"),
-                    json("metadata"), reqTime("created_at"), reqTime("updated_at"), time("deleted_at"))),
+                    json("metadata"), reqTime("created_at"), reqTime("updated_at"), time("deleted_at"), text("client_key"))),
             t("message_asset", "message_assets", "id", cols(id(), reqId("message_id").ref("messages"), reqId("asset_id").ref("assets"),
                     json("metadata"), reqTime("created_at"))),
             t("voice_call", "voice_calls", "id", cols(id(), req("session_id"), id("conversation_id").ref("conversations"),
@@ -295,7 +295,7 @@ public final class PortableSchema {
                     // V15 messages_one_active_sibling: one active reply per parent and role, but those of an execution.
                     new Unique(List.of("conversation_id", "parent_id", "role"), "is_active", List.of("deleted_at", "execution_id"),
                             "is_active"))),
-            Map.entry("assets", List.of(unique("blob_key"))),
+            Map.entry("assets", List.of(unique("blob_key"), live("client_key"))),
             Map.entry("message_assets", List.of(unique("message_id", "asset_id"))),
             Map.entry("memory_revisions", List.of(unique("memory_id", "revision"))),
             Map.entry("vectors", List.of(unique("model", "target_type", "target_id"))),
