@@ -284,7 +284,9 @@ public interface TaskStore {
      * reason, as after a retried attempt. Only a failed task is requeued: a pending, running,
      * completed or cancelled one (a cancellation or completion was a decision; create a new task
      * instead) is refused with {@link IllegalTransitionException} on {@code status} to
-     * {@code pending}, and of two concurrent requeues one wins, the other sees it pending.
+     * {@code pending}, and of two concurrent requeues one wins, the other sees it pending. A task
+     * whose worker died on its last attempt stays running until the next {@link #claim} in the
+     * tenant fails it (see the class comment); until then it is refused here too.
      *
      * @param taskId the failed task
      * @param runAfter not claimable before this instant; {@code null} for now (this instance's clock)

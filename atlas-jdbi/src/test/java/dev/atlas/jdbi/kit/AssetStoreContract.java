@@ -220,6 +220,27 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("register honours a clientKey as create does: the same key and bytes return the first asset and take no new key, other"
+            + " bytes are a ConflictException naming clientKey; the registered file stays the application's")
+    void registerWithAClientKey() throws Exception {
+        byte[] bytes = "recorded call".getBytes(StandardCharsets.UTF_8);
+        Asset first = assets.create(png().clientKey("call-9"), bytes);
+        external("media/call-9.wav", bytes);
+        external("media/other.wav", "another call".getBytes(StandardCharsets.UTF_8));
+        long rowsBefore = rows("assets");
+        assertThat(assets.register(NewAsset.of(AssetType.AUDIO, "call.wav", "audio/wav").clientKey("call-9"), "media/call-9.wav"))
+                .isEqualTo(first);
+        assertThatThrownBy(() -> assets.register(NewAsset.of(AssetType.AUDIO, "other.wav", "audio/wav").clientKey("call-9"), "media/other.wav"))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"));
+        assertThat(rows("assets")).isEqualTo(rowsBefore);
+        // neither key was taken: both register afterwards without a client key
+        assertThat(assets.register(NewAsset.of(AssetType.AUDIO, "call.wav", "audio/wav"), "media/call-9.wav").blobKey()).isEqualTo("media/call-9.wav");
+        Asset registered = assets.register(NewAsset.of(AssetType.AUDIO, "other.wav", "audio/wav").clientKey("call-10"), "media/other.wav");
+        assertThat(registered.clientKey()).isEqualTo("call-10");
+        assertThat(assets.get(registered.id())).contains(registered);
+    }
+
+    @Test
     @DisplayName("8 creates with one clientKey from two Atlas instances at once: the same bytes give all the same one asset, one row, one blob;"
             + " other bytes are a ConflictException naming clientKey; no bytes or intents are left behind")
     void concurrentCreatesWithOneClientKey() throws Exception {
