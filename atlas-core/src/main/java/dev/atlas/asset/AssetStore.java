@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
+
 /**
  * Generated and uploaded files of one tenant, from {@code atlas.tenant("acme").assets()}. Bytes go
  * to the configured {@link BlobStore}; the row records size, SHA-256 and links.
@@ -158,7 +161,7 @@ public interface AssetStore {
      * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
      *         returned by a page of this execution's listing
      */
-    dev.atlas.Page<Asset> byExecution(UUID executionId, int limit, @org.jspecify.annotations.Nullable String cursor);
+    Page<Asset> byExecution(UUID executionId, int limit, @Nullable String cursor);
 
     /**
      * This tenant's oldest live asset whose bytes have this SHA-256 ({@link Asset#sha256()}), so
