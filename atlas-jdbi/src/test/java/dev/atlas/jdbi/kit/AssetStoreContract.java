@@ -203,6 +203,10 @@ public abstract class AssetStoreContract extends AtlasContract {
             assertThat(in.readAllBytes()).isEqualTo(bytes);
         }
 
+        // Keys are compared exactly, as tenant ids are: another case is another key.
+        Asset upper = assets.create(png().clientKey("UPLOAD-1"), "other".getBytes(StandardCharsets.UTF_8));
+        assertThat(upper.id()).isNotEqualTo(first.id());
+        assertThat(upper.clientKey()).isEqualTo("UPLOAD-1");
         Asset theirs = atlas.tenant("globex").assets().create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8));
         assertThat(theirs.id()).isNotEqualTo(first.id());
         assertThat(theirs.tenantId()).isEqualTo("globex");
