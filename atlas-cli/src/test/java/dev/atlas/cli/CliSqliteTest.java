@@ -103,7 +103,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  20 (up to date)
+                Schema version:  22 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -312,11 +312,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 21 migrations, schema version 21\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 23 migrations, schema version 23\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 21\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 23\n");
         assertThat(again.exitCode()).isZero();
     }
 

@@ -96,12 +96,12 @@ class CliUserErrorsTest {
         }
         Cli.Result info = Cli.run("--db", newer.toString(), "info");
         assertThat(info.exitCode()).isZero();
-        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 20)\n");
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 22)\n");
         assertThat(info.err()).isEmpty();
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
-                + " this atlas (20): nothing to apply\n");
+                + " this atlas (22): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
 
         // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
@@ -109,11 +109,11 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", missing.toString(), "migrate").exitCode()).isZero();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '19.5', description = 'renamed', script = 'V19_5__renamed.sql'"
-                    + " WHERE version = '20'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '21.5', description = 'renamed', script = 'V21_5__renamed.sql'"
+                    + " WHERE version = '22'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  19.5 (1 pending, latest 20)\n");
+        assertThat(behind.out()).contains("Schema version:  21.5 (1 pending, latest 22)\n");
     }
 
     @Test

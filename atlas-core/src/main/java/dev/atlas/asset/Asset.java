@@ -30,6 +30,7 @@ public final class Asset {
     private final Instant createdAt;
     private final Instant updatedAt;
     private final @Nullable Instant deletedAt;
+    private final @Nullable String clientKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -70,6 +71,51 @@ public final class Asset {
             Instant createdAt,
             Instant updatedAt,
             @Nullable Instant deletedAt) {
+        this(id, tenantId, type, mimeType, filename, blobKey, sizeBytes, sha256, owner, agent, executionId, toolCallId, description,
+                metadata, createdAt, updatedAt, deletedAt, null);
+    }
+
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id
+     * @param tenantId the tenant id
+     * @param type the type
+     * @param mimeType the mime type
+     * @param filename the filename
+     * @param blobKey the blob key
+     * @param sizeBytes the size bytes
+     * @param sha256 lowercase hex SHA-256 of the bytes
+     * @param owner the owner
+     * @param agent the agent
+     * @param executionId the execution id
+     * @param toolCallId the tool call id
+     * @param description the description
+     * @param metadata the metadata
+     * @param createdAt the created at
+     * @param updatedAt the updated at
+     * @param deletedAt the deleted at
+     * @param clientKey the application's key for the upload, or {@code null}
+     */
+    public Asset(
+            UUID id,
+            String tenantId,
+            AssetType type,
+            @Nullable String mimeType,
+            String filename,
+            String blobKey,
+            long sizeBytes,
+            String sha256,
+            @Nullable Owner owner,
+            @Nullable String agent,
+            @Nullable UUID executionId,
+            @Nullable UUID toolCallId,
+            @Nullable String description,
+            Map<String, Object> metadata,
+            Instant createdAt,
+            Instant updatedAt,
+            @Nullable Instant deletedAt,
+            @Nullable String clientKey) {
         this.id = id;
         this.tenantId = tenantId;
         this.type = type;
@@ -87,6 +133,7 @@ public final class Asset {
         this.createdAt = createdAt;
         this.updatedAt = updatedAt;
         this.deletedAt = deletedAt;
+        this.clientKey = clientKey;
     }
 
     /**
@@ -243,6 +290,15 @@ public final class Asset {
     }
 
     /**
+     * The application's key it was created with ({@link NewAsset#clientKey(String)}), or {@code null}.
+     *
+     * @return the key, or {@code null}
+     */
+    public @Nullable String clientKey() {
+        return clientKey;
+    }
+
+    /**
      * Whether it was soft-deleted.
      *
      * @return whether it was soft-deleted
@@ -276,16 +332,17 @@ public final class Asset {
             && Objects.equals(metadata, that.metadata)
             && Objects.equals(createdAt, that.createdAt)
             && Objects.equals(updatedAt, that.updatedAt)
-            && Objects.equals(deletedAt, that.deletedAt);
+            && Objects.equals(deletedAt, that.deletedAt)
+            && Objects.equals(clientKey, that.clientKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, tenantId, type, mimeType, filename, blobKey, sizeBytes, sha256, owner, agent, executionId, toolCallId, description, metadata, createdAt, updatedAt, deletedAt);
+        return Objects.hash(id, tenantId, type, mimeType, filename, blobKey, sizeBytes, sha256, owner, agent, executionId, toolCallId, description, metadata, createdAt, updatedAt, deletedAt, clientKey);
     }
 
     @Override
     public String toString() {
-        return "Asset[id=" + id + ", tenantId=" + tenantId + ", type=" + type + ", mimeType=" + mimeType + ", filename=" + filename + ", blobKey=" + blobKey + ", sizeBytes=" + sizeBytes + ", sha256=" + sha256 + ", owner=" + owner + ", agent=" + agent + ", executionId=" + executionId + ", toolCallId=" + toolCallId + ", description=" + description + ", metadata=" + metadata + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", deletedAt=" + deletedAt + "]";
+        return "Asset[id=" + id + ", tenantId=" + tenantId + ", type=" + type + ", mimeType=" + mimeType + ", filename=" + filename + ", blobKey=" + blobKey + ", sizeBytes=" + sizeBytes + ", sha256=" + sha256 + ", owner=" + owner + ", agent=" + agent + ", executionId=" + executionId + ", toolCallId=" + toolCallId + ", description=" + description + ", metadata=" + metadata + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", deletedAt=" + deletedAt + ", clientKey=" + clientKey + "]";
     }
 }

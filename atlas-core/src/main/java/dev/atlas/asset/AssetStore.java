@@ -7,6 +7,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.atlas.Page;
+import org.jspecify.annotations.Nullable;
+
 /**
  * Generated and uploaded files of one tenant, from {@code atlas.tenant("acme").assets()}. Bytes go
  * to the configured {@link BlobStore}; the row records size, SHA-256 and links.
@@ -138,12 +141,38 @@ public interface AssetStore {
     InputStream open(UUID assetId);
 
     /**
-     * Assets produced by the execution, oldest first.
+     * Assets produced by the execution, oldest first, all at once: an execution with many assets
+     * reads them all; {@link #byExecution(UUID, int, String)} pages them.
      *
      * @param executionId the execution's id
      * @return the matching items, in order
      */
     List<Asset> byExecution(UUID executionId);
+
+    /**
+     * The live assets produced by the execution, oldest first (by id), keyset-paged: a page never
+     * repeats or skips an asset that existed when the first page was read. An unknown execution or
+     * another tenant's reads as one with no assets.
+     *
+     * @param executionId the execution's id
+     * @param limit page size, 1 to {@link dev.atlas.Limits#MAX_PAGE_SIZE}
+     * @param cursor {@link dev.atlas.Page#nextCursor()} of the previous page of this execution, or {@code null} for the first
+     * @return one page of assets and the cursor of the next
+     * @throws dev.atlas.InvalidInputException naming {@code limit} when out of range, {@code cursor} when it was not
+     *         returned by a page of this execution's listing
+     */
+    Page<Asset> byExecution(UUID executionId, int limit, @Nullable String cursor);
+
+    /**
+     * This tenant's oldest live asset whose bytes have this SHA-256 ({@link Asset#sha256()}), so
+     * that an application can reuse stored bytes instead of storing them again. Deleted assets and
+     * other tenants' are never found.
+     *
+     * @param sha256 64 hexadecimal digits, either case
+     * @return the asset, or empty when this tenant holds no live asset with these bytes
+     * @throws dev.atlas.InvalidInputException naming {@code sha256} when it is not 64 hexadecimal digits
+     */
+    Optional<Asset> getBySha256(String sha256);
 
     /**
      * Soft-deletes the asset; its bytes stay until purged by the application (retention's

@@ -31,6 +31,7 @@ public final class NewAsset {
     private final @Nullable UUID toolCallId;
     private final @Nullable String description;
     private final Map<String, Object> metadata;
+    private final @Nullable String clientKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -55,6 +56,34 @@ public final class NewAsset {
             @Nullable UUID toolCallId,
             @Nullable String description,
             Map<String, Object> metadata) {
+        this(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, null);
+    }
+
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param type the type
+     * @param filename the file's own name (see {@link #of(AssetType, String, String)})
+     * @param mimeType the mime type
+     * @param owner the owner
+     * @param agent the agent
+     * @param executionId the execution id
+     * @param toolCallId the tool call id
+     * @param description the description
+     * @param metadata the metadata
+     * @param clientKey the application's key for this upload, or {@code null} (see {@link #clientKey(String)})
+     */
+    public NewAsset(
+            AssetType type,
+            String filename,
+            @Nullable String mimeType,
+            @Nullable Owner owner,
+            @Nullable String agent,
+            @Nullable UUID executionId,
+            @Nullable UUID toolCallId,
+            @Nullable String description,
+            Map<String, Object> metadata,
+            @Nullable String clientKey) {
         Check.notNull("type", type);
         checkFilename(filename);
         Check.optionalKey("mimeType", mimeType);
@@ -69,6 +98,7 @@ public final class NewAsset {
             throw new dev.atlas.InvalidInputException("executionId", "is required when toolCallId is given");
         }
         metadata = Check.metadata("metadata", metadata);
+        Check.optionalKey("clientKey", clientKey);
 
         this.type = type;
         this.filename = filename;
@@ -79,6 +109,7 @@ public final class NewAsset {
         this.toolCallId = toolCallId;
         this.description = description;
         this.metadata = metadata;
+        this.clientKey = clientKey;
     }
 
     /**
@@ -198,7 +229,7 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset owner(@Nullable Owner owner) {
-        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, clientKey);
     }
 
     /**
@@ -208,7 +239,7 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset agent(@Nullable String agent) {
-        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, clientKey);
     }
 
     /**
@@ -219,7 +250,7 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset execution(UUID executionId, @Nullable UUID toolCallId) {
-        return new NewAsset(type, filename, mimeType, owner, agent, Check.notNull("executionId", executionId), toolCallId, description, metadata);
+        return new NewAsset(type, filename, mimeType, owner, agent, Check.notNull("executionId", executionId), toolCallId, description, metadata, clientKey);
     }
 
     /**
@@ -229,7 +260,7 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset description(@Nullable String description) {
-        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, clientKey);
     }
 
     /**
@@ -239,7 +270,31 @@ public final class NewAsset {
      * @return a copy with this change
      */
     public NewAsset metadata(Map<String, ?> metadata) {
-        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, Check.metadata("metadata", metadata));
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, Check.metadata("metadata", metadata), clientKey);
+    }
+
+    /**
+     * Returns a copy with the application's own key for this upload (an idempotency key): while this
+     * tenant has a live asset created with the key, {@link AssetStore#create} with the same key and
+     * the same bytes returns that asset as first stored (the other fields of this value are not
+     * compared) and stores nothing; other bytes are a {@link dev.atlas.ConflictException} naming
+     * {@code clientKey}. Deleting the asset frees the key. Keys are per tenant and compared exactly
+     * ({@code "A"} and {@code "a"} are two keys).
+     *
+     * @param clientKey 1 to {@link Limits#MAX_KEY_LENGTH} characters, not blank; or {@code null} for none
+     * @return a copy with this change
+     */
+    public NewAsset clientKey(@Nullable String clientKey) {
+        return new NewAsset(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, clientKey);
+    }
+
+    /**
+     * The application's key for this upload, if any; see {@link #clientKey(String)}.
+     *
+     * @return the key, or {@code null}
+     */
+    public @Nullable String clientKey() {
+        return clientKey;
     }
 
     @Override
@@ -259,16 +314,17 @@ public final class NewAsset {
             && Objects.equals(executionId, that.executionId)
             && Objects.equals(toolCallId, that.toolCallId)
             && Objects.equals(description, that.description)
-            && Objects.equals(metadata, that.metadata);
+            && Objects.equals(metadata, that.metadata)
+            && Objects.equals(clientKey, that.clientKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata);
+        return Objects.hash(type, filename, mimeType, owner, agent, executionId, toolCallId, description, metadata, clientKey);
     }
 
     @Override
     public String toString() {
-        return "NewAsset[type=" + type + ", filename=" + filename + ", mimeType=" + mimeType + ", owner=" + owner + ", agent=" + agent + ", executionId=" + executionId + ", toolCallId=" + toolCallId + ", description=" + description + ", metadata=" + metadata + "]";
+        return "NewAsset[type=" + type + ", filename=" + filename + ", mimeType=" + mimeType + ", owner=" + owner + ", agent=" + agent + ", executionId=" + executionId + ", toolCallId=" + toolCallId + ", description=" + description + ", metadata=" + metadata + ", clientKey=" + clientKey + "]";
     }
 }

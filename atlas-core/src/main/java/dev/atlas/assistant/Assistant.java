@@ -35,9 +35,10 @@ public final class Assistant {
     private final Instant createdAt;
     private final Instant updatedAt;
     private final @Nullable Instant deletedAt;
+    private final int version;
 
     /**
-     * Creates the value; every argument is as its accessor returns it.
+     * Creates the value at definition {@link #version()} 1.
      *
      * @param id the id
      * @param tenantId the tenant id
@@ -81,6 +82,57 @@ public final class Assistant {
             Instant createdAt,
             Instant updatedAt,
             @Nullable Instant deletedAt) {
+        this(id, tenantId, slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools,
+                metadata, currentRevisionId, currentRevisionNumber, lastRevisionNumber, createdAt, updatedAt, deletedAt, 1);
+    }
+
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id
+     * @param tenantId the tenant id
+     * @param slug the slug
+     * @param name the name
+     * @param description the description
+     * @param active the active
+     * @param isPublic the is public
+     * @param owner who owns it, or {@code null}
+     * @param defaultModel the default model
+     * @param temperature at scale 2, or {@code null}
+     * @param topP at scale 2, or {@code null}
+     * @param maxOutputTokens the max output tokens
+     * @param tools the tools
+     * @param metadata the metadata
+     * @param currentRevisionId the revision in use, or {@code null} before the first publish
+     * @param currentRevisionNumber number of the revision in use, 0 before the first publish
+     * @param lastRevisionNumber highest revision number allocated so far
+     * @param createdAt the created at
+     * @param updatedAt the updated at
+     * @param deletedAt when it was soft-deleted, or {@code null}
+     * @param version the definition's version, see {@link #version()}
+     */
+    public Assistant(
+            UUID id,
+            String tenantId,
+            String slug,
+            String name,
+            @Nullable String description,
+            boolean active,
+            boolean isPublic,
+            @Nullable Owner owner,
+            @Nullable String defaultModel,
+            @Nullable BigDecimal temperature,
+            @Nullable BigDecimal topP,
+            @Nullable Integer maxOutputTokens,
+            List<String> tools,
+            Map<String, Object> metadata,
+            @Nullable UUID currentRevisionId,
+            int currentRevisionNumber,
+            int lastRevisionNumber,
+            Instant createdAt,
+            Instant updatedAt,
+            @Nullable Instant deletedAt,
+            int version) {
         tools = List.copyOf(tools);
 
         this.id = id;
@@ -103,6 +155,18 @@ public final class Assistant {
         this.createdAt = createdAt;
         this.updatedAt = updatedAt;
         this.deletedAt = deletedAt;
+        this.version = version;
+    }
+
+    /**
+     * The definition's version: 1 when created, one more per {@link AssistantStore#update}; publishing
+     * or rolling back a revision leaves it. Pass it to {@link AssistantStore#update(java.util.UUID, AssistantSpec, int)}
+     * to update only the definition that was read.
+     *
+     * @return the version, 1 or more
+     */
+    public int version() {
+        return version;
     }
 
     /**
@@ -331,16 +395,17 @@ public final class Assistant {
             && lastRevisionNumber == that.lastRevisionNumber
             && Objects.equals(createdAt, that.createdAt)
             && Objects.equals(updatedAt, that.updatedAt)
-            && Objects.equals(deletedAt, that.deletedAt);
+            && Objects.equals(deletedAt, that.deletedAt)
+            && version == that.version;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, tenantId, slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata, currentRevisionId, currentRevisionNumber, lastRevisionNumber, createdAt, updatedAt, deletedAt);
+        return Objects.hash(id, tenantId, slug, name, description, active, isPublic, owner, defaultModel, temperature, topP, maxOutputTokens, tools, metadata, currentRevisionId, currentRevisionNumber, lastRevisionNumber, createdAt, updatedAt, deletedAt, version);
     }
 
     @Override
     public String toString() {
-        return "Assistant[id=" + id + ", tenantId=" + tenantId + ", slug=" + slug + ", name=" + name + ", description=" + description + ", active=" + active + ", isPublic=" + isPublic + ", owner=" + owner + ", defaultModel=" + defaultModel + ", temperature=" + temperature + ", topP=" + topP + ", maxOutputTokens=" + maxOutputTokens + ", tools=" + tools + ", metadata=" + metadata + ", currentRevisionId=" + currentRevisionId + ", currentRevisionNumber=" + currentRevisionNumber + ", lastRevisionNumber=" + lastRevisionNumber + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", deletedAt=" + deletedAt + "]";
+        return "Assistant[id=" + id + ", tenantId=" + tenantId + ", slug=" + slug + ", name=" + name + ", description=" + description + ", active=" + active + ", isPublic=" + isPublic + ", owner=" + owner + ", defaultModel=" + defaultModel + ", temperature=" + temperature + ", topP=" + topP + ", maxOutputTokens=" + maxOutputTokens + ", tools=" + tools + ", metadata=" + metadata + ", currentRevisionId=" + currentRevisionId + ", currentRevisionNumber=" + currentRevisionNumber + ", lastRevisionNumber=" + lastRevisionNumber + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", deletedAt=" + deletedAt + ", version=" + version + "]";
     }
 }

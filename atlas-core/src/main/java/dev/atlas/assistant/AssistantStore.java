@@ -95,14 +95,32 @@ public interface AssistantStore {
     Page<Assistant> list(AssistantQuery query);
 
     /**
-     * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner). Revisions are
-     * untouched. {@link ConflictException} when the new slug is taken.
+     * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner) and adds one to
+     * its {@link Assistant#version()}. Revisions are untouched. {@link ConflictException} when the
+     * new slug is taken.
      *
      * @param assistantId the assistant's id
      * @param spec the description of what to create
      * @return the assistant
      */
     Assistant update(UUID assistantId, AssistantSpec spec);
+
+    /**
+     * {@link #update(UUID, AssistantSpec)} only while the definition is at {@code expectedVersion}
+     * (the {@link Assistant#version()} the caller read), as {@link NewRevision#expectedRevision(int)}
+     * guards a publish: an editor that showed version 3 never overwrites a version 4 saved meanwhile.
+     * Of concurrent updates expecting one version, on one Atlas instance or several, exactly one wins.
+     *
+     * @param assistantId the assistant's id
+     * @param spec the new definition
+     * @param expectedVersion the version the caller read, 1 or more
+     * @return the assistant, at {@code expectedVersion + 1}
+     * @throws ConflictException (field {@code expectedVersion}) when the definition is at another version, nothing written;
+     *         (field {@code slug}) when the new slug is taken
+     * @throws dev.atlas.InvalidInputException (field {@code expectedVersion}) when it is below 1
+     * @throws NotFoundException when there is no live assistant with this id in this tenant
+     */
+    Assistant update(UUID assistantId, AssistantSpec spec, int expectedVersion);
 
     /**
      * Soft-deletes the assistant; its slug becomes free. Its history stays readable: by revision

@@ -81,6 +81,20 @@ public interface SettingsStore {
     Page<Settings> list(@Nullable Owner owner, int limit, @Nullable String cursor);
 
     /**
+     * Gives the live document a new slug and display name (either may be its current one); its id,
+     * owner and revisions stay, and its old slug is free at once. Of concurrent renames to one slug,
+     * from any number of Atlas instances, one wins and the others are refused.
+     *
+     * @param settingsId the live document
+     * @param slug  the new slug, unique among the tenant's live settings, as {@link AssistantSpec#slug()}
+     * @param name  the new display name (required, at most {@link Limits#MAX_TITLE_LENGTH} characters)
+     * @return the document as renamed
+     * @throws ConflictException (field {@code slug}) when another live settings document has the slug; nothing is written
+     * @throws NotFoundException when there is no live document with this id in this tenant
+     */
+    Settings rename(UUID settingsId, String slug, String name);
+
+    /**
      * Soft-deletes it; its slug becomes free, its history stays readable by {@link #getRevision(UUID, int)}
      * and {@link #revisions}.
      *

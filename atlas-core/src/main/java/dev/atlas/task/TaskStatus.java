@@ -11,7 +11,9 @@ import dev.atlas.IllegalTransitionException;
  * Lifecycle of a {@link Task}. Allowed changes: pending → running | cancelled | completed |
  * failed (the last two only by an operator, {@link TaskStore#completeAsOperator} and
  * {@link TaskStore#failAsOperator}); running → completed | failed | pending (a failed attempt
- * that will be retried) | cancelled. Completed, failed and cancelled are final.
+ * that will be retried) | cancelled. Completed, failed and cancelled are final: no worker or
+ * automatic step leaves them; only an operator's {@link TaskStore#requeue} moves a failed task
+ * back to pending.
  */
 public enum TaskStatus {
     /** Stored as {@code "pending"}. */

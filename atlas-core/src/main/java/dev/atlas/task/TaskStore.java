@@ -263,6 +263,40 @@ public interface TaskStore {
      */
     Task failAsOperator(UUID taskId, String error);
 
+    /**
+     * Puts a failed task back in the queue on an operator's word (a dead letter whose cause was
+     * fixed), due now by this instance's clock. See {@link #requeue(UUID, Instant)}.
+     *
+     * @param taskId the failed task
+     * @return the task, pending again
+     * @throws IllegalTransitionException on {@code status} when the task is not failed
+     * @throws NotFoundException when no such task exists in this tenant
+     */
+    default Task requeue(UUID taskId) {
+        return requeue(taskId, null);
+    }
+
+    /**
+     * Puts a failed task (its attempts exhausted, or failed by {@link #failAsOperator}) back in
+     * the queue: pending, due at {@code runAfter}, with its attempts reset to 0 so that it gets its
+     * full {@link Task#maxAttempts()} again, {@code startedAt} and {@code finishedAt} cleared. Its
+     * id, payload and {@code createdAt} stay; {@link Task#error()} keeps the last failure's
+     * reason, as after a retried attempt. Only a failed task is requeued: a pending, running,
+     * completed or cancelled one (a cancellation or completion was a decision; create a new task
+     * instead) is refused with {@link IllegalTransitionException} on {@code status} to
+     * {@code pending}, and of two concurrent requeues one wins, the other sees it pending. A task
+     * whose worker died on its last attempt stays running until the next {@link #claim} in the
+     * tenant fails it (see the class comment); until then it is refused here too.
+     *
+     * @param taskId the failed task
+     * @param runAfter not claimable before this instant; {@code null} for now (this instance's clock)
+     * @return the task, pending again
+     * @throws IllegalTransitionException on {@code status} when the task is not failed; nothing changes
+     * @throws NotFoundException when no such task exists in this tenant
+     * @throws dev.atlas.InvalidInputException naming {@code runAfter} when it is outside the supported range
+     */
+    Task requeue(UUID taskId, @Nullable Instant runAfter);
+
     // ---- recurring tasks (seed 004 scheduling) -------------------------------------------
 
     /**

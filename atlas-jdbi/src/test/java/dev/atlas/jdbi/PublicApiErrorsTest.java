@@ -90,6 +90,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "Search.putAssetVector.conversationId",
             "Search.upsertAssetVector.conversationId",
             "TaskStore.fail.retryAt",
+            "TaskStore.requeue.runAfter",
+            "AssetStore.byExecution.cursor",
             "AssistantStore.rollback.author",
             "AssistantStore.list.cursor",
             "TaskStore.forConversation.cursor",
@@ -193,6 +195,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         return switch (p.getName()) {
             case "cursor", "failureReason" -> null;
             case "arguments" -> "{}";
+            case "sha256" -> "0".repeat(64);
             case "to" -> Instant.parse("2026-02-01T00:00:00Z");
             case "policy" -> RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(30));
             default -> sample(p.getType());

@@ -65,6 +65,9 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("error", () -> store.failAsOperator(t.id(), null));
         refused("error", () -> store.failAsOperator(t.id(), " "));
         refused("error", () -> store.failAsOperator(t.id(), "x".repeat(65_537)));
+        refused("taskId", () -> store.requeue(null));
+        refused("taskId", () -> store.requeue(null, Instant.now()));
+        refused("runAfter", () -> store.requeue(t.id(), Instant.MAX));
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
     }
 

@@ -9,7 +9,7 @@ import java.util.List;
 /** The asset store's statements, and the blob-intent statements retention and erase share with it. */
 final class AssetSql {
     private static final String COLUMNS = "tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256, owner_type, owner_id, agent,"
-            + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at";
+            + " execution_id, tool_call_id, description, metadata, created_at, updated_at, deleted_at, client_key";
     private static final String A = "SELECT " + COLUMNS + " FROM <p>assets";
 
     private final Catalogue c;
@@ -31,6 +31,10 @@ final class AssetSql {
     final Statement attachedAnywhere;
     final Statement purge;
     final Statement byExecution;
+    final Statement byExecutionPage;
+    final Statement byExecutionAfter;
+    final Statement bySha256;
+    final Statement byClientKey;
     final Statement delete;
     final Statement deleteVectors;
     final Statement liveMessage;
@@ -52,8 +56,9 @@ final class AssetSql {
         purgedIntent = c.sql("assets.purgedIntent", "INSERT INTO <p>blob_intents (tenant_id, blob_key, created_at, claimed_at)"
                 + " VALUES (:t, :key, :now, :now) ON CONFLICT (tenant_id, blob_key) DO NOTHING");
         insert = c.sql("assets.insert", "INSERT INTO <p>assets (tenant_id, id, type, mime_type, filename, blob_key, size_bytes, sha256,"
-                + " owner_type, owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at) VALUES (:t, :id,"
-                + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now)");
+                + " owner_type, owner_id, agent, execution_id, tool_call_id, description, metadata, created_at, updated_at, client_key) VALUES (:t, :id,"
+                + " :type, :mime, :filename, :key, :size, :sha, :ownerType, :ownerId, :agent, :e, :call, :description, :metadata, :now, :now,"
+                + " :clientKey)");
         executionOwner = c.sql("assets.executionOwner", "SELECT c.owner_type, c.owner_id FROM <p>executions e LEFT JOIN <p>conversations c"
                 + " ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id WHERE e.tenant_id = :t AND e.id = :e");
         // Share-locked on PostgreSQL: a purge of the execution waits for the asset row, or the upload sees the execution gone.
@@ -72,6 +77,13 @@ final class AssetSql {
         attachedAnywhere = c.sql("assets.attachedAnywhere", "SELECT 1 FROM <p>message_assets WHERE tenant_id = :t AND asset_id = :id");
         purge = c.sql("assets.purge", "DELETE FROM <p>assets WHERE tenant_id = :t AND id = :id");
         byExecution = c.sql("assets.byExecution", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL ORDER BY id");
+        byExecutionPage = c.sql("assets.byExecutionPage", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL"
+                + " ORDER BY id LIMIT :limit");
+        byExecutionAfter = c.sql("assets.byExecutionAfter", A + " WHERE tenant_id = :t AND execution_id = :e AND deleted_at IS NULL"
+                + " AND id > :after ORDER BY id LIMIT :limit");
+        byClientKey = c.sql("assets.byClientKey", A + " WHERE tenant_id = :t AND client_key = :clientKey AND deleted_at IS NULL");
+        bySha256 = c.sql("assets.bySha256", A + " WHERE tenant_id = :t AND sha256 = :sha AND deleted_at IS NULL"
+                + " ORDER BY created_at, id LIMIT 1");
         delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
                 + " AND deleted_at IS NULL");
         deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");

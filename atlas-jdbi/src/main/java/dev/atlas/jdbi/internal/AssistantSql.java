@@ -7,7 +7,7 @@ import dev.atlas.jdbi.internal.sql.Statement;
 final class AssistantSql {
     static final String COLUMNS = "tenant_id, id, slug, name, description, is_active, is_public, owner_type, owner_id,"
             + " default_model, temperature, top_p, max_output_tokens, tools, metadata, last_revision, current_revision_id,"
-            + " created_at, updated_at, deleted_at";
+            + " created_at, updated_at, deleted_at, version";
     // The join reads the current revision's number in the same query (no N+1 in list).
     private static final String A = "SELECT a." + COLUMNS.replace(", ", ", a.") + ", cr.number AS current_revision_number"
             + " FROM <p>assistants a LEFT JOIN <p>assistant_revisions cr ON cr.tenant_id = a.tenant_id AND cr.id = a.current_revision_id"
@@ -21,6 +21,7 @@ final class AssistantSql {
     final Statement byId;
     final Statement bySlug;
     final Statement update;
+    final Statement updateExpecting;
     final Statement delete;
     final VersionedDocuments.Statements revisions;
 
@@ -33,8 +34,11 @@ final class AssistantSql {
                 + " :topP, :maxTokens, :tools, :metadata, 0, :now, :now) RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("assistants.byId", A + " AND a.id = :id");
         bySlug = c.sql("assistants.bySlug", A + " AND a.slug = :slug");
-        update = c.sql("assistants.update", "UPDATE <p>assistants SET " + SPEC + ", updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        String update = "UPDATE <p>assistants SET " + SPEC + ", version = version + 1, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
+        this.update = c.sql("assistants.update", update);
+        // The guard is in the UPDATE itself: a concurrent update that commits first leaves this one matching no row.
+        updateExpecting = c.sql("assistants.updateExpecting", update + " AND version = :expected");
         delete = c.sql("assistants.delete", "UPDATE <p>assistants SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "assistants", "assistant_revisions", "assistant_id", "system_prompt", "settings");

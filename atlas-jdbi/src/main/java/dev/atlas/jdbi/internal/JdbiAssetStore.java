@@ -89,7 +89,8 @@ public final class JdbiAssetStore implements AssetStore {
                 Json.readMap(rs.getString("metadata")),
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
-                d.instant(rs, "deleted_at"));
+                d.instant(rs, "deleted_at"),
+                rs.getString("client_key"));
     }
 
     private static MessageDigest sha256() {
@@ -153,10 +154,14 @@ public final class JdbiAssetStore implements AssetStore {
             throw failure;
         }
         try {
-            return db.write(h -> {
+            Asset stored = db.write(h -> {
                 Instant now = db.now();
                 // Checked again: the execution may have been purged while the bytes were written.
                 Owner current = lockedReferences(h, na);
+                Optional<Asset> held = heldClientKey(h, na, blob);
+                if (held.isPresent()) {
+                    return held.get();
+                }
                 // Taking the intent is what entitles this row to the bytes: once cleanup has
                 // claimed it (the upload outlasted its minAge) the bytes are going, so no row.
                 int taken = sql.on(h, q.takeIntent).bind("key", key).update();
@@ -166,6 +171,15 @@ public final class JdbiAssetStore implements AssetStore {
                 }
                 return insert(h, na, current, id, blob, metadata, now);
             });
+            if (!stored.id().equals(id)) {
+                // The client key's first asset holds these bytes already: this upload's copy goes, with its intent.
+                IllegalStateException leftover = new IllegalStateException("bytes of a duplicate upload");
+                abandon(key, leftover);
+                if (leftover.getSuppressed().length > 0) {
+                    LOG.warn("could not remove the duplicate upload {} at once; cleanupOrphanBlobs will", key, leftover);
+                }
+            }
+            return stored;
         } catch (dev.atlas.AtlasClosedException e) {
             // Closed (its closeTimeout over) before the row's transaction began: nothing names the
             // bytes, so they go now; the intent stays for cleanupOrphanBlobs, which finds them gone.
@@ -282,10 +296,33 @@ public final class JdbiAssetStore implements AssetStore {
                 .bind("filename", na.filename()).bind("key", blob.key()).bind("size", blob.sizeBytes()).bind("sha", blob.sha256())
                 .bind("ownerType", owner == null ? null : owner.type()).bind("ownerId", owner == null ? null : owner.id())
                 .bind("agent", na.agent()).bind("e", na.executionId()).bind("call", na.toolCallId())
-                .bind("description", na.description()).bind("metadata", metadata).bind("now", now)
+                .bind("description", na.description()).bind("metadata", metadata).bind("now", now).bind("clientKey", na.clientKey())
                 .update();
         return new Asset(id, tenant, na.type(), na.mimeType(), na.filename(), blob.key(), blob.sizeBytes(), blob.sha256(), owner,
-                na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null);
+                na.agent(), na.executionId(), na.toolCallId(), na.description(), Json.readMap(metadata.text()), now, now, null, na.clientKey());
+    }
+
+    /**
+     * The live asset already created with {@code na}'s client key, when it holds the same bytes as
+     * {@code blob}; empty when the key is free (or none was given). Other bytes under the key are a
+     * ConflictException. Runs in the transaction that would insert the row, under a per-key advisory
+     * lock on PostgreSQL (SQLite's single writer already serialises), so of concurrent creates with
+     * one key the first inserts and every later one sees its row.
+     */
+    private Optional<Asset> heldClientKey(Handle h, NewAsset na, StoredBlob blob) {
+        String clientKey = na.clientKey();
+        if (clientKey == null) {
+            return Optional.empty();
+        }
+        if (q.keyLock != null) {
+            sql.on(h, q.keyLock).bind("lock", keyLock("client key " + tenant.length() + ":" + tenant + ":" + clientKey)).exists();
+        }
+        Optional<Asset> held = sql.on(h, q.byClientKey).bind("clientKey", clientKey).optional(assets);
+        if (held.isPresent() && (held.get().sizeBytes() != blob.sizeBytes() || !held.get().sha256().equals(blob.sha256()))) {
+            throw new dev.atlas.ConflictException("clientKey", "'" + clientKey + "' already names asset " + held.get().id()
+                    + ", which holds other bytes; use a new key for new content");
+        }
+        return held;
     }
 
     /**
@@ -344,6 +381,10 @@ public final class JdbiAssetStore implements AssetStore {
             Owner owner = lockedReferences(h, na);
             if (q.keyLock != null) {
                 sql.on(h, q.keyLock).bind("lock", keyLock(lowerKey)).exists();
+            }
+            Optional<Asset> held = heldClientKey(h, na, blob);
+            if (held.isPresent()) {
+                return held.get();
             }
             checkKeyFree(h, blobKey, lowerKey);
             return insert(h, na, owner, id, blob, metadata, db.now());
@@ -459,6 +500,30 @@ public final class JdbiAssetStore implements AssetStore {
     public List<Asset> byExecution(UUID executionId) {
         Check.notNull("executionId", executionId);
         return List.copyOf(db.read(h -> sql.on(h, q.byExecution).bind("e", executionId).list(assets)));
+    }
+
+    @Override
+    public dev.atlas.Page<Asset> byExecution(UUID executionId, int limit, String cursor) {
+        Check.notNull("executionId", executionId);
+        Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
+        // Scoped to the execution: a cursor of another execution's listing is refused, not read as a position in this one.
+        String listing = dev.atlas.jdbi.internal.sql.Cursor.scoped("assetsByExecution", executionId);
+        UUID after = cursor == null ? null : dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, listing, 1).uuid(0);
+        List<Asset> rows = db.read(h -> (after == null ? sql.on(h, q.byExecutionPage) : sql.on(h, q.byExecutionAfter).bind("after", after))
+                .bind("e", executionId).bind("limit", limit + 1).list(assets));
+        return dev.atlas.jdbi.internal.sql.Cursor.page(rows, limit, a -> dev.atlas.jdbi.internal.sql.Cursor.encode(listing, a.id()));
+    }
+
+    private static final Pattern SHA256_ANY_CASE = Pattern.compile("[0-9a-fA-F]{64}");
+
+    @Override
+    public Optional<Asset> getBySha256(String sha256) {
+        Check.notNull("sha256", sha256);
+        if (!SHA256_ANY_CASE.matcher(sha256).matches()) {
+            throw new InvalidInputException("sha256", "must be 64 hexadecimal digits; " + sha256.length() + " characters were given");
+        }
+        String hex = sha256.toLowerCase(Locale.ROOT);
+        return db.read(h -> sql.on(h, q.bySha256).bind("sha", hex).optional(assets));
     }
 
     @Override

@@ -67,7 +67,8 @@ public final class JdbiAssistantStore implements AssistantStore {
                 rs.getInt("last_revision"),
                 d.instant(rs, "created_at"),
                 d.instant(rs, "updated_at"),
-                d.instant(rs, "deleted_at")));
+                d.instant(rs, "deleted_at"),
+                rs.getInt("version")));
         this.revisions = new VersionedDocuments<>(db, sql, q.revisions, Rows.guard("assistant_revisions", "id", (rs, ctx) -> new AssistantRevision(
                 d.uuid(rs, "id"),
                 rs.getString("tenant_id"),
@@ -172,15 +173,31 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Assistant update(UUID assistantId, AssistantSpec spec) {
+        return update(assistantId, spec, null);
+    }
+
+    @Override
+    public Assistant update(UUID assistantId, AssistantSpec spec, int expectedVersion) {
+        if (expectedVersion < 1) {
+            throw new dev.atlas.InvalidInputException("expectedVersion", "must be 1 (as created) or more, was " + expectedVersion);
+        }
+        return update(assistantId, spec, Integer.valueOf(expectedVersion));
+    }
+
+    private Assistant update(UUID assistantId, AssistantSpec spec, Integer expected) {
         Check.notNull("assistantId", assistantId);
         Check.notNull("spec", spec);
         JsonDoc tools = Json.write("tools", spec.tools());
         JsonDoc metadata = Json.write("metadata", spec.metadata());
         return db.write(h -> {
-            int n = revisions.withFreeSlug(h, spec.slug(), assistantId, () -> spec(sql.on(h, q.update), spec, tools, metadata)
-                    .bind("id", assistantId).bind("now", db.now()).update());
+            int n = revisions.withFreeSlug(h, spec.slug(), assistantId, () -> {
+                Sql.Call call = spec(sql.on(h, expected == null ? q.update : q.updateExpecting), spec, tools, metadata);
+                return (expected == null ? call : call.bind("expected", expected)).bind("id", assistantId).bind("now", db.now()).update();
+            });
             if (n == 0) {
-                throw new NotFoundException("assistant", assistantId);
+                Assistant current = require(h, assistantId);
+                throw new dev.atlas.ConflictException("expectedVersion", "assistant " + assistantId + " is at version "
+                        + current.version() + ", not " + expected + "; read it again and retry");
             }
             return require(h, assistantId);
         });

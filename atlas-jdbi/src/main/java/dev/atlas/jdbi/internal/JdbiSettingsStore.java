@@ -104,6 +104,21 @@ public final class JdbiSettingsStore implements SettingsStore {
     }
 
     @Override
+    public Settings rename(UUID settingsId, String slug, String name) {
+        Check.notNull("settingsId", settingsId);
+        AssistantSpec.checkSlug(slug);
+        Check.required("name", name, Limits.MAX_TITLE_LENGTH);
+        return db.write(h -> {
+            int n = revisions.withFreeSlug(h, slug, settingsId, () -> sql.on(h, q.rename).bind("id", settingsId).bind("slug", slug)
+                    .bind("name", name).bind("now", db.now()).update());
+            if (n == 0) {
+                throw new NotFoundException("settings", settingsId);
+            }
+            return find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
+        });
+    }
+
+    @Override
     public void delete(UUID settingsId) {
         Check.notNull("settingsId", settingsId);
         if (db.write(h -> sql.on(h, q.delete).bind("id", settingsId).bind("now", db.now()).update()) == 0) {

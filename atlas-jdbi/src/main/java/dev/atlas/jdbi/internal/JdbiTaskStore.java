@@ -1,6 +1,7 @@
 package dev.atlas.jdbi.internal;
 
 import dev.atlas.Ids;
+import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.LeaseLostException;
 import dev.atlas.Limits;
@@ -328,6 +329,23 @@ public final class JdbiTaskStore implements TaskStore {
         Check.notNull("taskId", taskId);
         Check.required("error", error, Limits.MAX_REASON_LENGTH);
         return finishUnheld(taskId, TaskStatus.FAILED, h -> sql.on(h, q.failUnheld).bind("error", error));
+    }
+
+    @Override
+    public Task requeue(UUID taskId, Instant runAfter) {
+        Check.notNull("taskId", taskId);
+        Check.instant("runAfter", runAfter);
+        return db.write(h -> {
+            Instant now = db.now();
+            Instant due = runAfter == null ? now : runAfter.truncatedTo(ChronoUnit.MICROS);
+            return Transition.apply(sql.on(h, q.requeue).bind("id", taskId).bind("runAfter", due).bind("now", now).optional(tasks),
+                    () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> {
+                        if (t.status() != TaskStatus.FAILED) {
+                            throw new IllegalTransitionException("status", t.status(), TaskStatus.PENDING,
+                                    t.status().next() + "; requeue takes only a failed task");
+                        }
+                    });
+        });
     }
 
     /** Moves a pending or running task to a final status without a lease: cancel and the operator's complete and fail. */

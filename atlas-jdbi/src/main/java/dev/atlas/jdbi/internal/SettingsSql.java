@@ -16,6 +16,7 @@ final class SettingsSql {
     final Statement byId;
     final Statement bySlug;
     final Statement delete;
+    final Statement rename;
     final VersionedDocuments.Statements revisions;
     private final Catalogue c;
 
@@ -26,6 +27,8 @@ final class SettingsSql {
                 + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("settings.byId", S + " AND s.id = :id");
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
+        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");

@@ -30,6 +30,7 @@ final class TaskSql {
     final Statement cancel;
     final Statement completeUnheld;
     final Statement failUnheld;
+    final Statement requeue;
 
     TaskSql(Catalogue c) {
         this.c = c;
@@ -80,6 +81,10 @@ final class TaskSql {
         cancel = c.sql("tasks.cancel", "UPDATE <p>tasks SET status = 'cancelled'" + unheld);
         completeUnheld = c.sql("tasks.completeUnheld", "UPDATE <p>tasks SET status = 'completed', result = :result" + unheld);
         failUnheld = c.sql("tasks.failUnheld", "UPDATE <p>tasks SET status = 'failed', error = :error" + unheld);
+        // A fresh attempt budget, as a new task would have; the last error stays for the operator to read.
+        requeue = c.sql("tasks.requeue", "UPDATE <p>tasks SET status = 'pending', attempts = 0, run_after = :runAfter,"
+                + " started_at = NULL, finished_at = NULL, updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'failed'"
+                + " RETURNING " + COLUMNS);
     }
 
     /** The listing with the optional filters {@code where} renders, in creation order. */

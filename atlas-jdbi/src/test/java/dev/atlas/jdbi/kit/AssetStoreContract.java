@@ -140,6 +140,183 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("byExecution(id, limit, cursor) pages an execution's live assets oldest first with no asset lost or repeated; a cursor of"
+            + " another execution's listing, a bad limit and a foreign execution behave as documented")
+    void byExecutionPages() {
+        ExecutionHandle exec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        ExecutionHandle otherExec = acme.executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        List<UUID> expected = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            Asset a = assets.create(png().execution(exec.id(), null), new byte[] {(byte) i});
+            expected.add(a.id());
+        }
+        assets.delete(expected.remove(3));
+        assets.create(png().execution(otherExec.id(), null), new byte[] {9});
+        for (int size : new int[] {1, 3, 7, 1000}) {
+            List<UUID> seen = new ArrayList<>();
+            String cursor = null;
+            do {
+                dev.atlas.Page<Asset> p = assets.byExecution(exec.id(), size, cursor);
+                assertThat(p.items().size()).isLessThanOrEqualTo(size);
+                p.items().forEach(a -> seen.add(a.id()));
+                cursor = p.nextCursor().orElse(null);
+            } while (cursor != null);
+            assertThat(seen).containsExactlyElementsOf(expected);
+        }
+        assertThat(assets.byExecution(exec.id())).extracting(Asset::id).containsExactlyElementsOf(expected);
+        String next = assets.byExecution(exec.id(), 2, null).nextCursor().orElseThrow();
+        assertField("cursor", () -> assets.byExecution(otherExec.id(), 2, next));
+        assertField("cursor", () -> assets.byExecution(exec.id(), 2, "not-a-cursor"));
+        assertField("limit", () -> assets.byExecution(exec.id(), 0, null));
+        assertField("limit", () -> assets.byExecution(exec.id(), 1001, null));
+        assertField("executionId", () -> assets.byExecution(null, 10, null));
+        ExecutionHandle theirs = atlas.tenant("globex").executions().start(ExecutionSpec.text("openai", "gpt-image"));
+        atlas.tenant("globex").assets().create(png().execution(theirs.id(), null), new byte[] {1});
+        assertThat(assets.byExecution(theirs.id(), 10, null).items()).isEmpty();
+        assertThat(assets.byExecution(UUID.randomUUID(), 10, null).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("create with a clientKey is idempotent: the same key and bytes return the first asset as stored (nothing more kept), the"
+            + " same key with other bytes is a ConflictException naming clientKey (nothing kept); keys are per tenant; deleting the asset"
+            + " frees its key; bad keys are refused naming clientKey")
+    void clientKeyMakesCreateIdempotent() throws Exception {
+        byte[] bytes = "report".getBytes(StandardCharsets.UTF_8);
+        Asset first = assets.create(png().clientKey("upload-1").description("first"), bytes);
+        assertThat(first.clientKey()).isEqualTo("upload-1");
+        assertThat(assets.get(first.id())).contains(first);
+        assertThat(assets.create(png(), new byte[] {7}).clientKey()).isNull();
+        long rowsBefore = rows("assets");
+        List<BlobInfo> blobsBefore = allBlobs();
+        clock.advanceMicros(10);
+        Asset again = assets.create(NewAsset.of(AssetType.TEXT, "other.txt", "text/plain").clientKey("upload-1"), new ByteArrayInputStream(bytes));
+        assertThat(again).isEqualTo(first);
+        assertThatThrownBy(() -> assets.create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"))
+                .hasMessageContaining(first.id().toString());
+        assertThatThrownBy(() -> assets.create(png().clientKey("upload-1"), "reporT".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(rows("assets")).isEqualTo(rowsBefore);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEqualTo(blobsBefore);
+        try (InputStream in = assets.open(first.id())) {
+            assertThat(in.readAllBytes()).isEqualTo(bytes);
+        }
+
+        // Keys are compared exactly, as tenant ids are: another case is another key.
+        Asset upper = assets.create(png().clientKey("UPLOAD-1"), "other".getBytes(StandardCharsets.UTF_8));
+        assertThat(upper.id()).isNotEqualTo(first.id());
+        assertThat(upper.clientKey()).isEqualTo("UPLOAD-1");
+        Asset theirs = atlas.tenant("globex").assets().create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8));
+        assertThat(theirs.id()).isNotEqualTo(first.id());
+        assertThat(theirs.tenantId()).isEqualTo("globex");
+        assets.delete(first.id());
+        Asset fresh = assets.create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8));
+        assertThat(fresh.id()).isNotIn(first.id(), theirs.id());
+        assertThat(assets.create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8))).isEqualTo(fresh);
+
+        assertField("clientKey", () -> png().clientKey(" "));
+        assertField("clientKey", () -> png().clientKey(""));
+        assertField("clientKey", () -> png().clientKey("a\u0000b"));
+        assertField("clientKey", () -> png().clientKey("\uD800"));
+        assertField("clientKey", () -> png().clientKey("x".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1)));
+        assertThat(png().clientKey("k").clientKey(null).clientKey()).isNull();
+    }
+
+    @Test
+    @DisplayName("register honours a clientKey as create does: the same key and bytes return the first asset and take no new key, other"
+            + " bytes are a ConflictException naming clientKey; the registered file stays the application's")
+    void registerWithAClientKey() throws Exception {
+        byte[] bytes = "recorded call".getBytes(StandardCharsets.UTF_8);
+        Asset first = assets.create(png().clientKey("call-9"), bytes);
+        external("media/call-9.wav", bytes);
+        external("media/other.wav", "another call".getBytes(StandardCharsets.UTF_8));
+        long rowsBefore = rows("assets");
+        assertThat(assets.register(NewAsset.of(AssetType.AUDIO, "call.wav", "audio/wav").clientKey("call-9"), "media/call-9.wav"))
+                .isEqualTo(first);
+        assertThatThrownBy(() -> assets.register(NewAsset.of(AssetType.AUDIO, "other.wav", "audio/wav").clientKey("call-9"), "media/other.wav"))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"));
+        assertThat(rows("assets")).isEqualTo(rowsBefore);
+        // neither key was taken: both register afterwards without a client key
+        assertThat(assets.register(NewAsset.of(AssetType.AUDIO, "call.wav", "audio/wav"), "media/call-9.wav").blobKey()).isEqualTo("media/call-9.wav");
+        Asset registered = assets.register(NewAsset.of(AssetType.AUDIO, "other.wav", "audio/wav").clientKey("call-10"), "media/other.wav");
+        assertThat(registered.clientKey()).isEqualTo("call-10");
+        assertThat(assets.get(registered.id())).contains(registered);
+    }
+
+    @Test
+    @DisplayName("8 creates with one clientKey from two Atlas instances at once: the same bytes give all the same one asset, one row, one blob;"
+            + " other bytes are a ConflictException naming clientKey; no bytes or intents are left behind")
+    void concurrentCreatesWithOneClientKey() throws Exception {
+        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        byte[] bytes = "the upload".getBytes(StandardCharsets.UTF_8);
+        for (int round = 0; round < 3; round++) {
+            String key = "race-" + round;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Object>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    AssetStore s = t % 2 == 0 ? assets : second;
+                    byte[] content = t == 7 ? "different".getBytes(StandardCharsets.UTF_8) : bytes;
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            return s.create(png().clientKey(key), content);
+                        } catch (dev.atlas.ConflictException e) {
+                            return e.field();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<Object> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<Object> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                List<UUID> ids = outcomes.stream().filter(o -> o instanceof Asset).map(o -> ((Asset) o).id()).distinct().toList();
+                assertThat(ids).hasSize(1);
+                Asset winner = assets.require(ids.get(0));
+                long conflicts = outcomes.stream().filter("clientKey"::equals).count();
+                // The odd one out conflicts unless it won, and then the seven others do.
+                assertThat(conflicts).isEqualTo(winner.sha256().equals(sha256(bytes)) ? 1 : 7);
+                assertThat(outcomes.size() - conflicts).isEqualTo(8 - conflicts);
+            } finally {
+                pool.shutdown();
+            }
+        }
+        assertThat(rows("assets")).isEqualTo(3);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("getBySha256 finds the tenant's oldest live asset holding those bytes (hex in either case); none, a deleted one or another"
+            + " tenant's is empty; a value that is not 64 hex digits is refused naming sha256")
+    void getBySha256() throws Exception {
+        byte[] bytes = "same bytes".getBytes(StandardCharsets.UTF_8);
+        String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        assertThat(assets.getBySha256(hex)).isEmpty();
+        Asset theirs = atlas.tenant("globex").assets().create(png(), bytes);
+        assertThat(assets.getBySha256(hex)).isEmpty();
+        Asset first = assets.create(png(), bytes);
+        clock.advanceMicros(5);
+        Asset second = assets.create(NewAsset.of(AssetType.TEXT, "copy.txt", "text/plain"), bytes);
+        assertThat(first.sha256()).isEqualTo(hex);
+        assertThat(assets.getBySha256(hex)).contains(first);
+        assertThat(assets.getBySha256(hex.toUpperCase(java.util.Locale.ROOT))).contains(first);
+        assets.delete(first.id());
+        assertThat(assets.getBySha256(hex)).contains(second);
+        assets.delete(second.id());
+        assertThat(assets.getBySha256(hex)).isEmpty();
+        assertThat(atlas.tenant("globex").assets().getBySha256(hex)).contains(theirs);
+        assertField("sha256", () -> assets.getBySha256(null));
+        assertField("sha256", () -> assets.getBySha256(""));
+        assertField("sha256", () -> assets.getBySha256(hex.substring(1)));
+        assertField("sha256", () -> assets.getBySha256(hex.substring(1) + "g"));
+        assertField("sha256", () -> assets.getBySha256(hex + "' OR '1'='1"));
+    }
+
+    @Test
     @DisplayName("assets attach to messages with attachment metadata; attaching again replaces it; deleted assets drop out")
     void attachToMessages() throws Exception {
         Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));

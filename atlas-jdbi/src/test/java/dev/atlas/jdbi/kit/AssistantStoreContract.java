@@ -170,6 +170,61 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("update with an expected version applies only while the definition is at that version (1 when created, +1 per update,"
+            + " publishes leave it): a stale one is a ConflictException naming expectedVersion, nothing written; of 8 updates from two"
+            + " instances expecting the same version exactly one wins; 0 or less is refused before any write; a foreign id is NotFoundException")
+    void updateExpectingAVersion() throws Exception {
+        Assistant a = bot();
+        assertThat(a.version()).isEqualTo(1);
+        store.publish(a.id(), rev("p1", Map.of()));
+        assertThat(store.get(a.id()).orElseThrow().version()).isEqualTo(1);
+        Assistant v2 = store.update(a.id(), AssistantSpec.of("support", "Support v2"), 1);
+        assertThat(v2).returns(2, Assistant::version).returns("Support v2", Assistant::name).returns(1, Assistant::currentRevisionNumber);
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(v2);
+        assertThatThrownBy(() -> store.update(a.id(), AssistantSpec.of("support", "stale"), 1))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedVersion"))
+                .hasMessageContaining("is at version 2, not 1");
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(v2);
+        // an update without an expectation moves the version too
+        assertThat(store.update(a.id(), AssistantSpec.of("support", "Support v3")).version()).isEqualTo(3);
+        assertField(() -> store.update(a.id(), AssistantSpec.of("support", "x"), 0), "expectedVersion");
+        assertField(() -> store.update(a.id(), AssistantSpec.of("support", "x"), -1), "expectedVersion");
+        Assistant foreign = other.create(AssistantSpec.of("foreign-bot", "Foreign"));
+        assertThatThrownBy(() -> store.update(foreign.id(), AssistantSpec.of("x", "x"), 1)).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessageNotContaining("globex");
+        assertThat(other.get(foreign.id()).orElseThrow()).isEqualTo(foreign);
+
+        AssistantStore second = reopen(b -> b).tenant("acme").assistants();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                AssistantStore s = t % 2 == 0 ? store : second;
+                String name = "edit " + t;
+                futures.add(pool.submit(() -> {
+                    try {
+                        outcomes.add("updated " + s.update(a.id(), AssistantSpec.of("support", name), 3).version());
+                    } catch (ConflictException e) {
+                        outcomes.add("conflict " + e.field());
+                    }
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        assertThat(outcomes).containsExactlyInAnyOrder("updated 4", "conflict expectedVersion", "conflict expectedVersion",
+                "conflict expectedVersion", "conflict expectedVersion", "conflict expectedVersion", "conflict expectedVersion",
+                "conflict expectedVersion");
+        assertThat(store.get(a.id()).orElseThrow().version()).isEqualTo(4);
+        store.delete(a.id());
+        assertThatThrownBy(() -> store.update(a.id(), AssistantSpec.of("support", "x"), 4)).isInstanceOf(NotFoundException.class);
+    }
+
+    @Test
     @DisplayName("a deleted assistant disappears from lookups, takes no revisions, and its revisions stay readable by id")
     void softDelete() {
         Assistant a = bot();

@@ -193,6 +193,29 @@ public abstract class PortabilityContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an export carries an assistant's definition version and an asset's client key; an export written before either existed"
+            + " imports at version 1 and with no key")
+    void exportCarriesVersionsAndClientKeys() {
+        Tenant acme = atlas.tenant("acme");
+        dev.atlas.assistant.Assistant bot = acme.assistants().create(dev.atlas.assistant.AssistantSpec.of("bot", "Bot"));
+        acme.assistants().update(bot.id(), dev.atlas.assistant.AssistantSpec.of("bot", "Bot 2"), 1);
+        dev.atlas.asset.Asset a = acme.assets().create(dev.atlas.asset.NewAsset.of(dev.atlas.asset.AssetType.FILE, "a.txt", "text/plain")
+                .clientKey("k-1"), new byte[] {1});
+        String file = text(export(acme, ExportScope.tenant()));
+        Tenant beta = atlas.tenant("beta");
+        importBytes(beta, file.getBytes(StandardCharsets.UTF_8));
+        assertThat(beta.assistants().require(bot.id()).version()).isEqualTo(2);
+        assertThat(beta.assets().require(a.id()).clientKey()).isEqualTo("k-1");
+
+        String older = file.replace(",\"version\":2", "").replace(",\"client_key\":\"k-1\"", "");
+        assertThat(older).doesNotContain("\"client_key\":\"k-1\"").doesNotContain(",\"version\":2");
+        Tenant gamma = atlas.tenant("gamma");
+        importBytes(gamma, older.getBytes(StandardCharsets.UTF_8));
+        assertThat(gamma.assistants().require(bot.id()).version()).isEqualTo(1);
+        assertThat(gamma.assets().require(a.id()).clientKey()).isNull();
+    }
+
+    @Test
     @DisplayName("importing the same file again changes nothing and reports every row unchanged")
     void reimportIsNoOp() {
         Tenant acme = populated();

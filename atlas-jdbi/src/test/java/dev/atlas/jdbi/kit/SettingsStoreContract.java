@@ -291,6 +291,80 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("rename gives a live settings document a new slug and name, keeping its id, owner and revisions; the old slug is free;"
+            + " a taken slug is a ConflictException naming slug, nothing written; unknown, deleted and another tenant's ids are NotFoundException")
+    void rename() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        store.publish(s.id(), Map.of("model", "a"), "v1", ALICE);
+        Settings taken = store.create("taken", "Taken", null);
+        clock.advanceMicros(10);
+        Settings renamed = store.rename(s.id(), "chat-defaults", "Chat defaults");
+        assertThat(renamed).returns(s.id(), Settings::id).returns("chat-defaults", Settings::slug).returns("Chat defaults", Settings::name)
+                .returns(ALICE, Settings::owner).returns(1, Settings::currentRevisionNumber).returns(s.createdAt(), Settings::createdAt)
+                .returns(clock.instant(), Settings::updatedAt);
+        assertThat(store.get(s.id())).contains(renamed);
+        assertThat(store.getBySlug("chat-defaults")).contains(renamed);
+        assertThat(store.getBySlug("plain-chat")).isEmpty();
+        assertThat(store.currentRevision(s.id()).orElseThrow().values()).isEqualTo(Map.of("model", "a"));
+        assertThat(store.create("plain-chat", "New", null).slug()).isEqualTo("plain-chat");
+        // the same slug, a new name only
+        assertThat(store.rename(s.id(), "chat-defaults", "Defaults").name()).isEqualTo("Defaults");
+
+        assertThatThrownBy(() -> store.rename(s.id(), "taken", "x"))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("slug"));
+        assertThat(store.get(s.id()).orElseThrow().slug()).isEqualTo("chat-defaults");
+        assertThat(store.get(taken.id())).contains(taken);
+        AssistantStoreContract.assertField(() -> store.rename(s.id(), "Bad Slug", "x"), "slug");
+        AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", " "), "name");
+        AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", "x".repeat(100_000)), "name");
+        AssistantStoreContract.assertField(() -> store.rename(null, "ok", "x"), "settingsId");
+        Settings foreign = other.create("foreign", "Foreign", null);
+        assertThatThrownBy(() -> store.rename(foreign.id(), "stolen", "x")).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessageNotContaining("globex");
+        assertThat(other.get(foreign.id())).contains(foreign);
+        assertThatThrownBy(() -> store.rename(UUID.randomUUID(), "stolen", "x")).isInstanceOf(NotFoundException.class);
+        store.delete(taken.id());
+        assertThatThrownBy(() -> store.rename(taken.id(), "revived", "x")).isInstanceOf(NotFoundException.class);
+        assertThat(store.getBySlug("revived")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("two documents renamed to one slug at once from two Atlas instances: exactly one gets it, the other is a ConflictException naming slug")
+    void concurrentRenamesToOneSlug() throws Exception {
+        SettingsStore second = reopen(b -> b).tenant("acme").settings();
+        for (int round = 0; round < 5; round++) {
+            Settings a = store.create("a-" + round, "A", null);
+            Settings b = store.create("b-" + round, "B", null);
+            String target = "target-" + round;
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            try {
+                Future<String> fa = pool.submit(() -> {
+                    go.await();
+                    try {
+                        return store.rename(a.id(), target, "A").slug();
+                    } catch (ConflictException e) {
+                        return "conflict " + e.field();
+                    }
+                });
+                Future<String> fb = pool.submit(() -> {
+                    go.await();
+                    try {
+                        return second.rename(b.id(), target, "B").slug();
+                    } catch (ConflictException e) {
+                        return "conflict " + e.field();
+                    }
+                });
+                go.countDown();
+                assertThat(List.of(fa.get(30, TimeUnit.SECONDS), fb.get(30, TimeUnit.SECONDS))).containsExactlyInAnyOrder(target, "conflict slug");
+            } finally {
+                pool.shutdown();
+            }
+            assertThat(store.getBySlug(target).orElseThrow().id()).isIn(a.id(), b.id());
+        }
+    }
+
+    @Test
     @DisplayName("list pages live settings by slug, for one owner or all")
     void list() {
         for (String slug : List.of("e", "a", "d", "b", "c")) {

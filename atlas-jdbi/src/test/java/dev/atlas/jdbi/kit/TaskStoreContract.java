@@ -578,6 +578,103 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.failAsOperator(unknown, "x")).isInstanceOf(NotFoundException.class);
     }
 
+    @Test
+    @DisplayName("requeue puts a failed task (attempts exhausted, or failed by an operator) back to pending with its attempts reset; a worker claims and completes it")
+    void requeueFailed() {
+        Task t = store.create(NewTask.of("a", Map.of("n", 1)).maxAttempts(1));
+        ClaimedTask c = store.claim(LEASE).orElseThrow();
+        Task failed = store.fail(c, "upstream down");
+        assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
+        advance(Duration.ofMinutes(1));
+        Task requeued = store.requeue(t.id());
+        assertThat(requeued).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(1, Task::maxAttempts)
+                .returns(clock.instant(), Task::runAfter).returns(clock.instant(), Task::updatedAt).returns(null, Task::startedAt)
+                .returns(null, Task::finishedAt).returns(null, Task::claimId).returns(null, Task::leaseExpiresAt)
+                .returns("upstream down", Task::error).returns(Map.of("n", 1), Task::payload).returns(t.createdAt(), Task::createdAt);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(requeued);
+        // stale holder of the failed attempt stays locked out
+        assertThatThrownBy(() -> store.complete(c, Map.of())).isInstanceOf(LeaseLostException.class);
+        ClaimedTask again = store.claim(LEASE).orElseThrow();
+        assertThat(again.task()).returns(t.id(), Task::id).returns(1, Task::attempts);
+        assertThat(store.complete(again, Map.of("ok", true)).status()).isEqualTo(TaskStatus.COMPLETED);
+
+        Task byHand = store.failAsOperator(task("b").id(), "wrong input");
+        Task later = store.requeue(byHand.id(), clock.instant().plus(Duration.ofHours(1)));
+        assertThat(later).returns(TaskStatus.PENDING, Task::status).returns(clock.instant().plus(Duration.ofHours(1)), Task::runAfter);
+        assertThat(store.claim(LEASE)).isEmpty();
+        advance(Duration.ofHours(1));
+        assertThat(store.claim(LEASE).orElseThrow().taskId()).isEqualTo(byHand.id());
+    }
+
+    @Test
+    @DisplayName("requeue refuses a pending, running, completed or cancelled task (IllegalTransitionException on status, nothing changes) and an unknown or another tenant's id (NotFoundException)")
+    void requeueRefused() {
+        Task pending = task("a");
+        Task completed = store.completeAsOperator(task("b").id(), Map.of());
+        Task cancelled = store.cancel(task("c").id());
+        Task running = store.claim(LEASE, Set.of("a")).orElseThrow().task();
+        for (Task t : List.of(running, completed, cancelled)) {
+            assertThatThrownBy(() -> store.requeue(t.id())).isInstanceOfSatisfying(IllegalTransitionException.class, e -> {
+                assertThat(e.field()).isEqualTo("status");
+                assertThat(e.from()).isEqualTo(t.status().toString());
+                assertThat(e.to()).isEqualTo("pending");
+            });
+            assertThat(store.get(t.id()).orElseThrow()).isEqualTo(t);
+        }
+        Task other = task("d");
+        assertThatThrownBy(() -> store.requeue(other.id())).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("pending"));
+        assertThat(pending.status()).isEqualTo(TaskStatus.PENDING);
+        Task failed = store.failAsOperator(other.id(), "no");
+        UUID unknown = UUID.randomUUID();
+        assertThatThrownBy(() -> store.requeue(unknown)).isInstanceOf(NotFoundException.class).hasMessageNotContaining("acme");
+        assertThatThrownBy(() -> this.other.requeue(failed.id())).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessage(catchNotFound(() -> this.other.requeue(unknown)).getMessage().replace(unknown.toString(), failed.id().toString()));
+        assertThat(store.get(failed.id()).orElseThrow()).isEqualTo(failed);
+    }
+
+    @Test
+    @DisplayName("two operators requeue one failed task at once: exactly one succeeds, the other gets IllegalTransitionException from pending")
+    void requeueRace() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            Task failed = store.failAsOperator(task("a").id(), "x");
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                List<Future<Object>> results = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        try {
+                            return store.requeue(failed.id());
+                        } catch (IllegalTransitionException e) {
+                            return e;
+                        }
+                    }));
+                }
+                start.countDown();
+                List<Object> outcomes = new ArrayList<>();
+                for (Future<Object> f : results) {
+                    outcomes.add(f.get(30, TimeUnit.SECONDS));
+                }
+                assertThat(outcomes).filteredOn(o -> o instanceof Task).hasSize(1);
+                assertThat(outcomes).filteredOn(o -> o instanceof IllegalTransitionException).hasSize(1);
+            } finally {
+                pool.shutdownNow();
+            }
+            store.cancel(failed.id());
+        }
+    }
+
+    private static NotFoundException catchNotFound(Runnable r) {
+        try {
+            r.run();
+        } catch (NotFoundException e) {
+            return e;
+        }
+        throw new AssertionError("no NotFoundException");
+    }
+
     private static List<UUID> ids(Page<Task> page) {
         return page.items().stream().map(Task::id).toList();
     }

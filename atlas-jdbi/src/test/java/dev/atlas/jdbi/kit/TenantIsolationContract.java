@@ -442,6 +442,18 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("get asset", "empty", foreign, s::get);
                     likeUnknown("open asset", "NotFoundException asset", foreign, s::open);
                     likeUnknown("byExecution", "size 0", w.pickForeign("execution", t.id()), s::byExecution);
+                    likeUnknown("byExecution paged", "page of 0", w.pickForeign("execution", t.id()), e -> s.byExecution(e, 1000, null));
+                    if (foreign != null) {
+                        // Another tenant's bytes are never found by their hash, whatever this tenant holds.
+                        String theirHash;
+                        try {
+                            theirHash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                                    .digest(w.tenantOf.get(foreign).getBytes(StandardCharsets.UTF_8)));
+                        } catch (java.security.NoSuchAlgorithmException e) {
+                            throw new IllegalStateException(e);
+                        }
+                        assertThat(s.getBySha256(theirHash)).as("another tenant's bytes found by their hash").isEmpty();
+                    }
                     likeUnknown("forMessage", "NotFoundException message", w.pickForeign("message", t.id()), s::forMessage);
                     if (own != null) {
                         likeUnknown("attach to a message", "NotFoundException message", w.pickForeign("message", t.id()), m -> s.attach(m, own, Map.of()));
@@ -605,6 +617,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
                     likeUnknown("cancel task", "NotFoundException task", foreign, s::cancel);
                     likeUnknown("completeAsOperator", "NotFoundException task", foreign, id -> s.completeAsOperator(id, Map.of("hijack", true)));
                     likeUnknown("failAsOperator", "NotFoundException task", foreign, id -> s.failAsOperator(id, "hijack"));
+                    likeUnknown("requeue", "NotFoundException task", foreign, s::requeue);
                     s.list(dev.atlas.task.TaskQuery.all().kind("shared-kind").limit(1000)).items()
                             .forEach(x -> assertThat(x.tenantId()).as("listed task's tenant").isEqualTo(t.id()));
                     likeUnknown("forConversation", "page of 0", w.pickForeign("conversation", t.id()), s::forConversation);

@@ -107,7 +107,8 @@ public final class PortabilitySql {
             List<String> values = new ArrayList<>(List.of(":t"));
             for (Column col : table.columns()) {
                 names.add(col.name());
-                values.add(":" + col.name());
+                String absent = PortableSchema.ABSENT.get(table.table() + "." + col.name());
+                values.add(absent == null ? ":" + col.name() : "COALESCE(CAST(:" + col.name() + " AS INTEGER), " + absent + ")");
             }
             if (table.derived() != null) {
                 names.add(table.derived());

@@ -163,9 +163,15 @@ public final class PortableSchema {
     }
 
     /** The columns PostgreSQL declares {@code integer} (the rest are bigint): PortabilityContract checks this list against the schema. */
+    /**
+     * SQL a column takes when an import's row lacks it: a column added after exports were written
+     * (an export of an older version carries no {@code assistants.version}).
+     */
+    public static final Map<String, String> ABSENT = Map.of("assistants.version", "1");
+
     private static final Set<String> INT32 = Set.of("settings.last_revision", "settings_revisions.number", "task_schedules.max_attempts",
             "execution_steps.sequence", "execution_tool_calls.call_index", "memories.revision", "memory_revisions.revision", "vector_models.dimension",
-            "vectors.dimension", "assistants.max_output_tokens", "assistants.last_revision", "assistant_revisions.number", "tasks.attempts",
+            "vectors.dimension", "assistants.max_output_tokens", "assistants.last_revision", "assistants.version", "assistant_revisions.number", "tasks.attempts",
             "tasks.max_attempts");
 
     /** Every portable table, parents first. */
@@ -184,7 +190,7 @@ public final class PortableSchema {
                     c("temperature", Kind.DEC2, false).range(0, 2), c("top_p", Kind.DEC2, false).range(0, 1),
                     c("max_output_tokens", Kind.LONG, false).range(1, dev.atlas.assistant.AssistantSpec.MAX_OUTPUT_TOKENS), json("tools"), json("metadata"), reqLong("last_revision", 0),
                     id("current_revision_id").deferredRef("assistant_revisions"), reqTime("created_at"), reqTime("updated_at"),
-                    time("deleted_at"))),
+                    time("deleted_at"), c("version", Kind.LONG, false).range(1, Integer.MAX_VALUE))),
             t("assistant_revision", "assistant_revisions", "assistant_id, number", cols(id(), reqId("assistant_id").ref("assistants"),
                     reqLong("number", 1), en("kind", "published", "rollback"), id("rolled_back_to").ref("assistant_revisions"),
                     req("system_prompt"), json("settings"), text("label"), text("author_type"), text("author_id"), reqTime("created_at"))),
@@ -220,7 +226,7 @@ public final class PortableSchema {
             t("asset", "assets", "id", cols(id(), req("type"), text("mime_type"), req("filename"), req("blob_key"),
                     reqLong("size_bytes", 0), req("sha256"), text("owner_type"), text("owner_id"), text("agent"),
                     id("execution_id").ref("executions"), id("tool_call_id").ref("execution_tool_calls"), text("description"),
-                    json("metadata"), reqTime("created_at"), reqTime("updated_at"), time("deleted_at"))),
+                    json("metadata"), reqTime("created_at"), reqTime("updated_at"), time("deleted_at"), text("client_key"))),
             t("message_asset", "message_assets", "id", cols(id(), reqId("message_id").ref("messages"), reqId("asset_id").ref("assets"),
                     json("metadata"), reqTime("created_at"))),
             t("voice_call", "voice_calls", "id", cols(id(), req("session_id"), id("conversation_id").ref("conversations"),
@@ -289,7 +295,7 @@ public final class PortableSchema {
                     // V15 messages_one_active_sibling: one active reply per parent and role, but those of an execution.
                     new Unique(List.of("conversation_id", "parent_id", "role"), "is_active", List.of("deleted_at", "execution_id"),
                             "is_active"))),
-            Map.entry("assets", List.of(unique("blob_key"))),
+            Map.entry("assets", List.of(unique("blob_key"), live("client_key"))),
             Map.entry("message_assets", List.of(unique("message_id", "asset_id"))),
             Map.entry("memory_revisions", List.of(unique("memory_id", "revision"))),
             Map.entry("vectors", List.of(unique("model", "target_type", "target_id"))),
