@@ -96,7 +96,7 @@ class CliUserErrorsTest {
         }
         Cli.Result info = Cli.run("--db", newer.toString(), "info");
         assertThat(info.exitCode()).isZero();
-        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 22)\n");
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 23)\n");
         assertThat(info.err()).isEmpty();
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
