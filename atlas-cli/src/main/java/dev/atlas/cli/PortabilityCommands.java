@@ -257,7 +257,10 @@ final class PortabilityCommands {
                 throw new CliException("line 1: type: must be the header {\"type\":\"" + JdbiPortability.HEADER_TYPE
                         + "\",\"version\":" + JdbiPortability.VERSION + "}");
             }
-            if (h.path("version").asInt(-1) != JdbiPortability.VERSION) {
+            // Exactly the integer, as the library checks it: asInt would take "1", 1.5, true and 2^32+1 as 1, and the
+            // library would refuse the file only after an application's database had been migrated.
+            com.fasterxml.jackson.databind.JsonNode version = h.get("version");
+            if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != JdbiPortability.VERSION) {
                 throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was " + h.get("version"));
             }
         }

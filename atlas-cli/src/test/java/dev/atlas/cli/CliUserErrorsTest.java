@@ -156,6 +156,31 @@ class CliUserErrorsTest {
         assertThat(fresh).doesNotExist();
     }
 
+    /**
+     * A header whose version is not exactly the integer 1 ("1", 1.5, true, 2^32+1) is refused
+     * before anything is migrated: the CLI's early check read it with asInt (which takes all of
+     * those as 1), so the library refused it only after an application's database had been given
+     * Atlas's tables.
+     */
+    @Test
+    void aHeaderWithAnInexactVersionIsRefusedBeforeMigrating() throws Exception {
+        Path app = dir.resolve("application.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+        }
+        for (String version : new String[] {"1.5", "\"1\"", "true", "4294967297", "1.0"}) {
+            Path file = dir.resolve("inexact-version.jsonl");
+            java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":" + version + "}\n");
+            Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", file.toString());
+            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was " + version + "\n"));
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+                 java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+                assertThat(rs.getString(1)).as(version).isEqualTo("notes");
+            }
+        }
+    }
+
     /** The JDK's file-system exceptions carry only the file name; messages say why instead (as root, permissions cannot be denied here). */
     @Test
     void fileErrorsSayWhy() {
