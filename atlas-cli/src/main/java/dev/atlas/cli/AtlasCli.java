@@ -43,7 +43,8 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
-            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"));
+            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"),
+            java.util.Map.entry("sourceTenant", "--reseal-credentials-from"));
 
     @Spec
     CommandSpec spec;

@@ -4,7 +4,9 @@ import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportOptions;
 import dev.atlas.portability.ImportReport;
+import dev.atlas.credential.CredentialKeys;
 import dev.atlas.jdbi.internal.portability.JdbiPortability;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -149,10 +151,34 @@ final class PortabilityCommands {
         @Option(names = {"-i", "--input"}, paramLabel = "<file>", required = true, description = "File to read ('-' for standard input).")
         String input;
 
+        @Option(names = "--credential-keys-file", paramLabel = "<file>",
+                description = {"File holding the host's credential keys: <id>=<base64 AES-256 key> entries, one per line, the primary first.",
+                        "With keys, a credential that would not decrypt in the tenant is refused; keys never go on the command line."})
+        Path keysFile;
+
+        @Option(names = "--credential-keys-env", paramLabel = "<variable>",
+                description = "Environment variable holding the keys, as the file does (entries may be separated by commas).")
+        String keysEnv;
+
+        @Option(names = "--reseal-credentials-from", paramLabel = "<tenant>",
+                description = {"Tenant the file was exported from: its credentials are decrypted with the keys and sealed again for --tenant.",
+                        "Only for files you trust: the importing tenant can then read those secrets."})
+        String resealFrom;
+
+        ImportOptions options = ImportOptions.defaults();
+
         @Override
         public Integer call() throws Exception {
             fileName(spec, "--input", input);
-            Database db = root.database(spec.commandLine());
+            CredentialKeys keys = keys();
+            if (resealFrom != null) {
+                if (keys == null) {
+                    throw new ParameterException(spec.commandLine(), "--reseal-credentials-from needs the keys the credentials were sealed"
+                            + " with: give --credential-keys-file or --credential-keys-env");
+                }
+                options = ImportOptions.defaults().resealCredentialsFrom(resealFrom);
+            }
+            Database db = root.database(spec.commandLine()).withKeys(keys);
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
             // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
@@ -169,14 +195,26 @@ final class PortabilityCommands {
             return AtlasCli.OK;
         }
 
-        private ImportReport into(Database db, InputStream in, Progress progress) {
-            return into(db, in, progress, "importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
+        /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */
+        private CredentialKeys keys() {
+            if (keysFile != null && keysEnv != null) {
+                throw new ParameterException(spec.commandLine(), "--credential-keys-file and --credential-keys-env cannot be combined");
+            }
+            try {
+                return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv) : null;
+            } catch (Database.BadOption e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
 
-        private ImportReport into(Database db, InputStream in, Progress progress, String step) {
+        private ImportReport into(Database db, InputStream in, Progress progress) {
+            return into(db, in, progress, "importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...", options);
+        }
+
+        private ImportReport into(Database db, InputStream in, Progress progress, String step, ImportOptions with) {
             try (Atlas atlas = db.openAndMigrate()) {
                 progress.step(step);
-                ImportReport report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
+                ImportReport report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in, with);
                 progress.done();
                 return report;
             }
@@ -217,7 +255,9 @@ final class PortabilityCommands {
                     from.tenant(root.tenantOrDefault()).portability().exportTo(out, ExportScope.tenant());
                 }
                 try (InputStream again = new BufferedInputStream(Files.newInputStream(dump))) {
-                    return into(db, again, progress, Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...");
+                    // Staged credentials are already sealed for this tenant: no reseal the second time.
+                    return into(db, again, progress, Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...",
+                            ImportOptions.defaults());
                 }
             } finally {
                 delete(staging);
