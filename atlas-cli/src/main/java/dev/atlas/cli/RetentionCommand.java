@@ -69,8 +69,9 @@ final class RetentionCommand implements Callable<Integer> {
         @Option(names = "--purge-deleted-assets-after", paramLabel = "<age>", description = "Remove assets soft-deleted this long ago, rows and bytes.")
         String purgeDeletedAssetsAfter;
 
-        @Option(names = "--lease", paramLabel = "<duration>", defaultValue = "1h",
-                description = {"How long a run holds each tenant's retention lease, 1s to 1d (default: ${DEFAULT-VALUE}); make it longer than a run takes.",
+        @Option(names = "--lease", paramLabel = "<duration>", defaultValue = "10m",
+                description = {"How long a run holds each tenant's retention lease, 1s to 1d (default: ${DEFAULT-VALUE}, a RetentionWorker's);"
+                        + " make it longer than a run takes. A run killed midway holds the tenant's lease until it expires.",
                         "A tenant whose lease another process (an application's RetentionWorker) holds is skipped (exit 1). A dry run takes none."})
         String lease;
 

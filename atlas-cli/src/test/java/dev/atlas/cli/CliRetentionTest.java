@@ -118,4 +118,17 @@ class CliRetentionTest {
             assertThat(rs.getLong(1)).isZero();
         }
     }
+
+    @Test
+    void aLeaseOutsideOneSecondToOneDayIsAUsageError() {
+        Path db = database();
+        for (String lease : new String[] {"0s", "PT0.5S", "2d"}) {
+            Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", "1d", "--lease", lease);
+            assertThat(r.exitCode()).as(lease).isEqualTo(2);
+            assertThat(r.err()).as(lease).startsWith("atlas: --lease must be ").contains("'" + lease + "'")
+                    .endsWith("\nTry 'atlas retention run --help' for more information.\n");
+        }
+        assertThat(dryRun(db, RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(1))).counts())
+                .isEqualTo(Map.of("conversations.archived", 1L));
+    }
 }
