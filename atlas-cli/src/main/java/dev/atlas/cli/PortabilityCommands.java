@@ -101,6 +101,7 @@ final class PortabilityCommands {
                         }
                     }
                     progress.done();
+                    noteOtherTenants(db, report);
                     return AtlasCli.OK;
                 }
                 Path target = Path.of(output).toAbsolutePath();
@@ -132,7 +133,25 @@ final class PortabilityCommands {
             out.printf("Exported %,d rows to %s%n", report.total(), output);
             print(out, report.exported());
             out.flush();
+            noteOtherTenants(db, report);
             return AtlasCli.OK;
+        }
+
+        /**
+         * Without --tenant an export is of tenant {@code default}; where that holds nothing but
+         * other tenants hold data, an empty file is almost surely not the backup the user meant.
+         */
+        private void noteOtherTenants(Database db, ExportReport report) throws java.sql.SQLException {
+            if (root.tenant != null || report.total() > 0) {
+                return;
+            }
+            java.util.List<String> others = db.tenants().stream().filter(t -> !t.equals(root.tenantOrDefault())).map(Text::oneLine).toList();
+            if (!others.isEmpty()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("atlas: note: tenant " + root.tenantOrDefault() + " holds nothing to export; this database's tenants are "
+                        + String.join(", ", others) + ": give --tenant");
+                err.flush();
+            }
         }
     }
 
