@@ -47,7 +47,8 @@ final class KeySource {
         CredentialKeys keys = null;
         Set<String> ids = new HashSet<>();
         int n = 0;
-        for (String line : text.split("\r?\n|\r")) {
+        // A byte order mark, as some editors write one, is not part of the first entry.
+        for (String line : (text.startsWith("\uFEFF") ? text.substring(1) : text).split("\r?\n|\r")) {
             if (line.strip().startsWith("#")) {
                 continue;
             }

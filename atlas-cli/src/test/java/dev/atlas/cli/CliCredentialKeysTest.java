@@ -60,7 +60,8 @@ class CliCredentialKeysTest {
     @Test
     void aKeysFileReseals() throws Exception {
         Path keys = dir.resolve("keys");
-        Files.writeString(keys, "# primary first\nk1=" + KEY64 + "\n\nk2=" + OLD64 + "\n");
+        // As a Windows editor saves it: a byte order mark and CRLF line ends.
+        Files.writeString(keys, "\uFEFF# primary first\r\nk1=" + KEY64 + "\r\n\r\nk2=" + OLD64 + "\r\n");
         Path copy = dir.resolve("from-file.db");
         String[] args = {"--db", copy.toString(), "-t", "acme-copy", "import", "-i", export.toString(),
                 "--credential-keys-file", keys.toString(), "--reseal-credentials-from", "acme"};
