@@ -158,6 +158,14 @@ public final class AtlasCli implements Callable<Integer> {
         if (db == null || db.isBlank()) {
             throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
         }
+        if (tenant != null) {
+            // Checked before anything is opened: found at its first use, an import had already migrated the database.
+            try {
+                dev.atlas.internal.Check.tenantId("tenantId", tenant);
+            } catch (InvalidInputException e) {
+                throw new ParameterException(asking, "--tenant" + e.getMessage().substring(e.field().length()));
+            }
+        }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
         try {
             database = new Database(db, user, password, tablePrefix, dataDir);

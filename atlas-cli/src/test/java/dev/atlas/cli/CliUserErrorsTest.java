@@ -157,6 +157,31 @@ class CliUserErrorsTest {
     }
 
     /**
+     * A --tenant the library refuses is a usage error before the database is opened: it was found
+     * only when the tenant was first used, so an import had already migrated an application's
+     * database (and retention had printed its progress line) before exit 2.
+     */
+    @Test
+    void aBadTenantIsRefusedBeforeTheDatabaseIsTouched() throws Exception {
+        Path app = dir.resolve("application-2.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+        }
+        Path file = dir.resolve("empty-export.jsonl");
+        java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":1}\n");
+        assertThat(Cli.run("--db", app.toString(), "-t", " ", "import", "--input", file.toString())).isEqualTo(new Cli.Result(2, "",
+                "atlas: --tenant: must not be blank\nTry 'atlas import --help' for more information.\n"));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+            assertThat(rs.getString(1)).isEqualTo("notes");
+        }
+        assertThat(Cli.run("--db", db.toString(), "-t", "a\u001b[2Jb", "retention", "run", "--archive-idle-after", "1d"))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --tenant: contains a control character (U+001B) at index 1\n"
+                        + "Try 'atlas retention run --help' for more information.\n"));
+    }
+
+    /**
      * A header whose version is not exactly the integer 1 ("1", 1.5, true, 2^32+1) is refused
      * before anything is migrated: the CLI's early check read it with asInt (which takes all of
      * those as 1), so the library refused it only after an application's database had been given
