@@ -204,7 +204,8 @@ final class PortabilityCommands {
             try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
                 header(in);
                 Path file = db.file();
-                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress) : into(db, in, progress);
+                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress, false)
+                        : withoutAtlasTables(db) ? intoNewFile(db, file, in, progress, true) : into(db, in, progress);
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
@@ -245,7 +246,24 @@ final class PortabilityCommands {
          * leaves nothing, and never removes a database another process created meanwhile; when one
          * did, what was staged is imported into it, as an import run after that process would.
          */
-        private ImportReport intoNewFile(Database db, Path file, InputStream in, Progress progress) throws IOException {
+        /**
+         * An existing SQLite file without Atlas's tables (an application's database): it holds no row
+         * the file could name, so the file is imported aside first, as for a new file, and only a file
+         * that imported there whole migrates and fills it. Migrated first, it kept Atlas's tables when
+         * the file then failed.
+         */
+        private static boolean withoutAtlasTables(Database db) {
+            if (db.file() == null) {
+                return false;
+            }
+            try {
+                return db.schema().version() == null;
+            } catch (RuntimeException e) {
+                return false; // not a database, unreadable: the import says so as before
+            }
+        }
+
+        private ImportReport intoNewFile(Database db, Path file, InputStream in, Progress progress, boolean exists) throws IOException {
             Path absolute = file.toAbsolutePath();
             Path staging;
             try {
@@ -266,7 +284,7 @@ final class PortabilityCommands {
                         throw new CliException("cannot create SQLite file " + file + " (--db): SQLite left its " + side + " file open");
                     }
                 }
-                if (published(staged, absolute)) {
+                if (!exists && published(staged, absolute)) {
                     return report;
                 }
                 Path dump = staging.resolve("staged.jsonl");
@@ -275,8 +293,8 @@ final class PortabilityCommands {
                 }
                 try (InputStream again = new BufferedInputStream(Files.newInputStream(dump))) {
                     // Staged credentials are already sealed for this tenant: no reseal the second time.
-                    return into(db, again, progress, Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...",
-                            ImportOptions.defaults());
+                    return into(db, again, progress, exists ? "importing into " + Text.oneLine(file.toString()) + " ..."
+                            : Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...", ImportOptions.defaults());
                 }
             } finally {
                 delete(staging);

@@ -157,6 +157,49 @@ class CliUserErrorsTest {
     }
 
     /**
+     * docs/cli.md: a failed import keeps a database that existed before unchanged. An application's
+     * SQLite file without Atlas's tables was migrated first and kept Atlas's tables when the file
+     * then failed on line 2; a good file still imports into it beside the application's table.
+     */
+    @Test
+    void aFailedImportLeavesAnApplicationsDatabaseWithoutAtlasTables() throws Exception {
+        Path app = dir.resolve("application-3.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+            s.executeUpdate("INSERT INTO notes VALUES ('kept')");
+        }
+        Path bad = dir.resolve("bad-line-2.jsonl");
+        java.nio.file.Files.writeString(bad, "{\"type\":\"atlas-export\",\"version\":1}\n{\"type\":\"bogus\"}\n");
+        Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", bad.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).endsWith("atlas: line 2: type: is not a known row type: bogus\n");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+            assertThat(rs.getString(1)).isEqualTo("notes");
+        }
+
+        Path source = dir.resolve("source-3.db");
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(source).build()) {
+            dev.atlas.Tenant t = atlas.tenant("acme");
+            java.util.UUID c = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("42"), "bot")).id();
+            t.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        }
+        Path good = dir.resolve("good-3.jsonl");
+        assertThat(Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", good.toString()).exitCode()).isZero();
+        Cli.Result ok = Cli.run("--db", app.toString(), "-t", "acme", "import", "--input", good.toString());
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).startsWith("Imported 3 rows (0 already stored, unchanged)\n");
+        Path back = dir.resolve("back-3.jsonl");
+        assertThat(Cli.run("--db", app.toString(), "-t", "acme", "export", "-o", back.toString()).exitCode()).isZero();
+        assertThat(java.nio.file.Files.readString(back)).isEqualTo(java.nio.file.Files.readString(good));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT x FROM notes")) {
+            assertThat(rs.getString(1)).isEqualTo("kept");
+        }
+    }
+
+    /**
      * A --tenant the library refuses is a usage error before the database is opened: it was found
      * only when the tenant was first used, so an import had already migrated an application's
      * database (and retention had printed its progress line) before exit 2.
