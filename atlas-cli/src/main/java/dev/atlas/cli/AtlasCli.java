@@ -43,7 +43,8 @@ public final class AtlasCli implements Callable<Integer> {
             java.util.Map.entry("hardDeleteAfter", "--hard-delete-after"),
             java.util.Map.entry("archiveIdleAfter", "--archive-idle-after"),
             java.util.Map.entry("purgeArchivedAfter", "--purge-archived-after"),
-            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"));
+            java.util.Map.entry("batchSize", "--batch-size"), java.util.Map.entry("conversationId", "--conversation"),
+            java.util.Map.entry("sourceTenant", "--reseal-credentials-from"));
 
     @Spec
     CommandSpec spec;
@@ -156,6 +157,14 @@ public final class AtlasCli implements Callable<Integer> {
     Database database(CommandLine asking) {
         if (db == null || db.isBlank()) {
             throw new ParameterException(asking, "--db is required: a jdbc:sqlite: or jdbc:postgresql: URL, or an SQLite file");
+        }
+        if (tenant != null) {
+            // Checked before anything is opened: found at its first use, an import had already migrated the database.
+            try {
+                dev.atlas.internal.Check.tenantId("tenantId", tenant);
+            } catch (InvalidInputException e) {
+                throw new ParameterException(asking, "--tenant" + e.getMessage().substring(e.field().length()));
+            }
         }
         String password = passwordEnv == null ? null : System.getenv(passwordEnv);
         try {

@@ -46,6 +46,8 @@ final class Database {
     private final String password;
     private final String prefix;
     private final Path dataDir;
+    /** The host's credential keys, when the command was given them (import). */
+    private dev.atlas.credential.CredentialKeys credentialKeys;
 
     Database(String db, String user, String password, String prefix, Path dataDir) {
         // The prefix goes into the operator queries' SQL text, so it is checked before any use.
@@ -150,6 +152,9 @@ final class Database {
         if (dataDir != null) {
             b.dataDirectory(dataDir);
         }
+        if (credentialKeys != null) {
+            b.credentialKeys(credentialKeys);
+        }
         return b;
     }
 
@@ -242,7 +247,13 @@ final class Database {
     Database at(Path file) {
         int query = given.indexOf('?');
         String db = urlFile == null ? file.toString() : "jdbc:sqlite:" + file + (query < 0 ? "" : given.substring(query));
-        return new Database(db, user, password, prefix, dataDir);
+        return new Database(db, user, password, prefix, dataDir).withKeys(credentialKeys);
+    }
+
+    /** This database opened with {@code keys} as the Atlas's credential keys (null: none). */
+    Database withKeys(dev.atlas.credential.CredentialKeys keys) {
+        this.credentialKeys = keys;
+        return this;
     }
 
     /** The SQLite file of the database, or null for PostgreSQL and in-memory SQLite. */

@@ -4,7 +4,9 @@ import dev.atlas.Atlas;
 import dev.atlas.Owner;
 import dev.atlas.portability.ExportReport;
 import dev.atlas.portability.ExportScope;
+import dev.atlas.portability.ImportOptions;
 import dev.atlas.portability.ImportReport;
+import dev.atlas.credential.CredentialKeys;
 import dev.atlas.jdbi.internal.portability.JdbiPortability;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -99,6 +101,7 @@ final class PortabilityCommands {
                         }
                     }
                     progress.done();
+                    noteOtherTenants(db, report);
                     return AtlasCli.OK;
                 }
                 Path target = Path.of(output).toAbsolutePath();
@@ -130,7 +133,25 @@ final class PortabilityCommands {
             out.printf("Exported %,d rows to %s%n", report.total(), output);
             print(out, report.exported());
             out.flush();
+            noteOtherTenants(db, report);
             return AtlasCli.OK;
+        }
+
+        /**
+         * Without --tenant an export is of tenant {@code default}; where that holds nothing but
+         * other tenants hold data, an empty file is almost surely not the backup the user meant.
+         */
+        private void noteOtherTenants(Database db, ExportReport report) throws java.sql.SQLException {
+            if (root.tenant != null || report.total() > 0) {
+                return;
+            }
+            java.util.List<String> others = db.tenants().stream().filter(t -> !t.equals(root.tenantOrDefault())).map(Text::oneLine).toList();
+            if (!others.isEmpty()) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("atlas: note: tenant " + root.tenantOrDefault() + " holds nothing to export; this database's tenants are "
+                        + String.join(", ", others) + ": give --tenant");
+                err.flush();
+            }
         }
     }
 
@@ -149,17 +170,42 @@ final class PortabilityCommands {
         @Option(names = {"-i", "--input"}, paramLabel = "<file>", required = true, description = "File to read ('-' for standard input).")
         String input;
 
+        @Option(names = "--credential-keys-file", paramLabel = "<file>",
+                description = {"File holding the host's credential keys: <id>=<base64 AES-256 key> entries, one per line, the primary first.",
+                        "With keys, a credential that would not decrypt in the tenant is refused; keys never go on the command line."})
+        Path keysFile;
+
+        @Option(names = "--credential-keys-env", paramLabel = "<variable>",
+                description = "Environment variable holding the keys, as the file does (entries may be separated by commas).")
+        String keysEnv;
+
+        @Option(names = "--reseal-credentials-from", paramLabel = "<tenant>",
+                description = {"Tenant the file was exported from: its credentials are decrypted with the keys and sealed again for --tenant.",
+                        "Only for files you trust: the importing tenant can then read those secrets."})
+        String resealFrom;
+
+        ImportOptions options = ImportOptions.defaults();
+
         @Override
         public Integer call() throws Exception {
             fileName(spec, "--input", input);
-            Database db = root.database(spec.commandLine());
+            CredentialKeys keys = keys();
+            if (resealFrom != null) {
+                if (keys == null) {
+                    throw new ParameterException(spec.commandLine(), "--reseal-credentials-from needs the keys the credentials were sealed"
+                            + " with: give --credential-keys-file or --credential-keys-env");
+                }
+                options = ImportOptions.defaults().resealCredentialsFrom(resealFrom);
+            }
+            Database db = root.database(spec.commandLine()).withKeys(keys);
             Progress progress = new Progress(spec.commandLine().getErr());
             ImportReport report;
             // The input is opened and its header read first: a wrong file must not leave a new, empty database behind.
             try (InputStream in = "-".equals(input) ? new BufferedInputStream(System.in) : open(input)) {
                 header(in);
                 Path file = db.file();
-                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress) : into(db, in, progress);
+                report = file != null && !Files.exists(file) ? intoNewFile(db, file, in, progress, false)
+                        : withoutAtlasTables(db) ? intoNewFile(db, file, in, progress, true) : into(db, in, progress);
             }
             PrintWriter out = spec.commandLine().getOut();
             long unchanged = report.unchanged().values().stream().mapToLong(Long::longValue).sum();
@@ -169,14 +215,26 @@ final class PortabilityCommands {
             return AtlasCli.OK;
         }
 
-        private ImportReport into(Database db, InputStream in, Progress progress) {
-            return into(db, in, progress, "importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...");
+        /** The keys {@code --credential-keys-file} or {@code --credential-keys-env} give, or null; checked before anything is opened. */
+        private CredentialKeys keys() {
+            if (keysFile != null && keysEnv != null) {
+                throw new ParameterException(spec.commandLine(), "--credential-keys-file and --credential-keys-env cannot be combined");
+            }
+            try {
+                return keysFile != null ? KeySource.fromFile(keysFile) : keysEnv != null ? KeySource.fromEnvironment(keysEnv) : null;
+            } catch (Database.BadOption e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
 
-        private ImportReport into(Database db, InputStream in, Progress progress, String step) {
+        private ImportReport into(Database db, InputStream in, Progress progress) {
+            return into(db, in, progress, "importing into tenant " + Text.oneLine(root.tenantOrDefault()) + " ...", options);
+        }
+
+        private ImportReport into(Database db, InputStream in, Progress progress, String step, ImportOptions with) {
             try (Atlas atlas = db.openAndMigrate()) {
                 progress.step(step);
-                ImportReport report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in);
+                ImportReport report = atlas.tenant(root.tenantOrDefault()).portability().importFrom(in, with);
                 progress.done();
                 return report;
             }
@@ -188,7 +246,24 @@ final class PortabilityCommands {
          * leaves nothing, and never removes a database another process created meanwhile; when one
          * did, what was staged is imported into it, as an import run after that process would.
          */
-        private ImportReport intoNewFile(Database db, Path file, InputStream in, Progress progress) throws IOException {
+        /**
+         * An existing SQLite file without Atlas's tables (an application's database): it holds no row
+         * the file could name, so the file is imported aside first, as for a new file, and only a file
+         * that imported there whole migrates and fills it. Migrated first, it kept Atlas's tables when
+         * the file then failed.
+         */
+        private static boolean withoutAtlasTables(Database db) {
+            if (db.file() == null) {
+                return false;
+            }
+            try {
+                return db.schema().version() == null;
+            } catch (RuntimeException e) {
+                return false; // not a database, unreadable: the import says so as before
+            }
+        }
+
+        private ImportReport intoNewFile(Database db, Path file, InputStream in, Progress progress, boolean exists) throws IOException {
             Path absolute = file.toAbsolutePath();
             Path staging;
             try {
@@ -209,7 +284,7 @@ final class PortabilityCommands {
                         throw new CliException("cannot create SQLite file " + file + " (--db): SQLite left its " + side + " file open");
                     }
                 }
-                if (published(staged, absolute)) {
+                if (!exists && published(staged, absolute)) {
                     return report;
                 }
                 Path dump = staging.resolve("staged.jsonl");
@@ -217,7 +292,9 @@ final class PortabilityCommands {
                     from.tenant(root.tenantOrDefault()).portability().exportTo(out, ExportScope.tenant());
                 }
                 try (InputStream again = new BufferedInputStream(Files.newInputStream(dump))) {
-                    return into(db, again, progress, Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...");
+                    // Staged credentials are already sealed for this tenant: no reseal the second time.
+                    return into(db, again, progress, exists ? "importing into " + Text.oneLine(file.toString()) + " ..."
+                            : Text.oneLine(file.toString()) + " was created meanwhile by another process: importing into it ...", ImportOptions.defaults());
                 }
             } finally {
                 delete(staging);
@@ -257,7 +334,10 @@ final class PortabilityCommands {
                 throw new CliException("line 1: type: must be the header {\"type\":\"" + JdbiPortability.HEADER_TYPE
                         + "\",\"version\":" + JdbiPortability.VERSION + "}");
             }
-            if (h.path("version").asInt(-1) != JdbiPortability.VERSION) {
+            // Exactly the integer, as the library checks it: asInt would take "1", 1.5, true and 2^32+1 as 1, and the
+            // library would refuse the file only after an application's database had been migrated.
+            com.fasterxml.jackson.databind.JsonNode version = h.get("version");
+            if (version == null || !version.isIntegralNumber() || !version.canConvertToInt() || version.intValue() != JdbiPortability.VERSION) {
                 throw new CliException("line 1: version: must be " + JdbiPortability.VERSION + ", was " + h.get("version"));
             }
         }

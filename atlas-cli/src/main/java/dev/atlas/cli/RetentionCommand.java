@@ -1,6 +1,7 @@
 package dev.atlas.cli;
 
 import dev.atlas.Atlas;
+import dev.atlas.retention.Retention;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
 import picocli.CommandLine.Command;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 
@@ -57,6 +59,22 @@ final class RetentionCommand implements Callable<Integer> {
         @Option(names = "--drop-expired-memories", description = "Remove memories whose expiry time has passed.")
         boolean dropExpiredMemories;
 
+        @Option(names = "--purge-detached-executions-after", paramLabel = "<age>",
+                description = "Remove finished executions without a conversation created this long ago, with their steps, tool calls and produced assets.")
+        String purgeDetachedExecutionsAfter;
+
+        @Option(names = "--purge-finished-tasks-after", paramLabel = "<age>", description = "Remove tasks that completed, failed or were cancelled this long ago.")
+        String purgeFinishedTasksAfter;
+
+        @Option(names = "--purge-deleted-assets-after", paramLabel = "<age>", description = "Remove assets soft-deleted this long ago, rows and bytes.")
+        String purgeDeletedAssetsAfter;
+
+        @Option(names = "--lease", paramLabel = "<duration>", defaultValue = "10m",
+                description = {"How long a run holds each tenant's retention lease, 1s to 1d (default: ${DEFAULT-VALUE}, a RetentionWorker's);"
+                        + " make it longer than a run takes. A run killed midway holds the tenant's lease until it expires.",
+                        "A tenant whose lease another process (an application's RetentionWorker) holds is skipped (exit 1). A dry run takes none."})
+        String lease;
+
         @Option(names = "--batch-size", defaultValue = "500", description = "Rows per write transaction, 1 to 10000 (default: ${DEFAULT-VALUE}).")
         int batchSize;
 
@@ -82,9 +100,23 @@ final class RetentionCommand implements Callable<Integer> {
             if (purgeArchivedAfter != null) {
                 policy = policy.purgeArchivedAfter(duration("--purge-archived-after", purgeArchivedAfter));
             }
+            if (purgeDetachedExecutionsAfter != null) {
+                policy = policy.purgeDetachedExecutionsAfter(duration("--purge-detached-executions-after", purgeDetachedExecutionsAfter));
+            }
+            if (purgeFinishedTasksAfter != null) {
+                policy = policy.purgeFinishedTasksAfter(duration("--purge-finished-tasks-after", purgeFinishedTasksAfter));
+            }
+            if (purgeDeletedAssetsAfter != null) {
+                policy = policy.purgeDeletedAssetsAfter(duration("--purge-deleted-assets-after", purgeDeletedAssetsAfter));
+            }
             if (policy.equals(RetentionPolicy.none().dryRun(dryRun).batchSize(batchSize))) {
                 throw new ParameterException(spec.commandLine(), "no rule given: use --delete-messages-after, --hard-delete-after, "
-                        + "--archive-idle-after, --purge-archived-after or --drop-expired-memories");
+                        + "--archive-idle-after, --purge-archived-after, --drop-expired-memories, --purge-detached-executions-after, "
+                        + "--purge-finished-tasks-after or --purge-deleted-assets-after");
+            }
+            Duration leaseFor = duration("--lease", lease);
+            if (leaseFor.compareTo(Retention.MIN_LEASE) < 0 || leaseFor.compareTo(Duration.ofDays(1)) > 0) {
+                throw new ParameterException(spec.commandLine(), "--lease must be between 1s and 1d, was '" + lease + "'");
             }
             AtlasCli root = parent.root;
             Database db = root.database(spec.commandLine());
@@ -93,14 +125,27 @@ final class RetentionCommand implements Callable<Integer> {
             try (Atlas atlas = db.open()) {
                 List<String> tenants = root.tenant != null ? List.of(root.tenant) : db.tenants();
                 int i = 0;
+                int skipped = 0;
                 for (String tenant : tenants) {
                     progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), Text.oneLine(tenant)));
-                    RetentionReport report = atlas.tenant(tenant).retention().runRetention(policy);
+                    Retention retention = atlas.tenant(tenant).retention();
+                    // Under the tenant's lease, as every RetentionWorker runs: one process purges a tenant at a time.
+                    Optional<RetentionReport> report = dryRun ? Optional.of(retention.runRetention(policy)) : retention.runExclusive(policy, leaseFor);
                     progress.done();
-                    print(out, tenant, report);
+                    if (report.isPresent()) {
+                        print(out, tenant, report.get());
+                    } else {
+                        skipped++;
+                        out.printf("Tenant %s: skipped, retention is running in another process (its lease has not expired)%n", Text.oneLine(tenant));
+                    }
                 }
                 if (tenants.isEmpty()) {
                     out.println("No tenants: nothing to do.");
+                }
+                out.flush();
+                if (skipped > 0) {
+                    throw new CliException("retention skipped on " + skipped + (skipped == 1 ? " tenant" : " tenants")
+                            + " whose lease another process holds: run again later");
                 }
             }
             out.flush();

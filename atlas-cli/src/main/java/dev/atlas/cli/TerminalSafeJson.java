@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * UTF-8 JSON passed through with the characters JSON allows raw but a terminal acts on (DEL, the
- * C1 controls, the bidirectional embeddings, overrides and isolates, the line and paragraph
+ * C1 controls, the bidirectional embeddings, overrides, isolates and marks, the line and paragraph
  * separators) written as {@code \\uXXXX} escapes, as {@link Text#jsonSafe} does for a string.
  * JSON's own structure is ASCII, so these only occur inside strings, where the escape is the
  * same character: the output reads back as the same JSON.
@@ -27,7 +27,7 @@ final class TerminalSafeJson extends FilterOutputStream {
         if (count == 0) {
             if (b == 0x7f) {
                 escape(0x7f);
-            } else if (b == 0xc2 || b == 0xe2) {
+            } else if (b == 0xc2 || b == 0xd8 || b == 0xe2) {
                 held[count++] = (byte) b;
             } else {
                 out.write(b);
@@ -43,6 +43,14 @@ final class TerminalSafeJson extends FilterOutputStream {
             } else {
                 release();
             }
+        } else if (lead == 0xd8) {
+            // U+061C, the Arabic letter mark: D8 9C.
+            if (b == 0x9c) {
+                count = 0;
+                escape(0x061c);
+            } else {
+                release();
+            }
         } else if (count == 2) {
             if (b != 0x80 && b != 0x81) {
                 release();
@@ -50,7 +58,7 @@ final class TerminalSafeJson extends FilterOutputStream {
         } else {
             int ch = ((lead & 0x0f) << 12) | ((held[1] & 0x3f) << 6) | (b & 0x3f);
             count = 0;
-            if ((ch >= 0x2028 && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069)) {
+            if ((ch >= 0x2028 && ch <= 0x202e) || (ch >= 0x2066 && ch <= 0x2069) || ch == 0x200e || ch == 0x200f) {
                 escape(ch);
             } else {
                 out.write(held, 0, 3);

@@ -34,10 +34,14 @@ final class Text {
         return b == null ? s : b.toString();
     }
 
-    /** C0 and C1 controls, DEL, and the bidirectional controls U+202A..U+202E and U+2066..U+2069. */
+    /**
+     * C0 and C1 controls, DEL, and the bidirectional controls: embeddings, overrides and isolates
+     * (U+202A..U+202E, U+2066..U+2069) and the invisible marks (LRM U+200E, RLM U+200F, ALM U+061C),
+     * which reorder the neutral characters beside them.
+     */
     private static boolean isControl(char ch) {
         return (ch < 0x20 && ch != '\n' && ch != '\t') || (ch >= 0x7f && ch <= 0x9f) || (ch >= '\u202a' && ch <= '\u202e')
-                || (ch >= '\u2066' && ch <= '\u2069');
+                || (ch >= '\u2066' && ch <= '\u2069') || ch == '\u200e' || ch == '\u200f' || ch == '\u061c';
     }
 
     /**

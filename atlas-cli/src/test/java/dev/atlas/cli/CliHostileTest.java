@@ -78,6 +78,39 @@ class CliHostileTest {
         assertThat(show.out()).startsWith("Conversation " + id + ": café\n").contains("   naïve 𝄞\n");
     }
 
+    /**
+     * The invisible directional marks (RLM U+200F, LRM U+200E, ALM U+061C) are bidirectional
+     * controls too: raw, an RLM beside neutral characters reorders them on the line (a
+     * {@code "1 - 2"} shown as {@code "2 - 1"}). They were printed raw in transcripts, tables and
+     * {@code export -o -}.
+     */
+    @Test
+    void directionalMarksAreShownAsCodes() throws Exception {
+        Path marks = dir.resolve("marks.db");
+        String text = "pay 10\u200f - 20\u200e euros\u061c now";
+        java.util.UUID id;
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(marks).build()) {
+            dev.atlas.Tenant t = atlas.tenant("acme");
+            id = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("42"), "bot\u200f").title(text)).id();
+            t.conversations().append(id, dev.atlas.conversation.NewMessage.user(text));
+        }
+        String shown = "pay 10\\u200f - 20\\u200e euros\\u061c now";
+        Cli.Result show = Cli.run("--db", marks.toString(), "-t", "acme", "conversations", "show", id.toString());
+        assertThat(show.exitCode()).isZero();
+        assertThat(show.out()).startsWith("Conversation " + id + ": " + shown + "\n").contains("   " + shown + "\n")
+                .doesNotContain("\u200f", "\u200e", "\u061c");
+        Cli.Result list = Cli.run("--db", marks.toString(), "-t", "acme", "conversations", "list");
+        assertThat(list.out()).contains("bot\\u200f").doesNotContain("\u200f", "\u200e", "\u061c");
+        Cli.Result export = Cli.run("--db", marks.toString(), "-t", "acme", "export", "-o", "-");
+        assertThat(export.exitCode()).isZero();
+        assertThat(export.out()).contains(shown).doesNotContain("\u200f", "\u200e", "\u061c");
+        boolean found = false;
+        for (String line : export.out().split("\n")) {
+            found |= text.equals(new com.fasterxml.jackson.databind.ObjectMapper().readTree(line).path("row").path("content").asText(null));
+        }
+        assertThat(found).as("the message reads back as stored").isTrue();
+    }
+
     @Test
     void usageAsCsvShowsControlsAsCodes() {
         Cli.Result csv = atlas("usage", "--by", "agent", "--format", "csv");

@@ -36,6 +36,25 @@ class CliSqliteTest {
         assertThat(r.exitCode()).isZero();
     }
 
+    /**
+     * Without --tenant an export is of tenant default. Here that holds nothing while acme and
+     * globex hold data: the empty "backup" was written with exit 0 and not a word. It still is
+     * (the tenant may be meant), with a note naming the tenants there are.
+     */
+    @Test
+    void anEmptyExportOfTheDefaultTenantNamesTheTenantsThereAre() throws Exception {
+        Path file = dir.resolve("default.jsonl");
+        Cli.Result r = atlas("export", "--output", file.toString());
+        assertThat(r).isEqualTo(new Cli.Result(0, "Exported 0 rows to " + file + "\n", "exporting tenant default ...\n"
+                + "atlas: note: tenant default holds nothing to export; this database's tenants are acme, globex: give --tenant\n"));
+        assertThat(java.nio.file.Files.readString(file)).isEqualTo("{\"type\":\"atlas-export\",\"version\":1}\n");
+        Cli.Result stream = atlas("export", "--output", "-");
+        assertThat(stream).isEqualTo(new Cli.Result(0, "{\"type\":\"atlas-export\",\"version\":1}\n", "exporting tenant default ...\n"
+                + "atlas: note: tenant default holds nothing to export; this database's tenants are acme, globex: give --tenant\n"));
+        // Named, the tenant is taken at its word.
+        assertThat(atlas("--tenant", "nobody", "export", "--output", "-").err()).isEqualTo("exporting tenant nobody ...\n");
+    }
+
     @Test
     void exportImportRoundTripsByteExactIntoANewFile() throws Exception {
         Path first = dir.resolve("acme-1.jsonl");
@@ -302,7 +321,7 @@ class CliSqliteTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).isEqualTo("""
-                atlas: no rule given: use --delete-messages-after, --hard-delete-after, --archive-idle-after, --purge-archived-after or --drop-expired-memories
+                atlas: no rule given: use --delete-messages-after, --hard-delete-after, --archive-idle-after, --purge-archived-after, --drop-expired-memories, --purge-detached-executions-after, --purge-finished-tasks-after or --purge-deleted-assets-after
                 Try 'atlas retention run --help' for more information.
                 """);
     }

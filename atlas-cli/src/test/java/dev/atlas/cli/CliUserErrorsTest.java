@@ -156,6 +156,99 @@ class CliUserErrorsTest {
         assertThat(fresh).doesNotExist();
     }
 
+    /**
+     * docs/cli.md: a failed import keeps a database that existed before unchanged. An application's
+     * SQLite file without Atlas's tables was migrated first and kept Atlas's tables when the file
+     * then failed on line 2; a good file still imports into it beside the application's table.
+     */
+    @Test
+    void aFailedImportLeavesAnApplicationsDatabaseWithoutAtlasTables() throws Exception {
+        Path app = dir.resolve("application-3.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+            s.executeUpdate("INSERT INTO notes VALUES ('kept')");
+        }
+        Path bad = dir.resolve("bad-line-2.jsonl");
+        java.nio.file.Files.writeString(bad, "{\"type\":\"atlas-export\",\"version\":1}\n{\"type\":\"bogus\"}\n");
+        Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", bad.toString());
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(r.err()).endsWith("atlas: line 2: type: is not a known row type: bogus\n");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+            assertThat(rs.getString(1)).isEqualTo("notes");
+        }
+
+        Path source = dir.resolve("source-3.db");
+        try (dev.atlas.Atlas atlas = dev.atlas.Atlas.builder().sqlite(source).build()) {
+            dev.atlas.Tenant t = atlas.tenant("acme");
+            java.util.UUID c = t.conversations().create(dev.atlas.conversation.NewConversation.of(dev.atlas.Owner.user("42"), "bot")).id();
+            t.conversations().append(c, dev.atlas.conversation.NewMessage.user("hello"));
+        }
+        Path good = dir.resolve("good-3.jsonl");
+        assertThat(Cli.run("--db", source.toString(), "-t", "acme", "export", "-o", good.toString()).exitCode()).isZero();
+        Cli.Result ok = Cli.run("--db", app.toString(), "-t", "acme", "import", "--input", good.toString());
+        assertThat(ok.exitCode()).as(ok.err()).isZero();
+        assertThat(ok.out()).startsWith("Imported 3 rows (0 already stored, unchanged)\n");
+        Path back = dir.resolve("back-3.jsonl");
+        assertThat(Cli.run("--db", app.toString(), "-t", "acme", "export", "-o", back.toString()).exitCode()).isZero();
+        assertThat(java.nio.file.Files.readString(back)).isEqualTo(java.nio.file.Files.readString(good));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT x FROM notes")) {
+            assertThat(rs.getString(1)).isEqualTo("kept");
+        }
+    }
+
+    /**
+     * A --tenant the library refuses is a usage error before the database is opened: it was found
+     * only when the tenant was first used, so an import had already migrated an application's
+     * database (and retention had printed its progress line) before exit 2.
+     */
+    @Test
+    void aBadTenantIsRefusedBeforeTheDatabaseIsTouched() throws Exception {
+        Path app = dir.resolve("application-2.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+        }
+        Path file = dir.resolve("empty-export.jsonl");
+        java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":1}\n");
+        assertThat(Cli.run("--db", app.toString(), "-t", " ", "import", "--input", file.toString())).isEqualTo(new Cli.Result(2, "",
+                "atlas: --tenant: must not be blank\nTry 'atlas import --help' for more information.\n"));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+            assertThat(rs.getString(1)).isEqualTo("notes");
+        }
+        assertThat(Cli.run("--db", db.toString(), "-t", "a\u001b[2Jb", "retention", "run", "--archive-idle-after", "1d"))
+                .isEqualTo(new Cli.Result(2, "", "atlas: --tenant: contains a control character (U+001B) at index 1\n"
+                        + "Try 'atlas retention run --help' for more information.\n"));
+    }
+
+    /**
+     * A header whose version is not exactly the integer 1 ("1", 1.5, true, 2^32+1) is refused
+     * before anything is migrated: the CLI's early check read it with asInt (which takes all of
+     * those as 1), so the library refused it only after an application's database had been given
+     * Atlas's tables.
+     */
+    @Test
+    void aHeaderWithAnInexactVersionIsRefusedBeforeMigrating() throws Exception {
+        Path app = dir.resolve("application.db");
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TABLE notes (x TEXT)");
+        }
+        for (String version : new String[] {"1.5", "\"1\"", "true", "4294967297", "1.0"}) {
+            Path file = dir.resolve("inexact-version.jsonl");
+            java.nio.file.Files.writeString(file, "{\"type\":\"atlas-export\",\"version\":" + version + "}\n");
+            Cli.Result r = Cli.run("--db", app.toString(), "import", "--input", file.toString());
+            assertThat(r).as(version).isEqualTo(new Cli.Result(1, "", "atlas: line 1: version: must be 1, was " + version + "\n"));
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + app);
+                 java.sql.ResultSet rs = c.createStatement().executeQuery("SELECT group_concat(name) FROM sqlite_master")) {
+                assertThat(rs.getString(1)).as(version).isEqualTo("notes");
+            }
+        }
+    }
+
     /** The JDK's file-system exceptions carry only the file name; messages say why instead (as root, permissions cannot be denied here). */
     @Test
     void fileErrorsSayWhy() {

@@ -19,7 +19,8 @@ import dev.atlas.task.TaskWorker;
  * Applies a tenant's {@link RetentionPolicy} on a schedule, like {@link dev.atlas.task.TaskWorker} runs tasks.
  * Several processes may run a worker for the same tenant: each run first takes a lease in the
  * database ({@link Retention#runExclusive}), so at most one of them purges at a time and the
- * others skip that tick.
+ * others skip that tick. A failed run (an Error included) is logged and retried at the next tick;
+ * once Atlas is closed the worker stops with one warning.
  *
  * <pre>{@code
  * RetentionWorker worker = RetentionWorker.builder(tenant.retention(), policy)
@@ -67,14 +68,20 @@ public final class RetentionWorker implements AutoCloseable {
         Optional<RetentionReport> report;
         try {
             report = retention.runExclusive(policy, lease);
-        } catch (RuntimeException e) {
-            // A storage hiccup must not end the schedule; the next tick tries again.
+        } catch (dev.atlas.AtlasClosedException e) {
+            // Nothing will ever run again: one warning, not a failure logged every tick.
+            log.warn("Atlas was closed; this RetentionWorker stops (close the worker before Atlas)");
+            scheduler.shutdown();
+            return;
+        } catch (RuntimeException | Error e) {
+            // A storage hiccup must not end the schedule; the next tick tries again. An Error too (a class
+            // that failed to load, an assertion): a scheduled job that throws is never run again.
             log.warn("Retention run failed; retrying at the next tick", e);
             return;
         }
         try {
             onRun.accept(report);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             log.warn("Retention listener failed", e);
         }
     }

@@ -248,7 +248,9 @@ public final class AtlasTelemetry implements ExecutionListener {
      * back-filling a tracing backend with what Atlas recorded before it was connected. The spans'
      * parent is the span current on the calling thread (none: each execution is a trace of its
      * own). Executions still running, or cancelled before they started, are skipped. Metrics are
-     * not replayed: the metrics API records at the current time only.
+     * not replayed: the metrics API records at the current time only. An empty range
+     * ({@code from} equal to {@code to}) exports nothing; a bound beyond the years Atlas stores
+     * (0001 to 9999; {@link Instant#MIN}, {@link Instant#MAX}) leaves that side open.
      *
      * @return how many executions were exported
      * @throws InvalidInputException naming {@code tenant}, {@code from} or {@code to} when one is null,
@@ -261,11 +263,17 @@ public final class AtlasTelemetry implements ExecutionListener {
         if (to.isBefore(from)) {
             throw new InvalidInputException("to", "must not be before from (" + from + "), was " + to);
         }
+        // An empty range, or one outside the years a row can be stored in, holds nothing; a bound beyond them is no bound.
+        if (!to.isAfter(from) || !to.isAfter(Limits.MIN_INSTANT) || from.isAfter(Limits.MAX_INSTANT)) {
+            return 0;
+        }
+        Instant lower = from.isBefore(Limits.MIN_INSTANT) ? null : from;
+        Instant upper = to.isAfter(Limits.MAX_INSTANT) ? null : to;
         Context parent = Context.current();
         int exported = 0;
         String cursor = null;
         do {
-            ExecutionQuery query = ExecutionQuery.all().between(from, to).limit(Limits.MAX_PAGE_SIZE);
+            ExecutionQuery query = ExecutionQuery.all().between(lower, upper).limit(Limits.MAX_PAGE_SIZE);
             Page<Execution> page = tenant.executions().list(cursor == null ? query : query.after(cursor));
             for (Execution e : page.items()) {
                 if (e.startedAt() == null || e.completedAt() == null || !e.status().isFinal()) {

@@ -353,6 +353,33 @@ class AtlasTelemetryTest {
         assertThat(sdk.metrics.collectAllMetrics()).isEmpty();
     }
 
+    /**
+     * An empty range [t, t) exports nothing (it threw "to: must be after from", though replay
+     * refuses only a {@code to} before {@code from}); a range wider than the storable years
+     * (Instant.MIN to Instant.MAX, "everything") covers every stored execution instead of being
+     * refused; one wholly outside them exports nothing.
+     */
+    @Test
+    void emptyAndUnboundedRangesReplay() {
+        Conversation c = acme.conversations().create(NewConversation.of(Owner.user("alice"), "support"));
+        toolLoop(c);
+        clock.advanceMillis(1000);
+        toolLoop(c);
+        try (Sdk backfill = new Sdk()) {
+            AtlasTelemetry replaying = AtlasTelemetry.create(backfill.otel);
+            assertThat(replaying.replay(acme, T0, T0)).isZero();
+            assertThat(replaying.replay(acme, Instant.MAX, Instant.MAX)).isZero();
+            assertThat(replaying.replay(acme, Instant.MIN, Instant.MIN)).isZero();
+            assertThat(replaying.replay(acme, dev.atlas.Limits.MAX_INSTANT.plusNanos(1), Instant.MAX)).isZero();
+            assertThat(replaying.replay(acme, Instant.MIN, dev.atlas.Limits.MIN_INSTANT)).isZero();
+            assertThat(backfill.spans.getFinishedSpanItems()).isEmpty();
+            assertThat(replaying.replay(acme, Instant.MIN, Instant.MAX)).isEqualTo(2);
+            assertThat(backfill.spans.getFinishedSpanItems()).hasSize(4);
+            assertThat(replaying.replay(acme, Instant.EPOCH, Instant.MAX)).isEqualTo(2);
+            assertThat(replaying.replay(acme, Instant.MIN, T0.plusNanos(1_000))).isEqualTo(1);
+        }
+    }
+
     @Test
     void badArgumentsAreNamedBeforeAnythingIsExported() {
         Instant from = Instant.parse("2026-03-01T00:00:00Z");

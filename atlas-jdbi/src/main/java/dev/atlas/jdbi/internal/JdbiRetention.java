@@ -76,31 +76,42 @@ public final class JdbiRetention implements Retention {
         Instant now = db.now();
         Run run = new Run(policy, now);
         if (policy.archiveIdleAfter() != null) {
-            run.archiveIdle(now.minus(policy.archiveIdleAfter()));
+            run.archiveIdle(cutoff(now, policy.archiveIdleAfter()));
         }
         if (RetentionSql.purges(policy)) {
             run.purgeConversations();
         }
         if (policy.deleteMessagesAfter() != null) {
-            run.softDeleteMessages(now.minus(policy.deleteMessagesAfter()));
+            run.softDeleteMessages(cutoff(now, policy.deleteMessagesAfter()));
         }
         if (policy.hardDeleteAfter() != null) {
-            run.hardDeleteMessages(now.minus(policy.hardDeleteAfter()));
+            run.hardDeleteMessages(cutoff(now, policy.hardDeleteAfter()));
         }
         if (policy.dropExpiredMemories() || policy.hardDeleteAfter() != null) {
             run.dropMemories();
         }
         if (policy.purgeDetachedExecutionsAfter() != null) {
-            run.purgeDetachedExecutions(now.minus(policy.purgeDetachedExecutionsAfter()));
+            run.purgeDetachedExecutions(cutoff(now, policy.purgeDetachedExecutionsAfter()));
         }
         if (policy.purgeFinishedTasksAfter() != null) {
-            run.purgeFinishedTasks(now.minus(policy.purgeFinishedTasksAfter()));
+            run.purgeFinishedTasks(cutoff(now, policy.purgeFinishedTasksAfter()));
         }
         if (policy.purgeDeletedAssetsAfter() != null) {
-            run.purgeDeletedAssets(now.minus(policy.purgeDeletedAssetsAfter()));
+            run.purgeDeletedAssets(cutoff(now, policy.purgeDeletedAssetsAfter()));
         }
         run.counts.values().removeIf(v -> v == 0);
         return new RetentionReport(policy.dryRun(), run.counts);
+    }
+
+    /**
+     * {@code now - age} rounded up to the microsecond. Stored times are whole microseconds, so a
+     * row older than the exact cut-off is one before this; the bound value would otherwise be cut
+     * down, and with an age holding a fraction of a microsecond a row just past it was kept.
+     */
+    static Instant cutoff(Instant now, Duration age) {
+        Instant exact = now.minus(age);
+        int below = exact.getNano() % 1_000;
+        return below == 0 ? exact : exact.plusNanos(1_000 - below);
     }
 
     private static final String LEASE = "retention";
@@ -147,13 +158,13 @@ public final class JdbiRetention implements Retention {
             this.want = Math.min(batch, 32);
             binds.put("now", now);
             if (policy.purgeArchivedAfter() != null) {
-                binds.put("archivedCutoff", now.minus(policy.purgeArchivedAfter()));
+                binds.put("archivedCutoff", cutoff(now, policy.purgeArchivedAfter()));
             }
             if (policy.hardDeleteAfter() != null) {
-                binds.put("deletedCutoff", now.minus(policy.hardDeleteAfter()));
+                binds.put("deletedCutoff", cutoff(now, policy.hardDeleteAfter()));
             }
             if (policy.purgeDetachedExecutionsAfter() != null) {
-                binds.put("detachedCutoff", now.minus(policy.purgeDetachedExecutionsAfter()));
+                binds.put("detachedCutoff", cutoff(now, policy.purgeDetachedExecutionsAfter()));
             }
         }
 

@@ -240,6 +240,29 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("every rule at its longest (1000 years: cut-offs in the year 1026) runs and changes nothing; one microsecond past"
+            + " the shortest (1 ns) every rule applies, a dry run agreeing")
+    void edgeDurations() {
+        Conversation c = conversationWithEverything(acme);
+        Duration longest = Duration.ofDays(365L * 1000);
+        RetentionPolicy all = RetentionPolicy.none().deleteMessagesOlderThan(longest).hardDeleteAfter(longest)
+                .archiveIdleConversations(longest).purgeArchivedAfter(longest).dropExpiredMemories(true)
+                .purgeDetachedExecutionsAfter(longest).purgeFinishedTasksAfter(longest).purgeDeletedAssetsAfter(longest);
+        assertThat(retention.runRetention(all.dryRun(true)).counts()).isEmpty();
+        assertThat(retention.runRetention(all).counts()).isEmpty();
+        assertThat(conversations.require(c.id()).status()).isEqualTo(ConversationStatus.OPEN);
+
+        Duration shortest = Duration.ofNanos(1);
+        RetentionPolicy archive = RetentionPolicy.none().archiveIdleConversations(shortest);
+        assertThat(retention.runRetention(archive).counts()).isEmpty();
+        advance(Duration.ofNanos(1_000));
+        RetentionReport dry = retention.runRetention(archive.dryRun(true));
+        assertThat(dry.counts()).isEqualTo(Map.of("conversations.archived", 2L));
+        assertThat(retention.runRetention(archive).counts()).isEqualTo(dry.counts());
+        assertThat(conversations.require(c.id()).status()).isEqualTo(ConversationStatus.ARCHIVED);
+    }
+
+    @Test
     @DisplayName("open conversations idle longer than the limit are archived, active ones are not")
     void archiveIdle() {
         Conversation idle1 = conversations.create(NewConversation.of(ALICE));

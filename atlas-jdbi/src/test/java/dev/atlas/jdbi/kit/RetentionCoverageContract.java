@@ -476,4 +476,81 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
         assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
     }
+
+    @Test
+    @DisplayName("a RetentionWorker survives an Error from the retention or its listener (a scheduled job that throws is never run again)")
+    void workerSurvivesErrors() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 3);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        // The real retention, failing its first run as a broken class path would.
+        Retention failingOnce = new Retention() {
+            @Override
+            public RetentionReport runRetention(RetentionPolicy policy) {
+                return acme.retention().runRetention(policy);
+            }
+
+            @Override
+            public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
+                if (runs.getAndIncrement() == 0) {
+                    throw new NoClassDefFoundError("first run");
+                }
+                return acme.retention().runExclusive(policy, lease);
+            }
+        };
+        java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch heardAfterItThrew = new CountDownLatch(1);
+        try (LogCapture logs = LogCapture.start()) {
+            RetentionWorker worker = RetentionWorker.builder(failingOnce, RetentionPolicy.none().purgeFinishedTasksAfter(DAY))
+                    .every(Duration.ofMillis(1)).onRun(r -> {
+                        if (heard.getAndIncrement() == 0) {
+                            throw new AssertionError("first listener call");
+                        }
+                        heardAfterItThrew.countDown();
+                    }).build();
+            try {
+                assertThat(heardAfterItThrew.await(60, TimeUnit.SECONDS)).isTrue();
+            } finally {
+                assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+            }
+            assertThat(logs.text()).contains("first run").contains("first listener call");
+        }
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
+    }
+
+    @Test
+    @DisplayName("a RetentionWorker left running after Atlas closes stops with one warning instead of a failed run logged every tick")
+    void workerStopsOnceAtlasIsClosed() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        Retention counting = new Retention() {
+            @Override
+            public RetentionReport runRetention(RetentionPolicy policy) {
+                return acme.retention().runRetention(policy);
+            }
+
+            @Override
+            public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
+                runs.incrementAndGet();
+                return acme.retention().runExclusive(policy, lease);
+            }
+        };
+        try (LogCapture logs = LogCapture.start()) {
+            RetentionWorker worker = RetentionWorker.builder(counting, RetentionPolicy.none().purgeFinishedTasksAfter(DAY))
+                    .every(Duration.ofMillis(10)).build();
+            atlas.close();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!logs.text().contains("Atlas was closed; this RetentionWorker stops") && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            int after = runs.get();
+            Thread.sleep(300); // some thirty ticks: a worker still running would try (and log) again now
+            assertThat(runs.get()).isEqualTo(after);
+            String text = logs.text();
+            assertThat(text.split("Atlas was closed; this RetentionWorker stops", -1)).hasSize(2);
+            assertThat(text).doesNotContain("Retention run failed");
+            assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
+        }
+    }
 }
