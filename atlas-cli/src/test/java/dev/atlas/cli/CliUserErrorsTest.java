@@ -101,7 +101,7 @@ class CliUserErrorsTest {
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
-                + " this atlas (22): nothing to apply\n");
+                + " this atlas (23): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
 
         // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
