@@ -122,7 +122,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  22 (up to date)
+                Schema version:  23 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS

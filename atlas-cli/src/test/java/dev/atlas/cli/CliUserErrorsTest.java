@@ -109,11 +109,11 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", missing.toString(), "migrate").exitCode()).isZero();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '21.5', description = 'renamed', script = 'V21_5__renamed.sql'"
-                    + " WHERE version = '22'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '22.5', description = 'renamed', script = 'V22_5__renamed.sql'"
+                    + " WHERE version = '23'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  21.5 (1 pending, latest 22)\n");
+        assertThat(behind.out()).contains("Schema version:  22.5 (1 pending, latest 23)\n");
     }
 
     @Test
