@@ -324,13 +324,7 @@ final class ChatMemoryTurn implements Benchmark {
     }
 
     private static double micros(List<Stats> rounds) {
-        return median(rounds.stream().mapToDouble(Stats::medianMillis).toArray()) * 1000;
-    }
-
-    private static double median(double[] v) {
-        double[] c = v.clone();
-        java.util.Arrays.sort(c);
-        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+        return Stats.median(rounds.stream().mapToDouble(Stats::medianMillis).toArray()) * 1000;
     }
 
     private static String detail(List<Stats> rounds, long firstNanos) {
@@ -355,5 +349,4 @@ final class ChatMemoryTurn implements Benchmark {
             return "(version unknown)";
         }
     }
-
 }

@@ -30,4 +30,13 @@ public final class Fmt {
     public static String length(int n) {
         return n >= 1_000_000 && n % 1_000_000 == 0 ? n / 1_000_000 + "M" : n >= 1_000 && n % 1_000 == 0 ? n / 1_000 + "k" : String.valueOf(n);
     }
+
+    /** Each run's value with two decimals, separated by " / ", for a figure's detail. */
+    public static String runs(double[] values) {
+        StringBuilder b = new StringBuilder();
+        for (double v : values) {
+            b.append(b.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", v));
+        }
+        return b.toString();
+    }
 }

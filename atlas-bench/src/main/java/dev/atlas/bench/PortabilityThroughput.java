@@ -19,7 +19,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -91,14 +90,14 @@ final class PortabilityThroughput implements Benchmark {
                         Files.deleteIfExists(file);
                     }
                 }
-                double rawMedian = median(raw);
-                s.figure(Figure.throughput(database.label(), "import (rows/s)", median(imports), "raw JDBC batch insert", rawMedian,
+                double rawMedian = Stats.median(raw);
+                s.figure(Figure.throughput(database.label(), "import (rows/s)", Stats.median(imports), "raw JDBC batch insert", rawMedian,
                         "median of " + RUNS));
-                s.figure(Figure.throughput(database.label(), "export (rows/s)", median(export), "raw JDBC batch insert", rawMedian,
+                s.figure(Figure.throughput(database.label(), "export (rows/s)", Stats.median(export), "raw JDBC batch insert", rawMedian,
                         "median of " + RUNS + "; export reads, the baseline writes: the ratio only places it"));
                 s.note(database.label() + ": loadavg before " + load + ", after " + loadAvg());
                 Env.log("%s portability: raw %.0f rows/s, export %.0f rows/s, import %.0f rows/s", database.label(), rawMedian,
-                        median(export), median(imports));
+                        Stats.median(export), Stats.median(imports));
             }
         }
         return s;
@@ -110,12 +109,6 @@ final class PortabilityThroughput implements Benchmark {
         } catch (Exception e) {
             return "unknown";
         }
-    }
-
-    private static double median(double[] v) {
-        double[] c = v.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
     }
 
     private static void generate(List<Object[]> conversations, List<Object[]> messages, int run) {

@@ -122,37 +122,23 @@ final class SemanticSearchCache implements Benchmark {
                     Env.log("run %d: cached %.1f ms, brute force %.1f ms (%.2fx), uncached %.1f ms", run + 1, withCache[run], brute[run],
                             ratio[run], without[run]);
                 }
-                double mc = median(withCache);
-                double mb = median(brute);
-                double mu = median(without);
-                double mr = median(ratio);
+                double mc = Stats.median(withCache);
+                double mb = Stats.median(brute);
+                double mu = Stats.median(without);
+                double mr = Stats.median(ratio);
                 s.figure(Figure.latency(sqlite.label(), "Search.similar top-10, 100k x 384, vector cache (median of 3 run medians)", mc,
-                        "brute-force float[] scan in memory (median of 3)", mb, "ms", "run ratios " + fmt(ratio)));
+                        "brute-force float[] scan in memory (median of 3)", mb, "ms", "run ratios " + Fmt.runs(ratio)));
                 s.figure(Figure.latency(sqlite.label(), "Search.similar top-10, 100k x 384, no cache (median of 3 run medians)", mu,
-                        "brute-force float[] scan in memory (median of 3)", mb, "ms", "run medians " + fmt(without) + " ms"));
+                        "brute-force float[] scan in memory (median of 3)", mb, "ms", "run medians " + Fmt.runs(without) + " ms"));
                 s.figure(Figure.latency(sqlite.label(), "first query of the cached Atlas (loads 100k vectors)", load / 1e6,
                         "brute-force float[] scan in memory (median of 3)", mb, "ms", "once per (tenant, model) until a write"));
                 s.target(new TargetCheck(sqlite.label(), "exact top-10 over 100k x 384 within 2x of an in-memory float[] scan",
-                        String.format(Locale.ROOT, "%.2fx (median of 3 run ratios %s); recall@10 min %.1f", mr, fmt(ratio), minRecall),
+                        String.format(Locale.ROOT, "%.2fx (median of 3 run ratios %s); recall@10 min %.1f", mr, Fmt.runs(ratio), minRecall),
                         mr <= 2.0 && minRecall == 1.0));
                 Env.log("cached %.1f ms, brute %.1f ms, uncached %.1f ms, ratio %.2fx, load %.0f ms, recall min %.1f", mc, mb, mu, mr,
                         load / 1e6, minRecall);
             }
         }
         return s;
-    }
-
-    private static double median(double[] xs) {
-        double[] c = xs.clone();
-        java.util.Arrays.sort(c);
-        return c[c.length / 2];
-    }
-
-    private static String fmt(double[] xs) {
-        StringBuilder b = new StringBuilder();
-        for (double x : xs) {
-            b.append(b.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", x));
-        }
-        return b.toString();
     }
 }

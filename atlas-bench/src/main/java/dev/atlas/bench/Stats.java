@@ -59,4 +59,11 @@ public final class Stats {
         r.run();
         return System.nanoTime() - t0;
     }
+
+    /** The median of {@code values} (the mean of the middle two for an even count): the figure of a benchmark's runs. */
+    public static double median(double[] values) {
+        double[] c = values.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
 }

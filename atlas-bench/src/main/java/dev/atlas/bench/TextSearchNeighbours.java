@@ -8,7 +8,6 @@ import dev.atlas.search.TextQuery;
 
 import java.sql.Connection;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -86,14 +85,14 @@ final class TextSearchNeighbours implements Benchmark {
                     Env.log("%s run %d: alone %.2f ms, beside the large tenant %.2f ms (%.2fx), the large tenant's own %.1f ms",
                             database.label(), run + 1, aloneMs[run], besideMs[run], ratio[run], largeMs[run]);
                 }
-                double r = median(ratio);
+                double r = Stats.median(ratio);
                 s.figure(Figure.latency(database.label(), "search of the " + Fmt.length(SMALL) + "-message tenant beside the "
-                        + Fmt.length(LARGE) + "-message one (median of 3 run medians)", median(besideMs),
-                        "the same search, tenant alone (median of 3)", median(aloneMs), "ms", "run ratios " + fmt(ratio)));
+                        + Fmt.length(LARGE) + "-message one (median of 3 run medians)", Stats.median(besideMs),
+                        "the same search, tenant alone (median of 3)", Stats.median(aloneMs), "ms", "run ratios " + Fmt.runs(ratio)));
                 s.figure(Figure.latency(database.label(), "the large tenant's own search (" + Fmt.length(LARGE) + " candidates)",
-                        median(largeMs), "the small tenant alone (median of 3)", median(aloneMs), "ms", "run medians " + fmt(largeMs) + " ms"));
+                        Stats.median(largeMs), "the small tenant alone (median of 3)", Stats.median(aloneMs), "ms", "run medians " + Fmt.runs(largeMs) + " ms"));
                 s.target(new TargetCheck(database.label(), "a tenant's search beside a 100x larger tenant within " + TARGET
-                        + "x of the same search alone", String.format(Locale.ROOT, "%.2fx (median of 3 run ratios %s)", r, fmt(ratio)),
+                        + "x of the same search alone", String.format(Locale.ROOT, "%.2fx (median of 3 run ratios %s)", r, Fmt.runs(ratio)),
                         r <= TARGET));
             }
         }
@@ -127,19 +126,5 @@ final class TextSearchNeighbours implements Benchmark {
         if (hits != QUERY.limit()) {
             throw new IllegalStateException("expected " + QUERY.limit() + " hits, got " + hits);
         }
-    }
-
-    private static double median(double[] xs) {
-        double[] c = xs.clone();
-        Arrays.sort(c);
-        return c[c.length / 2];
-    }
-
-    private static String fmt(double[] xs) {
-        StringBuilder b = new StringBuilder();
-        for (double x : xs) {
-            b.append(b.length() == 0 ? "" : " / ").append(String.format(Locale.ROOT, "%.2f", x));
-        }
-        return b.toString();
     }
 }
