@@ -45,7 +45,7 @@ public final class AtlasMigrations {
 
         /** Detects the dialect from the connection's metadata; fails for any other database. */
         public static Dialect detect(DataSource dataSource) {
-            try (Connection c = dataSource.getConnection()) {
+            try (Connection c = firstConnection(dataSource)) {
                 String product = c.getMetaData().getDatabaseProductName().toLowerCase(Locale.ROOT);
                 if (product.contains("sqlite")) {
                     return SQLITE;
@@ -64,6 +64,34 @@ public final class AtlasMigrations {
                         e.getSQLState(), e.getSQLState() != null && e.getSQLState().startsWith("08"), scrubbed(e, secrets));
             }
         }
+
+        /**
+         * A host's SQLite pool in WAL mode switches a new file to WAL as each connection opens, and
+         * two connections meeting in that switch get SQLITE_BUSY at once, not after the busy
+         * timeout (instances started together on one pool). Only that answer is tried again, for
+         * as long as Atlas's own pool tries an open: once one connection is through, the file is
+         * in WAL and the others open.
+         */
+        private static Connection firstConnection(DataSource dataSource) throws SQLException {
+            long giveUp = System.nanoTime() + BUSY_AT_OPEN.toNanos();
+            while (true) {
+                try {
+                    return dataSource.getConnection();
+                } catch (SQLException e) {
+                    if (!dev.atlas.internal.SqliteErrors.busy(e) || System.nanoTime() > giveUp) {
+                        throw e;
+                    }
+                    try {
+                        Thread.sleep(10);
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
+        }
+
+        private static final java.time.Duration BUSY_AT_OPEN = java.time.Duration.ofSeconds(10);
 
         /**
          * {@code e} itself when no message in its cause chain quotes a secret; otherwise a copy of the
