@@ -454,7 +454,12 @@ public final class Db {
             if (why != null) {
                 throw new StorageException(why, null, false, null);
             }
-            return work.withHandle(h);
+            try {
+                return work.withHandle(h);
+            } catch (SqlFailure e) {
+                // The statement commits as it runs: a connection lost on it leaves the write's fate unknown.
+                throw e.committing();
+            }
         } finally {
             autoCommitWrites.remove(c);
             if (abandoned != null) {
@@ -581,10 +586,27 @@ public final class Db {
     public static AtlasException translate(SqlFailure e) {
         SQLException sql = findSql(e);
         String state = sql == null ? null : sql.getSQLState();
-        boolean retryable = isRetryable(sql, e);
         // A driver or pool message can quote the JDBC URL (connection failures do): mask its secrets.
         String message = dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage());
+        if (e.wasCommitting() && connectionLost(sql)) {
+            // The server may have committed and lost only its reply: repeating an append without a
+            // client id would store it twice, so it is not reported retryable.
+            return new StorageException("database call failed: the connection was lost while the write was committing, so it may have"
+                    + " been stored; read it back, or repeat it only with the same client id or key: " + message, state, false, true, e);
+        }
+        boolean retryable = isRetryable(sql, e);
         return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);
+    }
+
+    /** The connection broke or the server ended the session (not a refusal of the statement itself). */
+    private static boolean connectionLost(SQLException sql) {
+        if (sql == null) {
+            return false;
+        }
+        String state = sql.getSQLState();
+        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"))
+                || sql instanceof java.sql.SQLRecoverableException || sql instanceof java.sql.SQLNonTransientConnectionException
+                || sql instanceof java.sql.SQLTransientConnectionException;
     }
 
     private static SQLException findSql(Throwable t) {

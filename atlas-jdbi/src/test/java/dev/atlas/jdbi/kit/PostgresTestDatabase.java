@@ -77,6 +77,13 @@ public final class PostgresTestDatabase implements TestDatabase {
         return builder.build();
     }
 
+    /** Creates a database migrated to the latest version (a copy of the template) and returns its name. */
+    public static String createMigratedDatabase(String name) {
+        execute("CREATE DATABASE " + name + " TEMPLATE " + template() + " STRATEGY FILE_COPY");
+        Templates.newInstallationId(server().getDatabase("postgres", name));
+        return name;
+    }
+
     @Override
     public DataSource empty() {
         database = "atlas_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();

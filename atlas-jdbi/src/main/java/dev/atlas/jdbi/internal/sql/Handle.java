@@ -164,7 +164,7 @@ public final class Handle implements AutoCloseable {
             committed = true;
             return value;
         } catch (SQLException e) {
-            throw new SqlFailure("commit failed: " + e.getMessage(), e);
+            throw SqlFailure.committing("commit failed: " + e.getMessage(), e);
         } finally {
             if (!committed) {
                 rollbackQuietly();
