@@ -224,7 +224,8 @@ public final class Conversation {
     }
 
     /**
-     * When the newest message was appended, or {@code null}.
+     * When the newest message was appended, or {@code null}. It never moves back: an append by an
+     * instance whose clock is behind keeps the later time (the list's activity order does the same).
      *
      * @return when the newest message was appended, or {@code null}
      */

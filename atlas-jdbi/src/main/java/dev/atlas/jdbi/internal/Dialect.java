@@ -154,6 +154,11 @@ public enum Dialect {
         return this == POSTGRESQL ? expression + " COLLATE \"C\"" : expression;
     }
 
+    /** The later of two timestamps (SQLite's multi-argument {@code max} is its scalar {@code GREATEST}). */
+    public String later(String a, String b) {
+        return (this == POSTGRESQL ? "GREATEST(" : "max(") + a + ", " + b + ")";
+    }
+
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */
     public String forUpdate() {
         return this == SQLITE ? "" : " FOR UPDATE";

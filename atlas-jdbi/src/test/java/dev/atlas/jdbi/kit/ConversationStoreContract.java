@@ -34,6 +34,8 @@ import org.junit.jupiter.api.function.Executable;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -1934,6 +1936,27 @@ public abstract class ConversationStoreContract extends AtlasContract {
             assertThat(trail.get(i).createdAt()).isEqualTo(latest.plusNanos(1_000L * (i - 1)));
         }
         assertThat(app).isEqualTo(trail.get(trail.size() - 1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"plain", "client id", "appendAll"})
+    @DisplayName("an append by an instance whose clock is an hour behind does not move the conversation's activity back:"
+            + " lastMessageAt stays the latest, the list keeps it first")
+    void activityNeverMovesBackAcrossClockSkew(String how) {
+        Conversation quiet = convo();
+        store.append(quiet.id(), NewMessage.user("earlier"));
+        clock.advanceMicros(10);
+        Conversation busy = convo();
+        store.append(busy.id(), NewMessage.user("latest"));
+        Instant latest = clock.instant();
+        ConversationStore behind = reopen(b -> b.clock(new MutableClock(latest.minusSeconds(3600)))).tenant("acme").conversations();
+        switch (how) {
+            case "plain" -> behind.append(busy.id(), NewMessage.user("from behind"));
+            case "client id" -> behind.append(busy.id(), NewMessage.user("from behind").clientId("behind-1"));
+            default -> behind.appendAll(busy.id(), List.of(NewMessage.user("from behind"), NewMessage.assistant("answer")));
+        }
+        assertThat(store.require(busy.id()).lastMessageAt()).isEqualTo(latest);
+        assertThat(store.list(ConversationQuery.all()).items()).extracting(Conversation::id).containsExactly(busy.id(), quiet.id());
     }
 
     @Test
