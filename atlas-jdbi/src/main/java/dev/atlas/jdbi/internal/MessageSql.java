@@ -110,10 +110,9 @@ final class MessageSql {
                 + " 'status', CAST(:status AS text)), :now FROM m) SELECT last_sequence FROM s");
         insertEvent = c.sql("messages.insertEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, :now)");
-        String latest = "(SELECT MAX(created_at) FROM <p>message_events WHERE tenant_id = :t AND message_id = :message)";
         insertLaterEvent = c.sql("messages.insertLaterEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id,"
-                + " type, details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, CASE WHEN " + latest
-                + " >= :now THEN " + c.dialect().plusOneMicrosecond(latest) + " ELSE :now END) RETURNING created_at");
+                + " type, details, created_at) VALUES (:t, :id, :conversation, :message, :type, :details, "
+                + laterEventTime(c.dialect(), ":message") + ") RETURNING created_at");
         byClientId = c.sql("messages.byClientId", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation"
                 + " AND client_message_id = :clientId");
         byId = c.sql("messages.byId", SELECT + LIVE_BY_ID);
@@ -187,5 +186,15 @@ final class MessageSql {
                 + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after AND deleted_at IS NULL"
                 + " ORDER BY sequence");
         edits = c.sql("messages.edits", events + " AND type = 'edited' ORDER BY created_at, id");
+    }
+
+    /**
+     * The time of a new event of message {@code messageParam}: {@code :now}, or 1 µs after the
+     * message's latest event when that is not earlier, so a writer whose clock is behind cannot put
+     * its event before one already in the trail.
+     */
+    static String laterEventTime(Dialect dialect, String messageParam) {
+        String latest = "(SELECT MAX(created_at) FROM <p>message_events WHERE tenant_id = :t AND message_id = " + messageParam + ")";
+        return "CASE WHEN " + latest + " >= :now THEN " + dialect.plusOneMicrosecond(latest) + " ELSE :now END";
     }
 }

@@ -28,7 +28,7 @@ final class RetentionSql {
                 + " SET holder = excluded.holder, expires_at = excluded.expires_at WHERE <p>leases.expires_at < " + c.dialect().databaseNow());
         releaseLease = c.sql("retention.releaseLease", "DELETE FROM <p>leases WHERE tenant_id = :t AND name = :name AND holder = :holder");
         deletedEvent = c.sql("retention.deletedEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
-                + " details, created_at) VALUES (:t, :id, :c, :m, 'deleted', :details, :now)");
+                + " details, created_at) VALUES (:t, :id, :c, :m, 'deleted', :details, " + MessageSql.laterEventTime(c.dialect(), ":m") + ")");
         for (List<ChildTable> plan : List.of(RetentionPlan.CONVERSATION_CHILDREN, RetentionPlan.EXECUTION_CHILDREN,
                 RetentionPlan.ASSET_CHILDREN, RetentionPlan.MESSAGE_CHILDREN, RetentionPlan.MEMORY_CHILDREN)) {
             for (ChildTable child : plan) {

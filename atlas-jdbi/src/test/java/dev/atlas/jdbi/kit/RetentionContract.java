@@ -381,6 +381,24 @@ public abstract class RetentionContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a message soft-deleted by a retention run whose clock is an hour behind the last edit gets its deleted event"
+            + " after that edit in the audit trail (1 µs later)")
+    void retentionDeletedEventKeepsTheTrailOrderAcrossClockSkew() {
+        Conversation c = conversations.create(NewConversation.of(Owner.user("u"), "skew"));
+        Message m = conversations.append(c.id(), NewMessage.user("old question"));
+        advance(Duration.ofDays(10));
+        conversations.edit(m.id(), "old question, edited");
+        Instant edited = clock.instant();
+        Retention behind = reopen(b -> b.clock(new MutableClock(edited.minusSeconds(3600)))).tenant(acme.id()).retention();
+        assertThat(behind.runRetention(RetentionPolicy.none().deleteMessagesOlderThan(Duration.ofDays(1))).counts())
+                .isEqualTo(Map.of("messages.soft_deleted", 1L));
+        List<dev.atlas.conversation.MessageEvent> trail = conversations.events(m.id()).items();
+        assertThat(trail).extracting(dev.atlas.conversation.MessageEvent::type).containsExactly(dev.atlas.conversation.MessageEventType.CREATED,
+                dev.atlas.conversation.MessageEventType.EDITED, dev.atlas.conversation.MessageEventType.DELETED);
+        assertThat(trail.get(2).createdAt()).isEqualTo(edited.plusNanos(1_000));
+    }
+
+    @Test
     @DisplayName("expired memories are dropped with their tags, revisions and vectors; long-deleted memories after the grace period")
     void memories() {
         Memory expired = memories.create(NewMemory.fact(ALICE, "old code 1").tags("a", "b").expiresAt(clock.instant().plus(DAY)));
