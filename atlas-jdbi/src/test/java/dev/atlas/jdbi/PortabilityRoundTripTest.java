@@ -260,7 +260,7 @@ class PortabilityRoundTripTest {
         try (Connection c = ds.getConnection(); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT * FROM " + table)) {
             ResultSetMetaData md = rs.getMetaData();
-            boolean pg = c.getMetaData().getDatabaseProductName().toLowerCase().contains("postgres");
+            boolean pg = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
             while (rs.next()) {
                 StringBuilder b = new StringBuilder();
                 for (int i = 1; i <= md.getColumnCount(); i++) {

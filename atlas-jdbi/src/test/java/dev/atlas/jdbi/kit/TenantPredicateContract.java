@@ -30,7 +30,7 @@ public abstract class TenantPredicateContract extends AtlasContract {
         StatementRecorder recorder = StatementRecorder.attach(atlas);
         Conversation c = atlas.tenant("acme").conversations().create(NewConversation.of(Owner.user("u")));
         atlas.tenant("acme").conversations().append(c.id(), NewMessage.user("hi"));
-        List<String> sql = recorder.recorded().stream().map(r -> r.sql().replaceAll("\\s+", " ").toLowerCase()).toList();
+        List<String> sql = recorder.recorded().stream().map(r -> r.sql().replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT)).toList();
         // On PostgreSQL the insert is inside the one statement of a plain append (WITH ... insert into ...).
         assertThat(sql).anyMatch(s -> s.startsWith("insert into atlas_messages (") || s.contains(" as (insert into atlas_messages ("));
         assertThat(sql).anyMatch(s -> s.startsWith("insert into atlas_conversations ("));
