@@ -331,19 +331,25 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
     }
 
-    /** {@link #checkCost} for a step about to add {@code usage} to the steps' sum. */
-    void checkStepCost(Execution x, Usage usage) {
-        db.read(h -> {
-            Usage sum;
-            try {
-                sum = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage);
-            } catch (InvalidInputException tooMany) {
-                // The finish stores the sum as the execution's usage: past the token limit it could never complete.
-                throw new InvalidInputException("usage", "the steps' usage of execution " + x.id() + " would pass the limit of "
-                        + Limits.MAX_TOKEN_COUNT + " tokens of one kind (" + tooMany.getMessage() + "); record the work as several executions");
-            }
-            return costPico(h, x, sum, "the steps' usage");
-        });
+    /**
+     * {@link #checkCost} for a step about to add {@code usage} to the steps' sum, in the write
+     * transaction of {@code h} that stores the step: the execution is locked first (on SQLite the
+     * write transaction serialises already), so steps finishing together are summed one after the
+     * other. An execution no longer running is not checked: the step's close reports it.
+     */
+    void checkStepCost(Handle h, Execution x, Usage usage) {
+        if (!sql.on(h, q.lockProcessing).bind("id", x.id()).exists()) {
+            return;
+        }
+        Usage sum;
+        try {
+            sum = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage);
+        } catch (InvalidInputException tooMany) {
+            // The finish stores the sum as the execution's usage: past the token limit it could never complete.
+            throw new InvalidInputException("usage", "the steps' usage of execution " + x.id() + " would pass the limit of "
+                    + Limits.MAX_TOKEN_COUNT + " tokens of one kind (" + tooMany.getMessage() + "); record the work as several executions");
+        }
+        costPico(h, x, sum, "the steps' usage");
     }
 
     // ---- reads --------------------------------------------------------------------------

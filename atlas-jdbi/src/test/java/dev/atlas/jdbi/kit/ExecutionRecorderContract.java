@@ -1640,6 +1640,61 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two steps of one handle finishing at the same moment never pass the token limit together: the one checked second is refused naming 'usage', nothing written, and complete() stores the first's tokens")
+    void concurrentStepsCannotPassTheTokenLimit() throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle first = h.step();
+        StepHandle second = h.step();
+        long most = dev.atlas.Limits.MAX_TOKEN_COUNT * 3 / 5;
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> firstThread = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch summed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch secondTried = new java.util.concurrent.CountDownLatch(1);
+        // The first step's finish stops right after it summed the finished steps, until the second's
+        // finish has returned or (when that waits for the first's transaction) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == firstThread.get() && name.equals("executions.stepUsage") && paused.compareAndSet(false, true)) {
+                summed.countDown();
+                try {
+                    secondTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<Throwable> a = CompletableFuture.supplyAsync(() -> {
+                firstThread.set(Thread.currentThread());
+                try {
+                    first.finish("a", null, FinishReason.STOP, Usage.of(most, 0));
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            summed.await();
+            Throwable b;
+            try {
+                second.finish("b", null, FinishReason.STOP, Usage.of(most, 0));
+                b = null;
+            } catch (RuntimeException e) {
+                b = e;
+            } finally {
+                secondTried.countDown();
+            }
+            assertThat(a.get()).isNull();
+            assertThat(b).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+        } finally {
+            db.statementListener(null);
+        }
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+        assertThat(t.steps().get(1).usage()).isEqualTo(Usage.NONE);
+        assertThat(h.complete().usage()).isEqualTo(Usage.of(most, 0));
+    }
+
+    @Test
     @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
