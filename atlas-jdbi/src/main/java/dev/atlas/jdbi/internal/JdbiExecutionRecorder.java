@@ -405,7 +405,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
                 // Rounded up as the report's bounds are: the databases would truncate a bound finer than the stored microseconds.
                 .and("created_at >= :from", "from", query.from() == null ? null : Check.ceilMicros(query.from()))
-                .and("created_at < :to", "to", query.to() == null ? null : Check.ceilMicros(query.to()))
+                // The last microsecond included, as in the report: Limits.MAX_INSTANT as to includes itself.
+                .and("created_at <= :last", "last", query.to() == null ? null : UsageReports.lastIncluded(query.to()))
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("project = :project", "project", query.project())
