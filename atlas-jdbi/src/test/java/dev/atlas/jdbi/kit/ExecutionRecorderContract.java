@@ -1695,6 +1695,30 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a provider call id repeated in one step (or outside steps) is kept as sent: two calls with their own ids and indexes, each result on its own handle whatever order they end in")
+    void repeatedProviderCallIdsAreKeptAsSent() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle first = step.toolCall("call_1", "lookup", "{\"n\":1}");
+        StepHandle.ToolCallHandle second = step.toolCall("call_1", "lookup", "{\"n\":2}");
+        StepHandle.ToolCallHandle outA = h.toolCall(NewToolCall.of("v", "hangup", "{}"));
+        StepHandle.ToolCallHandle outB = h.toolCall(NewToolCall.of("v", "hangup", "{}"));
+        second.complete("two");
+        outB.complete("b");
+        first.fail("timeout");
+        outA.complete("a");
+        step.finish(null, FinishReason.TOOL_CALLS);
+        h.complete();
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::id, ToolCall::providerCallId, ToolCall::index, ToolCall::arguments,
+                        ToolCall::status, ToolCall::result, ToolCall::error)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(first.id(), "call_1", 0, "{\"n\":1}", ExecutionStatus.FAILED, null, "timeout"),
+                        org.assertj.core.groups.Tuple.tuple(second.id(), "call_1", 1, "{\"n\":2}", ExecutionStatus.COMPLETED, "two", null));
+        assertThat(t.outsideSteps()).extracting(ToolCall::id, ToolCall::index, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(outA.id(), 0, "a"), org.assertj.core.groups.Tuple.tuple(outB.id(), 1, "b"));
+    }
+
+    @Test
     @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
