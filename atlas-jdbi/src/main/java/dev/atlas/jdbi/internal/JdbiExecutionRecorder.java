@@ -481,11 +481,21 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     /**
      * A round a provider accepts again: the model's turn was answered (the step completed) and each
      * of its calls got a result back. A failed call's error may never have reached the model
-     * (a direct return, an interrupted loop), so it cannot stand in for the result.
+     * (a direct return, an interrupted loop), so it cannot stand in for the result. Calls repeating
+     * a provider call id cannot be replayed either: providers refuse them, and no result says which
+     * call it answers.
      */
     private static boolean replayable(ExecutionStep step) {
-        return step.status() == ExecutionStatus.COMPLETED && !step.toolCalls().isEmpty()
-                && step.toolCalls().stream().allMatch(c -> c.status() == ExecutionStatus.COMPLETED);
+        if (step.status() != ExecutionStatus.COMPLETED || step.toolCalls().isEmpty()) {
+            return false;
+        }
+        Set<String> ids = new HashSet<>();
+        for (ToolCall c : step.toolCalls()) {
+            if (c.status() != ExecutionStatus.COMPLETED || (c.providerCallId() != null && !ids.add(c.providerCallId()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -1719,6 +1719,34 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("historyWithTools leaves out a round whose calls repeat a provider call id (a provider refuses it replayed; which result answers which call is unknown): it stays in the tree; rounds with distinct or no ids are attached")
+    void historyWithToolsLeavesOutRepeatedProviderCallIds() {
+        Conversation c = convo();
+        acme.conversations().append(c.id(), NewMessage.user("where are orders 7 and 8?"));
+        ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle repeated = exec.step();
+        repeated.toolCall("call_1", "lookup", "{\"order\":7}").complete("shipped");
+        repeated.toolCall("call_1", "lookup", "{\"order\":8}").complete("pending");
+        repeated.finish("", FinishReason.TOOL_CALLS);
+        StepHandle unnamed = exec.step();
+        unnamed.toolCall(null, "lookup", "{\"order\":7}").complete("shipped");
+        unnamed.toolCall(null, "lookup", "{\"order\":8}").complete("pending");
+        unnamed.finish("", FinishReason.TOOL_CALLS);
+        StepHandle distinct = exec.step();
+        distinct.toolCall("call_2", "lookup", "{\"order\":7}").complete("shipped");
+        distinct.toolCall("call_3", "lookup", "{\"order\":8}").complete("pending");
+        distinct.finish("", FinishReason.TOOL_CALLS);
+        StepHandle last = exec.step();
+        last.finish("7 shipped, 8 pending", FinishReason.STOP);
+        exec.reply(last, "7 shipped, 8 pending");
+        exec.complete();
+        List<MessageWithTools> history = recorder.historyWithTools(c.id(), 10);
+        assertThat(history).hasSize(2);
+        assertThat(history.get(1).toolSteps()).extracting(ExecutionStep::id).containsExactly(unnamed.id(), distinct.id());
+        assertThat(recorder.tree(exec.id()).orElseThrow().steps().get(0).toolCalls()).hasSize(2);
+    }
+
+    @Test
     @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
