@@ -1642,10 +1642,17 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     @Test
     @DisplayName("two steps of one handle finishing at the same moment never pass the token limit together: the one checked second is refused naming 'usage', nothing written, and complete() stores the first's tokens")
     void concurrentStepsCannotPassTheTokenLimit() throws Exception {
+        long most = dev.atlas.Limits.MAX_TOKEN_COUNT * 3 / 5;
+        stepsFinishingTogether(Usage.of(most, 0), Usage.of(most, 0));
+        // A small step alone needs no check; finishing beside a large one it is checked all the same.
+        stepsFinishingTogether(Usage.of(dev.atlas.Limits.MAX_TOKEN_COUNT - 2, 0), Usage.of(5, 0));
+    }
+
+    /** Finishes a step with {@code first} and, while that finish is inside its write, another with {@code second}, which must be refused. */
+    private void stepsFinishingTogether(Usage firstUsage, Usage secondUsage) throws Exception {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         StepHandle first = h.step();
         StepHandle second = h.step();
-        long most = dev.atlas.Limits.MAX_TOKEN_COUNT * 3 / 5;
         Db db = ((JdbiAtlas) atlas).db();
         java.util.concurrent.atomic.AtomicReference<Thread> firstThread = new java.util.concurrent.atomic.AtomicReference<>();
         java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
@@ -1667,7 +1674,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             CompletableFuture<Throwable> a = CompletableFuture.supplyAsync(() -> {
                 firstThread.set(Thread.currentThread());
                 try {
-                    first.finish("a", null, FinishReason.STOP, Usage.of(most, 0));
+                    first.finish("a", null, FinishReason.STOP, firstUsage);
                     return null;
                 } catch (RuntimeException e) {
                     return e;
@@ -1676,7 +1683,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             summed.await();
             Throwable b;
             try {
-                second.finish("b", null, FinishReason.STOP, Usage.of(most, 0));
+                second.finish("b", null, FinishReason.STOP, secondUsage);
                 b = null;
             } catch (RuntimeException e) {
                 b = e;
@@ -1691,7 +1698,7 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         ExecutionTree t = recorder.tree(h.id()).orElseThrow();
         assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
         assertThat(t.steps().get(1).usage()).isEqualTo(Usage.NONE);
-        assertThat(h.complete().usage()).isEqualTo(Usage.of(most, 0));
+        assertThat(h.complete().usage()).isEqualTo(firstUsage);
     }
 
     @Test
