@@ -203,11 +203,13 @@ public interface Atlas extends AutoCloseable {
     /**
      * A usage report over <em>every</em> tenant, for the operator: executions created in
      * {@code [from, to)}, totals per group, one SQL aggregate. {@code UsageGroup.TENANT} gives
-     * one row per tenant. Per-tenant reports are {@code tenant(id).executions().usageReport(...)}.
+     * one row per tenant. Per-tenant reports are {@code tenant(id).executions().usageReport(...)};
+     * bounds and refusals are theirs.
      *
      * @param group how to group the rows
      * @param from inclusive lower bound of the creation time
-     * @param to exclusive upper bound of the creation time
+     * @param to exclusive upper bound of the creation time; {@link dev.atlas.Limits#MAX_INSTANT},
+     *        the latest accepted, includes itself
      * @return the list
      */
     java.util.List<dev.atlas.execution.UsageRow> usageReport(dev.atlas.execution.UsageGroup group, java.time.Instant from,

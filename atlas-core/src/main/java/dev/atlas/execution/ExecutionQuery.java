@@ -12,7 +12,8 @@ import java.util.UUID;
 
 /**
  * Filters for {@link ExecutionRecorder#list(ExecutionQuery)}; every filter is optional. Results
- * are newest first; {@code from} is inclusive and {@code to} exclusive, on the creation time.
+ * are newest first; {@code from} is inclusive and {@code to} exclusive, on the creation time
+ * ({@code to} = {@link dev.atlas.Limits#MAX_INSTANT}, the latest accepted, includes itself).
  */
 public final class ExecutionQuery {
     private final @Nullable UUID conversationId;

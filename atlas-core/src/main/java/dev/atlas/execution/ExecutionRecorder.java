@@ -197,11 +197,13 @@ public interface ExecutionRecorder {
      * {@code to}), grouped by {@code group}, in one SQL aggregate, ordered by group key. At most
      * {@link dev.atlas.Limits#MAX_REPORT_ROWS} rows: a report with more groups (by conversation
      * over a long period, say) fails with {@link dev.atlas.InvalidInputException} naming
-     * {@code to} instead of being cut short.
+     * {@code to} instead of being cut short, as does a group whose token count of one kind sums
+     * past {@link Long#MAX_VALUE} (the message names the count). Costs are exact, whatever their size.
      *
      * @param group how to group the rows
      * @param from inclusive lower bound of the creation time
-     * @param to exclusive upper bound of the creation time
+     * @param to exclusive upper bound of the creation time; {@link dev.atlas.Limits#MAX_INSTANT},
+     *        the latest accepted, includes itself
      * @return the matching items, in order
      */
     List<UsageRow> usageReport(UsageGroup group, Instant from, Instant to);

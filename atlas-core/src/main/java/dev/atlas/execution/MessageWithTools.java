@@ -17,7 +17,8 @@ import java.util.List;
  * own round. Empty for messages not linked to an execution.
  *
  * <p>Only rounds a provider accepts again are attached: the step completed and each of its calls
- * completed with a result. A failed step, or a call failed, cancelled or still running, is left
+ * completed with a result, under a provider call id no other call of the step has. A failed step,
+ * a call failed, cancelled or still running, or calls repeating a provider call id, are left
  * out (the execution's {@code tree} keeps it for audit and cost). The rounds of an execution of
  * another conversation are never attached, even to a message linked to it; an execution of no
  * conversation counts as this one's.

@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * A tool call the model asked for, about to run.
  *
- * @param providerCallId the provider's id for the call, or {@code null}
+ * @param providerCallId the provider's id for the call, or {@code null}; kept as sent, not unique
+ *        (a repeated id within one step is a second call with its own id and index)
  * @param name the tool's name; 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank
  * @param type where the tool runs: local, MCP or at the provider
  * @param arguments a JSON document (checked when recorded); {@code "{}"} when there are none

@@ -65,7 +65,8 @@ public interface StepHandle {
      * usage of its own (see {@link ExecutionHandle#usage}) its usage is the steps' sum: a step whose
      * usage would take that sum's cost past what an execution can store, or a count of the sum past
      * {@link dev.atlas.Limits#MAX_TOKEN_COUNT}, fails with {@link dev.atlas.InvalidInputException}
-     * on {@code usage} and stays processing.
+     * on {@code usage} and stays processing; steps of one handle finishing at the same moment are
+     * summed one after the other, so together they cannot pass the limit either.
      *
      * @param content the content, or {@code null}
      * @param reasoning the model's reasoning, or {@code null}

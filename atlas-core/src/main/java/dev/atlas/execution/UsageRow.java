@@ -125,7 +125,7 @@ public final class UsageRow {
     /**
      * Input tokens.
      *
-     * @return input tokens, or {@code null}
+     * @return the sum of the input tokens, 0 when none were reported
      */
     public long inputTokens() {
         return inputTokens;
@@ -134,7 +134,7 @@ public final class UsageRow {
     /**
      * Output tokens.
      *
-     * @return output tokens, or {@code null}
+     * @return the sum of the output tokens, 0 when none were reported
      */
     public long outputTokens() {
         return outputTokens;
@@ -143,7 +143,7 @@ public final class UsageRow {
     /**
      * The reasoning tokens.
      *
-     * @return the reasoning tokens, or {@code null}
+     * @return the sum of the reasoning tokens, 0 when none were reported
      */
     public long reasoningTokens() {
         return reasoningTokens;
@@ -152,7 +152,7 @@ public final class UsageRow {
     /**
      * The cached tokens.
      *
-     * @return the cached tokens, or {@code null}
+     * @return the sum of the cached tokens, 0 when none were reported
      */
     public long cachedTokens() {
         return cachedTokens;
@@ -161,7 +161,7 @@ public final class UsageRow {
     /**
      * The cache write tokens.
      *
-     * @return the cache write tokens, or {@code null}
+     * @return the sum of the cache-write tokens, 0 when none were reported
      */
     public long cacheWriteTokens() {
         return cacheWriteTokens;

@@ -319,7 +319,16 @@ final class JdbiExecutionHandle implements ExecutionHandle {
      */
     private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
                         UnaryOperator<Sql.Call> assignments, BiFunction<Handle, UUID, T> stored) {
+        return close(close, status, entity, rowId, target, started, null, assignments, stored);
+    }
+
+    /** {@link #close} that first runs {@code guard} (when not null) in the same transaction: it may refuse the close. */
+    private <T> T close(Statement close, Statement status, String entity, UUID rowId, ExecutionStatus target, Instant started,
+                        java.util.function.Consumer<Handle> guard, UnaryOperator<Sql.Call> assignments, BiFunction<Handle, UUID, T> stored) {
         return db.write(h -> {
+            if (guard != null) {
+                guard.accept(h);
+            }
             Instant now = db.now();
             int n = assignments.apply(sql.on(h, close)).bind("id", rowId).bind("now", now)
                     .bind("duration", millisSince(started, now)).update();
@@ -490,18 +499,25 @@ final class JdbiExecutionHandle implements ExecutionHandle {
             Usage u = usage == null ? Usage.NONE : usage;
             // Reasoning tokens too: not billed, but summed into the execution's usage, which has a limit per kind.
             long tokens = u.totalTokens() + (u.reasoningTokens() == null ? 0 : u.reasoningTokens());
+            // Reserved before the write, so a step finishing at the same moment counts these tokens
+            // too; given back if the step is not stored.
+            long reserved = stepTokens.addAndGet(tokens);
             // Without usage set on the execution its cost is the steps' sum's: refuse the step that
-            // would take it past what can be stored, rather than the finish. Steps finished through
-            // another handle are not counted here; the finish catches those.
-            if (tokens > 0 && JdbiExecutionHandle.this.usage == null && stepTokens.get() + tokens > JdbiExecutionRecorder.ALWAYS_FITS) {
-                recorder.checkStepCost(execution, u);
+            // would take it past what can be stored, rather than the finish. Checked in the step's own
+            // write, the execution locked, so two steps finishing together cannot both pass. Steps
+            // finished through another handle are not counted in the reservation; the finish catches those.
+            boolean check = tokens > 0 && JdbiExecutionHandle.this.usage == null && reserved > JdbiExecutionRecorder.ALWAYS_FITS;
+            try {
+                stepFinished(end(() -> close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
+                        check ? h -> recorder.checkStepCost(h, execution, u) : null,
+                        c -> c.bind("content", content).bind("reasoning", reasoning).bind("finishReason", finishReason.toString())
+                                .bind("input", u.inputTokens()).bind("output", u.outputTokens()).bind("reasoningTokens", u.reasoningTokens())
+                                .bind("cached", u.cachedTokens()).bind("cacheWrite", u.cacheWriteTokens()),
+                        recorder::storedStep)));
+            } catch (RuntimeException | Error notStored) {
+                stepTokens.addAndGet(-tokens);
+                throw notStored;
             }
-            stepFinished(end(() -> close(q.finishStep, q.stepStatus, "step", stepId, ExecutionStatus.COMPLETED, stepStarted,
-                    c -> c.bind("content", content).bind("reasoning", reasoning).bind("finishReason", finishReason.toString())
-                            .bind("input", u.inputTokens()).bind("output", u.outputTokens()).bind("reasoningTokens", u.reasoningTokens())
-                            .bind("cached", u.cachedTokens()).bind("cacheWrite", u.cacheWriteTokens()),
-                    recorder::storedStep)));
-            stepTokens.addAndGet(tokens);
         }
 
         @Override

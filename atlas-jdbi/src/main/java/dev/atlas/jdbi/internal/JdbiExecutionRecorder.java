@@ -331,19 +331,25 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
         }
     }
 
-    /** {@link #checkCost} for a step about to add {@code usage} to the steps' sum. */
-    void checkStepCost(Execution x, Usage usage) {
-        db.read(h -> {
-            Usage sum;
-            try {
-                sum = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage);
-            } catch (InvalidInputException tooMany) {
-                // The finish stores the sum as the execution's usage: past the token limit it could never complete.
-                throw new InvalidInputException("usage", "the steps' usage of execution " + x.id() + " would pass the limit of "
-                        + Limits.MAX_TOKEN_COUNT + " tokens of one kind (" + tooMany.getMessage() + "); record the work as several executions");
-            }
-            return costPico(h, x, sum, "the steps' usage");
-        });
+    /**
+     * {@link #checkCost} for a step about to add {@code usage} to the steps' sum, in the write
+     * transaction of {@code h} that stores the step: the execution is locked first (on SQLite the
+     * write transaction serialises already), so steps finishing together are summed one after the
+     * other. An execution no longer running is not checked: the step's close reports it.
+     */
+    void checkStepCost(Handle h, Execution x, Usage usage) {
+        if (!sql.on(h, q.lockProcessing).bind("id", x.id()).exists()) {
+            return;
+        }
+        Usage sum;
+        try {
+            sum = sql.on(h, q.stepUsage).bind("execution", x.id()).one((rs, ctx) -> ExecutionRows.usage(rs)).plus(usage);
+        } catch (InvalidInputException tooMany) {
+            // The finish stores the sum as the execution's usage: past the token limit it could never complete.
+            throw new InvalidInputException("usage", "the steps' usage of execution " + x.id() + " would pass the limit of "
+                    + Limits.MAX_TOKEN_COUNT + " tokens of one kind (" + tooMany.getMessage() + "); record the work as several executions");
+        }
+        costPico(h, x, sum, "the steps' usage");
     }
 
     // ---- reads --------------------------------------------------------------------------
@@ -399,7 +405,8 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                 .and("status = :status", "status", query.status() == null ? null : query.status().toString())
                 // Rounded up as the report's bounds are: the databases would truncate a bound finer than the stored microseconds.
                 .and("created_at >= :from", "from", query.from() == null ? null : Check.ceilMicros(query.from()))
-                .and("created_at < :to", "to", query.to() == null ? null : Check.ceilMicros(query.to()))
+                // The last microsecond included, as in the report: Limits.MAX_INSTANT as to includes itself.
+                .and("created_at <= :last", "last", query.to() == null ? null : UsageReports.lastIncluded(query.to()))
                 .and("owner_type = :ownerType", "ownerType", query.owner() == null ? null : query.owner().type())
                 .and("owner_id = :ownerId", "ownerId", query.owner() == null ? null : query.owner().id())
                 .and("project = :project", "project", query.project())
@@ -474,11 +481,21 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     /**
      * A round a provider accepts again: the model's turn was answered (the step completed) and each
      * of its calls got a result back. A failed call's error may never have reached the model
-     * (a direct return, an interrupted loop), so it cannot stand in for the result.
+     * (a direct return, an interrupted loop), so it cannot stand in for the result. Calls repeating
+     * a provider call id cannot be replayed either: providers refuse them, and no result says which
+     * call it answers.
      */
     private static boolean replayable(ExecutionStep step) {
-        return step.status() == ExecutionStatus.COMPLETED && !step.toolCalls().isEmpty()
-                && step.toolCalls().stream().allMatch(c -> c.status() == ExecutionStatus.COMPLETED);
+        if (step.status() != ExecutionStatus.COMPLETED || step.toolCalls().isEmpty()) {
+            return false;
+        }
+        Set<String> ids = new HashSet<>();
+        for (ToolCall c : step.toolCalls()) {
+            if (c.status() != ExecutionStatus.COMPLETED || (c.providerCallId() != null && !ids.add(c.providerCallId()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -44,15 +44,15 @@ public final class UsageReports {
         // Times are stored in whole microseconds and bound truncated: the next whole microsecond
         // keeps [from, to) exact for bounds finer than that (T+1ns excludes a row at T as from, includes it as to).
         Instant lower = Check.ceilMicros(from);
-        Instant upper = Check.ceilMicros(to);
+        Instant last = lastIncluded(to);
         UsageSql q = db.statements(UsageSql.class, UsageSql::new);
         Sql sql = tenant == null ? Sql.crossTenant(db) : new Sql(db, new TenantId(tenant));
         boolean day = group == UsageGroup.DAY;
         boolean pair = UsageSql.keys(group) == 2;
         String separator = group == UsageGroup.MODEL ? "/" : ":";
         Dialect d = db.dialect();
-        List<UsageRow> rows = new ArrayList<>(db.read(h -> sql.on(h, q.of(group, tenant == null))
-                .bind("from", lower).bind("to", upper).bind("limit", maxRows + 1).list((rs, ctx) -> {
+        List<Totals> totals = db.read(h -> sql.on(h, q.of(group, tenant == null))
+                .bind("from", lower).bind("last", last).bind("limit", maxRows + 1).list((rs, ctx) -> {
                     String key;
                     List<String> parts;
                     if (day) {
@@ -68,23 +68,61 @@ public final class UsageReports {
                         key = rs.getString("k1");
                         parts = key == null ? List.of() : List.of(key);
                     }
-                    String high = rs.getString("cost_high");
-                    BigInteger cost = high == null ? BigInteger.ZERO : new java.math.BigDecimal(high).toBigIntegerExact()
-                            .multiply(BigInteger.valueOf(UsageSql.COST_SPLIT))
-                            .add(new java.math.BigDecimal(rs.getString("cost_low")).toBigIntegerExact());
-                    return new UsageRow(key, parts, rs.getLong("executions"), rs.getLong("failures"), rs.getLong("input_tokens"),
-                            rs.getLong("output_tokens"), rs.getLong("reasoning_tokens"), rs.getLong("cached_tokens"),
-                            rs.getLong("cache_write_tokens"),
-                            ModelPrice.fromPico(cost));
-                })));
-        if (rows.size() > maxRows) {
+                    BigInteger[] sums = new BigInteger[UsageSql.SUMMED.size()];
+                    for (int i = 0; i < sums.length; i++) {
+                        sums[i] = sum(rs, UsageSql.SUMMED.get(i));
+                    }
+                    return new Totals(key, parts, rs.getLong("executions"), rs.getLong("failures"), sums);
+                }));
+        if (totals.size() > maxRows) {
             throw new InvalidInputException("to", "the report by " + group + " from " + from + " to " + to + " has more than "
                     + maxRows + " rows; report a shorter period");
+        }
+        List<UsageRow> rows = new ArrayList<>(totals.size());
+        for (Totals t : totals) {
+            rows.add(t.row(group, from, to));
         }
         // Sorted here because the databases order NULLs and collate text differently; by the parts,
         // so a provider's models stay together whatever its name holds.
         rows.sort(Comparator.comparing((UsageRow r) -> r.parts().isEmpty()).thenComparing(UsageRow::parts, UsageReports::compareParts));
         return Collections.unmodifiableList(rows);
+    }
+
+    /**
+     * The last microsecond a report up to {@code to} covers: {@code to} is exclusive, except
+     * {@link Limits#MAX_INSTANT}, the latest bound accepted, which includes itself, so an
+     * execution created at it is in some report. Bounds finer than a microsecond round up, as the
+     * databases store whole microseconds.
+     */
+    static Instant lastIncluded(Instant to) {
+        return to.equals(Limits.MAX_INSTANT) ? to : Check.ceilMicros(to).minusNanos(1000);
+    }
+
+    /** The exact sum of {@code column}, taken in two parts ({@link UsageSql#COST_SPLIT}); zero when no row has one. */
+    private static BigInteger sum(java.sql.ResultSet rs, String column) throws java.sql.SQLException {
+        String high = rs.getString(column + "_high");
+        return high == null ? BigInteger.ZERO : new java.math.BigDecimal(high).toBigIntegerExact()
+                .multiply(BigInteger.valueOf(UsageSql.COST_SPLIT))
+                .add(new java.math.BigDecimal(rs.getString(column + "_low")).toBigIntegerExact());
+    }
+
+    /** A group's exact sums, in the order of {@link UsageSql#SUMMED}. */
+    private record Totals(String key, List<String> parts, long executions, long failures, BigInteger[] sums) {
+        private static final BigInteger MAX_LONG = BigInteger.valueOf(Long.MAX_VALUE);
+        private static final List<String> FIELDS = List.of("inputTokens", "outputTokens", "reasoningTokens", "cachedTokens", "cacheWriteTokens");
+
+        /** The row; a token sum past what a {@code long} holds is refused rather than reported wrong. */
+        UsageRow row(UsageGroup group, Instant from, Instant to) {
+            for (int i = 0; i < FIELDS.size(); i++) {
+                if (sums[i].compareTo(MAX_LONG) > 0) {
+                    throw new InvalidInputException("to", "the " + FIELDS.get(i) + " of group " + key + " in the report by " + group
+                            + " from " + from + " to " + to + " sum to " + sums[i] + ", more than the " + Long.MAX_VALUE
+                            + " a report row holds; report a shorter period");
+                }
+            }
+            return new UsageRow(key, parts, executions, failures, sums[0].longValue(), sums[1].longValue(), sums[2].longValue(),
+                    sums[3].longValue(), sums[4].longValue(), ModelPrice.fromPico(sums[5]));
+        }
     }
 
     private static int compareParts(List<String> a, List<String> b) {

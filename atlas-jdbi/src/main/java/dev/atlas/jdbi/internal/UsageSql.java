@@ -14,6 +14,9 @@ import java.util.Map;
 final class UsageSql {
     /** The cost is summed as {@code cost_pico / COST_SPLIT} and {@code cost_pico % COST_SPLIT}: total = high × split + low. */
     static final long COST_SPLIT = 1_000_000_000L;
+    /** The summed columns, each read as {@code <column>_high} and {@code <column>_low}: total = high × split + low. */
+    static final java.util.List<String> SUMMED = java.util.List.of("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens",
+            "cache_write_tokens", "cost_pico");
 
     private final Map<UsageGroup, Statement> tenant = new EnumMap<>(UsageGroup.class);
     private final Map<UsageGroup, Statement> all = new EnumMap<>(UsageGroup.class);
@@ -48,14 +51,18 @@ final class UsageSql {
         };
         String join = group == UsageGroup.OWNER
                 ? " LEFT JOIN <p>conversations c ON c.tenant_id = e.tenant_id AND c.id = e.conversation_id" : "";
-        return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures,"
-                + " COALESCE(SUM(e.input_tokens), 0) AS input_tokens, COALESCE(SUM(e.output_tokens), 0) AS output_tokens,"
-                + " COALESCE(SUM(e.reasoning_tokens), 0) AS reasoning_tokens, COALESCE(SUM(e.cached_tokens), 0) AS cached_tokens,"
-                + " COALESCE(SUM(e.cache_write_tokens), 0) AS cache_write_tokens,"
-                // SQLite's SUM fails on a total past 2^63 (a few costs of millions reach it), so the
-                // cost is summed in two parts that cannot, and joined exactly in Java (COST_SPLIT).
-                + " SUM(e.cost_pico / " + COST_SPLIT + ") AS cost_high, SUM(e.cost_pico % " + COST_SPLIT + ") AS cost_low"
-                + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at < :to"
+        StringBuilder sums = new StringBuilder();
+        // SQLite's SUM fails on a total past 2^63 (a few costs of millions reach it; token counts
+        // after millions of executions), so each sum is taken in two parts that cannot overflow,
+        // and joined exactly in Java (COST_SPLIT).
+        for (String column : SUMMED) {
+            sums.append(", SUM(e.").append(column).append(" / ").append(COST_SPLIT).append(") AS ").append(column).append("_high, SUM(e.")
+                    .append(column).append(" % ").append(COST_SPLIT).append(") AS ").append(column).append("_low");
+        }
+        return "SELECT " + keys + ", COUNT(*) AS executions, SUM(CASE WHEN e.status = 'failed' THEN 1 ELSE 0 END) AS failures"
+                + sums
+                // :last is the last microsecond included: the report's to is exclusive, but Limits.MAX_INSTANT includes itself.
+                + " FROM <p>executions e" + join + " WHERE " + tenantFilter + "e.created_at >= :from AND e.created_at <= :last"
                 + " GROUP BY " + (keys(group) == 1 ? "1" : "1, 2")
                 // One row more than allowed tells a report that is too large from one that fits.
                 + " LIMIT :limit";

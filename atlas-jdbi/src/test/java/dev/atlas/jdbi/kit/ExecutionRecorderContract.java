@@ -1640,6 +1640,120 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two steps of one handle finishing at the same moment never pass the token limit together: the one checked second is refused naming 'usage', nothing written, and complete() stores the first's tokens")
+    void concurrentStepsCannotPassTheTokenLimit() throws Exception {
+        long most = dev.atlas.Limits.MAX_TOKEN_COUNT * 3 / 5;
+        stepsFinishingTogether(Usage.of(most, 0), Usage.of(most, 0));
+        // A small step alone needs no check; finishing beside a large one it is checked all the same.
+        stepsFinishingTogether(Usage.of(dev.atlas.Limits.MAX_TOKEN_COUNT - 2, 0), Usage.of(5, 0));
+    }
+
+    /** Finishes a step with {@code first} and, while that finish is inside its write, another with {@code second}, which must be refused. */
+    private void stepsFinishingTogether(Usage firstUsage, Usage secondUsage) throws Exception {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle first = h.step();
+        StepHandle second = h.step();
+        Db db = ((JdbiAtlas) atlas).db();
+        java.util.concurrent.atomic.AtomicReference<Thread> firstThread = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean paused = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch summed = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch secondTried = new java.util.concurrent.CountDownLatch(1);
+        // The first step's finish stops right after it summed the finished steps, until the second's
+        // finish has returned or (when that waits for the first's transaction) for two seconds.
+        db.statementListener((name, jdbc) -> {
+            if (Thread.currentThread() == firstThread.get() && name.equals("executions.stepUsage") && paused.compareAndSet(false, true)) {
+                summed.countDown();
+                try {
+                    secondTried.await(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        try {
+            CompletableFuture<Throwable> a = CompletableFuture.supplyAsync(() -> {
+                firstThread.set(Thread.currentThread());
+                try {
+                    first.finish("a", null, FinishReason.STOP, firstUsage);
+                    return null;
+                } catch (RuntimeException e) {
+                    return e;
+                }
+            });
+            summed.await();
+            Throwable b;
+            try {
+                second.finish("b", null, FinishReason.STOP, secondUsage);
+                b = null;
+            } catch (RuntimeException e) {
+                b = e;
+            } finally {
+                secondTried.countDown();
+            }
+            assertThat(a.get()).isNull();
+            assertThat(b).isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("usage"));
+        } finally {
+            db.statementListener(null);
+        }
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+        assertThat(t.steps().get(1).usage()).isEqualTo(Usage.NONE);
+        assertThat(h.complete().usage()).isEqualTo(firstUsage);
+    }
+
+    @Test
+    @DisplayName("a provider call id repeated in one step (or outside steps) is kept as sent: two calls with their own ids and indexes, each result on its own handle whatever order they end in")
+    void repeatedProviderCallIdsAreKeptAsSent() {
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle first = step.toolCall("call_1", "lookup", "{\"n\":1}");
+        StepHandle.ToolCallHandle second = step.toolCall("call_1", "lookup", "{\"n\":2}");
+        StepHandle.ToolCallHandle outA = h.toolCall(NewToolCall.of("v", "hangup", "{}"));
+        StepHandle.ToolCallHandle outB = h.toolCall(NewToolCall.of("v", "hangup", "{}"));
+        second.complete("two");
+        outB.complete("b");
+        first.fail("timeout");
+        outA.complete("a");
+        step.finish(null, FinishReason.TOOL_CALLS);
+        h.complete();
+        ExecutionTree t = recorder.tree(h.id()).orElseThrow();
+        assertThat(t.steps().get(0).toolCalls()).extracting(ToolCall::id, ToolCall::providerCallId, ToolCall::index, ToolCall::arguments,
+                        ToolCall::status, ToolCall::result, ToolCall::error)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(first.id(), "call_1", 0, "{\"n\":1}", ExecutionStatus.FAILED, null, "timeout"),
+                        org.assertj.core.groups.Tuple.tuple(second.id(), "call_1", 1, "{\"n\":2}", ExecutionStatus.COMPLETED, "two", null));
+        assertThat(t.outsideSteps()).extracting(ToolCall::id, ToolCall::index, ToolCall::result)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(outA.id(), 0, "a"), org.assertj.core.groups.Tuple.tuple(outB.id(), 1, "b"));
+    }
+
+    @Test
+    @DisplayName("historyWithTools leaves out a round whose calls repeat a provider call id (a provider refuses it replayed; which result answers which call is unknown): it stays in the tree; rounds with distinct or no ids are attached")
+    void historyWithToolsLeavesOutRepeatedProviderCallIds() {
+        Conversation c = convo();
+        acme.conversations().append(c.id(), NewMessage.user("where are orders 7 and 8?"));
+        ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(c.id()));
+        StepHandle repeated = exec.step();
+        repeated.toolCall("call_1", "lookup", "{\"order\":7}").complete("shipped");
+        repeated.toolCall("call_1", "lookup", "{\"order\":8}").complete("pending");
+        repeated.finish("", FinishReason.TOOL_CALLS);
+        StepHandle unnamed = exec.step();
+        unnamed.toolCall(null, "lookup", "{\"order\":7}").complete("shipped");
+        unnamed.toolCall(null, "lookup", "{\"order\":8}").complete("pending");
+        unnamed.finish("", FinishReason.TOOL_CALLS);
+        StepHandle distinct = exec.step();
+        distinct.toolCall("call_2", "lookup", "{\"order\":7}").complete("shipped");
+        distinct.toolCall("call_3", "lookup", "{\"order\":8}").complete("pending");
+        distinct.finish("", FinishReason.TOOL_CALLS);
+        StepHandle last = exec.step();
+        last.finish("7 shipped, 8 pending", FinishReason.STOP);
+        exec.reply(last, "7 shipped, 8 pending");
+        exec.complete();
+        List<MessageWithTools> history = recorder.historyWithTools(c.id(), 10);
+        assertThat(history).hasSize(2);
+        assertThat(history.get(1).toolSteps()).extracting(ExecutionStep::id).containsExactly(unnamed.id(), distinct.id());
+        assertThat(recorder.tree(exec.id()).orElseThrow().steps().get(0).toolCalls()).hasSize(2);
+    }
+
+    @Test
     @DisplayName("tool call arguments PostgreSQL's jsonb cannot hold (an escaped lone surrogate, a number past numeric's range) are refused naming arguments on both databases, nothing written; the extremes it holds are kept byte-exact")
     void argumentsJsonbCannotHoldAreRefused() {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));

@@ -706,4 +706,69 @@ public abstract class PriceAndUsageContract extends AtlasContract {
             assertThat(days).extracting(UsageRow::executions).containsExactly(1L, 1L);
         }
     }
+    @Test
+    @DisplayName("an execution created at exactly Limits.MAX_INSTANT, the latest accepted bound, is in the report and the listing up to it: that one bound is inclusive, every earlier to stays exclusive")
+    void executionAtMaxInstantIsReported() {
+        standardPrices();
+        Instant last = dev.atlas.Limits.MAX_INSTANT;
+        clock.set(last.minusNanos(2000));
+        run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 0), false);
+        clock.set(last);
+        Execution atEnd = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1_000_000, 0), false);
+        assertThat(atEnd.createdAt()).isEqualTo(last);
+        Instant dayBefore = last.minus(Duration.ofDays(1));
+        List<UsageRow> rows = acme.executions().usageReport(UsageGroup.DAY, dayBefore, last);
+        assertThat(rows).singleElement().satisfies(r -> row(r, "9999-12-31", 2, 0, 1_000_001, 0, "2.5000025"));
+        assertThat(atlas.usageReport(UsageGroup.TENANT, dayBefore, last)).singleElement()
+                .satisfies(r -> assertThat(r.executions()).isEqualTo(2));
+        // One microsecond earlier is an ordinary exclusive bound: it leaves out only the last one.
+        assertThat(acme.executions().usageReport(UsageGroup.TENANT, dayBefore, last.minusNanos(1000))).singleElement()
+                .satisfies(r -> assertThat(r.executions()).isEqualTo(1));
+        assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all().between(dayBefore, last)).items())
+                .extracting(Execution::id).startsWith(atEnd.id()).hasSize(2);
+        assertThat(acme.executions().list(dev.atlas.execution.ExecutionQuery.all().between(dayBefore, last.minusNanos(1000))).items())
+                .hasSize(1);
+    }
+
+    @Test
+    @DisplayName("report token sums are exact up to 2^63-1 per group; a group whose sum passes it (9.2 million executions of 10^12 tokens) fails naming 'to' and the token field instead of a wrong or unnamed error")
+    void reportTokenSumsPastLong() {
+        clock.set(Instant.parse("2026-03-01T10:00:00Z"));
+        Execution a = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 1).cached(1).cacheWrite(1), false);
+        Execution b = run(acme, ExecutionSpec.text("openai", "gpt-4o"), Usage.of(1, 1).cached(1).cacheWrite(1), false);
+        Instant from = Instant.parse("2026-03-01T00:00:00Z");
+        Instant to = Instant.parse("2026-03-02T00:00:00Z");
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        // Stands for millions of executions of 10^12 tokens: two rows whose counts add up past what one execution holds.
+        java.util.function.BiConsumer<String, long[]> tamper = (column, values) -> db.write(h -> {
+            dev.atlas.jdbi.kit.AdHoc.on(db, h, "UPDATE <p>executions SET " + column + " = :v WHERE tenant_id = 'acme' AND id = :id")
+                    .bind("v", values[0]).bind("id", a.id()).update();
+            return dev.atlas.jdbi.kit.AdHoc.on(db, h, "UPDATE <p>executions SET " + column + " = :v WHERE tenant_id = 'acme' AND id = :id")
+                    .bind("v", values[1]).bind("id", b.id()).update();
+        });
+        tamper.accept("input_tokens", new long[] {Long.MAX_VALUE - 7, 7});
+        tamper.accept("reasoning_tokens", new long[] {Long.MAX_VALUE / 2, Long.MAX_VALUE / 2 + 1});
+        for (UsageGroup g : List.of(UsageGroup.MODEL, UsageGroup.DAY, UsageGroup.TENANT)) {
+            UsageRow r = acme.executions().usageReport(g, from, to).get(0);
+            assertThat(r.inputTokens()).as(g.toString()).isEqualTo(Long.MAX_VALUE);
+            assertThat(r.reasoningTokens()).as(g.toString()).isEqualTo(Long.MAX_VALUE);
+            assertThat(r.outputTokens()).as(g.toString()).isEqualTo(2);
+        }
+        assertThat(atlas.usageReport(UsageGroup.TENANT, from, to).get(0).inputTokens()).isEqualTo(Long.MAX_VALUE);
+        for (String[] field : new String[][] {{"input_tokens", "inputTokens"}, {"output_tokens", "outputTokens"},
+                {"reasoning_tokens", "reasoningTokens"}, {"cached_tokens", "cachedTokens"}, {"cache_write_tokens", "cacheWriteTokens"}}) {
+            tamper.accept(field[0], new long[] {Long.MAX_VALUE - 7, 8});
+            for (UsageGroup g : List.of(UsageGroup.MODEL, UsageGroup.DAY)) {
+                assertThatThrownBy(() -> acme.executions().usageReport(g, from, to)).as(field[1] + " by " + g)
+                        .isInstanceOfSatisfying(InvalidInputException.class, e -> {
+                            assertThat(e.field()).isEqualTo("to");
+                            assertThat(e.getMessage()).contains(field[1]).contains("9223372036854775808");
+                        });
+            }
+            assertThatThrownBy(() -> atlas.usageReport(UsageGroup.TENANT, from, to))
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("to"));
+            tamper.accept(field[0], new long[] {1, 1});
+        }
+        assertThat(acme.executions().usageReport(UsageGroup.MODEL, from, to).get(0).inputTokens()).isEqualTo(2);
+    }
 }
