@@ -17,6 +17,7 @@ final class SettingsSql {
     final Statement bySlug;
     final Statement delete;
     final Statement rename;
+    final Statement renameFrom;
     final VersionedDocuments.Statements revisions;
     private final Catalogue c;
 
@@ -29,6 +30,8 @@ final class SettingsSql {
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
         rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND slug = :readSlug AND name = :readName");
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");

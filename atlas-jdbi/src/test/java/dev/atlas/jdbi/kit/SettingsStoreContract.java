@@ -317,7 +317,7 @@ public abstract class SettingsStoreContract extends AtlasContract {
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "Bad Slug", "x"), "slug");
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", " "), "name");
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", "x".repeat(100_000)), "name");
-        AssistantStoreContract.assertField(() -> store.rename(null, "ok", "x"), "settingsId");
+        AssistantStoreContract.assertField(() -> store.rename((UUID) null, "ok", "x"), "settingsId");
         Settings foreign = other.create("foreign", "Foreign", null);
         assertThatThrownBy(() -> store.rename(foreign.id(), "stolen", "x")).isExactlyInstanceOf(NotFoundException.class)
                 .hasMessageNotContaining("globex");
@@ -325,6 +325,61 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThatThrownBy(() -> store.rename(UUID.randomUUID(), "stolen", "x")).isInstanceOf(NotFoundException.class);
         store.delete(taken.id());
         assertThatThrownBy(() -> store.rename(taken.id(), "revived", "x")).isInstanceOf(NotFoundException.class);
+        assertThat(store.getBySlug("revived")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("rename from a read document applies only while it still has the slug and name read: a stale one is a ConflictException"
+            + " naming expected and writes nothing; a publish in between does not conflict; of two editors renaming from one read"
+            + " (two Atlas instances) exactly one wins; another tenant's or a deleted document is NotFoundException")
+    void renameExpectingWhatWasRead() throws Exception {
+        Settings read = store.create("plain-chat", "Plain chat", ALICE);
+        store.publish(read.id(), Map.of("model", "a"), "v1", ALICE);
+        Settings renamed = store.rename(read, "plain-chat", "Chat");
+        assertThat(renamed).returns("Chat", Settings::name).returns(1, Settings::currentRevisionNumber);
+        assertThatThrownBy(() -> store.rename(read, "chat-defaults", "Plain chat"))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expected"))
+                .hasMessageContaining(read.id().toString());
+        assertThat(store.get(read.id())).contains(renamed);
+        assertThat(store.getBySlug("chat-defaults")).isEmpty();
+        store.publish(read.id(), Map.of("model", "b"), "v2", ALICE);
+        assertThat(store.rename(renamed, "chat-defaults", "Chat").slug()).isEqualTo("chat-defaults");
+        AssistantStoreContract.assertField(() -> store.rename((Settings) null, "ok", "x"), "expected");
+        AssistantStoreContract.assertField(() -> store.rename(renamed, "Bad Slug", "x"), "slug");
+
+        SettingsStore second = reopen(b -> b).tenant("acme").settings();
+        for (int round = 0; round < 4; round++) {
+            Settings doc = store.create("doc-" + round, "Doc", null);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            try {
+                List<Future<String>> editors = new ArrayList<>();
+                for (SettingsStore s : List.of(store, second)) {
+                    editors.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            return s.rename(doc, doc.slug(), s == store ? "First" : "Second").name();
+                        } catch (ConflictException e) {
+                            return "conflict " + e.field();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = List.of(editors.get(0).get(30, TimeUnit.SECONDS), editors.get(1).get(30, TimeUnit.SECONDS));
+                assertThat(outcomes).contains("conflict expected").containsAnyOf("First", "Second");
+                assertThat(store.require(doc.id()).name()).isEqualTo(outcomes.get(0).startsWith("conflict") ? "Second" : "First");
+            } finally {
+                pool.shutdown();
+            }
+        }
+
+        Settings foreign = other.create("foreign", "Foreign", null);
+        assertThatThrownBy(() -> store.rename(foreign, "stolen", "x")).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessageNotContaining("globex");
+        assertThat(other.get(foreign.id())).contains(foreign);
+        Settings gone = store.create("gone", "Gone", null);
+        store.delete(gone.id());
+        assertThatThrownBy(() -> store.rename(gone, "revived", "Gone")).isInstanceOf(NotFoundException.class);
         assertThat(store.getBySlug("revived")).isEmpty();
     }
 
