@@ -12,6 +12,9 @@ final class SettingsSql {
             + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
             + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
 
+    /** An instance whose clock lags the last writer's must not move updated_at back (before created_at, even). */
+    static final String LATER = "CASE WHEN :now > updated_at THEN :now ELSE updated_at END";
+
     final Statement insert;
     final Statement byId;
     final Statement bySlug;
@@ -28,9 +31,9 @@ final class SettingsSql {
                 + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("settings.byId", S + " AND s.id = :id");
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
-        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
+        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
+        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND slug = :readSlug AND name = :readName");
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");

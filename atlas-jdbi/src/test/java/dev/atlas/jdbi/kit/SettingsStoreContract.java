@@ -384,6 +384,22 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a rename or publish from an instance whose clock runs an hour behind is applied and never moves updatedAt back (before"
+            + " createdAt, even)")
+    void laggingClockNeverMovesUpdatedAtBack() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        java.time.Instant created = s.createdAt();
+        SettingsStore lagging = reopen(b -> b.clock(new MutableClock(created.minus(java.time.Duration.ofHours(1))))).tenant("acme").settings();
+        Settings renamed = lagging.rename(s.id(), "chat", "Chat");
+        assertThat(renamed).returns("chat", Settings::slug).returns(created, Settings::createdAt).returns(created, Settings::updatedAt);
+        lagging.publish(s.id(), Map.of("model", "a"), null, null);
+        assertThat(store.require(s.id())).returns(1, Settings::currentRevisionNumber).returns(created, Settings::updatedAt);
+        clock.advanceMicros(7);
+        assertThat(store.rename(s.id(), "chat", "Chat 2").updatedAt()).isEqualTo(created.plusNanos(7_000));
+        assertThat(lagging.rename(s.id(), "chat", "Chat 3").updatedAt()).isEqualTo(created.plusNanos(7_000));
+    }
+
+    @Test
     @DisplayName("two documents renamed to one slug at once from two Atlas instances: exactly one gets it, the other is a ConflictException naming slug")
     void concurrentRenamesToOneSlug() throws Exception {
         SettingsStore second = reopen(b -> b).tenant("acme").settings();
