@@ -12,7 +12,10 @@ final class SettingsSql {
             + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
             + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
 
-    /** An instance whose clock lags the last writer's must not move updated_at back (before created_at, even). */
+    /**
+     * The {@code updated_at} of an update: an instance whose clock lags the last writer's must not move it back (before
+     * created_at, even). Also used by {@link VoiceCallSql} and {@link VersionedDocuments}.
+     */
     static final String LATER = "CASE WHEN :now > updated_at THEN :now ELSE updated_at END";
 
     final Statement insert;
