@@ -400,6 +400,38 @@ public abstract class SettingsStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("settings values of every JSON kind (numbers as doubles and exact integers, -0.0 as 0.0, nulls, empty and nested containers,"
+            + " JSON-looking and line-separator text) read back equal to what publish returned, also through rollback and diff")
+    void jsonEdgeValuesReadBackEqual() {
+        Map<String, Object> given = new java.util.LinkedHashMap<>();
+        Map<String, Object> expected = new java.util.LinkedHashMap<>();
+        Object[][] pairs = {
+                {"tenth", 0.1, 0.1}, {"negativeZero", -0.0, 0.0}, {"decimal", new java.math.BigDecimal("0.10"), 0.1},
+                {"exponent", new java.math.BigDecimal("1E+5"), 100000.0}, {"max", Double.MAX_VALUE, Double.MAX_VALUE},
+                {"int", 42, 42}, {"long", Long.MAX_VALUE, Long.MAX_VALUE},
+                {"big", new java.math.BigInteger("123456789012345678901234567890"), new java.math.BigInteger("123456789012345678901234567890")},
+                {"text", "{\"a\":1}\u2028\u2029\r\n\t\\", "{\"a\":1}\u2028\u2029\r\n\t\\"}, {"empty", "", ""},
+                {"emptyMap", Map.of(), Map.of()}, {"emptyList", List.of(), List.of()}, {"bool", false, false}};
+        for (Object[] p : pairs) {
+            given.put((String) p[0], p[1]);
+            expected.put((String) p[0], p[2]);
+        }
+        given.put("null", null);
+        expected.put("null", null);
+        given.put("list", java.util.Arrays.asList(1, null, List.of(Map.of("x", -0.0))));
+        expected.put("list", java.util.Arrays.asList(1, null, List.of(Map.of("x", 0.0))));
+        given.put("", "empty key");
+        expected.put("", "empty key");
+        Settings s = store.create("json", "JSON", null);
+        SettingsRevision published = store.publish(s.id(), given, null, null);
+        assertThat(published.values()).isEqualTo(expected);
+        assertThat(store.currentRevision(s.id())).contains(published);
+        store.publish(s.id(), Map.of(), null, null);
+        assertThat(store.rollback(s.id(), 1, null).values()).isEqualTo(expected);
+        assertThat(store.diff(s.id(), 1, 3).isEmpty()).isTrue();
+    }
+
+    @Test
     @DisplayName("two documents renamed to one slug at once from two Atlas instances: exactly one gets it, the other is a ConflictException naming slug")
     void concurrentRenamesToOneSlug() throws Exception {
         SettingsStore second = reopen(b -> b).tenant("acme").settings();
