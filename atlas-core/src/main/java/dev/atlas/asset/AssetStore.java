@@ -19,6 +19,8 @@ import org.jspecify.annotations.Nullable;
  * row and removes the intent in one transaction; if the row cannot be written the blob is
  * deleted. A blob left behind by a crash in between still has its intent, and
  * {@link #cleanupOrphanBlobs(Duration)} removes it; a blob without an intent is never removed.
+ * A create whose {@link NewAsset#clientKey(String) client key} a live asset already holds writes
+ * neither intent nor blob: it reads the content only to compare it with that asset's.
  *
  * <p>An asset row imported by {@link dev.atlas.portability.Portability#importFrom} keeps its blob
  * key, so rows of several tenants (or, imported before keys were exclusive, of one) may name one

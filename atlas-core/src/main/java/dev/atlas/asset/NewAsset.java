@@ -278,7 +278,9 @@ public final class NewAsset {
      * tenant has a live asset created with the key, {@link AssetStore#create} with the same key and
      * the same bytes returns that asset as first stored (the other fields of this value are not
      * compared) and stores nothing; other bytes are a {@link dev.atlas.ConflictException} naming
-     * {@code clientKey}. Deleting the asset frees the key. Keys are per tenant and compared exactly
+     * {@code clientKey}. Such a retry reads the content only to compare its size and SHA-256 and
+     * writes no byte to the blob store (concurrent first creates with one key may each write theirs;
+     * all but the kept one are deleted). Deleting the asset frees the key. Keys are per tenant and compared exactly
      * ({@code "A"} and {@code "a"} are two keys).
      *
      * @param clientKey 1 to {@link Limits#MAX_KEY_LENGTH} characters, not blank; or {@code null} for none

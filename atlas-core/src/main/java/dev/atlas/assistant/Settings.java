@@ -145,7 +145,8 @@ public final class Settings {
     }
 
     /**
-     * The updated at.
+     * When it was last created, renamed or published to, by Atlas's clock; never moved back by an
+     * instance whose clock runs behind the last writer's (that write keeps the later time).
      *
      * @return the updated at
      */

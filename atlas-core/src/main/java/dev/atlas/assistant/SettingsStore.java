@@ -95,6 +95,23 @@ public interface SettingsStore {
     Settings rename(UUID settingsId, String slug, String name);
 
     /**
+     * {@link #rename(UUID, String, String)} only while the document still has the slug and name of
+     * {@code expected} (a document the caller read): optimistic concurrency for an editor that must
+     * not silently undo a rename someone else made meanwhile. Only the slug and name, which are all a
+     * rename changes, are compared, so a publish since the read does not conflict. Of concurrent guarded
+     * renames from one read, from any number of Atlas instances, one wins.
+     *
+     * @param expected the live document as the caller read it
+     * @param slug  the new slug, as for {@link #rename(UUID, String, String)}
+     * @param name  the new display name, as for {@link #rename(UUID, String, String)}
+     * @return the document as renamed
+     * @throws ConflictException (field {@code expected}) when the document has another slug or name now;
+     *         (field {@code slug}) when another live document has the slug; nothing is written
+     * @throws NotFoundException when there is no live document with its id in this tenant
+     */
+    Settings rename(Settings expected, String slug, String name);
+
+    /**
      * Soft-deletes it; its slug becomes free, its history stays readable by {@link #getRevision(UUID, int)}
      * and {@link #revisions}.
      *

@@ -249,7 +249,8 @@ public final class VoiceCall {
     }
 
     /**
-     * When it was last changed.
+     * When it was last changed, by Atlas's clock; never moved back by an instance whose clock runs
+     * behind the last writer's (that write keeps the later time).
      *
      * @return when it was last changed, or {@code null}
      */

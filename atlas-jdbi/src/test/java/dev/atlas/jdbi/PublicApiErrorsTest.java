@@ -225,6 +225,8 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(dev.atlas.assistant.AssistantQuery.class, dev.atlas.assistant.AssistantQuery::all);
         samples.put(AssistantSpec.class, () -> AssistantSpec.of("helper", "Helper"));
         samples.put(NewRevision.class, () -> NewRevision.of("You help.", Map.of()));
+        samples.put(dev.atlas.assistant.Settings.class, () -> new dev.atlas.assistant.Settings(UUID.randomUUID(), "acme", "chat", "Chat", null,
+                null, 0, 0, Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:00:00Z")));
         samples.put(NewTask.class, () -> NewTask.of("mail", Map.of()));
         samples.put(dev.atlas.task.NewSchedule.class, () -> dev.atlas.task.NewSchedule.every("hourly", java.time.Duration.ofHours(1),
                 NewTask.of("mail", Map.of())));

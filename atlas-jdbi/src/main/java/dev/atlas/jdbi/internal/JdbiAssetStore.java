@@ -123,11 +123,19 @@ public final class JdbiAssetStore implements AssetStore {
         String key = keyPrefix() + "/" + id;
         // The intent commits before any byte is written, so whatever happens next (a crash, a
         // failed row) leaves a blob that cleanupOrphanBlobs can prove is this store's orphan.
-        db.write(h -> {
+        // A client key an asset already holds (a retry) needs no intent: its bytes are only compared.
+        Optional<Asset> heldBefore = db.write(h -> {
             checkReferences(h, na);
-            sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
-            return null;
+            Optional<Asset> held = na.clientKey() == null ? Optional.empty()
+                    : sql.on(h, q.byClientKey).bind("clientKey", na.clientKey()).optional(assets);
+            if (held.isEmpty()) {
+                sql.on(h, q.intent).bind("key", key).bind("now", db.now()).update();
+            }
+            return held;
         });
+        if (heldBefore.isPresent()) {
+            return compareHeld(na, heldBefore.get(), content);
+        }
         StoredBlob blob;
         String misreport;
         WatchedStream watched = new WatchedStream(content);
@@ -193,6 +201,29 @@ public final class JdbiAssetStore implements AssetStore {
             abandon(key, e);
             throw e;
         }
+    }
+
+    /**
+     * A create whose client key {@code held} already has: reads {@code content} to its end for its size
+     * and SHA-256 only, writing nothing, and returns {@code held} when they match (else as {@link #heldClientKey}).
+     */
+    private Asset compareHeld(NewAsset na, Asset held, InputStream content) {
+        MessageDigest sha = sha256();
+        WatchedStream watched = new WatchedStream(content);
+        long size;
+        try {
+            size = new DigestInputStream(watched, sha).transferTo(OutputStream.nullOutputStream());
+        } catch (IOException | RuntimeException e) {
+            Exception own = watched.failure == null ? e : watched.failure;
+            throw new StorageException("reading the asset's content stream failed: "
+                    + (own.getMessage() == null ? own.toString() : own.getMessage()), null, false, own);
+        }
+        String hex = HexFormat.of().formatHex(sha.digest());
+        if (held.sizeBytes() != size || !held.sha256().equals(hex)) {
+            throw new dev.atlas.ConflictException("clientKey", "'" + na.clientKey() + "' already names asset " + held.id()
+                    + ", which holds other bytes; use a new key for new content");
+        }
+        return held;
     }
 
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");

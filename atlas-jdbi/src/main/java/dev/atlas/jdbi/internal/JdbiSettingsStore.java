@@ -106,16 +106,39 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public Settings rename(UUID settingsId, String slug, String name) {
         Check.notNull("settingsId", settingsId);
+        return renameFrom(settingsId, null, slug, name);
+    }
+
+    @Override
+    public Settings rename(Settings expected, String slug, String name) {
+        Check.notNull("expected", expected);
+        return renameFrom(expected.id(), expected, slug, name);
+    }
+
+    /** Renames, only while the slug and name are {@code expected}'s when it is given. */
+    private Settings renameFrom(UUID settingsId, Settings expected, String slug, String name) {
         AssistantSpec.checkSlug(slug);
         Check.required("name", name, Limits.MAX_TITLE_LENGTH);
         return db.write(h -> {
-            int n = revisions.withFreeSlug(h, slug, settingsId, () -> sql.on(h, q.rename).bind("id", settingsId).bind("slug", slug)
-                    .bind("name", name).bind("now", db.now()).update());
+            if (expected != null && find(h, settingsId).filter(s -> s.slug().equals(expected.slug()) && s.name().equals(expected.name()))
+                    .isEmpty()) {
+                throw stale(h, settingsId);
+            }
+            int n = revisions.withFreeSlug(h, slug, settingsId, () -> (expected == null ? sql.on(h, q.rename)
+                    : sql.on(h, q.renameFrom).bind("readSlug", expected.slug()).bind("readName", expected.name()))
+                    .bind("id", settingsId).bind("slug", slug).bind("name", name).bind("now", db.now()).update());
             if (n == 0) {
-                throw new NotFoundException("settings", settingsId);
+                throw expected == null ? new NotFoundException("settings", settingsId) : stale(h, settingsId);
             }
             return find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
         });
+    }
+
+    /** A guarded rename that found the document renamed since it was read, or gone (NotFoundException). */
+    private RuntimeException stale(Handle h, UUID settingsId) {
+        Settings now = find(h, settingsId).orElseThrow(() -> new NotFoundException("settings", settingsId));
+        return new dev.atlas.ConflictException("expected", "settings " + settingsId + " was renamed since it was read (it is '"
+                + now.slug() + "' now); read it again");
     }
 
     @Override

@@ -12,11 +12,18 @@ final class SettingsSql {
             + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
             + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
 
+    /**
+     * The {@code updated_at} of an update: an instance whose clock lags the last writer's must not move it back (before
+     * created_at, even). Also used by {@link VoiceCallSql} and {@link VersionedDocuments}.
+     */
+    static final String LATER = "CASE WHEN :now > updated_at THEN :now ELSE updated_at END";
+
     final Statement insert;
     final Statement byId;
     final Statement bySlug;
     final Statement delete;
     final Statement rename;
+    final Statement renameFrom;
     final VersionedDocuments.Statements revisions;
     private final Catalogue c;
 
@@ -27,8 +34,10 @@ final class SettingsSql {
                 + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("settings.byId", S + " AND s.id = :id");
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
-        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = :now"
+        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND slug = :readSlug AND name = :readName");
         delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");

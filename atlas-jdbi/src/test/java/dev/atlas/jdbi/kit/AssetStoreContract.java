@@ -224,6 +224,41 @@ public abstract class AssetStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a create with a clientKey an asset holds writes no bytes: a retry returns the first asset, other bytes are a"
+            + " ConflictException naming clientKey, even while the blob store refuses writes; a stream failing meanwhile is a"
+            + " StorageException caused by its own exception; no intent is recorded")
+    void retriedClientKeyWritesNoBytes() throws Exception {
+        byte[] bytes = "report".getBytes(StandardCharsets.UTF_8);
+        Asset first = assets.create(png().clientKey("upload-1"), bytes);
+        List<BlobInfo> blobsBefore = allBlobs();
+        int puts = blobs.puts;
+        blobs.failPut = true;
+        assertThat(assets.create(png().clientKey("upload-1"), bytes)).isEqualTo(first);
+        assertThatThrownBy(() -> assets.create(png().clientKey("upload-1"), "other".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"));
+        IOException cut = new IOException("connection reset");
+        InputStream failing = new InputStream() {
+            private int left = 3;
+
+            @Override
+            public int read() throws IOException {
+                if (left <= 0) {
+                    throw cut;
+                }
+                left--;
+                return 'r';
+            }
+        };
+        assertThatThrownBy(() -> assets.create(png().clientKey("upload-1"), failing))
+                .isInstanceOf(StorageException.class).hasCauseReference(cut);
+        assertThat(blobs.puts).isEqualTo(puts);
+        assertThat(rows("blob_intents")).isZero();
+        assertThat(allBlobs()).isEqualTo(blobsBefore);
+        blobs.failPut = false;
+        assertThat(assets.create(png().clientKey("upload-2"), bytes).id()).isNotEqualTo(first.id());
+    }
+
+    @Test
     @DisplayName("register honours a clientKey as create does: the same key and bytes return the first asset and take no new key, other"
             + " bytes are a ConflictException naming clientKey; the registered file stays the application's")
     void registerWithAClientKey() throws Exception {

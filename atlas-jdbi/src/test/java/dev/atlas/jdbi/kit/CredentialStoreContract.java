@@ -268,6 +268,28 @@ public abstract class CredentialStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("after reEncrypt stopped at a row that fails to decrypt, storing that row again (as documented) lets the next reEncrypt"
+            + " move every other row; the re-stored one is already on the primary")
+    void reEncryptAfterRestoringTheBadRow() throws SQLException {
+        store.upsert(ALICE, "anthropic", "a-secret");
+        store.upsert(ALICE, "openai", PLAINTEXT);
+        store.upsert(ALICE, "zeta", "z-secret");
+        byte[][] row = raw("acme", ALICE, "anthropic");
+        row[1][0] ^= 0x01;
+        write("acme", ALICE, "anthropic", row[0], row[1]);
+        dev.atlas.credential.CredentialStore rotated = reopen(b -> b.credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)))
+                .tenant("acme").credentials();
+        CredentialDecryptionException stopped = org.assertj.core.api.Assertions.catchThrowableOfType(rotated::reEncrypt, CredentialDecryptionException.class);
+        assertThat(stopped.getMessage()).contains("anthropic").contains(ALICE.id()).doesNotContain("a-secret");
+        rotated.upsert(ALICE, "anthropic", "a-secret again");
+        assertThat(rotated.reEncrypt()).isEqualTo(2);
+        assertThat(rotated.list(ALICE)).extracting(CredentialInfo::keyId).containsExactly("k2", "k2", "k2");
+        assertThat(rotated.require(ALICE, "openai").reveal()).isEqualTo(PLAINTEXT);
+        assertThat(rotated.require(ALICE, "anthropic").reveal()).isEqualTo("a-secret again");
+        assertThat(rotated.reEncrypt()).isZero();
+    }
+
+    @Test
     @DisplayName("the wrong key under a known id fails with CredentialDecryptionException")
     void wrongKey() {
         store.upsert(ALICE, "openai", PLAINTEXT);

@@ -317,7 +317,7 @@ public abstract class SettingsStoreContract extends AtlasContract {
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "Bad Slug", "x"), "slug");
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", " "), "name");
         AssistantStoreContract.assertField(() -> store.rename(s.id(), "ok", "x".repeat(100_000)), "name");
-        AssistantStoreContract.assertField(() -> store.rename(null, "ok", "x"), "settingsId");
+        AssistantStoreContract.assertField(() -> store.rename((UUID) null, "ok", "x"), "settingsId");
         Settings foreign = other.create("foreign", "Foreign", null);
         assertThatThrownBy(() -> store.rename(foreign.id(), "stolen", "x")).isExactlyInstanceOf(NotFoundException.class)
                 .hasMessageNotContaining("globex");
@@ -326,6 +326,109 @@ public abstract class SettingsStoreContract extends AtlasContract {
         store.delete(taken.id());
         assertThatThrownBy(() -> store.rename(taken.id(), "revived", "x")).isInstanceOf(NotFoundException.class);
         assertThat(store.getBySlug("revived")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("rename from a read document applies only while it still has the slug and name read: a stale one is a ConflictException"
+            + " naming expected and writes nothing; a publish in between does not conflict; of two editors renaming from one read"
+            + " (two Atlas instances) exactly one wins; another tenant's or a deleted document is NotFoundException")
+    void renameExpectingWhatWasRead() throws Exception {
+        Settings read = store.create("plain-chat", "Plain chat", ALICE);
+        store.publish(read.id(), Map.of("model", "a"), "v1", ALICE);
+        Settings renamed = store.rename(read, "plain-chat", "Chat");
+        assertThat(renamed).returns("Chat", Settings::name).returns(1, Settings::currentRevisionNumber);
+        assertThatThrownBy(() -> store.rename(read, "chat-defaults", "Plain chat"))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expected"))
+                .hasMessageContaining(read.id().toString());
+        assertThat(store.get(read.id())).contains(renamed);
+        assertThat(store.getBySlug("chat-defaults")).isEmpty();
+        store.publish(read.id(), Map.of("model", "b"), "v2", ALICE);
+        assertThat(store.rename(renamed, "chat-defaults", "Chat").slug()).isEqualTo("chat-defaults");
+        AssistantStoreContract.assertField(() -> store.rename((Settings) null, "ok", "x"), "expected");
+        AssistantStoreContract.assertField(() -> store.rename(renamed, "Bad Slug", "x"), "slug");
+
+        SettingsStore second = reopen(b -> b).tenant("acme").settings();
+        for (int round = 0; round < 4; round++) {
+            Settings doc = store.create("doc-" + round, "Doc", null);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            try {
+                List<Future<String>> editors = new ArrayList<>();
+                for (SettingsStore s : List.of(store, second)) {
+                    editors.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            return s.rename(doc, doc.slug(), s == store ? "First" : "Second").name();
+                        } catch (ConflictException e) {
+                            return "conflict " + e.field();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = List.of(editors.get(0).get(30, TimeUnit.SECONDS), editors.get(1).get(30, TimeUnit.SECONDS));
+                assertThat(outcomes).contains("conflict expected").containsAnyOf("First", "Second");
+                assertThat(store.require(doc.id()).name()).isEqualTo(outcomes.get(0).startsWith("conflict") ? "Second" : "First");
+            } finally {
+                pool.shutdown();
+            }
+        }
+
+        Settings foreign = other.create("foreign", "Foreign", null);
+        assertThatThrownBy(() -> store.rename(foreign, "stolen", "x")).isExactlyInstanceOf(NotFoundException.class)
+                .hasMessageNotContaining("globex");
+        assertThat(other.get(foreign.id())).contains(foreign);
+        Settings gone = store.create("gone", "Gone", null);
+        store.delete(gone.id());
+        assertThatThrownBy(() -> store.rename(gone, "revived", "Gone")).isInstanceOf(NotFoundException.class);
+        assertThat(store.getBySlug("revived")).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a rename or publish from an instance whose clock runs an hour behind is applied and never moves updatedAt back (before"
+            + " createdAt, even)")
+    void laggingClockNeverMovesUpdatedAtBack() {
+        Settings s = store.create("plain-chat", "Plain chat", ALICE);
+        java.time.Instant created = s.createdAt();
+        SettingsStore lagging = reopen(b -> b.clock(new MutableClock(created.minus(java.time.Duration.ofHours(1))))).tenant("acme").settings();
+        Settings renamed = lagging.rename(s.id(), "chat", "Chat");
+        assertThat(renamed).returns("chat", Settings::slug).returns(created, Settings::createdAt).returns(created, Settings::updatedAt);
+        lagging.publish(s.id(), Map.of("model", "a"), null, null);
+        assertThat(store.require(s.id())).returns(1, Settings::currentRevisionNumber).returns(created, Settings::updatedAt);
+        clock.advanceMicros(7);
+        assertThat(store.rename(s.id(), "chat", "Chat 2").updatedAt()).isEqualTo(created.plusNanos(7_000));
+        assertThat(lagging.rename(s.id(), "chat", "Chat 3").updatedAt()).isEqualTo(created.plusNanos(7_000));
+    }
+
+    @Test
+    @DisplayName("settings values of every JSON kind (numbers as doubles and exact integers, -0.0 as 0.0, nulls, empty and nested containers,"
+            + " JSON-looking and line-separator text) read back equal to what publish returned, also through rollback and diff")
+    void jsonEdgeValuesReadBackEqual() {
+        Map<String, Object> given = new java.util.LinkedHashMap<>();
+        Map<String, Object> expected = new java.util.LinkedHashMap<>();
+        Object[][] pairs = {
+                {"tenth", 0.1, 0.1}, {"negativeZero", -0.0, 0.0}, {"decimal", new java.math.BigDecimal("0.10"), 0.1},
+                {"exponent", new java.math.BigDecimal("1E+5"), 100000.0}, {"max", Double.MAX_VALUE, Double.MAX_VALUE},
+                {"int", 42, 42}, {"long", Long.MAX_VALUE, Long.MAX_VALUE},
+                {"big", new java.math.BigInteger("123456789012345678901234567890"), new java.math.BigInteger("123456789012345678901234567890")},
+                {"text", "{\"a\":1}\u2028\u2029\r\n\t\\", "{\"a\":1}\u2028\u2029\r\n\t\\"}, {"empty", "", ""},
+                {"emptyMap", Map.of(), Map.of()}, {"emptyList", List.of(), List.of()}, {"bool", false, false}};
+        for (Object[] p : pairs) {
+            given.put((String) p[0], p[1]);
+            expected.put((String) p[0], p[2]);
+        }
+        given.put("null", null);
+        expected.put("null", null);
+        given.put("list", java.util.Arrays.asList(1, null, List.of(Map.of("x", -0.0))));
+        expected.put("list", java.util.Arrays.asList(1, null, List.of(Map.of("x", 0.0))));
+        given.put("", "empty key");
+        expected.put("", "empty key");
+        Settings s = store.create("json", "JSON", null);
+        SettingsRevision published = store.publish(s.id(), given, null, null);
+        assertThat(published.values()).isEqualTo(expected);
+        assertThat(store.currentRevision(s.id())).contains(published);
+        store.publish(s.id(), Map.of(), null, null);
+        assertThat(store.rollback(s.id(), 1, null).values()).isEqualTo(expected);
+        assertThat(store.diff(s.id(), 1, 3).isEmpty()).isTrue();
     }
 
     @Test

@@ -581,6 +581,31 @@ public abstract class VoiceCallContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a checkpoint, summary, finish or completeStale from an instance whose clock runs an hour behind is applied and never moves"
+            + " updatedAt back (before createdAt, even)")
+    void laggingClockNeverMovesUpdatedAtBack() {
+        VoiceCall v = calls.start(call("rt_lag"));
+        VoiceCall w = calls.start(call("rt_lag_fail"));
+        VoiceCall x = calls.start(call("rt_lag_stale"));
+        java.time.Instant t = v.createdAt();
+        MutableClock lagClock = new MutableClock(t.minus(java.time.Duration.ofHours(1)));
+        VoiceCallStore lagging = reopen(b -> b.clock(lagClock)).tenant("acme").voiceCalls();
+        assertThat(lagging.checkpoint(v.id(), List.of(VoiceTurn.user("hi"))).updatedAt()).isEqualTo(t);
+        assertThat(lagging.summarize(v.id(), "greeting").updatedAt()).isEqualTo(t);
+        VoiceCall done = lagging.complete(v.id(), List.of(VoiceTurn.user("hi")));
+        assertThat(done).returns(VoiceCallStatus.COMPLETED, VoiceCall::status).returns(t, VoiceCall::updatedAt);
+        assertThat(calls.require(v.id())).isEqualTo(done);
+        assertThat(lagging.fail(w.id()).updatedAt()).isEqualTo(w.createdAt());
+        // x checkpointed two hours after its start; the lagging instance, one hour after it, finds it stale
+        clock.advanceMicros(2 * 3_600_000_000L);
+        VoiceCall checkpointed = calls.checkpoint(x.id(), List.of(VoiceTurn.user("late")));
+        lagClock.set(t.plus(java.time.Duration.ofHours(1)));
+        assertThat(lagging.completeStale(java.time.Duration.ZERO)).isEqualTo(1);
+        assertThat(calls.require(x.id())).returns(VoiceCallStatus.COMPLETED, VoiceCall::status)
+                .returns(checkpointed.updatedAt(), VoiceCall::updatedAt);
+    }
+
+    @Test
     @DisplayName("every write to another tenant's call fails with the exact message an unknown id gets")
     void foreignCallWritesRevealNothing() {
         VoiceCall theirs = atlas.tenant("globex").voiceCalls().start(call("rt_theirs"));
