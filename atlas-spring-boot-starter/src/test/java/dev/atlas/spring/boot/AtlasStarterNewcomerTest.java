@@ -1,0 +1,130 @@
+package dev.atlas.spring.boot;
+
+import dev.atlas.ConfigurationException;
+import dev.atlas.Tenant;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.boot.SpringBootConfiguration;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+/** What a newcomer meets with the starter and a property file: each bad value stops start-up naming its property. */
+class AtlasStarterNewcomerTest {
+    @TempDir
+    Path dir;
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class App {
+    }
+
+    private static ConfigurableApplicationContext start(String... properties) {
+        return new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.autoconfigure.exclude=org.springframework.boot.autoconfigure.jdbc.DataSourceAutoConfiguration")
+                .properties(properties).run();
+    }
+
+    /** The innermost message of the failure that stopped start-up, with the Atlas exception when there is one. */
+    private static Throwable failureOfStart(String... properties) {
+        Throwable t = catchThrowable(() -> start(properties).close());
+        assertThat(t).as("start-up must fail").isNotNull();
+        Throwable atlas = t;
+        while (atlas != null && !(atlas instanceof dev.atlas.AtlasException)) {
+            atlas = atlas.getCause();
+        }
+        return atlas != null ? atlas : t;
+    }
+
+    @Test
+    @DisplayName("atlas.table-prefix, atlas.history-limit, atlas.max-pool-size: a bad value fails start-up naming the property,"
+            + " before the database file is created")
+    void badValuesAreNamedAsTheirProperty() {
+        String db = "atlas.sqlite-path=" + dir.resolve("a.db");
+        assertThat(failureOfStart(db, "atlas.table-prefix=Bad-")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.table-prefix 'Bad-' is invalid: use 1 to 30 characters of lowercase letters, digits and underscores,"
+                        + " starting with a letter (for example 'atlas_')");
+        assertThat(failureOfStart(db, "atlas.history-limit=0")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.history-limit must be between 1 and 1000, was 0");
+        assertThat(failureOfStart(db, "atlas.max-pool-size=0")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.max-pool-size must be between 1 and 1000, was 0");
+        assertThat(dir.resolve("a.db")).doesNotExist();
+    }
+
+    @Test
+    @DisplayName("a blank, over-long or space-padded atlas.tenant fails start-up with a ConfigurationException naming atlas.tenant"
+            + " (checked by the Tenant bean, after Atlas opened and migrated its database)")
+    void badTenantIsNamedAsTheProperty() {
+        String db = "atlas.sqlite-path=" + dir.resolve("a.db");
+        assertThat(failureOfStart(db, "atlas.tenant= ")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not be blank");
+        assertThat(failureOfStart(db, "atlas.tenant=" + "x".repeat(200))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: is 200 characters; at most 128 are allowed");
+        assertThat(failureOfStart(db, "atlas.tenant=acme\u0020")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not start or end with white space");
+    }
+
+    @Test
+    @DisplayName("atlas.url and atlas.sqlite-path together fail start-up naming both, rather than one silently winning")
+    void urlAndSqlitePathTogether() {
+        Throwable t = failureOfStart("atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.url=jdbc:sqlite:" + dir.resolve("c.db"));
+        assertThat(t).isInstanceOf(ConfigurationException.class).hasMessage("set atlas.url or atlas.sqlite-path, not both");
+        assertThat(dir.resolve("b.db")).doesNotExist();
+        assertThat(dir.resolve("c.db")).doesNotExist();
+    }
+
+    @Test
+    @DisplayName("atlas.tenant names the Tenant bean's tenant; unset it is 'default'")
+    void tenantProperty() {
+        try (ConfigurableApplicationContext ctx = start("atlas.sqlite-path=" + dir.resolve("t.db"), "atlas.tenant=acme")) {
+            assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("acme");
+        }
+        try (ConfigurableApplicationContext ctx = start("atlas.sqlite-path=" + dir.resolve("t.db"))) {
+            assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("default");
+        }
+    }
+
+    @Test
+    @DisplayName("the starter alone, no DataSource and no sqlite-jdbc: start-up fails naming org.xerial:sqlite-jdbc, and no file is created")
+    void starterWithoutADriverNamesTheArtifact() throws Exception {
+        String classPath = Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+                .filter(e -> !Path.of(e).getFileName().toString().startsWith("sqlite-jdbc"))
+                .collect(Collectors.joining(File.pathSeparator));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(List.of(java, "-cp", classPath, StartChild.class.getName())).directory(dir.toFile())
+                .redirectErrorStream(false).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertThat(p.waitFor()).isZero();
+        assertThat(out).isEqualTo("dev.atlas.ConfigurationException: the sqlite JDBC driver (org.sqlite.JDBC) is not on the"
+                + " class path: add the dependency org.xerial:sqlite-jdbc to your build (atlas-jdbi declares it optional)");
+        assertThat(dir.resolve("atlas-data")).doesNotExist();
+    }
+
+    /** The child: starts the app and prints the Atlas exception that stopped it (type and message) on one line. */
+    public static final class StartChild {
+        public static void main(String[] args) {
+            try {
+                start("logging.level.root=off", "spring.main.banner-mode=off").close();
+                System.out.println("started");
+            } catch (RuntimeException e) {
+                Throwable t = e;
+                while (t.getCause() != null && !(t instanceof dev.atlas.AtlasException)) {
+                    t = t.getCause();
+                }
+                System.out.println(t.getClass().getName() + ": " + t.getMessage());
+            }
+        }
+    }
+}
