@@ -66,6 +66,26 @@ class DocCoordinatesTest {
         assertThat(problems).isEmpty();
     }
 
+    @Test
+    void readmeNamesEveryAutomaticModuleAsItsJarDeclaresIt() throws IOException {
+        Path root = repositoryRoot();
+        String readme = Files.readString(root.resolve("README.md"), StandardCharsets.UTF_8);
+        Pattern name = Pattern.compile("<Automatic-Module-Name>([\\w.]+)</Automatic-Module-Name>");
+        Map<String, String> declared = new HashMap<>();   // artifactId -> module name
+        try (Stream<Path> poms = Files.walk(root, 2)) {
+            for (Path pom : poms.filter(p -> p.getFileName().toString().equals("pom.xml")).toList()) {
+                String text = Files.readString(pom, StandardCharsets.UTF_8);
+                Matcher m = name.matcher(text);
+                if (m.find()) {
+                    declared.put(tag(text.substring(text.indexOf("</parent>")), "artifactId"), m.group(1));
+                }
+            }
+        }
+        assertThat(declared).hasSizeGreaterThanOrEqualTo(4);
+        String sentence = readme.substring(readme.indexOf("The\nintegration modules"), readme.indexOf("their frameworks declare"));
+        declared.forEach((artifact, module) -> assertThat(sentence).as(artifact).contains("`" + artifact + "`").contains("`" + module + "`"));
+    }
+
     private static List<Path> docs(Path root) throws IOException {
         List<Path> docs = new ArrayList<>(List.of(root.resolve("README.md")));
         try (Stream<Path> files = Files.list(root.resolve("docs"))) {
