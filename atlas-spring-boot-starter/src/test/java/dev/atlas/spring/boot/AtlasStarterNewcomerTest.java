@@ -77,6 +77,30 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("a guessed name for an Atlas setting (atlas.jdbc-url, atlas.sqlite, atlas.user) fails start-up naming the setting"
+            + " meant, instead of Atlas silently using its default file; one sharing no word with Atlas's settings is only logged")
+    void guessedSettingNamesAreNamed() {
+        Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
+        boolean existedBefore = java.nio.file.Files.exists(fallback);
+        assertThat(failureOfStart("atlas.jdbc-url=jdbc:sqlite:" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.jdbc-url is not an Atlas setting (did you mean atlas.url?)");
+        assertThat(failureOfStart("atlas.jdbcUrl=jdbc:sqlite:" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.jdbcurl is not an Atlas setting (did you mean atlas.url?)");
+        assertThat(failureOfStart("atlas.sqlite=" + dir.resolve("g.db"))).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite is not an Atlas setting (did you mean atlas.sqlite-path?)");
+        assertThat(failureOfStart("atlas.url=jdbc:postgresql://127.0.0.1:1/app", "atlas.user=app", "atlas.pass=pw"))
+                .isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.pass is not an Atlas setting (did you mean atlas.password?);"
+                        + " atlas.user is not an Atlas setting (did you mean atlas.username?)");
+        assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
+        assertThat(dir.resolve("g.db")).doesNotExist();
+        try (ConfigurableApplicationContext ctx = start("atlas.sqlite-path=" + dir.resolve("h.db"), "atlas.enable-tls=true",
+                "atlas.authentication.method.ldap.url=ldap://x")) {
+            assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("default");
+        }
+    }
+
+    @Test
     @DisplayName("atlas.url and atlas.sqlite-path together fail start-up naming both, rather than one silently winning")
     void urlAndSqlitePathTogether() {
         Throwable t = failureOfStart("atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.url=jdbc:sqlite:" + dir.resolve("c.db"));
