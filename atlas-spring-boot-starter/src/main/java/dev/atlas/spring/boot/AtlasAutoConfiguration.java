@@ -131,6 +131,12 @@ public class AtlasAutoConfiguration {
                 // The pool Atlas opens for that property failed: say which setting to fix, not only the file or URL.
                 named = source + ": " + named;
             }
+            String unsupported = "Atlas supports SQLite and PostgreSQL; the data source is ";
+            if (source == null && named.startsWith(unsupported) && dataSource.getIfUnique() != null) {
+                // The application's own database (H2, MySQL ...): Atlas cannot share it, but can have one of its own.
+                named = "Atlas supports SQLite and PostgreSQL; the application's DataSource is " + named.substring(unsupported.length())
+                        + ": give Atlas a database of its own with atlas.sqlite-path (a file) or atlas.url";
+            }
             if (named.equals(e.getMessage())) {
                 throw e;
             }

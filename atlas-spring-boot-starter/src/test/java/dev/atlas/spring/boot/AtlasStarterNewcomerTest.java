@@ -101,6 +101,34 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("an application DataSource on a database Atlas does not run on (H2) fails start-up saying so and how to give Atlas"
+            + " its own database; with atlas.sqlite-path the same application starts")
+    void applicationDataSourceOnAnotherDatabase() {
+        Throwable t = catchThrowable(() -> new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=jdbc:h2:mem:newcomer", "spring.liquibase.enabled=false").run().close());
+        while (t != null && !(t instanceof dev.atlas.AtlasException)) {
+            t = t.getCause();
+        }
+        assertThat(t).isInstanceOf(ConfigurationException.class)
+                .hasMessage("Atlas supports SQLite and PostgreSQL; the application's DataSource is h2: give Atlas a database of its own"
+                        + " with atlas.sqlite-path (a file) or atlas.url");
+        try (ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).web(WebApplicationType.NONE)
+                .properties("spring.datasource.url=jdbc:h2:mem:newcomer2", "spring.liquibase.enabled=false",
+                        "atlas.sqlite-path=" + dir.resolve("own.db")).run()) {
+            assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("default");
+        }
+    }
+
+    @Test
+    @DisplayName("an atlas.url of a database Atlas does not run on fails start-up naming atlas.url")
+    void urlOfAnotherDatabase() {
+        assertThat(failureOfStart("atlas.url=jdbc:h2:mem:x")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.url must start with jdbc:sqlite: or jdbc:postgresql:, was jdbc:h2:mem:x");
+        assertThat(failureOfStart("atlas.url=postgresql://localhost/app")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.url must start with jdbc:sqlite: or jdbc:postgresql:, was postgresql://localhost/app");
+    }
+
+    @Test
     @DisplayName("atlas.url and atlas.sqlite-path together fail start-up naming both, rather than one silently winning")
     void urlAndSqlitePathTogether() {
         Throwable t = failureOfStart("atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.url=jdbc:sqlite:" + dir.resolve("c.db"));
