@@ -29,7 +29,8 @@ import java.util.TreeSet;
  * Refuses {@code atlas.*} names no Atlas module declares but that are near one: Boot ignores an
  * unknown name, so a misspelt {@code atlas.sqlite-path} would put the data in the default file,
  * where nobody looks. A name near none is only logged (WARN): it is likely another library's.
- * A name directly under {@code atlas.} sharing a word with a setting ({@code atlas.jdbc-url}) is a guess at that
+ * A name directly under {@code atlas.} sharing a word with a setting ({@code atlas.jdbc-url}), or naming a
+ * module's setting without its segment ({@code atlas.agent} for {@code atlas.spring-ai.agent}), is a guess at that
  * setting and refused too. The names known are those of every {@code spring-configuration-metadata.json} on the class
  * path (the starter's, {@code atlas-spring-ai}'s), so the IDE's completion and this check agree.
  * Environment variables and system properties are not checked: other software's {@code ATLAS_*}
@@ -85,7 +86,8 @@ final class AtlasPropertyNames {
     }
 
     /**
-     * The known name under which {@code name} sits; else, for a name directly under {@code atlas.}, the nearest
+     * The known name under which {@code name} sits; else, for a name directly under {@code atlas.}, a module's
+     * setting ending in the same element ({@code atlas.spring-ai.agent} for {@code atlas.agent}), or the nearest
      * top-level setting it shares a word with ({@code atlas.jdbc-url}, {@code atlas.sqlite}, {@code atlas.user}: guesses,
      * not typos); else the nearest by edit distance, if near enough to be a slip. Deeper names (another library's
      * {@code atlas.authentication.method.ldap.url}) are matched by edit distance only.
@@ -98,6 +100,10 @@ final class AtlasPropertyNames {
         for (ConfigurationPropertyName k : known) {
             if (k.isAncestorOf(name)) {
                 return k.toString();
+            }
+            if (name.getNumberOfElements() == 2 && k.getNumberOfElements() > 2
+                    && k.getLastElement(ConfigurationPropertyName.Form.UNIFORM).equals(name.getLastElement(ConfigurationPropertyName.Form.UNIFORM))) {
+                return k.toString(); // a module's setting without its segment: atlas.agent for atlas.spring-ai.agent
             }
             int d = distance(name.toString(), k.toString());
             if (d < bestDistance) {
