@@ -129,6 +129,35 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("settings from an application.yml file: bound (a credential key map included); a misspelt key there fails start-up naming it")
+    void settingsFromAYamlFile() throws Exception {
+        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        Path yml = java.nio.file.Files.writeString(dir.resolve("application.yml"), String.join("\n",
+                "atlas:",
+                "  sqlite-path: " + dir.resolve("yml.db"),
+                "  tenant: acme",
+                "  history-limit: 7",
+                "  credential-keys:",
+                "    k1: " + key,
+                ""));
+        try (ConfigurableApplicationContext ctx = start("spring.config.location=" + yml.toUri())) {
+            Tenant tenant = ctx.getBean(Tenant.class);
+            assertThat(tenant.id()).isEqualTo("acme");
+            dev.atlas.Atlas atlas = ctx.getBean(dev.atlas.Atlas.class);
+            assertThat(atlas.config().sqliteFile()).isEqualTo(dir.resolve("yml.db"));
+            assertThat(atlas.config().historyLimit()).isEqualTo(7);
+            assertThat(atlas.config().credentialKeys().ids()).containsExactly("k1");
+        }
+        Path typo = java.nio.file.Files.writeString(dir.resolve("typo.yml"), String.join("\n",
+                "atlas:",
+                "  sqlite-path: " + dir.resolve("yml.db"),
+                "  histroy-limit: 7",
+                ""));
+        assertThat(failureOfStart("spring.config.location=" + typo.toUri())).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.histroy-limit is not an Atlas setting (did you mean atlas.history-limit?)");
+    }
+
+    @Test
     @DisplayName("atlas.url and atlas.sqlite-path together fail start-up naming both, rather than one silently winning")
     void urlAndSqlitePathTogether() {
         Throwable t = failureOfStart("atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.url=jdbc:sqlite:" + dir.resolve("c.db"));
