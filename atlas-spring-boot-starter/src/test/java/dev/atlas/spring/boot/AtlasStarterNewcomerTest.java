@@ -158,6 +158,21 @@ class AtlasStarterNewcomerTest {
     }
 
     @Test
+    @DisplayName("the atlas health component is UP with the database kind, and DOWN with Atlas's exception once Atlas cannot answer")
+    void healthUpThenDown() {
+        dev.atlas.Atlas atlas = dev.atlas.Atlas.sqlite(dir.resolve("health.db"));
+        AtlasHealthIndicator indicator = new AtlasHealthIndicator(atlas);
+        org.springframework.boot.actuate.health.Health up = indicator.health();
+        assertThat(up.getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.UP);
+        assertThat(up.getDetails()).containsEntry("database", "sqlite");
+        atlas.close();
+        org.springframework.boot.actuate.health.Health down = indicator.health();
+        assertThat(down.getStatus()).isEqualTo(org.springframework.boot.actuate.health.Status.DOWN);
+        assertThat(down.getDetails()).containsEntry("database", "sqlite").containsKey("error");
+        assertThat(String.valueOf(down.getDetails().get("error"))).startsWith("dev.atlas.AtlasClosedException: ");
+    }
+
+    @Test
     @DisplayName("atlas.url and atlas.sqlite-path together fail start-up naming both, rather than one silently winning")
     void urlAndSqlitePathTogether() {
         Throwable t = failureOfStart("atlas.sqlite-path=" + dir.resolve("b.db"), "atlas.url=jdbc:sqlite:" + dir.resolve("c.db"));
