@@ -118,15 +118,20 @@ final class AtlasPropertyNames {
         return guessed != null ? guessed : bestDistance <= 3 ? best : null;
     }
 
-    /** Whether the last element of {@code name} holds a word (3+ letters) of {@code known}'s, or is the start of it. */
+    /**
+     * Whether the last element of {@code name} is the start of {@code known}'s ({@code user}), or has one of its words
+     * (3+ letters): as a dash- or underscore-separated word ({@code jdbc-url}), or, in an element without separators
+     * (relaxed binding lowercases {@code jdbcUrl} to {@code jdbcurl}), at its start or end.
+     */
     private static boolean sharesAWord(ConfigurationPropertyName name, ConfigurationPropertyName known) {
-        String element = name.getLastElement(ConfigurationPropertyName.Form.UNIFORM);
+        String element = name.getLastElement(ConfigurationPropertyName.Form.DASHED).toLowerCase(java.util.Locale.ROOT);
         String knownElement = known.getLastElement(ConfigurationPropertyName.Form.DASHED);
-        if (element.length() >= 3 && knownElement.replace("-", "").startsWith(element)) {
+        if (element.length() >= 3 && knownElement.replace("-", "").startsWith(element.replaceAll("[-_]", ""))) {
             return true;
         }
+        List<String> words = List.of(element.split("[-_]"));
         for (String word : knownElement.split("-")) {
-            if (word.length() >= 3 && element.contains(word)) {
+            if (word.length() >= 3 && (words.size() > 1 ? words.contains(word) : element.startsWith(word) || element.endsWith(word))) {
                 return true;
             }
         }

@@ -78,7 +78,8 @@ class AtlasStarterNewcomerTest {
 
     @Test
     @DisplayName("a guessed name for an Atlas setting (atlas.jdbc-url, atlas.sqlite, atlas.user) fails start-up naming the setting"
-            + " meant, instead of Atlas silently using its default file; one sharing no word with Atlas's settings is only logged")
+            + " meant, instead of Atlas silently using its default file; one sharing no word with Atlas's settings (atlas.metadata-cache:"
+            + " 'data' inside a word is not the word) is only logged")
     void guessedSettingNamesAreNamed() {
         Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
         boolean existedBefore = java.nio.file.Files.exists(fallback);
@@ -95,7 +96,7 @@ class AtlasStarterNewcomerTest {
         assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
         assertThat(dir.resolve("g.db")).doesNotExist();
         try (ConfigurableApplicationContext ctx = start("atlas.sqlite-path=" + dir.resolve("h.db"), "atlas.enable-tls=true",
-                "atlas.authentication.method.ldap.url=ldap://x")) {
+                "atlas.metadata-cache=on", "atlas.authentication.method.ldap.url=ldap://x")) {
             assertThat(ctx.getBean(Tenant.class).id()).isEqualTo("default");
         }
     }
