@@ -365,6 +365,23 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a Spring AI setting written without its spring-ai segment (atlas.agent, atlas.provider, atlas.advisors)"
+            + " fails start-up naming the atlas.spring-ai.* setting meant, not another one near in spelling (atlas.tenant)")
+    void springAiSettingWithoutItsSegmentIsNamed() {
+        String[][] cases = {{"atlas.agent=orders", "atlas.agent is not an Atlas setting (did you mean atlas.spring-ai.agent?)"},
+                {"atlas.provider=openai", "atlas.provider is not an Atlas setting (did you mean atlas.spring-ai.provider?)"},
+                {"atlas.advisors=false", "atlas.advisors is not an Atlas setting (did you mean atlas.spring-ai.advisors?)"},
+                {"atlas.owner-id=desk", "atlas.owner-id is not an Atlas setting (did you mean atlas.spring-ai.owner-id?)"}};
+        for (String[] c : cases) {
+            runner().withPropertyValues(c[0]).run(context -> {
+                assertThat(context).hasFailed();
+                assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                        .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(c[1]);
+            });
+        }
+    }
+
+    @Test
     void badSpringAiPropertiesFailStartUpNamingTheProperty() {
         String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
                 {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},

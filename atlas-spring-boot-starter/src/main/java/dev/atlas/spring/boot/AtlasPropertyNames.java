@@ -29,7 +29,9 @@ import java.util.TreeSet;
  * Refuses {@code atlas.*} names no Atlas module declares but that are near one: Boot ignores an
  * unknown name, so a misspelt {@code atlas.sqlite-path} would put the data in the default file,
  * where nobody looks. A name near none is only logged (WARN): it is likely another library's.
- * The names known are those of every {@code spring-configuration-metadata.json} on the class
+ * A name directly under {@code atlas.} sharing a word with a setting ({@code atlas.jdbc-url}), or naming a
+ * module's setting without its segment ({@code atlas.agent} for {@code atlas.spring-ai.agent}), is a guess at that
+ * setting and refused too. The names known are those of every {@code spring-configuration-metadata.json} on the class
  * path (the starter's, {@code atlas-spring-ai}'s), so the IDE's completion and this check agree.
  * Environment variables and system properties are not checked: other software's {@code ATLAS_*}
  * variables read as {@code atlas.*} names too, and Atlas's own switches outside Spring
@@ -83,21 +85,57 @@ final class AtlasPropertyNames {
         return false;
     }
 
-    /** The known name under which {@code name} sits, else the nearest by edit distance, if near enough to be a slip. */
+    /**
+     * The known name under which {@code name} sits; else, for a name directly under {@code atlas.}, a module's
+     * setting ending in the same element ({@code atlas.spring-ai.agent} for {@code atlas.agent}), or the nearest
+     * top-level setting it shares a word with ({@code atlas.jdbc-url}, {@code atlas.sqlite}, {@code atlas.user}: guesses,
+     * not typos); else the nearest by edit distance, if near enough to be a slip. Deeper names (another library's
+     * {@code atlas.authentication.method.ldap.url}) are matched by edit distance only.
+     */
     private static String closest(ConfigurationPropertyName name, Set<ConfigurationPropertyName> known) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
+        String guessed = null;
+        int guessedDistance = Integer.MAX_VALUE;
         for (ConfigurationPropertyName k : known) {
             if (k.isAncestorOf(name)) {
                 return k.toString();
+            }
+            if (name.getNumberOfElements() == 2 && k.getNumberOfElements() > 2
+                    && k.getLastElement(ConfigurationPropertyName.Form.UNIFORM).equals(name.getLastElement(ConfigurationPropertyName.Form.UNIFORM))) {
+                return k.toString(); // a module's setting without its segment: atlas.agent for atlas.spring-ai.agent
             }
             int d = distance(name.toString(), k.toString());
             if (d < bestDistance) {
                 best = k.toString();
                 bestDistance = d;
             }
+            if (name.getNumberOfElements() == 2 && k.getNumberOfElements() == 2 && sharesAWord(name, k) && d < guessedDistance) {
+                guessed = k.toString();
+                guessedDistance = d;
+            }
         }
-        return bestDistance <= 3 ? best : null;
+        return guessed != null ? guessed : bestDistance <= 3 ? best : null;
+    }
+
+    /**
+     * Whether the last element of {@code name} is the start of {@code known}'s ({@code user}), or has one of its words
+     * (3+ letters): as a dash- or underscore-separated word ({@code jdbc-url}), or, in an element without separators
+     * (relaxed binding lowercases {@code jdbcUrl} to {@code jdbcurl}), at its start or end.
+     */
+    private static boolean sharesAWord(ConfigurationPropertyName name, ConfigurationPropertyName known) {
+        String element = name.getLastElement(ConfigurationPropertyName.Form.DASHED).toLowerCase(java.util.Locale.ROOT);
+        String knownElement = known.getLastElement(ConfigurationPropertyName.Form.DASHED);
+        if (element.length() >= 3 && knownElement.replace("-", "").startsWith(element.replaceAll("[-_]", ""))) {
+            return true;
+        }
+        List<String> words = List.of(element.split("[-_]"));
+        for (String word : knownElement.split("-")) {
+            if (word.length() >= 3 && (words.size() > 1 ? words.contains(word) : element.startsWith(word) || element.endsWith(word))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int distance(String a, String b) {
