@@ -81,7 +81,9 @@ class CrashSafetyTest {
         int lines = LINES_BEFORE_KILL + (int) (ProcessHandle.current().pid() % 17);
         try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
-            while ((acked.size() < ACKS_BEFORE_KILL || lines-- > 0) && (line = out.readLine()) != null) {
+            // Read until an execution has completed too: with several writer threads on a loaded machine the
+            // appenders can reach their count before the execution thread finishes one.
+            while ((acked.size() < ACKS_BEFORE_KILL || done.isEmpty() || lines-- > 0) && (line = out.readLine()) != null) {
                 String[] f = line.split(" ");
                 switch (f[0]) {
                     case "CONV" -> conversation = UUID.fromString(f[1]);
