@@ -132,6 +132,51 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("text pages: keyset by score then id, every hit once in the order of one long search; a cursor of another"
+            + " tenant, text, target or filter, or an edited one, is InvalidInputException on cursor")
+    void textPages() {
+        Conversation c = convo(ALICE);
+        // Ties (equal texts score alike) so the id tiebreak decides across page boundaries.
+        for (String text : List.of("jazz night", "jazz jazz", "jazz night", "jazz festival lineup tonight", "jazz night", "jazz jazz",
+                "jazz festival lineup tonight", "jazz night", "no match here")) {
+            conversations.append(c.id(), NewMessage.user(text));
+            memories.create(NewMemory.fact(ALICE, text));
+        }
+        for (TextQuery q : List.of(TextQuery.messages("jazz"), TextQuery.memories("jazz"))) {
+            List<SearchHit> all = search.text(q.limit(100));
+            assertThat(all).hasSize(8);
+            List<SearchHit> paged = new ArrayList<>();
+            List<Integer> sizes = new ArrayList<>();
+            dev.atlas.Page<SearchHit> page = search.text(q.limit(3), null);
+            while (true) {
+                paged.addAll(page.items());
+                sizes.add(page.items().size());
+                if (!page.hasMore()) {
+                    break;
+                }
+                page = search.text(q.limit(3), page.nextCursor().orElseThrow());
+            }
+            assertThat(sizes).containsExactly(3, 3, 2);
+            assertThat(paged).isEqualTo(all);
+            // The page size may change between pages; the position is the cursor's.
+            dev.atlas.Page<SearchHit> first = search.text(q.limit(3), null);
+            assertThat(search.text(q.limit(100), first.nextCursor().orElseThrow()).items()).isEqualTo(all.subList(3, 8));
+            assertThat(search.text(q.limit(8), null).nextCursor()).isEmpty();
+            String cursor = first.nextCursor().orElseThrow();
+            invalid("cursor", () -> other.text(q.limit(3), cursor));
+            invalid("cursor", () -> search.text(TextQuery.messages("jazz night").limit(3), cursor));
+            invalid("cursor", () -> search.text(new TextQuery(q.target() == SearchTarget.MESSAGE ? SearchTarget.MEMORY : SearchTarget.MESSAGE,
+                    "jazz", SearchFilter.none(), 3), cursor));
+            invalid("cursor", () -> search.text(q.filter(SearchFilter.none().owner(ALICE)).limit(3), cursor));
+            invalid("cursor", () -> search.text(q, "not a cursor"));
+            invalid("cursor", () -> search.text(q, ""));
+            invalid("cursor", () -> search.text(q, cursor.substring(0, cursor.length() - 2)));
+        }
+        assertThat(search.text(TextQuery.messages("absent"), null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
+        assertThat(search.text(TextQuery.messages("!!!"), null).items()).isEmpty();
+    }
+
+    @Test
     @DisplayName("ranking on a small hand-made corpus puts the most relevant document first")
     void ranking() {
         Conversation c = convo(ALICE);
