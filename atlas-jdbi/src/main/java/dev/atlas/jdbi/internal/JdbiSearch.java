@@ -84,7 +84,7 @@ public final class JdbiSearch implements Search {
         List<Object> key = new ArrayList<>(List.of(sql.tenant().value(), query.target().toString(), query.text()));
         key.addAll(java.util.Arrays.asList(f.conversationId(), f.owner() == null ? null : f.owner().type(),
                 f.owner() == null ? null : f.owner().id(), f.kind() == null ? null : f.kind().value(), f.role(), f.from(), f.to(),
-                f.agent(), f.tags(), f.metadata().size()));
+                f.agent(), f.includeGlobal(), f.tags(), f.metadata().size()));
         f.metadata().forEach((k, v) -> {
             key.add(k);
             key.add(v);

@@ -244,6 +244,41 @@ public abstract class SearchContract extends AtlasContract {
                 .containsExactly(m.id());
     }
     @Test
+    @DisplayName("agentWithGlobal searches an agent's memories plus the owner's global ones, full-text, paged and semantic; messages"
+            + " and a filter without an agent refuse it")
+    void agentWithGlobalMemories() {
+        Memory billing = memories.create(NewMemory.fact(ALICE, "invoice due friday").agent("billing"));
+        Memory global = memories.create(NewMemory.fact(ALICE, "invoice address is Main St"));
+        memories.create(NewMemory.fact(ALICE, "invoice question").agent("support"));
+        Memory bobsGlobal = memories.create(NewMemory.fact(BOB, "invoice by post"));
+        Memory gone = memories.create(NewMemory.fact(ALICE, "invoice old"));
+        memories.delete(gone.id());
+        other.upsertVector(SearchTarget.MEMORY, atlas.tenant("globex").memories().create(NewMemory.fact(ALICE, "invoice")).id(), MODEL,
+                new float[] {1, 0});
+        float y = 0;
+        for (Memory m : memories.list(dev.atlas.memory.MemoryQuery.all()).items()) {
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+        }
+        SearchFilter alices = SearchFilter.none().owner(ALICE).agentWithGlobal("billing");
+        assertThat(alices.includeGlobal()).isTrue();
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices)))).containsExactlyInAnyOrder(billing.id(), global.id());
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices).limit(1), null).items())).hasSize(1);
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(alices))))
+                .containsExactlyInAnyOrder(billing.id(), global.id());
+        // Without an owner, every owner's global memories count (as MemoryQuery.agent does).
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(SearchFilter.none().agentWithGlobal("billing")))))
+                .containsExactlyInAnyOrder(billing.id(), global.id(), bobsGlobal.id());
+        // agent(...) alone stays exclusive; the last of agent/agentWithGlobal decides.
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices.agent("billing"))))).containsExactly(billing.id());
+        invalid("includeGlobal", () -> TextQuery.messages("invoice").filter(SearchFilter.none().agentWithGlobal("billing")));
+        invalid("includeGlobal", () -> new SearchFilter(null, null, null, null, null, null, Map.of(), List.of(), null, true));
+        // A cursor of the exclusive filter is not one of the inclusive filter.
+        String cursor = search.text(TextQuery.memories("invoice").filter(alices).limit(1), null).nextCursor().orElseThrow();
+        assertThat(search.text(TextQuery.memories("invoice").filter(alices).limit(1), cursor).items()).hasSize(1);
+        invalid("cursor", () -> search.text(TextQuery.memories("invoice").filter(alices.agent("billing")).limit(1), cursor));
+    }
+
+    @Test
     @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
             + " with the same exact result lists on every database")
     void metadataTagAndAgentFilters() {
