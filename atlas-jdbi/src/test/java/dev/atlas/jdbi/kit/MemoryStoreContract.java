@@ -173,6 +173,48 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("updates and deletes of one memory racing from two instances: each update succeeds or is NotFoundException on the"
+            + " memory, the delete succeeds once, the revisions are exactly the successful content changes")
+    void concurrentUpdatesAndDelete() throws Exception {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        for (int round = 0; round < 3; round++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "start " + round));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    MemoryStore s = t % 2 == 0 ? memories : second;
+                    int n = t;
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            if (n == 5 || n == 6) {
+                                s.delete(m.id());
+                                return "deleted";
+                            }
+                            s.update(m.id(), MemoryPatch.content("content " + n));
+                            return "updated";
+                        } catch (NotFoundException e) {
+                            return "not found " + e.id();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                assertThat(outcomes).isSubsetOf("updated", "deleted", "not found " + m.id());
+                assertThat(outcomes).filteredOn("deleted"::equals).hasSize(1);
+                assertThat(memories.get(m.id())).isEmpty();
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("an application-defined kind round-trips")
     void customKind() {
         Memory m = memories.create(NewMemory.of(ALICE, MemoryKind.of("shipping-address"), "12 Main St"));

@@ -177,6 +177,79 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("text pages across writes: a row written between pages that ranks after the cursor shows on a later page, one"
+            + " ranking before it does not, a row deleted between pages never shows, and no hit repeats")
+    void textPagesAcrossWrites() {
+        Conversation c = convo(ALICE);
+        List<Message> rows = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            rows.add(conversations.append(c.id(), NewMessage.user("jazz tonight number " + i)));
+        }
+        TextQuery q = TextQuery.messages("jazz").limit(2);
+        dev.atlas.Page<SearchHit> first = search.text(q, null);
+        Message better = conversations.append(c.id(), NewMessage.user("jazz jazz"));      // scores above every page row
+        Message worse = conversations.append(c.id(), NewMessage.user("jazz with a much longer text than the others have here"));
+        UUID lastOnFirst = first.items().get(1).id();
+        List<UUID> rest = rows.stream().map(Message::id).filter(id -> !ids(first.items()).contains(id)).toList();
+        conversations.deleteMessage(rest.get(0));
+        List<UUID> seen = new ArrayList<>(ids(first.items()));
+        String cursor = first.nextCursor().orElseThrow();
+        while (cursor != null) {
+            dev.atlas.Page<SearchHit> page = search.text(q, cursor);
+            seen.addAll(ids(page.items()));
+            cursor = page.nextCursor().orElse(null);
+        }
+        assertThat(seen).doesNotHaveDuplicates().contains(lastOnFirst, rest.get(1), worse.id()).doesNotContain(better.id(), rest.get(0));
+        assertThat(seen).hasSize(4);
+    }
+
+    @Test
+    @DisplayName("first vectors of one model with different dimensions stored at once from two instances: one dimension wins,"
+            + " every other store of another dimension is InvalidInputException on vector, never a storage error")
+    void concurrentFirstVectorsOfOneModel() throws Exception {
+        Search second = reopen(b -> b.clock(clock)).tenant("acme").search();
+        List<Memory> ms = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ms.add(memories.create(NewMemory.fact(ALICE, "m" + i)));
+        }
+        for (int round = 0; round < 3; round++) {
+            String model = "race-" + round;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    Search s = t % 2 == 0 ? search : second;
+                    UUID id = ms.get(t).id();
+                    float[] v = t % 2 == 0 ? new float[] {1, 2} : new float[] {1, 2, 3};
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            s.upsertVector(SearchTarget.MEMORY, id, model, v);
+                            return "stored " + v.length;
+                        } catch (dev.atlas.InvalidInputException e) {
+                            return "refused " + e.field() + " " + v.length;
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                int dim = search.dimension(model);
+                assertThat(dim).isIn(2, 3);
+                assertThat(outcomes).containsOnly("stored " + dim, "refused vector " + (5 - dim));
+                assertThat(outcomes).filteredOn(o -> o.startsWith("stored")).hasSize(4);
+                assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, model, dim == 2 ? new float[] {1, 2} : new float[] {1, 2, 3})
+                        .k(10))).hasSize(4);
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("ranking on a small hand-made corpus puts the most relevant document first")
     void ranking() {
         Conversation c = convo(ALICE);
