@@ -171,6 +171,23 @@ public abstract class SearchContract extends AtlasContract {
             invalid("cursor", () -> search.text(q, "not a cursor"));
             invalid("cursor", () -> search.text(q, ""));
             invalid("cursor", () -> search.text(q, cursor.substring(0, cursor.length() - 2)));
+            invalid("cursor", () -> search.text(q, "x".repeat(5_000)));
+            invalid("cursor", () -> search.text(q, cursor + "\u0000"));
+            invalid("cursor", () -> search.text(q, cursor + "\ud800"));
+            // The same listing and id with an edited score: not a position any page handed out.
+            String raw = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+            String[] parts = raw.split("\u001f", -1);
+            for (String score : List.of("NaN", "Infinity", "-1.0", "0.0", "1e400", "abc", "")) {
+                parts[2] = score;
+                String forged = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(String.join("\u001f", parts)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                invalid("cursor", () -> search.text(q, forged));
+            }
+            parts[2] = "1.0";
+            parts[3] = parts[3].toUpperCase(java.util.Locale.ROOT);
+            String upper = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(String.join("\u001f", parts)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            invalid("cursor", () -> search.text(q, upper));
         }
         assertThat(search.text(TextQuery.messages("absent"), null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
         assertThat(search.text(TextQuery.messages("!!!"), null).items()).isEmpty();
