@@ -267,6 +267,39 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a model's dimension is per tenant: two tenants store one model at 2 and 3 dimensions, each searches its own, and a"
+            + " query of the other tenant's dimension is InvalidInputException on vector, never another tenant's rows")
+    void modelDimensionIsPerTenant() {
+        MemoryStore globex = atlas.tenant("globex").memories();
+        Memory a = memories.create(NewMemory.fact(ALICE, "acme row"));
+        Memory g = globex.create(NewMemory.fact(ALICE, "globex row"));
+        search.upsertVector(SearchTarget.MEMORY, a.id(), MODEL, new float[] {1, 0});
+        other.upsertVector(SearchTarget.MEMORY, g.id(), MODEL, new float[] {1, 0, 0});
+        assertThat(search.dimension(MODEL)).isEqualTo(2);
+        assertThat(other.dimension(MODEL)).isEqualTo(3);
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})))).containsExactly(a.id());
+        assertThat(ids(other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})))).containsExactly(g.id());
+        invalid("vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})));
+        invalid("vector", () -> other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, a.id(), MODEL, new float[] {1, 0, 0}));
+        // Another tenant's memory id is unknown here, whatever the vector.
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.MEMORY, g.id(), MODEL, new float[] {1, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.MEMORY, g.id(), MODEL)).isInstanceOf(NotFoundException.class);
+        assertThat(other.dimension(MODEL)).isEqualTo(3);
+        assertThat(ids(other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})))).containsExactly(g.id());
+        // Huge and tiny components score as exactly as any: a vector queried with itself is 1.0.
+        Memory big = memories.create(NewMemory.fact(ALICE, "big"));
+        Memory tiny = memories.create(NewMemory.fact(ALICE, "tiny"));
+        search.upsertVector(SearchTarget.MEMORY, big.id(), MODEL, new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
+        search.upsertVector(SearchTarget.MEMORY, tiny.id(), MODEL, new float[] {-Float.MIN_VALUE, Float.MIN_VALUE});
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.MAX_VALUE, -Float.MAX_VALUE}));
+        assertThat(ids(hits)).containsExactly(big.id(), a.id(), tiny.id());
+        assertThat(hits.get(0).score()).isEqualTo(1.0);
+        assertThat(hits.get(2).score()).isEqualTo(-1.0);
+    }
+
+    @Test
     @DisplayName("ranking on a small hand-made corpus puts the most relevant document first")
     void ranking() {
         Conversation c = convo(ALICE);
