@@ -125,6 +125,12 @@ public abstract class MemoryStoreContract extends AtlasContract {
         Memory fresh = memories.create(NewMemory.fact(ALICE, "code 1234").clientKey("k-2"));
         assertThat(fresh.id()).isNotEqualTo(expiring.id());
         assertThat(memories.create(NewMemory.fact(ALICE, "code 1234").clientKey("k-2"))).isEqualTo(fresh);
+        // Any storable key of up to 255 characters works, injection text and astral characters included.
+        for (String odd : List.of("'; DROP TABLE memories; --", "\uD83D\uDE42".repeat(127), "x".repeat(dev.atlas.Limits.MAX_KEY_LENGTH),
+                "a\u001fb\\s", "\u202Eevil")) {
+            Memory made = memories.create(NewMemory.fact(ALICE, "odd key").clientKey(odd));
+            assertThat(memories.create(NewMemory.fact(ALICE, "odd key").clientKey(odd))).isEqualTo(made);
+        }
         // A bad key is refused before any write.
         int before = memories.list(MemoryQuery.all().limit(1000)).items().size();
         for (String bad : List.of("", " ", "a\u0000b", "x".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1), "\ud800")) {
