@@ -402,6 +402,27 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("agentWithGlobal under a selective filter: 60 nearer memories of another agent never crowd out the agent's and the"
+            + " global ones, in the same order and scores on every database")
+    void agentWithGlobalSelective() {
+        List<UUID> expected = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "noise " + i).agent("other"));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, i / 1000f});
+        }
+        for (int i = 0; i < 5; i++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "kept " + i).agent(i < 3 ? "billing" : null));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 1 + i});
+            expected.add(m.id());
+        }
+        SemanticQuery q = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(SearchFilter.none().agentWithGlobal("billing"));
+        assertThat(ids(search.similar(q.k(10)))).containsExactlyElementsOf(expected);
+        assertThat(ids(search.similar(q.k(2)))).containsExactlyElementsOf(expected.subList(0, 2));
+        assertThat(ids(search.similar(q.k(10).filter(SearchFilter.none().owner(ALICE).agentWithGlobal("billing")))))
+                .containsExactlyElementsOf(expected);
+    }
+
+    @Test
     @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
             + " with the same exact result lists on every database")
     void metadataTagAndAgentFilters() {
