@@ -33,6 +33,7 @@ public final class NewMemory {
     private final @Nullable UUID messageId;
     private final @Nullable UUID toolCallId;
     private final @Nullable Instant expiresAt;
+    private final @Nullable String clientKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -61,6 +62,38 @@ public final class NewMemory {
             @Nullable UUID messageId,
             @Nullable UUID toolCallId,
             @Nullable Instant expiresAt) {
+        this(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, null);
+    }
+
+    /**
+     * Creates the value with a client key; every argument is as its accessor returns it.
+     *
+     * @param tags distinct tags, at most {@link Limits#MAX_TAGS}, each at most 100 characters
+     * @param importance 0.0 to 1.0; 0.5 unless given
+     * @param owner who it belongs to
+     * @param agent the agent key, or {@code null}
+     * @param kind the kind
+     * @param content the content
+     * @param metadata JSON-compatible application data
+     * @param conversationId the conversation's id, or {@code null}
+     * @param messageId the message's id, or {@code null}
+     * @param toolCallId the tool call's id, or {@code null}
+     * @param expiresAt when it stops being visible, or {@code null}
+     * @param clientKey the application's idempotency key, or {@code null} (see {@link #clientKey(String)})
+     */
+    public NewMemory(
+            Owner owner,
+            @Nullable String agent,
+            MemoryKind kind,
+            String content,
+            List<String> tags,
+            Map<String, Object> metadata,
+            double importance,
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable UUID toolCallId,
+            @Nullable Instant expiresAt,
+            @Nullable String clientKey) {
         Check.notNull("owner", owner);
         Check.optionalKey("agent", agent);
         Check.notNull("kind", kind);
@@ -69,6 +102,7 @@ public final class NewMemory {
         metadata = Check.metadata("metadata", metadata);
         importance = checkImportance(importance);
         Check.instant("expiresAt", expiresAt);
+        Check.optionalKey("clientKey", clientKey);
 
         this.owner = owner;
         this.agent = agent;
@@ -81,6 +115,7 @@ public final class NewMemory {
         this.messageId = messageId;
         this.toolCallId = toolCallId;
         this.expiresAt = expiresAt;
+        this.clientKey = clientKey;
     }
 
     /**
@@ -267,7 +302,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory agent(@Nullable String agent) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -287,7 +322,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory tags(List<String> tags) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -298,7 +333,7 @@ public final class NewMemory {
      */
     public NewMemory metadata(Map<String, ?> metadata) {
         return new NewMemory(owner, agent, kind, content, tags, Check.metadata("metadata", metadata), importance, conversationId,
-                messageId, toolCallId, expiresAt);
+                messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -308,7 +343,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory importance(double importance) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -321,7 +356,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory from(@Nullable UUID conversationId, @Nullable UUID messageId) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -331,7 +366,7 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory toolCall(@Nullable UUID toolCallId) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     /**
@@ -341,7 +376,35 @@ public final class NewMemory {
      * @return a copy with this change
      */
     public NewMemory expiresAt(@Nullable Instant expiresAt) {
-        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
+    }
+
+    /**
+     * Returns a copy with the application's own key for this memory (an idempotency key, for a
+     * create retried after a timeout): while this tenant has a visible memory created with the
+     * key, {@link MemoryStore#create} with the same key, owner, agent, kind and content (the
+     * content it was created with or its current one, as for a message's {@code clientId}) returns that memory as it is now and
+     * stores nothing; the other fields of this value are not compared. Another owner, agent, kind
+     * or content is a {@link dev.atlas.ConflictException} naming {@code clientKey}. Deleting the
+     * memory, or its expiry, frees the key. Keys are per tenant and compared exactly ({@code "A"}
+     * and {@code "a"} are two keys); concurrent creates with one key, from any number of Atlas
+     * instances, store one memory.
+     *
+     * @param clientKey 1 to {@link Limits#MAX_KEY_LENGTH} characters, not blank; or {@code null} for none
+     * @return a copy with this change
+     */
+    public NewMemory clientKey(@Nullable String clientKey) {
+        return new NewMemory(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt,
+                clientKey);
+    }
+
+    /**
+     * The application's key for this memory, if any; see {@link #clientKey(String)}.
+     *
+     * @return the key, or {@code null}
+     */
+    public @Nullable String clientKey() {
+        return clientKey;
     }
 
     static List<String> checkTags(List<String> tags) {
@@ -382,16 +445,17 @@ public final class NewMemory {
             && Objects.equals(conversationId, that.conversationId)
             && Objects.equals(messageId, that.messageId)
             && Objects.equals(toolCallId, that.toolCallId)
-            && Objects.equals(expiresAt, that.expiresAt);
+            && Objects.equals(expiresAt, that.expiresAt)
+            && Objects.equals(clientKey, that.clientKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt);
+        return Objects.hash(owner, agent, kind, content, tags, metadata, importance, conversationId, messageId, toolCallId, expiresAt, clientKey);
     }
 
     @Override
     public String toString() {
-        return "NewMemory[owner=" + owner + ", agent=" + agent + ", kind=" + kind + ", content=" + content + ", tags=" + tags + ", metadata=" + metadata + ", importance=" + importance + ", conversationId=" + conversationId + ", messageId=" + messageId + ", toolCallId=" + toolCallId + ", expiresAt=" + expiresAt + "]";
+        return "NewMemory[owner=" + owner + ", agent=" + agent + ", kind=" + kind + ", content=" + content + ", tags=" + tags + ", metadata=" + metadata + ", importance=" + importance + ", conversationId=" + conversationId + ", messageId=" + messageId + ", toolCallId=" + toolCallId + ", expiresAt=" + expiresAt + ", clientKey=" + clientKey + "]";
     }
 }

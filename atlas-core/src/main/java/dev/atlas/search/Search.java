@@ -7,6 +7,7 @@ import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
+import dev.atlas.Page;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,12 +24,35 @@ public interface Search {
 
     /**
      * Ranked full-text search, best first (equal scores by id); one list of at most
-     * {@code query.limit()} hits, not a page: there is no cursor.
+     * {@code query.limit()} hits; {@link #text(TextQuery, String)} pages on past them.
      *
      * @param query the query: text, target, filter and limit
      * @return the matching items, in order
      */
     List<SearchHit> text(TextQuery query);
+
+    /**
+     * One page of ranked full-text hits, best first: score descending, then id (as text)
+     * ascending, the same order as {@link #text(TextQuery)} and on every database. Pass
+     * {@link Page#nextCursor()} with the same query (the page size may differ) for the next
+     * page. A cursor records the last hit's score and id (keyset): a row written or changed
+     * between pages appears on a later page only if it ranks after that position. Every page
+     * scores all of the query's candidates again, so a late page costs what the first does.
+     *
+     * <pre>{@code
+     * Page<SearchHit> page = search.text(TextQuery.memories("invoice").limit(50), null);
+     * while (page.hasMore()) {
+     *     page = search.text(TextQuery.memories("invoice").limit(50), page.nextCursor().get());
+     * }
+     * }</pre>
+     *
+     * @param query the query: text, target, filter and page size ({@code limit})
+     * @param cursor {@link Page#nextCursor()} of the previous page of this query, or {@code null} for the first
+     * @return one page of hits and the cursor of the next
+     * @throws InvalidInputException naming {@code cursor} for a cursor not returned by this query
+     *                               (another text, target or filter) in this tenant
+     */
+    Page<SearchHit> text(TextQuery query, @Nullable String cursor);
 
     /**
      * The {@code k} most similar items, most similar first (equal scores by id); fewer when fewer

@@ -30,7 +30,9 @@ import org.jspecify.annotations.Nullable;
  *       string value (a number or a nested object never matches; case and accents count).</li>
  *   <li>{@code tags}: memories carrying every given tag. {@code agent}: the agent of the message or memory; for memories
  *       only those scoped to that agent, not the owner's global ones (unlike {@code MemoryQuery.agent}): leave it unset to
- *       include them.</li>
+ *       include them, or set {@code includeGlobal} ({@link #agentWithGlobal(String)}) to search that agent's memories and
+ *       the global ones (no agent) together, as {@code MemoryQuery.agent} lists them; add {@link #owner(Owner)} for one
+ *       owner's.</li>
  * </ul>
  *
  * <pre>{@code
@@ -46,10 +48,11 @@ import org.jspecify.annotations.Nullable;
  * @param metadata only items whose metadata has each key with exactly this string value; empty for any
  * @param tags only memories carrying every one of these tags; empty for any
  * @param agent only items of this agent, or {@code null} for any
+ * @param includeGlobal with {@code agent}, memories only: also memories without an agent (global to their owner)
  */
 public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role,
                            @Nullable Instant from, @Nullable Instant to, Map<String, String> metadata, List<String> tags,
-                           @Nullable String agent) {
+                           @Nullable String agent, boolean includeGlobal) {
     /** At most this many metadata conditions in one filter. */
     public static final int MAX_METADATA = 16;
     /** Longest metadata value a filter compares. */
@@ -69,6 +72,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @param metadata top-level metadata keys and the string value each must have
      * @param tags tags a memory must all carry
      * @param agent the agent key, or {@code null}
+     * @param includeGlobal with {@code agent}: also memories without an agent; {@code agent} is required with it
      */
     public SearchFilter {
         Check.instant("from", from);
@@ -79,6 +83,28 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         metadata = checkMetadata(metadata);
         tags = checkTags(tags);
         Check.optionalKey("agent", agent);
+        if (includeGlobal && agent == null) {
+            throw new InvalidInputException("includeGlobal", "needs an agent: without one every memory is searched already");
+        }
+    }
+
+    /**
+     * The filter without {@code includeGlobal} (the shape before it was added).
+     *
+     * @param conversationId the conversation's id
+     * @param owner who it belongs to
+     * @param kind the kind
+     * @param role who wrote the message
+     * @param from inclusive lower bound of the creation time, or {@code null}
+     * @param to exclusive upper bound of the creation time, or {@code null}
+     * @param metadata top-level metadata keys and the string value each must have
+     * @param tags tags a memory must all carry
+     * @param agent the agent key, or {@code null}
+     */
+    public SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner, @Nullable MemoryKind kind, @Nullable Role role,
+                        @Nullable Instant from, @Nullable Instant to, Map<String, String> metadata, List<String> tags,
+                        @Nullable String agent) {
+        this(conversationId, owner, kind, role, from, to, metadata, tags, agent, false);
     }
 
     /**
@@ -139,7 +165,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter conversation(UUID conversationId) {
-        return new SearchFilter(Check.notNull("conversationId", conversationId), owner, kind, role, from, to, metadata, tags, agent);
+        return new SearchFilter(Check.notNull("conversationId", conversationId), owner, kind, role, from, to, metadata, tags, agent, includeGlobal);
     }
 
     /**
@@ -149,7 +175,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter owner(Owner owner) {
-        return new SearchFilter(conversationId, Check.notNull("owner", owner), kind, role, from, to, metadata, tags, agent);
+        return new SearchFilter(conversationId, Check.notNull("owner", owner), kind, role, from, to, metadata, tags, agent, includeGlobal);
     }
 
     /**
@@ -159,7 +185,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter kind(MemoryKind kind) {
-        return new SearchFilter(conversationId, owner, Check.notNull("kind", kind), role, from, to, metadata, tags, agent);
+        return new SearchFilter(conversationId, owner, Check.notNull("kind", kind), role, from, to, metadata, tags, agent, includeGlobal);
     }
 
     /**
@@ -169,7 +195,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter role(Role role) {
-        return new SearchFilter(conversationId, owner, kind, Check.notNull("role", role), from, to, metadata, tags, agent);
+        return new SearchFilter(conversationId, owner, kind, Check.notNull("role", role), from, to, metadata, tags, agent, includeGlobal);
     }
 
     /**
@@ -180,7 +206,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter between(@Nullable Instant from, @Nullable Instant to) {
-        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, agent);
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, agent, includeGlobal);
     }
 
     /**
@@ -198,7 +224,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         }
         Map<String, String> more = new TreeMap<>(metadata);
         more.put(key, value);
-        return new SearchFilter(conversationId, owner, kind, role, from, to, more, tags, agent);
+        return new SearchFilter(conversationId, owner, kind, role, from, to, more, tags, agent, includeGlobal);
     }
 
     /**
@@ -210,7 +236,7 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
     public SearchFilter tag(String tag) {
         List<String> more = new ArrayList<>(tags);
         more.add(Check.required("tags", tag, MAX_TAG));
-        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, more, agent);
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, more, agent, includeGlobal);
     }
 
     /**
@@ -220,7 +246,18 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
      * @return a copy with this change
      */
     public SearchFilter agent(String agent) {
-        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, Check.key("agent", agent));
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, Check.key("agent", agent), false);
+    }
+
+    /**
+     * Memories scoped to {@code agent} plus the global ones (no agent), as
+     * {@code MemoryQuery.agent} lists them; with {@link #owner(Owner)}, that owner's. Memories only.
+     *
+     * @param agent the agent key
+     * @return a copy with this change
+     */
+    public SearchFilter agentWithGlobal(String agent) {
+        return new SearchFilter(conversationId, owner, kind, role, from, to, metadata, tags, Check.key("agent", agent), true);
     }
 
     /**
@@ -246,6 +283,10 @@ public record SearchFilter(@Nullable UUID conversationId, @Nullable Owner owner,
         }
         if (agent != null && target == SearchTarget.ASSET) {
             throw new InvalidInputException("agent", "cannot filter assets");
+        }
+        if (includeGlobal && target != SearchTarget.MEMORY) {
+            throw new InvalidInputException("includeGlobal", "applies to memories only (a memory without an agent is global to its"
+                    + " owner), the search target is " + target);
         }
     }
 }

@@ -89,6 +89,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
             "ConversationStore.markFailed.reason",
             "Search.putAssetVector.conversationId",
             "Search.upsertAssetVector.conversationId",
+            "Search.text.cursor",
             "TaskStore.fail.retryAt",
             "TaskStore.requeue.runAfter",
             "AssetStore.byExecution.cursor",

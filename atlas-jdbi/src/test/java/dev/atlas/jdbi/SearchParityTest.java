@@ -101,6 +101,38 @@ class SearchParityTest {
         return out;
     }
 
+    /** Every page of {@code q} (page size {@code q.limit()}), as {@link #answer} lines. */
+    private static List<String> pages(Atlas atlas, Map<UUID, Integer> keys, TextQuery q) {
+        List<String> out = new ArrayList<>();
+        String cursor = null;
+        do {
+            dev.atlas.Page<SearchHit> page = atlas.tenant("mine").search().text(q, cursor);
+            for (SearchHit h : page.items()) {
+                out.add(keys.get(h.id()) + " " + String.format("%.9f", h.score()) + " " + h.snippet());
+            }
+            cursor = page.nextCursor().orElse(null);
+        } while (cursor != null);
+        return out;
+    }
+
+    @Test
+    @DisplayName("paging a query 7 hits at a time gives, on both databases, the same rows, order, scores and snippets as one"
+            + " search of every hit")
+    void samePages() {
+        Random random = new Random(11);
+        int compared = 0;
+        for (int i = 0; i < 40; i++) {
+            String text = sentence(random, 1 + random.nextInt(2));
+            for (TextQuery q : List.of(TextQuery.messages(text), TextQuery.memories(text))) {
+                List<String> all = answer(sqlite, KEYS_SQLITE, q.limit(1000));
+                assertThat(pages(sqlite, KEYS_SQLITE, q.limit(7))).as(text).isEqualTo(all);
+                assertThat(pages(postgres, KEYS_POSTGRES, q.limit(7))).as(text).isEqualTo(all);
+                compared += all.size() > 7 ? 1 : 0;
+            }
+        }
+        assertThat(compared).isGreaterThan(10);
+    }
+
     @Test
     @DisplayName("random queries give the same rows, order, scores and snippets on both databases")
     void sameAnswers() {

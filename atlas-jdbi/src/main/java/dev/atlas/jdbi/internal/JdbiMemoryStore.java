@@ -61,6 +61,10 @@ public final class JdbiMemoryStore implements MemoryStore {
             throw new InvalidInputException("expiresAt", "must be after now (" + now + "), was " + expiresAt);
         }
         return db.write(h -> {
+            Optional<Memory> held = heldClientKey(h, m, now);
+            if (held.isPresent()) {
+                return held.get();
+            }
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
             requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
@@ -68,12 +72,57 @@ public final class JdbiMemoryStore implements MemoryStore {
                     .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
                     .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
                     .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
-                    .bind("expiresAt", expiresAt).bind("now", now).update();
+                    .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
             insertTags(h, id, m.tags());
             return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
+    }
+
+    /**
+     * The visible memory created with {@code m}'s client key, when it is the same create (owner,
+     * agent, kind, and the content it was created with or has now); empty when the key is free or
+     * none was given. A different create is a ConflictException. The key of an expired memory is
+     * freed here: the memory is gone for readers, as a deleted one is. Runs in the transaction
+     * that would insert, under a per-key advisory lock on PostgreSQL (SQLite's single writer
+     * serialises), so of concurrent creates with one key the first inserts and the others see it.
+     */
+    private Optional<Memory> heldClientKey(Handle h, NewMemory m, Instant now) {
+        String key = m.clientKey();
+        if (key == null) {
+            return Optional.empty();
+        }
+        if (q.keyLock != null) {
+            String tenant = sql.tenant().value();
+            sql.on(h, q.keyLock).bind("lock", keyLock("atlas memory client key " + tenant.length() + ":" + tenant + ":" + key)).exists();
+        }
+        Optional<Memory> held = sql.on(h, q.byClientKey).bind("clientKey", key).optional(mapper);
+        if (held.isEmpty()) {
+            return held;
+        }
+        Memory stored = held.get();
+        if (stored.expiresAt() != null && !stored.expiresAt().isAfter(now)) {
+            sql.on(h, q.freeClientKey).bind("id", stored.id()).update();
+            return Optional.empty();
+        }
+        boolean sameContent = stored.content().equals(m.content()) || stored.revision() > 1
+                && m.content().equals(sql.on(h, q.firstContent).bind("m", stored.id()).optional(Sql.STRING).orElse(null));
+        if (!stored.owner().equals(m.owner()) || !java.util.Objects.equals(stored.agent(), m.agent()) || !stored.kind().equals(m.kind())
+                || !sameContent) {
+            throw new dev.atlas.ConflictException("clientKey", "'" + key + "' was already used for memory " + stored.id()
+                    + " with a different owner, agent, kind or content");
+        }
+        return Optional.of(withTags(h, List.of(stored)).get(0));
+    }
+
+    private static long keyLock(String text) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(digest).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
     }
 
     /**

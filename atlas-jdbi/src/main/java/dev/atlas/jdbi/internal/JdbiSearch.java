@@ -5,7 +5,10 @@ import dev.atlas.Ids;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.internal.Check;
+import dev.atlas.Page;
 import dev.atlas.internal.VectorCheck;
+import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.search.SearchFilter;
 import dev.atlas.search.Embedder;
 import dev.atlas.search.Search;
 import dev.atlas.search.SearchHit;
@@ -19,6 +22,7 @@ import dev.atlas.jdbi.internal.sql.Where;
 import dev.atlas.jdbi.internal.sql.Handle;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -59,6 +63,52 @@ public final class JdbiSearch implements Search {
     @Override
     public List<SearchHit> text(TextQuery query) {
         Check.notNull("query", query);
+        return text(query, null, query.limit());
+    }
+
+    @Override
+    public Page<SearchHit> text(TextQuery query, String cursor) {
+        Check.notNull("query", query);
+        String listing = textListing(query);
+        TextHit after = cursor == null ? null : after(Cursor.decode(cursor, listing, 2));
+        List<SearchHit> rows = text(query, after, query.limit() + 1);
+        return Cursor.page(rows, query.limit(), x -> Cursor.encode(listing, Double.toString(x.score()), x.id()));
+    }
+
+    /**
+     * The listing of {@code query}'s pages in this tenant: a cursor of another tenant, text, target
+     * or filter (whose hits and positions differ) is refused. The limit is left out: it is the page size.
+     */
+    private String textListing(TextQuery query) {
+        SearchFilter f = query.filter();
+        List<Object> key = new ArrayList<>(List.of(sql.tenant().value(), query.target().toString(), query.text()));
+        key.addAll(java.util.Arrays.asList(f.conversationId(), f.owner() == null ? null : f.owner().type(),
+                f.owner() == null ? null : f.owner().id(), f.kind() == null ? null : f.kind().value(), f.role(), f.from(), f.to(),
+                f.agent(), f.includeGlobal(), f.tags(), f.metadata().size()));
+        f.metadata().forEach((k, v) -> {
+            key.add(k);
+            key.add(v);
+        });
+        return Cursor.scoped("text", key.toArray());
+    }
+
+    /** The position a text cursor records: the last hit's score (a positive finite double) and id. */
+    private static TextHit after(Cursor c) {
+        double score;
+        try {
+            score = Double.parseDouble(c.string(0));
+        } catch (NumberFormatException e) {
+            score = Double.NaN;
+        }
+        // The id exactly as handed out: UUID.fromString also reads short groups (an edited or cut cursor).
+        if (!(score > 0 && score < Double.POSITIVE_INFINITY) || !c.uuid(1).toString().equals(c.string(1))) {
+            throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");
+        }
+        return new TextHit(score, c.uuid(1).toString(), null);
+    }
+
+    /** The best {@code limit} hits of {@code query} ranked after {@code after} (null: from the top). */
+    private List<SearchHit> text(TextQuery query, TextHit after, int limit) {
         List<List<String>> phrases = SearchText.phrases(query.text(), MAX_WORDS);
         if (phrases.isEmpty()) {
             return List.of();
@@ -80,7 +130,8 @@ public final class JdbiSearch implements Search {
                 double score = TextRanking.score(rs.getString(3), joined);
                 return score > 0 ? new TextHit(score, rs.getString(1), rs.getString(2)) : null;
             }, x -> {
-                if (x != null && top.add(x) && top.size() > query.limit()) {
+                // Keyset: only hits ranked after the cursor's (worse score, or equal score and greater id).
+                if (x != null && (after == null || TextHit.WORST_FIRST.compare(x, after) < 0) && top.add(x) && top.size() > limit) {
                     top.poll();
                 }
             });

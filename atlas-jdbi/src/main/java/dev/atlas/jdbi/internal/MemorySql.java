@@ -37,11 +37,24 @@ final class MemorySql {
     final Statement delete;
     final Statement revisions;
     final Statement revisionsPage;
+    final Statement byClientKey;
+    final Statement firstContent;
+    final Statement freeClientKey;
+    /** PostgreSQL: a transaction-scoped advisory lock per (tenant, client key); null on SQLite, whose single writer serialises. */
+    final @org.jspecify.annotations.Nullable Statement keyLock;
 
     MemorySql(Catalogue c) {
         catalogue = c;
-        insert = c.sql("memories.insert", "INSERT INTO <p>memories (" + COLUMNS + ", search_text) VALUES (:t, :id, :ownerType, :ownerId,"
-                + " :agent, :kind, :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now, :searchText)");
+        insert = c.sql("memories.insert", "INSERT INTO <p>memories (" + COLUMNS + ", search_text, client_key) VALUES (:t, :id, :ownerType,"
+                + " :ownerId, :agent, :kind, :content, :metadata, :importance, :conversation, :message, :toolCall, :expiresAt, 1, :now, :now,"
+                + " :searchText, :clientKey)");
+        // The memory holding a client key: not deleted (the unique index's rows); visible or not, the caller decides.
+        byClientKey = c.sql("memories.byClientKey", "SELECT " + COLUMNS + " FROM <p>memories WHERE tenant_id = :t AND client_key = :clientKey"
+                + " AND deleted_at IS NULL");
+        firstContent = c.sql("memories.firstContent", "SELECT content FROM <p>memory_revisions WHERE tenant_id = :t AND memory_id = :m"
+                + " AND revision = 1");
+        freeClientKey = c.sql("memories.freeClientKey", "UPDATE <p>memories SET client_key = NULL WHERE tenant_id = :t AND id = :id");
+        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("memories.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
         // Provenance columns have no foreign keys (purging a conversation must not be blocked by its
         // memories, see V3), so these checks refuse another tenant's id exactly like an unknown one.
         conversationExists = c.sql("memories.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"

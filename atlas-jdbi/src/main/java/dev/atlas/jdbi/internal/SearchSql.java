@@ -187,7 +187,7 @@ final class SearchSql {
         and.add(owner + ".owner_id = :fOwnerId", "fOwnerId", f.owner() == null ? null : f.owner().id());
         and.add("x.role = :fRole", "fRole", f.role() == null ? null : f.role().toString());
         and.add("x.kind = :fKind", "fKind", f.kind() == null ? null : f.kind().value());
-        and.add("x.agent = :fAgent", "fAgent", f.agent());
+        and.add(f.includeGlobal() ? "(x.agent = :fAgent OR x.agent IS NULL)" : "x.agent = :fAgent", "fAgent", f.agent());
         List<Map.Entry<String, String>> metadata = List.copyOf(f.metadata().entrySet());
         for (int i = 0; i < metadata.size(); i++) {
             binds.put("fKey" + i, metadata.get(i).getKey());

@@ -82,6 +82,145 @@ public abstract class MemoryStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a client key makes create idempotent: same key, owner, agent, kind and content return the first memory;"
+            + " other ones are ConflictException on clientKey; deleting or expiring frees the key; keys are per tenant and exact")
+    void clientKeyMakesCreateIdempotent() {
+        NewMemory first = NewMemory.preference(ALICE, "Prefers email").agent("support").tags("contact").clientKey("k-1");
+        Memory m = memories.create(first);
+        clock.set(clock.instant().plusSeconds(1));
+        // The retry returns the stored memory; fields other than owner, agent, kind and content are not compared.
+        assertThat(memories.create(first)).isEqualTo(m);
+        assertThat(memories.create(first.tags("other").importance(0.9))).isEqualTo(m);
+        assertThat(memories.list(MemoryQuery.all()).items()).containsExactly(m);
+        for (NewMemory differs : List.of(NewMemory.preference(ALICE, "Prefers phone").agent("support"),
+                NewMemory.preference(BOB, "Prefers email").agent("support"), NewMemory.preference(ALICE, "Prefers email"),
+                NewMemory.fact(ALICE, "Prefers email").agent("support"))) {
+            assertThat(catchThrowableOfType(dev.atlas.ConflictException.class, () -> memories.create(differs.clientKey("k-1"))).field())
+                    .isEqualTo("clientKey");
+        }
+        // Updated since: a retry of the original create is still the same create.
+        Memory updated = memories.update(m.id(), MemoryPatch.content("Prefers SMS"));
+        assertThat(memories.create(first)).isEqualTo(updated);
+        // As for messages' clientId: the current content matches too.
+        assertThat(memories.create(NewMemory.preference(ALICE, "Prefers SMS").agent("support").clientKey("k-1"))).isEqualTo(updated);
+        memories.update(m.id(), MemoryPatch.content("Prefers fax"));
+        assertThat(catchThrowableOfType(dev.atlas.ConflictException.class,
+                () -> memories.create(NewMemory.preference(ALICE, "Prefers SMS").agent("support").clientKey("k-1"))).field())
+                .isEqualTo("clientKey");
+        assertThat(memories.create(first).content()).isEqualTo("Prefers fax");
+        // Exact keys, per tenant.
+        Memory upper = memories.create(first.clientKey("K-1"));
+        assertThat(upper.id()).isNotEqualTo(m.id());
+        Memory elsewhere = other.create(first);
+        assertThat(elsewhere.id()).isNotEqualTo(m.id());
+        assertThat(other.create(first)).isEqualTo(elsewhere);
+        // Deleting frees the key.
+        memories.delete(m.id());
+        Memory again = memories.create(first);
+        assertThat(again.id()).isNotEqualTo(m.id());
+        assertThat(memories.create(first)).isEqualTo(again);
+        // An expired memory is invisible: it frees the key too.
+        Memory expiring = memories.create(NewMemory.fact(ALICE, "code 1234").expiresAt(clock.instant().plusSeconds(5)).clientKey("k-2"));
+        clock.set(clock.instant().plusSeconds(5));
+        Memory fresh = memories.create(NewMemory.fact(ALICE, "code 1234").clientKey("k-2"));
+        assertThat(fresh.id()).isNotEqualTo(expiring.id());
+        assertThat(memories.create(NewMemory.fact(ALICE, "code 1234").clientKey("k-2"))).isEqualTo(fresh);
+        // Any storable key of up to 255 characters works, injection text and astral characters included.
+        for (String odd : List.of("'; DROP TABLE memories; --", "\uD83D\uDE42".repeat(127), "x".repeat(dev.atlas.Limits.MAX_KEY_LENGTH),
+                "a\u001fb\\s", "\u202Eevil")) {
+            Memory made = memories.create(NewMemory.fact(ALICE, "odd key").clientKey(odd));
+            assertThat(memories.create(NewMemory.fact(ALICE, "odd key").clientKey(odd))).isEqualTo(made);
+        }
+        // A bad key is refused before any write.
+        int before = memories.list(MemoryQuery.all().limit(1000)).items().size();
+        for (String bad : List.of("", " ", "a\u0000b", "x".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1), "\ud800")) {
+            invalid("clientKey", () -> memories.create(NewMemory.fact(ALICE, "x").clientKey(bad)));
+        }
+        assertThat(memories.list(MemoryQuery.all().limit(1000)).items()).hasSize(before);
+    }
+
+    @Test
+    @DisplayName("concurrent creates with one client key from two Atlas instances store one memory; a different content conflicts")
+    void concurrentCreatesWithOneClientKey() throws Exception {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        for (int round = 0; round < 3; round++) {
+            String key = "race-" + round;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Object>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    MemoryStore s = t % 2 == 0 ? memories : second;
+                    String content = t == 7 ? "different" : "the memory";
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            return s.create(NewMemory.fact(ALICE, content).clientKey(key));
+                        } catch (dev.atlas.ConflictException e) {
+                            return e.field();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<Object> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<Object> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                List<UUID> ids = outcomes.stream().filter(o -> o instanceof Memory).map(o -> ((Memory) o).id()).distinct().toList();
+                assertThat(ids).hasSize(1);
+                Memory winner = memories.require(ids.get(0));
+                long conflicts = outcomes.stream().filter("clientKey"::equals).count();
+                assertThat(conflicts).isEqualTo(winner.content().equals("the memory") ? 1 : 7);
+            } finally {
+                pool.shutdown();
+            }
+        }
+        assertThat(memories.list(MemoryQuery.all()).items()).hasSize(3);
+    }
+
+    @Test
+    @DisplayName("updates and deletes of one memory racing from two instances: each update succeeds or is NotFoundException on the"
+            + " memory, the delete succeeds once, the revisions are exactly the successful content changes")
+    void concurrentUpdatesAndDelete() throws Exception {
+        MemoryStore second = reopen(b -> b.clock(clock)).tenant("acme").memories();
+        for (int round = 0; round < 3; round++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "start " + round));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    MemoryStore s = t % 2 == 0 ? memories : second;
+                    int n = t;
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            if (n == 5 || n == 6) {
+                                s.delete(m.id());
+                                return "deleted";
+                            }
+                            s.update(m.id(), MemoryPatch.content("content " + n));
+                            return "updated";
+                        } catch (NotFoundException e) {
+                            return "not found " + e.id();
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                assertThat(outcomes).isSubsetOf("updated", "deleted", "not found " + m.id());
+                assertThat(outcomes).filteredOn("deleted"::equals).hasSize(1);
+                assertThat(memories.get(m.id())).isEmpty();
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
     @DisplayName("an application-defined kind round-trips")
     void customKind() {
         Memory m = memories.create(NewMemory.of(ALICE, MemoryKind.of("shipping-address"), "12 Main St"));

@@ -132,6 +132,174 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("text pages: keyset by score then id, every hit once in the order of one long search; a cursor of another"
+            + " tenant, text, target or filter, or an edited one, is InvalidInputException on cursor")
+    void textPages() {
+        Conversation c = convo(ALICE);
+        // Ties (equal texts score alike) so the id tiebreak decides across page boundaries.
+        for (String text : List.of("jazz night", "jazz jazz", "jazz night", "jazz festival lineup tonight", "jazz night", "jazz jazz",
+                "jazz festival lineup tonight", "jazz night", "no match here")) {
+            conversations.append(c.id(), NewMessage.user(text));
+            memories.create(NewMemory.fact(ALICE, text));
+        }
+        for (TextQuery q : List.of(TextQuery.messages("jazz"), TextQuery.memories("jazz"))) {
+            List<SearchHit> all = search.text(q.limit(100));
+            assertThat(all).hasSize(8);
+            List<SearchHit> paged = new ArrayList<>();
+            List<Integer> sizes = new ArrayList<>();
+            dev.atlas.Page<SearchHit> page = search.text(q.limit(3), null);
+            while (true) {
+                paged.addAll(page.items());
+                sizes.add(page.items().size());
+                if (!page.hasMore()) {
+                    break;
+                }
+                page = search.text(q.limit(3), page.nextCursor().orElseThrow());
+            }
+            assertThat(sizes).containsExactly(3, 3, 2);
+            assertThat(paged).isEqualTo(all);
+            // The page size may change between pages; the position is the cursor's.
+            dev.atlas.Page<SearchHit> first = search.text(q.limit(3), null);
+            assertThat(search.text(q.limit(100), first.nextCursor().orElseThrow()).items()).isEqualTo(all.subList(3, 8));
+            assertThat(search.text(q.limit(8), null).nextCursor()).isEmpty();
+            String cursor = first.nextCursor().orElseThrow();
+            invalid("cursor", () -> other.text(q.limit(3), cursor));
+            invalid("cursor", () -> search.text(TextQuery.messages("jazz night").limit(3), cursor));
+            invalid("cursor", () -> search.text(new TextQuery(q.target() == SearchTarget.MESSAGE ? SearchTarget.MEMORY : SearchTarget.MESSAGE,
+                    "jazz", SearchFilter.none(), 3), cursor));
+            invalid("cursor", () -> search.text(q.filter(SearchFilter.none().owner(ALICE)).limit(3), cursor));
+            invalid("cursor", () -> search.text(q, "not a cursor"));
+            invalid("cursor", () -> search.text(q, ""));
+            invalid("cursor", () -> search.text(q, cursor.substring(0, cursor.length() - 2)));
+            invalid("cursor", () -> search.text(q, "x".repeat(5_000)));
+            invalid("cursor", () -> search.text(q, cursor + "\u0000"));
+            invalid("cursor", () -> search.text(q, cursor + "\ud800"));
+            // The same listing and id with an edited score: not a position any page handed out.
+            String raw = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8);
+            String[] parts = raw.split("\u001f", -1);
+            for (String score : List.of("NaN", "Infinity", "-1.0", "0.0", "1e400", "abc", "")) {
+                parts[2] = score;
+                String forged = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(String.join("\u001f", parts)
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                invalid("cursor", () -> search.text(q, forged));
+            }
+            parts[2] = "1.0";
+            parts[3] = parts[3].toUpperCase(java.util.Locale.ROOT);
+            String upper = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(String.join("\u001f", parts)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            invalid("cursor", () -> search.text(q, upper));
+        }
+        assertThat(search.text(TextQuery.messages("absent"), null)).isEqualTo(new dev.atlas.Page<>(List.of(), java.util.Optional.empty()));
+        assertThat(search.text(TextQuery.messages("!!!"), null).items()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("text pages across writes: a row written between pages that ranks after the cursor shows on a later page, one"
+            + " ranking before it does not, a row deleted between pages never shows, and no hit repeats")
+    void textPagesAcrossWrites() {
+        Conversation c = convo(ALICE);
+        List<Message> rows = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            rows.add(conversations.append(c.id(), NewMessage.user("jazz tonight number " + i)));
+        }
+        TextQuery q = TextQuery.messages("jazz").limit(2);
+        dev.atlas.Page<SearchHit> first = search.text(q, null);
+        Message better = conversations.append(c.id(), NewMessage.user("jazz jazz"));      // scores above every page row
+        Message worse = conversations.append(c.id(), NewMessage.user("jazz with a much longer text than the others have here"));
+        UUID lastOnFirst = first.items().get(1).id();
+        List<UUID> rest = rows.stream().map(Message::id).filter(id -> !ids(first.items()).contains(id)).toList();
+        conversations.deleteMessage(rest.get(0));
+        List<UUID> seen = new ArrayList<>(ids(first.items()));
+        String cursor = first.nextCursor().orElseThrow();
+        while (cursor != null) {
+            dev.atlas.Page<SearchHit> page = search.text(q, cursor);
+            seen.addAll(ids(page.items()));
+            cursor = page.nextCursor().orElse(null);
+        }
+        assertThat(seen).doesNotHaveDuplicates().contains(lastOnFirst, rest.get(1), worse.id()).doesNotContain(better.id(), rest.get(0));
+        assertThat(seen).hasSize(4);
+    }
+
+    @Test
+    @DisplayName("first vectors of one model with different dimensions stored at once from two instances: one dimension wins,"
+            + " every other store of another dimension is InvalidInputException on vector, never a storage error")
+    void concurrentFirstVectorsOfOneModel() throws Exception {
+        Search second = reopen(b -> b.clock(clock)).tenant("acme").search();
+        List<Memory> ms = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ms.add(memories.create(NewMemory.fact(ALICE, "m" + i)));
+        }
+        for (int round = 0; round < 3; round++) {
+            String model = "race-" + round;
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> futures = new ArrayList<>();
+            try {
+                for (int t = 0; t < 8; t++) {
+                    Search s = t % 2 == 0 ? search : second;
+                    UUID id = ms.get(t).id();
+                    float[] v = t % 2 == 0 ? new float[] {1, 2} : new float[] {1, 2, 3};
+                    futures.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            s.upsertVector(SearchTarget.MEMORY, id, model, v);
+                            return "stored " + v.length;
+                        } catch (dev.atlas.InvalidInputException e) {
+                            return "refused " + e.field() + " " + v.length;
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : futures) {
+                    outcomes.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+                }
+                int dim = search.dimension(model);
+                assertThat(dim).isIn(2, 3);
+                assertThat(outcomes).containsOnly("stored " + dim, "refused vector " + (5 - dim));
+                assertThat(outcomes).filteredOn(o -> o.startsWith("stored")).hasSize(4);
+                assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, model, dim == 2 ? new float[] {1, 2} : new float[] {1, 2, 3})
+                        .k(10))).hasSize(4);
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
+    @Test
+    @DisplayName("a model's dimension is per tenant: two tenants store one model at 2 and 3 dimensions, each searches its own, and a"
+            + " query of the other tenant's dimension is InvalidInputException on vector, never another tenant's rows")
+    void modelDimensionIsPerTenant() {
+        MemoryStore globex = atlas.tenant("globex").memories();
+        Memory a = memories.create(NewMemory.fact(ALICE, "acme row"));
+        Memory g = globex.create(NewMemory.fact(ALICE, "globex row"));
+        search.upsertVector(SearchTarget.MEMORY, a.id(), MODEL, new float[] {1, 0});
+        other.upsertVector(SearchTarget.MEMORY, g.id(), MODEL, new float[] {1, 0, 0});
+        assertThat(search.dimension(MODEL)).isEqualTo(2);
+        assertThat(other.dimension(MODEL)).isEqualTo(3);
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})))).containsExactly(a.id());
+        assertThat(ids(other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})))).containsExactly(g.id());
+        invalid("vector", () -> search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})));
+        invalid("vector", () -> other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0})));
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, a.id(), MODEL, new float[] {1, 0, 0}));
+        // Another tenant's memory id is unknown here, whatever the vector.
+        assertThatThrownBy(() -> search.upsertVector(SearchTarget.MEMORY, g.id(), MODEL, new float[] {1, 0}))
+                .isInstanceOf(NotFoundException.class);
+        assertThatThrownBy(() -> search.deleteVector(SearchTarget.MEMORY, g.id(), MODEL)).isInstanceOf(NotFoundException.class);
+        assertThat(other.dimension(MODEL)).isEqualTo(3);
+        assertThat(ids(other.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0, 0})))).containsExactly(g.id());
+        // Huge and tiny components score as exactly as any: a vector queried with itself is 1.0.
+        Memory big = memories.create(NewMemory.fact(ALICE, "big"));
+        Memory tiny = memories.create(NewMemory.fact(ALICE, "tiny"));
+        search.upsertVector(SearchTarget.MEMORY, big.id(), MODEL, new float[] {Float.MAX_VALUE, -Float.MAX_VALUE});
+        search.upsertVector(SearchTarget.MEMORY, tiny.id(), MODEL, new float[] {-Float.MIN_VALUE, Float.MIN_VALUE});
+        List<SearchHit> hits = search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {Float.MAX_VALUE, -Float.MAX_VALUE}));
+        assertThat(ids(hits)).containsExactly(big.id(), a.id(), tiny.id());
+        assertThat(hits.get(0).score()).isEqualTo(1.0);
+        assertThat(hits.get(2).score()).isEqualTo(-1.0);
+    }
+
+    @Test
     @DisplayName("ranking on a small hand-made corpus puts the most relevant document first")
     void ranking() {
         Conversation c = convo(ALICE);
@@ -198,6 +366,62 @@ public abstract class SearchContract extends AtlasContract {
         assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(beforeJustAfter))))
                 .containsExactly(m.id());
     }
+    @Test
+    @DisplayName("agentWithGlobal searches an agent's memories plus the owner's global ones, full-text, paged and semantic; messages"
+            + " and a filter without an agent refuse it")
+    void agentWithGlobalMemories() {
+        Memory billing = memories.create(NewMemory.fact(ALICE, "invoice due friday").agent("billing"));
+        Memory global = memories.create(NewMemory.fact(ALICE, "invoice address is Main St"));
+        memories.create(NewMemory.fact(ALICE, "invoice question").agent("support"));
+        Memory bobsGlobal = memories.create(NewMemory.fact(BOB, "invoice by post"));
+        Memory gone = memories.create(NewMemory.fact(ALICE, "invoice old"));
+        memories.delete(gone.id());
+        other.upsertVector(SearchTarget.MEMORY, atlas.tenant("globex").memories().create(NewMemory.fact(ALICE, "invoice")).id(), MODEL,
+                new float[] {1, 0});
+        float y = 0;
+        for (Memory m : memories.list(dev.atlas.memory.MemoryQuery.all()).items()) {
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, y += 0.1f});
+        }
+        SearchFilter alices = SearchFilter.none().owner(ALICE).agentWithGlobal("billing");
+        assertThat(alices.includeGlobal()).isTrue();
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices)))).containsExactlyInAnyOrder(billing.id(), global.id());
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices).limit(1), null).items())).hasSize(1);
+        assertThat(ids(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(alices))))
+                .containsExactlyInAnyOrder(billing.id(), global.id());
+        // Without an owner, every owner's global memories count (as MemoryQuery.agent does).
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(SearchFilter.none().agentWithGlobal("billing")))))
+                .containsExactlyInAnyOrder(billing.id(), global.id(), bobsGlobal.id());
+        // agent(...) alone stays exclusive; the last of agent/agentWithGlobal decides.
+        assertThat(ids(search.text(TextQuery.memories("invoice").filter(alices.agent("billing"))))).containsExactly(billing.id());
+        invalid("includeGlobal", () -> TextQuery.messages("invoice").filter(SearchFilter.none().agentWithGlobal("billing")));
+        invalid("includeGlobal", () -> new SearchFilter(null, null, null, null, null, null, Map.of(), List.of(), null, true));
+        // A cursor of the exclusive filter is not one of the inclusive filter.
+        String cursor = search.text(TextQuery.memories("invoice").filter(alices).limit(1), null).nextCursor().orElseThrow();
+        assertThat(search.text(TextQuery.memories("invoice").filter(alices).limit(1), cursor).items()).hasSize(1);
+        invalid("cursor", () -> search.text(TextQuery.memories("invoice").filter(alices.agent("billing")).limit(1), cursor));
+    }
+
+    @Test
+    @DisplayName("agentWithGlobal under a selective filter: 60 nearer memories of another agent never crowd out the agent's and the"
+            + " global ones, in the same order and scores on every database")
+    void agentWithGlobalSelective() {
+        List<UUID> expected = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "noise " + i).agent("other"));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, i / 1000f});
+        }
+        for (int i = 0; i < 5; i++) {
+            Memory m = memories.create(NewMemory.fact(ALICE, "kept " + i).agent(i < 3 ? "billing" : null));
+            search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 1 + i});
+            expected.add(m.id());
+        }
+        SemanticQuery q = SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 0}).filter(SearchFilter.none().agentWithGlobal("billing"));
+        assertThat(ids(search.similar(q.k(10)))).containsExactlyElementsOf(expected);
+        assertThat(ids(search.similar(q.k(2)))).containsExactlyElementsOf(expected.subList(0, 2));
+        assertThat(ids(search.similar(q.k(10).filter(SearchFilter.none().owner(ALICE).agentWithGlobal("billing")))))
+                .containsExactlyElementsOf(expected);
+    }
+
     @Test
     @DisplayName("full-text and semantic search filter by metadata key=value (strings only, all must match), tags (all) and agent,"
             + " with the same exact result lists on every database")
