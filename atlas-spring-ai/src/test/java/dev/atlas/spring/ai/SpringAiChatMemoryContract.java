@@ -150,9 +150,9 @@ public abstract class SpringAiChatMemoryContract {
         assertThat(rows).extracting(dev.atlas.conversation.Message::sequence).containsExactlyElementsOf(
                 java.util.stream.LongStream.rangeClosed(1, 150).boxed().toList());
         List<String> statements = sql.recorded().stream().map(StatementRecorder.Recorded::sql).toList();
-        assertThat(statements).anyMatch(s -> s.toUpperCase().contains("INSERT INTO ATLAS_MESSAGES"));
-        assertThat(statements).noneMatch(s -> s.trim().toUpperCase().startsWith("DELETE"));
-        assertThat(statements).noneMatch(s -> s.toUpperCase().matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
+        assertThat(statements).anyMatch(s -> s.toUpperCase(java.util.Locale.ROOT).contains("INSERT INTO ATLAS_MESSAGES"));
+        assertThat(statements).noneMatch(s -> s.trim().toUpperCase(java.util.Locale.ROOT).startsWith("DELETE"));
+        assertThat(statements).noneMatch(s -> s.toUpperCase(java.util.Locale.ROOT).matches("(?s)\\s*UPDATE\\s+\\S*MESSAGES\\b.*"));
 
         // The transcript read from Atlas is the full conversation, tool rounds included, exactly.
         List<Message> transcript = rows.stream().map(SpringMessages::toSpring).toList();
