@@ -93,7 +93,7 @@ final class ConversationSql {
                 + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL LIMIT 1");
         restore = c.sql("conversations.restore", "UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
                 + " WHERE tenant_id = :t AND id = :id" + RETURNING);
-        advanceSequence = c.sql("conversations.advanceSequence", advanceSequence(c.dialect(), ":id"));
+        advanceSequence = c.sql("conversations.advanceSequence", advanceSequence(":id"));
     }
 
     /**
@@ -102,10 +102,10 @@ final class ConversationSql {
      * activity time only moves forward: an instance whose clock is behind would otherwise send a
      * busy conversation down the list and towards the idle retention rule.
      */
-    static String advanceSequence(Dialect dialect, String idParam) {
+    static String advanceSequence(String idParam) {
         return "UPDATE <p>conversations SET last_sequence = last_sequence + :count,"
-                + " last_message_at = " + dialect.later("COALESCE(last_message_at, :now)", ":now")
-                + ", activity_at = " + dialect.later("activity_at", ":now") + ", updated_at = :now, title = COALESCE(title, :title),"
+                + " last_message_at = " + Dialect.nowOrLater("COALESCE(last_message_at, :now)")
+                + ", activity_at = " + Dialect.nowOrLater("activity_at") + ", updated_at = :now, title = COALESCE(title, :title),"
                 + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
                 + LIVE_BY_ID.replace(":id", idParam) + " AND status <> 'closed' RETURNING last_sequence";
     }

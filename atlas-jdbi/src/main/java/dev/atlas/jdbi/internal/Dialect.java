@@ -154,9 +154,12 @@ public enum Dialect {
         return this == POSTGRESQL ? expression + " COLLATE \"C\"" : expression;
     }
 
-    /** The later of two timestamps (SQLite's multi-argument {@code max} is its scalar {@code GREATEST}). */
-    public String later(String a, String b) {
-        return (this == POSTGRESQL ? "GREATEST(" : "max(") + a + ", " + b + ")";
+    /**
+     * The later of {@code :now} and the timestamp {@code column}: for times that must never move
+     * back when a writer's clock is behind (a NULL column gives NULL; wrap it in COALESCE).
+     */
+    public static String nowOrLater(String column) {
+        return "CASE WHEN :now > " + column + " THEN :now ELSE " + column + " END";
     }
 
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */

@@ -102,7 +102,7 @@ final class MessageSql {
                 + " :agent, :parent, :execution, :step, :metadata, :now, :now, :searchText)");
         // Data-modifying WITH is PostgreSQL's; the created event's details are the ones recordEvent writes.
         appendPlain = c.dialect() != Dialect.POSTGRESQL ? null : c.sql("messages.appendPlain", "WITH s AS ("
-                + ConversationSql.advanceSequence(c.dialect(), ":conversation") + "), m AS (INSERT INTO <p>messages (" + INSERT_COLUMNS + ")"
+                + ConversationSql.advanceSequence(":conversation") + "), m AS (INSERT INTO <p>messages (" + INSERT_COLUMNS + ")"
                 + " SELECT :t, :id, :conversation, s.last_sequence, :role, :contentType, :content, :status, :failureReason, TRUE, NULL,"
                 + " :authorType, :authorId, :agent, NULL, NULL, NULL, :metadata, :now, :now, :searchText FROM s RETURNING sequence),"
                 + " e AS (INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type, details, created_at)"
