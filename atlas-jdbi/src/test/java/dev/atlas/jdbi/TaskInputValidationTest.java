@@ -81,6 +81,11 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("runAfter", () -> NewTask.of("a", Map.of()).runAfter(Instant.parse("+10000-01-01T00:00:00Z")));
         refused("conversationId", () -> new NewTask("a", Map.of(), null, UUID.randomUUID(), null, 3, null));
         refused("payload", () -> store.create(NewTask.of("a", Map.of("v", "\u0000"))));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey(""));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey(" "));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("a\u0000b"));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("\uD800"));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("k".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1)));
         refused("task", () -> store.create(null));
         refused("tasks", () -> store.createAll(Collections.singletonList(null)));
         List<NewTask> tooMany = Collections.nCopies(1001, NewTask.of("a", Map.of()));
