@@ -787,6 +787,27 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThat(store.list(TaskQuery.all()).items()).hasSize(5);
     }
 
+    @Test
+    @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
+            + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
+    void exportCarriesTaskClientKeys() {
+        NewTask send = NewTask.of("email", Map.of("to", "a@example.com")).clientKey("send-1");
+        Task t = store.create(send);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        atlas.tenant("acme").portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        byte[] file = out.toByteArray();
+        TaskStore beta = atlas.tenant("beta").tasks();
+        atlas.tenant("beta").portability().importFrom(new java.io.ByteArrayInputStream(file));
+        assertThat(beta.require(t.id()).clientKey()).isEqualTo("send-1");
+        assertThat(beta.create(send).id()).isEqualTo(t.id());
+        assertThat(beta.list(TaskQuery.all()).items()).hasSize(1);
+        TaskStore gamma = atlas.tenant("gamma").tasks();
+        Task own = gamma.create(NewTask.of("other", Map.of()).clientKey("send-1"));
+        assertThatThrownBy(() -> atlas.tenant("gamma").portability().importFrom(new java.io.ByteArrayInputStream(file)))
+                .isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(gamma.list(TaskQuery.all()).items()).containsExactly(own);
+    }
+
     private static NotFoundException catchNotFound(Runnable r) {
         try {
             r.run();
