@@ -132,6 +132,9 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("task", () -> NewSchedule.every("i", MINUTE, null));
         refused("task.runAfter", () -> NewSchedule.every("i", MINUTE, task.runAfter(clock.instant())));
         refused("task.conversationId", () -> NewSchedule.every("i", MINUTE, task.forConversation(UUID.randomUUID())));
+        // one key cannot name every occurrence's task: silently dropping it would leave the caller believing the tasks are keyed
+        refused("task.clientKey", () -> NewSchedule.every("i", MINUTE, task.clientKey("k")));
+        refused("task.clientKey", () -> NewSchedule.cron("c", "* * * * *", task.clientKey("k")));
         refused("startAt", () -> NewSchedule.cron("c", "* * * * *", task).startingAt(clock.instant()));
         refused("schedule", () -> store.schedule(null));
         refused("name", () -> store.getSchedule(" "));
