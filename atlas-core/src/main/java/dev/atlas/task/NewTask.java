@@ -143,8 +143,9 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * has a task created with the key, {@link TaskStore#create} (and {@link TaskStore#createAll})
      * with the same key and the same task returns that task as it is now, whatever its status, and
      * stores nothing. The same task means the same {@code kind}, {@code payload}, {@code
-     * conversationId}, {@code messageId}, {@code owner} and {@code maxAttempts}; {@code runAfter} is
-     * not compared (the stored one moves on with retries and requeues). A different task under the
+     * conversationId}, {@code messageId}, {@code owner} and {@code maxAttempts}, the payload as the
+     * JSON it reads back as ({@code 1} and {@code 1L} are one number, {@code 1} and {@code 1.0}
+     * two); {@code runAfter} is not compared (the stored one moves on with retries and requeues). A different task under the
      * key is a {@link dev.atlas.ConflictException} naming {@code clientKey}, nothing stored. Of
      * concurrent creates with one key, on any number of Atlas instances, exactly one stores its
      * task. The key stays taken while the task row exists (retention's purge of finished tasks

@@ -727,6 +727,13 @@ public abstract class TaskStoreContract extends AtlasContract {
                     e -> assertThat(e.field()).isEqualTo("clientKey")).hasMessageContaining(first.id().toString());
         }
         assertThat(store.list(TaskQuery.all()).items()).hasSize(2);
+        // payloads compare as the JSON values they read back as: 1 and 1L are one number, 1 and 1.0 two
+        Task counted = store.create(NewTask.of("count", Map.of("n", 1, "deep", Map.of("l", List.of(1, "x")))).clientKey("count-1"));
+        assertThat(store.create(NewTask.of("count", Map.of("deep", Map.of("l", List.of(1L, "x")), "n", 1L)).clientKey("count-1")))
+                .isEqualTo(counted);
+        assertThatThrownBy(() -> store.create(NewTask.of("count", Map.of("n", 1.0, "deep", Map.of("l", List.of(1, "x")))).clientKey("count-1")))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"));
+        store.cancel(counted.id());
         Task upper = store.create(send.clientKey("SEND-1"));
         assertThat(upper.id()).isNotEqualTo(first.id());
         Task theirs = other.create(send);
