@@ -97,7 +97,8 @@ public interface AssistantStore {
     /**
      * Replaces the definition (slug, name, flags, defaults, tools, metadata, owner) and adds one to
      * its {@link Assistant#version()}. Revisions are untouched. {@link ConflictException} when the
-     * new slug is taken.
+     * new slug is taken, and (field {@code version}) when the definition is at version
+     * {@link Integer#MAX_VALUE}, the last: nothing is written, create a new assistant instead.
      *
      * @param assistantId the assistant's id
      * @param spec the description of what to create
@@ -116,7 +117,7 @@ public interface AssistantStore {
      * @param expectedVersion the version the caller read, 1 or more
      * @return the assistant, at {@code expectedVersion + 1}
      * @throws ConflictException (field {@code expectedVersion}) when the definition is at another version, nothing written;
-     *         (field {@code slug}) when the new slug is taken
+     *         (field {@code slug}) when the new slug is taken; (field {@code version}) when it is at {@link Integer#MAX_VALUE}, the last
      * @throws dev.atlas.InvalidInputException (field {@code expectedVersion}) when it is below 1
      * @throws NotFoundException when there is no live assistant with this id in this tenant
      */

@@ -18,7 +18,8 @@ import java.time.Instant;
  *
  * @param name     unique among the tenant's schedules (non-blank, at most {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters)
  * @param task     what each occurrence enqueues: kind, payload, owner and maxAttempts (it may not
- *                 name a conversation or message, nor a runAfter: the occurrence is its time)
+ *                 name a conversation or message, nor a runAfter: the occurrence is its time; nor a
+ *                 clientKey: one key cannot name every occurrence)
  * @param interval the fixed interval (1 second to 366 days), or {@code null} for a cron schedule
  * @param cron     the cron expression, or {@code null} for an interval schedule
  * @param startAt  an interval schedule's first occurrence ({@code null}: one interval from now);
@@ -44,6 +45,10 @@ public record NewSchedule(String name, NewTask task, @Nullable Duration interval
         Check.notNull("task", task);
         if (task.conversationId() != null) {
             throw new InvalidInputException("task.conversationId", "a scheduled task cannot name a conversation");
+        }
+        if (task.clientKey() != null) {
+            throw new InvalidInputException("task.clientKey", "a scheduled task fires once per occurrence, and one client key cannot"
+                    + " name them all; each occurrence is enqueued exactly once without one");
         }
         if (task.runAfter() != null) {
             throw new InvalidInputException("task.runAfter", "a scheduled task runs at its occurrence; use startAt for the first one");

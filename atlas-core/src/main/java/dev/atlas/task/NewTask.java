@@ -25,9 +25,10 @@ import org.jspecify.annotations.Nullable;
  * @param owner          who it runs for, or {@code null}
  * @param maxAttempts    1 to {@link #MAX_ATTEMPTS} (default 3)
  * @param runAfter       not claimable before this time, or {@code null} for now
+ * @param clientKey      the application's key for this task (an idempotency key), or {@code null}; see {@link #clientKey(String)}
  */
 public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID conversationId, @Nullable UUID messageId, @Nullable Owner owner, int maxAttempts,
-                      @Nullable Instant runAfter) {
+                      @Nullable Instant runAfter, @Nullable String clientKey) {
     /** Highest accepted {@link #maxAttempts()}. */
     public static final int MAX_ATTEMPTS = 100;
 
@@ -41,15 +42,33 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @param owner who it runs for, or {@code null}
      * @param maxAttempts 1 to {@link #MAX_ATTEMPTS} (default 3)
      * @param runAfter not claimable before this time, or {@code null} for now
+     * @param clientKey the application's key for this task, or {@code null}; see {@link #clientKey(String)}
      */
     public NewTask {
         Check.key("kind", kind);
+        Check.optionalKey("clientKey", clientKey);
         payload = Check.metadata("payload", payload);
         Check.positive("maxAttempts", maxAttempts, MAX_ATTEMPTS);
         Check.instant("runAfter", runAfter);
         if (messageId != null && conversationId == null) {
             throw new InvalidInputException("conversationId", "is required when messageId is given");
         }
+    }
+
+    /**
+     * The constructor from before {@code clientKey}: no key.
+     *
+     * @param kind what the task does; workers claim by kind (required)
+     * @param payload JSON-compatible input (never null)
+     * @param conversationId the conversation it serves, or {@code null}
+     * @param messageId the message it serves, or {@code null}
+     * @param owner who it runs for, or {@code null}
+     * @param maxAttempts 1 to {@link #MAX_ATTEMPTS} (default 3)
+     * @param runAfter not claimable before this time, or {@code null} for now
+     */
+    public NewTask(String kind, Map<String, Object> payload, @Nullable UUID conversationId, @Nullable UUID messageId, @Nullable Owner owner,
+                   int maxAttempts, @Nullable Instant runAfter) {
+        this(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter, null);
     }
 
     /**
@@ -60,7 +79,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @return the new value
      */
     public static NewTask of(String kind, Map<String, ?> payload) {
-        return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null);
+        return new NewTask(kind, Check.metadata("payload", payload), null, null, null, 3, null, null);
     }
 
     /**
@@ -70,7 +89,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @return a copy with this change
      */
     public NewTask forConversation(@Nullable UUID conversationId) {
-        return new NewTask(kind, payload, conversationId, null, owner, maxAttempts, runAfter);
+        return new NewTask(kind, payload, conversationId, null, owner, maxAttempts, runAfter, clientKey);
     }
 
     /**
@@ -85,7 +104,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      */
     public NewTask forMessage(UUID conversationId, UUID messageId) {
         return new NewTask(kind, payload, Check.notNull("conversationId", conversationId), Check.notNull("messageId", messageId),
-                owner, maxAttempts, runAfter);
+                owner, maxAttempts, runAfter, clientKey);
     }
 
     /**
@@ -95,7 +114,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @return a copy with this change
      */
     public NewTask owner(@Nullable Owner owner) {
-        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter, clientKey);
     }
 
     /**
@@ -105,7 +124,7 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @return a copy with this change
      */
     public NewTask maxAttempts(int maxAttempts) {
-        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter, clientKey);
     }
 
     /**
@@ -115,6 +134,27 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      * @return a copy with this change
      */
     public NewTask runAfter(@Nullable Instant runAfter) {
-        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter);
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter, clientKey);
+    }
+
+    /**
+     * Returns a copy with the application's own key for this task (an idempotency key), so that a
+     * create retried after a timeout or a crash does not queue the work twice: while this tenant
+     * has a task created with the key, {@link TaskStore#create} (and {@link TaskStore#createAll})
+     * with the same key and the same task returns that task as it is now, whatever its status, and
+     * stores nothing. The same task means the same {@code kind}, {@code payload}, {@code
+     * conversationId}, {@code messageId}, {@code owner} and {@code maxAttempts}, the payload as the
+     * JSON it reads back as ({@code 1} and {@code 1L} are one number, {@code 1} and {@code 1.0}
+     * two); {@code runAfter} is not compared (the stored one moves on with retries and requeues). A different task under the
+     * key is a {@link dev.atlas.ConflictException} naming {@code clientKey}, nothing stored. Of
+     * concurrent creates with one key, on any number of Atlas instances, exactly one stores its
+     * task. The key stays taken while the task row exists (retention's purge of finished tasks
+     * frees it); keys are per tenant and compared exactly ({@code "A"} and {@code "a"} are two keys).
+     *
+     * @param clientKey 1 to {@link dev.atlas.Limits#MAX_KEY_LENGTH} characters, not blank; or {@code null} for none
+     * @return a copy with this change
+     */
+    public NewTask clientKey(@Nullable String clientKey) {
+        return new NewTask(kind, payload, conversationId, messageId, owner, maxAttempts, runAfter, clientKey);
     }
 }

@@ -31,6 +31,7 @@ public final class Task {
     private final Instant updatedAt;
     private final @Nullable Instant startedAt;
     private final @Nullable Instant finishedAt;
+    private final @Nullable String clientKey;
 
     /**
      * Creates the value; every argument is as its accessor returns it.
@@ -75,6 +76,55 @@ public final class Task {
             Instant updatedAt,
             @Nullable Instant startedAt,
             @Nullable Instant finishedAt) {
+        this(id, tenantId, kind, payload, conversationId, messageId, owner, status, attempts, maxAttempts, result, error, runAfter, claimId,
+                leaseExpiresAt, createdAt, updatedAt, startedAt, finishedAt, null);
+    }
+
+    /**
+     * Creates the value; every argument is as its accessor returns it.
+     *
+     * @param id the id
+     * @param tenantId the tenant id
+     * @param kind the kind
+     * @param payload the payload
+     * @param conversationId the conversation id
+     * @param messageId the message id
+     * @param owner the owner
+     * @param status the status
+     * @param attempts how many times it was claimed
+     * @param maxAttempts the max attempts
+     * @param result what {@link TaskStore#complete} stored (empty until then)
+     * @param error the latest failure message, or {@code null}
+     * @param runAfter earliest time a pending task may be claimed
+     * @param claimId the current lease holder's claim, or {@code null} unless running
+     * @param leaseExpiresAt when the current lease ends on the database's clock, or {@code null} unless running
+     * @param createdAt the created at
+     * @param updatedAt the updated at
+     * @param startedAt when it was first claimed, or {@code null}
+     * @param finishedAt when it became completed, failed or cancelled, or {@code null}
+     * @param clientKey the application's key it was created with ({@link NewTask#clientKey(String)}), or {@code null}
+     */
+    public Task(
+            UUID id,
+            String tenantId,
+            String kind,
+            Map<String, Object> payload,
+            @Nullable UUID conversationId,
+            @Nullable UUID messageId,
+            @Nullable Owner owner,
+            TaskStatus status,
+            int attempts,
+            int maxAttempts,
+            Map<String, Object> result,
+            @Nullable String error,
+            Instant runAfter,
+            @Nullable UUID claimId,
+            @Nullable Instant leaseExpiresAt,
+            Instant createdAt,
+            Instant updatedAt,
+            @Nullable Instant startedAt,
+            @Nullable Instant finishedAt,
+            @Nullable String clientKey) {
         this.id = id;
         this.tenantId = tenantId;
         this.kind = kind;
@@ -94,6 +144,7 @@ public final class Task {
         this.updatedAt = updatedAt;
         this.startedAt = startedAt;
         this.finishedAt = finishedAt;
+        this.clientKey = clientKey;
     }
 
     /**
@@ -267,6 +318,15 @@ public final class Task {
         return finishedAt;
     }
 
+    /**
+     * The application's key it was created with ({@link NewTask#clientKey(String)}), or {@code null}.
+     *
+     * @return the key, or {@code null}
+     */
+    public @Nullable String clientKey() {
+        return clientKey;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -294,16 +354,17 @@ public final class Task {
             && Objects.equals(createdAt, that.createdAt)
             && Objects.equals(updatedAt, that.updatedAt)
             && Objects.equals(startedAt, that.startedAt)
-            && Objects.equals(finishedAt, that.finishedAt);
+            && Objects.equals(finishedAt, that.finishedAt)
+            && Objects.equals(clientKey, that.clientKey);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(id, tenantId, kind, payload, conversationId, messageId, owner, status, attempts, maxAttempts, result, error, runAfter, claimId, leaseExpiresAt, createdAt, updatedAt, startedAt, finishedAt);
+        return Objects.hash(id, tenantId, kind, payload, conversationId, messageId, owner, status, attempts, maxAttempts, result, error, runAfter, claimId, leaseExpiresAt, createdAt, updatedAt, startedAt, finishedAt, clientKey);
     }
 
     @Override
     public String toString() {
-        return "Task[id=" + id + ", tenantId=" + tenantId + ", kind=" + kind + ", payload=" + payload + ", conversationId=" + conversationId + ", messageId=" + messageId + ", owner=" + owner + ", status=" + status + ", attempts=" + attempts + ", maxAttempts=" + maxAttempts + ", result=" + result + ", error=" + error + ", runAfter=" + runAfter + ", claimId=" + claimId + ", leaseExpiresAt=" + leaseExpiresAt + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", startedAt=" + startedAt + ", finishedAt=" + finishedAt + "]";
+        return "Task[id=" + id + ", tenantId=" + tenantId + ", kind=" + kind + ", payload=" + payload + ", conversationId=" + conversationId + ", messageId=" + messageId + ", owner=" + owner + ", status=" + status + ", attempts=" + attempts + ", maxAttempts=" + maxAttempts + ", result=" + result + ", error=" + error + ", runAfter=" + runAfter + ", claimId=" + claimId + ", leaseExpiresAt=" + leaseExpiresAt + ", createdAt=" + createdAt + ", updatedAt=" + updatedAt + ", startedAt=" + startedAt + ", finishedAt=" + finishedAt + ", clientKey=" + clientKey + "]";
     }
 }

@@ -29,7 +29,7 @@ import dev.atlas.NotFoundException;
  * it a new claim id; two workers never hold the same task (PostgreSQL: {@code FOR UPDATE SKIP
  * LOCKED}; SQLite: the single write lock). A running task whose lease expired with no attempts
  * left is marked failed ("lease expired after N attempts") by the next {@link #claim} call in
- * the tenant, whatever kinds that call asks for.
+ * the tenant, whatever kinds that call asks for, or by a {@link #requeue} of it.
  *
  * <p><b>Clocks.</b> Leases are set and checked with the database's clock (PostgreSQL's
  * {@code now()}; on SQLite the host clock as SQLite reads it), never with the caller's
@@ -63,7 +63,8 @@ public interface TaskStore {
     Duration MAX_LEASE = Duration.ofDays(1);
 
     /**
-     * Stores a pending task.
+     * Stores a pending task; with a {@link NewTask#clientKey(String) client key} already used in
+     * this tenant, returns that task instead (see there).
      *
      * @param task the task to create
      * @return the task
@@ -72,6 +73,8 @@ public interface TaskStore {
 
     /**
      * Stores several pending tasks in one transaction; all or none. At most {@link Limits#MAX_PAGE_SIZE}.
+     * A task whose client key is held comes back as stored, in its place; a conflict names
+     * {@code tasks[i].clientKey}, and one key twice in the call is refused on {@code tasks}.
      *
      * @param tasks the tasks to create
      * @return the matching items, in order
@@ -284,9 +287,11 @@ public interface TaskStore {
      * reason, as after a retried attempt. Only a failed task is requeued: a pending, running,
      * completed or cancelled one (a cancellation or completion was a decision; create a new task
      * instead) is refused with {@link IllegalTransitionException} on {@code status} to
-     * {@code pending}, and of two concurrent requeues one wins, the other sees it pending. A task
-     * whose worker died on its last attempt stays running until the next {@link #claim} in the
-     * tenant fails it (see the class comment); until then it is refused here too.
+     * {@code pending}, and of two concurrent requeues one wins, the other sees it pending. A running
+     * task whose worker died on its last attempt (lease expired on the database's clock, no attempts
+     * left) is failed, as the next {@link #claim} would mark it ("lease expired after N attempts"),
+     * and requeued in the same transaction; its dead holder gets {@link LeaseLostException}. A
+     * running task with a live lease, or with attempts left (the next claim takes it), is refused.
      *
      * @param taskId the failed task
      * @param runAfter not claimable before this instant; {@code null} for now (this instance's clock)

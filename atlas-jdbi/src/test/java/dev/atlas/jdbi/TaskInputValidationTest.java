@@ -81,6 +81,11 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("runAfter", () -> NewTask.of("a", Map.of()).runAfter(Instant.parse("+10000-01-01T00:00:00Z")));
         refused("conversationId", () -> new NewTask("a", Map.of(), null, UUID.randomUUID(), null, 3, null));
         refused("payload", () -> store.create(NewTask.of("a", Map.of("v", "\u0000"))));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey(""));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey(" "));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("a\u0000b"));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("\uD800"));
+        refused("clientKey", () -> NewTask.of("a", Map.of()).clientKey("k".repeat(dev.atlas.Limits.MAX_KEY_LENGTH + 1)));
         refused("task", () -> store.create(null));
         refused("tasks", () -> store.createAll(Collections.singletonList(null)));
         List<NewTask> tooMany = Collections.nCopies(1001, NewTask.of("a", Map.of()));
@@ -127,6 +132,9 @@ class TaskInputValidationTest extends RefusedBeforeSql {
         refused("task", () -> NewSchedule.every("i", MINUTE, null));
         refused("task.runAfter", () -> NewSchedule.every("i", MINUTE, task.runAfter(clock.instant())));
         refused("task.conversationId", () -> NewSchedule.every("i", MINUTE, task.forConversation(UUID.randomUUID())));
+        // one key cannot name every occurrence's task: silently dropping it would leave the caller believing the tasks are keyed
+        refused("task.clientKey", () -> NewSchedule.every("i", MINUTE, task.clientKey("k")));
+        refused("task.clientKey", () -> NewSchedule.cron("c", "* * * * *", task.clientKey("k")));
         refused("startAt", () -> NewSchedule.cron("c", "* * * * *", task).startingAt(clock.instant()));
         refused("schedule", () -> store.schedule(null));
         refused("name", () -> store.getSchedule(" "));

@@ -34,8 +34,10 @@ final class AssistantSql {
                 + " :topP, :maxTokens, :tools, :metadata, 0, :now, :now) RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("assistants.byId", A + " AND a.id = :id");
         bySlug = c.sql("assistants.bySlug", A + " AND a.slug = :slug");
+        // version is an int column: it stops at Integer.MAX_VALUE instead of overflowing, which
+        // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
         String update = "UPDATE <p>assistants SET " + SPEC + ", version = version + 1, updated_at = :now"
-                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL";
+                + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND version < " + Integer.MAX_VALUE;
         this.update = c.sql("assistants.update", update);
         // The guard is in the UPDATE itself: a concurrent update that commits first leaves this one matching no row.
         updateExpecting = c.sql("assistants.updateExpecting", update + " AND version = :expected");

@@ -196,6 +196,10 @@ public final class JdbiAssistantStore implements AssistantStore {
             });
             if (n == 0) {
                 Assistant current = require(h, assistantId);
+                if (current.version() == Integer.MAX_VALUE && (expected == null || expected == Integer.MAX_VALUE)) {
+                    throw new dev.atlas.ConflictException("version", "assistant " + assistantId + " has used every definition version up to "
+                            + Integer.MAX_VALUE + "; create a new assistant to edit further");
+                }
                 throw new dev.atlas.ConflictException("expectedVersion", "assistant " + assistantId + " is at version "
                         + current.version() + ", not " + expected + "; read it again and retry");
             }

@@ -66,7 +66,8 @@ public final class JdbiTaskStore implements TaskStore {
                 json(rs, "payload"), d.uuid(rs, "conversation_id"), d.uuid(rs, "message_id"), Rows.owner(rs, "owner_type", "owner_id"),
                 TaskStatus.of(rs.getString("status")), rs.getInt("attempts"), rs.getInt("max_attempts"), json(rs, "result"),
                 rs.getString("error"), d.instant(rs, "run_after"), d.uuid(rs, "claim_id"), d.instant(rs, "lease_expires_at"),
-                d.instant(rs, "created_at"), d.instant(rs, "updated_at"), d.instant(rs, "started_at"), d.instant(rs, "finished_at")));
+                d.instant(rs, "created_at"), d.instant(rs, "updated_at"), d.instant(rs, "started_at"), d.instant(rs, "finished_at"),
+                rs.getString("client_key")));
     }
 
     // A row written by an older version or by hand must surface as a typed error naming the row and the column
@@ -83,11 +84,16 @@ public final class JdbiTaskStore implements TaskStore {
 
     @Override
     public Task create(NewTask task) {
-        return createAll(List.of(Check.notNull("task", task))).get(0);
+        return create(List.of(Check.notNull("task", task)), true).get(0);
     }
 
     @Override
     public List<Task> createAll(List<NewTask> newTasks) {
+        return create(newTasks, false);
+    }
+
+    /** {@code single}: a {@link #create} call, whose conflicts name {@code clientKey} rather than {@code tasks[i].clientKey}. */
+    private List<Task> create(List<NewTask> newTasks, boolean single) {
         // Check.list reads null as "no elements", right for optional lists but not for the list
         // that is the whole request.
         List<NewTask> all = Check.list("tasks", Check.notNull("tasks", newTasks));
@@ -95,32 +101,105 @@ public final class JdbiTaskStore implements TaskStore {
             throw new InvalidInputException("tasks", "has " + all.size() + " tasks; at most " + Limits.MAX_PAGE_SIZE + " per call");
         }
         List<JsonDoc> payloads = new ArrayList<>(all.size());
-        for (NewTask t : all) {
+        Map<String, Integer> keyed = new java.util.HashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            NewTask t = Check.notNull("tasks[" + i + "]", all.get(i));
             payloads.add(Json.write("payload", t.payload()));
+            Integer earlier = t.clientKey() == null ? null : keyed.putIfAbsent(t.clientKey(), i);
+            if (earlier != null) {
+                throw new InvalidInputException("tasks", "client key '" + t.clientKey() + "' is used by tasks " + earlier + " and " + i
+                        + " of this call; one key names one task");
+            }
         }
-        return db.write(h -> insert(h, all, payloads, db.now()));
+        return db.write(h -> insert(h, all, payloads, db.now(), single));
     }
 
     /** Inserts {@code all} as pending tasks in one batch, in the caller's transaction. */
-    List<Task> insert(Handle h, List<NewTask> all, List<JsonDoc> payloads, Instant now) {
-        for (NewTask t : all) {
-            requireMessageOf(h, t.conversationId(), t.messageId());
+    List<Task> insert(Handle h, List<NewTask> all, List<JsonDoc> payloads, Instant now, boolean single) {
+        Map<String, Task> held = heldClientKeys(h, all);
+        // Every check before the first row joins the batch: a refusal must leave no row behind.
+        Task[] replayed = new Task[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            NewTask t = all.get(i);
+            Task stored = t.clientKey() == null ? null : held.get(t.clientKey());
+            if (stored != null) {
+                replayed[i] = sameTask(stored, t, payloads.get(i), single ? "clientKey" : "tasks[" + i + "].clientKey");
+            } else {
+                requireMessageOf(h, t.conversationId(), t.messageId());
+            }
         }
         List<Task> out = new ArrayList<>(all.size());
         Sql.Call batch = sql.on(h, q.insert);
+        int added = 0;
         for (int i = 0; i < all.size(); i++) {
             NewTask t = all.get(i);
+            if (replayed[i] != null) {
+                out.add(replayed[i]);
+                continue;
+            }
+            added++;
             UUID id = Ids.next(db.clock());
             Instant runAfter = t.runAfter() == null ? now : t.runAfter().truncatedTo(ChronoUnit.MICROS);
             batch.bind("id", id).bind("kind", t.kind()).bind("payload", payloads.get(i))
                     .bind("conversation", t.conversationId()).bind("message", t.messageId())
                     .bind("ownerType", t.owner() == null ? null : t.owner().type()).bind("ownerId", t.owner() == null ? null : t.owner().id())
-                    .bind("maxAttempts", t.maxAttempts()).bind("runAfter", runAfter).bind("now", now).add();
+                    .bind("maxAttempts", t.maxAttempts()).bind("runAfter", runAfter).bind("now", now).bind("clientKey", t.clientKey()).add();
             out.add(new Task(id, tenant, t.kind(), Json.readMap(payloads.get(i).text()), t.conversationId(), t.messageId(),
-                    t.owner(), TaskStatus.PENDING, 0, t.maxAttempts(), Map.of(), null, runAfter, null, null, now, now, null, null));
+                    t.owner(), TaskStatus.PENDING, 0, t.maxAttempts(), Map.of(), null, runAfter, null, null, now, now, null, null,
+                    t.clientKey()));
         }
-        batch.batch();
+        if (added > 0) {
+            batch.batch();
+        }
         return List.copyOf(out);
+    }
+
+    /**
+     * The tasks already created with the client keys of {@code all}, by key. Runs in the
+     * transaction that inserts the new ones, after taking each key's advisory lock on PostgreSQL
+     * (in key order, so two calls sharing keys cannot deadlock; SQLite's single writer already
+     * serialises), so of concurrent creates with one key the first inserts and every later one,
+     * on any instance, sees its row.
+     */
+    private Map<String, Task> heldClientKeys(Handle h, List<NewTask> all) {
+        List<String> keys = all.stream().map(NewTask::clientKey).filter(java.util.Objects::nonNull).sorted().toList();
+        if (keys.isEmpty()) {
+            return Map.of();
+        }
+        if (q.keyLock != null) {
+            for (String key : keys) {
+                sql.on(h, q.keyLock).bind("lock", keyLock(key)).exists();
+            }
+        }
+        Where where = new Where().in("client_key", "key", keys);
+        Map<String, Task> held = new java.util.HashMap<>();
+        for (Task t : where.bindTo(sql.on(h, q.byClientKeys(where.toString()))).list(tasks)) {
+            held.put(t.clientKey(), t);
+        }
+        return held;
+    }
+
+    /** {@code stored} when {@code t} asks for the same task (runAfter aside: retries move it), else a conflict on {@code field}. */
+    private static Task sameTask(Task stored, NewTask t, JsonDoc payload, String field) {
+        if (!stored.kind().equals(t.kind()) || !stored.payload().equals(Json.readMap(payload.text()))
+                || !java.util.Objects.equals(stored.conversationId(), t.conversationId())
+                || !java.util.Objects.equals(stored.messageId(), t.messageId()) || !java.util.Objects.equals(stored.owner(), t.owner())
+                || stored.maxAttempts() != t.maxAttempts()) {
+            throw new dev.atlas.ConflictException(field, "'" + t.clientKey() + "' already names task " + stored.id()
+                    + " with another kind, payload, conversation, message, owner or maxAttempts; use a new key for new work");
+        }
+        return stored;
+    }
+
+    /** The PostgreSQL advisory lock of a tenant's client key: 64 bits of a SHA-256 of both, apart from other Atlas locks. */
+    private long keyLock(String key) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(
+                    ("atlas task client key " + tenant.length() + ":" + tenant + ":" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(digest).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A task's message is a live message of this tenant, and of the task's conversation. */
@@ -338,6 +417,9 @@ public final class JdbiTaskStore implements TaskStore {
         return db.write(h -> {
             Instant now = db.now();
             Instant due = runAfter == null ? now : runAfter.truncatedTo(ChronoUnit.MICROS);
+            // A worker that died on the last attempt left the task running with its lease expired:
+            // it is failed (the next claim would mark it so), so fail it here first and requeue it.
+            sql.on(h, q.sweepOne).bind("id", taskId).bind("now", now).update();
             return Transition.apply(sql.on(h, q.requeue).bind("id", taskId).bind("runAfter", due).bind("now", now).optional(tasks),
                     () -> find(h, taskId), () -> new NotFoundException("task", taskId), t -> {
                         if (t.status() != TaskStatus.FAILED) {

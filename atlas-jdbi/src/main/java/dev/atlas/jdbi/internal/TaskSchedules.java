@@ -208,11 +208,11 @@ final class TaskSchedules {
                 Sql.Call move = next == null ? sql.on(h, q.end) : sql.on(h, q.advance).bind("next", next);
                 int moved = move.bind("id", s.id()).bind("occurrence", s.nextRunAt()).bind("now", now).update();
                 if (moved == 1) {
-                    fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt()));
+                    fired.add(new NewTask(s.kind(), s.payload(), null, null, s.owner(), s.maxAttempts(), s.nextRunAt(), null));
                     payloads.add(Json.write("payload", s.payload()));
                 }
             }
-            return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now);
+            return fired.isEmpty() ? List.<Task>of() : tasks.insert(h, fired, payloads, now, false);
         });
     }
 

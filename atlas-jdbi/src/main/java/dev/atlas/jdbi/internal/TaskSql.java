@@ -2,6 +2,7 @@ package dev.atlas.jdbi.internal;
 
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Statement;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The task store's statements. Leases are set and compared with the database's clock
@@ -9,7 +10,7 @@ import dev.atlas.jdbi.internal.sql.Statement;
  */
 final class TaskSql {
     static final String COLUMNS = "tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id, status, attempts,"
-            + " max_attempts, result, error, run_after, claim_id, lease_expires_at, created_at, updated_at, started_at, finished_at";
+            + " max_attempts, result, error, run_after, claim_id, lease_expires_at, created_at, updated_at, started_at, finished_at, client_key";
     private static final String T = "SELECT " + COLUMNS + " FROM <p>tasks WHERE tenant_id = :t";
     private static final String HELD = " WHERE tenant_id = :t AND id = :id AND claim_id = :claim AND status = 'running' RETURNING " + COLUMNS;
     private static final String RELEASE = ", claim_id = NULL, lease_expires_at = NULL";
@@ -17,9 +18,12 @@ final class TaskSql {
     private final Catalogue c;
     private final String pick;
     final Statement insert;
+    /** PostgreSQL: the transaction's advisory lock on one client key; null on SQLite, whose single writer serialises creates. */
+    final @Nullable Statement keyLock;
     final Statement messageConversation;
     final Statement byId;
     final Statement sweep;
+    final Statement sweepOne;
     final Statement pickAny;
     final Statement take;
     final Statement failUnreadable;
@@ -37,8 +41,9 @@ final class TaskSql {
         Dialect d = c.dialect();
         String dbNow = d.databaseNow();
         insert = c.sql("tasks.insert", "INSERT INTO <p>tasks (tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id,"
-                + " status, attempts, max_attempts, run_after, created_at, updated_at) VALUES (:t, :id, :kind, :payload, :conversation,"
-                + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now)");
+                + " status, attempts, max_attempts, run_after, created_at, updated_at, client_key) VALUES (:t, :id, :kind, :payload, :conversation,"
+                + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now, :clientKey)");
+        keyLock = d == Dialect.POSTGRESQL ? c.sql("tasks.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
         // Share-locked on PostgreSQL (SQLite's single writer already excludes it): an erase or
         // delete of the message that commits first makes this a NotFoundException, one that comes
         // later waits for the task and takes it along with its conversation.
@@ -52,6 +57,10 @@ final class TaskSql {
                 + RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks"
                 + " WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts"
                 + d.lockSkipLocked() + ")");
+        // The same for one task, so that an operator's requeue finds it failed as the next claim would leave it.
+        sweepOne = c.sql("tasks.sweepOne", "UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT)"
+                + " || ' attempts'" + RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                + " AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts");
         pick = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now) OR (status = 'running'"
                 + " AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))";
         pickAny = c.sql("tasks.pick", pick + " ORDER BY run_after, id LIMIT 1" + d.lockSkipLocked());
@@ -90,6 +99,11 @@ final class TaskSql {
     /** The listing with the optional filters {@code where} renders, in creation order. */
     Statement list(String where) {
         return c.render("tasks.list", T + where + " ORDER BY created_at, id LIMIT :limit");
+    }
+
+    /** The tasks holding the client keys {@code where} renders. */
+    Statement byClientKeys(String where) {
+        return c.render("tasks.byClientKeys", T + where);
     }
 
     /** The claim's pick restricted to the kinds {@code where} renders. */

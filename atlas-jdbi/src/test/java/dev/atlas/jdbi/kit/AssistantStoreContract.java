@@ -618,6 +618,31 @@ public abstract class AssistantStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("definition version Integer.MAX_VALUE is reached and read back; past it update (with or without an expected version)"
+            + " fails with ConflictException naming version, on both databases, and writes nothing (SQLite would read a wrapped negative"
+            + " version back, PostgreSQL refuse the integer)")
+    void definitionVersionsExhausted() {
+        Assistant a = bot();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.write(h -> AdHoc.on(db, h, "UPDATE <p>assistants SET version = :n WHERE tenant_id = 'acme' AND id = :id")
+                .bind("n", Integer.MAX_VALUE - 1).bind("id", a.id()).update());
+        clock.advanceMicros(5);
+        Assistant last = store.update(a.id(), AssistantSpec.of("support", "Last"), Integer.MAX_VALUE - 1);
+        assertThat(last.version()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(last);
+        clock.advanceMicros(5);
+        List<Executable> calls = List.of(() -> store.update(a.id(), AssistantSpec.of("support", "Over")),
+                () -> store.update(a.id(), AssistantSpec.of("support", "Over"), Integer.MAX_VALUE));
+        for (Executable call : calls) {
+            assertThatThrownBy(call::execute).isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("version"))
+                    .hasMessageContaining(a.id().toString());
+        }
+        assertThat(store.get(a.id()).orElseThrow()).isEqualTo(last);
+        assertThatThrownBy(() -> store.update(a.id(), AssistantSpec.of("support", "Over"), 5))
+                .isInstanceOfSatisfying(ConflictException.class, e -> assertThat(e.field()).isEqualTo("expectedVersion"));
+    }
+
+    @Test
     @DisplayName("revision number Integer.MAX_VALUE is published and read back; past it publish and rollback fail with ConflictException naming number, on both databases, and write nothing")
     void revisionNumbersExhausted() {
         Assistant a = bot();

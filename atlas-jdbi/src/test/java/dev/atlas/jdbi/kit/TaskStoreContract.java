@@ -666,6 +666,155 @@ public abstract class TaskStoreContract extends AtlasContract {
         }
     }
 
+    @Test
+    @DisplayName("requeue takes a running task whose worker died on its last attempt (lease expired, no attempts left) as the failed task it is:"
+            + " pending with its attempts reset and the reason 'lease expired after N attempts', the dead holder locked out; a live lease or"
+            + " one with attempts left is still refused, nothing changed")
+    void requeueTaskWhoseWorkerDiedOnItsLastAttempt() throws SQLException {
+        Task t = store.create(NewTask.of("a", Map.of("n", 1)).maxAttempts(2));
+        ClaimedTask first = store.claim(LEASE).orElseThrow();
+        expireLease(first);
+        Task live = task("b");
+        ClaimedTask liveClaim = store.claim(LEASE, Set.of("b")).orElseThrow();
+        // attempts left: it is due and the next claim takes it, so an operator has nothing to requeue
+        assertThatThrownBy(() -> store.requeue(t.id())).isInstanceOfSatisfying(IllegalTransitionException.class,
+                e -> assertThat(e.from()).isEqualTo("running"));
+        ClaimedTask last = store.claim(LEASE, Set.of("a")).orElseThrow();
+        assertThat(last.task().attempts()).isEqualTo(2);
+        Task beforeExpiry = store.get(t.id()).orElseThrow();
+        assertThatThrownBy(() -> store.requeue(t.id())).isInstanceOf(IllegalTransitionException.class);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(beforeExpiry);
+        expireLease(last);
+        Task expired = store.get(t.id()).orElseThrow();
+        assertThatThrownBy(() -> this.other.requeue(t.id())).isExactlyInstanceOf(NotFoundException.class);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(expired);
+        advance(Duration.ofMinutes(1));
+        Task requeued = store.requeue(t.id());
+        assertThat(requeued).returns(TaskStatus.PENDING, Task::status).returns(0, Task::attempts).returns(2, Task::maxAttempts)
+                .returns(clock.instant(), Task::runAfter).returns(clock.instant(), Task::updatedAt).returns(null, Task::startedAt)
+                .returns(null, Task::finishedAt).returns(null, Task::claimId).returns(null, Task::leaseExpiresAt)
+                .returns("lease expired after 2 attempts", Task::error).returns(Map.of("n", 1), Task::payload);
+        assertThat(store.get(t.id()).orElseThrow()).isEqualTo(requeued);
+        assertThatThrownBy(() -> store.heartbeat(last)).isInstanceOf(LeaseLostException.class);
+        assertThatThrownBy(() -> store.complete(last, Map.of())).isInstanceOf(LeaseLostException.class);
+        // only that task: the other running one is untouched
+        assertThat(store.get(live.id()).orElseThrow()).returns(TaskStatus.RUNNING, Task::status).returns(liveClaim.claimId(), Task::claimId);
+    }
+
+    @Test
+    @DisplayName("create with a clientKey is idempotent: the same key and task return the first task as it is now (nothing more stored),"
+            + " runAfter aside; another kind, payload, conversation, owner or maxAttempts under the key is a ConflictException naming"
+            + " clientKey (nothing stored); keys are per tenant and exact")
+    void clientKeyMakesCreateIdempotent() {
+        NewTask send = NewTask.of("email", Map.of("to", "a@example.com", "n", 1)).owner(ALICE).maxAttempts(4).clientKey("send-1");
+        Task first = store.create(send);
+        assertThat(first.clientKey()).isEqualTo("send-1");
+        assertThat(store.get(first.id()).orElseThrow()).isEqualTo(first);
+        assertThat(task("plain").clientKey()).isNull();
+        advance(Duration.ofMinutes(1));
+        assertThat(store.create(send)).isEqualTo(first);
+        assertThat(store.create(send.runAfter(clock.instant().plus(Duration.ofHours(1))))).isEqualTo(first);
+        // the retry after the work began sees the task as it is now
+        ClaimedTask claim = store.claim(LEASE, Set.of("email")).orElseThrow();
+        assertThat(store.create(send)).isEqualTo(store.get(first.id()).orElseThrow()).returns(TaskStatus.RUNNING, Task::status);
+        Task done = store.complete(claim, Map.of("ok", true));
+        assertThat(store.create(send)).isEqualTo(done);
+        for (NewTask different : List.of(send.maxAttempts(5), NewTask.of("sms", send.payload()).owner(ALICE).maxAttempts(4).clientKey("send-1"),
+                NewTask.of("email", Map.of("to", "b@example.com", "n", 1)).owner(ALICE).maxAttempts(4).clientKey("send-1"),
+                NewTask.of("email", Map.of("to", "a@example.com", "n", 1.5)).owner(ALICE).maxAttempts(4).clientKey("send-1"),
+                send.owner(null), send.owner(Owner.user("bob")), send.forConversation(UUID.randomUUID()))) {
+            assertThatThrownBy(() -> store.create(different)).isInstanceOfSatisfying(dev.atlas.ConflictException.class,
+                    e -> assertThat(e.field()).isEqualTo("clientKey")).hasMessageContaining(first.id().toString());
+        }
+        assertThat(store.list(TaskQuery.all()).items()).hasSize(2);
+        // payloads compare as the JSON values they read back as: 1 and 1L are one number, 1 and 1.0 two
+        Task counted = store.create(NewTask.of("count", Map.of("n", 1, "deep", Map.of("l", List.of(1, "x")))).clientKey("count-1"));
+        assertThat(store.create(NewTask.of("count", Map.of("deep", Map.of("l", List.of(1L, "x")), "n", 1L)).clientKey("count-1")))
+                .isEqualTo(counted);
+        assertThatThrownBy(() -> store.create(NewTask.of("count", Map.of("n", 1.0, "deep", Map.of("l", List.of(1, "x")))).clientKey("count-1")))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("clientKey"));
+        store.cancel(counted.id());
+        Task upper = store.create(send.clientKey("SEND-1"));
+        assertThat(upper.id()).isNotEqualTo(first.id());
+        Task theirs = other.create(send);
+        assertThat(theirs.id()).isNotEqualTo(first.id());
+        assertThat(other.create(send)).isEqualTo(theirs);
+        assertThat(other.list(TaskQuery.all()).items()).containsExactly(theirs);
+    }
+
+    @Test
+    @DisplayName("createAll with client keys: a held key returns its task in place and the rest are stored; a conflicting one is a"
+            + " ConflictException naming tasks[i].clientKey and a key used twice in one call an InvalidInputException on tasks, nothing stored")
+    void clientKeysInCreateAll() {
+        Task held = store.create(NewTask.of("a", Map.of("n", 1)).clientKey("k1"));
+        List<Task> out = store.createAll(List.of(NewTask.of("b", Map.of()).clientKey("k2"), NewTask.of("a", Map.of("n", 1)).clientKey("k1"),
+                NewTask.of("c", Map.of())));
+        assertThat(out.get(1)).isEqualTo(held);
+        assertThat(out.get(0)).returns("k2", Task::clientKey).returns("b", Task::kind);
+        assertThat(store.list(TaskQuery.all()).items()).containsExactly(held, out.get(0), out.get(2));
+        assertThat(store.createAll(List.of(NewTask.of("b", Map.of()).clientKey("k2")))).containsExactly(out.get(0));
+        assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("d", Map.of()).clientKey("k3"), NewTask.of("a", Map.of("n", 2)).clientKey("k1"))))
+                .isInstanceOfSatisfying(dev.atlas.ConflictException.class, e -> assertThat(e.field()).isEqualTo("tasks[1].clientKey"));
+        assertThatThrownBy(() -> store.createAll(List.of(NewTask.of("d", Map.of()).clientKey("k4"), NewTask.of("d", Map.of()).clientKey("k4"))))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("tasks"));
+        assertThat(store.list(TaskQuery.all()).items()).hasSize(3);
+        // the key is free: a later create stores it
+        assertThat(store.create(NewTask.of("d", Map.of()).clientKey("k3")).kind()).isEqualTo("d");
+    }
+
+    @Test
+    @DisplayName("creates with one client key racing on two Atlas instances store exactly one task, and every caller gets that task")
+    void clientKeyRaceAcrossInstances() throws Exception {
+        TaskStore second = reopen(b -> b.clock(clock)).tenant("acme").tasks();
+        for (int round = 0; round < 5; round++) {
+            NewTask send = NewTask.of("email", Map.of("round", round)).clientKey("race-" + round);
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<Task>> results = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    TaskStore s = i % 2 == 0 ? store : second;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return s.create(send);
+                    }));
+                }
+                start.countDown();
+                List<UUID> ids = new ArrayList<>();
+                for (Future<Task> f : results) {
+                    ids.add(f.get(60, TimeUnit.SECONDS).id());
+                }
+                assertThat(ids).containsOnly(ids.get(0));
+                assertThat(store.list(TaskQuery.all().kind("email")).items()).filteredOn(t -> ("race-" + send.payload().get("round"))
+                        .equals(t.clientKey())).extracting(Task::id).containsExactly(ids.get(0));
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        assertThat(store.list(TaskQuery.all()).items()).hasSize(5);
+    }
+
+    @Test
+    @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
+            + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
+    void exportCarriesTaskClientKeys() {
+        NewTask send = NewTask.of("email", Map.of("to", "a@example.com")).clientKey("send-1");
+        Task t = store.create(send);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        atlas.tenant("acme").portability().exportTo(out, dev.atlas.portability.ExportScope.tenant());
+        byte[] file = out.toByteArray();
+        TaskStore beta = atlas.tenant("beta").tasks();
+        atlas.tenant("beta").portability().importFrom(new java.io.ByteArrayInputStream(file));
+        assertThat(beta.require(t.id()).clientKey()).isEqualTo("send-1");
+        assertThat(beta.create(send).id()).isEqualTo(t.id());
+        assertThat(beta.list(TaskQuery.all()).items()).hasSize(1);
+        TaskStore gamma = atlas.tenant("gamma").tasks();
+        Task own = gamma.create(NewTask.of("other", Map.of()).clientKey("send-1"));
+        assertThatThrownBy(() -> atlas.tenant("gamma").portability().importFrom(new java.io.ByteArrayInputStream(file)))
+                .isInstanceOf(dev.atlas.ConflictException.class);
+        assertThat(gamma.list(TaskQuery.all()).items()).containsExactly(own);
+    }
+
     private static NotFoundException catchNotFound(Runnable r) {
         try {
             r.run();

@@ -250,7 +250,8 @@ public final class PortableSchema {
             t("task", "tasks", "id", cols(id(), req("kind"), json("payload"), id("conversation_id"), id("message_id"), text("owner_type"),
                     text("owner_id"), en("status", "pending", "running", "completed", "failed", "cancelled"), reqLong("attempts", 0),
                     reqLong("max_attempts", 1), c("result", Kind.JSONB, false), text("error"), reqTime("run_after"), id("claim_id"),
-                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"))),
+                    time("lease_expires_at"), reqTime("created_at"), reqTime("updated_at"), time("started_at"), time("finished_at"),
+                    text("client_key"))),
             t("task_schedule", "task_schedules", "id", cols(id(), req("name"), req("kind"), json("payload"), text("owner_type"),
                     text("owner_id"), reqLong("max_attempts", 1), c("interval_micros", Kind.LONG, false).min(1), text("cron"),
                     c("paused", Kind.BOOL, true), reqTime("next_run_at"), time("last_run_at"), reqTime("created_at"),
@@ -301,6 +302,7 @@ public final class PortableSchema {
             Map.entry("memory_revisions", List.of(unique("memory_id", "revision"))),
             Map.entry("vectors", List.of(unique("model", "target_type", "target_id"))),
             Map.entry("credentials", List.of(unique("owner_type", "owner_id", "name"))),
+            Map.entry("tasks", List.of(unique("client_key"))),
             Map.entry("task_schedules", List.of(unique("name"))),
             Map.entry("settings", List.of(live("slug"))),
             Map.entry("settings_revisions", List.of(unique("settings_id", "number"))));

@@ -108,6 +108,9 @@ public final class Handle implements AutoCloseable {
                 ps = null;
             } else {
                 ps.clearParameters();
+                // A call abandoned between add() and batch() (a refusal mid-batch) left its rows queued
+                // on the statement; the next batch would write them too. Clearing costs no round trip.
+                ps.clearBatch();
                 if (ps.getFetchSize() != 0) {
                     ps.setFetchSize(0);
                 }
