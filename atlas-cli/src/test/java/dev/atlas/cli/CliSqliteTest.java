@@ -122,7 +122,7 @@ class CliSqliteTest {
         Cli.Result r = atlas("info");
         assertOk(r, """
                 Database:        SQLite %s
-                Schema version:  24 (up to date)
+                Schema version:  25 (up to date)
                 Tenants:         acme, globex
 
                 TABLE                       ROWS
@@ -331,11 +331,11 @@ class CliSqliteTest {
         Path fresh = dir.resolve("fresh.db");
         Cli.Result first = Cli.run("--db", fresh.toString(), "migrate");
         String shown = fresh.toAbsolutePath().normalize().toString();
-        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 24 migrations, schema version 24\n");
+        assertThat(first.out()).isEqualTo("Migrated SQLite " + shown + ": applied 25 migrations, schema version 25\n");
         assertThat(first.err()).isEqualTo("Migrating SQLite " + shown + " ...\n");
         assertThat(first.exitCode()).isZero();
         Cli.Result again = Cli.run("--db", fresh.toString(), "migrate");
-        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 24\n");
+        assertThat(again.out()).isEqualTo("SQLite " + shown + " is up to date at schema version 25\n");
         assertThat(again.exitCode()).isZero();
     }
 

@@ -96,12 +96,12 @@ class CliUserErrorsTest {
         }
         Cli.Result info = Cli.run("--db", newer.toString(), "info");
         assertThat(info.exitCode()).isZero();
-        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 24)\n");
+        assertThat(info.out()).contains("Schema version:  99 (newer than this atlas, which knows up to 25)\n");
         assertThat(info.err()).isEmpty();
         Cli.Result migrate = Cli.run("--db", newer.toString(), "migrate");
         assertThat(migrate.exitCode()).isZero();
         assertThat(migrate.out()).isEqualTo("SQLite " + newer.toAbsolutePath().normalize() + " is at schema version 99, newer than"
-                + " this atlas (24): nothing to apply\n");
+                + " this atlas (25): nothing to apply\n");
         assertThat(migrate.err()).doesNotContain("WARN", "flyway");
 
         // An applied version this jar has no script for, below its newest (a renamed script), is not "newer".
@@ -109,11 +109,11 @@ class CliUserErrorsTest {
         assertThat(Cli.run("--db", missing.toString(), "migrate").exitCode()).isZero();
         try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + missing);
              java.sql.Statement s = c.createStatement()) {
-            s.executeUpdate("UPDATE atlas_schema_history SET version = '23.5', description = 'renamed', script = 'V23_5__renamed.sql'"
-                    + " WHERE version = '24'");
+            s.executeUpdate("UPDATE atlas_schema_history SET version = '24.5', description = 'renamed', script = 'V24_5__renamed.sql'"
+                    + " WHERE version = '25'");
         }
         Cli.Result behind = Cli.run("--db", missing.toString(), "info");
-        assertThat(behind.out()).contains("Schema version:  23.5 (1 pending, latest 24)\n");
+        assertThat(behind.out()).contains("Schema version:  24.5 (1 pending, latest 25)\n");
     }
 
     @Test
