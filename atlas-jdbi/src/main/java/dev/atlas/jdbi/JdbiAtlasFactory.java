@@ -73,10 +73,11 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             Dialect dialect = detect(dataSource);
             Optional<java.util.function.Consumer<Db>> suppliedPoolSettings = config.dataSource() == null ? Optional.empty()
                     : dialect == Dialect.SQLITE ? SqliteSettings.forSuppliedPool(dataSource) : PgSessions.forSuppliedPool(dataSource);
-            // Migrating PostgreSQL takes two connections at once; a pool of one of Atlas's own would
-            // wait for itself until the pool's timeout.
-            HikariDataSource migrationPool = owned != null && dialect == Dialect.POSTGRESQL
-                    && owned.getMaximumPoolSize() < MIGRATION_CONNECTIONS ? createPool(config, MIGRATION_CONNECTIONS, "atlas-migrations") : null;
+            // Migrating PostgreSQL takes two connections at once; a pool of one would wait for itself
+            // until the pool's timeout.
+            HikariDataSource migrationPool = dialect != Dialect.POSTGRESQL ? null
+                    : owned != null ? (owned.getMaximumPoolSize() < MIGRATION_CONNECTIONS ? createPool(config, MIGRATION_CONNECTIONS, "atlas-migrations") : null)
+                    : migrationPoolLike(dataSource);
             try {
                 AtlasMigrations migrations = AtlasMigrations.of(migrationPool != null ? migrationPool : dataSource)
                         .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
@@ -162,6 +163,39 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                 scrubbed(e.getCause(), secrets));
         copy.setStackTrace(e.getStackTrace());
         return copy;
+    }
+
+    /**
+     * For an application's HikariCP pool of one connection ({@code maximumPoolSize=1}), a temporary
+     * pool of two with its settings, for the migration only; otherwise null. It registers no meters
+     * or health checks: they would outlive it in the application's registries.
+     */
+    private static @org.jspecify.annotations.Nullable HikariDataSource migrationPoolLike(DataSource supplied) {
+        HikariDataSource pool;
+        try {
+            if (!supplied.isWrapperFor(HikariDataSource.class)) {
+                return null;
+            }
+            pool = supplied.unwrap(HikariDataSource.class);
+        } catch (java.sql.SQLException e) {
+            return null;
+        }
+        if (pool.getMaximumPoolSize() >= MIGRATION_CONNECTIONS) {
+            return null;
+        }
+        HikariConfig config = new HikariConfig();
+        pool.copyStateTo(config);
+        config.setPoolName((pool.getPoolName() == null ? "application" : pool.getPoolName()) + "-atlas-migrations");
+        config.setMaximumPoolSize(MIGRATION_CONNECTIONS);
+        config.setMinimumIdle(0);
+        // HikariCP takes a metrics tracker factory or a metric registry, never both.
+        if (config.getMetricsTrackerFactory() != null) {
+            config.setMetricsTrackerFactory(null);
+        } else {
+            config.setMetricRegistry(null);
+        }
+        config.setHealthCheckRegistry(null);
+        return new HikariDataSource(config);
     }
 
     static Dialect detect(DataSource dataSource) {

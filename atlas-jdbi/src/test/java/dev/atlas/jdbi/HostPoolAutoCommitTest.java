@@ -154,6 +154,32 @@ class HostPoolAutoCommitTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    @DisplayName("PostgreSQL: on an application's HikariCP pool of one connection, Atlas opens a new database (migrating through a"
+            + " temporary pool of two, closed after) and works; the application's pool keeps its one connection")
+    void onePooledConnection() throws Exception {
+        String url = PostgresTestDatabase.createDatabase("one_connection_" + ProcessHandle.current().pid());
+        HikariConfig hc = new HikariConfig();
+        hc.setJdbcUrl(url);
+        hc.setUsername("postgres");
+        hc.setPassword("postgres");
+        hc.setMaximumPoolSize(1);
+        hc.setPoolName("app");
+        // Waiting for itself would end here, not in Hikari's 30 s default.
+        hc.setConnectionTimeout(3000);
+        try (HikariDataSource host = new HikariDataSource(hc); Atlas atlas = Atlas.builder().dataSource(host).build()) {
+            Conversation c = atlas.tenant("t").conversations().create(NewConversation.of(Owner.user("1")));
+            atlas.tenant("t").conversations().append(c.id(), NewMessage.user("hello"));
+            assertThat(atlas.tenant("t").conversations().messages(c.id(), 0, 10)).hasSize(1);
+            assertThat(host.getHikariPoolMXBean().getTotalConnections()).isEqualTo(1);
+        }
+        try (Connection admin = DriverManager.getConnection(url, "postgres", "postgres"); Statement s = admin.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("sessions left on the database once both pools are closed").isZero();
+        }
+    }
+
     /** 48 appends to one conversation from 6 threads released at once: each must succeed, numbered 1..48. */
     private static void appendConcurrentlyToOneConversation(Atlas atlas) throws Exception {
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(6);

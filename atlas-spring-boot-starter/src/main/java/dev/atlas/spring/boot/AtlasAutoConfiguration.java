@@ -97,10 +97,8 @@ public class AtlasAutoConfiguration {
                 throw new ConfigurationException("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas"
                         + " runs on the application's DataSource: size that pool instead, or remove atlas.max-pool-size");
             }
+            // A HikariCP pool of one connection is migrated through a temporary pool of two with its settings (the builder's doing).
             builder.dataSource(dataSource.getIfUnique());
-            if (properties.isMigrate() && migratedThroughATemporaryPool(dataSource.getIfUnique(), properties.getTablePrefix())) {
-                builder.migrate(false);   // build() still checks that the schema is current
-            }
             log.info("Atlas uses the application's DataSource");
         } else if (beanFactory.getBeanNamesForType(DataSource.class, false, false).length > 0) {
             // Several and none primary: a silent fallback to a local file would put the data where nobody looks.
@@ -146,47 +144,6 @@ public class AtlasAutoConfiguration {
             // The same problems, named as the application set them (the builder's names would puzzle it).
             throw new ConfigurationException(named, e.getCause());
         }
-    }
-
-    /**
-     * Migrating PostgreSQL holds two connections at once (Flyway's lock and its work): on an application pool of
-     * one ({@code spring.datasource.hikari.maximum-pool-size=1}) it would wait for itself until the pool's timeout and
-     * fail start-up. Such a pool's settings open a temporary pool of two for the migration, closed when it is done.
-     *
-     * @return whether the migration ran here
-     */
-    static boolean migratedThroughATemporaryPool(DataSource dataSource, String tablePrefix) {
-        com.zaxxer.hikari.HikariDataSource pool;
-        try {
-            if (!dataSource.isWrapperFor(com.zaxxer.hikari.HikariDataSource.class)) {
-                return false;
-            }
-            pool = dataSource.unwrap(com.zaxxer.hikari.HikariDataSource.class);
-        } catch (java.sql.SQLException e) {
-            return false;
-        }
-        if (pool.getMaximumPoolSize() > 1 || pool.getJdbcUrl() == null || !pool.getJdbcUrl().startsWith("jdbc:postgresql:")) {
-            return false;
-        }
-        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
-        pool.copyStateTo(config);
-        config.setPoolName((pool.getPoolName() == null ? "application" : pool.getPoolName()) + "-atlas-migrations");
-        config.setMaximumPoolSize(2);
-        config.setMinimumIdle(0);
-        // No meters or health checks for a pool that lives for one migration (Hikari takes one of the two, never both).
-        if (config.getMetricsTrackerFactory() != null) {
-            config.setMetricsTrackerFactory(null);
-        } else {
-            config.setMetricRegistry(null);
-        }
-        config.setHealthCheckRegistry(null);
-        try (com.zaxxer.hikari.HikariDataSource migrationPool = new com.zaxxer.hikari.HikariDataSource(config)) {
-            log.info("The application's pool has one connection; Atlas migrates PostgreSQL through a temporary pool of two");
-            dev.atlas.migrations.AtlasMigrations.of(migrationPool).tablePrefix(tablePrefix).migrate();
-        } catch (ConfigurationException e) {
-            throw new ConfigurationException(asProperties(e.getMessage()), e.getCause());
-        }
-        return true;
     }
 
     /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */

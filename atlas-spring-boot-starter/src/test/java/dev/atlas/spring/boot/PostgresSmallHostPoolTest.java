@@ -69,8 +69,7 @@ class PostgresSmallHostPoolTest {
         config.setPoolName("app");
         config.setMetricsTrackerFactory(new com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory(registry));
         try (com.zaxxer.hikari.HikariDataSource app = new com.zaxxer.hikari.HikariDataSource(config)) {
-            assertThat(AtlasAutoConfiguration.migratedThroughATemporaryPool(app, "atlas_")).isTrue();
-            try (Atlas atlas = Atlas.builder().dataSource(app).migrate(false).build()) {
+            try (Atlas atlas = Atlas.builder().dataSource(app).build()) {
                 assertThat(atlas.conversations().create(NewConversation.of(Owner.user("1")))).isNotNull();
             }
             assertThat(registry.getMeters()).isNotEmpty().allSatisfy(m -> assertThat(m.getId().getTag("pool")).isEqualTo("app"));
