@@ -40,6 +40,9 @@ public final class Db {
     private volatile boolean closed;
     /** Why calls still running fail: close() stopped waiting for them (null until then). */
     private volatile @Nullable String abandoned;
+    /** {@link #abandoned} for a call whose connection was lost while it committed: it may be stored. */
+    private volatile @Nullable String abandonedWhileCommitting;
+    private static final String MAY_HAVE_BEEN_STORED = ", so it may have been stored; read it back, or repeat it only with the same client id or key";
     /**
      * Connections running a {@link #writeOneStatement} in auto-commit mode. Its commit is already on
      * the wire with the statement, so aborting the connection (the pool's close) does not stop it:
@@ -275,8 +278,9 @@ public final class Db {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     LoggerFactory.getLogger(Db.class).warn("closing Atlas with {} call(s) still running after {}", inFlight.get(), grace);
-                    String why = "Atlas was closed with this call still running after its closeTimeout (" + grace
-                            + "): the call was stopped and its transaction rolled back";
+                    String closedAfter = "Atlas was closed with this call still running after its closeTimeout (" + grace + ")";
+                    String why = closedAfter + ": the call was stopped and its transaction rolled back";
+                    abandonedWhileCommitting = closedAfter + " while its write was committing" + MAY_HAVE_BEEN_STORED;
                     abandoned = why;
                     if (dialect == Dialect.POSTGRESQL) {
                         synchronized (autoCommitWrites) {
@@ -508,8 +512,10 @@ public final class Db {
         String why = abandoned;
         if (why != null) {
             SQLException sql = findSql(e);
-            throw new StorageException(why + ": " + dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage()),
-                    sql == null ? null : sql.getSQLState(), false, e);
+            String detail = dev.atlas.internal.Redaction.url(sql != null ? sql.getMessage() : e.getMessage());
+            boolean unknown = e.wasCommitting() && connectionLost(sql);
+            throw new StorageException((unknown ? abandonedWhileCommitting : why) + ": " + detail,
+                    sql == null ? null : sql.getSQLState(), false, unknown, e);
         }
     }
 
@@ -591,22 +597,22 @@ public final class Db {
         if (e.wasCommitting() && connectionLost(sql)) {
             // The server may have committed and lost only its reply: repeating an append without a
             // client id would store it twice, so it is not reported retryable.
-            return new StorageException("database call failed: the connection was lost while the write was committing, so it may have"
-                    + " been stored; read it back, or repeat it only with the same client id or key: " + message, state, false, true, e);
+            return new StorageException("database call failed: the connection was lost while the write was committing"
+                    + MAY_HAVE_BEEN_STORED + ": " + message, state, false, true, e);
         }
         boolean retryable = isRetryable(sql, e);
         return new StorageException("database call failed" + (retryable ? " (retryable)" : "") + ": " + message, state, retryable, e);
     }
 
-    /** The connection broke or the server ended the session (not a refusal of the statement itself). */
+    /**
+     * The connection broke after the statement was sent, or the server ended the session: the
+     * statement may have run. Not 08003 (the driver's connection was already closed: nothing was
+     * sent) nor 08001/08004 (no connection was made).
+     */
     private static boolean connectionLost(SQLException sql) {
-        if (sql == null) {
-            return false;
-        }
-        String state = sql.getSQLState();
-        return state != null && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"))
-                || sql instanceof java.sql.SQLRecoverableException || sql instanceof java.sql.SQLNonTransientConnectionException
-                || sql instanceof java.sql.SQLTransientConnectionException;
+        String state = sql == null ? null : sql.getSQLState();
+        return state != null && (state.equals("08000") || state.equals("08006") || state.equals("08007")
+                || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
     }
 
     private static SQLException findSql(Throwable t) {

@@ -37,10 +37,11 @@ class PostgresLostReplyTest {
     private ReplyCutter proxy;
     private Atlas atlas;
     private ConversationStore store;
+    private String database;
 
     @BeforeEach
     void open() throws IOException {
-        String database = "atlas_lost_reply_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
+        database = "atlas_lost_reply_" + ProcessHandle.current().pid() + "_" + System.nanoTime();
         PostgresTestDatabase.createMigratedDatabase(database);
         proxy = new ReplyCutter(PostgresTestDatabase.server().getPort());
         atlas = Atlas.builder().jdbcUrl("jdbc:postgresql://localhost:" + proxy.port() + "/" + database)
@@ -97,6 +98,35 @@ class PostgresLostReplyTest {
         assertThat(store.messages(conversation, 0, 10)).isEmpty();
     }
 
+    @Test
+    @DisplayName("close() giving up on a keyed append whose COMMIT reply never came: isOutcomeUnknown(), not 'rolled back'; the message is stored")
+    void closeAbandonsAWriteWhileItCommits() throws Exception {
+        Atlas closing = Atlas.builder().jdbcUrl("jdbc:postgresql://localhost:" + proxy.port() + "/" + database)
+                .credentials("postgres", "postgres").maxPoolSize(2).closeTimeout(java.time.Duration.ofMillis(200)).build();
+        ConversationStore conversations = closing.tenant("t").conversations();
+        UUID conversation = conversations.create(NewConversation.of(Owner.user("1"))).id();
+        proxy.swallowReplyContaining("COMMIT");
+        java.util.concurrent.ExecutorService writer = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.Future<Message> append = writer.submit(() -> conversations.append(conversation, NewMessage.user("keyed").clientId("k-3")));
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (proxy.cuts() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(proxy.cuts()).isEqualTo(1);
+            closing.close();
+            java.util.concurrent.ExecutionException failed = catchThrowableOfType(java.util.concurrent.ExecutionException.class, append::get);
+            assertThat(failed.getCause()).isInstanceOf(StorageException.class)
+                    .hasMessageStartingWith("Atlas was closed with this call still running after its closeTimeout (PT0.2S) while its write was committing");
+            StorageException e = (StorageException) failed.getCause();
+            assertThat(e.isOutcomeUnknown()).isTrue();
+            assertThat(e.isRetryable()).isFalse();
+        } finally {
+            writer.shutdownNow();
+        }
+        assertThat(store.messages(conversation, 0, 10)).extracting(Message::content).containsExactly("keyed");
+    }
+
     /** Forwards bytes both ways; once armed, drops the first server chunk holding the tag and closes both ends. */
     static final class ReplyCutter implements AutoCloseable {
         private final ServerSocket listener;
@@ -104,6 +134,7 @@ class PostgresLostReplyTest {
         private final AtomicReference<byte[]> armed = new AtomicReference<>();
         private final List<Socket> sockets = new CopyOnWriteArrayList<>();
         private volatile int cuts;
+        private volatile boolean swallow;
 
         ReplyCutter(int target) throws IOException {
             this.target = target;
@@ -123,6 +154,12 @@ class PostgresLostReplyTest {
 
         void cutReplyContaining(String tag) {
             armed.set(tag.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        /** Drops the first server chunk holding the tag and every later one of that connection, leaving both ends open. */
+        void swallowReplyContaining(String tag) {
+            swallow = true;
+            cutReplyContaining(tag);
         }
 
         private void accept() {
@@ -149,6 +186,12 @@ class PostgresLostReplyTest {
                         byte[] tag = armed.get();
                         if (replies && tag != null && contains(buffer, n, tag) && armed.compareAndSet(tag, null)) {
                             cuts++;
+                            if (swallow) {
+                                // Reads on, forwarding nothing: the client waits for a reply that never comes.
+                                while (in.read(buffer) > 0) {
+                                    // dropped
+                                }
+                            }
                             from.close();
                             to.close();
                             return;
