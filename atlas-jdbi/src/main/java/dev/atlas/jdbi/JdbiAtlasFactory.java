@@ -75,9 +75,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
                     : dialect == Dialect.SQLITE ? SqliteSettings.forSuppliedPool(dataSource) : PgSessions.forSuppliedPool(dataSource);
             // Migrating PostgreSQL takes two connections at once; a pool of one would wait for itself
             // until the pool's timeout.
-            HikariDataSource migrationPool = dialect != Dialect.POSTGRESQL ? null
-                    : owned != null ? (owned.getMaximumPoolSize() < MIGRATION_CONNECTIONS ? createPool(config, MIGRATION_CONNECTIONS, "atlas-migrations") : null)
-                    : migrationPoolLike(dataSource);
+            HikariDataSource migrationPool = dialect == Dialect.POSTGRESQL ? migrationPoolLike(dataSource) : null;
             try {
                 AtlasMigrations migrations = AtlasMigrations.of(migrationPool != null ? migrationPool : dataSource)
                         .dialect(dialect == Dialect.SQLITE ? AtlasMigrations.Dialect.SQLITE : AtlasMigrations.Dialect.POSTGRESQL)
@@ -166,9 +164,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     /**
-     * For an application's HikariCP pool of one connection ({@code maximumPoolSize=1}), a temporary
-     * pool of two with its settings, for the migration only; otherwise null. It registers no meters
-     * or health checks: they would outlive it in the application's registries.
+     * For a HikariCP pool of one connection (Atlas's own with {@code maxPoolSize} 1, or an
+     * application's), a temporary pool of two with its settings, for the migration only; otherwise
+     * null. It registers no meters or health checks: they would outlive it in the application's registries.
      */
     private static @org.jspecify.annotations.Nullable HikariDataSource migrationPoolLike(DataSource supplied) {
         HikariDataSource pool;
@@ -185,7 +183,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
         }
         HikariConfig config = new HikariConfig();
         pool.copyStateTo(config);
-        config.setPoolName((pool.getPoolName() == null ? "application" : pool.getPoolName()) + "-atlas-migrations");
+        config.setPoolName((pool.getPoolName() == null ? "application" : pool.getPoolName()) + "-migrations");
         config.setMaximumPoolSize(MIGRATION_CONNECTIONS);
         config.setMinimumIdle(0);
         // HikariCP takes a metrics tracker factory or a metric registry, never both.
@@ -206,10 +204,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
     }
 
     private static HikariDataSource createPool(AtlasConfig config) {
-        return createPool(config, config.maxPoolSize(), "atlas");
-    }
-
-    private static HikariDataSource createPool(AtlasConfig config, int maxPoolSize, String name) {
+        int maxPoolSize = config.maxPoolSize();
         String url = config.sqliteFile() != null ? sqliteUrl(config.sqliteFile().toAbsolutePath()) : config.jdbcUrl();
         // A missing driver is reported before anything is created on disk.
         Drivers driver = Drivers.forUrl(url);
@@ -220,7 +215,7 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             Drivers.sqliteFile(url).ifPresent(f -> createOwnerOnly(f.toAbsolutePath()));
         }
         HikariConfig hc = new HikariConfig();
-        hc.setPoolName(name);
+        hc.setPoolName("atlas");
         hc.setMaximumPoolSize(maxPoolSize);
         // HikariCP's minimumIdle defaults to the maximum, so every instance would open all its
         // connections at start (a fleet of replicas taking a PostgreSQL server's connection slots
