@@ -69,7 +69,7 @@ final class AssetSql {
                 + " looked up in every tenant's assets and pending purges; only the holders' tenant ids are read, never returned",
                 "SELECT tenant_id FROM <p>assets WHERE lower(blob_key) = :lowerKey"
                         + " UNION SELECT tenant_id FROM <p>blob_intents WHERE lower(blob_key) = :lowerKey");
-        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
+        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("assets.keyLock", PgSessions.XACT_KEY_LOCK) : null;
         get = c.sql("assets.get", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         // Share-locked on PostgreSQL for attach: a discard of the asset waits for the attachment, or the attach sees the asset gone.
         getForShare = c.sql("assets.getForShare", A + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL" + c.dialect().forShare());

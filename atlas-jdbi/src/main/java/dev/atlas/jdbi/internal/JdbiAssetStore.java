@@ -439,9 +439,9 @@ public final class JdbiAssetStore implements AssetStore {
         throw new NotFoundException("blob", blobKey, "blobKey");
     }
 
-    /** The PostgreSQL advisory lock of a key: 64 bits of its lower-cased SHA-256. */
+    /** The PostgreSQL advisory lock of a key (lower-cased), apart from other Atlas locks. */
     private static long keyLock(String lowerKey) {
-        return java.nio.ByteBuffer.wrap(HexFormat.of().parseHex(sha256("atlas blob key " + lowerKey).substring(0, 16))).getLong();
+        return PgSessions.keyLock("atlas blob key " + lowerKey);
     }
 
     /**

@@ -95,7 +95,7 @@ public final class JdbiMemoryStore implements MemoryStore {
         }
         if (q.keyLock != null) {
             String tenant = sql.tenant().value();
-            sql.on(h, q.keyLock).bind("lock", keyLock("atlas memory client key " + tenant.length() + ":" + tenant + ":" + key)).exists();
+            sql.on(h, q.keyLock).bind("lock", PgSessions.keyLock("atlas memory client key " + tenant.length() + ":" + tenant + ":" + key)).exists();
         }
         Optional<Memory> held = sql.on(h, q.byClientKey).bind("clientKey", key).optional(mapper);
         if (held.isEmpty()) {
@@ -114,15 +114,6 @@ public final class JdbiMemoryStore implements MemoryStore {
                     + " with a different owner, agent, kind or content");
         }
         return Optional.of(withTags(h, List.of(stored)).get(0));
-    }
-
-    private static long keyLock(String text) {
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.nio.ByteBuffer.wrap(digest).getLong();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform has SHA-256", e);
-        }
     }
 
     /**

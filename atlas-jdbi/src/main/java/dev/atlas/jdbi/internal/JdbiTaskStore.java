@@ -191,15 +191,9 @@ public final class JdbiTaskStore implements TaskStore {
         return stored;
     }
 
-    /** The PostgreSQL advisory lock of a tenant's client key: 64 bits of a SHA-256 of both, apart from other Atlas locks. */
+    /** The PostgreSQL advisory lock of a tenant's client key, apart from other Atlas locks. */
     private long keyLock(String key) {
-        try {
-            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(
-                    ("atlas task client key " + tenant.length() + ":" + tenant + ":" + key).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.nio.ByteBuffer.wrap(digest).getLong();
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return PgSessions.keyLock("atlas task client key " + tenant.length() + ":" + tenant + ":" + key);
     }
 
     /** A task's message is a live message of this tenant, and of the task's conversation. */

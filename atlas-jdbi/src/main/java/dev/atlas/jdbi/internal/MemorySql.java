@@ -54,7 +54,7 @@ final class MemorySql {
         firstContent = c.sql("memories.firstContent", "SELECT content FROM <p>memory_revisions WHERE tenant_id = :t AND memory_id = :m"
                 + " AND revision = 1");
         freeClientKey = c.sql("memories.freeClientKey", "UPDATE <p>memories SET client_key = NULL WHERE tenant_id = :t AND id = :id");
-        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("memories.keyLock", "SELECT pg_advisory_xact_lock(:lock)") : null;
+        keyLock = c.dialect() == Dialect.POSTGRESQL ? c.sql("memories.keyLock", PgSessions.XACT_KEY_LOCK) : null;
         // Provenance columns have no foreign keys (purging a conversation must not be blocked by its
         // memories, see V3), so these checks refuse another tenant's id exactly like an unknown one.
         conversationExists = c.sql("memories.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id"

@@ -17,6 +17,22 @@ public final class PgSessions {
     private PgSessions() {}
 
     /**
+     * Takes the transaction's advisory lock {@code :lock} (see {@link #keyLock}): how a create with
+     * a client key waits for another instance's create with the same key.
+     */
+    static final String XACT_KEY_LOCK = "SELECT pg_advisory_xact_lock(:lock)";
+
+    /** The advisory lock of {@code text} (a scope, the tenant and a key): the first 64 bits of its SHA-256. */
+    static long keyLock(String text) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(digest).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+    }
+
+    /**
      * Whether {@code c} is inside a transaction someone else began: a data source bound to the
      * application's transactions (Spring's {@code TransactionAwareDataSourceProxy}, a container's)
      * hands out such connections. A wrapper that does not unwrap to pgjdbc counts as idle, as a
