@@ -14,7 +14,8 @@ import java.util.Set;
 /**
  * One borrowed connection for the length of a {@code db.read} or {@code db.write}: what the
  * {@link Sql} runner runs its statements on. Cleanables (settings put back before the connection
- * goes home) run newest first on {@link #close}, which returns the connection to its pool.
+ * goes home) run newest first on {@link #close}, which returns the connection to its pool and
+ * never fails: a failure there is logged, since the work on the connection is already over.
  *
  * <p>A handle held across calls (SQLite's write connection) {@link #cacheStatements caches} its
  * prepared statements: each catalogued statement is prepared once per connection. A statement
@@ -254,7 +255,10 @@ public final class Handle implements AutoCloseable {
             failed = e;
         }
         if (failed != null) {
-            throw new SqlFailure("could not return a connection: " + failed.getMessage(), failed, true);
+            // The work on this connection is over (committed, rolled back or answered): failing the
+            // call now would report a stored write as failed, and a retry would store it twice.
+            org.slf4j.LoggerFactory.getLogger(Handle.class).warn("could not return a connection to its pool: {}",
+                    dev.atlas.internal.Redaction.url(String.valueOf(failed.getMessage())));
         }
     }
 }
