@@ -80,18 +80,18 @@ final class ConversationSql {
                 continue;
             }
             String stamp = switch (target) {
-                case ARCHIVED -> ", archived_at = :now";
-                case CLOSED -> ", closed_at = :now";
+                case ARCHIVED -> ", archived_at = " + Dialect.LATER;
+                case CLOSED -> ", closed_at = " + Dialect.LATER;
                 default -> "";
             };
             moveTo.put(target, c.sql("conversations.moveTo." + target, "UPDATE <p>conversations SET status = '" + target
-                    + "', updated_at = :now" + stamp + LIVE_BY_ID + " AND status IN (" + from + ")" + RETURNING));
+                    + "', updated_at = " + Dialect.LATER + stamp + LIVE_BY_ID + " AND status IN (" + from + ")" + RETURNING));
         }
-        delete = c.sql("conversations.delete", "UPDATE <p>conversations SET deleted_at = :now, updated_at = :now" + LIVE_BY_ID);
+        delete = c.sql("conversations.delete", "UPDATE <p>conversations SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + LIVE_BY_ID);
         keyTakenByLive = c.sql("conversations.keyTakenByLive", "SELECT d.external_key FROM <p>conversations d JOIN <p>conversations l"
                 + " ON l.tenant_id = d.tenant_id AND l.external_key = d.external_key AND l.deleted_at IS NULL AND l.id <> d.id"
                 + " WHERE d.tenant_id = :t AND d.id = :id AND d.deleted_at IS NOT NULL LIMIT 1");
-        restore = c.sql("conversations.restore", "UPDATE <p>conversations SET deleted_at = NULL, updated_at = :now"
+        restore = c.sql("conversations.restore", "UPDATE <p>conversations SET deleted_at = NULL, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id" + RETURNING);
         advanceSequence = c.sql("conversations.advanceSequence", advanceSequence(":id"));
     }
@@ -105,12 +105,12 @@ final class ConversationSql {
     static String advanceSequence(String idParam) {
         return "UPDATE <p>conversations SET last_sequence = last_sequence + :count,"
                 + " last_message_at = " + Dialect.nowOrLater("COALESCE(last_message_at, :now)")
-                + ", activity_at = " + Dialect.nowOrLater("activity_at") + ", updated_at = :now, title = COALESCE(title, :title),"
+                + ", activity_at = " + Dialect.nowOrLater("activity_at") + ", updated_at = " + Dialect.LATER + ", title = COALESCE(title, :title),"
                 + " status = CASE WHEN status = 'archived' THEN 'open' ELSE status END"
                 + LIVE_BY_ID.replace(":id", idParam) + " AND status <> 'closed' RETURNING last_sequence";
     }
 
     private static String set(String assignment) {
-        return "UPDATE <p>conversations SET " + assignment + ", updated_at = :now" + LIVE_BY_ID + RETURNING;
+        return "UPDATE <p>conversations SET " + assignment + ", updated_at = " + Dialect.LATER + LIVE_BY_ID + RETURNING;
     }
 }

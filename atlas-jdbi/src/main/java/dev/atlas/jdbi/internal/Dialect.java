@@ -162,6 +162,13 @@ public enum Dialect {
         return "CASE WHEN :now > " + column + " THEN :now ELSE " + column + " END";
     }
 
+    /**
+     * A row's new update time, and the time of any change stamped with it (archived, deleted,
+     * edited, read): {@link #nowOrLater} of its {@code updated_at}, so no instance's lagging clock
+     * dates a change before the row's last one.
+     */
+    public static final String LATER = nowOrLater("updated_at");
+
     /** Row-lock suffix for a SELECT inside a write transaction; SQLite's write lock already serialises writers. */
     public String forUpdate() {
         return this == SQLITE ? "" : " FOR UPDATE";

@@ -92,7 +92,7 @@ final class MessageSql {
     /** Sets the active flag of up to {@code n} messages ({@code :ids0 ...}) of a conversation. */
     Statement setActive(int n, boolean active) {
         return catalogue.render("messages.setActive", "UPDATE <p>messages SET is_active = " + (active ? "TRUE" : "FALSE")
-                + ", updated_at = :now WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
+                + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND conversation_id = :conversation AND id IN (" + InList.marks("ids", n) + ")");
     }
 
     MessageSql(Catalogue c) {
@@ -123,27 +123,27 @@ final class MessageSql {
         after = c.sql("messages.after", SELECT + " WHERE tenant_id = :t AND conversation_id = :conversation AND sequence > :after"
                 + " AND deleted_at IS NULL" + LIVE_CONVERSATION + " ORDER BY sequence LIMIT :limit");
         siblings = c.sql("messages.siblings", SELECT + SIBLINGS + " AND deleted_at IS NULL ORDER BY sequence");
-        deactivateSiblings = c.sql("messages.deactivateSiblings", "UPDATE <p>messages SET is_active = FALSE, updated_at = :now"
+        deactivateSiblings = c.sql("messages.deactivateSiblings", "UPDATE <p>messages SET is_active = FALSE, updated_at = " + Dialect.LATER
                 + SIBLINGS + " AND is_active = TRUE");
         // A sibling group is the answers of one execution: they stay active together.
         String otherGroups = " AND (execution_id IS NULL OR execution_id <> :execution)";
-        deactivateOtherGroups = c.sql("messages.deactivateOtherGroups", "UPDATE <p>messages SET is_active = FALSE, updated_at = :now"
+        deactivateOtherGroups = c.sql("messages.deactivateOtherGroups", "UPDATE <p>messages SET is_active = FALSE, updated_at = " + Dialect.LATER
                 + SIBLINGS + " AND is_active = TRUE" + otherGroups);
-        activateGroup = c.sql("messages.activateGroup", "UPDATE <p>messages SET is_active = TRUE, updated_at = :now" + SIBLINGS
+        activateGroup = c.sql("messages.activateGroup", "UPDATE <p>messages SET is_active = TRUE, updated_at = " + Dialect.LATER + SIBLINGS
                 + " AND execution_id = :execution AND deleted_at IS NULL AND is_active = FALSE" + RETURNING);
         String activeSibling = "SELECT 1 FROM <p>messages" + SIBLINGS + " AND id <> :id AND is_active = TRUE AND deleted_at IS NULL";
         siblingActive = c.sql("messages.siblingActive", activeSibling + " LIMIT 1");
         otherGroupActive = c.sql("messages.otherGroupActive", activeSibling + otherGroups + " LIMIT 1");
         byIdWithDeleted = c.sql("messages.byIdWithDeleted", SELECT + BY_ID);
-        restore = c.sql("messages.restore", "UPDATE <p>messages SET deleted_at = NULL, is_active = :active, updated_at = :now"
+        restore = c.sql("messages.restore", "UPDATE <p>messages SET deleted_at = NULL, is_active = :active, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id" + RETURNING);
-        setMetadata = c.sql("messages.setMetadata", "UPDATE <p>messages SET metadata = :metadata, updated_at = :now"
+        setMetadata = c.sql("messages.setMetadata", "UPDATE <p>messages SET metadata = :metadata, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id" + RETURNING);
         // Appends and activations of one conversation serialise on its row (append takes it with
         // the next sequence), so concurrent activations end with the last one active.
         lockConversationOf = c.sql("messages.lockConversationOf", "SELECT id FROM <p>conversations WHERE tenant_id = :t"
                 + " AND deleted_at IS NULL AND id = (SELECT conversation_id FROM <p>messages" + BY_ID + ")" + c.dialect().forUpdate());
-        activate = c.sql("messages.activate", "UPDATE <p>messages SET is_active = TRUE, updated_at = :now WHERE tenant_id = :t"
+        activate = c.sql("messages.activate", "UPDATE <p>messages SET is_active = TRUE, updated_at = " + Dialect.LATER + " WHERE tenant_id = :t"
                 + " AND id = :id" + RETURNING);
         // The parent is always earlier than its answers; a soft-deleted parent still marks the turn.
         sequence = c.sql("messages.sequence", "SELECT sequence FROM <p>messages WHERE tenant_id = :t AND id = :id");
@@ -165,20 +165,20 @@ final class MessageSql {
                     .map(s -> "'" + s + "'").collect(Collectors.joining(", "));
             if (!from.isEmpty()) {
                 moveTo.put(target, c.sql("messages.moveTo." + target, "UPDATE <p>messages SET status = '" + target + "',"
-                        + " failure_reason = :reason, updated_at = :now WHERE tenant_id = :t AND id = :id AND status IN (" + from + ")"
+                        + " failure_reason = :reason, updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id AND status IN (" + from + ")"
                         + RETURNING));
             }
         }
-        markRead = c.sql("messages.markRead", "UPDATE <p>messages SET read_at = COALESCE(read_at, :now)" + LIVE_BY_ID + RETURNING);
+        markRead = c.sql("messages.markRead", "UPDATE <p>messages SET read_at = COALESCE(read_at, " + Dialect.LATER + ")" + LIVE_BY_ID + RETURNING);
         String unreadActive = " WHERE tenant_id = :t AND conversation_id = :conversation AND read_at IS NULL AND deleted_at IS NULL"
                 + " AND is_active = TRUE";
-        markAllRead = c.sql("messages.markAllRead", "UPDATE <p>messages SET read_at = :now" + unreadActive);
+        markAllRead = c.sql("messages.markAllRead", "UPDATE <p>messages SET read_at = " + Dialect.LATER + unreadActive);
         unread = c.sql("messages.unread", "SELECT COUNT(*) FROM <p>messages" + unreadActive);
-        edit = c.sql("messages.edit", "UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id" + RETURNING);
+        edit = c.sql("messages.edit", "UPDATE <p>messages SET content = :content, search_text = :searchText, edited_at = " + Dialect.LATER + ","
+                + " updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id" + RETURNING);
         deleteVectors = c.sql("messages.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'message'"
                 + " AND target_id = :id");
-        delete = c.sql("messages.delete", "UPDATE <p>messages SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id");
+        delete = c.sql("messages.delete", "UPDATE <p>messages SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id");
         String events = "SELECT " + Rows.EVENT_COLUMNS + " FROM <p>message_events WHERE tenant_id = :t AND message_id = :message";
         this.events = c.sql("messages.events", events + " ORDER BY created_at, id LIMIT :limit");
         eventsAfter = c.sql("messages.eventsAfter", events + " AND " + EVENTS_AFTER + " ORDER BY created_at, id LIMIT :limit");

@@ -16,7 +16,7 @@ final class SettingsSql {
      * The {@code updated_at} of an update: an instance whose clock lags the last writer's must not move it back (before
      * created_at, even). Also used by {@link VoiceCallSql} and {@link VersionedDocuments}.
      */
-    static final String LATER = Dialect.nowOrLater("updated_at");
+    static final String LATER = Dialect.LATER;
 
     final Statement insert;
     final Statement byId;

@@ -1960,6 +1960,42 @@ public abstract class ConversationStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("an instance whose clock is an hour behind moves no conversation or message time back: updated, archived, closed, deleted, edited and read times are never before the row's last update")
+    void rowTimesNeverMoveBackAcrossClockSkew() {
+        Conversation c = convo();
+        Message m = store.append(c.id(), NewMessage.user("hello"));
+        Message other = store.append(c.id(), NewMessage.assistant("answer").status(MessageStatus.QUEUED));
+        Conversation closing = convo();
+        Instant latest = clock.instant();
+        ConversationStore behind = reopen(b -> b.clock(new MutableClock(latest.minusSeconds(3600)))).tenant("acme").conversations();
+
+        assertThat(behind.updateTitle(c.id(), "renamed").updatedAt()).isEqualTo(latest);
+        Conversation archived = behind.archive(c.id());
+        assertThat(archived.archivedAt()).isEqualTo(latest);
+        assertThat(archived.updatedAt()).isEqualTo(latest);
+        assertThat(behind.close(closing.id()).closedAt()).isEqualTo(latest);
+        behind.delete(closing.id());
+        assertThat(store.list(ConversationQuery.all().includeDeleted(true)).items()).filteredOn(x -> x.id().equals(closing.id()))
+                .singleElement().satisfies(x -> {
+                    assertThat(x.deletedAt()).isEqualTo(latest);
+                    assertThat(x.updatedAt()).isEqualTo(latest);
+                });
+        assertThat(behind.restore(closing.id()).updatedAt()).isEqualTo(latest);
+
+        Message edited = behind.edit(m.id(), "hello again");
+        assertThat(edited.editedAt()).isEqualTo(latest);
+        assertThat(edited.updatedAt()).isEqualTo(latest);
+        assertThat(behind.markRead(m.id()).readAt()).isEqualTo(latest);
+        Message answer = store.append(c.id(), NewMessage.assistant("read by all"));
+        behind.markAllRead(c.id());
+        assertThat(store.requireMessage(answer.id()).readAt()).isEqualTo(latest);
+        assertThat(behind.updateMessageMetadata(m.id(), Map.of("k", "v")).updatedAt()).isEqualTo(latest);
+        assertThat(behind.markFailed(other.id(), "lost").updatedAt()).isEqualTo(latest);
+        behind.deleteMessage(m.id());
+        assertThat(behind.restoreMessage(m.id()).updatedAt()).isEqualTo(latest);
+    }
+
+    @Test
     @DisplayName("messages keep the append order when the clock steps back between appends")
     void appendOrderSurvivesAClockStepBack() {
         Conversation c = convo();
