@@ -36,12 +36,12 @@ final class AssistantSql {
         bySlug = c.sql("assistants.bySlug", A + " AND a.slug = :slug");
         // version is an int column: it stops at Integer.MAX_VALUE instead of overflowing, which
         // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
-        String update = "UPDATE <p>assistants SET " + SPEC + ", version = version + 1, updated_at = :now"
+        String update = "UPDATE <p>assistants SET " + SPEC + ", version = version + 1, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND version < " + Integer.MAX_VALUE;
         this.update = c.sql("assistants.update", update);
         // The guard is in the UPDATE itself: a concurrent update that commits first leaves this one matching no row.
         updateExpecting = c.sql("assistants.updateExpecting", update + " AND version = :expected");
-        delete = c.sql("assistants.delete", "UPDATE <p>assistants SET deleted_at = :now, updated_at = :now"
+        delete = c.sql("assistants.delete", "UPDATE <p>assistants SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "assistants", "assistant_revisions", "assistant_id", "system_prompt", "settings");
     }

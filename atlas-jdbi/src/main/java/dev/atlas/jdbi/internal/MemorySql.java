@@ -73,11 +73,11 @@ final class MemorySql {
         deleteVectors = c.sql("memories.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'memory'"
                 + " AND target_id = :m");
         // One statement for every patch: an absent part binds null and keeps the column.
-        update = c.sql("memories.update", "UPDATE <p>memories SET updated_at = :now, content = COALESCE(:content, content),"
+        update = c.sql("memories.update", "UPDATE <p>memories SET updated_at = " + Dialect.LATER + ", content = COALESCE(:content, content),"
                 + " search_text = COALESCE(:searchText, search_text), revision = revision + :bump, metadata = COALESCE(:metadata, metadata),"
                 + " importance = COALESCE(:importance, importance),"
                 + " expires_at = CASE WHEN :setExpiry = 1 THEN :expiresAt ELSE expires_at END WHERE tenant_id = :t AND id = :id");
-        delete = c.sql("memories.delete", "UPDATE <p>memories SET deleted_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+        delete = c.sql("memories.delete", "UPDATE <p>memories SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id"
                 + " AND " + VISIBLE);
         revisions = c.sql("memories.revisions", "SELECT memory_id, revision, content, replaced_at FROM <p>memory_revisions"
                 + " WHERE tenant_id = :t AND memory_id = :m ORDER BY revision");

@@ -62,14 +62,14 @@ final class RetentionSql {
      * The rule again on the row being updated: an append that committed since the SELECT
      * (PostgreSQL) made the conversation active, and it stays open.
      */
-    static final String ARCHIVE = "UPDATE <p>conversations SET status = 'archived', archived_at = :now,"
-            + " updated_at = :now WHERE tenant_id = :t AND id IN (<ids>) AND " + IDLE_RULE;
+    static final String ARCHIVE = "UPDATE <p>conversations SET status = 'archived', archived_at = " + Dialect.LATER + ","
+            + " updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id IN (<ids>) AND " + IDLE_RULE;
 
     private static final String OLD_MESSAGES = " FROM <p>messages WHERE tenant_id = :t AND deleted_at IS NULL AND created_at < :cutoff";
     static final String COUNT_OLD_MESSAGES = "SELECT COUNT(*)" + OLD_MESSAGES;
     static final String OLD_MESSAGE_IDS = "SELECT id" + OLD_MESSAGES;
     /** Only rows still live: a user's delete that committed since the SELECT keeps its own time and its own single audit event. */
-    static final String SOFT_DELETE = "UPDATE <p>messages SET deleted_at = :now, updated_at = :now"
+    static final String SOFT_DELETE = "UPDATE <p>messages SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
             + " WHERE tenant_id = :t AND id IN (<ids>) AND deleted_at IS NULL RETURNING id, conversation_id";
 
     /**

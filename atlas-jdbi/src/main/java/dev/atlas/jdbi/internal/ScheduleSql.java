@@ -31,7 +31,7 @@ final class ScheduleSql {
         // Pausing a paused schedule changes nothing, its updated_at included.
         pause = c.sql("task_schedules.pause", "UPDATE <p>task_schedules SET updated_at = CASE WHEN paused THEN updated_at ELSE :now END,"
                 + " paused = TRUE WHERE tenant_id = :t AND name = :name RETURNING " + COLUMNS);
-        resume = c.sql("task_schedules.resume", "UPDATE <p>task_schedules SET paused = FALSE, next_run_at = :next, updated_at = :now"
+        resume = c.sql("task_schedules.resume", "UPDATE <p>task_schedules SET paused = FALSE, next_run_at = :next, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND paused RETURNING " + COLUMNS);
         delete = c.sql("task_schedules.delete", "DELETE FROM <p>task_schedules WHERE tenant_id = :t AND name = :name");
         due = c.sql("task_schedules.due", S + " AND NOT paused AND next_run_at <= :now ORDER BY next_run_at, id LIMIT :limit");
@@ -40,10 +40,10 @@ final class ScheduleSql {
         // The guard on the occurrence read is what makes it fire once: a concurrent caller that
         // read the same occurrence matches no row once the first has moved it on.
         advance = c.sql("task_schedules.advance", "UPDATE <p>task_schedules SET next_run_at = :next, last_run_at = :occurrence,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
+                + " updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
         // A schedule with no occurrence left before Limits.MAX_INSTANT fires its last one and rests
         // paused on it, under the same guard as advance.
-        end = c.sql("task_schedules.end", "UPDATE <p>task_schedules SET paused = TRUE, last_run_at = :occurrence, updated_at = :now"
+        end = c.sql("task_schedules.end", "UPDATE <p>task_schedules SET paused = TRUE, last_run_at = :occurrence, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND next_run_at = :occurrence AND NOT paused");
     }
 }

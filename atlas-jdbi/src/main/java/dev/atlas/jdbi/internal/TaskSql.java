@@ -54,45 +54,45 @@ final class TaskSql {
         // A running task whose worker vanished with no attempts left fails at the first claim after
         // its lease ran out; SKIP LOCKED keeps concurrent sweeps from waiting on each other.
         sweep = c.sql("tasks.sweep", "UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT) || ' attempts'"
-                + RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks"
+                + RELEASE + ", finished_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id IN (SELECT id FROM <p>tasks"
                 + " WHERE tenant_id = :t AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts"
                 + d.lockSkipLocked() + ")");
         // The same for one task, so that an operator's requeue finds it failed as the next claim would leave it.
         sweepOne = c.sql("tasks.sweepOne", "UPDATE <p>tasks SET status = 'failed', error = 'lease expired after ' || CAST(attempts AS TEXT)"
-                + " || ' attempts'" + RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+                + " || ' attempts'" + RELEASE + ", finished_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id"
                 + " AND status = 'running' AND lease_expires_at <= " + dbNow + " AND attempts >= max_attempts");
         pick = "SELECT id FROM <p>tasks WHERE tenant_id = :t AND ((status = 'pending' AND run_after <= :now) OR (status = 'running'"
                 + " AND lease_expires_at <= " + dbNow + " AND attempts < max_attempts))";
         pickAny = c.sql("tasks.pick", pick + " ORDER BY run_after, id LIMIT 1" + d.lockSkipLocked());
         take = c.sql("tasks.take", "UPDATE <p>tasks SET status = 'running', attempts = attempts + 1, claim_id = :claim, lease_expires_at = "
-                + d.databaseNowPlusMicros("lease") + ", started_at = COALESCE(started_at, :now), updated_at = :now"
+                + d.databaseNowPlusMicros("lease") + ", started_at = COALESCE(started_at, " + Dialect.LATER + "), updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id RETURNING " + COLUMNS);
         failUnreadable = c.sql("tasks.failUnreadable", "UPDATE <p>tasks SET status = 'failed', error = :error" + RELEASE
-                + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id");
+                + ", finished_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id");
         heartbeat = c.sql("tasks.heartbeat", "UPDATE <p>tasks SET lease_expires_at = " + d.databaseNowPlusMicros("lease")
-                + ", updated_at = :now" + HELD);
+                + ", updated_at = " + Dialect.LATER + HELD);
         complete = c.sql("tasks.complete", "UPDATE <p>tasks SET status = 'completed', result = :result" + RELEASE
-                + ", finished_at = :now, updated_at = :now" + HELD);
+                + ", finished_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + HELD);
         // attempts only changes when a task is claimed, so the row's own counter decides retry or final failure.
         fail = c.sql("tasks.fail", "UPDATE <p>tasks SET status = CASE WHEN attempts < max_attempts THEN 'pending' ELSE 'failed' END,"
                 + " run_after = CASE WHEN attempts < max_attempts THEN :retry ELSE run_after END,"
                 + " finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE :now END,"
-                + " error = :error" + RELEASE + ", updated_at = :now" + HELD);
+                + " error = :error" + RELEASE + ", updated_at = " + Dialect.LATER + HELD);
         // As if never claimed: the attempt the claim counted is given back, and a first attempt's start with it.
         // run_after stays as it was when the task was claimed (due then): the releasing instance's clock,
         // perhaps ahead of the others', must not hold the task back from them.
         release = c.sql("tasks.release", "UPDATE <p>tasks SET status = 'pending', attempts = attempts - 1,"
                 + " started_at = CASE WHEN attempts = 1 THEN NULL ELSE started_at END" + RELEASE
-                + ", updated_at = :now" + HELD);
+                + ", updated_at = " + Dialect.LATER + HELD);
         // Clearing the claim is what locks a running holder out: every holder write matches on its claim id.
-        String unheld = RELEASE + ", finished_at = :now, updated_at = :now WHERE tenant_id = :t AND id = :id"
+        String unheld = RELEASE + ", finished_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id"
                 + " AND status IN ('pending', 'running') RETURNING " + COLUMNS;
         cancel = c.sql("tasks.cancel", "UPDATE <p>tasks SET status = 'cancelled'" + unheld);
         completeUnheld = c.sql("tasks.completeUnheld", "UPDATE <p>tasks SET status = 'completed', result = :result" + unheld);
         failUnheld = c.sql("tasks.failUnheld", "UPDATE <p>tasks SET status = 'failed', error = :error" + unheld);
         // A fresh attempt budget, as a new task would have; the last error stays for the operator to read.
         requeue = c.sql("tasks.requeue", "UPDATE <p>tasks SET status = 'pending', attempts = 0, run_after = :runAfter,"
-                + " started_at = NULL, finished_at = NULL, updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'failed'"
+                + " started_at = NULL, finished_at = NULL, updated_at = " + Dialect.LATER + " WHERE tenant_id = :t AND id = :id AND status = 'failed'"
                 + " RETURNING " + COLUMNS);
     }
 

@@ -138,7 +138,7 @@ public final class PortabilitySql {
                                 + " AND NOT EXISTS (SELECT 1 FROM <p>message_assets o WHERE o.tenant_id = :t AND o.asset_id = ma.asset_id"
                                 + " AND o.message_id NOT IN (" + inScope + "))"));
                 closeForErase.put(kind, c.sql("portability.closeForErase." + kind.name().toLowerCase(java.util.Locale.ROOT),
-                        "UPDATE <p>conversations SET deleted_at = :now WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
+                        "UPDATE <p>conversations SET deleted_at = " + Dialect.LATER + " WHERE tenant_id = :t AND deleted_at IS NULL AND id IN ("
                                 + scope.conversations() + ")"));
                 liveInScope.put(kind, c.sql("portability.liveInScope." + kind.name().toLowerCase(java.util.Locale.ROOT),
                         "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND deleted_at IS NULL AND id IN (" + scope.conversations() + ")"));
@@ -250,7 +250,7 @@ public final class PortabilitySql {
      * others (see {@code JdbiPortability#deleteExecutions}).
      */
     Statement unlinkOfExecutions(String table, int n) {
-        String set = table.equals("messages") ? "execution_id = NULL, step_id = NULL, updated_at = :now" : "execution_id = NULL";
+        String set = table.equals("messages") ? "execution_id = NULL, step_id = NULL, updated_at = " + Dialect.LATER : "execution_id = NULL";
         return c.render("portability.unlinkOfExecutions." + table, "UPDATE <p>" + table + " SET " + set + " WHERE tenant_id = :t"
                 + " AND execution_id IN (" + InList.marks("ids", n) + ")");
     }
@@ -262,12 +262,12 @@ public final class PortabilitySql {
 
     /** Clears the author of {@code n} messages: what stays of an erased owner in other owners' conversations. */
     Statement detachAuthor(int n) {
-        return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = :now", n);
+        return updateIds("detachAuthor", "messages", "author_type = NULL, author_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /** Clears the execution and step of {@code n} messages whose execution is erased with another conversation or owner. */
     Statement unlinkExecution(int n) {
-        return updateIds("unlinkExecution", "messages", "execution_id = NULL, step_id = NULL, updated_at = :now", n);
+        return updateIds("unlinkExecution", "messages", "execution_id = NULL, step_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /** Run before {@link #unlinkExecution}: keeps one active answer per group ({@link RetentionPlan#keepOneActive}). */
@@ -277,12 +277,12 @@ public final class PortabilitySql {
 
     /** Clears the assistant and revision of {@code n} conversations whose assistant is erased with its owner. */
     Statement unlinkConversationAssistant(int n) {
-        return updateIds("unlinkConversationAssistant", "conversations", "assistant_id = NULL, assistant_revision_id = NULL, updated_at = :now", n);
+        return updateIds("unlinkConversationAssistant", "conversations", "assistant_id = NULL, assistant_revision_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /** Clears the assistant revision of {@code n} executions whose assistant is erased with its owner. */
     Statement unlinkExecutionAssistant(int n) {
-        return updateIds("unlinkExecutionAssistant", "executions", "assistant_revision_id = NULL, updated_at = :now", n);
+        return updateIds("unlinkExecutionAssistant", "executions", "assistant_revision_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /**
@@ -295,7 +295,7 @@ public final class PortabilitySql {
 
     /** Clears the owner of {@code n} executions: what stays of an erased owner's calls in other owners' conversations. */
     Statement detachExecutionOwner(int n) {
-        return updateIds("detachExecutionOwner", "executions", "owner_type = NULL, owner_id = NULL, updated_at = :now", n);
+        return updateIds("detachExecutionOwner", "executions", "owner_type = NULL, owner_id = NULL, updated_at = " + Dialect.LATER, n);
     }
 
     /** {@code UPDATE table SET set} on {@code n} of the tenant's rows by id: the rows an erase keeps but unlinks. */
