@@ -185,7 +185,8 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Page<Memory> list(MemoryQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("memories", query.owner() == null ? null : query.owner().type(),
+        // Bound to the tenant too: another tenant's cursor is refused, not read as a position here.
+        String listing = Cursor.scoped("memories", sql.tenant().value(), query.owner() == null ? null : query.owner().type(),
                 query.owner() == null ? null : query.owner().id(), query.agent(), query.includeGlobal(),
                 query.kind() == null ? null : query.kind().value(), query.tag());
         UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).uuid(0);
