@@ -83,7 +83,9 @@ public interface MemoryGraph {
      *
      * @param edgeType only edges of this type, or {@code null} for any
      * @param limit    page size, 1 to {@link Limits#MAX_PAGE_SIZE}
-     * @param cursor   {@link Page#nextCursor()} of the previous page, or {@code null} for the first
+     * @param cursor   {@link Page#nextCursor()} of the previous page of this tenant's same key,
+     *                 direction and edge type, or {@code null} for the first; any other is an
+     *                 {@link dev.atlas.InvalidInputException} on {@code cursor}
      * @param key the key
      * @param direction which edges to follow
      * @return one page of results and the cursor of the next

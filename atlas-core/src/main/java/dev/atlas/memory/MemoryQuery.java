@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * @param kind          only this kind, or {@code null}
  * @param tag           only memories carrying this tag, or {@code null}
  * @param limit         page size, 1 to {@link Limits#MAX_PAGE_SIZE}
- * @param cursor        {@link Page#nextCursor()} of the previous page, or {@code null}
+ * @param cursor        {@link Page#nextCursor()} of the previous page of the same tenant and filters,
+ *                      or {@code null}; any other is refused by {@code list} naming {@code cursor}
  */
 public record MemoryQuery(@Nullable Owner owner, @Nullable String agent, boolean includeGlobal, @Nullable MemoryKind kind, @Nullable String tag, int limit, @Nullable String cursor) {
     /**

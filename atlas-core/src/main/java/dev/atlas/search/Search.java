@@ -123,7 +123,9 @@ public interface Search {
      * @param model the model key
      * @param embedder the application's embedding function
      * @throws ConflictException naming {@code id} when the content changed while the embedder ran
-     *                           (nothing is stored; embed again)
+     *                           (nothing is stored; embed again); an exception the embedder throws
+     *                           reaches the caller as thrown, and a vector it returns is checked as
+     *                           {@link #upsertVector}'s is
      * @throws InvalidInputException naming {@code target} for {@link SearchTarget#ASSET} (Atlas holds no text for assets)
      */
     void embed(SearchTarget target, UUID id, String model, Embedder embedder);
@@ -155,7 +157,9 @@ public interface Search {
     }
 
     /**
-     * The dimension of a model's vectors in this tenant, or 0 when none were stored yet.
+     * The dimension of a model's vectors in this tenant, or 0 when none were stored yet. It stays
+     * once set, also when every vector of the model is deleted: vectors of another dimension need
+     * another model key.
      *
      * @param model the model key
      * @return the dimension of a model's vectors in this tenant, or 0 when none were stored yet

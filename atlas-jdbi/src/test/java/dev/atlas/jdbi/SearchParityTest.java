@@ -116,6 +116,44 @@ class SearchParityTest {
     }
 
     @Test
+    @DisplayName("case of non-ASCII words is lower-cased alike on both databases (no case folding, no accent folding): Ärger/ÄRGER/ärger"
+            + " match; Straße is found by STRASSE only as straße; İ keeps its dot; a final ς matches only ς; the same rows on both")
+    void sameCaseRulesForNonAsciiWords() {
+        List<String> contents = List.of("Ärger", "ÄRGER", "ärger", "Straße", "STRASSE", "strasse", "STRAẞE", "İstanbul", "ISTANBUL",
+                "istanbul", "ıstanbul", "ΟΔΟΣ", "οδος", "οδοσ", "Σίσυφος", "ǅemal", "ǆemal", "ﬁle", "\u2126", "\u03A9", "A\u0308rger");
+        Map<String, List<String>> expected = new LinkedHashMap<>();
+        expected.put("ärger", List.of("Ärger", "ÄRGER", "ärger", "A\u0308rger"));
+        expected.put("ÄRGER", List.of("Ärger", "ÄRGER", "ärger", "A\u0308rger"));
+        expected.put("arger", List.of());
+        // Lower-cased, not case-folded: ß stays ß (ẞ lower-cases to it), so STRASSE is strasse.
+        expected.put("straße", List.of("Straße", "STRAẞE"));
+        expected.put("STRASSE", List.of("STRASSE", "strasse"));
+        // İ lower-cases to i and a combining dot above, kept (no accent folding); I is i; ı stays ı.
+        expected.put("istanbul", List.of("ISTANBUL", "istanbul"));
+        expected.put("İSTANBUL", List.of("İstanbul"));
+        expected.put("ISTANBUL", List.of("ISTANBUL", "istanbul"));
+        expected.put("ıstanbul", List.of("ıstanbul"));
+        // A capital Σ at the end of a word lower-cases to ς, as written words end.
+        expected.put("ΟΔΟΣ", List.of("ΟΔΟΣ", "οδος"));
+        expected.put("οδοσ", List.of("οδοσ"));
+        expected.put("ΣΊΣΥΦΟΣ", List.of("Σίσυφος"));
+        // NFKC first: decomposed letters, ligatures and the Ohm sign are their letters.
+        expected.put("Ǆemal", List.of("ǅemal", "ǆemal"));
+        expected.put("FILE", List.of("ﬁle"));
+        expected.put("\u03C9", List.of("\u2126", "\u03A9"));
+        for (Atlas atlas : List.of(sqlite, postgres)) {
+            Tenant t = atlas.tenant("case-rules");
+            Map<UUID, String> byId = new HashMap<>();
+            for (String c : contents) {
+                byId.put(t.memories().create(NewMemory.fact(Owner.user("1"), c)).id(), c);
+            }
+            expected.forEach((query, hits) -> assertThat(t.search().text(TextQuery.memories(query).limit(50)))
+                    .as(atlas == sqlite ? "SQLite: " + query : "PostgreSQL: " + query)
+                    .extracting(h -> byId.get(h.id())).containsExactlyInAnyOrderElementsOf(hits));
+        }
+    }
+
+    @Test
     @DisplayName("paging a query 7 hits at a time gives, on both databases, the same rows, order, scores and snippets as one"
             + " search of every hit")
     void samePages() {

@@ -8,6 +8,7 @@ import dev.atlas.Page;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
+import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
@@ -60,6 +61,21 @@ public final class JdbiMemoryStore implements MemoryStore {
         if (expiresAt != null && !expiresAt.isAfter(now)) {
             throw new InvalidInputException("expiresAt", "must be after now (" + now + "), was " + expiresAt);
         }
+        try {
+            return create(m, id, metadata, expiresAt, now);
+        } catch (KeyTaken first) {
+            // A writer that does not take the key's lock (an import) inserted the key after the check:
+            // its row is committed now (the unique index waited for it), so the check again decides.
+            try {
+                return create(m, id, metadata, expiresAt, now);
+            } catch (KeyTaken again) {
+                throw new dev.atlas.ConflictException("clientKey", "'" + m.clientKey() + "' was taken by another write while this"
+                        + " create ran; create again to get the memory holding it");
+            }
+        }
+    }
+
+    private Memory create(NewMemory m, UUID id, JsonDoc metadata, Instant expiresAt, Instant now) {
         return db.write(h -> {
             Optional<Memory> held = heldClientKey(h, m, now);
             if (held.isPresent()) {
@@ -68,16 +84,31 @@ public final class JdbiMemoryStore implements MemoryStore {
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
             requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
-            sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
-                    .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
-                    .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
-                    .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
-                    .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
+            try {
+                sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
+                        .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
+                        .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
+                        .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
+                        .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
+            } catch (SqlFailure e) {
+                // The only unique key besides a fresh id is the client key's.
+                if (m.clientKey() != null && JdbiAssistantStore.isUniqueViolation(e)) {
+                    throw new KeyTaken();
+                }
+                throw e;
+            }
             insertTags(h, id, m.tags());
             return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
+    }
+
+    /** Rolls back a create whose client key another writer inserted after the check. */
+    private static final class KeyTaken extends RuntimeException {
+        KeyTaken() {
+            super(null, null, false, false);
+        }
     }
 
     /**
@@ -185,7 +216,8 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Page<Memory> list(MemoryQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("memories", query.owner() == null ? null : query.owner().type(),
+        // Bound to the tenant too: another tenant's cursor is refused, not read as a position here.
+        String listing = Cursor.scoped("memories", sql.tenant().value(), query.owner() == null ? null : query.owner().type(),
                 query.owner() == null ? null : query.owner().id(), query.agent(), query.includeGlobal(),
                 query.kind() == null ? null : query.kind().value(), query.tag());
         UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).uuid(0);

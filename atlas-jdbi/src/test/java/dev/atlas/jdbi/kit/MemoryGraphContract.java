@@ -354,6 +354,29 @@ public abstract class MemoryGraphContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a neighbours cursor is bound to its tenant and query: another tenant's cursor for the same key, or one of another"
+            + " key, direction or edge type, is refused naming cursor; each tenant's own cursor pages on")
+    void cursorOfAnotherTenantOrQueryIsRefused() {
+        for (MemoryGraph g : List.of(graph, other)) {
+            for (String k : List.of("hub", "a", "b")) {
+                g.upsertNode(NewGraphNode.of(k));
+            }
+            g.upsertEdge(NewGraphEdge.of("hub", "r", "a").weight(0.9));
+            g.upsertEdge(NewGraphEdge.of("hub", "r", "b").weight(0.1));
+            g.upsertEdge(NewGraphEdge.of("a", "r", "b"));
+        }
+        String acme = graph.neighbours("hub", Direction.BOTH, null, 1, null).nextCursor().orElseThrow();
+        String globex = other.neighbours("hub", Direction.BOTH, null, 1, null).nextCursor().orElseThrow();
+        invalid("cursor", () -> other.neighbours("hub", Direction.BOTH, null, 1, acme));
+        invalid("cursor", () -> graph.neighbours("hub", Direction.BOTH, null, 1, globex));
+        invalid("cursor", () -> graph.neighbours("hub", Direction.OUTGOING, null, 1, acme));
+        invalid("cursor", () -> graph.neighbours("hub", Direction.BOTH, "r", 1, acme));
+        invalid("cursor", () -> graph.neighbours("a", Direction.BOTH, null, 1, acme));
+        assertThat(keys(graph.neighbours("hub", Direction.BOTH, null, 5, acme).items())).containsExactly("b");
+        assertThat(keys(other.neighbours("hub", Direction.BOTH, null, 5, globex).items())).containsExactly("b");
+    }
+
+    @Test
     @DisplayName("concurrent upserts of one node key and of one edge leave one node and one edge, every caller seeing the same id")
     void concurrentUpserts() throws Exception {
         nodes("a", "b");

@@ -585,8 +585,33 @@ public abstract class MemoryStoreContract extends AtlasContract {
             invalid("limit", () -> memories.list(MemoryQuery.all().limit(limit)));
         }
         assertThat(memories.list(MemoryQuery.all().limit(dev.atlas.Limits.MAX_PAGE_SIZE)).items()).hasSize(3);
-        // Another tenant's cursor is only a position: it lists this tenant's rows, never the other's.
-        assertThat(other.list(MemoryQuery.all().after(cursor)).items()).isEmpty();
+        // Another tenant's cursor is not a position in this tenant's listing.
+        invalid("cursor", () -> other.list(MemoryQuery.all().after(cursor)));
+    }
+
+    @Test
+    @DisplayName("a listing cursor is bound to its tenant and query: another tenant's cursor, or one of another owner, agent,"
+            + " kind or tag filter, is refused naming cursor and reveals nothing; each tenant's own cursors page on")
+    void cursorOfAnotherTenantOrQueryIsRefused() {
+        for (int i = 0; i < 3; i++) {
+            memories.create(NewMemory.fact(ALICE, "acme " + i).agent("a").tags("t"));
+            other.create(NewMemory.fact(ALICE, "globex " + i).agent("a").tags("t"));
+            clock.advanceMicros(1);
+        }
+        MemoryQuery query = MemoryQuery.forOwner(ALICE).limit(1);
+        String acme = memories.list(query).nextCursor().orElseThrow();
+        String globex = other.list(query).nextCursor().orElseThrow();
+        InvalidInputException refused = catchThrowableOfType(InvalidInputException.class, () -> other.list(query.after(acme)));
+        assertThat(refused.field()).isEqualTo("cursor");
+        assertThat(refused.getMessage()).doesNotContain("acme");
+        invalid("cursor", () -> memories.list(query.after(globex)));
+        for (MemoryQuery another : List.of(MemoryQuery.all().limit(1), MemoryQuery.forOwner(BOB).limit(1),
+                MemoryQuery.forOwner(ALICE).agent("a").limit(1), MemoryQuery.forOwner(ALICE).kind(MemoryKind.FACT).limit(1),
+                MemoryQuery.forOwner(ALICE).tag("t").limit(1))) {
+            invalid("cursor", () -> memories.list(another.after(acme)));
+        }
+        assertThat(memories.list(query.after(acme)).items()).extracting(Memory::content).containsExactly("acme 1");
+        assertThat(other.list(query.after(globex)).items()).extracting(Memory::content).containsExactly("globex 1");
     }
 
     @Test

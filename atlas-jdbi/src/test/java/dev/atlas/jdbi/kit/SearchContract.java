@@ -1435,6 +1435,27 @@ public abstract class SearchContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a model's dimension stays fixed when its last vector is deleted (another dimension needs another model key), and"
+            + " an exception of the embedder reaches the caller as thrown, with nothing stored")
+    void dimensionOutlivesVectorsAndEmbedderFailuresPropagate() {
+        Memory m = memories.create(NewMemory.fact(ALICE, "x"));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2, 3});
+        search.deleteVector(SearchTarget.MEMORY, m.id(), MODEL);
+        assertThat(search.dimension(MODEL)).isEqualTo(3);
+        invalid("vector", () -> search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL, new float[] {1, 2}));
+        search.upsertVector(SearchTarget.MEMORY, m.id(), MODEL + "-2d", new float[] {1, 2});
+        IllegalStateException boom = new IllegalStateException("embedding service down");
+        assertThatThrownBy(() -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> {
+            throw boom;
+        })).isSameAs(boom);
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3}))).isEmpty();
+        invalid("vector", () -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> new float[] {1, Float.NaN, 3}));
+        invalid("vector", () -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> new float[] {1, 2}));
+        invalid("vector", () -> search.embed(SearchTarget.MEMORY, m.id(), MODEL, text -> null));
+        assertThat(search.similar(SemanticQuery.of(SearchTarget.MEMORY, MODEL, new float[] {1, 2, 3}))).isEmpty();
+    }
+
+    @Test
     @DisplayName("a memory's vector queried with itself, or with twice itself, scores exactly 1.0 and its negation exactly -1.0,"
             + " for small, huge and tiny components alike")
     void selfSimilarityIsExactlyOne() {
