@@ -1573,6 +1573,25 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(rows("blob_intents")).isZero();
     }
 
+    @Test
+    @DisplayName("a delete from an instance whose clock runs an hour behind stamps the asset deleted no earlier than it was stored, so"
+            + " retention's purge of deleted assets does not come early by the lag")
+    void laggingClockDeleteIsNotPurgedEarly() throws Exception {
+        Asset a = assets.create(png(), new byte[] {1, 2, 3});
+        java.time.Instant stored = a.createdAt();
+        AssetStore lagging = reopen(b -> b.blobStore(blobs).clock(new MutableClock(stored.minus(Duration.ofHours(1)))))
+                .tenant("acme").assets();
+        lagging.delete(a.id());
+        assertThat(assets.get(a.id())).isEmpty();
+        dev.atlas.retention.RetentionPolicy purge = dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1));
+        clock.set(stored.plus(Duration.ofDays(1)));
+        assertThat(acme.retention().runRetention(purge).counts().getOrDefault("assets.deleted", 0L)).isZero();
+        assertThat(allBlobs()).hasSize(1);
+        clock.advanceMicros(1);
+        assertThat(acme.retention().runRetention(purge).counts()).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+        assertThat(allBlobs()).isEmpty();
+    }
+
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
         try (InputStream in = store.open(id)) {
             assertThat(in.readAllBytes()).isEqualTo(expected);
