@@ -1592,6 +1592,27 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(allBlobs()).isEmpty();
     }
 
+    @Test
+    @DisplayName("a blob directory that cannot be written (a file stands where it should be) fails create with a StorageException naming"
+            + " the blob store; no row and no bytes; the store works again once the directory can be made, and the next cleanup takes the failed"
+            + " upload's intent")
+    void unwritableBlobDirectoryLeavesNothing() throws Exception {
+        Path root = dir.resolve("not-a-dir");
+        Files.writeString(root, "a file");
+        AssetStore broken = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(root)).clock(clock)).tenant("acme").assets();
+        assertThatThrownBy(() -> broken.create(png(), new byte[] {1, 2}))
+                .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getMessage()).startsWith("blob store failed to write "));
+        assertThat(rows("assets")).isZero();
+        // The bytes' removal failed as the write did, so the intent stays for cleanupOrphanBlobs, as documented.
+        assertThat(rows("blob_intents")).isOne();
+        Files.delete(root);
+        Asset a = broken.create(png(), new byte[] {1, 2});
+        assertOpens(broken, a.id(), new byte[] {1, 2});
+        broken.cleanupOrphanBlobs(Duration.ZERO);
+        assertThat(rows("blob_intents")).isZero();
+        assertOpens(broken, a.id(), new byte[] {1, 2});
+    }
+
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
         try (InputStream in = store.open(id)) {
             assertThat(in.readAllBytes()).isEqualTo(expected);
