@@ -1613,6 +1613,52 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertOpens(broken, a.id(), new byte[] {1, 2});
     }
 
+    @Test
+    @DisplayName("deletes of one asset from two instances at once, with opens running: exactly one delete succeeds, the other is a"
+            + " NotFoundException; every open reads the whole bytes or is a NotFoundException, never a storage error")
+    void concurrentDeletesAndOpens() throws Exception {
+        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        byte[] bytes = new byte[100_000];
+        new Random(7).nextBytes(bytes);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 5; round++) {
+                Asset a = assets.create(png(), bytes);
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    AssetStore s = t % 2 == 0 ? assets : second;
+                    boolean deleter = t < 2;
+                    results.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            if (deleter) {
+                                s.delete(a.id());
+                                return "deleted";
+                            }
+                            try (InputStream in = s.open(a.id())) {
+                                assertThat(in.readAllBytes()).isEqualTo(bytes);
+                            }
+                            return "read";
+                        } catch (NotFoundException e) {
+                            return deleter ? "delete not found" : "read not found";
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : results) {
+                    outcomes.add(f.get());
+                }
+                assertThat(outcomes.subList(0, 2)).containsExactlyInAnyOrder("deleted", "delete not found");
+                assertThat(outcomes.subList(2, 4)).allMatch(o -> o.equals("read") || o.equals("read not found"));
+                assertThat(assets.get(a.id())).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
         try (InputStream in = store.open(id)) {
             assertThat(in.readAllBytes()).isEqualTo(expected);
