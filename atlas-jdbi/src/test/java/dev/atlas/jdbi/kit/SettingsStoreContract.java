@@ -608,4 +608,22 @@ public abstract class SettingsStoreContract extends AtlasContract {
         assertThat(store.require(s.id()).lastRevisionNumber()).isZero();
         assertThat(store.revisions(s.id())).isEmpty();
     }
+
+    @Test
+    @DisplayName("a delete from an instance whose clock runs an hour behind stamps deleted_at and updated_at no earlier than the document's"
+            + " last change")
+    void laggingClockDeleteNeverDatesBack() {
+        Settings s = store.create("lag-delete", "Lag", ALICE);
+        clock.advanceMicros(5);
+        store.publish(s.id(), Map.of("model", "a"), null, null);
+        java.time.Instant changed = store.require(s.id()).updatedAt();
+        reopen(b -> b.clock(new MutableClock(changed.minus(java.time.Duration.ofHours(1))))).tenant("acme").settings().delete(s.id());
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        long datedBack = db.read(h -> AdHoc.on(db, h, "SELECT COUNT(*) FROM <p>settings WHERE id = :id AND (deleted_at < updated_at"
+                + " OR updated_at < created_at OR deleted_at < created_at)").bind("id", s.id()).one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+        long deletedAtChange = db.read(h -> AdHoc.on(db, h, "SELECT COUNT(*) FROM <p>settings WHERE id = :id AND deleted_at = updated_at"
+                + " AND deleted_at = :changed").bind("id", s.id()).bind("changed", changed).one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+        assertThat(datedBack).isZero();
+        assertThat(deletedAtChange).isOne();
+    }
 }
