@@ -51,7 +51,10 @@ public final class CredentialKeys {
     }
 
     /**
-     * Keys with one entry, {@code id}, which is the primary. {@code key} must be 32 bytes; it is copied.
+     * Keys with one entry, {@code id}, which is the primary. {@code key} must be 32 random bytes; it is copied.
+     * An obviously non-random key is a {@link ConfigurationException} naming {@code id}: fewer than 16 distinct
+     * byte values (all zero, one byte or a short pattern repeated) or all printable ASCII (a passphrase, or hex
+     * or Base64 text not decoded). A random key fails these checks with a probability below 2e-14.
      *
      * @param id the id Atlas assigned
      * @param key the key
@@ -59,12 +62,14 @@ public final class CredentialKeys {
      */
     public static CredentialKeys of(String id, byte[] key) {
         Map<String, SecretKey> keys = new LinkedHashMap<>();
-        keys.put(checkId(id), secretKey(id, key));
+        keys.put(checkId(id), secretKey(id, key, true));
         return new CredentialKeys(id, keys);
     }
 
     /**
-     * These keys plus an older one, still used to decrypt rows written with it.
+     * These keys plus an older one, still used to decrypt rows written with it. Unlike {@link #of}, an obviously
+     * non-random key is accepted here, so that rows an earlier version sealed with one can be read and
+     * {@linkplain CredentialStore#reEncrypt() moved} to a random primary; {@link #primary(String)} refuses it.
      *
      * @param id the id Atlas assigned
      * @param key the key
@@ -76,12 +81,13 @@ public final class CredentialKeys {
             throw new ConfigurationException("credential key id '" + id + "' is given twice");
         }
         Map<String, SecretKey> copy = new LinkedHashMap<>(keys);
-        copy.put(id, secretKey(id, key));
+        copy.put(id, secretKey(id, key, false));
         return new CredentialKeys(primaryId, copy);
     }
 
     /**
-     * The same keys with {@code id} (already present) as the primary used for new writes.
+     * The same keys with {@code id} (already present) as the primary used for new writes. An obviously
+     * non-random key (see {@link #of}) is refused as primary.
      *
      * @param id the id Atlas assigned
      * @return a copy with this change
@@ -89,6 +95,12 @@ public final class CredentialKeys {
     public CredentialKeys primary(String id) {
         if (!keys.containsKey(id)) {
             throw new ConfigurationException("credential key id '" + id + "' is not among " + keys.keySet());
+        }
+        byte[] key = keys.get(id).getEncoded();
+        try {
+            checkRandom(id, key);
+        } finally {
+            Arrays.fill(key, (byte) 0);
         }
         return new CredentialKeys(id, new LinkedHashMap<>(keys));
     }
@@ -118,13 +130,50 @@ public final class CredentialKeys {
         return id;
     }
 
-    private static SecretKey secretKey(String id, byte[] key) {
+    private static SecretKey secretKey(String id, byte[] key, boolean primary) {
         if (key == null || key.length != KEY_BYTES) {
             throw new ConfigurationException("credential key '" + id + "' must be " + KEY_BYTES + " bytes (AES-256), was "
                     + (key == null ? "null" : key.length + " bytes"));
         }
+        if (primary) {
+            checkRandom(id, key);
+        }
         byte[] copy = Arrays.copyOf(key, KEY_BYTES);
         return new SecretKeySpec(copy, "AES");
+    }
+
+    private static void checkRandom(String id, byte[] key) {
+        String weak = nonRandom(key);
+        if (weak != null) {
+            // Says why, never which bytes: the message may reach a log.
+            throw new ConfigurationException("credential key '" + id + "' is " + weak + ", so it is not a random key and may not"
+                    + " be the primary; use " + KEY_BYTES + " bytes from a SecureRandom, a KMS or `openssl rand -base64 32`"
+                    + " (Base64-decoded)");
+        }
+    }
+
+    /** Fewest distinct byte values a key may have: 32 random bytes have fewer than 16 with a chance of about 1e-16. */
+    static final int MIN_DISTINCT_BYTES = 16;
+
+    /**
+     * Why {@code key} is obviously not random, or {@code null}. Refused: fewer than {@link #MIN_DISTINCT_BYTES} distinct
+     * byte values (all zero, one byte repeated, a short pattern repeated) and all printable ASCII (a passphrase, or hex or
+     * Base64 text not decoded). A random key is refused by chance with a probability below 2e-14.
+     */
+    private static String nonRandom(byte[] key) {
+        boolean[] seen = new boolean[256];
+        int distinct = 0;
+        boolean text = true;
+        for (byte b : key) {
+            if (!seen[b & 0xFF]) {
+                seen[b & 0xFF] = true;
+                distinct++;
+            }
+            text &= b >= 0x20 && b < 0x7F;
+        }
+        return distinct < MIN_DISTINCT_BYTES ? "made of only " + distinct + " distinct byte value" + (distinct == 1 ? "" : "s")
+                + " (a random key has about 30)"
+                : text ? "all printable ASCII text (a passphrase, or hex or Base64 not decoded)" : null;
     }
 
     @Override

@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CredentialCipherTest {
-    private final CredentialCipher cipher = new CredentialCipher(CredentialKeys.of("k1", new byte[32]));
+    private final CredentialCipher cipher = new CredentialCipher(CredentialKeys.of("k1", new java.security.SecureRandom().generateSeed(32)));
 
     @Test
     @DisplayName("associated data is unambiguous: shifting characters between identity parts changes it")

@@ -45,6 +45,15 @@ class AssetInputValidationTest extends RefusedBeforeSql {
             refused("filename", () -> NewAsset.of(AssetType.IMAGE, filename, "image/png"));
             refused("filename", () -> new NewAsset(AssetType.IMAGE, filename, null, null, null, null, null, null, Map.of()));
         }
+        // Lone surrogates and NUL anywhere in the text an asset records, as in all other text.
+        refused("filename", () -> NewAsset.of(AssetType.IMAGE, "a\ud800.png", "image/png"));
+        refused("filename", () -> NewAsset.of(AssetType.IMAGE, "\udc00", "image/png"));
+        refused("description", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png").description("x\u0000y"));
+        refused("description", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png").description("x\udbff"));
+        refused("clientKey", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png").clientKey("k\ud800"));
+        refused("clientKey", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png").clientKey("k\u0000"));
+        refused("agent", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png").agent("a\u0000"));
+        refused("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png\u0000"));
         refused("type", () -> AssetType.of("picture"));
         refused("executionId", () -> new NewAsset(AssetType.IMAGE, "a.png", null, null, null, null, UUID.randomUUID(), null, Map.of()));
         refused("mimeType", () -> NewAsset.of(AssetType.IMAGE, "a.png", "x".repeat(300)));

@@ -92,4 +92,36 @@ class CredentialInputValidationTest extends RefusedBeforeSql {
         mutable[0] ^= 1;
         assertThat(new dev.atlas.internal.CredentialCipher(copy).decrypt(sealed, "t", "user", "1", "n")).isEqualTo("plain");
     }
+
+    @Test
+    @DisplayName("an obviously non-random key (all one byte, fewer than 16 distinct bytes, a short pattern repeated, or all printable"
+            + " ASCII text) is a ConfigurationException naming the key id as primary (of, primary); accepted as an older key to rotate away from;"
+            + " key bytes never shown")
+    void obviouslyNonRandomKeysAreRefused() {
+        byte[] ones = new byte[32];
+        Arrays.fill(ones, (byte) 0xFF);
+        byte[] halves = new byte[32];
+        System.arraycopy(K1, 0, halves, 0, 8);
+        System.arraycopy(K1, 0, halves, 8, 8);
+        System.arraycopy(K1, 0, halves, 16, 8);
+        System.arraycopy(K1, 0, halves, 24, 8);
+        byte[] text = "The quick brown fox jumps over!!".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] hex = HexFormat.of().formatHex(Arrays.copyOf(K1, 16)).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        for (byte[] weak : List.of(new byte[32], ones, halves, text, hex)) {
+            String shown = Arrays.toString(weak);
+            assertThat(refused(ConfigurationException.class, () -> CredentialKeys.of("weak-1", weak)))
+                    .hasMessageStartingWith("credential key 'weak-1' ").hasMessageNotContaining(shown)
+                    .hasMessageNotContaining(HexFormat.of().formatHex(weak));
+            // Accepted as an older key, so rows sealed with it can be read and moved by reEncrypt; never as the primary.
+            CredentialKeys rotating = CredentialKeys.of("k", K1).with("old-2", weak);
+            assertThat(rotating.ids()).containsExactly("k", "old-2");
+            assertThat(refused(ConfigurationException.class, () -> rotating.primary("old-2")))
+                    .hasMessageStartingWith("credential key 'old-2' ").hasMessageNotContaining(shown);
+        }
+        // A random key passes, and so does one with a few repeated bytes: only the obviously non-random is refused.
+        byte[] fewRepeats = K1.clone();
+        fewRepeats[1] = fewRepeats[0];
+        fewRepeats[2] = fewRepeats[0];
+        assertThat(CredentialKeys.of("k", fewRepeats).primaryId()).isEqualTo("k");
+    }
 }

@@ -74,7 +74,7 @@ class PortabilityRoundTripTest {
 
     private Atlas open(dev.atlas.jdbi.kit.TestDatabase db, String dir) {
         UnaryOperator<AtlasBuilder> c = b -> b.clock(clock).blobStore(new LocalDirectoryBlobStore(blobs.resolve(dir)))
-                .credentialKeys(CredentialKeys.of("k1", new byte[32]));
+                .credentialKeys(CredentialKeys.of("k1", dev.atlas.jdbi.kit.TestKeys.key("k1")));
         Atlas a = db.open(c);
         open.add(a);
         return a;

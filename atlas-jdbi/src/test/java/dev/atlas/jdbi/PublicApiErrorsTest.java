@@ -128,7 +128,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", dev.atlas.jdbi.kit.TestKeys.key("k1")));
     }
 
     @BeforeEach

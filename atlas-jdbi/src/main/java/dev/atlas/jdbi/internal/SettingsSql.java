@@ -38,7 +38,8 @@ final class SettingsSql {
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND slug = :readSlug AND name = :readName");
-        delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = :now, updated_at = :now"
+        // As rename: a writer whose clock is behind never dates the delete before the last change.
+        delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = " + LATER + ", updated_at = " + LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");
     }

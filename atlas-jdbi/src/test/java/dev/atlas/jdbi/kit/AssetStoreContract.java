@@ -1573,6 +1573,92 @@ public abstract class AssetStoreContract extends AtlasContract {
         assertThat(rows("blob_intents")).isZero();
     }
 
+    @Test
+    @DisplayName("a delete from an instance whose clock runs an hour behind stamps the asset deleted no earlier than it was stored, so"
+            + " retention's purge of deleted assets does not come early by the lag")
+    void laggingClockDeleteIsNotPurgedEarly() throws Exception {
+        Asset a = assets.create(png(), new byte[] {1, 2, 3});
+        java.time.Instant stored = a.createdAt();
+        AssetStore lagging = reopen(b -> b.blobStore(blobs).clock(new MutableClock(stored.minus(Duration.ofHours(1)))))
+                .tenant("acme").assets();
+        lagging.delete(a.id());
+        assertThat(assets.get(a.id())).isEmpty();
+        dev.atlas.retention.RetentionPolicy purge = dev.atlas.retention.RetentionPolicy.none().purgeDeletedAssetsAfter(Duration.ofDays(1));
+        clock.set(stored.plus(Duration.ofDays(1)));
+        assertThat(acme.retention().runRetention(purge).counts().getOrDefault("assets.deleted", 0L)).isZero();
+        assertThat(allBlobs()).hasSize(1);
+        clock.advanceMicros(1);
+        assertThat(acme.retention().runRetention(purge).counts()).containsEntry("assets.deleted", 1L).containsEntry("asset_blobs.deleted", 1L);
+        assertThat(allBlobs()).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a blob directory that cannot be written (a file stands where it should be) fails create with a StorageException naming"
+            + " the blob store; no row and no bytes; the store works again once the directory can be made, and the next cleanup takes the failed"
+            + " upload's intent")
+    void unwritableBlobDirectoryLeavesNothing() throws Exception {
+        Path root = dir.resolve("not-a-dir");
+        Files.writeString(root, "a file");
+        AssetStore broken = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(root)).clock(clock)).tenant("acme").assets();
+        assertThatThrownBy(() -> broken.create(png(), new byte[] {1, 2}))
+                .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getMessage()).startsWith("blob store failed to write "));
+        assertThat(rows("assets")).isZero();
+        // The bytes' removal failed as the write did, so the intent stays for cleanupOrphanBlobs, as documented.
+        assertThat(rows("blob_intents")).isOne();
+        Files.delete(root);
+        Asset a = broken.create(png(), new byte[] {1, 2});
+        assertOpens(broken, a.id(), new byte[] {1, 2});
+        broken.cleanupOrphanBlobs(Duration.ZERO);
+        assertThat(rows("blob_intents")).isZero();
+        assertOpens(broken, a.id(), new byte[] {1, 2});
+    }
+
+    @Test
+    @DisplayName("deletes of one asset from two instances at once, with opens running: exactly one delete succeeds, the other is a"
+            + " NotFoundException; every open reads the whole bytes or is a NotFoundException, never a storage error")
+    void concurrentDeletesAndOpens() throws Exception {
+        AssetStore second = reopen(b -> b.blobStore(blobs).clock(clock)).tenant("acme").assets();
+        byte[] bytes = new byte[100_000];
+        new Random(7).nextBytes(bytes);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            for (int round = 0; round < 5; round++) {
+                Asset a = assets.create(png(), bytes);
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<String>> results = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    AssetStore s = t % 2 == 0 ? assets : second;
+                    boolean deleter = t < 2;
+                    results.add(pool.submit(() -> {
+                        go.await();
+                        try {
+                            if (deleter) {
+                                s.delete(a.id());
+                                return "deleted";
+                            }
+                            try (InputStream in = s.open(a.id())) {
+                                assertThat(in.readAllBytes()).isEqualTo(bytes);
+                            }
+                            return "read";
+                        } catch (NotFoundException e) {
+                            return deleter ? "delete not found" : "read not found";
+                        }
+                    }));
+                }
+                go.countDown();
+                List<String> outcomes = new ArrayList<>();
+                for (java.util.concurrent.Future<String> f : results) {
+                    outcomes.add(f.get());
+                }
+                assertThat(outcomes.subList(0, 2)).containsExactlyInAnyOrder("deleted", "delete not found");
+                assertThat(outcomes.subList(2, 4)).allMatch(o -> o.equals("read") || o.equals("read not found"));
+                assertThat(assets.get(a.id())).isEmpty();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static void assertOpens(AssetStore store, UUID id, byte[] expected) throws IOException {
         try (InputStream in = store.open(id)) {
             assertThat(in.readAllBytes()).isEqualTo(expected);

@@ -528,4 +528,37 @@ public abstract class CredentialStoreContract extends AtlasContract {
             assertThat(r.list(Owner.user("u" + i))).extracting(CredentialInfo::keyId).containsExactly("k2");
         }
     }
+
+    @Test
+    @DisplayName("reads from a second instance holding both keys while reEncrypt moves 200 rows: every read returns its own secret, none"
+            + " fails, whichever key sealed the row at that moment")
+    void readsDuringReEncrypt() throws Exception {
+        for (int i = 0; i < 200; i++) {
+            store.upsert(Owner.user("u" + i), "openai", PLAINTEXT + i);
+        }
+        CredentialStore rotating = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)))
+                .tenant("acme").credentials();
+        CredentialStore reader = reopen(b -> b.clock(clock).credentialKeys(CredentialKeys.of("k2", K2).with("k1", K1)))
+                .tenant("acme").credentials();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.Future<Integer> reads = pool.submit(() -> {
+                int n = 0;
+                do {
+                    for (int i = 0; i < 200; i += 7) {
+                        assertThat(reader.require(Owner.user("u" + i), "openai").reveal()).isEqualTo(PLAINTEXT + i);
+                        n++;
+                    }
+                } while (!done.get());
+                return n;
+            });
+            assertThat(rotating.reEncrypt()).isEqualTo(200);
+            done.set(true);
+            assertThat(reads.get()).isPositive();
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(reader.list(Owner.user("u199"))).extracting(CredentialInfo::keyId).containsExactly("k2");
+    }
 }

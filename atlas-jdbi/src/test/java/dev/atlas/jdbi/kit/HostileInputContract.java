@@ -527,7 +527,7 @@ public abstract class HostileInputContract extends AtlasContract {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.blobStore(new LocalDirectoryBlobStore(blobs)).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+        return builder.blobStore(new LocalDirectoryBlobStore(blobs)).credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1")));
     }
 
     @BeforeEach

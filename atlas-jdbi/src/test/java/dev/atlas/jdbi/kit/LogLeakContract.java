@@ -44,7 +44,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the id of a tenant the workload did not use.
  */
 public abstract class LogLeakContract extends AtlasContract {
-    private static final byte[] KEY = new byte[32];
+    private static final byte[] KEY = TestKeys.key("k1");
     /** Every value the workload stores carries this marker. */
     protected static final String SECRET = "Zq9SECRET";
 

@@ -59,7 +59,7 @@ public abstract class PortabilityContract extends AtlasContract {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir)).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+        return super.configure(builder).blobStore(new LocalDirectoryBlobStore(blobDir)).credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1")));
     }
 
     static byte[] export(Tenant t, ExportScope scope) {
@@ -341,10 +341,9 @@ public abstract class PortabilityContract extends AtlasContract {
     void exportFromBeforeAKeyRotationImportsUnchanged() {
         Tenant acme = populated();
         byte[] file = export(acme, ExportScope.tenant());
-        byte[] k2 = new byte[32];
-        java.util.Arrays.fill(k2, (byte) 7);
+        byte[] k2 = TestKeys.key("k2");
         Atlas rotated = reopen(b -> b.blobStore(new LocalDirectoryBlobStore(blobDir))
-                .credentialKeys(CredentialKeys.of("k2", k2).with("k1", new byte[32])));
+                .credentialKeys(CredentialKeys.of("k2", k2).with("k1", TestKeys.key("k1"))));
         assertThat(rotated.tenant("acme").credentials().reEncrypt()).isEqualTo(2);
         String digest = DatabaseDigest.of(database.dataSource(), PREFIX);
 
@@ -1084,7 +1083,7 @@ public abstract class PortabilityContract extends AtlasContract {
             src.conversations().append(longOne, dev.atlas.conversation.NewMessage.user("m" + i));
         }
         byte[] file = export(src, ExportScope.tenant());
-        dev.atlas.Atlas otherAtlas = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", new byte[32])));
+        dev.atlas.Atlas otherAtlas = reopen(b -> b.credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1"))));
         Map<String, String> outcomes = new TreeMap<>();
         for (int k = 1; ; k++) {
             String tenant = "dst" + k;

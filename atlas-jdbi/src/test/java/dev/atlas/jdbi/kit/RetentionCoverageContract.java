@@ -63,7 +63,7 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
         store = new LocalDirectoryBlobStore(blobDir);
-        return super.configure(builder).blobStore(store).credentialKeys(dev.atlas.credential.CredentialKeys.of("k1", new byte[32]));
+        return super.configure(builder).blobStore(store).credentialKeys(dev.atlas.credential.CredentialKeys.of("k1", TestKeys.key("k1")));
     }
 
     private List<Path> blobFiles() {

@@ -583,4 +583,47 @@ public abstract class SettingsStoreContract extends AtlasContract {
         }
         assertThat(store.list(null, 10, null).items()).extracting(Settings::slug).containsExactly("same");
     }
+
+    @Test
+    @DisplayName("values nested beyond the JSON depth limit, NaN or infinite numbers, NUL or a lone surrogate in a key, value or label, or"
+            + " a number beyond double range are InvalidInputException naming values (label: label); nothing is published")
+    void badValuesAreRefusedBeforeAnyWrite() {
+        Settings s = store.create("probe", "Probe", ALICE);
+        Object deep = "leaf";
+        for (int i = 0; i < 2_000; i++) {
+            deep = List.of(deep);
+        }
+        Map<String, Object> huge = Map.of("n", new java.math.BigDecimal("1e400"));
+        List<Map<String, ?>> bad = List.of(Map.of("deep", deep), Map.of("nan", Double.NaN), Map.of("inf", Double.NEGATIVE_INFINITY),
+                Map.of("fnan", Float.NaN), Map.of("a\u0000b", 1), Map.of("k", "x\ud800"), Map.of("k", List.of("\u0000")),
+                huge);
+        List<String> outcomes = new ArrayList<>();
+        for (Map<String, ?> values : bad) {
+            Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> store.publish(s.id(), values, null, null));
+            outcomes.add(values.keySet() + " " + (t instanceof dev.atlas.InvalidInputException e ? e.field() : String.valueOf(t)));
+        }
+        assertThat(outcomes).allSatisfy(o -> assertThat(o).contains("] values"));
+        assertThatThrownBy(() -> store.publish(s.id(), Map.of(), "l\udc00", null))
+                .isInstanceOfSatisfying(dev.atlas.InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("label"));
+        assertThat(store.require(s.id()).lastRevisionNumber()).isZero();
+        assertThat(store.revisions(s.id())).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a delete from an instance whose clock runs an hour behind stamps deleted_at and updated_at no earlier than the document's"
+            + " last change")
+    void laggingClockDeleteNeverDatesBack() {
+        Settings s = store.create("lag-delete", "Lag", ALICE);
+        clock.advanceMicros(5);
+        store.publish(s.id(), Map.of("model", "a"), null, null);
+        java.time.Instant changed = store.require(s.id()).updatedAt();
+        reopen(b -> b.clock(new MutableClock(changed.minus(java.time.Duration.ofHours(1))))).tenant("acme").settings().delete(s.id());
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        long datedBack = db.read(h -> AdHoc.on(db, h, "SELECT COUNT(*) FROM <p>settings WHERE id = :id AND (deleted_at < updated_at"
+                + " OR updated_at < created_at OR deleted_at < created_at)").bind("id", s.id()).one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+        long deletedAtChange = db.read(h -> AdHoc.on(db, h, "SELECT COUNT(*) FROM <p>settings WHERE id = :id AND deleted_at = updated_at"
+                + " AND deleted_at = :changed").bind("id", s.id()).bind("changed", changed).one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+        assertThat(datedBack).isZero();
+        assertThat(deletedAtChange).isOne();
+    }
 }

@@ -186,7 +186,7 @@ public abstract class TenantIsolationContract extends AtlasContract {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return builder.blobStore(new LocalDirectoryBlobStore(blobs)).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+        return builder.blobStore(new LocalDirectoryBlobStore(blobs)).credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1")));
     }
 
     /** One random operation through one tenant's view: it records what it creates and checks what it reads. */

@@ -67,7 +67,7 @@ public abstract class WriteEqualsReadContract extends AtlasContract {
 
     @Override
     protected AtlasBuilder configure(AtlasBuilder builder) {
-        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", new byte[32]));
+        return super.configure(builder).credentialKeys(CredentialKeys.of("k1", TestKeys.key("k1")));
     }
 
     @BeforeEach

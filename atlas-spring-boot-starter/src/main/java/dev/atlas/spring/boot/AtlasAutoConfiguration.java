@@ -182,7 +182,11 @@ public class AtlasAutoConfiguration {
                     + " (the order of property sources is not reliable)");
         }
         CredentialKeys keys = null;
-        for (Map.Entry<String, String> e : encoded.entrySet()) {
+        // The primary first: CredentialKeys.of checks it is a random key, while an older key (with)
+        // may be a weak one still needed to read the rows being rotated away from it.
+        java.util.List<Map.Entry<String, String>> entries = new java.util.ArrayList<>(encoded.entrySet());
+        entries.sort(java.util.Comparator.comparing(e -> !e.getKey().equals(primary)));
+        for (Map.Entry<String, String> e : entries) {
             byte[] key;
             try {
                 key = Base64.getDecoder().decode(e.getValue().strip());

@@ -160,7 +160,7 @@ abstract class AtlasStarterContract {
     @DisplayName("credential keys come from atlas.credential-keys in Base64; a bad value fails start-up without echoing it")
     void credentialKeys() {
         String url = freshDatabase();
-        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        String key = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
         try (ConfigurableApplicationContext ctx = start(url, FLYWAY_ONLY, "atlas.credential-keys.k2026=" + key)) {
             Tenant tenant = ctx.getBean(Tenant.class);
             tenant.credentials().upsert(Owner.user("42"), "openai", "sk-test");

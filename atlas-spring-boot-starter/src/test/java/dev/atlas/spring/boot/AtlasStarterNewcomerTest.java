@@ -132,7 +132,7 @@ class AtlasStarterNewcomerTest {
     @Test
     @DisplayName("settings from an application.yml file: bound (a credential key map included); a misspelt key there fails start-up naming it")
     void settingsFromAYamlFile() throws Exception {
-        String key = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+        String key = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
         Path yml = java.nio.file.Files.writeString(dir.resolve("application.yml"), String.join("\n",
                 "atlas:",
                 "  sqlite-path: " + dir.resolve("yml.db"),

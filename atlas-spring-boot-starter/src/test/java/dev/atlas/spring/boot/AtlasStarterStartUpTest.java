@@ -133,8 +133,8 @@ class AtlasStarterStartUpTest {
             + " environment variable's, say) list the keys in; several keys without it, or a primary that is not among them, fail"
             + " start-up naming the property and never a key")
     void credentialPrimaryKeyIsExplicit() {
-        String oldKey = java.util.Base64.getEncoder().encodeToString(new byte[32]);
-        String newKey = java.util.Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(new byte[] {7}, 32));
+        String oldKey = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
+        String newKey = java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32));
         // The new key arrives from a source Spring consults first (a system property here, an
         // environment variable in production), the old one from the application's own properties.
         System.setProperty("atlas.credential-keys.k-old", oldKey);
@@ -169,7 +169,7 @@ class AtlasStarterStartUpTest {
         Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
         boolean existedBefore = Files.exists(fallback);
         Throwable t = failureOfStart(App.class, "atlas.sqlite-pth=" + dir.resolve("typo.db"), "atlas.tennant=acme",
-                "atlas.credential-keys.k1=" + java.util.Base64.getEncoder().encodeToString(new byte[32]));
+                "atlas.credential-keys.k1=" + java.util.Base64.getEncoder().encodeToString(new java.security.SecureRandom().generateSeed(32)));
         assertThat(t).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.sqlite-pth is not an Atlas setting (did you mean atlas.sqlite-path?);"
                         + " atlas.tennant is not an Atlas setting (did you mean atlas.tenant?)");
