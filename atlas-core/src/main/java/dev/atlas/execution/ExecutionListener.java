@@ -9,7 +9,9 @@ package dev.atlas.execution;
  * <ul>
  *   <li>it runs <b>after the write committed</b>, never inside a transaction, on the thread that made
  *       the call (for {@link ExecutionRecorder#recordAsync} the thread that completed the future), so
- *       it may call Atlas itself and sees the committed row;</li>
+ *       it may call Atlas itself and sees the committed row; an end event ({@link #completed},
+ *       {@link #failed}, {@link #cancelled}) is heard once the handle has finished, so usage set on
+ *       that handle from it is refused with {@link dev.atlas.ConflictException}, never lost;</li>
  *   <li>it receives the records <b>as stored</b> (the values a read returns right after), with the id
  *       of the tenant they belong to;</li>
  *   <li>a write that failed or rolled back calls nothing;</li>

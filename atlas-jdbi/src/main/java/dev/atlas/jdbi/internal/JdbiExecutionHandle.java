@@ -260,10 +260,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     /**
      * Runs a finish. A finish refused because the execution already ended elsewhere (cancelled
      * through the store, swept) leaves this handle finished too, so later usage is refused, not
-     * lost; a storage failure leaves it open for the caller to retry.
+     * lost; a storage failure leaves it open for the caller to retry. The listeners hear the end
+     * after that, outside the lock.
      */
     private Execution finishing(Supplier<Execution> end) {
-        return locked(finishLock, () -> {
+        return recorder.ended(locked(finishLock, () -> {
             try {
                 Execution e = end.get();
                 finished = true;
@@ -272,7 +273,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 finished = true;
                 throw ended;
             }
-        });
+        }));
     }
 
     @Override
