@@ -755,6 +755,60 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("updatedAt never moves back when a writer's clock is behind (another Atlas on the database, NTP): every change of an"
+            + " execution, its steps and tool calls through handles, the recorder and the sweep keeps the later time; a run cancelled"
+            + " or swept before it started ends no earlier than its creation")
+    void updatedAtNeverMovesBack() {
+        Execution waiting = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        StepHandle.ToolCallHandle failing = step.toolCall("c2", "lookup", "{}");
+        h.step(); // left open: the sweep fails it with its completed run
+        ExecutionHandle other = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        other.step().toolCall("c3", "lookup", "{}"); // left running: the sweep fails it
+        Instant t = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+
+        advance(-60_000); // from now on the writer's clock is a minute behind the rows' writer
+        recorder.queue(waiting.id());
+        h.metadata(Map.of("k", "v"));
+        h.providerResponseId("resp_1");
+        step.metadata(Map.of("k", "v"));
+        call.metadata(Map.of("k", "v"));
+        call.complete("ok");
+        failing.fail("boom");
+        step.finish("done", FinishReason.STOP);
+        Execution completed = h.complete();
+        Execution cancelled = recorder.cancel(pending.id());
+        Execution neverStarted = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+
+        assertThat(recorder.require(waiting.id()).updatedAt()).isEqualTo(t);
+        assertThat(completed.updatedAt()).isEqualTo(t);
+        assertThat(recorder.require(h.id())).isEqualTo(completed);
+        assertThat(cancelled.updatedAt()).isEqualTo(t);
+        assertThat(cancelled.completedAt()).as("a run cancelled before it started ends at its creation at the earliest").isEqualTo(t);
+        assertThat(recorder.require(pending.id())).isEqualTo(cancelled);
+
+        // A write two hours ahead, then a sweep by a clock an hour behind it: the swept run keeps the later time.
+        advance(2 * 3_600_000L);
+        other.metadata(Map.of("k", "v"));
+        Instant touched = recorder.require(other.id()).updatedAt();
+        advance(-3_600_000L);
+        assertThat(recorder.sweepInterrupted(Duration.ofMinutes(30))).returns(2, SweepResult::executions)
+                .returns(2, SweepResult::steps).returns(1, SweepResult::toolCalls);
+        assertThat(recorder.require(other.id())).returns(ExecutionStatus.FAILED, Execution::status).returns(touched, Execution::updatedAt);
+        assertThat(recorder.require(neverStarted.id())).returns(ExecutionStatus.FAILED, Execution::status);
+        Db db = ((JdbiAtlas) atlas).db();
+        for (String table : List.of("executions", "execution_steps", "execution_tool_calls")) {
+            long movedBack = db.read(x -> AdHoc.on(db, x, "SELECT COUNT(*) FROM <p>" + table + " WHERE updated_at < :before"
+                    + " AND id <> :neverStarted").bind("before", t).bind("neverStarted", neverStarted.id())
+                    .one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+            assertThat(movedBack).as(table).isZero();
+        }
+    }
+
+    @Test
     @DisplayName("the sweep fails a step only with its execution: a running execution's step stamped early by a clock behind"
             + " (another instance's) stays open, takes tool calls and finishes")
     void sweepLeavesTheStepsOfARunningExecution() {
