@@ -407,6 +407,37 @@ public abstract class ExecutionListenerContract extends AtlasContract {
         assertThat(heard.events).isEmpty();
     }
 
+    @Test
+    @DisplayName("two Atlas instances on one database: each instance's listeners hear exactly the writes that instance stored, so an"
+            + " execution started on one and cancelled, swept or resumed and completed on the other is heard as started on the first"
+            + " and as ended on the second only; the first's late complete is refused and heard nowhere")
+    void eachInstanceHearsItsOwnWrites() {
+        Recording there = new Recording();
+        var here = atlas.tenant("acme").executions();
+        var other = reopen(b -> b.clock(clock).executionListener(there)).tenant("acme").executions();
+
+        ExecutionHandle cancelledThere = here.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution cancelled = other.cancel(cancelledThere.id());
+        ExecutionHandle sweptThere = here.start(ExecutionSpec.text("openai", "gpt-4o"));
+        sweptThere.step().toolCall("call_1", "lookup", "{}");
+        advance(2 * 3_600_000L);
+        assertThat(other.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isEqualTo(1);
+        Execution created = here.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution completed = other.resume(created.id()).complete();
+        assertThatThrownBy(cancelledThere::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(sweptThere::complete).isInstanceOf(IllegalTransitionException.class);
+
+        assertThat(heard.names()).containsExactly("started", "started");
+        assertThat(heard.events).extracting(e -> ((Execution) e.record()).id()).containsExactly(cancelledThere.id(), sweptThere.id());
+        assertThat(there.names()).containsExactly("cancelled", "toolCallFinished", "failed", "started", "completed");
+        assertThat(there.events.get(0).record()).isEqualTo(cancelled).isEqualTo(here.require(cancelledThere.id()));
+        assertThat(there.events.get(1).record()).isEqualTo(here.tree(sweptThere.id()).orElseThrow().toolCalls().get(0));
+        assertThat(there.events.get(2).record()).isEqualTo(here.require(sweptThere.id()));
+        assertThat(there.events.get(4).record()).isEqualTo(completed).isEqualTo(here.require(created.id()));
+        assertThat(there.events).extracting(Event::committedStatus)
+                .containsExactly("cancelled", "failed", "failed", "processing", "completed");
+    }
+
     /** On an end event, sets usage and the first token on the handle that ended the execution, then asks a second thread to. */
     private static final class LateUsage implements ExecutionListener {
         volatile ExecutionHandle handle;
