@@ -25,7 +25,9 @@ import java.time.Instant;
  * @param outputPerMillion price per million output tokens, 0 to {@link Limits#MAX_PRICE_PER_MILLION}
  * @param cachedPerMillion price of cached input tokens; {@code null} bills them at the input price
  * @param cacheWritePerMillion price of cache-write tokens; {@code null} bills them at the input price
- * @param validFrom when the price starts to apply (inclusive)
+ * @param validFrom when the price starts to apply (inclusive); stored, like every instant Atlas
+ *        stores, at the microsecond it falls in: a finer instant is read back truncated, and a second
+ *        price in the same microsecond is a duplicate
  */
 public record ModelPrice(
         String provider,
