@@ -113,9 +113,11 @@ public record ModelPrice(
     private static BigDecimal decimal(String field, String value) {
         Check.notNull(field, value);
         try {
-            return new BigDecimal(value.trim());
+            // strip(), not trim(): trim() also drops NUL and the other control characters, accepting "2.5\0" as 2.5.
+            return new BigDecimal(value.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException(field, "'" + value + "' is not a decimal number");
+            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "... (" + value.length() + " characters)";
+            throw new InvalidInputException(field, "'" + shown + "' is not a decimal number");
         }
     }
 
