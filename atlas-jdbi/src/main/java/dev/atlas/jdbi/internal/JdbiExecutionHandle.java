@@ -117,6 +117,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public void usage(Usage usage) {
         Check.notNull("usage", usage);
+        db.checkOpen(); // kept for the finish, which a closed Atlas can no longer write: refused, not silently lost
         locked(finishLock, () -> {
             requireUnfinished();
             recorder.checkCost(execution, usage, "the usage");
@@ -127,6 +128,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public void firstToken() {
+        db.checkOpen(); // as usage(): a volatile read, cheap on a stream's every chunk
         if (firstTokenMs != null) {
             return; // first call wins: later chunks of a stream change nothing, finished or not
         }

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
@@ -640,6 +641,37 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(t.steps().get(1).toolCalls()).isEmpty();
         // The execution still runs: a new step takes tool calls as before.
         assertThat(h.step().toolCall("c2", "lookup", "{}")).isNotNull();
+    }
+
+    @Test
+    @DisplayName("close() while a body records: every later call on its handles, usage() and firstToken() included (they write"
+            + " nothing until the finish, which can no longer come), fails with AtlasClosedException; record() rethrows it and the"
+            + " run stays processing for the next instance's sweep, with the finished step as stored")
+    void closeDuringRecord() {
+        Atlas closing = reopen(b -> b.clock(clock));
+        ExecutionRecorder r = closing.tenant("acme").executions();
+        UUID[] id = new UUID[1];
+        List<String> outcomes = new ArrayList<>();
+        assertThatThrownBy(() -> r.record(ExecutionSpec.text("openai", "gpt-4o"), h -> {
+            id[0] = h.id();
+            StepHandle step = h.step();
+            step.finish("partial", null, FinishReason.STOP, Usage.of(10, 1));
+            StepHandle open = h.step();
+            closing.close();
+            for (Runnable call : List.<Runnable>of(() -> h.usage(Usage.of(1, 1)), h::firstToken, h::step,
+                    () -> h.metadata(Map.of("k", "v")), () -> h.providerResponseId("resp"), () -> open.toolCall("c", "n", "{}"),
+                    () -> open.finish("late", FinishReason.STOP), () -> h.toolCall(NewToolCall.of("c", "n", "{}")))) {
+                outcomes.add(lateOutcome(call));
+            }
+            return "answer";
+        })).isInstanceOf(dev.atlas.AtlasClosedException.class);
+        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(8);
+        ExecutionTree t = recorder.tree(id[0]).orElseThrow();
+        assertThat(t.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+        advance(2 * 3_600_000L);
+        recorder.sweepInterrupted(Duration.ofHours(1));
+        assertThat(recorder.require(id[0])).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(10, 1), Execution::usage);
     }
 
     @Test
