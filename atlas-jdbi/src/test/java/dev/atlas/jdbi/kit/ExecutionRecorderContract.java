@@ -800,9 +800,13 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         h.step(); // left open: the sweep fails it with its completed run
         ExecutionHandle other = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
         other.step().toolCall("c3", "lookup", "{}"); // left running: the sweep fails it
+        Execution toResume = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
         Instant t = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
 
         advance(-60_000); // from now on the writer's clock is a minute behind the rows' writer
+        Execution resumed = recorder.resume(toResume.id()).complete();
+        assertThat(resumed.startedAt()).as("a resume never starts before the creation").isEqualTo(t);
+        assertThat(resumed).returns(t, Execution::completedAt).returns(t, Execution::updatedAt).returns(0L, Execution::durationMs);
         recorder.queue(waiting.id());
         h.metadata(Map.of("k", "v"));
         h.providerResponseId("resp_1");
