@@ -41,6 +41,24 @@ class ExecutionValuesTest {
     }
 
     @Test
+    @DisplayName("a decimal price string may have surrounding spaces, but a NUL or other control character in it is refused on its"
+            + " field (trim() used to drop it silently); the message shows at most the first 100 characters of a long string")
+    void priceStringsWithControlCharacters() {
+        assertThat(ModelPrice.of("x", "y", " 2.50\t", "\n10 ", Instant.EPOCH).inputPerMillion().toPlainString()).isEqualTo("2.5");
+        for (String bad : new String[]{"2.5\u0000", "\u00002.5", "2.5\u0007", "\u001b2.5"}) {
+            assertThatThrownBy(() -> ModelPrice.of("x", "y", "1", bad, Instant.EPOCH)).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("outputPerMillion"));
+            assertThatThrownBy(() -> ModelPrice.of("x", "y", "1", "1", Instant.EPOCH).cached(bad)).as(bad)
+                    .isInstanceOfSatisfying(InvalidInputException.class, e -> assertThat(e.field()).isEqualTo("cachedPerMillion"));
+        }
+        assertThatThrownBy(() -> ModelPrice.of("x", "y", "9".repeat(1_000_000) + "x", "1", Instant.EPOCH))
+                .isInstanceOfSatisfying(InvalidInputException.class, e -> {
+                    assertThat(e.field()).isEqualTo("inputPerMillion");
+                    assertThat(e.getMessage()).hasSizeLessThan(300);
+                });
+    }
+
+    @Test
     @DisplayName("usage sums field by field and keeps unreported fields null")
     void usage() {
         Usage sum = Usage.of(1, 2).plus(new Usage(null, 3L, 4L, null, null));

@@ -8,7 +8,9 @@ import java.util.UUID;
 
 /**
  * A running execution (status processing). Each call writes in its own small transaction, so the
- * progress of a long tool loop is durable as it happens. Thread-safe.
+ * progress of a long tool loop is durable as it happens. Thread-safe. Once its Atlas is closed,
+ * every method but {@link #id()} fails with {@link dev.atlas.AtlasClosedException} ({@link #usage}
+ * and {@link #firstToken} too: the finish that would store them can no longer come).
  */
 public interface ExecutionHandle {
     /**

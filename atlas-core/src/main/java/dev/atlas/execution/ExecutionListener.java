@@ -9,7 +9,9 @@ package dev.atlas.execution;
  * <ul>
  *   <li>it runs <b>after the write committed</b>, never inside a transaction, on the thread that made
  *       the call (for {@link ExecutionRecorder#recordAsync} the thread that completed the future), so
- *       it may call Atlas itself and sees the committed row;</li>
+ *       it may call Atlas itself and sees the committed row; an end event ({@link #completed},
+ *       {@link #failed}, {@link #cancelled}) is heard once the handle has finished, so usage set on
+ *       that handle from it is refused with {@link dev.atlas.ConflictException}, never lost;</li>
  *   <li>it receives the records <b>as stored</b> (the values a read returns right after), with the id
  *       of the tenant they belong to;</li>
  *   <li>a write that failed or rolled back calls nothing;</li>
@@ -17,6 +19,11 @@ package dev.atlas.execution;
  *       exception) and swallowed: the recording and the other listeners go on as if it had returned
  *       (only the JVM's own failures, such as {@link OutOfMemoryError}, propagate).</li>
  * </ul>
+ * Listeners hear the writes of their own Atlas instance only. With several instances on one database,
+ * an execution started on one and cancelled, swept, or resumed and finished on another is heard as
+ * started on the first and as ended on the other; a finish the first then tries is refused and
+ * heard nowhere. Use {@link ExecutionRecorder#get} (or the stored rows) for outcomes another
+ * instance stored.
  * Listeners run in registration order and synchronously, so a slow listener slows the caller: hand
  * heavy work to another thread. {@link ExecutionRecorder#create} and {@link ExecutionRecorder#queue}
  * fire nothing; {@link ExecutionRecorder#sweepInterrupted} fires {@link #toolCallFinished} for each

@@ -25,7 +25,9 @@ import java.time.Instant;
  * @param outputPerMillion price per million output tokens, 0 to {@link Limits#MAX_PRICE_PER_MILLION}
  * @param cachedPerMillion price of cached input tokens; {@code null} bills them at the input price
  * @param cacheWritePerMillion price of cache-write tokens; {@code null} bills them at the input price
- * @param validFrom when the price starts to apply (inclusive)
+ * @param validFrom when the price starts to apply (inclusive); stored, like every instant Atlas
+ *        stores, at the microsecond it falls in: a finer instant is read back truncated, and a second
+ *        price in the same microsecond is a duplicate
  */
 public record ModelPrice(
         String provider,
@@ -111,9 +113,11 @@ public record ModelPrice(
     private static BigDecimal decimal(String field, String value) {
         Check.notNull(field, value);
         try {
-            return new BigDecimal(value.trim());
+            // strip(), not trim(): trim() also drops NUL and the other control characters, accepting "2.5\0" as 2.5.
+            return new BigDecimal(value.strip());
         } catch (NumberFormatException e) {
-            throw new InvalidInputException(field, "'" + value + "' is not a decimal number");
+            String shown = value.length() <= 100 ? value : value.substring(0, 100) + "... (" + value.length() + " characters)";
+            throw new InvalidInputException(field, "'" + shown + "' is not a decimal number");
         }
     }
 

@@ -17,7 +17,11 @@ final class ExecutionSql {
      * calls end the same way.
      */
     static final String ENDED = "CASE WHEN started_at > :now THEN started_at ELSE :now END";
-    private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = :now";
+    /** {@link #ENDED} for an execution, which may end before it started (cancelled or swept while waiting): then not before its creation. */
+    private static final String EXECUTION_ENDED = Dialect.nowOrLater("COALESCE(started_at, created_at)");
+    /** A row's new update time: never before its last one, whatever the writer's clock (another Atlas behind, NTP). */
+    private static final String LATER = SettingsSql.LATER;
+    private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = " + LATER;
 
     private final Catalogue c;
     final Statement conversationExists;
@@ -88,7 +92,7 @@ final class ExecutionSql {
         finish = c.sql("executions.finish", "UPDATE <p>executions SET status = :status, input_tokens = :input, output_tokens = :output,"
                 + " reasoning_tokens = :reasoning, cached_tokens = :cached, cache_write_tokens = :cacheWrite, cost_pico = :cost,"
                 + " error = :error, completed_at = " + ENDED + ", duration_ms = :duration, first_token_ms = COALESCE(first_token_ms, :firstToken),"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
+                + " updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id AND status = 'processing' RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         // Taken before the steps are summed: a step closing meanwhile (it holds the execution FOR
         // SHARE) then either commits first and is counted, or waits and finds the execution done.
         lockProcessing = c.sql("executions.lockProcessing", "SELECT 1 FROM <p>executions WHERE tenant_id = :t AND id = :id"
@@ -97,9 +101,10 @@ final class ExecutionSql {
                 + " SUM(reasoning_tokens) AS reasoning_tokens, SUM(cached_tokens) AS cached_tokens,"
                 + " SUM(cache_write_tokens) AS cache_write_tokens FROM <p>execution_steps WHERE tenant_id = :t AND execution_id = :execution");
         queue = move(c, "executions.queue", ExecutionStatus.QUEUED, "");
-        resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = :now");
+        // Not before its creation: a resume by an instance whose clock is behind would start it earlier.
+        resume = move(c, "executions.resume", ExecutionStatus.PROCESSING, ", started_at = " + Dialect.nowOrLater("created_at"));
         // Waiting executions only: a processing one is finished with its usage (JdbiExecutionRecorder.cancel).
-        cancel = c.sql("executions.cancel", "UPDATE <p>executions SET status = 'cancelled', updated_at = :now, completed_at = " + ENDED
+        cancel = c.sql("executions.cancel", "UPDATE <p>executions SET status = 'cancelled', updated_at = " + LATER + ", completed_at = " + EXECUTION_ENDED
                 + " WHERE tenant_id = :t AND id = :id AND status IN ('pending', 'queued') RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
         executionCalls = c.sql("executions.toolCalls", CALLS + " AND execution_id = :execution ORDER BY call_index");
         executionSteps = c.sql("executions.steps", STEPS + " AND execution_id = :execution ORDER BY sequence");
@@ -111,8 +116,8 @@ final class ExecutionSql {
                 + " AND EXISTS (SELECT 1 FROM <p>conversations c WHERE c.tenant_id = :t AND c.id = :conversation AND c.deleted_at IS NULL)"
                 + " ORDER BY sequence DESC LIMIT :limit");
         // Aged from the start: a queued execution resumed after hours in its queue has just begun.
-        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + ENDED + ","
-                + " updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+        String sweep = "UPDATE <p>executions SET status = 'failed', error = :error, completed_at = " + EXECUTION_ENDED + ","
+                + " updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND COALESCE(started_at, created_at) < :cutoff";
         sweepExecutions = c.sql("executions.sweep", sweep);
         sweepExecutionsReturning = c.sql("executions.sweepReturning", sweep + " RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
@@ -133,13 +138,13 @@ final class ExecutionSql {
         String orphaned = "execution_id IN (SELECT id FROM <p>executions x WHERE x.tenant_id = :t"
                 + " AND x.status IN ('completed', 'failed', 'cancelled'))";
         sweepSteps = c.sql("executions.sweepSteps", "UPDATE <p>execution_steps SET status = 'failed', error = :error,"
-                + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND status IN ('pending', 'processing')"
                 + " AND " + orphaned);
         // A running tool call may report its result after its execution ended (a framework's tool
         // runs after the model call that asked for it), so it is failed by its age alone, counted
         // from its start; a queued one waits by design, like a queued execution, until its execution is over.
         String sweepToolCalls = "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error,"
-                + " completed_at = " + ENDED + ", updated_at = :now WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
+                + " completed_at = " + ENDED + ", updated_at = " + LATER + " WHERE tenant_id = :t AND ((status IN ('pending', 'processing')"
                 + " AND started_at < :cutoff) OR (status = 'queued' AND " + orphaned + "))";
         sweepCalls = c.sql("executions.sweepToolCalls", sweepToolCalls);
         sweepCallsReturning = c.sql("executions.sweepToolCallsReturning", sweepToolCalls + " RETURNING " + ExecutionRows.TOOL_CALL_COLUMNS);
@@ -174,16 +179,16 @@ final class ExecutionSql {
                 + " result = :result," + closeWhere);
         failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
         startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
-                + " updated_at = :now WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
+                + " updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
                 + " WHERE x.tenant_id = :t AND x.id = execution_id AND x.status = 'processing'" + share + ")");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");
         toolCallStatus = c.sql("executions.toolCallStatus", "SELECT status FROM <p>execution_tool_calls WHERE tenant_id = :t AND id = :id");
         // Only while processing: a finished record is final, whichever handle or process finished it.
         String whileRunning = " WHERE tenant_id = :t AND id = :id AND status = 'processing'";
         providerResponseId = c.sql("executions.providerResponseId", "UPDATE <p>executions SET provider_response_id = :value,"
-                + " updated_at = :now" + whileRunning);
-        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = :now" + whileRunning);
-        String setMetadata = " SET metadata = :value, updated_at = :now WHERE tenant_id = :t AND id = :id";
+                + " updated_at = " + LATER + whileRunning);
+        metadata = c.sql("executions.metadata", "UPDATE <p>executions SET metadata = :value, updated_at = " + LATER + whileRunning);
+        String setMetadata = " SET metadata = :value, updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id";
         stepMetadata = c.sql("executions.stepMetadata", "UPDATE <p>execution_steps" + setMetadata);
         toolCallMetadata = c.sql("executions.toolCallMetadata", "UPDATE <p>execution_tool_calls" + setMetadata);
     }
@@ -191,7 +196,7 @@ final class ExecutionSql {
     /** The guarded move to {@code target} from the statuses allowed to move there; returns the moved row. */
     private static Statement move(Catalogue c, String name, ExecutionStatus target, String extra) {
         String from = ExecutionStatus.from(target).stream().map(s -> "'" + s + "'").collect(Collectors.joining(", "));
-        return c.sql(name, "UPDATE <p>executions SET status = '" + target + "', updated_at = :now" + extra
+        return c.sql(name, "UPDATE <p>executions SET status = '" + target + "', updated_at = " + LATER + extra
                 + " WHERE tenant_id = :t AND id = :id AND status IN (" + from + ") RETURNING " + ExecutionRows.EXECUTION_COLUMNS);
     }
 

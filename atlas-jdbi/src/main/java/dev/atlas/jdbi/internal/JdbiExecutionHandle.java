@@ -117,6 +117,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     @Override
     public void usage(Usage usage) {
         Check.notNull("usage", usage);
+        db.checkOpen(); // kept for the finish, which a closed Atlas can no longer write: refused, not silently lost
         locked(finishLock, () -> {
             requireUnfinished();
             recorder.checkCost(execution, usage, "the usage");
@@ -127,6 +128,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
 
     @Override
     public void firstToken() {
+        db.checkOpen(); // as usage(): a volatile read, cheap on a stream's every chunk
         if (firstTokenMs != null) {
             return; // first call wins: later chunks of a stream change nothing, finished or not
         }
@@ -260,10 +262,11 @@ final class JdbiExecutionHandle implements ExecutionHandle {
     /**
      * Runs a finish. A finish refused because the execution already ended elsewhere (cancelled
      * through the store, swept) leaves this handle finished too, so later usage is refused, not
-     * lost; a storage failure leaves it open for the caller to retry.
+     * lost; a storage failure leaves it open for the caller to retry. The listeners hear the end
+     * after that, outside the lock.
      */
     private Execution finishing(Supplier<Execution> end) {
-        return locked(finishLock, () -> {
+        return recorder.ended(locked(finishLock, () -> {
             try {
                 Execution e = end.get();
                 finished = true;
@@ -272,7 +275,7 @@ final class JdbiExecutionHandle implements ExecutionHandle {
                 finished = true;
                 throw ended;
             }
-        });
+        }));
     }
 
     @Override

@@ -241,7 +241,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
                     () -> new NotFoundException("execution", executionId), current -> current.status().checkMoveTo(ExecutionStatus.CANCELLED));
         });
         if (running[0] != null) {
-            return ending(running[0], ExecutionStatus.CANCELLED, null, null, null);
+            return ended(ending(running[0], ExecutionStatus.CANCELLED, null, null, null));
         }
         events.fire("cancelled", l -> l.cancelled(tenant, e));
         return e;
@@ -265,7 +265,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
 
     /**
      * processing → completed, failed or cancelled, in one transaction: usage (explicit, or the
-     * steps' sum), exact cost from the price valid at creation, timing.
+     * steps' sum), exact cost from the price valid at creation, timing. Fires nothing: see {@link #ended}.
      */
     Execution finish(Execution x, ExecutionStatus target, String error, Usage explicitUsage, Long firstTokenMs) {
         return finish(x, target, error, explicitUsage, firstTokenMs, true);
@@ -293,7 +293,16 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
             return Transition.apply(done, () -> find(h, x.id()), () -> new NotFoundException("execution", x.id()),
                     current -> current.status().checkMoveTo(target));
         });
-        switch (target) {
+        return e;
+    }
+
+    /**
+     * Tells the listeners that {@code e} ended, after {@link #finish} stored it: called by the caller
+     * of the finish once its handle is marked finished and its lock released, so a listener that
+     * sets usage on the handle (or waits for a thread that does) is refused, neither lost nor blocked.
+     */
+    Execution ended(Execution e) {
+        switch (e.status()) {
             case COMPLETED -> events.fire("completed", l -> l.completed(tenant, e));
             case CANCELLED -> events.fire("cancelled", l -> l.cancelled(tenant, e));
             default -> events.fire("failed", l -> l.failed(tenant, e));

@@ -408,6 +408,93 @@ public abstract class ExecutionListenerContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("two Atlas instances on one database: each instance's listeners hear exactly the writes that instance stored, so an"
+            + " execution started on one and cancelled, swept or resumed and completed on the other is heard as started on the first"
+            + " and as ended on the second only; the first's late complete is refused and heard nowhere")
+    void eachInstanceHearsItsOwnWrites() {
+        Recording there = new Recording();
+        var here = atlas.tenant("acme").executions();
+        var other = reopen(b -> b.clock(clock).executionListener(there)).tenant("acme").executions();
+
+        ExecutionHandle cancelledThere = here.start(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution cancelled = other.cancel(cancelledThere.id());
+        ExecutionHandle sweptThere = here.start(ExecutionSpec.text("openai", "gpt-4o"));
+        sweptThere.step().toolCall("call_1", "lookup", "{}");
+        advance(2 * 3_600_000L);
+        assertThat(other.sweepInterrupted(java.time.Duration.ofHours(1)).executions()).isEqualTo(1);
+        Execution created = here.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution completed = other.resume(created.id()).complete();
+        assertThatThrownBy(cancelledThere::complete).isInstanceOf(IllegalTransitionException.class);
+        assertThatThrownBy(sweptThere::complete).isInstanceOf(IllegalTransitionException.class);
+
+        assertThat(heard.names()).containsExactly("started", "started");
+        assertThat(heard.events).extracting(e -> ((Execution) e.record()).id()).containsExactly(cancelledThere.id(), sweptThere.id());
+        assertThat(there.names()).containsExactly("cancelled", "toolCallFinished", "failed", "started", "completed");
+        assertThat(there.events.get(0).record()).isEqualTo(cancelled).isEqualTo(here.require(cancelledThere.id()));
+        assertThat(there.events.get(1).record()).isEqualTo(here.tree(sweptThere.id()).orElseThrow().toolCalls().get(0));
+        assertThat(there.events.get(2).record()).isEqualTo(here.require(sweptThere.id()));
+        assertThat(there.events.get(4).record()).isEqualTo(completed).isEqualTo(here.require(created.id()));
+        assertThat(there.events).extracting(Event::committedStatus)
+                .containsExactly("cancelled", "failed", "failed", "processing", "completed");
+    }
+
+    /** On an end event, sets usage and the first token on the handle that ended the execution, then asks a second thread to. */
+    private static final class LateUsage implements ExecutionListener {
+        volatile ExecutionHandle handle;
+        final List<String> outcomes = Collections.synchronizedList(new ArrayList<>());
+
+        private void late() {
+            outcomes.add(lateOutcome(() -> handle.usage(Usage.of(5, 5))));
+            outcomes.add(lateOutcome(handle::firstToken));
+            try {
+                // Another thread of the application, the listener waiting for it: the handle must not be held by the event.
+                outcomes.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> lateOutcome(() -> handle.usage(Usage.of(7, 7))))
+                        .get(60, java.util.concurrent.TimeUnit.SECONDS));
+            } catch (Exception e) {
+                outcomes.add(e.toString());
+            }
+        }
+
+        @Override
+        public void completed(String tenantId, Execution execution) {
+            late();
+        }
+
+        @Override
+        public void failed(String tenantId, Execution execution) {
+            late();
+        }
+
+        @Override
+        public void cancelled(String tenantId, Execution execution) {
+            late();
+        }
+    }
+
+    @Test
+    @DisplayName("usage or a first token set on the handle by a listener of its own end (or by a thread it waits for) is refused with"
+            + " ConflictException on executionId, not silently lost: the stored usage is the one the end stored")
+    void usageFromAnEndListenerIsRefused() {
+        LateUsage late = new LateUsage();
+        var recorder = reopen(b -> b.clock(clock).executionListener(late)).tenant("acme").executions();
+        String refused = "ConflictException: executionId: execution %s has finished; its usage and first-token time are stored when it finishes,"
+                + " so set them before complete, fail or cancel";
+        for (java.util.function.Function<ExecutionHandle, Execution> end : List.<java.util.function.Function<ExecutionHandle, Execution>>of(
+                ExecutionHandle::complete, h -> h.fail("boom"), ExecutionHandle::cancel)) {
+            late.outcomes.clear();
+            ExecutionHandle exec = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+            late.handle = exec;
+            exec.usage(Usage.of(100, 10));
+            Execution ended = end.apply(exec);
+            String message = refused.formatted(exec.id());
+            assertThat(late.outcomes).containsExactly(message, message, message);
+            assertThat(recorder.require(exec.id())).isEqualTo(ended);
+            assertThat(ended.usage()).isEqualTo(Usage.of(100, 10));
+            assertThat(ended.firstTokenMs()).isNull();
+        }
+    }
+
+    @Test
     @DisplayName("writes that are refused or rolled back are not heard")
     void refusedWritesAreNotHeard() {
         var acme = atlas.tenant("acme");

@@ -1,5 +1,6 @@
 package dev.atlas.jdbi.kit;
 
+import dev.atlas.Atlas;
 import dev.atlas.ConflictException;
 import dev.atlas.IllegalTransitionException;
 import dev.atlas.InvalidInputException;
@@ -643,6 +644,37 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("close() while a body records: every later call on its handles, usage() and firstToken() included (they write"
+            + " nothing until the finish, which can no longer come), fails with AtlasClosedException; record() rethrows it and the"
+            + " run stays processing for the next instance's sweep, with the finished step as stored")
+    void closeDuringRecord() {
+        Atlas closing = reopen(b -> b.clock(clock));
+        ExecutionRecorder r = closing.tenant("acme").executions();
+        UUID[] id = new UUID[1];
+        List<String> outcomes = new ArrayList<>();
+        assertThatThrownBy(() -> r.record(ExecutionSpec.text("openai", "gpt-4o"), h -> {
+            id[0] = h.id();
+            StepHandle step = h.step();
+            step.finish("partial", null, FinishReason.STOP, Usage.of(10, 1));
+            StepHandle open = h.step();
+            closing.close();
+            for (Runnable call : List.<Runnable>of(() -> h.usage(Usage.of(1, 1)), h::firstToken, h::step,
+                    () -> h.metadata(Map.of("k", "v")), () -> h.providerResponseId("resp"), () -> open.toolCall("c", "n", "{}"),
+                    () -> open.finish("late", FinishReason.STOP), () -> h.toolCall(NewToolCall.of("c", "n", "{}")))) {
+                outcomes.add(lateOutcome(call));
+            }
+            return "answer";
+        })).isInstanceOf(dev.atlas.AtlasClosedException.class);
+        assertThat(outcomes).allSatisfy(o -> assertThat(o).startsWith("AtlasClosedException")).hasSize(8);
+        ExecutionTree t = recorder.tree(id[0]).orElseThrow();
+        assertThat(t.execution().status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(t.steps()).extracting(ExecutionStep::status).containsExactly(ExecutionStatus.COMPLETED, ExecutionStatus.PROCESSING);
+        advance(2 * 3_600_000L);
+        recorder.sweepInterrupted(Duration.ofHours(1));
+        assertThat(recorder.require(id[0])).returns(ExecutionStatus.FAILED, Execution::status).returns(Usage.of(10, 1), Execution::usage);
+    }
+
+    @Test
     @DisplayName("a tool call recorded while its step's finish is being committed is refused (ConflictException on stepId), never stored under the finished step")
     void toolCallRacingStepFinish() throws Exception {
         ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
@@ -752,6 +784,64 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
             assertThat(c.completedAt()).isEqualTo(c.startedAt());
             assertThat(c.durationMs()).isZero();
         });
+    }
+
+    @Test
+    @DisplayName("updatedAt never moves back when a writer's clock is behind (another Atlas on the database, NTP): every change of an"
+            + " execution, its steps and tool calls through handles, the recorder and the sweep keeps the later time; a run cancelled"
+            + " or swept before it started ends no earlier than its creation")
+    void updatedAtNeverMovesBack() {
+        Execution waiting = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Execution pending = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        ExecutionHandle h = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        StepHandle step = h.step();
+        StepHandle.ToolCallHandle call = step.toolCall("c1", "lookup", "{}");
+        StepHandle.ToolCallHandle failing = step.toolCall("c2", "lookup", "{}");
+        h.step(); // left open: the sweep fails it with its completed run
+        ExecutionHandle other = recorder.start(ExecutionSpec.text("openai", "gpt-4o"));
+        other.step().toolCall("c3", "lookup", "{}"); // left running: the sweep fails it
+        Execution toResume = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+        Instant t = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+
+        advance(-60_000); // from now on the writer's clock is a minute behind the rows' writer
+        Execution resumed = recorder.resume(toResume.id()).complete();
+        assertThat(resumed.startedAt()).as("a resume never starts before the creation").isEqualTo(t);
+        assertThat(resumed).returns(t, Execution::completedAt).returns(t, Execution::updatedAt).returns(0L, Execution::durationMs);
+        recorder.queue(waiting.id());
+        h.metadata(Map.of("k", "v"));
+        h.providerResponseId("resp_1");
+        step.metadata(Map.of("k", "v"));
+        call.metadata(Map.of("k", "v"));
+        call.complete("ok");
+        failing.fail("boom");
+        step.finish("done", FinishReason.STOP);
+        Execution completed = h.complete();
+        Execution cancelled = recorder.cancel(pending.id());
+        Execution neverStarted = recorder.create(ExecutionSpec.text("openai", "gpt-4o"));
+
+        assertThat(recorder.require(waiting.id()).updatedAt()).isEqualTo(t);
+        assertThat(completed.updatedAt()).isEqualTo(t);
+        assertThat(recorder.require(h.id())).isEqualTo(completed);
+        assertThat(cancelled.updatedAt()).isEqualTo(t);
+        assertThat(cancelled.completedAt()).as("a run cancelled before it started ends at its creation at the earliest").isEqualTo(t);
+        assertThat(recorder.require(pending.id())).isEqualTo(cancelled);
+
+        // A write two hours ahead, then a sweep by a clock an hour behind it: the swept run keeps the later time.
+        advance(2 * 3_600_000L);
+        other.metadata(Map.of("k", "v"));
+        Instant touched = recorder.require(other.id()).updatedAt();
+        advance(-3_600_000L);
+        assertThat(recorder.sweepInterrupted(Duration.ofMinutes(30))).returns(2, SweepResult::executions)
+                .returns(2, SweepResult::steps).returns(1, SweepResult::toolCalls);
+        assertThat(recorder.require(other.id())).returns(ExecutionStatus.FAILED, Execution::status).returns(touched, Execution::updatedAt);
+        assertThat(recorder.require(neverStarted.id())).returns(ExecutionStatus.FAILED, Execution::status);
+        Db db = ((JdbiAtlas) atlas).db();
+        for (String table : List.of("executions", "execution_steps", "execution_tool_calls")) {
+            long movedBack = db.read(x -> AdHoc.on(db, x, "SELECT COUNT(*) FROM <p>" + table + " WHERE updated_at < :before"
+                    + " AND id <> :neverStarted").bind("before", t).bind("neverStarted", neverStarted.id())
+                    .one(dev.atlas.jdbi.internal.sql.Sql.LONG));
+            assertThat(movedBack).as(table).isZero();
+        }
     }
 
     @Test

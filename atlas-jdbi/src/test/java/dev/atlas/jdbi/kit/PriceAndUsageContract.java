@@ -336,6 +336,27 @@ public abstract class PriceAndUsageContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("a validFrom finer than a microsecond is stored at the microsecond it falls in, as every instant Atlas stores:"
+            + " the returned price says so, is read back equal and applies at that microsecond; a second price in the same microsecond"
+            + " is a ConflictException on validFrom naming the stored instant, nothing written; the next microsecond is another price")
+    void subMicrosecondValidFromIsStoredAtItsMicrosecond() {
+        Instant micro = Instant.parse("2026-01-01T00:00:00.000007Z");
+        ModelPrice stored = prices.create(ModelPrice.of("openai", "fine", "1", "1", micro.plusNanos(500)));
+        assertThat(stored.validFrom()).isEqualTo(micro);
+        assertThat(prices.list("openai", "fine")).containsExactly(stored);
+        assertThat(prices.get("openai", "fine", micro)).contains(stored);
+        assertThat(prices.get("openai", "fine", micro.plusNanos(500))).contains(stored);
+        assertThat(prices.get("openai", "fine", micro.minusNanos(1))).isEmpty();
+        assertThatThrownBy(() -> prices.create(ModelPrice.of("openai", "fine", "2", "2", micro.plusNanos(999))))
+                .isInstanceOfSatisfying(ConflictException.class, e -> {
+                    assertThat(e.field()).isEqualTo("validFrom");
+                    assertThat(e.getMessage()).contains("openai/fine already has a price valid from 2026-01-01T00:00:00.000007Z");
+                });
+        ModelPrice next = prices.create(ModelPrice.of("openai", "fine", "3", "3", micro.plusNanos(1000)));
+        assertThat(prices.list("openai", "fine")).containsExactly(stored, next);
+    }
+
+    @Test
     @DisplayName("two creates of one provider/model/validFrom at the same moment: exactly one is stored, the other is a ConflictException on validFrom")
     void concurrentDuplicatePrice() throws Exception {
         var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
