@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.execution.ExecutionListener;
@@ -64,6 +65,8 @@ public class AtlasAutoConfiguration {
                        ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
                        ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
+        // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
+        tenantId(properties);
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -162,10 +165,15 @@ public class AtlasAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
+        return atlas.tenant(tenantId(properties));
+    }
+
+    /** {@code atlas.tenant}, refused as that property when the library would refuse it as a tenant id. */
+    static String tenantId(AtlasProperties properties) {
         try {
-            return atlas.tenant(properties.getTenant());
+            return Limits.requireTenantId("atlas.tenant", properties.getTenant());
         } catch (InvalidInputException e) {
-            throw new ConfigurationException("atlas.tenant" + e.getMessage().substring(e.field().length()));
+            throw new ConfigurationException(e.getMessage());
         }
     }
 

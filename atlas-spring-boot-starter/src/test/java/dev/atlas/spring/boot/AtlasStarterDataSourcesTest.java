@@ -132,6 +132,24 @@ class AtlasStarterDataSourcesTest {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
+    static class UntouchedDataSource {
+        @Bean
+        DataSource app() {
+            return sqlite("untouched.db");
+        }
+    }
+
+    @Test
+    @DisplayName("a bad atlas.tenant fails start-up before Atlas writes to the application's database: no Atlas table is created")
+    void badTenantLeavesTheApplicationsDatabaseUntouched() {
+        Throwable tenant = catchThrowable(() -> start(UntouchedDataSource.class, "atlas.tenant=acme\t").close());
+        assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not start or end with white space");
+        assertThat(new JdbcTemplate(sqlite("untouched.db")).queryForList("SELECT name FROM sqlite_master", String.class)).isEmpty();
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
     static class UnmigratedDataSource {
         @Bean
         DataSource app() {

@@ -65,7 +65,7 @@ class AtlasStarterNewcomerTest {
 
     @Test
     @DisplayName("a blank, over-long or space-padded atlas.tenant fails start-up with a ConfigurationException naming atlas.tenant"
-            + " (checked by the Tenant bean, after Atlas opened and migrated its database)")
+            + " before Atlas creates or migrates its database")
     void badTenantIsNamedAsTheProperty() {
         String db = "atlas.sqlite-path=" + dir.resolve("a.db");
         assertThat(failureOfStart(db, "atlas.tenant= ")).isInstanceOf(ConfigurationException.class)
@@ -74,6 +74,9 @@ class AtlasStarterNewcomerTest {
                 .hasMessage("atlas.tenant: is 200 characters; at most 128 are allowed");
         assertThat(failureOfStart(db, "atlas.tenant=acme\u0020")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: must not start or end with white space");
+        assertThat(failureOfStart(db, "atlas.tenant=a\u0007b")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: contains a control character (U+0007) at index 1");
+        assertThat(dir.resolve("a.db")).doesNotExist();
     }
 
     @Test
