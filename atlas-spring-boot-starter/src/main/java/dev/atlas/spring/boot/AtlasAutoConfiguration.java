@@ -67,6 +67,7 @@ public class AtlasAutoConfiguration {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
         // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
         tenantId(properties);
+        refuseBlank(environment);
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -166,6 +167,20 @@ public class AtlasAutoConfiguration {
     @ConditionalOnMissingBean
     public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
         return atlas.tenant(tenantId(properties));
+    }
+
+    /**
+     * A blank {@code atlas.sqlite-path} ({@code ${ATLAS_DB:}} with the variable unset) binds as no path: Atlas
+     * would fall back to the application's DataSource or its default file, where nobody looks for the data.
+     */
+    static void refuseBlank(org.springframework.core.env.Environment environment) {
+        org.springframework.boot.context.properties.bind.Binder binder = org.springframework.boot.context.properties.bind.Binder.get(environment);
+        if (binder.bind("atlas.sqlite-path", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        }
+        if (binder.bind("atlas.url", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        }
     }
 
     /** {@code atlas.tenant}, refused as that property when the library would refuse it as a tenant id. */

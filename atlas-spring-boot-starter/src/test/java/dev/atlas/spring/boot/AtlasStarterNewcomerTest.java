@@ -79,6 +79,26 @@ class AtlasStarterNewcomerTest {
         assertThat(dir.resolve("a.db")).doesNotExist();
     }
 
+    /**
+     * {@code atlas.sqlite-path=${ATLAS_DB:}} with the variable unset: the blank path was taken as
+     * not set, so Atlas put its data in the default file {@code atlas-data/atlas.db} (or, beside an
+     * application DataSource, refused it for want of WAL, the starter having left it alone because
+     * the property was set). A blank {@code atlas.sqlite-path} or {@code atlas.url} is refused naming it.
+     */
+    @Test
+    @DisplayName("a blank atlas.sqlite-path or atlas.url fails start-up naming it, instead of Atlas using its default file")
+    void blankDatabasePropertiesAreRefused() {
+        Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
+        boolean existedBefore = java.nio.file.Files.exists(fallback);
+        assertThat(failureOfStart("atlas.sqlite-path=")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        assertThat(failureOfStart("atlas.sqlite-path= ")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
+    }
+
     @Test
     @DisplayName("a guessed name for an Atlas setting (atlas.jdbc-url, atlas.sqlite, atlas.user) fails start-up naming the setting"
             + " meant, instead of Atlas silently using its default file; one sharing no word with Atlas's settings (atlas.metadata-cache:"
