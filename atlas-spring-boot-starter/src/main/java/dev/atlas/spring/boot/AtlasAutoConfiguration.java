@@ -101,6 +101,7 @@ public class AtlasAutoConfiguration {
                 throw new ConfigurationException("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas"
                         + " runs on the application's DataSource: size that pool instead, or remove atlas.max-pool-size");
             }
+            refuseBoundSqliteWithoutAutoCommit(dataSource.getIfUnique());
             // A HikariCP pool of one connection is migrated through a temporary pool of two with its settings (the builder's doing).
             builder.dataSource(dataSource.getIfUnique());
             log.info("Atlas uses the application's DataSource");
@@ -147,6 +148,35 @@ public class AtlasAutoConfiguration {
             }
             // The same problems, named as the application set them (the builder's names would puzzle it).
             throw new ConfigurationException(named, e.getCause());
+        }
+    }
+
+    /**
+     * Refuses a DataSource that joins the application's transactions (Spring's
+     * {@code TransactionAwareDataSourceProxy}) over an SQLite pool with auto-commit off: Atlas tells the
+     * application's transaction from a fresh connection by auto-commit, so its writes there would commit
+     * the application's pending work (on PostgreSQL it recognises the transaction from its first statement).
+     */
+    static void refuseBoundSqliteWithoutAutoCommit(DataSource dataSource) {
+        boolean joins = false;
+        for (Class<?> c = dataSource.getClass(); c != null && !joins; c = c.getSuperclass()) {
+            joins = c.getName().equals("org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy");
+        }
+        if (!joins) {
+            return;
+        }
+        boolean refused;
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            // No transaction is open while beans are created: this is the pool's own default.
+            refused = !c.getAutoCommit() && "SQLite".equalsIgnoreCase(c.getMetaData().getDatabaseProductName());
+        } catch (java.sql.SQLException e) {
+            return; // an unreachable database is reported by the builder, naming the data source
+        }
+        if (refused) {
+            throw new ConfigurationException("the application's DataSource joins its transactions (TransactionAwareDataSourceProxy) over"
+                    + " an SQLite pool with auto-commit off: Atlas cannot tell the application's transaction from a fresh connection,"
+                    + " and its writes would commit the application's pending work. Leave the pool in auto-commit mode"
+                    + " (spring.datasource.hikari.auto-commit, Boot's default), or give Atlas a database of its own with atlas.sqlite-path");
         }
     }
 
