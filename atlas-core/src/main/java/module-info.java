@@ -30,8 +30,8 @@ module dev.atlas.core {
     exports dev.atlas.voice;
 
     // Not API: helpers for the implementation only. Other modules use the public checks
-    // (AtlasConfig.checkTablePrefix, Limits.require...).
-    exports dev.atlas.internal to dev.atlas.jdbi, dev.atlas.migrations;
+    // (AtlasConfig.checkTablePrefix, Limits.require...); the CLI and the starter share Redaction and EditDistance.
+    exports dev.atlas.internal to dev.atlas.jdbi, dev.atlas.migrations, dev.atlas.cli, dev.atlas.spring.boot;
 
     uses dev.atlas.spi.AtlasFactory;
 }

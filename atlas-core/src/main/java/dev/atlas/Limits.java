@@ -93,6 +93,20 @@ public final class Limits {
     }
 
     /**
+     * Returns {@code value} when {@link Atlas#tenant(String)} accepts it as a tenant id: 1 to
+     * {@link #MAX_TENANT_LENGTH} characters of storable text, no control character, no white space
+     * at either end. For configuration that names a tenant, checked before anything opens.
+     *
+     * @param field the name of the argument, as the exception names it
+     * @param value the tenant id
+     * @return {@code value}
+     * @throws InvalidInputException naming {@code field} when {@code value} is {@code null} or not a valid tenant id
+     */
+    public static String requireTenantId(String field, @Nullable String value) {
+        return Check.tenantId(field, value);
+    }
+
+    /**
      * Returns {@code value} when it is 1 to {@code max}.
      *
      * @param field the name of the argument, as the exception names it

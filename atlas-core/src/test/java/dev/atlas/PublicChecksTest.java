@@ -26,6 +26,20 @@ class PublicChecksTest {
     }
 
     @Test
+    void requireTenantIdIsTheRuleOfAtlasTenant() {
+        assertThat(Limits.requireTenantId("atlas.tenant", "acme")).isEqualTo("acme");
+        assertThat(Limits.requireTenantId("atlas.tenant", "x".repeat(Limits.MAX_TENANT_LENGTH))).hasSize(Limits.MAX_TENANT_LENGTH);
+        String[][] cases = {{" ", "atlas.tenant: must not be blank"}, {"acme ", "atlas.tenant: must not start or end with white space"},
+                {"a\u0007b", "atlas.tenant: contains a control character (U+0007) at index 1"},
+                {"x".repeat(Limits.MAX_TENANT_LENGTH + 1), "atlas.tenant: is 129 characters; at most 128 are allowed"}};
+        for (String[] c : cases) {
+            assertThatThrownBy(() -> Limits.requireTenantId("atlas.tenant", c[0])).isInstanceOf(InvalidInputException.class).hasMessage(c[1]);
+        }
+        assertThatThrownBy(() -> Limits.requireTenantId("atlas.tenant", null)).isInstanceOf(InvalidInputException.class)
+                .hasMessage("atlas.tenant: is required");
+    }
+
+    @Test
     void requirePositiveAcceptsOneToMax() {
         assertThat(Limits.requirePositive("maxMessages", 1, 10)).isEqualTo(1);
         assertThat(Limits.requirePositive("maxMessages", 10, 10)).isEqualTo(10);

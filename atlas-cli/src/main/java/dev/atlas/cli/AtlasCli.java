@@ -2,6 +2,7 @@ package dev.atlas.cli;
 
 import dev.atlas.AtlasException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.internal.EditDistance;
 import dev.atlas.internal.Redaction;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -105,7 +106,9 @@ public final class AtlasCli implements Callable<Integer> {
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             String option = ex instanceof InvalidInputException bad ? OPTION_OF_FIELD.get(bad.field()) : null;
-            if (option != null && (option.equals("--tenant") || commandLine.getCommandSpec().findOption(option) != null)) {
+            // A tenant id refused without --tenant given came from the database (stored before the library refused it), not the command line.
+            if (option != null && !(option.equals("--tenant") && root.tenant == null)
+                    && (option.equals("--tenant") || commandLine.getCommandSpec().findOption(option) != null)) {
                 // The library refused a value given on the command line: a usage error, named by its option.
                 err.println("atlas: " + option + root.shown(ex.getMessage().substring(((InvalidInputException) ex).field().length())));
                 err.println("Try '" + commandLine.getCommandSpec().qualifiedName() + " --help' for more information.");
@@ -161,7 +164,7 @@ public final class AtlasCli implements Callable<Integer> {
         if (tenant != null) {
             // Checked before anything is opened: found at its first use, an import had already migrated the database.
             try {
-                dev.atlas.internal.Check.tenantId("tenantId", tenant);
+                dev.atlas.Limits.requireTenantId("tenantId", tenant);
             } catch (InvalidInputException e) {
                 throw new ParameterException(asking, "--tenant" + e.getMessage().substring(e.field().length()));
             }
@@ -211,7 +214,7 @@ public final class AtlasCli implements Callable<Integer> {
             // picocli's suggestions are loose ('frobnicate' gets three): only names a typo or two away are offered.
             String typed = unmatched.getUnmatched().get(0);
             java.util.List<String> close = unmatched.getSuggestions().stream().map(s -> s.substring(s.lastIndexOf(' ') + 1))
-                    .filter(s -> distance(typed, s) <= 2).map(s -> cmd.getCommandSpec().qualifiedName() + " " + s).toList();
+                    .filter(s -> EditDistance.between(typed, s) <= 2).map(s -> cmd.getCommandSpec().qualifiedName() + " " + s).toList();
             if (!close.isEmpty()) {
                 err.println("Did you mean: " + String.join(" or ", close) + "?");
             }
@@ -219,24 +222,6 @@ public final class AtlasCli implements Callable<Integer> {
         err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
         err.flush();
         return USAGE;
-    }
-
-    /** Edits (insert, delete, replace) from {@code a} to {@code b}. */
-    private static int distance(String a, String b) {
-        int[] row = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            row[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int above = row[j];
-                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.length()];
     }
 
     private static UUID uuid(String value) {

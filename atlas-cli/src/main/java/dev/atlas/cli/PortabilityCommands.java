@@ -130,7 +130,7 @@ final class PortabilityCommands {
                 progress.done();
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.printf("Exported %,d rows to %s%n", report.total(), output);
+            out.printf("Exported %,d rows to %s%n", report.total(), Text.oneLine(output));
             print(out, report.exported());
             out.flush();
             noteOtherTenants(db, report);

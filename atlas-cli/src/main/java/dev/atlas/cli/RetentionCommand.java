@@ -126,8 +126,18 @@ final class RetentionCommand implements Callable<Integer> {
                 List<String> tenants = root.tenant != null ? List.of(root.tenant) : db.tenants();
                 int i = 0;
                 int skipped = 0;
+                int refused = 0;
                 for (String tenant : tenants) {
-                    progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), Text.oneLine(tenant)));
+                    // An id stored before the library refused it: not --tenant's fault (not given), and not the other tenants'.
+                    String refusal = root.tenant != null ? null : refusal(tenant);
+                    String shown = refusal == null ? Text.oneLine(tenant) : "'" + Text.oneLine(tenant) + "'";
+                    progress.step(String.format("[%d/%d] retention on tenant %s ...", ++i, tenants.size(), shown));
+                    if (refusal != null) {
+                        progress.done();
+                        refused++;
+                        out.printf("Tenant %s: skipped, Atlas refuses this stored tenant id: %s%n", shown, Text.oneLine(refusal));
+                        continue;
+                    }
                     Retention retention = atlas.tenant(tenant).retention();
                     // Under the tenant's lease, as every RetentionWorker runs: one process purges a tenant at a time.
                     Optional<RetentionReport> report = dryRun ? Optional.of(retention.runRetention(policy)) : retention.runExclusive(policy, leaseFor);
@@ -143,13 +153,30 @@ final class RetentionCommand implements Callable<Integer> {
                     out.println("No tenants: nothing to do.");
                 }
                 out.flush();
+                List<String> why = new java.util.ArrayList<>();
                 if (skipped > 0) {
-                    throw new CliException("retention skipped on " + skipped + (skipped == 1 ? " tenant" : " tenants")
+                    why.add("retention skipped on " + skipped + (skipped == 1 ? " tenant" : " tenants")
                             + " whose lease another process holds: run again later");
+                }
+                if (refused > 0) {
+                    why.add("retention skipped on " + refused + (refused == 1 ? " tenant" : " tenants") + " whose stored id Atlas refuses");
+                }
+                if (!why.isEmpty()) {
+                    throw new CliException(String.join("; ", why));
                 }
             }
             out.flush();
             return AtlasCli.OK;
+        }
+
+        /** Why the library refuses {@code tenant} as a tenant id, or null when it accepts it. */
+        private static String refusal(String tenant) {
+            try {
+                dev.atlas.Limits.requireTenantId("tenantId", tenant);
+                return null;
+            } catch (dev.atlas.InvalidInputException e) {
+                return e.getMessage().substring(e.field().length() + 2);
+            }
         }
 
         private static void print(PrintWriter out, String tenant, RetentionReport report) {

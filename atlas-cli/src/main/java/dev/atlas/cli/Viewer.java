@@ -49,15 +49,19 @@ final class Viewer implements AutoCloseable {
     private final ExecutorService executor;
     private final byte[] token;
     private final ViewerApi api;
+    /** Text for the log (stderr) as the CLI shows any: the database's secrets masked, on one line. */
+    private final java.util.function.UnaryOperator<String> shown;
 
-    private Viewer(HttpServer server, ExecutorService executor, String token, ViewerApi api) {
+    private Viewer(HttpServer server, ExecutorService executor, String token, ViewerApi api, java.util.function.UnaryOperator<String> shown) {
         this.server = server;
         this.executor = executor;
         this.token = token.getBytes(StandardCharsets.US_ASCII);
         this.api = api;
+        this.shown = shown;
     }
 
-    static Viewer start(Atlas atlas, Database db, String pinnedTenant, InetAddress address, int port) throws IOException {
+    static Viewer start(Atlas atlas, Database db, String pinnedTenant, InetAddress address, int port,
+                        java.util.function.UnaryOperator<String> shown) throws IOException {
         byte[] random = new byte[24];
         new SecureRandom().nextBytes(random);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
@@ -67,7 +71,7 @@ final class Viewer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        Viewer viewer = new Viewer(server, executor, token, new ViewerApi(atlas, db, pinnedTenant));
+        Viewer viewer = new Viewer(server, executor, token, new ViewerApi(atlas, db, pinnedTenant), shown);
         server.createContext("/", viewer::handle);
         server.setExecutor(executor);
         server.start();
@@ -187,7 +191,7 @@ final class Viewer implements AutoCloseable {
         } catch (java.sql.SQLException | RuntimeException e) {
             // The database's own words (table names, SQL, driver details) go to the operator's
             // terminal, not to whoever sent the request.
-            System.err.println("atlas serve: GET /api/" + Text.oneLine(path) + " failed: " + Text.oneLine(AtlasCli.message(e)));
+            System.err.println(shown.apply("atlas serve: GET /api/" + path + " failed: " + AtlasCli.message(e)));
             json(ex, 500, Map.of("error", "internal error: the viewer's log (where 'atlas serve' runs) has the details"));
         }
     }

@@ -56,6 +56,30 @@ class CliRetentionTest {
         return b.toString();
     }
 
+    /**
+     * A tenant id stored before the library refused it ('acme ', padded) made a run over every tenant
+     * fail as a usage error blaming --tenant, which was not given, and stopped the tenants after it.
+     * That tenant is skipped, said with the stored value's problem; the others run; exit 1.
+     */
+    @Test
+    void aStoredTenantIdTheLibraryRefusesIsNamedAsStoredNotAsTheOption() throws Exception {
+        Path db = database();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db); Statement s = c.createStatement()) {
+            s.executeUpdate("CREATE TEMP TABLE padded AS SELECT * FROM atlas_conversations WHERE tenant_id = 'acme'");
+            s.executeUpdate("UPDATE padded SET tenant_id = 'acme ', id = '0190f1e2-8b3c-7def-8123-456789abcdef'");
+            s.executeUpdate("INSERT INTO atlas_conversations SELECT * FROM padded");
+        }
+        RetentionPolicy policy = RetentionPolicy.none().archiveIdleConversations(Duration.ofDays(1));
+        RetentionReport expected = dryRun(db, policy);
+        Cli.Result r = Cli.run("--db", db.toString(), "retention", "run", "--archive-idle-after", "1d");
+        assertThat(r.out()).isEqualTo(printed("Tenant acme: changed\n", expected)
+                + "Tenant 'acme ': skipped, Atlas refuses this stored tenant id: must not start or end with white space\n");
+        assertThat(r.err()).isEqualTo("[1/2] retention on tenant acme ...\n[2/2] retention on tenant 'acme ' ...\n"
+                + "atlas: retention skipped on 1 tenant whose stored id Atlas refuses\n");
+        assertThat(r.exitCode()).isEqualTo(1);
+        assertThat(dryRun(db, policy).counts()).isEmpty();
+    }
+
     /** Retention covers finished tasks, detached executions and deleted assets: the CLI could not run those rules. */
     @Test
     void theRulesForTasksDetachedExecutionsAndDeletedAssetsRun() {

@@ -55,6 +55,27 @@ class CliSqliteTest {
         assertThat(atlas("--tenant", "nobody", "export", "--output", "-").err()).isEqualTo("exporting tenant nobody ...\n");
     }
 
+    /**
+     * A file name with a newline and an escape (a script's mangled variable, say) was echoed raw on
+     * the "Exported" line: the line split in two and the escape reached the terminal. It is shown
+     * as the CLI shows any text, on one line with controls as codes; the file keeps its exact name
+     * and imports back.
+     */
+    @Test
+    void anOddOutputFileNameIsShownOnOneLineAndImportsBack() throws Exception {
+        Path file = dir.resolve("odd\nname \u001b[2J ü.jsonl");
+        Cli.Result r = atlas("--tenant", "acme", "export", "--output", file.toString());
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.out()).startsWith("Exported ").contains(" rows to " + dir.resolve("odd\\nname \\u001b[2J ü.jsonl") + "\n");
+        assertThat(r.out().lines().filter(l -> l.startsWith("Exported "))).hasSize(1);
+        assertThat(r.out()).doesNotContain("\u001b");
+        assertThat(file).exists();
+        Path copy = dir.resolve("odd-copy.db");
+        Cli.Result imported = Cli.run("--db", copy.toString(), "--tenant", "acme", "import", "--input", file.toString());
+        assertThat(imported.exitCode()).as(imported.err()).isZero();
+        assertThat(imported.out()).startsWith("Imported ");
+    }
+
     @Test
     void exportImportRoundTripsByteExactIntoANewFile() throws Exception {
         Path first = dir.resolve("acme-1.jsonl");

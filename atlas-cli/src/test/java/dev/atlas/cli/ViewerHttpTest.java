@@ -12,6 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -352,6 +353,28 @@ class ViewerHttpTest {
             assertThat(r.statusCode()).isEqualTo(500);
             assertThat(r.body()).isEqualTo("{\"error\":\"internal error: the viewer's log (where 'atlas serve' runs) has the details\"}");
             assertThat(java.nio.file.Files.readString(v.errFile)).contains("GET /api/executions failed: ", "atlas_executions");
+        }
+    }
+
+    /**
+     * The viewer's log line went out unredacted, unlike every other line the CLI prints: a secret
+     * of {@code --db} that the failure's text quotes (here the URL's password is the missing
+     * table's name, which the driver's message names) was printed as is.
+     */
+    @Test
+    void theViewersLogLineMasksTheDatabasesSecrets() throws Exception {
+        Path db = dir.resolve("secret-failing.db");
+        Fixture fx = ViewerProcess.recentFixture(db);
+        try (ViewerProcess v = ViewerProcess.startOn(List.of(), fx, db, "jdbc:sqlite:" + db + "?password=atlas_executions")) {
+            try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+                 java.sql.Statement s = c.createStatement()) {
+                s.execute("ALTER TABLE atlas_executions RENAME TO gone");
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(v.base + "/api/executions?tenant=acme"))
+                    .header("Cookie", v.cookie + "=" + v.token).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(500);
+            String log = java.nio.file.Files.readString(v.errFile);
+            assertThat(log).contains("GET /api/executions failed: ", "no such table: ****").doesNotContain("atlas_executions");
         }
     }
 

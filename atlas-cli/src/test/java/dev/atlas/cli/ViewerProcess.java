@@ -47,7 +47,12 @@ final class ViewerProcess implements AutoCloseable {
 
     /** {@link #start(Fixture, Path, String...)} with extra JVM options for the viewer's process. */
     static ViewerProcess start(List<String> jvmOptions, Fixture fixture, Path db, String... extra) {
-        List<String> args = new ArrayList<>(List.of("--db", db.toString()));
+        return startOn(jvmOptions, fixture, db, db.toString(), extra);
+    }
+
+    /** The viewer on {@code db} named on the command line as {@code dbArgument} (a URL with parameters, say). */
+    static ViewerProcess startOn(List<String> jvmOptions, Fixture fixture, Path db, String dbArgument, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--db", dbArgument));
         args.addAll(List.of(extra));
         args.addAll(List.of("serve", "--port", "0"));
         Path errFile = db.resolveSibling("serve-" + System.nanoTime() + ".err");

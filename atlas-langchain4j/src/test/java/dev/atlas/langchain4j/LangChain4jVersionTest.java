@@ -31,4 +31,21 @@ class LangChain4jVersionTest {
         LangChain4jVersion.require();
         assertThat(LangChain4jVersion.MINIMUM).isEqualTo("1.19.0");
     }
+
+    /**
+     * docs/langchain4j.md: a failed stream's usage is not recorded because LangChain4j gives none on error.
+     * Should a release add a response (and so usage) to the error context or the handler's onError, this
+     * fails, so that the listener records it then.
+     */
+    @Test
+    void langChain4jGivesNoResponseOnAStreamsError() throws Exception {
+        for (java.lang.reflect.Method m : dev.langchain4j.model.chat.listener.ChatModelErrorContext.class.getMethods()) {
+            assertThat(m.getReturnType().getName()).as(m.toString()).doesNotContain("Response").doesNotContain("TokenUsage");
+        }
+        for (java.lang.reflect.Method m : dev.langchain4j.model.chat.response.StreamingChatResponseHandler.class.getMethods()) {
+            if (m.getName().equals("onError")) {
+                assertThat(m.getParameterTypes()).as(m.toString()).containsExactly(Throwable.class);
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ package dev.atlas.spring.ai;
 
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
 import org.springframework.ai.chat.client.ChatClientCustomizer;
@@ -16,14 +17,17 @@ import org.springframework.ai.tool.execution.ToolExecutionExceptionProcessor;
 import org.springframework.ai.tool.resolution.ToolCallbackResolver;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanFactoryPostProcessor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +49,29 @@ import java.util.Locale;
 @ConditionalOnBean(Tenant.class)
 @EnableConfigurationProperties(AtlasSpringAiProperties.class)
 public class AtlasSpringAiAutoConfiguration {
+
+    /**
+     * {@code atlas.spring-ai.*} checked before any bean is made: the beans that use them need the
+     * Tenant bean, so Atlas would otherwise have created and migrated its database before a bad
+     * value stopped start-up.
+     */
+    @Bean
+    static BeanFactoryPostProcessor atlasSpringAiPropertiesCheck(Environment environment) {
+        return factory -> {
+            AtlasSpringAiProperties p = Binder.get(environment).bindOrCreate("atlas.spring-ai", AtlasSpringAiProperties.class);
+            try {
+                Owner.of(p.getOwnerType(), p.getOwnerId());
+                if (p.getAgent() != null) {
+                    Limits.requireKey("agent", p.getAgent());
+                }
+                if (p.getProvider() != null) {
+                    Limits.requireKey("provider", p.getProvider());
+                }
+            } catch (InvalidInputException e) {
+                throw asProperty(e);
+            }
+        };
+    }
 
     @Bean
     @ConditionalOnMissingBean(ChatMemoryRepository.class)

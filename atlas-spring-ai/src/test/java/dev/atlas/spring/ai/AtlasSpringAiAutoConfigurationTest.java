@@ -382,16 +382,25 @@ class AtlasSpringAiAutoConfigurationTest {
     }
 
     @Test
+    @org.junit.jupiter.api.DisplayName("a bad atlas.spring-ai.* value fails start-up naming the property, before Atlas creates or migrates its database")
     void badSpringAiPropertiesFailStartUpNamingTheProperty() {
         String[][] cases = {{"atlas.spring-ai.owner-type= ", "atlas.spring-ai.owner-type: must not be blank"},
                 {"atlas.spring-ai.agent=" + "x".repeat(256), "atlas.spring-ai.agent: is 256 characters; at most 255 are allowed"},
-                {"atlas.spring-ai.provider= ", "atlas.spring-ai.provider: must not be blank"}};
+                {"atlas.spring-ai.provider= ", "atlas.spring-ai.provider: must not be blank"},
+                {"atlas.spring-ai.owner-id=a\u0000b", "atlas.spring-ai.owner-id: contains a NUL character (U+0000) at index 1, which databases cannot store"}};
         for (String[] c : cases) {
             runner().withPropertyValues(c[0]).run(context -> {
                 assertThat(context).hasFailed();
-                assertThat(org.assertj.core.util.Throwables.getRootCause(context.getStartupFailure()))
+                assertThat(rootOrSelf(context.getStartupFailure()))
                         .isInstanceOf(dev.atlas.ConfigurationException.class).hasMessage(c[1]);
             });
+            // Refused before Atlas opened (and migrated) its database.
+            assertThat(dir.resolve("atlas.db")).as(c[0]).doesNotExist();
         }
+    }
+
+    private static Throwable rootOrSelf(Throwable t) {
+        Throwable root = org.assertj.core.util.Throwables.getRootCause(t);
+        return root != null ? root : t;
     }
 }

@@ -4,6 +4,7 @@ import dev.atlas.Atlas;
 import dev.atlas.AtlasBuilder;
 import dev.atlas.ConfigurationException;
 import dev.atlas.InvalidInputException;
+import dev.atlas.Limits;
 import dev.atlas.Tenant;
 import dev.atlas.asset.BlobStore;
 import dev.atlas.execution.ExecutionListener;
@@ -64,6 +65,9 @@ public class AtlasAutoConfiguration {
                        ObjectProvider<ExecutionListener> executionListeners, ObjectProvider<BlobStore> blobStore,
                        ListableBeanFactory beanFactory, org.springframework.core.env.Environment environment) {
         AtlasPropertyNames.refuseUnknown(environment, AtlasAutoConfiguration.class.getClassLoader());
+        // Checked here, not only by the Tenant bean: that one is made after Atlas has migrated the database.
+        tenantId(properties);
+        refuseBlank(environment);
         AtlasBuilder builder = Atlas.builder()
                 .tablePrefix(properties.getTablePrefix())
                 .migrate(properties.isMigrate())
@@ -97,6 +101,7 @@ public class AtlasAutoConfiguration {
                 throw new ConfigurationException("atlas.max-pool-size sizes a pool Atlas owns (atlas.url, atlas.sqlite-path), but Atlas"
                         + " runs on the application's DataSource: size that pool instead, or remove atlas.max-pool-size");
             }
+            refuseBoundSqliteWithoutAutoCommit(dataSource.getIfUnique());
             // A HikariCP pool of one connection is migrated through a temporary pool of two with its settings (the builder's doing).
             builder.dataSource(dataSource.getIfUnique());
             log.info("Atlas uses the application's DataSource");
@@ -146,6 +151,35 @@ public class AtlasAutoConfiguration {
         }
     }
 
+    /**
+     * Refuses a DataSource that joins the application's transactions (Spring's
+     * {@code TransactionAwareDataSourceProxy}) over an SQLite pool with auto-commit off: Atlas tells the
+     * application's transaction from a fresh connection by auto-commit, so its writes there would commit
+     * the application's pending work (on PostgreSQL it recognises the transaction from its first statement).
+     */
+    static void refuseBoundSqliteWithoutAutoCommit(DataSource dataSource) {
+        boolean joins = false;
+        for (Class<?> c = dataSource.getClass(); c != null && !joins; c = c.getSuperclass()) {
+            joins = c.getName().equals("org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy");
+        }
+        if (!joins) {
+            return;
+        }
+        boolean refused;
+        try (java.sql.Connection c = dataSource.getConnection()) {
+            // No transaction is open while beans are created: this is the pool's own default.
+            refused = !c.getAutoCommit() && "SQLite".equalsIgnoreCase(c.getMetaData().getDatabaseProductName());
+        } catch (java.sql.SQLException e) {
+            return; // an unreachable database is reported by the builder, naming the data source
+        }
+        if (refused) {
+            throw new ConfigurationException("the application's DataSource joins its transactions (TransactionAwareDataSourceProxy) over"
+                    + " an SQLite pool with auto-commit off: Atlas cannot tell the application's transaction from a fresh connection,"
+                    + " and its writes would commit the application's pending work. Leave the pool in auto-commit mode"
+                    + " (spring.datasource.hikari.auto-commit, Boot's default), or give Atlas a database of its own with atlas.sqlite-path");
+        }
+    }
+
     /** The builder's setting names in a message, as the {@code atlas.*} properties the application set. */
     static String asProperties(String message) {
         // The migrations' own wording for a schema behind this Atlas, with migrate(false).
@@ -162,10 +196,29 @@ public class AtlasAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     public Tenant atlasTenant(Atlas atlas, AtlasProperties properties) {
+        return atlas.tenant(tenantId(properties));
+    }
+
+    /**
+     * A blank {@code atlas.sqlite-path} ({@code ${ATLAS_DB:}} with the variable unset) binds as no path: Atlas
+     * would fall back to the application's DataSource or its default file, where nobody looks for the data.
+     */
+    static void refuseBlank(org.springframework.core.env.Environment environment) {
+        org.springframework.boot.context.properties.bind.Binder binder = org.springframework.boot.context.properties.bind.Binder.get(environment);
+        if (binder.bind("atlas.sqlite-path", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        }
+        if (binder.bind("atlas.url", String.class).map(String::isBlank).orElse(false)) {
+            throw new ConfigurationException("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        }
+    }
+
+    /** {@code atlas.tenant}, refused as that property when the library would refuse it as a tenant id. */
+    static String tenantId(AtlasProperties properties) {
         try {
-            return atlas.tenant(properties.getTenant());
+            return Limits.requireTenantId("atlas.tenant", properties.getTenant());
         } catch (InvalidInputException e) {
-            throw new ConfigurationException("atlas.tenant" + e.getMessage().substring(e.field().length()));
+            throw new ConfigurationException(e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.atlas.spring.boot;
 
 import dev.atlas.ConfigurationException;
+import dev.atlas.internal.EditDistance;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
@@ -105,7 +106,7 @@ final class AtlasPropertyNames {
                     && k.getLastElement(ConfigurationPropertyName.Form.UNIFORM).equals(name.getLastElement(ConfigurationPropertyName.Form.UNIFORM))) {
                 return k.toString(); // a module's setting without its segment: atlas.agent for atlas.spring-ai.agent
             }
-            int d = distance(name.toString(), k.toString());
+            int d = EditDistance.between(name.toString(), k.toString());
             if (d < bestDistance) {
                 best = k.toString();
                 bestDistance = d;
@@ -136,23 +137,6 @@ final class AtlasPropertyNames {
             }
         }
         return false;
-    }
-
-    private static int distance(String a, String b) {
-        int[] row = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) {
-            row[j] = j;
-        }
-        for (int i = 1; i <= a.length(); i++) {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int above = row[j];
-                row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1), diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.length()];
     }
 
     /** The {@code atlas.*} names the metadata declares, each with whether it is a map (whose keys are the application's). */

@@ -10,7 +10,7 @@ import org.springframework.core.env.Environment;
 
 /**
  * Gives the application's own SQLite pool Atlas's settings (WAL, busy timeout, foreign keys,
- * immediate write transactions) before it opens its first connection, so Atlas can share it:
+ * immediate write transactions, except on a pool with auto-commit off) before it opens its first connection, so Atlas can share it:
  * a plain {@code spring.datasource.url=jdbc:sqlite:app.db} otherwise runs in rollback-journal
  * mode, where readers block the writer, and Atlas refuses it. Settings the URL already names
  * are kept as given. Pools are left alone when Atlas has its own ({@code atlas.url} or
@@ -42,10 +42,18 @@ final class AtlasSqlitePoolSettings implements BeanPostProcessor {
         if (bean instanceof HikariDataSource pool && !ownPool() && pool.getJdbcUrl() != null && pool.getJdbcUrl().startsWith("jdbc:sqlite:")
                 && !pool.isRunning()) {
             String url = JdbiAtlasFactory.withSqliteDefaults(pool.getJdbcUrl());
+            boolean immediate = pool.isAutoCommit() || pool.getJdbcUrl().contains("transaction_mode=");
+            if (!immediate) {
+                // With auto-commit off sqlite-jdbc begins a transaction as soon as a connection opens and after each
+                // commit: IMMEDIATE would have every pooled connection hold the write lock, so the application's second
+                // connection (its Flyway's, say) could never write. Atlas runs its own transactions either way.
+                url = url.replace("&transaction_mode=IMMEDIATE", "").replace("?transaction_mode=IMMEDIATE&", "?");
+            }
             if (!url.equals(pool.getJdbcUrl())) {
                 pool.setJdbcUrl(url);
-                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys,"
-                        + " transaction_mode=IMMEDIATE unless already given)", beanName);
+                log.info("Atlas set its SQLite settings on DataSource '{}' (journal_mode=WAL, busy_timeout, foreign_keys{}"
+                        + " unless already given)", beanName, immediate ? ", transaction_mode=IMMEDIATE" : "; not transaction_mode=IMMEDIATE,"
+                        + " as auto-commit is off");
             }
         }
         return bean;

@@ -228,6 +228,28 @@ abstract class AtlasStarterContract {
         }
     }
 
+    @Test
+    @DisplayName("spring.datasource.hikari.auto-commit=false: the application's Flyway and Atlas migrate, Atlas's writes are"
+            + " committed (read back after a restart) and the pool's connections go back with auto-commit off; also with a pool"
+            + " of one connection (without the application's Flyway, which needs two)")
+    void applicationsPoolWithAutoCommitOff() {
+        for (String size : new String[] {"10", "1"}) {
+            String url = freshDatabase();
+            String[] properties = {size.equals("1") ? "spring.flyway.enabled=false" : "spring.flyway.enabled=true", "spring.liquibase.enabled=false",
+                    "spring.datasource.hikari.auto-commit=false", "spring.datasource.hikari.maximum-pool-size=" + size};
+            Conversation c;
+            try (ConfigurableApplicationContext ctx = start(url, properties)) {
+                c = assertAtlasWorks(ctx, "auto-commit off, pool of " + size);
+                Boolean autoCommit = new JdbcTemplate(ctx.getBean(DataSource.class)).execute((java.sql.Connection con) -> con.getAutoCommit());
+                assertThat(autoCommit).as(size).isFalse();
+            }
+            try (ConfigurableApplicationContext ctx = start(url, properties)) {
+                assertThat(ctx.getBean(Tenant.class).conversations().history(c.id())).as(size).extracting(Message::content)
+                        .containsExactly("auto-commit off, pool of " + size);
+            }
+        }
+    }
+
     private static void assertAppV1Applied(ConfigurableApplicationContext ctx) {
         JdbcTemplate jdbc = new JdbcTemplate(ctx.getBean(DataSource.class));
         assertThat(jdbc.queryForList("SELECT version FROM flyway_schema_history WHERE success = " + trueLiteral(jdbc)

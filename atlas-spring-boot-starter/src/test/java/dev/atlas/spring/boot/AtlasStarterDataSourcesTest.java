@@ -132,6 +132,56 @@ class AtlasStarterDataSourcesTest {
 
     @SpringBootConfiguration
     @EnableAutoConfiguration
+    static class UntouchedDataSource {
+        @Bean
+        DataSource app() {
+            return sqlite("untouched.db");
+        }
+    }
+
+    @Test
+    @DisplayName("a bad atlas.tenant fails start-up before Atlas writes to the application's database: no Atlas table is created")
+    void badTenantLeavesTheApplicationsDatabaseUntouched() {
+        Throwable tenant = catchThrowable(() -> start(UntouchedDataSource.class, "atlas.tenant=acme\t").close());
+        assertThat(Throwables.getRootCause(tenant)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: must not start or end with white space");
+        assertThat(new JdbcTemplate(sqlite("untouched.db")).queryForList("SELECT name FROM sqlite_master", String.class)).isEmpty();
+    }
+
+    /** A TransactionAwareDataSourceProxy over an SQLite HikariCP pool with auto-commit off. */
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
+    static class BoundSqliteAutoCommitOff {
+        @Bean
+        DataSource app() {
+            com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource();
+            pool.setJdbcUrl("jdbc:sqlite:" + dir.resolve("bound.db") + "?journal_mode=WAL");
+            pool.setAutoCommit(false);
+            return new org.springframework.jdbc.datasource.TransactionAwareDataSourceProxy(pool);
+        }
+    }
+
+    /**
+     * README: on SQLite, Atlas's write inside the application's transaction on such a DataSource
+     * commits the application's pending work (auto-commit off, Atlas cannot tell that transaction
+     * from a fresh connection). It started and did so silently; it now fails start-up saying how
+     * to fix it, before Atlas writes anything.
+     */
+    @Test
+    @DisplayName("a TransactionAwareDataSourceProxy over an SQLite pool with auto-commit off fails start-up saying why, Atlas's tables not created")
+    void boundSqlitePoolWithAutoCommitOffIsRefused() {
+        Throwable t = catchThrowable(() -> start(BoundSqliteAutoCommitOff.class).close());
+        assertThat(Throwables.getRootCause(t)).isInstanceOf(ConfigurationException.class)
+                .hasMessage("the application's DataSource joins its transactions (TransactionAwareDataSourceProxy) over an SQLite pool with"
+                        + " auto-commit off: Atlas cannot tell the application's transaction from a fresh connection, and its writes would"
+                        + " commit the application's pending work. Leave the pool in auto-commit mode (spring.datasource.hikari.auto-commit,"
+                        + " Boot's default), or give Atlas a database of its own with atlas.sqlite-path");
+        assertThat(new JdbcTemplate(sqlite("bound.db")).queryForList("SELECT name FROM sqlite_master WHERE name LIKE 'atlas%'", String.class))
+                .isEmpty();
+    }
+
+    @SpringBootConfiguration
+    @EnableAutoConfiguration
     static class UnmigratedDataSource {
         @Bean
         DataSource app() {

@@ -65,7 +65,7 @@ class AtlasStarterNewcomerTest {
 
     @Test
     @DisplayName("a blank, over-long or space-padded atlas.tenant fails start-up with a ConfigurationException naming atlas.tenant"
-            + " (checked by the Tenant bean, after Atlas opened and migrated its database)")
+            + " before Atlas creates or migrates its database")
     void badTenantIsNamedAsTheProperty() {
         String db = "atlas.sqlite-path=" + dir.resolve("a.db");
         assertThat(failureOfStart(db, "atlas.tenant= ")).isInstanceOf(ConfigurationException.class)
@@ -74,6 +74,29 @@ class AtlasStarterNewcomerTest {
                 .hasMessage("atlas.tenant: is 200 characters; at most 128 are allowed");
         assertThat(failureOfStart(db, "atlas.tenant=acme\u0020")).isInstanceOf(ConfigurationException.class)
                 .hasMessage("atlas.tenant: must not start or end with white space");
+        assertThat(failureOfStart(db, "atlas.tenant=a\u0007b")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.tenant: contains a control character (U+0007) at index 1");
+        assertThat(dir.resolve("a.db")).doesNotExist();
+    }
+
+    /**
+     * {@code atlas.sqlite-path=${ATLAS_DB:}} with the variable unset: the blank path was taken as
+     * not set, so Atlas put its data in the default file {@code atlas-data/atlas.db} (or, beside an
+     * application DataSource, refused it for want of WAL, the starter having left it alone because
+     * the property was set). A blank {@code atlas.sqlite-path} or {@code atlas.url} is refused naming it.
+     */
+    @Test
+    @DisplayName("a blank atlas.sqlite-path or atlas.url fails start-up naming it, instead of Atlas using its default file")
+    void blankDatabasePropertiesAreRefused() {
+        Path fallback = AtlasAutoConfiguration.DEFAULT_SQLITE.toAbsolutePath();
+        boolean existedBefore = java.nio.file.Files.exists(fallback);
+        assertThat(failureOfStart("atlas.sqlite-path=")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        assertThat(failureOfStart("atlas.sqlite-path= ")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.sqlite-path is blank: name the SQLite file Atlas should use, or remove the property");
+        assertThat(failureOfStart("atlas.url=")).isInstanceOf(ConfigurationException.class)
+                .hasMessage("atlas.url is blank: give a jdbc:sqlite: or jdbc:postgresql: URL, or remove the property");
+        assertThat(java.nio.file.Files.exists(fallback)).isEqualTo(existedBefore);
     }
 
     @Test
