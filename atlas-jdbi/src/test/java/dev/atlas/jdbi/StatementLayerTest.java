@@ -64,6 +64,31 @@ class StatementLayerTest {
         }
     }
 
+    /**
+     * Updates that stamp a time with the writer's bare clock on purpose, by name, with their reasons.
+     * Every other update stamps {@code Dialect.LATER}: an instance whose clock is behind never dates
+     * a change before the row's last one (updated, deleted, archived, finished ... times).
+     */
+    private static final Map<String, String> BARE_CLOCK = Map.of(
+            "assets.claimOrphans", "blob_intents rows have no update time: the claim is a marker of this sweep, compared with nothing");
+
+    @Test
+    void everyUpdateStampsATimeThatNeverMovesBack() {
+        java.util.regex.Pattern bare = java.util.regex.Pattern.compile("\\b(\\w+_at)\\s*=\\s*(COALESCE\\(\\s*\\w+\\s*,\\s*)?:now\\b");
+        for (Dialect dialect : Dialect.values()) {
+            Map<String, String> found = new TreeMap<>();
+            for (Catalogue c : Catalogues.declareAll(dialect, "atlas_")) {
+                for (Statement s : c.statements()) {
+                    java.util.regex.Matcher m = bare.matcher(s.declared());
+                    if (s.declared().startsWith("UPDATE") && m.find()) {
+                        found.put(s.name(), m.group());
+                    }
+                }
+            }
+            assertThat(found.keySet()).as(dialect + ": updates stamping the writer's bare clock " + found).isEqualTo(BARE_CLOCK.keySet());
+        }
+    }
+
     @Test
     void aStatementOnATenantTableWithoutTheTenantPredicateIsRefusedAtDeclaration() {
         Catalogue c = new Catalogue(Dialect.SQLITE, "atlas_");

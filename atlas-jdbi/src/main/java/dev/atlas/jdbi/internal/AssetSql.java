@@ -86,8 +86,8 @@ final class AssetSql {
                 + " ORDER BY created_at, id LIMIT 1");
         // Never before the row's last stored time: a writer whose clock is behind would otherwise
         // date the delete back, and retention's purge of deleted assets would come early by the lag.
-        delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = " + Dialect.nowOrLater("updated_at") + ", updated_at = "
-                + Dialect.nowOrLater("updated_at") + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
+        delete = c.sql("assets.delete", "UPDATE <p>assets SET deleted_at = " + Dialect.LATER + ", updated_at = "
+                + Dialect.LATER + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         deleteVectors = c.sql("assets.deleteVectors", "DELETE FROM <p>vectors WHERE tenant_id = :t AND target_type = 'asset' AND target_id = :id");
         // A message is reachable only while its conversation is live (as MessageSql reads it).
         liveMessage = c.sql("assets.liveMessage", "SELECT 1 FROM <p>messages m JOIN <p>conversations c ON c.tenant_id = m.tenant_id"

@@ -20,7 +20,7 @@ final class ExecutionSql {
     /** {@link #ENDED} for an execution, which may end before it started (cancelled or swept while waiting): then not before its creation. */
     private static final String EXECUTION_ENDED = Dialect.nowOrLater("COALESCE(started_at, created_at)");
     /** A row's new update time: never before its last one, whatever the writer's clock (another Atlas behind, NTP). */
-    private static final String LATER = SettingsSql.LATER;
+    private static final String LATER = Dialect.LATER;
     private static final String CLOSE_SET = " completed_at = " + ENDED + ", duration_ms = :duration, updated_at = " + LATER;
 
     private final Catalogue c;
@@ -178,7 +178,7 @@ final class ExecutionSql {
         completeToolCall = c.sql("executions.completeToolCall", "UPDATE <p>execution_tool_calls SET status = 'completed',"
                 + " result = :result," + closeWhere);
         failToolCall = c.sql("executions.failToolCall", "UPDATE <p>execution_tool_calls SET status = 'failed', error = :error," + closeWhere);
-        startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = :now,"
+        startToolCall = c.sql("executions.startToolCall", "UPDATE <p>execution_tool_calls SET status = 'processing', started_at = " + Dialect.LATER + ","
                 + " updated_at = " + LATER + " WHERE tenant_id = :t AND id = :id AND status = 'queued' AND EXISTS (SELECT 1 FROM <p>executions x"
                 + " WHERE x.tenant_id = :t AND x.id = execution_id AND x.status = 'processing'" + share + ")");
         stepStatus = c.sql("executions.stepStatus", "SELECT status FROM <p>execution_steps WHERE tenant_id = :t AND id = :id");

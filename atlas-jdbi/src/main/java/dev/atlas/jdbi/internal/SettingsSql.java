@@ -12,12 +12,6 @@ final class SettingsSql {
             + " FROM <p>settings s LEFT JOIN <p>settings_revisions cr ON cr.tenant_id = s.tenant_id AND cr.id = s.current_revision_id"
             + " WHERE s.tenant_id = :t AND s.deleted_at IS NULL";
 
-    /**
-     * The {@code updated_at} of an update: an instance whose clock lags the last writer's must not move it back (before
-     * created_at, even). Also used by {@link VoiceCallSql} and {@link VersionedDocuments}.
-     */
-    static final String LATER = Dialect.LATER;
-
     final Statement insert;
     final Statement byId;
     final Statement bySlug;
@@ -34,12 +28,12 @@ final class SettingsSql {
                 + " RETURNING " + COLUMNS + ", 0 AS current_revision_number");
         byId = c.sql("settings.byId", S + " AND s.id = :id");
         bySlug = c.sql("settings.bySlug", S + " AND s.slug = :slug");
-        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
+        rename = c.sql("settings.rename", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
-        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + LATER
+        renameFrom = c.sql("settings.renameFrom", "UPDATE <p>settings SET slug = :slug, name = :name, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL AND slug = :readSlug AND name = :readName");
         // As rename: a writer whose clock is behind never dates the delete before the last change.
-        delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = " + LATER + ", updated_at = " + LATER
+        delete = c.sql("settings.delete", "UPDATE <p>settings SET deleted_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND deleted_at IS NULL");
         revisions = new VersionedDocuments.Statements(c, "settings", "settings_revisions", "settings_id", "value");
     }

@@ -71,12 +71,12 @@ final class VersionedDocuments<R> {
             // On PostgreSQL the bump also row-locks the document, ordering concurrent publishes. Numbers
             // are int columns: the counter stops at Integer.MAX_VALUE instead of overflowing, which
             // PostgreSQL refuses and SQLite would store and read back wrapped to a negative number.
-            bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + SettingsSql.LATER
+            bump = c.sql(revs + ".bump", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
                     + " RETURNING last_revision");
             // The same, only from an expected number: under the row lock (PostgreSQL) or the write lock
             // (SQLite) a concurrent publish that got there first leaves no row to bump.
-            bumpFrom = c.sql(revs + ".bumpFrom", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + SettingsSql.LATER
+            bumpFrom = c.sql(revs + ".bumpFrom", "UPDATE <p>" + docs + " SET last_revision = last_revision + 1, updated_at = " + Dialect.LATER
                     + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL AND last_revision < " + Integer.MAX_VALUE
                     + " AND last_revision = :expected RETURNING last_revision");
             last = c.sql(docs + ".last", "SELECT last_revision FROM <p>" + docs + " WHERE tenant_id = :t AND id = :doc AND deleted_at IS NULL");

@@ -44,13 +44,13 @@ final class VoiceCallSql {
                 + " owner_id, agent, provider, model, status, transcript, metadata, started_at, created_at, updated_at) VALUES (:t, :id,"
                 + " :session, :c, :e, :ownerType, :ownerId, :agent, :provider, :model, 'active', :transcript, :metadata, :now, :now, :now)"
                 + " RETURNING " + COLUMNS);
-        checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = " + SettingsSql.LATER
+        checkpoint = c.sql("voice.checkpoint", "UPDATE <p>voice_calls SET transcript = :transcript, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS);
-        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = " + ExecutionSql.ENDED + ", duration_ms = :duration, updated_at = " + SettingsSql.LATER;
+        String finish = "UPDATE <p>voice_calls SET status = :status, completed_at = " + ExecutionSql.ENDED + ", duration_ms = :duration, updated_at = " + Dialect.LATER;
         String active = " WHERE tenant_id = :t AND id = :id AND status = 'active'" + VISIBLE + " RETURNING " + COLUMNS;
         complete = c.sql("voice.complete", finish + ", transcript = :transcript" + active);
         fail = c.sql("voice.fail", finish + active);
-        summarize = c.sql("voice.summarize", "UPDATE <p>voice_calls SET summary = :summary, updated_at = " + SettingsSql.LATER
+        summarize = c.sql("voice.summarize", "UPDATE <p>voice_calls SET summary = :summary, updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND id = :id" + VISIBLE + " RETURNING " + COLUMNS);
         get = c.sql("voice.get", V + " WHERE tenant_id = :t AND id = :id" + VISIBLE);
         String conversation = V + " WHERE tenant_id = :t AND conversation_id = :key" + VISIBLE;
@@ -60,7 +60,7 @@ final class VoiceCallSql {
         bySession = c.sql("voice.bySession", session + OLDEST);
         bySessionAfter = c.sql("voice.bySessionAfter", session + AFTER + OLDEST);
         // The real end of a stale call is unknown, so its duration stays empty.
-        completeStale = c.sql("voice.completeStale", "UPDATE <p>voice_calls SET status = 'completed', completed_at = :now, updated_at = " + SettingsSql.LATER
+        completeStale = c.sql("voice.completeStale", "UPDATE <p>voice_calls SET status = 'completed', completed_at = " + Dialect.LATER + ", updated_at = " + Dialect.LATER
                 + " WHERE tenant_id = :t AND status = 'active' AND started_at < :cutoff" + VISIBLE);
     }
 
