@@ -82,8 +82,14 @@ final class KeySource {
                     throw new Database.BadOption(where + ": entry " + n + " (key " + id + ") must be " + CredentialKeys.KEY_BYTES
                             + " bytes (AES-256), was " + key.length + " bytes");
                 }
-                keys = keys == null ? CredentialKeys.of(id, key) : keys.with(id, key);
-                java.util.Arrays.fill(key, (byte) 0);
+                try {
+                    keys = keys == null ? CredentialKeys.of(id, key) : keys.with(id, key);
+                } catch (dev.atlas.ConfigurationException e) {
+                    // A weak primary: the message says why, never the key's bytes.
+                    throw new Database.BadOption(where + ": entry " + n + " (key " + id + "): " + e.getMessage());
+                } finally {
+                    java.util.Arrays.fill(key, (byte) 0);
+                }
             }
         }
         if (keys == null) {

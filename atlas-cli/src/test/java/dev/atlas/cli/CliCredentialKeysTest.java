@@ -132,6 +132,9 @@ class CliCredentialKeysTest {
         cases.put("k 1=" + KEY64, "entry 1 is not <id>=<base64 AES-256 key>");
         cases.put("bad/id=" + KEY64, "entry 1 has an invalid key id: use 1 to 64 letters, digits, '.', '_' or '-'");
         cases.put("k1=" + KEY64 + ",k1=" + OLD64, "entry 2 repeats key id k1");
+        String zeros = Base64.getEncoder().encodeToString(new byte[32]);
+        cases.put("k1=" + zeros, "entry 1 (key k1): credential key 'k1' is made of only 1 distinct byte value (a random key has about 30), so it is not a random key"
+                + " and may not be the primary; use 32 bytes from a SecureRandom, a KMS or `openssl rand -base64 32` (Base64-decoded)");
         Path keys = dir.resolve("bad-keys");
         Path copy = dir.resolve("bad-keys.db");
         for (Map.Entry<String, String> c : cases.entrySet()) {
