@@ -39,6 +39,8 @@ public final class RetentionWorker implements AutoCloseable {
     private final Duration lease;
     private final Consumer<Optional<RetentionReport>> onRun;
     private final ScheduledExecutorService scheduler;
+    /** Set by close: a run in progress stops at its next batch boundary. */
+    private volatile boolean closing;
 
     private RetentionWorker(Builder b) {
         this.retention = b.retention;
@@ -67,7 +69,7 @@ public final class RetentionWorker implements AutoCloseable {
     private void tick() {
         Optional<RetentionReport> report;
         try {
-            report = retention.runExclusive(policy, lease);
+            report = retention.runExclusive(policy, lease, () -> closing);
         } catch (dev.atlas.AtlasClosedException e) {
             // Nothing will ever run again: one warning, not a failure logged every tick.
             log.warn("Atlas was closed; this RetentionWorker stops (close the worker before Atlas)");
@@ -87,13 +89,16 @@ public final class RetentionWorker implements AutoCloseable {
     }
 
     /**
-     * Stops scheduling and waits up to {@code timeout} for a run in progress to finish its current batches.
+     * Stops scheduling, tells a run in progress to stop at its next batch boundary (the batch under way
+     * commits, none starts after; its report, {@link RetentionReport#stopped()}, still goes to the listener)
+     * and waits up to {@code timeout} for it to stop. The next run, by any worker, goes on from there.
      *
      * @param timeout how long to wait; zero or negative does not wait
      * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
      */
     public boolean close(Duration timeout) {
         Check.notNull("timeout", timeout);
+        closing = true;
         scheduler.shutdown();
         long millis;
         try {

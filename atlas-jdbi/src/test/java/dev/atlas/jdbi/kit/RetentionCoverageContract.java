@@ -553,4 +553,74 @@ public abstract class RetentionCoverageContract extends AtlasContract {
             assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
         }
     }
+
+    @Test
+    @DisplayName("closing a RetentionWorker stops its run at the next batch: the batch under way commits, none starts after, the lease is released and close(timeout) returns true")
+    void workerCloseStopsARunAtTheNextBatch() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 30);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch inSecondBatch = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        // Pauses the worker inside its second batch's transaction, after it chose its rows.
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.select.tasks") && selects.incrementAndGet() == 2) {
+                inSecondBatch.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        java.util.List<RetentionReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RetentionWorker worker = RetentionWorker.builder(acme.retention(), policy).onRun(r -> r.ifPresent(reports::add)).build();
+        try {
+            assertThat(inSecondBatch.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(worker.close(Duration.ZERO)).as("a run is in progress").isFalse();
+        } finally {
+            release.countDown();
+        }
+        assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+        db.statementListener(null);
+        assertThat(selects.get()).as("no batch began after close").isEqualTo(2);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(20);
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThat(reports).hasSize(1);
+        assertThat(reports.get(0).stopped()).isTrue();
+        assertThat(reports.get(0).counts()).containsExactly(entry("tasks.deleted", 10L));
+        // The next run, by anyone, goes on where it stopped.
+        RetentionReport rest = acme.retention().runRetention(policy);
+        assertThat(rest.stopped()).isFalse();
+        assertThat(rest.counts()).containsExactly(entry("tasks.deleted", 20L));
+    }
+
+    @Test
+    @DisplayName("runRetention with a stop signal checks it before every batch transaction, on every rule and in a dry run; a stopped run's report says so and counts what it did")
+    void runStopsAtABatchBoundary() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 12);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        RetentionReport dry = acme.retention().runRetention(policy.dryRun(true), () -> asked.incrementAndGet() > 1);
+        assertThat(dry.stopped()).isTrue();
+        assertThat(dry.counts()).containsExactly(entry("tasks.deleted", 5L));
+        assertThat(acme.retention().runRetention(policy, () -> true)).isEqualTo(new RetentionReport(false, Map.of(), true));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(12);
+        asked.set(0);
+        RetentionReport two = acme.retention().runRetention(policy, () -> asked.incrementAndGet() > 2);
+        assertThat(two.stopped()).isTrue();
+        assertThat(two.counts()).containsExactly(entry("tasks.deleted", 10L));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(2);
+        RetentionReport exclusive = acme.retention().runExclusive(policy, Duration.ofMinutes(1), () -> false).orElseThrow();
+        assertThat(exclusive.stopped()).isFalse();
+        assertThat(exclusive.counts()).containsExactly(entry("tasks.deleted", 2L));
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThatThrownBy(() -> acme.retention().runRetention(policy, null)).isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("stop");
+    }
 }
