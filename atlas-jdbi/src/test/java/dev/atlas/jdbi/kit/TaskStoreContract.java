@@ -795,6 +795,80 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("createAll of 1,000 keyed tasks runs a fixed number of statements (PostgreSQL takes every key's lock in one): a read of the"
+            + " held keys and one insert batch, plus the lock statement on PostgreSQL; a retry of it runs no insert")
+    void clientKeyLocksInOneStatement() {
+        List<NewTask> many = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            many.add(NewTask.of("bulk", Map.of("i", i)).clientKey("bulk-" + i));
+        }
+        int lock = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? 1 : 0;
+        StatementCounter.Counted<List<Task>> created = StatementCounter.count(atlas, () -> store.createAll(many));
+        assertThat(created.statements()).isEqualTo(lock + 2);
+        assertThat(created.result()).hasSize(1_000);
+        StatementCounter.Counted<List<Task>> again = StatementCounter.count(atlas, () -> store.createAll(reversed(many)));
+        assertThat(again.statements()).isEqualTo(lock + 1);
+        assertThat(again.result()).isEqualTo(reversed(created.result()));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1_000);
+    }
+
+    @Test
+    @DisplayName("createAll calls sharing 200 client keys in opposite orders race on two Atlas instances without a deadlock: each key is stored"
+            + " once and every caller gets the same tasks")
+    void clientKeyBatchRaceAcrossInstances() throws Exception {
+        TaskStore second = reopen(b -> b.clock(clock)).tenant("acme").tasks();
+        List<NewTask> keyed = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            keyed.add(NewTask.of("batch", Map.of("i", i)).clientKey("k-" + i));
+        }
+        for (int round = 0; round < 3; round++) {
+            int r = round;
+            List<NewTask> these = keyed.stream().map(t -> t.clientKey(t.clientKey() + "-" + r)).toList();
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<List<Task>>> results = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    TaskStore s = i % 2 == 0 ? store : second;
+                    List<NewTask> order = i < 2 ? these : reversed(these);
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        List<Task> out = new ArrayList<>(s.createAll(order));
+                        if (order != these) {
+                            java.util.Collections.reverse(out);
+                        }
+                        return out;
+                    }));
+                }
+                start.countDown();
+                List<Task> first = results.get(0).get(60, TimeUnit.SECONDS);
+                for (Future<List<Task>> f : results) {
+                    assertThat(f.get(60, TimeUnit.SECONDS)).extracting(Task::id).isEqualTo(first.stream().map(Task::id).toList());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(600);
+    }
+
+    private long count(String sql) {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(sql);
+             java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> List<T> reversed(List<T> list) {
+        List<T> out = new ArrayList<>(list);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    @Test
     @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
             + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
     void exportCarriesTaskClientKeys() {
