@@ -869,6 +869,55 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("-0.0 in a task's payload, result and schedule payload reads back as 0.0, as in metadata and settings (JSON numbers are values;"
+            + " jsonb has no negative zero): the write returns what a read returns, and a client-key retry with 0.0 or -0.0 is the same task")
+    void negativeZeroIsZero() {
+        Map<String, Object> given = Map.of("z", -0.0, "nested", List.of(Map.of("z", -0.0)));
+        Map<String, Object> read = Map.of("z", 0.0, "nested", List.of(Map.of("z", 0.0)));
+        Task t = store.create(NewTask.of("zero", given).clientKey("zero-1"));
+        assertThat(t.payload()).isEqualTo(read);
+        assertThat(store.require(t.id())).isEqualTo(t);
+        assertThat(store.create(NewTask.of("zero", read).clientKey("zero-1"))).isEqualTo(t);
+        assertThat(store.create(NewTask.of("zero", given).clientKey("zero-1"))).isEqualTo(t);
+        ClaimedTask claim = store.claim(LEASE, Set.of("zero")).orElseThrow();
+        assertThat(claim.task().payload()).isEqualTo(read);
+        Task done = store.complete(claim, given);
+        assertThat(done.result()).isEqualTo(read);
+        assertThat(store.require(t.id())).isEqualTo(done);
+        assertThat(store.schedule(dev.atlas.task.NewSchedule.every("zero", Duration.ofHours(1), NewTask.of("zero", given))).payload())
+                .isEqualTo(read);
+        assertThat(store.getSchedule("zero").orElseThrow().payload()).isEqualTo(read);
+        assertThat(store.list(TaskQuery.all()).items()).containsExactly(done);
+    }
+
+    @Test
+    @DisplayName("forConversation takes a plain id, not checked: another tenant's conversation id is accepted exactly as an unknown one (nothing"
+            + " revealed) and links nothing (that tenant's listing, export and deletion of the conversation never see the task); a deleted"
+            + " conversation's id is accepted too")
+    void forConversationIsAPlainId() {
+        dev.atlas.conversation.ConversationStore theirs = atlas.tenant("globex").conversations();
+        UUID foreign = theirs.create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id();
+        UUID unknown = UUID.randomUUID();
+        Task onForeign = store.create(NewTask.of("a", Map.of()).forConversation(foreign));
+        Task onUnknown = store.create(NewTask.of("a", Map.of()).forConversation(unknown));
+        assertThat(onForeign).usingRecursiveComparison().ignoringFields("id", "conversationId", "createdAt", "updatedAt", "runAfter")
+                .isEqualTo(onUnknown);
+        assertThat(onForeign.conversationId()).isEqualTo(foreign);
+        assertThat(store.forConversation(foreign).items()).containsExactly(onForeign);
+        assertThat(other.forConversation(foreign).items()).isEmpty();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        atlas.tenant("globex").portability().exportTo(out, dev.atlas.portability.ExportScope.conversation(foreign));
+        assertThat(out.toString(java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(onForeign.id().toString());
+        theirs.delete(foreign);
+        assertThat(store.require(onForeign.id())).isEqualTo(onForeign);
+        dev.atlas.conversation.ConversationStore mine = atlas.tenant("acme").conversations();
+        UUID deleted = mine.create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id();
+        mine.delete(deleted);
+        Task onDeleted = store.create(NewTask.of("a", Map.of()).forConversation(deleted));
+        assertThat(store.forConversation(deleted).items()).containsExactly(onDeleted);
+    }
+
+    @Test
     @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
             + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
     void exportCarriesTaskClientKeys() {
