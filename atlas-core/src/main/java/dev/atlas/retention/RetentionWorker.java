@@ -41,6 +41,8 @@ public final class RetentionWorker implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     /** Set by close: a run in progress stops at its next batch boundary. */
     private volatile boolean closing;
+    /** The worker's thread: close called on it (from the listener) has no run to wait for. */
+    private volatile Thread thread;
 
     private RetentionWorker(Builder b) {
         this.retention = b.retention;
@@ -50,6 +52,7 @@ public final class RetentionWorker implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "atlas-retention-worker");
             t.setDaemon(true);
+            thread = t;
             return t;
         });
         scheduler.scheduleWithFixedDelay(this::tick, b.initialDelay.toMillis(), b.every.toMillis(), TimeUnit.MILLISECONDS);
@@ -93,6 +96,8 @@ public final class RetentionWorker implements AutoCloseable {
      * commits, none starts after; its report, {@link RetentionReport#stopped()}, still goes to the listener)
      * and waits up to {@code timeout} for it to stop. The next run, by any worker, goes on from there.
      *
+     * Called from the worker's own {@code onRun} listener, it returns {@code true} at once: that run is over.
+     *
      * @param timeout how long to wait; zero or negative does not wait
      * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
      */
@@ -100,6 +105,9 @@ public final class RetentionWorker implements AutoCloseable {
         Check.notNull("timeout", timeout);
         closing = true;
         scheduler.shutdown();
+        if (Thread.currentThread() == thread) {
+            return true;
+        }
         long millis;
         try {
             millis = Math.max(0, timeout.toMillis());

@@ -623,4 +623,29 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThatThrownBy(() -> acme.retention().runRetention(policy, null)).isExactlyInstanceOf(InvalidInputException.class)
                 .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("stop");
     }
+
+    @Test
+    @DisplayName("RetentionWorker.close called from its own onRun listener returns true at once (its run is over) instead of waiting out the timeout for itself")
+    void workerClosedFromItsListener() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 3);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        java.util.concurrent.CompletableFuture<Boolean> closed = new java.util.concurrent.CompletableFuture<>();
+        RetentionWorker[] self = new RetentionWorker[1];
+        CountDownLatch built = new CountDownLatch(1);
+        RetentionWorker worker = RetentionWorker.builder(acme.retention(), RetentionPolicy.none().purgeFinishedTasksAfter(DAY))
+                .onRun(r -> {
+                    try {
+                        built.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    closed.complete(self[0].close(Duration.ofSeconds(5)));
+                }).build();
+        self[0] = worker;
+        built.countDown();
+        assertThat(closed.get(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
+    }
 }
