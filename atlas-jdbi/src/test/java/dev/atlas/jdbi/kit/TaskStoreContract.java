@@ -918,6 +918,35 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("TaskWorker.close called from one of its handlers returns false at once (it cannot wait for itself) without interrupting"
+            + " that handler, which finishes and reports as usual; the worker then stops claiming and closes in the background")
+    void workerClosedFromItsHandler() throws Exception {
+        Task stop = store.create(NewTask.of("stop", Map.of()));
+        java.util.concurrent.CompletableFuture<String> inHandler = new java.util.concurrent.CompletableFuture<>();
+        TaskWorker[] self = new TaskWorker[1];
+        CountDownLatch built = new CountDownLatch(1);
+        CountDownLatch closedReturned = new CountDownLatch(1);
+        TaskWorker worker;
+        try (LogCapture logs = LogCapture.start()) {
+            worker = TaskWorker.builder(store).pollInterval(Duration.ofMillis(10)).handler("stop", task -> {
+                built.await();
+                boolean closed = self[0].close(Duration.ofSeconds(30));
+                inHandler.complete(closed + ", interrupted " + Thread.currentThread().isInterrupted());
+                closedReturned.countDown();
+                return Map.of("done", true);
+            }).handler("later", task -> Map.of()).start();
+            self[0] = worker;
+            built.countDown();
+            assertThat(inHandler.get(60, TimeUnit.SECONDS)).isEqualTo("false, interrupted false");
+            Task later = store.create(NewTask.of("later", Map.of()));
+            assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+            assertThat(store.require(stop.id())).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of("done", true), Task::result);
+            assertThat(store.require(later.id()).status()).as("no claim after close").isEqualTo(TaskStatus.PENDING);
+            assertThat(logs.text()).doesNotContain("were interrupted").doesNotContain("interrupted by close");
+        }
+    }
+
+    @Test
     @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
             + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
     void exportCarriesTaskClientKeys() {
