@@ -96,7 +96,7 @@ public final class RetentionWorker implements AutoCloseable {
      * commits, none starts after; its report, {@link RetentionReport#stopped()}, still goes to the listener)
      * and waits up to {@code timeout} for it to stop. The next run, by any worker, goes on from there.
      *
-     * Called from the worker's own {@code onRun} listener, it returns {@code true} at once: that run is over.
+     * <p>Called from the worker's own {@code onRun} listener, it returns {@code true} at once: that run is over.
      *
      * @param timeout how long to wait; zero or negative does not wait
      * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
