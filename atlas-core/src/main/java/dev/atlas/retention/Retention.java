@@ -34,12 +34,14 @@ public interface Retention {
     /**
      * Runs {@code policy} only if no other caller (in this or another process) is running retention
      * for this tenant: a lease row in the database is taken for {@code lease} first and released
-     * after the run. Empty when another holder's lease has not expired yet. The lease must outlast
-     * a run; an expired lease is taken over, so a crashed holder delays the next run by at most
-     * {@code lease}. {@link RetentionWorker} calls this on a schedule.
+     * after the run. Empty when another holder's lease has not expired yet. Every batch renews the
+     * lease for {@code lease} in its own transaction, so the lease must outlast a batch, not a whole run;
+     * an expired lease is taken over, so a crashed holder delays the next run by at most
+     * {@code lease}, and a run whose lease was taken over (a batch outlasted it) stops before its next
+     * batch ({@link RetentionReport#stopped()}). {@link RetentionWorker} calls this on a schedule.
      *
      * @param policy what to delete, archive and purge
-     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day; must outlast a run
+     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day, renewed by every batch; must outlast a batch
      * @return the run's report, or empty when another holder has the lease
      * @throws dev.atlas.InvalidInputException naming {@code lease} when it is shorter than {@link #MIN_LEASE} or longer than a day
      */

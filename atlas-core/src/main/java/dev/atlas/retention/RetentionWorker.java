@@ -169,7 +169,7 @@ public final class RetentionWorker implements AutoCloseable {
         }
 
         /**
-         * How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes.
+         * How long the tenant's retention lease is held (10 minutes unless given), renewed by every batch of a run; make it longer than a batch takes.
          *
          * @param lease the lease duration, {@link Retention#MIN_LEASE} to one day
          * @return this builder

@@ -77,11 +77,16 @@ public final class JdbiRetention implements Retention {
 
     @Override
     public RetentionReport runRetention(RetentionPolicy policy, BooleanSupplier stop) {
+        return run(policy, stop, null, 0);
+    }
+
+    /** Runs {@code policy}; with a {@code holder}, each batch renews that lease for {@code micros} and the run stops once it is lost. */
+    private RetentionReport run(RetentionPolicy policy, BooleanSupplier stop, @Nullable String holder, long micros) {
         Check.notNull("policy", policy);
         Check.notNull("stop", stop);
         db.checkOpen();
         Instant now = db.now();
-        Run run = new Run(policy, now, stop);
+        Run run = new Run(policy, now, stop, holder, micros);
         if (policy.archiveIdleAfter() != null) {
             run.archiveIdle(cutoff(now, policy.archiveIdleAfter()));
         }
@@ -145,7 +150,7 @@ public final class JdbiRetention implements Retention {
             return Optional.empty();
         }
         try {
-            return Optional.of(runRetention(policy, stop));
+            return Optional.of(run(policy, stop, holder, micros));
         } finally {
             db.write(h -> sql.on(h, q.releaseLease).bind("name", LEASE).bind("holder", holder).update());
         }
@@ -167,10 +172,16 @@ public final class JdbiRetention implements Retention {
         /** Once the stop signal was seen: no transaction starts after it. */
         boolean stopped;
 
-        Run(RetentionPolicy policy, Instant now, BooleanSupplier stop) {
+        /** The lease this run holds (runExclusive), renewed by every batch; null for none. */
+        final @Nullable String holder;
+        final long leaseMicros;
+
+        Run(RetentionPolicy policy, Instant now, BooleanSupplier stop, @Nullable String holder, long leaseMicros) {
             this.policy = policy;
             this.now = now;
             this.stop = stop;
+            this.holder = holder;
+            this.leaseMicros = leaseMicros;
             this.batch = policy.batchSize();
             this.want = Math.min(batch, 32);
             binds.put("now", now);
@@ -265,8 +276,18 @@ public final class JdbiRetention implements Retention {
                 List<String> keys = new ArrayList<>();
                 n = db.write(h -> {
                     keys.clear();
+                    if (holder != null && sql.on(h, q.renewLease).bind("name", LEASE).bind("holder", holder).bind("micros", leaseMicros)
+                            .update() == 0) {
+                        return -1;
+                    }
                     return step.applyAsInt(h, keys);
                 });
+                if (n < 0) {
+                    // A batch outlasted the lease and another holder took it over: that run goes on from here.
+                    LOG.warn("retention lease was taken over by another holder (a batch outlasted it); this run stops");
+                    stopped = true;
+                    return;
+                }
                 deleteBlobs(keys);
             } while (n >= more);
         }

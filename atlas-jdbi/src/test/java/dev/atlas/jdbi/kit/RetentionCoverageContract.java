@@ -74,6 +74,23 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         }
     }
 
+    private String text(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void update(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private long count(String sql) {
         try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             rs.next();
@@ -647,5 +664,45 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         assertThat(closed.get(60, TimeUnit.SECONDS)).isTrue();
         assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
         assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
+    }
+
+    @Test
+    @DisplayName("runExclusive renews its lease in every batch, so the lease must outlast a batch, not a run; a run whose lease another holder"
+            + " took over (a batch outlasted it) stops before its next batch, reports stopped() and leaves the new holder's lease in place")
+    void leaseRenewedPerBatchAndLostLeaseStops() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 30);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<String> holders = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.select.tasks")) {
+                selects.incrementAndGet();
+            }
+        });
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        Optional<RetentionReport> run;
+        try {
+            run = acme.retention().runExclusive(policy, Duration.ofMinutes(1), () -> {
+                // Asked between batches, with no transaction open.
+                if (asked.incrementAndGet() == 2) {
+                    holders.add(text("SELECT holder FROM atlas_leases"));
+                    // Another process took the lease over after it expired (as under a batch that outlasted it).
+                    update("UPDATE atlas_leases SET holder = 'another process'");
+                }
+                return false;
+            });
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(run).isPresent();
+        assertThat(run.get().stopped()).isTrue();
+        assertThat(run.get().counts()).containsExactly(entry("tasks.deleted", 5L));
+        assertThat(selects.get()).as("the batch that found the lease lost did not run").isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(25);
+        assertThat(text("SELECT holder FROM atlas_leases")).as("the new holder's lease is left in place").isEqualTo("another process");
+        assertThat(holders).hasSize(1).doesNotContain("another process");
     }
 }
