@@ -1002,6 +1002,43 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("every call with another tenant's task id or claim is a NotFoundException worded as for an unknown one (the id aside),"
+            + " and changes nothing: release, fail with retryAt, requeue, heartbeat, complete, fail, cancel, operator calls")
+    void foreignIdsRevealNothing() {
+        Task t = store.create(NewTask.of("a", Map.of()));
+        ClaimedTask mine = store.claim(LEASE).orElseThrow();
+        UUID unknownId = UUID.randomUUID();
+        ClaimedTask unknown = new ClaimedTask(new Task(unknownId, "globex", mine.task().kind(), mine.task().payload(), null, null, null,
+                mine.task().status(), mine.task().attempts(), mine.task().maxAttempts(), mine.task().result(), null, mine.task().runAfter(),
+                mine.task().claimId(), mine.task().leaseExpiresAt(), mine.task().createdAt(), mine.task().updatedAt(), mine.task().startedAt(),
+                null, null), mine.claimId(), mine.leaseExpiresAt(), mine.leaseDuration());
+        Instant retryAt = clock.instant().plus(Duration.ofHours(1));
+        Map<String, java.util.function.Function<ClaimedTask, Object>> byClaim = new java.util.LinkedHashMap<>();
+        byClaim.put("release", other::release);
+        byClaim.put("heartbeat", other::heartbeat);
+        byClaim.put("complete", c -> other.complete(c, Map.of()));
+        byClaim.put("fail", c -> other.fail(c, "x"));
+        byClaim.put("failRetryAt", c -> other.fail(c, "x", retryAt));
+        byClaim.forEach((name, call) -> {
+            NotFoundException foreign = catchNotFound(() -> call.apply(mine));
+            NotFoundException none = catchNotFound(() -> call.apply(unknown));
+            assertThat(foreign.getMessage()).as(name).isEqualTo(none.getMessage().replace(unknownId.toString(), t.id().toString()));
+        });
+        Map<String, java.util.function.Function<UUID, Object>> byId = new java.util.LinkedHashMap<>();
+        byId.put("cancel", other::cancel);
+        byId.put("requeue", id -> other.requeue(id, retryAt));
+        byId.put("completeAsOperator", id -> other.completeAsOperator(id, Map.of()));
+        byId.put("failAsOperator", id -> other.failAsOperator(id, "x"));
+        byId.put("require", other::require);
+        byId.forEach((name, call) -> {
+            NotFoundException foreign = catchNotFound(() -> call.apply(t.id()));
+            NotFoundException none = catchNotFound(() -> call.apply(unknownId));
+            assertThat(foreign.getMessage()).as(name).isEqualTo(none.getMessage().replace(unknownId.toString(), t.id().toString()));
+        });
+        assertThat(store.require(t.id())).isEqualTo(mine.task());
+    }
+
+    @Test
     @DisplayName("forConversation pages through all 1,001 tasks of a conversation, oldest first, with no task lost or repeated")
     void forConversationPages() {
         UUID conversation = UUID.randomUUID();
