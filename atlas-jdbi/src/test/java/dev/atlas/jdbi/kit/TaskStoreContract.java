@@ -805,11 +805,33 @@ public abstract class TaskStoreContract extends AtlasContract {
         int lock = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? 1 : 0;
         StatementCounter.Counted<List<Task>> created = StatementCounter.count(atlas, () -> store.createAll(many));
         assertThat(created.statements()).isEqualTo(lock + 2);
+        if (lock == 1) {
+            // The one statement takes every key's lock: seen from another session while the transaction holds them.
+            List<Long> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+            db.statementListener((name, sql) -> {
+                if (name.equals("tasks.keyLocks")) {
+                    held.add(count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"));
+                }
+            });
+            try {
+                List<NewTask> more = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    more.add(NewTask.of("bulk", Map.of("i", i)).clientKey("more-" + i));
+                }
+                store.createAll(more);
+            } finally {
+                db.statementListener(null);
+            }
+            assertThat(held).containsExactly(300L);
+            assertThat(count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+            assertThat(store.createAll(List.of(NewTask.of("bulk", Map.of("i", 1)).clientKey("more-1")))).hasSize(1);
+        }
         assertThat(created.result()).hasSize(1_000);
         StatementCounter.Counted<List<Task>> again = StatementCounter.count(atlas, () -> store.createAll(reversed(many)));
         assertThat(again.statements()).isEqualTo(lock + 1);
         assertThat(again.result()).isEqualTo(reversed(created.result()));
-        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1_000);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1_000 + 300L * lock);
     }
 
     @Test
