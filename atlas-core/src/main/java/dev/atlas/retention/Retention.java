@@ -34,14 +34,50 @@ public interface Retention {
     /**
      * Runs {@code policy} only if no other caller (in this or another process) is running retention
      * for this tenant: a lease row in the database is taken for {@code lease} first and released
-     * after the run. Empty when another holder's lease has not expired yet. The lease must outlast
-     * a run; an expired lease is taken over, so a crashed holder delays the next run by at most
-     * {@code lease}. {@link RetentionWorker} calls this on a schedule.
+     * after the run. Empty when another holder's lease has not expired yet. Every batch renews the
+     * lease for {@code lease} in its own transaction, so the lease must outlast a batch, not a whole run;
+     * an expired lease is taken over, so a crashed holder delays the next run by at most
+     * {@code lease}, and a run whose lease was taken over (a batch outlasted it) stops before its next
+     * batch ({@link RetentionReport#stopped()}). {@link RetentionWorker} calls this on a schedule.
      *
      * @param policy what to delete, archive and purge
-     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day; must outlast a run
+     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day, renewed by every batch; must outlast a batch
      * @return the run's report, or empty when another holder has the lease
      * @throws dev.atlas.InvalidInputException naming {@code lease} when it is shorter than {@link #MIN_LEASE} or longer than a day
      */
     java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease);
+
+    /**
+     * {@link #runRetention(RetentionPolicy)} that stops at the next batch boundary once {@code stop} says so:
+     * {@code stop} is asked before every batch transaction (a dry run: before every page it reads); the batch under way
+     * commits, none starts after, and the report counts what was done, with {@link RetentionReport#stopped()}.
+     * The next run goes on where this one stopped. {@link RetentionWorker#close(java.time.Duration)} stops its run this way.
+     * An implementation that cannot stop (this default) runs to the end.
+     *
+     * @param policy what to delete, archive and purge
+     * @param stop   asked before each batch; once it returns {@code true} the run ends
+     * @return the report of what was done
+     * @throws dev.atlas.InvalidInputException naming {@code stop} when it is null
+     */
+    default RetentionReport runRetention(RetentionPolicy policy, java.util.function.BooleanSupplier stop) {
+        dev.atlas.internal.Check.notNull("stop", stop);
+        return runRetention(policy);
+    }
+
+    /**
+     * {@link #runExclusive(RetentionPolicy, java.time.Duration)} stopping at the next batch boundary once
+     * {@code stop} says so, as {@link #runRetention(RetentionPolicy, java.util.function.BooleanSupplier)}; the lease
+     * is released either way. An implementation that cannot stop (this default) runs to the end.
+     *
+     * @param policy what to delete, archive and purge
+     * @param lease  how long the lease is held, {@link #MIN_LEASE} to one day
+     * @param stop   asked before each batch; once it returns {@code true} the run ends
+     * @return the run's report, or empty when another holder has the lease
+     * @throws dev.atlas.InvalidInputException naming {@code lease} or {@code stop}
+     */
+    default java.util.Optional<RetentionReport> runExclusive(RetentionPolicy policy, java.time.Duration lease,
+                                                             java.util.function.BooleanSupplier stop) {
+        dev.atlas.internal.Check.notNull("stop", stop);
+        return runExclusive(policy, lease);
+    }
 }

@@ -18,16 +18,29 @@ import dev.atlas.conversation.ConversationStore;
  *
  * @param dryRun whether nothing was changed and the counts say what a run would do
  * @param counts rows per {@code "<table>.<action>"} key; a table with nothing to do is absent
+ * @param stopped whether the run was stopped before its end (a stop signal, {@link RetentionWorker#close(java.time.Duration)}):
+ *                the counts say what was done until then, and the next run goes on from there
  */
-public record RetentionReport(boolean dryRun, Map<String, Long> counts) {
+public record RetentionReport(boolean dryRun, Map<String, Long> counts, boolean stopped) {
     /**
      * Copies {@code counts}, so the report does not change with the caller's map.
      *
      * @param dryRun count without changing anything
      * @param counts the counts
+     * @param stopped whether the run stopped before its end
      */
     public RetentionReport {
         counts = Map.copyOf(counts);
+    }
+
+    /**
+     * A report of a run that went to its end.
+     *
+     * @param dryRun count without changing anything
+     * @param counts the counts
+     */
+    public RetentionReport(boolean dryRun, Map<String, Long> counts) {
+        this(dryRun, counts, false);
     }
 
     /**

@@ -39,6 +39,10 @@ public final class RetentionWorker implements AutoCloseable {
     private final Duration lease;
     private final Consumer<Optional<RetentionReport>> onRun;
     private final ScheduledExecutorService scheduler;
+    /** Set by close: a run in progress stops at its next batch boundary. */
+    private volatile boolean closing;
+    /** The worker's thread: close called on it (from the listener) has no run to wait for. */
+    private volatile Thread thread;
 
     private RetentionWorker(Builder b) {
         this.retention = b.retention;
@@ -48,6 +52,7 @@ public final class RetentionWorker implements AutoCloseable {
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "atlas-retention-worker");
             t.setDaemon(true);
+            thread = t;
             return t;
         });
         scheduler.scheduleWithFixedDelay(this::tick, b.initialDelay.toMillis(), b.every.toMillis(), TimeUnit.MILLISECONDS);
@@ -67,7 +72,7 @@ public final class RetentionWorker implements AutoCloseable {
     private void tick() {
         Optional<RetentionReport> report;
         try {
-            report = retention.runExclusive(policy, lease);
+            report = retention.runExclusive(policy, lease, () -> closing);
         } catch (dev.atlas.AtlasClosedException e) {
             // Nothing will ever run again: one warning, not a failure logged every tick.
             log.warn("Atlas was closed; this RetentionWorker stops (close the worker before Atlas)");
@@ -87,14 +92,22 @@ public final class RetentionWorker implements AutoCloseable {
     }
 
     /**
-     * Stops scheduling and waits up to {@code timeout} for a run in progress to finish its current batches.
+     * Stops scheduling, tells a run in progress to stop at its next batch boundary (the batch under way
+     * commits, none starts after; its report, {@link RetentionReport#stopped()}, still goes to the listener)
+     * and waits up to {@code timeout} for it to stop. The next run, by any worker, goes on from there.
+     *
+     * <p>Called from the worker's own {@code onRun} listener, it returns {@code true} at once: that run is over.
      *
      * @param timeout how long to wait; zero or negative does not wait
      * @return {@code true} if no run was left in progress, {@code false} on timeout or interrupt
      */
     public boolean close(Duration timeout) {
         Check.notNull("timeout", timeout);
+        closing = true;
         scheduler.shutdown();
+        if (Thread.currentThread() == thread) {
+            return true;
+        }
         long millis;
         try {
             millis = Math.max(0, timeout.toMillis());
@@ -156,7 +169,7 @@ public final class RetentionWorker implements AutoCloseable {
         }
 
         /**
-         * How long a run may hold the tenant's retention lease (10 minutes unless given); make it longer than a run takes.
+         * How long the tenant's retention lease is held (10 minutes unless given), renewed by every batch of a run; make it longer than a batch takes.
          *
          * @param lease the lease duration, {@link Retention#MIN_LEASE} to one day
          * @return this builder

@@ -37,7 +37,9 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
      *
      * @param kind what the task does; workers claim by kind (required)
      * @param payload JSON-compatible input (never null)
-     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays
+     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays.
+     *                       Not checked: a deleted conversation's id is accepted, another tenant's exactly as an unknown one (it reveals
+     *                       and links nothing; that tenant never sees the task)
      * @param messageId the message it serves, or {@code null}
      * @param owner who it runs for, or {@code null}
      * @param maxAttempts 1 to {@link #MAX_ATTEMPTS} (default 3)
@@ -85,7 +87,9 @@ public record NewTask(String kind, Map<String, Object> payload, @Nullable UUID c
     /**
      * Returns a copy with {@code conversationId} replaced.
      *
-     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays
+     * @param conversationId the conversation it serves, or {@code null}; a plain id, not a foreign key, so retention may purge the conversation while the task row stays.
+     *                       Not checked: a deleted conversation's id is accepted, another tenant's exactly as an unknown one (it reveals
+     *                       and links nothing; that tenant never sees the task)
      * @return a copy with this change
      */
     public NewTask forConversation(@Nullable UUID conversationId) {

@@ -91,6 +91,8 @@ public final class TaskWorker implements AutoCloseable {
     private volatile boolean abandoning;
     /** Set by a poll that found Atlas closed: later polls do nothing. */
     private volatile boolean atlasClosed;
+    /** The worker whose handler this thread is running, if any: close() from a handler cannot wait for itself. */
+    private static final ThreadLocal<TaskWorker> HANDLING = new ThreadLocal<>();
 
     private TaskWorker(Builder b) {
         this.store = b.store;
@@ -187,7 +189,12 @@ public final class TaskWorker implements AutoCloseable {
 
         @Override
         public void run() {
-            TaskWorker.this.run(claim);
+            HANDLING.set(TaskWorker.this);
+            try {
+                TaskWorker.this.run(claim);
+            } finally {
+                HANDLING.remove();
+            }
         }
     }
 
@@ -350,6 +357,10 @@ public final class TaskWorker implements AutoCloseable {
      * another worker once the lease runs out (whatever such a handler reports later is rejected
      * with {@link LeaseLostException} if that happened). Calling it again waits again.
      *
+     * <p>Called from one of this worker's own handlers it cannot wait for itself: it stops claiming and
+     * returns {@code false} at once, the calling handler finishes and reports as usual, and the same close
+     * (waiting up to {@code timeout} for every handler) goes on in the background.
+     *
      * @param timeout how long to wait
      * @return true when every handler finished and reported within {@code timeout}
      * @throws InvalidInputException when {@code timeout} is null or negative
@@ -357,6 +368,14 @@ public final class TaskWorker implements AutoCloseable {
     public boolean close(Duration timeout) {
         if (timeout == null || timeout.isNegative()) {
             throw new InvalidInputException("timeout", "must be zero or positive, was " + timeout);
+        }
+        if (HANDLING.get() == this) {
+            closed = true;
+            polling.cancel(false);
+            Thread t = new Thread(() -> close(timeout), "atlas-task-worker-close");
+            t.setDaemon(true);
+            t.start();
+            return false;
         }
         long deadline = System.nanoTime() + saturatedNanos(timeout);
         closed = true;

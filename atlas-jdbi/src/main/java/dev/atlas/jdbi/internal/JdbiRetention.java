@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -71,10 +72,21 @@ public final class JdbiRetention implements Retention {
 
     @Override
     public RetentionReport runRetention(RetentionPolicy policy) {
+        return runRetention(policy, () -> false);
+    }
+
+    @Override
+    public RetentionReport runRetention(RetentionPolicy policy, BooleanSupplier stop) {
+        return run(policy, stop, null, 0);
+    }
+
+    /** Runs {@code policy}; with a {@code holder}, each batch renews that lease for {@code micros} and the run stops once it is lost. */
+    private RetentionReport run(RetentionPolicy policy, BooleanSupplier stop, @Nullable String holder, long micros) {
         Check.notNull("policy", policy);
+        Check.notNull("stop", stop);
         db.checkOpen();
         Instant now = db.now();
-        Run run = new Run(policy, now);
+        Run run = new Run(policy, now, stop, holder, micros);
         if (policy.archiveIdleAfter() != null) {
             run.archiveIdle(cutoff(now, policy.archiveIdleAfter()));
         }
@@ -100,7 +112,7 @@ public final class JdbiRetention implements Retention {
             run.purgeDeletedAssets(cutoff(now, policy.purgeDeletedAssetsAfter()));
         }
         run.counts.values().removeIf(v -> v == 0);
-        return new RetentionReport(policy.dryRun(), run.counts);
+        return new RetentionReport(policy.dryRun(), run.counts, run.stopped);
     }
 
     /**
@@ -120,8 +132,14 @@ public final class JdbiRetention implements Retention {
 
     @Override
     public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease) {
+        return runExclusive(policy, lease, () -> false);
+    }
+
+    @Override
+    public Optional<RetentionReport> runExclusive(RetentionPolicy policy, Duration lease, BooleanSupplier stop) {
         Check.notNull("policy", policy);
         Check.notNull("lease", lease);
+        Check.notNull("stop", stop);
         if (lease.compareTo(MIN_LEASE) < 0 || lease.compareTo(Duration.ofDays(1)) > 0) {
             throw new InvalidInputException("lease", "must be between " + MIN_LEASE + " and one day, was " + lease);
         }
@@ -132,7 +150,7 @@ public final class JdbiRetention implements Retention {
             return Optional.empty();
         }
         try {
-            return Optional.of(runRetention(policy));
+            return Optional.of(run(policy, stop, holder, micros));
         } finally {
             db.write(h -> sql.on(h, q.releaseLease).bind("name", LEASE).bind("holder", holder).update());
         }
@@ -150,10 +168,20 @@ public final class JdbiRetention implements Retention {
         final Map<String, Object> binds = new LinkedHashMap<>();
         /** Conversations the next purge batch reads (see {@link #purgeBatch}). */
         int want;
+        final BooleanSupplier stop;
+        /** Once the stop signal was seen: no transaction starts after it. */
+        boolean stopped;
 
-        Run(RetentionPolicy policy, Instant now) {
+        /** The lease this run holds (runExclusive), renewed by every batch; null for none. */
+        final @Nullable String holder;
+        final long leaseMicros;
+
+        Run(RetentionPolicy policy, Instant now, BooleanSupplier stop, @Nullable String holder, long leaseMicros) {
             this.policy = policy;
             this.now = now;
+            this.stop = stop;
+            this.holder = holder;
+            this.leaseMicros = leaseMicros;
             this.batch = policy.batchSize();
             this.want = Math.min(batch, 32);
             binds.put("now", now);
@@ -168,6 +196,14 @@ public final class JdbiRetention implements Retention {
             }
         }
 
+        /** Whether to stop before the next transaction; asks {@link #stop} until it once says yes. */
+        boolean stopping() {
+            if (!stopped && stop.getAsBoolean()) {
+                stopped = true;
+            }
+            return stopped;
+        }
+
         void add(String key, long n) {
             counts.merge(key, n, Long::sum);
         }
@@ -180,7 +216,7 @@ public final class JdbiRetention implements Retention {
         }
 
         long count(String name, String text, Map<String, Object> binds) {
-            return db.read(h -> call(h, name, text, binds, List.of()).one(Sql.LONG));
+            return stopping() ? 0 : db.read(h -> call(h, name, text, binds, List.of()).one(Sql.LONG));
         }
 
         /** One batch's work on the ids it selected; blob keys it claims go to {@code blobKeys}. */
@@ -234,11 +270,24 @@ public final class JdbiRetention implements Retention {
         private void repeat(int more, java.util.function.ToIntBiFunction<Handle, List<String>> step) {
             int n;
             do {
+                if (stopping()) {
+                    return;
+                }
                 List<String> keys = new ArrayList<>();
                 n = db.write(h -> {
                     keys.clear();
+                    if (holder != null && sql.on(h, q.renewLease).bind("name", LEASE).bind("holder", holder).bind("micros", leaseMicros)
+                            .update() == 0) {
+                        return -1;
+                    }
                     return step.applyAsInt(h, keys);
                 });
+                if (n < 0) {
+                    // A batch outlasted the lease and another holder took it over: that run goes on from here.
+                    LOG.warn("retention lease was taken over by another holder (a batch outlasted it); this run stops");
+                    stopped = true;
+                    return;
+                }
                 deleteBlobs(keys);
             } while (n >= more);
         }
@@ -582,7 +631,7 @@ public final class JdbiRetention implements Retention {
         /** Pages of {@code batch} ids of {@code select} in id order, so a dry run holds no more ids in memory than a real batch does. */
         private void pages(String name, String select, String idColumn, Map<String, Object> binds, Consumer<List<UUID>> perPage) {
             UUID last = null;
-            while (true) {
+            while (!stopping()) {
                 UUID after = last;
                 List<UUID> page = db.read(h -> {
                     Sql.Call call = call(h, name, RetentionSql.page(select, idColumn, after == null), binds, List.of()).bind("batch", batch);

@@ -156,8 +156,8 @@ public final class JdbiTaskStore implements TaskStore {
 
     /**
      * The tasks already created with the client keys of {@code all}, by key. Runs in the
-     * transaction that inserts the new ones, after taking each key's advisory lock on PostgreSQL
-     * (in key order, so two calls sharing keys cannot deadlock; SQLite's single writer already
+     * transaction that inserts the new ones, after taking every key's advisory lock on PostgreSQL in one
+     * statement (in lock id order, so two calls sharing keys cannot deadlock; SQLite's single writer already
      * serialises), so of concurrent creates with one key the first inserts and every later one,
      * on any instance, sees its row.
      */
@@ -167,9 +167,8 @@ public final class JdbiTaskStore implements TaskStore {
             return Map.of();
         }
         if (q.keyLock != null) {
-            for (String key : keys) {
-                sql.on(h, q.keyLock).bind("lock", keyLock(key)).exists();
-            }
+            // One statement for every key, not one per key: 1,000 keys were 1,000 round trips.
+            sql.on(h, q.keyLock).bind("locks", PgSessions.lockArray(keys.stream().mapToLong(this::keyLock))).one(Sql.LONG);
         }
         Where where = new Where().in("client_key", "key", keys);
         Map<String, Task> held = new java.util.HashMap<>();

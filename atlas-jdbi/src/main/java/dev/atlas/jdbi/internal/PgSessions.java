@@ -22,6 +22,20 @@ public final class PgSessions {
      */
     static final String XACT_KEY_LOCK = "SELECT pg_advisory_xact_lock(:lock)";
 
+    /**
+     * Takes the transaction's advisory locks {@code :locks} (a {@code bigint[]} literal, see {@link #lockArray}) in one
+     * statement, in the array's order: the volatile lock call is evaluated row by row as the ordered rows come
+     * (a subquery with ORDER BY is never flattened), so callers passing sorted ids take them in one global order
+     * and cannot deadlock each other. Returns one row, the count.
+     */
+    static final String XACT_KEY_LOCKS = "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(u.k) FROM unnest(CAST(:locks AS bigint[]))"
+            + " WITH ORDINALITY AS u(k, n) ORDER BY u.n) l";
+
+    /** {@code locks} ascending without repeats, as the {@code bigint[]} literal {@link #XACT_KEY_LOCKS} binds. */
+    static String lockArray(java.util.stream.LongStream locks) {
+        return locks.sorted().distinct().mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+    }
+
     /** The advisory lock of {@code text} (a scope, the tenant and a key): the first 64 bits of its SHA-256. */
     static long keyLock(String text) {
         try {

@@ -18,6 +18,7 @@ final class RetentionSql {
     private final Catalogue c;
     final Statement takeLease;
     final Statement releaseLease;
+    final Statement renewLease;
     final Statement deletedEvent;
 
     RetentionSql(Catalogue c) {
@@ -26,6 +27,9 @@ final class RetentionSql {
         takeLease = c.sql("retention.takeLease", "INSERT INTO <p>leases (tenant_id, name, holder, expires_at) VALUES (:t, :name, :holder, "
                 + c.dialect().databaseNowPlusMicros("micros") + ") ON CONFLICT (tenant_id, name) DO UPDATE"
                 + " SET holder = excluded.holder, expires_at = excluded.expires_at WHERE <p>leases.expires_at < " + c.dialect().databaseNow());
+        // Each batch renews its run's lease in its own transaction: the lease must outlast a batch, not a run.
+        renewLease = c.sql("retention.renewLease", "UPDATE <p>leases SET expires_at = " + c.dialect().databaseNowPlusMicros("micros")
+                + " WHERE tenant_id = :t AND name = :name AND holder = :holder");
         releaseLease = c.sql("retention.releaseLease", "DELETE FROM <p>leases WHERE tenant_id = :t AND name = :name AND holder = :holder");
         deletedEvent = c.sql("retention.deletedEvent", "INSERT INTO <p>message_events (tenant_id, id, conversation_id, message_id, type,"
                 + " details, created_at) VALUES (:t, :id, :c, :m, 'deleted', :details, " + MessageSql.laterEventTime(c.dialect(), ":m") + ")");

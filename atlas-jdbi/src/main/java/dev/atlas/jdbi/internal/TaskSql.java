@@ -43,7 +43,7 @@ final class TaskSql {
         insert = c.sql("tasks.insert", "INSERT INTO <p>tasks (tenant_id, id, kind, payload, conversation_id, message_id, owner_type, owner_id,"
                 + " status, attempts, max_attempts, run_after, created_at, updated_at, client_key) VALUES (:t, :id, :kind, :payload, :conversation,"
                 + " :message, :ownerType, :ownerId, 'pending', 0, :maxAttempts, :runAfter, :now, :now, :clientKey)");
-        keyLock = d == Dialect.POSTGRESQL ? c.sql("tasks.keyLock", PgSessions.XACT_KEY_LOCK) : null;
+        keyLock = d == Dialect.POSTGRESQL ? c.sql("tasks.keyLocks", PgSessions.XACT_KEY_LOCKS) : null;
         // Share-locked on PostgreSQL (SQLite's single writer already excludes it): an erase or
         // delete of the message that commits first makes this a NotFoundException, one that comes
         // later waits for the task and takes it along with its conversation.

@@ -74,6 +74,23 @@ public abstract class RetentionCoverageContract extends AtlasContract {
         }
     }
 
+    private String text(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getString(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void update(String sql) {
+        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private long count(String sql) {
         try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
             rs.next();
@@ -552,5 +569,140 @@ public abstract class RetentionCoverageContract extends AtlasContract {
             assertThat(text).doesNotContain("Retention run failed");
             assertThat(worker.close(Duration.ofSeconds(30))).isTrue();
         }
+    }
+
+    @Test
+    @DisplayName("closing a RetentionWorker stops its run at the next batch: the batch under way commits, none starts after, the lease is released and close(timeout) returns true")
+    void workerCloseStopsARunAtTheNextBatch() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 30);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
+        CountDownLatch inSecondBatch = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        // Pauses the worker inside its second batch's transaction, after it chose its rows.
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.select.tasks") && selects.incrementAndGet() == 2) {
+                inSecondBatch.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        java.util.List<RetentionReport> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RetentionWorker worker = RetentionWorker.builder(acme.retention(), policy).onRun(r -> r.ifPresent(reports::add)).build();
+        try {
+            assertThat(inSecondBatch.await(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(worker.close(Duration.ZERO)).as("a run is in progress").isFalse();
+        } finally {
+            release.countDown();
+        }
+        assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+        db.statementListener(null);
+        assertThat(selects.get()).as("no batch began after close").isEqualTo(2);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(20);
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThat(reports).hasSize(1);
+        assertThat(reports.get(0).stopped()).isTrue();
+        assertThat(reports.get(0).counts()).containsExactly(entry("tasks.deleted", 10L));
+        // The next run, by anyone, goes on where it stopped.
+        RetentionReport rest = acme.retention().runRetention(policy);
+        assertThat(rest.stopped()).isFalse();
+        assertThat(rest.counts()).containsExactly(entry("tasks.deleted", 20L));
+    }
+
+    @Test
+    @DisplayName("runRetention with a stop signal checks it before every batch transaction, on every rule and in a dry run; a stopped run's report says so and counts what it did")
+    void runStopsAtABatchBoundary() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 12);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        RetentionReport dry = acme.retention().runRetention(policy.dryRun(true), () -> asked.incrementAndGet() > 1);
+        assertThat(dry.stopped()).isTrue();
+        assertThat(dry.counts()).containsExactly(entry("tasks.deleted", 5L));
+        assertThat(acme.retention().runRetention(policy, () -> true)).isEqualTo(new RetentionReport(false, Map.of(), true));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(12);
+        asked.set(0);
+        RetentionReport two = acme.retention().runRetention(policy, () -> asked.incrementAndGet() > 2);
+        assertThat(two.stopped()).isTrue();
+        assertThat(two.counts()).containsExactly(entry("tasks.deleted", 10L));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(2);
+        RetentionReport exclusive = acme.retention().runExclusive(policy, Duration.ofMinutes(1), () -> false).orElseThrow();
+        assertThat(exclusive.stopped()).isFalse();
+        assertThat(exclusive.counts()).containsExactly(entry("tasks.deleted", 2L));
+        assertThat(count("SELECT COUNT(*) FROM atlas_leases")).isZero();
+        assertThatThrownBy(() -> acme.retention().runRetention(policy, null)).isExactlyInstanceOf(InvalidInputException.class)
+                .extracting(e -> ((InvalidInputException) e).field()).isEqualTo("stop");
+    }
+
+    @Test
+    @DisplayName("RetentionWorker.close called from its own onRun listener returns true at once (its run is over) instead of waiting out the timeout for itself")
+    void workerClosedFromItsListener() throws Exception {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 3);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        java.util.concurrent.CompletableFuture<Boolean> closed = new java.util.concurrent.CompletableFuture<>();
+        RetentionWorker[] self = new RetentionWorker[1];
+        CountDownLatch built = new CountDownLatch(1);
+        RetentionWorker worker = RetentionWorker.builder(acme.retention(), RetentionPolicy.none().purgeFinishedTasksAfter(DAY))
+                .onRun(r -> {
+                    try {
+                        built.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    closed.complete(self[0].close(Duration.ofSeconds(5)));
+                }).build();
+        self[0] = worker;
+        built.countDown();
+        assertThat(closed.get(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isZero();
+    }
+
+    @Test
+    @DisplayName("runExclusive renews its lease in every batch, so the lease must outlast a batch, not a run; a run whose lease another holder"
+            + " took over (a batch outlasted it) stops before its next batch, reports stopped() and leaves the new holder's lease in place")
+    void leaseRenewedPerBatchAndLostLeaseStops() {
+        Tenant acme = atlas.tenant("acme");
+        finishedTasks(acme, 30);
+        clock.set(clock.instant().plus(Duration.ofDays(2)));
+        RetentionPolicy policy = RetentionPolicy.none().purgeFinishedTasksAfter(DAY).batchSize(5);
+        java.util.concurrent.atomic.AtomicInteger selects = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.List<String> holders = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+        db.statementListener((name, sql) -> {
+            if (name.equals("retention.select.tasks")) {
+                selects.incrementAndGet();
+            }
+        });
+        java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+        Optional<RetentionReport> run;
+        try {
+            run = acme.retention().runExclusive(policy, Duration.ofMinutes(1), () -> {
+                // Asked between batches, with no transaction open.
+                if (asked.incrementAndGet() == 2) {
+                    holders.add(text("SELECT holder FROM atlas_leases"));
+                    // Another process took the lease over after it expired (as under a batch that outlasted it).
+                    update("UPDATE atlas_leases SET holder = 'another process'");
+                }
+                return false;
+            });
+        } finally {
+            db.statementListener(null);
+        }
+        assertThat(run).isPresent();
+        assertThat(run.get().stopped()).isTrue();
+        assertThat(run.get().counts()).containsExactly(entry("tasks.deleted", 5L));
+        assertThat(selects.get()).as("the batch that found the lease lost did not run").isEqualTo(1);
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(25);
+        assertThat(text("SELECT holder FROM atlas_leases")).as("the new holder's lease is left in place").isEqualTo("another process");
+        assertThat(holders).hasSize(1).doesNotContain("another process");
     }
 }

@@ -795,6 +795,180 @@ public abstract class TaskStoreContract extends AtlasContract {
     }
 
     @Test
+    @DisplayName("createAll of 1,000 keyed tasks runs a fixed number of statements (PostgreSQL takes every key's lock in one): a read of the"
+            + " held keys and one insert batch, plus the lock statement on PostgreSQL; a retry of it runs no insert")
+    void clientKeyLocksInOneStatement() {
+        List<NewTask> many = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            many.add(NewTask.of("bulk", Map.of("i", i)).clientKey("bulk-" + i));
+        }
+        int lock = atlas.databaseKind() == DatabaseKind.POSTGRESQL ? 1 : 0;
+        StatementCounter.Counted<List<Task>> created = StatementCounter.count(atlas, () -> store.createAll(many));
+        assertThat(created.statements()).isEqualTo(lock + 2);
+        if (lock == 1) {
+            // The one statement takes every key's lock: seen from another session while the transaction holds them.
+            List<Long> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+            dev.atlas.jdbi.internal.Db db = ((dev.atlas.jdbi.internal.JdbiAtlas) atlas).db();
+            db.statementListener((name, sql) -> {
+                if (name.equals("tasks.keyLocks")) {
+                    held.add(count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"));
+                }
+            });
+            try {
+                List<NewTask> more = new ArrayList<>();
+                for (int i = 0; i < 300; i++) {
+                    more.add(NewTask.of("bulk", Map.of("i", i)).clientKey("more-" + i));
+                }
+                store.createAll(more);
+            } finally {
+                db.statementListener(null);
+            }
+            assertThat(held).containsExactly(300L);
+            assertThat(count("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'")).isZero();
+            assertThat(store.createAll(List.of(NewTask.of("bulk", Map.of("i", 1)).clientKey("more-1")))).hasSize(1);
+        }
+        assertThat(created.result()).hasSize(1_000);
+        StatementCounter.Counted<List<Task>> again = StatementCounter.count(atlas, () -> store.createAll(reversed(many)));
+        assertThat(again.statements()).isEqualTo(lock + 1);
+        assertThat(again.result()).isEqualTo(reversed(created.result()));
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(1_000 + 300L * lock);
+    }
+
+    @Test
+    @DisplayName("createAll calls sharing 200 client keys in opposite orders race on two Atlas instances without a deadlock: each key is stored"
+            + " once and every caller gets the same tasks")
+    void clientKeyBatchRaceAcrossInstances() throws Exception {
+        TaskStore second = reopen(b -> b.clock(clock)).tenant("acme").tasks();
+        List<NewTask> keyed = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            keyed.add(NewTask.of("batch", Map.of("i", i)).clientKey("k-" + i));
+        }
+        for (int round = 0; round < 3; round++) {
+            int r = round;
+            List<NewTask> these = keyed.stream().map(t -> t.clientKey(t.clientKey() + "-" + r)).toList();
+            CountDownLatch start = new CountDownLatch(1);
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<List<Task>>> results = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    TaskStore s = i % 2 == 0 ? store : second;
+                    List<NewTask> order = i < 2 ? these : reversed(these);
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        List<Task> out = new ArrayList<>(s.createAll(order));
+                        if (order != these) {
+                            java.util.Collections.reverse(out);
+                        }
+                        return out;
+                    }));
+                }
+                start.countDown();
+                List<Task> first = results.get(0).get(60, TimeUnit.SECONDS);
+                for (Future<List<Task>> f : results) {
+                    assertThat(f.get(60, TimeUnit.SECONDS)).extracting(Task::id).isEqualTo(first.stream().map(Task::id).toList());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        assertThat(count("SELECT COUNT(*) FROM atlas_tasks")).isEqualTo(600);
+    }
+
+    private long count(String sql) {
+        try (java.sql.Connection c = database.dataSource().getConnection(); java.sql.PreparedStatement ps = c.prepareStatement(sql);
+             java.sql.ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static <T> List<T> reversed(List<T> list) {
+        List<T> out = new ArrayList<>(list);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    @Test
+    @DisplayName("-0.0 in a task's payload, result and schedule payload reads back as 0.0, as in metadata and settings (JSON numbers are values;"
+            + " jsonb has no negative zero): the write returns what a read returns, and a client-key retry with 0.0 or -0.0 is the same task")
+    void negativeZeroIsZero() {
+        Map<String, Object> given = Map.of("z", -0.0, "nested", List.of(Map.of("z", -0.0)));
+        Map<String, Object> read = Map.of("z", 0.0, "nested", List.of(Map.of("z", 0.0)));
+        Task t = store.create(NewTask.of("zero", given).clientKey("zero-1"));
+        assertThat(t.payload()).isEqualTo(read);
+        assertThat(store.require(t.id())).isEqualTo(t);
+        assertThat(store.create(NewTask.of("zero", read).clientKey("zero-1"))).isEqualTo(t);
+        assertThat(store.create(NewTask.of("zero", given).clientKey("zero-1"))).isEqualTo(t);
+        ClaimedTask claim = store.claim(LEASE, Set.of("zero")).orElseThrow();
+        assertThat(claim.task().payload()).isEqualTo(read);
+        Task done = store.complete(claim, given);
+        assertThat(done.result()).isEqualTo(read);
+        assertThat(store.require(t.id())).isEqualTo(done);
+        assertThat(store.schedule(dev.atlas.task.NewSchedule.every("zero", Duration.ofHours(1), NewTask.of("zero", given))).payload())
+                .isEqualTo(read);
+        assertThat(store.getSchedule("zero").orElseThrow().payload()).isEqualTo(read);
+        assertThat(store.list(TaskQuery.all()).items()).containsExactly(done);
+    }
+
+    @Test
+    @DisplayName("forConversation takes a plain id, not checked: another tenant's conversation id is accepted exactly as an unknown one (nothing"
+            + " revealed) and links nothing (that tenant's listing, export and deletion of the conversation never see the task); a deleted"
+            + " conversation's id is accepted too")
+    void forConversationIsAPlainId() {
+        dev.atlas.conversation.ConversationStore theirs = atlas.tenant("globex").conversations();
+        UUID foreign = theirs.create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id();
+        UUID unknown = UUID.randomUUID();
+        Task onForeign = store.create(NewTask.of("a", Map.of()).forConversation(foreign));
+        Task onUnknown = store.create(NewTask.of("a", Map.of()).forConversation(unknown));
+        assertThat(onForeign).usingRecursiveComparison().ignoringFields("id", "conversationId", "createdAt", "updatedAt", "runAfter")
+                .isEqualTo(onUnknown);
+        assertThat(onForeign.conversationId()).isEqualTo(foreign);
+        assertThat(store.forConversation(foreign).items()).containsExactly(onForeign);
+        assertThat(other.forConversation(foreign).items()).isEmpty();
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        atlas.tenant("globex").portability().exportTo(out, dev.atlas.portability.ExportScope.conversation(foreign));
+        assertThat(out.toString(java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(onForeign.id().toString());
+        theirs.delete(foreign);
+        assertThat(store.require(onForeign.id())).isEqualTo(onForeign);
+        dev.atlas.conversation.ConversationStore mine = atlas.tenant("acme").conversations();
+        UUID deleted = mine.create(dev.atlas.conversation.NewConversation.of(ALICE, "support")).id();
+        mine.delete(deleted);
+        Task onDeleted = store.create(NewTask.of("a", Map.of()).forConversation(deleted));
+        assertThat(store.forConversation(deleted).items()).containsExactly(onDeleted);
+    }
+
+    @Test
+    @DisplayName("TaskWorker.close called from one of its handlers returns false at once (it cannot wait for itself) without interrupting"
+            + " that handler, which finishes and reports as usual; the worker then stops claiming and closes in the background")
+    void workerClosedFromItsHandler() throws Exception {
+        Task stop = store.create(NewTask.of("stop", Map.of()));
+        java.util.concurrent.CompletableFuture<String> inHandler = new java.util.concurrent.CompletableFuture<>();
+        TaskWorker[] self = new TaskWorker[1];
+        CountDownLatch built = new CountDownLatch(1);
+        CountDownLatch closedReturned = new CountDownLatch(1);
+        TaskWorker worker;
+        try (LogCapture logs = LogCapture.start()) {
+            worker = TaskWorker.builder(store).pollInterval(Duration.ofMillis(10)).handler("stop", task -> {
+                built.await();
+                boolean closed = self[0].close(Duration.ofSeconds(30));
+                inHandler.complete(closed + ", interrupted " + Thread.currentThread().isInterrupted());
+                closedReturned.countDown();
+                return Map.of("done", true);
+            }).handler("later", task -> Map.of()).start();
+            self[0] = worker;
+            built.countDown();
+            assertThat(inHandler.get(60, TimeUnit.SECONDS)).isEqualTo("false, interrupted false");
+            Task later = store.create(NewTask.of("later", Map.of()));
+            assertThat(worker.close(Duration.ofSeconds(60))).isTrue();
+            assertThat(store.require(stop.id())).returns(TaskStatus.COMPLETED, Task::status).returns(Map.of("done", true), Task::result);
+            assertThat(store.require(later.id()).status()).as("no claim after close").isEqualTo(TaskStatus.PENDING);
+            assertThat(logs.text()).doesNotContain("were interrupted").doesNotContain("interrupted by close");
+        }
+    }
+
+    @Test
     @DisplayName("an export carries a task's client key: the imported task keeps it and a create with the key in the new tenant returns it;"
             + " an import whose key another task of the tenant holds is refused with ConflictException, nothing imported")
     void exportCarriesTaskClientKeys() {
@@ -847,6 +1021,43 @@ public abstract class TaskStoreContract extends AtlasContract {
         assertThatThrownBy(() -> other.failAsOperator(t.id(), "x")).isInstanceOf(NotFoundException.class);
         assertThat(store.get(t.id()).orElseThrow()).isEqualTo(c.task());
         assertThat(store.list(TaskQuery.all()).items()).containsExactly(c.task());
+    }
+
+    @Test
+    @DisplayName("every call with another tenant's task id or claim is a NotFoundException worded as for an unknown one (the id aside),"
+            + " and changes nothing: release, fail with retryAt, requeue, heartbeat, complete, fail, cancel, operator calls")
+    void foreignIdsRevealNothing() {
+        Task t = store.create(NewTask.of("a", Map.of()));
+        ClaimedTask mine = store.claim(LEASE).orElseThrow();
+        UUID unknownId = UUID.randomUUID();
+        ClaimedTask unknown = new ClaimedTask(new Task(unknownId, "globex", mine.task().kind(), mine.task().payload(), null, null, null,
+                mine.task().status(), mine.task().attempts(), mine.task().maxAttempts(), mine.task().result(), null, mine.task().runAfter(),
+                mine.task().claimId(), mine.task().leaseExpiresAt(), mine.task().createdAt(), mine.task().updatedAt(), mine.task().startedAt(),
+                null, null), mine.claimId(), mine.leaseExpiresAt(), mine.leaseDuration());
+        Instant retryAt = clock.instant().plus(Duration.ofHours(1));
+        Map<String, java.util.function.Function<ClaimedTask, Object>> byClaim = new java.util.LinkedHashMap<>();
+        byClaim.put("release", other::release);
+        byClaim.put("heartbeat", other::heartbeat);
+        byClaim.put("complete", c -> other.complete(c, Map.of()));
+        byClaim.put("fail", c -> other.fail(c, "x"));
+        byClaim.put("failRetryAt", c -> other.fail(c, "x", retryAt));
+        byClaim.forEach((name, call) -> {
+            NotFoundException foreign = catchNotFound(() -> call.apply(mine));
+            NotFoundException none = catchNotFound(() -> call.apply(unknown));
+            assertThat(foreign.getMessage()).as(name).isEqualTo(none.getMessage().replace(unknownId.toString(), t.id().toString()));
+        });
+        Map<String, java.util.function.Function<UUID, Object>> byId = new java.util.LinkedHashMap<>();
+        byId.put("cancel", other::cancel);
+        byId.put("requeue", id -> other.requeue(id, retryAt));
+        byId.put("completeAsOperator", id -> other.completeAsOperator(id, Map.of()));
+        byId.put("failAsOperator", id -> other.failAsOperator(id, "x"));
+        byId.put("require", other::require);
+        byId.forEach((name, call) -> {
+            NotFoundException foreign = catchNotFound(() -> call.apply(t.id()));
+            NotFoundException none = catchNotFound(() -> call.apply(unknownId));
+            assertThat(foreign.getMessage()).as(name).isEqualTo(none.getMessage().replace(unknownId.toString(), t.id().toString()));
+        });
+        assertThat(store.require(t.id())).isEqualTo(mine.task());
     }
 
     @Test
