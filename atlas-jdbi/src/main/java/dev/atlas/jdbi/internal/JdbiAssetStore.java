@@ -346,7 +346,7 @@ public final class JdbiAssetStore implements AssetStore {
             return Optional.empty();
         }
         if (q.keyLock != null) {
-            sql.on(h, q.keyLock).bind("lock", keyLock("client key " + tenant.length() + ":" + tenant + ":" + clientKey)).exists();
+            sql.on(h, q.keyLock).bind("lock", PgSessions.clientKeyLock("assets", tenant, clientKey)).exists();
         }
         Optional<Asset> held = sql.on(h, q.byClientKey).bind("clientKey", clientKey).optional(assets);
         if (held.isPresent() && (held.get().sizeBytes() != blob.sizeBytes() || !held.get().sha256().equals(blob.sha256()))) {

@@ -8,7 +8,6 @@ import dev.atlas.Page;
 import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Cursor;
 import dev.atlas.jdbi.internal.sql.Sql;
-import dev.atlas.jdbi.internal.sql.SqlFailure;
 import dev.atlas.jdbi.internal.sql.Statement;
 import dev.atlas.jdbi.internal.sql.TenantId;
 import dev.atlas.jdbi.internal.sql.Where;
@@ -61,21 +60,6 @@ public final class JdbiMemoryStore implements MemoryStore {
         if (expiresAt != null && !expiresAt.isAfter(now)) {
             throw new InvalidInputException("expiresAt", "must be after now (" + now + "), was " + expiresAt);
         }
-        try {
-            return create(m, id, metadata, expiresAt, now);
-        } catch (KeyTaken first) {
-            // A writer that does not take the key's lock (an import) inserted the key after the check:
-            // its row is committed now (the unique index waited for it), so the check again decides.
-            try {
-                return create(m, id, metadata, expiresAt, now);
-            } catch (KeyTaken again) {
-                throw new dev.atlas.ConflictException("clientKey", "'" + m.clientKey() + "' was taken by another write while this"
-                        + " create ran; create again to get the memory holding it");
-            }
-        }
-    }
-
-    private Memory create(NewMemory m, UUID id, JsonDoc metadata, Instant expiresAt, Instant now) {
         return db.write(h -> {
             Optional<Memory> held = heldClientKey(h, m, now);
             if (held.isPresent()) {
@@ -84,31 +68,16 @@ public final class JdbiMemoryStore implements MemoryStore {
             requireRow(h, q.conversationExists, "conversation", "conversationId", m.conversationId());
             requireMessageOf(h, m.conversationId(), m.messageId());
             requireRow(h, q.toolCallExists, "tool call", "toolCallId", m.toolCallId());
-            try {
-                sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
-                        .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
-                        .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
-                        .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
-                        .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
-            } catch (SqlFailure e) {
-                // The only unique key besides a fresh id is the client key's.
-                if (m.clientKey() != null && JdbiAssistantStore.isUniqueViolation(e)) {
-                    throw new KeyTaken();
-                }
-                throw e;
-            }
+            sql.on(h, q.insert).bind("id", id).bind("ownerType", m.owner().type()).bind("ownerId", m.owner().id())
+                    .bind("agent", m.agent()).bind("kind", m.kind().value()).bind("content", m.content())
+                    .bind("searchText", SearchText.index(m.content())).bind("metadata", metadata).bind("importance", m.importance())
+                    .bind("conversation", m.conversationId()).bind("message", m.messageId()).bind("toolCall", m.toolCallId())
+                    .bind("expiresAt", expiresAt).bind("now", now).bind("clientKey", m.clientKey()).update();
             insertTags(h, id, m.tags());
             return new Memory(id, sql.tenant().value(), m.owner(), m.agent(), m.kind(), m.content(), codePointOrder(m.tags()),
                     Json.readMap(metadata.text()), m.importance(), m.conversationId(), m.messageId(), m.toolCallId(), expiresAt, 1,
                     now, now);
         });
-    }
-
-    /** Rolls back a create whose client key another writer inserted after the check. */
-    private static final class KeyTaken extends RuntimeException {
-        KeyTaken() {
-            super(null, null, false, false);
-        }
     }
 
     /**
@@ -125,8 +94,7 @@ public final class JdbiMemoryStore implements MemoryStore {
             return Optional.empty();
         }
         if (q.keyLock != null) {
-            String tenant = sql.tenant().value();
-            sql.on(h, q.keyLock).bind("lock", PgSessions.keyLock("atlas memory client key " + tenant.length() + ":" + tenant + ":" + key)).exists();
+            sql.on(h, q.keyLock).bind("lock", PgSessions.clientKeyLock("memories", sql.tenant().value(), key)).exists();
         }
         Optional<Memory> held = sql.on(h, q.byClientKey).bind("clientKey", key).optional(mapper);
         if (held.isEmpty()) {

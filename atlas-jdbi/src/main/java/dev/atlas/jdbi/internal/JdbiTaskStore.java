@@ -168,7 +168,7 @@ public final class JdbiTaskStore implements TaskStore {
         }
         if (q.keyLock != null) {
             // One statement for every key, not one per key: 1,000 keys were 1,000 round trips.
-            sql.on(h, q.keyLock).bind("locks", PgSessions.lockArray(keys.stream().mapToLong(this::keyLock))).one(Sql.LONG);
+            sql.on(h, q.keyLock).bind("locks", PgSessions.lockArray(keys.stream().mapToLong(k -> PgSessions.clientKeyLock("tasks", tenant, k)))).one(Sql.LONG);
         }
         Where where = new Where().in("client_key", "key", keys);
         Map<String, Task> held = new java.util.HashMap<>();
@@ -188,11 +188,6 @@ public final class JdbiTaskStore implements TaskStore {
                     + " with another kind, payload, conversation, message, owner or maxAttempts; use a new key for new work");
         }
         return stored;
-    }
-
-    /** The PostgreSQL advisory lock of a tenant's client key, apart from other Atlas locks. */
-    private long keyLock(String key) {
-        return PgSessions.keyLock("atlas task client key " + tenant.length() + ":" + tenant + ":" + key);
     }
 
     /** A task's message is a live message of this tenant, and of the task's conversation. */

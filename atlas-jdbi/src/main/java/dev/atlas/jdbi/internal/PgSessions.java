@@ -28,12 +28,30 @@ public final class PgSessions {
      * (a subquery with ORDER BY is never flattened), so callers passing sorted ids take them in one global order
      * and cannot deadlock each other. Returns one row, the count.
      */
-    static final String XACT_KEY_LOCKS = "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(u.k) FROM unnest(CAST(:locks AS bigint[]))"
+    public static final String XACT_KEY_LOCKS = "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(u.k) FROM unnest(CAST(:locks AS bigint[]))"
             + " WITH ORDINALITY AS u(k, n) ORDER BY u.n) l";
 
     /** {@code locks} ascending without repeats, as the {@code bigint[]} literal {@link #XACT_KEY_LOCKS} binds. */
-    static String lockArray(java.util.stream.LongStream locks) {
+    public static String lockArray(java.util.stream.LongStream locks) {
         return locks.sorted().distinct().mapToObj(Long::toString).collect(java.util.stream.Collectors.joining(",", "{", "}"));
+    }
+
+    /** The lock scope of each table whose rows have client keys (the texts the stores have always hashed). */
+    private static final java.util.Map<String, String> CLIENT_KEY_SCOPES = java.util.Map.of("memories", "atlas memory client key ",
+            "tasks", "atlas task client key ", "assets", "atlas blob key client key ");
+
+    /** Whether rows of {@code table} have client keys, whose creates lock them ({@link #clientKeyLock}). */
+    public static boolean hasClientKeys(String table) {
+        return CLIENT_KEY_SCOPES.containsKey(table);
+    }
+
+    /**
+     * The advisory lock of client key {@code key} of a {@code table} row in {@code tenant}: the one a
+     * keyed create and an import of a keyed row both take, so either waits for the other's commit
+     * and then sees its row, instead of passing its check and meeting the unique index.
+     */
+    public static long clientKeyLock(String table, String tenant, String key) {
+        return keyLock(CLIENT_KEY_SCOPES.get(table) + tenant.length() + ":" + tenant + ":" + key);
     }
 
     /** The advisory lock of {@code text} (a scope, the tenant and a key): the first 64 bits of its SHA-256. */

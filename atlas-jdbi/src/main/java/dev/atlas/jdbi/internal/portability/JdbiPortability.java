@@ -18,6 +18,7 @@ import dev.atlas.jdbi.internal.Db;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.InList;
 import dev.atlas.jdbi.internal.Json;
+import dev.atlas.jdbi.internal.PgSessions;
 import dev.atlas.jdbi.internal.SearchText;
 import dev.atlas.jdbi.internal.portability.Codec.Parsed;
 import dev.atlas.jdbi.internal.portability.PortableSchema.Column;
@@ -883,6 +884,15 @@ public final class JdbiPortability implements Portability {
     private void insertRun(Handle h, Table table, List<Parsed> rows, Map<UUID, Link> links) {
         Dialect d = db.dialect();
         int contentIndex = table.index("content");
+        int clientKey = table.index("client_key");
+        if (q.keyLocks != null && clientKey >= 0 && PgSessions.hasClientKeys(table.table())) {
+            String tenant = sql.tenant().value();
+            long[] locks = rows.stream().map(r -> (String) r.values()[clientKey]).filter(java.util.Objects::nonNull)
+                    .mapToLong(k -> PgSessions.clientKeyLock(table.table(), tenant, k)).toArray();
+            if (locks.length > 0) {
+                sql.on(h, q.keyLocks).bind("locks", PgSessions.lockArray(java.util.Arrays.stream(locks))).one(Sql.LONG);
+            }
+        }
         Sql.Call batch = sql.on(h, q.insert(table));
         for (Parsed row : rows) {
             for (int i = 0; i < table.columns().size(); i++) {

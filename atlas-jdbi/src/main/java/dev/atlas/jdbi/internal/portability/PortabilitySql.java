@@ -31,6 +31,8 @@ public final class PortabilitySql {
     final Statement assistantConversationsElsewhere;
     final Statement countAssistantExecutionsElsewhere;
     final Statement assistantExecutionsElsewhere;
+    /** PostgreSQL: takes the client-key locks of the keyed rows an import inserts, as the stores' keyed creates do (SQLite: null). */
+    final @org.jspecify.annotations.Nullable Statement keyLocks;
     private final Map<String, Statement> link = new HashMap<>();
     private final Map<String, Statement> insert = new HashMap<>();
     private final Map<String, Statement> byKey = new HashMap<>();
@@ -52,6 +54,7 @@ public final class PortabilitySql {
 
     public PortabilitySql(Catalogue c) {
         this.c = c;
+        keyLocks = c.dialect() == Dialect.POSTGRESQL ? c.sql("portability.keyLocks", dev.atlas.jdbi.internal.PgSessions.XACT_KEY_LOCKS) : null;
         conversationExists = c.sql("portability.conversationExists", "SELECT 1 FROM <p>conversations WHERE tenant_id = :t AND id = :id");
         // Another tenant's pending purge (an intent) counts as other content: its bytes may still be on disk.
         String keys = InList.marks("lowerKey", BLOB_KEYS);

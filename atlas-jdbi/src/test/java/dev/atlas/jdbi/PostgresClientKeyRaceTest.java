@@ -3,12 +3,18 @@ package dev.atlas.jdbi;
 import dev.atlas.ConflictException;
 import dev.atlas.Owner;
 import dev.atlas.Tenant;
+import dev.atlas.asset.Asset;
+import dev.atlas.asset.AssetType;
+import dev.atlas.asset.NewAsset;
 import dev.atlas.jdbi.kit.AtlasContract;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.MemoryQuery;
 import dev.atlas.memory.NewMemory;
 import dev.atlas.portability.ExportScope;
+import dev.atlas.task.NewTask;
+import dev.atlas.task.Task;
+import dev.atlas.task.TaskQuery;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +23,7 @@ import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -25,15 +32,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 /**
- * A portability import and a keyed {@code create} of one client key racing on PostgreSQL, made to
- * interleave by construction: a lock on the memory tag table, held by hand, stops the first of them
- * after its memory row is inserted and before it commits, so the second passes its key check and
- * meets the unique index, waiting for the first. SQLite's single writer cannot interleave them.
+ * A portability import and a keyed {@code create} of one client key (a memory's, a task's, an
+ * asset's) racing on PostgreSQL, made to interleave by construction: a lock on a table the first of
+ * them writes next, held by hand, stops it after its keyed row is inserted and before it commits.
+ * The second must then wait for the first and see its row, not pass its key check and meet the
+ * unique index. SQLite's single writer cannot interleave them.
  */
-class PostgresMemoryKeyRaceTest extends AtlasContract {
+class PostgresClientKeyRaceTest extends AtlasContract {
     private static final Owner ALICE = Owner.user("alice");
 
-    PostgresMemoryKeyRaceTest() {
+    PostgresClientKeyRaceTest() {
         super(new PostgresTestDatabase());
     }
 
@@ -53,13 +61,13 @@ class PostgresMemoryKeyRaceTest extends AtlasContract {
         NewMemory imported = NewMemory.fact(ALICE, "Lives in Lyon").agent("support").tags("home").clientKey("k");
         byte[] file = exportOf(imported);
         Tenant acme = atlas.tenant("acme");
-        Memory same = race(() -> acme.portability().importFrom(new ByteArrayInputStream(file)), () -> acme.memories().create(imported));
+        Memory same = race("atlas_memory_tags", () -> acme.portability().importFrom(new ByteArrayInputStream(file)), () -> acme.memories().create(imported));
         assertThat(same.content()).isEqualTo("Lives in Lyon");
         assertThat(acme.memories().list(MemoryQuery.all()).items()).extracting(Memory::id).containsExactly(same.id());
         assertThat(same.id()).isEqualTo(atlas.tenant("source").memories().list(MemoryQuery.all()).items().get(0).id());
 
         Tenant globex = atlas.tenant("globex");
-        Throwable other = catchThrowable(() -> race(() -> globex.portability().importFrom(new ByteArrayInputStream(file)),
+        Throwable other = catchThrowable(() -> race("atlas_memory_tags", () -> globex.portability().importFrom(new ByteArrayInputStream(file)),
                 () -> globex.memories().create(NewMemory.fact(ALICE, "Lives in Paris").agent("support").clientKey("k"))));
         assertThat(other).isInstanceOf(ConflictException.class);
         assertThat(((ConflictException) other).field()).isEqualTo("clientKey");
@@ -73,29 +81,80 @@ class PostgresMemoryKeyRaceTest extends AtlasContract {
         NewMemory m = NewMemory.fact(ALICE, "Lives in Lyon").agent("support").tags("home").clientKey("k");
         byte[] file = exportOf(m);
         Tenant acme = atlas.tenant("acme");
-        Throwable thrown = catchThrowable(() -> race(() -> acme.memories().create(m),
+        Throwable thrown = catchThrowable(() -> race("atlas_memory_tags", () -> acme.memories().create(m),
                 () -> acme.portability().importFrom(new ByteArrayInputStream(file))));
         assertThat(thrown).isInstanceOf(ConflictException.class);
         assertThat(((ConflictException) thrown).field()).isEqualTo("line 2: memory.client_key");
         assertThat(acme.memories().list(MemoryQuery.all()).items()).hasSize(1);
     }
 
+    @Test
+    @DisplayName("a keyed task create meeting an import's uncommitted task with the same key returns the imported task when it is the"
+            + " same create, and is ConflictException on clientKey when it is not")
+    void taskCreateRacingImportOfItsKey() throws Exception {
+        NewTask task = NewTask.of("email.send", java.util.Map.of("to", "a@example.com")).clientKey("k");
+        Tenant source = atlas.tenant("source");
+        UUID sourceId = source.tasks().create(task).id();
+        source.settings().create("after-tasks", "Written after the tasks", null);
+        byte[] file = export(source);
+        Tenant acme = atlas.tenant("acme");
+        Task same = race("atlas_settings", () -> acme.portability().importFrom(new ByteArrayInputStream(file)), () -> acme.tasks().create(task));
+        assertThat(same.id()).isEqualTo(sourceId);
+        assertThat(acme.tasks().list(TaskQuery.all()).items()).extracting(Task::id).containsExactly(sourceId);
+
+        Tenant globex = atlas.tenant("globex");
+        Throwable other = catchThrowable(() -> race("atlas_settings", () -> globex.portability().importFrom(new ByteArrayInputStream(file)),
+                () -> globex.tasks().create(NewTask.of("email.send", java.util.Map.of("to", "b@example.com")).clientKey("k"))));
+        assertThat(other).isInstanceOf(ConflictException.class);
+        assertThat(((ConflictException) other).field()).isEqualTo("clientKey");
+        assertThat(globex.tasks().list(TaskQuery.all()).items()).extracting(Task::id).containsExactly(sourceId);
+    }
+
+    @Test
+    @DisplayName("a keyed asset create meeting an import's uncommitted asset with the same key returns the imported asset when it is"
+            + " the same create, and is ConflictException on clientKey when it is not")
+    void assetCreateRacingImportOfItsKey() throws Exception {
+        NewAsset asset = NewAsset.of(AssetType.IMAGE, "chart.png", "image/png").clientKey("k");
+        byte[] bytes = {1, 2, 3, 4};
+        Tenant source = atlas.tenant("source");
+        UUID sourceId = source.assets().create(asset, bytes).id();
+        source.memories().create(NewMemory.fact(ALICE, "Written after the assets").tags("later"));
+        byte[] file = export(source);
+        Tenant acme = atlas.tenant("acme");
+        Asset same = race("atlas_memory_tags", () -> acme.portability().importFrom(new ByteArrayInputStream(file)),
+                () -> acme.assets().create(asset, bytes));
+        assertThat(same.id()).isEqualTo(sourceId);
+
+        Tenant globex = atlas.tenant("globex");
+        Throwable other = catchThrowable(() -> race("atlas_memory_tags", () -> globex.portability().importFrom(new ByteArrayInputStream(file)),
+                () -> globex.assets().create(asset, new byte[] {9, 9})));
+        assertThat(other).isInstanceOf(ConflictException.class);
+        assertThat(((ConflictException) other).field()).isEqualTo("clientKey");
+        assertThat(globex.assets().get(sourceId)).isPresent();
+    }
+
+    private static byte[] export(Tenant tenant) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        tenant.portability().exportTo(out, ExportScope.tenant());
+        return out.toByteArray();
+    }
+
     /**
-     * Runs {@code first} until it waits on the tag table's lock (its memory row inserted), then
-     * {@code second} until it waits too (on the unique index), then releases the lock: returns
+     * Runs {@code first} until it waits on {@code lockedTable}'s lock (its keyed row inserted), then
+     * {@code second} until it waits too (on the first's key), then releases the lock: returns
      * what {@code second} returns, or throws what it threw.
      */
-    private <T> T race(java.util.function.Supplier<?> first, java.util.function.Supplier<T> second) throws Exception {
+    private <T> T race(String lockedTable, java.util.function.Supplier<?> first, java.util.function.Supplier<T> second) throws Exception {
         try (Connection locker = database.dataSource().getConnection(); Connection probe = database.dataSource().getConnection()) {
             locker.setAutoCommit(false);
-            try (PreparedStatement ps = locker.prepareStatement("LOCK TABLE atlas_memory_tags IN SHARE ROW EXCLUSIVE MODE")) {
+            try (PreparedStatement ps = locker.prepareStatement("LOCK TABLE " + lockedTable + " IN SHARE ROW EXCLUSIVE MODE")) {
                 ps.execute();
             }
             CompletableFuture<?> a = CompletableFuture.supplyAsync(first);
             awaitLockWaiters(probe, 1, a);
             CompletableFuture<T> b = CompletableFuture.supplyAsync(second);
             awaitLockWaiters(probe, 2, b);
-            assertThat(a.isDone()).as("the first writer waits on the tag table").isFalse();
+            assertThat(a.isDone()).as("the first writer waits on " + lockedTable).isFalse();
             assertThat(b.isDone()).as("the second writer waits on the first's key").isFalse();
             locker.commit();
             catchThrowable(() -> a.get(60, TimeUnit.SECONDS));
