@@ -238,6 +238,9 @@ public final class JdbiAtlasFactory implements AtlasFactory {
             // Atlas orders its writers with row locks, which READ COMMITTED waits on; a database or
             // role whose default is SERIALIZABLE would fail the same writes with serialization errors.
             hc.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+            // pgjdbc quotes a failed batch row's values and a constraint's key values in its errors,
+            // which reach whoever logs the exception: stored content must not. A URL parameter still wins.
+            hc.addDataSourceProperty("logServerErrorDetail", "false");
         }
         Redaction.UserInfo userInfo = Redaction.userInfo(url);
         if (userInfo != null) {
