@@ -13,6 +13,7 @@ import javax.crypto.spec.SecretKeySpec;
 import dev.atlas.Atlas;
 import dev.atlas.AtlasConfig;
 import dev.atlas.ConfigurationException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The AES-256 keys that encrypt {@link CredentialStore} secrets, supplied by the host
@@ -160,7 +161,7 @@ public final class CredentialKeys {
      * byte values (all zero, one byte repeated, a short pattern repeated) and all printable ASCII (a passphrase, or hex or
      * Base64 text not decoded). A random key is refused by chance with a probability below 2e-14.
      */
-    private static String nonRandom(byte[] key) {
+    private static @Nullable String nonRandom(byte[] key) {
         boolean[] seen = new boolean[256];
         int distinct = 0;
         boolean text = true;

@@ -81,7 +81,8 @@ public final class JdbiAssistantStore implements AssistantStore {
                 Json.readMap(rs.getString("settings")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at"))), "assistant", "another assistant", AssistantRevision::id, AssistantRevision::number);
+                d.instant(rs, "created_at"))), "assistant", "another assistant", "assistantId", AssistantRevision::id,
+                AssistantRevision::number, RevisionDiff::between);
     }
 
     // Stored as NUMERIC: SQLite may hand back "0.7" or "1" for 0.70 and 1.00; scale 2 is the contract.
@@ -229,9 +230,7 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Optional<AssistantRevision> getRevision(UUID assistantId, int number) {
-        Check.notNull("assistantId", assistantId);
-        Check.positive("number", number, Integer.MAX_VALUE);
-        return db.read(h -> revisions.byNumber(h, assistantId, number));
+        return revisions.revision(assistantId, number);
     }
 
     @Override
@@ -242,45 +241,29 @@ public final class JdbiAssistantStore implements AssistantStore {
 
     @Override
     public Optional<AssistantRevision> currentRevision(UUID assistantId) {
-        Check.notNull("assistantId", assistantId);
-        return revisions.current(assistantId);
+        return revisions.currentRevision(assistantId);
     }
 
     @Override
     public List<AssistantRevision> revisions(UUID assistantId) {
-        Check.notNull("assistantId", assistantId);
-        return db.readConsistent(h -> {
-            revisions.requireKnown(h, assistantId);
-            return revisions.all(h, assistantId);
-        });
+        return revisions.revisions(assistantId);
     }
 
     @Override
     public RevisionDiff diff(UUID assistantId, int fromNumber, int toNumber) {
-        Check.notNull("assistantId", assistantId);
-        Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
-        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.read(h -> {
-            revisions.requireKnown(h, assistantId);
-            return RevisionDiff.between(revisions.requireNumber(h, assistantId, fromNumber), revisions.requireNumber(h, assistantId, toNumber));
-        });
+        return revisions.diff(assistantId, fromNumber, toNumber);
     }
 
     @Override
     public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author) {
-        return rollbackFrom(assistantId, toNumber, author, null);
+        return revisions.rollbackTo(assistantId, toNumber, author, null);
     }
 
     @Override
     public AssistantRevision rollback(UUID assistantId, int toNumber, Owner author, int expectedRevision) {
-        return rollbackFrom(assistantId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
+        return revisions.rollbackTo(assistantId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
     }
 
-    private AssistantRevision rollbackFrom(UUID assistantId, int toNumber, Owner author, Integer expected) {
-        Check.notNull("assistantId", assistantId);
-        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, assistantId, toNumber, author, expected));
-    }
 
     @Override
     public AssistantRevision rollback(UUID assistantId, UUID toRevisionId, Owner author) {

@@ -62,7 +62,8 @@ public final class JdbiSettingsStore implements SettingsStore {
                 Json.readMap(rs.getString("value")),
                 rs.getString("label"),
                 Rows.owner(rs, "author_type", "author_id"),
-                d.instant(rs, "created_at"))), "settings", "other settings", SettingsRevision::id, SettingsRevision::number);
+                d.instant(rs, "created_at"))), "settings", "other settings", "settingsId", SettingsRevision::id,
+                SettingsRevision::number, RevisionDiff::between);
     }
 
     @Override
@@ -169,50 +170,32 @@ public final class JdbiSettingsStore implements SettingsStore {
 
     @Override
     public Optional<SettingsRevision> getRevision(UUID settingsId, int number) {
-        Check.notNull("settingsId", settingsId);
-        Check.positive("number", number, Integer.MAX_VALUE);
-        return db.read(h -> revisions.byNumber(h, settingsId, number));
+        return revisions.revision(settingsId, number);
     }
 
     @Override
     public Optional<SettingsRevision> currentRevision(UUID settingsId) {
-        Check.notNull("settingsId", settingsId);
-        return revisions.current(settingsId);
+        return revisions.currentRevision(settingsId);
     }
 
     @Override
     public List<SettingsRevision> revisions(UUID settingsId) {
-        Check.notNull("settingsId", settingsId);
-        return db.readConsistent(h -> {
-            revisions.requireKnown(h, settingsId);
-            return revisions.all(h, settingsId);
-        });
+        return revisions.revisions(settingsId);
     }
 
     @Override
     public RevisionDiff diff(UUID settingsId, int fromNumber, int toNumber) {
-        Check.notNull("settingsId", settingsId);
-        Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
-        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.read(h -> {
-            revisions.requireKnown(h, settingsId);
-            return RevisionDiff.between(revisions.requireNumber(h, settingsId, fromNumber), revisions.requireNumber(h, settingsId, toNumber));
-        });
+        return revisions.diff(settingsId, fromNumber, toNumber);
     }
 
     @Override
     public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author) {
-        return rollbackFrom(settingsId, toNumber, author, null);
+        return revisions.rollbackTo(settingsId, toNumber, author, null);
     }
 
     @Override
     public SettingsRevision rollback(UUID settingsId, int toNumber, Owner author, int expectedRevision) {
-        return rollbackFrom(settingsId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
+        return revisions.rollbackTo(settingsId, toNumber, author, VersionedDocuments.checkExpected(expectedRevision));
     }
 
-    private SettingsRevision rollbackFrom(UUID settingsId, int toNumber, Owner author, Integer expected) {
-        Check.notNull("settingsId", settingsId);
-        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
-        return db.write(h -> revisions.rollback(h, settingsId, toNumber, author, expected));
-    }
 }

@@ -4,7 +4,9 @@ import dev.atlas.ConflictException;
 import dev.atlas.InvalidInputException;
 import dev.atlas.NotFoundException;
 import dev.atlas.Owner;
+import dev.atlas.assistant.RevisionDiff;
 import dev.atlas.assistant.RevisionKind;
+import dev.atlas.internal.Check;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
@@ -107,18 +109,63 @@ final class VersionedDocuments<R> {
     private final String another;
     private final Function<R, UUID> id;
     private final ToIntFunction<R> number;
+    private final String idField;
+    private final java.util.function.BiFunction<R, R, RevisionDiff> diff;
 
-    /** {@code noun} names a document in messages ({@code assistant}), {@code another} a different one ({@code another assistant}). */
-    VersionedDocuments(Db db, Sql sql, Statements q, RowMapper<R> mapper, String noun, String another, Function<R, UUID> id,
-                       ToIntFunction<R> number) {
+    /**
+     * {@code noun} names a document in messages ({@code assistant}), {@code another} a different one
+     * ({@code another assistant}), {@code idField} the document's id parameter in the store's API.
+     */
+    VersionedDocuments(Db db, Sql sql, Statements q, RowMapper<R> mapper, String noun, String another, String idField,
+                       Function<R, UUID> id, ToIntFunction<R> number, java.util.function.BiFunction<R, R, RevisionDiff> diff) {
         this.db = db;
         this.sql = sql;
         this.q = q;
         this.mapper = mapper;
         this.noun = noun;
         this.another = another;
+        this.idField = idField;
         this.id = id;
         this.number = number;
+        this.diff = diff;
+    }
+
+    // ---- the store API's revision calls, the same for every versioned document ----------------
+
+    Optional<R> revision(UUID doc, int number) {
+        Check.notNull(idField, doc);
+        Check.positive("number", number, Integer.MAX_VALUE);
+        return db.read(h -> byNumber(h, doc, number));
+    }
+
+    Optional<R> currentRevision(UUID doc) {
+        Check.notNull(idField, doc);
+        return current(doc);
+    }
+
+    List<R> revisions(UUID doc) {
+        Check.notNull(idField, doc);
+        return db.readConsistent(h -> {
+            requireKnown(h, doc);
+            return all(h, doc);
+        });
+    }
+
+    RevisionDiff diff(UUID doc, int fromNumber, int toNumber) {
+        Check.notNull(idField, doc);
+        Check.positive("fromNumber", fromNumber, Integer.MAX_VALUE);
+        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
+        return db.read(h -> {
+            requireKnown(h, doc);
+            return diff.apply(requireNumber(h, doc, fromNumber), requireNumber(h, doc, toNumber));
+        });
+    }
+
+    /** Rolls back to revision {@code toNumber}, from revision {@code expected} only when it is given. */
+    R rollbackTo(UUID doc, int toNumber, Owner author, Integer expected) {
+        Check.notNull(idField, doc);
+        Check.positive("toNumber", toNumber, Integer.MAX_VALUE);
+        return db.write(h -> rollback(h, doc, toNumber, author, expected));
     }
 
     /**
