@@ -213,6 +213,7 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(List.class, List::of);
         samples.put(Set.class, () -> Set.of("mail"));
         samples.put(Duration.class, () -> Duration.ofMinutes(1));
+        samples.put(java.util.function.BooleanSupplier.class, () -> (java.util.function.BooleanSupplier) () -> false);
         samples.put(Instant.class, () -> Instant.parse("2026-01-01T00:00:00Z"));
         samples.put(Owner.class, () -> Owner.user("u"));
         samples.put(float[].class, () -> new float[] {1f, 0f});
