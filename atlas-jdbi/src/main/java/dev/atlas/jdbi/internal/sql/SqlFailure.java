@@ -89,7 +89,7 @@ public final class SqlFailure extends RuntimeException {
         copy.setStackTrace(e.getStackTrace());
         Throwable cause = innerCopy != null ? innerCopy : e.getCause();
         if (cause != null && cause != e) {
-            // Not SQL: a socket's or a pool's error, which quotes no row.
+            // A cause that is not SQL (a socket's error) quotes no row and is kept as it is.
             copy.initCause(cause instanceof SQLException s ? scrubbed(s) : cause);
         }
         return copy;
