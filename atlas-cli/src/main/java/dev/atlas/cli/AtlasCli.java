@@ -98,6 +98,7 @@ public final class AtlasCli implements Callable<Integer> {
         CommandLine cli = new CommandLine(root);
         cli.setOut(new PrintWriter(new java.io.OutputStreamWriter(System.out, StandardCharsets.UTF_8), true));
         cli.setErr(new PrintWriter(new java.io.OutputStreamWriter(System.err, StandardCharsets.UTF_8), true));
+        driverLogsTo(root, cli.getErr());
         cli.registerConverter(UUID.class, AtlasCli::uuid);
         // -V on a subcommand prints the root's version (picocli gives each command its own provider, none by default),
         // and every --help ends with the exit codes scripts rely on.
@@ -181,6 +182,48 @@ public final class AtlasCli implements Callable<Integer> {
     /** The tenant the command works on: {@code --tenant}, else {@code default}. */
     String tenantOrDefault() {
         return tenant == null ? dev.atlas.Atlas.DEFAULT_TENANT : tenant;
+    }
+
+    /**
+     * Routes java.util.logging, which pgjdbc logs through, to {@code err} as the CLI's own
+     * warnings, masked as its messages are: JUL's console handler printed them raw in its own
+     * format, and pgjdbc's warning of a malformed URL quotes it whole, password included.
+     */
+    private static void driverLogsTo(AtlasCli root, PrintWriter err) {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("");
+        for (java.util.logging.Handler h : jul.getHandlers()) {
+            jul.removeHandler(h);
+        }
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            private final java.util.logging.Formatter format = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (!isLoggable(r)) {
+                    return;
+                }
+                Throwable thrown = r.getThrown();
+                err.println("atlas: warning: " + root.shown(format.formatMessage(r) + (thrown == null ? "" : ": " + message(thrown))));
+                if (thrown != null && root.verbose) {
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    thrown.printStackTrace(new PrintWriter(trace));
+                    err.print(Text.safe(root.redacted(trace.toString())));
+                }
+                err.flush();
+            }
+
+            @Override
+            public void flush() {
+                err.flush();
+            }
+
+            @Override
+            public void close() {
+                // err is the command line's: it outlives this handler
+            }
+        };
+        handler.setLevel(java.util.logging.Level.WARNING);
+        jul.addHandler(handler);
     }
 
     /**

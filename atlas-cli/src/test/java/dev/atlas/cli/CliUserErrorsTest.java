@@ -506,6 +506,8 @@ class CliUserErrorsTest {
                 {"jdbc:postgresql://admin:hunter2@127.0.0.1:1/atlas", "migrate"},
                 {"jdbc:postgresql://127.0.0.1:notaport/atlas?password=hunter2", "serve"},
                 {"jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2", "info"},
+                // pgjdbc warns of a URL with too many '/' through java.util.logging, the URL quoted whole
+                {"jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2", "info"},
         };
         for (String[] c : cases) {
             for (boolean verbose : new boolean[] {false, true}) {
@@ -514,6 +516,9 @@ class CliUserErrorsTest {
                 assertThat(r.out() + r.err()).as(c[0] + " " + c[1]).doesNotContain("hunter2");
             }
         }
+        // The driver's warning is the CLI's, masked, not java.util.logging's two lines.
+        assertThat(Cli.run("--db", "jdbc:postgresql://127.0.0.1:1/atlas/extra?password=hunter2", "info").err())
+                .startsWith("atlas: warning: JDBC URL contains too many / characters: jdbc:postgresql://127.0.0.1:1/atlas/extra?password=****\natlas: ");
         Cli.Result sqlite = Cli.run("--db", "jdbc:sqlite:" + dir.resolve("secret.db") + "?password=hunter2", "info");
         assertThat(sqlite.err()).isEqualTo("atlas: no SQLite database at " + dir.resolve("secret.db") + " (run 'atlas --db jdbc:sqlite:"
                 + dir.resolve("secret.db") + "?password=**** migrate' to create one)\n");

@@ -21,14 +21,24 @@ import java.util.Objects;
 public final class Check {
     private Check() {}
 
+    /** The most digits an error message quotes of a number. */
+    private static final int SHOWN_DIGITS = 40;
+
     /**
      * {@code value} for an error message: plain when its exponent is modest, else in E notation
-     * (the plain form of 1e2147483647 cannot even be allocated, and 1e-999999's is a megabyte).
+     * (the plain form of 1e2147483647 cannot even be allocated, and 1e-999999's is a megabyte); a
+     * number of more than 40 digits as its first 40 and its digit count (and scale), not a message
+     * of a million digits.
      *
      * @param value the number
-     * @return its text, in E notation when its scale is beyond ±100
+     * @return its text, in E notation when its scale is beyond ±100, cut after 40 digits
      */
     public static String shown(java.math.BigDecimal value) {
+        int digits = value.precision();
+        if (digits > SHOWN_DIGITS) {
+            java.math.BigInteger first = value.round(new java.math.MathContext(SHOWN_DIGITS, java.math.RoundingMode.DOWN)).unscaledValue().abs();
+            return (value.signum() < 0 ? "-" : "") + first + "\u2026 (" + digits + " digits" + (value.scale() == 0 ? "" : ", scale " + value.scale()) + ")";
+        }
         return Math.abs((long) value.scale()) <= 100 ? value.toPlainString() : value.toString();
     }
 

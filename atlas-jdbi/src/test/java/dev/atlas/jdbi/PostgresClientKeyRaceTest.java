@@ -93,6 +93,34 @@ class PostgresClientKeyRaceTest extends AtlasContract {
     }
 
     @Test
+    @DisplayName("on an application's HikariCP pool without logServerErrorDetail=false, the import's ConflictException and its whole"
+            + " cause chain still quote only the server's message, not the row pgjdbc sent (before: the batch entry's values and the"
+            + " key's Detail)")
+    void importRacingCreateOfItsKeyOnAnApplicationsPool() throws Exception {
+        com.zaxxer.hikari.HikariConfig config = new com.zaxxer.hikari.HikariConfig();
+        config.setDataSource(database.dataSource()); // pgjdbc's defaults: logServerErrorDetail on
+        try (com.zaxxer.hikari.HikariDataSource pool = new com.zaxxer.hikari.HikariDataSource(config)) {
+            dev.atlas.Atlas app = reopen(b -> b.dataSource(pool));
+            NewMemory m = NewMemory.fact(Owner.user("owner-5d1c"), "Lives in Lyon-8e2f").agent("support").tags("home").clientKey("key-3b7a");
+            Tenant source = app.tenant("source");
+            source.memories().create(m);
+            byte[] file = export(source);
+            Tenant tenant = app.tenant("tenant-9c4e");
+            Throwable thrown = catchThrowable(() -> race("atlas_memory_tags", () -> tenant.memories().create(m),
+                    () -> tenant.portability().importFrom(new ByteArrayInputStream(file))));
+            assertThat(thrown).isInstanceOf(ConflictException.class);
+            assertThat(((ConflictException) thrown).field()).isEqualTo("line 2: memory.client_key");
+            java.io.StringWriter trace = new java.io.StringWriter();
+            thrown.printStackTrace(new java.io.PrintWriter(trace));
+            assertThat(trace.toString()).contains("duplicate key value violates unique constraint \"atlas_memories_client_key\"")
+                    .doesNotContain("Lyon-8e2f").doesNotContain("owner-5d1c").doesNotContain("tenant-9c4e");
+            // Atlas's own message names the caller's key it conflicts on; no cause quotes it.
+            assertThat(trace.toString().substring(trace.toString().indexOf("Caused by:"))).doesNotContain("key-3b7a");
+            app.close();
+        }
+    }
+
+    @Test
     @DisplayName("a keyed task create meeting an import's uncommitted task with the same key returns the imported task when it is the"
             + " same create, and is ConflictException on clientKey when it is not")
     void taskCreateRacingImportOfItsKey() throws Exception {

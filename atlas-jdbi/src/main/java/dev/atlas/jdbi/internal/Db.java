@@ -87,7 +87,7 @@ public final class Db {
         try {
             c = dataSource.getConnection();
         } catch (SQLException e) {
-            throw new SqlFailure("could not get a connection: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not get a connection", e, true);
         }
         try {
             // A host pool with auto-commit off (Hibernate's advice): Atlas's statements would all
@@ -101,7 +101,7 @@ public final class Db {
             }
         } catch (SQLException e) {
             closeQuietly(new Handle(c));
-            throw new SqlFailure("could not switch a pooled connection to auto-commit: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not switch a pooled connection to auto-commit", e, true);
         }
         UnaryOperator<Connection> decorator = connectionDecorator;
         Handle h = new Handle(decorator == null ? c : decorator.apply(c));
@@ -480,7 +480,7 @@ public final class Db {
         try {
             return h.getConnection().getAutoCommit();
         } catch (SQLException e) {
-            throw new SqlFailure("could not read a connection's auto-commit mode: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not read a connection's auto-commit mode", e, true);
         }
     }
 
@@ -585,7 +585,7 @@ public final class Db {
         try {
             h.control(sql);
         } catch (SQLException e) {
-            throw new SqlFailure(sql + " failed: " + e.getMessage(), e);
+            throw new SqlFailure(sql + " failed", e);
         }
     }
 

@@ -79,6 +79,19 @@ public final class PgSessions {
     }
 
     /**
+     * What the server said of {@code e}, a pgjdbc exception: its severity and primary message, not
+     * its {@code Detail}, {@code Hint} or {@code Where}, which quote row values (a key's, a failed
+     * check's row). A client-side error (no server message) keeps pgjdbc's own message.
+     */
+    public static String serverMessage(SQLException e) {
+        org.postgresql.util.ServerErrorMessage server = e instanceof org.postgresql.util.PSQLException p ? p.getServerErrorMessage() : null;
+        if (server == null || server.getMessage() == null) {
+            return String.valueOf(e.getMessage());
+        }
+        return (server.getSeverity() == null ? "" : server.getSeverity() + ": ") + server.getMessage();
+    }
+
+    /**
      * Cancels the statement {@code c} is running, if any (a cancel request on another connection;
      * returns once the server took it). Best effort: a connection that does not unwrap to pgjdbc,
      * or a failed request, is left as it is.
@@ -132,12 +145,12 @@ public final class PgSessions {
                 return;
             }
         } catch (SQLException e) {
-            throw new SqlFailure("could not read a pooled connection's auto-commit mode: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not read a pooled connection's auto-commit mode", e, true);
         }
         try {
             c.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         } catch (SQLException e) {
-            throw new SqlFailure("could not switch a pooled connection to READ COMMITTED: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not switch a pooled connection to READ COMMITTED", e, true);
         }
         handle.addCleanable(() -> {
             try {

@@ -102,7 +102,7 @@ public final class SqliteSettings {
                 sc.getConnectionConfig().setTransactionMode(mode);
             });
         } catch (SQLException e) {
-            throw new SqlFailure("could not apply Atlas's SQLite settings to a connection: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not apply Atlas's SQLite settings to a connection", e, true);
         }
     }
 
@@ -119,7 +119,7 @@ public final class SqliteSettings {
                 });
             }
         } catch (SQLException e) {
-            throw new SqlFailure("could not switch on foreign keys: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not switch on foreign keys", e, true);
         }
     }
 

@@ -169,7 +169,7 @@ final class WriteCombiner {
                     });
                 } catch (SQLException e) {
                     closeQuietly(h);
-                    throw new SqlFailure("could not hand checkpoints to the background: " + e.getMessage(), e, true);
+                    throw new SqlFailure("could not hand checkpoints to the background", e, true);
                 }
             }
             held = h;
@@ -331,7 +331,7 @@ final class WriteCombiner {
             }
             broken = false;
         } catch (SQLException e) {
-            fatal = new SqlFailure("write transaction failed: " + e.getMessage(), e);
+            fatal = new SqlFailure("write transaction failed", e);
         } catch (RuntimeException | Error e) {
             fatal = e;
         } finally {
@@ -410,7 +410,7 @@ final class WriteCombiner {
             execute(c, "RELEASE " + name);
             return value;
         } catch (SQLException e) {
-            throw new SqlFailure("savepoint failed: " + e.getMessage(), e);
+            throw new SqlFailure("savepoint failed", e);
         }
     }
 

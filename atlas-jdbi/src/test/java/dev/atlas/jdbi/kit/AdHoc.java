@@ -28,7 +28,7 @@ public final class AdHoc {
             s.execute(sql);
             return s.getUpdateCount();
         } catch (SQLException e) {
-            throw new dev.atlas.jdbi.internal.sql.SqlFailure(e.getMessage(), e);
+            throw new dev.atlas.jdbi.internal.sql.SqlFailure("test DDL", e);
         }
     }
 

@@ -159,7 +159,7 @@ public final class Handle implements AutoCloseable {
             }
             connection.setAutoCommit(false);
         } catch (SQLException e) {
-            throw new SqlFailure("could not begin a transaction: " + e.getMessage(), e, true);
+            throw new SqlFailure("could not begin a transaction", e, true);
         }
         boolean committed = false;
         try {
@@ -168,7 +168,7 @@ public final class Handle implements AutoCloseable {
             committed = true;
             return value;
         } catch (SQLException e) {
-            throw SqlFailure.committing("commit failed: " + e.getMessage(), e);
+            throw SqlFailure.committing("commit failed", e);
         } finally {
             if (!committed) {
                 rollbackQuietly();
@@ -187,7 +187,7 @@ public final class Handle implements AutoCloseable {
         try {
             savepoint = connection.setSavepoint();
         } catch (SQLException e) {
-            throw new SqlFailure("could not set a savepoint in the application's transaction: " + e.getMessage(), e);
+            throw new SqlFailure("could not set a savepoint in the application's transaction", e);
         }
         boolean done = false;
         try {
@@ -199,7 +199,7 @@ public final class Handle implements AutoCloseable {
                 try {
                     connection.releaseSavepoint(savepoint);
                 } catch (SQLException e) {
-                    throw new SqlFailure("could not release a savepoint in the application's transaction: " + e.getMessage(), e);
+                    throw new SqlFailure("could not release a savepoint in the application's transaction", e);
                 }
             } else {
                 try {

@@ -107,7 +107,7 @@ public final class Sql {
             try {
                 this.ps = handle != null ? handle.prepare(statement) : connection.prepareStatement(statement.jdbc());
             } catch (SQLException e) {
-                throw new SqlFailure(statement.name() + ": " + e.getMessage(), e);
+                throw new SqlFailure(statement.name(), e);
             }
             if (statement.has("t") && tenant != null) {
                 set("t", tenant.value());
@@ -315,7 +315,7 @@ public final class Sql {
 
         private RuntimeException failed(SQLException e) {
             quietly(true);
-            return new SqlFailure(statement.name() + ": " + e.getMessage(), e);
+            return new SqlFailure(statement.name(), e);
         }
     }
 }
