@@ -5,7 +5,12 @@ import java.util.Optional;
 
 /**
  * One page of a keyset-paginated listing. Pass {@link #nextCursor()} to the same query to get
- * the next page; it is empty on the last page. Cursors are opaque.
+ * the next page; it is empty on the last page. Cursors are opaque and belong to the tenant,
+ * listing and filter that handed them out: any other cursor (another tenant's, even for the same
+ * call, another listing's or filter's, an edited one) is refused with an
+ * {@link InvalidInputException} on {@code cursor} that reveals nothing of it. Cursors handed out
+ * by Atlas versions before cursors were bound to their tenant are refused once: start the
+ * listing again.
  *
  * @param <T> the item type
  * @param items the items of this page in the query's order; empty when nothing (more) matches

@@ -5,10 +5,13 @@ import dev.atlas.jdbi.internal.Catalogues;
 import dev.atlas.jdbi.internal.Dialect;
 import dev.atlas.jdbi.internal.sql.Catalogue;
 import dev.atlas.jdbi.internal.sql.Cursor;
+import dev.atlas.jdbi.internal.sql.Sql;
 import dev.atlas.jdbi.internal.sql.Statement;
+import dev.atlas.jdbi.internal.sql.TenantId;
 import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -124,32 +127,56 @@ class StatementLayerTest {
 
     @Test
     void cursorsRoundTripAndForeignTextIsRefusedNamingCursor() {
+        TenantId acme = new TenantId("acme");
+        Cursor.Listing things = Cursor.listing(acme, "things");
         UUID id = UUID.fromString("0190f0f0-0000-7000-8000-000000000001");
         Instant at = Instant.parse("1969-12-31T23:59:59.999999Z");
-        String cursor = Cursor.encode("things", at, id, "slug:with:colons", 42L);
-        Cursor back = Cursor.decode(cursor, "things", 4);
+        String cursor = Cursor.encode(things, at, id, "slug:with:colons", 42L);
+        Cursor back = Cursor.decode(cursor, things, 4);
         assertThat(back.instant(0)).isEqualTo(at);
         assertThat(back.uuid(1)).isEqualTo(id);
         assertThat(back.string(2)).isEqualTo("slug:with:colons");
         assertThat(back.number(3)).isEqualTo(42L);
-        // A cursor handed out before listings were named (v1) still reads.
-        String v1 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v1\u001f" + id).getBytes(UTF_8));
-        assertThat(Cursor.decode(v1, "things", 1).uuid(0)).isEqualTo(id);
         // v3 escapes: any text round-trips, the separator and the escape character included.
+        Cursor.Listing odd = Cursor.listing(acme, "th\u001fings", "a\u001fb");
         for (String text : new String[] {"a\u001fb", "\\", "\\s", "\\\u001f\\", "\u001f", ""}) {
-            assertThat(Cursor.decode(Cursor.encode("th\u001fings", text), "th\u001fings", 1).string(0)).as(text).isEqualTo(text);
+            assertThat(Cursor.decode(Cursor.encode(odd, text), odd, 1).string(0)).as(text).isEqualTo(text);
         }
-        // A v2 cursor (unescaped), handed out before, still reads.
-        String v2 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001fthings\u001fa\\s").getBytes(UTF_8));
-        assertThat(Cursor.decode(v2, "things", 1).string(0)).isEqualTo("a\\s");
-        String badEscape = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v3\u001fthings\u001fa\\x").getBytes(UTF_8));
-        assertThatThrownBy(() -> Cursor.decode(badEscape, "things", 1)).isInstanceOf(InvalidInputException.class);
-        String otherListing = Cursor.encode("others", at, id, "slug:with:colons", 42L);
-        for (String bad : new String[] {"", "not base64!", Cursor.encode("things", at, id), otherListing, "djE", "djI",
-                "x".repeat(Cursor.MAX_LENGTH + 1)}) {
-            assertThatThrownBy(() -> Cursor.decode(bad, "things", 4)).as(bad).isInstanceOf(InvalidInputException.class)
-                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("cursor"));
+        String badEscape = java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(("v3\u001f" + things + "\u001fa\\x").getBytes(UTF_8));
+        assertThatThrownBy(() -> Cursor.decode(badEscape, things, 1)).isInstanceOf(InvalidInputException.class);
+        // Cursors handed out before every listing was bound to its tenant: v1 (no name), v2
+        // (unescaped) and v3 of the unbound name are refused once, like another tenant's.
+        String v1 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v1\u001f" + id).getBytes(UTF_8));
+        String v2 = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001fthings\u001f" + id).getBytes(UTF_8));
+        String unbound = java.util.Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(("v3\u001fthings#" + digest("") + "\u001f" + id).getBytes(UTF_8));
+        String otherListing = Cursor.encode(Cursor.listing(acme, "others"), at, id, "slug:with:colons", 42L);
+        String otherTenant = Cursor.encode(Cursor.listing(new TenantId("globex"), "things"), at, id, "slug:with:colons", 42L);
+        String otherFilter = Cursor.encode(Cursor.listing(acme, "things", "x"), at, id, "slug:with:colons", 42L);
+        for (String bad : new String[] {"", "not base64!", Cursor.encode(things, at, id), otherListing, otherTenant, otherFilter,
+                "djE", "djI", "djM", v1, v2, unbound, "x".repeat(Cursor.MAX_LENGTH + 1)}) {
+            assertThatThrownBy(() -> Cursor.decode(bad, things, bad.equals(unbound) || bad.equals(v1) || bad.equals(v2) ? 1 : 4))
+                    .as(bad).isInstanceOf(InvalidInputException.class)
+                    .satisfies(e -> assertThat(((InvalidInputException) e).field()).isEqualTo("cursor"))
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("acme").doesNotContain("globex"));
         }
-        assertThatThrownBy(() -> Cursor.decode(Cursor.encode("things", "x", "y"), "things", 2).uuid(0)).isInstanceOf(InvalidInputException.class);
+        assertThat(otherTenant).doesNotContain("acme").doesNotContain("globex");
+        assertThatThrownBy(() -> Cursor.decode(Cursor.encode(things, "x", "y"), things, 2).uuid(0)).isInstanceOf(InvalidInputException.class);
+        // The tenant is the first filter value, as memories, neighbours and text search bound it
+        // before: their cursors handed out before still read.
+        assertThat(Cursor.listing(acme, "memories", "user", null, List.of("b", "a")).toString())
+                .isEqualTo("memories#" + digest("\u001facme\u001fuser\u001f\\0\u001f\\c\\ea\\eb"));
+        assertThatThrownBy(() -> Sql.crossTenant(null).listing("things")).isInstanceOf(IllegalStateException.class);
+    }
+
+    /** The filter digest cursors carry: the first 9 bytes of SHA-256, base64url. */
+    private static String digest(String raw) {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(raw.getBytes(UTF_8));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(d, 9));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

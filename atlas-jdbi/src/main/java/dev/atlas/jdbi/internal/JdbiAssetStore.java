@@ -538,7 +538,7 @@ public final class JdbiAssetStore implements AssetStore {
         Check.notNull("executionId", executionId);
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
         // Scoped to the execution: a cursor of another execution's listing is refused, not read as a position in this one.
-        String listing = dev.atlas.jdbi.internal.sql.Cursor.scoped("assetsByExecution", executionId);
+        dev.atlas.jdbi.internal.sql.Cursor.Listing listing = sql.listing("assetsByExecution", executionId);
         UUID after = cursor == null ? null : dev.atlas.jdbi.internal.sql.Cursor.decode(cursor, listing, 1).uuid(0);
         List<Asset> rows = db.read(h -> (after == null ? sql.on(h, q.byExecutionPage) : sql.on(h, q.byExecutionAfter).bind("after", after))
                 .bind("e", executionId).bind("limit", limit + 1).list(assets));

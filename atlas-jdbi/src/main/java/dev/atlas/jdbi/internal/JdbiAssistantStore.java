@@ -154,7 +154,7 @@ public final class JdbiAssistantStore implements AssistantStore {
         Check.notNull("query", query);
         Owner owner = query.owner();
         Owner viewer = query.visibleTo();
-        String listing = Cursor.scoped("assistants", owner == null ? null : owner.type(), owner == null ? null : owner.id(), query.isPublic(),
+        Cursor.Listing listing = sql.listing("assistants", owner == null ? null : owner.type(), owner == null ? null : owner.id(), query.isPublic(),
                 viewer == null ? null : viewer.type(), viewer == null ? null : viewer.id());
         Where where = new Where()
                 .and("a.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())

@@ -182,7 +182,7 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<Conversation> list(ConversationQuery q) {
         Check.notNull("query", q);
-        String listing = Cursor.scoped("conversations", q.owner() == null ? null : q.owner().type(),
+        Cursor.Listing listing = sql.listing("conversations", q.owner() == null ? null : q.owner().type(),
                 q.owner() == null ? null : q.owner().id(), q.agent(), q.status(), q.includeDeleted());
         Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
         Where where = new Where()
@@ -207,7 +207,7 @@ public final class JdbiConversationStore implements ConversationStore {
     public Page<Conversation> toolThreads(UUID conversationId, int limit, String cursor) {
         Check.notNull("conversationId", conversationId);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        String listing = Cursor.scoped("toolThreads", conversationId);
+        Cursor.Listing listing = sql.listing("toolThreads", conversationId);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 2);
         List<Conversation> rows = db.read(h -> (after == null ? sql.on(h, cq.toolThreads)
                 : sql.on(h, cq.toolThreadsAfter).bind("afterAt", after.instant(0)).bind("afterId", after.uuid(1)))
@@ -1127,7 +1127,7 @@ public final class JdbiConversationStore implements ConversationStore {
     @Override
     public Page<MessageEvent> events(MessageEventQuery q) {
         Check.notNull("query", q);
-        String listing = Cursor.scoped("messageEvents", q.messageId());
+        Cursor.Listing listing = sql.listing("messageEvents", q.messageId());
         Cursor after = q.cursor() == null ? null : Cursor.decode(q.cursor(), listing, 2);
         // Both parts read now: a cursor is refused before the message is looked up.
         Instant afterAt = after == null ? null : after.instant(0);

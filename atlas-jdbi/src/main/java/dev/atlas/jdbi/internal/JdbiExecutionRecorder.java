@@ -402,7 +402,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Page<Execution> list(ExecutionQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("executions", query.conversationId(), query.agent(), query.provider(), query.model(), query.type(),
+        Cursor.Listing listing = sql.listing("executions", query.conversationId(), query.agent(), query.provider(), query.model(), query.type(),
                 query.status(), query.from(), query.to(), query.owner() == null ? null : query.owner().type(),
                 query.owner() == null ? null : query.owner().id(), query.project());
         Where where = new Where()
@@ -429,7 +429,7 @@ public final class JdbiExecutionRecorder implements ExecutionRecorder {
     @Override
     public Page<ToolCall> toolCalls(ToolCallQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("toolCalls", query.name(), query.status());
+        Cursor.Listing listing = sql.listing("toolCalls", query.name(), query.status());
         Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()
                 .and("name = :name", "name", query.name())

@@ -123,8 +123,7 @@ public final class JdbiMemoryGraph implements MemoryGraph {
         Check.notNull("direction", direction);
         Check.optionalKey("edgeType", edgeType);
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        // Bound to the tenant too: node keys are per tenant, so another tenant's "hub" is another listing.
-        String listing = Cursor.scoped("neighbours", sql.tenant().value(), key, direction, edgeType);
+        Cursor.Listing listing = sql.listing("neighbours", key, direction, edgeType);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 3);
         double weight = after == null ? 0 : weight(after);
         List<Row> rows = db.read(h -> {

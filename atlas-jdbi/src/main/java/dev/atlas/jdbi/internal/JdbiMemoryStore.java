@@ -184,8 +184,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     @Override
     public Page<Memory> list(MemoryQuery query) {
         Check.notNull("query", query);
-        // Bound to the tenant too: another tenant's cursor is refused, not read as a position here.
-        String listing = Cursor.scoped("memories", sql.tenant().value(), query.owner() == null ? null : query.owner().type(),
+        Cursor.Listing listing = sql.listing("memories", query.owner() == null ? null : query.owner().type(),
                 query.owner() == null ? null : query.owner().id(), query.agent(), query.includeGlobal(),
                 query.kind() == null ? null : query.kind().value(), query.tag());
         UUID after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 1).uuid(0);
@@ -271,7 +270,7 @@ public final class JdbiMemoryStore implements MemoryStore {
     public Page<MemoryRevision> revisions(UUID memoryId, int limit, String cursor) {
         Check.notNull("memoryId", memoryId);
         Check.positive("limit", limit, dev.atlas.Limits.MAX_PAGE_SIZE);
-        String listing = Cursor.scoped(REVISIONS, memoryId);
+        Cursor.Listing listing = sql.listing(REVISIONS, memoryId);
         long after = cursor == null ? 0 : Cursor.decode(cursor, listing, 1).number(0);
         if (after < 1 && cursor != null || after > Integer.MAX_VALUE) {
             throw new InvalidInputException("cursor", "is not a cursor returned by a previous page of this listing");

@@ -69,7 +69,7 @@ public final class JdbiSearch implements Search {
     @Override
     public Page<SearchHit> text(TextQuery query, String cursor) {
         Check.notNull("query", query);
-        String listing = textListing(query);
+        Cursor.Listing listing = textListing(query);
         TextHit after = cursor == null ? null : after(Cursor.decode(cursor, listing, 2));
         List<SearchHit> rows = text(query, after, query.limit() + 1);
         return Cursor.page(rows, query.limit(), x -> Cursor.encode(listing, Double.toString(x.score()), x.id()));
@@ -79,9 +79,9 @@ public final class JdbiSearch implements Search {
      * The listing of {@code query}'s pages in this tenant: a cursor of another tenant, text, target
      * or filter (whose hits and positions differ) is refused. The limit is left out: it is the page size.
      */
-    private String textListing(TextQuery query) {
+    private Cursor.Listing textListing(TextQuery query) {
         SearchFilter f = query.filter();
-        List<Object> key = new ArrayList<>(List.of(sql.tenant().value(), query.target().toString(), query.text()));
+        List<Object> key = new ArrayList<>(List.of(query.target().toString(), query.text()));
         key.addAll(java.util.Arrays.asList(f.conversationId(), f.owner() == null ? null : f.owner().type(),
                 f.owner() == null ? null : f.owner().id(), f.kind() == null ? null : f.kind().value(), f.role(), f.from(), f.to(),
                 f.agent(), f.includeGlobal(), f.tags(), f.metadata().size()));
@@ -89,7 +89,7 @@ public final class JdbiSearch implements Search {
             key.add(k);
             key.add(v);
         });
-        return Cursor.scoped("text", key.toArray());
+        return sql.listing("text", key.toArray());
     }
 
     /** The position a text cursor records: the last hit's score (a positive finite double) and id. */

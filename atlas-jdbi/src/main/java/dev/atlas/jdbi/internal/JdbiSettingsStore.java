@@ -95,7 +95,7 @@ public final class JdbiSettingsStore implements SettingsStore {
     @Override
     public Page<Settings> list(Owner owner, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        String listing = Cursor.scoped("settings", owner == null ? null : owner.type(), owner == null ? null : owner.id());
+        Cursor.Listing listing = sql.listing("settings", owner == null ? null : owner.type(), owner == null ? null : owner.id());
         Where where = new Where()
                 .and("s.owner_type = :ownerType", "ownerType", owner == null ? null : owner.type())
                 .and("s.owner_id = :ownerId", "ownerId", owner == null ? null : owner.id())

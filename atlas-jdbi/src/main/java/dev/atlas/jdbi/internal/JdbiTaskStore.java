@@ -222,7 +222,7 @@ public final class JdbiTaskStore implements TaskStore {
     @Override
     public Page<Task> list(TaskQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("tasks", query.statuses(), query.kind(), query.conversationId(),
+        Cursor.Listing listing = sql.listing("tasks", query.statuses(), query.kind(), query.conversationId(),
                 query.owner() == null ? null : query.owner().type(), query.owner() == null ? null : query.owner().id());
         Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()

@@ -191,7 +191,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     /** {@code listing} names the cursor: each listing's cursor is refused by the others, whose rows and order differ. */
     private Page<VoiceCall> page(String name, Statement first, Statement next, Object key, int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        String listing = Cursor.scoped(name, key);
+        Cursor.Listing listing = sql.listing(name, key);
         Cursor after = cursor == null ? null : Cursor.decode(cursor, listing, 2);
         List<VoiceCall> rows = db.read(h -> {
             Sql.Call call = sql.on(h, after == null ? first : next).bind("key", key).bind("limit", limit + 1);
@@ -203,7 +203,7 @@ public final class JdbiVoiceCallStore implements VoiceCallStore {
     @Override
     public Page<VoiceCall> list(VoiceCallQuery query) {
         Check.notNull("query", query);
-        String listing = Cursor.scoped("voiceCalls", query.status(), query.owner() == null ? null : query.owner().type(),
+        Cursor.Listing listing = sql.listing("voiceCalls", query.status(), query.owner() == null ? null : query.owner().type(),
                 query.owner() == null ? null : query.owner().id(), query.agent());
         Cursor after = query.cursor() == null ? null : Cursor.decode(query.cursor(), listing, 2);
         Where where = new Where()

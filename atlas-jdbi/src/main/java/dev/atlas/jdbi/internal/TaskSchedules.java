@@ -107,10 +107,11 @@ final class TaskSchedules {
 
     Page<TaskSchedule> list(int limit, String cursor) {
         Check.positive("limit", limit, Limits.MAX_PAGE_SIZE);
-        String after = cursor == null ? null : Cursor.decode(cursor, "schedules", 1).string(0);
+        Cursor.Listing listing = sql.listing("schedules");
+        String after = cursor == null ? null : Cursor.decode(cursor, listing, 1).string(0);
         List<TaskSchedule> rows = db.read(h -> (after == null ? sql.on(h, q.list) : sql.on(h, q.listAfter).bind("after", after))
                 .bind("limit", limit + 1).list(schedules));
-        return Cursor.page(rows, limit, s -> Cursor.encode("schedules", s.name()));
+        return Cursor.page(rows, limit, s -> Cursor.encode(listing, s.name()));
     }
 
     TaskSchedule pause(String name) {

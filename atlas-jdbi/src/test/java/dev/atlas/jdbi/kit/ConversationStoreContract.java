@@ -1493,23 +1493,31 @@ public abstract class ConversationStoreContract extends AtlasContract {
             + " driver or arithmetic error")
     void tamperedCursorTimeIsRefused() {
         Conversation c = convo();
+        convo();
+        for (int i = 0; i < 2; i++) {
+            store.create(NewConversation.toolThread(ALICE, "writer", c.id(), toolCallIn(c)));
+        }
         Message m = store.append(c.id(), NewMessage.user("v0"));
+        store.edit(m.id(), "v1");
+        String conversations = store.list(ConversationQuery.all().limit(1)).nextCursor().orElseThrow();
+        String threads = store.toolThreads(c.id(), 1, null).nextCursor().orElseThrow();
+        String events = store.events(MessageEventQuery.forMessage(m.id()).limit(1)).nextCursor().orElseThrow();
         String id = UUID.randomUUID().toString();
         for (String micros : List.of(Long.toString(Long.MIN_VALUE), Long.toString(Long.MAX_VALUE), "-62135596800000001",
                 "253402300800000000")) {
-            assertField(() -> store.list(ConversationQuery.all().after(forgedCursor("conversations", micros, id))), "cursor");
-            assertField(() -> store.toolThreads(c.id(), 10, forgedCursor("toolThreads", micros, id)), "cursor");
-            assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after(forgedCursor("messageEvents", micros, id))),
-                    "cursor");
+            assertField(() -> store.list(ConversationQuery.all().after(edited(conversations, micros, id))), "cursor");
+            assertField(() -> store.toolThreads(c.id(), 10, edited(threads, micros, id)), "cursor");
+            assertField(() -> store.events(MessageEventQuery.forMessage(m.id()).after(edited(events, micros, id))), "cursor");
         }
         // the bounds themselves are positions a real page could hand out
-        assertThat(store.list(ConversationQuery.all().after(forgedCursor("conversations", "253402300799999999", id))).items())
-                .containsExactly(store.require(c.id()));
+        assertThat(store.list(ConversationQuery.all().after(edited(conversations, "253402300799999999", id))).items())
+                .isEqualTo(store.list(ConversationQuery.all().limit(100)).items());
     }
 
-    /** A cursor in Atlas's current layout, as a caller who decoded and edited one would write it. */
-    private static String forgedCursor(String listing, String... parts) {
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(("v2\u001f" + listing + "\u001f"
+    /** {@code cursor} with its sort key replaced by {@code parts}, as a caller who decoded and edited one would write it. */
+    private static String edited(String cursor, String... parts) {
+        String[] raw = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.UTF_8).split("\u001f");
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString((raw[0] + "\u001f" + raw[1] + "\u001f"
                 + String.join("\u001f", parts)).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 

@@ -999,6 +999,111 @@ public abstract class TenantIsolationContract extends AtlasContract {
         assertEveryLikeUnknownExercised();
     }
 
+    // ---- cursors are bound to their tenant ------------------------------------------------
+
+    /** One listing, paged one row at a time: the page after {@code cursor} (null: the first page). */
+    @FunctionalInterface
+    private interface Listing {
+        Page<?> page(Tenant tenant, String cursor);
+    }
+
+    /** Rows for every listing: at least two of each, so a first page has a next cursor. Returns acme's parent ids by kind. */
+    private Map<String, UUID> seedListings(Tenant t) {
+        Map<String, UUID> ids = new HashMap<>();
+        Owner owner = Owner.user("pager");
+        UUID c = t.conversations().create(NewConversation.of(owner, "agent")).id();
+        ids.put("conversation", c);
+        t.conversations().create(NewConversation.of(owner, "agent"));
+        Message m = t.conversations().append(c, NewMessage.user("hello"));
+        ids.put("message", m.id());
+        t.conversations().recordEvent(m.id(), dev.atlas.conversation.MessageEventType.app("pager.one"), Map.of());
+        t.conversations().recordEvent(m.id(), dev.atlas.conversation.MessageEventType.app("pager.two"), Map.of());
+        UUID execution = null;
+        for (int i = 0; i < 2; i++) {
+            ExecutionHandle e = t.executions().start(ExecutionSpec.text("openai", "gpt-4o").conversation(c));
+            StepHandle step = e.step();
+            StepHandle.ToolCallHandle call = step.toolCall("call-" + i, "lookup", "{}");
+            call.thread(Owner.user("tool-thread-owner"), "researcher");
+            call.complete("ok");
+            step.finish("done", FinishReason.STOP);
+            e.complete();
+            execution = e.id();
+            clock.advanceMicros(1);
+        }
+        ids.put("execution", execution);
+        for (int i = 0; i < 2; i++) {
+            t.assets().create(NewAsset.of(AssetType.IMAGE, "chart-" + i + ".png", "image/png").execution(execution, null),
+                    ("bytes " + i).getBytes(StandardCharsets.UTF_8));
+            t.tasks().create(NewTask.of("pager-kind", Map.of("i", i)).forConversation(c));
+            t.tasks().schedule(dev.atlas.task.NewSchedule.every("schedule-" + i, Duration.ofHours(1), NewTask.of("pager-kind", Map.of())));
+            t.voiceCalls().start(NewVoiceCall.of("pager-session", "openai", "gpt-realtime").conversation(c));
+            t.assistants().create(AssistantSpec.of("pager-" + i, "Pager " + i));
+            t.settings().create("pager-" + i, "Pager " + i, null);
+            t.memories().create(NewMemory.fact(owner, "pager memo " + i));
+            t.graph().upsertNode(NewGraphNode.of("hub"));
+            t.graph().upsertNode(NewGraphNode.of("spoke-" + i));
+            t.graph().upsertEdge(NewGraphEdge.of("hub", "rel", "spoke-" + i));
+            clock.advanceMicros(1);
+        }
+        Memory revised = t.memories().create(NewMemory.fact(owner, "pager revised"));
+        t.memories().update(revised.id(), MemoryPatch.content("pager revised again"));
+        t.memories().update(revised.id(), MemoryPatch.content("pager revised once more"));
+        ids.put("memory", revised.id());
+        return ids;
+    }
+
+    @Test
+    @DisplayName("every listing's cursor is bound to its tenant: acme's next cursor pages on in acme and is refused on cursor by globex's same listing, naming nothing of acme")
+    void cursorOfAnotherTenantIsRefusedByEveryListing() {
+        Tenant acme = atlas.tenant("acme");
+        Tenant globex = atlas.tenant("globex");
+        Map<String, UUID> ids = seedListings(acme);
+        seedListings(globex);
+        Owner owner = Owner.user("pager");
+        UUID c = ids.get("conversation");
+        Map<String, Listing> listings = new java.util.LinkedHashMap<>();
+        listings.put("conversations.list", (t, k) -> t.conversations().list(ConversationQuery.forOwner(owner).limit(1).after(k)));
+        listings.put("conversations.toolThreads", (t, k) -> t.conversations().toolThreads(c, 1, k));
+        listings.put("conversations.events", (t, k) -> t.conversations().events(
+                dev.atlas.conversation.MessageEventQuery.forMessage(ids.get("message")).limit(1).after(k)));
+        listings.put("executions.list", (t, k) -> t.executions().list(ExecutionQuery.all().limit(1).after(k)));
+        listings.put("executions.toolCalls", (t, k) -> t.executions().toolCalls(dev.atlas.execution.ToolCallQuery.forTool("lookup").limit(1).after(k)));
+        listings.put("tasks.list", (t, k) -> t.tasks().list(dev.atlas.task.TaskQuery.all().limit(1).after(k)));
+        listings.put("tasks.forConversation", (t, k) -> t.tasks().forConversation(c, 1, k));
+        listings.put("tasks.schedules", (t, k) -> t.tasks().schedules(1, k));
+        listings.put("voiceCalls.list", (t, k) -> t.voiceCalls().list(dev.atlas.voice.VoiceCallQuery.all().limit(1).after(k)));
+        listings.put("voiceCalls.byConversation", (t, k) -> t.voiceCalls().byConversation(c, 1, k));
+        listings.put("voiceCalls.bySession", (t, k) -> t.voiceCalls().bySession("pager-session", 1, k));
+        listings.put("assets.byExecution", (t, k) -> t.assets().byExecution(ids.get("execution"), 1, k));
+        listings.put("assistants.list", (t, k) -> t.assistants().list(1, k));
+        listings.put("assistants.list(query)", (t, k) -> t.assistants().list(dev.atlas.assistant.AssistantQuery.all().limit(1).after(k)));
+        listings.put("settings.list", (t, k) -> t.settings().list(null, 1, k));
+        listings.put("memories.list", (t, k) -> t.memories().list(MemoryQuery.forOwner(owner).limit(1).after(k)));
+        listings.put("memories.revisions", (t, k) -> t.memories().revisions(ids.get("memory"), 1, k));
+        listings.put("search.text", (t, k) -> t.search().text(TextQuery.memories("pager").limit(1), k));
+        listings.put("graph.neighbours", (t, k) -> t.graph().neighbours("hub", Direction.OUTGOING, null, 1, k));
+        List<String> accepted = new ArrayList<>();
+        listings.forEach((name, listing) -> {
+            Page<?> first = listing.page(acme, null);
+            String cursor = first.nextCursor().orElseThrow(() -> new AssertionError(name + ": no second page in acme"));
+            Page<?> second = listing.page(acme, cursor);
+            assertThat(second.items()).as(name + ": acme's cursor pages on in acme").hasSize(1);
+            assertThat(second.items().get(0)).as(name + ": the second page is another row").isNotEqualTo(first.items().get(0));
+            // The same call in globex, parent ids included (globex's own would differ in filter
+            // anyway): refused on the cursor, exactly as with an id globex never had.
+            try {
+                Page<?> foreign = listing.page(globex, cursor);
+                accepted.add(name + ": page of " + foreign.items().size());
+            } catch (dev.atlas.InvalidInputException e) {
+                assertThat(e.field()).as(name + ": refused field").isEqualTo("cursor");
+                assertThat(e.getMessage()).as(name + ": refusal message").doesNotContain("acme");
+            } catch (AtlasException e) {
+                accepted.add(name + ": " + e.getClass().getSimpleName());
+            }
+        });
+        assertThat(accepted).as("listings of globex that read acme's cursor instead of refusing it on cursor").isEmpty();
+    }
+
     // ---- full-text scores (issue 10 item 8) ---------------------------------------------------
 
     private static final List<String> SCORE_QUERIES = List.of("invoice", "invoice overdue", "refund", "overdue payment reminder",

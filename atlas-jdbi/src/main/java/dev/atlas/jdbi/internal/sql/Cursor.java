@@ -16,19 +16,19 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The one keyset cursor of every listing: the listing's name and the sort key of the last row
- * seen, as opaque, versioned text ({@code v3}, the name and the parts, separated by a unit
- * separator, base64url). In {@code v3} the name and each part are escaped (a backslash as two,
- * the separator as {@code \s}), so any text, a key holding the separator
- * included, round-trips. A cursor that was not returned by a page of the same listing is refused
- * with an {@link InvalidInputException} naming {@code cursor}, rather than quietly read as a
- * position in another order; so is one that is not UTF-8 or holds NUL, which no stored key does.
- * {@code v2} (unescaped) and {@code v1} (no name) cursors, handed out before, are still read.
+ * The one keyset cursor of every listing: the listing's {@link Listing} (its name bound to the
+ * tenant and the filter) and the sort key of the last row seen, as opaque, versioned text
+ * ({@code v3}, the listing and the parts, separated by a unit separator, base64url). The name and
+ * each part are escaped (a backslash as two, the separator as {@code \s}), so any text, a key
+ * holding the separator included, round-trips. A cursor that was not returned by a page of the
+ * same listing, for the same tenant and filter, is refused with an {@link InvalidInputException}
+ * naming {@code cursor}, rather than quietly read as a position in another order or another
+ * tenant's rows; so is one that is not UTF-8 or holds NUL, which no stored key does. Cursors
+ * handed out before every listing was bound to its tenant ({@code v1}, {@code v2}, and {@code v3}
+ * without the tenant) are refused the same way, once.
  */
 public final class Cursor {
     private static final String VERSION = "v3";
-    private static final String UNESCAPED = "v2";
-    private static final String UNNAMED = "v1";
     private static final char SEPARATOR = '\u001f';
     private static final char ESCAPE = '\\';
     private static final String SCOPE = "#";
@@ -45,9 +45,9 @@ public final class Cursor {
     }
 
     /** A cursor of {@code listing} for the given sort-key parts (strings, numbers, UUIDs, instants as microseconds). */
-    public static String encode(String listing, Object... parts) {
+    public static String encode(Listing listing, Object... parts) {
         StringBuilder raw = new StringBuilder(VERSION).append(SEPARATOR);
-        escape(raw, listing);
+        escape(raw, listing.name);
         for (Object part : parts) {
             String text = part instanceof Instant t ? Long.toString(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L),
                     t.getNano() / 1_000)) : String.valueOf(part);
@@ -57,13 +57,36 @@ public final class Cursor {
     }
 
     /**
-     * The name of {@code listing} bound to its filter values ({@code null}s, strings, numbers, UUIDs,
-     * collections in any order): a cursor of it is refused by the same listing under another
-     * filter, whose rows differ, instead of being read as a position among them. The name is the
-     * listing's, then {@code #} and a short digest of the values (a check, not a secret).
+     * A listing's name bound to its tenant and filter values: the only thing a cursor is encoded
+     * for and decoded against, so no listing can hand out or read a cursor that is not its tenant's.
+     * Made by {@link #listing} (or {@link Sql#listing}), which require the tenant.
      */
-    public static String scoped(String listing, Object... filter) {
-        StringBuilder raw = new StringBuilder();
+    public static final class Listing {
+        private final String name;
+
+        private Listing(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /**
+     * The listing {@code name} of {@code tenant} under {@code filter} ({@code null}s, strings,
+     * numbers, UUIDs, collections in any order): a cursor of it is refused by another tenant's
+     * listing, another listing, and the same listing under another filter, whose rows differ,
+     * instead of being read as a position among them. It reads as the name, then {@code #} and a
+     * short digest of the tenant and the values (a check, not a secret: it names neither).
+     */
+    public static Listing listing(TenantId tenant, String name, Object... filter) {
+        java.util.Objects.requireNonNull(tenant, "a listing's cursors are bound to its tenant");
+        // The tenant as the first filter value: memory, neighbour and text cursors, which bound it
+        // so before, keep their digest and still read.
+        StringBuilder raw = new StringBuilder().append(SEPARATOR);
+        escape(raw, tenant.value());
         for (Object value : filter) {
             raw.append(SEPARATOR);
             if (value == null) {
@@ -79,14 +102,14 @@ public final class Cursor {
         }
         try {
             byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(raw.toString().getBytes(StandardCharsets.UTF_8));
-            return listing + SCOPE + Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9));
+            return new Listing(name + SCOPE + Base64.getUrlEncoder().withoutPadding().encodeToString(java.util.Arrays.copyOf(digest, 9)));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 
     /** Decodes {@code cursor} of {@code listing}, whose keys have {@code size} parts. */
-    public static Cursor decode(String cursor, String listing, int size) {
+    public static Cursor decode(String cursor, Listing listing, int size) {
         Check.text("cursor", cursor, MAX_LENGTH);
         try {
             // Strict: malformed UTF-8 is refused, not read as U+FFFD and compared with stored keys.
@@ -97,15 +120,11 @@ public final class Cursor {
                 throw refused();
             }
             List<String> parts = new ArrayList<>(List.of(raw.split(String.valueOf(SEPARATOR), -1)));
-            String version = parts.remove(0);
-            if (version.equals(VERSION)) {
-                parts.replaceAll(Cursor::unescape);
+            if (!parts.remove(0).equals(VERSION) || parts.isEmpty()) {
+                throw refused();
             }
-            boolean named = version.equals(VERSION) || version.equals(UNESCAPED);
-            // v2 and v1 cursors were handed out before filters were bound: they are read by the listing under any filter.
-            String name = version.equals(VERSION) ? listing : listing.split(SCOPE, 2)[0];
-            boolean ours = named ? !parts.isEmpty() && parts.remove(0).equals(name) : version.equals(UNNAMED);
-            if (!ours || parts.size() != size) {
+            parts.replaceAll(Cursor::unescape);
+            if (!parts.remove(0).equals(listing.name) || parts.size() != size) {
                 throw refused();
             }
             return new Cursor(parts);

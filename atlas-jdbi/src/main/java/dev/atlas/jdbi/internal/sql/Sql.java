@@ -60,6 +60,17 @@ public final class Sql {
         return tenant;
     }
 
+    /**
+     * The listing {@code name} under {@code filter}, bound to this runner's tenant (see
+     * {@link Cursor#listing}): the tenant is part of every listing's cursors by construction.
+     */
+    public Cursor.Listing listing(String name, Object... filter) {
+        if (tenant == null) {
+            throw new IllegalStateException(name + ": a cross-tenant runner hands out no cursors");
+        }
+        return Cursor.listing(tenant, name, filter);
+    }
+
     public Db db() {
         return db;
     }
