@@ -239,7 +239,6 @@ class PublicApiErrorsTest extends RefusedBeforeSql {
         samples.put(dev.atlas.execution.ToolCallQuery.class, dev.atlas.execution.ToolCallQuery::all);
         samples.put(ExecutionBody.class, () -> (ExecutionBody<Object, RuntimeException>) x -> "done");
         samples.put(Function.class, () -> (Function<Object, CompletableFuture<Object>>) x -> CompletableFuture.completedFuture("done"));
-        samples.put(java.util.function.BooleanSupplier.class, () -> (java.util.function.BooleanSupplier) () -> false);
         samples.put(ModelPrice.class, () -> ModelPrice.of("openai", "gpt-4o", "1", "2", Instant.parse("2026-01-01T00:00:00Z")));
         samples.put(NewAsset.class, () -> NewAsset.of(AssetType.IMAGE, "a.png", "image/png"));
         samples.put(dev.atlas.voice.VoiceCallQuery.class, dev.atlas.voice.VoiceCallQuery::all);
