@@ -7,6 +7,7 @@ import dev.atlas.asset.Asset;
 import dev.atlas.asset.AssetType;
 import dev.atlas.asset.NewAsset;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.memory.Memory;
 import dev.atlas.memory.MemoryQuery;
@@ -22,7 +23,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -49,9 +49,7 @@ class PostgresClientKeyRaceTest extends AtlasContract {
     private byte[] exportOf(NewMemory m) {
         Tenant source = atlas.tenant("source");
         source.memories().create(m);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        source.portability().exportTo(out, ExportScope.tenant());
-        return out.toByteArray();
+        return export(source);
     }
 
     @Test
@@ -183,9 +181,9 @@ class PostgresClientKeyRaceTest extends AtlasContract {
                 ps.execute();
             }
             CompletableFuture<?> a = CompletableFuture.supplyAsync(first);
-            awaitLockWaiters(probe, 1, a);
+            PostgresLockWaits.await(probe, 1, a);
             CompletableFuture<T> b = CompletableFuture.supplyAsync(second);
-            awaitLockWaiters(probe, 2, b);
+            PostgresLockWaits.await(probe, 2, b);
             assertThat(a.isDone()).as("the first writer waits on " + lockedTable).isFalse();
             assertThat(b.isDone()).as("the second writer waits on the first's key").isFalse();
             locker.commit();
@@ -195,20 +193,6 @@ class PostgresClientKeyRaceTest extends AtlasContract {
             } catch (java.util.concurrent.ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException r ? r : new CompletionException(e.getCause());
             }
-        }
-    }
-
-    /** Waits (up to 30 s) until {@code n} sessions wait on a lock, or {@code call} has finished. */
-    private static void awaitLockWaiters(Connection probe, int n, CompletableFuture<?> call) throws Exception {
-        for (int i = 0; i < 3000 && !call.isDone(); i++) {
-            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getInt(1) >= n) {
-                    return;
-                }
-            }
-            Thread.sleep(10);
         }
     }
 }

@@ -15,6 +15,7 @@ import dev.atlas.execution.FinishReason;
 import dev.atlas.execution.StepHandle;
 import dev.atlas.execution.Usage;
 import dev.atlas.jdbi.kit.AtlasContract;
+import dev.atlas.jdbi.kit.PostgresLockWaits;
 import dev.atlas.jdbi.kit.PostgresTestDatabase;
 import dev.atlas.retention.RetentionPolicy;
 import dev.atlas.retention.RetentionReport;
@@ -23,7 +24,6 @@ import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -62,9 +62,9 @@ class PostgresRetentionRaceTest extends AtlasContract {
                 ps.executeQuery().close();
             }
             Future<Object> p = pool.submit(() -> outcome(purge));
-            awaitLockWaiters(probe, 1, p);
+            PostgresLockWaits.await(probe, 1, p);
             Future<Object> r = pool.submit(() -> outcome(racer));
-            awaitLockWaiters(probe, 2, r);
+            PostgresLockWaits.await(probe, 2, r);
             hold.rollback();
             return new Outcome(p.get(60, TimeUnit.SECONDS), r.get(60, TimeUnit.SECONDS));
         } finally {
@@ -77,20 +77,6 @@ class PostgresRetentionRaceTest extends AtlasContract {
             return call.call();
         } catch (Exception e) {
             return e;
-        }
-    }
-
-    /** Until {@code n} sessions wait for a lock, or {@code done} finished (it did not need to wait). */
-    private static void awaitLockWaiters(Connection probe, int n, Future<?> done) throws Exception {
-        for (int i = 0; i < 3000 && !done.isDone(); i++) {
-            try (PreparedStatement ps = probe.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
-                 ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getInt(1) >= n) {
-                    return;
-                }
-            }
-            Thread.sleep(10);
         }
     }
 

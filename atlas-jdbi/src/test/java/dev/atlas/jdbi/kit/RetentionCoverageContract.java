@@ -75,34 +75,33 @@ public abstract class RetentionCoverageContract extends AtlasContract {
     }
 
     private String text(String sql) {
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getString(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return jdbc(sql, ps -> {
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getString(1);
+            }
+        });
     }
 
     private void update(String sql) {
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.executeUpdate();
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        jdbc(sql, PreparedStatement::executeUpdate);
     }
 
     private long count(String sql) {
-        try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql); ResultSet rs = ps.executeQuery()) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        return Long.parseLong(text(sql));
     }
 
     private void execute(String sql) {
+        jdbc(sql, PreparedStatement::execute);
+    }
+
+    private interface Jdbc<T> {
+        T apply(PreparedStatement ps) throws SQLException;
+    }
+
+    private <T> T jdbc(String sql, Jdbc<T> work) {
         try (Connection c = database.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.execute();
+            return work.apply(ps);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
