@@ -51,7 +51,8 @@ import java.util.UUID;
  * {@code input} / {@code output}) and {@code gen_ai.client.operation.duration} (seconds); one
  * cancelled after it started records its (billed) tokens but no duration. The
  * attributes are listed in {@code docs/opentelemetry.md}; cost is {@code atlas.cost}, in the
- * currency of the tenant's price table.
+ * currency of the tenant's price table. No stored text is exported (content, metadata values, and
+ * error text unless {@link #create(OpenTelemetry, int, boolean)} asks for the latter).
  *
  * <p>Thread-safe. It keeps the span of each running execution until it finishes, is cancelled or
  * is failed by {@link dev.atlas.execution.ExecutionRecorder#sweepInterrupted}; an execution that
