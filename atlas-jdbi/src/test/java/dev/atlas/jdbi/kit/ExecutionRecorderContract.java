@@ -1607,6 +1607,23 @@ public abstract class ExecutionRecorderContract extends AtlasContract {
         assertThat(recorder.usageReport(dev.atlas.execution.UsageGroup.TENANT, Instant.EPOCH, clock.instant().plusSeconds(1))).isEmpty();
         assertThat(globex.executions().require(their.id()).status()).isEqualTo(ExecutionStatus.PENDING);
         assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        // Their running execution too, and every refusal worded exactly as for an id that exists nowhere.
+        UUID unknown = UUID.randomUUID();
+        List<java.util.function.Function<UUID, Object>> calls = List.of(recorder::require, recorder::queue, recorder::resume, recorder::cancel,
+                id -> recorder.historyWithTools(id, 10), id -> recorder.start(ExecutionSpec.text("openai", "gpt-4o").conversation(id)),
+                id -> recorder.create(ExecutionSpec.text("openai", "gpt-4o").assistantRevision(id)));
+        for (java.util.function.Function<UUID, Object> call : calls) {
+            for (UUID foreign : List.of(their.id(), running.id(), theirs.id())) {
+                Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() -> call.apply(foreign));
+                Throwable nowhere = org.assertj.core.api.Assertions.catchThrowable(() -> call.apply(unknown));
+                assertThat(refused).isExactlyInstanceOf(NotFoundException.class).hasNoCause();
+                assertThat(nowhere).isExactlyInstanceOf(NotFoundException.class);
+                assertThat(refused.getMessage().replace(foreign.toString(), "ID")).isEqualTo(nowhere.getMessage().replace(unknown.toString(), "ID"));
+                assertThat(((NotFoundException) refused).field()).isEqualTo(((NotFoundException) nowhere).field());
+            }
+        }
+        assertThat(globex.executions().require(running.id()).status()).isEqualTo(ExecutionStatus.PROCESSING);
+        assertThat(rows("executions")).isEqualTo(2);
     }
 
     // ---- seed capabilities (issue 15) ---------------------------------------------------
